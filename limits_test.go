@@ -144,12 +144,14 @@ func TestDeadlineInsidePrimitives(t *testing.T) {
 // TestNilContext: a call needs a context it can be stopped by.
 func TestNilContext(t *testing.T) {
 	f, _ := compileLimits(t).Func("spin")
-	_, err := f.Call(nil, 0.0) //nolint:staticcheck // the nil context is what is tested
+	//lint:ignore SA1012 a nil context is what is tested
+	_, err := f.Call(nil, 0.0)
 	var ie *ir.Error
 	if !errors.Is(err, nabla.ErrNilContext) || !errors.As(err, &ie) || ie.Pos.Line != 7 {
 		t.Errorf("Call(nil, ...): %v; want ErrNilContext at spin's declaration", err)
 	}
-	_, err = f.CallValues(nil, []runtime.Value{runtime.F64(0)}) //nolint:staticcheck
+	//lint:ignore SA1012 a nil context is what is tested
+	_, err = f.CallValues(nil, []runtime.Value{runtime.F64(0)})
 	if !errors.Is(err, nabla.ErrNilContext) {
 		t.Errorf("CallValues(nil, ...): %v; want ErrNilContext", err)
 	}

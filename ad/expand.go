@@ -293,13 +293,6 @@ func (f fnOf) params() []ir.Type {
 	return ps
 }
 
-func (f fnOf) name() string {
-	if f.def != nil {
-		return f.def.Name
-	}
-	return "lambda"
-}
-
 // static resolves an operator's function argument.
 func (a *expander) static(e ir.Expr) (fnOf, error) {
 	switch f := e.(type) {

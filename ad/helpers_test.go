@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"github.com/nabla-lang/nabla"
-	"github.com/nabla-lang/nabla/ad"
-	"github.com/nabla-lang/nabla/lang"
 	"gonum.org/v1/gonum/diff/fd"
 	"gonum.org/v1/gonum/mat"
 )
@@ -85,19 +83,6 @@ func compileError(src string) string {
 		return ""
 	}
 	return err.Error()
-}
-
-// expandError loads src and returns the error of its AD expansion.
-func expandError(t *testing.T, src string) string {
-	t.Helper()
-	p, err := lang.Load("t.nab", []byte(src), lang.Options{})
-	if err != nil {
-		return err.Error()
-	}
-	if _, err := ad.Expand(p); err != nil {
-		return err.Error()
-	}
-	return ""
 }
 
 // callError calls def name and returns its error text ("" if none).

@@ -46,13 +46,6 @@ func at(blk *block, x ir.Expr, p leafPath) ir.Expr {
 	return x
 }
 
-func typeAt(t ir.Type, p leafPath) ir.Type {
-	for _, i := range p {
-		t = t.(*ir.Tuple).Elems[i]
-	}
-	return t
-}
-
 // replaceLeaf is the tuple tree of x's type whose leaf p is leaf and whose
 // other leaves are taken from zeros (values bound outside, by path).
 func replaceLeaf(blk *block, t ir.Type, p leafPath, leaf ir.Expr, zeros func(leafPath) ir.Expr, prefix leafPath) ir.Expr {

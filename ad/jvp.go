@@ -53,13 +53,45 @@ func (a *expander) jvpFunc(f fnOf, pos ir.Pos) (ir.Expr, error) {
 // its @jvp rule or @implicit equation. pos is where it is needed (a call
 // or an operator), for errors.
 func (a *expander) jvpDef(d *ir.Def, pos ir.Pos) (*ir.Def, error) {
-	if g := a.jvps[d.Name]; g != nil {
+	return a.jvpDefFor(d, nil, pos)
+}
+
+// jvpDefFor is jvpDef with tangents for the parameters marked in active
+// only (nil: all of them): a call that passes a zero tangent, as the
+// data a closure captures in jvp(grad(fn(c) => loss(data, c)), ...),
+// gets a version f$jvp_01 whose tangent parameters are those of the
+// active parameters alone, so that the tangent computation of the other
+// parameters is not done on zeros (a zero times a matrix is a matrix
+// product). Defs with custom rules have one version.
+func (a *expander) jvpDefFor(d *ir.Def, active []bool, pos ir.Pos) (*ir.Def, error) {
+	suffix := ""
+	if active != nil && d.Attr("jvp") == nil && d.Attr("implicit") == nil {
+		var sb []byte
+		for i, p := range d.Params {
+			if active[i] && ir.IsDifferentiable(p.T) {
+				sb = append(sb, '1')
+			} else {
+				sb = append(sb, '0')
+				if ir.IsDifferentiable(p.T) {
+					suffix = "_"
+				}
+			}
+		}
+		if suffix != "" {
+			suffix += string(sb)
+		}
+	}
+	if suffix == "" {
+		active = nil
+	}
+	key := d.Name + suffix
+	if g := a.jvps[key]; g != nil {
 		return g, nil
 	}
 	if err := a.forwardAllowed(d, "forward", pos); err != nil {
 		return nil, err
 	}
-	done, err := a.enter(d.Name+"$jvp", d, pos)
+	done, err := a.enter(d.Name+"$jvp"+suffix, d, pos)
 	if err != nil {
 		return nil, err
 	}
@@ -71,13 +103,13 @@ func (a *expander) jvpDef(d *ir.Def, pos ir.Pos) (*ir.Def, error) {
 	case d.Attr("implicit") != nil:
 		lam, err = a.implicitJVP(d, d.Attr("implicit"))
 	default:
-		lam, err = a.jvpLambda(d.Params, d.BodyWithSizes(), d.P)
+		lam, err = a.jvpLambdaFor(d.Params, d.BodyWithSizes(), d.P, active)
 	}
 	if err != nil {
 		return nil, err
 	}
-	g := &ir.Def{Name: d.Name + "$jvp", Params: lam.Params, HasParams: true, Result: lam.Body.Type(), Body: lam.Body, P: d.P}
-	a.jvps[d.Name] = g
+	g := &ir.Def{Name: d.Name + "$jvp" + suffix, Params: lam.Params, HasParams: true, Result: lam.Body.Type(), Body: lam.Body, P: d.P}
+	a.jvps[key] = g
 	a.out.Add(g)
 	return g, nil
 }
@@ -107,15 +139,25 @@ func pack(blk *block, vs []*ir.Var) ir.Expr {
 
 // jvpLambda transforms fn(params) => body into fn(params, dparams) => (y, dy).
 func (a *expander) jvpLambda(params []*ir.Var, body ir.Expr, pos ir.Pos) (*ir.Lambda, error) {
+	return a.jvpLambdaFor(params, body, pos, nil)
+}
+
+// jvpLambdaFor is jvpLambda with tangent parameters for the params marked
+// in active only (nil: all); the others' tangents are zero.
+func (a *expander) jvpLambdaFor(params []*ir.Var, body ir.Expr, pos ir.Pos, active []bool) (*ir.Lambda, error) {
 	t := newFwd(a)
 	ps := make([]*ir.Var, len(params))
-	ts := make([]*ir.Var, len(params))
+	var ts []*ir.Var
 	for i, p := range params {
 		ps[i] = ir.NewVar(p.Name, p.T, pos)
-		ts[i] = ir.NewVar("d"+p.Name, p.T, pos)
 		t.ren[p] = ps[i]
+		if active != nil && !active[i] {
+			continue
+		}
+		dp := ir.NewVar("d"+p.Name, p.T, pos)
+		ts = append(ts, dp)
 		if ir.IsDifferentiable(p.T) {
-			t.tan[p] = ts[i]
+			t.tan[p] = dp
 		}
 	}
 	blk := &block{pos: pos}
@@ -361,7 +403,11 @@ func (t *fwd) call(blk *block, e *ir.Call) (ir.Expr, ir.Expr, error) {
 		t.missing[dy] = err
 		return y, dy, nil
 	}
-	j, err := t.a.jvpDef(d, e.P)
+	active := make([]bool, len(dps))
+	for i, dp := range dps {
+		active[i] = dp != nil
+	}
+	j, err := t.a.jvpDefFor(d, active, e.P)
 	if t.a.noForward[err] && t.inlined < maxInline {
 		// The callee's derivative needs a missing tangent in its result
 		// tuple. Its body, differentiated here, may need only the other
@@ -374,7 +420,9 @@ func (t *fwd) call(blk *block, e *ir.Call) (ir.Expr, ir.Expr, error) {
 	}
 	args := append([]ir.Expr(nil), ps...)
 	for i := range dps {
-		args = append(args, t.materialize(blk, ps[i], dps[i]))
+		if len(j.Params) == 2*len(ps) || dps[i] != nil {
+			args = append(args, t.materialize(blk, ps[i], dps[i]))
+		}
 	}
 	r := blk.bind("r", &ir.Call{Fn: &ir.Global{Name: j.Name, T: j.Type(), P: e.P}, Args: args, T: j.Result, P: e.P})
 	return blk.bind("y", &ir.Proj{X: r, Index: 0, P: e.P}), blk.bind("dy", &ir.Proj{X: r, Index: 1, P: e.P}), nil

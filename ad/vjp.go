@@ -314,6 +314,9 @@ func (r *rev) fwdPrim(blk *block, e *ir.PrimCall) (ir.Expr, error) {
 				return y, err
 			}
 		}
+		if (e.Op == ir.PrimFold || e.Op == ir.PrimReduce) && !r.foldByRule(e, args) {
+			return r.fwdFoldSaving(blk, e, args)
+		}
 		y := r.record(blk, "y", &ir.PrimCall{Op: e.Op, Args: args, Aux: e.Aux, T: e.T, P: e.P}, e, args)
 		return y, nil
 	}

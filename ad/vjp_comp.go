@@ -127,9 +127,8 @@ func (r *rev) backFold(blk *block, st step, e *ir.PrimCall, ybar ir.Expr) error 
 		return err
 	}
 	ne, xs := st.args[1], st.args[2]
-	scalarElems := ir.Rank(xs.Type()) == 1 && ir.Identical(xs.Type().(*ir.Array).Elem, ir.TF64)
 	free := r.freeAtoms(lam)
-	if e.Op == ir.PrimReduce && scalarElems && len(free) == 0 {
+	if r.foldByRule(e, st.args) {
 		switch {
 		case opIs(lam, ir.PrimAdd):
 			r.addTo(blk, ne, ybar)
@@ -154,16 +153,51 @@ func (r *rev) backFold(blk *block, st step, e *ir.PrimCall, ybar ir.Expr) error 
 			return nil
 		}
 	}
-	// General: states[i] is the accumulator before element i.
+	// General: states[i] is the accumulator before element i, saved by
+	// the forward pass (fwdFoldSaving).
+	return r.backSequential(blk, lam, ne, xs, st.n, ybar, func(bb *block, i ir.Expr) ir.Expr {
+		return bb.bind("prev", b.Prim(ir.PrimIndex, st.aux, i))
+	}, nil, free)
+}
+
+// foldByRule reports whether reduce or fold e (on argument atoms args)
+// has a reverse rule of its own in backFold: a sum, maximum or minimum
+// of scalars, which needs no saved accumulators.
+func (r *rev) foldByRule(e *ir.PrimCall, args []ir.Expr) bool {
+	if e.Op != ir.PrimReduce {
+		return false
+	}
+	lam, err := lambdaOf(args[0])
+	if err != nil {
+		return false
+	}
+	xs := args[2]
+	scalarElems := ir.Rank(xs.Type()) == 1 && ir.Identical(xs.Type().(*ir.Array).Elem, ir.TF64)
+	return scalarElems && len(r.freeAtoms(lam)) == 0 && (opIs(lam, ir.PrimAdd) || opIs(lam, ir.PrimMax) || opIs(lam, ir.PrimMin))
+}
+
+// fwdFoldSaving emits an active fold (or a reduce backFold has no rule
+// for) as the loop_save of its accumulators, states[i] before element i,
+// whose last is the result: the reverse pass reads the same states
+// rather than running the fold a second time to save them.
+func (r *rev) fwdFoldSaving(blk *block, e *ir.PrimCall, args []ir.Expr) (ir.Expr, error) {
+	b := blk.builder()
+	lam, err := lambdaOf(args[0])
+	if err != nil {
+		return nil, err
+	}
+	ne, xs := args[1], args[2]
 	accT := ne.Type()
 	n := blk.bind("n", b.Prim(ir.PrimLen, xs))
 	a := ir.NewVar("a", accT, e.P)
 	j := ir.NewVar("j", ir.TI64, e.P)
-	stepBody := &ir.Call{Fn: ir.Copy(lam), Args: []ir.Expr{a, b.Prim(ir.PrimIndex, xs, j)}, T: accT, P: e.P}
-	states := blk.bind("states", b.Prim(ir.PrimLoopSave, n, ne, &ir.Lambda{Params: []*ir.Var{j, a}, Body: beta(stepBody.Fn.(*ir.Lambda).Params, stepBody.Fn.(*ir.Lambda).Body, stepBody.Args, e.P), P: e.P}))
-	return r.backSequential(blk, lam, ne, xs, n, ybar, func(bb *block, i ir.Expr) ir.Expr {
-		return bb.bind("prev", b.Prim(ir.PrimIndex, states, i))
-	}, nil, free)
+	step := ir.Copy(lam).(*ir.Lambda)
+	body := beta(step.Params, step.Body, []ir.Expr{a, b.Prim(ir.PrimIndex, xs, j)}, e.P)
+	states := blk.bind("states", b.Prim(ir.PrimLoopSave, n, ne, &ir.Lambda{Params: []*ir.Var{j, a}, Body: body, P: e.P}))
+	y := r.record(blk, "y", b.Prim(ir.PrimIndex, states, n), e, args)
+	rec := &r.steps[len(r.steps)-1]
+	rec.aux, rec.n = states, n
+	return y, nil
 }
 
 // backSequential is the reverse loop shared by fold-like and scan: from i

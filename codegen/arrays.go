@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -55,8 +56,8 @@ func (f *fn) indexVal(v val, i string) val {
 	out := val{t: at.Elem}
 	for k, l := range ls {
 		p := lp[k]
-		if p[0] == deadAtom { // a field never read
-			out.parts = append(out.parts, deadAtom)
+		if p[0] == deadAtom || f.lastOnly[p[0]] { // a field never read, or a final state
+			out.parts = append(out.parts, p[0])
 			out.parts = append(out.parts, p[2:]...)
 			continue
 		}
@@ -143,6 +144,9 @@ type stackPlan struct {
 	// rebind, if set, is the loop state each element is: once stored,
 	// its array leaves become views of their place in the result.
 	rebind *val
+	// carry, when set, ends an iteration in place of the release a
+	// non-releasable stack leaves out (loop_save's carried state).
+	carry func(mark, i string, body int)
 }
 
 // how is how leaf k is read.
@@ -225,10 +229,14 @@ func (f *fn) stackP(name string, at *ir.Array, n string, pos ir.Pos, releasable 
 	saveEnv, saveFenv := f.env, f.fenv
 	f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
 	mark := f.iterMark()
+	body := f.b.Len()
 	release := func() {
-		if releasable {
+		switch {
+		case releasable:
 			f.release(mark, i+" > 0")
-		} else {
+		case plan != nil && plan.carry != nil:
+			plan.carry(mark, i, body)
+		default:
 			f.line("_ = %s", mark)
 		}
 	}
@@ -1235,20 +1243,34 @@ func lowerAccAddAt(f *fn, e *ir.PrimCall) val {
 // lowerLoopSave stores each state of the loop as an element of its
 // result. When the let binding the result reads some fields of the
 // states only (a tape, fields.go), the others are not stored and, where
-// the step does not read them either, not computed. Once a state is
-// stored, the state the next step reads is its element in the result (a
-// view), so that everything else the iteration allocated, the state's
-// own copy included, is released: the arena holds the saved states
-// once, not twice.
+// the step does not read them either, not computed; a field read at the
+// last element only is the final state, which the loop leaves in its
+// variables. Once a state is stored, the state the next step reads is
+// its element in the result (a view), and the leaves it carries that
+// are not stored are copied into buffers (carryState), so that
+// everything else the iteration allocated, the state's own copy
+// included, is released: the arena holds the saved states once, not
+// twice.
 func lowerLoopSave(f *fn, e *ir.PrimCall) val {
 	lp := f.plan
 	f.plan = nil
 	at := e.T.(*ir.Array)
-	var plan *stackPlan
-	rebind := true
+	nfields := 0
+	if tt, ok := at.Elem.(*ir.Tuple); ok {
+		nfields = len(tt.Elems)
+	}
+	lam, _ := e.Args[2].(*ir.Lambda)
+	reads := stepReads(lam, nfields)
+	plan := &stackPlan{}
+	var last []int // leaves whose final state alone is read
 	if lp != nil {
-		plan = &stackPlan{read: lp.leaves}
-		reads := stepReads(e.Args[2], len(lp.fields))
+		plan.read = slices.Clone(lp.leaves)
+		for k, h := range plan.read {
+			if h == fieldLast {
+				plan.read[k] = fieldUnread
+				last = append(last, k)
+			}
+		}
 		skip := &leafPlan{fields: make([]int, len(lp.fields))}
 		for k, how := range lp.fields {
 			skip.fields[k] = how
@@ -1256,54 +1278,153 @@ func lowerLoopSave(f *fn, e *ir.PrimCall) val {
 				skip.fields[k] = fieldData
 			}
 		}
-		if lam, ok := e.Args[2].(*ir.Lambda); ok {
+		if lam != nil { // not a function used elsewhere too
 			f.skipFields(lam, skip)
 			f.planOut(lp, lam.Body)
 		}
 		f.skipFields(&ir.Lambda{Body: e.Args[1]}, skip)
 		f.planOut(lp, e.Args[1])
-		// A leaf that is not stored must not be read by the next step,
-		// since the iteration's memory is released.
-		k := 0
-		for fi, el := range at.Elem.(*ir.Tuple).Elems {
-			for _, l := range mustLeaves(el) {
-				if l.rank > 0 && lp.leaves[k] != fieldData && (reads == nil || reads[fi]) {
-					rebind = false
-				}
-				k++
-			}
-		}
 	}
 	n := f.compile(e.Args[0]).parts[0]
 	init := f.compile(e.Args[1])
 	sf := f.staticFn(e.Args[2])
+	if reads == nil {
+		reads = stepReads(sf.lam, nfields)
+	}
 	cnt := f.def("n", fmt.Sprintf("int(max(%s, 0)) + 1", n))
 	st := f.declare("st", at.Elem)
 	f.assignLive(st, init)
-	if rebind {
-		if plan == nil {
-			plan = &stackPlan{}
+	plan.rebind = &st
+	// The carried leaves that are not stored go to buffers; a stored one
+	// is its place in the result once rebound.
+	var unstored []int
+	for _, k := range carriedLeaves(reads, at.Elem, last) {
+		if plan.how(k) != fieldData {
+			unstored = append(unstored, k)
 		}
-		plan.rebind = &st
 	}
-	return f.stackP("loop_save", at, cnt, e.P, rebind || isScalarTuple(at.Elem), plan, func(i string) val {
+	var next val // the step's result, which the iteration assigns to st
+	plan.carry = f.carryState(st, unstored, &next)
+	res := f.stackP("loop_save", at, cnt, e.P, isScalarTuple(at.Elem), plan, func(i string) val {
 		f.line("if %s > 0 {", i)
 		saveEnv, saveFenv := f.env, f.fenv
 		f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
-		next := f.callStatic(sf, []val{valOf(ir.TI64, f.def("k", "int64("+i+"-1)")), st}, e.P, at.Elem)
+		next = f.callStatic(sf, []val{valOf(ir.TI64, f.def("k", "int64("+i+"-1)")), st}, e.P, at.Elem)
 		f.assignLive(st, next)
 		f.env, f.fenv = saveEnv, saveFenv
 		f.line("}")
 		return st
 	})
+	if len(last) == 0 {
+		return res
+	}
+	// The final state's leaves stand for their whole column; the parts
+	// of leaf k become (state's data, count, state's dims). (leafParts
+	// shares res's parts.)
+	_, rp := res.leafParts()
+	_, sp := st.leafParts()
+	for _, k := range last {
+		rp[k][0] = sp[k][0]
+		copy(rp[k][2:], sp[k][1:])
+		f.markLastOnly(sp[k][0])
+	}
+	return res
+}
+
+// carriedLeaves lists the array leaves of loop_save's state (element
+// type elem) that outlive an iteration: those the step reads from its
+// state (reads, by field, as stepReads gives it; nil: all of them) and
+// the final state's (last).
+func carriedLeaves(reads []bool, elem ir.Type, last []int) []int {
+	ls := mustLeaves(elem)
+	read := make([]bool, len(ls))
+	for _, k := range last {
+		read[k] = true
+	}
+	tt, isTuple := elem.(*ir.Tuple)
+	if reads == nil || !isTuple {
+		for k := range read {
+			read[k] = true
+		}
+	} else {
+		first := 0
+		for j, el := range tt.Elems {
+			n := len(mustLeaves(el))
+			for k := first; k < first+n; k++ {
+				read[k] = read[k] || reads[j]
+			}
+			first += n
+		}
+	}
+	var out []int
+	for k, l := range ls {
+		if read[k] && l.rank > 0 {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// carryState returns loop_save's end of iteration when the state's
+// carried leaves (carried) are copied into buffers of their own, made
+// before the loop: the iteration's temporaries are then released,
+// rather than kept to the end of the loop (an iteration's tape is
+// stored by copy already). That needs each carried leaf of the step's
+// result (*next) to be an array the iteration allocated, a distinct one
+// (not a buffer, a part of the old state or a view, which the copies
+// could overwrite before they are read); otherwise, or when the state's
+// sizes changed, the iteration keeps its arrays.
+func (f *fn) carryState(st val, carried []int, next *val) func(mark, i string, body int) {
+	head := f.b.Len() // where the buffers are declared, if they are made
+	return func(mark, i string, body int) {
+		if len(carried) == 0 || f.allocs == f.marks[mark] {
+			f.release(mark, i+" > 0")
+			return
+		}
+		if next.parts == nil || !f.freshParts(*next, carried, body) {
+			f.line("_ = %s", mark)
+			return
+		}
+		f.carryInto(st, carried, mark, head, i+" > 0")
+	}
+}
+
+// carryInto ends an iteration by copying the leaves carried of the
+// state st into buffers, declared at offset head of f.b (before the
+// loop) and sized as st is there, then releasing the iteration's arrays;
+// cond, if not "", guards that as a state whose sizes changed does.
+func (f *fn) carryInto(st val, carried []int, mark string, head int, cond string) {
+	ls, sp := st.leafParts()
+	var decls strings.Builder
+	var conds, copies []string
+	if cond != "" {
+		conds = append(conds, cond)
+	}
+	for _, k := range carried {
+		buf := f.fresh("buf")
+		size := strings.Join(sp[k][1:], "*")
+		fmt.Fprintf(&decls, "%s := %s\n", buf, f.mkW(ls[k].kind, size))
+		conds = append(conds, fmt.Sprintf("%s == len(%s)", size, buf))
+		copies = append(copies, fmt.Sprintf("copy(%s, %s)", buf, sp[k][0]), fmt.Sprintf("%s = %s", sp[k][0], buf))
+	}
+	code := f.b.String()
+	f.b.Reset()
+	f.b.WriteString(code[:head])
+	f.b.WriteString(decls.String())
+	f.b.WriteString(code[head:])
+	f.line("if %s {", strings.Join(conds, " && "))
+	for _, c := range copies {
+		f.line("%s", c)
+	}
+	f.release(mark, "")
+	f.line("}")
 }
 
 // stepReads reports which fields of its tuple state the step fn(j, st)
 // reads, each only through projections st.k; nil when it reads st some
-// other way (or the step is not a lambda).
-func stepReads(step ir.Expr, nfields int) []bool {
-	lam, ok := step.(*ir.Lambda)
-	if !ok || len(lam.Params) != 2 {
+// other way (or the step is not a lambda, or the state no tuple).
+func stepReads(lam *ir.Lambda, nfields int) []bool {
+	if lam == nil || len(lam.Params) != 2 || nfields == 0 {
 		return nil
 	}
 	st := lam.Params[1]

@@ -122,19 +122,31 @@
 // the next call walks the same chunks, so only a first call takes fresh
 // pages from the system (the costly part of a large first call), and a
 // mark released goes back across chunks. Exported functions take an
-// arena from a free list and return it; a loop iteration marks the arena and releases what it allocated
-// when nothing it carries to the next iteration can live there (the
-// scalars of a sum, the rows a build copies out, accumulators updated in
-// place), so memory stays proportional to the live data, not to the
-// number of iterations. In steady state an exported call allocates
-// nothing but its results, and an ...Into call nothing at all. A
-// function that cuts more than a few thousand elements moves its float64
-// array results down to where its arena stood when it was called and
-// releases the rest (nbKeep), so that its caller's arena holds what it
-// returns, not everything it computed. The run harness calls every
-// def it is asked to with one arena, request after request. Values
-// that outlive a call (value defs, computed once) use plain make, as do
-// the run harness's decoded arguments.
+// arena from a free list and return it; a loop iteration marks the
+// arena and releases what it allocated when nothing it carries to the
+// next iteration can live there (the scalars of a sum, the rows a build
+// copies out, accumulators updated in place), so memory stays proportional to the live data, not to the
+// number of iterations. A loop whose state is rebuilt every iteration
+// (reverse mode's cotangents, a state of fresh arrays) copies its next
+// state into buffers made before the loop and then releases the
+// iteration; loop_save, once it has stored a state, reads the stored
+// rows as the next state and copies into buffers only what it carries
+// unstored, then releases the iteration. In steady state an exported
+// call allocates nothing but its results, and an ...Into call nothing
+// at all. A function that cuts more than a few thousand elements moves
+// its float64 array results down to where its arena stood when it was
+// called and releases the rest (nbKeep), so that its caller's arena
+// holds what it returns, not everything it computed. The run harness
+// calls every def it is asked to with one arena, request after request.
+// Values that outlive a call (value defs, computed once) use plain make,
+// as do the run harness's decoded arguments.
+//
+// Reverse mode's saved loop states, loop_save(n, ...) (under if n > 0
+// ... else an empty build), store only the leaves their reader looks at:
+// a leaf read at no element is not stored, one whose shape alone is read
+// keeps its shape, and one read only at the last element (the loop's
+// final state, which the forward result is) stays in the loop's
+// variables (fields.go).
 //
 // The accumulators of reverse mode (acc_add, acc_add_at) update their
 // first argument in place: package ad creates each one fresh and threads

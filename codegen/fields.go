@@ -1,6 +1,7 @@
 package codegen
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/nabla-lang/nabla/ir"
@@ -28,18 +29,9 @@ const deadAtom = "nbDeadField"
 const (
 	fieldUnread = iota
 	fieldShape  // only its shape (len, dim, zeros_like)
+	fieldLast   // only the last element (a loop_save's final state) and the shape
 	fieldData
 )
-
-// fieldUses reports how the expression e reads each top-level field of
-// the array-of-tuples variable s: every use must be a projection of an
-// element, s[j].f, or an element bound by a let whose own uses are
-// projections; a projection that only len, dim or zeros_like look at
-// reads the field's shape. It returns nil when some use needs the whole
-// value.
-func fieldUses(e ir.Expr, s *ir.Var, nfields int) []int {
-	return fieldUsesOut(e, s, nfields, nil)
-}
 
 // An outUse is how an array of tuples is read once it leaves the lambda
 // that computes it as element index of the tuple the lambda returns: a
@@ -51,12 +43,22 @@ type outUse struct {
 	plan  *leafPlan
 }
 
-// fieldUsesOut is fieldUses where s appearing as element out.index of
-// the tuple out.tuple reads the fields out.plan says.
-func fieldUsesOut(e ir.Expr, s *ir.Var, nfields int, out *outUse) []int {
+// fieldUses reports how the expression e reads each top-level field of
+// the array-of-tuples variable s: every use must be a projection of an
+// element, s[j].f, or an element bound by a let whose own uses are
+// projections; a projection that only len, dim or zeros_like look at
+// reads the field's shape. With last non-nil (the index of s's last
+// element), a field read only at an index that is the same term as last
+// is read as fieldLast. It returns nil when some use needs the whole
+// value.
+//
+// With out non-nil, s appearing as element out.index of the tuple
+// out.tuple reads the fields out.plan says.
+func fieldUses(e ir.Expr, s *ir.Var, nfields int, last ir.Expr, out *outUse) []int {
 	used := make([]int, nfields)
 	whole := false
-	tuples := map[*ir.Var]bool{} // lets bound to s[j]
+	tuples := map[*ir.Var]bool{}     // lets bound to s[j]
+	lastTuples := map[*ir.Var]bool{} // those whose j is last
 	isElem := func(x ir.Expr) bool {
 		pc, ok := x.(*ir.PrimCall)
 		if !ok || pc.Op != ir.PrimIndex {
@@ -65,19 +67,30 @@ func fieldUsesOut(e ir.Expr, s *ir.Var, nfields int, out *outUse) []int {
 		v, ok := pc.Args[0].(*ir.Var)
 		return ok && v == s
 	}
-	// field is the field a projection of s reads, or -1.
-	field := func(x ir.Expr) int {
+	isLast := func(x ir.Expr) bool {
+		return last != nil && ir.AlphaEqual(x.(*ir.PrimCall).Args[1], last)
+	}
+	// field is the top-level field a projection of s (or a chain of
+	// them, s[j].f.g) reads, or -1, and how it reads its data.
+	field := func(x ir.Expr) (int, int) {
 		p, ok := x.(*ir.Proj)
 		if !ok {
-			return -1
+			return -1, 0
 		}
+		p = innerProj(p)
 		if isElem(p.X) {
-			return p.Index
+			if isLast(p.X) {
+				return p.Index, fieldLast
+			}
+			return p.Index, fieldData
 		}
 		if v, ok := p.X.(*ir.Var); ok && tuples[v] {
-			return p.Index
+			if lastTuples[v] {
+				return p.Index, fieldLast
+			}
+			return p.Index, fieldData
 		}
-		return -1
+		return -1, 0
 	}
 	var walk func(x ir.Expr)
 	walk = func(x ir.Expr) {
@@ -91,18 +104,18 @@ func fieldUsesOut(e ir.Expr, s *ir.Var, nfields int, out *outUse) []int {
 			}
 			return
 		case *ir.Proj:
-			if k := field(x); k >= 0 {
-				used[k] = fieldData
-				if isElem(x.X) {
-					walk(x.X.(*ir.PrimCall).Args[1])
+			if k, how := field(x); k >= 0 {
+				used[k] = max(used[k], how)
+				if p := innerProj(x); isElem(p.X) {
+					walk(p.X.(*ir.PrimCall).Args[1])
 				}
 				return
 			}
 		case *ir.PrimCall:
 			if x.Op == ir.PrimLen || x.Op == ir.PrimDim || x.Op == ir.PrimZerosLike {
-				if k := field(x.Args[0]); k >= 0 {
+				if k, _ := field(x.Args[0]); k >= 0 {
 					used[k] = max(used[k], fieldShape)
-					if p := x.Args[0].(*ir.Proj); isElem(p.X) {
+					if p := innerProj(x.Args[0].(*ir.Proj)); isElem(p.X) {
 						walk(p.X.(*ir.PrimCall).Args[1])
 					}
 					for _, a := range x.Args[1:] {
@@ -115,6 +128,7 @@ func fieldUsesOut(e ir.Expr, s *ir.Var, nfields int, out *outUse) []int {
 			if isElem(x.Value) {
 				walk(x.Value.(*ir.PrimCall).Args[1])
 				tuples[x.Var] = true
+				lastTuples[x.Var] = isLast(x.Value)
 				walk(x.Body)
 				return
 			}
@@ -181,7 +195,7 @@ func nestedUses(e ir.Expr, s *ir.Var, k int, inner *ir.Tuple) *leafPlan {
 				}
 			}
 			if isField(l.Value) {
-				u := fieldUses(l.Body, l.Var, len(inner.Elems))
+				u := fieldUses(l.Body, l.Var, len(inner.Elems), nil, nil)
 				if u == nil {
 					ok = false
 					return
@@ -256,8 +270,21 @@ func (f *fn) planOut(lp *leafPlan, exprs ...ir.Expr) {
 	}
 }
 
+// innerProj is the innermost projection of the chain p (p.X when it is
+// no projection itself): x.f of x.f.g.
+func innerProj(p *ir.Proj) *ir.Proj {
+	for {
+		q, ok := p.X.(*ir.Proj)
+		if !ok {
+			return p
+		}
+		p = q
+	}
+}
+
 // A leafPlan is, per leaf of a saved array's elements, how it is read:
-// fieldUnread, fieldShape or fieldData; fields gives the same by field.
+// fieldUnread, fieldShape, fieldLast or fieldData; fields gives the same
+// by field.
 type leafPlan struct {
 	leaves []int
 	fields []int
@@ -268,8 +295,9 @@ type leafPlan struct {
 
 // planLeaves is the plan of the array-of-tuples variable s read by body
 // (and, if out is not nil, by whoever reads the tuple it leaves in), or
-// nil when every leaf is read.
-func planLeaves(body ir.Expr, s *ir.Var, out *outUse) *leafPlan {
+// nil when every leaf is read. last, if not nil, is the index of s's last
+// element (see fieldUses).
+func planLeaves(body ir.Expr, s *ir.Var, last ir.Expr, out *outUse) *leafPlan {
 	at, ok := s.T.(*ir.Array)
 	if !ok {
 		return nil
@@ -278,7 +306,7 @@ func planLeaves(body ir.Expr, s *ir.Var, out *outUse) *leafPlan {
 	if !ok {
 		return nil
 	}
-	used := fieldUsesOut(body, s, len(tt.Elems), out)
+	used := fieldUses(body, s, len(tt.Elems), last, out)
 	if used == nil {
 		return nil
 	}
@@ -316,6 +344,30 @@ func planLeaves(body ir.Expr, s *ir.Var, out *outUse) *leafPlan {
 		return nil
 	}
 	return p
+}
+
+// lastAsShape is p with the leaves read at the last element only read
+// for their shape: the plan of an empty build standing for a loop_save's
+// states, which has no element to read them at.
+func (p *leafPlan) lastAsShape() *leafPlan {
+	q := &leafPlan{leaves: slices.Clone(p.leaves), fields: slices.Clone(p.fields), nested: p.nested}
+	for _, h := range [][]int{q.leaves, q.fields} {
+		for k := range h {
+			if h[k] == fieldLast {
+				h[k] = fieldShape
+			}
+		}
+	}
+	return q
+}
+
+// markLastOnly records that the data atom holds a loop's final state,
+// standing for a saved leaf read at its last element only.
+func (f *fn) markLastOnly(data string) {
+	if f.lastOnly == nil {
+		f.lastOnly = map[string]bool{}
+	}
+	f.lastOnly[data] = true
 }
 
 // fieldOfArray is field path of the array of tuples v: the same storage,

@@ -571,6 +571,10 @@ type fn struct {
 	// views holds the array atoms that share storage although their
 	// primitive's result is fresh (fields.go).
 	views map[string]bool
+	// lastOnly holds the data atoms of saved leaves that hold a
+	// loop_save's final state alone, the only element read (fieldLast):
+	// indexing one is the atom itself.
+	lastOnly map[string]bool
 	// loops counts the loop bodies being emitted: only a loop outside
 	// every other goes parallel (parallel.go).
 	loops int
@@ -772,10 +776,10 @@ func (f *fn) compileL(e ir.Expr) val {
 			return f.compileL(e.Body)
 		}
 		var v val
-		if pc, ok := e.Value.(*ir.PrimCall); ok && (pc.Op == ir.PrimBuild || pc.Op == ir.PrimLoopSave) {
-			f.plan = planLeaves(e.Body, e.Var, f.outPlans[e.Var])
-		} else if isSavedIf(e.Value) {
-			f.ifPlan = planLeaves(e.Body, e.Var, f.outPlans[e.Var])
+		if isSaver(e.Value) {
+			f.plan = planLeaves(e.Body, e.Var, lastIndex(e.Value), f.outPlans[e.Var])
+		} else if c, ok := e.Value.(*ir.If); ok && isSavedIf(c) {
+			f.ifPlan = planLeaves(e.Body, e.Var, lastIndex(c.Then), f.outPlans[e.Var])
 		}
 		if f.canDefer(e) {
 			v = f.compileL(e.Value)
@@ -1023,12 +1027,14 @@ func (f *fn) compileIf(e *ir.If) val {
 	if plan != nil {
 		// Both branches build the saved array by the same plan: the
 		// leaves it does not store have no storage here either.
+		// The final state (fieldLast) is the loop_save's alone: the
+		// empty build has no element to read it at.
 		res := f.declarePlanned("c", t, plan)
 		f.line("if %s {", c.parts[0])
 		f.plan = plan
 		f.branchLive(e.Then, res)
 		f.line("} else {")
-		f.plan = plan
+		f.plan = plan.lastAsShape()
 		f.branchLive(e.Else, res)
 		f.line("}")
 		return res
@@ -1043,33 +1049,65 @@ func (f *fn) compileIf(e *ir.If) val {
 }
 
 // isSavedIf recognizes the tape of a counted loop as package ad writes
-// it, if some then loop_save(...) else build(0, ...): an array of tuples
-// whose fields can be planned (fields.go) as a build's are.
-func isSavedIf(e ir.Expr) bool {
-	x, ok := e.(*ir.If)
-	if !ok {
+// it, if n > 0 then loop_save(n, ...) else build(0, ...): an array of
+// tuples whose fields can be planned (fields.go) as a build's are.
+func isSavedIf(x *ir.If) bool {
+	return lastIndex(x.Then) != nil && isEmptyBuild(x.Else)
+}
+
+// isSaver reports whether e is a build or loop_save, whose leaves a
+// leafPlan may leave unstored.
+func isSaver(e ir.Expr) bool {
+	pc, ok := e.(*ir.PrimCall)
+	return ok && (pc.Op == ir.PrimBuild || pc.Op == ir.PrimLoopSave)
+}
+
+// lastIndex is the index of the last element of loop_save(n, ...), n,
+// or nil for other values.
+func lastIndex(e ir.Expr) ir.Expr {
+	if pc, ok := e.(*ir.PrimCall); ok && pc.Op == ir.PrimLoopSave {
+		return pc.Args[0]
+	}
+	return nil
+}
+
+// isEmptyBuild reports whether e is build(0, ...).
+func isEmptyBuild(e ir.Expr) bool {
+	pc, ok := e.(*ir.PrimCall)
+	if !ok || pc.Op != ir.PrimBuild {
 		return false
 	}
-	isPrim := func(e ir.Expr, p *ir.Prim) bool {
-		pc, ok := e.(*ir.PrimCall)
-		return ok && pc.Op == p
-	}
-	return isPrim(x.Then, ir.PrimLoopSave) && isPrim(x.Else, ir.PrimBuild)
+	c, ok := pc.Args[0].(*ir.Const)
+	return ok && c.Val == int64(0)
 }
 
 // declarePlanned is declare for an array of tuples built by plan: a leaf
-// the plan does not store has deadAtom for its data (nil: every leaf is
-// stored).
+// the plan does not store has deadAtom for its data, and one read only
+// at its last element (fieldLast) holds the loop's final state, of the
+// element's type (nil: every leaf is stored).
 func (f *fn) declarePlanned(hint string, t ir.Type, plan *leafPlan) val {
 	v := val{t: t}
 	for k, l := range mustLeaves(t) {
 		for j, pt := range l.partTypes() {
-			if plan != nil && j == 0 && k < len(plan.leaves) && plan.leaves[k] != fieldData {
+			how := fieldData
+			if plan != nil && j == 0 && k < len(plan.leaves) {
+				how = plan.leaves[k]
+			}
+			switch how {
+			case fieldData:
+			case fieldLast:
+				if l.rank == 1 { // the final state of a scalar
+					pt = scalarGo(l.kind)
+				}
+			default:
 				v.parts = append(v.parts, deadAtom)
 				continue
 			}
 			n := f.fresh(hint)
 			f.line("var %s %s", n, pt)
+			if how == fieldLast {
+				f.markLastOnly(n)
+			}
 			v.parts = append(v.parts, n)
 		}
 	}
@@ -1146,6 +1184,7 @@ func (f *fn) compileLoop(e *ir.Loop) val {
 	if e.Index != nil {
 		n := f.compile(e.Count)
 		i := f.fresh(e.Index.Name)
+		head := f.b.Len()
 		f.line("for %s := int64(0); %s < %s; %s++ {", i, i, n.parts[0], i)
 		f.indexBound(i, n.parts[0])
 		f.step("1", e.P)
@@ -1155,13 +1194,15 @@ func (f *fn) compileLoop(e *ir.Loop) val {
 		f.env[e.State] = st
 		f.env[e.Index] = valOf(ir.TI64, i)
 		f.loops++
+		body := f.b.Len()
 		next = f.compile(e.Body)
 		f.loops--
 		f.assign(st, next)
-		f.iterRelease(mark, st, next, "")
+		f.iterCarry(mark, st, next, head, body)
 		f.env, f.fenv = saveEnv, saveFenv
 		f.line("}")
 	} else {
+		head := f.b.Len()
 		f.line("for {")
 		saveEnv, saveFenv := f.env, f.fenv
 		f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
@@ -1173,10 +1214,11 @@ func (f *fn) compileLoop(e *ir.Loop) val {
 		f.step("1", e.P)
 		mark := f.iterMark()
 		f.loops++
+		body := f.b.Len()
 		next = f.compile(e.Body)
 		f.loops--
 		f.assign(st, next)
-		f.iterRelease(mark, st, next, "")
+		f.iterCarry(mark, st, next, head, body)
 		f.env, f.fenv = saveEnv, saveFenv
 		f.line("}")
 	}
@@ -1296,6 +1338,59 @@ func (f *fn) release(mark, cond string) {
 // when nothing carried to the next iteration can be one of them: every
 // array part of the next state is the state's own (updated in place).
 // cond, if not "", guards the release.
+// iterCarry ends an iteration of a loop whose code starts at offset head
+// of f.b and whose body's at body: as iterRelease, except that when the
+// only array parts of the next state that are not the state's own are
+// arrays the body allocated, each distinct, they are copied into buffers
+// made before the loop (sized as the initial state, which a loop's state
+// keeps) and the iteration's arrays are released: a loop whose state is
+// rebuilt every iteration (reverse mode's cotangents) then runs in the
+// memory of one iteration instead of all.
+func (f *fn) iterCarry(mark string, st, next val, head, body int) {
+	ls, sp := st.leafParts()
+	_, np := next.leafParts()
+	var fresh []int
+	for k, l := range ls {
+		if l.rank > 0 && np[k][0] != sp[k][0] {
+			fresh = append(fresh, k)
+		}
+	}
+	if len(fresh) == 0 || f.dryRun > 0 {
+		f.iterRelease(mark, st, next, "")
+		return
+	}
+	if !f.freshParts(next, fresh, body) {
+		f.line("_ = %s", mark)
+		return
+	}
+	f.carryInto(st, fresh, mark, head, "")
+}
+
+// freshParts reports whether the data of each leaf k (in leaves) of v
+// is an array the code from offset body of f.b allocates, each a
+// distinct one and no view: its contents may be copied elsewhere and its
+// storage released.
+func (f *fn) freshParts(v val, leaves []int, body int) bool {
+	allocated := map[string]int{}
+	for _, m := range allocRE.FindAllStringSubmatch(f.b.String()[body:], -1) {
+		allocated[m[1]]++
+	}
+	_, vp := v.leafParts()
+	seen := map[string]bool{}
+	for _, k := range leaves {
+		a := vp[k][0]
+		if allocated[a] != 1 || seen[a] || f.views[a] {
+			return false
+		}
+		seen[a] = true
+	}
+	return true
+}
+
+// allocRE matches a line declaring an arena allocation, `name :=
+// ar.F64(...)`.
+var allocRE = regexp.MustCompile(`(?m)^\s*([A-Za-z_][A-Za-z0-9_]*) := ar\.(?:F64w?|I64|Bool)\(`)
+
 func (f *fn) iterRelease(mark string, st, next val, cond string) {
 	ls, sp := st.leafParts()
 	_, np := next.leafParts()

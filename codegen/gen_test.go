@@ -94,3 +94,31 @@ func genBody(t *testing.T, src, name string) string {
 	body = body[strings.Index(body, "func fn_"+name+"("):]
 	return body[:strings.Index(body, "\n}\n")]
 }
+
+// TestLoopTape checks reverse mode through a counted loop whose state is
+// rebuilt every iteration: of the tape loop_save keeps per iteration
+// (the next state, the power the reverse pass reads, the coefficient and
+// the previous state) only the power is stored, the final state stays
+// in the loop's variables, and every loop, forward and reverse, releases
+// its iteration's arrays (the state carried in buffers of its own)
+// instead of keeping them to the end of the call.
+func TestLoopTape(t *testing.T) {
+	const src = `
+def poly(x: [m]f64, t: [n]f64): f64 =
+  let (fit, _) = loop (acc, pw) = (zeros(n), ones(n)) for j < m do (acc + x[j] * pw, pw * t)
+  in sum(fit ^ 2)
+export def g(x: [m]f64, t: [n]f64) = grad(fn(c) => poly(c, t))(x)
+`
+	for _, name := range []string{"poly", "polyvjp10"} {
+		if body := genBody(t, src, name); strings.Contains(body, "_ = mark") {
+			t.Errorf("a loop of fn_%s keeps its iterations' arrays:\n%s", name, body)
+		}
+	}
+	// The loop_save stores one array of rows, and so does the empty
+	// build of the other branch (n = 0, never run), which follows the
+	// same plan.
+	body := genBody(t, src, "polyvjp10")
+	if n := strings.Count(body, "= ar.F64w(tot_"); n != 1+1 {
+		t.Errorf("fn_polyvjp10 allocates %d arrays of rows, want 1 + 1:\n%s", n, body)
+	}
+}

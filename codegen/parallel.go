@@ -197,11 +197,36 @@ func captured(code string, skip ...string) []string {
 	}
 	seen := map[string]bool{}
 	var out []string
-	for _, id := range identRE.FindAllString(code, -1) {
+	for _, id := range identRE.FindAllString(blankStrings(code), -1) {
 		if localRE.MatchString(id) && !declared[id] && !seen[id] {
 			seen[id] = true
 			out = append(out, id)
 		}
 	}
 	return out
+}
+
+// blankStrings is code with the contents of its interpreted string
+// literals blanked: a def's name in an error frame ("f$jvp_01") holds
+// words shaped like locals that are none.
+func blankStrings(code string) string {
+	b := []byte(code)
+	in := false
+	for i := 0; i < len(b); i++ {
+		switch {
+		case !in && b[i] == '"':
+			in = true
+		case in && b[i] == '\\':
+			b[i] = ' '
+			if i+1 < len(b) {
+				i++
+				b[i] = ' '
+			}
+		case in && b[i] == '"':
+			in = false
+		case in:
+			b[i] = ' '
+		}
+	}
+	return string(b)
 }

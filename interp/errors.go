@@ -34,12 +34,12 @@ func (e *CauseError) Unwrap() []error { return []error{e.Err, e.Cause} }
 // positioned finds the positioned error inside err, if there is one: a
 // *CauseError or an *ir.Error, possibly wrapped by code between the
 // interpreter and the failure (a primitive that calls a closure and adds
-// context). It returns the error to pass on and the *ir.Error to extend
-// with frames.
-func positioned(err error) (error, *ir.Error) {
+// context). It returns the *ir.Error to extend with frames and the error
+// to pass on.
+func positioned(err error) (*ir.Error, error) {
 	var ce *CauseError
 	if errors.As(err, &ce) {
-		return ce, ce.Err
+		return ce.Err, ce
 	}
 	var ie *ir.Error
 	if errors.As(err, &ie) {
@@ -53,7 +53,7 @@ func positioned(err error) (error, *ir.Error) {
 // passes unchanged through the expressions around it. Causes worth testing
 // for survive as a CauseError.
 func errAt(pos ir.Pos, err error) error {
-	if pe, _ := positioned(err); pe != nil {
+	if _, pe := positioned(err); pe != nil {
 		return pe
 	}
 	e := &ir.Error{Pos: pos, Msg: err.Error()}
@@ -65,10 +65,10 @@ func errAt(pos ir.Pos, err error) error {
 
 // withFrame records that err unwound through an active def.
 func withFrame(err error, f ir.Frame) error {
-	pe, ie := positioned(err)
+	ie, pe := positioned(err)
 	if pe == nil {
 		pe = errAt(f.DefPos, err)
-		_, ie = positioned(pe)
+		ie, _ = positioned(pe)
 	}
 	ie.Frames = append(ie.Frames, f)
 	// An error inside the standard library is the caller's (SPEC §11):
@@ -103,7 +103,7 @@ func cloneError(e *ir.Error) *ir.Error {
 // expression that was running, never a Go stack trace.
 func panicError(r any) error {
 	if e, ok := r.(error); ok {
-		if pe, _ := positioned(e); pe != nil {
+		if _, pe := positioned(e); pe != nil {
 			return pe
 		}
 		return fmt.Errorf("internal error: %w", e)

@@ -100,7 +100,7 @@ func New(p *ir.Program) (it *Interp, err error) {
 }
 
 func asIRError(err error, pos ir.Pos) *ir.Error {
-	if _, ie := positioned(err); ie != nil {
+	if ie, _ := positioned(err); ie != nil {
 		return ie
 	}
 	return &ir.Error{Pos: pos, Msg: err.Error()}

@@ -17,7 +17,8 @@ func TestNilContextRefused(t *testing.T) {
 		return b.While("s", v[0], func(*ir.Var) ir.Expr { return b.Bool(true) }, func(s *ir.Var) ir.Expr { return b.Prim(ir.PrimAdd, s, b.F64(1)) })
 	})
 	it := mustNew(t, spin)
-	_, err := it.Call(nil, "spin", []runtime.Value{runtime.F64(0)}, runtime.Limits{}) //nolint:staticcheck // the nil context is what is tested
+	//lint:ignore SA1012 a nil context is what is tested
+	_, err := it.Call(nil, "spin", []runtime.Value{runtime.F64(0)}, runtime.Limits{})
 	var ie *ir.Error
 	if !errors.As(err, &ie) || ie.Pos != pos(3) || len(ie.Frames) != 1 {
 		t.Errorf("Call(nil, ...): %v; want an error at spin's declaration (%s)", err, pos(3))

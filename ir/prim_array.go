@@ -64,16 +64,6 @@ func f64Vector(name string, i int, t Type) (*Array, error) {
 	return a, nil
 }
 
-func f64Matrix(name string, i int, t Type) (*Array, *Array, error) {
-	a, ok := t.(*Array)
-	if ok {
-		if b, ok := a.Elem.(*Array); ok && Identical(b.Elem, TF64) {
-			return a, b, nil
-		}
-	}
-	return nil, nil, fmt.Errorf("%s: argument %d has type %s; want [m][n]f64", name, i+1, t)
-}
-
 func sameDim(name string, a, b Dim) error {
 	if a.DiffersStatically(b) {
 		return fmt.Errorf("%s: sizes %s and %s differ", name, a, b)

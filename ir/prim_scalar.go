@@ -13,7 +13,6 @@ import (
 
 var (
 	kF   = []ScalarKind{F64}
-	kI   = []ScalarKind{I64}
 	kFI  = []ScalarKind{F64, I64}
 	kB   = []ScalarKind{Bool}
 	kFIB = []ScalarKind{F64, I64, Bool}

@@ -1,6 +1,7 @@
 package ir_test
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -54,7 +55,7 @@ func sEvalTyped(p *ir.Prim, aux any, ts []ir.Type, args ...runtime.Value) (runti
 	if err != nil {
 		return runtime.Value{}, err
 	}
-	return impl(runtime.NewMachine(nil, runtime.Limits{}), args)
+	return impl(runtime.NewMachine(context.Background(), runtime.Limits{}), args)
 }
 
 func mustEval(t *testing.T, p *ir.Prim, aux any, args ...runtime.Value) *runtime.Array {
@@ -395,7 +396,7 @@ func TestSeriesPowConstant(t *testing.T) {
 // TestSeriesConstruct: series(K, c0, ...) pads with zeros of the
 // coefficients' shape, also for tuples and i64, and truncates.
 func TestSeriesConstruct(t *testing.T) {
-	m := runtime.NewMachine(nil, runtime.Limits{})
+	m := runtime.NewMachine(context.Background(), runtime.Limits{})
 	run := func(ts []ir.Type, aux any, args ...runtime.Value) runtime.Value {
 		t.Helper()
 		v, err := sEvalTyped(ir.PrimSeries, aux, ts, args...)

@@ -53,17 +53,6 @@ func (r rb) orZero(t, x Expr) Expr {
 	return r.zerosLike(x)
 }
 
-// addOpt adds two tangent terms, either of which may be nil (zero).
-func (r rb) addOpt(x, y Expr) Expr {
-	switch {
-	case x == nil:
-		return y
-	case y == nil:
-		return x
-	}
-	return r.add(x, y)
-}
-
 // bind makes e available to body as an atom: e itself when it is a
 // variable or a constant, otherwise a let-bound variable. Rules use it
 // for any expression they refer to more than once.

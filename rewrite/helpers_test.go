@@ -2,7 +2,6 @@ package rewrite
 
 import (
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
 
@@ -48,8 +47,6 @@ var (
 	stdRW   *Rewriter
 	stdErr  error
 )
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
 // expand is ad.Expand, recovering from a panic in AD code still in
 // progress (reported as an error).

@@ -1,6 +1,7 @@
 package runtime_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -261,7 +262,7 @@ func TestArrayForms(t *testing.T) {
 }
 
 func TestStacker(t *testing.T) {
-	m := runtime.NewMachine(nil, runtime.Limits{})
+	m := runtime.NewMachine(context.Background(), runtime.Limits{})
 	rows := runtime.Stacker{Name: "build", Kind: runtime.ElemF64, Rows: true, Empty: []int{0, 3}}
 	a, err := rows.Stack(m, 3, func(i int) (runtime.Value, error) {
 		return runtime.Arr(runtime.FromF64([]float64{float64(i), -float64(i)})), nil
@@ -289,7 +290,7 @@ func TestStacker(t *testing.T) {
 	if err != nil || !slices.Equal(s.I, []int64{0, 10, 20}) {
 		t.Errorf("Stack scalars: %v, %v", s, err)
 	}
-	small := runtime.NewMachine(nil, runtime.Limits{Memory: 16})
+	small := runtime.NewMachine(context.Background(), runtime.Limits{Memory: 16})
 	if _, err := scalars.Stack(small, 3, func(int) (runtime.Value, error) { return runtime.I64(1), nil }); !errors.Is(err, runtime.ErrMemoryLimit) {
 		t.Errorf("Stack over the memory limit: %v", err)
 	}
@@ -333,7 +334,7 @@ func TestZeroLike(t *testing.T) {
 	if zb.Kind != runtime.ElemBox || zb.Box[1].Tuple()[1].Array().I[0] != 0 || box.Box[1].Tuple()[1].Array().I[0] != 4 {
 		t.Errorf("ZeroLike of boxed tuples = %v (source %v)", zb.Box, box.Box)
 	}
-	small := runtime.NewMachine(nil, runtime.Limits{Memory: 8})
+	small := runtime.NewMachine(context.Background(), runtime.Limits{Memory: 8})
 	if _, err := runtime.ZeroLike(small, v); !errors.Is(err, runtime.ErrMemoryLimit) {
 		t.Errorf("ZeroLike over the memory limit: %v", err)
 	}

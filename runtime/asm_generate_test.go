@@ -5,15 +5,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	goruntime "runtime"
 	"testing"
 )
 
-// goTool finds a go command that runs, or skips the test saying why.
+// goTool finds a go command that runs, or skips the test saying why. go
+// test puts its own toolchain's bin directory first on PATH, so "go" is
+// the toolchain running the test.
 func goTool(t *testing.T) string {
 	t.Helper()
 	var tried []string
-	for _, cand := range []string{filepath.Join(goruntime.GOROOT(), "bin", "go"), "go"} {
+	for _, cand := range []string{"go"} {
 		path, err := exec.LookPath(cand)
 		if err != nil {
 			tried = append(tried, err.Error())

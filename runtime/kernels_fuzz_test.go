@@ -47,7 +47,7 @@ func FuzzReductions(f *testing.F) {
 
 func FuzzMaps(f *testing.F) {
 	f.Add(uint16(0), uint8(0), uint8(0), uint8(0), uint8(0), uint64(1), 1.5)
-	f.Add(uint16(17), uint8(1), uint8(2), uint8(3), uint8(2), uint64(2), -0.0)
+	f.Add(uint16(17), uint8(1), uint8(2), uint8(3), uint8(2), uint64(2), math.Copysign(0, -1))
 	f.Add(uint16(4097), uint8(7), uint8(0), uint8(5), uint8(1), uint64(3), math.Inf(1))
 	f.Add(uint16(35), uint8(4), uint8(4), uint8(4), uint8(3), uint64(4), math.NaN())
 	f.Fuzz(func(t *testing.T, n uint16, offX, offY, offD, mode uint8, seed uint64, c float64) {

@@ -1,6 +1,7 @@
 package runtime_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"sync"
@@ -26,7 +27,7 @@ func TestMemoryLimitCountsLive(t *testing.T) {
 		{"half the limit again and again", 64 << 10, 100},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			m := runtime.NewMachine(nil, runtime.Limits{Memory: mib})
+			m := runtime.NewMachine(context.Background(), runtime.Limits{Memory: mib})
 			for i := range c.count {
 				a, err := runtime.NewF64(m, c.elems)
 				if err != nil {
@@ -54,7 +55,7 @@ func TestMemoryLimitHolds(t *testing.T) {
 		{"1 KB arrays", 128, 0.7, 1.3},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			m := runtime.NewMachine(nil, runtime.Limits{Memory: mib})
+			m := runtime.NewMachine(context.Background(), runtime.Limits{Memory: mib})
 			var held []*runtime.Array
 			var err error
 			for len(held) < 4*mib/(8*c.elems) {
@@ -82,8 +83,8 @@ func TestMemoryLimitHolds(t *testing.T) {
 // anything is allocated, with or without a limit, and match
 // ErrMemoryLimit whether they pass the limit or overflow.
 func TestMemoryLimitBeforeAllocating(t *testing.T) {
-	limited := runtime.NewMachine(nil, runtime.Limits{Memory: mib})
-	unlimited := runtime.NewMachine(nil, runtime.Limits{})
+	limited := runtime.NewMachine(context.Background(), runtime.Limits{Memory: mib})
+	unlimited := runtime.NewMachine(context.Background(), runtime.Limits{})
 	for _, c := range []struct {
 		name  string
 		m     *runtime.Machine
@@ -119,7 +120,7 @@ func TestMemoryLimitBeforeAllocating(t *testing.T) {
 // TestMemoryMeasure: Live is an upper bound that Measure brings down to
 // what is held.
 func TestMemoryMeasure(t *testing.T) {
-	m := runtime.NewMachine(nil, runtime.Limits{Memory: 64 * mib})
+	m := runtime.NewMachine(context.Background(), runtime.Limits{Memory: 64 * mib})
 	keep, err := runtime.NewF64(m, mib) // 8 MiB, tracked exactly
 	if err != nil {
 		t.Fatal(err)
@@ -148,7 +149,7 @@ func TestMemoryLimitConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			m := runtime.NewMachine(nil, runtime.Limits{Memory: mib})
+			m := runtime.NewMachine(context.Background(), runtime.Limits{Memory: mib})
 			held, err := runtime.NewF64(m, mib/16) // half the limit
 			if err != nil {
 				errs[g] = err

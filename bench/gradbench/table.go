@@ -73,10 +73,9 @@ var bestRatio = map[string]float64{"gmm": 2.4, "ba": 6.4, "lstm": 2.7}
 // of the modules on the interpreter (go test -bench BenchmarkSmall
 // -cpuprofile); the table prints them beside each shortfall.
 var reasons = map[string]string{
-	"kmeans": "the gradient and Hessian-vector product of a running minimum over the k centroids: allocation of " +
-		"results (runtime.mallocgc 32%, GC assists 12%) and stacking comprehension rows into [k][n] arrays " +
-		"(ir.stacker.stack 27%); the derivative code also keeps a zero tangent for the points (an extra [k][d]x[d][n] " +
-		"product) and updates [k][n] accumulators functionally at each of the k steps",
+	"kmeans": "the gradient and Hessian-vector product of a running minimum over the k centroids, about twenty " +
+		"operations on [k][n] arrays and four matrix products, each allocating its result: runtime.mallocgc is half " +
+		"the profile (GC assists a fifth); pytorch runs the same operations as preallocated kernels",
 	"lse": "ten passes over the vector, each allocating its result (the interpreter does not fuse them)",
 }
 
@@ -492,4 +491,24 @@ func goReason(eval string) string {
 
 // goReasons say why generated Go misses its goals on an eval, where a
 // profile has shown it.
-var goReasons = map[string]string{}
+var goReasons = map[string]string{
+	"llsq": "the gradient of a loop of m = 128 steps over n-vectors: reverse mode saves one n-vector per step " +
+		"(the power t^j its reverse pass reads: 16 MB at n = 16392) and makes about nine separate passes over n " +
+		"per step, four forward and five back, where the hand-written gradient is one loop over the points; at " +
+		"n = 16 that is ~40 ns per step each way, and from n ≈ 8000, where the recorded cases run once or twice, " +
+		"most of the time is the first touch of the tape's fresh pages (over 5 ms per MB on this machine under load)",
+	"ode": "one Runge-Kutta step forward and back is about fifty separate passes over the n = 1000 vector " +
+		"(every elementwise operation of the four stages, of rhs's concat and take, and of their reverse, a loop " +
+		"of its own; the tape's rows copied out), and the gradient runs the primal once more before its VJP for " +
+		"the seed's shape (~3.5 µs; a lambda's VJP keeps flat tapes, so its call of primal is not split); " +
+		"manual's gradient is a closed form whose cost does not depend on s",
+	"lse": "math.Exp on the 2500 elements is 55% of the profile (about 4.4 ns each; the primal alone, 20 µs, " +
+		"is slower than manual's whole gradient); the rest is five more passes (maximum, the shifted exp into " +
+		"an array, sum, the scaled softmax, the maximum's cotangent at argmax), which a vectorized exp kernel " +
+		"and fusing the passes would remove",
+	"kmeans": "about twenty passes over [k][n] arrays (distances and their tangents, the running minimum's " +
+		"saved states and their tangents, two reverse loops over the centroids with [k][n] accumulators) and " +
+		"four products shaped [k][d]x[d][n] or [k][n]x[n][d], whose packing for the AVX2 kernel costs more than " +
+		"the multiplications at d = 8 (runtime.packA and packB a quarter of the profile), where the hand-written " +
+		"code makes one pass over the points with k·d work each",
+}

@@ -19,7 +19,8 @@
 // The adbench mode (adbench.go) times ADBench's problems in both the
 // element-wise and the vectorized style against hand-written Go.
 //
-// The optim mode (optim.go) compares std/optim with gonum's optimize
+// The optim mode (optim.go) compares std/optim (the generated Go package
+// stdlib/go/optim, or with -interp the interpreter) with gonum's optimize
 // package instead; see its -help.
 //
 // Each time is the median of -runs samples taken after -warmup calls; a

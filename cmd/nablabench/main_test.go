@@ -94,19 +94,29 @@ func TestGoOnly(t *testing.T) {
 	}
 }
 
-// TestOptimQuick runs the optim mode on two problems and checks the
-// table's shape and that both libraries solve them.
+// TestOptimQuick runs the optim mode, on the generated Go package and
+// with -interp on the interpreter, on two problems and checks the tables'
+// shape and that both libraries solve them.
 func TestOptimQuick(t *testing.T) {
-	var out, errs bytes.Buffer
-	if code := run([]string{"optim", "-quick"}, &out, &errs); code != 0 {
-		t.Fatalf("exit %d\nstderr:\n%s", code, errs.String())
-	}
-	s := out.String()
-	for _, want := range []string{"| problem | n | method |", "| Rosenbrock | 2 | L-BFGS (m = 10) | yes |", "| Beale | 2 | Newton | yes |"} {
-		if !strings.Contains(s, want) {
-			t.Errorf("output lacks %q:\n%s", want, s)
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"optim", "-quick"}, []string{"| problem | n | method | gonum ok |", "| Rosenbrock | 2 | L-BFGS (m = 10) | yes |", "| Beale | 2 | Newton | yes |"}},
+		{[]string{"optim", "-quick", "-interp"}, []string{"| problem | n | method |", "| Rosenbrock | 2 | L-BFGS (m = 10) | yes |", "| Beale | 2 | Newton | yes |"}},
+	} {
+		var out, errs bytes.Buffer
+		if code := run(c.args, &out, &errs); code != 0 {
+			t.Fatalf("%v: exit %d\nstderr:\n%s", c.args, code, errs.String())
+		}
+		s := out.String()
+		for _, want := range c.want {
+			if !strings.Contains(s, want) {
+				t.Errorf("%v: output lacks %q:\n%s", c.args, want, s)
+			}
 		}
 	}
+	var out, errs bytes.Buffer
 	if code := run([]string{"optim", "extra"}, &out, &errs); code != 2 {
 		t.Errorf("optim extra: exit %d, want 2", code)
 	}

@@ -414,7 +414,7 @@ func fn_lossgrad(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64
 
 // fn_train is def train (logreg.nab:16:12).
 func fn_train(ar *nbArena, x_1 []float64, x_2 int, x_3 int, y_4 []float64, y_5 int, lam_6 float64, lr_7 float64, steps_8 int64) ([]float64, int, float64, error) {
-	mark_38 := ar.mark()
+	mark_39 := ar.mark()
 	size_9 := int64(x_2)
 	if int64(y_5) != size_9 {
 		return nil, 0, 0, nbErrorf("logreg.nab:16:36", fmt.Sprintf("size mismatch: n is %d (x) but y has size %d", size_9, y_5))
@@ -431,6 +431,7 @@ func fn_train(ar *nbArena, x_1 []float64, x_2 int, x_3 int, y_4 []float64, y_5 i
 	var state_15 int
 	var state_16 float64
 	state_14, state_15, state_16 = a_13, n_11, 0.0
+	buf_38 := ar.F64w(state_15)
 	for t_27 := int64(0); t_27 < steps_8; t_27++ {
 		mark_28 := ar.mark()
 		r_29, r_30, r_31, err_32 := fn_lossgrad(ar, state_14, state_15, state_16, x_1, x_2, x_3, y_4, y_5, lam_6)
@@ -449,9 +450,13 @@ func fn_train(ar *nbArena, x_1 []float64, x_2 int, x_3 int, y_4 []float64, y_5 i
 		x_36 := lr_7 * r_31
 		x_37 := state_16 - x_36
 		state_14, state_16 = r_33, x_37
-		_ = mark_28
+		if state_15 == len(buf_38) {
+			copy(buf_38, state_14)
+			state_14 = buf_38
+			ar.release(mark_28)
+		}
 	}
-	nbKeep(ar, mark_38, &state_14)
+	nbKeep(ar, mark_39, &state_14)
 	return state_14, n_11, state_16, nil
 }
 

@@ -2249,6 +2249,8 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 		var state_160 int
 		state_156, state_157, state_158, state_159, state_160 = r_153, sequence_12, state_17, state_18, state_19
 		x_210 := size_13 / int64(2)
+		buf_261 := ar.F64w(state_157)
+		buf_262 := ar.F64w(state_159 * state_160)
 		for i_211 := int64(0); i_211 < x_210; i_211++ {
 			mark_212 := ar.mark()
 			x_213 := int64(2) * i_211
@@ -2397,59 +2399,65 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 			}
 			copy(c_258[int(x_260)*state_160:(int(x_260)+1)*state_160], r_243)
 			state_156, state_158 = r_254, c_258
-			_ = mark_212
+			if state_157 == len(buf_261) && state_159*state_160 == len(buf_262) {
+				copy(buf_261, state_156)
+				state_156 = buf_261
+				copy(buf_262, state_158)
+				state_158 = buf_262
+				ar.release(mark_212)
+			}
 		}
 		if int64(1) >= int64(extraparams_5) {
 			return 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 		}
-		row_261 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+		row_263 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
 		if extraparams_6 != sequence_12 {
 			return 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
 		if int64(2) >= int64(extraparams_5) {
 			return 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 		}
-		row_262 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+		row_264 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
 		if extraparams_6 != sequence_12 {
 			return 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_263 := ar.F64w(sequence_12)
-		state_156 = state_156[:len(r_263)]
-		row_261 = row_261[:len(r_263)]
-		row_262 = row_262[:len(r_263)]
-		for i_264 := range r_263 {
-			r_263[i_264] = ((state_156[i_264] * row_261[i_264]) + row_262[i_264])
+		r_265 := ar.F64w(sequence_12)
+		state_156 = state_156[:len(r_265)]
+		row_263 = row_263[:len(r_265)]
+		row_264 = row_264[:len(r_265)]
+		for i_266 := range r_265 {
+			r_265[i_266] = ((state_156[i_266] * row_263[i_266]) + row_264[i_266])
 		}
-		x_266 := t_149 + int64(1)
-		row_267 := sequence_10[int(x_266)*sequence_12 : (int(x_266)+1)*sequence_12]
-		var s_268 float64 = 0
-		r_263 = r_263[:sequence_12]
-		for i_269 := 0; i_269 < sequence_12; i_269++ {
-			s_268 += (math.Exp(r_263[i_269]))
+		x_268 := t_149 + int64(1)
+		row_269 := sequence_10[int(x_268)*sequence_12 : (int(x_268)+1)*sequence_12]
+		var s_270 float64 = 0
+		r_265 = r_265[:sequence_12]
+		for i_271 := 0; i_271 < sequence_12; i_271++ {
+			s_270 += (math.Exp(r_265[i_271]))
 		}
-		x_271 := s_268 + 2.0
-		x_272 := math.Log(x_271)
-		var s_273 float64 = 0
-		row_267 = row_267[:sequence_12]
-		r_263 = r_263[:sequence_12]
-		for i_274 := 0; i_274 < sequence_12; i_274++ {
-			s_273 += row_267[i_274] * (r_263[i_274] - x_272)
+		x_273 := s_270 + 2.0
+		x_274 := math.Log(x_273)
+		var s_275 float64 = 0
+		row_269 = row_269[:sequence_12]
+		r_265 = r_265[:sequence_12]
+		for i_276 := 0; i_276 < sequence_12; i_276++ {
+			s_275 += row_269[i_276] * (r_265[i_276] - x_274)
 		}
-		x_276 := state_20 + s_273
-		state_17, state_20 = state_158, x_276
+		x_278 := state_20 + s_275
+		state_17, state_20 = state_158, x_278
 		_ = mark_150
 	}
-	x_277 := -state_20
-	x_278 := size_16 - int64(1)
-	x_279 := x_278 * size_15
-	x_280 := float64(x_279)
-	x_281 := x_277 / x_280
-	return x_281, nil
+	x_279 := -state_20
+	x_280 := size_16 - int64(1)
+	x_281 := x_280 * size_15
+	x_282 := float64(x_281)
+	x_283 := x_279 / x_282
+	return x_283, nil
 }
 
 // fn_lstmobjectivevjp1100 is def lstm_objective$vjp_1100 (models.nab:80:12).
 func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mainparams_3 int, extraparams_4 []float64, extraparams_5 int, extraparams_6 int, state_7 []float64, state_8 int, state_9 int, sequence_10 []float64, sequence_11 int, sequence_12 int, ybar_13 float64) (float64, []float64, int, int, []float64, int, int, error) {
-	mark_2600 := ar.mark()
+	mark_2541 := ar.mark()
 	if extraparams_5 != 3 {
 		return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
 	}
@@ -2467,7 +2475,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 	var c_21 int
 	var c_22 int
 	var c_23 int
-	var c_24 []float64
+	var c_24 float64
 	var c_28 []float64
 	var c_30 []float64
 	var c_32 int
@@ -2522,320 +2530,318 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 	var c_110 []float64
 	var c_112 int
 	var c_113 int
-	var c_126 []float64
+	var c_127 int
 	var c_128 int
-	var c_129 int
-	var c_130 []float64
 	if x_19 {
-		x_132 := x_18 - int64(1)
+		x_130 := x_18 - int64(1)
 		if int64(0) >= int64(sequence_11) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(int64(0), sequence_11))
 		}
-		row_133 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
+		row_131 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
 		if int64(0) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 		}
-		row_134 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+		row_132 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 		if extraparams_6 != sequence_12 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_135 := ar.F64w(sequence_12)
-		row_133 = row_133[:len(r_135)]
-		row_134 = row_134[:len(r_135)]
-		if len(r_135) >= 262144 {
-			r_135 := r_135
-			row_133 := row_133
-			row_134 := row_134
-			runtime.ParallelFor(len(r_135), 16384, func(lo_139, hi int) {
-				for i_140 := lo_139; i_140 < hi; i_140++ {
-					r_135[i_140] = (row_133[i_140] * row_134[i_140])
+		r_133 := ar.F64w(sequence_12)
+		row_131 = row_131[:len(r_133)]
+		row_132 = row_132[:len(r_133)]
+		if len(r_133) >= 262144 {
+			r_133 := r_133
+			row_131 := row_131
+			row_132 := row_132
+			runtime.ParallelFor(len(r_133), 16384, func(lo_137, hi int) {
+				for i_138 := lo_137; i_138 < hi; i_138++ {
+					r_133[i_138] = (row_131[i_138] * row_132[i_138])
 				}
 			})
 		} else {
-			for i_136 := range r_135 {
-				r_135[i_136] = (row_133[i_136] * row_134[i_136])
+			for i_134 := range r_133 {
+				r_133[i_134] = (row_131[i_134] * row_132[i_134])
 			}
 		}
-		x_142 := n_14 / int64(2)
-		x_143 := max(x_142, int64(0))
-		x_144 := x_143 > int64(0)
-		var c_145 []float64
-		var c_146 int
+		x_140 := n_14 / int64(2)
+		x_141 := max(x_140, int64(0))
+		x_142 := x_141 > int64(0)
+		var c_143 []float64
+		var c_144 int
+		var c_145 int
+		var c_146 []float64
 		var c_147 int
-		var c_148 []float64
+		var c_148 int
 		var c_149 int
 		var c_150 int
 		var c_151 int
-		var c_152 int
+		var c_152 []float64
 		var c_153 int
-		var c_154 []float64
-		var c_155 int
+		var c_154 int
+		var c_155 []float64
 		var c_156 int
-		var c_157 []float64
-		var c_158 int
+		var c_157 int
+		var c_158 []float64
 		var c_159 int
-		var c_160 []float64
-		var c_161 int
+		var c_160 int
+		var c_161 []float64
 		var c_162 int
-		var c_163 []float64
-		var c_164 int
+		var c_163 int
+		var c_164 []float64
 		var c_165 int
-		var c_166 []float64
-		var c_167 int
+		var c_166 int
+		var c_167 []float64
 		var c_168 int
-		var c_169 []float64
-		var c_170 int
+		var c_169 int
+		var c_170 []float64
 		var c_171 int
-		var c_172 []float64
-		var c_173 int
+		var c_172 int
+		var c_173 []float64
 		var c_174 int
-		var c_175 []float64
-		var c_176 int
+		var c_175 int
+		var c_176 []float64
 		var c_177 int
-		var c_178 []float64
-		var c_179 int
+		var c_178 int
+		var c_179 []float64
 		var c_180 int
-		var c_181 []float64
-		var c_182 int
+		var c_181 int
+		var c_182 []float64
 		var c_183 int
-		var c_184 []float64
-		var c_185 int
+		var c_184 int
+		var c_185 []float64
 		var c_186 int
-		var c_187 []float64
-		var c_188 int
+		var c_187 int
+		var c_188 []float64
 		var c_189 int
-		var c_190 []float64
-		var c_191 int
+		var c_190 int
+		var c_191 []float64
 		var c_192 int
-		var c_193 []float64
-		var c_194 int
+		var c_193 int
+		var c_194 []float64
 		var c_195 int
-		var c_196 []float64
+		var c_196 int
 		var c_197 int
 		var c_198 int
 		var c_199 int
 		var c_200 int
 		var c_201 int
-		var c_202 int
-		var c_203 int
-		if x_144 {
-			x_204 := x_143 - int64(1)
+		if x_142 {
+			x_202 := x_141 - int64(1)
 			if int64(0) >= int64(mainparams_2) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 			}
-			row_205 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+			row_203 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 			if int64(1) >= int64(mainparams_2) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 			}
-			row_206 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+			row_204 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 			if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 			}
-			n_207 := int(n_15) - int(int64(0))
-			s_208 := row_205[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-			if n_207 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_207}))
+			n_205 := int(n_15) - int(int64(0))
+			s_206 := row_203[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+			if n_205 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_205}))
 			}
 			if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 			}
-			n_209 := int(n_15) - int(int64(0))
-			s_210 := row_206[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-			if n_209 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_209}))
+			n_207 := int(n_15) - int(int64(0))
+			s_208 := row_204[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+			if n_207 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_207}))
 			}
-			r_211 := ar.F64w(sequence_12)
-			r_135 = r_135[:len(r_211)]
-			s_208 = s_208[:len(r_211)]
-			s_210 = s_210[:len(r_211)]
-			if len(r_211) >= 262144 {
-				r_211 := r_211
-				r_135 := r_135
+			r_209 := ar.F64w(sequence_12)
+			r_133 = r_133[:len(r_209)]
+			s_206 = s_206[:len(r_209)]
+			s_208 = s_208[:len(r_209)]
+			if len(r_209) >= 262144 {
+				r_209 := r_209
+				r_133 := r_133
+				s_206 := s_206
 				s_208 := s_208
-				s_210 := s_210
-				runtime.ParallelFor(len(r_211), 16384, func(lo_215, hi int) {
-					for i_216 := lo_215; i_216 < hi; i_216++ {
-						r_211[i_216] = (runtime.Sigmoid(((r_135[i_216] * s_208[i_216]) + s_210[i_216])))
+				runtime.ParallelFor(len(r_209), 16384, func(lo_213, hi int) {
+					for i_214 := lo_213; i_214 < hi; i_214++ {
+						r_209[i_214] = (runtime.Sigmoid(((r_133[i_214] * s_206[i_214]) + s_208[i_214])))
 					}
 				})
 			} else {
-				for i_212 := range r_211 {
-					r_211[i_212] = (runtime.Sigmoid(((r_135[i_212] * s_208[i_212]) + s_210[i_212])))
+				for i_210 := range r_209 {
+					r_209[i_210] = (runtime.Sigmoid(((r_133[i_210] * s_206[i_210]) + s_208[i_210])))
 				}
 			}
 			if int64(0) >= int64(state_8) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 			}
-			row_218 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-			x_219 := int64(2) * n_15
-			if n_15 < 0 || x_219 < n_15 || x_219 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_219, mainparams_3))
+			row_216 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+			x_217 := int64(2) * n_15
+			if n_15 < 0 || x_217 < n_15 || x_217 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_217, mainparams_3))
 			}
-			n_220 := int(x_219) - int(n_15)
-			s_221 := row_205[int(n_15)*1 : int(x_219)*1 : int(x_219)*1]
+			n_218 := int(x_217) - int(n_15)
+			s_219 := row_203[int(n_15)*1 : int(x_217)*1 : int(x_217)*1]
+			if n_218 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_218}))
+			}
+			if n_15 < 0 || x_217 < n_15 || x_217 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_217, mainparams_3))
+			}
+			n_220 := int(x_217) - int(n_15)
+			s_221 := row_204[int(n_15)*1 : int(x_217)*1 : int(x_217)*1]
 			if n_220 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_220}))
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_220}))
 			}
-			if n_15 < 0 || x_219 < n_15 || x_219 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_219, mainparams_3))
-			}
-			n_222 := int(x_219) - int(n_15)
-			s_223 := row_206[int(n_15)*1 : int(x_219)*1 : int(x_219)*1]
-			if n_222 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_222}))
-			}
-			r_224 := ar.F64w(state_9)
-			row_218 = row_218[:len(r_224)]
-			s_221 = s_221[:len(r_224)]
-			s_223 = s_223[:len(r_224)]
-			if len(r_224) >= 262144 {
-				r_224 := r_224
-				row_218 := row_218
+			r_222 := ar.F64w(state_9)
+			row_216 = row_216[:len(r_222)]
+			s_219 = s_219[:len(r_222)]
+			s_221 = s_221[:len(r_222)]
+			if len(r_222) >= 262144 {
+				r_222 := r_222
+				row_216 := row_216
+				s_219 := s_219
 				s_221 := s_221
-				s_223 := s_223
-				runtime.ParallelFor(len(r_224), 16384, func(lo_228, hi int) {
-					for i_229 := lo_228; i_229 < hi; i_229++ {
-						r_224[i_229] = (runtime.Sigmoid(((row_218[i_229] * s_221[i_229]) + s_223[i_229])))
+				runtime.ParallelFor(len(r_222), 16384, func(lo_226, hi int) {
+					for i_227 := lo_226; i_227 < hi; i_227++ {
+						r_222[i_227] = (runtime.Sigmoid(((row_216[i_227] * s_219[i_227]) + s_221[i_227])))
 					}
 				})
 			} else {
-				for i_225 := range r_224 {
-					r_224[i_225] = (runtime.Sigmoid(((row_218[i_225] * s_221[i_225]) + s_223[i_225])))
+				for i_223 := range r_222 {
+					r_222[i_223] = (runtime.Sigmoid(((row_216[i_223] * s_219[i_223]) + s_221[i_223])))
 				}
 			}
-			x_231 := int64(3) * n_15
-			if x_219 < 0 || x_231 < x_219 || x_231 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_219, x_231, mainparams_3))
+			x_229 := int64(3) * n_15
+			if x_217 < 0 || x_229 < x_217 || x_229 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_217, x_229, mainparams_3))
 			}
-			n_232 := int(x_231) - int(x_219)
-			s_233 := row_205[int(x_219)*1 : int(x_231)*1 : int(x_231)*1]
+			n_230 := int(x_229) - int(x_217)
+			s_231 := row_203[int(x_217)*1 : int(x_229)*1 : int(x_229)*1]
+			if n_230 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_230}))
+			}
+			if x_217 < 0 || x_229 < x_217 || x_229 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_217, x_229, mainparams_3))
+			}
+			n_232 := int(x_229) - int(x_217)
+			s_233 := row_204[int(x_217)*1 : int(x_229)*1 : int(x_229)*1]
 			if n_232 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_232}))
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_232}))
 			}
-			if x_219 < 0 || x_231 < x_219 || x_231 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_219, x_231, mainparams_3))
-			}
-			n_234 := int(x_231) - int(x_219)
-			s_235 := row_206[int(x_219)*1 : int(x_231)*1 : int(x_231)*1]
-			if n_234 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_234}))
-			}
-			r_236 := ar.F64w(sequence_12)
-			r_135 = r_135[:len(r_236)]
-			s_233 = s_233[:len(r_236)]
-			s_235 = s_235[:len(r_236)]
-			if len(r_236) >= 262144 {
-				r_236 := r_236
-				r_135 := r_135
+			r_234 := ar.F64w(sequence_12)
+			r_133 = r_133[:len(r_234)]
+			s_231 = s_231[:len(r_234)]
+			s_233 = s_233[:len(r_234)]
+			if len(r_234) >= 262144 {
+				r_234 := r_234
+				r_133 := r_133
+				s_231 := s_231
 				s_233 := s_233
-				s_235 := s_235
-				runtime.ParallelFor(len(r_236), 16384, func(lo_240, hi int) {
-					for i_241 := lo_240; i_241 < hi; i_241++ {
-						r_236[i_241] = (runtime.Sigmoid(((r_135[i_241] * s_233[i_241]) + s_235[i_241])))
+				runtime.ParallelFor(len(r_234), 16384, func(lo_238, hi int) {
+					for i_239 := lo_238; i_239 < hi; i_239++ {
+						r_234[i_239] = (runtime.Sigmoid(((r_133[i_239] * s_231[i_239]) + s_233[i_239])))
 					}
 				})
 			} else {
-				for i_237 := range r_236 {
-					r_236[i_237] = (runtime.Sigmoid(((r_135[i_237] * s_233[i_237]) + s_235[i_237])))
+				for i_235 := range r_234 {
+					r_234[i_235] = (runtime.Sigmoid(((r_133[i_235] * s_231[i_235]) + s_233[i_235])))
 				}
 			}
-			x_243 := int64(4) * n_15
-			if x_231 < 0 || x_243 < x_231 || x_243 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_231, x_243, mainparams_3))
+			x_241 := int64(4) * n_15
+			if x_229 < 0 || x_241 < x_229 || x_241 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_229, x_241, mainparams_3))
 			}
-			n_244 := int(x_243) - int(x_231)
-			s_245 := row_205[int(x_231)*1 : int(x_243)*1 : int(x_243)*1]
+			n_242 := int(x_241) - int(x_229)
+			s_243 := row_203[int(x_229)*1 : int(x_241)*1 : int(x_241)*1]
+			if n_242 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_242}))
+			}
+			if x_229 < 0 || x_241 < x_229 || x_241 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_229, x_241, mainparams_3))
+			}
+			n_244 := int(x_241) - int(x_229)
+			s_245 := row_204[int(x_229)*1 : int(x_241)*1 : int(x_241)*1]
 			if n_244 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_244}))
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_244}))
 			}
-			if x_231 < 0 || x_243 < x_231 || x_243 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_231, x_243, mainparams_3))
-			}
-			n_246 := int(x_243) - int(x_231)
-			s_247 := row_206[int(x_231)*1 : int(x_243)*1 : int(x_243)*1]
-			if n_246 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_246}))
-			}
-			r_248 := ar.F64w(state_9)
-			row_218 = row_218[:len(r_248)]
-			s_245 = s_245[:len(r_248)]
-			s_247 = s_247[:len(r_248)]
-			if len(r_248) >= 262144 {
-				r_248 := r_248
-				row_218 := row_218
+			r_246 := ar.F64w(state_9)
+			row_216 = row_216[:len(r_246)]
+			s_243 = s_243[:len(r_246)]
+			s_245 = s_245[:len(r_246)]
+			if len(r_246) >= 262144 {
+				r_246 := r_246
+				row_216 := row_216
+				s_243 := s_243
 				s_245 := s_245
-				s_247 := s_247
-				runtime.ParallelFor(len(r_248), 16384, func(lo_252, hi int) {
-					for i_253 := lo_252; i_253 < hi; i_253++ {
-						r_248[i_253] = (math.Tanh(((row_218[i_253] * s_245[i_253]) + s_247[i_253])))
+				runtime.ParallelFor(len(r_246), 16384, func(lo_250, hi int) {
+					for i_251 := lo_250; i_251 < hi; i_251++ {
+						r_246[i_251] = (math.Tanh(((row_216[i_251] * s_243[i_251]) + s_245[i_251])))
 					}
 				})
 			} else {
-				for i_249 := range r_248 {
-					r_248[i_249] = (math.Tanh(((row_218[i_249] * s_245[i_249]) + s_247[i_249])))
+				for i_247 := range r_246 {
+					r_246[i_247] = (math.Tanh(((row_216[i_247] * s_243[i_247]) + s_245[i_247])))
 				}
 			}
 			if int64(1) >= int64(state_8) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 			}
-			row_255 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+			row_253 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 			if sequence_12 != state_9 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 			}
-			r_256 := ar.F64w(state_9)
-			row_255 = row_255[:len(r_256)]
-			r_211 = r_211[:len(r_256)]
-			r_224 = r_224[:len(r_256)]
-			r_248 = r_248[:len(r_256)]
-			if len(r_256) >= 262144 {
-				r_256 := r_256
-				row_255 := row_255
-				r_211 := r_211
-				r_224 := r_224
-				r_248 := r_248
-				runtime.ParallelFor(len(r_256), 16384, func(lo_260, hi int) {
-					for i_261 := lo_260; i_261 < hi; i_261++ {
-						r_256[i_261] = ((row_255[i_261] * r_211[i_261]) + (r_224[i_261] * r_248[i_261]))
+			r_254 := ar.F64w(state_9)
+			row_253 = row_253[:len(r_254)]
+			r_209 = r_209[:len(r_254)]
+			r_222 = r_222[:len(r_254)]
+			r_246 = r_246[:len(r_254)]
+			if len(r_254) >= 262144 {
+				r_254 := r_254
+				row_253 := row_253
+				r_209 := r_209
+				r_222 := r_222
+				r_246 := r_246
+				runtime.ParallelFor(len(r_254), 16384, func(lo_258, hi int) {
+					for i_259 := lo_258; i_259 < hi; i_259++ {
+						r_254[i_259] = ((row_253[i_259] * r_209[i_259]) + (r_222[i_259] * r_246[i_259]))
 					}
 				})
 			} else {
-				for i_257 := range r_256 {
-					r_256[i_257] = ((row_255[i_257] * r_211[i_257]) + (r_224[i_257] * r_248[i_257]))
+				for i_255 := range r_254 {
+					r_254[i_255] = ((row_253[i_255] * r_209[i_255]) + (r_222[i_255] * r_246[i_255]))
 				}
 			}
-			r_263 := ar.F64w(state_9)
-			r_256 = r_256[:len(r_263)]
-			if len(r_263) >= 262144 {
-				r_263 := r_263
-				r_256 := r_256
-				runtime.ParallelFor(len(r_263), 16384, func(lo_267, hi int) {
-					for i_268 := lo_267; i_268 < hi; i_268++ {
-						r_263[i_268] = (math.Tanh(r_256[i_268]))
+			r_261 := ar.F64w(state_9)
+			r_254 = r_254[:len(r_261)]
+			if len(r_261) >= 262144 {
+				r_261 := r_261
+				r_254 := r_254
+				runtime.ParallelFor(len(r_261), 16384, func(lo_265, hi int) {
+					for i_266 := lo_265; i_266 < hi; i_266++ {
+						r_261[i_266] = (math.Tanh(r_254[i_266]))
 					}
 				})
 			} else {
-				for i_264 := range r_263 {
-					r_263[i_264] = (math.Tanh(r_256[i_264]))
+				for i_262 := range r_261 {
+					r_261[i_262] = (math.Tanh(r_254[i_262]))
 				}
 			}
 			if state_9 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 			}
-			r_270 := ar.F64w(sequence_12)
-			r_236 = r_236[:len(r_270)]
-			r_263 = r_263[:len(r_270)]
-			if len(r_270) >= 262144 {
-				r_270 := r_270
-				r_236 := r_236
-				r_263 := r_263
-				runtime.ParallelFor(len(r_270), 16384, func(lo_274, hi int) {
-					for i_275 := lo_274; i_275 < hi; i_275++ {
-						r_270[i_275] = (r_236[i_275] * r_263[i_275])
+			r_268 := ar.F64w(sequence_12)
+			r_234 = r_234[:len(r_268)]
+			r_261 = r_261[:len(r_268)]
+			if len(r_268) >= 262144 {
+				r_268 := r_268
+				r_234 := r_234
+				r_261 := r_261
+				runtime.ParallelFor(len(r_268), 16384, func(lo_272, hi int) {
+					for i_273 := lo_272; i_273 < hi; i_273++ {
+						r_268[i_273] = (r_234[i_273] * r_261[i_273])
 					}
 				})
 			} else {
-				for i_271 := range r_270 {
-					r_270[i_271] = (r_236[i_271] * r_263[i_271])
+				for i_269 := range r_268 {
+					r_268[i_269] = (r_234[i_269] * r_261[i_269])
 				}
 			}
 			if int64(0) >= int64(state_8) {
@@ -2844,19 +2850,21 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if sequence_12 != state_9 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 			}
-			c_277 := ar.F64w(len(state_7))
-			copy(c_277, state_7)
-			copy(c_277[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_270)
+			c_275 := ar.F64w(len(state_7))
+			copy(c_275, state_7)
+			copy(c_275[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_268)
 			if int64(1) >= int64(state_8) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 			}
-			copy(c_277[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_256)
-			n_278 := int(max(x_204, 0)) + 1
+			copy(c_275[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_254)
+			n_276 := int(max(x_202, 0)) + 1
+			var st_277 []float64
+			var st_278 int
 			var st_279 []float64
 			var st_280 int
-			var st_281 []float64
-			var st_282 int
+			var st_281 int
 			var st_283 int
+			var st_284 []float64
 			var st_285 int
 			var st_286 []float64
 			var st_287 int
@@ -2886,16 +2894,18 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			var st_311 int
 			var st_312 []float64
 			var st_313 int
-			var st_314 []float64
-			var st_315 int
-			st_279, st_280, st_281, st_282, st_283, st_285, st_286, st_287, st_288, st_289, st_290, st_291, st_292, st_293, st_294, st_295, st_296, st_297, st_298, st_299, st_300, st_301, st_302, st_303, st_304, st_305, st_306, st_307, st_308, st_309, st_310, st_311, st_312, st_313, st_314, st_315 = r_270, sequence_12, c_277, state_8, state_9, state_9, r_263, state_9, r_236, sequence_12, r_248, state_9, r_224, state_9, r_211, sequence_12, row_255, state_9, row_206, mainparams_3, s_245, n_244, row_218, state_9, row_205, mainparams_3, s_233, n_232, r_135, sequence_12, s_221, n_220, row_218, state_9, s_208, n_207
+			st_277, st_278, st_279, st_280, st_281, st_283, st_284, st_285, st_286, st_287, st_288, st_289, st_290, st_291, st_292, st_293, st_294, st_295, st_296, st_297, st_298, st_299, st_300, st_301, st_302, st_303, st_304, st_305, st_306, st_307, st_308, st_309, st_310, st_311, st_312, st_313 = r_268, sequence_12, c_275, state_8, state_9, state_9, r_261, state_9, r_234, sequence_12, r_246, state_9, r_222, state_9, r_209, sequence_12, row_253, state_9, row_204, mainparams_3, s_243, n_242, row_216, state_9, row_203, mainparams_3, s_231, n_230, r_133, sequence_12, s_219, n_218, row_216, state_9, s_206, n_205
+			buf_449 := ar.F64w(st_278)
+			buf_450 := ar.F64w(st_280 * st_281)
+			var d_319 int = 0
+			var rs_320 int = 0
 			var a_321 []float64
 			var d_322 int = 0
 			var rs_323 int = 0
 			var a_324 []float64
 			var d_325 int = 0
-			var d_326 int = 0
-			var rs_327 int = 0
+			var rs_326 int = 0
+			var a_327 []float64
 			var d_328 int = 0
 			var rs_329 int = 0
 			var a_330 []float64
@@ -2934,608 +2944,575 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			var a_363 []float64
 			var d_364 int = 0
 			var rs_365 int = 0
-			var a_366 []float64
-			var d_367 int = 0
-			var rs_368 int = 0
-			var a_369 []float64
-			var d_370 int = 0
-			var rs_371 int = 0
-			var a_372 []float64
-			var d_373 int = 0
-			var rs_374 int = 0
-			for i_375 := 0; i_375 < n_278; i_375++ {
-				mark_376 := ar.mark()
-				if i_375 > 0 {
-					k_377 := int64(i_375 - 1)
-					x_378 := k_377 + int64(1)
-					x_379 := int64(2) * x_378
-					if x_379 < 0 || x_379 >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_379, mainparams_2))
+			for i_366 := 0; i_366 < n_276; i_366++ {
+				mark_367 := ar.mark()
+				if i_366 > 0 {
+					k_368 := int64(i_366 - 1)
+					x_369 := k_368 + int64(1)
+					x_370 := int64(2) * x_369
+					if x_370 < 0 || x_370 >= int64(mainparams_2) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_370, mainparams_2))
 					}
-					row_380 := mainparams_1[int(x_379)*mainparams_3 : (int(x_379)+1)*mainparams_3]
-					x_381 := x_379 + int64(1)
-					if x_381 < 0 || x_381 >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_381, mainparams_2))
+					row_371 := mainparams_1[int(x_370)*mainparams_3 : (int(x_370)+1)*mainparams_3]
+					x_372 := x_370 + int64(1)
+					if x_372 < 0 || x_372 >= int64(mainparams_2) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_372, mainparams_2))
 					}
-					row_382 := mainparams_1[int(x_381)*mainparams_3 : (int(x_381)+1)*mainparams_3]
+					row_373 := mainparams_1[int(x_372)*mainparams_3 : (int(x_372)+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_383 := int(n_15) - int(int64(0))
-					s_384 := row_380[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_383 != st_280 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_280})+" and "+runtime.ShapeString([]int{n_383}))
+					n_374 := int(n_15) - int(int64(0))
+					s_375 := row_371[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_374 != st_278 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{n_374}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_385 := int(n_15) - int(int64(0))
-					s_386 := row_382[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_385 != st_280 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_280})+" and "+runtime.ShapeString([]int{n_385}))
+					n_376 := int(n_15) - int(int64(0))
+					s_377 := row_373[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_376 != st_278 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{n_376}))
 					}
-					r_387 := ar.F64w(st_280)
-					st_279 = st_279[:len(r_387)]
+					r_378 := ar.F64w(st_278)
+					st_277 = st_277[:len(r_378)]
+					s_375 = s_375[:len(r_378)]
+					s_377 = s_377[:len(r_378)]
+					for i_379 := range r_378 {
+						r_378[i_379] = (runtime.Sigmoid(((st_277[i_379] * s_375[i_379]) + s_377[i_379])))
+					}
+					if x_370 < 0 || x_370 >= int64(st_280) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_370, st_280))
+					}
+					row_381 := st_279[int(x_370)*st_281 : (int(x_370)+1)*st_281]
+					x_382 := int64(2) * n_15
+					if n_15 < 0 || x_382 < n_15 || x_382 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_382, mainparams_3))
+					}
+					n_383 := int(x_382) - int(n_15)
+					s_384 := row_371[int(n_15)*1 : int(x_382)*1 : int(x_382)*1]
+					if n_383 != st_281 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{n_383}))
+					}
+					if n_15 < 0 || x_382 < n_15 || x_382 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_382, mainparams_3))
+					}
+					n_385 := int(x_382) - int(n_15)
+					s_386 := row_373[int(n_15)*1 : int(x_382)*1 : int(x_382)*1]
+					if n_385 != st_281 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{n_385}))
+					}
+					r_387 := ar.F64w(st_281)
+					row_381 = row_381[:len(r_387)]
 					s_384 = s_384[:len(r_387)]
 					s_386 = s_386[:len(r_387)]
 					for i_388 := range r_387 {
-						r_387[i_388] = (runtime.Sigmoid(((st_279[i_388] * s_384[i_388]) + s_386[i_388])))
+						r_387[i_388] = (runtime.Sigmoid(((row_381[i_388] * s_384[i_388]) + s_386[i_388])))
 					}
-					if x_379 < 0 || x_379 >= int64(st_282) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_379, st_282))
+					x_390 := int64(3) * n_15
+					if x_382 < 0 || x_390 < x_382 || x_390 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_382, x_390, mainparams_3))
 					}
-					row_390 := st_281[int(x_379)*st_283 : (int(x_379)+1)*st_283]
-					x_391 := int64(2) * n_15
-					if n_15 < 0 || x_391 < n_15 || x_391 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_391, mainparams_3))
+					n_391 := int(x_390) - int(x_382)
+					s_392 := row_371[int(x_382)*1 : int(x_390)*1 : int(x_390)*1]
+					if n_391 != st_278 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{n_391}))
 					}
-					n_392 := int(x_391) - int(n_15)
-					s_393 := row_380[int(n_15)*1 : int(x_391)*1 : int(x_391)*1]
-					if n_392 != st_283 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_283})+" and "+runtime.ShapeString([]int{n_392}))
+					if x_382 < 0 || x_390 < x_382 || x_390 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_382, x_390, mainparams_3))
 					}
-					if n_15 < 0 || x_391 < n_15 || x_391 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_391, mainparams_3))
+					n_393 := int(x_390) - int(x_382)
+					s_394 := row_373[int(x_382)*1 : int(x_390)*1 : int(x_390)*1]
+					if n_393 != st_278 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{n_393}))
 					}
-					n_394 := int(x_391) - int(n_15)
-					s_395 := row_382[int(n_15)*1 : int(x_391)*1 : int(x_391)*1]
-					if n_394 != st_283 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_283})+" and "+runtime.ShapeString([]int{n_394}))
+					r_395 := ar.F64w(st_278)
+					st_277 = st_277[:len(r_395)]
+					s_392 = s_392[:len(r_395)]
+					s_394 = s_394[:len(r_395)]
+					for i_396 := range r_395 {
+						r_395[i_396] = (runtime.Sigmoid(((st_277[i_396] * s_392[i_396]) + s_394[i_396])))
 					}
-					r_396 := ar.F64w(st_283)
-					row_390 = row_390[:len(r_396)]
-					s_393 = s_393[:len(r_396)]
-					s_395 = s_395[:len(r_396)]
-					for i_397 := range r_396 {
-						r_396[i_397] = (runtime.Sigmoid(((row_390[i_397] * s_393[i_397]) + s_395[i_397])))
+					x_398 := int64(4) * n_15
+					if x_390 < 0 || x_398 < x_390 || x_398 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_390, x_398, mainparams_3))
 					}
-					x_399 := int64(3) * n_15
-					if x_391 < 0 || x_399 < x_391 || x_399 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_391, x_399, mainparams_3))
+					n_399 := int(x_398) - int(x_390)
+					s_400 := row_371[int(x_390)*1 : int(x_398)*1 : int(x_398)*1]
+					if n_399 != st_281 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{n_399}))
 					}
-					n_400 := int(x_399) - int(x_391)
-					s_401 := row_380[int(x_391)*1 : int(x_399)*1 : int(x_399)*1]
-					if n_400 != st_280 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_280})+" and "+runtime.ShapeString([]int{n_400}))
+					if x_390 < 0 || x_398 < x_390 || x_398 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_390, x_398, mainparams_3))
 					}
-					if x_391 < 0 || x_399 < x_391 || x_399 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_391, x_399, mainparams_3))
+					n_401 := int(x_398) - int(x_390)
+					s_402 := row_373[int(x_390)*1 : int(x_398)*1 : int(x_398)*1]
+					if n_401 != st_281 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{n_401}))
 					}
-					n_402 := int(x_399) - int(x_391)
-					s_403 := row_382[int(x_391)*1 : int(x_399)*1 : int(x_399)*1]
-					if n_402 != st_280 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_280})+" and "+runtime.ShapeString([]int{n_402}))
+					r_403 := ar.F64w(st_281)
+					row_381 = row_381[:len(r_403)]
+					s_400 = s_400[:len(r_403)]
+					s_402 = s_402[:len(r_403)]
+					for i_404 := range r_403 {
+						r_403[i_404] = (math.Tanh(((row_381[i_404] * s_400[i_404]) + s_402[i_404])))
 					}
-					r_404 := ar.F64w(st_280)
-					st_279 = st_279[:len(r_404)]
-					s_401 = s_401[:len(r_404)]
-					s_403 = s_403[:len(r_404)]
-					for i_405 := range r_404 {
-						r_404[i_405] = (runtime.Sigmoid(((st_279[i_405] * s_401[i_405]) + s_403[i_405])))
+					if x_372 < 0 || x_372 >= int64(st_280) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_372, st_280))
 					}
-					x_407 := int64(4) * n_15
-					if x_399 < 0 || x_407 < x_399 || x_407 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_399, x_407, mainparams_3))
+					row_406 := st_279[int(x_372)*st_281 : (int(x_372)+1)*st_281]
+					if st_278 != st_281 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{st_278}))
 					}
-					n_408 := int(x_407) - int(x_399)
-					s_409 := row_380[int(x_399)*1 : int(x_407)*1 : int(x_407)*1]
-					if n_408 != st_283 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_283})+" and "+runtime.ShapeString([]int{n_408}))
+					r_407 := ar.F64w(st_281)
+					row_406 = row_406[:len(r_407)]
+					r_378 = r_378[:len(r_407)]
+					r_387 = r_387[:len(r_407)]
+					r_403 = r_403[:len(r_407)]
+					for i_408 := range r_407 {
+						r_407[i_408] = ((row_406[i_408] * r_378[i_408]) + (r_387[i_408] * r_403[i_408]))
 					}
-					if x_399 < 0 || x_407 < x_399 || x_407 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_399, x_407, mainparams_3))
+					r_410 := ar.F64w(st_281)
+					r_407 = r_407[:len(r_410)]
+					for i_411 := range r_410 {
+						r_410[i_411] = (math.Tanh(r_407[i_411]))
 					}
-					n_410 := int(x_407) - int(x_399)
-					s_411 := row_382[int(x_399)*1 : int(x_407)*1 : int(x_407)*1]
-					if n_410 != st_283 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_283})+" and "+runtime.ShapeString([]int{n_410}))
+					if st_281 != st_278 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{st_281}))
 					}
-					r_412 := ar.F64w(st_283)
-					row_390 = row_390[:len(r_412)]
-					s_409 = s_409[:len(r_412)]
-					s_411 = s_411[:len(r_412)]
-					for i_413 := range r_412 {
-						r_412[i_413] = (math.Tanh(((row_390[i_413] * s_409[i_413]) + s_411[i_413])))
+					r_413 := ar.F64w(st_278)
+					r_395 = r_395[:len(r_413)]
+					r_410 = r_410[:len(r_413)]
+					for i_414 := range r_413 {
+						r_413[i_414] = (r_395[i_414] * r_410[i_414])
 					}
-					if x_381 < 0 || x_381 >= int64(st_282) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_381, st_282))
+					if x_370 < 0 || x_370 >= int64(st_280) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_370, st_280))
 					}
-					row_415 := st_281[int(x_381)*st_283 : (int(x_381)+1)*st_283]
-					if st_280 != st_283 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_283})+" and "+runtime.ShapeString([]int{st_280}))
+					if st_278 != st_281 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_278})+"; elements have shape "+runtime.ShapeString([]int{st_281}))
 					}
-					r_416 := ar.F64w(st_283)
-					row_415 = row_415[:len(r_416)]
-					r_387 = r_387[:len(r_416)]
-					r_396 = r_396[:len(r_416)]
-					r_412 = r_412[:len(r_416)]
-					for i_417 := range r_416 {
-						r_416[i_417] = ((row_415[i_417] * r_387[i_417]) + (r_396[i_417] * r_412[i_417]))
+					c_416 := ar.F64w(len(st_279))
+					copy(c_416, st_279)
+					copy(c_416[int(x_370)*st_281:(int(x_370)+1)*st_281], r_413)
+					if x_372 < 0 || x_372 >= int64(st_280) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_372, st_280))
 					}
-					r_419 := ar.F64w(st_283)
-					r_416 = r_416[:len(r_419)]
-					for i_420 := range r_419 {
-						r_419[i_420] = (math.Tanh(r_416[i_420]))
-					}
-					if st_283 != st_280 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_280})+" and "+runtime.ShapeString([]int{st_283}))
-					}
-					r_422 := ar.F64w(st_280)
-					r_404 = r_404[:len(r_422)]
-					r_419 = r_419[:len(r_422)]
-					for i_423 := range r_422 {
-						r_422[i_423] = (r_404[i_423] * r_419[i_423])
-					}
-					if x_379 < 0 || x_379 >= int64(st_282) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_379, st_282))
-					}
-					if st_280 != st_283 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_280})+"; elements have shape "+runtime.ShapeString([]int{st_283}))
-					}
-					c_425 := ar.F64w(len(st_281))
-					copy(c_425, st_281)
-					copy(c_425[int(x_379)*st_283:(int(x_379)+1)*st_283], r_422)
-					if x_381 < 0 || x_381 >= int64(st_282) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_381, st_282))
-					}
-					copy(c_425[int(x_381)*st_283:(int(x_381)+1)*st_283], r_416)
-					st_279, st_281, st_285, st_286, st_287, st_288, st_289, st_290, st_291, st_292, st_293, st_294, st_295, st_296, st_297, st_298, st_299, st_300, st_301, st_302, st_303, st_304, st_305, st_306, st_307, st_308, st_309, st_310, st_311, st_312, st_313, st_314, st_315 = r_422, c_425, st_283, r_419, st_283, r_404, st_280, r_412, st_283, r_396, st_283, r_387, st_280, row_415, st_283, row_382, mainparams_3, s_409, n_408, row_390, st_283, row_380, mainparams_3, s_401, n_400, st_279, st_280, s_393, n_392, row_390, st_283, s_384, n_383
+					copy(c_416[int(x_372)*st_281:(int(x_372)+1)*st_281], r_407)
+					st_277, st_279, st_283, st_284, st_285, st_286, st_287, st_288, st_289, st_290, st_291, st_292, st_293, st_294, st_295, st_296, st_297, st_298, st_299, st_300, st_301, st_302, st_303, st_304, st_305, st_306, st_307, st_308, st_309, st_310, st_311, st_312, st_313 = r_413, c_416, st_281, r_410, st_281, r_395, st_278, r_403, st_281, r_387, st_281, r_378, st_278, row_406, st_281, row_373, mainparams_3, s_400, n_399, row_381, st_281, row_371, mainparams_3, s_392, n_391, st_277, st_278, s_384, n_383, row_381, st_281, s_375, n_374
 				}
-				if i_375 == 0 {
-					d_322 = st_280
+				if i_366 == 0 {
+					d_319 = st_283
+					rs_320 = d_319
+					tot_417, err_418 := runtime.MulSize(n_276, rs_320)
+					if err_418 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_418)
+					}
+					_ = tot_417
+				} else if st_283 != d_319 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_283})+", element 0 has shape "+runtime.ShapeString([]int{d_319}))
+				}
+				if i_366 == 0 {
+					d_322 = st_285
 					rs_323 = d_322
-					tot_426, err_427 := runtime.MulSize(n_278, rs_323)
-					if err_427 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_427)
+					tot_419, err_420 := runtime.MulSize(n_276, rs_323)
+					if err_420 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_420)
 					}
-					a_321 = ar.F64w(tot_426)
-				} else if st_280 != d_322 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_280})+", element 0 has shape "+runtime.ShapeString([]int{d_322}))
+					a_321 = ar.F64w(tot_419)
+				} else if st_285 != d_322 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_285})+", element 0 has shape "+runtime.ShapeString([]int{d_322}))
 				}
-				copy(a_321[i_375*rs_323:(i_375+1)*rs_323], st_279)
-				if i_375 == 0 {
-					d_325, d_326 = st_282, st_283
-					rs_327 = d_325 * d_326
-					tot_428, err_429 := runtime.MulSize(n_278, rs_327)
-					if err_429 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_429)
+				copy(a_321[i_366*rs_323:(i_366+1)*rs_323], st_284)
+				if i_366 == 0 {
+					d_325 = st_287
+					rs_326 = d_325
+					tot_421, err_422 := runtime.MulSize(n_276, rs_326)
+					if err_422 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_422)
 					}
-					a_324 = ar.F64w(tot_428)
-				} else if st_282 != d_325 || st_283 != d_326 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_282, st_283})+", element 0 has shape "+runtime.ShapeString([]int{d_325, d_326}))
+					a_324 = ar.F64w(tot_421)
+				} else if st_287 != d_325 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_287})+", element 0 has shape "+runtime.ShapeString([]int{d_325}))
 				}
-				copy(a_324[i_375*rs_327:(i_375+1)*rs_327], st_281)
-				if i_375 == 0 {
-					d_328 = st_285
+				copy(a_324[i_366*rs_326:(i_366+1)*rs_326], st_286)
+				if i_366 == 0 {
+					d_328 = st_289
 					rs_329 = d_328
-					tot_430, err_431 := runtime.MulSize(n_278, rs_329)
-					if err_431 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_431)
+					tot_423, err_424 := runtime.MulSize(n_276, rs_329)
+					if err_424 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_424)
 					}
-					_ = tot_430
-				} else if st_285 != d_328 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_285})+", element 0 has shape "+runtime.ShapeString([]int{d_328}))
+					a_327 = ar.F64w(tot_423)
+				} else if st_289 != d_328 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_289})+", element 0 has shape "+runtime.ShapeString([]int{d_328}))
 				}
-				if i_375 == 0 {
-					d_331 = st_287
+				copy(a_327[i_366*rs_329:(i_366+1)*rs_329], st_288)
+				if i_366 == 0 {
+					d_331 = st_291
 					rs_332 = d_331
-					tot_432, err_433 := runtime.MulSize(n_278, rs_332)
-					if err_433 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_433)
+					tot_425, err_426 := runtime.MulSize(n_276, rs_332)
+					if err_426 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_426)
 					}
-					a_330 = ar.F64w(tot_432)
-				} else if st_287 != d_331 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_287})+", element 0 has shape "+runtime.ShapeString([]int{d_331}))
+					a_330 = ar.F64w(tot_425)
+				} else if st_291 != d_331 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_291})+", element 0 has shape "+runtime.ShapeString([]int{d_331}))
 				}
-				copy(a_330[i_375*rs_332:(i_375+1)*rs_332], st_286)
-				if i_375 == 0 {
-					d_334 = st_289
+				copy(a_330[i_366*rs_332:(i_366+1)*rs_332], st_290)
+				if i_366 == 0 {
+					d_334 = st_293
 					rs_335 = d_334
-					tot_434, err_435 := runtime.MulSize(n_278, rs_335)
-					if err_435 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_435)
+					tot_427, err_428 := runtime.MulSize(n_276, rs_335)
+					if err_428 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_428)
 					}
-					a_333 = ar.F64w(tot_434)
-				} else if st_289 != d_334 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_289})+", element 0 has shape "+runtime.ShapeString([]int{d_334}))
+					a_333 = ar.F64w(tot_427)
+				} else if st_293 != d_334 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_293})+", element 0 has shape "+runtime.ShapeString([]int{d_334}))
 				}
-				copy(a_333[i_375*rs_335:(i_375+1)*rs_335], st_288)
-				if i_375 == 0 {
-					d_337 = st_291
+				copy(a_333[i_366*rs_335:(i_366+1)*rs_335], st_292)
+				if i_366 == 0 {
+					d_337 = st_295
 					rs_338 = d_337
-					tot_436, err_437 := runtime.MulSize(n_278, rs_338)
-					if err_437 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_437)
+					tot_429, err_430 := runtime.MulSize(n_276, rs_338)
+					if err_430 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_430)
 					}
-					a_336 = ar.F64w(tot_436)
-				} else if st_291 != d_337 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_291})+", element 0 has shape "+runtime.ShapeString([]int{d_337}))
+					a_336 = ar.F64w(tot_429)
+				} else if st_295 != d_337 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_295})+", element 0 has shape "+runtime.ShapeString([]int{d_337}))
 				}
-				copy(a_336[i_375*rs_338:(i_375+1)*rs_338], st_290)
-				if i_375 == 0 {
-					d_340 = st_293
+				copy(a_336[i_366*rs_338:(i_366+1)*rs_338], st_294)
+				if i_366 == 0 {
+					d_340 = st_297
 					rs_341 = d_340
-					tot_438, err_439 := runtime.MulSize(n_278, rs_341)
-					if err_439 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_439)
+					tot_431, err_432 := runtime.MulSize(n_276, rs_341)
+					if err_432 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_432)
 					}
-					a_339 = ar.F64w(tot_438)
-				} else if st_293 != d_340 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_293})+", element 0 has shape "+runtime.ShapeString([]int{d_340}))
+					a_339 = ar.F64w(tot_431)
+				} else if st_297 != d_340 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_297})+", element 0 has shape "+runtime.ShapeString([]int{d_340}))
 				}
-				copy(a_339[i_375*rs_341:(i_375+1)*rs_341], st_292)
-				if i_375 == 0 {
-					d_343 = st_295
+				copy(a_339[i_366*rs_341:(i_366+1)*rs_341], st_296)
+				if i_366 == 0 {
+					d_343 = st_299
 					rs_344 = d_343
-					tot_440, err_441 := runtime.MulSize(n_278, rs_344)
-					if err_441 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_441)
+					tot_433, err_434 := runtime.MulSize(n_276, rs_344)
+					if err_434 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_434)
 					}
-					a_342 = ar.F64w(tot_440)
-				} else if st_295 != d_343 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_295})+", element 0 has shape "+runtime.ShapeString([]int{d_343}))
+					a_342 = ar.F64w(tot_433)
+				} else if st_299 != d_343 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_299})+", element 0 has shape "+runtime.ShapeString([]int{d_343}))
 				}
-				copy(a_342[i_375*rs_344:(i_375+1)*rs_344], st_294)
-				if i_375 == 0 {
-					d_346 = st_297
+				copy(a_342[i_366*rs_344:(i_366+1)*rs_344], st_298)
+				if i_366 == 0 {
+					d_346 = st_301
 					rs_347 = d_346
-					tot_442, err_443 := runtime.MulSize(n_278, rs_347)
-					if err_443 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_443)
+					tot_435, err_436 := runtime.MulSize(n_276, rs_347)
+					if err_436 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_436)
 					}
-					a_345 = ar.F64w(tot_442)
-				} else if st_297 != d_346 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_297})+", element 0 has shape "+runtime.ShapeString([]int{d_346}))
+					a_345 = ar.F64w(tot_435)
+				} else if st_301 != d_346 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_301})+", element 0 has shape "+runtime.ShapeString([]int{d_346}))
 				}
-				copy(a_345[i_375*rs_347:(i_375+1)*rs_347], st_296)
-				if i_375 == 0 {
-					d_349 = st_299
+				copy(a_345[i_366*rs_347:(i_366+1)*rs_347], st_300)
+				if i_366 == 0 {
+					d_349 = st_303
 					rs_350 = d_349
-					tot_444, err_445 := runtime.MulSize(n_278, rs_350)
-					if err_445 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_445)
+					tot_437, err_438 := runtime.MulSize(n_276, rs_350)
+					if err_438 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_438)
 					}
-					a_348 = ar.F64w(tot_444)
-				} else if st_299 != d_349 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_299})+", element 0 has shape "+runtime.ShapeString([]int{d_349}))
+					a_348 = ar.F64w(tot_437)
+				} else if st_303 != d_349 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_303})+", element 0 has shape "+runtime.ShapeString([]int{d_349}))
 				}
-				copy(a_348[i_375*rs_350:(i_375+1)*rs_350], st_298)
-				if i_375 == 0 {
-					d_352 = st_301
+				copy(a_348[i_366*rs_350:(i_366+1)*rs_350], st_302)
+				if i_366 == 0 {
+					d_352 = st_305
 					rs_353 = d_352
-					tot_446, err_447 := runtime.MulSize(n_278, rs_353)
-					if err_447 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_447)
+					tot_439, err_440 := runtime.MulSize(n_276, rs_353)
+					if err_440 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_440)
 					}
-					a_351 = ar.F64w(tot_446)
-				} else if st_301 != d_352 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_301})+", element 0 has shape "+runtime.ShapeString([]int{d_352}))
+					a_351 = ar.F64w(tot_439)
+				} else if st_305 != d_352 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_305})+", element 0 has shape "+runtime.ShapeString([]int{d_352}))
 				}
-				copy(a_351[i_375*rs_353:(i_375+1)*rs_353], st_300)
-				if i_375 == 0 {
-					d_355 = st_303
+				copy(a_351[i_366*rs_353:(i_366+1)*rs_353], st_304)
+				if i_366 == 0 {
+					d_355 = st_307
 					rs_356 = d_355
-					tot_448, err_449 := runtime.MulSize(n_278, rs_356)
-					if err_449 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_449)
+					tot_441, err_442 := runtime.MulSize(n_276, rs_356)
+					if err_442 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_442)
 					}
-					a_354 = ar.F64w(tot_448)
-				} else if st_303 != d_355 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_303})+", element 0 has shape "+runtime.ShapeString([]int{d_355}))
+					a_354 = ar.F64w(tot_441)
+				} else if st_307 != d_355 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_307})+", element 0 has shape "+runtime.ShapeString([]int{d_355}))
 				}
-				copy(a_354[i_375*rs_356:(i_375+1)*rs_356], st_302)
-				if i_375 == 0 {
-					d_358 = st_305
+				copy(a_354[i_366*rs_356:(i_366+1)*rs_356], st_306)
+				if i_366 == 0 {
+					d_358 = st_309
 					rs_359 = d_358
-					tot_450, err_451 := runtime.MulSize(n_278, rs_359)
-					if err_451 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_451)
+					tot_443, err_444 := runtime.MulSize(n_276, rs_359)
+					if err_444 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_444)
 					}
-					a_357 = ar.F64w(tot_450)
-				} else if st_305 != d_358 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_305})+", element 0 has shape "+runtime.ShapeString([]int{d_358}))
+					a_357 = ar.F64w(tot_443)
+				} else if st_309 != d_358 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_309})+", element 0 has shape "+runtime.ShapeString([]int{d_358}))
 				}
-				copy(a_357[i_375*rs_359:(i_375+1)*rs_359], st_304)
-				if i_375 == 0 {
-					d_361 = st_307
+				copy(a_357[i_366*rs_359:(i_366+1)*rs_359], st_308)
+				if i_366 == 0 {
+					d_361 = st_311
 					rs_362 = d_361
-					tot_452, err_453 := runtime.MulSize(n_278, rs_362)
-					if err_453 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_453)
+					tot_445, err_446 := runtime.MulSize(n_276, rs_362)
+					if err_446 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_446)
 					}
-					a_360 = ar.F64w(tot_452)
-				} else if st_307 != d_361 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_307})+", element 0 has shape "+runtime.ShapeString([]int{d_361}))
+					a_360 = ar.F64w(tot_445)
+				} else if st_311 != d_361 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_311})+", element 0 has shape "+runtime.ShapeString([]int{d_361}))
 				}
-				copy(a_360[i_375*rs_362:(i_375+1)*rs_362], st_306)
-				if i_375 == 0 {
-					d_364 = st_309
+				copy(a_360[i_366*rs_362:(i_366+1)*rs_362], st_310)
+				if i_366 == 0 {
+					d_364 = st_313
 					rs_365 = d_364
-					tot_454, err_455 := runtime.MulSize(n_278, rs_365)
-					if err_455 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_455)
+					tot_447, err_448 := runtime.MulSize(n_276, rs_365)
+					if err_448 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_448)
 					}
-					a_363 = ar.F64w(tot_454)
-				} else if st_309 != d_364 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_309})+", element 0 has shape "+runtime.ShapeString([]int{d_364}))
+					a_363 = ar.F64w(tot_447)
+				} else if st_313 != d_364 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_313})+", element 0 has shape "+runtime.ShapeString([]int{d_364}))
 				}
-				copy(a_363[i_375*rs_365:(i_375+1)*rs_365], st_308)
-				if i_375 == 0 {
-					d_367 = st_311
-					rs_368 = d_367
-					tot_456, err_457 := runtime.MulSize(n_278, rs_368)
-					if err_457 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_457)
-					}
-					a_366 = ar.F64w(tot_456)
-				} else if st_311 != d_367 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_311})+", element 0 has shape "+runtime.ShapeString([]int{d_367}))
-				}
-				copy(a_366[i_375*rs_368:(i_375+1)*rs_368], st_310)
-				if i_375 == 0 {
-					d_370 = st_313
-					rs_371 = d_370
-					tot_458, err_459 := runtime.MulSize(n_278, rs_371)
-					if err_459 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_459)
-					}
-					a_369 = ar.F64w(tot_458)
-				} else if st_313 != d_370 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_313})+", element 0 has shape "+runtime.ShapeString([]int{d_370}))
-				}
-				copy(a_369[i_375*rs_371:(i_375+1)*rs_371], st_312)
-				if i_375 == 0 {
-					d_373 = st_315
-					rs_374 = d_373
-					tot_460, err_461 := runtime.MulSize(n_278, rs_374)
-					if err_461 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_461)
-					}
-					a_372 = ar.F64w(tot_460)
-				} else if st_315 != d_373 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_375)+" has shape "+runtime.ShapeString([]int{st_315})+", element 0 has shape "+runtime.ShapeString([]int{d_373}))
-				}
-				copy(a_372[i_375*rs_374:(i_375+1)*rs_374], st_314)
-				st_279 = a_321[i_375*rs_323 : (i_375+1)*rs_323]
-				st_281 = a_324[i_375*rs_327 : (i_375+1)*rs_327]
-				st_286 = a_330[i_375*rs_332 : (i_375+1)*rs_332]
-				st_288 = a_333[i_375*rs_335 : (i_375+1)*rs_335]
-				st_290 = a_336[i_375*rs_338 : (i_375+1)*rs_338]
-				st_292 = a_339[i_375*rs_341 : (i_375+1)*rs_341]
-				st_294 = a_342[i_375*rs_344 : (i_375+1)*rs_344]
-				st_296 = a_345[i_375*rs_347 : (i_375+1)*rs_347]
-				st_298 = a_348[i_375*rs_350 : (i_375+1)*rs_350]
-				st_300 = a_351[i_375*rs_353 : (i_375+1)*rs_353]
-				st_302 = a_354[i_375*rs_356 : (i_375+1)*rs_356]
-				st_304 = a_357[i_375*rs_359 : (i_375+1)*rs_359]
-				st_306 = a_360[i_375*rs_362 : (i_375+1)*rs_362]
-				st_308 = a_363[i_375*rs_365 : (i_375+1)*rs_365]
-				st_310 = a_366[i_375*rs_368 : (i_375+1)*rs_368]
-				st_312 = a_369[i_375*rs_371 : (i_375+1)*rs_371]
-				st_314 = a_372[i_375*rs_374 : (i_375+1)*rs_374]
-				if i_375 > 0 {
-					ar.release(mark_376)
+				copy(a_363[i_366*rs_365:(i_366+1)*rs_365], st_312)
+				st_284 = a_321[i_366*rs_323 : (i_366+1)*rs_323]
+				st_286 = a_324[i_366*rs_326 : (i_366+1)*rs_326]
+				st_288 = a_327[i_366*rs_329 : (i_366+1)*rs_329]
+				st_290 = a_330[i_366*rs_332 : (i_366+1)*rs_332]
+				st_292 = a_333[i_366*rs_335 : (i_366+1)*rs_335]
+				st_294 = a_336[i_366*rs_338 : (i_366+1)*rs_338]
+				st_296 = a_339[i_366*rs_341 : (i_366+1)*rs_341]
+				st_298 = a_342[i_366*rs_344 : (i_366+1)*rs_344]
+				st_300 = a_345[i_366*rs_347 : (i_366+1)*rs_347]
+				st_302 = a_348[i_366*rs_350 : (i_366+1)*rs_350]
+				st_304 = a_351[i_366*rs_353 : (i_366+1)*rs_353]
+				st_306 = a_354[i_366*rs_356 : (i_366+1)*rs_356]
+				st_308 = a_357[i_366*rs_359 : (i_366+1)*rs_359]
+				st_310 = a_360[i_366*rs_362 : (i_366+1)*rs_362]
+				st_312 = a_363[i_366*rs_365 : (i_366+1)*rs_365]
+				if i_366 > 0 && st_278 == len(buf_449) && st_280*st_281 == len(buf_450) {
+					copy(buf_449, st_277)
+					st_277 = buf_449
+					copy(buf_450, st_279)
+					st_279 = buf_450
+					ar.release(mark_367)
 				}
 			}
-			c_145, c_146, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202, c_203 = a_321, n_278, d_322, a_324, n_278, d_325, d_326, n_278, d_328, a_330, n_278, d_331, a_333, n_278, d_334, a_336, n_278, d_337, a_339, n_278, d_340, a_342, n_278, d_343, a_345, n_278, d_346, a_348, n_278, d_349, a_351, n_278, d_352, a_354, n_278, d_355, a_357, n_278, d_358, a_360, n_278, d_361, a_363, n_278, d_364, a_366, n_278, d_367, a_369, n_278, d_370, a_372, n_278, d_373, n_278, 0, n_278, 0, 0
+			c_143, c_144, c_145, c_146, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201 = st_277, n_276, st_278, st_279, n_276, st_280, st_281, n_276, d_319, a_321, n_276, d_322, a_324, n_276, d_325, a_327, n_276, d_328, a_330, n_276, d_331, a_333, n_276, d_334, a_336, n_276, d_337, a_339, n_276, d_340, a_342, n_276, d_343, a_345, n_276, d_346, a_348, n_276, d_349, a_351, n_276, d_352, a_354, n_276, d_355, a_357, n_276, d_358, a_360, n_276, d_361, a_363, n_276, d_364, n_276, 0, n_276, 0, 0
 		} else {
-			n_462, err_463 := runtime.CheckSize(int64(0))
-			if err_463 != nil {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_463)
+			n_451, err_452 := runtime.CheckSize(int64(0))
+			if err_452 != nil {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_452)
 			}
-			var a_464 []float64
-			var d_465 int = 0
-			var rs_466 int = 0
-			var a_467 []float64
-			var d_468 int = 0
-			var d_469 int = 0
-			var rs_470 int = 0
-			var d_471 int = 0
-			var rs_472 int = 0
-			var a_473 []float64
-			var d_474 int = 0
-			var rs_475 int = 0
-			var a_476 []float64
-			var d_477 int = 0
-			var rs_478 int = 0
-			var a_479 []float64
-			var d_480 int = 0
-			var rs_481 int = 0
-			var a_482 []float64
-			var d_483 int = 0
-			var rs_484 int = 0
-			var a_485 []float64
-			var d_486 int = 0
-			var rs_487 int = 0
-			var a_488 []float64
-			var d_489 int = 0
-			var rs_490 int = 0
-			var a_491 []float64
-			var d_492 int = 0
-			var rs_493 int = 0
-			var a_494 []float64
-			var d_495 int = 0
-			var rs_496 int = 0
-			var a_497 []float64
-			var d_498 int = 0
-			var rs_499 int = 0
-			var a_500 []float64
-			var d_501 int = 0
-			var rs_502 int = 0
-			var a_503 []float64
-			var d_504 int = 0
-			var rs_505 int = 0
-			var a_506 []float64
-			var d_507 int = 0
-			var rs_508 int = 0
-			var a_509 []float64
-			var d_510 int = 0
-			var rs_511 int = 0
-			var a_512 []float64
-			var d_513 int = 0
-			var rs_514 int = 0
-			var a_515 []float64
-			var d_516 int = 0
-			var rs_517 int = 0
-			for i_518 := 0; i_518 < n_462; i_518++ {
-				mark_519 := ar.mark()
-				i_520 := int64(i_518)
-				_ = i_520
+			var d_453 int = 0
+			var rs_454 int = 0
+			var d_455 int = 0
+			var d_456 int = 0
+			var rs_457 int = 0
+			var d_458 int = 0
+			var rs_459 int = 0
+			var a_460 []float64
+			var d_461 int = 0
+			var rs_462 int = 0
+			var a_463 []float64
+			var d_464 int = 0
+			var rs_465 int = 0
+			var a_466 []float64
+			var d_467 int = 0
+			var rs_468 int = 0
+			var a_469 []float64
+			var d_470 int = 0
+			var rs_471 int = 0
+			var a_472 []float64
+			var d_473 int = 0
+			var rs_474 int = 0
+			var a_475 []float64
+			var d_476 int = 0
+			var rs_477 int = 0
+			var a_478 []float64
+			var d_479 int = 0
+			var rs_480 int = 0
+			var a_481 []float64
+			var d_482 int = 0
+			var rs_483 int = 0
+			var a_484 []float64
+			var d_485 int = 0
+			var rs_486 int = 0
+			var a_487 []float64
+			var d_488 int = 0
+			var rs_489 int = 0
+			var a_490 []float64
+			var d_491 int = 0
+			var rs_492 int = 0
+			var a_493 []float64
+			var d_494 int = 0
+			var rs_495 int = 0
+			var a_496 []float64
+			var d_497 int = 0
+			var rs_498 int = 0
+			var a_499 []float64
+			var d_500 int = 0
+			var rs_501 int = 0
+			var a_502 []float64
+			var d_503 int = 0
+			var rs_504 int = 0
+			for i_505 := 0; i_505 < n_451; i_505++ {
+				mark_506 := ar.mark()
+				i_507 := int64(i_505)
+				_ = i_507
 				if int64(0) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 				}
-				row_521 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+				row_508 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 				if int64(1) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 				}
-				row_522 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+				row_509 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_523 := int(n_15) - int(int64(0))
-				s_524 := row_521[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_523 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_523}))
+				n_510 := int(n_15) - int(int64(0))
+				s_511 := row_508[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_510 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_510}))
 				}
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_525 := int(n_15) - int(int64(0))
-				s_526 := row_522[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_525 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_525}))
+				n_512 := int(n_15) - int(int64(0))
+				s_513 := row_509[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_512 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_512}))
 				}
-				r_527 := ar.F64w(sequence_12)
-				r_135 = r_135[:len(r_527)]
-				s_524 = s_524[:len(r_527)]
-				s_526 = s_526[:len(r_527)]
-				for i_528 := range r_527 {
-					r_527[i_528] = (runtime.Sigmoid(((r_135[i_528] * s_524[i_528]) + s_526[i_528])))
+				r_514 := ar.F64w(sequence_12)
+				r_133 = r_133[:len(r_514)]
+				s_511 = s_511[:len(r_514)]
+				s_513 = s_513[:len(r_514)]
+				for i_515 := range r_514 {
+					r_514[i_515] = (runtime.Sigmoid(((r_133[i_515] * s_511[i_515]) + s_513[i_515])))
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 				}
-				row_530 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-				x_531 := int64(2) * n_15
-				if n_15 < 0 || x_531 < n_15 || x_531 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_531, mainparams_3))
+				row_517 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+				x_518 := int64(2) * n_15
+				if n_15 < 0 || x_518 < n_15 || x_518 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_518, mainparams_3))
 				}
-				n_532 := int(x_531) - int(n_15)
-				s_533 := row_521[int(n_15)*1 : int(x_531)*1 : int(x_531)*1]
-				if n_532 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_532}))
+				n_519 := int(x_518) - int(n_15)
+				s_520 := row_508[int(n_15)*1 : int(x_518)*1 : int(x_518)*1]
+				if n_519 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_519}))
 				}
-				if n_15 < 0 || x_531 < n_15 || x_531 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_531, mainparams_3))
+				if n_15 < 0 || x_518 < n_15 || x_518 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_518, mainparams_3))
 				}
-				n_534 := int(x_531) - int(n_15)
-				s_535 := row_522[int(n_15)*1 : int(x_531)*1 : int(x_531)*1]
-				if n_534 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_534}))
+				n_521 := int(x_518) - int(n_15)
+				s_522 := row_509[int(n_15)*1 : int(x_518)*1 : int(x_518)*1]
+				if n_521 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_521}))
 				}
-				r_536 := ar.F64w(state_9)
-				row_530 = row_530[:len(r_536)]
-				s_533 = s_533[:len(r_536)]
-				s_535 = s_535[:len(r_536)]
-				for i_537 := range r_536 {
-					r_536[i_537] = (runtime.Sigmoid(((row_530[i_537] * s_533[i_537]) + s_535[i_537])))
+				r_523 := ar.F64w(state_9)
+				row_517 = row_517[:len(r_523)]
+				s_520 = s_520[:len(r_523)]
+				s_522 = s_522[:len(r_523)]
+				for i_524 := range r_523 {
+					r_523[i_524] = (runtime.Sigmoid(((row_517[i_524] * s_520[i_524]) + s_522[i_524])))
 				}
-				x_539 := int64(3) * n_15
-				if x_531 < 0 || x_539 < x_531 || x_539 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_531, x_539, mainparams_3))
+				x_526 := int64(3) * n_15
+				if x_518 < 0 || x_526 < x_518 || x_526 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_518, x_526, mainparams_3))
 				}
-				n_540 := int(x_539) - int(x_531)
-				s_541 := row_521[int(x_531)*1 : int(x_539)*1 : int(x_539)*1]
-				if n_540 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_540}))
+				n_527 := int(x_526) - int(x_518)
+				s_528 := row_508[int(x_518)*1 : int(x_526)*1 : int(x_526)*1]
+				if n_527 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_527}))
 				}
-				if x_531 < 0 || x_539 < x_531 || x_539 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_531, x_539, mainparams_3))
+				if x_518 < 0 || x_526 < x_518 || x_526 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_518, x_526, mainparams_3))
 				}
-				n_542 := int(x_539) - int(x_531)
-				s_543 := row_522[int(x_531)*1 : int(x_539)*1 : int(x_539)*1]
-				if n_542 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_542}))
+				n_529 := int(x_526) - int(x_518)
+				s_530 := row_509[int(x_518)*1 : int(x_526)*1 : int(x_526)*1]
+				if n_529 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_529}))
 				}
-				r_544 := ar.F64w(sequence_12)
-				r_135 = r_135[:len(r_544)]
-				s_541 = s_541[:len(r_544)]
-				s_543 = s_543[:len(r_544)]
-				for i_545 := range r_544 {
-					r_544[i_545] = (runtime.Sigmoid(((r_135[i_545] * s_541[i_545]) + s_543[i_545])))
+				r_531 := ar.F64w(sequence_12)
+				r_133 = r_133[:len(r_531)]
+				s_528 = s_528[:len(r_531)]
+				s_530 = s_530[:len(r_531)]
+				for i_532 := range r_531 {
+					r_531[i_532] = (runtime.Sigmoid(((r_133[i_532] * s_528[i_532]) + s_530[i_532])))
 				}
-				x_547 := int64(4) * n_15
-				if x_539 < 0 || x_547 < x_539 || x_547 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_539, x_547, mainparams_3))
+				x_534 := int64(4) * n_15
+				if x_526 < 0 || x_534 < x_526 || x_534 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_526, x_534, mainparams_3))
 				}
-				n_548 := int(x_547) - int(x_539)
-				s_549 := row_521[int(x_539)*1 : int(x_547)*1 : int(x_547)*1]
-				if n_548 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_548}))
+				n_535 := int(x_534) - int(x_526)
+				s_536 := row_508[int(x_526)*1 : int(x_534)*1 : int(x_534)*1]
+				if n_535 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_535}))
 				}
-				if x_539 < 0 || x_547 < x_539 || x_547 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_539, x_547, mainparams_3))
+				if x_526 < 0 || x_534 < x_526 || x_534 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_526, x_534, mainparams_3))
 				}
-				n_550 := int(x_547) - int(x_539)
-				s_551 := row_522[int(x_539)*1 : int(x_547)*1 : int(x_547)*1]
-				if n_550 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_550}))
+				n_537 := int(x_534) - int(x_526)
+				s_538 := row_509[int(x_526)*1 : int(x_534)*1 : int(x_534)*1]
+				if n_537 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_537}))
 				}
-				r_552 := ar.F64w(state_9)
-				row_530 = row_530[:len(r_552)]
-				s_549 = s_549[:len(r_552)]
-				s_551 = s_551[:len(r_552)]
-				for i_553 := range r_552 {
-					r_552[i_553] = (math.Tanh(((row_530[i_553] * s_549[i_553]) + s_551[i_553])))
+				r_539 := ar.F64w(state_9)
+				row_517 = row_517[:len(r_539)]
+				s_536 = s_536[:len(r_539)]
+				s_538 = s_538[:len(r_539)]
+				for i_540 := range r_539 {
+					r_539[i_540] = (math.Tanh(((row_517[i_540] * s_536[i_540]) + s_538[i_540])))
 				}
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 				}
-				row_555 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+				row_542 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 				}
-				r_556 := ar.F64w(state_9)
-				row_555 = row_555[:len(r_556)]
-				r_527 = r_527[:len(r_556)]
-				r_536 = r_536[:len(r_556)]
-				r_552 = r_552[:len(r_556)]
-				for i_557 := range r_556 {
-					r_556[i_557] = ((row_555[i_557] * r_527[i_557]) + (r_536[i_557] * r_552[i_557]))
+				r_543 := ar.F64w(state_9)
+				row_542 = row_542[:len(r_543)]
+				r_514 = r_514[:len(r_543)]
+				r_523 = r_523[:len(r_543)]
+				r_539 = r_539[:len(r_543)]
+				for i_544 := range r_543 {
+					r_543[i_544] = ((row_542[i_544] * r_514[i_544]) + (r_523[i_544] * r_539[i_544]))
 				}
-				r_559 := ar.F64w(state_9)
-				r_556 = r_556[:len(r_559)]
-				for i_560 := range r_559 {
-					r_559[i_560] = (math.Tanh(r_556[i_560]))
+				r_546 := ar.F64w(state_9)
+				r_543 = r_543[:len(r_546)]
+				for i_547 := range r_546 {
+					r_546[i_547] = (math.Tanh(r_543[i_547]))
 				}
 				if state_9 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				r_562 := ar.F64w(sequence_12)
-				r_544 = r_544[:len(r_562)]
-				r_559 = r_559[:len(r_562)]
-				for i_563 := range r_562 {
-					r_562[i_563] = (r_544[i_563] * r_559[i_563])
+				r_549 := ar.F64w(sequence_12)
+				r_531 = r_531[:len(r_549)]
+				r_546 = r_546[:len(r_549)]
+				for i_550 := range r_549 {
+					r_549[i_550] = (r_531[i_550] * r_546[i_550])
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
@@ -3543,809 +3520,820 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 				}
-				c_565 := ar.F64w(len(state_7))
-				copy(c_565, state_7)
-				copy(c_565[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_562)
+				c_552 := ar.F64w(len(state_7))
+				copy(c_552, state_7)
+				copy(c_552[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_549)
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 				}
-				copy(c_565[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_556)
-				if i_518 == 0 {
-					d_465 = sequence_12
-					rs_466 = d_465
-					tot_566, err_567 := runtime.MulSize(n_462, rs_466)
-					if err_567 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_567)
+				copy(c_552[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_543)
+				if i_505 == 0 {
+					d_453 = sequence_12
+					rs_454 = d_453
+					tot_553, err_554 := runtime.MulSize(n_451, rs_454)
+					if err_554 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_554)
 					}
-					a_464 = ar.F64w(tot_566)
-				} else if sequence_12 != d_465 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_465}))
+					_ = tot_553
+				} else if sequence_12 != d_453 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_453}))
 				}
-				copy(a_464[i_518*rs_466:(i_518+1)*rs_466], r_562)
-				if i_518 == 0 {
-					d_468, d_469 = state_8, state_9
-					rs_470 = d_468 * d_469
-					tot_568, err_569 := runtime.MulSize(n_462, rs_470)
-					if err_569 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_569)
+				if i_505 == 0 {
+					d_455, d_456 = state_8, state_9
+					rs_457 = d_455 * d_456
+					tot_555, err_556 := runtime.MulSize(n_451, rs_457)
+					if err_556 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_556)
 					}
-					a_467 = ar.F64w(tot_568)
-				} else if state_8 != d_468 || state_9 != d_469 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_468, d_469}))
+					_ = tot_555
+				} else if state_8 != d_455 || state_9 != d_456 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_455, d_456}))
 				}
-				copy(a_467[i_518*rs_470:(i_518+1)*rs_470], c_565)
-				if i_518 == 0 {
-					d_471 = state_9
-					rs_472 = d_471
-					tot_570, err_571 := runtime.MulSize(n_462, rs_472)
-					if err_571 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_571)
+				if i_505 == 0 {
+					d_458 = state_9
+					rs_459 = d_458
+					tot_557, err_558 := runtime.MulSize(n_451, rs_459)
+					if err_558 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_558)
 					}
-					_ = tot_570
-				} else if state_9 != d_471 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_471}))
+					_ = tot_557
+				} else if state_9 != d_458 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_458}))
 				}
-				if i_518 == 0 {
-					d_474 = state_9
-					rs_475 = d_474
-					tot_572, err_573 := runtime.MulSize(n_462, rs_475)
-					if err_573 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_573)
+				if i_505 == 0 {
+					d_461 = state_9
+					rs_462 = d_461
+					tot_559, err_560 := runtime.MulSize(n_451, rs_462)
+					if err_560 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_560)
 					}
-					a_473 = ar.F64w(tot_572)
-				} else if state_9 != d_474 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_474}))
+					a_460 = ar.F64w(tot_559)
+				} else if state_9 != d_461 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_461}))
 				}
-				copy(a_473[i_518*rs_475:(i_518+1)*rs_475], r_559)
-				if i_518 == 0 {
-					d_477 = sequence_12
-					rs_478 = d_477
-					tot_574, err_575 := runtime.MulSize(n_462, rs_478)
-					if err_575 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_575)
+				copy(a_460[i_505*rs_462:(i_505+1)*rs_462], r_546)
+				if i_505 == 0 {
+					d_464 = sequence_12
+					rs_465 = d_464
+					tot_561, err_562 := runtime.MulSize(n_451, rs_465)
+					if err_562 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_562)
 					}
-					a_476 = ar.F64w(tot_574)
-				} else if sequence_12 != d_477 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_477}))
+					a_463 = ar.F64w(tot_561)
+				} else if sequence_12 != d_464 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_464}))
 				}
-				copy(a_476[i_518*rs_478:(i_518+1)*rs_478], r_544)
-				if i_518 == 0 {
-					d_480 = state_9
-					rs_481 = d_480
-					tot_576, err_577 := runtime.MulSize(n_462, rs_481)
-					if err_577 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_577)
+				copy(a_463[i_505*rs_465:(i_505+1)*rs_465], r_531)
+				if i_505 == 0 {
+					d_467 = state_9
+					rs_468 = d_467
+					tot_563, err_564 := runtime.MulSize(n_451, rs_468)
+					if err_564 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_564)
 					}
-					a_479 = ar.F64w(tot_576)
-				} else if state_9 != d_480 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_480}))
+					a_466 = ar.F64w(tot_563)
+				} else if state_9 != d_467 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_467}))
 				}
-				copy(a_479[i_518*rs_481:(i_518+1)*rs_481], r_552)
-				if i_518 == 0 {
-					d_483 = state_9
-					rs_484 = d_483
-					tot_578, err_579 := runtime.MulSize(n_462, rs_484)
-					if err_579 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_579)
+				copy(a_466[i_505*rs_468:(i_505+1)*rs_468], r_539)
+				if i_505 == 0 {
+					d_470 = state_9
+					rs_471 = d_470
+					tot_565, err_566 := runtime.MulSize(n_451, rs_471)
+					if err_566 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_566)
 					}
-					a_482 = ar.F64w(tot_578)
-				} else if state_9 != d_483 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_483}))
+					a_469 = ar.F64w(tot_565)
+				} else if state_9 != d_470 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_470}))
 				}
-				copy(a_482[i_518*rs_484:(i_518+1)*rs_484], r_536)
-				if i_518 == 0 {
-					d_486 = sequence_12
-					rs_487 = d_486
-					tot_580, err_581 := runtime.MulSize(n_462, rs_487)
-					if err_581 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_581)
+				copy(a_469[i_505*rs_471:(i_505+1)*rs_471], r_523)
+				if i_505 == 0 {
+					d_473 = sequence_12
+					rs_474 = d_473
+					tot_567, err_568 := runtime.MulSize(n_451, rs_474)
+					if err_568 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_568)
 					}
-					a_485 = ar.F64w(tot_580)
-				} else if sequence_12 != d_486 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_486}))
+					a_472 = ar.F64w(tot_567)
+				} else if sequence_12 != d_473 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_473}))
 				}
-				copy(a_485[i_518*rs_487:(i_518+1)*rs_487], r_527)
-				if i_518 == 0 {
-					d_489 = state_9
-					rs_490 = d_489
-					tot_582, err_583 := runtime.MulSize(n_462, rs_490)
-					if err_583 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_583)
+				copy(a_472[i_505*rs_474:(i_505+1)*rs_474], r_514)
+				if i_505 == 0 {
+					d_476 = state_9
+					rs_477 = d_476
+					tot_569, err_570 := runtime.MulSize(n_451, rs_477)
+					if err_570 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_570)
 					}
-					a_488 = ar.F64w(tot_582)
-				} else if state_9 != d_489 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_489}))
+					a_475 = ar.F64w(tot_569)
+				} else if state_9 != d_476 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_476}))
 				}
-				copy(a_488[i_518*rs_490:(i_518+1)*rs_490], row_555)
-				if i_518 == 0 {
-					d_492 = mainparams_3
-					rs_493 = d_492
-					tot_584, err_585 := runtime.MulSize(n_462, rs_493)
-					if err_585 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_585)
+				copy(a_475[i_505*rs_477:(i_505+1)*rs_477], row_542)
+				if i_505 == 0 {
+					d_479 = mainparams_3
+					rs_480 = d_479
+					tot_571, err_572 := runtime.MulSize(n_451, rs_480)
+					if err_572 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_572)
 					}
-					a_491 = ar.F64w(tot_584)
-				} else if mainparams_3 != d_492 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_492}))
+					a_478 = ar.F64w(tot_571)
+				} else if mainparams_3 != d_479 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_479}))
 				}
-				copy(a_491[i_518*rs_493:(i_518+1)*rs_493], row_522)
-				if i_518 == 0 {
-					d_495 = n_548
-					rs_496 = d_495
-					tot_586, err_587 := runtime.MulSize(n_462, rs_496)
-					if err_587 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_587)
+				copy(a_478[i_505*rs_480:(i_505+1)*rs_480], row_509)
+				if i_505 == 0 {
+					d_482 = n_535
+					rs_483 = d_482
+					tot_573, err_574 := runtime.MulSize(n_451, rs_483)
+					if err_574 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_574)
 					}
-					a_494 = ar.F64w(tot_586)
-				} else if n_548 != d_495 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{n_548})+", element 0 has shape "+runtime.ShapeString([]int{d_495}))
+					a_481 = ar.F64w(tot_573)
+				} else if n_535 != d_482 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{n_535})+", element 0 has shape "+runtime.ShapeString([]int{d_482}))
 				}
-				copy(a_494[i_518*rs_496:(i_518+1)*rs_496], s_549)
-				if i_518 == 0 {
-					d_498 = state_9
-					rs_499 = d_498
-					tot_588, err_589 := runtime.MulSize(n_462, rs_499)
-					if err_589 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_589)
+				copy(a_481[i_505*rs_483:(i_505+1)*rs_483], s_536)
+				if i_505 == 0 {
+					d_485 = state_9
+					rs_486 = d_485
+					tot_575, err_576 := runtime.MulSize(n_451, rs_486)
+					if err_576 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_576)
 					}
-					a_497 = ar.F64w(tot_588)
-				} else if state_9 != d_498 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_498}))
+					a_484 = ar.F64w(tot_575)
+				} else if state_9 != d_485 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_485}))
 				}
-				copy(a_497[i_518*rs_499:(i_518+1)*rs_499], row_530)
-				if i_518 == 0 {
-					d_501 = mainparams_3
-					rs_502 = d_501
-					tot_590, err_591 := runtime.MulSize(n_462, rs_502)
-					if err_591 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_591)
+				copy(a_484[i_505*rs_486:(i_505+1)*rs_486], row_517)
+				if i_505 == 0 {
+					d_488 = mainparams_3
+					rs_489 = d_488
+					tot_577, err_578 := runtime.MulSize(n_451, rs_489)
+					if err_578 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_578)
 					}
-					a_500 = ar.F64w(tot_590)
-				} else if mainparams_3 != d_501 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_501}))
+					a_487 = ar.F64w(tot_577)
+				} else if mainparams_3 != d_488 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_488}))
 				}
-				copy(a_500[i_518*rs_502:(i_518+1)*rs_502], row_521)
-				if i_518 == 0 {
-					d_504 = n_540
-					rs_505 = d_504
-					tot_592, err_593 := runtime.MulSize(n_462, rs_505)
-					if err_593 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_593)
+				copy(a_487[i_505*rs_489:(i_505+1)*rs_489], row_508)
+				if i_505 == 0 {
+					d_491 = n_527
+					rs_492 = d_491
+					tot_579, err_580 := runtime.MulSize(n_451, rs_492)
+					if err_580 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_580)
 					}
-					a_503 = ar.F64w(tot_592)
-				} else if n_540 != d_504 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{n_540})+", element 0 has shape "+runtime.ShapeString([]int{d_504}))
+					a_490 = ar.F64w(tot_579)
+				} else if n_527 != d_491 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{n_527})+", element 0 has shape "+runtime.ShapeString([]int{d_491}))
 				}
-				copy(a_503[i_518*rs_505:(i_518+1)*rs_505], s_541)
-				if i_518 == 0 {
-					d_507 = sequence_12
-					rs_508 = d_507
-					tot_594, err_595 := runtime.MulSize(n_462, rs_508)
-					if err_595 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_595)
+				copy(a_490[i_505*rs_492:(i_505+1)*rs_492], s_528)
+				if i_505 == 0 {
+					d_494 = sequence_12
+					rs_495 = d_494
+					tot_581, err_582 := runtime.MulSize(n_451, rs_495)
+					if err_582 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_582)
 					}
-					a_506 = ar.F64w(tot_594)
-				} else if sequence_12 != d_507 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_507}))
+					a_493 = ar.F64w(tot_581)
+				} else if sequence_12 != d_494 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_494}))
 				}
-				copy(a_506[i_518*rs_508:(i_518+1)*rs_508], r_135)
-				if i_518 == 0 {
-					d_510 = n_532
-					rs_511 = d_510
-					tot_596, err_597 := runtime.MulSize(n_462, rs_511)
-					if err_597 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_597)
+				copy(a_493[i_505*rs_495:(i_505+1)*rs_495], r_133)
+				if i_505 == 0 {
+					d_497 = n_519
+					rs_498 = d_497
+					tot_583, err_584 := runtime.MulSize(n_451, rs_498)
+					if err_584 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_584)
 					}
-					a_509 = ar.F64w(tot_596)
-				} else if n_532 != d_510 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{n_532})+", element 0 has shape "+runtime.ShapeString([]int{d_510}))
+					a_496 = ar.F64w(tot_583)
+				} else if n_519 != d_497 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{n_519})+", element 0 has shape "+runtime.ShapeString([]int{d_497}))
 				}
-				copy(a_509[i_518*rs_511:(i_518+1)*rs_511], s_533)
-				if i_518 == 0 {
-					d_513 = state_9
-					rs_514 = d_513
-					tot_598, err_599 := runtime.MulSize(n_462, rs_514)
-					if err_599 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_599)
+				copy(a_496[i_505*rs_498:(i_505+1)*rs_498], s_520)
+				if i_505 == 0 {
+					d_500 = state_9
+					rs_501 = d_500
+					tot_585, err_586 := runtime.MulSize(n_451, rs_501)
+					if err_586 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_586)
 					}
-					a_512 = ar.F64w(tot_598)
-				} else if state_9 != d_513 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_513}))
+					a_499 = ar.F64w(tot_585)
+				} else if state_9 != d_500 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_500}))
 				}
-				copy(a_512[i_518*rs_514:(i_518+1)*rs_514], row_530)
-				if i_518 == 0 {
-					d_516 = n_523
-					rs_517 = d_516
-					tot_600, err_601 := runtime.MulSize(n_462, rs_517)
-					if err_601 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_601)
+				copy(a_499[i_505*rs_501:(i_505+1)*rs_501], row_517)
+				if i_505 == 0 {
+					d_503 = n_510
+					rs_504 = d_503
+					tot_587, err_588 := runtime.MulSize(n_451, rs_504)
+					if err_588 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_588)
 					}
-					a_515 = ar.F64w(tot_600)
-				} else if n_523 != d_516 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_518)+" has shape "+runtime.ShapeString([]int{n_523})+", element 0 has shape "+runtime.ShapeString([]int{d_516}))
+					a_502 = ar.F64w(tot_587)
+				} else if n_510 != d_503 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{n_510})+", element 0 has shape "+runtime.ShapeString([]int{d_503}))
 				}
-				copy(a_515[i_518*rs_517:(i_518+1)*rs_517], s_524)
-				if i_518 > 0 {
-					ar.release(mark_519)
+				copy(a_502[i_505*rs_504:(i_505+1)*rs_504], s_511)
+				if i_505 > 0 {
+					ar.release(mark_506)
 				}
 			}
-			c_145, c_146, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202, c_203 = a_464, n_462, d_465, a_467, n_462, d_468, d_469, n_462, d_471, a_473, n_462, d_474, a_476, n_462, d_477, a_479, n_462, d_480, a_482, n_462, d_483, a_485, n_462, d_486, a_488, n_462, d_489, a_491, n_462, d_492, a_494, n_462, d_495, a_497, n_462, d_498, a_500, n_462, d_501, a_503, n_462, d_504, a_506, n_462, d_507, a_509, n_462, d_510, a_512, n_462, d_513, a_515, n_462, d_516, n_462, 0, n_462, 0, 0
+			c_144, c_145, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201 = n_451, d_453, n_451, d_455, d_456, n_451, d_458, a_460, n_451, d_461, a_463, n_451, d_464, a_466, n_451, d_467, a_469, n_451, d_470, a_472, n_451, d_473, a_475, n_451, d_476, a_478, n_451, d_479, a_481, n_451, d_482, a_484, n_451, d_485, a_487, n_451, d_488, a_490, n_451, d_491, a_493, n_451, d_494, a_496, n_451, d_497, a_499, n_451, d_500, a_502, n_451, d_503, n_451, 0, n_451, 0, 0
 		}
-		var c_602 []float64
-		var c_603 int
-		var c_604 []float64
-		var c_605 int
-		var c_606 int
-		if x_144 {
-			x_607 := x_143 - int64(1)
-			if x_607 < 0 || x_607 >= int64(c_146) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_607, c_146))
+		var c_589 []float64
+		var c_590 int
+		var c_591 []float64
+		var c_592 int
+		var c_593 int
+		if x_142 {
+			x_594 := x_141 - int64(1)
+			if x_594 < 0 || x_594 >= int64(c_144) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_594, c_144))
 			}
-			row_608 := c_145[int(x_607)*c_147 : (int(x_607)+1)*c_147]
-			rs_609 := c_150 * c_151
-			row_610 := c_148[int(x_607)*rs_609 : (int(x_607)+1)*rs_609]
-			row_611 := c_154[int(x_607)*c_156 : (int(x_607)+1)*c_156]
-			_ = row_611
-			row_612 := c_157[int(x_607)*c_159 : (int(x_607)+1)*c_159]
-			_ = row_612
-			row_613 := c_160[int(x_607)*c_162 : (int(x_607)+1)*c_162]
-			_ = row_613
-			row_614 := c_163[int(x_607)*c_165 : (int(x_607)+1)*c_165]
-			_ = row_614
-			row_615 := c_166[int(x_607)*c_168 : (int(x_607)+1)*c_168]
-			_ = row_615
-			row_616 := c_169[int(x_607)*c_171 : (int(x_607)+1)*c_171]
-			_ = row_616
-			row_617 := c_172[int(x_607)*c_174 : (int(x_607)+1)*c_174]
-			_ = row_617
-			row_618 := c_175[int(x_607)*c_177 : (int(x_607)+1)*c_177]
-			_ = row_618
-			row_619 := c_178[int(x_607)*c_180 : (int(x_607)+1)*c_180]
-			_ = row_619
-			row_620 := c_181[int(x_607)*c_183 : (int(x_607)+1)*c_183]
-			_ = row_620
-			row_621 := c_184[int(x_607)*c_186 : (int(x_607)+1)*c_186]
-			_ = row_621
-			row_622 := c_187[int(x_607)*c_189 : (int(x_607)+1)*c_189]
-			_ = row_622
-			row_623 := c_190[int(x_607)*c_192 : (int(x_607)+1)*c_192]
-			_ = row_623
-			row_624 := c_193[int(x_607)*c_195 : (int(x_607)+1)*c_195]
-			_ = row_624
-			row_625 := c_196[int(x_607)*c_198 : (int(x_607)+1)*c_198]
-			_ = row_625
-			c_602, c_603, c_604, c_605, c_606 = row_608, c_147, row_610, c_150, c_151
+			row_595 := c_152[int(x_594)*c_154 : (int(x_594)+1)*c_154]
+			_ = row_595
+			row_596 := c_155[int(x_594)*c_157 : (int(x_594)+1)*c_157]
+			_ = row_596
+			row_597 := c_158[int(x_594)*c_160 : (int(x_594)+1)*c_160]
+			_ = row_597
+			row_598 := c_161[int(x_594)*c_163 : (int(x_594)+1)*c_163]
+			_ = row_598
+			row_599 := c_164[int(x_594)*c_166 : (int(x_594)+1)*c_166]
+			_ = row_599
+			row_600 := c_167[int(x_594)*c_169 : (int(x_594)+1)*c_169]
+			_ = row_600
+			row_601 := c_170[int(x_594)*c_172 : (int(x_594)+1)*c_172]
+			_ = row_601
+			row_602 := c_173[int(x_594)*c_175 : (int(x_594)+1)*c_175]
+			_ = row_602
+			row_603 := c_176[int(x_594)*c_178 : (int(x_594)+1)*c_178]
+			_ = row_603
+			row_604 := c_179[int(x_594)*c_181 : (int(x_594)+1)*c_181]
+			_ = row_604
+			row_605 := c_182[int(x_594)*c_184 : (int(x_594)+1)*c_184]
+			_ = row_605
+			row_606 := c_185[int(x_594)*c_187 : (int(x_594)+1)*c_187]
+			_ = row_606
+			row_607 := c_188[int(x_594)*c_190 : (int(x_594)+1)*c_190]
+			_ = row_607
+			row_608 := c_191[int(x_594)*c_193 : (int(x_594)+1)*c_193]
+			_ = row_608
+			row_609 := c_194[int(x_594)*c_196 : (int(x_594)+1)*c_196]
+			_ = row_609
+			c_589, c_590, c_591, c_592, c_593 = c_143, c_145, c_146, c_148, c_149
 		} else {
-			c_602, c_603, c_604, c_605, c_606 = r_135, sequence_12, state_7, state_8, state_9
+			c_589, c_590, c_591, c_592, c_593 = r_133, sequence_12, state_7, state_8, state_9
 		}
 		if int64(1) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 		}
-		row_626 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-		if extraparams_6 != c_603 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_603})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		row_610 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+		if extraparams_6 != c_590 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_590})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
 		if int64(2) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 		}
-		row_627 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-		if extraparams_6 != c_603 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_603})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		row_611 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+		if extraparams_6 != c_590 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_590})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_628 := ar.F64w(c_603)
-		c_602 = c_602[:len(r_628)]
-		row_626 = row_626[:len(r_628)]
-		row_627 = row_627[:len(r_628)]
-		if len(r_628) >= 262144 {
-			r_628 := r_628
-			c_602 := c_602
-			row_626 := row_626
-			row_627 := row_627
-			runtime.ParallelFor(len(r_628), 16384, func(lo_632, hi int) {
-				for i_633 := lo_632; i_633 < hi; i_633++ {
-					r_628[i_633] = ((c_602[i_633] * row_626[i_633]) + row_627[i_633])
+		r_612 := ar.F64w(c_590)
+		c_589 = c_589[:len(r_612)]
+		row_610 = row_610[:len(r_612)]
+		row_611 = row_611[:len(r_612)]
+		if len(r_612) >= 262144 {
+			r_612 := r_612
+			c_589 := c_589
+			row_610 := row_610
+			row_611 := row_611
+			runtime.ParallelFor(len(r_612), 16384, func(lo_616, hi int) {
+				for i_617 := lo_616; i_617 < hi; i_617++ {
+					r_612[i_617] = ((c_589[i_617] * row_610[i_617]) + row_611[i_617])
 				}
 			})
 		} else {
-			for i_629 := range r_628 {
-				r_628[i_629] = ((c_602[i_629] * row_626[i_629]) + row_627[i_629])
+			for i_613 := range r_612 {
+				r_612[i_613] = ((c_589[i_613] * row_610[i_613]) + row_611[i_613])
 			}
 		}
-		r_635 := ar.F64w(c_603)
-		r_628 = r_628[:len(r_635)]
-		if len(r_635) >= 262144 {
-			r_635 := r_635
-			r_628 := r_628
-			runtime.ParallelFor(len(r_635), 16384, func(lo_639, hi int) {
-				for i_640 := lo_639; i_640 < hi; i_640++ {
-					r_635[i_640] = (math.Exp(r_628[i_640]))
+		r_619 := ar.F64w(c_590)
+		r_612 = r_612[:len(r_619)]
+		if len(r_619) >= 262144 {
+			r_619 := r_619
+			r_612 := r_612
+			runtime.ParallelFor(len(r_619), 16384, func(lo_623, hi int) {
+				for i_624 := lo_623; i_624 < hi; i_624++ {
+					r_619[i_624] = (math.Exp(r_612[i_624]))
 				}
 			})
 		} else {
-			for i_636 := range r_635 {
-				r_635[i_636] = (math.Exp(r_628[i_636]))
+			for i_620 := range r_619 {
+				r_619[i_620] = (math.Exp(r_612[i_620]))
 			}
 		}
-		s_642 := runtime.Sum(r_635)
-		x_643 := s_642 + 2.0
+		s_626 := runtime.Sum(r_619)
+		x_627 := s_626 + 2.0
 		if int64(1) >= int64(sequence_11) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(int64(1), sequence_11))
 		}
-		row_644 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
-		x_645 := math.Log(x_643)
-		if c_603 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_603}))
+		row_628 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
+		x_629 := math.Log(x_627)
+		if c_590 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_590}))
 		}
-		r_646 := ar.F64w(sequence_12)
-		row_644 = row_644[:len(r_646)]
-		r_628 = r_628[:len(r_646)]
-		if len(r_646) >= 262144 {
-			r_646 := r_646
-			row_644 := row_644
-			r_628 := r_628
-			x_645 := x_645
-			runtime.ParallelFor(len(r_646), 16384, func(lo_650, hi int) {
-				for i_651 := lo_650; i_651 < hi; i_651++ {
-					r_646[i_651] = (row_644[i_651] * (r_628[i_651] - x_645))
+		r_630 := ar.F64w(sequence_12)
+		row_628 = row_628[:len(r_630)]
+		r_612 = r_612[:len(r_630)]
+		if len(r_630) >= 262144 {
+			r_630 := r_630
+			row_628 := row_628
+			r_612 := r_612
+			x_629 := x_629
+			runtime.ParallelFor(len(r_630), 16384, func(lo_634, hi int) {
+				for i_635 := lo_634; i_635 < hi; i_635++ {
+					r_630[i_635] = (row_628[i_635] * (r_612[i_635] - x_629))
 				}
 			})
 		} else {
-			for i_647 := range r_646 {
-				r_646[i_647] = (row_644[i_647] * (r_628[i_647] - x_645))
+			for i_631 := range r_630 {
+				r_630[i_631] = (row_628[i_631] * (r_612[i_631] - x_629))
 			}
 		}
-		s_653 := runtime.Sum(r_646)
-		n_654 := int(max(x_132, 0)) + 1
-		var st_655 []float64
-		var st_656 int
-		var st_657 int
-		var st_658 float64
-		var st_661 float64
-		var st_662 []float64
+		s_637 := runtime.Sum(r_630)
+		n_638 := int(max(x_130, 0)) + 1
+		var st_639 []float64
+		var st_640 int
+		var st_641 int
+		var st_642 float64
+		var st_645 float64
+		var st_646 []float64
+		var st_647 int
+		var st_648 []float64
+		var st_649 int
+		var st_650 []float64
+		var st_651 int
+		var st_658 int
+		var st_659 int
+		var st_661 int
+		var st_662 int
 		var st_663 int
-		var st_664 []float64
 		var st_665 int
-		var st_666 []float64
-		var st_667 int
+		var st_666 int
+		var st_667 []float64
+		var st_668 int
+		var st_669 int
+		var st_670 []float64
+		var st_671 int
+		var st_672 int
+		var st_673 []float64
 		var st_674 int
 		var st_675 int
+		var st_676 []float64
 		var st_677 int
 		var st_678 int
-		var st_679 int
+		var st_679 []float64
+		var st_680 int
 		var st_681 int
-		var st_682 int
-		var st_683 []float64
+		var st_682 []float64
+		var st_683 int
 		var st_684 int
-		var st_685 int
-		var st_686 []float64
+		var st_685 []float64
+		var st_686 int
 		var st_687 int
-		var st_688 int
-		var st_689 []float64
+		var st_688 []float64
+		var st_689 int
 		var st_690 int
-		var st_691 int
-		var st_692 []float64
+		var st_691 []float64
+		var st_692 int
 		var st_693 int
-		var st_694 int
-		var st_695 []float64
+		var st_694 []float64
+		var st_695 int
 		var st_696 int
-		var st_697 int
-		var st_698 []float64
+		var st_697 []float64
+		var st_698 int
 		var st_699 int
-		var st_700 int
-		var st_701 []float64
+		var st_700 []float64
+		var st_701 int
 		var st_702 int
-		var st_703 int
-		var st_704 []float64
+		var st_703 []float64
+		var st_704 int
 		var st_705 int
-		var st_706 int
-		var st_707 []float64
+		var st_706 []float64
+		var st_707 int
 		var st_708 int
-		var st_709 int
-		var st_710 []float64
+		var st_709 []float64
+		var st_710 int
 		var st_711 int
-		var st_712 int
-		var st_713 []float64
+		var st_713 int
 		var st_714 int
-		var st_715 int
-		var st_716 []float64
+		var st_716 int
 		var st_717 int
 		var st_718 int
-		var st_719 []float64
-		var st_720 int
-		var st_721 int
-		var st_722 []float64
-		var st_723 int
-		var st_724 int
-		var st_725 []float64
+		var st_725 int
 		var st_726 int
-		var st_727 int
-		var st_729 int
-		var st_730 int
-		var st_732 int
-		var st_733 int
-		var st_734 int
-		var st_740 []float64
-		var st_741 int
-		var st_742 int
-		var st_743 float64
-		st_655, st_656, st_657, st_658, st_661, st_662, st_663, st_664, st_665, st_666, st_667, st_674, st_675, st_677, st_678, st_679, st_681, st_682, st_683, st_684, st_685, st_686, st_687, st_688, st_689, st_690, st_691, st_692, st_693, st_694, st_695, st_696, st_697, st_698, st_699, st_700, st_701, st_702, st_703, st_704, st_705, st_706, st_707, st_708, st_709, st_710, st_711, st_712, st_713, st_714, st_715, st_716, st_717, st_718, st_719, st_720, st_721, st_722, st_723, st_724, st_725, st_726, st_727, st_729, st_730, st_732, st_733, st_734, st_740, st_741, st_742, st_743 = c_604, c_605, c_606, s_653, x_643, r_635, c_603, row_626, extraparams_6, c_602, c_603, c_146, c_147, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202, c_203, state_7, state_8, state_9, 0.0
-		var a_744 []float64
+		st_639, st_640, st_641, st_642, st_645, st_646, st_647, st_648, st_649, st_650, st_651, st_658, st_659, st_661, st_662, st_663, st_665, st_666, st_667, st_668, st_669, st_670, st_671, st_672, st_673, st_674, st_675, st_676, st_677, st_678, st_679, st_680, st_681, st_682, st_683, st_684, st_685, st_686, st_687, st_688, st_689, st_690, st_691, st_692, st_693, st_694, st_695, st_696, st_697, st_698, st_699, st_700, st_701, st_702, st_703, st_704, st_705, st_706, st_707, st_708, st_709, st_710, st_711, st_713, st_714, st_716, st_717, st_718, st_725, st_726 = c_591, c_592, c_593, s_637, x_627, r_619, c_590, row_610, extraparams_6, c_589, c_590, c_144, c_145, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, state_8, state_9
+		a_728 := ar.F64w(n_638)
+		var a_729 []float64
+		var d_730 int = 0
+		var rs_731 int = 0
+		var a_732 []float64
+		var d_733 int = 0
+		var rs_734 int = 0
+		var a_735 []float64
+		var d_736 int = 0
+		var rs_737 int = 0
+		var d_738 int = 0
+		var d_739 int = 0
+		var rs_740 int = 0
+		var d_741 int = 0
+		var d_742 int = 0
+		var d_743 int = 0
+		var rs_744 int = 0
 		var d_745 int = 0
 		var d_746 int = 0
 		var rs_747 int = 0
-		a_748 := ar.F64w(n_654)
-		a_749 := ar.F64w(n_654)
-		var a_750 []float64
-		var d_751 int = 0
-		var rs_752 int = 0
-		var a_753 []float64
+		var a_748 []float64
+		var d_749 int = 0
+		var d_750 int = 0
+		var rs_751 int = 0
+		var a_752 []float64
+		var d_753 int = 0
 		var d_754 int = 0
 		var rs_755 int = 0
 		var a_756 []float64
 		var d_757 int = 0
-		var rs_758 int = 0
-		var d_759 int = 0
-		var d_760 int = 0
-		var rs_761 int = 0
+		var d_758 int = 0
+		var rs_759 int = 0
+		var a_760 []float64
+		var d_761 int = 0
 		var d_762 int = 0
-		var d_763 int = 0
-		var d_764 int = 0
-		var rs_765 int = 0
+		var rs_763 int = 0
+		var a_764 []float64
+		var d_765 int = 0
 		var d_766 int = 0
-		var d_767 int = 0
-		var rs_768 int = 0
-		var a_769 []float64
+		var rs_767 int = 0
+		var a_768 []float64
+		var d_769 int = 0
 		var d_770 int = 0
-		var d_771 int = 0
-		var rs_772 int = 0
-		var a_773 []float64
+		var rs_771 int = 0
+		var a_772 []float64
+		var d_773 int = 0
 		var d_774 int = 0
-		var d_775 int = 0
-		var rs_776 int = 0
-		var a_777 []float64
+		var rs_775 int = 0
+		var a_776 []float64
+		var d_777 int = 0
 		var d_778 int = 0
-		var d_779 int = 0
-		var rs_780 int = 0
-		var a_781 []float64
+		var rs_779 int = 0
+		var a_780 []float64
+		var d_781 int = 0
 		var d_782 int = 0
-		var d_783 int = 0
-		var rs_784 int = 0
-		var a_785 []float64
+		var rs_783 int = 0
+		var a_784 []float64
+		var d_785 int = 0
 		var d_786 int = 0
-		var d_787 int = 0
-		var rs_788 int = 0
-		var a_789 []float64
+		var rs_787 int = 0
+		var a_788 []float64
+		var d_789 int = 0
 		var d_790 int = 0
-		var d_791 int = 0
-		var rs_792 int = 0
-		var a_793 []float64
+		var rs_791 int = 0
+		var a_792 []float64
+		var d_793 int = 0
 		var d_794 int = 0
-		var d_795 int = 0
-		var rs_796 int = 0
-		var a_797 []float64
+		var rs_795 int = 0
+		var a_796 []float64
+		var d_797 int = 0
 		var d_798 int = 0
-		var d_799 int = 0
-		var rs_800 int = 0
-		var a_801 []float64
+		var rs_799 int = 0
+		var a_800 []float64
+		var d_801 int = 0
 		var d_802 int = 0
-		var d_803 int = 0
-		var rs_804 int = 0
-		var a_805 []float64
+		var rs_803 int = 0
+		var a_804 []float64
+		var d_805 int = 0
 		var d_806 int = 0
-		var d_807 int = 0
-		var rs_808 int = 0
-		var a_809 []float64
-		var d_810 int = 0
+		var rs_807 int = 0
+		var d_808 int = 0
+		var d_809 int = 0
+		var rs_810 int = 0
 		var d_811 int = 0
-		var rs_812 int = 0
-		var a_813 []float64
-		var d_814 int = 0
+		var d_812 int = 0
+		var d_813 int = 0
+		var rs_814 int = 0
 		var d_815 int = 0
-		var rs_816 int = 0
-		var a_817 []float64
-		var d_818 int = 0
-		var d_819 int = 0
-		var rs_820 int = 0
-		var a_821 []float64
-		var d_822 int = 0
-		var d_823 int = 0
-		var rs_824 int = 0
-		var a_825 []float64
-		var d_826 int = 0
-		var d_827 int = 0
-		var rs_828 int = 0
-		var d_829 int = 0
-		var d_830 int = 0
-		var rs_831 int = 0
-		var d_832 int = 0
-		var d_833 int = 0
-		var d_834 int = 0
-		var rs_835 int = 0
-		var a_836 []float64
-		var d_837 int = 0
-		var d_838 int = 0
-		var rs_839 int = 0
-		a_840 := ar.F64w(n_654)
-		for i_841 := 0; i_841 < n_654; i_841++ {
-			mark_842 := ar.mark()
-			if i_841 > 0 {
-				k_843 := int64(i_841 - 1)
-				x_844 := k_843 + int64(1)
-				if x_844 < 0 || x_844 >= int64(sequence_11) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_844, sequence_11))
+		var d_816 int = 0
+		var rs_817 int = 0
+		for i_818 := 0; i_818 < n_638; i_818++ {
+			mark_819 := ar.mark()
+			if i_818 > 0 {
+				k_820 := int64(i_818 - 1)
+				x_821 := k_820 + int64(1)
+				if x_821 < 0 || x_821 >= int64(sequence_11) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_821, sequence_11))
 				}
-				row_845 := sequence_10[int(x_844)*sequence_12 : (int(x_844)+1)*sequence_12]
+				row_822 := sequence_10[int(x_821)*sequence_12 : (int(x_821)+1)*sequence_12]
 				if int64(0) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 				}
-				row_846 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+				row_823 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 				if extraparams_6 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
-				r_847 := ar.F64w(sequence_12)
-				row_845 = row_845[:len(r_847)]
-				row_846 = row_846[:len(r_847)]
-				for i_848 := range r_847 {
-					r_847[i_848] = (row_845[i_848] * row_846[i_848])
+				r_824 := ar.F64w(sequence_12)
+				row_822 = row_822[:len(r_824)]
+				row_823 = row_823[:len(r_824)]
+				for i_825 := range r_824 {
+					r_824[i_825] = (row_822[i_825] * row_823[i_825])
 				}
-				x_850 := n_14 / int64(2)
-				x_851 := max(x_850, int64(0))
-				x_852 := x_851 > int64(0)
-				var c_853 []float64
-				var c_854 int
+				x_827 := n_14 / int64(2)
+				x_828 := max(x_827, int64(0))
+				x_829 := x_828 > int64(0)
+				var c_830 []float64
+				var c_831 int
+				var c_832 int
+				var c_833 []float64
+				var c_834 int
+				var c_835 int
+				var c_836 int
+				var c_837 int
+				var c_838 int
+				var c_839 []float64
+				var c_840 int
+				var c_841 int
+				var c_842 []float64
+				var c_843 int
+				var c_844 int
+				var c_845 []float64
+				var c_846 int
+				var c_847 int
+				var c_848 []float64
+				var c_849 int
+				var c_850 int
+				var c_851 []float64
+				var c_852 int
+				var c_853 int
+				var c_854 []float64
 				var c_855 int
-				var c_856 []float64
-				var c_857 int
+				var c_856 int
+				var c_857 []float64
 				var c_858 int
 				var c_859 int
-				var c_860 int
+				var c_860 []float64
 				var c_861 int
-				var c_862 []float64
-				var c_863 int
+				var c_862 int
+				var c_863 []float64
 				var c_864 int
-				var c_865 []float64
-				var c_866 int
+				var c_865 int
+				var c_866 []float64
 				var c_867 int
-				var c_868 []float64
-				var c_869 int
+				var c_868 int
+				var c_869 []float64
 				var c_870 int
-				var c_871 []float64
-				var c_872 int
+				var c_871 int
+				var c_872 []float64
 				var c_873 int
-				var c_874 []float64
-				var c_875 int
+				var c_874 int
+				var c_875 []float64
 				var c_876 int
-				var c_877 []float64
-				var c_878 int
+				var c_877 int
+				var c_878 []float64
 				var c_879 int
-				var c_880 []float64
-				var c_881 int
+				var c_880 int
+				var c_881 []float64
 				var c_882 int
-				var c_883 []float64
+				var c_883 int
 				var c_884 int
 				var c_885 int
-				var c_886 []float64
+				var c_886 int
 				var c_887 int
 				var c_888 int
-				var c_889 []float64
-				var c_890 int
-				var c_891 int
-				var c_892 []float64
-				var c_893 int
-				var c_894 int
-				var c_895 []float64
-				var c_896 int
-				var c_897 int
-				var c_898 []float64
-				var c_899 int
-				var c_900 int
-				var c_901 []float64
-				var c_902 int
-				var c_903 int
-				var c_904 []float64
-				var c_905 int
-				var c_906 int
-				var c_907 int
-				var c_908 int
-				var c_909 int
-				var c_910 int
-				var c_911 int
-				if x_852 {
-					x_912 := x_851 - int64(1)
+				if x_829 {
+					x_889 := x_828 - int64(1)
 					if int64(0) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 					}
-					row_913 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+					row_890 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 					if int64(1) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 					}
-					row_914 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+					row_891 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_915 := int(n_15) - int(int64(0))
-					s_916 := row_913[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_915 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_915}))
+					n_892 := int(n_15) - int(int64(0))
+					s_893 := row_890[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_892 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_892}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_917 := int(n_15) - int(int64(0))
-					s_918 := row_914[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_917 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_917}))
+					n_894 := int(n_15) - int(int64(0))
+					s_895 := row_891[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_894 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_894}))
 					}
-					r_919 := ar.F64w(sequence_12)
-					r_847 = r_847[:len(r_919)]
-					s_916 = s_916[:len(r_919)]
-					s_918 = s_918[:len(r_919)]
-					for i_920 := range r_919 {
-						r_919[i_920] = (runtime.Sigmoid(((r_847[i_920] * s_916[i_920]) + s_918[i_920])))
+					r_896 := ar.F64w(sequence_12)
+					r_824 = r_824[:len(r_896)]
+					s_893 = s_893[:len(r_896)]
+					s_895 = s_895[:len(r_896)]
+					for i_897 := range r_896 {
+						r_896[i_897] = (runtime.Sigmoid(((r_824[i_897] * s_893[i_897]) + s_895[i_897])))
 					}
-					if int64(0) >= int64(st_656) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_656))
+					if int64(0) >= int64(st_640) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_640))
 					}
-					row_922 := st_655[int(int64(0))*st_657 : (int(int64(0))+1)*st_657]
-					x_923 := int64(2) * n_15
-					if n_15 < 0 || x_923 < n_15 || x_923 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_923, mainparams_3))
+					row_899 := st_639[int(int64(0))*st_641 : (int(int64(0))+1)*st_641]
+					x_900 := int64(2) * n_15
+					if n_15 < 0 || x_900 < n_15 || x_900 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_900, mainparams_3))
 					}
-					n_924 := int(x_923) - int(n_15)
-					s_925 := row_913[int(n_15)*1 : int(x_923)*1 : int(x_923)*1]
-					if n_924 != st_657 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_657})+" and "+runtime.ShapeString([]int{n_924}))
+					n_901 := int(x_900) - int(n_15)
+					s_902 := row_890[int(n_15)*1 : int(x_900)*1 : int(x_900)*1]
+					if n_901 != st_641 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_901}))
 					}
-					if n_15 < 0 || x_923 < n_15 || x_923 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_923, mainparams_3))
+					if n_15 < 0 || x_900 < n_15 || x_900 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_900, mainparams_3))
 					}
-					n_926 := int(x_923) - int(n_15)
-					s_927 := row_914[int(n_15)*1 : int(x_923)*1 : int(x_923)*1]
-					if n_926 != st_657 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_657})+" and "+runtime.ShapeString([]int{n_926}))
+					n_903 := int(x_900) - int(n_15)
+					s_904 := row_891[int(n_15)*1 : int(x_900)*1 : int(x_900)*1]
+					if n_903 != st_641 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_903}))
 					}
-					r_928 := ar.F64w(st_657)
-					row_922 = row_922[:len(r_928)]
-					s_925 = s_925[:len(r_928)]
-					s_927 = s_927[:len(r_928)]
+					r_905 := ar.F64w(st_641)
+					row_899 = row_899[:len(r_905)]
+					s_902 = s_902[:len(r_905)]
+					s_904 = s_904[:len(r_905)]
+					for i_906 := range r_905 {
+						r_905[i_906] = (runtime.Sigmoid(((row_899[i_906] * s_902[i_906]) + s_904[i_906])))
+					}
+					x_908 := int64(3) * n_15
+					if x_900 < 0 || x_908 < x_900 || x_908 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_900, x_908, mainparams_3))
+					}
+					n_909 := int(x_908) - int(x_900)
+					s_910 := row_890[int(x_900)*1 : int(x_908)*1 : int(x_908)*1]
+					if n_909 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_909}))
+					}
+					if x_900 < 0 || x_908 < x_900 || x_908 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_900, x_908, mainparams_3))
+					}
+					n_911 := int(x_908) - int(x_900)
+					s_912 := row_891[int(x_900)*1 : int(x_908)*1 : int(x_908)*1]
+					if n_911 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_911}))
+					}
+					r_913 := ar.F64w(sequence_12)
+					r_824 = r_824[:len(r_913)]
+					s_910 = s_910[:len(r_913)]
+					s_912 = s_912[:len(r_913)]
+					for i_914 := range r_913 {
+						r_913[i_914] = (runtime.Sigmoid(((r_824[i_914] * s_910[i_914]) + s_912[i_914])))
+					}
+					x_916 := int64(4) * n_15
+					if x_908 < 0 || x_916 < x_908 || x_916 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_908, x_916, mainparams_3))
+					}
+					n_917 := int(x_916) - int(x_908)
+					s_918 := row_890[int(x_908)*1 : int(x_916)*1 : int(x_916)*1]
+					if n_917 != st_641 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_917}))
+					}
+					if x_908 < 0 || x_916 < x_908 || x_916 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_908, x_916, mainparams_3))
+					}
+					n_919 := int(x_916) - int(x_908)
+					s_920 := row_891[int(x_908)*1 : int(x_916)*1 : int(x_916)*1]
+					if n_919 != st_641 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_919}))
+					}
+					r_921 := ar.F64w(st_641)
+					row_899 = row_899[:len(r_921)]
+					s_918 = s_918[:len(r_921)]
+					s_920 = s_920[:len(r_921)]
+					for i_922 := range r_921 {
+						r_921[i_922] = (math.Tanh(((row_899[i_922] * s_918[i_922]) + s_920[i_922])))
+					}
+					if int64(1) >= int64(st_640) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_640))
+					}
+					row_924 := st_639[int(int64(1))*st_641 : (int(int64(1))+1)*st_641]
+					if sequence_12 != st_641 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{sequence_12}))
+					}
+					r_925 := ar.F64w(st_641)
+					row_924 = row_924[:len(r_925)]
+					r_896 = r_896[:len(r_925)]
+					r_905 = r_905[:len(r_925)]
+					r_921 = r_921[:len(r_925)]
+					for i_926 := range r_925 {
+						r_925[i_926] = ((row_924[i_926] * r_896[i_926]) + (r_905[i_926] * r_921[i_926]))
+					}
+					r_928 := ar.F64w(st_641)
+					r_925 = r_925[:len(r_928)]
 					for i_929 := range r_928 {
-						r_928[i_929] = (runtime.Sigmoid(((row_922[i_929] * s_925[i_929]) + s_927[i_929])))
+						r_928[i_929] = (math.Tanh(r_925[i_929]))
 					}
-					x_931 := int64(3) * n_15
-					if x_923 < 0 || x_931 < x_923 || x_931 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_923, x_931, mainparams_3))
+					if st_641 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_641}))
 					}
-					n_932 := int(x_931) - int(x_923)
-					s_933 := row_913[int(x_923)*1 : int(x_931)*1 : int(x_931)*1]
-					if n_932 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_932}))
+					r_931 := ar.F64w(sequence_12)
+					r_913 = r_913[:len(r_931)]
+					r_928 = r_928[:len(r_931)]
+					for i_932 := range r_931 {
+						r_931[i_932] = (r_913[i_932] * r_928[i_932])
 					}
-					if x_923 < 0 || x_931 < x_923 || x_931 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_923, x_931, mainparams_3))
+					if int64(0) >= int64(st_640) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_640))
 					}
-					n_934 := int(x_931) - int(x_923)
-					s_935 := row_914[int(x_923)*1 : int(x_931)*1 : int(x_931)*1]
-					if n_934 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_934}))
+					if sequence_12 != st_641 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_641}))
 					}
-					r_936 := ar.F64w(sequence_12)
-					r_847 = r_847[:len(r_936)]
-					s_933 = s_933[:len(r_936)]
-					s_935 = s_935[:len(r_936)]
-					for i_937 := range r_936 {
-						r_936[i_937] = (runtime.Sigmoid(((r_847[i_937] * s_933[i_937]) + s_935[i_937])))
+					c_934 := ar.F64w(len(st_639))
+					copy(c_934, st_639)
+					copy(c_934[int(int64(0))*st_641:(int(int64(0))+1)*st_641], r_931)
+					if int64(1) >= int64(st_640) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_640))
 					}
-					x_939 := int64(4) * n_15
-					if x_931 < 0 || x_939 < x_931 || x_939 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_931, x_939, mainparams_3))
-					}
-					n_940 := int(x_939) - int(x_931)
-					s_941 := row_913[int(x_931)*1 : int(x_939)*1 : int(x_939)*1]
-					if n_940 != st_657 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_657})+" and "+runtime.ShapeString([]int{n_940}))
-					}
-					if x_931 < 0 || x_939 < x_931 || x_939 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_931, x_939, mainparams_3))
-					}
-					n_942 := int(x_939) - int(x_931)
-					s_943 := row_914[int(x_931)*1 : int(x_939)*1 : int(x_939)*1]
-					if n_942 != st_657 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_657})+" and "+runtime.ShapeString([]int{n_942}))
-					}
-					r_944 := ar.F64w(st_657)
-					row_922 = row_922[:len(r_944)]
-					s_941 = s_941[:len(r_944)]
-					s_943 = s_943[:len(r_944)]
-					for i_945 := range r_944 {
-						r_944[i_945] = (math.Tanh(((row_922[i_945] * s_941[i_945]) + s_943[i_945])))
-					}
-					if int64(1) >= int64(st_656) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_656))
-					}
-					row_947 := st_655[int(int64(1))*st_657 : (int(int64(1))+1)*st_657]
-					if sequence_12 != st_657 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_657})+" and "+runtime.ShapeString([]int{sequence_12}))
-					}
-					r_948 := ar.F64w(st_657)
-					row_947 = row_947[:len(r_948)]
-					r_919 = r_919[:len(r_948)]
-					r_928 = r_928[:len(r_948)]
-					r_944 = r_944[:len(r_948)]
-					for i_949 := range r_948 {
-						r_948[i_949] = ((row_947[i_949] * r_919[i_949]) + (r_928[i_949] * r_944[i_949]))
-					}
-					r_951 := ar.F64w(st_657)
-					r_948 = r_948[:len(r_951)]
-					for i_952 := range r_951 {
-						r_951[i_952] = (math.Tanh(r_948[i_952]))
-					}
-					if st_657 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_657}))
-					}
-					r_954 := ar.F64w(sequence_12)
-					r_936 = r_936[:len(r_954)]
-					r_951 = r_951[:len(r_954)]
-					for i_955 := range r_954 {
-						r_954[i_955] = (r_936[i_955] * r_951[i_955])
-					}
-					if int64(0) >= int64(st_656) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_656))
-					}
-					if sequence_12 != st_657 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_657}))
-					}
-					c_957 := ar.F64w(len(st_655))
-					copy(c_957, st_655)
-					copy(c_957[int(int64(0))*st_657:(int(int64(0))+1)*st_657], r_954)
-					if int64(1) >= int64(st_656) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_656))
-					}
-					copy(c_957[int(int64(1))*st_657:(int(int64(1))+1)*st_657], r_948)
-					n_958 := int(max(x_912, 0)) + 1
+					copy(c_934[int(int64(1))*st_641:(int(int64(1))+1)*st_641], r_925)
+					n_935 := int(max(x_889, 0)) + 1
+					var st_936 []float64
+					var st_937 int
+					var st_938 []float64
+					var st_939 int
+					var st_940 int
+					var st_942 int
+					var st_943 []float64
+					var st_944 int
+					var st_945 []float64
+					var st_946 int
+					var st_947 []float64
+					var st_948 int
+					var st_949 []float64
+					var st_950 int
+					var st_951 []float64
+					var st_952 int
+					var st_953 []float64
+					var st_954 int
+					var st_955 []float64
+					var st_956 int
+					var st_957 []float64
+					var st_958 int
 					var st_959 []float64
 					var st_960 int
 					var st_961 []float64
 					var st_962 int
-					var st_963 int
-					var st_965 int
-					var st_966 []float64
-					var st_967 int
-					var st_968 []float64
-					var st_969 int
-					var st_970 []float64
-					var st_971 int
-					var st_972 []float64
-					var st_973 int
-					var st_974 []float64
-					var st_975 int
-					var st_976 []float64
-					var st_977 int
-					var st_978 []float64
-					var st_979 int
-					var st_980 []float64
-					var st_981 int
-					var st_982 []float64
-					var st_983 int
-					var st_984 []float64
-					var st_985 int
-					var st_986 []float64
-					var st_987 int
-					var st_988 []float64
-					var st_989 int
-					var st_990 []float64
-					var st_991 int
-					var st_992 []float64
-					var st_993 int
-					var st_994 []float64
-					var st_995 int
-					st_959, st_960, st_961, st_962, st_963, st_965, st_966, st_967, st_968, st_969, st_970, st_971, st_972, st_973, st_974, st_975, st_976, st_977, st_978, st_979, st_980, st_981, st_982, st_983, st_984, st_985, st_986, st_987, st_988, st_989, st_990, st_991, st_992, st_993, st_994, st_995 = r_954, sequence_12, c_957, st_656, st_657, st_657, r_951, st_657, r_936, sequence_12, r_944, st_657, r_928, st_657, r_919, sequence_12, row_947, st_657, row_914, mainparams_3, s_941, n_940, row_922, st_657, row_913, mainparams_3, s_933, n_932, r_847, sequence_12, s_925, n_924, row_922, st_657, s_916, n_915
+					var st_963 []float64
+					var st_964 int
+					var st_965 []float64
+					var st_966 int
+					var st_967 []float64
+					var st_968 int
+					var st_969 []float64
+					var st_970 int
+					var st_971 []float64
+					var st_972 int
+					st_936, st_937, st_938, st_939, st_940, st_942, st_943, st_944, st_945, st_946, st_947, st_948, st_949, st_950, st_951, st_952, st_953, st_954, st_955, st_956, st_957, st_958, st_959, st_960, st_961, st_962, st_963, st_964, st_965, st_966, st_967, st_968, st_969, st_970, st_971, st_972 = r_931, sequence_12, c_934, st_640, st_641, st_641, r_928, st_641, r_913, sequence_12, r_921, st_641, r_905, st_641, r_896, sequence_12, row_924, st_641, row_891, mainparams_3, s_918, n_917, row_899, st_641, row_890, mainparams_3, s_910, n_909, r_824, sequence_12, s_902, n_901, row_899, st_641, s_893, n_892
+					buf_1108 := ar.F64w(st_937)
+					buf_1109 := ar.F64w(st_939 * st_940)
+					var d_978 int = 0
+					var rs_979 int = 0
+					var a_980 []float64
+					var d_981 int = 0
+					var rs_982 int = 0
+					var a_983 []float64
+					var d_984 int = 0
+					var rs_985 int = 0
+					var a_986 []float64
+					var d_987 int = 0
+					var rs_988 int = 0
+					var a_989 []float64
+					var d_990 int = 0
+					var rs_991 int = 0
+					var a_992 []float64
+					var d_993 int = 0
+					var rs_994 int = 0
+					var a_995 []float64
+					var d_996 int = 0
+					var rs_997 int = 0
+					var a_998 []float64
+					var d_999 int = 0
+					var rs_1000 int = 0
 					var a_1001 []float64
 					var d_1002 int = 0
 					var rs_1003 int = 0
 					var a_1004 []float64
 					var d_1005 int = 0
-					var d_1006 int = 0
-					var rs_1007 int = 0
+					var rs_1006 int = 0
+					var a_1007 []float64
 					var d_1008 int = 0
 					var rs_1009 int = 0
 					var a_1010 []float64
@@ -4363,1606 +4351,1524 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					var a_1022 []float64
 					var d_1023 int = 0
 					var rs_1024 int = 0
-					var a_1025 []float64
-					var d_1026 int = 0
-					var rs_1027 int = 0
-					var a_1028 []float64
-					var d_1029 int = 0
-					var rs_1030 int = 0
-					var a_1031 []float64
-					var d_1032 int = 0
-					var rs_1033 int = 0
-					var a_1034 []float64
-					var d_1035 int = 0
-					var rs_1036 int = 0
-					var a_1037 []float64
-					var d_1038 int = 0
-					var rs_1039 int = 0
-					var a_1040 []float64
-					var d_1041 int = 0
-					var rs_1042 int = 0
-					var a_1043 []float64
-					var d_1044 int = 0
-					var rs_1045 int = 0
-					var a_1046 []float64
-					var d_1047 int = 0
-					var rs_1048 int = 0
-					var a_1049 []float64
-					var d_1050 int = 0
-					var rs_1051 int = 0
-					var a_1052 []float64
-					var d_1053 int = 0
-					var rs_1054 int = 0
-					for i_1055 := 0; i_1055 < n_958; i_1055++ {
-						mark_1056 := ar.mark()
-						if i_1055 > 0 {
-							k_1057 := int64(i_1055 - 1)
-							x_1058 := k_1057 + int64(1)
-							x_1059 := int64(2) * x_1058
-							if x_1059 < 0 || x_1059 >= int64(mainparams_2) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1059, mainparams_2))
+					for i_1025 := 0; i_1025 < n_935; i_1025++ {
+						mark_1026 := ar.mark()
+						if i_1025 > 0 {
+							k_1027 := int64(i_1025 - 1)
+							x_1028 := k_1027 + int64(1)
+							x_1029 := int64(2) * x_1028
+							if x_1029 < 0 || x_1029 >= int64(mainparams_2) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1029, mainparams_2))
 							}
-							row_1060 := mainparams_1[int(x_1059)*mainparams_3 : (int(x_1059)+1)*mainparams_3]
-							x_1061 := x_1059 + int64(1)
-							if x_1061 < 0 || x_1061 >= int64(mainparams_2) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1061, mainparams_2))
+							row_1030 := mainparams_1[int(x_1029)*mainparams_3 : (int(x_1029)+1)*mainparams_3]
+							x_1031 := x_1029 + int64(1)
+							if x_1031 < 0 || x_1031 >= int64(mainparams_2) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1031, mainparams_2))
 							}
-							row_1062 := mainparams_1[int(x_1061)*mainparams_3 : (int(x_1061)+1)*mainparams_3]
+							row_1032 := mainparams_1[int(x_1031)*mainparams_3 : (int(x_1031)+1)*mainparams_3]
 							if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 							}
-							n_1063 := int(n_15) - int(int64(0))
-							s_1064 := row_1060[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-							if n_1063 != st_960 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_960})+" and "+runtime.ShapeString([]int{n_1063}))
+							n_1033 := int(n_15) - int(int64(0))
+							s_1034 := row_1030[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+							if n_1033 != st_937 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{n_1033}))
 							}
 							if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 							}
-							n_1065 := int(n_15) - int(int64(0))
-							s_1066 := row_1062[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-							if n_1065 != st_960 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_960})+" and "+runtime.ShapeString([]int{n_1065}))
+							n_1035 := int(n_15) - int(int64(0))
+							s_1036 := row_1032[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+							if n_1035 != st_937 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{n_1035}))
 							}
-							r_1067 := ar.F64w(st_960)
-							st_959 = st_959[:len(r_1067)]
-							s_1064 = s_1064[:len(r_1067)]
-							s_1066 = s_1066[:len(r_1067)]
-							for i_1068 := range r_1067 {
-								r_1067[i_1068] = (runtime.Sigmoid(((st_959[i_1068] * s_1064[i_1068]) + s_1066[i_1068])))
+							r_1037 := ar.F64w(st_937)
+							st_936 = st_936[:len(r_1037)]
+							s_1034 = s_1034[:len(r_1037)]
+							s_1036 = s_1036[:len(r_1037)]
+							for i_1038 := range r_1037 {
+								r_1037[i_1038] = (runtime.Sigmoid(((st_936[i_1038] * s_1034[i_1038]) + s_1036[i_1038])))
 							}
-							if x_1059 < 0 || x_1059 >= int64(st_962) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1059, st_962))
+							if x_1029 < 0 || x_1029 >= int64(st_939) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1029, st_939))
 							}
-							row_1070 := st_961[int(x_1059)*st_963 : (int(x_1059)+1)*st_963]
-							x_1071 := int64(2) * n_15
-							if n_15 < 0 || x_1071 < n_15 || x_1071 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1071, mainparams_3))
+							row_1040 := st_938[int(x_1029)*st_940 : (int(x_1029)+1)*st_940]
+							x_1041 := int64(2) * n_15
+							if n_15 < 0 || x_1041 < n_15 || x_1041 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1041, mainparams_3))
 							}
-							n_1072 := int(x_1071) - int(n_15)
-							s_1073 := row_1060[int(n_15)*1 : int(x_1071)*1 : int(x_1071)*1]
-							if n_1072 != st_963 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_963})+" and "+runtime.ShapeString([]int{n_1072}))
+							n_1042 := int(x_1041) - int(n_15)
+							s_1043 := row_1030[int(n_15)*1 : int(x_1041)*1 : int(x_1041)*1]
+							if n_1042 != st_940 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_940})+" and "+runtime.ShapeString([]int{n_1042}))
 							}
-							if n_15 < 0 || x_1071 < n_15 || x_1071 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1071, mainparams_3))
+							if n_15 < 0 || x_1041 < n_15 || x_1041 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1041, mainparams_3))
 							}
-							n_1074 := int(x_1071) - int(n_15)
-							s_1075 := row_1062[int(n_15)*1 : int(x_1071)*1 : int(x_1071)*1]
-							if n_1074 != st_963 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_963})+" and "+runtime.ShapeString([]int{n_1074}))
+							n_1044 := int(x_1041) - int(n_15)
+							s_1045 := row_1032[int(n_15)*1 : int(x_1041)*1 : int(x_1041)*1]
+							if n_1044 != st_940 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_940})+" and "+runtime.ShapeString([]int{n_1044}))
 							}
-							r_1076 := ar.F64w(st_963)
-							row_1070 = row_1070[:len(r_1076)]
-							s_1073 = s_1073[:len(r_1076)]
-							s_1075 = s_1075[:len(r_1076)]
-							for i_1077 := range r_1076 {
-								r_1076[i_1077] = (runtime.Sigmoid(((row_1070[i_1077] * s_1073[i_1077]) + s_1075[i_1077])))
+							r_1046 := ar.F64w(st_940)
+							row_1040 = row_1040[:len(r_1046)]
+							s_1043 = s_1043[:len(r_1046)]
+							s_1045 = s_1045[:len(r_1046)]
+							for i_1047 := range r_1046 {
+								r_1046[i_1047] = (runtime.Sigmoid(((row_1040[i_1047] * s_1043[i_1047]) + s_1045[i_1047])))
 							}
-							x_1079 := int64(3) * n_15
-							if x_1071 < 0 || x_1079 < x_1071 || x_1079 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1071, x_1079, mainparams_3))
+							x_1049 := int64(3) * n_15
+							if x_1041 < 0 || x_1049 < x_1041 || x_1049 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1041, x_1049, mainparams_3))
 							}
-							n_1080 := int(x_1079) - int(x_1071)
-							s_1081 := row_1060[int(x_1071)*1 : int(x_1079)*1 : int(x_1079)*1]
-							if n_1080 != st_960 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_960})+" and "+runtime.ShapeString([]int{n_1080}))
+							n_1050 := int(x_1049) - int(x_1041)
+							s_1051 := row_1030[int(x_1041)*1 : int(x_1049)*1 : int(x_1049)*1]
+							if n_1050 != st_937 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{n_1050}))
 							}
-							if x_1071 < 0 || x_1079 < x_1071 || x_1079 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1071, x_1079, mainparams_3))
+							if x_1041 < 0 || x_1049 < x_1041 || x_1049 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1041, x_1049, mainparams_3))
 							}
-							n_1082 := int(x_1079) - int(x_1071)
-							s_1083 := row_1062[int(x_1071)*1 : int(x_1079)*1 : int(x_1079)*1]
-							if n_1082 != st_960 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_960})+" and "+runtime.ShapeString([]int{n_1082}))
+							n_1052 := int(x_1049) - int(x_1041)
+							s_1053 := row_1032[int(x_1041)*1 : int(x_1049)*1 : int(x_1049)*1]
+							if n_1052 != st_937 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{n_1052}))
 							}
-							r_1084 := ar.F64w(st_960)
-							st_959 = st_959[:len(r_1084)]
-							s_1081 = s_1081[:len(r_1084)]
-							s_1083 = s_1083[:len(r_1084)]
-							for i_1085 := range r_1084 {
-								r_1084[i_1085] = (runtime.Sigmoid(((st_959[i_1085] * s_1081[i_1085]) + s_1083[i_1085])))
+							r_1054 := ar.F64w(st_937)
+							st_936 = st_936[:len(r_1054)]
+							s_1051 = s_1051[:len(r_1054)]
+							s_1053 = s_1053[:len(r_1054)]
+							for i_1055 := range r_1054 {
+								r_1054[i_1055] = (runtime.Sigmoid(((st_936[i_1055] * s_1051[i_1055]) + s_1053[i_1055])))
 							}
-							x_1087 := int64(4) * n_15
-							if x_1079 < 0 || x_1087 < x_1079 || x_1087 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1079, x_1087, mainparams_3))
+							x_1057 := int64(4) * n_15
+							if x_1049 < 0 || x_1057 < x_1049 || x_1057 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1049, x_1057, mainparams_3))
 							}
-							n_1088 := int(x_1087) - int(x_1079)
-							s_1089 := row_1060[int(x_1079)*1 : int(x_1087)*1 : int(x_1087)*1]
-							if n_1088 != st_963 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_963})+" and "+runtime.ShapeString([]int{n_1088}))
+							n_1058 := int(x_1057) - int(x_1049)
+							s_1059 := row_1030[int(x_1049)*1 : int(x_1057)*1 : int(x_1057)*1]
+							if n_1058 != st_940 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_940})+" and "+runtime.ShapeString([]int{n_1058}))
 							}
-							if x_1079 < 0 || x_1087 < x_1079 || x_1087 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1079, x_1087, mainparams_3))
+							if x_1049 < 0 || x_1057 < x_1049 || x_1057 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1049, x_1057, mainparams_3))
 							}
-							n_1090 := int(x_1087) - int(x_1079)
-							s_1091 := row_1062[int(x_1079)*1 : int(x_1087)*1 : int(x_1087)*1]
-							if n_1090 != st_963 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_963})+" and "+runtime.ShapeString([]int{n_1090}))
+							n_1060 := int(x_1057) - int(x_1049)
+							s_1061 := row_1032[int(x_1049)*1 : int(x_1057)*1 : int(x_1057)*1]
+							if n_1060 != st_940 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_940})+" and "+runtime.ShapeString([]int{n_1060}))
 							}
-							r_1092 := ar.F64w(st_963)
-							row_1070 = row_1070[:len(r_1092)]
-							s_1089 = s_1089[:len(r_1092)]
-							s_1091 = s_1091[:len(r_1092)]
-							for i_1093 := range r_1092 {
-								r_1092[i_1093] = (math.Tanh(((row_1070[i_1093] * s_1089[i_1093]) + s_1091[i_1093])))
+							r_1062 := ar.F64w(st_940)
+							row_1040 = row_1040[:len(r_1062)]
+							s_1059 = s_1059[:len(r_1062)]
+							s_1061 = s_1061[:len(r_1062)]
+							for i_1063 := range r_1062 {
+								r_1062[i_1063] = (math.Tanh(((row_1040[i_1063] * s_1059[i_1063]) + s_1061[i_1063])))
 							}
-							if x_1061 < 0 || x_1061 >= int64(st_962) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1061, st_962))
+							if x_1031 < 0 || x_1031 >= int64(st_939) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1031, st_939))
 							}
-							row_1095 := st_961[int(x_1061)*st_963 : (int(x_1061)+1)*st_963]
-							if st_960 != st_963 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_963})+" and "+runtime.ShapeString([]int{st_960}))
+							row_1065 := st_938[int(x_1031)*st_940 : (int(x_1031)+1)*st_940]
+							if st_937 != st_940 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_940})+" and "+runtime.ShapeString([]int{st_937}))
 							}
-							r_1096 := ar.F64w(st_963)
-							row_1095 = row_1095[:len(r_1096)]
-							r_1067 = r_1067[:len(r_1096)]
-							r_1076 = r_1076[:len(r_1096)]
-							r_1092 = r_1092[:len(r_1096)]
-							for i_1097 := range r_1096 {
-								r_1096[i_1097] = ((row_1095[i_1097] * r_1067[i_1097]) + (r_1076[i_1097] * r_1092[i_1097]))
+							r_1066 := ar.F64w(st_940)
+							row_1065 = row_1065[:len(r_1066)]
+							r_1037 = r_1037[:len(r_1066)]
+							r_1046 = r_1046[:len(r_1066)]
+							r_1062 = r_1062[:len(r_1066)]
+							for i_1067 := range r_1066 {
+								r_1066[i_1067] = ((row_1065[i_1067] * r_1037[i_1067]) + (r_1046[i_1067] * r_1062[i_1067]))
 							}
-							r_1099 := ar.F64w(st_963)
-							r_1096 = r_1096[:len(r_1099)]
-							for i_1100 := range r_1099 {
-								r_1099[i_1100] = (math.Tanh(r_1096[i_1100]))
+							r_1069 := ar.F64w(st_940)
+							r_1066 = r_1066[:len(r_1069)]
+							for i_1070 := range r_1069 {
+								r_1069[i_1070] = (math.Tanh(r_1066[i_1070]))
 							}
-							if st_963 != st_960 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_960})+" and "+runtime.ShapeString([]int{st_963}))
+							if st_940 != st_937 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{st_940}))
 							}
-							r_1102 := ar.F64w(st_960)
-							r_1084 = r_1084[:len(r_1102)]
-							r_1099 = r_1099[:len(r_1102)]
-							for i_1103 := range r_1102 {
-								r_1102[i_1103] = (r_1084[i_1103] * r_1099[i_1103])
+							r_1072 := ar.F64w(st_937)
+							r_1054 = r_1054[:len(r_1072)]
+							r_1069 = r_1069[:len(r_1072)]
+							for i_1073 := range r_1072 {
+								r_1072[i_1073] = (r_1054[i_1073] * r_1069[i_1073])
 							}
-							if x_1059 < 0 || x_1059 >= int64(st_962) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1059, st_962))
+							if x_1029 < 0 || x_1029 >= int64(st_939) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1029, st_939))
 							}
-							if st_960 != st_963 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_960})+"; elements have shape "+runtime.ShapeString([]int{st_963}))
+							if st_937 != st_940 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_937})+"; elements have shape "+runtime.ShapeString([]int{st_940}))
 							}
-							c_1105 := ar.F64w(len(st_961))
-							copy(c_1105, st_961)
-							copy(c_1105[int(x_1059)*st_963:(int(x_1059)+1)*st_963], r_1102)
-							if x_1061 < 0 || x_1061 >= int64(st_962) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1061, st_962))
+							c_1075 := ar.F64w(len(st_938))
+							copy(c_1075, st_938)
+							copy(c_1075[int(x_1029)*st_940:(int(x_1029)+1)*st_940], r_1072)
+							if x_1031 < 0 || x_1031 >= int64(st_939) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1031, st_939))
 							}
-							copy(c_1105[int(x_1061)*st_963:(int(x_1061)+1)*st_963], r_1096)
-							st_959, st_961, st_965, st_966, st_967, st_968, st_969, st_970, st_971, st_972, st_973, st_974, st_975, st_976, st_977, st_978, st_979, st_980, st_981, st_982, st_983, st_984, st_985, st_986, st_987, st_988, st_989, st_990, st_991, st_992, st_993, st_994, st_995 = r_1102, c_1105, st_963, r_1099, st_963, r_1084, st_960, r_1092, st_963, r_1076, st_963, r_1067, st_960, row_1095, st_963, row_1062, mainparams_3, s_1089, n_1088, row_1070, st_963, row_1060, mainparams_3, s_1081, n_1080, st_959, st_960, s_1073, n_1072, row_1070, st_963, s_1064, n_1063
+							copy(c_1075[int(x_1031)*st_940:(int(x_1031)+1)*st_940], r_1066)
+							st_936, st_938, st_942, st_943, st_944, st_945, st_946, st_947, st_948, st_949, st_950, st_951, st_952, st_953, st_954, st_955, st_956, st_957, st_958, st_959, st_960, st_961, st_962, st_963, st_964, st_965, st_966, st_967, st_968, st_969, st_970, st_971, st_972 = r_1072, c_1075, st_940, r_1069, st_940, r_1054, st_937, r_1062, st_940, r_1046, st_940, r_1037, st_937, row_1065, st_940, row_1032, mainparams_3, s_1059, n_1058, row_1040, st_940, row_1030, mainparams_3, s_1051, n_1050, st_936, st_937, s_1043, n_1042, row_1040, st_940, s_1034, n_1033
 						}
-						if i_1055 == 0 {
-							d_1002 = st_960
+						if i_1025 == 0 {
+							d_978 = st_942
+							rs_979 = d_978
+							tot_1076, err_1077 := runtime.MulSize(n_935, rs_979)
+							if err_1077 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1077)
+							}
+							_ = tot_1076
+						} else if st_942 != d_978 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_942})+", element 0 has shape "+runtime.ShapeString([]int{d_978}))
+						}
+						if i_1025 == 0 {
+							d_981 = st_944
+							rs_982 = d_981
+							tot_1078, err_1079 := runtime.MulSize(n_935, rs_982)
+							if err_1079 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1079)
+							}
+							a_980 = ar.F64w(tot_1078)
+						} else if st_944 != d_981 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_944})+", element 0 has shape "+runtime.ShapeString([]int{d_981}))
+						}
+						copy(a_980[i_1025*rs_982:(i_1025+1)*rs_982], st_943)
+						if i_1025 == 0 {
+							d_984 = st_946
+							rs_985 = d_984
+							tot_1080, err_1081 := runtime.MulSize(n_935, rs_985)
+							if err_1081 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1081)
+							}
+							a_983 = ar.F64w(tot_1080)
+						} else if st_946 != d_984 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_946})+", element 0 has shape "+runtime.ShapeString([]int{d_984}))
+						}
+						copy(a_983[i_1025*rs_985:(i_1025+1)*rs_985], st_945)
+						if i_1025 == 0 {
+							d_987 = st_948
+							rs_988 = d_987
+							tot_1082, err_1083 := runtime.MulSize(n_935, rs_988)
+							if err_1083 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1083)
+							}
+							a_986 = ar.F64w(tot_1082)
+						} else if st_948 != d_987 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_948})+", element 0 has shape "+runtime.ShapeString([]int{d_987}))
+						}
+						copy(a_986[i_1025*rs_988:(i_1025+1)*rs_988], st_947)
+						if i_1025 == 0 {
+							d_990 = st_950
+							rs_991 = d_990
+							tot_1084, err_1085 := runtime.MulSize(n_935, rs_991)
+							if err_1085 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1085)
+							}
+							a_989 = ar.F64w(tot_1084)
+						} else if st_950 != d_990 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_950})+", element 0 has shape "+runtime.ShapeString([]int{d_990}))
+						}
+						copy(a_989[i_1025*rs_991:(i_1025+1)*rs_991], st_949)
+						if i_1025 == 0 {
+							d_993 = st_952
+							rs_994 = d_993
+							tot_1086, err_1087 := runtime.MulSize(n_935, rs_994)
+							if err_1087 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1087)
+							}
+							a_992 = ar.F64w(tot_1086)
+						} else if st_952 != d_993 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_952})+", element 0 has shape "+runtime.ShapeString([]int{d_993}))
+						}
+						copy(a_992[i_1025*rs_994:(i_1025+1)*rs_994], st_951)
+						if i_1025 == 0 {
+							d_996 = st_954
+							rs_997 = d_996
+							tot_1088, err_1089 := runtime.MulSize(n_935, rs_997)
+							if err_1089 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1089)
+							}
+							a_995 = ar.F64w(tot_1088)
+						} else if st_954 != d_996 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_954})+", element 0 has shape "+runtime.ShapeString([]int{d_996}))
+						}
+						copy(a_995[i_1025*rs_997:(i_1025+1)*rs_997], st_953)
+						if i_1025 == 0 {
+							d_999 = st_956
+							rs_1000 = d_999
+							tot_1090, err_1091 := runtime.MulSize(n_935, rs_1000)
+							if err_1091 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1091)
+							}
+							a_998 = ar.F64w(tot_1090)
+						} else if st_956 != d_999 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_956})+", element 0 has shape "+runtime.ShapeString([]int{d_999}))
+						}
+						copy(a_998[i_1025*rs_1000:(i_1025+1)*rs_1000], st_955)
+						if i_1025 == 0 {
+							d_1002 = st_958
 							rs_1003 = d_1002
-							tot_1106, err_1107 := runtime.MulSize(n_958, rs_1003)
+							tot_1092, err_1093 := runtime.MulSize(n_935, rs_1003)
+							if err_1093 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1093)
+							}
+							a_1001 = ar.F64w(tot_1092)
+						} else if st_958 != d_1002 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_958})+", element 0 has shape "+runtime.ShapeString([]int{d_1002}))
+						}
+						copy(a_1001[i_1025*rs_1003:(i_1025+1)*rs_1003], st_957)
+						if i_1025 == 0 {
+							d_1005 = st_960
+							rs_1006 = d_1005
+							tot_1094, err_1095 := runtime.MulSize(n_935, rs_1006)
+							if err_1095 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1095)
+							}
+							a_1004 = ar.F64w(tot_1094)
+						} else if st_960 != d_1005 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_960})+", element 0 has shape "+runtime.ShapeString([]int{d_1005}))
+						}
+						copy(a_1004[i_1025*rs_1006:(i_1025+1)*rs_1006], st_959)
+						if i_1025 == 0 {
+							d_1008 = st_962
+							rs_1009 = d_1008
+							tot_1096, err_1097 := runtime.MulSize(n_935, rs_1009)
+							if err_1097 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1097)
+							}
+							a_1007 = ar.F64w(tot_1096)
+						} else if st_962 != d_1008 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_962})+", element 0 has shape "+runtime.ShapeString([]int{d_1008}))
+						}
+						copy(a_1007[i_1025*rs_1009:(i_1025+1)*rs_1009], st_961)
+						if i_1025 == 0 {
+							d_1011 = st_964
+							rs_1012 = d_1011
+							tot_1098, err_1099 := runtime.MulSize(n_935, rs_1012)
+							if err_1099 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1099)
+							}
+							a_1010 = ar.F64w(tot_1098)
+						} else if st_964 != d_1011 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_964})+", element 0 has shape "+runtime.ShapeString([]int{d_1011}))
+						}
+						copy(a_1010[i_1025*rs_1012:(i_1025+1)*rs_1012], st_963)
+						if i_1025 == 0 {
+							d_1014 = st_966
+							rs_1015 = d_1014
+							tot_1100, err_1101 := runtime.MulSize(n_935, rs_1015)
+							if err_1101 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1101)
+							}
+							a_1013 = ar.F64w(tot_1100)
+						} else if st_966 != d_1014 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_966})+", element 0 has shape "+runtime.ShapeString([]int{d_1014}))
+						}
+						copy(a_1013[i_1025*rs_1015:(i_1025+1)*rs_1015], st_965)
+						if i_1025 == 0 {
+							d_1017 = st_968
+							rs_1018 = d_1017
+							tot_1102, err_1103 := runtime.MulSize(n_935, rs_1018)
+							if err_1103 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1103)
+							}
+							a_1016 = ar.F64w(tot_1102)
+						} else if st_968 != d_1017 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_968})+", element 0 has shape "+runtime.ShapeString([]int{d_1017}))
+						}
+						copy(a_1016[i_1025*rs_1018:(i_1025+1)*rs_1018], st_967)
+						if i_1025 == 0 {
+							d_1020 = st_970
+							rs_1021 = d_1020
+							tot_1104, err_1105 := runtime.MulSize(n_935, rs_1021)
+							if err_1105 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1105)
+							}
+							a_1019 = ar.F64w(tot_1104)
+						} else if st_970 != d_1020 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_970})+", element 0 has shape "+runtime.ShapeString([]int{d_1020}))
+						}
+						copy(a_1019[i_1025*rs_1021:(i_1025+1)*rs_1021], st_969)
+						if i_1025 == 0 {
+							d_1023 = st_972
+							rs_1024 = d_1023
+							tot_1106, err_1107 := runtime.MulSize(n_935, rs_1024)
 							if err_1107 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1107)
 							}
-							a_1001 = ar.F64w(tot_1106)
-						} else if st_960 != d_1002 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_960})+", element 0 has shape "+runtime.ShapeString([]int{d_1002}))
+							a_1022 = ar.F64w(tot_1106)
+						} else if st_972 != d_1023 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_972})+", element 0 has shape "+runtime.ShapeString([]int{d_1023}))
 						}
-						copy(a_1001[i_1055*rs_1003:(i_1055+1)*rs_1003], st_959)
-						if i_1055 == 0 {
-							d_1005, d_1006 = st_962, st_963
-							rs_1007 = d_1005 * d_1006
-							tot_1108, err_1109 := runtime.MulSize(n_958, rs_1007)
-							if err_1109 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1109)
-							}
-							a_1004 = ar.F64w(tot_1108)
-						} else if st_962 != d_1005 || st_963 != d_1006 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_962, st_963})+", element 0 has shape "+runtime.ShapeString([]int{d_1005, d_1006}))
-						}
-						copy(a_1004[i_1055*rs_1007:(i_1055+1)*rs_1007], st_961)
-						if i_1055 == 0 {
-							d_1008 = st_965
-							rs_1009 = d_1008
-							tot_1110, err_1111 := runtime.MulSize(n_958, rs_1009)
-							if err_1111 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1111)
-							}
-							_ = tot_1110
-						} else if st_965 != d_1008 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_965})+", element 0 has shape "+runtime.ShapeString([]int{d_1008}))
-						}
-						if i_1055 == 0 {
-							d_1011 = st_967
-							rs_1012 = d_1011
-							tot_1112, err_1113 := runtime.MulSize(n_958, rs_1012)
-							if err_1113 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1113)
-							}
-							a_1010 = ar.F64w(tot_1112)
-						} else if st_967 != d_1011 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_967})+", element 0 has shape "+runtime.ShapeString([]int{d_1011}))
-						}
-						copy(a_1010[i_1055*rs_1012:(i_1055+1)*rs_1012], st_966)
-						if i_1055 == 0 {
-							d_1014 = st_969
-							rs_1015 = d_1014
-							tot_1114, err_1115 := runtime.MulSize(n_958, rs_1015)
-							if err_1115 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1115)
-							}
-							a_1013 = ar.F64w(tot_1114)
-						} else if st_969 != d_1014 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_969})+", element 0 has shape "+runtime.ShapeString([]int{d_1014}))
-						}
-						copy(a_1013[i_1055*rs_1015:(i_1055+1)*rs_1015], st_968)
-						if i_1055 == 0 {
-							d_1017 = st_971
-							rs_1018 = d_1017
-							tot_1116, err_1117 := runtime.MulSize(n_958, rs_1018)
-							if err_1117 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1117)
-							}
-							a_1016 = ar.F64w(tot_1116)
-						} else if st_971 != d_1017 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_971})+", element 0 has shape "+runtime.ShapeString([]int{d_1017}))
-						}
-						copy(a_1016[i_1055*rs_1018:(i_1055+1)*rs_1018], st_970)
-						if i_1055 == 0 {
-							d_1020 = st_973
-							rs_1021 = d_1020
-							tot_1118, err_1119 := runtime.MulSize(n_958, rs_1021)
-							if err_1119 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1119)
-							}
-							a_1019 = ar.F64w(tot_1118)
-						} else if st_973 != d_1020 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_973})+", element 0 has shape "+runtime.ShapeString([]int{d_1020}))
-						}
-						copy(a_1019[i_1055*rs_1021:(i_1055+1)*rs_1021], st_972)
-						if i_1055 == 0 {
-							d_1023 = st_975
-							rs_1024 = d_1023
-							tot_1120, err_1121 := runtime.MulSize(n_958, rs_1024)
-							if err_1121 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1121)
-							}
-							a_1022 = ar.F64w(tot_1120)
-						} else if st_975 != d_1023 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_975})+", element 0 has shape "+runtime.ShapeString([]int{d_1023}))
-						}
-						copy(a_1022[i_1055*rs_1024:(i_1055+1)*rs_1024], st_974)
-						if i_1055 == 0 {
-							d_1026 = st_977
-							rs_1027 = d_1026
-							tot_1122, err_1123 := runtime.MulSize(n_958, rs_1027)
-							if err_1123 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1123)
-							}
-							a_1025 = ar.F64w(tot_1122)
-						} else if st_977 != d_1026 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_977})+", element 0 has shape "+runtime.ShapeString([]int{d_1026}))
-						}
-						copy(a_1025[i_1055*rs_1027:(i_1055+1)*rs_1027], st_976)
-						if i_1055 == 0 {
-							d_1029 = st_979
-							rs_1030 = d_1029
-							tot_1124, err_1125 := runtime.MulSize(n_958, rs_1030)
-							if err_1125 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1125)
-							}
-							a_1028 = ar.F64w(tot_1124)
-						} else if st_979 != d_1029 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_979})+", element 0 has shape "+runtime.ShapeString([]int{d_1029}))
-						}
-						copy(a_1028[i_1055*rs_1030:(i_1055+1)*rs_1030], st_978)
-						if i_1055 == 0 {
-							d_1032 = st_981
-							rs_1033 = d_1032
-							tot_1126, err_1127 := runtime.MulSize(n_958, rs_1033)
-							if err_1127 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1127)
-							}
-							a_1031 = ar.F64w(tot_1126)
-						} else if st_981 != d_1032 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_981})+", element 0 has shape "+runtime.ShapeString([]int{d_1032}))
-						}
-						copy(a_1031[i_1055*rs_1033:(i_1055+1)*rs_1033], st_980)
-						if i_1055 == 0 {
-							d_1035 = st_983
-							rs_1036 = d_1035
-							tot_1128, err_1129 := runtime.MulSize(n_958, rs_1036)
-							if err_1129 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1129)
-							}
-							a_1034 = ar.F64w(tot_1128)
-						} else if st_983 != d_1035 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_983})+", element 0 has shape "+runtime.ShapeString([]int{d_1035}))
-						}
-						copy(a_1034[i_1055*rs_1036:(i_1055+1)*rs_1036], st_982)
-						if i_1055 == 0 {
-							d_1038 = st_985
-							rs_1039 = d_1038
-							tot_1130, err_1131 := runtime.MulSize(n_958, rs_1039)
-							if err_1131 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1131)
-							}
-							a_1037 = ar.F64w(tot_1130)
-						} else if st_985 != d_1038 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_985})+", element 0 has shape "+runtime.ShapeString([]int{d_1038}))
-						}
-						copy(a_1037[i_1055*rs_1039:(i_1055+1)*rs_1039], st_984)
-						if i_1055 == 0 {
-							d_1041 = st_987
-							rs_1042 = d_1041
-							tot_1132, err_1133 := runtime.MulSize(n_958, rs_1042)
-							if err_1133 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1133)
-							}
-							a_1040 = ar.F64w(tot_1132)
-						} else if st_987 != d_1041 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_987})+", element 0 has shape "+runtime.ShapeString([]int{d_1041}))
-						}
-						copy(a_1040[i_1055*rs_1042:(i_1055+1)*rs_1042], st_986)
-						if i_1055 == 0 {
-							d_1044 = st_989
-							rs_1045 = d_1044
-							tot_1134, err_1135 := runtime.MulSize(n_958, rs_1045)
-							if err_1135 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1135)
-							}
-							a_1043 = ar.F64w(tot_1134)
-						} else if st_989 != d_1044 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_989})+", element 0 has shape "+runtime.ShapeString([]int{d_1044}))
-						}
-						copy(a_1043[i_1055*rs_1045:(i_1055+1)*rs_1045], st_988)
-						if i_1055 == 0 {
-							d_1047 = st_991
-							rs_1048 = d_1047
-							tot_1136, err_1137 := runtime.MulSize(n_958, rs_1048)
-							if err_1137 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1137)
-							}
-							a_1046 = ar.F64w(tot_1136)
-						} else if st_991 != d_1047 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_991})+", element 0 has shape "+runtime.ShapeString([]int{d_1047}))
-						}
-						copy(a_1046[i_1055*rs_1048:(i_1055+1)*rs_1048], st_990)
-						if i_1055 == 0 {
-							d_1050 = st_993
-							rs_1051 = d_1050
-							tot_1138, err_1139 := runtime.MulSize(n_958, rs_1051)
-							if err_1139 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1139)
-							}
-							a_1049 = ar.F64w(tot_1138)
-						} else if st_993 != d_1050 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_993})+", element 0 has shape "+runtime.ShapeString([]int{d_1050}))
-						}
-						copy(a_1049[i_1055*rs_1051:(i_1055+1)*rs_1051], st_992)
-						if i_1055 == 0 {
-							d_1053 = st_995
-							rs_1054 = d_1053
-							tot_1140, err_1141 := runtime.MulSize(n_958, rs_1054)
-							if err_1141 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1141)
-							}
-							a_1052 = ar.F64w(tot_1140)
-						} else if st_995 != d_1053 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1055)+" has shape "+runtime.ShapeString([]int{st_995})+", element 0 has shape "+runtime.ShapeString([]int{d_1053}))
-						}
-						copy(a_1052[i_1055*rs_1054:(i_1055+1)*rs_1054], st_994)
-						st_959 = a_1001[i_1055*rs_1003 : (i_1055+1)*rs_1003]
-						st_961 = a_1004[i_1055*rs_1007 : (i_1055+1)*rs_1007]
-						st_966 = a_1010[i_1055*rs_1012 : (i_1055+1)*rs_1012]
-						st_968 = a_1013[i_1055*rs_1015 : (i_1055+1)*rs_1015]
-						st_970 = a_1016[i_1055*rs_1018 : (i_1055+1)*rs_1018]
-						st_972 = a_1019[i_1055*rs_1021 : (i_1055+1)*rs_1021]
-						st_974 = a_1022[i_1055*rs_1024 : (i_1055+1)*rs_1024]
-						st_976 = a_1025[i_1055*rs_1027 : (i_1055+1)*rs_1027]
-						st_978 = a_1028[i_1055*rs_1030 : (i_1055+1)*rs_1030]
-						st_980 = a_1031[i_1055*rs_1033 : (i_1055+1)*rs_1033]
-						st_982 = a_1034[i_1055*rs_1036 : (i_1055+1)*rs_1036]
-						st_984 = a_1037[i_1055*rs_1039 : (i_1055+1)*rs_1039]
-						st_986 = a_1040[i_1055*rs_1042 : (i_1055+1)*rs_1042]
-						st_988 = a_1043[i_1055*rs_1045 : (i_1055+1)*rs_1045]
-						st_990 = a_1046[i_1055*rs_1048 : (i_1055+1)*rs_1048]
-						st_992 = a_1049[i_1055*rs_1051 : (i_1055+1)*rs_1051]
-						st_994 = a_1052[i_1055*rs_1054 : (i_1055+1)*rs_1054]
-						if i_1055 > 0 {
-							ar.release(mark_1056)
+						copy(a_1022[i_1025*rs_1024:(i_1025+1)*rs_1024], st_971)
+						st_943 = a_980[i_1025*rs_982 : (i_1025+1)*rs_982]
+						st_945 = a_983[i_1025*rs_985 : (i_1025+1)*rs_985]
+						st_947 = a_986[i_1025*rs_988 : (i_1025+1)*rs_988]
+						st_949 = a_989[i_1025*rs_991 : (i_1025+1)*rs_991]
+						st_951 = a_992[i_1025*rs_994 : (i_1025+1)*rs_994]
+						st_953 = a_995[i_1025*rs_997 : (i_1025+1)*rs_997]
+						st_955 = a_998[i_1025*rs_1000 : (i_1025+1)*rs_1000]
+						st_957 = a_1001[i_1025*rs_1003 : (i_1025+1)*rs_1003]
+						st_959 = a_1004[i_1025*rs_1006 : (i_1025+1)*rs_1006]
+						st_961 = a_1007[i_1025*rs_1009 : (i_1025+1)*rs_1009]
+						st_963 = a_1010[i_1025*rs_1012 : (i_1025+1)*rs_1012]
+						st_965 = a_1013[i_1025*rs_1015 : (i_1025+1)*rs_1015]
+						st_967 = a_1016[i_1025*rs_1018 : (i_1025+1)*rs_1018]
+						st_969 = a_1019[i_1025*rs_1021 : (i_1025+1)*rs_1021]
+						st_971 = a_1022[i_1025*rs_1024 : (i_1025+1)*rs_1024]
+						if i_1025 > 0 && st_937 == len(buf_1108) && st_939*st_940 == len(buf_1109) {
+							copy(buf_1108, st_936)
+							st_936 = buf_1108
+							copy(buf_1109, st_938)
+							st_938 = buf_1109
+							ar.release(mark_1026)
 						}
 					}
-					c_853, c_854, c_855, c_856, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878, c_879, c_880, c_881, c_882, c_883, c_884, c_885, c_886, c_887, c_888, c_889, c_890, c_891, c_892, c_893, c_894, c_895, c_896, c_897, c_898, c_899, c_900, c_901, c_902, c_903, c_904, c_905, c_906, c_907, c_908, c_909, c_910, c_911 = a_1001, n_958, d_1002, a_1004, n_958, d_1005, d_1006, n_958, d_1008, a_1010, n_958, d_1011, a_1013, n_958, d_1014, a_1016, n_958, d_1017, a_1019, n_958, d_1020, a_1022, n_958, d_1023, a_1025, n_958, d_1026, a_1028, n_958, d_1029, a_1031, n_958, d_1032, a_1034, n_958, d_1035, a_1037, n_958, d_1038, a_1040, n_958, d_1041, a_1043, n_958, d_1044, a_1046, n_958, d_1047, a_1049, n_958, d_1050, a_1052, n_958, d_1053, n_958, 0, n_958, 0, 0
+					c_830, c_831, c_832, c_833, c_834, c_835, c_836, c_837, c_838, c_839, c_840, c_841, c_842, c_843, c_844, c_845, c_846, c_847, c_848, c_849, c_850, c_851, c_852, c_853, c_854, c_855, c_856, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878, c_879, c_880, c_881, c_882, c_883, c_884, c_885, c_886, c_887, c_888 = st_936, n_935, st_937, st_938, n_935, st_939, st_940, n_935, d_978, a_980, n_935, d_981, a_983, n_935, d_984, a_986, n_935, d_987, a_989, n_935, d_990, a_992, n_935, d_993, a_995, n_935, d_996, a_998, n_935, d_999, a_1001, n_935, d_1002, a_1004, n_935, d_1005, a_1007, n_935, d_1008, a_1010, n_935, d_1011, a_1013, n_935, d_1014, a_1016, n_935, d_1017, a_1019, n_935, d_1020, a_1022, n_935, d_1023, n_935, 0, n_935, 0, 0
 				} else {
-					n_1142, err_1143 := runtime.CheckSize(int64(0))
-					if err_1143 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1143)
+					n_1110, err_1111 := runtime.CheckSize(int64(0))
+					if err_1111 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1111)
 					}
-					var a_1144 []float64
-					var d_1145 int = 0
-					var rs_1146 int = 0
-					var a_1147 []float64
-					var d_1148 int = 0
-					var d_1149 int = 0
-					var rs_1150 int = 0
-					var d_1151 int = 0
-					var rs_1152 int = 0
-					var a_1153 []float64
-					var d_1154 int = 0
-					var rs_1155 int = 0
-					var a_1156 []float64
-					var d_1157 int = 0
-					var rs_1158 int = 0
-					var a_1159 []float64
-					var d_1160 int = 0
-					var rs_1161 int = 0
-					var a_1162 []float64
-					var d_1163 int = 0
-					var rs_1164 int = 0
-					var a_1165 []float64
-					var d_1166 int = 0
-					var rs_1167 int = 0
-					var a_1168 []float64
-					var d_1169 int = 0
-					var rs_1170 int = 0
-					var a_1171 []float64
-					var d_1172 int = 0
-					var rs_1173 int = 0
-					var a_1174 []float64
-					var d_1175 int = 0
-					var rs_1176 int = 0
-					var a_1177 []float64
-					var d_1178 int = 0
-					var rs_1179 int = 0
-					var a_1180 []float64
-					var d_1181 int = 0
-					var rs_1182 int = 0
-					var a_1183 []float64
-					var d_1184 int = 0
-					var rs_1185 int = 0
-					var a_1186 []float64
-					var d_1187 int = 0
-					var rs_1188 int = 0
-					var a_1189 []float64
-					var d_1190 int = 0
-					var rs_1191 int = 0
-					var a_1192 []float64
-					var d_1193 int = 0
-					var rs_1194 int = 0
-					var a_1195 []float64
-					var d_1196 int = 0
-					var rs_1197 int = 0
-					for i_1198 := 0; i_1198 < n_1142; i_1198++ {
-						mark_1199 := ar.mark()
-						i_1200 := int64(i_1198)
-						_ = i_1200
+					var d_1112 int = 0
+					var rs_1113 int = 0
+					var d_1114 int = 0
+					var d_1115 int = 0
+					var rs_1116 int = 0
+					var d_1117 int = 0
+					var rs_1118 int = 0
+					var a_1119 []float64
+					var d_1120 int = 0
+					var rs_1121 int = 0
+					var a_1122 []float64
+					var d_1123 int = 0
+					var rs_1124 int = 0
+					var a_1125 []float64
+					var d_1126 int = 0
+					var rs_1127 int = 0
+					var a_1128 []float64
+					var d_1129 int = 0
+					var rs_1130 int = 0
+					var a_1131 []float64
+					var d_1132 int = 0
+					var rs_1133 int = 0
+					var a_1134 []float64
+					var d_1135 int = 0
+					var rs_1136 int = 0
+					var a_1137 []float64
+					var d_1138 int = 0
+					var rs_1139 int = 0
+					var a_1140 []float64
+					var d_1141 int = 0
+					var rs_1142 int = 0
+					var a_1143 []float64
+					var d_1144 int = 0
+					var rs_1145 int = 0
+					var a_1146 []float64
+					var d_1147 int = 0
+					var rs_1148 int = 0
+					var a_1149 []float64
+					var d_1150 int = 0
+					var rs_1151 int = 0
+					var a_1152 []float64
+					var d_1153 int = 0
+					var rs_1154 int = 0
+					var a_1155 []float64
+					var d_1156 int = 0
+					var rs_1157 int = 0
+					var a_1158 []float64
+					var d_1159 int = 0
+					var rs_1160 int = 0
+					var a_1161 []float64
+					var d_1162 int = 0
+					var rs_1163 int = 0
+					for i_1164 := 0; i_1164 < n_1110; i_1164++ {
+						mark_1165 := ar.mark()
+						i_1166 := int64(i_1164)
+						_ = i_1166
 						if int64(0) >= int64(mainparams_2) {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 						}
-						row_1201 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+						row_1167 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 						if int64(1) >= int64(mainparams_2) {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 						}
-						row_1202 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+						row_1168 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1203 := int(n_15) - int(int64(0))
-						s_1204 := row_1201[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1203 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1203}))
+						n_1169 := int(n_15) - int(int64(0))
+						s_1170 := row_1167[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1169 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1169}))
 						}
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1205 := int(n_15) - int(int64(0))
-						s_1206 := row_1202[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1205 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1205}))
+						n_1171 := int(n_15) - int(int64(0))
+						s_1172 := row_1168[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1171 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1171}))
 						}
-						r_1207 := ar.F64w(sequence_12)
-						r_847 = r_847[:len(r_1207)]
-						s_1204 = s_1204[:len(r_1207)]
-						s_1206 = s_1206[:len(r_1207)]
-						for i_1208 := range r_1207 {
-							r_1207[i_1208] = (runtime.Sigmoid(((r_847[i_1208] * s_1204[i_1208]) + s_1206[i_1208])))
+						r_1173 := ar.F64w(sequence_12)
+						r_824 = r_824[:len(r_1173)]
+						s_1170 = s_1170[:len(r_1173)]
+						s_1172 = s_1172[:len(r_1173)]
+						for i_1174 := range r_1173 {
+							r_1173[i_1174] = (runtime.Sigmoid(((r_824[i_1174] * s_1170[i_1174]) + s_1172[i_1174])))
 						}
-						if int64(0) >= int64(st_656) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_656))
+						if int64(0) >= int64(st_640) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_640))
 						}
-						row_1210 := st_655[int(int64(0))*st_657 : (int(int64(0))+1)*st_657]
-						x_1211 := int64(2) * n_15
-						if n_15 < 0 || x_1211 < n_15 || x_1211 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1211, mainparams_3))
+						row_1176 := st_639[int(int64(0))*st_641 : (int(int64(0))+1)*st_641]
+						x_1177 := int64(2) * n_15
+						if n_15 < 0 || x_1177 < n_15 || x_1177 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1177, mainparams_3))
 						}
-						n_1212 := int(x_1211) - int(n_15)
-						s_1213 := row_1201[int(n_15)*1 : int(x_1211)*1 : int(x_1211)*1]
-						if n_1212 != st_657 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_657})+" and "+runtime.ShapeString([]int{n_1212}))
+						n_1178 := int(x_1177) - int(n_15)
+						s_1179 := row_1167[int(n_15)*1 : int(x_1177)*1 : int(x_1177)*1]
+						if n_1178 != st_641 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_1178}))
 						}
-						if n_15 < 0 || x_1211 < n_15 || x_1211 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1211, mainparams_3))
+						if n_15 < 0 || x_1177 < n_15 || x_1177 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1177, mainparams_3))
 						}
-						n_1214 := int(x_1211) - int(n_15)
-						s_1215 := row_1202[int(n_15)*1 : int(x_1211)*1 : int(x_1211)*1]
-						if n_1214 != st_657 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_657})+" and "+runtime.ShapeString([]int{n_1214}))
+						n_1180 := int(x_1177) - int(n_15)
+						s_1181 := row_1168[int(n_15)*1 : int(x_1177)*1 : int(x_1177)*1]
+						if n_1180 != st_641 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_1180}))
 						}
-						r_1216 := ar.F64w(st_657)
-						row_1210 = row_1210[:len(r_1216)]
-						s_1213 = s_1213[:len(r_1216)]
-						s_1215 = s_1215[:len(r_1216)]
-						for i_1217 := range r_1216 {
-							r_1216[i_1217] = (runtime.Sigmoid(((row_1210[i_1217] * s_1213[i_1217]) + s_1215[i_1217])))
+						r_1182 := ar.F64w(st_641)
+						row_1176 = row_1176[:len(r_1182)]
+						s_1179 = s_1179[:len(r_1182)]
+						s_1181 = s_1181[:len(r_1182)]
+						for i_1183 := range r_1182 {
+							r_1182[i_1183] = (runtime.Sigmoid(((row_1176[i_1183] * s_1179[i_1183]) + s_1181[i_1183])))
 						}
-						x_1219 := int64(3) * n_15
-						if x_1211 < 0 || x_1219 < x_1211 || x_1219 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1211, x_1219, mainparams_3))
+						x_1185 := int64(3) * n_15
+						if x_1177 < 0 || x_1185 < x_1177 || x_1185 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1177, x_1185, mainparams_3))
 						}
-						n_1220 := int(x_1219) - int(x_1211)
-						s_1221 := row_1201[int(x_1211)*1 : int(x_1219)*1 : int(x_1219)*1]
-						if n_1220 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1220}))
+						n_1186 := int(x_1185) - int(x_1177)
+						s_1187 := row_1167[int(x_1177)*1 : int(x_1185)*1 : int(x_1185)*1]
+						if n_1186 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1186}))
 						}
-						if x_1211 < 0 || x_1219 < x_1211 || x_1219 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1211, x_1219, mainparams_3))
+						if x_1177 < 0 || x_1185 < x_1177 || x_1185 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1177, x_1185, mainparams_3))
 						}
-						n_1222 := int(x_1219) - int(x_1211)
-						s_1223 := row_1202[int(x_1211)*1 : int(x_1219)*1 : int(x_1219)*1]
-						if n_1222 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1222}))
+						n_1188 := int(x_1185) - int(x_1177)
+						s_1189 := row_1168[int(x_1177)*1 : int(x_1185)*1 : int(x_1185)*1]
+						if n_1188 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1188}))
 						}
-						r_1224 := ar.F64w(sequence_12)
-						r_847 = r_847[:len(r_1224)]
-						s_1221 = s_1221[:len(r_1224)]
-						s_1223 = s_1223[:len(r_1224)]
-						for i_1225 := range r_1224 {
-							r_1224[i_1225] = (runtime.Sigmoid(((r_847[i_1225] * s_1221[i_1225]) + s_1223[i_1225])))
+						r_1190 := ar.F64w(sequence_12)
+						r_824 = r_824[:len(r_1190)]
+						s_1187 = s_1187[:len(r_1190)]
+						s_1189 = s_1189[:len(r_1190)]
+						for i_1191 := range r_1190 {
+							r_1190[i_1191] = (runtime.Sigmoid(((r_824[i_1191] * s_1187[i_1191]) + s_1189[i_1191])))
 						}
-						x_1227 := int64(4) * n_15
-						if x_1219 < 0 || x_1227 < x_1219 || x_1227 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1219, x_1227, mainparams_3))
+						x_1193 := int64(4) * n_15
+						if x_1185 < 0 || x_1193 < x_1185 || x_1193 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1185, x_1193, mainparams_3))
 						}
-						n_1228 := int(x_1227) - int(x_1219)
-						s_1229 := row_1201[int(x_1219)*1 : int(x_1227)*1 : int(x_1227)*1]
-						if n_1228 != st_657 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_657})+" and "+runtime.ShapeString([]int{n_1228}))
+						n_1194 := int(x_1193) - int(x_1185)
+						s_1195 := row_1167[int(x_1185)*1 : int(x_1193)*1 : int(x_1193)*1]
+						if n_1194 != st_641 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_1194}))
 						}
-						if x_1219 < 0 || x_1227 < x_1219 || x_1227 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1219, x_1227, mainparams_3))
+						if x_1185 < 0 || x_1193 < x_1185 || x_1193 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1185, x_1193, mainparams_3))
 						}
-						n_1230 := int(x_1227) - int(x_1219)
-						s_1231 := row_1202[int(x_1219)*1 : int(x_1227)*1 : int(x_1227)*1]
-						if n_1230 != st_657 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_657})+" and "+runtime.ShapeString([]int{n_1230}))
+						n_1196 := int(x_1193) - int(x_1185)
+						s_1197 := row_1168[int(x_1185)*1 : int(x_1193)*1 : int(x_1193)*1]
+						if n_1196 != st_641 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_1196}))
 						}
-						r_1232 := ar.F64w(st_657)
-						row_1210 = row_1210[:len(r_1232)]
-						s_1229 = s_1229[:len(r_1232)]
-						s_1231 = s_1231[:len(r_1232)]
-						for i_1233 := range r_1232 {
-							r_1232[i_1233] = (math.Tanh(((row_1210[i_1233] * s_1229[i_1233]) + s_1231[i_1233])))
+						r_1198 := ar.F64w(st_641)
+						row_1176 = row_1176[:len(r_1198)]
+						s_1195 = s_1195[:len(r_1198)]
+						s_1197 = s_1197[:len(r_1198)]
+						for i_1199 := range r_1198 {
+							r_1198[i_1199] = (math.Tanh(((row_1176[i_1199] * s_1195[i_1199]) + s_1197[i_1199])))
 						}
-						if int64(1) >= int64(st_656) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_656))
+						if int64(1) >= int64(st_640) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_640))
 						}
-						row_1235 := st_655[int(int64(1))*st_657 : (int(int64(1))+1)*st_657]
-						if sequence_12 != st_657 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_657})+" and "+runtime.ShapeString([]int{sequence_12}))
+						row_1201 := st_639[int(int64(1))*st_641 : (int(int64(1))+1)*st_641]
+						if sequence_12 != st_641 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{sequence_12}))
 						}
-						r_1236 := ar.F64w(st_657)
-						row_1235 = row_1235[:len(r_1236)]
-						r_1207 = r_1207[:len(r_1236)]
-						r_1216 = r_1216[:len(r_1236)]
-						r_1232 = r_1232[:len(r_1236)]
-						for i_1237 := range r_1236 {
-							r_1236[i_1237] = ((row_1235[i_1237] * r_1207[i_1237]) + (r_1216[i_1237] * r_1232[i_1237]))
+						r_1202 := ar.F64w(st_641)
+						row_1201 = row_1201[:len(r_1202)]
+						r_1173 = r_1173[:len(r_1202)]
+						r_1182 = r_1182[:len(r_1202)]
+						r_1198 = r_1198[:len(r_1202)]
+						for i_1203 := range r_1202 {
+							r_1202[i_1203] = ((row_1201[i_1203] * r_1173[i_1203]) + (r_1182[i_1203] * r_1198[i_1203]))
 						}
-						r_1239 := ar.F64w(st_657)
-						r_1236 = r_1236[:len(r_1239)]
-						for i_1240 := range r_1239 {
-							r_1239[i_1240] = (math.Tanh(r_1236[i_1240]))
+						r_1205 := ar.F64w(st_641)
+						r_1202 = r_1202[:len(r_1205)]
+						for i_1206 := range r_1205 {
+							r_1205[i_1206] = (math.Tanh(r_1202[i_1206]))
 						}
-						if st_657 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_657}))
+						if st_641 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_641}))
 						}
-						r_1242 := ar.F64w(sequence_12)
-						r_1224 = r_1224[:len(r_1242)]
-						r_1239 = r_1239[:len(r_1242)]
-						for i_1243 := range r_1242 {
-							r_1242[i_1243] = (r_1224[i_1243] * r_1239[i_1243])
+						r_1208 := ar.F64w(sequence_12)
+						r_1190 = r_1190[:len(r_1208)]
+						r_1205 = r_1205[:len(r_1208)]
+						for i_1209 := range r_1208 {
+							r_1208[i_1209] = (r_1190[i_1209] * r_1205[i_1209])
 						}
-						if int64(0) >= int64(st_656) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_656))
+						if int64(0) >= int64(st_640) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_640))
 						}
-						if sequence_12 != st_657 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_657}))
+						if sequence_12 != st_641 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_641}))
 						}
-						c_1245 := ar.F64w(len(st_655))
-						copy(c_1245, st_655)
-						copy(c_1245[int(int64(0))*st_657:(int(int64(0))+1)*st_657], r_1242)
-						if int64(1) >= int64(st_656) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_656))
+						c_1211 := ar.F64w(len(st_639))
+						copy(c_1211, st_639)
+						copy(c_1211[int(int64(0))*st_641:(int(int64(0))+1)*st_641], r_1208)
+						if int64(1) >= int64(st_640) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_640))
 						}
-						copy(c_1245[int(int64(1))*st_657:(int(int64(1))+1)*st_657], r_1236)
-						if i_1198 == 0 {
-							d_1145 = sequence_12
-							rs_1146 = d_1145
-							tot_1246, err_1247 := runtime.MulSize(n_1142, rs_1146)
+						copy(c_1211[int(int64(1))*st_641:(int(int64(1))+1)*st_641], r_1202)
+						if i_1164 == 0 {
+							d_1112 = sequence_12
+							rs_1113 = d_1112
+							tot_1212, err_1213 := runtime.MulSize(n_1110, rs_1113)
+							if err_1213 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1213)
+							}
+							_ = tot_1212
+						} else if sequence_12 != d_1112 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1112}))
+						}
+						if i_1164 == 0 {
+							d_1114, d_1115 = st_640, st_641
+							rs_1116 = d_1114 * d_1115
+							tot_1214, err_1215 := runtime.MulSize(n_1110, rs_1116)
+							if err_1215 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1215)
+							}
+							_ = tot_1214
+						} else if st_640 != d_1114 || st_641 != d_1115 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_640, st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1114, d_1115}))
+						}
+						if i_1164 == 0 {
+							d_1117 = st_641
+							rs_1118 = d_1117
+							tot_1216, err_1217 := runtime.MulSize(n_1110, rs_1118)
+							if err_1217 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1217)
+							}
+							_ = tot_1216
+						} else if st_641 != d_1117 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1117}))
+						}
+						if i_1164 == 0 {
+							d_1120 = st_641
+							rs_1121 = d_1120
+							tot_1218, err_1219 := runtime.MulSize(n_1110, rs_1121)
+							if err_1219 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1219)
+							}
+							a_1119 = ar.F64w(tot_1218)
+						} else if st_641 != d_1120 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1120}))
+						}
+						copy(a_1119[i_1164*rs_1121:(i_1164+1)*rs_1121], r_1205)
+						if i_1164 == 0 {
+							d_1123 = sequence_12
+							rs_1124 = d_1123
+							tot_1220, err_1221 := runtime.MulSize(n_1110, rs_1124)
+							if err_1221 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1221)
+							}
+							a_1122 = ar.F64w(tot_1220)
+						} else if sequence_12 != d_1123 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1123}))
+						}
+						copy(a_1122[i_1164*rs_1124:(i_1164+1)*rs_1124], r_1190)
+						if i_1164 == 0 {
+							d_1126 = st_641
+							rs_1127 = d_1126
+							tot_1222, err_1223 := runtime.MulSize(n_1110, rs_1127)
+							if err_1223 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1223)
+							}
+							a_1125 = ar.F64w(tot_1222)
+						} else if st_641 != d_1126 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1126}))
+						}
+						copy(a_1125[i_1164*rs_1127:(i_1164+1)*rs_1127], r_1198)
+						if i_1164 == 0 {
+							d_1129 = st_641
+							rs_1130 = d_1129
+							tot_1224, err_1225 := runtime.MulSize(n_1110, rs_1130)
+							if err_1225 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1225)
+							}
+							a_1128 = ar.F64w(tot_1224)
+						} else if st_641 != d_1129 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1129}))
+						}
+						copy(a_1128[i_1164*rs_1130:(i_1164+1)*rs_1130], r_1182)
+						if i_1164 == 0 {
+							d_1132 = sequence_12
+							rs_1133 = d_1132
+							tot_1226, err_1227 := runtime.MulSize(n_1110, rs_1133)
+							if err_1227 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1227)
+							}
+							a_1131 = ar.F64w(tot_1226)
+						} else if sequence_12 != d_1132 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1132}))
+						}
+						copy(a_1131[i_1164*rs_1133:(i_1164+1)*rs_1133], r_1173)
+						if i_1164 == 0 {
+							d_1135 = st_641
+							rs_1136 = d_1135
+							tot_1228, err_1229 := runtime.MulSize(n_1110, rs_1136)
+							if err_1229 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1229)
+							}
+							a_1134 = ar.F64w(tot_1228)
+						} else if st_641 != d_1135 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1135}))
+						}
+						copy(a_1134[i_1164*rs_1136:(i_1164+1)*rs_1136], row_1201)
+						if i_1164 == 0 {
+							d_1138 = mainparams_3
+							rs_1139 = d_1138
+							tot_1230, err_1231 := runtime.MulSize(n_1110, rs_1139)
+							if err_1231 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1231)
+							}
+							a_1137 = ar.F64w(tot_1230)
+						} else if mainparams_3 != d_1138 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1138}))
+						}
+						copy(a_1137[i_1164*rs_1139:(i_1164+1)*rs_1139], row_1168)
+						if i_1164 == 0 {
+							d_1141 = n_1194
+							rs_1142 = d_1141
+							tot_1232, err_1233 := runtime.MulSize(n_1110, rs_1142)
+							if err_1233 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1233)
+							}
+							a_1140 = ar.F64w(tot_1232)
+						} else if n_1194 != d_1141 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{n_1194})+", element 0 has shape "+runtime.ShapeString([]int{d_1141}))
+						}
+						copy(a_1140[i_1164*rs_1142:(i_1164+1)*rs_1142], s_1195)
+						if i_1164 == 0 {
+							d_1144 = st_641
+							rs_1145 = d_1144
+							tot_1234, err_1235 := runtime.MulSize(n_1110, rs_1145)
+							if err_1235 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1235)
+							}
+							a_1143 = ar.F64w(tot_1234)
+						} else if st_641 != d_1144 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1144}))
+						}
+						copy(a_1143[i_1164*rs_1145:(i_1164+1)*rs_1145], row_1176)
+						if i_1164 == 0 {
+							d_1147 = mainparams_3
+							rs_1148 = d_1147
+							tot_1236, err_1237 := runtime.MulSize(n_1110, rs_1148)
+							if err_1237 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1237)
+							}
+							a_1146 = ar.F64w(tot_1236)
+						} else if mainparams_3 != d_1147 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1147}))
+						}
+						copy(a_1146[i_1164*rs_1148:(i_1164+1)*rs_1148], row_1167)
+						if i_1164 == 0 {
+							d_1150 = n_1186
+							rs_1151 = d_1150
+							tot_1238, err_1239 := runtime.MulSize(n_1110, rs_1151)
+							if err_1239 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1239)
+							}
+							a_1149 = ar.F64w(tot_1238)
+						} else if n_1186 != d_1150 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{n_1186})+", element 0 has shape "+runtime.ShapeString([]int{d_1150}))
+						}
+						copy(a_1149[i_1164*rs_1151:(i_1164+1)*rs_1151], s_1187)
+						if i_1164 == 0 {
+							d_1153 = sequence_12
+							rs_1154 = d_1153
+							tot_1240, err_1241 := runtime.MulSize(n_1110, rs_1154)
+							if err_1241 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1241)
+							}
+							a_1152 = ar.F64w(tot_1240)
+						} else if sequence_12 != d_1153 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1153}))
+						}
+						copy(a_1152[i_1164*rs_1154:(i_1164+1)*rs_1154], r_824)
+						if i_1164 == 0 {
+							d_1156 = n_1178
+							rs_1157 = d_1156
+							tot_1242, err_1243 := runtime.MulSize(n_1110, rs_1157)
+							if err_1243 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1243)
+							}
+							a_1155 = ar.F64w(tot_1242)
+						} else if n_1178 != d_1156 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{n_1178})+", element 0 has shape "+runtime.ShapeString([]int{d_1156}))
+						}
+						copy(a_1155[i_1164*rs_1157:(i_1164+1)*rs_1157], s_1179)
+						if i_1164 == 0 {
+							d_1159 = st_641
+							rs_1160 = d_1159
+							tot_1244, err_1245 := runtime.MulSize(n_1110, rs_1160)
+							if err_1245 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1245)
+							}
+							a_1158 = ar.F64w(tot_1244)
+						} else if st_641 != d_1159 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1159}))
+						}
+						copy(a_1158[i_1164*rs_1160:(i_1164+1)*rs_1160], row_1176)
+						if i_1164 == 0 {
+							d_1162 = n_1169
+							rs_1163 = d_1162
+							tot_1246, err_1247 := runtime.MulSize(n_1110, rs_1163)
 							if err_1247 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1247)
 							}
-							a_1144 = ar.F64w(tot_1246)
-						} else if sequence_12 != d_1145 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1145}))
+							a_1161 = ar.F64w(tot_1246)
+						} else if n_1169 != d_1162 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{n_1169})+", element 0 has shape "+runtime.ShapeString([]int{d_1162}))
 						}
-						copy(a_1144[i_1198*rs_1146:(i_1198+1)*rs_1146], r_1242)
-						if i_1198 == 0 {
-							d_1148, d_1149 = st_656, st_657
-							rs_1150 = d_1148 * d_1149
-							tot_1248, err_1249 := runtime.MulSize(n_1142, rs_1150)
-							if err_1249 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1249)
-							}
-							a_1147 = ar.F64w(tot_1248)
-						} else if st_656 != d_1148 || st_657 != d_1149 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{st_656, st_657})+", element 0 has shape "+runtime.ShapeString([]int{d_1148, d_1149}))
-						}
-						copy(a_1147[i_1198*rs_1150:(i_1198+1)*rs_1150], c_1245)
-						if i_1198 == 0 {
-							d_1151 = st_657
-							rs_1152 = d_1151
-							tot_1250, err_1251 := runtime.MulSize(n_1142, rs_1152)
-							if err_1251 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1251)
-							}
-							_ = tot_1250
-						} else if st_657 != d_1151 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{st_657})+", element 0 has shape "+runtime.ShapeString([]int{d_1151}))
-						}
-						if i_1198 == 0 {
-							d_1154 = st_657
-							rs_1155 = d_1154
-							tot_1252, err_1253 := runtime.MulSize(n_1142, rs_1155)
-							if err_1253 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1253)
-							}
-							a_1153 = ar.F64w(tot_1252)
-						} else if st_657 != d_1154 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{st_657})+", element 0 has shape "+runtime.ShapeString([]int{d_1154}))
-						}
-						copy(a_1153[i_1198*rs_1155:(i_1198+1)*rs_1155], r_1239)
-						if i_1198 == 0 {
-							d_1157 = sequence_12
-							rs_1158 = d_1157
-							tot_1254, err_1255 := runtime.MulSize(n_1142, rs_1158)
-							if err_1255 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1255)
-							}
-							a_1156 = ar.F64w(tot_1254)
-						} else if sequence_12 != d_1157 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1157}))
-						}
-						copy(a_1156[i_1198*rs_1158:(i_1198+1)*rs_1158], r_1224)
-						if i_1198 == 0 {
-							d_1160 = st_657
-							rs_1161 = d_1160
-							tot_1256, err_1257 := runtime.MulSize(n_1142, rs_1161)
-							if err_1257 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1257)
-							}
-							a_1159 = ar.F64w(tot_1256)
-						} else if st_657 != d_1160 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{st_657})+", element 0 has shape "+runtime.ShapeString([]int{d_1160}))
-						}
-						copy(a_1159[i_1198*rs_1161:(i_1198+1)*rs_1161], r_1232)
-						if i_1198 == 0 {
-							d_1163 = st_657
-							rs_1164 = d_1163
-							tot_1258, err_1259 := runtime.MulSize(n_1142, rs_1164)
-							if err_1259 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1259)
-							}
-							a_1162 = ar.F64w(tot_1258)
-						} else if st_657 != d_1163 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{st_657})+", element 0 has shape "+runtime.ShapeString([]int{d_1163}))
-						}
-						copy(a_1162[i_1198*rs_1164:(i_1198+1)*rs_1164], r_1216)
-						if i_1198 == 0 {
-							d_1166 = sequence_12
-							rs_1167 = d_1166
-							tot_1260, err_1261 := runtime.MulSize(n_1142, rs_1167)
-							if err_1261 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1261)
-							}
-							a_1165 = ar.F64w(tot_1260)
-						} else if sequence_12 != d_1166 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1166}))
-						}
-						copy(a_1165[i_1198*rs_1167:(i_1198+1)*rs_1167], r_1207)
-						if i_1198 == 0 {
-							d_1169 = st_657
-							rs_1170 = d_1169
-							tot_1262, err_1263 := runtime.MulSize(n_1142, rs_1170)
-							if err_1263 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1263)
-							}
-							a_1168 = ar.F64w(tot_1262)
-						} else if st_657 != d_1169 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{st_657})+", element 0 has shape "+runtime.ShapeString([]int{d_1169}))
-						}
-						copy(a_1168[i_1198*rs_1170:(i_1198+1)*rs_1170], row_1235)
-						if i_1198 == 0 {
-							d_1172 = mainparams_3
-							rs_1173 = d_1172
-							tot_1264, err_1265 := runtime.MulSize(n_1142, rs_1173)
-							if err_1265 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1265)
-							}
-							a_1171 = ar.F64w(tot_1264)
-						} else if mainparams_3 != d_1172 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1172}))
-						}
-						copy(a_1171[i_1198*rs_1173:(i_1198+1)*rs_1173], row_1202)
-						if i_1198 == 0 {
-							d_1175 = n_1228
-							rs_1176 = d_1175
-							tot_1266, err_1267 := runtime.MulSize(n_1142, rs_1176)
-							if err_1267 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1267)
-							}
-							a_1174 = ar.F64w(tot_1266)
-						} else if n_1228 != d_1175 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{n_1228})+", element 0 has shape "+runtime.ShapeString([]int{d_1175}))
-						}
-						copy(a_1174[i_1198*rs_1176:(i_1198+1)*rs_1176], s_1229)
-						if i_1198 == 0 {
-							d_1178 = st_657
-							rs_1179 = d_1178
-							tot_1268, err_1269 := runtime.MulSize(n_1142, rs_1179)
-							if err_1269 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1269)
-							}
-							a_1177 = ar.F64w(tot_1268)
-						} else if st_657 != d_1178 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{st_657})+", element 0 has shape "+runtime.ShapeString([]int{d_1178}))
-						}
-						copy(a_1177[i_1198*rs_1179:(i_1198+1)*rs_1179], row_1210)
-						if i_1198 == 0 {
-							d_1181 = mainparams_3
-							rs_1182 = d_1181
-							tot_1270, err_1271 := runtime.MulSize(n_1142, rs_1182)
-							if err_1271 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1271)
-							}
-							a_1180 = ar.F64w(tot_1270)
-						} else if mainparams_3 != d_1181 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1181}))
-						}
-						copy(a_1180[i_1198*rs_1182:(i_1198+1)*rs_1182], row_1201)
-						if i_1198 == 0 {
-							d_1184 = n_1220
-							rs_1185 = d_1184
-							tot_1272, err_1273 := runtime.MulSize(n_1142, rs_1185)
-							if err_1273 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1273)
-							}
-							a_1183 = ar.F64w(tot_1272)
-						} else if n_1220 != d_1184 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{n_1220})+", element 0 has shape "+runtime.ShapeString([]int{d_1184}))
-						}
-						copy(a_1183[i_1198*rs_1185:(i_1198+1)*rs_1185], s_1221)
-						if i_1198 == 0 {
-							d_1187 = sequence_12
-							rs_1188 = d_1187
-							tot_1274, err_1275 := runtime.MulSize(n_1142, rs_1188)
-							if err_1275 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1275)
-							}
-							a_1186 = ar.F64w(tot_1274)
-						} else if sequence_12 != d_1187 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1187}))
-						}
-						copy(a_1186[i_1198*rs_1188:(i_1198+1)*rs_1188], r_847)
-						if i_1198 == 0 {
-							d_1190 = n_1212
-							rs_1191 = d_1190
-							tot_1276, err_1277 := runtime.MulSize(n_1142, rs_1191)
-							if err_1277 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1277)
-							}
-							a_1189 = ar.F64w(tot_1276)
-						} else if n_1212 != d_1190 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{n_1212})+", element 0 has shape "+runtime.ShapeString([]int{d_1190}))
-						}
-						copy(a_1189[i_1198*rs_1191:(i_1198+1)*rs_1191], s_1213)
-						if i_1198 == 0 {
-							d_1193 = st_657
-							rs_1194 = d_1193
-							tot_1278, err_1279 := runtime.MulSize(n_1142, rs_1194)
-							if err_1279 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1279)
-							}
-							a_1192 = ar.F64w(tot_1278)
-						} else if st_657 != d_1193 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{st_657})+", element 0 has shape "+runtime.ShapeString([]int{d_1193}))
-						}
-						copy(a_1192[i_1198*rs_1194:(i_1198+1)*rs_1194], row_1210)
-						if i_1198 == 0 {
-							d_1196 = n_1203
-							rs_1197 = d_1196
-							tot_1280, err_1281 := runtime.MulSize(n_1142, rs_1197)
-							if err_1281 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1281)
-							}
-							a_1195 = ar.F64w(tot_1280)
-						} else if n_1203 != d_1196 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1198)+" has shape "+runtime.ShapeString([]int{n_1203})+", element 0 has shape "+runtime.ShapeString([]int{d_1196}))
-						}
-						copy(a_1195[i_1198*rs_1197:(i_1198+1)*rs_1197], s_1204)
-						if i_1198 > 0 {
-							ar.release(mark_1199)
+						copy(a_1161[i_1164*rs_1163:(i_1164+1)*rs_1163], s_1170)
+						if i_1164 > 0 {
+							ar.release(mark_1165)
 						}
 					}
-					c_853, c_854, c_855, c_856, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878, c_879, c_880, c_881, c_882, c_883, c_884, c_885, c_886, c_887, c_888, c_889, c_890, c_891, c_892, c_893, c_894, c_895, c_896, c_897, c_898, c_899, c_900, c_901, c_902, c_903, c_904, c_905, c_906, c_907, c_908, c_909, c_910, c_911 = a_1144, n_1142, d_1145, a_1147, n_1142, d_1148, d_1149, n_1142, d_1151, a_1153, n_1142, d_1154, a_1156, n_1142, d_1157, a_1159, n_1142, d_1160, a_1162, n_1142, d_1163, a_1165, n_1142, d_1166, a_1168, n_1142, d_1169, a_1171, n_1142, d_1172, a_1174, n_1142, d_1175, a_1177, n_1142, d_1178, a_1180, n_1142, d_1181, a_1183, n_1142, d_1184, a_1186, n_1142, d_1187, a_1189, n_1142, d_1190, a_1192, n_1142, d_1193, a_1195, n_1142, d_1196, n_1142, 0, n_1142, 0, 0
+					c_831, c_832, c_834, c_835, c_836, c_837, c_838, c_839, c_840, c_841, c_842, c_843, c_844, c_845, c_846, c_847, c_848, c_849, c_850, c_851, c_852, c_853, c_854, c_855, c_856, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878, c_879, c_880, c_881, c_882, c_883, c_884, c_885, c_886, c_887, c_888 = n_1110, d_1112, n_1110, d_1114, d_1115, n_1110, d_1117, a_1119, n_1110, d_1120, a_1122, n_1110, d_1123, a_1125, n_1110, d_1126, a_1128, n_1110, d_1129, a_1131, n_1110, d_1132, a_1134, n_1110, d_1135, a_1137, n_1110, d_1138, a_1140, n_1110, d_1141, a_1143, n_1110, d_1144, a_1146, n_1110, d_1147, a_1149, n_1110, d_1150, a_1152, n_1110, d_1153, a_1155, n_1110, d_1156, a_1158, n_1110, d_1159, a_1161, n_1110, d_1162, n_1110, 0, n_1110, 0, 0
 				}
-				var c_1282 []float64
-				var c_1283 int
-				var c_1284 []float64
-				var c_1285 int
-				var c_1286 int
-				if x_852 {
-					x_1287 := x_851 - int64(1)
-					if x_1287 < 0 || x_1287 >= int64(c_854) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1287, c_854))
+				var c_1248 []float64
+				var c_1249 int
+				var c_1250 []float64
+				var c_1251 int
+				var c_1252 int
+				if x_829 {
+					x_1253 := x_828 - int64(1)
+					if x_1253 < 0 || x_1253 >= int64(c_831) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1253, c_831))
 					}
-					row_1288 := c_853[int(x_1287)*c_855 : (int(x_1287)+1)*c_855]
-					rs_1289 := c_858 * c_859
-					row_1290 := c_856[int(x_1287)*rs_1289 : (int(x_1287)+1)*rs_1289]
-					row_1291 := c_862[int(x_1287)*c_864 : (int(x_1287)+1)*c_864]
-					_ = row_1291
-					row_1292 := c_865[int(x_1287)*c_867 : (int(x_1287)+1)*c_867]
-					_ = row_1292
-					row_1293 := c_868[int(x_1287)*c_870 : (int(x_1287)+1)*c_870]
-					_ = row_1293
-					row_1294 := c_871[int(x_1287)*c_873 : (int(x_1287)+1)*c_873]
-					_ = row_1294
-					row_1295 := c_874[int(x_1287)*c_876 : (int(x_1287)+1)*c_876]
-					_ = row_1295
-					row_1296 := c_877[int(x_1287)*c_879 : (int(x_1287)+1)*c_879]
-					_ = row_1296
-					row_1297 := c_880[int(x_1287)*c_882 : (int(x_1287)+1)*c_882]
-					_ = row_1297
-					row_1298 := c_883[int(x_1287)*c_885 : (int(x_1287)+1)*c_885]
-					_ = row_1298
-					row_1299 := c_886[int(x_1287)*c_888 : (int(x_1287)+1)*c_888]
-					_ = row_1299
-					row_1300 := c_889[int(x_1287)*c_891 : (int(x_1287)+1)*c_891]
-					_ = row_1300
-					row_1301 := c_892[int(x_1287)*c_894 : (int(x_1287)+1)*c_894]
-					_ = row_1301
-					row_1302 := c_895[int(x_1287)*c_897 : (int(x_1287)+1)*c_897]
-					_ = row_1302
-					row_1303 := c_898[int(x_1287)*c_900 : (int(x_1287)+1)*c_900]
-					_ = row_1303
-					row_1304 := c_901[int(x_1287)*c_903 : (int(x_1287)+1)*c_903]
-					_ = row_1304
-					row_1305 := c_904[int(x_1287)*c_906 : (int(x_1287)+1)*c_906]
-					_ = row_1305
-					c_1282, c_1283, c_1284, c_1285, c_1286 = row_1288, c_855, row_1290, c_858, c_859
+					row_1254 := c_839[int(x_1253)*c_841 : (int(x_1253)+1)*c_841]
+					_ = row_1254
+					row_1255 := c_842[int(x_1253)*c_844 : (int(x_1253)+1)*c_844]
+					_ = row_1255
+					row_1256 := c_845[int(x_1253)*c_847 : (int(x_1253)+1)*c_847]
+					_ = row_1256
+					row_1257 := c_848[int(x_1253)*c_850 : (int(x_1253)+1)*c_850]
+					_ = row_1257
+					row_1258 := c_851[int(x_1253)*c_853 : (int(x_1253)+1)*c_853]
+					_ = row_1258
+					row_1259 := c_854[int(x_1253)*c_856 : (int(x_1253)+1)*c_856]
+					_ = row_1259
+					row_1260 := c_857[int(x_1253)*c_859 : (int(x_1253)+1)*c_859]
+					_ = row_1260
+					row_1261 := c_860[int(x_1253)*c_862 : (int(x_1253)+1)*c_862]
+					_ = row_1261
+					row_1262 := c_863[int(x_1253)*c_865 : (int(x_1253)+1)*c_865]
+					_ = row_1262
+					row_1263 := c_866[int(x_1253)*c_868 : (int(x_1253)+1)*c_868]
+					_ = row_1263
+					row_1264 := c_869[int(x_1253)*c_871 : (int(x_1253)+1)*c_871]
+					_ = row_1264
+					row_1265 := c_872[int(x_1253)*c_874 : (int(x_1253)+1)*c_874]
+					_ = row_1265
+					row_1266 := c_875[int(x_1253)*c_877 : (int(x_1253)+1)*c_877]
+					_ = row_1266
+					row_1267 := c_878[int(x_1253)*c_880 : (int(x_1253)+1)*c_880]
+					_ = row_1267
+					row_1268 := c_881[int(x_1253)*c_883 : (int(x_1253)+1)*c_883]
+					_ = row_1268
+					c_1248, c_1249, c_1250, c_1251, c_1252 = c_830, c_832, c_833, c_835, c_836
 				} else {
-					c_1282, c_1283, c_1284, c_1285, c_1286 = r_847, sequence_12, st_655, st_656, st_657
+					c_1248, c_1249, c_1250, c_1251, c_1252 = r_824, sequence_12, st_639, st_640, st_641
 				}
 				if int64(1) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 				}
-				row_1306 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-				if extraparams_6 != c_1283 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1283})+" and "+runtime.ShapeString([]int{extraparams_6}))
+				row_1269 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+				if extraparams_6 != c_1249 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1249})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
 				if int64(2) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 				}
-				row_1307 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-				if extraparams_6 != c_1283 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1283})+" and "+runtime.ShapeString([]int{extraparams_6}))
+				row_1270 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+				if extraparams_6 != c_1249 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1249})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
-				r_1308 := ar.F64w(c_1283)
-				c_1282 = c_1282[:len(r_1308)]
-				row_1306 = row_1306[:len(r_1308)]
-				row_1307 = row_1307[:len(r_1308)]
-				for i_1309 := range r_1308 {
-					r_1308[i_1309] = ((c_1282[i_1309] * row_1306[i_1309]) + row_1307[i_1309])
+				r_1271 := ar.F64w(c_1249)
+				c_1248 = c_1248[:len(r_1271)]
+				row_1269 = row_1269[:len(r_1271)]
+				row_1270 = row_1270[:len(r_1271)]
+				for i_1272 := range r_1271 {
+					r_1271[i_1272] = ((c_1248[i_1272] * row_1269[i_1272]) + row_1270[i_1272])
 				}
-				r_1311 := ar.F64w(c_1283)
-				r_1308 = r_1308[:len(r_1311)]
-				for i_1312 := range r_1311 {
-					r_1311[i_1312] = (math.Exp(r_1308[i_1312]))
+				r_1274 := ar.F64w(c_1249)
+				r_1271 = r_1271[:len(r_1274)]
+				for i_1275 := range r_1274 {
+					r_1274[i_1275] = (math.Exp(r_1271[i_1275]))
 				}
-				s_1314 := runtime.Sum(r_1311)
-				x_1315 := s_1314 + 2.0
-				x_1316 := x_844 + int64(1)
-				if x_1316 < 0 || x_1316 >= int64(sequence_11) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_1316, sequence_11))
+				s_1277 := runtime.Sum(r_1274)
+				x_1278 := s_1277 + 2.0
+				x_1279 := x_821 + int64(1)
+				if x_1279 < 0 || x_1279 >= int64(sequence_11) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_1279, sequence_11))
 				}
-				row_1317 := sequence_10[int(x_1316)*sequence_12 : (int(x_1316)+1)*sequence_12]
-				x_1318 := math.Log(x_1315)
-				if c_1283 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1283}))
+				row_1280 := sequence_10[int(x_1279)*sequence_12 : (int(x_1279)+1)*sequence_12]
+				x_1281 := math.Log(x_1278)
+				if c_1249 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1249}))
 				}
-				r_1319 := ar.F64w(sequence_12)
-				row_1317 = row_1317[:len(r_1319)]
-				r_1308 = r_1308[:len(r_1319)]
-				for i_1320 := range r_1319 {
-					r_1319[i_1320] = (row_1317[i_1320] * (r_1308[i_1320] - x_1318))
+				r_1282 := ar.F64w(sequence_12)
+				row_1280 = row_1280[:len(r_1282)]
+				r_1271 = r_1271[:len(r_1282)]
+				for i_1283 := range r_1282 {
+					r_1282[i_1283] = (row_1280[i_1283] * (r_1271[i_1283] - x_1281))
 				}
-				s_1322 := runtime.Sum(r_1319)
-				x_1323 := st_658 + s_1322
-				st_655, st_656, st_657, st_658, st_661, st_662, st_663, st_664, st_665, st_666, st_667, st_674, st_675, st_677, st_678, st_679, st_681, st_682, st_683, st_684, st_685, st_686, st_687, st_688, st_689, st_690, st_691, st_692, st_693, st_694, st_695, st_696, st_697, st_698, st_699, st_700, st_701, st_702, st_703, st_704, st_705, st_706, st_707, st_708, st_709, st_710, st_711, st_712, st_713, st_714, st_715, st_716, st_717, st_718, st_719, st_720, st_721, st_722, st_723, st_724, st_725, st_726, st_727, st_729, st_730, st_732, st_733, st_734, st_740, st_741, st_742, st_743 = c_1284, c_1285, c_1286, x_1323, x_1315, r_1311, c_1283, row_1306, extraparams_6, c_1282, c_1283, c_854, c_855, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878, c_879, c_880, c_881, c_882, c_883, c_884, c_885, c_886, c_887, c_888, c_889, c_890, c_891, c_892, c_893, c_894, c_895, c_896, c_897, c_898, c_899, c_900, c_901, c_902, c_903, c_904, c_905, c_906, c_907, c_908, c_909, c_910, c_911, st_655, st_656, st_657, st_658
+				s_1285 := runtime.Sum(r_1282)
+				x_1286 := st_642 + s_1285
+				st_639, st_640, st_641, st_642, st_645, st_646, st_647, st_648, st_649, st_650, st_651, st_658, st_659, st_661, st_662, st_663, st_665, st_666, st_667, st_668, st_669, st_670, st_671, st_672, st_673, st_674, st_675, st_676, st_677, st_678, st_679, st_680, st_681, st_682, st_683, st_684, st_685, st_686, st_687, st_688, st_689, st_690, st_691, st_692, st_693, st_694, st_695, st_696, st_697, st_698, st_699, st_700, st_701, st_702, st_703, st_704, st_705, st_706, st_707, st_708, st_709, st_710, st_711, st_713, st_714, st_716, st_717, st_718, st_725, st_726 = c_1250, c_1251, c_1252, x_1286, x_1278, r_1274, c_1249, row_1269, extraparams_6, c_1248, c_1249, c_831, c_832, c_834, c_835, c_836, c_837, c_838, c_839, c_840, c_841, c_842, c_843, c_844, c_845, c_846, c_847, c_848, c_849, c_850, c_851, c_852, c_853, c_854, c_855, c_856, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878, c_879, c_880, c_881, c_882, c_883, c_884, c_885, c_886, c_887, c_888, st_640, st_641
 			}
-			if i_841 == 0 {
-				d_745, d_746 = st_656, st_657
+			a_728[i_818] = st_645
+			if i_818 == 0 {
+				d_730 = st_647
+				rs_731 = d_730
+				tot_1287, err_1288 := runtime.MulSize(n_638, rs_731)
+				if err_1288 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1288)
+				}
+				a_729 = ar.F64w(tot_1287)
+			} else if st_647 != d_730 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_647})+", element 0 has shape "+runtime.ShapeString([]int{d_730}))
+			}
+			copy(a_729[i_818*rs_731:(i_818+1)*rs_731], st_646)
+			if i_818 == 0 {
+				d_733 = st_649
+				rs_734 = d_733
+				tot_1289, err_1290 := runtime.MulSize(n_638, rs_734)
+				if err_1290 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1290)
+				}
+				a_732 = ar.F64w(tot_1289)
+			} else if st_649 != d_733 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_649})+", element 0 has shape "+runtime.ShapeString([]int{d_733}))
+			}
+			copy(a_732[i_818*rs_734:(i_818+1)*rs_734], st_648)
+			if i_818 == 0 {
+				d_736 = st_651
+				rs_737 = d_736
+				tot_1291, err_1292 := runtime.MulSize(n_638, rs_737)
+				if err_1292 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1292)
+				}
+				a_735 = ar.F64w(tot_1291)
+			} else if st_651 != d_736 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_651})+", element 0 has shape "+runtime.ShapeString([]int{d_736}))
+			}
+			copy(a_735[i_818*rs_737:(i_818+1)*rs_737], st_650)
+			if i_818 == 0 {
+				d_738, d_739 = st_658, st_659
+				rs_740 = d_738 * d_739
+				tot_1293, err_1294 := runtime.MulSize(n_638, rs_740)
+				if err_1294 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1294)
+				}
+				_ = tot_1293
+			} else if st_658 != d_738 || st_659 != d_739 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_658, st_659})+", element 0 has shape "+runtime.ShapeString([]int{d_738, d_739}))
+			}
+			if i_818 == 0 {
+				d_741, d_742, d_743 = st_661, st_662, st_663
+				rs_744 = d_741 * d_742 * d_743
+				tot_1295, err_1296 := runtime.MulSize(n_638, rs_744)
+				if err_1296 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1296)
+				}
+				_ = tot_1295
+			} else if st_661 != d_741 || st_662 != d_742 || st_663 != d_743 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_661, st_662, st_663})+", element 0 has shape "+runtime.ShapeString([]int{d_741, d_742, d_743}))
+			}
+			if i_818 == 0 {
+				d_745, d_746 = st_665, st_666
 				rs_747 = d_745 * d_746
-				tot_1324, err_1325 := runtime.MulSize(n_654, rs_747)
-				if err_1325 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1325)
+				tot_1297, err_1298 := runtime.MulSize(n_638, rs_747)
+				if err_1298 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1298)
 				}
-				a_744 = ar.F64w(tot_1324)
-			} else if st_656 != d_745 || st_657 != d_746 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_656, st_657})+", element 0 has shape "+runtime.ShapeString([]int{d_745, d_746}))
+				_ = tot_1297
+			} else if st_665 != d_745 || st_666 != d_746 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_665, st_666})+", element 0 has shape "+runtime.ShapeString([]int{d_745, d_746}))
 			}
-			copy(a_744[i_841*rs_747:(i_841+1)*rs_747], st_655)
-			a_748[i_841] = st_658
-			a_749[i_841] = st_661
-			if i_841 == 0 {
-				d_751 = st_663
-				rs_752 = d_751
-				tot_1326, err_1327 := runtime.MulSize(n_654, rs_752)
-				if err_1327 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1327)
+			if i_818 == 0 {
+				d_749, d_750 = st_668, st_669
+				rs_751 = d_749 * d_750
+				tot_1299, err_1300 := runtime.MulSize(n_638, rs_751)
+				if err_1300 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1300)
 				}
-				a_750 = ar.F64w(tot_1326)
-			} else if st_663 != d_751 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_663})+", element 0 has shape "+runtime.ShapeString([]int{d_751}))
+				a_748 = ar.F64w(tot_1299)
+			} else if st_668 != d_749 || st_669 != d_750 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_668, st_669})+", element 0 has shape "+runtime.ShapeString([]int{d_749, d_750}))
 			}
-			copy(a_750[i_841*rs_752:(i_841+1)*rs_752], st_662)
-			if i_841 == 0 {
-				d_754 = st_665
-				rs_755 = d_754
-				tot_1328, err_1329 := runtime.MulSize(n_654, rs_755)
-				if err_1329 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1329)
+			copy(a_748[i_818*rs_751:(i_818+1)*rs_751], st_667)
+			if i_818 == 0 {
+				d_753, d_754 = st_671, st_672
+				rs_755 = d_753 * d_754
+				tot_1301, err_1302 := runtime.MulSize(n_638, rs_755)
+				if err_1302 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1302)
 				}
-				a_753 = ar.F64w(tot_1328)
-			} else if st_665 != d_754 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_665})+", element 0 has shape "+runtime.ShapeString([]int{d_754}))
+				a_752 = ar.F64w(tot_1301)
+			} else if st_671 != d_753 || st_672 != d_754 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_671, st_672})+", element 0 has shape "+runtime.ShapeString([]int{d_753, d_754}))
 			}
-			copy(a_753[i_841*rs_755:(i_841+1)*rs_755], st_664)
-			if i_841 == 0 {
-				d_757 = st_667
-				rs_758 = d_757
-				tot_1330, err_1331 := runtime.MulSize(n_654, rs_758)
-				if err_1331 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1331)
+			copy(a_752[i_818*rs_755:(i_818+1)*rs_755], st_670)
+			if i_818 == 0 {
+				d_757, d_758 = st_674, st_675
+				rs_759 = d_757 * d_758
+				tot_1303, err_1304 := runtime.MulSize(n_638, rs_759)
+				if err_1304 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1304)
 				}
-				a_756 = ar.F64w(tot_1330)
-			} else if st_667 != d_757 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_667})+", element 0 has shape "+runtime.ShapeString([]int{d_757}))
+				a_756 = ar.F64w(tot_1303)
+			} else if st_674 != d_757 || st_675 != d_758 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_674, st_675})+", element 0 has shape "+runtime.ShapeString([]int{d_757, d_758}))
 			}
-			copy(a_756[i_841*rs_758:(i_841+1)*rs_758], st_666)
-			if i_841 == 0 {
-				d_759, d_760 = st_674, st_675
-				rs_761 = d_759 * d_760
-				tot_1332, err_1333 := runtime.MulSize(n_654, rs_761)
-				if err_1333 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1333)
+			copy(a_756[i_818*rs_759:(i_818+1)*rs_759], st_673)
+			if i_818 == 0 {
+				d_761, d_762 = st_677, st_678
+				rs_763 = d_761 * d_762
+				tot_1305, err_1306 := runtime.MulSize(n_638, rs_763)
+				if err_1306 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1306)
 				}
-				_ = tot_1332
-			} else if st_674 != d_759 || st_675 != d_760 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_674, st_675})+", element 0 has shape "+runtime.ShapeString([]int{d_759, d_760}))
+				a_760 = ar.F64w(tot_1305)
+			} else if st_677 != d_761 || st_678 != d_762 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_677, st_678})+", element 0 has shape "+runtime.ShapeString([]int{d_761, d_762}))
 			}
-			if i_841 == 0 {
-				d_762, d_763, d_764 = st_677, st_678, st_679
-				rs_765 = d_762 * d_763 * d_764
-				tot_1334, err_1335 := runtime.MulSize(n_654, rs_765)
-				if err_1335 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1335)
+			copy(a_760[i_818*rs_763:(i_818+1)*rs_763], st_676)
+			if i_818 == 0 {
+				d_765, d_766 = st_680, st_681
+				rs_767 = d_765 * d_766
+				tot_1307, err_1308 := runtime.MulSize(n_638, rs_767)
+				if err_1308 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1308)
 				}
-				_ = tot_1334
-			} else if st_677 != d_762 || st_678 != d_763 || st_679 != d_764 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_677, st_678, st_679})+", element 0 has shape "+runtime.ShapeString([]int{d_762, d_763, d_764}))
+				a_764 = ar.F64w(tot_1307)
+			} else if st_680 != d_765 || st_681 != d_766 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_680, st_681})+", element 0 has shape "+runtime.ShapeString([]int{d_765, d_766}))
 			}
-			if i_841 == 0 {
-				d_766, d_767 = st_681, st_682
-				rs_768 = d_766 * d_767
-				tot_1336, err_1337 := runtime.MulSize(n_654, rs_768)
-				if err_1337 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1337)
+			copy(a_764[i_818*rs_767:(i_818+1)*rs_767], st_679)
+			if i_818 == 0 {
+				d_769, d_770 = st_683, st_684
+				rs_771 = d_769 * d_770
+				tot_1309, err_1310 := runtime.MulSize(n_638, rs_771)
+				if err_1310 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1310)
 				}
-				_ = tot_1336
-			} else if st_681 != d_766 || st_682 != d_767 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_681, st_682})+", element 0 has shape "+runtime.ShapeString([]int{d_766, d_767}))
+				a_768 = ar.F64w(tot_1309)
+			} else if st_683 != d_769 || st_684 != d_770 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_683, st_684})+", element 0 has shape "+runtime.ShapeString([]int{d_769, d_770}))
 			}
-			if i_841 == 0 {
-				d_770, d_771 = st_684, st_685
-				rs_772 = d_770 * d_771
-				tot_1338, err_1339 := runtime.MulSize(n_654, rs_772)
-				if err_1339 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1339)
+			copy(a_768[i_818*rs_771:(i_818+1)*rs_771], st_682)
+			if i_818 == 0 {
+				d_773, d_774 = st_686, st_687
+				rs_775 = d_773 * d_774
+				tot_1311, err_1312 := runtime.MulSize(n_638, rs_775)
+				if err_1312 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1312)
 				}
-				a_769 = ar.F64w(tot_1338)
-			} else if st_684 != d_770 || st_685 != d_771 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_684, st_685})+", element 0 has shape "+runtime.ShapeString([]int{d_770, d_771}))
+				a_772 = ar.F64w(tot_1311)
+			} else if st_686 != d_773 || st_687 != d_774 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_686, st_687})+", element 0 has shape "+runtime.ShapeString([]int{d_773, d_774}))
 			}
-			copy(a_769[i_841*rs_772:(i_841+1)*rs_772], st_683)
-			if i_841 == 0 {
-				d_774, d_775 = st_687, st_688
-				rs_776 = d_774 * d_775
-				tot_1340, err_1341 := runtime.MulSize(n_654, rs_776)
-				if err_1341 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1341)
+			copy(a_772[i_818*rs_775:(i_818+1)*rs_775], st_685)
+			if i_818 == 0 {
+				d_777, d_778 = st_689, st_690
+				rs_779 = d_777 * d_778
+				tot_1313, err_1314 := runtime.MulSize(n_638, rs_779)
+				if err_1314 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1314)
 				}
-				a_773 = ar.F64w(tot_1340)
-			} else if st_687 != d_774 || st_688 != d_775 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_687, st_688})+", element 0 has shape "+runtime.ShapeString([]int{d_774, d_775}))
+				a_776 = ar.F64w(tot_1313)
+			} else if st_689 != d_777 || st_690 != d_778 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_689, st_690})+", element 0 has shape "+runtime.ShapeString([]int{d_777, d_778}))
 			}
-			copy(a_773[i_841*rs_776:(i_841+1)*rs_776], st_686)
-			if i_841 == 0 {
-				d_778, d_779 = st_690, st_691
-				rs_780 = d_778 * d_779
-				tot_1342, err_1343 := runtime.MulSize(n_654, rs_780)
-				if err_1343 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1343)
+			copy(a_776[i_818*rs_779:(i_818+1)*rs_779], st_688)
+			if i_818 == 0 {
+				d_781, d_782 = st_692, st_693
+				rs_783 = d_781 * d_782
+				tot_1315, err_1316 := runtime.MulSize(n_638, rs_783)
+				if err_1316 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1316)
 				}
-				a_777 = ar.F64w(tot_1342)
-			} else if st_690 != d_778 || st_691 != d_779 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_690, st_691})+", element 0 has shape "+runtime.ShapeString([]int{d_778, d_779}))
+				a_780 = ar.F64w(tot_1315)
+			} else if st_692 != d_781 || st_693 != d_782 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_692, st_693})+", element 0 has shape "+runtime.ShapeString([]int{d_781, d_782}))
 			}
-			copy(a_777[i_841*rs_780:(i_841+1)*rs_780], st_689)
-			if i_841 == 0 {
-				d_782, d_783 = st_693, st_694
-				rs_784 = d_782 * d_783
-				tot_1344, err_1345 := runtime.MulSize(n_654, rs_784)
-				if err_1345 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1345)
+			copy(a_780[i_818*rs_783:(i_818+1)*rs_783], st_691)
+			if i_818 == 0 {
+				d_785, d_786 = st_695, st_696
+				rs_787 = d_785 * d_786
+				tot_1317, err_1318 := runtime.MulSize(n_638, rs_787)
+				if err_1318 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1318)
 				}
-				a_781 = ar.F64w(tot_1344)
-			} else if st_693 != d_782 || st_694 != d_783 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_693, st_694})+", element 0 has shape "+runtime.ShapeString([]int{d_782, d_783}))
+				a_784 = ar.F64w(tot_1317)
+			} else if st_695 != d_785 || st_696 != d_786 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_695, st_696})+", element 0 has shape "+runtime.ShapeString([]int{d_785, d_786}))
 			}
-			copy(a_781[i_841*rs_784:(i_841+1)*rs_784], st_692)
-			if i_841 == 0 {
-				d_786, d_787 = st_696, st_697
-				rs_788 = d_786 * d_787
-				tot_1346, err_1347 := runtime.MulSize(n_654, rs_788)
-				if err_1347 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1347)
+			copy(a_784[i_818*rs_787:(i_818+1)*rs_787], st_694)
+			if i_818 == 0 {
+				d_789, d_790 = st_698, st_699
+				rs_791 = d_789 * d_790
+				tot_1319, err_1320 := runtime.MulSize(n_638, rs_791)
+				if err_1320 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1320)
 				}
-				a_785 = ar.F64w(tot_1346)
-			} else if st_696 != d_786 || st_697 != d_787 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_696, st_697})+", element 0 has shape "+runtime.ShapeString([]int{d_786, d_787}))
+				a_788 = ar.F64w(tot_1319)
+			} else if st_698 != d_789 || st_699 != d_790 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_698, st_699})+", element 0 has shape "+runtime.ShapeString([]int{d_789, d_790}))
 			}
-			copy(a_785[i_841*rs_788:(i_841+1)*rs_788], st_695)
-			if i_841 == 0 {
-				d_790, d_791 = st_699, st_700
-				rs_792 = d_790 * d_791
-				tot_1348, err_1349 := runtime.MulSize(n_654, rs_792)
-				if err_1349 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1349)
+			copy(a_788[i_818*rs_791:(i_818+1)*rs_791], st_697)
+			if i_818 == 0 {
+				d_793, d_794 = st_701, st_702
+				rs_795 = d_793 * d_794
+				tot_1321, err_1322 := runtime.MulSize(n_638, rs_795)
+				if err_1322 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1322)
 				}
-				a_789 = ar.F64w(tot_1348)
-			} else if st_699 != d_790 || st_700 != d_791 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_699, st_700})+", element 0 has shape "+runtime.ShapeString([]int{d_790, d_791}))
+				a_792 = ar.F64w(tot_1321)
+			} else if st_701 != d_793 || st_702 != d_794 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_701, st_702})+", element 0 has shape "+runtime.ShapeString([]int{d_793, d_794}))
 			}
-			copy(a_789[i_841*rs_792:(i_841+1)*rs_792], st_698)
-			if i_841 == 0 {
-				d_794, d_795 = st_702, st_703
-				rs_796 = d_794 * d_795
-				tot_1350, err_1351 := runtime.MulSize(n_654, rs_796)
-				if err_1351 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1351)
+			copy(a_792[i_818*rs_795:(i_818+1)*rs_795], st_700)
+			if i_818 == 0 {
+				d_797, d_798 = st_704, st_705
+				rs_799 = d_797 * d_798
+				tot_1323, err_1324 := runtime.MulSize(n_638, rs_799)
+				if err_1324 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1324)
 				}
-				a_793 = ar.F64w(tot_1350)
-			} else if st_702 != d_794 || st_703 != d_795 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_702, st_703})+", element 0 has shape "+runtime.ShapeString([]int{d_794, d_795}))
+				a_796 = ar.F64w(tot_1323)
+			} else if st_704 != d_797 || st_705 != d_798 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_704, st_705})+", element 0 has shape "+runtime.ShapeString([]int{d_797, d_798}))
 			}
-			copy(a_793[i_841*rs_796:(i_841+1)*rs_796], st_701)
-			if i_841 == 0 {
-				d_798, d_799 = st_705, st_706
-				rs_800 = d_798 * d_799
-				tot_1352, err_1353 := runtime.MulSize(n_654, rs_800)
-				if err_1353 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1353)
+			copy(a_796[i_818*rs_799:(i_818+1)*rs_799], st_703)
+			if i_818 == 0 {
+				d_801, d_802 = st_707, st_708
+				rs_803 = d_801 * d_802
+				tot_1325, err_1326 := runtime.MulSize(n_638, rs_803)
+				if err_1326 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1326)
 				}
-				a_797 = ar.F64w(tot_1352)
-			} else if st_705 != d_798 || st_706 != d_799 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_705, st_706})+", element 0 has shape "+runtime.ShapeString([]int{d_798, d_799}))
+				a_800 = ar.F64w(tot_1325)
+			} else if st_707 != d_801 || st_708 != d_802 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_707, st_708})+", element 0 has shape "+runtime.ShapeString([]int{d_801, d_802}))
 			}
-			copy(a_797[i_841*rs_800:(i_841+1)*rs_800], st_704)
-			if i_841 == 0 {
-				d_802, d_803 = st_708, st_709
-				rs_804 = d_802 * d_803
-				tot_1354, err_1355 := runtime.MulSize(n_654, rs_804)
-				if err_1355 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1355)
+			copy(a_800[i_818*rs_803:(i_818+1)*rs_803], st_706)
+			if i_818 == 0 {
+				d_805, d_806 = st_710, st_711
+				rs_807 = d_805 * d_806
+				tot_1327, err_1328 := runtime.MulSize(n_638, rs_807)
+				if err_1328 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1328)
 				}
-				a_801 = ar.F64w(tot_1354)
-			} else if st_708 != d_802 || st_709 != d_803 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_708, st_709})+", element 0 has shape "+runtime.ShapeString([]int{d_802, d_803}))
+				a_804 = ar.F64w(tot_1327)
+			} else if st_710 != d_805 || st_711 != d_806 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_710, st_711})+", element 0 has shape "+runtime.ShapeString([]int{d_805, d_806}))
 			}
-			copy(a_801[i_841*rs_804:(i_841+1)*rs_804], st_707)
-			if i_841 == 0 {
-				d_806, d_807 = st_711, st_712
-				rs_808 = d_806 * d_807
-				tot_1356, err_1357 := runtime.MulSize(n_654, rs_808)
-				if err_1357 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1357)
+			copy(a_804[i_818*rs_807:(i_818+1)*rs_807], st_709)
+			if i_818 == 0 {
+				d_808, d_809 = st_713, st_714
+				rs_810 = d_808 * d_809
+				tot_1329, err_1330 := runtime.MulSize(n_638, rs_810)
+				if err_1330 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1330)
 				}
-				a_805 = ar.F64w(tot_1356)
-			} else if st_711 != d_806 || st_712 != d_807 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_711, st_712})+", element 0 has shape "+runtime.ShapeString([]int{d_806, d_807}))
+				_ = tot_1329
+			} else if st_713 != d_808 || st_714 != d_809 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_713, st_714})+", element 0 has shape "+runtime.ShapeString([]int{d_808, d_809}))
 			}
-			copy(a_805[i_841*rs_808:(i_841+1)*rs_808], st_710)
-			if i_841 == 0 {
-				d_810, d_811 = st_714, st_715
-				rs_812 = d_810 * d_811
-				tot_1358, err_1359 := runtime.MulSize(n_654, rs_812)
-				if err_1359 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1359)
+			if i_818 == 0 {
+				d_811, d_812, d_813 = st_716, st_717, st_718
+				rs_814 = d_811 * d_812 * d_813
+				tot_1331, err_1332 := runtime.MulSize(n_638, rs_814)
+				if err_1332 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1332)
 				}
-				a_809 = ar.F64w(tot_1358)
-			} else if st_714 != d_810 || st_715 != d_811 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_714, st_715})+", element 0 has shape "+runtime.ShapeString([]int{d_810, d_811}))
+				_ = tot_1331
+			} else if st_716 != d_811 || st_717 != d_812 || st_718 != d_813 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_716, st_717, st_718})+", element 0 has shape "+runtime.ShapeString([]int{d_811, d_812, d_813}))
 			}
-			copy(a_809[i_841*rs_812:(i_841+1)*rs_812], st_713)
-			if i_841 == 0 {
-				d_814, d_815 = st_717, st_718
-				rs_816 = d_814 * d_815
-				tot_1360, err_1361 := runtime.MulSize(n_654, rs_816)
-				if err_1361 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1361)
+			if i_818 == 0 {
+				d_815, d_816 = st_725, st_726
+				rs_817 = d_815 * d_816
+				tot_1333, err_1334 := runtime.MulSize(n_638, rs_817)
+				if err_1334 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1334)
 				}
-				a_813 = ar.F64w(tot_1360)
-			} else if st_717 != d_814 || st_718 != d_815 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_717, st_718})+", element 0 has shape "+runtime.ShapeString([]int{d_814, d_815}))
+				_ = tot_1333
+			} else if st_725 != d_815 || st_726 != d_816 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_725, st_726})+", element 0 has shape "+runtime.ShapeString([]int{d_815, d_816}))
 			}
-			copy(a_813[i_841*rs_816:(i_841+1)*rs_816], st_716)
-			if i_841 == 0 {
-				d_818, d_819 = st_720, st_721
-				rs_820 = d_818 * d_819
-				tot_1362, err_1363 := runtime.MulSize(n_654, rs_820)
-				if err_1363 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1363)
-				}
-				a_817 = ar.F64w(tot_1362)
-			} else if st_720 != d_818 || st_721 != d_819 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_720, st_721})+", element 0 has shape "+runtime.ShapeString([]int{d_818, d_819}))
-			}
-			copy(a_817[i_841*rs_820:(i_841+1)*rs_820], st_719)
-			if i_841 == 0 {
-				d_822, d_823 = st_723, st_724
-				rs_824 = d_822 * d_823
-				tot_1364, err_1365 := runtime.MulSize(n_654, rs_824)
-				if err_1365 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1365)
-				}
-				a_821 = ar.F64w(tot_1364)
-			} else if st_723 != d_822 || st_724 != d_823 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_723, st_724})+", element 0 has shape "+runtime.ShapeString([]int{d_822, d_823}))
-			}
-			copy(a_821[i_841*rs_824:(i_841+1)*rs_824], st_722)
-			if i_841 == 0 {
-				d_826, d_827 = st_726, st_727
-				rs_828 = d_826 * d_827
-				tot_1366, err_1367 := runtime.MulSize(n_654, rs_828)
-				if err_1367 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1367)
-				}
-				a_825 = ar.F64w(tot_1366)
-			} else if st_726 != d_826 || st_727 != d_827 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_726, st_727})+", element 0 has shape "+runtime.ShapeString([]int{d_826, d_827}))
-			}
-			copy(a_825[i_841*rs_828:(i_841+1)*rs_828], st_725)
-			if i_841 == 0 {
-				d_829, d_830 = st_729, st_730
-				rs_831 = d_829 * d_830
-				tot_1368, err_1369 := runtime.MulSize(n_654, rs_831)
-				if err_1369 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1369)
-				}
-				_ = tot_1368
-			} else if st_729 != d_829 || st_730 != d_830 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_729, st_730})+", element 0 has shape "+runtime.ShapeString([]int{d_829, d_830}))
-			}
-			if i_841 == 0 {
-				d_832, d_833, d_834 = st_732, st_733, st_734
-				rs_835 = d_832 * d_833 * d_834
-				tot_1370, err_1371 := runtime.MulSize(n_654, rs_835)
-				if err_1371 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1371)
-				}
-				_ = tot_1370
-			} else if st_732 != d_832 || st_733 != d_833 || st_734 != d_834 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_732, st_733, st_734})+", element 0 has shape "+runtime.ShapeString([]int{d_832, d_833, d_834}))
-			}
-			if i_841 == 0 {
-				d_837, d_838 = st_741, st_742
-				rs_839 = d_837 * d_838
-				tot_1372, err_1373 := runtime.MulSize(n_654, rs_839)
-				if err_1373 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1373)
-				}
-				a_836 = ar.F64w(tot_1372)
-			} else if st_741 != d_837 || st_742 != d_838 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_841)+" has shape "+runtime.ShapeString([]int{st_741, st_742})+", element 0 has shape "+runtime.ShapeString([]int{d_837, d_838}))
-			}
-			copy(a_836[i_841*rs_839:(i_841+1)*rs_839], st_740)
-			a_840[i_841] = st_743
-			st_655 = a_744[i_841*rs_747 : (i_841+1)*rs_747]
-			st_662 = a_750[i_841*rs_752 : (i_841+1)*rs_752]
-			st_664 = a_753[i_841*rs_755 : (i_841+1)*rs_755]
-			st_666 = a_756[i_841*rs_758 : (i_841+1)*rs_758]
-			st_683 = a_769[i_841*rs_772 : (i_841+1)*rs_772]
-			st_686 = a_773[i_841*rs_776 : (i_841+1)*rs_776]
-			st_689 = a_777[i_841*rs_780 : (i_841+1)*rs_780]
-			st_692 = a_781[i_841*rs_784 : (i_841+1)*rs_784]
-			st_695 = a_785[i_841*rs_788 : (i_841+1)*rs_788]
-			st_698 = a_789[i_841*rs_792 : (i_841+1)*rs_792]
-			st_701 = a_793[i_841*rs_796 : (i_841+1)*rs_796]
-			st_704 = a_797[i_841*rs_800 : (i_841+1)*rs_800]
-			st_707 = a_801[i_841*rs_804 : (i_841+1)*rs_804]
-			st_710 = a_805[i_841*rs_808 : (i_841+1)*rs_808]
-			st_713 = a_809[i_841*rs_812 : (i_841+1)*rs_812]
-			st_716 = a_813[i_841*rs_816 : (i_841+1)*rs_816]
-			st_719 = a_817[i_841*rs_820 : (i_841+1)*rs_820]
-			st_722 = a_821[i_841*rs_824 : (i_841+1)*rs_824]
-			st_725 = a_825[i_841*rs_828 : (i_841+1)*rs_828]
-			st_740 = a_836[i_841*rs_839 : (i_841+1)*rs_839]
-			if i_841 > 0 {
-				ar.release(mark_842)
-			}
+			st_646 = a_729[i_818*rs_731 : (i_818+1)*rs_731]
+			st_648 = a_732[i_818*rs_734 : (i_818+1)*rs_734]
+			st_650 = a_735[i_818*rs_737 : (i_818+1)*rs_737]
+			st_667 = a_748[i_818*rs_751 : (i_818+1)*rs_751]
+			st_670 = a_752[i_818*rs_755 : (i_818+1)*rs_755]
+			st_673 = a_756[i_818*rs_759 : (i_818+1)*rs_759]
+			st_676 = a_760[i_818*rs_763 : (i_818+1)*rs_763]
+			st_679 = a_764[i_818*rs_767 : (i_818+1)*rs_767]
+			st_682 = a_768[i_818*rs_771 : (i_818+1)*rs_771]
+			st_685 = a_772[i_818*rs_775 : (i_818+1)*rs_775]
+			st_688 = a_776[i_818*rs_779 : (i_818+1)*rs_779]
+			st_691 = a_780[i_818*rs_783 : (i_818+1)*rs_783]
+			st_694 = a_784[i_818*rs_787 : (i_818+1)*rs_787]
+			st_697 = a_788[i_818*rs_791 : (i_818+1)*rs_791]
+			st_700 = a_792[i_818*rs_795 : (i_818+1)*rs_795]
+			st_703 = a_796[i_818*rs_799 : (i_818+1)*rs_799]
+			st_706 = a_800[i_818*rs_803 : (i_818+1)*rs_803]
+			st_709 = a_804[i_818*rs_807 : (i_818+1)*rs_807]
+			_ = mark_819
 		}
-		c_20, c_21, c_22, c_23, c_24, c_28, c_30, c_32, c_33, c_35, c_36, c_38, c_45, c_53, c_54, c_56, c_57, c_58, c_60, c_61, c_62, c_64, c_65, c_66, c_68, c_69, c_70, c_72, c_73, c_74, c_76, c_77, c_78, c_80, c_81, c_82, c_84, c_85, c_86, c_88, c_89, c_90, c_92, c_93, c_94, c_96, c_97, c_98, c_100, c_101, c_102, c_104, c_105, c_106, c_108, c_109, c_110, c_112, c_113, c_126, c_128, c_129, c_130 = a_744, n_654, d_745, d_746, a_748, a_749, a_750, d_751, a_753, d_754, a_756, d_757, d_759, d_767, a_769, d_770, d_771, a_773, d_774, d_775, a_777, d_778, d_779, a_781, d_782, d_783, a_785, d_786, d_787, a_789, d_790, d_791, a_793, d_794, d_795, a_797, d_798, d_799, a_801, d_802, d_803, a_805, d_806, d_807, a_809, d_810, d_811, a_813, d_814, d_815, a_817, d_818, d_819, a_821, d_822, d_823, a_825, d_826, d_827, a_836, d_837, d_838, a_840
+		c_20, c_21, c_22, c_23, c_24, c_28, c_30, c_32, c_33, c_35, c_36, c_38, c_45, c_53, c_54, c_56, c_57, c_58, c_60, c_61, c_62, c_64, c_65, c_66, c_68, c_69, c_70, c_72, c_73, c_74, c_76, c_77, c_78, c_80, c_81, c_82, c_84, c_85, c_86, c_88, c_89, c_90, c_92, c_93, c_94, c_96, c_97, c_98, c_100, c_101, c_102, c_104, c_105, c_106, c_108, c_109, c_110, c_112, c_113, c_127, c_128 = st_639, n_638, st_640, st_641, st_642, a_728, a_729, d_730, a_732, d_733, a_735, d_736, d_738, d_746, a_748, d_749, d_750, a_752, d_753, d_754, a_756, d_757, d_758, a_760, d_761, d_762, a_764, d_765, d_766, a_768, d_769, d_770, a_772, d_773, d_774, a_776, d_777, d_778, a_780, d_781, d_782, a_784, d_785, d_786, a_788, d_789, d_790, a_792, d_793, d_794, a_796, d_797, d_798, a_800, d_801, d_802, a_804, d_805, d_806, d_815, d_816
 	} else {
-		n_1374, err_1375 := runtime.CheckSize(int64(0))
-		if err_1375 != nil {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1375)
+		n_1335, err_1336 := runtime.CheckSize(int64(0))
+		if err_1336 != nil {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1336)
 		}
+		var d_1337 int = 0
+		var d_1338 int = 0
+		var rs_1339 int = 0
+		a_1340 := ar.F64w(n_1335)
+		var a_1341 []float64
+		var d_1342 int = 0
+		var rs_1343 int = 0
+		var a_1344 []float64
+		var d_1345 int = 0
+		var rs_1346 int = 0
+		var a_1347 []float64
+		var d_1348 int = 0
+		var rs_1349 int = 0
+		var d_1350 int = 0
+		var d_1351 int = 0
+		var rs_1352 int = 0
+		var d_1353 int = 0
+		var d_1354 int = 0
+		var d_1355 int = 0
+		var rs_1356 int = 0
+		var d_1357 int = 0
+		var d_1358 int = 0
+		var rs_1359 int = 0
+		var a_1360 []float64
+		var d_1361 int = 0
+		var d_1362 int = 0
+		var rs_1363 int = 0
+		var a_1364 []float64
+		var d_1365 int = 0
+		var d_1366 int = 0
+		var rs_1367 int = 0
+		var a_1368 []float64
+		var d_1369 int = 0
+		var d_1370 int = 0
+		var rs_1371 int = 0
+		var a_1372 []float64
+		var d_1373 int = 0
+		var d_1374 int = 0
+		var rs_1375 int = 0
 		var a_1376 []float64
 		var d_1377 int = 0
 		var d_1378 int = 0
 		var rs_1379 int = 0
-		a_1380 := ar.F64w(n_1374)
-		a_1381 := ar.F64w(n_1374)
-		var a_1382 []float64
-		var d_1383 int = 0
-		var rs_1384 int = 0
-		var a_1385 []float64
+		var a_1380 []float64
+		var d_1381 int = 0
+		var d_1382 int = 0
+		var rs_1383 int = 0
+		var a_1384 []float64
+		var d_1385 int = 0
 		var d_1386 int = 0
 		var rs_1387 int = 0
 		var a_1388 []float64
 		var d_1389 int = 0
-		var rs_1390 int = 0
-		var d_1391 int = 0
-		var d_1392 int = 0
-		var rs_1393 int = 0
+		var d_1390 int = 0
+		var rs_1391 int = 0
+		var a_1392 []float64
+		var d_1393 int = 0
 		var d_1394 int = 0
-		var d_1395 int = 0
-		var d_1396 int = 0
-		var rs_1397 int = 0
+		var rs_1395 int = 0
+		var a_1396 []float64
+		var d_1397 int = 0
 		var d_1398 int = 0
-		var d_1399 int = 0
-		var rs_1400 int = 0
-		var a_1401 []float64
+		var rs_1399 int = 0
+		var a_1400 []float64
+		var d_1401 int = 0
 		var d_1402 int = 0
-		var d_1403 int = 0
-		var rs_1404 int = 0
-		var a_1405 []float64
+		var rs_1403 int = 0
+		var a_1404 []float64
+		var d_1405 int = 0
 		var d_1406 int = 0
-		var d_1407 int = 0
-		var rs_1408 int = 0
-		var a_1409 []float64
+		var rs_1407 int = 0
+		var a_1408 []float64
+		var d_1409 int = 0
 		var d_1410 int = 0
-		var d_1411 int = 0
-		var rs_1412 int = 0
-		var a_1413 []float64
+		var rs_1411 int = 0
+		var a_1412 []float64
+		var d_1413 int = 0
 		var d_1414 int = 0
-		var d_1415 int = 0
-		var rs_1416 int = 0
-		var a_1417 []float64
+		var rs_1415 int = 0
+		var a_1416 []float64
+		var d_1417 int = 0
 		var d_1418 int = 0
-		var d_1419 int = 0
-		var rs_1420 int = 0
-		var a_1421 []float64
-		var d_1422 int = 0
+		var rs_1419 int = 0
+		var d_1420 int = 0
+		var d_1421 int = 0
+		var rs_1422 int = 0
 		var d_1423 int = 0
-		var rs_1424 int = 0
-		var a_1425 []float64
-		var d_1426 int = 0
+		var d_1424 int = 0
+		var d_1425 int = 0
+		var rs_1426 int = 0
 		var d_1427 int = 0
-		var rs_1428 int = 0
-		var a_1429 []float64
-		var d_1430 int = 0
-		var d_1431 int = 0
-		var rs_1432 int = 0
-		var a_1433 []float64
-		var d_1434 int = 0
-		var d_1435 int = 0
-		var rs_1436 int = 0
-		var a_1437 []float64
-		var d_1438 int = 0
-		var d_1439 int = 0
-		var rs_1440 int = 0
-		var a_1441 []float64
-		var d_1442 int = 0
-		var d_1443 int = 0
-		var rs_1444 int = 0
-		var a_1445 []float64
-		var d_1446 int = 0
-		var d_1447 int = 0
-		var rs_1448 int = 0
-		var a_1449 []float64
-		var d_1450 int = 0
-		var d_1451 int = 0
-		var rs_1452 int = 0
-		var a_1453 []float64
-		var d_1454 int = 0
-		var d_1455 int = 0
-		var rs_1456 int = 0
-		var a_1457 []float64
-		var d_1458 int = 0
-		var d_1459 int = 0
-		var rs_1460 int = 0
-		var d_1461 int = 0
-		var d_1462 int = 0
-		var rs_1463 int = 0
-		var d_1464 int = 0
-		var d_1465 int = 0
-		var d_1466 int = 0
-		var rs_1467 int = 0
-		var a_1468 []float64
-		var d_1469 int = 0
-		var d_1470 int = 0
-		var rs_1471 int = 0
-		a_1472 := ar.F64w(n_1374)
-		for i_1473 := 0; i_1473 < n_1374; i_1473++ {
-			mark_1474 := ar.mark()
-			i_1475 := int64(i_1473)
-			_ = i_1475
+		var d_1428 int = 0
+		var rs_1429 int = 0
+		for i_1430 := 0; i_1430 < n_1335; i_1430++ {
+			mark_1431 := ar.mark()
+			i_1432 := int64(i_1430)
+			_ = i_1432
 			if int64(0) >= int64(sequence_11) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(int64(0), sequence_11))
 			}
-			row_1476 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
+			row_1433 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
 			if int64(0) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 			}
-			row_1477 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+			row_1434 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 			if extraparams_6 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
-			r_1478 := ar.F64w(sequence_12)
-			row_1476 = row_1476[:len(r_1478)]
-			row_1477 = row_1477[:len(r_1478)]
-			for i_1479 := range r_1478 {
-				r_1478[i_1479] = (row_1476[i_1479] * row_1477[i_1479])
+			r_1435 := ar.F64w(sequence_12)
+			row_1433 = row_1433[:len(r_1435)]
+			row_1434 = row_1434[:len(r_1435)]
+			for i_1436 := range r_1435 {
+				r_1435[i_1436] = (row_1433[i_1436] * row_1434[i_1436])
 			}
-			x_1481 := n_14 / int64(2)
-			x_1482 := max(x_1481, int64(0))
-			x_1483 := x_1482 > int64(0)
+			x_1438 := n_14 / int64(2)
+			x_1439 := max(x_1438, int64(0))
+			x_1440 := x_1439 > int64(0)
+			var c_1441 []float64
+			var c_1442 int
+			var c_1443 int
+			var c_1444 []float64
+			var c_1445 int
+			var c_1446 int
+			var c_1447 int
+			var c_1448 []float64
+			var c_1449 int
+			var c_1450 int
+			var c_1451 []float64
+			var c_1452 int
+			var c_1453 int
+			var c_1454 []float64
+			var c_1455 int
+			var c_1456 int
+			var c_1457 []float64
+			var c_1458 int
+			var c_1459 int
+			var c_1460 []float64
+			var c_1461 int
+			var c_1462 int
+			var c_1463 []float64
+			var c_1464 int
+			var c_1465 int
+			var c_1466 []float64
+			var c_1467 int
+			var c_1468 int
+			var c_1469 []float64
+			var c_1470 int
+			var c_1471 int
+			var c_1472 []float64
+			var c_1473 int
+			var c_1474 int
+			var c_1475 []float64
+			var c_1476 int
+			var c_1477 int
+			var c_1478 []float64
+			var c_1479 int
+			var c_1480 int
+			var c_1481 []float64
+			var c_1482 int
+			var c_1483 int
 			var c_1484 []float64
 			var c_1485 int
 			var c_1486 int
 			var c_1487 []float64
 			var c_1488 int
 			var c_1489 int
-			var c_1490 int
-			var c_1491 []float64
+			var c_1490 []float64
+			var c_1491 int
 			var c_1492 int
-			var c_1493 int
-			var c_1494 []float64
+			var c_1493 []float64
+			var c_1494 int
 			var c_1495 int
-			var c_1496 int
-			var c_1497 []float64
+			var c_1496 []float64
+			var c_1497 int
 			var c_1498 int
-			var c_1499 int
-			var c_1500 []float64
+			var c_1499 []float64
+			var c_1500 int
 			var c_1501 int
 			var c_1502 int
-			var c_1503 []float64
-			var c_1504 int
-			var c_1505 int
-			var c_1506 []float64
-			var c_1507 int
-			var c_1508 int
-			var c_1509 []float64
-			var c_1510 int
-			var c_1511 int
-			var c_1512 []float64
-			var c_1513 int
-			var c_1514 int
-			var c_1515 []float64
-			var c_1516 int
-			var c_1517 int
-			var c_1518 []float64
-			var c_1519 int
-			var c_1520 int
-			var c_1521 []float64
-			var c_1522 int
-			var c_1523 int
-			var c_1524 []float64
-			var c_1525 int
-			var c_1526 int
-			var c_1527 []float64
-			var c_1528 int
-			var c_1529 int
-			var c_1530 []float64
-			var c_1531 int
-			var c_1532 int
-			var c_1533 []float64
-			var c_1534 int
-			var c_1535 int
-			var c_1536 []float64
-			var c_1537 int
-			var c_1538 int
-			var c_1539 []float64
-			var c_1540 int
-			var c_1541 int
-			var c_1542 []float64
-			var c_1543 int
-			var c_1544 int
-			var c_1545 int
-			if x_1483 {
-				x_1546 := x_1482 - int64(1)
+			if x_1440 {
+				x_1503 := x_1439 - int64(1)
 				if int64(0) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 				}
-				row_1547 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+				row_1504 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 				if int64(1) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 				}
-				row_1548 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+				row_1505 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_1549 := int(n_15) - int(int64(0))
-				s_1550 := row_1547[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_1549 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1549}))
+				n_1506 := int(n_15) - int(int64(0))
+				s_1507 := row_1504[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_1506 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1506}))
 				}
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_1551 := int(n_15) - int(int64(0))
-				s_1552 := row_1548[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_1551 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1551}))
+				n_1508 := int(n_15) - int(int64(0))
+				s_1509 := row_1505[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_1508 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1508}))
 				}
-				r_1553 := ar.F64w(sequence_12)
-				r_1478 = r_1478[:len(r_1553)]
-				s_1550 = s_1550[:len(r_1553)]
-				s_1552 = s_1552[:len(r_1553)]
-				for i_1554 := range r_1553 {
-					r_1553[i_1554] = (runtime.Sigmoid(((r_1478[i_1554] * s_1550[i_1554]) + s_1552[i_1554])))
+				r_1510 := ar.F64w(sequence_12)
+				r_1435 = r_1435[:len(r_1510)]
+				s_1507 = s_1507[:len(r_1510)]
+				s_1509 = s_1509[:len(r_1510)]
+				for i_1511 := range r_1510 {
+					r_1510[i_1511] = (runtime.Sigmoid(((r_1435[i_1511] * s_1507[i_1511]) + s_1509[i_1511])))
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 				}
-				row_1556 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-				x_1557 := int64(2) * n_15
-				if n_15 < 0 || x_1557 < n_15 || x_1557 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1557, mainparams_3))
+				row_1513 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+				x_1514 := int64(2) * n_15
+				if n_15 < 0 || x_1514 < n_15 || x_1514 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1514, mainparams_3))
 				}
-				n_1558 := int(x_1557) - int(n_15)
-				s_1559 := row_1547[int(n_15)*1 : int(x_1557)*1 : int(x_1557)*1]
-				if n_1558 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1558}))
+				n_1515 := int(x_1514) - int(n_15)
+				s_1516 := row_1504[int(n_15)*1 : int(x_1514)*1 : int(x_1514)*1]
+				if n_1515 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1515}))
 				}
-				if n_15 < 0 || x_1557 < n_15 || x_1557 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1557, mainparams_3))
+				if n_15 < 0 || x_1514 < n_15 || x_1514 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1514, mainparams_3))
 				}
-				n_1560 := int(x_1557) - int(n_15)
-				s_1561 := row_1548[int(n_15)*1 : int(x_1557)*1 : int(x_1557)*1]
-				if n_1560 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1560}))
+				n_1517 := int(x_1514) - int(n_15)
+				s_1518 := row_1505[int(n_15)*1 : int(x_1514)*1 : int(x_1514)*1]
+				if n_1517 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1517}))
 				}
-				r_1562 := ar.F64w(state_9)
-				row_1556 = row_1556[:len(r_1562)]
-				s_1559 = s_1559[:len(r_1562)]
-				s_1561 = s_1561[:len(r_1562)]
-				for i_1563 := range r_1562 {
-					r_1562[i_1563] = (runtime.Sigmoid(((row_1556[i_1563] * s_1559[i_1563]) + s_1561[i_1563])))
+				r_1519 := ar.F64w(state_9)
+				row_1513 = row_1513[:len(r_1519)]
+				s_1516 = s_1516[:len(r_1519)]
+				s_1518 = s_1518[:len(r_1519)]
+				for i_1520 := range r_1519 {
+					r_1519[i_1520] = (runtime.Sigmoid(((row_1513[i_1520] * s_1516[i_1520]) + s_1518[i_1520])))
 				}
-				x_1565 := int64(3) * n_15
-				if x_1557 < 0 || x_1565 < x_1557 || x_1565 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1557, x_1565, mainparams_3))
+				x_1522 := int64(3) * n_15
+				if x_1514 < 0 || x_1522 < x_1514 || x_1522 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1514, x_1522, mainparams_3))
 				}
-				n_1566 := int(x_1565) - int(x_1557)
-				s_1567 := row_1547[int(x_1557)*1 : int(x_1565)*1 : int(x_1565)*1]
-				if n_1566 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1566}))
+				n_1523 := int(x_1522) - int(x_1514)
+				s_1524 := row_1504[int(x_1514)*1 : int(x_1522)*1 : int(x_1522)*1]
+				if n_1523 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1523}))
 				}
-				if x_1557 < 0 || x_1565 < x_1557 || x_1565 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1557, x_1565, mainparams_3))
+				if x_1514 < 0 || x_1522 < x_1514 || x_1522 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1514, x_1522, mainparams_3))
 				}
-				n_1568 := int(x_1565) - int(x_1557)
-				s_1569 := row_1548[int(x_1557)*1 : int(x_1565)*1 : int(x_1565)*1]
-				if n_1568 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1568}))
+				n_1525 := int(x_1522) - int(x_1514)
+				s_1526 := row_1505[int(x_1514)*1 : int(x_1522)*1 : int(x_1522)*1]
+				if n_1525 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1525}))
 				}
-				r_1570 := ar.F64w(sequence_12)
-				r_1478 = r_1478[:len(r_1570)]
-				s_1567 = s_1567[:len(r_1570)]
-				s_1569 = s_1569[:len(r_1570)]
-				for i_1571 := range r_1570 {
-					r_1570[i_1571] = (runtime.Sigmoid(((r_1478[i_1571] * s_1567[i_1571]) + s_1569[i_1571])))
+				r_1527 := ar.F64w(sequence_12)
+				r_1435 = r_1435[:len(r_1527)]
+				s_1524 = s_1524[:len(r_1527)]
+				s_1526 = s_1526[:len(r_1527)]
+				for i_1528 := range r_1527 {
+					r_1527[i_1528] = (runtime.Sigmoid(((r_1435[i_1528] * s_1524[i_1528]) + s_1526[i_1528])))
 				}
-				x_1573 := int64(4) * n_15
-				if x_1565 < 0 || x_1573 < x_1565 || x_1573 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1565, x_1573, mainparams_3))
+				x_1530 := int64(4) * n_15
+				if x_1522 < 0 || x_1530 < x_1522 || x_1530 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1522, x_1530, mainparams_3))
 				}
-				n_1574 := int(x_1573) - int(x_1565)
-				s_1575 := row_1547[int(x_1565)*1 : int(x_1573)*1 : int(x_1573)*1]
-				if n_1574 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1574}))
+				n_1531 := int(x_1530) - int(x_1522)
+				s_1532 := row_1504[int(x_1522)*1 : int(x_1530)*1 : int(x_1530)*1]
+				if n_1531 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1531}))
 				}
-				if x_1565 < 0 || x_1573 < x_1565 || x_1573 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1565, x_1573, mainparams_3))
+				if x_1522 < 0 || x_1530 < x_1522 || x_1530 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1522, x_1530, mainparams_3))
 				}
-				n_1576 := int(x_1573) - int(x_1565)
-				s_1577 := row_1548[int(x_1565)*1 : int(x_1573)*1 : int(x_1573)*1]
-				if n_1576 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1576}))
+				n_1533 := int(x_1530) - int(x_1522)
+				s_1534 := row_1505[int(x_1522)*1 : int(x_1530)*1 : int(x_1530)*1]
+				if n_1533 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1533}))
 				}
-				r_1578 := ar.F64w(state_9)
-				row_1556 = row_1556[:len(r_1578)]
-				s_1575 = s_1575[:len(r_1578)]
-				s_1577 = s_1577[:len(r_1578)]
-				for i_1579 := range r_1578 {
-					r_1578[i_1579] = (math.Tanh(((row_1556[i_1579] * s_1575[i_1579]) + s_1577[i_1579])))
+				r_1535 := ar.F64w(state_9)
+				row_1513 = row_1513[:len(r_1535)]
+				s_1532 = s_1532[:len(r_1535)]
+				s_1534 = s_1534[:len(r_1535)]
+				for i_1536 := range r_1535 {
+					r_1535[i_1536] = (math.Tanh(((row_1513[i_1536] * s_1532[i_1536]) + s_1534[i_1536])))
 				}
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 				}
-				row_1581 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+				row_1538 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 				}
-				r_1582 := ar.F64w(state_9)
-				row_1581 = row_1581[:len(r_1582)]
-				r_1553 = r_1553[:len(r_1582)]
-				r_1562 = r_1562[:len(r_1582)]
-				r_1578 = r_1578[:len(r_1582)]
-				for i_1583 := range r_1582 {
-					r_1582[i_1583] = ((row_1581[i_1583] * r_1553[i_1583]) + (r_1562[i_1583] * r_1578[i_1583]))
+				r_1539 := ar.F64w(state_9)
+				row_1538 = row_1538[:len(r_1539)]
+				r_1510 = r_1510[:len(r_1539)]
+				r_1519 = r_1519[:len(r_1539)]
+				r_1535 = r_1535[:len(r_1539)]
+				for i_1540 := range r_1539 {
+					r_1539[i_1540] = ((row_1538[i_1540] * r_1510[i_1540]) + (r_1519[i_1540] * r_1535[i_1540]))
 				}
-				r_1585 := ar.F64w(state_9)
-				r_1582 = r_1582[:len(r_1585)]
-				for i_1586 := range r_1585 {
-					r_1585[i_1586] = (math.Tanh(r_1582[i_1586]))
+				r_1542 := ar.F64w(state_9)
+				r_1539 = r_1539[:len(r_1542)]
+				for i_1543 := range r_1542 {
+					r_1542[i_1543] = (math.Tanh(r_1539[i_1543]))
 				}
 				if state_9 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				r_1588 := ar.F64w(sequence_12)
-				r_1570 = r_1570[:len(r_1588)]
-				r_1585 = r_1585[:len(r_1588)]
-				for i_1589 := range r_1588 {
-					r_1588[i_1589] = (r_1570[i_1589] * r_1585[i_1589])
+				r_1545 := ar.F64w(sequence_12)
+				r_1527 = r_1527[:len(r_1545)]
+				r_1542 = r_1542[:len(r_1545)]
+				for i_1546 := range r_1545 {
+					r_1545[i_1546] = (r_1527[i_1546] * r_1542[i_1546])
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
@@ -5970,748 +5876,748 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 				}
-				c_1591 := ar.F64w(len(state_7))
-				copy(c_1591, state_7)
-				copy(c_1591[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1588)
+				c_1548 := ar.F64w(len(state_7))
+				copy(c_1548, state_7)
+				copy(c_1548[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1545)
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 				}
-				copy(c_1591[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1582)
-				n_1592 := int(max(x_1546, 0)) + 1
-				var st_1593 []float64
-				var st_1594 int
-				var st_1595 []float64
-				var st_1596 int
-				var st_1597 int
-				var st_1598 []float64
-				var st_1599 int
-				var st_1600 []float64
-				var st_1601 int
-				var st_1602 []float64
-				var st_1603 int
-				var st_1604 []float64
-				var st_1605 int
-				var st_1606 []float64
-				var st_1607 int
-				var st_1608 []float64
-				var st_1609 int
-				var st_1610 []float64
-				var st_1611 int
-				var st_1612 []float64
-				var st_1613 int
-				var st_1614 []float64
-				var st_1615 int
-				var st_1616 []float64
-				var st_1617 int
-				var st_1618 []float64
-				var st_1619 int
-				var st_1620 []float64
-				var st_1621 int
-				var st_1622 []float64
-				var st_1623 int
-				var st_1624 []float64
-				var st_1625 int
-				var st_1626 []float64
-				var st_1627 int
-				var st_1628 []float64
-				var st_1629 int
-				var st_1630 []float64
-				var st_1631 int
-				var st_1632 []float64
-				var st_1633 int
-				var st_1634 int
-				st_1593, st_1594, st_1595, st_1596, st_1597, st_1598, st_1599, st_1600, st_1601, st_1602, st_1603, st_1604, st_1605, st_1606, st_1607, st_1608, st_1609, st_1610, st_1611, st_1612, st_1613, st_1614, st_1615, st_1616, st_1617, st_1618, st_1619, st_1620, st_1621, st_1622, st_1623, st_1624, st_1625, st_1626, st_1627, st_1628, st_1629, st_1630, st_1631, st_1632, st_1633, st_1634 = r_1588, sequence_12, c_1591, state_8, state_9, r_1582, state_9, r_1585, state_9, r_1570, sequence_12, r_1578, state_9, r_1562, state_9, r_1553, sequence_12, row_1581, state_9, row_1548, mainparams_3, s_1575, n_1574, row_1556, state_9, row_1547, mainparams_3, s_1567, n_1566, r_1478, sequence_12, s_1559, n_1558, row_1556, state_9, s_1550, n_1549, r_1478, sequence_12, state_7, state_8, state_9
+				copy(c_1548[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1539)
+				n_1549 := int(max(x_1503, 0)) + 1
+				var st_1550 []float64
+				var st_1551 int
+				var st_1552 []float64
+				var st_1553 int
+				var st_1554 int
+				var st_1555 []float64
+				var st_1556 int
+				var st_1557 []float64
+				var st_1558 int
+				var st_1559 []float64
+				var st_1560 int
+				var st_1561 []float64
+				var st_1562 int
+				var st_1563 []float64
+				var st_1564 int
+				var st_1565 []float64
+				var st_1566 int
+				var st_1567 []float64
+				var st_1568 int
+				var st_1569 []float64
+				var st_1570 int
+				var st_1571 []float64
+				var st_1572 int
+				var st_1573 []float64
+				var st_1574 int
+				var st_1575 []float64
+				var st_1576 int
+				var st_1577 []float64
+				var st_1578 int
+				var st_1579 []float64
+				var st_1580 int
+				var st_1581 []float64
+				var st_1582 int
+				var st_1583 []float64
+				var st_1584 int
+				var st_1585 []float64
+				var st_1586 int
+				var st_1587 []float64
+				var st_1588 int
+				var st_1589 []float64
+				var st_1590 int
+				var st_1591 int
+				st_1550, st_1551, st_1552, st_1553, st_1554, st_1555, st_1556, st_1557, st_1558, st_1559, st_1560, st_1561, st_1562, st_1563, st_1564, st_1565, st_1566, st_1567, st_1568, st_1569, st_1570, st_1571, st_1572, st_1573, st_1574, st_1575, st_1576, st_1577, st_1578, st_1579, st_1580, st_1581, st_1582, st_1583, st_1584, st_1585, st_1586, st_1587, st_1588, st_1589, st_1590, st_1591 = r_1545, sequence_12, c_1548, state_8, state_9, r_1539, state_9, r_1542, state_9, r_1527, sequence_12, r_1535, state_9, r_1519, state_9, r_1510, sequence_12, row_1538, state_9, row_1505, mainparams_3, s_1532, n_1531, row_1513, state_9, row_1504, mainparams_3, s_1524, n_1523, r_1435, sequence_12, s_1516, n_1515, row_1513, state_9, s_1507, n_1506, r_1435, sequence_12, state_7, state_8, state_9
+				var a_1592 []float64
+				var d_1593 int = 0
+				var rs_1594 int = 0
+				var a_1595 []float64
+				var d_1596 int = 0
+				var d_1597 int = 0
+				var rs_1598 int = 0
+				var a_1599 []float64
+				var d_1600 int = 0
+				var rs_1601 int = 0
+				var a_1602 []float64
+				var d_1603 int = 0
+				var rs_1604 int = 0
+				var a_1605 []float64
+				var d_1606 int = 0
+				var rs_1607 int = 0
+				var a_1608 []float64
+				var d_1609 int = 0
+				var rs_1610 int = 0
+				var a_1611 []float64
+				var d_1612 int = 0
+				var rs_1613 int = 0
+				var a_1614 []float64
+				var d_1615 int = 0
+				var rs_1616 int = 0
+				var a_1617 []float64
+				var d_1618 int = 0
+				var rs_1619 int = 0
+				var a_1620 []float64
+				var d_1621 int = 0
+				var rs_1622 int = 0
+				var a_1623 []float64
+				var d_1624 int = 0
+				var rs_1625 int = 0
+				var a_1626 []float64
+				var d_1627 int = 0
+				var rs_1628 int = 0
+				var a_1629 []float64
+				var d_1630 int = 0
+				var rs_1631 int = 0
+				var a_1632 []float64
+				var d_1633 int = 0
+				var rs_1634 int = 0
 				var a_1635 []float64
 				var d_1636 int = 0
 				var rs_1637 int = 0
 				var a_1638 []float64
 				var d_1639 int = 0
-				var d_1640 int = 0
-				var rs_1641 int = 0
-				var a_1642 []float64
-				var d_1643 int = 0
-				var rs_1644 int = 0
-				var a_1645 []float64
-				var d_1646 int = 0
-				var rs_1647 int = 0
-				var a_1648 []float64
-				var d_1649 int = 0
-				var rs_1650 int = 0
-				var a_1651 []float64
+				var rs_1640 int = 0
+				var a_1641 []float64
+				var d_1642 int = 0
+				var rs_1643 int = 0
+				var a_1644 []float64
+				var d_1645 int = 0
+				var rs_1646 int = 0
+				var a_1647 []float64
+				var d_1648 int = 0
+				var rs_1649 int = 0
+				var a_1650 []float64
+				var d_1651 int = 0
 				var d_1652 int = 0
 				var rs_1653 int = 0
-				var a_1654 []float64
-				var d_1655 int = 0
-				var rs_1656 int = 0
-				var a_1657 []float64
-				var d_1658 int = 0
-				var rs_1659 int = 0
-				var a_1660 []float64
-				var d_1661 int = 0
-				var rs_1662 int = 0
-				var a_1663 []float64
-				var d_1664 int = 0
-				var rs_1665 int = 0
-				var a_1666 []float64
-				var d_1667 int = 0
-				var rs_1668 int = 0
-				var a_1669 []float64
-				var d_1670 int = 0
-				var rs_1671 int = 0
-				var a_1672 []float64
-				var d_1673 int = 0
-				var rs_1674 int = 0
-				var a_1675 []float64
-				var d_1676 int = 0
-				var rs_1677 int = 0
-				var a_1678 []float64
-				var d_1679 int = 0
-				var rs_1680 int = 0
-				var a_1681 []float64
-				var d_1682 int = 0
-				var rs_1683 int = 0
-				var a_1684 []float64
-				var d_1685 int = 0
-				var rs_1686 int = 0
-				var a_1687 []float64
-				var d_1688 int = 0
-				var rs_1689 int = 0
-				var a_1690 []float64
-				var d_1691 int = 0
-				var rs_1692 int = 0
-				var a_1693 []float64
-				var d_1694 int = 0
-				var d_1695 int = 0
-				var rs_1696 int = 0
-				for i_1697 := 0; i_1697 < n_1592; i_1697++ {
-					mark_1698 := ar.mark()
-					if i_1697 > 0 {
-						k_1699 := int64(i_1697 - 1)
-						x_1700 := k_1699 + int64(1)
-						x_1701 := int64(2) * x_1700
-						if x_1701 < 0 || x_1701 >= int64(mainparams_2) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1701, mainparams_2))
+				for i_1654 := 0; i_1654 < n_1549; i_1654++ {
+					mark_1655 := ar.mark()
+					if i_1654 > 0 {
+						k_1656 := int64(i_1654 - 1)
+						x_1657 := k_1656 + int64(1)
+						x_1658 := int64(2) * x_1657
+						if x_1658 < 0 || x_1658 >= int64(mainparams_2) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1658, mainparams_2))
 						}
-						row_1702 := mainparams_1[int(x_1701)*mainparams_3 : (int(x_1701)+1)*mainparams_3]
-						x_1703 := x_1701 + int64(1)
-						if x_1703 < 0 || x_1703 >= int64(mainparams_2) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1703, mainparams_2))
+						row_1659 := mainparams_1[int(x_1658)*mainparams_3 : (int(x_1658)+1)*mainparams_3]
+						x_1660 := x_1658 + int64(1)
+						if x_1660 < 0 || x_1660 >= int64(mainparams_2) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1660, mainparams_2))
 						}
-						row_1704 := mainparams_1[int(x_1703)*mainparams_3 : (int(x_1703)+1)*mainparams_3]
+						row_1661 := mainparams_1[int(x_1660)*mainparams_3 : (int(x_1660)+1)*mainparams_3]
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1705 := int(n_15) - int(int64(0))
-						s_1706 := row_1702[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1705 != st_1594 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1594})+" and "+runtime.ShapeString([]int{n_1705}))
+						n_1662 := int(n_15) - int(int64(0))
+						s_1663 := row_1659[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1662 != st_1551 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1551})+" and "+runtime.ShapeString([]int{n_1662}))
 						}
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1707 := int(n_15) - int(int64(0))
-						s_1708 := row_1704[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1707 != st_1594 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1594})+" and "+runtime.ShapeString([]int{n_1707}))
+						n_1664 := int(n_15) - int(int64(0))
+						s_1665 := row_1661[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1664 != st_1551 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1551})+" and "+runtime.ShapeString([]int{n_1664}))
 						}
-						r_1709 := ar.F64w(st_1594)
-						st_1593 = st_1593[:len(r_1709)]
-						s_1706 = s_1706[:len(r_1709)]
-						s_1708 = s_1708[:len(r_1709)]
-						for i_1710 := range r_1709 {
-							r_1709[i_1710] = (runtime.Sigmoid(((st_1593[i_1710] * s_1706[i_1710]) + s_1708[i_1710])))
+						r_1666 := ar.F64w(st_1551)
+						st_1550 = st_1550[:len(r_1666)]
+						s_1663 = s_1663[:len(r_1666)]
+						s_1665 = s_1665[:len(r_1666)]
+						for i_1667 := range r_1666 {
+							r_1666[i_1667] = (runtime.Sigmoid(((st_1550[i_1667] * s_1663[i_1667]) + s_1665[i_1667])))
 						}
-						if x_1701 < 0 || x_1701 >= int64(st_1596) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1701, st_1596))
+						if x_1658 < 0 || x_1658 >= int64(st_1553) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1658, st_1553))
 						}
-						row_1712 := st_1595[int(x_1701)*st_1597 : (int(x_1701)+1)*st_1597]
-						x_1713 := int64(2) * n_15
-						if n_15 < 0 || x_1713 < n_15 || x_1713 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1713, mainparams_3))
+						row_1669 := st_1552[int(x_1658)*st_1554 : (int(x_1658)+1)*st_1554]
+						x_1670 := int64(2) * n_15
+						if n_15 < 0 || x_1670 < n_15 || x_1670 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1670, mainparams_3))
 						}
-						n_1714 := int(x_1713) - int(n_15)
-						s_1715 := row_1702[int(n_15)*1 : int(x_1713)*1 : int(x_1713)*1]
-						if n_1714 != st_1597 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1597})+" and "+runtime.ShapeString([]int{n_1714}))
+						n_1671 := int(x_1670) - int(n_15)
+						s_1672 := row_1659[int(n_15)*1 : int(x_1670)*1 : int(x_1670)*1]
+						if n_1671 != st_1554 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1554})+" and "+runtime.ShapeString([]int{n_1671}))
 						}
-						if n_15 < 0 || x_1713 < n_15 || x_1713 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1713, mainparams_3))
+						if n_15 < 0 || x_1670 < n_15 || x_1670 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1670, mainparams_3))
 						}
-						n_1716 := int(x_1713) - int(n_15)
-						s_1717 := row_1704[int(n_15)*1 : int(x_1713)*1 : int(x_1713)*1]
-						if n_1716 != st_1597 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1597})+" and "+runtime.ShapeString([]int{n_1716}))
+						n_1673 := int(x_1670) - int(n_15)
+						s_1674 := row_1661[int(n_15)*1 : int(x_1670)*1 : int(x_1670)*1]
+						if n_1673 != st_1554 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1554})+" and "+runtime.ShapeString([]int{n_1673}))
 						}
-						r_1718 := ar.F64w(st_1597)
-						row_1712 = row_1712[:len(r_1718)]
-						s_1715 = s_1715[:len(r_1718)]
-						s_1717 = s_1717[:len(r_1718)]
-						for i_1719 := range r_1718 {
-							r_1718[i_1719] = (runtime.Sigmoid(((row_1712[i_1719] * s_1715[i_1719]) + s_1717[i_1719])))
+						r_1675 := ar.F64w(st_1554)
+						row_1669 = row_1669[:len(r_1675)]
+						s_1672 = s_1672[:len(r_1675)]
+						s_1674 = s_1674[:len(r_1675)]
+						for i_1676 := range r_1675 {
+							r_1675[i_1676] = (runtime.Sigmoid(((row_1669[i_1676] * s_1672[i_1676]) + s_1674[i_1676])))
 						}
-						x_1721 := int64(3) * n_15
-						if x_1713 < 0 || x_1721 < x_1713 || x_1721 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1713, x_1721, mainparams_3))
+						x_1678 := int64(3) * n_15
+						if x_1670 < 0 || x_1678 < x_1670 || x_1678 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1670, x_1678, mainparams_3))
 						}
-						n_1722 := int(x_1721) - int(x_1713)
-						s_1723 := row_1702[int(x_1713)*1 : int(x_1721)*1 : int(x_1721)*1]
-						if n_1722 != st_1594 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1594})+" and "+runtime.ShapeString([]int{n_1722}))
+						n_1679 := int(x_1678) - int(x_1670)
+						s_1680 := row_1659[int(x_1670)*1 : int(x_1678)*1 : int(x_1678)*1]
+						if n_1679 != st_1551 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1551})+" and "+runtime.ShapeString([]int{n_1679}))
 						}
-						if x_1713 < 0 || x_1721 < x_1713 || x_1721 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1713, x_1721, mainparams_3))
+						if x_1670 < 0 || x_1678 < x_1670 || x_1678 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1670, x_1678, mainparams_3))
 						}
-						n_1724 := int(x_1721) - int(x_1713)
-						s_1725 := row_1704[int(x_1713)*1 : int(x_1721)*1 : int(x_1721)*1]
-						if n_1724 != st_1594 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1594})+" and "+runtime.ShapeString([]int{n_1724}))
+						n_1681 := int(x_1678) - int(x_1670)
+						s_1682 := row_1661[int(x_1670)*1 : int(x_1678)*1 : int(x_1678)*1]
+						if n_1681 != st_1551 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1551})+" and "+runtime.ShapeString([]int{n_1681}))
 						}
-						r_1726 := ar.F64w(st_1594)
-						st_1593 = st_1593[:len(r_1726)]
-						s_1723 = s_1723[:len(r_1726)]
-						s_1725 = s_1725[:len(r_1726)]
-						for i_1727 := range r_1726 {
-							r_1726[i_1727] = (runtime.Sigmoid(((st_1593[i_1727] * s_1723[i_1727]) + s_1725[i_1727])))
+						r_1683 := ar.F64w(st_1551)
+						st_1550 = st_1550[:len(r_1683)]
+						s_1680 = s_1680[:len(r_1683)]
+						s_1682 = s_1682[:len(r_1683)]
+						for i_1684 := range r_1683 {
+							r_1683[i_1684] = (runtime.Sigmoid(((st_1550[i_1684] * s_1680[i_1684]) + s_1682[i_1684])))
 						}
-						x_1729 := int64(4) * n_15
-						if x_1721 < 0 || x_1729 < x_1721 || x_1729 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1721, x_1729, mainparams_3))
+						x_1686 := int64(4) * n_15
+						if x_1678 < 0 || x_1686 < x_1678 || x_1686 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1678, x_1686, mainparams_3))
 						}
-						n_1730 := int(x_1729) - int(x_1721)
-						s_1731 := row_1702[int(x_1721)*1 : int(x_1729)*1 : int(x_1729)*1]
-						if n_1730 != st_1597 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1597})+" and "+runtime.ShapeString([]int{n_1730}))
+						n_1687 := int(x_1686) - int(x_1678)
+						s_1688 := row_1659[int(x_1678)*1 : int(x_1686)*1 : int(x_1686)*1]
+						if n_1687 != st_1554 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1554})+" and "+runtime.ShapeString([]int{n_1687}))
 						}
-						if x_1721 < 0 || x_1729 < x_1721 || x_1729 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1721, x_1729, mainparams_3))
+						if x_1678 < 0 || x_1686 < x_1678 || x_1686 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1678, x_1686, mainparams_3))
 						}
-						n_1732 := int(x_1729) - int(x_1721)
-						s_1733 := row_1704[int(x_1721)*1 : int(x_1729)*1 : int(x_1729)*1]
-						if n_1732 != st_1597 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1597})+" and "+runtime.ShapeString([]int{n_1732}))
+						n_1689 := int(x_1686) - int(x_1678)
+						s_1690 := row_1661[int(x_1678)*1 : int(x_1686)*1 : int(x_1686)*1]
+						if n_1689 != st_1554 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1554})+" and "+runtime.ShapeString([]int{n_1689}))
 						}
-						r_1734 := ar.F64w(st_1597)
-						row_1712 = row_1712[:len(r_1734)]
-						s_1731 = s_1731[:len(r_1734)]
-						s_1733 = s_1733[:len(r_1734)]
-						for i_1735 := range r_1734 {
-							r_1734[i_1735] = (math.Tanh(((row_1712[i_1735] * s_1731[i_1735]) + s_1733[i_1735])))
+						r_1691 := ar.F64w(st_1554)
+						row_1669 = row_1669[:len(r_1691)]
+						s_1688 = s_1688[:len(r_1691)]
+						s_1690 = s_1690[:len(r_1691)]
+						for i_1692 := range r_1691 {
+							r_1691[i_1692] = (math.Tanh(((row_1669[i_1692] * s_1688[i_1692]) + s_1690[i_1692])))
 						}
-						if x_1703 < 0 || x_1703 >= int64(st_1596) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1703, st_1596))
+						if x_1660 < 0 || x_1660 >= int64(st_1553) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1660, st_1553))
 						}
-						row_1737 := st_1595[int(x_1703)*st_1597 : (int(x_1703)+1)*st_1597]
-						if st_1594 != st_1597 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1597})+" and "+runtime.ShapeString([]int{st_1594}))
+						row_1694 := st_1552[int(x_1660)*st_1554 : (int(x_1660)+1)*st_1554]
+						if st_1551 != st_1554 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1554})+" and "+runtime.ShapeString([]int{st_1551}))
 						}
-						r_1738 := ar.F64w(st_1597)
-						row_1737 = row_1737[:len(r_1738)]
-						r_1709 = r_1709[:len(r_1738)]
-						r_1718 = r_1718[:len(r_1738)]
-						r_1734 = r_1734[:len(r_1738)]
-						for i_1739 := range r_1738 {
-							r_1738[i_1739] = ((row_1737[i_1739] * r_1709[i_1739]) + (r_1718[i_1739] * r_1734[i_1739]))
+						r_1695 := ar.F64w(st_1554)
+						row_1694 = row_1694[:len(r_1695)]
+						r_1666 = r_1666[:len(r_1695)]
+						r_1675 = r_1675[:len(r_1695)]
+						r_1691 = r_1691[:len(r_1695)]
+						for i_1696 := range r_1695 {
+							r_1695[i_1696] = ((row_1694[i_1696] * r_1666[i_1696]) + (r_1675[i_1696] * r_1691[i_1696]))
 						}
-						r_1741 := ar.F64w(st_1597)
-						r_1738 = r_1738[:len(r_1741)]
-						for i_1742 := range r_1741 {
-							r_1741[i_1742] = (math.Tanh(r_1738[i_1742]))
+						r_1698 := ar.F64w(st_1554)
+						r_1695 = r_1695[:len(r_1698)]
+						for i_1699 := range r_1698 {
+							r_1698[i_1699] = (math.Tanh(r_1695[i_1699]))
 						}
-						if st_1597 != st_1594 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1594})+" and "+runtime.ShapeString([]int{st_1597}))
+						if st_1554 != st_1551 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1551})+" and "+runtime.ShapeString([]int{st_1554}))
 						}
-						r_1744 := ar.F64w(st_1594)
-						r_1726 = r_1726[:len(r_1744)]
-						r_1741 = r_1741[:len(r_1744)]
-						for i_1745 := range r_1744 {
-							r_1744[i_1745] = (r_1726[i_1745] * r_1741[i_1745])
+						r_1701 := ar.F64w(st_1551)
+						r_1683 = r_1683[:len(r_1701)]
+						r_1698 = r_1698[:len(r_1701)]
+						for i_1702 := range r_1701 {
+							r_1701[i_1702] = (r_1683[i_1702] * r_1698[i_1702])
 						}
-						if x_1701 < 0 || x_1701 >= int64(st_1596) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1701, st_1596))
+						if x_1658 < 0 || x_1658 >= int64(st_1553) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1658, st_1553))
 						}
-						if st_1594 != st_1597 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1594})+"; elements have shape "+runtime.ShapeString([]int{st_1597}))
+						if st_1551 != st_1554 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1551})+"; elements have shape "+runtime.ShapeString([]int{st_1554}))
 						}
-						c_1747 := ar.F64w(len(st_1595))
-						copy(c_1747, st_1595)
-						copy(c_1747[int(x_1701)*st_1597:(int(x_1701)+1)*st_1597], r_1744)
-						if x_1703 < 0 || x_1703 >= int64(st_1596) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1703, st_1596))
+						c_1704 := ar.F64w(len(st_1552))
+						copy(c_1704, st_1552)
+						copy(c_1704[int(x_1658)*st_1554:(int(x_1658)+1)*st_1554], r_1701)
+						if x_1660 < 0 || x_1660 >= int64(st_1553) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1660, st_1553))
 						}
-						copy(c_1747[int(x_1703)*st_1597:(int(x_1703)+1)*st_1597], r_1738)
-						st_1593, st_1595, st_1598, st_1599, st_1600, st_1601, st_1602, st_1603, st_1604, st_1605, st_1606, st_1607, st_1608, st_1609, st_1610, st_1611, st_1612, st_1613, st_1614, st_1615, st_1616, st_1617, st_1618, st_1619, st_1620, st_1621, st_1622, st_1623, st_1624, st_1625, st_1626, st_1627, st_1628, st_1629, st_1630, st_1631, st_1632, st_1633, st_1634 = r_1744, c_1747, r_1738, st_1597, r_1741, st_1597, r_1726, st_1594, r_1734, st_1597, r_1718, st_1597, r_1709, st_1594, row_1737, st_1597, row_1704, mainparams_3, s_1731, n_1730, row_1712, st_1597, row_1702, mainparams_3, s_1723, n_1722, st_1593, st_1594, s_1715, n_1714, row_1712, st_1597, s_1706, n_1705, st_1593, st_1594, st_1595, st_1596, st_1597
+						copy(c_1704[int(x_1660)*st_1554:(int(x_1660)+1)*st_1554], r_1695)
+						st_1550, st_1552, st_1555, st_1556, st_1557, st_1558, st_1559, st_1560, st_1561, st_1562, st_1563, st_1564, st_1565, st_1566, st_1567, st_1568, st_1569, st_1570, st_1571, st_1572, st_1573, st_1574, st_1575, st_1576, st_1577, st_1578, st_1579, st_1580, st_1581, st_1582, st_1583, st_1584, st_1585, st_1586, st_1587, st_1588, st_1589, st_1590, st_1591 = r_1701, c_1704, r_1695, st_1554, r_1698, st_1554, r_1683, st_1551, r_1691, st_1554, r_1675, st_1554, r_1666, st_1551, row_1694, st_1554, row_1661, mainparams_3, s_1688, n_1687, row_1669, st_1554, row_1659, mainparams_3, s_1680, n_1679, st_1550, st_1551, s_1672, n_1671, row_1669, st_1554, s_1663, n_1662, st_1550, st_1551, st_1552, st_1553, st_1554
 					}
-					if i_1697 == 0 {
-						d_1636 = st_1594
+					if i_1654 == 0 {
+						d_1593 = st_1551
+						rs_1594 = d_1593
+						tot_1705, err_1706 := runtime.MulSize(n_1549, rs_1594)
+						if err_1706 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1706)
+						}
+						a_1592 = ar.F64w(tot_1705)
+					} else if st_1551 != d_1593 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1551})+", element 0 has shape "+runtime.ShapeString([]int{d_1593}))
+					}
+					copy(a_1592[i_1654*rs_1594:(i_1654+1)*rs_1594], st_1550)
+					if i_1654 == 0 {
+						d_1596, d_1597 = st_1553, st_1554
+						rs_1598 = d_1596 * d_1597
+						tot_1707, err_1708 := runtime.MulSize(n_1549, rs_1598)
+						if err_1708 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1708)
+						}
+						a_1595 = ar.F64w(tot_1707)
+					} else if st_1553 != d_1596 || st_1554 != d_1597 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1553, st_1554})+", element 0 has shape "+runtime.ShapeString([]int{d_1596, d_1597}))
+					}
+					copy(a_1595[i_1654*rs_1598:(i_1654+1)*rs_1598], st_1552)
+					if i_1654 == 0 {
+						d_1600 = st_1556
+						rs_1601 = d_1600
+						tot_1709, err_1710 := runtime.MulSize(n_1549, rs_1601)
+						if err_1710 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1710)
+						}
+						a_1599 = ar.F64w(tot_1709)
+					} else if st_1556 != d_1600 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1556})+", element 0 has shape "+runtime.ShapeString([]int{d_1600}))
+					}
+					copy(a_1599[i_1654*rs_1601:(i_1654+1)*rs_1601], st_1555)
+					if i_1654 == 0 {
+						d_1603 = st_1558
+						rs_1604 = d_1603
+						tot_1711, err_1712 := runtime.MulSize(n_1549, rs_1604)
+						if err_1712 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1712)
+						}
+						a_1602 = ar.F64w(tot_1711)
+					} else if st_1558 != d_1603 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1558})+", element 0 has shape "+runtime.ShapeString([]int{d_1603}))
+					}
+					copy(a_1602[i_1654*rs_1604:(i_1654+1)*rs_1604], st_1557)
+					if i_1654 == 0 {
+						d_1606 = st_1560
+						rs_1607 = d_1606
+						tot_1713, err_1714 := runtime.MulSize(n_1549, rs_1607)
+						if err_1714 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1714)
+						}
+						a_1605 = ar.F64w(tot_1713)
+					} else if st_1560 != d_1606 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1560})+", element 0 has shape "+runtime.ShapeString([]int{d_1606}))
+					}
+					copy(a_1605[i_1654*rs_1607:(i_1654+1)*rs_1607], st_1559)
+					if i_1654 == 0 {
+						d_1609 = st_1562
+						rs_1610 = d_1609
+						tot_1715, err_1716 := runtime.MulSize(n_1549, rs_1610)
+						if err_1716 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1716)
+						}
+						a_1608 = ar.F64w(tot_1715)
+					} else if st_1562 != d_1609 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1562})+", element 0 has shape "+runtime.ShapeString([]int{d_1609}))
+					}
+					copy(a_1608[i_1654*rs_1610:(i_1654+1)*rs_1610], st_1561)
+					if i_1654 == 0 {
+						d_1612 = st_1564
+						rs_1613 = d_1612
+						tot_1717, err_1718 := runtime.MulSize(n_1549, rs_1613)
+						if err_1718 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1718)
+						}
+						a_1611 = ar.F64w(tot_1717)
+					} else if st_1564 != d_1612 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1564})+", element 0 has shape "+runtime.ShapeString([]int{d_1612}))
+					}
+					copy(a_1611[i_1654*rs_1613:(i_1654+1)*rs_1613], st_1563)
+					if i_1654 == 0 {
+						d_1615 = st_1566
+						rs_1616 = d_1615
+						tot_1719, err_1720 := runtime.MulSize(n_1549, rs_1616)
+						if err_1720 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1720)
+						}
+						a_1614 = ar.F64w(tot_1719)
+					} else if st_1566 != d_1615 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1566})+", element 0 has shape "+runtime.ShapeString([]int{d_1615}))
+					}
+					copy(a_1614[i_1654*rs_1616:(i_1654+1)*rs_1616], st_1565)
+					if i_1654 == 0 {
+						d_1618 = st_1568
+						rs_1619 = d_1618
+						tot_1721, err_1722 := runtime.MulSize(n_1549, rs_1619)
+						if err_1722 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1722)
+						}
+						a_1617 = ar.F64w(tot_1721)
+					} else if st_1568 != d_1618 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1568})+", element 0 has shape "+runtime.ShapeString([]int{d_1618}))
+					}
+					copy(a_1617[i_1654*rs_1619:(i_1654+1)*rs_1619], st_1567)
+					if i_1654 == 0 {
+						d_1621 = st_1570
+						rs_1622 = d_1621
+						tot_1723, err_1724 := runtime.MulSize(n_1549, rs_1622)
+						if err_1724 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1724)
+						}
+						a_1620 = ar.F64w(tot_1723)
+					} else if st_1570 != d_1621 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1570})+", element 0 has shape "+runtime.ShapeString([]int{d_1621}))
+					}
+					copy(a_1620[i_1654*rs_1622:(i_1654+1)*rs_1622], st_1569)
+					if i_1654 == 0 {
+						d_1624 = st_1572
+						rs_1625 = d_1624
+						tot_1725, err_1726 := runtime.MulSize(n_1549, rs_1625)
+						if err_1726 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1726)
+						}
+						a_1623 = ar.F64w(tot_1725)
+					} else if st_1572 != d_1624 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1572})+", element 0 has shape "+runtime.ShapeString([]int{d_1624}))
+					}
+					copy(a_1623[i_1654*rs_1625:(i_1654+1)*rs_1625], st_1571)
+					if i_1654 == 0 {
+						d_1627 = st_1574
+						rs_1628 = d_1627
+						tot_1727, err_1728 := runtime.MulSize(n_1549, rs_1628)
+						if err_1728 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1728)
+						}
+						a_1626 = ar.F64w(tot_1727)
+					} else if st_1574 != d_1627 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1574})+", element 0 has shape "+runtime.ShapeString([]int{d_1627}))
+					}
+					copy(a_1626[i_1654*rs_1628:(i_1654+1)*rs_1628], st_1573)
+					if i_1654 == 0 {
+						d_1630 = st_1576
+						rs_1631 = d_1630
+						tot_1729, err_1730 := runtime.MulSize(n_1549, rs_1631)
+						if err_1730 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1730)
+						}
+						a_1629 = ar.F64w(tot_1729)
+					} else if st_1576 != d_1630 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1576})+", element 0 has shape "+runtime.ShapeString([]int{d_1630}))
+					}
+					copy(a_1629[i_1654*rs_1631:(i_1654+1)*rs_1631], st_1575)
+					if i_1654 == 0 {
+						d_1633 = st_1578
+						rs_1634 = d_1633
+						tot_1731, err_1732 := runtime.MulSize(n_1549, rs_1634)
+						if err_1732 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1732)
+						}
+						a_1632 = ar.F64w(tot_1731)
+					} else if st_1578 != d_1633 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1578})+", element 0 has shape "+runtime.ShapeString([]int{d_1633}))
+					}
+					copy(a_1632[i_1654*rs_1634:(i_1654+1)*rs_1634], st_1577)
+					if i_1654 == 0 {
+						d_1636 = st_1580
 						rs_1637 = d_1636
-						tot_1748, err_1749 := runtime.MulSize(n_1592, rs_1637)
-						if err_1749 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1749)
+						tot_1733, err_1734 := runtime.MulSize(n_1549, rs_1637)
+						if err_1734 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1734)
 						}
-						a_1635 = ar.F64w(tot_1748)
-					} else if st_1594 != d_1636 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1594})+", element 0 has shape "+runtime.ShapeString([]int{d_1636}))
+						a_1635 = ar.F64w(tot_1733)
+					} else if st_1580 != d_1636 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1580})+", element 0 has shape "+runtime.ShapeString([]int{d_1636}))
 					}
-					copy(a_1635[i_1697*rs_1637:(i_1697+1)*rs_1637], st_1593)
-					if i_1697 == 0 {
-						d_1639, d_1640 = st_1596, st_1597
-						rs_1641 = d_1639 * d_1640
-						tot_1750, err_1751 := runtime.MulSize(n_1592, rs_1641)
-						if err_1751 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1751)
+					copy(a_1635[i_1654*rs_1637:(i_1654+1)*rs_1637], st_1579)
+					if i_1654 == 0 {
+						d_1639 = st_1582
+						rs_1640 = d_1639
+						tot_1735, err_1736 := runtime.MulSize(n_1549, rs_1640)
+						if err_1736 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1736)
 						}
-						a_1638 = ar.F64w(tot_1750)
-					} else if st_1596 != d_1639 || st_1597 != d_1640 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1596, st_1597})+", element 0 has shape "+runtime.ShapeString([]int{d_1639, d_1640}))
+						a_1638 = ar.F64w(tot_1735)
+					} else if st_1582 != d_1639 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1582})+", element 0 has shape "+runtime.ShapeString([]int{d_1639}))
 					}
-					copy(a_1638[i_1697*rs_1641:(i_1697+1)*rs_1641], st_1595)
-					if i_1697 == 0 {
-						d_1643 = st_1599
-						rs_1644 = d_1643
-						tot_1752, err_1753 := runtime.MulSize(n_1592, rs_1644)
-						if err_1753 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1753)
+					copy(a_1638[i_1654*rs_1640:(i_1654+1)*rs_1640], st_1581)
+					if i_1654 == 0 {
+						d_1642 = st_1584
+						rs_1643 = d_1642
+						tot_1737, err_1738 := runtime.MulSize(n_1549, rs_1643)
+						if err_1738 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1738)
 						}
-						a_1642 = ar.F64w(tot_1752)
-					} else if st_1599 != d_1643 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1599})+", element 0 has shape "+runtime.ShapeString([]int{d_1643}))
+						a_1641 = ar.F64w(tot_1737)
+					} else if st_1584 != d_1642 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1584})+", element 0 has shape "+runtime.ShapeString([]int{d_1642}))
 					}
-					copy(a_1642[i_1697*rs_1644:(i_1697+1)*rs_1644], st_1598)
-					if i_1697 == 0 {
-						d_1646 = st_1601
-						rs_1647 = d_1646
-						tot_1754, err_1755 := runtime.MulSize(n_1592, rs_1647)
-						if err_1755 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1755)
+					copy(a_1641[i_1654*rs_1643:(i_1654+1)*rs_1643], st_1583)
+					if i_1654 == 0 {
+						d_1645 = st_1586
+						rs_1646 = d_1645
+						tot_1739, err_1740 := runtime.MulSize(n_1549, rs_1646)
+						if err_1740 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1740)
 						}
-						a_1645 = ar.F64w(tot_1754)
-					} else if st_1601 != d_1646 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1601})+", element 0 has shape "+runtime.ShapeString([]int{d_1646}))
+						a_1644 = ar.F64w(tot_1739)
+					} else if st_1586 != d_1645 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1586})+", element 0 has shape "+runtime.ShapeString([]int{d_1645}))
 					}
-					copy(a_1645[i_1697*rs_1647:(i_1697+1)*rs_1647], st_1600)
-					if i_1697 == 0 {
-						d_1649 = st_1603
-						rs_1650 = d_1649
-						tot_1756, err_1757 := runtime.MulSize(n_1592, rs_1650)
-						if err_1757 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1757)
+					copy(a_1644[i_1654*rs_1646:(i_1654+1)*rs_1646], st_1585)
+					if i_1654 == 0 {
+						d_1648 = st_1588
+						rs_1649 = d_1648
+						tot_1741, err_1742 := runtime.MulSize(n_1549, rs_1649)
+						if err_1742 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1742)
 						}
-						a_1648 = ar.F64w(tot_1756)
-					} else if st_1603 != d_1649 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1603})+", element 0 has shape "+runtime.ShapeString([]int{d_1649}))
+						a_1647 = ar.F64w(tot_1741)
+					} else if st_1588 != d_1648 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1588})+", element 0 has shape "+runtime.ShapeString([]int{d_1648}))
 					}
-					copy(a_1648[i_1697*rs_1650:(i_1697+1)*rs_1650], st_1602)
-					if i_1697 == 0 {
-						d_1652 = st_1605
-						rs_1653 = d_1652
-						tot_1758, err_1759 := runtime.MulSize(n_1592, rs_1653)
-						if err_1759 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1759)
+					copy(a_1647[i_1654*rs_1649:(i_1654+1)*rs_1649], st_1587)
+					if i_1654 == 0 {
+						d_1651, d_1652 = st_1590, st_1591
+						rs_1653 = d_1651 * d_1652
+						tot_1743, err_1744 := runtime.MulSize(n_1549, rs_1653)
+						if err_1744 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1744)
 						}
-						a_1651 = ar.F64w(tot_1758)
-					} else if st_1605 != d_1652 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1605})+", element 0 has shape "+runtime.ShapeString([]int{d_1652}))
+						a_1650 = ar.F64w(tot_1743)
+					} else if st_1590 != d_1651 || st_1591 != d_1652 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1590, st_1591})+", element 0 has shape "+runtime.ShapeString([]int{d_1651, d_1652}))
 					}
-					copy(a_1651[i_1697*rs_1653:(i_1697+1)*rs_1653], st_1604)
-					if i_1697 == 0 {
-						d_1655 = st_1607
-						rs_1656 = d_1655
-						tot_1760, err_1761 := runtime.MulSize(n_1592, rs_1656)
-						if err_1761 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1761)
-						}
-						a_1654 = ar.F64w(tot_1760)
-					} else if st_1607 != d_1655 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1607})+", element 0 has shape "+runtime.ShapeString([]int{d_1655}))
-					}
-					copy(a_1654[i_1697*rs_1656:(i_1697+1)*rs_1656], st_1606)
-					if i_1697 == 0 {
-						d_1658 = st_1609
-						rs_1659 = d_1658
-						tot_1762, err_1763 := runtime.MulSize(n_1592, rs_1659)
-						if err_1763 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1763)
-						}
-						a_1657 = ar.F64w(tot_1762)
-					} else if st_1609 != d_1658 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1609})+", element 0 has shape "+runtime.ShapeString([]int{d_1658}))
-					}
-					copy(a_1657[i_1697*rs_1659:(i_1697+1)*rs_1659], st_1608)
-					if i_1697 == 0 {
-						d_1661 = st_1611
-						rs_1662 = d_1661
-						tot_1764, err_1765 := runtime.MulSize(n_1592, rs_1662)
-						if err_1765 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1765)
-						}
-						a_1660 = ar.F64w(tot_1764)
-					} else if st_1611 != d_1661 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1611})+", element 0 has shape "+runtime.ShapeString([]int{d_1661}))
-					}
-					copy(a_1660[i_1697*rs_1662:(i_1697+1)*rs_1662], st_1610)
-					if i_1697 == 0 {
-						d_1664 = st_1613
-						rs_1665 = d_1664
-						tot_1766, err_1767 := runtime.MulSize(n_1592, rs_1665)
-						if err_1767 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1767)
-						}
-						a_1663 = ar.F64w(tot_1766)
-					} else if st_1613 != d_1664 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1613})+", element 0 has shape "+runtime.ShapeString([]int{d_1664}))
-					}
-					copy(a_1663[i_1697*rs_1665:(i_1697+1)*rs_1665], st_1612)
-					if i_1697 == 0 {
-						d_1667 = st_1615
-						rs_1668 = d_1667
-						tot_1768, err_1769 := runtime.MulSize(n_1592, rs_1668)
-						if err_1769 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1769)
-						}
-						a_1666 = ar.F64w(tot_1768)
-					} else if st_1615 != d_1667 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1615})+", element 0 has shape "+runtime.ShapeString([]int{d_1667}))
-					}
-					copy(a_1666[i_1697*rs_1668:(i_1697+1)*rs_1668], st_1614)
-					if i_1697 == 0 {
-						d_1670 = st_1617
-						rs_1671 = d_1670
-						tot_1770, err_1771 := runtime.MulSize(n_1592, rs_1671)
-						if err_1771 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1771)
-						}
-						a_1669 = ar.F64w(tot_1770)
-					} else if st_1617 != d_1670 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1617})+", element 0 has shape "+runtime.ShapeString([]int{d_1670}))
-					}
-					copy(a_1669[i_1697*rs_1671:(i_1697+1)*rs_1671], st_1616)
-					if i_1697 == 0 {
-						d_1673 = st_1619
-						rs_1674 = d_1673
-						tot_1772, err_1773 := runtime.MulSize(n_1592, rs_1674)
-						if err_1773 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1773)
-						}
-						a_1672 = ar.F64w(tot_1772)
-					} else if st_1619 != d_1673 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1619})+", element 0 has shape "+runtime.ShapeString([]int{d_1673}))
-					}
-					copy(a_1672[i_1697*rs_1674:(i_1697+1)*rs_1674], st_1618)
-					if i_1697 == 0 {
-						d_1676 = st_1621
-						rs_1677 = d_1676
-						tot_1774, err_1775 := runtime.MulSize(n_1592, rs_1677)
-						if err_1775 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1775)
-						}
-						a_1675 = ar.F64w(tot_1774)
-					} else if st_1621 != d_1676 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1621})+", element 0 has shape "+runtime.ShapeString([]int{d_1676}))
-					}
-					copy(a_1675[i_1697*rs_1677:(i_1697+1)*rs_1677], st_1620)
-					if i_1697 == 0 {
-						d_1679 = st_1623
-						rs_1680 = d_1679
-						tot_1776, err_1777 := runtime.MulSize(n_1592, rs_1680)
-						if err_1777 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1777)
-						}
-						a_1678 = ar.F64w(tot_1776)
-					} else if st_1623 != d_1679 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1623})+", element 0 has shape "+runtime.ShapeString([]int{d_1679}))
-					}
-					copy(a_1678[i_1697*rs_1680:(i_1697+1)*rs_1680], st_1622)
-					if i_1697 == 0 {
-						d_1682 = st_1625
-						rs_1683 = d_1682
-						tot_1778, err_1779 := runtime.MulSize(n_1592, rs_1683)
-						if err_1779 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1779)
-						}
-						a_1681 = ar.F64w(tot_1778)
-					} else if st_1625 != d_1682 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1625})+", element 0 has shape "+runtime.ShapeString([]int{d_1682}))
-					}
-					copy(a_1681[i_1697*rs_1683:(i_1697+1)*rs_1683], st_1624)
-					if i_1697 == 0 {
-						d_1685 = st_1627
-						rs_1686 = d_1685
-						tot_1780, err_1781 := runtime.MulSize(n_1592, rs_1686)
-						if err_1781 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1781)
-						}
-						a_1684 = ar.F64w(tot_1780)
-					} else if st_1627 != d_1685 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1627})+", element 0 has shape "+runtime.ShapeString([]int{d_1685}))
-					}
-					copy(a_1684[i_1697*rs_1686:(i_1697+1)*rs_1686], st_1626)
-					if i_1697 == 0 {
-						d_1688 = st_1629
-						rs_1689 = d_1688
-						tot_1782, err_1783 := runtime.MulSize(n_1592, rs_1689)
-						if err_1783 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1783)
-						}
-						a_1687 = ar.F64w(tot_1782)
-					} else if st_1629 != d_1688 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1629})+", element 0 has shape "+runtime.ShapeString([]int{d_1688}))
-					}
-					copy(a_1687[i_1697*rs_1689:(i_1697+1)*rs_1689], st_1628)
-					if i_1697 == 0 {
-						d_1691 = st_1631
-						rs_1692 = d_1691
-						tot_1784, err_1785 := runtime.MulSize(n_1592, rs_1692)
-						if err_1785 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1785)
-						}
-						a_1690 = ar.F64w(tot_1784)
-					} else if st_1631 != d_1691 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1631})+", element 0 has shape "+runtime.ShapeString([]int{d_1691}))
-					}
-					copy(a_1690[i_1697*rs_1692:(i_1697+1)*rs_1692], st_1630)
-					if i_1697 == 0 {
-						d_1694, d_1695 = st_1633, st_1634
-						rs_1696 = d_1694 * d_1695
-						tot_1786, err_1787 := runtime.MulSize(n_1592, rs_1696)
-						if err_1787 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1787)
-						}
-						a_1693 = ar.F64w(tot_1786)
-					} else if st_1633 != d_1694 || st_1634 != d_1695 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1697)+" has shape "+runtime.ShapeString([]int{st_1633, st_1634})+", element 0 has shape "+runtime.ShapeString([]int{d_1694, d_1695}))
-					}
-					copy(a_1693[i_1697*rs_1696:(i_1697+1)*rs_1696], st_1632)
-					st_1593 = a_1635[i_1697*rs_1637 : (i_1697+1)*rs_1637]
-					st_1595 = a_1638[i_1697*rs_1641 : (i_1697+1)*rs_1641]
-					st_1598 = a_1642[i_1697*rs_1644 : (i_1697+1)*rs_1644]
-					st_1600 = a_1645[i_1697*rs_1647 : (i_1697+1)*rs_1647]
-					st_1602 = a_1648[i_1697*rs_1650 : (i_1697+1)*rs_1650]
-					st_1604 = a_1651[i_1697*rs_1653 : (i_1697+1)*rs_1653]
-					st_1606 = a_1654[i_1697*rs_1656 : (i_1697+1)*rs_1656]
-					st_1608 = a_1657[i_1697*rs_1659 : (i_1697+1)*rs_1659]
-					st_1610 = a_1660[i_1697*rs_1662 : (i_1697+1)*rs_1662]
-					st_1612 = a_1663[i_1697*rs_1665 : (i_1697+1)*rs_1665]
-					st_1614 = a_1666[i_1697*rs_1668 : (i_1697+1)*rs_1668]
-					st_1616 = a_1669[i_1697*rs_1671 : (i_1697+1)*rs_1671]
-					st_1618 = a_1672[i_1697*rs_1674 : (i_1697+1)*rs_1674]
-					st_1620 = a_1675[i_1697*rs_1677 : (i_1697+1)*rs_1677]
-					st_1622 = a_1678[i_1697*rs_1680 : (i_1697+1)*rs_1680]
-					st_1624 = a_1681[i_1697*rs_1683 : (i_1697+1)*rs_1683]
-					st_1626 = a_1684[i_1697*rs_1686 : (i_1697+1)*rs_1686]
-					st_1628 = a_1687[i_1697*rs_1689 : (i_1697+1)*rs_1689]
-					st_1630 = a_1690[i_1697*rs_1692 : (i_1697+1)*rs_1692]
-					st_1632 = a_1693[i_1697*rs_1696 : (i_1697+1)*rs_1696]
-					if i_1697 > 0 {
-						ar.release(mark_1698)
+					copy(a_1650[i_1654*rs_1653:(i_1654+1)*rs_1653], st_1589)
+					st_1550 = a_1592[i_1654*rs_1594 : (i_1654+1)*rs_1594]
+					st_1552 = a_1595[i_1654*rs_1598 : (i_1654+1)*rs_1598]
+					st_1555 = a_1599[i_1654*rs_1601 : (i_1654+1)*rs_1601]
+					st_1557 = a_1602[i_1654*rs_1604 : (i_1654+1)*rs_1604]
+					st_1559 = a_1605[i_1654*rs_1607 : (i_1654+1)*rs_1607]
+					st_1561 = a_1608[i_1654*rs_1610 : (i_1654+1)*rs_1610]
+					st_1563 = a_1611[i_1654*rs_1613 : (i_1654+1)*rs_1613]
+					st_1565 = a_1614[i_1654*rs_1616 : (i_1654+1)*rs_1616]
+					st_1567 = a_1617[i_1654*rs_1619 : (i_1654+1)*rs_1619]
+					st_1569 = a_1620[i_1654*rs_1622 : (i_1654+1)*rs_1622]
+					st_1571 = a_1623[i_1654*rs_1625 : (i_1654+1)*rs_1625]
+					st_1573 = a_1626[i_1654*rs_1628 : (i_1654+1)*rs_1628]
+					st_1575 = a_1629[i_1654*rs_1631 : (i_1654+1)*rs_1631]
+					st_1577 = a_1632[i_1654*rs_1634 : (i_1654+1)*rs_1634]
+					st_1579 = a_1635[i_1654*rs_1637 : (i_1654+1)*rs_1637]
+					st_1581 = a_1638[i_1654*rs_1640 : (i_1654+1)*rs_1640]
+					st_1583 = a_1641[i_1654*rs_1643 : (i_1654+1)*rs_1643]
+					st_1585 = a_1644[i_1654*rs_1646 : (i_1654+1)*rs_1646]
+					st_1587 = a_1647[i_1654*rs_1649 : (i_1654+1)*rs_1649]
+					st_1589 = a_1650[i_1654*rs_1653 : (i_1654+1)*rs_1653]
+					if i_1654 > 0 {
+						ar.release(mark_1655)
 					}
 				}
-				c_1484, c_1485, c_1486, c_1487, c_1488, c_1489, c_1490, c_1491, c_1492, c_1493, c_1494, c_1495, c_1496, c_1497, c_1498, c_1499, c_1500, c_1501, c_1502, c_1503, c_1504, c_1505, c_1506, c_1507, c_1508, c_1509, c_1510, c_1511, c_1512, c_1513, c_1514, c_1515, c_1516, c_1517, c_1518, c_1519, c_1520, c_1521, c_1522, c_1523, c_1524, c_1525, c_1526, c_1527, c_1528, c_1529, c_1530, c_1531, c_1532, c_1533, c_1534, c_1535, c_1536, c_1537, c_1538, c_1539, c_1540, c_1541, c_1542, c_1543, c_1544, c_1545 = a_1635, n_1592, d_1636, a_1638, n_1592, d_1639, d_1640, a_1642, n_1592, d_1643, a_1645, n_1592, d_1646, a_1648, n_1592, d_1649, a_1651, n_1592, d_1652, a_1654, n_1592, d_1655, a_1657, n_1592, d_1658, a_1660, n_1592, d_1661, a_1663, n_1592, d_1664, a_1666, n_1592, d_1667, a_1669, n_1592, d_1670, a_1672, n_1592, d_1673, a_1675, n_1592, d_1676, a_1678, n_1592, d_1679, a_1681, n_1592, d_1682, a_1684, n_1592, d_1685, a_1687, n_1592, d_1688, a_1690, n_1592, d_1691, a_1693, n_1592, d_1694, d_1695
+				c_1441, c_1442, c_1443, c_1444, c_1445, c_1446, c_1447, c_1448, c_1449, c_1450, c_1451, c_1452, c_1453, c_1454, c_1455, c_1456, c_1457, c_1458, c_1459, c_1460, c_1461, c_1462, c_1463, c_1464, c_1465, c_1466, c_1467, c_1468, c_1469, c_1470, c_1471, c_1472, c_1473, c_1474, c_1475, c_1476, c_1477, c_1478, c_1479, c_1480, c_1481, c_1482, c_1483, c_1484, c_1485, c_1486, c_1487, c_1488, c_1489, c_1490, c_1491, c_1492, c_1493, c_1494, c_1495, c_1496, c_1497, c_1498, c_1499, c_1500, c_1501, c_1502 = a_1592, n_1549, d_1593, a_1595, n_1549, d_1596, d_1597, a_1599, n_1549, d_1600, a_1602, n_1549, d_1603, a_1605, n_1549, d_1606, a_1608, n_1549, d_1609, a_1611, n_1549, d_1612, a_1614, n_1549, d_1615, a_1617, n_1549, d_1618, a_1620, n_1549, d_1621, a_1623, n_1549, d_1624, a_1626, n_1549, d_1627, a_1629, n_1549, d_1630, a_1632, n_1549, d_1633, a_1635, n_1549, d_1636, a_1638, n_1549, d_1639, a_1641, n_1549, d_1642, a_1644, n_1549, d_1645, a_1647, n_1549, d_1648, a_1650, n_1549, d_1651, d_1652
 			} else {
-				n_1788, err_1789 := runtime.CheckSize(int64(0))
-				if err_1789 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1789)
+				n_1745, err_1746 := runtime.CheckSize(int64(0))
+				if err_1746 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1746)
 				}
+				var a_1747 []float64
+				var d_1748 int = 0
+				var rs_1749 int = 0
+				var a_1750 []float64
+				var d_1751 int = 0
+				var d_1752 int = 0
+				var rs_1753 int = 0
+				var a_1754 []float64
+				var d_1755 int = 0
+				var rs_1756 int = 0
+				var a_1757 []float64
+				var d_1758 int = 0
+				var rs_1759 int = 0
+				var a_1760 []float64
+				var d_1761 int = 0
+				var rs_1762 int = 0
+				var a_1763 []float64
+				var d_1764 int = 0
+				var rs_1765 int = 0
+				var a_1766 []float64
+				var d_1767 int = 0
+				var rs_1768 int = 0
+				var a_1769 []float64
+				var d_1770 int = 0
+				var rs_1771 int = 0
+				var a_1772 []float64
+				var d_1773 int = 0
+				var rs_1774 int = 0
+				var a_1775 []float64
+				var d_1776 int = 0
+				var rs_1777 int = 0
+				var a_1778 []float64
+				var d_1779 int = 0
+				var rs_1780 int = 0
+				var a_1781 []float64
+				var d_1782 int = 0
+				var rs_1783 int = 0
+				var a_1784 []float64
+				var d_1785 int = 0
+				var rs_1786 int = 0
+				var a_1787 []float64
+				var d_1788 int = 0
+				var rs_1789 int = 0
 				var a_1790 []float64
 				var d_1791 int = 0
 				var rs_1792 int = 0
 				var a_1793 []float64
 				var d_1794 int = 0
-				var d_1795 int = 0
-				var rs_1796 int = 0
-				var a_1797 []float64
-				var d_1798 int = 0
-				var rs_1799 int = 0
-				var a_1800 []float64
-				var d_1801 int = 0
-				var rs_1802 int = 0
-				var a_1803 []float64
-				var d_1804 int = 0
-				var rs_1805 int = 0
-				var a_1806 []float64
+				var rs_1795 int = 0
+				var a_1796 []float64
+				var d_1797 int = 0
+				var rs_1798 int = 0
+				var a_1799 []float64
+				var d_1800 int = 0
+				var rs_1801 int = 0
+				var a_1802 []float64
+				var d_1803 int = 0
+				var rs_1804 int = 0
+				var a_1805 []float64
+				var d_1806 int = 0
 				var d_1807 int = 0
 				var rs_1808 int = 0
-				var a_1809 []float64
-				var d_1810 int = 0
-				var rs_1811 int = 0
-				var a_1812 []float64
-				var d_1813 int = 0
-				var rs_1814 int = 0
-				var a_1815 []float64
-				var d_1816 int = 0
-				var rs_1817 int = 0
-				var a_1818 []float64
-				var d_1819 int = 0
-				var rs_1820 int = 0
-				var a_1821 []float64
-				var d_1822 int = 0
-				var rs_1823 int = 0
-				var a_1824 []float64
-				var d_1825 int = 0
-				var rs_1826 int = 0
-				var a_1827 []float64
-				var d_1828 int = 0
-				var rs_1829 int = 0
-				var a_1830 []float64
-				var d_1831 int = 0
-				var rs_1832 int = 0
-				var a_1833 []float64
-				var d_1834 int = 0
-				var rs_1835 int = 0
-				var a_1836 []float64
-				var d_1837 int = 0
-				var rs_1838 int = 0
-				var a_1839 []float64
-				var d_1840 int = 0
-				var rs_1841 int = 0
-				var a_1842 []float64
-				var d_1843 int = 0
-				var rs_1844 int = 0
-				var a_1845 []float64
-				var d_1846 int = 0
-				var rs_1847 int = 0
-				var a_1848 []float64
-				var d_1849 int = 0
-				var d_1850 int = 0
-				var rs_1851 int = 0
-				for i_1852 := 0; i_1852 < n_1788; i_1852++ {
-					mark_1853 := ar.mark()
-					i_1854 := int64(i_1852)
-					_ = i_1854
+				for i_1809 := 0; i_1809 < n_1745; i_1809++ {
+					mark_1810 := ar.mark()
+					i_1811 := int64(i_1809)
+					_ = i_1811
 					if int64(0) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 					}
-					row_1855 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+					row_1812 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 					if int64(1) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 					}
-					row_1856 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+					row_1813 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_1857 := int(n_15) - int(int64(0))
-					s_1858 := row_1855[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_1857 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1857}))
+					n_1814 := int(n_15) - int(int64(0))
+					s_1815 := row_1812[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_1814 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1814}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_1859 := int(n_15) - int(int64(0))
-					s_1860 := row_1856[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_1859 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1859}))
+					n_1816 := int(n_15) - int(int64(0))
+					s_1817 := row_1813[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_1816 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1816}))
 					}
-					r_1861 := ar.F64w(sequence_12)
-					r_1478 = r_1478[:len(r_1861)]
-					s_1858 = s_1858[:len(r_1861)]
-					s_1860 = s_1860[:len(r_1861)]
-					for i_1862 := range r_1861 {
-						r_1861[i_1862] = (runtime.Sigmoid(((r_1478[i_1862] * s_1858[i_1862]) + s_1860[i_1862])))
+					r_1818 := ar.F64w(sequence_12)
+					r_1435 = r_1435[:len(r_1818)]
+					s_1815 = s_1815[:len(r_1818)]
+					s_1817 = s_1817[:len(r_1818)]
+					for i_1819 := range r_1818 {
+						r_1818[i_1819] = (runtime.Sigmoid(((r_1435[i_1819] * s_1815[i_1819]) + s_1817[i_1819])))
 					}
 					if int64(0) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 					}
-					row_1864 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-					x_1865 := int64(2) * n_15
-					if n_15 < 0 || x_1865 < n_15 || x_1865 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1865, mainparams_3))
+					row_1821 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+					x_1822 := int64(2) * n_15
+					if n_15 < 0 || x_1822 < n_15 || x_1822 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1822, mainparams_3))
 					}
-					n_1866 := int(x_1865) - int(n_15)
-					s_1867 := row_1855[int(n_15)*1 : int(x_1865)*1 : int(x_1865)*1]
-					if n_1866 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1866}))
+					n_1823 := int(x_1822) - int(n_15)
+					s_1824 := row_1812[int(n_15)*1 : int(x_1822)*1 : int(x_1822)*1]
+					if n_1823 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1823}))
 					}
-					if n_15 < 0 || x_1865 < n_15 || x_1865 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1865, mainparams_3))
+					if n_15 < 0 || x_1822 < n_15 || x_1822 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1822, mainparams_3))
 					}
-					n_1868 := int(x_1865) - int(n_15)
-					s_1869 := row_1856[int(n_15)*1 : int(x_1865)*1 : int(x_1865)*1]
-					if n_1868 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1868}))
+					n_1825 := int(x_1822) - int(n_15)
+					s_1826 := row_1813[int(n_15)*1 : int(x_1822)*1 : int(x_1822)*1]
+					if n_1825 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1825}))
 					}
-					r_1870 := ar.F64w(state_9)
-					row_1864 = row_1864[:len(r_1870)]
-					s_1867 = s_1867[:len(r_1870)]
-					s_1869 = s_1869[:len(r_1870)]
-					for i_1871 := range r_1870 {
-						r_1870[i_1871] = (runtime.Sigmoid(((row_1864[i_1871] * s_1867[i_1871]) + s_1869[i_1871])))
+					r_1827 := ar.F64w(state_9)
+					row_1821 = row_1821[:len(r_1827)]
+					s_1824 = s_1824[:len(r_1827)]
+					s_1826 = s_1826[:len(r_1827)]
+					for i_1828 := range r_1827 {
+						r_1827[i_1828] = (runtime.Sigmoid(((row_1821[i_1828] * s_1824[i_1828]) + s_1826[i_1828])))
 					}
-					x_1873 := int64(3) * n_15
-					if x_1865 < 0 || x_1873 < x_1865 || x_1873 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1865, x_1873, mainparams_3))
+					x_1830 := int64(3) * n_15
+					if x_1822 < 0 || x_1830 < x_1822 || x_1830 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1822, x_1830, mainparams_3))
 					}
-					n_1874 := int(x_1873) - int(x_1865)
-					s_1875 := row_1855[int(x_1865)*1 : int(x_1873)*1 : int(x_1873)*1]
-					if n_1874 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1874}))
+					n_1831 := int(x_1830) - int(x_1822)
+					s_1832 := row_1812[int(x_1822)*1 : int(x_1830)*1 : int(x_1830)*1]
+					if n_1831 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1831}))
 					}
-					if x_1865 < 0 || x_1873 < x_1865 || x_1873 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1865, x_1873, mainparams_3))
+					if x_1822 < 0 || x_1830 < x_1822 || x_1830 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1822, x_1830, mainparams_3))
 					}
-					n_1876 := int(x_1873) - int(x_1865)
-					s_1877 := row_1856[int(x_1865)*1 : int(x_1873)*1 : int(x_1873)*1]
-					if n_1876 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1876}))
+					n_1833 := int(x_1830) - int(x_1822)
+					s_1834 := row_1813[int(x_1822)*1 : int(x_1830)*1 : int(x_1830)*1]
+					if n_1833 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1833}))
 					}
-					r_1878 := ar.F64w(sequence_12)
-					r_1478 = r_1478[:len(r_1878)]
-					s_1875 = s_1875[:len(r_1878)]
-					s_1877 = s_1877[:len(r_1878)]
-					for i_1879 := range r_1878 {
-						r_1878[i_1879] = (runtime.Sigmoid(((r_1478[i_1879] * s_1875[i_1879]) + s_1877[i_1879])))
+					r_1835 := ar.F64w(sequence_12)
+					r_1435 = r_1435[:len(r_1835)]
+					s_1832 = s_1832[:len(r_1835)]
+					s_1834 = s_1834[:len(r_1835)]
+					for i_1836 := range r_1835 {
+						r_1835[i_1836] = (runtime.Sigmoid(((r_1435[i_1836] * s_1832[i_1836]) + s_1834[i_1836])))
 					}
-					x_1881 := int64(4) * n_15
-					if x_1873 < 0 || x_1881 < x_1873 || x_1881 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1873, x_1881, mainparams_3))
+					x_1838 := int64(4) * n_15
+					if x_1830 < 0 || x_1838 < x_1830 || x_1838 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1830, x_1838, mainparams_3))
 					}
-					n_1882 := int(x_1881) - int(x_1873)
-					s_1883 := row_1855[int(x_1873)*1 : int(x_1881)*1 : int(x_1881)*1]
-					if n_1882 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1882}))
+					n_1839 := int(x_1838) - int(x_1830)
+					s_1840 := row_1812[int(x_1830)*1 : int(x_1838)*1 : int(x_1838)*1]
+					if n_1839 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1839}))
 					}
-					if x_1873 < 0 || x_1881 < x_1873 || x_1881 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1873, x_1881, mainparams_3))
+					if x_1830 < 0 || x_1838 < x_1830 || x_1838 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1830, x_1838, mainparams_3))
 					}
-					n_1884 := int(x_1881) - int(x_1873)
-					s_1885 := row_1856[int(x_1873)*1 : int(x_1881)*1 : int(x_1881)*1]
-					if n_1884 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1884}))
+					n_1841 := int(x_1838) - int(x_1830)
+					s_1842 := row_1813[int(x_1830)*1 : int(x_1838)*1 : int(x_1838)*1]
+					if n_1841 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1841}))
 					}
-					r_1886 := ar.F64w(state_9)
-					row_1864 = row_1864[:len(r_1886)]
-					s_1883 = s_1883[:len(r_1886)]
-					s_1885 = s_1885[:len(r_1886)]
-					for i_1887 := range r_1886 {
-						r_1886[i_1887] = (math.Tanh(((row_1864[i_1887] * s_1883[i_1887]) + s_1885[i_1887])))
+					r_1843 := ar.F64w(state_9)
+					row_1821 = row_1821[:len(r_1843)]
+					s_1840 = s_1840[:len(r_1843)]
+					s_1842 = s_1842[:len(r_1843)]
+					for i_1844 := range r_1843 {
+						r_1843[i_1844] = (math.Tanh(((row_1821[i_1844] * s_1840[i_1844]) + s_1842[i_1844])))
 					}
 					if int64(1) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 					}
-					row_1889 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+					row_1846 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 					if sequence_12 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 					}
-					r_1890 := ar.F64w(state_9)
-					row_1889 = row_1889[:len(r_1890)]
-					r_1861 = r_1861[:len(r_1890)]
-					r_1870 = r_1870[:len(r_1890)]
-					r_1886 = r_1886[:len(r_1890)]
-					for i_1891 := range r_1890 {
-						r_1890[i_1891] = ((row_1889[i_1891] * r_1861[i_1891]) + (r_1870[i_1891] * r_1886[i_1891]))
+					r_1847 := ar.F64w(state_9)
+					row_1846 = row_1846[:len(r_1847)]
+					r_1818 = r_1818[:len(r_1847)]
+					r_1827 = r_1827[:len(r_1847)]
+					r_1843 = r_1843[:len(r_1847)]
+					for i_1848 := range r_1847 {
+						r_1847[i_1848] = ((row_1846[i_1848] * r_1818[i_1848]) + (r_1827[i_1848] * r_1843[i_1848]))
 					}
-					r_1893 := ar.F64w(state_9)
-					r_1890 = r_1890[:len(r_1893)]
-					for i_1894 := range r_1893 {
-						r_1893[i_1894] = (math.Tanh(r_1890[i_1894]))
+					r_1850 := ar.F64w(state_9)
+					r_1847 = r_1847[:len(r_1850)]
+					for i_1851 := range r_1850 {
+						r_1850[i_1851] = (math.Tanh(r_1847[i_1851]))
 					}
 					if state_9 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 					}
-					r_1896 := ar.F64w(sequence_12)
-					r_1878 = r_1878[:len(r_1896)]
-					r_1893 = r_1893[:len(r_1896)]
-					for i_1897 := range r_1896 {
-						r_1896[i_1897] = (r_1878[i_1897] * r_1893[i_1897])
+					r_1853 := ar.F64w(sequence_12)
+					r_1835 = r_1835[:len(r_1853)]
+					r_1850 = r_1850[:len(r_1853)]
+					for i_1854 := range r_1853 {
+						r_1853[i_1854] = (r_1835[i_1854] * r_1850[i_1854])
 					}
 					if int64(0) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
@@ -6719,932 +6625,914 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if sequence_12 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 					}
-					c_1899 := ar.F64w(len(state_7))
-					copy(c_1899, state_7)
-					copy(c_1899[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1896)
+					c_1856 := ar.F64w(len(state_7))
+					copy(c_1856, state_7)
+					copy(c_1856[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1853)
 					if int64(1) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 					}
-					copy(c_1899[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1890)
-					if i_1852 == 0 {
+					copy(c_1856[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1847)
+					if i_1809 == 0 {
+						d_1748 = sequence_12
+						rs_1749 = d_1748
+						tot_1857, err_1858 := runtime.MulSize(n_1745, rs_1749)
+						if err_1858 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1858)
+						}
+						a_1747 = ar.F64w(tot_1857)
+					} else if sequence_12 != d_1748 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1748}))
+					}
+					copy(a_1747[i_1809*rs_1749:(i_1809+1)*rs_1749], r_1853)
+					if i_1809 == 0 {
+						d_1751, d_1752 = state_8, state_9
+						rs_1753 = d_1751 * d_1752
+						tot_1859, err_1860 := runtime.MulSize(n_1745, rs_1753)
+						if err_1860 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1860)
+						}
+						a_1750 = ar.F64w(tot_1859)
+					} else if state_8 != d_1751 || state_9 != d_1752 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1751, d_1752}))
+					}
+					copy(a_1750[i_1809*rs_1753:(i_1809+1)*rs_1753], c_1856)
+					if i_1809 == 0 {
+						d_1755 = state_9
+						rs_1756 = d_1755
+						tot_1861, err_1862 := runtime.MulSize(n_1745, rs_1756)
+						if err_1862 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1862)
+						}
+						a_1754 = ar.F64w(tot_1861)
+					} else if state_9 != d_1755 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1755}))
+					}
+					copy(a_1754[i_1809*rs_1756:(i_1809+1)*rs_1756], r_1847)
+					if i_1809 == 0 {
+						d_1758 = state_9
+						rs_1759 = d_1758
+						tot_1863, err_1864 := runtime.MulSize(n_1745, rs_1759)
+						if err_1864 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1864)
+						}
+						a_1757 = ar.F64w(tot_1863)
+					} else if state_9 != d_1758 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1758}))
+					}
+					copy(a_1757[i_1809*rs_1759:(i_1809+1)*rs_1759], r_1850)
+					if i_1809 == 0 {
+						d_1761 = sequence_12
+						rs_1762 = d_1761
+						tot_1865, err_1866 := runtime.MulSize(n_1745, rs_1762)
+						if err_1866 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1866)
+						}
+						a_1760 = ar.F64w(tot_1865)
+					} else if sequence_12 != d_1761 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1761}))
+					}
+					copy(a_1760[i_1809*rs_1762:(i_1809+1)*rs_1762], r_1835)
+					if i_1809 == 0 {
+						d_1764 = state_9
+						rs_1765 = d_1764
+						tot_1867, err_1868 := runtime.MulSize(n_1745, rs_1765)
+						if err_1868 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1868)
+						}
+						a_1763 = ar.F64w(tot_1867)
+					} else if state_9 != d_1764 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1764}))
+					}
+					copy(a_1763[i_1809*rs_1765:(i_1809+1)*rs_1765], r_1843)
+					if i_1809 == 0 {
+						d_1767 = state_9
+						rs_1768 = d_1767
+						tot_1869, err_1870 := runtime.MulSize(n_1745, rs_1768)
+						if err_1870 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1870)
+						}
+						a_1766 = ar.F64w(tot_1869)
+					} else if state_9 != d_1767 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1767}))
+					}
+					copy(a_1766[i_1809*rs_1768:(i_1809+1)*rs_1768], r_1827)
+					if i_1809 == 0 {
+						d_1770 = sequence_12
+						rs_1771 = d_1770
+						tot_1871, err_1872 := runtime.MulSize(n_1745, rs_1771)
+						if err_1872 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1872)
+						}
+						a_1769 = ar.F64w(tot_1871)
+					} else if sequence_12 != d_1770 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1770}))
+					}
+					copy(a_1769[i_1809*rs_1771:(i_1809+1)*rs_1771], r_1818)
+					if i_1809 == 0 {
+						d_1773 = state_9
+						rs_1774 = d_1773
+						tot_1873, err_1874 := runtime.MulSize(n_1745, rs_1774)
+						if err_1874 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1874)
+						}
+						a_1772 = ar.F64w(tot_1873)
+					} else if state_9 != d_1773 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1773}))
+					}
+					copy(a_1772[i_1809*rs_1774:(i_1809+1)*rs_1774], row_1846)
+					if i_1809 == 0 {
+						d_1776 = mainparams_3
+						rs_1777 = d_1776
+						tot_1875, err_1876 := runtime.MulSize(n_1745, rs_1777)
+						if err_1876 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1876)
+						}
+						a_1775 = ar.F64w(tot_1875)
+					} else if mainparams_3 != d_1776 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1776}))
+					}
+					copy(a_1775[i_1809*rs_1777:(i_1809+1)*rs_1777], row_1813)
+					if i_1809 == 0 {
+						d_1779 = n_1839
+						rs_1780 = d_1779
+						tot_1877, err_1878 := runtime.MulSize(n_1745, rs_1780)
+						if err_1878 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1878)
+						}
+						a_1778 = ar.F64w(tot_1877)
+					} else if n_1839 != d_1779 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{n_1839})+", element 0 has shape "+runtime.ShapeString([]int{d_1779}))
+					}
+					copy(a_1778[i_1809*rs_1780:(i_1809+1)*rs_1780], s_1840)
+					if i_1809 == 0 {
+						d_1782 = state_9
+						rs_1783 = d_1782
+						tot_1879, err_1880 := runtime.MulSize(n_1745, rs_1783)
+						if err_1880 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1880)
+						}
+						a_1781 = ar.F64w(tot_1879)
+					} else if state_9 != d_1782 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1782}))
+					}
+					copy(a_1781[i_1809*rs_1783:(i_1809+1)*rs_1783], row_1821)
+					if i_1809 == 0 {
+						d_1785 = mainparams_3
+						rs_1786 = d_1785
+						tot_1881, err_1882 := runtime.MulSize(n_1745, rs_1786)
+						if err_1882 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1882)
+						}
+						a_1784 = ar.F64w(tot_1881)
+					} else if mainparams_3 != d_1785 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1785}))
+					}
+					copy(a_1784[i_1809*rs_1786:(i_1809+1)*rs_1786], row_1812)
+					if i_1809 == 0 {
+						d_1788 = n_1831
+						rs_1789 = d_1788
+						tot_1883, err_1884 := runtime.MulSize(n_1745, rs_1789)
+						if err_1884 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1884)
+						}
+						a_1787 = ar.F64w(tot_1883)
+					} else if n_1831 != d_1788 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{n_1831})+", element 0 has shape "+runtime.ShapeString([]int{d_1788}))
+					}
+					copy(a_1787[i_1809*rs_1789:(i_1809+1)*rs_1789], s_1832)
+					if i_1809 == 0 {
 						d_1791 = sequence_12
 						rs_1792 = d_1791
-						tot_1900, err_1901 := runtime.MulSize(n_1788, rs_1792)
-						if err_1901 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1901)
+						tot_1885, err_1886 := runtime.MulSize(n_1745, rs_1792)
+						if err_1886 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1886)
 						}
-						a_1790 = ar.F64w(tot_1900)
+						a_1790 = ar.F64w(tot_1885)
 					} else if sequence_12 != d_1791 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1791}))
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1791}))
 					}
-					copy(a_1790[i_1852*rs_1792:(i_1852+1)*rs_1792], r_1896)
-					if i_1852 == 0 {
-						d_1794, d_1795 = state_8, state_9
-						rs_1796 = d_1794 * d_1795
-						tot_1902, err_1903 := runtime.MulSize(n_1788, rs_1796)
-						if err_1903 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1903)
+					copy(a_1790[i_1809*rs_1792:(i_1809+1)*rs_1792], r_1435)
+					if i_1809 == 0 {
+						d_1794 = n_1823
+						rs_1795 = d_1794
+						tot_1887, err_1888 := runtime.MulSize(n_1745, rs_1795)
+						if err_1888 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1888)
 						}
-						a_1793 = ar.F64w(tot_1902)
-					} else if state_8 != d_1794 || state_9 != d_1795 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1794, d_1795}))
+						a_1793 = ar.F64w(tot_1887)
+					} else if n_1823 != d_1794 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{n_1823})+", element 0 has shape "+runtime.ShapeString([]int{d_1794}))
 					}
-					copy(a_1793[i_1852*rs_1796:(i_1852+1)*rs_1796], c_1899)
-					if i_1852 == 0 {
-						d_1798 = state_9
-						rs_1799 = d_1798
-						tot_1904, err_1905 := runtime.MulSize(n_1788, rs_1799)
-						if err_1905 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1905)
+					copy(a_1793[i_1809*rs_1795:(i_1809+1)*rs_1795], s_1824)
+					if i_1809 == 0 {
+						d_1797 = state_9
+						rs_1798 = d_1797
+						tot_1889, err_1890 := runtime.MulSize(n_1745, rs_1798)
+						if err_1890 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1890)
 						}
-						a_1797 = ar.F64w(tot_1904)
-					} else if state_9 != d_1798 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1798}))
+						a_1796 = ar.F64w(tot_1889)
+					} else if state_9 != d_1797 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1797}))
 					}
-					copy(a_1797[i_1852*rs_1799:(i_1852+1)*rs_1799], r_1890)
-					if i_1852 == 0 {
-						d_1801 = state_9
-						rs_1802 = d_1801
-						tot_1906, err_1907 := runtime.MulSize(n_1788, rs_1802)
-						if err_1907 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1907)
+					copy(a_1796[i_1809*rs_1798:(i_1809+1)*rs_1798], row_1821)
+					if i_1809 == 0 {
+						d_1800 = n_1814
+						rs_1801 = d_1800
+						tot_1891, err_1892 := runtime.MulSize(n_1745, rs_1801)
+						if err_1892 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1892)
 						}
-						a_1800 = ar.F64w(tot_1906)
-					} else if state_9 != d_1801 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1801}))
+						a_1799 = ar.F64w(tot_1891)
+					} else if n_1814 != d_1800 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{n_1814})+", element 0 has shape "+runtime.ShapeString([]int{d_1800}))
 					}
-					copy(a_1800[i_1852*rs_1802:(i_1852+1)*rs_1802], r_1893)
-					if i_1852 == 0 {
-						d_1804 = sequence_12
-						rs_1805 = d_1804
-						tot_1908, err_1909 := runtime.MulSize(n_1788, rs_1805)
-						if err_1909 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1909)
+					copy(a_1799[i_1809*rs_1801:(i_1809+1)*rs_1801], s_1815)
+					if i_1809 == 0 {
+						d_1803 = sequence_12
+						rs_1804 = d_1803
+						tot_1893, err_1894 := runtime.MulSize(n_1745, rs_1804)
+						if err_1894 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1894)
 						}
-						a_1803 = ar.F64w(tot_1908)
-					} else if sequence_12 != d_1804 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1804}))
+						a_1802 = ar.F64w(tot_1893)
+					} else if sequence_12 != d_1803 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1803}))
 					}
-					copy(a_1803[i_1852*rs_1805:(i_1852+1)*rs_1805], r_1878)
-					if i_1852 == 0 {
-						d_1807 = state_9
-						rs_1808 = d_1807
-						tot_1910, err_1911 := runtime.MulSize(n_1788, rs_1808)
-						if err_1911 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1911)
+					copy(a_1802[i_1809*rs_1804:(i_1809+1)*rs_1804], r_1435)
+					if i_1809 == 0 {
+						d_1806, d_1807 = state_8, state_9
+						rs_1808 = d_1806 * d_1807
+						tot_1895, err_1896 := runtime.MulSize(n_1745, rs_1808)
+						if err_1896 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1896)
 						}
-						a_1806 = ar.F64w(tot_1910)
-					} else if state_9 != d_1807 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1807}))
+						a_1805 = ar.F64w(tot_1895)
+					} else if state_8 != d_1806 || state_9 != d_1807 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1806, d_1807}))
 					}
-					copy(a_1806[i_1852*rs_1808:(i_1852+1)*rs_1808], r_1886)
-					if i_1852 == 0 {
-						d_1810 = state_9
-						rs_1811 = d_1810
-						tot_1912, err_1913 := runtime.MulSize(n_1788, rs_1811)
-						if err_1913 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1913)
-						}
-						a_1809 = ar.F64w(tot_1912)
-					} else if state_9 != d_1810 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1810}))
-					}
-					copy(a_1809[i_1852*rs_1811:(i_1852+1)*rs_1811], r_1870)
-					if i_1852 == 0 {
-						d_1813 = sequence_12
-						rs_1814 = d_1813
-						tot_1914, err_1915 := runtime.MulSize(n_1788, rs_1814)
-						if err_1915 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1915)
-						}
-						a_1812 = ar.F64w(tot_1914)
-					} else if sequence_12 != d_1813 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1813}))
-					}
-					copy(a_1812[i_1852*rs_1814:(i_1852+1)*rs_1814], r_1861)
-					if i_1852 == 0 {
-						d_1816 = state_9
-						rs_1817 = d_1816
-						tot_1916, err_1917 := runtime.MulSize(n_1788, rs_1817)
-						if err_1917 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1917)
-						}
-						a_1815 = ar.F64w(tot_1916)
-					} else if state_9 != d_1816 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1816}))
-					}
-					copy(a_1815[i_1852*rs_1817:(i_1852+1)*rs_1817], row_1889)
-					if i_1852 == 0 {
-						d_1819 = mainparams_3
-						rs_1820 = d_1819
-						tot_1918, err_1919 := runtime.MulSize(n_1788, rs_1820)
-						if err_1919 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1919)
-						}
-						a_1818 = ar.F64w(tot_1918)
-					} else if mainparams_3 != d_1819 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1819}))
-					}
-					copy(a_1818[i_1852*rs_1820:(i_1852+1)*rs_1820], row_1856)
-					if i_1852 == 0 {
-						d_1822 = n_1882
-						rs_1823 = d_1822
-						tot_1920, err_1921 := runtime.MulSize(n_1788, rs_1823)
-						if err_1921 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1921)
-						}
-						a_1821 = ar.F64w(tot_1920)
-					} else if n_1882 != d_1822 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{n_1882})+", element 0 has shape "+runtime.ShapeString([]int{d_1822}))
-					}
-					copy(a_1821[i_1852*rs_1823:(i_1852+1)*rs_1823], s_1883)
-					if i_1852 == 0 {
-						d_1825 = state_9
-						rs_1826 = d_1825
-						tot_1922, err_1923 := runtime.MulSize(n_1788, rs_1826)
-						if err_1923 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1923)
-						}
-						a_1824 = ar.F64w(tot_1922)
-					} else if state_9 != d_1825 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1825}))
-					}
-					copy(a_1824[i_1852*rs_1826:(i_1852+1)*rs_1826], row_1864)
-					if i_1852 == 0 {
-						d_1828 = mainparams_3
-						rs_1829 = d_1828
-						tot_1924, err_1925 := runtime.MulSize(n_1788, rs_1829)
-						if err_1925 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1925)
-						}
-						a_1827 = ar.F64w(tot_1924)
-					} else if mainparams_3 != d_1828 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1828}))
-					}
-					copy(a_1827[i_1852*rs_1829:(i_1852+1)*rs_1829], row_1855)
-					if i_1852 == 0 {
-						d_1831 = n_1874
-						rs_1832 = d_1831
-						tot_1926, err_1927 := runtime.MulSize(n_1788, rs_1832)
-						if err_1927 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1927)
-						}
-						a_1830 = ar.F64w(tot_1926)
-					} else if n_1874 != d_1831 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{n_1874})+", element 0 has shape "+runtime.ShapeString([]int{d_1831}))
-					}
-					copy(a_1830[i_1852*rs_1832:(i_1852+1)*rs_1832], s_1875)
-					if i_1852 == 0 {
-						d_1834 = sequence_12
-						rs_1835 = d_1834
-						tot_1928, err_1929 := runtime.MulSize(n_1788, rs_1835)
-						if err_1929 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1929)
-						}
-						a_1833 = ar.F64w(tot_1928)
-					} else if sequence_12 != d_1834 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1834}))
-					}
-					copy(a_1833[i_1852*rs_1835:(i_1852+1)*rs_1835], r_1478)
-					if i_1852 == 0 {
-						d_1837 = n_1866
-						rs_1838 = d_1837
-						tot_1930, err_1931 := runtime.MulSize(n_1788, rs_1838)
-						if err_1931 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1931)
-						}
-						a_1836 = ar.F64w(tot_1930)
-					} else if n_1866 != d_1837 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{n_1866})+", element 0 has shape "+runtime.ShapeString([]int{d_1837}))
-					}
-					copy(a_1836[i_1852*rs_1838:(i_1852+1)*rs_1838], s_1867)
-					if i_1852 == 0 {
-						d_1840 = state_9
-						rs_1841 = d_1840
-						tot_1932, err_1933 := runtime.MulSize(n_1788, rs_1841)
-						if err_1933 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1933)
-						}
-						a_1839 = ar.F64w(tot_1932)
-					} else if state_9 != d_1840 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1840}))
-					}
-					copy(a_1839[i_1852*rs_1841:(i_1852+1)*rs_1841], row_1864)
-					if i_1852 == 0 {
-						d_1843 = n_1857
-						rs_1844 = d_1843
-						tot_1934, err_1935 := runtime.MulSize(n_1788, rs_1844)
-						if err_1935 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1935)
-						}
-						a_1842 = ar.F64w(tot_1934)
-					} else if n_1857 != d_1843 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{n_1857})+", element 0 has shape "+runtime.ShapeString([]int{d_1843}))
-					}
-					copy(a_1842[i_1852*rs_1844:(i_1852+1)*rs_1844], s_1858)
-					if i_1852 == 0 {
-						d_1846 = sequence_12
-						rs_1847 = d_1846
-						tot_1936, err_1937 := runtime.MulSize(n_1788, rs_1847)
-						if err_1937 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1937)
-						}
-						a_1845 = ar.F64w(tot_1936)
-					} else if sequence_12 != d_1846 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1846}))
-					}
-					copy(a_1845[i_1852*rs_1847:(i_1852+1)*rs_1847], r_1478)
-					if i_1852 == 0 {
-						d_1849, d_1850 = state_8, state_9
-						rs_1851 = d_1849 * d_1850
-						tot_1938, err_1939 := runtime.MulSize(n_1788, rs_1851)
-						if err_1939 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1939)
-						}
-						a_1848 = ar.F64w(tot_1938)
-					} else if state_8 != d_1849 || state_9 != d_1850 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1852)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1849, d_1850}))
-					}
-					copy(a_1848[i_1852*rs_1851:(i_1852+1)*rs_1851], state_7)
-					if i_1852 > 0 {
-						ar.release(mark_1853)
+					copy(a_1805[i_1809*rs_1808:(i_1809+1)*rs_1808], state_7)
+					if i_1809 > 0 {
+						ar.release(mark_1810)
 					}
 				}
-				c_1484, c_1485, c_1486, c_1487, c_1488, c_1489, c_1490, c_1491, c_1492, c_1493, c_1494, c_1495, c_1496, c_1497, c_1498, c_1499, c_1500, c_1501, c_1502, c_1503, c_1504, c_1505, c_1506, c_1507, c_1508, c_1509, c_1510, c_1511, c_1512, c_1513, c_1514, c_1515, c_1516, c_1517, c_1518, c_1519, c_1520, c_1521, c_1522, c_1523, c_1524, c_1525, c_1526, c_1527, c_1528, c_1529, c_1530, c_1531, c_1532, c_1533, c_1534, c_1535, c_1536, c_1537, c_1538, c_1539, c_1540, c_1541, c_1542, c_1543, c_1544, c_1545 = a_1790, n_1788, d_1791, a_1793, n_1788, d_1794, d_1795, a_1797, n_1788, d_1798, a_1800, n_1788, d_1801, a_1803, n_1788, d_1804, a_1806, n_1788, d_1807, a_1809, n_1788, d_1810, a_1812, n_1788, d_1813, a_1815, n_1788, d_1816, a_1818, n_1788, d_1819, a_1821, n_1788, d_1822, a_1824, n_1788, d_1825, a_1827, n_1788, d_1828, a_1830, n_1788, d_1831, a_1833, n_1788, d_1834, a_1836, n_1788, d_1837, a_1839, n_1788, d_1840, a_1842, n_1788, d_1843, a_1845, n_1788, d_1846, a_1848, n_1788, d_1849, d_1850
+				c_1441, c_1442, c_1443, c_1444, c_1445, c_1446, c_1447, c_1448, c_1449, c_1450, c_1451, c_1452, c_1453, c_1454, c_1455, c_1456, c_1457, c_1458, c_1459, c_1460, c_1461, c_1462, c_1463, c_1464, c_1465, c_1466, c_1467, c_1468, c_1469, c_1470, c_1471, c_1472, c_1473, c_1474, c_1475, c_1476, c_1477, c_1478, c_1479, c_1480, c_1481, c_1482, c_1483, c_1484, c_1485, c_1486, c_1487, c_1488, c_1489, c_1490, c_1491, c_1492, c_1493, c_1494, c_1495, c_1496, c_1497, c_1498, c_1499, c_1500, c_1501, c_1502 = a_1747, n_1745, d_1748, a_1750, n_1745, d_1751, d_1752, a_1754, n_1745, d_1755, a_1757, n_1745, d_1758, a_1760, n_1745, d_1761, a_1763, n_1745, d_1764, a_1766, n_1745, d_1767, a_1769, n_1745, d_1770, a_1772, n_1745, d_1773, a_1775, n_1745, d_1776, a_1778, n_1745, d_1779, a_1781, n_1745, d_1782, a_1784, n_1745, d_1785, a_1787, n_1745, d_1788, a_1790, n_1745, d_1791, a_1793, n_1745, d_1794, a_1796, n_1745, d_1797, a_1799, n_1745, d_1800, a_1802, n_1745, d_1803, a_1805, n_1745, d_1806, d_1807
 			}
-			var c_1940 []float64
-			var c_1941 int
-			var c_1942 []float64
-			var c_1943 int
-			var c_1944 int
-			if x_1483 {
-				x_1945 := x_1482 - int64(1)
-				if x_1945 < 0 || x_1945 >= int64(c_1485) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1945, c_1485))
+			var c_1897 []float64
+			var c_1898 int
+			var c_1900 int
+			var c_1901 int
+			if x_1440 {
+				x_1902 := x_1439 - int64(1)
+				if x_1902 < 0 || x_1902 >= int64(c_1442) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1902, c_1442))
 				}
-				row_1946 := c_1484[int(x_1945)*c_1486 : (int(x_1945)+1)*c_1486]
-				rs_1947 := c_1489 * c_1490
-				row_1948 := c_1487[int(x_1945)*rs_1947 : (int(x_1945)+1)*rs_1947]
-				row_1949 := c_1491[int(x_1945)*c_1493 : (int(x_1945)+1)*c_1493]
-				_ = row_1949
-				row_1950 := c_1494[int(x_1945)*c_1496 : (int(x_1945)+1)*c_1496]
-				_ = row_1950
-				row_1951 := c_1497[int(x_1945)*c_1499 : (int(x_1945)+1)*c_1499]
-				_ = row_1951
-				row_1952 := c_1500[int(x_1945)*c_1502 : (int(x_1945)+1)*c_1502]
-				_ = row_1952
-				row_1953 := c_1503[int(x_1945)*c_1505 : (int(x_1945)+1)*c_1505]
-				_ = row_1953
-				row_1954 := c_1506[int(x_1945)*c_1508 : (int(x_1945)+1)*c_1508]
-				_ = row_1954
-				row_1955 := c_1509[int(x_1945)*c_1511 : (int(x_1945)+1)*c_1511]
-				_ = row_1955
-				row_1956 := c_1512[int(x_1945)*c_1514 : (int(x_1945)+1)*c_1514]
-				_ = row_1956
-				row_1957 := c_1515[int(x_1945)*c_1517 : (int(x_1945)+1)*c_1517]
-				_ = row_1957
-				row_1958 := c_1518[int(x_1945)*c_1520 : (int(x_1945)+1)*c_1520]
-				_ = row_1958
-				row_1959 := c_1521[int(x_1945)*c_1523 : (int(x_1945)+1)*c_1523]
-				_ = row_1959
-				row_1960 := c_1524[int(x_1945)*c_1526 : (int(x_1945)+1)*c_1526]
-				_ = row_1960
-				row_1961 := c_1527[int(x_1945)*c_1529 : (int(x_1945)+1)*c_1529]
-				_ = row_1961
-				row_1962 := c_1530[int(x_1945)*c_1532 : (int(x_1945)+1)*c_1532]
-				_ = row_1962
-				row_1963 := c_1533[int(x_1945)*c_1535 : (int(x_1945)+1)*c_1535]
-				_ = row_1963
-				row_1964 := c_1536[int(x_1945)*c_1538 : (int(x_1945)+1)*c_1538]
-				_ = row_1964
-				row_1965 := c_1539[int(x_1945)*c_1541 : (int(x_1945)+1)*c_1541]
-				_ = row_1965
-				rs_1966 := c_1544 * c_1545
-				row_1967 := c_1542[int(x_1945)*rs_1966 : (int(x_1945)+1)*rs_1966]
-				_ = row_1967
-				c_1940, c_1941, c_1942, c_1943, c_1944 = row_1946, c_1486, row_1948, c_1489, c_1490
+				row_1903 := c_1441[int(x_1902)*c_1443 : (int(x_1902)+1)*c_1443]
+				rs_1904 := c_1446 * c_1447
+				row_1905 := c_1444[int(x_1902)*rs_1904 : (int(x_1902)+1)*rs_1904]
+				_ = row_1905
+				row_1906 := c_1448[int(x_1902)*c_1450 : (int(x_1902)+1)*c_1450]
+				_ = row_1906
+				row_1907 := c_1451[int(x_1902)*c_1453 : (int(x_1902)+1)*c_1453]
+				_ = row_1907
+				row_1908 := c_1454[int(x_1902)*c_1456 : (int(x_1902)+1)*c_1456]
+				_ = row_1908
+				row_1909 := c_1457[int(x_1902)*c_1459 : (int(x_1902)+1)*c_1459]
+				_ = row_1909
+				row_1910 := c_1460[int(x_1902)*c_1462 : (int(x_1902)+1)*c_1462]
+				_ = row_1910
+				row_1911 := c_1463[int(x_1902)*c_1465 : (int(x_1902)+1)*c_1465]
+				_ = row_1911
+				row_1912 := c_1466[int(x_1902)*c_1468 : (int(x_1902)+1)*c_1468]
+				_ = row_1912
+				row_1913 := c_1469[int(x_1902)*c_1471 : (int(x_1902)+1)*c_1471]
+				_ = row_1913
+				row_1914 := c_1472[int(x_1902)*c_1474 : (int(x_1902)+1)*c_1474]
+				_ = row_1914
+				row_1915 := c_1475[int(x_1902)*c_1477 : (int(x_1902)+1)*c_1477]
+				_ = row_1915
+				row_1916 := c_1478[int(x_1902)*c_1480 : (int(x_1902)+1)*c_1480]
+				_ = row_1916
+				row_1917 := c_1481[int(x_1902)*c_1483 : (int(x_1902)+1)*c_1483]
+				_ = row_1917
+				row_1918 := c_1484[int(x_1902)*c_1486 : (int(x_1902)+1)*c_1486]
+				_ = row_1918
+				row_1919 := c_1487[int(x_1902)*c_1489 : (int(x_1902)+1)*c_1489]
+				_ = row_1919
+				row_1920 := c_1490[int(x_1902)*c_1492 : (int(x_1902)+1)*c_1492]
+				_ = row_1920
+				row_1921 := c_1493[int(x_1902)*c_1495 : (int(x_1902)+1)*c_1495]
+				_ = row_1921
+				row_1922 := c_1496[int(x_1902)*c_1498 : (int(x_1902)+1)*c_1498]
+				_ = row_1922
+				rs_1923 := c_1501 * c_1502
+				row_1924 := c_1499[int(x_1902)*rs_1923 : (int(x_1902)+1)*rs_1923]
+				_ = row_1924
+				c_1897, c_1898, c_1900, c_1901 = row_1903, c_1443, c_1446, c_1447
 			} else {
-				c_1940, c_1941, c_1942, c_1943, c_1944 = r_1478, sequence_12, state_7, state_8, state_9
+				c_1897, c_1898, c_1900, c_1901 = r_1435, sequence_12, state_8, state_9
 			}
 			if int64(1) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 			}
-			row_1968 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-			if extraparams_6 != c_1941 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1941})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			row_1925 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+			if extraparams_6 != c_1898 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1898})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
 			if int64(2) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 			}
-			row_1969 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-			if extraparams_6 != c_1941 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1941})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			row_1926 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+			if extraparams_6 != c_1898 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1898})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
-			r_1970 := ar.F64w(c_1941)
-			c_1940 = c_1940[:len(r_1970)]
-			row_1968 = row_1968[:len(r_1970)]
-			row_1969 = row_1969[:len(r_1970)]
-			for i_1971 := range r_1970 {
-				r_1970[i_1971] = ((c_1940[i_1971] * row_1968[i_1971]) + row_1969[i_1971])
+			r_1927 := ar.F64w(c_1898)
+			c_1897 = c_1897[:len(r_1927)]
+			row_1925 = row_1925[:len(r_1927)]
+			row_1926 = row_1926[:len(r_1927)]
+			for i_1928 := range r_1927 {
+				r_1927[i_1928] = ((c_1897[i_1928] * row_1925[i_1928]) + row_1926[i_1928])
 			}
-			r_1973 := ar.F64w(c_1941)
-			r_1970 = r_1970[:len(r_1973)]
-			for i_1974 := range r_1973 {
-				r_1973[i_1974] = (math.Exp(r_1970[i_1974]))
+			r_1930 := ar.F64w(c_1898)
+			r_1927 = r_1927[:len(r_1930)]
+			for i_1931 := range r_1930 {
+				r_1930[i_1931] = (math.Exp(r_1927[i_1931]))
 			}
-			s_1976 := runtime.Sum(r_1973)
-			x_1977 := s_1976 + 2.0
+			s_1933 := runtime.Sum(r_1930)
+			x_1934 := s_1933 + 2.0
 			if int64(1) >= int64(sequence_11) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(int64(1), sequence_11))
 			}
-			row_1978 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
-			x_1979 := math.Log(x_1977)
-			if c_1941 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1941}))
+			row_1935 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
+			x_1936 := math.Log(x_1934)
+			if c_1898 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1898}))
 			}
-			r_1980 := ar.F64w(sequence_12)
-			row_1978 = row_1978[:len(r_1980)]
-			r_1970 = r_1970[:len(r_1980)]
-			for i_1981 := range r_1980 {
-				r_1980[i_1981] = (row_1978[i_1981] * (r_1970[i_1981] - x_1979))
+			r_1937 := ar.F64w(sequence_12)
+			row_1935 = row_1935[:len(r_1937)]
+			r_1927 = r_1927[:len(r_1937)]
+			for i_1938 := range r_1937 {
+				r_1937[i_1938] = (row_1935[i_1938] * (r_1927[i_1938] - x_1936))
 			}
-			s_1983 := runtime.Sum(r_1980)
-			if i_1473 == 0 {
-				d_1377, d_1378 = c_1943, c_1944
+			s_1940 := runtime.Sum(r_1937)
+			_ = s_1940
+			if i_1430 == 0 {
+				d_1337, d_1338 = c_1900, c_1901
+				rs_1339 = d_1337 * d_1338
+				tot_1941, err_1942 := runtime.MulSize(n_1335, rs_1339)
+				if err_1942 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1942)
+				}
+				_ = tot_1941
+			} else if c_1900 != d_1337 || c_1901 != d_1338 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1900, c_1901})+", element 0 has shape "+runtime.ShapeString([]int{d_1337, d_1338}))
+			}
+			a_1340[i_1430] = x_1934
+			if i_1430 == 0 {
+				d_1342 = c_1898
+				rs_1343 = d_1342
+				tot_1943, err_1944 := runtime.MulSize(n_1335, rs_1343)
+				if err_1944 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1944)
+				}
+				a_1341 = ar.F64w(tot_1943)
+			} else if c_1898 != d_1342 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1898})+", element 0 has shape "+runtime.ShapeString([]int{d_1342}))
+			}
+			copy(a_1341[i_1430*rs_1343:(i_1430+1)*rs_1343], r_1930)
+			if i_1430 == 0 {
+				d_1345 = extraparams_6
+				rs_1346 = d_1345
+				tot_1945, err_1946 := runtime.MulSize(n_1335, rs_1346)
+				if err_1946 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1946)
+				}
+				a_1344 = ar.F64w(tot_1945)
+			} else if extraparams_6 != d_1345 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{extraparams_6})+", element 0 has shape "+runtime.ShapeString([]int{d_1345}))
+			}
+			copy(a_1344[i_1430*rs_1346:(i_1430+1)*rs_1346], row_1925)
+			if i_1430 == 0 {
+				d_1348 = c_1898
+				rs_1349 = d_1348
+				tot_1947, err_1948 := runtime.MulSize(n_1335, rs_1349)
+				if err_1948 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1948)
+				}
+				a_1347 = ar.F64w(tot_1947)
+			} else if c_1898 != d_1348 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1898})+", element 0 has shape "+runtime.ShapeString([]int{d_1348}))
+			}
+			copy(a_1347[i_1430*rs_1349:(i_1430+1)*rs_1349], c_1897)
+			if i_1430 == 0 {
+				d_1350, d_1351 = c_1442, c_1443
+				rs_1352 = d_1350 * d_1351
+				tot_1949, err_1950 := runtime.MulSize(n_1335, rs_1352)
+				if err_1950 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1950)
+				}
+				_ = tot_1949
+			} else if c_1442 != d_1350 || c_1443 != d_1351 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1442, c_1443})+", element 0 has shape "+runtime.ShapeString([]int{d_1350, d_1351}))
+			}
+			if i_1430 == 0 {
+				d_1353, d_1354, d_1355 = c_1445, c_1446, c_1447
+				rs_1356 = d_1353 * d_1354 * d_1355
+				tot_1951, err_1952 := runtime.MulSize(n_1335, rs_1356)
+				if err_1952 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1952)
+				}
+				_ = tot_1951
+			} else if c_1445 != d_1353 || c_1446 != d_1354 || c_1447 != d_1355 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1445, c_1446, c_1447})+", element 0 has shape "+runtime.ShapeString([]int{d_1353, d_1354, d_1355}))
+			}
+			if i_1430 == 0 {
+				d_1357, d_1358 = c_1449, c_1450
+				rs_1359 = d_1357 * d_1358
+				tot_1953, err_1954 := runtime.MulSize(n_1335, rs_1359)
+				if err_1954 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1954)
+				}
+				_ = tot_1953
+			} else if c_1449 != d_1357 || c_1450 != d_1358 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1449, c_1450})+", element 0 has shape "+runtime.ShapeString([]int{d_1357, d_1358}))
+			}
+			if i_1430 == 0 {
+				d_1361, d_1362 = c_1452, c_1453
+				rs_1363 = d_1361 * d_1362
+				tot_1955, err_1956 := runtime.MulSize(n_1335, rs_1363)
+				if err_1956 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1956)
+				}
+				a_1360 = ar.F64w(tot_1955)
+			} else if c_1452 != d_1361 || c_1453 != d_1362 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1452, c_1453})+", element 0 has shape "+runtime.ShapeString([]int{d_1361, d_1362}))
+			}
+			copy(a_1360[i_1430*rs_1363:(i_1430+1)*rs_1363], c_1451)
+			if i_1430 == 0 {
+				d_1365, d_1366 = c_1455, c_1456
+				rs_1367 = d_1365 * d_1366
+				tot_1957, err_1958 := runtime.MulSize(n_1335, rs_1367)
+				if err_1958 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1958)
+				}
+				a_1364 = ar.F64w(tot_1957)
+			} else if c_1455 != d_1365 || c_1456 != d_1366 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1455, c_1456})+", element 0 has shape "+runtime.ShapeString([]int{d_1365, d_1366}))
+			}
+			copy(a_1364[i_1430*rs_1367:(i_1430+1)*rs_1367], c_1454)
+			if i_1430 == 0 {
+				d_1369, d_1370 = c_1458, c_1459
+				rs_1371 = d_1369 * d_1370
+				tot_1959, err_1960 := runtime.MulSize(n_1335, rs_1371)
+				if err_1960 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1960)
+				}
+				a_1368 = ar.F64w(tot_1959)
+			} else if c_1458 != d_1369 || c_1459 != d_1370 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1458, c_1459})+", element 0 has shape "+runtime.ShapeString([]int{d_1369, d_1370}))
+			}
+			copy(a_1368[i_1430*rs_1371:(i_1430+1)*rs_1371], c_1457)
+			if i_1430 == 0 {
+				d_1373, d_1374 = c_1461, c_1462
+				rs_1375 = d_1373 * d_1374
+				tot_1961, err_1962 := runtime.MulSize(n_1335, rs_1375)
+				if err_1962 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1962)
+				}
+				a_1372 = ar.F64w(tot_1961)
+			} else if c_1461 != d_1373 || c_1462 != d_1374 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1461, c_1462})+", element 0 has shape "+runtime.ShapeString([]int{d_1373, d_1374}))
+			}
+			copy(a_1372[i_1430*rs_1375:(i_1430+1)*rs_1375], c_1460)
+			if i_1430 == 0 {
+				d_1377, d_1378 = c_1464, c_1465
 				rs_1379 = d_1377 * d_1378
-				tot_1984, err_1985 := runtime.MulSize(n_1374, rs_1379)
-				if err_1985 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1985)
+				tot_1963, err_1964 := runtime.MulSize(n_1335, rs_1379)
+				if err_1964 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1964)
 				}
-				a_1376 = ar.F64w(tot_1984)
-			} else if c_1943 != d_1377 || c_1944 != d_1378 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1943, c_1944})+", element 0 has shape "+runtime.ShapeString([]int{d_1377, d_1378}))
+				a_1376 = ar.F64w(tot_1963)
+			} else if c_1464 != d_1377 || c_1465 != d_1378 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1464, c_1465})+", element 0 has shape "+runtime.ShapeString([]int{d_1377, d_1378}))
 			}
-			copy(a_1376[i_1473*rs_1379:(i_1473+1)*rs_1379], c_1942)
-			a_1380[i_1473] = s_1983
-			a_1381[i_1473] = x_1977
-			if i_1473 == 0 {
-				d_1383 = c_1941
-				rs_1384 = d_1383
-				tot_1986, err_1987 := runtime.MulSize(n_1374, rs_1384)
-				if err_1987 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1987)
+			copy(a_1376[i_1430*rs_1379:(i_1430+1)*rs_1379], c_1463)
+			if i_1430 == 0 {
+				d_1381, d_1382 = c_1467, c_1468
+				rs_1383 = d_1381 * d_1382
+				tot_1965, err_1966 := runtime.MulSize(n_1335, rs_1383)
+				if err_1966 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1966)
 				}
-				a_1382 = ar.F64w(tot_1986)
-			} else if c_1941 != d_1383 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1941})+", element 0 has shape "+runtime.ShapeString([]int{d_1383}))
+				a_1380 = ar.F64w(tot_1965)
+			} else if c_1467 != d_1381 || c_1468 != d_1382 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1467, c_1468})+", element 0 has shape "+runtime.ShapeString([]int{d_1381, d_1382}))
 			}
-			copy(a_1382[i_1473*rs_1384:(i_1473+1)*rs_1384], r_1973)
-			if i_1473 == 0 {
-				d_1386 = extraparams_6
-				rs_1387 = d_1386
-				tot_1988, err_1989 := runtime.MulSize(n_1374, rs_1387)
-				if err_1989 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1989)
+			copy(a_1380[i_1430*rs_1383:(i_1430+1)*rs_1383], c_1466)
+			if i_1430 == 0 {
+				d_1385, d_1386 = c_1470, c_1471
+				rs_1387 = d_1385 * d_1386
+				tot_1967, err_1968 := runtime.MulSize(n_1335, rs_1387)
+				if err_1968 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1968)
 				}
-				a_1385 = ar.F64w(tot_1988)
-			} else if extraparams_6 != d_1386 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{extraparams_6})+", element 0 has shape "+runtime.ShapeString([]int{d_1386}))
+				a_1384 = ar.F64w(tot_1967)
+			} else if c_1470 != d_1385 || c_1471 != d_1386 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1470, c_1471})+", element 0 has shape "+runtime.ShapeString([]int{d_1385, d_1386}))
 			}
-			copy(a_1385[i_1473*rs_1387:(i_1473+1)*rs_1387], row_1968)
-			if i_1473 == 0 {
-				d_1389 = c_1941
-				rs_1390 = d_1389
-				tot_1990, err_1991 := runtime.MulSize(n_1374, rs_1390)
-				if err_1991 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1991)
+			copy(a_1384[i_1430*rs_1387:(i_1430+1)*rs_1387], c_1469)
+			if i_1430 == 0 {
+				d_1389, d_1390 = c_1473, c_1474
+				rs_1391 = d_1389 * d_1390
+				tot_1969, err_1970 := runtime.MulSize(n_1335, rs_1391)
+				if err_1970 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1970)
 				}
-				a_1388 = ar.F64w(tot_1990)
-			} else if c_1941 != d_1389 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1941})+", element 0 has shape "+runtime.ShapeString([]int{d_1389}))
+				a_1388 = ar.F64w(tot_1969)
+			} else if c_1473 != d_1389 || c_1474 != d_1390 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1473, c_1474})+", element 0 has shape "+runtime.ShapeString([]int{d_1389, d_1390}))
 			}
-			copy(a_1388[i_1473*rs_1390:(i_1473+1)*rs_1390], c_1940)
-			if i_1473 == 0 {
-				d_1391, d_1392 = c_1485, c_1486
-				rs_1393 = d_1391 * d_1392
-				tot_1992, err_1993 := runtime.MulSize(n_1374, rs_1393)
-				if err_1993 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1993)
+			copy(a_1388[i_1430*rs_1391:(i_1430+1)*rs_1391], c_1472)
+			if i_1430 == 0 {
+				d_1393, d_1394 = c_1476, c_1477
+				rs_1395 = d_1393 * d_1394
+				tot_1971, err_1972 := runtime.MulSize(n_1335, rs_1395)
+				if err_1972 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1972)
 				}
-				_ = tot_1992
-			} else if c_1485 != d_1391 || c_1486 != d_1392 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1485, c_1486})+", element 0 has shape "+runtime.ShapeString([]int{d_1391, d_1392}))
+				a_1392 = ar.F64w(tot_1971)
+			} else if c_1476 != d_1393 || c_1477 != d_1394 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1476, c_1477})+", element 0 has shape "+runtime.ShapeString([]int{d_1393, d_1394}))
 			}
-			if i_1473 == 0 {
-				d_1394, d_1395, d_1396 = c_1488, c_1489, c_1490
-				rs_1397 = d_1394 * d_1395 * d_1396
-				tot_1994, err_1995 := runtime.MulSize(n_1374, rs_1397)
-				if err_1995 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1995)
+			copy(a_1392[i_1430*rs_1395:(i_1430+1)*rs_1395], c_1475)
+			if i_1430 == 0 {
+				d_1397, d_1398 = c_1479, c_1480
+				rs_1399 = d_1397 * d_1398
+				tot_1973, err_1974 := runtime.MulSize(n_1335, rs_1399)
+				if err_1974 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1974)
 				}
-				_ = tot_1994
-			} else if c_1488 != d_1394 || c_1489 != d_1395 || c_1490 != d_1396 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1488, c_1489, c_1490})+", element 0 has shape "+runtime.ShapeString([]int{d_1394, d_1395, d_1396}))
+				a_1396 = ar.F64w(tot_1973)
+			} else if c_1479 != d_1397 || c_1480 != d_1398 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1479, c_1480})+", element 0 has shape "+runtime.ShapeString([]int{d_1397, d_1398}))
 			}
-			if i_1473 == 0 {
-				d_1398, d_1399 = c_1492, c_1493
-				rs_1400 = d_1398 * d_1399
-				tot_1996, err_1997 := runtime.MulSize(n_1374, rs_1400)
-				if err_1997 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1997)
+			copy(a_1396[i_1430*rs_1399:(i_1430+1)*rs_1399], c_1478)
+			if i_1430 == 0 {
+				d_1401, d_1402 = c_1482, c_1483
+				rs_1403 = d_1401 * d_1402
+				tot_1975, err_1976 := runtime.MulSize(n_1335, rs_1403)
+				if err_1976 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1976)
 				}
-				_ = tot_1996
-			} else if c_1492 != d_1398 || c_1493 != d_1399 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1492, c_1493})+", element 0 has shape "+runtime.ShapeString([]int{d_1398, d_1399}))
+				a_1400 = ar.F64w(tot_1975)
+			} else if c_1482 != d_1401 || c_1483 != d_1402 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1482, c_1483})+", element 0 has shape "+runtime.ShapeString([]int{d_1401, d_1402}))
 			}
-			if i_1473 == 0 {
-				d_1402, d_1403 = c_1495, c_1496
-				rs_1404 = d_1402 * d_1403
-				tot_1998, err_1999 := runtime.MulSize(n_1374, rs_1404)
-				if err_1999 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1999)
+			copy(a_1400[i_1430*rs_1403:(i_1430+1)*rs_1403], c_1481)
+			if i_1430 == 0 {
+				d_1405, d_1406 = c_1485, c_1486
+				rs_1407 = d_1405 * d_1406
+				tot_1977, err_1978 := runtime.MulSize(n_1335, rs_1407)
+				if err_1978 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1978)
 				}
-				a_1401 = ar.F64w(tot_1998)
-			} else if c_1495 != d_1402 || c_1496 != d_1403 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1495, c_1496})+", element 0 has shape "+runtime.ShapeString([]int{d_1402, d_1403}))
+				a_1404 = ar.F64w(tot_1977)
+			} else if c_1485 != d_1405 || c_1486 != d_1406 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1485, c_1486})+", element 0 has shape "+runtime.ShapeString([]int{d_1405, d_1406}))
 			}
-			copy(a_1401[i_1473*rs_1404:(i_1473+1)*rs_1404], c_1494)
-			if i_1473 == 0 {
-				d_1406, d_1407 = c_1498, c_1499
-				rs_1408 = d_1406 * d_1407
-				tot_2000, err_2001 := runtime.MulSize(n_1374, rs_1408)
-				if err_2001 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2001)
+			copy(a_1404[i_1430*rs_1407:(i_1430+1)*rs_1407], c_1484)
+			if i_1430 == 0 {
+				d_1409, d_1410 = c_1488, c_1489
+				rs_1411 = d_1409 * d_1410
+				tot_1979, err_1980 := runtime.MulSize(n_1335, rs_1411)
+				if err_1980 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1980)
 				}
-				a_1405 = ar.F64w(tot_2000)
-			} else if c_1498 != d_1406 || c_1499 != d_1407 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1498, c_1499})+", element 0 has shape "+runtime.ShapeString([]int{d_1406, d_1407}))
+				a_1408 = ar.F64w(tot_1979)
+			} else if c_1488 != d_1409 || c_1489 != d_1410 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1488, c_1489})+", element 0 has shape "+runtime.ShapeString([]int{d_1409, d_1410}))
 			}
-			copy(a_1405[i_1473*rs_1408:(i_1473+1)*rs_1408], c_1497)
-			if i_1473 == 0 {
-				d_1410, d_1411 = c_1501, c_1502
-				rs_1412 = d_1410 * d_1411
-				tot_2002, err_2003 := runtime.MulSize(n_1374, rs_1412)
-				if err_2003 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2003)
+			copy(a_1408[i_1430*rs_1411:(i_1430+1)*rs_1411], c_1487)
+			if i_1430 == 0 {
+				d_1413, d_1414 = c_1491, c_1492
+				rs_1415 = d_1413 * d_1414
+				tot_1981, err_1982 := runtime.MulSize(n_1335, rs_1415)
+				if err_1982 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1982)
 				}
-				a_1409 = ar.F64w(tot_2002)
-			} else if c_1501 != d_1410 || c_1502 != d_1411 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1501, c_1502})+", element 0 has shape "+runtime.ShapeString([]int{d_1410, d_1411}))
+				a_1412 = ar.F64w(tot_1981)
+			} else if c_1491 != d_1413 || c_1492 != d_1414 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1491, c_1492})+", element 0 has shape "+runtime.ShapeString([]int{d_1413, d_1414}))
 			}
-			copy(a_1409[i_1473*rs_1412:(i_1473+1)*rs_1412], c_1500)
-			if i_1473 == 0 {
-				d_1414, d_1415 = c_1504, c_1505
-				rs_1416 = d_1414 * d_1415
-				tot_2004, err_2005 := runtime.MulSize(n_1374, rs_1416)
-				if err_2005 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2005)
+			copy(a_1412[i_1430*rs_1415:(i_1430+1)*rs_1415], c_1490)
+			if i_1430 == 0 {
+				d_1417, d_1418 = c_1494, c_1495
+				rs_1419 = d_1417 * d_1418
+				tot_1983, err_1984 := runtime.MulSize(n_1335, rs_1419)
+				if err_1984 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1984)
 				}
-				a_1413 = ar.F64w(tot_2004)
-			} else if c_1504 != d_1414 || c_1505 != d_1415 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1504, c_1505})+", element 0 has shape "+runtime.ShapeString([]int{d_1414, d_1415}))
+				a_1416 = ar.F64w(tot_1983)
+			} else if c_1494 != d_1417 || c_1495 != d_1418 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1494, c_1495})+", element 0 has shape "+runtime.ShapeString([]int{d_1417, d_1418}))
 			}
-			copy(a_1413[i_1473*rs_1416:(i_1473+1)*rs_1416], c_1503)
-			if i_1473 == 0 {
-				d_1418, d_1419 = c_1507, c_1508
-				rs_1420 = d_1418 * d_1419
-				tot_2006, err_2007 := runtime.MulSize(n_1374, rs_1420)
-				if err_2007 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2007)
+			copy(a_1416[i_1430*rs_1419:(i_1430+1)*rs_1419], c_1493)
+			if i_1430 == 0 {
+				d_1420, d_1421 = c_1497, c_1498
+				rs_1422 = d_1420 * d_1421
+				tot_1985, err_1986 := runtime.MulSize(n_1335, rs_1422)
+				if err_1986 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1986)
 				}
-				a_1417 = ar.F64w(tot_2006)
-			} else if c_1507 != d_1418 || c_1508 != d_1419 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1507, c_1508})+", element 0 has shape "+runtime.ShapeString([]int{d_1418, d_1419}))
+				_ = tot_1985
+			} else if c_1497 != d_1420 || c_1498 != d_1421 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1497, c_1498})+", element 0 has shape "+runtime.ShapeString([]int{d_1420, d_1421}))
 			}
-			copy(a_1417[i_1473*rs_1420:(i_1473+1)*rs_1420], c_1506)
-			if i_1473 == 0 {
-				d_1422, d_1423 = c_1510, c_1511
-				rs_1424 = d_1422 * d_1423
-				tot_2008, err_2009 := runtime.MulSize(n_1374, rs_1424)
-				if err_2009 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2009)
+			if i_1430 == 0 {
+				d_1423, d_1424, d_1425 = c_1500, c_1501, c_1502
+				rs_1426 = d_1423 * d_1424 * d_1425
+				tot_1987, err_1988 := runtime.MulSize(n_1335, rs_1426)
+				if err_1988 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1988)
 				}
-				a_1421 = ar.F64w(tot_2008)
-			} else if c_1510 != d_1422 || c_1511 != d_1423 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1510, c_1511})+", element 0 has shape "+runtime.ShapeString([]int{d_1422, d_1423}))
+				_ = tot_1987
+			} else if c_1500 != d_1423 || c_1501 != d_1424 || c_1502 != d_1425 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1500, c_1501, c_1502})+", element 0 has shape "+runtime.ShapeString([]int{d_1423, d_1424, d_1425}))
 			}
-			copy(a_1421[i_1473*rs_1424:(i_1473+1)*rs_1424], c_1509)
-			if i_1473 == 0 {
-				d_1426, d_1427 = c_1513, c_1514
-				rs_1428 = d_1426 * d_1427
-				tot_2010, err_2011 := runtime.MulSize(n_1374, rs_1428)
-				if err_2011 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2011)
+			if i_1430 == 0 {
+				d_1427, d_1428 = state_8, state_9
+				rs_1429 = d_1427 * d_1428
+				tot_1989, err_1990 := runtime.MulSize(n_1335, rs_1429)
+				if err_1990 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1990)
 				}
-				a_1425 = ar.F64w(tot_2010)
-			} else if c_1513 != d_1426 || c_1514 != d_1427 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1513, c_1514})+", element 0 has shape "+runtime.ShapeString([]int{d_1426, d_1427}))
+				_ = tot_1989
+			} else if state_8 != d_1427 || state_9 != d_1428 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1427, d_1428}))
 			}
-			copy(a_1425[i_1473*rs_1428:(i_1473+1)*rs_1428], c_1512)
-			if i_1473 == 0 {
-				d_1430, d_1431 = c_1516, c_1517
-				rs_1432 = d_1430 * d_1431
-				tot_2012, err_2013 := runtime.MulSize(n_1374, rs_1432)
-				if err_2013 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2013)
-				}
-				a_1429 = ar.F64w(tot_2012)
-			} else if c_1516 != d_1430 || c_1517 != d_1431 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1516, c_1517})+", element 0 has shape "+runtime.ShapeString([]int{d_1430, d_1431}))
-			}
-			copy(a_1429[i_1473*rs_1432:(i_1473+1)*rs_1432], c_1515)
-			if i_1473 == 0 {
-				d_1434, d_1435 = c_1519, c_1520
-				rs_1436 = d_1434 * d_1435
-				tot_2014, err_2015 := runtime.MulSize(n_1374, rs_1436)
-				if err_2015 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2015)
-				}
-				a_1433 = ar.F64w(tot_2014)
-			} else if c_1519 != d_1434 || c_1520 != d_1435 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1519, c_1520})+", element 0 has shape "+runtime.ShapeString([]int{d_1434, d_1435}))
-			}
-			copy(a_1433[i_1473*rs_1436:(i_1473+1)*rs_1436], c_1518)
-			if i_1473 == 0 {
-				d_1438, d_1439 = c_1522, c_1523
-				rs_1440 = d_1438 * d_1439
-				tot_2016, err_2017 := runtime.MulSize(n_1374, rs_1440)
-				if err_2017 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2017)
-				}
-				a_1437 = ar.F64w(tot_2016)
-			} else if c_1522 != d_1438 || c_1523 != d_1439 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1522, c_1523})+", element 0 has shape "+runtime.ShapeString([]int{d_1438, d_1439}))
-			}
-			copy(a_1437[i_1473*rs_1440:(i_1473+1)*rs_1440], c_1521)
-			if i_1473 == 0 {
-				d_1442, d_1443 = c_1525, c_1526
-				rs_1444 = d_1442 * d_1443
-				tot_2018, err_2019 := runtime.MulSize(n_1374, rs_1444)
-				if err_2019 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2019)
-				}
-				a_1441 = ar.F64w(tot_2018)
-			} else if c_1525 != d_1442 || c_1526 != d_1443 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1525, c_1526})+", element 0 has shape "+runtime.ShapeString([]int{d_1442, d_1443}))
-			}
-			copy(a_1441[i_1473*rs_1444:(i_1473+1)*rs_1444], c_1524)
-			if i_1473 == 0 {
-				d_1446, d_1447 = c_1528, c_1529
-				rs_1448 = d_1446 * d_1447
-				tot_2020, err_2021 := runtime.MulSize(n_1374, rs_1448)
-				if err_2021 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2021)
-				}
-				a_1445 = ar.F64w(tot_2020)
-			} else if c_1528 != d_1446 || c_1529 != d_1447 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1528, c_1529})+", element 0 has shape "+runtime.ShapeString([]int{d_1446, d_1447}))
-			}
-			copy(a_1445[i_1473*rs_1448:(i_1473+1)*rs_1448], c_1527)
-			if i_1473 == 0 {
-				d_1450, d_1451 = c_1531, c_1532
-				rs_1452 = d_1450 * d_1451
-				tot_2022, err_2023 := runtime.MulSize(n_1374, rs_1452)
-				if err_2023 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2023)
-				}
-				a_1449 = ar.F64w(tot_2022)
-			} else if c_1531 != d_1450 || c_1532 != d_1451 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1531, c_1532})+", element 0 has shape "+runtime.ShapeString([]int{d_1450, d_1451}))
-			}
-			copy(a_1449[i_1473*rs_1452:(i_1473+1)*rs_1452], c_1530)
-			if i_1473 == 0 {
-				d_1454, d_1455 = c_1534, c_1535
-				rs_1456 = d_1454 * d_1455
-				tot_2024, err_2025 := runtime.MulSize(n_1374, rs_1456)
-				if err_2025 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2025)
-				}
-				a_1453 = ar.F64w(tot_2024)
-			} else if c_1534 != d_1454 || c_1535 != d_1455 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1534, c_1535})+", element 0 has shape "+runtime.ShapeString([]int{d_1454, d_1455}))
-			}
-			copy(a_1453[i_1473*rs_1456:(i_1473+1)*rs_1456], c_1533)
-			if i_1473 == 0 {
-				d_1458, d_1459 = c_1537, c_1538
-				rs_1460 = d_1458 * d_1459
-				tot_2026, err_2027 := runtime.MulSize(n_1374, rs_1460)
-				if err_2027 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2027)
-				}
-				a_1457 = ar.F64w(tot_2026)
-			} else if c_1537 != d_1458 || c_1538 != d_1459 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1537, c_1538})+", element 0 has shape "+runtime.ShapeString([]int{d_1458, d_1459}))
-			}
-			copy(a_1457[i_1473*rs_1460:(i_1473+1)*rs_1460], c_1536)
-			if i_1473 == 0 {
-				d_1461, d_1462 = c_1540, c_1541
-				rs_1463 = d_1461 * d_1462
-				tot_2028, err_2029 := runtime.MulSize(n_1374, rs_1463)
-				if err_2029 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2029)
-				}
-				_ = tot_2028
-			} else if c_1540 != d_1461 || c_1541 != d_1462 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1540, c_1541})+", element 0 has shape "+runtime.ShapeString([]int{d_1461, d_1462}))
-			}
-			if i_1473 == 0 {
-				d_1464, d_1465, d_1466 = c_1543, c_1544, c_1545
-				rs_1467 = d_1464 * d_1465 * d_1466
-				tot_2030, err_2031 := runtime.MulSize(n_1374, rs_1467)
-				if err_2031 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2031)
-				}
-				_ = tot_2030
-			} else if c_1543 != d_1464 || c_1544 != d_1465 || c_1545 != d_1466 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{c_1543, c_1544, c_1545})+", element 0 has shape "+runtime.ShapeString([]int{d_1464, d_1465, d_1466}))
-			}
-			if i_1473 == 0 {
-				d_1469, d_1470 = state_8, state_9
-				rs_1471 = d_1469 * d_1470
-				tot_2032, err_2033 := runtime.MulSize(n_1374, rs_1471)
-				if err_2033 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2033)
-				}
-				a_1468 = ar.F64w(tot_2032)
-			} else if state_8 != d_1469 || state_9 != d_1470 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1473)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1469, d_1470}))
-			}
-			copy(a_1468[i_1473*rs_1471:(i_1473+1)*rs_1471], state_7)
-			a_1472[i_1473] = 0.0
-			if i_1473 > 0 {
-				ar.release(mark_1474)
+			if i_1430 > 0 {
+				ar.release(mark_1431)
 			}
 		}
-		c_20, c_21, c_22, c_23, c_24, c_28, c_30, c_32, c_33, c_35, c_36, c_38, c_45, c_53, c_54, c_56, c_57, c_58, c_60, c_61, c_62, c_64, c_65, c_66, c_68, c_69, c_70, c_72, c_73, c_74, c_76, c_77, c_78, c_80, c_81, c_82, c_84, c_85, c_86, c_88, c_89, c_90, c_92, c_93, c_94, c_96, c_97, c_98, c_100, c_101, c_102, c_104, c_105, c_106, c_108, c_109, c_110, c_112, c_113, c_126, c_128, c_129, c_130 = a_1376, n_1374, d_1377, d_1378, a_1380, a_1381, a_1382, d_1383, a_1385, d_1386, a_1388, d_1389, d_1391, d_1399, a_1401, d_1402, d_1403, a_1405, d_1406, d_1407, a_1409, d_1410, d_1411, a_1413, d_1414, d_1415, a_1417, d_1418, d_1419, a_1421, d_1422, d_1423, a_1425, d_1426, d_1427, a_1429, d_1430, d_1431, a_1433, d_1434, d_1435, a_1437, d_1438, d_1439, a_1441, d_1442, d_1443, a_1445, d_1446, d_1447, a_1449, d_1450, d_1451, a_1453, d_1454, d_1455, a_1457, d_1458, d_1459, a_1468, d_1469, d_1470, a_1472
+		c_21, c_22, c_23, c_28, c_30, c_32, c_33, c_35, c_36, c_38, c_45, c_53, c_54, c_56, c_57, c_58, c_60, c_61, c_62, c_64, c_65, c_66, c_68, c_69, c_70, c_72, c_73, c_74, c_76, c_77, c_78, c_80, c_81, c_82, c_84, c_85, c_86, c_88, c_89, c_90, c_92, c_93, c_94, c_96, c_97, c_98, c_100, c_101, c_102, c_104, c_105, c_106, c_108, c_109, c_110, c_112, c_113, c_127, c_128 = n_1335, d_1337, d_1338, a_1340, a_1341, d_1342, a_1344, d_1345, a_1347, d_1348, d_1350, d_1358, a_1360, d_1361, d_1362, a_1364, d_1365, d_1366, a_1368, d_1369, d_1370, a_1372, d_1373, d_1374, a_1376, d_1377, d_1378, a_1380, d_1381, d_1382, a_1384, d_1385, d_1386, a_1388, d_1389, d_1390, a_1392, d_1393, d_1394, a_1396, d_1397, d_1398, a_1400, d_1401, d_1402, a_1404, d_1405, d_1406, a_1408, d_1409, d_1410, a_1412, d_1413, d_1414, a_1416, d_1417, d_1418, d_1427, d_1428
 	}
-	var c_2034 []float64
-	var c_2035 int
-	var c_2036 int
-	var c_2037 float64
+	var c_1991 []float64
+	var c_1992 int
+	var c_1993 int
+	var c_1994 float64
 	if x_19 {
-		x_2038 := x_18 - int64(1)
-		if x_2038 < 0 || x_2038 >= int64(c_21) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2038, c_21))
+		x_1995 := x_18 - int64(1)
+		if x_1995 < 0 || x_1995 >= int64(c_21) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_1995, c_21))
 		}
-		rs_2039 := c_22 * c_23
-		row_2040 := c_20[int(x_2038)*rs_2039 : (int(x_2038)+1)*rs_2039]
-		x_2041 := c_24[int(x_2038)]
-		x_2042 := c_28[int(x_2038)]
-		_ = x_2042
-		row_2043 := c_30[int(x_2038)*c_32 : (int(x_2038)+1)*c_32]
-		_ = row_2043
-		row_2044 := c_33[int(x_2038)*c_35 : (int(x_2038)+1)*c_35]
-		_ = row_2044
-		row_2045 := c_36[int(x_2038)*c_38 : (int(x_2038)+1)*c_38]
-		_ = row_2045
-		rs_2046 := c_56 * c_57
-		row_2047 := c_54[int(x_2038)*rs_2046 : (int(x_2038)+1)*rs_2046]
-		_ = row_2047
-		rs_2048 := c_60 * c_61
-		row_2049 := c_58[int(x_2038)*rs_2048 : (int(x_2038)+1)*rs_2048]
-		_ = row_2049
-		rs_2050 := c_64 * c_65
-		row_2051 := c_62[int(x_2038)*rs_2050 : (int(x_2038)+1)*rs_2050]
-		_ = row_2051
-		rs_2052 := c_68 * c_69
-		row_2053 := c_66[int(x_2038)*rs_2052 : (int(x_2038)+1)*rs_2052]
-		_ = row_2053
-		rs_2054 := c_72 * c_73
-		row_2055 := c_70[int(x_2038)*rs_2054 : (int(x_2038)+1)*rs_2054]
-		_ = row_2055
-		rs_2056 := c_76 * c_77
-		row_2057 := c_74[int(x_2038)*rs_2056 : (int(x_2038)+1)*rs_2056]
-		_ = row_2057
-		rs_2058 := c_80 * c_81
-		row_2059 := c_78[int(x_2038)*rs_2058 : (int(x_2038)+1)*rs_2058]
-		_ = row_2059
-		rs_2060 := c_84 * c_85
-		row_2061 := c_82[int(x_2038)*rs_2060 : (int(x_2038)+1)*rs_2060]
-		_ = row_2061
-		rs_2062 := c_88 * c_89
-		row_2063 := c_86[int(x_2038)*rs_2062 : (int(x_2038)+1)*rs_2062]
-		_ = row_2063
-		rs_2064 := c_92 * c_93
-		row_2065 := c_90[int(x_2038)*rs_2064 : (int(x_2038)+1)*rs_2064]
-		_ = row_2065
-		rs_2066 := c_96 * c_97
-		row_2067 := c_94[int(x_2038)*rs_2066 : (int(x_2038)+1)*rs_2066]
-		_ = row_2067
-		rs_2068 := c_100 * c_101
-		row_2069 := c_98[int(x_2038)*rs_2068 : (int(x_2038)+1)*rs_2068]
-		_ = row_2069
-		rs_2070 := c_104 * c_105
-		row_2071 := c_102[int(x_2038)*rs_2070 : (int(x_2038)+1)*rs_2070]
-		_ = row_2071
-		rs_2072 := c_108 * c_109
-		row_2073 := c_106[int(x_2038)*rs_2072 : (int(x_2038)+1)*rs_2072]
-		_ = row_2073
-		rs_2074 := c_112 * c_113
-		row_2075 := c_110[int(x_2038)*rs_2074 : (int(x_2038)+1)*rs_2074]
-		_ = row_2075
-		rs_2076 := c_128 * c_129
-		row_2077 := c_126[int(x_2038)*rs_2076 : (int(x_2038)+1)*rs_2076]
-		_ = row_2077
-		x_2078 := c_130[int(x_2038)]
-		_ = x_2078
-		c_2034, c_2035, c_2036, c_2037 = row_2040, c_22, c_23, x_2041
+		x_1996 := c_28[int(x_1995)]
+		_ = x_1996
+		row_1997 := c_30[int(x_1995)*c_32 : (int(x_1995)+1)*c_32]
+		_ = row_1997
+		row_1998 := c_33[int(x_1995)*c_35 : (int(x_1995)+1)*c_35]
+		_ = row_1998
+		row_1999 := c_36[int(x_1995)*c_38 : (int(x_1995)+1)*c_38]
+		_ = row_1999
+		rs_2000 := c_56 * c_57
+		row_2001 := c_54[int(x_1995)*rs_2000 : (int(x_1995)+1)*rs_2000]
+		_ = row_2001
+		rs_2002 := c_60 * c_61
+		row_2003 := c_58[int(x_1995)*rs_2002 : (int(x_1995)+1)*rs_2002]
+		_ = row_2003
+		rs_2004 := c_64 * c_65
+		row_2005 := c_62[int(x_1995)*rs_2004 : (int(x_1995)+1)*rs_2004]
+		_ = row_2005
+		rs_2006 := c_68 * c_69
+		row_2007 := c_66[int(x_1995)*rs_2006 : (int(x_1995)+1)*rs_2006]
+		_ = row_2007
+		rs_2008 := c_72 * c_73
+		row_2009 := c_70[int(x_1995)*rs_2008 : (int(x_1995)+1)*rs_2008]
+		_ = row_2009
+		rs_2010 := c_76 * c_77
+		row_2011 := c_74[int(x_1995)*rs_2010 : (int(x_1995)+1)*rs_2010]
+		_ = row_2011
+		rs_2012 := c_80 * c_81
+		row_2013 := c_78[int(x_1995)*rs_2012 : (int(x_1995)+1)*rs_2012]
+		_ = row_2013
+		rs_2014 := c_84 * c_85
+		row_2015 := c_82[int(x_1995)*rs_2014 : (int(x_1995)+1)*rs_2014]
+		_ = row_2015
+		rs_2016 := c_88 * c_89
+		row_2017 := c_86[int(x_1995)*rs_2016 : (int(x_1995)+1)*rs_2016]
+		_ = row_2017
+		rs_2018 := c_92 * c_93
+		row_2019 := c_90[int(x_1995)*rs_2018 : (int(x_1995)+1)*rs_2018]
+		_ = row_2019
+		rs_2020 := c_96 * c_97
+		row_2021 := c_94[int(x_1995)*rs_2020 : (int(x_1995)+1)*rs_2020]
+		_ = row_2021
+		rs_2022 := c_100 * c_101
+		row_2023 := c_98[int(x_1995)*rs_2022 : (int(x_1995)+1)*rs_2022]
+		_ = row_2023
+		rs_2024 := c_104 * c_105
+		row_2025 := c_102[int(x_1995)*rs_2024 : (int(x_1995)+1)*rs_2024]
+		_ = row_2025
+		rs_2026 := c_108 * c_109
+		row_2027 := c_106[int(x_1995)*rs_2026 : (int(x_1995)+1)*rs_2026]
+		_ = row_2027
+		rs_2028 := c_112 * c_113
+		row_2029 := c_110[int(x_1995)*rs_2028 : (int(x_1995)+1)*rs_2028]
+		_ = row_2029
+		c_1991, c_1992, c_1993, c_1994 = c_20, c_22, c_23, c_24
 	} else {
-		c_2034, c_2035, c_2036, c_2037 = state_7, state_8, state_9, 0.0
+		c_1991, c_1992, c_1993, c_1994 = state_7, state_8, state_9, 0.0
 	}
-	x_2079 := x_17 * n_15
-	x_2080 := float64(x_2079)
-	x_2081 := 1.0 / x_2080
-	x_2082 := x_2081 * ybar_13
-	x_2083 := -x_2082
-	z_2084 := ar.F64(len(c_2034))
-	z_2085 := ar.F64(len(extraparams_4))
-	z_2086 := ar.F64(len(mainparams_1))
-	var rev_2087 []float64
-	var rev_2088 int
-	var rev_2089 int
-	var rev_2090 float64
-	var rev_2091 []float64
-	var rev_2092 int
-	var rev_2093 int
-	var rev_2094 []float64
-	var rev_2095 int
-	var rev_2096 int
-	rev_2087, rev_2088, rev_2089, rev_2090, rev_2091, rev_2092, rev_2093, rev_2094, rev_2095, rev_2096 = z_2084, c_2035, c_2036, x_2083, z_2085, extraparams_5, extraparams_6, z_2086, mainparams_2, mainparams_3
-	for t_2347 := int64(0); t_2347 < x_18; t_2347++ {
-		mark_2348 := ar.mark()
-		x_2349 := x_18 - t_2347
-		x_2350 := x_2349 - int64(1)
-		if x_2350 < 0 || x_2350 >= int64(c_21) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2350, c_21))
+	x_2030 := x_17 * n_15
+	x_2031 := float64(x_2030)
+	x_2032 := 1.0 / x_2031
+	x_2033 := x_2032 * ybar_13
+	x_2034 := -x_2033
+	z_2035 := ar.F64(len(c_1991))
+	z_2036 := ar.F64(len(extraparams_4))
+	z_2037 := ar.F64(len(mainparams_1))
+	var rev_2038 []float64
+	var rev_2039 int
+	var rev_2040 int
+	var rev_2041 float64
+	var rev_2042 []float64
+	var rev_2043 int
+	var rev_2044 int
+	var rev_2045 []float64
+	var rev_2046 int
+	var rev_2047 int
+	rev_2038, rev_2039, rev_2040, rev_2041, rev_2042, rev_2043, rev_2044, rev_2045, rev_2046, rev_2047 = z_2035, c_1992, c_1993, x_2034, z_2036, extraparams_5, extraparams_6, z_2037, mainparams_2, mainparams_3
+	buf_2538 := ar.F64w(rev_2039 * rev_2040)
+	for t_2292 := int64(0); t_2292 < x_18; t_2292++ {
+		mark_2293 := ar.mark()
+		x_2294 := x_18 - t_2292
+		x_2295 := x_2294 - int64(1)
+		if x_2295 < 0 || x_2295 >= int64(c_21) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2295, c_21))
 		}
-		rs_2351 := c_22 * c_23
-		row_2352 := c_20[int(x_2350)*rs_2351 : (int(x_2350)+1)*rs_2351]
-		_ = row_2352
-		x_2353 := c_24[int(x_2350)]
-		_ = x_2353
-		x_2354 := c_28[int(x_2350)]
-		row_2355 := c_30[int(x_2350)*c_32 : (int(x_2350)+1)*c_32]
-		row_2356 := c_33[int(x_2350)*c_35 : (int(x_2350)+1)*c_35]
-		row_2357 := c_36[int(x_2350)*c_38 : (int(x_2350)+1)*c_38]
-		rs_2358 := c_56 * c_57
-		row_2359 := c_54[int(x_2350)*rs_2358 : (int(x_2350)+1)*rs_2358]
-		rs_2360 := c_60 * c_61
-		row_2361 := c_58[int(x_2350)*rs_2360 : (int(x_2350)+1)*rs_2360]
-		rs_2362 := c_64 * c_65
-		row_2363 := c_62[int(x_2350)*rs_2362 : (int(x_2350)+1)*rs_2362]
-		rs_2364 := c_68 * c_69
-		row_2365 := c_66[int(x_2350)*rs_2364 : (int(x_2350)+1)*rs_2364]
-		rs_2366 := c_72 * c_73
-		row_2367 := c_70[int(x_2350)*rs_2366 : (int(x_2350)+1)*rs_2366]
-		rs_2368 := c_76 * c_77
-		row_2369 := c_74[int(x_2350)*rs_2368 : (int(x_2350)+1)*rs_2368]
-		rs_2370 := c_80 * c_81
-		row_2371 := c_78[int(x_2350)*rs_2370 : (int(x_2350)+1)*rs_2370]
-		rs_2372 := c_84 * c_85
-		row_2373 := c_82[int(x_2350)*rs_2372 : (int(x_2350)+1)*rs_2372]
-		rs_2374 := c_88 * c_89
-		row_2375 := c_86[int(x_2350)*rs_2374 : (int(x_2350)+1)*rs_2374]
-		rs_2376 := c_92 * c_93
-		row_2377 := c_90[int(x_2350)*rs_2376 : (int(x_2350)+1)*rs_2376]
-		rs_2378 := c_96 * c_97
-		row_2379 := c_94[int(x_2350)*rs_2378 : (int(x_2350)+1)*rs_2378]
-		rs_2380 := c_100 * c_101
-		row_2381 := c_98[int(x_2350)*rs_2380 : (int(x_2350)+1)*rs_2380]
-		rs_2382 := c_104 * c_105
-		row_2383 := c_102[int(x_2350)*rs_2382 : (int(x_2350)+1)*rs_2382]
-		rs_2384 := c_108 * c_109
-		row_2385 := c_106[int(x_2350)*rs_2384 : (int(x_2350)+1)*rs_2384]
-		rs_2386 := c_112 * c_113
-		row_2387 := c_110[int(x_2350)*rs_2386 : (int(x_2350)+1)*rs_2386]
-		rs_2388 := c_128 * c_129
-		row_2389 := c_126[int(x_2350)*rs_2388 : (int(x_2350)+1)*rs_2388]
-		x_2390 := c_130[int(x_2350)]
-		_ = x_2390
-		x_2391 := n_14 / int64(2)
-		x_2392 := max(x_2391, int64(0))
-		x_2393 := x_2350 + int64(1)
-		if x_2393 < 0 || x_2393 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_2393, sequence_11))
+		x_2296 := c_28[int(x_2295)]
+		row_2297 := c_30[int(x_2295)*c_32 : (int(x_2295)+1)*c_32]
+		row_2298 := c_33[int(x_2295)*c_35 : (int(x_2295)+1)*c_35]
+		row_2299 := c_36[int(x_2295)*c_38 : (int(x_2295)+1)*c_38]
+		rs_2300 := c_56 * c_57
+		row_2301 := c_54[int(x_2295)*rs_2300 : (int(x_2295)+1)*rs_2300]
+		rs_2302 := c_60 * c_61
+		row_2303 := c_58[int(x_2295)*rs_2302 : (int(x_2295)+1)*rs_2302]
+		rs_2304 := c_64 * c_65
+		row_2305 := c_62[int(x_2295)*rs_2304 : (int(x_2295)+1)*rs_2304]
+		rs_2306 := c_68 * c_69
+		row_2307 := c_66[int(x_2295)*rs_2306 : (int(x_2295)+1)*rs_2306]
+		rs_2308 := c_72 * c_73
+		row_2309 := c_70[int(x_2295)*rs_2308 : (int(x_2295)+1)*rs_2308]
+		rs_2310 := c_76 * c_77
+		row_2311 := c_74[int(x_2295)*rs_2310 : (int(x_2295)+1)*rs_2310]
+		rs_2312 := c_80 * c_81
+		row_2313 := c_78[int(x_2295)*rs_2312 : (int(x_2295)+1)*rs_2312]
+		rs_2314 := c_84 * c_85
+		row_2315 := c_82[int(x_2295)*rs_2314 : (int(x_2295)+1)*rs_2314]
+		rs_2316 := c_88 * c_89
+		row_2317 := c_86[int(x_2295)*rs_2316 : (int(x_2295)+1)*rs_2316]
+		rs_2318 := c_92 * c_93
+		row_2319 := c_90[int(x_2295)*rs_2318 : (int(x_2295)+1)*rs_2318]
+		rs_2320 := c_96 * c_97
+		row_2321 := c_94[int(x_2295)*rs_2320 : (int(x_2295)+1)*rs_2320]
+		rs_2322 := c_100 * c_101
+		row_2323 := c_98[int(x_2295)*rs_2322 : (int(x_2295)+1)*rs_2322]
+		rs_2324 := c_104 * c_105
+		row_2325 := c_102[int(x_2295)*rs_2324 : (int(x_2295)+1)*rs_2324]
+		rs_2326 := c_108 * c_109
+		row_2327 := c_106[int(x_2295)*rs_2326 : (int(x_2295)+1)*rs_2326]
+		rs_2328 := c_112 * c_113
+		row_2329 := c_110[int(x_2295)*rs_2328 : (int(x_2295)+1)*rs_2328]
+		x_2330 := n_14 / int64(2)
+		x_2331 := max(x_2330, int64(0))
+		x_2332 := x_2295 + int64(1)
+		if x_2332 < 0 || x_2332 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_2332, sequence_11))
 		}
-		row_2394 := sequence_10[int(x_2393)*sequence_12 : (int(x_2393)+1)*sequence_12]
-		r_2395 := ar.F64w(sequence_12)
-		row_2394 = row_2394[:len(r_2395)]
-		for i_2396 := range r_2395 {
-			r_2395[i_2396] = (row_2394[i_2396] * rev_2090)
+		row_2333 := sequence_10[int(x_2332)*sequence_12 : (int(x_2332)+1)*sequence_12]
+		r_2334 := ar.F64w(sequence_12)
+		row_2333 = row_2333[:len(r_2334)]
+		for i_2335 := range r_2334 {
+			r_2334[i_2335] = (row_2333[i_2335] * rev_2041)
 		}
-		x_2398 := 1.0 / x_2354
-		s_2399 := runtime.Sum(r_2395)
-		x_2400 := -s_2399
-		x_2401 := x_2398 * x_2400
+		x_2337 := 1.0 / x_2296
+		s_2338 := runtime.Sum(r_2334)
+		x_2339 := -s_2338
+		x_2340 := x_2337 * x_2339
 		if c_32 != sequence_12 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_32}))
 		}
-		r_2402 := ar.F64w(sequence_12)
-		r_2395 = r_2395[:len(r_2402)]
-		row_2355 = row_2355[:len(r_2402)]
-		for i_2403 := range r_2402 {
-			r_2402[i_2403] = (r_2395[i_2403] + (row_2355[i_2403] * x_2401))
+		r_2341 := ar.F64w(sequence_12)
+		r_2334 = r_2334[:len(r_2341)]
+		row_2297 = row_2297[:len(r_2341)]
+		for i_2342 := range r_2341 {
+			r_2341[i_2342] = (r_2334[i_2342] + (row_2297[i_2342] * x_2340))
 		}
-		if int64(2) >= int64(rev_2092) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(2), rev_2092))
+		if int64(2) >= int64(rev_2043) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(2), rev_2043))
 		}
-		if rev_2093 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2093})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		if rev_2044 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2044})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		row_2405 := rev_2091[int64(2)*int64(rev_2093) : (int64(2)+1)*int64(rev_2093)]
-		for j_2406 := range row_2405 {
-			row_2405[j_2406] += r_2402[j_2406]
+		row_2344 := rev_2042[int64(2)*int64(rev_2044) : (int64(2)+1)*int64(rev_2044)]
+		for j_2345 := range row_2344 {
+			row_2344[j_2345] += r_2341[j_2345]
 		}
 		if sequence_12 != c_35 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_35})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
-		r_2407 := ar.F64w(c_35)
-		row_2356 = row_2356[:len(r_2407)]
-		r_2402 = r_2402[:len(r_2407)]
-		for i_2408 := range r_2407 {
-			r_2407[i_2408] = (row_2356[i_2408] * r_2402[i_2408])
+		r_2346 := ar.F64w(c_35)
+		row_2298 = row_2298[:len(r_2346)]
+		r_2341 = r_2341[:len(r_2346)]
+		for i_2347 := range r_2346 {
+			r_2346[i_2347] = (row_2298[i_2347] * r_2341[i_2347])
 		}
 		if sequence_12 != c_38 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_38})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
-		if int64(1) >= int64(rev_2092) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(1), rev_2092))
+		if int64(1) >= int64(rev_2043) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(1), rev_2043))
 		}
-		if rev_2093 != c_38 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2093})+" and "+runtime.ShapeString([]int{c_38})+" differ")
+		if rev_2044 != c_38 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2044})+" and "+runtime.ShapeString([]int{c_38})+" differ")
 		}
-		row_2410 := rev_2091[int64(1)*int64(rev_2093) : (int64(1)+1)*int64(rev_2093)]
-		row_2357 = row_2357[:len(row_2410)]
-		r_2402 = r_2402[:len(row_2410)]
-		for i_2411 := range row_2410 {
-			row_2410[i_2411] += (row_2357[i_2411] * r_2402[i_2411])
+		row_2349 := rev_2042[int64(1)*int64(rev_2044) : (int64(1)+1)*int64(rev_2044)]
+		row_2299 = row_2299[:len(row_2349)]
+		r_2341 = r_2341[:len(row_2349)]
+		for i_2350 := range row_2349 {
+			row_2349[i_2350] += (row_2299[i_2350] * r_2341[i_2350])
 		}
-		var rev_2413 []float64
-		var rev_2414 int
-		var rev_2415 []float64
-		var rev_2416 int
-		var rev_2417 int
-		var rev_2418 []float64
-		var rev_2419 int
-		var rev_2420 int
-		rev_2413, rev_2414, rev_2415, rev_2416, rev_2417, rev_2418, rev_2419, rev_2420 = r_2407, c_35, rev_2087, rev_2088, rev_2089, rev_2094, rev_2095, rev_2096
-		for t_2506 := int64(0); t_2506 < x_2392; t_2506++ {
-			mark_2507 := ar.mark()
-			x_2508 := x_2392 - t_2506
-			x_2509 := x_2508 - int64(1)
-			if x_2509 < 0 || x_2509 >= int64(c_45) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_2509, c_45))
+		var rev_2352 []float64
+		var rev_2353 int
+		var rev_2354 []float64
+		var rev_2355 int
+		var rev_2356 int
+		var rev_2357 []float64
+		var rev_2358 int
+		var rev_2359 int
+		rev_2352, rev_2353, rev_2354, rev_2355, rev_2356, rev_2357, rev_2358, rev_2359 = r_2346, c_35, rev_2038, rev_2039, rev_2040, rev_2045, rev_2046, rev_2047
+		buf_2531 := ar.F64w(rev_2353)
+		for t_2445 := int64(0); t_2445 < x_2331; t_2445++ {
+			mark_2446 := ar.mark()
+			x_2447 := x_2331 - t_2445
+			x_2448 := x_2447 - int64(1)
+			if x_2448 < 0 || x_2448 >= int64(c_45) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_2448, c_45))
 			}
-			row_2510 := row_2359[int(x_2509)*c_57 : (int(x_2509)+1)*c_57]
-			row_2511 := row_2361[int(x_2509)*c_61 : (int(x_2509)+1)*c_61]
-			row_2512 := row_2363[int(x_2509)*c_65 : (int(x_2509)+1)*c_65]
-			row_2513 := row_2365[int(x_2509)*c_69 : (int(x_2509)+1)*c_69]
-			row_2514 := row_2367[int(x_2509)*c_73 : (int(x_2509)+1)*c_73]
-			row_2515 := row_2369[int(x_2509)*c_77 : (int(x_2509)+1)*c_77]
-			row_2516 := row_2371[int(x_2509)*c_81 : (int(x_2509)+1)*c_81]
-			_ = row_2516
-			row_2517 := row_2373[int(x_2509)*c_85 : (int(x_2509)+1)*c_85]
-			row_2518 := row_2375[int(x_2509)*c_89 : (int(x_2509)+1)*c_89]
-			row_2519 := row_2377[int(x_2509)*c_93 : (int(x_2509)+1)*c_93]
-			_ = row_2519
-			row_2520 := row_2379[int(x_2509)*c_97 : (int(x_2509)+1)*c_97]
-			row_2521 := row_2381[int(x_2509)*c_101 : (int(x_2509)+1)*c_101]
-			row_2522 := row_2383[int(x_2509)*c_105 : (int(x_2509)+1)*c_105]
-			row_2523 := row_2385[int(x_2509)*c_109 : (int(x_2509)+1)*c_109]
-			row_2524 := row_2387[int(x_2509)*c_113 : (int(x_2509)+1)*c_113]
-			x_2525 := int64(2) * x_2509
-			x_2526 := x_2525 + int64(1)
-			x_2527 := int64(2) * n_15
-			x_2528 := int64(3) * n_15
-			z_2529 := ar.F64(c_53)
-			if x_2526 < 0 || x_2526 >= int64(rev_2416) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2526, rev_2416))
+			row_2449 := row_2301[int(x_2448)*c_57 : (int(x_2448)+1)*c_57]
+			row_2450 := row_2303[int(x_2448)*c_61 : (int(x_2448)+1)*c_61]
+			row_2451 := row_2305[int(x_2448)*c_65 : (int(x_2448)+1)*c_65]
+			row_2452 := row_2307[int(x_2448)*c_69 : (int(x_2448)+1)*c_69]
+			row_2453 := row_2309[int(x_2448)*c_73 : (int(x_2448)+1)*c_73]
+			row_2454 := row_2311[int(x_2448)*c_77 : (int(x_2448)+1)*c_77]
+			row_2455 := row_2313[int(x_2448)*c_81 : (int(x_2448)+1)*c_81]
+			_ = row_2455
+			row_2456 := row_2315[int(x_2448)*c_85 : (int(x_2448)+1)*c_85]
+			row_2457 := row_2317[int(x_2448)*c_89 : (int(x_2448)+1)*c_89]
+			row_2458 := row_2319[int(x_2448)*c_93 : (int(x_2448)+1)*c_93]
+			_ = row_2458
+			row_2459 := row_2321[int(x_2448)*c_97 : (int(x_2448)+1)*c_97]
+			row_2460 := row_2323[int(x_2448)*c_101 : (int(x_2448)+1)*c_101]
+			row_2461 := row_2325[int(x_2448)*c_105 : (int(x_2448)+1)*c_105]
+			row_2462 := row_2327[int(x_2448)*c_109 : (int(x_2448)+1)*c_109]
+			row_2463 := row_2329[int(x_2448)*c_113 : (int(x_2448)+1)*c_113]
+			x_2464 := int64(2) * x_2448
+			x_2465 := x_2464 + int64(1)
+			x_2466 := int64(2) * n_15
+			x_2467 := int64(3) * n_15
+			z_2468 := ar.F64(c_53)
+			if x_2465 < 0 || x_2465 >= int64(rev_2355) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2355))
 			}
-			row_2530 := rev_2415[int(x_2526)*rev_2417 : (int(x_2526)+1)*rev_2417]
-			if c_53 != rev_2417 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_53})+" and "+runtime.ShapeString([]int{rev_2417})+" differ")
+			row_2469 := rev_2354[int(x_2465)*rev_2356 : (int(x_2465)+1)*rev_2356]
+			if c_53 != rev_2356 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_53})+" and "+runtime.ShapeString([]int{rev_2356})+" differ")
 			}
-			row_2530 = row_2530[:len(z_2529)]
-			for i_2531 := range z_2529 {
-				z_2529[i_2531] += row_2530[i_2531]
+			row_2469 = row_2469[:len(z_2468)]
+			for i_2470 := range z_2468 {
+				z_2468[i_2470] += row_2469[i_2470]
 			}
-			if x_2526 < 0 || x_2526 >= int64(rev_2416) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2526, rev_2416))
+			if x_2465 < 0 || x_2465 >= int64(rev_2355) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2355))
 			}
-			clear(rev_2415[x_2526*int64(rev_2417) : (x_2526+1)*int64(rev_2417)])
-			if x_2525 < 0 || x_2525 >= int64(rev_2416) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2525, rev_2416))
+			clear(rev_2354[x_2465*int64(rev_2356) : (x_2465+1)*int64(rev_2356)])
+			if x_2464 < 0 || x_2464 >= int64(rev_2355) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2355))
 			}
-			row_2532 := rev_2415[int(x_2525)*rev_2417 : (int(x_2525)+1)*rev_2417]
-			if rev_2414 != rev_2417 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{rev_2414})+" and "+runtime.ShapeString([]int{rev_2417})+" differ")
+			row_2471 := rev_2354[int(x_2464)*rev_2356 : (int(x_2464)+1)*rev_2356]
+			if rev_2353 != rev_2356 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{rev_2353})+" and "+runtime.ShapeString([]int{rev_2356})+" differ")
 			}
-			row_2532 = row_2532[:len(rev_2413)]
-			for i_2533 := range rev_2413 {
-				rev_2413[i_2533] += row_2532[i_2533]
+			row_2471 = row_2471[:len(rev_2352)]
+			for i_2472 := range rev_2352 {
+				rev_2352[i_2472] += row_2471[i_2472]
 			}
-			if x_2525 < 0 || x_2525 >= int64(rev_2416) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2525, rev_2416))
+			if x_2464 < 0 || x_2464 >= int64(rev_2355) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2355))
 			}
-			clear(rev_2415[x_2525*int64(rev_2417) : (x_2525+1)*int64(rev_2417)])
-			if rev_2414 != c_61 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_61})+" and "+runtime.ShapeString([]int{rev_2414}))
+			clear(rev_2354[x_2464*int64(rev_2356) : (x_2464+1)*int64(rev_2356)])
+			if rev_2353 != c_61 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_61})+" and "+runtime.ShapeString([]int{rev_2353}))
 			}
 			if c_61 != c_57 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_57})+" and "+runtime.ShapeString([]int{c_61}))
@@ -7652,26 +7540,26 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_53 != c_57 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_53})+" and "+runtime.ShapeString([]int{c_57})+" differ")
 			}
-			row_2510 = row_2510[:len(z_2529)]
-			row_2511 = row_2511[:len(z_2529)]
-			rev_2413 = rev_2413[:len(z_2529)]
-			for i_2535 := range z_2529 {
-				z_2529[i_2535] += ((1.0 - (row_2510[i_2535] * row_2510[i_2535])) * (row_2511[i_2535] * rev_2413[i_2535]))
+			row_2449 = row_2449[:len(z_2468)]
+			row_2450 = row_2450[:len(z_2468)]
+			rev_2352 = rev_2352[:len(z_2468)]
+			for i_2474 := range z_2468 {
+				z_2468[i_2474] += ((1.0 - (row_2449[i_2474] * row_2449[i_2474])) * (row_2450[i_2474] * rev_2352[i_2474]))
 			}
 			if c_53 != c_73 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_73})+" and "+runtime.ShapeString([]int{c_53}))
 			}
-			if x_2526 < 0 || x_2526 >= int64(rev_2416) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2526, rev_2416))
+			if x_2465 < 0 || x_2465 >= int64(rev_2355) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2355))
 			}
-			if rev_2417 != c_73 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2417})+" and "+runtime.ShapeString([]int{c_73})+" differ")
+			if rev_2356 != c_73 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2356})+" and "+runtime.ShapeString([]int{c_73})+" differ")
 			}
-			row_2537 := rev_2415[x_2526*int64(rev_2417) : (x_2526+1)*int64(rev_2417)]
-			row_2514 = row_2514[:len(row_2537)]
-			z_2529 = z_2529[:len(row_2537)]
-			for i_2538 := range row_2537 {
-				row_2537[i_2538] += (row_2514[i_2538] * z_2529[i_2538])
+			row_2476 := rev_2354[x_2465*int64(rev_2356) : (x_2465+1)*int64(rev_2356)]
+			row_2453 = row_2453[:len(row_2476)]
+			z_2468 = z_2468[:len(row_2476)]
+			for i_2477 := range row_2476 {
+				row_2476[i_2477] += (row_2453[i_2477] * z_2468[i_2477])
 			}
 			if c_53 != c_69 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_69})+" and "+runtime.ShapeString([]int{c_53}))
@@ -7679,117 +7567,117 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_69 != c_65 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_65})+" and "+runtime.ShapeString([]int{c_69}))
 			}
-			r_2540 := ar.F64w(c_65)
-			row_2512 = row_2512[:len(r_2540)]
-			row_2513 = row_2513[:len(r_2540)]
-			z_2529 = z_2529[:len(r_2540)]
-			for i_2541 := range r_2540 {
-				r_2540[i_2541] = ((1.0 - (row_2512[i_2541] * row_2512[i_2541])) * (row_2513[i_2541] * z_2529[i_2541]))
+			r_2479 := ar.F64w(c_65)
+			row_2451 = row_2451[:len(r_2479)]
+			row_2452 = row_2452[:len(r_2479)]
+			z_2468 = z_2468[:len(r_2479)]
+			for i_2480 := range r_2479 {
+				r_2479[i_2480] = ((1.0 - (row_2451[i_2480] * row_2451[i_2480])) * (row_2452[i_2480] * z_2468[i_2480]))
 			}
-			if x_2528 < 0 || x_2528+int64(c_65) > int64(c_81) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2528, x_2528+int64(c_65), c_81))
+			if x_2467 < 0 || x_2467+int64(c_65) > int64(c_81) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2467, x_2467+int64(c_65), c_81))
 			}
-			if x_2526 < 0 || x_2526 >= int64(rev_2419) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2526, rev_2419))
+			if x_2465 < 0 || x_2465 >= int64(rev_2358) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2358))
 			}
-			if rev_2420 != c_81 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2420})+" and "+runtime.ShapeString([]int{c_81})+" differ")
+			if rev_2359 != c_81 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_81})+" differ")
 			}
-			row_2543 := rev_2418[x_2526*int64(rev_2420) : (x_2526+1)*int64(rev_2420)]
-			region_2544 := row_2543[int(x_2528)*1 : (int(x_2528)+c_65)*1]
-			r_2540 = r_2540[:len(region_2544)]
-			for i_2545 := range region_2544 {
-				region_2544[i_2545] += r_2540[i_2545]
+			row_2482 := rev_2357[x_2465*int64(rev_2359) : (x_2465+1)*int64(rev_2359)]
+			region_2483 := row_2482[int(x_2467)*1 : (int(x_2467)+c_65)*1]
+			r_2479 = r_2479[:len(region_2483)]
+			for i_2484 := range region_2483 {
+				region_2483[i_2484] += r_2479[i_2484]
 			}
 			if c_65 != c_89 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_89})+" and "+runtime.ShapeString([]int{c_65}))
 			}
-			if x_2528 < 0 || x_2528+int64(c_89) > int64(c_93) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2528, x_2528+int64(c_89), c_93))
+			if x_2467 < 0 || x_2467+int64(c_89) > int64(c_93) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2467, x_2467+int64(c_89), c_93))
 			}
-			if x_2525 < 0 || x_2525 >= int64(rev_2419) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2525, rev_2419))
+			if x_2464 < 0 || x_2464 >= int64(rev_2358) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2358))
 			}
-			if rev_2420 != c_93 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2420})+" and "+runtime.ShapeString([]int{c_93})+" differ")
+			if rev_2359 != c_93 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_93})+" differ")
 			}
-			row_2546 := rev_2418[x_2525*int64(rev_2420) : (x_2525+1)*int64(rev_2420)]
-			region_2547 := row_2546[int(x_2528)*1 : (int(x_2528)+c_89)*1]
-			row_2518 = row_2518[:len(region_2547)]
-			r_2540 = r_2540[:len(region_2547)]
-			for i_2548 := range region_2547 {
-				region_2547[i_2548] += (row_2518[i_2548] * r_2540[i_2548])
+			row_2485 := rev_2357[x_2464*int64(rev_2359) : (x_2464+1)*int64(rev_2359)]
+			region_2486 := row_2485[int(x_2467)*1 : (int(x_2467)+c_89)*1]
+			row_2457 = row_2457[:len(region_2486)]
+			r_2479 = r_2479[:len(region_2486)]
+			for i_2487 := range region_2486 {
+				region_2486[i_2487] += (row_2457[i_2487] * r_2479[i_2487])
 			}
 			if c_65 != c_85 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_85})+" and "+runtime.ShapeString([]int{c_65}))
 			}
-			if x_2525 < 0 || x_2525 >= int64(rev_2416) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2525, rev_2416))
+			if x_2464 < 0 || x_2464 >= int64(rev_2355) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2355))
 			}
-			if rev_2417 != c_85 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2417})+" and "+runtime.ShapeString([]int{c_85})+" differ")
+			if rev_2356 != c_85 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2356})+" and "+runtime.ShapeString([]int{c_85})+" differ")
 			}
-			row_2550 := rev_2415[x_2525*int64(rev_2417) : (x_2525+1)*int64(rev_2417)]
-			row_2517 = row_2517[:len(row_2550)]
-			r_2540 = r_2540[:len(row_2550)]
-			for i_2551 := range row_2550 {
-				row_2550[i_2551] += (row_2517[i_2551] * r_2540[i_2551])
+			row_2489 := rev_2354[x_2464*int64(rev_2356) : (x_2464+1)*int64(rev_2356)]
+			row_2456 = row_2456[:len(row_2489)]
+			r_2479 = r_2479[:len(row_2489)]
+			for i_2490 := range row_2489 {
+				row_2489[i_2490] += (row_2456[i_2490] * r_2479[i_2490])
 			}
-			if rev_2414 != c_57 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_57})+" and "+runtime.ShapeString([]int{rev_2414}))
+			if rev_2353 != c_57 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_57})+" and "+runtime.ShapeString([]int{rev_2353}))
 			}
 			if c_57 != c_61 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_61})+" and "+runtime.ShapeString([]int{c_57}))
 			}
-			r_2553 := ar.F64w(c_61)
-			row_2511 = row_2511[:len(r_2553)]
-			row_2510 = row_2510[:len(r_2553)]
-			rev_2413 = rev_2413[:len(r_2553)]
-			for i_2554 := range r_2553 {
-				r_2553[i_2554] = ((row_2511[i_2554] * (1.0 - row_2511[i_2554])) * (row_2510[i_2554] * rev_2413[i_2554]))
+			r_2492 := ar.F64w(c_61)
+			row_2450 = row_2450[:len(r_2492)]
+			row_2449 = row_2449[:len(r_2492)]
+			rev_2352 = rev_2352[:len(r_2492)]
+			for i_2493 := range r_2492 {
+				r_2492[i_2493] = ((row_2450[i_2493] * (1.0 - row_2450[i_2493])) * (row_2449[i_2493] * rev_2352[i_2493]))
 			}
-			if x_2527 < 0 || x_2527+int64(c_61) > int64(c_81) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2527, x_2527+int64(c_61), c_81))
+			if x_2466 < 0 || x_2466+int64(c_61) > int64(c_81) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2466, x_2466+int64(c_61), c_81))
 			}
-			if x_2526 < 0 || x_2526 >= int64(rev_2419) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2526, rev_2419))
+			if x_2465 < 0 || x_2465 >= int64(rev_2358) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2358))
 			}
-			if rev_2420 != c_81 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2420})+" and "+runtime.ShapeString([]int{c_81})+" differ")
+			if rev_2359 != c_81 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_81})+" differ")
 			}
-			row_2556 := rev_2418[x_2526*int64(rev_2420) : (x_2526+1)*int64(rev_2420)]
-			region_2557 := row_2556[int(x_2527)*1 : (int(x_2527)+c_61)*1]
-			r_2553 = r_2553[:len(region_2557)]
-			for i_2558 := range region_2557 {
-				region_2557[i_2558] += r_2553[i_2558]
+			row_2495 := rev_2357[x_2465*int64(rev_2359) : (x_2465+1)*int64(rev_2359)]
+			region_2496 := row_2495[int(x_2466)*1 : (int(x_2466)+c_61)*1]
+			r_2492 = r_2492[:len(region_2496)]
+			for i_2497 := range region_2496 {
+				region_2496[i_2497] += r_2492[i_2497]
 			}
 			if c_61 != c_97 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_97})+" and "+runtime.ShapeString([]int{c_61}))
 			}
-			r_2559 := ar.F64w(c_97)
-			row_2520 = row_2520[:len(r_2559)]
-			r_2553 = r_2553[:len(r_2559)]
-			for i_2560 := range r_2559 {
-				r_2559[i_2560] = (row_2520[i_2560] * r_2553[i_2560])
+			r_2498 := ar.F64w(c_97)
+			row_2459 = row_2459[:len(r_2498)]
+			r_2492 = r_2492[:len(r_2498)]
+			for i_2499 := range r_2498 {
+				r_2498[i_2499] = (row_2459[i_2499] * r_2492[i_2499])
 			}
 			if c_61 != c_101 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_101})+" and "+runtime.ShapeString([]int{c_61}))
 			}
-			if x_2527 < 0 || x_2527+int64(c_101) > int64(c_93) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2527, x_2527+int64(c_101), c_93))
+			if x_2466 < 0 || x_2466+int64(c_101) > int64(c_93) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2466, x_2466+int64(c_101), c_93))
 			}
-			if x_2525 < 0 || x_2525 >= int64(rev_2419) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2525, rev_2419))
+			if x_2464 < 0 || x_2464 >= int64(rev_2358) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2358))
 			}
-			if rev_2420 != c_93 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2420})+" and "+runtime.ShapeString([]int{c_93})+" differ")
+			if rev_2359 != c_93 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_93})+" differ")
 			}
-			row_2562 := rev_2418[x_2525*int64(rev_2420) : (x_2525+1)*int64(rev_2420)]
-			region_2563 := row_2562[int(x_2527)*1 : (int(x_2527)+c_101)*1]
-			row_2521 = row_2521[:len(region_2563)]
-			r_2553 = r_2553[:len(region_2563)]
-			for i_2564 := range region_2563 {
-				region_2563[i_2564] += (row_2521[i_2564] * r_2553[i_2564])
+			row_2501 := rev_2357[x_2464*int64(rev_2359) : (x_2464+1)*int64(rev_2359)]
+			region_2502 := row_2501[int(x_2466)*1 : (int(x_2466)+c_101)*1]
+			row_2460 = row_2460[:len(region_2502)]
+			r_2492 = r_2492[:len(region_2502)]
+			for i_2503 := range region_2502 {
+				region_2502[i_2503] += (row_2460[i_2503] * r_2492[i_2503])
 			}
 			if c_53 != c_65 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_65})+" and "+runtime.ShapeString([]int{c_53}))
@@ -7797,27 +7685,27 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_65 != c_69 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_69})+" and "+runtime.ShapeString([]int{c_65}))
 			}
-			r_2566 := ar.F64w(c_69)
-			row_2513 = row_2513[:len(r_2566)]
-			row_2512 = row_2512[:len(r_2566)]
-			z_2529 = z_2529[:len(r_2566)]
-			for i_2567 := range r_2566 {
-				r_2566[i_2567] = ((row_2513[i_2567] * (1.0 - row_2513[i_2567])) * (row_2512[i_2567] * z_2529[i_2567]))
+			r_2505 := ar.F64w(c_69)
+			row_2452 = row_2452[:len(r_2505)]
+			row_2451 = row_2451[:len(r_2505)]
+			z_2468 = z_2468[:len(r_2505)]
+			for i_2506 := range r_2505 {
+				r_2505[i_2506] = ((row_2452[i_2506] * (1.0 - row_2452[i_2506])) * (row_2451[i_2506] * z_2468[i_2506]))
 			}
 			if n_15 < 0 || n_15+int64(c_69) > int64(c_81) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_69), c_81))
 			}
-			if x_2526 < 0 || x_2526 >= int64(rev_2419) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2526, rev_2419))
+			if x_2465 < 0 || x_2465 >= int64(rev_2358) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2358))
 			}
-			if rev_2420 != c_81 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2420})+" and "+runtime.ShapeString([]int{c_81})+" differ")
+			if rev_2359 != c_81 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_81})+" differ")
 			}
-			row_2569 := rev_2418[x_2526*int64(rev_2420) : (x_2526+1)*int64(rev_2420)]
-			region_2570 := row_2569[int(n_15)*1 : (int(n_15)+c_69)*1]
-			r_2566 = r_2566[:len(region_2570)]
-			for i_2571 := range region_2570 {
-				region_2570[i_2571] += r_2566[i_2571]
+			row_2508 := rev_2357[x_2465*int64(rev_2359) : (x_2465+1)*int64(rev_2359)]
+			region_2509 := row_2508[int(n_15)*1 : (int(n_15)+c_69)*1]
+			r_2505 = r_2505[:len(region_2509)]
+			for i_2510 := range region_2509 {
+				region_2509[i_2510] += r_2505[i_2510]
 			}
 			if c_69 != c_109 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_109})+" and "+runtime.ShapeString([]int{c_69}))
@@ -7825,33 +7713,33 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if n_15 < 0 || n_15+int64(c_109) > int64(c_93) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_109), c_93))
 			}
-			if x_2525 < 0 || x_2525 >= int64(rev_2419) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2525, rev_2419))
+			if x_2464 < 0 || x_2464 >= int64(rev_2358) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2358))
 			}
-			if rev_2420 != c_93 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2420})+" and "+runtime.ShapeString([]int{c_93})+" differ")
+			if rev_2359 != c_93 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_93})+" differ")
 			}
-			row_2572 := rev_2418[x_2525*int64(rev_2420) : (x_2525+1)*int64(rev_2420)]
-			region_2573 := row_2572[int(n_15)*1 : (int(n_15)+c_109)*1]
-			row_2523 = row_2523[:len(region_2573)]
-			r_2566 = r_2566[:len(region_2573)]
-			for i_2574 := range region_2573 {
-				region_2573[i_2574] += (row_2523[i_2574] * r_2566[i_2574])
+			row_2511 := rev_2357[x_2464*int64(rev_2359) : (x_2464+1)*int64(rev_2359)]
+			region_2512 := row_2511[int(n_15)*1 : (int(n_15)+c_109)*1]
+			row_2462 = row_2462[:len(region_2512)]
+			r_2505 = r_2505[:len(region_2512)]
+			for i_2513 := range region_2512 {
+				region_2512[i_2513] += (row_2462[i_2513] * r_2505[i_2513])
 			}
 			if c_69 != c_105 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_105})+" and "+runtime.ShapeString([]int{c_69}))
 			}
-			if x_2525 < 0 || x_2525 >= int64(rev_2416) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2525, rev_2416))
+			if x_2464 < 0 || x_2464 >= int64(rev_2355) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2355))
 			}
-			if rev_2417 != c_105 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2417})+" and "+runtime.ShapeString([]int{c_105})+" differ")
+			if rev_2356 != c_105 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2356})+" and "+runtime.ShapeString([]int{c_105})+" differ")
 			}
-			row_2576 := rev_2415[x_2525*int64(rev_2417) : (x_2525+1)*int64(rev_2417)]
-			row_2522 = row_2522[:len(row_2576)]
-			r_2566 = r_2566[:len(row_2576)]
-			for i_2577 := range row_2576 {
-				row_2576[i_2577] += (row_2522[i_2577] * r_2566[i_2577])
+			row_2515 := rev_2354[x_2464*int64(rev_2356) : (x_2464+1)*int64(rev_2356)]
+			row_2461 = row_2461[:len(row_2515)]
+			r_2505 = r_2505[:len(row_2515)]
+			for i_2516 := range row_2515 {
+				row_2515[i_2516] += (row_2461[i_2516] * r_2505[i_2516])
 			}
 			if c_53 != c_77 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_77})+" and "+runtime.ShapeString([]int{c_53}))
@@ -7859,27 +7747,27 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_77 != c_73 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_73})+" and "+runtime.ShapeString([]int{c_77}))
 			}
-			r_2579 := ar.F64w(c_73)
-			row_2514 = row_2514[:len(r_2579)]
-			row_2515 = row_2515[:len(r_2579)]
-			z_2529 = z_2529[:len(r_2579)]
-			for i_2580 := range r_2579 {
-				r_2579[i_2580] = ((row_2514[i_2580] * (1.0 - row_2514[i_2580])) * (row_2515[i_2580] * z_2529[i_2580]))
+			r_2518 := ar.F64w(c_73)
+			row_2453 = row_2453[:len(r_2518)]
+			row_2454 = row_2454[:len(r_2518)]
+			z_2468 = z_2468[:len(r_2518)]
+			for i_2519 := range r_2518 {
+				r_2518[i_2519] = ((row_2453[i_2519] * (1.0 - row_2453[i_2519])) * (row_2454[i_2519] * z_2468[i_2519]))
 			}
 			if int64(0)+int64(c_73) > int64(c_81) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_73), c_81))
 			}
-			if x_2526 < 0 || x_2526 >= int64(rev_2419) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2526, rev_2419))
+			if x_2465 < 0 || x_2465 >= int64(rev_2358) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2358))
 			}
-			if rev_2420 != c_81 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2420})+" and "+runtime.ShapeString([]int{c_81})+" differ")
+			if rev_2359 != c_81 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_81})+" differ")
 			}
-			row_2582 := rev_2418[x_2526*int64(rev_2420) : (x_2526+1)*int64(rev_2420)]
-			region_2583 := row_2582[int(int64(0))*1 : (int(int64(0))+c_73)*1]
-			r_2579 = r_2579[:len(region_2583)]
-			for i_2584 := range region_2583 {
-				region_2583[i_2584] += r_2579[i_2584]
+			row_2521 := rev_2357[x_2465*int64(rev_2359) : (x_2465+1)*int64(rev_2359)]
+			region_2522 := row_2521[int(int64(0))*1 : (int(int64(0))+c_73)*1]
+			r_2518 = r_2518[:len(region_2522)]
+			for i_2523 := range region_2522 {
+				region_2522[i_2523] += r_2518[i_2523]
 			}
 			if c_73 != c_113 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_113})+" and "+runtime.ShapeString([]int{c_73}))
@@ -7887,10 +7775,10 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_97 != c_113 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_97})+" and "+runtime.ShapeString([]int{c_113})+" differ")
 			}
-			row_2524 = row_2524[:len(r_2559)]
-			r_2579 = r_2579[:len(r_2559)]
-			for i_2586 := range r_2559 {
-				r_2559[i_2586] += (row_2524[i_2586] * r_2579[i_2586])
+			row_2463 = row_2463[:len(r_2498)]
+			r_2518 = r_2518[:len(r_2498)]
+			for i_2525 := range r_2498 {
+				r_2498[i_2525] += (row_2463[i_2525] * r_2518[i_2525])
 			}
 			if c_73 != c_101 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_101})+" and "+runtime.ShapeString([]int{c_73}))
@@ -7898,56 +7786,64 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if int64(0)+int64(c_101) > int64(c_93) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_101), c_93))
 			}
-			if x_2525 < 0 || x_2525 >= int64(rev_2419) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2525, rev_2419))
+			if x_2464 < 0 || x_2464 >= int64(rev_2358) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2358))
 			}
-			if rev_2420 != c_93 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2420})+" and "+runtime.ShapeString([]int{c_93})+" differ")
+			if rev_2359 != c_93 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_93})+" differ")
 			}
-			row_2588 := rev_2418[x_2525*int64(rev_2420) : (x_2525+1)*int64(rev_2420)]
-			region_2589 := row_2588[int(int64(0))*1 : (int(int64(0))+c_101)*1]
-			row_2521 = row_2521[:len(region_2589)]
-			r_2579 = r_2579[:len(region_2589)]
-			for i_2590 := range region_2589 {
-				region_2589[i_2590] += (row_2521[i_2590] * r_2579[i_2590])
+			row_2527 := rev_2357[x_2464*int64(rev_2359) : (x_2464+1)*int64(rev_2359)]
+			region_2528 := row_2527[int(int64(0))*1 : (int(int64(0))+c_101)*1]
+			row_2460 = row_2460[:len(region_2528)]
+			r_2518 = r_2518[:len(region_2528)]
+			for i_2529 := range region_2528 {
+				region_2528[i_2529] += (row_2460[i_2529] * r_2518[i_2529])
 			}
-			rev_2413, rev_2414 = r_2559, c_97
-			_ = mark_2507
+			rev_2352, rev_2353 = r_2498, c_97
+			if rev_2353 == len(buf_2531) {
+				copy(buf_2531, rev_2352)
+				rev_2352 = buf_2531
+				ar.release(mark_2446)
+			}
 		}
-		if x_2350 < 0 || x_2350 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_2350, sequence_11))
+		if x_2295 < 0 || x_2295 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_2295, sequence_11))
 		}
-		row_2592 := sequence_10[int(x_2350)*sequence_12 : (int(x_2350)+1)*sequence_12]
-		if rev_2414 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_2414}))
+		row_2532 := sequence_10[int(x_2295)*sequence_12 : (int(x_2295)+1)*sequence_12]
+		if rev_2353 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_2353}))
 		}
-		if int64(0) >= int64(rev_2092) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(0), rev_2092))
+		if int64(0) >= int64(rev_2043) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(0), rev_2043))
 		}
-		if rev_2093 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2093})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		if rev_2044 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2044})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		row_2593 := rev_2091[int64(0)*int64(rev_2093) : (int64(0)+1)*int64(rev_2093)]
-		row_2592 = row_2592[:len(row_2593)]
-		rev_2413 = rev_2413[:len(row_2593)]
-		for i_2594 := range row_2593 {
-			row_2593[i_2594] += (row_2592[i_2594] * rev_2413[i_2594])
+		row_2533 := rev_2042[int64(0)*int64(rev_2044) : (int64(0)+1)*int64(rev_2044)]
+		row_2532 = row_2532[:len(row_2533)]
+		rev_2352 = rev_2352[:len(row_2533)]
+		for i_2534 := range row_2533 {
+			row_2533[i_2534] += (row_2532[i_2534] * rev_2352[i_2534])
 		}
-		z_2596 := ar.F64(len(row_2389))
-		if c_128 != rev_2088 || c_129 != rev_2089 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{c_128, c_129})+" and "+runtime.ShapeString([]int{rev_2088, rev_2089})+" differ")
+		z_2536 := ar.F64(c_127 * c_128)
+		if c_127 != rev_2039 || c_128 != rev_2040 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{c_127, c_128})+" and "+runtime.ShapeString([]int{rev_2039, rev_2040})+" differ")
 		}
-		rev_2087 = rev_2087[:len(z_2596)]
-		for i_2597 := range z_2596 {
-			z_2596[i_2597] += rev_2087[i_2597]
+		rev_2038 = rev_2038[:len(z_2536)]
+		for i_2537 := range z_2536 {
+			z_2536[i_2537] += rev_2038[i_2537]
 		}
-		rev_2087, rev_2088, rev_2089 = z_2596, c_128, c_129
-		_ = mark_2348
+		rev_2038, rev_2039, rev_2040 = z_2536, c_127, c_128
+		if rev_2039*rev_2040 == len(buf_2538) {
+			copy(buf_2538, rev_2038)
+			rev_2038 = buf_2538
+			ar.release(mark_2293)
+		}
 	}
-	x_2598 := -c_2037
-	x_2599 := x_2598 / x_2080
-	nbKeep(ar, mark_2600, &z_2086, &z_2085)
-	return x_2599, z_2086, mainparams_2, mainparams_3, z_2085, extraparams_5, extraparams_6, nil
+	x_2539 := -c_1994
+	x_2540 := x_2539 / x_2031
+	nbKeep(ar, mark_2541, &z_2037, &z_2036)
+	return x_2540, z_2037, mainparams_2, mainparams_3, z_2036, extraparams_5, extraparams_6, nil
 }
 
 // fn_lstmjacobian is def lstm_jacobian (models.nab:100:12).

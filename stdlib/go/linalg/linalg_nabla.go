@@ -521,7 +521,7 @@ func fn_linalgcholesky(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64,
 
 // fn_linalgchosolve is def linalg.cho_solve (std/linalg:38:5).
 func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
-	mark_79 := ar.mark()
+	mark_80 := ar.mark()
 	size_6 := int64(l_2)
 	if int64(l_3) != size_6 {
 		return nil, 0, nbErrorf("std/linalg:38:22", fmt.Sprintf("size mismatch: n is %d (l) but dimension 2 of l has size %d", size_6, l_3))
@@ -583,6 +583,7 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 	var x_34 []float64
 	var x_35 int
 	x_34, x_35 = a_33, n_31
+	buf_79 := ar.F64w(x_35)
 	for t_57 := int64(0); t_57 < size_6; t_57++ {
 		mark_58 := ar.mark()
 		x_59 := size_6 - int64(1)
@@ -634,15 +635,19 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 		copy(c_78, x_34)
 		c_78[int(x_60)] = x_77
 		x_34 = c_78
-		_ = mark_58
+		if x_35 == len(buf_79) {
+			copy(buf_79, x_34)
+			x_34 = buf_79
+			ar.release(mark_58)
+		}
 	}
-	nbKeep(ar, mark_79, &x_34)
+	nbKeep(ar, mark_80, &x_34)
 	return x_34, n_31, nil
 }
 
 // fn_linalglusolve is def linalg.lu_solve (std/linalg:69:5).
 func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
-	mark_179 := ar.mark()
+	mark_180 := ar.mark()
 	size_6 := int64(a_2)
 	if int64(a_3) != size_6 {
 		return nil, 0, nbErrorf("std/linalg:69:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_6, a_3))
@@ -844,6 +849,7 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 	var x_134 []float64
 	var x_135 int
 	x_134, x_135 = a_133, n_131
+	buf_179 := ar.F64w(x_135)
 	for t_157 := int64(0); t_157 < size_6; t_157++ {
 		mark_158 := ar.mark()
 		x_159 := size_6 - int64(1)
@@ -898,15 +904,19 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 		copy(c_178, x_134)
 		c_178[int(x_160)] = x_177
 		x_134 = c_178
-		_ = mark_158
+		if x_135 == len(buf_179) {
+			copy(buf_179, x_134)
+			x_134 = buf_179
+			ar.release(mark_158)
+		}
 	}
-	nbKeep(ar, mark_179, &x_134)
+	nbKeep(ar, mark_180, &x_134)
 	return x_134, n_131, nil
 }
 
 // fn_linalgsorsweep is def linalg.sor_sweep (std/linalg:170:5).
 func fn_linalgsorsweep(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, omega_6 float64, x_7 []float64, x_8 int) ([]float64, int, error) {
-	mark_51 := ar.mark()
+	mark_52 := ar.mark()
 	size_9 := int64(a_2)
 	if int64(a_3) != size_9 {
 		return nil, 0, nbErrorf("std/linalg:170:22", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_9, a_3))
@@ -923,6 +933,7 @@ func fn_linalgsorsweep(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 	var x_10 []float64
 	var x_11 int
 	x_10, x_11 = x_7, x_8
+	buf_51 := ar.F64w(x_11)
 	for i_31 := int64(0); i_31 < size_9; i_31++ {
 		mark_32 := ar.mark()
 		x_33 := 1.0 - omega_6
@@ -967,9 +978,13 @@ func fn_linalgsorsweep(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 		copy(c_50, x_10)
 		c_50[int(i_31)] = x_49
 		x_10 = c_50
-		_ = mark_32
+		if x_11 == len(buf_51) {
+			copy(buf_51, x_10)
+			x_10 = buf_51
+			ar.release(mark_32)
+		}
 	}
-	nbKeep(ar, mark_51, &x_10)
+	nbKeep(ar, mark_52, &x_10)
 	return x_10, x_8, nil
 }
 
@@ -1278,7 +1293,7 @@ func fn_chosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float64, b_
 
 // fn_cg is def cg (linalg.nab:26:12).
 func fn_cg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), b_2 []float64, b_3 int, x0_4 []float64, x0_5 int, tol_6 float64, maxiter_7 int64) ([]float64, int, error) {
-	mark_100 := ar.mark()
+	mark_103 := ar.mark()
 	size_8 := int64(b_3)
 	if int64(x0_5) != size_8 {
 		return nil, 0, nbErrorf("linalg.nab:26:57", fmt.Sprintf("size mismatch: n is %d (b) but x0 has size %d", size_8, x0_5))
@@ -1337,6 +1352,9 @@ func fn_cg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), b_2 []fl
 	var state_31 float64
 	var state_32 int64
 	state_25, state_26, state_27, state_28, state_29, state_30, state_31, state_32 = x0_4, x0_5, r_14, b_3, r_14, b_3, d_24, int64(0)
+	buf_70 := ar.F64w(state_26)
+	buf_71 := ar.F64w(state_28)
+	buf_72 := ar.F64w(state_30)
 	for {
 		x_49 := state_32 < maxiter_7
 		var c_50 bool
@@ -1391,90 +1409,98 @@ func fn_cg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), b_2 []fl
 		}
 		x_69 := state_32 + int64(1)
 		state_25, state_27, state_29, state_30, state_31, state_32 = r_62, r_58, r_66, state_28, d_61, x_69
-		_ = mark_53
+		if state_26 == len(buf_70) && state_28 == len(buf_71) && state_30 == len(buf_72) {
+			copy(buf_70, state_25)
+			state_25 = buf_70
+			copy(buf_71, state_27)
+			state_27 = buf_71
+			copy(buf_72, state_29)
+			state_29 = buf_72
+			ar.release(mark_53)
+		}
 	}
-	n_70 := int64(b_3)
-	if int64(x0_5) != n_70 {
-		return nil, 0, nbErrorf("std/linalg:120:58", runtime.DimMessage("xs", "[n]f64", "n", int64(x0_5), n_70))
+	n_73 := int64(b_3)
+	if int64(x0_5) != n_73 {
+		return nil, 0, nbErrorf("std/linalg:120:58", runtime.DimMessage("xs", "[n]f64", "n", int64(x0_5), n_73))
 	}
-	r_71, r_72 := matvec_1(state_25, x0_5)
-	if int64(r_72) != n_70 {
-		return nil, 0, nbErrorf("std/linalg:122:11", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_72), n_70))
+	r_74, r_75 := matvec_1(state_25, x0_5)
+	if int64(r_75) != n_73 {
+		return nil, 0, nbErrorf("std/linalg:122:11", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_75), n_73))
 	}
-	if b_3 != r_72 {
-		return nil, 0, nbErrorf("std/linalg:122:21", "shape mismatch in '-': "+runtime.ShapeString([]int{r_72})+" and "+runtime.ShapeString([]int{b_3}))
+	if b_3 != r_75 {
+		return nil, 0, nbErrorf("std/linalg:122:21", "shape mismatch in '-': "+runtime.ShapeString([]int{r_75})+" and "+runtime.ShapeString([]int{b_3}))
 	}
-	r_73 := ar.F64w(r_72)
-	r_71 = r_71[:len(r_73)]
-	b_2 = b_2[:len(r_73)]
-	if len(r_73) >= 262144 {
-		r_73 := r_73
-		r_71 := r_71
+	r_76 := ar.F64w(r_75)
+	r_74 = r_74[:len(r_76)]
+	b_2 = b_2[:len(r_76)]
+	if len(r_76) >= 262144 {
+		r_76 := r_76
+		r_74 := r_74
 		b_2 := b_2
-		runtime.ParallelFor(len(r_73), 16384, func(lo_77, hi int) {
-			for i_78 := lo_77; i_78 < hi; i_78++ {
-				r_73[i_78] = (r_71[i_78] - b_2[i_78])
+		runtime.ParallelFor(len(r_76), 16384, func(lo_80, hi int) {
+			for i_81 := lo_80; i_81 < hi; i_81++ {
+				r_76[i_81] = (r_74[i_81] - b_2[i_81])
 			}
 		})
 	} else {
-		for i_74 := range r_73 {
-			r_73[i_74] = (r_71[i_74] - b_2[i_74])
+		for i_77 := range r_76 {
+			r_76[i_77] = (r_74[i_77] - b_2[i_77])
 		}
 	}
-	r_80 := ar.F64w(r_72)
-	r_73 = r_73[:len(r_80)]
-	if len(r_80) >= 262144 {
-		r_80 := r_80
-		r_73 := r_73
-		runtime.ParallelFor(len(r_80), 16384, func(lo_84, hi int) {
-			for i_85 := lo_84; i_85 < hi; i_85++ {
-				r_80[i_85] = (r_73[i_85] - r_73[i_85])
+	r_83 := ar.F64w(r_75)
+	r_76 = r_76[:len(r_83)]
+	if len(r_83) >= 262144 {
+		r_83 := r_83
+		r_76 := r_76
+		runtime.ParallelFor(len(r_83), 16384, func(lo_87, hi int) {
+			for i_88 := lo_87; i_88 < hi; i_88++ {
+				r_83[i_88] = (r_76[i_88] - r_76[i_88])
 			}
 		})
 	} else {
-		for i_81 := range r_80 {
-			r_80[i_81] = (r_73[i_81] - r_73[i_81])
+		for i_84 := range r_83 {
+			r_83[i_84] = (r_76[i_84] - r_76[i_84])
 		}
 	}
-	matvec_87 := func(v_88 []float64) ([]float64, error) {
-		r_89, r_90 := matvec_1(v_88, len(v_88))
-		_ = r_90
-		if len(r_89) != len(v_88) {
-			return nil, nbErrorf("std/linalg:123:10", fmt.Sprintf("linsolve: matvec returned %d values for %d", len(r_89), len(v_88)))
+	matvec_90 := func(v_91 []float64) ([]float64, error) {
+		r_92, r_93 := matvec_1(v_91, len(v_91))
+		_ = r_93
+		if len(r_92) != len(v_91) {
+			return nil, nbErrorf("std/linalg:123:10", fmt.Sprintf("linsolve: matvec returned %d values for %d", len(r_92), len(v_91)))
 		}
-		return r_89, nil
+		return r_92, nil
 	}
-	x_91, err_92 := runtime.GMRES(matvec_87, r_80, 1e-13, 30, 20*len(r_80)+100)
-	if err_92 != nil {
-		return nil, 0, nbAt("std/linalg:123:10", err_92)
+	x_94, err_95 := runtime.GMRES(matvec_90, r_83, 1e-13, 30, 20*len(r_83)+100)
+	if err_95 != nil {
+		return nil, 0, nbAt("std/linalg:123:10", err_95)
 	}
-	if len(x_91) != x0_5 {
-		return nil, 0, nbErrorf("std/linalg:123:8", "shape mismatch in '-': "+runtime.ShapeString([]int{x0_5})+" and "+runtime.ShapeString([]int{len(x_91)}))
+	if len(x_94) != x0_5 {
+		return nil, 0, nbErrorf("std/linalg:123:8", "shape mismatch in '-': "+runtime.ShapeString([]int{x0_5})+" and "+runtime.ShapeString([]int{len(x_94)}))
 	}
-	r_93 := ar.F64w(x0_5)
-	state_25 = state_25[:len(r_93)]
-	x_91 = x_91[:len(r_93)]
-	if len(r_93) >= 262144 {
-		r_93 := r_93
+	r_96 := ar.F64w(x0_5)
+	state_25 = state_25[:len(r_96)]
+	x_94 = x_94[:len(r_96)]
+	if len(r_96) >= 262144 {
+		r_96 := r_96
 		state_25 := state_25
-		x_91 := x_91
-		runtime.ParallelFor(len(r_93), 16384, func(lo_97, hi int) {
-			for i_98 := lo_97; i_98 < hi; i_98++ {
-				r_93[i_98] = (state_25[i_98] - x_91[i_98])
+		x_94 := x_94
+		runtime.ParallelFor(len(r_96), 16384, func(lo_100, hi int) {
+			for i_101 := lo_100; i_101 < hi; i_101++ {
+				r_96[i_101] = (state_25[i_101] - x_94[i_101])
 			}
 		})
 	} else {
-		for i_94 := range r_93 {
-			r_93[i_94] = (state_25[i_94] - x_91[i_94])
+		for i_97 := range r_96 {
+			r_96[i_97] = (state_25[i_97] - x_94[i_97])
 		}
 	}
-	nbKeep(ar, mark_100, &r_93)
-	return r_93, x0_5, nil
+	nbKeep(ar, mark_103, &r_96)
+	return r_96, x0_5, nil
 }
 
 // fn_pcg is def pcg (linalg.nab:32:12).
 func fn_pcg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), precond_2 func([]float64, int) ([]float64, int), b_3 []float64, b_4 int, x0_5 []float64, x0_6 int, tol_7 float64, maxiter_8 int64) ([]float64, int, error) {
-	mark_107 := ar.mark()
+	mark_110 := ar.mark()
 	size_9 := int64(b_4)
 	if int64(x0_6) != size_9 {
 		return nil, 0, nbErrorf("linalg.nab:32:85", fmt.Sprintf("size mismatch: n is %d (b) but x0 has size %d", size_9, x0_6))
@@ -1540,6 +1566,9 @@ func fn_pcg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), precond
 	var state_34 float64
 	var state_35 int64
 	state_28, state_29, state_30, state_31, state_32, state_33, state_34, state_35 = x0_5, x0_6, r_15, b_4, r_22, r_23, d_27, int64(0)
+	buf_77 := ar.F64w(state_29)
+	buf_78 := ar.F64w(state_31)
+	buf_79 := ar.F64w(state_33)
 	for {
 		x_54 := state_35 < maxiter_8
 		var c_55 bool
@@ -1601,85 +1630,93 @@ func fn_pcg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), precond
 		}
 		x_76 := state_35 + int64(1)
 		state_28, state_30, state_32, state_33, state_34, state_35 = r_69, r_63, r_73, r_67, d_68, x_76
-		_ = mark_58
+		if state_29 == len(buf_77) && state_31 == len(buf_78) && state_33 == len(buf_79) {
+			copy(buf_77, state_28)
+			state_28 = buf_77
+			copy(buf_78, state_30)
+			state_30 = buf_78
+			copy(buf_79, state_32)
+			state_32 = buf_79
+			ar.release(mark_58)
+		}
 	}
-	n_77 := int64(b_4)
-	if int64(x0_6) != n_77 {
-		return nil, 0, nbErrorf("std/linalg:120:58", runtime.DimMessage("xs", "[n]f64", "n", int64(x0_6), n_77))
+	n_80 := int64(b_4)
+	if int64(x0_6) != n_80 {
+		return nil, 0, nbErrorf("std/linalg:120:58", runtime.DimMessage("xs", "[n]f64", "n", int64(x0_6), n_80))
 	}
-	r_78, r_79 := matvec_1(state_28, x0_6)
-	if int64(r_79) != n_77 {
-		return nil, 0, nbErrorf("std/linalg:122:11", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_79), n_77))
+	r_81, r_82 := matvec_1(state_28, x0_6)
+	if int64(r_82) != n_80 {
+		return nil, 0, nbErrorf("std/linalg:122:11", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_82), n_80))
 	}
-	if b_4 != r_79 {
-		return nil, 0, nbErrorf("std/linalg:122:21", "shape mismatch in '-': "+runtime.ShapeString([]int{r_79})+" and "+runtime.ShapeString([]int{b_4}))
+	if b_4 != r_82 {
+		return nil, 0, nbErrorf("std/linalg:122:21", "shape mismatch in '-': "+runtime.ShapeString([]int{r_82})+" and "+runtime.ShapeString([]int{b_4}))
 	}
-	r_80 := ar.F64w(r_79)
-	r_78 = r_78[:len(r_80)]
-	b_3 = b_3[:len(r_80)]
-	if len(r_80) >= 262144 {
-		r_80 := r_80
-		r_78 := r_78
+	r_83 := ar.F64w(r_82)
+	r_81 = r_81[:len(r_83)]
+	b_3 = b_3[:len(r_83)]
+	if len(r_83) >= 262144 {
+		r_83 := r_83
+		r_81 := r_81
 		b_3 := b_3
-		runtime.ParallelFor(len(r_80), 16384, func(lo_84, hi int) {
-			for i_85 := lo_84; i_85 < hi; i_85++ {
-				r_80[i_85] = (r_78[i_85] - b_3[i_85])
+		runtime.ParallelFor(len(r_83), 16384, func(lo_87, hi int) {
+			for i_88 := lo_87; i_88 < hi; i_88++ {
+				r_83[i_88] = (r_81[i_88] - b_3[i_88])
 			}
 		})
 	} else {
-		for i_81 := range r_80 {
-			r_80[i_81] = (r_78[i_81] - b_3[i_81])
+		for i_84 := range r_83 {
+			r_83[i_84] = (r_81[i_84] - b_3[i_84])
 		}
 	}
-	r_87 := ar.F64w(r_79)
-	r_80 = r_80[:len(r_87)]
-	if len(r_87) >= 262144 {
-		r_87 := r_87
-		r_80 := r_80
-		runtime.ParallelFor(len(r_87), 16384, func(lo_91, hi int) {
-			for i_92 := lo_91; i_92 < hi; i_92++ {
-				r_87[i_92] = (r_80[i_92] - r_80[i_92])
+	r_90 := ar.F64w(r_82)
+	r_83 = r_83[:len(r_90)]
+	if len(r_90) >= 262144 {
+		r_90 := r_90
+		r_83 := r_83
+		runtime.ParallelFor(len(r_90), 16384, func(lo_94, hi int) {
+			for i_95 := lo_94; i_95 < hi; i_95++ {
+				r_90[i_95] = (r_83[i_95] - r_83[i_95])
 			}
 		})
 	} else {
-		for i_88 := range r_87 {
-			r_87[i_88] = (r_80[i_88] - r_80[i_88])
+		for i_91 := range r_90 {
+			r_90[i_91] = (r_83[i_91] - r_83[i_91])
 		}
 	}
-	matvec_94 := func(v_95 []float64) ([]float64, error) {
-		r_96, r_97 := matvec_1(v_95, len(v_95))
-		_ = r_97
-		if len(r_96) != len(v_95) {
-			return nil, nbErrorf("std/linalg:123:10", fmt.Sprintf("linsolve: matvec returned %d values for %d", len(r_96), len(v_95)))
+	matvec_97 := func(v_98 []float64) ([]float64, error) {
+		r_99, r_100 := matvec_1(v_98, len(v_98))
+		_ = r_100
+		if len(r_99) != len(v_98) {
+			return nil, nbErrorf("std/linalg:123:10", fmt.Sprintf("linsolve: matvec returned %d values for %d", len(r_99), len(v_98)))
 		}
-		return r_96, nil
+		return r_99, nil
 	}
-	x_98, err_99 := runtime.GMRES(matvec_94, r_87, 1e-13, 30, 20*len(r_87)+100)
-	if err_99 != nil {
-		return nil, 0, nbAt("std/linalg:123:10", err_99)
+	x_101, err_102 := runtime.GMRES(matvec_97, r_90, 1e-13, 30, 20*len(r_90)+100)
+	if err_102 != nil {
+		return nil, 0, nbAt("std/linalg:123:10", err_102)
 	}
-	if len(x_98) != x0_6 {
-		return nil, 0, nbErrorf("std/linalg:123:8", "shape mismatch in '-': "+runtime.ShapeString([]int{x0_6})+" and "+runtime.ShapeString([]int{len(x_98)}))
+	if len(x_101) != x0_6 {
+		return nil, 0, nbErrorf("std/linalg:123:8", "shape mismatch in '-': "+runtime.ShapeString([]int{x0_6})+" and "+runtime.ShapeString([]int{len(x_101)}))
 	}
-	r_100 := ar.F64w(x0_6)
-	state_28 = state_28[:len(r_100)]
-	x_98 = x_98[:len(r_100)]
-	if len(r_100) >= 262144 {
-		r_100 := r_100
+	r_103 := ar.F64w(x0_6)
+	state_28 = state_28[:len(r_103)]
+	x_101 = x_101[:len(r_103)]
+	if len(r_103) >= 262144 {
+		r_103 := r_103
 		state_28 := state_28
-		x_98 := x_98
-		runtime.ParallelFor(len(r_100), 16384, func(lo_104, hi int) {
-			for i_105 := lo_104; i_105 < hi; i_105++ {
-				r_100[i_105] = (state_28[i_105] - x_98[i_105])
+		x_101 := x_101
+		runtime.ParallelFor(len(r_103), 16384, func(lo_107, hi int) {
+			for i_108 := lo_107; i_108 < hi; i_108++ {
+				r_103[i_108] = (state_28[i_108] - x_101[i_108])
 			}
 		})
 	} else {
-		for i_101 := range r_100 {
-			r_100[i_101] = (state_28[i_101] - x_98[i_101])
+		for i_104 := range r_103 {
+			r_103[i_104] = (state_28[i_104] - x_101[i_104])
 		}
 	}
-	nbKeep(ar, mark_107, &r_100)
-	return r_100, x0_6, nil
+	nbKeep(ar, mark_110, &r_103)
+	return r_103, x0_6, nil
 }
 
 // fn_sor is def sor (linalg.nab:39:12).

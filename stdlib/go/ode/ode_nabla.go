@@ -107,7 +107,7 @@ func Dopri5Into(dst0 []float64, f func(float64, []float64) []float64, y0 []float
 
 // fn_rk4 is def rk4 (ode.nab:10:12).
 func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_2 []float64, y0_3 int, t0_4 float64, t1_5 float64, steps_6 int64) ([]float64, int, error) {
-	mark_81 := ar.mark()
+	mark_82 := ar.mark()
 	size_7 := int64(y0_3)
 	_ = size_7
 	y0_2 = y0_2[:y0_3]
@@ -123,6 +123,7 @@ func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_
 	var y_14 []float64
 	var y_15 int
 	y_14, y_15 = y0_2, y0_3
+	buf_81 := ar.F64w(y_15)
 	for k_48 := int64(0); k_48 < steps_6; k_48++ {
 		mark_49 := ar.mark()
 		x_50 := float64(k_48)
@@ -201,9 +202,13 @@ func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_
 			r_78[i_79] = (y_14[i_79] + (x_71 * (((r_53[i_79] + (2.0 * r_61[i_79])) + (2.0 * r_69[i_79])) + r_76[i_79])))
 		}
 		y_14 = r_78
-		_ = mark_49
+		if y_15 == len(buf_81) {
+			copy(buf_81, y_14)
+			y_14 = buf_81
+			ar.release(mark_49)
+		}
 	}
-	nbKeep(ar, mark_81, &y_14)
+	nbKeep(ar, mark_82, &y_14)
 	return y_14, y0_3, nil
 }
 

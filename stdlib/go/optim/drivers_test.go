@@ -46,10 +46,7 @@ func TestDriversMGH(t *testing.T) {
 	for _, d := range lineSearchDrivers {
 		for _, p := range mghProblems() {
 			t.Run(d.name+"/"+p.name, func(t *testing.T) {
-				gtol := p.gtol
-				if gtol == 0 {
-					gtol = 1e-12
-				}
+				gtol := p.driverGtol()
 				calls := 0
 				x0 := slices.Clone(p.x0)
 				x, fx, iters, evals, err := d.run(p.fgOf(&calls), x0, 10000, gtol)
@@ -271,11 +268,7 @@ func TestAdamRosenbrock(t *testing.T) {
 func TestBadArguments(t *testing.T) {
 	fg := boxQuad([]float64{1, 2}, []float64{1, 1}, new(int))
 	x0, lo, hi := []float64{0, 0}, []float64{-1, -1}, []float64{1, 1}
-	cases := []struct {
-		name string
-		call func() error
-		want string
-	}{
+	checkErrors(t, []errCase{
 		{"Lbfgs gtol", func() error { _, _, _, _, err := Lbfgs(fg, x0, 10, 10, -1); return err }, "argument 5 (gtol) must be non-negative"},
 		{"Lbfgs NaN gtol", func() error { _, _, _, _, err := Lbfgs(fg, x0, 10, 10, math.NaN()); return err }, "argument 5 (gtol) must be non-negative"},
 		{"Lbfgs m", func() error { _, _, _, _, err := Lbfgs(fg, x0, 0, 10, 0); return err }, "argument 3 (m) must be at least 1"},
@@ -305,7 +298,19 @@ func TestBadArguments(t *testing.T) {
 			_, _, _, _, err := Bfgs(func(x []float64) (float64, []float64) { return 0, []float64{1} }, x0, 10, 0)
 			return err
 		}, "the result of fg"},
-	}
+	})
+}
+
+// errCase is a call that must fail with an error containing want.
+type errCase struct {
+	name string
+	call func() error
+	want string
+}
+
+// checkErrors runs each case as a subtest and checks its error.
+func checkErrors(t *testing.T, cases []errCase) {
+	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			err := c.call()

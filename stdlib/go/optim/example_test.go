@@ -5,6 +5,7 @@ import (
 	"log"
 	"math"
 
+	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/optimize"
 	"gonum.org/v1/gonum/optimize/functions"
 
@@ -380,4 +381,158 @@ func ExampleAdamMethod() {
 	}
 	fmt.Printf("x = %.6f, %v\n", res.X, res.Status)
 	// Output: x = [3.000000 -1.000000], FunctionConvergence
+}
+
+// bowlF, bowlG and bowlHess are bowl's value, gradient and Hessian (row
+// by row: diag(2, 20)) apart, as Newton's methods take them.
+func bowlF(x []float64) float64 { f, _ := bowl(x); return f }
+
+func bowlG(x []float64) []float64 { _, g := bowl(x); return g }
+
+func bowlHess(x []float64) []float64 { return []float64{2, 0, 0, 20} }
+
+// Newton takes f, its gradient and its Hessian (n·n values, row by row)
+// as three callbacks, like a gonum optimize.Problem. On a quadratic the
+// first step is exact.
+func ExampleNewton() {
+	x, fx, iters, evals, err := optim.Newton(bowlF, bowlG, bowlHess, []float64{0, 0}, 100, 1e-10)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("x = %.6f, f(x) < 1e-20: %t, %d iteration, %d evaluations\n", x, fx < 1e-20, iters, evals)
+	// Output: x = [3.000000 -1.000000], f(x) < 1e-20: true, 1 iteration, 2 evaluations
+}
+
+// NewtonCg needs Hessian-vector products only: hv(x, v) = ∇²f(x)·v. On
+// Rosenbrock's function, with its Hessian written out.
+func ExampleNewtonCg() {
+	f := func(x []float64) float64 {
+		a, b := 1-x[0], x[1]-x[0]*x[0]
+		return a*a + 100*b*b
+	}
+	g := func(x []float64) []float64 {
+		a, b := 1-x[0], x[1]-x[0]*x[0]
+		return []float64{-2*a - 400*x[0]*b, 200 * b}
+	}
+	hv := func(x, v []float64) []float64 {
+		h00, h01, h11 := 2-400*(x[1]-x[0]*x[0])+800*x[0]*x[0], -400*x[0], 200.0
+		return []float64{h00*v[0] + h01*v[1], h01*v[0] + h11*v[1]}
+	}
+	x, fx, _, _, err := optim.NewtonCg(f, g, hv, []float64{-1.2, 1}, 200, 1e-10)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("x = %.6f, f(x) < 1e-20: %t\n", x, fx < 1e-20)
+	// Output: x = [1.000000 1.000000], f(x) < 1e-20: true
+}
+
+// LazyNewton calls hess every `every` iterations only.
+func ExampleLazyNewton() {
+	hcalls := 0
+	hess := func(x []float64) []float64 { hcalls++; return bowlHess(x) }
+	x, _, iters, _, err := optim.LazyNewton(bowlF, bowlG, hess, []float64{0, 0}, 5, 100, 1e-10)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("x = %.6f, %d iteration, %d Hessian\n", x, iters, hcalls)
+	// Output: x = [3.000000 -1.000000], 1 iteration, 1 Hessian
+}
+
+// DampedNewton on a self-concordant function, f(x) = Σ xᵢ − log xᵢ
+// (minimum at xᵢ = 1), from far away: damped steps, then full ones.
+func ExampleDampedNewton() {
+	f := func(x []float64) float64 {
+		s := 0.0
+		for _, v := range x {
+			s += v - math.Log(v)
+		}
+		return s
+	}
+	g := func(x []float64) []float64 {
+		out := make([]float64, len(x))
+		for i, v := range x {
+			out[i] = 1 - 1/v
+		}
+		return out
+	}
+	hess := func(x []float64) []float64 {
+		n := len(x)
+		h := make([]float64, n*n)
+		for i, v := range x {
+			h[i*n+i] = 1 / (v * v)
+		}
+		return h
+	}
+	x, fx, _, _, err := optim.DampedNewton(f, g, hess, []float64{20, 0.01}, 100, 1e-12)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("x = %.6f, f(x) = %.6f\n", x, fx)
+	// Output: x = [1.000000 1.000000], f(x) = 2.000000
+}
+
+// GaussNewton fits y = a·exp(b·t) to exact data: r(x) are the residuals,
+// jac(x) their Jacobian, m·n values row by row.
+func ExampleGaussNewton() {
+	ts := []float64{0, 0.5, 1, 1.5, 2}
+	ys := make([]float64, len(ts))
+	for i, t := range ts {
+		ys[i] = 2 * math.Exp(-0.7*t)
+	}
+	r := func(x []float64) []float64 {
+		out := make([]float64, len(ts))
+		for i, t := range ts {
+			out[i] = x[0]*math.Exp(x[1]*t) - ys[i]
+		}
+		return out
+	}
+	jac := func(x []float64) []float64 {
+		out := make([]float64, 0, 2*len(ts))
+		for _, t := range ts {
+			e := math.Exp(x[1] * t)
+			out = append(out, e, x[0]*t*e)
+		}
+		return out
+	}
+	x, fx, _, _, err := optim.GaussNewton(r, jac, []float64{1, 0}, 100, 1e-12)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("a = %.6f, b = %.6f, ½‖r‖² < 1e-20: %t\n", x[0], x[1], fx < 1e-20)
+	// Output: a = 2.000000, b = -0.700000, ½‖r‖² < 1e-20: true
+}
+
+// LevenbergMarquardt on Rosenbrock's residuals r = (10(x1 − x0²), 1 − x0).
+func ExampleLevenbergMarquardt() {
+	r := func(x []float64) []float64 { return []float64{10 * (x[1] - x[0]*x[0]), 1 - x[0]} }
+	jac := func(x []float64) []float64 { return []float64{-20 * x[0], 10, -1, 0} }
+	x, fx, _, _, err := optim.LevenbergMarquardt(r, jac, []float64{-1.2, 1}, 100, 1e-12)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("x = %.6f, ½‖r‖² < 1e-20: %t\n", x, fx < 1e-20)
+	// Output: x = [1.000000 1.000000], ½‖r‖² < 1e-20: true
+}
+
+// NewtonMethod is Newton as a gonum optimize.Method; the problem gives
+// the Hessian.
+func ExampleNewtonMethod() {
+	p := optimize.Problem{
+		Func: functions.Beale{}.Func,
+		Grad: functions.Beale{}.Grad,
+		Hess: func(dst *mat.SymDense, x []float64) {
+			// Beale's Hessian (gonum's Beale.Hess is not right, v0.17.0).
+			t1, t2, t3 := 1-x[1], 1-x[1]*x[1], 1-x[1]*x[1]*x[1]
+			f1, f2, f3 := 1.5-x[0]*t1, 2.25-x[0]*t2, 2.625-x[0]*t3
+			dst.SetSym(0, 0, 2*(t1*t1+t2*t2+t3*t3))
+			dst.SetSym(0, 1, 2*(f1+2*x[1]*f2+3*x[1]*x[1]*f3)-2*x[0]*(t1+2*x[1]*t2+3*x[1]*x[1]*t3))
+			dst.SetSym(1, 1, 2*x[0]*(x[0]+2*f2+6*x[1]*f3)+2*x[0]*x[0]*(4*x[1]*x[1]+9*x[1]*x[1]*x[1]*x[1]))
+		},
+	}
+	res, err := optimize.Minimize(p, []float64{1, 1}, nil, &optim.NewtonMethod{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("x = %.6f, %v, %d Hessians\n", res.X, res.Status, res.HessEvaluations)
+	// Output: x = [3.000000 0.500000], GradientThreshold, 8 Hessians
 }

@@ -90,7 +90,29 @@ type AdamMethod struct {
 	gradMethod
 }
 
+// NewtonMethod is std/optim's Newton method with a modified Hessian and
+// Armijo backtracking (see Newton) as a gonum optimize.Method, in place of
+// gonum's optimize.Newton (Newton itself is the plain function). The
+// problem must have a Grad and a Hess. The driver's evaluations become
+// tasks as Newton's callbacks are called: a FuncEvaluation at each trial
+// point of its line search, a GradEvaluation at x0 and at each iterate,
+// which is sent as a MajorIteration, and a HessEvaluation once per
+// iteration. Minimize's settings end a run as for LBFGS; Status reports
+// Failure with ErrNoDecrease when the backtracking step fell below 1e-10.
+// A NewtonMethod may be reused for several runs, one at a time.
+type NewtonMethod struct {
+	// GradStopThreshold stops the driver once ‖∇f‖∞ ≤ GradStopThreshold.
+	// Zero means 1e-12 (gonum's default); NaN disables the test.
+	GradStopThreshold float64
+	// MaxIterations caps the driver's iterations; zero means no cap.
+	MaxIterations int
+
+	gradMethod
+}
+
 var (
+	_ optimize.Method   = (*NewtonMethod)(nil)
+	_ optimize.Statuser = (*NewtonMethod)(nil)
 	_ optimize.Method   = (*LBFGS)(nil)
 	_ optimize.Statuser = (*LBFGS)(nil)
 	_ optimize.Method   = (*BFGS)(nil)
@@ -129,6 +151,28 @@ func (*gradMethod) Uses(has optimize.Available) (optimize.Available, error) {
 
 // Status is part of optimize.Statuser: why the driver stopped by itself.
 func (m *gradMethod) Status() (optimize.Status, error) { return m.out.status, m.out.err }
+
+// Uses is part of optimize.Method: NewtonMethod needs the gradient and the
+// Hessian.
+func (*NewtonMethod) Uses(has optimize.Available) (optimize.Available, error) {
+	switch {
+	case !has.Grad:
+		return optimize.Available{}, optimize.ErrMissingGrad
+	case !has.Hess:
+		return optimize.Available{}, optimize.ErrMissingHess
+	}
+	return optimize.Available{Grad: true, Hess: true}, nil
+}
+
+// Run is part of optimize.Method.
+func (nm *NewtonMethod) Run(operation chan<- optimize.Task, result <-chan optimize.Task, tasks []optimize.Task) {
+	gtol, maxIter, err := stopping("NewtonMethod", nm.GradStopThreshold, nm.MaxIterations)
+	d := func(s *session, x0 []float64) ([]float64, int64, error) {
+		x, _, k, _, err := Newton(s.fval, s.gval, s.hess, x0, maxIter, gtol)
+		return x, k, err
+	}
+	runMethod(d, err, gtol, maxIter, false, &nm.out, operation, result, tasks)
+}
 
 // Run is part of optimize.Method.
 func (l *LBFGS) Run(operation chan<- optimize.Task, result <-chan optimize.Task, tasks []optimize.Task) {
@@ -170,8 +214,8 @@ func lineSearch(method string, gradStop float64, maxIterations int, fieldErr err
 	if err == nil {
 		err = fieldErr
 	}
-	d := func(fg func([]float64) (float64, []float64), x0 []float64) ([]float64, int64, error) {
-		return call(fg, x0, maxIter, gtol)
+	d := func(s *session, x0 []float64) ([]float64, int64, error) {
+		return call(s.eval, x0, maxIter, gtol)
 	}
 	runMethod(d, err, gtol, maxIter, false, out, operation, result, tasks)
 }
@@ -187,8 +231,8 @@ func (a *AdamMethod) Run(operation chan<- optimize.Task, result <-chan optimize.
 	case lr == 0:
 		lr = 0.001
 	}
-	d := func(fg func([]float64) (float64, []float64), x0 []float64) ([]float64, int64, error) {
-		x, _, k, err := Adam(fg, x0, lr, steps)
+	d := func(s *session, x0 []float64) ([]float64, int64, error) {
+		x, _, k, err := Adam(s.eval, x0, lr, steps)
 		return x, k, err
 	}
 	runMethod(d, err, gtol, steps, true, &a.out, operation, result, tasks)
@@ -216,9 +260,10 @@ func stopping(method string, gradStop float64, maxIter int) (float64, int64, err
 	return gtol, k, nil
 }
 
-// A driver runs a Nabla minimizer from x0 with the objective and gradient
-// fg and returns its final x and iteration count.
-type driver func(fg func([]float64) (float64, []float64), x0 []float64) ([]float64, int64, error)
+// A driver runs a Nabla minimizer from x0 with the session's callbacks
+// (eval for the objective and gradient, or fval and gval apart, hess for
+// the Hessian) and returns its final x and iteration count.
+type driver func(s *session, x0 []float64) ([]float64, int64, error)
 
 // stopRun unwinds the driver when Minimize has ended the run.
 type stopRun struct{}
@@ -235,9 +280,9 @@ type session struct {
 	operation chan<- optimize.Task
 	result    <-chan optimize.Task
 	task      optimize.Task
-	known     bool    // task.Location holds F and Gradient at task.X
-	best      float64 // F at the last MajorIteration
-	majors    int     // MajorIterations sent
+	have      optimize.Operation // the evaluations task.Location holds at task.X
+	best      float64            // F at the last MajorIteration
+	majors    int                // MajorIterations sent
 	bestX     []float64
 	bestGNorm float64
 	ended     bool    // Minimize sent PostIteration
@@ -254,8 +299,10 @@ type session struct {
 func runMethod(d driver, setErr error, gtol float64, maxIter int64, everyEval bool, out *outcome, operation chan<- optimize.Task, result <-chan optimize.Task, tasks []optimize.Task) {
 	s := &session{operation: operation, result: result, task: tasks[0], best: math.Inf(1), everyEval: everyEval, gtol: gtol}
 	// Minimize tells in Op which values of the initial location it knows.
-	const fg = optimize.FuncEvaluation | optimize.GradEvaluation
-	s.known = s.task.Op&fg == fg && len(s.task.Gradient) == len(s.task.X)
+	s.have = s.task.Op & optimize.FuncEvaluation
+	if s.task.Op&optimize.GradEvaluation != 0 && len(s.task.Gradient) == len(s.task.X) {
+		s.have |= optimize.GradEvaluation
+	}
 	if setErr != nil {
 		s.status, s.err = optimize.Failure, setErr
 	} else {
@@ -284,7 +331,7 @@ func (s *session) drive(d driver, gtol float64, maxIter int64) {
 		}
 	}()
 	x0 := append([]float64(nil), s.task.X...)
-	x, k, err := d(s.eval, x0)
+	x, k, err := d(s, x0)
 	switch {
 	case err != nil:
 		s.status, s.err = optimize.Failure, err
@@ -301,12 +348,26 @@ func (s *session) drive(d driver, gtol float64, maxIter int64) {
 // else +Inf.
 func (s *session) gradNormAt(x []float64) float64 {
 	switch {
-	case s.known && slices.Equal(x, s.task.X):
+	case s.have&optimize.GradEvaluation != 0 && slices.Equal(x, s.task.X):
 		return floats.Norm(s.task.Gradient, math.Inf(1))
 	case s.bestX != nil && slices.Equal(x, s.bestX):
 		return s.bestGNorm
 	}
 	return math.Inf(1)
+}
+
+// at makes task.Location hold the evaluations ops at x, asking Minimize
+// for those it lacks there.
+func (s *session) at(x []float64, ops optimize.Operation) {
+	if !slices.Equal(x, s.task.X) {
+		copy(s.task.X, x)
+		s.have = 0
+	}
+	if miss := ops &^ s.have; miss != 0 {
+		s.task.Op = miss
+		s.exchange()
+		s.have |= miss
+	}
 }
 
 // eval is the driver's callback: it has Minimize evaluate the objective and
@@ -315,12 +376,30 @@ func (s *session) gradNormAt(x []float64) float64 {
 // returns copies (the driver may keep
 // them while Minimize reuses its buffers).
 func (s *session) eval(x []float64) (float64, []float64) {
-	if !s.known || !slices.Equal(x, s.task.X) {
-		copy(s.task.X, x)
-		s.task.Op = optimize.FuncEvaluation | optimize.GradEvaluation
-		s.exchange()
-		s.known = true
-	}
+	s.at(x, optimize.FuncEvaluation|optimize.GradEvaluation)
+	return s.iterate(s.everyEval)
+}
+
+// fval is the objective callback of NewtonMethod's driver, which calls it
+// at x0 and at the trial points of its line search.
+func (s *session) fval(x []float64) float64 {
+	s.at(x, optimize.FuncEvaluation)
+	return s.task.F
+}
+
+// gval is the gradient callback of NewtonMethod's driver, which calls it
+// at x0 and at each iterate (where fval was called last): every call is a
+// MajorIteration.
+func (s *session) gval(x []float64) []float64 {
+	s.at(x, optimize.FuncEvaluation|optimize.GradEvaluation)
+	_, g := s.iterate(true)
+	return g
+}
+
+// iterate returns F and a copy of the gradient at task.X, checking them
+// at the starting point, and sends a MajorIteration there, at a new lowest
+// value, or always if every.
+func (s *session) iterate(every bool) (float64, []float64) {
 	loc := s.task.Location
 	if s.majors == 0 {
 		// The starting point, checked as gonum's local methods do.
@@ -334,7 +413,7 @@ func (s *session) eval(x []float64) (float64, []float64) {
 		}
 	}
 	f, g := loc.F, append([]float64(nil), loc.Gradient...)
-	if s.majors == 0 || f < s.best || s.everyEval {
+	if s.majors == 0 || f < s.best || every {
 		s.best = f
 		s.bestX = append(s.bestX[:0], loc.X...)
 		s.bestGNorm = floats.Norm(g, math.Inf(1))
@@ -348,6 +427,20 @@ func (s *session) eval(x []float64) (float64, []float64) {
 		}
 	}
 	return f, g
+}
+
+// hess is the Hessian callback of NewtonMethod's driver: it has Minimize
+// evaluate the Hessian at x and returns it as n·n values, row by row.
+func (s *session) hess(x []float64) []float64 {
+	s.at(x, optimize.HessEvaluation)
+	n := len(x)
+	h := make([]float64, n*n)
+	for i := range n {
+		for j := range n {
+			h[i*n+j] = s.task.Location.Hessian.At(i, j)
+		}
+	}
+	return h
 }
 
 // exchange sends the task and takes Minimize's answer; PostIteration ends

@@ -46,6 +46,15 @@ func mghProblems() []mgh {
 	}
 }
 
+// driverGtol is the gradient tolerance of the plain functions' runs:
+// LBFGS.GradStopThreshold's default, 1e-12, unless p sets one.
+func (p mgh) driverGtol() float64 {
+	if p.gtol == 0 {
+		return 1e-12
+	}
+	return p.gtol
+}
+
 func (p mgh) problem() optimize.Problem {
 	return optimize.Problem{Func: p.fn.Func, Grad: p.grad}
 }

@@ -21,7 +21,7 @@ import (
 // evaluations of fg). m must be at least 1, max_iter and gtol
 // non-negative.
 //
-// It is the Nabla def lbfgs(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, m: i64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:35:12).
+// It is the Nabla def lbfgs(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, m: i64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:29:12).
 // Its array results are newly allocated; LbfgsInto writes them into buffers instead.
 func Lbfgs(fg func([]float64) (float64, []float64), x0 []float64, m int64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
 	ar := nbArenas.Get()
@@ -36,7 +36,7 @@ func Lbfgs(fg func([]float64) (float64, []float64), x0 []float64, m int64, maxit
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_lbfgs(ar, fgIn, x0, len(x0), m, maxiter, gtol)
 	if err != nil {
-		return nil, 0, 0, 0, nbFrame(err, "lbfgs", "optim.nab:35:12", "")
+		return nil, 0, 0, 0, nbFrame(err, "lbfgs", "optim.nab:29:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
 }
@@ -56,7 +56,7 @@ func LbfgsInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []flo
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_lbfgs(ar, fgIn, x0, len(x0), m, maxiter, gtol)
 	if err != nil {
-		return 0, 0, 0, nbFrame(err, "lbfgs", "optim.nab:35:12", "")
+		return 0, 0, 0, nbFrame(err, "lbfgs", "optim.nab:29:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, 0, fmt.Errorf("lbfgs: dst0 does not have the result's shape %v", []int{r0_1})
@@ -75,7 +75,7 @@ func LbfgsInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []flo
 // fg). max_iter and gtol must be non-negative. It keeps an n×n matrix:
 // for large n use lbfgs.
 //
-// It is the Nabla def bfgs(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:51:12).
+// It is the Nabla def bfgs(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:45:12).
 // Its array results are newly allocated; BfgsInto writes them into buffers instead.
 func Bfgs(fg func([]float64) (float64, []float64), x0 []float64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
 	ar := nbArenas.Get()
@@ -90,7 +90,7 @@ func Bfgs(fg func([]float64) (float64, []float64), x0 []float64, maxiter int64, 
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_bfgs(ar, fgIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
-		return nil, 0, 0, 0, nbFrame(err, "bfgs", "optim.nab:51:12", "")
+		return nil, 0, 0, 0, nbFrame(err, "bfgs", "optim.nab:45:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
 }
@@ -110,7 +110,7 @@ func BfgsInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_bfgs(ar, fgIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
-		return 0, 0, 0, nbFrame(err, "bfgs", "optim.nab:51:12", "")
+		return 0, 0, 0, nbFrame(err, "bfgs", "optim.nab:45:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, 0, fmt.Errorf("bfgs: dst0 does not have the result's shape %v", []int{r0_1})
@@ -128,7 +128,7 @@ func BfgsInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 // search finds no decrease, and returns (x, f(x), iterations, evaluations
 // of fg). max_iter and gtol must be non-negative.
 //
-// It is the Nabla def nonlinear_cg(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:65:12).
+// It is the Nabla def nonlinear_cg(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:59:12).
 // Its array results are newly allocated; NonlinearCgInto writes them into buffers instead.
 func NonlinearCg(fg func([]float64) (float64, []float64), x0 []float64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
 	ar := nbArenas.Get()
@@ -143,7 +143,7 @@ func NonlinearCg(fg func([]float64) (float64, []float64), x0 []float64, maxiter 
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_nonlinearcg(ar, fgIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
-		return nil, 0, 0, 0, nbFrame(err, "nonlinear_cg", "optim.nab:65:12", "")
+		return nil, 0, 0, 0, nbFrame(err, "nonlinear_cg", "optim.nab:59:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
 }
@@ -163,7 +163,7 @@ func NonlinearCgInto(dst0 []float64, fg func([]float64) (float64, []float64), x0
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_nonlinearcg(ar, fgIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
-		return 0, 0, 0, nbFrame(err, "nonlinear_cg", "optim.nab:65:12", "")
+		return 0, 0, 0, nbFrame(err, "nonlinear_cg", "optim.nab:59:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, 0, fmt.Errorf("nonlinear_cg: dst0 does not have the result's shape %v", []int{r0_1})
@@ -181,7 +181,7 @@ func NonlinearCgInto(dst0 []float64, fg func([]float64) (float64, []float64), x0
 // returns (x, f(x), iterations, evaluations of fg). x0, lo and hi must
 // have one length, lo ≤ hi, m ≥ 1, max_iter and gtol non-negative.
 //
-// It is the Nabla def lbfgsb(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lo: [n]f64, hi: [n]f64, m: i64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:79:12).
+// It is the Nabla def lbfgsb(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lo: [n]f64, hi: [n]f64, m: i64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:73:12).
 // Its array results are newly allocated; LbfgsbInto writes them into buffers instead.
 func Lbfgsb(fg func([]float64) (float64, []float64), x0 []float64, lo []float64, hi []float64, m int64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
 	ar := nbArenas.Get()
@@ -196,7 +196,7 @@ func Lbfgsb(fg func([]float64) (float64, []float64), x0 []float64, lo []float64,
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_lbfgsb(ar, fgIn, x0, len(x0), lo, len(lo), hi, len(hi), m, maxiter, gtol)
 	if err != nil {
-		return nil, 0, 0, 0, nbFrame(err, "lbfgsb", "optim.nab:79:12", "")
+		return nil, 0, 0, 0, nbFrame(err, "lbfgsb", "optim.nab:73:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
 }
@@ -216,7 +216,7 @@ func LbfgsbInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []fl
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_lbfgsb(ar, fgIn, x0, len(x0), lo, len(lo), hi, len(hi), m, maxiter, gtol)
 	if err != nil {
-		return 0, 0, 0, nbFrame(err, "lbfgsb", "optim.nab:79:12", "")
+		return 0, 0, 0, nbFrame(err, "lbfgsb", "optim.nab:73:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, 0, fmt.Errorf("lbfgsb: dst0 does not have the result's shape %v", []int{r0_1})
@@ -227,7 +227,7 @@ func LbfgsbInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []fl
 // Gd is gradient descent: x ← x − lr·∇f(x).
 // It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def gd(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:93:12).
+// It is the Nabla def gd(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:87:12).
 // Its array results are newly allocated; GdInto writes them into buffers instead.
 func Gd(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -242,7 +242,7 @@ func Gd(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_gd(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "gd", "optim.nab:93:12", "")
+		return nil, 0, 0, nbFrame(err, "gd", "optim.nab:87:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -262,7 +262,7 @@ func GdInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float6
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_gd(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "gd", "optim.nab:93:12", "")
+		return 0, 0, nbFrame(err, "gd", "optim.nab:87:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("gd: dst0 does not have the result's shape %v", []int{r0_1})
@@ -274,7 +274,7 @@ func GdInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float6
 // v ← β·v + g; x ← x − lr·v.
 // It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def momentum(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, beta: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:99:12).
+// It is the Nabla def momentum(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, beta: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:93:12).
 // Its array results are newly allocated; MomentumInto writes them into buffers instead.
 func Momentum(fg func([]float64) (float64, []float64), x0 []float64, lr float64, beta float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -289,7 +289,7 @@ func Momentum(fg func([]float64) (float64, []float64), x0 []float64, lr float64,
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_momentum(ar, fgIn, x0, len(x0), lr, beta, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "momentum", "optim.nab:99:12", "")
+		return nil, 0, 0, nbFrame(err, "momentum", "optim.nab:93:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -309,7 +309,7 @@ func MomentumInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_momentum(ar, fgIn, x0, len(x0), lr, beta, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "momentum", "optim.nab:99:12", "")
+		return 0, 0, nbFrame(err, "momentum", "optim.nab:93:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("momentum: dst0 does not have the result's shape %v", []int{r0_1})
@@ -321,7 +321,7 @@ func MomentumInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []
 // al. (2013): v ← β·v + g; x ← x − lr·(g + β·v).
 // It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def nesterov(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, beta: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:105:12).
+// It is the Nabla def nesterov(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, beta: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:99:12).
 // Its array results are newly allocated; NesterovInto writes them into buffers instead.
 func Nesterov(fg func([]float64) (float64, []float64), x0 []float64, lr float64, beta float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -336,7 +336,7 @@ func Nesterov(fg func([]float64) (float64, []float64), x0 []float64, lr float64,
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_nesterov(ar, fgIn, x0, len(x0), lr, beta, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "nesterov", "optim.nab:105:12", "")
+		return nil, 0, 0, nbFrame(err, "nesterov", "optim.nab:99:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -356,7 +356,7 @@ func NesterovInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_nesterov(ar, fgIn, x0, len(x0), lr, beta, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "nesterov", "optim.nab:105:12", "")
+		return 0, 0, nbFrame(err, "nesterov", "optim.nab:99:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("nesterov: dst0 does not have the result's shape %v", []int{r0_1})
@@ -368,7 +368,7 @@ func NesterovInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []
 // x ← x − lr·g/(√G + 1e-10).
 // It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def adagrad(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:111:12).
+// It is the Nabla def adagrad(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:105:12).
 // Its array results are newly allocated; AdagradInto writes them into buffers instead.
 func Adagrad(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -383,7 +383,7 @@ func Adagrad(fg func([]float64) (float64, []float64), x0 []float64, lr float64, 
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adagrad(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "adagrad", "optim.nab:111:12", "")
+		return nil, 0, 0, nbFrame(err, "adagrad", "optim.nab:105:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -403,7 +403,7 @@ func AdagradInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []f
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adagrad(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "adagrad", "optim.nab:111:12", "")
+		return 0, 0, nbFrame(err, "adagrad", "optim.nab:105:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("adagrad: dst0 does not have the result's shape %v", []int{r0_1})
@@ -415,7 +415,7 @@ func AdagradInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []f
 // x ← x − lr·g/(√v + 1e-8).
 // It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def rmsprop(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:117:12).
+// It is the Nabla def rmsprop(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:111:12).
 // Its array results are newly allocated; RmspropInto writes them into buffers instead.
 func Rmsprop(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -430,7 +430,7 @@ func Rmsprop(fg func([]float64) (float64, []float64), x0 []float64, lr float64, 
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_rmsprop(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "rmsprop", "optim.nab:117:12", "")
+		return nil, 0, 0, nbFrame(err, "rmsprop", "optim.nab:111:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -450,7 +450,7 @@ func RmspropInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []f
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_rmsprop(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "rmsprop", "optim.nab:117:12", "")
+		return 0, 0, nbFrame(err, "rmsprop", "optim.nab:111:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("rmsprop: dst0 does not have the result's shape %v", []int{r0_1})
@@ -463,7 +463,7 @@ func RmspropInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []f
 // with the bias-corrected m̂ = m/(1 − 0.9ᵗ), v̂ = v/(1 − 0.999ᵗ).
 // It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def adam(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:124:12).
+// It is the Nabla def adam(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:118:12).
 // Its array results are newly allocated; AdamInto writes them into buffers instead.
 func Adam(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -478,7 +478,7 @@ func Adam(fg func([]float64) (float64, []float64), x0 []float64, lr float64, ste
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adam(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "adam", "optim.nab:124:12", "")
+		return nil, 0, 0, nbFrame(err, "adam", "optim.nab:118:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -498,7 +498,7 @@ func AdamInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adam(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "adam", "optim.nab:124:12", "")
+		return 0, 0, nbFrame(err, "adam", "optim.nab:118:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("adam: dst0 does not have the result's shape %v", []int{r0_1})
@@ -510,7 +510,7 @@ func AdamInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 // wd on the pre-step x: x ← x − lr·m̂/(√v̂ + ε) − lr·wd·x.
 // It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def adamw(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, wd: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:130:12).
+// It is the Nabla def adamw(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, wd: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:124:12).
 // Its array results are newly allocated; AdamwInto writes them into buffers instead.
 func Adamw(fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -525,7 +525,7 @@ func Adamw(fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adamw(ar, fgIn, x0, len(x0), lr, wd, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "adamw", "optim.nab:130:12", "")
+		return nil, 0, 0, nbFrame(err, "adamw", "optim.nab:124:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -545,7 +545,7 @@ func AdamwInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []flo
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adamw(ar, fgIn, x0, len(x0), lr, wd, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "adamw", "optim.nab:130:12", "")
+		return 0, 0, nbFrame(err, "adamw", "optim.nab:124:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("adamw: dst0 does not have the result's shape %v", []int{r0_1})
@@ -557,7 +557,7 @@ func AdamwInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []flo
 // g − m in place of g², ε = 1e-16.
 // It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def adabelief(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:136:12).
+// It is the Nabla def adabelief(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:130:12).
 // Its array results are newly allocated; AdabeliefInto writes them into buffers instead.
 func Adabelief(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -572,7 +572,7 @@ func Adabelief(fg func([]float64) (float64, []float64), x0 []float64, lr float64
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adabelief(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "adabelief", "optim.nab:136:12", "")
+		return nil, 0, 0, nbFrame(err, "adabelief", "optim.nab:130:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -592,7 +592,7 @@ func AdabeliefInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 [
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adabelief(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "adabelief", "optim.nab:136:12", "")
+		return 0, 0, nbFrame(err, "adabelief", "optim.nab:130:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("adabelief: dst0 does not have the result's shape %v", []int{r0_1})
@@ -604,7 +604,7 @@ func AdabeliefInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 [
 // sigmoid(|g_prev − g|).
 // It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def diffgrad(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:142:12).
+// It is the Nabla def diffgrad(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:136:12).
 // Its array results are newly allocated; DiffgradInto writes them into buffers instead.
 func Diffgrad(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -619,7 +619,7 @@ func Diffgrad(fg func([]float64) (float64, []float64), x0 []float64, lr float64,
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_diffgrad(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "diffgrad", "optim.nab:142:12", "")
+		return nil, 0, 0, nbFrame(err, "diffgrad", "optim.nab:136:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -639,7 +639,7 @@ func DiffgradInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_diffgrad(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "diffgrad", "optim.nab:142:12", "")
+		return 0, 0, nbFrame(err, "diffgrad", "optim.nab:136:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("diffgrad: dst0 does not have the result's shape %v", []int{r0_1})
@@ -651,7 +651,7 @@ func DiffgradInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []
 // Nesterov momentum estimated from gradient differences.
 // It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def adan(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:148:12).
+// It is the Nabla def adan(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:142:12).
 // Its array results are newly allocated; AdanInto writes them into buffers instead.
 func Adan(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -666,7 +666,7 @@ func Adan(fg func([]float64) (float64, []float64), x0 []float64, lr float64, ste
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adan(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "adan", "optim.nab:148:12", "")
+		return nil, 0, 0, nbFrame(err, "adan", "optim.nab:142:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -686,7 +686,7 @@ func AdanInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adan(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "adan", "optim.nab:148:12", "")
+		return 0, 0, nbFrame(err, "adan", "optim.nab:142:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("adan: dst0 does not have the result's shape %v", []int{r0_1})
@@ -698,7 +698,7 @@ func AdanInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 // x ← x − lr·(sign(0.9·m + 0.1·g) + wd·x); m ← 0.99·m + 0.01·g.
 // It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def lion(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, wd: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:154:12).
+// It is the Nabla def lion(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, wd: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:148:12).
 // Its array results are newly allocated; LionInto writes them into buffers instead.
 func Lion(fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -713,7 +713,7 @@ func Lion(fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd 
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_lion(ar, fgIn, x0, len(x0), lr, wd, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "lion", "optim.nab:154:12", "")
+		return nil, 0, 0, nbFrame(err, "lion", "optim.nab:148:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -733,7 +733,7 @@ func LionInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_lion(ar, fgIn, x0, len(x0), lr, wd, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "lion", "optim.nab:154:12", "")
+		return 0, 0, nbFrame(err, "lion", "optim.nab:148:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("lion: dst0 does not have the result's shape %v", []int{r0_1})
@@ -745,7 +745,7 @@ func LionInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 // on lo ≤ x ≤ hi: x ← clip(x − lr·∇f(x), lo, hi), from x0 projected.
 // It returns (x, f(x), steps), calling fg steps + 1 times.
 //
-// It is the Nabla def projected_gradient(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lo: [n]f64, hi: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:160:12).
+// It is the Nabla def projected_gradient(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lo: [n]f64, hi: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:154:12).
 // Its array results are newly allocated; ProjectedGradientInto writes them into buffers instead.
 func ProjectedGradient(fg func([]float64) (float64, []float64), x0 []float64, lo []float64, hi []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
 	ar := nbArenas.Get()
@@ -760,7 +760,7 @@ func ProjectedGradient(fg func([]float64) (float64, []float64), x0 []float64, lo
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_projectedgradient(ar, fgIn, x0, len(x0), lo, len(lo), hi, len(hi), lr, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "projected_gradient", "optim.nab:160:12", "")
+		return nil, 0, 0, nbFrame(err, "projected_gradient", "optim.nab:154:12", "")
 	}
 	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
 }
@@ -780,7 +780,7 @@ func ProjectedGradientInto(dst0 []float64, fg func([]float64) (float64, []float6
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_projectedgradient(ar, fgIn, x0, len(x0), lo, len(lo), hi, len(hi), lr, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "projected_gradient", "optim.nab:160:12", "")
+		return 0, 0, nbFrame(err, "projected_gradient", "optim.nab:154:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("projected_gradient: dst0 does not have the result's shape %v", []int{r0_1})
@@ -788,21 +788,986 @@ func ProjectedGradientInto(dst0 []float64, fg func([]float64) (float64, []float6
 	return r1_0, r2_0, nil
 }
 
-// fn_optimadamstep is def optim.adam_step (std/optim:111:5).
+// Newton minimizes f from x0 by Newton's method with a modified Hessian
+// and line search: std/optim's newton (Nocedal and Wright, Alg. 3.2 with
+// Alg. 3.3): the step solves (H + τ·I)·d = −∇f with τ = 0 when H is
+// positive definite, else the first of τ₀ = 1e-3·max|diag H|, 2τ₀, 4τ₀, ...
+// that admits a Cholesky factorization; then Armijo backtracking from
+// α = 1 (c1 = 1e-4, halving). f(x) is called at x0 and at every trial
+// point, g(x) = ∇f(x) at x0 and at every iterate, and hess(x), the
+// Hessian ∇²f(x) as n·n values row by row (only its lower triangle is
+// read), once per iteration: the callbacks of a gonum optimize.Problem. It
+// stops when ‖∇f(x)‖∞ ≤ gtol, after max_iter iterations, or when α falls
+// below 1e-10, and returns (x, f(x), iterations, evaluations of f). The
+// gradient was evaluated iterations + 1 times. max_iter and gtol must be
+// non-negative.
+//
+// It is the Nabla def newton(f: [n]f64 -> f64, g: [n]f64 -> [n]f64, hess: [n]f64 -> [k]f64, x0: [n]f64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:183:12).
+// Its array results are newly allocated; NewtonInto writes them into buffers instead.
+func Newton(f func([]float64) float64, g func([]float64) []float64, hess func([]float64) []float64, x0 []float64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if f == nil {
+		return nil, 0, 0, 0, fmt.Errorf("newton: argument f is a nil function")
+	}
+	fIn := func(a0 []float64, a0n int) float64 {
+		r0 := f(a0[:a0n])
+		return r0
+	}
+	if g == nil {
+		return nil, 0, 0, 0, fmt.Errorf("newton: argument g is a nil function")
+	}
+	gIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := g(a0[:a0n])
+		return r0, len(r0)
+	}
+	if hess == nil {
+		return nil, 0, 0, 0, fmt.Errorf("newton: argument hess is a nil function")
+	}
+	hessIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := hess(a0[:a0n])
+		return r0, len(r0)
+	}
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_newton(ar, fIn, gIn, hessIn, x0, len(x0), maxiter, gtol)
+	if err != nil {
+		return nil, 0, 0, 0, nbFrame(err, "newton", "optim.nab:183:12", "")
+	}
+	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
+}
+
+// NewtonInto is Newton with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func NewtonInto(dst0 []float64, f func([]float64) float64, g func([]float64) []float64, hess func([]float64) []float64, x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if f == nil {
+		return 0, 0, 0, fmt.Errorf("newton: argument f is a nil function")
+	}
+	fIn := func(a0 []float64, a0n int) float64 {
+		r0 := f(a0[:a0n])
+		return r0
+	}
+	if g == nil {
+		return 0, 0, 0, fmt.Errorf("newton: argument g is a nil function")
+	}
+	gIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := g(a0[:a0n])
+		return r0, len(r0)
+	}
+	if hess == nil {
+		return 0, 0, 0, fmt.Errorf("newton: argument hess is a nil function")
+	}
+	hessIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := hess(a0[:a0n])
+		return r0, len(r0)
+	}
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_newton(ar, fIn, gIn, hessIn, x0, len(x0), maxiter, gtol)
+	if err != nil {
+		return 0, 0, 0, nbFrame(err, "newton", "optim.nab:183:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return 0, 0, 0, fmt.Errorf("newton: dst0 does not have the result's shape %v", []int{r0_1})
+	}
+	return r1_0, r2_0, r3_0, nil
+}
+
+// NewtonCg minimizes f from x0 by the line-search Newton–CG (truncated
+// Newton) method: std/optim's newton_cg (Nocedal and Wright, Alg. 7.1):
+// conjugate gradients on H·d = −∇f to the forcing tolerance
+// min(0.5, √‖g‖₂)·‖g‖₂ (at most 2n + 10 products), stopping at negative
+// curvature, then Armijo backtracking as in newton. No Hessian is formed:
+// hv(x, v) returns ∇²f(x)·v. f and g are called as in newton. It stops
+// when ‖∇f(x)‖∞ ≤ gtol, after max_iter iterations, or when α falls below
+// 1e-10, and returns (x, f(x), iterations, evaluations of f). max_iter
+// and gtol must be non-negative.
+//
+// It is the Nabla def newton_cg(f: [n]f64 -> f64, g: [n]f64 -> [n]f64, hv: ([n]f64, [n]f64) -> [n]f64, x0: [n]f64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:197:12).
+// Its array results are newly allocated; NewtonCgInto writes them into buffers instead.
+func NewtonCg(f func([]float64) float64, g func([]float64) []float64, hv func([]float64, []float64) []float64, x0 []float64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if f == nil {
+		return nil, 0, 0, 0, fmt.Errorf("newton_cg: argument f is a nil function")
+	}
+	fIn := func(a0 []float64, a0n int) float64 {
+		r0 := f(a0[:a0n])
+		return r0
+	}
+	if g == nil {
+		return nil, 0, 0, 0, fmt.Errorf("newton_cg: argument g is a nil function")
+	}
+	gIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := g(a0[:a0n])
+		return r0, len(r0)
+	}
+	if hv == nil {
+		return nil, 0, 0, 0, fmt.Errorf("newton_cg: argument hv is a nil function")
+	}
+	hvIn := func(a0 []float64, a0n int, a1 []float64, a1n int) ([]float64, int) {
+		r0 := hv(a0[:a0n], a1[:a1n])
+		return r0, len(r0)
+	}
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_newtoncg(ar, fIn, gIn, hvIn, x0, len(x0), maxiter, gtol)
+	if err != nil {
+		return nil, 0, 0, 0, nbFrame(err, "newton_cg", "optim.nab:197:12", "")
+	}
+	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
+}
+
+// NewtonCgInto is NewtonCg with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func NewtonCgInto(dst0 []float64, f func([]float64) float64, g func([]float64) []float64, hv func([]float64, []float64) []float64, x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if f == nil {
+		return 0, 0, 0, fmt.Errorf("newton_cg: argument f is a nil function")
+	}
+	fIn := func(a0 []float64, a0n int) float64 {
+		r0 := f(a0[:a0n])
+		return r0
+	}
+	if g == nil {
+		return 0, 0, 0, fmt.Errorf("newton_cg: argument g is a nil function")
+	}
+	gIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := g(a0[:a0n])
+		return r0, len(r0)
+	}
+	if hv == nil {
+		return 0, 0, 0, fmt.Errorf("newton_cg: argument hv is a nil function")
+	}
+	hvIn := func(a0 []float64, a0n int, a1 []float64, a1n int) ([]float64, int) {
+		r0 := hv(a0[:a0n], a1[:a1n])
+		return r0, len(r0)
+	}
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_newtoncg(ar, fIn, gIn, hvIn, x0, len(x0), maxiter, gtol)
+	if err != nil {
+		return 0, 0, 0, nbFrame(err, "newton_cg", "optim.nab:197:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return 0, 0, 0, fmt.Errorf("newton_cg: dst0 does not have the result's shape %v", []int{r0_1})
+	}
+	return r1_0, r2_0, r3_0, nil
+}
+
+// LazyNewton is newton with lazy Hessian updates: std/optim's lazy_newton
+// (Doikov, Chayti and Jaggi, 2023) calls hess and factors the (modified)
+// Hessian at iterations 0, every, 2·every, ... and reuses the
+// factorization in between; f, g and the line search are newton's. It
+// returns (x, f(x), iterations, evaluations of f). every must be at least
+// 1, max_iter and gtol non-negative.
+//
+// It is the Nabla def lazy_newton(f: [n]f64 -> f64, g: [n]f64 -> [n]f64, hess: [n]f64 -> [k]f64, x0: [n]f64, every: i64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:208:12).
+// Its array results are newly allocated; LazyNewtonInto writes them into buffers instead.
+func LazyNewton(f func([]float64) float64, g func([]float64) []float64, hess func([]float64) []float64, x0 []float64, every int64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if f == nil {
+		return nil, 0, 0, 0, fmt.Errorf("lazy_newton: argument f is a nil function")
+	}
+	fIn := func(a0 []float64, a0n int) float64 {
+		r0 := f(a0[:a0n])
+		return r0
+	}
+	if g == nil {
+		return nil, 0, 0, 0, fmt.Errorf("lazy_newton: argument g is a nil function")
+	}
+	gIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := g(a0[:a0n])
+		return r0, len(r0)
+	}
+	if hess == nil {
+		return nil, 0, 0, 0, fmt.Errorf("lazy_newton: argument hess is a nil function")
+	}
+	hessIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := hess(a0[:a0n])
+		return r0, len(r0)
+	}
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_lazynewton(ar, fIn, gIn, hessIn, x0, len(x0), every, maxiter, gtol)
+	if err != nil {
+		return nil, 0, 0, 0, nbFrame(err, "lazy_newton", "optim.nab:208:12", "")
+	}
+	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
+}
+
+// LazyNewtonInto is LazyNewton with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func LazyNewtonInto(dst0 []float64, f func([]float64) float64, g func([]float64) []float64, hess func([]float64) []float64, x0 []float64, every int64, maxiter int64, gtol float64) (float64, int64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if f == nil {
+		return 0, 0, 0, fmt.Errorf("lazy_newton: argument f is a nil function")
+	}
+	fIn := func(a0 []float64, a0n int) float64 {
+		r0 := f(a0[:a0n])
+		return r0
+	}
+	if g == nil {
+		return 0, 0, 0, fmt.Errorf("lazy_newton: argument g is a nil function")
+	}
+	gIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := g(a0[:a0n])
+		return r0, len(r0)
+	}
+	if hess == nil {
+		return 0, 0, 0, fmt.Errorf("lazy_newton: argument hess is a nil function")
+	}
+	hessIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := hess(a0[:a0n])
+		return r0, len(r0)
+	}
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_lazynewton(ar, fIn, gIn, hessIn, x0, len(x0), every, maxiter, gtol)
+	if err != nil {
+		return 0, 0, 0, nbFrame(err, "lazy_newton", "optim.nab:208:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return 0, 0, 0, fmt.Errorf("lazy_newton: dst0 does not have the result's shape %v", []int{r0_1})
+	}
+	return r1_0, r2_0, r3_0, nil
+}
+
+// DampedNewton is the damped Newton method for self-concordant functions:
+// std/optim's damped_newton (Nesterov, Lectures on Convex Optimization,
+// §5.2): x ← x − H⁻¹∇f/(1 + λ) with the Newton decrement λ = √(∇fᵀH⁻¹∇f),
+// the full step once λ < 0.25, no line search (H regularized as in newton
+// when it is not positive definite). f and g are called at x0 and once per
+// iteration, hess once per iteration. It stops when ‖∇f(x)‖∞ ≤ gtol or
+// after max_iter iterations and returns (x, f(x), iterations, evaluations
+// of f). max_iter and gtol must be non-negative.
+//
+// It is the Nabla def damped_newton(f: [n]f64 -> f64, g: [n]f64 -> [n]f64, hess: [n]f64 -> [k]f64, x0: [n]f64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:222:12).
+// Its array results are newly allocated; DampedNewtonInto writes them into buffers instead.
+func DampedNewton(f func([]float64) float64, g func([]float64) []float64, hess func([]float64) []float64, x0 []float64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if f == nil {
+		return nil, 0, 0, 0, fmt.Errorf("damped_newton: argument f is a nil function")
+	}
+	fIn := func(a0 []float64, a0n int) float64 {
+		r0 := f(a0[:a0n])
+		return r0
+	}
+	if g == nil {
+		return nil, 0, 0, 0, fmt.Errorf("damped_newton: argument g is a nil function")
+	}
+	gIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := g(a0[:a0n])
+		return r0, len(r0)
+	}
+	if hess == nil {
+		return nil, 0, 0, 0, fmt.Errorf("damped_newton: argument hess is a nil function")
+	}
+	hessIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := hess(a0[:a0n])
+		return r0, len(r0)
+	}
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_dampednewton(ar, fIn, gIn, hessIn, x0, len(x0), maxiter, gtol)
+	if err != nil {
+		return nil, 0, 0, 0, nbFrame(err, "damped_newton", "optim.nab:222:12", "")
+	}
+	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
+}
+
+// DampedNewtonInto is DampedNewton with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func DampedNewtonInto(dst0 []float64, f func([]float64) float64, g func([]float64) []float64, hess func([]float64) []float64, x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if f == nil {
+		return 0, 0, 0, fmt.Errorf("damped_newton: argument f is a nil function")
+	}
+	fIn := func(a0 []float64, a0n int) float64 {
+		r0 := f(a0[:a0n])
+		return r0
+	}
+	if g == nil {
+		return 0, 0, 0, fmt.Errorf("damped_newton: argument g is a nil function")
+	}
+	gIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := g(a0[:a0n])
+		return r0, len(r0)
+	}
+	if hess == nil {
+		return 0, 0, 0, fmt.Errorf("damped_newton: argument hess is a nil function")
+	}
+	hessIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := hess(a0[:a0n])
+		return r0, len(r0)
+	}
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_dampednewton(ar, fIn, gIn, hessIn, x0, len(x0), maxiter, gtol)
+	if err != nil {
+		return 0, 0, 0, nbFrame(err, "damped_newton", "optim.nab:222:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return 0, 0, 0, fmt.Errorf("damped_newton: dst0 does not have the result's shape %v", []int{r0_1})
+	}
+	return r1_0, r2_0, r3_0, nil
+}
+
+// GaussNewton minimizes ½‖r(x)‖² from x0 by the Gauss–Newton method with
+// line search: std/optim's gauss_newton (Nocedal and Wright, §10.3): it
+// solves JᵀJ·δ = −Jᵀr (JᵀJ regularized by τ·I as newton does when it is
+// singular), then Armijo backtracking on ½‖r‖² (c1 = 1e-4, halving,
+// ending the run when α < 1e-10). r is called at x0, at every trial point
+// and again at each accepted point; jac at x0 and at each accepted point.
+// It stops when ‖Jᵀr‖∞ ≤ tol, when a step changes x by less than
+// tol·(‖x‖₂ + tol), or after max_iter iterations, and returns (x,
+// ½‖r(x)‖², iterations, evaluations of r). max_iter and tol must be
+// non-negative.
+//
+// It is the Nabla def gauss_newton(r: [n]f64 -> [m]f64, jac: [n]f64 -> [k]f64, x0: [n]f64, max_iter: i64, tol: f64): ([n]f64, f64, i64, i64) (optim.nab:242:12).
+// Its array results are newly allocated; GaussNewtonInto writes them into buffers instead.
+func GaussNewton(r func([]float64) []float64, jac func([]float64) []float64, x0 []float64, maxiter int64, tol float64) ([]float64, float64, int64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if r == nil {
+		return nil, 0, 0, 0, fmt.Errorf("gauss_newton: argument r is a nil function")
+	}
+	rIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := r(a0[:a0n])
+		return r0, len(r0)
+	}
+	if jac == nil {
+		return nil, 0, 0, 0, fmt.Errorf("gauss_newton: argument jac is a nil function")
+	}
+	jacIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := jac(a0[:a0n])
+		return r0, len(r0)
+	}
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_gaussnewton(ar, rIn, jacIn, x0, len(x0), maxiter, tol)
+	if err != nil {
+		return nil, 0, 0, 0, nbFrame(err, "gauss_newton", "optim.nab:242:12", "")
+	}
+	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
+}
+
+// GaussNewtonInto is GaussNewton with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func GaussNewtonInto(dst0 []float64, r func([]float64) []float64, jac func([]float64) []float64, x0 []float64, maxiter int64, tol float64) (float64, int64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if r == nil {
+		return 0, 0, 0, fmt.Errorf("gauss_newton: argument r is a nil function")
+	}
+	rIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := r(a0[:a0n])
+		return r0, len(r0)
+	}
+	if jac == nil {
+		return 0, 0, 0, fmt.Errorf("gauss_newton: argument jac is a nil function")
+	}
+	jacIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := jac(a0[:a0n])
+		return r0, len(r0)
+	}
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_gaussnewton(ar, rIn, jacIn, x0, len(x0), maxiter, tol)
+	if err != nil {
+		return 0, 0, 0, nbFrame(err, "gauss_newton", "optim.nab:242:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return 0, 0, 0, fmt.Errorf("gauss_newton: dst0 does not have the result's shape %v", []int{r0_1})
+	}
+	return r1_0, r2_0, r3_0, nil
+}
+
+// LevenbergMarquardt minimizes ½‖r(x)‖² from x0 by the
+// Levenberg–Marquardt method with Nielsen's damping update: std/optim's
+// levenberg_marquardt (Madsen, Nielsen and Tingleff, 2004, Alg. 3.16):
+// each iteration solves (JᵀJ + μ·D)·δ = −Jᵀr with D = diag(JᵀJ), each
+// entry the largest seen so far and at least 1e-12, from μ = 1e-3; the
+// step is taken when the gain ratio ρ > 0 (μ ← μ·max(1/3, 1 − (2ρ − 1)³)),
+// else μ grows (×2, ×4, ...). r is called at x0 and once per iteration,
+// jac at x0 and at each accepted point. It stops when ‖Jᵀr‖∞ ≤ tol, when
+// an accepted step changes x by less than tol·(‖x‖₂ + tol), or after
+// max_iter iterations (rejected steps count), and returns (x, ½‖r(x)‖²,
+// iterations, evaluations of r). max_iter and tol must be non-negative.
+//
+// It is the Nabla def levenberg_marquardt(r: [n]f64 -> [m]f64, jac: [n]f64 -> [k]f64, x0: [n]f64, max_iter: i64, tol: f64): ([n]f64, f64, i64, i64) (optim.nab:258:12).
+// Its array results are newly allocated; LevenbergMarquardtInto writes them into buffers instead.
+func LevenbergMarquardt(r func([]float64) []float64, jac func([]float64) []float64, x0 []float64, maxiter int64, tol float64) ([]float64, float64, int64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if r == nil {
+		return nil, 0, 0, 0, fmt.Errorf("levenberg_marquardt: argument r is a nil function")
+	}
+	rIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := r(a0[:a0n])
+		return r0, len(r0)
+	}
+	if jac == nil {
+		return nil, 0, 0, 0, fmt.Errorf("levenberg_marquardt: argument jac is a nil function")
+	}
+	jacIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := jac(a0[:a0n])
+		return r0, len(r0)
+	}
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_levenbergmarquardt(ar, rIn, jacIn, x0, len(x0), maxiter, tol)
+	if err != nil {
+		return nil, 0, 0, 0, nbFrame(err, "levenberg_marquardt", "optim.nab:258:12", "")
+	}
+	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
+}
+
+// LevenbergMarquardtInto is LevenbergMarquardt with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func LevenbergMarquardtInto(dst0 []float64, r func([]float64) []float64, jac func([]float64) []float64, x0 []float64, maxiter int64, tol float64) (float64, int64, int64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if r == nil {
+		return 0, 0, 0, fmt.Errorf("levenberg_marquardt: argument r is a nil function")
+	}
+	rIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := r(a0[:a0n])
+		return r0, len(r0)
+	}
+	if jac == nil {
+		return 0, 0, 0, fmt.Errorf("levenberg_marquardt: argument jac is a nil function")
+	}
+	jacIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := jac(a0[:a0n])
+		return r0, len(r0)
+	}
+	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_levenbergmarquardt(ar, rIn, jacIn, x0, len(x0), maxiter, tol)
+	if err != nil {
+		return 0, 0, 0, nbFrame(err, "levenberg_marquardt", "optim.nab:258:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return 0, 0, 0, fmt.Errorf("levenberg_marquardt: dst0 does not have the result's shape %v", []int{r0_1})
+	}
+	return r1_0, r2_0, r3_0, nil
+}
+
+// fn_linalgcholtry is def linalg.chol_try (std/linalg:16:5).
+func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, int, int, bool, error) {
+	mark_197 := ar.mark()
+	size_4 := int64(a_2)
+	if int64(a_3) != size_4 {
+		return nil, 0, 0, false, nbErrorf("std/linalg:16:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
+	}
+	a_1 = a_1[:a_2*a_3]
+	n_5, err_6 := runtime.CheckSize(size_4)
+	if err_6 != nil {
+		return nil, 0, 0, false, nbAt("std/linalg:17:19", err_6)
+	}
+	var a_7 []float64
+	var d_8 int = 0
+	var rs_9 int = 0
+	for i_10 := 0; i_10 < n_5; i_10++ {
+		mark_11 := ar.mark()
+		i_12 := int64(i_10)
+		_ = i_12
+		n_13, err_14 := runtime.CheckSize(size_4)
+		if err_14 != nil {
+			return nil, 0, 0, false, nbAt("std/linalg:17:20", err_14)
+		}
+		a_15 := ar.F64(n_13)
+		if i_10 == 0 {
+			d_8 = n_13
+			rs_9 = d_8
+			tot_16, err_17 := runtime.MulSize(n_5, rs_9)
+			if err_17 != nil {
+				return nil, 0, 0, false, nbAt("std/linalg:17:19", err_17)
+			}
+			a_7 = ar.F64w(tot_16)
+		} else if n_13 != d_8 {
+			return nil, 0, 0, false, nbErrorf("std/linalg:17:19", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_13})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
+		}
+		copy(a_7[i_10*rs_9:(i_10+1)*rs_9], a_15)
+		if i_10 > 0 {
+			ar.release(mark_11)
+		}
+	}
+	var state_18 []float64
+	var state_19 int
+	var state_20 int
+	var state_21 bool
+	state_18, state_19, state_20, state_21 = a_7, n_5, d_8, true
+	for i_109 := int64(0); i_109 < size_4; i_109++ {
+		mark_110 := ar.mark()
+		x_111 := !state_21
+		var c_112 []float64
+		var c_113 int
+		var c_114 int
+		var c_115 bool
+		if x_111 {
+			c_112, c_113, c_114, c_115 = state_18, state_19, state_20, state_21
+		} else {
+			n_116, err_117 := runtime.CheckSize(size_4)
+			if err_117 != nil {
+				return nil, 0, 0, false, nbAt("std/linalg:20:26", err_117)
+			}
+			a_118 := ar.F64(n_116)
+			var state_119 []float64
+			var state_120 int
+			var state_121 bool
+			state_119, state_120, state_121 = a_118, n_116, true
+			x_158 := i_109 + int64(1)
+			for j_159 := int64(0); j_159 < x_158; j_159++ {
+				mark_160 := ar.mark()
+				x_161 := j_159 == i_109
+				var c_162 []float64
+				var c_163 int
+				if x_161 {
+					c_162, c_163 = state_119, state_120
+				} else {
+					if j_159 < 0 || j_159 >= int64(state_19) {
+						return nil, 0, 0, false, nbAt("std/linalg:21:43", runtime.CheckIndex(j_159, state_19))
+					}
+					row_164 := state_18[int(j_159)*state_20 : (int(j_159)+1)*state_20]
+					c_162, c_163 = row_164, state_20
+				}
+				n_165, err_166 := runtime.CheckSize(size_4)
+				if err_166 != nil {
+					return nil, 0, 0, false, nbAt("std/linalg:22:21", err_166)
+				}
+				var s_167 float64 = 0
+				for i_168 := 0; i_168 < n_165; i_168++ {
+					i_170 := int64(i_168)
+					x_171 := i_170 < j_159
+					var c_172 float64
+					if x_171 {
+						if i_170 < 0 || i_170 >= int64(state_120) {
+							return nil, 0, 0, false, nbAt("std/linalg:22:39", runtime.CheckIndex(i_170, state_120))
+						}
+						x_173 := state_119[int(i_170)]
+						if i_170 < 0 || i_170 >= int64(c_163) {
+							return nil, 0, 0, false, nbAt("std/linalg:22:47", runtime.CheckIndex(i_170, c_163))
+						}
+						x_174 := c_162[int(i_170)]
+						x_175 := x_173 * x_174
+						c_172 = x_175
+					} else {
+						c_172 = 0.0
+					}
+					s_167 += c_172
+				}
+				x_176 := j_159 == i_109
+				var c_177 []float64
+				var c_178 int
+				var c_179 bool
+				if x_176 {
+					row_180 := a_1[int(i_109)*a_3 : (int(i_109)+1)*a_3]
+					if i_109 < 0 || i_109 >= int64(a_3) {
+						return nil, 0, 0, false, nbAt("std/linalg:24:25", runtime.CheckIndex(i_109, a_3))
+					}
+					x_181 := row_180[int(i_109)]
+					x_182 := x_181 - s_167
+					x_183 := x_182 > 0.0
+					var c_184 []float64
+					var c_185 int
+					var c_186 bool
+					if x_183 {
+						x_187 := math.Sqrt(x_182)
+						if i_109 < 0 || i_109 >= int64(state_120) {
+							return nil, 0, 0, false, nbAt("std/linalg:25:36", runtime.CheckIndex(i_109, state_120))
+						}
+						c_188 := ar.F64w(len(state_119))
+						copy(c_188, state_119)
+						c_188[int(i_109)] = x_187
+						c_184, c_185, c_186 = c_188, state_120, state_121
+					} else {
+						c_184, c_185, c_186 = state_119, state_120, false
+					}
+					c_177, c_178, c_179 = c_184, c_185, c_186
+				} else {
+					row_189 := a_1[int(i_109)*a_3 : (int(i_109)+1)*a_3]
+					if j_159 < 0 || j_159 >= int64(a_3) {
+						return nil, 0, 0, false, nbAt("std/linalg:26:35", runtime.CheckIndex(j_159, a_3))
+					}
+					x_190 := row_189[int(j_159)]
+					x_191 := x_190 - s_167
+					if j_159 < 0 || j_159 >= int64(state_19) {
+						return nil, 0, 0, false, nbAt("std/linalg:26:50", runtime.CheckIndex(j_159, state_19))
+					}
+					row_192 := state_18[int(j_159)*state_20 : (int(j_159)+1)*state_20]
+					if j_159 < 0 || j_159 >= int64(state_20) {
+						return nil, 0, 0, false, nbAt("std/linalg:26:50", runtime.CheckIndex(j_159, state_20))
+					}
+					x_193 := row_192[int(j_159)]
+					x_194 := x_191 / x_193
+					if j_159 < 0 || j_159 >= int64(state_120) {
+						return nil, 0, 0, false, nbAt("std/linalg:26:18", runtime.CheckIndex(j_159, state_120))
+					}
+					c_195 := ar.F64w(len(state_119))
+					copy(c_195, state_119)
+					c_195[int(j_159)] = x_194
+					c_177, c_178, c_179 = c_195, state_120, state_121
+				}
+				state_119, state_120, state_121 = c_177, c_178, c_179
+				_ = mark_160
+			}
+			if i_109 < 0 || i_109 >= int64(state_19) {
+				return nil, 0, 0, false, nbAt("std/linalg:27:9", runtime.CheckIndex(i_109, state_19))
+			}
+			if state_120 != state_20 {
+				return nil, 0, 0, false, nbErrorf("std/linalg:27:9", "update: value has shape "+runtime.ShapeString([]int{state_120})+"; elements have shape "+runtime.ShapeString([]int{state_20}))
+			}
+			c_196 := ar.F64w(len(state_18))
+			copy(c_196, state_18)
+			copy(c_196[int(i_109)*state_20:(int(i_109)+1)*state_20], state_119)
+			c_112, c_113, c_114, c_115 = c_196, state_19, state_20, state_121
+		}
+		state_18, state_19, state_20, state_21 = c_112, c_113, c_114, c_115
+		_ = mark_110
+	}
+	nbKeep(ar, mark_197, &state_18)
+	return state_18, state_19, state_20, state_21, nil
+}
+
+// fn_linalgchosolve is def linalg.cho_solve (std/linalg:38:5).
+func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
+	mark_80 := ar.mark()
+	size_6 := int64(l_2)
+	if int64(l_3) != size_6 {
+		return nil, 0, nbErrorf("std/linalg:38:22", fmt.Sprintf("size mismatch: n is %d (l) but dimension 2 of l has size %d", size_6, l_3))
+	}
+	if int64(b_5) != size_6 {
+		return nil, 0, nbErrorf("std/linalg:38:33", fmt.Sprintf("size mismatch: n is %d (l) but b has size %d", size_6, b_5))
+	}
+	l_1 = l_1[:l_2*l_3]
+	b_4 = b_4[:b_5]
+	n_7, err_8 := runtime.CheckSize(size_6)
+	if err_8 != nil {
+		return nil, 0, nbAt("std/linalg:39:20", err_8)
+	}
+	a_9 := ar.F64(n_7)
+	var y_10 []float64
+	y_10 = a_9
+	for i_12 := int64(0); i_12 < size_6; i_12++ {
+		if i_12 < 0 || i_12 >= int64(b_5) {
+			return nil, 0, nbAt("std/linalg:40:20", runtime.CheckIndex(i_12, b_5))
+		}
+		x_14 := b_4[int(i_12)]
+		n_15, err_16 := runtime.CheckSize(size_6)
+		if err_16 != nil {
+			return nil, 0, nbAt("std/linalg:40:30", err_16)
+		}
+		var s_17 float64 = 0
+		for i_18 := 0; i_18 < n_15; i_18++ {
+			i_20 := int64(i_18)
+			x_21 := i_20 < i_12
+			var c_22 float64
+			if x_21 {
+				row_23 := l_1[int(i_12)*l_3 : (int(i_12)+1)*l_3]
+				if i_20 < 0 || i_20 >= int64(l_3) {
+					return nil, 0, nbAt("std/linalg:40:46", runtime.CheckIndex(i_20, l_3))
+				}
+				x_24 := row_23[int(i_20)]
+				x_25 := y_10[int(i_20)]
+				x_26 := x_24 * x_25
+				c_22 = x_26
+			} else {
+				c_22 = 0.0
+			}
+			s_17 += c_22
+		}
+		x_27 := x_14 - s_17
+		row_28 := l_1[int(i_12)*l_3 : (int(i_12)+1)*l_3]
+		if i_12 < 0 || i_12 >= int64(l_3) {
+			return nil, 0, nbAt("std/linalg:40:85", runtime.CheckIndex(i_12, l_3))
+		}
+		x_29 := row_28[int(i_12)]
+		x_30 := x_27 / x_29
+		y_10[int(i_12)] = x_30
+	}
+	n_31, err_32 := runtime.CheckSize(size_6)
+	if err_32 != nil {
+		return nil, 0, nbAt("std/linalg:41:15", err_32)
+	}
+	a_33 := ar.F64(n_31)
+	var x_34 []float64
+	var x_35 int
+	x_34, x_35 = a_33, n_31
+	buf_79 := ar.F64w(x_35)
+	for t_57 := int64(0); t_57 < size_6; t_57++ {
+		mark_58 := ar.mark()
+		x_59 := size_6 - int64(1)
+		x_60 := x_59 - t_57
+		if x_60 < 0 || x_60 >= int64(n_7) {
+			return nil, 0, nbAt("std/linalg:43:26", runtime.CheckIndex(x_60, n_7))
+		}
+		x_61 := a_9[int(x_60)]
+		n_62, err_63 := runtime.CheckSize(size_6)
+		if err_63 != nil {
+			return nil, 0, nbAt("std/linalg:43:36", err_63)
+		}
+		var s_64 float64 = 0
+		for i_65 := 0; i_65 < n_62; i_65++ {
+			i_67 := int64(i_65)
+			x_68 := i_67 > x_60
+			var c_69 float64
+			if x_68 {
+				row_70 := l_1[int(i_67)*l_3 : (int(i_67)+1)*l_3]
+				if x_60 < 0 || x_60 >= int64(l_3) {
+					return nil, 0, nbAt("std/linalg:43:52", runtime.CheckIndex(x_60, l_3))
+				}
+				x_71 := row_70[int(x_60)]
+				if i_67 < 0 || i_67 >= int64(x_35) {
+					return nil, 0, nbAt("std/linalg:43:62", runtime.CheckIndex(i_67, x_35))
+				}
+				x_72 := x_34[int(i_67)]
+				x_73 := x_71 * x_72
+				c_69 = x_73
+			} else {
+				c_69 = 0.0
+			}
+			s_64 += c_69
+		}
+		x_74 := x_61 - s_64
+		if x_60 < 0 || x_60 >= int64(l_2) {
+			return nil, 0, nbAt("std/linalg:43:91", runtime.CheckIndex(x_60, l_2))
+		}
+		row_75 := l_1[int(x_60)*l_3 : (int(x_60)+1)*l_3]
+		if x_60 < 0 || x_60 >= int64(l_3) {
+			return nil, 0, nbAt("std/linalg:43:91", runtime.CheckIndex(x_60, l_3))
+		}
+		x_76 := row_75[int(x_60)]
+		x_77 := x_74 / x_76
+		if x_60 < 0 || x_60 >= int64(x_35) {
+			return nil, 0, nbAt("std/linalg:43:11", runtime.CheckIndex(x_60, x_35))
+		}
+		c_78 := ar.F64w(len(x_34))
+		copy(c_78, x_34)
+		c_78[int(x_60)] = x_77
+		x_34 = c_78
+		if x_35 == len(buf_79) {
+			copy(buf_79, x_34)
+			x_34 = buf_79
+			ar.release(mark_58)
+		}
+	}
+	nbKeep(ar, mark_80, &x_34)
+	return x_34, n_31, nil
+}
+
+// fn_linalgcholreg is def linalg.chol_reg (std/linalg:51:5).
+func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, int, int, error) {
+	mark_123 := ar.mark()
+	size_4 := int64(h_2)
+	if int64(h_3) != size_4 {
+		return nil, 0, 0, nbErrorf("std/linalg:51:21", fmt.Sprintf("size mismatch: n is %d (h) but dimension 2 of h has size %d", size_4, h_3))
+	}
+	h_1 = h_1[:h_2*h_3]
+	r_5, r_6, r_7, r_8, err_9 := fn_linalgcholtry(ar, h_1, h_2, h_3)
+	if err_9 != nil {
+		return nil, 0, 0, nbFrame(err_9, "linalg.chol_try", "std/linalg:16:5", "std/linalg:52:19")
+	}
+	var c_10 []float64
+	var c_11 int
+	var c_12 int
+	if r_8 {
+		c_10, c_11, c_12 = r_5, r_6, r_7
+	} else {
+		n_13, err_14 := runtime.CheckSize(size_4)
+		if err_14 != nil {
+			return nil, 0, 0, nbAt("std/linalg:54:23", err_14)
+		}
+		r_15 := ar.F64w(n_13)
+		if len(r_15) >= 262144 {
+			h_1 := h_1
+			h_3 := h_3
+			r_15 := r_15
+			errs_21 := make([]error, (len(r_15)+16383)/16384)
+			runtime.ParallelFor(len(r_15), 16384, func(lo_22, hi int) {
+				for i_23 := lo_22; i_23 < hi; i_23++ {
+					i_25 := int64(i_23)
+					row_26 := h_1[int(i_25)*h_3 : (int(i_25)+1)*h_3]
+					if i_25 < 0 || i_25 >= int64(h_3) {
+						errs_21[lo_22/16384] = nbAt("std/linalg:54:25", runtime.CheckIndex(i_25, h_3))
+						return
+					}
+					x_27 := row_26[int(i_25)]
+					r_15[i_23] = (math.Abs(x_27))
+				}
+			})
+			for _, err_28 := range errs_21 {
+				if err_28 != nil {
+					return nil, 0, 0, err_28
+				}
+			}
+		} else {
+			for i_16 := range r_15 {
+				i_18 := int64(i_16)
+				row_19 := h_1[int(i_18)*h_3 : (int(i_18)+1)*h_3]
+				if i_18 < 0 || i_18 >= int64(h_3) {
+					return nil, 0, 0, nbAt("std/linalg:54:25", runtime.CheckIndex(i_18, h_3))
+				}
+				x_20 := row_19[int(i_18)]
+				r_15[i_16] = (math.Abs(x_20))
+			}
+		}
+		s_29 := runtime.Max(r_15)
+		x_30 := s_29 > 0.0
+		var c_31 float64
+		if x_30 {
+			x_32 := 0.001 * s_29
+			c_31 = x_32
+		} else {
+			c_31 = 0.001
+		}
+		var state_33 []float64
+		var state_34 int
+		var state_35 int
+		var state_36 bool
+		var state_37 float64
+		var state_38 int64
+		state_33, state_34, state_35, state_36, state_37, state_38 = r_5, r_6, r_7, false, c_31, int64(0)
+		for {
+			x_70 := !state_36
+			var c_71 bool
+			if x_70 {
+				x_72 := state_38 < int64(200)
+				c_71 = x_72
+			} else {
+				c_71 = false
+			}
+			if !c_71 {
+				break
+			}
+			mark_73 := ar.mark()
+			n_74, err_75 := runtime.CheckSize(size_4)
+			if err_75 != nil {
+				return nil, 0, 0, nbAt("std/linalg:58:32", err_75)
+			}
+			var a_76 []float64
+			var d_77 int = 0
+			var rs_78 int = 0
+			for i_79 := 0; i_79 < n_74; i_79++ {
+				mark_80 := ar.mark()
+				i_81 := int64(i_79)
+				n_82, err_83 := runtime.CheckSize(size_4)
+				if err_83 != nil {
+					return nil, 0, 0, nbAt("std/linalg:58:33", err_83)
+				}
+				if i_79 == 0 {
+					d_77 = n_82
+					rs_78 = d_77
+					tot_84, err_85 := runtime.MulSize(n_74, rs_78)
+					if err_85 != nil {
+						return nil, 0, 0, nbAt("std/linalg:58:32", err_85)
+					}
+					a_76 = ar.F64w(tot_84)
+				} else if n_82 != d_77 {
+					return nil, 0, 0, nbErrorf("std/linalg:58:32", "build: element "+strconv.Itoa(i_79)+" has shape "+runtime.ShapeString([]int{n_82})+", element 0 has shape "+runtime.ShapeString([]int{d_77}))
+				}
+				row_86 := a_76[i_79*rs_78 : (i_79+1)*rs_78]
+				for i_87 := range row_86 {
+					i_89 := int64(i_87)
+					x_90 := i_81 == i_89
+					var c_91 float64
+					if x_90 {
+						row_92 := h_1[int(i_81)*h_3 : (int(i_81)+1)*h_3]
+						if i_89 < 0 || i_89 >= int64(h_3) {
+							return nil, 0, 0, nbAt("std/linalg:58:50", runtime.CheckIndex(i_89, h_3))
+						}
+						x_93 := row_92[int(i_89)]
+						x_94 := x_93 + state_37
+						c_91 = x_94
+					} else {
+						row_95 := h_1[int(i_81)*h_3 : (int(i_81)+1)*h_3]
+						if i_89 < 0 || i_89 >= int64(h_3) {
+							return nil, 0, 0, nbAt("std/linalg:58:69", runtime.CheckIndex(i_89, h_3))
+						}
+						x_96 := row_95[int(i_89)]
+						c_91 = x_96
+					}
+					row_86[i_87] = c_91
+				}
+				if i_79 > 0 {
+					ar.release(mark_80)
+				}
+			}
+			r_97, r_98, r_99, r_100, err_101 := fn_linalgcholtry(ar, a_76, n_74, d_77)
+			if err_101 != nil {
+				return nil, 0, 0, nbFrame(err_101, "linalg.chol_try", "std/linalg:16:5", "std/linalg:58:23")
+			}
+			var c_102 float64
+			if r_100 {
+				c_102 = state_37
+			} else {
+				x_103 := 2.0 * state_37
+				c_102 = x_103
+			}
+			x_104 := state_38 + int64(1)
+			state_33, state_34, state_35, state_36, state_37, state_38 = r_97, r_98, r_99, r_100, c_102, x_104
+			_ = mark_73
+		}
+		var c_105 []float64
+		var c_106 int
+		var c_107 int
+		if state_36 {
+			c_105, c_106, c_107 = state_33, state_34, state_35
+		} else {
+			n_108, err_109 := runtime.CheckSize(size_4)
+			if err_109 != nil {
+				return nil, 0, 0, nbAt("std/linalg:60:24", err_109)
+			}
+			var a_110 []float64
+			var d_111 int = 0
+			var rs_112 int = 0
+			for i_113 := 0; i_113 < n_108; i_113++ {
+				mark_114 := ar.mark()
+				i_115 := int64(i_113)
+				_ = i_115
+				n_116, err_117 := runtime.CheckSize(size_4)
+				if err_117 != nil {
+					return nil, 0, 0, nbAt("std/linalg:60:25", err_117)
+				}
+				a_118 := ar.F64w(n_116)
+				for i_119 := 0; i_119 < n_116; i_119++ {
+					a_118[i_119] = math.NaN()
+				}
+				if i_113 == 0 {
+					d_111 = n_116
+					rs_112 = d_111
+					tot_121, err_122 := runtime.MulSize(n_108, rs_112)
+					if err_122 != nil {
+						return nil, 0, 0, nbAt("std/linalg:60:24", err_122)
+					}
+					a_110 = ar.F64w(tot_121)
+				} else if n_116 != d_111 {
+					return nil, 0, 0, nbErrorf("std/linalg:60:24", "build: element "+strconv.Itoa(i_113)+" has shape "+runtime.ShapeString([]int{n_116})+", element 0 has shape "+runtime.ShapeString([]int{d_111}))
+				}
+				copy(a_110[i_113*rs_112:(i_113+1)*rs_112], a_118)
+				if i_113 > 0 {
+					ar.release(mark_114)
+				}
+			}
+			c_105, c_106, c_107 = a_110, n_108, d_111
+		}
+		c_10, c_11, c_12 = c_105, c_106, c_107
+	}
+	nbKeep(ar, mark_123, &c_10)
+	return c_10, c_11, c_12, nil
+}
+
+// fn_optimadamstep is def optim.adam_step (std/optim:115:5).
 func fn_optimadamstep(ar *nbArena, g_1 []float64, g_2 int, m_3 []float64, m_4 int, v_5 []float64, v_6 int, t_7 int64) ([]float64, int, []float64, int, []float64, int, error) {
 	mark_36 := ar.mark()
 	size_8 := int64(g_2)
 	if int64(m_4) != size_8 {
-		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:111:30", fmt.Sprintf("size mismatch: n is %d (g) but m has size %d", size_8, m_4))
+		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:115:30", fmt.Sprintf("size mismatch: n is %d (g) but m has size %d", size_8, m_4))
 	}
 	if int64(v_6) != size_8 {
-		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:111:41", fmt.Sprintf("size mismatch: n is %d (g) but v has size %d", size_8, v_6))
+		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:115:41", fmt.Sprintf("size mismatch: n is %d (g) but v has size %d", size_8, v_6))
 	}
 	g_1 = g_1[:g_2]
 	m_3 = m_3[:m_4]
 	v_5 = v_5[:v_6]
 	if g_2 != m_4 {
-		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:112:20", "shape mismatch in '+': "+runtime.ShapeString([]int{m_4})+" and "+runtime.ShapeString([]int{g_2}))
+		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:116:20", "shape mismatch in '+': "+runtime.ShapeString([]int{m_4})+" and "+runtime.ShapeString([]int{g_2}))
 	}
 	r_9 := ar.F64w(m_4)
 	m_3 = m_3[:len(r_9)]
@@ -822,7 +1787,7 @@ func fn_optimadamstep(ar *nbArena, g_1 []float64, g_2 int, m_3 []float64, m_4 in
 		}
 	}
 	if g_2 != v_6 {
-		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:113:22", "shape mismatch in '+': "+runtime.ShapeString([]int{v_6})+" and "+runtime.ShapeString([]int{g_2}))
+		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:117:22", "shape mismatch in '+': "+runtime.ShapeString([]int{v_6})+" and "+runtime.ShapeString([]int{g_2}))
 	}
 	r_16 := ar.F64w(v_6)
 	v_5 = v_5[:len(r_16)]
@@ -848,7 +1813,7 @@ func fn_optimadamstep(ar *nbArena, g_1 []float64, g_2 int, m_3 []float64, m_4 in
 	x_27 := math.Pow(0.999, x_26)
 	x_28 := 1.0 - x_27
 	if v_6 != m_4 {
-		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:116:10", "shape mismatch in '/': "+runtime.ShapeString([]int{m_4})+" and "+runtime.ShapeString([]int{v_6}))
+		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:120:10", "shape mismatch in '/': "+runtime.ShapeString([]int{m_4})+" and "+runtime.ShapeString([]int{v_6}))
 	}
 	r_29 := ar.F64w(m_4)
 	r_9 = r_9[:len(r_29)]
@@ -873,7 +1838,7 @@ func fn_optimadamstep(ar *nbArena, g_1 []float64, g_2 int, m_3 []float64, m_4 in
 	return r_29, m_4, r_9, m_4, r_16, v_6, nil
 }
 
-// fn_optimmtstep is def optim.mt_step (std/optim:266:5).
+// fn_optimmtstep is def optim.mt_step (std/optim:281:5).
 func fn_optimmtstep(ar *nbArena, stx_1 float64, fx_2 float64, dx_3 float64, sty_4 float64, fy_5 float64, dy_6 float64, stp_7 float64, fp_8 float64, dp_9 float64, brackt_10 bool, stpmin_11 float64, stpmax_12 float64) (float64, float64, float64, float64, float64, float64, bool, float64, bool) {
 	x_13 := runtime.Sign(dx_3)
 	x_14 := dp_9 * x_13
@@ -1184,22 +2149,22 @@ func fn_optimmtstep(ar *nbArena, stx_1 float64, fx_2 float64, dx_3 float64, sty_
 	return c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208
 }
 
-// fn_optimtwoloop is def optim.two_loop (std/optim:386:5).
+// fn_optimtwoloop is def optim.two_loop (std/optim:391:5).
 func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 int, s_5 int, y_6 []float64, y_7 int, y_8 int, rho_9 []float64, rho_10 int, head_11 int64, cnt_12 int64) ([]float64, int, error) {
-	mark_106 := ar.mark()
+	mark_109 := ar.mark()
 	size_13 := int64(q0_2)
 	if int64(s_5) != size_13 {
-		return nil, 0, nbErrorf("std/optim:386:33", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of s has size %d", size_13, s_5))
+		return nil, 0, nbErrorf("std/optim:391:33", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of s has size %d", size_13, s_5))
 	}
 	if int64(y_8) != size_13 {
-		return nil, 0, nbErrorf("std/optim:386:47", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of y has size %d", size_13, y_8))
+		return nil, 0, nbErrorf("std/optim:391:47", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of y has size %d", size_13, y_8))
 	}
 	size_14 := int64(s_4)
 	if int64(y_7) != size_14 {
-		return nil, 0, nbErrorf("std/optim:386:44", fmt.Sprintf("size mismatch: m is %d (s) but y has size %d", size_14, y_7))
+		return nil, 0, nbErrorf("std/optim:391:44", fmt.Sprintf("size mismatch: m is %d (s) but y has size %d", size_14, y_7))
 	}
 	if int64(rho_10) != size_14 {
-		return nil, 0, nbErrorf("std/optim:386:60", fmt.Sprintf("size mismatch: m is %d (s) but rho has size %d", size_14, rho_10))
+		return nil, 0, nbErrorf("std/optim:391:60", fmt.Sprintf("size mismatch: m is %d (s) but rho has size %d", size_14, rho_10))
 	}
 	q0_1 = q0_1[:q0_2]
 	s_3 = s_3[:s_4*s_5]
@@ -1207,7 +2172,7 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 	rho_9 = rho_9[:rho_10]
 	n_15, err_16 := runtime.CheckSize(size_14)
 	if err_16 != nil {
-		return nil, 0, nbAt("std/optim:387:43", err_16)
+		return nil, 0, nbAt("std/optim:392:43", err_16)
 	}
 	a_17 := ar.F64(n_15)
 	var state_18 []float64
@@ -1215,6 +2180,8 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 	var state_20 []float64
 	var state_21 int
 	state_18, state_19, state_20, state_21 = q0_1, q0_2, a_17, n_15
+	buf_53 := ar.F64w(state_19)
+	buf_54 := ar.F64w(state_21)
 	for j_37 := int64(0); j_37 < cnt_12; j_37++ {
 		mark_38 := ar.mark()
 		x_39 := head_11 - int64(1)
@@ -1222,28 +2189,28 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 		x_41 := int64(2) * size_14
 		x_42 := x_40 + x_41
 		if size_14 == 0 {
-			return nil, 0, nbErrorf("std/optim:388:36", "integer division by zero")
+			return nil, 0, nbErrorf("std/optim:393:36", "integer division by zero")
 		}
 		x_43 := x_42 % size_14
 		if x_43 < 0 || x_43 >= int64(rho_10) {
-			return nil, 0, nbAt("std/optim:389:16", runtime.CheckIndex(x_43, rho_10))
+			return nil, 0, nbAt("std/optim:394:16", runtime.CheckIndex(x_43, rho_10))
 		}
 		x_44 := rho_9[int(x_43)]
 		if x_43 < 0 || x_43 >= int64(s_4) {
-			return nil, 0, nbAt("std/optim:389:27", runtime.CheckIndex(x_43, s_4))
+			return nil, 0, nbAt("std/optim:394:27", runtime.CheckIndex(x_43, s_4))
 		}
 		row_45 := s_3[int(x_43)*s_5 : (int(x_43)+1)*s_5]
 		if len(row_45) != len(state_18) {
-			return nil, 0, nbErrorf("std/optim:389:22", fmt.Sprintf("dot: sizes %d and %d differ", len(row_45), len(state_18)))
+			return nil, 0, nbErrorf("std/optim:394:22", fmt.Sprintf("dot: sizes %d and %d differ", len(row_45), len(state_18)))
 		}
 		d_46 := runtime.Dot(row_45, state_18)
 		x_47 := x_44 * d_46
 		if x_43 < 0 || x_43 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:390:18", runtime.CheckIndex(x_43, y_7))
+			return nil, 0, nbAt("std/optim:395:18", runtime.CheckIndex(x_43, y_7))
 		}
 		row_48 := y_6[int(x_43)*y_8 : (int(x_43)+1)*y_8]
 		if y_8 != state_19 {
-			return nil, 0, nbErrorf("std/optim:390:11", "shape mismatch in '-': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{y_8}))
+			return nil, 0, nbErrorf("std/optim:395:11", "shape mismatch in '-': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{y_8}))
 		}
 		r_49 := ar.F64w(state_19)
 		state_18 = state_18[:len(r_49)]
@@ -1252,130 +2219,141 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 			r_49[i_50] = (state_18[i_50] - (x_47 * row_48[i_50]))
 		}
 		if x_43 < 0 || x_43 >= int64(state_21) {
-			return nil, 0, nbAt("std/optim:390:23", runtime.CheckIndex(x_43, state_21))
+			return nil, 0, nbAt("std/optim:395:23", runtime.CheckIndex(x_43, state_21))
 		}
 		c_52 := ar.F64w(len(state_20))
 		copy(c_52, state_20)
 		c_52[int(x_43)] = x_47
 		state_18, state_20 = r_49, c_52
-		_ = mark_38
+		if state_19 == len(buf_53) && state_21 == len(buf_54) {
+			copy(buf_53, state_18)
+			state_18 = buf_53
+			copy(buf_54, state_20)
+			state_20 = buf_54
+			ar.release(mark_38)
+		}
 	}
-	x_53 := head_11 - int64(1)
-	x_54 := x_53 + size_14
+	x_55 := head_11 - int64(1)
+	x_56 := x_55 + size_14
 	if size_14 == 0 {
-		return nil, 0, nbErrorf("std/optim:391:31", "integer division by zero")
+		return nil, 0, nbErrorf("std/optim:396:31", "integer division by zero")
 	}
-	x_55 := x_54 % size_14
-	x_56 := cnt_12 > int64(0)
-	var c_57 float64
-	if x_56 {
-		if x_55 < 0 || x_55 >= int64(rho_10) {
-			return nil, 0, nbAt("std/optim:392:41", runtime.CheckIndex(x_55, rho_10))
+	x_57 := x_56 % size_14
+	x_58 := cnt_12 > int64(0)
+	var c_59 float64
+	if x_58 {
+		if x_57 < 0 || x_57 >= int64(rho_10) {
+			return nil, 0, nbAt("std/optim:397:41", runtime.CheckIndex(x_57, rho_10))
 		}
-		x_58 := rho_9[int(x_55)]
-		if x_55 < 0 || x_55 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:392:57", runtime.CheckIndex(x_55, y_7))
+		x_60 := rho_9[int(x_57)]
+		if x_57 < 0 || x_57 >= int64(y_7) {
+			return nil, 0, nbAt("std/optim:397:57", runtime.CheckIndex(x_57, y_7))
 		}
-		row_59 := y_6[int(x_55)*y_8 : (int(x_55)+1)*y_8]
-		if x_55 < 0 || x_55 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:392:68", runtime.CheckIndex(x_55, y_7))
+		row_61 := y_6[int(x_57)*y_8 : (int(x_57)+1)*y_8]
+		if x_57 < 0 || x_57 >= int64(y_7) {
+			return nil, 0, nbAt("std/optim:397:68", runtime.CheckIndex(x_57, y_7))
 		}
-		row_60 := y_6[int(x_55)*y_8 : (int(x_55)+1)*y_8]
-		if len(row_59) != len(row_60) {
-			return nil, 0, nbErrorf("std/optim:392:52", fmt.Sprintf("dot: sizes %d and %d differ", len(row_59), len(row_60)))
+		row_62 := y_6[int(x_57)*y_8 : (int(x_57)+1)*y_8]
+		if len(row_61) != len(row_62) {
+			return nil, 0, nbErrorf("std/optim:397:52", fmt.Sprintf("dot: sizes %d and %d differ", len(row_61), len(row_62)))
 		}
-		d_61 := runtime.Dot(row_59, row_60)
-		x_62 := x_58 * d_61
-		x_63 := 1.0 / x_62
-		c_57 = x_63
+		d_63 := runtime.Dot(row_61, row_62)
+		x_64 := x_60 * d_63
+		x_65 := 1.0 / x_64
+		c_59 = x_65
 	} else {
-		c_57 = 1.0
+		c_59 = 1.0
 	}
-	r_64 := ar.F64w(q0_2)
-	state_18 = state_18[:len(r_64)]
-	if len(r_64) >= 262144 {
-		r_64 := r_64
-		c_57 := c_57
+	r_66 := ar.F64w(q0_2)
+	state_18 = state_18[:len(r_66)]
+	if len(r_66) >= 262144 {
+		r_66 := r_66
+		c_59 := c_59
 		state_18 := state_18
-		runtime.ParallelFor(len(r_64), 16384, func(lo_68, hi int) {
-			for i_69 := lo_68; i_69 < hi; i_69++ {
-				r_64[i_69] = (c_57 * state_18[i_69])
+		runtime.ParallelFor(len(r_66), 16384, func(lo_70, hi int) {
+			for i_71 := lo_70; i_71 < hi; i_71++ {
+				r_66[i_71] = (c_59 * state_18[i_71])
 			}
 		})
 	} else {
-		for i_65 := range r_64 {
-			r_64[i_65] = (c_57 * state_18[i_65])
+		for i_67 := range r_66 {
+			r_66[i_67] = (c_59 * state_18[i_67])
 		}
 	}
-	var r_71 []float64
-	var r_72 int
-	r_71, r_72 = r_64, q0_2
-	for j_89 := int64(0); j_89 < cnt_12; j_89++ {
-		mark_90 := ar.mark()
-		x_91 := head_11 - cnt_12
-		x_92 := x_91 + j_89
-		x_93 := int64(2) * size_14
-		x_94 := x_92 + x_93
+	var r_73 []float64
+	var r_74 int
+	r_73, r_74 = r_66, q0_2
+	buf_108 := ar.F64w(r_74)
+	for j_91 := int64(0); j_91 < cnt_12; j_91++ {
+		mark_92 := ar.mark()
+		x_93 := head_11 - cnt_12
+		x_94 := x_93 + j_91
+		x_95 := int64(2) * size_14
+		x_96 := x_94 + x_95
 		if size_14 == 0 {
-			return nil, 0, nbErrorf("std/optim:394:41", "integer division by zero")
+			return nil, 0, nbErrorf("std/optim:399:41", "integer division by zero")
 		}
-		x_95 := x_94 % size_14
-		if x_95 < 0 || x_95 >= int64(n_15) {
-			return nil, 0, nbAt("std/optim:396:21", runtime.CheckIndex(x_95, n_15))
+		x_97 := x_96 % size_14
+		if x_97 < 0 || x_97 >= int64(n_15) {
+			return nil, 0, nbAt("std/optim:401:21", runtime.CheckIndex(x_97, n_15))
 		}
-		x_96 := state_20[int(x_95)]
-		if x_95 < 0 || x_95 >= int64(rho_10) {
-			return nil, 0, nbAt("std/optim:395:19", runtime.CheckIndex(x_95, rho_10))
+		x_98 := state_20[int(x_97)]
+		if x_97 < 0 || x_97 >= int64(rho_10) {
+			return nil, 0, nbAt("std/optim:400:19", runtime.CheckIndex(x_97, rho_10))
 		}
-		x_97 := rho_9[int(x_95)]
-		if x_95 < 0 || x_95 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:395:30", runtime.CheckIndex(x_95, y_7))
+		x_99 := rho_9[int(x_97)]
+		if x_97 < 0 || x_97 >= int64(y_7) {
+			return nil, 0, nbAt("std/optim:400:30", runtime.CheckIndex(x_97, y_7))
 		}
-		row_98 := y_6[int(x_95)*y_8 : (int(x_95)+1)*y_8]
-		if len(row_98) != len(r_71) {
-			return nil, 0, nbErrorf("std/optim:395:25", fmt.Sprintf("dot: sizes %d and %d differ", len(row_98), len(r_71)))
+		row_100 := y_6[int(x_97)*y_8 : (int(x_97)+1)*y_8]
+		if len(row_100) != len(r_73) {
+			return nil, 0, nbErrorf("std/optim:400:25", fmt.Sprintf("dot: sizes %d and %d differ", len(row_100), len(r_73)))
 		}
-		d_99 := runtime.Dot(row_98, r_71)
-		x_100 := x_97 * d_99
-		x_101 := x_96 - x_100
-		if x_95 < 0 || x_95 >= int64(s_4) {
-			return nil, 0, nbAt("std/optim:396:33", runtime.CheckIndex(x_95, s_4))
+		d_101 := runtime.Dot(row_100, r_73)
+		x_102 := x_99 * d_101
+		x_103 := x_98 - x_102
+		if x_97 < 0 || x_97 >= int64(s_4) {
+			return nil, 0, nbAt("std/optim:401:33", runtime.CheckIndex(x_97, s_4))
 		}
-		row_102 := s_3[int(x_95)*s_5 : (int(x_95)+1)*s_5]
-		if s_5 != r_72 {
-			return nil, 0, nbErrorf("std/optim:396:13", "shape mismatch in '+': "+runtime.ShapeString([]int{r_72})+" and "+runtime.ShapeString([]int{s_5}))
+		row_104 := s_3[int(x_97)*s_5 : (int(x_97)+1)*s_5]
+		if s_5 != r_74 {
+			return nil, 0, nbErrorf("std/optim:401:13", "shape mismatch in '+': "+runtime.ShapeString([]int{r_74})+" and "+runtime.ShapeString([]int{s_5}))
 		}
-		r_103 := ar.F64w(r_72)
-		r_71 = r_71[:len(r_103)]
-		row_102 = row_102[:len(r_103)]
-		for i_104 := range r_103 {
-			r_103[i_104] = (r_71[i_104] + (x_101 * row_102[i_104]))
+		r_105 := ar.F64w(r_74)
+		r_73 = r_73[:len(r_105)]
+		row_104 = row_104[:len(r_105)]
+		for i_106 := range r_105 {
+			r_105[i_106] = (r_73[i_106] + (x_103 * row_104[i_106]))
 		}
-		r_71 = r_103
-		_ = mark_90
+		r_73 = r_105
+		if r_74 == len(buf_108) {
+			copy(buf_108, r_73)
+			r_73 = buf_108
+			ar.release(mark_92)
+		}
 	}
-	nbKeep(ar, mark_106, &r_71)
-	return r_71, q0_2, nil
+	nbKeep(ar, mark_109, &r_73)
+	return r_73, q0_2, nil
 }
 
-// fn_optimclip is def optim.clip (std/optim:781:5).
+// fn_optimclip is def optim.clip (std/optim:848:5).
 func fn_optimclip(ar *nbArena, x_1 []float64, x_2 int, lo_3 []float64, lo_4 int, hi_5 []float64, hi_6 int) ([]float64, int, error) {
 	mark_15 := ar.mark()
 	size_7 := int64(x_2)
 	if int64(lo_4) != size_7 {
-		return nil, 0, nbErrorf("std/optim:781:26", fmt.Sprintf("size mismatch: n is %d (x) but lo has size %d", size_7, lo_4))
+		return nil, 0, nbErrorf("std/optim:848:26", fmt.Sprintf("size mismatch: n is %d (x) but lo has size %d", size_7, lo_4))
 	}
 	if int64(hi_6) != size_7 {
-		return nil, 0, nbErrorf("std/optim:781:38", fmt.Sprintf("size mismatch: n is %d (x) but hi has size %d", size_7, hi_6))
+		return nil, 0, nbErrorf("std/optim:848:38", fmt.Sprintf("size mismatch: n is %d (x) but hi has size %d", size_7, hi_6))
 	}
 	x_1 = x_1[:x_2]
 	lo_3 = lo_3[:lo_4]
 	hi_5 = hi_5[:hi_6]
 	if lo_4 != x_2 {
-		return nil, 0, nbErrorf("std/optim:781:59", "shape mismatch in max: "+runtime.ShapeString([]int{x_2})+" and "+runtime.ShapeString([]int{lo_4}))
+		return nil, 0, nbErrorf("std/optim:848:59", "shape mismatch in max: "+runtime.ShapeString([]int{x_2})+" and "+runtime.ShapeString([]int{lo_4}))
 	}
 	if hi_6 != x_2 {
-		return nil, 0, nbErrorf("std/optim:781:55", "shape mismatch in min: "+runtime.ShapeString([]int{x_2})+" and "+runtime.ShapeString([]int{hi_6}))
+		return nil, 0, nbErrorf("std/optim:848:55", "shape mismatch in min: "+runtime.ShapeString([]int{x_2})+" and "+runtime.ShapeString([]int{hi_6}))
 	}
 	r_8 := ar.F64w(x_2)
 	x_1 = x_1[:len(r_8)]
@@ -1400,7 +2378,7 @@ func fn_optimclip(ar *nbArena, x_1 []float64, x_2 int, lo_3 []float64, lo_4 int,
 	return r_8, x_2, nil
 }
 
-// fn_lbfgs is def lbfgs (optim.nab:35:12).
+// fn_lbfgs is def lbfgs (optim.nab:29:12).
 func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, m_4 int64, maxiter_5 int64, gtol_6 float64) ([]float64, int, float64, int64, int64, error) {
 	mark_1193 := ar.mark()
 	size_7 := int64(x0_3)
@@ -1408,25 +2386,25 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	x0_2 = x0_2[:x0_3]
 	x_8 := maxiter_5 >= int64(0)
 	if !x_8 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:37:18", "optim.Lbfgs: argument 4 (max_iter) must be non-negative")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:31:18", "optim.Lbfgs: argument 4 (max_iter) must be non-negative")
 	}
 	x_9 := gtol_6 >= 0.0
 	if !x_9 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:38:14", "optim.Lbfgs: argument 5 (gtol) must be non-negative")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:32:14", "optim.Lbfgs: argument 5 (gtol) must be non-negative")
 	}
 	n_10 := int64(x0_3)
 	x_11 := m_4 >= int64(1)
 	if !x_11 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:36:11", "optim.Lbfgs: argument 3 (m) must be at least 1")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:30:11", "optim.Lbfgs: argument 3 (m) must be at least 1")
 	}
 	x_12 := max(m_4, int64(1))
 	r_13, r_14, r_15 := fg_1(x0_2, x0_3)
 	if int64(r_15) != n_10 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:402:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_15), n_10))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:407:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_15), n_10))
 	}
 	n_16, err_17 := runtime.CheckSize(x_12)
 	if err_17 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:405:20", err_17)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:410:20", err_17)
 	}
 	var a_18 []float64
 	var d_19 int = 0
@@ -1437,7 +2415,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		_ = i_23
 		n_24, err_25 := runtime.CheckSize(n_10)
 		if err_25 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:405:21", err_25)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:410:21", err_25)
 		}
 		a_26 := ar.F64(n_24)
 		if i_21 == 0 {
@@ -1445,11 +2423,11 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			rs_20 = d_19
 			tot_27, err_28 := runtime.MulSize(n_16, rs_20)
 			if err_28 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:405:20", err_28)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:410:20", err_28)
 			}
 			a_18 = ar.F64w(tot_27)
 		} else if n_24 != d_19 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:405:20", "build: element "+strconv.Itoa(i_21)+" has shape "+runtime.ShapeString([]int{n_24})+", element 0 has shape "+runtime.ShapeString([]int{d_19}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:410:20", "build: element "+strconv.Itoa(i_21)+" has shape "+runtime.ShapeString([]int{n_24})+", element 0 has shape "+runtime.ShapeString([]int{d_19}))
 		}
 		copy(a_18[i_21*rs_20:(i_21+1)*rs_20], a_26)
 		if i_21 > 0 {
@@ -1458,7 +2436,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	}
 	n_29, err_30 := runtime.CheckSize(x_12)
 	if err_30 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:405:43", err_30)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:410:43", err_30)
 	}
 	var a_31 []float64
 	var d_32 int = 0
@@ -1469,7 +2447,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		_ = i_36
 		n_37, err_38 := runtime.CheckSize(n_10)
 		if err_38 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:405:44", err_38)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:410:44", err_38)
 		}
 		a_39 := ar.F64(n_37)
 		if i_34 == 0 {
@@ -1477,11 +2455,11 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			rs_33 = d_32
 			tot_40, err_41 := runtime.MulSize(n_29, rs_33)
 			if err_41 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:405:43", err_41)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:410:43", err_41)
 			}
 			a_31 = ar.F64w(tot_40)
 		} else if n_37 != d_32 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:405:43", "build: element "+strconv.Itoa(i_34)+" has shape "+runtime.ShapeString([]int{n_37})+", element 0 has shape "+runtime.ShapeString([]int{d_32}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:410:43", "build: element "+strconv.Itoa(i_34)+" has shape "+runtime.ShapeString([]int{n_37})+", element 0 has shape "+runtime.ShapeString([]int{d_32}))
 		}
 		copy(a_31[i_34*rs_33:(i_34+1)*rs_33], a_39)
 		if i_34 > 0 {
@@ -1490,7 +2468,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	}
 	n_42, err_43 := runtime.CheckSize(x_12)
 	if err_43 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:405:66", err_43)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:410:66", err_43)
 	}
 	a_44 := ar.F64(n_42)
 	var state_45 []float64
@@ -1550,7 +2528,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		mark_634 := ar.mark()
 		r_635, r_636, err_637 := fn_optimtwoloop(ar, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59)
 		if err_637 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_637, "optim.two_loop", "std/optim:386:5", "std/optim:407:17")
+			return nil, 0, 0, 0, 0, nbFrame(err_637, "optim.two_loop", "std/optim:391:5", "std/optim:412:17")
 		}
 		r_638 := ar.F64w(r_636)
 		r_635 = r_635[:len(r_638)]
@@ -1558,7 +2536,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			r_638[i_639] = -r_635[i_639]
 		}
 		if len(r_638) != len(state_48) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:408:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_638), len(state_48)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:413:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_638), len(state_48)))
 		}
 		d_641 := runtime.Dot(r_638, state_48)
 		x_642 := d_641 < 0.0
@@ -1586,13 +2564,13 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		}
 		n_653 := int64(state_46)
 		if int64(state_49) != n_653 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:326:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_49), n_653))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_49), n_653))
 		}
 		if int64(c_644) != n_653 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:326:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_644), n_653))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_644), n_653))
 		}
 		if len(state_48) != len(c_643) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:327:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_48), len(c_643)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_48), len(c_643)))
 		}
 		d_654 := runtime.Dot(state_48, c_643)
 		x_655 := 0.0001 * d_654
@@ -1634,7 +2612,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			}
 			mark_900 := ar.mark()
 			if c_644 != state_46 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:335:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_644}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_644}))
 			}
 			r_901 := ar.F64w(state_46)
 			state_45 = state_45[:len(r_901)]
@@ -1644,10 +2622,10 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			}
 			r_904, r_905, r_906 := fg_1(r_901, state_46)
 			if int64(r_906) != n_653 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:335:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_906), n_653))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_906), n_653))
 			}
 			if len(r_905) != len(c_643) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:336:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_905), len(c_643)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_905), len(c_643)))
 			}
 			d_907 := runtime.Dot(r_905, c_643)
 			x_908 := state_658 * x_655
@@ -2036,7 +3014,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146 = state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, x_1147, true
 		} else {
 			if c_644 != state_46 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:412:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_644}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:417:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_644}))
 			}
 			r_1148 := ar.F64w(state_46)
 			state_45 = state_45[:len(r_1148)]
@@ -2051,7 +3029,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 				r_1151[i_1152] = (r_1148[i_1152] - state_45[i_1152])
 			}
 			if state_49 != c_1122 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:414:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1122})+" and "+runtime.ShapeString([]int{state_49}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:419:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1122})+" and "+runtime.ShapeString([]int{state_49}))
 			}
 			r_1154 := ar.F64w(c_1122)
 			c_1121 = c_1121[:len(r_1154)]
@@ -2060,7 +3038,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 				r_1154[i_1155] = (c_1121[i_1155] - state_48[i_1155])
 			}
 			if len(r_1151) != len(r_1154) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:415:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1151), len(r_1154)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:420:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1151), len(r_1154)))
 			}
 			d_1157 := runtime.Dot(r_1151, r_1154)
 			x_1158 := state_60 + int64(1)
@@ -2087,33 +3065,33 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			var c_1179 bool
 			if x_1161 {
 				if state_58 < 0 || state_58 >= int64(state_51) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:418:25", runtime.CheckIndex(state_58, state_51))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:423:25", runtime.CheckIndex(state_58, state_51))
 				}
 				if state_46 != state_52 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:418:25", "update: value has shape "+runtime.ShapeString([]int{state_46})+"; elements have shape "+runtime.ShapeString([]int{state_52}))
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:423:25", "update: value has shape "+runtime.ShapeString([]int{state_46})+"; elements have shape "+runtime.ShapeString([]int{state_52}))
 				}
 				c_1180 := ar.F64w(len(state_50))
 				copy(c_1180, state_50)
 				copy(c_1180[int(state_58)*state_52:(int(state_58)+1)*state_52], r_1151)
 				if state_58 < 0 || state_58 >= int64(state_54) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:418:46", runtime.CheckIndex(state_58, state_54))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:423:46", runtime.CheckIndex(state_58, state_54))
 				}
 				if c_1122 != state_55 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:418:46", "update: value has shape "+runtime.ShapeString([]int{c_1122})+"; elements have shape "+runtime.ShapeString([]int{state_55}))
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:423:46", "update: value has shape "+runtime.ShapeString([]int{c_1122})+"; elements have shape "+runtime.ShapeString([]int{state_55}))
 				}
 				c_1181 := ar.F64w(len(state_53))
 				copy(c_1181, state_53)
 				copy(c_1181[int(state_58)*state_55:(int(state_58)+1)*state_55], r_1154)
 				x_1182 := 1.0 / d_1157
 				if state_58 < 0 || state_58 >= int64(state_57) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:418:67", runtime.CheckIndex(state_58, state_57))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:423:67", runtime.CheckIndex(state_58, state_57))
 				}
 				c_1183 := ar.F64w(len(state_56))
 				copy(c_1183, state_56)
 				c_1183[int(state_58)] = x_1182
 				x_1184 := state_58 + int64(1)
 				if x_12 == 0 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:418:107", "integer division by zero")
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:423:107", "integer division by zero")
 				}
 				x_1185 := x_1184 % x_12
 				x_1186 := state_59 + int64(1)
@@ -2128,15 +3106,15 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		}
 		n_1190 := int64(state_51)
 		if int64(c_1135) != n_1190 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:407:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_1135), n_1190))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_1135), n_1190))
 		}
 		n_1191 := int64(state_54)
 		if int64(c_1138) != n_1191 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:407:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_1138), n_1191))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_1138), n_1191))
 		}
 		n_1192 := int64(state_57)
 		if int64(c_1141) != n_1192 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:407:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_1141), n_1192))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_1141), n_1192))
 		}
 		state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, state_61, state_62 = c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146
 		_ = mark_634
@@ -2145,7 +3123,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	return state_45, state_46, state_47, state_60, state_61, nil
 }
 
-// fn_bfgs is def bfgs (optim.nab:51:12).
+// fn_bfgs is def bfgs (optim.nab:45:12).
 func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, maxiter_4 int64, gtol_5 float64) ([]float64, int, float64, int64, int64, error) {
 	mark_1179 := ar.mark()
 	size_6 := int64(x0_3)
@@ -2153,20 +3131,20 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	x0_2 = x0_2[:x0_3]
 	x_7 := maxiter_4 >= int64(0)
 	if !x_7 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:52:18", "optim.Bfgs: argument 3 (max_iter) must be non-negative")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:46:18", "optim.Bfgs: argument 3 (max_iter) must be non-negative")
 	}
 	x_8 := gtol_5 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:53:14", "optim.Bfgs: argument 4 (gtol) must be non-negative")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:47:14", "optim.Bfgs: argument 4 (gtol) must be non-negative")
 	}
 	n_9 := int64(x0_3)
 	r_10, r_11, r_12 := fg_1(x0_2, x0_3)
 	if int64(r_12) != n_9 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:446:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_9))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:451:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_9))
 	}
 	n_13, err_14 := runtime.CheckSize(n_9)
 	if err_14 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:447:13", err_14)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:452:13", err_14)
 	}
 	var a_15 []float64
 	var d_16 int = 0
@@ -2176,18 +3154,18 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		i_20 := int64(i_18)
 		n_21, err_22 := runtime.CheckSize(n_9)
 		if err_22 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:447:14", err_22)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:452:14", err_22)
 		}
 		if i_18 == 0 {
 			d_16 = n_21
 			rs_17 = d_16
 			tot_23, err_24 := runtime.MulSize(n_13, rs_17)
 			if err_24 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:447:13", err_24)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:452:13", err_24)
 			}
 			a_15 = ar.F64w(tot_23)
 		} else if n_21 != d_16 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:447:13", "build: element "+strconv.Itoa(i_18)+" has shape "+runtime.ShapeString([]int{n_21})+", element 0 has shape "+runtime.ShapeString([]int{d_16}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:452:13", "build: element "+strconv.Itoa(i_18)+" has shape "+runtime.ShapeString([]int{n_21})+", element 0 has shape "+runtime.ShapeString([]int{d_16}))
 		}
 		row_25 := a_15[i_18*rs_17 : (i_18+1)*rs_17]
 		if len(row_25) >= 262144 {
@@ -2272,7 +3250,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		}
 		mark_620 := ar.mark()
 		if state_42 != state_45 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:451:20", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_44, state_45})+" @ "+runtime.ShapeString([]int{state_42}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:456:20", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_44, state_45})+" @ "+runtime.ShapeString([]int{state_42}))
 		}
 		a_621 := ar.F64(state_44)
 		if state_45 <= 32 {
@@ -2294,7 +3272,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_627[i_628] = -a_621[i_628]
 		}
 		if len(r_627) != len(state_41) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:452:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_627), len(state_41)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:457:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_627), len(state_41)))
 		}
 		d_630 := runtime.Dot(r_627, state_41)
 		x_631 := d_630 < 0.0
@@ -2322,13 +3300,13 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		}
 		n_642 := int64(state_39)
 		if int64(state_42) != n_642 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:326:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_42), n_642))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_42), n_642))
 		}
 		if int64(c_633) != n_642 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:326:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_633), n_642))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_633), n_642))
 		}
 		if len(state_41) != len(c_632) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:327:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_41), len(c_632)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_41), len(c_632)))
 		}
 		d_643 := runtime.Dot(state_41, c_632)
 		x_644 := 0.0001 * d_643
@@ -2370,7 +3348,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			}
 			mark_889 := ar.mark()
 			if c_633 != state_39 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:335:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39})+" and "+runtime.ShapeString([]int{c_633}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39})+" and "+runtime.ShapeString([]int{c_633}))
 			}
 			r_890 := ar.F64w(state_39)
 			state_38 = state_38[:len(r_890)]
@@ -2380,10 +3358,10 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			}
 			r_893, r_894, r_895 := fg_1(r_890, state_39)
 			if int64(r_895) != n_642 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:335:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_895), n_642))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_895), n_642))
 			}
 			if len(r_894) != len(c_632) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:336:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_894), len(c_632)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_894), len(c_632)))
 			}
 			d_896 := runtime.Dot(r_894, c_632)
 			x_897 := state_647 * x_644
@@ -2765,7 +3743,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			c_1118, c_1119, c_1120, c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128 = state_38, state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, x_1129, true
 		} else {
 			if c_633 != state_39 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:456:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39})+" and "+runtime.ShapeString([]int{c_633}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:461:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39})+" and "+runtime.ShapeString([]int{c_633}))
 			}
 			r_1130 := ar.F64w(state_39)
 			state_38 = state_38[:len(r_1130)]
@@ -2780,7 +3758,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 				r_1133[i_1134] = (r_1130[i_1134] - state_38[i_1134])
 			}
 			if state_42 != c_1111 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:458:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1111})+" and "+runtime.ShapeString([]int{state_42}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:463:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1111})+" and "+runtime.ShapeString([]int{state_42}))
 			}
 			r_1136 := ar.F64w(c_1111)
 			c_1110 = c_1110[:len(r_1136)]
@@ -2789,7 +3767,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 				r_1136[i_1137] = (c_1110[i_1137] - state_41[i_1137])
 			}
 			if len(r_1133) != len(r_1136) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:459:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1133), len(r_1136)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:464:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1133), len(r_1136)))
 			}
 			d_1139 := runtime.Dot(r_1133, r_1136)
 			x_1140 := state_46 == int64(0)
@@ -2810,7 +3788,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 				c_1141, c_1142, c_1143 = state_43, state_44, state_45
 			}
 			if c_1111 != c_1143 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:462:19", "'@': inner sizes differ: "+runtime.ShapeString([]int{c_1142, c_1143})+" @ "+runtime.ShapeString([]int{c_1111}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:467:19", "'@': inner sizes differ: "+runtime.ShapeString([]int{c_1142, c_1143})+" @ "+runtime.ShapeString([]int{c_1111}))
 			}
 			a_1150 := ar.F64(c_1142)
 			if c_1143 <= 32 {
@@ -2829,34 +3807,34 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			x_1156 := 1.0 / d_1139
 			tot_1157, err_1158 := runtime.MulSize(state_39, c_1142)
 			if err_1158 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:464:26", err_1158)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:469:26", err_1158)
 			}
 			_ = tot_1157
 			tot_1159, err_1160 := runtime.MulSize(c_1142, state_39)
 			if err_1160 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:464:42", err_1160)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:469:42", err_1160)
 			}
 			_ = tot_1159
 			if c_1142 != state_39 || state_39 != c_1142 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:464:40", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39, c_1142})+" and "+runtime.ShapeString([]int{c_1142, state_39}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:469:40", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39, c_1142})+" and "+runtime.ShapeString([]int{c_1142, state_39}))
 			}
 			if state_39 != c_1142 || c_1142 != c_1143 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:464:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1142, c_1143})+" and "+runtime.ShapeString([]int{state_39, c_1142}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:469:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1142, c_1143})+" and "+runtime.ShapeString([]int{state_39, c_1142}))
 			}
 			x_1161 := x_1156 * x_1156
 			if len(r_1136) != len(a_1150) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:464:68", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1136), len(a_1150)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:469:68", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1136), len(a_1150)))
 			}
 			d_1162 := runtime.Dot(r_1136, a_1150)
 			x_1163 := x_1161 * d_1162
 			x_1164 := x_1163 + x_1156
 			tot_1165, err_1166 := runtime.MulSize(state_39, state_39)
 			if err_1166 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:464:87", err_1166)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:469:87", err_1166)
 			}
 			_ = tot_1165
 			if state_39 != c_1142 || state_39 != c_1143 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:464:57", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1142, c_1143})+" and "+runtime.ShapeString([]int{state_39, state_39}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:469:57", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1142, c_1143})+" and "+runtime.ShapeString([]int{state_39, state_39}))
 			}
 			n_1167 := c_1142 * c_1143
 			r_1168 := ar.F64w(n_1167)
@@ -2886,7 +3864,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	return state_38, state_39, state_40, state_46, state_47, nil
 }
 
-// fn_nonlinearcg is def nonlinear_cg (optim.nab:65:12).
+// fn_nonlinearcg is def nonlinear_cg (optim.nab:59:12).
 func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, maxiter_4 int64, gtol_5 float64) ([]float64, int, float64, int64, int64, error) {
 	mark_1125 := ar.mark()
 	size_6 := int64(x0_3)
@@ -2894,16 +3872,16 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 	x0_2 = x0_2[:x0_3]
 	x_7 := maxiter_4 >= int64(0)
 	if !x_7 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:66:18", "optim.NonlinearCg: argument 3 (max_iter) must be non-negative")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:60:18", "optim.NonlinearCg: argument 3 (max_iter) must be non-negative")
 	}
 	x_8 := gtol_5 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:67:14", "optim.NonlinearCg: argument 4 (gtol) must be non-negative")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:61:14", "optim.NonlinearCg: argument 4 (gtol) must be non-negative")
 	}
 	n_9 := int64(x0_3)
 	r_10, r_11, r_12 := fg_1(x0_2, x0_3)
 	if int64(r_12) != n_9 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:492:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_9))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:497:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_9))
 	}
 	r_13 := ar.F64w(r_12)
 	r_11 = r_11[:len(r_13)]
@@ -2987,7 +3965,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			c_592 = true
 		} else {
 			if len(state_25) != len(state_27) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:499:53", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(state_27)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:504:53", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(state_27)))
 			}
 			d_593 := runtime.Dot(state_25, state_27)
 			x_594 := math.Abs(d_593)
@@ -3001,7 +3979,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			c_598 = true
 		} else {
 			if len(state_25) != len(state_29) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:499:87", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(state_29)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:504:87", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(state_29)))
 			}
 			d_599 := runtime.Dot(state_25, state_29)
 			x_600 := d_599 >= 0.0
@@ -3020,7 +3998,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			c_601, c_602 = state_29, state_30
 		}
 		if len(state_25) != len(c_601) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:501:17", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(c_601)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:506:17", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(c_601)))
 		}
 		d_606 := runtime.Dot(state_25, c_601)
 		x_607 := state_33 == int64(0)
@@ -3043,10 +4021,10 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 		}
 		n_618 := int64(state_23)
 		if int64(state_26) != n_618 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:326:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_26), n_618))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_26), n_618))
 		}
 		if int64(c_602) != n_618 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:326:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_602), n_618))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_602), n_618))
 		}
 		x_619 := 0.0001 * d_606
 		x_620 := 4.0 * c_608
@@ -3087,7 +4065,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			}
 			mark_864 := ar.mark()
 			if c_602 != state_23 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:335:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{c_602}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{c_602}))
 			}
 			r_865 := ar.F64w(state_23)
 			state_22 = state_22[:len(r_865)]
@@ -3097,10 +4075,10 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			}
 			r_868, r_869, r_870 := fg_1(r_865, state_23)
 			if int64(r_870) != n_618 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:335:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_870), n_618))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_870), n_618))
 			}
 			if len(r_869) != len(c_601) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:336:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_869), len(c_601)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_869), len(c_601)))
 			}
 			d_871 := runtime.Dot(r_869, c_601)
 			x_872 := state_622 * x_619
@@ -3485,7 +4463,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			c_1093, c_1094, c_1095, c_1096, c_1097, c_1098, c_1100, c_1101, c_1102, c_1103, c_1104, c_1105, c_1106, c_1107 = state_22, state_23, state_24, state_25, state_26, state_27, c_601, c_602, d_606, state_32, state_33, state_34, x_1108, true
 		} else {
 			if c_602 != state_23 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:505:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{c_602}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:510:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{c_602}))
 			}
 			r_1109 := ar.F64w(state_23)
 			state_22 = state_22[:len(r_1109)]
@@ -3494,7 +4472,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 				r_1109[i_1110] = (state_22[i_1110] + (c_1083 * c_601[i_1110]))
 			}
 			if state_26 != c_1086 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:506:38", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1086})+" and "+runtime.ShapeString([]int{state_26}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:511:38", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1086})+" and "+runtime.ShapeString([]int{state_26}))
 			}
 			var s_1112 float64 = 0
 			c_1085 = c_1085[:c_1086]
@@ -3506,7 +4484,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			x_1116 := s_1112 / d_1115
 			x_1117 := runtime.Max2(0.0, x_1116)
 			if c_602 != c_1086 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:508:30", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1086})+" and "+runtime.ShapeString([]int{c_602}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:513:30", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1086})+" and "+runtime.ShapeString([]int{c_602}))
 			}
 			r_1118 := ar.F64w(c_1086)
 			c_1085 = c_1085[:len(r_1118)]
@@ -3532,32 +4510,32 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 	return state_22, state_23, state_24, state_33, state_35, nil
 }
 
-// fn_lbfgsb is def lbfgsb (optim.nab:79:12).
+// fn_lbfgsb is def lbfgsb (optim.nab:73:12).
 func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lo_4 []float64, lo_5 int, hi_6 []float64, hi_7 int, m_8 int64, maxiter_9 int64, gtol_10 float64) ([]float64, int, float64, int64, int64, error) {
 	mark_413 := ar.mark()
 	size_11 := int64(x0_3)
 	if int64(lo_5) != size_11 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:79:65", fmt.Sprintf("size mismatch: n is %d (x0) but lo has size %d", size_11, lo_5))
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:73:65", fmt.Sprintf("size mismatch: n is %d (x0) but lo has size %d", size_11, lo_5))
 	}
 	if int64(hi_7) != size_11 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:79:77", fmt.Sprintf("size mismatch: n is %d (x0) but hi has size %d", size_11, hi_7))
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:73:77", fmt.Sprintf("size mismatch: n is %d (x0) but hi has size %d", size_11, hi_7))
 	}
 	x0_2 = x0_2[:x0_3]
 	lo_4 = lo_4[:lo_5]
 	hi_6 = hi_6[:hi_7]
 	n_12, err_13 := runtime.CheckSize(size_11)
 	if err_13 != nil {
-		return nil, 0, 0, 0, 0, nbAt("optim.nab:80:23", err_13)
+		return nil, 0, 0, 0, 0, nbAt("optim.nab:74:23", err_13)
 	}
 	var s_14 int64 = 0
 	for i_15 := 0; i_15 < n_12; i_15++ {
 		i_17 := int64(i_15)
 		if i_17 < 0 || i_17 >= int64(lo_5) {
-			return nil, 0, 0, 0, 0, nbAt("optim.nab:80:29", runtime.CheckIndex(i_17, lo_5))
+			return nil, 0, 0, 0, 0, nbAt("optim.nab:74:29", runtime.CheckIndex(i_17, lo_5))
 		}
 		x_18 := lo_4[int(i_17)]
 		if i_17 < 0 || i_17 >= int64(hi_7) {
-			return nil, 0, 0, 0, 0, nbAt("optim.nab:80:38", runtime.CheckIndex(i_17, hi_7))
+			return nil, 0, 0, 0, 0, nbAt("optim.nab:74:38", runtime.CheckIndex(i_17, hi_7))
 		}
 		x_19 := hi_6[int(i_17)]
 		x_20 := x_18 <= x_19
@@ -3571,39 +4549,39 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	}
 	x_22 := s_14 == int64(0)
 	if !x_22 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:80:12", "optim.Lbfgsb: arguments 3 and 4 (lo, hi) must have lo ≤ hi")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:74:12", "optim.Lbfgsb: arguments 3 and 4 (lo, hi) must have lo ≤ hi")
 	}
 	x_23 := maxiter_9 >= int64(0)
 	if !x_23 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:82:18", "optim.Lbfgsb: argument 6 (max_iter) must be non-negative")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:76:18", "optim.Lbfgsb: argument 6 (max_iter) must be non-negative")
 	}
 	x_24 := gtol_10 >= 0.0
 	if !x_24 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:83:14", "optim.Lbfgsb: argument 7 (gtol) must be non-negative")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:77:14", "optim.Lbfgsb: argument 7 (gtol) must be non-negative")
 	}
 	n_25 := int64(x0_3)
 	if int64(lo_5) != n_25 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:800:63", runtime.DimMessage("lo", "[n]f64", "n", int64(lo_5), n_25))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:867:63", runtime.DimMessage("lo", "[n]f64", "n", int64(lo_5), n_25))
 	}
 	if int64(hi_7) != n_25 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:800:75", runtime.DimMessage("hi", "[n]f64", "n", int64(hi_7), n_25))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:867:75", runtime.DimMessage("hi", "[n]f64", "n", int64(hi_7), n_25))
 	}
 	x_26 := m_8 >= int64(1)
 	if !x_26 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:81:11", "optim.Lbfgsb: argument 5 (m) must be at least 1")
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:75:11", "optim.Lbfgsb: argument 5 (m) must be at least 1")
 	}
 	x_27 := max(m_8, int64(1))
 	r_28, r_29, err_30 := fn_optimclip(ar, x0_2, x0_3, lo_4, lo_5, hi_6, hi_7)
 	if err_30 != nil {
-		return nil, 0, 0, 0, 0, nbFrame(err_30, "optim.clip", "std/optim:781:5", "std/optim:802:12")
+		return nil, 0, 0, 0, 0, nbFrame(err_30, "optim.clip", "std/optim:848:5", "std/optim:869:12")
 	}
 	r_31, r_32, r_33 := fg_1(r_28, r_29)
 	if int64(r_33) != n_25 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:803:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_33), n_25))
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:870:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_33), n_25))
 	}
 	n_34, err_35 := runtime.CheckSize(x_27)
 	if err_35 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:807:20", err_35)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:874:20", err_35)
 	}
 	var a_36 []float64
 	var d_37 int = 0
@@ -3614,7 +4592,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		_ = i_41
 		n_42, err_43 := runtime.CheckSize(n_25)
 		if err_43 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:807:21", err_43)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:874:21", err_43)
 		}
 		a_44 := ar.F64(n_42)
 		if i_39 == 0 {
@@ -3622,11 +4600,11 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			rs_38 = d_37
 			tot_45, err_46 := runtime.MulSize(n_34, rs_38)
 			if err_46 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:807:20", err_46)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:874:20", err_46)
 			}
 			a_36 = ar.F64w(tot_45)
 		} else if n_42 != d_37 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:807:20", "build: element "+strconv.Itoa(i_39)+" has shape "+runtime.ShapeString([]int{n_42})+", element 0 has shape "+runtime.ShapeString([]int{d_37}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:874:20", "build: element "+strconv.Itoa(i_39)+" has shape "+runtime.ShapeString([]int{n_42})+", element 0 has shape "+runtime.ShapeString([]int{d_37}))
 		}
 		copy(a_36[i_39*rs_38:(i_39+1)*rs_38], a_44)
 		if i_39 > 0 {
@@ -3635,7 +4613,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	}
 	n_47, err_48 := runtime.CheckSize(x_27)
 	if err_48 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:807:43", err_48)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:874:43", err_48)
 	}
 	var a_49 []float64
 	var d_50 int = 0
@@ -3646,7 +4624,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		_ = i_54
 		n_55, err_56 := runtime.CheckSize(n_25)
 		if err_56 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:807:44", err_56)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:874:44", err_56)
 		}
 		a_57 := ar.F64(n_55)
 		if i_52 == 0 {
@@ -3654,11 +4632,11 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			rs_51 = d_50
 			tot_58, err_59 := runtime.MulSize(n_47, rs_51)
 			if err_59 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:807:43", err_59)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:874:43", err_59)
 			}
 			a_49 = ar.F64w(tot_58)
 		} else if n_55 != d_50 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:807:43", "build: element "+strconv.Itoa(i_52)+" has shape "+runtime.ShapeString([]int{n_55})+", element 0 has shape "+runtime.ShapeString([]int{d_50}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:874:43", "build: element "+strconv.Itoa(i_52)+" has shape "+runtime.ShapeString([]int{n_55})+", element 0 has shape "+runtime.ShapeString([]int{d_50}))
 		}
 		copy(a_49[i_52*rs_51:(i_52+1)*rs_51], a_57)
 		if i_52 > 0 {
@@ -3667,7 +4645,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	}
 	n_60, err_61 := runtime.CheckSize(x_27)
 	if err_61 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:807:66", err_61)
+		return nil, 0, 0, 0, 0, nbAt("std/optim:874:66", err_61)
 	}
 	a_62 := ar.F64(n_60)
 	var state_63 []float64
@@ -3701,7 +4679,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		var c_238 bool
 		if c_236 {
 			if state_67 != state_64 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:804:47", "shape mismatch in '-': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{state_67}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:871:47", "shape mismatch in '-': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{state_67}))
 			}
 			r_239 := ar.F64w(state_64)
 			state_63 = state_63[:len(r_239)]
@@ -3722,10 +4700,10 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			}
 			r_246, r_247, err_248 := fn_optimclip(ar, r_239, state_64, lo_4, lo_5, hi_6, hi_7)
 			if err_248 != nil {
-				return nil, 0, 0, 0, 0, nbFrame(err_248, "optim.clip", "std/optim:781:5", "std/optim:804:40")
+				return nil, 0, 0, 0, 0, nbFrame(err_248, "optim.clip", "std/optim:848:5", "std/optim:871:40")
 			}
 			if state_64 != r_247 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:804:60", "shape mismatch in '-': "+runtime.ShapeString([]int{r_247})+" and "+runtime.ShapeString([]int{state_64}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:871:60", "shape mismatch in '-': "+runtime.ShapeString([]int{r_247})+" and "+runtime.ShapeString([]int{state_64}))
 			}
 			r_249 := ar.F64w(r_247)
 			r_246 = r_246[:len(r_249)]
@@ -3756,24 +4734,24 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		mark_258 := ar.mark()
 		n_259, err_260 := runtime.CheckSize(n_25)
 		if err_260 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:810:18", err_260)
+			return nil, 0, 0, 0, 0, nbAt("std/optim:877:18", err_260)
 		}
 		r_261 := ar.F64w(n_259)
 		for i_262 := range r_261 {
 			i_264 := int64(i_262)
 			if i_264 < 0 || i_264 >= int64(state_64) {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:810:24", runtime.CheckIndex(i_264, state_64))
+				return nil, 0, 0, 0, 0, nbAt("std/optim:877:24", runtime.CheckIndex(i_264, state_64))
 			}
 			x_265 := state_63[int(i_264)]
 			if i_264 < 0 || i_264 >= int64(lo_5) {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:810:33", runtime.CheckIndex(i_264, lo_5))
+				return nil, 0, 0, 0, 0, nbAt("std/optim:877:33", runtime.CheckIndex(i_264, lo_5))
 			}
 			x_266 := lo_4[int(i_264)]
 			x_267 := x_265 <= x_266
 			var c_268 bool
 			if x_267 {
 				if i_264 < 0 || i_264 >= int64(state_67) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:810:41", runtime.CheckIndex(i_264, state_67))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:877:41", runtime.CheckIndex(i_264, state_67))
 				}
 				x_269 := state_66[int(i_264)]
 				x_270 := x_269 > 0.0
@@ -3786,18 +4764,18 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				c_271 = true
 			} else {
 				if i_264 < 0 || i_264 >= int64(state_64) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:810:57", runtime.CheckIndex(i_264, state_64))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:877:57", runtime.CheckIndex(i_264, state_64))
 				}
 				x_272 := state_63[int(i_264)]
 				if i_264 < 0 || i_264 >= int64(hi_7) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:810:66", runtime.CheckIndex(i_264, hi_7))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:877:66", runtime.CheckIndex(i_264, hi_7))
 				}
 				x_273 := hi_6[int(i_264)]
 				x_274 := x_272 >= x_273
 				var c_275 bool
 				if x_274 {
 					if i_264 < 0 || i_264 >= int64(state_67) {
-						return nil, 0, 0, 0, 0, nbAt("std/optim:810:74", runtime.CheckIndex(i_264, state_67))
+						return nil, 0, 0, 0, 0, nbAt("std/optim:877:74", runtime.CheckIndex(i_264, state_67))
 					}
 					x_276 := state_66[int(i_264)]
 					x_277 := x_276 < 0.0
@@ -3816,7 +4794,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			r_261[i_262] = c_278
 		}
 		if state_67 != n_259 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:811:38", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:878:38", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
 		}
 		r_279 := ar.F64w(n_259)
 		r_261 = r_261[:len(r_279)]
@@ -3826,10 +4804,10 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		}
 		r_282, r_283, err_284 := fn_optimtwoloop(ar, r_279, n_259, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77)
 		if err_284 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_284, "optim.two_loop", "std/optim:386:5", "std/optim:811:24")
+			return nil, 0, 0, 0, 0, nbFrame(err_284, "optim.two_loop", "std/optim:391:5", "std/optim:878:24")
 		}
 		if r_283 != n_259 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:811:22", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{r_283}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:878:22", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{r_283}))
 		}
 		r_285 := ar.F64w(n_259)
 		r_261 = r_261[:len(r_285)]
@@ -3838,7 +4816,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			r_285[i_286] = (-r_261[i_286] * r_282[i_286])
 		}
 		if len(r_285) != len(state_66) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:812:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_285), len(state_66)))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:879:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_285), len(state_66)))
 		}
 		d_288 := runtime.Dot(r_285, state_66)
 		x_289 := d_288 < 0.0
@@ -3848,7 +4826,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			c_290, c_291 = r_285, n_259
 		} else {
 			if state_67 != n_259 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:812:54", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:879:54", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
 			}
 			r_292 := ar.F64w(n_259)
 			r_261 = r_261[:len(r_292)]
@@ -3862,7 +4840,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		var c_296 float64
 		if x_295 {
 			if state_67 != n_259 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:813:58", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:880:58", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
 			}
 			r_297 := ar.F64w(n_259)
 			r_261 = r_261[:len(r_297)]
@@ -3878,7 +4856,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			c_296 = 1.0
 		}
 		if c_291 != state_64 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:815:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:882:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
 		}
 		r_303 := ar.F64w(state_64)
 		state_63 = state_63[:len(r_303)]
@@ -3888,11 +4866,11 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		}
 		r_306, r_307, err_308 := fn_optimclip(ar, r_303, state_64, lo_4, lo_5, hi_6, hi_7)
 		if err_308 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_308, "optim.clip", "std/optim:781:5", "std/optim:815:17")
+			return nil, 0, 0, 0, 0, nbFrame(err_308, "optim.clip", "std/optim:848:5", "std/optim:882:17")
 		}
 		r_309, r_310, r_311 := fg_1(r_306, r_307)
 		if int64(r_311) != n_25 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:816:24", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_311), n_25))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:883:24", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_311), n_25))
 		}
 		var state_312 float64
 		var state_313 []float64
@@ -3904,10 +4882,10 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		state_312, state_313, state_314, state_315, state_316, state_317, state_318 = c_296, r_306, r_307, r_309, r_310, r_311, int64(1)
 		for {
 			if state_64 != state_314 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:818:45", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:885:45", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
 			}
 			if state_67 != state_314 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:818:35", fmt.Sprintf("dot: sizes %d and %d differ", state_67, state_314))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:885:35", fmt.Sprintf("dot: sizes %d and %d differ", state_67, state_314))
 			}
 			var s_330 float64 = 0
 			state_66 = state_66[:state_67]
@@ -3933,7 +4911,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			mark_339 := ar.mark()
 			x_340 := state_312 / 2.0
 			if c_291 != state_64 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:820:28", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:887:28", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
 			}
 			r_341 := ar.F64w(state_64)
 			state_63 = state_63[:len(r_341)]
@@ -3943,11 +4921,11 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			}
 			r_344, r_345, err_346 := fn_optimclip(ar, r_341, state_64, lo_4, lo_5, hi_6, hi_7)
 			if err_346 != nil {
-				return nil, 0, 0, 0, 0, nbFrame(err_346, "optim.clip", "std/optim:781:5", "std/optim:820:21")
+				return nil, 0, 0, 0, 0, nbFrame(err_346, "optim.clip", "std/optim:848:5", "std/optim:887:21")
 			}
 			r_347, r_348, r_349 := fg_1(r_344, r_345)
 			if int64(r_349) != n_25 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:821:28", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_349), n_25))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:888:28", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_349), n_25))
 			}
 			x_350 := state_318 + int64(1)
 			state_312, state_313, state_314, state_315, state_316, state_317, state_318 = x_340, r_344, r_345, r_347, r_348, r_349, x_350
@@ -3977,7 +4955,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			c_352, c_353, c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369 = state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, x_370, true
 		} else {
 			if state_64 != state_314 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:824:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:891:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
 			}
 			r_371 := ar.F64w(state_314)
 			state_313 = state_313[:len(r_371)]
@@ -3986,7 +4964,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				r_371[i_372] = (state_313[i_372] - state_63[i_372])
 			}
 			if state_67 != state_317 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:825:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_317})+" and "+runtime.ShapeString([]int{state_67}))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:892:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_317})+" and "+runtime.ShapeString([]int{state_67}))
 			}
 			r_374 := ar.F64w(state_317)
 			state_316 = state_316[:len(r_374)]
@@ -3995,7 +4973,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				r_374[i_375] = (state_316[i_375] - state_66[i_375])
 			}
 			if len(r_371) != len(r_374) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:826:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_371), len(r_374)))
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:893:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_371), len(r_374)))
 			}
 			d_377 := runtime.Dot(r_371, r_374)
 			x_378 := state_78 + int64(1)
@@ -4022,33 +5000,33 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			var c_399 bool
 			if x_381 {
 				if state_76 < 0 || state_76 >= int64(state_69) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:829:25", runtime.CheckIndex(state_76, state_69))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:896:25", runtime.CheckIndex(state_76, state_69))
 				}
 				if state_314 != state_70 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:829:25", "update: value has shape "+runtime.ShapeString([]int{state_314})+"; elements have shape "+runtime.ShapeString([]int{state_70}))
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:896:25", "update: value has shape "+runtime.ShapeString([]int{state_314})+"; elements have shape "+runtime.ShapeString([]int{state_70}))
 				}
 				c_400 := ar.F64w(len(state_68))
 				copy(c_400, state_68)
 				copy(c_400[int(state_76)*state_70:(int(state_76)+1)*state_70], r_371)
 				if state_76 < 0 || state_76 >= int64(state_72) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:829:46", runtime.CheckIndex(state_76, state_72))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:896:46", runtime.CheckIndex(state_76, state_72))
 				}
 				if state_317 != state_73 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:829:46", "update: value has shape "+runtime.ShapeString([]int{state_317})+"; elements have shape "+runtime.ShapeString([]int{state_73}))
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:896:46", "update: value has shape "+runtime.ShapeString([]int{state_317})+"; elements have shape "+runtime.ShapeString([]int{state_73}))
 				}
 				c_401 := ar.F64w(len(state_71))
 				copy(c_401, state_71)
 				copy(c_401[int(state_76)*state_73:(int(state_76)+1)*state_73], r_374)
 				x_402 := 1.0 / d_377
 				if state_76 < 0 || state_76 >= int64(state_75) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:829:67", runtime.CheckIndex(state_76, state_75))
+					return nil, 0, 0, 0, 0, nbAt("std/optim:896:67", runtime.CheckIndex(state_76, state_75))
 				}
 				c_403 := ar.F64w(len(state_74))
 				copy(c_403, state_74)
 				c_403[int(state_76)] = x_402
 				x_404 := state_76 + int64(1)
 				if x_27 == 0 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:829:107", "integer division by zero")
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:896:107", "integer division by zero")
 				}
 				x_405 := x_404 % x_27
 				x_406 := state_77 + int64(1)
@@ -4063,15 +5041,15 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		}
 		n_410 := int64(state_69)
 		if int64(c_358) != n_410 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:810:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_358), n_410))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:877:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_358), n_410))
 		}
 		n_411 := int64(state_72)
 		if int64(c_361) != n_411 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:810:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_361), n_411))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:877:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_361), n_411))
 		}
 		n_412 := int64(state_75)
 		if int64(c_364) != n_412 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:810:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_364), n_412))
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:877:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_364), n_412))
 		}
 		state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, state_79, state_80 = c_352, c_353, c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369
 		_ = mark_258
@@ -4080,32 +5058,33 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	return state_63, state_64, state_65, state_78, state_79, nil
 }
 
-// fn_gd is def gd (optim.nab:93:12).
+// fn_gd is def gd (optim.nab:87:12).
 func fn_gd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
-	mark_49 := ar.mark()
+	mark_50 := ar.mark()
 	size_6 := int64(x0_3)
 	_ = size_6
 	x0_2 = x0_2[:x0_3]
 	x_7 := lr_4 >= 0.0
 	if !x_7 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:51:12", "optim.gd: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:55:12", "optim.gd: argument 3 (lr) must be non-negative")
 	}
 	x_8 := steps_5 >= int64(0)
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:52:15", "optim.gd: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:56:15", "optim.gd: argument 4 (steps) must be non-negative")
 	}
 	var x_9 []float64
 	var x_10 int
 	x_9, x_10 = x0_2, x0_3
+	buf_36 := ar.F64w(x_10)
 	for t_23 := int64(0); t_23 < steps_5; t_23++ {
 		mark_24 := ar.mark()
 		r_25, r_26, r_27 := fg_1(x_9, x_10)
 		n_28 := int64(x_10)
 		if int64(r_27) != n_28 {
-			return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_27), n_28))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_27), n_28))
 		}
 		if r_27 != x_10 {
-			return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_27, x_10))
+			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_27, x_10))
 		}
 		var s_29 float64 = 0
 		r_26 = r_26[:r_27]
@@ -4116,7 +5095,7 @@ func fn_gd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_
 		x_32 := r_25 + s_29
 		_ = x_32
 		if r_27 != x_10 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:55:67", "shape mismatch in '-': "+runtime.ShapeString([]int{x_10})+" and "+runtime.ShapeString([]int{r_27}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:59:67", "shape mismatch in '-': "+runtime.ShapeString([]int{x_10})+" and "+runtime.ShapeString([]int{r_27}))
 		}
 		r_33 := ar.F64w(x_10)
 		x_9 = x_9[:len(r_33)]
@@ -4125,62 +5104,66 @@ func fn_gd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_
 			r_33[i_34] = (x_9[i_34] - (lr_4 * r_26[i_34]))
 		}
 		x_9 = r_33
-		_ = mark_24
-	}
-	r_36, r_37, r_38 := fg_1(x_9, x0_3)
-	n_39 := int64(x0_3)
-	if int64(r_38) != n_39 {
-		return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_38), n_39))
-	}
-	if r_38 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_38, x0_3))
-	}
-	var s_40 float64 = 0
-	r_37 = r_37[:r_38]
-	x_9 = x_9[:r_38]
-	if r_38 >= 262144 {
-		r_37 := r_37
-		x_9 := x_9
-		s_40 = runtime.ParallelSum(r_38, 16384, func(lo_44, hi int) float64 {
-			s_40 := 0.0
-			for i_45 := lo_44; i_45 < hi; i_45++ {
-				s_40 += r_37[i_45] * (x_9[i_45] - x_9[i_45])
-			}
-			return s_40
-		})
-	} else {
-		for i_41 := 0; i_41 < r_38; i_41++ {
-			s_40 += r_37[i_41] * (x_9[i_41] - x_9[i_41])
+		if x_10 == len(buf_36) {
+			copy(buf_36, x_9)
+			x_9 = buf_36
+			ar.release(mark_24)
 		}
 	}
-	x_47 := r_36 + s_40
-	x_48 := max(steps_5, int64(0))
-	nbKeep(ar, mark_49, &x_9)
-	return x_9, x0_3, x_47, x_48, nil
+	r_37, r_38, r_39 := fg_1(x_9, x0_3)
+	n_40 := int64(x0_3)
+	if int64(r_39) != n_40 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_39), n_40))
+	}
+	if r_39 != x0_3 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_39, x0_3))
+	}
+	var s_41 float64 = 0
+	r_38 = r_38[:r_39]
+	x_9 = x_9[:r_39]
+	if r_39 >= 262144 {
+		r_38 := r_38
+		x_9 := x_9
+		s_41 = runtime.ParallelSum(r_39, 16384, func(lo_45, hi int) float64 {
+			s_41 := 0.0
+			for i_46 := lo_45; i_46 < hi; i_46++ {
+				s_41 += r_38[i_46] * (x_9[i_46] - x_9[i_46])
+			}
+			return s_41
+		})
+	} else {
+		for i_42 := 0; i_42 < r_39; i_42++ {
+			s_41 += r_38[i_42] * (x_9[i_42] - x_9[i_42])
+		}
+	}
+	x_48 := r_37 + s_41
+	x_49 := max(steps_5, int64(0))
+	nbKeep(ar, mark_50, &x_9)
+	return x_9, x0_3, x_48, x_49, nil
 }
 
-// fn_momentum is def momentum (optim.nab:99:12).
+// fn_momentum is def momentum (optim.nab:93:12).
 func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, beta_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
-	mark_63 := ar.mark()
+	mark_65 := ar.mark()
 	size_7 := int64(x0_3)
 	_ = size_7
 	x0_2 = x0_2[:x0_3]
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:62:12", "optim.momentum: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:66:12", "optim.momentum: argument 3 (lr) must be non-negative")
 	}
 	x_9 := beta_5 >= 0.0
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:63:14", "optim.momentum: argument 4 (beta) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:67:14", "optim.momentum: argument 4 (beta) must be non-negative")
 	}
 	x_10 := steps_6 >= int64(0)
 	if !x_10 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:64:15", "optim.momentum: argument 5 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:68:15", "optim.momentum: argument 5 (steps) must be non-negative")
 	}
 	n_11 := int64(x0_3)
 	n_12, err_13 := runtime.CheckSize(n_11)
 	if err_13 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:65:35", err_13)
+		return nil, 0, 0, 0, nbAt("std/optim:69:35", err_13)
 	}
 	a_14 := ar.F64(n_12)
 	var state_15 []float64
@@ -4188,15 +5171,17 @@ func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	var state_17 []float64
 	var state_18 int
 	state_15, state_16, state_17, state_18 = x0_2, x0_3, a_14, n_12
+	buf_50 := ar.F64w(state_16)
+	buf_51 := ar.F64w(state_18)
 	for t_34 := int64(0); t_34 < steps_6; t_34++ {
 		mark_35 := ar.mark()
 		r_36, r_37, r_38 := fg_1(state_15, state_16)
 		n_39 := int64(state_16)
 		if int64(r_38) != n_39 {
-			return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_38), n_39))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_38), n_39))
 		}
 		if r_38 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_38, state_16))
+			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_38, state_16))
 		}
 		var s_40 float64 = 0
 		r_37 = r_37[:r_38]
@@ -4207,7 +5192,7 @@ func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		x_43 := r_36 + s_40
 		_ = x_43
 		if r_38 != state_18 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:67:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_38}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:71:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_38}))
 		}
 		r_44 := ar.F64w(state_18)
 		state_17 = state_17[:len(r_44)]
@@ -4216,7 +5201,7 @@ func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			r_44[i_45] = ((beta_5 * state_17[i_45]) + r_37[i_45])
 		}
 		if state_18 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:68:75", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{state_18}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:72:75", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{state_18}))
 		}
 		r_47 := ar.F64w(state_16)
 		state_15 = state_15[:len(r_47)]
@@ -4225,62 +5210,68 @@ func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			r_47[i_48] = (state_15[i_48] - (lr_4 * r_44[i_48]))
 		}
 		state_15, state_17 = r_47, r_44
-		_ = mark_35
-	}
-	r_50, r_51, r_52 := fg_1(state_15, x0_3)
-	n_53 := int64(x0_3)
-	if int64(r_52) != n_53 {
-		return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_52), n_53))
-	}
-	if r_52 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_52, x0_3))
-	}
-	var s_54 float64 = 0
-	r_51 = r_51[:r_52]
-	state_15 = state_15[:r_52]
-	if r_52 >= 262144 {
-		r_51 := r_51
-		state_15 := state_15
-		s_54 = runtime.ParallelSum(r_52, 16384, func(lo_58, hi int) float64 {
-			s_54 := 0.0
-			for i_59 := lo_58; i_59 < hi; i_59++ {
-				s_54 += r_51[i_59] * (state_15[i_59] - state_15[i_59])
-			}
-			return s_54
-		})
-	} else {
-		for i_55 := 0; i_55 < r_52; i_55++ {
-			s_54 += r_51[i_55] * (state_15[i_55] - state_15[i_55])
+		if state_16 == len(buf_50) && state_18 == len(buf_51) {
+			copy(buf_50, state_15)
+			state_15 = buf_50
+			copy(buf_51, state_17)
+			state_17 = buf_51
+			ar.release(mark_35)
 		}
 	}
-	x_61 := r_50 + s_54
-	x_62 := max(steps_6, int64(0))
-	nbKeep(ar, mark_63, &state_15)
-	return state_15, x0_3, x_61, x_62, nil
+	r_52, r_53, r_54 := fg_1(state_15, x0_3)
+	n_55 := int64(x0_3)
+	if int64(r_54) != n_55 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_54), n_55))
+	}
+	if r_54 != x0_3 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_54, x0_3))
+	}
+	var s_56 float64 = 0
+	r_53 = r_53[:r_54]
+	state_15 = state_15[:r_54]
+	if r_54 >= 262144 {
+		r_53 := r_53
+		state_15 := state_15
+		s_56 = runtime.ParallelSum(r_54, 16384, func(lo_60, hi int) float64 {
+			s_56 := 0.0
+			for i_61 := lo_60; i_61 < hi; i_61++ {
+				s_56 += r_53[i_61] * (state_15[i_61] - state_15[i_61])
+			}
+			return s_56
+		})
+	} else {
+		for i_57 := 0; i_57 < r_54; i_57++ {
+			s_56 += r_53[i_57] * (state_15[i_57] - state_15[i_57])
+		}
+	}
+	x_63 := r_52 + s_56
+	x_64 := max(steps_6, int64(0))
+	nbKeep(ar, mark_65, &state_15)
+	return state_15, x0_3, x_63, x_64, nil
 }
 
-// fn_nesterov is def nesterov (optim.nab:105:12).
+// fn_nesterov is def nesterov (optim.nab:99:12).
 func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, beta_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
-	mark_63 := ar.mark()
+	mark_65 := ar.mark()
 	size_7 := int64(x0_3)
 	_ = size_7
 	x0_2 = x0_2[:x0_3]
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:76:12", "optim.nesterov: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:80:12", "optim.nesterov: argument 3 (lr) must be non-negative")
 	}
 	x_9 := beta_5 >= 0.0
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:77:14", "optim.nesterov: argument 4 (beta) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:81:14", "optim.nesterov: argument 4 (beta) must be non-negative")
 	}
 	x_10 := steps_6 >= int64(0)
 	if !x_10 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:78:15", "optim.nesterov: argument 5 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:82:15", "optim.nesterov: argument 5 (steps) must be non-negative")
 	}
 	n_11 := int64(x0_3)
 	n_12, err_13 := runtime.CheckSize(n_11)
 	if err_13 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:79:35", err_13)
+		return nil, 0, 0, 0, nbAt("std/optim:83:35", err_13)
 	}
 	a_14 := ar.F64(n_12)
 	var state_15 []float64
@@ -4288,15 +5279,17 @@ func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	var state_17 []float64
 	var state_18 int
 	state_15, state_16, state_17, state_18 = x0_2, x0_3, a_14, n_12
+	buf_50 := ar.F64w(state_16)
+	buf_51 := ar.F64w(state_18)
 	for t_34 := int64(0); t_34 < steps_6; t_34++ {
 		mark_35 := ar.mark()
 		r_36, r_37, r_38 := fg_1(state_15, state_16)
 		n_39 := int64(state_16)
 		if int64(r_38) != n_39 {
-			return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_38), n_39))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_38), n_39))
 		}
 		if r_38 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_38, state_16))
+			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_38, state_16))
 		}
 		var s_40 float64 = 0
 		r_37 = r_37[:r_38]
@@ -4307,7 +5300,7 @@ func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		x_43 := r_36 + s_40
 		_ = x_43
 		if r_38 != state_18 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:81:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_38}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:85:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_38}))
 		}
 		r_44 := ar.F64w(state_18)
 		state_17 = state_17[:len(r_44)]
@@ -4316,10 +5309,10 @@ func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			r_44[i_45] = ((beta_5 * state_17[i_45]) + r_37[i_45])
 		}
 		if state_18 != r_38 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:82:96", "shape mismatch in '+': "+runtime.ShapeString([]int{r_38})+" and "+runtime.ShapeString([]int{state_18}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:86:96", "shape mismatch in '+': "+runtime.ShapeString([]int{r_38})+" and "+runtime.ShapeString([]int{state_18}))
 		}
 		if r_38 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:82:86", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_38}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:86:86", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_38}))
 		}
 		r_47 := ar.F64w(state_16)
 		state_15 = state_15[:len(r_47)]
@@ -4329,58 +5322,64 @@ func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			r_47[i_48] = (state_15[i_48] - (lr_4 * (r_37[i_48] + (beta_5 * r_44[i_48]))))
 		}
 		state_15, state_17 = r_47, r_44
-		_ = mark_35
-	}
-	r_50, r_51, r_52 := fg_1(state_15, x0_3)
-	n_53 := int64(x0_3)
-	if int64(r_52) != n_53 {
-		return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_52), n_53))
-	}
-	if r_52 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_52, x0_3))
-	}
-	var s_54 float64 = 0
-	r_51 = r_51[:r_52]
-	state_15 = state_15[:r_52]
-	if r_52 >= 262144 {
-		r_51 := r_51
-		state_15 := state_15
-		s_54 = runtime.ParallelSum(r_52, 16384, func(lo_58, hi int) float64 {
-			s_54 := 0.0
-			for i_59 := lo_58; i_59 < hi; i_59++ {
-				s_54 += r_51[i_59] * (state_15[i_59] - state_15[i_59])
-			}
-			return s_54
-		})
-	} else {
-		for i_55 := 0; i_55 < r_52; i_55++ {
-			s_54 += r_51[i_55] * (state_15[i_55] - state_15[i_55])
+		if state_16 == len(buf_50) && state_18 == len(buf_51) {
+			copy(buf_50, state_15)
+			state_15 = buf_50
+			copy(buf_51, state_17)
+			state_17 = buf_51
+			ar.release(mark_35)
 		}
 	}
-	x_61 := r_50 + s_54
-	x_62 := max(steps_6, int64(0))
-	nbKeep(ar, mark_63, &state_15)
-	return state_15, x0_3, x_61, x_62, nil
+	r_52, r_53, r_54 := fg_1(state_15, x0_3)
+	n_55 := int64(x0_3)
+	if int64(r_54) != n_55 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_54), n_55))
+	}
+	if r_54 != x0_3 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_54, x0_3))
+	}
+	var s_56 float64 = 0
+	r_53 = r_53[:r_54]
+	state_15 = state_15[:r_54]
+	if r_54 >= 262144 {
+		r_53 := r_53
+		state_15 := state_15
+		s_56 = runtime.ParallelSum(r_54, 16384, func(lo_60, hi int) float64 {
+			s_56 := 0.0
+			for i_61 := lo_60; i_61 < hi; i_61++ {
+				s_56 += r_53[i_61] * (state_15[i_61] - state_15[i_61])
+			}
+			return s_56
+		})
+	} else {
+		for i_57 := 0; i_57 < r_54; i_57++ {
+			s_56 += r_53[i_57] * (state_15[i_57] - state_15[i_57])
+		}
+	}
+	x_63 := r_52 + s_56
+	x_64 := max(steps_6, int64(0))
+	nbKeep(ar, mark_65, &state_15)
+	return state_15, x0_3, x_63, x_64, nil
 }
 
-// fn_adagrad is def adagrad (optim.nab:111:12).
+// fn_adagrad is def adagrad (optim.nab:105:12).
 func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
-	mark_61 := ar.mark()
+	mark_63 := ar.mark()
 	size_6 := int64(x0_3)
 	_ = size_6
 	x0_2 = x0_2[:x0_3]
 	x_7 := lr_4 >= 0.0
 	if !x_7 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:89:12", "optim.adagrad: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:93:12", "optim.adagrad: argument 3 (lr) must be non-negative")
 	}
 	x_8 := steps_5 >= int64(0)
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:90:15", "optim.adagrad: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:94:15", "optim.adagrad: argument 4 (steps) must be non-negative")
 	}
 	n_9 := int64(x0_3)
 	n_10, err_11 := runtime.CheckSize(n_9)
 	if err_11 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:91:35", err_11)
+		return nil, 0, 0, 0, nbAt("std/optim:95:35", err_11)
 	}
 	a_12 := ar.F64(n_10)
 	var state_13 []float64
@@ -4388,15 +5387,17 @@ func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 	var state_15 []float64
 	var state_16 int
 	state_13, state_14, state_15, state_16 = x0_2, x0_3, a_12, n_10
+	buf_48 := ar.F64w(state_14)
+	buf_49 := ar.F64w(state_16)
 	for t_32 := int64(0); t_32 < steps_5; t_32++ {
 		mark_33 := ar.mark()
 		r_34, r_35, r_36 := fg_1(state_13, state_14)
 		n_37 := int64(state_14)
 		if int64(r_36) != n_37 {
-			return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_36), n_37))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_36), n_37))
 		}
 		if r_36 != state_14 {
-			return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_36, state_14))
+			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_36, state_14))
 		}
 		var s_38 float64 = 0
 		r_35 = r_35[:r_36]
@@ -4407,7 +5408,7 @@ func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 		x_41 := r_34 + s_38
 		_ = x_41
 		if r_36 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:93:16", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_36}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:97:16", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_36}))
 		}
 		r_42 := ar.F64w(state_16)
 		state_15 = state_15[:len(r_42)]
@@ -4416,10 +5417,10 @@ func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 			r_42[i_43] = (state_15[i_43] + (r_35[i_43] * r_35[i_43]))
 		}
 		if state_16 != r_36 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:94:103", "shape mismatch in '/': "+runtime.ShapeString([]int{r_36})+" and "+runtime.ShapeString([]int{state_16}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:98:103", "shape mismatch in '/': "+runtime.ShapeString([]int{r_36})+" and "+runtime.ShapeString([]int{state_16}))
 		}
 		if r_36 != state_14 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:94:94", "shape mismatch in '-': "+runtime.ShapeString([]int{state_14})+" and "+runtime.ShapeString([]int{r_36}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:98:94", "shape mismatch in '-': "+runtime.ShapeString([]int{state_14})+" and "+runtime.ShapeString([]int{r_36}))
 		}
 		r_45 := ar.F64w(state_14)
 		state_13 = state_13[:len(r_45)]
@@ -4429,58 +5430,64 @@ func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 			r_45[i_46] = (state_13[i_46] - ((lr_4 * r_35[i_46]) / ((math.Sqrt(r_42[i_46])) + 1e-10)))
 		}
 		state_13, state_15 = r_45, r_42
-		_ = mark_33
-	}
-	r_48, r_49, r_50 := fg_1(state_13, x0_3)
-	n_51 := int64(x0_3)
-	if int64(r_50) != n_51 {
-		return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_50), n_51))
-	}
-	if r_50 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_50, x0_3))
-	}
-	var s_52 float64 = 0
-	r_49 = r_49[:r_50]
-	state_13 = state_13[:r_50]
-	if r_50 >= 262144 {
-		r_49 := r_49
-		state_13 := state_13
-		s_52 = runtime.ParallelSum(r_50, 16384, func(lo_56, hi int) float64 {
-			s_52 := 0.0
-			for i_57 := lo_56; i_57 < hi; i_57++ {
-				s_52 += r_49[i_57] * (state_13[i_57] - state_13[i_57])
-			}
-			return s_52
-		})
-	} else {
-		for i_53 := 0; i_53 < r_50; i_53++ {
-			s_52 += r_49[i_53] * (state_13[i_53] - state_13[i_53])
+		if state_14 == len(buf_48) && state_16 == len(buf_49) {
+			copy(buf_48, state_13)
+			state_13 = buf_48
+			copy(buf_49, state_15)
+			state_15 = buf_49
+			ar.release(mark_33)
 		}
 	}
-	x_59 := r_48 + s_52
-	x_60 := max(steps_5, int64(0))
-	nbKeep(ar, mark_61, &state_13)
-	return state_13, x0_3, x_59, x_60, nil
+	r_50, r_51, r_52 := fg_1(state_13, x0_3)
+	n_53 := int64(x0_3)
+	if int64(r_52) != n_53 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_52), n_53))
+	}
+	if r_52 != x0_3 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_52, x0_3))
+	}
+	var s_54 float64 = 0
+	r_51 = r_51[:r_52]
+	state_13 = state_13[:r_52]
+	if r_52 >= 262144 {
+		r_51 := r_51
+		state_13 := state_13
+		s_54 = runtime.ParallelSum(r_52, 16384, func(lo_58, hi int) float64 {
+			s_54 := 0.0
+			for i_59 := lo_58; i_59 < hi; i_59++ {
+				s_54 += r_51[i_59] * (state_13[i_59] - state_13[i_59])
+			}
+			return s_54
+		})
+	} else {
+		for i_55 := 0; i_55 < r_52; i_55++ {
+			s_54 += r_51[i_55] * (state_13[i_55] - state_13[i_55])
+		}
+	}
+	x_61 := r_50 + s_54
+	x_62 := max(steps_5, int64(0))
+	nbKeep(ar, mark_63, &state_13)
+	return state_13, x0_3, x_61, x_62, nil
 }
 
-// fn_rmsprop is def rmsprop (optim.nab:117:12).
+// fn_rmsprop is def rmsprop (optim.nab:111:12).
 func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
-	mark_61 := ar.mark()
+	mark_63 := ar.mark()
 	size_6 := int64(x0_3)
 	_ = size_6
 	x0_2 = x0_2[:x0_3]
 	x_7 := lr_4 >= 0.0
 	if !x_7 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:101:12", "optim.rmsprop: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:105:12", "optim.rmsprop: argument 3 (lr) must be non-negative")
 	}
 	x_8 := steps_5 >= int64(0)
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:102:15", "optim.rmsprop: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:106:15", "optim.rmsprop: argument 4 (steps) must be non-negative")
 	}
 	n_9 := int64(x0_3)
 	n_10, err_11 := runtime.CheckSize(n_9)
 	if err_11 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:103:35", err_11)
+		return nil, 0, 0, 0, nbAt("std/optim:107:35", err_11)
 	}
 	a_12 := ar.F64(n_10)
 	var state_13 []float64
@@ -4488,15 +5495,17 @@ func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 	var state_15 []float64
 	var state_16 int
 	state_13, state_14, state_15, state_16 = x0_2, x0_3, a_12, n_10
+	buf_48 := ar.F64w(state_14)
+	buf_49 := ar.F64w(state_16)
 	for t_32 := int64(0); t_32 < steps_5; t_32++ {
 		mark_33 := ar.mark()
 		r_34, r_35, r_36 := fg_1(state_13, state_14)
 		n_37 := int64(state_14)
 		if int64(r_36) != n_37 {
-			return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_36), n_37))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_36), n_37))
 		}
 		if r_36 != state_14 {
-			return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_36, state_14))
+			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_36, state_14))
 		}
 		var s_38 float64 = 0
 		r_35 = r_35[:r_36]
@@ -4507,7 +5516,7 @@ func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 		x_41 := r_34 + s_38
 		_ = x_41
 		if r_36 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:105:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_36}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:109:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_36}))
 		}
 		r_42 := ar.F64w(state_16)
 		state_15 = state_15[:len(r_42)]
@@ -4516,10 +5525,10 @@ func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 			r_42[i_43] = ((0.99 * state_15[i_43]) + (0.01 * (r_35[i_43] * r_35[i_43])))
 		}
 		if state_16 != r_36 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:106:102", "shape mismatch in '/': "+runtime.ShapeString([]int{r_36})+" and "+runtime.ShapeString([]int{state_16}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:110:102", "shape mismatch in '/': "+runtime.ShapeString([]int{r_36})+" and "+runtime.ShapeString([]int{state_16}))
 		}
 		if r_36 != state_14 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:106:93", "shape mismatch in '-': "+runtime.ShapeString([]int{state_14})+" and "+runtime.ShapeString([]int{r_36}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:110:93", "shape mismatch in '-': "+runtime.ShapeString([]int{state_14})+" and "+runtime.ShapeString([]int{r_36}))
 		}
 		r_45 := ar.F64w(state_14)
 		state_13 = state_13[:len(r_45)]
@@ -4529,41 +5538,47 @@ func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 			r_45[i_46] = (state_13[i_46] - ((lr_4 * r_35[i_46]) / ((math.Sqrt(r_42[i_46])) + 1e-08)))
 		}
 		state_13, state_15 = r_45, r_42
-		_ = mark_33
-	}
-	r_48, r_49, r_50 := fg_1(state_13, x0_3)
-	n_51 := int64(x0_3)
-	if int64(r_50) != n_51 {
-		return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_50), n_51))
-	}
-	if r_50 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_50, x0_3))
-	}
-	var s_52 float64 = 0
-	r_49 = r_49[:r_50]
-	state_13 = state_13[:r_50]
-	if r_50 >= 262144 {
-		r_49 := r_49
-		state_13 := state_13
-		s_52 = runtime.ParallelSum(r_50, 16384, func(lo_56, hi int) float64 {
-			s_52 := 0.0
-			for i_57 := lo_56; i_57 < hi; i_57++ {
-				s_52 += r_49[i_57] * (state_13[i_57] - state_13[i_57])
-			}
-			return s_52
-		})
-	} else {
-		for i_53 := 0; i_53 < r_50; i_53++ {
-			s_52 += r_49[i_53] * (state_13[i_53] - state_13[i_53])
+		if state_14 == len(buf_48) && state_16 == len(buf_49) {
+			copy(buf_48, state_13)
+			state_13 = buf_48
+			copy(buf_49, state_15)
+			state_15 = buf_49
+			ar.release(mark_33)
 		}
 	}
-	x_59 := r_48 + s_52
-	x_60 := max(steps_5, int64(0))
-	nbKeep(ar, mark_61, &state_13)
-	return state_13, x0_3, x_59, x_60, nil
+	r_50, r_51, r_52 := fg_1(state_13, x0_3)
+	n_53 := int64(x0_3)
+	if int64(r_52) != n_53 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_52), n_53))
+	}
+	if r_52 != x0_3 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_52, x0_3))
+	}
+	var s_54 float64 = 0
+	r_51 = r_51[:r_52]
+	state_13 = state_13[:r_52]
+	if r_52 >= 262144 {
+		r_51 := r_51
+		state_13 := state_13
+		s_54 = runtime.ParallelSum(r_52, 16384, func(lo_58, hi int) float64 {
+			s_54 := 0.0
+			for i_59 := lo_58; i_59 < hi; i_59++ {
+				s_54 += r_51[i_59] * (state_13[i_59] - state_13[i_59])
+			}
+			return s_54
+		})
+	} else {
+		for i_55 := 0; i_55 < r_52; i_55++ {
+			s_54 += r_51[i_55] * (state_13[i_55] - state_13[i_55])
+		}
+	}
+	x_61 := r_50 + s_54
+	x_62 := max(steps_5, int64(0))
+	nbKeep(ar, mark_63, &state_13)
+	return state_13, x0_3, x_61, x_62, nil
 }
 
-// fn_adam is def adam (optim.nab:124:12).
+// fn_adam is def adam (optim.nab:118:12).
 func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
 	mark_76 := ar.mark()
 	size_6 := int64(x0_3)
@@ -4572,20 +5587,20 @@ func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	n_7 := int64(x0_3)
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:123:12", "optim.adam: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:127:12", "optim.adam: argument 3 (lr) must be non-negative")
 	}
 	x_9 := steps_5 >= int64(0)
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:124:15", "optim.adam: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:128:15", "optim.adam: argument 4 (steps) must be non-negative")
 	}
 	n_10, err_11 := runtime.CheckSize(n_7)
 	if err_11 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:125:41", err_11)
+		return nil, 0, 0, 0, nbAt("std/optim:129:41", err_11)
 	}
 	a_12 := ar.F64(n_10)
 	n_13, err_14 := runtime.CheckSize(n_7)
 	if err_14 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:125:51", err_14)
+		return nil, 0, 0, 0, nbAt("std/optim:129:51", err_14)
 	}
 	a_15 := ar.F64(n_13)
 	var state_16 []float64
@@ -4600,10 +5615,10 @@ func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		r_44, r_45, r_46 := fg_1(state_16, state_17)
 		n_47 := int64(state_17)
 		if int64(r_46) != n_47 {
-			return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_46), n_47))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_46), n_47))
 		}
 		if r_46 != state_17 {
-			return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_46, state_17))
+			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_46, state_17))
 		}
 		var s_48 float64 = 0
 		r_45 = r_45[:r_46]
@@ -4616,10 +5631,10 @@ func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		x_52 := t_42 + int64(1)
 		r_53, r_54, r_55, r_56, r_57, r_58, err_59 := fn_optimadamstep(ar, r_45, r_46, state_18, state_19, state_20, state_21, x_52)
 		if err_59 != nil {
-			return nil, 0, 0, 0, nbFrame(err_59, "optim.adam_step", "std/optim:111:5", "std/optim:127:23")
+			return nil, 0, 0, 0, nbFrame(err_59, "optim.adam_step", "std/optim:115:5", "std/optim:131:23")
 		}
 		if r_54 != state_17 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:128:70", "shape mismatch in '-': "+runtime.ShapeString([]int{state_17})+" and "+runtime.ShapeString([]int{r_54}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:132:70", "shape mismatch in '-': "+runtime.ShapeString([]int{state_17})+" and "+runtime.ShapeString([]int{r_54}))
 		}
 		r_60 := ar.F64w(state_17)
 		state_16 = state_16[:len(r_60)]
@@ -4633,10 +5648,10 @@ func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	r_63, r_64, r_65 := fg_1(state_16, x0_3)
 	n_66 := int64(x0_3)
 	if int64(r_65) != n_66 {
-		return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_65), n_66))
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_65), n_66))
 	}
 	if r_65 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_65, x0_3))
+		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_65, x0_3))
 	}
 	var s_67 float64 = 0
 	r_64 = r_64[:r_65]
@@ -4662,7 +5677,7 @@ func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	return state_16, x0_3, x_74, x_75, nil
 }
 
-// fn_adamw is def adamw (optim.nab:130:12).
+// fn_adamw is def adamw (optim.nab:124:12).
 func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, wd_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
 	mark_80 := ar.mark()
 	size_7 := int64(x0_3)
@@ -4671,24 +5686,24 @@ func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	n_8 := int64(x0_3)
 	x_9 := lr_4 >= 0.0
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:135:12", "optim.adamw: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:139:12", "optim.adamw: argument 3 (lr) must be non-negative")
 	}
 	x_10 := wd_5 >= 0.0
 	if !x_10 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:136:12", "optim.adamw: argument 4 (wd) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:140:12", "optim.adamw: argument 4 (wd) must be non-negative")
 	}
 	x_11 := steps_6 >= int64(0)
 	if !x_11 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:137:15", "optim.adamw: argument 5 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:141:15", "optim.adamw: argument 5 (steps) must be non-negative")
 	}
 	n_12, err_13 := runtime.CheckSize(n_8)
 	if err_13 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:138:41", err_13)
+		return nil, 0, 0, 0, nbAt("std/optim:142:41", err_13)
 	}
 	a_14 := ar.F64(n_12)
 	n_15, err_16 := runtime.CheckSize(n_8)
 	if err_16 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:138:51", err_16)
+		return nil, 0, 0, 0, nbAt("std/optim:142:51", err_16)
 	}
 	a_17 := ar.F64(n_15)
 	var state_18 []float64
@@ -4703,10 +5718,10 @@ func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		r_47, r_48, r_49 := fg_1(state_18, state_19)
 		n_50 := int64(state_19)
 		if int64(r_49) != n_50 {
-			return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_49), n_50))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_49), n_50))
 		}
 		if r_49 != state_19 {
-			return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_49, state_19))
+			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_49, state_19))
 		}
 		var s_51 float64 = 0
 		r_48 = r_48[:r_49]
@@ -4719,10 +5734,10 @@ func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		x_55 := t_45 + int64(1)
 		r_56, r_57, r_58, r_59, r_60, r_61, err_62 := fn_optimadamstep(ar, r_48, r_49, state_20, state_21, state_22, state_23, x_55)
 		if err_62 != nil {
-			return nil, 0, 0, 0, nbFrame(err_62, "optim.adam_step", "std/optim:111:5", "std/optim:140:23")
+			return nil, 0, 0, 0, nbFrame(err_62, "optim.adam_step", "std/optim:115:5", "std/optim:144:23")
 		}
 		if r_57 != state_19 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:141:80", "shape mismatch in '-': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{r_57}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:145:80", "shape mismatch in '-': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{r_57}))
 		}
 		x_63 := lr_4 * wd_5
 		r_64 := ar.F64w(state_19)
@@ -4737,10 +5752,10 @@ func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	r_67, r_68, r_69 := fg_1(state_18, x0_3)
 	n_70 := int64(x0_3)
 	if int64(r_69) != n_70 {
-		return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_69), n_70))
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_69), n_70))
 	}
 	if r_69 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_69, x0_3))
+		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_69, x0_3))
 	}
 	var s_71 float64 = 0
 	r_68 = r_68[:r_69]
@@ -4766,29 +5781,29 @@ func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	return state_18, x0_3, x_78, x_79, nil
 }
 
-// fn_adabelief is def adabelief (optim.nab:136:12).
+// fn_adabelief is def adabelief (optim.nab:130:12).
 func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
-	mark_94 := ar.mark()
+	mark_97 := ar.mark()
 	size_6 := int64(x0_3)
 	_ = size_6
 	x0_2 = x0_2[:x0_3]
 	n_7 := int64(x0_3)
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:150:12", "optim.adabelief: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:154:12", "optim.adabelief: argument 3 (lr) must be non-negative")
 	}
 	x_9 := steps_5 >= int64(0)
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:151:15", "optim.adabelief: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:155:15", "optim.adabelief: argument 4 (steps) must be non-negative")
 	}
 	n_10, err_11 := runtime.CheckSize(n_7)
 	if err_11 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:152:41", err_11)
+		return nil, 0, 0, 0, nbAt("std/optim:156:41", err_11)
 	}
 	a_12 := ar.F64(n_10)
 	n_13, err_14 := runtime.CheckSize(n_7)
 	if err_14 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:152:51", err_14)
+		return nil, 0, 0, 0, nbAt("std/optim:156:51", err_14)
 	}
 	a_15 := ar.F64(n_13)
 	var state_16 []float64
@@ -4798,15 +5813,18 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 	var state_20 []float64
 	var state_21 int
 	state_16, state_17, state_18, state_19, state_20, state_21 = x0_2, x0_3, a_12, n_10, a_15, n_13
+	buf_81 := ar.F64w(state_17)
+	buf_82 := ar.F64w(state_19)
+	buf_83 := ar.F64w(state_21)
 	for t_51 := int64(0); t_51 < steps_5; t_51++ {
 		mark_52 := ar.mark()
 		r_53, r_54, r_55 := fg_1(state_16, state_17)
 		n_56 := int64(state_17)
 		if int64(r_55) != n_56 {
-			return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_55), n_56))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_55), n_56))
 		}
 		if r_55 != state_17 {
-			return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_55, state_17))
+			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_55, state_17))
 		}
 		var s_57 float64 = 0
 		r_54 = r_54[:r_55]
@@ -4817,7 +5835,7 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 		x_60 := r_53 + s_57
 		_ = x_60
 		if r_55 != state_19 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:154:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{r_55}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:158:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{r_55}))
 		}
 		r_61 := ar.F64w(state_19)
 		state_18 = state_18[:len(r_61)]
@@ -4826,13 +5844,13 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 			r_61[i_62] = ((0.9 * state_18[i_62]) + (0.1 * r_54[i_62]))
 		}
 		if state_19 != r_55 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:155:38", "shape mismatch in '-': "+runtime.ShapeString([]int{r_55})+" and "+runtime.ShapeString([]int{state_19}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:159:38", "shape mismatch in '-': "+runtime.ShapeString([]int{r_55})+" and "+runtime.ShapeString([]int{state_19}))
 		}
 		if state_19 != r_55 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:155:49", "shape mismatch in '-': "+runtime.ShapeString([]int{r_55})+" and "+runtime.ShapeString([]int{state_19}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:159:49", "shape mismatch in '-': "+runtime.ShapeString([]int{r_55})+" and "+runtime.ShapeString([]int{state_19}))
 		}
 		if r_55 != state_21 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:155:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_21})+" and "+runtime.ShapeString([]int{r_55}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:159:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_21})+" and "+runtime.ShapeString([]int{r_55}))
 		}
 		r_64 := ar.F64w(state_21)
 		state_20 = state_20[:len(r_64)]
@@ -4850,7 +5868,7 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 		x_73 := math.Pow(0.999, x_72)
 		x_74 := 1.0 - x_73
 		if state_21 != state_19 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:158:16", "shape mismatch in '/': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{state_21}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:162:16", "shape mismatch in '/': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{state_21}))
 		}
 		r_75 := ar.F64w(state_19)
 		r_61 = r_61[:len(r_75)]
@@ -4859,7 +5877,7 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 			r_75[i_76] = ((r_61[i_76] / x_70) / ((math.Sqrt((r_64[i_76] / x_74))) + 1e-16))
 		}
 		if state_19 != state_17 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:159:75", "shape mismatch in '-': "+runtime.ShapeString([]int{state_17})+" and "+runtime.ShapeString([]int{state_19}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:163:75", "shape mismatch in '-': "+runtime.ShapeString([]int{state_17})+" and "+runtime.ShapeString([]int{state_19}))
 		}
 		r_78 := ar.F64w(state_17)
 		state_16 = state_16[:len(r_78)]
@@ -4868,41 +5886,49 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 			r_78[i_79] = (state_16[i_79] - (lr_4 * r_75[i_79]))
 		}
 		state_16, state_18, state_20 = r_78, r_61, r_64
-		_ = mark_52
-	}
-	r_81, r_82, r_83 := fg_1(state_16, x0_3)
-	n_84 := int64(x0_3)
-	if int64(r_83) != n_84 {
-		return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_83), n_84))
-	}
-	if r_83 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_83, x0_3))
-	}
-	var s_85 float64 = 0
-	r_82 = r_82[:r_83]
-	state_16 = state_16[:r_83]
-	if r_83 >= 262144 {
-		r_82 := r_82
-		state_16 := state_16
-		s_85 = runtime.ParallelSum(r_83, 16384, func(lo_89, hi int) float64 {
-			s_85 := 0.0
-			for i_90 := lo_89; i_90 < hi; i_90++ {
-				s_85 += r_82[i_90] * (state_16[i_90] - state_16[i_90])
-			}
-			return s_85
-		})
-	} else {
-		for i_86 := 0; i_86 < r_83; i_86++ {
-			s_85 += r_82[i_86] * (state_16[i_86] - state_16[i_86])
+		if state_17 == len(buf_81) && state_19 == len(buf_82) && state_21 == len(buf_83) {
+			copy(buf_81, state_16)
+			state_16 = buf_81
+			copy(buf_82, state_18)
+			state_18 = buf_82
+			copy(buf_83, state_20)
+			state_20 = buf_83
+			ar.release(mark_52)
 		}
 	}
-	x_92 := r_81 + s_85
-	x_93 := max(steps_5, int64(0))
-	nbKeep(ar, mark_94, &state_16)
-	return state_16, x0_3, x_92, x_93, nil
+	r_84, r_85, r_86 := fg_1(state_16, x0_3)
+	n_87 := int64(x0_3)
+	if int64(r_86) != n_87 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_86), n_87))
+	}
+	if r_86 != x0_3 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_86, x0_3))
+	}
+	var s_88 float64 = 0
+	r_85 = r_85[:r_86]
+	state_16 = state_16[:r_86]
+	if r_86 >= 262144 {
+		r_85 := r_85
+		state_16 := state_16
+		s_88 = runtime.ParallelSum(r_86, 16384, func(lo_92, hi int) float64 {
+			s_88 := 0.0
+			for i_93 := lo_92; i_93 < hi; i_93++ {
+				s_88 += r_85[i_93] * (state_16[i_93] - state_16[i_93])
+			}
+			return s_88
+		})
+	} else {
+		for i_89 := 0; i_89 < r_86; i_89++ {
+			s_88 += r_85[i_89] * (state_16[i_89] - state_16[i_89])
+		}
+	}
+	x_95 := r_84 + s_88
+	x_96 := max(steps_5, int64(0))
+	nbKeep(ar, mark_97, &state_16)
+	return state_16, x0_3, x_95, x_96, nil
 }
 
-// fn_diffgrad is def diffgrad (optim.nab:142:12).
+// fn_diffgrad is def diffgrad (optim.nab:136:12).
 func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
 	mark_99 := ar.mark()
 	size_6 := int64(x0_3)
@@ -4911,25 +5937,25 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	n_7 := int64(x0_3)
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:167:12", "optim.diffgrad: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:171:12", "optim.diffgrad: argument 3 (lr) must be non-negative")
 	}
 	x_9 := steps_5 >= int64(0)
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:168:15", "optim.diffgrad: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:172:15", "optim.diffgrad: argument 4 (steps) must be non-negative")
 	}
 	n_10, err_11 := runtime.CheckSize(n_7)
 	if err_11 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:169:49", err_11)
+		return nil, 0, 0, 0, nbAt("std/optim:173:49", err_11)
 	}
 	a_12 := ar.F64(n_10)
 	n_13, err_14 := runtime.CheckSize(n_7)
 	if err_14 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:169:59", err_14)
+		return nil, 0, 0, 0, nbAt("std/optim:173:59", err_14)
 	}
 	a_15 := ar.F64(n_13)
 	n_16, err_17 := runtime.CheckSize(n_7)
 	if err_17 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:169:69", err_17)
+		return nil, 0, 0, 0, nbAt("std/optim:173:69", err_17)
 	}
 	a_18 := ar.F64(n_16)
 	var state_19 []float64
@@ -4946,10 +5972,10 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		r_58, r_59, r_60 := fg_1(state_19, state_20)
 		n_61 := int64(state_20)
 		if int64(r_60) != n_61 {
-			return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_60), n_61))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_60), n_61))
 		}
 		if r_60 != state_20 {
-			return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_60, state_20))
+			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_60, state_20))
 		}
 		var s_62 float64 = 0
 		r_59 = r_59[:r_60]
@@ -4960,7 +5986,7 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		x_65 := r_58 + s_62
 		_ = x_65
 		if r_60 != state_22 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:171:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_60}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:175:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_60}))
 		}
 		r_66 := ar.F64w(state_22)
 		state_21 = state_21[:len(r_66)]
@@ -4969,7 +5995,7 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			r_66[i_67] = ((0.9 * state_21[i_67]) + (0.1 * r_59[i_67]))
 		}
 		if r_60 != state_24 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:172:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_24})+" and "+runtime.ShapeString([]int{r_60}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:176:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_24})+" and "+runtime.ShapeString([]int{r_60}))
 		}
 		r_69 := ar.F64w(state_24)
 		state_23 = state_23[:len(r_69)]
@@ -4978,21 +6004,21 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			r_69[i_70] = ((0.999 * state_23[i_70]) + (0.001 * (r_59[i_70] * r_59[i_70])))
 		}
 		if r_60 != state_26 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:175:29", "shape mismatch in '-': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{r_60}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:179:29", "shape mismatch in '-': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{r_60}))
 		}
 		x_72 := t_56 + int64(1)
 		x_73 := float64(x_72)
 		x_74 := math.Pow(0.9, x_73)
 		x_75 := 1.0 - x_74
 		if state_22 != state_26 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:176:16", "shape mismatch in '*': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{state_22}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:180:16", "shape mismatch in '*': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{state_22}))
 		}
 		x_76 := t_56 + int64(1)
 		x_77 := float64(x_76)
 		x_78 := math.Pow(0.999, x_77)
 		x_79 := 1.0 - x_78
 		if state_24 != state_26 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:176:21", "shape mismatch in '/': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{state_24}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:180:21", "shape mismatch in '/': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{state_24}))
 		}
 		r_80 := ar.F64w(state_26)
 		state_25 = state_25[:len(r_80)]
@@ -5003,7 +6029,7 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			r_80[i_81] = (((runtime.Sigmoid((math.Abs((state_25[i_81] - r_59[i_81]))))) * (r_66[i_81] / x_75)) / ((math.Sqrt((r_69[i_81] / x_79))) + 1e-08))
 		}
 		if state_26 != state_20 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:177:74", "shape mismatch in '-': "+runtime.ShapeString([]int{state_20})+" and "+runtime.ShapeString([]int{state_26}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:181:74", "shape mismatch in '-': "+runtime.ShapeString([]int{state_20})+" and "+runtime.ShapeString([]int{state_26}))
 		}
 		r_83 := ar.F64w(state_20)
 		state_19 = state_19[:len(r_83)]
@@ -5017,10 +6043,10 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	r_86, r_87, r_88 := fg_1(state_19, x0_3)
 	n_89 := int64(x0_3)
 	if int64(r_88) != n_89 {
-		return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_88), n_89))
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_88), n_89))
 	}
 	if r_88 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_88, x0_3))
+		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_88, x0_3))
 	}
 	var s_90 float64 = 0
 	r_87 = r_87[:r_88]
@@ -5046,7 +6072,7 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	return state_19, x0_3, x_97, x_98, nil
 }
 
-// fn_adan is def adan (optim.nab:148:12).
+// fn_adan is def adan (optim.nab:142:12).
 func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
 	mark_142 := ar.mark()
 	size_6 := int64(x0_3)
@@ -5055,30 +6081,30 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	n_7 := int64(x0_3)
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:187:12", "optim.adan: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:191:12", "optim.adan: argument 3 (lr) must be non-negative")
 	}
 	x_9 := steps_5 >= int64(0)
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:188:15", "optim.adan: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:192:15", "optim.adan: argument 4 (steps) must be non-negative")
 	}
 	n_10, err_11 := runtime.CheckSize(n_7)
 	if err_11 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:189:57", err_11)
+		return nil, 0, 0, 0, nbAt("std/optim:193:57", err_11)
 	}
 	a_12 := ar.F64(n_10)
 	n_13, err_14 := runtime.CheckSize(n_7)
 	if err_14 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:189:67", err_14)
+		return nil, 0, 0, 0, nbAt("std/optim:193:67", err_14)
 	}
 	a_15 := ar.F64(n_13)
 	n_16, err_17 := runtime.CheckSize(n_7)
 	if err_17 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:189:77", err_17)
+		return nil, 0, 0, 0, nbAt("std/optim:193:77", err_17)
 	}
 	a_18 := ar.F64(n_16)
 	n_19, err_20 := runtime.CheckSize(n_7)
 	if err_20 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:189:87", err_20)
+		return nil, 0, 0, 0, nbAt("std/optim:193:87", err_20)
 	}
 	a_21 := ar.F64(n_19)
 	var state_22 []float64
@@ -5097,10 +6123,10 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		r_82, r_83, r_84 := fg_1(state_22, state_23)
 		n_85 := int64(state_23)
 		if int64(r_84) != n_85 {
-			return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_84), n_85))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_84), n_85))
 		}
 		if r_84 != state_23 {
-			return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_84, state_23))
+			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_84, state_23))
 		}
 		var s_86 float64 = 0
 		r_83 = r_83[:r_84]
@@ -5116,13 +6142,13 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		if x_90 {
 			n_93, err_94 := runtime.CheckSize(n_7)
 			if err_94 != nil {
-				return nil, 0, 0, 0, nbAt("std/optim:191:28", err_94)
+				return nil, 0, 0, 0, nbAt("std/optim:195:28", err_94)
 			}
 			a_95 := ar.F64(n_93)
 			c_91, c_92 = a_95, n_93
 		} else {
 			if state_31 != r_84 {
-				return nil, 0, 0, 0, nbErrorf("std/optim:191:44", "shape mismatch in '-': "+runtime.ShapeString([]int{r_84})+" and "+runtime.ShapeString([]int{state_31}))
+				return nil, 0, 0, 0, nbErrorf("std/optim:195:44", "shape mismatch in '-': "+runtime.ShapeString([]int{r_84})+" and "+runtime.ShapeString([]int{state_31}))
 			}
 			r_96 := ar.F64w(r_84)
 			r_83 = r_83[:len(r_96)]
@@ -5133,7 +6159,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			c_91, c_92 = r_96, r_84
 		}
 		if r_84 != state_25 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:192:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{r_84}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:196:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{r_84}))
 		}
 		r_99 := ar.F64w(state_25)
 		state_24 = state_24[:len(r_99)]
@@ -5142,7 +6168,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_99[i_100] = ((0.98 * state_24[i_100]) + (0.02 * r_83[i_100]))
 		}
 		if c_92 != state_27 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:193:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_27})+" and "+runtime.ShapeString([]int{c_92}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:197:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_27})+" and "+runtime.ShapeString([]int{c_92}))
 		}
 		r_102 := ar.F64w(state_27)
 		state_26 = state_26[:len(r_102)]
@@ -5151,7 +6177,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_102[i_103] = ((0.92 * state_26[i_103]) + (0.08 * c_91[i_103]))
 		}
 		if c_92 != r_84 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:194:15", "shape mismatch in '+': "+runtime.ShapeString([]int{r_84})+" and "+runtime.ShapeString([]int{c_92}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:198:15", "shape mismatch in '+': "+runtime.ShapeString([]int{r_84})+" and "+runtime.ShapeString([]int{c_92}))
 		}
 		r_105 := ar.F64w(r_84)
 		r_83 = r_83[:len(r_105)]
@@ -5160,7 +6186,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_105[i_106] = (r_83[i_106] + (0.92 * c_91[i_106]))
 		}
 		if r_84 != state_29 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:195:25", "shape mismatch in '+': "+runtime.ShapeString([]int{state_29})+" and "+runtime.ShapeString([]int{r_84}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:199:25", "shape mismatch in '+': "+runtime.ShapeString([]int{state_29})+" and "+runtime.ShapeString([]int{r_84}))
 		}
 		r_108 := ar.F64w(state_29)
 		state_28 = state_28[:len(r_108)]
@@ -5177,14 +6203,14 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		x_117 := math.Pow(0.92, x_116)
 		x_118 := 1.0 - x_117
 		if state_27 != state_25 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:199:20", "shape mismatch in '+': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{state_27}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:203:20", "shape mismatch in '+': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{state_27}))
 		}
 		x_119 := t_80 + int64(1)
 		x_120 := float64(x_119)
 		x_121 := math.Pow(0.99, x_120)
 		x_122 := 1.0 - x_121
 		if state_29 != state_25 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:199:33", "shape mismatch in '/': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{state_29}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:203:33", "shape mismatch in '/': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{state_29}))
 		}
 		r_123 := ar.F64w(state_25)
 		r_99 = r_99[:len(r_123)]
@@ -5194,7 +6220,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_123[i_124] = (((r_99[i_124] / x_114) + (0.92 * (r_102[i_124] / x_118))) / ((math.Sqrt((r_108[i_124] / x_122))) + 1e-08))
 		}
 		if state_25 != state_23 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:200:73", "shape mismatch in '-': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{state_25}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:204:73", "shape mismatch in '-': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{state_25}))
 		}
 		r_126 := ar.F64w(state_23)
 		state_22 = state_22[:len(r_126)]
@@ -5208,10 +6234,10 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	r_129, r_130, r_131 := fg_1(state_22, x0_3)
 	n_132 := int64(x0_3)
 	if int64(r_131) != n_132 {
-		return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_131), n_132))
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_131), n_132))
 	}
 	if r_131 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_131, x0_3))
+		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_131, x0_3))
 	}
 	var s_133 float64 = 0
 	r_130 = r_130[:r_131]
@@ -5237,28 +6263,28 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	return state_22, x0_3, x_140, x_141, nil
 }
 
-// fn_lion is def lion (optim.nab:154:12).
+// fn_lion is def lion (optim.nab:148:12).
 func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, wd_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
-	mark_69 := ar.mark()
+	mark_71 := ar.mark()
 	size_7 := int64(x0_3)
 	_ = size_7
 	x0_2 = x0_2[:x0_3]
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:208:12", "optim.lion: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:212:12", "optim.lion: argument 3 (lr) must be non-negative")
 	}
 	x_9 := wd_5 >= 0.0
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:209:12", "optim.lion: argument 4 (wd) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:213:12", "optim.lion: argument 4 (wd) must be non-negative")
 	}
 	x_10 := steps_6 >= int64(0)
 	if !x_10 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:210:15", "optim.lion: argument 5 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:214:15", "optim.lion: argument 5 (steps) must be non-negative")
 	}
 	n_11 := int64(x0_3)
 	n_12, err_13 := runtime.CheckSize(n_11)
 	if err_13 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:211:35", err_13)
+		return nil, 0, 0, 0, nbAt("std/optim:215:35", err_13)
 	}
 	a_14 := ar.F64(n_12)
 	var state_15 []float64
@@ -5266,15 +6292,17 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	var state_17 []float64
 	var state_18 int
 	state_15, state_16, state_17, state_18 = x0_2, x0_3, a_14, n_12
+	buf_56 := ar.F64w(state_16)
+	buf_57 := ar.F64w(state_18)
 	for t_37 := int64(0); t_37 < steps_6; t_37++ {
 		mark_38 := ar.mark()
 		r_39, r_40, r_41 := fg_1(state_15, state_16)
 		n_42 := int64(state_16)
 		if int64(r_41) != n_42 {
-			return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_41), n_42))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_41), n_42))
 		}
 		if r_41 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_41, state_16))
+			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_41, state_16))
 		}
 		var s_43 float64 = 0
 		r_40 = r_40[:r_41]
@@ -5285,7 +6313,7 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		x_46 := r_39 + s_43
 		_ = x_46
 		if r_41 != state_18 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:213:21", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_41}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:217:21", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_41}))
 		}
 		r_47 := ar.F64w(state_18)
 		state_17 = state_17[:len(r_47)]
@@ -5294,10 +6322,10 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_47[i_48] = ((0.9 * state_17[i_48]) + (0.1 * r_40[i_48]))
 		}
 		if state_16 != state_18 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:214:101", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{state_16}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:218:101", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{state_16}))
 		}
 		if state_18 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:214:85", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{state_18}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:218:85", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{state_18}))
 		}
 		r_50 := ar.F64w(state_16)
 		state_15 = state_15[:len(r_50)]
@@ -5306,7 +6334,7 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_50[i_51] = (state_15[i_51] - (lr_4 * ((runtime.Sign(r_47[i_51])) + (wd_5 * state_15[i_51]))))
 		}
 		if r_41 != state_18 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:214:121", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_41}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:218:121", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_41}))
 		}
 		r_53 := ar.F64w(state_18)
 		state_17 = state_17[:len(r_53)]
@@ -5315,73 +6343,79 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_53[i_54] = ((0.99 * state_17[i_54]) + (0.01 * r_40[i_54]))
 		}
 		state_15, state_17 = r_50, r_53
-		_ = mark_38
-	}
-	r_56, r_57, r_58 := fg_1(state_15, x0_3)
-	n_59 := int64(x0_3)
-	if int64(r_58) != n_59 {
-		return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_58), n_59))
-	}
-	if r_58 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_58, x0_3))
-	}
-	var s_60 float64 = 0
-	r_57 = r_57[:r_58]
-	state_15 = state_15[:r_58]
-	if r_58 >= 262144 {
-		r_57 := r_57
-		state_15 := state_15
-		s_60 = runtime.ParallelSum(r_58, 16384, func(lo_64, hi int) float64 {
-			s_60 := 0.0
-			for i_65 := lo_64; i_65 < hi; i_65++ {
-				s_60 += r_57[i_65] * (state_15[i_65] - state_15[i_65])
-			}
-			return s_60
-		})
-	} else {
-		for i_61 := 0; i_61 < r_58; i_61++ {
-			s_60 += r_57[i_61] * (state_15[i_61] - state_15[i_61])
+		if state_16 == len(buf_56) && state_18 == len(buf_57) {
+			copy(buf_56, state_15)
+			state_15 = buf_56
+			copy(buf_57, state_17)
+			state_17 = buf_57
+			ar.release(mark_38)
 		}
 	}
-	x_67 := r_56 + s_60
-	x_68 := max(steps_6, int64(0))
-	nbKeep(ar, mark_69, &state_15)
-	return state_15, x0_3, x_67, x_68, nil
+	r_58, r_59, r_60 := fg_1(state_15, x0_3)
+	n_61 := int64(x0_3)
+	if int64(r_60) != n_61 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_60), n_61))
+	}
+	if r_60 != x0_3 {
+		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_60, x0_3))
+	}
+	var s_62 float64 = 0
+	r_59 = r_59[:r_60]
+	state_15 = state_15[:r_60]
+	if r_60 >= 262144 {
+		r_59 := r_59
+		state_15 := state_15
+		s_62 = runtime.ParallelSum(r_60, 16384, func(lo_66, hi int) float64 {
+			s_62 := 0.0
+			for i_67 := lo_66; i_67 < hi; i_67++ {
+				s_62 += r_59[i_67] * (state_15[i_67] - state_15[i_67])
+			}
+			return s_62
+		})
+	} else {
+		for i_63 := 0; i_63 < r_60; i_63++ {
+			s_62 += r_59[i_63] * (state_15[i_63] - state_15[i_63])
+		}
+	}
+	x_69 := r_58 + s_62
+	x_70 := max(steps_6, int64(0))
+	nbKeep(ar, mark_71, &state_15)
+	return state_15, x0_3, x_69, x_70, nil
 }
 
-// fn_projectedgradient is def projected_gradient (optim.nab:160:12).
+// fn_projectedgradient is def projected_gradient (optim.nab:154:12).
 func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lo_4 []float64, lo_5 int, hi_6 []float64, hi_7 int, lr_8 float64, steps_9 int64) ([]float64, int, float64, int64, error) {
 	mark_74 := ar.mark()
 	size_10 := int64(x0_3)
 	if int64(lo_5) != size_10 {
-		return nil, 0, 0, 0, nbErrorf("optim.nab:160:77", fmt.Sprintf("size mismatch: n is %d (x0) but lo has size %d", size_10, lo_5))
+		return nil, 0, 0, 0, nbErrorf("optim.nab:154:77", fmt.Sprintf("size mismatch: n is %d (x0) but lo has size %d", size_10, lo_5))
 	}
 	if int64(hi_7) != size_10 {
-		return nil, 0, 0, 0, nbErrorf("optim.nab:160:89", fmt.Sprintf("size mismatch: n is %d (x0) but hi has size %d", size_10, hi_7))
+		return nil, 0, 0, 0, nbErrorf("optim.nab:154:89", fmt.Sprintf("size mismatch: n is %d (x0) but hi has size %d", size_10, hi_7))
 	}
 	x0_2 = x0_2[:x0_3]
 	lo_4 = lo_4[:lo_5]
 	hi_6 = hi_6[:hi_7]
 	n_11 := int64(x0_3)
 	if int64(lo_5) != n_11 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:787:59", runtime.DimMessage("lo", "[n]f64", "n", int64(lo_5), n_11))
+		return nil, 0, 0, 0, nbErrorf("std/optim:854:59", runtime.DimMessage("lo", "[n]f64", "n", int64(lo_5), n_11))
 	}
 	if int64(hi_7) != n_11 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:787:71", runtime.DimMessage("hi", "[n]f64", "n", int64(hi_7), n_11))
+		return nil, 0, 0, 0, nbErrorf("std/optim:854:71", runtime.DimMessage("hi", "[n]f64", "n", int64(hi_7), n_11))
 	}
 	n_12, err_13 := runtime.CheckSize(n_11)
 	if err_13 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:788:23", err_13)
+		return nil, 0, 0, 0, nbAt("std/optim:855:23", err_13)
 	}
 	var s_14 int64 = 0
 	for i_15 := 0; i_15 < n_12; i_15++ {
 		i_17 := int64(i_15)
 		if i_17 < 0 || i_17 >= int64(lo_5) {
-			return nil, 0, 0, 0, nbAt("std/optim:788:29", runtime.CheckIndex(i_17, lo_5))
+			return nil, 0, 0, 0, nbAt("std/optim:855:29", runtime.CheckIndex(i_17, lo_5))
 		}
 		x_18 := lo_4[int(i_17)]
 		if i_17 < 0 || i_17 >= int64(hi_7) {
-			return nil, 0, 0, 0, nbAt("std/optim:788:38", runtime.CheckIndex(i_17, hi_7))
+			return nil, 0, 0, 0, nbAt("std/optim:855:38", runtime.CheckIndex(i_17, hi_7))
 		}
 		x_19 := hi_6[int(i_17)]
 		x_20 := x_18 <= x_19
@@ -5395,19 +6429,19 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 	}
 	x_22 := s_14 == int64(0)
 	if !x_22 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:788:12", "optim.projected_gradient: arguments 3 and 4 (lo, hi) must have lo ≤ hi")
+		return nil, 0, 0, 0, nbErrorf("std/optim:855:12", "optim.projected_gradient: arguments 3 and 4 (lo, hi) must have lo ≤ hi")
 	}
 	x_23 := lr_8 >= 0.0
 	if !x_23 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:789:12", "optim.projected_gradient: argument 5 (lr) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:856:12", "optim.projected_gradient: argument 5 (lr) must be non-negative")
 	}
 	x_24 := steps_9 >= int64(0)
 	if !x_24 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:790:15", "optim.projected_gradient: argument 6 (steps) must be non-negative")
+		return nil, 0, 0, 0, nbErrorf("std/optim:857:15", "optim.projected_gradient: argument 6 (steps) must be non-negative")
 	}
 	r_25, r_26, err_27 := fn_optimclip(ar, x0_2, x0_3, lo_4, lo_5, hi_6, hi_7)
 	if err_27 != nil {
-		return nil, 0, 0, 0, nbFrame(err_27, "optim.clip", "std/optim:781:5", "std/optim:791:20")
+		return nil, 0, 0, 0, nbFrame(err_27, "optim.clip", "std/optim:848:5", "std/optim:858:20")
 	}
 	var x_28 []float64
 	var x_29 int
@@ -5417,10 +6451,10 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 		r_47, r_48, r_49 := fg_1(x_28, x_29)
 		n_50 := int64(x_29)
 		if int64(r_49) != n_50 {
-			return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_49), n_50))
+			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_49), n_50))
 		}
 		if r_49 != x_29 {
-			return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_49, x_29))
+			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_49, x_29))
 		}
 		var s_51 float64 = 0
 		r_48 = r_48[:r_49]
@@ -5431,7 +6465,7 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 		x_54 := r_47 + s_51
 		_ = x_54
 		if r_49 != x_29 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:793:132", "shape mismatch in '-': "+runtime.ShapeString([]int{x_29})+" and "+runtime.ShapeString([]int{r_49}))
+			return nil, 0, 0, 0, nbErrorf("std/optim:860:132", "shape mismatch in '-': "+runtime.ShapeString([]int{x_29})+" and "+runtime.ShapeString([]int{r_49}))
 		}
 		r_55 := ar.F64w(x_29)
 		x_28 = x_28[:len(r_55)]
@@ -5441,7 +6475,7 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 		}
 		r_58, r_59, err_60 := fn_optimclip(ar, r_55, x_29, lo_4, lo_5, hi_6, hi_7)
 		if err_60 != nil {
-			return nil, 0, 0, 0, nbFrame(err_60, "optim.clip", "std/optim:781:5", "std/optim:793:125")
+			return nil, 0, 0, 0, nbFrame(err_60, "optim.clip", "std/optim:848:5", "std/optim:860:125")
 		}
 		x_28, x_29 = r_58, r_59
 		_ = mark_46
@@ -5449,10 +6483,10 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 	r_61, r_62, r_63 := fg_1(x_28, x_29)
 	n_64 := int64(x_29)
 	if int64(r_63) != n_64 {
-		return nil, 0, 0, 0, nbErrorf("optim.nab:23:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_63), n_64))
+		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_63), n_64))
 	}
 	if r_63 != x_29 {
-		return nil, 0, 0, 0, nbErrorf("optim.nab:24:10", fmt.Sprintf("dot: sizes %d and %d differ", r_63, x_29))
+		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_63, x_29))
 	}
 	var s_65 float64 = 0
 	r_62 = r_62[:r_63]
@@ -5476,6 +6510,1670 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 	x_73 := max(steps_9, int64(0))
 	nbKeep(ar, mark_74, &x_28)
 	return x_28, x_29, x_72, x_73, nil
+}
+
+// fn_newton is def newton (optim.nab:183:12).
+func fn_newton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hess_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, maxiter_6 int64, gtol_7 float64) ([]float64, int, float64, int64, int64, error) {
+	mark_194 := ar.mark()
+	size_8 := int64(x0_5)
+	_ = size_8
+	x0_4 = x0_4[:x0_5]
+	x_9 := maxiter_6 >= int64(0)
+	if !x_9 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:184:18", "optim.Newton: argument 5 (max_iter) must be non-negative")
+	}
+	x_10 := gtol_7 >= 0.0
+	if !x_10 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:185:14", "optim.Newton: argument 6 (gtol) must be non-negative")
+	}
+	n_11 := int64(x0_5)
+	r_12 := f_1(x0_4, x0_5)
+	r_13, r_14 := g_2(x0_4, x0_5)
+	if int64(r_14) != n_11 {
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:570:50", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_14), n_11))
+	}
+	var state_15 []float64
+	var state_16 int
+	var state_17 float64
+	var state_18 []float64
+	var state_19 int
+	var state_20 int64
+	var state_21 int64
+	var state_22 bool
+	state_15, state_16, state_17, state_18, state_19, state_20, state_21, state_22 = x0_4, x0_5, r_12, r_13, r_14, int64(0), int64(1), false
+	for {
+		x_101 := !state_22
+		var c_102 bool
+		if x_101 {
+			x_103 := state_20 < maxiter_6
+			c_102 = x_103
+		} else {
+			c_102 = false
+		}
+		var c_104 bool
+		if c_102 {
+			r_105 := ar.F64w(state_19)
+			state_18 = state_18[:len(r_105)]
+			if len(r_105) >= 262144 {
+				r_105 := r_105
+				state_18 := state_18
+				runtime.ParallelFor(len(r_105), 16384, func(lo_109, hi int) {
+					for i_110 := lo_109; i_110 < hi; i_110++ {
+						r_105[i_110] = (math.Abs(state_18[i_110]))
+					}
+				})
+			} else {
+				for i_106 := range r_105 {
+					r_105[i_106] = (math.Abs(state_18[i_106]))
+				}
+			}
+			s_112 := runtime.Max(r_105)
+			x_113 := s_112 > gtol_7
+			c_104 = x_113
+		} else {
+			c_104 = false
+		}
+		if !c_104 {
+			break
+		}
+		mark_114 := ar.mark()
+		n_115 := int64(state_16)
+		r_116, r_117 := hess_3(state_15, state_16)
+		n_118 := int64(r_117)
+		x_119 := n_115 * n_115
+		x_120 := n_118 == x_119
+		if !x_120 {
+			return nil, 0, 0, 0, 0, nbErrorf("optim.nab:167:11", "optim: the Hessian callback must return n·n values (row by row) for x of length n")
+		}
+		n_121 := int64(len(r_116))
+		if n_115 < 0 || (n_115 == 0 && n_121 != 0) || (n_115 != 0 && (n_121%n_115 != 0 || n_121/n_115 != n_115)) {
+			return nil, 0, 0, 0, 0, nbErrorf("optim.nab:168:6", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_121, n_115, n_115))
+		}
+		m_122 := int(n_115)
+		n_123 := int(n_115)
+		if int64(m_122) != n_11 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:572:31", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_122), n_11))
+		}
+		if int64(n_123) != n_11 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:572:31", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_123), n_11))
+		}
+		r_124, r_125, r_126, err_127 := fn_linalgcholreg(ar, r_116, m_122, n_123)
+		if err_127 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_127, "linalg.chol_reg", "std/linalg:51:5", "std/optim:572:15")
+		}
+		r_128, r_129, err_130 := fn_linalgchosolve(ar, r_124, r_125, r_126, state_18, state_19)
+		if err_130 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_130, "linalg.cho_solve", "std/linalg:38:5", "std/optim:573:16")
+		}
+		r_131 := ar.F64w(r_129)
+		r_128 = r_128[:len(r_131)]
+		for i_132 := range r_131 {
+			r_131[i_132] = -r_128[i_132]
+		}
+		n_134 := int64(state_16)
+		if int64(state_19) != n_134 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:559:57", runtime.DimMessage("g", "[n]f64", "n", int64(state_19), n_134))
+		}
+		if int64(r_129) != n_134 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:559:68", runtime.DimMessage("d", "[n]f64", "n", int64(r_129), n_134))
+		}
+		if len(state_18) != len(r_131) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_18), len(r_131)))
+		}
+		d_135 := runtime.Dot(state_18, r_131)
+		if r_129 != state_16 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_129}))
+		}
+		r_136 := ar.F64w(state_16)
+		state_15 = state_15[:len(r_136)]
+		r_131 = r_131[:len(r_136)]
+		for i_137 := range r_136 {
+			r_136[i_137] = (state_15[i_137] + r_131[i_137])
+		}
+		r_139 := f_1(r_136, state_16)
+		n_140, err_141 := runtime.CheckSize(int64(0))
+		if err_141 != nil {
+			return nil, 0, 0, 0, 0, nbAt("std/optim:560:67", err_141)
+		}
+		a_142 := ar.F64(n_140)
+		n_143 := int64(n_140)
+		var state_144 float64
+		var state_145 float64
+		var state_146 []float64
+		var state_147 int
+		var state_148 int64
+		state_144, state_145, state_146, state_147, state_148 = 1.0, r_139, a_142, n_140, int64(1)
+		buf_175 := ar.F64w(state_147)
+		for {
+			x_158 := 0.0001 * state_144
+			x_159 := x_158 * d_135
+			x_160 := state_17 + x_159
+			x_161 := state_145 <= x_160
+			x_162 := !x_161
+			var c_163 bool
+			if x_162 {
+				x_164 := state_144 >= 1e-10
+				c_163 = x_164
+			} else {
+				c_163 = false
+			}
+			if !c_163 {
+				break
+			}
+			mark_165 := ar.mark()
+			x_166 := state_144 / 2.0
+			if r_129 != state_16 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_129}))
+			}
+			r_167 := ar.F64w(state_16)
+			state_15 = state_15[:len(r_167)]
+			r_131 = r_131[:len(r_167)]
+			for i_168 := range r_167 {
+				r_167[i_168] = (state_15[i_168] + (x_166 * r_131[i_168]))
+			}
+			r_170 := f_1(r_167, state_16)
+			n_171, err_172 := runtime.CheckSize(int64(0))
+			if err_172 != nil {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:560:67", err_172)
+			}
+			a_173 := ar.F64(n_171)
+			if int64(n_171) != n_143 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(n_171), n_143))
+			}
+			x_174 := state_148 + int64(1)
+			state_144, state_145, state_146, state_147, state_148 = x_166, r_170, a_173, n_171, x_174
+			if state_147 == len(buf_175) {
+				copy(buf_175, state_146)
+				state_146 = buf_175
+				ar.release(mark_165)
+			}
+		}
+		x_176 := state_144 >= 1e-10
+		x_177 := !x_176
+		var c_178 []float64
+		var c_179 int
+		var c_180 float64
+		var c_181 []float64
+		var c_182 int
+		var c_183 int64
+		var c_184 int64
+		var c_185 bool
+		if x_177 {
+			x_186 := state_21 + state_148
+			c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185 = state_15, state_16, state_17, state_18, state_19, state_20, x_186, true
+		} else {
+			if r_129 != state_16 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:576:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_129}))
+			}
+			r_187 := ar.F64w(state_16)
+			state_15 = state_15[:len(r_187)]
+			r_131 = r_131[:len(r_187)]
+			for i_188 := range r_187 {
+				r_187[i_188] = (state_15[i_188] + (state_144 * r_131[i_188]))
+			}
+			r_190, r_191 := g_2(r_187, state_16)
+			if int64(r_191) != n_11 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:577:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_191), n_11))
+			}
+			x_192 := state_20 + int64(1)
+			x_193 := state_21 + state_148
+			c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185 = r_187, state_16, state_145, r_190, r_191, x_192, x_193, false
+		}
+		state_15, state_16, state_17, state_18, state_19, state_20, state_21, state_22 = c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185
+		_ = mark_114
+	}
+	nbKeep(ar, mark_194, &state_15)
+	return state_15, state_16, state_17, state_20, state_21, nil
+}
+
+// fn_newtoncg is def newton_cg (optim.nab:197:12).
+func fn_newtoncg(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hv_3 func([]float64, int, []float64, int) ([]float64, int), x0_4 []float64, x0_5 int, maxiter_6 int64, gtol_7 float64) ([]float64, int, float64, int64, int64, error) {
+	mark_356 := ar.mark()
+	size_8 := int64(x0_5)
+	_ = size_8
+	x0_4 = x0_4[:x0_5]
+	x_9 := maxiter_6 >= int64(0)
+	if !x_9 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:198:18", "optim.NewtonCg: argument 5 (max_iter) must be non-negative")
+	}
+	x_10 := gtol_7 >= 0.0
+	if !x_10 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:199:14", "optim.NewtonCg: argument 6 (gtol) must be non-negative")
+	}
+	n_11 := int64(x0_5)
+	r_12 := f_1(x0_4, x0_5)
+	r_13, r_14 := g_2(x0_4, x0_5)
+	if int64(r_14) != n_11 {
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:630:50", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_14), n_11))
+	}
+	var state_15 []float64
+	var state_16 int
+	var state_17 float64
+	var state_18 []float64
+	var state_19 int
+	var state_20 int64
+	var state_21 int64
+	var state_22 bool
+	state_15, state_16, state_17, state_18, state_19, state_20, state_21, state_22 = x0_4, x0_5, r_12, r_13, r_14, int64(0), int64(1), false
+	for {
+		x_182 := !state_22
+		var c_183 bool
+		if x_182 {
+			x_184 := state_20 < maxiter_6
+			c_183 = x_184
+		} else {
+			c_183 = false
+		}
+		var c_185 bool
+		if c_183 {
+			r_186 := ar.F64w(state_19)
+			state_18 = state_18[:len(r_186)]
+			if len(r_186) >= 262144 {
+				r_186 := r_186
+				state_18 := state_18
+				runtime.ParallelFor(len(r_186), 16384, func(lo_190, hi int) {
+					for i_191 := lo_190; i_191 < hi; i_191++ {
+						r_186[i_191] = (math.Abs(state_18[i_191]))
+					}
+				})
+			} else {
+				for i_187 := range r_186 {
+					r_186[i_187] = (math.Abs(state_18[i_187]))
+				}
+			}
+			s_193 := runtime.Max(r_186)
+			x_194 := s_193 > gtol_7
+			c_185 = x_194
+		} else {
+			c_185 = false
+		}
+		if !c_185 {
+			break
+		}
+		mark_195 := ar.mark()
+		n_196 := int64(state_16)
+		if int64(state_19) != n_196 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:608:66", runtime.DimMessage("g", "[n]f64", "n", int64(state_19), n_196))
+		}
+		s_197 := runtime.Norm2(state_18)
+		x_198 := math.Sqrt(s_197)
+		x_199 := runtime.Min2(0.5, x_198)
+		x_200 := x_199 * s_197
+		n_201, err_202 := runtime.CheckSize(n_196)
+		if err_202 != nil {
+			return nil, 0, 0, 0, 0, nbAt("std/optim:612:37", err_202)
+		}
+		a_203 := ar.F64(n_201)
+		r_204 := ar.F64w(state_19)
+		state_18 = state_18[:len(r_204)]
+		for i_205 := range r_204 {
+			r_204[i_205] = -state_18[i_205]
+		}
+		var state_207 []float64
+		var state_208 int
+		var state_209 []float64
+		var state_210 int
+		var state_211 []float64
+		var state_212 int
+		var state_213 int64
+		var state_214 bool
+		var state_215 bool
+		state_207, state_208, state_209, state_210, state_211, state_212, state_213, state_214, state_215 = a_203, n_201, state_18, state_19, r_204, state_19, int64(0), false, false
+		for {
+			x_247 := !state_214
+			var c_248 bool
+			if x_247 {
+				x_249 := int64(2) * n_196
+				x_250 := x_249 + int64(10)
+				x_251 := state_213 < x_250
+				c_248 = x_251
+			} else {
+				c_248 = false
+			}
+			if !c_248 {
+				break
+			}
+			mark_252 := ar.mark()
+			r_253, r_254 := hv_3(state_15, state_16, state_211, state_212)
+			if int64(r_254) != n_196 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:614:16", runtime.DimMessage("the result of hv", "[n]f64", "n", int64(r_254), n_196))
+			}
+			if len(state_211) != len(r_253) {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:615:18", fmt.Sprintf("dot: sizes %d and %d differ", len(state_211), len(r_253)))
+			}
+			d_255 := runtime.Dot(state_211, r_253)
+			x_256 := d_255 <= 0.0
+			var c_257 []float64
+			var c_258 int
+			var c_259 []float64
+			var c_260 int
+			var c_261 []float64
+			var c_262 int
+			var c_263 int64
+			var c_264 bool
+			var c_265 bool
+			if x_256 {
+				x_266 := state_213 + int64(1)
+				c_257, c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265 = state_207, state_208, state_209, state_210, state_211, state_212, x_266, true, true
+			} else {
+				d_267 := runtime.Dot(state_209, state_209)
+				x_268 := d_267 / d_255
+				if r_254 != state_210 {
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:619:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_210})+" and "+runtime.ShapeString([]int{r_254}))
+				}
+				r_269 := ar.F64w(state_210)
+				state_209 = state_209[:len(r_269)]
+				r_253 = r_253[:len(r_269)]
+				for i_270 := range r_269 {
+					r_269[i_270] = (state_209[i_270] + (x_268 * r_253[i_270]))
+				}
+				if state_212 != state_208 {
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:618:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_208})+" and "+runtime.ShapeString([]int{state_212}))
+				}
+				r_272 := ar.F64w(state_208)
+				state_207 = state_207[:len(r_272)]
+				state_211 = state_211[:len(r_272)]
+				for i_273 := range r_272 {
+					r_272[i_273] = (state_207[i_273] + (x_268 * state_211[i_273]))
+				}
+				d_275 := runtime.Dot(r_269, r_269)
+				d_276 := runtime.Dot(state_209, state_209)
+				x_277 := d_275 / d_276
+				if state_212 != state_210 {
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:621:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_210})+" and "+runtime.ShapeString([]int{state_212}))
+				}
+				r_278 := ar.F64w(state_210)
+				r_269 = r_269[:len(r_278)]
+				state_211 = state_211[:len(r_278)]
+				for i_279 := range r_278 {
+					r_278[i_279] = (-r_269[i_279] + (x_277 * state_211[i_279]))
+				}
+				x_281 := state_213 + int64(1)
+				s_282 := runtime.Norm2(r_269)
+				x_283 := s_282 < x_200
+				c_257, c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265 = r_272, state_208, r_269, state_210, r_278, state_210, x_281, x_283, false
+			}
+			state_207, state_208, state_209, state_210, state_211, state_212, state_213, state_214, state_215 = c_257, c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265
+			_ = mark_252
+		}
+		var c_284 bool
+		if state_215 {
+			x_285 := state_213 == int64(1)
+			c_284 = x_285
+		} else {
+			c_284 = false
+		}
+		var c_286 []float64
+		var c_287 int
+		if c_284 {
+			r_288 := ar.F64w(state_19)
+			state_18 = state_18[:len(r_288)]
+			for i_289 := range r_288 {
+				r_288[i_289] = -state_18[i_289]
+			}
+			c_286, c_287 = r_288, state_19
+		} else {
+			x_291 := state_213 == int64(0)
+			var c_292 []float64
+			var c_293 int
+			if x_291 {
+				r_294 := ar.F64w(state_19)
+				state_18 = state_18[:len(r_294)]
+				for i_295 := range r_294 {
+					r_294[i_295] = -state_18[i_295]
+				}
+				c_292, c_293 = r_294, state_19
+			} else {
+				c_292, c_293 = state_207, state_208
+			}
+			c_286, c_287 = c_292, c_293
+		}
+		if int64(c_287) != n_196 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:559:68", runtime.DimMessage("d", "[n]f64", "n", int64(c_287), n_196))
+		}
+		if len(state_18) != len(c_286) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_18), len(c_286)))
+		}
+		d_297 := runtime.Dot(state_18, c_286)
+		if c_287 != state_16 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{c_287}))
+		}
+		r_298 := ar.F64w(state_16)
+		state_15 = state_15[:len(r_298)]
+		c_286 = c_286[:len(r_298)]
+		for i_299 := range r_298 {
+			r_298[i_299] = (state_15[i_299] + c_286[i_299])
+		}
+		r_301 := f_1(r_298, state_16)
+		n_302, err_303 := runtime.CheckSize(int64(0))
+		if err_303 != nil {
+			return nil, 0, 0, 0, 0, nbAt("std/optim:560:67", err_303)
+		}
+		a_304 := ar.F64(n_302)
+		n_305 := int64(n_302)
+		var state_306 float64
+		var state_307 float64
+		var state_308 []float64
+		var state_309 int
+		var state_310 int64
+		state_306, state_307, state_308, state_309, state_310 = 1.0, r_301, a_304, n_302, int64(1)
+		buf_337 := ar.F64w(state_309)
+		for {
+			x_320 := 0.0001 * state_306
+			x_321 := x_320 * d_297
+			x_322 := state_17 + x_321
+			x_323 := state_307 <= x_322
+			x_324 := !x_323
+			var c_325 bool
+			if x_324 {
+				x_326 := state_306 >= 1e-10
+				c_325 = x_326
+			} else {
+				c_325 = false
+			}
+			if !c_325 {
+				break
+			}
+			mark_327 := ar.mark()
+			x_328 := state_306 / 2.0
+			if c_287 != state_16 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{c_287}))
+			}
+			r_329 := ar.F64w(state_16)
+			state_15 = state_15[:len(r_329)]
+			c_286 = c_286[:len(r_329)]
+			for i_330 := range r_329 {
+				r_329[i_330] = (state_15[i_330] + (x_328 * c_286[i_330]))
+			}
+			r_332 := f_1(r_329, state_16)
+			n_333, err_334 := runtime.CheckSize(int64(0))
+			if err_334 != nil {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:560:67", err_334)
+			}
+			a_335 := ar.F64(n_333)
+			if int64(n_333) != n_305 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(n_333), n_305))
+			}
+			x_336 := state_310 + int64(1)
+			state_306, state_307, state_308, state_309, state_310 = x_328, r_332, a_335, n_333, x_336
+			if state_309 == len(buf_337) {
+				copy(buf_337, state_308)
+				state_308 = buf_337
+				ar.release(mark_327)
+			}
+		}
+		x_338 := state_306 >= 1e-10
+		x_339 := !x_338
+		var c_340 []float64
+		var c_341 int
+		var c_342 float64
+		var c_343 []float64
+		var c_344 int
+		var c_345 int64
+		var c_346 int64
+		var c_347 bool
+		if x_339 {
+			x_348 := state_21 + state_310
+			c_340, c_341, c_342, c_343, c_344, c_345, c_346, c_347 = state_15, state_16, state_17, state_18, state_19, state_20, x_348, true
+		} else {
+			if c_287 != state_16 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:635:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{c_287}))
+			}
+			r_349 := ar.F64w(state_16)
+			state_15 = state_15[:len(r_349)]
+			c_286 = c_286[:len(r_349)]
+			for i_350 := range r_349 {
+				r_349[i_350] = (state_15[i_350] + (state_306 * c_286[i_350]))
+			}
+			r_352, r_353 := g_2(r_349, state_16)
+			if int64(r_353) != n_11 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:636:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_353), n_11))
+			}
+			x_354 := state_20 + int64(1)
+			x_355 := state_21 + state_310
+			c_340, c_341, c_342, c_343, c_344, c_345, c_346, c_347 = r_349, state_16, state_307, r_352, r_353, x_354, x_355, false
+		}
+		state_15, state_16, state_17, state_18, state_19, state_20, state_21, state_22 = c_340, c_341, c_342, c_343, c_344, c_345, c_346, c_347
+		_ = mark_195
+	}
+	nbKeep(ar, mark_356, &state_15)
+	return state_15, state_16, state_17, state_20, state_21, nil
+}
+
+// fn_lazynewton is def lazy_newton (optim.nab:208:12).
+func fn_lazynewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hess_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, every_6 int64, maxiter_7 int64, gtol_8 float64) ([]float64, int, float64, int64, int64, error) {
+	mark_229 := ar.mark()
+	size_9 := int64(x0_5)
+	_ = size_9
+	x0_4 = x0_4[:x0_5]
+	x_10 := maxiter_7 >= int64(0)
+	if !x_10 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:210:18", "optim.LazyNewton: argument 6 (max_iter) must be non-negative")
+	}
+	x_11 := gtol_8 >= 0.0
+	if !x_11 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:211:14", "optim.LazyNewton: argument 7 (gtol) must be non-negative")
+	}
+	n_12 := int64(x0_5)
+	x_13 := every_6 >= int64(1)
+	if !x_13 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:209:15", "optim.LazyNewton: argument 5 (every) must be at least 1")
+	}
+	x_14 := max(every_6, int64(1))
+	r_15 := f_1(x0_4, x0_5)
+	r_16, r_17 := g_2(x0_4, x0_5)
+	if int64(r_17) != n_12 {
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:668:53", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_17), n_12))
+	}
+	n_18, err_19 := runtime.CheckSize(n_12)
+	if err_19 != nil {
+		return nil, 0, 0, 0, 0, nbAt("std/optim:668:60", err_19)
+	}
+	var a_20 []float64
+	var d_21 int = 0
+	var rs_22 int = 0
+	for i_23 := 0; i_23 < n_18; i_23++ {
+		mark_24 := ar.mark()
+		i_25 := int64(i_23)
+		_ = i_25
+		n_26, err_27 := runtime.CheckSize(n_12)
+		if err_27 != nil {
+			return nil, 0, 0, 0, 0, nbAt("std/optim:668:61", err_27)
+		}
+		a_28 := ar.F64(n_26)
+		if i_23 == 0 {
+			d_21 = n_26
+			rs_22 = d_21
+			tot_29, err_30 := runtime.MulSize(n_18, rs_22)
+			if err_30 != nil {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:668:60", err_30)
+			}
+			a_20 = ar.F64w(tot_29)
+		} else if n_26 != d_21 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:668:60", "build: element "+strconv.Itoa(i_23)+" has shape "+runtime.ShapeString([]int{n_26})+", element 0 has shape "+runtime.ShapeString([]int{d_21}))
+		}
+		copy(a_20[i_23*rs_22:(i_23+1)*rs_22], a_28)
+		if i_23 > 0 {
+			ar.release(mark_24)
+		}
+	}
+	var state_31 []float64
+	var state_32 int
+	var state_33 float64
+	var state_34 []float64
+	var state_35 int
+	var state_36 []float64
+	var state_37 int
+	var state_38 int
+	var state_39 int64
+	var state_40 int64
+	var state_41 bool
+	state_31, state_32, state_33, state_34, state_35, state_36, state_37, state_38, state_39, state_40, state_41 = x0_4, x0_5, r_15, r_16, r_17, a_20, n_18, d_21, int64(0), int64(1), false
+	for {
+		x_128 := !state_41
+		var c_129 bool
+		if x_128 {
+			x_130 := state_39 < maxiter_7
+			c_129 = x_130
+		} else {
+			c_129 = false
+		}
+		var c_131 bool
+		if c_129 {
+			r_132 := ar.F64w(state_35)
+			state_34 = state_34[:len(r_132)]
+			if len(r_132) >= 262144 {
+				r_132 := r_132
+				state_34 := state_34
+				runtime.ParallelFor(len(r_132), 16384, func(lo_136, hi int) {
+					for i_137 := lo_136; i_137 < hi; i_137++ {
+						r_132[i_137] = (math.Abs(state_34[i_137]))
+					}
+				})
+			} else {
+				for i_133 := range r_132 {
+					r_132[i_133] = (math.Abs(state_34[i_133]))
+				}
+			}
+			s_139 := runtime.Max(r_132)
+			x_140 := s_139 > gtol_8
+			c_131 = x_140
+		} else {
+			c_131 = false
+		}
+		if !c_131 {
+			break
+		}
+		mark_141 := ar.mark()
+		if x_14 == 0 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:670:21", "integer division by zero")
+		}
+		x_142 := state_39 % x_14
+		x_143 := x_142 == int64(0)
+		var c_144 []float64
+		var c_145 int
+		var c_146 int
+		if x_143 {
+			n_147 := int64(state_32)
+			r_148, r_149 := hess_3(state_31, state_32)
+			n_150 := int64(r_149)
+			x_151 := n_147 * n_147
+			x_152 := n_150 == x_151
+			if !x_152 {
+				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:167:11", "optim: the Hessian callback must return n·n values (row by row) for x of length n")
+			}
+			n_153 := int64(len(r_148))
+			if n_147 < 0 || (n_147 == 0 && n_153 != 0) || (n_147 != 0 && (n_153%n_147 != 0 || n_153/n_147 != n_147)) {
+				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:168:6", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_153, n_147, n_147))
+			}
+			m_154 := int(n_147)
+			n_155 := int(n_147)
+			if int64(m_154) != n_12 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:670:52", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_154), n_12))
+			}
+			if int64(n_155) != n_12 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:670:52", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_155), n_12))
+			}
+			r_156, r_157, r_158, err_159 := fn_linalgcholreg(ar, r_148, m_154, n_155)
+			if err_159 != nil {
+				return nil, 0, 0, 0, 0, nbFrame(err_159, "linalg.chol_reg", "std/linalg:51:5", "std/optim:670:36")
+			}
+			c_144, c_145, c_146 = r_156, r_157, r_158
+		} else {
+			c_144, c_145, c_146 = state_36, state_37, state_38
+		}
+		r_160, r_161, err_162 := fn_linalgchosolve(ar, c_144, c_145, c_146, state_34, state_35)
+		if err_162 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_162, "linalg.cho_solve", "std/linalg:38:5", "std/optim:671:16")
+		}
+		r_163 := ar.F64w(r_161)
+		r_160 = r_160[:len(r_163)]
+		for i_164 := range r_163 {
+			r_163[i_164] = -r_160[i_164]
+		}
+		n_166 := int64(state_32)
+		if int64(state_35) != n_166 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:559:57", runtime.DimMessage("g", "[n]f64", "n", int64(state_35), n_166))
+		}
+		if int64(r_161) != n_166 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:559:68", runtime.DimMessage("d", "[n]f64", "n", int64(r_161), n_166))
+		}
+		if len(state_34) != len(r_163) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_34), len(r_163)))
+		}
+		d_167 := runtime.Dot(state_34, r_163)
+		if r_161 != state_32 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_32})+" and "+runtime.ShapeString([]int{r_161}))
+		}
+		r_168 := ar.F64w(state_32)
+		state_31 = state_31[:len(r_168)]
+		r_163 = r_163[:len(r_168)]
+		for i_169 := range r_168 {
+			r_168[i_169] = (state_31[i_169] + r_163[i_169])
+		}
+		r_171 := f_1(r_168, state_32)
+		n_172, err_173 := runtime.CheckSize(int64(0))
+		if err_173 != nil {
+			return nil, 0, 0, 0, 0, nbAt("std/optim:560:67", err_173)
+		}
+		a_174 := ar.F64(n_172)
+		n_175 := int64(n_172)
+		var state_176 float64
+		var state_177 float64
+		var state_178 []float64
+		var state_179 int
+		var state_180 int64
+		state_176, state_177, state_178, state_179, state_180 = 1.0, r_171, a_174, n_172, int64(1)
+		buf_207 := ar.F64w(state_179)
+		for {
+			x_190 := 0.0001 * state_176
+			x_191 := x_190 * d_167
+			x_192 := state_33 + x_191
+			x_193 := state_177 <= x_192
+			x_194 := !x_193
+			var c_195 bool
+			if x_194 {
+				x_196 := state_176 >= 1e-10
+				c_195 = x_196
+			} else {
+				c_195 = false
+			}
+			if !c_195 {
+				break
+			}
+			mark_197 := ar.mark()
+			x_198 := state_176 / 2.0
+			if r_161 != state_32 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_32})+" and "+runtime.ShapeString([]int{r_161}))
+			}
+			r_199 := ar.F64w(state_32)
+			state_31 = state_31[:len(r_199)]
+			r_163 = r_163[:len(r_199)]
+			for i_200 := range r_199 {
+				r_199[i_200] = (state_31[i_200] + (x_198 * r_163[i_200]))
+			}
+			r_202 := f_1(r_199, state_32)
+			n_203, err_204 := runtime.CheckSize(int64(0))
+			if err_204 != nil {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:560:67", err_204)
+			}
+			a_205 := ar.F64(n_203)
+			if int64(n_203) != n_175 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(n_203), n_175))
+			}
+			x_206 := state_180 + int64(1)
+			state_176, state_177, state_178, state_179, state_180 = x_198, r_202, a_205, n_203, x_206
+			if state_179 == len(buf_207) {
+				copy(buf_207, state_178)
+				state_178 = buf_207
+				ar.release(mark_197)
+			}
+		}
+		x_208 := state_176 >= 1e-10
+		x_209 := !x_208
+		var c_210 []float64
+		var c_211 int
+		var c_212 float64
+		var c_213 []float64
+		var c_214 int
+		var c_215 []float64
+		var c_216 int
+		var c_217 int
+		var c_218 int64
+		var c_219 int64
+		var c_220 bool
+		if x_209 {
+			x_221 := state_40 + state_180
+			c_210, c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219, c_220 = state_31, state_32, state_33, state_34, state_35, c_144, c_145, c_146, state_39, x_221, true
+		} else {
+			if r_161 != state_32 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:674:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_32})+" and "+runtime.ShapeString([]int{r_161}))
+			}
+			r_222 := ar.F64w(state_32)
+			state_31 = state_31[:len(r_222)]
+			r_163 = r_163[:len(r_222)]
+			for i_223 := range r_222 {
+				r_222[i_223] = (state_31[i_223] + (state_176 * r_163[i_223]))
+			}
+			r_225, r_226 := g_2(r_222, state_32)
+			if int64(r_226) != n_12 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:675:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_226), n_12))
+			}
+			x_227 := state_39 + int64(1)
+			x_228 := state_40 + state_180
+			c_210, c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219, c_220 = r_222, state_32, state_177, r_225, r_226, c_144, c_145, c_146, x_227, x_228, false
+		}
+		state_31, state_32, state_33, state_34, state_35, state_36, state_37, state_38, state_39, state_40, state_41 = c_210, c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219, c_220
+		_ = mark_141
+	}
+	nbKeep(ar, mark_229, &state_31)
+	return state_31, state_32, state_33, state_39, state_40, nil
+}
+
+// fn_dampednewton is def damped_newton (optim.nab:222:12).
+func fn_dampednewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hess_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, maxiter_6 int64, gtol_7 float64) ([]float64, int, float64, int64, int64, error) {
+	mark_110 := ar.mark()
+	size_8 := int64(x0_5)
+	_ = size_8
+	x0_4 = x0_4[:x0_5]
+	x_9 := maxiter_6 >= int64(0)
+	if !x_9 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:223:18", "optim.DampedNewton: argument 5 (max_iter) must be non-negative")
+	}
+	x_10 := gtol_7 >= 0.0
+	if !x_10 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:224:14", "optim.DampedNewton: argument 6 (gtol) must be non-negative")
+	}
+	n_11 := int64(x0_5)
+	r_12 := f_1(x0_4, x0_5)
+	r_13, r_14 := g_2(x0_4, x0_5)
+	if int64(r_14) != n_11 {
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:706:44", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_14), n_11))
+	}
+	var state_15 []float64
+	var state_16 int
+	var state_17 float64
+	var state_18 []float64
+	var state_19 int
+	var state_20 int64
+	var state_21 int64
+	state_15, state_16, state_17, state_18, state_19, state_20, state_21 = x0_4, x0_5, r_12, r_13, r_14, int64(0), int64(1)
+	for {
+		x_60 := state_20 < maxiter_6
+		var c_61 bool
+		if x_60 {
+			r_62 := ar.F64w(state_19)
+			state_18 = state_18[:len(r_62)]
+			if len(r_62) >= 262144 {
+				r_62 := r_62
+				state_18 := state_18
+				runtime.ParallelFor(len(r_62), 16384, func(lo_66, hi int) {
+					for i_67 := lo_66; i_67 < hi; i_67++ {
+						r_62[i_67] = (math.Abs(state_18[i_67]))
+					}
+				})
+			} else {
+				for i_63 := range r_62 {
+					r_62[i_63] = (math.Abs(state_18[i_63]))
+				}
+			}
+			s_69 := runtime.Max(r_62)
+			x_70 := s_69 > gtol_7
+			c_61 = x_70
+		} else {
+			c_61 = false
+		}
+		if !c_61 {
+			break
+		}
+		mark_71 := ar.mark()
+		n_72 := int64(state_16)
+		r_73, r_74 := hess_3(state_15, state_16)
+		n_75 := int64(r_74)
+		x_76 := n_72 * n_72
+		x_77 := n_75 == x_76
+		if !x_77 {
+			return nil, 0, 0, 0, 0, nbErrorf("optim.nab:167:11", "optim: the Hessian callback must return n·n values (row by row) for x of length n")
+		}
+		n_78 := int64(len(r_73))
+		if n_72 < 0 || (n_72 == 0 && n_78 != 0) || (n_72 != 0 && (n_78%n_72 != 0 || n_78/n_72 != n_72)) {
+			return nil, 0, 0, 0, 0, nbErrorf("optim.nab:168:6", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_78, n_72, n_72))
+		}
+		m_79 := int(n_72)
+		n_80 := int(n_72)
+		if int64(m_79) != n_11 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:708:49", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_79), n_11))
+		}
+		if int64(n_80) != n_11 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:708:49", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_80), n_11))
+		}
+		r_81, r_82, r_83, err_84 := fn_linalgcholreg(ar, r_73, m_79, n_80)
+		if err_84 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_84, "linalg.chol_reg", "std/linalg:51:5", "std/optim:708:33")
+		}
+		r_85, r_86, err_87 := fn_linalgchosolve(ar, r_81, r_82, r_83, state_18, state_19)
+		if err_87 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_87, "linalg.cho_solve", "std/linalg:38:5", "std/optim:708:16")
+		}
+		r_88 := ar.F64w(r_86)
+		r_85 = r_85[:len(r_88)]
+		for i_89 := range r_88 {
+			r_88[i_89] = -r_85[i_89]
+		}
+		if len(state_18) != len(r_88) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:709:32", fmt.Sprintf("dot: sizes %d and %d differ", len(state_18), len(r_88)))
+		}
+		d_91 := runtime.Dot(state_18, r_88)
+		x_92 := -d_91
+		x_93 := runtime.Max2(0.0, x_92)
+		x_94 := math.Sqrt(x_93)
+		x_95 := x_94 < 0.25
+		var c_96 []float64
+		var c_97 int
+		if x_95 {
+			c_96, c_97 = r_88, r_86
+		} else {
+			x_98 := 1.0 + x_94
+			r_99 := ar.F64w(r_86)
+			r_88 = r_88[:len(r_99)]
+			for i_100 := range r_99 {
+				r_99[i_100] = (r_88[i_100] / x_98)
+			}
+			c_96, c_97 = r_99, r_86
+		}
+		if c_97 != state_16 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:711:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{c_97}))
+		}
+		r_102 := ar.F64w(state_16)
+		state_15 = state_15[:len(r_102)]
+		c_96 = c_96[:len(r_102)]
+		for i_103 := range r_102 {
+			r_102[i_103] = (state_15[i_103] + c_96[i_103])
+		}
+		r_105 := f_1(r_102, state_16)
+		r_106, r_107 := g_2(r_102, state_16)
+		if int64(r_107) != n_11 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:713:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_107), n_11))
+		}
+		x_108 := state_20 + int64(1)
+		x_109 := state_21 + int64(1)
+		state_15, state_17, state_18, state_19, state_20, state_21 = r_102, r_105, r_106, r_107, x_108, x_109
+		_ = mark_71
+	}
+	nbKeep(ar, mark_110, &state_15)
+	return state_15, x0_5, state_17, state_20, state_21, nil
+}
+
+// fn_gaussnewton is def gauss_newton (optim.nab:242:12).
+func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_2 func([]float64, int) ([]float64, int), x0_3 []float64, x0_4 int, maxiter_5 int64, tol_6 float64) ([]float64, int, float64, int64, int64, error) {
+	mark_271 := ar.mark()
+	size_7 := int64(x0_4)
+	x0_3 = x0_3[:x0_4]
+	x_8 := maxiter_5 >= int64(0)
+	if !x_8 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:243:18", "optim.GaussNewton: argument 4 (max_iter) must be non-negative")
+	}
+	x_9 := tol_6 >= 0.0
+	if !x_9 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:244:13", "optim.GaussNewton: argument 5 (tol) must be non-negative")
+	}
+	n_10 := int64(x0_4)
+	r_11, r_12 := r_1(x0_3, x0_4)
+	n_13 := int64(r_12)
+	r_14, r_15 := jac_2(x0_3, x0_4)
+	n_16 := int64(r_15)
+	x_17 := max(size_7, int64(1))
+	if x_17 == 0 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:245:77", "integer division by zero")
+	}
+	x_18 := n_16 % x_17
+	x_19 := x_18 == int64(0)
+	if !x_19 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:245:68", "optim.GaussNewton: jac(x) must return m·n values (row by row) for x of length n")
+	}
+	x_20 := max(size_7, int64(1))
+	if x_20 == 0 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:245:185", "integer division by zero")
+	}
+	x_21 := n_16 / x_20
+	n_22 := int64(len(r_14))
+	if x_21 < 0 || size_7 < 0 || (size_7 == 0 && n_22 != 0) || (size_7 != 0 && (n_22%size_7 != 0 || n_22/size_7 != x_21)) {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:245:60", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_22, x_21, size_7))
+	}
+	m_23 := int(x_21)
+	n_24 := int(size_7)
+	if int64(m_23) != n_13 {
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:753:12", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_23), n_13))
+	}
+	if int64(n_24) != n_10 {
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:753:12", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_24), n_10))
+	}
+	d_25 := runtime.Dot(r_11, r_11)
+	x_26 := 0.5 * d_25
+	t_27 := ar.F64w(len(r_14))
+	for i_28 := 0; i_28 < m_23; i_28++ {
+		for j_29 := 0; j_29 < n_24; j_29++ {
+			t_27[j_29*m_23+i_28] = r_14[i_28*n_24+j_29]
+		}
+	}
+	if r_12 != m_23 {
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:755:82", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_24, m_23})+" @ "+runtime.ShapeString([]int{r_12}))
+	}
+	a_30 := ar.F64(n_24)
+	if m_23 <= 32 {
+		r_11 = r_11[:m_23]
+		for r_31 := range a_30 {
+			row_32 := t_27[r_31*m_23 : (r_31+1)*m_23]
+			s_33 := 0.0
+			for c_34, v_35 := range row_32 {
+				s_33 += v_35 * r_11[c_34]
+			}
+			a_30[r_31] = s_33
+		}
+	} else {
+		runtime.Gemv(false, n_24, m_23, 1, t_27, r_11, 0, a_30)
+	}
+	t_36 := ar.F64w(len(r_14))
+	for i_37 := 0; i_37 < m_23; i_37++ {
+		for j_38 := 0; j_38 < n_24; j_38++ {
+			t_36[j_38*m_23+i_37] = r_14[i_37*n_24+j_38]
+		}
+	}
+	tot_39, err_40 := runtime.MulSize(n_24, n_24)
+	if err_40 != nil {
+		return nil, 0, 0, 0, 0, nbAt("std/optim:755:102", err_40)
+	}
+	a_41 := ar.F64(tot_39)
+	runtime.Gemm(false, false, n_24, n_24, m_23, 1, t_36, r_14, 0, a_41)
+	var state_42 []float64
+	var state_43 int
+	var state_44 float64
+	var state_45 []float64
+	var state_46 int
+	var state_47 []float64
+	var state_48 int
+	var state_49 int
+	var state_50 int64
+	var state_51 int64
+	var state_52 bool
+	state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52 = x0_3, x0_4, x_26, a_30, n_24, a_41, n_24, n_24, int64(0), int64(1), false
+	for {
+		x_155 := !state_52
+		var c_156 bool
+		if x_155 {
+			x_157 := state_50 < maxiter_5
+			c_156 = x_157
+		} else {
+			c_156 = false
+		}
+		var c_158 bool
+		if c_156 {
+			r_159 := ar.F64w(state_46)
+			state_45 = state_45[:len(r_159)]
+			if len(r_159) >= 262144 {
+				r_159 := r_159
+				state_45 := state_45
+				runtime.ParallelFor(len(r_159), 16384, func(lo_163, hi int) {
+					for i_164 := lo_163; i_164 < hi; i_164++ {
+						r_159[i_164] = (math.Abs(state_45[i_164]))
+					}
+				})
+			} else {
+				for i_160 := range r_159 {
+					r_159[i_160] = (math.Abs(state_45[i_160]))
+				}
+			}
+			s_166 := runtime.Max(r_159)
+			x_167 := s_166 > tol_6
+			c_158 = x_167
+		} else {
+			c_158 = false
+		}
+		if !c_158 {
+			break
+		}
+		mark_168 := ar.mark()
+		r_169, r_170, r_171, err_172 := fn_linalgcholreg(ar, state_47, state_48, state_49)
+		if err_172 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_172, "linalg.chol_reg", "std/linalg:51:5", "std/optim:757:33")
+		}
+		r_173, r_174, err_175 := fn_linalgchosolve(ar, r_169, r_170, r_171, state_45, state_46)
+		if err_175 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_175, "linalg.cho_solve", "std/linalg:38:5", "std/optim:757:16")
+		}
+		r_176 := ar.F64w(r_174)
+		r_173 = r_173[:len(r_176)]
+		for i_177 := range r_176 {
+			r_176[i_177] = -r_173[i_177]
+		}
+		n_179 := int64(state_43)
+		if int64(state_46) != n_179 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:548:71", runtime.DimMessage("g", "[n]f64", "n", int64(state_46), n_179))
+		}
+		if int64(r_174) != n_179 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:548:82", runtime.DimMessage("d", "[n]f64", "n", int64(r_174), n_179))
+		}
+		if len(state_45) != len(r_176) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_45), len(r_176)))
+		}
+		d_180 := runtime.Dot(state_45, r_176)
+		if r_174 != state_43 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_174}))
+		}
+		r_181 := ar.F64w(state_43)
+		state_42 = state_42[:len(r_181)]
+		r_176 = r_176[:len(r_181)]
+		for i_182 := range r_181 {
+			r_181[i_182] = (state_42[i_182] + r_176[i_182])
+		}
+		r_184, r_185 := r_1(r_181, state_43)
+		d_186 := runtime.Dot(r_184, r_184)
+		x_187 := 0.5 * d_186
+		n_188 := int64(r_185)
+		var state_189 float64
+		var state_190 float64
+		var state_191 []float64
+		var state_192 int
+		var state_193 int64
+		state_189, state_190, state_191, state_192, state_193 = 1.0, x_187, r_184, r_185, int64(1)
+		for {
+			x_203 := 0.0001 * state_189
+			x_204 := x_203 * d_180
+			x_205 := state_44 + x_204
+			x_206 := state_190 <= x_205
+			x_207 := !x_206
+			var c_208 bool
+			if x_207 {
+				x_209 := state_189 >= 1e-10
+				c_208 = x_209
+			} else {
+				c_208 = false
+			}
+			if !c_208 {
+				break
+			}
+			mark_210 := ar.mark()
+			x_211 := state_189 / 2.0
+			if r_174 != state_43 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_174}))
+			}
+			r_212 := ar.F64w(state_43)
+			state_42 = state_42[:len(r_212)]
+			r_176 = r_176[:len(r_212)]
+			for i_213 := range r_212 {
+				r_212[i_213] = (state_42[i_213] + (x_211 * r_176[i_213]))
+			}
+			r_215, r_216 := r_1(r_212, state_43)
+			d_217 := runtime.Dot(r_215, r_215)
+			x_218 := 0.5 * d_217
+			if int64(r_216) != n_188 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(r_216), n_188))
+			}
+			x_219 := state_193 + int64(1)
+			state_189, state_190, state_191, state_192, state_193 = x_211, x_218, r_215, r_216, x_219
+			_ = mark_210
+		}
+		x_220 := state_189 >= 1e-10
+		x_221 := !x_220
+		var c_222 []float64
+		var c_223 int
+		var c_224 float64
+		var c_225 []float64
+		var c_226 int
+		var c_227 []float64
+		var c_228 int
+		var c_229 int
+		var c_230 int64
+		var c_231 int64
+		var c_232 bool
+		if x_221 {
+			x_233 := state_51 + state_193
+			c_222, c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232 = state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, x_233, true
+		} else {
+			if r_174 != state_43 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:760:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_174}))
+			}
+			r_234 := ar.F64w(state_43)
+			state_42 = state_42[:len(r_234)]
+			r_176 = r_176[:len(r_234)]
+			for i_235 := range r_234 {
+				r_234[i_235] = (state_42[i_235] + (state_189 * r_176[i_235]))
+			}
+			r_237, r_238 := jac_2(r_234, state_43)
+			n_239 := int64(r_238)
+			x_240 := max(size_7, int64(1))
+			if x_240 == 0 {
+				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:245:77", "integer division by zero")
+			}
+			x_241 := n_239 % x_240
+			x_242 := x_241 == int64(0)
+			if !x_242 {
+				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:245:68", "optim.GaussNewton: jac(x) must return m·n values (row by row) for x of length n")
+			}
+			x_243 := max(size_7, int64(1))
+			if x_243 == 0 {
+				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:245:185", "integer division by zero")
+			}
+			x_244 := n_239 / x_243
+			n_245 := int64(len(r_237))
+			if x_244 < 0 || size_7 < 0 || (size_7 == 0 && n_245 != 0) || (size_7 != 0 && (n_245%size_7 != 0 || n_245/size_7 != x_244)) {
+				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:245:60", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_245, x_244, size_7))
+			}
+			m_246 := int(x_244)
+			n_247 := int(size_7)
+			if int64(m_246) != n_13 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:761:16", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_246), n_13))
+			}
+			if int64(n_247) != n_10 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:761:16", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_247), n_10))
+			}
+			t_248 := ar.F64w(len(r_237))
+			for i_249 := 0; i_249 < m_246; i_249++ {
+				for j_250 := 0; j_250 < n_247; j_250++ {
+					t_248[j_250*m_246+i_249] = r_237[i_249*n_247+j_250]
+				}
+			}
+			if state_192 != m_246 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:763:33", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_247, m_246})+" @ "+runtime.ShapeString([]int{state_192}))
+			}
+			a_251 := ar.F64(n_247)
+			if m_246 <= 32 {
+				state_191 = state_191[:m_246]
+				for r_252 := range a_251 {
+					row_253 := t_248[r_252*m_246 : (r_252+1)*m_246]
+					s_254 := 0.0
+					for c_255, v_256 := range row_253 {
+						s_254 += v_256 * state_191[c_255]
+					}
+					a_251[r_252] = s_254
+				}
+			} else {
+				runtime.Gemv(false, n_247, m_246, 1, t_248, state_191, 0, a_251)
+			}
+			t_257 := ar.F64w(len(r_237))
+			for i_258 := 0; i_258 < m_246; i_258++ {
+				for j_259 := 0; j_259 < n_247; j_259++ {
+					t_257[j_259*m_246+i_258] = r_237[i_258*n_247+j_259]
+				}
+			}
+			tot_260, err_261 := runtime.MulSize(n_247, n_247)
+			if err_261 != nil {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:763:53", err_261)
+			}
+			a_262 := ar.F64(tot_260)
+			runtime.Gemm(false, false, n_247, n_247, m_246, 1, t_257, r_237, 0, a_262)
+			x_263 := state_50 + int64(1)
+			x_264 := state_51 + state_193
+			s_265 := runtime.Norm2(r_176)
+			x_266 := state_189 * s_265
+			s_267 := runtime.Norm2(r_234)
+			x_268 := s_267 + tol_6
+			x_269 := tol_6 * x_268
+			x_270 := x_266 < x_269
+			c_222, c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232 = r_234, state_43, state_190, a_251, n_247, a_262, n_247, n_247, x_263, x_264, x_270
+		}
+		state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52 = c_222, c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232
+		_ = mark_168
+	}
+	nbKeep(ar, mark_271, &state_42)
+	return state_42, state_43, state_44, state_50, state_51, nil
+}
+
+// fn_levenbergmarquardt is def levenberg_marquardt (optim.nab:258:12).
+func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_2 func([]float64, int) ([]float64, int), x0_3 []float64, x0_4 int, maxiter_5 int64, tol_6 float64) ([]float64, int, float64, int64, int64, error) {
+	mark_317 := ar.mark()
+	size_7 := int64(x0_4)
+	x0_3 = x0_3[:x0_4]
+	x_8 := maxiter_5 >= int64(0)
+	if !x_8 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:259:18", "optim.LevenbergMarquardt: argument 4 (max_iter) must be non-negative")
+	}
+	x_9 := tol_6 >= 0.0
+	if !x_9 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:260:13", "optim.LevenbergMarquardt: argument 5 (tol) must be non-negative")
+	}
+	n_10 := int64(x0_4)
+	r_11, r_12 := r_1(x0_3, x0_4)
+	n_13 := int64(r_12)
+	r_14, r_15 := jac_2(x0_3, x0_4)
+	n_16 := int64(r_15)
+	x_17 := max(size_7, int64(1))
+	if x_17 == 0 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:261:84", "integer division by zero")
+	}
+	x_18 := n_16 % x_17
+	x_19 := x_18 == int64(0)
+	if !x_19 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:261:75", "optim.LevenbergMarquardt: jac(x) must return m·n values (row by row) for x of length n")
+	}
+	x_20 := max(size_7, int64(1))
+	if x_20 == 0 {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:261:199", "integer division by zero")
+	}
+	x_21 := n_16 / x_20
+	n_22 := int64(len(r_14))
+	if x_21 < 0 || size_7 < 0 || (size_7 == 0 && n_22 != 0) || (size_7 != 0 && (n_22%size_7 != 0 || n_22/size_7 != x_21)) {
+		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:261:67", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_22, x_21, size_7))
+	}
+	m_23 := int(x_21)
+	n_24 := int(size_7)
+	if int64(m_23) != n_13 {
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:792:12", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_23), n_13))
+	}
+	if int64(n_24) != n_10 {
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:792:12", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_24), n_10))
+	}
+	t_25 := ar.F64w(len(r_14))
+	for i_26 := 0; i_26 < m_23; i_26++ {
+		for j_27 := 0; j_27 < n_24; j_27++ {
+			t_25[j_27*m_23+i_26] = r_14[i_26*n_24+j_27]
+		}
+	}
+	tot_28, err_29 := runtime.MulSize(n_24, n_24)
+	if err_29 != nil {
+		return nil, 0, 0, 0, 0, nbAt("std/optim:793:26", err_29)
+	}
+	a_30 := ar.F64(tot_28)
+	runtime.Gemm(false, false, n_24, n_24, m_23, 1, t_25, r_14, 0, a_30)
+	d_31 := runtime.Dot(r_11, r_11)
+	x_32 := 0.5 * d_31
+	t_33 := ar.F64w(len(r_14))
+	for i_34 := 0; i_34 < m_23; i_34++ {
+		for j_35 := 0; j_35 < n_24; j_35++ {
+			t_33[j_35*m_23+i_34] = r_14[i_34*n_24+j_35]
+		}
+	}
+	if r_12 != m_23 {
+		return nil, 0, 0, 0, 0, nbErrorf("std/optim:796:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_24, m_23})+" @ "+runtime.ShapeString([]int{r_12}))
+	}
+	a_36 := ar.F64(n_24)
+	if m_23 <= 32 {
+		r_11 = r_11[:m_23]
+		for r_37 := range a_36 {
+			row_38 := t_33[r_37*m_23 : (r_37+1)*m_23]
+			s_39 := 0.0
+			for c_40, v_41 := range row_38 {
+				s_39 += v_41 * r_11[c_40]
+			}
+			a_36[r_37] = s_39
+		}
+	} else {
+		runtime.Gemv(false, n_24, m_23, 1, t_33, r_11, 0, a_36)
+	}
+	n_42, err_43 := runtime.CheckSize(n_10)
+	if err_43 != nil {
+		return nil, 0, 0, 0, 0, nbAt("std/optim:796:59", err_43)
+	}
+	r_44 := ar.F64w(n_42)
+	if len(r_44) >= 262144 {
+		n_24 := n_24
+		a_30 := a_30
+		r_44 := r_44
+		errs_50 := make([]error, (len(r_44)+16383)/16384)
+		runtime.ParallelFor(len(r_44), 16384, func(lo_51, hi int) {
+			for i_52 := lo_51; i_52 < hi; i_52++ {
+				i_54 := int64(i_52)
+				if i_54 < 0 || i_54 >= int64(n_24) {
+					errs_50[lo_51/16384] = nbAt("std/optim:796:62", runtime.CheckIndex(i_54, n_24))
+					return
+				}
+				row_55 := a_30[int(i_54)*n_24 : (int(i_54)+1)*n_24]
+				if i_54 < 0 || i_54 >= int64(n_24) {
+					errs_50[lo_51/16384] = nbAt("std/optim:796:62", runtime.CheckIndex(i_54, n_24))
+					return
+				}
+				x_56 := row_55[int(i_54)]
+				r_44[i_52] = (runtime.Max2(x_56, 1e-12))
+			}
+		})
+		for _, err_57 := range errs_50 {
+			if err_57 != nil {
+				return nil, 0, 0, 0, 0, err_57
+			}
+		}
+	} else {
+		for i_45 := range r_44 {
+			i_47 := int64(i_45)
+			if i_47 < 0 || i_47 >= int64(n_24) {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:796:62", runtime.CheckIndex(i_47, n_24))
+			}
+			row_48 := a_30[int(i_47)*n_24 : (int(i_47)+1)*n_24]
+			if i_47 < 0 || i_47 >= int64(n_24) {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:796:62", runtime.CheckIndex(i_47, n_24))
+			}
+			x_49 := row_48[int(i_47)]
+			r_44[i_45] = (runtime.Max2(x_49, 1e-12))
+		}
+	}
+	var state_58 []float64
+	var state_59 int
+	var state_60 float64
+	var state_61 []float64
+	var state_62 int
+	var state_63 []float64
+	var state_64 int
+	var state_65 int
+	var state_66 []float64
+	var state_67 int
+	var state_68 float64
+	var state_69 float64
+	var state_70 int64
+	var state_71 int64
+	var state_72 bool
+	state_58, state_59, state_60, state_61, state_62, state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72 = x0_3, x0_4, x_32, a_36, n_24, a_30, n_24, n_24, r_44, n_42, 0.001, 2.0, int64(0), int64(1), false
+	for {
+		x_188 := !state_72
+		var c_189 bool
+		if x_188 {
+			x_190 := state_70 < maxiter_5
+			c_189 = x_190
+		} else {
+			c_189 = false
+		}
+		var c_191 bool
+		if c_189 {
+			r_192 := ar.F64w(state_62)
+			state_61 = state_61[:len(r_192)]
+			if len(r_192) >= 262144 {
+				r_192 := r_192
+				state_61 := state_61
+				runtime.ParallelFor(len(r_192), 16384, func(lo_196, hi int) {
+					for i_197 := lo_196; i_197 < hi; i_197++ {
+						r_192[i_197] = (math.Abs(state_61[i_197]))
+					}
+				})
+			} else {
+				for i_193 := range r_192 {
+					r_192[i_193] = (math.Abs(state_61[i_193]))
+				}
+			}
+			s_199 := runtime.Max(r_192)
+			x_200 := s_199 > tol_6
+			c_191 = x_200
+		} else {
+			c_191 = false
+		}
+		if !c_191 {
+			break
+		}
+		mark_201 := ar.mark()
+		n_202, err_203 := runtime.CheckSize(n_10)
+		if err_203 != nil {
+			return nil, 0, 0, 0, 0, nbAt("std/optim:798:31", err_203)
+		}
+		var a_204 []float64
+		var d_205 int = 0
+		var rs_206 int = 0
+		for i_207 := 0; i_207 < n_202; i_207++ {
+			mark_208 := ar.mark()
+			i_209 := int64(i_207)
+			n_210, err_211 := runtime.CheckSize(n_10)
+			if err_211 != nil {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:798:32", err_211)
+			}
+			if i_207 == 0 {
+				d_205 = n_210
+				rs_206 = d_205
+				tot_212, err_213 := runtime.MulSize(n_202, rs_206)
+				if err_213 != nil {
+					return nil, 0, 0, 0, 0, nbAt("std/optim:798:31", err_213)
+				}
+				a_204 = ar.F64w(tot_212)
+			} else if n_210 != d_205 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:798:31", "build: element "+strconv.Itoa(i_207)+" has shape "+runtime.ShapeString([]int{n_210})+", element 0 has shape "+runtime.ShapeString([]int{d_205}))
+			}
+			row_214 := a_204[i_207*rs_206 : (i_207+1)*rs_206]
+			for i_215 := range row_214 {
+				i_217 := int64(i_215)
+				x_218 := i_209 == i_217
+				var c_219 float64
+				if x_218 {
+					if i_209 < 0 || i_209 >= int64(state_64) {
+						return nil, 0, 0, 0, 0, nbAt("std/optim:798:51", runtime.CheckIndex(i_209, state_64))
+					}
+					row_220 := state_63[int(i_209)*state_65 : (int(i_209)+1)*state_65]
+					if i_217 < 0 || i_217 >= int64(state_65) {
+						return nil, 0, 0, 0, 0, nbAt("std/optim:798:51", runtime.CheckIndex(i_217, state_65))
+					}
+					x_221 := row_220[int(i_217)]
+					if i_209 < 0 || i_209 >= int64(state_67) {
+						return nil, 0, 0, 0, 0, nbAt("std/optim:798:67", runtime.CheckIndex(i_209, state_67))
+					}
+					x_222 := state_66[int(i_209)]
+					x_223 := state_68 * x_222
+					x_224 := x_221 + x_223
+					c_219 = x_224
+				} else {
+					if i_209 < 0 || i_209 >= int64(state_64) {
+						return nil, 0, 0, 0, 0, nbAt("std/optim:798:79", runtime.CheckIndex(i_209, state_64))
+					}
+					row_225 := state_63[int(i_209)*state_65 : (int(i_209)+1)*state_65]
+					if i_217 < 0 || i_217 >= int64(state_65) {
+						return nil, 0, 0, 0, 0, nbAt("std/optim:798:79", runtime.CheckIndex(i_217, state_65))
+					}
+					x_226 := row_225[int(i_217)]
+					c_219 = x_226
+				}
+				row_214[i_215] = c_219
+			}
+			if i_207 > 0 {
+				ar.release(mark_208)
+			}
+		}
+		r_227, r_228, r_229, err_230 := fn_linalgcholreg(ar, a_204, n_202, d_205)
+		if err_230 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_230, "linalg.chol_reg", "std/linalg:51:5", "std/optim:798:15")
+		}
+		r_231, r_232, err_233 := fn_linalgchosolve(ar, r_227, r_228, r_229, state_61, state_62)
+		if err_233 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_233, "linalg.cho_solve", "std/linalg:38:5", "std/optim:799:16")
+		}
+		r_234 := ar.F64w(r_232)
+		r_231 = r_231[:len(r_234)]
+		for i_235 := range r_234 {
+			r_234[i_235] = -r_231[i_235]
+		}
+		if r_232 != state_59 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:800:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_59})+" and "+runtime.ShapeString([]int{r_232}))
+		}
+		r_237 := ar.F64w(state_59)
+		state_58 = state_58[:len(r_237)]
+		r_234 = r_234[:len(r_237)]
+		for i_238 := range r_237 {
+			r_237[i_238] = (state_58[i_238] + r_234[i_238])
+		}
+		r_240, r_241 := r_1(r_237, state_59)
+		if int64(r_241) != n_13 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:801:16", runtime.DimMessage("the result of r", "[m]f64", "m", int64(r_241), n_13))
+		}
+		d_242 := runtime.Dot(r_240, r_240)
+		x_243 := 0.5 * d_242
+		x_244 := state_60 - x_243
+		if r_232 != state_67 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:803:39", "shape mismatch in '*': "+runtime.ShapeString([]int{state_67})+" and "+runtime.ShapeString([]int{r_232}))
+		}
+		if state_62 != state_67 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:803:43", "shape mismatch in '-': "+runtime.ShapeString([]int{state_67})+" and "+runtime.ShapeString([]int{state_62}))
+		}
+		if r_232 != state_67 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:803:24", fmt.Sprintf("dot: sizes %d and %d differ", r_232, state_67))
+		}
+		var s_245 float64 = 0
+		r_234 = r_234[:r_232]
+		state_66 = state_66[:r_232]
+		state_61 = state_61[:r_232]
+		for i_246 := 0; i_246 < r_232; i_246++ {
+			s_245 += r_234[i_246] * (((state_68 * state_66[i_246]) * r_234[i_246]) - state_61[i_246])
+		}
+		x_248 := 0.5 * s_245
+		x_249 := x_244 / x_248
+		x_250 := x_249 > 0.0
+		var c_251 []float64
+		var c_252 int
+		var c_253 float64
+		var c_254 []float64
+		var c_255 int
+		var c_256 []float64
+		var c_257 int
+		var c_258 int
+		var c_259 []float64
+		var c_260 int
+		var c_261 float64
+		var c_262 float64
+		var c_263 int64
+		var c_264 int64
+		var c_265 bool
+		if x_250 {
+			r_266, r_267 := jac_2(r_237, state_59)
+			n_268 := int64(r_267)
+			x_269 := max(size_7, int64(1))
+			if x_269 == 0 {
+				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:261:84", "integer division by zero")
+			}
+			x_270 := n_268 % x_269
+			x_271 := x_270 == int64(0)
+			if !x_271 {
+				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:261:75", "optim.LevenbergMarquardt: jac(x) must return m·n values (row by row) for x of length n")
+			}
+			x_272 := max(size_7, int64(1))
+			if x_272 == 0 {
+				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:261:199", "integer division by zero")
+			}
+			x_273 := n_268 / x_272
+			n_274 := int64(len(r_266))
+			if x_273 < 0 || size_7 < 0 || (size_7 == 0 && n_274 != 0) || (size_7 != 0 && (n_274%size_7 != 0 || n_274/size_7 != x_273)) {
+				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:261:67", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_274, x_273, size_7))
+			}
+			m_275 := int(x_273)
+			n_276 := int(size_7)
+			if int64(m_275) != n_13 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:806:21", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_275), n_13))
+			}
+			if int64(n_276) != n_10 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:806:21", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_276), n_10))
+			}
+			t_277 := ar.F64w(len(r_266))
+			for i_278 := 0; i_278 < m_275; i_278++ {
+				for j_279 := 0; j_279 < n_276; j_279++ {
+					t_277[j_279*m_275+i_278] = r_266[i_278*n_276+j_279]
+				}
+			}
+			tot_280, err_281 := runtime.MulSize(n_276, n_276)
+			if err_281 != nil {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:807:35", err_281)
+			}
+			a_282 := ar.F64(tot_280)
+			runtime.Gemm(false, false, n_276, n_276, m_275, 1, t_277, r_266, 0, a_282)
+			t_283 := ar.F64w(len(r_266))
+			for i_284 := 0; i_284 < m_275; i_284++ {
+				for j_285 := 0; j_285 < n_276; j_285++ {
+					t_283[j_285*m_275+i_284] = r_266[i_284*n_276+j_285]
+				}
+			}
+			if r_241 != m_275 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:808:35", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_276, m_275})+" @ "+runtime.ShapeString([]int{r_241}))
+			}
+			a_286 := ar.F64(n_276)
+			if m_275 <= 32 {
+				r_240 = r_240[:m_275]
+				for r_287 := range a_286 {
+					row_288 := t_283[r_287*m_275 : (r_287+1)*m_275]
+					s_289 := 0.0
+					for c_290, v_291 := range row_288 {
+						s_289 += v_291 * r_240[c_290]
+					}
+					a_286[r_287] = s_289
+				}
+			} else {
+				runtime.Gemv(false, n_276, m_275, 1, t_283, r_240, 0, a_286)
+			}
+			n_292, err_293 := runtime.CheckSize(n_10)
+			if err_293 != nil {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:810:40", err_293)
+			}
+			if n_292 != state_67 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:810:32", "shape mismatch in max: "+runtime.ShapeString([]int{state_67})+" and "+runtime.ShapeString([]int{n_292}))
+			}
+			r_294 := ar.F64w(state_67)
+			state_66 = state_66[:len(r_294)]
+			for i_295 := range r_294 {
+				i_297 := int64(i_295)
+				if i_297 < 0 || i_297 >= int64(n_276) {
+					return nil, 0, 0, 0, 0, nbAt("std/optim:810:43", runtime.CheckIndex(i_297, n_276))
+				}
+				row_298 := a_282[int(i_297)*n_276 : (int(i_297)+1)*n_276]
+				if i_297 < 0 || i_297 >= int64(n_276) {
+					return nil, 0, 0, 0, 0, nbAt("std/optim:810:43", runtime.CheckIndex(i_297, n_276))
+				}
+				x_299 := row_298[int(i_297)]
+				r_294[i_295] = (runtime.Max2(state_66[i_295], x_299))
+			}
+			x_300 := 2.0 * x_249
+			x_301 := x_300 - 1.0
+			x_302 := math.Pow(x_301, 3.0)
+			x_303 := 1.0 - x_302
+			x_304 := runtime.Max2(0.3333333333333333, x_303)
+			x_305 := state_68 * x_304
+			x_306 := state_70 + int64(1)
+			x_307 := state_71 + int64(1)
+			s_308 := runtime.Norm2(r_234)
+			s_309 := runtime.Norm2(r_237)
+			x_310 := s_309 + tol_6
+			x_311 := tol_6 * x_310
+			x_312 := s_308 < x_311
+			c_251, c_252, c_253, c_254, c_255, c_256, c_257, c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265 = r_237, state_59, x_243, a_286, n_276, a_282, n_276, n_276, r_294, state_67, x_305, 2.0, x_306, x_307, x_312
+		} else {
+			x_313 := state_68 * state_69
+			x_314 := 2.0 * state_69
+			x_315 := state_70 + int64(1)
+			x_316 := state_71 + int64(1)
+			c_251, c_252, c_253, c_254, c_255, c_256, c_257, c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265 = state_58, state_59, state_60, state_61, state_62, state_63, state_64, state_65, state_66, state_67, x_313, x_314, x_315, x_316, false
+		}
+		state_58, state_59, state_60, state_61, state_62, state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72 = c_251, c_252, c_253, c_254, c_255, c_256, c_257, c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265
+		_ = mark_201
+	}
+	nbKeep(ar, mark_317, &state_58)
+	return state_58, state_59, state_60, state_70, state_71, nil
 }
 
 // nbArena hands out the arrays of one call: slices cut from chunks

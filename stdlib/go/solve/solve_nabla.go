@@ -15,7 +15,7 @@ import (
 // penalty rho from x = z = u = 0 (Boyd et al., 2011, §6.4) and returns z
 // after iters iterations (exactly sparse).
 //
-// It is the Nabla def admm_lasso(a: [m][n]f64, b: [m]f64, lam: f64, rho: f64, iters: i64): [n]f64 (solve.nab:10:12).
+// It is the Nabla def admm_lasso(a: [m][n]f64, b: [m]f64, lam: f64, rho: f64, iters: i64): [n]f64 (solve.nab:16:12).
 // Its array results are newly allocated; AdmmLassoInto writes them into buffers instead.
 func AdmmLasso(a [][]float64, b []float64, lam float64, rho float64, iters int64) ([]float64, error) {
 	ar := nbArenas.Get()
@@ -27,7 +27,7 @@ func AdmmLasso(a [][]float64, b []float64, lam float64, rho float64, iters int64
 	}
 	r0_0, r0_1, err := fn_admmlasso(ar, aFlat, aDims[0], aDims[1], b, len(b), lam, rho, iters)
 	if err != nil {
-		return nil, nbFrame(err, "admm_lasso", "solve.nab:10:12", "")
+		return nil, nbFrame(err, "admm_lasso", "solve.nab:16:12", "")
 	}
 	return nbOut1(r0_0, r0_1), nil
 }
@@ -44,7 +44,7 @@ func AdmmLassoInto(dst0 []float64, a [][]float64, b []float64, lam float64, rho 
 	}
 	r0_0, r0_1, err := fn_admmlasso(ar, aFlat, aDims[0], aDims[1], b, len(b), lam, rho, iters)
 	if err != nil {
-		return nbFrame(err, "admm_lasso", "solve.nab:10:12", "")
+		return nbFrame(err, "admm_lasso", "solve.nab:16:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("admm_lasso: dst0 does not have the result's shape %v", []int{r0_1})
@@ -54,7 +54,7 @@ func AdmmLassoInto(dst0 []float64, a [][]float64, b []float64, lam float64, rho 
 
 // SoftThreshold is the proximal map of k·‖·‖₁: sign(v)·max(|v| − k, 0).
 //
-// It is the Nabla def soft_threshold(v: [n]f64, k: f64): [n]f64 (solve.nab:14:12).
+// It is the Nabla def soft_threshold(v: [n]f64, k: f64): [n]f64 (solve.nab:20:12).
 // Its array results are newly allocated; SoftThresholdInto writes them into buffers instead.
 func SoftThreshold(v []float64, k float64) []float64 {
 	ar := nbArenas.Get()
@@ -81,7 +81,7 @@ func SoftThresholdInto(dst0 []float64, v []float64, k float64) error {
 // game, its gradient field) by Korpelevich's method:
 // z½ = z − lr·op(z); z ← z − lr·op(z½), for steps steps.
 //
-// It is the Nabla def extragradient(op: [n]f64 -> [n]f64, z0: [n]f64, lr: f64, steps: i64): [n]f64 (solve.nab:19:12).
+// It is the Nabla def extragradient(op: [n]f64 -> [n]f64, z0: [n]f64, lr: f64, steps: i64): [n]f64 (solve.nab:25:12).
 // Its array results are newly allocated; ExtragradientInto writes them into buffers instead.
 func Extragradient(op func([]float64) []float64, z0 []float64, lr float64, steps int64) ([]float64, error) {
 	ar := nbArenas.Get()
@@ -96,7 +96,7 @@ func Extragradient(op func([]float64) []float64, z0 []float64, lr float64, steps
 	}
 	r0_0, r0_1, err := fn_extragradient(ar, opIn, z0, len(z0), lr, steps)
 	if err != nil {
-		return nil, nbFrame(err, "extragradient", "solve.nab:19:12", "")
+		return nil, nbFrame(err, "extragradient", "solve.nab:25:12", "")
 	}
 	return nbOut1(r0_0, r0_1), nil
 }
@@ -116,7 +116,7 @@ func ExtragradientInto(dst0 []float64, op func([]float64) []float64, z0 []float6
 	}
 	r0_0, r0_1, err := fn_extragradient(ar, opIn, z0, len(z0), lr, steps)
 	if err != nil {
-		return nbFrame(err, "extragradient", "solve.nab:19:12", "")
+		return nbFrame(err, "extragradient", "solve.nab:25:12", "")
 	}
 	if !nbInto1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("extragradient: dst0 does not have the result's shape %v", []int{r0_1})
@@ -128,7 +128,7 @@ func ExtragradientInto(dst0 []float64, op func([]float64) []float64, z0 []float6
 // min ⟨P, C⟩ − eps·H(P) with row sums a and column sums b, after iters
 // log-domain Sinkhorn iterations.
 //
-// It is the Nabla def sinkhorn(c: [m][n]f64, a: [m]f64, b: [n]f64, eps: f64, iters: i64): [m][n]f64 (solve.nab:25:12).
+// It is the Nabla def sinkhorn(c: [m][n]f64, a: [m]f64, b: [n]f64, eps: f64, iters: i64): [m][n]f64 (solve.nab:31:12).
 // Its array results are newly allocated; SinkhornInto writes them into buffers instead.
 func Sinkhorn(c [][]float64, a []float64, b []float64, eps float64, iters int64) ([][]float64, error) {
 	ar := nbArenas.Get()
@@ -140,7 +140,7 @@ func Sinkhorn(c [][]float64, a []float64, b []float64, eps float64, iters int64)
 	}
 	r0_0, r0_1, r0_2, err := fn_sinkhorn(ar, cFlat, cDims[0], cDims[1], a, len(a), b, len(b), eps, iters)
 	if err != nil {
-		return nil, nbFrame(err, "sinkhorn", "solve.nab:25:12", "")
+		return nil, nbFrame(err, "sinkhorn", "solve.nab:31:12", "")
 	}
 	return nbOut2(r0_0, r0_1, r0_2), nil
 }
@@ -157,7 +157,7 @@ func SinkhornInto(dst0 [][]float64, c [][]float64, a []float64, b []float64, eps
 	}
 	r0_0, r0_1, r0_2, err := fn_sinkhorn(ar, cFlat, cDims[0], cDims[1], a, len(a), b, len(b), eps, iters)
 	if err != nil {
-		return nbFrame(err, "sinkhorn", "solve.nab:25:12", "")
+		return nbFrame(err, "sinkhorn", "solve.nab:31:12", "")
 	}
 	if !nbInto2(dst0, r0_0, r0_1, r0_2) {
 		return fmt.Errorf("sinkhorn: dst0 does not have the result's shape %v", []int{r0_1, r0_2})
@@ -169,7 +169,7 @@ func SinkhornInto(dst0 [][]float64, c [][]float64, a []float64, b []float64, eps
 // 1 (the others are ignored) by iters rounds of alternating least squares
 // from a fixed start, and returns the completed m×n matrix.
 //
-// It is the Nabla def complete(mm: [m][n]f64, mask: [m][n]f64, rank: i64, iters: i64): [m][n]f64 (solve.nab:31:12).
+// It is the Nabla def complete(mm: [m][n]f64, mask: [m][n]f64, rank: i64, iters: i64): [m][n]f64 (solve.nab:37:12).
 // Its array results are newly allocated; CompleteInto writes them into buffers instead.
 func Complete(mm [][]float64, mask [][]float64, rank int64, iters int64) ([][]float64, error) {
 	ar := nbArenas.Get()
@@ -185,7 +185,7 @@ func Complete(mm [][]float64, mask [][]float64, rank int64, iters int64) ([][]fl
 	}
 	r0_0, r0_1, r0_2, err := fn_complete(ar, mmFlat, mmDims[0], mmDims[1], maskFlat, maskDims[0], maskDims[1], rank, iters)
 	if err != nil {
-		return nil, nbFrame(err, "complete", "solve.nab:31:12", "")
+		return nil, nbFrame(err, "complete", "solve.nab:37:12", "")
 	}
 	return nbOut2(r0_0, r0_1, r0_2), nil
 }
@@ -206,10 +206,331 @@ func CompleteInto(dst0 [][]float64, mm [][]float64, mask [][]float64, rank int64
 	}
 	r0_0, r0_1, r0_2, err := fn_complete(ar, mmFlat, mmDims[0], mmDims[1], maskFlat, maskDims[0], maskDims[1], rank, iters)
 	if err != nil {
-		return nbFrame(err, "complete", "solve.nab:31:12", "")
+		return nbFrame(err, "complete", "solve.nab:37:12", "")
 	}
 	if !nbInto2(dst0, r0_0, r0_1, r0_2) {
 		return fmt.Errorf("complete: dst0 does not have the result's shape %v", []int{r0_1, r0_2})
+	}
+	return nil
+}
+
+// Fista minimizes f(x) + g(x), f smooth with an L-Lipschitz gradient and g
+// given by its proximal map, by FISTA (Beck and Teboulle, 2009) with a
+// constant step (≤ 1/L): std/solve's fista,
+// x_k = prox(y_k − step·∇f(y_k), step), t_{k+1} = (1 + √(1 + 4t_k²))/2
+// from t_1 = 1, y_{k+1} = x_k + ((t_k − 1)/t_{k+1})·(x_k − x_{k−1}),
+// y_1 = x0. fg(x) returns f(x) and ∇f(x) (called once per step); prox(v,
+// step) returns argmin_u g(u) + ‖u − v‖²/(2·step). It runs steps steps
+// and returns x; step and steps must be non-negative.
+//
+// It is the Nabla def fista(fg: [n]f64 -> (f64, [n]f64), prox: ([n]f64, f64) -> [n]f64, x0: [n]f64, step: f64, steps: i64): [n]f64 (solve.nab:48:12).
+// Its array results are newly allocated; FistaInto writes them into buffers instead.
+func Fista(fg func([]float64) (float64, []float64), prox func([]float64, float64) []float64, x0 []float64, step float64, steps int64) ([]float64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return nil, fmt.Errorf("fista: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	if prox == nil {
+		return nil, fmt.Errorf("fista: argument prox is a nil function")
+	}
+	proxIn := func(a0 []float64, a0n int, a1 float64) ([]float64, int) {
+		r0 := prox(a0[:a0n], a1)
+		return r0, len(r0)
+	}
+	r0_0, r0_1, err := fn_fista(ar, fgIn, proxIn, x0, len(x0), step, steps)
+	if err != nil {
+		return nil, nbFrame(err, "fista", "solve.nab:48:12", "")
+	}
+	return nbOut1(r0_0, r0_1), nil
+}
+
+// FistaInto is Fista with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func FistaInto(dst0 []float64, fg func([]float64) (float64, []float64), prox func([]float64, float64) []float64, x0 []float64, step float64, steps int64) error {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return fmt.Errorf("fista: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	if prox == nil {
+		return fmt.Errorf("fista: argument prox is a nil function")
+	}
+	proxIn := func(a0 []float64, a0n int, a1 float64) ([]float64, int) {
+		r0 := prox(a0[:a0n], a1)
+		return r0, len(r0)
+	}
+	r0_0, r0_1, err := fn_fista(ar, fgIn, proxIn, x0, len(x0), step, steps)
+	if err != nil {
+		return nbFrame(err, "fista", "solve.nab:48:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return fmt.Errorf("fista: dst0 does not have the result's shape %v", []int{r0_1})
+	}
+	return nil
+}
+
+// Bcd is block coordinate descent with the Gauss–Southwell rule: std/solve's
+// bcd (Nutini et al., 2015). The blocks are x[0:block], x[block:2·block],
+// ... (the last may be shorter); each iteration picks the block whose
+// gradient has the largest 2-norm (the lowest index on ties) and takes a
+// full Newton step on it with that block's Hessian (regularized as
+// optim's newton does when it is not positive definite). fg(x) returns
+// f(x) and ∇f(x), once per iteration; hv(x, v) returns ∇²f(x)·v and is
+// called with the unit vectors of the chosen block (its Hessian columns).
+// It runs iters iterations and returns x; block must be at least 1, iters
+// non-negative.
+//
+// It is the Nabla def bcd(fg: [n]f64 -> (f64, [n]f64), hv: ([n]f64, [n]f64) -> [n]f64, x0: [n]f64, block: i64, iters: i64): [n]f64 (solve.nab:61:12).
+// Its array results are newly allocated; BcdInto writes them into buffers instead.
+func Bcd(fg func([]float64) (float64, []float64), hv func([]float64, []float64) []float64, x0 []float64, block int64, iters int64) ([]float64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return nil, fmt.Errorf("bcd: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	if hv == nil {
+		return nil, fmt.Errorf("bcd: argument hv is a nil function")
+	}
+	hvIn := func(a0 []float64, a0n int, a1 []float64, a1n int) ([]float64, int) {
+		r0 := hv(a0[:a0n], a1[:a1n])
+		return r0, len(r0)
+	}
+	r0_0, r0_1, err := fn_bcd(ar, fgIn, hvIn, x0, len(x0), block, iters)
+	if err != nil {
+		return nil, nbFrame(err, "bcd", "solve.nab:61:12", "")
+	}
+	return nbOut1(r0_0, r0_1), nil
+}
+
+// BcdInto is Bcd with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func BcdInto(dst0 []float64, fg func([]float64) (float64, []float64), hv func([]float64, []float64) []float64, x0 []float64, block int64, iters int64) error {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return fmt.Errorf("bcd: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	if hv == nil {
+		return fmt.Errorf("bcd: argument hv is a nil function")
+	}
+	hvIn := func(a0 []float64, a0n int, a1 []float64, a1n int) ([]float64, int) {
+		r0 := hv(a0[:a0n], a1[:a1n])
+		return r0, len(r0)
+	}
+	r0_0, r0_1, err := fn_bcd(ar, fgIn, hvIn, x0, len(x0), block, iters)
+	if err != nil {
+		return nbFrame(err, "bcd", "solve.nab:61:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return fmt.Errorf("bcd: dst0 does not have the result's shape %v", []int{r0_1})
+	}
+	return nil
+}
+
+// Auglag minimizes f(x) subject to c(x) = 0 by the method of multipliers:
+// std/solve's auglag (Nocedal and Wright, Alg. 17.4), λ = 0 and ρ = 10 at
+// first, each outer iteration minimizing f + λᵀc + (ρ/2)‖c‖² from the
+// previous x by L-BFGS (m = 10, gtol = 1e-10, inner iterations), then
+// λ ← λ + ρ·c(x) and ρ ← min(10ρ, 1e8) when ‖c(x)‖₂ did not shrink by 4;
+// it stops early once ‖c(x)‖∞ ≤ 1e-12·(1 + ‖x‖∞). fg(x) returns f(x) and
+// ∇f(x); c(x) the p constraint values; jac(x) their Jacobian, p·n values
+// row by row (J[i, j] = ∂cᵢ/∂xⱼ at index i·n + j). It returns (x, λ) with
+// the least-squares multipliers λ = −(J Jᵀ)⁻¹J∇f(x) at the final x, so
+// that ∇f(x) + Jᵀλ = 0 at a solution (J must have full row rank). outer
+// and inner must be non-negative.
+//
+// It is the Nabla def auglag(fg: [n]f64 -> (f64, [n]f64), c: [n]f64 -> [p]f64, jac: [n]f64 -> [k]f64, x0: [n]f64, outer: i64, inner: i64): ([n]f64, [p]f64) (solve.nab:77:12).
+// Its array results are newly allocated; AuglagInto writes them into buffers instead.
+func Auglag(fg func([]float64) (float64, []float64), c func([]float64) []float64, jac func([]float64) []float64, x0 []float64, outer int64, inner int64) ([]float64, []float64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return nil, nil, fmt.Errorf("auglag: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	if c == nil {
+		return nil, nil, fmt.Errorf("auglag: argument c is a nil function")
+	}
+	cIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := c(a0[:a0n])
+		return r0, len(r0)
+	}
+	if jac == nil {
+		return nil, nil, fmt.Errorf("auglag: argument jac is a nil function")
+	}
+	jacIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := jac(a0[:a0n])
+		return r0, len(r0)
+	}
+	r0_0, r0_1, r1_0, r1_1, err := fn_auglag(ar, fgIn, cIn, jacIn, x0, len(x0), outer, inner)
+	if err != nil {
+		return nil, nil, nbFrame(err, "auglag", "solve.nab:77:12", "")
+	}
+	return nbOut1(r0_0, r0_1), nbOut1(r1_0, r1_1), nil
+}
+
+// AuglagInto is Auglag with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func AuglagInto(dst0 []float64, dst1 []float64, fg func([]float64) (float64, []float64), c func([]float64) []float64, jac func([]float64) []float64, x0 []float64, outer int64, inner int64) error {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return fmt.Errorf("auglag: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	if c == nil {
+		return fmt.Errorf("auglag: argument c is a nil function")
+	}
+	cIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := c(a0[:a0n])
+		return r0, len(r0)
+	}
+	if jac == nil {
+		return fmt.Errorf("auglag: argument jac is a nil function")
+	}
+	jacIn := func(a0 []float64, a0n int) ([]float64, int) {
+		r0 := jac(a0[:a0n])
+		return r0, len(r0)
+	}
+	r0_0, r0_1, r1_0, r1_1, err := fn_auglag(ar, fgIn, cIn, jacIn, x0, len(x0), outer, inner)
+	if err != nil {
+		return nbFrame(err, "auglag", "solve.nab:77:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return fmt.Errorf("auglag: dst0 does not have the result's shape %v", []int{r0_1})
+	}
+	if !nbInto1(dst1, r1_0, r1_1) {
+		return fmt.Errorf("auglag: dst1 does not have the result's shape %v", []int{r1_1})
+	}
+	return nil
+}
+
+// FrankWolfeSimplex minimizes a smooth f over the probability simplex
+// {x ≥ 0, Σx = 1} by the Frank–Wolfe method: std/solve's
+// frank_wolfe_simplex (Frank and Wolfe, 1956; Jaggi, 2013), s = e_i with
+// i = argmin ∇f(x) (the lowest index on ties), x ← (1 − γ)·x + γ·s with
+// γ = 2/(t + 2), t from 0. fg(x) returns f(x) and ∇f(x), once per
+// iteration. It runs iters iterations and returns x; iters must be
+// non-negative.
+//
+// It is the Nabla def frank_wolfe_simplex(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, iters: i64): [n]f64 (solve.nab:92:12).
+// Its array results are newly allocated; FrankWolfeSimplexInto writes them into buffers instead.
+func FrankWolfeSimplex(fg func([]float64) (float64, []float64), x0 []float64, iters int64) ([]float64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return nil, fmt.Errorf("frank_wolfe_simplex: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, err := fn_frankwolfesimplex(ar, fgIn, x0, len(x0), iters)
+	if err != nil {
+		return nil, nbFrame(err, "frank_wolfe_simplex", "solve.nab:92:12", "")
+	}
+	return nbOut1(r0_0, r0_1), nil
+}
+
+// FrankWolfeSimplexInto is FrankWolfeSimplex with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func FrankWolfeSimplexInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, iters int64) error {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return fmt.Errorf("frank_wolfe_simplex: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, err := fn_frankwolfesimplex(ar, fgIn, x0, len(x0), iters)
+	if err != nil {
+		return nbFrame(err, "frank_wolfe_simplex", "solve.nab:92:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return fmt.Errorf("frank_wolfe_simplex: dst0 does not have the result's shape %v", []int{r0_1})
+	}
+	return nil
+}
+
+// MirrorDescentSimplex minimizes f over the probability simplex by
+// entropic mirror descent (exponentiated gradient): std/solve's
+// mirror_descent_simplex, x ← x·exp(−lr·∇f(x))/Σ(x·exp(−lr·∇f(x))).
+// fg(x) returns f(x) and ∇f(x), once per step. It runs steps steps and
+// returns x; x0 should be in the simplex's interior, lr and steps must be
+// non-negative.
+//
+// It is the Nabla def mirror_descent_simplex(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): [n]f64 (solve.nab:101:12).
+// Its array results are newly allocated; MirrorDescentSimplexInto writes them into buffers instead.
+func MirrorDescentSimplex(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, error) {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return nil, fmt.Errorf("mirror_descent_simplex: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, err := fn_mirrordescentsimplex(ar, fgIn, x0, len(x0), lr, steps)
+	if err != nil {
+		return nil, nbFrame(err, "mirror_descent_simplex", "solve.nab:101:12", "")
+	}
+	return nbOut1(r0_0, r0_1), nil
+}
+
+// MirrorDescentSimplexInto is MirrorDescentSimplex with its array results written into the dst buffers,
+// which must have the results' shapes; in steady state it allocates nothing.
+func MirrorDescentSimplexInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) error {
+	ar := nbArenas.Get()
+	ar.reset()
+	defer nbArenas.Put(ar)
+	if fg == nil {
+		return fmt.Errorf("mirror_descent_simplex: argument fg is a nil function")
+	}
+	fgIn := func(a0 []float64, a0n int) (float64, []float64, int) {
+		r0, r1 := fg(a0[:a0n])
+		return r0, r1, len(r1)
+	}
+	r0_0, r0_1, err := fn_mirrordescentsimplex(ar, fgIn, x0, len(x0), lr, steps)
+	if err != nil {
+		return nbFrame(err, "mirror_descent_simplex", "solve.nab:101:12", "")
+	}
+	if !nbInto1(dst0, r0_0, r0_1) {
+		return fmt.Errorf("mirror_descent_simplex: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return nil
 }
@@ -410,7 +731,7 @@ func fn_linalgcholesky(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64,
 
 // fn_linalgchosolve is def linalg.cho_solve (std/linalg:38:5).
 func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
-	mark_79 := ar.mark()
+	mark_80 := ar.mark()
 	size_6 := int64(l_2)
 	if int64(l_3) != size_6 {
 		return nil, 0, nbErrorf("std/linalg:38:22", fmt.Sprintf("size mismatch: n is %d (l) but dimension 2 of l has size %d", size_6, l_3))
@@ -472,6 +793,7 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 	var x_34 []float64
 	var x_35 int
 	x_34, x_35 = a_33, n_31
+	buf_79 := ar.F64w(x_35)
 	for t_57 := int64(0); t_57 < size_6; t_57++ {
 		mark_58 := ar.mark()
 		x_59 := size_6 - int64(1)
@@ -523,9 +845,13 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 		copy(c_78, x_34)
 		c_78[int(x_60)] = x_77
 		x_34 = c_78
-		_ = mark_58
+		if x_35 == len(buf_79) {
+			copy(buf_79, x_34)
+			x_34 = buf_79
+			ar.release(mark_58)
+		}
 	}
-	nbKeep(ar, mark_79, &x_34)
+	nbKeep(ar, mark_80, &x_34)
 	return x_34, n_31, nil
 }
 
@@ -728,6 +1054,773 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 	}
 	nbKeep(ar, mark_123, &c_10)
 	return c_10, c_11, c_12, nil
+}
+
+// fn_linalglusolve is def linalg.lu_solve (std/linalg:69:5).
+func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
+	mark_180 := ar.mark()
+	size_6 := int64(a_2)
+	if int64(a_3) != size_6 {
+		return nil, 0, nbErrorf("std/linalg:69:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_6, a_3))
+	}
+	if int64(b_5) != size_6 {
+		return nil, 0, nbErrorf("std/linalg:69:32", fmt.Sprintf("size mismatch: n is %d (a) but b has size %d", size_6, b_5))
+	}
+	a_1 = a_1[:a_2*a_3]
+	b_4 = b_4[:b_5]
+	var state_7 []float64
+	var state_8 int
+	var state_9 int
+	var state_10 []float64
+	var state_11 int
+	state_7, state_8, state_9, state_10, state_11 = a_1, a_2, a_3, b_4, b_5
+	for k_71 := int64(0); k_71 < size_6; k_71++ {
+		mark_72 := ar.mark()
+		n_73, err_74 := runtime.CheckSize(size_6)
+		if err_74 != nil {
+			return nil, 0, nbAt("std/linalg:72:22", err_74)
+		}
+		r_75 := ar.F64w(n_73)
+		for i_76 := range r_75 {
+			i_78 := int64(i_76)
+			x_79 := i_78 >= k_71
+			var c_80 float64
+			if x_79 {
+				if i_78 < 0 || i_78 >= int64(state_8) {
+					return nil, 0, nbAt("std/linalg:72:43", runtime.CheckIndex(i_78, state_8))
+				}
+				row_81 := state_7[int(i_78)*state_9 : (int(i_78)+1)*state_9]
+				if k_71 < 0 || k_71 >= int64(state_9) {
+					return nil, 0, nbAt("std/linalg:72:43", runtime.CheckIndex(k_71, state_9))
+				}
+				x_82 := row_81[int(k_71)]
+				x_83 := math.Abs(x_82)
+				c_80 = x_83
+			} else {
+				c_80 = (-1.0)
+			}
+			r_75[i_76] = c_80
+		}
+		if n_73 == 0 {
+			return nil, 0, nbErrorf("std/linalg:72:15", "argmax of an empty array")
+		}
+		k_84 := int64(runtime.ArgMax(r_75))
+		if k_84 < 0 || k_84 >= int64(state_8) {
+			return nil, 0, nbAt("std/linalg:73:19", runtime.CheckIndex(k_84, state_8))
+		}
+		row_85 := state_7[int(k_84)*state_9 : (int(k_84)+1)*state_9]
+		if k_71 < 0 || k_71 >= int64(state_8) {
+			return nil, 0, nbAt("std/linalg:77:23", runtime.CheckIndex(k_71, state_8))
+		}
+		c_86 := ar.F64w(len(state_7))
+		copy(c_86, state_7)
+		copy(c_86[int(k_71)*state_9:(int(k_71)+1)*state_9], row_85)
+		if k_71 < 0 || k_71 >= int64(state_8) {
+			return nil, 0, nbAt("std/linalg:74:19", runtime.CheckIndex(k_71, state_8))
+		}
+		row_87 := state_7[int(k_71)*state_9 : (int(k_71)+1)*state_9]
+		if k_84 < 0 || k_84 >= int64(state_8) {
+			return nil, 0, nbAt("std/linalg:77:16", runtime.CheckIndex(k_84, state_8))
+		}
+		copy(c_86[int(k_84)*state_9:(int(k_84)+1)*state_9], row_87)
+		if k_84 < 0 || k_84 >= int64(state_11) {
+			return nil, 0, nbAt("std/linalg:75:17", runtime.CheckIndex(k_84, state_11))
+		}
+		x_88 := state_10[int(k_84)]
+		if k_71 < 0 || k_71 >= int64(state_11) {
+			return nil, 0, nbAt("std/linalg:78:23", runtime.CheckIndex(k_71, state_11))
+		}
+		c_89 := ar.F64w(len(state_10))
+		copy(c_89, state_10)
+		c_89[int(k_71)] = x_88
+		if k_71 < 0 || k_71 >= int64(state_11) {
+			return nil, 0, nbAt("std/linalg:76:17", runtime.CheckIndex(k_71, state_11))
+		}
+		x_90 := state_10[int(k_71)]
+		if k_84 < 0 || k_84 >= int64(state_11) {
+			return nil, 0, nbAt("std/linalg:78:16", runtime.CheckIndex(k_84, state_11))
+		}
+		c_89[int(k_84)] = x_90
+		if k_71 < 0 || k_71 >= int64(state_8) {
+			return nil, 0, nbAt("std/linalg:79:19", runtime.CheckIndex(k_71, state_8))
+		}
+		row_91 := c_86[int(k_71)*state_9 : (int(k_71)+1)*state_9]
+		if k_71 < 0 || k_71 >= int64(state_9) {
+			return nil, 0, nbAt("std/linalg:79:19", runtime.CheckIndex(k_71, state_9))
+		}
+		x_92 := row_91[int(k_71)]
+		n_93, err_94 := runtime.CheckSize(size_6)
+		if err_94 != nil {
+			return nil, 0, nbAt("std/linalg:80:11", err_94)
+		}
+		var a_95 []float64
+		var d_96 int = 0
+		var rs_97 int = 0
+		for i_98 := 0; i_98 < n_93; i_98++ {
+			mark_99 := ar.mark()
+			i_100 := int64(i_98)
+			x_101 := i_100 > k_71
+			var c_102 []float64
+			var c_103 int
+			if x_101 {
+				if i_100 < 0 || i_100 >= int64(state_8) {
+					return nil, 0, nbAt("std/linalg:80:28", runtime.CheckIndex(i_100, state_8))
+				}
+				row_104 := c_86[int(i_100)*state_9 : (int(i_100)+1)*state_9]
+				if i_100 < 0 || i_100 >= int64(state_8) {
+					return nil, 0, nbAt("std/linalg:80:37", runtime.CheckIndex(i_100, state_8))
+				}
+				row_105 := c_86[int(i_100)*state_9 : (int(i_100)+1)*state_9]
+				if k_71 < 0 || k_71 >= int64(state_9) {
+					return nil, 0, nbAt("std/linalg:80:37", runtime.CheckIndex(k_71, state_9))
+				}
+				x_106 := row_105[int(k_71)]
+				x_107 := x_106 / x_92
+				if k_71 < 0 || k_71 >= int64(state_8) {
+					return nil, 0, nbAt("std/linalg:80:55", runtime.CheckIndex(k_71, state_8))
+				}
+				row_108 := c_86[int(k_71)*state_9 : (int(k_71)+1)*state_9]
+				r_109 := ar.F64w(state_9)
+				row_104 = row_104[:len(r_109)]
+				row_108 = row_108[:len(r_109)]
+				for i_110 := range r_109 {
+					r_109[i_110] = (row_104[i_110] - (x_107 * row_108[i_110]))
+				}
+				c_102, c_103 = r_109, state_9
+			} else {
+				if i_100 < 0 || i_100 >= int64(state_8) {
+					return nil, 0, nbAt("std/linalg:80:66", runtime.CheckIndex(i_100, state_8))
+				}
+				row_112 := c_86[int(i_100)*state_9 : (int(i_100)+1)*state_9]
+				c_102, c_103 = row_112, state_9
+			}
+			if i_98 == 0 {
+				d_96 = c_103
+				rs_97 = d_96
+				tot_113, err_114 := runtime.MulSize(n_93, rs_97)
+				if err_114 != nil {
+					return nil, 0, nbAt("std/linalg:80:11", err_114)
+				}
+				a_95 = ar.F64w(tot_113)
+			} else if c_103 != d_96 {
+				return nil, 0, nbErrorf("std/linalg:80:11", "build: element "+strconv.Itoa(i_98)+" has shape "+runtime.ShapeString([]int{c_103})+", element 0 has shape "+runtime.ShapeString([]int{d_96}))
+			}
+			copy(a_95[i_98*rs_97:(i_98+1)*rs_97], c_102)
+			if i_98 > 0 {
+				ar.release(mark_99)
+			}
+		}
+		n_115, err_116 := runtime.CheckSize(size_6)
+		if err_116 != nil {
+			return nil, 0, nbAt("std/linalg:81:11", err_116)
+		}
+		r_117 := ar.F64w(n_115)
+		for i_118 := range r_117 {
+			i_120 := int64(i_118)
+			x_121 := i_120 > k_71
+			var c_122 float64
+			if x_121 {
+				if i_120 < 0 || i_120 >= int64(state_11) {
+					return nil, 0, nbAt("std/linalg:81:28", runtime.CheckIndex(i_120, state_11))
+				}
+				x_123 := c_89[int(i_120)]
+				if i_120 < 0 || i_120 >= int64(state_8) {
+					return nil, 0, nbAt("std/linalg:81:37", runtime.CheckIndex(i_120, state_8))
+				}
+				row_124 := c_86[int(i_120)*state_9 : (int(i_120)+1)*state_9]
+				if k_71 < 0 || k_71 >= int64(state_9) {
+					return nil, 0, nbAt("std/linalg:81:37", runtime.CheckIndex(k_71, state_9))
+				}
+				x_125 := row_124[int(k_71)]
+				x_126 := x_125 / x_92
+				if k_71 < 0 || k_71 >= int64(state_11) {
+					return nil, 0, nbAt("std/linalg:81:55", runtime.CheckIndex(k_71, state_11))
+				}
+				x_127 := c_89[int(k_71)]
+				x_128 := x_126 * x_127
+				x_129 := x_123 - x_128
+				c_122 = x_129
+			} else {
+				if i_120 < 0 || i_120 >= int64(state_11) {
+					return nil, 0, nbAt("std/linalg:81:66", runtime.CheckIndex(i_120, state_11))
+				}
+				x_130 := c_89[int(i_120)]
+				c_122 = x_130
+			}
+			r_117[i_118] = c_122
+		}
+		state_7, state_8, state_9, state_10, state_11 = a_95, n_93, d_96, r_117, n_115
+		_ = mark_72
+	}
+	n_131, err_132 := runtime.CheckSize(size_6)
+	if err_132 != nil {
+		return nil, 0, nbAt("std/linalg:82:15", err_132)
+	}
+	a_133 := ar.F64(n_131)
+	var x_134 []float64
+	var x_135 int
+	x_134, x_135 = a_133, n_131
+	buf_179 := ar.F64w(x_135)
+	for t_157 := int64(0); t_157 < size_6; t_157++ {
+		mark_158 := ar.mark()
+		x_159 := size_6 - int64(1)
+		x_160 := x_159 - t_157
+		if x_160 < 0 || x_160 >= int64(state_11) {
+			return nil, 0, nbAt("std/linalg:85:26", runtime.CheckIndex(x_160, state_11))
+		}
+		x_161 := state_10[int(x_160)]
+		n_162, err_163 := runtime.CheckSize(size_6)
+		if err_163 != nil {
+			return nil, 0, nbAt("std/linalg:84:20", err_163)
+		}
+		var s_164 float64 = 0
+		for i_165 := 0; i_165 < n_162; i_165++ {
+			i_167 := int64(i_165)
+			x_168 := i_167 > x_160
+			var c_169 float64
+			if x_168 {
+				if x_160 < 0 || x_160 >= int64(state_8) {
+					return nil, 0, nbAt("std/linalg:84:36", runtime.CheckIndex(x_160, state_8))
+				}
+				row_170 := state_7[int(x_160)*state_9 : (int(x_160)+1)*state_9]
+				if i_167 < 0 || i_167 >= int64(state_9) {
+					return nil, 0, nbAt("std/linalg:84:36", runtime.CheckIndex(i_167, state_9))
+				}
+				x_171 := row_170[int(i_167)]
+				if i_167 < 0 || i_167 >= int64(x_135) {
+					return nil, 0, nbAt("std/linalg:84:46", runtime.CheckIndex(i_167, x_135))
+				}
+				x_172 := x_134[int(i_167)]
+				x_173 := x_171 * x_172
+				c_169 = x_173
+			} else {
+				c_169 = 0.0
+			}
+			s_164 += c_169
+		}
+		x_174 := x_161 - s_164
+		if x_160 < 0 || x_160 >= int64(state_8) {
+			return nil, 0, nbAt("std/linalg:85:38", runtime.CheckIndex(x_160, state_8))
+		}
+		row_175 := state_7[int(x_160)*state_9 : (int(x_160)+1)*state_9]
+		if x_160 < 0 || x_160 >= int64(state_9) {
+			return nil, 0, nbAt("std/linalg:85:38", runtime.CheckIndex(x_160, state_9))
+		}
+		x_176 := row_175[int(x_160)]
+		x_177 := x_174 / x_176
+		if x_160 < 0 || x_160 >= int64(x_135) {
+			return nil, 0, nbAt("std/linalg:85:11", runtime.CheckIndex(x_160, x_135))
+		}
+		c_178 := ar.F64w(len(x_134))
+		copy(c_178, x_134)
+		c_178[int(x_160)] = x_177
+		x_134 = c_178
+		if x_135 == len(buf_179) {
+			copy(buf_179, x_134)
+			x_134 = buf_179
+			ar.release(mark_158)
+		}
+	}
+	nbKeep(ar, mark_180, &x_134)
+	return x_134, n_131, nil
+}
+
+// fn_optimmtstep is def optim.mt_step (std/optim:281:5).
+func fn_optimmtstep(ar *nbArena, stx_1 float64, fx_2 float64, dx_3 float64, sty_4 float64, fy_5 float64, dy_6 float64, stp_7 float64, fp_8 float64, dp_9 float64, brackt_10 bool, stpmin_11 float64, stpmax_12 float64) (float64, float64, float64, float64, float64, float64, bool, float64, bool) {
+	x_13 := runtime.Sign(dx_3)
+	x_14 := dp_9 * x_13
+	x_15 := fx_2 - fp_8
+	x_16 := 3.0 * x_15
+	x_17 := stp_7 - stx_1
+	x_18 := x_16 / x_17
+	x_19 := x_18 + dx_3
+	x_20 := x_19 + dp_9
+	x_21 := math.Abs(x_20)
+	x_22 := math.Abs(dx_3)
+	x_23 := math.Abs(dp_9)
+	x_24 := runtime.Max2(x_22, x_23)
+	x_25 := runtime.Max2(x_21, x_24)
+	x_26 := fp_8 > fx_2
+	var c_27 float64
+	var c_28 bool
+	if x_26 {
+		x_29 := x_20 / x_25
+		x_30 := x_29 * x_29
+		x_31 := dx_3 / x_25
+		x_32 := dp_9 / x_25
+		x_33 := x_31 * x_32
+		x_34 := x_30 - x_33
+		x_35 := math.Sqrt(x_34)
+		x_36 := x_25 * x_35
+		x_37 := stp_7 < stx_1
+		var c_38 float64
+		if x_37 {
+			x_39 := -x_36
+			c_38 = x_39
+		} else {
+			c_38 = x_36
+		}
+		x_40 := c_38 - dx_3
+		x_41 := x_40 + x_20
+		x_42 := c_38 - dx_3
+		x_43 := x_42 + c_38
+		x_44 := x_43 + dp_9
+		x_45 := x_41 / x_44
+		x_46 := stp_7 - stx_1
+		x_47 := x_45 * x_46
+		x_48 := stx_1 + x_47
+		x_49 := fx_2 - fp_8
+		x_50 := stp_7 - stx_1
+		x_51 := x_49 / x_50
+		x_52 := x_51 + dx_3
+		x_53 := dx_3 / x_52
+		x_54 := x_53 / 2.0
+		x_55 := stp_7 - stx_1
+		x_56 := x_54 * x_55
+		x_57 := stx_1 + x_56
+		x_58 := x_48 - stx_1
+		x_59 := math.Abs(x_58)
+		x_60 := x_57 - stx_1
+		x_61 := math.Abs(x_60)
+		x_62 := x_59 < x_61
+		var c_63 float64
+		if x_62 {
+			c_63 = x_48
+		} else {
+			x_64 := x_57 - x_48
+			x_65 := x_64 / 2.0
+			x_66 := x_48 + x_65
+			c_63 = x_66
+		}
+		c_27, c_28 = c_63, true
+	} else {
+		x_67 := x_14 < 0.0
+		var c_68 float64
+		var c_69 bool
+		if x_67 {
+			x_70 := x_20 / x_25
+			x_71 := x_70 * x_70
+			x_72 := dx_3 / x_25
+			x_73 := dp_9 / x_25
+			x_74 := x_72 * x_73
+			x_75 := x_71 - x_74
+			x_76 := math.Sqrt(x_75)
+			x_77 := x_25 * x_76
+			x_78 := stp_7 > stx_1
+			var c_79 float64
+			if x_78 {
+				x_80 := -x_77
+				c_79 = x_80
+			} else {
+				c_79 = x_77
+			}
+			x_81 := c_79 - dp_9
+			x_82 := x_81 + x_20
+			x_83 := c_79 - dp_9
+			x_84 := x_83 + c_79
+			x_85 := x_84 + dx_3
+			x_86 := x_82 / x_85
+			x_87 := stx_1 - stp_7
+			x_88 := x_86 * x_87
+			x_89 := stp_7 + x_88
+			x_90 := dp_9 - dx_3
+			x_91 := dp_9 / x_90
+			x_92 := stx_1 - stp_7
+			x_93 := x_91 * x_92
+			x_94 := stp_7 + x_93
+			x_95 := x_89 - stp_7
+			x_96 := math.Abs(x_95)
+			x_97 := x_94 - stp_7
+			x_98 := math.Abs(x_97)
+			x_99 := x_96 > x_98
+			var c_100 float64
+			if x_99 {
+				c_100 = x_89
+			} else {
+				c_100 = x_94
+			}
+			c_68, c_69 = c_100, true
+		} else {
+			x_101 := math.Abs(dp_9)
+			x_102 := math.Abs(dx_3)
+			x_103 := x_101 < x_102
+			var c_104 float64
+			var c_105 bool
+			if x_103 {
+				x_106 := x_20 / x_25
+				x_107 := x_106 * x_106
+				x_108 := dx_3 / x_25
+				x_109 := dp_9 / x_25
+				x_110 := x_108 * x_109
+				x_111 := x_107 - x_110
+				x_112 := runtime.Max2(0.0, x_111)
+				x_113 := math.Sqrt(x_112)
+				x_114 := x_25 * x_113
+				x_115 := stp_7 > stx_1
+				var c_116 float64
+				if x_115 {
+					x_117 := -x_114
+					c_116 = x_117
+				} else {
+					c_116 = x_114
+				}
+				x_118 := c_116 - dp_9
+				x_119 := x_118 + x_20
+				x_120 := dx_3 - dp_9
+				x_121 := c_116 + x_120
+				x_122 := x_121 + c_116
+				x_123 := x_119 / x_122
+				x_124 := x_123 < 0.0
+				var c_125 bool
+				if x_124 {
+					x_126 := c_116 != 0.0
+					c_125 = x_126
+				} else {
+					c_125 = false
+				}
+				var c_127 float64
+				if c_125 {
+					x_128 := stx_1 - stp_7
+					x_129 := x_123 * x_128
+					x_130 := stp_7 + x_129
+					c_127 = x_130
+				} else {
+					x_131 := stp_7 > stx_1
+					var c_132 float64
+					if x_131 {
+						c_132 = stpmax_12
+					} else {
+						c_132 = stpmin_11
+					}
+					c_127 = c_132
+				}
+				x_133 := dp_9 - dx_3
+				x_134 := dp_9 / x_133
+				x_135 := stx_1 - stp_7
+				x_136 := x_134 * x_135
+				x_137 := stp_7 + x_136
+				var c_138 float64
+				var c_139 bool
+				if brackt_10 {
+					x_140 := c_127 - stp_7
+					x_141 := math.Abs(x_140)
+					x_142 := x_137 - stp_7
+					x_143 := math.Abs(x_142)
+					x_144 := x_141 < x_143
+					var c_145 float64
+					if x_144 {
+						c_145 = c_127
+					} else {
+						c_145 = x_137
+					}
+					x_146 := stp_7 > stx_1
+					var c_147 float64
+					if x_146 {
+						x_148 := sty_4 - stp_7
+						x_149 := 0.66 * x_148
+						x_150 := stp_7 + x_149
+						x_151 := runtime.Min2(x_150, c_145)
+						c_147 = x_151
+					} else {
+						x_152 := sty_4 - stp_7
+						x_153 := 0.66 * x_152
+						x_154 := stp_7 + x_153
+						x_155 := runtime.Max2(x_154, c_145)
+						c_147 = x_155
+					}
+					c_138, c_139 = c_147, brackt_10
+				} else {
+					x_156 := c_127 - stp_7
+					x_157 := math.Abs(x_156)
+					x_158 := x_137 - stp_7
+					x_159 := math.Abs(x_158)
+					x_160 := x_157 > x_159
+					var c_161 float64
+					if x_160 {
+						c_161 = c_127
+					} else {
+						c_161 = x_137
+					}
+					x_162 := runtime.Min2(stpmax_12, c_161)
+					x_163 := runtime.Max2(stpmin_11, x_162)
+					c_138, c_139 = x_163, brackt_10
+				}
+				c_104, c_105 = c_138, c_139
+			} else {
+				var c_164 float64
+				var c_165 bool
+				if brackt_10 {
+					x_166 := fp_8 - fy_5
+					x_167 := 3.0 * x_166
+					x_168 := sty_4 - stp_7
+					x_169 := x_167 / x_168
+					x_170 := x_169 + dy_6
+					x_171 := x_170 + dp_9
+					x_172 := math.Abs(x_171)
+					x_173 := math.Abs(dy_6)
+					x_174 := math.Abs(dp_9)
+					x_175 := runtime.Max2(x_173, x_174)
+					x_176 := runtime.Max2(x_172, x_175)
+					x_177 := x_171 / x_176
+					x_178 := x_177 * x_177
+					x_179 := dy_6 / x_176
+					x_180 := dp_9 / x_176
+					x_181 := x_179 * x_180
+					x_182 := x_178 - x_181
+					x_183 := math.Sqrt(x_182)
+					x_184 := x_176 * x_183
+					x_185 := stp_7 > sty_4
+					var c_186 float64
+					if x_185 {
+						x_187 := -x_184
+						c_186 = x_187
+					} else {
+						c_186 = x_184
+					}
+					x_188 := c_186 - dp_9
+					x_189 := x_188 + x_171
+					x_190 := c_186 - dp_9
+					x_191 := x_190 + c_186
+					x_192 := x_191 + dy_6
+					x_193 := x_189 / x_192
+					x_194 := sty_4 - stp_7
+					x_195 := x_193 * x_194
+					x_196 := stp_7 + x_195
+					c_164, c_165 = x_196, brackt_10
+				} else {
+					x_197 := stp_7 > stx_1
+					var c_198 float64
+					if x_197 {
+						c_198 = stpmax_12
+					} else {
+						c_198 = stpmin_11
+					}
+					c_164, c_165 = c_198, brackt_10
+				}
+				c_104, c_105 = c_164, c_165
+			}
+			c_68, c_69 = c_104, c_105
+		}
+		c_27, c_28 = c_68, c_69
+	}
+	x_199 := fp_8 > fx_2
+	var c_200 float64
+	var c_201 float64
+	var c_202 float64
+	var c_203 float64
+	var c_204 float64
+	var c_205 float64
+	var c_206 bool
+	var c_207 float64
+	var c_208 bool
+	if x_199 {
+		c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208 = stx_1, fx_2, dx_3, stp_7, fp_8, dp_9, c_28, c_27, false
+	} else {
+		x_209 := x_14 < 0.0
+		var c_210 float64
+		var c_211 float64
+		var c_212 float64
+		var c_213 float64
+		var c_214 float64
+		var c_215 float64
+		var c_216 bool
+		var c_217 float64
+		var c_218 bool
+		if x_209 {
+			c_210, c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218 = stp_7, fp_8, dp_9, stx_1, fx_2, dx_3, c_28, c_27, true
+		} else {
+			c_210, c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218 = stp_7, fp_8, dp_9, sty_4, fy_5, dy_6, c_28, c_27, true
+		}
+		c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208 = c_210, c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218
+	}
+	return c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208
+}
+
+// fn_optimtwoloop is def optim.two_loop (std/optim:391:5).
+func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 int, s_5 int, y_6 []float64, y_7 int, y_8 int, rho_9 []float64, rho_10 int, head_11 int64, cnt_12 int64) ([]float64, int, error) {
+	mark_109 := ar.mark()
+	size_13 := int64(q0_2)
+	if int64(s_5) != size_13 {
+		return nil, 0, nbErrorf("std/optim:391:33", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of s has size %d", size_13, s_5))
+	}
+	if int64(y_8) != size_13 {
+		return nil, 0, nbErrorf("std/optim:391:47", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of y has size %d", size_13, y_8))
+	}
+	size_14 := int64(s_4)
+	if int64(y_7) != size_14 {
+		return nil, 0, nbErrorf("std/optim:391:44", fmt.Sprintf("size mismatch: m is %d (s) but y has size %d", size_14, y_7))
+	}
+	if int64(rho_10) != size_14 {
+		return nil, 0, nbErrorf("std/optim:391:60", fmt.Sprintf("size mismatch: m is %d (s) but rho has size %d", size_14, rho_10))
+	}
+	q0_1 = q0_1[:q0_2]
+	s_3 = s_3[:s_4*s_5]
+	y_6 = y_6[:y_7*y_8]
+	rho_9 = rho_9[:rho_10]
+	n_15, err_16 := runtime.CheckSize(size_14)
+	if err_16 != nil {
+		return nil, 0, nbAt("std/optim:392:43", err_16)
+	}
+	a_17 := ar.F64(n_15)
+	var state_18 []float64
+	var state_19 int
+	var state_20 []float64
+	var state_21 int
+	state_18, state_19, state_20, state_21 = q0_1, q0_2, a_17, n_15
+	buf_53 := ar.F64w(state_19)
+	buf_54 := ar.F64w(state_21)
+	for j_37 := int64(0); j_37 < cnt_12; j_37++ {
+		mark_38 := ar.mark()
+		x_39 := head_11 - int64(1)
+		x_40 := x_39 - j_37
+		x_41 := int64(2) * size_14
+		x_42 := x_40 + x_41
+		if size_14 == 0 {
+			return nil, 0, nbErrorf("std/optim:393:36", "integer division by zero")
+		}
+		x_43 := x_42 % size_14
+		if x_43 < 0 || x_43 >= int64(rho_10) {
+			return nil, 0, nbAt("std/optim:394:16", runtime.CheckIndex(x_43, rho_10))
+		}
+		x_44 := rho_9[int(x_43)]
+		if x_43 < 0 || x_43 >= int64(s_4) {
+			return nil, 0, nbAt("std/optim:394:27", runtime.CheckIndex(x_43, s_4))
+		}
+		row_45 := s_3[int(x_43)*s_5 : (int(x_43)+1)*s_5]
+		if len(row_45) != len(state_18) {
+			return nil, 0, nbErrorf("std/optim:394:22", fmt.Sprintf("dot: sizes %d and %d differ", len(row_45), len(state_18)))
+		}
+		d_46 := runtime.Dot(row_45, state_18)
+		x_47 := x_44 * d_46
+		if x_43 < 0 || x_43 >= int64(y_7) {
+			return nil, 0, nbAt("std/optim:395:18", runtime.CheckIndex(x_43, y_7))
+		}
+		row_48 := y_6[int(x_43)*y_8 : (int(x_43)+1)*y_8]
+		if y_8 != state_19 {
+			return nil, 0, nbErrorf("std/optim:395:11", "shape mismatch in '-': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{y_8}))
+		}
+		r_49 := ar.F64w(state_19)
+		state_18 = state_18[:len(r_49)]
+		row_48 = row_48[:len(r_49)]
+		for i_50 := range r_49 {
+			r_49[i_50] = (state_18[i_50] - (x_47 * row_48[i_50]))
+		}
+		if x_43 < 0 || x_43 >= int64(state_21) {
+			return nil, 0, nbAt("std/optim:395:23", runtime.CheckIndex(x_43, state_21))
+		}
+		c_52 := ar.F64w(len(state_20))
+		copy(c_52, state_20)
+		c_52[int(x_43)] = x_47
+		state_18, state_20 = r_49, c_52
+		if state_19 == len(buf_53) && state_21 == len(buf_54) {
+			copy(buf_53, state_18)
+			state_18 = buf_53
+			copy(buf_54, state_20)
+			state_20 = buf_54
+			ar.release(mark_38)
+		}
+	}
+	x_55 := head_11 - int64(1)
+	x_56 := x_55 + size_14
+	if size_14 == 0 {
+		return nil, 0, nbErrorf("std/optim:396:31", "integer division by zero")
+	}
+	x_57 := x_56 % size_14
+	x_58 := cnt_12 > int64(0)
+	var c_59 float64
+	if x_58 {
+		if x_57 < 0 || x_57 >= int64(rho_10) {
+			return nil, 0, nbAt("std/optim:397:41", runtime.CheckIndex(x_57, rho_10))
+		}
+		x_60 := rho_9[int(x_57)]
+		if x_57 < 0 || x_57 >= int64(y_7) {
+			return nil, 0, nbAt("std/optim:397:57", runtime.CheckIndex(x_57, y_7))
+		}
+		row_61 := y_6[int(x_57)*y_8 : (int(x_57)+1)*y_8]
+		if x_57 < 0 || x_57 >= int64(y_7) {
+			return nil, 0, nbAt("std/optim:397:68", runtime.CheckIndex(x_57, y_7))
+		}
+		row_62 := y_6[int(x_57)*y_8 : (int(x_57)+1)*y_8]
+		if len(row_61) != len(row_62) {
+			return nil, 0, nbErrorf("std/optim:397:52", fmt.Sprintf("dot: sizes %d and %d differ", len(row_61), len(row_62)))
+		}
+		d_63 := runtime.Dot(row_61, row_62)
+		x_64 := x_60 * d_63
+		x_65 := 1.0 / x_64
+		c_59 = x_65
+	} else {
+		c_59 = 1.0
+	}
+	r_66 := ar.F64w(q0_2)
+	state_18 = state_18[:len(r_66)]
+	if len(r_66) >= 262144 {
+		r_66 := r_66
+		c_59 := c_59
+		state_18 := state_18
+		runtime.ParallelFor(len(r_66), 16384, func(lo_70, hi int) {
+			for i_71 := lo_70; i_71 < hi; i_71++ {
+				r_66[i_71] = (c_59 * state_18[i_71])
+			}
+		})
+	} else {
+		for i_67 := range r_66 {
+			r_66[i_67] = (c_59 * state_18[i_67])
+		}
+	}
+	var r_73 []float64
+	var r_74 int
+	r_73, r_74 = r_66, q0_2
+	buf_108 := ar.F64w(r_74)
+	for j_91 := int64(0); j_91 < cnt_12; j_91++ {
+		mark_92 := ar.mark()
+		x_93 := head_11 - cnt_12
+		x_94 := x_93 + j_91
+		x_95 := int64(2) * size_14
+		x_96 := x_94 + x_95
+		if size_14 == 0 {
+			return nil, 0, nbErrorf("std/optim:399:41", "integer division by zero")
+		}
+		x_97 := x_96 % size_14
+		if x_97 < 0 || x_97 >= int64(n_15) {
+			return nil, 0, nbAt("std/optim:401:21", runtime.CheckIndex(x_97, n_15))
+		}
+		x_98 := state_20[int(x_97)]
+		if x_97 < 0 || x_97 >= int64(rho_10) {
+			return nil, 0, nbAt("std/optim:400:19", runtime.CheckIndex(x_97, rho_10))
+		}
+		x_99 := rho_9[int(x_97)]
+		if x_97 < 0 || x_97 >= int64(y_7) {
+			return nil, 0, nbAt("std/optim:400:30", runtime.CheckIndex(x_97, y_7))
+		}
+		row_100 := y_6[int(x_97)*y_8 : (int(x_97)+1)*y_8]
+		if len(row_100) != len(r_73) {
+			return nil, 0, nbErrorf("std/optim:400:25", fmt.Sprintf("dot: sizes %d and %d differ", len(row_100), len(r_73)))
+		}
+		d_101 := runtime.Dot(row_100, r_73)
+		x_102 := x_99 * d_101
+		x_103 := x_98 - x_102
+		if x_97 < 0 || x_97 >= int64(s_4) {
+			return nil, 0, nbAt("std/optim:401:33", runtime.CheckIndex(x_97, s_4))
+		}
+		row_104 := s_3[int(x_97)*s_5 : (int(x_97)+1)*s_5]
+		if s_5 != r_74 {
+			return nil, 0, nbErrorf("std/optim:401:13", "shape mismatch in '+': "+runtime.ShapeString([]int{r_74})+" and "+runtime.ShapeString([]int{s_5}))
+		}
+		r_105 := ar.F64w(r_74)
+		r_73 = r_73[:len(r_105)]
+		row_104 = row_104[:len(r_105)]
+		for i_106 := range r_105 {
+			r_105[i_106] = (r_73[i_106] + (x_103 * row_104[i_106]))
+		}
+		r_73 = r_105
+		if r_74 == len(buf_108) {
+			copy(buf_108, r_73)
+			r_73 = buf_108
+			ar.release(mark_92)
+		}
+	}
+	nbKeep(ar, mark_109, &r_73)
+	return r_73, q0_2, nil
 }
 
 // fn_solveadmmlasso is def solve.admm_lasso (std/solve:42:5).
@@ -941,40 +2034,40 @@ func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 	return state_73, state_74, nil
 }
 
-// fn_solvesinkhornunpack is def solve.sinkhorn_unpack (std/solve:163:5).
+// fn_solvesinkhornunpack is def solve.sinkhorn_unpack (std/solve:177:5).
 func fn_solvesinkhornunpack(ar *nbArena, p_1 []float64, p_2 int) ([]float64, int, int, []float64, int, []float64, int, float64, error) {
 	size_3 := int64(p_2)
 	_ = size_3
 	p_1 = p_1[:p_2]
 	if int64(0) >= int64(p_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nbAt("std/solve:164:16", runtime.CheckIndex(int64(0), p_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nbAt("std/solve:178:16", runtime.CheckIndex(int64(0), p_2))
 	}
 	x_4 := p_1[int(int64(0))]
 	x_5, err_6 := runtime.TruncToI64(x_4)
 	if err_6 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nbAt("std/solve:164:11", err_6)
+		return nil, 0, 0, nil, 0, nil, 0, 0, nbAt("std/solve:178:11", err_6)
 	}
 	x_7 := x_5
 	if int64(1) >= int64(p_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nbAt("std/solve:165:16", runtime.CheckIndex(int64(1), p_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nbAt("std/solve:179:16", runtime.CheckIndex(int64(1), p_2))
 	}
 	x_8 := p_1[int(int64(1))]
 	x_9, err_10 := runtime.TruncToI64(x_8)
 	if err_10 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nbAt("std/solve:165:11", err_10)
+		return nil, 0, 0, nil, 0, nil, 0, 0, nbAt("std/solve:179:11", err_10)
 	}
 	x_11 := x_9
 	x_12 := x_7 * x_11
 	x_13 := int64(3) + x_12
 	if x_13 < int64(3) || x_13 > int64(p_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("std/solve:166:16", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), x_13, p_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("std/solve:180:16", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), x_13, p_2))
 	}
 	n_14 := int(x_13) - int(int64(3))
 	_ = n_14
 	s_15 := p_1[int(int64(3))*1 : int(x_13)*1 : int(x_13)*1]
 	n_16 := int64(len(s_15))
 	if x_7 < 0 || x_11 < 0 || (x_11 == 0 && n_16 != 0) || (x_11 != 0 && (n_16%x_11 != 0 || n_16/x_11 != x_7)) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("std/solve:166:7", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_16, x_7, x_11))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("std/solve:180:7", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_16, x_7, x_11))
 	}
 	m_17 := int(x_7)
 	n_18 := int(x_11)
@@ -984,7 +2077,7 @@ func fn_solvesinkhornunpack(ar *nbArena, p_1 []float64, p_2 int) ([]float64, int
 	x_22 := int64(3) + x_21
 	x_23 := x_22 + x_7
 	if x_20 < 0 || x_23 < x_20 || x_23 > int64(p_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("std/solve:166:39", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_20, x_23, p_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("std/solve:180:39", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_20, x_23, p_2))
 	}
 	n_24 := int(x_23) - int(x_20)
 	s_25 := p_1[int(x_20)*1 : int(x_23)*1 : int(x_23)*1]
@@ -996,34 +2089,34 @@ func fn_solvesinkhornunpack(ar *nbArena, p_1 []float64, p_2 int) ([]float64, int
 	x_31 := x_30 + x_7
 	x_32 := x_31 + x_11
 	if x_28 < 0 || x_32 < x_28 || x_32 > int64(p_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("std/solve:166:67", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_28, x_32, p_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("std/solve:180:67", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_28, x_32, p_2))
 	}
 	n_33 := int(x_32) - int(x_28)
 	s_34 := p_1[int(x_28)*1 : int(x_32)*1 : int(x_32)*1]
 	if int64(2) >= int64(p_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nbAt("std/solve:166:103", runtime.CheckIndex(int64(2), p_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nbAt("std/solve:180:103", runtime.CheckIndex(int64(2), p_2))
 	}
 	x_35 := p_1[int(int64(2))]
 	return s_15, m_17, n_18, s_25, n_24, s_34, n_33, x_35, nil
 }
 
-// fn_solvesinkhornf is def solve.sinkhorn_f (std/solve:170:5).
+// fn_solvesinkhornf is def solve.sinkhorn_f (std/solve:184:5).
 func fn_solvesinkhornf(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float64, a_5 int, g_6 []float64, g_7 int, eps_8 float64) ([]float64, int, error) {
 	mark_43 := ar.mark()
 	size_9 := int64(c_2)
 	if int64(a_5) != size_9 {
-		return nil, 0, nbErrorf("std/solve:170:34", fmt.Sprintf("size mismatch: m is %d (c) but a has size %d", size_9, a_5))
+		return nil, 0, nbErrorf("std/solve:184:34", fmt.Sprintf("size mismatch: m is %d (c) but a has size %d", size_9, a_5))
 	}
 	size_10 := int64(c_3)
 	if int64(g_7) != size_10 {
-		return nil, 0, nbErrorf("std/solve:170:45", fmt.Sprintf("size mismatch: n is %d (dimension 2 of c) but g has size %d", size_10, g_7))
+		return nil, 0, nbErrorf("std/solve:184:45", fmt.Sprintf("size mismatch: n is %d (dimension 2 of c) but g has size %d", size_10, g_7))
 	}
 	c_1 = c_1[:c_2*c_3]
 	a_4 = a_4[:a_5]
 	g_6 = g_6[:g_7]
 	n_11, err_12 := runtime.CheckSize(size_9)
 	if err_12 != nil {
-		return nil, 0, nbAt("std/solve:171:3", err_12)
+		return nil, 0, nbAt("std/solve:185:3", err_12)
 	}
 	r_13 := ar.F64w(n_11)
 	if len(r_13) >= 256 {
@@ -1044,7 +2137,7 @@ func fn_solvesinkhornf(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float
 				mark_30 := ar.mark()
 				i_31 := int64(i_29)
 				if i_31 < 0 || i_31 >= int64(a_5) {
-					errs_27[lo_28/32] = nbAt("std/solve:171:15", runtime.CheckIndex(i_31, a_5))
+					errs_27[lo_28/32] = nbAt("std/solve:185:15", runtime.CheckIndex(i_31, a_5))
 					return
 				}
 				x_32 := a_4[int(i_31)]
@@ -1052,7 +2145,7 @@ func fn_solvesinkhornf(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float
 				x_34 := eps_8 * x_33
 				row_35 := c_1[int(i_31)*c_3 : (int(i_31)+1)*c_3]
 				if c_3 != g_7 {
-					errs_27[lo_28/32] = nbErrorf("std/solve:171:41", "shape mismatch in '-': "+runtime.ShapeString([]int{g_7})+" and "+runtime.ShapeString([]int{c_3}))
+					errs_27[lo_28/32] = nbErrorf("std/solve:185:41", "shape mismatch in '-': "+runtime.ShapeString([]int{g_7})+" and "+runtime.ShapeString([]int{c_3}))
 					return
 				}
 				r_36 := ar.F64w(g_7)
@@ -1078,14 +2171,14 @@ func fn_solvesinkhornf(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float
 			mark_15 := ar.mark()
 			i_16 := int64(i_14)
 			if i_16 < 0 || i_16 >= int64(a_5) {
-				return nil, 0, nbAt("std/solve:171:15", runtime.CheckIndex(i_16, a_5))
+				return nil, 0, nbAt("std/solve:185:15", runtime.CheckIndex(i_16, a_5))
 			}
 			x_17 := a_4[int(i_16)]
 			x_18 := math.Log(x_17)
 			x_19 := eps_8 * x_18
 			row_20 := c_1[int(i_16)*c_3 : (int(i_16)+1)*c_3]
 			if c_3 != g_7 {
-				return nil, 0, nbErrorf("std/solve:171:41", "shape mismatch in '-': "+runtime.ShapeString([]int{g_7})+" and "+runtime.ShapeString([]int{c_3}))
+				return nil, 0, nbErrorf("std/solve:185:41", "shape mismatch in '-': "+runtime.ShapeString([]int{g_7})+" and "+runtime.ShapeString([]int{c_3}))
 			}
 			r_21 := ar.F64w(g_7)
 			g_6 = g_6[:len(r_21)]
@@ -1104,23 +2197,23 @@ func fn_solvesinkhornf(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float
 	return r_13, n_11, nil
 }
 
-// fn_solvesinkhorng is def solve.sinkhorn_g (std/solve:175:5).
+// fn_solvesinkhorng is def solve.sinkhorn_g (std/solve:189:5).
 func fn_solvesinkhorng(ar *nbArena, c_1 []float64, c_2 int, c_3 int, b_4 []float64, b_5 int, f_6 []float64, f_7 int, eps_8 float64) ([]float64, int, error) {
 	mark_51 := ar.mark()
 	size_9 := int64(c_2)
 	if int64(f_7) != size_9 {
-		return nil, 0, nbErrorf("std/solve:175:45", fmt.Sprintf("size mismatch: m is %d (c) but f has size %d", size_9, f_7))
+		return nil, 0, nbErrorf("std/solve:189:45", fmt.Sprintf("size mismatch: m is %d (c) but f has size %d", size_9, f_7))
 	}
 	size_10 := int64(c_3)
 	if int64(b_5) != size_10 {
-		return nil, 0, nbErrorf("std/solve:175:34", fmt.Sprintf("size mismatch: n is %d (dimension 2 of c) but b has size %d", size_10, b_5))
+		return nil, 0, nbErrorf("std/solve:189:34", fmt.Sprintf("size mismatch: n is %d (dimension 2 of c) but b has size %d", size_10, b_5))
 	}
 	c_1 = c_1[:c_2*c_3]
 	b_4 = b_4[:b_5]
 	f_6 = f_6[:f_7]
 	n_11, err_12 := runtime.CheckSize(size_10)
 	if err_12 != nil {
-		return nil, 0, nbAt("std/solve:176:3", err_12)
+		return nil, 0, nbAt("std/solve:190:3", err_12)
 	}
 	r_13 := ar.F64w(n_11)
 	if len(r_13) >= 256 {
@@ -1142,7 +2235,7 @@ func fn_solvesinkhorng(ar *nbArena, c_1 []float64, c_2 int, c_3 int, b_4 []float
 				mark_34 := ar.mark()
 				i_35 := int64(i_33)
 				if i_35 < 0 || i_35 >= int64(b_5) {
-					errs_31[lo_32/32] = nbAt("std/solve:176:15", runtime.CheckIndex(i_35, b_5))
+					errs_31[lo_32/32] = nbAt("std/solve:190:15", runtime.CheckIndex(i_35, b_5))
 					return
 				}
 				x_36 := b_4[int(i_35)]
@@ -1150,11 +2243,11 @@ func fn_solvesinkhorng(ar *nbArena, c_1 []float64, c_2 int, c_3 int, b_4 []float
 				x_38 := eps_8 * x_37
 				n_39, err_40 := runtime.CheckSize(size_9)
 				if err_40 != nil {
-					errs_31[lo_32/32] = nbAt("std/solve:176:43", err_40)
+					errs_31[lo_32/32] = nbAt("std/solve:190:43", err_40)
 					return
 				}
 				if n_39 != f_7 {
-					errs_31[lo_32/32] = nbErrorf("std/solve:176:41", "shape mismatch in '-': "+runtime.ShapeString([]int{f_7})+" and "+runtime.ShapeString([]int{n_39}))
+					errs_31[lo_32/32] = nbErrorf("std/solve:190:41", "shape mismatch in '-': "+runtime.ShapeString([]int{f_7})+" and "+runtime.ShapeString([]int{n_39}))
 					return
 				}
 				r_41 := ar.F64w(f_7)
@@ -1182,17 +2275,17 @@ func fn_solvesinkhorng(ar *nbArena, c_1 []float64, c_2 int, c_3 int, b_4 []float
 			mark_15 := ar.mark()
 			i_16 := int64(i_14)
 			if i_16 < 0 || i_16 >= int64(b_5) {
-				return nil, 0, nbAt("std/solve:176:15", runtime.CheckIndex(i_16, b_5))
+				return nil, 0, nbAt("std/solve:190:15", runtime.CheckIndex(i_16, b_5))
 			}
 			x_17 := b_4[int(i_16)]
 			x_18 := math.Log(x_17)
 			x_19 := eps_8 * x_18
 			n_20, err_21 := runtime.CheckSize(size_9)
 			if err_21 != nil {
-				return nil, 0, nbAt("std/solve:176:43", err_21)
+				return nil, 0, nbAt("std/solve:190:43", err_21)
 			}
 			if n_20 != f_7 {
-				return nil, 0, nbErrorf("std/solve:176:41", "shape mismatch in '-': "+runtime.ShapeString([]int{f_7})+" and "+runtime.ShapeString([]int{n_20}))
+				return nil, 0, nbErrorf("std/solve:190:41", "shape mismatch in '-': "+runtime.ShapeString([]int{f_7})+" and "+runtime.ShapeString([]int{n_20}))
 			}
 			r_22 := ar.F64w(f_7)
 			f_6 = f_6[:len(r_22)]
@@ -1213,7 +2306,7 @@ func fn_solvesinkhorng(ar *nbArena, c_1 []float64, c_2 int, c_3 int, b_4 []float
 	return r_13, n_11, nil
 }
 
-// fn_solvesinkhornF is def solve.sinkhorn_F (std/solve:181:5).
+// fn_solvesinkhornF is def solve.sinkhorn_F (std/solve:195:5).
 func fn_solvesinkhornF(ar *nbArena, x_1 []float64, x_2 int, p_3 []float64, p_4 int) ([]float64, int, error) {
 	mark_63 := ar.mark()
 	size_5 := int64(x_2)
@@ -1223,30 +2316,30 @@ func fn_solvesinkhornF(ar *nbArena, x_1 []float64, x_2 int, p_3 []float64, p_4 i
 	p_3 = p_3[:p_4]
 	r_7, r_8, r_9, r_10, r_11, r_12, r_13, r_14, err_15 := fn_solvesinkhornunpack(ar, p_3, p_4)
 	if err_15 != nil {
-		return nil, 0, nbFrame(err_15, "solve.sinkhorn_unpack", "std/solve:163:5", "std/solve:182:24")
+		return nil, 0, nbFrame(err_15, "solve.sinkhorn_unpack", "std/solve:177:5", "std/solve:196:24")
 	}
 	n_16 := int64(r_11)
 	n_17 := int64(r_13)
 	if n_16 < int64(0) || n_16 > int64(x_2) {
-		return nil, 0, nbErrorf("std/solve:185:12", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, x_2))
+		return nil, 0, nbErrorf("std/solve:199:12", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, x_2))
 	}
 	n_18 := int(n_16) - int(int64(0))
 	s_19 := x_1[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
 	if n_16 < 0 || size_5 < n_16 || size_5 > int64(x_2) {
-		return nil, 0, nbErrorf("std/solve:186:12", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, size_5, x_2))
+		return nil, 0, nbErrorf("std/solve:200:12", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, size_5, x_2))
 	}
 	n_20 := int(size_5) - int(n_16)
 	s_21 := x_1[int(n_16)*1 : int(size_5)*1 : int(size_5)*1]
 	r_22, r_23, err_24 := fn_solvesinkhorng(ar, r_7, r_8, r_9, r_12, r_13, s_19, n_18, r_14)
 	if err_24 != nil {
-		return nil, 0, nbFrame(err_24, "solve.sinkhorn_g", "std/solve:175:5", "std/solve:188:12")
+		return nil, 0, nbFrame(err_24, "solve.sinkhorn_g", "std/solve:189:5", "std/solve:202:12")
 	}
 	r_25, r_26, err_27 := fn_solvesinkhornf(ar, r_7, r_8, r_9, r_10, r_11, s_21, n_20, r_14)
 	if err_27 != nil {
-		return nil, 0, nbFrame(err_27, "solve.sinkhorn_f", "std/solve:170:5", "std/solve:187:16")
+		return nil, 0, nbFrame(err_27, "solve.sinkhorn_f", "std/solve:184:5", "std/solve:201:16")
 	}
 	if r_26 != n_18 {
-		return nil, 0, nbErrorf("std/solve:187:14", "shape mismatch in '-': "+runtime.ShapeString([]int{n_18})+" and "+runtime.ShapeString([]int{r_26}))
+		return nil, 0, nbErrorf("std/solve:201:14", "shape mismatch in '-': "+runtime.ShapeString([]int{n_18})+" and "+runtime.ShapeString([]int{r_26}))
 	}
 	r_28 := ar.F64w(n_18)
 	s_19 = s_19[:len(r_28)]
@@ -1267,7 +2360,7 @@ func fn_solvesinkhornF(ar *nbArena, x_1 []float64, x_2 int, p_3 []float64, p_4 i
 	}
 	n_35, err_36 := runtime.CheckSize(n_17)
 	if err_36 != nil {
-		return nil, 0, nbAt("std/solve:189:17", err_36)
+		return nil, 0, nbAt("std/solve:203:17", err_36)
 	}
 	r_37 := ar.F64w(n_35)
 	if len(r_37) >= 262144 {
@@ -1286,12 +2379,12 @@ func fn_solvesinkhornF(ar *nbArena, x_1 []float64, x_2 int, p_3 []float64, p_4 i
 				var c_55 float64
 				if x_54 {
 					if i_52 < 0 || i_52 >= int64(n_20) {
-						errs_48[lo_49/16384] = nbAt("std/solve:189:37", runtime.CheckIndex(i_52, n_20))
+						errs_48[lo_49/16384] = nbAt("std/solve:203:37", runtime.CheckIndex(i_52, n_20))
 						return
 					}
 					x_56 := s_21[int(i_52)]
 					if i_52 < 0 || i_52 >= int64(r_23) {
-						errs_48[lo_49/16384] = nbAt("std/solve:189:45", runtime.CheckIndex(i_52, r_23))
+						errs_48[lo_49/16384] = nbAt("std/solve:203:45", runtime.CheckIndex(i_52, r_23))
 						return
 					}
 					x_57 := r_22[int(i_52)]
@@ -1299,7 +2392,7 @@ func fn_solvesinkhornF(ar *nbArena, x_1 []float64, x_2 int, p_3 []float64, p_4 i
 					c_55 = x_58
 				} else {
 					if i_52 < 0 || i_52 >= int64(n_20) {
-						errs_48[lo_49/16384] = nbAt("std/solve:189:55", runtime.CheckIndex(i_52, n_20))
+						errs_48[lo_49/16384] = nbAt("std/solve:203:55", runtime.CheckIndex(i_52, n_20))
 						return
 					}
 					x_59 := s_21[int(i_52)]
@@ -1321,18 +2414,18 @@ func fn_solvesinkhornF(ar *nbArena, x_1 []float64, x_2 int, p_3 []float64, p_4 i
 			var c_43 float64
 			if x_42 {
 				if i_40 < 0 || i_40 >= int64(n_20) {
-					return nil, 0, nbAt("std/solve:189:37", runtime.CheckIndex(i_40, n_20))
+					return nil, 0, nbAt("std/solve:203:37", runtime.CheckIndex(i_40, n_20))
 				}
 				x_44 := s_21[int(i_40)]
 				if i_40 < 0 || i_40 >= int64(r_23) {
-					return nil, 0, nbAt("std/solve:189:45", runtime.CheckIndex(i_40, r_23))
+					return nil, 0, nbAt("std/solve:203:45", runtime.CheckIndex(i_40, r_23))
 				}
 				x_45 := r_22[int(i_40)]
 				x_46 := x_44 - x_45
 				c_43 = x_46
 			} else {
 				if i_40 < 0 || i_40 >= int64(n_20) {
-					return nil, 0, nbAt("std/solve:189:55", runtime.CheckIndex(i_40, n_20))
+					return nil, 0, nbAt("std/solve:203:55", runtime.CheckIndex(i_40, n_20))
 				}
 				x_47 := s_21[int(i_40)]
 				c_43 = x_47
@@ -1345,31 +2438,31 @@ func fn_solvesinkhornF(ar *nbArena, x_1 []float64, x_2 int, p_3 []float64, p_4 i
 	copy(c_62, r_28)
 	copy(c_62[len(r_28):], r_37)
 	if int64(n_61) != size_5 {
-		return nil, 0, nbErrorf("std/solve:182:3", runtime.DimMessage("the result of sinkhorn_F", "[q]f64", "q", int64(n_61), size_5))
+		return nil, 0, nbErrorf("std/solve:196:3", runtime.DimMessage("the result of sinkhorn_F", "[q]f64", "q", int64(n_61), size_5))
 	}
 	nbKeep(ar, mark_63, &c_62)
 	return c_62, n_61, nil
 }
 
-// fn_solvesinkhornpotentials is def solve.sinkhorn_potentials (std/solve:195:5).
+// fn_solvesinkhornpotentials is def solve.sinkhorn_potentials (std/solve:209:5).
 func fn_solvesinkhornpotentials(ar *nbArena, p_1 []float64, p_2 int) ([]float64, int, error) {
 	mark_67 := ar.mark()
 	size_3 := int64(p_2)
 	p_1 = p_1[:p_2]
 	r_4, r_5, r_6, r_7, r_8, r_9, r_10, r_11, err_12 := fn_solvesinkhornunpack(ar, p_1, p_2)
 	if err_12 != nil {
-		return nil, 0, nbFrame(err_12, "solve.sinkhorn_unpack", "std/solve:163:5", "std/solve:196:24")
+		return nil, 0, nbFrame(err_12, "solve.sinkhorn_unpack", "std/solve:177:5", "std/solve:210:24")
 	}
 	n_13 := int64(r_10)
 	n_14 := int64(r_8)
 	n_15, err_16 := runtime.CheckSize(n_14)
 	if err_16 != nil {
-		return nil, 0, nbAt("std/solve:200:31", err_16)
+		return nil, 0, nbAt("std/solve:214:31", err_16)
 	}
 	a_17 := ar.F64(n_15)
 	n_18, err_19 := runtime.CheckSize(n_13)
 	if err_19 != nil {
-		return nil, 0, nbAt("std/solve:200:41", err_19)
+		return nil, 0, nbAt("std/solve:214:41", err_19)
 	}
 	a_20 := ar.F64(n_18)
 	var state_21 []float64
@@ -1379,38 +2472,38 @@ func fn_solvesinkhornpotentials(ar *nbArena, p_1 []float64, p_2 int) ([]float64,
 	state_21, state_22, state_23, state_24 = a_17, n_15, a_20, n_18
 	x_34 := size_3 - int64(1)
 	if x_34 < 0 || x_34 >= int64(p_2) {
-		return nil, 0, nbAt("std/solve:199:20", runtime.CheckIndex(x_34, p_2))
+		return nil, 0, nbAt("std/solve:213:20", runtime.CheckIndex(x_34, p_2))
 	}
 	x_35 := p_1[int(x_34)]
 	x_36, err_37 := runtime.TruncToI64(x_35)
 	if err_37 != nil {
-		return nil, 0, nbAt("std/solve:199:15", err_37)
+		return nil, 0, nbAt("std/solve:213:15", err_37)
 	}
 	x_38 := x_36
 	for t_39 := int64(0); t_39 < x_38; t_39++ {
 		mark_40 := ar.mark()
 		r_41, r_42, err_43 := fn_solvesinkhornf(ar, r_4, r_5, r_6, r_7, r_8, state_23, state_24, r_11)
 		if err_43 != nil {
-			return nil, 0, nbFrame(err_43, "solve.sinkhorn_f", "std/solve:170:5", "std/solve:201:14")
+			return nil, 0, nbFrame(err_43, "solve.sinkhorn_f", "std/solve:184:5", "std/solve:215:14")
 		}
 		r_44, r_45, err_46 := fn_solvesinkhorng(ar, r_4, r_5, r_6, r_9, r_10, r_41, r_42, r_11)
 		if err_46 != nil {
-			return nil, 0, nbFrame(err_46, "solve.sinkhorn_g", "std/solve:175:5", "std/solve:202:14")
+			return nil, 0, nbFrame(err_46, "solve.sinkhorn_g", "std/solve:189:5", "std/solve:216:14")
 		}
 		n_47 := int64(state_22)
 		if int64(r_42) != n_47 {
-			return nil, 0, nbErrorf("std/solve:201:5", runtime.DimMessage("field 0 of the loop state", "[?]f64", "", int64(r_42), n_47))
+			return nil, 0, nbErrorf("std/solve:215:5", runtime.DimMessage("field 0 of the loop state", "[?]f64", "", int64(r_42), n_47))
 		}
 		n_48 := int64(state_24)
 		if int64(r_45) != n_48 {
-			return nil, 0, nbErrorf("std/solve:201:5", runtime.DimMessage("field 1 of the loop state", "[?]f64", "", int64(r_45), n_48))
+			return nil, 0, nbErrorf("std/solve:215:5", runtime.DimMessage("field 1 of the loop state", "[?]f64", "", int64(r_45), n_48))
 		}
 		state_21, state_22, state_23, state_24 = r_41, r_42, r_44, r_45
 		_ = mark_40
 	}
 	x_49 := n_13 - int64(1)
 	if x_49 < 0 || x_49 >= int64(state_24) {
-		return nil, 0, nbAt("std/solve:206:12", runtime.CheckIndex(x_49, state_24))
+		return nil, 0, nbAt("std/solve:220:12", runtime.CheckIndex(x_49, state_24))
 	}
 	x_50 := state_23[int(x_49)]
 	r_51 := ar.F64w(state_22)
@@ -1453,23 +2546,23 @@ func fn_solvesinkhornpotentials(ar *nbArena, p_1 []float64, p_2 int) ([]float64,
 	return c_66, n_65, nil
 }
 
-// fn_solvesinkhorn is def solve.sinkhorn (std/solve:221:5).
+// fn_solvesinkhorn is def solve.sinkhorn (std/solve:235:5).
 func fn_solvesinkhorn(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float64, a_5 int, b_6 []float64, b_7 int, eps_8 float64, iters_9 int64) ([]float64, int, int, error) {
 	mark_75 := ar.mark()
 	size_10 := int64(c_2)
 	if int64(a_5) != size_10 {
-		return nil, 0, 0, nbErrorf("std/solve:221:32", fmt.Sprintf("size mismatch: m is %d (c) but a has size %d", size_10, a_5))
+		return nil, 0, 0, nbErrorf("std/solve:235:32", fmt.Sprintf("size mismatch: m is %d (c) but a has size %d", size_10, a_5))
 	}
 	size_11 := int64(c_3)
 	if int64(b_7) != size_11 {
-		return nil, 0, 0, nbErrorf("std/solve:221:43", fmt.Sprintf("size mismatch: n is %d (dimension 2 of c) but b has size %d", size_11, b_7))
+		return nil, 0, 0, nbErrorf("std/solve:235:43", fmt.Sprintf("size mismatch: n is %d (dimension 2 of c) but b has size %d", size_11, b_7))
 	}
 	c_1 = c_1[:c_2*c_3]
 	a_4 = a_4[:a_5]
 	b_6 = b_6[:b_7]
 	x_12 := eps_8 > 0.0
 	if !x_12 {
-		return nil, 0, 0, nbErrorf("std/solve:222:13", "solve.sinkhorn: argument 4 (eps) must be positive")
+		return nil, 0, 0, nbErrorf("std/solve:236:13", "solve.sinkhorn: argument 4 (eps) must be positive")
 	}
 	x_13 := float64(size_10)
 	x_14 := float64(size_11)
@@ -1483,12 +2576,12 @@ func fn_solvesinkhorn(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float6
 	s_19 := runtime.Min(a_4)
 	x_20 := s_19 > 0.0
 	if !x_20 {
-		return nil, 0, 0, nbErrorf("std/solve:224:11", "solve.sinkhorn: argument 2 (a) must have positive entries")
+		return nil, 0, 0, nbErrorf("std/solve:238:11", "solve.sinkhorn: argument 2 (a) must have positive entries")
 	}
 	s_21 := runtime.Min(b_6)
 	x_22 := s_21 > 0.0
 	if !x_22 {
-		return nil, 0, 0, nbErrorf("std/solve:225:11", "solve.sinkhorn: argument 3 (b) must have positive entries")
+		return nil, 0, 0, nbErrorf("std/solve:239:11", "solve.sinkhorn: argument 3 (b) must have positive entries")
 	}
 	n_23 := a_5 + b_7
 	c_24 := ar.F64w(len(a_4) + len(b_6))
@@ -1496,7 +2589,7 @@ func fn_solvesinkhorn(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float6
 	copy(c_24[len(a_4):], b_6)
 	x_25 := iters_9 >= int64(0)
 	if !x_25 {
-		return nil, 0, 0, nbErrorf("std/solve:223:15", "solve.sinkhorn: argument 5 (iters) must be non-negative")
+		return nil, 0, 0, nbErrorf("std/solve:237:15", "solve.sinkhorn: argument 5 (iters) must be non-negative")
 	}
 	x_26 := float64(iters_9)
 	a_27 := ar.F64w(1)
@@ -1511,11 +2604,11 @@ func fn_solvesinkhorn(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float6
 	copy(c_31[len(c_18):], c_29)
 	r_32, r_33, err_34 := fn_solvesinkhornpotentials(ar, c_31, n_30)
 	if err_34 != nil {
-		return nil, 0, 0, nbFrame(err_34, "solve.sinkhorn_potentials", "std/solve:195:5", "std/solve:226:13")
+		return nil, 0, 0, nbFrame(err_34, "solve.sinkhorn_potentials", "std/solve:209:5", "std/solve:240:13")
 	}
 	n_35, err_36 := runtime.CheckSize(size_10)
 	if err_36 != nil {
-		return nil, 0, 0, nbAt("std/solve:227:6", err_36)
+		return nil, 0, 0, nbAt("std/solve:241:6", err_36)
 	}
 	var a_37 []float64
 	var d_38 int = 0
@@ -1525,18 +2618,18 @@ func fn_solvesinkhorn(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float6
 		i_42 := int64(i_40)
 		n_43, err_44 := runtime.CheckSize(size_11)
 		if err_44 != nil {
-			return nil, 0, 0, nbAt("std/solve:227:7", err_44)
+			return nil, 0, 0, nbAt("std/solve:241:7", err_44)
 		}
 		if i_40 == 0 {
 			d_38 = n_43
 			rs_39 = d_38
 			tot_45, err_46 := runtime.MulSize(n_35, rs_39)
 			if err_46 != nil {
-				return nil, 0, 0, nbAt("std/solve:227:6", err_46)
+				return nil, 0, 0, nbAt("std/solve:241:6", err_46)
 			}
 			a_37 = ar.F64w(tot_45)
 		} else if n_43 != d_38 {
-			return nil, 0, 0, nbErrorf("std/solve:227:6", "build: element "+strconv.Itoa(i_40)+" has shape "+runtime.ShapeString([]int{n_43})+", element 0 has shape "+runtime.ShapeString([]int{d_38}))
+			return nil, 0, 0, nbErrorf("std/solve:241:6", "build: element "+strconv.Itoa(i_40)+" has shape "+runtime.ShapeString([]int{n_43})+", element 0 has shape "+runtime.ShapeString([]int{d_38}))
 		}
 		row_47 := a_37[i_40*rs_39 : (i_40+1)*rs_39]
 		if len(row_47) >= 262144 {
@@ -1553,13 +2646,13 @@ func fn_solvesinkhorn(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float6
 				for i_62 := lo_61; i_62 < hi; i_62++ {
 					i_64 := int64(i_62)
 					if i_42 < 0 || i_42 >= int64(r_33) {
-						errs_60[lo_61/16384] = nbAt("std/solve:227:16", runtime.CheckIndex(i_42, r_33))
+						errs_60[lo_61/16384] = nbAt("std/solve:241:16", runtime.CheckIndex(i_42, r_33))
 						return
 					}
 					x_65 := r_32[int(i_42)]
 					x_66 := size_10 + i_64
 					if x_66 < 0 || x_66 >= int64(r_33) {
-						errs_60[lo_61/16384] = nbAt("std/solve:227:25", runtime.CheckIndex(x_66, r_33))
+						errs_60[lo_61/16384] = nbAt("std/solve:241:25", runtime.CheckIndex(x_66, r_33))
 						return
 					}
 					x_67 := r_32[int(x_66)]
@@ -1581,12 +2674,12 @@ func fn_solvesinkhorn(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float6
 			for i_48 := range row_47 {
 				i_50 := int64(i_48)
 				if i_42 < 0 || i_42 >= int64(r_33) {
-					return nil, 0, 0, nbAt("std/solve:227:16", runtime.CheckIndex(i_42, r_33))
+					return nil, 0, 0, nbAt("std/solve:241:16", runtime.CheckIndex(i_42, r_33))
 				}
 				x_51 := r_32[int(i_42)]
 				x_52 := size_10 + i_50
 				if x_52 < 0 || x_52 >= int64(r_33) {
-					return nil, 0, 0, nbAt("std/solve:227:25", runtime.CheckIndex(x_52, r_33))
+					return nil, 0, 0, nbAt("std/solve:241:25", runtime.CheckIndex(x_52, r_33))
 				}
 				x_53 := r_32[int(x_52)]
 				x_54 := x_51 + x_53
@@ -1606,39 +2699,39 @@ func fn_solvesinkhorn(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float6
 	return a_37, n_35, d_38, nil
 }
 
-// fn_solvecomplete is def solve.complete (std/solve:291:5).
+// fn_solvecomplete is def solve.complete (std/solve:305:5).
 func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []float64, mask_5 int, mask_6 int, rank_7 int64, iters_8 int64) ([]float64, int, int, error) {
 	mark_305 := ar.mark()
 	size_9 := int64(mm_2)
 	if int64(mask_5) != size_9 {
-		return nil, 0, 0, nbErrorf("std/solve:291:36", fmt.Sprintf("size mismatch: m is %d (mm) but mask has size %d", size_9, mask_5))
+		return nil, 0, 0, nbErrorf("std/solve:305:36", fmt.Sprintf("size mismatch: m is %d (mm) but mask has size %d", size_9, mask_5))
 	}
 	size_10 := int64(mm_3)
 	if int64(mask_6) != size_10 {
-		return nil, 0, 0, nbErrorf("std/solve:291:39", fmt.Sprintf("size mismatch: n is %d (dimension 2 of mm) but dimension 2 of mask has size %d", size_10, mask_6))
+		return nil, 0, 0, nbErrorf("std/solve:305:39", fmt.Sprintf("size mismatch: n is %d (dimension 2 of mm) but dimension 2 of mask has size %d", size_10, mask_6))
 	}
 	mm_1 = mm_1[:mm_2*mm_3]
 	mask_4 = mask_4[:mask_5*mask_6]
 	n_11, err_12 := runtime.CheckSize(size_9)
 	if err_12 != nil {
-		return nil, 0, 0, nbAt("std/solve:292:25", err_12)
+		return nil, 0, 0, nbAt("std/solve:306:25", err_12)
 	}
 	var s_13 int64 = 0
 	for i_14 := 0; i_14 < n_11; i_14++ {
 		i_16 := int64(i_14)
 		n_17, err_18 := runtime.CheckSize(size_10)
 		if err_18 != nil {
-			return nil, 0, 0, nbAt("std/solve:292:30", err_18)
+			return nil, 0, 0, nbAt("std/solve:306:30", err_18)
 		}
 		var s_19 int64 = 0
 		for i_20 := 0; i_20 < n_17; i_20++ {
 			i_22 := int64(i_20)
 			if i_16 < 0 || i_16 >= int64(mask_5) {
-				return nil, 0, 0, nbAt("std/solve:292:38", runtime.CheckIndex(i_16, mask_5))
+				return nil, 0, 0, nbAt("std/solve:306:38", runtime.CheckIndex(i_16, mask_5))
 			}
 			row_23 := mask_4[int(i_16)*mask_6 : (int(i_16)+1)*mask_6]
 			if i_22 < 0 || i_22 >= int64(mask_6) {
-				return nil, 0, 0, nbAt("std/solve:292:38", runtime.CheckIndex(i_22, mask_6))
+				return nil, 0, 0, nbAt("std/solve:306:38", runtime.CheckIndex(i_22, mask_6))
 			}
 			x_24 := row_23[int(i_22)]
 			x_25 := x_24 == 0.0
@@ -1647,11 +2740,11 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 				c_26 = true
 			} else {
 				if i_16 < 0 || i_16 >= int64(mask_5) {
-					return nil, 0, 0, nbAt("std/solve:292:59", runtime.CheckIndex(i_16, mask_5))
+					return nil, 0, 0, nbAt("std/solve:306:59", runtime.CheckIndex(i_16, mask_5))
 				}
 				row_27 := mask_4[int(i_16)*mask_6 : (int(i_16)+1)*mask_6]
 				if i_22 < 0 || i_22 >= int64(mask_6) {
-					return nil, 0, 0, nbAt("std/solve:292:59", runtime.CheckIndex(i_22, mask_6))
+					return nil, 0, 0, nbAt("std/solve:306:59", runtime.CheckIndex(i_22, mask_6))
 				}
 				x_28 := row_27[int(i_22)]
 				x_29 := x_28 == 1.0
@@ -1669,15 +2762,15 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 	}
 	x_31 := s_13 == int64(0)
 	if !x_31 {
-		return nil, 0, 0, nbErrorf("std/solve:292:14", "solve.complete: argument 2 (mask) must have entries 0 or 1")
+		return nil, 0, 0, nbErrorf("std/solve:306:14", "solve.complete: argument 2 (mask) must have entries 0 or 1")
 	}
 	x_32 := rank_7 >= int64(1)
 	if !x_32 {
-		return nil, 0, 0, nbErrorf("std/solve:294:14", "solve.complete: argument 3 (rank) must be at least 1")
+		return nil, 0, 0, nbErrorf("std/solve:308:14", "solve.complete: argument 3 (rank) must be at least 1")
 	}
 	n_33, err_34 := runtime.CheckSize(size_9)
 	if err_34 != nil {
-		return nil, 0, 0, nbAt("std/solve:301:31", err_34)
+		return nil, 0, 0, nbAt("std/solve:315:31", err_34)
 	}
 	var a_35 []float64
 	var d_36 int = 0
@@ -1688,7 +2781,7 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 		_ = i_40
 		n_41, err_42 := runtime.CheckSize(rank_7)
 		if err_42 != nil {
-			return nil, 0, 0, nbAt("std/solve:301:32", err_42)
+			return nil, 0, 0, nbAt("std/solve:315:32", err_42)
 		}
 		a_43 := ar.F64(n_41)
 		if i_38 == 0 {
@@ -1696,11 +2789,11 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 			rs_37 = d_36
 			tot_44, err_45 := runtime.MulSize(n_33, rs_37)
 			if err_45 != nil {
-				return nil, 0, 0, nbAt("std/solve:301:31", err_45)
+				return nil, 0, 0, nbAt("std/solve:315:31", err_45)
 			}
 			a_35 = ar.F64w(tot_44)
 		} else if n_41 != d_36 {
-			return nil, 0, 0, nbErrorf("std/solve:301:31", "build: element "+strconv.Itoa(i_38)+" has shape "+runtime.ShapeString([]int{n_41})+", element 0 has shape "+runtime.ShapeString([]int{d_36}))
+			return nil, 0, 0, nbErrorf("std/solve:315:31", "build: element "+strconv.Itoa(i_38)+" has shape "+runtime.ShapeString([]int{n_41})+", element 0 has shape "+runtime.ShapeString([]int{d_36}))
 		}
 		copy(a_35[i_38*rs_37:(i_38+1)*rs_37], a_43)
 		if i_38 > 0 {
@@ -1709,7 +2802,7 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 	}
 	n_46, err_47 := runtime.CheckSize(size_10)
 	if err_47 != nil {
-		return nil, 0, 0, nbAt("std/solve:296:12", err_47)
+		return nil, 0, 0, nbAt("std/solve:310:12", err_47)
 	}
 	var a_48 []float64
 	var d_49 int = 0
@@ -1719,18 +2812,18 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 		i_53 := int64(i_51)
 		n_54, err_55 := runtime.CheckSize(rank_7)
 		if err_55 != nil {
-			return nil, 0, 0, nbAt("std/solve:296:13", err_55)
+			return nil, 0, 0, nbAt("std/solve:310:13", err_55)
 		}
 		if i_51 == 0 {
 			d_49 = n_54
 			rs_50 = d_49
 			tot_56, err_57 := runtime.MulSize(n_46, rs_50)
 			if err_57 != nil {
-				return nil, 0, 0, nbAt("std/solve:296:12", err_57)
+				return nil, 0, 0, nbAt("std/solve:310:12", err_57)
 			}
 			a_48 = ar.F64w(tot_56)
 		} else if n_54 != d_49 {
-			return nil, 0, 0, nbErrorf("std/solve:296:12", "build: element "+strconv.Itoa(i_51)+" has shape "+runtime.ShapeString([]int{n_54})+", element 0 has shape "+runtime.ShapeString([]int{d_49}))
+			return nil, 0, 0, nbErrorf("std/solve:310:12", "build: element "+strconv.Itoa(i_51)+" has shape "+runtime.ShapeString([]int{n_54})+", element 0 has shape "+runtime.ShapeString([]int{d_49}))
 		}
 		row_58 := a_48[i_51*rs_50 : (i_51+1)*rs_50]
 		if len(row_58) >= 262144 {
@@ -1771,12 +2864,12 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 	state_77, state_78, state_79, state_80, state_81, state_82 = a_35, n_33, d_36, a_48, n_46, d_49
 	x_190 := iters_8 >= int64(0)
 	if !x_190 {
-		return nil, 0, 0, nbErrorf("std/solve:295:15", "solve.complete: argument 4 (iters) must be non-negative")
+		return nil, 0, 0, nbErrorf("std/solve:309:15", "solve.complete: argument 4 (iters) must be non-negative")
 	}
 	for t_191 := int64(0); t_191 < iters_8; t_191++ {
 		mark_192 := ar.mark()
 		if mm_2 != mask_5 {
-			return nil, 0, 0, nbErrorf("std/solve:298:5", fmt.Sprintf("map: sizes %d and %d differ", mask_5, mm_2))
+			return nil, 0, 0, nbErrorf("std/solve:312:5", fmt.Sprintf("map: sizes %d and %d differ", mask_5, mm_2))
 		}
 		var a_193 []float64
 		var d_194 int = 0
@@ -1794,7 +2887,7 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 			n_203 := int64(state_82)
 			n_204, err_205 := runtime.CheckSize(n_203)
 			if err_205 != nil {
-				return nil, 0, 0, nbAt("std/solve:299:15", err_205)
+				return nil, 0, 0, nbAt("std/solve:313:15", err_205)
 			}
 			var a_206 []float64
 			var d_207 int = 0
@@ -1804,18 +2897,18 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 				i_211 := int64(i_209)
 				row_212 := t_200[int(i_211)*state_81 : (int(i_211)+1)*state_81]
 				if mask_6 != state_81 {
-					return nil, 0, 0, nbErrorf("std/solve:299:22", "shape mismatch in '*': "+runtime.ShapeString([]int{state_81})+" and "+runtime.ShapeString([]int{mask_6}))
+					return nil, 0, 0, nbErrorf("std/solve:313:22", "shape mismatch in '*': "+runtime.ShapeString([]int{state_81})+" and "+runtime.ShapeString([]int{mask_6}))
 				}
 				if i_209 == 0 {
 					d_207 = state_81
 					rs_208 = d_207
 					tot_213, err_214 := runtime.MulSize(n_204, rs_208)
 					if err_214 != nil {
-						return nil, 0, 0, nbAt("std/solve:299:15", err_214)
+						return nil, 0, 0, nbAt("std/solve:313:15", err_214)
 					}
 					a_206 = ar.F64w(tot_213)
 				} else if state_81 != d_207 {
-					return nil, 0, 0, nbErrorf("std/solve:299:15", "build: element "+strconv.Itoa(i_209)+" has shape "+runtime.ShapeString([]int{state_81})+", element 0 has shape "+runtime.ShapeString([]int{d_207}))
+					return nil, 0, 0, nbErrorf("std/solve:313:15", "build: element "+strconv.Itoa(i_209)+" has shape "+runtime.ShapeString([]int{state_81})+", element 0 has shape "+runtime.ShapeString([]int{d_207}))
 				}
 				row_215 := a_206[i_209*rs_208 : (i_209+1)*rs_208]
 				row_212 = row_212[:len(row_215)]
@@ -1828,20 +2921,20 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 				}
 			}
 			if state_81 != d_207 {
-				return nil, 0, 0, nbErrorf("std/solve:300:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_204, d_207})+" @ "+runtime.ShapeString([]int{state_81, state_82}))
+				return nil, 0, 0, nbErrorf("std/solve:314:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_204, d_207})+" @ "+runtime.ShapeString([]int{state_81, state_82}))
 			}
 			tot_218, err_219 := runtime.MulSize(n_204, state_82)
 			if err_219 != nil {
-				return nil, 0, 0, nbAt("std/solve:300:45", err_219)
+				return nil, 0, 0, nbAt("std/solve:314:45", err_219)
 			}
 			a_220 := ar.F64(tot_218)
 			runtime.Gemm(false, false, n_204, state_82, d_207, 1, a_206, state_80, 0, a_220)
 			r_221, r_222, r_223, err_224 := fn_linalgcholreg(ar, a_220, n_204, state_82)
 			if err_224 != nil {
-				return nil, 0, 0, nbFrame(err_224, "linalg.chol_reg", "std/linalg:51:5", "std/solve:300:26")
+				return nil, 0, 0, nbFrame(err_224, "linalg.chol_reg", "std/linalg:51:5", "std/solve:314:26")
 			}
 			if mm_3 != d_207 {
-				return nil, 0, 0, nbErrorf("std/solve:300:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_204, d_207})+" @ "+runtime.ShapeString([]int{mm_3}))
+				return nil, 0, 0, nbErrorf("std/solve:314:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_204, d_207})+" @ "+runtime.ShapeString([]int{mm_3}))
 			}
 			a_225 := ar.F64(n_204)
 			if d_207 <= 32 {
@@ -1859,18 +2952,18 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 			}
 			r_231, r_232, err_233 := fn_linalgchosolve(ar, r_221, r_222, r_223, a_225, n_204)
 			if err_233 != nil {
-				return nil, 0, 0, nbFrame(err_233, "linalg.cho_solve", "std/linalg:38:5", "std/solve:300:9")
+				return nil, 0, 0, nbFrame(err_233, "linalg.cho_solve", "std/linalg:38:5", "std/solve:314:9")
 			}
 			if i_196 == 0 {
 				d_194 = r_232
 				rs_195 = d_194
 				tot_234, err_235 := runtime.MulSize(mask_5, rs_195)
 				if err_235 != nil {
-					return nil, 0, 0, nbAt("std/solve:298:5", err_235)
+					return nil, 0, 0, nbAt("std/solve:312:5", err_235)
 				}
 				a_193 = ar.F64w(tot_234)
 			} else if r_232 != d_194 {
-				return nil, 0, 0, nbErrorf("std/solve:298:5", "map: element "+strconv.Itoa(i_196)+" has shape "+runtime.ShapeString([]int{r_232})+", element 0 has shape "+runtime.ShapeString([]int{d_194}))
+				return nil, 0, 0, nbErrorf("std/solve:312:5", "map: element "+strconv.Itoa(i_196)+" has shape "+runtime.ShapeString([]int{r_232})+", element 0 has shape "+runtime.ShapeString([]int{d_194}))
 			}
 			copy(a_193[i_196*rs_195:(i_196+1)*rs_195], r_231)
 			if i_196 > 0 {
@@ -1890,7 +2983,7 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 			}
 		}
 		if mm_3 != mask_6 {
-			return nil, 0, 0, nbErrorf("std/solve:298:5", fmt.Sprintf("map: sizes %d and %d differ", mask_6, mm_3))
+			return nil, 0, 0, nbErrorf("std/solve:312:5", fmt.Sprintf("map: sizes %d and %d differ", mask_6, mm_3))
 		}
 		var a_242 []float64
 		var d_243 int = 0
@@ -1908,7 +3001,7 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 			n_252 := int64(d_194)
 			n_253, err_254 := runtime.CheckSize(n_252)
 			if err_254 != nil {
-				return nil, 0, 0, nbAt("std/solve:299:15", err_254)
+				return nil, 0, 0, nbAt("std/solve:313:15", err_254)
 			}
 			var a_255 []float64
 			var d_256 int = 0
@@ -1922,11 +3015,11 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 					rs_257 = d_256
 					tot_262, err_263 := runtime.MulSize(n_253, rs_257)
 					if err_263 != nil {
-						return nil, 0, 0, nbAt("std/solve:299:15", err_263)
+						return nil, 0, 0, nbAt("std/solve:313:15", err_263)
 					}
 					a_255 = ar.F64w(tot_262)
 				} else if mask_5 != d_256 {
-					return nil, 0, 0, nbErrorf("std/solve:299:15", "build: element "+strconv.Itoa(i_258)+" has shape "+runtime.ShapeString([]int{mask_5})+", element 0 has shape "+runtime.ShapeString([]int{d_256}))
+					return nil, 0, 0, nbErrorf("std/solve:313:15", "build: element "+strconv.Itoa(i_258)+" has shape "+runtime.ShapeString([]int{mask_5})+", element 0 has shape "+runtime.ShapeString([]int{d_256}))
 				}
 				row_264 := a_255[i_258*rs_257 : (i_258+1)*rs_257]
 				row_261 = row_261[:len(row_264)]
@@ -1939,20 +3032,20 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 				}
 			}
 			if mask_5 != d_256 {
-				return nil, 0, 0, nbErrorf("std/solve:300:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_253, d_256})+" @ "+runtime.ShapeString([]int{mask_5, d_194}))
+				return nil, 0, 0, nbErrorf("std/solve:314:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_253, d_256})+" @ "+runtime.ShapeString([]int{mask_5, d_194}))
 			}
 			tot_267, err_268 := runtime.MulSize(n_253, d_194)
 			if err_268 != nil {
-				return nil, 0, 0, nbAt("std/solve:300:45", err_268)
+				return nil, 0, 0, nbAt("std/solve:314:45", err_268)
 			}
 			a_269 := ar.F64(tot_267)
 			runtime.Gemm(false, false, n_253, d_194, d_256, 1, a_255, a_193, 0, a_269)
 			r_270, r_271, r_272, err_273 := fn_linalgcholreg(ar, a_269, n_253, d_194)
 			if err_273 != nil {
-				return nil, 0, 0, nbFrame(err_273, "linalg.chol_reg", "std/linalg:51:5", "std/solve:300:26")
+				return nil, 0, 0, nbFrame(err_273, "linalg.chol_reg", "std/linalg:51:5", "std/solve:314:26")
 			}
 			if mm_2 != d_256 {
-				return nil, 0, 0, nbErrorf("std/solve:300:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_253, d_256})+" @ "+runtime.ShapeString([]int{mm_2}))
+				return nil, 0, 0, nbErrorf("std/solve:314:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_253, d_256})+" @ "+runtime.ShapeString([]int{mm_2}))
 			}
 			a_274 := ar.F64(n_253)
 			if d_256 <= 32 {
@@ -1970,18 +3063,18 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 			}
 			r_280, r_281, err_282 := fn_linalgchosolve(ar, r_270, r_271, r_272, a_274, n_253)
 			if err_282 != nil {
-				return nil, 0, 0, nbFrame(err_282, "linalg.cho_solve", "std/linalg:38:5", "std/solve:300:9")
+				return nil, 0, 0, nbFrame(err_282, "linalg.cho_solve", "std/linalg:38:5", "std/solve:314:9")
 			}
 			if i_245 == 0 {
 				d_243 = r_281
 				rs_244 = d_243
 				tot_283, err_284 := runtime.MulSize(mask_6, rs_244)
 				if err_284 != nil {
-					return nil, 0, 0, nbAt("std/solve:298:5", err_284)
+					return nil, 0, 0, nbAt("std/solve:312:5", err_284)
 				}
 				a_242 = ar.F64w(tot_283)
 			} else if r_281 != d_243 {
-				return nil, 0, 0, nbErrorf("std/solve:298:5", "map: element "+strconv.Itoa(i_245)+" has shape "+runtime.ShapeString([]int{r_281})+", element 0 has shape "+runtime.ShapeString([]int{d_243}))
+				return nil, 0, 0, nbErrorf("std/solve:312:5", "map: element "+strconv.Itoa(i_245)+" has shape "+runtime.ShapeString([]int{r_281})+", element 0 has shape "+runtime.ShapeString([]int{d_243}))
 			}
 			copy(a_242[i_245*rs_244:(i_245+1)*rs_244], r_280)
 			if i_245 > 0 {
@@ -1995,16 +3088,16 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 			}
 		}
 		if d_243 != d_194 {
-			return nil, 0, 0, nbErrorf("std/solve:306:39", "'@': inner sizes differ: "+runtime.ShapeString([]int{mask_5, d_194})+" @ "+runtime.ShapeString([]int{d_243, mask_6}))
+			return nil, 0, 0, nbErrorf("std/solve:320:39", "'@': inner sizes differ: "+runtime.ShapeString([]int{mask_5, d_194})+" @ "+runtime.ShapeString([]int{d_243, mask_6}))
 		}
 		tot_288, err_289 := runtime.MulSize(mask_5, mask_6)
 		if err_289 != nil {
-			return nil, 0, 0, nbAt("std/solve:306:39", err_289)
+			return nil, 0, 0, nbAt("std/solve:320:39", err_289)
 		}
 		a_290 := ar.F64(tot_288)
 		runtime.Gemm(false, false, mask_5, mask_6, d_194, 1, a_193, t_285, 0, a_290)
 		if mm_2 != mask_5 || mm_3 != mask_6 {
-			return nil, 0, 0, nbErrorf("std/solve:306:55", "shape mismatch in '-': "+runtime.ShapeString([]int{mask_5, mask_6})+" and "+runtime.ShapeString([]int{mm_2, mm_3}))
+			return nil, 0, 0, nbErrorf("std/solve:320:55", "shape mismatch in '-': "+runtime.ShapeString([]int{mask_5, mask_6})+" and "+runtime.ShapeString([]int{mm_2, mm_3}))
 		}
 		n_291 := mask_5 * mask_6
 		r_292 := ar.F64w(n_291)
@@ -2019,18 +3112,18 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 		s_296 := runtime.Norm2(r_292)
 		_ = s_296
 		if int64(mask_5) != size_9 {
-			return nil, 0, 0, nbErrorf("std/solve:302:5", runtime.DimMessage("field 0 of the loop state", "[m][?]f64", "m", int64(mask_5), size_9))
+			return nil, 0, 0, nbErrorf("std/solve:316:5", runtime.DimMessage("field 0 of the loop state", "[m][?]f64", "m", int64(mask_5), size_9))
 		}
 		n_297 := int64(state_79)
 		if int64(d_194) != n_297 {
-			return nil, 0, 0, nbErrorf("std/solve:302:5", runtime.DimMessage("dimension 2 of field 0 of the loop state", "[m][?]f64", "", int64(d_194), n_297))
+			return nil, 0, 0, nbErrorf("std/solve:316:5", runtime.DimMessage("dimension 2 of field 0 of the loop state", "[m][?]f64", "", int64(d_194), n_297))
 		}
 		if int64(mask_6) != size_10 {
-			return nil, 0, 0, nbErrorf("std/solve:302:5", runtime.DimMessage("field 1 of the loop state", "[n][?]f64", "n", int64(mask_6), size_10))
+			return nil, 0, 0, nbErrorf("std/solve:316:5", runtime.DimMessage("field 1 of the loop state", "[n][?]f64", "n", int64(mask_6), size_10))
 		}
 		n_298 := int64(state_82)
 		if int64(d_243) != n_298 {
-			return nil, 0, 0, nbErrorf("std/solve:302:5", runtime.DimMessage("dimension 2 of field 1 of the loop state", "[n][?]f64", "", int64(d_243), n_298))
+			return nil, 0, 0, nbErrorf("std/solve:316:5", runtime.DimMessage("dimension 2 of field 1 of the loop state", "[n][?]f64", "", int64(d_243), n_298))
 		}
 		state_77, state_78, state_79, state_80, state_81, state_82 = a_193, mask_5, d_194, a_242, mask_6, d_243
 		_ = mark_192
@@ -2042,11 +3135,11 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 		}
 	}
 	if state_82 != state_79 {
-		return nil, 0, 0, nbErrorf("std/solve:308:8", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_78, state_79})+" @ "+runtime.ShapeString([]int{state_82, state_81}))
+		return nil, 0, 0, nbErrorf("std/solve:322:8", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_78, state_79})+" @ "+runtime.ShapeString([]int{state_82, state_81}))
 	}
 	tot_302, err_303 := runtime.MulSize(state_78, state_81)
 	if err_303 != nil {
-		return nil, 0, 0, nbAt("std/solve:308:8", err_303)
+		return nil, 0, 0, nbAt("std/solve:322:8", err_303)
 	}
 	a_304 := ar.F64(tot_302)
 	runtime.Gemm(false, false, state_78, state_81, state_79, 1, state_77, t_299, 0, a_304)
@@ -2054,11 +3147,11 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 	return a_304, state_78, state_81, nil
 }
 
-// fn_admmlasso is def admm_lasso (solve.nab:10:12).
+// fn_admmlasso is def admm_lasso (solve.nab:16:12).
 func fn_admmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, lam_6 float64, rho_7 float64, iters_8 int64) ([]float64, int, error) {
 	size_9 := int64(a_2)
 	if int64(b_5) != size_9 {
-		return nil, 0, nbErrorf("solve.nab:10:41", fmt.Sprintf("size mismatch: m is %d (a) but b has size %d", size_9, b_5))
+		return nil, 0, nbErrorf("solve.nab:16:41", fmt.Sprintf("size mismatch: m is %d (a) but b has size %d", size_9, b_5))
 	}
 	size_10 := int64(a_3)
 	_ = size_10
@@ -2066,12 +3159,12 @@ func fn_admmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b
 	b_4 = b_4[:b_5]
 	r_11, r_12, err_13 := fn_solveadmmlasso(ar, a_1, a_2, a_3, b_4, b_5, lam_6, rho_7, iters_8)
 	if err_13 != nil {
-		return nil, 0, nbFrame(err_13, "solve.admm_lasso", "std/solve:42:5", "solve.nab:11:3")
+		return nil, 0, nbFrame(err_13, "solve.admm_lasso", "std/solve:42:5", "solve.nab:17:3")
 	}
 	return r_11, r_12, nil
 }
 
-// fn_softthreshold is def soft_threshold (solve.nab:14:12).
+// fn_softthreshold is def soft_threshold (solve.nab:20:12).
 func fn_softthreshold(ar *nbArena, v_1 []float64, v_2 int, k_3 float64) ([]float64, int) {
 	mark_12 := ar.mark()
 	size_4 := int64(v_2)
@@ -2097,32 +3190,33 @@ func fn_softthreshold(ar *nbArena, v_1 []float64, v_2 int, k_3 float64) ([]float
 	return r_5, v_2
 }
 
-// fn_extragradient is def extragradient (solve.nab:19:12).
+// fn_extragradient is def extragradient (solve.nab:25:12).
 func fn_extragradient(ar *nbArena, op_1 func([]float64, int) ([]float64, int), z0_2 []float64, z0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, error) {
-	mark_35 := ar.mark()
+	mark_36 := ar.mark()
 	size_6 := int64(z0_3)
 	_ = size_6
 	z0_2 = z0_2[:z0_3]
 	n_7 := int64(z0_3)
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, nbErrorf("std/solve:153:12", "solve.extragradient: argument 3 (lr) must be non-negative")
+		return nil, 0, nbErrorf("std/solve:167:12", "solve.extragradient: argument 3 (lr) must be non-negative")
 	}
 	var z_9 []float64
 	var z_10 int
 	z_9, z_10 = z0_2, z0_3
 	x_22 := steps_5 >= int64(0)
 	if !x_22 {
-		return nil, 0, nbErrorf("std/solve:154:15", "solve.extragradient: argument 4 (steps) must be non-negative")
+		return nil, 0, nbErrorf("std/solve:168:15", "solve.extragradient: argument 4 (steps) must be non-negative")
 	}
+	buf_35 := ar.F64w(z_10)
 	for t_23 := int64(0); t_23 < steps_5; t_23++ {
 		mark_24 := ar.mark()
 		r_25, r_26 := op_1(z_9, z_10)
 		if int64(r_26) != n_7 {
-			return nil, 0, nbErrorf("std/solve:156:23", runtime.DimMessage("the result of op", "[n]f64", "n", int64(r_26), n_7))
+			return nil, 0, nbErrorf("std/solve:170:23", runtime.DimMessage("the result of op", "[n]f64", "n", int64(r_26), n_7))
 		}
 		if r_26 != z_10 {
-			return nil, 0, nbErrorf("std/solve:156:16", "shape mismatch in '-': "+runtime.ShapeString([]int{z_10})+" and "+runtime.ShapeString([]int{r_26}))
+			return nil, 0, nbErrorf("std/solve:170:16", "shape mismatch in '-': "+runtime.ShapeString([]int{z_10})+" and "+runtime.ShapeString([]int{r_26}))
 		}
 		r_27 := ar.F64w(z_10)
 		z_9 = z_9[:len(r_27)]
@@ -2132,10 +3226,10 @@ func fn_extragradient(ar *nbArena, op_1 func([]float64, int) ([]float64, int), z
 		}
 		r_30, r_31 := op_1(r_27, z_10)
 		if int64(r_31) != n_7 {
-			return nil, 0, nbErrorf("std/solve:157:95", runtime.DimMessage("the result of op", "[n]f64", "n", int64(r_31), n_7))
+			return nil, 0, nbErrorf("std/solve:171:95", runtime.DimMessage("the result of op", "[n]f64", "n", int64(r_31), n_7))
 		}
 		if r_31 != z_10 {
-			return nil, 0, nbErrorf("std/solve:157:88", "shape mismatch in '-': "+runtime.ShapeString([]int{z_10})+" and "+runtime.ShapeString([]int{r_31}))
+			return nil, 0, nbErrorf("std/solve:171:88", "shape mismatch in '-': "+runtime.ShapeString([]int{z_10})+" and "+runtime.ShapeString([]int{r_31}))
 		}
 		r_32 := ar.F64w(z_10)
 		z_9 = z_9[:len(r_32)]
@@ -2144,49 +3238,1590 @@ func fn_extragradient(ar *nbArena, op_1 func([]float64, int) ([]float64, int), z
 			r_32[i_33] = (z_9[i_33] - (lr_4 * r_30[i_33]))
 		}
 		z_9 = r_32
-		_ = mark_24
+		if z_10 == len(buf_35) {
+			copy(buf_35, z_9)
+			z_9 = buf_35
+			ar.release(mark_24)
+		}
 	}
-	nbKeep(ar, mark_35, &z_9)
+	nbKeep(ar, mark_36, &z_9)
 	return z_9, z0_3, nil
 }
 
-// fn_sinkhorn is def sinkhorn (solve.nab:25:12).
+// fn_sinkhorn is def sinkhorn (solve.nab:31:12).
 func fn_sinkhorn(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float64, a_5 int, b_6 []float64, b_7 int, eps_8 float64, iters_9 int64) ([]float64, int, int, error) {
 	size_10 := int64(c_2)
 	if int64(a_5) != size_10 {
-		return nil, 0, 0, nbErrorf("solve.nab:25:39", fmt.Sprintf("size mismatch: m is %d (c) but a has size %d", size_10, a_5))
+		return nil, 0, 0, nbErrorf("solve.nab:31:39", fmt.Sprintf("size mismatch: m is %d (c) but a has size %d", size_10, a_5))
 	}
 	size_11 := int64(c_3)
 	if int64(b_7) != size_11 {
-		return nil, 0, 0, nbErrorf("solve.nab:25:50", fmt.Sprintf("size mismatch: n is %d (dimension 2 of c) but b has size %d", size_11, b_7))
+		return nil, 0, 0, nbErrorf("solve.nab:31:50", fmt.Sprintf("size mismatch: n is %d (dimension 2 of c) but b has size %d", size_11, b_7))
 	}
 	c_1 = c_1[:c_2*c_3]
 	a_4 = a_4[:a_5]
 	b_6 = b_6[:b_7]
 	r_12, r_13, r_14, err_15 := fn_solvesinkhorn(ar, c_1, c_2, c_3, a_4, a_5, b_6, b_7, eps_8, iters_9)
 	if err_15 != nil {
-		return nil, 0, 0, nbFrame(err_15, "solve.sinkhorn", "std/solve:221:5", "solve.nab:26:3")
+		return nil, 0, 0, nbFrame(err_15, "solve.sinkhorn", "std/solve:235:5", "solve.nab:32:3")
 	}
 	return r_12, r_13, r_14, nil
 }
 
-// fn_complete is def complete (solve.nab:31:12).
+// fn_complete is def complete (solve.nab:37:12).
 func fn_complete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []float64, mask_5 int, mask_6 int, rank_7 int64, iters_8 int64) ([]float64, int, int, error) {
 	size_9 := int64(mm_2)
 	if int64(mask_5) != size_9 {
-		return nil, 0, 0, nbErrorf("solve.nab:31:43", fmt.Sprintf("size mismatch: m is %d (mm) but mask has size %d", size_9, mask_5))
+		return nil, 0, 0, nbErrorf("solve.nab:37:43", fmt.Sprintf("size mismatch: m is %d (mm) but mask has size %d", size_9, mask_5))
 	}
 	size_10 := int64(mm_3)
 	if int64(mask_6) != size_10 {
-		return nil, 0, 0, nbErrorf("solve.nab:31:46", fmt.Sprintf("size mismatch: n is %d (dimension 2 of mm) but dimension 2 of mask has size %d", size_10, mask_6))
+		return nil, 0, 0, nbErrorf("solve.nab:37:46", fmt.Sprintf("size mismatch: n is %d (dimension 2 of mm) but dimension 2 of mask has size %d", size_10, mask_6))
 	}
 	mm_1 = mm_1[:mm_2*mm_3]
 	mask_4 = mask_4[:mask_5*mask_6]
 	r_11, r_12, r_13, err_14 := fn_solvecomplete(ar, mm_1, mm_2, mm_3, mask_4, mask_5, mask_6, rank_7, iters_8)
 	if err_14 != nil {
-		return nil, 0, 0, nbFrame(err_14, "solve.complete", "std/solve:291:5", "solve.nab:32:3")
+		return nil, 0, 0, nbFrame(err_14, "solve.complete", "std/solve:305:5", "solve.nab:38:3")
 	}
 	return r_11, r_12, r_13, nil
+}
+
+// fn_fista is def fista (solve.nab:48:12).
+func fn_fista(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), prox_2 func([]float64, int, float64) ([]float64, int), x0_3 []float64, x0_4 int, step_5 float64, steps_6 int64) ([]float64, int, error) {
+	mark_59 := ar.mark()
+	size_7 := int64(x0_4)
+	_ = size_7
+	x0_3 = x0_3[:x0_4]
+	n_8 := int64(x0_4)
+	x_9 := step_5 >= 0.0
+	if !x_9 {
+		return nil, 0, nbErrorf("std/solve:23:14", "solve.fista: argument 4 (step) must be non-negative")
+	}
+	var state_10 []float64
+	var state_11 int
+	var state_12 []float64
+	var state_13 int
+	var state_14 float64
+	state_10, state_11, state_12, state_13, state_14 = x0_3, x0_4, x0_3, x0_4, 1.0
+	x_36 := steps_6 >= int64(0)
+	if !x_36 {
+		return nil, 0, nbErrorf("std/solve:24:15", "solve.fista: argument 5 (steps) must be non-negative")
+	}
+	for k_37 := int64(0); k_37 < steps_6; k_37++ {
+		mark_38 := ar.mark()
+		r_39, r_40, r_41 := fg_1(state_12, state_13)
+		_ = r_39
+		n_42 := int64(state_13)
+		if int64(r_41) != n_42 {
+			return nil, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_41), n_42))
+		}
+		if r_41 != state_13 {
+			return nil, 0, nbErrorf("std/solve:26:21", "shape mismatch in '-': "+runtime.ShapeString([]int{state_13})+" and "+runtime.ShapeString([]int{r_41}))
+		}
+		r_43 := ar.F64w(state_13)
+		state_12 = state_12[:len(r_43)]
+		r_40 = r_40[:len(r_43)]
+		for i_44 := range r_43 {
+			r_43[i_44] = (state_12[i_44] - (step_5 * r_40[i_44]))
+		}
+		r_46, r_47 := prox_2(r_43, state_13, step_5)
+		if int64(r_47) != n_8 {
+			return nil, 0, nbErrorf("std/solve:26:14", runtime.DimMessage("the result of prox", "[n]f64", "n", int64(r_47), n_8))
+		}
+		x_48 := 4.0 * state_14
+		x_49 := x_48 * state_14
+		x_50 := 1.0 + x_49
+		x_51 := math.Sqrt(x_50)
+		x_52 := 1.0 + x_51
+		x_53 := x_52 / 2.0
+		x_54 := state_14 - 1.0
+		x_55 := x_54 / x_53
+		if state_11 != r_47 {
+			return nil, 0, nbErrorf("std/solve:28:108", "shape mismatch in '-': "+runtime.ShapeString([]int{r_47})+" and "+runtime.ShapeString([]int{state_11}))
+		}
+		r_56 := ar.F64w(r_47)
+		r_46 = r_46[:len(r_56)]
+		state_10 = state_10[:len(r_56)]
+		for i_57 := range r_56 {
+			r_56[i_57] = (r_46[i_57] + (x_55 * (r_46[i_57] - state_10[i_57])))
+		}
+		state_10, state_11, state_12, state_13, state_14 = r_46, r_47, r_56, r_47, x_53
+		_ = mark_38
+	}
+	nbKeep(ar, mark_59, &state_10)
+	return state_10, state_11, nil
+}
+
+// fn_bcd is def bcd (solve.nab:61:12).
+func fn_bcd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), hv_2 func([]float64, int, []float64, int) ([]float64, int), x0_3 []float64, x0_4 int, block_5 int64, iters_6 int64) ([]float64, int, error) {
+	mark_243 := ar.mark()
+	size_7 := int64(x0_4)
+	_ = size_7
+	x0_3 = x0_3[:x0_4]
+	n_8 := int64(x0_4)
+	x_9 := block_5 >= int64(1)
+	if !x_9 {
+		return nil, 0, nbErrorf("solve.nab:62:15", "solve.Bcd: argument 4 (block) must be at least 1")
+	}
+	x_10 := max(block_5, int64(1))
+	x_11 := n_8 + x_10
+	x_12 := x_11 - int64(1)
+	if x_10 == 0 {
+		return nil, 0, nbErrorf("std/solve:76:25", "integer division by zero")
+	}
+	x_13 := x_12 / x_10
+	var x_14 []float64
+	var x_15 int
+	x_14, x_15 = x0_3, x0_4
+	x_128 := iters_6 >= int64(0)
+	if !x_128 {
+		return nil, 0, nbErrorf("solve.nab:63:15", "solve.Bcd: argument 5 (iters) must be non-negative")
+	}
+	buf_242 := ar.F64w(x_15)
+	for it_129 := int64(0); it_129 < iters_6; it_129++ {
+		mark_130 := ar.mark()
+		r_131, r_132, r_133 := fg_1(x_14, x_15)
+		_ = r_131
+		if int64(r_133) != n_8 {
+			return nil, 0, nbErrorf("std/solve:78:19", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_133), n_8))
+		}
+		n_134, err_135 := runtime.CheckSize(x_13)
+		if err_135 != nil {
+			return nil, 0, nbAt("std/solve:79:17", err_135)
+		}
+		r_136 := ar.F64w(n_134)
+		for i_137 := range r_136 {
+			i_139 := int64(i_137)
+			n_140, err_141 := runtime.CheckSize(n_8)
+			if err_141 != nil {
+				return nil, 0, nbAt("std/solve:79:22", err_141)
+			}
+			var s_142 float64 = 0
+			for i_143 := 0; i_143 < n_140; i_143++ {
+				i_145 := int64(i_143)
+				if x_10 == 0 {
+					return nil, 0, nbErrorf("std/solve:79:28", "integer division by zero")
+				}
+				x_146 := i_145 / x_10
+				x_147 := x_146 == i_139
+				var c_148 float64
+				if x_147 {
+					if i_145 < 0 || i_145 >= int64(r_133) {
+						return nil, 0, nbAt("std/solve:79:44", runtime.CheckIndex(i_145, r_133))
+					}
+					x_149 := r_132[int(i_145)]
+					if i_145 < 0 || i_145 >= int64(r_133) {
+						return nil, 0, nbAt("std/solve:79:51", runtime.CheckIndex(i_145, r_133))
+					}
+					x_150 := r_132[int(i_145)]
+					x_151 := x_149 * x_150
+					c_148 = x_151
+				} else {
+					c_148 = 0.0
+				}
+				s_142 += c_148
+			}
+			r_136[i_137] = s_142
+		}
+		if n_134 == 0 {
+			return nil, 0, nbErrorf("std/solve:80:13", "argmax of an empty array")
+		}
+		k_152 := int64(runtime.ArgMax(r_136))
+		n_153, err_154 := runtime.CheckSize(x_10)
+		if err_154 != nil {
+			return nil, 0, nbAt("std/solve:81:16", err_154)
+		}
+		var a_155 []float64
+		var d_156 int = 0
+		var rs_157 int = 0
+		for i_158 := 0; i_158 < n_153; i_158++ {
+			mark_159 := ar.mark()
+			i_160 := int64(i_158)
+			x_161 := k_152 * x_10
+			x_162 := x_161 + i_160
+			x_163 := x_162 < n_8
+			var c_164 []float64
+			var c_165 int
+			if x_163 {
+				n_166, err_167 := runtime.CheckSize(n_8)
+				if err_167 != nil {
+					return nil, 0, nbAt("std/solve:82:42", err_167)
+				}
+				r_168 := ar.F64w(n_166)
+				for i_169 := range r_168 {
+					i_171 := int64(i_169)
+					x_172 := i_171 == x_162
+					var c_173 float64
+					if x_172 {
+						c_173 = 1.0
+					} else {
+						c_173 = 0.0
+					}
+					r_168[i_169] = c_173
+				}
+				r_174, r_175 := hv_2(x_14, x_15, r_168, n_166)
+				if int64(r_175) != n_8 {
+					return nil, 0, nbErrorf("std/solve:82:36", runtime.DimMessage("the result of hv", "[n]f64", "n", int64(r_175), n_8))
+				}
+				c_164, c_165 = r_174, r_175
+			} else {
+				n_176, err_177 := runtime.CheckSize(n_8)
+				if err_177 != nil {
+					return nil, 0, nbAt("std/solve:82:90", err_177)
+				}
+				a_178 := ar.F64(n_176)
+				c_164, c_165 = a_178, n_176
+			}
+			if i_158 == 0 {
+				d_156 = c_165
+				rs_157 = d_156
+				tot_179, err_180 := runtime.MulSize(n_153, rs_157)
+				if err_180 != nil {
+					return nil, 0, nbAt("std/solve:81:16", err_180)
+				}
+				a_155 = ar.F64w(tot_179)
+			} else if c_165 != d_156 {
+				return nil, 0, nbErrorf("std/solve:81:16", "build: element "+strconv.Itoa(i_158)+" has shape "+runtime.ShapeString([]int{c_165})+", element 0 has shape "+runtime.ShapeString([]int{d_156}))
+			}
+			copy(a_155[i_158*rs_157:(i_158+1)*rs_157], c_164)
+			if i_158 > 0 {
+				ar.release(mark_159)
+			}
+		}
+		n_181, err_182 := runtime.CheckSize(x_10)
+		if err_182 != nil {
+			return nil, 0, nbAt("std/solve:83:14", err_182)
+		}
+		var a_183 []float64
+		var d_184 int = 0
+		var rs_185 int = 0
+		for i_186 := 0; i_186 < n_181; i_186++ {
+			mark_187 := ar.mark()
+			i_188 := int64(i_186)
+			n_189, err_190 := runtime.CheckSize(x_10)
+			if err_190 != nil {
+				return nil, 0, nbAt("std/solve:83:15", err_190)
+			}
+			if i_186 == 0 {
+				d_184 = n_189
+				rs_185 = d_184
+				tot_191, err_192 := runtime.MulSize(n_181, rs_185)
+				if err_192 != nil {
+					return nil, 0, nbAt("std/solve:83:14", err_192)
+				}
+				a_183 = ar.F64w(tot_191)
+			} else if n_189 != d_184 {
+				return nil, 0, nbErrorf("std/solve:83:14", "build: element "+strconv.Itoa(i_186)+" has shape "+runtime.ShapeString([]int{n_189})+", element 0 has shape "+runtime.ShapeString([]int{d_184}))
+			}
+			row_193 := a_183[i_186*rs_185 : (i_186+1)*rs_185]
+			for i_194 := range row_193 {
+				i_196 := int64(i_194)
+				x_197 := k_152 * x_10
+				x_198 := x_197 + i_188
+				x_199 := k_152 * x_10
+				x_200 := x_199 + i_196
+				x_201 := x_198 < n_8
+				var c_202 bool
+				if x_201 {
+					x_203 := x_200 < n_8
+					c_202 = x_203
+				} else {
+					c_202 = false
+				}
+				var c_204 float64
+				if c_202 {
+					row_205 := a_155[int(i_196)*d_156 : (int(i_196)+1)*d_156]
+					if x_198 < 0 || x_198 >= int64(d_156) {
+						return nil, 0, nbAt("std/solve:85:48", runtime.CheckIndex(x_198, d_156))
+					}
+					x_206 := row_205[int(x_198)]
+					c_204 = x_206
+				} else {
+					x_207 := i_188 == i_196
+					var c_208 float64
+					if x_207 {
+						c_208 = 1.0
+					} else {
+						c_208 = 0.0
+					}
+					c_204 = c_208
+				}
+				row_193[i_194] = c_204
+			}
+			if i_186 > 0 {
+				ar.release(mark_187)
+			}
+		}
+		r_209, r_210, r_211, err_212 := fn_linalgcholreg(ar, a_183, n_181, d_184)
+		if err_212 != nil {
+			return nil, 0, nbFrame(err_212, "linalg.chol_reg", "std/linalg:51:5", "std/solve:87:30")
+		}
+		n_213, err_214 := runtime.CheckSize(x_10)
+		if err_214 != nil {
+			return nil, 0, nbAt("std/solve:86:14", err_214)
+		}
+		r_215 := ar.F64w(n_213)
+		for i_216 := range r_215 {
+			i_218 := int64(i_216)
+			x_219 := k_152 * x_10
+			x_220 := x_219 + i_218
+			x_221 := x_220 < n_8
+			var c_222 float64
+			if x_221 {
+				if x_220 < 0 || x_220 >= int64(r_133) {
+					return nil, 0, nbAt("std/solve:86:54", runtime.CheckIndex(x_220, r_133))
+				}
+				x_223 := r_132[int(x_220)]
+				c_222 = x_223
+			} else {
+				c_222 = 0.0
+			}
+			r_215[i_216] = c_222
+		}
+		r_224, r_225, err_226 := fn_linalgchosolve(ar, r_209, r_210, r_211, r_215, n_213)
+		if err_226 != nil {
+			return nil, 0, nbFrame(err_226, "linalg.cho_solve", "std/linalg:38:5", "std/solve:87:13")
+		}
+		n_227, err_228 := runtime.CheckSize(n_8)
+		if err_228 != nil {
+			return nil, 0, nbAt("std/solve:88:62", err_228)
+		}
+		r_229 := ar.F64w(n_227)
+		for i_230 := range r_229 {
+			i_232 := int64(i_230)
+			if x_10 == 0 {
+				return nil, 0, nbErrorf("std/solve:88:68", "integer division by zero")
+			}
+			x_233 := i_232 / x_10
+			x_234 := x_233 == k_152
+			var c_235 float64
+			if x_234 {
+				if i_232 < 0 || i_232 >= int64(x_15) {
+					return nil, 0, nbAt("std/solve:88:84", runtime.CheckIndex(i_232, x_15))
+				}
+				x_236 := x_14[int(i_232)]
+				x_237 := k_152 * x_10
+				x_238 := i_232 - x_237
+				if x_238 < 0 || x_238 >= int64(r_225) {
+					return nil, 0, nbAt("std/solve:88:91", runtime.CheckIndex(x_238, r_225))
+				}
+				x_239 := r_224[int(x_238)]
+				x_240 := x_236 - x_239
+				c_235 = x_240
+			} else {
+				if i_232 < 0 || i_232 >= int64(x_15) {
+					return nil, 0, nbAt("std/solve:88:110", runtime.CheckIndex(i_232, x_15))
+				}
+				x_241 := x_14[int(i_232)]
+				c_235 = x_241
+			}
+			r_229[i_230] = c_235
+		}
+		x_14, x_15 = r_229, n_227
+		if x_15 == len(buf_242) {
+			copy(buf_242, x_14)
+			x_14 = buf_242
+			ar.release(mark_130)
+		}
+	}
+	nbKeep(ar, mark_243, &x_14)
+	return x_14, x_15, nil
+}
+
+// fn_auglag is def auglag (solve.nab:77:12).
+func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), c_2 func([]float64, int) ([]float64, int), jac_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, outer_6 int64, inner_7 int64) ([]float64, int, []float64, int, error) {
+	mark_2821 := ar.mark()
+	size_8 := int64(x0_5)
+	x0_4 = x0_4[:x0_5]
+	x_9 := outer_6 >= int64(0)
+	if !x_9 {
+		return nil, 0, nil, 0, nbErrorf("solve.nab:78:15", "solve.Auglag: argument 5 (outer) must be non-negative")
+	}
+	x_10 := inner_7 >= int64(0)
+	if !x_10 {
+		return nil, 0, nil, 0, nbErrorf("solve.nab:79:15", "solve.Auglag: argument 6 (inner) must be non-negative")
+	}
+	n_11 := int64(x0_5)
+	r_12, r_13 := c_2(x0_4, x0_5)
+	n_14 := int64(r_13)
+	n_15, err_16 := runtime.CheckSize(n_14)
+	if err_16 != nil {
+		return nil, 0, nil, 0, nbAt("std/solve:117:75", err_16)
+	}
+	a_17 := ar.F64(n_15)
+	s_18 := runtime.Norm2(r_12)
+	var state_19 []float64
+	var state_20 int
+	var state_21 []float64
+	var state_22 int
+	var state_23 float64
+	var state_24 float64
+	var state_25 int64
+	var state_26 bool
+	state_19, state_20, state_21, state_22, state_23, state_24, state_25, state_26 = x0_4, x0_5, a_17, n_15, 10.0, s_18, int64(0), false
+	for {
+		x_1404 := !state_26
+		var c_1405 bool
+		if x_1404 {
+			x_1406 := state_25 < outer_6
+			c_1405 = x_1406
+		} else {
+			c_1405 = false
+		}
+		if !c_1405 {
+			break
+		}
+		mark_1407 := ar.mark()
+		n_1408 := int64(state_20)
+		r_1409, r_1410, r_1411 := fg_1(state_19, state_20)
+		if int64(r_1411) != n_11 {
+			return nil, 0, nil, 0, nbErrorf("std/solve:120:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_1411), n_11))
+		}
+		r_1412, r_1413 := c_2(state_19, state_20)
+		if int64(r_1413) != n_14 {
+			return nil, 0, nil, 0, nbErrorf("std/solve:121:16", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_1413), n_14))
+		}
+		if len(state_21) != len(r_1412) {
+			return nil, 0, nil, 0, nbErrorf("std/solve:122:16", fmt.Sprintf("dot: sizes %d and %d differ", len(state_21), len(r_1412)))
+		}
+		d_1414 := runtime.Dot(state_21, r_1412)
+		x_1415 := r_1409 + d_1414
+		x_1416 := 0.5 * state_23
+		d_1417 := runtime.Dot(r_1412, r_1412)
+		x_1418 := x_1416 * d_1417
+		x_1419 := x_1415 + x_1418
+		r_1420, r_1421 := jac_3(state_19, state_20)
+		n_1422 := int64(r_1421)
+		x_1423 := max(size_8, int64(1))
+		if x_1423 == 0 {
+			return nil, 0, nil, 0, nbErrorf("solve.nab:82:25", "integer division by zero")
+		}
+		x_1424 := n_1422 % x_1423
+		x_1425 := x_1424 == int64(0)
+		if !x_1425 {
+			return nil, 0, nil, 0, nbErrorf("solve.nab:82:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
+		}
+		x_1426 := max(size_8, int64(1))
+		if x_1426 == 0 {
+			return nil, 0, nil, 0, nbErrorf("solve.nab:82:128", "integer division by zero")
+		}
+		x_1427 := n_1422 / x_1426
+		n_1428 := int64(len(r_1420))
+		if x_1427 < 0 || size_8 < 0 || (size_8 == 0 && n_1428 != 0) || (size_8 != 0 && (n_1428%size_8 != 0 || n_1428/size_8 != x_1427)) {
+			return nil, 0, nil, 0, nbErrorf("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_1428, x_1427, size_8))
+		}
+		m_1429 := int(x_1427)
+		n_1430 := int(size_8)
+		t_1431 := ar.F64w(len(r_1420))
+		for i_1432 := 0; i_1432 < m_1429; i_1432++ {
+			for j_1433 := 0; j_1433 < n_1430; j_1433++ {
+				t_1431[j_1433*m_1429+i_1432] = r_1420[i_1432*n_1430+j_1433]
+			}
+		}
+		if r_1413 != state_22 {
+			return nil, 0, nil, 0, nbErrorf("std/solve:122:71", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_1413}))
+		}
+		r_1434 := ar.F64w(state_22)
+		state_21 = state_21[:len(r_1434)]
+		r_1412 = r_1412[:len(r_1434)]
+		for i_1435 := range r_1434 {
+			r_1434[i_1435] = (state_21[i_1435] + (state_23 * r_1412[i_1435]))
+		}
+		if state_22 != m_1429 {
+			return nil, 0, nil, 0, nbErrorf("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_1430, m_1429})+" @ "+runtime.ShapeString([]int{state_22}))
+		}
+		a_1437 := ar.F64(n_1430)
+		if m_1429 <= 32 {
+			r_1434 = r_1434[:m_1429]
+			for r_1438 := range a_1437 {
+				row_1439 := t_1431[r_1438*m_1429 : (r_1438+1)*m_1429]
+				s_1440 := 0.0
+				for c_1441, v_1442 := range row_1439 {
+					s_1440 += v_1442 * r_1434[c_1441]
+				}
+				a_1437[r_1438] = s_1440
+			}
+		} else {
+			runtime.Gemv(false, n_1430, m_1429, 1, t_1431, r_1434, 0, a_1437)
+		}
+		if int64(n_1430) != n_11 {
+			return nil, 0, nil, 0, nbErrorf("std/solve:122:61", runtime.DimMessage("the result of jt", "[n]f64", "n", int64(n_1430), n_11))
+		}
+		if n_1430 != r_1411 {
+			return nil, 0, nil, 0, nbErrorf("std/solve:122:59", "shape mismatch in '+': "+runtime.ShapeString([]int{r_1411})+" and "+runtime.ShapeString([]int{n_1430}))
+		}
+		r_1443 := ar.F64w(r_1411)
+		r_1410 = r_1410[:len(r_1443)]
+		a_1437 = a_1437[:len(r_1443)]
+		for i_1444 := range r_1443 {
+			r_1443[i_1444] = (r_1410[i_1444] + a_1437[i_1444])
+		}
+		if int64(r_1411) != n_1408 {
+			return nil, 0, nil, 0, nbErrorf("std/optim:407:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_1411), n_1408))
+		}
+		n_1446, err_1447 := runtime.CheckSize(int64(10))
+		if err_1447 != nil {
+			return nil, 0, nil, 0, nbAt("std/optim:410:20", err_1447)
+		}
+		var a_1448 []float64
+		var d_1449 int = 0
+		var rs_1450 int = 0
+		for i_1451 := 0; i_1451 < n_1446; i_1451++ {
+			mark_1452 := ar.mark()
+			i_1453 := int64(i_1451)
+			_ = i_1453
+			n_1454, err_1455 := runtime.CheckSize(n_1408)
+			if err_1455 != nil {
+				return nil, 0, nil, 0, nbAt("std/optim:410:21", err_1455)
+			}
+			a_1456 := ar.F64(n_1454)
+			if i_1451 == 0 {
+				d_1449 = n_1454
+				rs_1450 = d_1449
+				tot_1457, err_1458 := runtime.MulSize(n_1446, rs_1450)
+				if err_1458 != nil {
+					return nil, 0, nil, 0, nbAt("std/optim:410:20", err_1458)
+				}
+				a_1448 = ar.F64w(tot_1457)
+			} else if n_1454 != d_1449 {
+				return nil, 0, nil, 0, nbErrorf("std/optim:410:20", "build: element "+strconv.Itoa(i_1451)+" has shape "+runtime.ShapeString([]int{n_1454})+", element 0 has shape "+runtime.ShapeString([]int{d_1449}))
+			}
+			copy(a_1448[i_1451*rs_1450:(i_1451+1)*rs_1450], a_1456)
+			if i_1451 > 0 {
+				ar.release(mark_1452)
+			}
+		}
+		n_1459, err_1460 := runtime.CheckSize(int64(10))
+		if err_1460 != nil {
+			return nil, 0, nil, 0, nbAt("std/optim:410:43", err_1460)
+		}
+		var a_1461 []float64
+		var d_1462 int = 0
+		var rs_1463 int = 0
+		for i_1464 := 0; i_1464 < n_1459; i_1464++ {
+			mark_1465 := ar.mark()
+			i_1466 := int64(i_1464)
+			_ = i_1466
+			n_1467, err_1468 := runtime.CheckSize(n_1408)
+			if err_1468 != nil {
+				return nil, 0, nil, 0, nbAt("std/optim:410:44", err_1468)
+			}
+			a_1469 := ar.F64(n_1467)
+			if i_1464 == 0 {
+				d_1462 = n_1467
+				rs_1463 = d_1462
+				tot_1470, err_1471 := runtime.MulSize(n_1459, rs_1463)
+				if err_1471 != nil {
+					return nil, 0, nil, 0, nbAt("std/optim:410:43", err_1471)
+				}
+				a_1461 = ar.F64w(tot_1470)
+			} else if n_1467 != d_1462 {
+				return nil, 0, nil, 0, nbErrorf("std/optim:410:43", "build: element "+strconv.Itoa(i_1464)+" has shape "+runtime.ShapeString([]int{n_1467})+", element 0 has shape "+runtime.ShapeString([]int{d_1462}))
+			}
+			copy(a_1461[i_1464*rs_1463:(i_1464+1)*rs_1463], a_1469)
+			if i_1464 > 0 {
+				ar.release(mark_1465)
+			}
+		}
+		n_1472, err_1473 := runtime.CheckSize(int64(10))
+		if err_1473 != nil {
+			return nil, 0, nil, 0, nbAt("std/optim:410:66", err_1473)
+		}
+		a_1474 := ar.F64(n_1472)
+		var state_1475 []float64
+		var state_1476 int
+		var state_1477 float64
+		var state_1478 []float64
+		var state_1479 int
+		var state_1480 []float64
+		var state_1481 int
+		var state_1482 int
+		var state_1483 []float64
+		var state_1484 int
+		var state_1485 int
+		var state_1486 []float64
+		var state_1487 int
+		var state_1488 int64
+		var state_1489 int64
+		var state_1490 int64
+		var state_1491 int64
+		var state_1492 bool
+		state_1475, state_1476, state_1477, state_1478, state_1479, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, state_1491, state_1492 = state_19, state_20, x_1419, r_1443, r_1411, a_1448, n_1446, d_1449, a_1461, n_1459, d_1462, a_1474, n_1472, int64(0), int64(0), int64(0), int64(1), false
+		for {
+			x_2119 := !state_1492
+			var c_2120 bool
+			if x_2119 {
+				x_2121 := state_1490 < inner_7
+				c_2120 = x_2121
+			} else {
+				c_2120 = false
+			}
+			var c_2122 bool
+			if c_2120 {
+				r_2123 := ar.F64w(state_1479)
+				state_1478 = state_1478[:len(r_2123)]
+				for i_2124 := range r_2123 {
+					r_2123[i_2124] = (math.Abs(state_1478[i_2124]))
+				}
+				s_2126 := runtime.Max(r_2123)
+				x_2127 := s_2126 > 1e-10
+				c_2122 = x_2127
+			} else {
+				c_2122 = false
+			}
+			if !c_2122 {
+				break
+			}
+			mark_2128 := ar.mark()
+			r_2129, r_2130, err_2131 := fn_optimtwoloop(ar, state_1478, state_1479, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489)
+			if err_2131 != nil {
+				return nil, 0, nil, 0, nbFrame(err_2131, "optim.two_loop", "std/optim:391:5", "std/optim:412:17")
+			}
+			r_2132 := ar.F64w(r_2130)
+			r_2129 = r_2129[:len(r_2132)]
+			for i_2133 := range r_2132 {
+				r_2132[i_2133] = -r_2129[i_2133]
+			}
+			if len(r_2132) != len(state_1478) {
+				return nil, 0, nil, 0, nbErrorf("std/optim:413:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2132), len(state_1478)))
+			}
+			d_2135 := runtime.Dot(r_2132, state_1478)
+			x_2136 := d_2135 < 0.0
+			var c_2137 []float64
+			var c_2138 int
+			if x_2136 {
+				c_2137, c_2138 = r_2132, r_2130
+			} else {
+				r_2139 := ar.F64w(state_1479)
+				state_1478 = state_1478[:len(r_2139)]
+				for i_2140 := range r_2139 {
+					r_2139[i_2140] = -state_1478[i_2140]
+				}
+				c_2137, c_2138 = r_2139, state_1479
+			}
+			x_2142 := state_1489 == int64(0)
+			var c_2143 float64
+			if x_2142 {
+				s_2144 := runtime.Norm2(state_1478)
+				x_2145 := 1.0 / s_2144
+				x_2146 := runtime.Min2(1.0, x_2145)
+				c_2143 = x_2146
+			} else {
+				c_2143 = 1.0
+			}
+			n_2147 := int64(state_1476)
+			if int64(state_1479) != n_2147 {
+				return nil, 0, nil, 0, nbErrorf("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_1479), n_2147))
+			}
+			if int64(c_2138) != n_2147 {
+				return nil, 0, nil, 0, nbErrorf("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_2138), n_2147))
+			}
+			if len(state_1478) != len(c_2137) {
+				return nil, 0, nil, 0, nbErrorf("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_1478), len(c_2137)))
+			}
+			d_2148 := runtime.Dot(state_1478, c_2137)
+			x_2149 := 0.0001 * d_2148
+			x_2150 := 4.0 * c_2143
+			x_2151 := c_2143 + x_2150
+			var state_2152 float64
+			var state_2153 float64
+			var state_2154 []float64
+			var state_2155 int
+			var state_2156 float64
+			var state_2157 float64
+			var state_2158 float64
+			var state_2159 []float64
+			var state_2160 int
+			var state_2161 float64
+			var state_2162 float64
+			var state_2163 float64
+			var state_2164 float64
+			var state_2165 float64
+			var state_2166 bool
+			var state_2167 int64
+			var state_2168 float64
+			var state_2169 float64
+			var state_2170 bool
+			var state_2171 bool
+			var state_2172 int64
+			state_2152, state_2153, state_2154, state_2155, state_2156, state_2157, state_2158, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, state_2167, state_2168, state_2169, state_2170, state_2171, state_2172 = c_2143, state_1477, state_1478, state_1479, 0.0, state_1477, d_2148, state_1478, state_1479, 0.0, state_1477, d_2148, 0.0, x_2151, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
+			for {
+				x_2425 := !state_2170
+				var c_2426 bool
+				if x_2425 {
+					x_2427 := state_2172 < int64(20)
+					c_2426 = x_2427
+				} else {
+					c_2426 = false
+				}
+				if !c_2426 {
+					break
+				}
+				mark_2428 := ar.mark()
+				if c_2138 != state_1476 {
+					return nil, 0, nil, 0, nbErrorf("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1476})+" and "+runtime.ShapeString([]int{c_2138}))
+				}
+				r_2429 := ar.F64w(state_1476)
+				state_1475 = state_1475[:len(r_2429)]
+				c_2137 = c_2137[:len(r_2429)]
+				for i_2430 := range r_2429 {
+					r_2429[i_2430] = (state_1475[i_2430] + (state_2152 * c_2137[i_2430]))
+				}
+				r_2432, r_2433, r_2434 := fg_1(r_2429, state_1476)
+				if int64(r_2434) != n_11 {
+					return nil, 0, nil, 0, nbErrorf("std/solve:120:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2434), n_11))
+				}
+				r_2435, r_2436 := c_2(r_2429, state_1476)
+				if int64(r_2436) != n_14 {
+					return nil, 0, nil, 0, nbErrorf("std/solve:121:16", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_2436), n_14))
+				}
+				if len(state_21) != len(r_2435) {
+					return nil, 0, nil, 0, nbErrorf("std/solve:122:16", fmt.Sprintf("dot: sizes %d and %d differ", len(state_21), len(r_2435)))
+				}
+				d_2437 := runtime.Dot(state_21, r_2435)
+				x_2438 := r_2432 + d_2437
+				x_2439 := 0.5 * state_23
+				d_2440 := runtime.Dot(r_2435, r_2435)
+				x_2441 := x_2439 * d_2440
+				x_2442 := x_2438 + x_2441
+				r_2443, r_2444 := jac_3(r_2429, state_1476)
+				n_2445 := int64(r_2444)
+				x_2446 := max(size_8, int64(1))
+				if x_2446 == 0 {
+					return nil, 0, nil, 0, nbErrorf("solve.nab:82:25", "integer division by zero")
+				}
+				x_2447 := n_2445 % x_2446
+				x_2448 := x_2447 == int64(0)
+				if !x_2448 {
+					return nil, 0, nil, 0, nbErrorf("solve.nab:82:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
+				}
+				x_2449 := max(size_8, int64(1))
+				if x_2449 == 0 {
+					return nil, 0, nil, 0, nbErrorf("solve.nab:82:128", "integer division by zero")
+				}
+				x_2450 := n_2445 / x_2449
+				n_2451 := int64(len(r_2443))
+				if x_2450 < 0 || size_8 < 0 || (size_8 == 0 && n_2451 != 0) || (size_8 != 0 && (n_2451%size_8 != 0 || n_2451/size_8 != x_2450)) {
+					return nil, 0, nil, 0, nbErrorf("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_2451, x_2450, size_8))
+				}
+				m_2452 := int(x_2450)
+				n_2453 := int(size_8)
+				t_2454 := ar.F64w(len(r_2443))
+				for i_2455 := 0; i_2455 < m_2452; i_2455++ {
+					for j_2456 := 0; j_2456 < n_2453; j_2456++ {
+						t_2454[j_2456*m_2452+i_2455] = r_2443[i_2455*n_2453+j_2456]
+					}
+				}
+				if r_2436 != state_22 {
+					return nil, 0, nil, 0, nbErrorf("std/solve:122:71", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_2436}))
+				}
+				r_2457 := ar.F64w(state_22)
+				state_21 = state_21[:len(r_2457)]
+				r_2435 = r_2435[:len(r_2457)]
+				for i_2458 := range r_2457 {
+					r_2457[i_2458] = (state_21[i_2458] + (state_23 * r_2435[i_2458]))
+				}
+				if state_22 != m_2452 {
+					return nil, 0, nil, 0, nbErrorf("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_2453, m_2452})+" @ "+runtime.ShapeString([]int{state_22}))
+				}
+				a_2460 := ar.F64(n_2453)
+				if m_2452 <= 32 {
+					r_2457 = r_2457[:m_2452]
+					for r_2461 := range a_2460 {
+						row_2462 := t_2454[r_2461*m_2452 : (r_2461+1)*m_2452]
+						s_2463 := 0.0
+						for c_2464, v_2465 := range row_2462 {
+							s_2463 += v_2465 * r_2457[c_2464]
+						}
+						a_2460[r_2461] = s_2463
+					}
+				} else {
+					runtime.Gemv(false, n_2453, m_2452, 1, t_2454, r_2457, 0, a_2460)
+				}
+				if int64(n_2453) != n_11 {
+					return nil, 0, nil, 0, nbErrorf("std/solve:122:61", runtime.DimMessage("the result of jt", "[n]f64", "n", int64(n_2453), n_11))
+				}
+				if n_2453 != r_2434 {
+					return nil, 0, nil, 0, nbErrorf("std/solve:122:59", "shape mismatch in '+': "+runtime.ShapeString([]int{r_2434})+" and "+runtime.ShapeString([]int{n_2453}))
+				}
+				r_2466 := ar.F64w(r_2434)
+				r_2433 = r_2433[:len(r_2466)]
+				a_2460 = a_2460[:len(r_2466)]
+				for i_2467 := range r_2466 {
+					r_2466[i_2467] = (r_2433[i_2467] + a_2460[i_2467])
+				}
+				if int64(r_2434) != n_2147 {
+					return nil, 0, nil, 0, nbErrorf("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2434), n_2147))
+				}
+				if len(r_2466) != len(c_2137) {
+					return nil, 0, nil, 0, nbErrorf("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2466), len(c_2137)))
+				}
+				d_2469 := runtime.Dot(r_2466, c_2137)
+				x_2470 := state_2152 * x_2149
+				x_2471 := state_1477 + x_2470
+				x_2472 := state_2167 == int64(1)
+				var c_2473 bool
+				if x_2472 {
+					x_2474 := x_2442 <= x_2471
+					c_2473 = x_2474
+				} else {
+					c_2473 = false
+				}
+				var c_2475 bool
+				if c_2473 {
+					x_2476 := d_2469 >= 0.0
+					c_2475 = x_2476
+				} else {
+					c_2475 = false
+				}
+				var c_2477 int64
+				if c_2475 {
+					c_2477 = int64(2)
+				} else {
+					c_2477 = state_2167
+				}
+				var c_2478 bool
+				if state_2166 {
+					x_2479 := state_2152 <= state_2164
+					var c_2480 bool
+					if x_2479 {
+						c_2480 = true
+					} else {
+						x_2481 := state_2152 >= state_2165
+						c_2480 = x_2481
+					}
+					c_2478 = c_2480
+				} else {
+					c_2478 = false
+				}
+				var c_2482 bool
+				if c_2478 {
+					c_2482 = true
+				} else {
+					var c_2483 bool
+					if state_2166 {
+						x_2484 := state_2165 - state_2164
+						x_2485 := 1e-10 * state_2165
+						x_2486 := x_2484 <= x_2485
+						c_2483 = x_2486
+					} else {
+						c_2483 = false
+					}
+					c_2482 = c_2483
+				}
+				var c_2487 bool
+				if c_2482 {
+					c_2487 = true
+				} else {
+					x_2488 := state_2152 == 1e+20
+					var c_2489 bool
+					if x_2488 {
+						x_2490 := x_2442 <= x_2471
+						c_2489 = x_2490
+					} else {
+						c_2489 = false
+					}
+					var c_2491 bool
+					if c_2489 {
+						x_2492 := d_2469 <= x_2149
+						c_2491 = x_2492
+					} else {
+						c_2491 = false
+					}
+					c_2487 = c_2491
+				}
+				x_2493 := x_2442 <= x_2471
+				var c_2494 bool
+				if x_2493 {
+					x_2495 := math.Abs(d_2469)
+					x_2496 := -d_2148
+					x_2497 := 0.9 * x_2496
+					x_2498 := x_2495 <= x_2497
+					c_2494 = x_2498
+				} else {
+					c_2494 = false
+				}
+				var c_2499 float64
+				var c_2500 float64
+				var c_2501 []float64
+				var c_2502 int
+				var c_2503 float64
+				var c_2504 float64
+				var c_2505 float64
+				var c_2506 []float64
+				var c_2507 int
+				var c_2508 float64
+				var c_2509 float64
+				var c_2510 float64
+				var c_2511 float64
+				var c_2512 float64
+				var c_2513 bool
+				var c_2514 int64
+				var c_2515 float64
+				var c_2516 float64
+				var c_2517 bool
+				var c_2518 bool
+				var c_2519 int64
+				if c_2494 {
+					x_2520 := state_2172 + int64(1)
+					c_2499, c_2500, c_2501, c_2502, c_2503, c_2504, c_2505, c_2506, c_2507, c_2508, c_2509, c_2510, c_2511, c_2512, c_2513, c_2514, c_2515, c_2516, c_2517, c_2518, c_2519 = state_2152, x_2442, r_2466, r_2434, state_2156, state_2157, state_2158, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, c_2477, state_2168, state_2169, true, true, x_2520
+				} else {
+					x_2521 := x_2442 < math.Inf(1)
+					x_2522 := !x_2521
+					var c_2523 float64
+					var c_2524 float64
+					var c_2525 []float64
+					var c_2526 int
+					var c_2527 float64
+					var c_2528 float64
+					var c_2529 float64
+					var c_2530 []float64
+					var c_2531 int
+					var c_2532 float64
+					var c_2533 float64
+					var c_2534 float64
+					var c_2535 float64
+					var c_2536 float64
+					var c_2537 bool
+					var c_2538 int64
+					var c_2539 float64
+					var c_2540 float64
+					var c_2541 bool
+					var c_2542 bool
+					var c_2543 int64
+					if x_2522 {
+						x_2544 := state_2152 - state_2156
+						x_2545 := 0.5 * x_2544
+						x_2546 := state_2156 + x_2545
+						x_2547 := state_2172 + int64(1)
+						c_2523, c_2524, c_2525, c_2526, c_2527, c_2528, c_2529, c_2530, c_2531, c_2532, c_2533, c_2534, c_2535, c_2536, c_2537, c_2538, c_2539, c_2540, c_2541, c_2542, c_2543 = x_2546, state_2153, state_2154, state_2155, state_2156, state_2157, state_2158, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, state_2167, state_2168, state_2169, false, false, x_2547
+					} else {
+						var c_2548 float64
+						var c_2549 float64
+						var c_2550 []float64
+						var c_2551 int
+						var c_2552 float64
+						var c_2553 float64
+						var c_2554 float64
+						var c_2555 []float64
+						var c_2556 int
+						var c_2557 float64
+						var c_2558 float64
+						var c_2559 float64
+						var c_2560 float64
+						var c_2561 float64
+						var c_2562 bool
+						var c_2563 int64
+						var c_2564 float64
+						var c_2565 float64
+						var c_2566 bool
+						var c_2567 bool
+						var c_2568 int64
+						if c_2487 {
+							x_2569 := x_2442 <= x_2471
+							var c_2570 float64
+							var c_2571 float64
+							var c_2572 []float64
+							var c_2573 int
+							var c_2574 float64
+							var c_2575 float64
+							var c_2576 float64
+							var c_2577 []float64
+							var c_2578 int
+							var c_2579 float64
+							var c_2580 float64
+							var c_2581 float64
+							var c_2582 float64
+							var c_2583 float64
+							var c_2584 bool
+							var c_2585 int64
+							var c_2586 float64
+							var c_2587 float64
+							var c_2588 bool
+							var c_2589 bool
+							var c_2590 int64
+							if x_2569 {
+								x_2591 := state_2172 + int64(1)
+								c_2570, c_2571, c_2572, c_2573, c_2574, c_2575, c_2576, c_2577, c_2578, c_2579, c_2580, c_2581, c_2582, c_2583, c_2584, c_2585, c_2586, c_2587, c_2588, c_2589, c_2590 = state_2152, x_2442, r_2466, r_2434, state_2156, state_2157, state_2158, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, c_2477, state_2168, state_2169, true, true, x_2591
+							} else {
+								x_2592 := state_2156 > 0.0
+								var c_2593 bool
+								if x_2592 {
+									x_2594 := state_2157 < state_1477
+									c_2593 = x_2594
+								} else {
+									c_2593 = false
+								}
+								x_2595 := state_2172 + int64(1)
+								c_2570, c_2571, c_2572, c_2573, c_2574, c_2575, c_2576, c_2577, c_2578, c_2579, c_2580, c_2581, c_2582, c_2583, c_2584, c_2585, c_2586, c_2587, c_2588, c_2589, c_2590 = state_2156, state_2157, state_2159, state_2160, state_2156, state_2157, state_2158, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, c_2477, state_2168, state_2169, true, c_2593, x_2595
+							}
+							c_2548, c_2549, c_2550, c_2551, c_2552, c_2553, c_2554, c_2555, c_2556, c_2557, c_2558, c_2559, c_2560, c_2561, c_2562, c_2563, c_2564, c_2565, c_2566, c_2567, c_2568 = c_2570, c_2571, c_2572, c_2573, c_2574, c_2575, c_2576, c_2577, c_2578, c_2579, c_2580, c_2581, c_2582, c_2583, c_2584, c_2585, c_2586, c_2587, c_2588, c_2589, c_2590
+						} else {
+							x_2596 := c_2477 == int64(1)
+							var c_2597 bool
+							if x_2596 {
+								x_2598 := x_2442 <= state_2157
+								c_2597 = x_2598
+							} else {
+								c_2597 = false
+							}
+							var c_2599 bool
+							if c_2597 {
+								x_2600 := x_2442 > x_2471
+								c_2599 = x_2600
+							} else {
+								c_2599 = false
+							}
+							var c_2601 float64
+							var c_2602 float64
+							var c_2603 float64
+							var c_2604 float64
+							var c_2605 float64
+							var c_2606 float64
+							var c_2607 bool
+							var c_2608 float64
+							var c_2609 bool
+							if c_2599 {
+								x_2610 := state_2156 * x_2149
+								x_2611 := state_2157 - x_2610
+								x_2612 := state_2158 - x_2149
+								x_2613 := state_2161 * x_2149
+								x_2614 := state_2162 - x_2613
+								x_2615 := state_2163 - x_2149
+								x_2616 := state_2152 * x_2149
+								x_2617 := x_2442 - x_2616
+								x_2618 := d_2469 - x_2149
+								r_2619, r_2620, r_2621, r_2622, r_2623, r_2624, r_2625, r_2626, r_2627 := fn_optimmtstep(ar, state_2156, x_2611, x_2612, state_2161, x_2614, x_2615, state_2152, x_2617, x_2618, state_2166, state_2164, state_2165)
+								x_2628 := r_2619 * x_2149
+								x_2629 := r_2620 + x_2628
+								x_2630 := r_2621 + x_2149
+								x_2631 := r_2622 * x_2149
+								x_2632 := r_2623 + x_2631
+								x_2633 := r_2624 + x_2149
+								c_2601, c_2602, c_2603, c_2604, c_2605, c_2606, c_2607, c_2608, c_2609 = r_2619, x_2629, x_2630, r_2622, x_2632, x_2633, r_2625, r_2626, r_2627
+							} else {
+								r_2634, r_2635, r_2636, r_2637, r_2638, r_2639, r_2640, r_2641, r_2642 := fn_optimmtstep(ar, state_2156, state_2157, state_2158, state_2161, state_2162, state_2163, state_2152, x_2442, d_2469, state_2166, state_2164, state_2165)
+								c_2601, c_2602, c_2603, c_2604, c_2605, c_2606, c_2607, c_2608, c_2609 = r_2634, r_2635, r_2636, r_2637, r_2638, r_2639, r_2640, r_2641, r_2642
+							}
+							var c_2643 bool
+							if c_2607 {
+								x_2644 := c_2604 - c_2601
+								x_2645 := math.Abs(x_2644)
+								x_2646 := 0.66 * state_2169
+								x_2647 := x_2645 >= x_2646
+								c_2643 = x_2647
+							} else {
+								c_2643 = false
+							}
+							var c_2648 float64
+							if c_2643 {
+								x_2649 := c_2604 - c_2601
+								x_2650 := 0.5 * x_2649
+								x_2651 := c_2601 + x_2650
+								c_2648 = x_2651
+							} else {
+								c_2648 = c_2608
+							}
+							var c_2652 float64
+							var c_2653 float64
+							if c_2607 {
+								x_2654 := c_2604 - c_2601
+								x_2655 := math.Abs(x_2654)
+								c_2652, c_2653 = x_2655, state_2168
+							} else {
+								c_2652, c_2653 = state_2168, state_2169
+							}
+							var c_2656 float64
+							var c_2657 float64
+							if c_2607 {
+								x_2658 := runtime.Min2(c_2601, c_2604)
+								x_2659 := runtime.Max2(c_2601, c_2604)
+								c_2656, c_2657 = x_2658, x_2659
+							} else {
+								x_2660 := c_2648 - c_2601
+								x_2661 := 1.1 * x_2660
+								x_2662 := c_2648 + x_2661
+								x_2663 := c_2648 - c_2601
+								x_2664 := 4.0 * x_2663
+								x_2665 := c_2648 + x_2664
+								c_2656, c_2657 = x_2662, x_2665
+							}
+							x_2666 := runtime.Min2(c_2648, 1e+20)
+							x_2667 := runtime.Max2(0.0, x_2666)
+							var c_2668 bool
+							if c_2607 {
+								x_2669 := x_2667 <= c_2656
+								var c_2670 bool
+								if x_2669 {
+									c_2670 = true
+								} else {
+									x_2671 := x_2667 >= c_2657
+									c_2670 = x_2671
+								}
+								c_2668 = c_2670
+							} else {
+								c_2668 = false
+							}
+							var c_2672 bool
+							if c_2668 {
+								c_2672 = true
+							} else {
+								var c_2673 bool
+								if c_2607 {
+									x_2674 := c_2657 - c_2656
+									x_2675 := 1e-10 * c_2657
+									x_2676 := x_2674 <= x_2675
+									c_2673 = x_2676
+								} else {
+									c_2673 = false
+								}
+								c_2672 = c_2673
+							}
+							var c_2677 float64
+							if c_2672 {
+								c_2677 = c_2601
+							} else {
+								c_2677 = x_2667
+							}
+							var c_2678 []float64
+							var c_2679 int
+							if c_2609 {
+								c_2678, c_2679 = r_2466, r_2434
+							} else {
+								c_2678, c_2679 = state_2159, state_2160
+							}
+							x_2680 := state_2172 + int64(1)
+							c_2548, c_2549, c_2550, c_2551, c_2552, c_2553, c_2554, c_2555, c_2556, c_2557, c_2558, c_2559, c_2560, c_2561, c_2562, c_2563, c_2564, c_2565, c_2566, c_2567, c_2568 = c_2677, x_2442, r_2466, r_2434, c_2601, c_2602, c_2603, c_2678, c_2679, c_2604, c_2605, c_2606, c_2656, c_2657, c_2607, c_2477, c_2652, c_2653, false, false, x_2680
+						}
+						c_2523, c_2524, c_2525, c_2526, c_2527, c_2528, c_2529, c_2530, c_2531, c_2532, c_2533, c_2534, c_2535, c_2536, c_2537, c_2538, c_2539, c_2540, c_2541, c_2542, c_2543 = c_2548, c_2549, c_2550, c_2551, c_2552, c_2553, c_2554, c_2555, c_2556, c_2557, c_2558, c_2559, c_2560, c_2561, c_2562, c_2563, c_2564, c_2565, c_2566, c_2567, c_2568
+					}
+					c_2499, c_2500, c_2501, c_2502, c_2503, c_2504, c_2505, c_2506, c_2507, c_2508, c_2509, c_2510, c_2511, c_2512, c_2513, c_2514, c_2515, c_2516, c_2517, c_2518, c_2519 = c_2523, c_2524, c_2525, c_2526, c_2527, c_2528, c_2529, c_2530, c_2531, c_2532, c_2533, c_2534, c_2535, c_2536, c_2537, c_2538, c_2539, c_2540, c_2541, c_2542, c_2543
+				}
+				state_2152, state_2153, state_2154, state_2155, state_2156, state_2157, state_2158, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, state_2167, state_2168, state_2169, state_2170, state_2171, state_2172 = c_2499, c_2500, c_2501, c_2502, c_2503, c_2504, c_2505, c_2506, c_2507, c_2508, c_2509, c_2510, c_2511, c_2512, c_2513, c_2514, c_2515, c_2516, c_2517, c_2518, c_2519
+				_ = mark_2428
+			}
+			var c_2681 float64
+			var c_2682 float64
+			var c_2683 []float64
+			var c_2684 int
+			var c_2685 int64
+			var c_2686 bool
+			if state_2170 {
+				c_2681, c_2682, c_2683, c_2684, c_2685, c_2686 = state_2152, state_2153, state_2154, state_2155, state_2172, state_2171
+			} else {
+				x_2687 := state_2156 > 0.0
+				var c_2688 bool
+				if x_2687 {
+					x_2689 := state_2157 < state_1477
+					c_2688 = x_2689
+				} else {
+					c_2688 = false
+				}
+				c_2681, c_2682, c_2683, c_2684, c_2685, c_2686 = state_2156, state_2157, state_2159, state_2160, state_2172, c_2688
+			}
+			x_2690 := !c_2686
+			var c_2691 []float64
+			var c_2692 int
+			var c_2693 float64
+			var c_2694 []float64
+			var c_2695 int
+			var c_2696 []float64
+			var c_2697 int
+			var c_2698 int
+			var c_2699 []float64
+			var c_2700 int
+			var c_2701 int
+			var c_2702 []float64
+			var c_2703 int
+			var c_2704 int64
+			var c_2705 int64
+			var c_2706 int64
+			var c_2707 int64
+			var c_2708 bool
+			if x_2690 {
+				x_2709 := state_1491 + c_2685
+				c_2691, c_2692, c_2693, c_2694, c_2695, c_2696, c_2697, c_2698, c_2699, c_2700, c_2701, c_2702, c_2703, c_2704, c_2705, c_2706, c_2707, c_2708 = state_1475, state_1476, state_1477, state_1478, state_1479, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, x_2709, true
+			} else {
+				if c_2138 != state_1476 {
+					return nil, 0, nil, 0, nbErrorf("std/optim:417:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1476})+" and "+runtime.ShapeString([]int{c_2138}))
+				}
+				r_2710 := ar.F64w(state_1476)
+				state_1475 = state_1475[:len(r_2710)]
+				c_2137 = c_2137[:len(r_2710)]
+				for i_2711 := range r_2710 {
+					r_2710[i_2711] = (state_1475[i_2711] + (c_2681 * c_2137[i_2711]))
+				}
+				r_2713 := ar.F64w(state_1476)
+				r_2710 = r_2710[:len(r_2713)]
+				state_1475 = state_1475[:len(r_2713)]
+				for i_2714 := range r_2713 {
+					r_2713[i_2714] = (r_2710[i_2714] - state_1475[i_2714])
+				}
+				if state_1479 != c_2684 {
+					return nil, 0, nil, 0, nbErrorf("std/optim:419:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_2684})+" and "+runtime.ShapeString([]int{state_1479}))
+				}
+				r_2716 := ar.F64w(c_2684)
+				c_2683 = c_2683[:len(r_2716)]
+				state_1478 = state_1478[:len(r_2716)]
+				for i_2717 := range r_2716 {
+					r_2716[i_2717] = (c_2683[i_2717] - state_1478[i_2717])
+				}
+				if len(r_2713) != len(r_2716) {
+					return nil, 0, nil, 0, nbErrorf("std/optim:420:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2713), len(r_2716)))
+				}
+				d_2719 := runtime.Dot(r_2713, r_2716)
+				x_2720 := state_1490 + int64(1)
+				d_2721 := runtime.Dot(r_2716, r_2716)
+				x_2722 := 1e-16 * d_2721
+				x_2723 := d_2719 > x_2722
+				var c_2724 []float64
+				var c_2725 int
+				var c_2726 float64
+				var c_2727 []float64
+				var c_2728 int
+				var c_2729 []float64
+				var c_2730 int
+				var c_2731 int
+				var c_2732 []float64
+				var c_2733 int
+				var c_2734 int
+				var c_2735 []float64
+				var c_2736 int
+				var c_2737 int64
+				var c_2738 int64
+				var c_2739 int64
+				var c_2740 int64
+				var c_2741 bool
+				if x_2723 {
+					if state_1488 < 0 || state_1488 >= int64(state_1481) {
+						return nil, 0, nil, 0, nbAt("std/optim:423:25", runtime.CheckIndex(state_1488, state_1481))
+					}
+					if state_1476 != state_1482 {
+						return nil, 0, nil, 0, nbErrorf("std/optim:423:25", "update: value has shape "+runtime.ShapeString([]int{state_1476})+"; elements have shape "+runtime.ShapeString([]int{state_1482}))
+					}
+					c_2742 := ar.F64w(len(state_1480))
+					copy(c_2742, state_1480)
+					copy(c_2742[int(state_1488)*state_1482:(int(state_1488)+1)*state_1482], r_2713)
+					if state_1488 < 0 || state_1488 >= int64(state_1484) {
+						return nil, 0, nil, 0, nbAt("std/optim:423:46", runtime.CheckIndex(state_1488, state_1484))
+					}
+					if c_2684 != state_1485 {
+						return nil, 0, nil, 0, nbErrorf("std/optim:423:46", "update: value has shape "+runtime.ShapeString([]int{c_2684})+"; elements have shape "+runtime.ShapeString([]int{state_1485}))
+					}
+					c_2743 := ar.F64w(len(state_1483))
+					copy(c_2743, state_1483)
+					copy(c_2743[int(state_1488)*state_1485:(int(state_1488)+1)*state_1485], r_2716)
+					x_2744 := 1.0 / d_2719
+					if state_1488 < 0 || state_1488 >= int64(state_1487) {
+						return nil, 0, nil, 0, nbAt("std/optim:423:67", runtime.CheckIndex(state_1488, state_1487))
+					}
+					c_2745 := ar.F64w(len(state_1486))
+					copy(c_2745, state_1486)
+					c_2745[int(state_1488)] = x_2744
+					x_2746 := state_1488 + int64(1)
+					x_2747 := x_2746 % int64(10)
+					x_2748 := state_1489 + int64(1)
+					x_2749 := min(x_2748, int64(10))
+					x_2750 := state_1491 + c_2685
+					c_2724, c_2725, c_2726, c_2727, c_2728, c_2729, c_2730, c_2731, c_2732, c_2733, c_2734, c_2735, c_2736, c_2737, c_2738, c_2739, c_2740, c_2741 = r_2710, state_1476, c_2682, c_2683, c_2684, c_2742, state_1481, state_1482, c_2743, state_1484, state_1485, c_2745, state_1487, x_2747, x_2749, x_2720, x_2750, false
+				} else {
+					x_2751 := state_1491 + c_2685
+					c_2724, c_2725, c_2726, c_2727, c_2728, c_2729, c_2730, c_2731, c_2732, c_2733, c_2734, c_2735, c_2736, c_2737, c_2738, c_2739, c_2740, c_2741 = r_2710, state_1476, c_2682, c_2683, c_2684, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, x_2720, x_2751, false
+				}
+				c_2691, c_2692, c_2693, c_2694, c_2695, c_2696, c_2697, c_2698, c_2699, c_2700, c_2701, c_2702, c_2703, c_2704, c_2705, c_2706, c_2707, c_2708 = c_2724, c_2725, c_2726, c_2727, c_2728, c_2729, c_2730, c_2731, c_2732, c_2733, c_2734, c_2735, c_2736, c_2737, c_2738, c_2739, c_2740, c_2741
+			}
+			n_2752 := int64(state_1481)
+			if int64(c_2697) != n_2752 {
+				return nil, 0, nil, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_2697), n_2752))
+			}
+			n_2753 := int64(state_1484)
+			if int64(c_2700) != n_2753 {
+				return nil, 0, nil, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_2700), n_2753))
+			}
+			n_2754 := int64(state_1487)
+			if int64(c_2703) != n_2754 {
+				return nil, 0, nil, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_2703), n_2754))
+			}
+			state_1475, state_1476, state_1477, state_1478, state_1479, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, state_1491, state_1492 = c_2691, c_2692, c_2693, c_2694, c_2695, c_2696, c_2697, c_2698, c_2699, c_2700, c_2701, c_2702, c_2703, c_2704, c_2705, c_2706, c_2707, c_2708
+			_ = mark_2128
+		}
+		r_2755, r_2756 := c_2(state_1475, state_1476)
+		if int64(r_2756) != n_14 {
+			return nil, 0, nil, 0, nbErrorf("std/solve:124:14", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_2756), n_14))
+		}
+		s_2757 := runtime.Norm2(r_2755)
+		r_2758 := ar.F64w(state_1476)
+		state_1475 = state_1475[:len(r_2758)]
+		for i_2759 := range r_2758 {
+			r_2758[i_2759] = (math.Abs(state_1475[i_2759]))
+		}
+		s_2761 := runtime.Max(r_2758)
+		x_2762 := 1.0 + s_2761
+		if r_2756 != state_22 {
+			return nil, 0, nil, 0, nbErrorf("std/solve:129:17", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_2756}))
+		}
+		r_2763 := ar.F64w(state_22)
+		state_21 = state_21[:len(r_2763)]
+		r_2755 = r_2755[:len(r_2763)]
+		for i_2764 := range r_2763 {
+			r_2763[i_2764] = (state_21[i_2764] + (state_23 * r_2755[i_2764]))
+		}
+		x_2766 := 0.25 * state_24
+		x_2767 := s_2757 > x_2766
+		var c_2768 bool
+		if x_2767 {
+			r_2769 := ar.F64w(r_2756)
+			r_2755 = r_2755[:len(r_2769)]
+			for i_2770 := range r_2769 {
+				r_2769[i_2770] = (math.Abs(r_2755[i_2770]))
+			}
+			s_2772 := runtime.Max(r_2769)
+			x_2773 := 1e-10 * x_2762
+			x_2774 := s_2772 > x_2773
+			c_2768 = x_2774
+		} else {
+			c_2768 = false
+		}
+		var c_2775 float64
+		if c_2768 {
+			x_2776 := 10.0 * state_23
+			x_2777 := runtime.Min2(x_2776, 1e+08)
+			c_2775 = x_2777
+		} else {
+			c_2775 = state_23
+		}
+		x_2778 := state_25 + int64(1)
+		r_2779 := ar.F64w(r_2756)
+		r_2755 = r_2755[:len(r_2779)]
+		for i_2780 := range r_2779 {
+			r_2779[i_2780] = (math.Abs(r_2755[i_2780]))
+		}
+		s_2782 := runtime.Max(r_2779)
+		x_2783 := 1e-12 * x_2762
+		x_2784 := s_2782 <= x_2783
+		state_19, state_20, state_21, state_23, state_24, state_25, state_26 = state_1475, state_1476, r_2763, c_2775, s_2757, x_2778, x_2784
+		_ = mark_1407
+	}
+	r_2785, r_2786 := jac_3(state_19, state_20)
+	n_2787 := int64(r_2786)
+	x_2788 := max(size_8, int64(1))
+	if x_2788 == 0 {
+		return nil, 0, nil, 0, nbErrorf("solve.nab:82:25", "integer division by zero")
+	}
+	x_2789 := n_2787 % x_2788
+	x_2790 := x_2789 == int64(0)
+	if !x_2790 {
+		return nil, 0, nil, 0, nbErrorf("solve.nab:82:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
+	}
+	x_2791 := max(size_8, int64(1))
+	if x_2791 == 0 {
+		return nil, 0, nil, 0, nbErrorf("solve.nab:82:128", "integer division by zero")
+	}
+	x_2792 := n_2787 / x_2791
+	n_2793 := int64(len(r_2785))
+	if x_2792 < 0 || size_8 < 0 || (size_8 == 0 && n_2793 != 0) || (size_8 != 0 && (n_2793%size_8 != 0 || n_2793/size_8 != x_2792)) {
+		return nil, 0, nil, 0, nbErrorf("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_2793, x_2792, size_8))
+	}
+	m_2794 := int(x_2792)
+	n_2795 := int(size_8)
+	if int64(m_2794) != n_14 {
+		return nil, 0, nil, 0, nbErrorf("std/solve:131:11", runtime.DimMessage("the result of jac", "[p][n]f64", "p", int64(m_2794), n_14))
+	}
+	if int64(n_2795) != n_11 {
+		return nil, 0, nil, 0, nbErrorf("std/solve:131:11", runtime.DimMessage("dimension 2 of the result of jac", "[p][n]f64", "n", int64(n_2795), n_11))
+	}
+	t_2796 := ar.F64w(len(r_2785))
+	for i_2797 := 0; i_2797 < m_2794; i_2797++ {
+		for j_2798 := 0; j_2798 < n_2795; j_2798++ {
+			t_2796[j_2798*m_2794+i_2797] = r_2785[i_2797*n_2795+j_2798]
+		}
+	}
+	tot_2799, err_2800 := runtime.MulSize(m_2794, m_2794)
+	if err_2800 != nil {
+		return nil, 0, nil, 0, nbAt("std/solve:132:29", err_2800)
+	}
+	a_2801 := ar.F64(tot_2799)
+	runtime.Gemm(false, false, m_2794, m_2794, n_2795, 1, r_2785, t_2796, 0, a_2801)
+	r_2802, r_2803, r_2804 := fg_1(state_19, state_20)
+	_ = r_2802
+	if int64(r_2804) != n_11 {
+		return nil, 0, nil, 0, nbErrorf("std/solve:132:49", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2804), n_11))
+	}
+	if r_2804 != n_2795 {
+		return nil, 0, nil, 0, nbErrorf("std/solve:132:47", "'@': inner sizes differ: "+runtime.ShapeString([]int{m_2794, n_2795})+" @ "+runtime.ShapeString([]int{r_2804}))
+	}
+	a_2805 := ar.F64(m_2794)
+	if n_2795 <= 32 {
+		r_2803 = r_2803[:n_2795]
+		for r_2806 := range a_2805 {
+			row_2807 := r_2785[r_2806*n_2795 : (r_2806+1)*n_2795]
+			s_2808 := 0.0
+			for c_2809, v_2810 := range row_2807 {
+				s_2808 += v_2810 * r_2803[c_2809]
+			}
+			a_2805[r_2806] = s_2808
+		}
+	} else {
+		runtime.Gemv(false, m_2794, n_2795, 1, r_2785, r_2803, 0, a_2805)
+	}
+	r_2811, r_2812, err_2813 := fn_linalglusolve(ar, a_2801, m_2794, m_2794, a_2805, m_2794)
+	if err_2813 != nil {
+		return nil, 0, nil, 0, nbFrame(err_2813, "linalg.lu_solve", "std/linalg:69:5", "std/solve:132:11")
+	}
+	r_2814 := ar.F64w(r_2812)
+	r_2811 = r_2811[:len(r_2814)]
+	if len(r_2814) >= 262144 {
+		r_2814 := r_2814
+		r_2811 := r_2811
+		runtime.ParallelFor(len(r_2814), 16384, func(lo_2818, hi int) {
+			for i_2819 := lo_2818; i_2819 < hi; i_2819++ {
+				r_2814[i_2819] = -r_2811[i_2819]
+			}
+		})
+	} else {
+		for i_2815 := range r_2814 {
+			r_2814[i_2815] = -r_2811[i_2815]
+		}
+	}
+	nbKeep(ar, mark_2821, &state_19, &r_2814)
+	return state_19, state_20, r_2814, r_2812, nil
+}
+
+// fn_frankwolfesimplex is def frank_wolfe_simplex (solve.nab:92:12).
+func fn_frankwolfesimplex(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, iters_4 int64) ([]float64, int, error) {
+	mark_56 := ar.mark()
+	size_5 := int64(x0_3)
+	_ = size_5
+	x0_2 = x0_2[:x0_3]
+	n_6 := int64(x0_3)
+	var x_7 []float64
+	var x_8 int
+	x_7, x_8 = x0_2, x0_3
+	x_31 := iters_4 >= int64(0)
+	if !x_31 {
+		return nil, 0, nbErrorf("std/solve:141:15", "solve.frank_wolfe_simplex: argument 3 (iters) must be non-negative")
+	}
+	buf_55 := ar.F64w(x_8)
+	for t_32 := int64(0); t_32 < iters_4; t_32++ {
+		mark_33 := ar.mark()
+		r_34, r_35, r_36 := fg_1(x_7, x_8)
+		n_37 := int64(x_8)
+		if int64(r_36) != n_37 {
+			return nil, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_36), n_37))
+		}
+		if r_36 != x_8 {
+			return nil, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_36, x_8))
+		}
+		var s_38 float64 = 0
+		r_35 = r_35[:r_36]
+		x_7 = x_7[:r_36]
+		for i_39 := 0; i_39 < r_36; i_39++ {
+			s_38 += r_35[i_39] * (x_7[i_39] - x_7[i_39])
+		}
+		x_41 := r_34 + s_38
+		_ = x_41
+		if r_36 == 0 {
+			return nil, 0, nbErrorf("std/solve:144:13", "argmin of an empty array")
+		}
+		k_42 := int64(runtime.ArgMin(r_35))
+		x_43 := float64(t_32)
+		x_44 := x_43 + 2.0
+		x_45 := 2.0 / x_44
+		x_46 := 1.0 - x_45
+		n_47, err_48 := runtime.CheckSize(n_6)
+		if err_48 != nil {
+			return nil, 0, nbAt("std/solve:146:156", err_48)
+		}
+		if n_47 != x_8 {
+			return nil, 0, nbErrorf("std/solve:146:146", "shape mismatch in '+': "+runtime.ShapeString([]int{x_8})+" and "+runtime.ShapeString([]int{n_47}))
+		}
+		r_49 := ar.F64w(x_8)
+		x_7 = x_7[:len(r_49)]
+		for i_50 := range r_49 {
+			i_52 := int64(i_50)
+			x_53 := i_52 == k_42
+			var c_54 float64
+			if x_53 {
+				c_54 = 1.0
+			} else {
+				c_54 = 0.0
+			}
+			r_49[i_50] = ((x_46 * x_7[i_50]) + (x_45 * c_54))
+		}
+		x_7 = r_49
+		if x_8 == len(buf_55) {
+			copy(buf_55, x_7)
+			x_7 = buf_55
+			ar.release(mark_33)
+		}
+	}
+	nbKeep(ar, mark_56, &x_7)
+	return x_7, x0_3, nil
+}
+
+// fn_mirrordescentsimplex is def mirror_descent_simplex (solve.nab:101:12).
+func fn_mirrordescentsimplex(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, error) {
+	mark_49 := ar.mark()
+	size_6 := int64(x0_3)
+	_ = size_6
+	x0_2 = x0_2[:x0_3]
+	x_7 := lr_4 >= 0.0
+	if !x_7 {
+		return nil, 0, nbErrorf("std/solve:155:12", "solve.mirror_descent_simplex: argument 3 (lr) must be non-negative")
+	}
+	var x_8 []float64
+	var x_9 int
+	x_8, x_9 = x0_2, x0_3
+	x_28 := steps_5 >= int64(0)
+	if !x_28 {
+		return nil, 0, nbErrorf("std/solve:156:15", "solve.mirror_descent_simplex: argument 4 (steps) must be non-negative")
+	}
+	buf_48 := ar.F64w(x_9)
+	for t_29 := int64(0); t_29 < steps_5; t_29++ {
+		mark_30 := ar.mark()
+		r_31, r_32, r_33 := fg_1(x_8, x_9)
+		n_34 := int64(x_9)
+		if int64(r_33) != n_34 {
+			return nil, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_33), n_34))
+		}
+		if r_33 != x_9 {
+			return nil, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_33, x_9))
+		}
+		var s_35 float64 = 0
+		r_32 = r_32[:r_33]
+		x_8 = x_8[:r_33]
+		for i_36 := 0; i_36 < r_33; i_36++ {
+			s_35 += r_32[i_36] * (x_8[i_36] - x_8[i_36])
+		}
+		x_38 := r_31 + s_35
+		_ = x_38
+		x_39 := -lr_4
+		s_40 := runtime.Min(r_32)
+		if r_33 != x_9 {
+			return nil, 0, nbErrorf("std/solve:159:15", "shape mismatch in '*': "+runtime.ShapeString([]int{x_9})+" and "+runtime.ShapeString([]int{r_33}))
+		}
+		r_41 := ar.F64w(x_9)
+		x_8 = x_8[:len(r_41)]
+		r_32 = r_32[:len(r_41)]
+		for i_42 := range r_41 {
+			r_41[i_42] = (x_8[i_42] * (math.Exp((x_39 * (r_32[i_42] - s_40)))))
+		}
+		s_44 := runtime.Sum(r_41)
+		r_45 := ar.F64w(x_9)
+		r_41 = r_41[:len(r_45)]
+		for i_46 := range r_45 {
+			r_45[i_46] = (r_41[i_46] / s_44)
+		}
+		x_8 = r_45
+		if x_9 == len(buf_48) {
+			copy(buf_48, x_8)
+			x_8 = buf_48
+			ar.release(mark_30)
+		}
+	}
+	nbKeep(ar, mark_49, &x_8)
+	return x_8, x0_3, nil
 }
 
 // nbArena hands out the arrays of one call: slices cut from chunks
