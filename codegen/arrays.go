@@ -141,6 +141,9 @@ func (f *fn) stackR(name string, at *ir.Array, n string, pos ir.Pos, releasable 
 type stackPlan struct {
 	read  []int
 	views map[int][]string
+	// rebind, if set, is the loop state each element is: once stored,
+	// its array leaves become views of their place in the result.
+	rebind *val
 	// carry, when set, ends an iteration in place of the release a
 	// non-releasable stack leaves out (loop_save's carried state).
 	carry func(mark, i string, body int)
@@ -282,6 +285,15 @@ func (f *fn) stackP(name string, at *ir.Array, n string, pos ir.Pos, releasable 
 		f.line("}")
 		if r.data != deadAtom { // a field whose shape alone is read is not stored
 			f.line("copy(%s[%s*%s:(%s+1)*%s], %s)", r.data, i, r.rs, i, r.rs, ep[k][0])
+		}
+	}
+	if plan != nil && plan.rebind != nil {
+		_, sp := plan.rebind.leafParts()
+		for k, l := range els {
+			if r := rows[k]; l.rank > 0 && !plan.skip(k) && r.data != deadAtom && sp[k][0] != deadAtom {
+				f.line("%s = %s[%s*%s:(%s+1)*%s]", sp[k][0], r.data, i, r.rs, i, r.rs)
+				f.markView(sp[k][0])
+			}
 		}
 	}
 	release()
@@ -1228,41 +1240,77 @@ func lowerAccAddAt(f *fn, e *ir.PrimCall) val {
 	return acc
 }
 
+// lowerLoopSave stores each state of the loop as an element of its
+// result. When the let binding the result reads some fields of the
+// states only (a tape, fields.go), the others are not stored and, where
+// the step does not read them either, not computed; a field read at the
+// last element only is the final state, which the loop leaves in its
+// variables. Once a state is stored, the state the next step reads is
+// its element in the result (a view), and the leaves it carries that
+// are not stored are copied into buffers (carryState), so that
+// everything else the iteration allocated, the state's own copy
+// included, is released: the arena holds the saved states once, not
+// twice.
 func lowerLoopSave(f *fn, e *ir.PrimCall) val {
-	var plan *stackPlan
+	lp := f.plan
+	f.plan = nil
+	at := e.T.(*ir.Array)
+	nfields := 0
+	if tt, ok := at.Elem.(*ir.Tuple); ok {
+		nfields = len(tt.Elems)
+	}
+	lam, _ := e.Args[2].(*ir.Lambda)
+	reads := stepReads(lam, nfields)
+	plan := &stackPlan{}
 	var last []int // leaves whose final state alone is read
-	if f.plan != nil {
-		// Every state is computed (the next iteration reads it), but
-		// leaves the reader never looks at, or only at the shape of, are
-		// not stored: reverse mode's tapes keep more than its reverse
-		// pass reads. A leaf read only at the last element is the final
-		// state, which the loop leaves in its variables.
-		plan = &stackPlan{read: slices.Clone(f.plan.leaves)}
+	if lp != nil {
+		plan.read = slices.Clone(lp.leaves)
 		for k, h := range plan.read {
 			if h == fieldLast {
 				plan.read[k] = fieldUnread
 				last = append(last, k)
 			}
 		}
-		f.plan = nil
+		skip := &leafPlan{fields: make([]int, len(lp.fields))}
+		for k, how := range lp.fields {
+			skip.fields[k] = how
+			if reads == nil || reads[k] {
+				skip.fields[k] = fieldData
+			}
+		}
+		if lam != nil { // not a function used elsewhere too
+			f.skipFields(lam, skip)
+			f.planOut(lp, lam.Body)
+		}
+		f.skipFields(&ir.Lambda{Body: e.Args[1]}, skip)
+		f.planOut(lp, e.Args[1])
 	}
 	n := f.compile(e.Args[0]).parts[0]
 	init := f.compile(e.Args[1])
 	sf := f.staticFn(e.Args[2])
-	at := e.T.(*ir.Array)
+	if reads == nil {
+		reads = stepReads(sf.lam, nfields)
+	}
 	cnt := f.def("n", fmt.Sprintf("int(max(%s, 0)) + 1", n))
 	st := f.declare("st", at.Elem)
-	f.assign(st, init)
-	var next val // the step's result, which the iteration assigns to st
-	if plan != nil && !isScalarTuple(at.Elem) {
-		plan.carry = f.carryState(st, carriedLeaves(sf, at.Elem, last), &next)
+	f.assignLive(st, init)
+	plan.rebind = &st
+	// The carried leaves that are not stored go to buffers; a stored one
+	// is its place in the result once rebound.
+	var unstored []int
+	for _, k := range carriedLeaves(reads, at.Elem, last) {
+		if plan.how(k) != fieldData {
+			unstored = append(unstored, k)
+		}
 	}
+	var next val // the step's result, which the iteration assigns to st
+	plan.carry = f.carryState(st, unstored, &next)
 	res := f.stackP("loop_save", at, cnt, e.P, isScalarTuple(at.Elem), plan, func(i string) val {
 		f.line("if %s > 0 {", i)
 		saveEnv, saveFenv := f.env, f.fenv
 		f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
 		next = f.callStatic(sf, []val{valOf(ir.TI64, f.def("k", "int64("+i+"-1)")), st}, e.P, at.Elem)
-		f.assign(st, next)
+		f.assignLive(st, next)
 		f.env, f.fenv = saveEnv, saveFenv
 		f.line("}")
 		return st
@@ -1284,21 +1332,17 @@ func lowerLoopSave(f *fn, e *ir.PrimCall) val {
 }
 
 // carriedLeaves lists the array leaves of loop_save's state (element
-// type elem) that outlive an iteration unstored: those the step function
-// sf reads from its state (all of them unless sf is a lambda whose every
-// use of the state is a projection) and the final state's (last).
-func carriedLeaves(sf staticFn, elem ir.Type, last []int) []int {
+// type elem) that outlive an iteration: those the step reads from its
+// state (reads, by field, as stepReads gives it; nil: all of them) and
+// the final state's (last).
+func carriedLeaves(reads []bool, elem ir.Type, last []int) []int {
 	ls := mustLeaves(elem)
 	read := make([]bool, len(ls))
 	for _, k := range last {
 		read[k] = true
 	}
 	tt, isTuple := elem.(*ir.Tuple)
-	var fields []bool
-	if sf.lam != nil && len(sf.lam.Params) == 2 && isTuple {
-		fields = projectedFields(sf.lam.Body, sf.lam.Params[1], len(tt.Elems))
-	}
-	if fields == nil {
+	if reads == nil || !isTuple {
 		for k := range read {
 			read[k] = true
 		}
@@ -1307,7 +1351,7 @@ func carriedLeaves(sf staticFn, elem ir.Type, last []int) []int {
 		for j, el := range tt.Elems {
 			n := len(mustLeaves(el))
 			for k := first; k < first+n; k++ {
-				read[k] = read[k] || fields[j]
+				read[k] = read[k] || reads[j]
 			}
 			first += n
 		}
@@ -1319,34 +1363,6 @@ func carriedLeaves(sf staticFn, elem ir.Type, last []int) []int {
 		}
 	}
 	return out
-}
-
-// projectedFields reports which top-level fields of the tuple variable v
-// e reads, or nil when e uses v other than by projecting a field.
-func projectedFields(e ir.Expr, v *ir.Var, nfields int) []bool {
-	used := make([]bool, nfields)
-	whole := false
-	var walk func(x ir.Expr)
-	walk = func(x ir.Expr) {
-		switch x := x.(type) {
-		case *ir.Var:
-			if x == v {
-				whole = true
-			}
-			return
-		case *ir.Proj:
-			if w, ok := x.X.(*ir.Var); ok && w == v {
-				used[x.Index] = true
-				return
-			}
-		}
-		ir.EachChild(x, func(_ int, c ir.Expr) { walk(c) })
-	}
-	walk(e)
-	if whole {
-		return nil
-	}
-	return used
 }
 
 // carryState returns loop_save's end of iteration when the state's
@@ -1402,6 +1418,39 @@ func (f *fn) carryInto(st val, carried []int, mark string, head int, cond string
 	}
 	f.release(mark, "")
 	f.line("}")
+}
+
+// stepReads reports which fields of its tuple state the step fn(j, st)
+// reads, each only through projections st.k; nil when it reads st some
+// other way (or the step is not a lambda, or the state no tuple).
+func stepReads(lam *ir.Lambda, nfields int) []bool {
+	if lam == nil || len(lam.Params) != 2 || nfields == 0 {
+		return nil
+	}
+	st := lam.Params[1]
+	reads := make([]bool, nfields)
+	whole := false
+	var walk func(x ir.Expr)
+	walk = func(x ir.Expr) {
+		switch x := x.(type) {
+		case *ir.Var:
+			if x == st {
+				whole = true
+			}
+			return
+		case *ir.Proj:
+			if v, ok := x.X.(*ir.Var); ok && v == st && x.Index < nfields {
+				reads[x.Index] = true
+				return
+			}
+		}
+		ir.EachChild(x, func(_ int, c ir.Expr) { walk(c) })
+	}
+	walk(lam.Body)
+	if whole {
+		return nil
+	}
+	return reads
 }
 
 // lowerWhileSave runs the loop first, appending each state's leaves to

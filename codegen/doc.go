@@ -92,6 +92,15 @@
 // (fields.go). A value nobody reads (such a field, an unused let) is
 // compiled for its failures only, and dropped when it cannot fail.
 //
+// A counted loop's saved states (loop_save, usually as if n > 0 then
+// loop_save(...) else build(0, ...)) follow the same plan: fields no
+// reader reads are not stored, and not computed where the step does not
+// read them either; an inner loop's saved states that become a field of
+// an outer loop's states are planned by how the outer tape's readers
+// read them. Once a state is stored, the next step reads it from its
+// place in the result, and the rest of the iteration's memory is
+// released.
+//
 // # Parallel loops
 //
 // A map with scalar elements or a sum of a recipe that is outside every
@@ -108,20 +117,29 @@
 // generated file): zeroed slices cut from chunks that are kept from call
 // to call, or, for a slice whose every element is stored before any is
 // read (a forced recipe, a copy, a transpose, the rows of a build),
-// slices left as they are (F64w), which saves a pass over memory. Exported functions take an arena from a free list and return
-// it; a loop iteration marks the arena and releases what it allocated
-// when nothing it carries to the next iteration can live there (the
-// scalars of a sum, the rows a build copies out, accumulators updated in
-// place), so memory stays proportional to the live data, not to the
+// slices left as they are (F64w), which saves a pass over memory. A call
+// that outgrows a chunk moves on to a new one, and every chunk is kept:
+// the next call walks the same chunks, so only a first call takes fresh
+// pages from the system (the costly part of a large first call), and a
+// mark released goes back across chunks. Exported functions take an
+// arena from a free list and return it; a loop iteration marks the
+// arena and releases what it allocated when nothing it carries to the
+// next iteration can live there (the scalars of a sum, the rows a build
+// copies out, accumulators updated in place), so memory stays proportional to the live data, not to the
 // number of iterations. A loop whose state is rebuilt every iteration
 // (reverse mode's cotangents, a state of fresh arrays) copies its next
 // state into buffers made before the loop and then releases the
-// iteration; loop_save does the same after copying out the rows it
-// stores. A call that outgrew its chunk gets, at the next call, one
-// chunk as large as all it used. In steady state an exported call allocates
-// nothing but its results, and an ...Into call nothing at all. Values
-// that outlive a call (value defs, computed once) use plain make, as does
-// the run harness.
+// iteration; loop_save, once it has stored a state, reads the stored
+// rows as the next state and copies into buffers only what it carries
+// unstored, then releases the iteration. In steady state an exported
+// call allocates nothing but its results, and an ...Into call nothing
+// at all. A function that cuts more than a few thousand elements moves
+// its float64 array results down to where its arena stood when it was
+// called and releases the rest (nbKeep), so that its caller's arena
+// holds what it returns, not everything it computed. The run harness
+// calls every def it is asked to with one arena, request after request.
+// Values that outlive a call (value defs, computed once) use plain make,
+// as do the run harness's decoded arguments.
 //
 // Reverse mode's saved loop states, loop_save(n, ...) (under if n > 0
 // ... else an empty build), store only the leaves their reader looks at:

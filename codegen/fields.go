@@ -1,6 +1,7 @@
 package codegen
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/nabla-lang/nabla/ir"
@@ -32,6 +33,16 @@ const (
 	fieldData
 )
 
+// An outUse is how an array of tuples is read once it leaves the lambda
+// that computes it as element index of the tuple the lambda returns: a
+// loop_save stores it as a field of its states, which the reverse pass
+// reads in part (leafPlan.nested).
+type outUse struct {
+	tuple *ir.MakeTuple
+	index int
+	plan  *leafPlan
+}
+
 // fieldUses reports how the expression e reads each top-level field of
 // the array-of-tuples variable s: every use must be a projection of an
 // element, s[j].f, or an element bound by a let whose own uses are
@@ -40,7 +51,10 @@ const (
 // element), a field read only at an index that is the same term as last
 // is read as fieldLast. It returns nil when some use needs the whole
 // value.
-func fieldUses(e ir.Expr, s *ir.Var, nfields int, last ir.Expr) []int {
+//
+// With out non-nil, s appearing as element out.index of the tuple
+// out.tuple reads the fields out.plan says.
+func fieldUses(e ir.Expr, s *ir.Var, nfields int, last ir.Expr, out *outUse) []int {
 	used := make([]int, nfields)
 	whole := false
 	tuples := map[*ir.Var]bool{}     // lets bound to s[j]
@@ -118,6 +132,19 @@ func fieldUses(e ir.Expr, s *ir.Var, nfields int, last ir.Expr) []int {
 				walk(x.Body)
 				return
 			}
+		case *ir.MakeTuple:
+			if out != nil && x == out.tuple && len(out.plan.fields) == nfields {
+				for k, el := range x.Elems {
+					if v, ok := el.(*ir.Var); ok && v == s && k == out.index {
+						for f, how := range out.plan.fields {
+							used[f] = max(used[f], how)
+						}
+						continue
+					}
+					walk(el)
+				}
+				return
+			}
 		}
 		ir.EachChild(x, func(_ int, c ir.Expr) { walk(c) })
 	}
@@ -126,6 +153,121 @@ func fieldUses(e ir.Expr, s *ir.Var, nfields int, last ir.Expr) []int {
 		return nil
 	}
 	return used
+}
+
+// nestedUses is how e reads field k of the elements of s when that field
+// is itself an array of tuples (a loop's saved states inside the state
+// of an outer loop_save): every s[j].k must be bound by a let whose
+// variable is read by projections of its elements only. It returns nil
+// otherwise.
+func nestedUses(e ir.Expr, s *ir.Var, k int, inner *ir.Tuple) *leafPlan {
+	var merged []int
+	ok := true
+	tuples := map[*ir.Var]bool{}
+	isField := func(x ir.Expr) bool {
+		p, isProj := x.(*ir.Proj)
+		if !isProj || p.Index != k {
+			return false
+		}
+		if v, isVar := p.X.(*ir.Var); isVar && tuples[v] {
+			return true
+		}
+		pc, isPrim := p.X.(*ir.PrimCall)
+		if !isPrim || pc.Op != ir.PrimIndex {
+			return false
+		}
+		v, isVar := pc.Args[0].(*ir.Var)
+		return isVar && v == s
+	}
+	var walk func(x ir.Expr)
+	walk = func(x ir.Expr) {
+		if !ok {
+			return
+		}
+		if isField(x) { // not bound by a let
+			ok = false
+			return
+		}
+		if l, isLet := x.(*ir.Let); isLet {
+			if pc, isPrim := l.Value.(*ir.PrimCall); isPrim && pc.Op == ir.PrimIndex {
+				if v, isVar := pc.Args[0].(*ir.Var); isVar && v == s {
+					tuples[l.Var] = true
+				}
+			}
+			if isField(l.Value) {
+				u := fieldUses(l.Body, l.Var, len(inner.Elems), nil, nil)
+				if u == nil {
+					ok = false
+					return
+				}
+				if merged == nil {
+					merged = make([]int, len(u))
+				}
+				for f, how := range u {
+					merged[f] = max(merged[f], how)
+				}
+				if pc, isPrim := l.Value.(*ir.Proj).X.(*ir.PrimCall); isPrim {
+					walk(pc.Args[1])
+				}
+				walk(l.Body)
+				return
+			}
+		}
+		ir.EachChild(x, func(_ int, c ir.Expr) { walk(c) })
+	}
+	walk(e)
+	if !ok || merged == nil {
+		return nil
+	}
+	return planFromFields(inner, merged)
+}
+
+// planFromFields is the leaf plan of an array of tuples of type elem
+// whose fields are read as used says.
+func planFromFields(elem *ir.Tuple, used []int) *leafPlan {
+	p := &leafPlan{fields: used}
+	for i, el := range elem.Elems {
+		for range mustLeaves(el) {
+			p.leaves = append(p.leaves, used[i])
+		}
+	}
+	return p
+}
+
+// resultTuple is the tuple e returns after its lets, or nil.
+func resultTuple(e ir.Expr) *ir.MakeTuple {
+	for {
+		l, ok := e.(*ir.Let)
+		if !ok {
+			break
+		}
+		e = l.Body
+	}
+	t, _ := e.(*ir.MakeTuple)
+	return t
+}
+
+// planOut records, for the loop_save whose states are planned by lp,
+// how the arrays of tuples that its init and step return as fields are
+// read (lp.nested), for the lets that compute them (fn.outPlans).
+func (f *fn) planOut(lp *leafPlan, exprs ...ir.Expr) {
+	for _, e := range exprs {
+		tup := resultTuple(e)
+		if tup == nil {
+			continue
+		}
+		for k, sub := range lp.nested {
+			if k >= len(tup.Elems) {
+				continue
+			}
+			if v, ok := tup.Elems[k].(*ir.Var); ok {
+				if f.outPlans == nil {
+					f.outPlans = map[*ir.Var]*outUse{}
+				}
+				f.outPlans[v] = &outUse{tuple: tup, index: k, plan: sub}
+			}
+		}
+	}
 }
 
 // innerProj is the innermost projection of the chain p (p.X when it is
@@ -141,15 +283,21 @@ func innerProj(p *ir.Proj) *ir.Proj {
 }
 
 // A leafPlan is, per leaf of a saved array's elements, how it is read:
-// fieldUnread, fieldShape or fieldData; fields gives the same by field.
+// fieldUnread, fieldShape, fieldLast or fieldData; fields gives the same
+// by field.
 type leafPlan struct {
 	leaves []int
 	fields []int
+	// nested holds the plans of the fields that are arrays of tuples
+	// read in part (nestedUses), by field.
+	nested map[int]*leafPlan
 }
 
-// planLeaves is the plan of the array-of-tuples variable s read by body,
-// or nil when every leaf is read.
-func planLeaves(body ir.Expr, s *ir.Var, last ir.Expr) *leafPlan {
+// planLeaves is the plan of the array-of-tuples variable s read by body
+// (and, if out is not nil, by whoever reads the tuple it leaves in), or
+// nil when every leaf is read. last, if not nil, is the index of s's last
+// element (see fieldUses).
+func planLeaves(body ir.Expr, s *ir.Var, last ir.Expr, out *outUse) *leafPlan {
 	at, ok := s.T.(*ir.Array)
 	if !ok {
 		return nil
@@ -158,13 +306,35 @@ func planLeaves(body ir.Expr, s *ir.Var, last ir.Expr) *leafPlan {
 	if !ok {
 		return nil
 	}
-	used := fieldUses(body, s, len(tt.Elems), last)
+	used := fieldUses(body, s, len(tt.Elems), last, out)
 	if used == nil {
 		return nil
 	}
-	p := &leafPlan{fields: used}
+	nested := map[int]*leafPlan{}
+	for i, el := range tt.Elems {
+		ia, ok := el.(*ir.Array)
+		if !ok || used[i] != fieldData {
+			continue
+		}
+		if it, ok := ia.Elem.(*ir.Tuple); ok {
+			if sub := nestedUses(body, s, i, it); sub != nil {
+				nested[i] = sub
+			}
+		}
+	}
+	p := &leafPlan{fields: used, nested: nested}
 	partial := false
 	for i, el := range tt.Elems {
+		if sub := nested[i]; sub != nil {
+			// A leaf the readers do not look at keeps its dims: the
+			// first dim is the inner array's length, which the readers
+			// take from whichever leaf comes first.
+			for _, how := range sub.leaves {
+				p.leaves = append(p.leaves, max(how, fieldShape))
+				partial = partial || how != fieldData
+			}
+			continue
+		}
 		for range mustLeaves(el) {
 			p.leaves = append(p.leaves, used[i])
 			partial = partial || used[i] != fieldData
@@ -176,6 +346,23 @@ func planLeaves(body ir.Expr, s *ir.Var, last ir.Expr) *leafPlan {
 	return p
 }
 
+// lastAsShape is p with the leaves read at the last element only read
+// for their shape: the plan of an empty build standing for a loop_save's
+// states, which has no element to read them at.
+func (p *leafPlan) lastAsShape() *leafPlan {
+	q := &leafPlan{leaves: slices.Clone(p.leaves), fields: slices.Clone(p.fields), nested: p.nested}
+	for _, h := range [][]int{q.leaves, q.fields} {
+		for k := range h {
+			if h[k] == fieldLast {
+				h[k] = fieldShape
+			}
+		}
+	}
+	return q
+}
+
+// markLastOnly records that the data atom holds a loop's final state,
+// standing for a saved leaf read at its last element only.
 func (f *fn) markLastOnly(data string) {
 	if f.lastOnly == nil {
 		f.lastOnly = map[string]bool{}

@@ -385,6 +385,9 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 			ret += ", nil"
 		}
 	}
+	if !di.value && strings.Contains(code, "ar.") {
+		code = f.keepResults(code, res)
+	}
 	code += "return " + ret + "\n"
 	// A parameter nothing reads needs no reslicing (an unused store).
 	if len(reslices) > 0 {
@@ -415,6 +418,27 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 	what := "def " + d.Name
 	fmt.Fprintf(&g.body, "// %s is %s (%s).\nfunc %s(%s) %s {\n%s}\n\n", di.goName, what, d.P, di.goName, strings.Join(sig, ", "), rets, code)
 	return nil
+}
+
+// keepResults brackets a function's code with a mark of its arena and
+// nbKeep on its float64 array results, so that the temporaries it cuts
+// are released when it returns (its results moved down to the mark).
+func (f *fn) keepResults(code string, res val) string {
+	var ptrs []string
+	seen := map[string]bool{}
+	ls, lp := res.leafParts()
+	for k, l := range ls {
+		if p := lp[k][0]; l.rank > 0 && l.kind == ir.F64 && localRE.MatchString(p) && !seen[p] {
+			seen[p] = true
+			ptrs = append(ptrs, "&"+p)
+		}
+	}
+	if len(ptrs) == 0 {
+		return code
+	}
+	f.g.helper("nbKeep")
+	m := f.fresh("mark")
+	return fmt.Sprintf("%s := ar.mark()\n%snbKeep(ar, %s, %s)\n", m, code, m, strings.Join(ptrs, ", "))
 }
 
 // dropLine deletes every line of the function being emitted that is, but
@@ -534,6 +558,12 @@ type fn struct {
 	// plan says how the let being compiled reads the leaves of its
 	// array of tuples (fields.go), for the build that computes it.
 	plan *leafPlan
+	// ifPlan is plan for a tape built by an if (isSavedIf).
+	ifPlan *leafPlan
+	// outPlans holds, for a let computing the saved states of an inner
+	// loop that become a field of an outer loop's states, how the outer
+	// tape's readers read them (fields.go, planOut).
+	outPlans map[*ir.Var]*outUse
 	// skip marks, by element, the tuples some of whose elements are
 	// unread or have their shape alone read (skipValue, skipData;
 	// fields.go).
@@ -747,13 +777,9 @@ func (f *fn) compileL(e ir.Expr) val {
 		}
 		var v val
 		if isSaver(e.Value) {
-			f.plan = planLeaves(e.Body, e.Var, lastIndex(e.Value))
-		}
-		if c, ok := e.Value.(*ir.If); ok && lastIndex(c.Then) != nil && isEmptyBuild(c.Else) {
-			if plan := planLeaves(e.Body, e.Var, lastIndex(c.Then)); plan != nil {
-				f.env[e.Var] = f.compileSaverIf(c, plan)
-				return f.compileL(e.Body)
-			}
+			f.plan = planLeaves(e.Body, e.Var, lastIndex(e.Value), f.outPlans[e.Var])
+		} else if c, ok := e.Value.(*ir.If); ok && isSavedIf(c) {
+			f.ifPlan = planLeaves(e.Body, e.Var, lastIndex(c.Then), f.outPlans[e.Var])
 		}
 		if f.canDefer(e) {
 			v = f.compileL(e.Value)
@@ -994,8 +1020,25 @@ func (f *fn) callDef(di *defInfo, args []val, pos ir.Pos, t ir.Type) val {
 
 // compileIf emits if/else assigning the result's parts.
 func (f *fn) compileIf(e *ir.If) val {
+	plan := f.ifPlan
+	f.ifPlan = nil
 	c := f.compile(e.Cond)
 	t := e.Type()
+	if plan != nil {
+		// Both branches build the saved array by the same plan: the
+		// leaves it does not store have no storage here either.
+		// The final state (fieldLast) is the loop_save's alone: the
+		// empty build has no element to read it at.
+		res := f.declarePlanned("c", t, plan)
+		f.line("if %s {", c.parts[0])
+		f.plan = plan
+		f.branchLive(e.Then, res)
+		f.line("} else {")
+		f.plan = plan.lastAsShape()
+		f.branchLive(e.Else, res)
+		f.line("}")
+		return res
+	}
 	res := f.declare("c", t)
 	f.line("if %s {", c.parts[0])
 	f.branch(e.Then, res)
@@ -1003,6 +1046,13 @@ func (f *fn) compileIf(e *ir.If) val {
 	f.branch(e.Else, res)
 	f.line("}")
 	return res
+}
+
+// isSavedIf recognizes the tape of a counted loop as package ad writes
+// it, if n > 0 then loop_save(n, ...) else build(0, ...): an array of
+// tuples whose fields can be planned (fields.go) as a build's are.
+func isSavedIf(x *ir.If) bool {
+	return lastIndex(x.Then) != nil && isEmptyBuild(x.Else)
 }
 
 // isSaver reports whether e is a build or loop_save, whose leaves a
@@ -1031,103 +1081,69 @@ func isEmptyBuild(e ir.Expr) bool {
 	return ok && c.Val == int64(0)
 }
 
-// compileSaverIf is compileIf for reverse mode's saved loop states, if n
-// > 0 then loop_save(...) else build(0, ...). The loop_save follows plan;
-// the empty build, which stores nothing, is compiled plainly, and the
-// parts the loop_save leaves unstored (deadAtom) stay unstored, those
-// holding its final state (f.lastOnly) are assigned by it alone: nothing
-// reads them but at an index the empty array fails.
-func (f *fn) compileSaverIf(e *ir.If, plan *leafPlan) val {
-	c := f.compile(e.Cond)
-	save := f.b
-	var code [2]string
-	var vs [2]val
-	for k, br := range []ir.Expr{e.Then, e.Else} {
-		f.b = &strings.Builder{}
-		saveEnv, saveFenv := f.env, f.fenv
-		f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
-		if k == 0 {
-			f.plan = plan
-		}
-		vs[k] = f.compile(br)
-		f.plan = nil
-		f.env, f.fenv = saveEnv, saveFenv
-		code[k] = f.b.String()
-	}
-	f.b = save
-	res := val{t: e.Type()}
-	ls, lp := vs[0].leafParts()
-	types := partTypes(res.t)
-	only := map[int]bool{} // parts the loop_save alone assigns
-	i := 0
-	for k, l := range ls {
-		for j, p := range lp[k] {
-			switch {
-			case p == deadAtom:
-				res.parts = append(res.parts, deadAtom)
-			case j == 0 && f.lastOnly[p]:
-				n := f.fresh("c")
-				t := types[i]
-				if l.rank == 1 { // the final state of a scalar
-					t = scalarGo(l.kind)
-				}
-				f.line("var %s %s", n, t)
-				f.markLastOnly(n)
-				res.parts = append(res.parts, n)
-				only[i] = true
-			default:
-				n := f.fresh("c")
-				f.line("var %s %s", n, types[i])
-				res.parts = append(res.parts, n)
-			}
-			i++
-		}
-	}
-	f.line("if %s {", c.parts[0])
-	for k := range vs {
-		if k == 1 {
-			f.line("} else {")
-		}
-		f.b.WriteString(code[k])
-		var l, r []string
-		for i, p := range res.parts {
-			if p != deadAtom && !(k == 1 && only[i]) && vs[k].parts[i] != p {
-				l, r = append(l, p), append(r, vs[k].parts[i])
-			}
-		}
-		if len(l) > 0 {
-			f.line("%s = %s", strings.Join(l, ", "), strings.Join(r, ", "))
-		}
-	}
-	f.line("}")
-	return res
-}
-
-// declare declares zero-valued locals for each part of a value of type t.
-func (f *fn) declare(hint string, t ir.Type) val {
+// declarePlanned is declare for an array of tuples built by plan: a leaf
+// the plan does not store has deadAtom for its data, and one read only
+// at its last element (fieldLast) holds the loop's final state, of the
+// element's type (nil: every leaf is stored).
+func (f *fn) declarePlanned(hint string, t ir.Type, plan *leafPlan) val {
 	v := val{t: t}
-	for _, pt := range partTypes(t) {
-		n := f.fresh(hint)
-		f.line("var %s %s", n, pt)
-		v.parts = append(v.parts, n)
+	for k, l := range mustLeaves(t) {
+		for j, pt := range l.partTypes() {
+			how := fieldData
+			if plan != nil && j == 0 && k < len(plan.leaves) {
+				how = plan.leaves[k]
+			}
+			switch how {
+			case fieldData:
+			case fieldLast:
+				if l.rank == 1 { // the final state of a scalar
+					pt = scalarGo(l.kind)
+				}
+			default:
+				v.parts = append(v.parts, deadAtom)
+				continue
+			}
+			n := f.fresh(hint)
+			f.line("var %s %s", n, pt)
+			if how == fieldLast {
+				f.markLastOnly(n)
+			}
+			v.parts = append(v.parts, n)
+		}
 	}
 	return v
 }
 
-func (f *fn) branch(e ir.Expr, res val) {
+// declare declares zero-valued locals for each part of a value of type t.
+func (f *fn) declare(hint string, t ir.Type) val { return f.declarePlanned(hint, t, nil) }
+
+func (f *fn) branch(e ir.Expr, res val) { f.branchTo(e, res, f.assign) }
+
+// branchLive is branch assigning the live parts only (assignLive).
+func (f *fn) branchLive(e ir.Expr, res val) { f.branchTo(e, res, f.assignLive) }
+
+func (f *fn) branchTo(e ir.Expr, res val, assign func(dst, src val)) {
 	saveEnv, saveFenv := f.env, f.fenv
 	f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
 	v := f.compile(e)
-	f.assign(res, v)
+	assign(res, v)
 	f.env, f.fenv = saveEnv, saveFenv
 }
 
-func (f *fn) assign(dst, src val) {
+func (f *fn) assign(dst, src val) { f.assignParts(dst, src, false) }
+
+// assignLive is assign leaving out the parts with no storage (deadAtom)
+// on either side: a planned tape's fields nobody reads.
+func (f *fn) assignLive(dst, src val) { f.assignParts(dst, src, true) }
+
+func (f *fn) assignParts(dst, src val, live bool) {
 	var l, r []string
 	for i := range dst.parts {
-		if dst.parts[i] != src.parts[i] {
-			l, r = append(l, dst.parts[i]), append(r, src.parts[i])
+		d, s := dst.parts[i], src.parts[i]
+		if d == s || live && (d == deadAtom || s == deadAtom) {
+			continue
 		}
+		l, r = append(l, d), append(r, s)
 	}
 	if len(l) == 0 {
 		return

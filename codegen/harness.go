@@ -34,11 +34,20 @@ func (g *gen) emitHarness(w *bytes.Buffer) {
 	g.helper("nbError")
 	g.helper("nbArena")
 	w.WriteString("func main() {\n\tos.Exit(nbMain(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))\n}\n\n")
-	w.WriteString(`// nbPrepare decodes the arguments of def name and returns run, which
+	w.WriteString(`// nbRunArena is the arena of every run: requests are answered one after
+// the other, each run resets it, and a request's result is encoded
+// before the next request's first run. A later request so reuses the
+// memory an earlier one took from the system, whose first use is what
+// makes a first run slow. Its large chunks are mapped from the system
+// (on huge pages where it has them) unless a memory limit is set, which
+// only counts the Go heap.
+var nbRunArena = &nbArena{f: nbChunks[float64]{mapped: true}}
+
+// nbPrepare decodes the arguments of def name and returns run, which
 // calls the def on them (again at each call, reusing one arena), and
 // result, which encodes the last run's result.
 func nbPrepare(name string, in []any) (run func() error, result func() any, err error) {
-	ar := new(nbArena)
+	ar := nbRunArena
 	_ = ar
 	switch name {
 `)
@@ -441,6 +450,7 @@ func nbMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				return 2
 			}
 			nbMaxBytes = n
+			nbRunArena.f.mapped = false
 			runtime.SetArrayLimit(n)
 			i++
 		case args[i] == "-max-steps" && i+1 < len(args):

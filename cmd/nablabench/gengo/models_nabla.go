@@ -410,6 +410,7 @@ func fn_rosen(ar *nbArena, x_1 []float64, x_2 int) (float64, error) {
 
 // fn_rosenvjp is def rosen$vjp (models.nab:7:12).
 func fn_rosenvjp(ar *nbArena, x_1 []float64, x_2 int, ybar_3 float64) (float64, []float64, int, error) {
+	mark_76 := ar.mark()
 	x_1 = x_1[:x_2]
 	n_4 := int64(x_2)
 	x_5 := n_4 - int64(1)
@@ -479,6 +480,7 @@ func fn_rosenvjp(ar *nbArena, x_1 []float64, x_2 int, ybar_3 float64) (float64, 
 		rev_40[x_60] += x_71
 	}
 	s_75 := runtime.Sum(r_8)
+	nbKeep(ar, mark_76, &z_39)
 	return s_75, z_39, x_2, nil
 }
 
@@ -663,6 +665,7 @@ func fn_wishartc(ar *nbArena, d_1 int64, gamma_2 float64, m_3 int64) (float64, e
 
 // fn_qmat is def qmat (models.nab:47:5).
 func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, int, error) {
+	mark_59 := ar.mark()
 	size_4 := int64(v_2)
 	_ = size_4
 	v_1 = v_1[:v_2]
@@ -786,6 +789,7 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 			ar.release(mark_11)
 		}
 	}
+	nbKeep(ar, mark_59, &a_7)
 	return a_7, n_5, d_8, nil
 }
 
@@ -1269,6 +1273,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 
 // fn_qmatsplit10fwd is def qmat$split_10$fwd (models.nab:47:5).
 func fn_qmatsplit10fwd(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, int, []float64, int, int64, error) {
+	mark_58 := ar.mark()
 	v_1 = v_1[:v_2]
 	n_4, err_5 := runtime.CheckSize(d_3)
 	if err_5 != nil {
@@ -1390,11 +1395,13 @@ func fn_qmatsplit10fwd(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float6
 			ar.release(mark_10)
 		}
 	}
+	nbKeep(ar, mark_58, &a_6, &v_1)
 	return a_6, n_4, d_7, v_1, v_2, d_3, nil
 }
 
 // fn_qmatsplit10bwd is def qmat$split_10$bwd (models.nab:47:5).
 func fn_qmatsplit10bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int64, ybar_4 []float64, ybar_5 int, ybar_6 int) ([]float64, int, error) {
+	mark_149 := ar.mark()
 	tape_1 = tape_1[:tape_2]
 	ybar_4 = ybar_4[:ybar_5*ybar_6]
 	z_7 := ar.F64(len(tape_1))
@@ -1483,11 +1490,13 @@ func fn_qmatsplit10bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int64, 
 		rev_8, rev_9 = rev_82, rev_83
 		_ = mark_80
 	}
+	nbKeep(ar, mark_149, &rev_8)
 	return rev_8, rev_9, nil
 }
 
 // fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:53:12).
 func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, error) {
+	mark_512 := ar.mark()
 	alphas_1 = alphas_1[:alphas_2]
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
@@ -1590,588 +1599,578 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	var d_63 int = 0
 	var rs_64 int = 0
 	a_65 := ar.F64w(n_59)
-	var a_66 []float64
-	var d_67 int = 0
-	var rs_68 int = 0
-	var a_69 []float64
-	var d_70 int = 0
-	var d_71 int = 0
-	var rs_72 int = 0
-	var a_73 []float64
-	var d_74 int = 0
-	var d_75 int = 0
-	var rs_76 int = 0
-	var a_77 []float64
-	var d_78 int = 0
-	var d_79 int = 0
-	var rs_80 int = 0
-	var a_81 []float64
+	var d_66 int = 0
+	var rs_67 int = 0
+	var d_68 int = 0
+	var d_69 int = 0
+	var rs_70 int = 0
+	var a_71 []float64
+	var d_72 int = 0
+	var d_73 int = 0
+	var rs_74 int = 0
+	var a_75 []float64
+	var d_76 int = 0
+	var d_77 int = 0
+	var rs_78 int = 0
+	var a_79 []float64
+	var d_80 int = 0
+	var d_81 int = 0
 	var d_82 int = 0
-	var d_83 int = 0
-	var d_84 int = 0
-	var rs_85 int = 0
-	for i_86 := 0; i_86 < n_59; i_86++ {
-		mark_87 := ar.mark()
-		i_88 := int64(i_86)
-		n_89, err_90 := runtime.CheckSize(n_15)
-		if err_90 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_90)
+	var rs_83 int = 0
+	for i_84 := 0; i_84 < n_59; i_84++ {
+		mark_85 := ar.mark()
+		i_86 := int64(i_84)
+		n_87, err_88 := runtime.CheckSize(n_15)
+		if err_88 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_88)
 		}
-		a_91 := ar.F64w(n_89)
-		var a_92 []float64
-		var d_93 int = 0
-		var rs_94 int = 0
-		var a_95 []float64
-		var d_96 int = 0
-		var rs_97 int = 0
-		var a_98 []float64
-		var d_99 int = 0
-		var rs_100 int = 0
-		var a_101 []float64
-		for i_102 := 0; i_102 < n_89; i_102++ {
-			mark_103 := ar.mark()
-			i_104 := int64(i_102)
-			rs_105 := d_21 * d_22
-			row_106 := view_40[int(i_104)*rs_105 : (int(i_104)+1)*rs_105]
-			row_107 := x_9[int(i_88)*x_11 : (int(i_88)+1)*x_11]
-			if i_104 < 0 || i_104 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_104, means_4))
+		a_89 := ar.F64w(n_87)
+		var a_90 []float64
+		var d_91 int = 0
+		var rs_92 int = 0
+		var a_93 []float64
+		var d_94 int = 0
+		var rs_95 int = 0
+		var a_96 []float64
+		var d_97 int = 0
+		var rs_98 int = 0
+		var a_99 []float64
+		for i_100 := 0; i_100 < n_87; i_100++ {
+			mark_101 := ar.mark()
+			i_102 := int64(i_100)
+			rs_103 := d_21 * d_22
+			row_104 := view_40[int(i_102)*rs_103 : (int(i_102)+1)*rs_103]
+			row_105 := x_9[int(i_86)*x_11 : (int(i_86)+1)*x_11]
+			if i_102 < 0 || i_102 >= int64(means_4) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_102, means_4))
 			}
-			row_108 := means_3[int(i_104)*means_5 : (int(i_104)+1)*means_5]
+			row_106 := means_3[int(i_102)*means_5 : (int(i_102)+1)*means_5]
 			if means_5 != x_11 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 			}
-			r_109 := ar.F64w(x_11)
-			row_107 = row_107[:len(r_109)]
-			row_108 = row_108[:len(r_109)]
-			for i_110 := range r_109 {
-				r_109[i_110] = (row_107[i_110] - row_108[i_110])
+			r_107 := ar.F64w(x_11)
+			row_105 = row_105[:len(r_107)]
+			row_106 = row_106[:len(r_107)]
+			for i_108 := range r_107 {
+				r_107[i_108] = (row_105[i_108] - row_106[i_108])
 			}
 			if x_11 != d_22 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
-			a_112 := ar.F64(d_21)
+			a_110 := ar.F64(d_21)
 			if d_22 <= 32 {
-				r_109 = r_109[:d_22]
-				for r_113 := range a_112 {
-					row_114 := row_106[r_113*d_22 : (r_113+1)*d_22]
-					s_115 := 0.0
-					for c_116, v_117 := range row_114 {
-						s_115 += v_117 * r_109[c_116]
+				r_107 = r_107[:d_22]
+				for r_111 := range a_110 {
+					row_112 := row_104[r_111*d_22 : (r_111+1)*d_22]
+					s_113 := 0.0
+					for c_114, v_115 := range row_112 {
+						s_113 += v_115 * r_107[c_114]
 					}
-					a_112[r_113] = s_115
+					a_110[r_111] = s_113
 				}
 			} else {
-				runtime.Gemv(false, d_21, d_22, 1, row_106, r_109, 0, a_112)
+				runtime.Gemv(false, d_21, d_22, 1, row_104, r_107, 0, a_110)
 			}
-			r_118 := ar.F64w(d_21)
-			a_112 = a_112[:len(r_118)]
-			for i_119 := range r_118 {
-				r_118[i_119] = (a_112[i_119] * a_112[i_119])
+			r_116 := ar.F64w(d_21)
+			a_110 = a_110[:len(r_116)]
+			for i_117 := range r_116 {
+				r_116[i_117] = (a_110[i_117] * a_110[i_117])
 			}
-			x_121 := alphas_1[int(i_104)]
-			x_122 := view_58[int(i_104)]
-			x_123 := x_121 + x_122
-			s_124 := runtime.Sum(r_118)
-			x_125 := 0.5 * s_124
-			x_126 := x_123 - x_125
-			a_91[i_102] = x_126
-			if i_102 == 0 {
-				d_93 = d_21
-				rs_94 = d_93
-				tot_127, err_128 := runtime.MulSize(n_89, rs_94)
+			x_119 := alphas_1[int(i_102)]
+			x_120 := view_58[int(i_102)]
+			x_121 := x_119 + x_120
+			s_122 := runtime.Sum(r_116)
+			x_123 := 0.5 * s_122
+			x_124 := x_121 - x_123
+			a_89[i_100] = x_124
+			if i_100 == 0 {
+				d_91 = d_21
+				rs_92 = d_91
+				tot_125, err_126 := runtime.MulSize(n_87, rs_92)
+				if err_126 != nil {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_126)
+				}
+				a_90 = ar.F64w(tot_125)
+			} else if d_21 != d_91 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_91}))
+			}
+			copy(a_90[i_100*rs_92:(i_100+1)*rs_92], r_116)
+			if i_100 == 0 {
+				d_94 = d_21
+				rs_95 = d_94
+				tot_127, err_128 := runtime.MulSize(n_87, rs_95)
 				if err_128 != nil {
 					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_128)
 				}
-				a_92 = ar.F64w(tot_127)
-			} else if d_21 != d_93 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "build: element "+strconv.Itoa(i_102)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_93}))
+				a_93 = ar.F64w(tot_127)
+			} else if d_21 != d_94 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_94}))
 			}
-			copy(a_92[i_102*rs_94:(i_102+1)*rs_94], r_118)
-			if i_102 == 0 {
-				d_96 = d_21
-				rs_97 = d_96
-				tot_129, err_130 := runtime.MulSize(n_89, rs_97)
+			copy(a_93[i_100*rs_95:(i_100+1)*rs_95], a_110)
+			if i_100 == 0 {
+				d_97 = x_11
+				rs_98 = d_97
+				tot_129, err_130 := runtime.MulSize(n_87, rs_98)
 				if err_130 != nil {
 					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_130)
 				}
-				a_95 = ar.F64w(tot_129)
-			} else if d_21 != d_96 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "build: element "+strconv.Itoa(i_102)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_96}))
+				a_96 = ar.F64w(tot_129)
+			} else if x_11 != d_97 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{x_11})+", element 0 has shape "+runtime.ShapeString([]int{d_97}))
 			}
-			copy(a_95[i_102*rs_97:(i_102+1)*rs_97], a_112)
-			if i_102 == 0 {
-				d_99 = x_11
-				rs_100 = d_99
-				tot_131, err_132 := runtime.MulSize(n_89, rs_100)
-				if err_132 != nil {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_132)
-				}
-				a_98 = ar.F64w(tot_131)
-			} else if x_11 != d_99 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "build: element "+strconv.Itoa(i_102)+" has shape "+runtime.ShapeString([]int{x_11})+", element 0 has shape "+runtime.ShapeString([]int{d_99}))
-			}
-			copy(a_98[i_102*rs_100:(i_102+1)*rs_100], r_109)
-			if i_102 > 0 {
-				ar.release(mark_103)
+			copy(a_96[i_100*rs_98:(i_100+1)*rs_98], r_107)
+			if i_100 > 0 {
+				ar.release(mark_101)
 			}
 		}
-		a_101 = view_40[:n_89*d_21*d_22]
-		n_133, err_134 := runtime.CheckSize(n_15)
-		_ = n_133
-		if err_134 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_134)
+		a_99 = view_40[:n_87*d_21*d_22]
+		n_131, err_132 := runtime.CheckSize(n_15)
+		_ = n_131
+		if err_132 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_132)
 		}
-		view_135 := a_91
-		s_136 := runtime.LogSumExp(view_135)
-		a_61[i_86] = s_136
-		if i_86 == 0 {
-			d_63 = n_89
+		view_133 := a_89
+		s_134 := runtime.LogSumExp(view_133)
+		a_61[i_84] = s_134
+		if i_84 == 0 {
+			d_63 = n_87
 			rs_64 = d_63
-			tot_137, err_138 := runtime.MulSize(n_59, rs_64)
+			tot_135, err_136 := runtime.MulSize(n_59, rs_64)
+			if err_136 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_136)
+			}
+			a_62 = ar.F64w(tot_135)
+		} else if n_87 != d_63 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87})+", element 0 has shape "+runtime.ShapeString([]int{d_63}))
+		}
+		copy(a_62[i_84*rs_64:(i_84+1)*rs_64], view_133)
+		a_65[i_84] = s_134
+		if i_84 == 0 {
+			d_66 = n_87
+			rs_67 = d_66
+			tot_137, err_138 := runtime.MulSize(n_59, rs_67)
 			if err_138 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_138)
 			}
-			a_62 = ar.F64w(tot_137)
-		} else if n_89 != d_63 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_86)+" has shape "+runtime.ShapeString([]int{n_89})+", element 0 has shape "+runtime.ShapeString([]int{d_63}))
+			_ = tot_137
+		} else if n_87 != d_66 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87})+", element 0 has shape "+runtime.ShapeString([]int{d_66}))
 		}
-		copy(a_62[i_86*rs_64:(i_86+1)*rs_64], view_135)
-		a_65[i_86] = s_136
-		if i_86 == 0 {
-			d_67 = n_89
-			rs_68 = d_67
-			tot_139, err_140 := runtime.MulSize(n_59, rs_68)
+		if i_84 == 0 {
+			d_68, d_69 = n_87, d_91
+			rs_70 = d_68 * d_69
+			tot_139, err_140 := runtime.MulSize(n_59, rs_70)
 			if err_140 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_140)
 			}
-			a_66 = ar.F64w(tot_139)
-		} else if n_89 != d_67 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_86)+" has shape "+runtime.ShapeString([]int{n_89})+", element 0 has shape "+runtime.ShapeString([]int{d_67}))
+			_ = tot_139
+		} else if n_87 != d_68 || d_91 != d_69 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_91})+", element 0 has shape "+runtime.ShapeString([]int{d_68, d_69}))
 		}
-		copy(a_66[i_86*rs_68:(i_86+1)*rs_68], a_91)
-		if i_86 == 0 {
-			d_70, d_71 = n_89, d_93
-			rs_72 = d_70 * d_71
-			tot_141, err_142 := runtime.MulSize(n_59, rs_72)
+		if i_84 == 0 {
+			d_72, d_73 = n_87, d_94
+			rs_74 = d_72 * d_73
+			tot_141, err_142 := runtime.MulSize(n_59, rs_74)
 			if err_142 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_142)
 			}
-			a_69 = ar.F64w(tot_141)
-		} else if n_89 != d_70 || d_93 != d_71 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_86)+" has shape "+runtime.ShapeString([]int{n_89, d_93})+", element 0 has shape "+runtime.ShapeString([]int{d_70, d_71}))
+			a_71 = ar.F64w(tot_141)
+		} else if n_87 != d_72 || d_94 != d_73 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_94})+", element 0 has shape "+runtime.ShapeString([]int{d_72, d_73}))
 		}
-		copy(a_69[i_86*rs_72:(i_86+1)*rs_72], a_92)
-		if i_86 == 0 {
-			d_74, d_75 = n_89, d_96
-			rs_76 = d_74 * d_75
-			tot_143, err_144 := runtime.MulSize(n_59, rs_76)
+		copy(a_71[i_84*rs_74:(i_84+1)*rs_74], a_93)
+		if i_84 == 0 {
+			d_76, d_77 = n_87, d_97
+			rs_78 = d_76 * d_77
+			tot_143, err_144 := runtime.MulSize(n_59, rs_78)
 			if err_144 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_144)
 			}
-			a_73 = ar.F64w(tot_143)
-		} else if n_89 != d_74 || d_96 != d_75 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_86)+" has shape "+runtime.ShapeString([]int{n_89, d_96})+", element 0 has shape "+runtime.ShapeString([]int{d_74, d_75}))
+			a_75 = ar.F64w(tot_143)
+		} else if n_87 != d_76 || d_97 != d_77 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_97})+", element 0 has shape "+runtime.ShapeString([]int{d_76, d_77}))
 		}
-		copy(a_73[i_86*rs_76:(i_86+1)*rs_76], a_95)
-		if i_86 == 0 {
-			d_78, d_79 = n_89, d_99
-			rs_80 = d_78 * d_79
-			tot_145, err_146 := runtime.MulSize(n_59, rs_80)
+		copy(a_75[i_84*rs_78:(i_84+1)*rs_78], a_96)
+		if i_84 == 0 {
+			d_80, d_81, d_82 = n_87, d_21, d_22
+			rs_83 = d_80 * d_81 * d_82
+			tot_145, err_146 := runtime.MulSize(n_59, rs_83)
 			if err_146 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_146)
 			}
-			a_77 = ar.F64w(tot_145)
-		} else if n_89 != d_78 || d_99 != d_79 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_86)+" has shape "+runtime.ShapeString([]int{n_89, d_99})+", element 0 has shape "+runtime.ShapeString([]int{d_78, d_79}))
+			a_79 = ar.F64w(tot_145)
+		} else if n_87 != d_80 || d_21 != d_81 || d_22 != d_82 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_21, d_22})+", element 0 has shape "+runtime.ShapeString([]int{d_80, d_81, d_82}))
 		}
-		copy(a_77[i_86*rs_80:(i_86+1)*rs_80], a_98)
-		if i_86 == 0 {
-			d_82, d_83, d_84 = n_89, d_21, d_22
-			rs_85 = d_82 * d_83 * d_84
-			tot_147, err_148 := runtime.MulSize(n_59, rs_85)
-			if err_148 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_148)
-			}
-			a_81 = ar.F64w(tot_147)
-		} else if n_89 != d_82 || d_21 != d_83 || d_22 != d_84 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_86)+" has shape "+runtime.ShapeString([]int{n_89, d_21, d_22})+", element 0 has shape "+runtime.ShapeString([]int{d_82, d_83, d_84}))
-		}
-		copy(a_81[i_86*rs_85:(i_86+1)*rs_85], a_101)
-		if i_86 > 0 {
-			ar.release(mark_87)
+		copy(a_79[i_84*rs_83:(i_84+1)*rs_83], a_99)
+		if i_84 > 0 {
+			ar.release(mark_85)
 		}
 	}
-	n_149, err_150 := runtime.CheckSize(n_17)
-	_ = n_149
-	if err_150 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_150)
+	n_147, err_148 := runtime.CheckSize(n_17)
+	_ = n_147
+	if err_148 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_148)
 	}
-	view_151 := a_61
-	n_152, err_153 := runtime.CheckSize(n_15)
-	if err_153 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_153)
+	view_149 := a_61
+	n_150, err_151 := runtime.CheckSize(n_15)
+	if err_151 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_151)
 	}
-	a_154 := ar.F64w(n_152)
-	var a_155 []float64
-	var d_156 int = 0
-	var rs_157 int = 0
-	var a_158 []float64
-	var a_159 []float64
-	var d_160 int = 0
-	var rs_161 int = 0
-	var a_162 []float64
-	for i_163 := 0; i_163 < n_152; i_163++ {
-		mark_164 := ar.mark()
-		i_165 := int64(i_163)
-		if i_165 < 0 || i_165 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_165, icf_7))
+	a_152 := ar.F64w(n_150)
+	var a_153 []float64
+	var d_154 int = 0
+	var rs_155 int = 0
+	var a_156 []float64
+	var a_157 []float64
+	var d_158 int = 0
+	var rs_159 int = 0
+	var a_160 []float64
+	for i_161 := 0; i_161 < n_150; i_161++ {
+		mark_162 := ar.mark()
+		i_163 := int64(i_161)
+		if i_163 < 0 || i_163 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_163, icf_7))
 		}
-		row_166 := icf_6[int(i_165)*icf_8 : (int(i_165)+1)*icf_8]
+		row_164 := icf_6[int(i_163)*icf_8 : (int(i_163)+1)*icf_8]
 		if n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_167 := int(n_16) - int(int64(0))
-		s_168 := row_166[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		r_169 := ar.F64w(n_167)
-		s_168 = s_168[:len(r_169)]
-		for i_170 := range r_169 {
-			r_169[i_170] = (math.Exp(s_168[i_170]))
+		n_165 := int(n_16) - int(int64(0))
+		s_166 := row_164[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		r_167 := ar.F64w(n_165)
+		s_166 = s_166[:len(r_167)]
+		for i_168 := range r_167 {
+			r_167[i_168] = (math.Exp(s_166[i_168]))
 		}
-		n_172 := int64(icf_8)
-		if n_16 < 0 || n_172 < n_16 || n_172 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_172, icf_8))
+		n_170 := int64(icf_8)
+		if n_16 < 0 || n_170 < n_16 || n_170 > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_170, icf_8))
 		}
-		n_173 := int(n_172) - int(n_16)
-		s_174 := row_166[int(n_16)*1 : int(n_172)*1 : int(n_172)*1]
-		x_175 := gamma_12 * gamma_12
-		x_176 := 0.5 * x_175
-		var s_177 float64 = 0
-		r_169 = r_169[:n_167]
-		for i_178 := 0; i_178 < n_167; i_178++ {
-			s_177 += (r_169[i_178] * r_169[i_178])
+		n_171 := int(n_170) - int(n_16)
+		s_172 := row_164[int(n_16)*1 : int(n_170)*1 : int(n_170)*1]
+		x_173 := gamma_12 * gamma_12
+		x_174 := 0.5 * x_173
+		var s_175 float64 = 0
+		r_167 = r_167[:n_165]
+		for i_176 := 0; i_176 < n_165; i_176++ {
+			s_175 += (r_167[i_176] * r_167[i_176])
 		}
-		var s_180 float64 = 0
-		s_174 = s_174[:n_173]
-		for i_181 := 0; i_181 < n_173; i_181++ {
-			s_180 += (s_174[i_181] * s_174[i_181])
+		var s_178 float64 = 0
+		s_172 = s_172[:n_171]
+		for i_179 := 0; i_179 < n_171; i_179++ {
+			s_178 += (s_172[i_179] * s_172[i_179])
 		}
-		x_183 := s_177 + s_180
-		x_184 := x_176 * x_183
-		x_185 := float64(m_13)
-		x_186 := view_58[int(i_165)]
-		x_187 := x_185 * x_186
-		x_188 := x_184 - x_187
-		a_154[i_163] = x_188
-		if i_163 == 0 {
-			d_156 = n_173
-			rs_157 = d_156
-			tot_195, err_196 := runtime.MulSize(n_152, rs_157)
+		x_181 := s_175 + s_178
+		x_182 := x_174 * x_181
+		x_183 := float64(m_13)
+		x_184 := view_58[int(i_163)]
+		x_185 := x_183 * x_184
+		x_186 := x_182 - x_185
+		a_152[i_161] = x_186
+		if i_161 == 0 {
+			d_154 = n_171
+			rs_155 = d_154
+			tot_193, err_194 := runtime.MulSize(n_150, rs_155)
+			if err_194 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_194)
+			}
+			a_153 = ar.F64w(tot_193)
+		} else if n_171 != d_154 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{n_171})+", element 0 has shape "+runtime.ShapeString([]int{d_154}))
+		}
+		copy(a_153[i_161*rs_155:(i_161+1)*rs_155], s_172)
+		if i_161 == 0 {
+			d_158 = n_165
+			rs_159 = d_158
+			tot_195, err_196 := runtime.MulSize(n_150, rs_159)
 			if err_196 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_196)
 			}
-			a_155 = ar.F64w(tot_195)
-		} else if n_173 != d_156 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_163)+" has shape "+runtime.ShapeString([]int{n_173})+", element 0 has shape "+runtime.ShapeString([]int{d_156}))
+			a_157 = ar.F64w(tot_195)
+		} else if n_165 != d_158 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{n_165})+", element 0 has shape "+runtime.ShapeString([]int{d_158}))
 		}
-		copy(a_155[i_163*rs_157:(i_163+1)*rs_157], s_174)
-		if i_163 == 0 {
-			d_160 = n_167
-			rs_161 = d_160
-			tot_197, err_198 := runtime.MulSize(n_152, rs_161)
-			if err_198 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_198)
-			}
-			a_159 = ar.F64w(tot_197)
-		} else if n_167 != d_160 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_163)+" has shape "+runtime.ShapeString([]int{n_167})+", element 0 has shape "+runtime.ShapeString([]int{d_160}))
-		}
-		copy(a_159[i_163*rs_161:(i_163+1)*rs_161], r_169)
-		if i_163 > 0 {
-			ar.release(mark_164)
+		copy(a_157[i_161*rs_159:(i_161+1)*rs_159], r_167)
+		if i_161 > 0 {
+			ar.release(mark_162)
 		}
 	}
-	a_158 = icf_6[:n_152*icf_8]
-	a_162 = icf_6[:n_152*icf_8]
-	n_199, err_200 := runtime.CheckSize(n_15)
-	_ = n_199
-	if err_200 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_200)
+	a_156 = icf_6[:n_150*icf_8]
+	a_160 = icf_6[:n_150*icf_8]
+	n_197, err_198 := runtime.CheckSize(n_15)
+	_ = n_197
+	if err_198 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_198)
 	}
-	view_201 := a_154
-	x_202 := float64(n_17)
-	s_203 := runtime.LogSumExp(alphas_1)
-	x_204 := -ybar_14
-	x_205 := x_202 * x_204
-	r_206 := ar.F64w(alphas_2)
-	alphas_1 = alphas_1[:len(r_206)]
-	if len(r_206) >= 262144 {
-		r_206 := r_206
+	view_199 := a_152
+	x_200 := float64(n_17)
+	s_201 := runtime.LogSumExp(alphas_1)
+	x_202 := -ybar_14
+	x_203 := x_200 * x_202
+	r_204 := ar.F64w(alphas_2)
+	alphas_1 = alphas_1[:len(r_204)]
+	if len(r_204) >= 262144 {
+		r_204 := r_204
 		alphas_1 := alphas_1
-		s_203 := s_203
-		x_205 := x_205
-		runtime.ParallelFor(len(r_206), 16384, func(lo_210, hi int) {
-			for i_211 := lo_210; i_211 < hi; i_211++ {
-				r_206[i_211] = ((math.Exp((alphas_1[i_211] - s_203))) * x_205)
+		s_201 := s_201
+		x_203 := x_203
+		runtime.ParallelFor(len(r_204), 16384, func(lo_208, hi int) {
+			for i_209 := lo_208; i_209 < hi; i_209++ {
+				r_204[i_209] = ((math.Exp((alphas_1[i_209] - s_201))) * x_203)
 			}
 		})
 	} else {
-		for i_207 := range r_206 {
-			r_206[i_207] = ((math.Exp((alphas_1[i_207] - s_203))) * x_205)
+		for i_205 := range r_204 {
+			r_204[i_205] = ((math.Exp((alphas_1[i_205] - s_201))) * x_203)
 		}
 	}
-	z_213 := ar.F64(len(icf_6))
-	z_214 := ar.F64(len(view_58))
-	var rev_215 []float64
-	var rev_216 int
-	var rev_217 int
-	var rev_218 []float64
-	rev_215, rev_216, rev_217, rev_218 = z_213, icf_7, icf_8, z_214
-	for i_240 := int64(0); i_240 < n_15; i_240++ {
-		x_242 := a_154[int(i_240)]
-		_ = x_242
-		row_243 := a_155[int(i_240)*d_156 : (int(i_240)+1)*d_156]
-		row_244 := a_158[int(i_240)*icf_8 : (int(i_240)+1)*icf_8]
+	z_211 := ar.F64(len(icf_6))
+	z_212 := ar.F64(len(view_58))
+	var rev_213 []float64
+	var rev_214 int
+	var rev_215 int
+	var rev_216 []float64
+	rev_213, rev_214, rev_215, rev_216 = z_211, icf_7, icf_8, z_212
+	for i_238 := int64(0); i_238 < n_15; i_238++ {
+		x_240 := a_152[int(i_238)]
+		_ = x_240
+		row_241 := a_153[int(i_238)*d_154 : (int(i_238)+1)*d_154]
+		row_242 := a_156[int(i_238)*icf_8 : (int(i_238)+1)*icf_8]
+		_ = row_242
+		row_243 := a_157[int(i_238)*d_158 : (int(i_238)+1)*d_158]
+		row_244 := a_160[int(i_238)*icf_8 : (int(i_238)+1)*icf_8]
 		_ = row_244
-		row_245 := a_159[int(i_240)*d_160 : (int(i_240)+1)*d_160]
-		row_246 := a_162[int(i_240)*icf_8 : (int(i_240)+1)*icf_8]
-		_ = row_246
-		x_247 := float64(m_13)
-		x_248 := -ybar_14
-		x_249 := x_247 * x_248
-		rev_218[i_240] += x_249
-		x_250 := gamma_12 * gamma_12
-		x_251 := 0.5 * x_250
-		x_252 := x_251 * ybar_14
-		if n_16 < 0 || n_16+int64(d_156) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(d_156), icf_8))
+		x_245 := float64(m_13)
+		x_246 := -ybar_14
+		x_247 := x_245 * x_246
+		rev_216[i_238] += x_247
+		x_248 := gamma_12 * gamma_12
+		x_249 := 0.5 * x_248
+		x_250 := x_249 * ybar_14
+		if n_16 < 0 || n_16+int64(d_154) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(d_154), icf_8))
 		}
-		if i_240 < 0 || i_240 >= int64(rev_216) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_240, rev_216))
+		if i_238 < 0 || i_238 >= int64(rev_214) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_238, rev_214))
 		}
-		if rev_217 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_217})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_215 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_215})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_253 := rev_215[i_240*int64(rev_217) : (i_240+1)*int64(rev_217)]
-		region_254 := row_253[int(n_16)*1 : (int(n_16)+d_156)*1]
-		row_243 = row_243[:len(region_254)]
-		for i_255 := range region_254 {
-			region_254[i_255] += ((2.0 * row_243[i_255]) * x_252)
+		row_251 := rev_213[i_238*int64(rev_215) : (i_238+1)*int64(rev_215)]
+		region_252 := row_251[int(n_16)*1 : (int(n_16)+d_154)*1]
+		row_241 = row_241[:len(region_252)]
+		for i_253 := range region_252 {
+			region_252[i_253] += ((2.0 * row_241[i_253]) * x_250)
 		}
-		if int64(0)+int64(d_160) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_160), icf_8))
+		if int64(0)+int64(d_158) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_158), icf_8))
 		}
-		if i_240 < 0 || i_240 >= int64(rev_216) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_240, rev_216))
+		if i_238 < 0 || i_238 >= int64(rev_214) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_238, rev_214))
 		}
-		if rev_217 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_217})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_215 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_215})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_257 := rev_215[i_240*int64(rev_217) : (i_240+1)*int64(rev_217)]
-		region_258 := row_257[int(int64(0))*1 : (int(int64(0))+d_160)*1]
-		row_245 = row_245[:len(region_258)]
-		for i_259 := range region_258 {
-			region_258[i_259] += (row_245[i_259] * ((2.0 * row_245[i_259]) * x_252))
+		row_255 := rev_213[i_238*int64(rev_215) : (i_238+1)*int64(rev_215)]
+		region_256 := row_255[int(int64(0))*1 : (int(int64(0))+d_158)*1]
+		row_243 = row_243[:len(region_256)]
+		for i_257 := range region_256 {
+			region_256[i_257] += (row_243[i_257] * ((2.0 * row_243[i_257]) * x_250))
 		}
 	}
-	z_261 := ar.F64(len(view_40))
-	z_262 := ar.F64(len(means_3))
+	z_259 := ar.F64(len(view_40))
+	z_260 := ar.F64(len(means_3))
+	var rev_261 []float64
 	var rev_263 []float64
 	var rev_265 []float64
-	var rev_267 []float64
-	var rev_269 int
+	var rev_267 int
+	var rev_268 int
+	var rev_269 []float64
 	var rev_270 int
-	var rev_271 []float64
-	var rev_272 int
-	var rev_273 int
-	rev_263, rev_265, rev_267, rev_269, rev_270, rev_271, rev_272, rev_273 = r_206, z_214, z_261, d_21, d_22, z_262, means_4, means_5
-	for i_362 := int64(0); i_362 < n_17; i_362++ {
-		mark_363 := ar.mark()
-		x_364 := a_61[int(i_362)]
-		_ = x_364
-		row_365 := a_62[int(i_362)*d_63 : (int(i_362)+1)*d_63]
-		x_366 := a_65[int(i_362)]
-		row_367 := a_66[int(i_362)*d_67 : (int(i_362)+1)*d_67]
-		rs_368 := d_70 * d_71
-		row_369 := a_69[int(i_362)*rs_368 : (int(i_362)+1)*rs_368]
-		rs_370 := d_74 * d_75
-		row_371 := a_73[int(i_362)*rs_370 : (int(i_362)+1)*rs_370]
-		rs_372 := d_78 * d_79
-		row_373 := a_77[int(i_362)*rs_372 : (int(i_362)+1)*rs_372]
-		rs_374 := d_82 * d_83 * d_84
-		row_375 := a_81[int(i_362)*rs_374 : (int(i_362)+1)*rs_374]
-		r_376 := ar.F64w(d_63)
-		row_365 = row_365[:len(r_376)]
-		for i_377 := range r_376 {
-			r_376[i_377] = ((math.Exp((row_365[i_377] - x_366))) * ybar_14)
+	var rev_271 int
+	rev_261, rev_263, rev_265, rev_267, rev_268, rev_269, rev_270, rev_271 = r_204, z_212, z_259, d_21, d_22, z_260, means_4, means_5
+	for i_353 := int64(0); i_353 < n_17; i_353++ {
+		mark_354 := ar.mark()
+		x_355 := a_61[int(i_353)]
+		_ = x_355
+		row_356 := a_62[int(i_353)*d_63 : (int(i_353)+1)*d_63]
+		x_357 := a_65[int(i_353)]
+		rs_358 := d_72 * d_73
+		row_359 := a_71[int(i_353)*rs_358 : (int(i_353)+1)*rs_358]
+		rs_360 := d_76 * d_77
+		row_361 := a_75[int(i_353)*rs_360 : (int(i_353)+1)*rs_360]
+		rs_362 := d_80 * d_81 * d_82
+		row_363 := a_79[int(i_353)*rs_362 : (int(i_353)+1)*rs_362]
+		r_364 := ar.F64w(d_63)
+		row_356 = row_356[:len(r_364)]
+		for i_365 := range r_364 {
+			r_364[i_365] = ((math.Exp((row_356[i_365] - x_357))) * ybar_14)
 		}
-		var rev_379 []float64
-		var rev_381 []float64
-		var rev_383 []float64
-		var rev_385 int
-		var rev_386 int
-		var rev_387 []float64
-		var rev_388 int
-		var rev_389 int
-		rev_379, rev_381, rev_383, rev_385, rev_386, rev_387, rev_388, rev_389 = rev_263, rev_265, rev_267, rev_269, rev_270, rev_271, rev_272, rev_273
-		for i_420 := int64(0); i_420 < n_15; i_420++ {
-			mark_421 := ar.mark()
-			if i_420 < 0 || i_420 >= int64(d_63) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_420, d_63))
+		var rev_367 []float64
+		var rev_369 []float64
+		var rev_371 []float64
+		var rev_373 int
+		var rev_374 int
+		var rev_375 []float64
+		var rev_376 int
+		var rev_377 int
+		rev_367, rev_369, rev_371, rev_373, rev_374, rev_375, rev_376, rev_377 = rev_261, rev_263, rev_265, rev_267, rev_268, rev_269, rev_270, rev_271
+		for i_406 := int64(0); i_406 < n_15; i_406++ {
+			mark_407 := ar.mark()
+			if i_406 < 0 || i_406 >= int64(d_63) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_406, d_63))
 			}
-			x_422 := r_376[int(i_420)]
-			if i_420 < 0 || i_420 >= int64(d_67) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_420, d_67))
+			x_408 := r_364[int(i_406)]
+			if i_406 < 0 || i_406 >= int64(d_66) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_406, d_66))
 			}
-			x_423 := row_367[int(i_420)]
-			_ = x_423
-			row_424 := row_369[int(i_420)*d_71 : (int(i_420)+1)*d_71]
-			_ = row_424
-			row_425 := row_371[int(i_420)*d_75 : (int(i_420)+1)*d_75]
-			row_426 := row_373[int(i_420)*d_79 : (int(i_420)+1)*d_79]
-			rs_427 := d_83 * d_84
-			row_428 := row_375[int(i_420)*rs_427 : (int(i_420)+1)*rs_427]
-			x_429 := -x_422
-			x_430 := 0.5 * x_429
-			r_431 := ar.F64w(d_75)
-			row_425 = row_425[:len(r_431)]
-			for i_432 := range r_431 {
-				r_431[i_432] = ((2.0 * row_425[i_432]) * x_430)
+			row_409 := row_359[int(i_406)*d_73 : (int(i_406)+1)*d_73]
+			row_410 := row_361[int(i_406)*d_77 : (int(i_406)+1)*d_77]
+			rs_411 := d_81 * d_82
+			row_412 := row_363[int(i_406)*rs_411 : (int(i_406)+1)*rs_411]
+			x_413 := -x_408
+			x_414 := 0.5 * x_413
+			r_415 := ar.F64w(d_73)
+			row_409 = row_409[:len(r_415)]
+			for i_416 := range r_415 {
+				r_415[i_416] = ((2.0 * row_409[i_416]) * x_414)
 			}
-			if d_75 != d_83 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_75})+" @ "+runtime.ShapeString([]int{d_83, d_84}))
+			if d_73 != d_81 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_73})+" @ "+runtime.ShapeString([]int{d_81, d_82}))
 			}
-			a_434 := ar.F64(d_84)
-			if d_84 <= 32 {
-				r_431 = r_431[:d_83]
-				for r_435 := range r_431 {
-					row_436 := row_428[r_435*d_84 : (r_435+1)*d_84]
-					a_434 = a_434[:len(row_436)]
-					for c_437, v_438 := range row_436 {
-						a_434[c_437] += r_431[r_435] * v_438
+			a_418 := ar.F64(d_82)
+			if d_82 <= 32 {
+				r_415 = r_415[:d_81]
+				for r_419 := range r_415 {
+					row_420 := row_412[r_419*d_82 : (r_419+1)*d_82]
+					a_418 = a_418[:len(row_420)]
+					for c_421, v_422 := range row_420 {
+						a_418[c_421] += r_415[r_419] * v_422
 					}
 				}
 			} else {
-				runtime.Gemv(true, d_83, d_84, 1, row_428, r_431, 0, a_434)
+				runtime.Gemv(true, d_81, d_82, 1, row_412, r_415, 0, a_418)
 			}
-			if i_420 < 0 || i_420 >= int64(rev_388) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", runtime.CheckIndex(i_420, rev_388))
+			if i_406 < 0 || i_406 >= int64(rev_376) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", runtime.CheckIndex(i_406, rev_376))
 			}
-			if rev_389 != d_84 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_389})+" and "+runtime.ShapeString([]int{d_84})+" differ")
+			if rev_377 != d_82 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_377})+" and "+runtime.ShapeString([]int{d_82})+" differ")
 			}
-			row_439 := rev_387[i_420*int64(rev_389) : (i_420+1)*int64(rev_389)]
-			a_434 = a_434[:len(row_439)]
-			for i_440 := range row_439 {
-				row_439[i_440] += -a_434[i_440]
+			row_423 := rev_375[i_406*int64(rev_377) : (i_406+1)*int64(rev_377)]
+			a_418 = a_418[:len(row_423)]
+			for i_424 := range row_423 {
+				row_423[i_424] += -a_418[i_424]
 			}
-			tot_442, err_443 := runtime.MulSize(d_75, d_79)
-			if err_443 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_443)
+			tot_426, err_427 := runtime.MulSize(d_73, d_77)
+			if err_427 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_427)
 			}
-			_ = tot_442
-			if rev_385 != d_75 || rev_386 != d_79 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_385, rev_386})+" and "+runtime.ShapeString([]int{d_75, d_79})+" differ")
+			_ = tot_426
+			if rev_373 != d_73 || rev_374 != d_77 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_373, rev_374})+" and "+runtime.ShapeString([]int{d_73, d_77})+" differ")
 			}
-			rs_444 := rev_385 * rev_386
-			row_445 := rev_383[i_420*int64(rs_444) : (i_420+1)*int64(rs_444)]
-			for i_446, xi_447 := range r_431 {
-				row_450 := row_445[i_446*len(row_426) : (i_446+1)*len(row_426)]
-				for j_448, yj_449 := range row_426 {
-					row_450[j_448] += xi_447 * yj_449
+			rs_428 := rev_373 * rev_374
+			row_429 := rev_371[i_406*int64(rs_428) : (i_406+1)*int64(rs_428)]
+			for i_430, xi_431 := range r_415 {
+				row_434 := row_429[i_430*len(row_410) : (i_430+1)*len(row_410)]
+				for j_432, yj_433 := range row_410 {
+					row_434[j_432] += xi_431 * yj_433
 				}
 			}
-			rev_381[i_420] += x_422
-			rev_379[i_420] += x_422
-			ar.release(mark_421)
+			rev_369[i_406] += x_408
+			rev_367[i_406] += x_408
+			ar.release(mark_407)
 		}
-		ar.release(mark_363)
+		ar.release(mark_354)
 	}
-	var rev_451 []float64
-	var rev_452 int
-	var rev_453 int
-	rev_451, rev_452, rev_453 = z_213, icf_7, icf_8
-	for i_463 := int64(0); i_463 < n_15; i_463++ {
-		mark_464 := ar.mark()
-		x_465 := a_43[int(i_463)]
-		_ = x_465
-		row_466 := a_46[int(i_463)*icf_8 : (int(i_463)+1)*icf_8]
-		_ = row_466
-		z_467 := ar.F64(d_44)
-		x_468 := z_214[int(i_463)]
-		for i_469 := range z_467 {
-			z_467[i_469] += x_468
+	var rev_435 []float64
+	var rev_436 int
+	var rev_437 int
+	rev_435, rev_436, rev_437 = z_211, icf_7, icf_8
+	for i_447 := int64(0); i_447 < n_15; i_447++ {
+		mark_448 := ar.mark()
+		x_449 := a_43[int(i_447)]
+		_ = x_449
+		row_450 := a_46[int(i_447)*icf_8 : (int(i_447)+1)*icf_8]
+		_ = row_450
+		z_451 := ar.F64(d_44)
+		x_452 := z_212[int(i_447)]
+		for i_453 := range z_451 {
+			z_451[i_453] += x_452
 		}
 		if int64(0)+int64(d_44) > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_44), icf_8))
 		}
-		if i_463 < 0 || i_463 >= int64(rev_452) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:55:14", runtime.CheckIndex(i_463, rev_452))
+		if i_447 < 0 || i_447 >= int64(rev_436) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:55:14", runtime.CheckIndex(i_447, rev_436))
 		}
-		if rev_453 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_453})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_437 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_437})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_470 := rev_451[i_463*int64(rev_453) : (i_463+1)*int64(rev_453)]
-		region_471 := row_470[int(int64(0))*1 : (int(int64(0))+d_44)*1]
-		z_467 = z_467[:len(region_471)]
-		for i_472 := range region_471 {
-			region_471[i_472] += z_467[i_472]
+		row_454 := rev_435[i_447*int64(rev_437) : (i_447+1)*int64(rev_437)]
+		region_455 := row_454[int(int64(0))*1 : (int(int64(0))+d_44)*1]
+		z_451 = z_451[:len(region_455)]
+		for i_456 := range region_455 {
+			region_455[i_456] += z_451[i_456]
 		}
-		ar.release(mark_464)
+		ar.release(mark_448)
 	}
-	var rev_473 []float64
-	var rev_474 int
-	var rev_475 int
-	rev_473, rev_474, rev_475 = z_213, icf_7, icf_8
-	for i_494 := int64(0); i_494 < n_15; i_494++ {
-		mark_495 := ar.mark()
-		rs_496 := d_21 * d_22
-		row_497 := a_20[int(i_494)*rs_496 : (int(i_494)+1)*rs_496]
-		_ = row_497
-		row_498 := a_24[int(i_494)*icf_8 : (int(i_494)+1)*icf_8]
-		r_499, r_500, r_501, r_502, r_503, r_504, err_505 := fn_qmatsplit10fwd(ar, row_498, icf_8, n_16)
-		_ = r_499
-		_ = r_500
-		_ = r_501
-		if err_505 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_505, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
+	var rev_457 []float64
+	var rev_458 int
+	var rev_459 int
+	rev_457, rev_458, rev_459 = z_211, icf_7, icf_8
+	for i_478 := int64(0); i_478 < n_15; i_478++ {
+		mark_479 := ar.mark()
+		rs_480 := d_21 * d_22
+		row_481 := a_20[int(i_478)*rs_480 : (int(i_478)+1)*rs_480]
+		_ = row_481
+		row_482 := a_24[int(i_478)*icf_8 : (int(i_478)+1)*icf_8]
+		r_483, r_484, r_485, r_486, r_487, r_488, err_489 := fn_qmatsplit10fwd(ar, row_482, icf_8, n_16)
+		_ = r_483
+		_ = r_484
+		_ = r_485
+		if err_489 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_489, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		rs_506 := d_21 * d_22
-		row_507 := z_261[int(i_494)*rs_506 : (int(i_494)+1)*rs_506]
-		r_508, r_509, err_510 := fn_qmatsplit10bwd(ar, r_502, r_503, r_504, row_507, d_21, d_22)
-		if err_510 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_510, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
+		rs_490 := d_21 * d_22
+		row_491 := z_259[int(i_478)*rs_490 : (int(i_478)+1)*rs_490]
+		r_492, r_493, err_494 := fn_qmatsplit10bwd(ar, r_486, r_487, r_488, row_491, d_21, d_22)
+		if err_494 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_494, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		if i_494 < 0 || i_494 >= int64(rev_474) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:12", runtime.CheckIndex(i_494, rev_474))
+		if i_478 < 0 || i_478 >= int64(rev_458) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:12", runtime.CheckIndex(i_478, rev_458))
 		}
-		if rev_475 != r_509 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_475})+" and "+runtime.ShapeString([]int{r_509})+" differ")
+		if rev_459 != r_493 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_459})+" and "+runtime.ShapeString([]int{r_493})+" differ")
 		}
-		row_511 := rev_473[i_494*int64(rev_475) : (i_494+1)*int64(rev_475)]
-		for j_512 := range row_511 {
-			row_511[j_512] += r_508[j_512]
+		row_495 := rev_457[i_478*int64(rev_459) : (i_478+1)*int64(rev_459)]
+		for j_496 := range row_495 {
+			row_495[j_496] += r_492[j_496]
 		}
-		ar.release(mark_495)
+		ar.release(mark_479)
 	}
-	x_513 := n_17 * n_16
-	x_514 := float64(x_513)
-	x_515 := (-0.5) * x_514
-	x_516 := x_515 * 1.8378770664093453
-	s_517 := runtime.Sum(view_151)
-	x_518 := x_516 + s_517
-	x_519 := x_202 * s_203
-	x_520 := x_518 - x_519
-	s_521 := runtime.Sum(view_201)
-	x_522 := x_520 + s_521
-	x_523 := float64(n_15)
-	r_524, err_525 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_525 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_525, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_497 := n_17 * n_16
+	x_498 := float64(x_497)
+	x_499 := (-0.5) * x_498
+	x_500 := x_499 * 1.8378770664093453
+	s_501 := runtime.Sum(view_149)
+	x_502 := x_500 + s_501
+	x_503 := x_200 * s_201
+	x_504 := x_502 - x_503
+	s_505 := runtime.Sum(view_199)
+	x_506 := x_504 + s_505
+	x_507 := float64(n_15)
+	r_508, err_509 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_509 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_509, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_526 := x_523 * r_524
-	x_527 := x_522 - x_526
-	return x_527, r_206, alphas_2, z_262, means_4, means_5, z_213, icf_7, icf_8, nil
+	x_510 := x_507 * r_508
+	x_511 := x_506 - x_510
+	nbKeep(ar, mark_512, &r_204, &z_260, &z_211)
+	return x_511, r_204, alphas_2, z_260, means_4, means_5, z_211, icf_7, icf_8, nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:64:12).
@@ -2463,6 +2462,7 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 
 // fn_lstmobjectivevjp1100 is def lstm_objective$vjp_1100 (models.nab:80:12).
 func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mainparams_3 int, extraparams_4 []float64, extraparams_5 int, extraparams_6 int, state_7 []float64, state_8 int, state_9 int, sequence_10 []float64, sequence_11 int, sequence_12 int, ybar_13 float64) (float64, []float64, int, int, []float64, int, int, error) {
+	mark_2541 := ar.mark()
 	if extraparams_5 != 3 {
 		return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
 	}
@@ -2476,395 +2476,377 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 	x_17 := n_16 - int64(1)
 	x_18 := max(x_17, int64(0))
 	x_19 := x_18 > int64(0)
-	var c_2012 []float64
-	var c_2013 int
-	var c_2014 int
-	var c_2015 int
-	var c_2016 float64
-	var c_2020 []float64
-	var c_2022 []float64
-	var c_2024 int
-	var c_2025 []float64
-	var c_2027 int
-	var c_2028 []float64
-	var c_2030 int
-	var c_2036 []float64
-	var c_2038 int
-	var c_2039 int
-	var c_2040 []float64
-	var c_2042 int
-	var c_2043 int
-	var c_2044 int
-	var c_2045 []float64
-	var c_2047 int
-	var c_2048 int
-	var c_2049 []float64
-	var c_2051 int
-	var c_2052 int
-	var c_2053 []float64
-	var c_2055 int
-	var c_2056 int
-	var c_2057 []float64
-	var c_2059 int
-	var c_2060 int
-	var c_2061 []float64
-	var c_2063 int
-	var c_2064 int
-	var c_2065 []float64
-	var c_2067 int
-	var c_2068 int
-	var c_2069 []float64
-	var c_2071 int
-	var c_2072 int
-	var c_2073 []float64
-	var c_2075 int
-	var c_2076 int
-	var c_2077 []float64
-	var c_2079 int
-	var c_2080 int
-	var c_2081 []float64
-	var c_2083 int
-	var c_2084 int
-	var c_2085 []float64
-	var c_2087 int
-	var c_2088 int
-	var c_2089 []float64
-	var c_2091 int
-	var c_2092 int
-	var c_2093 []float64
-	var c_2095 int
-	var c_2096 int
-	var c_2097 []float64
-	var c_2099 int
-	var c_2100 int
-	var c_2101 []float64
-	var c_2103 int
-	var c_2104 int
-	var c_2105 []float64
-	var c_2107 int
-	var c_2108 int
-	var c_2109 []float64
-	var c_2111 int
-	var c_2112 int
-	var c_2113 []float64
-	var c_2115 int
-	var c_2116 int
-	var c_2117 int
-	var c_2124 int
-	var c_2125 int
+	var c_20 []float64
+	var c_21 int
+	var c_22 int
+	var c_23 int
+	var c_24 float64
+	var c_28 []float64
+	var c_30 []float64
+	var c_32 int
+	var c_33 []float64
+	var c_35 int
+	var c_36 []float64
+	var c_38 int
+	var c_45 int
+	var c_53 int
+	var c_54 []float64
+	var c_56 int
+	var c_57 int
+	var c_58 []float64
+	var c_60 int
+	var c_61 int
+	var c_62 []float64
+	var c_64 int
+	var c_65 int
+	var c_66 []float64
+	var c_68 int
+	var c_69 int
+	var c_70 []float64
+	var c_72 int
+	var c_73 int
+	var c_74 []float64
+	var c_76 int
+	var c_77 int
+	var c_78 []float64
+	var c_80 int
+	var c_81 int
+	var c_82 []float64
+	var c_84 int
+	var c_85 int
+	var c_86 []float64
+	var c_88 int
+	var c_89 int
+	var c_90 []float64
+	var c_92 int
+	var c_93 int
+	var c_94 []float64
+	var c_96 int
+	var c_97 int
+	var c_98 []float64
+	var c_100 int
+	var c_101 int
+	var c_102 []float64
+	var c_104 int
+	var c_105 int
+	var c_106 []float64
+	var c_108 int
+	var c_109 int
+	var c_110 []float64
+	var c_112 int
+	var c_113 int
+	var c_127 int
+	var c_128 int
 	if x_19 {
-		x_20 := x_18 - int64(1)
+		x_130 := x_18 - int64(1)
 		if int64(0) >= int64(sequence_11) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(int64(0), sequence_11))
 		}
-		row_21 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
+		row_131 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
 		if int64(0) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 		}
-		row_22 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+		row_132 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 		if extraparams_6 != sequence_12 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_23 := ar.F64w(sequence_12)
-		row_21 = row_21[:len(r_23)]
-		row_22 = row_22[:len(r_23)]
-		if len(r_23) >= 262144 {
-			r_23 := r_23
-			row_21 := row_21
-			row_22 := row_22
-			runtime.ParallelFor(len(r_23), 16384, func(lo_27, hi int) {
-				for i_28 := lo_27; i_28 < hi; i_28++ {
-					r_23[i_28] = (row_21[i_28] * row_22[i_28])
+		r_133 := ar.F64w(sequence_12)
+		row_131 = row_131[:len(r_133)]
+		row_132 = row_132[:len(r_133)]
+		if len(r_133) >= 262144 {
+			r_133 := r_133
+			row_131 := row_131
+			row_132 := row_132
+			runtime.ParallelFor(len(r_133), 16384, func(lo_137, hi int) {
+				for i_138 := lo_137; i_138 < hi; i_138++ {
+					r_133[i_138] = (row_131[i_138] * row_132[i_138])
 				}
 			})
 		} else {
-			for i_24 := range r_23 {
-				r_23[i_24] = (row_21[i_24] * row_22[i_24])
+			for i_134 := range r_133 {
+				r_133[i_134] = (row_131[i_134] * row_132[i_134])
 			}
 		}
-		x_30 := n_14 / int64(2)
-		x_31 := max(x_30, int64(0))
-		x_32 := x_31 > int64(0)
-		var c_33 []float64
-		var c_34 int
-		var c_35 int
-		var c_36 []float64
-		var c_37 int
-		var c_38 int
-		var c_39 int
-		var c_40 []float64
-		var c_41 int
-		var c_42 int
-		var c_43 []float64
-		var c_44 int
-		var c_45 int
-		var c_46 []float64
-		var c_47 int
-		var c_48 int
-		var c_49 []float64
-		var c_50 int
-		var c_51 int
-		var c_52 []float64
-		var c_53 int
-		var c_54 int
-		var c_55 []float64
-		var c_56 int
-		var c_57 int
-		var c_58 []float64
-		var c_59 int
-		var c_60 int
-		var c_61 []float64
-		var c_62 int
-		var c_63 int
-		var c_64 []float64
-		var c_65 int
-		var c_66 int
-		var c_67 []float64
-		var c_68 int
-		var c_69 int
-		var c_70 []float64
-		var c_71 int
-		var c_72 int
-		var c_73 []float64
-		var c_74 int
-		var c_75 int
-		var c_76 []float64
-		var c_77 int
-		var c_78 int
-		var c_79 []float64
-		var c_80 int
-		var c_81 int
-		var c_82 []float64
-		var c_83 int
-		var c_84 int
-		var c_85 []float64
-		var c_86 int
-		var c_87 int
-		var c_88 []float64
-		var c_89 int
-		var c_90 int
-		var c_91 []float64
-		var c_92 int
-		var c_93 int
-		var c_94 int
-		if x_32 {
-			x_95 := x_31 - int64(1)
+		x_140 := n_14 / int64(2)
+		x_141 := max(x_140, int64(0))
+		x_142 := x_141 > int64(0)
+		var c_143 []float64
+		var c_144 int
+		var c_145 int
+		var c_146 []float64
+		var c_147 int
+		var c_148 int
+		var c_149 int
+		var c_150 int
+		var c_151 int
+		var c_152 []float64
+		var c_153 int
+		var c_154 int
+		var c_155 []float64
+		var c_156 int
+		var c_157 int
+		var c_158 []float64
+		var c_159 int
+		var c_160 int
+		var c_161 []float64
+		var c_162 int
+		var c_163 int
+		var c_164 []float64
+		var c_165 int
+		var c_166 int
+		var c_167 []float64
+		var c_168 int
+		var c_169 int
+		var c_170 []float64
+		var c_171 int
+		var c_172 int
+		var c_173 []float64
+		var c_174 int
+		var c_175 int
+		var c_176 []float64
+		var c_177 int
+		var c_178 int
+		var c_179 []float64
+		var c_180 int
+		var c_181 int
+		var c_182 []float64
+		var c_183 int
+		var c_184 int
+		var c_185 []float64
+		var c_186 int
+		var c_187 int
+		var c_188 []float64
+		var c_189 int
+		var c_190 int
+		var c_191 []float64
+		var c_192 int
+		var c_193 int
+		var c_194 []float64
+		var c_195 int
+		var c_196 int
+		var c_197 int
+		var c_198 int
+		var c_199 int
+		var c_200 int
+		var c_201 int
+		if x_142 {
+			x_202 := x_141 - int64(1)
 			if int64(0) >= int64(mainparams_2) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 			}
-			row_96 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+			row_203 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 			if int64(1) >= int64(mainparams_2) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 			}
-			row_97 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+			row_204 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 			if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 			}
-			n_98 := int(n_15) - int(int64(0))
-			s_99 := row_96[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-			if n_98 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_98}))
+			n_205 := int(n_15) - int(int64(0))
+			s_206 := row_203[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+			if n_205 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_205}))
 			}
 			if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 			}
-			n_100 := int(n_15) - int(int64(0))
-			s_101 := row_97[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-			if n_100 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_100}))
+			n_207 := int(n_15) - int(int64(0))
+			s_208 := row_204[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+			if n_207 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_207}))
 			}
-			r_102 := ar.F64w(sequence_12)
-			r_23 = r_23[:len(r_102)]
-			s_99 = s_99[:len(r_102)]
-			s_101 = s_101[:len(r_102)]
-			if len(r_102) >= 262144 {
-				r_102 := r_102
-				r_23 := r_23
-				s_99 := s_99
-				s_101 := s_101
-				runtime.ParallelFor(len(r_102), 16384, func(lo_106, hi int) {
-					for i_107 := lo_106; i_107 < hi; i_107++ {
-						r_102[i_107] = (runtime.Sigmoid(((r_23[i_107] * s_99[i_107]) + s_101[i_107])))
+			r_209 := ar.F64w(sequence_12)
+			r_133 = r_133[:len(r_209)]
+			s_206 = s_206[:len(r_209)]
+			s_208 = s_208[:len(r_209)]
+			if len(r_209) >= 262144 {
+				r_209 := r_209
+				r_133 := r_133
+				s_206 := s_206
+				s_208 := s_208
+				runtime.ParallelFor(len(r_209), 16384, func(lo_213, hi int) {
+					for i_214 := lo_213; i_214 < hi; i_214++ {
+						r_209[i_214] = (runtime.Sigmoid(((r_133[i_214] * s_206[i_214]) + s_208[i_214])))
 					}
 				})
 			} else {
-				for i_103 := range r_102 {
-					r_102[i_103] = (runtime.Sigmoid(((r_23[i_103] * s_99[i_103]) + s_101[i_103])))
+				for i_210 := range r_209 {
+					r_209[i_210] = (runtime.Sigmoid(((r_133[i_210] * s_206[i_210]) + s_208[i_210])))
 				}
 			}
 			if int64(0) >= int64(state_8) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 			}
-			row_109 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-			x_110 := int64(2) * n_15
-			if n_15 < 0 || x_110 < n_15 || x_110 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_110, mainparams_3))
+			row_216 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+			x_217 := int64(2) * n_15
+			if n_15 < 0 || x_217 < n_15 || x_217 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_217, mainparams_3))
 			}
-			n_111 := int(x_110) - int(n_15)
-			s_112 := row_96[int(n_15)*1 : int(x_110)*1 : int(x_110)*1]
-			if n_111 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_111}))
+			n_218 := int(x_217) - int(n_15)
+			s_219 := row_203[int(n_15)*1 : int(x_217)*1 : int(x_217)*1]
+			if n_218 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_218}))
 			}
-			if n_15 < 0 || x_110 < n_15 || x_110 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_110, mainparams_3))
+			if n_15 < 0 || x_217 < n_15 || x_217 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_217, mainparams_3))
 			}
-			n_113 := int(x_110) - int(n_15)
-			s_114 := row_97[int(n_15)*1 : int(x_110)*1 : int(x_110)*1]
-			if n_113 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_113}))
+			n_220 := int(x_217) - int(n_15)
+			s_221 := row_204[int(n_15)*1 : int(x_217)*1 : int(x_217)*1]
+			if n_220 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_220}))
 			}
-			r_115 := ar.F64w(state_9)
-			row_109 = row_109[:len(r_115)]
-			s_112 = s_112[:len(r_115)]
-			s_114 = s_114[:len(r_115)]
-			if len(r_115) >= 262144 {
-				r_115 := r_115
-				row_109 := row_109
-				s_112 := s_112
-				s_114 := s_114
-				runtime.ParallelFor(len(r_115), 16384, func(lo_119, hi int) {
-					for i_120 := lo_119; i_120 < hi; i_120++ {
-						r_115[i_120] = (runtime.Sigmoid(((row_109[i_120] * s_112[i_120]) + s_114[i_120])))
+			r_222 := ar.F64w(state_9)
+			row_216 = row_216[:len(r_222)]
+			s_219 = s_219[:len(r_222)]
+			s_221 = s_221[:len(r_222)]
+			if len(r_222) >= 262144 {
+				r_222 := r_222
+				row_216 := row_216
+				s_219 := s_219
+				s_221 := s_221
+				runtime.ParallelFor(len(r_222), 16384, func(lo_226, hi int) {
+					for i_227 := lo_226; i_227 < hi; i_227++ {
+						r_222[i_227] = (runtime.Sigmoid(((row_216[i_227] * s_219[i_227]) + s_221[i_227])))
 					}
 				})
 			} else {
-				for i_116 := range r_115 {
-					r_115[i_116] = (runtime.Sigmoid(((row_109[i_116] * s_112[i_116]) + s_114[i_116])))
+				for i_223 := range r_222 {
+					r_222[i_223] = (runtime.Sigmoid(((row_216[i_223] * s_219[i_223]) + s_221[i_223])))
 				}
 			}
-			x_122 := int64(3) * n_15
-			if x_110 < 0 || x_122 < x_110 || x_122 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_110, x_122, mainparams_3))
+			x_229 := int64(3) * n_15
+			if x_217 < 0 || x_229 < x_217 || x_229 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_217, x_229, mainparams_3))
 			}
-			n_123 := int(x_122) - int(x_110)
-			s_124 := row_96[int(x_110)*1 : int(x_122)*1 : int(x_122)*1]
-			if n_123 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_123}))
+			n_230 := int(x_229) - int(x_217)
+			s_231 := row_203[int(x_217)*1 : int(x_229)*1 : int(x_229)*1]
+			if n_230 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_230}))
 			}
-			if x_110 < 0 || x_122 < x_110 || x_122 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_110, x_122, mainparams_3))
+			if x_217 < 0 || x_229 < x_217 || x_229 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_217, x_229, mainparams_3))
 			}
-			n_125 := int(x_122) - int(x_110)
-			s_126 := row_97[int(x_110)*1 : int(x_122)*1 : int(x_122)*1]
-			if n_125 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_125}))
+			n_232 := int(x_229) - int(x_217)
+			s_233 := row_204[int(x_217)*1 : int(x_229)*1 : int(x_229)*1]
+			if n_232 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_232}))
 			}
-			r_127 := ar.F64w(sequence_12)
-			r_23 = r_23[:len(r_127)]
-			s_124 = s_124[:len(r_127)]
-			s_126 = s_126[:len(r_127)]
-			if len(r_127) >= 262144 {
-				r_127 := r_127
-				r_23 := r_23
-				s_124 := s_124
-				s_126 := s_126
-				runtime.ParallelFor(len(r_127), 16384, func(lo_131, hi int) {
-					for i_132 := lo_131; i_132 < hi; i_132++ {
-						r_127[i_132] = (runtime.Sigmoid(((r_23[i_132] * s_124[i_132]) + s_126[i_132])))
+			r_234 := ar.F64w(sequence_12)
+			r_133 = r_133[:len(r_234)]
+			s_231 = s_231[:len(r_234)]
+			s_233 = s_233[:len(r_234)]
+			if len(r_234) >= 262144 {
+				r_234 := r_234
+				r_133 := r_133
+				s_231 := s_231
+				s_233 := s_233
+				runtime.ParallelFor(len(r_234), 16384, func(lo_238, hi int) {
+					for i_239 := lo_238; i_239 < hi; i_239++ {
+						r_234[i_239] = (runtime.Sigmoid(((r_133[i_239] * s_231[i_239]) + s_233[i_239])))
 					}
 				})
 			} else {
-				for i_128 := range r_127 {
-					r_127[i_128] = (runtime.Sigmoid(((r_23[i_128] * s_124[i_128]) + s_126[i_128])))
+				for i_235 := range r_234 {
+					r_234[i_235] = (runtime.Sigmoid(((r_133[i_235] * s_231[i_235]) + s_233[i_235])))
 				}
 			}
-			x_134 := int64(4) * n_15
-			if x_122 < 0 || x_134 < x_122 || x_134 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_122, x_134, mainparams_3))
+			x_241 := int64(4) * n_15
+			if x_229 < 0 || x_241 < x_229 || x_241 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_229, x_241, mainparams_3))
 			}
-			n_135 := int(x_134) - int(x_122)
-			s_136 := row_96[int(x_122)*1 : int(x_134)*1 : int(x_134)*1]
-			if n_135 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_135}))
+			n_242 := int(x_241) - int(x_229)
+			s_243 := row_203[int(x_229)*1 : int(x_241)*1 : int(x_241)*1]
+			if n_242 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_242}))
 			}
-			if x_122 < 0 || x_134 < x_122 || x_134 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_122, x_134, mainparams_3))
+			if x_229 < 0 || x_241 < x_229 || x_241 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_229, x_241, mainparams_3))
 			}
-			n_137 := int(x_134) - int(x_122)
-			s_138 := row_97[int(x_122)*1 : int(x_134)*1 : int(x_134)*1]
-			if n_137 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_137}))
+			n_244 := int(x_241) - int(x_229)
+			s_245 := row_204[int(x_229)*1 : int(x_241)*1 : int(x_241)*1]
+			if n_244 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_244}))
 			}
-			r_139 := ar.F64w(state_9)
-			row_109 = row_109[:len(r_139)]
-			s_136 = s_136[:len(r_139)]
-			s_138 = s_138[:len(r_139)]
-			if len(r_139) >= 262144 {
-				r_139 := r_139
-				row_109 := row_109
-				s_136 := s_136
-				s_138 := s_138
-				runtime.ParallelFor(len(r_139), 16384, func(lo_143, hi int) {
-					for i_144 := lo_143; i_144 < hi; i_144++ {
-						r_139[i_144] = (math.Tanh(((row_109[i_144] * s_136[i_144]) + s_138[i_144])))
+			r_246 := ar.F64w(state_9)
+			row_216 = row_216[:len(r_246)]
+			s_243 = s_243[:len(r_246)]
+			s_245 = s_245[:len(r_246)]
+			if len(r_246) >= 262144 {
+				r_246 := r_246
+				row_216 := row_216
+				s_243 := s_243
+				s_245 := s_245
+				runtime.ParallelFor(len(r_246), 16384, func(lo_250, hi int) {
+					for i_251 := lo_250; i_251 < hi; i_251++ {
+						r_246[i_251] = (math.Tanh(((row_216[i_251] * s_243[i_251]) + s_245[i_251])))
 					}
 				})
 			} else {
-				for i_140 := range r_139 {
-					r_139[i_140] = (math.Tanh(((row_109[i_140] * s_136[i_140]) + s_138[i_140])))
+				for i_247 := range r_246 {
+					r_246[i_247] = (math.Tanh(((row_216[i_247] * s_243[i_247]) + s_245[i_247])))
 				}
 			}
 			if int64(1) >= int64(state_8) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 			}
-			row_146 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+			row_253 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 			if sequence_12 != state_9 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 			}
-			r_147 := ar.F64w(state_9)
-			row_146 = row_146[:len(r_147)]
-			r_102 = r_102[:len(r_147)]
-			r_115 = r_115[:len(r_147)]
-			r_139 = r_139[:len(r_147)]
-			if len(r_147) >= 262144 {
-				r_147 := r_147
-				row_146 := row_146
-				r_102 := r_102
-				r_115 := r_115
-				r_139 := r_139
-				runtime.ParallelFor(len(r_147), 16384, func(lo_151, hi int) {
-					for i_152 := lo_151; i_152 < hi; i_152++ {
-						r_147[i_152] = ((row_146[i_152] * r_102[i_152]) + (r_115[i_152] * r_139[i_152]))
+			r_254 := ar.F64w(state_9)
+			row_253 = row_253[:len(r_254)]
+			r_209 = r_209[:len(r_254)]
+			r_222 = r_222[:len(r_254)]
+			r_246 = r_246[:len(r_254)]
+			if len(r_254) >= 262144 {
+				r_254 := r_254
+				row_253 := row_253
+				r_209 := r_209
+				r_222 := r_222
+				r_246 := r_246
+				runtime.ParallelFor(len(r_254), 16384, func(lo_258, hi int) {
+					for i_259 := lo_258; i_259 < hi; i_259++ {
+						r_254[i_259] = ((row_253[i_259] * r_209[i_259]) + (r_222[i_259] * r_246[i_259]))
 					}
 				})
 			} else {
-				for i_148 := range r_147 {
-					r_147[i_148] = ((row_146[i_148] * r_102[i_148]) + (r_115[i_148] * r_139[i_148]))
+				for i_255 := range r_254 {
+					r_254[i_255] = ((row_253[i_255] * r_209[i_255]) + (r_222[i_255] * r_246[i_255]))
 				}
 			}
-			r_154 := ar.F64w(state_9)
-			r_147 = r_147[:len(r_154)]
-			if len(r_154) >= 262144 {
-				r_154 := r_154
-				r_147 := r_147
-				runtime.ParallelFor(len(r_154), 16384, func(lo_158, hi int) {
-					for i_159 := lo_158; i_159 < hi; i_159++ {
-						r_154[i_159] = (math.Tanh(r_147[i_159]))
+			r_261 := ar.F64w(state_9)
+			r_254 = r_254[:len(r_261)]
+			if len(r_261) >= 262144 {
+				r_261 := r_261
+				r_254 := r_254
+				runtime.ParallelFor(len(r_261), 16384, func(lo_265, hi int) {
+					for i_266 := lo_265; i_266 < hi; i_266++ {
+						r_261[i_266] = (math.Tanh(r_254[i_266]))
 					}
 				})
 			} else {
-				for i_155 := range r_154 {
-					r_154[i_155] = (math.Tanh(r_147[i_155]))
+				for i_262 := range r_261 {
+					r_261[i_262] = (math.Tanh(r_254[i_262]))
 				}
 			}
 			if state_9 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 			}
-			r_161 := ar.F64w(sequence_12)
-			r_127 = r_127[:len(r_161)]
-			r_154 = r_154[:len(r_161)]
-			if len(r_161) >= 262144 {
-				r_161 := r_161
-				r_127 := r_127
-				r_154 := r_154
-				runtime.ParallelFor(len(r_161), 16384, func(lo_165, hi int) {
-					for i_166 := lo_165; i_166 < hi; i_166++ {
-						r_161[i_166] = (r_127[i_166] * r_154[i_166])
+			r_268 := ar.F64w(sequence_12)
+			r_234 = r_234[:len(r_268)]
+			r_261 = r_261[:len(r_268)]
+			if len(r_268) >= 262144 {
+				r_268 := r_268
+				r_234 := r_234
+				r_261 := r_261
+				runtime.ParallelFor(len(r_268), 16384, func(lo_272, hi int) {
+					for i_273 := lo_272; i_273 < hi; i_273++ {
+						r_268[i_273] = (r_234[i_273] * r_261[i_273])
 					}
 				})
 			} else {
-				for i_162 := range r_161 {
-					r_161[i_162] = (r_127[i_162] * r_154[i_162])
+				for i_269 := range r_268 {
+					r_268[i_269] = (r_234[i_269] * r_261[i_269])
 				}
 			}
 			if int64(0) >= int64(state_8) {
@@ -2873,726 +2855,669 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if sequence_12 != state_9 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 			}
-			c_168 := ar.F64w(len(state_7))
-			copy(c_168, state_7)
-			copy(c_168[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_161)
+			c_275 := ar.F64w(len(state_7))
+			copy(c_275, state_7)
+			copy(c_275[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_268)
 			if int64(1) >= int64(state_8) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 			}
-			copy(c_168[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_147)
-			n_169 := int(max(x_95, 0)) + 1
-			var st_170 []float64
-			var st_171 int
-			var st_172 []float64
-			var st_173 int
-			var st_174 int
-			var st_175 []float64
-			var st_176 int
-			var st_177 []float64
-			var st_178 int
-			var st_179 []float64
-			var st_180 int
-			var st_181 []float64
-			var st_182 int
-			var st_183 []float64
-			var st_184 int
-			var st_185 []float64
-			var st_186 int
-			var st_187 []float64
-			var st_188 int
-			var st_189 []float64
-			var st_190 int
-			var st_191 []float64
-			var st_192 int
-			var st_193 []float64
-			var st_194 int
-			var st_195 []float64
-			var st_196 int
-			var st_197 []float64
-			var st_198 int
-			var st_199 []float64
-			var st_200 int
-			var st_201 []float64
-			var st_202 int
-			var st_203 []float64
-			var st_204 int
-			var st_205 []float64
-			var st_206 int
-			var st_207 []float64
-			var st_208 int
-			var st_209 []float64
-			var st_210 int
-			var st_211 int
-			st_170, st_171, st_172, st_173, st_174, st_175, st_176, st_177, st_178, st_179, st_180, st_181, st_182, st_183, st_184, st_185, st_186, st_187, st_188, st_189, st_190, st_191, st_192, st_193, st_194, st_195, st_196, st_197, st_198, st_199, st_200, st_201, st_202, st_203, st_204, st_205, st_206, st_207, st_208, st_209, st_210, st_211 = r_161, sequence_12, c_168, state_8, state_9, r_147, state_9, r_154, state_9, r_127, sequence_12, r_139, state_9, r_115, state_9, r_102, sequence_12, row_146, state_9, row_97, mainparams_3, s_136, n_135, row_109, state_9, row_96, mainparams_3, s_124, n_123, r_23, sequence_12, s_112, n_111, row_109, state_9, s_99, n_98, r_23, sequence_12, state_7, state_8, state_9
-			var a_212 []float64
-			var d_213 int = 0
-			var rs_214 int = 0
-			var a_215 []float64
-			var d_216 int = 0
-			var d_217 int = 0
-			var rs_218 int = 0
-			var a_219 []float64
-			var d_220 int = 0
-			var rs_221 int = 0
-			var a_222 []float64
-			var d_223 int = 0
-			var rs_224 int = 0
-			var a_225 []float64
-			var d_226 int = 0
-			var rs_227 int = 0
-			var a_228 []float64
-			var d_229 int = 0
-			var rs_230 int = 0
-			var a_231 []float64
-			var d_232 int = 0
-			var rs_233 int = 0
-			var a_234 []float64
-			var d_235 int = 0
-			var rs_236 int = 0
-			var a_237 []float64
-			var d_238 int = 0
-			var rs_239 int = 0
-			var a_240 []float64
-			var d_241 int = 0
-			var rs_242 int = 0
-			var a_243 []float64
-			var d_244 int = 0
-			var rs_245 int = 0
-			var a_246 []float64
-			var d_247 int = 0
-			var rs_248 int = 0
-			var a_249 []float64
-			var d_250 int = 0
-			var rs_251 int = 0
-			var a_252 []float64
-			var d_253 int = 0
-			var rs_254 int = 0
-			var a_255 []float64
-			var d_256 int = 0
-			var rs_257 int = 0
-			var a_258 []float64
-			var d_259 int = 0
-			var rs_260 int = 0
-			var a_261 []float64
-			var d_262 int = 0
-			var rs_263 int = 0
-			var a_264 []float64
-			var d_265 int = 0
-			var rs_266 int = 0
-			var a_267 []float64
-			var d_268 int = 0
-			var rs_269 int = 0
-			var a_270 []float64
-			var d_271 int = 0
-			var d_272 int = 0
-			var rs_273 int = 0
-			for i_274 := 0; i_274 < n_169; i_274++ {
-				mark_275 := ar.mark()
-				if i_274 > 0 {
-					k_276 := int64(i_274 - 1)
-					x_277 := k_276 + int64(1)
-					x_278 := int64(2) * x_277
-					if x_278 < 0 || x_278 >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_278, mainparams_2))
+			copy(c_275[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_254)
+			n_276 := int(max(x_202, 0)) + 1
+			var st_277 []float64
+			var st_278 int
+			var st_279 []float64
+			var st_280 int
+			var st_281 int
+			var st_283 int
+			var st_284 []float64
+			var st_285 int
+			var st_286 []float64
+			var st_287 int
+			var st_288 []float64
+			var st_289 int
+			var st_290 []float64
+			var st_291 int
+			var st_292 []float64
+			var st_293 int
+			var st_294 []float64
+			var st_295 int
+			var st_296 []float64
+			var st_297 int
+			var st_298 []float64
+			var st_299 int
+			var st_300 []float64
+			var st_301 int
+			var st_302 []float64
+			var st_303 int
+			var st_304 []float64
+			var st_305 int
+			var st_306 []float64
+			var st_307 int
+			var st_308 []float64
+			var st_309 int
+			var st_310 []float64
+			var st_311 int
+			var st_312 []float64
+			var st_313 int
+			st_277, st_278, st_279, st_280, st_281, st_283, st_284, st_285, st_286, st_287, st_288, st_289, st_290, st_291, st_292, st_293, st_294, st_295, st_296, st_297, st_298, st_299, st_300, st_301, st_302, st_303, st_304, st_305, st_306, st_307, st_308, st_309, st_310, st_311, st_312, st_313 = r_268, sequence_12, c_275, state_8, state_9, state_9, r_261, state_9, r_234, sequence_12, r_246, state_9, r_222, state_9, r_209, sequence_12, row_253, state_9, row_204, mainparams_3, s_243, n_242, row_216, state_9, row_203, mainparams_3, s_231, n_230, r_133, sequence_12, s_219, n_218, row_216, state_9, s_206, n_205
+			buf_449 := ar.F64w(st_278)
+			buf_450 := ar.F64w(st_280 * st_281)
+			var d_319 int = 0
+			var rs_320 int = 0
+			var a_321 []float64
+			var d_322 int = 0
+			var rs_323 int = 0
+			var a_324 []float64
+			var d_325 int = 0
+			var rs_326 int = 0
+			var a_327 []float64
+			var d_328 int = 0
+			var rs_329 int = 0
+			var a_330 []float64
+			var d_331 int = 0
+			var rs_332 int = 0
+			var a_333 []float64
+			var d_334 int = 0
+			var rs_335 int = 0
+			var a_336 []float64
+			var d_337 int = 0
+			var rs_338 int = 0
+			var a_339 []float64
+			var d_340 int = 0
+			var rs_341 int = 0
+			var a_342 []float64
+			var d_343 int = 0
+			var rs_344 int = 0
+			var a_345 []float64
+			var d_346 int = 0
+			var rs_347 int = 0
+			var a_348 []float64
+			var d_349 int = 0
+			var rs_350 int = 0
+			var a_351 []float64
+			var d_352 int = 0
+			var rs_353 int = 0
+			var a_354 []float64
+			var d_355 int = 0
+			var rs_356 int = 0
+			var a_357 []float64
+			var d_358 int = 0
+			var rs_359 int = 0
+			var a_360 []float64
+			var d_361 int = 0
+			var rs_362 int = 0
+			var a_363 []float64
+			var d_364 int = 0
+			var rs_365 int = 0
+			for i_366 := 0; i_366 < n_276; i_366++ {
+				mark_367 := ar.mark()
+				if i_366 > 0 {
+					k_368 := int64(i_366 - 1)
+					x_369 := k_368 + int64(1)
+					x_370 := int64(2) * x_369
+					if x_370 < 0 || x_370 >= int64(mainparams_2) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_370, mainparams_2))
 					}
-					row_279 := mainparams_1[int(x_278)*mainparams_3 : (int(x_278)+1)*mainparams_3]
-					x_280 := x_278 + int64(1)
-					if x_280 < 0 || x_280 >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_280, mainparams_2))
+					row_371 := mainparams_1[int(x_370)*mainparams_3 : (int(x_370)+1)*mainparams_3]
+					x_372 := x_370 + int64(1)
+					if x_372 < 0 || x_372 >= int64(mainparams_2) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_372, mainparams_2))
 					}
-					row_281 := mainparams_1[int(x_280)*mainparams_3 : (int(x_280)+1)*mainparams_3]
+					row_373 := mainparams_1[int(x_372)*mainparams_3 : (int(x_372)+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_282 := int(n_15) - int(int64(0))
-					s_283 := row_279[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_282 != st_171 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_171})+" and "+runtime.ShapeString([]int{n_282}))
+					n_374 := int(n_15) - int(int64(0))
+					s_375 := row_371[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_374 != st_278 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{n_374}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_284 := int(n_15) - int(int64(0))
-					s_285 := row_281[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_284 != st_171 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_171})+" and "+runtime.ShapeString([]int{n_284}))
+					n_376 := int(n_15) - int(int64(0))
+					s_377 := row_373[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_376 != st_278 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{n_376}))
 					}
-					r_286 := ar.F64w(st_171)
-					st_170 = st_170[:len(r_286)]
-					s_283 = s_283[:len(r_286)]
-					s_285 = s_285[:len(r_286)]
-					for i_287 := range r_286 {
-						r_286[i_287] = (runtime.Sigmoid(((st_170[i_287] * s_283[i_287]) + s_285[i_287])))
+					r_378 := ar.F64w(st_278)
+					st_277 = st_277[:len(r_378)]
+					s_375 = s_375[:len(r_378)]
+					s_377 = s_377[:len(r_378)]
+					for i_379 := range r_378 {
+						r_378[i_379] = (runtime.Sigmoid(((st_277[i_379] * s_375[i_379]) + s_377[i_379])))
 					}
-					if x_278 < 0 || x_278 >= int64(st_173) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_278, st_173))
+					if x_370 < 0 || x_370 >= int64(st_280) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_370, st_280))
 					}
-					row_289 := st_172[int(x_278)*st_174 : (int(x_278)+1)*st_174]
-					x_290 := int64(2) * n_15
-					if n_15 < 0 || x_290 < n_15 || x_290 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_290, mainparams_3))
+					row_381 := st_279[int(x_370)*st_281 : (int(x_370)+1)*st_281]
+					x_382 := int64(2) * n_15
+					if n_15 < 0 || x_382 < n_15 || x_382 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_382, mainparams_3))
 					}
-					n_291 := int(x_290) - int(n_15)
-					s_292 := row_279[int(n_15)*1 : int(x_290)*1 : int(x_290)*1]
-					if n_291 != st_174 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_174})+" and "+runtime.ShapeString([]int{n_291}))
+					n_383 := int(x_382) - int(n_15)
+					s_384 := row_371[int(n_15)*1 : int(x_382)*1 : int(x_382)*1]
+					if n_383 != st_281 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{n_383}))
 					}
-					if n_15 < 0 || x_290 < n_15 || x_290 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_290, mainparams_3))
+					if n_15 < 0 || x_382 < n_15 || x_382 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_382, mainparams_3))
 					}
-					n_293 := int(x_290) - int(n_15)
-					s_294 := row_281[int(n_15)*1 : int(x_290)*1 : int(x_290)*1]
-					if n_293 != st_174 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_174})+" and "+runtime.ShapeString([]int{n_293}))
+					n_385 := int(x_382) - int(n_15)
+					s_386 := row_373[int(n_15)*1 : int(x_382)*1 : int(x_382)*1]
+					if n_385 != st_281 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{n_385}))
 					}
-					r_295 := ar.F64w(st_174)
-					row_289 = row_289[:len(r_295)]
-					s_292 = s_292[:len(r_295)]
-					s_294 = s_294[:len(r_295)]
-					for i_296 := range r_295 {
-						r_295[i_296] = (runtime.Sigmoid(((row_289[i_296] * s_292[i_296]) + s_294[i_296])))
+					r_387 := ar.F64w(st_281)
+					row_381 = row_381[:len(r_387)]
+					s_384 = s_384[:len(r_387)]
+					s_386 = s_386[:len(r_387)]
+					for i_388 := range r_387 {
+						r_387[i_388] = (runtime.Sigmoid(((row_381[i_388] * s_384[i_388]) + s_386[i_388])))
 					}
-					x_298 := int64(3) * n_15
-					if x_290 < 0 || x_298 < x_290 || x_298 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_290, x_298, mainparams_3))
+					x_390 := int64(3) * n_15
+					if x_382 < 0 || x_390 < x_382 || x_390 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_382, x_390, mainparams_3))
 					}
-					n_299 := int(x_298) - int(x_290)
-					s_300 := row_279[int(x_290)*1 : int(x_298)*1 : int(x_298)*1]
-					if n_299 != st_171 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_171})+" and "+runtime.ShapeString([]int{n_299}))
+					n_391 := int(x_390) - int(x_382)
+					s_392 := row_371[int(x_382)*1 : int(x_390)*1 : int(x_390)*1]
+					if n_391 != st_278 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{n_391}))
 					}
-					if x_290 < 0 || x_298 < x_290 || x_298 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_290, x_298, mainparams_3))
+					if x_382 < 0 || x_390 < x_382 || x_390 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_382, x_390, mainparams_3))
 					}
-					n_301 := int(x_298) - int(x_290)
-					s_302 := row_281[int(x_290)*1 : int(x_298)*1 : int(x_298)*1]
-					if n_301 != st_171 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_171})+" and "+runtime.ShapeString([]int{n_301}))
+					n_393 := int(x_390) - int(x_382)
+					s_394 := row_373[int(x_382)*1 : int(x_390)*1 : int(x_390)*1]
+					if n_393 != st_278 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{n_393}))
 					}
-					r_303 := ar.F64w(st_171)
-					st_170 = st_170[:len(r_303)]
-					s_300 = s_300[:len(r_303)]
-					s_302 = s_302[:len(r_303)]
-					for i_304 := range r_303 {
-						r_303[i_304] = (runtime.Sigmoid(((st_170[i_304] * s_300[i_304]) + s_302[i_304])))
+					r_395 := ar.F64w(st_278)
+					st_277 = st_277[:len(r_395)]
+					s_392 = s_392[:len(r_395)]
+					s_394 = s_394[:len(r_395)]
+					for i_396 := range r_395 {
+						r_395[i_396] = (runtime.Sigmoid(((st_277[i_396] * s_392[i_396]) + s_394[i_396])))
 					}
-					x_306 := int64(4) * n_15
-					if x_298 < 0 || x_306 < x_298 || x_306 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_298, x_306, mainparams_3))
+					x_398 := int64(4) * n_15
+					if x_390 < 0 || x_398 < x_390 || x_398 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_390, x_398, mainparams_3))
 					}
-					n_307 := int(x_306) - int(x_298)
-					s_308 := row_279[int(x_298)*1 : int(x_306)*1 : int(x_306)*1]
-					if n_307 != st_174 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_174})+" and "+runtime.ShapeString([]int{n_307}))
+					n_399 := int(x_398) - int(x_390)
+					s_400 := row_371[int(x_390)*1 : int(x_398)*1 : int(x_398)*1]
+					if n_399 != st_281 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{n_399}))
 					}
-					if x_298 < 0 || x_306 < x_298 || x_306 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_298, x_306, mainparams_3))
+					if x_390 < 0 || x_398 < x_390 || x_398 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_390, x_398, mainparams_3))
 					}
-					n_309 := int(x_306) - int(x_298)
-					s_310 := row_281[int(x_298)*1 : int(x_306)*1 : int(x_306)*1]
-					if n_309 != st_174 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_174})+" and "+runtime.ShapeString([]int{n_309}))
+					n_401 := int(x_398) - int(x_390)
+					s_402 := row_373[int(x_390)*1 : int(x_398)*1 : int(x_398)*1]
+					if n_401 != st_281 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{n_401}))
 					}
-					r_311 := ar.F64w(st_174)
-					row_289 = row_289[:len(r_311)]
-					s_308 = s_308[:len(r_311)]
-					s_310 = s_310[:len(r_311)]
-					for i_312 := range r_311 {
-						r_311[i_312] = (math.Tanh(((row_289[i_312] * s_308[i_312]) + s_310[i_312])))
+					r_403 := ar.F64w(st_281)
+					row_381 = row_381[:len(r_403)]
+					s_400 = s_400[:len(r_403)]
+					s_402 = s_402[:len(r_403)]
+					for i_404 := range r_403 {
+						r_403[i_404] = (math.Tanh(((row_381[i_404] * s_400[i_404]) + s_402[i_404])))
 					}
-					if x_280 < 0 || x_280 >= int64(st_173) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_280, st_173))
+					if x_372 < 0 || x_372 >= int64(st_280) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_372, st_280))
 					}
-					row_314 := st_172[int(x_280)*st_174 : (int(x_280)+1)*st_174]
-					if st_171 != st_174 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_174})+" and "+runtime.ShapeString([]int{st_171}))
+					row_406 := st_279[int(x_372)*st_281 : (int(x_372)+1)*st_281]
+					if st_278 != st_281 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{st_278}))
 					}
-					r_315 := ar.F64w(st_174)
-					row_314 = row_314[:len(r_315)]
-					r_286 = r_286[:len(r_315)]
-					r_295 = r_295[:len(r_315)]
-					r_311 = r_311[:len(r_315)]
-					for i_316 := range r_315 {
-						r_315[i_316] = ((row_314[i_316] * r_286[i_316]) + (r_295[i_316] * r_311[i_316]))
+					r_407 := ar.F64w(st_281)
+					row_406 = row_406[:len(r_407)]
+					r_378 = r_378[:len(r_407)]
+					r_387 = r_387[:len(r_407)]
+					r_403 = r_403[:len(r_407)]
+					for i_408 := range r_407 {
+						r_407[i_408] = ((row_406[i_408] * r_378[i_408]) + (r_387[i_408] * r_403[i_408]))
 					}
-					r_318 := ar.F64w(st_174)
-					r_315 = r_315[:len(r_318)]
-					for i_319 := range r_318 {
-						r_318[i_319] = (math.Tanh(r_315[i_319]))
+					r_410 := ar.F64w(st_281)
+					r_407 = r_407[:len(r_410)]
+					for i_411 := range r_410 {
+						r_410[i_411] = (math.Tanh(r_407[i_411]))
 					}
-					if st_174 != st_171 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_171})+" and "+runtime.ShapeString([]int{st_174}))
+					if st_281 != st_278 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{st_281}))
 					}
-					r_321 := ar.F64w(st_171)
-					r_303 = r_303[:len(r_321)]
-					r_318 = r_318[:len(r_321)]
-					for i_322 := range r_321 {
-						r_321[i_322] = (r_303[i_322] * r_318[i_322])
+					r_413 := ar.F64w(st_278)
+					r_395 = r_395[:len(r_413)]
+					r_410 = r_410[:len(r_413)]
+					for i_414 := range r_413 {
+						r_413[i_414] = (r_395[i_414] * r_410[i_414])
 					}
-					if x_278 < 0 || x_278 >= int64(st_173) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_278, st_173))
+					if x_370 < 0 || x_370 >= int64(st_280) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_370, st_280))
 					}
-					if st_171 != st_174 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_171})+"; elements have shape "+runtime.ShapeString([]int{st_174}))
+					if st_278 != st_281 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_278})+"; elements have shape "+runtime.ShapeString([]int{st_281}))
 					}
-					c_324 := ar.F64w(len(st_172))
-					copy(c_324, st_172)
-					copy(c_324[int(x_278)*st_174:(int(x_278)+1)*st_174], r_321)
-					if x_280 < 0 || x_280 >= int64(st_173) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_280, st_173))
+					c_416 := ar.F64w(len(st_279))
+					copy(c_416, st_279)
+					copy(c_416[int(x_370)*st_281:(int(x_370)+1)*st_281], r_413)
+					if x_372 < 0 || x_372 >= int64(st_280) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_372, st_280))
 					}
-					copy(c_324[int(x_280)*st_174:(int(x_280)+1)*st_174], r_315)
-					st_170, st_172, st_175, st_176, st_177, st_178, st_179, st_180, st_181, st_182, st_183, st_184, st_185, st_186, st_187, st_188, st_189, st_190, st_191, st_192, st_193, st_194, st_195, st_196, st_197, st_198, st_199, st_200, st_201, st_202, st_203, st_204, st_205, st_206, st_207, st_208, st_209, st_210, st_211 = r_321, c_324, r_315, st_174, r_318, st_174, r_303, st_171, r_311, st_174, r_295, st_174, r_286, st_171, row_314, st_174, row_281, mainparams_3, s_308, n_307, row_289, st_174, row_279, mainparams_3, s_300, n_299, st_170, st_171, s_292, n_291, row_289, st_174, s_283, n_282, st_170, st_171, st_172, st_173, st_174
+					copy(c_416[int(x_372)*st_281:(int(x_372)+1)*st_281], r_407)
+					st_277, st_279, st_283, st_284, st_285, st_286, st_287, st_288, st_289, st_290, st_291, st_292, st_293, st_294, st_295, st_296, st_297, st_298, st_299, st_300, st_301, st_302, st_303, st_304, st_305, st_306, st_307, st_308, st_309, st_310, st_311, st_312, st_313 = r_413, c_416, st_281, r_410, st_281, r_395, st_278, r_403, st_281, r_387, st_281, r_378, st_278, row_406, st_281, row_373, mainparams_3, s_400, n_399, row_381, st_281, row_371, mainparams_3, s_392, n_391, st_277, st_278, s_384, n_383, row_381, st_281, s_375, n_374
 				}
-				if i_274 == 0 {
-					d_213 = st_171
-					rs_214 = d_213
-					tot_325, err_326 := runtime.MulSize(n_169, rs_214)
-					if err_326 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_326)
+				if i_366 == 0 {
+					d_319 = st_283
+					rs_320 = d_319
+					tot_417, err_418 := runtime.MulSize(n_276, rs_320)
+					if err_418 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_418)
 					}
-					a_212 = ar.F64w(tot_325)
-				} else if st_171 != d_213 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_171})+", element 0 has shape "+runtime.ShapeString([]int{d_213}))
+					_ = tot_417
+				} else if st_283 != d_319 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_283})+", element 0 has shape "+runtime.ShapeString([]int{d_319}))
 				}
-				copy(a_212[i_274*rs_214:(i_274+1)*rs_214], st_170)
-				if i_274 == 0 {
-					d_216, d_217 = st_173, st_174
-					rs_218 = d_216 * d_217
-					tot_327, err_328 := runtime.MulSize(n_169, rs_218)
-					if err_328 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_328)
+				if i_366 == 0 {
+					d_322 = st_285
+					rs_323 = d_322
+					tot_419, err_420 := runtime.MulSize(n_276, rs_323)
+					if err_420 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_420)
 					}
-					a_215 = ar.F64w(tot_327)
-				} else if st_173 != d_216 || st_174 != d_217 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_173, st_174})+", element 0 has shape "+runtime.ShapeString([]int{d_216, d_217}))
+					a_321 = ar.F64w(tot_419)
+				} else if st_285 != d_322 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_285})+", element 0 has shape "+runtime.ShapeString([]int{d_322}))
 				}
-				copy(a_215[i_274*rs_218:(i_274+1)*rs_218], st_172)
-				if i_274 == 0 {
-					d_220 = st_176
-					rs_221 = d_220
-					tot_329, err_330 := runtime.MulSize(n_169, rs_221)
-					if err_330 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_330)
+				copy(a_321[i_366*rs_323:(i_366+1)*rs_323], st_284)
+				if i_366 == 0 {
+					d_325 = st_287
+					rs_326 = d_325
+					tot_421, err_422 := runtime.MulSize(n_276, rs_326)
+					if err_422 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_422)
 					}
-					a_219 = ar.F64w(tot_329)
-				} else if st_176 != d_220 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_176})+", element 0 has shape "+runtime.ShapeString([]int{d_220}))
+					a_324 = ar.F64w(tot_421)
+				} else if st_287 != d_325 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_287})+", element 0 has shape "+runtime.ShapeString([]int{d_325}))
 				}
-				copy(a_219[i_274*rs_221:(i_274+1)*rs_221], st_175)
-				if i_274 == 0 {
-					d_223 = st_178
-					rs_224 = d_223
-					tot_331, err_332 := runtime.MulSize(n_169, rs_224)
-					if err_332 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_332)
+				copy(a_324[i_366*rs_326:(i_366+1)*rs_326], st_286)
+				if i_366 == 0 {
+					d_328 = st_289
+					rs_329 = d_328
+					tot_423, err_424 := runtime.MulSize(n_276, rs_329)
+					if err_424 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_424)
 					}
-					a_222 = ar.F64w(tot_331)
-				} else if st_178 != d_223 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_178})+", element 0 has shape "+runtime.ShapeString([]int{d_223}))
+					a_327 = ar.F64w(tot_423)
+				} else if st_289 != d_328 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_289})+", element 0 has shape "+runtime.ShapeString([]int{d_328}))
 				}
-				copy(a_222[i_274*rs_224:(i_274+1)*rs_224], st_177)
-				if i_274 == 0 {
-					d_226 = st_180
-					rs_227 = d_226
-					tot_333, err_334 := runtime.MulSize(n_169, rs_227)
-					if err_334 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_334)
+				copy(a_327[i_366*rs_329:(i_366+1)*rs_329], st_288)
+				if i_366 == 0 {
+					d_331 = st_291
+					rs_332 = d_331
+					tot_425, err_426 := runtime.MulSize(n_276, rs_332)
+					if err_426 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_426)
 					}
-					a_225 = ar.F64w(tot_333)
-				} else if st_180 != d_226 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_180})+", element 0 has shape "+runtime.ShapeString([]int{d_226}))
+					a_330 = ar.F64w(tot_425)
+				} else if st_291 != d_331 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_291})+", element 0 has shape "+runtime.ShapeString([]int{d_331}))
 				}
-				copy(a_225[i_274*rs_227:(i_274+1)*rs_227], st_179)
-				if i_274 == 0 {
-					d_229 = st_182
-					rs_230 = d_229
-					tot_335, err_336 := runtime.MulSize(n_169, rs_230)
-					if err_336 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_336)
+				copy(a_330[i_366*rs_332:(i_366+1)*rs_332], st_290)
+				if i_366 == 0 {
+					d_334 = st_293
+					rs_335 = d_334
+					tot_427, err_428 := runtime.MulSize(n_276, rs_335)
+					if err_428 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_428)
 					}
-					a_228 = ar.F64w(tot_335)
-				} else if st_182 != d_229 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_182})+", element 0 has shape "+runtime.ShapeString([]int{d_229}))
+					a_333 = ar.F64w(tot_427)
+				} else if st_293 != d_334 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_293})+", element 0 has shape "+runtime.ShapeString([]int{d_334}))
 				}
-				copy(a_228[i_274*rs_230:(i_274+1)*rs_230], st_181)
-				if i_274 == 0 {
-					d_232 = st_184
-					rs_233 = d_232
-					tot_337, err_338 := runtime.MulSize(n_169, rs_233)
-					if err_338 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_338)
+				copy(a_333[i_366*rs_335:(i_366+1)*rs_335], st_292)
+				if i_366 == 0 {
+					d_337 = st_295
+					rs_338 = d_337
+					tot_429, err_430 := runtime.MulSize(n_276, rs_338)
+					if err_430 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_430)
 					}
-					a_231 = ar.F64w(tot_337)
-				} else if st_184 != d_232 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_184})+", element 0 has shape "+runtime.ShapeString([]int{d_232}))
+					a_336 = ar.F64w(tot_429)
+				} else if st_295 != d_337 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_295})+", element 0 has shape "+runtime.ShapeString([]int{d_337}))
 				}
-				copy(a_231[i_274*rs_233:(i_274+1)*rs_233], st_183)
-				if i_274 == 0 {
-					d_235 = st_186
-					rs_236 = d_235
-					tot_339, err_340 := runtime.MulSize(n_169, rs_236)
-					if err_340 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_340)
+				copy(a_336[i_366*rs_338:(i_366+1)*rs_338], st_294)
+				if i_366 == 0 {
+					d_340 = st_297
+					rs_341 = d_340
+					tot_431, err_432 := runtime.MulSize(n_276, rs_341)
+					if err_432 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_432)
 					}
-					a_234 = ar.F64w(tot_339)
-				} else if st_186 != d_235 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_186})+", element 0 has shape "+runtime.ShapeString([]int{d_235}))
+					a_339 = ar.F64w(tot_431)
+				} else if st_297 != d_340 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_297})+", element 0 has shape "+runtime.ShapeString([]int{d_340}))
 				}
-				copy(a_234[i_274*rs_236:(i_274+1)*rs_236], st_185)
-				if i_274 == 0 {
-					d_238 = st_188
-					rs_239 = d_238
-					tot_341, err_342 := runtime.MulSize(n_169, rs_239)
-					if err_342 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_342)
+				copy(a_339[i_366*rs_341:(i_366+1)*rs_341], st_296)
+				if i_366 == 0 {
+					d_343 = st_299
+					rs_344 = d_343
+					tot_433, err_434 := runtime.MulSize(n_276, rs_344)
+					if err_434 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_434)
 					}
-					a_237 = ar.F64w(tot_341)
-				} else if st_188 != d_238 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_188})+", element 0 has shape "+runtime.ShapeString([]int{d_238}))
+					a_342 = ar.F64w(tot_433)
+				} else if st_299 != d_343 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_299})+", element 0 has shape "+runtime.ShapeString([]int{d_343}))
 				}
-				copy(a_237[i_274*rs_239:(i_274+1)*rs_239], st_187)
-				if i_274 == 0 {
-					d_241 = st_190
-					rs_242 = d_241
-					tot_343, err_344 := runtime.MulSize(n_169, rs_242)
-					if err_344 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_344)
+				copy(a_342[i_366*rs_344:(i_366+1)*rs_344], st_298)
+				if i_366 == 0 {
+					d_346 = st_301
+					rs_347 = d_346
+					tot_435, err_436 := runtime.MulSize(n_276, rs_347)
+					if err_436 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_436)
 					}
-					a_240 = ar.F64w(tot_343)
-				} else if st_190 != d_241 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_190})+", element 0 has shape "+runtime.ShapeString([]int{d_241}))
+					a_345 = ar.F64w(tot_435)
+				} else if st_301 != d_346 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_301})+", element 0 has shape "+runtime.ShapeString([]int{d_346}))
 				}
-				copy(a_240[i_274*rs_242:(i_274+1)*rs_242], st_189)
-				if i_274 == 0 {
-					d_244 = st_192
-					rs_245 = d_244
-					tot_345, err_346 := runtime.MulSize(n_169, rs_245)
-					if err_346 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_346)
+				copy(a_345[i_366*rs_347:(i_366+1)*rs_347], st_300)
+				if i_366 == 0 {
+					d_349 = st_303
+					rs_350 = d_349
+					tot_437, err_438 := runtime.MulSize(n_276, rs_350)
+					if err_438 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_438)
 					}
-					a_243 = ar.F64w(tot_345)
-				} else if st_192 != d_244 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_192})+", element 0 has shape "+runtime.ShapeString([]int{d_244}))
+					a_348 = ar.F64w(tot_437)
+				} else if st_303 != d_349 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_303})+", element 0 has shape "+runtime.ShapeString([]int{d_349}))
 				}
-				copy(a_243[i_274*rs_245:(i_274+1)*rs_245], st_191)
-				if i_274 == 0 {
-					d_247 = st_194
-					rs_248 = d_247
-					tot_347, err_348 := runtime.MulSize(n_169, rs_248)
-					if err_348 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_348)
+				copy(a_348[i_366*rs_350:(i_366+1)*rs_350], st_302)
+				if i_366 == 0 {
+					d_352 = st_305
+					rs_353 = d_352
+					tot_439, err_440 := runtime.MulSize(n_276, rs_353)
+					if err_440 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_440)
 					}
-					a_246 = ar.F64w(tot_347)
-				} else if st_194 != d_247 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_194})+", element 0 has shape "+runtime.ShapeString([]int{d_247}))
+					a_351 = ar.F64w(tot_439)
+				} else if st_305 != d_352 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_305})+", element 0 has shape "+runtime.ShapeString([]int{d_352}))
 				}
-				copy(a_246[i_274*rs_248:(i_274+1)*rs_248], st_193)
-				if i_274 == 0 {
-					d_250 = st_196
-					rs_251 = d_250
-					tot_349, err_350 := runtime.MulSize(n_169, rs_251)
-					if err_350 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_350)
+				copy(a_351[i_366*rs_353:(i_366+1)*rs_353], st_304)
+				if i_366 == 0 {
+					d_355 = st_307
+					rs_356 = d_355
+					tot_441, err_442 := runtime.MulSize(n_276, rs_356)
+					if err_442 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_442)
 					}
-					a_249 = ar.F64w(tot_349)
-				} else if st_196 != d_250 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_196})+", element 0 has shape "+runtime.ShapeString([]int{d_250}))
+					a_354 = ar.F64w(tot_441)
+				} else if st_307 != d_355 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_307})+", element 0 has shape "+runtime.ShapeString([]int{d_355}))
 				}
-				copy(a_249[i_274*rs_251:(i_274+1)*rs_251], st_195)
-				if i_274 == 0 {
-					d_253 = st_198
-					rs_254 = d_253
-					tot_351, err_352 := runtime.MulSize(n_169, rs_254)
-					if err_352 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_352)
+				copy(a_354[i_366*rs_356:(i_366+1)*rs_356], st_306)
+				if i_366 == 0 {
+					d_358 = st_309
+					rs_359 = d_358
+					tot_443, err_444 := runtime.MulSize(n_276, rs_359)
+					if err_444 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_444)
 					}
-					a_252 = ar.F64w(tot_351)
-				} else if st_198 != d_253 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_198})+", element 0 has shape "+runtime.ShapeString([]int{d_253}))
+					a_357 = ar.F64w(tot_443)
+				} else if st_309 != d_358 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_309})+", element 0 has shape "+runtime.ShapeString([]int{d_358}))
 				}
-				copy(a_252[i_274*rs_254:(i_274+1)*rs_254], st_197)
-				if i_274 == 0 {
-					d_256 = st_200
-					rs_257 = d_256
-					tot_353, err_354 := runtime.MulSize(n_169, rs_257)
-					if err_354 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_354)
+				copy(a_357[i_366*rs_359:(i_366+1)*rs_359], st_308)
+				if i_366 == 0 {
+					d_361 = st_311
+					rs_362 = d_361
+					tot_445, err_446 := runtime.MulSize(n_276, rs_362)
+					if err_446 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_446)
 					}
-					a_255 = ar.F64w(tot_353)
-				} else if st_200 != d_256 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_200})+", element 0 has shape "+runtime.ShapeString([]int{d_256}))
+					a_360 = ar.F64w(tot_445)
+				} else if st_311 != d_361 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_311})+", element 0 has shape "+runtime.ShapeString([]int{d_361}))
 				}
-				copy(a_255[i_274*rs_257:(i_274+1)*rs_257], st_199)
-				if i_274 == 0 {
-					d_259 = st_202
-					rs_260 = d_259
-					tot_355, err_356 := runtime.MulSize(n_169, rs_260)
-					if err_356 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_356)
+				copy(a_360[i_366*rs_362:(i_366+1)*rs_362], st_310)
+				if i_366 == 0 {
+					d_364 = st_313
+					rs_365 = d_364
+					tot_447, err_448 := runtime.MulSize(n_276, rs_365)
+					if err_448 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_448)
 					}
-					a_258 = ar.F64w(tot_355)
-				} else if st_202 != d_259 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_202})+", element 0 has shape "+runtime.ShapeString([]int{d_259}))
+					a_363 = ar.F64w(tot_447)
+				} else if st_313 != d_364 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_313})+", element 0 has shape "+runtime.ShapeString([]int{d_364}))
 				}
-				copy(a_258[i_274*rs_260:(i_274+1)*rs_260], st_201)
-				if i_274 == 0 {
-					d_262 = st_204
-					rs_263 = d_262
-					tot_357, err_358 := runtime.MulSize(n_169, rs_263)
-					if err_358 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_358)
-					}
-					a_261 = ar.F64w(tot_357)
-				} else if st_204 != d_262 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_204})+", element 0 has shape "+runtime.ShapeString([]int{d_262}))
+				copy(a_363[i_366*rs_365:(i_366+1)*rs_365], st_312)
+				st_284 = a_321[i_366*rs_323 : (i_366+1)*rs_323]
+				st_286 = a_324[i_366*rs_326 : (i_366+1)*rs_326]
+				st_288 = a_327[i_366*rs_329 : (i_366+1)*rs_329]
+				st_290 = a_330[i_366*rs_332 : (i_366+1)*rs_332]
+				st_292 = a_333[i_366*rs_335 : (i_366+1)*rs_335]
+				st_294 = a_336[i_366*rs_338 : (i_366+1)*rs_338]
+				st_296 = a_339[i_366*rs_341 : (i_366+1)*rs_341]
+				st_298 = a_342[i_366*rs_344 : (i_366+1)*rs_344]
+				st_300 = a_345[i_366*rs_347 : (i_366+1)*rs_347]
+				st_302 = a_348[i_366*rs_350 : (i_366+1)*rs_350]
+				st_304 = a_351[i_366*rs_353 : (i_366+1)*rs_353]
+				st_306 = a_354[i_366*rs_356 : (i_366+1)*rs_356]
+				st_308 = a_357[i_366*rs_359 : (i_366+1)*rs_359]
+				st_310 = a_360[i_366*rs_362 : (i_366+1)*rs_362]
+				st_312 = a_363[i_366*rs_365 : (i_366+1)*rs_365]
+				if i_366 > 0 && st_278 == len(buf_449) && st_280*st_281 == len(buf_450) {
+					copy(buf_449, st_277)
+					st_277 = buf_449
+					copy(buf_450, st_279)
+					st_279 = buf_450
+					ar.release(mark_367)
 				}
-				copy(a_261[i_274*rs_263:(i_274+1)*rs_263], st_203)
-				if i_274 == 0 {
-					d_265 = st_206
-					rs_266 = d_265
-					tot_359, err_360 := runtime.MulSize(n_169, rs_266)
-					if err_360 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_360)
-					}
-					a_264 = ar.F64w(tot_359)
-				} else if st_206 != d_265 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_206})+", element 0 has shape "+runtime.ShapeString([]int{d_265}))
-				}
-				copy(a_264[i_274*rs_266:(i_274+1)*rs_266], st_205)
-				if i_274 == 0 {
-					d_268 = st_208
-					rs_269 = d_268
-					tot_361, err_362 := runtime.MulSize(n_169, rs_269)
-					if err_362 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_362)
-					}
-					a_267 = ar.F64w(tot_361)
-				} else if st_208 != d_268 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_208})+", element 0 has shape "+runtime.ShapeString([]int{d_268}))
-				}
-				copy(a_267[i_274*rs_269:(i_274+1)*rs_269], st_207)
-				if i_274 == 0 {
-					d_271, d_272 = st_210, st_211
-					rs_273 = d_271 * d_272
-					tot_363, err_364 := runtime.MulSize(n_169, rs_273)
-					if err_364 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_364)
-					}
-					a_270 = ar.F64w(tot_363)
-				} else if st_210 != d_271 || st_211 != d_272 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_274)+" has shape "+runtime.ShapeString([]int{st_210, st_211})+", element 0 has shape "+runtime.ShapeString([]int{d_271, d_272}))
-				}
-				copy(a_270[i_274*rs_273:(i_274+1)*rs_273], st_209)
-				_ = mark_275
 			}
-			c_33, c_34, c_35, c_36, c_37, c_38, c_39, c_40, c_41, c_42, c_43, c_44, c_45, c_46, c_47, c_48, c_49, c_50, c_51, c_52, c_53, c_54, c_55, c_56, c_57, c_58, c_59, c_60, c_61, c_62, c_63, c_64, c_65, c_66, c_67, c_68, c_69, c_70, c_71, c_72, c_73, c_74, c_75, c_76, c_77, c_78, c_79, c_80, c_81, c_82, c_83, c_84, c_85, c_86, c_87, c_88, c_89, c_90, c_91, c_92, c_93, c_94 = a_212, n_169, d_213, a_215, n_169, d_216, d_217, a_219, n_169, d_220, a_222, n_169, d_223, a_225, n_169, d_226, a_228, n_169, d_229, a_231, n_169, d_232, a_234, n_169, d_235, a_237, n_169, d_238, a_240, n_169, d_241, a_243, n_169, d_244, a_246, n_169, d_247, a_249, n_169, d_250, a_252, n_169, d_253, a_255, n_169, d_256, a_258, n_169, d_259, a_261, n_169, d_262, a_264, n_169, d_265, a_267, n_169, d_268, a_270, n_169, d_271, d_272
+			c_143, c_144, c_145, c_146, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201 = st_277, n_276, st_278, st_279, n_276, st_280, st_281, n_276, d_319, a_321, n_276, d_322, a_324, n_276, d_325, a_327, n_276, d_328, a_330, n_276, d_331, a_333, n_276, d_334, a_336, n_276, d_337, a_339, n_276, d_340, a_342, n_276, d_343, a_345, n_276, d_346, a_348, n_276, d_349, a_351, n_276, d_352, a_354, n_276, d_355, a_357, n_276, d_358, a_360, n_276, d_361, a_363, n_276, d_364, n_276, 0, n_276, 0, 0
 		} else {
-			n_365, err_366 := runtime.CheckSize(int64(0))
-			if err_366 != nil {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_366)
+			n_451, err_452 := runtime.CheckSize(int64(0))
+			if err_452 != nil {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_452)
 			}
-			var a_367 []float64
-			var d_368 int = 0
-			var rs_369 int = 0
-			var a_370 []float64
-			var d_371 int = 0
-			var d_372 int = 0
-			var rs_373 int = 0
-			var a_374 []float64
-			var d_375 int = 0
-			var rs_376 int = 0
-			var a_377 []float64
-			var d_378 int = 0
-			var rs_379 int = 0
-			var a_380 []float64
-			var d_381 int = 0
-			var rs_382 int = 0
-			var a_383 []float64
-			var d_384 int = 0
-			var rs_385 int = 0
-			var a_386 []float64
-			var d_387 int = 0
-			var rs_388 int = 0
-			var a_389 []float64
-			var d_390 int = 0
-			var rs_391 int = 0
-			var a_392 []float64
-			var d_393 int = 0
-			var rs_394 int = 0
-			var a_395 []float64
-			var d_396 int = 0
-			var rs_397 int = 0
-			var a_398 []float64
-			var d_399 int = 0
-			var rs_400 int = 0
-			var a_401 []float64
-			var d_402 int = 0
-			var rs_403 int = 0
-			var a_404 []float64
-			var d_405 int = 0
-			var rs_406 int = 0
-			var a_407 []float64
-			var d_408 int = 0
-			var rs_409 int = 0
-			var a_410 []float64
-			var d_411 int = 0
-			var rs_412 int = 0
-			var a_413 []float64
-			var d_414 int = 0
-			var rs_415 int = 0
-			var a_416 []float64
-			var d_417 int = 0
-			var rs_418 int = 0
-			var a_419 []float64
-			var d_420 int = 0
-			var rs_421 int = 0
-			var a_422 []float64
-			var d_423 int = 0
-			var rs_424 int = 0
-			var a_425 []float64
-			var d_426 int = 0
-			var d_427 int = 0
-			var rs_428 int = 0
-			for i_429 := 0; i_429 < n_365; i_429++ {
-				mark_430 := ar.mark()
-				i_431 := int64(i_429)
-				_ = i_431
+			var d_453 int = 0
+			var rs_454 int = 0
+			var d_455 int = 0
+			var d_456 int = 0
+			var rs_457 int = 0
+			var d_458 int = 0
+			var rs_459 int = 0
+			var a_460 []float64
+			var d_461 int = 0
+			var rs_462 int = 0
+			var a_463 []float64
+			var d_464 int = 0
+			var rs_465 int = 0
+			var a_466 []float64
+			var d_467 int = 0
+			var rs_468 int = 0
+			var a_469 []float64
+			var d_470 int = 0
+			var rs_471 int = 0
+			var a_472 []float64
+			var d_473 int = 0
+			var rs_474 int = 0
+			var a_475 []float64
+			var d_476 int = 0
+			var rs_477 int = 0
+			var a_478 []float64
+			var d_479 int = 0
+			var rs_480 int = 0
+			var a_481 []float64
+			var d_482 int = 0
+			var rs_483 int = 0
+			var a_484 []float64
+			var d_485 int = 0
+			var rs_486 int = 0
+			var a_487 []float64
+			var d_488 int = 0
+			var rs_489 int = 0
+			var a_490 []float64
+			var d_491 int = 0
+			var rs_492 int = 0
+			var a_493 []float64
+			var d_494 int = 0
+			var rs_495 int = 0
+			var a_496 []float64
+			var d_497 int = 0
+			var rs_498 int = 0
+			var a_499 []float64
+			var d_500 int = 0
+			var rs_501 int = 0
+			var a_502 []float64
+			var d_503 int = 0
+			var rs_504 int = 0
+			for i_505 := 0; i_505 < n_451; i_505++ {
+				mark_506 := ar.mark()
+				i_507 := int64(i_505)
+				_ = i_507
 				if int64(0) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 				}
-				row_432 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+				row_508 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 				if int64(1) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 				}
-				row_433 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+				row_509 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_434 := int(n_15) - int(int64(0))
-				s_435 := row_432[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_434 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_434}))
+				n_510 := int(n_15) - int(int64(0))
+				s_511 := row_508[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_510 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_510}))
 				}
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_436 := int(n_15) - int(int64(0))
-				s_437 := row_433[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_436 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_436}))
+				n_512 := int(n_15) - int(int64(0))
+				s_513 := row_509[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_512 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_512}))
 				}
-				r_438 := ar.F64w(sequence_12)
-				r_23 = r_23[:len(r_438)]
-				s_435 = s_435[:len(r_438)]
-				s_437 = s_437[:len(r_438)]
-				for i_439 := range r_438 {
-					r_438[i_439] = (runtime.Sigmoid(((r_23[i_439] * s_435[i_439]) + s_437[i_439])))
+				r_514 := ar.F64w(sequence_12)
+				r_133 = r_133[:len(r_514)]
+				s_511 = s_511[:len(r_514)]
+				s_513 = s_513[:len(r_514)]
+				for i_515 := range r_514 {
+					r_514[i_515] = (runtime.Sigmoid(((r_133[i_515] * s_511[i_515]) + s_513[i_515])))
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 				}
-				row_441 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-				x_442 := int64(2) * n_15
-				if n_15 < 0 || x_442 < n_15 || x_442 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_442, mainparams_3))
+				row_517 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+				x_518 := int64(2) * n_15
+				if n_15 < 0 || x_518 < n_15 || x_518 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_518, mainparams_3))
 				}
-				n_443 := int(x_442) - int(n_15)
-				s_444 := row_432[int(n_15)*1 : int(x_442)*1 : int(x_442)*1]
-				if n_443 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_443}))
+				n_519 := int(x_518) - int(n_15)
+				s_520 := row_508[int(n_15)*1 : int(x_518)*1 : int(x_518)*1]
+				if n_519 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_519}))
 				}
-				if n_15 < 0 || x_442 < n_15 || x_442 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_442, mainparams_3))
+				if n_15 < 0 || x_518 < n_15 || x_518 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_518, mainparams_3))
 				}
-				n_445 := int(x_442) - int(n_15)
-				s_446 := row_433[int(n_15)*1 : int(x_442)*1 : int(x_442)*1]
-				if n_445 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_445}))
+				n_521 := int(x_518) - int(n_15)
+				s_522 := row_509[int(n_15)*1 : int(x_518)*1 : int(x_518)*1]
+				if n_521 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_521}))
 				}
-				r_447 := ar.F64w(state_9)
-				row_441 = row_441[:len(r_447)]
-				s_444 = s_444[:len(r_447)]
-				s_446 = s_446[:len(r_447)]
-				for i_448 := range r_447 {
-					r_447[i_448] = (runtime.Sigmoid(((row_441[i_448] * s_444[i_448]) + s_446[i_448])))
+				r_523 := ar.F64w(state_9)
+				row_517 = row_517[:len(r_523)]
+				s_520 = s_520[:len(r_523)]
+				s_522 = s_522[:len(r_523)]
+				for i_524 := range r_523 {
+					r_523[i_524] = (runtime.Sigmoid(((row_517[i_524] * s_520[i_524]) + s_522[i_524])))
 				}
-				x_450 := int64(3) * n_15
-				if x_442 < 0 || x_450 < x_442 || x_450 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_442, x_450, mainparams_3))
+				x_526 := int64(3) * n_15
+				if x_518 < 0 || x_526 < x_518 || x_526 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_518, x_526, mainparams_3))
 				}
-				n_451 := int(x_450) - int(x_442)
-				s_452 := row_432[int(x_442)*1 : int(x_450)*1 : int(x_450)*1]
-				if n_451 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_451}))
+				n_527 := int(x_526) - int(x_518)
+				s_528 := row_508[int(x_518)*1 : int(x_526)*1 : int(x_526)*1]
+				if n_527 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_527}))
 				}
-				if x_442 < 0 || x_450 < x_442 || x_450 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_442, x_450, mainparams_3))
+				if x_518 < 0 || x_526 < x_518 || x_526 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_518, x_526, mainparams_3))
 				}
-				n_453 := int(x_450) - int(x_442)
-				s_454 := row_433[int(x_442)*1 : int(x_450)*1 : int(x_450)*1]
-				if n_453 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_453}))
+				n_529 := int(x_526) - int(x_518)
+				s_530 := row_509[int(x_518)*1 : int(x_526)*1 : int(x_526)*1]
+				if n_529 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_529}))
 				}
-				r_455 := ar.F64w(sequence_12)
-				r_23 = r_23[:len(r_455)]
-				s_452 = s_452[:len(r_455)]
-				s_454 = s_454[:len(r_455)]
-				for i_456 := range r_455 {
-					r_455[i_456] = (runtime.Sigmoid(((r_23[i_456] * s_452[i_456]) + s_454[i_456])))
+				r_531 := ar.F64w(sequence_12)
+				r_133 = r_133[:len(r_531)]
+				s_528 = s_528[:len(r_531)]
+				s_530 = s_530[:len(r_531)]
+				for i_532 := range r_531 {
+					r_531[i_532] = (runtime.Sigmoid(((r_133[i_532] * s_528[i_532]) + s_530[i_532])))
 				}
-				x_458 := int64(4) * n_15
-				if x_450 < 0 || x_458 < x_450 || x_458 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_450, x_458, mainparams_3))
+				x_534 := int64(4) * n_15
+				if x_526 < 0 || x_534 < x_526 || x_534 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_526, x_534, mainparams_3))
 				}
-				n_459 := int(x_458) - int(x_450)
-				s_460 := row_432[int(x_450)*1 : int(x_458)*1 : int(x_458)*1]
-				if n_459 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_459}))
+				n_535 := int(x_534) - int(x_526)
+				s_536 := row_508[int(x_526)*1 : int(x_534)*1 : int(x_534)*1]
+				if n_535 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_535}))
 				}
-				if x_450 < 0 || x_458 < x_450 || x_458 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_450, x_458, mainparams_3))
+				if x_526 < 0 || x_534 < x_526 || x_534 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_526, x_534, mainparams_3))
 				}
-				n_461 := int(x_458) - int(x_450)
-				s_462 := row_433[int(x_450)*1 : int(x_458)*1 : int(x_458)*1]
-				if n_461 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_461}))
+				n_537 := int(x_534) - int(x_526)
+				s_538 := row_509[int(x_526)*1 : int(x_534)*1 : int(x_534)*1]
+				if n_537 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_537}))
 				}
-				r_463 := ar.F64w(state_9)
-				row_441 = row_441[:len(r_463)]
-				s_460 = s_460[:len(r_463)]
-				s_462 = s_462[:len(r_463)]
-				for i_464 := range r_463 {
-					r_463[i_464] = (math.Tanh(((row_441[i_464] * s_460[i_464]) + s_462[i_464])))
+				r_539 := ar.F64w(state_9)
+				row_517 = row_517[:len(r_539)]
+				s_536 = s_536[:len(r_539)]
+				s_538 = s_538[:len(r_539)]
+				for i_540 := range r_539 {
+					r_539[i_540] = (math.Tanh(((row_517[i_540] * s_536[i_540]) + s_538[i_540])))
 				}
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 				}
-				row_466 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+				row_542 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 				}
-				r_467 := ar.F64w(state_9)
-				row_466 = row_466[:len(r_467)]
-				r_438 = r_438[:len(r_467)]
-				r_447 = r_447[:len(r_467)]
-				r_463 = r_463[:len(r_467)]
-				for i_468 := range r_467 {
-					r_467[i_468] = ((row_466[i_468] * r_438[i_468]) + (r_447[i_468] * r_463[i_468]))
+				r_543 := ar.F64w(state_9)
+				row_542 = row_542[:len(r_543)]
+				r_514 = r_514[:len(r_543)]
+				r_523 = r_523[:len(r_543)]
+				r_539 = r_539[:len(r_543)]
+				for i_544 := range r_543 {
+					r_543[i_544] = ((row_542[i_544] * r_514[i_544]) + (r_523[i_544] * r_539[i_544]))
 				}
-				r_470 := ar.F64w(state_9)
-				r_467 = r_467[:len(r_470)]
-				for i_471 := range r_470 {
-					r_470[i_471] = (math.Tanh(r_467[i_471]))
+				r_546 := ar.F64w(state_9)
+				r_543 = r_543[:len(r_546)]
+				for i_547 := range r_546 {
+					r_546[i_547] = (math.Tanh(r_543[i_547]))
 				}
 				if state_9 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				r_473 := ar.F64w(sequence_12)
-				r_455 = r_455[:len(r_473)]
-				r_470 = r_470[:len(r_473)]
-				for i_474 := range r_473 {
-					r_473[i_474] = (r_455[i_474] * r_470[i_474])
+				r_549 := ar.F64w(sequence_12)
+				r_531 = r_531[:len(r_549)]
+				r_546 = r_546[:len(r_549)]
+				for i_550 := range r_549 {
+					r_549[i_550] = (r_531[i_550] * r_546[i_550])
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
@@ -3600,1353 +3525,1220 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 				}
-				c_476 := ar.F64w(len(state_7))
-				copy(c_476, state_7)
-				copy(c_476[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_473)
+				c_552 := ar.F64w(len(state_7))
+				copy(c_552, state_7)
+				copy(c_552[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_549)
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 				}
-				copy(c_476[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_467)
-				if i_429 == 0 {
-					d_368 = sequence_12
-					rs_369 = d_368
-					tot_477, err_478 := runtime.MulSize(n_365, rs_369)
-					if err_478 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_478)
+				copy(c_552[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_543)
+				if i_505 == 0 {
+					d_453 = sequence_12
+					rs_454 = d_453
+					tot_553, err_554 := runtime.MulSize(n_451, rs_454)
+					if err_554 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_554)
 					}
-					a_367 = ar.F64w(tot_477)
-				} else if sequence_12 != d_368 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_368}))
+					_ = tot_553
+				} else if sequence_12 != d_453 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_453}))
 				}
-				copy(a_367[i_429*rs_369:(i_429+1)*rs_369], r_473)
-				if i_429 == 0 {
-					d_371, d_372 = state_8, state_9
-					rs_373 = d_371 * d_372
-					tot_479, err_480 := runtime.MulSize(n_365, rs_373)
-					if err_480 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_480)
+				if i_505 == 0 {
+					d_455, d_456 = state_8, state_9
+					rs_457 = d_455 * d_456
+					tot_555, err_556 := runtime.MulSize(n_451, rs_457)
+					if err_556 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_556)
 					}
-					a_370 = ar.F64w(tot_479)
-				} else if state_8 != d_371 || state_9 != d_372 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_371, d_372}))
+					_ = tot_555
+				} else if state_8 != d_455 || state_9 != d_456 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_455, d_456}))
 				}
-				copy(a_370[i_429*rs_373:(i_429+1)*rs_373], c_476)
-				if i_429 == 0 {
-					d_375 = state_9
-					rs_376 = d_375
-					tot_481, err_482 := runtime.MulSize(n_365, rs_376)
-					if err_482 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_482)
+				if i_505 == 0 {
+					d_458 = state_9
+					rs_459 = d_458
+					tot_557, err_558 := runtime.MulSize(n_451, rs_459)
+					if err_558 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_558)
 					}
-					a_374 = ar.F64w(tot_481)
-				} else if state_9 != d_375 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_375}))
+					_ = tot_557
+				} else if state_9 != d_458 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_458}))
 				}
-				copy(a_374[i_429*rs_376:(i_429+1)*rs_376], r_467)
-				if i_429 == 0 {
-					d_378 = state_9
-					rs_379 = d_378
-					tot_483, err_484 := runtime.MulSize(n_365, rs_379)
-					if err_484 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_484)
+				if i_505 == 0 {
+					d_461 = state_9
+					rs_462 = d_461
+					tot_559, err_560 := runtime.MulSize(n_451, rs_462)
+					if err_560 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_560)
 					}
-					a_377 = ar.F64w(tot_483)
-				} else if state_9 != d_378 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_378}))
+					a_460 = ar.F64w(tot_559)
+				} else if state_9 != d_461 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_461}))
 				}
-				copy(a_377[i_429*rs_379:(i_429+1)*rs_379], r_470)
-				if i_429 == 0 {
-					d_381 = sequence_12
-					rs_382 = d_381
-					tot_485, err_486 := runtime.MulSize(n_365, rs_382)
-					if err_486 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_486)
+				copy(a_460[i_505*rs_462:(i_505+1)*rs_462], r_546)
+				if i_505 == 0 {
+					d_464 = sequence_12
+					rs_465 = d_464
+					tot_561, err_562 := runtime.MulSize(n_451, rs_465)
+					if err_562 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_562)
 					}
-					a_380 = ar.F64w(tot_485)
-				} else if sequence_12 != d_381 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_381}))
+					a_463 = ar.F64w(tot_561)
+				} else if sequence_12 != d_464 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_464}))
 				}
-				copy(a_380[i_429*rs_382:(i_429+1)*rs_382], r_455)
-				if i_429 == 0 {
-					d_384 = state_9
-					rs_385 = d_384
-					tot_487, err_488 := runtime.MulSize(n_365, rs_385)
-					if err_488 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_488)
+				copy(a_463[i_505*rs_465:(i_505+1)*rs_465], r_531)
+				if i_505 == 0 {
+					d_467 = state_9
+					rs_468 = d_467
+					tot_563, err_564 := runtime.MulSize(n_451, rs_468)
+					if err_564 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_564)
 					}
-					a_383 = ar.F64w(tot_487)
-				} else if state_9 != d_384 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_384}))
+					a_466 = ar.F64w(tot_563)
+				} else if state_9 != d_467 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_467}))
 				}
-				copy(a_383[i_429*rs_385:(i_429+1)*rs_385], r_463)
-				if i_429 == 0 {
-					d_387 = state_9
-					rs_388 = d_387
-					tot_489, err_490 := runtime.MulSize(n_365, rs_388)
-					if err_490 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_490)
+				copy(a_466[i_505*rs_468:(i_505+1)*rs_468], r_539)
+				if i_505 == 0 {
+					d_470 = state_9
+					rs_471 = d_470
+					tot_565, err_566 := runtime.MulSize(n_451, rs_471)
+					if err_566 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_566)
 					}
-					a_386 = ar.F64w(tot_489)
-				} else if state_9 != d_387 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_387}))
+					a_469 = ar.F64w(tot_565)
+				} else if state_9 != d_470 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_470}))
 				}
-				copy(a_386[i_429*rs_388:(i_429+1)*rs_388], r_447)
-				if i_429 == 0 {
-					d_390 = sequence_12
-					rs_391 = d_390
-					tot_491, err_492 := runtime.MulSize(n_365, rs_391)
-					if err_492 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_492)
+				copy(a_469[i_505*rs_471:(i_505+1)*rs_471], r_523)
+				if i_505 == 0 {
+					d_473 = sequence_12
+					rs_474 = d_473
+					tot_567, err_568 := runtime.MulSize(n_451, rs_474)
+					if err_568 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_568)
 					}
-					a_389 = ar.F64w(tot_491)
-				} else if sequence_12 != d_390 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_390}))
+					a_472 = ar.F64w(tot_567)
+				} else if sequence_12 != d_473 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_473}))
 				}
-				copy(a_389[i_429*rs_391:(i_429+1)*rs_391], r_438)
-				if i_429 == 0 {
-					d_393 = state_9
-					rs_394 = d_393
-					tot_493, err_494 := runtime.MulSize(n_365, rs_394)
-					if err_494 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_494)
+				copy(a_472[i_505*rs_474:(i_505+1)*rs_474], r_514)
+				if i_505 == 0 {
+					d_476 = state_9
+					rs_477 = d_476
+					tot_569, err_570 := runtime.MulSize(n_451, rs_477)
+					if err_570 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_570)
 					}
-					a_392 = ar.F64w(tot_493)
-				} else if state_9 != d_393 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_393}))
+					a_475 = ar.F64w(tot_569)
+				} else if state_9 != d_476 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_476}))
 				}
-				copy(a_392[i_429*rs_394:(i_429+1)*rs_394], row_466)
-				if i_429 == 0 {
-					d_396 = mainparams_3
-					rs_397 = d_396
-					tot_495, err_496 := runtime.MulSize(n_365, rs_397)
-					if err_496 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_496)
+				copy(a_475[i_505*rs_477:(i_505+1)*rs_477], row_542)
+				if i_505 == 0 {
+					d_479 = mainparams_3
+					rs_480 = d_479
+					tot_571, err_572 := runtime.MulSize(n_451, rs_480)
+					if err_572 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_572)
 					}
-					a_395 = ar.F64w(tot_495)
-				} else if mainparams_3 != d_396 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_396}))
+					a_478 = ar.F64w(tot_571)
+				} else if mainparams_3 != d_479 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_479}))
 				}
-				copy(a_395[i_429*rs_397:(i_429+1)*rs_397], row_433)
-				if i_429 == 0 {
-					d_399 = n_459
-					rs_400 = d_399
-					tot_497, err_498 := runtime.MulSize(n_365, rs_400)
-					if err_498 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_498)
+				copy(a_478[i_505*rs_480:(i_505+1)*rs_480], row_509)
+				if i_505 == 0 {
+					d_482 = n_535
+					rs_483 = d_482
+					tot_573, err_574 := runtime.MulSize(n_451, rs_483)
+					if err_574 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_574)
 					}
-					a_398 = ar.F64w(tot_497)
-				} else if n_459 != d_399 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{n_459})+", element 0 has shape "+runtime.ShapeString([]int{d_399}))
+					a_481 = ar.F64w(tot_573)
+				} else if n_535 != d_482 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{n_535})+", element 0 has shape "+runtime.ShapeString([]int{d_482}))
 				}
-				copy(a_398[i_429*rs_400:(i_429+1)*rs_400], s_460)
-				if i_429 == 0 {
-					d_402 = state_9
-					rs_403 = d_402
-					tot_499, err_500 := runtime.MulSize(n_365, rs_403)
-					if err_500 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_500)
+				copy(a_481[i_505*rs_483:(i_505+1)*rs_483], s_536)
+				if i_505 == 0 {
+					d_485 = state_9
+					rs_486 = d_485
+					tot_575, err_576 := runtime.MulSize(n_451, rs_486)
+					if err_576 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_576)
 					}
-					a_401 = ar.F64w(tot_499)
-				} else if state_9 != d_402 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_402}))
+					a_484 = ar.F64w(tot_575)
+				} else if state_9 != d_485 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_485}))
 				}
-				copy(a_401[i_429*rs_403:(i_429+1)*rs_403], row_441)
-				if i_429 == 0 {
-					d_405 = mainparams_3
-					rs_406 = d_405
-					tot_501, err_502 := runtime.MulSize(n_365, rs_406)
-					if err_502 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_502)
+				copy(a_484[i_505*rs_486:(i_505+1)*rs_486], row_517)
+				if i_505 == 0 {
+					d_488 = mainparams_3
+					rs_489 = d_488
+					tot_577, err_578 := runtime.MulSize(n_451, rs_489)
+					if err_578 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_578)
 					}
-					a_404 = ar.F64w(tot_501)
-				} else if mainparams_3 != d_405 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_405}))
+					a_487 = ar.F64w(tot_577)
+				} else if mainparams_3 != d_488 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_488}))
 				}
-				copy(a_404[i_429*rs_406:(i_429+1)*rs_406], row_432)
-				if i_429 == 0 {
-					d_408 = n_451
-					rs_409 = d_408
-					tot_503, err_504 := runtime.MulSize(n_365, rs_409)
-					if err_504 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_504)
+				copy(a_487[i_505*rs_489:(i_505+1)*rs_489], row_508)
+				if i_505 == 0 {
+					d_491 = n_527
+					rs_492 = d_491
+					tot_579, err_580 := runtime.MulSize(n_451, rs_492)
+					if err_580 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_580)
 					}
-					a_407 = ar.F64w(tot_503)
-				} else if n_451 != d_408 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{n_451})+", element 0 has shape "+runtime.ShapeString([]int{d_408}))
+					a_490 = ar.F64w(tot_579)
+				} else if n_527 != d_491 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{n_527})+", element 0 has shape "+runtime.ShapeString([]int{d_491}))
 				}
-				copy(a_407[i_429*rs_409:(i_429+1)*rs_409], s_452)
-				if i_429 == 0 {
-					d_411 = sequence_12
-					rs_412 = d_411
-					tot_505, err_506 := runtime.MulSize(n_365, rs_412)
-					if err_506 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_506)
+				copy(a_490[i_505*rs_492:(i_505+1)*rs_492], s_528)
+				if i_505 == 0 {
+					d_494 = sequence_12
+					rs_495 = d_494
+					tot_581, err_582 := runtime.MulSize(n_451, rs_495)
+					if err_582 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_582)
 					}
-					a_410 = ar.F64w(tot_505)
-				} else if sequence_12 != d_411 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_411}))
+					a_493 = ar.F64w(tot_581)
+				} else if sequence_12 != d_494 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_494}))
 				}
-				copy(a_410[i_429*rs_412:(i_429+1)*rs_412], r_23)
-				if i_429 == 0 {
-					d_414 = n_443
-					rs_415 = d_414
-					tot_507, err_508 := runtime.MulSize(n_365, rs_415)
-					if err_508 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_508)
+				copy(a_493[i_505*rs_495:(i_505+1)*rs_495], r_133)
+				if i_505 == 0 {
+					d_497 = n_519
+					rs_498 = d_497
+					tot_583, err_584 := runtime.MulSize(n_451, rs_498)
+					if err_584 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_584)
 					}
-					a_413 = ar.F64w(tot_507)
-				} else if n_443 != d_414 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{n_443})+", element 0 has shape "+runtime.ShapeString([]int{d_414}))
+					a_496 = ar.F64w(tot_583)
+				} else if n_519 != d_497 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{n_519})+", element 0 has shape "+runtime.ShapeString([]int{d_497}))
 				}
-				copy(a_413[i_429*rs_415:(i_429+1)*rs_415], s_444)
-				if i_429 == 0 {
-					d_417 = state_9
-					rs_418 = d_417
-					tot_509, err_510 := runtime.MulSize(n_365, rs_418)
-					if err_510 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_510)
+				copy(a_496[i_505*rs_498:(i_505+1)*rs_498], s_520)
+				if i_505 == 0 {
+					d_500 = state_9
+					rs_501 = d_500
+					tot_585, err_586 := runtime.MulSize(n_451, rs_501)
+					if err_586 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_586)
 					}
-					a_416 = ar.F64w(tot_509)
-				} else if state_9 != d_417 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_417}))
+					a_499 = ar.F64w(tot_585)
+				} else if state_9 != d_500 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_500}))
 				}
-				copy(a_416[i_429*rs_418:(i_429+1)*rs_418], row_441)
-				if i_429 == 0 {
-					d_420 = n_434
-					rs_421 = d_420
-					tot_511, err_512 := runtime.MulSize(n_365, rs_421)
-					if err_512 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_512)
+				copy(a_499[i_505*rs_501:(i_505+1)*rs_501], row_517)
+				if i_505 == 0 {
+					d_503 = n_510
+					rs_504 = d_503
+					tot_587, err_588 := runtime.MulSize(n_451, rs_504)
+					if err_588 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_588)
 					}
-					a_419 = ar.F64w(tot_511)
-				} else if n_434 != d_420 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{n_434})+", element 0 has shape "+runtime.ShapeString([]int{d_420}))
+					a_502 = ar.F64w(tot_587)
+				} else if n_510 != d_503 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{n_510})+", element 0 has shape "+runtime.ShapeString([]int{d_503}))
 				}
-				copy(a_419[i_429*rs_421:(i_429+1)*rs_421], s_435)
-				if i_429 == 0 {
-					d_423 = sequence_12
-					rs_424 = d_423
-					tot_513, err_514 := runtime.MulSize(n_365, rs_424)
-					if err_514 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_514)
-					}
-					a_422 = ar.F64w(tot_513)
-				} else if sequence_12 != d_423 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_423}))
-				}
-				copy(a_422[i_429*rs_424:(i_429+1)*rs_424], r_23)
-				if i_429 == 0 {
-					d_426, d_427 = state_8, state_9
-					rs_428 = d_426 * d_427
-					tot_515, err_516 := runtime.MulSize(n_365, rs_428)
-					if err_516 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_516)
-					}
-					a_425 = ar.F64w(tot_515)
-				} else if state_8 != d_426 || state_9 != d_427 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_429)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_426, d_427}))
-				}
-				copy(a_425[i_429*rs_428:(i_429+1)*rs_428], state_7)
-				if i_429 > 0 {
-					ar.release(mark_430)
+				copy(a_502[i_505*rs_504:(i_505+1)*rs_504], s_511)
+				if i_505 > 0 {
+					ar.release(mark_506)
 				}
 			}
-			c_33, c_34, c_35, c_36, c_37, c_38, c_39, c_40, c_41, c_42, c_43, c_44, c_45, c_46, c_47, c_48, c_49, c_50, c_51, c_52, c_53, c_54, c_55, c_56, c_57, c_58, c_59, c_60, c_61, c_62, c_63, c_64, c_65, c_66, c_67, c_68, c_69, c_70, c_71, c_72, c_73, c_74, c_75, c_76, c_77, c_78, c_79, c_80, c_81, c_82, c_83, c_84, c_85, c_86, c_87, c_88, c_89, c_90, c_91, c_92, c_93, c_94 = a_367, n_365, d_368, a_370, n_365, d_371, d_372, a_374, n_365, d_375, a_377, n_365, d_378, a_380, n_365, d_381, a_383, n_365, d_384, a_386, n_365, d_387, a_389, n_365, d_390, a_392, n_365, d_393, a_395, n_365, d_396, a_398, n_365, d_399, a_401, n_365, d_402, a_404, n_365, d_405, a_407, n_365, d_408, a_410, n_365, d_411, a_413, n_365, d_414, a_416, n_365, d_417, a_419, n_365, d_420, a_422, n_365, d_423, a_425, n_365, d_426, d_427
+			c_144, c_145, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201 = n_451, d_453, n_451, d_455, d_456, n_451, d_458, a_460, n_451, d_461, a_463, n_451, d_464, a_466, n_451, d_467, a_469, n_451, d_470, a_472, n_451, d_473, a_475, n_451, d_476, a_478, n_451, d_479, a_481, n_451, d_482, a_484, n_451, d_485, a_487, n_451, d_488, a_490, n_451, d_491, a_493, n_451, d_494, a_496, n_451, d_497, a_499, n_451, d_500, a_502, n_451, d_503, n_451, 0, n_451, 0, 0
 		}
-		var c_517 []float64
-		var c_518 int
-		var c_519 []float64
-		var c_520 int
-		var c_521 int
-		if x_32 {
-			x_522 := x_31 - int64(1)
-			if x_522 < 0 || x_522 >= int64(c_34) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_522, c_34))
+		var c_589 []float64
+		var c_590 int
+		var c_591 []float64
+		var c_592 int
+		var c_593 int
+		if x_142 {
+			x_594 := x_141 - int64(1)
+			if x_594 < 0 || x_594 >= int64(c_144) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_594, c_144))
 			}
-			row_523 := c_33[int(x_522)*c_35 : (int(x_522)+1)*c_35]
-			rs_524 := c_38 * c_39
-			row_525 := c_36[int(x_522)*rs_524 : (int(x_522)+1)*rs_524]
-			row_526 := c_40[int(x_522)*c_42 : (int(x_522)+1)*c_42]
-			_ = row_526
-			row_527 := c_43[int(x_522)*c_45 : (int(x_522)+1)*c_45]
-			_ = row_527
-			row_528 := c_46[int(x_522)*c_48 : (int(x_522)+1)*c_48]
-			_ = row_528
-			row_529 := c_49[int(x_522)*c_51 : (int(x_522)+1)*c_51]
-			_ = row_529
-			row_530 := c_52[int(x_522)*c_54 : (int(x_522)+1)*c_54]
-			_ = row_530
-			row_531 := c_55[int(x_522)*c_57 : (int(x_522)+1)*c_57]
-			_ = row_531
-			row_532 := c_58[int(x_522)*c_60 : (int(x_522)+1)*c_60]
-			_ = row_532
-			row_533 := c_61[int(x_522)*c_63 : (int(x_522)+1)*c_63]
-			_ = row_533
-			row_534 := c_64[int(x_522)*c_66 : (int(x_522)+1)*c_66]
-			_ = row_534
-			row_535 := c_67[int(x_522)*c_69 : (int(x_522)+1)*c_69]
-			_ = row_535
-			row_536 := c_70[int(x_522)*c_72 : (int(x_522)+1)*c_72]
-			_ = row_536
-			row_537 := c_73[int(x_522)*c_75 : (int(x_522)+1)*c_75]
-			_ = row_537
-			row_538 := c_76[int(x_522)*c_78 : (int(x_522)+1)*c_78]
-			_ = row_538
-			row_539 := c_79[int(x_522)*c_81 : (int(x_522)+1)*c_81]
-			_ = row_539
-			row_540 := c_82[int(x_522)*c_84 : (int(x_522)+1)*c_84]
-			_ = row_540
-			row_541 := c_85[int(x_522)*c_87 : (int(x_522)+1)*c_87]
-			_ = row_541
-			row_542 := c_88[int(x_522)*c_90 : (int(x_522)+1)*c_90]
-			_ = row_542
-			rs_543 := c_93 * c_94
-			row_544 := c_91[int(x_522)*rs_543 : (int(x_522)+1)*rs_543]
-			_ = row_544
-			c_517, c_518, c_519, c_520, c_521 = row_523, c_35, row_525, c_38, c_39
+			row_595 := c_152[int(x_594)*c_154 : (int(x_594)+1)*c_154]
+			_ = row_595
+			row_596 := c_155[int(x_594)*c_157 : (int(x_594)+1)*c_157]
+			_ = row_596
+			row_597 := c_158[int(x_594)*c_160 : (int(x_594)+1)*c_160]
+			_ = row_597
+			row_598 := c_161[int(x_594)*c_163 : (int(x_594)+1)*c_163]
+			_ = row_598
+			row_599 := c_164[int(x_594)*c_166 : (int(x_594)+1)*c_166]
+			_ = row_599
+			row_600 := c_167[int(x_594)*c_169 : (int(x_594)+1)*c_169]
+			_ = row_600
+			row_601 := c_170[int(x_594)*c_172 : (int(x_594)+1)*c_172]
+			_ = row_601
+			row_602 := c_173[int(x_594)*c_175 : (int(x_594)+1)*c_175]
+			_ = row_602
+			row_603 := c_176[int(x_594)*c_178 : (int(x_594)+1)*c_178]
+			_ = row_603
+			row_604 := c_179[int(x_594)*c_181 : (int(x_594)+1)*c_181]
+			_ = row_604
+			row_605 := c_182[int(x_594)*c_184 : (int(x_594)+1)*c_184]
+			_ = row_605
+			row_606 := c_185[int(x_594)*c_187 : (int(x_594)+1)*c_187]
+			_ = row_606
+			row_607 := c_188[int(x_594)*c_190 : (int(x_594)+1)*c_190]
+			_ = row_607
+			row_608 := c_191[int(x_594)*c_193 : (int(x_594)+1)*c_193]
+			_ = row_608
+			row_609 := c_194[int(x_594)*c_196 : (int(x_594)+1)*c_196]
+			_ = row_609
+			c_589, c_590, c_591, c_592, c_593 = c_143, c_145, c_146, c_148, c_149
 		} else {
-			c_517, c_518, c_519, c_520, c_521 = r_23, sequence_12, state_7, state_8, state_9
+			c_589, c_590, c_591, c_592, c_593 = r_133, sequence_12, state_7, state_8, state_9
 		}
 		if int64(1) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 		}
-		row_545 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-		if extraparams_6 != c_518 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_518})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		row_610 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+		if extraparams_6 != c_590 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_590})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
 		if int64(2) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 		}
-		row_546 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-		if extraparams_6 != c_518 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_518})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		row_611 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+		if extraparams_6 != c_590 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_590})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_547 := ar.F64w(c_518)
-		c_517 = c_517[:len(r_547)]
-		row_545 = row_545[:len(r_547)]
-		row_546 = row_546[:len(r_547)]
-		if len(r_547) >= 262144 {
-			r_547 := r_547
-			c_517 := c_517
-			row_545 := row_545
-			row_546 := row_546
-			runtime.ParallelFor(len(r_547), 16384, func(lo_551, hi int) {
-				for i_552 := lo_551; i_552 < hi; i_552++ {
-					r_547[i_552] = ((c_517[i_552] * row_545[i_552]) + row_546[i_552])
+		r_612 := ar.F64w(c_590)
+		c_589 = c_589[:len(r_612)]
+		row_610 = row_610[:len(r_612)]
+		row_611 = row_611[:len(r_612)]
+		if len(r_612) >= 262144 {
+			r_612 := r_612
+			c_589 := c_589
+			row_610 := row_610
+			row_611 := row_611
+			runtime.ParallelFor(len(r_612), 16384, func(lo_616, hi int) {
+				for i_617 := lo_616; i_617 < hi; i_617++ {
+					r_612[i_617] = ((c_589[i_617] * row_610[i_617]) + row_611[i_617])
 				}
 			})
 		} else {
-			for i_548 := range r_547 {
-				r_547[i_548] = ((c_517[i_548] * row_545[i_548]) + row_546[i_548])
+			for i_613 := range r_612 {
+				r_612[i_613] = ((c_589[i_613] * row_610[i_613]) + row_611[i_613])
 			}
 		}
-		r_554 := ar.F64w(c_518)
-		r_547 = r_547[:len(r_554)]
-		if len(r_554) >= 262144 {
-			r_554 := r_554
-			r_547 := r_547
-			runtime.ParallelFor(len(r_554), 16384, func(lo_558, hi int) {
-				for i_559 := lo_558; i_559 < hi; i_559++ {
-					r_554[i_559] = (math.Exp(r_547[i_559]))
+		r_619 := ar.F64w(c_590)
+		r_612 = r_612[:len(r_619)]
+		if len(r_619) >= 262144 {
+			r_619 := r_619
+			r_612 := r_612
+			runtime.ParallelFor(len(r_619), 16384, func(lo_623, hi int) {
+				for i_624 := lo_623; i_624 < hi; i_624++ {
+					r_619[i_624] = (math.Exp(r_612[i_624]))
 				}
 			})
 		} else {
-			for i_555 := range r_554 {
-				r_554[i_555] = (math.Exp(r_547[i_555]))
+			for i_620 := range r_619 {
+				r_619[i_620] = (math.Exp(r_612[i_620]))
 			}
 		}
-		s_561 := runtime.Sum(r_554)
-		x_562 := s_561 + 2.0
+		s_626 := runtime.Sum(r_619)
+		x_627 := s_626 + 2.0
 		if int64(1) >= int64(sequence_11) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(int64(1), sequence_11))
 		}
-		row_563 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
-		x_564 := math.Log(x_562)
-		if c_518 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_518}))
+		row_628 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
+		x_629 := math.Log(x_627)
+		if c_590 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_590}))
 		}
-		r_565 := ar.F64w(sequence_12)
-		row_563 = row_563[:len(r_565)]
-		r_547 = r_547[:len(r_565)]
-		if len(r_565) >= 262144 {
-			r_565 := r_565
-			row_563 := row_563
-			r_547 := r_547
-			x_564 := x_564
-			runtime.ParallelFor(len(r_565), 16384, func(lo_569, hi int) {
-				for i_570 := lo_569; i_570 < hi; i_570++ {
-					r_565[i_570] = (row_563[i_570] * (r_547[i_570] - x_564))
+		r_630 := ar.F64w(sequence_12)
+		row_628 = row_628[:len(r_630)]
+		r_612 = r_612[:len(r_630)]
+		if len(r_630) >= 262144 {
+			r_630 := r_630
+			row_628 := row_628
+			r_612 := r_612
+			x_629 := x_629
+			runtime.ParallelFor(len(r_630), 16384, func(lo_634, hi int) {
+				for i_635 := lo_634; i_635 < hi; i_635++ {
+					r_630[i_635] = (row_628[i_635] * (r_612[i_635] - x_629))
 				}
 			})
 		} else {
-			for i_566 := range r_565 {
-				r_565[i_566] = (row_563[i_566] * (r_547[i_566] - x_564))
+			for i_631 := range r_630 {
+				r_630[i_631] = (row_628[i_631] * (r_612[i_631] - x_629))
 			}
 		}
-		s_572 := runtime.Sum(r_565)
-		n_573 := int(max(x_20, 0)) + 1
-		var st_574 []float64
-		var st_575 int
-		var st_576 int
-		var st_577 float64
-		var st_580 float64
-		var st_581 []float64
-		var st_582 int
-		var st_583 []float64
-		var st_584 int
-		var st_585 []float64
-		var st_586 int
-		var st_592 []float64
-		var st_593 int
-		var st_594 int
-		var st_595 []float64
-		var st_596 int
-		var st_597 int
-		var st_598 int
-		var st_599 []float64
-		var st_600 int
-		var st_601 int
-		var st_602 []float64
-		var st_603 int
-		var st_604 int
-		var st_605 []float64
-		var st_606 int
-		var st_607 int
-		var st_608 []float64
-		var st_609 int
-		var st_610 int
-		var st_611 []float64
-		var st_612 int
-		var st_613 int
-		var st_614 []float64
-		var st_615 int
-		var st_616 int
-		var st_617 []float64
-		var st_618 int
-		var st_619 int
-		var st_620 []float64
-		var st_621 int
-		var st_622 int
-		var st_623 []float64
-		var st_624 int
-		var st_625 int
-		var st_626 []float64
-		var st_627 int
-		var st_628 int
-		var st_629 []float64
-		var st_630 int
-		var st_631 int
-		var st_632 []float64
-		var st_633 int
-		var st_634 int
-		var st_635 []float64
-		var st_636 int
-		var st_637 int
-		var st_638 []float64
-		var st_639 int
+		s_637 := runtime.Sum(r_630)
+		n_638 := int(max(x_130, 0)) + 1
+		var st_639 []float64
 		var st_640 int
-		var st_641 []float64
-		var st_642 int
-		var st_643 int
-		var st_644 []float64
-		var st_645 int
-		var st_646 int
-		var st_647 []float64
-		var st_648 int
+		var st_641 int
+		var st_642 float64
+		var st_645 float64
+		var st_646 []float64
+		var st_647 int
+		var st_648 []float64
 		var st_649 int
 		var st_650 []float64
 		var st_651 int
-		var st_652 int
-		var st_653 int
-		var st_660 int
+		var st_658 int
+		var st_659 int
 		var st_661 int
-		st_574, st_575, st_576, st_577, st_580, st_581, st_582, st_583, st_584, st_585, st_586, st_592, st_593, st_594, st_595, st_596, st_597, st_598, st_599, st_600, st_601, st_602, st_603, st_604, st_605, st_606, st_607, st_608, st_609, st_610, st_611, st_612, st_613, st_614, st_615, st_616, st_617, st_618, st_619, st_620, st_621, st_622, st_623, st_624, st_625, st_626, st_627, st_628, st_629, st_630, st_631, st_632, st_633, st_634, st_635, st_636, st_637, st_638, st_639, st_640, st_641, st_642, st_643, st_644, st_645, st_646, st_647, st_648, st_649, st_650, st_651, st_652, st_653, st_660, st_661 = c_519, c_520, c_521, s_572, x_562, r_554, c_518, row_545, extraparams_6, c_517, c_518, c_33, c_34, c_35, c_36, c_37, c_38, c_39, c_40, c_41, c_42, c_43, c_44, c_45, c_46, c_47, c_48, c_49, c_50, c_51, c_52, c_53, c_54, c_55, c_56, c_57, c_58, c_59, c_60, c_61, c_62, c_63, c_64, c_65, c_66, c_67, c_68, c_69, c_70, c_71, c_72, c_73, c_74, c_75, c_76, c_77, c_78, c_79, c_80, c_81, c_82, c_83, c_84, c_85, c_86, c_87, c_88, c_89, c_90, c_91, c_92, c_93, c_94, state_8, state_9
-		a_663 := ar.F64w(n_573)
-		var a_664 []float64
-		var d_665 int = 0
-		var rs_666 int = 0
-		var a_667 []float64
-		var d_668 int = 0
-		var rs_669 int = 0
-		var a_670 []float64
-		var d_671 int = 0
-		var rs_672 int = 0
-		var a_673 []float64
-		var d_674 int = 0
-		var d_675 int = 0
-		var rs_676 int = 0
-		var a_677 []float64
-		var d_678 int = 0
-		var d_679 int = 0
-		var d_680 int = 0
-		var rs_681 int = 0
-		var a_682 []float64
-		var d_683 int = 0
-		var d_684 int = 0
-		var rs_685 int = 0
-		var a_686 []float64
-		var d_687 int = 0
-		var d_688 int = 0
-		var rs_689 int = 0
-		var a_690 []float64
-		var d_691 int = 0
-		var d_692 int = 0
-		var rs_693 int = 0
-		var a_694 []float64
-		var d_695 int = 0
-		var d_696 int = 0
-		var rs_697 int = 0
-		var a_698 []float64
-		var d_699 int = 0
-		var d_700 int = 0
-		var rs_701 int = 0
-		var a_702 []float64
-		var d_703 int = 0
-		var d_704 int = 0
-		var rs_705 int = 0
-		var a_706 []float64
-		var d_707 int = 0
-		var d_708 int = 0
-		var rs_709 int = 0
-		var a_710 []float64
-		var d_711 int = 0
-		var d_712 int = 0
-		var rs_713 int = 0
-		var a_714 []float64
-		var d_715 int = 0
-		var d_716 int = 0
-		var rs_717 int = 0
-		var a_718 []float64
-		var d_719 int = 0
-		var d_720 int = 0
-		var rs_721 int = 0
-		var a_722 []float64
-		var d_723 int = 0
-		var d_724 int = 0
-		var rs_725 int = 0
-		var a_726 []float64
-		var d_727 int = 0
-		var d_728 int = 0
-		var rs_729 int = 0
-		var a_730 []float64
-		var d_731 int = 0
-		var d_732 int = 0
-		var rs_733 int = 0
-		var a_734 []float64
-		var d_735 int = 0
+		var st_662 int
+		var st_663 int
+		var st_665 int
+		var st_666 int
+		var st_667 []float64
+		var st_668 int
+		var st_669 int
+		var st_670 []float64
+		var st_671 int
+		var st_672 int
+		var st_673 []float64
+		var st_674 int
+		var st_675 int
+		var st_676 []float64
+		var st_677 int
+		var st_678 int
+		var st_679 []float64
+		var st_680 int
+		var st_681 int
+		var st_682 []float64
+		var st_683 int
+		var st_684 int
+		var st_685 []float64
+		var st_686 int
+		var st_687 int
+		var st_688 []float64
+		var st_689 int
+		var st_690 int
+		var st_691 []float64
+		var st_692 int
+		var st_693 int
+		var st_694 []float64
+		var st_695 int
+		var st_696 int
+		var st_697 []float64
+		var st_698 int
+		var st_699 int
+		var st_700 []float64
+		var st_701 int
+		var st_702 int
+		var st_703 []float64
+		var st_704 int
+		var st_705 int
+		var st_706 []float64
+		var st_707 int
+		var st_708 int
+		var st_709 []float64
+		var st_710 int
+		var st_711 int
+		var st_713 int
+		var st_714 int
+		var st_716 int
+		var st_717 int
+		var st_718 int
+		var st_725 int
+		var st_726 int
+		st_639, st_640, st_641, st_642, st_645, st_646, st_647, st_648, st_649, st_650, st_651, st_658, st_659, st_661, st_662, st_663, st_665, st_666, st_667, st_668, st_669, st_670, st_671, st_672, st_673, st_674, st_675, st_676, st_677, st_678, st_679, st_680, st_681, st_682, st_683, st_684, st_685, st_686, st_687, st_688, st_689, st_690, st_691, st_692, st_693, st_694, st_695, st_696, st_697, st_698, st_699, st_700, st_701, st_702, st_703, st_704, st_705, st_706, st_707, st_708, st_709, st_710, st_711, st_713, st_714, st_716, st_717, st_718, st_725, st_726 = c_591, c_592, c_593, s_637, x_627, r_619, c_590, row_610, extraparams_6, c_589, c_590, c_144, c_145, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, state_8, state_9
+		a_728 := ar.F64w(n_638)
+		var a_729 []float64
+		var d_730 int = 0
+		var rs_731 int = 0
+		var a_732 []float64
+		var d_733 int = 0
+		var rs_734 int = 0
+		var a_735 []float64
 		var d_736 int = 0
 		var rs_737 int = 0
-		var a_738 []float64
+		var d_738 int = 0
 		var d_739 int = 0
-		var d_740 int = 0
-		var rs_741 int = 0
-		var a_742 []float64
+		var rs_740 int = 0
+		var d_741 int = 0
+		var d_742 int = 0
 		var d_743 int = 0
-		var d_744 int = 0
-		var rs_745 int = 0
-		var a_746 []float64
-		var d_747 int = 0
-		var d_748 int = 0
-		var rs_749 int = 0
-		var a_750 []float64
-		var d_751 int = 0
-		var d_752 int = 0
+		var rs_744 int = 0
+		var d_745 int = 0
+		var d_746 int = 0
+		var rs_747 int = 0
+		var a_748 []float64
+		var d_749 int = 0
+		var d_750 int = 0
+		var rs_751 int = 0
+		var a_752 []float64
 		var d_753 int = 0
-		var rs_754 int = 0
-		var d_755 int = 0
-		var d_756 int = 0
-		var rs_757 int = 0
-		for i_758 := 0; i_758 < n_573; i_758++ {
-			mark_759 := ar.mark()
-			if i_758 > 0 {
-				k_760 := int64(i_758 - 1)
-				x_761 := k_760 + int64(1)
-				if x_761 < 0 || x_761 >= int64(sequence_11) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_761, sequence_11))
+		var d_754 int = 0
+		var rs_755 int = 0
+		var a_756 []float64
+		var d_757 int = 0
+		var d_758 int = 0
+		var rs_759 int = 0
+		var a_760 []float64
+		var d_761 int = 0
+		var d_762 int = 0
+		var rs_763 int = 0
+		var a_764 []float64
+		var d_765 int = 0
+		var d_766 int = 0
+		var rs_767 int = 0
+		var a_768 []float64
+		var d_769 int = 0
+		var d_770 int = 0
+		var rs_771 int = 0
+		var a_772 []float64
+		var d_773 int = 0
+		var d_774 int = 0
+		var rs_775 int = 0
+		var a_776 []float64
+		var d_777 int = 0
+		var d_778 int = 0
+		var rs_779 int = 0
+		var a_780 []float64
+		var d_781 int = 0
+		var d_782 int = 0
+		var rs_783 int = 0
+		var a_784 []float64
+		var d_785 int = 0
+		var d_786 int = 0
+		var rs_787 int = 0
+		var a_788 []float64
+		var d_789 int = 0
+		var d_790 int = 0
+		var rs_791 int = 0
+		var a_792 []float64
+		var d_793 int = 0
+		var d_794 int = 0
+		var rs_795 int = 0
+		var a_796 []float64
+		var d_797 int = 0
+		var d_798 int = 0
+		var rs_799 int = 0
+		var a_800 []float64
+		var d_801 int = 0
+		var d_802 int = 0
+		var rs_803 int = 0
+		var a_804 []float64
+		var d_805 int = 0
+		var d_806 int = 0
+		var rs_807 int = 0
+		var d_808 int = 0
+		var d_809 int = 0
+		var rs_810 int = 0
+		var d_811 int = 0
+		var d_812 int = 0
+		var d_813 int = 0
+		var rs_814 int = 0
+		var d_815 int = 0
+		var d_816 int = 0
+		var rs_817 int = 0
+		for i_818 := 0; i_818 < n_638; i_818++ {
+			mark_819 := ar.mark()
+			if i_818 > 0 {
+				k_820 := int64(i_818 - 1)
+				x_821 := k_820 + int64(1)
+				if x_821 < 0 || x_821 >= int64(sequence_11) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_821, sequence_11))
 				}
-				row_762 := sequence_10[int(x_761)*sequence_12 : (int(x_761)+1)*sequence_12]
+				row_822 := sequence_10[int(x_821)*sequence_12 : (int(x_821)+1)*sequence_12]
 				if int64(0) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 				}
-				row_763 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+				row_823 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 				if extraparams_6 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
-				r_764 := ar.F64w(sequence_12)
-				row_762 = row_762[:len(r_764)]
-				row_763 = row_763[:len(r_764)]
-				for i_765 := range r_764 {
-					r_764[i_765] = (row_762[i_765] * row_763[i_765])
+				r_824 := ar.F64w(sequence_12)
+				row_822 = row_822[:len(r_824)]
+				row_823 = row_823[:len(r_824)]
+				for i_825 := range r_824 {
+					r_824[i_825] = (row_822[i_825] * row_823[i_825])
 				}
-				x_767 := n_14 / int64(2)
-				x_768 := max(x_767, int64(0))
-				x_769 := x_768 > int64(0)
-				var c_770 []float64
-				var c_771 int
-				var c_772 int
-				var c_773 []float64
-				var c_774 int
-				var c_775 int
-				var c_776 int
-				var c_777 []float64
-				var c_778 int
-				var c_779 int
-				var c_780 []float64
-				var c_781 int
-				var c_782 int
-				var c_783 []float64
-				var c_784 int
-				var c_785 int
-				var c_786 []float64
-				var c_787 int
-				var c_788 int
-				var c_789 []float64
-				var c_790 int
-				var c_791 int
-				var c_792 []float64
-				var c_793 int
-				var c_794 int
-				var c_795 []float64
-				var c_796 int
-				var c_797 int
-				var c_798 []float64
-				var c_799 int
-				var c_800 int
-				var c_801 []float64
-				var c_802 int
-				var c_803 int
-				var c_804 []float64
-				var c_805 int
-				var c_806 int
-				var c_807 []float64
-				var c_808 int
-				var c_809 int
-				var c_810 []float64
-				var c_811 int
-				var c_812 int
-				var c_813 []float64
-				var c_814 int
-				var c_815 int
-				var c_816 []float64
-				var c_817 int
-				var c_818 int
-				var c_819 []float64
-				var c_820 int
-				var c_821 int
-				var c_822 []float64
-				var c_823 int
-				var c_824 int
-				var c_825 []float64
-				var c_826 int
-				var c_827 int
-				var c_828 []float64
-				var c_829 int
-				var c_830 int
+				x_827 := n_14 / int64(2)
+				x_828 := max(x_827, int64(0))
+				x_829 := x_828 > int64(0)
+				var c_830 []float64
 				var c_831 int
-				if x_769 {
-					x_832 := x_768 - int64(1)
+				var c_832 int
+				var c_833 []float64
+				var c_834 int
+				var c_835 int
+				var c_836 int
+				var c_837 int
+				var c_838 int
+				var c_839 []float64
+				var c_840 int
+				var c_841 int
+				var c_842 []float64
+				var c_843 int
+				var c_844 int
+				var c_845 []float64
+				var c_846 int
+				var c_847 int
+				var c_848 []float64
+				var c_849 int
+				var c_850 int
+				var c_851 []float64
+				var c_852 int
+				var c_853 int
+				var c_854 []float64
+				var c_855 int
+				var c_856 int
+				var c_857 []float64
+				var c_858 int
+				var c_859 int
+				var c_860 []float64
+				var c_861 int
+				var c_862 int
+				var c_863 []float64
+				var c_864 int
+				var c_865 int
+				var c_866 []float64
+				var c_867 int
+				var c_868 int
+				var c_869 []float64
+				var c_870 int
+				var c_871 int
+				var c_872 []float64
+				var c_873 int
+				var c_874 int
+				var c_875 []float64
+				var c_876 int
+				var c_877 int
+				var c_878 []float64
+				var c_879 int
+				var c_880 int
+				var c_881 []float64
+				var c_882 int
+				var c_883 int
+				var c_884 int
+				var c_885 int
+				var c_886 int
+				var c_887 int
+				var c_888 int
+				if x_829 {
+					x_889 := x_828 - int64(1)
 					if int64(0) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 					}
-					row_833 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+					row_890 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 					if int64(1) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 					}
-					row_834 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+					row_891 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_835 := int(n_15) - int(int64(0))
-					s_836 := row_833[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_835 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_835}))
+					n_892 := int(n_15) - int(int64(0))
+					s_893 := row_890[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_892 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_892}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_837 := int(n_15) - int(int64(0))
-					s_838 := row_834[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_837 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_837}))
+					n_894 := int(n_15) - int(int64(0))
+					s_895 := row_891[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_894 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_894}))
 					}
-					r_839 := ar.F64w(sequence_12)
-					r_764 = r_764[:len(r_839)]
-					s_836 = s_836[:len(r_839)]
-					s_838 = s_838[:len(r_839)]
-					for i_840 := range r_839 {
-						r_839[i_840] = (runtime.Sigmoid(((r_764[i_840] * s_836[i_840]) + s_838[i_840])))
+					r_896 := ar.F64w(sequence_12)
+					r_824 = r_824[:len(r_896)]
+					s_893 = s_893[:len(r_896)]
+					s_895 = s_895[:len(r_896)]
+					for i_897 := range r_896 {
+						r_896[i_897] = (runtime.Sigmoid(((r_824[i_897] * s_893[i_897]) + s_895[i_897])))
 					}
-					if int64(0) >= int64(st_575) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_575))
+					if int64(0) >= int64(st_640) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_640))
 					}
-					row_842 := st_574[int(int64(0))*st_576 : (int(int64(0))+1)*st_576]
-					x_843 := int64(2) * n_15
-					if n_15 < 0 || x_843 < n_15 || x_843 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_843, mainparams_3))
+					row_899 := st_639[int(int64(0))*st_641 : (int(int64(0))+1)*st_641]
+					x_900 := int64(2) * n_15
+					if n_15 < 0 || x_900 < n_15 || x_900 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_900, mainparams_3))
 					}
-					n_844 := int(x_843) - int(n_15)
-					s_845 := row_833[int(n_15)*1 : int(x_843)*1 : int(x_843)*1]
-					if n_844 != st_576 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{n_844}))
+					n_901 := int(x_900) - int(n_15)
+					s_902 := row_890[int(n_15)*1 : int(x_900)*1 : int(x_900)*1]
+					if n_901 != st_641 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_901}))
 					}
-					if n_15 < 0 || x_843 < n_15 || x_843 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_843, mainparams_3))
+					if n_15 < 0 || x_900 < n_15 || x_900 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_900, mainparams_3))
 					}
-					n_846 := int(x_843) - int(n_15)
-					s_847 := row_834[int(n_15)*1 : int(x_843)*1 : int(x_843)*1]
-					if n_846 != st_576 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{n_846}))
+					n_903 := int(x_900) - int(n_15)
+					s_904 := row_891[int(n_15)*1 : int(x_900)*1 : int(x_900)*1]
+					if n_903 != st_641 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_903}))
 					}
-					r_848 := ar.F64w(st_576)
-					row_842 = row_842[:len(r_848)]
-					s_845 = s_845[:len(r_848)]
-					s_847 = s_847[:len(r_848)]
-					for i_849 := range r_848 {
-						r_848[i_849] = (runtime.Sigmoid(((row_842[i_849] * s_845[i_849]) + s_847[i_849])))
+					r_905 := ar.F64w(st_641)
+					row_899 = row_899[:len(r_905)]
+					s_902 = s_902[:len(r_905)]
+					s_904 = s_904[:len(r_905)]
+					for i_906 := range r_905 {
+						r_905[i_906] = (runtime.Sigmoid(((row_899[i_906] * s_902[i_906]) + s_904[i_906])))
 					}
-					x_851 := int64(3) * n_15
-					if x_843 < 0 || x_851 < x_843 || x_851 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_843, x_851, mainparams_3))
+					x_908 := int64(3) * n_15
+					if x_900 < 0 || x_908 < x_900 || x_908 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_900, x_908, mainparams_3))
 					}
-					n_852 := int(x_851) - int(x_843)
-					s_853 := row_833[int(x_843)*1 : int(x_851)*1 : int(x_851)*1]
-					if n_852 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_852}))
+					n_909 := int(x_908) - int(x_900)
+					s_910 := row_890[int(x_900)*1 : int(x_908)*1 : int(x_908)*1]
+					if n_909 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_909}))
 					}
-					if x_843 < 0 || x_851 < x_843 || x_851 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_843, x_851, mainparams_3))
+					if x_900 < 0 || x_908 < x_900 || x_908 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_900, x_908, mainparams_3))
 					}
-					n_854 := int(x_851) - int(x_843)
-					s_855 := row_834[int(x_843)*1 : int(x_851)*1 : int(x_851)*1]
-					if n_854 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_854}))
+					n_911 := int(x_908) - int(x_900)
+					s_912 := row_891[int(x_900)*1 : int(x_908)*1 : int(x_908)*1]
+					if n_911 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_911}))
 					}
-					r_856 := ar.F64w(sequence_12)
-					r_764 = r_764[:len(r_856)]
-					s_853 = s_853[:len(r_856)]
-					s_855 = s_855[:len(r_856)]
-					for i_857 := range r_856 {
-						r_856[i_857] = (runtime.Sigmoid(((r_764[i_857] * s_853[i_857]) + s_855[i_857])))
+					r_913 := ar.F64w(sequence_12)
+					r_824 = r_824[:len(r_913)]
+					s_910 = s_910[:len(r_913)]
+					s_912 = s_912[:len(r_913)]
+					for i_914 := range r_913 {
+						r_913[i_914] = (runtime.Sigmoid(((r_824[i_914] * s_910[i_914]) + s_912[i_914])))
 					}
-					x_859 := int64(4) * n_15
-					if x_851 < 0 || x_859 < x_851 || x_859 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_851, x_859, mainparams_3))
+					x_916 := int64(4) * n_15
+					if x_908 < 0 || x_916 < x_908 || x_916 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_908, x_916, mainparams_3))
 					}
-					n_860 := int(x_859) - int(x_851)
-					s_861 := row_833[int(x_851)*1 : int(x_859)*1 : int(x_859)*1]
-					if n_860 != st_576 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{n_860}))
+					n_917 := int(x_916) - int(x_908)
+					s_918 := row_890[int(x_908)*1 : int(x_916)*1 : int(x_916)*1]
+					if n_917 != st_641 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_917}))
 					}
-					if x_851 < 0 || x_859 < x_851 || x_859 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_851, x_859, mainparams_3))
+					if x_908 < 0 || x_916 < x_908 || x_916 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_908, x_916, mainparams_3))
 					}
-					n_862 := int(x_859) - int(x_851)
-					s_863 := row_834[int(x_851)*1 : int(x_859)*1 : int(x_859)*1]
-					if n_862 != st_576 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{n_862}))
+					n_919 := int(x_916) - int(x_908)
+					s_920 := row_891[int(x_908)*1 : int(x_916)*1 : int(x_916)*1]
+					if n_919 != st_641 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_919}))
 					}
-					r_864 := ar.F64w(st_576)
-					row_842 = row_842[:len(r_864)]
-					s_861 = s_861[:len(r_864)]
-					s_863 = s_863[:len(r_864)]
-					for i_865 := range r_864 {
-						r_864[i_865] = (math.Tanh(((row_842[i_865] * s_861[i_865]) + s_863[i_865])))
+					r_921 := ar.F64w(st_641)
+					row_899 = row_899[:len(r_921)]
+					s_918 = s_918[:len(r_921)]
+					s_920 = s_920[:len(r_921)]
+					for i_922 := range r_921 {
+						r_921[i_922] = (math.Tanh(((row_899[i_922] * s_918[i_922]) + s_920[i_922])))
 					}
-					if int64(1) >= int64(st_575) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_575))
+					if int64(1) >= int64(st_640) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_640))
 					}
-					row_867 := st_574[int(int64(1))*st_576 : (int(int64(1))+1)*st_576]
-					if sequence_12 != st_576 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{sequence_12}))
+					row_924 := st_639[int(int64(1))*st_641 : (int(int64(1))+1)*st_641]
+					if sequence_12 != st_641 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{sequence_12}))
 					}
-					r_868 := ar.F64w(st_576)
-					row_867 = row_867[:len(r_868)]
-					r_839 = r_839[:len(r_868)]
-					r_848 = r_848[:len(r_868)]
-					r_864 = r_864[:len(r_868)]
-					for i_869 := range r_868 {
-						r_868[i_869] = ((row_867[i_869] * r_839[i_869]) + (r_848[i_869] * r_864[i_869]))
+					r_925 := ar.F64w(st_641)
+					row_924 = row_924[:len(r_925)]
+					r_896 = r_896[:len(r_925)]
+					r_905 = r_905[:len(r_925)]
+					r_921 = r_921[:len(r_925)]
+					for i_926 := range r_925 {
+						r_925[i_926] = ((row_924[i_926] * r_896[i_926]) + (r_905[i_926] * r_921[i_926]))
 					}
-					r_871 := ar.F64w(st_576)
-					r_868 = r_868[:len(r_871)]
-					for i_872 := range r_871 {
-						r_871[i_872] = (math.Tanh(r_868[i_872]))
+					r_928 := ar.F64w(st_641)
+					r_925 = r_925[:len(r_928)]
+					for i_929 := range r_928 {
+						r_928[i_929] = (math.Tanh(r_925[i_929]))
 					}
-					if st_576 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_576}))
+					if st_641 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_641}))
 					}
-					r_874 := ar.F64w(sequence_12)
-					r_856 = r_856[:len(r_874)]
-					r_871 = r_871[:len(r_874)]
-					for i_875 := range r_874 {
-						r_874[i_875] = (r_856[i_875] * r_871[i_875])
+					r_931 := ar.F64w(sequence_12)
+					r_913 = r_913[:len(r_931)]
+					r_928 = r_928[:len(r_931)]
+					for i_932 := range r_931 {
+						r_931[i_932] = (r_913[i_932] * r_928[i_932])
 					}
-					if int64(0) >= int64(st_575) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_575))
+					if int64(0) >= int64(st_640) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_640))
 					}
-					if sequence_12 != st_576 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_576}))
+					if sequence_12 != st_641 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_641}))
 					}
-					c_877 := ar.F64w(len(st_574))
-					copy(c_877, st_574)
-					copy(c_877[int(int64(0))*st_576:(int(int64(0))+1)*st_576], r_874)
-					if int64(1) >= int64(st_575) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_575))
+					c_934 := ar.F64w(len(st_639))
+					copy(c_934, st_639)
+					copy(c_934[int(int64(0))*st_641:(int(int64(0))+1)*st_641], r_931)
+					if int64(1) >= int64(st_640) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_640))
 					}
-					copy(c_877[int(int64(1))*st_576:(int(int64(1))+1)*st_576], r_868)
-					n_878 := int(max(x_832, 0)) + 1
-					var st_879 []float64
-					var st_880 int
-					var st_881 []float64
-					var st_882 int
-					var st_883 int
-					var st_884 []float64
-					var st_885 int
-					var st_886 []float64
-					var st_887 int
-					var st_888 []float64
-					var st_889 int
-					var st_890 []float64
-					var st_891 int
-					var st_892 []float64
-					var st_893 int
-					var st_894 []float64
-					var st_895 int
-					var st_896 []float64
-					var st_897 int
-					var st_898 []float64
-					var st_899 int
-					var st_900 []float64
-					var st_901 int
-					var st_902 []float64
-					var st_903 int
-					var st_904 []float64
-					var st_905 int
-					var st_906 []float64
-					var st_907 int
-					var st_908 []float64
-					var st_909 int
-					var st_910 []float64
-					var st_911 int
-					var st_912 []float64
-					var st_913 int
-					var st_914 []float64
-					var st_915 int
-					var st_916 []float64
-					var st_917 int
-					var st_918 []float64
-					var st_919 int
-					var st_920 int
-					st_879, st_880, st_881, st_882, st_883, st_884, st_885, st_886, st_887, st_888, st_889, st_890, st_891, st_892, st_893, st_894, st_895, st_896, st_897, st_898, st_899, st_900, st_901, st_902, st_903, st_904, st_905, st_906, st_907, st_908, st_909, st_910, st_911, st_912, st_913, st_914, st_915, st_916, st_917, st_918, st_919, st_920 = r_874, sequence_12, c_877, st_575, st_576, r_868, st_576, r_871, st_576, r_856, sequence_12, r_864, st_576, r_848, st_576, r_839, sequence_12, row_867, st_576, row_834, mainparams_3, s_861, n_860, row_842, st_576, row_833, mainparams_3, s_853, n_852, r_764, sequence_12, s_845, n_844, row_842, st_576, s_836, n_835, r_764, sequence_12, st_574, st_575, st_576
-					var a_921 []float64
-					var d_922 int = 0
-					var rs_923 int = 0
-					var a_924 []float64
-					var d_925 int = 0
-					var d_926 int = 0
-					var rs_927 int = 0
-					var a_928 []float64
-					var d_929 int = 0
-					var rs_930 int = 0
-					var a_931 []float64
-					var d_932 int = 0
-					var rs_933 int = 0
-					var a_934 []float64
-					var d_935 int = 0
-					var rs_936 int = 0
-					var a_937 []float64
-					var d_938 int = 0
-					var rs_939 int = 0
-					var a_940 []float64
-					var d_941 int = 0
-					var rs_942 int = 0
-					var a_943 []float64
-					var d_944 int = 0
-					var rs_945 int = 0
-					var a_946 []float64
-					var d_947 int = 0
-					var rs_948 int = 0
-					var a_949 []float64
-					var d_950 int = 0
-					var rs_951 int = 0
-					var a_952 []float64
-					var d_953 int = 0
-					var rs_954 int = 0
-					var a_955 []float64
-					var d_956 int = 0
-					var rs_957 int = 0
-					var a_958 []float64
-					var d_959 int = 0
-					var rs_960 int = 0
-					var a_961 []float64
-					var d_962 int = 0
-					var rs_963 int = 0
-					var a_964 []float64
-					var d_965 int = 0
-					var rs_966 int = 0
-					var a_967 []float64
-					var d_968 int = 0
-					var rs_969 int = 0
-					var a_970 []float64
-					var d_971 int = 0
-					var rs_972 int = 0
-					var a_973 []float64
-					var d_974 int = 0
-					var rs_975 int = 0
-					var a_976 []float64
-					var d_977 int = 0
-					var rs_978 int = 0
-					var a_979 []float64
-					var d_980 int = 0
+					copy(c_934[int(int64(1))*st_641:(int(int64(1))+1)*st_641], r_925)
+					n_935 := int(max(x_889, 0)) + 1
+					var st_936 []float64
+					var st_937 int
+					var st_938 []float64
+					var st_939 int
+					var st_940 int
+					var st_942 int
+					var st_943 []float64
+					var st_944 int
+					var st_945 []float64
+					var st_946 int
+					var st_947 []float64
+					var st_948 int
+					var st_949 []float64
+					var st_950 int
+					var st_951 []float64
+					var st_952 int
+					var st_953 []float64
+					var st_954 int
+					var st_955 []float64
+					var st_956 int
+					var st_957 []float64
+					var st_958 int
+					var st_959 []float64
+					var st_960 int
+					var st_961 []float64
+					var st_962 int
+					var st_963 []float64
+					var st_964 int
+					var st_965 []float64
+					var st_966 int
+					var st_967 []float64
+					var st_968 int
+					var st_969 []float64
+					var st_970 int
+					var st_971 []float64
+					var st_972 int
+					st_936, st_937, st_938, st_939, st_940, st_942, st_943, st_944, st_945, st_946, st_947, st_948, st_949, st_950, st_951, st_952, st_953, st_954, st_955, st_956, st_957, st_958, st_959, st_960, st_961, st_962, st_963, st_964, st_965, st_966, st_967, st_968, st_969, st_970, st_971, st_972 = r_931, sequence_12, c_934, st_640, st_641, st_641, r_928, st_641, r_913, sequence_12, r_921, st_641, r_905, st_641, r_896, sequence_12, row_924, st_641, row_891, mainparams_3, s_918, n_917, row_899, st_641, row_890, mainparams_3, s_910, n_909, r_824, sequence_12, s_902, n_901, row_899, st_641, s_893, n_892
+					buf_1108 := ar.F64w(st_937)
+					buf_1109 := ar.F64w(st_939 * st_940)
+					var d_978 int = 0
+					var rs_979 int = 0
+					var a_980 []float64
 					var d_981 int = 0
 					var rs_982 int = 0
-					for i_983 := 0; i_983 < n_878; i_983++ {
-						mark_984 := ar.mark()
-						if i_983 > 0 {
-							k_985 := int64(i_983 - 1)
-							x_986 := k_985 + int64(1)
-							x_987 := int64(2) * x_986
-							if x_987 < 0 || x_987 >= int64(mainparams_2) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_987, mainparams_2))
+					var a_983 []float64
+					var d_984 int = 0
+					var rs_985 int = 0
+					var a_986 []float64
+					var d_987 int = 0
+					var rs_988 int = 0
+					var a_989 []float64
+					var d_990 int = 0
+					var rs_991 int = 0
+					var a_992 []float64
+					var d_993 int = 0
+					var rs_994 int = 0
+					var a_995 []float64
+					var d_996 int = 0
+					var rs_997 int = 0
+					var a_998 []float64
+					var d_999 int = 0
+					var rs_1000 int = 0
+					var a_1001 []float64
+					var d_1002 int = 0
+					var rs_1003 int = 0
+					var a_1004 []float64
+					var d_1005 int = 0
+					var rs_1006 int = 0
+					var a_1007 []float64
+					var d_1008 int = 0
+					var rs_1009 int = 0
+					var a_1010 []float64
+					var d_1011 int = 0
+					var rs_1012 int = 0
+					var a_1013 []float64
+					var d_1014 int = 0
+					var rs_1015 int = 0
+					var a_1016 []float64
+					var d_1017 int = 0
+					var rs_1018 int = 0
+					var a_1019 []float64
+					var d_1020 int = 0
+					var rs_1021 int = 0
+					var a_1022 []float64
+					var d_1023 int = 0
+					var rs_1024 int = 0
+					for i_1025 := 0; i_1025 < n_935; i_1025++ {
+						mark_1026 := ar.mark()
+						if i_1025 > 0 {
+							k_1027 := int64(i_1025 - 1)
+							x_1028 := k_1027 + int64(1)
+							x_1029 := int64(2) * x_1028
+							if x_1029 < 0 || x_1029 >= int64(mainparams_2) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1029, mainparams_2))
 							}
-							row_988 := mainparams_1[int(x_987)*mainparams_3 : (int(x_987)+1)*mainparams_3]
-							x_989 := x_987 + int64(1)
-							if x_989 < 0 || x_989 >= int64(mainparams_2) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_989, mainparams_2))
+							row_1030 := mainparams_1[int(x_1029)*mainparams_3 : (int(x_1029)+1)*mainparams_3]
+							x_1031 := x_1029 + int64(1)
+							if x_1031 < 0 || x_1031 >= int64(mainparams_2) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1031, mainparams_2))
 							}
-							row_990 := mainparams_1[int(x_989)*mainparams_3 : (int(x_989)+1)*mainparams_3]
+							row_1032 := mainparams_1[int(x_1031)*mainparams_3 : (int(x_1031)+1)*mainparams_3]
 							if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 							}
-							n_991 := int(n_15) - int(int64(0))
-							s_992 := row_988[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-							if n_991 != st_880 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_880})+" and "+runtime.ShapeString([]int{n_991}))
+							n_1033 := int(n_15) - int(int64(0))
+							s_1034 := row_1030[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+							if n_1033 != st_937 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{n_1033}))
 							}
 							if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 							}
-							n_993 := int(n_15) - int(int64(0))
-							s_994 := row_990[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-							if n_993 != st_880 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_880})+" and "+runtime.ShapeString([]int{n_993}))
+							n_1035 := int(n_15) - int(int64(0))
+							s_1036 := row_1032[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+							if n_1035 != st_937 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{n_1035}))
 							}
-							r_995 := ar.F64w(st_880)
-							st_879 = st_879[:len(r_995)]
-							s_992 = s_992[:len(r_995)]
-							s_994 = s_994[:len(r_995)]
-							for i_996 := range r_995 {
-								r_995[i_996] = (runtime.Sigmoid(((st_879[i_996] * s_992[i_996]) + s_994[i_996])))
+							r_1037 := ar.F64w(st_937)
+							st_936 = st_936[:len(r_1037)]
+							s_1034 = s_1034[:len(r_1037)]
+							s_1036 = s_1036[:len(r_1037)]
+							for i_1038 := range r_1037 {
+								r_1037[i_1038] = (runtime.Sigmoid(((st_936[i_1038] * s_1034[i_1038]) + s_1036[i_1038])))
 							}
-							if x_987 < 0 || x_987 >= int64(st_882) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_987, st_882))
+							if x_1029 < 0 || x_1029 >= int64(st_939) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1029, st_939))
 							}
-							row_998 := st_881[int(x_987)*st_883 : (int(x_987)+1)*st_883]
-							x_999 := int64(2) * n_15
-							if n_15 < 0 || x_999 < n_15 || x_999 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_999, mainparams_3))
+							row_1040 := st_938[int(x_1029)*st_940 : (int(x_1029)+1)*st_940]
+							x_1041 := int64(2) * n_15
+							if n_15 < 0 || x_1041 < n_15 || x_1041 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1041, mainparams_3))
 							}
-							n_1000 := int(x_999) - int(n_15)
-							s_1001 := row_988[int(n_15)*1 : int(x_999)*1 : int(x_999)*1]
-							if n_1000 != st_883 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_883})+" and "+runtime.ShapeString([]int{n_1000}))
+							n_1042 := int(x_1041) - int(n_15)
+							s_1043 := row_1030[int(n_15)*1 : int(x_1041)*1 : int(x_1041)*1]
+							if n_1042 != st_940 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_940})+" and "+runtime.ShapeString([]int{n_1042}))
 							}
-							if n_15 < 0 || x_999 < n_15 || x_999 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_999, mainparams_3))
+							if n_15 < 0 || x_1041 < n_15 || x_1041 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1041, mainparams_3))
 							}
-							n_1002 := int(x_999) - int(n_15)
-							s_1003 := row_990[int(n_15)*1 : int(x_999)*1 : int(x_999)*1]
-							if n_1002 != st_883 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_883})+" and "+runtime.ShapeString([]int{n_1002}))
+							n_1044 := int(x_1041) - int(n_15)
+							s_1045 := row_1032[int(n_15)*1 : int(x_1041)*1 : int(x_1041)*1]
+							if n_1044 != st_940 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_940})+" and "+runtime.ShapeString([]int{n_1044}))
 							}
-							r_1004 := ar.F64w(st_883)
-							row_998 = row_998[:len(r_1004)]
-							s_1001 = s_1001[:len(r_1004)]
-							s_1003 = s_1003[:len(r_1004)]
-							for i_1005 := range r_1004 {
-								r_1004[i_1005] = (runtime.Sigmoid(((row_998[i_1005] * s_1001[i_1005]) + s_1003[i_1005])))
+							r_1046 := ar.F64w(st_940)
+							row_1040 = row_1040[:len(r_1046)]
+							s_1043 = s_1043[:len(r_1046)]
+							s_1045 = s_1045[:len(r_1046)]
+							for i_1047 := range r_1046 {
+								r_1046[i_1047] = (runtime.Sigmoid(((row_1040[i_1047] * s_1043[i_1047]) + s_1045[i_1047])))
 							}
-							x_1007 := int64(3) * n_15
-							if x_999 < 0 || x_1007 < x_999 || x_1007 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_999, x_1007, mainparams_3))
+							x_1049 := int64(3) * n_15
+							if x_1041 < 0 || x_1049 < x_1041 || x_1049 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1041, x_1049, mainparams_3))
 							}
-							n_1008 := int(x_1007) - int(x_999)
-							s_1009 := row_988[int(x_999)*1 : int(x_1007)*1 : int(x_1007)*1]
-							if n_1008 != st_880 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_880})+" and "+runtime.ShapeString([]int{n_1008}))
+							n_1050 := int(x_1049) - int(x_1041)
+							s_1051 := row_1030[int(x_1041)*1 : int(x_1049)*1 : int(x_1049)*1]
+							if n_1050 != st_937 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{n_1050}))
 							}
-							if x_999 < 0 || x_1007 < x_999 || x_1007 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_999, x_1007, mainparams_3))
+							if x_1041 < 0 || x_1049 < x_1041 || x_1049 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1041, x_1049, mainparams_3))
 							}
-							n_1010 := int(x_1007) - int(x_999)
-							s_1011 := row_990[int(x_999)*1 : int(x_1007)*1 : int(x_1007)*1]
-							if n_1010 != st_880 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_880})+" and "+runtime.ShapeString([]int{n_1010}))
+							n_1052 := int(x_1049) - int(x_1041)
+							s_1053 := row_1032[int(x_1041)*1 : int(x_1049)*1 : int(x_1049)*1]
+							if n_1052 != st_937 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{n_1052}))
 							}
-							r_1012 := ar.F64w(st_880)
-							st_879 = st_879[:len(r_1012)]
-							s_1009 = s_1009[:len(r_1012)]
-							s_1011 = s_1011[:len(r_1012)]
-							for i_1013 := range r_1012 {
-								r_1012[i_1013] = (runtime.Sigmoid(((st_879[i_1013] * s_1009[i_1013]) + s_1011[i_1013])))
+							r_1054 := ar.F64w(st_937)
+							st_936 = st_936[:len(r_1054)]
+							s_1051 = s_1051[:len(r_1054)]
+							s_1053 = s_1053[:len(r_1054)]
+							for i_1055 := range r_1054 {
+								r_1054[i_1055] = (runtime.Sigmoid(((st_936[i_1055] * s_1051[i_1055]) + s_1053[i_1055])))
 							}
-							x_1015 := int64(4) * n_15
-							if x_1007 < 0 || x_1015 < x_1007 || x_1015 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1007, x_1015, mainparams_3))
+							x_1057 := int64(4) * n_15
+							if x_1049 < 0 || x_1057 < x_1049 || x_1057 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1049, x_1057, mainparams_3))
 							}
-							n_1016 := int(x_1015) - int(x_1007)
-							s_1017 := row_988[int(x_1007)*1 : int(x_1015)*1 : int(x_1015)*1]
-							if n_1016 != st_883 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_883})+" and "+runtime.ShapeString([]int{n_1016}))
+							n_1058 := int(x_1057) - int(x_1049)
+							s_1059 := row_1030[int(x_1049)*1 : int(x_1057)*1 : int(x_1057)*1]
+							if n_1058 != st_940 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_940})+" and "+runtime.ShapeString([]int{n_1058}))
 							}
-							if x_1007 < 0 || x_1015 < x_1007 || x_1015 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1007, x_1015, mainparams_3))
+							if x_1049 < 0 || x_1057 < x_1049 || x_1057 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1049, x_1057, mainparams_3))
 							}
-							n_1018 := int(x_1015) - int(x_1007)
-							s_1019 := row_990[int(x_1007)*1 : int(x_1015)*1 : int(x_1015)*1]
-							if n_1018 != st_883 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_883})+" and "+runtime.ShapeString([]int{n_1018}))
+							n_1060 := int(x_1057) - int(x_1049)
+							s_1061 := row_1032[int(x_1049)*1 : int(x_1057)*1 : int(x_1057)*1]
+							if n_1060 != st_940 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_940})+" and "+runtime.ShapeString([]int{n_1060}))
 							}
-							r_1020 := ar.F64w(st_883)
-							row_998 = row_998[:len(r_1020)]
-							s_1017 = s_1017[:len(r_1020)]
-							s_1019 = s_1019[:len(r_1020)]
-							for i_1021 := range r_1020 {
-								r_1020[i_1021] = (math.Tanh(((row_998[i_1021] * s_1017[i_1021]) + s_1019[i_1021])))
+							r_1062 := ar.F64w(st_940)
+							row_1040 = row_1040[:len(r_1062)]
+							s_1059 = s_1059[:len(r_1062)]
+							s_1061 = s_1061[:len(r_1062)]
+							for i_1063 := range r_1062 {
+								r_1062[i_1063] = (math.Tanh(((row_1040[i_1063] * s_1059[i_1063]) + s_1061[i_1063])))
 							}
-							if x_989 < 0 || x_989 >= int64(st_882) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_989, st_882))
+							if x_1031 < 0 || x_1031 >= int64(st_939) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1031, st_939))
 							}
-							row_1023 := st_881[int(x_989)*st_883 : (int(x_989)+1)*st_883]
-							if st_880 != st_883 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_883})+" and "+runtime.ShapeString([]int{st_880}))
+							row_1065 := st_938[int(x_1031)*st_940 : (int(x_1031)+1)*st_940]
+							if st_937 != st_940 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_940})+" and "+runtime.ShapeString([]int{st_937}))
 							}
-							r_1024 := ar.F64w(st_883)
-							row_1023 = row_1023[:len(r_1024)]
-							r_995 = r_995[:len(r_1024)]
-							r_1004 = r_1004[:len(r_1024)]
-							r_1020 = r_1020[:len(r_1024)]
-							for i_1025 := range r_1024 {
-								r_1024[i_1025] = ((row_1023[i_1025] * r_995[i_1025]) + (r_1004[i_1025] * r_1020[i_1025]))
+							r_1066 := ar.F64w(st_940)
+							row_1065 = row_1065[:len(r_1066)]
+							r_1037 = r_1037[:len(r_1066)]
+							r_1046 = r_1046[:len(r_1066)]
+							r_1062 = r_1062[:len(r_1066)]
+							for i_1067 := range r_1066 {
+								r_1066[i_1067] = ((row_1065[i_1067] * r_1037[i_1067]) + (r_1046[i_1067] * r_1062[i_1067]))
 							}
-							r_1027 := ar.F64w(st_883)
-							r_1024 = r_1024[:len(r_1027)]
-							for i_1028 := range r_1027 {
-								r_1027[i_1028] = (math.Tanh(r_1024[i_1028]))
+							r_1069 := ar.F64w(st_940)
+							r_1066 = r_1066[:len(r_1069)]
+							for i_1070 := range r_1069 {
+								r_1069[i_1070] = (math.Tanh(r_1066[i_1070]))
 							}
-							if st_883 != st_880 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_880})+" and "+runtime.ShapeString([]int{st_883}))
+							if st_940 != st_937 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{st_940}))
 							}
-							r_1030 := ar.F64w(st_880)
-							r_1012 = r_1012[:len(r_1030)]
-							r_1027 = r_1027[:len(r_1030)]
-							for i_1031 := range r_1030 {
-								r_1030[i_1031] = (r_1012[i_1031] * r_1027[i_1031])
+							r_1072 := ar.F64w(st_937)
+							r_1054 = r_1054[:len(r_1072)]
+							r_1069 = r_1069[:len(r_1072)]
+							for i_1073 := range r_1072 {
+								r_1072[i_1073] = (r_1054[i_1073] * r_1069[i_1073])
 							}
-							if x_987 < 0 || x_987 >= int64(st_882) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_987, st_882))
+							if x_1029 < 0 || x_1029 >= int64(st_939) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1029, st_939))
 							}
-							if st_880 != st_883 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_880})+"; elements have shape "+runtime.ShapeString([]int{st_883}))
+							if st_937 != st_940 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_937})+"; elements have shape "+runtime.ShapeString([]int{st_940}))
 							}
-							c_1033 := ar.F64w(len(st_881))
-							copy(c_1033, st_881)
-							copy(c_1033[int(x_987)*st_883:(int(x_987)+1)*st_883], r_1030)
-							if x_989 < 0 || x_989 >= int64(st_882) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_989, st_882))
+							c_1075 := ar.F64w(len(st_938))
+							copy(c_1075, st_938)
+							copy(c_1075[int(x_1029)*st_940:(int(x_1029)+1)*st_940], r_1072)
+							if x_1031 < 0 || x_1031 >= int64(st_939) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1031, st_939))
 							}
-							copy(c_1033[int(x_989)*st_883:(int(x_989)+1)*st_883], r_1024)
-							st_879, st_881, st_884, st_885, st_886, st_887, st_888, st_889, st_890, st_891, st_892, st_893, st_894, st_895, st_896, st_897, st_898, st_899, st_900, st_901, st_902, st_903, st_904, st_905, st_906, st_907, st_908, st_909, st_910, st_911, st_912, st_913, st_914, st_915, st_916, st_917, st_918, st_919, st_920 = r_1030, c_1033, r_1024, st_883, r_1027, st_883, r_1012, st_880, r_1020, st_883, r_1004, st_883, r_995, st_880, row_1023, st_883, row_990, mainparams_3, s_1017, n_1016, row_998, st_883, row_988, mainparams_3, s_1009, n_1008, st_879, st_880, s_1001, n_1000, row_998, st_883, s_992, n_991, st_879, st_880, st_881, st_882, st_883
+							copy(c_1075[int(x_1031)*st_940:(int(x_1031)+1)*st_940], r_1066)
+							st_936, st_938, st_942, st_943, st_944, st_945, st_946, st_947, st_948, st_949, st_950, st_951, st_952, st_953, st_954, st_955, st_956, st_957, st_958, st_959, st_960, st_961, st_962, st_963, st_964, st_965, st_966, st_967, st_968, st_969, st_970, st_971, st_972 = r_1072, c_1075, st_940, r_1069, st_940, r_1054, st_937, r_1062, st_940, r_1046, st_940, r_1037, st_937, row_1065, st_940, row_1032, mainparams_3, s_1059, n_1058, row_1040, st_940, row_1030, mainparams_3, s_1051, n_1050, st_936, st_937, s_1043, n_1042, row_1040, st_940, s_1034, n_1033
 						}
-						if i_983 == 0 {
-							d_922 = st_880
-							rs_923 = d_922
-							tot_1034, err_1035 := runtime.MulSize(n_878, rs_923)
-							if err_1035 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1035)
+						if i_1025 == 0 {
+							d_978 = st_942
+							rs_979 = d_978
+							tot_1076, err_1077 := runtime.MulSize(n_935, rs_979)
+							if err_1077 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1077)
 							}
-							a_921 = ar.F64w(tot_1034)
-						} else if st_880 != d_922 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_880})+", element 0 has shape "+runtime.ShapeString([]int{d_922}))
+							_ = tot_1076
+						} else if st_942 != d_978 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_942})+", element 0 has shape "+runtime.ShapeString([]int{d_978}))
 						}
-						copy(a_921[i_983*rs_923:(i_983+1)*rs_923], st_879)
-						if i_983 == 0 {
-							d_925, d_926 = st_882, st_883
-							rs_927 = d_925 * d_926
-							tot_1036, err_1037 := runtime.MulSize(n_878, rs_927)
-							if err_1037 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1037)
+						if i_1025 == 0 {
+							d_981 = st_944
+							rs_982 = d_981
+							tot_1078, err_1079 := runtime.MulSize(n_935, rs_982)
+							if err_1079 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1079)
 							}
-							a_924 = ar.F64w(tot_1036)
-						} else if st_882 != d_925 || st_883 != d_926 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_882, st_883})+", element 0 has shape "+runtime.ShapeString([]int{d_925, d_926}))
+							a_980 = ar.F64w(tot_1078)
+						} else if st_944 != d_981 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_944})+", element 0 has shape "+runtime.ShapeString([]int{d_981}))
 						}
-						copy(a_924[i_983*rs_927:(i_983+1)*rs_927], st_881)
-						if i_983 == 0 {
-							d_929 = st_885
-							rs_930 = d_929
-							tot_1038, err_1039 := runtime.MulSize(n_878, rs_930)
-							if err_1039 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1039)
+						copy(a_980[i_1025*rs_982:(i_1025+1)*rs_982], st_943)
+						if i_1025 == 0 {
+							d_984 = st_946
+							rs_985 = d_984
+							tot_1080, err_1081 := runtime.MulSize(n_935, rs_985)
+							if err_1081 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1081)
 							}
-							a_928 = ar.F64w(tot_1038)
-						} else if st_885 != d_929 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_885})+", element 0 has shape "+runtime.ShapeString([]int{d_929}))
+							a_983 = ar.F64w(tot_1080)
+						} else if st_946 != d_984 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_946})+", element 0 has shape "+runtime.ShapeString([]int{d_984}))
 						}
-						copy(a_928[i_983*rs_930:(i_983+1)*rs_930], st_884)
-						if i_983 == 0 {
-							d_932 = st_887
-							rs_933 = d_932
-							tot_1040, err_1041 := runtime.MulSize(n_878, rs_933)
-							if err_1041 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1041)
+						copy(a_983[i_1025*rs_985:(i_1025+1)*rs_985], st_945)
+						if i_1025 == 0 {
+							d_987 = st_948
+							rs_988 = d_987
+							tot_1082, err_1083 := runtime.MulSize(n_935, rs_988)
+							if err_1083 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1083)
 							}
-							a_931 = ar.F64w(tot_1040)
-						} else if st_887 != d_932 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_887})+", element 0 has shape "+runtime.ShapeString([]int{d_932}))
+							a_986 = ar.F64w(tot_1082)
+						} else if st_948 != d_987 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_948})+", element 0 has shape "+runtime.ShapeString([]int{d_987}))
 						}
-						copy(a_931[i_983*rs_933:(i_983+1)*rs_933], st_886)
-						if i_983 == 0 {
-							d_935 = st_889
-							rs_936 = d_935
-							tot_1042, err_1043 := runtime.MulSize(n_878, rs_936)
-							if err_1043 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1043)
+						copy(a_986[i_1025*rs_988:(i_1025+1)*rs_988], st_947)
+						if i_1025 == 0 {
+							d_990 = st_950
+							rs_991 = d_990
+							tot_1084, err_1085 := runtime.MulSize(n_935, rs_991)
+							if err_1085 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1085)
 							}
-							a_934 = ar.F64w(tot_1042)
-						} else if st_889 != d_935 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_889})+", element 0 has shape "+runtime.ShapeString([]int{d_935}))
+							a_989 = ar.F64w(tot_1084)
+						} else if st_950 != d_990 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_950})+", element 0 has shape "+runtime.ShapeString([]int{d_990}))
 						}
-						copy(a_934[i_983*rs_936:(i_983+1)*rs_936], st_888)
-						if i_983 == 0 {
-							d_938 = st_891
-							rs_939 = d_938
-							tot_1044, err_1045 := runtime.MulSize(n_878, rs_939)
-							if err_1045 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1045)
+						copy(a_989[i_1025*rs_991:(i_1025+1)*rs_991], st_949)
+						if i_1025 == 0 {
+							d_993 = st_952
+							rs_994 = d_993
+							tot_1086, err_1087 := runtime.MulSize(n_935, rs_994)
+							if err_1087 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1087)
 							}
-							a_937 = ar.F64w(tot_1044)
-						} else if st_891 != d_938 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_891})+", element 0 has shape "+runtime.ShapeString([]int{d_938}))
+							a_992 = ar.F64w(tot_1086)
+						} else if st_952 != d_993 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_952})+", element 0 has shape "+runtime.ShapeString([]int{d_993}))
 						}
-						copy(a_937[i_983*rs_939:(i_983+1)*rs_939], st_890)
-						if i_983 == 0 {
-							d_941 = st_893
-							rs_942 = d_941
-							tot_1046, err_1047 := runtime.MulSize(n_878, rs_942)
-							if err_1047 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1047)
+						copy(a_992[i_1025*rs_994:(i_1025+1)*rs_994], st_951)
+						if i_1025 == 0 {
+							d_996 = st_954
+							rs_997 = d_996
+							tot_1088, err_1089 := runtime.MulSize(n_935, rs_997)
+							if err_1089 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1089)
 							}
-							a_940 = ar.F64w(tot_1046)
-						} else if st_893 != d_941 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_893})+", element 0 has shape "+runtime.ShapeString([]int{d_941}))
+							a_995 = ar.F64w(tot_1088)
+						} else if st_954 != d_996 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_954})+", element 0 has shape "+runtime.ShapeString([]int{d_996}))
 						}
-						copy(a_940[i_983*rs_942:(i_983+1)*rs_942], st_892)
-						if i_983 == 0 {
-							d_944 = st_895
-							rs_945 = d_944
-							tot_1048, err_1049 := runtime.MulSize(n_878, rs_945)
-							if err_1049 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1049)
+						copy(a_995[i_1025*rs_997:(i_1025+1)*rs_997], st_953)
+						if i_1025 == 0 {
+							d_999 = st_956
+							rs_1000 = d_999
+							tot_1090, err_1091 := runtime.MulSize(n_935, rs_1000)
+							if err_1091 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1091)
 							}
-							a_943 = ar.F64w(tot_1048)
-						} else if st_895 != d_944 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_895})+", element 0 has shape "+runtime.ShapeString([]int{d_944}))
+							a_998 = ar.F64w(tot_1090)
+						} else if st_956 != d_999 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_956})+", element 0 has shape "+runtime.ShapeString([]int{d_999}))
 						}
-						copy(a_943[i_983*rs_945:(i_983+1)*rs_945], st_894)
-						if i_983 == 0 {
-							d_947 = st_897
-							rs_948 = d_947
-							tot_1050, err_1051 := runtime.MulSize(n_878, rs_948)
-							if err_1051 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1051)
+						copy(a_998[i_1025*rs_1000:(i_1025+1)*rs_1000], st_955)
+						if i_1025 == 0 {
+							d_1002 = st_958
+							rs_1003 = d_1002
+							tot_1092, err_1093 := runtime.MulSize(n_935, rs_1003)
+							if err_1093 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1093)
 							}
-							a_946 = ar.F64w(tot_1050)
-						} else if st_897 != d_947 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_897})+", element 0 has shape "+runtime.ShapeString([]int{d_947}))
+							a_1001 = ar.F64w(tot_1092)
+						} else if st_958 != d_1002 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_958})+", element 0 has shape "+runtime.ShapeString([]int{d_1002}))
 						}
-						copy(a_946[i_983*rs_948:(i_983+1)*rs_948], st_896)
-						if i_983 == 0 {
-							d_950 = st_899
-							rs_951 = d_950
-							tot_1052, err_1053 := runtime.MulSize(n_878, rs_951)
-							if err_1053 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1053)
+						copy(a_1001[i_1025*rs_1003:(i_1025+1)*rs_1003], st_957)
+						if i_1025 == 0 {
+							d_1005 = st_960
+							rs_1006 = d_1005
+							tot_1094, err_1095 := runtime.MulSize(n_935, rs_1006)
+							if err_1095 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1095)
 							}
-							a_949 = ar.F64w(tot_1052)
-						} else if st_899 != d_950 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_899})+", element 0 has shape "+runtime.ShapeString([]int{d_950}))
+							a_1004 = ar.F64w(tot_1094)
+						} else if st_960 != d_1005 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_960})+", element 0 has shape "+runtime.ShapeString([]int{d_1005}))
 						}
-						copy(a_949[i_983*rs_951:(i_983+1)*rs_951], st_898)
-						if i_983 == 0 {
-							d_953 = st_901
-							rs_954 = d_953
-							tot_1054, err_1055 := runtime.MulSize(n_878, rs_954)
-							if err_1055 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1055)
+						copy(a_1004[i_1025*rs_1006:(i_1025+1)*rs_1006], st_959)
+						if i_1025 == 0 {
+							d_1008 = st_962
+							rs_1009 = d_1008
+							tot_1096, err_1097 := runtime.MulSize(n_935, rs_1009)
+							if err_1097 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1097)
 							}
-							a_952 = ar.F64w(tot_1054)
-						} else if st_901 != d_953 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_901})+", element 0 has shape "+runtime.ShapeString([]int{d_953}))
+							a_1007 = ar.F64w(tot_1096)
+						} else if st_962 != d_1008 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_962})+", element 0 has shape "+runtime.ShapeString([]int{d_1008}))
 						}
-						copy(a_952[i_983*rs_954:(i_983+1)*rs_954], st_900)
-						if i_983 == 0 {
-							d_956 = st_903
-							rs_957 = d_956
-							tot_1056, err_1057 := runtime.MulSize(n_878, rs_957)
-							if err_1057 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1057)
+						copy(a_1007[i_1025*rs_1009:(i_1025+1)*rs_1009], st_961)
+						if i_1025 == 0 {
+							d_1011 = st_964
+							rs_1012 = d_1011
+							tot_1098, err_1099 := runtime.MulSize(n_935, rs_1012)
+							if err_1099 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1099)
 							}
-							a_955 = ar.F64w(tot_1056)
-						} else if st_903 != d_956 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_903})+", element 0 has shape "+runtime.ShapeString([]int{d_956}))
+							a_1010 = ar.F64w(tot_1098)
+						} else if st_964 != d_1011 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_964})+", element 0 has shape "+runtime.ShapeString([]int{d_1011}))
 						}
-						copy(a_955[i_983*rs_957:(i_983+1)*rs_957], st_902)
-						if i_983 == 0 {
-							d_959 = st_905
-							rs_960 = d_959
-							tot_1058, err_1059 := runtime.MulSize(n_878, rs_960)
-							if err_1059 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1059)
+						copy(a_1010[i_1025*rs_1012:(i_1025+1)*rs_1012], st_963)
+						if i_1025 == 0 {
+							d_1014 = st_966
+							rs_1015 = d_1014
+							tot_1100, err_1101 := runtime.MulSize(n_935, rs_1015)
+							if err_1101 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1101)
 							}
-							a_958 = ar.F64w(tot_1058)
-						} else if st_905 != d_959 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_905})+", element 0 has shape "+runtime.ShapeString([]int{d_959}))
+							a_1013 = ar.F64w(tot_1100)
+						} else if st_966 != d_1014 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_966})+", element 0 has shape "+runtime.ShapeString([]int{d_1014}))
 						}
-						copy(a_958[i_983*rs_960:(i_983+1)*rs_960], st_904)
-						if i_983 == 0 {
-							d_962 = st_907
-							rs_963 = d_962
-							tot_1060, err_1061 := runtime.MulSize(n_878, rs_963)
-							if err_1061 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1061)
+						copy(a_1013[i_1025*rs_1015:(i_1025+1)*rs_1015], st_965)
+						if i_1025 == 0 {
+							d_1017 = st_968
+							rs_1018 = d_1017
+							tot_1102, err_1103 := runtime.MulSize(n_935, rs_1018)
+							if err_1103 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1103)
 							}
-							a_961 = ar.F64w(tot_1060)
-						} else if st_907 != d_962 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_907})+", element 0 has shape "+runtime.ShapeString([]int{d_962}))
+							a_1016 = ar.F64w(tot_1102)
+						} else if st_968 != d_1017 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_968})+", element 0 has shape "+runtime.ShapeString([]int{d_1017}))
 						}
-						copy(a_961[i_983*rs_963:(i_983+1)*rs_963], st_906)
-						if i_983 == 0 {
-							d_965 = st_909
-							rs_966 = d_965
-							tot_1062, err_1063 := runtime.MulSize(n_878, rs_966)
-							if err_1063 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1063)
+						copy(a_1016[i_1025*rs_1018:(i_1025+1)*rs_1018], st_967)
+						if i_1025 == 0 {
+							d_1020 = st_970
+							rs_1021 = d_1020
+							tot_1104, err_1105 := runtime.MulSize(n_935, rs_1021)
+							if err_1105 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1105)
 							}
-							a_964 = ar.F64w(tot_1062)
-						} else if st_909 != d_965 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_909})+", element 0 has shape "+runtime.ShapeString([]int{d_965}))
+							a_1019 = ar.F64w(tot_1104)
+						} else if st_970 != d_1020 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_970})+", element 0 has shape "+runtime.ShapeString([]int{d_1020}))
 						}
-						copy(a_964[i_983*rs_966:(i_983+1)*rs_966], st_908)
-						if i_983 == 0 {
-							d_968 = st_911
-							rs_969 = d_968
-							tot_1064, err_1065 := runtime.MulSize(n_878, rs_969)
-							if err_1065 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1065)
+						copy(a_1019[i_1025*rs_1021:(i_1025+1)*rs_1021], st_969)
+						if i_1025 == 0 {
+							d_1023 = st_972
+							rs_1024 = d_1023
+							tot_1106, err_1107 := runtime.MulSize(n_935, rs_1024)
+							if err_1107 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1107)
 							}
-							a_967 = ar.F64w(tot_1064)
-						} else if st_911 != d_968 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_911})+", element 0 has shape "+runtime.ShapeString([]int{d_968}))
+							a_1022 = ar.F64w(tot_1106)
+						} else if st_972 != d_1023 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_972})+", element 0 has shape "+runtime.ShapeString([]int{d_1023}))
 						}
-						copy(a_967[i_983*rs_969:(i_983+1)*rs_969], st_910)
-						if i_983 == 0 {
-							d_971 = st_913
-							rs_972 = d_971
-							tot_1066, err_1067 := runtime.MulSize(n_878, rs_972)
-							if err_1067 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1067)
-							}
-							a_970 = ar.F64w(tot_1066)
-						} else if st_913 != d_971 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_913})+", element 0 has shape "+runtime.ShapeString([]int{d_971}))
+						copy(a_1022[i_1025*rs_1024:(i_1025+1)*rs_1024], st_971)
+						st_943 = a_980[i_1025*rs_982 : (i_1025+1)*rs_982]
+						st_945 = a_983[i_1025*rs_985 : (i_1025+1)*rs_985]
+						st_947 = a_986[i_1025*rs_988 : (i_1025+1)*rs_988]
+						st_949 = a_989[i_1025*rs_991 : (i_1025+1)*rs_991]
+						st_951 = a_992[i_1025*rs_994 : (i_1025+1)*rs_994]
+						st_953 = a_995[i_1025*rs_997 : (i_1025+1)*rs_997]
+						st_955 = a_998[i_1025*rs_1000 : (i_1025+1)*rs_1000]
+						st_957 = a_1001[i_1025*rs_1003 : (i_1025+1)*rs_1003]
+						st_959 = a_1004[i_1025*rs_1006 : (i_1025+1)*rs_1006]
+						st_961 = a_1007[i_1025*rs_1009 : (i_1025+1)*rs_1009]
+						st_963 = a_1010[i_1025*rs_1012 : (i_1025+1)*rs_1012]
+						st_965 = a_1013[i_1025*rs_1015 : (i_1025+1)*rs_1015]
+						st_967 = a_1016[i_1025*rs_1018 : (i_1025+1)*rs_1018]
+						st_969 = a_1019[i_1025*rs_1021 : (i_1025+1)*rs_1021]
+						st_971 = a_1022[i_1025*rs_1024 : (i_1025+1)*rs_1024]
+						if i_1025 > 0 && st_937 == len(buf_1108) && st_939*st_940 == len(buf_1109) {
+							copy(buf_1108, st_936)
+							st_936 = buf_1108
+							copy(buf_1109, st_938)
+							st_938 = buf_1109
+							ar.release(mark_1026)
 						}
-						copy(a_970[i_983*rs_972:(i_983+1)*rs_972], st_912)
-						if i_983 == 0 {
-							d_974 = st_915
-							rs_975 = d_974
-							tot_1068, err_1069 := runtime.MulSize(n_878, rs_975)
-							if err_1069 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1069)
-							}
-							a_973 = ar.F64w(tot_1068)
-						} else if st_915 != d_974 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_915})+", element 0 has shape "+runtime.ShapeString([]int{d_974}))
-						}
-						copy(a_973[i_983*rs_975:(i_983+1)*rs_975], st_914)
-						if i_983 == 0 {
-							d_977 = st_917
-							rs_978 = d_977
-							tot_1070, err_1071 := runtime.MulSize(n_878, rs_978)
-							if err_1071 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1071)
-							}
-							a_976 = ar.F64w(tot_1070)
-						} else if st_917 != d_977 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_917})+", element 0 has shape "+runtime.ShapeString([]int{d_977}))
-						}
-						copy(a_976[i_983*rs_978:(i_983+1)*rs_978], st_916)
-						if i_983 == 0 {
-							d_980, d_981 = st_919, st_920
-							rs_982 = d_980 * d_981
-							tot_1072, err_1073 := runtime.MulSize(n_878, rs_982)
-							if err_1073 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1073)
-							}
-							a_979 = ar.F64w(tot_1072)
-						} else if st_919 != d_980 || st_920 != d_981 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_983)+" has shape "+runtime.ShapeString([]int{st_919, st_920})+", element 0 has shape "+runtime.ShapeString([]int{d_980, d_981}))
-						}
-						copy(a_979[i_983*rs_982:(i_983+1)*rs_982], st_918)
-						_ = mark_984
 					}
-					c_770, c_771, c_772, c_773, c_774, c_775, c_776, c_777, c_778, c_779, c_780, c_781, c_782, c_783, c_784, c_785, c_786, c_787, c_788, c_789, c_790, c_791, c_792, c_793, c_794, c_795, c_796, c_797, c_798, c_799, c_800, c_801, c_802, c_803, c_804, c_805, c_806, c_807, c_808, c_809, c_810, c_811, c_812, c_813, c_814, c_815, c_816, c_817, c_818, c_819, c_820, c_821, c_822, c_823, c_824, c_825, c_826, c_827, c_828, c_829, c_830, c_831 = a_921, n_878, d_922, a_924, n_878, d_925, d_926, a_928, n_878, d_929, a_931, n_878, d_932, a_934, n_878, d_935, a_937, n_878, d_938, a_940, n_878, d_941, a_943, n_878, d_944, a_946, n_878, d_947, a_949, n_878, d_950, a_952, n_878, d_953, a_955, n_878, d_956, a_958, n_878, d_959, a_961, n_878, d_962, a_964, n_878, d_965, a_967, n_878, d_968, a_970, n_878, d_971, a_973, n_878, d_974, a_976, n_878, d_977, a_979, n_878, d_980, d_981
+					c_830, c_831, c_832, c_833, c_834, c_835, c_836, c_837, c_838, c_839, c_840, c_841, c_842, c_843, c_844, c_845, c_846, c_847, c_848, c_849, c_850, c_851, c_852, c_853, c_854, c_855, c_856, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878, c_879, c_880, c_881, c_882, c_883, c_884, c_885, c_886, c_887, c_888 = st_936, n_935, st_937, st_938, n_935, st_939, st_940, n_935, d_978, a_980, n_935, d_981, a_983, n_935, d_984, a_986, n_935, d_987, a_989, n_935, d_990, a_992, n_935, d_993, a_995, n_935, d_996, a_998, n_935, d_999, a_1001, n_935, d_1002, a_1004, n_935, d_1005, a_1007, n_935, d_1008, a_1010, n_935, d_1011, a_1013, n_935, d_1014, a_1016, n_935, d_1017, a_1019, n_935, d_1020, a_1022, n_935, d_1023, n_935, 0, n_935, 0, 0
 				} else {
-					n_1074, err_1075 := runtime.CheckSize(int64(0))
-					if err_1075 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1075)
+					n_1110, err_1111 := runtime.CheckSize(int64(0))
+					if err_1111 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1111)
 					}
-					var a_1076 []float64
-					var d_1077 int = 0
-					var rs_1078 int = 0
-					var a_1079 []float64
-					var d_1080 int = 0
-					var d_1081 int = 0
-					var rs_1082 int = 0
-					var a_1083 []float64
-					var d_1084 int = 0
-					var rs_1085 int = 0
-					var a_1086 []float64
-					var d_1087 int = 0
-					var rs_1088 int = 0
-					var a_1089 []float64
-					var d_1090 int = 0
-					var rs_1091 int = 0
-					var a_1092 []float64
-					var d_1093 int = 0
-					var rs_1094 int = 0
-					var a_1095 []float64
-					var d_1096 int = 0
-					var rs_1097 int = 0
-					var a_1098 []float64
-					var d_1099 int = 0
-					var rs_1100 int = 0
-					var a_1101 []float64
-					var d_1102 int = 0
-					var rs_1103 int = 0
-					var a_1104 []float64
-					var d_1105 int = 0
-					var rs_1106 int = 0
-					var a_1107 []float64
-					var d_1108 int = 0
-					var rs_1109 int = 0
-					var a_1110 []float64
-					var d_1111 int = 0
-					var rs_1112 int = 0
-					var a_1113 []float64
+					var d_1112 int = 0
+					var rs_1113 int = 0
 					var d_1114 int = 0
-					var rs_1115 int = 0
-					var a_1116 []float64
+					var d_1115 int = 0
+					var rs_1116 int = 0
 					var d_1117 int = 0
 					var rs_1118 int = 0
 					var a_1119 []float64
@@ -4966,839 +4758,826 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					var rs_1133 int = 0
 					var a_1134 []float64
 					var d_1135 int = 0
-					var d_1136 int = 0
-					var rs_1137 int = 0
-					for i_1138 := 0; i_1138 < n_1074; i_1138++ {
-						mark_1139 := ar.mark()
-						i_1140 := int64(i_1138)
-						_ = i_1140
+					var rs_1136 int = 0
+					var a_1137 []float64
+					var d_1138 int = 0
+					var rs_1139 int = 0
+					var a_1140 []float64
+					var d_1141 int = 0
+					var rs_1142 int = 0
+					var a_1143 []float64
+					var d_1144 int = 0
+					var rs_1145 int = 0
+					var a_1146 []float64
+					var d_1147 int = 0
+					var rs_1148 int = 0
+					var a_1149 []float64
+					var d_1150 int = 0
+					var rs_1151 int = 0
+					var a_1152 []float64
+					var d_1153 int = 0
+					var rs_1154 int = 0
+					var a_1155 []float64
+					var d_1156 int = 0
+					var rs_1157 int = 0
+					var a_1158 []float64
+					var d_1159 int = 0
+					var rs_1160 int = 0
+					var a_1161 []float64
+					var d_1162 int = 0
+					var rs_1163 int = 0
+					for i_1164 := 0; i_1164 < n_1110; i_1164++ {
+						mark_1165 := ar.mark()
+						i_1166 := int64(i_1164)
+						_ = i_1166
 						if int64(0) >= int64(mainparams_2) {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 						}
-						row_1141 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+						row_1167 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 						if int64(1) >= int64(mainparams_2) {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 						}
-						row_1142 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+						row_1168 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1143 := int(n_15) - int(int64(0))
-						s_1144 := row_1141[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1143 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1143}))
+						n_1169 := int(n_15) - int(int64(0))
+						s_1170 := row_1167[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1169 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1169}))
 						}
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1145 := int(n_15) - int(int64(0))
-						s_1146 := row_1142[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1145 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1145}))
+						n_1171 := int(n_15) - int(int64(0))
+						s_1172 := row_1168[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1171 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1171}))
 						}
-						r_1147 := ar.F64w(sequence_12)
-						r_764 = r_764[:len(r_1147)]
-						s_1144 = s_1144[:len(r_1147)]
-						s_1146 = s_1146[:len(r_1147)]
-						for i_1148 := range r_1147 {
-							r_1147[i_1148] = (runtime.Sigmoid(((r_764[i_1148] * s_1144[i_1148]) + s_1146[i_1148])))
+						r_1173 := ar.F64w(sequence_12)
+						r_824 = r_824[:len(r_1173)]
+						s_1170 = s_1170[:len(r_1173)]
+						s_1172 = s_1172[:len(r_1173)]
+						for i_1174 := range r_1173 {
+							r_1173[i_1174] = (runtime.Sigmoid(((r_824[i_1174] * s_1170[i_1174]) + s_1172[i_1174])))
 						}
-						if int64(0) >= int64(st_575) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_575))
+						if int64(0) >= int64(st_640) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_640))
 						}
-						row_1150 := st_574[int(int64(0))*st_576 : (int(int64(0))+1)*st_576]
-						x_1151 := int64(2) * n_15
-						if n_15 < 0 || x_1151 < n_15 || x_1151 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1151, mainparams_3))
+						row_1176 := st_639[int(int64(0))*st_641 : (int(int64(0))+1)*st_641]
+						x_1177 := int64(2) * n_15
+						if n_15 < 0 || x_1177 < n_15 || x_1177 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1177, mainparams_3))
 						}
-						n_1152 := int(x_1151) - int(n_15)
-						s_1153 := row_1141[int(n_15)*1 : int(x_1151)*1 : int(x_1151)*1]
-						if n_1152 != st_576 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{n_1152}))
+						n_1178 := int(x_1177) - int(n_15)
+						s_1179 := row_1167[int(n_15)*1 : int(x_1177)*1 : int(x_1177)*1]
+						if n_1178 != st_641 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_1178}))
 						}
-						if n_15 < 0 || x_1151 < n_15 || x_1151 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1151, mainparams_3))
+						if n_15 < 0 || x_1177 < n_15 || x_1177 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1177, mainparams_3))
 						}
-						n_1154 := int(x_1151) - int(n_15)
-						s_1155 := row_1142[int(n_15)*1 : int(x_1151)*1 : int(x_1151)*1]
-						if n_1154 != st_576 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{n_1154}))
+						n_1180 := int(x_1177) - int(n_15)
+						s_1181 := row_1168[int(n_15)*1 : int(x_1177)*1 : int(x_1177)*1]
+						if n_1180 != st_641 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_1180}))
 						}
-						r_1156 := ar.F64w(st_576)
-						row_1150 = row_1150[:len(r_1156)]
-						s_1153 = s_1153[:len(r_1156)]
-						s_1155 = s_1155[:len(r_1156)]
-						for i_1157 := range r_1156 {
-							r_1156[i_1157] = (runtime.Sigmoid(((row_1150[i_1157] * s_1153[i_1157]) + s_1155[i_1157])))
-						}
-						x_1159 := int64(3) * n_15
-						if x_1151 < 0 || x_1159 < x_1151 || x_1159 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1151, x_1159, mainparams_3))
-						}
-						n_1160 := int(x_1159) - int(x_1151)
-						s_1161 := row_1141[int(x_1151)*1 : int(x_1159)*1 : int(x_1159)*1]
-						if n_1160 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1160}))
-						}
-						if x_1151 < 0 || x_1159 < x_1151 || x_1159 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1151, x_1159, mainparams_3))
-						}
-						n_1162 := int(x_1159) - int(x_1151)
-						s_1163 := row_1142[int(x_1151)*1 : int(x_1159)*1 : int(x_1159)*1]
-						if n_1162 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1162}))
-						}
-						r_1164 := ar.F64w(sequence_12)
-						r_764 = r_764[:len(r_1164)]
-						s_1161 = s_1161[:len(r_1164)]
-						s_1163 = s_1163[:len(r_1164)]
-						for i_1165 := range r_1164 {
-							r_1164[i_1165] = (runtime.Sigmoid(((r_764[i_1165] * s_1161[i_1165]) + s_1163[i_1165])))
-						}
-						x_1167 := int64(4) * n_15
-						if x_1159 < 0 || x_1167 < x_1159 || x_1167 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1159, x_1167, mainparams_3))
-						}
-						n_1168 := int(x_1167) - int(x_1159)
-						s_1169 := row_1141[int(x_1159)*1 : int(x_1167)*1 : int(x_1167)*1]
-						if n_1168 != st_576 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{n_1168}))
-						}
-						if x_1159 < 0 || x_1167 < x_1159 || x_1167 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1159, x_1167, mainparams_3))
-						}
-						n_1170 := int(x_1167) - int(x_1159)
-						s_1171 := row_1142[int(x_1159)*1 : int(x_1167)*1 : int(x_1167)*1]
-						if n_1170 != st_576 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{n_1170}))
-						}
-						r_1172 := ar.F64w(st_576)
-						row_1150 = row_1150[:len(r_1172)]
-						s_1169 = s_1169[:len(r_1172)]
-						s_1171 = s_1171[:len(r_1172)]
-						for i_1173 := range r_1172 {
-							r_1172[i_1173] = (math.Tanh(((row_1150[i_1173] * s_1169[i_1173]) + s_1171[i_1173])))
-						}
-						if int64(1) >= int64(st_575) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_575))
-						}
-						row_1175 := st_574[int(int64(1))*st_576 : (int(int64(1))+1)*st_576]
-						if sequence_12 != st_576 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_576})+" and "+runtime.ShapeString([]int{sequence_12}))
-						}
-						r_1176 := ar.F64w(st_576)
-						row_1175 = row_1175[:len(r_1176)]
-						r_1147 = r_1147[:len(r_1176)]
-						r_1156 = r_1156[:len(r_1176)]
-						r_1172 = r_1172[:len(r_1176)]
-						for i_1177 := range r_1176 {
-							r_1176[i_1177] = ((row_1175[i_1177] * r_1147[i_1177]) + (r_1156[i_1177] * r_1172[i_1177]))
-						}
-						r_1179 := ar.F64w(st_576)
-						r_1176 = r_1176[:len(r_1179)]
-						for i_1180 := range r_1179 {
-							r_1179[i_1180] = (math.Tanh(r_1176[i_1180]))
-						}
-						if st_576 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_576}))
-						}
-						r_1182 := ar.F64w(sequence_12)
-						r_1164 = r_1164[:len(r_1182)]
-						r_1179 = r_1179[:len(r_1182)]
+						r_1182 := ar.F64w(st_641)
+						row_1176 = row_1176[:len(r_1182)]
+						s_1179 = s_1179[:len(r_1182)]
+						s_1181 = s_1181[:len(r_1182)]
 						for i_1183 := range r_1182 {
-							r_1182[i_1183] = (r_1164[i_1183] * r_1179[i_1183])
+							r_1182[i_1183] = (runtime.Sigmoid(((row_1176[i_1183] * s_1179[i_1183]) + s_1181[i_1183])))
 						}
-						if int64(0) >= int64(st_575) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_575))
+						x_1185 := int64(3) * n_15
+						if x_1177 < 0 || x_1185 < x_1177 || x_1185 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1177, x_1185, mainparams_3))
 						}
-						if sequence_12 != st_576 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_576}))
+						n_1186 := int(x_1185) - int(x_1177)
+						s_1187 := row_1167[int(x_1177)*1 : int(x_1185)*1 : int(x_1185)*1]
+						if n_1186 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1186}))
 						}
-						c_1185 := ar.F64w(len(st_574))
-						copy(c_1185, st_574)
-						copy(c_1185[int(int64(0))*st_576:(int(int64(0))+1)*st_576], r_1182)
-						if int64(1) >= int64(st_575) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_575))
+						if x_1177 < 0 || x_1185 < x_1177 || x_1185 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1177, x_1185, mainparams_3))
 						}
-						copy(c_1185[int(int64(1))*st_576:(int(int64(1))+1)*st_576], r_1176)
-						if i_1138 == 0 {
-							d_1077 = sequence_12
-							rs_1078 = d_1077
-							tot_1186, err_1187 := runtime.MulSize(n_1074, rs_1078)
-							if err_1187 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1187)
-							}
-							a_1076 = ar.F64w(tot_1186)
-						} else if sequence_12 != d_1077 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1077}))
+						n_1188 := int(x_1185) - int(x_1177)
+						s_1189 := row_1168[int(x_1177)*1 : int(x_1185)*1 : int(x_1185)*1]
+						if n_1188 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1188}))
 						}
-						copy(a_1076[i_1138*rs_1078:(i_1138+1)*rs_1078], r_1182)
-						if i_1138 == 0 {
-							d_1080, d_1081 = st_575, st_576
-							rs_1082 = d_1080 * d_1081
-							tot_1188, err_1189 := runtime.MulSize(n_1074, rs_1082)
-							if err_1189 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1189)
-							}
-							a_1079 = ar.F64w(tot_1188)
-						} else if st_575 != d_1080 || st_576 != d_1081 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{st_575, st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1080, d_1081}))
+						r_1190 := ar.F64w(sequence_12)
+						r_824 = r_824[:len(r_1190)]
+						s_1187 = s_1187[:len(r_1190)]
+						s_1189 = s_1189[:len(r_1190)]
+						for i_1191 := range r_1190 {
+							r_1190[i_1191] = (runtime.Sigmoid(((r_824[i_1191] * s_1187[i_1191]) + s_1189[i_1191])))
 						}
-						copy(a_1079[i_1138*rs_1082:(i_1138+1)*rs_1082], c_1185)
-						if i_1138 == 0 {
-							d_1084 = st_576
-							rs_1085 = d_1084
-							tot_1190, err_1191 := runtime.MulSize(n_1074, rs_1085)
-							if err_1191 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1191)
-							}
-							a_1083 = ar.F64w(tot_1190)
-						} else if st_576 != d_1084 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1084}))
+						x_1193 := int64(4) * n_15
+						if x_1185 < 0 || x_1193 < x_1185 || x_1193 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1185, x_1193, mainparams_3))
 						}
-						copy(a_1083[i_1138*rs_1085:(i_1138+1)*rs_1085], r_1176)
-						if i_1138 == 0 {
-							d_1087 = st_576
-							rs_1088 = d_1087
-							tot_1192, err_1193 := runtime.MulSize(n_1074, rs_1088)
-							if err_1193 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1193)
-							}
-							a_1086 = ar.F64w(tot_1192)
-						} else if st_576 != d_1087 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1087}))
+						n_1194 := int(x_1193) - int(x_1185)
+						s_1195 := row_1167[int(x_1185)*1 : int(x_1193)*1 : int(x_1193)*1]
+						if n_1194 != st_641 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_1194}))
 						}
-						copy(a_1086[i_1138*rs_1088:(i_1138+1)*rs_1088], r_1179)
-						if i_1138 == 0 {
-							d_1090 = sequence_12
-							rs_1091 = d_1090
-							tot_1194, err_1195 := runtime.MulSize(n_1074, rs_1091)
-							if err_1195 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1195)
-							}
-							a_1089 = ar.F64w(tot_1194)
-						} else if sequence_12 != d_1090 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1090}))
+						if x_1185 < 0 || x_1193 < x_1185 || x_1193 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1185, x_1193, mainparams_3))
 						}
-						copy(a_1089[i_1138*rs_1091:(i_1138+1)*rs_1091], r_1164)
-						if i_1138 == 0 {
-							d_1093 = st_576
-							rs_1094 = d_1093
-							tot_1196, err_1197 := runtime.MulSize(n_1074, rs_1094)
-							if err_1197 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1197)
-							}
-							a_1092 = ar.F64w(tot_1196)
-						} else if st_576 != d_1093 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1093}))
+						n_1196 := int(x_1193) - int(x_1185)
+						s_1197 := row_1168[int(x_1185)*1 : int(x_1193)*1 : int(x_1193)*1]
+						if n_1196 != st_641 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_1196}))
 						}
-						copy(a_1092[i_1138*rs_1094:(i_1138+1)*rs_1094], r_1172)
-						if i_1138 == 0 {
-							d_1096 = st_576
-							rs_1097 = d_1096
-							tot_1198, err_1199 := runtime.MulSize(n_1074, rs_1097)
-							if err_1199 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1199)
-							}
-							a_1095 = ar.F64w(tot_1198)
-						} else if st_576 != d_1096 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1096}))
+						r_1198 := ar.F64w(st_641)
+						row_1176 = row_1176[:len(r_1198)]
+						s_1195 = s_1195[:len(r_1198)]
+						s_1197 = s_1197[:len(r_1198)]
+						for i_1199 := range r_1198 {
+							r_1198[i_1199] = (math.Tanh(((row_1176[i_1199] * s_1195[i_1199]) + s_1197[i_1199])))
 						}
-						copy(a_1095[i_1138*rs_1097:(i_1138+1)*rs_1097], r_1156)
-						if i_1138 == 0 {
-							d_1099 = sequence_12
-							rs_1100 = d_1099
-							tot_1200, err_1201 := runtime.MulSize(n_1074, rs_1100)
-							if err_1201 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1201)
-							}
-							a_1098 = ar.F64w(tot_1200)
-						} else if sequence_12 != d_1099 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1099}))
+						if int64(1) >= int64(st_640) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_640))
 						}
-						copy(a_1098[i_1138*rs_1100:(i_1138+1)*rs_1100], r_1147)
-						if i_1138 == 0 {
-							d_1102 = st_576
-							rs_1103 = d_1102
-							tot_1202, err_1203 := runtime.MulSize(n_1074, rs_1103)
-							if err_1203 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1203)
-							}
-							a_1101 = ar.F64w(tot_1202)
-						} else if st_576 != d_1102 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1102}))
+						row_1201 := st_639[int(int64(1))*st_641 : (int(int64(1))+1)*st_641]
+						if sequence_12 != st_641 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{sequence_12}))
 						}
-						copy(a_1101[i_1138*rs_1103:(i_1138+1)*rs_1103], row_1175)
-						if i_1138 == 0 {
-							d_1105 = mainparams_3
-							rs_1106 = d_1105
-							tot_1204, err_1205 := runtime.MulSize(n_1074, rs_1106)
-							if err_1205 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1205)
-							}
-							a_1104 = ar.F64w(tot_1204)
-						} else if mainparams_3 != d_1105 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1105}))
+						r_1202 := ar.F64w(st_641)
+						row_1201 = row_1201[:len(r_1202)]
+						r_1173 = r_1173[:len(r_1202)]
+						r_1182 = r_1182[:len(r_1202)]
+						r_1198 = r_1198[:len(r_1202)]
+						for i_1203 := range r_1202 {
+							r_1202[i_1203] = ((row_1201[i_1203] * r_1173[i_1203]) + (r_1182[i_1203] * r_1198[i_1203]))
 						}
-						copy(a_1104[i_1138*rs_1106:(i_1138+1)*rs_1106], row_1142)
-						if i_1138 == 0 {
-							d_1108 = n_1168
-							rs_1109 = d_1108
-							tot_1206, err_1207 := runtime.MulSize(n_1074, rs_1109)
-							if err_1207 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1207)
-							}
-							a_1107 = ar.F64w(tot_1206)
-						} else if n_1168 != d_1108 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{n_1168})+", element 0 has shape "+runtime.ShapeString([]int{d_1108}))
+						r_1205 := ar.F64w(st_641)
+						r_1202 = r_1202[:len(r_1205)]
+						for i_1206 := range r_1205 {
+							r_1205[i_1206] = (math.Tanh(r_1202[i_1206]))
 						}
-						copy(a_1107[i_1138*rs_1109:(i_1138+1)*rs_1109], s_1169)
-						if i_1138 == 0 {
-							d_1111 = st_576
-							rs_1112 = d_1111
-							tot_1208, err_1209 := runtime.MulSize(n_1074, rs_1112)
-							if err_1209 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1209)
-							}
-							a_1110 = ar.F64w(tot_1208)
-						} else if st_576 != d_1111 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1111}))
+						if st_641 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_641}))
 						}
-						copy(a_1110[i_1138*rs_1112:(i_1138+1)*rs_1112], row_1150)
-						if i_1138 == 0 {
-							d_1114 = mainparams_3
-							rs_1115 = d_1114
-							tot_1210, err_1211 := runtime.MulSize(n_1074, rs_1115)
-							if err_1211 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1211)
-							}
-							a_1113 = ar.F64w(tot_1210)
-						} else if mainparams_3 != d_1114 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1114}))
+						r_1208 := ar.F64w(sequence_12)
+						r_1190 = r_1190[:len(r_1208)]
+						r_1205 = r_1205[:len(r_1208)]
+						for i_1209 := range r_1208 {
+							r_1208[i_1209] = (r_1190[i_1209] * r_1205[i_1209])
 						}
-						copy(a_1113[i_1138*rs_1115:(i_1138+1)*rs_1115], row_1141)
-						if i_1138 == 0 {
-							d_1117 = n_1160
-							rs_1118 = d_1117
-							tot_1212, err_1213 := runtime.MulSize(n_1074, rs_1118)
+						if int64(0) >= int64(st_640) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_640))
+						}
+						if sequence_12 != st_641 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_641}))
+						}
+						c_1211 := ar.F64w(len(st_639))
+						copy(c_1211, st_639)
+						copy(c_1211[int(int64(0))*st_641:(int(int64(0))+1)*st_641], r_1208)
+						if int64(1) >= int64(st_640) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_640))
+						}
+						copy(c_1211[int(int64(1))*st_641:(int(int64(1))+1)*st_641], r_1202)
+						if i_1164 == 0 {
+							d_1112 = sequence_12
+							rs_1113 = d_1112
+							tot_1212, err_1213 := runtime.MulSize(n_1110, rs_1113)
 							if err_1213 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1213)
 							}
-							a_1116 = ar.F64w(tot_1212)
-						} else if n_1160 != d_1117 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{n_1160})+", element 0 has shape "+runtime.ShapeString([]int{d_1117}))
+							_ = tot_1212
+						} else if sequence_12 != d_1112 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1112}))
 						}
-						copy(a_1116[i_1138*rs_1118:(i_1138+1)*rs_1118], s_1161)
-						if i_1138 == 0 {
-							d_1120 = sequence_12
-							rs_1121 = d_1120
-							tot_1214, err_1215 := runtime.MulSize(n_1074, rs_1121)
+						if i_1164 == 0 {
+							d_1114, d_1115 = st_640, st_641
+							rs_1116 = d_1114 * d_1115
+							tot_1214, err_1215 := runtime.MulSize(n_1110, rs_1116)
 							if err_1215 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1215)
 							}
-							a_1119 = ar.F64w(tot_1214)
-						} else if sequence_12 != d_1120 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1120}))
+							_ = tot_1214
+						} else if st_640 != d_1114 || st_641 != d_1115 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_640, st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1114, d_1115}))
 						}
-						copy(a_1119[i_1138*rs_1121:(i_1138+1)*rs_1121], r_764)
-						if i_1138 == 0 {
-							d_1123 = n_1152
-							rs_1124 = d_1123
-							tot_1216, err_1217 := runtime.MulSize(n_1074, rs_1124)
+						if i_1164 == 0 {
+							d_1117 = st_641
+							rs_1118 = d_1117
+							tot_1216, err_1217 := runtime.MulSize(n_1110, rs_1118)
 							if err_1217 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1217)
 							}
-							a_1122 = ar.F64w(tot_1216)
-						} else if n_1152 != d_1123 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{n_1152})+", element 0 has shape "+runtime.ShapeString([]int{d_1123}))
+							_ = tot_1216
+						} else if st_641 != d_1117 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1117}))
 						}
-						copy(a_1122[i_1138*rs_1124:(i_1138+1)*rs_1124], s_1153)
-						if i_1138 == 0 {
-							d_1126 = st_576
-							rs_1127 = d_1126
-							tot_1218, err_1219 := runtime.MulSize(n_1074, rs_1127)
+						if i_1164 == 0 {
+							d_1120 = st_641
+							rs_1121 = d_1120
+							tot_1218, err_1219 := runtime.MulSize(n_1110, rs_1121)
 							if err_1219 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1219)
 							}
-							a_1125 = ar.F64w(tot_1218)
-						} else if st_576 != d_1126 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1126}))
+							a_1119 = ar.F64w(tot_1218)
+						} else if st_641 != d_1120 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1120}))
 						}
-						copy(a_1125[i_1138*rs_1127:(i_1138+1)*rs_1127], row_1150)
-						if i_1138 == 0 {
-							d_1129 = n_1143
-							rs_1130 = d_1129
-							tot_1220, err_1221 := runtime.MulSize(n_1074, rs_1130)
+						copy(a_1119[i_1164*rs_1121:(i_1164+1)*rs_1121], r_1205)
+						if i_1164 == 0 {
+							d_1123 = sequence_12
+							rs_1124 = d_1123
+							tot_1220, err_1221 := runtime.MulSize(n_1110, rs_1124)
 							if err_1221 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1221)
 							}
-							a_1128 = ar.F64w(tot_1220)
-						} else if n_1143 != d_1129 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{n_1143})+", element 0 has shape "+runtime.ShapeString([]int{d_1129}))
+							a_1122 = ar.F64w(tot_1220)
+						} else if sequence_12 != d_1123 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1123}))
 						}
-						copy(a_1128[i_1138*rs_1130:(i_1138+1)*rs_1130], s_1144)
-						if i_1138 == 0 {
-							d_1132 = sequence_12
-							rs_1133 = d_1132
-							tot_1222, err_1223 := runtime.MulSize(n_1074, rs_1133)
+						copy(a_1122[i_1164*rs_1124:(i_1164+1)*rs_1124], r_1190)
+						if i_1164 == 0 {
+							d_1126 = st_641
+							rs_1127 = d_1126
+							tot_1222, err_1223 := runtime.MulSize(n_1110, rs_1127)
 							if err_1223 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1223)
 							}
-							a_1131 = ar.F64w(tot_1222)
-						} else if sequence_12 != d_1132 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1132}))
+							a_1125 = ar.F64w(tot_1222)
+						} else if st_641 != d_1126 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1126}))
 						}
-						copy(a_1131[i_1138*rs_1133:(i_1138+1)*rs_1133], r_764)
-						if i_1138 == 0 {
-							d_1135, d_1136 = st_575, st_576
-							rs_1137 = d_1135 * d_1136
-							tot_1224, err_1225 := runtime.MulSize(n_1074, rs_1137)
+						copy(a_1125[i_1164*rs_1127:(i_1164+1)*rs_1127], r_1198)
+						if i_1164 == 0 {
+							d_1129 = st_641
+							rs_1130 = d_1129
+							tot_1224, err_1225 := runtime.MulSize(n_1110, rs_1130)
 							if err_1225 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1225)
 							}
-							a_1134 = ar.F64w(tot_1224)
-						} else if st_575 != d_1135 || st_576 != d_1136 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1138)+" has shape "+runtime.ShapeString([]int{st_575, st_576})+", element 0 has shape "+runtime.ShapeString([]int{d_1135, d_1136}))
+							a_1128 = ar.F64w(tot_1224)
+						} else if st_641 != d_1129 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1129}))
 						}
-						copy(a_1134[i_1138*rs_1137:(i_1138+1)*rs_1137], st_574)
-						if i_1138 > 0 {
-							ar.release(mark_1139)
+						copy(a_1128[i_1164*rs_1130:(i_1164+1)*rs_1130], r_1182)
+						if i_1164 == 0 {
+							d_1132 = sequence_12
+							rs_1133 = d_1132
+							tot_1226, err_1227 := runtime.MulSize(n_1110, rs_1133)
+							if err_1227 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1227)
+							}
+							a_1131 = ar.F64w(tot_1226)
+						} else if sequence_12 != d_1132 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1132}))
+						}
+						copy(a_1131[i_1164*rs_1133:(i_1164+1)*rs_1133], r_1173)
+						if i_1164 == 0 {
+							d_1135 = st_641
+							rs_1136 = d_1135
+							tot_1228, err_1229 := runtime.MulSize(n_1110, rs_1136)
+							if err_1229 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1229)
+							}
+							a_1134 = ar.F64w(tot_1228)
+						} else if st_641 != d_1135 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1135}))
+						}
+						copy(a_1134[i_1164*rs_1136:(i_1164+1)*rs_1136], row_1201)
+						if i_1164 == 0 {
+							d_1138 = mainparams_3
+							rs_1139 = d_1138
+							tot_1230, err_1231 := runtime.MulSize(n_1110, rs_1139)
+							if err_1231 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1231)
+							}
+							a_1137 = ar.F64w(tot_1230)
+						} else if mainparams_3 != d_1138 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1138}))
+						}
+						copy(a_1137[i_1164*rs_1139:(i_1164+1)*rs_1139], row_1168)
+						if i_1164 == 0 {
+							d_1141 = n_1194
+							rs_1142 = d_1141
+							tot_1232, err_1233 := runtime.MulSize(n_1110, rs_1142)
+							if err_1233 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1233)
+							}
+							a_1140 = ar.F64w(tot_1232)
+						} else if n_1194 != d_1141 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{n_1194})+", element 0 has shape "+runtime.ShapeString([]int{d_1141}))
+						}
+						copy(a_1140[i_1164*rs_1142:(i_1164+1)*rs_1142], s_1195)
+						if i_1164 == 0 {
+							d_1144 = st_641
+							rs_1145 = d_1144
+							tot_1234, err_1235 := runtime.MulSize(n_1110, rs_1145)
+							if err_1235 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1235)
+							}
+							a_1143 = ar.F64w(tot_1234)
+						} else if st_641 != d_1144 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1144}))
+						}
+						copy(a_1143[i_1164*rs_1145:(i_1164+1)*rs_1145], row_1176)
+						if i_1164 == 0 {
+							d_1147 = mainparams_3
+							rs_1148 = d_1147
+							tot_1236, err_1237 := runtime.MulSize(n_1110, rs_1148)
+							if err_1237 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1237)
+							}
+							a_1146 = ar.F64w(tot_1236)
+						} else if mainparams_3 != d_1147 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1147}))
+						}
+						copy(a_1146[i_1164*rs_1148:(i_1164+1)*rs_1148], row_1167)
+						if i_1164 == 0 {
+							d_1150 = n_1186
+							rs_1151 = d_1150
+							tot_1238, err_1239 := runtime.MulSize(n_1110, rs_1151)
+							if err_1239 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1239)
+							}
+							a_1149 = ar.F64w(tot_1238)
+						} else if n_1186 != d_1150 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{n_1186})+", element 0 has shape "+runtime.ShapeString([]int{d_1150}))
+						}
+						copy(a_1149[i_1164*rs_1151:(i_1164+1)*rs_1151], s_1187)
+						if i_1164 == 0 {
+							d_1153 = sequence_12
+							rs_1154 = d_1153
+							tot_1240, err_1241 := runtime.MulSize(n_1110, rs_1154)
+							if err_1241 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1241)
+							}
+							a_1152 = ar.F64w(tot_1240)
+						} else if sequence_12 != d_1153 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1153}))
+						}
+						copy(a_1152[i_1164*rs_1154:(i_1164+1)*rs_1154], r_824)
+						if i_1164 == 0 {
+							d_1156 = n_1178
+							rs_1157 = d_1156
+							tot_1242, err_1243 := runtime.MulSize(n_1110, rs_1157)
+							if err_1243 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1243)
+							}
+							a_1155 = ar.F64w(tot_1242)
+						} else if n_1178 != d_1156 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{n_1178})+", element 0 has shape "+runtime.ShapeString([]int{d_1156}))
+						}
+						copy(a_1155[i_1164*rs_1157:(i_1164+1)*rs_1157], s_1179)
+						if i_1164 == 0 {
+							d_1159 = st_641
+							rs_1160 = d_1159
+							tot_1244, err_1245 := runtime.MulSize(n_1110, rs_1160)
+							if err_1245 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1245)
+							}
+							a_1158 = ar.F64w(tot_1244)
+						} else if st_641 != d_1159 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1159}))
+						}
+						copy(a_1158[i_1164*rs_1160:(i_1164+1)*rs_1160], row_1176)
+						if i_1164 == 0 {
+							d_1162 = n_1169
+							rs_1163 = d_1162
+							tot_1246, err_1247 := runtime.MulSize(n_1110, rs_1163)
+							if err_1247 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1247)
+							}
+							a_1161 = ar.F64w(tot_1246)
+						} else if n_1169 != d_1162 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{n_1169})+", element 0 has shape "+runtime.ShapeString([]int{d_1162}))
+						}
+						copy(a_1161[i_1164*rs_1163:(i_1164+1)*rs_1163], s_1170)
+						if i_1164 > 0 {
+							ar.release(mark_1165)
 						}
 					}
-					c_770, c_771, c_772, c_773, c_774, c_775, c_776, c_777, c_778, c_779, c_780, c_781, c_782, c_783, c_784, c_785, c_786, c_787, c_788, c_789, c_790, c_791, c_792, c_793, c_794, c_795, c_796, c_797, c_798, c_799, c_800, c_801, c_802, c_803, c_804, c_805, c_806, c_807, c_808, c_809, c_810, c_811, c_812, c_813, c_814, c_815, c_816, c_817, c_818, c_819, c_820, c_821, c_822, c_823, c_824, c_825, c_826, c_827, c_828, c_829, c_830, c_831 = a_1076, n_1074, d_1077, a_1079, n_1074, d_1080, d_1081, a_1083, n_1074, d_1084, a_1086, n_1074, d_1087, a_1089, n_1074, d_1090, a_1092, n_1074, d_1093, a_1095, n_1074, d_1096, a_1098, n_1074, d_1099, a_1101, n_1074, d_1102, a_1104, n_1074, d_1105, a_1107, n_1074, d_1108, a_1110, n_1074, d_1111, a_1113, n_1074, d_1114, a_1116, n_1074, d_1117, a_1119, n_1074, d_1120, a_1122, n_1074, d_1123, a_1125, n_1074, d_1126, a_1128, n_1074, d_1129, a_1131, n_1074, d_1132, a_1134, n_1074, d_1135, d_1136
+					c_831, c_832, c_834, c_835, c_836, c_837, c_838, c_839, c_840, c_841, c_842, c_843, c_844, c_845, c_846, c_847, c_848, c_849, c_850, c_851, c_852, c_853, c_854, c_855, c_856, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878, c_879, c_880, c_881, c_882, c_883, c_884, c_885, c_886, c_887, c_888 = n_1110, d_1112, n_1110, d_1114, d_1115, n_1110, d_1117, a_1119, n_1110, d_1120, a_1122, n_1110, d_1123, a_1125, n_1110, d_1126, a_1128, n_1110, d_1129, a_1131, n_1110, d_1132, a_1134, n_1110, d_1135, a_1137, n_1110, d_1138, a_1140, n_1110, d_1141, a_1143, n_1110, d_1144, a_1146, n_1110, d_1147, a_1149, n_1110, d_1150, a_1152, n_1110, d_1153, a_1155, n_1110, d_1156, a_1158, n_1110, d_1159, a_1161, n_1110, d_1162, n_1110, 0, n_1110, 0, 0
 				}
-				var c_1226 []float64
-				var c_1227 int
-				var c_1228 []float64
-				var c_1229 int
-				var c_1230 int
-				if x_769 {
-					x_1231 := x_768 - int64(1)
-					if x_1231 < 0 || x_1231 >= int64(c_771) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1231, c_771))
+				var c_1248 []float64
+				var c_1249 int
+				var c_1250 []float64
+				var c_1251 int
+				var c_1252 int
+				if x_829 {
+					x_1253 := x_828 - int64(1)
+					if x_1253 < 0 || x_1253 >= int64(c_831) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1253, c_831))
 					}
-					row_1232 := c_770[int(x_1231)*c_772 : (int(x_1231)+1)*c_772]
-					rs_1233 := c_775 * c_776
-					row_1234 := c_773[int(x_1231)*rs_1233 : (int(x_1231)+1)*rs_1233]
-					row_1235 := c_777[int(x_1231)*c_779 : (int(x_1231)+1)*c_779]
-					_ = row_1235
-					row_1236 := c_780[int(x_1231)*c_782 : (int(x_1231)+1)*c_782]
-					_ = row_1236
-					row_1237 := c_783[int(x_1231)*c_785 : (int(x_1231)+1)*c_785]
-					_ = row_1237
-					row_1238 := c_786[int(x_1231)*c_788 : (int(x_1231)+1)*c_788]
-					_ = row_1238
-					row_1239 := c_789[int(x_1231)*c_791 : (int(x_1231)+1)*c_791]
-					_ = row_1239
-					row_1240 := c_792[int(x_1231)*c_794 : (int(x_1231)+1)*c_794]
-					_ = row_1240
-					row_1241 := c_795[int(x_1231)*c_797 : (int(x_1231)+1)*c_797]
-					_ = row_1241
-					row_1242 := c_798[int(x_1231)*c_800 : (int(x_1231)+1)*c_800]
-					_ = row_1242
-					row_1243 := c_801[int(x_1231)*c_803 : (int(x_1231)+1)*c_803]
-					_ = row_1243
-					row_1244 := c_804[int(x_1231)*c_806 : (int(x_1231)+1)*c_806]
-					_ = row_1244
-					row_1245 := c_807[int(x_1231)*c_809 : (int(x_1231)+1)*c_809]
-					_ = row_1245
-					row_1246 := c_810[int(x_1231)*c_812 : (int(x_1231)+1)*c_812]
-					_ = row_1246
-					row_1247 := c_813[int(x_1231)*c_815 : (int(x_1231)+1)*c_815]
-					_ = row_1247
-					row_1248 := c_816[int(x_1231)*c_818 : (int(x_1231)+1)*c_818]
-					_ = row_1248
-					row_1249 := c_819[int(x_1231)*c_821 : (int(x_1231)+1)*c_821]
-					_ = row_1249
-					row_1250 := c_822[int(x_1231)*c_824 : (int(x_1231)+1)*c_824]
-					_ = row_1250
-					row_1251 := c_825[int(x_1231)*c_827 : (int(x_1231)+1)*c_827]
-					_ = row_1251
-					rs_1252 := c_830 * c_831
-					row_1253 := c_828[int(x_1231)*rs_1252 : (int(x_1231)+1)*rs_1252]
-					_ = row_1253
-					c_1226, c_1227, c_1228, c_1229, c_1230 = row_1232, c_772, row_1234, c_775, c_776
+					row_1254 := c_839[int(x_1253)*c_841 : (int(x_1253)+1)*c_841]
+					_ = row_1254
+					row_1255 := c_842[int(x_1253)*c_844 : (int(x_1253)+1)*c_844]
+					_ = row_1255
+					row_1256 := c_845[int(x_1253)*c_847 : (int(x_1253)+1)*c_847]
+					_ = row_1256
+					row_1257 := c_848[int(x_1253)*c_850 : (int(x_1253)+1)*c_850]
+					_ = row_1257
+					row_1258 := c_851[int(x_1253)*c_853 : (int(x_1253)+1)*c_853]
+					_ = row_1258
+					row_1259 := c_854[int(x_1253)*c_856 : (int(x_1253)+1)*c_856]
+					_ = row_1259
+					row_1260 := c_857[int(x_1253)*c_859 : (int(x_1253)+1)*c_859]
+					_ = row_1260
+					row_1261 := c_860[int(x_1253)*c_862 : (int(x_1253)+1)*c_862]
+					_ = row_1261
+					row_1262 := c_863[int(x_1253)*c_865 : (int(x_1253)+1)*c_865]
+					_ = row_1262
+					row_1263 := c_866[int(x_1253)*c_868 : (int(x_1253)+1)*c_868]
+					_ = row_1263
+					row_1264 := c_869[int(x_1253)*c_871 : (int(x_1253)+1)*c_871]
+					_ = row_1264
+					row_1265 := c_872[int(x_1253)*c_874 : (int(x_1253)+1)*c_874]
+					_ = row_1265
+					row_1266 := c_875[int(x_1253)*c_877 : (int(x_1253)+1)*c_877]
+					_ = row_1266
+					row_1267 := c_878[int(x_1253)*c_880 : (int(x_1253)+1)*c_880]
+					_ = row_1267
+					row_1268 := c_881[int(x_1253)*c_883 : (int(x_1253)+1)*c_883]
+					_ = row_1268
+					c_1248, c_1249, c_1250, c_1251, c_1252 = c_830, c_832, c_833, c_835, c_836
 				} else {
-					c_1226, c_1227, c_1228, c_1229, c_1230 = r_764, sequence_12, st_574, st_575, st_576
+					c_1248, c_1249, c_1250, c_1251, c_1252 = r_824, sequence_12, st_639, st_640, st_641
 				}
 				if int64(1) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 				}
-				row_1254 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-				if extraparams_6 != c_1227 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1227})+" and "+runtime.ShapeString([]int{extraparams_6}))
+				row_1269 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+				if extraparams_6 != c_1249 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1249})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
 				if int64(2) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 				}
-				row_1255 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-				if extraparams_6 != c_1227 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1227})+" and "+runtime.ShapeString([]int{extraparams_6}))
+				row_1270 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+				if extraparams_6 != c_1249 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1249})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
-				r_1256 := ar.F64w(c_1227)
-				c_1226 = c_1226[:len(r_1256)]
-				row_1254 = row_1254[:len(r_1256)]
-				row_1255 = row_1255[:len(r_1256)]
-				for i_1257 := range r_1256 {
-					r_1256[i_1257] = ((c_1226[i_1257] * row_1254[i_1257]) + row_1255[i_1257])
+				r_1271 := ar.F64w(c_1249)
+				c_1248 = c_1248[:len(r_1271)]
+				row_1269 = row_1269[:len(r_1271)]
+				row_1270 = row_1270[:len(r_1271)]
+				for i_1272 := range r_1271 {
+					r_1271[i_1272] = ((c_1248[i_1272] * row_1269[i_1272]) + row_1270[i_1272])
 				}
-				r_1259 := ar.F64w(c_1227)
-				r_1256 = r_1256[:len(r_1259)]
-				for i_1260 := range r_1259 {
-					r_1259[i_1260] = (math.Exp(r_1256[i_1260]))
+				r_1274 := ar.F64w(c_1249)
+				r_1271 = r_1271[:len(r_1274)]
+				for i_1275 := range r_1274 {
+					r_1274[i_1275] = (math.Exp(r_1271[i_1275]))
 				}
-				s_1262 := runtime.Sum(r_1259)
-				x_1263 := s_1262 + 2.0
-				x_1264 := x_761 + int64(1)
-				if x_1264 < 0 || x_1264 >= int64(sequence_11) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_1264, sequence_11))
+				s_1277 := runtime.Sum(r_1274)
+				x_1278 := s_1277 + 2.0
+				x_1279 := x_821 + int64(1)
+				if x_1279 < 0 || x_1279 >= int64(sequence_11) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_1279, sequence_11))
 				}
-				row_1265 := sequence_10[int(x_1264)*sequence_12 : (int(x_1264)+1)*sequence_12]
-				x_1266 := math.Log(x_1263)
-				if c_1227 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1227}))
+				row_1280 := sequence_10[int(x_1279)*sequence_12 : (int(x_1279)+1)*sequence_12]
+				x_1281 := math.Log(x_1278)
+				if c_1249 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1249}))
 				}
-				r_1267 := ar.F64w(sequence_12)
-				row_1265 = row_1265[:len(r_1267)]
-				r_1256 = r_1256[:len(r_1267)]
-				for i_1268 := range r_1267 {
-					r_1267[i_1268] = (row_1265[i_1268] * (r_1256[i_1268] - x_1266))
+				r_1282 := ar.F64w(sequence_12)
+				row_1280 = row_1280[:len(r_1282)]
+				r_1271 = r_1271[:len(r_1282)]
+				for i_1283 := range r_1282 {
+					r_1282[i_1283] = (row_1280[i_1283] * (r_1271[i_1283] - x_1281))
 				}
-				s_1270 := runtime.Sum(r_1267)
-				x_1271 := st_577 + s_1270
-				st_574, st_575, st_576, st_577, st_580, st_581, st_582, st_583, st_584, st_585, st_586, st_592, st_593, st_594, st_595, st_596, st_597, st_598, st_599, st_600, st_601, st_602, st_603, st_604, st_605, st_606, st_607, st_608, st_609, st_610, st_611, st_612, st_613, st_614, st_615, st_616, st_617, st_618, st_619, st_620, st_621, st_622, st_623, st_624, st_625, st_626, st_627, st_628, st_629, st_630, st_631, st_632, st_633, st_634, st_635, st_636, st_637, st_638, st_639, st_640, st_641, st_642, st_643, st_644, st_645, st_646, st_647, st_648, st_649, st_650, st_651, st_652, st_653, st_660, st_661 = c_1228, c_1229, c_1230, x_1271, x_1263, r_1259, c_1227, row_1254, extraparams_6, c_1226, c_1227, c_770, c_771, c_772, c_773, c_774, c_775, c_776, c_777, c_778, c_779, c_780, c_781, c_782, c_783, c_784, c_785, c_786, c_787, c_788, c_789, c_790, c_791, c_792, c_793, c_794, c_795, c_796, c_797, c_798, c_799, c_800, c_801, c_802, c_803, c_804, c_805, c_806, c_807, c_808, c_809, c_810, c_811, c_812, c_813, c_814, c_815, c_816, c_817, c_818, c_819, c_820, c_821, c_822, c_823, c_824, c_825, c_826, c_827, c_828, c_829, c_830, c_831, st_575, st_576
+				s_1285 := runtime.Sum(r_1282)
+				x_1286 := st_642 + s_1285
+				st_639, st_640, st_641, st_642, st_645, st_646, st_647, st_648, st_649, st_650, st_651, st_658, st_659, st_661, st_662, st_663, st_665, st_666, st_667, st_668, st_669, st_670, st_671, st_672, st_673, st_674, st_675, st_676, st_677, st_678, st_679, st_680, st_681, st_682, st_683, st_684, st_685, st_686, st_687, st_688, st_689, st_690, st_691, st_692, st_693, st_694, st_695, st_696, st_697, st_698, st_699, st_700, st_701, st_702, st_703, st_704, st_705, st_706, st_707, st_708, st_709, st_710, st_711, st_713, st_714, st_716, st_717, st_718, st_725, st_726 = c_1250, c_1251, c_1252, x_1286, x_1278, r_1274, c_1249, row_1269, extraparams_6, c_1248, c_1249, c_831, c_832, c_834, c_835, c_836, c_837, c_838, c_839, c_840, c_841, c_842, c_843, c_844, c_845, c_846, c_847, c_848, c_849, c_850, c_851, c_852, c_853, c_854, c_855, c_856, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878, c_879, c_880, c_881, c_882, c_883, c_884, c_885, c_886, c_887, c_888, st_640, st_641
 			}
-			a_663[i_758] = st_580
-			if i_758 == 0 {
-				d_665 = st_582
-				rs_666 = d_665
-				tot_1272, err_1273 := runtime.MulSize(n_573, rs_666)
-				if err_1273 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1273)
+			a_728[i_818] = st_645
+			if i_818 == 0 {
+				d_730 = st_647
+				rs_731 = d_730
+				tot_1287, err_1288 := runtime.MulSize(n_638, rs_731)
+				if err_1288 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1288)
 				}
-				a_664 = ar.F64w(tot_1272)
-			} else if st_582 != d_665 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_582})+", element 0 has shape "+runtime.ShapeString([]int{d_665}))
+				a_729 = ar.F64w(tot_1287)
+			} else if st_647 != d_730 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_647})+", element 0 has shape "+runtime.ShapeString([]int{d_730}))
 			}
-			copy(a_664[i_758*rs_666:(i_758+1)*rs_666], st_581)
-			if i_758 == 0 {
-				d_668 = st_584
-				rs_669 = d_668
-				tot_1274, err_1275 := runtime.MulSize(n_573, rs_669)
-				if err_1275 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1275)
+			copy(a_729[i_818*rs_731:(i_818+1)*rs_731], st_646)
+			if i_818 == 0 {
+				d_733 = st_649
+				rs_734 = d_733
+				tot_1289, err_1290 := runtime.MulSize(n_638, rs_734)
+				if err_1290 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1290)
 				}
-				a_667 = ar.F64w(tot_1274)
-			} else if st_584 != d_668 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_584})+", element 0 has shape "+runtime.ShapeString([]int{d_668}))
+				a_732 = ar.F64w(tot_1289)
+			} else if st_649 != d_733 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_649})+", element 0 has shape "+runtime.ShapeString([]int{d_733}))
 			}
-			copy(a_667[i_758*rs_669:(i_758+1)*rs_669], st_583)
-			if i_758 == 0 {
-				d_671 = st_586
-				rs_672 = d_671
-				tot_1276, err_1277 := runtime.MulSize(n_573, rs_672)
-				if err_1277 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1277)
+			copy(a_732[i_818*rs_734:(i_818+1)*rs_734], st_648)
+			if i_818 == 0 {
+				d_736 = st_651
+				rs_737 = d_736
+				tot_1291, err_1292 := runtime.MulSize(n_638, rs_737)
+				if err_1292 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1292)
 				}
-				a_670 = ar.F64w(tot_1276)
-			} else if st_586 != d_671 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_586})+", element 0 has shape "+runtime.ShapeString([]int{d_671}))
+				a_735 = ar.F64w(tot_1291)
+			} else if st_651 != d_736 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_651})+", element 0 has shape "+runtime.ShapeString([]int{d_736}))
 			}
-			copy(a_670[i_758*rs_672:(i_758+1)*rs_672], st_585)
-			if i_758 == 0 {
-				d_674, d_675 = st_593, st_594
-				rs_676 = d_674 * d_675
-				tot_1278, err_1279 := runtime.MulSize(n_573, rs_676)
-				if err_1279 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1279)
+			copy(a_735[i_818*rs_737:(i_818+1)*rs_737], st_650)
+			if i_818 == 0 {
+				d_738, d_739 = st_658, st_659
+				rs_740 = d_738 * d_739
+				tot_1293, err_1294 := runtime.MulSize(n_638, rs_740)
+				if err_1294 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1294)
 				}
-				a_673 = ar.F64w(tot_1278)
-			} else if st_593 != d_674 || st_594 != d_675 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_593, st_594})+", element 0 has shape "+runtime.ShapeString([]int{d_674, d_675}))
+				_ = tot_1293
+			} else if st_658 != d_738 || st_659 != d_739 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_658, st_659})+", element 0 has shape "+runtime.ShapeString([]int{d_738, d_739}))
 			}
-			copy(a_673[i_758*rs_676:(i_758+1)*rs_676], st_592)
-			if i_758 == 0 {
-				d_678, d_679, d_680 = st_596, st_597, st_598
-				rs_681 = d_678 * d_679 * d_680
-				tot_1280, err_1281 := runtime.MulSize(n_573, rs_681)
-				if err_1281 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1281)
+			if i_818 == 0 {
+				d_741, d_742, d_743 = st_661, st_662, st_663
+				rs_744 = d_741 * d_742 * d_743
+				tot_1295, err_1296 := runtime.MulSize(n_638, rs_744)
+				if err_1296 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1296)
 				}
-				a_677 = ar.F64w(tot_1280)
-			} else if st_596 != d_678 || st_597 != d_679 || st_598 != d_680 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_596, st_597, st_598})+", element 0 has shape "+runtime.ShapeString([]int{d_678, d_679, d_680}))
+				_ = tot_1295
+			} else if st_661 != d_741 || st_662 != d_742 || st_663 != d_743 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_661, st_662, st_663})+", element 0 has shape "+runtime.ShapeString([]int{d_741, d_742, d_743}))
 			}
-			copy(a_677[i_758*rs_681:(i_758+1)*rs_681], st_595)
-			if i_758 == 0 {
-				d_683, d_684 = st_600, st_601
-				rs_685 = d_683 * d_684
-				tot_1282, err_1283 := runtime.MulSize(n_573, rs_685)
-				if err_1283 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1283)
+			if i_818 == 0 {
+				d_745, d_746 = st_665, st_666
+				rs_747 = d_745 * d_746
+				tot_1297, err_1298 := runtime.MulSize(n_638, rs_747)
+				if err_1298 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1298)
 				}
-				a_682 = ar.F64w(tot_1282)
-			} else if st_600 != d_683 || st_601 != d_684 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_600, st_601})+", element 0 has shape "+runtime.ShapeString([]int{d_683, d_684}))
+				_ = tot_1297
+			} else if st_665 != d_745 || st_666 != d_746 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_665, st_666})+", element 0 has shape "+runtime.ShapeString([]int{d_745, d_746}))
 			}
-			copy(a_682[i_758*rs_685:(i_758+1)*rs_685], st_599)
-			if i_758 == 0 {
-				d_687, d_688 = st_603, st_604
-				rs_689 = d_687 * d_688
-				tot_1284, err_1285 := runtime.MulSize(n_573, rs_689)
-				if err_1285 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1285)
+			if i_818 == 0 {
+				d_749, d_750 = st_668, st_669
+				rs_751 = d_749 * d_750
+				tot_1299, err_1300 := runtime.MulSize(n_638, rs_751)
+				if err_1300 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1300)
 				}
-				a_686 = ar.F64w(tot_1284)
-			} else if st_603 != d_687 || st_604 != d_688 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_603, st_604})+", element 0 has shape "+runtime.ShapeString([]int{d_687, d_688}))
+				a_748 = ar.F64w(tot_1299)
+			} else if st_668 != d_749 || st_669 != d_750 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_668, st_669})+", element 0 has shape "+runtime.ShapeString([]int{d_749, d_750}))
 			}
-			copy(a_686[i_758*rs_689:(i_758+1)*rs_689], st_602)
-			if i_758 == 0 {
-				d_691, d_692 = st_606, st_607
-				rs_693 = d_691 * d_692
-				tot_1286, err_1287 := runtime.MulSize(n_573, rs_693)
-				if err_1287 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1287)
+			copy(a_748[i_818*rs_751:(i_818+1)*rs_751], st_667)
+			if i_818 == 0 {
+				d_753, d_754 = st_671, st_672
+				rs_755 = d_753 * d_754
+				tot_1301, err_1302 := runtime.MulSize(n_638, rs_755)
+				if err_1302 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1302)
 				}
-				a_690 = ar.F64w(tot_1286)
-			} else if st_606 != d_691 || st_607 != d_692 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_606, st_607})+", element 0 has shape "+runtime.ShapeString([]int{d_691, d_692}))
+				a_752 = ar.F64w(tot_1301)
+			} else if st_671 != d_753 || st_672 != d_754 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_671, st_672})+", element 0 has shape "+runtime.ShapeString([]int{d_753, d_754}))
 			}
-			copy(a_690[i_758*rs_693:(i_758+1)*rs_693], st_605)
-			if i_758 == 0 {
-				d_695, d_696 = st_609, st_610
-				rs_697 = d_695 * d_696
-				tot_1288, err_1289 := runtime.MulSize(n_573, rs_697)
-				if err_1289 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1289)
+			copy(a_752[i_818*rs_755:(i_818+1)*rs_755], st_670)
+			if i_818 == 0 {
+				d_757, d_758 = st_674, st_675
+				rs_759 = d_757 * d_758
+				tot_1303, err_1304 := runtime.MulSize(n_638, rs_759)
+				if err_1304 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1304)
 				}
-				a_694 = ar.F64w(tot_1288)
-			} else if st_609 != d_695 || st_610 != d_696 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_609, st_610})+", element 0 has shape "+runtime.ShapeString([]int{d_695, d_696}))
+				a_756 = ar.F64w(tot_1303)
+			} else if st_674 != d_757 || st_675 != d_758 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_674, st_675})+", element 0 has shape "+runtime.ShapeString([]int{d_757, d_758}))
 			}
-			copy(a_694[i_758*rs_697:(i_758+1)*rs_697], st_608)
-			if i_758 == 0 {
-				d_699, d_700 = st_612, st_613
-				rs_701 = d_699 * d_700
-				tot_1290, err_1291 := runtime.MulSize(n_573, rs_701)
-				if err_1291 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1291)
+			copy(a_756[i_818*rs_759:(i_818+1)*rs_759], st_673)
+			if i_818 == 0 {
+				d_761, d_762 = st_677, st_678
+				rs_763 = d_761 * d_762
+				tot_1305, err_1306 := runtime.MulSize(n_638, rs_763)
+				if err_1306 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1306)
 				}
-				a_698 = ar.F64w(tot_1290)
-			} else if st_612 != d_699 || st_613 != d_700 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_612, st_613})+", element 0 has shape "+runtime.ShapeString([]int{d_699, d_700}))
+				a_760 = ar.F64w(tot_1305)
+			} else if st_677 != d_761 || st_678 != d_762 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_677, st_678})+", element 0 has shape "+runtime.ShapeString([]int{d_761, d_762}))
 			}
-			copy(a_698[i_758*rs_701:(i_758+1)*rs_701], st_611)
-			if i_758 == 0 {
-				d_703, d_704 = st_615, st_616
-				rs_705 = d_703 * d_704
-				tot_1292, err_1293 := runtime.MulSize(n_573, rs_705)
-				if err_1293 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1293)
+			copy(a_760[i_818*rs_763:(i_818+1)*rs_763], st_676)
+			if i_818 == 0 {
+				d_765, d_766 = st_680, st_681
+				rs_767 = d_765 * d_766
+				tot_1307, err_1308 := runtime.MulSize(n_638, rs_767)
+				if err_1308 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1308)
 				}
-				a_702 = ar.F64w(tot_1292)
-			} else if st_615 != d_703 || st_616 != d_704 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_615, st_616})+", element 0 has shape "+runtime.ShapeString([]int{d_703, d_704}))
+				a_764 = ar.F64w(tot_1307)
+			} else if st_680 != d_765 || st_681 != d_766 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_680, st_681})+", element 0 has shape "+runtime.ShapeString([]int{d_765, d_766}))
 			}
-			copy(a_702[i_758*rs_705:(i_758+1)*rs_705], st_614)
-			if i_758 == 0 {
-				d_707, d_708 = st_618, st_619
-				rs_709 = d_707 * d_708
-				tot_1294, err_1295 := runtime.MulSize(n_573, rs_709)
-				if err_1295 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1295)
+			copy(a_764[i_818*rs_767:(i_818+1)*rs_767], st_679)
+			if i_818 == 0 {
+				d_769, d_770 = st_683, st_684
+				rs_771 = d_769 * d_770
+				tot_1309, err_1310 := runtime.MulSize(n_638, rs_771)
+				if err_1310 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1310)
 				}
-				a_706 = ar.F64w(tot_1294)
-			} else if st_618 != d_707 || st_619 != d_708 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_618, st_619})+", element 0 has shape "+runtime.ShapeString([]int{d_707, d_708}))
+				a_768 = ar.F64w(tot_1309)
+			} else if st_683 != d_769 || st_684 != d_770 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_683, st_684})+", element 0 has shape "+runtime.ShapeString([]int{d_769, d_770}))
 			}
-			copy(a_706[i_758*rs_709:(i_758+1)*rs_709], st_617)
-			if i_758 == 0 {
-				d_711, d_712 = st_621, st_622
-				rs_713 = d_711 * d_712
-				tot_1296, err_1297 := runtime.MulSize(n_573, rs_713)
-				if err_1297 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1297)
+			copy(a_768[i_818*rs_771:(i_818+1)*rs_771], st_682)
+			if i_818 == 0 {
+				d_773, d_774 = st_686, st_687
+				rs_775 = d_773 * d_774
+				tot_1311, err_1312 := runtime.MulSize(n_638, rs_775)
+				if err_1312 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1312)
 				}
-				a_710 = ar.F64w(tot_1296)
-			} else if st_621 != d_711 || st_622 != d_712 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_621, st_622})+", element 0 has shape "+runtime.ShapeString([]int{d_711, d_712}))
+				a_772 = ar.F64w(tot_1311)
+			} else if st_686 != d_773 || st_687 != d_774 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_686, st_687})+", element 0 has shape "+runtime.ShapeString([]int{d_773, d_774}))
 			}
-			copy(a_710[i_758*rs_713:(i_758+1)*rs_713], st_620)
-			if i_758 == 0 {
-				d_715, d_716 = st_624, st_625
-				rs_717 = d_715 * d_716
-				tot_1298, err_1299 := runtime.MulSize(n_573, rs_717)
-				if err_1299 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1299)
+			copy(a_772[i_818*rs_775:(i_818+1)*rs_775], st_685)
+			if i_818 == 0 {
+				d_777, d_778 = st_689, st_690
+				rs_779 = d_777 * d_778
+				tot_1313, err_1314 := runtime.MulSize(n_638, rs_779)
+				if err_1314 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1314)
 				}
-				a_714 = ar.F64w(tot_1298)
-			} else if st_624 != d_715 || st_625 != d_716 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_624, st_625})+", element 0 has shape "+runtime.ShapeString([]int{d_715, d_716}))
+				a_776 = ar.F64w(tot_1313)
+			} else if st_689 != d_777 || st_690 != d_778 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_689, st_690})+", element 0 has shape "+runtime.ShapeString([]int{d_777, d_778}))
 			}
-			copy(a_714[i_758*rs_717:(i_758+1)*rs_717], st_623)
-			if i_758 == 0 {
-				d_719, d_720 = st_627, st_628
-				rs_721 = d_719 * d_720
-				tot_1300, err_1301 := runtime.MulSize(n_573, rs_721)
-				if err_1301 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1301)
+			copy(a_776[i_818*rs_779:(i_818+1)*rs_779], st_688)
+			if i_818 == 0 {
+				d_781, d_782 = st_692, st_693
+				rs_783 = d_781 * d_782
+				tot_1315, err_1316 := runtime.MulSize(n_638, rs_783)
+				if err_1316 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1316)
 				}
-				a_718 = ar.F64w(tot_1300)
-			} else if st_627 != d_719 || st_628 != d_720 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_627, st_628})+", element 0 has shape "+runtime.ShapeString([]int{d_719, d_720}))
+				a_780 = ar.F64w(tot_1315)
+			} else if st_692 != d_781 || st_693 != d_782 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_692, st_693})+", element 0 has shape "+runtime.ShapeString([]int{d_781, d_782}))
 			}
-			copy(a_718[i_758*rs_721:(i_758+1)*rs_721], st_626)
-			if i_758 == 0 {
-				d_723, d_724 = st_630, st_631
-				rs_725 = d_723 * d_724
-				tot_1302, err_1303 := runtime.MulSize(n_573, rs_725)
-				if err_1303 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1303)
+			copy(a_780[i_818*rs_783:(i_818+1)*rs_783], st_691)
+			if i_818 == 0 {
+				d_785, d_786 = st_695, st_696
+				rs_787 = d_785 * d_786
+				tot_1317, err_1318 := runtime.MulSize(n_638, rs_787)
+				if err_1318 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1318)
 				}
-				a_722 = ar.F64w(tot_1302)
-			} else if st_630 != d_723 || st_631 != d_724 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_630, st_631})+", element 0 has shape "+runtime.ShapeString([]int{d_723, d_724}))
+				a_784 = ar.F64w(tot_1317)
+			} else if st_695 != d_785 || st_696 != d_786 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_695, st_696})+", element 0 has shape "+runtime.ShapeString([]int{d_785, d_786}))
 			}
-			copy(a_722[i_758*rs_725:(i_758+1)*rs_725], st_629)
-			if i_758 == 0 {
-				d_727, d_728 = st_633, st_634
-				rs_729 = d_727 * d_728
-				tot_1304, err_1305 := runtime.MulSize(n_573, rs_729)
-				if err_1305 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1305)
+			copy(a_784[i_818*rs_787:(i_818+1)*rs_787], st_694)
+			if i_818 == 0 {
+				d_789, d_790 = st_698, st_699
+				rs_791 = d_789 * d_790
+				tot_1319, err_1320 := runtime.MulSize(n_638, rs_791)
+				if err_1320 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1320)
 				}
-				a_726 = ar.F64w(tot_1304)
-			} else if st_633 != d_727 || st_634 != d_728 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_633, st_634})+", element 0 has shape "+runtime.ShapeString([]int{d_727, d_728}))
+				a_788 = ar.F64w(tot_1319)
+			} else if st_698 != d_789 || st_699 != d_790 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_698, st_699})+", element 0 has shape "+runtime.ShapeString([]int{d_789, d_790}))
 			}
-			copy(a_726[i_758*rs_729:(i_758+1)*rs_729], st_632)
-			if i_758 == 0 {
-				d_731, d_732 = st_636, st_637
-				rs_733 = d_731 * d_732
-				tot_1306, err_1307 := runtime.MulSize(n_573, rs_733)
-				if err_1307 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1307)
+			copy(a_788[i_818*rs_791:(i_818+1)*rs_791], st_697)
+			if i_818 == 0 {
+				d_793, d_794 = st_701, st_702
+				rs_795 = d_793 * d_794
+				tot_1321, err_1322 := runtime.MulSize(n_638, rs_795)
+				if err_1322 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1322)
 				}
-				a_730 = ar.F64w(tot_1306)
-			} else if st_636 != d_731 || st_637 != d_732 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_636, st_637})+", element 0 has shape "+runtime.ShapeString([]int{d_731, d_732}))
+				a_792 = ar.F64w(tot_1321)
+			} else if st_701 != d_793 || st_702 != d_794 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_701, st_702})+", element 0 has shape "+runtime.ShapeString([]int{d_793, d_794}))
 			}
-			copy(a_730[i_758*rs_733:(i_758+1)*rs_733], st_635)
-			if i_758 == 0 {
-				d_735, d_736 = st_639, st_640
-				rs_737 = d_735 * d_736
-				tot_1308, err_1309 := runtime.MulSize(n_573, rs_737)
-				if err_1309 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1309)
+			copy(a_792[i_818*rs_795:(i_818+1)*rs_795], st_700)
+			if i_818 == 0 {
+				d_797, d_798 = st_704, st_705
+				rs_799 = d_797 * d_798
+				tot_1323, err_1324 := runtime.MulSize(n_638, rs_799)
+				if err_1324 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1324)
 				}
-				a_734 = ar.F64w(tot_1308)
-			} else if st_639 != d_735 || st_640 != d_736 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_639, st_640})+", element 0 has shape "+runtime.ShapeString([]int{d_735, d_736}))
+				a_796 = ar.F64w(tot_1323)
+			} else if st_704 != d_797 || st_705 != d_798 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_704, st_705})+", element 0 has shape "+runtime.ShapeString([]int{d_797, d_798}))
 			}
-			copy(a_734[i_758*rs_737:(i_758+1)*rs_737], st_638)
-			if i_758 == 0 {
-				d_739, d_740 = st_642, st_643
-				rs_741 = d_739 * d_740
-				tot_1310, err_1311 := runtime.MulSize(n_573, rs_741)
-				if err_1311 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1311)
+			copy(a_796[i_818*rs_799:(i_818+1)*rs_799], st_703)
+			if i_818 == 0 {
+				d_801, d_802 = st_707, st_708
+				rs_803 = d_801 * d_802
+				tot_1325, err_1326 := runtime.MulSize(n_638, rs_803)
+				if err_1326 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1326)
 				}
-				a_738 = ar.F64w(tot_1310)
-			} else if st_642 != d_739 || st_643 != d_740 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_642, st_643})+", element 0 has shape "+runtime.ShapeString([]int{d_739, d_740}))
+				a_800 = ar.F64w(tot_1325)
+			} else if st_707 != d_801 || st_708 != d_802 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_707, st_708})+", element 0 has shape "+runtime.ShapeString([]int{d_801, d_802}))
 			}
-			copy(a_738[i_758*rs_741:(i_758+1)*rs_741], st_641)
-			if i_758 == 0 {
-				d_743, d_744 = st_645, st_646
-				rs_745 = d_743 * d_744
-				tot_1312, err_1313 := runtime.MulSize(n_573, rs_745)
-				if err_1313 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1313)
+			copy(a_800[i_818*rs_803:(i_818+1)*rs_803], st_706)
+			if i_818 == 0 {
+				d_805, d_806 = st_710, st_711
+				rs_807 = d_805 * d_806
+				tot_1327, err_1328 := runtime.MulSize(n_638, rs_807)
+				if err_1328 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1328)
 				}
-				a_742 = ar.F64w(tot_1312)
-			} else if st_645 != d_743 || st_646 != d_744 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_645, st_646})+", element 0 has shape "+runtime.ShapeString([]int{d_743, d_744}))
+				a_804 = ar.F64w(tot_1327)
+			} else if st_710 != d_805 || st_711 != d_806 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_710, st_711})+", element 0 has shape "+runtime.ShapeString([]int{d_805, d_806}))
 			}
-			copy(a_742[i_758*rs_745:(i_758+1)*rs_745], st_644)
-			if i_758 == 0 {
-				d_747, d_748 = st_648, st_649
-				rs_749 = d_747 * d_748
-				tot_1314, err_1315 := runtime.MulSize(n_573, rs_749)
-				if err_1315 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1315)
+			copy(a_804[i_818*rs_807:(i_818+1)*rs_807], st_709)
+			if i_818 == 0 {
+				d_808, d_809 = st_713, st_714
+				rs_810 = d_808 * d_809
+				tot_1329, err_1330 := runtime.MulSize(n_638, rs_810)
+				if err_1330 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1330)
 				}
-				a_746 = ar.F64w(tot_1314)
-			} else if st_648 != d_747 || st_649 != d_748 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_648, st_649})+", element 0 has shape "+runtime.ShapeString([]int{d_747, d_748}))
+				_ = tot_1329
+			} else if st_713 != d_808 || st_714 != d_809 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_713, st_714})+", element 0 has shape "+runtime.ShapeString([]int{d_808, d_809}))
 			}
-			copy(a_746[i_758*rs_749:(i_758+1)*rs_749], st_647)
-			if i_758 == 0 {
-				d_751, d_752, d_753 = st_651, st_652, st_653
-				rs_754 = d_751 * d_752 * d_753
-				tot_1316, err_1317 := runtime.MulSize(n_573, rs_754)
-				if err_1317 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1317)
+			if i_818 == 0 {
+				d_811, d_812, d_813 = st_716, st_717, st_718
+				rs_814 = d_811 * d_812 * d_813
+				tot_1331, err_1332 := runtime.MulSize(n_638, rs_814)
+				if err_1332 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1332)
 				}
-				a_750 = ar.F64w(tot_1316)
-			} else if st_651 != d_751 || st_652 != d_752 || st_653 != d_753 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_651, st_652, st_653})+", element 0 has shape "+runtime.ShapeString([]int{d_751, d_752, d_753}))
+				_ = tot_1331
+			} else if st_716 != d_811 || st_717 != d_812 || st_718 != d_813 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_716, st_717, st_718})+", element 0 has shape "+runtime.ShapeString([]int{d_811, d_812, d_813}))
 			}
-			copy(a_750[i_758*rs_754:(i_758+1)*rs_754], st_650)
-			if i_758 == 0 {
-				d_755, d_756 = st_660, st_661
-				rs_757 = d_755 * d_756
-				tot_1318, err_1319 := runtime.MulSize(n_573, rs_757)
-				if err_1319 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1319)
+			if i_818 == 0 {
+				d_815, d_816 = st_725, st_726
+				rs_817 = d_815 * d_816
+				tot_1333, err_1334 := runtime.MulSize(n_638, rs_817)
+				if err_1334 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1334)
 				}
-				_ = tot_1318
-			} else if st_660 != d_755 || st_661 != d_756 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_758)+" has shape "+runtime.ShapeString([]int{st_660, st_661})+", element 0 has shape "+runtime.ShapeString([]int{d_755, d_756}))
+				_ = tot_1333
+			} else if st_725 != d_815 || st_726 != d_816 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_725, st_726})+", element 0 has shape "+runtime.ShapeString([]int{d_815, d_816}))
 			}
-			_ = mark_759
+			st_646 = a_729[i_818*rs_731 : (i_818+1)*rs_731]
+			st_648 = a_732[i_818*rs_734 : (i_818+1)*rs_734]
+			st_650 = a_735[i_818*rs_737 : (i_818+1)*rs_737]
+			st_667 = a_748[i_818*rs_751 : (i_818+1)*rs_751]
+			st_670 = a_752[i_818*rs_755 : (i_818+1)*rs_755]
+			st_673 = a_756[i_818*rs_759 : (i_818+1)*rs_759]
+			st_676 = a_760[i_818*rs_763 : (i_818+1)*rs_763]
+			st_679 = a_764[i_818*rs_767 : (i_818+1)*rs_767]
+			st_682 = a_768[i_818*rs_771 : (i_818+1)*rs_771]
+			st_685 = a_772[i_818*rs_775 : (i_818+1)*rs_775]
+			st_688 = a_776[i_818*rs_779 : (i_818+1)*rs_779]
+			st_691 = a_780[i_818*rs_783 : (i_818+1)*rs_783]
+			st_694 = a_784[i_818*rs_787 : (i_818+1)*rs_787]
+			st_697 = a_788[i_818*rs_791 : (i_818+1)*rs_791]
+			st_700 = a_792[i_818*rs_795 : (i_818+1)*rs_795]
+			st_703 = a_796[i_818*rs_799 : (i_818+1)*rs_799]
+			st_706 = a_800[i_818*rs_803 : (i_818+1)*rs_803]
+			st_709 = a_804[i_818*rs_807 : (i_818+1)*rs_807]
+			_ = mark_819
 		}
-		c_2012, c_2013, c_2014, c_2015, c_2016, c_2020, c_2022, c_2024, c_2025, c_2027, c_2028, c_2030, c_2036, c_2038, c_2039, c_2040, c_2042, c_2043, c_2044, c_2045, c_2047, c_2048, c_2049, c_2051, c_2052, c_2053, c_2055, c_2056, c_2057, c_2059, c_2060, c_2061, c_2063, c_2064, c_2065, c_2067, c_2068, c_2069, c_2071, c_2072, c_2073, c_2075, c_2076, c_2077, c_2079, c_2080, c_2081, c_2083, c_2084, c_2085, c_2087, c_2088, c_2089, c_2091, c_2092, c_2093, c_2095, c_2096, c_2097, c_2099, c_2100, c_2101, c_2103, c_2104, c_2105, c_2107, c_2108, c_2109, c_2111, c_2112, c_2113, c_2115, c_2116, c_2117, c_2124, c_2125 = st_574, n_573, st_575, st_576, st_577, a_663, a_664, d_665, a_667, d_668, a_670, d_671, a_673, d_674, d_675, a_677, d_678, d_679, d_680, a_682, d_683, d_684, a_686, d_687, d_688, a_690, d_691, d_692, a_694, d_695, d_696, a_698, d_699, d_700, a_702, d_703, d_704, a_706, d_707, d_708, a_710, d_711, d_712, a_714, d_715, d_716, a_718, d_719, d_720, a_722, d_723, d_724, a_726, d_727, d_728, a_730, d_731, d_732, a_734, d_735, d_736, a_738, d_739, d_740, a_742, d_743, d_744, a_746, d_747, d_748, a_750, d_751, d_752, d_753, d_755, d_756
+		c_20, c_21, c_22, c_23, c_24, c_28, c_30, c_32, c_33, c_35, c_36, c_38, c_45, c_53, c_54, c_56, c_57, c_58, c_60, c_61, c_62, c_64, c_65, c_66, c_68, c_69, c_70, c_72, c_73, c_74, c_76, c_77, c_78, c_80, c_81, c_82, c_84, c_85, c_86, c_88, c_89, c_90, c_92, c_93, c_94, c_96, c_97, c_98, c_100, c_101, c_102, c_104, c_105, c_106, c_108, c_109, c_110, c_112, c_113, c_127, c_128 = st_639, n_638, st_640, st_641, st_642, a_728, a_729, d_730, a_732, d_733, a_735, d_736, d_738, d_746, a_748, d_749, d_750, a_752, d_753, d_754, a_756, d_757, d_758, a_760, d_761, d_762, a_764, d_765, d_766, a_768, d_769, d_770, a_772, d_773, d_774, a_776, d_777, d_778, a_780, d_781, d_782, a_784, d_785, d_786, a_788, d_789, d_790, a_792, d_793, d_794, a_796, d_797, d_798, a_800, d_801, d_802, a_804, d_805, d_806, d_815, d_816
 	} else {
-		n_1320, err_1321 := runtime.CheckSize(int64(0))
-		if err_1321 != nil {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1321)
+		n_1335, err_1336 := runtime.CheckSize(int64(0))
+		if err_1336 != nil {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1336)
 		}
-		var a_1322 []float64
-		var d_1323 int = 0
-		var d_1324 int = 0
-		var rs_1325 int = 0
-		a_1326 := ar.F64w(n_1320)
-		var a_1327 []float64
-		var d_1328 int = 0
-		var rs_1329 int = 0
-		a_1330 := ar.F64w(n_1320)
-		var a_1331 []float64
-		var d_1332 int = 0
-		var rs_1333 int = 0
-		var a_1334 []float64
-		var d_1335 int = 0
-		var rs_1336 int = 0
-		var a_1337 []float64
+		var d_1337 int = 0
 		var d_1338 int = 0
 		var rs_1339 int = 0
-		var a_1340 []float64
-		var d_1341 int = 0
-		var rs_1342 int = 0
-		var a_1343 []float64
-		var d_1344 int = 0
+		a_1340 := ar.F64w(n_1335)
+		var a_1341 []float64
+		var d_1342 int = 0
+		var rs_1343 int = 0
+		var a_1344 []float64
 		var d_1345 int = 0
 		var rs_1346 int = 0
 		var a_1347 []float64
 		var d_1348 int = 0
-		var d_1349 int = 0
-		var rs_1350 int = 0
-		var a_1351 []float64
-		var d_1352 int = 0
+		var rs_1349 int = 0
+		var d_1350 int = 0
+		var d_1351 int = 0
+		var rs_1352 int = 0
 		var d_1353 int = 0
 		var d_1354 int = 0
-		var rs_1355 int = 0
-		var a_1356 []float64
+		var d_1355 int = 0
+		var rs_1356 int = 0
 		var d_1357 int = 0
 		var d_1358 int = 0
 		var rs_1359 int = 0
@@ -5862,250 +5641,239 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		var d_1417 int = 0
 		var d_1418 int = 0
 		var rs_1419 int = 0
-		var a_1420 []float64
+		var d_1420 int = 0
 		var d_1421 int = 0
-		var d_1422 int = 0
-		var rs_1423 int = 0
-		var a_1424 []float64
+		var rs_1422 int = 0
+		var d_1423 int = 0
+		var d_1424 int = 0
 		var d_1425 int = 0
-		var d_1426 int = 0
+		var rs_1426 int = 0
 		var d_1427 int = 0
-		var rs_1428 int = 0
-		var a_1429 []float64
-		var d_1430 int = 0
-		var rs_1431 int = 0
-		var a_1432 []float64
-		var d_1433 int = 0
-		var d_1434 int = 0
-		var rs_1435 int = 0
-		var a_1436 []float64
-		var d_1437 int = 0
-		var d_1438 int = 0
-		var rs_1439 int = 0
-		a_1440 := ar.F64w(n_1320)
-		for i_1441 := 0; i_1441 < n_1320; i_1441++ {
-			mark_1442 := ar.mark()
-			i_1443 := int64(i_1441)
-			_ = i_1443
+		var d_1428 int = 0
+		var rs_1429 int = 0
+		for i_1430 := 0; i_1430 < n_1335; i_1430++ {
+			mark_1431 := ar.mark()
+			i_1432 := int64(i_1430)
+			_ = i_1432
 			if int64(0) >= int64(sequence_11) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(int64(0), sequence_11))
 			}
-			row_1444 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
+			row_1433 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
 			if int64(0) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 			}
-			row_1445 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+			row_1434 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 			if extraparams_6 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
-			r_1446 := ar.F64w(sequence_12)
-			row_1444 = row_1444[:len(r_1446)]
-			row_1445 = row_1445[:len(r_1446)]
-			for i_1447 := range r_1446 {
-				r_1446[i_1447] = (row_1444[i_1447] * row_1445[i_1447])
+			r_1435 := ar.F64w(sequence_12)
+			row_1433 = row_1433[:len(r_1435)]
+			row_1434 = row_1434[:len(r_1435)]
+			for i_1436 := range r_1435 {
+				r_1435[i_1436] = (row_1433[i_1436] * row_1434[i_1436])
 			}
-			x_1449 := n_14 / int64(2)
-			x_1450 := max(x_1449, int64(0))
-			x_1451 := x_1450 > int64(0)
-			var c_1452 []float64
+			x_1438 := n_14 / int64(2)
+			x_1439 := max(x_1438, int64(0))
+			x_1440 := x_1439 > int64(0)
+			var c_1441 []float64
+			var c_1442 int
+			var c_1443 int
+			var c_1444 []float64
+			var c_1445 int
+			var c_1446 int
+			var c_1447 int
+			var c_1448 []float64
+			var c_1449 int
+			var c_1450 int
+			var c_1451 []float64
+			var c_1452 int
 			var c_1453 int
-			var c_1454 int
-			var c_1455 []float64
+			var c_1454 []float64
+			var c_1455 int
 			var c_1456 int
-			var c_1457 int
+			var c_1457 []float64
 			var c_1458 int
-			var c_1459 []float64
-			var c_1460 int
+			var c_1459 int
+			var c_1460 []float64
 			var c_1461 int
-			var c_1462 []float64
-			var c_1463 int
+			var c_1462 int
+			var c_1463 []float64
 			var c_1464 int
-			var c_1465 []float64
-			var c_1466 int
+			var c_1465 int
+			var c_1466 []float64
 			var c_1467 int
-			var c_1468 []float64
-			var c_1469 int
+			var c_1468 int
+			var c_1469 []float64
 			var c_1470 int
-			var c_1471 []float64
-			var c_1472 int
+			var c_1471 int
+			var c_1472 []float64
 			var c_1473 int
-			var c_1474 []float64
-			var c_1475 int
+			var c_1474 int
+			var c_1475 []float64
 			var c_1476 int
-			var c_1477 []float64
-			var c_1478 int
+			var c_1477 int
+			var c_1478 []float64
 			var c_1479 int
-			var c_1480 []float64
-			var c_1481 int
+			var c_1480 int
+			var c_1481 []float64
 			var c_1482 int
-			var c_1483 []float64
-			var c_1484 int
+			var c_1483 int
+			var c_1484 []float64
 			var c_1485 int
-			var c_1486 []float64
-			var c_1487 int
+			var c_1486 int
+			var c_1487 []float64
 			var c_1488 int
-			var c_1489 []float64
-			var c_1490 int
+			var c_1489 int
+			var c_1490 []float64
 			var c_1491 int
-			var c_1492 []float64
-			var c_1493 int
+			var c_1492 int
+			var c_1493 []float64
 			var c_1494 int
-			var c_1495 []float64
-			var c_1496 int
+			var c_1495 int
+			var c_1496 []float64
 			var c_1497 int
-			var c_1498 []float64
-			var c_1499 int
+			var c_1498 int
+			var c_1499 []float64
 			var c_1500 int
-			var c_1501 []float64
+			var c_1501 int
 			var c_1502 int
-			var c_1503 int
-			var c_1504 []float64
-			var c_1505 int
-			var c_1506 int
-			var c_1507 []float64
-			var c_1508 int
-			var c_1509 int
-			var c_1510 []float64
-			var c_1511 int
-			var c_1512 int
-			var c_1513 int
-			if x_1451 {
-				x_1514 := x_1450 - int64(1)
+			if x_1440 {
+				x_1503 := x_1439 - int64(1)
 				if int64(0) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 				}
-				row_1515 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+				row_1504 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 				if int64(1) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 				}
-				row_1516 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+				row_1505 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_1517 := int(n_15) - int(int64(0))
-				s_1518 := row_1515[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_1517 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1517}))
+				n_1506 := int(n_15) - int(int64(0))
+				s_1507 := row_1504[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_1506 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1506}))
 				}
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_1519 := int(n_15) - int(int64(0))
-				s_1520 := row_1516[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_1519 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1519}))
+				n_1508 := int(n_15) - int(int64(0))
+				s_1509 := row_1505[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_1508 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1508}))
 				}
-				r_1521 := ar.F64w(sequence_12)
-				r_1446 = r_1446[:len(r_1521)]
-				s_1518 = s_1518[:len(r_1521)]
-				s_1520 = s_1520[:len(r_1521)]
-				for i_1522 := range r_1521 {
-					r_1521[i_1522] = (runtime.Sigmoid(((r_1446[i_1522] * s_1518[i_1522]) + s_1520[i_1522])))
+				r_1510 := ar.F64w(sequence_12)
+				r_1435 = r_1435[:len(r_1510)]
+				s_1507 = s_1507[:len(r_1510)]
+				s_1509 = s_1509[:len(r_1510)]
+				for i_1511 := range r_1510 {
+					r_1510[i_1511] = (runtime.Sigmoid(((r_1435[i_1511] * s_1507[i_1511]) + s_1509[i_1511])))
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 				}
-				row_1524 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-				x_1525 := int64(2) * n_15
-				if n_15 < 0 || x_1525 < n_15 || x_1525 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1525, mainparams_3))
+				row_1513 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+				x_1514 := int64(2) * n_15
+				if n_15 < 0 || x_1514 < n_15 || x_1514 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1514, mainparams_3))
 				}
-				n_1526 := int(x_1525) - int(n_15)
-				s_1527 := row_1515[int(n_15)*1 : int(x_1525)*1 : int(x_1525)*1]
-				if n_1526 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1526}))
+				n_1515 := int(x_1514) - int(n_15)
+				s_1516 := row_1504[int(n_15)*1 : int(x_1514)*1 : int(x_1514)*1]
+				if n_1515 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1515}))
 				}
-				if n_15 < 0 || x_1525 < n_15 || x_1525 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1525, mainparams_3))
+				if n_15 < 0 || x_1514 < n_15 || x_1514 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1514, mainparams_3))
 				}
-				n_1528 := int(x_1525) - int(n_15)
-				s_1529 := row_1516[int(n_15)*1 : int(x_1525)*1 : int(x_1525)*1]
-				if n_1528 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1528}))
+				n_1517 := int(x_1514) - int(n_15)
+				s_1518 := row_1505[int(n_15)*1 : int(x_1514)*1 : int(x_1514)*1]
+				if n_1517 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1517}))
 				}
-				r_1530 := ar.F64w(state_9)
-				row_1524 = row_1524[:len(r_1530)]
-				s_1527 = s_1527[:len(r_1530)]
-				s_1529 = s_1529[:len(r_1530)]
-				for i_1531 := range r_1530 {
-					r_1530[i_1531] = (runtime.Sigmoid(((row_1524[i_1531] * s_1527[i_1531]) + s_1529[i_1531])))
+				r_1519 := ar.F64w(state_9)
+				row_1513 = row_1513[:len(r_1519)]
+				s_1516 = s_1516[:len(r_1519)]
+				s_1518 = s_1518[:len(r_1519)]
+				for i_1520 := range r_1519 {
+					r_1519[i_1520] = (runtime.Sigmoid(((row_1513[i_1520] * s_1516[i_1520]) + s_1518[i_1520])))
 				}
-				x_1533 := int64(3) * n_15
-				if x_1525 < 0 || x_1533 < x_1525 || x_1533 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1525, x_1533, mainparams_3))
+				x_1522 := int64(3) * n_15
+				if x_1514 < 0 || x_1522 < x_1514 || x_1522 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1514, x_1522, mainparams_3))
 				}
-				n_1534 := int(x_1533) - int(x_1525)
-				s_1535 := row_1515[int(x_1525)*1 : int(x_1533)*1 : int(x_1533)*1]
-				if n_1534 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1534}))
+				n_1523 := int(x_1522) - int(x_1514)
+				s_1524 := row_1504[int(x_1514)*1 : int(x_1522)*1 : int(x_1522)*1]
+				if n_1523 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1523}))
 				}
-				if x_1525 < 0 || x_1533 < x_1525 || x_1533 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1525, x_1533, mainparams_3))
+				if x_1514 < 0 || x_1522 < x_1514 || x_1522 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1514, x_1522, mainparams_3))
 				}
-				n_1536 := int(x_1533) - int(x_1525)
-				s_1537 := row_1516[int(x_1525)*1 : int(x_1533)*1 : int(x_1533)*1]
-				if n_1536 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1536}))
+				n_1525 := int(x_1522) - int(x_1514)
+				s_1526 := row_1505[int(x_1514)*1 : int(x_1522)*1 : int(x_1522)*1]
+				if n_1525 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1525}))
 				}
-				r_1538 := ar.F64w(sequence_12)
-				r_1446 = r_1446[:len(r_1538)]
-				s_1535 = s_1535[:len(r_1538)]
-				s_1537 = s_1537[:len(r_1538)]
-				for i_1539 := range r_1538 {
-					r_1538[i_1539] = (runtime.Sigmoid(((r_1446[i_1539] * s_1535[i_1539]) + s_1537[i_1539])))
+				r_1527 := ar.F64w(sequence_12)
+				r_1435 = r_1435[:len(r_1527)]
+				s_1524 = s_1524[:len(r_1527)]
+				s_1526 = s_1526[:len(r_1527)]
+				for i_1528 := range r_1527 {
+					r_1527[i_1528] = (runtime.Sigmoid(((r_1435[i_1528] * s_1524[i_1528]) + s_1526[i_1528])))
 				}
-				x_1541 := int64(4) * n_15
-				if x_1533 < 0 || x_1541 < x_1533 || x_1541 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1533, x_1541, mainparams_3))
+				x_1530 := int64(4) * n_15
+				if x_1522 < 0 || x_1530 < x_1522 || x_1530 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1522, x_1530, mainparams_3))
 				}
-				n_1542 := int(x_1541) - int(x_1533)
-				s_1543 := row_1515[int(x_1533)*1 : int(x_1541)*1 : int(x_1541)*1]
-				if n_1542 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1542}))
+				n_1531 := int(x_1530) - int(x_1522)
+				s_1532 := row_1504[int(x_1522)*1 : int(x_1530)*1 : int(x_1530)*1]
+				if n_1531 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1531}))
 				}
-				if x_1533 < 0 || x_1541 < x_1533 || x_1541 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1533, x_1541, mainparams_3))
+				if x_1522 < 0 || x_1530 < x_1522 || x_1530 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1522, x_1530, mainparams_3))
 				}
-				n_1544 := int(x_1541) - int(x_1533)
-				s_1545 := row_1516[int(x_1533)*1 : int(x_1541)*1 : int(x_1541)*1]
-				if n_1544 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1544}))
+				n_1533 := int(x_1530) - int(x_1522)
+				s_1534 := row_1505[int(x_1522)*1 : int(x_1530)*1 : int(x_1530)*1]
+				if n_1533 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1533}))
 				}
-				r_1546 := ar.F64w(state_9)
-				row_1524 = row_1524[:len(r_1546)]
-				s_1543 = s_1543[:len(r_1546)]
-				s_1545 = s_1545[:len(r_1546)]
-				for i_1547 := range r_1546 {
-					r_1546[i_1547] = (math.Tanh(((row_1524[i_1547] * s_1543[i_1547]) + s_1545[i_1547])))
+				r_1535 := ar.F64w(state_9)
+				row_1513 = row_1513[:len(r_1535)]
+				s_1532 = s_1532[:len(r_1535)]
+				s_1534 = s_1534[:len(r_1535)]
+				for i_1536 := range r_1535 {
+					r_1535[i_1536] = (math.Tanh(((row_1513[i_1536] * s_1532[i_1536]) + s_1534[i_1536])))
 				}
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 				}
-				row_1549 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+				row_1538 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 				}
-				r_1550 := ar.F64w(state_9)
-				row_1549 = row_1549[:len(r_1550)]
-				r_1521 = r_1521[:len(r_1550)]
-				r_1530 = r_1530[:len(r_1550)]
-				r_1546 = r_1546[:len(r_1550)]
-				for i_1551 := range r_1550 {
-					r_1550[i_1551] = ((row_1549[i_1551] * r_1521[i_1551]) + (r_1530[i_1551] * r_1546[i_1551]))
+				r_1539 := ar.F64w(state_9)
+				row_1538 = row_1538[:len(r_1539)]
+				r_1510 = r_1510[:len(r_1539)]
+				r_1519 = r_1519[:len(r_1539)]
+				r_1535 = r_1535[:len(r_1539)]
+				for i_1540 := range r_1539 {
+					r_1539[i_1540] = ((row_1538[i_1540] * r_1510[i_1540]) + (r_1519[i_1540] * r_1535[i_1540]))
 				}
-				r_1553 := ar.F64w(state_9)
-				r_1550 = r_1550[:len(r_1553)]
-				for i_1554 := range r_1553 {
-					r_1553[i_1554] = (math.Tanh(r_1550[i_1554]))
+				r_1542 := ar.F64w(state_9)
+				r_1539 = r_1539[:len(r_1542)]
+				for i_1543 := range r_1542 {
+					r_1542[i_1543] = (math.Tanh(r_1539[i_1543]))
 				}
 				if state_9 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				r_1556 := ar.F64w(sequence_12)
-				r_1538 = r_1538[:len(r_1556)]
-				r_1553 = r_1553[:len(r_1556)]
-				for i_1557 := range r_1556 {
-					r_1556[i_1557] = (r_1538[i_1557] * r_1553[i_1557])
+				r_1545 := ar.F64w(sequence_12)
+				r_1527 = r_1527[:len(r_1545)]
+				r_1542 = r_1542[:len(r_1545)]
+				for i_1546 := range r_1545 {
+					r_1545[i_1546] = (r_1527[i_1546] * r_1542[i_1546])
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
@@ -6113,726 +5881,748 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 				}
-				c_1559 := ar.F64w(len(state_7))
-				copy(c_1559, state_7)
-				copy(c_1559[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1556)
+				c_1548 := ar.F64w(len(state_7))
+				copy(c_1548, state_7)
+				copy(c_1548[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1545)
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 				}
-				copy(c_1559[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1550)
-				n_1560 := int(max(x_1514, 0)) + 1
+				copy(c_1548[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1539)
+				n_1549 := int(max(x_1503, 0)) + 1
+				var st_1550 []float64
+				var st_1551 int
+				var st_1552 []float64
+				var st_1553 int
+				var st_1554 int
+				var st_1555 []float64
+				var st_1556 int
+				var st_1557 []float64
+				var st_1558 int
+				var st_1559 []float64
+				var st_1560 int
 				var st_1561 []float64
 				var st_1562 int
 				var st_1563 []float64
 				var st_1564 int
-				var st_1565 int
-				var st_1566 []float64
-				var st_1567 int
-				var st_1568 []float64
-				var st_1569 int
-				var st_1570 []float64
-				var st_1571 int
-				var st_1572 []float64
-				var st_1573 int
-				var st_1574 []float64
-				var st_1575 int
-				var st_1576 []float64
-				var st_1577 int
-				var st_1578 []float64
-				var st_1579 int
-				var st_1580 []float64
-				var st_1581 int
-				var st_1582 []float64
-				var st_1583 int
-				var st_1584 []float64
-				var st_1585 int
-				var st_1586 []float64
-				var st_1587 int
-				var st_1588 []float64
-				var st_1589 int
-				var st_1590 []float64
+				var st_1565 []float64
+				var st_1566 int
+				var st_1567 []float64
+				var st_1568 int
+				var st_1569 []float64
+				var st_1570 int
+				var st_1571 []float64
+				var st_1572 int
+				var st_1573 []float64
+				var st_1574 int
+				var st_1575 []float64
+				var st_1576 int
+				var st_1577 []float64
+				var st_1578 int
+				var st_1579 []float64
+				var st_1580 int
+				var st_1581 []float64
+				var st_1582 int
+				var st_1583 []float64
+				var st_1584 int
+				var st_1585 []float64
+				var st_1586 int
+				var st_1587 []float64
+				var st_1588 int
+				var st_1589 []float64
+				var st_1590 int
 				var st_1591 int
-				var st_1592 []float64
-				var st_1593 int
-				var st_1594 []float64
-				var st_1595 int
-				var st_1596 []float64
-				var st_1597 int
-				var st_1598 []float64
-				var st_1599 int
-				var st_1600 []float64
-				var st_1601 int
-				var st_1602 int
-				st_1561, st_1562, st_1563, st_1564, st_1565, st_1566, st_1567, st_1568, st_1569, st_1570, st_1571, st_1572, st_1573, st_1574, st_1575, st_1576, st_1577, st_1578, st_1579, st_1580, st_1581, st_1582, st_1583, st_1584, st_1585, st_1586, st_1587, st_1588, st_1589, st_1590, st_1591, st_1592, st_1593, st_1594, st_1595, st_1596, st_1597, st_1598, st_1599, st_1600, st_1601, st_1602 = r_1556, sequence_12, c_1559, state_8, state_9, r_1550, state_9, r_1553, state_9, r_1538, sequence_12, r_1546, state_9, r_1530, state_9, r_1521, sequence_12, row_1549, state_9, row_1516, mainparams_3, s_1543, n_1542, row_1524, state_9, row_1515, mainparams_3, s_1535, n_1534, r_1446, sequence_12, s_1527, n_1526, row_1524, state_9, s_1518, n_1517, r_1446, sequence_12, state_7, state_8, state_9
-				var a_1603 []float64
-				var d_1604 int = 0
-				var rs_1605 int = 0
-				var a_1606 []float64
-				var d_1607 int = 0
-				var d_1608 int = 0
-				var rs_1609 int = 0
-				var a_1610 []float64
-				var d_1611 int = 0
-				var rs_1612 int = 0
-				var a_1613 []float64
-				var d_1614 int = 0
-				var rs_1615 int = 0
-				var a_1616 []float64
-				var d_1617 int = 0
-				var rs_1618 int = 0
-				var a_1619 []float64
-				var d_1620 int = 0
-				var rs_1621 int = 0
-				var a_1622 []float64
-				var d_1623 int = 0
-				var rs_1624 int = 0
-				var a_1625 []float64
-				var d_1626 int = 0
-				var rs_1627 int = 0
-				var a_1628 []float64
-				var d_1629 int = 0
-				var rs_1630 int = 0
-				var a_1631 []float64
-				var d_1632 int = 0
-				var rs_1633 int = 0
-				var a_1634 []float64
-				var d_1635 int = 0
-				var rs_1636 int = 0
-				var a_1637 []float64
-				var d_1638 int = 0
-				var rs_1639 int = 0
-				var a_1640 []float64
-				var d_1641 int = 0
-				var rs_1642 int = 0
-				var a_1643 []float64
-				var d_1644 int = 0
-				var rs_1645 int = 0
-				var a_1646 []float64
-				var d_1647 int = 0
-				var rs_1648 int = 0
-				var a_1649 []float64
-				var d_1650 int = 0
-				var rs_1651 int = 0
-				var a_1652 []float64
-				var d_1653 int = 0
-				var rs_1654 int = 0
-				var a_1655 []float64
-				var d_1656 int = 0
-				var rs_1657 int = 0
-				var a_1658 []float64
-				var d_1659 int = 0
-				var rs_1660 int = 0
-				var a_1661 []float64
-				var d_1662 int = 0
-				var d_1663 int = 0
-				var rs_1664 int = 0
-				for i_1665 := 0; i_1665 < n_1560; i_1665++ {
-					mark_1666 := ar.mark()
-					if i_1665 > 0 {
-						k_1667 := int64(i_1665 - 1)
-						x_1668 := k_1667 + int64(1)
-						x_1669 := int64(2) * x_1668
-						if x_1669 < 0 || x_1669 >= int64(mainparams_2) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1669, mainparams_2))
+				st_1550, st_1551, st_1552, st_1553, st_1554, st_1555, st_1556, st_1557, st_1558, st_1559, st_1560, st_1561, st_1562, st_1563, st_1564, st_1565, st_1566, st_1567, st_1568, st_1569, st_1570, st_1571, st_1572, st_1573, st_1574, st_1575, st_1576, st_1577, st_1578, st_1579, st_1580, st_1581, st_1582, st_1583, st_1584, st_1585, st_1586, st_1587, st_1588, st_1589, st_1590, st_1591 = r_1545, sequence_12, c_1548, state_8, state_9, r_1539, state_9, r_1542, state_9, r_1527, sequence_12, r_1535, state_9, r_1519, state_9, r_1510, sequence_12, row_1538, state_9, row_1505, mainparams_3, s_1532, n_1531, row_1513, state_9, row_1504, mainparams_3, s_1524, n_1523, r_1435, sequence_12, s_1516, n_1515, row_1513, state_9, s_1507, n_1506, r_1435, sequence_12, state_7, state_8, state_9
+				var a_1592 []float64
+				var d_1593 int = 0
+				var rs_1594 int = 0
+				var a_1595 []float64
+				var d_1596 int = 0
+				var d_1597 int = 0
+				var rs_1598 int = 0
+				var a_1599 []float64
+				var d_1600 int = 0
+				var rs_1601 int = 0
+				var a_1602 []float64
+				var d_1603 int = 0
+				var rs_1604 int = 0
+				var a_1605 []float64
+				var d_1606 int = 0
+				var rs_1607 int = 0
+				var a_1608 []float64
+				var d_1609 int = 0
+				var rs_1610 int = 0
+				var a_1611 []float64
+				var d_1612 int = 0
+				var rs_1613 int = 0
+				var a_1614 []float64
+				var d_1615 int = 0
+				var rs_1616 int = 0
+				var a_1617 []float64
+				var d_1618 int = 0
+				var rs_1619 int = 0
+				var a_1620 []float64
+				var d_1621 int = 0
+				var rs_1622 int = 0
+				var a_1623 []float64
+				var d_1624 int = 0
+				var rs_1625 int = 0
+				var a_1626 []float64
+				var d_1627 int = 0
+				var rs_1628 int = 0
+				var a_1629 []float64
+				var d_1630 int = 0
+				var rs_1631 int = 0
+				var a_1632 []float64
+				var d_1633 int = 0
+				var rs_1634 int = 0
+				var a_1635 []float64
+				var d_1636 int = 0
+				var rs_1637 int = 0
+				var a_1638 []float64
+				var d_1639 int = 0
+				var rs_1640 int = 0
+				var a_1641 []float64
+				var d_1642 int = 0
+				var rs_1643 int = 0
+				var a_1644 []float64
+				var d_1645 int = 0
+				var rs_1646 int = 0
+				var a_1647 []float64
+				var d_1648 int = 0
+				var rs_1649 int = 0
+				var a_1650 []float64
+				var d_1651 int = 0
+				var d_1652 int = 0
+				var rs_1653 int = 0
+				for i_1654 := 0; i_1654 < n_1549; i_1654++ {
+					mark_1655 := ar.mark()
+					if i_1654 > 0 {
+						k_1656 := int64(i_1654 - 1)
+						x_1657 := k_1656 + int64(1)
+						x_1658 := int64(2) * x_1657
+						if x_1658 < 0 || x_1658 >= int64(mainparams_2) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1658, mainparams_2))
 						}
-						row_1670 := mainparams_1[int(x_1669)*mainparams_3 : (int(x_1669)+1)*mainparams_3]
-						x_1671 := x_1669 + int64(1)
-						if x_1671 < 0 || x_1671 >= int64(mainparams_2) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1671, mainparams_2))
+						row_1659 := mainparams_1[int(x_1658)*mainparams_3 : (int(x_1658)+1)*mainparams_3]
+						x_1660 := x_1658 + int64(1)
+						if x_1660 < 0 || x_1660 >= int64(mainparams_2) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1660, mainparams_2))
 						}
-						row_1672 := mainparams_1[int(x_1671)*mainparams_3 : (int(x_1671)+1)*mainparams_3]
+						row_1661 := mainparams_1[int(x_1660)*mainparams_3 : (int(x_1660)+1)*mainparams_3]
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1673 := int(n_15) - int(int64(0))
-						s_1674 := row_1670[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1673 != st_1562 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1562})+" and "+runtime.ShapeString([]int{n_1673}))
+						n_1662 := int(n_15) - int(int64(0))
+						s_1663 := row_1659[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1662 != st_1551 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1551})+" and "+runtime.ShapeString([]int{n_1662}))
 						}
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1675 := int(n_15) - int(int64(0))
-						s_1676 := row_1672[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1675 != st_1562 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1562})+" and "+runtime.ShapeString([]int{n_1675}))
+						n_1664 := int(n_15) - int(int64(0))
+						s_1665 := row_1661[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1664 != st_1551 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1551})+" and "+runtime.ShapeString([]int{n_1664}))
 						}
-						r_1677 := ar.F64w(st_1562)
-						st_1561 = st_1561[:len(r_1677)]
-						s_1674 = s_1674[:len(r_1677)]
-						s_1676 = s_1676[:len(r_1677)]
-						for i_1678 := range r_1677 {
-							r_1677[i_1678] = (runtime.Sigmoid(((st_1561[i_1678] * s_1674[i_1678]) + s_1676[i_1678])))
+						r_1666 := ar.F64w(st_1551)
+						st_1550 = st_1550[:len(r_1666)]
+						s_1663 = s_1663[:len(r_1666)]
+						s_1665 = s_1665[:len(r_1666)]
+						for i_1667 := range r_1666 {
+							r_1666[i_1667] = (runtime.Sigmoid(((st_1550[i_1667] * s_1663[i_1667]) + s_1665[i_1667])))
 						}
-						if x_1669 < 0 || x_1669 >= int64(st_1564) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1669, st_1564))
+						if x_1658 < 0 || x_1658 >= int64(st_1553) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1658, st_1553))
 						}
-						row_1680 := st_1563[int(x_1669)*st_1565 : (int(x_1669)+1)*st_1565]
-						x_1681 := int64(2) * n_15
-						if n_15 < 0 || x_1681 < n_15 || x_1681 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1681, mainparams_3))
+						row_1669 := st_1552[int(x_1658)*st_1554 : (int(x_1658)+1)*st_1554]
+						x_1670 := int64(2) * n_15
+						if n_15 < 0 || x_1670 < n_15 || x_1670 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1670, mainparams_3))
 						}
-						n_1682 := int(x_1681) - int(n_15)
-						s_1683 := row_1670[int(n_15)*1 : int(x_1681)*1 : int(x_1681)*1]
-						if n_1682 != st_1565 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1565})+" and "+runtime.ShapeString([]int{n_1682}))
+						n_1671 := int(x_1670) - int(n_15)
+						s_1672 := row_1659[int(n_15)*1 : int(x_1670)*1 : int(x_1670)*1]
+						if n_1671 != st_1554 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1554})+" and "+runtime.ShapeString([]int{n_1671}))
 						}
-						if n_15 < 0 || x_1681 < n_15 || x_1681 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1681, mainparams_3))
+						if n_15 < 0 || x_1670 < n_15 || x_1670 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1670, mainparams_3))
 						}
-						n_1684 := int(x_1681) - int(n_15)
-						s_1685 := row_1672[int(n_15)*1 : int(x_1681)*1 : int(x_1681)*1]
-						if n_1684 != st_1565 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1565})+" and "+runtime.ShapeString([]int{n_1684}))
+						n_1673 := int(x_1670) - int(n_15)
+						s_1674 := row_1661[int(n_15)*1 : int(x_1670)*1 : int(x_1670)*1]
+						if n_1673 != st_1554 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1554})+" and "+runtime.ShapeString([]int{n_1673}))
 						}
-						r_1686 := ar.F64w(st_1565)
-						row_1680 = row_1680[:len(r_1686)]
-						s_1683 = s_1683[:len(r_1686)]
-						s_1685 = s_1685[:len(r_1686)]
-						for i_1687 := range r_1686 {
-							r_1686[i_1687] = (runtime.Sigmoid(((row_1680[i_1687] * s_1683[i_1687]) + s_1685[i_1687])))
+						r_1675 := ar.F64w(st_1554)
+						row_1669 = row_1669[:len(r_1675)]
+						s_1672 = s_1672[:len(r_1675)]
+						s_1674 = s_1674[:len(r_1675)]
+						for i_1676 := range r_1675 {
+							r_1675[i_1676] = (runtime.Sigmoid(((row_1669[i_1676] * s_1672[i_1676]) + s_1674[i_1676])))
 						}
-						x_1689 := int64(3) * n_15
-						if x_1681 < 0 || x_1689 < x_1681 || x_1689 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1681, x_1689, mainparams_3))
+						x_1678 := int64(3) * n_15
+						if x_1670 < 0 || x_1678 < x_1670 || x_1678 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1670, x_1678, mainparams_3))
 						}
-						n_1690 := int(x_1689) - int(x_1681)
-						s_1691 := row_1670[int(x_1681)*1 : int(x_1689)*1 : int(x_1689)*1]
-						if n_1690 != st_1562 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1562})+" and "+runtime.ShapeString([]int{n_1690}))
+						n_1679 := int(x_1678) - int(x_1670)
+						s_1680 := row_1659[int(x_1670)*1 : int(x_1678)*1 : int(x_1678)*1]
+						if n_1679 != st_1551 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1551})+" and "+runtime.ShapeString([]int{n_1679}))
 						}
-						if x_1681 < 0 || x_1689 < x_1681 || x_1689 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1681, x_1689, mainparams_3))
+						if x_1670 < 0 || x_1678 < x_1670 || x_1678 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1670, x_1678, mainparams_3))
 						}
-						n_1692 := int(x_1689) - int(x_1681)
-						s_1693 := row_1672[int(x_1681)*1 : int(x_1689)*1 : int(x_1689)*1]
-						if n_1692 != st_1562 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1562})+" and "+runtime.ShapeString([]int{n_1692}))
+						n_1681 := int(x_1678) - int(x_1670)
+						s_1682 := row_1661[int(x_1670)*1 : int(x_1678)*1 : int(x_1678)*1]
+						if n_1681 != st_1551 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1551})+" and "+runtime.ShapeString([]int{n_1681}))
 						}
-						r_1694 := ar.F64w(st_1562)
-						st_1561 = st_1561[:len(r_1694)]
-						s_1691 = s_1691[:len(r_1694)]
-						s_1693 = s_1693[:len(r_1694)]
-						for i_1695 := range r_1694 {
-							r_1694[i_1695] = (runtime.Sigmoid(((st_1561[i_1695] * s_1691[i_1695]) + s_1693[i_1695])))
+						r_1683 := ar.F64w(st_1551)
+						st_1550 = st_1550[:len(r_1683)]
+						s_1680 = s_1680[:len(r_1683)]
+						s_1682 = s_1682[:len(r_1683)]
+						for i_1684 := range r_1683 {
+							r_1683[i_1684] = (runtime.Sigmoid(((st_1550[i_1684] * s_1680[i_1684]) + s_1682[i_1684])))
 						}
-						x_1697 := int64(4) * n_15
-						if x_1689 < 0 || x_1697 < x_1689 || x_1697 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1689, x_1697, mainparams_3))
+						x_1686 := int64(4) * n_15
+						if x_1678 < 0 || x_1686 < x_1678 || x_1686 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1678, x_1686, mainparams_3))
 						}
-						n_1698 := int(x_1697) - int(x_1689)
-						s_1699 := row_1670[int(x_1689)*1 : int(x_1697)*1 : int(x_1697)*1]
-						if n_1698 != st_1565 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1565})+" and "+runtime.ShapeString([]int{n_1698}))
+						n_1687 := int(x_1686) - int(x_1678)
+						s_1688 := row_1659[int(x_1678)*1 : int(x_1686)*1 : int(x_1686)*1]
+						if n_1687 != st_1554 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1554})+" and "+runtime.ShapeString([]int{n_1687}))
 						}
-						if x_1689 < 0 || x_1697 < x_1689 || x_1697 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1689, x_1697, mainparams_3))
+						if x_1678 < 0 || x_1686 < x_1678 || x_1686 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1678, x_1686, mainparams_3))
 						}
-						n_1700 := int(x_1697) - int(x_1689)
-						s_1701 := row_1672[int(x_1689)*1 : int(x_1697)*1 : int(x_1697)*1]
-						if n_1700 != st_1565 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1565})+" and "+runtime.ShapeString([]int{n_1700}))
+						n_1689 := int(x_1686) - int(x_1678)
+						s_1690 := row_1661[int(x_1678)*1 : int(x_1686)*1 : int(x_1686)*1]
+						if n_1689 != st_1554 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1554})+" and "+runtime.ShapeString([]int{n_1689}))
 						}
-						r_1702 := ar.F64w(st_1565)
-						row_1680 = row_1680[:len(r_1702)]
-						s_1699 = s_1699[:len(r_1702)]
-						s_1701 = s_1701[:len(r_1702)]
-						for i_1703 := range r_1702 {
-							r_1702[i_1703] = (math.Tanh(((row_1680[i_1703] * s_1699[i_1703]) + s_1701[i_1703])))
+						r_1691 := ar.F64w(st_1554)
+						row_1669 = row_1669[:len(r_1691)]
+						s_1688 = s_1688[:len(r_1691)]
+						s_1690 = s_1690[:len(r_1691)]
+						for i_1692 := range r_1691 {
+							r_1691[i_1692] = (math.Tanh(((row_1669[i_1692] * s_1688[i_1692]) + s_1690[i_1692])))
 						}
-						if x_1671 < 0 || x_1671 >= int64(st_1564) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1671, st_1564))
+						if x_1660 < 0 || x_1660 >= int64(st_1553) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1660, st_1553))
 						}
-						row_1705 := st_1563[int(x_1671)*st_1565 : (int(x_1671)+1)*st_1565]
-						if st_1562 != st_1565 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1565})+" and "+runtime.ShapeString([]int{st_1562}))
+						row_1694 := st_1552[int(x_1660)*st_1554 : (int(x_1660)+1)*st_1554]
+						if st_1551 != st_1554 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1554})+" and "+runtime.ShapeString([]int{st_1551}))
 						}
-						r_1706 := ar.F64w(st_1565)
-						row_1705 = row_1705[:len(r_1706)]
-						r_1677 = r_1677[:len(r_1706)]
-						r_1686 = r_1686[:len(r_1706)]
-						r_1702 = r_1702[:len(r_1706)]
-						for i_1707 := range r_1706 {
-							r_1706[i_1707] = ((row_1705[i_1707] * r_1677[i_1707]) + (r_1686[i_1707] * r_1702[i_1707]))
+						r_1695 := ar.F64w(st_1554)
+						row_1694 = row_1694[:len(r_1695)]
+						r_1666 = r_1666[:len(r_1695)]
+						r_1675 = r_1675[:len(r_1695)]
+						r_1691 = r_1691[:len(r_1695)]
+						for i_1696 := range r_1695 {
+							r_1695[i_1696] = ((row_1694[i_1696] * r_1666[i_1696]) + (r_1675[i_1696] * r_1691[i_1696]))
 						}
-						r_1709 := ar.F64w(st_1565)
-						r_1706 = r_1706[:len(r_1709)]
-						for i_1710 := range r_1709 {
-							r_1709[i_1710] = (math.Tanh(r_1706[i_1710]))
+						r_1698 := ar.F64w(st_1554)
+						r_1695 = r_1695[:len(r_1698)]
+						for i_1699 := range r_1698 {
+							r_1698[i_1699] = (math.Tanh(r_1695[i_1699]))
 						}
-						if st_1565 != st_1562 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1562})+" and "+runtime.ShapeString([]int{st_1565}))
+						if st_1554 != st_1551 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1551})+" and "+runtime.ShapeString([]int{st_1554}))
 						}
-						r_1712 := ar.F64w(st_1562)
-						r_1694 = r_1694[:len(r_1712)]
-						r_1709 = r_1709[:len(r_1712)]
-						for i_1713 := range r_1712 {
-							r_1712[i_1713] = (r_1694[i_1713] * r_1709[i_1713])
+						r_1701 := ar.F64w(st_1551)
+						r_1683 = r_1683[:len(r_1701)]
+						r_1698 = r_1698[:len(r_1701)]
+						for i_1702 := range r_1701 {
+							r_1701[i_1702] = (r_1683[i_1702] * r_1698[i_1702])
 						}
-						if x_1669 < 0 || x_1669 >= int64(st_1564) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1669, st_1564))
+						if x_1658 < 0 || x_1658 >= int64(st_1553) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1658, st_1553))
 						}
-						if st_1562 != st_1565 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1562})+"; elements have shape "+runtime.ShapeString([]int{st_1565}))
+						if st_1551 != st_1554 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1551})+"; elements have shape "+runtime.ShapeString([]int{st_1554}))
 						}
-						c_1715 := ar.F64w(len(st_1563))
-						copy(c_1715, st_1563)
-						copy(c_1715[int(x_1669)*st_1565:(int(x_1669)+1)*st_1565], r_1712)
-						if x_1671 < 0 || x_1671 >= int64(st_1564) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1671, st_1564))
+						c_1704 := ar.F64w(len(st_1552))
+						copy(c_1704, st_1552)
+						copy(c_1704[int(x_1658)*st_1554:(int(x_1658)+1)*st_1554], r_1701)
+						if x_1660 < 0 || x_1660 >= int64(st_1553) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1660, st_1553))
 						}
-						copy(c_1715[int(x_1671)*st_1565:(int(x_1671)+1)*st_1565], r_1706)
-						st_1561, st_1563, st_1566, st_1567, st_1568, st_1569, st_1570, st_1571, st_1572, st_1573, st_1574, st_1575, st_1576, st_1577, st_1578, st_1579, st_1580, st_1581, st_1582, st_1583, st_1584, st_1585, st_1586, st_1587, st_1588, st_1589, st_1590, st_1591, st_1592, st_1593, st_1594, st_1595, st_1596, st_1597, st_1598, st_1599, st_1600, st_1601, st_1602 = r_1712, c_1715, r_1706, st_1565, r_1709, st_1565, r_1694, st_1562, r_1702, st_1565, r_1686, st_1565, r_1677, st_1562, row_1705, st_1565, row_1672, mainparams_3, s_1699, n_1698, row_1680, st_1565, row_1670, mainparams_3, s_1691, n_1690, st_1561, st_1562, s_1683, n_1682, row_1680, st_1565, s_1674, n_1673, st_1561, st_1562, st_1563, st_1564, st_1565
+						copy(c_1704[int(x_1660)*st_1554:(int(x_1660)+1)*st_1554], r_1695)
+						st_1550, st_1552, st_1555, st_1556, st_1557, st_1558, st_1559, st_1560, st_1561, st_1562, st_1563, st_1564, st_1565, st_1566, st_1567, st_1568, st_1569, st_1570, st_1571, st_1572, st_1573, st_1574, st_1575, st_1576, st_1577, st_1578, st_1579, st_1580, st_1581, st_1582, st_1583, st_1584, st_1585, st_1586, st_1587, st_1588, st_1589, st_1590, st_1591 = r_1701, c_1704, r_1695, st_1554, r_1698, st_1554, r_1683, st_1551, r_1691, st_1554, r_1675, st_1554, r_1666, st_1551, row_1694, st_1554, row_1661, mainparams_3, s_1688, n_1687, row_1669, st_1554, row_1659, mainparams_3, s_1680, n_1679, st_1550, st_1551, s_1672, n_1671, row_1669, st_1554, s_1663, n_1662, st_1550, st_1551, st_1552, st_1553, st_1554
 					}
-					if i_1665 == 0 {
-						d_1604 = st_1562
-						rs_1605 = d_1604
-						tot_1716, err_1717 := runtime.MulSize(n_1560, rs_1605)
-						if err_1717 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1717)
+					if i_1654 == 0 {
+						d_1593 = st_1551
+						rs_1594 = d_1593
+						tot_1705, err_1706 := runtime.MulSize(n_1549, rs_1594)
+						if err_1706 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1706)
 						}
-						a_1603 = ar.F64w(tot_1716)
-					} else if st_1562 != d_1604 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1562})+", element 0 has shape "+runtime.ShapeString([]int{d_1604}))
+						a_1592 = ar.F64w(tot_1705)
+					} else if st_1551 != d_1593 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1551})+", element 0 has shape "+runtime.ShapeString([]int{d_1593}))
 					}
-					copy(a_1603[i_1665*rs_1605:(i_1665+1)*rs_1605], st_1561)
-					if i_1665 == 0 {
-						d_1607, d_1608 = st_1564, st_1565
-						rs_1609 = d_1607 * d_1608
-						tot_1718, err_1719 := runtime.MulSize(n_1560, rs_1609)
-						if err_1719 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1719)
+					copy(a_1592[i_1654*rs_1594:(i_1654+1)*rs_1594], st_1550)
+					if i_1654 == 0 {
+						d_1596, d_1597 = st_1553, st_1554
+						rs_1598 = d_1596 * d_1597
+						tot_1707, err_1708 := runtime.MulSize(n_1549, rs_1598)
+						if err_1708 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1708)
 						}
-						a_1606 = ar.F64w(tot_1718)
-					} else if st_1564 != d_1607 || st_1565 != d_1608 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1564, st_1565})+", element 0 has shape "+runtime.ShapeString([]int{d_1607, d_1608}))
+						a_1595 = ar.F64w(tot_1707)
+					} else if st_1553 != d_1596 || st_1554 != d_1597 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1553, st_1554})+", element 0 has shape "+runtime.ShapeString([]int{d_1596, d_1597}))
 					}
-					copy(a_1606[i_1665*rs_1609:(i_1665+1)*rs_1609], st_1563)
-					if i_1665 == 0 {
-						d_1611 = st_1567
-						rs_1612 = d_1611
-						tot_1720, err_1721 := runtime.MulSize(n_1560, rs_1612)
-						if err_1721 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1721)
+					copy(a_1595[i_1654*rs_1598:(i_1654+1)*rs_1598], st_1552)
+					if i_1654 == 0 {
+						d_1600 = st_1556
+						rs_1601 = d_1600
+						tot_1709, err_1710 := runtime.MulSize(n_1549, rs_1601)
+						if err_1710 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1710)
 						}
-						a_1610 = ar.F64w(tot_1720)
-					} else if st_1567 != d_1611 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1567})+", element 0 has shape "+runtime.ShapeString([]int{d_1611}))
+						a_1599 = ar.F64w(tot_1709)
+					} else if st_1556 != d_1600 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1556})+", element 0 has shape "+runtime.ShapeString([]int{d_1600}))
 					}
-					copy(a_1610[i_1665*rs_1612:(i_1665+1)*rs_1612], st_1566)
-					if i_1665 == 0 {
-						d_1614 = st_1569
-						rs_1615 = d_1614
-						tot_1722, err_1723 := runtime.MulSize(n_1560, rs_1615)
-						if err_1723 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1723)
+					copy(a_1599[i_1654*rs_1601:(i_1654+1)*rs_1601], st_1555)
+					if i_1654 == 0 {
+						d_1603 = st_1558
+						rs_1604 = d_1603
+						tot_1711, err_1712 := runtime.MulSize(n_1549, rs_1604)
+						if err_1712 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1712)
 						}
-						a_1613 = ar.F64w(tot_1722)
-					} else if st_1569 != d_1614 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1569})+", element 0 has shape "+runtime.ShapeString([]int{d_1614}))
+						a_1602 = ar.F64w(tot_1711)
+					} else if st_1558 != d_1603 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1558})+", element 0 has shape "+runtime.ShapeString([]int{d_1603}))
 					}
-					copy(a_1613[i_1665*rs_1615:(i_1665+1)*rs_1615], st_1568)
-					if i_1665 == 0 {
-						d_1617 = st_1571
-						rs_1618 = d_1617
-						tot_1724, err_1725 := runtime.MulSize(n_1560, rs_1618)
-						if err_1725 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1725)
+					copy(a_1602[i_1654*rs_1604:(i_1654+1)*rs_1604], st_1557)
+					if i_1654 == 0 {
+						d_1606 = st_1560
+						rs_1607 = d_1606
+						tot_1713, err_1714 := runtime.MulSize(n_1549, rs_1607)
+						if err_1714 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1714)
 						}
-						a_1616 = ar.F64w(tot_1724)
-					} else if st_1571 != d_1617 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1571})+", element 0 has shape "+runtime.ShapeString([]int{d_1617}))
+						a_1605 = ar.F64w(tot_1713)
+					} else if st_1560 != d_1606 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1560})+", element 0 has shape "+runtime.ShapeString([]int{d_1606}))
 					}
-					copy(a_1616[i_1665*rs_1618:(i_1665+1)*rs_1618], st_1570)
-					if i_1665 == 0 {
-						d_1620 = st_1573
-						rs_1621 = d_1620
-						tot_1726, err_1727 := runtime.MulSize(n_1560, rs_1621)
-						if err_1727 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1727)
+					copy(a_1605[i_1654*rs_1607:(i_1654+1)*rs_1607], st_1559)
+					if i_1654 == 0 {
+						d_1609 = st_1562
+						rs_1610 = d_1609
+						tot_1715, err_1716 := runtime.MulSize(n_1549, rs_1610)
+						if err_1716 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1716)
 						}
-						a_1619 = ar.F64w(tot_1726)
-					} else if st_1573 != d_1620 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1573})+", element 0 has shape "+runtime.ShapeString([]int{d_1620}))
+						a_1608 = ar.F64w(tot_1715)
+					} else if st_1562 != d_1609 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1562})+", element 0 has shape "+runtime.ShapeString([]int{d_1609}))
 					}
-					copy(a_1619[i_1665*rs_1621:(i_1665+1)*rs_1621], st_1572)
-					if i_1665 == 0 {
-						d_1623 = st_1575
-						rs_1624 = d_1623
-						tot_1728, err_1729 := runtime.MulSize(n_1560, rs_1624)
-						if err_1729 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1729)
+					copy(a_1608[i_1654*rs_1610:(i_1654+1)*rs_1610], st_1561)
+					if i_1654 == 0 {
+						d_1612 = st_1564
+						rs_1613 = d_1612
+						tot_1717, err_1718 := runtime.MulSize(n_1549, rs_1613)
+						if err_1718 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1718)
 						}
-						a_1622 = ar.F64w(tot_1728)
-					} else if st_1575 != d_1623 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1575})+", element 0 has shape "+runtime.ShapeString([]int{d_1623}))
+						a_1611 = ar.F64w(tot_1717)
+					} else if st_1564 != d_1612 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1564})+", element 0 has shape "+runtime.ShapeString([]int{d_1612}))
 					}
-					copy(a_1622[i_1665*rs_1624:(i_1665+1)*rs_1624], st_1574)
-					if i_1665 == 0 {
-						d_1626 = st_1577
-						rs_1627 = d_1626
-						tot_1730, err_1731 := runtime.MulSize(n_1560, rs_1627)
-						if err_1731 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1731)
+					copy(a_1611[i_1654*rs_1613:(i_1654+1)*rs_1613], st_1563)
+					if i_1654 == 0 {
+						d_1615 = st_1566
+						rs_1616 = d_1615
+						tot_1719, err_1720 := runtime.MulSize(n_1549, rs_1616)
+						if err_1720 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1720)
 						}
-						a_1625 = ar.F64w(tot_1730)
-					} else if st_1577 != d_1626 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1577})+", element 0 has shape "+runtime.ShapeString([]int{d_1626}))
+						a_1614 = ar.F64w(tot_1719)
+					} else if st_1566 != d_1615 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1566})+", element 0 has shape "+runtime.ShapeString([]int{d_1615}))
 					}
-					copy(a_1625[i_1665*rs_1627:(i_1665+1)*rs_1627], st_1576)
-					if i_1665 == 0 {
-						d_1629 = st_1579
-						rs_1630 = d_1629
-						tot_1732, err_1733 := runtime.MulSize(n_1560, rs_1630)
-						if err_1733 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1733)
+					copy(a_1614[i_1654*rs_1616:(i_1654+1)*rs_1616], st_1565)
+					if i_1654 == 0 {
+						d_1618 = st_1568
+						rs_1619 = d_1618
+						tot_1721, err_1722 := runtime.MulSize(n_1549, rs_1619)
+						if err_1722 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1722)
 						}
-						a_1628 = ar.F64w(tot_1732)
-					} else if st_1579 != d_1629 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1579})+", element 0 has shape "+runtime.ShapeString([]int{d_1629}))
+						a_1617 = ar.F64w(tot_1721)
+					} else if st_1568 != d_1618 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1568})+", element 0 has shape "+runtime.ShapeString([]int{d_1618}))
 					}
-					copy(a_1628[i_1665*rs_1630:(i_1665+1)*rs_1630], st_1578)
-					if i_1665 == 0 {
-						d_1632 = st_1581
-						rs_1633 = d_1632
-						tot_1734, err_1735 := runtime.MulSize(n_1560, rs_1633)
-						if err_1735 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1735)
+					copy(a_1617[i_1654*rs_1619:(i_1654+1)*rs_1619], st_1567)
+					if i_1654 == 0 {
+						d_1621 = st_1570
+						rs_1622 = d_1621
+						tot_1723, err_1724 := runtime.MulSize(n_1549, rs_1622)
+						if err_1724 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1724)
 						}
-						a_1631 = ar.F64w(tot_1734)
-					} else if st_1581 != d_1632 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1581})+", element 0 has shape "+runtime.ShapeString([]int{d_1632}))
+						a_1620 = ar.F64w(tot_1723)
+					} else if st_1570 != d_1621 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1570})+", element 0 has shape "+runtime.ShapeString([]int{d_1621}))
 					}
-					copy(a_1631[i_1665*rs_1633:(i_1665+1)*rs_1633], st_1580)
-					if i_1665 == 0 {
-						d_1635 = st_1583
-						rs_1636 = d_1635
-						tot_1736, err_1737 := runtime.MulSize(n_1560, rs_1636)
-						if err_1737 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1737)
+					copy(a_1620[i_1654*rs_1622:(i_1654+1)*rs_1622], st_1569)
+					if i_1654 == 0 {
+						d_1624 = st_1572
+						rs_1625 = d_1624
+						tot_1725, err_1726 := runtime.MulSize(n_1549, rs_1625)
+						if err_1726 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1726)
 						}
-						a_1634 = ar.F64w(tot_1736)
-					} else if st_1583 != d_1635 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1583})+", element 0 has shape "+runtime.ShapeString([]int{d_1635}))
+						a_1623 = ar.F64w(tot_1725)
+					} else if st_1572 != d_1624 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1572})+", element 0 has shape "+runtime.ShapeString([]int{d_1624}))
 					}
-					copy(a_1634[i_1665*rs_1636:(i_1665+1)*rs_1636], st_1582)
-					if i_1665 == 0 {
-						d_1638 = st_1585
-						rs_1639 = d_1638
-						tot_1738, err_1739 := runtime.MulSize(n_1560, rs_1639)
-						if err_1739 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1739)
+					copy(a_1623[i_1654*rs_1625:(i_1654+1)*rs_1625], st_1571)
+					if i_1654 == 0 {
+						d_1627 = st_1574
+						rs_1628 = d_1627
+						tot_1727, err_1728 := runtime.MulSize(n_1549, rs_1628)
+						if err_1728 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1728)
 						}
-						a_1637 = ar.F64w(tot_1738)
-					} else if st_1585 != d_1638 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1585})+", element 0 has shape "+runtime.ShapeString([]int{d_1638}))
+						a_1626 = ar.F64w(tot_1727)
+					} else if st_1574 != d_1627 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1574})+", element 0 has shape "+runtime.ShapeString([]int{d_1627}))
 					}
-					copy(a_1637[i_1665*rs_1639:(i_1665+1)*rs_1639], st_1584)
-					if i_1665 == 0 {
-						d_1641 = st_1587
-						rs_1642 = d_1641
-						tot_1740, err_1741 := runtime.MulSize(n_1560, rs_1642)
-						if err_1741 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1741)
+					copy(a_1626[i_1654*rs_1628:(i_1654+1)*rs_1628], st_1573)
+					if i_1654 == 0 {
+						d_1630 = st_1576
+						rs_1631 = d_1630
+						tot_1729, err_1730 := runtime.MulSize(n_1549, rs_1631)
+						if err_1730 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1730)
 						}
-						a_1640 = ar.F64w(tot_1740)
-					} else if st_1587 != d_1641 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1587})+", element 0 has shape "+runtime.ShapeString([]int{d_1641}))
+						a_1629 = ar.F64w(tot_1729)
+					} else if st_1576 != d_1630 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1576})+", element 0 has shape "+runtime.ShapeString([]int{d_1630}))
 					}
-					copy(a_1640[i_1665*rs_1642:(i_1665+1)*rs_1642], st_1586)
-					if i_1665 == 0 {
-						d_1644 = st_1589
-						rs_1645 = d_1644
-						tot_1742, err_1743 := runtime.MulSize(n_1560, rs_1645)
-						if err_1743 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1743)
+					copy(a_1629[i_1654*rs_1631:(i_1654+1)*rs_1631], st_1575)
+					if i_1654 == 0 {
+						d_1633 = st_1578
+						rs_1634 = d_1633
+						tot_1731, err_1732 := runtime.MulSize(n_1549, rs_1634)
+						if err_1732 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1732)
 						}
-						a_1643 = ar.F64w(tot_1742)
-					} else if st_1589 != d_1644 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1589})+", element 0 has shape "+runtime.ShapeString([]int{d_1644}))
+						a_1632 = ar.F64w(tot_1731)
+					} else if st_1578 != d_1633 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1578})+", element 0 has shape "+runtime.ShapeString([]int{d_1633}))
 					}
-					copy(a_1643[i_1665*rs_1645:(i_1665+1)*rs_1645], st_1588)
-					if i_1665 == 0 {
-						d_1647 = st_1591
-						rs_1648 = d_1647
-						tot_1744, err_1745 := runtime.MulSize(n_1560, rs_1648)
-						if err_1745 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1745)
+					copy(a_1632[i_1654*rs_1634:(i_1654+1)*rs_1634], st_1577)
+					if i_1654 == 0 {
+						d_1636 = st_1580
+						rs_1637 = d_1636
+						tot_1733, err_1734 := runtime.MulSize(n_1549, rs_1637)
+						if err_1734 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1734)
 						}
-						a_1646 = ar.F64w(tot_1744)
-					} else if st_1591 != d_1647 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1591})+", element 0 has shape "+runtime.ShapeString([]int{d_1647}))
+						a_1635 = ar.F64w(tot_1733)
+					} else if st_1580 != d_1636 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1580})+", element 0 has shape "+runtime.ShapeString([]int{d_1636}))
 					}
-					copy(a_1646[i_1665*rs_1648:(i_1665+1)*rs_1648], st_1590)
-					if i_1665 == 0 {
-						d_1650 = st_1593
-						rs_1651 = d_1650
-						tot_1746, err_1747 := runtime.MulSize(n_1560, rs_1651)
-						if err_1747 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1747)
+					copy(a_1635[i_1654*rs_1637:(i_1654+1)*rs_1637], st_1579)
+					if i_1654 == 0 {
+						d_1639 = st_1582
+						rs_1640 = d_1639
+						tot_1735, err_1736 := runtime.MulSize(n_1549, rs_1640)
+						if err_1736 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1736)
 						}
-						a_1649 = ar.F64w(tot_1746)
-					} else if st_1593 != d_1650 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1593})+", element 0 has shape "+runtime.ShapeString([]int{d_1650}))
+						a_1638 = ar.F64w(tot_1735)
+					} else if st_1582 != d_1639 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1582})+", element 0 has shape "+runtime.ShapeString([]int{d_1639}))
 					}
-					copy(a_1649[i_1665*rs_1651:(i_1665+1)*rs_1651], st_1592)
-					if i_1665 == 0 {
-						d_1653 = st_1595
-						rs_1654 = d_1653
-						tot_1748, err_1749 := runtime.MulSize(n_1560, rs_1654)
-						if err_1749 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1749)
+					copy(a_1638[i_1654*rs_1640:(i_1654+1)*rs_1640], st_1581)
+					if i_1654 == 0 {
+						d_1642 = st_1584
+						rs_1643 = d_1642
+						tot_1737, err_1738 := runtime.MulSize(n_1549, rs_1643)
+						if err_1738 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1738)
 						}
-						a_1652 = ar.F64w(tot_1748)
-					} else if st_1595 != d_1653 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1595})+", element 0 has shape "+runtime.ShapeString([]int{d_1653}))
+						a_1641 = ar.F64w(tot_1737)
+					} else if st_1584 != d_1642 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1584})+", element 0 has shape "+runtime.ShapeString([]int{d_1642}))
 					}
-					copy(a_1652[i_1665*rs_1654:(i_1665+1)*rs_1654], st_1594)
-					if i_1665 == 0 {
-						d_1656 = st_1597
-						rs_1657 = d_1656
-						tot_1750, err_1751 := runtime.MulSize(n_1560, rs_1657)
-						if err_1751 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1751)
+					copy(a_1641[i_1654*rs_1643:(i_1654+1)*rs_1643], st_1583)
+					if i_1654 == 0 {
+						d_1645 = st_1586
+						rs_1646 = d_1645
+						tot_1739, err_1740 := runtime.MulSize(n_1549, rs_1646)
+						if err_1740 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1740)
 						}
-						a_1655 = ar.F64w(tot_1750)
-					} else if st_1597 != d_1656 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1597})+", element 0 has shape "+runtime.ShapeString([]int{d_1656}))
+						a_1644 = ar.F64w(tot_1739)
+					} else if st_1586 != d_1645 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1586})+", element 0 has shape "+runtime.ShapeString([]int{d_1645}))
 					}
-					copy(a_1655[i_1665*rs_1657:(i_1665+1)*rs_1657], st_1596)
-					if i_1665 == 0 {
-						d_1659 = st_1599
-						rs_1660 = d_1659
-						tot_1752, err_1753 := runtime.MulSize(n_1560, rs_1660)
-						if err_1753 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1753)
+					copy(a_1644[i_1654*rs_1646:(i_1654+1)*rs_1646], st_1585)
+					if i_1654 == 0 {
+						d_1648 = st_1588
+						rs_1649 = d_1648
+						tot_1741, err_1742 := runtime.MulSize(n_1549, rs_1649)
+						if err_1742 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1742)
 						}
-						a_1658 = ar.F64w(tot_1752)
-					} else if st_1599 != d_1659 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1599})+", element 0 has shape "+runtime.ShapeString([]int{d_1659}))
+						a_1647 = ar.F64w(tot_1741)
+					} else if st_1588 != d_1648 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1588})+", element 0 has shape "+runtime.ShapeString([]int{d_1648}))
 					}
-					copy(a_1658[i_1665*rs_1660:(i_1665+1)*rs_1660], st_1598)
-					if i_1665 == 0 {
-						d_1662, d_1663 = st_1601, st_1602
-						rs_1664 = d_1662 * d_1663
-						tot_1754, err_1755 := runtime.MulSize(n_1560, rs_1664)
-						if err_1755 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1755)
+					copy(a_1647[i_1654*rs_1649:(i_1654+1)*rs_1649], st_1587)
+					if i_1654 == 0 {
+						d_1651, d_1652 = st_1590, st_1591
+						rs_1653 = d_1651 * d_1652
+						tot_1743, err_1744 := runtime.MulSize(n_1549, rs_1653)
+						if err_1744 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1744)
 						}
-						a_1661 = ar.F64w(tot_1754)
-					} else if st_1601 != d_1662 || st_1602 != d_1663 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1601, st_1602})+", element 0 has shape "+runtime.ShapeString([]int{d_1662, d_1663}))
+						a_1650 = ar.F64w(tot_1743)
+					} else if st_1590 != d_1651 || st_1591 != d_1652 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1590, st_1591})+", element 0 has shape "+runtime.ShapeString([]int{d_1651, d_1652}))
 					}
-					copy(a_1661[i_1665*rs_1664:(i_1665+1)*rs_1664], st_1600)
-					_ = mark_1666
+					copy(a_1650[i_1654*rs_1653:(i_1654+1)*rs_1653], st_1589)
+					st_1550 = a_1592[i_1654*rs_1594 : (i_1654+1)*rs_1594]
+					st_1552 = a_1595[i_1654*rs_1598 : (i_1654+1)*rs_1598]
+					st_1555 = a_1599[i_1654*rs_1601 : (i_1654+1)*rs_1601]
+					st_1557 = a_1602[i_1654*rs_1604 : (i_1654+1)*rs_1604]
+					st_1559 = a_1605[i_1654*rs_1607 : (i_1654+1)*rs_1607]
+					st_1561 = a_1608[i_1654*rs_1610 : (i_1654+1)*rs_1610]
+					st_1563 = a_1611[i_1654*rs_1613 : (i_1654+1)*rs_1613]
+					st_1565 = a_1614[i_1654*rs_1616 : (i_1654+1)*rs_1616]
+					st_1567 = a_1617[i_1654*rs_1619 : (i_1654+1)*rs_1619]
+					st_1569 = a_1620[i_1654*rs_1622 : (i_1654+1)*rs_1622]
+					st_1571 = a_1623[i_1654*rs_1625 : (i_1654+1)*rs_1625]
+					st_1573 = a_1626[i_1654*rs_1628 : (i_1654+1)*rs_1628]
+					st_1575 = a_1629[i_1654*rs_1631 : (i_1654+1)*rs_1631]
+					st_1577 = a_1632[i_1654*rs_1634 : (i_1654+1)*rs_1634]
+					st_1579 = a_1635[i_1654*rs_1637 : (i_1654+1)*rs_1637]
+					st_1581 = a_1638[i_1654*rs_1640 : (i_1654+1)*rs_1640]
+					st_1583 = a_1641[i_1654*rs_1643 : (i_1654+1)*rs_1643]
+					st_1585 = a_1644[i_1654*rs_1646 : (i_1654+1)*rs_1646]
+					st_1587 = a_1647[i_1654*rs_1649 : (i_1654+1)*rs_1649]
+					st_1589 = a_1650[i_1654*rs_1653 : (i_1654+1)*rs_1653]
+					if i_1654 > 0 {
+						ar.release(mark_1655)
+					}
 				}
-				c_1452, c_1453, c_1454, c_1455, c_1456, c_1457, c_1458, c_1459, c_1460, c_1461, c_1462, c_1463, c_1464, c_1465, c_1466, c_1467, c_1468, c_1469, c_1470, c_1471, c_1472, c_1473, c_1474, c_1475, c_1476, c_1477, c_1478, c_1479, c_1480, c_1481, c_1482, c_1483, c_1484, c_1485, c_1486, c_1487, c_1488, c_1489, c_1490, c_1491, c_1492, c_1493, c_1494, c_1495, c_1496, c_1497, c_1498, c_1499, c_1500, c_1501, c_1502, c_1503, c_1504, c_1505, c_1506, c_1507, c_1508, c_1509, c_1510, c_1511, c_1512, c_1513 = a_1603, n_1560, d_1604, a_1606, n_1560, d_1607, d_1608, a_1610, n_1560, d_1611, a_1613, n_1560, d_1614, a_1616, n_1560, d_1617, a_1619, n_1560, d_1620, a_1622, n_1560, d_1623, a_1625, n_1560, d_1626, a_1628, n_1560, d_1629, a_1631, n_1560, d_1632, a_1634, n_1560, d_1635, a_1637, n_1560, d_1638, a_1640, n_1560, d_1641, a_1643, n_1560, d_1644, a_1646, n_1560, d_1647, a_1649, n_1560, d_1650, a_1652, n_1560, d_1653, a_1655, n_1560, d_1656, a_1658, n_1560, d_1659, a_1661, n_1560, d_1662, d_1663
+				c_1441, c_1442, c_1443, c_1444, c_1445, c_1446, c_1447, c_1448, c_1449, c_1450, c_1451, c_1452, c_1453, c_1454, c_1455, c_1456, c_1457, c_1458, c_1459, c_1460, c_1461, c_1462, c_1463, c_1464, c_1465, c_1466, c_1467, c_1468, c_1469, c_1470, c_1471, c_1472, c_1473, c_1474, c_1475, c_1476, c_1477, c_1478, c_1479, c_1480, c_1481, c_1482, c_1483, c_1484, c_1485, c_1486, c_1487, c_1488, c_1489, c_1490, c_1491, c_1492, c_1493, c_1494, c_1495, c_1496, c_1497, c_1498, c_1499, c_1500, c_1501, c_1502 = a_1592, n_1549, d_1593, a_1595, n_1549, d_1596, d_1597, a_1599, n_1549, d_1600, a_1602, n_1549, d_1603, a_1605, n_1549, d_1606, a_1608, n_1549, d_1609, a_1611, n_1549, d_1612, a_1614, n_1549, d_1615, a_1617, n_1549, d_1618, a_1620, n_1549, d_1621, a_1623, n_1549, d_1624, a_1626, n_1549, d_1627, a_1629, n_1549, d_1630, a_1632, n_1549, d_1633, a_1635, n_1549, d_1636, a_1638, n_1549, d_1639, a_1641, n_1549, d_1642, a_1644, n_1549, d_1645, a_1647, n_1549, d_1648, a_1650, n_1549, d_1651, d_1652
 			} else {
-				n_1756, err_1757 := runtime.CheckSize(int64(0))
-				if err_1757 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1757)
+				n_1745, err_1746 := runtime.CheckSize(int64(0))
+				if err_1746 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1746)
 				}
-				var a_1758 []float64
-				var d_1759 int = 0
-				var rs_1760 int = 0
-				var a_1761 []float64
-				var d_1762 int = 0
-				var d_1763 int = 0
-				var rs_1764 int = 0
-				var a_1765 []float64
-				var d_1766 int = 0
-				var rs_1767 int = 0
-				var a_1768 []float64
-				var d_1769 int = 0
-				var rs_1770 int = 0
-				var a_1771 []float64
-				var d_1772 int = 0
-				var rs_1773 int = 0
-				var a_1774 []float64
-				var d_1775 int = 0
-				var rs_1776 int = 0
-				var a_1777 []float64
-				var d_1778 int = 0
-				var rs_1779 int = 0
-				var a_1780 []float64
-				var d_1781 int = 0
-				var rs_1782 int = 0
-				var a_1783 []float64
-				var d_1784 int = 0
-				var rs_1785 int = 0
-				var a_1786 []float64
-				var d_1787 int = 0
-				var rs_1788 int = 0
-				var a_1789 []float64
-				var d_1790 int = 0
-				var rs_1791 int = 0
-				var a_1792 []float64
-				var d_1793 int = 0
-				var rs_1794 int = 0
-				var a_1795 []float64
-				var d_1796 int = 0
-				var rs_1797 int = 0
-				var a_1798 []float64
-				var d_1799 int = 0
-				var rs_1800 int = 0
-				var a_1801 []float64
-				var d_1802 int = 0
-				var rs_1803 int = 0
-				var a_1804 []float64
-				var d_1805 int = 0
-				var rs_1806 int = 0
-				var a_1807 []float64
-				var d_1808 int = 0
-				var rs_1809 int = 0
-				var a_1810 []float64
-				var d_1811 int = 0
-				var rs_1812 int = 0
-				var a_1813 []float64
-				var d_1814 int = 0
-				var rs_1815 int = 0
-				var a_1816 []float64
-				var d_1817 int = 0
-				var d_1818 int = 0
-				var rs_1819 int = 0
-				for i_1820 := 0; i_1820 < n_1756; i_1820++ {
-					mark_1821 := ar.mark()
-					i_1822 := int64(i_1820)
-					_ = i_1822
+				var a_1747 []float64
+				var d_1748 int = 0
+				var rs_1749 int = 0
+				var a_1750 []float64
+				var d_1751 int = 0
+				var d_1752 int = 0
+				var rs_1753 int = 0
+				var a_1754 []float64
+				var d_1755 int = 0
+				var rs_1756 int = 0
+				var a_1757 []float64
+				var d_1758 int = 0
+				var rs_1759 int = 0
+				var a_1760 []float64
+				var d_1761 int = 0
+				var rs_1762 int = 0
+				var a_1763 []float64
+				var d_1764 int = 0
+				var rs_1765 int = 0
+				var a_1766 []float64
+				var d_1767 int = 0
+				var rs_1768 int = 0
+				var a_1769 []float64
+				var d_1770 int = 0
+				var rs_1771 int = 0
+				var a_1772 []float64
+				var d_1773 int = 0
+				var rs_1774 int = 0
+				var a_1775 []float64
+				var d_1776 int = 0
+				var rs_1777 int = 0
+				var a_1778 []float64
+				var d_1779 int = 0
+				var rs_1780 int = 0
+				var a_1781 []float64
+				var d_1782 int = 0
+				var rs_1783 int = 0
+				var a_1784 []float64
+				var d_1785 int = 0
+				var rs_1786 int = 0
+				var a_1787 []float64
+				var d_1788 int = 0
+				var rs_1789 int = 0
+				var a_1790 []float64
+				var d_1791 int = 0
+				var rs_1792 int = 0
+				var a_1793 []float64
+				var d_1794 int = 0
+				var rs_1795 int = 0
+				var a_1796 []float64
+				var d_1797 int = 0
+				var rs_1798 int = 0
+				var a_1799 []float64
+				var d_1800 int = 0
+				var rs_1801 int = 0
+				var a_1802 []float64
+				var d_1803 int = 0
+				var rs_1804 int = 0
+				var a_1805 []float64
+				var d_1806 int = 0
+				var d_1807 int = 0
+				var rs_1808 int = 0
+				for i_1809 := 0; i_1809 < n_1745; i_1809++ {
+					mark_1810 := ar.mark()
+					i_1811 := int64(i_1809)
+					_ = i_1811
 					if int64(0) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 					}
-					row_1823 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+					row_1812 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 					if int64(1) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 					}
-					row_1824 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+					row_1813 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_1825 := int(n_15) - int(int64(0))
-					s_1826 := row_1823[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_1825 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1825}))
+					n_1814 := int(n_15) - int(int64(0))
+					s_1815 := row_1812[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_1814 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1814}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_1827 := int(n_15) - int(int64(0))
-					s_1828 := row_1824[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_1827 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1827}))
+					n_1816 := int(n_15) - int(int64(0))
+					s_1817 := row_1813[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_1816 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1816}))
 					}
-					r_1829 := ar.F64w(sequence_12)
-					r_1446 = r_1446[:len(r_1829)]
-					s_1826 = s_1826[:len(r_1829)]
-					s_1828 = s_1828[:len(r_1829)]
-					for i_1830 := range r_1829 {
-						r_1829[i_1830] = (runtime.Sigmoid(((r_1446[i_1830] * s_1826[i_1830]) + s_1828[i_1830])))
+					r_1818 := ar.F64w(sequence_12)
+					r_1435 = r_1435[:len(r_1818)]
+					s_1815 = s_1815[:len(r_1818)]
+					s_1817 = s_1817[:len(r_1818)]
+					for i_1819 := range r_1818 {
+						r_1818[i_1819] = (runtime.Sigmoid(((r_1435[i_1819] * s_1815[i_1819]) + s_1817[i_1819])))
 					}
 					if int64(0) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 					}
-					row_1832 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-					x_1833 := int64(2) * n_15
-					if n_15 < 0 || x_1833 < n_15 || x_1833 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1833, mainparams_3))
+					row_1821 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+					x_1822 := int64(2) * n_15
+					if n_15 < 0 || x_1822 < n_15 || x_1822 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1822, mainparams_3))
 					}
-					n_1834 := int(x_1833) - int(n_15)
-					s_1835 := row_1823[int(n_15)*1 : int(x_1833)*1 : int(x_1833)*1]
-					if n_1834 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1834}))
+					n_1823 := int(x_1822) - int(n_15)
+					s_1824 := row_1812[int(n_15)*1 : int(x_1822)*1 : int(x_1822)*1]
+					if n_1823 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1823}))
 					}
-					if n_15 < 0 || x_1833 < n_15 || x_1833 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1833, mainparams_3))
+					if n_15 < 0 || x_1822 < n_15 || x_1822 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1822, mainparams_3))
 					}
-					n_1836 := int(x_1833) - int(n_15)
-					s_1837 := row_1824[int(n_15)*1 : int(x_1833)*1 : int(x_1833)*1]
-					if n_1836 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1836}))
+					n_1825 := int(x_1822) - int(n_15)
+					s_1826 := row_1813[int(n_15)*1 : int(x_1822)*1 : int(x_1822)*1]
+					if n_1825 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1825}))
 					}
-					r_1838 := ar.F64w(state_9)
-					row_1832 = row_1832[:len(r_1838)]
-					s_1835 = s_1835[:len(r_1838)]
-					s_1837 = s_1837[:len(r_1838)]
-					for i_1839 := range r_1838 {
-						r_1838[i_1839] = (runtime.Sigmoid(((row_1832[i_1839] * s_1835[i_1839]) + s_1837[i_1839])))
+					r_1827 := ar.F64w(state_9)
+					row_1821 = row_1821[:len(r_1827)]
+					s_1824 = s_1824[:len(r_1827)]
+					s_1826 = s_1826[:len(r_1827)]
+					for i_1828 := range r_1827 {
+						r_1827[i_1828] = (runtime.Sigmoid(((row_1821[i_1828] * s_1824[i_1828]) + s_1826[i_1828])))
 					}
-					x_1841 := int64(3) * n_15
-					if x_1833 < 0 || x_1841 < x_1833 || x_1841 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1833, x_1841, mainparams_3))
+					x_1830 := int64(3) * n_15
+					if x_1822 < 0 || x_1830 < x_1822 || x_1830 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1822, x_1830, mainparams_3))
 					}
-					n_1842 := int(x_1841) - int(x_1833)
-					s_1843 := row_1823[int(x_1833)*1 : int(x_1841)*1 : int(x_1841)*1]
-					if n_1842 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1842}))
+					n_1831 := int(x_1830) - int(x_1822)
+					s_1832 := row_1812[int(x_1822)*1 : int(x_1830)*1 : int(x_1830)*1]
+					if n_1831 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1831}))
 					}
-					if x_1833 < 0 || x_1841 < x_1833 || x_1841 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1833, x_1841, mainparams_3))
+					if x_1822 < 0 || x_1830 < x_1822 || x_1830 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1822, x_1830, mainparams_3))
 					}
-					n_1844 := int(x_1841) - int(x_1833)
-					s_1845 := row_1824[int(x_1833)*1 : int(x_1841)*1 : int(x_1841)*1]
-					if n_1844 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1844}))
+					n_1833 := int(x_1830) - int(x_1822)
+					s_1834 := row_1813[int(x_1822)*1 : int(x_1830)*1 : int(x_1830)*1]
+					if n_1833 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1833}))
 					}
-					r_1846 := ar.F64w(sequence_12)
-					r_1446 = r_1446[:len(r_1846)]
-					s_1843 = s_1843[:len(r_1846)]
-					s_1845 = s_1845[:len(r_1846)]
-					for i_1847 := range r_1846 {
-						r_1846[i_1847] = (runtime.Sigmoid(((r_1446[i_1847] * s_1843[i_1847]) + s_1845[i_1847])))
+					r_1835 := ar.F64w(sequence_12)
+					r_1435 = r_1435[:len(r_1835)]
+					s_1832 = s_1832[:len(r_1835)]
+					s_1834 = s_1834[:len(r_1835)]
+					for i_1836 := range r_1835 {
+						r_1835[i_1836] = (runtime.Sigmoid(((r_1435[i_1836] * s_1832[i_1836]) + s_1834[i_1836])))
 					}
-					x_1849 := int64(4) * n_15
-					if x_1841 < 0 || x_1849 < x_1841 || x_1849 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1841, x_1849, mainparams_3))
+					x_1838 := int64(4) * n_15
+					if x_1830 < 0 || x_1838 < x_1830 || x_1838 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1830, x_1838, mainparams_3))
 					}
-					n_1850 := int(x_1849) - int(x_1841)
-					s_1851 := row_1823[int(x_1841)*1 : int(x_1849)*1 : int(x_1849)*1]
-					if n_1850 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1850}))
+					n_1839 := int(x_1838) - int(x_1830)
+					s_1840 := row_1812[int(x_1830)*1 : int(x_1838)*1 : int(x_1838)*1]
+					if n_1839 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1839}))
 					}
-					if x_1841 < 0 || x_1849 < x_1841 || x_1849 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1841, x_1849, mainparams_3))
+					if x_1830 < 0 || x_1838 < x_1830 || x_1838 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1830, x_1838, mainparams_3))
 					}
-					n_1852 := int(x_1849) - int(x_1841)
-					s_1853 := row_1824[int(x_1841)*1 : int(x_1849)*1 : int(x_1849)*1]
-					if n_1852 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1852}))
+					n_1841 := int(x_1838) - int(x_1830)
+					s_1842 := row_1813[int(x_1830)*1 : int(x_1838)*1 : int(x_1838)*1]
+					if n_1841 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1841}))
 					}
-					r_1854 := ar.F64w(state_9)
-					row_1832 = row_1832[:len(r_1854)]
-					s_1851 = s_1851[:len(r_1854)]
-					s_1853 = s_1853[:len(r_1854)]
-					for i_1855 := range r_1854 {
-						r_1854[i_1855] = (math.Tanh(((row_1832[i_1855] * s_1851[i_1855]) + s_1853[i_1855])))
+					r_1843 := ar.F64w(state_9)
+					row_1821 = row_1821[:len(r_1843)]
+					s_1840 = s_1840[:len(r_1843)]
+					s_1842 = s_1842[:len(r_1843)]
+					for i_1844 := range r_1843 {
+						r_1843[i_1844] = (math.Tanh(((row_1821[i_1844] * s_1840[i_1844]) + s_1842[i_1844])))
 					}
 					if int64(1) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 					}
-					row_1857 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+					row_1846 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 					if sequence_12 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 					}
-					r_1858 := ar.F64w(state_9)
-					row_1857 = row_1857[:len(r_1858)]
-					r_1829 = r_1829[:len(r_1858)]
-					r_1838 = r_1838[:len(r_1858)]
-					r_1854 = r_1854[:len(r_1858)]
-					for i_1859 := range r_1858 {
-						r_1858[i_1859] = ((row_1857[i_1859] * r_1829[i_1859]) + (r_1838[i_1859] * r_1854[i_1859]))
+					r_1847 := ar.F64w(state_9)
+					row_1846 = row_1846[:len(r_1847)]
+					r_1818 = r_1818[:len(r_1847)]
+					r_1827 = r_1827[:len(r_1847)]
+					r_1843 = r_1843[:len(r_1847)]
+					for i_1848 := range r_1847 {
+						r_1847[i_1848] = ((row_1846[i_1848] * r_1818[i_1848]) + (r_1827[i_1848] * r_1843[i_1848]))
 					}
-					r_1861 := ar.F64w(state_9)
-					r_1858 = r_1858[:len(r_1861)]
-					for i_1862 := range r_1861 {
-						r_1861[i_1862] = (math.Tanh(r_1858[i_1862]))
+					r_1850 := ar.F64w(state_9)
+					r_1847 = r_1847[:len(r_1850)]
+					for i_1851 := range r_1850 {
+						r_1850[i_1851] = (math.Tanh(r_1847[i_1851]))
 					}
 					if state_9 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 					}
-					r_1864 := ar.F64w(sequence_12)
-					r_1846 = r_1846[:len(r_1864)]
-					r_1861 = r_1861[:len(r_1864)]
-					for i_1865 := range r_1864 {
-						r_1864[i_1865] = (r_1846[i_1865] * r_1861[i_1865])
+					r_1853 := ar.F64w(sequence_12)
+					r_1835 = r_1835[:len(r_1853)]
+					r_1850 = r_1850[:len(r_1853)]
+					for i_1854 := range r_1853 {
+						r_1853[i_1854] = (r_1835[i_1854] * r_1850[i_1854])
 					}
 					if int64(0) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
@@ -6840,1328 +6630,1225 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if sequence_12 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 					}
-					c_1867 := ar.F64w(len(state_7))
-					copy(c_1867, state_7)
-					copy(c_1867[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1864)
+					c_1856 := ar.F64w(len(state_7))
+					copy(c_1856, state_7)
+					copy(c_1856[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1853)
 					if int64(1) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 					}
-					copy(c_1867[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1858)
-					if i_1820 == 0 {
-						d_1759 = sequence_12
-						rs_1760 = d_1759
-						tot_1868, err_1869 := runtime.MulSize(n_1756, rs_1760)
-						if err_1869 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1869)
+					copy(c_1856[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1847)
+					if i_1809 == 0 {
+						d_1748 = sequence_12
+						rs_1749 = d_1748
+						tot_1857, err_1858 := runtime.MulSize(n_1745, rs_1749)
+						if err_1858 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1858)
 						}
-						a_1758 = ar.F64w(tot_1868)
-					} else if sequence_12 != d_1759 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1759}))
+						a_1747 = ar.F64w(tot_1857)
+					} else if sequence_12 != d_1748 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1748}))
 					}
-					copy(a_1758[i_1820*rs_1760:(i_1820+1)*rs_1760], r_1864)
-					if i_1820 == 0 {
-						d_1762, d_1763 = state_8, state_9
-						rs_1764 = d_1762 * d_1763
-						tot_1870, err_1871 := runtime.MulSize(n_1756, rs_1764)
-						if err_1871 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1871)
+					copy(a_1747[i_1809*rs_1749:(i_1809+1)*rs_1749], r_1853)
+					if i_1809 == 0 {
+						d_1751, d_1752 = state_8, state_9
+						rs_1753 = d_1751 * d_1752
+						tot_1859, err_1860 := runtime.MulSize(n_1745, rs_1753)
+						if err_1860 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1860)
 						}
-						a_1761 = ar.F64w(tot_1870)
-					} else if state_8 != d_1762 || state_9 != d_1763 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1762, d_1763}))
+						a_1750 = ar.F64w(tot_1859)
+					} else if state_8 != d_1751 || state_9 != d_1752 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1751, d_1752}))
 					}
-					copy(a_1761[i_1820*rs_1764:(i_1820+1)*rs_1764], c_1867)
-					if i_1820 == 0 {
-						d_1766 = state_9
-						rs_1767 = d_1766
-						tot_1872, err_1873 := runtime.MulSize(n_1756, rs_1767)
-						if err_1873 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1873)
+					copy(a_1750[i_1809*rs_1753:(i_1809+1)*rs_1753], c_1856)
+					if i_1809 == 0 {
+						d_1755 = state_9
+						rs_1756 = d_1755
+						tot_1861, err_1862 := runtime.MulSize(n_1745, rs_1756)
+						if err_1862 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1862)
 						}
-						a_1765 = ar.F64w(tot_1872)
-					} else if state_9 != d_1766 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1766}))
+						a_1754 = ar.F64w(tot_1861)
+					} else if state_9 != d_1755 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1755}))
 					}
-					copy(a_1765[i_1820*rs_1767:(i_1820+1)*rs_1767], r_1858)
-					if i_1820 == 0 {
-						d_1769 = state_9
-						rs_1770 = d_1769
-						tot_1874, err_1875 := runtime.MulSize(n_1756, rs_1770)
-						if err_1875 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1875)
+					copy(a_1754[i_1809*rs_1756:(i_1809+1)*rs_1756], r_1847)
+					if i_1809 == 0 {
+						d_1758 = state_9
+						rs_1759 = d_1758
+						tot_1863, err_1864 := runtime.MulSize(n_1745, rs_1759)
+						if err_1864 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1864)
 						}
-						a_1768 = ar.F64w(tot_1874)
-					} else if state_9 != d_1769 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1769}))
+						a_1757 = ar.F64w(tot_1863)
+					} else if state_9 != d_1758 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1758}))
 					}
-					copy(a_1768[i_1820*rs_1770:(i_1820+1)*rs_1770], r_1861)
-					if i_1820 == 0 {
-						d_1772 = sequence_12
-						rs_1773 = d_1772
-						tot_1876, err_1877 := runtime.MulSize(n_1756, rs_1773)
-						if err_1877 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1877)
+					copy(a_1757[i_1809*rs_1759:(i_1809+1)*rs_1759], r_1850)
+					if i_1809 == 0 {
+						d_1761 = sequence_12
+						rs_1762 = d_1761
+						tot_1865, err_1866 := runtime.MulSize(n_1745, rs_1762)
+						if err_1866 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1866)
 						}
-						a_1771 = ar.F64w(tot_1876)
-					} else if sequence_12 != d_1772 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1772}))
+						a_1760 = ar.F64w(tot_1865)
+					} else if sequence_12 != d_1761 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1761}))
 					}
-					copy(a_1771[i_1820*rs_1773:(i_1820+1)*rs_1773], r_1846)
-					if i_1820 == 0 {
-						d_1775 = state_9
-						rs_1776 = d_1775
-						tot_1878, err_1879 := runtime.MulSize(n_1756, rs_1776)
-						if err_1879 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1879)
+					copy(a_1760[i_1809*rs_1762:(i_1809+1)*rs_1762], r_1835)
+					if i_1809 == 0 {
+						d_1764 = state_9
+						rs_1765 = d_1764
+						tot_1867, err_1868 := runtime.MulSize(n_1745, rs_1765)
+						if err_1868 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1868)
 						}
-						a_1774 = ar.F64w(tot_1878)
-					} else if state_9 != d_1775 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1775}))
+						a_1763 = ar.F64w(tot_1867)
+					} else if state_9 != d_1764 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1764}))
 					}
-					copy(a_1774[i_1820*rs_1776:(i_1820+1)*rs_1776], r_1854)
-					if i_1820 == 0 {
-						d_1778 = state_9
-						rs_1779 = d_1778
-						tot_1880, err_1881 := runtime.MulSize(n_1756, rs_1779)
-						if err_1881 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1881)
+					copy(a_1763[i_1809*rs_1765:(i_1809+1)*rs_1765], r_1843)
+					if i_1809 == 0 {
+						d_1767 = state_9
+						rs_1768 = d_1767
+						tot_1869, err_1870 := runtime.MulSize(n_1745, rs_1768)
+						if err_1870 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1870)
 						}
-						a_1777 = ar.F64w(tot_1880)
-					} else if state_9 != d_1778 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1778}))
+						a_1766 = ar.F64w(tot_1869)
+					} else if state_9 != d_1767 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1767}))
 					}
-					copy(a_1777[i_1820*rs_1779:(i_1820+1)*rs_1779], r_1838)
-					if i_1820 == 0 {
-						d_1781 = sequence_12
-						rs_1782 = d_1781
-						tot_1882, err_1883 := runtime.MulSize(n_1756, rs_1782)
-						if err_1883 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1883)
+					copy(a_1766[i_1809*rs_1768:(i_1809+1)*rs_1768], r_1827)
+					if i_1809 == 0 {
+						d_1770 = sequence_12
+						rs_1771 = d_1770
+						tot_1871, err_1872 := runtime.MulSize(n_1745, rs_1771)
+						if err_1872 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1872)
 						}
-						a_1780 = ar.F64w(tot_1882)
-					} else if sequence_12 != d_1781 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1781}))
+						a_1769 = ar.F64w(tot_1871)
+					} else if sequence_12 != d_1770 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1770}))
 					}
-					copy(a_1780[i_1820*rs_1782:(i_1820+1)*rs_1782], r_1829)
-					if i_1820 == 0 {
-						d_1784 = state_9
-						rs_1785 = d_1784
-						tot_1884, err_1885 := runtime.MulSize(n_1756, rs_1785)
-						if err_1885 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1885)
+					copy(a_1769[i_1809*rs_1771:(i_1809+1)*rs_1771], r_1818)
+					if i_1809 == 0 {
+						d_1773 = state_9
+						rs_1774 = d_1773
+						tot_1873, err_1874 := runtime.MulSize(n_1745, rs_1774)
+						if err_1874 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1874)
 						}
-						a_1783 = ar.F64w(tot_1884)
-					} else if state_9 != d_1784 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1784}))
+						a_1772 = ar.F64w(tot_1873)
+					} else if state_9 != d_1773 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1773}))
 					}
-					copy(a_1783[i_1820*rs_1785:(i_1820+1)*rs_1785], row_1857)
-					if i_1820 == 0 {
-						d_1787 = mainparams_3
-						rs_1788 = d_1787
-						tot_1886, err_1887 := runtime.MulSize(n_1756, rs_1788)
-						if err_1887 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1887)
+					copy(a_1772[i_1809*rs_1774:(i_1809+1)*rs_1774], row_1846)
+					if i_1809 == 0 {
+						d_1776 = mainparams_3
+						rs_1777 = d_1776
+						tot_1875, err_1876 := runtime.MulSize(n_1745, rs_1777)
+						if err_1876 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1876)
 						}
-						a_1786 = ar.F64w(tot_1886)
-					} else if mainparams_3 != d_1787 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1787}))
+						a_1775 = ar.F64w(tot_1875)
+					} else if mainparams_3 != d_1776 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1776}))
 					}
-					copy(a_1786[i_1820*rs_1788:(i_1820+1)*rs_1788], row_1824)
-					if i_1820 == 0 {
-						d_1790 = n_1850
-						rs_1791 = d_1790
-						tot_1888, err_1889 := runtime.MulSize(n_1756, rs_1791)
-						if err_1889 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1889)
+					copy(a_1775[i_1809*rs_1777:(i_1809+1)*rs_1777], row_1813)
+					if i_1809 == 0 {
+						d_1779 = n_1839
+						rs_1780 = d_1779
+						tot_1877, err_1878 := runtime.MulSize(n_1745, rs_1780)
+						if err_1878 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1878)
 						}
-						a_1789 = ar.F64w(tot_1888)
-					} else if n_1850 != d_1790 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{n_1850})+", element 0 has shape "+runtime.ShapeString([]int{d_1790}))
+						a_1778 = ar.F64w(tot_1877)
+					} else if n_1839 != d_1779 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{n_1839})+", element 0 has shape "+runtime.ShapeString([]int{d_1779}))
 					}
-					copy(a_1789[i_1820*rs_1791:(i_1820+1)*rs_1791], s_1851)
-					if i_1820 == 0 {
-						d_1793 = state_9
-						rs_1794 = d_1793
-						tot_1890, err_1891 := runtime.MulSize(n_1756, rs_1794)
-						if err_1891 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1891)
+					copy(a_1778[i_1809*rs_1780:(i_1809+1)*rs_1780], s_1840)
+					if i_1809 == 0 {
+						d_1782 = state_9
+						rs_1783 = d_1782
+						tot_1879, err_1880 := runtime.MulSize(n_1745, rs_1783)
+						if err_1880 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1880)
 						}
-						a_1792 = ar.F64w(tot_1890)
-					} else if state_9 != d_1793 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1793}))
+						a_1781 = ar.F64w(tot_1879)
+					} else if state_9 != d_1782 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1782}))
 					}
-					copy(a_1792[i_1820*rs_1794:(i_1820+1)*rs_1794], row_1832)
-					if i_1820 == 0 {
-						d_1796 = mainparams_3
-						rs_1797 = d_1796
-						tot_1892, err_1893 := runtime.MulSize(n_1756, rs_1797)
-						if err_1893 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1893)
+					copy(a_1781[i_1809*rs_1783:(i_1809+1)*rs_1783], row_1821)
+					if i_1809 == 0 {
+						d_1785 = mainparams_3
+						rs_1786 = d_1785
+						tot_1881, err_1882 := runtime.MulSize(n_1745, rs_1786)
+						if err_1882 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1882)
 						}
-						a_1795 = ar.F64w(tot_1892)
-					} else if mainparams_3 != d_1796 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1796}))
+						a_1784 = ar.F64w(tot_1881)
+					} else if mainparams_3 != d_1785 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1785}))
 					}
-					copy(a_1795[i_1820*rs_1797:(i_1820+1)*rs_1797], row_1823)
-					if i_1820 == 0 {
-						d_1799 = n_1842
-						rs_1800 = d_1799
-						tot_1894, err_1895 := runtime.MulSize(n_1756, rs_1800)
-						if err_1895 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1895)
+					copy(a_1784[i_1809*rs_1786:(i_1809+1)*rs_1786], row_1812)
+					if i_1809 == 0 {
+						d_1788 = n_1831
+						rs_1789 = d_1788
+						tot_1883, err_1884 := runtime.MulSize(n_1745, rs_1789)
+						if err_1884 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1884)
 						}
-						a_1798 = ar.F64w(tot_1894)
-					} else if n_1842 != d_1799 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{n_1842})+", element 0 has shape "+runtime.ShapeString([]int{d_1799}))
+						a_1787 = ar.F64w(tot_1883)
+					} else if n_1831 != d_1788 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{n_1831})+", element 0 has shape "+runtime.ShapeString([]int{d_1788}))
 					}
-					copy(a_1798[i_1820*rs_1800:(i_1820+1)*rs_1800], s_1843)
-					if i_1820 == 0 {
-						d_1802 = sequence_12
-						rs_1803 = d_1802
-						tot_1896, err_1897 := runtime.MulSize(n_1756, rs_1803)
-						if err_1897 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1897)
+					copy(a_1787[i_1809*rs_1789:(i_1809+1)*rs_1789], s_1832)
+					if i_1809 == 0 {
+						d_1791 = sequence_12
+						rs_1792 = d_1791
+						tot_1885, err_1886 := runtime.MulSize(n_1745, rs_1792)
+						if err_1886 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1886)
 						}
-						a_1801 = ar.F64w(tot_1896)
-					} else if sequence_12 != d_1802 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1802}))
+						a_1790 = ar.F64w(tot_1885)
+					} else if sequence_12 != d_1791 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1791}))
 					}
-					copy(a_1801[i_1820*rs_1803:(i_1820+1)*rs_1803], r_1446)
-					if i_1820 == 0 {
-						d_1805 = n_1834
-						rs_1806 = d_1805
-						tot_1898, err_1899 := runtime.MulSize(n_1756, rs_1806)
-						if err_1899 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1899)
+					copy(a_1790[i_1809*rs_1792:(i_1809+1)*rs_1792], r_1435)
+					if i_1809 == 0 {
+						d_1794 = n_1823
+						rs_1795 = d_1794
+						tot_1887, err_1888 := runtime.MulSize(n_1745, rs_1795)
+						if err_1888 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1888)
 						}
-						a_1804 = ar.F64w(tot_1898)
-					} else if n_1834 != d_1805 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{n_1834})+", element 0 has shape "+runtime.ShapeString([]int{d_1805}))
+						a_1793 = ar.F64w(tot_1887)
+					} else if n_1823 != d_1794 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{n_1823})+", element 0 has shape "+runtime.ShapeString([]int{d_1794}))
 					}
-					copy(a_1804[i_1820*rs_1806:(i_1820+1)*rs_1806], s_1835)
-					if i_1820 == 0 {
-						d_1808 = state_9
-						rs_1809 = d_1808
-						tot_1900, err_1901 := runtime.MulSize(n_1756, rs_1809)
-						if err_1901 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1901)
+					copy(a_1793[i_1809*rs_1795:(i_1809+1)*rs_1795], s_1824)
+					if i_1809 == 0 {
+						d_1797 = state_9
+						rs_1798 = d_1797
+						tot_1889, err_1890 := runtime.MulSize(n_1745, rs_1798)
+						if err_1890 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1890)
 						}
-						a_1807 = ar.F64w(tot_1900)
-					} else if state_9 != d_1808 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1808}))
+						a_1796 = ar.F64w(tot_1889)
+					} else if state_9 != d_1797 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1797}))
 					}
-					copy(a_1807[i_1820*rs_1809:(i_1820+1)*rs_1809], row_1832)
-					if i_1820 == 0 {
-						d_1811 = n_1825
-						rs_1812 = d_1811
-						tot_1902, err_1903 := runtime.MulSize(n_1756, rs_1812)
-						if err_1903 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1903)
+					copy(a_1796[i_1809*rs_1798:(i_1809+1)*rs_1798], row_1821)
+					if i_1809 == 0 {
+						d_1800 = n_1814
+						rs_1801 = d_1800
+						tot_1891, err_1892 := runtime.MulSize(n_1745, rs_1801)
+						if err_1892 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1892)
 						}
-						a_1810 = ar.F64w(tot_1902)
-					} else if n_1825 != d_1811 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{n_1825})+", element 0 has shape "+runtime.ShapeString([]int{d_1811}))
+						a_1799 = ar.F64w(tot_1891)
+					} else if n_1814 != d_1800 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{n_1814})+", element 0 has shape "+runtime.ShapeString([]int{d_1800}))
 					}
-					copy(a_1810[i_1820*rs_1812:(i_1820+1)*rs_1812], s_1826)
-					if i_1820 == 0 {
-						d_1814 = sequence_12
-						rs_1815 = d_1814
-						tot_1904, err_1905 := runtime.MulSize(n_1756, rs_1815)
-						if err_1905 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1905)
+					copy(a_1799[i_1809*rs_1801:(i_1809+1)*rs_1801], s_1815)
+					if i_1809 == 0 {
+						d_1803 = sequence_12
+						rs_1804 = d_1803
+						tot_1893, err_1894 := runtime.MulSize(n_1745, rs_1804)
+						if err_1894 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1894)
 						}
-						a_1813 = ar.F64w(tot_1904)
-					} else if sequence_12 != d_1814 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1814}))
+						a_1802 = ar.F64w(tot_1893)
+					} else if sequence_12 != d_1803 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1803}))
 					}
-					copy(a_1813[i_1820*rs_1815:(i_1820+1)*rs_1815], r_1446)
-					if i_1820 == 0 {
-						d_1817, d_1818 = state_8, state_9
-						rs_1819 = d_1817 * d_1818
-						tot_1906, err_1907 := runtime.MulSize(n_1756, rs_1819)
-						if err_1907 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1907)
+					copy(a_1802[i_1809*rs_1804:(i_1809+1)*rs_1804], r_1435)
+					if i_1809 == 0 {
+						d_1806, d_1807 = state_8, state_9
+						rs_1808 = d_1806 * d_1807
+						tot_1895, err_1896 := runtime.MulSize(n_1745, rs_1808)
+						if err_1896 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1896)
 						}
-						a_1816 = ar.F64w(tot_1906)
-					} else if state_8 != d_1817 || state_9 != d_1818 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1817, d_1818}))
+						a_1805 = ar.F64w(tot_1895)
+					} else if state_8 != d_1806 || state_9 != d_1807 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1806, d_1807}))
 					}
-					copy(a_1816[i_1820*rs_1819:(i_1820+1)*rs_1819], state_7)
-					if i_1820 > 0 {
-						ar.release(mark_1821)
+					copy(a_1805[i_1809*rs_1808:(i_1809+1)*rs_1808], state_7)
+					if i_1809 > 0 {
+						ar.release(mark_1810)
 					}
 				}
-				c_1452, c_1453, c_1454, c_1455, c_1456, c_1457, c_1458, c_1459, c_1460, c_1461, c_1462, c_1463, c_1464, c_1465, c_1466, c_1467, c_1468, c_1469, c_1470, c_1471, c_1472, c_1473, c_1474, c_1475, c_1476, c_1477, c_1478, c_1479, c_1480, c_1481, c_1482, c_1483, c_1484, c_1485, c_1486, c_1487, c_1488, c_1489, c_1490, c_1491, c_1492, c_1493, c_1494, c_1495, c_1496, c_1497, c_1498, c_1499, c_1500, c_1501, c_1502, c_1503, c_1504, c_1505, c_1506, c_1507, c_1508, c_1509, c_1510, c_1511, c_1512, c_1513 = a_1758, n_1756, d_1759, a_1761, n_1756, d_1762, d_1763, a_1765, n_1756, d_1766, a_1768, n_1756, d_1769, a_1771, n_1756, d_1772, a_1774, n_1756, d_1775, a_1777, n_1756, d_1778, a_1780, n_1756, d_1781, a_1783, n_1756, d_1784, a_1786, n_1756, d_1787, a_1789, n_1756, d_1790, a_1792, n_1756, d_1793, a_1795, n_1756, d_1796, a_1798, n_1756, d_1799, a_1801, n_1756, d_1802, a_1804, n_1756, d_1805, a_1807, n_1756, d_1808, a_1810, n_1756, d_1811, a_1813, n_1756, d_1814, a_1816, n_1756, d_1817, d_1818
+				c_1441, c_1442, c_1443, c_1444, c_1445, c_1446, c_1447, c_1448, c_1449, c_1450, c_1451, c_1452, c_1453, c_1454, c_1455, c_1456, c_1457, c_1458, c_1459, c_1460, c_1461, c_1462, c_1463, c_1464, c_1465, c_1466, c_1467, c_1468, c_1469, c_1470, c_1471, c_1472, c_1473, c_1474, c_1475, c_1476, c_1477, c_1478, c_1479, c_1480, c_1481, c_1482, c_1483, c_1484, c_1485, c_1486, c_1487, c_1488, c_1489, c_1490, c_1491, c_1492, c_1493, c_1494, c_1495, c_1496, c_1497, c_1498, c_1499, c_1500, c_1501, c_1502 = a_1747, n_1745, d_1748, a_1750, n_1745, d_1751, d_1752, a_1754, n_1745, d_1755, a_1757, n_1745, d_1758, a_1760, n_1745, d_1761, a_1763, n_1745, d_1764, a_1766, n_1745, d_1767, a_1769, n_1745, d_1770, a_1772, n_1745, d_1773, a_1775, n_1745, d_1776, a_1778, n_1745, d_1779, a_1781, n_1745, d_1782, a_1784, n_1745, d_1785, a_1787, n_1745, d_1788, a_1790, n_1745, d_1791, a_1793, n_1745, d_1794, a_1796, n_1745, d_1797, a_1799, n_1745, d_1800, a_1802, n_1745, d_1803, a_1805, n_1745, d_1806, d_1807
 			}
-			var c_1908 []float64
-			var c_1909 int
-			var c_1910 []float64
-			var c_1911 int
-			var c_1912 int
-			if x_1451 {
-				x_1913 := x_1450 - int64(1)
-				if x_1913 < 0 || x_1913 >= int64(c_1453) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1913, c_1453))
+			var c_1897 []float64
+			var c_1898 int
+			var c_1900 int
+			var c_1901 int
+			if x_1440 {
+				x_1902 := x_1439 - int64(1)
+				if x_1902 < 0 || x_1902 >= int64(c_1442) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1902, c_1442))
 				}
-				row_1914 := c_1452[int(x_1913)*c_1454 : (int(x_1913)+1)*c_1454]
-				rs_1915 := c_1457 * c_1458
-				row_1916 := c_1455[int(x_1913)*rs_1915 : (int(x_1913)+1)*rs_1915]
-				row_1917 := c_1459[int(x_1913)*c_1461 : (int(x_1913)+1)*c_1461]
+				row_1903 := c_1441[int(x_1902)*c_1443 : (int(x_1902)+1)*c_1443]
+				rs_1904 := c_1446 * c_1447
+				row_1905 := c_1444[int(x_1902)*rs_1904 : (int(x_1902)+1)*rs_1904]
+				_ = row_1905
+				row_1906 := c_1448[int(x_1902)*c_1450 : (int(x_1902)+1)*c_1450]
+				_ = row_1906
+				row_1907 := c_1451[int(x_1902)*c_1453 : (int(x_1902)+1)*c_1453]
+				_ = row_1907
+				row_1908 := c_1454[int(x_1902)*c_1456 : (int(x_1902)+1)*c_1456]
+				_ = row_1908
+				row_1909 := c_1457[int(x_1902)*c_1459 : (int(x_1902)+1)*c_1459]
+				_ = row_1909
+				row_1910 := c_1460[int(x_1902)*c_1462 : (int(x_1902)+1)*c_1462]
+				_ = row_1910
+				row_1911 := c_1463[int(x_1902)*c_1465 : (int(x_1902)+1)*c_1465]
+				_ = row_1911
+				row_1912 := c_1466[int(x_1902)*c_1468 : (int(x_1902)+1)*c_1468]
+				_ = row_1912
+				row_1913 := c_1469[int(x_1902)*c_1471 : (int(x_1902)+1)*c_1471]
+				_ = row_1913
+				row_1914 := c_1472[int(x_1902)*c_1474 : (int(x_1902)+1)*c_1474]
+				_ = row_1914
+				row_1915 := c_1475[int(x_1902)*c_1477 : (int(x_1902)+1)*c_1477]
+				_ = row_1915
+				row_1916 := c_1478[int(x_1902)*c_1480 : (int(x_1902)+1)*c_1480]
+				_ = row_1916
+				row_1917 := c_1481[int(x_1902)*c_1483 : (int(x_1902)+1)*c_1483]
 				_ = row_1917
-				row_1918 := c_1462[int(x_1913)*c_1464 : (int(x_1913)+1)*c_1464]
+				row_1918 := c_1484[int(x_1902)*c_1486 : (int(x_1902)+1)*c_1486]
 				_ = row_1918
-				row_1919 := c_1465[int(x_1913)*c_1467 : (int(x_1913)+1)*c_1467]
+				row_1919 := c_1487[int(x_1902)*c_1489 : (int(x_1902)+1)*c_1489]
 				_ = row_1919
-				row_1920 := c_1468[int(x_1913)*c_1470 : (int(x_1913)+1)*c_1470]
+				row_1920 := c_1490[int(x_1902)*c_1492 : (int(x_1902)+1)*c_1492]
 				_ = row_1920
-				row_1921 := c_1471[int(x_1913)*c_1473 : (int(x_1913)+1)*c_1473]
+				row_1921 := c_1493[int(x_1902)*c_1495 : (int(x_1902)+1)*c_1495]
 				_ = row_1921
-				row_1922 := c_1474[int(x_1913)*c_1476 : (int(x_1913)+1)*c_1476]
+				row_1922 := c_1496[int(x_1902)*c_1498 : (int(x_1902)+1)*c_1498]
 				_ = row_1922
-				row_1923 := c_1477[int(x_1913)*c_1479 : (int(x_1913)+1)*c_1479]
-				_ = row_1923
-				row_1924 := c_1480[int(x_1913)*c_1482 : (int(x_1913)+1)*c_1482]
+				rs_1923 := c_1501 * c_1502
+				row_1924 := c_1499[int(x_1902)*rs_1923 : (int(x_1902)+1)*rs_1923]
 				_ = row_1924
-				row_1925 := c_1483[int(x_1913)*c_1485 : (int(x_1913)+1)*c_1485]
-				_ = row_1925
-				row_1926 := c_1486[int(x_1913)*c_1488 : (int(x_1913)+1)*c_1488]
-				_ = row_1926
-				row_1927 := c_1489[int(x_1913)*c_1491 : (int(x_1913)+1)*c_1491]
-				_ = row_1927
-				row_1928 := c_1492[int(x_1913)*c_1494 : (int(x_1913)+1)*c_1494]
-				_ = row_1928
-				row_1929 := c_1495[int(x_1913)*c_1497 : (int(x_1913)+1)*c_1497]
-				_ = row_1929
-				row_1930 := c_1498[int(x_1913)*c_1500 : (int(x_1913)+1)*c_1500]
-				_ = row_1930
-				row_1931 := c_1501[int(x_1913)*c_1503 : (int(x_1913)+1)*c_1503]
-				_ = row_1931
-				row_1932 := c_1504[int(x_1913)*c_1506 : (int(x_1913)+1)*c_1506]
-				_ = row_1932
-				row_1933 := c_1507[int(x_1913)*c_1509 : (int(x_1913)+1)*c_1509]
-				_ = row_1933
-				rs_1934 := c_1512 * c_1513
-				row_1935 := c_1510[int(x_1913)*rs_1934 : (int(x_1913)+1)*rs_1934]
-				_ = row_1935
-				c_1908, c_1909, c_1910, c_1911, c_1912 = row_1914, c_1454, row_1916, c_1457, c_1458
+				c_1897, c_1898, c_1900, c_1901 = row_1903, c_1443, c_1446, c_1447
 			} else {
-				c_1908, c_1909, c_1910, c_1911, c_1912 = r_1446, sequence_12, state_7, state_8, state_9
+				c_1897, c_1898, c_1900, c_1901 = r_1435, sequence_12, state_8, state_9
 			}
 			if int64(1) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 			}
-			row_1936 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-			if extraparams_6 != c_1909 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1909})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			row_1925 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+			if extraparams_6 != c_1898 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1898})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
 			if int64(2) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 			}
-			row_1937 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-			if extraparams_6 != c_1909 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1909})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			row_1926 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+			if extraparams_6 != c_1898 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1898})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
-			r_1938 := ar.F64w(c_1909)
-			c_1908 = c_1908[:len(r_1938)]
-			row_1936 = row_1936[:len(r_1938)]
-			row_1937 = row_1937[:len(r_1938)]
-			for i_1939 := range r_1938 {
-				r_1938[i_1939] = ((c_1908[i_1939] * row_1936[i_1939]) + row_1937[i_1939])
+			r_1927 := ar.F64w(c_1898)
+			c_1897 = c_1897[:len(r_1927)]
+			row_1925 = row_1925[:len(r_1927)]
+			row_1926 = row_1926[:len(r_1927)]
+			for i_1928 := range r_1927 {
+				r_1927[i_1928] = ((c_1897[i_1928] * row_1925[i_1928]) + row_1926[i_1928])
 			}
-			r_1941 := ar.F64w(c_1909)
-			r_1938 = r_1938[:len(r_1941)]
-			for i_1942 := range r_1941 {
-				r_1941[i_1942] = (math.Exp(r_1938[i_1942]))
+			r_1930 := ar.F64w(c_1898)
+			r_1927 = r_1927[:len(r_1930)]
+			for i_1931 := range r_1930 {
+				r_1930[i_1931] = (math.Exp(r_1927[i_1931]))
 			}
-			s_1944 := runtime.Sum(r_1941)
-			x_1945 := s_1944 + 2.0
+			s_1933 := runtime.Sum(r_1930)
+			x_1934 := s_1933 + 2.0
 			if int64(1) >= int64(sequence_11) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(int64(1), sequence_11))
 			}
-			row_1946 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
-			x_1947 := math.Log(x_1945)
-			if c_1909 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1909}))
+			row_1935 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
+			x_1936 := math.Log(x_1934)
+			if c_1898 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1898}))
 			}
-			r_1948 := ar.F64w(sequence_12)
-			row_1946 = row_1946[:len(r_1948)]
-			r_1938 = r_1938[:len(r_1948)]
-			for i_1949 := range r_1948 {
-				r_1948[i_1949] = (row_1946[i_1949] * (r_1938[i_1949] - x_1947))
+			r_1937 := ar.F64w(sequence_12)
+			row_1935 = row_1935[:len(r_1937)]
+			r_1927 = r_1927[:len(r_1937)]
+			for i_1938 := range r_1937 {
+				r_1937[i_1938] = (row_1935[i_1938] * (r_1927[i_1938] - x_1936))
 			}
-			s_1951 := runtime.Sum(r_1948)
-			if i_1441 == 0 {
-				d_1323, d_1324 = c_1911, c_1912
-				rs_1325 = d_1323 * d_1324
-				tot_1952, err_1953 := runtime.MulSize(n_1320, rs_1325)
-				if err_1953 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1953)
+			s_1940 := runtime.Sum(r_1937)
+			_ = s_1940
+			if i_1430 == 0 {
+				d_1337, d_1338 = c_1900, c_1901
+				rs_1339 = d_1337 * d_1338
+				tot_1941, err_1942 := runtime.MulSize(n_1335, rs_1339)
+				if err_1942 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1942)
 				}
-				a_1322 = ar.F64w(tot_1952)
-			} else if c_1911 != d_1323 || c_1912 != d_1324 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1911, c_1912})+", element 0 has shape "+runtime.ShapeString([]int{d_1323, d_1324}))
+				_ = tot_1941
+			} else if c_1900 != d_1337 || c_1901 != d_1338 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1900, c_1901})+", element 0 has shape "+runtime.ShapeString([]int{d_1337, d_1338}))
 			}
-			copy(a_1322[i_1441*rs_1325:(i_1441+1)*rs_1325], c_1910)
-			a_1326[i_1441] = s_1951
-			if i_1441 == 0 {
-				d_1328 = sequence_12
-				rs_1329 = d_1328
-				tot_1954, err_1955 := runtime.MulSize(n_1320, rs_1329)
-				if err_1955 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1955)
+			a_1340[i_1430] = x_1934
+			if i_1430 == 0 {
+				d_1342 = c_1898
+				rs_1343 = d_1342
+				tot_1943, err_1944 := runtime.MulSize(n_1335, rs_1343)
+				if err_1944 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1944)
 				}
-				a_1327 = ar.F64w(tot_1954)
-			} else if sequence_12 != d_1328 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1328}))
+				a_1341 = ar.F64w(tot_1943)
+			} else if c_1898 != d_1342 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1898})+", element 0 has shape "+runtime.ShapeString([]int{d_1342}))
 			}
-			copy(a_1327[i_1441*rs_1329:(i_1441+1)*rs_1329], r_1948)
-			a_1330[i_1441] = x_1945
-			if i_1441 == 0 {
-				d_1332 = c_1909
-				rs_1333 = d_1332
-				tot_1956, err_1957 := runtime.MulSize(n_1320, rs_1333)
-				if err_1957 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1957)
+			copy(a_1341[i_1430*rs_1343:(i_1430+1)*rs_1343], r_1930)
+			if i_1430 == 0 {
+				d_1345 = extraparams_6
+				rs_1346 = d_1345
+				tot_1945, err_1946 := runtime.MulSize(n_1335, rs_1346)
+				if err_1946 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1946)
 				}
-				a_1331 = ar.F64w(tot_1956)
-			} else if c_1909 != d_1332 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1909})+", element 0 has shape "+runtime.ShapeString([]int{d_1332}))
+				a_1344 = ar.F64w(tot_1945)
+			} else if extraparams_6 != d_1345 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{extraparams_6})+", element 0 has shape "+runtime.ShapeString([]int{d_1345}))
 			}
-			copy(a_1331[i_1441*rs_1333:(i_1441+1)*rs_1333], r_1941)
-			if i_1441 == 0 {
-				d_1335 = extraparams_6
-				rs_1336 = d_1335
-				tot_1958, err_1959 := runtime.MulSize(n_1320, rs_1336)
-				if err_1959 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1959)
+			copy(a_1344[i_1430*rs_1346:(i_1430+1)*rs_1346], row_1925)
+			if i_1430 == 0 {
+				d_1348 = c_1898
+				rs_1349 = d_1348
+				tot_1947, err_1948 := runtime.MulSize(n_1335, rs_1349)
+				if err_1948 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1948)
 				}
-				a_1334 = ar.F64w(tot_1958)
-			} else if extraparams_6 != d_1335 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{extraparams_6})+", element 0 has shape "+runtime.ShapeString([]int{d_1335}))
+				a_1347 = ar.F64w(tot_1947)
+			} else if c_1898 != d_1348 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1898})+", element 0 has shape "+runtime.ShapeString([]int{d_1348}))
 			}
-			copy(a_1334[i_1441*rs_1336:(i_1441+1)*rs_1336], row_1936)
-			if i_1441 == 0 {
-				d_1338 = c_1909
-				rs_1339 = d_1338
-				tot_1960, err_1961 := runtime.MulSize(n_1320, rs_1339)
-				if err_1961 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1961)
+			copy(a_1347[i_1430*rs_1349:(i_1430+1)*rs_1349], c_1897)
+			if i_1430 == 0 {
+				d_1350, d_1351 = c_1442, c_1443
+				rs_1352 = d_1350 * d_1351
+				tot_1949, err_1950 := runtime.MulSize(n_1335, rs_1352)
+				if err_1950 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1950)
 				}
-				a_1337 = ar.F64w(tot_1960)
-			} else if c_1909 != d_1338 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1909})+", element 0 has shape "+runtime.ShapeString([]int{d_1338}))
+				_ = tot_1949
+			} else if c_1442 != d_1350 || c_1443 != d_1351 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1442, c_1443})+", element 0 has shape "+runtime.ShapeString([]int{d_1350, d_1351}))
 			}
-			copy(a_1337[i_1441*rs_1339:(i_1441+1)*rs_1339], c_1908)
-			if i_1441 == 0 {
-				d_1341 = c_1909
-				rs_1342 = d_1341
-				tot_1962, err_1963 := runtime.MulSize(n_1320, rs_1342)
-				if err_1963 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1963)
+			if i_1430 == 0 {
+				d_1353, d_1354, d_1355 = c_1445, c_1446, c_1447
+				rs_1356 = d_1353 * d_1354 * d_1355
+				tot_1951, err_1952 := runtime.MulSize(n_1335, rs_1356)
+				if err_1952 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1952)
 				}
-				a_1340 = ar.F64w(tot_1962)
-			} else if c_1909 != d_1341 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1909})+", element 0 has shape "+runtime.ShapeString([]int{d_1341}))
+				_ = tot_1951
+			} else if c_1445 != d_1353 || c_1446 != d_1354 || c_1447 != d_1355 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1445, c_1446, c_1447})+", element 0 has shape "+runtime.ShapeString([]int{d_1353, d_1354, d_1355}))
 			}
-			copy(a_1340[i_1441*rs_1342:(i_1441+1)*rs_1342], c_1908)
-			if i_1441 == 0 {
-				d_1344, d_1345 = c_1911, c_1912
-				rs_1346 = d_1344 * d_1345
-				tot_1964, err_1965 := runtime.MulSize(n_1320, rs_1346)
-				if err_1965 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1965)
-				}
-				a_1343 = ar.F64w(tot_1964)
-			} else if c_1911 != d_1344 || c_1912 != d_1345 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1911, c_1912})+", element 0 has shape "+runtime.ShapeString([]int{d_1344, d_1345}))
-			}
-			copy(a_1343[i_1441*rs_1346:(i_1441+1)*rs_1346], c_1910)
-			if i_1441 == 0 {
-				d_1348, d_1349 = c_1453, c_1454
-				rs_1350 = d_1348 * d_1349
-				tot_1966, err_1967 := runtime.MulSize(n_1320, rs_1350)
-				if err_1967 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1967)
-				}
-				a_1347 = ar.F64w(tot_1966)
-			} else if c_1453 != d_1348 || c_1454 != d_1349 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1453, c_1454})+", element 0 has shape "+runtime.ShapeString([]int{d_1348, d_1349}))
-			}
-			copy(a_1347[i_1441*rs_1350:(i_1441+1)*rs_1350], c_1452)
-			if i_1441 == 0 {
-				d_1352, d_1353, d_1354 = c_1456, c_1457, c_1458
-				rs_1355 = d_1352 * d_1353 * d_1354
-				tot_1968, err_1969 := runtime.MulSize(n_1320, rs_1355)
-				if err_1969 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1969)
-				}
-				a_1351 = ar.F64w(tot_1968)
-			} else if c_1456 != d_1352 || c_1457 != d_1353 || c_1458 != d_1354 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1456, c_1457, c_1458})+", element 0 has shape "+runtime.ShapeString([]int{d_1352, d_1353, d_1354}))
-			}
-			copy(a_1351[i_1441*rs_1355:(i_1441+1)*rs_1355], c_1455)
-			if i_1441 == 0 {
-				d_1357, d_1358 = c_1460, c_1461
+			if i_1430 == 0 {
+				d_1357, d_1358 = c_1449, c_1450
 				rs_1359 = d_1357 * d_1358
-				tot_1970, err_1971 := runtime.MulSize(n_1320, rs_1359)
-				if err_1971 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1971)
+				tot_1953, err_1954 := runtime.MulSize(n_1335, rs_1359)
+				if err_1954 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1954)
 				}
-				a_1356 = ar.F64w(tot_1970)
-			} else if c_1460 != d_1357 || c_1461 != d_1358 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1460, c_1461})+", element 0 has shape "+runtime.ShapeString([]int{d_1357, d_1358}))
+				_ = tot_1953
+			} else if c_1449 != d_1357 || c_1450 != d_1358 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1449, c_1450})+", element 0 has shape "+runtime.ShapeString([]int{d_1357, d_1358}))
 			}
-			copy(a_1356[i_1441*rs_1359:(i_1441+1)*rs_1359], c_1459)
-			if i_1441 == 0 {
-				d_1361, d_1362 = c_1463, c_1464
+			if i_1430 == 0 {
+				d_1361, d_1362 = c_1452, c_1453
 				rs_1363 = d_1361 * d_1362
-				tot_1972, err_1973 := runtime.MulSize(n_1320, rs_1363)
-				if err_1973 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1973)
+				tot_1955, err_1956 := runtime.MulSize(n_1335, rs_1363)
+				if err_1956 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1956)
 				}
-				a_1360 = ar.F64w(tot_1972)
-			} else if c_1463 != d_1361 || c_1464 != d_1362 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1463, c_1464})+", element 0 has shape "+runtime.ShapeString([]int{d_1361, d_1362}))
+				a_1360 = ar.F64w(tot_1955)
+			} else if c_1452 != d_1361 || c_1453 != d_1362 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1452, c_1453})+", element 0 has shape "+runtime.ShapeString([]int{d_1361, d_1362}))
 			}
-			copy(a_1360[i_1441*rs_1363:(i_1441+1)*rs_1363], c_1462)
-			if i_1441 == 0 {
-				d_1365, d_1366 = c_1466, c_1467
+			copy(a_1360[i_1430*rs_1363:(i_1430+1)*rs_1363], c_1451)
+			if i_1430 == 0 {
+				d_1365, d_1366 = c_1455, c_1456
 				rs_1367 = d_1365 * d_1366
-				tot_1974, err_1975 := runtime.MulSize(n_1320, rs_1367)
-				if err_1975 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1975)
+				tot_1957, err_1958 := runtime.MulSize(n_1335, rs_1367)
+				if err_1958 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1958)
 				}
-				a_1364 = ar.F64w(tot_1974)
-			} else if c_1466 != d_1365 || c_1467 != d_1366 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1466, c_1467})+", element 0 has shape "+runtime.ShapeString([]int{d_1365, d_1366}))
+				a_1364 = ar.F64w(tot_1957)
+			} else if c_1455 != d_1365 || c_1456 != d_1366 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1455, c_1456})+", element 0 has shape "+runtime.ShapeString([]int{d_1365, d_1366}))
 			}
-			copy(a_1364[i_1441*rs_1367:(i_1441+1)*rs_1367], c_1465)
-			if i_1441 == 0 {
-				d_1369, d_1370 = c_1469, c_1470
+			copy(a_1364[i_1430*rs_1367:(i_1430+1)*rs_1367], c_1454)
+			if i_1430 == 0 {
+				d_1369, d_1370 = c_1458, c_1459
 				rs_1371 = d_1369 * d_1370
-				tot_1976, err_1977 := runtime.MulSize(n_1320, rs_1371)
-				if err_1977 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1977)
+				tot_1959, err_1960 := runtime.MulSize(n_1335, rs_1371)
+				if err_1960 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1960)
 				}
-				a_1368 = ar.F64w(tot_1976)
-			} else if c_1469 != d_1369 || c_1470 != d_1370 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1469, c_1470})+", element 0 has shape "+runtime.ShapeString([]int{d_1369, d_1370}))
+				a_1368 = ar.F64w(tot_1959)
+			} else if c_1458 != d_1369 || c_1459 != d_1370 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1458, c_1459})+", element 0 has shape "+runtime.ShapeString([]int{d_1369, d_1370}))
 			}
-			copy(a_1368[i_1441*rs_1371:(i_1441+1)*rs_1371], c_1468)
-			if i_1441 == 0 {
-				d_1373, d_1374 = c_1472, c_1473
+			copy(a_1368[i_1430*rs_1371:(i_1430+1)*rs_1371], c_1457)
+			if i_1430 == 0 {
+				d_1373, d_1374 = c_1461, c_1462
 				rs_1375 = d_1373 * d_1374
-				tot_1978, err_1979 := runtime.MulSize(n_1320, rs_1375)
-				if err_1979 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1979)
+				tot_1961, err_1962 := runtime.MulSize(n_1335, rs_1375)
+				if err_1962 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1962)
 				}
-				a_1372 = ar.F64w(tot_1978)
-			} else if c_1472 != d_1373 || c_1473 != d_1374 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1472, c_1473})+", element 0 has shape "+runtime.ShapeString([]int{d_1373, d_1374}))
+				a_1372 = ar.F64w(tot_1961)
+			} else if c_1461 != d_1373 || c_1462 != d_1374 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1461, c_1462})+", element 0 has shape "+runtime.ShapeString([]int{d_1373, d_1374}))
 			}
-			copy(a_1372[i_1441*rs_1375:(i_1441+1)*rs_1375], c_1471)
-			if i_1441 == 0 {
-				d_1377, d_1378 = c_1475, c_1476
+			copy(a_1372[i_1430*rs_1375:(i_1430+1)*rs_1375], c_1460)
+			if i_1430 == 0 {
+				d_1377, d_1378 = c_1464, c_1465
 				rs_1379 = d_1377 * d_1378
-				tot_1980, err_1981 := runtime.MulSize(n_1320, rs_1379)
-				if err_1981 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1981)
+				tot_1963, err_1964 := runtime.MulSize(n_1335, rs_1379)
+				if err_1964 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1964)
 				}
-				a_1376 = ar.F64w(tot_1980)
-			} else if c_1475 != d_1377 || c_1476 != d_1378 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1475, c_1476})+", element 0 has shape "+runtime.ShapeString([]int{d_1377, d_1378}))
+				a_1376 = ar.F64w(tot_1963)
+			} else if c_1464 != d_1377 || c_1465 != d_1378 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1464, c_1465})+", element 0 has shape "+runtime.ShapeString([]int{d_1377, d_1378}))
 			}
-			copy(a_1376[i_1441*rs_1379:(i_1441+1)*rs_1379], c_1474)
-			if i_1441 == 0 {
-				d_1381, d_1382 = c_1478, c_1479
+			copy(a_1376[i_1430*rs_1379:(i_1430+1)*rs_1379], c_1463)
+			if i_1430 == 0 {
+				d_1381, d_1382 = c_1467, c_1468
 				rs_1383 = d_1381 * d_1382
-				tot_1982, err_1983 := runtime.MulSize(n_1320, rs_1383)
-				if err_1983 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1983)
+				tot_1965, err_1966 := runtime.MulSize(n_1335, rs_1383)
+				if err_1966 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1966)
 				}
-				a_1380 = ar.F64w(tot_1982)
-			} else if c_1478 != d_1381 || c_1479 != d_1382 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1478, c_1479})+", element 0 has shape "+runtime.ShapeString([]int{d_1381, d_1382}))
+				a_1380 = ar.F64w(tot_1965)
+			} else if c_1467 != d_1381 || c_1468 != d_1382 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1467, c_1468})+", element 0 has shape "+runtime.ShapeString([]int{d_1381, d_1382}))
 			}
-			copy(a_1380[i_1441*rs_1383:(i_1441+1)*rs_1383], c_1477)
-			if i_1441 == 0 {
-				d_1385, d_1386 = c_1481, c_1482
+			copy(a_1380[i_1430*rs_1383:(i_1430+1)*rs_1383], c_1466)
+			if i_1430 == 0 {
+				d_1385, d_1386 = c_1470, c_1471
 				rs_1387 = d_1385 * d_1386
-				tot_1984, err_1985 := runtime.MulSize(n_1320, rs_1387)
-				if err_1985 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1985)
+				tot_1967, err_1968 := runtime.MulSize(n_1335, rs_1387)
+				if err_1968 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1968)
 				}
-				a_1384 = ar.F64w(tot_1984)
-			} else if c_1481 != d_1385 || c_1482 != d_1386 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1481, c_1482})+", element 0 has shape "+runtime.ShapeString([]int{d_1385, d_1386}))
+				a_1384 = ar.F64w(tot_1967)
+			} else if c_1470 != d_1385 || c_1471 != d_1386 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1470, c_1471})+", element 0 has shape "+runtime.ShapeString([]int{d_1385, d_1386}))
 			}
-			copy(a_1384[i_1441*rs_1387:(i_1441+1)*rs_1387], c_1480)
-			if i_1441 == 0 {
-				d_1389, d_1390 = c_1484, c_1485
+			copy(a_1384[i_1430*rs_1387:(i_1430+1)*rs_1387], c_1469)
+			if i_1430 == 0 {
+				d_1389, d_1390 = c_1473, c_1474
 				rs_1391 = d_1389 * d_1390
-				tot_1986, err_1987 := runtime.MulSize(n_1320, rs_1391)
-				if err_1987 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1987)
+				tot_1969, err_1970 := runtime.MulSize(n_1335, rs_1391)
+				if err_1970 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1970)
 				}
-				a_1388 = ar.F64w(tot_1986)
-			} else if c_1484 != d_1389 || c_1485 != d_1390 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1484, c_1485})+", element 0 has shape "+runtime.ShapeString([]int{d_1389, d_1390}))
+				a_1388 = ar.F64w(tot_1969)
+			} else if c_1473 != d_1389 || c_1474 != d_1390 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1473, c_1474})+", element 0 has shape "+runtime.ShapeString([]int{d_1389, d_1390}))
 			}
-			copy(a_1388[i_1441*rs_1391:(i_1441+1)*rs_1391], c_1483)
-			if i_1441 == 0 {
-				d_1393, d_1394 = c_1487, c_1488
+			copy(a_1388[i_1430*rs_1391:(i_1430+1)*rs_1391], c_1472)
+			if i_1430 == 0 {
+				d_1393, d_1394 = c_1476, c_1477
 				rs_1395 = d_1393 * d_1394
-				tot_1988, err_1989 := runtime.MulSize(n_1320, rs_1395)
-				if err_1989 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1989)
+				tot_1971, err_1972 := runtime.MulSize(n_1335, rs_1395)
+				if err_1972 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1972)
 				}
-				a_1392 = ar.F64w(tot_1988)
-			} else if c_1487 != d_1393 || c_1488 != d_1394 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1487, c_1488})+", element 0 has shape "+runtime.ShapeString([]int{d_1393, d_1394}))
+				a_1392 = ar.F64w(tot_1971)
+			} else if c_1476 != d_1393 || c_1477 != d_1394 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1476, c_1477})+", element 0 has shape "+runtime.ShapeString([]int{d_1393, d_1394}))
 			}
-			copy(a_1392[i_1441*rs_1395:(i_1441+1)*rs_1395], c_1486)
-			if i_1441 == 0 {
-				d_1397, d_1398 = c_1490, c_1491
+			copy(a_1392[i_1430*rs_1395:(i_1430+1)*rs_1395], c_1475)
+			if i_1430 == 0 {
+				d_1397, d_1398 = c_1479, c_1480
 				rs_1399 = d_1397 * d_1398
-				tot_1990, err_1991 := runtime.MulSize(n_1320, rs_1399)
-				if err_1991 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1991)
+				tot_1973, err_1974 := runtime.MulSize(n_1335, rs_1399)
+				if err_1974 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1974)
 				}
-				a_1396 = ar.F64w(tot_1990)
-			} else if c_1490 != d_1397 || c_1491 != d_1398 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1490, c_1491})+", element 0 has shape "+runtime.ShapeString([]int{d_1397, d_1398}))
+				a_1396 = ar.F64w(tot_1973)
+			} else if c_1479 != d_1397 || c_1480 != d_1398 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1479, c_1480})+", element 0 has shape "+runtime.ShapeString([]int{d_1397, d_1398}))
 			}
-			copy(a_1396[i_1441*rs_1399:(i_1441+1)*rs_1399], c_1489)
-			if i_1441 == 0 {
-				d_1401, d_1402 = c_1493, c_1494
+			copy(a_1396[i_1430*rs_1399:(i_1430+1)*rs_1399], c_1478)
+			if i_1430 == 0 {
+				d_1401, d_1402 = c_1482, c_1483
 				rs_1403 = d_1401 * d_1402
-				tot_1992, err_1993 := runtime.MulSize(n_1320, rs_1403)
-				if err_1993 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1993)
+				tot_1975, err_1976 := runtime.MulSize(n_1335, rs_1403)
+				if err_1976 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1976)
 				}
-				a_1400 = ar.F64w(tot_1992)
-			} else if c_1493 != d_1401 || c_1494 != d_1402 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1493, c_1494})+", element 0 has shape "+runtime.ShapeString([]int{d_1401, d_1402}))
+				a_1400 = ar.F64w(tot_1975)
+			} else if c_1482 != d_1401 || c_1483 != d_1402 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1482, c_1483})+", element 0 has shape "+runtime.ShapeString([]int{d_1401, d_1402}))
 			}
-			copy(a_1400[i_1441*rs_1403:(i_1441+1)*rs_1403], c_1492)
-			if i_1441 == 0 {
-				d_1405, d_1406 = c_1496, c_1497
+			copy(a_1400[i_1430*rs_1403:(i_1430+1)*rs_1403], c_1481)
+			if i_1430 == 0 {
+				d_1405, d_1406 = c_1485, c_1486
 				rs_1407 = d_1405 * d_1406
-				tot_1994, err_1995 := runtime.MulSize(n_1320, rs_1407)
-				if err_1995 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1995)
+				tot_1977, err_1978 := runtime.MulSize(n_1335, rs_1407)
+				if err_1978 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1978)
 				}
-				a_1404 = ar.F64w(tot_1994)
-			} else if c_1496 != d_1405 || c_1497 != d_1406 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1496, c_1497})+", element 0 has shape "+runtime.ShapeString([]int{d_1405, d_1406}))
+				a_1404 = ar.F64w(tot_1977)
+			} else if c_1485 != d_1405 || c_1486 != d_1406 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1485, c_1486})+", element 0 has shape "+runtime.ShapeString([]int{d_1405, d_1406}))
 			}
-			copy(a_1404[i_1441*rs_1407:(i_1441+1)*rs_1407], c_1495)
-			if i_1441 == 0 {
-				d_1409, d_1410 = c_1499, c_1500
+			copy(a_1404[i_1430*rs_1407:(i_1430+1)*rs_1407], c_1484)
+			if i_1430 == 0 {
+				d_1409, d_1410 = c_1488, c_1489
 				rs_1411 = d_1409 * d_1410
-				tot_1996, err_1997 := runtime.MulSize(n_1320, rs_1411)
-				if err_1997 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1997)
+				tot_1979, err_1980 := runtime.MulSize(n_1335, rs_1411)
+				if err_1980 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1980)
 				}
-				a_1408 = ar.F64w(tot_1996)
-			} else if c_1499 != d_1409 || c_1500 != d_1410 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1499, c_1500})+", element 0 has shape "+runtime.ShapeString([]int{d_1409, d_1410}))
+				a_1408 = ar.F64w(tot_1979)
+			} else if c_1488 != d_1409 || c_1489 != d_1410 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1488, c_1489})+", element 0 has shape "+runtime.ShapeString([]int{d_1409, d_1410}))
 			}
-			copy(a_1408[i_1441*rs_1411:(i_1441+1)*rs_1411], c_1498)
-			if i_1441 == 0 {
-				d_1413, d_1414 = c_1502, c_1503
+			copy(a_1408[i_1430*rs_1411:(i_1430+1)*rs_1411], c_1487)
+			if i_1430 == 0 {
+				d_1413, d_1414 = c_1491, c_1492
 				rs_1415 = d_1413 * d_1414
-				tot_1998, err_1999 := runtime.MulSize(n_1320, rs_1415)
-				if err_1999 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1999)
+				tot_1981, err_1982 := runtime.MulSize(n_1335, rs_1415)
+				if err_1982 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1982)
 				}
-				a_1412 = ar.F64w(tot_1998)
-			} else if c_1502 != d_1413 || c_1503 != d_1414 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1502, c_1503})+", element 0 has shape "+runtime.ShapeString([]int{d_1413, d_1414}))
+				a_1412 = ar.F64w(tot_1981)
+			} else if c_1491 != d_1413 || c_1492 != d_1414 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1491, c_1492})+", element 0 has shape "+runtime.ShapeString([]int{d_1413, d_1414}))
 			}
-			copy(a_1412[i_1441*rs_1415:(i_1441+1)*rs_1415], c_1501)
-			if i_1441 == 0 {
-				d_1417, d_1418 = c_1505, c_1506
+			copy(a_1412[i_1430*rs_1415:(i_1430+1)*rs_1415], c_1490)
+			if i_1430 == 0 {
+				d_1417, d_1418 = c_1494, c_1495
 				rs_1419 = d_1417 * d_1418
-				tot_2000, err_2001 := runtime.MulSize(n_1320, rs_1419)
-				if err_2001 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2001)
+				tot_1983, err_1984 := runtime.MulSize(n_1335, rs_1419)
+				if err_1984 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1984)
 				}
-				a_1416 = ar.F64w(tot_2000)
-			} else if c_1505 != d_1417 || c_1506 != d_1418 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1505, c_1506})+", element 0 has shape "+runtime.ShapeString([]int{d_1417, d_1418}))
+				a_1416 = ar.F64w(tot_1983)
+			} else if c_1494 != d_1417 || c_1495 != d_1418 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1494, c_1495})+", element 0 has shape "+runtime.ShapeString([]int{d_1417, d_1418}))
 			}
-			copy(a_1416[i_1441*rs_1419:(i_1441+1)*rs_1419], c_1504)
-			if i_1441 == 0 {
-				d_1421, d_1422 = c_1508, c_1509
-				rs_1423 = d_1421 * d_1422
-				tot_2002, err_2003 := runtime.MulSize(n_1320, rs_1423)
-				if err_2003 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2003)
+			copy(a_1416[i_1430*rs_1419:(i_1430+1)*rs_1419], c_1493)
+			if i_1430 == 0 {
+				d_1420, d_1421 = c_1497, c_1498
+				rs_1422 = d_1420 * d_1421
+				tot_1985, err_1986 := runtime.MulSize(n_1335, rs_1422)
+				if err_1986 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1986)
 				}
-				a_1420 = ar.F64w(tot_2002)
-			} else if c_1508 != d_1421 || c_1509 != d_1422 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1508, c_1509})+", element 0 has shape "+runtime.ShapeString([]int{d_1421, d_1422}))
+				_ = tot_1985
+			} else if c_1497 != d_1420 || c_1498 != d_1421 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1497, c_1498})+", element 0 has shape "+runtime.ShapeString([]int{d_1420, d_1421}))
 			}
-			copy(a_1420[i_1441*rs_1423:(i_1441+1)*rs_1423], c_1507)
-			if i_1441 == 0 {
-				d_1425, d_1426, d_1427 = c_1511, c_1512, c_1513
-				rs_1428 = d_1425 * d_1426 * d_1427
-				tot_2004, err_2005 := runtime.MulSize(n_1320, rs_1428)
-				if err_2005 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2005)
+			if i_1430 == 0 {
+				d_1423, d_1424, d_1425 = c_1500, c_1501, c_1502
+				rs_1426 = d_1423 * d_1424 * d_1425
+				tot_1987, err_1988 := runtime.MulSize(n_1335, rs_1426)
+				if err_1988 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1988)
 				}
-				a_1424 = ar.F64w(tot_2004)
-			} else if c_1511 != d_1425 || c_1512 != d_1426 || c_1513 != d_1427 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1511, c_1512, c_1513})+", element 0 has shape "+runtime.ShapeString([]int{d_1425, d_1426, d_1427}))
+				_ = tot_1987
+			} else if c_1500 != d_1423 || c_1501 != d_1424 || c_1502 != d_1425 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1500, c_1501, c_1502})+", element 0 has shape "+runtime.ShapeString([]int{d_1423, d_1424, d_1425}))
 			}
-			copy(a_1424[i_1441*rs_1428:(i_1441+1)*rs_1428], c_1510)
-			if i_1441 == 0 {
-				d_1430 = sequence_12
-				rs_1431 = d_1430
-				tot_2006, err_2007 := runtime.MulSize(n_1320, rs_1431)
-				if err_2007 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2007)
+			if i_1430 == 0 {
+				d_1427, d_1428 = state_8, state_9
+				rs_1429 = d_1427 * d_1428
+				tot_1989, err_1990 := runtime.MulSize(n_1335, rs_1429)
+				if err_1990 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1990)
 				}
-				a_1429 = ar.F64w(tot_2006)
-			} else if sequence_12 != d_1430 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1430}))
+				_ = tot_1989
+			} else if state_8 != d_1427 || state_9 != d_1428 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1427, d_1428}))
 			}
-			copy(a_1429[i_1441*rs_1431:(i_1441+1)*rs_1431], r_1446)
-			if i_1441 == 0 {
-				d_1433, d_1434 = state_8, state_9
-				rs_1435 = d_1433 * d_1434
-				tot_2008, err_2009 := runtime.MulSize(n_1320, rs_1435)
-				if err_2009 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2009)
-				}
-				a_1432 = ar.F64w(tot_2008)
-			} else if state_8 != d_1433 || state_9 != d_1434 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1433, d_1434}))
-			}
-			copy(a_1432[i_1441*rs_1435:(i_1441+1)*rs_1435], state_7)
-			if i_1441 == 0 {
-				d_1437, d_1438 = state_8, state_9
-				rs_1439 = d_1437 * d_1438
-				tot_2010, err_2011 := runtime.MulSize(n_1320, rs_1439)
-				if err_2011 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2011)
-				}
-				a_1436 = ar.F64w(tot_2010)
-			} else if state_8 != d_1437 || state_9 != d_1438 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1437, d_1438}))
-			}
-			copy(a_1436[i_1441*rs_1439:(i_1441+1)*rs_1439], state_7)
-			a_1440[i_1441] = 0.0
-			if i_1441 > 0 {
-				ar.release(mark_1442)
+			if i_1430 > 0 {
+				ar.release(mark_1431)
 			}
 		}
-		c_2013, c_2014, c_2015, c_2020, c_2022, c_2024, c_2025, c_2027, c_2028, c_2030, c_2036, c_2038, c_2039, c_2040, c_2042, c_2043, c_2044, c_2045, c_2047, c_2048, c_2049, c_2051, c_2052, c_2053, c_2055, c_2056, c_2057, c_2059, c_2060, c_2061, c_2063, c_2064, c_2065, c_2067, c_2068, c_2069, c_2071, c_2072, c_2073, c_2075, c_2076, c_2077, c_2079, c_2080, c_2081, c_2083, c_2084, c_2085, c_2087, c_2088, c_2089, c_2091, c_2092, c_2093, c_2095, c_2096, c_2097, c_2099, c_2100, c_2101, c_2103, c_2104, c_2105, c_2107, c_2108, c_2109, c_2111, c_2112, c_2113, c_2115, c_2116, c_2117, c_2124, c_2125 = n_1320, d_1323, d_1324, a_1330, a_1331, d_1332, a_1334, d_1335, a_1337, d_1338, a_1347, d_1348, d_1349, a_1351, d_1352, d_1353, d_1354, a_1356, d_1357, d_1358, a_1360, d_1361, d_1362, a_1364, d_1365, d_1366, a_1368, d_1369, d_1370, a_1372, d_1373, d_1374, a_1376, d_1377, d_1378, a_1380, d_1381, d_1382, a_1384, d_1385, d_1386, a_1388, d_1389, d_1390, a_1392, d_1393, d_1394, a_1396, d_1397, d_1398, a_1400, d_1401, d_1402, a_1404, d_1405, d_1406, a_1408, d_1409, d_1410, a_1412, d_1413, d_1414, a_1416, d_1417, d_1418, a_1420, d_1421, d_1422, a_1424, d_1425, d_1426, d_1427, d_1437, d_1438
+		c_21, c_22, c_23, c_28, c_30, c_32, c_33, c_35, c_36, c_38, c_45, c_53, c_54, c_56, c_57, c_58, c_60, c_61, c_62, c_64, c_65, c_66, c_68, c_69, c_70, c_72, c_73, c_74, c_76, c_77, c_78, c_80, c_81, c_82, c_84, c_85, c_86, c_88, c_89, c_90, c_92, c_93, c_94, c_96, c_97, c_98, c_100, c_101, c_102, c_104, c_105, c_106, c_108, c_109, c_110, c_112, c_113, c_127, c_128 = n_1335, d_1337, d_1338, a_1340, a_1341, d_1342, a_1344, d_1345, a_1347, d_1348, d_1350, d_1358, a_1360, d_1361, d_1362, a_1364, d_1365, d_1366, a_1368, d_1369, d_1370, a_1372, d_1373, d_1374, a_1376, d_1377, d_1378, a_1380, d_1381, d_1382, a_1384, d_1385, d_1386, a_1388, d_1389, d_1390, a_1392, d_1393, d_1394, a_1396, d_1397, d_1398, a_1400, d_1401, d_1402, a_1404, d_1405, d_1406, a_1408, d_1409, d_1410, a_1412, d_1413, d_1414, a_1416, d_1417, d_1418, d_1427, d_1428
 	}
-	var c_2127 []float64
-	var c_2128 int
-	var c_2129 int
-	var c_2130 float64
+	var c_1991 []float64
+	var c_1992 int
+	var c_1993 int
+	var c_1994 float64
 	if x_19 {
-		x_2131 := x_18 - int64(1)
-		if x_2131 < 0 || x_2131 >= int64(c_2013) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2131, c_2013))
+		x_1995 := x_18 - int64(1)
+		if x_1995 < 0 || x_1995 >= int64(c_21) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_1995, c_21))
 		}
-		x_2132 := c_2020[int(x_2131)]
-		_ = x_2132
-		row_2133 := c_2022[int(x_2131)*c_2024 : (int(x_2131)+1)*c_2024]
-		_ = row_2133
-		row_2134 := c_2025[int(x_2131)*c_2027 : (int(x_2131)+1)*c_2027]
-		_ = row_2134
-		row_2135 := c_2028[int(x_2131)*c_2030 : (int(x_2131)+1)*c_2030]
-		_ = row_2135
-		rs_2136 := c_2038 * c_2039
-		row_2137 := c_2036[int(x_2131)*rs_2136 : (int(x_2131)+1)*rs_2136]
-		_ = row_2137
-		rs_2138 := c_2042 * c_2043 * c_2044
-		row_2139 := c_2040[int(x_2131)*rs_2138 : (int(x_2131)+1)*rs_2138]
-		_ = row_2139
-		rs_2140 := c_2047 * c_2048
-		row_2141 := c_2045[int(x_2131)*rs_2140 : (int(x_2131)+1)*rs_2140]
-		_ = row_2141
-		rs_2142 := c_2051 * c_2052
-		row_2143 := c_2049[int(x_2131)*rs_2142 : (int(x_2131)+1)*rs_2142]
-		_ = row_2143
-		rs_2144 := c_2055 * c_2056
-		row_2145 := c_2053[int(x_2131)*rs_2144 : (int(x_2131)+1)*rs_2144]
-		_ = row_2145
-		rs_2146 := c_2059 * c_2060
-		row_2147 := c_2057[int(x_2131)*rs_2146 : (int(x_2131)+1)*rs_2146]
-		_ = row_2147
-		rs_2148 := c_2063 * c_2064
-		row_2149 := c_2061[int(x_2131)*rs_2148 : (int(x_2131)+1)*rs_2148]
-		_ = row_2149
-		rs_2150 := c_2067 * c_2068
-		row_2151 := c_2065[int(x_2131)*rs_2150 : (int(x_2131)+1)*rs_2150]
-		_ = row_2151
-		rs_2152 := c_2071 * c_2072
-		row_2153 := c_2069[int(x_2131)*rs_2152 : (int(x_2131)+1)*rs_2152]
-		_ = row_2153
-		rs_2154 := c_2075 * c_2076
-		row_2155 := c_2073[int(x_2131)*rs_2154 : (int(x_2131)+1)*rs_2154]
-		_ = row_2155
-		rs_2156 := c_2079 * c_2080
-		row_2157 := c_2077[int(x_2131)*rs_2156 : (int(x_2131)+1)*rs_2156]
-		_ = row_2157
-		rs_2158 := c_2083 * c_2084
-		row_2159 := c_2081[int(x_2131)*rs_2158 : (int(x_2131)+1)*rs_2158]
-		_ = row_2159
-		rs_2160 := c_2087 * c_2088
-		row_2161 := c_2085[int(x_2131)*rs_2160 : (int(x_2131)+1)*rs_2160]
-		_ = row_2161
-		rs_2162 := c_2091 * c_2092
-		row_2163 := c_2089[int(x_2131)*rs_2162 : (int(x_2131)+1)*rs_2162]
-		_ = row_2163
-		rs_2164 := c_2095 * c_2096
-		row_2165 := c_2093[int(x_2131)*rs_2164 : (int(x_2131)+1)*rs_2164]
-		_ = row_2165
-		rs_2166 := c_2099 * c_2100
-		row_2167 := c_2097[int(x_2131)*rs_2166 : (int(x_2131)+1)*rs_2166]
-		_ = row_2167
-		rs_2168 := c_2103 * c_2104
-		row_2169 := c_2101[int(x_2131)*rs_2168 : (int(x_2131)+1)*rs_2168]
-		_ = row_2169
-		rs_2170 := c_2107 * c_2108
-		row_2171 := c_2105[int(x_2131)*rs_2170 : (int(x_2131)+1)*rs_2170]
-		_ = row_2171
-		rs_2172 := c_2111 * c_2112
-		row_2173 := c_2109[int(x_2131)*rs_2172 : (int(x_2131)+1)*rs_2172]
-		_ = row_2173
-		rs_2174 := c_2115 * c_2116 * c_2117
-		row_2175 := c_2113[int(x_2131)*rs_2174 : (int(x_2131)+1)*rs_2174]
-		_ = row_2175
-		c_2127, c_2128, c_2129, c_2130 = c_2012, c_2014, c_2015, c_2016
+		x_1996 := c_28[int(x_1995)]
+		_ = x_1996
+		row_1997 := c_30[int(x_1995)*c_32 : (int(x_1995)+1)*c_32]
+		_ = row_1997
+		row_1998 := c_33[int(x_1995)*c_35 : (int(x_1995)+1)*c_35]
+		_ = row_1998
+		row_1999 := c_36[int(x_1995)*c_38 : (int(x_1995)+1)*c_38]
+		_ = row_1999
+		rs_2000 := c_56 * c_57
+		row_2001 := c_54[int(x_1995)*rs_2000 : (int(x_1995)+1)*rs_2000]
+		_ = row_2001
+		rs_2002 := c_60 * c_61
+		row_2003 := c_58[int(x_1995)*rs_2002 : (int(x_1995)+1)*rs_2002]
+		_ = row_2003
+		rs_2004 := c_64 * c_65
+		row_2005 := c_62[int(x_1995)*rs_2004 : (int(x_1995)+1)*rs_2004]
+		_ = row_2005
+		rs_2006 := c_68 * c_69
+		row_2007 := c_66[int(x_1995)*rs_2006 : (int(x_1995)+1)*rs_2006]
+		_ = row_2007
+		rs_2008 := c_72 * c_73
+		row_2009 := c_70[int(x_1995)*rs_2008 : (int(x_1995)+1)*rs_2008]
+		_ = row_2009
+		rs_2010 := c_76 * c_77
+		row_2011 := c_74[int(x_1995)*rs_2010 : (int(x_1995)+1)*rs_2010]
+		_ = row_2011
+		rs_2012 := c_80 * c_81
+		row_2013 := c_78[int(x_1995)*rs_2012 : (int(x_1995)+1)*rs_2012]
+		_ = row_2013
+		rs_2014 := c_84 * c_85
+		row_2015 := c_82[int(x_1995)*rs_2014 : (int(x_1995)+1)*rs_2014]
+		_ = row_2015
+		rs_2016 := c_88 * c_89
+		row_2017 := c_86[int(x_1995)*rs_2016 : (int(x_1995)+1)*rs_2016]
+		_ = row_2017
+		rs_2018 := c_92 * c_93
+		row_2019 := c_90[int(x_1995)*rs_2018 : (int(x_1995)+1)*rs_2018]
+		_ = row_2019
+		rs_2020 := c_96 * c_97
+		row_2021 := c_94[int(x_1995)*rs_2020 : (int(x_1995)+1)*rs_2020]
+		_ = row_2021
+		rs_2022 := c_100 * c_101
+		row_2023 := c_98[int(x_1995)*rs_2022 : (int(x_1995)+1)*rs_2022]
+		_ = row_2023
+		rs_2024 := c_104 * c_105
+		row_2025 := c_102[int(x_1995)*rs_2024 : (int(x_1995)+1)*rs_2024]
+		_ = row_2025
+		rs_2026 := c_108 * c_109
+		row_2027 := c_106[int(x_1995)*rs_2026 : (int(x_1995)+1)*rs_2026]
+		_ = row_2027
+		rs_2028 := c_112 * c_113
+		row_2029 := c_110[int(x_1995)*rs_2028 : (int(x_1995)+1)*rs_2028]
+		_ = row_2029
+		c_1991, c_1992, c_1993, c_1994 = c_20, c_22, c_23, c_24
 	} else {
-		c_2127, c_2128, c_2129, c_2130 = state_7, state_8, state_9, 0.0
+		c_1991, c_1992, c_1993, c_1994 = state_7, state_8, state_9, 0.0
 	}
-	x_2176 := x_17 * n_15
-	x_2177 := float64(x_2176)
-	x_2178 := 1.0 / x_2177
-	x_2179 := x_2178 * ybar_13
-	x_2180 := -x_2179
-	z_2181 := ar.F64(len(c_2127))
-	z_2182 := ar.F64(len(extraparams_4))
-	z_2183 := ar.F64(len(mainparams_1))
-	var rev_2184 []float64
-	var rev_2185 int
-	var rev_2186 int
-	var rev_2187 float64
-	var rev_2188 []float64
-	var rev_2189 int
-	var rev_2190 int
-	var rev_2191 []float64
-	var rev_2192 int
-	var rev_2193 int
-	rev_2184, rev_2185, rev_2186, rev_2187, rev_2188, rev_2189, rev_2190, rev_2191, rev_2192, rev_2193 = z_2181, c_2128, c_2129, x_2180, z_2182, extraparams_5, extraparams_6, z_2183, mainparams_2, mainparams_3
-	buf_2732 := ar.F64w(rev_2185 * rev_2186)
-	for t_2462 := int64(0); t_2462 < x_18; t_2462++ {
-		mark_2463 := ar.mark()
-		x_2464 := x_18 - t_2462
-		x_2465 := x_2464 - int64(1)
-		if x_2465 < 0 || x_2465 >= int64(c_2013) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2465, c_2013))
+	x_2030 := x_17 * n_15
+	x_2031 := float64(x_2030)
+	x_2032 := 1.0 / x_2031
+	x_2033 := x_2032 * ybar_13
+	x_2034 := -x_2033
+	z_2035 := ar.F64(len(c_1991))
+	z_2036 := ar.F64(len(extraparams_4))
+	z_2037 := ar.F64(len(mainparams_1))
+	var rev_2038 []float64
+	var rev_2039 int
+	var rev_2040 int
+	var rev_2041 float64
+	var rev_2042 []float64
+	var rev_2043 int
+	var rev_2044 int
+	var rev_2045 []float64
+	var rev_2046 int
+	var rev_2047 int
+	rev_2038, rev_2039, rev_2040, rev_2041, rev_2042, rev_2043, rev_2044, rev_2045, rev_2046, rev_2047 = z_2035, c_1992, c_1993, x_2034, z_2036, extraparams_5, extraparams_6, z_2037, mainparams_2, mainparams_3
+	buf_2538 := ar.F64w(rev_2039 * rev_2040)
+	for t_2292 := int64(0); t_2292 < x_18; t_2292++ {
+		mark_2293 := ar.mark()
+		x_2294 := x_18 - t_2292
+		x_2295 := x_2294 - int64(1)
+		if x_2295 < 0 || x_2295 >= int64(c_21) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2295, c_21))
 		}
-		x_2466 := c_2020[int(x_2465)]
-		row_2467 := c_2022[int(x_2465)*c_2024 : (int(x_2465)+1)*c_2024]
-		row_2468 := c_2025[int(x_2465)*c_2027 : (int(x_2465)+1)*c_2027]
-		row_2469 := c_2028[int(x_2465)*c_2030 : (int(x_2465)+1)*c_2030]
-		rs_2470 := c_2038 * c_2039
-		row_2471 := c_2036[int(x_2465)*rs_2470 : (int(x_2465)+1)*rs_2470]
-		rs_2472 := c_2042 * c_2043 * c_2044
-		row_2473 := c_2040[int(x_2465)*rs_2472 : (int(x_2465)+1)*rs_2472]
-		rs_2474 := c_2047 * c_2048
-		row_2475 := c_2045[int(x_2465)*rs_2474 : (int(x_2465)+1)*rs_2474]
-		rs_2476 := c_2051 * c_2052
-		row_2477 := c_2049[int(x_2465)*rs_2476 : (int(x_2465)+1)*rs_2476]
-		rs_2478 := c_2055 * c_2056
-		row_2479 := c_2053[int(x_2465)*rs_2478 : (int(x_2465)+1)*rs_2478]
-		rs_2480 := c_2059 * c_2060
-		row_2481 := c_2057[int(x_2465)*rs_2480 : (int(x_2465)+1)*rs_2480]
-		rs_2482 := c_2063 * c_2064
-		row_2483 := c_2061[int(x_2465)*rs_2482 : (int(x_2465)+1)*rs_2482]
-		rs_2484 := c_2067 * c_2068
-		row_2485 := c_2065[int(x_2465)*rs_2484 : (int(x_2465)+1)*rs_2484]
-		rs_2486 := c_2071 * c_2072
-		row_2487 := c_2069[int(x_2465)*rs_2486 : (int(x_2465)+1)*rs_2486]
-		rs_2488 := c_2075 * c_2076
-		row_2489 := c_2073[int(x_2465)*rs_2488 : (int(x_2465)+1)*rs_2488]
-		rs_2490 := c_2079 * c_2080
-		row_2491 := c_2077[int(x_2465)*rs_2490 : (int(x_2465)+1)*rs_2490]
-		rs_2492 := c_2083 * c_2084
-		row_2493 := c_2081[int(x_2465)*rs_2492 : (int(x_2465)+1)*rs_2492]
-		rs_2494 := c_2087 * c_2088
-		row_2495 := c_2085[int(x_2465)*rs_2494 : (int(x_2465)+1)*rs_2494]
-		rs_2496 := c_2091 * c_2092
-		row_2497 := c_2089[int(x_2465)*rs_2496 : (int(x_2465)+1)*rs_2496]
-		rs_2498 := c_2095 * c_2096
-		row_2499 := c_2093[int(x_2465)*rs_2498 : (int(x_2465)+1)*rs_2498]
-		rs_2500 := c_2099 * c_2100
-		row_2501 := c_2097[int(x_2465)*rs_2500 : (int(x_2465)+1)*rs_2500]
-		rs_2502 := c_2103 * c_2104
-		row_2503 := c_2101[int(x_2465)*rs_2502 : (int(x_2465)+1)*rs_2502]
-		rs_2504 := c_2107 * c_2108
-		row_2505 := c_2105[int(x_2465)*rs_2504 : (int(x_2465)+1)*rs_2504]
-		rs_2506 := c_2111 * c_2112
-		row_2507 := c_2109[int(x_2465)*rs_2506 : (int(x_2465)+1)*rs_2506]
-		rs_2508 := c_2115 * c_2116 * c_2117
-		row_2509 := c_2113[int(x_2465)*rs_2508 : (int(x_2465)+1)*rs_2508]
-		x_2510 := n_14 / int64(2)
-		x_2511 := max(x_2510, int64(0))
-		x_2512 := x_2465 + int64(1)
-		if x_2512 < 0 || x_2512 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_2512, sequence_11))
+		x_2296 := c_28[int(x_2295)]
+		row_2297 := c_30[int(x_2295)*c_32 : (int(x_2295)+1)*c_32]
+		row_2298 := c_33[int(x_2295)*c_35 : (int(x_2295)+1)*c_35]
+		row_2299 := c_36[int(x_2295)*c_38 : (int(x_2295)+1)*c_38]
+		rs_2300 := c_56 * c_57
+		row_2301 := c_54[int(x_2295)*rs_2300 : (int(x_2295)+1)*rs_2300]
+		rs_2302 := c_60 * c_61
+		row_2303 := c_58[int(x_2295)*rs_2302 : (int(x_2295)+1)*rs_2302]
+		rs_2304 := c_64 * c_65
+		row_2305 := c_62[int(x_2295)*rs_2304 : (int(x_2295)+1)*rs_2304]
+		rs_2306 := c_68 * c_69
+		row_2307 := c_66[int(x_2295)*rs_2306 : (int(x_2295)+1)*rs_2306]
+		rs_2308 := c_72 * c_73
+		row_2309 := c_70[int(x_2295)*rs_2308 : (int(x_2295)+1)*rs_2308]
+		rs_2310 := c_76 * c_77
+		row_2311 := c_74[int(x_2295)*rs_2310 : (int(x_2295)+1)*rs_2310]
+		rs_2312 := c_80 * c_81
+		row_2313 := c_78[int(x_2295)*rs_2312 : (int(x_2295)+1)*rs_2312]
+		rs_2314 := c_84 * c_85
+		row_2315 := c_82[int(x_2295)*rs_2314 : (int(x_2295)+1)*rs_2314]
+		rs_2316 := c_88 * c_89
+		row_2317 := c_86[int(x_2295)*rs_2316 : (int(x_2295)+1)*rs_2316]
+		rs_2318 := c_92 * c_93
+		row_2319 := c_90[int(x_2295)*rs_2318 : (int(x_2295)+1)*rs_2318]
+		rs_2320 := c_96 * c_97
+		row_2321 := c_94[int(x_2295)*rs_2320 : (int(x_2295)+1)*rs_2320]
+		rs_2322 := c_100 * c_101
+		row_2323 := c_98[int(x_2295)*rs_2322 : (int(x_2295)+1)*rs_2322]
+		rs_2324 := c_104 * c_105
+		row_2325 := c_102[int(x_2295)*rs_2324 : (int(x_2295)+1)*rs_2324]
+		rs_2326 := c_108 * c_109
+		row_2327 := c_106[int(x_2295)*rs_2326 : (int(x_2295)+1)*rs_2326]
+		rs_2328 := c_112 * c_113
+		row_2329 := c_110[int(x_2295)*rs_2328 : (int(x_2295)+1)*rs_2328]
+		x_2330 := n_14 / int64(2)
+		x_2331 := max(x_2330, int64(0))
+		x_2332 := x_2295 + int64(1)
+		if x_2332 < 0 || x_2332 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_2332, sequence_11))
 		}
-		row_2513 := sequence_10[int(x_2512)*sequence_12 : (int(x_2512)+1)*sequence_12]
-		r_2514 := ar.F64w(sequence_12)
-		row_2513 = row_2513[:len(r_2514)]
-		for i_2515 := range r_2514 {
-			r_2514[i_2515] = (row_2513[i_2515] * rev_2187)
+		row_2333 := sequence_10[int(x_2332)*sequence_12 : (int(x_2332)+1)*sequence_12]
+		r_2334 := ar.F64w(sequence_12)
+		row_2333 = row_2333[:len(r_2334)]
+		for i_2335 := range r_2334 {
+			r_2334[i_2335] = (row_2333[i_2335] * rev_2041)
 		}
-		x_2517 := 1.0 / x_2466
-		s_2518 := runtime.Sum(r_2514)
-		x_2519 := -s_2518
-		x_2520 := x_2517 * x_2519
-		if c_2024 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_2024}))
+		x_2337 := 1.0 / x_2296
+		s_2338 := runtime.Sum(r_2334)
+		x_2339 := -s_2338
+		x_2340 := x_2337 * x_2339
+		if c_32 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_32}))
 		}
-		r_2521 := ar.F64w(sequence_12)
-		r_2514 = r_2514[:len(r_2521)]
-		row_2467 = row_2467[:len(r_2521)]
-		for i_2522 := range r_2521 {
-			r_2521[i_2522] = (r_2514[i_2522] + (row_2467[i_2522] * x_2520))
+		r_2341 := ar.F64w(sequence_12)
+		r_2334 = r_2334[:len(r_2341)]
+		row_2297 = row_2297[:len(r_2341)]
+		for i_2342 := range r_2341 {
+			r_2341[i_2342] = (r_2334[i_2342] + (row_2297[i_2342] * x_2340))
 		}
-		if int64(2) >= int64(rev_2189) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(2), rev_2189))
+		if int64(2) >= int64(rev_2043) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(2), rev_2043))
 		}
-		if rev_2190 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2190})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		if rev_2044 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2044})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		row_2524 := rev_2188[int64(2)*int64(rev_2190) : (int64(2)+1)*int64(rev_2190)]
-		for j_2525 := range row_2524 {
-			row_2524[j_2525] += r_2521[j_2525]
+		row_2344 := rev_2042[int64(2)*int64(rev_2044) : (int64(2)+1)*int64(rev_2044)]
+		for j_2345 := range row_2344 {
+			row_2344[j_2345] += r_2341[j_2345]
 		}
-		if sequence_12 != c_2027 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2027})+" and "+runtime.ShapeString([]int{sequence_12}))
+		if sequence_12 != c_35 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_35})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
-		r_2526 := ar.F64w(c_2027)
-		row_2468 = row_2468[:len(r_2526)]
-		r_2521 = r_2521[:len(r_2526)]
-		for i_2527 := range r_2526 {
-			r_2526[i_2527] = (row_2468[i_2527] * r_2521[i_2527])
+		r_2346 := ar.F64w(c_35)
+		row_2298 = row_2298[:len(r_2346)]
+		r_2341 = r_2341[:len(r_2346)]
+		for i_2347 := range r_2346 {
+			r_2346[i_2347] = (row_2298[i_2347] * r_2341[i_2347])
 		}
-		if sequence_12 != c_2030 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2030})+" and "+runtime.ShapeString([]int{sequence_12}))
+		if sequence_12 != c_38 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_38})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
-		if int64(1) >= int64(rev_2189) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(1), rev_2189))
+		if int64(1) >= int64(rev_2043) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(1), rev_2043))
 		}
-		if rev_2190 != c_2030 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2190})+" and "+runtime.ShapeString([]int{c_2030})+" differ")
+		if rev_2044 != c_38 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2044})+" and "+runtime.ShapeString([]int{c_38})+" differ")
 		}
-		row_2529 := rev_2188[int64(1)*int64(rev_2190) : (int64(1)+1)*int64(rev_2190)]
-		row_2469 = row_2469[:len(row_2529)]
-		r_2521 = r_2521[:len(row_2529)]
-		for i_2530 := range row_2529 {
-			row_2529[i_2530] += (row_2469[i_2530] * r_2521[i_2530])
+		row_2349 := rev_2042[int64(1)*int64(rev_2044) : (int64(1)+1)*int64(rev_2044)]
+		row_2299 = row_2299[:len(row_2349)]
+		r_2341 = r_2341[:len(row_2349)]
+		for i_2350 := range row_2349 {
+			row_2349[i_2350] += (row_2299[i_2350] * r_2341[i_2350])
 		}
-		var rev_2532 []float64
-		var rev_2533 int
-		var rev_2534 []float64
-		var rev_2535 int
-		var rev_2536 int
-		var rev_2537 []float64
-		var rev_2538 int
-		var rev_2539 int
-		rev_2532, rev_2533, rev_2534, rev_2535, rev_2536, rev_2537, rev_2538, rev_2539 = r_2526, c_2027, rev_2184, rev_2185, rev_2186, rev_2191, rev_2192, rev_2193
-		buf_2725 := ar.F64w(rev_2533)
-		for t_2632 := int64(0); t_2632 < x_2511; t_2632++ {
-			mark_2633 := ar.mark()
-			x_2634 := x_2511 - t_2632
-			x_2635 := x_2634 - int64(1)
-			if x_2635 < 0 || x_2635 >= int64(c_2038) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_2635, c_2038))
-			}
-			row_2636 := row_2471[int(x_2635)*c_2039 : (int(x_2635)+1)*c_2039]
-			_ = row_2636
-			rs_2637 := c_2043 * c_2044
-			row_2638 := row_2473[int(x_2635)*rs_2637 : (int(x_2635)+1)*rs_2637]
-			_ = row_2638
-			row_2639 := row_2475[int(x_2635)*c_2048 : (int(x_2635)+1)*c_2048]
-			row_2640 := row_2477[int(x_2635)*c_2052 : (int(x_2635)+1)*c_2052]
-			row_2641 := row_2479[int(x_2635)*c_2056 : (int(x_2635)+1)*c_2056]
-			row_2642 := row_2481[int(x_2635)*c_2060 : (int(x_2635)+1)*c_2060]
-			row_2643 := row_2483[int(x_2635)*c_2064 : (int(x_2635)+1)*c_2064]
-			row_2644 := row_2485[int(x_2635)*c_2068 : (int(x_2635)+1)*c_2068]
-			row_2645 := row_2487[int(x_2635)*c_2072 : (int(x_2635)+1)*c_2072]
-			row_2646 := row_2489[int(x_2635)*c_2076 : (int(x_2635)+1)*c_2076]
-			_ = row_2646
-			row_2647 := row_2491[int(x_2635)*c_2080 : (int(x_2635)+1)*c_2080]
-			row_2648 := row_2493[int(x_2635)*c_2084 : (int(x_2635)+1)*c_2084]
-			row_2649 := row_2495[int(x_2635)*c_2088 : (int(x_2635)+1)*c_2088]
-			_ = row_2649
-			row_2650 := row_2497[int(x_2635)*c_2092 : (int(x_2635)+1)*c_2092]
-			row_2651 := row_2499[int(x_2635)*c_2096 : (int(x_2635)+1)*c_2096]
-			row_2652 := row_2501[int(x_2635)*c_2100 : (int(x_2635)+1)*c_2100]
-			row_2653 := row_2503[int(x_2635)*c_2104 : (int(x_2635)+1)*c_2104]
-			row_2654 := row_2505[int(x_2635)*c_2108 : (int(x_2635)+1)*c_2108]
-			row_2655 := row_2507[int(x_2635)*c_2112 : (int(x_2635)+1)*c_2112]
-			_ = row_2655
-			rs_2656 := c_2116 * c_2117
-			row_2657 := row_2509[int(x_2635)*rs_2656 : (int(x_2635)+1)*rs_2656]
-			_ = row_2657
-			x_2658 := int64(2) * x_2635
-			x_2659 := x_2658 + int64(1)
-			x_2660 := int64(2) * n_15
-			x_2661 := int64(3) * n_15
-			z_2662 := ar.F64(len(row_2639))
-			if x_2659 < 0 || x_2659 >= int64(rev_2535) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2659, rev_2535))
-			}
-			row_2663 := rev_2534[int(x_2659)*rev_2536 : (int(x_2659)+1)*rev_2536]
-			if c_2048 != rev_2536 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_2048})+" and "+runtime.ShapeString([]int{rev_2536})+" differ")
-			}
-			row_2663 = row_2663[:len(z_2662)]
-			for i_2664 := range z_2662 {
-				z_2662[i_2664] += row_2663[i_2664]
-			}
-			if x_2659 < 0 || x_2659 >= int64(rev_2535) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2659, rev_2535))
-			}
-			clear(rev_2534[x_2659*int64(rev_2536) : (x_2659+1)*int64(rev_2536)])
-			if x_2658 < 0 || x_2658 >= int64(rev_2535) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2658, rev_2535))
-			}
-			row_2665 := rev_2534[int(x_2658)*rev_2536 : (int(x_2658)+1)*rev_2536]
-			if rev_2533 != rev_2536 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{rev_2533})+" and "+runtime.ShapeString([]int{rev_2536})+" differ")
-			}
-			row_2665 = row_2665[:len(rev_2532)]
-			for i_2666 := range rev_2532 {
-				rev_2532[i_2666] += row_2665[i_2666]
-			}
-			if x_2658 < 0 || x_2658 >= int64(rev_2535) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2658, rev_2535))
-			}
-			clear(rev_2534[x_2658*int64(rev_2536) : (x_2658+1)*int64(rev_2536)])
-			if rev_2533 != c_2056 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2056})+" and "+runtime.ShapeString([]int{rev_2533}))
-			}
-			if c_2056 != c_2052 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2052})+" and "+runtime.ShapeString([]int{c_2056}))
-			}
-			if c_2048 != c_2052 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_2048})+" and "+runtime.ShapeString([]int{c_2052})+" differ")
-			}
-			row_2640 = row_2640[:len(z_2662)]
-			row_2641 = row_2641[:len(z_2662)]
-			rev_2532 = rev_2532[:len(z_2662)]
-			for i_2668 := range z_2662 {
-				z_2662[i_2668] += ((1.0 - (row_2640[i_2668] * row_2640[i_2668])) * (row_2641[i_2668] * rev_2532[i_2668]))
-			}
-			if c_2048 != c_2068 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2068})+" and "+runtime.ShapeString([]int{c_2048}))
-			}
-			if x_2659 < 0 || x_2659 >= int64(rev_2535) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2659, rev_2535))
-			}
-			if rev_2536 != c_2068 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2536})+" and "+runtime.ShapeString([]int{c_2068})+" differ")
+		var rev_2352 []float64
+		var rev_2353 int
+		var rev_2354 []float64
+		var rev_2355 int
+		var rev_2356 int
+		var rev_2357 []float64
+		var rev_2358 int
+		var rev_2359 int
+		rev_2352, rev_2353, rev_2354, rev_2355, rev_2356, rev_2357, rev_2358, rev_2359 = r_2346, c_35, rev_2038, rev_2039, rev_2040, rev_2045, rev_2046, rev_2047
+		buf_2531 := ar.F64w(rev_2353)
+		for t_2445 := int64(0); t_2445 < x_2331; t_2445++ {
+			mark_2446 := ar.mark()
+			x_2447 := x_2331 - t_2445
+			x_2448 := x_2447 - int64(1)
+			if x_2448 < 0 || x_2448 >= int64(c_45) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_2448, c_45))
+			}
+			row_2449 := row_2301[int(x_2448)*c_57 : (int(x_2448)+1)*c_57]
+			row_2450 := row_2303[int(x_2448)*c_61 : (int(x_2448)+1)*c_61]
+			row_2451 := row_2305[int(x_2448)*c_65 : (int(x_2448)+1)*c_65]
+			row_2452 := row_2307[int(x_2448)*c_69 : (int(x_2448)+1)*c_69]
+			row_2453 := row_2309[int(x_2448)*c_73 : (int(x_2448)+1)*c_73]
+			row_2454 := row_2311[int(x_2448)*c_77 : (int(x_2448)+1)*c_77]
+			row_2455 := row_2313[int(x_2448)*c_81 : (int(x_2448)+1)*c_81]
+			_ = row_2455
+			row_2456 := row_2315[int(x_2448)*c_85 : (int(x_2448)+1)*c_85]
+			row_2457 := row_2317[int(x_2448)*c_89 : (int(x_2448)+1)*c_89]
+			row_2458 := row_2319[int(x_2448)*c_93 : (int(x_2448)+1)*c_93]
+			_ = row_2458
+			row_2459 := row_2321[int(x_2448)*c_97 : (int(x_2448)+1)*c_97]
+			row_2460 := row_2323[int(x_2448)*c_101 : (int(x_2448)+1)*c_101]
+			row_2461 := row_2325[int(x_2448)*c_105 : (int(x_2448)+1)*c_105]
+			row_2462 := row_2327[int(x_2448)*c_109 : (int(x_2448)+1)*c_109]
+			row_2463 := row_2329[int(x_2448)*c_113 : (int(x_2448)+1)*c_113]
+			x_2464 := int64(2) * x_2448
+			x_2465 := x_2464 + int64(1)
+			x_2466 := int64(2) * n_15
+			x_2467 := int64(3) * n_15
+			z_2468 := ar.F64(c_53)
+			if x_2465 < 0 || x_2465 >= int64(rev_2355) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2355))
+			}
+			row_2469 := rev_2354[int(x_2465)*rev_2356 : (int(x_2465)+1)*rev_2356]
+			if c_53 != rev_2356 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_53})+" and "+runtime.ShapeString([]int{rev_2356})+" differ")
+			}
+			row_2469 = row_2469[:len(z_2468)]
+			for i_2470 := range z_2468 {
+				z_2468[i_2470] += row_2469[i_2470]
+			}
+			if x_2465 < 0 || x_2465 >= int64(rev_2355) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2355))
+			}
+			clear(rev_2354[x_2465*int64(rev_2356) : (x_2465+1)*int64(rev_2356)])
+			if x_2464 < 0 || x_2464 >= int64(rev_2355) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2355))
+			}
+			row_2471 := rev_2354[int(x_2464)*rev_2356 : (int(x_2464)+1)*rev_2356]
+			if rev_2353 != rev_2356 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{rev_2353})+" and "+runtime.ShapeString([]int{rev_2356})+" differ")
+			}
+			row_2471 = row_2471[:len(rev_2352)]
+			for i_2472 := range rev_2352 {
+				rev_2352[i_2472] += row_2471[i_2472]
+			}
+			if x_2464 < 0 || x_2464 >= int64(rev_2355) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2355))
+			}
+			clear(rev_2354[x_2464*int64(rev_2356) : (x_2464+1)*int64(rev_2356)])
+			if rev_2353 != c_61 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_61})+" and "+runtime.ShapeString([]int{rev_2353}))
+			}
+			if c_61 != c_57 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_57})+" and "+runtime.ShapeString([]int{c_61}))
+			}
+			if c_53 != c_57 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_53})+" and "+runtime.ShapeString([]int{c_57})+" differ")
+			}
+			row_2449 = row_2449[:len(z_2468)]
+			row_2450 = row_2450[:len(z_2468)]
+			rev_2352 = rev_2352[:len(z_2468)]
+			for i_2474 := range z_2468 {
+				z_2468[i_2474] += ((1.0 - (row_2449[i_2474] * row_2449[i_2474])) * (row_2450[i_2474] * rev_2352[i_2474]))
+			}
+			if c_53 != c_73 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_73})+" and "+runtime.ShapeString([]int{c_53}))
+			}
+			if x_2465 < 0 || x_2465 >= int64(rev_2355) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2355))
+			}
+			if rev_2356 != c_73 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2356})+" and "+runtime.ShapeString([]int{c_73})+" differ")
+			}
+			row_2476 := rev_2354[x_2465*int64(rev_2356) : (x_2465+1)*int64(rev_2356)]
+			row_2453 = row_2453[:len(row_2476)]
+			z_2468 = z_2468[:len(row_2476)]
+			for i_2477 := range row_2476 {
+				row_2476[i_2477] += (row_2453[i_2477] * z_2468[i_2477])
+			}
+			if c_53 != c_69 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_69})+" and "+runtime.ShapeString([]int{c_53}))
 			}
-			row_2670 := rev_2534[x_2659*int64(rev_2536) : (x_2659+1)*int64(rev_2536)]
-			row_2644 = row_2644[:len(row_2670)]
-			z_2662 = z_2662[:len(row_2670)]
-			for i_2671 := range row_2670 {
-				row_2670[i_2671] += (row_2644[i_2671] * z_2662[i_2671])
+			if c_69 != c_65 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_65})+" and "+runtime.ShapeString([]int{c_69}))
 			}
-			if c_2048 != c_2064 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2064})+" and "+runtime.ShapeString([]int{c_2048}))
+			r_2479 := ar.F64w(c_65)
+			row_2451 = row_2451[:len(r_2479)]
+			row_2452 = row_2452[:len(r_2479)]
+			z_2468 = z_2468[:len(r_2479)]
+			for i_2480 := range r_2479 {
+				r_2479[i_2480] = ((1.0 - (row_2451[i_2480] * row_2451[i_2480])) * (row_2452[i_2480] * z_2468[i_2480]))
 			}
-			if c_2064 != c_2060 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2060})+" and "+runtime.ShapeString([]int{c_2064}))
+			if x_2467 < 0 || x_2467+int64(c_65) > int64(c_81) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2467, x_2467+int64(c_65), c_81))
 			}
-			r_2673 := ar.F64w(c_2060)
-			row_2642 = row_2642[:len(r_2673)]
-			row_2643 = row_2643[:len(r_2673)]
-			z_2662 = z_2662[:len(r_2673)]
-			for i_2674 := range r_2673 {
-				r_2673[i_2674] = ((1.0 - (row_2642[i_2674] * row_2642[i_2674])) * (row_2643[i_2674] * z_2662[i_2674]))
+			if x_2465 < 0 || x_2465 >= int64(rev_2358) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2358))
 			}
-			if x_2661 < 0 || x_2661+int64(c_2060) > int64(c_2076) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2661, x_2661+int64(c_2060), c_2076))
+			if rev_2359 != c_81 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_81})+" differ")
 			}
-			if x_2659 < 0 || x_2659 >= int64(rev_2538) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2659, rev_2538))
+			row_2482 := rev_2357[x_2465*int64(rev_2359) : (x_2465+1)*int64(rev_2359)]
+			region_2483 := row_2482[int(x_2467)*1 : (int(x_2467)+c_65)*1]
+			r_2479 = r_2479[:len(region_2483)]
+			for i_2484 := range region_2483 {
+				region_2483[i_2484] += r_2479[i_2484]
 			}
-			if rev_2539 != c_2076 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2539})+" and "+runtime.ShapeString([]int{c_2076})+" differ")
+			if c_65 != c_89 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_89})+" and "+runtime.ShapeString([]int{c_65}))
+			}
+			if x_2467 < 0 || x_2467+int64(c_89) > int64(c_93) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2467, x_2467+int64(c_89), c_93))
 			}
-			row_2676 := rev_2537[x_2659*int64(rev_2539) : (x_2659+1)*int64(rev_2539)]
-			region_2677 := row_2676[int(x_2661)*1 : (int(x_2661)+c_2060)*1]
-			r_2673 = r_2673[:len(region_2677)]
-			for i_2678 := range region_2677 {
-				region_2677[i_2678] += r_2673[i_2678]
+			if x_2464 < 0 || x_2464 >= int64(rev_2358) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2358))
 			}
-			if c_2060 != c_2084 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2084})+" and "+runtime.ShapeString([]int{c_2060}))
+			if rev_2359 != c_93 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_93})+" differ")
 			}
-			if x_2661 < 0 || x_2661+int64(c_2084) > int64(c_2088) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2661, x_2661+int64(c_2084), c_2088))
+			row_2485 := rev_2357[x_2464*int64(rev_2359) : (x_2464+1)*int64(rev_2359)]
+			region_2486 := row_2485[int(x_2467)*1 : (int(x_2467)+c_89)*1]
+			row_2457 = row_2457[:len(region_2486)]
+			r_2479 = r_2479[:len(region_2486)]
+			for i_2487 := range region_2486 {
+				region_2486[i_2487] += (row_2457[i_2487] * r_2479[i_2487])
 			}
-			if x_2658 < 0 || x_2658 >= int64(rev_2538) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2658, rev_2538))
+			if c_65 != c_85 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_85})+" and "+runtime.ShapeString([]int{c_65}))
 			}
-			if rev_2539 != c_2088 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2539})+" and "+runtime.ShapeString([]int{c_2088})+" differ")
+			if x_2464 < 0 || x_2464 >= int64(rev_2355) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2355))
 			}
-			row_2679 := rev_2537[x_2658*int64(rev_2539) : (x_2658+1)*int64(rev_2539)]
-			region_2680 := row_2679[int(x_2661)*1 : (int(x_2661)+c_2084)*1]
-			row_2648 = row_2648[:len(region_2680)]
-			r_2673 = r_2673[:len(region_2680)]
-			for i_2681 := range region_2680 {
-				region_2680[i_2681] += (row_2648[i_2681] * r_2673[i_2681])
+			if rev_2356 != c_85 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2356})+" and "+runtime.ShapeString([]int{c_85})+" differ")
 			}
-			if c_2060 != c_2080 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2080})+" and "+runtime.ShapeString([]int{c_2060}))
+			row_2489 := rev_2354[x_2464*int64(rev_2356) : (x_2464+1)*int64(rev_2356)]
+			row_2456 = row_2456[:len(row_2489)]
+			r_2479 = r_2479[:len(row_2489)]
+			for i_2490 := range row_2489 {
+				row_2489[i_2490] += (row_2456[i_2490] * r_2479[i_2490])
 			}
-			if x_2658 < 0 || x_2658 >= int64(rev_2535) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2658, rev_2535))
+			if rev_2353 != c_57 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_57})+" and "+runtime.ShapeString([]int{rev_2353}))
 			}
-			if rev_2536 != c_2080 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2536})+" and "+runtime.ShapeString([]int{c_2080})+" differ")
+			if c_57 != c_61 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_61})+" and "+runtime.ShapeString([]int{c_57}))
 			}
-			row_2683 := rev_2534[x_2658*int64(rev_2536) : (x_2658+1)*int64(rev_2536)]
-			row_2647 = row_2647[:len(row_2683)]
-			r_2673 = r_2673[:len(row_2683)]
-			for i_2684 := range row_2683 {
-				row_2683[i_2684] += (row_2647[i_2684] * r_2673[i_2684])
+			r_2492 := ar.F64w(c_61)
+			row_2450 = row_2450[:len(r_2492)]
+			row_2449 = row_2449[:len(r_2492)]
+			rev_2352 = rev_2352[:len(r_2492)]
+			for i_2493 := range r_2492 {
+				r_2492[i_2493] = ((row_2450[i_2493] * (1.0 - row_2450[i_2493])) * (row_2449[i_2493] * rev_2352[i_2493]))
 			}
-			if rev_2533 != c_2052 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2052})+" and "+runtime.ShapeString([]int{rev_2533}))
+			if x_2466 < 0 || x_2466+int64(c_61) > int64(c_81) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2466, x_2466+int64(c_61), c_81))
 			}
-			if c_2052 != c_2056 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2056})+" and "+runtime.ShapeString([]int{c_2052}))
+			if x_2465 < 0 || x_2465 >= int64(rev_2358) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2358))
 			}
-			r_2686 := ar.F64w(c_2056)
-			row_2641 = row_2641[:len(r_2686)]
-			row_2640 = row_2640[:len(r_2686)]
-			rev_2532 = rev_2532[:len(r_2686)]
-			for i_2687 := range r_2686 {
-				r_2686[i_2687] = ((row_2641[i_2687] * (1.0 - row_2641[i_2687])) * (row_2640[i_2687] * rev_2532[i_2687]))
+			if rev_2359 != c_81 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_81})+" differ")
 			}
-			if x_2660 < 0 || x_2660+int64(c_2056) > int64(c_2076) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2660, x_2660+int64(c_2056), c_2076))
+			row_2495 := rev_2357[x_2465*int64(rev_2359) : (x_2465+1)*int64(rev_2359)]
+			region_2496 := row_2495[int(x_2466)*1 : (int(x_2466)+c_61)*1]
+			r_2492 = r_2492[:len(region_2496)]
+			for i_2497 := range region_2496 {
+				region_2496[i_2497] += r_2492[i_2497]
 			}
-			if x_2659 < 0 || x_2659 >= int64(rev_2538) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2659, rev_2538))
+			if c_61 != c_97 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_97})+" and "+runtime.ShapeString([]int{c_61}))
 			}
-			if rev_2539 != c_2076 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2539})+" and "+runtime.ShapeString([]int{c_2076})+" differ")
+			r_2498 := ar.F64w(c_97)
+			row_2459 = row_2459[:len(r_2498)]
+			r_2492 = r_2492[:len(r_2498)]
+			for i_2499 := range r_2498 {
+				r_2498[i_2499] = (row_2459[i_2499] * r_2492[i_2499])
 			}
-			row_2689 := rev_2537[x_2659*int64(rev_2539) : (x_2659+1)*int64(rev_2539)]
-			region_2690 := row_2689[int(x_2660)*1 : (int(x_2660)+c_2056)*1]
-			r_2686 = r_2686[:len(region_2690)]
-			for i_2691 := range region_2690 {
-				region_2690[i_2691] += r_2686[i_2691]
+			if c_61 != c_101 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_101})+" and "+runtime.ShapeString([]int{c_61}))
 			}
-			if c_2056 != c_2092 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2092})+" and "+runtime.ShapeString([]int{c_2056}))
+			if x_2466 < 0 || x_2466+int64(c_101) > int64(c_93) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2466, x_2466+int64(c_101), c_93))
 			}
-			r_2692 := ar.F64w(c_2092)
-			row_2650 = row_2650[:len(r_2692)]
-			r_2686 = r_2686[:len(r_2692)]
-			for i_2693 := range r_2692 {
-				r_2692[i_2693] = (row_2650[i_2693] * r_2686[i_2693])
+			if x_2464 < 0 || x_2464 >= int64(rev_2358) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2358))
 			}
-			if c_2056 != c_2096 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2096})+" and "+runtime.ShapeString([]int{c_2056}))
+			if rev_2359 != c_93 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_93})+" differ")
 			}
-			if x_2660 < 0 || x_2660+int64(c_2096) > int64(c_2088) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2660, x_2660+int64(c_2096), c_2088))
+			row_2501 := rev_2357[x_2464*int64(rev_2359) : (x_2464+1)*int64(rev_2359)]
+			region_2502 := row_2501[int(x_2466)*1 : (int(x_2466)+c_101)*1]
+			row_2460 = row_2460[:len(region_2502)]
+			r_2492 = r_2492[:len(region_2502)]
+			for i_2503 := range region_2502 {
+				region_2502[i_2503] += (row_2460[i_2503] * r_2492[i_2503])
 			}
-			if x_2658 < 0 || x_2658 >= int64(rev_2538) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2658, rev_2538))
+			if c_53 != c_65 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_65})+" and "+runtime.ShapeString([]int{c_53}))
 			}
-			if rev_2539 != c_2088 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2539})+" and "+runtime.ShapeString([]int{c_2088})+" differ")
+			if c_65 != c_69 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_69})+" and "+runtime.ShapeString([]int{c_65}))
 			}
-			row_2695 := rev_2537[x_2658*int64(rev_2539) : (x_2658+1)*int64(rev_2539)]
-			region_2696 := row_2695[int(x_2660)*1 : (int(x_2660)+c_2096)*1]
-			row_2651 = row_2651[:len(region_2696)]
-			r_2686 = r_2686[:len(region_2696)]
-			for i_2697 := range region_2696 {
-				region_2696[i_2697] += (row_2651[i_2697] * r_2686[i_2697])
+			r_2505 := ar.F64w(c_69)
+			row_2452 = row_2452[:len(r_2505)]
+			row_2451 = row_2451[:len(r_2505)]
+			z_2468 = z_2468[:len(r_2505)]
+			for i_2506 := range r_2505 {
+				r_2505[i_2506] = ((row_2452[i_2506] * (1.0 - row_2452[i_2506])) * (row_2451[i_2506] * z_2468[i_2506]))
 			}
-			if c_2048 != c_2060 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2060})+" and "+runtime.ShapeString([]int{c_2048}))
+			if n_15 < 0 || n_15+int64(c_69) > int64(c_81) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_69), c_81))
 			}
-			if c_2060 != c_2064 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2064})+" and "+runtime.ShapeString([]int{c_2060}))
+			if x_2465 < 0 || x_2465 >= int64(rev_2358) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2358))
 			}
-			r_2699 := ar.F64w(c_2064)
-			row_2643 = row_2643[:len(r_2699)]
-			row_2642 = row_2642[:len(r_2699)]
-			z_2662 = z_2662[:len(r_2699)]
-			for i_2700 := range r_2699 {
-				r_2699[i_2700] = ((row_2643[i_2700] * (1.0 - row_2643[i_2700])) * (row_2642[i_2700] * z_2662[i_2700]))
+			if rev_2359 != c_81 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_81})+" differ")
 			}
-			if n_15 < 0 || n_15+int64(c_2064) > int64(c_2076) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_2064), c_2076))
+			row_2508 := rev_2357[x_2465*int64(rev_2359) : (x_2465+1)*int64(rev_2359)]
+			region_2509 := row_2508[int(n_15)*1 : (int(n_15)+c_69)*1]
+			r_2505 = r_2505[:len(region_2509)]
+			for i_2510 := range region_2509 {
+				region_2509[i_2510] += r_2505[i_2510]
 			}
-			if x_2659 < 0 || x_2659 >= int64(rev_2538) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2659, rev_2538))
+			if c_69 != c_109 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_109})+" and "+runtime.ShapeString([]int{c_69}))
 			}
-			if rev_2539 != c_2076 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2539})+" and "+runtime.ShapeString([]int{c_2076})+" differ")
+			if n_15 < 0 || n_15+int64(c_109) > int64(c_93) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_109), c_93))
 			}
-			row_2702 := rev_2537[x_2659*int64(rev_2539) : (x_2659+1)*int64(rev_2539)]
-			region_2703 := row_2702[int(n_15)*1 : (int(n_15)+c_2064)*1]
-			r_2699 = r_2699[:len(region_2703)]
-			for i_2704 := range region_2703 {
-				region_2703[i_2704] += r_2699[i_2704]
+			if x_2464 < 0 || x_2464 >= int64(rev_2358) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2358))
 			}
-			if c_2064 != c_2104 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2104})+" and "+runtime.ShapeString([]int{c_2064}))
+			if rev_2359 != c_93 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_93})+" differ")
 			}
-			if n_15 < 0 || n_15+int64(c_2104) > int64(c_2088) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_2104), c_2088))
+			row_2511 := rev_2357[x_2464*int64(rev_2359) : (x_2464+1)*int64(rev_2359)]
+			region_2512 := row_2511[int(n_15)*1 : (int(n_15)+c_109)*1]
+			row_2462 = row_2462[:len(region_2512)]
+			r_2505 = r_2505[:len(region_2512)]
+			for i_2513 := range region_2512 {
+				region_2512[i_2513] += (row_2462[i_2513] * r_2505[i_2513])
 			}
-			if x_2658 < 0 || x_2658 >= int64(rev_2538) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2658, rev_2538))
+			if c_69 != c_105 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_105})+" and "+runtime.ShapeString([]int{c_69}))
 			}
-			if rev_2539 != c_2088 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2539})+" and "+runtime.ShapeString([]int{c_2088})+" differ")
+			if x_2464 < 0 || x_2464 >= int64(rev_2355) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2355))
 			}
-			row_2705 := rev_2537[x_2658*int64(rev_2539) : (x_2658+1)*int64(rev_2539)]
-			region_2706 := row_2705[int(n_15)*1 : (int(n_15)+c_2104)*1]
-			row_2653 = row_2653[:len(region_2706)]
-			r_2699 = r_2699[:len(region_2706)]
-			for i_2707 := range region_2706 {
-				region_2706[i_2707] += (row_2653[i_2707] * r_2699[i_2707])
+			if rev_2356 != c_105 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2356})+" and "+runtime.ShapeString([]int{c_105})+" differ")
 			}
-			if c_2064 != c_2100 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2100})+" and "+runtime.ShapeString([]int{c_2064}))
+			row_2515 := rev_2354[x_2464*int64(rev_2356) : (x_2464+1)*int64(rev_2356)]
+			row_2461 = row_2461[:len(row_2515)]
+			r_2505 = r_2505[:len(row_2515)]
+			for i_2516 := range row_2515 {
+				row_2515[i_2516] += (row_2461[i_2516] * r_2505[i_2516])
 			}
-			if x_2658 < 0 || x_2658 >= int64(rev_2535) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2658, rev_2535))
+			if c_53 != c_77 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_77})+" and "+runtime.ShapeString([]int{c_53}))
 			}
-			if rev_2536 != c_2100 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2536})+" and "+runtime.ShapeString([]int{c_2100})+" differ")
+			if c_77 != c_73 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_73})+" and "+runtime.ShapeString([]int{c_77}))
 			}
-			row_2709 := rev_2534[x_2658*int64(rev_2536) : (x_2658+1)*int64(rev_2536)]
-			row_2652 = row_2652[:len(row_2709)]
-			r_2699 = r_2699[:len(row_2709)]
-			for i_2710 := range row_2709 {
-				row_2709[i_2710] += (row_2652[i_2710] * r_2699[i_2710])
+			r_2518 := ar.F64w(c_73)
+			row_2453 = row_2453[:len(r_2518)]
+			row_2454 = row_2454[:len(r_2518)]
+			z_2468 = z_2468[:len(r_2518)]
+			for i_2519 := range r_2518 {
+				r_2518[i_2519] = ((row_2453[i_2519] * (1.0 - row_2453[i_2519])) * (row_2454[i_2519] * z_2468[i_2519]))
 			}
-			if c_2048 != c_2072 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2072})+" and "+runtime.ShapeString([]int{c_2048}))
+			if int64(0)+int64(c_73) > int64(c_81) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_73), c_81))
 			}
-			if c_2072 != c_2068 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2068})+" and "+runtime.ShapeString([]int{c_2072}))
+			if x_2465 < 0 || x_2465 >= int64(rev_2358) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2358))
 			}
-			r_2712 := ar.F64w(c_2068)
-			row_2644 = row_2644[:len(r_2712)]
-			row_2645 = row_2645[:len(r_2712)]
-			z_2662 = z_2662[:len(r_2712)]
-			for i_2713 := range r_2712 {
-				r_2712[i_2713] = ((row_2644[i_2713] * (1.0 - row_2644[i_2713])) * (row_2645[i_2713] * z_2662[i_2713]))
+			if rev_2359 != c_81 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_81})+" differ")
 			}
-			if int64(0)+int64(c_2068) > int64(c_2076) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_2068), c_2076))
+			row_2521 := rev_2357[x_2465*int64(rev_2359) : (x_2465+1)*int64(rev_2359)]
+			region_2522 := row_2521[int(int64(0))*1 : (int(int64(0))+c_73)*1]
+			r_2518 = r_2518[:len(region_2522)]
+			for i_2523 := range region_2522 {
+				region_2522[i_2523] += r_2518[i_2523]
 			}
-			if x_2659 < 0 || x_2659 >= int64(rev_2538) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2659, rev_2538))
+			if c_73 != c_113 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_113})+" and "+runtime.ShapeString([]int{c_73}))
 			}
-			if rev_2539 != c_2076 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2539})+" and "+runtime.ShapeString([]int{c_2076})+" differ")
+			if c_97 != c_113 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_97})+" and "+runtime.ShapeString([]int{c_113})+" differ")
 			}
-			row_2715 := rev_2537[x_2659*int64(rev_2539) : (x_2659+1)*int64(rev_2539)]
-			region_2716 := row_2715[int(int64(0))*1 : (int(int64(0))+c_2068)*1]
-			r_2712 = r_2712[:len(region_2716)]
-			for i_2717 := range region_2716 {
-				region_2716[i_2717] += r_2712[i_2717]
+			row_2463 = row_2463[:len(r_2498)]
+			r_2518 = r_2518[:len(r_2498)]
+			for i_2525 := range r_2498 {
+				r_2498[i_2525] += (row_2463[i_2525] * r_2518[i_2525])
 			}
-			if c_2068 != c_2108 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2108})+" and "+runtime.ShapeString([]int{c_2068}))
+			if c_73 != c_101 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_101})+" and "+runtime.ShapeString([]int{c_73}))
 			}
-			if c_2092 != c_2108 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_2092})+" and "+runtime.ShapeString([]int{c_2108})+" differ")
+			if int64(0)+int64(c_101) > int64(c_93) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_101), c_93))
 			}
-			row_2654 = row_2654[:len(r_2692)]
-			r_2712 = r_2712[:len(r_2692)]
-			for i_2719 := range r_2692 {
-				r_2692[i_2719] += (row_2654[i_2719] * r_2712[i_2719])
+			if x_2464 < 0 || x_2464 >= int64(rev_2358) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2358))
 			}
-			if c_2068 != c_2096 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_2096})+" and "+runtime.ShapeString([]int{c_2068}))
+			if rev_2359 != c_93 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_93})+" differ")
 			}
-			if int64(0)+int64(c_2096) > int64(c_2088) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_2096), c_2088))
+			row_2527 := rev_2357[x_2464*int64(rev_2359) : (x_2464+1)*int64(rev_2359)]
+			region_2528 := row_2527[int(int64(0))*1 : (int(int64(0))+c_101)*1]
+			row_2460 = row_2460[:len(region_2528)]
+			r_2518 = r_2518[:len(region_2528)]
+			for i_2529 := range region_2528 {
+				region_2528[i_2529] += (row_2460[i_2529] * r_2518[i_2529])
 			}
-			if x_2658 < 0 || x_2658 >= int64(rev_2538) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2658, rev_2538))
-			}
-			if rev_2539 != c_2088 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2539})+" and "+runtime.ShapeString([]int{c_2088})+" differ")
-			}
-			row_2721 := rev_2537[x_2658*int64(rev_2539) : (x_2658+1)*int64(rev_2539)]
-			region_2722 := row_2721[int(int64(0))*1 : (int(int64(0))+c_2096)*1]
-			row_2651 = row_2651[:len(region_2722)]
-			r_2712 = r_2712[:len(region_2722)]
-			for i_2723 := range region_2722 {
-				region_2722[i_2723] += (row_2651[i_2723] * r_2712[i_2723])
-			}
-			rev_2532, rev_2533 = r_2692, c_2092
-			if rev_2533 == len(buf_2725) {
-				copy(buf_2725, rev_2532)
-				rev_2532 = buf_2725
-				ar.release(mark_2633)
+			rev_2352, rev_2353 = r_2498, c_97
+			if rev_2353 == len(buf_2531) {
+				copy(buf_2531, rev_2352)
+				rev_2352 = buf_2531
+				ar.release(mark_2446)
 			}
 		}
-		if x_2465 < 0 || x_2465 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_2465, sequence_11))
+		if x_2295 < 0 || x_2295 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_2295, sequence_11))
 		}
-		row_2726 := sequence_10[int(x_2465)*sequence_12 : (int(x_2465)+1)*sequence_12]
-		if rev_2533 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_2533}))
+		row_2532 := sequence_10[int(x_2295)*sequence_12 : (int(x_2295)+1)*sequence_12]
+		if rev_2353 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_2353}))
 		}
-		if int64(0) >= int64(rev_2189) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(0), rev_2189))
+		if int64(0) >= int64(rev_2043) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(0), rev_2043))
 		}
-		if rev_2190 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2190})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		if rev_2044 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2044})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		row_2727 := rev_2188[int64(0)*int64(rev_2190) : (int64(0)+1)*int64(rev_2190)]
-		row_2726 = row_2726[:len(row_2727)]
-		rev_2532 = rev_2532[:len(row_2727)]
-		for i_2728 := range row_2727 {
-			row_2727[i_2728] += (row_2726[i_2728] * rev_2532[i_2728])
+		row_2533 := rev_2042[int64(0)*int64(rev_2044) : (int64(0)+1)*int64(rev_2044)]
+		row_2532 = row_2532[:len(row_2533)]
+		rev_2352 = rev_2352[:len(row_2533)]
+		for i_2534 := range row_2533 {
+			row_2533[i_2534] += (row_2532[i_2534] * rev_2352[i_2534])
 		}
-		z_2730 := ar.F64(c_2124 * c_2125)
-		if c_2124 != rev_2185 || c_2125 != rev_2186 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{c_2124, c_2125})+" and "+runtime.ShapeString([]int{rev_2185, rev_2186})+" differ")
+		z_2536 := ar.F64(c_127 * c_128)
+		if c_127 != rev_2039 || c_128 != rev_2040 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{c_127, c_128})+" and "+runtime.ShapeString([]int{rev_2039, rev_2040})+" differ")
 		}
-		rev_2184 = rev_2184[:len(z_2730)]
-		for i_2731 := range z_2730 {
-			z_2730[i_2731] += rev_2184[i_2731]
+		rev_2038 = rev_2038[:len(z_2536)]
+		for i_2537 := range z_2536 {
+			z_2536[i_2537] += rev_2038[i_2537]
 		}
-		rev_2184, rev_2185, rev_2186 = z_2730, c_2124, c_2125
-		if rev_2185*rev_2186 == len(buf_2732) {
-			copy(buf_2732, rev_2184)
-			rev_2184 = buf_2732
-			ar.release(mark_2463)
+		rev_2038, rev_2039, rev_2040 = z_2536, c_127, c_128
+		if rev_2039*rev_2040 == len(buf_2538) {
+			copy(buf_2538, rev_2038)
+			rev_2038 = buf_2538
+			ar.release(mark_2293)
 		}
 	}
-	x_2733 := -c_2130
-	x_2734 := x_2733 / x_2177
-	return x_2734, z_2183, mainparams_2, mainparams_3, z_2182, extraparams_5, extraparams_6, nil
+	x_2539 := -c_1994
+	x_2540 := x_2539 / x_2031
+	nbKeep(ar, mark_2541, &z_2037, &z_2036)
+	return x_2540, z_2037, mainparams_2, mainparams_3, z_2036, extraparams_5, extraparams_6, nil
 }
 
 // fn_lstmjacobian is def lstm_jacobian (models.nab:100:12).
@@ -8198,6 +7885,7 @@ func fn_lstmjacobian(ar *nbArena, mainparams_1 []float64, mainparams_2 int, main
 
 // fn_cross is def cross (models.nab:122:5).
 func fn_cross(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, b_6 int) ([]float64, int, int, error) {
+	mark_45 := ar.mark()
 	size_7 := int64(a_3)
 	if int64(b_6) != size_7 {
 		return nil, 0, 0, nbErrorf("models.nab:122:32", fmt.Sprintf("size mismatch: p is %d (dimension 2 of a) but dimension 2 of b has size %d", size_7, b_6))
@@ -8345,11 +8033,13 @@ func fn_cross(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 i
 			row_38[i_39] = ((row_16[i_39] * row_17[i_39]) - (row_18[i_39] * row_19[i_39]))
 		}
 	}
+	nbKeep(ar, mark_45, &a_23)
 	return a_23, 3, a_3, nil
 }
 
 // fn_rotate is def rotate (models.nab:126:5).
 func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, error) {
+	mark_142 := ar.mark()
 	size_7 := int64(r_3)
 	if int64(x_6) != size_7 {
 		return nil, 0, 0, nbErrorf("models.nab:126:33", fmt.Sprintf("size mismatch: p is %d (dimension 2 of r) but dimension 2 of x has size %d", size_7, x_6))
@@ -8736,11 +8426,13 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 			ar.release(mark_129)
 		}
 	}
+	nbKeep(ar, mark_142, &a_125)
 	return a_125, n_123, d_126, nil
 }
 
 // fn_residuals is def residuals (models.nab:142:5).
 func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int) ([]float64, int, int, []float64, int, error) {
+	mark_116 := ar.mark()
 	size_12 := int64(cam_3)
 	if int64(x_6) != size_12 {
 		return nil, 0, 0, nil, 0, nbErrorf("models.nab:142:39", fmt.Sprintf("size mismatch: p is %d (dimension 2 of cam) but dimension 2 of x has size %d", size_12, x_6))
@@ -9042,11 +8734,13 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 			r_109[i_110] = (1.0 - (w_7[i_110] * w_7[i_110]))
 		}
 	}
+	nbKeep(ar, mark_116, &a_92, &r_109)
 	return a_92, n_90, d_93, r_109, w_8, nil
 }
 
 // fn_gathered is def gathered (models.nab:151:5).
 func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, camidx_7 []int64, camidx_8 int, ptidx_9 []int64, ptidx_10 int) ([]float64, int, int, []float64, int, int, error) {
+	mark_58 := ar.mark()
 	size_11 := int64(cams_2)
 	_ = size_11
 	size_12 := int64(pts_5)
@@ -9177,11 +8871,13 @@ func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []
 			ar.release(mark_45)
 		}
 	}
+	nbKeep(ar, mark_58, &a_22, &a_41)
 	return a_22, n_20, d_23, a_41, n_39, d_42, nil
 }
 
 // fn_baobjective is def ba_objective (models.nab:156:12).
 func fn_baobjective(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, []float64, int, error) {
+	mark_35 := ar.mark()
 	size_16 := int64(cams_2)
 	_ = size_16
 	size_17 := int64(pts_5)
@@ -9225,11 +8921,13 @@ func fn_baobjective(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4
 	if err_34 != nil {
 		return nil, 0, 0, nil, 0, nbFrame(err_34, "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
+	nbKeep(ar, mark_35, &r_29, &r_32)
 	return r_29, r_30, r_31, r_32, r_33, nil
 }
 
 // fn_crosssplit11fwd is def cross$split_11$fwd (models.nab:122:5).
 func fn_crosssplit11fwd(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, b_6 int) ([]float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
+	mark_38 := ar.mark()
 	if a_2 != 3 {
 		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:122:5", fmt.Sprintf("size mismatch: a has size %d but its type [3][p]f64 says 3", a_2))
 	}
@@ -9349,11 +9047,13 @@ func fn_crosssplit11fwd(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []floa
 			row_31[i_32] = ((row_12[i_32] * row_10[i_32]) - (row_7[i_32] * row_11[i_32]))
 		}
 	}
+	nbKeep(ar, mark_38, &a_16, &row_11, &row_7, &b_4, &a_1, &row_10, &row_12, &row_8, &row_9)
 	return a_16, 3, a_3, row_11, b_6, row_7, a_3, b_4, b_5, b_6, a_1, a_2, a_3, row_10, b_6, row_12, a_3, row_8, b_6, row_12, a_3, row_11, b_6, row_9, a_3, row_10, b_6, row_9, a_3, row_8, b_6, row_7, a_3, nil
 }
 
 // fn_crosssplit11bwd is def cross$split_11$bwd (models.nab:122:5).
 func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []float64, tape_4 int, tape_5 []float64, tape_6 int, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 []float64, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 []float64, tape_20 int, tape_21 []float64, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 []float64, tape_30 int, ybar_31 []float64, ybar_32 int, ybar_33 int) ([]float64, int, int, []float64, int, int, error) {
+	mark_144 := ar.mark()
 	if ybar_32 != 3 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_32))
 	}
@@ -9743,11 +9443,13 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 			row_137[i_138] += (tape_27[i_138] * row_34[i_138])
 		}
 	}
+	nbKeep(ar, mark_144, &z_52, &z_44)
 	return z_52, tape_9, tape_10, z_44, tape_6, tape_7, nil
 }
 
 // fn_rotatesplit11fwd is def rotate$split_11$fwd (models.nab:126:5).
 func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
+	mark_224 := ar.mark()
 	if r_2 != 3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:126:5", fmt.Sprintf("size mismatch: r has size %d but its type [3][p]f64 says 3", r_2))
 	}
@@ -10229,11 +9931,13 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 			ar.release(mark_211)
 		}
 	}
+	nbKeep(ar, mark_224, &a_207, &view_162, &r_198, &r_10, &r_1, &x_4, &r_38, &r_80, &r_45, &a_76, &r_134, &a_143, &a_146, &a_147, &a_148, &r_127, &r_120, &row_119, &row_118, &row_117, &row_116, &row_115, &row_114, &r_31, &r_66, &r_59, &r_52, &row_9, &row_8, &row_7)
 	return a_207, n_205, d_208, view_162, n_141, d_144, r_198, x_5, x_6, r_10, r_3, r_1, r_2, r_3, x_4, x_5, x_6, r_38, r_3, r_80, r_81, r_82, r_45, r_3, a_76, 3, r_3, r_134, r_3, a_143, n_141, d_144, a_146, n_141, r_3, a_147, n_141, r_82, a_148, n_141, x_6, r_127, r_3, r_120, r_3, row_119, x_6, row_118, r_3, row_117, x_6, row_116, r_3, row_115, x_6, row_114, r_3, r_31, r_3, r_66, r_3, r_59, r_3, r_52, r_3, row_9, r_3, row_8, r_3, row_7, r_3, nil
 }
 
 // fn_rotatesplit11bwd is def rotate$split_11$bwd (models.nab:126:5).
 func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 int, tape_12 []float64, tape_13 int, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 []float64, tape_23 int, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 int, tape_30 []float64, tape_31 int, tape_32 int, tape_33 []float64, tape_34 int, tape_35 int, tape_36 []float64, tape_37 int, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 []float64, tape_56 int, tape_57 []float64, tape_58 int, tape_59 []float64, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 []float64, tape_66 int, tape_67 []float64, tape_68 int, ybar_69 []float64, ybar_70 int, ybar_71 int) ([]float64, int, int, []float64, int, int, error) {
+	mark_417 := ar.mark()
 	if ybar_70 != 3 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_70))
 	}
@@ -11029,11 +10733,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 			row_410[i_411] += ((2.0 * tape_67[i_411]) * r_389[i_411])
 		}
 	}
+	nbKeep(ar, mark_417, &z_338, &r_146)
 	return z_338, tape_10, tape_11, r_146, tape_5, tape_6, nil
 }
 
 // fn_residualsvjp1110 is def residuals$vjp_1110 (models.nab:142:5).
 func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int, ybar_12 []float64, ybar_13 int, ybar_14 int, ybar_15 []float64, ybar_16 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
+	mark_400 := ar.mark()
 	if cam_2 != 11 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
 	}
@@ -11809,11 +11515,13 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			r_393[i_394] = (1.0 - (w_7[i_394] * w_7[i_394]))
 		}
 	}
+	nbKeep(ar, mark_400, &view_392, &r_393, &z_240, &r_377, &r_206)
 	return view_392, n_183, d_186, r_393, w_8, z_240, cam_2, cam_3, r_377, r_378, r_379, r_206, w_8, nil
 }
 
 // fn_bajacobian is def ba_jacobian (models.nab:171:12).
 func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, int, []float64, int, error) {
+	mark_157 := ar.mark()
 	size_16 := int64(cams_2)
 	_ = size_16
 	size_17 := int64(pts_5)
@@ -12085,89 +11793,121 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 	if err_156 != nil {
 		return nil, 0, 0, 0, nil, 0, nbFrame(err_156, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
 	}
+	nbKeep(ar, mark_157, &a_124, &r_154)
 	return a_124, 2, n_73, r_59, r_154, r_155, nil
 }
 
-// nbArena hands out the arrays of one call: zeroed slices cut from
-// chunks that are kept from call to call, so that a call in steady state
+// nbArena hands out the arrays of one call: slices cut from chunks
+// that are kept from call to call, so that a call in steady state
 // allocates nothing. A nil *nbArena allocates with make (for values that
 // outlive the call). An arena serves one call at a time; exported
-// functions take one from a sync.Pool.
+// functions take one from nbArenas.
 type nbArena struct {
-	f   []float64
-	i   []int64
-	b   []bool
-	gen int // counts new chunks
-	// spill counts, by kind, the capacity of the chunks given up since
-	// the last reset.
-	spill [3]int
+	f nbChunks[float64]
+	i nbChunks[int64]
+	b nbChunks[bool]
 }
 
-// reset starts a call. After a call that outgrew its chunks, the next
-// one gets a chunk as large as all of them, so that it cuts every array
-// from one chunk instead of growing through the same sizes again (a
-// chunk's pages cost nothing until they are touched).
-func (a *nbArena) reset() {
-	if a.spill != [3]int{} {
-		if a.spill[0] > 0 {
-			a.f = make([]float64, 0, cap(a.f)+a.spill[0])
-		}
-		if a.spill[1] > 0 {
-			a.i = make([]int64, 0, cap(a.i)+a.spill[1])
-		}
-		if a.spill[2] > 0 {
-			a.b = make([]bool, 0, cap(a.b)+a.spill[2])
-		}
-		a.spill = [3]int{}
-		a.gen++
+// nbChunks is an arena's memory for one element type: every chunk it has
+// allocated, and cur, chunk k cut up to its length. A call that outgrows
+// a chunk moves on to the next one, allocated then, and the next call
+// walks the same chunks again: only the first call touches new memory,
+// however many chunks it needed (taking fresh pages from the system is
+// what makes a first call slow), and releasing a mark goes back across
+// chunks.
+type nbChunks[T any] struct {
+	cur []T
+	all [][]T
+	k   int
+	// mapped: large float64 chunks are mapped outside the Go heap, on
+	// huge pages where the system has them (runtime.MapF64), for an
+	// arena that lives as long as the program.
+	mapped bool
+}
+
+// nbPos is a point in one kind's chunks: chunk k cut to length n.
+type nbPos struct{ k, n int }
+
+func (c *nbChunks[T]) pos() nbPos { return nbPos{c.k, len(c.cur)} }
+
+func (c *nbChunks[T]) back(p nbPos) {
+	if len(c.all) > 0 {
+		c.k, c.cur = p.k, c.all[p.k][:p.n]
 	}
-	a.f, a.i, a.b = a.f[:0], a.i[:0], a.b[:0]
+}
+
+// cut returns the next n elements, of unspecified contents.
+func (c *nbChunks[T]) cut(n int) []T {
+	if l := len(c.cur); l+n <= cap(c.cur) {
+		c.cur = c.cur[:l+n]
+		return c.cur[l : l+n : l+n]
+	}
+	return c.next(n)
+}
+
+// next moves on to the first later chunk that holds n elements, or to a
+// new one, at least twice the size of the last.
+func (c *nbChunks[T]) next(n int) []T {
+	for c.k+1 < len(c.all) {
+		c.k++
+		if cap(c.all[c.k]) >= n {
+			c.cur = c.all[c.k][:n]
+			return c.cur[:n:n]
+		}
+	}
+	size := max(n, 1024)
+	if len(c.all) > 0 {
+		size = max(size, 2*cap(c.all[len(c.all)-1]))
+	}
+	var chunk []T
+	if c.mapped && size >= 1<<18 {
+		if p, ok := any(&chunk).(*[]float64); ok {
+			*p, _ = runtime.MapF64(size)
+		}
+	}
+	if chunk == nil {
+		chunk = make([]T, size)
+	}
+	c.all = append(c.all, chunk[:n])
+	c.k = len(c.all) - 1
+	c.cur = c.all[c.k]
+	return c.cur[:n:n]
+}
+
+func (a *nbArena) reset() {
+	a.f.back(nbPos{})
+	a.i.back(nbPos{})
+	a.b.back(nbPos{})
 }
 
 // nbMark is a point in an arena to release back to.
-type nbMark struct{ f, i, b, gen int }
+type nbMark struct{ f, i, b nbPos }
 
 func (a *nbArena) mark() nbMark {
 	if a == nil {
 		return nbMark{}
 	}
-	return nbMark{len(a.f), len(a.i), len(a.b), a.gen}
+	return nbMark{a.f.pos(), a.i.pos(), a.b.pos()}
 }
 
 // release frees what was cut since m, for reuse by the next cuts (a loop
 // releases each iteration's temporaries). Nothing allocated since m may
 // be used afterwards.
 func (a *nbArena) release(m nbMark) {
-	if a != nil && a.gen == m.gen {
-		a.f, a.i, a.b = a.f[:m.f], a.i[:m.i], a.b[:m.b]
+	if a != nil {
+		a.f.back(m.f)
+		a.i.back(m.i)
+		a.b.back(m.b)
 	}
-}
-
-func nbCut[T any](buf *[]T, n int, gen, spill *int) []T {
-	b := *buf
-	if len(b)+n > cap(b) {
-		*spill += cap(b)
-		b = make([]T, 0, max(2*cap(b), n, 1024))
-		*gen++
-	}
-	s := b[len(b) : len(b)+n : len(b)+n]
-	*buf = b[:len(b)+n]
-	clear(s)
-	return s
 }
 
 // F64w cuts n elements of unspecified contents, for code that stores
 // every one before reading any: clearing them would be a wasted pass.
 func (a *nbArena) F64w(n int) []float64 {
-	if a != nil {
-		if l := len(a.f); l+n <= cap(a.f) {
-			s := a.f[l : l+n : l+n]
-			a.f = a.f[:l+n]
-			return s
-		}
-		return nbCut(&a.f, n, &a.gen, &a.spill[0])
+	if a == nil {
+		return make([]float64, n)
 	}
-	return make([]float64, n)
+	return a.f.cut(n)
 }
 
 // F64, I64 and Bool cut n zeroed elements.
@@ -12181,14 +11921,18 @@ func (a *nbArena) I64(n int) []int64 {
 	if a == nil {
 		return make([]int64, n)
 	}
-	return nbCut(&a.i, n, &a.gen, &a.spill[1])
+	s := a.i.cut(n)
+	clear(s)
+	return s
 }
 
 func (a *nbArena) Bool(n int) []bool {
 	if a == nil {
 		return make([]bool, n)
 	}
-	return nbCut(&a.b, n, &a.gen, &a.spill[2])
+	s := a.b.cut(n)
+	clear(s)
+	return s
 }
 
 // nbArenas keeps idle arenas. Unlike a sync.Pool it is not emptied by
@@ -12270,16 +12014,18 @@ func nbFrame(err error, def, defPos, call string) error {
 
 // nbAlloc cuts n zeroed elements of type T from the arena.
 func nbAlloc[T any](ar *nbArena, n int) []T {
-	if p, ok := any(&ar.f).(*[]T); ok {
-		return nbCut(p, n, &ar.gen, &ar.spill[0])
+	var s []T
+	if p, ok := any(&ar.f).(*nbChunks[T]); ok {
+		s = p.cut(n)
+	} else if p, ok := any(&ar.i).(*nbChunks[T]); ok {
+		s = p.cut(n)
+	} else if p, ok := any(&ar.b).(*nbChunks[T]); ok {
+		s = p.cut(n)
+	} else {
+		return make([]T, n)
 	}
-	if p, ok := any(&ar.i).(*[]T); ok {
-		return nbCut(p, n, &ar.gen, &ar.spill[1])
-	}
-	if p, ok := any(&ar.b).(*[]T); ok {
-		return nbCut(p, n, &ar.gen, &ar.spill[2])
-	}
-	return make([]T, n)
+	clear(s)
+	return s
 }
 
 // nbFlatten2 copies a rectangular [][]T into one row-major slice; ok is
@@ -12357,6 +12103,92 @@ func nbInto3[T any](dst [][][]T, r []T, a, b, c int) bool {
 		}
 	}
 	return true
+}
+
+// nbKeep ends a call that cut its temporaries from a after m: the
+// float64 arrays it returns (*rs) move down to m (or, when they do not
+// fit in m's chunk, to the start of the first later chunk of the call
+// where they do) and all else the call cut there is released, so that a
+// caller's arena holds what its callees return, not everything they
+// computed. Nothing moves when the call cut little (moving would cost
+// more than it frees) or when two results share storage.
+func nbKeep(a *nbArena, m nbMark, rs ...*[]float64) {
+	if a == nil || len(a.f.all) == 0 || len(rs) > 32 {
+		return
+	}
+	c, k0 := &a.f, m.f.k
+	start := func(k int) int {
+		if k == k0 {
+			return m.f.n
+		}
+		return 0
+	}
+	cut := len(c.cur) - start(c.k)
+	for k := k0; k < c.k; k++ {
+		cut += cap(c.all[k]) - start(k)
+	}
+	if cut < 1<<12 {
+		return
+	}
+	// The results cut since m, by chunk and position. (They are kept by
+	// index into rs, so that no pointer to a caller's local leaves the
+	// stack.)
+	type result struct{ i, k, off int }
+	var ms [32]result
+	nm, total := 0, 0
+	for i, r := range rs {
+		dup := false
+		for _, x := range ms[:nm] {
+			dup = dup || rs[x.i] == r
+		}
+		if dup || len(*r) == 0 {
+			continue
+		}
+		for k := k0; k <= c.k; k++ {
+			if off, ok := runtime.OffsetIn(c.all[k], *r); ok && off >= start(k) {
+				ms[nm] = result{i, k, off}
+				nm++
+				total += len(*r)
+				break
+			}
+		}
+	}
+	if 2*total > cut {
+		return
+	}
+	t := k0
+	for t <= c.k && start(t)+total > cap(c.all[t]) {
+		t++
+	}
+	if t > c.k {
+		return
+	}
+	for i := 1; i < nm; i++ {
+		for j := i; j > 0 && (ms[j].k < ms[j-1].k || ms[j].k == ms[j-1].k && ms[j].off < ms[j-1].off); j-- {
+			ms[j], ms[j-1] = ms[j-1], ms[j]
+		}
+	}
+	for i := 1; i < nm; i++ {
+		if p := ms[i-1]; p.k == ms[i].k && p.off+len(*rs[p.i]) > ms[i].off {
+			return // results sharing storage
+		}
+	}
+	// Chunk t's results first, in order: each moves down, over nothing
+	// it still needs; then the others, from other chunks.
+	base, dst := c.all[t], start(t)
+	for pass := 0; pass < 2; pass++ {
+		for _, x := range ms[:nm] {
+			if (x.k == t) != (pass == 0) {
+				continue
+			}
+			r := rs[x.i]
+			n := len(*r)
+			copy(base[dst:dst+n], *r)
+			*r = base[dst : dst+n : dst+n]
+			dst += n
+		}
+	}
+	c.k, c.cur = t, base[:dst]
 }
 
 // nbOut1 copies an array result out of the call's arena.

@@ -334,6 +334,7 @@ func SorAutoInto(dst0 []float64, a [][]float64, b []float64, iters int64) error 
 
 // fn_linalgcholtry is def linalg.chol_try (std/linalg:16:5).
 func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, int, int, bool, error) {
+	mark_197 := ar.mark()
 	size_4 := int64(a_2)
 	if int64(a_3) != size_4 {
 		return nil, 0, 0, false, nbErrorf("std/linalg:16:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
@@ -504,6 +505,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 		state_18, state_19, state_20, state_21 = c_112, c_113, c_114, c_115
 		_ = mark_110
 	}
+	nbKeep(ar, mark_197, &state_18)
 	return state_18, state_19, state_20, state_21, nil
 }
 
@@ -526,6 +528,7 @@ func fn_linalgcholesky(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64,
 
 // fn_linalgchosolve is def linalg.cho_solve (std/linalg:38:5).
 func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
+	mark_80 := ar.mark()
 	size_6 := int64(l_2)
 	if int64(l_3) != size_6 {
 		return nil, 0, nbErrorf("std/linalg:38:22", fmt.Sprintf("size mismatch: n is %d (l) but dimension 2 of l has size %d", size_6, l_3))
@@ -645,11 +648,13 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 			ar.release(mark_58)
 		}
 	}
+	nbKeep(ar, mark_80, &x_34)
 	return x_34, n_31, nil
 }
 
 // fn_linalglusolve is def linalg.lu_solve (std/linalg:69:5).
 func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
+	mark_180 := ar.mark()
 	size_6 := int64(a_2)
 	if int64(a_3) != size_6 {
 		return nil, 0, nbErrorf("std/linalg:69:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_6, a_3))
@@ -912,11 +917,13 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 			ar.release(mark_158)
 		}
 	}
+	nbKeep(ar, mark_180, &x_134)
 	return x_134, n_131, nil
 }
 
 // fn_linalgsorsweep is def linalg.sor_sweep (std/linalg:170:5).
 func fn_linalgsorsweep(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, omega_6 float64, x_7 []float64, x_8 int) ([]float64, int, error) {
+	mark_52 := ar.mark()
 	size_9 := int64(a_2)
 	if int64(a_3) != size_9 {
 		return nil, 0, nbErrorf("std/linalg:170:22", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_9, a_3))
@@ -984,11 +991,13 @@ func fn_linalgsorsweep(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 			ar.release(mark_32)
 		}
 	}
+	nbKeep(ar, mark_52, &x_10)
 	return x_10, x_8, nil
 }
 
 // fn_linalgsor is def linalg.sor (std/linalg:181:5).
 func fn_linalgsor(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, omega_6 float64, iters_7 int64) ([]float64, int, error) {
+	mark_45 := ar.mark()
 	size_8 := int64(a_2)
 	if int64(a_3) != size_8 {
 		return nil, 0, nbErrorf("std/linalg:181:16", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_8, a_3))
@@ -1051,11 +1060,13 @@ func fn_linalgsor(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b
 		x_13, x_14 = r_32, r_33
 		_ = mark_31
 	}
+	nbKeep(ar, mark_45, &x_13)
 	return x_13, x_14, nil
 }
 
 // fn_linalgsorauto is def linalg.sor_auto (std/linalg:196:5).
 func fn_linalgsorauto(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, iters_6 int64) ([]float64, int, error) {
+	mark_116 := ar.mark()
 	size_7 := int64(a_2)
 	if int64(a_3) != size_7 {
 		return nil, 0, nbErrorf("std/linalg:196:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_7, a_3))
@@ -1233,6 +1244,7 @@ func fn_linalgsorauto(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 	if err_115 != nil {
 		return nil, 0, nbFrame(err_115, "linalg.sor", "std/linalg:181:5", "std/linalg:201:6")
 	}
+	nbKeep(ar, mark_116, &r_113)
 	return r_113, r_114, nil
 }
 
@@ -1288,6 +1300,7 @@ func fn_chosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float64, b_
 
 // fn_cg is def cg (linalg.nab:26:12).
 func fn_cg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), b_2 []float64, b_3 int, x0_4 []float64, x0_5 int, tol_6 float64, maxiter_7 int64) ([]float64, int, error) {
+	mark_103 := ar.mark()
 	size_8 := int64(b_3)
 	if int64(x0_5) != size_8 {
 		return nil, 0, nbErrorf("linalg.nab:26:57", fmt.Sprintf("size mismatch: n is %d (b) but x0 has size %d", size_8, x0_5))
@@ -1488,11 +1501,13 @@ func fn_cg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), b_2 []fl
 			r_96[i_97] = (state_25[i_97] - x_94[i_97])
 		}
 	}
+	nbKeep(ar, mark_103, &r_96)
 	return r_96, x0_5, nil
 }
 
 // fn_pcg is def pcg (linalg.nab:32:12).
 func fn_pcg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), precond_2 func([]float64, int) ([]float64, int), b_3 []float64, b_4 int, x0_5 []float64, x0_6 int, tol_7 float64, maxiter_8 int64) ([]float64, int, error) {
+	mark_110 := ar.mark()
 	size_9 := int64(b_4)
 	if int64(x0_6) != size_9 {
 		return nil, 0, nbErrorf("linalg.nab:32:85", fmt.Sprintf("size mismatch: n is %d (b) but x0 has size %d", size_9, x0_6))
@@ -1707,6 +1722,7 @@ func fn_pcg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), precond
 			r_103[i_104] = (state_28[i_104] - x_101[i_104])
 		}
 	}
+	nbKeep(ar, mark_110, &r_103)
 	return r_103, x0_6, nil
 }
 
@@ -1746,86 +1762,117 @@ func fn_sorauto(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5
 	return r_8, r_9, nil
 }
 
-// nbArena hands out the arrays of one call: zeroed slices cut from
-// chunks that are kept from call to call, so that a call in steady state
+// nbArena hands out the arrays of one call: slices cut from chunks
+// that are kept from call to call, so that a call in steady state
 // allocates nothing. A nil *nbArena allocates with make (for values that
 // outlive the call). An arena serves one call at a time; exported
-// functions take one from a sync.Pool.
+// functions take one from nbArenas.
 type nbArena struct {
-	f   []float64
-	i   []int64
-	b   []bool
-	gen int // counts new chunks
-	// spill counts, by kind, the capacity of the chunks given up since
-	// the last reset.
-	spill [3]int
+	f nbChunks[float64]
+	i nbChunks[int64]
+	b nbChunks[bool]
 }
 
-// reset starts a call. After a call that outgrew its chunks, the next
-// one gets a chunk as large as all of them, so that it cuts every array
-// from one chunk instead of growing through the same sizes again (a
-// chunk's pages cost nothing until they are touched).
-func (a *nbArena) reset() {
-	if a.spill != [3]int{} {
-		if a.spill[0] > 0 {
-			a.f = make([]float64, 0, cap(a.f)+a.spill[0])
-		}
-		if a.spill[1] > 0 {
-			a.i = make([]int64, 0, cap(a.i)+a.spill[1])
-		}
-		if a.spill[2] > 0 {
-			a.b = make([]bool, 0, cap(a.b)+a.spill[2])
-		}
-		a.spill = [3]int{}
-		a.gen++
+// nbChunks is an arena's memory for one element type: every chunk it has
+// allocated, and cur, chunk k cut up to its length. A call that outgrows
+// a chunk moves on to the next one, allocated then, and the next call
+// walks the same chunks again: only the first call touches new memory,
+// however many chunks it needed (taking fresh pages from the system is
+// what makes a first call slow), and releasing a mark goes back across
+// chunks.
+type nbChunks[T any] struct {
+	cur []T
+	all [][]T
+	k   int
+	// mapped: large float64 chunks are mapped outside the Go heap, on
+	// huge pages where the system has them (runtime.MapF64), for an
+	// arena that lives as long as the program.
+	mapped bool
+}
+
+// nbPos is a point in one kind's chunks: chunk k cut to length n.
+type nbPos struct{ k, n int }
+
+func (c *nbChunks[T]) pos() nbPos { return nbPos{c.k, len(c.cur)} }
+
+func (c *nbChunks[T]) back(p nbPos) {
+	if len(c.all) > 0 {
+		c.k, c.cur = p.k, c.all[p.k][:p.n]
 	}
-	a.f, a.i, a.b = a.f[:0], a.i[:0], a.b[:0]
+}
+
+// cut returns the next n elements, of unspecified contents.
+func (c *nbChunks[T]) cut(n int) []T {
+	if l := len(c.cur); l+n <= cap(c.cur) {
+		c.cur = c.cur[:l+n]
+		return c.cur[l : l+n : l+n]
+	}
+	return c.next(n)
+}
+
+// next moves on to the first later chunk that holds n elements, or to a
+// new one, at least twice the size of the last.
+func (c *nbChunks[T]) next(n int) []T {
+	for c.k+1 < len(c.all) {
+		c.k++
+		if cap(c.all[c.k]) >= n {
+			c.cur = c.all[c.k][:n]
+			return c.cur[:n:n]
+		}
+	}
+	size := max(n, 1024)
+	if len(c.all) > 0 {
+		size = max(size, 2*cap(c.all[len(c.all)-1]))
+	}
+	var chunk []T
+	if c.mapped && size >= 1<<18 {
+		if p, ok := any(&chunk).(*[]float64); ok {
+			*p, _ = runtime.MapF64(size)
+		}
+	}
+	if chunk == nil {
+		chunk = make([]T, size)
+	}
+	c.all = append(c.all, chunk[:n])
+	c.k = len(c.all) - 1
+	c.cur = c.all[c.k]
+	return c.cur[:n:n]
+}
+
+func (a *nbArena) reset() {
+	a.f.back(nbPos{})
+	a.i.back(nbPos{})
+	a.b.back(nbPos{})
 }
 
 // nbMark is a point in an arena to release back to.
-type nbMark struct{ f, i, b, gen int }
+type nbMark struct{ f, i, b nbPos }
 
 func (a *nbArena) mark() nbMark {
 	if a == nil {
 		return nbMark{}
 	}
-	return nbMark{len(a.f), len(a.i), len(a.b), a.gen}
+	return nbMark{a.f.pos(), a.i.pos(), a.b.pos()}
 }
 
 // release frees what was cut since m, for reuse by the next cuts (a loop
 // releases each iteration's temporaries). Nothing allocated since m may
 // be used afterwards.
 func (a *nbArena) release(m nbMark) {
-	if a != nil && a.gen == m.gen {
-		a.f, a.i, a.b = a.f[:m.f], a.i[:m.i], a.b[:m.b]
+	if a != nil {
+		a.f.back(m.f)
+		a.i.back(m.i)
+		a.b.back(m.b)
 	}
-}
-
-func nbCut[T any](buf *[]T, n int, gen, spill *int) []T {
-	b := *buf
-	if len(b)+n > cap(b) {
-		*spill += cap(b)
-		b = make([]T, 0, max(2*cap(b), n, 1024))
-		*gen++
-	}
-	s := b[len(b) : len(b)+n : len(b)+n]
-	*buf = b[:len(b)+n]
-	clear(s)
-	return s
 }
 
 // F64w cuts n elements of unspecified contents, for code that stores
 // every one before reading any: clearing them would be a wasted pass.
 func (a *nbArena) F64w(n int) []float64 {
-	if a != nil {
-		if l := len(a.f); l+n <= cap(a.f) {
-			s := a.f[l : l+n : l+n]
-			a.f = a.f[:l+n]
-			return s
-		}
-		return nbCut(&a.f, n, &a.gen, &a.spill[0])
+	if a == nil {
+		return make([]float64, n)
 	}
-	return make([]float64, n)
+	return a.f.cut(n)
 }
 
 // F64, I64 and Bool cut n zeroed elements.
@@ -1839,14 +1886,18 @@ func (a *nbArena) I64(n int) []int64 {
 	if a == nil {
 		return make([]int64, n)
 	}
-	return nbCut(&a.i, n, &a.gen, &a.spill[1])
+	s := a.i.cut(n)
+	clear(s)
+	return s
 }
 
 func (a *nbArena) Bool(n int) []bool {
 	if a == nil {
 		return make([]bool, n)
 	}
-	return nbCut(&a.b, n, &a.gen, &a.spill[2])
+	s := a.b.cut(n)
+	clear(s)
+	return s
 }
 
 // nbArenas keeps idle arenas. Unlike a sync.Pool it is not emptied by
@@ -1928,16 +1979,18 @@ func nbFrame(err error, def, defPos, call string) error {
 
 // nbAlloc cuts n zeroed elements of type T from the arena.
 func nbAlloc[T any](ar *nbArena, n int) []T {
-	if p, ok := any(&ar.f).(*[]T); ok {
-		return nbCut(p, n, &ar.gen, &ar.spill[0])
+	var s []T
+	if p, ok := any(&ar.f).(*nbChunks[T]); ok {
+		s = p.cut(n)
+	} else if p, ok := any(&ar.i).(*nbChunks[T]); ok {
+		s = p.cut(n)
+	} else if p, ok := any(&ar.b).(*nbChunks[T]); ok {
+		s = p.cut(n)
+	} else {
+		return make([]T, n)
 	}
-	if p, ok := any(&ar.i).(*[]T); ok {
-		return nbCut(p, n, &ar.gen, &ar.spill[1])
-	}
-	if p, ok := any(&ar.b).(*[]T); ok {
-		return nbCut(p, n, &ar.gen, &ar.spill[2])
-	}
-	return make([]T, n)
+	clear(s)
+	return s
 }
 
 // nbFlatten2 copies a rectangular [][]T into one row-major slice; ok is
@@ -2002,6 +2055,92 @@ func nbInto2[T any](dst [][]T, r []T, m, n int) bool {
 		copy(row, r[i*n:(i+1)*n])
 	}
 	return true
+}
+
+// nbKeep ends a call that cut its temporaries from a after m: the
+// float64 arrays it returns (*rs) move down to m (or, when they do not
+// fit in m's chunk, to the start of the first later chunk of the call
+// where they do) and all else the call cut there is released, so that a
+// caller's arena holds what its callees return, not everything they
+// computed. Nothing moves when the call cut little (moving would cost
+// more than it frees) or when two results share storage.
+func nbKeep(a *nbArena, m nbMark, rs ...*[]float64) {
+	if a == nil || len(a.f.all) == 0 || len(rs) > 32 {
+		return
+	}
+	c, k0 := &a.f, m.f.k
+	start := func(k int) int {
+		if k == k0 {
+			return m.f.n
+		}
+		return 0
+	}
+	cut := len(c.cur) - start(c.k)
+	for k := k0; k < c.k; k++ {
+		cut += cap(c.all[k]) - start(k)
+	}
+	if cut < 1<<12 {
+		return
+	}
+	// The results cut since m, by chunk and position. (They are kept by
+	// index into rs, so that no pointer to a caller's local leaves the
+	// stack.)
+	type result struct{ i, k, off int }
+	var ms [32]result
+	nm, total := 0, 0
+	for i, r := range rs {
+		dup := false
+		for _, x := range ms[:nm] {
+			dup = dup || rs[x.i] == r
+		}
+		if dup || len(*r) == 0 {
+			continue
+		}
+		for k := k0; k <= c.k; k++ {
+			if off, ok := runtime.OffsetIn(c.all[k], *r); ok && off >= start(k) {
+				ms[nm] = result{i, k, off}
+				nm++
+				total += len(*r)
+				break
+			}
+		}
+	}
+	if 2*total > cut {
+		return
+	}
+	t := k0
+	for t <= c.k && start(t)+total > cap(c.all[t]) {
+		t++
+	}
+	if t > c.k {
+		return
+	}
+	for i := 1; i < nm; i++ {
+		for j := i; j > 0 && (ms[j].k < ms[j-1].k || ms[j].k == ms[j-1].k && ms[j].off < ms[j-1].off); j-- {
+			ms[j], ms[j-1] = ms[j-1], ms[j]
+		}
+	}
+	for i := 1; i < nm; i++ {
+		if p := ms[i-1]; p.k == ms[i].k && p.off+len(*rs[p.i]) > ms[i].off {
+			return // results sharing storage
+		}
+	}
+	// Chunk t's results first, in order: each moves down, over nothing
+	// it still needs; then the others, from other chunks.
+	base, dst := c.all[t], start(t)
+	for pass := 0; pass < 2; pass++ {
+		for _, x := range ms[:nm] {
+			if (x.k == t) != (pass == 0) {
+				continue
+			}
+			r := rs[x.i]
+			n := len(*r)
+			copy(base[dst:dst+n], *r)
+			*r = base[dst : dst+n : dst+n]
+			dst += n
+		}
+	}
+	c.k, c.cur = t, base[:dst]
 }
 
 // nbOut1 copies an array result out of the call's arena.

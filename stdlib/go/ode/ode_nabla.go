@@ -105,6 +105,7 @@ func Dopri5Into(dst0 []float64, f func(float64, []float64) []float64, y0 []float
 
 // fn_rk4 is def rk4 (ode.nab:10:12).
 func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_2 []float64, y0_3 int, t0_4 float64, t1_5 float64, steps_6 int64) ([]float64, int, error) {
+	mark_82 := ar.mark()
 	size_7 := int64(y0_3)
 	_ = size_7
 	y0_2 = y0_2[:y0_3]
@@ -205,11 +206,13 @@ func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_
 			ar.release(mark_49)
 		}
 	}
+	nbKeep(ar, mark_82, &y_14)
 	return y_14, y0_3, nil
 }
 
 // fn_dopri5 is def dopri5 (ode.nab:18:12).
 func fn_dopri5(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_2 []float64, y0_3 int, t0_4 float64, t1_5 float64, rtol_6 float64, atol_7 float64) ([]float64, int, error) {
+	mark_21 := ar.mark()
 	size_8 := int64(y0_3)
 	_ = size_8
 	y0_2 = y0_2[:y0_3]
@@ -239,89 +242,121 @@ func fn_dopri5(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), 
 	if err_20 != nil {
 		return nil, 0, nbAt("std/ode:58:6", err_20)
 	}
+	nbKeep(ar, mark_21, &y_19)
 	return y_19, len(y_19), nil
 }
 
-// nbArena hands out the arrays of one call: zeroed slices cut from
-// chunks that are kept from call to call, so that a call in steady state
+// nbArena hands out the arrays of one call: slices cut from chunks
+// that are kept from call to call, so that a call in steady state
 // allocates nothing. A nil *nbArena allocates with make (for values that
 // outlive the call). An arena serves one call at a time; exported
-// functions take one from a sync.Pool.
+// functions take one from nbArenas.
 type nbArena struct {
-	f   []float64
-	i   []int64
-	b   []bool
-	gen int // counts new chunks
-	// spill counts, by kind, the capacity of the chunks given up since
-	// the last reset.
-	spill [3]int
+	f nbChunks[float64]
+	i nbChunks[int64]
+	b nbChunks[bool]
 }
 
-// reset starts a call. After a call that outgrew its chunks, the next
-// one gets a chunk as large as all of them, so that it cuts every array
-// from one chunk instead of growing through the same sizes again (a
-// chunk's pages cost nothing until they are touched).
-func (a *nbArena) reset() {
-	if a.spill != [3]int{} {
-		if a.spill[0] > 0 {
-			a.f = make([]float64, 0, cap(a.f)+a.spill[0])
-		}
-		if a.spill[1] > 0 {
-			a.i = make([]int64, 0, cap(a.i)+a.spill[1])
-		}
-		if a.spill[2] > 0 {
-			a.b = make([]bool, 0, cap(a.b)+a.spill[2])
-		}
-		a.spill = [3]int{}
-		a.gen++
+// nbChunks is an arena's memory for one element type: every chunk it has
+// allocated, and cur, chunk k cut up to its length. A call that outgrows
+// a chunk moves on to the next one, allocated then, and the next call
+// walks the same chunks again: only the first call touches new memory,
+// however many chunks it needed (taking fresh pages from the system is
+// what makes a first call slow), and releasing a mark goes back across
+// chunks.
+type nbChunks[T any] struct {
+	cur []T
+	all [][]T
+	k   int
+	// mapped: large float64 chunks are mapped outside the Go heap, on
+	// huge pages where the system has them (runtime.MapF64), for an
+	// arena that lives as long as the program.
+	mapped bool
+}
+
+// nbPos is a point in one kind's chunks: chunk k cut to length n.
+type nbPos struct{ k, n int }
+
+func (c *nbChunks[T]) pos() nbPos { return nbPos{c.k, len(c.cur)} }
+
+func (c *nbChunks[T]) back(p nbPos) {
+	if len(c.all) > 0 {
+		c.k, c.cur = p.k, c.all[p.k][:p.n]
 	}
-	a.f, a.i, a.b = a.f[:0], a.i[:0], a.b[:0]
+}
+
+// cut returns the next n elements, of unspecified contents.
+func (c *nbChunks[T]) cut(n int) []T {
+	if l := len(c.cur); l+n <= cap(c.cur) {
+		c.cur = c.cur[:l+n]
+		return c.cur[l : l+n : l+n]
+	}
+	return c.next(n)
+}
+
+// next moves on to the first later chunk that holds n elements, or to a
+// new one, at least twice the size of the last.
+func (c *nbChunks[T]) next(n int) []T {
+	for c.k+1 < len(c.all) {
+		c.k++
+		if cap(c.all[c.k]) >= n {
+			c.cur = c.all[c.k][:n]
+			return c.cur[:n:n]
+		}
+	}
+	size := max(n, 1024)
+	if len(c.all) > 0 {
+		size = max(size, 2*cap(c.all[len(c.all)-1]))
+	}
+	var chunk []T
+	if c.mapped && size >= 1<<18 {
+		if p, ok := any(&chunk).(*[]float64); ok {
+			*p, _ = runtime.MapF64(size)
+		}
+	}
+	if chunk == nil {
+		chunk = make([]T, size)
+	}
+	c.all = append(c.all, chunk[:n])
+	c.k = len(c.all) - 1
+	c.cur = c.all[c.k]
+	return c.cur[:n:n]
+}
+
+func (a *nbArena) reset() {
+	a.f.back(nbPos{})
+	a.i.back(nbPos{})
+	a.b.back(nbPos{})
 }
 
 // nbMark is a point in an arena to release back to.
-type nbMark struct{ f, i, b, gen int }
+type nbMark struct{ f, i, b nbPos }
 
 func (a *nbArena) mark() nbMark {
 	if a == nil {
 		return nbMark{}
 	}
-	return nbMark{len(a.f), len(a.i), len(a.b), a.gen}
+	return nbMark{a.f.pos(), a.i.pos(), a.b.pos()}
 }
 
 // release frees what was cut since m, for reuse by the next cuts (a loop
 // releases each iteration's temporaries). Nothing allocated since m may
 // be used afterwards.
 func (a *nbArena) release(m nbMark) {
-	if a != nil && a.gen == m.gen {
-		a.f, a.i, a.b = a.f[:m.f], a.i[:m.i], a.b[:m.b]
+	if a != nil {
+		a.f.back(m.f)
+		a.i.back(m.i)
+		a.b.back(m.b)
 	}
-}
-
-func nbCut[T any](buf *[]T, n int, gen, spill *int) []T {
-	b := *buf
-	if len(b)+n > cap(b) {
-		*spill += cap(b)
-		b = make([]T, 0, max(2*cap(b), n, 1024))
-		*gen++
-	}
-	s := b[len(b) : len(b)+n : len(b)+n]
-	*buf = b[:len(b)+n]
-	clear(s)
-	return s
 }
 
 // F64w cuts n elements of unspecified contents, for code that stores
 // every one before reading any: clearing them would be a wasted pass.
 func (a *nbArena) F64w(n int) []float64 {
-	if a != nil {
-		if l := len(a.f); l+n <= cap(a.f) {
-			s := a.f[l : l+n : l+n]
-			a.f = a.f[:l+n]
-			return s
-		}
-		return nbCut(&a.f, n, &a.gen, &a.spill[0])
+	if a == nil {
+		return make([]float64, n)
 	}
-	return make([]float64, n)
+	return a.f.cut(n)
 }
 
 // F64, I64 and Bool cut n zeroed elements.
@@ -335,14 +370,18 @@ func (a *nbArena) I64(n int) []int64 {
 	if a == nil {
 		return make([]int64, n)
 	}
-	return nbCut(&a.i, n, &a.gen, &a.spill[1])
+	s := a.i.cut(n)
+	clear(s)
+	return s
 }
 
 func (a *nbArena) Bool(n int) []bool {
 	if a == nil {
 		return make([]bool, n)
 	}
-	return nbCut(&a.b, n, &a.gen, &a.spill[2])
+	s := a.b.cut(n)
+	clear(s)
+	return s
 }
 
 // nbArenas keeps idle arenas. Unlike a sync.Pool it is not emptied by
@@ -429,6 +468,92 @@ func nbInto1[T any](dst, r []T, n int) bool {
 	}
 	copy(dst, r)
 	return true
+}
+
+// nbKeep ends a call that cut its temporaries from a after m: the
+// float64 arrays it returns (*rs) move down to m (or, when they do not
+// fit in m's chunk, to the start of the first later chunk of the call
+// where they do) and all else the call cut there is released, so that a
+// caller's arena holds what its callees return, not everything they
+// computed. Nothing moves when the call cut little (moving would cost
+// more than it frees) or when two results share storage.
+func nbKeep(a *nbArena, m nbMark, rs ...*[]float64) {
+	if a == nil || len(a.f.all) == 0 || len(rs) > 32 {
+		return
+	}
+	c, k0 := &a.f, m.f.k
+	start := func(k int) int {
+		if k == k0 {
+			return m.f.n
+		}
+		return 0
+	}
+	cut := len(c.cur) - start(c.k)
+	for k := k0; k < c.k; k++ {
+		cut += cap(c.all[k]) - start(k)
+	}
+	if cut < 1<<12 {
+		return
+	}
+	// The results cut since m, by chunk and position. (They are kept by
+	// index into rs, so that no pointer to a caller's local leaves the
+	// stack.)
+	type result struct{ i, k, off int }
+	var ms [32]result
+	nm, total := 0, 0
+	for i, r := range rs {
+		dup := false
+		for _, x := range ms[:nm] {
+			dup = dup || rs[x.i] == r
+		}
+		if dup || len(*r) == 0 {
+			continue
+		}
+		for k := k0; k <= c.k; k++ {
+			if off, ok := runtime.OffsetIn(c.all[k], *r); ok && off >= start(k) {
+				ms[nm] = result{i, k, off}
+				nm++
+				total += len(*r)
+				break
+			}
+		}
+	}
+	if 2*total > cut {
+		return
+	}
+	t := k0
+	for t <= c.k && start(t)+total > cap(c.all[t]) {
+		t++
+	}
+	if t > c.k {
+		return
+	}
+	for i := 1; i < nm; i++ {
+		for j := i; j > 0 && (ms[j].k < ms[j-1].k || ms[j].k == ms[j-1].k && ms[j].off < ms[j-1].off); j-- {
+			ms[j], ms[j-1] = ms[j-1], ms[j]
+		}
+	}
+	for i := 1; i < nm; i++ {
+		if p := ms[i-1]; p.k == ms[i].k && p.off+len(*rs[p.i]) > ms[i].off {
+			return // results sharing storage
+		}
+	}
+	// Chunk t's results first, in order: each moves down, over nothing
+	// it still needs; then the others, from other chunks.
+	base, dst := c.all[t], start(t)
+	for pass := 0; pass < 2; pass++ {
+		for _, x := range ms[:nm] {
+			if (x.k == t) != (pass == 0) {
+				continue
+			}
+			r := rs[x.i]
+			n := len(*r)
+			copy(base[dst:dst+n], *r)
+			*r = base[dst : dst+n : dst+n]
+			dst += n
+		}
+	}
+	c.k, c.cur = t, base[:dst]
 }
 
 // nbOut1 copies an array result out of the call's arena.

@@ -1273,6 +1273,7 @@ func LevenbergMarquardtInto(dst0 []float64, r func([]float64) []float64, jac fun
 
 // fn_linalgcholtry is def linalg.chol_try (std/linalg:16:5).
 func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, int, int, bool, error) {
+	mark_197 := ar.mark()
 	size_4 := int64(a_2)
 	if int64(a_3) != size_4 {
 		return nil, 0, 0, false, nbErrorf("std/linalg:16:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
@@ -1443,11 +1444,13 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 		state_18, state_19, state_20, state_21 = c_112, c_113, c_114, c_115
 		_ = mark_110
 	}
+	nbKeep(ar, mark_197, &state_18)
 	return state_18, state_19, state_20, state_21, nil
 }
 
 // fn_linalgchosolve is def linalg.cho_solve (std/linalg:38:5).
 func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
+	mark_80 := ar.mark()
 	size_6 := int64(l_2)
 	if int64(l_3) != size_6 {
 		return nil, 0, nbErrorf("std/linalg:38:22", fmt.Sprintf("size mismatch: n is %d (l) but dimension 2 of l has size %d", size_6, l_3))
@@ -1567,11 +1570,13 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 			ar.release(mark_58)
 		}
 	}
+	nbKeep(ar, mark_80, &x_34)
 	return x_34, n_31, nil
 }
 
 // fn_linalgcholreg is def linalg.chol_reg (std/linalg:51:5).
 func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, int, int, error) {
+	mark_123 := ar.mark()
 	size_4 := int64(h_2)
 	if int64(h_3) != size_4 {
 		return nil, 0, 0, nbErrorf("std/linalg:51:21", fmt.Sprintf("size mismatch: n is %d (h) but dimension 2 of h has size %d", size_4, h_3))
@@ -1766,11 +1771,13 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 		}
 		c_10, c_11, c_12 = c_105, c_106, c_107
 	}
+	nbKeep(ar, mark_123, &c_10)
 	return c_10, c_11, c_12, nil
 }
 
 // fn_optimadamstep is def optim.adam_step (std/optim:115:5).
 func fn_optimadamstep(ar *nbArena, g_1 []float64, g_2 int, m_3 []float64, m_4 int, v_5 []float64, v_6 int, t_7 int64) ([]float64, int, []float64, int, []float64, int, error) {
+	mark_36 := ar.mark()
 	size_8 := int64(g_2)
 	if int64(m_4) != size_8 {
 		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:115:30", fmt.Sprintf("size mismatch: n is %d (g) but m has size %d", size_8, m_4))
@@ -1849,6 +1856,7 @@ func fn_optimadamstep(ar *nbArena, g_1 []float64, g_2 int, m_3 []float64, m_4 in
 			r_29[i_30] = ((r_9[i_30] / x_25) / ((math.Sqrt((r_16[i_30] / x_28))) + 1e-08))
 		}
 	}
+	nbKeep(ar, mark_36, &r_29, &r_9, &r_16)
 	return r_29, m_4, r_9, m_4, r_16, v_6, nil
 }
 
@@ -2165,6 +2173,7 @@ func fn_optimmtstep(ar *nbArena, stx_1 float64, fx_2 float64, dx_3 float64, sty_
 
 // fn_optimtwoloop is def optim.two_loop (std/optim:391:5).
 func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 int, s_5 int, y_6 []float64, y_7 int, y_8 int, rho_9 []float64, rho_10 int, head_11 int64, cnt_12 int64) ([]float64, int, error) {
+	mark_109 := ar.mark()
 	size_13 := int64(q0_2)
 	if int64(s_5) != size_13 {
 		return nil, 0, nbErrorf("std/optim:391:33", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of s has size %d", size_13, s_5))
@@ -2345,11 +2354,13 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 			ar.release(mark_92)
 		}
 	}
+	nbKeep(ar, mark_109, &r_73)
 	return r_73, q0_2, nil
 }
 
 // fn_optimclip is def optim.clip (std/optim:848:5).
 func fn_optimclip(ar *nbArena, x_1 []float64, x_2 int, lo_3 []float64, lo_4 int, hi_5 []float64, hi_6 int) ([]float64, int, error) {
+	mark_15 := ar.mark()
 	size_7 := int64(x_2)
 	if int64(lo_4) != size_7 {
 		return nil, 0, nbErrorf("std/optim:848:26", fmt.Sprintf("size mismatch: n is %d (x) but lo has size %d", size_7, lo_4))
@@ -2385,11 +2396,13 @@ func fn_optimclip(ar *nbArena, x_1 []float64, x_2 int, lo_3 []float64, lo_4 int,
 			r_8[i_9] = (runtime.Min2((runtime.Max2(x_1[i_9], lo_3[i_9])), hi_5[i_9]))
 		}
 	}
+	nbKeep(ar, mark_15, &r_8)
 	return r_8, x_2, nil
 }
 
 // fn_lbfgs is def lbfgs (optim.nab:29:12).
 func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, m_4 int64, maxiter_5 int64, gtol_6 float64) ([]float64, int, float64, int64, int64, error) {
+	mark_1193 := ar.mark()
 	size_7 := int64(x0_3)
 	_ = size_7
 	x0_2 = x0_2[:x0_3]
@@ -3128,11 +3141,13 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, state_61, state_62 = c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146
 		_ = mark_634
 	}
+	nbKeep(ar, mark_1193, &state_45)
 	return state_45, state_46, state_47, state_60, state_61, nil
 }
 
 // fn_bfgs is def bfgs (optim.nab:45:12).
 func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, maxiter_4 int64, gtol_5 float64) ([]float64, int, float64, int64, int64, error) {
+	mark_1179 := ar.mark()
 	size_6 := int64(x0_3)
 	_ = size_6
 	x0_2 = x0_2[:x0_3]
@@ -3867,11 +3882,13 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		state_38, state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, state_47, state_48 = c_1118, c_1119, c_1120, c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128
 		_ = mark_620
 	}
+	nbKeep(ar, mark_1179, &state_38)
 	return state_38, state_39, state_40, state_46, state_47, nil
 }
 
 // fn_nonlinearcg is def nonlinear_cg (optim.nab:59:12).
 func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, maxiter_4 int64, gtol_5 float64) ([]float64, int, float64, int64, int64, error) {
+	mark_1125 := ar.mark()
 	size_6 := int64(x0_3)
 	_ = size_6
 	x0_2 = x0_2[:x0_3]
@@ -4511,11 +4528,13 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 		state_22, state_23, state_24, state_25, state_26, state_27, state_29, state_30, state_31, state_32, state_33, state_34, state_35, state_36 = c_1093, c_1094, c_1095, c_1096, c_1097, c_1098, c_1100, c_1101, c_1102, c_1103, c_1104, c_1105, c_1106, c_1107
 		_ = mark_587
 	}
+	nbKeep(ar, mark_1125, &state_22)
 	return state_22, state_23, state_24, state_33, state_35, nil
 }
 
 // fn_lbfgsb is def lbfgsb (optim.nab:73:12).
 func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lo_4 []float64, lo_5 int, hi_6 []float64, hi_7 int, m_8 int64, maxiter_9 int64, gtol_10 float64) ([]float64, int, float64, int64, int64, error) {
+	mark_413 := ar.mark()
 	size_11 := int64(x0_3)
 	if int64(lo_5) != size_11 {
 		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:73:65", fmt.Sprintf("size mismatch: n is %d (x0) but lo has size %d", size_11, lo_5))
@@ -5057,11 +5076,13 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, state_79, state_80 = c_352, c_353, c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369
 		_ = mark_258
 	}
+	nbKeep(ar, mark_413, &state_63)
 	return state_63, state_64, state_65, state_78, state_79, nil
 }
 
 // fn_gd is def gd (optim.nab:87:12).
 func fn_gd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
+	mark_50 := ar.mark()
 	size_6 := int64(x0_3)
 	_ = size_6
 	x0_2 = x0_2[:x0_3]
@@ -5139,11 +5160,13 @@ func fn_gd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_
 	}
 	x_48 := r_37 + s_41
 	x_49 := max(steps_5, int64(0))
+	nbKeep(ar, mark_50, &x_9)
 	return x_9, x0_3, x_48, x_49, nil
 }
 
 // fn_momentum is def momentum (optim.nab:93:12).
 func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, beta_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
+	mark_65 := ar.mark()
 	size_7 := int64(x0_3)
 	_ = size_7
 	x0_2 = x0_2[:x0_3]
@@ -5245,11 +5268,13 @@ func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	}
 	x_63 := r_52 + s_56
 	x_64 := max(steps_6, int64(0))
+	nbKeep(ar, mark_65, &state_15)
 	return state_15, x0_3, x_63, x_64, nil
 }
 
 // fn_nesterov is def nesterov (optim.nab:99:12).
 func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, beta_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
+	mark_65 := ar.mark()
 	size_7 := int64(x0_3)
 	_ = size_7
 	x0_2 = x0_2[:x0_3]
@@ -5355,11 +5380,13 @@ func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	}
 	x_63 := r_52 + s_56
 	x_64 := max(steps_6, int64(0))
+	nbKeep(ar, mark_65, &state_15)
 	return state_15, x0_3, x_63, x_64, nil
 }
 
 // fn_adagrad is def adagrad (optim.nab:105:12).
 func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
+	mark_63 := ar.mark()
 	size_6 := int64(x0_3)
 	_ = size_6
 	x0_2 = x0_2[:x0_3]
@@ -5461,11 +5488,13 @@ func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 	}
 	x_61 := r_50 + s_54
 	x_62 := max(steps_5, int64(0))
+	nbKeep(ar, mark_63, &state_13)
 	return state_13, x0_3, x_61, x_62, nil
 }
 
 // fn_rmsprop is def rmsprop (optim.nab:111:12).
 func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
+	mark_63 := ar.mark()
 	size_6 := int64(x0_3)
 	_ = size_6
 	x0_2 = x0_2[:x0_3]
@@ -5567,11 +5596,13 @@ func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 	}
 	x_61 := r_50 + s_54
 	x_62 := max(steps_5, int64(0))
+	nbKeep(ar, mark_63, &state_13)
 	return state_13, x0_3, x_61, x_62, nil
 }
 
 // fn_adam is def adam (optim.nab:118:12).
 func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
+	mark_76 := ar.mark()
 	size_6 := int64(x0_3)
 	_ = size_6
 	x0_2 = x0_2[:x0_3]
@@ -5664,11 +5695,13 @@ func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	}
 	x_74 := r_63 + s_67
 	x_75 := max(steps_5, int64(0))
+	nbKeep(ar, mark_76, &state_16)
 	return state_16, x0_3, x_74, x_75, nil
 }
 
 // fn_adamw is def adamw (optim.nab:124:12).
 func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, wd_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
+	mark_80 := ar.mark()
 	size_7 := int64(x0_3)
 	_ = size_7
 	x0_2 = x0_2[:x0_3]
@@ -5766,11 +5799,13 @@ func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	}
 	x_78 := r_67 + s_71
 	x_79 := max(steps_6, int64(0))
+	nbKeep(ar, mark_80, &state_18)
 	return state_18, x0_3, x_78, x_79, nil
 }
 
 // fn_adabelief is def adabelief (optim.nab:130:12).
 func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
+	mark_97 := ar.mark()
 	size_6 := int64(x0_3)
 	_ = size_6
 	x0_2 = x0_2[:x0_3]
@@ -5911,11 +5946,13 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 	}
 	x_95 := r_84 + s_88
 	x_96 := max(steps_5, int64(0))
+	nbKeep(ar, mark_97, &state_16)
 	return state_16, x0_3, x_95, x_96, nil
 }
 
 // fn_diffgrad is def diffgrad (optim.nab:136:12).
 func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
+	mark_99 := ar.mark()
 	size_6 := int64(x0_3)
 	_ = size_6
 	x0_2 = x0_2[:x0_3]
@@ -6053,11 +6090,13 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	}
 	x_97 := r_86 + s_90
 	x_98 := max(steps_5, int64(0))
+	nbKeep(ar, mark_99, &state_19)
 	return state_19, x0_3, x_97, x_98, nil
 }
 
 // fn_adan is def adan (optim.nab:142:12).
 func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
+	mark_142 := ar.mark()
 	size_6 := int64(x0_3)
 	_ = size_6
 	x0_2 = x0_2[:x0_3]
@@ -6242,11 +6281,13 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	}
 	x_140 := r_129 + s_133
 	x_141 := max(steps_5, int64(0))
+	nbKeep(ar, mark_142, &state_22)
 	return state_22, x0_3, x_140, x_141, nil
 }
 
 // fn_lion is def lion (optim.nab:148:12).
 func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, wd_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
+	mark_71 := ar.mark()
 	size_7 := int64(x0_3)
 	_ = size_7
 	x0_2 = x0_2[:x0_3]
@@ -6360,11 +6401,13 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	}
 	x_69 := r_58 + s_62
 	x_70 := max(steps_6, int64(0))
+	nbKeep(ar, mark_71, &state_15)
 	return state_15, x0_3, x_69, x_70, nil
 }
 
 // fn_projectedgradient is def projected_gradient (optim.nab:154:12).
 func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lo_4 []float64, lo_5 int, hi_6 []float64, hi_7 int, lr_8 float64, steps_9 int64) ([]float64, int, float64, int64, error) {
+	mark_74 := ar.mark()
 	size_10 := int64(x0_3)
 	if int64(lo_5) != size_10 {
 		return nil, 0, 0, 0, nbErrorf("optim.nab:154:77", fmt.Sprintf("size mismatch: n is %d (x0) but lo has size %d", size_10, lo_5))
@@ -6487,11 +6530,13 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 	}
 	x_72 := r_61 + s_65
 	x_73 := max(steps_9, int64(0))
+	nbKeep(ar, mark_74, &x_28)
 	return x_28, x_29, x_72, x_73, nil
 }
 
 // fn_newton is def newton (optim.nab:183:12).
 func fn_newton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hess_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, maxiter_6 int64, gtol_7 float64) ([]float64, int, float64, int64, int64, error) {
+	mark_194 := ar.mark()
 	size_8 := int64(x0_5)
 	_ = size_8
 	x0_4 = x0_4[:x0_5]
@@ -6699,11 +6744,13 @@ func fn_newton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64
 		state_15, state_16, state_17, state_18, state_19, state_20, state_21, state_22 = c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185
 		_ = mark_114
 	}
+	nbKeep(ar, mark_194, &state_15)
 	return state_15, state_16, state_17, state_20, state_21, nil
 }
 
 // fn_newtoncg is def newton_cg (optim.nab:197:12).
 func fn_newtoncg(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hv_3 func([]float64, int, []float64, int) ([]float64, int), x0_4 []float64, x0_5 int, maxiter_6 int64, gtol_7 float64) ([]float64, int, float64, int64, int64, error) {
+	mark_356 := ar.mark()
 	size_8 := int64(x0_5)
 	_ = size_8
 	x0_4 = x0_4[:x0_5]
@@ -7011,11 +7058,13 @@ func fn_newtoncg(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float
 		state_15, state_16, state_17, state_18, state_19, state_20, state_21, state_22 = c_340, c_341, c_342, c_343, c_344, c_345, c_346, c_347
 		_ = mark_195
 	}
+	nbKeep(ar, mark_356, &state_15)
 	return state_15, state_16, state_17, state_20, state_21, nil
 }
 
 // fn_lazynewton is def lazy_newton (optim.nab:208:12).
 func fn_lazynewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hess_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, every_6 int64, maxiter_7 int64, gtol_8 float64) ([]float64, int, float64, int64, int64, error) {
+	mark_229 := ar.mark()
 	size_9 := int64(x0_5)
 	_ = size_9
 	x0_4 = x0_4[:x0_5]
@@ -7279,11 +7328,13 @@ func fn_lazynewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]flo
 		state_31, state_32, state_33, state_34, state_35, state_36, state_37, state_38, state_39, state_40, state_41 = c_210, c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219, c_220
 		_ = mark_141
 	}
+	nbKeep(ar, mark_229, &state_31)
 	return state_31, state_32, state_33, state_39, state_40, nil
 }
 
 // fn_dampednewton is def damped_newton (optim.nab:222:12).
 func fn_dampednewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hess_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, maxiter_6 int64, gtol_7 float64) ([]float64, int, float64, int64, int64, error) {
+	mark_110 := ar.mark()
 	size_8 := int64(x0_5)
 	_ = size_8
 	x0_4 = x0_4[:x0_5]
@@ -7411,11 +7462,13 @@ func fn_dampednewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]f
 		state_15, state_17, state_18, state_19, state_20, state_21 = r_102, r_105, r_106, r_107, x_108, x_109
 		_ = mark_71
 	}
+	nbKeep(ar, mark_110, &state_15)
 	return state_15, x0_5, state_17, state_20, state_21, nil
 }
 
 // fn_gaussnewton is def gauss_newton (optim.nab:242:12).
 func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_2 func([]float64, int) ([]float64, int), x0_3 []float64, x0_4 int, maxiter_5 int64, tol_6 float64) ([]float64, int, float64, int64, int64, error) {
+	mark_271 := ar.mark()
 	size_7 := int64(x0_4)
 	x0_3 = x0_3[:x0_4]
 	x_8 := maxiter_5 >= int64(0)
@@ -7724,11 +7777,13 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 		state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52 = c_222, c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232
 		_ = mark_168
 	}
+	nbKeep(ar, mark_271, &state_42)
 	return state_42, state_43, state_44, state_50, state_51, nil
 }
 
 // fn_levenbergmarquardt is def levenberg_marquardt (optim.nab:258:12).
 func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_2 func([]float64, int) ([]float64, int), x0_3 []float64, x0_4 int, maxiter_5 int64, tol_6 float64) ([]float64, int, float64, int64, int64, error) {
+	mark_317 := ar.mark()
 	size_7 := int64(x0_4)
 	x0_3 = x0_3[:x0_4]
 	x_8 := maxiter_5 >= int64(0)
@@ -8139,89 +8194,121 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 		state_58, state_59, state_60, state_61, state_62, state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72 = c_251, c_252, c_253, c_254, c_255, c_256, c_257, c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265
 		_ = mark_201
 	}
+	nbKeep(ar, mark_317, &state_58)
 	return state_58, state_59, state_60, state_70, state_71, nil
 }
 
-// nbArena hands out the arrays of one call: zeroed slices cut from
-// chunks that are kept from call to call, so that a call in steady state
+// nbArena hands out the arrays of one call: slices cut from chunks
+// that are kept from call to call, so that a call in steady state
 // allocates nothing. A nil *nbArena allocates with make (for values that
 // outlive the call). An arena serves one call at a time; exported
-// functions take one from a sync.Pool.
+// functions take one from nbArenas.
 type nbArena struct {
-	f   []float64
-	i   []int64
-	b   []bool
-	gen int // counts new chunks
-	// spill counts, by kind, the capacity of the chunks given up since
-	// the last reset.
-	spill [3]int
+	f nbChunks[float64]
+	i nbChunks[int64]
+	b nbChunks[bool]
 }
 
-// reset starts a call. After a call that outgrew its chunks, the next
-// one gets a chunk as large as all of them, so that it cuts every array
-// from one chunk instead of growing through the same sizes again (a
-// chunk's pages cost nothing until they are touched).
-func (a *nbArena) reset() {
-	if a.spill != [3]int{} {
-		if a.spill[0] > 0 {
-			a.f = make([]float64, 0, cap(a.f)+a.spill[0])
-		}
-		if a.spill[1] > 0 {
-			a.i = make([]int64, 0, cap(a.i)+a.spill[1])
-		}
-		if a.spill[2] > 0 {
-			a.b = make([]bool, 0, cap(a.b)+a.spill[2])
-		}
-		a.spill = [3]int{}
-		a.gen++
+// nbChunks is an arena's memory for one element type: every chunk it has
+// allocated, and cur, chunk k cut up to its length. A call that outgrows
+// a chunk moves on to the next one, allocated then, and the next call
+// walks the same chunks again: only the first call touches new memory,
+// however many chunks it needed (taking fresh pages from the system is
+// what makes a first call slow), and releasing a mark goes back across
+// chunks.
+type nbChunks[T any] struct {
+	cur []T
+	all [][]T
+	k   int
+	// mapped: large float64 chunks are mapped outside the Go heap, on
+	// huge pages where the system has them (runtime.MapF64), for an
+	// arena that lives as long as the program.
+	mapped bool
+}
+
+// nbPos is a point in one kind's chunks: chunk k cut to length n.
+type nbPos struct{ k, n int }
+
+func (c *nbChunks[T]) pos() nbPos { return nbPos{c.k, len(c.cur)} }
+
+func (c *nbChunks[T]) back(p nbPos) {
+	if len(c.all) > 0 {
+		c.k, c.cur = p.k, c.all[p.k][:p.n]
 	}
-	a.f, a.i, a.b = a.f[:0], a.i[:0], a.b[:0]
+}
+
+// cut returns the next n elements, of unspecified contents.
+func (c *nbChunks[T]) cut(n int) []T {
+	if l := len(c.cur); l+n <= cap(c.cur) {
+		c.cur = c.cur[:l+n]
+		return c.cur[l : l+n : l+n]
+	}
+	return c.next(n)
+}
+
+// next moves on to the first later chunk that holds n elements, or to a
+// new one, at least twice the size of the last.
+func (c *nbChunks[T]) next(n int) []T {
+	for c.k+1 < len(c.all) {
+		c.k++
+		if cap(c.all[c.k]) >= n {
+			c.cur = c.all[c.k][:n]
+			return c.cur[:n:n]
+		}
+	}
+	size := max(n, 1024)
+	if len(c.all) > 0 {
+		size = max(size, 2*cap(c.all[len(c.all)-1]))
+	}
+	var chunk []T
+	if c.mapped && size >= 1<<18 {
+		if p, ok := any(&chunk).(*[]float64); ok {
+			*p, _ = runtime.MapF64(size)
+		}
+	}
+	if chunk == nil {
+		chunk = make([]T, size)
+	}
+	c.all = append(c.all, chunk[:n])
+	c.k = len(c.all) - 1
+	c.cur = c.all[c.k]
+	return c.cur[:n:n]
+}
+
+func (a *nbArena) reset() {
+	a.f.back(nbPos{})
+	a.i.back(nbPos{})
+	a.b.back(nbPos{})
 }
 
 // nbMark is a point in an arena to release back to.
-type nbMark struct{ f, i, b, gen int }
+type nbMark struct{ f, i, b nbPos }
 
 func (a *nbArena) mark() nbMark {
 	if a == nil {
 		return nbMark{}
 	}
-	return nbMark{len(a.f), len(a.i), len(a.b), a.gen}
+	return nbMark{a.f.pos(), a.i.pos(), a.b.pos()}
 }
 
 // release frees what was cut since m, for reuse by the next cuts (a loop
 // releases each iteration's temporaries). Nothing allocated since m may
 // be used afterwards.
 func (a *nbArena) release(m nbMark) {
-	if a != nil && a.gen == m.gen {
-		a.f, a.i, a.b = a.f[:m.f], a.i[:m.i], a.b[:m.b]
+	if a != nil {
+		a.f.back(m.f)
+		a.i.back(m.i)
+		a.b.back(m.b)
 	}
-}
-
-func nbCut[T any](buf *[]T, n int, gen, spill *int) []T {
-	b := *buf
-	if len(b)+n > cap(b) {
-		*spill += cap(b)
-		b = make([]T, 0, max(2*cap(b), n, 1024))
-		*gen++
-	}
-	s := b[len(b) : len(b)+n : len(b)+n]
-	*buf = b[:len(b)+n]
-	clear(s)
-	return s
 }
 
 // F64w cuts n elements of unspecified contents, for code that stores
 // every one before reading any: clearing them would be a wasted pass.
 func (a *nbArena) F64w(n int) []float64 {
-	if a != nil {
-		if l := len(a.f); l+n <= cap(a.f) {
-			s := a.f[l : l+n : l+n]
-			a.f = a.f[:l+n]
-			return s
-		}
-		return nbCut(&a.f, n, &a.gen, &a.spill[0])
+	if a == nil {
+		return make([]float64, n)
 	}
-	return make([]float64, n)
+	return a.f.cut(n)
 }
 
 // F64, I64 and Bool cut n zeroed elements.
@@ -8235,14 +8322,18 @@ func (a *nbArena) I64(n int) []int64 {
 	if a == nil {
 		return make([]int64, n)
 	}
-	return nbCut(&a.i, n, &a.gen, &a.spill[1])
+	s := a.i.cut(n)
+	clear(s)
+	return s
 }
 
 func (a *nbArena) Bool(n int) []bool {
 	if a == nil {
 		return make([]bool, n)
 	}
-	return nbCut(&a.b, n, &a.gen, &a.spill[2])
+	s := a.b.cut(n)
+	clear(s)
+	return s
 }
 
 // nbArenas keeps idle arenas. Unlike a sync.Pool it is not emptied by
@@ -8329,6 +8420,92 @@ func nbInto1[T any](dst, r []T, n int) bool {
 	}
 	copy(dst, r)
 	return true
+}
+
+// nbKeep ends a call that cut its temporaries from a after m: the
+// float64 arrays it returns (*rs) move down to m (or, when they do not
+// fit in m's chunk, to the start of the first later chunk of the call
+// where they do) and all else the call cut there is released, so that a
+// caller's arena holds what its callees return, not everything they
+// computed. Nothing moves when the call cut little (moving would cost
+// more than it frees) or when two results share storage.
+func nbKeep(a *nbArena, m nbMark, rs ...*[]float64) {
+	if a == nil || len(a.f.all) == 0 || len(rs) > 32 {
+		return
+	}
+	c, k0 := &a.f, m.f.k
+	start := func(k int) int {
+		if k == k0 {
+			return m.f.n
+		}
+		return 0
+	}
+	cut := len(c.cur) - start(c.k)
+	for k := k0; k < c.k; k++ {
+		cut += cap(c.all[k]) - start(k)
+	}
+	if cut < 1<<12 {
+		return
+	}
+	// The results cut since m, by chunk and position. (They are kept by
+	// index into rs, so that no pointer to a caller's local leaves the
+	// stack.)
+	type result struct{ i, k, off int }
+	var ms [32]result
+	nm, total := 0, 0
+	for i, r := range rs {
+		dup := false
+		for _, x := range ms[:nm] {
+			dup = dup || rs[x.i] == r
+		}
+		if dup || len(*r) == 0 {
+			continue
+		}
+		for k := k0; k <= c.k; k++ {
+			if off, ok := runtime.OffsetIn(c.all[k], *r); ok && off >= start(k) {
+				ms[nm] = result{i, k, off}
+				nm++
+				total += len(*r)
+				break
+			}
+		}
+	}
+	if 2*total > cut {
+		return
+	}
+	t := k0
+	for t <= c.k && start(t)+total > cap(c.all[t]) {
+		t++
+	}
+	if t > c.k {
+		return
+	}
+	for i := 1; i < nm; i++ {
+		for j := i; j > 0 && (ms[j].k < ms[j-1].k || ms[j].k == ms[j-1].k && ms[j].off < ms[j-1].off); j-- {
+			ms[j], ms[j-1] = ms[j-1], ms[j]
+		}
+	}
+	for i := 1; i < nm; i++ {
+		if p := ms[i-1]; p.k == ms[i].k && p.off+len(*rs[p.i]) > ms[i].off {
+			return // results sharing storage
+		}
+	}
+	// Chunk t's results first, in order: each moves down, over nothing
+	// it still needs; then the others, from other chunks.
+	base, dst := c.all[t], start(t)
+	for pass := 0; pass < 2; pass++ {
+		for _, x := range ms[:nm] {
+			if (x.k == t) != (pass == 0) {
+				continue
+			}
+			r := rs[x.i]
+			n := len(*r)
+			copy(base[dst:dst+n], *r)
+			*r = base[dst : dst+n : dst+n]
+			dst += n
+		}
+	}
+	c.k, c.cur = t, base[:dst]
 }
 
 // nbOut1 copies an array result out of the call's arena.

@@ -547,6 +547,7 @@ func MirrorDescentSimplexInto(dst0 []float64, fg func([]float64) (float64, []flo
 
 // fn_linalgcholtry is def linalg.chol_try (std/linalg:16:5).
 func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, int, int, bool, error) {
+	mark_197 := ar.mark()
 	size_4 := int64(a_2)
 	if int64(a_3) != size_4 {
 		return nil, 0, 0, false, nbErrorf("std/linalg:16:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
@@ -717,6 +718,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 		state_18, state_19, state_20, state_21 = c_112, c_113, c_114, c_115
 		_ = mark_110
 	}
+	nbKeep(ar, mark_197, &state_18)
 	return state_18, state_19, state_20, state_21, nil
 }
 
@@ -739,6 +741,7 @@ func fn_linalgcholesky(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64,
 
 // fn_linalgchosolve is def linalg.cho_solve (std/linalg:38:5).
 func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
+	mark_80 := ar.mark()
 	size_6 := int64(l_2)
 	if int64(l_3) != size_6 {
 		return nil, 0, nbErrorf("std/linalg:38:22", fmt.Sprintf("size mismatch: n is %d (l) but dimension 2 of l has size %d", size_6, l_3))
@@ -858,11 +861,13 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 			ar.release(mark_58)
 		}
 	}
+	nbKeep(ar, mark_80, &x_34)
 	return x_34, n_31, nil
 }
 
 // fn_linalgcholreg is def linalg.chol_reg (std/linalg:51:5).
 func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, int, int, error) {
+	mark_123 := ar.mark()
 	size_4 := int64(h_2)
 	if int64(h_3) != size_4 {
 		return nil, 0, 0, nbErrorf("std/linalg:51:21", fmt.Sprintf("size mismatch: n is %d (h) but dimension 2 of h has size %d", size_4, h_3))
@@ -1057,11 +1062,13 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 		}
 		c_10, c_11, c_12 = c_105, c_106, c_107
 	}
+	nbKeep(ar, mark_123, &c_10)
 	return c_10, c_11, c_12, nil
 }
 
 // fn_linalglusolve is def linalg.lu_solve (std/linalg:69:5).
 func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
+	mark_180 := ar.mark()
 	size_6 := int64(a_2)
 	if int64(a_3) != size_6 {
 		return nil, 0, nbErrorf("std/linalg:69:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_6, a_3))
@@ -1324,6 +1331,7 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 			ar.release(mark_158)
 		}
 	}
+	nbKeep(ar, mark_180, &x_134)
 	return x_134, n_131, nil
 }
 
@@ -1640,6 +1648,7 @@ func fn_optimmtstep(ar *nbArena, stx_1 float64, fx_2 float64, dx_3 float64, sty_
 
 // fn_optimtwoloop is def optim.two_loop (std/optim:391:5).
 func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 int, s_5 int, y_6 []float64, y_7 int, y_8 int, rho_9 []float64, rho_10 int, head_11 int64, cnt_12 int64) ([]float64, int, error) {
+	mark_109 := ar.mark()
 	size_13 := int64(q0_2)
 	if int64(s_5) != size_13 {
 		return nil, 0, nbErrorf("std/optim:391:33", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of s has size %d", size_13, s_5))
@@ -1820,11 +1829,13 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 			ar.release(mark_92)
 		}
 	}
+	nbKeep(ar, mark_109, &r_73)
 	return r_73, q0_2, nil
 }
 
 // fn_solveadmmlasso is def solve.admm_lasso (std/solve:42:5).
 func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, lam_6 float64, rho_7 float64, iters_8 int64) ([]float64, int, error) {
+	mark_113 := ar.mark()
 	size_9 := int64(a_2)
 	if int64(b_5) != size_9 {
 		return nil, 0, nbErrorf("std/solve:42:34", fmt.Sprintf("size mismatch: m is %d (a) but b has size %d", size_9, b_5))
@@ -2029,6 +2040,7 @@ func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 		state_73, state_74, state_75 = r_107, r_101, r_110
 		_ = mark_96
 	}
+	nbKeep(ar, mark_113, &state_73)
 	return state_73, state_74, nil
 }
 
@@ -2100,6 +2112,7 @@ func fn_solvesinkhornunpack(ar *nbArena, p_1 []float64, p_2 int) ([]float64, int
 
 // fn_solvesinkhornf is def solve.sinkhorn_f (std/solve:184:5).
 func fn_solvesinkhornf(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float64, a_5 int, g_6 []float64, g_7 int, eps_8 float64) ([]float64, int, error) {
+	mark_43 := ar.mark()
 	size_9 := int64(c_2)
 	if int64(a_5) != size_9 {
 		return nil, 0, nbErrorf("std/solve:184:34", fmt.Sprintf("size mismatch: m is %d (c) but a has size %d", size_9, a_5))
@@ -2190,11 +2203,13 @@ func fn_solvesinkhornf(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float
 			ar.release(mark_15)
 		}
 	}
+	nbKeep(ar, mark_43, &r_13)
 	return r_13, n_11, nil
 }
 
 // fn_solvesinkhorng is def solve.sinkhorn_g (std/solve:189:5).
 func fn_solvesinkhorng(ar *nbArena, c_1 []float64, c_2 int, c_3 int, b_4 []float64, b_5 int, f_6 []float64, f_7 int, eps_8 float64) ([]float64, int, error) {
+	mark_51 := ar.mark()
 	size_9 := int64(c_2)
 	if int64(f_7) != size_9 {
 		return nil, 0, nbErrorf("std/solve:189:45", fmt.Sprintf("size mismatch: m is %d (c) but f has size %d", size_9, f_7))
@@ -2297,11 +2312,13 @@ func fn_solvesinkhorng(ar *nbArena, c_1 []float64, c_2 int, c_3 int, b_4 []float
 			ar.release(mark_15)
 		}
 	}
+	nbKeep(ar, mark_51, &r_13)
 	return r_13, n_11, nil
 }
 
 // fn_solvesinkhornF is def solve.sinkhorn_F (std/solve:195:5).
 func fn_solvesinkhornF(ar *nbArena, x_1 []float64, x_2 int, p_3 []float64, p_4 int) ([]float64, int, error) {
+	mark_63 := ar.mark()
 	size_5 := int64(x_2)
 	size_6 := int64(p_4)
 	_ = size_6
@@ -2433,11 +2450,13 @@ func fn_solvesinkhornF(ar *nbArena, x_1 []float64, x_2 int, p_3 []float64, p_4 i
 	if int64(n_61) != size_5 {
 		return nil, 0, nbErrorf("std/solve:196:3", runtime.DimMessage("the result of sinkhorn_F", "[q]f64", "q", int64(n_61), size_5))
 	}
+	nbKeep(ar, mark_63, &c_62)
 	return c_62, n_61, nil
 }
 
 // fn_solvesinkhornpotentials is def solve.sinkhorn_potentials (std/solve:209:5).
 func fn_solvesinkhornpotentials(ar *nbArena, p_1 []float64, p_2 int) ([]float64, int, error) {
+	mark_67 := ar.mark()
 	size_3 := int64(p_2)
 	p_1 = p_1[:p_2]
 	r_4, r_5, r_6, r_7, r_8, r_9, r_10, r_11, err_12 := fn_solvesinkhornunpack(ar, p_1, p_2)
@@ -2533,11 +2552,13 @@ func fn_solvesinkhornpotentials(ar *nbArena, p_1 []float64, p_2 int) ([]float64,
 	c_66 := ar.F64w(len(r_51) + len(r_58))
 	copy(c_66, r_51)
 	copy(c_66[len(r_51):], r_58)
+	nbKeep(ar, mark_67, &c_66)
 	return c_66, n_65, nil
 }
 
 // fn_solvesinkhorn is def solve.sinkhorn (std/solve:235:5).
 func fn_solvesinkhorn(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float64, a_5 int, b_6 []float64, b_7 int, eps_8 float64, iters_9 int64) ([]float64, int, int, error) {
+	mark_75 := ar.mark()
 	size_10 := int64(c_2)
 	if int64(a_5) != size_10 {
 		return nil, 0, 0, nbErrorf("std/solve:235:32", fmt.Sprintf("size mismatch: m is %d (c) but a has size %d", size_10, a_5))
@@ -2684,11 +2705,13 @@ func fn_solvesinkhorn(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float6
 			ar.release(mark_41)
 		}
 	}
+	nbKeep(ar, mark_75, &a_37)
 	return a_37, n_35, d_38, nil
 }
 
 // fn_solvecomplete is def solve.complete (std/solve:305:5).
 func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []float64, mask_5 int, mask_6 int, rank_7 int64, iters_8 int64) ([]float64, int, int, error) {
+	mark_305 := ar.mark()
 	size_9 := int64(mm_2)
 	if int64(mask_5) != size_9 {
 		return nil, 0, 0, nbErrorf("std/solve:305:36", fmt.Sprintf("size mismatch: m is %d (mm) but mask has size %d", size_9, mask_5))
@@ -3130,6 +3153,7 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 	}
 	a_304 := ar.F64(tot_302)
 	runtime.Gemm(false, false, state_78, state_81, state_79, 1, state_77, t_299, 0, a_304)
+	nbKeep(ar, mark_305, &a_304)
 	return a_304, state_78, state_81, nil
 }
 
@@ -3152,6 +3176,7 @@ func fn_admmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b
 
 // fn_softthreshold is def soft_threshold (solve.nab:20:12).
 func fn_softthreshold(ar *nbArena, v_1 []float64, v_2 int, k_3 float64) ([]float64, int) {
+	mark_12 := ar.mark()
 	size_4 := int64(v_2)
 	_ = size_4
 	v_1 = v_1[:v_2]
@@ -3171,11 +3196,13 @@ func fn_softthreshold(ar *nbArena, v_1 []float64, v_2 int, k_3 float64) ([]float
 			r_5[i_6] = ((runtime.Sign(v_1[i_6])) * (runtime.Max2(((math.Abs(v_1[i_6])) - k_3), 0.0)))
 		}
 	}
+	nbKeep(ar, mark_12, &r_5)
 	return r_5, v_2
 }
 
 // fn_extragradient is def extragradient (solve.nab:25:12).
 func fn_extragradient(ar *nbArena, op_1 func([]float64, int) ([]float64, int), z0_2 []float64, z0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, error) {
+	mark_36 := ar.mark()
 	size_6 := int64(z0_3)
 	_ = size_6
 	z0_2 = z0_2[:z0_3]
@@ -3227,6 +3254,7 @@ func fn_extragradient(ar *nbArena, op_1 func([]float64, int) ([]float64, int), z
 			ar.release(mark_24)
 		}
 	}
+	nbKeep(ar, mark_36, &z_9)
 	return z_9, z0_3, nil
 }
 
@@ -3271,6 +3299,7 @@ func fn_complete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []float
 
 // fn_fista is def fista (solve.nab:48:12).
 func fn_fista(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), prox_2 func([]float64, int, float64) ([]float64, int), x0_3 []float64, x0_4 int, step_5 float64, steps_6 int64) ([]float64, int, error) {
+	mark_59 := ar.mark()
 	size_7 := int64(x0_4)
 	_ = size_7
 	x0_3 = x0_3[:x0_4]
@@ -3330,11 +3359,13 @@ func fn_fista(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		state_10, state_11, state_12, state_13, state_14 = r_46, r_47, r_56, r_47, x_53
 		_ = mark_38
 	}
+	nbKeep(ar, mark_59, &state_10)
 	return state_10, state_11, nil
 }
 
 // fn_bcd is def bcd (solve.nab:61:12).
 func fn_bcd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), hv_2 func([]float64, int, []float64, int) ([]float64, int), x0_3 []float64, x0_4 int, block_5 int64, iters_6 int64) ([]float64, int, error) {
+	mark_243 := ar.mark()
 	size_7 := int64(x0_4)
 	_ = size_7
 	x0_3 = x0_3[:x0_4]
@@ -3604,11 +3635,13 @@ func fn_bcd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), hv
 			ar.release(mark_130)
 		}
 	}
+	nbKeep(ar, mark_243, &x_14)
 	return x_14, x_15, nil
 }
 
 // fn_auglag is def auglag (solve.nab:77:12).
 func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), c_2 func([]float64, int) ([]float64, int), jac_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, outer_6 int64, inner_7 int64) ([]float64, int, []float64, int, error) {
+	mark_2821 := ar.mark()
 	size_8 := int64(x0_5)
 	x0_4 = x0_4[:x0_5]
 	x_9 := outer_6 >= int64(0)
@@ -4661,11 +4694,13 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			r_2814[i_2815] = -r_2811[i_2815]
 		}
 	}
+	nbKeep(ar, mark_2821, &state_19, &r_2814)
 	return state_19, state_20, r_2814, r_2812, nil
 }
 
 // fn_frankwolfesimplex is def frank_wolfe_simplex (solve.nab:92:12).
 func fn_frankwolfesimplex(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, iters_4 int64) ([]float64, int, error) {
+	mark_56 := ar.mark()
 	size_5 := int64(x0_3)
 	_ = size_5
 	x0_2 = x0_2[:x0_3]
@@ -4731,11 +4766,13 @@ func fn_frankwolfesimplex(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 			ar.release(mark_33)
 		}
 	}
+	nbKeep(ar, mark_56, &x_7)
 	return x_7, x0_3, nil
 }
 
 // fn_mirrordescentsimplex is def mirror_descent_simplex (solve.nab:101:12).
 func fn_mirrordescentsimplex(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, error) {
+	mark_49 := ar.mark()
 	size_6 := int64(x0_3)
 	_ = size_6
 	x0_2 = x0_2[:x0_3]
@@ -4793,89 +4830,121 @@ func fn_mirrordescentsimplex(ar *nbArena, fg_1 func([]float64, int) (float64, []
 			ar.release(mark_30)
 		}
 	}
+	nbKeep(ar, mark_49, &x_8)
 	return x_8, x0_3, nil
 }
 
-// nbArena hands out the arrays of one call: zeroed slices cut from
-// chunks that are kept from call to call, so that a call in steady state
+// nbArena hands out the arrays of one call: slices cut from chunks
+// that are kept from call to call, so that a call in steady state
 // allocates nothing. A nil *nbArena allocates with make (for values that
 // outlive the call). An arena serves one call at a time; exported
-// functions take one from a sync.Pool.
+// functions take one from nbArenas.
 type nbArena struct {
-	f   []float64
-	i   []int64
-	b   []bool
-	gen int // counts new chunks
-	// spill counts, by kind, the capacity of the chunks given up since
-	// the last reset.
-	spill [3]int
+	f nbChunks[float64]
+	i nbChunks[int64]
+	b nbChunks[bool]
 }
 
-// reset starts a call. After a call that outgrew its chunks, the next
-// one gets a chunk as large as all of them, so that it cuts every array
-// from one chunk instead of growing through the same sizes again (a
-// chunk's pages cost nothing until they are touched).
-func (a *nbArena) reset() {
-	if a.spill != [3]int{} {
-		if a.spill[0] > 0 {
-			a.f = make([]float64, 0, cap(a.f)+a.spill[0])
-		}
-		if a.spill[1] > 0 {
-			a.i = make([]int64, 0, cap(a.i)+a.spill[1])
-		}
-		if a.spill[2] > 0 {
-			a.b = make([]bool, 0, cap(a.b)+a.spill[2])
-		}
-		a.spill = [3]int{}
-		a.gen++
+// nbChunks is an arena's memory for one element type: every chunk it has
+// allocated, and cur, chunk k cut up to its length. A call that outgrows
+// a chunk moves on to the next one, allocated then, and the next call
+// walks the same chunks again: only the first call touches new memory,
+// however many chunks it needed (taking fresh pages from the system is
+// what makes a first call slow), and releasing a mark goes back across
+// chunks.
+type nbChunks[T any] struct {
+	cur []T
+	all [][]T
+	k   int
+	// mapped: large float64 chunks are mapped outside the Go heap, on
+	// huge pages where the system has them (runtime.MapF64), for an
+	// arena that lives as long as the program.
+	mapped bool
+}
+
+// nbPos is a point in one kind's chunks: chunk k cut to length n.
+type nbPos struct{ k, n int }
+
+func (c *nbChunks[T]) pos() nbPos { return nbPos{c.k, len(c.cur)} }
+
+func (c *nbChunks[T]) back(p nbPos) {
+	if len(c.all) > 0 {
+		c.k, c.cur = p.k, c.all[p.k][:p.n]
 	}
-	a.f, a.i, a.b = a.f[:0], a.i[:0], a.b[:0]
+}
+
+// cut returns the next n elements, of unspecified contents.
+func (c *nbChunks[T]) cut(n int) []T {
+	if l := len(c.cur); l+n <= cap(c.cur) {
+		c.cur = c.cur[:l+n]
+		return c.cur[l : l+n : l+n]
+	}
+	return c.next(n)
+}
+
+// next moves on to the first later chunk that holds n elements, or to a
+// new one, at least twice the size of the last.
+func (c *nbChunks[T]) next(n int) []T {
+	for c.k+1 < len(c.all) {
+		c.k++
+		if cap(c.all[c.k]) >= n {
+			c.cur = c.all[c.k][:n]
+			return c.cur[:n:n]
+		}
+	}
+	size := max(n, 1024)
+	if len(c.all) > 0 {
+		size = max(size, 2*cap(c.all[len(c.all)-1]))
+	}
+	var chunk []T
+	if c.mapped && size >= 1<<18 {
+		if p, ok := any(&chunk).(*[]float64); ok {
+			*p, _ = runtime.MapF64(size)
+		}
+	}
+	if chunk == nil {
+		chunk = make([]T, size)
+	}
+	c.all = append(c.all, chunk[:n])
+	c.k = len(c.all) - 1
+	c.cur = c.all[c.k]
+	return c.cur[:n:n]
+}
+
+func (a *nbArena) reset() {
+	a.f.back(nbPos{})
+	a.i.back(nbPos{})
+	a.b.back(nbPos{})
 }
 
 // nbMark is a point in an arena to release back to.
-type nbMark struct{ f, i, b, gen int }
+type nbMark struct{ f, i, b nbPos }
 
 func (a *nbArena) mark() nbMark {
 	if a == nil {
 		return nbMark{}
 	}
-	return nbMark{len(a.f), len(a.i), len(a.b), a.gen}
+	return nbMark{a.f.pos(), a.i.pos(), a.b.pos()}
 }
 
 // release frees what was cut since m, for reuse by the next cuts (a loop
 // releases each iteration's temporaries). Nothing allocated since m may
 // be used afterwards.
 func (a *nbArena) release(m nbMark) {
-	if a != nil && a.gen == m.gen {
-		a.f, a.i, a.b = a.f[:m.f], a.i[:m.i], a.b[:m.b]
+	if a != nil {
+		a.f.back(m.f)
+		a.i.back(m.i)
+		a.b.back(m.b)
 	}
-}
-
-func nbCut[T any](buf *[]T, n int, gen, spill *int) []T {
-	b := *buf
-	if len(b)+n > cap(b) {
-		*spill += cap(b)
-		b = make([]T, 0, max(2*cap(b), n, 1024))
-		*gen++
-	}
-	s := b[len(b) : len(b)+n : len(b)+n]
-	*buf = b[:len(b)+n]
-	clear(s)
-	return s
 }
 
 // F64w cuts n elements of unspecified contents, for code that stores
 // every one before reading any: clearing them would be a wasted pass.
 func (a *nbArena) F64w(n int) []float64 {
-	if a != nil {
-		if l := len(a.f); l+n <= cap(a.f) {
-			s := a.f[l : l+n : l+n]
-			a.f = a.f[:l+n]
-			return s
-		}
-		return nbCut(&a.f, n, &a.gen, &a.spill[0])
+	if a == nil {
+		return make([]float64, n)
 	}
-	return make([]float64, n)
+	return a.f.cut(n)
 }
 
 // F64, I64 and Bool cut n zeroed elements.
@@ -4889,14 +4958,18 @@ func (a *nbArena) I64(n int) []int64 {
 	if a == nil {
 		return make([]int64, n)
 	}
-	return nbCut(&a.i, n, &a.gen, &a.spill[1])
+	s := a.i.cut(n)
+	clear(s)
+	return s
 }
 
 func (a *nbArena) Bool(n int) []bool {
 	if a == nil {
 		return make([]bool, n)
 	}
-	return nbCut(&a.b, n, &a.gen, &a.spill[2])
+	s := a.b.cut(n)
+	clear(s)
+	return s
 }
 
 // nbArenas keeps idle arenas. Unlike a sync.Pool it is not emptied by
@@ -4978,16 +5051,18 @@ func nbFrame(err error, def, defPos, call string) error {
 
 // nbAlloc cuts n zeroed elements of type T from the arena.
 func nbAlloc[T any](ar *nbArena, n int) []T {
-	if p, ok := any(&ar.f).(*[]T); ok {
-		return nbCut(p, n, &ar.gen, &ar.spill[0])
+	var s []T
+	if p, ok := any(&ar.f).(*nbChunks[T]); ok {
+		s = p.cut(n)
+	} else if p, ok := any(&ar.i).(*nbChunks[T]); ok {
+		s = p.cut(n)
+	} else if p, ok := any(&ar.b).(*nbChunks[T]); ok {
+		s = p.cut(n)
+	} else {
+		return make([]T, n)
 	}
-	if p, ok := any(&ar.i).(*[]T); ok {
-		return nbCut(p, n, &ar.gen, &ar.spill[1])
-	}
-	if p, ok := any(&ar.b).(*[]T); ok {
-		return nbCut(p, n, &ar.gen, &ar.spill[2])
-	}
-	return make([]T, n)
+	clear(s)
+	return s
 }
 
 // nbFlatten2 copies a rectangular [][]T into one row-major slice; ok is
@@ -5052,6 +5127,92 @@ func nbInto2[T any](dst [][]T, r []T, m, n int) bool {
 		copy(row, r[i*n:(i+1)*n])
 	}
 	return true
+}
+
+// nbKeep ends a call that cut its temporaries from a after m: the
+// float64 arrays it returns (*rs) move down to m (or, when they do not
+// fit in m's chunk, to the start of the first later chunk of the call
+// where they do) and all else the call cut there is released, so that a
+// caller's arena holds what its callees return, not everything they
+// computed. Nothing moves when the call cut little (moving would cost
+// more than it frees) or when two results share storage.
+func nbKeep(a *nbArena, m nbMark, rs ...*[]float64) {
+	if a == nil || len(a.f.all) == 0 || len(rs) > 32 {
+		return
+	}
+	c, k0 := &a.f, m.f.k
+	start := func(k int) int {
+		if k == k0 {
+			return m.f.n
+		}
+		return 0
+	}
+	cut := len(c.cur) - start(c.k)
+	for k := k0; k < c.k; k++ {
+		cut += cap(c.all[k]) - start(k)
+	}
+	if cut < 1<<12 {
+		return
+	}
+	// The results cut since m, by chunk and position. (They are kept by
+	// index into rs, so that no pointer to a caller's local leaves the
+	// stack.)
+	type result struct{ i, k, off int }
+	var ms [32]result
+	nm, total := 0, 0
+	for i, r := range rs {
+		dup := false
+		for _, x := range ms[:nm] {
+			dup = dup || rs[x.i] == r
+		}
+		if dup || len(*r) == 0 {
+			continue
+		}
+		for k := k0; k <= c.k; k++ {
+			if off, ok := runtime.OffsetIn(c.all[k], *r); ok && off >= start(k) {
+				ms[nm] = result{i, k, off}
+				nm++
+				total += len(*r)
+				break
+			}
+		}
+	}
+	if 2*total > cut {
+		return
+	}
+	t := k0
+	for t <= c.k && start(t)+total > cap(c.all[t]) {
+		t++
+	}
+	if t > c.k {
+		return
+	}
+	for i := 1; i < nm; i++ {
+		for j := i; j > 0 && (ms[j].k < ms[j-1].k || ms[j].k == ms[j-1].k && ms[j].off < ms[j-1].off); j-- {
+			ms[j], ms[j-1] = ms[j-1], ms[j]
+		}
+	}
+	for i := 1; i < nm; i++ {
+		if p := ms[i-1]; p.k == ms[i].k && p.off+len(*rs[p.i]) > ms[i].off {
+			return // results sharing storage
+		}
+	}
+	// Chunk t's results first, in order: each moves down, over nothing
+	// it still needs; then the others, from other chunks.
+	base, dst := c.all[t], start(t)
+	for pass := 0; pass < 2; pass++ {
+		for _, x := range ms[:nm] {
+			if (x.k == t) != (pass == 0) {
+				continue
+			}
+			r := rs[x.i]
+			n := len(*r)
+			copy(base[dst:dst+n], *r)
+			*r = base[dst : dst+n : dst+n]
+			dst += n
+		}
+	}
+	c.k, c.cur = t, base[:dst]
 }
 
 // nbOut1 copies an array result out of the call's arena.
