@@ -13,6 +13,45 @@ var copyRE = func() *regexp.Regexp {
 	return regexp.MustCompile(`^(\s*)((?:[A-Za-z0-9_]+, )*[A-Za-z0-9_]+) = (` + atom + `(?:, ` + atom + `)*)$`)
 }()
 
+// A loop carrying a state part in a buffer (loop_save's and loops'
+// per-iteration release) writes
+//
+//	if S == len(B) {
+//		copy(B, X)
+//		X = B
+//		...
+//	}
+//
+// (the condition a conjunction, one such test per carried part), which
+// reads X only to keep it: copyIntoRE and carryTestRE let dropDeadParts see
+// the copy as a move of X into B and the length test as no use of B, so
+// that a part nothing else reads is dead with its buffer; its test goes
+// from the condition (a block with none left runs unconditionally, which
+// is what the release wants once nothing reads the dead part).
+var (
+	copyIntoRE  = regexp.MustCompile(`^\s*copy\((buf_[0-9]+), ([A-Za-z0-9_]+)\)$`)
+	carryIfRE   = regexp.MustCompile(`^(\s*)if (.*) \{$`)
+	carryTestRE = regexp.MustCompile(`^[A-Za-z0-9_*]+ == len\((buf_[0-9]+)\)$`)
+)
+
+// carryTests splits the condition of an if line into its && terms and
+// says, for each, the buffer it tests the length of ("" for other terms).
+func carryTests(l string) (indent string, terms, bufs []string, ok bool) {
+	m := carryIfRE.FindStringSubmatch(l)
+	if m == nil {
+		return "", nil, nil, false
+	}
+	terms = strings.Split(m[2], " && ")
+	bufs = make([]string, len(terms))
+	found := false
+	for i, t := range terms {
+		if tm := carryTestRE.FindStringSubmatch(t); tm != nil && localRE.MatchString(tm[1]) {
+			bufs[i], found = tm[1], true
+		}
+	}
+	return m[1], terms, bufs, found
+}
+
 // dropDeadParts removes the stores to locals whose value never reaches a
 // real use: a part of a loop's state that the body copies through an if
 // into the next iteration's state but never reads (an array's size, say).
@@ -47,6 +86,22 @@ func dropDeadParts(code string) string {
 				continue
 			}
 		}
+		if m := copyIntoRE.FindStringSubmatch(l); m != nil && localRE.MatchString(m[1]) {
+			edges[m[1]] = append(edges[m[1]], m[2])
+			continue
+		}
+		if _, terms, bufs, ok := carryTests(l); ok {
+			for i, t := range terms {
+				if bufs[i] == "" {
+					for _, id := range identRE.FindAllString(t, -1) {
+						use(id)
+					}
+				} else {
+					use(strings.SplitN(t, " ", 2)[0])
+				}
+			}
+			continue
+		}
 		_, _, rest := splitStore(l)
 		for _, id := range identRE.FindAllString(rest, -1) {
 			use(id)
@@ -63,6 +118,27 @@ func dropDeadParts(code string) string {
 	var out []string
 	changed := false
 	for _, l := range lines {
+		if m := copyIntoRE.FindStringSubmatch(l); m != nil && dead(m[1]) {
+			changed = true
+			continue
+		}
+		if indent, terms, bufs, ok := carryTests(l); ok {
+			var kept []string
+			for i, t := range terms {
+				if bufs[i] == "" || !dead(bufs[i]) {
+					kept = append(kept, t)
+				}
+			}
+			if len(kept) < len(terms) {
+				changed = true
+				if len(kept) == 0 {
+					out = append(out, indent+"{")
+				} else {
+					out = append(out, indent+"if "+strings.Join(kept, " && ")+" {")
+				}
+				continue
+			}
+		}
 		if m := copyRE.FindStringSubmatch(l); m != nil {
 			lhs, rhs := strings.Split(m[2], ", "), strings.Split(m[3], ", ")
 			if len(lhs) == len(rhs) {
@@ -80,7 +156,13 @@ func dropDeadParts(code string) string {
 					continue
 				}
 			}
-		} else if names, op, rest := splitStore(l); op == "=" {
+		} else if names, op, rest := splitStore(l); op == ":=" && len(names) == 1 && dead(names[0]) {
+			// A fresh value that only fed dead parts: evaluated for its
+			// checks and errors, kept nowhere.
+			changed = true
+			indent := l[:len(l)-len(strings.TrimLeft(l, " \t"))]
+			l = indent + "_ = " + rest
+		} else if op == "=" {
 			hit := false
 			for i, n := range names {
 				if dead(n) {

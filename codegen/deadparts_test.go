@@ -56,6 +56,42 @@ _, s_2 = f(x_3)
 return s_2`,
 		},
 		{
+			name: "a part carried in a buffer and never read goes with its buffer and the fresh value it held",
+			in: `var s_1 []float64
+var s_2 float64
+a_3 := ar.F64(n_4)
+s_1, s_2 = a_3, 1.0
+buf_5 := ar.F64w(n_4)
+for {
+a_6 := ar.F64(n_4)
+s_1, s_2 = a_6, x_8
+if n_4 == len(buf_5) {
+copy(buf_5, s_1)
+s_1 = buf_5
+ar.release(m_7)
+}
+}
+return s_2`,
+			want: `var s_2 float64
+_ = ar.F64(n_4)
+s_2 = 1.0
+_ = ar.F64w(n_4)
+for {
+_ = ar.F64(n_4)
+s_2 = x_8
+{
+ar.release(m_7)
+}
+}
+return s_2`,
+		},
+		{
+			name: "a copy into a slice that is not a carry buffer writes through it and stays",
+			in: `row_1 := m_2[0:3]
+copy(row_1, x_3)
+return m_2`,
+		},
+		{
 			name: "writes through a local and non-local targets count as reads",
 			in: `var s_1 []float64
 var s_2 []float64

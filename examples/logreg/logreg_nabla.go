@@ -470,8 +470,7 @@ func fn_predict(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64,
 	if int64(x_6) != size_7 {
 		return nil, 0, nbErrorf("logreg.nab:22:46", fmt.Sprintf("size mismatch: d is %d (w) but dimension 2 of x has size %d", size_7, x_6))
 	}
-	size_8 := int64(x_5)
-	_ = size_8
+	_ = int64(x_5)
 	w_1 = w_1[:w_2]
 	x_4 = x_4[:x_5*x_6]
 	if w_2 != x_6 {

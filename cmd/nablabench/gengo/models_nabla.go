@@ -486,8 +486,7 @@ func fn_rosenvjp(ar *nbArena, x_1 []float64, x_2 int, ybar_3 float64) (float64, 
 
 // fn_rosengrad is def rosen_grad (models.nab:8:12).
 func fn_rosengrad(ar *nbArena, x_1 []float64, x_2 int) ([]float64, int, error) {
-	size_3 := int64(x_2)
-	_ = size_3
+	_ = int64(x_2)
 	x_1 = x_1[:x_2]
 	r_4, r_5, r_6, err_7 := fn_rosenvjp(ar, x_1, x_2, 1.0)
 	_ = r_4
@@ -666,8 +665,7 @@ func fn_wishartc(ar *nbArena, d_1 int64, gamma_2 float64, m_3 int64) (float64, e
 // fn_qmat is def qmat (models.nab:47:5).
 func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, int, error) {
 	mark_59 := ar.mark()
-	size_4 := int64(v_2)
-	_ = size_4
+	_ = int64(v_2)
 	v_1 = v_1[:v_2]
 	n_5, err_6 := runtime.CheckSize(d_3)
 	if err_6 != nil {
@@ -806,8 +804,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 	if int64(x_11) != size_15 {
 		return 0, nbErrorf("models.nab:53:73", fmt.Sprintf("size mismatch: d is %d (dimension 2 of means) but dimension 2 of x has size %d", size_15, x_11))
 	}
-	size_16 := int64(icf_8)
-	_ = size_16
+	_ = int64(icf_8)
 	size_17 := int64(x_10)
 	alphas_1 = alphas_1[:alphas_2]
 	means_3 = means_3[:means_4*means_5]
@@ -934,8 +931,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 					errs_72[lo_73/32] = nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 					return
 				}
-				n_78 := int(size_15) - int(int64(0))
-				_ = n_78
+				_ = int(size_15) - int(int64(0))
 				s_79 := row_77[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
 				s_80 := runtime.Sum(s_79)
 				r_64[i_74] = s_80
@@ -956,8 +952,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 			if size_15 < int64(0) || size_15 > int64(icf_8) {
 				return 0, nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 			}
-			n_69 := int(size_15) - int(int64(0))
-			_ = n_69
+			_ = int(size_15) - int(int64(0))
 			s_70 := row_68[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
 			s_71 := runtime.Sum(s_70)
 			r_64[i_65] = s_71
@@ -1933,14 +1928,11 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	var rev_216 []float64
 	rev_213, rev_214, rev_215, rev_216 = z_211, icf_7, icf_8, z_212
 	for i_238 := int64(0); i_238 < n_15; i_238++ {
-		x_240 := a_152[int(i_238)]
-		_ = x_240
+		_ = a_152[int(i_238)]
 		row_241 := a_153[int(i_238)*d_154 : (int(i_238)+1)*d_154]
-		row_242 := a_156[int(i_238)*icf_8 : (int(i_238)+1)*icf_8]
-		_ = row_242
+		_ = a_156[int(i_238)*icf_8 : (int(i_238)+1)*icf_8]
 		row_243 := a_157[int(i_238)*d_158 : (int(i_238)+1)*d_158]
-		row_244 := a_160[int(i_238)*icf_8 : (int(i_238)+1)*icf_8]
-		_ = row_244
+		_ = a_160[int(i_238)*icf_8 : (int(i_238)+1)*icf_8]
 		x_245 := float64(m_13)
 		x_246 := -ybar_14
 		x_247 := x_245 * x_246
@@ -1992,8 +1984,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	rev_261, rev_263, rev_265, rev_267, rev_268, rev_269, rev_270, rev_271 = r_204, z_212, z_259, d_21, d_22, z_260, means_4, means_5
 	for i_353 := int64(0); i_353 < n_17; i_353++ {
 		mark_354 := ar.mark()
-		x_355 := a_61[int(i_353)]
-		_ = x_355
+		_ = a_61[int(i_353)]
 		row_356 := a_62[int(i_353)*d_63 : (int(i_353)+1)*d_63]
 		x_357 := a_65[int(i_353)]
 		rs_358 := d_72 * d_73
@@ -2091,10 +2082,8 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	rev_435, rev_436, rev_437 = z_211, icf_7, icf_8
 	for i_447 := int64(0); i_447 < n_15; i_447++ {
 		mark_448 := ar.mark()
-		x_449 := a_43[int(i_447)]
-		_ = x_449
-		row_450 := a_46[int(i_447)*icf_8 : (int(i_447)+1)*icf_8]
-		_ = row_450
+		_ = a_43[int(i_447)]
+		_ = a_46[int(i_447)*icf_8 : (int(i_447)+1)*icf_8]
 		z_451 := ar.F64(d_44)
 		x_452 := z_212[int(i_447)]
 		for i_453 := range z_451 {
@@ -2124,8 +2113,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	for i_478 := int64(0); i_478 < n_15; i_478++ {
 		mark_479 := ar.mark()
 		rs_480 := d_21 * d_22
-		row_481 := a_20[int(i_478)*rs_480 : (int(i_478)+1)*rs_480]
-		_ = row_481
+		_ = a_20[int(i_478)*rs_480 : (int(i_478)+1)*rs_480]
 		row_482 := a_24[int(i_478)*icf_8 : (int(i_478)+1)*icf_8]
 		r_483, r_484, r_485, r_486, r_487, r_488, err_489 := fn_qmatsplit10fwd(ar, row_482, icf_8, n_16)
 		_ = r_483
@@ -2186,10 +2174,8 @@ func fn_gmmgrad(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64
 	if int64(x_11) != size_15 {
 		return nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:64:78", fmt.Sprintf("size mismatch: d is %d (dimension 2 of means) but dimension 2 of x has size %d", size_15, x_11))
 	}
-	size_16 := int64(icf_8)
-	_ = size_16
-	size_17 := int64(x_10)
-	_ = size_17
+	_ = int64(icf_8)
+	_ = int64(x_10)
 	alphas_1 = alphas_1[:alphas_2]
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
@@ -2208,8 +2194,7 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 	if int64(state_8) != size_13 {
 		return 0, nbErrorf("models.nab:81:23", fmt.Sprintf("size mismatch: r is %d (main_params) but state has size %d", size_13, state_8))
 	}
-	size_14 := int64(mainparams_3)
-	_ = size_14
+	_ = int64(mainparams_3)
 	size_15 := int64(extraparams_6)
 	if int64(state_9) != size_15 {
 		return 0, nbErrorf("models.nab:81:26", fmt.Sprintf("size mismatch: b is %d (dimension 2 of extra_params) but dimension 2 of state has size %d", size_15, state_9))
@@ -3381,8 +3366,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			var rs_504 int = 0
 			for i_505 := 0; i_505 < n_451; i_505++ {
 				mark_506 := ar.mark()
-				i_507 := int64(i_505)
-				_ = i_507
+				_ = int64(i_505)
 				if int64(0) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 				}
@@ -3761,36 +3745,21 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if x_594 < 0 || x_594 >= int64(c_144) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_594, c_144))
 			}
-			row_595 := c_152[int(x_594)*c_154 : (int(x_594)+1)*c_154]
-			_ = row_595
-			row_596 := c_155[int(x_594)*c_157 : (int(x_594)+1)*c_157]
-			_ = row_596
-			row_597 := c_158[int(x_594)*c_160 : (int(x_594)+1)*c_160]
-			_ = row_597
-			row_598 := c_161[int(x_594)*c_163 : (int(x_594)+1)*c_163]
-			_ = row_598
-			row_599 := c_164[int(x_594)*c_166 : (int(x_594)+1)*c_166]
-			_ = row_599
-			row_600 := c_167[int(x_594)*c_169 : (int(x_594)+1)*c_169]
-			_ = row_600
-			row_601 := c_170[int(x_594)*c_172 : (int(x_594)+1)*c_172]
-			_ = row_601
-			row_602 := c_173[int(x_594)*c_175 : (int(x_594)+1)*c_175]
-			_ = row_602
-			row_603 := c_176[int(x_594)*c_178 : (int(x_594)+1)*c_178]
-			_ = row_603
-			row_604 := c_179[int(x_594)*c_181 : (int(x_594)+1)*c_181]
-			_ = row_604
-			row_605 := c_182[int(x_594)*c_184 : (int(x_594)+1)*c_184]
-			_ = row_605
-			row_606 := c_185[int(x_594)*c_187 : (int(x_594)+1)*c_187]
-			_ = row_606
-			row_607 := c_188[int(x_594)*c_190 : (int(x_594)+1)*c_190]
-			_ = row_607
-			row_608 := c_191[int(x_594)*c_193 : (int(x_594)+1)*c_193]
-			_ = row_608
-			row_609 := c_194[int(x_594)*c_196 : (int(x_594)+1)*c_196]
-			_ = row_609
+			_ = c_152[int(x_594)*c_154 : (int(x_594)+1)*c_154]
+			_ = c_155[int(x_594)*c_157 : (int(x_594)+1)*c_157]
+			_ = c_158[int(x_594)*c_160 : (int(x_594)+1)*c_160]
+			_ = c_161[int(x_594)*c_163 : (int(x_594)+1)*c_163]
+			_ = c_164[int(x_594)*c_166 : (int(x_594)+1)*c_166]
+			_ = c_167[int(x_594)*c_169 : (int(x_594)+1)*c_169]
+			_ = c_170[int(x_594)*c_172 : (int(x_594)+1)*c_172]
+			_ = c_173[int(x_594)*c_175 : (int(x_594)+1)*c_175]
+			_ = c_176[int(x_594)*c_178 : (int(x_594)+1)*c_178]
+			_ = c_179[int(x_594)*c_181 : (int(x_594)+1)*c_181]
+			_ = c_182[int(x_594)*c_184 : (int(x_594)+1)*c_184]
+			_ = c_185[int(x_594)*c_187 : (int(x_594)+1)*c_187]
+			_ = c_188[int(x_594)*c_190 : (int(x_594)+1)*c_190]
+			_ = c_191[int(x_594)*c_193 : (int(x_594)+1)*c_193]
+			_ = c_194[int(x_594)*c_196 : (int(x_594)+1)*c_196]
 			c_589, c_590, c_591, c_592, c_593 = c_143, c_145, c_146, c_148, c_149
 		} else {
 			c_589, c_590, c_591, c_592, c_593 = r_133, sequence_12, state_7, state_8, state_9
@@ -4788,8 +4757,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					var rs_1163 int = 0
 					for i_1164 := 0; i_1164 < n_1110; i_1164++ {
 						mark_1165 := ar.mark()
-						i_1166 := int64(i_1164)
-						_ = i_1166
+						_ = int64(i_1164)
 						if int64(0) >= int64(mainparams_2) {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 						}
@@ -5168,36 +5136,21 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if x_1253 < 0 || x_1253 >= int64(c_831) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1253, c_831))
 					}
-					row_1254 := c_839[int(x_1253)*c_841 : (int(x_1253)+1)*c_841]
-					_ = row_1254
-					row_1255 := c_842[int(x_1253)*c_844 : (int(x_1253)+1)*c_844]
-					_ = row_1255
-					row_1256 := c_845[int(x_1253)*c_847 : (int(x_1253)+1)*c_847]
-					_ = row_1256
-					row_1257 := c_848[int(x_1253)*c_850 : (int(x_1253)+1)*c_850]
-					_ = row_1257
-					row_1258 := c_851[int(x_1253)*c_853 : (int(x_1253)+1)*c_853]
-					_ = row_1258
-					row_1259 := c_854[int(x_1253)*c_856 : (int(x_1253)+1)*c_856]
-					_ = row_1259
-					row_1260 := c_857[int(x_1253)*c_859 : (int(x_1253)+1)*c_859]
-					_ = row_1260
-					row_1261 := c_860[int(x_1253)*c_862 : (int(x_1253)+1)*c_862]
-					_ = row_1261
-					row_1262 := c_863[int(x_1253)*c_865 : (int(x_1253)+1)*c_865]
-					_ = row_1262
-					row_1263 := c_866[int(x_1253)*c_868 : (int(x_1253)+1)*c_868]
-					_ = row_1263
-					row_1264 := c_869[int(x_1253)*c_871 : (int(x_1253)+1)*c_871]
-					_ = row_1264
-					row_1265 := c_872[int(x_1253)*c_874 : (int(x_1253)+1)*c_874]
-					_ = row_1265
-					row_1266 := c_875[int(x_1253)*c_877 : (int(x_1253)+1)*c_877]
-					_ = row_1266
-					row_1267 := c_878[int(x_1253)*c_880 : (int(x_1253)+1)*c_880]
-					_ = row_1267
-					row_1268 := c_881[int(x_1253)*c_883 : (int(x_1253)+1)*c_883]
-					_ = row_1268
+					_ = c_839[int(x_1253)*c_841 : (int(x_1253)+1)*c_841]
+					_ = c_842[int(x_1253)*c_844 : (int(x_1253)+1)*c_844]
+					_ = c_845[int(x_1253)*c_847 : (int(x_1253)+1)*c_847]
+					_ = c_848[int(x_1253)*c_850 : (int(x_1253)+1)*c_850]
+					_ = c_851[int(x_1253)*c_853 : (int(x_1253)+1)*c_853]
+					_ = c_854[int(x_1253)*c_856 : (int(x_1253)+1)*c_856]
+					_ = c_857[int(x_1253)*c_859 : (int(x_1253)+1)*c_859]
+					_ = c_860[int(x_1253)*c_862 : (int(x_1253)+1)*c_862]
+					_ = c_863[int(x_1253)*c_865 : (int(x_1253)+1)*c_865]
+					_ = c_866[int(x_1253)*c_868 : (int(x_1253)+1)*c_868]
+					_ = c_869[int(x_1253)*c_871 : (int(x_1253)+1)*c_871]
+					_ = c_872[int(x_1253)*c_874 : (int(x_1253)+1)*c_874]
+					_ = c_875[int(x_1253)*c_877 : (int(x_1253)+1)*c_877]
+					_ = c_878[int(x_1253)*c_880 : (int(x_1253)+1)*c_880]
+					_ = c_881[int(x_1253)*c_883 : (int(x_1253)+1)*c_883]
 					c_1248, c_1249, c_1250, c_1251, c_1252 = c_830, c_832, c_833, c_835, c_836
 				} else {
 					c_1248, c_1249, c_1250, c_1251, c_1252 = r_824, sequence_12, st_639, st_640, st_641
@@ -5653,8 +5606,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		var rs_1429 int = 0
 		for i_1430 := 0; i_1430 < n_1335; i_1430++ {
 			mark_1431 := ar.mark()
-			i_1432 := int64(i_1430)
-			_ = i_1432
+			_ = int64(i_1430)
 			if int64(0) >= int64(sequence_11) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(int64(0), sequence_11))
 			}
@@ -6486,8 +6438,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				var rs_1808 int = 0
 				for i_1809 := 0; i_1809 < n_1745; i_1809++ {
 					mark_1810 := ar.mark()
-					i_1811 := int64(i_1809)
-					_ = i_1811
+					_ = int64(i_1809)
 					if int64(0) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 					}
@@ -6894,45 +6845,26 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				}
 				row_1903 := c_1441[int(x_1902)*c_1443 : (int(x_1902)+1)*c_1443]
 				rs_1904 := c_1446 * c_1447
-				row_1905 := c_1444[int(x_1902)*rs_1904 : (int(x_1902)+1)*rs_1904]
-				_ = row_1905
-				row_1906 := c_1448[int(x_1902)*c_1450 : (int(x_1902)+1)*c_1450]
-				_ = row_1906
-				row_1907 := c_1451[int(x_1902)*c_1453 : (int(x_1902)+1)*c_1453]
-				_ = row_1907
-				row_1908 := c_1454[int(x_1902)*c_1456 : (int(x_1902)+1)*c_1456]
-				_ = row_1908
-				row_1909 := c_1457[int(x_1902)*c_1459 : (int(x_1902)+1)*c_1459]
-				_ = row_1909
-				row_1910 := c_1460[int(x_1902)*c_1462 : (int(x_1902)+1)*c_1462]
-				_ = row_1910
-				row_1911 := c_1463[int(x_1902)*c_1465 : (int(x_1902)+1)*c_1465]
-				_ = row_1911
-				row_1912 := c_1466[int(x_1902)*c_1468 : (int(x_1902)+1)*c_1468]
-				_ = row_1912
-				row_1913 := c_1469[int(x_1902)*c_1471 : (int(x_1902)+1)*c_1471]
-				_ = row_1913
-				row_1914 := c_1472[int(x_1902)*c_1474 : (int(x_1902)+1)*c_1474]
-				_ = row_1914
-				row_1915 := c_1475[int(x_1902)*c_1477 : (int(x_1902)+1)*c_1477]
-				_ = row_1915
-				row_1916 := c_1478[int(x_1902)*c_1480 : (int(x_1902)+1)*c_1480]
-				_ = row_1916
-				row_1917 := c_1481[int(x_1902)*c_1483 : (int(x_1902)+1)*c_1483]
-				_ = row_1917
-				row_1918 := c_1484[int(x_1902)*c_1486 : (int(x_1902)+1)*c_1486]
-				_ = row_1918
-				row_1919 := c_1487[int(x_1902)*c_1489 : (int(x_1902)+1)*c_1489]
-				_ = row_1919
-				row_1920 := c_1490[int(x_1902)*c_1492 : (int(x_1902)+1)*c_1492]
-				_ = row_1920
-				row_1921 := c_1493[int(x_1902)*c_1495 : (int(x_1902)+1)*c_1495]
-				_ = row_1921
-				row_1922 := c_1496[int(x_1902)*c_1498 : (int(x_1902)+1)*c_1498]
-				_ = row_1922
+				_ = c_1444[int(x_1902)*rs_1904 : (int(x_1902)+1)*rs_1904]
+				_ = c_1448[int(x_1902)*c_1450 : (int(x_1902)+1)*c_1450]
+				_ = c_1451[int(x_1902)*c_1453 : (int(x_1902)+1)*c_1453]
+				_ = c_1454[int(x_1902)*c_1456 : (int(x_1902)+1)*c_1456]
+				_ = c_1457[int(x_1902)*c_1459 : (int(x_1902)+1)*c_1459]
+				_ = c_1460[int(x_1902)*c_1462 : (int(x_1902)+1)*c_1462]
+				_ = c_1463[int(x_1902)*c_1465 : (int(x_1902)+1)*c_1465]
+				_ = c_1466[int(x_1902)*c_1468 : (int(x_1902)+1)*c_1468]
+				_ = c_1469[int(x_1902)*c_1471 : (int(x_1902)+1)*c_1471]
+				_ = c_1472[int(x_1902)*c_1474 : (int(x_1902)+1)*c_1474]
+				_ = c_1475[int(x_1902)*c_1477 : (int(x_1902)+1)*c_1477]
+				_ = c_1478[int(x_1902)*c_1480 : (int(x_1902)+1)*c_1480]
+				_ = c_1481[int(x_1902)*c_1483 : (int(x_1902)+1)*c_1483]
+				_ = c_1484[int(x_1902)*c_1486 : (int(x_1902)+1)*c_1486]
+				_ = c_1487[int(x_1902)*c_1489 : (int(x_1902)+1)*c_1489]
+				_ = c_1490[int(x_1902)*c_1492 : (int(x_1902)+1)*c_1492]
+				_ = c_1493[int(x_1902)*c_1495 : (int(x_1902)+1)*c_1495]
+				_ = c_1496[int(x_1902)*c_1498 : (int(x_1902)+1)*c_1498]
 				rs_1923 := c_1501 * c_1502
-				row_1924 := c_1499[int(x_1902)*rs_1923 : (int(x_1902)+1)*rs_1923]
-				_ = row_1924
+				_ = c_1499[int(x_1902)*rs_1923 : (int(x_1902)+1)*rs_1923]
 				c_1897, c_1898, c_1900, c_1901 = row_1903, c_1443, c_1446, c_1447
 			} else {
 				c_1897, c_1898, c_1900, c_1901 = r_1435, sequence_12, state_8, state_9
@@ -6979,8 +6911,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			for i_1938 := range r_1937 {
 				r_1937[i_1938] = (row_1935[i_1938] * (r_1927[i_1938] - x_1936))
 			}
-			s_1940 := runtime.Sum(r_1937)
-			_ = s_1940
+			_ = runtime.Sum(r_1937)
 			if i_1430 == 0 {
 				d_1337, d_1338 = c_1900, c_1901
 				rs_1339 = d_1337 * d_1338
@@ -7290,59 +7221,40 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		if x_1995 < 0 || x_1995 >= int64(c_21) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_1995, c_21))
 		}
-		x_1996 := c_28[int(x_1995)]
-		_ = x_1996
-		row_1997 := c_30[int(x_1995)*c_32 : (int(x_1995)+1)*c_32]
-		_ = row_1997
-		row_1998 := c_33[int(x_1995)*c_35 : (int(x_1995)+1)*c_35]
-		_ = row_1998
-		row_1999 := c_36[int(x_1995)*c_38 : (int(x_1995)+1)*c_38]
-		_ = row_1999
+		_ = c_28[int(x_1995)]
+		_ = c_30[int(x_1995)*c_32 : (int(x_1995)+1)*c_32]
+		_ = c_33[int(x_1995)*c_35 : (int(x_1995)+1)*c_35]
+		_ = c_36[int(x_1995)*c_38 : (int(x_1995)+1)*c_38]
 		rs_2000 := c_56 * c_57
-		row_2001 := c_54[int(x_1995)*rs_2000 : (int(x_1995)+1)*rs_2000]
-		_ = row_2001
+		_ = c_54[int(x_1995)*rs_2000 : (int(x_1995)+1)*rs_2000]
 		rs_2002 := c_60 * c_61
-		row_2003 := c_58[int(x_1995)*rs_2002 : (int(x_1995)+1)*rs_2002]
-		_ = row_2003
+		_ = c_58[int(x_1995)*rs_2002 : (int(x_1995)+1)*rs_2002]
 		rs_2004 := c_64 * c_65
-		row_2005 := c_62[int(x_1995)*rs_2004 : (int(x_1995)+1)*rs_2004]
-		_ = row_2005
+		_ = c_62[int(x_1995)*rs_2004 : (int(x_1995)+1)*rs_2004]
 		rs_2006 := c_68 * c_69
-		row_2007 := c_66[int(x_1995)*rs_2006 : (int(x_1995)+1)*rs_2006]
-		_ = row_2007
+		_ = c_66[int(x_1995)*rs_2006 : (int(x_1995)+1)*rs_2006]
 		rs_2008 := c_72 * c_73
-		row_2009 := c_70[int(x_1995)*rs_2008 : (int(x_1995)+1)*rs_2008]
-		_ = row_2009
+		_ = c_70[int(x_1995)*rs_2008 : (int(x_1995)+1)*rs_2008]
 		rs_2010 := c_76 * c_77
-		row_2011 := c_74[int(x_1995)*rs_2010 : (int(x_1995)+1)*rs_2010]
-		_ = row_2011
+		_ = c_74[int(x_1995)*rs_2010 : (int(x_1995)+1)*rs_2010]
 		rs_2012 := c_80 * c_81
-		row_2013 := c_78[int(x_1995)*rs_2012 : (int(x_1995)+1)*rs_2012]
-		_ = row_2013
+		_ = c_78[int(x_1995)*rs_2012 : (int(x_1995)+1)*rs_2012]
 		rs_2014 := c_84 * c_85
-		row_2015 := c_82[int(x_1995)*rs_2014 : (int(x_1995)+1)*rs_2014]
-		_ = row_2015
+		_ = c_82[int(x_1995)*rs_2014 : (int(x_1995)+1)*rs_2014]
 		rs_2016 := c_88 * c_89
-		row_2017 := c_86[int(x_1995)*rs_2016 : (int(x_1995)+1)*rs_2016]
-		_ = row_2017
+		_ = c_86[int(x_1995)*rs_2016 : (int(x_1995)+1)*rs_2016]
 		rs_2018 := c_92 * c_93
-		row_2019 := c_90[int(x_1995)*rs_2018 : (int(x_1995)+1)*rs_2018]
-		_ = row_2019
+		_ = c_90[int(x_1995)*rs_2018 : (int(x_1995)+1)*rs_2018]
 		rs_2020 := c_96 * c_97
-		row_2021 := c_94[int(x_1995)*rs_2020 : (int(x_1995)+1)*rs_2020]
-		_ = row_2021
+		_ = c_94[int(x_1995)*rs_2020 : (int(x_1995)+1)*rs_2020]
 		rs_2022 := c_100 * c_101
-		row_2023 := c_98[int(x_1995)*rs_2022 : (int(x_1995)+1)*rs_2022]
-		_ = row_2023
+		_ = c_98[int(x_1995)*rs_2022 : (int(x_1995)+1)*rs_2022]
 		rs_2024 := c_104 * c_105
-		row_2025 := c_102[int(x_1995)*rs_2024 : (int(x_1995)+1)*rs_2024]
-		_ = row_2025
+		_ = c_102[int(x_1995)*rs_2024 : (int(x_1995)+1)*rs_2024]
 		rs_2026 := c_108 * c_109
-		row_2027 := c_106[int(x_1995)*rs_2026 : (int(x_1995)+1)*rs_2026]
-		_ = row_2027
+		_ = c_106[int(x_1995)*rs_2026 : (int(x_1995)+1)*rs_2026]
 		rs_2028 := c_112 * c_113
-		row_2029 := c_110[int(x_1995)*rs_2028 : (int(x_1995)+1)*rs_2028]
-		_ = row_2029
+		_ = c_110[int(x_1995)*rs_2028 : (int(x_1995)+1)*rs_2028]
 		c_1991, c_1992, c_1993, c_1994 = c_20, c_22, c_23, c_24
 	} else {
 		c_1991, c_1992, c_1993, c_1994 = state_7, state_8, state_9, 0.0
@@ -7490,12 +7402,10 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			row_2452 := row_2307[int(x_2448)*c_69 : (int(x_2448)+1)*c_69]
 			row_2453 := row_2309[int(x_2448)*c_73 : (int(x_2448)+1)*c_73]
 			row_2454 := row_2311[int(x_2448)*c_77 : (int(x_2448)+1)*c_77]
-			row_2455 := row_2313[int(x_2448)*c_81 : (int(x_2448)+1)*c_81]
-			_ = row_2455
+			_ = row_2313[int(x_2448)*c_81 : (int(x_2448)+1)*c_81]
 			row_2456 := row_2315[int(x_2448)*c_85 : (int(x_2448)+1)*c_85]
 			row_2457 := row_2317[int(x_2448)*c_89 : (int(x_2448)+1)*c_89]
-			row_2458 := row_2319[int(x_2448)*c_93 : (int(x_2448)+1)*c_93]
-			_ = row_2458
+			_ = row_2319[int(x_2448)*c_93 : (int(x_2448)+1)*c_93]
 			row_2459 := row_2321[int(x_2448)*c_97 : (int(x_2448)+1)*c_97]
 			row_2460 := row_2323[int(x_2448)*c_101 : (int(x_2448)+1)*c_101]
 			row_2461 := row_2325[int(x_2448)*c_105 : (int(x_2448)+1)*c_105]
@@ -7857,8 +7767,7 @@ func fn_lstmjacobian(ar *nbArena, mainparams_1 []float64, mainparams_2 int, main
 	if int64(state_8) != size_13 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:101:22", fmt.Sprintf("size mismatch: r is %d (main_params) but state has size %d", size_13, state_8))
 	}
-	size_14 := int64(mainparams_3)
-	_ = size_14
+	_ = int64(mainparams_3)
 	size_15 := int64(extraparams_6)
 	if int64(state_9) != size_15 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:101:25", fmt.Sprintf("size mismatch: b is %d (dimension 2 of extra_params) but dimension 2 of state has size %d", size_15, state_9))
@@ -7866,8 +7775,7 @@ func fn_lstmjacobian(ar *nbArena, mainparams_1 []float64, mainparams_2 int, main
 	if int64(sequence_12) != size_15 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:101:46", fmt.Sprintf("size mismatch: b is %d (dimension 2 of extra_params) but dimension 2 of sequence has size %d", size_15, sequence_12))
 	}
-	size_16 := int64(sequence_11)
-	_ = size_16
+	_ = int64(sequence_11)
 	if extraparams_5 != 3 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:100:50", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
 	}
@@ -8741,10 +8649,8 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 // fn_gathered is def gathered (models.nab:151:5).
 func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, camidx_7 []int64, camidx_8 int, ptidx_9 []int64, ptidx_10 int) ([]float64, int, int, []float64, int, int, error) {
 	mark_58 := ar.mark()
-	size_11 := int64(cams_2)
-	_ = size_11
-	size_12 := int64(pts_5)
-	_ = size_12
+	_ = int64(cams_2)
+	_ = int64(pts_5)
 	size_13 := int64(camidx_8)
 	if int64(ptidx_10) != size_13 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:151:74", fmt.Sprintf("size mismatch: p is %d (cam_idx) but pt_idx has size %d", size_13, ptidx_10))
@@ -8878,10 +8784,8 @@ func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []
 // fn_baobjective is def ba_objective (models.nab:156:12).
 func fn_baobjective(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, []float64, int, error) {
 	mark_35 := ar.mark()
-	size_16 := int64(cams_2)
-	_ = size_16
-	size_17 := int64(pts_5)
-	_ = size_17
+	_ = int64(cams_2)
+	_ = int64(pts_5)
 	size_18 := int64(w_8)
 	if int64(feats_10) != size_18 {
 		return nil, 0, 0, nil, 0, nbErrorf("models.nab:156:78", fmt.Sprintf("size mismatch: p is %d (w) but feats has size %d", size_18, feats_10))
@@ -10092,8 +9996,7 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		if i_197 < 0 || i_197 >= int64(tape_28) {
 			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(i_197, tape_28))
 		}
-		row_200 := tape_27[int(i_197)*tape_29 : (int(i_197)+1)*tape_29]
-		_ = row_200
+		_ = tape_27[int(i_197)*tape_29 : (int(i_197)+1)*tape_29]
 		row_201 := tape_30[int(i_197)*tape_32 : (int(i_197)+1)*tape_32]
 		row_202 := tape_33[int(i_197)*tape_35 : (int(i_197)+1)*tape_35]
 		row_203 := tape_36[int(i_197)*tape_38 : (int(i_197)+1)*tape_38]
@@ -11110,8 +11013,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		if i_229 < 0 || i_229 >= int64(n_183) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_229, n_183))
 		}
-		row_232 := a_185[int(i_229)*d_186 : (int(i_229)+1)*d_186]
-		_ = row_232
+		_ = a_185[int(i_229)*d_186 : (int(i_229)+1)*d_186]
 		row_233 := a_188[int(i_229)*d_189 : (int(i_229)+1)*d_189]
 		if ybar_14 != d_189 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{d_189})+" and "+runtime.ShapeString([]int{ybar_14}))
@@ -11161,8 +11063,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		if i_272 < 0 || i_272 >= int64(n_149) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_272, n_149))
 		}
-		row_275 := a_151[int(i_272)*d_152 : (int(i_272)+1)*d_152]
-		_ = row_275
+		_ = a_151[int(i_272)*d_152 : (int(i_272)+1)*d_152]
 		row_276 := a_154[int(i_272)*d_155 : (int(i_272)+1)*d_155]
 		row_277 := a_157[int(i_272)*r_31 : (int(i_272)+1)*r_31]
 		row_278 := a_158[int(i_272)*d_159 : (int(i_272)+1)*d_159]
@@ -11522,10 +11423,8 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 // fn_bajacobian is def ba_jacobian (models.nab:171:12).
 func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, int, []float64, int, error) {
 	mark_157 := ar.mark()
-	size_16 := int64(cams_2)
-	_ = size_16
-	size_17 := int64(pts_5)
-	_ = size_17
+	_ = int64(cams_2)
+	_ = int64(pts_5)
 	size_18 := int64(w_8)
 	if int64(feats_10) != size_18 {
 		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:171:77", fmt.Sprintf("size mismatch: p is %d (w) but feats has size %d", size_18, feats_10))

@@ -349,8 +349,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 	var rs_9 int = 0
 	for i_10 := 0; i_10 < n_5; i_10++ {
 		mark_11 := ar.mark()
-		i_12 := int64(i_10)
-		_ = i_12
+		_ = int64(i_10)
 		n_13, err_14 := runtime.CheckSize(size_4)
 		if err_14 != nil {
 			return nil, 0, 0, false, nbAt("std/linalg:17:20", err_14)
@@ -1055,8 +1054,7 @@ func fn_linalgsor(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b
 		for i_42 := range r_41 {
 			r_41[i_42] = (b_4[i_42] - a_35[i_42])
 		}
-		s_44 := runtime.Norm2(r_41)
-		_ = s_44
+		_ = runtime.Norm2(r_41)
 		x_13, x_14 = r_32, r_33
 		_ = mark_31
 	}

@@ -106,8 +106,7 @@ func Dopri5Into(dst0 []float64, f func(float64, []float64) []float64, y0 []float
 // fn_rk4 is def rk4 (ode.nab:10:12).
 func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_2 []float64, y0_3 int, t0_4 float64, t1_5 float64, steps_6 int64) ([]float64, int, error) {
 	mark_82 := ar.mark()
-	size_7 := int64(y0_3)
-	_ = size_7
+	_ = int64(y0_3)
 	y0_2 = y0_2[:y0_3]
 	n_8 := int64(y0_3)
 	x_9 := steps_6 >= int64(0)
@@ -213,8 +212,7 @@ func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_
 // fn_dopri5 is def dopri5 (ode.nab:18:12).
 func fn_dopri5(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_2 []float64, y0_3 int, t0_4 float64, t1_5 float64, rtol_6 float64, atol_7 float64) ([]float64, int, error) {
 	mark_21 := ar.mark()
-	size_8 := int64(y0_3)
-	_ = size_8
+	_ = int64(y0_3)
 	y0_2 = y0_2[:y0_3]
 	x_9 := rtol_6 >= 0.0
 	if !x_9 {

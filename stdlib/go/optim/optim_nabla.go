@@ -1288,8 +1288,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 	var rs_9 int = 0
 	for i_10 := 0; i_10 < n_5; i_10++ {
 		mark_11 := ar.mark()
-		i_12 := int64(i_10)
-		_ = i_12
+		_ = int64(i_10)
 		n_13, err_14 := runtime.CheckSize(size_4)
 		if err_14 != nil {
 			return nil, 0, 0, false, nbAt("std/linalg:17:20", err_14)
@@ -1741,8 +1740,7 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 			var rs_112 int = 0
 			for i_113 := 0; i_113 < n_108; i_113++ {
 				mark_114 := ar.mark()
-				i_115 := int64(i_113)
-				_ = i_115
+				_ = int64(i_113)
 				n_116, err_117 := runtime.CheckSize(size_4)
 				if err_117 != nil {
 					return nil, 0, 0, nbAt("std/linalg:60:25", err_117)
@@ -2403,8 +2401,7 @@ func fn_optimclip(ar *nbArena, x_1 []float64, x_2 int, lo_3 []float64, lo_4 int,
 // fn_lbfgs is def lbfgs (optim.nab:29:12).
 func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, m_4 int64, maxiter_5 int64, gtol_6 float64) ([]float64, int, float64, int64, int64, error) {
 	mark_1193 := ar.mark()
-	size_7 := int64(x0_3)
-	_ = size_7
+	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_8 := maxiter_5 >= int64(0)
 	if !x_8 {
@@ -2433,8 +2430,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	var rs_20 int = 0
 	for i_21 := 0; i_21 < n_16; i_21++ {
 		mark_22 := ar.mark()
-		i_23 := int64(i_21)
-		_ = i_23
+		_ = int64(i_21)
 		n_24, err_25 := runtime.CheckSize(n_10)
 		if err_25 != nil {
 			return nil, 0, 0, 0, 0, nbAt("std/optim:410:21", err_25)
@@ -2465,8 +2461,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	var rs_33 int = 0
 	for i_34 := 0; i_34 < n_29; i_34++ {
 		mark_35 := ar.mark()
-		i_36 := int64(i_34)
-		_ = i_36
+		_ = int64(i_34)
 		n_37, err_38 := runtime.CheckSize(n_10)
 		if err_38 != nil {
 			return nil, 0, 0, 0, 0, nbAt("std/optim:410:44", err_38)
@@ -3148,8 +3143,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 // fn_bfgs is def bfgs (optim.nab:45:12).
 func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, maxiter_4 int64, gtol_5 float64) ([]float64, int, float64, int64, int64, error) {
 	mark_1179 := ar.mark()
-	size_6 := int64(x0_3)
-	_ = size_6
+	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_7 := maxiter_4 >= int64(0)
 	if !x_7 {
@@ -3889,8 +3883,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 // fn_nonlinearcg is def nonlinear_cg (optim.nab:59:12).
 func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, maxiter_4 int64, gtol_5 float64) ([]float64, int, float64, int64, int64, error) {
 	mark_1125 := ar.mark()
-	size_6 := int64(x0_3)
-	_ = size_6
+	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_7 := maxiter_4 >= int64(0)
 	if !x_7 {
@@ -4610,8 +4603,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	var rs_38 int = 0
 	for i_39 := 0; i_39 < n_34; i_39++ {
 		mark_40 := ar.mark()
-		i_41 := int64(i_39)
-		_ = i_41
+		_ = int64(i_39)
 		n_42, err_43 := runtime.CheckSize(n_25)
 		if err_43 != nil {
 			return nil, 0, 0, 0, 0, nbAt("std/optim:874:21", err_43)
@@ -4642,8 +4634,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	var rs_51 int = 0
 	for i_52 := 0; i_52 < n_47; i_52++ {
 		mark_53 := ar.mark()
-		i_54 := int64(i_52)
-		_ = i_54
+		_ = int64(i_52)
 		n_55, err_56 := runtime.CheckSize(n_25)
 		if err_56 != nil {
 			return nil, 0, 0, 0, 0, nbAt("std/optim:874:44", err_56)
@@ -5083,8 +5074,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 // fn_gd is def gd (optim.nab:87:12).
 func fn_gd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
 	mark_50 := ar.mark()
-	size_6 := int64(x0_3)
-	_ = size_6
+	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_7 := lr_4 >= 0.0
 	if !x_7 {
@@ -5114,8 +5104,7 @@ func fn_gd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_
 		for i_30 := 0; i_30 < r_27; i_30++ {
 			s_29 += r_26[i_30] * (x_9[i_30] - x_9[i_30])
 		}
-		x_32 := r_25 + s_29
-		_ = x_32
+		_ = r_25 + s_29
 		if r_27 != x_10 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:59:67", "shape mismatch in '-': "+runtime.ShapeString([]int{x_10})+" and "+runtime.ShapeString([]int{r_27}))
 		}
@@ -5167,8 +5156,7 @@ func fn_gd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_
 // fn_momentum is def momentum (optim.nab:93:12).
 func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, beta_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
 	mark_65 := ar.mark()
-	size_7 := int64(x0_3)
-	_ = size_7
+	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
@@ -5211,8 +5199,7 @@ func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		for i_41 := 0; i_41 < r_38; i_41++ {
 			s_40 += r_37[i_41] * (state_15[i_41] - state_15[i_41])
 		}
-		x_43 := r_36 + s_40
-		_ = x_43
+		_ = r_36 + s_40
 		if r_38 != state_18 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:71:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_38}))
 		}
@@ -5275,8 +5262,7 @@ func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 // fn_nesterov is def nesterov (optim.nab:99:12).
 func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, beta_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
 	mark_65 := ar.mark()
-	size_7 := int64(x0_3)
-	_ = size_7
+	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
@@ -5319,8 +5305,7 @@ func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		for i_41 := 0; i_41 < r_38; i_41++ {
 			s_40 += r_37[i_41] * (state_15[i_41] - state_15[i_41])
 		}
-		x_43 := r_36 + s_40
-		_ = x_43
+		_ = r_36 + s_40
 		if r_38 != state_18 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:85:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_38}))
 		}
@@ -5387,8 +5372,7 @@ func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 // fn_adagrad is def adagrad (optim.nab:105:12).
 func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
 	mark_63 := ar.mark()
-	size_6 := int64(x0_3)
-	_ = size_6
+	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_7 := lr_4 >= 0.0
 	if !x_7 {
@@ -5427,8 +5411,7 @@ func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 		for i_39 := 0; i_39 < r_36; i_39++ {
 			s_38 += r_35[i_39] * (state_13[i_39] - state_13[i_39])
 		}
-		x_41 := r_34 + s_38
-		_ = x_41
+		_ = r_34 + s_38
 		if r_36 != state_16 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:97:16", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_36}))
 		}
@@ -5495,8 +5478,7 @@ func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 // fn_rmsprop is def rmsprop (optim.nab:111:12).
 func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
 	mark_63 := ar.mark()
-	size_6 := int64(x0_3)
-	_ = size_6
+	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_7 := lr_4 >= 0.0
 	if !x_7 {
@@ -5535,8 +5517,7 @@ func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 		for i_39 := 0; i_39 < r_36; i_39++ {
 			s_38 += r_35[i_39] * (state_13[i_39] - state_13[i_39])
 		}
-		x_41 := r_34 + s_38
-		_ = x_41
+		_ = r_34 + s_38
 		if r_36 != state_16 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:109:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_36}))
 		}
@@ -5603,8 +5584,7 @@ func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 // fn_adam is def adam (optim.nab:118:12).
 func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
 	mark_76 := ar.mark()
-	size_6 := int64(x0_3)
-	_ = size_6
+	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	n_7 := int64(x0_3)
 	x_8 := lr_4 >= 0.0
@@ -5648,8 +5628,7 @@ func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		for i_49 := 0; i_49 < r_46; i_49++ {
 			s_48 += r_45[i_49] * (state_16[i_49] - state_16[i_49])
 		}
-		x_51 := r_44 + s_48
-		_ = x_51
+		_ = r_44 + s_48
 		x_52 := t_42 + int64(1)
 		r_53, r_54, r_55, r_56, r_57, r_58, err_59 := fn_optimadamstep(ar, r_45, r_46, state_18, state_19, state_20, state_21, x_52)
 		if err_59 != nil {
@@ -5702,8 +5681,7 @@ func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 // fn_adamw is def adamw (optim.nab:124:12).
 func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, wd_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
 	mark_80 := ar.mark()
-	size_7 := int64(x0_3)
-	_ = size_7
+	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	n_8 := int64(x0_3)
 	x_9 := lr_4 >= 0.0
@@ -5751,8 +5729,7 @@ func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		for i_52 := 0; i_52 < r_49; i_52++ {
 			s_51 += r_48[i_52] * (state_18[i_52] - state_18[i_52])
 		}
-		x_54 := r_47 + s_51
-		_ = x_54
+		_ = r_47 + s_51
 		x_55 := t_45 + int64(1)
 		r_56, r_57, r_58, r_59, r_60, r_61, err_62 := fn_optimadamstep(ar, r_48, r_49, state_20, state_21, state_22, state_23, x_55)
 		if err_62 != nil {
@@ -5806,8 +5783,7 @@ func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 // fn_adabelief is def adabelief (optim.nab:130:12).
 func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
 	mark_97 := ar.mark()
-	size_6 := int64(x0_3)
-	_ = size_6
+	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	n_7 := int64(x0_3)
 	x_8 := lr_4 >= 0.0
@@ -5854,8 +5830,7 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 		for i_58 := 0; i_58 < r_55; i_58++ {
 			s_57 += r_54[i_58] * (state_16[i_58] - state_16[i_58])
 		}
-		x_60 := r_53 + s_57
-		_ = x_60
+		_ = r_53 + s_57
 		if r_55 != state_19 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:158:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{r_55}))
 		}
@@ -5953,8 +5928,7 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 // fn_diffgrad is def diffgrad (optim.nab:136:12).
 func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
 	mark_99 := ar.mark()
-	size_6 := int64(x0_3)
-	_ = size_6
+	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	n_7 := int64(x0_3)
 	x_8 := lr_4 >= 0.0
@@ -6005,8 +5979,7 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		for i_63 := 0; i_63 < r_60; i_63++ {
 			s_62 += r_59[i_63] * (state_19[i_63] - state_19[i_63])
 		}
-		x_65 := r_58 + s_62
-		_ = x_65
+		_ = r_58 + s_62
 		if r_60 != state_22 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:175:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_60}))
 		}
@@ -6097,8 +6070,7 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 // fn_adan is def adan (optim.nab:142:12).
 func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
 	mark_142 := ar.mark()
-	size_6 := int64(x0_3)
-	_ = size_6
+	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	n_7 := int64(x0_3)
 	x_8 := lr_4 >= 0.0
@@ -6156,8 +6128,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		for i_87 := 0; i_87 < r_84; i_87++ {
 			s_86 += r_83[i_87] * (state_22[i_87] - state_22[i_87])
 		}
-		x_89 := r_82 + s_86
-		_ = x_89
+		_ = r_82 + s_86
 		x_90 := t_80 == int64(0)
 		var c_91 []float64
 		var c_92 int
@@ -6288,8 +6259,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 // fn_lion is def lion (optim.nab:148:12).
 func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, wd_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
 	mark_71 := ar.mark()
-	size_7 := int64(x0_3)
-	_ = size_7
+	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
@@ -6332,8 +6302,7 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		for i_44 := 0; i_44 < r_41; i_44++ {
 			s_43 += r_40[i_44] * (state_15[i_44] - state_15[i_44])
 		}
-		x_46 := r_39 + s_43
-		_ = x_46
+		_ = r_39 + s_43
 		if r_41 != state_18 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:217:21", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_41}))
 		}
@@ -6484,8 +6453,7 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 		for i_52 := 0; i_52 < r_49; i_52++ {
 			s_51 += r_48[i_52] * (x_28[i_52] - x_28[i_52])
 		}
-		x_54 := r_47 + s_51
-		_ = x_54
+		_ = r_47 + s_51
 		if r_49 != x_29 {
 			return nil, 0, 0, 0, nbErrorf("std/optim:860:132", "shape mismatch in '-': "+runtime.ShapeString([]int{x_29})+" and "+runtime.ShapeString([]int{r_49}))
 		}
@@ -6537,8 +6505,7 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 // fn_newton is def newton (optim.nab:183:12).
 func fn_newton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hess_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, maxiter_6 int64, gtol_7 float64) ([]float64, int, float64, int64, int64, error) {
 	mark_194 := ar.mark()
-	size_8 := int64(x0_5)
-	_ = size_8
+	_ = int64(x0_5)
 	x0_4 = x0_4[:x0_5]
 	x_9 := maxiter_6 >= int64(0)
 	if !x_9 {
@@ -6657,15 +6624,14 @@ func fn_newton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64
 		if err_141 != nil {
 			return nil, 0, 0, 0, 0, nbAt("std/optim:560:67", err_141)
 		}
-		a_142 := ar.F64(n_140)
+		_ = ar.F64(n_140)
 		n_143 := int64(n_140)
 		var state_144 float64
 		var state_145 float64
-		var state_146 []float64
 		var state_147 int
 		var state_148 int64
-		state_144, state_145, state_146, state_147, state_148 = 1.0, r_139, a_142, n_140, int64(1)
-		buf_175 := ar.F64w(state_147)
+		state_144, state_145, state_147, state_148 = 1.0, r_139, n_140, int64(1)
+		_ = ar.F64w(state_147)
 		for {
 			x_158 := 0.0001 * state_144
 			x_159 := x_158 * d_135
@@ -6698,15 +6664,13 @@ func fn_newton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64
 			if err_172 != nil {
 				return nil, 0, 0, 0, 0, nbAt("std/optim:560:67", err_172)
 			}
-			a_173 := ar.F64(n_171)
+			_ = ar.F64(n_171)
 			if int64(n_171) != n_143 {
 				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(n_171), n_143))
 			}
 			x_174 := state_148 + int64(1)
-			state_144, state_145, state_146, state_147, state_148 = x_166, r_170, a_173, n_171, x_174
-			if state_147 == len(buf_175) {
-				copy(buf_175, state_146)
-				state_146 = buf_175
+			state_144, state_145, state_147, state_148 = x_166, r_170, n_171, x_174
+			{
 				ar.release(mark_165)
 			}
 		}
@@ -6751,8 +6715,7 @@ func fn_newton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64
 // fn_newtoncg is def newton_cg (optim.nab:197:12).
 func fn_newtoncg(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hv_3 func([]float64, int, []float64, int) ([]float64, int), x0_4 []float64, x0_5 int, maxiter_6 int64, gtol_7 float64) ([]float64, int, float64, int64, int64, error) {
 	mark_356 := ar.mark()
-	size_8 := int64(x0_5)
-	_ = size_8
+	_ = int64(x0_5)
 	x0_4 = x0_4[:x0_5]
 	x_9 := maxiter_6 >= int64(0)
 	if !x_9 {
@@ -6971,15 +6934,14 @@ func fn_newtoncg(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float
 		if err_303 != nil {
 			return nil, 0, 0, 0, 0, nbAt("std/optim:560:67", err_303)
 		}
-		a_304 := ar.F64(n_302)
+		_ = ar.F64(n_302)
 		n_305 := int64(n_302)
 		var state_306 float64
 		var state_307 float64
-		var state_308 []float64
 		var state_309 int
 		var state_310 int64
-		state_306, state_307, state_308, state_309, state_310 = 1.0, r_301, a_304, n_302, int64(1)
-		buf_337 := ar.F64w(state_309)
+		state_306, state_307, state_309, state_310 = 1.0, r_301, n_302, int64(1)
+		_ = ar.F64w(state_309)
 		for {
 			x_320 := 0.0001 * state_306
 			x_321 := x_320 * d_297
@@ -7012,15 +6974,13 @@ func fn_newtoncg(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float
 			if err_334 != nil {
 				return nil, 0, 0, 0, 0, nbAt("std/optim:560:67", err_334)
 			}
-			a_335 := ar.F64(n_333)
+			_ = ar.F64(n_333)
 			if int64(n_333) != n_305 {
 				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(n_333), n_305))
 			}
 			x_336 := state_310 + int64(1)
-			state_306, state_307, state_308, state_309, state_310 = x_328, r_332, a_335, n_333, x_336
-			if state_309 == len(buf_337) {
-				copy(buf_337, state_308)
-				state_308 = buf_337
+			state_306, state_307, state_309, state_310 = x_328, r_332, n_333, x_336
+			{
 				ar.release(mark_327)
 			}
 		}
@@ -7065,8 +7025,7 @@ func fn_newtoncg(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float
 // fn_lazynewton is def lazy_newton (optim.nab:208:12).
 func fn_lazynewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hess_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, every_6 int64, maxiter_7 int64, gtol_8 float64) ([]float64, int, float64, int64, int64, error) {
 	mark_229 := ar.mark()
-	size_9 := int64(x0_5)
-	_ = size_9
+	_ = int64(x0_5)
 	x0_4 = x0_4[:x0_5]
 	x_10 := maxiter_7 >= int64(0)
 	if !x_10 {
@@ -7096,8 +7055,7 @@ func fn_lazynewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]flo
 	var rs_22 int = 0
 	for i_23 := 0; i_23 < n_18; i_23++ {
 		mark_24 := ar.mark()
-		i_25 := int64(i_23)
-		_ = i_25
+		_ = int64(i_23)
 		n_26, err_27 := runtime.CheckSize(n_12)
 		if err_27 != nil {
 			return nil, 0, 0, 0, 0, nbAt("std/optim:668:61", err_27)
@@ -7238,15 +7196,14 @@ func fn_lazynewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]flo
 		if err_173 != nil {
 			return nil, 0, 0, 0, 0, nbAt("std/optim:560:67", err_173)
 		}
-		a_174 := ar.F64(n_172)
+		_ = ar.F64(n_172)
 		n_175 := int64(n_172)
 		var state_176 float64
 		var state_177 float64
-		var state_178 []float64
 		var state_179 int
 		var state_180 int64
-		state_176, state_177, state_178, state_179, state_180 = 1.0, r_171, a_174, n_172, int64(1)
-		buf_207 := ar.F64w(state_179)
+		state_176, state_177, state_179, state_180 = 1.0, r_171, n_172, int64(1)
+		_ = ar.F64w(state_179)
 		for {
 			x_190 := 0.0001 * state_176
 			x_191 := x_190 * d_167
@@ -7279,15 +7236,13 @@ func fn_lazynewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]flo
 			if err_204 != nil {
 				return nil, 0, 0, 0, 0, nbAt("std/optim:560:67", err_204)
 			}
-			a_205 := ar.F64(n_203)
+			_ = ar.F64(n_203)
 			if int64(n_203) != n_175 {
 				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(n_203), n_175))
 			}
 			x_206 := state_180 + int64(1)
-			state_176, state_177, state_178, state_179, state_180 = x_198, r_202, a_205, n_203, x_206
-			if state_179 == len(buf_207) {
-				copy(buf_207, state_178)
-				state_178 = buf_207
+			state_176, state_177, state_179, state_180 = x_198, r_202, n_203, x_206
+			{
 				ar.release(mark_197)
 			}
 		}
@@ -7335,8 +7290,7 @@ func fn_lazynewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]flo
 // fn_dampednewton is def damped_newton (optim.nab:222:12).
 func fn_dampednewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hess_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, maxiter_6 int64, gtol_7 float64) ([]float64, int, float64, int64, int64, error) {
 	mark_110 := ar.mark()
-	size_8 := int64(x0_5)
-	_ = size_8
+	_ = int64(x0_5)
 	x0_4 = x0_4[:x0_5]
 	x_9 := maxiter_6 >= int64(0)
 	if !x_9 {

@@ -562,8 +562,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 	var rs_9 int = 0
 	for i_10 := 0; i_10 < n_5; i_10++ {
 		mark_11 := ar.mark()
-		i_12 := int64(i_10)
-		_ = i_12
+		_ = int64(i_10)
 		n_13, err_14 := runtime.CheckSize(size_4)
 		if err_14 != nil {
 			return nil, 0, 0, false, nbAt("std/linalg:17:20", err_14)
@@ -1032,8 +1031,7 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 			var rs_112 int = 0
 			for i_113 := 0; i_113 < n_108; i_113++ {
 				mark_114 := ar.mark()
-				i_115 := int64(i_113)
-				_ = i_115
+				_ = int64(i_113)
 				n_116, err_117 := runtime.CheckSize(size_4)
 				if err_117 != nil {
 					return nil, 0, 0, nbAt("std/linalg:60:25", err_117)
@@ -1969,8 +1967,7 @@ func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 	if err_63 != nil {
 		return nil, 0, nbAt("std/solve:49:37", err_63)
 	}
-	a_64 := ar.F64(n_62)
-	_ = a_64
+	_ = ar.F64(n_62)
 	n_65, err_66 := runtime.CheckSize(size_10)
 	if err_66 != nil {
 		return nil, 0, nbAt("std/solve:49:47", err_66)
@@ -2046,8 +2043,7 @@ func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 
 // fn_solvesinkhornunpack is def solve.sinkhorn_unpack (std/solve:177:5).
 func fn_solvesinkhornunpack(ar *nbArena, p_1 []float64, p_2 int) ([]float64, int, int, []float64, int, []float64, int, float64, error) {
-	size_3 := int64(p_2)
-	_ = size_3
+	_ = int64(p_2)
 	p_1 = p_1[:p_2]
 	if int64(0) >= int64(p_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nbAt("std/solve:178:16", runtime.CheckIndex(int64(0), p_2))
@@ -2072,8 +2068,7 @@ func fn_solvesinkhornunpack(ar *nbArena, p_1 []float64, p_2 int) ([]float64, int
 	if x_13 < int64(3) || x_13 > int64(p_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("std/solve:180:16", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), x_13, p_2))
 	}
-	n_14 := int(x_13) - int(int64(3))
-	_ = n_14
+	_ = int(x_13) - int(int64(3))
 	s_15 := p_1[int(int64(3))*1 : int(x_13)*1 : int(x_13)*1]
 	n_16 := int64(len(s_15))
 	if x_7 < 0 || x_11 < 0 || (x_11 == 0 && n_16 != 0) || (x_11 != 0 && (n_16%x_11 != 0 || n_16/x_11 != x_7)) {
@@ -2320,8 +2315,7 @@ func fn_solvesinkhorng(ar *nbArena, c_1 []float64, c_2 int, c_3 int, b_4 []float
 func fn_solvesinkhornF(ar *nbArena, x_1 []float64, x_2 int, p_3 []float64, p_4 int) ([]float64, int, error) {
 	mark_63 := ar.mark()
 	size_5 := int64(x_2)
-	size_6 := int64(p_4)
-	_ = size_6
+	_ = int64(p_4)
 	x_1 = x_1[:x_2]
 	p_3 = p_3[:p_4]
 	r_7, r_8, r_9, r_10, r_11, r_12, r_13, r_14, err_15 := fn_solvesinkhornunpack(ar, p_3, p_4)
@@ -2787,8 +2781,7 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 	var rs_37 int = 0
 	for i_38 := 0; i_38 < n_33; i_38++ {
 		mark_39 := ar.mark()
-		i_40 := int64(i_38)
-		_ = i_40
+		_ = int64(i_38)
 		n_41, err_42 := runtime.CheckSize(rank_7)
 		if err_42 != nil {
 			return nil, 0, 0, nbAt("std/solve:315:32", err_42)
@@ -3117,10 +3110,8 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 		for i_293 := range r_292 {
 			r_292[i_293] = (mask_4[i_293] * (a_290[i_293] - mm_1[i_293]))
 		}
-		n_295 := mask_5 * mask_6
-		_ = n_295
-		s_296 := runtime.Norm2(r_292)
-		_ = s_296
+		_ = mask_5 * mask_6
+		_ = runtime.Norm2(r_292)
 		if int64(mask_5) != size_9 {
 			return nil, 0, 0, nbErrorf("std/solve:316:5", runtime.DimMessage("field 0 of the loop state", "[m][?]f64", "m", int64(mask_5), size_9))
 		}
@@ -3163,8 +3154,7 @@ func fn_admmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b
 	if int64(b_5) != size_9 {
 		return nil, 0, nbErrorf("solve.nab:16:41", fmt.Sprintf("size mismatch: m is %d (a) but b has size %d", size_9, b_5))
 	}
-	size_10 := int64(a_3)
-	_ = size_10
+	_ = int64(a_3)
 	a_1 = a_1[:a_2*a_3]
 	b_4 = b_4[:b_5]
 	r_11, r_12, err_13 := fn_solveadmmlasso(ar, a_1, a_2, a_3, b_4, b_5, lam_6, rho_7, iters_8)
@@ -3177,8 +3167,7 @@ func fn_admmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b
 // fn_softthreshold is def soft_threshold (solve.nab:20:12).
 func fn_softthreshold(ar *nbArena, v_1 []float64, v_2 int, k_3 float64) ([]float64, int) {
 	mark_12 := ar.mark()
-	size_4 := int64(v_2)
-	_ = size_4
+	_ = int64(v_2)
 	v_1 = v_1[:v_2]
 	r_5 := ar.F64w(v_2)
 	v_1 = v_1[:len(r_5)]
@@ -3203,8 +3192,7 @@ func fn_softthreshold(ar *nbArena, v_1 []float64, v_2 int, k_3 float64) ([]float
 // fn_extragradient is def extragradient (solve.nab:25:12).
 func fn_extragradient(ar *nbArena, op_1 func([]float64, int) ([]float64, int), z0_2 []float64, z0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, error) {
 	mark_36 := ar.mark()
-	size_6 := int64(z0_3)
-	_ = size_6
+	_ = int64(z0_3)
 	z0_2 = z0_2[:z0_3]
 	n_7 := int64(z0_3)
 	x_8 := lr_4 >= 0.0
@@ -3300,8 +3288,7 @@ func fn_complete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []float
 // fn_fista is def fista (solve.nab:48:12).
 func fn_fista(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), prox_2 func([]float64, int, float64) ([]float64, int), x0_3 []float64, x0_4 int, step_5 float64, steps_6 int64) ([]float64, int, error) {
 	mark_59 := ar.mark()
-	size_7 := int64(x0_4)
-	_ = size_7
+	_ = int64(x0_4)
 	x0_3 = x0_3[:x0_4]
 	n_8 := int64(x0_4)
 	x_9 := step_5 >= 0.0
@@ -3366,8 +3353,7 @@ func fn_fista(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 // fn_bcd is def bcd (solve.nab:61:12).
 func fn_bcd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), hv_2 func([]float64, int, []float64, int) ([]float64, int), x0_3 []float64, x0_4 int, block_5 int64, iters_6 int64) ([]float64, int, error) {
 	mark_243 := ar.mark()
-	size_7 := int64(x0_4)
-	_ = size_7
+	_ = int64(x0_4)
 	x0_3 = x0_3[:x0_4]
 	n_8 := int64(x0_4)
 	x_9 := block_5 >= int64(1)
@@ -3779,8 +3765,7 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		var rs_1450 int = 0
 		for i_1451 := 0; i_1451 < n_1446; i_1451++ {
 			mark_1452 := ar.mark()
-			i_1453 := int64(i_1451)
-			_ = i_1453
+			_ = int64(i_1451)
 			n_1454, err_1455 := runtime.CheckSize(n_1408)
 			if err_1455 != nil {
 				return nil, 0, nil, 0, nbAt("std/optim:410:21", err_1455)
@@ -3811,8 +3796,7 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		var rs_1463 int = 0
 		for i_1464 := 0; i_1464 < n_1459; i_1464++ {
 			mark_1465 := ar.mark()
-			i_1466 := int64(i_1464)
-			_ = i_1466
+			_ = int64(i_1464)
 			n_1467, err_1468 := runtime.CheckSize(n_1408)
 			if err_1468 != nil {
 				return nil, 0, nil, 0, nbAt("std/optim:410:44", err_1468)
@@ -4701,8 +4685,7 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 // fn_frankwolfesimplex is def frank_wolfe_simplex (solve.nab:92:12).
 func fn_frankwolfesimplex(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, iters_4 int64) ([]float64, int, error) {
 	mark_56 := ar.mark()
-	size_5 := int64(x0_3)
-	_ = size_5
+	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	n_6 := int64(x0_3)
 	var x_7 []float64
@@ -4729,8 +4712,7 @@ func fn_frankwolfesimplex(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 		for i_39 := 0; i_39 < r_36; i_39++ {
 			s_38 += r_35[i_39] * (x_7[i_39] - x_7[i_39])
 		}
-		x_41 := r_34 + s_38
-		_ = x_41
+		_ = r_34 + s_38
 		if r_36 == 0 {
 			return nil, 0, nbErrorf("std/solve:144:13", "argmin of an empty array")
 		}
@@ -4773,8 +4755,7 @@ func fn_frankwolfesimplex(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 // fn_mirrordescentsimplex is def mirror_descent_simplex (solve.nab:101:12).
 func fn_mirrordescentsimplex(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, error) {
 	mark_49 := ar.mark()
-	size_6 := int64(x0_3)
-	_ = size_6
+	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_7 := lr_4 >= 0.0
 	if !x_7 {
@@ -4804,8 +4785,7 @@ func fn_mirrordescentsimplex(ar *nbArena, fg_1 func([]float64, int) (float64, []
 		for i_36 := 0; i_36 < r_33; i_36++ {
 			s_35 += r_32[i_36] * (x_8[i_36] - x_8[i_36])
 		}
-		x_38 := r_31 + s_35
-		_ = x_38
+		_ = r_31 + s_35
 		x_39 := -lr_4
 		s_40 := runtime.Min(r_32)
 		if r_33 != x_9 {
