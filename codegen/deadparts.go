@@ -92,12 +92,11 @@ func dropDeadParts(code string) string {
 		}
 		if _, terms, bufs, ok := carryTests(l); ok {
 			for i, t := range terms {
-				if bufs[i] == "" {
-					for _, id := range identRE.FindAllString(t, -1) {
-						use(id)
-					}
-				} else {
-					use(strings.SplitN(t, " ", 2)[0])
+				if bufs[i] != "" { // the size tested, not the buffer
+					t, _, _ = strings.Cut(t, " == ")
+				}
+				for _, id := range identRE.FindAllString(t, -1) {
+					use(id)
 				}
 			}
 			continue

@@ -212,7 +212,7 @@ func (g *gen) emitExported(w *bytes.Buffer, di *defInfo) {
 		}
 		k++
 	}
-	fmt.Fprintf(w, "// %sInto is %s with its array results written into the dst buffers,\n// which must have the results' shapes; %s\n", name, name, g.steadyAllocs())
+	fmt.Fprintf(w, "// %sInto is %s with its array results written into the dst buffers,\n// which must have the results' shapes; %s\n", name, name, g.steady)
 	fmt.Fprintf(w, "func %sInto(%s) %s {\n", name, strings.Join(append(dsig, sig...), ", "), retList(scalarRets, true))
 	g.emitExportBody(w, di, params, results, true, true)
 	w.WriteString("}\n\n")
@@ -395,7 +395,8 @@ func (g *gen) emitExportBody(w *bytes.Buffer, di *defInfo, params []exportParam,
 	}
 }
 
-// steadyAllocs says what an Into variant allocates in steady state. Its
+// steadyAllocs says what an Into variant allocates in steady state; run
+// computes it once, into g.steady, before the exported functions. Its
 // arrays come from an arena kept from call to call, but a loop large
 // enough to run in parallel starts goroutines and closures, and the
 // runtime's solvers take their work buffers per call; the sentence names

@@ -86,6 +86,7 @@ type gen struct {
 	order   []*defInfo
 	used    map[string]bool // Go names taken at package level
 	body    bytes.Buffer    // function declarations
+	steady  string          // what Into variants allocate (steadyAllocs)
 }
 
 // defInfo is what callers need to know of a def's generated function.
@@ -119,6 +120,7 @@ func (g *gen) run() ([]byte, error) {
 	g.order = all
 	var exported bytes.Buffer
 	if !g.opts.Main {
+		g.steady = g.steadyAllocs()
 		seen := map[string]string{}
 		for _, di := range g.order {
 			if !di.def.Export || di.skip != nil {
