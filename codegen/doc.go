@@ -113,8 +113,8 @@
 //
 // # Memory: arenas
 //
-// Every array a call allocates comes from an arena (nbArena in the
-// generated file): zeroed slices cut from chunks that are kept from call
+// Every array a call allocates comes from an arena (runtime.Arena):
+// zeroed slices cut from chunks that are kept from call
 // to call, or, for a slice whose every element is stored before any is
 // read (a forced recipe, a copy, a transpose, the rows of a build),
 // slices left as they are (F64w), which saves a pass over memory. A call
@@ -135,7 +135,7 @@
 // call allocates nothing but its results, and an ...Into call nothing
 // at all. A function that cuts more than a few thousand elements moves
 // its float64 array results down to where its arena stood when it was
-// called and releases the rest (nbKeep), so that its caller's arena
+// called and releases the rest (Arena.Keep), so that its caller's arena
 // holds what it returns, not everything it computed. The run harness
 // calls every def it is asked to with one arena, request after request.
 // Values that outlive a call (value defs, computed once) use plain make,
@@ -166,7 +166,7 @@
 // shapes, slice bounds, i64 division and conversions, and sizes computed
 // by the program (negative, overflowing or absurd sizes, before any
 // make) are checked with the interpreter's messages. An error is an
-// *nbError carrying "file:line:col: message"; as it leaves each def the
+// *runtime.Error carrying "file:line:col: message"; as it leaves each def the
 // caller adds the frame "in def (pos), called at pos", and the exported
 // function (or the harness) adds the entry frame. A function that can
 // fail returns an error last; whether it can is known after its body is
