@@ -50,7 +50,7 @@
 // Primitives are lowered by a table keyed by *ir.Prim (prims.go), one
 // self-contained rule per primitive, so that the rules can move into the
 // primitives' declarations: an elementwise primitive gives a Go expression
-// per operand kind ("math.Exp(%s)", a + b, nbSigmoid(x)) plus, for i64
+// per operand kind ("math.Exp(%s)", a + b, runtime.Sigmoid(x)) plus, for i64
 // operations that can fail, a guard; every other primitive gives a Lower
 // function (arrays.go) emitting loops or runtime kernel calls (runtime.Sum,
 // Dot, Gemv, Gemm, LogSumExp, ...; the kernels the interpreter uses, so
@@ -204,11 +204,16 @@
 // Anything with Nabla's semantics (scalar functions such as
 // runtime.Sigmoid, size and index checks with their messages,
 // runtime.ShapeString, GMRES, the series kernels) is called from runtime,
-// the code the interpreter runs, never copied. A file carries only what
-// belongs to generated code (helpers.go): the arena, the error type with
-// its frames, and the conversions of the exported API. Its imports are
-// computed from the finished source, so they are exactly the packages it
-// uses.
+// the code the interpreter runs, never copied. So is what belongs to
+// generated code alone: the arena (runtime.Arena, runtime.Arenas), the
+// error type with its frames (runtime.Error, NewError, WithPos,
+// WithFrame), and the conversions of the exported API (runtime.Out1..3,
+// Into1..3, Flatten2/3; runtime/dense for *mat.Dense). A generated
+// package is its program's code alone, without a type or helper of its
+// own (TestNoPrelude). Only a run harness carries package state of its
+// own (helpers.go: the step counter, the progress writer, besides its
+// JSON decoding). Imports are computed from the finished source, so they
+// are exactly the packages the file uses.
 //
 // # Hygiene
 //
