@@ -137,3 +137,26 @@ func TestNoPrelude(t *testing.T) {
 		}
 	}
 }
+
+// TestPackageNamedParams: exported parameters named like the packages
+// generated code refers to (runtime for the arena and conversions, fmt
+// for argument errors) are renamed, so the file still builds.
+func TestPackageNamedParams(t *testing.T) {
+	const src = `export def shadow(runtime: [n][m]f64, fmt: f64, dense: [n]f64) = (runtime * fmt, dense[0])
+`
+	const test = `package gen
+
+import "testing"
+
+func TestShadow(t *testing.T) {
+	r, d, err := Shadow([][]float64{{1, 2}}, 3, []float64{5})
+	if err != nil || r[0][1] != 6 || d != 5 {
+		t.Errorf("Shadow = %v, %v, %v", r, d, err)
+	}
+	if _, _, err := Shadow([][]float64{{1, 2}, {3}}, 3, []float64{5, 6}); err == nil {
+		t.Error("a ragged argument: no error")
+	}
+}
+`
+	testPackage(t, src, codegen.Options{Package: "gen"}, test)
+}
