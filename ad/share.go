@@ -91,8 +91,8 @@ type vjpGroup struct {
 	calls []*ir.Call
 }
 
-// vjpGroup finds the first group of two or more calls in body that has
-// not been looked at, or nil.
+// vjpGroup finds the first group in body that has not been looked at and
+// has two or more calls, or one whose seed has zero parts; or nil.
 func (a *expander) vjpGroup(al *aliases, body ir.Expr) *vjpGroup {
 	var groups []*vjpGroup
 	var visit func(e ir.Expr)
@@ -130,7 +130,9 @@ func (a *expander) vjpGroup(al *aliases, body ir.Expr) *vjpGroup {
 	}
 	visit(body)
 	for _, g := range groups {
-		if len(g.calls) >= 2 {
+		if len(g.calls) >= 2 || al.zeroParts(g.calls[0].Args[len(g.calls[0].Args)-1]) != nil {
+			// A lone call gains from the split VJP only when its seed
+			// has zero parts that its backward sweep can skip.
 			return g
 		}
 	}

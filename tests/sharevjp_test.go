@@ -6,8 +6,8 @@ import (
 )
 
 // shareSrc has several VJPs of one function at one point (shared), which
-// share one forward pass, and the same VJPs one per def (one, alone),
-// which do not. f branches on its input (the split VJP's decisions), has
+// share one forward pass, and the same VJPs one per def (one), which do
+// not. f branches on its input (the split VJP's decisions), has
 // a comprehension, a counted loop and a call (tapes saved and nested).
 const shareSrc = `
 def g(x: [n]f64, y: f64): [n]f64 = [if x[i] > 0.0 then x[i] * y else sin(x[i]) for i < n]
@@ -33,6 +33,11 @@ def shared2(x: [n]f64, y: f64, s1: [n]f64, s2: f64): ([3]([n]f64, f64), ([n]f64,
   let row = fn(k: f64) => vjp(f2, (x, y), (s1 * k, s2)).1
   in ([row(1.0), row(2.0), vjp(f2, (x, y), (fill(n, 0.0), s2)).1],
       if y > 0.0 then vjp(f2, (x, y), (s1, 0.0)).1 else (x, y))
+
+// One VJP whose seed has a zero part: split, to skip that part.
+def lone(x: [n]f64, y: f64, d: [n]f64, s2: f64): ([n]f64, f64) =
+  let h = fn(a: [n]f64, b: f64) => f(a, b, d)
+  in vjp(h, (x, y), (zeros(n), s2)).1
 
 def one(x: [n]f64, y: f64, d: [n]f64, s1: [n]f64, s2: f64): ([n]f64, f64, [n]f64, f64) =
   let h = fn(a: [n]f64, b: f64) => f(a, b, d)
@@ -72,6 +77,7 @@ func TestSharedVJPs(t *testing.T) {
 			want = append(want, w[n+1:]...)
 		}
 		checkClose(t, "shared", got, want, 1e-14)
+		checkClose(t, "lone", flat(call(t, fn(t, p, "lone"), x, y, d, s2)), flat(call(t, fn(t, p, "one"), x, y, d, zero, s2))[n+1:], 1e-14)
 
 		got = flat(call(t, fn(t, p, "shared2"), x, y, s1, s2))
 		want = nil
