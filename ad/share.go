@@ -334,7 +334,14 @@ func b2i(b bool) int {
 	return 0
 }
 
-func (a *expander) genBwdFor(s *splitVJP, zero []bool, key string) (*ir.Def, []bool) {
+func (a *expander) genBwdFor(s *splitVJP, zero []bool, key string) (d *ir.Def, has []bool) {
+	defer func() {
+		// The variant only saves work: should its sweep fail where the
+		// full one did not, the call keeps the full backward def.
+		if recover() != nil {
+			d, has = nil, nil
+		}
+	}()
 	yv, ok := s.y.(*ir.Var)
 	if !ok || s.pre == nil {
 		return nil, nil
@@ -364,7 +371,7 @@ func (a *expander) genBwdFor(s *splitVJP, zero []bool, key string) (*ir.Def, []b
 	if err := r.backward(bb); err != nil {
 		return nil, nil
 	}
-	has := make([]bool, len(s.ps))
+	has = make([]bool, len(s.ps))
 	var bars []ir.Expr
 	for i, p := range s.ps {
 		if s.kept[i] && r.adj[p] != nil {
@@ -387,7 +394,7 @@ func (a *expander) genBwdFor(s *splitVJP, zero []bool, key string) (*ir.Def, []b
 		sub[v] = tb.bindVar(v.Name, &ir.Proj{X: tp, Index: k, P: pos})
 	}
 	body := tb.close(ir.Subst(bwd, sub))
-	d := &ir.Def{Name: s.bwd.Name + "_" + key, Params: []*ir.Var{tp, ybar}, HasParams: true, Result: body.Type(), Body: body, P: pos}
+	d = &ir.Def{Name: s.bwd.Name + "_" + key, Params: []*ir.Var{tp, ybar}, HasParams: true, Result: body.Type(), Body: body, P: pos}
 	a.out.Add(d)
 	return d, has
 }
