@@ -163,8 +163,22 @@ func (a *expander) shareGroup(al *aliases, params []*ir.Var, body ir.Expr, g *vj
 	}
 	vjpT, ok := g.calls[0].T.(*ir.Tuple)
 	fwdT, ok2 := s.fwd.Result.(*ir.Tuple)
-	if !ok || !ok2 || len(vjpT.Elems) != 2 || !ir.Equal(vjpT.Elems[0], fwdT.Elems[0]) || !ir.Equal(vjpT.Elems[1], s.bwd.Result) {
+	if !ok || !ok2 || len(vjpT.Elems) != 2 || !ir.Equal(vjpT.Elems[0], fwdT.Elems[0]) {
+		return nil, false
+	}
+	// The VJP of a def of one parameter returns its cotangent bare, the
+	// backward def a tuple of one.
+	bare := false
+	if bt, ok := s.bwd.Result.(*ir.Tuple); ok && len(bt.Elems) == 1 && ir.Equal(vjpT.Elems[1], bt.Elems[0]) {
+		bare = true
+	} else if !ir.Equal(vjpT.Elems[1], s.bwd.Result) {
 		return nil, false // a VJP whose cotangents are laid out otherwise
+	}
+	unwrap := func(x ir.Expr) ir.Expr {
+		if bare {
+			return &ir.Proj{X: x, Index: 0, P: x.Pos()}
+		}
+		return x
 	}
 	inScope := map[*ir.Var]bool{}
 	for _, p := range params {
@@ -204,11 +218,12 @@ func (a *expander) shareGroup(al *aliases, params []*ir.Var, body ir.Expr, g *vj
 		y := &ir.Proj{X: sh, Index: 0, P: c.P}
 		if zero := al.zeroParts(seed); zero != nil {
 			if d, has := a.bwdFor(s, zero); has != nil {
-				return zeroFilled(s, d, has, tape, seed, args, y, c.P)
+				out := zeroFilled(s, d, has, tape, seed, args, c.P)
+				return &ir.MakeTuple{Elems: []ir.Expr{y, unwrap(out)}, P: c.P}
 			}
 		}
 		bwd := &ir.Call{Fn: &ir.Global{Name: s.bwd.Name, T: s.bwd.Type(), P: c.P}, Args: []ir.Expr{tape, seed}, T: s.bwd.Result, P: c.P}
-		return &ir.MakeTuple{Elems: []ir.Expr{y, bwd}, P: c.P}
+		return &ir.MakeTuple{Elems: []ir.Expr{y, unwrap(bwd)}, P: c.P}
 	})
 	out := ir.Expr(&ir.Let{Var: sh, Value: &ir.Call{Fn: &ir.Global{Name: s.fwd.Name, T: s.fwd.Type(), P: pos}, Args: args, T: s.fwd.Result, P: pos}, Body: rest, P: pos})
 	for i := len(chain) - 1; i >= 0; i-- {
@@ -399,10 +414,10 @@ func (a *expander) genBwdFor(s *splitVJP, zero []bool, key string) (d *ir.Def, h
 	return d, has
 }
 
-// zeroFilled is (y, cotangents) for a call of the variant d of s's
-// backward def: the kept parameters' cotangents, zeros_like(x) for those
-// d does not return.
-func zeroFilled(s *splitVJP, d *ir.Def, has []bool, tape, seed ir.Expr, args []ir.Expr, y ir.Expr, pos ir.Pos) ir.Expr {
+// zeroFilled is the kept parameters' cotangents from a call of the
+// variant d of s's backward def, zeros_like(x) for those d does not
+// return.
+func zeroFilled(s *splitVJP, d *ir.Def, has []bool, tape, seed ir.Expr, args []ir.Expr, pos ir.Pos) ir.Expr {
 	var xb *ir.Var
 	if d != nil {
 		xb = ir.NewVar("xbar", d.Result, pos)
@@ -419,7 +434,7 @@ func zeroFilled(s *splitVJP, d *ir.Def, has []bool, tape, seed ir.Expr, args []i
 			bars = append(bars, &ir.PrimCall{Op: ir.PrimZerosLike, Args: []ir.Expr{args[i]}, T: args[i].Type(), P: pos})
 		}
 	}
-	out := ir.Expr(&ir.MakeTuple{Elems: []ir.Expr{y, &ir.MakeTuple{Elems: bars, P: pos}}, P: pos})
+	out := ir.Expr(&ir.MakeTuple{Elems: bars, P: pos})
 	if d != nil {
 		call := &ir.Call{Fn: &ir.Global{Name: d.Name, T: d.Type(), P: pos}, Args: []ir.Expr{tape, seed}, T: d.Result, P: pos}
 		out = &ir.Let{Var: xb, Value: call, Body: out, P: pos}

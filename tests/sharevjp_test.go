@@ -39,6 +39,11 @@ def lone(x: [n]f64, y: f64, d: [n]f64, s2: f64): ([n]f64, f64) =
   let h = fn(a: [n]f64, b: f64) => f(a, b, d)
   in vjp(h, (x, y), (zeros(n), s2)).1
 
+// A zero seed part is a symbolic zero: at x = 0 the cotangent of sqrt's
+// part would be 0 * inf, NaN, if the zero were multiplied through.
+def fs(x: f64): (f64, f64) = (sqrt(x), x * 3.0)
+def zs(x: f64): f64 = vjp(fs, x, (0.0, 1.0)).1
+
 def one(x: [n]f64, y: f64, d: [n]f64, s1: [n]f64, s2: f64): ([n]f64, f64, [n]f64, f64) =
   let h = fn(a: [n]f64, b: f64) => f(a, b, d)
   let (v, (a, b)) = vjp(h, (x, y), (s1, s2))
@@ -91,6 +96,11 @@ func TestSharedVJPs(t *testing.T) {
 		want = append(want, flat(call(t, fn(t, p, "one2"), x, y, zero, s2))...)
 		want = append(want, flat(call(t, fn(t, p, "one2"), x, y, s1, 0.0))...)
 		checkClose(t, "shared2", got, want, 1e-14)
+	}
+	for _, x := range []float64{0, 4} {
+		if got := call(t, fn(t, p, "zs"), x).(float64); got != 3 {
+			t.Errorf("zs(%g) = %g, want 3 (the zero seed part is symbolic)", x, got)
+		}
 	}
 	x, d, s1 := vec(200), vec(200), vec(200)
 	four, one := steps(t, []byte(shareSrc), "shared", x, 0.7, d, s1, -1.3), steps(t, []byte(shareSrc), "one", x, 0.7, d, s1, -1.3)
