@@ -15,7 +15,9 @@ import (
 // several j). Each such call runs f's forward pass and saves its tape for
 // its own backward pass; with f's split VJP the forward pass runs once,
 // bound before the first of the calls, and each call becomes
-// (y, f$split_K$bwd(tape, ybar)).
+// (y, f$split_K$bwd(tape, ybar)). A lone call is split as well when its
+// seed has parts written as zeros, for the backward def that skips them
+// (bwdFor).
 //
 // Only calls that run whenever the def's top-level let chain reaches them
 // are grouped (not under an if, a loop or a lambda), so the shared forward
