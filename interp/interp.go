@@ -253,7 +253,23 @@ func (it *Interp) Signature(name string) (params []ir.Type, result ir.Type, err 
 // the failing expression and the active defs as Frames, innermost first;
 // the entry def's frame has no call position. A Go panic anywhere in the
 // evaluation becomes an "internal error" instead of crashing the embedder.
-func (it *Interp) Call(ctx context.Context, name string, args []runtime.Value, lim runtime.Limits) (v runtime.Value, err error) {
+//
+// The interpreter never writes to the arguments' storage, and keeps no
+// reference to it once Call returns, except through the result (which
+// may be an argument, or a closure that captured one).
+func (it *Interp) Call(ctx context.Context, name string, args []runtime.Value, lim runtime.Limits) (runtime.Value, error) {
+	return it.CallInto(ctx, name, args, nil, lim)
+}
+
+// CallInto is Call with out, if not nil, offered as storage for the
+// result: an array of the result's kind and shape that the caller owns.
+// The evaluation builds its result there when it can, and may use out as
+// scratch space otherwise, so out's contents are unspecified afterwards
+// and the caller copies the result into out when the result's storage is
+// not out's. An out that shares storage with an argument, or a call
+// whose arguments hold anything but scalars and flat arrays of scalars,
+// is not offered (the call then allocates its result as Call does).
+func (it *Interp) CallInto(ctx context.Context, name string, args []runtime.Value, out *runtime.Array, lim runtime.Limits) (v runtime.Value, err error) {
 	dc, ok := it.defs[name]
 	if !ok {
 		return runtime.Value{}, &ir.Error{Msg: fmt.Sprintf("no def named %s", name)}
@@ -263,6 +279,8 @@ func (it *Interp) Call(ctx context.Context, name string, args []runtime.Value, l
 		return runtime.Value{}, withFrame(ir.Errorf(dc.pos, "nil context.Context: pass context.Background() for a call that is never cancelled"), entry)
 	}
 	defer func() {
+		// The machine and stack of a call that panicked are dropped, not
+		// pooled: they may be half-way through an update.
 		if r := recover(); r != nil {
 			v, err = runtime.Value{}, withFrame(errAt(dc.pos, panicError(r)), entry)
 		}
@@ -270,30 +288,43 @@ func (it *Interp) Call(ctx context.Context, name string, args []runtime.Value, l
 	if err := ctx.Err(); err != nil {
 		return runtime.Value{}, withFrame(errAt(dc.pos, err), entry)
 	}
-	m := runtime.NewMachine(ctx, lim)
+	m := getMachine(ctx, lim)
 	if dc.def.HasParams {
 		if err := dc.checkArgs(args, dc.params); err != nil {
+			putMachine(m)
 			return runtime.Value{}, withFrame(err, entry)
 		}
-		fr := newFrame(m, dc.nslots, nil)
+		if out != nil && mayOffer(out, args) {
+			m.Offer(out)
+		}
+		st := getStack()
+		fr := st.push(m, dc.nslots, nil)
 		copy(fr.slots, args)
-		return dc.run(fr, ir.Pos{})
+		v, err = dc.run(fr, ir.Pos{})
+		st.pop(fr)
+		putStack(st)
+		putMachine(m)
+		return v, err
 	}
 	val, err := dc.value(m, ir.Pos{})
 	if err != nil {
+		putMachine(m)
 		return runtime.Value{}, err
 	}
 	ft, isFunc := dc.def.Body.Type().(*ir.Func)
 	if !isFunc {
+		putMachine(m)
 		if len(args) != 0 {
 			return runtime.Value{}, withFrame(ir.Errorf(dc.pos, "%s is a value, not a function: it takes no arguments, got %d", dc.name, len(args)), entry)
 		}
 		return val, nil
 	}
 	if err := dc.checkArgs(args, ft.Params); err != nil {
+		putMachine(m)
 		return runtime.Value{}, withFrame(err, entry)
 	}
 	v, err = callValue(m, nil, val, args, ir.Pos{}, dc.pos)
+	putMachine(m)
 	if err != nil {
 		return v, withFrame(err, entry)
 	}

@@ -1,5 +1,7 @@
 package runtime
 
+import "context"
+
 // Buffer reuse. An evaluator that knows an array it allocated is dead (no
 // value refers to it or to its storage any more) gives it back with
 // Machine.Recycle; the next New of the same kind and size in the same call
@@ -139,4 +141,38 @@ func (m *Machine) ReleaseRow(b *Array) {
 	}
 	*b = Array{}
 	m.rows = append(m.rows, b)
+}
+
+// Reset readies m for a new call under ctx and lim, as NewMachine would
+// make it, keeping only the capacity of its bookkeeping and the headers
+// ReleaseRow gave back (they refer to nothing): an evaluator that pools
+// machines then starts a call without allocating. Recycled arrays are
+// dropped, so storage of one call never serves another. The caller
+// guarantees that nothing still uses m.
+func (m *Machine) Reset(ctx context.Context, lim Limits) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	clear(m.free)
+	tracked := m.mem.tracked
+	clear(tracked)
+	*m = Machine{Ctx: ctx, Limits: lim, free: m.free[:0], rows: m.rows}
+	m.mem.tracked = tracked[:0]
+}
+
+// Offer puts a, storage the caller of an evaluation owns, first in line
+// for the next allocation of its kind and size, as Recycle does for a
+// dead array: an evaluation can then build its result in the caller's
+// buffer. The caller guarantees that no value of the call refers to a's
+// storage (no argument shares it).
+func (m *Machine) Offer(a *Array) { m.Recycle(a) }
+
+// SwapRecycled replaces the arrays m holds for reuse with free and
+// returns the ones it held. An evaluation whose result outlives the call
+// (a value def's cached value) runs between two swaps, so that it never
+// takes storage offered for the call's own result.
+func (m *Machine) SwapRecycled(free []*Array) []*Array {
+	old := m.free
+	m.free = free
+	return old
 }
