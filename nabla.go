@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"sync"
 
 	"github.com/nabla-lang/nabla/internal/pipeline"
 	"github.com/nabla-lang/nabla/interp"
@@ -123,8 +124,15 @@ func WithImportsOutsideRoot() Option {
 type Program struct {
 	ir     *ir.Program
 	run    pipeline.Runner
+	into   intoRunner // run, when it can build results in caller storage
 	limits runtime.Limits
 	names  []string
+}
+
+// intoRunner is a Runner that accepts storage for the result
+// (interp.Interp.CallInto).
+type intoRunner interface {
+	CallInto(ctx context.Context, def string, args []runtime.Value, out *runtime.Array, lim runtime.Limits) (runtime.Value, error)
 }
 
 // Compile parses, type-checks and optimizes a program, named filename in
@@ -189,7 +197,8 @@ func compile(ctx context.Context, filename string, src []byte, c config) (*Progr
 		names[i] = d.Name
 	}
 	slices.Sort(names)
-	return &Program{ir: p, run: run, limits: c.limits, names: names}, nil
+	into, _ := run.(intoRunner)
+	return &Program{ir: p, run: run, into: into, limits: c.limits, names: names}, nil
 }
 
 // Funcs lists the names of the program's defs, sorted. Defs of imported
@@ -212,7 +221,7 @@ func (p *Program) Func(name string) (*Func, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Func{prog: p, def: d, params: params, result: result}, nil
+	return &Func{prog: p, def: d, params: params, result: result, views: !hasFunc(result)}, nil
 }
 
 // A Func is one def of a Program. Like the Program, it is safe for
@@ -222,6 +231,11 @@ type Func struct {
 	def    *ir.Def
 	params []ir.Type
 	result ir.Type
+
+	// views: array arguments are read in place, since the result cannot
+	// hold a closure that would keep them (into.go).
+	views  bool
+	states sync.Pool // *callState
 }
 
 // Name returns the def's name.
@@ -292,19 +306,72 @@ func (f *Func) Call(ctx context.Context, args ...any) (any, error) {
 	if err := f.checkArity(len(args)); err != nil {
 		return nil, err
 	}
-	vals := make([]runtime.Value, len(args))
-	for i, a := range args {
-		v, err := toValue(f.params[i], a)
-		if err != nil {
-			return nil, f.argError(i, err)
-		}
-		vals[i] = v
+	st := f.getState()
+	defer f.release(st)
+	if err := f.args(st, args); err != nil {
+		return nil, err
 	}
-	v, err := f.call(ctx, vals)
+	v, err := f.call(ctx, st.vals, nil)
 	if err != nil {
 		return nil, err
 	}
 	return fromValue(f.result, v), nil
+}
+
+// CallInto is Call for a caller that calls the function often and wants
+// no allocation in the way: it writes the result into dst, a destination
+// the caller owns and reuses, instead of returning a new value. The
+// destination depends on the result type:
+//
+//	f64, i64, bool  *float64, *int64, *bool
+//	[n]f64          []float64 of length n, or *mat.VecDense
+//	[m][n]f64       [][]float64 of m rows of length n, or *mat.Dense
+//	[n]i64, [n]bool []int64, []bool of length n
+//	any array type  *runtime.Array of the result's element type and shape
+//	(T1, T2, ...)   []any holding a destination for each element
+//
+// An empty *mat.VecDense or *mat.Dense is sized to the result, as gonum
+// sizes an empty receiver; any other destination must have the result's
+// shape exactly, or CallInto returns an error saying which shape it
+// wanted. Arguments are as for Call. A destination may be one of the
+// arguments (CallInto(ctx, y, a, x, y) computes a*x + y into y): the
+// arguments are read as they were when the call began.
+//
+// A warm call (the same Func called before with arguments of the same
+// sizes) allocates nothing when the arguments are scalars, flat slices
+// ([]float64, []int64, []bool) or contiguous gonum values, which are read
+// in place and never written, and the result is a scalar or an array of
+// scalars: the interpreter builds an array result straight in dst when
+// dst does not share storage with an argument, and otherwise copies it
+// there from storage it recycles. A tuple result is written element by
+// element the same way.
+//
+// When CallInto returns an error, dst may have been partly written.
+func (f *Func) CallInto(ctx context.Context, dst any, args ...any) error {
+	if err := f.checkArity(len(args)); err != nil {
+		return err
+	}
+	if dst == nil || isNilPointer(dst) {
+		return f.destError(destError(f.result, dst, "", ""))
+	}
+	st := f.getState()
+	defer f.release(st)
+	if err := f.args(st, args); err != nil {
+		return err
+	}
+	v, err := f.call(ctx, st.vals, st.offer(f.result, dst))
+	if err != nil {
+		return err
+	}
+	if err := writeResult(f.result, dst, v, ""); err != nil {
+		return f.destError(err)
+	}
+	return nil
+}
+
+// destError positions an error about CallInto's destination at the def.
+func (f *Func) destError(err error) error {
+	return ir.Errorf(f.def.P, "destination of %s: %v", f.def.Name, err)
 }
 
 // CallValues is Call without conversion: the arguments and the result are
@@ -317,15 +384,23 @@ func (f *Func) CallValues(ctx context.Context, args []runtime.Value) (runtime.Va
 	if err := f.checkArity(len(args)); err != nil {
 		return runtime.Value{}, err
 	}
-	return f.call(ctx, args)
+	return f.call(ctx, args, nil)
 }
 
-func (f *Func) call(ctx context.Context, args []runtime.Value) (runtime.Value, error) {
+// call runs the def on args, offering out (if not nil) as storage for an
+// array result (see interp.Interp.CallInto).
+func (f *Func) call(ctx context.Context, args []runtime.Value, out *runtime.Array) (runtime.Value, error) {
 	if ctx == nil {
 		e := &ir.Error{Pos: f.def.P, Msg: fmt.Sprintf("calling %s: %v", f.def.Name, ErrNilContext)}
 		return runtime.Value{}, &interp.CauseError{Err: e, Cause: ErrNilContext}
 	}
-	v, err := f.prog.run.Call(ctx, f.def.Name, args, f.prog.limits)
+	var v runtime.Value
+	var err error
+	if out != nil && f.prog.into != nil {
+		v, err = f.prog.into.CallInto(ctx, f.def.Name, args, out, f.prog.limits)
+	} else {
+		v, err = f.prog.run.Call(ctx, f.def.Name, args, f.prog.limits)
+	}
 	if err == nil {
 		return v, nil
 	}

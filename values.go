@@ -41,18 +41,26 @@ func at(err error, step string) error {
 }
 
 func mismatch(t ir.Type, x any, why string) error {
-	got := "nil"
-	if x != nil {
-		got = fmt.Sprintf("%T", x)
-		if isNilPointer(x) {
-			got = "nil " + got
-		}
-	}
-	msg := "want " + t.String() + ", got " + got
+	msg := "want " + t.String() + ", got " + goTypeName(x)
 	if why != "" {
 		msg += " " + why
 	}
 	return &convError{msg: msg}
+}
+
+// goTypeName names x's Go type for a message ("nil *mat.Dense" for a
+// nil pointer). It goes through reflect.TypeOf rather than fmt so that x
+// does not escape: the fast path of a call then takes its arguments
+// without boxing them on the heap.
+func goTypeName(x any) string {
+	if x == nil {
+		return "nil"
+	}
+	got := reflect.TypeOf(x).String()
+	if isNilPointer(x) {
+		got = "nil " + got
+	}
+	return got
 }
 
 // isNilPointer reports a typed nil pointer, map, func or channel in x,

@@ -439,7 +439,14 @@ func (c *fnComp) compileFusedArray(e *ir.PrimCall) (evalFn, error) {
 	return func(fr *frame) (runtime.Value, error) {
 		var out *runtime.Array
 		err := fz.run(fr, pos, func(shape []int, n int) (_ []float64, err error) {
-			out, err = runtime.New(fr.m, runtime.ElemF64, slices.Clone(shape)...)
+			if len(shape) == 1 {
+				// A vector reuses a recycled (or offered) array with no
+				// shape to allocate, and without zeroing it: the pass
+				// writes every element.
+				out, err = runtime.NewVecToFill(fr.m, runtime.ElemF64, n)
+			} else {
+				out, err = runtime.New(fr.m, runtime.ElemF64, slices.Clone(shape)...)
+			}
 			if err != nil {
 				return nil, err
 			}

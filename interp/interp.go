@@ -288,43 +288,43 @@ func (it *Interp) CallInto(ctx context.Context, name string, args []runtime.Valu
 	if err := ctx.Err(); err != nil {
 		return runtime.Value{}, withFrame(errAt(dc.pos, err), entry)
 	}
-	m := getMachine(ctx, lim)
+	e := getEntry(ctx, lim)
+	v, err = dc.enter(e, args, out)
+	putEntry(e)
+	return v, err
+}
+
+// enter runs the entry call of CallInto on e's machine and stack.
+func (dc *defCode) enter(e *entryState, args []runtime.Value, out *runtime.Array) (runtime.Value, error) {
+	entry := ir.Frame{Def: dc.name, DefPos: dc.pos}
 	if dc.def.HasParams {
 		if err := dc.checkArgs(args, dc.params); err != nil {
-			putMachine(m)
 			return runtime.Value{}, withFrame(err, entry)
 		}
 		if out != nil && mayOffer(out, args) {
-			m.Offer(out)
+			e.m.Offer(out)
 		}
-		st := getStack()
-		fr := st.push(m, dc.nslots, nil)
+		fr := e.st.push(e.m, dc.nslots, nil)
 		copy(fr.slots, args)
-		v, err = dc.run(fr, ir.Pos{})
-		st.pop(fr)
-		putStack(st)
-		putMachine(m)
+		v, err := dc.run(fr, ir.Pos{})
+		e.st.pop(fr)
 		return v, err
 	}
-	val, err := dc.value(m, ir.Pos{})
+	val, err := dc.value(e.m, ir.Pos{})
 	if err != nil {
-		putMachine(m)
 		return runtime.Value{}, err
 	}
 	ft, isFunc := dc.def.Body.Type().(*ir.Func)
 	if !isFunc {
-		putMachine(m)
 		if len(args) != 0 {
 			return runtime.Value{}, withFrame(ir.Errorf(dc.pos, "%s is a value, not a function: it takes no arguments, got %d", dc.name, len(args)), entry)
 		}
 		return val, nil
 	}
 	if err := dc.checkArgs(args, ft.Params); err != nil {
-		putMachine(m)
 		return runtime.Value{}, withFrame(err, entry)
 	}
-	v, err = callValue(m, nil, val, args, ir.Pos{}, dc.pos)
-	putMachine(m)
+	v, err := callValue(e.m, e.st, val, args, ir.Pos{}, dc.pos)
 	if err != nil {
 		return v, withFrame(err, entry)
 	}

@@ -8,22 +8,32 @@ import (
 	"github.com/nabla-lang/nabla/runtime"
 )
 
-// Entry calls take their machine from a pool, as their frames come from
-// pooled stacks (frame.go): a warm call of a def allocates nothing for its
+// Entry calls take their machine, and the stack their frames come from
+// (frame.go), from a pool: a warm call of a def allocates nothing for its
 // own bookkeeping. A machine goes back reset (runtime.Machine.Reset), so
-// that it keeps neither the caller's context nor any array of the call;
-// one abandoned by a panic is dropped.
-var machinePool = sync.Pool{New: func() any { return runtime.NewMachine(context.Background(), runtime.Limits{}) }}
-
-func getMachine(ctx context.Context, lim runtime.Limits) *runtime.Machine {
-	m := machinePool.Get().(*runtime.Machine)
-	m.Ctx, m.Limits = ctx, lim
-	return m
+// that it keeps neither the caller's context nor any array of the call,
+// and a stack goes back empty, its frames cleared by their pops; an entry
+// abandoned by a panic is dropped.
+type entryState struct {
+	m  *runtime.Machine
+	st *stack
 }
 
-func putMachine(m *runtime.Machine) {
-	m.Reset(context.Background(), runtime.Limits{})
-	machinePool.Put(m)
+var entryPool = sync.Pool{New: func() any {
+	return &entryState{m: runtime.NewMachine(context.Background(), runtime.Limits{}), st: new(stack)}
+}}
+
+func getEntry(ctx context.Context, lim runtime.Limits) *entryState {
+	e := entryPool.Get().(*entryState)
+	e.m.Ctx, e.m.Limits = ctx, lim
+	return e
+}
+
+func putEntry(e *entryState) {
+	e.m.Reset(context.Background(), runtime.Limits{})
+	if e.st.depth == 0 {
+		entryPool.Put(e)
+	}
 }
 
 // mayOffer reports whether out can be offered to a call on args as

@@ -28,6 +28,23 @@ func (m *Machine) Recycle(a *Array) {
 // recently recycled match is taken: loops recycle and allocate in the same
 // order each iteration.
 func (m *Machine) reuse(kind Elem, n int, shape []int) *Array {
+	a := m.take(kind, n)
+	if a == nil {
+		return nil
+	}
+	clear(a.F)
+	clear(a.I)
+	clear(a.B)
+	clear(a.Box)
+	if shape != nil {
+		a.Shape = shape
+	}
+	return a
+}
+
+// take removes a recycled array of the kind with n elements from m's list
+// and returns it as it is, or returns nil.
+func (m *Machine) take(kind Elem, n int) *Array {
 	if m == nil {
 		return nil
 	}
@@ -40,13 +57,6 @@ func (m *Machine) reuse(kind Elem, n int, shape []int) *Array {
 		m.free[i] = m.free[last]
 		m.free[last] = nil
 		m.free = m.free[:last]
-		clear(a.F)
-		clear(a.I)
-		clear(a.B)
-		clear(a.Box)
-		if shape != nil {
-			a.Shape = shape
-		}
 		return a
 	}
 	return nil
@@ -69,18 +79,31 @@ func storageLen(a *Array) int {
 // Unlike New it takes no shape slice, so a call allocates nothing once
 // the array is recycled.
 func NewVec(m *Machine, kind Elem, n int) (*Array, error) {
+	return vecFrom(m, m.reuse(kind, n, nil), kind, n)
+}
+
+// NewVecToFill is NewVec for a caller that writes every element before
+// anything reads one (a fused elementwise kernel): a recycled array comes
+// with its old contents, since zeroing it would be wasted work.
+func NewVecToFill(m *Machine, kind Elem, n int) (*Array, error) {
+	return vecFrom(m, m.take(kind, n), kind, n)
+}
+
+// vecFrom gives a recycled array a, if not nil, the shape [n], or
+// allocates a new vector.
+func vecFrom(m *Machine, a *Array, kind Elem, n int) (*Array, error) {
+	if a != nil {
+		if len(a.Shape) != 1 || a.Shape[0] != n {
+			a.Shape = []int{n}
+		}
+		return a, nil
+	}
 	per := int64(8)
 	switch kind {
 	case ElemBool:
 		per = 1
 	case ElemBox:
 		per = 32
-	}
-	if a := m.reuse(kind, n, nil); a != nil {
-		if len(a.Shape) != 1 || a.Shape[0] != n {
-			a.Shape = []int{n}
-		}
-		return a, nil
 	}
 	if _, err := CheckShape([]int{n}); err != nil {
 		return nil, err
@@ -91,7 +114,7 @@ func NewVec(m *Machine, kind Elem, n int) (*Array, error) {
 	}
 	v := &vec{}
 	v.shape[0] = n
-	a := &v.Array
+	a = &v.Array
 	a.Shape, a.Kind = v.shape[:], kind
 	switch kind {
 	case ElemF64:

@@ -1,0 +1,403 @@
+package nabla
+
+import (
+	"fmt"
+	"unsafe"
+
+	"github.com/nabla-lang/nabla/ir"
+	"github.com/nabla-lang/nabla/runtime"
+	"gonum.org/v1/gonum/mat"
+)
+
+// The fast path of Func.Call and Func.CallInto. Each call takes a
+// callState from its Func's pool: the argument values, and array headers
+// that view the caller's slices instead of copying them. A warm call
+// therefore allocates nothing for its arguments, and CallInto nothing for
+// its result when the program can build it in the destination (the
+// interpreter's Offer) or copies it there from recycled storage.
+
+// callState is the scratch space of one call, reused by later calls of
+// the same Func once the call has returned and forgotten the caller's
+// memory (release).
+type callState struct {
+	vals  []runtime.Value
+	views []view
+	out   view
+}
+
+// view is an array header over a caller's slice, with room for its shape.
+type view struct {
+	a     runtime.Array
+	shape [2]int
+}
+
+func (f *Func) getState() *callState {
+	if st, ok := f.states.Get().(*callState); ok {
+		return st
+	}
+	return &callState{vals: make([]runtime.Value, len(f.params)), views: make([]view, len(f.params))}
+}
+
+// release forgets every reference to the caller's memory and pools st.
+func (f *Func) release(st *callState) {
+	clear(st.vals)
+	for i := range st.views {
+		st.views[i].a = runtime.Array{}
+	}
+	st.out.a = runtime.Array{}
+	f.states.Put(st)
+}
+
+// flat points v at storage xs of the given shape (one or two dimensions).
+func (v *view) flat(kind runtime.Elem, shape ...int) *runtime.Array {
+	n := copy(v.shape[:], shape)
+	v.a = runtime.Array{Shape: v.shape[:n:n], Kind: kind}
+	return &v.a
+}
+
+// viewOf returns x as an array of type t read in place, or nil when x is
+// not a slice or gonum value that can be viewed (it is then converted,
+// and its errors reported, by toValue).
+func (v *view) viewOf(t ir.Type, x any) *runtime.Array {
+	at, ok := t.(*ir.Array)
+	if !ok {
+		return nil
+	}
+	fits := func(n int) bool { return !at.Dim.Known() || at.Dim.N == int64(n) }
+	switch x := x.(type) {
+	case []float64:
+		if at.Elem == ir.TF64 && fits(len(x)) {
+			a := v.flat(runtime.ElemF64, len(x))
+			a.F = x
+			return a
+		}
+	case []int64:
+		if at.Elem == ir.TI64 && fits(len(x)) {
+			a := v.flat(runtime.ElemI64, len(x))
+			a.I = x
+			return a
+		}
+	case []bool:
+		if at.Elem == ir.TBool && fits(len(x)) {
+			a := v.flat(runtime.ElemBool, len(x))
+			a.B = x
+			return a
+		}
+	case *mat.VecDense:
+		if x == nil || at.Elem != ir.TF64 || x.IsEmpty() {
+			return nil
+		}
+		if raw := x.RawVector(); raw.Inc == 1 && fits(raw.N) {
+			a := v.flat(runtime.ElemF64, raw.N)
+			a.F = raw.Data[:raw.N]
+			return a
+		}
+	case *mat.Dense:
+		row, isMat := at.Elem.(*ir.Array)
+		if x == nil || !isMat || row.Elem != ir.TF64 || x.IsEmpty() {
+			return nil
+		}
+		raw := x.RawMatrix()
+		if raw.Stride == raw.Cols && fits(raw.Rows) && (!row.Dim.Known() || row.Dim.N == int64(raw.Cols)) {
+			a := v.flat(runtime.ElemF64, raw.Rows, raw.Cols)
+			a.F = raw.Data[:raw.Rows*raw.Cols]
+			return a
+		}
+	}
+	return nil
+}
+
+// args converts the Go arguments into st.vals.
+func (f *Func) args(st *callState, args []any) error {
+	for i, x := range args {
+		t := f.params[i]
+		if fx, ok := x.(float64); ok && t == ir.TF64 {
+			st.vals[i] = runtime.F64(fx)
+			continue
+		}
+		if f.views {
+			if a := st.views[i].viewOf(t, x); a != nil {
+				st.vals[i] = runtime.Arr(a)
+				continue
+			}
+		}
+		v, err := toValue(t, x)
+		if err != nil {
+			return f.argError(i, err)
+		}
+		st.vals[i] = v
+	}
+	return nil
+}
+
+// hasFunc reports whether values of t can hold a function: a result that
+// can may capture an argument, which must then be a copy (the caller is
+// free to change its slices once the call returns).
+func hasFunc(t ir.Type) bool {
+	switch t := t.(type) {
+	case *ir.Func:
+		return true
+	case *ir.Array:
+		return hasFunc(t.Elem)
+	case *ir.Tuple:
+		for _, e := range t.Elems {
+			if hasFunc(e) {
+				return true
+			}
+		}
+		return false
+	case ir.Scalar:
+		return false
+	}
+	return true // an unknown type: be safe
+}
+
+// offer returns the array whose storage dst provides for a result of type
+// t, to be offered to the interpreter, or nil if dst is not one flat
+// buffer of that type.
+func (st *callState) offer(t ir.Type, dst any) *runtime.Array {
+	at, ok := t.(*ir.Array)
+	if !ok {
+		return nil
+	}
+	switch d := dst.(type) {
+	case []float64:
+		if at.Elem == ir.TF64 {
+			a := st.out.flat(runtime.ElemF64, len(d))
+			a.F = d
+			return a
+		}
+	case []int64:
+		if at.Elem == ir.TI64 {
+			a := st.out.flat(runtime.ElemI64, len(d))
+			a.I = d
+			return a
+		}
+	case []bool:
+		if at.Elem == ir.TBool {
+			a := st.out.flat(runtime.ElemBool, len(d))
+			a.B = d
+			return a
+		}
+	case *mat.VecDense:
+		if d != nil && !d.IsEmpty() && at.Elem == ir.TF64 {
+			if raw := d.RawVector(); raw.Inc == 1 {
+				a := st.out.flat(runtime.ElemF64, raw.N)
+				a.F = raw.Data[:raw.N]
+				return a
+			}
+		}
+	case *mat.Dense:
+		if d != nil && !d.IsEmpty() && ir.Rank(t) == 2 && at.Elem.(*ir.Array).Elem == ir.TF64 {
+			if raw := d.RawMatrix(); raw.Stride == raw.Cols {
+				a := st.out.flat(runtime.ElemF64, raw.Rows, raw.Cols)
+				a.F = raw.Data[:raw.Rows*raw.Cols]
+				return a
+			}
+		}
+	}
+	return nil
+}
+
+// destError is a destination that does not fit the result; path says
+// where inside a tuple.
+func destError(t ir.Type, dst any, path, why string) error {
+	msg := fmt.Sprintf("want %s for %s, got %s", destType(t), t, goTypeName(dst))
+	if why != "" {
+		msg += " " + why
+	}
+	return &convError{path: path, msg: msg}
+}
+
+// destType names the destination CallInto takes first for a result of
+// type t.
+func destType(t ir.Type) string {
+	switch t := t.(type) {
+	case ir.Scalar:
+		return "*" + goType(t).String()
+	case *ir.Array:
+		if k, ok := ir.Leaf(t); ok && k == ir.F64 && ir.Rank(t) <= 2 {
+			return goType(t).String() + " or *mat." + map[bool]string{true: "VecDense", false: "Dense"}[ir.Rank(t) == 1]
+		}
+		if _, ok := ir.Leaf(t); ok {
+			return goType(t).String() + " or *runtime.Array"
+		}
+		return "*runtime.Array"
+	case *ir.Tuple:
+		return "[]any"
+	}
+	return "a destination (a function result cannot be written into one)"
+}
+
+// writeResult writes v, a value of type t, into dst.
+func writeResult(t ir.Type, dst any, v runtime.Value, path string) error {
+	if dst == nil || isNilPointer(dst) {
+		return destError(t, dst, path, "")
+	}
+	switch t := t.(type) {
+	case ir.Scalar:
+		switch d := dst.(type) {
+		case *float64:
+			if t.Kind == ir.F64 {
+				*d = v.F
+				return nil
+			}
+		case *int64:
+			if t.Kind == ir.I64 {
+				*d = v.I
+				return nil
+			}
+		case *bool:
+			if t.Kind == ir.Bool {
+				*d = v.AsBool()
+				return nil
+			}
+		}
+	case *ir.Tuple:
+		d, ok := dst.([]any)
+		if !ok {
+			break
+		}
+		if len(d) != len(t.Elems) {
+			return destError(t, dst, path, fmt.Sprintf("of length %d", len(d)))
+		}
+		for i, e := range v.Tuple() {
+			if err := writeResult(t.Elems[i], d[i], e, fmt.Sprintf("%s.%d", path, i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	case *ir.Array:
+		if done, err := writeArray(t, dst, v.Array(), path); done {
+			return err
+		}
+	}
+	return destError(t, dst, path, "")
+}
+
+// writeArray copies a into dst; done is false when dst's type does not
+// suit t at all.
+func writeArray(t *ir.Array, dst any, a *runtime.Array, path string) (done bool, err error) {
+	shapeErr := func(got string) error {
+		return destError(t, dst, path, fmt.Sprintf("of %s; the result has shape %s", got, runtime.ShapeString(a.Shape)))
+	}
+	lenErr := func(n int) error { return shapeErr(fmt.Sprintf("length %d", n)) }
+	rank := ir.Rank(t)
+	switch d := dst.(type) {
+	case []float64:
+		if t.Elem != ir.TF64 {
+			return false, nil
+		}
+		if len(d) != a.Len() {
+			return true, lenErr(len(d))
+		}
+		copyIfApart(d, a.F)
+		return true, nil
+	case []int64:
+		if t.Elem != ir.TI64 {
+			return false, nil
+		}
+		if len(d) != a.Len() {
+			return true, lenErr(len(d))
+		}
+		copyIfApart(d, a.I)
+		return true, nil
+	case []bool:
+		if t.Elem != ir.TBool {
+			return false, nil
+		}
+		if len(d) != a.Len() {
+			return true, lenErr(len(d))
+		}
+		copyIfApart(d, a.B)
+		return true, nil
+	case [][]float64:
+		if rank != 2 || t.Elem.(*ir.Array).Elem != ir.TF64 {
+			return false, nil
+		}
+		m, n := a.Shape[0], a.Shape[1]
+		if len(d) != m {
+			return true, lenErr(len(d))
+		}
+		for i, row := range d {
+			if len(row) != n {
+				return true, shapeErr(fmt.Sprintf("a row %d of length %d", i, len(row)))
+			}
+		}
+		for i, row := range d {
+			copyIfApart(row, a.F[i*n:(i+1)*n])
+		}
+		return true, nil
+	case *mat.VecDense:
+		if t.Elem != ir.TF64 {
+			return false, nil
+		}
+		if d.IsEmpty() {
+			if a.Len() == 0 {
+				return true, nil
+			}
+			d.ReuseAsVec(a.Len()) // gonum's convention: an empty receiver takes the result's size
+		}
+		if d.Len() != a.Len() {
+			return true, lenErr(d.Len())
+		}
+		raw := d.RawVector()
+		if raw.Inc == 1 {
+			copyIfApart(raw.Data[:raw.N], a.F)
+			return true, nil
+		}
+		for i, x := range a.F[:a.Len()] {
+			raw.Data[i*raw.Inc] = x
+		}
+		return true, nil
+	case *mat.Dense:
+		if rank != 2 || t.Elem.(*ir.Array).Elem != ir.TF64 {
+			return false, nil
+		}
+		m, n := a.Shape[0], a.Shape[1]
+		if d.IsEmpty() {
+			if m*n == 0 {
+				return true, nil
+			}
+			d.ReuseAs(m, n)
+		}
+		if r, c := denseDims(d); r != m || c != n {
+			return true, shapeErr(fmt.Sprintf("shape %d×%d", r, c))
+		}
+		raw := d.RawMatrix()
+		for i := range m {
+			copyIfApart(raw.Data[i*raw.Stride:i*raw.Stride+n], a.F[i*n:(i+1)*n])
+		}
+		return true, nil
+	case *runtime.Array:
+		if err := checkValue(t, runtime.Arr(d)); err != nil {
+			return true, at(err, path)
+		}
+		if !runtime.SameShape(d.Shape, a.Shape) {
+			return true, shapeErr("shape " + runtime.ShapeString(d.Shape))
+		}
+		copyIfApart(d.F, a.F)
+		copyIfApart(d.I, a.I)
+		copyIfApart(d.B, a.B)
+		copyIfApart(d.Box, a.Box)
+		return true, nil
+	}
+	return false, nil
+}
+
+// denseDims is Dims of a *mat.Dense, 0×0 when it is empty.
+func denseDims(d *mat.Dense) (int, int) {
+	if d.IsEmpty() {
+		return 0, 0
+	}
+	return d.Dims()
+}
+
+// copyIfApart copies src into dst unless src already is dst (a result the
+// interpreter built in the storage CallInto offered).
+func copyIfApart[T any](dst, src []T) {
+	if len(dst) == 0 || len(src) == 0 || unsafe.SliceData(dst) == unsafe.SliceData(src) {
+		return
+	}
+	copy(dst, src)
+}
