@@ -209,17 +209,20 @@ func destError(t ir.Type, dst any, path, why string) error {
 	return &convError{path: path, msg: msg}
 }
 
-// destType names the destination CallInto takes first for a result of
-// type t.
+// destType names the destinations CallInto takes for a result of type
+// t.
 func destType(t ir.Type) string {
 	switch t := t.(type) {
 	case ir.Scalar:
 		return "*" + goType(t).String()
 	case *ir.Array:
-		if k, ok := ir.Leaf(t); ok && k == ir.F64 && ir.Rank(t) <= 2 {
-			return goType(t).String() + " or *mat." + map[bool]string{true: "VecDense", false: "Dense"}[ir.Rank(t) == 1]
-		}
-		if _, ok := ir.Leaf(t); ok {
+		k, ok := ir.Leaf(t)
+		switch {
+		case ok && k == ir.F64 && ir.Rank(t) == 1:
+			return "[]float64 or *mat.VecDense"
+		case ok && k == ir.F64 && ir.Rank(t) == 2:
+			return "[][]float64 or *mat.Dense"
+		case ok && ir.Rank(t) == 1:
 			return goType(t).String() + " or *runtime.Array"
 		}
 		return "*runtime.Array"
@@ -321,7 +324,7 @@ func writeArray(t *ir.Array, dst any, a *runtime.Array, path string) (done bool,
 		}
 		for i, row := range d {
 			if len(row) != n {
-				return true, shapeErr(fmt.Sprintf("a row %d of length %d", i, len(row)))
+				return true, destError(t, dst, path, fmt.Sprintf("whose row %d has length %d; the result has shape %s", i, len(row), runtime.ShapeString(a.Shape)))
 			}
 		}
 		for i, row := range d {
@@ -370,11 +373,14 @@ func writeArray(t *ir.Array, dst any, a *runtime.Array, path string) (done bool,
 		}
 		return true, nil
 	case *runtime.Array:
-		if err := checkValue(t, runtime.Arr(d)); err != nil {
-			return true, at(err, path)
+		if d.Kind != a.Kind {
+			return true, destError(t, dst, path, "of another element type")
 		}
 		if !runtime.SameShape(d.Shape, a.Shape) {
 			return true, shapeErr("shape " + runtime.ShapeString(d.Shape))
+		}
+		if n := runtime.Size(a.Shape); len(d.F) < n && len(d.I) < n && len(d.B) < n && len(d.Box) < n {
+			return true, destError(t, dst, path, "whose storage is shorter than its shape")
 		}
 		copyIfApart(d.F, a.F)
 		copyIfApart(d.I, a.I)
