@@ -282,6 +282,13 @@ func (f *Func) Signature() string { return signature(f.params, f.result) }
 //	any type    a runtime.Value (or *runtime.Array) of that type, passed
 //	            through unchanged; the only way to pass a function
 //
+// Arguments of the first kinds listed for arrays ([]float64, []int64,
+// []bool, a *mat.VecDense or a *mat.Dense whose rows are contiguous) are
+// read in place rather than copied, unless the result type can hold a
+// function (which could capture them). The interpreter never writes to
+// them, and keeps no reference to them once Call returns, so a caller may
+// reuse them at once; it must not change them while the call runs.
+//
 // Results come back as float64, int64, bool, []float64, [][]float64,
 // []int64, []bool, deeper nested slices ([][][]float64), []any for tuples
 // (recursively converted) and runtime.Value for functions.
@@ -338,13 +345,24 @@ func (f *Func) Call(ctx context.Context, args ...any) (any, error) {
 // arguments are read as they were when the call began.
 //
 // A warm call (the same Func called before with arguments of the same
-// sizes) allocates nothing when the arguments are scalars, flat slices
-// ([]float64, []int64, []bool) or contiguous gonum values, which are read
-// in place and never written, and the result is a scalar or an array of
-// scalars: the interpreter builds an array result straight in dst when
-// dst does not share storage with an argument, and otherwise copies it
-// there from storage it recycles. A tuple result is written element by
-// element the same way.
+// sizes) allocates nothing when the arguments are scalars or read in
+// place (see Call) and the result is a scalar, or an array of scalars
+// that the program builds afresh (a*x + y, a comprehension) going to a
+// slice or gonum destination that shares no storage with an argument:
+// the interpreter then builds the result in dst itself. Otherwise the
+// result is built apart and copied into dst, at the cost of the
+// allocations Call makes for it, but not of Call's conversion.
+//
+// Go itself allocates to pass a slice or a variable float64 as an
+// argument of type any, 24 or 8 bytes at each call site; a hot loop that
+// wants no allocation at all builds the argument list once and passes it
+// again, since a slice in it still refers to the caller's storage:
+//
+//	args := []any{a, x, y}
+//	for ... {
+//		// update x and y in place
+//		err := f.CallInto(ctx, dst, args...)
+//	}
 //
 // When CallInto returns an error, dst may have been partly written.
 func (f *Func) CallInto(ctx context.Context, dst any, args ...any) error {

@@ -13,10 +13,11 @@ import (
 )
 
 // Conversion between Go values and Nabla values, guided by the static type
-// of a parameter or result. Go values coming in are copied, so a caller
-// may reuse its slices and matrices as soon as Call returns, and values
-// going out are fresh, so a caller may modify them without affecting the
-// program (whose value defs may be shared between calls).
+// of a parameter or result. Go values coming in are copied (or, for flat
+// slices, read in place for the duration of the call: into.go), so a
+// caller may reuse its slices and matrices as soon as Call returns, and
+// values going out are fresh, so a caller may modify them without
+// affecting the program (whose value defs may be shared between calls).
 
 // convError is a Go value that does not fit a Nabla type; path says
 // where inside the value ("[1].0").
