@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/nabla-lang/nabla"
 	"github.com/nabla-lang/nabla/runtime"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -414,4 +415,42 @@ func TestCallIntoConcurrent(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
+}
+
+// BenchmarkCallInto times a*x + y (n = 1000) through CallInto beside
+// gonum's floats.AddScaledTo into a reused slice, and a scalar def: the
+// fixed cost of a call.
+func BenchmarkCallInto(b *testing.B) {
+	p := compileInto(b)
+	ctx := context.Background()
+	const n = 1000
+	x, y, dst := make([]float64, n), make([]float64, n), make([]float64, n)
+	for i := range x {
+		x[i], y[i] = float64(i), 1
+	}
+	axpy, mul := funcOf(b, p, "axpy"), funcOf(b, p, "mul")
+	args := []any{1.5, x, y}
+	b.Run("axpy", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := axpy.CallInto(ctx, dst, args...); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("axpy-gonum", func(b *testing.B) {
+		for b.Loop() {
+			floats.AddScaledTo(dst, y, 1.5, x)
+		}
+	})
+	var out float64
+	sargs := []any{1.5, 2.0}
+	b.Run("scalar", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := mul.CallInto(ctx, &out, sargs...); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

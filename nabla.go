@@ -122,17 +122,17 @@ func WithImportsOutsideRoot() Option {
 // A Program is a compiled Nabla program. It is immutable and safe for
 // concurrent use: any number of goroutines may call its functions at once.
 type Program struct {
-	ir     *ir.Program
-	run    pipeline.Runner
-	into   intoRunner // run, when it can build results in caller storage
-	limits runtime.Limits
-	names  []string
+	ir      *ir.Program
+	run     pipeline.Runner
+	entries entryRunner // run, when it can look defs up once and build results in caller storage
+	limits  runtime.Limits
+	names   []string
 }
 
-// intoRunner is a Runner that accepts storage for the result
-// (interp.Interp.CallInto).
-type intoRunner interface {
-	CallInto(ctx context.Context, def string, args []runtime.Value, out *runtime.Array, lim runtime.Limits) (runtime.Value, error)
+// entryRunner is a Runner whose defs can be looked up once and that
+// accepts storage for the result (interp.Interp.Entry).
+type entryRunner interface {
+	Entry(def string) (*interp.Entry, error)
 }
 
 // Compile parses, type-checks and optimizes a program, named filename in
@@ -197,8 +197,8 @@ func compile(ctx context.Context, filename string, src []byte, c config) (*Progr
 		names[i] = d.Name
 	}
 	slices.Sort(names)
-	into, _ := run.(intoRunner)
-	return &Program{ir: p, run: run, into: into, limits: c.limits, names: names}, nil
+	entries, _ := run.(entryRunner)
+	return &Program{ir: p, run: run, entries: entries, limits: c.limits, names: names}, nil
 }
 
 // Funcs lists the names of the program's defs, sorted. Defs of imported
@@ -221,7 +221,13 @@ func (p *Program) Func(name string) (*Func, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Func{prog: p, def: d, params: params, result: result, views: !hasFunc(result)}, nil
+	f := &Func{prog: p, def: d, params: params, result: result, views: !hasFunc(result)}
+	if p.entries != nil {
+		if f.entry, err = p.entries.Entry(name); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
 }
 
 // A Func is one def of a Program. Like the Program, it is safe for
@@ -231,6 +237,8 @@ type Func struct {
 	def    *ir.Def
 	params []ir.Type
 	result ir.Type
+
+	entry *interp.Entry // the def in the interpreter, nil for another backend
 
 	// views: array arguments are read in place, since the result cannot
 	// hold a closure that would keep them (into.go).
@@ -414,8 +422,8 @@ func (f *Func) call(ctx context.Context, args []runtime.Value, out *runtime.Arra
 	}
 	var v runtime.Value
 	var err error
-	if out != nil && f.prog.into != nil {
-		v, err = f.prog.into.CallInto(ctx, f.def.Name, args, out, f.prog.limits)
+	if f.entry != nil {
+		v, err = f.entry.CallInto(ctx, args, out, f.prog.limits)
 	} else {
 		v, err = f.prog.run.Call(ctx, f.def.Name, args, f.prog.limits)
 	}

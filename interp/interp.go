@@ -269,11 +269,30 @@ func (it *Interp) Call(ctx context.Context, name string, args []runtime.Value, l
 // not out's. An out that shares storage with an argument, or a call
 // whose arguments hold anything but scalars and flat arrays of scalars,
 // is not offered (the call then allocates its result as Call does).
-func (it *Interp) CallInto(ctx context.Context, name string, args []runtime.Value, out *runtime.Array, lim runtime.Limits) (v runtime.Value, err error) {
+func (it *Interp) CallInto(ctx context.Context, name string, args []runtime.Value, out *runtime.Array, lim runtime.Limits) (runtime.Value, error) {
+	e, err := it.Entry(name)
+	if err != nil {
+		return runtime.Value{}, err
+	}
+	return e.CallInto(ctx, args, out, lim)
+}
+
+// An Entry is a def of an Interp looked up once, for an embedder that
+// calls it many times (nabla.Func).
+type Entry struct{ dc *defCode }
+
+// Entry returns the def called name.
+func (it *Interp) Entry(name string) (*Entry, error) {
 	dc, ok := it.defs[name]
 	if !ok {
-		return runtime.Value{}, &ir.Error{Msg: fmt.Sprintf("no def named %s", name)}
+		return nil, &ir.Error{Msg: fmt.Sprintf("no def named %s", name)}
 	}
+	return &Entry{dc}, nil
+}
+
+// CallInto is Interp.CallInto of the entry's def.
+func (en *Entry) CallInto(ctx context.Context, args []runtime.Value, out *runtime.Array, lim runtime.Limits) (v runtime.Value, err error) {
+	dc := en.dc
 	entry := ir.Frame{Def: dc.name, DefPos: dc.pos}
 	if ctx == nil {
 		return runtime.Value{}, withFrame(ir.Errorf(dc.pos, "nil context.Context: pass context.Background() for a call that is never cancelled"), entry)
@@ -323,6 +342,9 @@ func (dc *defCode) enter(e *entryState, args []runtime.Value, out *runtime.Array
 	}
 	if err := dc.checkArgs(args, ft.Params); err != nil {
 		return runtime.Value{}, withFrame(err, entry)
+	}
+	if out != nil && mayOffer(out, args) {
+		e.m.Offer(out) // the function's captured values are the program's, never the caller's
 	}
 	v, err := callValue(e.m, e.st, val, args, ir.Pos{}, dc.pos)
 	if err != nil {
