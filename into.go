@@ -288,32 +288,11 @@ func writeArray(t *ir.Array, dst any, a *runtime.Array, path string) (done bool,
 	rank := ir.Rank(t)
 	switch d := dst.(type) {
 	case []float64:
-		if t.Elem != ir.TF64 {
-			return false, nil
-		}
-		if len(d) != a.Len() {
-			return true, lenErr(len(d))
-		}
-		copyIfApart(d, a.F)
-		return true, nil
+		return writeFlat(t.Elem == ir.TF64, d, a.F, a.Len(), lenErr)
 	case []int64:
-		if t.Elem != ir.TI64 {
-			return false, nil
-		}
-		if len(d) != a.Len() {
-			return true, lenErr(len(d))
-		}
-		copyIfApart(d, a.I)
-		return true, nil
+		return writeFlat(t.Elem == ir.TI64, d, a.I, a.Len(), lenErr)
 	case []bool:
-		if t.Elem != ir.TBool {
-			return false, nil
-		}
-		if len(d) != a.Len() {
-			return true, lenErr(len(d))
-		}
-		copyIfApart(d, a.B)
-		return true, nil
+		return writeFlat(t.Elem == ir.TBool, d, a.B, a.Len(), lenErr)
 	case [][]float64:
 		if rank != 2 || t.Elem.(*ir.Array).Elem != ir.TF64 {
 			return false, nil
@@ -389,6 +368,19 @@ func writeArray(t *ir.Array, dst any, a *runtime.Array, path string) (done bool,
 		return true, nil
 	}
 	return false, nil
+}
+
+// writeFlat copies a vector of n elements into a slice destination d,
+// which suits the result if fits.
+func writeFlat[T any](fits bool, d, src []T, n int, lenErr func(int) error) (done bool, err error) {
+	if !fits {
+		return false, nil
+	}
+	if len(d) != n {
+		return true, lenErr(len(d))
+	}
+	copyIfApart(d, src)
+	return true, nil
 }
 
 // denseDims is Dims of a *mat.Dense, 0×0 when it is empty.

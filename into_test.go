@@ -323,10 +323,7 @@ func TestCallIntoAllocs(t *testing.T) {
 	p := compileInto(t)
 	ctx := context.Background()
 	const n = 1000
-	x, y, dst := make([]float64, n), make([]float64, n), make([]float64, n)
-	for i := range x {
-		x[i], y[i] = float64(i), 1
-	}
+	x, y, dst := axpyInputs(n)
 	var out float64
 	vec := mat.NewVecDense(n, nil)
 	tests := []struct {
@@ -395,9 +392,8 @@ func TestCallIntoConcurrent(t *testing.T) {
 					errs <- fmt.Errorf("goroutine %d: tmp = %v, want %v", g, dst, want)
 					return
 				}
-				d4 := dst[:0]
 				if n >= 4 {
-					d4 = dst[:4]
+					d4 := dst[:4]
 					if err := plus.CallInto(ctx, d4, x[:4]); err != nil {
 						errs <- err
 						return
@@ -423,11 +419,7 @@ func TestCallIntoConcurrent(t *testing.T) {
 func BenchmarkCallInto(b *testing.B) {
 	p := compileInto(b)
 	ctx := context.Background()
-	const n = 1000
-	x, y, dst := make([]float64, n), make([]float64, n), make([]float64, n)
-	for i := range x {
-		x[i], y[i] = float64(i), 1
-	}
+	x, y, dst := axpyInputs(1000)
 	axpy, mul := funcOf(b, p, "axpy"), funcOf(b, p, "mul")
 	args := []any{1.5, x, y}
 	b.Run("axpy", func(b *testing.B) {
@@ -453,4 +445,13 @@ func BenchmarkCallInto(b *testing.B) {
 			}
 		}
 	})
+}
+
+// axpyInputs makes x = (0, 1, ...), y = (1, 1, ...) and a destination.
+func axpyInputs(n int) (x, y, dst []float64) {
+	x, y, dst = make([]float64, n), make([]float64, n), make([]float64, n)
+	for i := range x {
+		x[i], y[i] = float64(i), 1
+	}
+	return x, y, dst
 }

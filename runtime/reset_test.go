@@ -18,7 +18,7 @@ func TestResetAndOffer(t *testing.T) {
 	}
 	_ = m.Step(5)
 	m.Recycle(FromF64(make([]float64, 3)))
-	m.Reset(nil, Limits{})
+	m.Reset(context.Background(), Limits{})
 	if m.Ctx != context.Background() || m.Limits != (Limits{}) || m.Steps() != 0 || m.Live() != 0 || len(m.free) != 0 || len(m.mem.tracked) != 0 {
 		t.Errorf("Reset left state behind: ctx %v, limits %v, steps %d, live %d, %d recycled, %d tracked", m.Ctx, m.Limits, m.Steps(), m.Live(), len(m.free), len(m.mem.tracked))
 	}
