@@ -361,6 +361,18 @@ func (n *fnode) apply(x *fctx, lo, hi int, dst []float64) []float64 {
 			}
 		}
 	default:
+		if n.op == ir.PrimAdd {
+			// c*v + w (or w + c*v) in one pass, rounded as the two
+			// operations are: the a*x + y of an embedder's axpy.
+			if c, v, ok := scaled(l, x); ok {
+				runtime.AxpyTo(dst, c, v.piece(x, lo, hi), r.piece(x, lo, hi))
+				return dst
+			}
+			if c, v, ok := scaled(r, x); ok {
+				runtime.AxpyTo(dst, c, v.piece(x, lo, hi), l.piece(x, lo, hi))
+				return dst
+			}
+		}
 		a, b := l.piece(x, lo, hi), r.piece(x, lo, hi)
 		switch n.op {
 		case ir.PrimAdd:
@@ -379,6 +391,22 @@ func (n *fnode) apply(x *fctx, lo, hi int, dst []float64) []float64 {
 		}
 	}
 	return dst
+}
+
+// scaled reports whether n is a product of a scalar c and an array
+// operand v. Every operation node has its own buffer, so v's piece
+// survives while its sibling's is computed.
+func scaled(n *fnode, x *fctx) (c float64, v *fnode, ok bool) {
+	if n.leaf >= 0 || n.op != ir.PrimMul || len(n.kids) != 2 {
+		return 0, nil, false
+	}
+	switch l, r := n.kids[0], n.kids[1]; {
+	case l.scalar && !r.scalar:
+		return l.scalarValue(x), r, true
+	case r.scalar && !l.scalar:
+		return r.scalarValue(x), l, true
+	}
+	return 0, nil, false
 }
 
 // run evaluates the tree. start gets the shape of the result before the
