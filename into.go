@@ -111,7 +111,7 @@ func (v *view) viewOf(t ir.Type, x any) *runtime.Array {
 func (f *Func) args(st *callState, args []any) error {
 	for i, x := range args {
 		t := f.params[i]
-		if fx, ok := x.(float64); ok && t == ir.TF64 {
+		if fx, ok := x.(float64); ok && isF64(t) {
 			st.vals[i] = runtime.F64(fx)
 			continue
 		}
@@ -128,6 +128,12 @@ func (f *Func) args(st *callState, args []any) error {
 		st.vals[i] = v
 	}
 	return nil
+}
+
+// isF64 is t == ir.TF64 without comparing interfaces.
+func isF64(t ir.Type) bool {
+	s, ok := t.(ir.Scalar)
+	return ok && s.Kind == ir.F64
 }
 
 // hasFunc reports whether values of t can hold a function: a result that
@@ -232,9 +238,25 @@ func destType(t ir.Type) string {
 	return "a destination (a function result cannot be written into one)"
 }
 
+// nilDest reports a destination that cannot be written: nil, or a nil
+// pointer. The common destinations are told apart without reflection.
+func nilDest(dst any) bool {
+	switch d := dst.(type) {
+	case nil:
+		return true
+	case []float64, []int64, []bool, [][]float64, []any:
+		return false // a nil slice is an empty destination
+	case *float64:
+		return d == nil
+	case *mat.VecDense:
+		return d == nil
+	}
+	return isNilPointer(dst)
+}
+
 // writeResult writes v, a value of type t, into dst.
 func writeResult(t ir.Type, dst any, v runtime.Value, path string) error {
-	if dst == nil || isNilPointer(dst) {
+	if nilDest(dst) {
 		return destError(t, dst, path, "")
 	}
 	switch t := t.(type) {

@@ -377,7 +377,7 @@ func (f *Func) CallInto(ctx context.Context, dst any, args ...any) error {
 	if err := f.checkArity(len(args)); err != nil {
 		return err
 	}
-	if dst == nil || isNilPointer(dst) {
+	if nilDest(dst) {
 		return f.destError(destError(f.result, dst, "", ""))
 	}
 	st := f.getState()

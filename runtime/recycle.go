@@ -176,11 +176,16 @@ func (m *Machine) Reset(ctx context.Context, lim Limits) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	m.Ctx, m.Limits, m.steps = ctx, lim, 0
 	clear(m.free)
-	tracked := m.mem.tracked
-	clear(tracked)
-	*m = Machine{Ctx: ctx, Limits: lim, free: m.free[:0], rows: m.rows}
-	m.mem.tracked = tracked[:0]
+	m.free = m.free[:0]
+	if m.mem.limit != 0 || len(m.mem.tracked) != 0 {
+		// Only a call that allocated set the meter up: a scalar call
+		// skips clearing it.
+		tracked := m.mem.tracked
+		clear(tracked)
+		m.mem = memMeter{tracked: tracked[:0]}
+	}
 }
 
 // Offer puts a, storage the caller of an evaluation owns, first in line
