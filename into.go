@@ -20,15 +20,16 @@ import (
 // the same Func once the call has returned and forgotten the caller's
 // memory (release).
 type callState struct {
-	vals  []runtime.Value
-	views []view
-	out   view
+	vals    []runtime.Value
+	views   []view
+	out     view
+	scratch []float64 // offered for a result whose destination is not flat ([][]float64)
 }
 
 // view is an array header over a caller's slice, with room for its shape.
 type view struct {
 	a     runtime.Array
-	shape [2]int
+	shape [4]int
 }
 
 func (f *Func) getState() *callState {
@@ -48,7 +49,8 @@ func (f *Func) release(st *callState) {
 	f.states.Put(st)
 }
 
-// flat points v at storage xs of the given shape (one or two dimensions).
+// flat makes v an empty header of the kind and shape (of rank at most
+// len(v.shape)), for the caller to point at storage.
 func (v *view) flat(kind runtime.Elem, shape ...int) *runtime.Array {
 	n := copy(v.shape[:], shape)
 	v.a = runtime.Array{Shape: v.shape[:n:n], Kind: kind}
@@ -201,8 +203,54 @@ func (st *callState) offer(t ir.Type, dst any) *runtime.Array {
 				return a
 			}
 		}
+	case [][]float64:
+		// Rows apart in memory: the result is built in scratch space of
+		// the call state, kept from call to call, and copied row by row.
+		if len(d) > 0 && ir.Rank(t) == 2 && at.Elem.(*ir.Array).Elem == ir.TF64 {
+			m, n := len(d), len(d[0])
+			if cap(st.scratch) < m*n {
+				st.scratch = make([]float64, m*n)
+			}
+			a := st.out.flat(runtime.ElemF64, m, n)
+			a.F = st.scratch[:m*n]
+			return a
+		}
+	case *runtime.Array:
+		// Its own storage, under a header of ours: the interpreter may
+		// give an offered header another shape.
+		k, ok := ir.Leaf(t)
+		if !ok || d == nil || d.Rank() != ir.Rank(t) || d.Kind != kindOf(k) {
+			return nil
+		}
+		size := runtime.Size(d.Shape)
+		a := st.out.flat(d.Kind, size)
+		if d.Rank() <= len(st.out.shape) {
+			a = st.out.flat(d.Kind, d.Shape...) // the result's shape: no new shape for it
+		}
+		switch {
+		case d.Kind == runtime.ElemF64 && len(d.F) >= size:
+			a.F = d.F[:size]
+		case d.Kind == runtime.ElemI64 && len(d.I) >= size:
+			a.I = d.I[:size]
+		case d.Kind == runtime.ElemBool && len(d.B) >= size:
+			a.B = d.B[:size]
+		default:
+			return nil
+		}
+		return a
 	}
 	return nil
+}
+
+// kindOf is the element kind of arrays of scalars of kind k.
+func kindOf(k ir.ScalarKind) runtime.Elem {
+	switch k {
+	case ir.I64:
+		return runtime.ElemI64
+	case ir.Bool:
+		return runtime.ElemBool
+	}
+	return runtime.ElemF64
 }
 
 // destError is a destination that does not fit the result; path says

@@ -41,6 +41,7 @@ def cif(x: [n]f64): f64 = sum(map(fn(v) => if v > 0.0 then v^2 else -v * 3.0, x)
 def dcif = grad(cif)
 def state(x: [n]f64): [n]f64 = loop y = x for i < 3 do y * 2.0
 def mv(a: [m][n]f64, x: [n]f64): [m]f64 = a @ x
+def s2(a: f64, m: [r][c]f64): [r][c]f64 = a * m + m
 `
 
 func compileInto(t testing.TB) *nabla.Program {
@@ -314,8 +315,9 @@ func TestCallNeverWritesArguments(t *testing.T) {
 }
 
 // TestCallIntoAllocs is the promise of CallInto: once warm, a call with
-// its arguments boxed once allocates nothing, for a*x + y into a slice
-// and for a scalar function.
+// its arguments boxed once allocates nothing, for a*x + y into a slice,
+// a fused matrix chain into each kind of matrix destination, and a
+// scalar function.
 func TestCallIntoAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector makes pools drop items; allocations are counted without it")
@@ -326,6 +328,8 @@ func TestCallIntoAllocs(t *testing.T) {
 	x, y, dst := axpyInputs(n)
 	var out float64
 	vec := mat.NewVecDense(n, nil)
+	m := mat.NewDense(2, 3, []float64{1, 2, 3, 4, 5, 6})
+	rows, dense, arr := [][]float64{make([]float64, 3), make([]float64, 3)}, mat.NewDense(2, 3, nil), mustNew(t, 2, 3)
 	tests := []struct {
 		name  string
 		dst   any
@@ -336,6 +340,11 @@ func TestCallIntoAllocs(t *testing.T) {
 		{"axpy", vec, []any{2.0, x, y}, func() bool { return vec.AtVec(10) == 21 }},
 		{"axpy", y[:0:0], []any{2.0, x[:0], y[:0]}, func() bool { return true }},
 		{"mul", &out, []any{2.0, 3.0}, func() bool { return out == 7 }},
+		// Matrices: a fused chain builds them in offered storage too, the
+		// caller's when it is contiguous, else scratch space of the Func.
+		{"s2", rows, []any{2.0, m}, func() bool { return rows[1][2] == 3*m.At(1, 2) }},
+		{"s2", dense, []any{2.0, m}, func() bool { return dense.At(1, 2) == 3*m.At(1, 2) }},
+		{"s2", arr, []any{2.0, m}, func() bool { return arr.F[1*3+2] == 3*m.At(1, 2) }},
 	}
 	for _, tc := range tests {
 		fn := funcOf(t, p, tc.name)

@@ -295,7 +295,7 @@ func reflectArray(t *ir.Array, rv reflect.Value) (*runtime.Array, error) {
 	}
 	kind := runtime.ElemBox
 	if k, ok := ir.Leaf(t); ok {
-		kind = map[ir.ScalarKind]runtime.Elem{ir.F64: runtime.ElemF64, ir.I64: runtime.ElemI64, ir.Bool: runtime.ElemBool}[k]
+		kind = kindOf(k)
 	}
 	shape := []int{n}
 	if _, ok := t.Elem.(*ir.Array); ok {
@@ -342,7 +342,7 @@ func checkValue(t ir.Type, v runtime.Value) error {
 		}
 		want := runtime.ElemBox
 		if k, ok := ir.Leaf(t); ok {
-			want = map[ir.ScalarKind]runtime.Elem{ir.F64: runtime.ElemF64, ir.I64: runtime.ElemI64, ir.Bool: runtime.ElemBool}[k]
+			want = kindOf(k)
 			if a.Rank() != ir.Rank(t) {
 				return bad(fmt.Sprintf("an array of rank %d", a.Rank()))
 			}

@@ -1,7 +1,6 @@
 package interp
 
 import (
-	"slices"
 	"sync"
 
 	"github.com/nabla-lang/nabla/ir"
@@ -473,7 +472,7 @@ func (c *fnComp) compileFusedArray(e *ir.PrimCall) (evalFn, error) {
 				// writes every element.
 				out, err = runtime.NewVecToFill(fr.m, runtime.ElemF64, n)
 			} else {
-				out, err = runtime.New(fr.m, runtime.ElemF64, slices.Clone(shape)...)
+				out, err = runtime.NewToFill(fr.m, runtime.ElemF64, shape)
 			}
 			if err != nil {
 				return nil, err

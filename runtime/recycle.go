@@ -1,6 +1,9 @@
 package runtime
 
-import "context"
+import (
+	"context"
+	"slices"
+)
 
 // Buffer reuse. An evaluator that knows an array it allocated is dead (no
 // value refers to it or to its storage any more) gives it back with
@@ -87,6 +90,21 @@ func NewVec(m *Machine, kind Elem, n int) (*Array, error) {
 // with its old contents, since zeroing it would be wasted work.
 func NewVecToFill(m *Machine, kind Elem, n int) (*Array, error) {
 	return vecFrom(m, m.take(kind, n), kind, n)
+}
+
+// NewToFill is NewVecToFill for any shape, which it does not retain: a
+// recycled array of the same shape keeps its own, so that a matrix
+// result built in offered storage allocates nothing either.
+func NewToFill(m *Machine, kind Elem, shape []int) (*Array, error) {
+	if n, err := CheckShape(shape); err == nil {
+		if a := m.take(kind, n); a != nil {
+			if !SameShape(a.Shape, shape) {
+				a.Shape = slices.Clone(shape)
+			}
+			return a, nil
+		}
+	}
+	return New(m, kind, slices.Clone(shape)...)
 }
 
 // vecFrom gives a recycled array a, if not nil, the shape [n], or
