@@ -355,11 +355,12 @@ func (f *Func) Call(ctx context.Context, args ...any) (any, error) {
 // A warm call (the same Func called before with arguments of the same
 // sizes) allocates nothing when the arguments are scalars or read in
 // place (see Call) and the result is a scalar, or an array of scalars
-// that the program builds afresh (a*x + y, a comprehension) going to a
-// slice or gonum destination that shares no storage with an argument:
-// the interpreter then builds the result in dst itself. Otherwise the
-// result is built apart and copied into dst, at the cost of the
-// allocations Call makes for it, but not of Call's conversion.
+// that the program makes in one piece, as a fused elementwise chain such
+// as a*x + y does, for a destination that shares no storage with an
+// argument: the interpreter then builds the result in dst itself (for a
+// [][]float64, in scratch space the Func keeps, copied row by row). Other
+// results are built apart and copied into dst, at the cost of the
+// allocations Call makes for them, but not of Call's conversion.
 //
 // Go itself allocates to pass a slice or a variable float64 as an
 // argument of type any, 24 or 8 bytes at each call site; a hot loop that
