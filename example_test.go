@@ -56,6 +56,36 @@ def affine(a: [m][n]f64, x: [n]f64, b: [m]f64): [m]f64 = a @ x + b
 	// Output: [-1.5 -1.5]
 }
 
+// CallInto writes the result into a buffer the caller reuses, here a
+// gradient step x ← x - η∇f(x) done in place: a warm call allocates
+// nothing, and the destination may be an argument.
+func ExampleFunc_CallInto() {
+	prog, err := nabla.Compile("step.nab", []byte(`
+def f(x: [n]f64): f64 = sum((x - 3.0)^2)
+def step(eta: f64, x: [n]f64): [n]f64 = x - eta * grad(f)(x)
+`))
+	if err != nil {
+		log.Fatal(err)
+	}
+	step, err := prog.Func("step")
+	if err != nil {
+		log.Fatal(err)
+	}
+	x := []float64{0, 1, 5}
+	args := []any{0.25, x} // built once: x is read in place at each call
+	for range 10 {
+		if err := step.CallInto(context.Background(), x, args...); err != nil {
+			log.Fatal(err)
+		}
+	}
+	fmt.Printf("%.4f\n", x)
+	// A destination of the wrong size is an error, not a panic.
+	fmt.Println(step.CallInto(context.Background(), make([]float64, 2), args...))
+	// Output:
+	// [2.9971 2.9980 3.0020]
+	// step.nab:3:5: destination of step: want []float64 or *mat.VecDense for [n]f64, got []float64 of length 2; the result has shape [3]
+}
+
 // Errors carry the source position; an argument that does not fit is
 // reported at the parameter it was meant for.
 func ExampleFunc_Call_errors() {

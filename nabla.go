@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"sync"
 
 	"github.com/nabla-lang/nabla/internal/pipeline"
 	"github.com/nabla-lang/nabla/interp"
@@ -121,10 +122,17 @@ func WithImportsOutsideRoot() Option {
 // A Program is a compiled Nabla program. It is immutable and safe for
 // concurrent use: any number of goroutines may call its functions at once.
 type Program struct {
-	ir     *ir.Program
-	run    pipeline.Runner
-	limits runtime.Limits
-	names  []string
+	ir      *ir.Program
+	run     pipeline.Runner
+	entries entryRunner // run, when it can look defs up once and build results in caller storage
+	limits  runtime.Limits
+	names   []string
+}
+
+// entryRunner is a Runner whose defs can be looked up once and that
+// accepts storage for the result (interp.Interp.Entry).
+type entryRunner interface {
+	Entry(def string) (*interp.Entry, error)
 }
 
 // Compile parses, type-checks and optimizes a program, named filename in
@@ -189,7 +197,8 @@ func compile(ctx context.Context, filename string, src []byte, c config) (*Progr
 		names[i] = d.Name
 	}
 	slices.Sort(names)
-	return &Program{ir: p, run: run, limits: c.limits, names: names}, nil
+	entries, _ := run.(entryRunner)
+	return &Program{ir: p, run: run, entries: entries, limits: c.limits, names: names}, nil
 }
 
 // Funcs lists the names of the program's defs, sorted. Defs of imported
@@ -212,7 +221,13 @@ func (p *Program) Func(name string) (*Func, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Func{prog: p, def: d, params: params, result: result}, nil
+	f := &Func{prog: p, def: d, params: params, result: result, views: !hasFunc(result)}
+	if p.entries != nil {
+		if f.entry, err = p.entries.Entry(name); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
 }
 
 // A Func is one def of a Program. Like the Program, it is safe for
@@ -222,6 +237,13 @@ type Func struct {
 	def    *ir.Def
 	params []ir.Type
 	result ir.Type
+
+	entry *interp.Entry // the def in the interpreter, nil for another backend
+
+	// views: array arguments are read in place, since the result cannot
+	// hold a closure that would keep them (into.go).
+	views  bool
+	states sync.Pool // *callState
 }
 
 // Name returns the def's name.
@@ -268,6 +290,13 @@ func (f *Func) Signature() string { return signature(f.params, f.result) }
 //	any type    a runtime.Value (or *runtime.Array) of that type, passed
 //	            through unchanged; the only way to pass a function
 //
+// Arguments of the first kinds listed for arrays ([]float64, []int64,
+// []bool, a *mat.VecDense or a *mat.Dense whose rows are contiguous) are
+// read in place rather than copied, unless the result type can hold a
+// function (which could capture them). The interpreter never writes to
+// them, and keeps no reference to them once Call returns, so a caller may
+// reuse them at once; it must not change them while the call runs.
+//
 // Results come back as float64, int64, bool, []float64, [][]float64,
 // []int64, []bool, deeper nested slices ([][][]float64), []any for tuples
 // (recursively converted) and runtime.Value for functions.
@@ -292,19 +321,84 @@ func (f *Func) Call(ctx context.Context, args ...any) (any, error) {
 	if err := f.checkArity(len(args)); err != nil {
 		return nil, err
 	}
-	vals := make([]runtime.Value, len(args))
-	for i, a := range args {
-		v, err := toValue(f.params[i], a)
-		if err != nil {
-			return nil, f.argError(i, err)
-		}
-		vals[i] = v
+	st := f.getState()
+	defer f.release(st)
+	if err := f.args(st, args); err != nil {
+		return nil, err
 	}
-	v, err := f.call(ctx, vals)
+	v, err := f.call(ctx, st.vals, nil)
 	if err != nil {
 		return nil, err
 	}
 	return fromValue(f.result, v), nil
+}
+
+// CallInto is Call for a caller that calls the function often and wants
+// no allocation in the way: it writes the result into dst, a destination
+// the caller owns and reuses, instead of returning a new value. The
+// destination depends on the result type:
+//
+//	f64, i64, bool  *float64, *int64, *bool
+//	[n]f64          []float64 of length n, or *mat.VecDense
+//	[m][n]f64       [][]float64 of m rows of length n, or *mat.Dense
+//	[n]i64, [n]bool []int64, []bool of length n
+//	any array type  *runtime.Array of the result's element type and shape
+//	(T1, T2, ...)   []any holding a destination for each element
+//
+// An empty *mat.VecDense or *mat.Dense is sized to the result, as gonum
+// sizes an empty receiver; any other destination must have the result's
+// shape exactly, or CallInto returns an error saying which shape it
+// wanted. Arguments are as for Call. A destination may be one of the
+// arguments (CallInto(ctx, y, a, x, y) computes a*x + y into y): the
+// arguments are read as they were when the call began.
+//
+// A warm call (the same Func called before with arguments of the same
+// sizes) allocates nothing when the arguments are scalars or read in
+// place (see Call) and the result is a scalar, or an array of scalars
+// that the program makes in one piece, as a fused elementwise chain such
+// as a*x + y does, for a destination that shares no storage with an
+// argument: the interpreter then builds the result in dst itself (for a
+// [][]float64, in scratch space the Func keeps, copied row by row). Other
+// results are built apart and copied into dst, at the cost of the
+// allocations Call makes for them, but not of Call's conversion.
+//
+// Go itself allocates to pass a slice or a variable float64 as an
+// argument of type any, 24 or 8 bytes at each call site; a hot loop that
+// wants no allocation at all builds the argument list once and passes it
+// again, since a slice in it still refers to the caller's storage:
+//
+//	args := []any{a, x, y}
+//	for ... {
+//		// update x and y in place
+//		err := f.CallInto(ctx, dst, args...)
+//	}
+//
+// When CallInto returns an error, dst may have been partly written.
+func (f *Func) CallInto(ctx context.Context, dst any, args ...any) error {
+	if err := f.checkArity(len(args)); err != nil {
+		return err
+	}
+	if nilDest(dst) {
+		return f.destError(destError(f.result, dst, "", ""))
+	}
+	st := f.getState()
+	defer f.release(st)
+	if err := f.args(st, args); err != nil {
+		return err
+	}
+	v, err := f.call(ctx, st.vals, st.offer(f.result, dst))
+	if err != nil {
+		return err
+	}
+	if err := writeResult(f.result, dst, v, ""); err != nil {
+		return f.destError(err)
+	}
+	return nil
+}
+
+// destError positions an error about CallInto's destination at the def.
+func (f *Func) destError(err error) error {
+	return ir.Errorf(f.def.P, "destination of %s: %v", f.def.Name, err)
 }
 
 // CallValues is Call without conversion: the arguments and the result are
@@ -317,15 +411,23 @@ func (f *Func) CallValues(ctx context.Context, args []runtime.Value) (runtime.Va
 	if err := f.checkArity(len(args)); err != nil {
 		return runtime.Value{}, err
 	}
-	return f.call(ctx, args)
+	return f.call(ctx, args, nil)
 }
 
-func (f *Func) call(ctx context.Context, args []runtime.Value) (runtime.Value, error) {
+// call runs the def on args, offering out (if not nil) as storage for an
+// array result (see interp.Interp.CallInto).
+func (f *Func) call(ctx context.Context, args []runtime.Value, out *runtime.Array) (runtime.Value, error) {
 	if ctx == nil {
 		e := &ir.Error{Pos: f.def.P, Msg: fmt.Sprintf("calling %s: %v", f.def.Name, ErrNilContext)}
 		return runtime.Value{}, &interp.CauseError{Err: e, Cause: ErrNilContext}
 	}
-	v, err := f.prog.run.Call(ctx, f.def.Name, args, f.prog.limits)
+	var v runtime.Value
+	var err error
+	if f.entry != nil {
+		v, err = f.entry.CallInto(ctx, args, out, f.prog.limits)
+	} else {
+		v, err = f.prog.run.Call(ctx, f.def.Name, args, f.prog.limits)
+	}
 	if err == nil {
 		return v, nil
 	}

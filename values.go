@@ -13,10 +13,11 @@ import (
 )
 
 // Conversion between Go values and Nabla values, guided by the static type
-// of a parameter or result. Go values coming in are copied, so a caller
-// may reuse its slices and matrices as soon as Call returns, and values
-// going out are fresh, so a caller may modify them without affecting the
-// program (whose value defs may be shared between calls).
+// of a parameter or result. Go values coming in are copied (or, for flat
+// slices, read in place for the duration of the call: into.go), so a
+// caller may reuse its slices and matrices as soon as Call returns, and
+// values going out are fresh, so a caller may modify them without
+// affecting the program (whose value defs may be shared between calls).
 
 // convError is a Go value that does not fit a Nabla type; path says
 // where inside the value ("[1].0").
@@ -41,18 +42,26 @@ func at(err error, step string) error {
 }
 
 func mismatch(t ir.Type, x any, why string) error {
-	got := "nil"
-	if x != nil {
-		got = fmt.Sprintf("%T", x)
-		if isNilPointer(x) {
-			got = "nil " + got
-		}
-	}
-	msg := "want " + t.String() + ", got " + got
+	msg := "want " + t.String() + ", got " + goTypeName(x)
 	if why != "" {
 		msg += " " + why
 	}
 	return &convError{msg: msg}
+}
+
+// goTypeName names x's Go type for a message ("nil *mat.Dense" for a
+// nil pointer). It goes through reflect.TypeOf rather than fmt so that x
+// does not escape: the fast path of a call then takes its arguments
+// without boxing them on the heap.
+func goTypeName(x any) string {
+	if x == nil {
+		return "nil"
+	}
+	got := reflect.TypeOf(x).String()
+	if isNilPointer(x) {
+		got = "nil " + got
+	}
+	return got
 }
 
 // isNilPointer reports a typed nil pointer, map, func or channel in x,
@@ -286,7 +295,7 @@ func reflectArray(t *ir.Array, rv reflect.Value) (*runtime.Array, error) {
 	}
 	kind := runtime.ElemBox
 	if k, ok := ir.Leaf(t); ok {
-		kind = map[ir.ScalarKind]runtime.Elem{ir.F64: runtime.ElemF64, ir.I64: runtime.ElemI64, ir.Bool: runtime.ElemBool}[k]
+		kind = kindOf(k)
 	}
 	shape := []int{n}
 	if _, ok := t.Elem.(*ir.Array); ok {
@@ -333,7 +342,7 @@ func checkValue(t ir.Type, v runtime.Value) error {
 		}
 		want := runtime.ElemBox
 		if k, ok := ir.Leaf(t); ok {
-			want = map[ir.ScalarKind]runtime.Elem{ir.F64: runtime.ElemF64, ir.I64: runtime.ElemI64, ir.Bool: runtime.ElemBool}[k]
+			want = kindOf(k)
 			if a.Rank() != ir.Rank(t) {
 				return bad(fmt.Sprintf("an array of rank %d", a.Rank()))
 			}

@@ -75,7 +75,18 @@
 // interpreter's own code come from a per-call-chain stack of frames, and
 // a primitive applying a closure per element takes a pooled stack. A call
 // in a loop allocates nothing. (Frames that cannot be recycled, such as
-// the entry call's, are one allocation with their slots.)
+// a value def's, are one allocation with their slots.)
+//
+// # Entry calls
+//
+// An entry call (Interp.Call, Entry.CallInto) takes its machine and its
+// frame stack from a pool and gives them back reset (machines.go), so a
+// warm call of a def allocates nothing of its own. CallInto may be
+// offered the caller's storage for the result (runtime.Machine.Offer): it
+// then waits among the recycled arrays, and a fused elementwise result of
+// its kind and size is built in it. Storage is offered only when no
+// argument can share it, and a value def computed during the call sets it
+// aside, since the def's value outlives the call.
 //
 // A lambda's free variables are copied into its closure when the closure
 // is made. Values are immutable, so a copy is as good as a reference,

@@ -1,7 +1,6 @@
 package interp
 
 import (
-	"slices"
 	"sync"
 
 	"github.com/nabla-lang/nabla/ir"
@@ -361,6 +360,18 @@ func (n *fnode) apply(x *fctx, lo, hi int, dst []float64) []float64 {
 			}
 		}
 	default:
+		if n.op == ir.PrimAdd {
+			// c*v + w (or w + c*v) in one pass, rounded as the two
+			// operations are: the a*x + y of an embedder's axpy.
+			if c, v, ok := scaled(l, x); ok {
+				runtime.AxpyTo(dst, c, v.piece(x, lo, hi), r.piece(x, lo, hi))
+				return dst
+			}
+			if c, v, ok := scaled(r, x); ok {
+				runtime.AxpyTo(dst, c, v.piece(x, lo, hi), l.piece(x, lo, hi))
+				return dst
+			}
+		}
 		a, b := l.piece(x, lo, hi), r.piece(x, lo, hi)
 		switch n.op {
 		case ir.PrimAdd:
@@ -379,6 +390,22 @@ func (n *fnode) apply(x *fctx, lo, hi int, dst []float64) []float64 {
 		}
 	}
 	return dst
+}
+
+// scaled reports whether n is a product of a scalar c and an array
+// operand v. Every operation node has its own buffer, so v's piece
+// survives while its sibling's is computed.
+func scaled(n *fnode, x *fctx) (c float64, v *fnode, ok bool) {
+	if n.leaf >= 0 || n.op != ir.PrimMul || len(n.kids) != 2 {
+		return 0, nil, false
+	}
+	switch l, r := n.kids[0], n.kids[1]; {
+	case l.scalar && !r.scalar:
+		return l.scalarValue(x), r, true
+	case r.scalar && !l.scalar:
+		return r.scalarValue(x), l, true
+	}
+	return 0, nil, false
 }
 
 // run evaluates the tree. start gets the shape of the result before the
@@ -439,7 +466,14 @@ func (c *fnComp) compileFusedArray(e *ir.PrimCall) (evalFn, error) {
 	return func(fr *frame) (runtime.Value, error) {
 		var out *runtime.Array
 		err := fz.run(fr, pos, func(shape []int, n int) (_ []float64, err error) {
-			out, err = runtime.New(fr.m, runtime.ElemF64, slices.Clone(shape)...)
+			if len(shape) == 1 {
+				// A vector reuses a recycled (or offered) array with no
+				// shape to allocate, and without zeroing it: the pass
+				// writes every element.
+				out, err = runtime.NewVecToFill(fr.m, runtime.ElemF64, n)
+			} else {
+				out, err = runtime.NewToFill(fr.m, runtime.ElemF64, shape)
+			}
 			if err != nil {
 				return nil, err
 			}

@@ -253,16 +253,53 @@ func (it *Interp) Signature(name string) (params []ir.Type, result ir.Type, err 
 // the failing expression and the active defs as Frames, innermost first;
 // the entry def's frame has no call position. A Go panic anywhere in the
 // evaluation becomes an "internal error" instead of crashing the embedder.
-func (it *Interp) Call(ctx context.Context, name string, args []runtime.Value, lim runtime.Limits) (v runtime.Value, err error) {
+//
+// The interpreter never writes to the arguments' storage, and keeps no
+// reference to it once Call returns, except through the result (which
+// may be an argument, or a closure that captured one).
+func (it *Interp) Call(ctx context.Context, name string, args []runtime.Value, lim runtime.Limits) (runtime.Value, error) {
+	return it.CallInto(ctx, name, args, nil, lim)
+}
+
+// CallInto is Call with out, if not nil, offered as storage for the
+// result: an array of the result's kind and shape that the caller owns.
+// The evaluation builds its result there when it can, and may use out as
+// scratch space otherwise, so out's contents are unspecified afterwards
+// and the caller copies the result into out when the result's storage is
+// not out's. An out that shares storage with an argument, or a call
+// whose arguments hold anything but scalars and flat arrays of scalars,
+// is not offered (the call then allocates its result as Call does).
+func (it *Interp) CallInto(ctx context.Context, name string, args []runtime.Value, out *runtime.Array, lim runtime.Limits) (runtime.Value, error) {
+	e, err := it.Entry(name)
+	if err != nil {
+		return runtime.Value{}, err
+	}
+	return e.CallInto(ctx, args, out, lim)
+}
+
+// An Entry is a def of an Interp looked up once, for an embedder that
+// calls it many times (nabla.Func).
+type Entry struct{ dc *defCode }
+
+// Entry returns the def called name.
+func (it *Interp) Entry(name string) (*Entry, error) {
 	dc, ok := it.defs[name]
 	if !ok {
-		return runtime.Value{}, &ir.Error{Msg: fmt.Sprintf("no def named %s", name)}
+		return nil, &ir.Error{Msg: fmt.Sprintf("no def named %s", name)}
 	}
+	return &Entry{dc}, nil
+}
+
+// CallInto is Interp.CallInto of the entry's def.
+func (en *Entry) CallInto(ctx context.Context, args []runtime.Value, out *runtime.Array, lim runtime.Limits) (v runtime.Value, err error) {
+	dc := en.dc
 	entry := ir.Frame{Def: dc.name, DefPos: dc.pos}
 	if ctx == nil {
 		return runtime.Value{}, withFrame(ir.Errorf(dc.pos, "nil context.Context: pass context.Background() for a call that is never cancelled"), entry)
 	}
 	defer func() {
+		// The machine and stack of a call that panicked are dropped, not
+		// pooled: they may be half-way through an update.
 		if r := recover(); r != nil {
 			v, err = runtime.Value{}, withFrame(errAt(dc.pos, panicError(r)), entry)
 		}
@@ -270,16 +307,29 @@ func (it *Interp) Call(ctx context.Context, name string, args []runtime.Value, l
 	if err := ctx.Err(); err != nil {
 		return runtime.Value{}, withFrame(errAt(dc.pos, err), entry)
 	}
-	m := runtime.NewMachine(ctx, lim)
+	e := getEntry(ctx, lim)
+	v, err = dc.enter(e, args, out)
+	putEntry(e)
+	return v, err
+}
+
+// enter runs the entry call of CallInto on e's machine and stack.
+func (dc *defCode) enter(e *entryState, args []runtime.Value, out *runtime.Array) (runtime.Value, error) {
+	entry := ir.Frame{Def: dc.name, DefPos: dc.pos}
 	if dc.def.HasParams {
 		if err := dc.checkArgs(args, dc.params); err != nil {
 			return runtime.Value{}, withFrame(err, entry)
 		}
-		fr := newFrame(m, dc.nslots, nil)
+		if out != nil && mayOffer(out, args) {
+			e.m.Offer(out)
+		}
+		fr := e.st.push(e.m, dc.nslots, nil)
 		copy(fr.slots, args)
-		return dc.run(fr, ir.Pos{})
+		v, err := dc.run(fr, ir.Pos{})
+		e.st.pop(fr)
+		return v, err
 	}
-	val, err := dc.value(m, ir.Pos{})
+	val, err := dc.value(e.m, ir.Pos{})
 	if err != nil {
 		return runtime.Value{}, err
 	}
@@ -293,7 +343,10 @@ func (it *Interp) Call(ctx context.Context, name string, args []runtime.Value, l
 	if err := dc.checkArgs(args, ft.Params); err != nil {
 		return runtime.Value{}, withFrame(err, entry)
 	}
-	v, err = callValue(m, nil, val, args, ir.Pos{}, dc.pos)
+	if out != nil && mayOffer(out, args) {
+		e.m.Offer(out) // the function's captured values are the program's, never the caller's
+	}
+	v, err := callValue(e.m, e.st, val, args, ir.Pos{}, dc.pos)
 	if err != nil {
 		return v, withFrame(err, entry)
 	}

@@ -81,9 +81,16 @@ func (dc *defCode) cached(call ir.Pos) (runtime.Value, error) {
 }
 
 // evalValue evaluates a value def's body; a panic becomes an error, so
-// that waiting users are always released.
+// that waiting users are always released. The value outlives the call, so
+// it must not be built in the call's recycled arrays, which may include
+// storage the caller offered for its result (CallInto): they are set
+// aside while it runs.
 func (dc *defCode) evalValue(m *runtime.Machine) (v runtime.Value, err error) {
 	defer recoverAt(&err, dc.pos)
+	if m != nil {
+		saved := m.SwapRecycled(nil)
+		defer m.SwapRecycled(saved)
+	}
 	return dc.body(newFrame(m, dc.nslots, nil))
 }
 

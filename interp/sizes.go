@@ -207,24 +207,28 @@ func checkValue(v runtime.Value, t ir.Type) string {
 		if !ok || a == nil {
 			return fmt.Sprintf("want %s, got %s", t, describe(v))
 		}
-		dims := ir.Dims(t)
-		if len(a.Shape) != len(dims) {
-			return fmt.Sprintf("want %s, got %s", t, describe(v))
-		}
-		n := 1
-		for i, d := range dims {
-			if a.Shape[i] < 0 || (d.Known() && int64(a.Shape[i]) != d.N) {
-				return fmt.Sprintf("want %s, got %s", t, describe(v))
-			}
-			n *= a.Shape[i]
-		}
+		// The dimensions, walked without ir.Dims, which allocates: this
+		// runs on every call.
 		var leaf ir.Type = t
+		n, rank := 1, 0
 		for {
 			at, ok := leaf.(*ir.Array)
 			if !ok {
 				break
 			}
+			if rank == len(a.Shape) {
+				return fmt.Sprintf("want %s, got %s", t, describe(v))
+			}
+			d := a.Shape[rank]
+			if d < 0 || (at.Dim.Known() && int64(d) != at.Dim.N) {
+				return fmt.Sprintf("want %s, got %s", t, describe(v))
+			}
+			n *= d
+			rank++
 			leaf = at.Elem
+		}
+		if rank != len(a.Shape) {
+			return fmt.Sprintf("want %s, got %s", t, describe(v))
 		}
 		want, length := runtime.ElemBox, len(a.Box)
 		if s, ok := leaf.(ir.Scalar); ok {

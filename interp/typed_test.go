@@ -159,7 +159,11 @@ func TestFusionMatchesPrimitives(t *testing.T) {
 		return p(ir.PrimAdd, p(ir.PrimMul, p(ir.PrimSlice, v[1], b.I64(1), n), v[0]),
 			p(ir.PrimSlice, v[2], b.I64(0), p(ir.PrimSub, p(ir.PrimLen, v[2]), b.I64(1))))
 	})
-	it := mustNew(t, axpy, chain, sumc, views)
+	// y + x*a: the product on the right of the sum, with its scalar last.
+	yxa := b.Def("yxa", params, types, func(v []*ir.Var) ir.Expr {
+		return p(ir.PrimAdd, v[2], p(ir.PrimMul, v[1], v[0]))
+	})
+	it := mustNew(t, axpy, chain, sumc, views, yxa)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, n := range []int{0, 1, 7, runtime.SumPiece - 1, runtime.SumPiece, runtime.SumPiece + 1, 3*runtime.SumPiece + 5} {
 		x, y := make([]float64, n), make([]float64, n)
@@ -173,6 +177,12 @@ func TestFusionMatchesPrimitives(t *testing.T) {
 		runtime.AddTo(want, want, y)
 		if v := call(t, it, "axpy", args...); !same(v, f64s(want...)) {
 			t.Errorf("axpy n=%d differs from the kernels", n)
+		}
+		yw := make([]float64, n)
+		runtime.ScaleTo(yw, a, x)
+		runtime.AddTo(yw, y, yw)
+		if v := call(t, it, "yxa", args...); !same(v, f64s(yw...)) {
+			t.Errorf("yxa n=%d differs from the kernels", n)
 		}
 		e, q := make([]float64, n), make([]float64, n)
 		runtime.ExpTo(e, x)

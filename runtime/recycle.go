@@ -1,5 +1,10 @@
 package runtime
 
+import (
+	"context"
+	"slices"
+)
+
 // Buffer reuse. An evaluator that knows an array it allocated is dead (no
 // value refers to it or to its storage any more) gives it back with
 // Machine.Recycle; the next New of the same kind and size in the same call
@@ -26,6 +31,23 @@ func (m *Machine) Recycle(a *Array) {
 // recently recycled match is taken: loops recycle and allocate in the same
 // order each iteration.
 func (m *Machine) reuse(kind Elem, n int, shape []int) *Array {
+	a := m.take(kind, n)
+	if a == nil {
+		return nil
+	}
+	clear(a.F)
+	clear(a.I)
+	clear(a.B)
+	clear(a.Box)
+	if shape != nil {
+		a.Shape = shape
+	}
+	return a
+}
+
+// take removes a recycled array of the kind with n elements from m's list
+// and returns it as it is, or returns nil.
+func (m *Machine) take(kind Elem, n int) *Array {
 	if m == nil {
 		return nil
 	}
@@ -38,13 +60,6 @@ func (m *Machine) reuse(kind Elem, n int, shape []int) *Array {
 		m.free[i] = m.free[last]
 		m.free[last] = nil
 		m.free = m.free[:last]
-		clear(a.F)
-		clear(a.I)
-		clear(a.B)
-		clear(a.Box)
-		if shape != nil {
-			a.Shape = shape
-		}
 		return a
 	}
 	return nil
@@ -67,18 +82,46 @@ func storageLen(a *Array) int {
 // Unlike New it takes no shape slice, so a call allocates nothing once
 // the array is recycled.
 func NewVec(m *Machine, kind Elem, n int) (*Array, error) {
+	return vecFrom(m, m.reuse(kind, n, nil), kind, n)
+}
+
+// NewVecToFill is NewVec for a caller that writes every element before
+// anything reads one (a fused elementwise kernel): a recycled array comes
+// with its old contents, since zeroing it would be wasted work.
+func NewVecToFill(m *Machine, kind Elem, n int) (*Array, error) {
+	return vecFrom(m, m.take(kind, n), kind, n)
+}
+
+// NewToFill is NewVecToFill for any shape, which it does not retain: a
+// recycled array of the same shape keeps its own, so that a matrix
+// result built in offered storage allocates nothing either.
+func NewToFill(m *Machine, kind Elem, shape []int) (*Array, error) {
+	if n, err := CheckShape(shape); err == nil {
+		if a := m.take(kind, n); a != nil {
+			if !SameShape(a.Shape, shape) {
+				a.Shape = slices.Clone(shape)
+			}
+			return a, nil
+		}
+	}
+	return New(m, kind, slices.Clone(shape)...)
+}
+
+// vecFrom gives a recycled array a, if not nil, the shape [n], or
+// allocates a new vector.
+func vecFrom(m *Machine, a *Array, kind Elem, n int) (*Array, error) {
+	if a != nil {
+		if len(a.Shape) != 1 || a.Shape[0] != n {
+			a.Shape = []int{n}
+		}
+		return a, nil
+	}
 	per := int64(8)
 	switch kind {
 	case ElemBool:
 		per = 1
 	case ElemBox:
 		per = 32
-	}
-	if a := m.reuse(kind, n, nil); a != nil {
-		if len(a.Shape) != 1 || a.Shape[0] != n {
-			a.Shape = []int{n}
-		}
-		return a, nil
 	}
 	if _, err := CheckShape([]int{n}); err != nil {
 		return nil, err
@@ -89,7 +132,7 @@ func NewVec(m *Machine, kind Elem, n int) (*Array, error) {
 	}
 	v := &vec{}
 	v.shape[0] = n
-	a := &v.Array
+	a = &v.Array
 	a.Shape, a.Kind = v.shape[:], kind
 	switch kind {
 	case ElemF64:
@@ -139,4 +182,43 @@ func (m *Machine) ReleaseRow(b *Array) {
 	}
 	*b = Array{}
 	m.rows = append(m.rows, b)
+}
+
+// Reset readies m for a new call under ctx and lim, as NewMachine would
+// make it, keeping only the capacity of its bookkeeping and the headers
+// ReleaseRow gave back (they refer to nothing): an evaluator that pools
+// machines then starts a call without allocating. Recycled arrays are
+// dropped, so storage of one call never serves another. The caller
+// guarantees that nothing still uses m.
+func (m *Machine) Reset(ctx context.Context, lim Limits) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	m.Ctx, m.Limits, m.steps = ctx, lim, 0
+	clear(m.free)
+	m.free = m.free[:0]
+	if m.mem.limit != 0 || len(m.mem.tracked) != 0 {
+		// Only a call that allocated set the meter up: a scalar call
+		// skips clearing it.
+		tracked := m.mem.tracked
+		clear(tracked)
+		m.mem = memMeter{tracked: tracked[:0]}
+	}
+}
+
+// Offer puts a, storage the caller of an evaluation owns, first in line
+// for the next allocation of its kind and size, as Recycle does for a
+// dead array: an evaluation can then build its result in the caller's
+// buffer. The caller guarantees that no value of the call refers to a's
+// storage (no argument shares it).
+func (m *Machine) Offer(a *Array) { m.Recycle(a) }
+
+// SwapRecycled replaces the arrays m holds for reuse with free and
+// returns the ones it held. An evaluation whose result outlives the call
+// (a value def's cached value) runs between two swaps, so that it never
+// takes storage offered for the call's own result.
+func (m *Machine) SwapRecycled(free []*Array) []*Array {
+	old := m.free
+	m.free = free
+	return old
 }

@@ -1,0 +1,5 @@
+//go:build !race
+
+package nabla_test
+
+const raceEnabled = false
