@@ -357,6 +357,9 @@ func BaJacobianInto(dst0 [][][]float64, dst1 []float64, cams [][]float64, pts []
 	return nil
 }
 
+// nbLoop1 keeps the records of a parallel loop of fn_rosen.
+var nbLoop1 runtime.LoopSite
+
 // fn_rosen is def rosen (models.nab:7:12).
 func fn_rosen(ar *nbArena, x_1 []float64, x_2 int) (float64, error) {
 	size_3 := int64(x_2)
@@ -368,26 +371,31 @@ func fn_rosen(ar *nbArena, x_1 []float64, x_2 int) (float64, error) {
 	}
 	var s_7 float64 = 0
 	if n_5 >= 262144 {
-		x_1 := x_1
-		s_7 = runtime.ParallelSum(n_5, 16384, func(lo_23, hi int) float64 {
-			s_7 := 0.0
-			for i_24 := lo_23; i_24 < hi; i_24++ {
-				i_26 := int64(i_24)
-				x_27 := i_26 + int64(1)
-				x_28 := x_1[int(x_27)]
-				x_29 := x_1[int(i_26)]
-				x_30 := x_29 * x_29
-				x_31 := x_28 - x_30
-				x_32 := x_31 * x_31
-				x_33 := 100.0 * x_32
-				x_34 := x_1[int(i_26)]
-				x_35 := 1.0 - x_34
-				x_36 := x_35 * x_35
-				x_37 := x_33 + x_36
-				s_7 += x_37
+		loop_38 := runtime.EnterLoop(&nbLoop1, runtime.Bind(x_1, runtime.End{}), n_5, 16384)
+		if loop_38.Sum == nil {
+			loop_38.Sum = func(lo_23, hi int) float64 {
+				x_1 := loop_38.C.H
+				s_7 := 0.0
+				for i_24 := lo_23; i_24 < hi; i_24++ {
+					i_26 := int64(i_24)
+					x_27 := i_26 + int64(1)
+					x_28 := x_1[int(x_27)]
+					x_29 := x_1[int(i_26)]
+					x_30 := x_29 * x_29
+					x_31 := x_28 - x_30
+					x_32 := x_31 * x_31
+					x_33 := 100.0 * x_32
+					x_34 := x_1[int(i_26)]
+					x_35 := 1.0 - x_34
+					x_36 := x_35 * x_35
+					x_37 := x_33 + x_36
+					s_7 += x_37
+				}
+				return s_7
 			}
-			return s_7
-		})
+		}
+		s_7 = runtime.ParallelSum(n_5, 16384, loop_38.Sum)
+		loop_38.Leave(&nbLoop1)
 	} else {
 		for i_8 := 0; i_8 < n_5; i_8++ {
 			i_10 := int64(i_8)
@@ -408,9 +416,12 @@ func fn_rosen(ar *nbArena, x_1 []float64, x_2 int) (float64, error) {
 	return s_7, nil
 }
 
+// nbLoop2 keeps the records of a parallel loop of fn_rosenvjp.
+var nbLoop2 runtime.LoopSite
+
 // fn_rosenvjp is def rosen$vjp (models.nab:7:12).
 func fn_rosenvjp(ar *nbArena, x_1 []float64, x_2 int, ybar_3 float64) (float64, []float64, int, error) {
-	mark_76 := ar.mark()
+	mark_77 := ar.mark()
 	x_1 = x_1[:x_2]
 	n_4 := int64(x_2)
 	x_5 := n_4 - int64(1)
@@ -420,25 +431,30 @@ func fn_rosenvjp(ar *nbArena, x_1 []float64, x_2 int, ybar_3 float64) (float64, 
 	}
 	r_8 := ar.F64w(n_6)
 	if len(r_8) >= 262144 {
-		x_1 := x_1
-		r_8 := r_8
-		runtime.ParallelFor(len(r_8), 16384, func(lo_24, hi int) {
-			for i_25 := lo_24; i_25 < hi; i_25++ {
-				i_27 := int64(i_25)
-				x_28 := i_27 + int64(1)
-				x_29 := x_1[int(x_28)]
-				x_30 := x_1[int(i_27)]
-				x_31 := x_30 * x_30
-				x_32 := x_29 - x_31
-				x_33 := x_32 * x_32
-				x_34 := 100.0 * x_33
-				x_35 := x_1[int(i_27)]
-				x_36 := 1.0 - x_35
-				x_37 := x_36 * x_36
-				x_38 := x_34 + x_37
-				r_8[i_25] = x_38
+		loop_39 := runtime.EnterLoop(&nbLoop2, runtime.Bind(x_1, runtime.Bind(r_8, runtime.End{})), len(r_8), 16384)
+		if loop_39.For == nil {
+			loop_39.For = func(lo_24, hi int) {
+				x_1 := loop_39.C.H
+				r_8 := loop_39.C.T.H
+				for i_25 := lo_24; i_25 < hi; i_25++ {
+					i_27 := int64(i_25)
+					x_28 := i_27 + int64(1)
+					x_29 := x_1[int(x_28)]
+					x_30 := x_1[int(i_27)]
+					x_31 := x_30 * x_30
+					x_32 := x_29 - x_31
+					x_33 := x_32 * x_32
+					x_34 := 100.0 * x_33
+					x_35 := x_1[int(i_27)]
+					x_36 := 1.0 - x_35
+					x_37 := x_36 * x_36
+					x_38 := x_34 + x_37
+					r_8[i_25] = x_38
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_8), 16384, loop_39.For)
+		loop_39.Leave(&nbLoop2)
 	} else {
 		for i_9 := range r_8 {
 			i_11 := int64(i_9)
@@ -456,32 +472,32 @@ func fn_rosenvjp(ar *nbArena, x_1 []float64, x_2 int, ybar_3 float64) (float64, 
 			r_8[i_9] = x_22
 		}
 	}
-	z_39 := ar.F64(len(x_1))
-	var rev_40 []float64
-	rev_40 = z_39
-	for i_58 := int64(0); i_58 < x_5; i_58++ {
-		x_60 := i_58 + int64(1)
-		x_61 := x_1[int(i_58)]
-		x_62 := 1.0 - x_61
-		x_63 := 2.0 * x_62
-		x_64 := x_63 * ybar_3
-		x_65 := -x_64
-		rev_40[i_58] += x_65
-		x_66 := x_1[int(x_60)]
-		x_67 := x_61 * x_61
-		x_68 := x_66 - x_67
-		x_69 := 2.0 * x_68
-		x_70 := 100.0 * ybar_3
-		x_71 := x_69 * x_70
-		x_72 := 2.0 * x_61
-		x_73 := -x_71
-		x_74 := x_72 * x_73
-		rev_40[i_58] += x_74
-		rev_40[x_60] += x_71
+	z_40 := ar.F64(len(x_1))
+	var rev_41 []float64
+	rev_41 = z_40
+	for i_59 := int64(0); i_59 < x_5; i_59++ {
+		x_61 := i_59 + int64(1)
+		x_62 := x_1[int(i_59)]
+		x_63 := 1.0 - x_62
+		x_64 := 2.0 * x_63
+		x_65 := x_64 * ybar_3
+		x_66 := -x_65
+		rev_41[i_59] += x_66
+		x_67 := x_1[int(x_61)]
+		x_68 := x_62 * x_62
+		x_69 := x_67 - x_68
+		x_70 := 2.0 * x_69
+		x_71 := 100.0 * ybar_3
+		x_72 := x_70 * x_71
+		x_73 := 2.0 * x_62
+		x_74 := -x_72
+		x_75 := x_73 * x_74
+		rev_41[i_59] += x_75
+		rev_41[x_61] += x_72
 	}
-	s_75 := runtime.Sum(r_8)
-	nbKeep(ar, mark_76, &z_39)
-	return s_75, z_39, x_2, nil
+	s_76 := runtime.Sum(r_8)
+	nbKeep(ar, mark_77, &z_40)
+	return s_76, z_40, x_2, nil
 }
 
 // fn_rosengrad is def rosen_grad (models.nab:8:12).
@@ -532,6 +548,9 @@ func fn_lgamma(ar *nbArena, x_1 float64) (float64, error) {
 	return x_25, nil
 }
 
+// nbLoop3 keeps the records of a parallel loop of fn_logmvgamma.
+var nbLoop3 runtime.LoopSite
+
 // fn_logmvgamma is def log_mvgamma (models.nab:36:5).
 func fn_logmvgamma(ar *nbArena, d_1 int64, a_2 float64) (float64, error) {
 	x_3 := d_1 - int64(1)
@@ -545,33 +564,37 @@ func fn_logmvgamma(ar *nbArena, d_1 int64, a_2 float64) (float64, error) {
 	}
 	var s_10 float64 = 0
 	if n_8 >= 256 {
-		a_2 := a_2
-		errs_19 := make([]error, (n_8+31)/32)
-		s_10 = runtime.ParallelSum(n_8, 32, func(lo_20, hi int) float64 {
-			ar := nbArenas.Get()
-			ar.reset()
-			defer nbArenas.Put(ar)
-			s_10 := 0.0
-			for i_21 := lo_20; i_21 < hi; i_21++ {
-				mark_22 := ar.mark()
-				i_23 := int64(i_21)
-				x_24 := float64(i_23)
-				x_25 := 0.5 * x_24
-				x_26 := a_2 - x_25
-				r_27, err_28 := fn_lgamma(ar, x_26)
-				if err_28 != nil {
-					errs_19[lo_20/32] = nbFrame(err_28, "lgamma", "models.nab:26:5", "models.nab:37:44")
-					return 0
+		loop_29 := runtime.EnterLoop(&nbLoop3, runtime.Bind(a_2, runtime.End{}), n_8, 32)
+		if loop_29.Sum == nil {
+			loop_29.Sum = func(lo_20, hi int) float64 {
+				a_2 := loop_29.C.H
+				ar := nbArenas.Get()
+				ar.reset()
+				defer nbArenas.Put(ar)
+				errs_19 := loop_29.Errs
+				s_10 := 0.0
+				for i_21 := lo_20; i_21 < hi; i_21++ {
+					mark_22 := ar.mark()
+					i_23 := int64(i_21)
+					x_24 := float64(i_23)
+					x_25 := 0.5 * x_24
+					x_26 := a_2 - x_25
+					r_27, err_28 := fn_lgamma(ar, x_26)
+					if err_28 != nil {
+						errs_19[lo_20/32] = nbFrame(err_28, "lgamma", "models.nab:26:5", "models.nab:37:44")
+						return 0
+					}
+					s_10 += r_27
+					ar.release(mark_22)
 				}
-				s_10 += r_27
-				ar.release(mark_22)
+				return s_10
 			}
-			return s_10
-		})
-		for _, err_29 := range errs_19 {
-			if err_29 != nil {
-				return 0, err_29
-			}
+		}
+		s_10 = runtime.ParallelSum(n_8, 32, loop_29.Sum)
+		err_30 := loop_29.Err()
+		loop_29.Leave(&nbLoop3)
+		if err_30 != nil {
+			return 0, err_30
 		}
 	} else {
 		for i_11 := 0; i_11 < n_8; i_11++ {
@@ -588,9 +611,12 @@ func fn_logmvgamma(ar *nbArena, d_1 int64, a_2 float64) (float64, error) {
 			ar.release(mark_12)
 		}
 	}
-	x_30 := x_7 + s_10
-	return x_30, nil
+	x_31 := x_7 + s_10
+	return x_31, nil
 }
+
+// nbLoop4 keeps the records of a parallel loop of fn_wishartc.
+var nbLoop4 runtime.LoopSite
 
 // fn_wishartc is def wishart_c (models.nab:40:5).
 func fn_wishartc(ar *nbArena, d_1 int64, gamma_2 float64, m_3 int64) (float64, error) {
@@ -614,33 +640,37 @@ func fn_wishartc(ar *nbArena, d_1 int64, gamma_2 float64, m_3 int64) (float64, e
 	}
 	var s_20 float64 = 0
 	if n_18 >= 256 {
-		x_12 := x_12
-		errs_29 := make([]error, (n_18+31)/32)
-		s_20 = runtime.ParallelSum(n_18, 32, func(lo_30, hi int) float64 {
-			ar := nbArenas.Get()
-			ar.reset()
-			defer nbArenas.Put(ar)
-			s_20 := 0.0
-			for i_31 := lo_30; i_31 < hi; i_31++ {
-				mark_32 := ar.mark()
-				i_33 := int64(i_31)
-				x_34 := float64(i_33)
-				x_35 := 0.5 * x_34
-				x_36 := x_12 - x_35
-				r_37, err_38 := fn_lgamma(ar, x_36)
-				if err_38 != nil {
-					errs_29[lo_30/32] = nbFrame(err_38, "lgamma", "models.nab:26:5", "models.nab:37:44")
-					return 0
+		loop_39 := runtime.EnterLoop(&nbLoop4, runtime.Bind(x_12, runtime.End{}), n_18, 32)
+		if loop_39.Sum == nil {
+			loop_39.Sum = func(lo_30, hi int) float64 {
+				x_12 := loop_39.C.H
+				ar := nbArenas.Get()
+				ar.reset()
+				defer nbArenas.Put(ar)
+				errs_29 := loop_39.Errs
+				s_20 := 0.0
+				for i_31 := lo_30; i_31 < hi; i_31++ {
+					mark_32 := ar.mark()
+					i_33 := int64(i_31)
+					x_34 := float64(i_33)
+					x_35 := 0.5 * x_34
+					x_36 := x_12 - x_35
+					r_37, err_38 := fn_lgamma(ar, x_36)
+					if err_38 != nil {
+						errs_29[lo_30/32] = nbFrame(err_38, "lgamma", "models.nab:26:5", "models.nab:37:44")
+						return 0
+					}
+					s_20 += r_37
+					ar.release(mark_32)
 				}
-				s_20 += r_37
-				ar.release(mark_32)
+				return s_20
 			}
-			return s_20
-		})
-		for _, err_39 := range errs_29 {
-			if err_39 != nil {
-				return 0, err_39
-			}
+		}
+		s_20 = runtime.ParallelSum(n_18, 32, loop_39.Sum)
+		err_40 := loop_39.Err()
+		loop_39.Leave(&nbLoop4)
+		if err_40 != nil {
+			return 0, err_40
 		}
 	} else {
 		for i_21 := 0; i_21 < n_18; i_21++ {
@@ -657,14 +687,17 @@ func fn_wishartc(ar *nbArena, d_1 int64, gamma_2 float64, m_3 int64) (float64, e
 			ar.release(mark_22)
 		}
 	}
-	x_40 := x_17 + s_20
-	x_41 := x_10 - x_40
-	return x_41, nil
+	x_41 := x_17 + s_20
+	x_42 := x_10 - x_41
+	return x_42, nil
 }
+
+// nbLoop5 keeps the records of a parallel loop of fn_qmat.
+var nbLoop5 runtime.LoopSite
 
 // fn_qmat is def qmat (models.nab:47:5).
 func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, int, error) {
-	mark_59 := ar.mark()
+	mark_60 := ar.mark()
 	_ = int64(v_2)
 	v_1 = v_1[:v_2]
 	n_5, err_6 := runtime.CheckSize(d_3)
@@ -694,56 +727,60 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 		}
 		row_17 := a_7[i_10*rs_9 : (i_10+1)*rs_9]
 		if len(row_17) >= 262144 {
-			i_12 := i_12
-			v_2 := v_2
-			v_1 := v_1
-			d_3 := d_3
-			row_17 := row_17
-			errs_37 := make([]error, (len(row_17)+16383)/16384)
-			runtime.ParallelFor(len(row_17), 16384, func(lo_38, hi int) {
-				for i_39 := lo_38; i_39 < hi; i_39++ {
-					i_41 := int64(i_39)
-					x_42 := i_12 == i_41
-					var c_43 float64
-					if x_42 {
-						if i_12 < 0 || i_12 >= int64(v_2) {
-							errs_37[lo_38/16384] = nbAt("models.nab:48:25", runtime.CheckIndex(i_12, v_2))
-							return
-						}
-						x_44 := v_1[int(i_12)]
-						x_45 := math.Exp(x_44)
-						c_43 = x_45
-					} else {
-						x_46 := i_12 > i_41
-						var c_47 float64
-						if x_46 {
-							x_48 := int64(2) * d_3
-							x_49 := x_48 - i_41
-							x_50 := x_49 - int64(1)
-							x_51 := i_41 * x_50
-							x_52 := x_51 / int64(2)
-							x_53 := d_3 + x_52
-							x_54 := x_53 + i_12
-							x_55 := x_54 - i_41
-							x_56 := x_55 - int64(1)
-							if x_56 < 0 || x_56 >= int64(v_2) {
-								errs_37[lo_38/16384] = nbAt("models.nab:49:25", runtime.CheckIndex(x_56, v_2))
+			loop_58 := runtime.EnterLoop(&nbLoop5, runtime.Bind(i_12, runtime.Bind(v_2, runtime.Bind(v_1, runtime.Bind(d_3, runtime.Bind(row_17, runtime.End{}))))), len(row_17), 16384)
+			if loop_58.For == nil {
+				loop_58.For = func(lo_38, hi int) {
+					i_12 := loop_58.C.H
+					v_2 := loop_58.C.T.H
+					v_1 := loop_58.C.T.T.H
+					d_3 := loop_58.C.T.T.T.H
+					row_17 := loop_58.C.T.T.T.T.H
+					errs_37 := loop_58.Errs
+					for i_39 := lo_38; i_39 < hi; i_39++ {
+						i_41 := int64(i_39)
+						x_42 := i_12 == i_41
+						var c_43 float64
+						if x_42 {
+							if i_12 < 0 || i_12 >= int64(v_2) {
+								errs_37[lo_38/16384] = nbAt("models.nab:48:25", runtime.CheckIndex(i_12, v_2))
 								return
 							}
-							x_57 := v_1[int(x_56)]
-							c_47 = x_57
+							x_44 := v_1[int(i_12)]
+							x_45 := math.Exp(x_44)
+							c_43 = x_45
 						} else {
-							c_47 = 0.0
+							x_46 := i_12 > i_41
+							var c_47 float64
+							if x_46 {
+								x_48 := int64(2) * d_3
+								x_49 := x_48 - i_41
+								x_50 := x_49 - int64(1)
+								x_51 := i_41 * x_50
+								x_52 := x_51 / int64(2)
+								x_53 := d_3 + x_52
+								x_54 := x_53 + i_12
+								x_55 := x_54 - i_41
+								x_56 := x_55 - int64(1)
+								if x_56 < 0 || x_56 >= int64(v_2) {
+									errs_37[lo_38/16384] = nbAt("models.nab:49:25", runtime.CheckIndex(x_56, v_2))
+									return
+								}
+								x_57 := v_1[int(x_56)]
+								c_47 = x_57
+							} else {
+								c_47 = 0.0
+							}
+							c_43 = c_47
 						}
-						c_43 = c_47
+						row_17[i_39] = c_43
 					}
-					row_17[i_39] = c_43
 				}
-			})
-			for _, err_58 := range errs_37 {
-				if err_58 != nil {
-					return nil, 0, 0, err_58
-				}
+			}
+			runtime.ParallelFor(len(row_17), 16384, loop_58.For)
+			err_59 := loop_58.Err()
+			loop_58.Leave(&nbLoop5)
+			if err_59 != nil {
+				return nil, 0, 0, err_59
 			}
 		} else {
 			for i_18 := range row_17 {
@@ -787,9 +824,18 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 			ar.release(mark_11)
 		}
 	}
-	nbKeep(ar, mark_59, &a_7)
+	nbKeep(ar, mark_60, &a_7)
 	return a_7, n_5, d_8, nil
 }
+
+// nbLoop6 keeps the records of a parallel loop of fn_gmm.
+var nbLoop6 runtime.LoopSite
+
+// nbLoop7 keeps the records of a parallel loop of fn_gmm.
+var nbLoop7 runtime.LoopSite
+
+// nbLoop8 keeps the records of a parallel loop of fn_gmm.
+var nbLoop8 runtime.LoopSite
 
 // fn_gmm is def gmm (models.nab:53:12).
 func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64) (float64, error) {
@@ -913,34 +959,38 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 	}
 	r_64 := ar.F64w(n_62)
 	if len(r_64) >= 256 {
-		icf_7 := icf_7
-		icf_6 := icf_6
-		icf_8 := icf_8
-		size_15 := size_15
-		r_64 := r_64
-		errs_72 := make([]error, (len(r_64)+31)/32)
-		runtime.ParallelFor(len(r_64), 32, func(lo_73, hi int) {
-			for i_74 := lo_73; i_74 < hi; i_74++ {
-				i_76 := int64(i_74)
-				if i_76 < 0 || i_76 >= int64(icf_7) {
-					errs_72[lo_73/32] = nbAt("models.nab:55:22", runtime.CheckIndex(i_76, icf_7))
-					return
+		loop_81 := runtime.EnterLoop(&nbLoop6, runtime.Bind(icf_7, runtime.Bind(icf_6, runtime.Bind(icf_8, runtime.Bind(size_15, runtime.Bind(r_64, runtime.End{}))))), len(r_64), 32)
+		if loop_81.For == nil {
+			loop_81.For = func(lo_73, hi int) {
+				icf_7 := loop_81.C.H
+				icf_6 := loop_81.C.T.H
+				icf_8 := loop_81.C.T.T.H
+				size_15 := loop_81.C.T.T.T.H
+				r_64 := loop_81.C.T.T.T.T.H
+				errs_72 := loop_81.Errs
+				for i_74 := lo_73; i_74 < hi; i_74++ {
+					i_76 := int64(i_74)
+					if i_76 < 0 || i_76 >= int64(icf_7) {
+						errs_72[lo_73/32] = nbAt("models.nab:55:22", runtime.CheckIndex(i_76, icf_7))
+						return
+					}
+					row_77 := icf_6[int(i_76)*icf_8 : (int(i_76)+1)*icf_8]
+					if size_15 < int64(0) || size_15 > int64(icf_8) {
+						errs_72[lo_73/32] = nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+						return
+					}
+					_ = int(size_15) - int(int64(0))
+					s_79 := row_77[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+					s_80 := runtime.Sum(s_79)
+					r_64[i_74] = s_80
 				}
-				row_77 := icf_6[int(i_76)*icf_8 : (int(i_76)+1)*icf_8]
-				if size_15 < int64(0) || size_15 > int64(icf_8) {
-					errs_72[lo_73/32] = nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
-					return
-				}
-				_ = int(size_15) - int(int64(0))
-				s_79 := row_77[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
-				s_80 := runtime.Sum(s_79)
-				r_64[i_74] = s_80
 			}
-		})
-		for _, err_81 := range errs_72 {
-			if err_81 != nil {
-				return 0, err_81
-			}
+		}
+		runtime.ParallelFor(len(r_64), 32, loop_81.For)
+		err_82 := loop_81.Err()
+		loop_81.Leave(&nbLoop6)
+		if err_82 != nil {
+			return 0, err_82
 		}
 	} else {
 		for i_65 := range r_64 {
@@ -958,317 +1008,328 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 			r_64[i_65] = s_71
 		}
 	}
-	x_82 := size_17 * size_15
-	x_83 := float64(x_82)
-	x_84 := (-0.5) * x_83
-	x_85 := x_84 * 1.8378770664093453
-	n_86, err_87 := runtime.CheckSize(size_17)
-	if err_87 != nil {
-		return 0, nbAt("models.nab:56:18", err_87)
+	x_83 := size_17 * size_15
+	x_84 := float64(x_83)
+	x_85 := (-0.5) * x_84
+	x_86 := x_85 * 1.8378770664093453
+	n_87, err_88 := runtime.CheckSize(size_17)
+	if err_88 != nil {
+		return 0, nbAt("models.nab:56:18", err_88)
 	}
-	var s_88 float64 = 0
-	if n_86 >= 256 {
-		size_14 := size_14
-		alphas_1 := alphas_1
-		r_64 := r_64
-		d_21 := d_21
-		d_22 := d_22
-		a_20 := a_20
-		x_9 := x_9
-		x_11 := x_11
-		means_4 := means_4
-		means_3 := means_3
-		means_5 := means_5
-		errs_120 := make([]error, (n_86+31)/32)
-		s_88 = runtime.ParallelSum(n_86, 32, func(lo_121, hi int) float64 {
-			ar := nbArenas.Get()
-			ar.reset()
-			defer nbArenas.Put(ar)
-			s_88 := 0.0
-			for i_122 := lo_121; i_122 < hi; i_122++ {
-				mark_123 := ar.mark()
-				i_124 := int64(i_122)
-				n_125, err_126 := runtime.CheckSize(size_14)
-				if err_126 != nil {
-					errs_120[lo_121/32] = nbAt("models.nab:56:30", err_126)
-					return 0
-				}
-				r_127 := ar.F64w(n_125)
-				for i_128 := range r_127 {
-					mark_129 := ar.mark()
-					i_130 := int64(i_128)
-					x_131 := alphas_1[int(i_130)]
-					x_132 := r_64[int(i_130)]
-					x_133 := x_131 + x_132
-					rs_134 := d_21 * d_22
-					row_135 := a_20[int(i_130)*rs_134 : (int(i_130)+1)*rs_134]
-					row_136 := x_9[int(i_124)*x_11 : (int(i_124)+1)*x_11]
-					if i_130 < 0 || i_130 >= int64(means_4) {
-						errs_120[lo_121/32] = nbAt("models.nab:56:85", runtime.CheckIndex(i_130, means_4))
+	var s_89 float64 = 0
+	if n_87 >= 256 {
+		loop_154 := runtime.EnterLoop(&nbLoop7, runtime.Bind(size_14, runtime.Bind(alphas_1, runtime.Bind(r_64, runtime.Bind(d_21, runtime.Bind(d_22, runtime.Bind(a_20, runtime.Bind(x_9, runtime.Bind(x_11, runtime.Bind(means_4, runtime.Bind(means_3, runtime.Bind(means_5, runtime.End{}))))))))))), n_87, 32)
+		if loop_154.Sum == nil {
+			loop_154.Sum = func(lo_122, hi int) float64 {
+				size_14 := loop_154.C.H
+				alphas_1 := loop_154.C.T.H
+				r_64 := loop_154.C.T.T.H
+				d_21 := loop_154.C.T.T.T.H
+				d_22 := loop_154.C.T.T.T.T.H
+				a_20 := loop_154.C.T.T.T.T.T.H
+				x_9 := loop_154.C.T.T.T.T.T.T.H
+				x_11 := loop_154.C.T.T.T.T.T.T.T.H
+				means_4 := loop_154.C.T.T.T.T.T.T.T.T.H
+				means_3 := loop_154.C.T.T.T.T.T.T.T.T.T.H
+				means_5 := loop_154.C.T.T.T.T.T.T.T.T.T.T.H
+				ar := nbArenas.Get()
+				ar.reset()
+				defer nbArenas.Put(ar)
+				errs_121 := loop_154.Errs
+				s_89 := 0.0
+				for i_123 := lo_122; i_123 < hi; i_123++ {
+					mark_124 := ar.mark()
+					i_125 := int64(i_123)
+					n_126, err_127 := runtime.CheckSize(size_14)
+					if err_127 != nil {
+						errs_121[lo_122/32] = nbAt("models.nab:56:30", err_127)
 						return 0
 					}
-					row_137 := means_3[int(i_130)*means_5 : (int(i_130)+1)*means_5]
-					if means_5 != x_11 {
-						errs_120[lo_121/32] = nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
-						return 0
-					}
-					if x_11 != d_22 {
-						errs_120[lo_121/32] = nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
-						return 0
-					}
-					a_138 := ar.F64(d_21)
-					if d_22 <= 32 {
-						row_136 = row_136[:d_22]
-						row_137 = row_137[:d_22]
-						for r_139 := range a_138 {
-							row_140 := row_135[r_139*d_22 : (r_139+1)*d_22]
-							s_141 := 0.0
-							for c_142, v_143 := range row_140 {
-								s_141 += v_143 * (row_136[c_142] - row_137[c_142])
+					r_128 := ar.F64w(n_126)
+					for i_129 := range r_128 {
+						mark_130 := ar.mark()
+						i_131 := int64(i_129)
+						x_132 := alphas_1[int(i_131)]
+						x_133 := r_64[int(i_131)]
+						x_134 := x_132 + x_133
+						rs_135 := d_21 * d_22
+						row_136 := a_20[int(i_131)*rs_135 : (int(i_131)+1)*rs_135]
+						row_137 := x_9[int(i_125)*x_11 : (int(i_125)+1)*x_11]
+						if i_131 < 0 || i_131 >= int64(means_4) {
+							errs_121[lo_122/32] = nbAt("models.nab:56:85", runtime.CheckIndex(i_131, means_4))
+							return 0
+						}
+						row_138 := means_3[int(i_131)*means_5 : (int(i_131)+1)*means_5]
+						if means_5 != x_11 {
+							errs_121[lo_122/32] = nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+							return 0
+						}
+						if x_11 != d_22 {
+							errs_121[lo_122/32] = nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+							return 0
+						}
+						a_139 := ar.F64(d_21)
+						if d_22 <= 32 {
+							row_137 = row_137[:d_22]
+							row_138 = row_138[:d_22]
+							for r_140 := range a_139 {
+								row_141 := row_136[r_140*d_22 : (r_140+1)*d_22]
+								s_142 := 0.0
+								for c_143, v_144 := range row_141 {
+									s_142 += v_144 * (row_137[c_143] - row_138[c_143])
+								}
+								a_139[r_140] = s_142
 							}
-							a_138[r_139] = s_141
+						} else {
+							x_145 := ar.F64w(d_22)
+							row_137 = row_137[:len(x_145)]
+							row_138 = row_138[:len(x_145)]
+							for i_146 := range x_145 {
+								x_145[i_146] = (row_137[i_146] - row_138[i_146])
+							}
+							runtime.Gemv(false, d_21, d_22, 1, row_136, x_145, 0, a_139)
 						}
-					} else {
-						x_144 := ar.F64w(d_22)
-						row_136 = row_136[:len(x_144)]
-						row_137 = row_137[:len(x_144)]
-						for i_145 := range x_144 {
-							x_144[i_145] = (row_136[i_145] - row_137[i_145])
+						var s_148 float64 = 0
+						a_139 = a_139[:d_21]
+						for i_149 := 0; i_149 < d_21; i_149++ {
+							s_148 += (a_139[i_149] * a_139[i_149])
 						}
-						runtime.Gemv(false, d_21, d_22, 1, row_135, x_144, 0, a_138)
+						x_151 := 0.5 * s_148
+						x_152 := x_134 - x_151
+						r_128[i_129] = x_152
+						ar.release(mark_130)
 					}
-					var s_147 float64 = 0
-					a_138 = a_138[:d_21]
-					for i_148 := 0; i_148 < d_21; i_148++ {
-						s_147 += (a_138[i_148] * a_138[i_148])
-					}
-					x_150 := 0.5 * s_147
-					x_151 := x_133 - x_150
-					r_127[i_128] = x_151
-					ar.release(mark_129)
+					s_153 := runtime.LogSumExp(r_128)
+					s_89 += s_153
+					ar.release(mark_124)
 				}
-				s_152 := runtime.LogSumExp(r_127)
-				s_88 += s_152
-				ar.release(mark_123)
-			}
-			return s_88
-		})
-		for _, err_153 := range errs_120 {
-			if err_153 != nil {
-				return 0, err_153
+				return s_89
 			}
 		}
+		s_89 = runtime.ParallelSum(n_87, 32, loop_154.Sum)
+		err_155 := loop_154.Err()
+		loop_154.Leave(&nbLoop7)
+		if err_155 != nil {
+			return 0, err_155
+		}
 	} else {
-		for i_89 := 0; i_89 < n_86; i_89++ {
-			mark_90 := ar.mark()
-			i_91 := int64(i_89)
-			n_92, err_93 := runtime.CheckSize(size_14)
-			if err_93 != nil {
-				return 0, nbAt("models.nab:56:30", err_93)
+		for i_90 := 0; i_90 < n_87; i_90++ {
+			mark_91 := ar.mark()
+			i_92 := int64(i_90)
+			n_93, err_94 := runtime.CheckSize(size_14)
+			if err_94 != nil {
+				return 0, nbAt("models.nab:56:30", err_94)
 			}
-			r_94 := ar.F64w(n_92)
-			for i_95 := range r_94 {
-				mark_96 := ar.mark()
-				i_97 := int64(i_95)
-				x_98 := alphas_1[int(i_97)]
-				x_99 := r_64[int(i_97)]
-				x_100 := x_98 + x_99
-				rs_101 := d_21 * d_22
-				row_102 := a_20[int(i_97)*rs_101 : (int(i_97)+1)*rs_101]
-				row_103 := x_9[int(i_91)*x_11 : (int(i_91)+1)*x_11]
-				if i_97 < 0 || i_97 >= int64(means_4) {
-					return 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_97, means_4))
+			r_95 := ar.F64w(n_93)
+			for i_96 := range r_95 {
+				mark_97 := ar.mark()
+				i_98 := int64(i_96)
+				x_99 := alphas_1[int(i_98)]
+				x_100 := r_64[int(i_98)]
+				x_101 := x_99 + x_100
+				rs_102 := d_21 * d_22
+				row_103 := a_20[int(i_98)*rs_102 : (int(i_98)+1)*rs_102]
+				row_104 := x_9[int(i_92)*x_11 : (int(i_92)+1)*x_11]
+				if i_98 < 0 || i_98 >= int64(means_4) {
+					return 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_98, means_4))
 				}
-				row_104 := means_3[int(i_97)*means_5 : (int(i_97)+1)*means_5]
+				row_105 := means_3[int(i_98)*means_5 : (int(i_98)+1)*means_5]
 				if means_5 != x_11 {
 					return 0, nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 				}
 				if x_11 != d_22 {
 					return 0, nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 				}
-				a_105 := ar.F64(d_21)
+				a_106 := ar.F64(d_21)
 				if d_22 <= 32 {
-					row_103 = row_103[:d_22]
 					row_104 = row_104[:d_22]
-					for r_106 := range a_105 {
-						row_107 := row_102[r_106*d_22 : (r_106+1)*d_22]
-						s_108 := 0.0
-						for c_109, v_110 := range row_107 {
-							s_108 += v_110 * (row_103[c_109] - row_104[c_109])
+					row_105 = row_105[:d_22]
+					for r_107 := range a_106 {
+						row_108 := row_103[r_107*d_22 : (r_107+1)*d_22]
+						s_109 := 0.0
+						for c_110, v_111 := range row_108 {
+							s_109 += v_111 * (row_104[c_110] - row_105[c_110])
 						}
-						a_105[r_106] = s_108
+						a_106[r_107] = s_109
 					}
 				} else {
-					x_111 := ar.F64w(d_22)
-					row_103 = row_103[:len(x_111)]
-					row_104 = row_104[:len(x_111)]
-					for i_112 := range x_111 {
-						x_111[i_112] = (row_103[i_112] - row_104[i_112])
+					x_112 := ar.F64w(d_22)
+					row_104 = row_104[:len(x_112)]
+					row_105 = row_105[:len(x_112)]
+					for i_113 := range x_112 {
+						x_112[i_113] = (row_104[i_113] - row_105[i_113])
 					}
-					runtime.Gemv(false, d_21, d_22, 1, row_102, x_111, 0, a_105)
+					runtime.Gemv(false, d_21, d_22, 1, row_103, x_112, 0, a_106)
 				}
-				var s_114 float64 = 0
-				a_105 = a_105[:d_21]
-				for i_115 := 0; i_115 < d_21; i_115++ {
-					s_114 += (a_105[i_115] * a_105[i_115])
+				var s_115 float64 = 0
+				a_106 = a_106[:d_21]
+				for i_116 := 0; i_116 < d_21; i_116++ {
+					s_115 += (a_106[i_116] * a_106[i_116])
 				}
-				x_117 := 0.5 * s_114
-				x_118 := x_100 - x_117
-				r_94[i_95] = x_118
-				ar.release(mark_96)
+				x_118 := 0.5 * s_115
+				x_119 := x_101 - x_118
+				r_95[i_96] = x_119
+				ar.release(mark_97)
 			}
-			s_119 := runtime.LogSumExp(r_94)
-			s_88 += s_119
-			ar.release(mark_90)
+			s_120 := runtime.LogSumExp(r_95)
+			s_89 += s_120
+			ar.release(mark_91)
 		}
 	}
-	x_154 := x_85 + s_88
-	x_155 := float64(size_17)
-	s_156 := runtime.LogSumExp(alphas_1)
-	x_157 := x_155 * s_156
-	x_158 := x_154 - x_157
-	n_159, err_160 := runtime.CheckSize(size_14)
-	if err_160 != nil {
-		return 0, nbAt("models.nab:58:19", err_160)
+	x_156 := x_86 + s_89
+	x_157 := float64(size_17)
+	s_158 := runtime.LogSumExp(alphas_1)
+	x_159 := x_157 * s_158
+	x_160 := x_156 - x_159
+	n_161, err_162 := runtime.CheckSize(size_14)
+	if err_162 != nil {
+		return 0, nbAt("models.nab:58:19", err_162)
 	}
-	var s_161 float64 = 0
-	if n_159 >= 256 {
-		gamma_12 := gamma_12
-		icf_7 := icf_7
-		icf_6 := icf_6
-		icf_8 := icf_8
-		size_15 := size_15
-		m_13 := m_13
-		r_64 := r_64
-		errs_189 := make([]error, (n_159+31)/32)
-		s_161 = runtime.ParallelSum(n_159, 32, func(lo_190, hi int) float64 {
-			ar := nbArenas.Get()
-			ar.reset()
-			defer nbArenas.Put(ar)
-			s_161 := 0.0
-			for i_191 := lo_190; i_191 < hi; i_191++ {
-				mark_192 := ar.mark()
-				i_193 := int64(i_191)
-				x_194 := gamma_12 * gamma_12
-				x_195 := 0.5 * x_194
-				if i_193 < 0 || i_193 >= int64(icf_7) {
-					errs_189[lo_190/32] = nbAt("models.nab:58:49", runtime.CheckIndex(i_193, icf_7))
-					return 0
+	var s_163 float64 = 0
+	if n_161 >= 256 {
+		loop_220 := runtime.EnterLoop(&nbLoop8, runtime.Bind(gamma_12, runtime.Bind(icf_7, runtime.Bind(icf_6, runtime.Bind(icf_8, runtime.Bind(size_15, runtime.Bind(m_13, runtime.Bind(r_64, runtime.End{}))))))), n_161, 32)
+		if loop_220.Sum == nil {
+			loop_220.Sum = func(lo_192, hi int) float64 {
+				gamma_12 := loop_220.C.H
+				icf_7 := loop_220.C.T.H
+				icf_6 := loop_220.C.T.T.H
+				icf_8 := loop_220.C.T.T.T.H
+				size_15 := loop_220.C.T.T.T.T.H
+				m_13 := loop_220.C.T.T.T.T.T.H
+				r_64 := loop_220.C.T.T.T.T.T.T.H
+				ar := nbArenas.Get()
+				ar.reset()
+				defer nbArenas.Put(ar)
+				errs_191 := loop_220.Errs
+				s_163 := 0.0
+				for i_193 := lo_192; i_193 < hi; i_193++ {
+					mark_194 := ar.mark()
+					i_195 := int64(i_193)
+					x_196 := gamma_12 * gamma_12
+					x_197 := 0.5 * x_196
+					if i_195 < 0 || i_195 >= int64(icf_7) {
+						errs_191[lo_192/32] = nbAt("models.nab:58:49", runtime.CheckIndex(i_195, icf_7))
+						return 0
+					}
+					row_198 := icf_6[int(i_195)*icf_8 : (int(i_195)+1)*icf_8]
+					if size_15 < int64(0) || size_15 > int64(icf_8) {
+						errs_191[lo_192/32] = nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+						return 0
+					}
+					n_199 := int(size_15) - int(int64(0))
+					s_200 := row_198[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+					r_201 := ar.F64w(n_199)
+					s_200 = s_200[:len(r_201)]
+					for i_202 := range r_201 {
+						r_201[i_202] = (math.Exp(s_200[i_202]))
+					}
+					var s_204 float64 = 0
+					r_201 = r_201[:n_199]
+					for i_205 := 0; i_205 < n_199; i_205++ {
+						s_204 += (r_201[i_205] * r_201[i_205])
+					}
+					if i_195 < 0 || i_195 >= int64(icf_7) {
+						errs_191[lo_192/32] = nbAt("models.nab:58:70", runtime.CheckIndex(i_195, icf_7))
+						return 0
+					}
+					row_207 := icf_6[int(i_195)*icf_8 : (int(i_195)+1)*icf_8]
+					n_208 := int64(icf_8)
+					if size_15 < 0 || n_208 < size_15 || n_208 > int64(icf_8) {
+						errs_191[lo_192/32] = nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_208, icf_8))
+						return 0
+					}
+					n_209 := int(n_208) - int(size_15)
+					s_210 := row_207[int(size_15)*1 : int(n_208)*1 : int(n_208)*1]
+					var s_211 float64 = 0
+					s_210 = s_210[:n_209]
+					for i_212 := 0; i_212 < n_209; i_212++ {
+						s_211 += (s_210[i_212] * s_210[i_212])
+					}
+					x_214 := s_204 + s_211
+					x_215 := x_197 * x_214
+					x_216 := float64(m_13)
+					x_217 := r_64[int(i_195)]
+					x_218 := x_216 * x_217
+					x_219 := x_215 - x_218
+					s_163 += x_219
+					ar.release(mark_194)
 				}
-				row_196 := icf_6[int(i_193)*icf_8 : (int(i_193)+1)*icf_8]
-				if size_15 < int64(0) || size_15 > int64(icf_8) {
-					errs_189[lo_190/32] = nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
-					return 0
-				}
-				n_197 := int(size_15) - int(int64(0))
-				s_198 := row_196[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
-				r_199 := ar.F64w(n_197)
-				s_198 = s_198[:len(r_199)]
-				for i_200 := range r_199 {
-					r_199[i_200] = (math.Exp(s_198[i_200]))
-				}
-				var s_202 float64 = 0
-				r_199 = r_199[:n_197]
-				for i_203 := 0; i_203 < n_197; i_203++ {
-					s_202 += (r_199[i_203] * r_199[i_203])
-				}
-				if i_193 < 0 || i_193 >= int64(icf_7) {
-					errs_189[lo_190/32] = nbAt("models.nab:58:70", runtime.CheckIndex(i_193, icf_7))
-					return 0
-				}
-				row_205 := icf_6[int(i_193)*icf_8 : (int(i_193)+1)*icf_8]
-				n_206 := int64(icf_8)
-				if size_15 < 0 || n_206 < size_15 || n_206 > int64(icf_8) {
-					errs_189[lo_190/32] = nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_206, icf_8))
-					return 0
-				}
-				n_207 := int(n_206) - int(size_15)
-				s_208 := row_205[int(size_15)*1 : int(n_206)*1 : int(n_206)*1]
-				var s_209 float64 = 0
-				s_208 = s_208[:n_207]
-				for i_210 := 0; i_210 < n_207; i_210++ {
-					s_209 += (s_208[i_210] * s_208[i_210])
-				}
-				x_212 := s_202 + s_209
-				x_213 := x_195 * x_212
-				x_214 := float64(m_13)
-				x_215 := r_64[int(i_193)]
-				x_216 := x_214 * x_215
-				x_217 := x_213 - x_216
-				s_161 += x_217
-				ar.release(mark_192)
+				return s_163
 			}
-			return s_161
-		})
-		for _, err_218 := range errs_189 {
-			if err_218 != nil {
-				return 0, err_218
-			}
+		}
+		s_163 = runtime.ParallelSum(n_161, 32, loop_220.Sum)
+		err_221 := loop_220.Err()
+		loop_220.Leave(&nbLoop8)
+		if err_221 != nil {
+			return 0, err_221
 		}
 	} else {
-		for i_162 := 0; i_162 < n_159; i_162++ {
-			mark_163 := ar.mark()
-			i_164 := int64(i_162)
-			x_165 := gamma_12 * gamma_12
-			x_166 := 0.5 * x_165
-			if i_164 < 0 || i_164 >= int64(icf_7) {
-				return 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_164, icf_7))
+		for i_164 := 0; i_164 < n_161; i_164++ {
+			mark_165 := ar.mark()
+			i_166 := int64(i_164)
+			x_167 := gamma_12 * gamma_12
+			x_168 := 0.5 * x_167
+			if i_166 < 0 || i_166 >= int64(icf_7) {
+				return 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_166, icf_7))
 			}
-			row_167 := icf_6[int(i_164)*icf_8 : (int(i_164)+1)*icf_8]
+			row_169 := icf_6[int(i_166)*icf_8 : (int(i_166)+1)*icf_8]
 			if size_15 < int64(0) || size_15 > int64(icf_8) {
 				return 0, nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 			}
-			n_168 := int(size_15) - int(int64(0))
-			s_169 := row_167[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
-			r_170 := ar.F64w(n_168)
-			s_169 = s_169[:len(r_170)]
-			for i_171 := range r_170 {
-				r_170[i_171] = (math.Exp(s_169[i_171]))
+			n_170 := int(size_15) - int(int64(0))
+			s_171 := row_169[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+			r_172 := ar.F64w(n_170)
+			s_171 = s_171[:len(r_172)]
+			for i_173 := range r_172 {
+				r_172[i_173] = (math.Exp(s_171[i_173]))
 			}
-			var s_173 float64 = 0
-			r_170 = r_170[:n_168]
-			for i_174 := 0; i_174 < n_168; i_174++ {
-				s_173 += (r_170[i_174] * r_170[i_174])
+			var s_175 float64 = 0
+			r_172 = r_172[:n_170]
+			for i_176 := 0; i_176 < n_170; i_176++ {
+				s_175 += (r_172[i_176] * r_172[i_176])
 			}
-			if i_164 < 0 || i_164 >= int64(icf_7) {
-				return 0, nbAt("models.nab:58:70", runtime.CheckIndex(i_164, icf_7))
+			if i_166 < 0 || i_166 >= int64(icf_7) {
+				return 0, nbAt("models.nab:58:70", runtime.CheckIndex(i_166, icf_7))
 			}
-			row_176 := icf_6[int(i_164)*icf_8 : (int(i_164)+1)*icf_8]
-			n_177 := int64(icf_8)
-			if size_15 < 0 || n_177 < size_15 || n_177 > int64(icf_8) {
-				return 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_177, icf_8))
+			row_178 := icf_6[int(i_166)*icf_8 : (int(i_166)+1)*icf_8]
+			n_179 := int64(icf_8)
+			if size_15 < 0 || n_179 < size_15 || n_179 > int64(icf_8) {
+				return 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_179, icf_8))
 			}
-			n_178 := int(n_177) - int(size_15)
-			s_179 := row_176[int(size_15)*1 : int(n_177)*1 : int(n_177)*1]
-			var s_180 float64 = 0
-			s_179 = s_179[:n_178]
-			for i_181 := 0; i_181 < n_178; i_181++ {
-				s_180 += (s_179[i_181] * s_179[i_181])
+			n_180 := int(n_179) - int(size_15)
+			s_181 := row_178[int(size_15)*1 : int(n_179)*1 : int(n_179)*1]
+			var s_182 float64 = 0
+			s_181 = s_181[:n_180]
+			for i_183 := 0; i_183 < n_180; i_183++ {
+				s_182 += (s_181[i_183] * s_181[i_183])
 			}
-			x_183 := s_173 + s_180
-			x_184 := x_166 * x_183
-			x_185 := float64(m_13)
-			x_186 := r_64[int(i_164)]
-			x_187 := x_185 * x_186
-			x_188 := x_184 - x_187
-			s_161 += x_188
-			ar.release(mark_163)
+			x_185 := s_175 + s_182
+			x_186 := x_168 * x_185
+			x_187 := float64(m_13)
+			x_188 := r_64[int(i_166)]
+			x_189 := x_187 * x_188
+			x_190 := x_186 - x_189
+			s_163 += x_190
+			ar.release(mark_165)
 		}
 	}
-	x_219 := x_158 + s_161
-	x_220 := float64(size_14)
-	r_221, err_222 := fn_wishartc(ar, size_15, gamma_12, m_13)
-	if err_222 != nil {
-		return 0, nbFrame(err_222, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_222 := x_160 + s_163
+	x_223 := float64(size_14)
+	r_224, err_225 := fn_wishartc(ar, size_15, gamma_12, m_13)
+	if err_225 != nil {
+		return 0, nbFrame(err_225, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_223 := x_220 * r_221
-	x_224 := x_219 - x_223
-	return x_224, nil
+	x_226 := x_223 * r_224
+	x_227 := x_222 - x_226
+	return x_227, nil
 }
+
+// nbLoop9 keeps the records of a parallel loop of fn_qmatsplit10fwd.
+var nbLoop9 runtime.LoopSite
 
 // fn_qmatsplit10fwd is def qmat$split_10$fwd (models.nab:47:5).
 func fn_qmatsplit10fwd(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, int, []float64, int, int64, error) {
-	mark_58 := ar.mark()
+	mark_59 := ar.mark()
 	v_1 = v_1[:v_2]
 	n_4, err_5 := runtime.CheckSize(d_3)
 	if err_5 != nil {
@@ -1297,56 +1358,60 @@ func fn_qmatsplit10fwd(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float6
 		}
 		row_16 := a_6[i_9*rs_8 : (i_9+1)*rs_8]
 		if len(row_16) >= 262144 {
-			i_11 := i_11
-			v_2 := v_2
-			v_1 := v_1
-			d_3 := d_3
-			row_16 := row_16
-			errs_36 := make([]error, (len(row_16)+16383)/16384)
-			runtime.ParallelFor(len(row_16), 16384, func(lo_37, hi int) {
-				for i_38 := lo_37; i_38 < hi; i_38++ {
-					i_40 := int64(i_38)
-					x_41 := i_11 == i_40
-					var c_42 float64
-					if x_41 {
-						if i_11 < 0 || i_11 >= int64(v_2) {
-							errs_36[lo_37/16384] = nbAt("models.nab:48:25", runtime.CheckIndex(i_11, v_2))
-							return
-						}
-						x_43 := v_1[int(i_11)]
-						x_44 := math.Exp(x_43)
-						c_42 = x_44
-					} else {
-						x_45 := i_11 > i_40
-						var c_46 float64
-						if x_45 {
-							x_47 := int64(2) * d_3
-							x_48 := x_47 - i_40
-							x_49 := x_48 - int64(1)
-							x_50 := i_40 * x_49
-							x_51 := x_50 / int64(2)
-							x_52 := d_3 + x_51
-							x_53 := x_52 + i_11
-							x_54 := x_53 - i_40
-							x_55 := x_54 - int64(1)
-							if x_55 < 0 || x_55 >= int64(v_2) {
-								errs_36[lo_37/16384] = nbAt("models.nab:49:25", runtime.CheckIndex(x_55, v_2))
+			loop_57 := runtime.EnterLoop(&nbLoop9, runtime.Bind(i_11, runtime.Bind(v_2, runtime.Bind(v_1, runtime.Bind(d_3, runtime.Bind(row_16, runtime.End{}))))), len(row_16), 16384)
+			if loop_57.For == nil {
+				loop_57.For = func(lo_37, hi int) {
+					i_11 := loop_57.C.H
+					v_2 := loop_57.C.T.H
+					v_1 := loop_57.C.T.T.H
+					d_3 := loop_57.C.T.T.T.H
+					row_16 := loop_57.C.T.T.T.T.H
+					errs_36 := loop_57.Errs
+					for i_38 := lo_37; i_38 < hi; i_38++ {
+						i_40 := int64(i_38)
+						x_41 := i_11 == i_40
+						var c_42 float64
+						if x_41 {
+							if i_11 < 0 || i_11 >= int64(v_2) {
+								errs_36[lo_37/16384] = nbAt("models.nab:48:25", runtime.CheckIndex(i_11, v_2))
 								return
 							}
-							x_56 := v_1[int(x_55)]
-							c_46 = x_56
+							x_43 := v_1[int(i_11)]
+							x_44 := math.Exp(x_43)
+							c_42 = x_44
 						} else {
-							c_46 = 0.0
+							x_45 := i_11 > i_40
+							var c_46 float64
+							if x_45 {
+								x_47 := int64(2) * d_3
+								x_48 := x_47 - i_40
+								x_49 := x_48 - int64(1)
+								x_50 := i_40 * x_49
+								x_51 := x_50 / int64(2)
+								x_52 := d_3 + x_51
+								x_53 := x_52 + i_11
+								x_54 := x_53 - i_40
+								x_55 := x_54 - int64(1)
+								if x_55 < 0 || x_55 >= int64(v_2) {
+									errs_36[lo_37/16384] = nbAt("models.nab:49:25", runtime.CheckIndex(x_55, v_2))
+									return
+								}
+								x_56 := v_1[int(x_55)]
+								c_46 = x_56
+							} else {
+								c_46 = 0.0
+							}
+							c_42 = c_46
 						}
-						c_42 = c_46
+						row_16[i_38] = c_42
 					}
-					row_16[i_38] = c_42
 				}
-			})
-			for _, err_57 := range errs_36 {
-				if err_57 != nil {
-					return nil, 0, 0, nil, 0, 0, err_57
-				}
+			}
+			runtime.ParallelFor(len(row_16), 16384, loop_57.For)
+			err_58 := loop_57.Err()
+			loop_57.Leave(&nbLoop9)
+			if err_58 != nil {
+				return nil, 0, 0, nil, 0, 0, err_58
 			}
 		} else {
 			for i_17 := range row_16 {
@@ -1390,7 +1455,7 @@ func fn_qmatsplit10fwd(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float6
 			ar.release(mark_10)
 		}
 	}
-	nbKeep(ar, mark_58, &a_6, &v_1)
+	nbKeep(ar, mark_59, &a_6, &v_1)
 	return a_6, n_4, d_7, v_1, v_2, d_3, nil
 }
 
@@ -1489,9 +1554,12 @@ func fn_qmatsplit10bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int64, 
 	return rev_8, rev_9, nil
 }
 
+// nbLoop10 keeps the records of a parallel loop of fn_gmmvjp111000.
+var nbLoop10 runtime.LoopSite
+
 // fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:53:12).
 func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, error) {
-	mark_512 := ar.mark()
+	mark_513 := ar.mark()
 	alphas_1 = alphas_1[:alphas_2]
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
@@ -1906,259 +1974,264 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	r_204 := ar.F64w(alphas_2)
 	alphas_1 = alphas_1[:len(r_204)]
 	if len(r_204) >= 262144 {
-		r_204 := r_204
-		alphas_1 := alphas_1
-		s_201 := s_201
-		x_203 := x_203
-		runtime.ParallelFor(len(r_204), 16384, func(lo_208, hi int) {
-			for i_209 := lo_208; i_209 < hi; i_209++ {
-				r_204[i_209] = ((math.Exp((alphas_1[i_209] - s_201))) * x_203)
+		loop_211 := runtime.EnterLoop(&nbLoop10, runtime.Bind(r_204, runtime.Bind(alphas_1, runtime.Bind(s_201, runtime.Bind(x_203, runtime.End{})))), len(r_204), 16384)
+		if loop_211.For == nil {
+			loop_211.For = func(lo_208, hi int) {
+				r_204 := loop_211.C.H
+				alphas_1 := loop_211.C.T.H
+				s_201 := loop_211.C.T.T.H
+				x_203 := loop_211.C.T.T.T.H
+				for i_209 := lo_208; i_209 < hi; i_209++ {
+					r_204[i_209] = ((math.Exp((alphas_1[i_209] - s_201))) * x_203)
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_204), 16384, loop_211.For)
+		loop_211.Leave(&nbLoop10)
 	} else {
 		for i_205 := range r_204 {
 			r_204[i_205] = ((math.Exp((alphas_1[i_205] - s_201))) * x_203)
 		}
 	}
-	z_211 := ar.F64(len(icf_6))
-	z_212 := ar.F64(len(view_58))
-	var rev_213 []float64
-	var rev_214 int
+	z_212 := ar.F64(len(icf_6))
+	z_213 := ar.F64(len(view_58))
+	var rev_214 []float64
 	var rev_215 int
-	var rev_216 []float64
-	rev_213, rev_214, rev_215, rev_216 = z_211, icf_7, icf_8, z_212
-	for i_238 := int64(0); i_238 < n_15; i_238++ {
-		_ = a_152[int(i_238)]
-		row_241 := a_153[int(i_238)*d_154 : (int(i_238)+1)*d_154]
-		_ = a_156[int(i_238)*icf_8 : (int(i_238)+1)*icf_8]
-		row_243 := a_157[int(i_238)*d_158 : (int(i_238)+1)*d_158]
-		_ = a_160[int(i_238)*icf_8 : (int(i_238)+1)*icf_8]
-		x_245 := float64(m_13)
-		x_246 := -ybar_14
-		x_247 := x_245 * x_246
-		rev_216[i_238] += x_247
-		x_248 := gamma_12 * gamma_12
-		x_249 := 0.5 * x_248
-		x_250 := x_249 * ybar_14
+	var rev_216 int
+	var rev_217 []float64
+	rev_214, rev_215, rev_216, rev_217 = z_212, icf_7, icf_8, z_213
+	for i_239 := int64(0); i_239 < n_15; i_239++ {
+		_ = a_152[int(i_239)]
+		row_242 := a_153[int(i_239)*d_154 : (int(i_239)+1)*d_154]
+		_ = a_156[int(i_239)*icf_8 : (int(i_239)+1)*icf_8]
+		row_244 := a_157[int(i_239)*d_158 : (int(i_239)+1)*d_158]
+		_ = a_160[int(i_239)*icf_8 : (int(i_239)+1)*icf_8]
+		x_246 := float64(m_13)
+		x_247 := -ybar_14
+		x_248 := x_246 * x_247
+		rev_217[i_239] += x_248
+		x_249 := gamma_12 * gamma_12
+		x_250 := 0.5 * x_249
+		x_251 := x_250 * ybar_14
 		if n_16 < 0 || n_16+int64(d_154) > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(d_154), icf_8))
 		}
-		if i_238 < 0 || i_238 >= int64(rev_214) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_238, rev_214))
+		if i_239 < 0 || i_239 >= int64(rev_215) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_239, rev_215))
 		}
-		if rev_215 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_215})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_216 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_216})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_251 := rev_213[i_238*int64(rev_215) : (i_238+1)*int64(rev_215)]
-		region_252 := row_251[int(n_16)*1 : (int(n_16)+d_154)*1]
-		row_241 = row_241[:len(region_252)]
-		for i_253 := range region_252 {
-			region_252[i_253] += ((2.0 * row_241[i_253]) * x_250)
+		row_252 := rev_214[i_239*int64(rev_216) : (i_239+1)*int64(rev_216)]
+		region_253 := row_252[int(n_16)*1 : (int(n_16)+d_154)*1]
+		row_242 = row_242[:len(region_253)]
+		for i_254 := range region_253 {
+			region_253[i_254] += ((2.0 * row_242[i_254]) * x_251)
 		}
 		if int64(0)+int64(d_158) > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_158), icf_8))
 		}
-		if i_238 < 0 || i_238 >= int64(rev_214) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_238, rev_214))
+		if i_239 < 0 || i_239 >= int64(rev_215) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_239, rev_215))
 		}
-		if rev_215 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_215})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_216 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_216})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_255 := rev_213[i_238*int64(rev_215) : (i_238+1)*int64(rev_215)]
-		region_256 := row_255[int(int64(0))*1 : (int(int64(0))+d_158)*1]
-		row_243 = row_243[:len(region_256)]
-		for i_257 := range region_256 {
-			region_256[i_257] += (row_243[i_257] * ((2.0 * row_243[i_257]) * x_250))
+		row_256 := rev_214[i_239*int64(rev_216) : (i_239+1)*int64(rev_216)]
+		region_257 := row_256[int(int64(0))*1 : (int(int64(0))+d_158)*1]
+		row_244 = row_244[:len(region_257)]
+		for i_258 := range region_257 {
+			region_257[i_258] += (row_244[i_258] * ((2.0 * row_244[i_258]) * x_251))
 		}
 	}
-	z_259 := ar.F64(len(view_40))
-	z_260 := ar.F64(len(means_3))
-	var rev_261 []float64
-	var rev_263 []float64
-	var rev_265 []float64
-	var rev_267 int
+	z_260 := ar.F64(len(view_40))
+	z_261 := ar.F64(len(means_3))
+	var rev_262 []float64
+	var rev_264 []float64
+	var rev_266 []float64
 	var rev_268 int
-	var rev_269 []float64
-	var rev_270 int
+	var rev_269 int
+	var rev_270 []float64
 	var rev_271 int
-	rev_261, rev_263, rev_265, rev_267, rev_268, rev_269, rev_270, rev_271 = r_204, z_212, z_259, d_21, d_22, z_260, means_4, means_5
-	for i_353 := int64(0); i_353 < n_17; i_353++ {
-		mark_354 := ar.mark()
-		_ = a_61[int(i_353)]
-		row_356 := a_62[int(i_353)*d_63 : (int(i_353)+1)*d_63]
-		x_357 := a_65[int(i_353)]
-		rs_358 := d_72 * d_73
-		row_359 := a_71[int(i_353)*rs_358 : (int(i_353)+1)*rs_358]
-		rs_360 := d_76 * d_77
-		row_361 := a_75[int(i_353)*rs_360 : (int(i_353)+1)*rs_360]
-		rs_362 := d_80 * d_81 * d_82
-		row_363 := a_79[int(i_353)*rs_362 : (int(i_353)+1)*rs_362]
-		r_364 := ar.F64w(d_63)
-		row_356 = row_356[:len(r_364)]
-		for i_365 := range r_364 {
-			r_364[i_365] = ((math.Exp((row_356[i_365] - x_357))) * ybar_14)
+	var rev_272 int
+	rev_262, rev_264, rev_266, rev_268, rev_269, rev_270, rev_271, rev_272 = r_204, z_213, z_260, d_21, d_22, z_261, means_4, means_5
+	for i_354 := int64(0); i_354 < n_17; i_354++ {
+		mark_355 := ar.mark()
+		_ = a_61[int(i_354)]
+		row_357 := a_62[int(i_354)*d_63 : (int(i_354)+1)*d_63]
+		x_358 := a_65[int(i_354)]
+		rs_359 := d_72 * d_73
+		row_360 := a_71[int(i_354)*rs_359 : (int(i_354)+1)*rs_359]
+		rs_361 := d_76 * d_77
+		row_362 := a_75[int(i_354)*rs_361 : (int(i_354)+1)*rs_361]
+		rs_363 := d_80 * d_81 * d_82
+		row_364 := a_79[int(i_354)*rs_363 : (int(i_354)+1)*rs_363]
+		r_365 := ar.F64w(d_63)
+		row_357 = row_357[:len(r_365)]
+		for i_366 := range r_365 {
+			r_365[i_366] = ((math.Exp((row_357[i_366] - x_358))) * ybar_14)
 		}
-		var rev_367 []float64
-		var rev_369 []float64
-		var rev_371 []float64
-		var rev_373 int
+		var rev_368 []float64
+		var rev_370 []float64
+		var rev_372 []float64
 		var rev_374 int
-		var rev_375 []float64
-		var rev_376 int
+		var rev_375 int
+		var rev_376 []float64
 		var rev_377 int
-		rev_367, rev_369, rev_371, rev_373, rev_374, rev_375, rev_376, rev_377 = rev_261, rev_263, rev_265, rev_267, rev_268, rev_269, rev_270, rev_271
-		for i_406 := int64(0); i_406 < n_15; i_406++ {
-			mark_407 := ar.mark()
-			if i_406 < 0 || i_406 >= int64(d_63) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_406, d_63))
+		var rev_378 int
+		rev_368, rev_370, rev_372, rev_374, rev_375, rev_376, rev_377, rev_378 = rev_262, rev_264, rev_266, rev_268, rev_269, rev_270, rev_271, rev_272
+		for i_407 := int64(0); i_407 < n_15; i_407++ {
+			mark_408 := ar.mark()
+			if i_407 < 0 || i_407 >= int64(d_63) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_407, d_63))
 			}
-			x_408 := r_364[int(i_406)]
-			if i_406 < 0 || i_406 >= int64(d_66) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_406, d_66))
+			x_409 := r_365[int(i_407)]
+			if i_407 < 0 || i_407 >= int64(d_66) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_407, d_66))
 			}
-			row_409 := row_359[int(i_406)*d_73 : (int(i_406)+1)*d_73]
-			row_410 := row_361[int(i_406)*d_77 : (int(i_406)+1)*d_77]
-			rs_411 := d_81 * d_82
-			row_412 := row_363[int(i_406)*rs_411 : (int(i_406)+1)*rs_411]
-			x_413 := -x_408
-			x_414 := 0.5 * x_413
-			r_415 := ar.F64w(d_73)
-			row_409 = row_409[:len(r_415)]
-			for i_416 := range r_415 {
-				r_415[i_416] = ((2.0 * row_409[i_416]) * x_414)
+			row_410 := row_360[int(i_407)*d_73 : (int(i_407)+1)*d_73]
+			row_411 := row_362[int(i_407)*d_77 : (int(i_407)+1)*d_77]
+			rs_412 := d_81 * d_82
+			row_413 := row_364[int(i_407)*rs_412 : (int(i_407)+1)*rs_412]
+			x_414 := -x_409
+			x_415 := 0.5 * x_414
+			r_416 := ar.F64w(d_73)
+			row_410 = row_410[:len(r_416)]
+			for i_417 := range r_416 {
+				r_416[i_417] = ((2.0 * row_410[i_417]) * x_415)
 			}
 			if d_73 != d_81 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_73})+" @ "+runtime.ShapeString([]int{d_81, d_82}))
 			}
-			a_418 := ar.F64(d_82)
+			a_419 := ar.F64(d_82)
 			if d_82 <= 32 {
-				r_415 = r_415[:d_81]
-				for r_419 := range r_415 {
-					row_420 := row_412[r_419*d_82 : (r_419+1)*d_82]
-					a_418 = a_418[:len(row_420)]
-					for c_421, v_422 := range row_420 {
-						a_418[c_421] += r_415[r_419] * v_422
+				r_416 = r_416[:d_81]
+				for r_420 := range r_416 {
+					row_421 := row_413[r_420*d_82 : (r_420+1)*d_82]
+					a_419 = a_419[:len(row_421)]
+					for c_422, v_423 := range row_421 {
+						a_419[c_422] += r_416[r_420] * v_423
 					}
 				}
 			} else {
-				runtime.Gemv(true, d_81, d_82, 1, row_412, r_415, 0, a_418)
+				runtime.Gemv(true, d_81, d_82, 1, row_413, r_416, 0, a_419)
 			}
-			if i_406 < 0 || i_406 >= int64(rev_376) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", runtime.CheckIndex(i_406, rev_376))
+			if i_407 < 0 || i_407 >= int64(rev_377) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", runtime.CheckIndex(i_407, rev_377))
 			}
-			if rev_377 != d_82 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_377})+" and "+runtime.ShapeString([]int{d_82})+" differ")
+			if rev_378 != d_82 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_378})+" and "+runtime.ShapeString([]int{d_82})+" differ")
 			}
-			row_423 := rev_375[i_406*int64(rev_377) : (i_406+1)*int64(rev_377)]
-			a_418 = a_418[:len(row_423)]
-			for i_424 := range row_423 {
-				row_423[i_424] += -a_418[i_424]
+			row_424 := rev_376[i_407*int64(rev_378) : (i_407+1)*int64(rev_378)]
+			a_419 = a_419[:len(row_424)]
+			for i_425 := range row_424 {
+				row_424[i_425] += -a_419[i_425]
 			}
-			tot_426, err_427 := runtime.MulSize(d_73, d_77)
-			if err_427 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_427)
+			tot_427, err_428 := runtime.MulSize(d_73, d_77)
+			if err_428 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_428)
 			}
-			_ = tot_426
-			if rev_373 != d_73 || rev_374 != d_77 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_373, rev_374})+" and "+runtime.ShapeString([]int{d_73, d_77})+" differ")
+			_ = tot_427
+			if rev_374 != d_73 || rev_375 != d_77 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_374, rev_375})+" and "+runtime.ShapeString([]int{d_73, d_77})+" differ")
 			}
-			rs_428 := rev_373 * rev_374
-			row_429 := rev_371[i_406*int64(rs_428) : (i_406+1)*int64(rs_428)]
-			for i_430, xi_431 := range r_415 {
-				row_434 := row_429[i_430*len(row_410) : (i_430+1)*len(row_410)]
-				for j_432, yj_433 := range row_410 {
-					row_434[j_432] += xi_431 * yj_433
+			rs_429 := rev_374 * rev_375
+			row_430 := rev_372[i_407*int64(rs_429) : (i_407+1)*int64(rs_429)]
+			for i_431, xi_432 := range r_416 {
+				row_435 := row_430[i_431*len(row_411) : (i_431+1)*len(row_411)]
+				for j_433, yj_434 := range row_411 {
+					row_435[j_433] += xi_432 * yj_434
 				}
 			}
-			rev_369[i_406] += x_408
-			rev_367[i_406] += x_408
-			ar.release(mark_407)
+			rev_370[i_407] += x_409
+			rev_368[i_407] += x_409
+			ar.release(mark_408)
 		}
-		ar.release(mark_354)
+		ar.release(mark_355)
 	}
-	var rev_435 []float64
-	var rev_436 int
+	var rev_436 []float64
 	var rev_437 int
-	rev_435, rev_436, rev_437 = z_211, icf_7, icf_8
-	for i_447 := int64(0); i_447 < n_15; i_447++ {
-		mark_448 := ar.mark()
-		_ = a_43[int(i_447)]
-		_ = a_46[int(i_447)*icf_8 : (int(i_447)+1)*icf_8]
-		z_451 := ar.F64(d_44)
-		x_452 := z_212[int(i_447)]
-		for i_453 := range z_451 {
-			z_451[i_453] += x_452
+	var rev_438 int
+	rev_436, rev_437, rev_438 = z_212, icf_7, icf_8
+	for i_448 := int64(0); i_448 < n_15; i_448++ {
+		mark_449 := ar.mark()
+		_ = a_43[int(i_448)]
+		_ = a_46[int(i_448)*icf_8 : (int(i_448)+1)*icf_8]
+		z_452 := ar.F64(d_44)
+		x_453 := z_213[int(i_448)]
+		for i_454 := range z_452 {
+			z_452[i_454] += x_453
 		}
 		if int64(0)+int64(d_44) > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_44), icf_8))
 		}
-		if i_447 < 0 || i_447 >= int64(rev_436) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:55:14", runtime.CheckIndex(i_447, rev_436))
+		if i_448 < 0 || i_448 >= int64(rev_437) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:55:14", runtime.CheckIndex(i_448, rev_437))
 		}
-		if rev_437 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_437})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_438 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_438})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_454 := rev_435[i_447*int64(rev_437) : (i_447+1)*int64(rev_437)]
-		region_455 := row_454[int(int64(0))*1 : (int(int64(0))+d_44)*1]
-		z_451 = z_451[:len(region_455)]
-		for i_456 := range region_455 {
-			region_455[i_456] += z_451[i_456]
+		row_455 := rev_436[i_448*int64(rev_438) : (i_448+1)*int64(rev_438)]
+		region_456 := row_455[int(int64(0))*1 : (int(int64(0))+d_44)*1]
+		z_452 = z_452[:len(region_456)]
+		for i_457 := range region_456 {
+			region_456[i_457] += z_452[i_457]
 		}
-		ar.release(mark_448)
+		ar.release(mark_449)
 	}
-	var rev_457 []float64
-	var rev_458 int
+	var rev_458 []float64
 	var rev_459 int
-	rev_457, rev_458, rev_459 = z_211, icf_7, icf_8
-	for i_478 := int64(0); i_478 < n_15; i_478++ {
-		mark_479 := ar.mark()
-		rs_480 := d_21 * d_22
-		_ = a_20[int(i_478)*rs_480 : (int(i_478)+1)*rs_480]
-		row_482 := a_24[int(i_478)*icf_8 : (int(i_478)+1)*icf_8]
-		r_483, r_484, r_485, r_486, r_487, r_488, err_489 := fn_qmatsplit10fwd(ar, row_482, icf_8, n_16)
-		_ = r_483
+	var rev_460 int
+	rev_458, rev_459, rev_460 = z_212, icf_7, icf_8
+	for i_479 := int64(0); i_479 < n_15; i_479++ {
+		mark_480 := ar.mark()
+		rs_481 := d_21 * d_22
+		_ = a_20[int(i_479)*rs_481 : (int(i_479)+1)*rs_481]
+		row_483 := a_24[int(i_479)*icf_8 : (int(i_479)+1)*icf_8]
+		r_484, r_485, r_486, r_487, r_488, r_489, err_490 := fn_qmatsplit10fwd(ar, row_483, icf_8, n_16)
 		_ = r_484
 		_ = r_485
-		if err_489 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_489, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
+		_ = r_486
+		if err_490 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_490, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		rs_490 := d_21 * d_22
-		row_491 := z_259[int(i_478)*rs_490 : (int(i_478)+1)*rs_490]
-		r_492, r_493, err_494 := fn_qmatsplit10bwd(ar, r_486, r_487, r_488, row_491, d_21, d_22)
-		if err_494 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_494, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
+		rs_491 := d_21 * d_22
+		row_492 := z_260[int(i_479)*rs_491 : (int(i_479)+1)*rs_491]
+		r_493, r_494, err_495 := fn_qmatsplit10bwd(ar, r_487, r_488, r_489, row_492, d_21, d_22)
+		if err_495 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_495, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		if i_478 < 0 || i_478 >= int64(rev_458) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:12", runtime.CheckIndex(i_478, rev_458))
+		if i_479 < 0 || i_479 >= int64(rev_459) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:12", runtime.CheckIndex(i_479, rev_459))
 		}
-		if rev_459 != r_493 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_459})+" and "+runtime.ShapeString([]int{r_493})+" differ")
+		if rev_460 != r_494 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_460})+" and "+runtime.ShapeString([]int{r_494})+" differ")
 		}
-		row_495 := rev_457[i_478*int64(rev_459) : (i_478+1)*int64(rev_459)]
-		for j_496 := range row_495 {
-			row_495[j_496] += r_492[j_496]
+		row_496 := rev_458[i_479*int64(rev_460) : (i_479+1)*int64(rev_460)]
+		for j_497 := range row_496 {
+			row_496[j_497] += r_493[j_497]
 		}
-		ar.release(mark_479)
+		ar.release(mark_480)
 	}
-	x_497 := n_17 * n_16
-	x_498 := float64(x_497)
-	x_499 := (-0.5) * x_498
-	x_500 := x_499 * 1.8378770664093453
-	s_501 := runtime.Sum(view_149)
-	x_502 := x_500 + s_501
-	x_503 := x_200 * s_201
-	x_504 := x_502 - x_503
-	s_505 := runtime.Sum(view_199)
-	x_506 := x_504 + s_505
-	x_507 := float64(n_15)
-	r_508, err_509 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_509 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_509, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_498 := n_17 * n_16
+	x_499 := float64(x_498)
+	x_500 := (-0.5) * x_499
+	x_501 := x_500 * 1.8378770664093453
+	s_502 := runtime.Sum(view_149)
+	x_503 := x_501 + s_502
+	x_504 := x_200 * s_201
+	x_505 := x_503 - x_504
+	s_506 := runtime.Sum(view_199)
+	x_507 := x_505 + s_506
+	x_508 := float64(n_15)
+	r_509, err_510 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_510 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_510, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_510 := x_507 * r_508
-	x_511 := x_506 - x_510
-	nbKeep(ar, mark_512, &r_204, &z_260, &z_211)
-	return x_511, r_204, alphas_2, z_260, means_4, means_5, z_211, icf_7, icf_8, nil
+	x_511 := x_508 * r_509
+	x_512 := x_507 - x_511
+	nbKeep(ar, mark_513, &r_204, &z_261, &z_212)
+	return x_512, r_204, alphas_2, z_261, means_4, means_5, z_212, icf_7, icf_8, nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:64:12).
@@ -2445,9 +2518,42 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 	return x_283, nil
 }
 
+// nbLoop11 keeps the records of a parallel loop of fn_lstmobjectivevjp1100.
+var nbLoop11 runtime.LoopSite
+
+// nbLoop12 keeps the records of a parallel loop of fn_lstmobjectivevjp1100.
+var nbLoop12 runtime.LoopSite
+
+// nbLoop13 keeps the records of a parallel loop of fn_lstmobjectivevjp1100.
+var nbLoop13 runtime.LoopSite
+
+// nbLoop14 keeps the records of a parallel loop of fn_lstmobjectivevjp1100.
+var nbLoop14 runtime.LoopSite
+
+// nbLoop15 keeps the records of a parallel loop of fn_lstmobjectivevjp1100.
+var nbLoop15 runtime.LoopSite
+
+// nbLoop16 keeps the records of a parallel loop of fn_lstmobjectivevjp1100.
+var nbLoop16 runtime.LoopSite
+
+// nbLoop17 keeps the records of a parallel loop of fn_lstmobjectivevjp1100.
+var nbLoop17 runtime.LoopSite
+
+// nbLoop18 keeps the records of a parallel loop of fn_lstmobjectivevjp1100.
+var nbLoop18 runtime.LoopSite
+
+// nbLoop19 keeps the records of a parallel loop of fn_lstmobjectivevjp1100.
+var nbLoop19 runtime.LoopSite
+
+// nbLoop20 keeps the records of a parallel loop of fn_lstmobjectivevjp1100.
+var nbLoop20 runtime.LoopSite
+
+// nbLoop21 keeps the records of a parallel loop of fn_lstmobjectivevjp1100.
+var nbLoop21 runtime.LoopSite
+
 // fn_lstmobjectivevjp1100 is def lstm_objective$vjp_1100 (models.nab:80:12).
 func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mainparams_3 int, extraparams_4 []float64, extraparams_5 int, extraparams_6 int, state_7 []float64, state_8 int, state_9 int, sequence_10 []float64, sequence_11 int, sequence_12 int, ybar_13 float64) (float64, []float64, int, int, []float64, int, int, error) {
-	mark_2541 := ar.mark()
+	mark_2552 := ar.mark()
 	if extraparams_5 != 3 {
 		return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
 	}
@@ -2539,299 +2645,339 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		row_131 = row_131[:len(r_133)]
 		row_132 = row_132[:len(r_133)]
 		if len(r_133) >= 262144 {
-			r_133 := r_133
-			row_131 := row_131
-			row_132 := row_132
-			runtime.ParallelFor(len(r_133), 16384, func(lo_137, hi int) {
-				for i_138 := lo_137; i_138 < hi; i_138++ {
-					r_133[i_138] = (row_131[i_138] * row_132[i_138])
+			loop_140 := runtime.EnterLoop(&nbLoop11, runtime.Bind(r_133, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))), len(r_133), 16384)
+			if loop_140.For == nil {
+				loop_140.For = func(lo_137, hi int) {
+					r_133 := loop_140.C.H
+					row_131 := loop_140.C.T.H
+					row_132 := loop_140.C.T.T.H
+					for i_138 := lo_137; i_138 < hi; i_138++ {
+						r_133[i_138] = (row_131[i_138] * row_132[i_138])
+					}
 				}
-			})
+			}
+			runtime.ParallelFor(len(r_133), 16384, loop_140.For)
+			loop_140.Leave(&nbLoop11)
 		} else {
 			for i_134 := range r_133 {
 				r_133[i_134] = (row_131[i_134] * row_132[i_134])
 			}
 		}
-		x_140 := n_14 / int64(2)
-		x_141 := max(x_140, int64(0))
-		x_142 := x_141 > int64(0)
-		var c_143 []float64
-		var c_144 int
+		x_141 := n_14 / int64(2)
+		x_142 := max(x_141, int64(0))
+		x_143 := x_142 > int64(0)
+		var c_144 []float64
 		var c_145 int
-		var c_146 []float64
-		var c_147 int
+		var c_146 int
+		var c_147 []float64
 		var c_148 int
 		var c_149 int
 		var c_150 int
 		var c_151 int
-		var c_152 []float64
-		var c_153 int
+		var c_152 int
+		var c_153 []float64
 		var c_154 int
-		var c_155 []float64
-		var c_156 int
+		var c_155 int
+		var c_156 []float64
 		var c_157 int
-		var c_158 []float64
-		var c_159 int
+		var c_158 int
+		var c_159 []float64
 		var c_160 int
-		var c_161 []float64
-		var c_162 int
+		var c_161 int
+		var c_162 []float64
 		var c_163 int
-		var c_164 []float64
-		var c_165 int
+		var c_164 int
+		var c_165 []float64
 		var c_166 int
-		var c_167 []float64
-		var c_168 int
+		var c_167 int
+		var c_168 []float64
 		var c_169 int
-		var c_170 []float64
-		var c_171 int
+		var c_170 int
+		var c_171 []float64
 		var c_172 int
-		var c_173 []float64
-		var c_174 int
+		var c_173 int
+		var c_174 []float64
 		var c_175 int
-		var c_176 []float64
-		var c_177 int
+		var c_176 int
+		var c_177 []float64
 		var c_178 int
-		var c_179 []float64
-		var c_180 int
+		var c_179 int
+		var c_180 []float64
 		var c_181 int
-		var c_182 []float64
-		var c_183 int
+		var c_182 int
+		var c_183 []float64
 		var c_184 int
-		var c_185 []float64
-		var c_186 int
+		var c_185 int
+		var c_186 []float64
 		var c_187 int
-		var c_188 []float64
-		var c_189 int
+		var c_188 int
+		var c_189 []float64
 		var c_190 int
-		var c_191 []float64
-		var c_192 int
+		var c_191 int
+		var c_192 []float64
 		var c_193 int
-		var c_194 []float64
-		var c_195 int
+		var c_194 int
+		var c_195 []float64
 		var c_196 int
 		var c_197 int
 		var c_198 int
 		var c_199 int
 		var c_200 int
 		var c_201 int
-		if x_142 {
-			x_202 := x_141 - int64(1)
+		var c_202 int
+		if x_143 {
+			x_203 := x_142 - int64(1)
 			if int64(0) >= int64(mainparams_2) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 			}
-			row_203 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+			row_204 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 			if int64(1) >= int64(mainparams_2) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 			}
-			row_204 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+			row_205 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 			if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 			}
-			n_205 := int(n_15) - int(int64(0))
-			s_206 := row_203[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-			if n_205 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_205}))
+			n_206 := int(n_15) - int(int64(0))
+			s_207 := row_204[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+			if n_206 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_206}))
 			}
 			if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 			}
-			n_207 := int(n_15) - int(int64(0))
-			s_208 := row_204[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-			if n_207 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_207}))
+			n_208 := int(n_15) - int(int64(0))
+			s_209 := row_205[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+			if n_208 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_208}))
 			}
-			r_209 := ar.F64w(sequence_12)
-			r_133 = r_133[:len(r_209)]
-			s_206 = s_206[:len(r_209)]
-			s_208 = s_208[:len(r_209)]
-			if len(r_209) >= 262144 {
-				r_209 := r_209
-				r_133 := r_133
-				s_206 := s_206
-				s_208 := s_208
-				runtime.ParallelFor(len(r_209), 16384, func(lo_213, hi int) {
-					for i_214 := lo_213; i_214 < hi; i_214++ {
-						r_209[i_214] = (runtime.Sigmoid(((r_133[i_214] * s_206[i_214]) + s_208[i_214])))
+			r_210 := ar.F64w(sequence_12)
+			r_133 = r_133[:len(r_210)]
+			s_207 = s_207[:len(r_210)]
+			s_209 = s_209[:len(r_210)]
+			if len(r_210) >= 262144 {
+				loop_217 := runtime.EnterLoop(&nbLoop12, runtime.Bind(r_210, runtime.Bind(r_133, runtime.Bind(s_207, runtime.Bind(s_209, runtime.End{})))), len(r_210), 16384)
+				if loop_217.For == nil {
+					loop_217.For = func(lo_214, hi int) {
+						r_210 := loop_217.C.H
+						r_133 := loop_217.C.T.H
+						s_207 := loop_217.C.T.T.H
+						s_209 := loop_217.C.T.T.T.H
+						for i_215 := lo_214; i_215 < hi; i_215++ {
+							r_210[i_215] = (runtime.Sigmoid(((r_133[i_215] * s_207[i_215]) + s_209[i_215])))
+						}
 					}
-				})
+				}
+				runtime.ParallelFor(len(r_210), 16384, loop_217.For)
+				loop_217.Leave(&nbLoop12)
 			} else {
-				for i_210 := range r_209 {
-					r_209[i_210] = (runtime.Sigmoid(((r_133[i_210] * s_206[i_210]) + s_208[i_210])))
+				for i_211 := range r_210 {
+					r_210[i_211] = (runtime.Sigmoid(((r_133[i_211] * s_207[i_211]) + s_209[i_211])))
 				}
 			}
 			if int64(0) >= int64(state_8) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 			}
-			row_216 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-			x_217 := int64(2) * n_15
-			if n_15 < 0 || x_217 < n_15 || x_217 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_217, mainparams_3))
+			row_218 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+			x_219 := int64(2) * n_15
+			if n_15 < 0 || x_219 < n_15 || x_219 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_219, mainparams_3))
 			}
-			n_218 := int(x_217) - int(n_15)
-			s_219 := row_203[int(n_15)*1 : int(x_217)*1 : int(x_217)*1]
-			if n_218 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_218}))
-			}
-			if n_15 < 0 || x_217 < n_15 || x_217 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_217, mainparams_3))
-			}
-			n_220 := int(x_217) - int(n_15)
-			s_221 := row_204[int(n_15)*1 : int(x_217)*1 : int(x_217)*1]
+			n_220 := int(x_219) - int(n_15)
+			s_221 := row_204[int(n_15)*1 : int(x_219)*1 : int(x_219)*1]
 			if n_220 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_220}))
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_220}))
 			}
-			r_222 := ar.F64w(state_9)
-			row_216 = row_216[:len(r_222)]
-			s_219 = s_219[:len(r_222)]
-			s_221 = s_221[:len(r_222)]
-			if len(r_222) >= 262144 {
-				r_222 := r_222
-				row_216 := row_216
-				s_219 := s_219
-				s_221 := s_221
-				runtime.ParallelFor(len(r_222), 16384, func(lo_226, hi int) {
-					for i_227 := lo_226; i_227 < hi; i_227++ {
-						r_222[i_227] = (runtime.Sigmoid(((row_216[i_227] * s_219[i_227]) + s_221[i_227])))
+			if n_15 < 0 || x_219 < n_15 || x_219 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_219, mainparams_3))
+			}
+			n_222 := int(x_219) - int(n_15)
+			s_223 := row_205[int(n_15)*1 : int(x_219)*1 : int(x_219)*1]
+			if n_222 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_222}))
+			}
+			r_224 := ar.F64w(state_9)
+			row_218 = row_218[:len(r_224)]
+			s_221 = s_221[:len(r_224)]
+			s_223 = s_223[:len(r_224)]
+			if len(r_224) >= 262144 {
+				loop_231 := runtime.EnterLoop(&nbLoop13, runtime.Bind(r_224, runtime.Bind(row_218, runtime.Bind(s_221, runtime.Bind(s_223, runtime.End{})))), len(r_224), 16384)
+				if loop_231.For == nil {
+					loop_231.For = func(lo_228, hi int) {
+						r_224 := loop_231.C.H
+						row_218 := loop_231.C.T.H
+						s_221 := loop_231.C.T.T.H
+						s_223 := loop_231.C.T.T.T.H
+						for i_229 := lo_228; i_229 < hi; i_229++ {
+							r_224[i_229] = (runtime.Sigmoid(((row_218[i_229] * s_221[i_229]) + s_223[i_229])))
+						}
 					}
-				})
+				}
+				runtime.ParallelFor(len(r_224), 16384, loop_231.For)
+				loop_231.Leave(&nbLoop13)
 			} else {
-				for i_223 := range r_222 {
-					r_222[i_223] = (runtime.Sigmoid(((row_216[i_223] * s_219[i_223]) + s_221[i_223])))
+				for i_225 := range r_224 {
+					r_224[i_225] = (runtime.Sigmoid(((row_218[i_225] * s_221[i_225]) + s_223[i_225])))
 				}
 			}
-			x_229 := int64(3) * n_15
-			if x_217 < 0 || x_229 < x_217 || x_229 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_217, x_229, mainparams_3))
+			x_232 := int64(3) * n_15
+			if x_219 < 0 || x_232 < x_219 || x_232 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_219, x_232, mainparams_3))
 			}
-			n_230 := int(x_229) - int(x_217)
-			s_231 := row_203[int(x_217)*1 : int(x_229)*1 : int(x_229)*1]
-			if n_230 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_230}))
+			n_233 := int(x_232) - int(x_219)
+			s_234 := row_204[int(x_219)*1 : int(x_232)*1 : int(x_232)*1]
+			if n_233 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_233}))
 			}
-			if x_217 < 0 || x_229 < x_217 || x_229 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_217, x_229, mainparams_3))
+			if x_219 < 0 || x_232 < x_219 || x_232 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_219, x_232, mainparams_3))
 			}
-			n_232 := int(x_229) - int(x_217)
-			s_233 := row_204[int(x_217)*1 : int(x_229)*1 : int(x_229)*1]
-			if n_232 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_232}))
+			n_235 := int(x_232) - int(x_219)
+			s_236 := row_205[int(x_219)*1 : int(x_232)*1 : int(x_232)*1]
+			if n_235 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_235}))
 			}
-			r_234 := ar.F64w(sequence_12)
-			r_133 = r_133[:len(r_234)]
-			s_231 = s_231[:len(r_234)]
-			s_233 = s_233[:len(r_234)]
-			if len(r_234) >= 262144 {
-				r_234 := r_234
-				r_133 := r_133
-				s_231 := s_231
-				s_233 := s_233
-				runtime.ParallelFor(len(r_234), 16384, func(lo_238, hi int) {
-					for i_239 := lo_238; i_239 < hi; i_239++ {
-						r_234[i_239] = (runtime.Sigmoid(((r_133[i_239] * s_231[i_239]) + s_233[i_239])))
+			r_237 := ar.F64w(sequence_12)
+			r_133 = r_133[:len(r_237)]
+			s_234 = s_234[:len(r_237)]
+			s_236 = s_236[:len(r_237)]
+			if len(r_237) >= 262144 {
+				loop_244 := runtime.EnterLoop(&nbLoop14, runtime.Bind(r_237, runtime.Bind(r_133, runtime.Bind(s_234, runtime.Bind(s_236, runtime.End{})))), len(r_237), 16384)
+				if loop_244.For == nil {
+					loop_244.For = func(lo_241, hi int) {
+						r_237 := loop_244.C.H
+						r_133 := loop_244.C.T.H
+						s_234 := loop_244.C.T.T.H
+						s_236 := loop_244.C.T.T.T.H
+						for i_242 := lo_241; i_242 < hi; i_242++ {
+							r_237[i_242] = (runtime.Sigmoid(((r_133[i_242] * s_234[i_242]) + s_236[i_242])))
+						}
 					}
-				})
+				}
+				runtime.ParallelFor(len(r_237), 16384, loop_244.For)
+				loop_244.Leave(&nbLoop14)
 			} else {
-				for i_235 := range r_234 {
-					r_234[i_235] = (runtime.Sigmoid(((r_133[i_235] * s_231[i_235]) + s_233[i_235])))
+				for i_238 := range r_237 {
+					r_237[i_238] = (runtime.Sigmoid(((r_133[i_238] * s_234[i_238]) + s_236[i_238])))
 				}
 			}
-			x_241 := int64(4) * n_15
-			if x_229 < 0 || x_241 < x_229 || x_241 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_229, x_241, mainparams_3))
+			x_245 := int64(4) * n_15
+			if x_232 < 0 || x_245 < x_232 || x_245 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_232, x_245, mainparams_3))
 			}
-			n_242 := int(x_241) - int(x_229)
-			s_243 := row_203[int(x_229)*1 : int(x_241)*1 : int(x_241)*1]
-			if n_242 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_242}))
+			n_246 := int(x_245) - int(x_232)
+			s_247 := row_204[int(x_232)*1 : int(x_245)*1 : int(x_245)*1]
+			if n_246 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_246}))
 			}
-			if x_229 < 0 || x_241 < x_229 || x_241 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_229, x_241, mainparams_3))
+			if x_232 < 0 || x_245 < x_232 || x_245 > int64(mainparams_3) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_232, x_245, mainparams_3))
 			}
-			n_244 := int(x_241) - int(x_229)
-			s_245 := row_204[int(x_229)*1 : int(x_241)*1 : int(x_241)*1]
-			if n_244 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_244}))
+			n_248 := int(x_245) - int(x_232)
+			s_249 := row_205[int(x_232)*1 : int(x_245)*1 : int(x_245)*1]
+			if n_248 != state_9 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_248}))
 			}
-			r_246 := ar.F64w(state_9)
-			row_216 = row_216[:len(r_246)]
-			s_243 = s_243[:len(r_246)]
-			s_245 = s_245[:len(r_246)]
-			if len(r_246) >= 262144 {
-				r_246 := r_246
-				row_216 := row_216
-				s_243 := s_243
-				s_245 := s_245
-				runtime.ParallelFor(len(r_246), 16384, func(lo_250, hi int) {
-					for i_251 := lo_250; i_251 < hi; i_251++ {
-						r_246[i_251] = (math.Tanh(((row_216[i_251] * s_243[i_251]) + s_245[i_251])))
+			r_250 := ar.F64w(state_9)
+			row_218 = row_218[:len(r_250)]
+			s_247 = s_247[:len(r_250)]
+			s_249 = s_249[:len(r_250)]
+			if len(r_250) >= 262144 {
+				loop_257 := runtime.EnterLoop(&nbLoop15, runtime.Bind(r_250, runtime.Bind(row_218, runtime.Bind(s_247, runtime.Bind(s_249, runtime.End{})))), len(r_250), 16384)
+				if loop_257.For == nil {
+					loop_257.For = func(lo_254, hi int) {
+						r_250 := loop_257.C.H
+						row_218 := loop_257.C.T.H
+						s_247 := loop_257.C.T.T.H
+						s_249 := loop_257.C.T.T.T.H
+						for i_255 := lo_254; i_255 < hi; i_255++ {
+							r_250[i_255] = (math.Tanh(((row_218[i_255] * s_247[i_255]) + s_249[i_255])))
+						}
 					}
-				})
+				}
+				runtime.ParallelFor(len(r_250), 16384, loop_257.For)
+				loop_257.Leave(&nbLoop15)
 			} else {
-				for i_247 := range r_246 {
-					r_246[i_247] = (math.Tanh(((row_216[i_247] * s_243[i_247]) + s_245[i_247])))
+				for i_251 := range r_250 {
+					r_250[i_251] = (math.Tanh(((row_218[i_251] * s_247[i_251]) + s_249[i_251])))
 				}
 			}
 			if int64(1) >= int64(state_8) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 			}
-			row_253 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+			row_258 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 			if sequence_12 != state_9 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 			}
-			r_254 := ar.F64w(state_9)
-			row_253 = row_253[:len(r_254)]
-			r_209 = r_209[:len(r_254)]
-			r_222 = r_222[:len(r_254)]
-			r_246 = r_246[:len(r_254)]
-			if len(r_254) >= 262144 {
-				r_254 := r_254
-				row_253 := row_253
-				r_209 := r_209
-				r_222 := r_222
-				r_246 := r_246
-				runtime.ParallelFor(len(r_254), 16384, func(lo_258, hi int) {
-					for i_259 := lo_258; i_259 < hi; i_259++ {
-						r_254[i_259] = ((row_253[i_259] * r_209[i_259]) + (r_222[i_259] * r_246[i_259]))
+			r_259 := ar.F64w(state_9)
+			row_258 = row_258[:len(r_259)]
+			r_210 = r_210[:len(r_259)]
+			r_224 = r_224[:len(r_259)]
+			r_250 = r_250[:len(r_259)]
+			if len(r_259) >= 262144 {
+				loop_266 := runtime.EnterLoop(&nbLoop16, runtime.Bind(r_259, runtime.Bind(row_258, runtime.Bind(r_210, runtime.Bind(r_224, runtime.Bind(r_250, runtime.End{}))))), len(r_259), 16384)
+				if loop_266.For == nil {
+					loop_266.For = func(lo_263, hi int) {
+						r_259 := loop_266.C.H
+						row_258 := loop_266.C.T.H
+						r_210 := loop_266.C.T.T.H
+						r_224 := loop_266.C.T.T.T.H
+						r_250 := loop_266.C.T.T.T.T.H
+						for i_264 := lo_263; i_264 < hi; i_264++ {
+							r_259[i_264] = ((row_258[i_264] * r_210[i_264]) + (r_224[i_264] * r_250[i_264]))
+						}
 					}
-				})
+				}
+				runtime.ParallelFor(len(r_259), 16384, loop_266.For)
+				loop_266.Leave(&nbLoop16)
 			} else {
-				for i_255 := range r_254 {
-					r_254[i_255] = ((row_253[i_255] * r_209[i_255]) + (r_222[i_255] * r_246[i_255]))
+				for i_260 := range r_259 {
+					r_259[i_260] = ((row_258[i_260] * r_210[i_260]) + (r_224[i_260] * r_250[i_260]))
 				}
 			}
-			r_261 := ar.F64w(state_9)
-			r_254 = r_254[:len(r_261)]
-			if len(r_261) >= 262144 {
-				r_261 := r_261
-				r_254 := r_254
-				runtime.ParallelFor(len(r_261), 16384, func(lo_265, hi int) {
-					for i_266 := lo_265; i_266 < hi; i_266++ {
-						r_261[i_266] = (math.Tanh(r_254[i_266]))
+			r_267 := ar.F64w(state_9)
+			r_259 = r_259[:len(r_267)]
+			if len(r_267) >= 262144 {
+				loop_274 := runtime.EnterLoop(&nbLoop17, runtime.Bind(r_267, runtime.Bind(r_259, runtime.End{})), len(r_267), 16384)
+				if loop_274.For == nil {
+					loop_274.For = func(lo_271, hi int) {
+						r_267 := loop_274.C.H
+						r_259 := loop_274.C.T.H
+						for i_272 := lo_271; i_272 < hi; i_272++ {
+							r_267[i_272] = (math.Tanh(r_259[i_272]))
+						}
 					}
-				})
+				}
+				runtime.ParallelFor(len(r_267), 16384, loop_274.For)
+				loop_274.Leave(&nbLoop17)
 			} else {
-				for i_262 := range r_261 {
-					r_261[i_262] = (math.Tanh(r_254[i_262]))
+				for i_268 := range r_267 {
+					r_267[i_268] = (math.Tanh(r_259[i_268]))
 				}
 			}
 			if state_9 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 			}
-			r_268 := ar.F64w(sequence_12)
-			r_234 = r_234[:len(r_268)]
-			r_261 = r_261[:len(r_268)]
-			if len(r_268) >= 262144 {
-				r_268 := r_268
-				r_234 := r_234
-				r_261 := r_261
-				runtime.ParallelFor(len(r_268), 16384, func(lo_272, hi int) {
-					for i_273 := lo_272; i_273 < hi; i_273++ {
-						r_268[i_273] = (r_234[i_273] * r_261[i_273])
+			r_275 := ar.F64w(sequence_12)
+			r_237 = r_237[:len(r_275)]
+			r_267 = r_267[:len(r_275)]
+			if len(r_275) >= 262144 {
+				loop_282 := runtime.EnterLoop(&nbLoop18, runtime.Bind(r_275, runtime.Bind(r_237, runtime.Bind(r_267, runtime.End{}))), len(r_275), 16384)
+				if loop_282.For == nil {
+					loop_282.For = func(lo_279, hi int) {
+						r_275 := loop_282.C.H
+						r_237 := loop_282.C.T.H
+						r_267 := loop_282.C.T.T.H
+						for i_280 := lo_279; i_280 < hi; i_280++ {
+							r_275[i_280] = (r_237[i_280] * r_267[i_280])
+						}
 					}
-				})
+				}
+				runtime.ParallelFor(len(r_275), 16384, loop_282.For)
+				loop_282.Leave(&nbLoop18)
 			} else {
-				for i_269 := range r_268 {
-					r_268[i_269] = (r_234[i_269] * r_261[i_269])
+				for i_276 := range r_275 {
+					r_275[i_276] = (r_237[i_276] * r_267[i_276])
 				}
 			}
 			if int64(0) >= int64(state_8) {
@@ -2840,27 +2986,19 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if sequence_12 != state_9 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 			}
-			c_275 := ar.F64w(len(state_7))
-			copy(c_275, state_7)
-			copy(c_275[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_268)
+			c_283 := ar.F64w(len(state_7))
+			copy(c_283, state_7)
+			copy(c_283[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_275)
 			if int64(1) >= int64(state_8) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 			}
-			copy(c_275[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_254)
-			n_276 := int(max(x_202, 0)) + 1
-			var st_277 []float64
-			var st_278 int
-			var st_279 []float64
-			var st_280 int
-			var st_281 int
-			var st_283 int
-			var st_284 []float64
-			var st_285 int
-			var st_286 []float64
-			var st_287 int
-			var st_288 []float64
+			copy(c_283[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_259)
+			n_284 := int(max(x_203, 0)) + 1
+			var st_285 []float64
+			var st_286 int
+			var st_287 []float64
+			var st_288 int
 			var st_289 int
-			var st_290 []float64
 			var st_291 int
 			var st_292 []float64
 			var st_293 int
@@ -2884,624 +3022,632 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			var st_311 int
 			var st_312 []float64
 			var st_313 int
-			st_277, st_278, st_279, st_280, st_281, st_283, st_284, st_285, st_286, st_287, st_288, st_289, st_290, st_291, st_292, st_293, st_294, st_295, st_296, st_297, st_298, st_299, st_300, st_301, st_302, st_303, st_304, st_305, st_306, st_307, st_308, st_309, st_310, st_311, st_312, st_313 = r_268, sequence_12, c_275, state_8, state_9, state_9, r_261, state_9, r_234, sequence_12, r_246, state_9, r_222, state_9, r_209, sequence_12, row_253, state_9, row_204, mainparams_3, s_243, n_242, row_216, state_9, row_203, mainparams_3, s_231, n_230, r_133, sequence_12, s_219, n_218, row_216, state_9, s_206, n_205
-			buf_449 := ar.F64w(st_278)
-			buf_450 := ar.F64w(st_280 * st_281)
-			var d_319 int = 0
-			var rs_320 int = 0
-			var a_321 []float64
-			var d_322 int = 0
-			var rs_323 int = 0
-			var a_324 []float64
-			var d_325 int = 0
-			var rs_326 int = 0
-			var a_327 []float64
-			var d_328 int = 0
-			var rs_329 int = 0
-			var a_330 []float64
-			var d_331 int = 0
-			var rs_332 int = 0
-			var a_333 []float64
-			var d_334 int = 0
-			var rs_335 int = 0
-			var a_336 []float64
-			var d_337 int = 0
-			var rs_338 int = 0
-			var a_339 []float64
-			var d_340 int = 0
-			var rs_341 int = 0
-			var a_342 []float64
-			var d_343 int = 0
-			var rs_344 int = 0
-			var a_345 []float64
-			var d_346 int = 0
-			var rs_347 int = 0
-			var a_348 []float64
-			var d_349 int = 0
-			var rs_350 int = 0
-			var a_351 []float64
-			var d_352 int = 0
-			var rs_353 int = 0
-			var a_354 []float64
-			var d_355 int = 0
-			var rs_356 int = 0
-			var a_357 []float64
-			var d_358 int = 0
-			var rs_359 int = 0
-			var a_360 []float64
-			var d_361 int = 0
-			var rs_362 int = 0
-			var a_363 []float64
-			var d_364 int = 0
-			var rs_365 int = 0
-			for i_366 := 0; i_366 < n_276; i_366++ {
-				mark_367 := ar.mark()
-				if i_366 > 0 {
-					k_368 := int64(i_366 - 1)
-					x_369 := k_368 + int64(1)
-					x_370 := int64(2) * x_369
-					if x_370 < 0 || x_370 >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_370, mainparams_2))
+			var st_314 []float64
+			var st_315 int
+			var st_316 []float64
+			var st_317 int
+			var st_318 []float64
+			var st_319 int
+			var st_320 []float64
+			var st_321 int
+			st_285, st_286, st_287, st_288, st_289, st_291, st_292, st_293, st_294, st_295, st_296, st_297, st_298, st_299, st_300, st_301, st_302, st_303, st_304, st_305, st_306, st_307, st_308, st_309, st_310, st_311, st_312, st_313, st_314, st_315, st_316, st_317, st_318, st_319, st_320, st_321 = r_275, sequence_12, c_283, state_8, state_9, state_9, r_267, state_9, r_237, sequence_12, r_250, state_9, r_224, state_9, r_210, sequence_12, row_258, state_9, row_205, mainparams_3, s_247, n_246, row_218, state_9, row_204, mainparams_3, s_234, n_233, r_133, sequence_12, s_221, n_220, row_218, state_9, s_207, n_206
+			buf_457 := ar.F64w(st_286)
+			buf_458 := ar.F64w(st_288 * st_289)
+			var d_327 int = 0
+			var rs_328 int = 0
+			var a_329 []float64
+			var d_330 int = 0
+			var rs_331 int = 0
+			var a_332 []float64
+			var d_333 int = 0
+			var rs_334 int = 0
+			var a_335 []float64
+			var d_336 int = 0
+			var rs_337 int = 0
+			var a_338 []float64
+			var d_339 int = 0
+			var rs_340 int = 0
+			var a_341 []float64
+			var d_342 int = 0
+			var rs_343 int = 0
+			var a_344 []float64
+			var d_345 int = 0
+			var rs_346 int = 0
+			var a_347 []float64
+			var d_348 int = 0
+			var rs_349 int = 0
+			var a_350 []float64
+			var d_351 int = 0
+			var rs_352 int = 0
+			var a_353 []float64
+			var d_354 int = 0
+			var rs_355 int = 0
+			var a_356 []float64
+			var d_357 int = 0
+			var rs_358 int = 0
+			var a_359 []float64
+			var d_360 int = 0
+			var rs_361 int = 0
+			var a_362 []float64
+			var d_363 int = 0
+			var rs_364 int = 0
+			var a_365 []float64
+			var d_366 int = 0
+			var rs_367 int = 0
+			var a_368 []float64
+			var d_369 int = 0
+			var rs_370 int = 0
+			var a_371 []float64
+			var d_372 int = 0
+			var rs_373 int = 0
+			for i_374 := 0; i_374 < n_284; i_374++ {
+				mark_375 := ar.mark()
+				if i_374 > 0 {
+					k_376 := int64(i_374 - 1)
+					x_377 := k_376 + int64(1)
+					x_378 := int64(2) * x_377
+					if x_378 < 0 || x_378 >= int64(mainparams_2) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_378, mainparams_2))
 					}
-					row_371 := mainparams_1[int(x_370)*mainparams_3 : (int(x_370)+1)*mainparams_3]
-					x_372 := x_370 + int64(1)
-					if x_372 < 0 || x_372 >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_372, mainparams_2))
+					row_379 := mainparams_1[int(x_378)*mainparams_3 : (int(x_378)+1)*mainparams_3]
+					x_380 := x_378 + int64(1)
+					if x_380 < 0 || x_380 >= int64(mainparams_2) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_380, mainparams_2))
 					}
-					row_373 := mainparams_1[int(x_372)*mainparams_3 : (int(x_372)+1)*mainparams_3]
+					row_381 := mainparams_1[int(x_380)*mainparams_3 : (int(x_380)+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_374 := int(n_15) - int(int64(0))
-					s_375 := row_371[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_374 != st_278 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{n_374}))
+					n_382 := int(n_15) - int(int64(0))
+					s_383 := row_379[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_382 != st_286 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_286})+" and "+runtime.ShapeString([]int{n_382}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_376 := int(n_15) - int(int64(0))
-					s_377 := row_373[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_376 != st_278 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{n_376}))
+					n_384 := int(n_15) - int(int64(0))
+					s_385 := row_381[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_384 != st_286 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_286})+" and "+runtime.ShapeString([]int{n_384}))
 					}
-					r_378 := ar.F64w(st_278)
-					st_277 = st_277[:len(r_378)]
-					s_375 = s_375[:len(r_378)]
-					s_377 = s_377[:len(r_378)]
-					for i_379 := range r_378 {
-						r_378[i_379] = (runtime.Sigmoid(((st_277[i_379] * s_375[i_379]) + s_377[i_379])))
+					r_386 := ar.F64w(st_286)
+					st_285 = st_285[:len(r_386)]
+					s_383 = s_383[:len(r_386)]
+					s_385 = s_385[:len(r_386)]
+					for i_387 := range r_386 {
+						r_386[i_387] = (runtime.Sigmoid(((st_285[i_387] * s_383[i_387]) + s_385[i_387])))
 					}
-					if x_370 < 0 || x_370 >= int64(st_280) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_370, st_280))
+					if x_378 < 0 || x_378 >= int64(st_288) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_378, st_288))
 					}
-					row_381 := st_279[int(x_370)*st_281 : (int(x_370)+1)*st_281]
-					x_382 := int64(2) * n_15
-					if n_15 < 0 || x_382 < n_15 || x_382 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_382, mainparams_3))
+					row_389 := st_287[int(x_378)*st_289 : (int(x_378)+1)*st_289]
+					x_390 := int64(2) * n_15
+					if n_15 < 0 || x_390 < n_15 || x_390 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_390, mainparams_3))
 					}
-					n_383 := int(x_382) - int(n_15)
-					s_384 := row_371[int(n_15)*1 : int(x_382)*1 : int(x_382)*1]
-					if n_383 != st_281 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{n_383}))
+					n_391 := int(x_390) - int(n_15)
+					s_392 := row_379[int(n_15)*1 : int(x_390)*1 : int(x_390)*1]
+					if n_391 != st_289 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_289})+" and "+runtime.ShapeString([]int{n_391}))
 					}
-					if n_15 < 0 || x_382 < n_15 || x_382 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_382, mainparams_3))
+					if n_15 < 0 || x_390 < n_15 || x_390 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_390, mainparams_3))
 					}
-					n_385 := int(x_382) - int(n_15)
-					s_386 := row_373[int(n_15)*1 : int(x_382)*1 : int(x_382)*1]
-					if n_385 != st_281 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{n_385}))
+					n_393 := int(x_390) - int(n_15)
+					s_394 := row_381[int(n_15)*1 : int(x_390)*1 : int(x_390)*1]
+					if n_393 != st_289 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_289})+" and "+runtime.ShapeString([]int{n_393}))
 					}
-					r_387 := ar.F64w(st_281)
-					row_381 = row_381[:len(r_387)]
-					s_384 = s_384[:len(r_387)]
-					s_386 = s_386[:len(r_387)]
-					for i_388 := range r_387 {
-						r_387[i_388] = (runtime.Sigmoid(((row_381[i_388] * s_384[i_388]) + s_386[i_388])))
-					}
-					x_390 := int64(3) * n_15
-					if x_382 < 0 || x_390 < x_382 || x_390 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_382, x_390, mainparams_3))
-					}
-					n_391 := int(x_390) - int(x_382)
-					s_392 := row_371[int(x_382)*1 : int(x_390)*1 : int(x_390)*1]
-					if n_391 != st_278 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{n_391}))
-					}
-					if x_382 < 0 || x_390 < x_382 || x_390 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_382, x_390, mainparams_3))
-					}
-					n_393 := int(x_390) - int(x_382)
-					s_394 := row_373[int(x_382)*1 : int(x_390)*1 : int(x_390)*1]
-					if n_393 != st_278 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{n_393}))
-					}
-					r_395 := ar.F64w(st_278)
-					st_277 = st_277[:len(r_395)]
+					r_395 := ar.F64w(st_289)
+					row_389 = row_389[:len(r_395)]
 					s_392 = s_392[:len(r_395)]
 					s_394 = s_394[:len(r_395)]
 					for i_396 := range r_395 {
-						r_395[i_396] = (runtime.Sigmoid(((st_277[i_396] * s_392[i_396]) + s_394[i_396])))
+						r_395[i_396] = (runtime.Sigmoid(((row_389[i_396] * s_392[i_396]) + s_394[i_396])))
 					}
-					x_398 := int64(4) * n_15
+					x_398 := int64(3) * n_15
 					if x_390 < 0 || x_398 < x_390 || x_398 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_390, x_398, mainparams_3))
 					}
 					n_399 := int(x_398) - int(x_390)
-					s_400 := row_371[int(x_390)*1 : int(x_398)*1 : int(x_398)*1]
-					if n_399 != st_281 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{n_399}))
+					s_400 := row_379[int(x_390)*1 : int(x_398)*1 : int(x_398)*1]
+					if n_399 != st_286 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_286})+" and "+runtime.ShapeString([]int{n_399}))
 					}
 					if x_390 < 0 || x_398 < x_390 || x_398 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_390, x_398, mainparams_3))
 					}
 					n_401 := int(x_398) - int(x_390)
-					s_402 := row_373[int(x_390)*1 : int(x_398)*1 : int(x_398)*1]
-					if n_401 != st_281 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{n_401}))
+					s_402 := row_381[int(x_390)*1 : int(x_398)*1 : int(x_398)*1]
+					if n_401 != st_286 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_286})+" and "+runtime.ShapeString([]int{n_401}))
 					}
-					r_403 := ar.F64w(st_281)
-					row_381 = row_381[:len(r_403)]
+					r_403 := ar.F64w(st_286)
+					st_285 = st_285[:len(r_403)]
 					s_400 = s_400[:len(r_403)]
 					s_402 = s_402[:len(r_403)]
 					for i_404 := range r_403 {
-						r_403[i_404] = (math.Tanh(((row_381[i_404] * s_400[i_404]) + s_402[i_404])))
+						r_403[i_404] = (runtime.Sigmoid(((st_285[i_404] * s_400[i_404]) + s_402[i_404])))
 					}
-					if x_372 < 0 || x_372 >= int64(st_280) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_372, st_280))
+					x_406 := int64(4) * n_15
+					if x_398 < 0 || x_406 < x_398 || x_406 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_398, x_406, mainparams_3))
 					}
-					row_406 := st_279[int(x_372)*st_281 : (int(x_372)+1)*st_281]
-					if st_278 != st_281 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{st_278}))
+					n_407 := int(x_406) - int(x_398)
+					s_408 := row_379[int(x_398)*1 : int(x_406)*1 : int(x_406)*1]
+					if n_407 != st_289 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_289})+" and "+runtime.ShapeString([]int{n_407}))
 					}
-					r_407 := ar.F64w(st_281)
-					row_406 = row_406[:len(r_407)]
-					r_378 = r_378[:len(r_407)]
-					r_387 = r_387[:len(r_407)]
-					r_403 = r_403[:len(r_407)]
-					for i_408 := range r_407 {
-						r_407[i_408] = ((row_406[i_408] * r_378[i_408]) + (r_387[i_408] * r_403[i_408]))
+					if x_398 < 0 || x_406 < x_398 || x_406 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_398, x_406, mainparams_3))
 					}
-					r_410 := ar.F64w(st_281)
-					r_407 = r_407[:len(r_410)]
-					for i_411 := range r_410 {
-						r_410[i_411] = (math.Tanh(r_407[i_411]))
+					n_409 := int(x_406) - int(x_398)
+					s_410 := row_381[int(x_398)*1 : int(x_406)*1 : int(x_406)*1]
+					if n_409 != st_289 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_289})+" and "+runtime.ShapeString([]int{n_409}))
 					}
-					if st_281 != st_278 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{st_281}))
+					r_411 := ar.F64w(st_289)
+					row_389 = row_389[:len(r_411)]
+					s_408 = s_408[:len(r_411)]
+					s_410 = s_410[:len(r_411)]
+					for i_412 := range r_411 {
+						r_411[i_412] = (math.Tanh(((row_389[i_412] * s_408[i_412]) + s_410[i_412])))
 					}
-					r_413 := ar.F64w(st_278)
-					r_395 = r_395[:len(r_413)]
-					r_410 = r_410[:len(r_413)]
-					for i_414 := range r_413 {
-						r_413[i_414] = (r_395[i_414] * r_410[i_414])
+					if x_380 < 0 || x_380 >= int64(st_288) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_380, st_288))
 					}
-					if x_370 < 0 || x_370 >= int64(st_280) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_370, st_280))
+					row_414 := st_287[int(x_380)*st_289 : (int(x_380)+1)*st_289]
+					if st_286 != st_289 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_289})+" and "+runtime.ShapeString([]int{st_286}))
 					}
-					if st_278 != st_281 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_278})+"; elements have shape "+runtime.ShapeString([]int{st_281}))
+					r_415 := ar.F64w(st_289)
+					row_414 = row_414[:len(r_415)]
+					r_386 = r_386[:len(r_415)]
+					r_395 = r_395[:len(r_415)]
+					r_411 = r_411[:len(r_415)]
+					for i_416 := range r_415 {
+						r_415[i_416] = ((row_414[i_416] * r_386[i_416]) + (r_395[i_416] * r_411[i_416]))
 					}
-					c_416 := ar.F64w(len(st_279))
-					copy(c_416, st_279)
-					copy(c_416[int(x_370)*st_281:(int(x_370)+1)*st_281], r_413)
-					if x_372 < 0 || x_372 >= int64(st_280) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_372, st_280))
+					r_418 := ar.F64w(st_289)
+					r_415 = r_415[:len(r_418)]
+					for i_419 := range r_418 {
+						r_418[i_419] = (math.Tanh(r_415[i_419]))
 					}
-					copy(c_416[int(x_372)*st_281:(int(x_372)+1)*st_281], r_407)
-					st_277, st_279, st_283, st_284, st_285, st_286, st_287, st_288, st_289, st_290, st_291, st_292, st_293, st_294, st_295, st_296, st_297, st_298, st_299, st_300, st_301, st_302, st_303, st_304, st_305, st_306, st_307, st_308, st_309, st_310, st_311, st_312, st_313 = r_413, c_416, st_281, r_410, st_281, r_395, st_278, r_403, st_281, r_387, st_281, r_378, st_278, row_406, st_281, row_373, mainparams_3, s_400, n_399, row_381, st_281, row_371, mainparams_3, s_392, n_391, st_277, st_278, s_384, n_383, row_381, st_281, s_375, n_374
+					if st_289 != st_286 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_286})+" and "+runtime.ShapeString([]int{st_289}))
+					}
+					r_421 := ar.F64w(st_286)
+					r_403 = r_403[:len(r_421)]
+					r_418 = r_418[:len(r_421)]
+					for i_422 := range r_421 {
+						r_421[i_422] = (r_403[i_422] * r_418[i_422])
+					}
+					if x_378 < 0 || x_378 >= int64(st_288) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_378, st_288))
+					}
+					if st_286 != st_289 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_286})+"; elements have shape "+runtime.ShapeString([]int{st_289}))
+					}
+					c_424 := ar.F64w(len(st_287))
+					copy(c_424, st_287)
+					copy(c_424[int(x_378)*st_289:(int(x_378)+1)*st_289], r_421)
+					if x_380 < 0 || x_380 >= int64(st_288) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_380, st_288))
+					}
+					copy(c_424[int(x_380)*st_289:(int(x_380)+1)*st_289], r_415)
+					st_285, st_287, st_291, st_292, st_293, st_294, st_295, st_296, st_297, st_298, st_299, st_300, st_301, st_302, st_303, st_304, st_305, st_306, st_307, st_308, st_309, st_310, st_311, st_312, st_313, st_314, st_315, st_316, st_317, st_318, st_319, st_320, st_321 = r_421, c_424, st_289, r_418, st_289, r_403, st_286, r_411, st_289, r_395, st_289, r_386, st_286, row_414, st_289, row_381, mainparams_3, s_408, n_407, row_389, st_289, row_379, mainparams_3, s_400, n_399, st_285, st_286, s_392, n_391, row_389, st_289, s_383, n_382
 				}
-				if i_366 == 0 {
-					d_319 = st_283
-					rs_320 = d_319
-					tot_417, err_418 := runtime.MulSize(n_276, rs_320)
-					if err_418 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_418)
-					}
-					_ = tot_417
-				} else if st_283 != d_319 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_283})+", element 0 has shape "+runtime.ShapeString([]int{d_319}))
-				}
-				if i_366 == 0 {
-					d_322 = st_285
-					rs_323 = d_322
-					tot_419, err_420 := runtime.MulSize(n_276, rs_323)
-					if err_420 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_420)
-					}
-					a_321 = ar.F64w(tot_419)
-				} else if st_285 != d_322 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_285})+", element 0 has shape "+runtime.ShapeString([]int{d_322}))
-				}
-				copy(a_321[i_366*rs_323:(i_366+1)*rs_323], st_284)
-				if i_366 == 0 {
-					d_325 = st_287
-					rs_326 = d_325
-					tot_421, err_422 := runtime.MulSize(n_276, rs_326)
-					if err_422 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_422)
-					}
-					a_324 = ar.F64w(tot_421)
-				} else if st_287 != d_325 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_287})+", element 0 has shape "+runtime.ShapeString([]int{d_325}))
-				}
-				copy(a_324[i_366*rs_326:(i_366+1)*rs_326], st_286)
-				if i_366 == 0 {
-					d_328 = st_289
-					rs_329 = d_328
-					tot_423, err_424 := runtime.MulSize(n_276, rs_329)
-					if err_424 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_424)
-					}
-					a_327 = ar.F64w(tot_423)
-				} else if st_289 != d_328 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_289})+", element 0 has shape "+runtime.ShapeString([]int{d_328}))
-				}
-				copy(a_327[i_366*rs_329:(i_366+1)*rs_329], st_288)
-				if i_366 == 0 {
-					d_331 = st_291
-					rs_332 = d_331
-					tot_425, err_426 := runtime.MulSize(n_276, rs_332)
+				if i_374 == 0 {
+					d_327 = st_291
+					rs_328 = d_327
+					tot_425, err_426 := runtime.MulSize(n_284, rs_328)
 					if err_426 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_426)
 					}
-					a_330 = ar.F64w(tot_425)
-				} else if st_291 != d_331 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_291})+", element 0 has shape "+runtime.ShapeString([]int{d_331}))
+					_ = tot_425
+				} else if st_291 != d_327 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_374)+" has shape "+runtime.ShapeString([]int{st_291})+", element 0 has shape "+runtime.ShapeString([]int{d_327}))
 				}
-				copy(a_330[i_366*rs_332:(i_366+1)*rs_332], st_290)
-				if i_366 == 0 {
-					d_334 = st_293
-					rs_335 = d_334
-					tot_427, err_428 := runtime.MulSize(n_276, rs_335)
+				if i_374 == 0 {
+					d_330 = st_293
+					rs_331 = d_330
+					tot_427, err_428 := runtime.MulSize(n_284, rs_331)
 					if err_428 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_428)
 					}
-					a_333 = ar.F64w(tot_427)
-				} else if st_293 != d_334 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_293})+", element 0 has shape "+runtime.ShapeString([]int{d_334}))
+					a_329 = ar.F64w(tot_427)
+				} else if st_293 != d_330 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_374)+" has shape "+runtime.ShapeString([]int{st_293})+", element 0 has shape "+runtime.ShapeString([]int{d_330}))
 				}
-				copy(a_333[i_366*rs_335:(i_366+1)*rs_335], st_292)
-				if i_366 == 0 {
-					d_337 = st_295
-					rs_338 = d_337
-					tot_429, err_430 := runtime.MulSize(n_276, rs_338)
+				copy(a_329[i_374*rs_331:(i_374+1)*rs_331], st_292)
+				if i_374 == 0 {
+					d_333 = st_295
+					rs_334 = d_333
+					tot_429, err_430 := runtime.MulSize(n_284, rs_334)
 					if err_430 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_430)
 					}
-					a_336 = ar.F64w(tot_429)
-				} else if st_295 != d_337 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_295})+", element 0 has shape "+runtime.ShapeString([]int{d_337}))
+					a_332 = ar.F64w(tot_429)
+				} else if st_295 != d_333 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_374)+" has shape "+runtime.ShapeString([]int{st_295})+", element 0 has shape "+runtime.ShapeString([]int{d_333}))
 				}
-				copy(a_336[i_366*rs_338:(i_366+1)*rs_338], st_294)
-				if i_366 == 0 {
-					d_340 = st_297
-					rs_341 = d_340
-					tot_431, err_432 := runtime.MulSize(n_276, rs_341)
+				copy(a_332[i_374*rs_334:(i_374+1)*rs_334], st_294)
+				if i_374 == 0 {
+					d_336 = st_297
+					rs_337 = d_336
+					tot_431, err_432 := runtime.MulSize(n_284, rs_337)
 					if err_432 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_432)
 					}
-					a_339 = ar.F64w(tot_431)
-				} else if st_297 != d_340 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_297})+", element 0 has shape "+runtime.ShapeString([]int{d_340}))
+					a_335 = ar.F64w(tot_431)
+				} else if st_297 != d_336 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_374)+" has shape "+runtime.ShapeString([]int{st_297})+", element 0 has shape "+runtime.ShapeString([]int{d_336}))
 				}
-				copy(a_339[i_366*rs_341:(i_366+1)*rs_341], st_296)
-				if i_366 == 0 {
-					d_343 = st_299
-					rs_344 = d_343
-					tot_433, err_434 := runtime.MulSize(n_276, rs_344)
+				copy(a_335[i_374*rs_337:(i_374+1)*rs_337], st_296)
+				if i_374 == 0 {
+					d_339 = st_299
+					rs_340 = d_339
+					tot_433, err_434 := runtime.MulSize(n_284, rs_340)
 					if err_434 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_434)
 					}
-					a_342 = ar.F64w(tot_433)
-				} else if st_299 != d_343 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_299})+", element 0 has shape "+runtime.ShapeString([]int{d_343}))
+					a_338 = ar.F64w(tot_433)
+				} else if st_299 != d_339 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_374)+" has shape "+runtime.ShapeString([]int{st_299})+", element 0 has shape "+runtime.ShapeString([]int{d_339}))
 				}
-				copy(a_342[i_366*rs_344:(i_366+1)*rs_344], st_298)
-				if i_366 == 0 {
-					d_346 = st_301
-					rs_347 = d_346
-					tot_435, err_436 := runtime.MulSize(n_276, rs_347)
+				copy(a_338[i_374*rs_340:(i_374+1)*rs_340], st_298)
+				if i_374 == 0 {
+					d_342 = st_301
+					rs_343 = d_342
+					tot_435, err_436 := runtime.MulSize(n_284, rs_343)
 					if err_436 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_436)
 					}
-					a_345 = ar.F64w(tot_435)
-				} else if st_301 != d_346 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_301})+", element 0 has shape "+runtime.ShapeString([]int{d_346}))
+					a_341 = ar.F64w(tot_435)
+				} else if st_301 != d_342 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_374)+" has shape "+runtime.ShapeString([]int{st_301})+", element 0 has shape "+runtime.ShapeString([]int{d_342}))
 				}
-				copy(a_345[i_366*rs_347:(i_366+1)*rs_347], st_300)
-				if i_366 == 0 {
-					d_349 = st_303
-					rs_350 = d_349
-					tot_437, err_438 := runtime.MulSize(n_276, rs_350)
+				copy(a_341[i_374*rs_343:(i_374+1)*rs_343], st_300)
+				if i_374 == 0 {
+					d_345 = st_303
+					rs_346 = d_345
+					tot_437, err_438 := runtime.MulSize(n_284, rs_346)
 					if err_438 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_438)
 					}
-					a_348 = ar.F64w(tot_437)
-				} else if st_303 != d_349 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_303})+", element 0 has shape "+runtime.ShapeString([]int{d_349}))
+					a_344 = ar.F64w(tot_437)
+				} else if st_303 != d_345 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_374)+" has shape "+runtime.ShapeString([]int{st_303})+", element 0 has shape "+runtime.ShapeString([]int{d_345}))
 				}
-				copy(a_348[i_366*rs_350:(i_366+1)*rs_350], st_302)
-				if i_366 == 0 {
-					d_352 = st_305
-					rs_353 = d_352
-					tot_439, err_440 := runtime.MulSize(n_276, rs_353)
+				copy(a_344[i_374*rs_346:(i_374+1)*rs_346], st_302)
+				if i_374 == 0 {
+					d_348 = st_305
+					rs_349 = d_348
+					tot_439, err_440 := runtime.MulSize(n_284, rs_349)
 					if err_440 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_440)
 					}
-					a_351 = ar.F64w(tot_439)
-				} else if st_305 != d_352 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_305})+", element 0 has shape "+runtime.ShapeString([]int{d_352}))
+					a_347 = ar.F64w(tot_439)
+				} else if st_305 != d_348 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_374)+" has shape "+runtime.ShapeString([]int{st_305})+", element 0 has shape "+runtime.ShapeString([]int{d_348}))
 				}
-				copy(a_351[i_366*rs_353:(i_366+1)*rs_353], st_304)
-				if i_366 == 0 {
-					d_355 = st_307
-					rs_356 = d_355
-					tot_441, err_442 := runtime.MulSize(n_276, rs_356)
+				copy(a_347[i_374*rs_349:(i_374+1)*rs_349], st_304)
+				if i_374 == 0 {
+					d_351 = st_307
+					rs_352 = d_351
+					tot_441, err_442 := runtime.MulSize(n_284, rs_352)
 					if err_442 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_442)
 					}
-					a_354 = ar.F64w(tot_441)
-				} else if st_307 != d_355 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_307})+", element 0 has shape "+runtime.ShapeString([]int{d_355}))
+					a_350 = ar.F64w(tot_441)
+				} else if st_307 != d_351 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_374)+" has shape "+runtime.ShapeString([]int{st_307})+", element 0 has shape "+runtime.ShapeString([]int{d_351}))
 				}
-				copy(a_354[i_366*rs_356:(i_366+1)*rs_356], st_306)
-				if i_366 == 0 {
-					d_358 = st_309
-					rs_359 = d_358
-					tot_443, err_444 := runtime.MulSize(n_276, rs_359)
+				copy(a_350[i_374*rs_352:(i_374+1)*rs_352], st_306)
+				if i_374 == 0 {
+					d_354 = st_309
+					rs_355 = d_354
+					tot_443, err_444 := runtime.MulSize(n_284, rs_355)
 					if err_444 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_444)
 					}
-					a_357 = ar.F64w(tot_443)
-				} else if st_309 != d_358 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_309})+", element 0 has shape "+runtime.ShapeString([]int{d_358}))
+					a_353 = ar.F64w(tot_443)
+				} else if st_309 != d_354 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_374)+" has shape "+runtime.ShapeString([]int{st_309})+", element 0 has shape "+runtime.ShapeString([]int{d_354}))
 				}
-				copy(a_357[i_366*rs_359:(i_366+1)*rs_359], st_308)
-				if i_366 == 0 {
-					d_361 = st_311
-					rs_362 = d_361
-					tot_445, err_446 := runtime.MulSize(n_276, rs_362)
+				copy(a_353[i_374*rs_355:(i_374+1)*rs_355], st_308)
+				if i_374 == 0 {
+					d_357 = st_311
+					rs_358 = d_357
+					tot_445, err_446 := runtime.MulSize(n_284, rs_358)
 					if err_446 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_446)
 					}
-					a_360 = ar.F64w(tot_445)
-				} else if st_311 != d_361 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_311})+", element 0 has shape "+runtime.ShapeString([]int{d_361}))
+					a_356 = ar.F64w(tot_445)
+				} else if st_311 != d_357 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_374)+" has shape "+runtime.ShapeString([]int{st_311})+", element 0 has shape "+runtime.ShapeString([]int{d_357}))
 				}
-				copy(a_360[i_366*rs_362:(i_366+1)*rs_362], st_310)
-				if i_366 == 0 {
-					d_364 = st_313
-					rs_365 = d_364
-					tot_447, err_448 := runtime.MulSize(n_276, rs_365)
+				copy(a_356[i_374*rs_358:(i_374+1)*rs_358], st_310)
+				if i_374 == 0 {
+					d_360 = st_313
+					rs_361 = d_360
+					tot_447, err_448 := runtime.MulSize(n_284, rs_361)
 					if err_448 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_448)
 					}
-					a_363 = ar.F64w(tot_447)
-				} else if st_313 != d_364 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_313})+", element 0 has shape "+runtime.ShapeString([]int{d_364}))
+					a_359 = ar.F64w(tot_447)
+				} else if st_313 != d_360 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_374)+" has shape "+runtime.ShapeString([]int{st_313})+", element 0 has shape "+runtime.ShapeString([]int{d_360}))
 				}
-				copy(a_363[i_366*rs_365:(i_366+1)*rs_365], st_312)
-				st_284 = a_321[i_366*rs_323 : (i_366+1)*rs_323]
-				st_286 = a_324[i_366*rs_326 : (i_366+1)*rs_326]
-				st_288 = a_327[i_366*rs_329 : (i_366+1)*rs_329]
-				st_290 = a_330[i_366*rs_332 : (i_366+1)*rs_332]
-				st_292 = a_333[i_366*rs_335 : (i_366+1)*rs_335]
-				st_294 = a_336[i_366*rs_338 : (i_366+1)*rs_338]
-				st_296 = a_339[i_366*rs_341 : (i_366+1)*rs_341]
-				st_298 = a_342[i_366*rs_344 : (i_366+1)*rs_344]
-				st_300 = a_345[i_366*rs_347 : (i_366+1)*rs_347]
-				st_302 = a_348[i_366*rs_350 : (i_366+1)*rs_350]
-				st_304 = a_351[i_366*rs_353 : (i_366+1)*rs_353]
-				st_306 = a_354[i_366*rs_356 : (i_366+1)*rs_356]
-				st_308 = a_357[i_366*rs_359 : (i_366+1)*rs_359]
-				st_310 = a_360[i_366*rs_362 : (i_366+1)*rs_362]
-				st_312 = a_363[i_366*rs_365 : (i_366+1)*rs_365]
-				if i_366 > 0 && st_278 == len(buf_449) && st_280*st_281 == len(buf_450) {
-					copy(buf_449, st_277)
-					st_277 = buf_449
-					copy(buf_450, st_279)
-					st_279 = buf_450
-					ar.release(mark_367)
+				copy(a_359[i_374*rs_361:(i_374+1)*rs_361], st_312)
+				if i_374 == 0 {
+					d_363 = st_315
+					rs_364 = d_363
+					tot_449, err_450 := runtime.MulSize(n_284, rs_364)
+					if err_450 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_450)
+					}
+					a_362 = ar.F64w(tot_449)
+				} else if st_315 != d_363 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_374)+" has shape "+runtime.ShapeString([]int{st_315})+", element 0 has shape "+runtime.ShapeString([]int{d_363}))
+				}
+				copy(a_362[i_374*rs_364:(i_374+1)*rs_364], st_314)
+				if i_374 == 0 {
+					d_366 = st_317
+					rs_367 = d_366
+					tot_451, err_452 := runtime.MulSize(n_284, rs_367)
+					if err_452 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_452)
+					}
+					a_365 = ar.F64w(tot_451)
+				} else if st_317 != d_366 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_374)+" has shape "+runtime.ShapeString([]int{st_317})+", element 0 has shape "+runtime.ShapeString([]int{d_366}))
+				}
+				copy(a_365[i_374*rs_367:(i_374+1)*rs_367], st_316)
+				if i_374 == 0 {
+					d_369 = st_319
+					rs_370 = d_369
+					tot_453, err_454 := runtime.MulSize(n_284, rs_370)
+					if err_454 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_454)
+					}
+					a_368 = ar.F64w(tot_453)
+				} else if st_319 != d_369 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_374)+" has shape "+runtime.ShapeString([]int{st_319})+", element 0 has shape "+runtime.ShapeString([]int{d_369}))
+				}
+				copy(a_368[i_374*rs_370:(i_374+1)*rs_370], st_318)
+				if i_374 == 0 {
+					d_372 = st_321
+					rs_373 = d_372
+					tot_455, err_456 := runtime.MulSize(n_284, rs_373)
+					if err_456 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_456)
+					}
+					a_371 = ar.F64w(tot_455)
+				} else if st_321 != d_372 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_374)+" has shape "+runtime.ShapeString([]int{st_321})+", element 0 has shape "+runtime.ShapeString([]int{d_372}))
+				}
+				copy(a_371[i_374*rs_373:(i_374+1)*rs_373], st_320)
+				st_292 = a_329[i_374*rs_331 : (i_374+1)*rs_331]
+				st_294 = a_332[i_374*rs_334 : (i_374+1)*rs_334]
+				st_296 = a_335[i_374*rs_337 : (i_374+1)*rs_337]
+				st_298 = a_338[i_374*rs_340 : (i_374+1)*rs_340]
+				st_300 = a_341[i_374*rs_343 : (i_374+1)*rs_343]
+				st_302 = a_344[i_374*rs_346 : (i_374+1)*rs_346]
+				st_304 = a_347[i_374*rs_349 : (i_374+1)*rs_349]
+				st_306 = a_350[i_374*rs_352 : (i_374+1)*rs_352]
+				st_308 = a_353[i_374*rs_355 : (i_374+1)*rs_355]
+				st_310 = a_356[i_374*rs_358 : (i_374+1)*rs_358]
+				st_312 = a_359[i_374*rs_361 : (i_374+1)*rs_361]
+				st_314 = a_362[i_374*rs_364 : (i_374+1)*rs_364]
+				st_316 = a_365[i_374*rs_367 : (i_374+1)*rs_367]
+				st_318 = a_368[i_374*rs_370 : (i_374+1)*rs_370]
+				st_320 = a_371[i_374*rs_373 : (i_374+1)*rs_373]
+				if i_374 > 0 && st_286 == len(buf_457) && st_288*st_289 == len(buf_458) {
+					copy(buf_457, st_285)
+					st_285 = buf_457
+					copy(buf_458, st_287)
+					st_287 = buf_458
+					ar.release(mark_375)
 				}
 			}
-			c_143, c_144, c_145, c_146, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201 = st_277, n_276, st_278, st_279, n_276, st_280, st_281, n_276, d_319, a_321, n_276, d_322, a_324, n_276, d_325, a_327, n_276, d_328, a_330, n_276, d_331, a_333, n_276, d_334, a_336, n_276, d_337, a_339, n_276, d_340, a_342, n_276, d_343, a_345, n_276, d_346, a_348, n_276, d_349, a_351, n_276, d_352, a_354, n_276, d_355, a_357, n_276, d_358, a_360, n_276, d_361, a_363, n_276, d_364, n_276, 0, n_276, 0, 0
+			c_144, c_145, c_146, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202 = st_285, n_284, st_286, st_287, n_284, st_288, st_289, n_284, d_327, a_329, n_284, d_330, a_332, n_284, d_333, a_335, n_284, d_336, a_338, n_284, d_339, a_341, n_284, d_342, a_344, n_284, d_345, a_347, n_284, d_348, a_350, n_284, d_351, a_353, n_284, d_354, a_356, n_284, d_357, a_359, n_284, d_360, a_362, n_284, d_363, a_365, n_284, d_366, a_368, n_284, d_369, a_371, n_284, d_372, n_284, 0, n_284, 0, 0
 		} else {
-			n_451, err_452 := runtime.CheckSize(int64(0))
-			if err_452 != nil {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_452)
+			n_459, err_460 := runtime.CheckSize(int64(0))
+			if err_460 != nil {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_460)
 			}
-			var d_453 int = 0
-			var rs_454 int = 0
-			var d_455 int = 0
-			var d_456 int = 0
-			var rs_457 int = 0
-			var d_458 int = 0
-			var rs_459 int = 0
-			var a_460 []float64
 			var d_461 int = 0
 			var rs_462 int = 0
-			var a_463 []float64
+			var d_463 int = 0
 			var d_464 int = 0
 			var rs_465 int = 0
-			var a_466 []float64
-			var d_467 int = 0
-			var rs_468 int = 0
-			var a_469 []float64
-			var d_470 int = 0
-			var rs_471 int = 0
-			var a_472 []float64
-			var d_473 int = 0
-			var rs_474 int = 0
-			var a_475 []float64
-			var d_476 int = 0
-			var rs_477 int = 0
-			var a_478 []float64
-			var d_479 int = 0
-			var rs_480 int = 0
-			var a_481 []float64
-			var d_482 int = 0
-			var rs_483 int = 0
-			var a_484 []float64
-			var d_485 int = 0
-			var rs_486 int = 0
-			var a_487 []float64
-			var d_488 int = 0
-			var rs_489 int = 0
-			var a_490 []float64
-			var d_491 int = 0
-			var rs_492 int = 0
-			var a_493 []float64
-			var d_494 int = 0
-			var rs_495 int = 0
-			var a_496 []float64
-			var d_497 int = 0
-			var rs_498 int = 0
-			var a_499 []float64
-			var d_500 int = 0
-			var rs_501 int = 0
-			var a_502 []float64
-			var d_503 int = 0
-			var rs_504 int = 0
-			for i_505 := 0; i_505 < n_451; i_505++ {
-				mark_506 := ar.mark()
-				_ = int64(i_505)
+			var d_466 int = 0
+			var rs_467 int = 0
+			var a_468 []float64
+			var d_469 int = 0
+			var rs_470 int = 0
+			var a_471 []float64
+			var d_472 int = 0
+			var rs_473 int = 0
+			var a_474 []float64
+			var d_475 int = 0
+			var rs_476 int = 0
+			var a_477 []float64
+			var d_478 int = 0
+			var rs_479 int = 0
+			var a_480 []float64
+			var d_481 int = 0
+			var rs_482 int = 0
+			var a_483 []float64
+			var d_484 int = 0
+			var rs_485 int = 0
+			var a_486 []float64
+			var d_487 int = 0
+			var rs_488 int = 0
+			var a_489 []float64
+			var d_490 int = 0
+			var rs_491 int = 0
+			var a_492 []float64
+			var d_493 int = 0
+			var rs_494 int = 0
+			var a_495 []float64
+			var d_496 int = 0
+			var rs_497 int = 0
+			var a_498 []float64
+			var d_499 int = 0
+			var rs_500 int = 0
+			var a_501 []float64
+			var d_502 int = 0
+			var rs_503 int = 0
+			var a_504 []float64
+			var d_505 int = 0
+			var rs_506 int = 0
+			var a_507 []float64
+			var d_508 int = 0
+			var rs_509 int = 0
+			var a_510 []float64
+			var d_511 int = 0
+			var rs_512 int = 0
+			for i_513 := 0; i_513 < n_459; i_513++ {
+				mark_514 := ar.mark()
+				_ = int64(i_513)
 				if int64(0) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 				}
-				row_508 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+				row_516 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 				if int64(1) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 				}
-				row_509 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+				row_517 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_510 := int(n_15) - int(int64(0))
-				s_511 := row_508[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_510 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_510}))
+				n_518 := int(n_15) - int(int64(0))
+				s_519 := row_516[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_518 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_518}))
 				}
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_512 := int(n_15) - int(int64(0))
-				s_513 := row_509[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_512 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_512}))
+				n_520 := int(n_15) - int(int64(0))
+				s_521 := row_517[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_520 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_520}))
 				}
-				r_514 := ar.F64w(sequence_12)
-				r_133 = r_133[:len(r_514)]
-				s_511 = s_511[:len(r_514)]
-				s_513 = s_513[:len(r_514)]
-				for i_515 := range r_514 {
-					r_514[i_515] = (runtime.Sigmoid(((r_133[i_515] * s_511[i_515]) + s_513[i_515])))
+				r_522 := ar.F64w(sequence_12)
+				r_133 = r_133[:len(r_522)]
+				s_519 = s_519[:len(r_522)]
+				s_521 = s_521[:len(r_522)]
+				for i_523 := range r_522 {
+					r_522[i_523] = (runtime.Sigmoid(((r_133[i_523] * s_519[i_523]) + s_521[i_523])))
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 				}
-				row_517 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-				x_518 := int64(2) * n_15
-				if n_15 < 0 || x_518 < n_15 || x_518 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_518, mainparams_3))
+				row_525 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+				x_526 := int64(2) * n_15
+				if n_15 < 0 || x_526 < n_15 || x_526 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_526, mainparams_3))
 				}
-				n_519 := int(x_518) - int(n_15)
-				s_520 := row_508[int(n_15)*1 : int(x_518)*1 : int(x_518)*1]
-				if n_519 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_519}))
+				n_527 := int(x_526) - int(n_15)
+				s_528 := row_516[int(n_15)*1 : int(x_526)*1 : int(x_526)*1]
+				if n_527 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_527}))
 				}
-				if n_15 < 0 || x_518 < n_15 || x_518 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_518, mainparams_3))
+				if n_15 < 0 || x_526 < n_15 || x_526 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_526, mainparams_3))
 				}
-				n_521 := int(x_518) - int(n_15)
-				s_522 := row_509[int(n_15)*1 : int(x_518)*1 : int(x_518)*1]
-				if n_521 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_521}))
+				n_529 := int(x_526) - int(n_15)
+				s_530 := row_517[int(n_15)*1 : int(x_526)*1 : int(x_526)*1]
+				if n_529 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_529}))
 				}
-				r_523 := ar.F64w(state_9)
-				row_517 = row_517[:len(r_523)]
-				s_520 = s_520[:len(r_523)]
-				s_522 = s_522[:len(r_523)]
-				for i_524 := range r_523 {
-					r_523[i_524] = (runtime.Sigmoid(((row_517[i_524] * s_520[i_524]) + s_522[i_524])))
-				}
-				x_526 := int64(3) * n_15
-				if x_518 < 0 || x_526 < x_518 || x_526 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_518, x_526, mainparams_3))
-				}
-				n_527 := int(x_526) - int(x_518)
-				s_528 := row_508[int(x_518)*1 : int(x_526)*1 : int(x_526)*1]
-				if n_527 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_527}))
-				}
-				if x_518 < 0 || x_526 < x_518 || x_526 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_518, x_526, mainparams_3))
-				}
-				n_529 := int(x_526) - int(x_518)
-				s_530 := row_509[int(x_518)*1 : int(x_526)*1 : int(x_526)*1]
-				if n_529 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_529}))
-				}
-				r_531 := ar.F64w(sequence_12)
-				r_133 = r_133[:len(r_531)]
+				r_531 := ar.F64w(state_9)
+				row_525 = row_525[:len(r_531)]
 				s_528 = s_528[:len(r_531)]
 				s_530 = s_530[:len(r_531)]
 				for i_532 := range r_531 {
-					r_531[i_532] = (runtime.Sigmoid(((r_133[i_532] * s_528[i_532]) + s_530[i_532])))
+					r_531[i_532] = (runtime.Sigmoid(((row_525[i_532] * s_528[i_532]) + s_530[i_532])))
 				}
-				x_534 := int64(4) * n_15
+				x_534 := int64(3) * n_15
 				if x_526 < 0 || x_534 < x_526 || x_534 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_526, x_534, mainparams_3))
 				}
 				n_535 := int(x_534) - int(x_526)
-				s_536 := row_508[int(x_526)*1 : int(x_534)*1 : int(x_534)*1]
-				if n_535 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_535}))
+				s_536 := row_516[int(x_526)*1 : int(x_534)*1 : int(x_534)*1]
+				if n_535 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_535}))
 				}
 				if x_526 < 0 || x_534 < x_526 || x_534 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_526, x_534, mainparams_3))
 				}
 				n_537 := int(x_534) - int(x_526)
-				s_538 := row_509[int(x_526)*1 : int(x_534)*1 : int(x_534)*1]
-				if n_537 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_537}))
+				s_538 := row_517[int(x_526)*1 : int(x_534)*1 : int(x_534)*1]
+				if n_537 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_537}))
 				}
-				r_539 := ar.F64w(state_9)
-				row_517 = row_517[:len(r_539)]
+				r_539 := ar.F64w(sequence_12)
+				r_133 = r_133[:len(r_539)]
 				s_536 = s_536[:len(r_539)]
 				s_538 = s_538[:len(r_539)]
 				for i_540 := range r_539 {
-					r_539[i_540] = (math.Tanh(((row_517[i_540] * s_536[i_540]) + s_538[i_540])))
+					r_539[i_540] = (runtime.Sigmoid(((r_133[i_540] * s_536[i_540]) + s_538[i_540])))
+				}
+				x_542 := int64(4) * n_15
+				if x_534 < 0 || x_542 < x_534 || x_542 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_534, x_542, mainparams_3))
+				}
+				n_543 := int(x_542) - int(x_534)
+				s_544 := row_516[int(x_534)*1 : int(x_542)*1 : int(x_542)*1]
+				if n_543 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_543}))
+				}
+				if x_534 < 0 || x_542 < x_534 || x_542 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_534, x_542, mainparams_3))
+				}
+				n_545 := int(x_542) - int(x_534)
+				s_546 := row_517[int(x_534)*1 : int(x_542)*1 : int(x_542)*1]
+				if n_545 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_545}))
+				}
+				r_547 := ar.F64w(state_9)
+				row_525 = row_525[:len(r_547)]
+				s_544 = s_544[:len(r_547)]
+				s_546 = s_546[:len(r_547)]
+				for i_548 := range r_547 {
+					r_547[i_548] = (math.Tanh(((row_525[i_548] * s_544[i_548]) + s_546[i_548])))
 				}
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 				}
-				row_542 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+				row_550 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 				}
-				r_543 := ar.F64w(state_9)
-				row_542 = row_542[:len(r_543)]
-				r_514 = r_514[:len(r_543)]
-				r_523 = r_523[:len(r_543)]
-				r_539 = r_539[:len(r_543)]
-				for i_544 := range r_543 {
-					r_543[i_544] = ((row_542[i_544] * r_514[i_544]) + (r_523[i_544] * r_539[i_544]))
+				r_551 := ar.F64w(state_9)
+				row_550 = row_550[:len(r_551)]
+				r_522 = r_522[:len(r_551)]
+				r_531 = r_531[:len(r_551)]
+				r_547 = r_547[:len(r_551)]
+				for i_552 := range r_551 {
+					r_551[i_552] = ((row_550[i_552] * r_522[i_552]) + (r_531[i_552] * r_547[i_552]))
 				}
-				r_546 := ar.F64w(state_9)
-				r_543 = r_543[:len(r_546)]
-				for i_547 := range r_546 {
-					r_546[i_547] = (math.Tanh(r_543[i_547]))
+				r_554 := ar.F64w(state_9)
+				r_551 = r_551[:len(r_554)]
+				for i_555 := range r_554 {
+					r_554[i_555] = (math.Tanh(r_551[i_555]))
 				}
 				if state_9 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				r_549 := ar.F64w(sequence_12)
-				r_531 = r_531[:len(r_549)]
-				r_546 = r_546[:len(r_549)]
-				for i_550 := range r_549 {
-					r_549[i_550] = (r_531[i_550] * r_546[i_550])
+				r_557 := ar.F64w(sequence_12)
+				r_539 = r_539[:len(r_557)]
+				r_554 = r_554[:len(r_557)]
+				for i_558 := range r_557 {
+					r_557[i_558] = (r_539[i_558] * r_554[i_558])
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
@@ -3509,2323 +3655,2338 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 				}
-				c_552 := ar.F64w(len(state_7))
-				copy(c_552, state_7)
-				copy(c_552[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_549)
+				c_560 := ar.F64w(len(state_7))
+				copy(c_560, state_7)
+				copy(c_560[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_557)
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 				}
-				copy(c_552[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_543)
-				if i_505 == 0 {
-					d_453 = sequence_12
-					rs_454 = d_453
-					tot_553, err_554 := runtime.MulSize(n_451, rs_454)
-					if err_554 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_554)
-					}
-					_ = tot_553
-				} else if sequence_12 != d_453 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_453}))
-				}
-				if i_505 == 0 {
-					d_455, d_456 = state_8, state_9
-					rs_457 = d_455 * d_456
-					tot_555, err_556 := runtime.MulSize(n_451, rs_457)
-					if err_556 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_556)
-					}
-					_ = tot_555
-				} else if state_8 != d_455 || state_9 != d_456 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_455, d_456}))
-				}
-				if i_505 == 0 {
-					d_458 = state_9
-					rs_459 = d_458
-					tot_557, err_558 := runtime.MulSize(n_451, rs_459)
-					if err_558 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_558)
-					}
-					_ = tot_557
-				} else if state_9 != d_458 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_458}))
-				}
-				if i_505 == 0 {
-					d_461 = state_9
+				copy(c_560[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_551)
+				if i_513 == 0 {
+					d_461 = sequence_12
 					rs_462 = d_461
-					tot_559, err_560 := runtime.MulSize(n_451, rs_462)
-					if err_560 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_560)
-					}
-					a_460 = ar.F64w(tot_559)
-				} else if state_9 != d_461 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_461}))
-				}
-				copy(a_460[i_505*rs_462:(i_505+1)*rs_462], r_546)
-				if i_505 == 0 {
-					d_464 = sequence_12
-					rs_465 = d_464
-					tot_561, err_562 := runtime.MulSize(n_451, rs_465)
+					tot_561, err_562 := runtime.MulSize(n_459, rs_462)
 					if err_562 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_562)
 					}
-					a_463 = ar.F64w(tot_561)
-				} else if sequence_12 != d_464 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_464}))
+					_ = tot_561
+				} else if sequence_12 != d_461 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_461}))
 				}
-				copy(a_463[i_505*rs_465:(i_505+1)*rs_465], r_531)
-				if i_505 == 0 {
-					d_467 = state_9
-					rs_468 = d_467
-					tot_563, err_564 := runtime.MulSize(n_451, rs_468)
+				if i_513 == 0 {
+					d_463, d_464 = state_8, state_9
+					rs_465 = d_463 * d_464
+					tot_563, err_564 := runtime.MulSize(n_459, rs_465)
 					if err_564 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_564)
 					}
-					a_466 = ar.F64w(tot_563)
-				} else if state_9 != d_467 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_467}))
+					_ = tot_563
+				} else if state_8 != d_463 || state_9 != d_464 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_463, d_464}))
 				}
-				copy(a_466[i_505*rs_468:(i_505+1)*rs_468], r_539)
-				if i_505 == 0 {
-					d_470 = state_9
-					rs_471 = d_470
-					tot_565, err_566 := runtime.MulSize(n_451, rs_471)
+				if i_513 == 0 {
+					d_466 = state_9
+					rs_467 = d_466
+					tot_565, err_566 := runtime.MulSize(n_459, rs_467)
 					if err_566 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_566)
 					}
-					a_469 = ar.F64w(tot_565)
-				} else if state_9 != d_470 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_470}))
+					_ = tot_565
+				} else if state_9 != d_466 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_466}))
 				}
-				copy(a_469[i_505*rs_471:(i_505+1)*rs_471], r_523)
-				if i_505 == 0 {
-					d_473 = sequence_12
-					rs_474 = d_473
-					tot_567, err_568 := runtime.MulSize(n_451, rs_474)
+				if i_513 == 0 {
+					d_469 = state_9
+					rs_470 = d_469
+					tot_567, err_568 := runtime.MulSize(n_459, rs_470)
 					if err_568 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_568)
 					}
-					a_472 = ar.F64w(tot_567)
-				} else if sequence_12 != d_473 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_473}))
+					a_468 = ar.F64w(tot_567)
+				} else if state_9 != d_469 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_469}))
 				}
-				copy(a_472[i_505*rs_474:(i_505+1)*rs_474], r_514)
-				if i_505 == 0 {
-					d_476 = state_9
-					rs_477 = d_476
-					tot_569, err_570 := runtime.MulSize(n_451, rs_477)
+				copy(a_468[i_513*rs_470:(i_513+1)*rs_470], r_554)
+				if i_513 == 0 {
+					d_472 = sequence_12
+					rs_473 = d_472
+					tot_569, err_570 := runtime.MulSize(n_459, rs_473)
 					if err_570 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_570)
 					}
-					a_475 = ar.F64w(tot_569)
-				} else if state_9 != d_476 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_476}))
+					a_471 = ar.F64w(tot_569)
+				} else if sequence_12 != d_472 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_472}))
 				}
-				copy(a_475[i_505*rs_477:(i_505+1)*rs_477], row_542)
-				if i_505 == 0 {
-					d_479 = mainparams_3
-					rs_480 = d_479
-					tot_571, err_572 := runtime.MulSize(n_451, rs_480)
+				copy(a_471[i_513*rs_473:(i_513+1)*rs_473], r_539)
+				if i_513 == 0 {
+					d_475 = state_9
+					rs_476 = d_475
+					tot_571, err_572 := runtime.MulSize(n_459, rs_476)
 					if err_572 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_572)
 					}
-					a_478 = ar.F64w(tot_571)
-				} else if mainparams_3 != d_479 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_479}))
+					a_474 = ar.F64w(tot_571)
+				} else if state_9 != d_475 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_475}))
 				}
-				copy(a_478[i_505*rs_480:(i_505+1)*rs_480], row_509)
-				if i_505 == 0 {
-					d_482 = n_535
-					rs_483 = d_482
-					tot_573, err_574 := runtime.MulSize(n_451, rs_483)
+				copy(a_474[i_513*rs_476:(i_513+1)*rs_476], r_547)
+				if i_513 == 0 {
+					d_478 = state_9
+					rs_479 = d_478
+					tot_573, err_574 := runtime.MulSize(n_459, rs_479)
 					if err_574 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_574)
 					}
-					a_481 = ar.F64w(tot_573)
-				} else if n_535 != d_482 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{n_535})+", element 0 has shape "+runtime.ShapeString([]int{d_482}))
+					a_477 = ar.F64w(tot_573)
+				} else if state_9 != d_478 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_478}))
 				}
-				copy(a_481[i_505*rs_483:(i_505+1)*rs_483], s_536)
-				if i_505 == 0 {
-					d_485 = state_9
-					rs_486 = d_485
-					tot_575, err_576 := runtime.MulSize(n_451, rs_486)
+				copy(a_477[i_513*rs_479:(i_513+1)*rs_479], r_531)
+				if i_513 == 0 {
+					d_481 = sequence_12
+					rs_482 = d_481
+					tot_575, err_576 := runtime.MulSize(n_459, rs_482)
 					if err_576 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_576)
 					}
-					a_484 = ar.F64w(tot_575)
-				} else if state_9 != d_485 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_485}))
+					a_480 = ar.F64w(tot_575)
+				} else if sequence_12 != d_481 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_481}))
 				}
-				copy(a_484[i_505*rs_486:(i_505+1)*rs_486], row_517)
-				if i_505 == 0 {
-					d_488 = mainparams_3
-					rs_489 = d_488
-					tot_577, err_578 := runtime.MulSize(n_451, rs_489)
+				copy(a_480[i_513*rs_482:(i_513+1)*rs_482], r_522)
+				if i_513 == 0 {
+					d_484 = state_9
+					rs_485 = d_484
+					tot_577, err_578 := runtime.MulSize(n_459, rs_485)
 					if err_578 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_578)
 					}
-					a_487 = ar.F64w(tot_577)
-				} else if mainparams_3 != d_488 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_488}))
+					a_483 = ar.F64w(tot_577)
+				} else if state_9 != d_484 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_484}))
 				}
-				copy(a_487[i_505*rs_489:(i_505+1)*rs_489], row_508)
-				if i_505 == 0 {
-					d_491 = n_527
-					rs_492 = d_491
-					tot_579, err_580 := runtime.MulSize(n_451, rs_492)
+				copy(a_483[i_513*rs_485:(i_513+1)*rs_485], row_550)
+				if i_513 == 0 {
+					d_487 = mainparams_3
+					rs_488 = d_487
+					tot_579, err_580 := runtime.MulSize(n_459, rs_488)
 					if err_580 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_580)
 					}
-					a_490 = ar.F64w(tot_579)
-				} else if n_527 != d_491 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{n_527})+", element 0 has shape "+runtime.ShapeString([]int{d_491}))
+					a_486 = ar.F64w(tot_579)
+				} else if mainparams_3 != d_487 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_487}))
 				}
-				copy(a_490[i_505*rs_492:(i_505+1)*rs_492], s_528)
-				if i_505 == 0 {
-					d_494 = sequence_12
-					rs_495 = d_494
-					tot_581, err_582 := runtime.MulSize(n_451, rs_495)
+				copy(a_486[i_513*rs_488:(i_513+1)*rs_488], row_517)
+				if i_513 == 0 {
+					d_490 = n_543
+					rs_491 = d_490
+					tot_581, err_582 := runtime.MulSize(n_459, rs_491)
 					if err_582 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_582)
 					}
-					a_493 = ar.F64w(tot_581)
-				} else if sequence_12 != d_494 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_494}))
+					a_489 = ar.F64w(tot_581)
+				} else if n_543 != d_490 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{n_543})+", element 0 has shape "+runtime.ShapeString([]int{d_490}))
 				}
-				copy(a_493[i_505*rs_495:(i_505+1)*rs_495], r_133)
-				if i_505 == 0 {
-					d_497 = n_519
-					rs_498 = d_497
-					tot_583, err_584 := runtime.MulSize(n_451, rs_498)
+				copy(a_489[i_513*rs_491:(i_513+1)*rs_491], s_544)
+				if i_513 == 0 {
+					d_493 = state_9
+					rs_494 = d_493
+					tot_583, err_584 := runtime.MulSize(n_459, rs_494)
 					if err_584 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_584)
 					}
-					a_496 = ar.F64w(tot_583)
-				} else if n_519 != d_497 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{n_519})+", element 0 has shape "+runtime.ShapeString([]int{d_497}))
+					a_492 = ar.F64w(tot_583)
+				} else if state_9 != d_493 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_493}))
 				}
-				copy(a_496[i_505*rs_498:(i_505+1)*rs_498], s_520)
-				if i_505 == 0 {
-					d_500 = state_9
-					rs_501 = d_500
-					tot_585, err_586 := runtime.MulSize(n_451, rs_501)
+				copy(a_492[i_513*rs_494:(i_513+1)*rs_494], row_525)
+				if i_513 == 0 {
+					d_496 = mainparams_3
+					rs_497 = d_496
+					tot_585, err_586 := runtime.MulSize(n_459, rs_497)
 					if err_586 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_586)
 					}
-					a_499 = ar.F64w(tot_585)
-				} else if state_9 != d_500 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_500}))
+					a_495 = ar.F64w(tot_585)
+				} else if mainparams_3 != d_496 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_496}))
 				}
-				copy(a_499[i_505*rs_501:(i_505+1)*rs_501], row_517)
-				if i_505 == 0 {
-					d_503 = n_510
-					rs_504 = d_503
-					tot_587, err_588 := runtime.MulSize(n_451, rs_504)
+				copy(a_495[i_513*rs_497:(i_513+1)*rs_497], row_516)
+				if i_513 == 0 {
+					d_499 = n_535
+					rs_500 = d_499
+					tot_587, err_588 := runtime.MulSize(n_459, rs_500)
 					if err_588 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_588)
 					}
-					a_502 = ar.F64w(tot_587)
-				} else if n_510 != d_503 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{n_510})+", element 0 has shape "+runtime.ShapeString([]int{d_503}))
+					a_498 = ar.F64w(tot_587)
+				} else if n_535 != d_499 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{n_535})+", element 0 has shape "+runtime.ShapeString([]int{d_499}))
 				}
-				copy(a_502[i_505*rs_504:(i_505+1)*rs_504], s_511)
-				if i_505 > 0 {
-					ar.release(mark_506)
+				copy(a_498[i_513*rs_500:(i_513+1)*rs_500], s_536)
+				if i_513 == 0 {
+					d_502 = sequence_12
+					rs_503 = d_502
+					tot_589, err_590 := runtime.MulSize(n_459, rs_503)
+					if err_590 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_590)
+					}
+					a_501 = ar.F64w(tot_589)
+				} else if sequence_12 != d_502 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_502}))
+				}
+				copy(a_501[i_513*rs_503:(i_513+1)*rs_503], r_133)
+				if i_513 == 0 {
+					d_505 = n_527
+					rs_506 = d_505
+					tot_591, err_592 := runtime.MulSize(n_459, rs_506)
+					if err_592 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_592)
+					}
+					a_504 = ar.F64w(tot_591)
+				} else if n_527 != d_505 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{n_527})+", element 0 has shape "+runtime.ShapeString([]int{d_505}))
+				}
+				copy(a_504[i_513*rs_506:(i_513+1)*rs_506], s_528)
+				if i_513 == 0 {
+					d_508 = state_9
+					rs_509 = d_508
+					tot_593, err_594 := runtime.MulSize(n_459, rs_509)
+					if err_594 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_594)
+					}
+					a_507 = ar.F64w(tot_593)
+				} else if state_9 != d_508 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_508}))
+				}
+				copy(a_507[i_513*rs_509:(i_513+1)*rs_509], row_525)
+				if i_513 == 0 {
+					d_511 = n_518
+					rs_512 = d_511
+					tot_595, err_596 := runtime.MulSize(n_459, rs_512)
+					if err_596 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_596)
+					}
+					a_510 = ar.F64w(tot_595)
+				} else if n_518 != d_511 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{n_518})+", element 0 has shape "+runtime.ShapeString([]int{d_511}))
+				}
+				copy(a_510[i_513*rs_512:(i_513+1)*rs_512], s_519)
+				if i_513 > 0 {
+					ar.release(mark_514)
 				}
 			}
-			c_144, c_145, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201 = n_451, d_453, n_451, d_455, d_456, n_451, d_458, a_460, n_451, d_461, a_463, n_451, d_464, a_466, n_451, d_467, a_469, n_451, d_470, a_472, n_451, d_473, a_475, n_451, d_476, a_478, n_451, d_479, a_481, n_451, d_482, a_484, n_451, d_485, a_487, n_451, d_488, a_490, n_451, d_491, a_493, n_451, d_494, a_496, n_451, d_497, a_499, n_451, d_500, a_502, n_451, d_503, n_451, 0, n_451, 0, 0
+			c_145, c_146, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202 = n_459, d_461, n_459, d_463, d_464, n_459, d_466, a_468, n_459, d_469, a_471, n_459, d_472, a_474, n_459, d_475, a_477, n_459, d_478, a_480, n_459, d_481, a_483, n_459, d_484, a_486, n_459, d_487, a_489, n_459, d_490, a_492, n_459, d_493, a_495, n_459, d_496, a_498, n_459, d_499, a_501, n_459, d_502, a_504, n_459, d_505, a_507, n_459, d_508, a_510, n_459, d_511, n_459, 0, n_459, 0, 0
 		}
-		var c_589 []float64
-		var c_590 int
-		var c_591 []float64
-		var c_592 int
-		var c_593 int
-		if x_142 {
-			x_594 := x_141 - int64(1)
-			if x_594 < 0 || x_594 >= int64(c_144) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_594, c_144))
+		var c_597 []float64
+		var c_598 int
+		var c_599 []float64
+		var c_600 int
+		var c_601 int
+		if x_143 {
+			x_602 := x_142 - int64(1)
+			if x_602 < 0 || x_602 >= int64(c_145) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_602, c_145))
 			}
-			_ = c_152[int(x_594)*c_154 : (int(x_594)+1)*c_154]
-			_ = c_155[int(x_594)*c_157 : (int(x_594)+1)*c_157]
-			_ = c_158[int(x_594)*c_160 : (int(x_594)+1)*c_160]
-			_ = c_161[int(x_594)*c_163 : (int(x_594)+1)*c_163]
-			_ = c_164[int(x_594)*c_166 : (int(x_594)+1)*c_166]
-			_ = c_167[int(x_594)*c_169 : (int(x_594)+1)*c_169]
-			_ = c_170[int(x_594)*c_172 : (int(x_594)+1)*c_172]
-			_ = c_173[int(x_594)*c_175 : (int(x_594)+1)*c_175]
-			_ = c_176[int(x_594)*c_178 : (int(x_594)+1)*c_178]
-			_ = c_179[int(x_594)*c_181 : (int(x_594)+1)*c_181]
-			_ = c_182[int(x_594)*c_184 : (int(x_594)+1)*c_184]
-			_ = c_185[int(x_594)*c_187 : (int(x_594)+1)*c_187]
-			_ = c_188[int(x_594)*c_190 : (int(x_594)+1)*c_190]
-			_ = c_191[int(x_594)*c_193 : (int(x_594)+1)*c_193]
-			_ = c_194[int(x_594)*c_196 : (int(x_594)+1)*c_196]
-			c_589, c_590, c_591, c_592, c_593 = c_143, c_145, c_146, c_148, c_149
+			_ = c_153[int(x_602)*c_155 : (int(x_602)+1)*c_155]
+			_ = c_156[int(x_602)*c_158 : (int(x_602)+1)*c_158]
+			_ = c_159[int(x_602)*c_161 : (int(x_602)+1)*c_161]
+			_ = c_162[int(x_602)*c_164 : (int(x_602)+1)*c_164]
+			_ = c_165[int(x_602)*c_167 : (int(x_602)+1)*c_167]
+			_ = c_168[int(x_602)*c_170 : (int(x_602)+1)*c_170]
+			_ = c_171[int(x_602)*c_173 : (int(x_602)+1)*c_173]
+			_ = c_174[int(x_602)*c_176 : (int(x_602)+1)*c_176]
+			_ = c_177[int(x_602)*c_179 : (int(x_602)+1)*c_179]
+			_ = c_180[int(x_602)*c_182 : (int(x_602)+1)*c_182]
+			_ = c_183[int(x_602)*c_185 : (int(x_602)+1)*c_185]
+			_ = c_186[int(x_602)*c_188 : (int(x_602)+1)*c_188]
+			_ = c_189[int(x_602)*c_191 : (int(x_602)+1)*c_191]
+			_ = c_192[int(x_602)*c_194 : (int(x_602)+1)*c_194]
+			_ = c_195[int(x_602)*c_197 : (int(x_602)+1)*c_197]
+			c_597, c_598, c_599, c_600, c_601 = c_144, c_146, c_147, c_149, c_150
 		} else {
-			c_589, c_590, c_591, c_592, c_593 = r_133, sequence_12, state_7, state_8, state_9
+			c_597, c_598, c_599, c_600, c_601 = r_133, sequence_12, state_7, state_8, state_9
 		}
 		if int64(1) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 		}
-		row_610 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-		if extraparams_6 != c_590 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_590})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		row_618 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+		if extraparams_6 != c_598 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_598})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
 		if int64(2) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 		}
-		row_611 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-		if extraparams_6 != c_590 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_590})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		row_619 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+		if extraparams_6 != c_598 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_598})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_612 := ar.F64w(c_590)
-		c_589 = c_589[:len(r_612)]
-		row_610 = row_610[:len(r_612)]
-		row_611 = row_611[:len(r_612)]
-		if len(r_612) >= 262144 {
-			r_612 := r_612
-			c_589 := c_589
-			row_610 := row_610
-			row_611 := row_611
-			runtime.ParallelFor(len(r_612), 16384, func(lo_616, hi int) {
-				for i_617 := lo_616; i_617 < hi; i_617++ {
-					r_612[i_617] = ((c_589[i_617] * row_610[i_617]) + row_611[i_617])
+		r_620 := ar.F64w(c_598)
+		c_597 = c_597[:len(r_620)]
+		row_618 = row_618[:len(r_620)]
+		row_619 = row_619[:len(r_620)]
+		if len(r_620) >= 262144 {
+			loop_627 := runtime.EnterLoop(&nbLoop19, runtime.Bind(r_620, runtime.Bind(c_597, runtime.Bind(row_618, runtime.Bind(row_619, runtime.End{})))), len(r_620), 16384)
+			if loop_627.For == nil {
+				loop_627.For = func(lo_624, hi int) {
+					r_620 := loop_627.C.H
+					c_597 := loop_627.C.T.H
+					row_618 := loop_627.C.T.T.H
+					row_619 := loop_627.C.T.T.T.H
+					for i_625 := lo_624; i_625 < hi; i_625++ {
+						r_620[i_625] = ((c_597[i_625] * row_618[i_625]) + row_619[i_625])
+					}
 				}
-			})
+			}
+			runtime.ParallelFor(len(r_620), 16384, loop_627.For)
+			loop_627.Leave(&nbLoop19)
 		} else {
-			for i_613 := range r_612 {
-				r_612[i_613] = ((c_589[i_613] * row_610[i_613]) + row_611[i_613])
+			for i_621 := range r_620 {
+				r_620[i_621] = ((c_597[i_621] * row_618[i_621]) + row_619[i_621])
 			}
 		}
-		r_619 := ar.F64w(c_590)
-		r_612 = r_612[:len(r_619)]
-		if len(r_619) >= 262144 {
-			r_619 := r_619
-			r_612 := r_612
-			runtime.ParallelFor(len(r_619), 16384, func(lo_623, hi int) {
-				for i_624 := lo_623; i_624 < hi; i_624++ {
-					r_619[i_624] = (math.Exp(r_612[i_624]))
+		r_628 := ar.F64w(c_598)
+		r_620 = r_620[:len(r_628)]
+		if len(r_628) >= 262144 {
+			loop_635 := runtime.EnterLoop(&nbLoop20, runtime.Bind(r_628, runtime.Bind(r_620, runtime.End{})), len(r_628), 16384)
+			if loop_635.For == nil {
+				loop_635.For = func(lo_632, hi int) {
+					r_628 := loop_635.C.H
+					r_620 := loop_635.C.T.H
+					for i_633 := lo_632; i_633 < hi; i_633++ {
+						r_628[i_633] = (math.Exp(r_620[i_633]))
+					}
 				}
-			})
+			}
+			runtime.ParallelFor(len(r_628), 16384, loop_635.For)
+			loop_635.Leave(&nbLoop20)
 		} else {
-			for i_620 := range r_619 {
-				r_619[i_620] = (math.Exp(r_612[i_620]))
+			for i_629 := range r_628 {
+				r_628[i_629] = (math.Exp(r_620[i_629]))
 			}
 		}
-		s_626 := runtime.Sum(r_619)
-		x_627 := s_626 + 2.0
+		s_636 := runtime.Sum(r_628)
+		x_637 := s_636 + 2.0
 		if int64(1) >= int64(sequence_11) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(int64(1), sequence_11))
 		}
-		row_628 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
-		x_629 := math.Log(x_627)
-		if c_590 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_590}))
+		row_638 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
+		x_639 := math.Log(x_637)
+		if c_598 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_598}))
 		}
-		r_630 := ar.F64w(sequence_12)
-		row_628 = row_628[:len(r_630)]
-		r_612 = r_612[:len(r_630)]
-		if len(r_630) >= 262144 {
-			r_630 := r_630
-			row_628 := row_628
-			r_612 := r_612
-			x_629 := x_629
-			runtime.ParallelFor(len(r_630), 16384, func(lo_634, hi int) {
-				for i_635 := lo_634; i_635 < hi; i_635++ {
-					r_630[i_635] = (row_628[i_635] * (r_612[i_635] - x_629))
+		r_640 := ar.F64w(sequence_12)
+		row_638 = row_638[:len(r_640)]
+		r_620 = r_620[:len(r_640)]
+		if len(r_640) >= 262144 {
+			loop_647 := runtime.EnterLoop(&nbLoop21, runtime.Bind(r_640, runtime.Bind(row_638, runtime.Bind(r_620, runtime.Bind(x_639, runtime.End{})))), len(r_640), 16384)
+			if loop_647.For == nil {
+				loop_647.For = func(lo_644, hi int) {
+					r_640 := loop_647.C.H
+					row_638 := loop_647.C.T.H
+					r_620 := loop_647.C.T.T.H
+					x_639 := loop_647.C.T.T.T.H
+					for i_645 := lo_644; i_645 < hi; i_645++ {
+						r_640[i_645] = (row_638[i_645] * (r_620[i_645] - x_639))
+					}
 				}
-			})
+			}
+			runtime.ParallelFor(len(r_640), 16384, loop_647.For)
+			loop_647.Leave(&nbLoop21)
 		} else {
-			for i_631 := range r_630 {
-				r_630[i_631] = (row_628[i_631] * (r_612[i_631] - x_629))
+			for i_641 := range r_640 {
+				r_640[i_641] = (row_638[i_641] * (r_620[i_641] - x_639))
 			}
 		}
-		s_637 := runtime.Sum(r_630)
-		n_638 := int(max(x_130, 0)) + 1
-		var st_639 []float64
-		var st_640 int
-		var st_641 int
-		var st_642 float64
-		var st_645 float64
-		var st_646 []float64
-		var st_647 int
-		var st_648 []float64
-		var st_649 int
+		s_648 := runtime.Sum(r_640)
+		n_649 := int(max(x_130, 0)) + 1
 		var st_650 []float64
 		var st_651 int
+		var st_652 int
+		var st_653 float64
+		var st_656 float64
+		var st_657 []float64
 		var st_658 int
-		var st_659 int
-		var st_661 int
+		var st_659 []float64
+		var st_660 int
+		var st_661 []float64
 		var st_662 int
-		var st_663 int
-		var st_665 int
-		var st_666 int
-		var st_667 []float64
-		var st_668 int
 		var st_669 int
-		var st_670 []float64
-		var st_671 int
+		var st_670 int
 		var st_672 int
-		var st_673 []float64
+		var st_673 int
 		var st_674 int
-		var st_675 int
-		var st_676 []float64
+		var st_676 int
 		var st_677 int
-		var st_678 int
-		var st_679 []float64
+		var st_678 []float64
+		var st_679 int
 		var st_680 int
-		var st_681 int
-		var st_682 []float64
+		var st_681 []float64
+		var st_682 int
 		var st_683 int
-		var st_684 int
-		var st_685 []float64
+		var st_684 []float64
+		var st_685 int
 		var st_686 int
-		var st_687 int
-		var st_688 []float64
+		var st_687 []float64
+		var st_688 int
 		var st_689 int
-		var st_690 int
-		var st_691 []float64
+		var st_690 []float64
+		var st_691 int
 		var st_692 int
-		var st_693 int
-		var st_694 []float64
+		var st_693 []float64
+		var st_694 int
 		var st_695 int
-		var st_696 int
-		var st_697 []float64
+		var st_696 []float64
+		var st_697 int
 		var st_698 int
-		var st_699 int
-		var st_700 []float64
+		var st_699 []float64
+		var st_700 int
 		var st_701 int
-		var st_702 int
-		var st_703 []float64
+		var st_702 []float64
+		var st_703 int
 		var st_704 int
-		var st_705 int
-		var st_706 []float64
+		var st_705 []float64
+		var st_706 int
 		var st_707 int
-		var st_708 int
-		var st_709 []float64
+		var st_708 []float64
+		var st_709 int
 		var st_710 int
-		var st_711 int
+		var st_711 []float64
+		var st_712 int
 		var st_713 int
-		var st_714 int
+		var st_714 []float64
+		var st_715 int
 		var st_716 int
-		var st_717 int
+		var st_717 []float64
 		var st_718 int
+		var st_719 int
+		var st_720 []float64
+		var st_721 int
+		var st_722 int
+		var st_724 int
 		var st_725 int
-		var st_726 int
-		st_639, st_640, st_641, st_642, st_645, st_646, st_647, st_648, st_649, st_650, st_651, st_658, st_659, st_661, st_662, st_663, st_665, st_666, st_667, st_668, st_669, st_670, st_671, st_672, st_673, st_674, st_675, st_676, st_677, st_678, st_679, st_680, st_681, st_682, st_683, st_684, st_685, st_686, st_687, st_688, st_689, st_690, st_691, st_692, st_693, st_694, st_695, st_696, st_697, st_698, st_699, st_700, st_701, st_702, st_703, st_704, st_705, st_706, st_707, st_708, st_709, st_710, st_711, st_713, st_714, st_716, st_717, st_718, st_725, st_726 = c_591, c_592, c_593, s_637, x_627, r_619, c_590, row_610, extraparams_6, c_589, c_590, c_144, c_145, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, state_8, state_9
-		a_728 := ar.F64w(n_638)
-		var a_729 []float64
-		var d_730 int = 0
-		var rs_731 int = 0
-		var a_732 []float64
-		var d_733 int = 0
-		var rs_734 int = 0
-		var a_735 []float64
-		var d_736 int = 0
-		var rs_737 int = 0
-		var d_738 int = 0
-		var d_739 int = 0
-		var rs_740 int = 0
+		var st_727 int
+		var st_728 int
+		var st_729 int
+		var st_736 int
+		var st_737 int
+		st_650, st_651, st_652, st_653, st_656, st_657, st_658, st_659, st_660, st_661, st_662, st_669, st_670, st_672, st_673, st_674, st_676, st_677, st_678, st_679, st_680, st_681, st_682, st_683, st_684, st_685, st_686, st_687, st_688, st_689, st_690, st_691, st_692, st_693, st_694, st_695, st_696, st_697, st_698, st_699, st_700, st_701, st_702, st_703, st_704, st_705, st_706, st_707, st_708, st_709, st_710, st_711, st_712, st_713, st_714, st_715, st_716, st_717, st_718, st_719, st_720, st_721, st_722, st_724, st_725, st_727, st_728, st_729, st_736, st_737 = c_599, c_600, c_601, s_648, x_637, r_628, c_598, row_618, extraparams_6, c_597, c_598, c_145, c_146, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202, state_8, state_9
+		a_739 := ar.F64w(n_649)
+		var a_740 []float64
 		var d_741 int = 0
-		var d_742 int = 0
-		var d_743 int = 0
-		var rs_744 int = 0
-		var d_745 int = 0
-		var d_746 int = 0
-		var rs_747 int = 0
-		var a_748 []float64
+		var rs_742 int = 0
+		var a_743 []float64
+		var d_744 int = 0
+		var rs_745 int = 0
+		var a_746 []float64
+		var d_747 int = 0
+		var rs_748 int = 0
 		var d_749 int = 0
 		var d_750 int = 0
 		var rs_751 int = 0
-		var a_752 []float64
+		var d_752 int = 0
 		var d_753 int = 0
 		var d_754 int = 0
 		var rs_755 int = 0
-		var a_756 []float64
+		var d_756 int = 0
 		var d_757 int = 0
-		var d_758 int = 0
-		var rs_759 int = 0
-		var a_760 []float64
+		var rs_758 int = 0
+		var a_759 []float64
+		var d_760 int = 0
 		var d_761 int = 0
-		var d_762 int = 0
-		var rs_763 int = 0
-		var a_764 []float64
+		var rs_762 int = 0
+		var a_763 []float64
+		var d_764 int = 0
 		var d_765 int = 0
-		var d_766 int = 0
-		var rs_767 int = 0
-		var a_768 []float64
+		var rs_766 int = 0
+		var a_767 []float64
+		var d_768 int = 0
 		var d_769 int = 0
-		var d_770 int = 0
-		var rs_771 int = 0
-		var a_772 []float64
+		var rs_770 int = 0
+		var a_771 []float64
+		var d_772 int = 0
 		var d_773 int = 0
-		var d_774 int = 0
-		var rs_775 int = 0
-		var a_776 []float64
+		var rs_774 int = 0
+		var a_775 []float64
+		var d_776 int = 0
 		var d_777 int = 0
-		var d_778 int = 0
-		var rs_779 int = 0
-		var a_780 []float64
+		var rs_778 int = 0
+		var a_779 []float64
+		var d_780 int = 0
 		var d_781 int = 0
-		var d_782 int = 0
-		var rs_783 int = 0
-		var a_784 []float64
+		var rs_782 int = 0
+		var a_783 []float64
+		var d_784 int = 0
 		var d_785 int = 0
-		var d_786 int = 0
-		var rs_787 int = 0
-		var a_788 []float64
+		var rs_786 int = 0
+		var a_787 []float64
+		var d_788 int = 0
 		var d_789 int = 0
-		var d_790 int = 0
-		var rs_791 int = 0
-		var a_792 []float64
+		var rs_790 int = 0
+		var a_791 []float64
+		var d_792 int = 0
 		var d_793 int = 0
-		var d_794 int = 0
-		var rs_795 int = 0
-		var a_796 []float64
+		var rs_794 int = 0
+		var a_795 []float64
+		var d_796 int = 0
 		var d_797 int = 0
-		var d_798 int = 0
-		var rs_799 int = 0
-		var a_800 []float64
+		var rs_798 int = 0
+		var a_799 []float64
+		var d_800 int = 0
 		var d_801 int = 0
-		var d_802 int = 0
-		var rs_803 int = 0
-		var a_804 []float64
+		var rs_802 int = 0
+		var a_803 []float64
+		var d_804 int = 0
 		var d_805 int = 0
-		var d_806 int = 0
-		var rs_807 int = 0
+		var rs_806 int = 0
+		var a_807 []float64
 		var d_808 int = 0
 		var d_809 int = 0
 		var rs_810 int = 0
-		var d_811 int = 0
+		var a_811 []float64
 		var d_812 int = 0
 		var d_813 int = 0
 		var rs_814 int = 0
-		var d_815 int = 0
+		var a_815 []float64
 		var d_816 int = 0
-		var rs_817 int = 0
-		for i_818 := 0; i_818 < n_638; i_818++ {
-			mark_819 := ar.mark()
-			if i_818 > 0 {
-				k_820 := int64(i_818 - 1)
-				x_821 := k_820 + int64(1)
-				if x_821 < 0 || x_821 >= int64(sequence_11) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_821, sequence_11))
+		var d_817 int = 0
+		var rs_818 int = 0
+		var d_819 int = 0
+		var d_820 int = 0
+		var rs_821 int = 0
+		var d_822 int = 0
+		var d_823 int = 0
+		var d_824 int = 0
+		var rs_825 int = 0
+		var d_826 int = 0
+		var d_827 int = 0
+		var rs_828 int = 0
+		for i_829 := 0; i_829 < n_649; i_829++ {
+			mark_830 := ar.mark()
+			if i_829 > 0 {
+				k_831 := int64(i_829 - 1)
+				x_832 := k_831 + int64(1)
+				if x_832 < 0 || x_832 >= int64(sequence_11) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_832, sequence_11))
 				}
-				row_822 := sequence_10[int(x_821)*sequence_12 : (int(x_821)+1)*sequence_12]
+				row_833 := sequence_10[int(x_832)*sequence_12 : (int(x_832)+1)*sequence_12]
 				if int64(0) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 				}
-				row_823 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+				row_834 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 				if extraparams_6 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
-				r_824 := ar.F64w(sequence_12)
-				row_822 = row_822[:len(r_824)]
-				row_823 = row_823[:len(r_824)]
-				for i_825 := range r_824 {
-					r_824[i_825] = (row_822[i_825] * row_823[i_825])
+				r_835 := ar.F64w(sequence_12)
+				row_833 = row_833[:len(r_835)]
+				row_834 = row_834[:len(r_835)]
+				for i_836 := range r_835 {
+					r_835[i_836] = (row_833[i_836] * row_834[i_836])
 				}
-				x_827 := n_14 / int64(2)
-				x_828 := max(x_827, int64(0))
-				x_829 := x_828 > int64(0)
-				var c_830 []float64
-				var c_831 int
-				var c_832 int
-				var c_833 []float64
-				var c_834 int
-				var c_835 int
-				var c_836 int
-				var c_837 int
-				var c_838 int
-				var c_839 []float64
-				var c_840 int
-				var c_841 int
-				var c_842 []float64
+				x_838 := n_14 / int64(2)
+				x_839 := max(x_838, int64(0))
+				x_840 := x_839 > int64(0)
+				var c_841 []float64
+				var c_842 int
 				var c_843 int
-				var c_844 int
-				var c_845 []float64
+				var c_844 []float64
+				var c_845 int
 				var c_846 int
 				var c_847 int
-				var c_848 []float64
+				var c_848 int
 				var c_849 int
-				var c_850 int
-				var c_851 []float64
+				var c_850 []float64
+				var c_851 int
 				var c_852 int
-				var c_853 int
-				var c_854 []float64
+				var c_853 []float64
+				var c_854 int
 				var c_855 int
-				var c_856 int
-				var c_857 []float64
+				var c_856 []float64
+				var c_857 int
 				var c_858 int
-				var c_859 int
-				var c_860 []float64
+				var c_859 []float64
+				var c_860 int
 				var c_861 int
-				var c_862 int
-				var c_863 []float64
+				var c_862 []float64
+				var c_863 int
 				var c_864 int
-				var c_865 int
-				var c_866 []float64
+				var c_865 []float64
+				var c_866 int
 				var c_867 int
-				var c_868 int
-				var c_869 []float64
+				var c_868 []float64
+				var c_869 int
 				var c_870 int
-				var c_871 int
-				var c_872 []float64
+				var c_871 []float64
+				var c_872 int
 				var c_873 int
-				var c_874 int
-				var c_875 []float64
+				var c_874 []float64
+				var c_875 int
 				var c_876 int
-				var c_877 int
-				var c_878 []float64
+				var c_877 []float64
+				var c_878 int
 				var c_879 int
-				var c_880 int
-				var c_881 []float64
+				var c_880 []float64
+				var c_881 int
 				var c_882 int
-				var c_883 int
+				var c_883 []float64
 				var c_884 int
 				var c_885 int
-				var c_886 int
+				var c_886 []float64
 				var c_887 int
 				var c_888 int
-				if x_829 {
-					x_889 := x_828 - int64(1)
+				var c_889 []float64
+				var c_890 int
+				var c_891 int
+				var c_892 []float64
+				var c_893 int
+				var c_894 int
+				var c_895 int
+				var c_896 int
+				var c_897 int
+				var c_898 int
+				var c_899 int
+				if x_840 {
+					x_900 := x_839 - int64(1)
 					if int64(0) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 					}
-					row_890 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+					row_901 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 					if int64(1) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 					}
-					row_891 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+					row_902 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_892 := int(n_15) - int(int64(0))
-					s_893 := row_890[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_892 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_892}))
+					n_903 := int(n_15) - int(int64(0))
+					s_904 := row_901[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_903 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_903}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_894 := int(n_15) - int(int64(0))
-					s_895 := row_891[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_894 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_894}))
+					n_905 := int(n_15) - int(int64(0))
+					s_906 := row_902[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_905 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_905}))
 					}
-					r_896 := ar.F64w(sequence_12)
-					r_824 = r_824[:len(r_896)]
-					s_893 = s_893[:len(r_896)]
-					s_895 = s_895[:len(r_896)]
-					for i_897 := range r_896 {
-						r_896[i_897] = (runtime.Sigmoid(((r_824[i_897] * s_893[i_897]) + s_895[i_897])))
+					r_907 := ar.F64w(sequence_12)
+					r_835 = r_835[:len(r_907)]
+					s_904 = s_904[:len(r_907)]
+					s_906 = s_906[:len(r_907)]
+					for i_908 := range r_907 {
+						r_907[i_908] = (runtime.Sigmoid(((r_835[i_908] * s_904[i_908]) + s_906[i_908])))
 					}
-					if int64(0) >= int64(st_640) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_640))
+					if int64(0) >= int64(st_651) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_651))
 					}
-					row_899 := st_639[int(int64(0))*st_641 : (int(int64(0))+1)*st_641]
-					x_900 := int64(2) * n_15
-					if n_15 < 0 || x_900 < n_15 || x_900 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_900, mainparams_3))
+					row_910 := st_650[int(int64(0))*st_652 : (int(int64(0))+1)*st_652]
+					x_911 := int64(2) * n_15
+					if n_15 < 0 || x_911 < n_15 || x_911 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_911, mainparams_3))
 					}
-					n_901 := int(x_900) - int(n_15)
-					s_902 := row_890[int(n_15)*1 : int(x_900)*1 : int(x_900)*1]
-					if n_901 != st_641 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_901}))
+					n_912 := int(x_911) - int(n_15)
+					s_913 := row_901[int(n_15)*1 : int(x_911)*1 : int(x_911)*1]
+					if n_912 != st_652 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_652})+" and "+runtime.ShapeString([]int{n_912}))
 					}
-					if n_15 < 0 || x_900 < n_15 || x_900 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_900, mainparams_3))
+					if n_15 < 0 || x_911 < n_15 || x_911 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_911, mainparams_3))
 					}
-					n_903 := int(x_900) - int(n_15)
-					s_904 := row_891[int(n_15)*1 : int(x_900)*1 : int(x_900)*1]
-					if n_903 != st_641 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_903}))
+					n_914 := int(x_911) - int(n_15)
+					s_915 := row_902[int(n_15)*1 : int(x_911)*1 : int(x_911)*1]
+					if n_914 != st_652 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_652})+" and "+runtime.ShapeString([]int{n_914}))
 					}
-					r_905 := ar.F64w(st_641)
-					row_899 = row_899[:len(r_905)]
-					s_902 = s_902[:len(r_905)]
-					s_904 = s_904[:len(r_905)]
-					for i_906 := range r_905 {
-						r_905[i_906] = (runtime.Sigmoid(((row_899[i_906] * s_902[i_906]) + s_904[i_906])))
+					r_916 := ar.F64w(st_652)
+					row_910 = row_910[:len(r_916)]
+					s_913 = s_913[:len(r_916)]
+					s_915 = s_915[:len(r_916)]
+					for i_917 := range r_916 {
+						r_916[i_917] = (runtime.Sigmoid(((row_910[i_917] * s_913[i_917]) + s_915[i_917])))
 					}
-					x_908 := int64(3) * n_15
-					if x_900 < 0 || x_908 < x_900 || x_908 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_900, x_908, mainparams_3))
+					x_919 := int64(3) * n_15
+					if x_911 < 0 || x_919 < x_911 || x_919 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_911, x_919, mainparams_3))
 					}
-					n_909 := int(x_908) - int(x_900)
-					s_910 := row_890[int(x_900)*1 : int(x_908)*1 : int(x_908)*1]
-					if n_909 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_909}))
+					n_920 := int(x_919) - int(x_911)
+					s_921 := row_901[int(x_911)*1 : int(x_919)*1 : int(x_919)*1]
+					if n_920 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_920}))
 					}
-					if x_900 < 0 || x_908 < x_900 || x_908 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_900, x_908, mainparams_3))
+					if x_911 < 0 || x_919 < x_911 || x_919 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_911, x_919, mainparams_3))
 					}
-					n_911 := int(x_908) - int(x_900)
-					s_912 := row_891[int(x_900)*1 : int(x_908)*1 : int(x_908)*1]
-					if n_911 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_911}))
+					n_922 := int(x_919) - int(x_911)
+					s_923 := row_902[int(x_911)*1 : int(x_919)*1 : int(x_919)*1]
+					if n_922 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_922}))
 					}
-					r_913 := ar.F64w(sequence_12)
-					r_824 = r_824[:len(r_913)]
-					s_910 = s_910[:len(r_913)]
-					s_912 = s_912[:len(r_913)]
-					for i_914 := range r_913 {
-						r_913[i_914] = (runtime.Sigmoid(((r_824[i_914] * s_910[i_914]) + s_912[i_914])))
+					r_924 := ar.F64w(sequence_12)
+					r_835 = r_835[:len(r_924)]
+					s_921 = s_921[:len(r_924)]
+					s_923 = s_923[:len(r_924)]
+					for i_925 := range r_924 {
+						r_924[i_925] = (runtime.Sigmoid(((r_835[i_925] * s_921[i_925]) + s_923[i_925])))
 					}
-					x_916 := int64(4) * n_15
-					if x_908 < 0 || x_916 < x_908 || x_916 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_908, x_916, mainparams_3))
+					x_927 := int64(4) * n_15
+					if x_919 < 0 || x_927 < x_919 || x_927 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_919, x_927, mainparams_3))
 					}
-					n_917 := int(x_916) - int(x_908)
-					s_918 := row_890[int(x_908)*1 : int(x_916)*1 : int(x_916)*1]
-					if n_917 != st_641 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_917}))
+					n_928 := int(x_927) - int(x_919)
+					s_929 := row_901[int(x_919)*1 : int(x_927)*1 : int(x_927)*1]
+					if n_928 != st_652 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_652})+" and "+runtime.ShapeString([]int{n_928}))
 					}
-					if x_908 < 0 || x_916 < x_908 || x_916 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_908, x_916, mainparams_3))
+					if x_919 < 0 || x_927 < x_919 || x_927 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_919, x_927, mainparams_3))
 					}
-					n_919 := int(x_916) - int(x_908)
-					s_920 := row_891[int(x_908)*1 : int(x_916)*1 : int(x_916)*1]
-					if n_919 != st_641 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_919}))
+					n_930 := int(x_927) - int(x_919)
+					s_931 := row_902[int(x_919)*1 : int(x_927)*1 : int(x_927)*1]
+					if n_930 != st_652 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_652})+" and "+runtime.ShapeString([]int{n_930}))
 					}
-					r_921 := ar.F64w(st_641)
-					row_899 = row_899[:len(r_921)]
-					s_918 = s_918[:len(r_921)]
-					s_920 = s_920[:len(r_921)]
-					for i_922 := range r_921 {
-						r_921[i_922] = (math.Tanh(((row_899[i_922] * s_918[i_922]) + s_920[i_922])))
+					r_932 := ar.F64w(st_652)
+					row_910 = row_910[:len(r_932)]
+					s_929 = s_929[:len(r_932)]
+					s_931 = s_931[:len(r_932)]
+					for i_933 := range r_932 {
+						r_932[i_933] = (math.Tanh(((row_910[i_933] * s_929[i_933]) + s_931[i_933])))
 					}
-					if int64(1) >= int64(st_640) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_640))
+					if int64(1) >= int64(st_651) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_651))
 					}
-					row_924 := st_639[int(int64(1))*st_641 : (int(int64(1))+1)*st_641]
-					if sequence_12 != st_641 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{sequence_12}))
+					row_935 := st_650[int(int64(1))*st_652 : (int(int64(1))+1)*st_652]
+					if sequence_12 != st_652 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_652})+" and "+runtime.ShapeString([]int{sequence_12}))
 					}
-					r_925 := ar.F64w(st_641)
-					row_924 = row_924[:len(r_925)]
-					r_896 = r_896[:len(r_925)]
-					r_905 = r_905[:len(r_925)]
-					r_921 = r_921[:len(r_925)]
-					for i_926 := range r_925 {
-						r_925[i_926] = ((row_924[i_926] * r_896[i_926]) + (r_905[i_926] * r_921[i_926]))
+					r_936 := ar.F64w(st_652)
+					row_935 = row_935[:len(r_936)]
+					r_907 = r_907[:len(r_936)]
+					r_916 = r_916[:len(r_936)]
+					r_932 = r_932[:len(r_936)]
+					for i_937 := range r_936 {
+						r_936[i_937] = ((row_935[i_937] * r_907[i_937]) + (r_916[i_937] * r_932[i_937]))
 					}
-					r_928 := ar.F64w(st_641)
-					r_925 = r_925[:len(r_928)]
-					for i_929 := range r_928 {
-						r_928[i_929] = (math.Tanh(r_925[i_929]))
+					r_939 := ar.F64w(st_652)
+					r_936 = r_936[:len(r_939)]
+					for i_940 := range r_939 {
+						r_939[i_940] = (math.Tanh(r_936[i_940]))
 					}
-					if st_641 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_641}))
+					if st_652 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_652}))
 					}
-					r_931 := ar.F64w(sequence_12)
-					r_913 = r_913[:len(r_931)]
-					r_928 = r_928[:len(r_931)]
-					for i_932 := range r_931 {
-						r_931[i_932] = (r_913[i_932] * r_928[i_932])
+					r_942 := ar.F64w(sequence_12)
+					r_924 = r_924[:len(r_942)]
+					r_939 = r_939[:len(r_942)]
+					for i_943 := range r_942 {
+						r_942[i_943] = (r_924[i_943] * r_939[i_943])
 					}
-					if int64(0) >= int64(st_640) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_640))
+					if int64(0) >= int64(st_651) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_651))
 					}
-					if sequence_12 != st_641 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_641}))
+					if sequence_12 != st_652 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_652}))
 					}
-					c_934 := ar.F64w(len(st_639))
-					copy(c_934, st_639)
-					copy(c_934[int(int64(0))*st_641:(int(int64(0))+1)*st_641], r_931)
-					if int64(1) >= int64(st_640) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_640))
+					c_945 := ar.F64w(len(st_650))
+					copy(c_945, st_650)
+					copy(c_945[int(int64(0))*st_652:(int(int64(0))+1)*st_652], r_942)
+					if int64(1) >= int64(st_651) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_651))
 					}
-					copy(c_934[int(int64(1))*st_641:(int(int64(1))+1)*st_641], r_925)
-					n_935 := int(max(x_889, 0)) + 1
-					var st_936 []float64
-					var st_937 int
-					var st_938 []float64
-					var st_939 int
-					var st_940 int
-					var st_942 int
-					var st_943 []float64
-					var st_944 int
-					var st_945 []float64
-					var st_946 int
+					copy(c_945[int(int64(1))*st_652:(int(int64(1))+1)*st_652], r_936)
+					n_946 := int(max(x_900, 0)) + 1
 					var st_947 []float64
 					var st_948 int
 					var st_949 []float64
 					var st_950 int
-					var st_951 []float64
-					var st_952 int
-					var st_953 []float64
-					var st_954 int
-					var st_955 []float64
-					var st_956 int
-					var st_957 []float64
-					var st_958 int
-					var st_959 []float64
-					var st_960 int
-					var st_961 []float64
-					var st_962 int
-					var st_963 []float64
-					var st_964 int
-					var st_965 []float64
-					var st_966 int
-					var st_967 []float64
-					var st_968 int
-					var st_969 []float64
-					var st_970 int
-					var st_971 []float64
-					var st_972 int
-					st_936, st_937, st_938, st_939, st_940, st_942, st_943, st_944, st_945, st_946, st_947, st_948, st_949, st_950, st_951, st_952, st_953, st_954, st_955, st_956, st_957, st_958, st_959, st_960, st_961, st_962, st_963, st_964, st_965, st_966, st_967, st_968, st_969, st_970, st_971, st_972 = r_931, sequence_12, c_934, st_640, st_641, st_641, r_928, st_641, r_913, sequence_12, r_921, st_641, r_905, st_641, r_896, sequence_12, row_924, st_641, row_891, mainparams_3, s_918, n_917, row_899, st_641, row_890, mainparams_3, s_910, n_909, r_824, sequence_12, s_902, n_901, row_899, st_641, s_893, n_892
-					buf_1108 := ar.F64w(st_937)
-					buf_1109 := ar.F64w(st_939 * st_940)
-					var d_978 int = 0
-					var rs_979 int = 0
-					var a_980 []float64
-					var d_981 int = 0
-					var rs_982 int = 0
-					var a_983 []float64
-					var d_984 int = 0
-					var rs_985 int = 0
-					var a_986 []float64
-					var d_987 int = 0
-					var rs_988 int = 0
-					var a_989 []float64
-					var d_990 int = 0
-					var rs_991 int = 0
-					var a_992 []float64
-					var d_993 int = 0
-					var rs_994 int = 0
-					var a_995 []float64
-					var d_996 int = 0
-					var rs_997 int = 0
-					var a_998 []float64
-					var d_999 int = 0
-					var rs_1000 int = 0
-					var a_1001 []float64
-					var d_1002 int = 0
-					var rs_1003 int = 0
-					var a_1004 []float64
-					var d_1005 int = 0
-					var rs_1006 int = 0
-					var a_1007 []float64
-					var d_1008 int = 0
-					var rs_1009 int = 0
-					var a_1010 []float64
-					var d_1011 int = 0
-					var rs_1012 int = 0
-					var a_1013 []float64
-					var d_1014 int = 0
-					var rs_1015 int = 0
-					var a_1016 []float64
-					var d_1017 int = 0
-					var rs_1018 int = 0
-					var a_1019 []float64
-					var d_1020 int = 0
-					var rs_1021 int = 0
-					var a_1022 []float64
-					var d_1023 int = 0
-					var rs_1024 int = 0
-					for i_1025 := 0; i_1025 < n_935; i_1025++ {
-						mark_1026 := ar.mark()
-						if i_1025 > 0 {
-							k_1027 := int64(i_1025 - 1)
-							x_1028 := k_1027 + int64(1)
-							x_1029 := int64(2) * x_1028
-							if x_1029 < 0 || x_1029 >= int64(mainparams_2) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1029, mainparams_2))
+					var st_951 int
+					var st_953 int
+					var st_954 []float64
+					var st_955 int
+					var st_956 []float64
+					var st_957 int
+					var st_958 []float64
+					var st_959 int
+					var st_960 []float64
+					var st_961 int
+					var st_962 []float64
+					var st_963 int
+					var st_964 []float64
+					var st_965 int
+					var st_966 []float64
+					var st_967 int
+					var st_968 []float64
+					var st_969 int
+					var st_970 []float64
+					var st_971 int
+					var st_972 []float64
+					var st_973 int
+					var st_974 []float64
+					var st_975 int
+					var st_976 []float64
+					var st_977 int
+					var st_978 []float64
+					var st_979 int
+					var st_980 []float64
+					var st_981 int
+					var st_982 []float64
+					var st_983 int
+					st_947, st_948, st_949, st_950, st_951, st_953, st_954, st_955, st_956, st_957, st_958, st_959, st_960, st_961, st_962, st_963, st_964, st_965, st_966, st_967, st_968, st_969, st_970, st_971, st_972, st_973, st_974, st_975, st_976, st_977, st_978, st_979, st_980, st_981, st_982, st_983 = r_942, sequence_12, c_945, st_651, st_652, st_652, r_939, st_652, r_924, sequence_12, r_932, st_652, r_916, st_652, r_907, sequence_12, row_935, st_652, row_902, mainparams_3, s_929, n_928, row_910, st_652, row_901, mainparams_3, s_921, n_920, r_835, sequence_12, s_913, n_912, row_910, st_652, s_904, n_903
+					buf_1119 := ar.F64w(st_948)
+					buf_1120 := ar.F64w(st_950 * st_951)
+					var d_989 int = 0
+					var rs_990 int = 0
+					var a_991 []float64
+					var d_992 int = 0
+					var rs_993 int = 0
+					var a_994 []float64
+					var d_995 int = 0
+					var rs_996 int = 0
+					var a_997 []float64
+					var d_998 int = 0
+					var rs_999 int = 0
+					var a_1000 []float64
+					var d_1001 int = 0
+					var rs_1002 int = 0
+					var a_1003 []float64
+					var d_1004 int = 0
+					var rs_1005 int = 0
+					var a_1006 []float64
+					var d_1007 int = 0
+					var rs_1008 int = 0
+					var a_1009 []float64
+					var d_1010 int = 0
+					var rs_1011 int = 0
+					var a_1012 []float64
+					var d_1013 int = 0
+					var rs_1014 int = 0
+					var a_1015 []float64
+					var d_1016 int = 0
+					var rs_1017 int = 0
+					var a_1018 []float64
+					var d_1019 int = 0
+					var rs_1020 int = 0
+					var a_1021 []float64
+					var d_1022 int = 0
+					var rs_1023 int = 0
+					var a_1024 []float64
+					var d_1025 int = 0
+					var rs_1026 int = 0
+					var a_1027 []float64
+					var d_1028 int = 0
+					var rs_1029 int = 0
+					var a_1030 []float64
+					var d_1031 int = 0
+					var rs_1032 int = 0
+					var a_1033 []float64
+					var d_1034 int = 0
+					var rs_1035 int = 0
+					for i_1036 := 0; i_1036 < n_946; i_1036++ {
+						mark_1037 := ar.mark()
+						if i_1036 > 0 {
+							k_1038 := int64(i_1036 - 1)
+							x_1039 := k_1038 + int64(1)
+							x_1040 := int64(2) * x_1039
+							if x_1040 < 0 || x_1040 >= int64(mainparams_2) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1040, mainparams_2))
 							}
-							row_1030 := mainparams_1[int(x_1029)*mainparams_3 : (int(x_1029)+1)*mainparams_3]
-							x_1031 := x_1029 + int64(1)
-							if x_1031 < 0 || x_1031 >= int64(mainparams_2) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1031, mainparams_2))
+							row_1041 := mainparams_1[int(x_1040)*mainparams_3 : (int(x_1040)+1)*mainparams_3]
+							x_1042 := x_1040 + int64(1)
+							if x_1042 < 0 || x_1042 >= int64(mainparams_2) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1042, mainparams_2))
 							}
-							row_1032 := mainparams_1[int(x_1031)*mainparams_3 : (int(x_1031)+1)*mainparams_3]
+							row_1043 := mainparams_1[int(x_1042)*mainparams_3 : (int(x_1042)+1)*mainparams_3]
 							if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 							}
-							n_1033 := int(n_15) - int(int64(0))
-							s_1034 := row_1030[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-							if n_1033 != st_937 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{n_1033}))
+							n_1044 := int(n_15) - int(int64(0))
+							s_1045 := row_1041[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+							if n_1044 != st_948 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_948})+" and "+runtime.ShapeString([]int{n_1044}))
 							}
 							if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 							}
-							n_1035 := int(n_15) - int(int64(0))
-							s_1036 := row_1032[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-							if n_1035 != st_937 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{n_1035}))
+							n_1046 := int(n_15) - int(int64(0))
+							s_1047 := row_1043[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+							if n_1046 != st_948 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_948})+" and "+runtime.ShapeString([]int{n_1046}))
 							}
-							r_1037 := ar.F64w(st_937)
-							st_936 = st_936[:len(r_1037)]
-							s_1034 = s_1034[:len(r_1037)]
-							s_1036 = s_1036[:len(r_1037)]
-							for i_1038 := range r_1037 {
-								r_1037[i_1038] = (runtime.Sigmoid(((st_936[i_1038] * s_1034[i_1038]) + s_1036[i_1038])))
+							r_1048 := ar.F64w(st_948)
+							st_947 = st_947[:len(r_1048)]
+							s_1045 = s_1045[:len(r_1048)]
+							s_1047 = s_1047[:len(r_1048)]
+							for i_1049 := range r_1048 {
+								r_1048[i_1049] = (runtime.Sigmoid(((st_947[i_1049] * s_1045[i_1049]) + s_1047[i_1049])))
 							}
-							if x_1029 < 0 || x_1029 >= int64(st_939) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1029, st_939))
+							if x_1040 < 0 || x_1040 >= int64(st_950) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1040, st_950))
 							}
-							row_1040 := st_938[int(x_1029)*st_940 : (int(x_1029)+1)*st_940]
-							x_1041 := int64(2) * n_15
-							if n_15 < 0 || x_1041 < n_15 || x_1041 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1041, mainparams_3))
+							row_1051 := st_949[int(x_1040)*st_951 : (int(x_1040)+1)*st_951]
+							x_1052 := int64(2) * n_15
+							if n_15 < 0 || x_1052 < n_15 || x_1052 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1052, mainparams_3))
 							}
-							n_1042 := int(x_1041) - int(n_15)
-							s_1043 := row_1030[int(n_15)*1 : int(x_1041)*1 : int(x_1041)*1]
-							if n_1042 != st_940 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_940})+" and "+runtime.ShapeString([]int{n_1042}))
+							n_1053 := int(x_1052) - int(n_15)
+							s_1054 := row_1041[int(n_15)*1 : int(x_1052)*1 : int(x_1052)*1]
+							if n_1053 != st_951 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_951})+" and "+runtime.ShapeString([]int{n_1053}))
 							}
-							if n_15 < 0 || x_1041 < n_15 || x_1041 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1041, mainparams_3))
+							if n_15 < 0 || x_1052 < n_15 || x_1052 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1052, mainparams_3))
 							}
-							n_1044 := int(x_1041) - int(n_15)
-							s_1045 := row_1032[int(n_15)*1 : int(x_1041)*1 : int(x_1041)*1]
-							if n_1044 != st_940 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_940})+" and "+runtime.ShapeString([]int{n_1044}))
+							n_1055 := int(x_1052) - int(n_15)
+							s_1056 := row_1043[int(n_15)*1 : int(x_1052)*1 : int(x_1052)*1]
+							if n_1055 != st_951 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_951})+" and "+runtime.ShapeString([]int{n_1055}))
 							}
-							r_1046 := ar.F64w(st_940)
-							row_1040 = row_1040[:len(r_1046)]
-							s_1043 = s_1043[:len(r_1046)]
-							s_1045 = s_1045[:len(r_1046)]
-							for i_1047 := range r_1046 {
-								r_1046[i_1047] = (runtime.Sigmoid(((row_1040[i_1047] * s_1043[i_1047]) + s_1045[i_1047])))
+							r_1057 := ar.F64w(st_951)
+							row_1051 = row_1051[:len(r_1057)]
+							s_1054 = s_1054[:len(r_1057)]
+							s_1056 = s_1056[:len(r_1057)]
+							for i_1058 := range r_1057 {
+								r_1057[i_1058] = (runtime.Sigmoid(((row_1051[i_1058] * s_1054[i_1058]) + s_1056[i_1058])))
 							}
-							x_1049 := int64(3) * n_15
-							if x_1041 < 0 || x_1049 < x_1041 || x_1049 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1041, x_1049, mainparams_3))
+							x_1060 := int64(3) * n_15
+							if x_1052 < 0 || x_1060 < x_1052 || x_1060 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1052, x_1060, mainparams_3))
 							}
-							n_1050 := int(x_1049) - int(x_1041)
-							s_1051 := row_1030[int(x_1041)*1 : int(x_1049)*1 : int(x_1049)*1]
-							if n_1050 != st_937 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{n_1050}))
+							n_1061 := int(x_1060) - int(x_1052)
+							s_1062 := row_1041[int(x_1052)*1 : int(x_1060)*1 : int(x_1060)*1]
+							if n_1061 != st_948 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_948})+" and "+runtime.ShapeString([]int{n_1061}))
 							}
-							if x_1041 < 0 || x_1049 < x_1041 || x_1049 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1041, x_1049, mainparams_3))
+							if x_1052 < 0 || x_1060 < x_1052 || x_1060 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1052, x_1060, mainparams_3))
 							}
-							n_1052 := int(x_1049) - int(x_1041)
-							s_1053 := row_1032[int(x_1041)*1 : int(x_1049)*1 : int(x_1049)*1]
-							if n_1052 != st_937 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{n_1052}))
+							n_1063 := int(x_1060) - int(x_1052)
+							s_1064 := row_1043[int(x_1052)*1 : int(x_1060)*1 : int(x_1060)*1]
+							if n_1063 != st_948 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_948})+" and "+runtime.ShapeString([]int{n_1063}))
 							}
-							r_1054 := ar.F64w(st_937)
-							st_936 = st_936[:len(r_1054)]
-							s_1051 = s_1051[:len(r_1054)]
-							s_1053 = s_1053[:len(r_1054)]
-							for i_1055 := range r_1054 {
-								r_1054[i_1055] = (runtime.Sigmoid(((st_936[i_1055] * s_1051[i_1055]) + s_1053[i_1055])))
+							r_1065 := ar.F64w(st_948)
+							st_947 = st_947[:len(r_1065)]
+							s_1062 = s_1062[:len(r_1065)]
+							s_1064 = s_1064[:len(r_1065)]
+							for i_1066 := range r_1065 {
+								r_1065[i_1066] = (runtime.Sigmoid(((st_947[i_1066] * s_1062[i_1066]) + s_1064[i_1066])))
 							}
-							x_1057 := int64(4) * n_15
-							if x_1049 < 0 || x_1057 < x_1049 || x_1057 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1049, x_1057, mainparams_3))
+							x_1068 := int64(4) * n_15
+							if x_1060 < 0 || x_1068 < x_1060 || x_1068 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1060, x_1068, mainparams_3))
 							}
-							n_1058 := int(x_1057) - int(x_1049)
-							s_1059 := row_1030[int(x_1049)*1 : int(x_1057)*1 : int(x_1057)*1]
-							if n_1058 != st_940 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_940})+" and "+runtime.ShapeString([]int{n_1058}))
+							n_1069 := int(x_1068) - int(x_1060)
+							s_1070 := row_1041[int(x_1060)*1 : int(x_1068)*1 : int(x_1068)*1]
+							if n_1069 != st_951 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_951})+" and "+runtime.ShapeString([]int{n_1069}))
 							}
-							if x_1049 < 0 || x_1057 < x_1049 || x_1057 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1049, x_1057, mainparams_3))
+							if x_1060 < 0 || x_1068 < x_1060 || x_1068 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1060, x_1068, mainparams_3))
 							}
-							n_1060 := int(x_1057) - int(x_1049)
-							s_1061 := row_1032[int(x_1049)*1 : int(x_1057)*1 : int(x_1057)*1]
-							if n_1060 != st_940 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_940})+" and "+runtime.ShapeString([]int{n_1060}))
+							n_1071 := int(x_1068) - int(x_1060)
+							s_1072 := row_1043[int(x_1060)*1 : int(x_1068)*1 : int(x_1068)*1]
+							if n_1071 != st_951 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_951})+" and "+runtime.ShapeString([]int{n_1071}))
 							}
-							r_1062 := ar.F64w(st_940)
-							row_1040 = row_1040[:len(r_1062)]
-							s_1059 = s_1059[:len(r_1062)]
-							s_1061 = s_1061[:len(r_1062)]
-							for i_1063 := range r_1062 {
-								r_1062[i_1063] = (math.Tanh(((row_1040[i_1063] * s_1059[i_1063]) + s_1061[i_1063])))
+							r_1073 := ar.F64w(st_951)
+							row_1051 = row_1051[:len(r_1073)]
+							s_1070 = s_1070[:len(r_1073)]
+							s_1072 = s_1072[:len(r_1073)]
+							for i_1074 := range r_1073 {
+								r_1073[i_1074] = (math.Tanh(((row_1051[i_1074] * s_1070[i_1074]) + s_1072[i_1074])))
 							}
-							if x_1031 < 0 || x_1031 >= int64(st_939) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1031, st_939))
+							if x_1042 < 0 || x_1042 >= int64(st_950) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1042, st_950))
 							}
-							row_1065 := st_938[int(x_1031)*st_940 : (int(x_1031)+1)*st_940]
-							if st_937 != st_940 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_940})+" and "+runtime.ShapeString([]int{st_937}))
+							row_1076 := st_949[int(x_1042)*st_951 : (int(x_1042)+1)*st_951]
+							if st_948 != st_951 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_951})+" and "+runtime.ShapeString([]int{st_948}))
 							}
-							r_1066 := ar.F64w(st_940)
-							row_1065 = row_1065[:len(r_1066)]
-							r_1037 = r_1037[:len(r_1066)]
-							r_1046 = r_1046[:len(r_1066)]
-							r_1062 = r_1062[:len(r_1066)]
-							for i_1067 := range r_1066 {
-								r_1066[i_1067] = ((row_1065[i_1067] * r_1037[i_1067]) + (r_1046[i_1067] * r_1062[i_1067]))
+							r_1077 := ar.F64w(st_951)
+							row_1076 = row_1076[:len(r_1077)]
+							r_1048 = r_1048[:len(r_1077)]
+							r_1057 = r_1057[:len(r_1077)]
+							r_1073 = r_1073[:len(r_1077)]
+							for i_1078 := range r_1077 {
+								r_1077[i_1078] = ((row_1076[i_1078] * r_1048[i_1078]) + (r_1057[i_1078] * r_1073[i_1078]))
 							}
-							r_1069 := ar.F64w(st_940)
-							r_1066 = r_1066[:len(r_1069)]
-							for i_1070 := range r_1069 {
-								r_1069[i_1070] = (math.Tanh(r_1066[i_1070]))
+							r_1080 := ar.F64w(st_951)
+							r_1077 = r_1077[:len(r_1080)]
+							for i_1081 := range r_1080 {
+								r_1080[i_1081] = (math.Tanh(r_1077[i_1081]))
 							}
-							if st_940 != st_937 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{st_940}))
+							if st_951 != st_948 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_948})+" and "+runtime.ShapeString([]int{st_951}))
 							}
-							r_1072 := ar.F64w(st_937)
-							r_1054 = r_1054[:len(r_1072)]
-							r_1069 = r_1069[:len(r_1072)]
-							for i_1073 := range r_1072 {
-								r_1072[i_1073] = (r_1054[i_1073] * r_1069[i_1073])
+							r_1083 := ar.F64w(st_948)
+							r_1065 = r_1065[:len(r_1083)]
+							r_1080 = r_1080[:len(r_1083)]
+							for i_1084 := range r_1083 {
+								r_1083[i_1084] = (r_1065[i_1084] * r_1080[i_1084])
 							}
-							if x_1029 < 0 || x_1029 >= int64(st_939) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1029, st_939))
+							if x_1040 < 0 || x_1040 >= int64(st_950) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1040, st_950))
 							}
-							if st_937 != st_940 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_937})+"; elements have shape "+runtime.ShapeString([]int{st_940}))
+							if st_948 != st_951 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_948})+"; elements have shape "+runtime.ShapeString([]int{st_951}))
 							}
-							c_1075 := ar.F64w(len(st_938))
-							copy(c_1075, st_938)
-							copy(c_1075[int(x_1029)*st_940:(int(x_1029)+1)*st_940], r_1072)
-							if x_1031 < 0 || x_1031 >= int64(st_939) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1031, st_939))
+							c_1086 := ar.F64w(len(st_949))
+							copy(c_1086, st_949)
+							copy(c_1086[int(x_1040)*st_951:(int(x_1040)+1)*st_951], r_1083)
+							if x_1042 < 0 || x_1042 >= int64(st_950) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1042, st_950))
 							}
-							copy(c_1075[int(x_1031)*st_940:(int(x_1031)+1)*st_940], r_1066)
-							st_936, st_938, st_942, st_943, st_944, st_945, st_946, st_947, st_948, st_949, st_950, st_951, st_952, st_953, st_954, st_955, st_956, st_957, st_958, st_959, st_960, st_961, st_962, st_963, st_964, st_965, st_966, st_967, st_968, st_969, st_970, st_971, st_972 = r_1072, c_1075, st_940, r_1069, st_940, r_1054, st_937, r_1062, st_940, r_1046, st_940, r_1037, st_937, row_1065, st_940, row_1032, mainparams_3, s_1059, n_1058, row_1040, st_940, row_1030, mainparams_3, s_1051, n_1050, st_936, st_937, s_1043, n_1042, row_1040, st_940, s_1034, n_1033
+							copy(c_1086[int(x_1042)*st_951:(int(x_1042)+1)*st_951], r_1077)
+							st_947, st_949, st_953, st_954, st_955, st_956, st_957, st_958, st_959, st_960, st_961, st_962, st_963, st_964, st_965, st_966, st_967, st_968, st_969, st_970, st_971, st_972, st_973, st_974, st_975, st_976, st_977, st_978, st_979, st_980, st_981, st_982, st_983 = r_1083, c_1086, st_951, r_1080, st_951, r_1065, st_948, r_1073, st_951, r_1057, st_951, r_1048, st_948, row_1076, st_951, row_1043, mainparams_3, s_1070, n_1069, row_1051, st_951, row_1041, mainparams_3, s_1062, n_1061, st_947, st_948, s_1054, n_1053, row_1051, st_951, s_1045, n_1044
 						}
-						if i_1025 == 0 {
-							d_978 = st_942
-							rs_979 = d_978
-							tot_1076, err_1077 := runtime.MulSize(n_935, rs_979)
-							if err_1077 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1077)
+						if i_1036 == 0 {
+							d_989 = st_953
+							rs_990 = d_989
+							tot_1087, err_1088 := runtime.MulSize(n_946, rs_990)
+							if err_1088 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1088)
 							}
-							_ = tot_1076
-						} else if st_942 != d_978 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_942})+", element 0 has shape "+runtime.ShapeString([]int{d_978}))
+							_ = tot_1087
+						} else if st_953 != d_989 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1036)+" has shape "+runtime.ShapeString([]int{st_953})+", element 0 has shape "+runtime.ShapeString([]int{d_989}))
 						}
-						if i_1025 == 0 {
-							d_981 = st_944
-							rs_982 = d_981
-							tot_1078, err_1079 := runtime.MulSize(n_935, rs_982)
-							if err_1079 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1079)
+						if i_1036 == 0 {
+							d_992 = st_955
+							rs_993 = d_992
+							tot_1089, err_1090 := runtime.MulSize(n_946, rs_993)
+							if err_1090 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1090)
 							}
-							a_980 = ar.F64w(tot_1078)
-						} else if st_944 != d_981 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_944})+", element 0 has shape "+runtime.ShapeString([]int{d_981}))
+							a_991 = ar.F64w(tot_1089)
+						} else if st_955 != d_992 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1036)+" has shape "+runtime.ShapeString([]int{st_955})+", element 0 has shape "+runtime.ShapeString([]int{d_992}))
 						}
-						copy(a_980[i_1025*rs_982:(i_1025+1)*rs_982], st_943)
-						if i_1025 == 0 {
-							d_984 = st_946
-							rs_985 = d_984
-							tot_1080, err_1081 := runtime.MulSize(n_935, rs_985)
-							if err_1081 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1081)
+						copy(a_991[i_1036*rs_993:(i_1036+1)*rs_993], st_954)
+						if i_1036 == 0 {
+							d_995 = st_957
+							rs_996 = d_995
+							tot_1091, err_1092 := runtime.MulSize(n_946, rs_996)
+							if err_1092 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1092)
 							}
-							a_983 = ar.F64w(tot_1080)
-						} else if st_946 != d_984 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_946})+", element 0 has shape "+runtime.ShapeString([]int{d_984}))
+							a_994 = ar.F64w(tot_1091)
+						} else if st_957 != d_995 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1036)+" has shape "+runtime.ShapeString([]int{st_957})+", element 0 has shape "+runtime.ShapeString([]int{d_995}))
 						}
-						copy(a_983[i_1025*rs_985:(i_1025+1)*rs_985], st_945)
-						if i_1025 == 0 {
-							d_987 = st_948
-							rs_988 = d_987
-							tot_1082, err_1083 := runtime.MulSize(n_935, rs_988)
-							if err_1083 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1083)
+						copy(a_994[i_1036*rs_996:(i_1036+1)*rs_996], st_956)
+						if i_1036 == 0 {
+							d_998 = st_959
+							rs_999 = d_998
+							tot_1093, err_1094 := runtime.MulSize(n_946, rs_999)
+							if err_1094 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1094)
 							}
-							a_986 = ar.F64w(tot_1082)
-						} else if st_948 != d_987 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_948})+", element 0 has shape "+runtime.ShapeString([]int{d_987}))
+							a_997 = ar.F64w(tot_1093)
+						} else if st_959 != d_998 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1036)+" has shape "+runtime.ShapeString([]int{st_959})+", element 0 has shape "+runtime.ShapeString([]int{d_998}))
 						}
-						copy(a_986[i_1025*rs_988:(i_1025+1)*rs_988], st_947)
-						if i_1025 == 0 {
-							d_990 = st_950
-							rs_991 = d_990
-							tot_1084, err_1085 := runtime.MulSize(n_935, rs_991)
-							if err_1085 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1085)
+						copy(a_997[i_1036*rs_999:(i_1036+1)*rs_999], st_958)
+						if i_1036 == 0 {
+							d_1001 = st_961
+							rs_1002 = d_1001
+							tot_1095, err_1096 := runtime.MulSize(n_946, rs_1002)
+							if err_1096 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1096)
 							}
-							a_989 = ar.F64w(tot_1084)
-						} else if st_950 != d_990 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_950})+", element 0 has shape "+runtime.ShapeString([]int{d_990}))
+							a_1000 = ar.F64w(tot_1095)
+						} else if st_961 != d_1001 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1036)+" has shape "+runtime.ShapeString([]int{st_961})+", element 0 has shape "+runtime.ShapeString([]int{d_1001}))
 						}
-						copy(a_989[i_1025*rs_991:(i_1025+1)*rs_991], st_949)
-						if i_1025 == 0 {
-							d_993 = st_952
-							rs_994 = d_993
-							tot_1086, err_1087 := runtime.MulSize(n_935, rs_994)
-							if err_1087 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1087)
+						copy(a_1000[i_1036*rs_1002:(i_1036+1)*rs_1002], st_960)
+						if i_1036 == 0 {
+							d_1004 = st_963
+							rs_1005 = d_1004
+							tot_1097, err_1098 := runtime.MulSize(n_946, rs_1005)
+							if err_1098 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1098)
 							}
-							a_992 = ar.F64w(tot_1086)
-						} else if st_952 != d_993 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_952})+", element 0 has shape "+runtime.ShapeString([]int{d_993}))
+							a_1003 = ar.F64w(tot_1097)
+						} else if st_963 != d_1004 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1036)+" has shape "+runtime.ShapeString([]int{st_963})+", element 0 has shape "+runtime.ShapeString([]int{d_1004}))
 						}
-						copy(a_992[i_1025*rs_994:(i_1025+1)*rs_994], st_951)
-						if i_1025 == 0 {
-							d_996 = st_954
-							rs_997 = d_996
-							tot_1088, err_1089 := runtime.MulSize(n_935, rs_997)
-							if err_1089 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1089)
+						copy(a_1003[i_1036*rs_1005:(i_1036+1)*rs_1005], st_962)
+						if i_1036 == 0 {
+							d_1007 = st_965
+							rs_1008 = d_1007
+							tot_1099, err_1100 := runtime.MulSize(n_946, rs_1008)
+							if err_1100 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1100)
 							}
-							a_995 = ar.F64w(tot_1088)
-						} else if st_954 != d_996 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_954})+", element 0 has shape "+runtime.ShapeString([]int{d_996}))
+							a_1006 = ar.F64w(tot_1099)
+						} else if st_965 != d_1007 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1036)+" has shape "+runtime.ShapeString([]int{st_965})+", element 0 has shape "+runtime.ShapeString([]int{d_1007}))
 						}
-						copy(a_995[i_1025*rs_997:(i_1025+1)*rs_997], st_953)
-						if i_1025 == 0 {
-							d_999 = st_956
-							rs_1000 = d_999
-							tot_1090, err_1091 := runtime.MulSize(n_935, rs_1000)
-							if err_1091 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1091)
+						copy(a_1006[i_1036*rs_1008:(i_1036+1)*rs_1008], st_964)
+						if i_1036 == 0 {
+							d_1010 = st_967
+							rs_1011 = d_1010
+							tot_1101, err_1102 := runtime.MulSize(n_946, rs_1011)
+							if err_1102 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1102)
 							}
-							a_998 = ar.F64w(tot_1090)
-						} else if st_956 != d_999 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_956})+", element 0 has shape "+runtime.ShapeString([]int{d_999}))
+							a_1009 = ar.F64w(tot_1101)
+						} else if st_967 != d_1010 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1036)+" has shape "+runtime.ShapeString([]int{st_967})+", element 0 has shape "+runtime.ShapeString([]int{d_1010}))
 						}
-						copy(a_998[i_1025*rs_1000:(i_1025+1)*rs_1000], st_955)
-						if i_1025 == 0 {
-							d_1002 = st_958
-							rs_1003 = d_1002
-							tot_1092, err_1093 := runtime.MulSize(n_935, rs_1003)
-							if err_1093 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1093)
+						copy(a_1009[i_1036*rs_1011:(i_1036+1)*rs_1011], st_966)
+						if i_1036 == 0 {
+							d_1013 = st_969
+							rs_1014 = d_1013
+							tot_1103, err_1104 := runtime.MulSize(n_946, rs_1014)
+							if err_1104 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1104)
 							}
-							a_1001 = ar.F64w(tot_1092)
-						} else if st_958 != d_1002 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_958})+", element 0 has shape "+runtime.ShapeString([]int{d_1002}))
+							a_1012 = ar.F64w(tot_1103)
+						} else if st_969 != d_1013 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1036)+" has shape "+runtime.ShapeString([]int{st_969})+", element 0 has shape "+runtime.ShapeString([]int{d_1013}))
 						}
-						copy(a_1001[i_1025*rs_1003:(i_1025+1)*rs_1003], st_957)
-						if i_1025 == 0 {
-							d_1005 = st_960
-							rs_1006 = d_1005
-							tot_1094, err_1095 := runtime.MulSize(n_935, rs_1006)
-							if err_1095 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1095)
+						copy(a_1012[i_1036*rs_1014:(i_1036+1)*rs_1014], st_968)
+						if i_1036 == 0 {
+							d_1016 = st_971
+							rs_1017 = d_1016
+							tot_1105, err_1106 := runtime.MulSize(n_946, rs_1017)
+							if err_1106 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1106)
 							}
-							a_1004 = ar.F64w(tot_1094)
-						} else if st_960 != d_1005 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_960})+", element 0 has shape "+runtime.ShapeString([]int{d_1005}))
+							a_1015 = ar.F64w(tot_1105)
+						} else if st_971 != d_1016 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1036)+" has shape "+runtime.ShapeString([]int{st_971})+", element 0 has shape "+runtime.ShapeString([]int{d_1016}))
 						}
-						copy(a_1004[i_1025*rs_1006:(i_1025+1)*rs_1006], st_959)
-						if i_1025 == 0 {
-							d_1008 = st_962
-							rs_1009 = d_1008
-							tot_1096, err_1097 := runtime.MulSize(n_935, rs_1009)
-							if err_1097 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1097)
+						copy(a_1015[i_1036*rs_1017:(i_1036+1)*rs_1017], st_970)
+						if i_1036 == 0 {
+							d_1019 = st_973
+							rs_1020 = d_1019
+							tot_1107, err_1108 := runtime.MulSize(n_946, rs_1020)
+							if err_1108 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1108)
 							}
-							a_1007 = ar.F64w(tot_1096)
-						} else if st_962 != d_1008 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_962})+", element 0 has shape "+runtime.ShapeString([]int{d_1008}))
+							a_1018 = ar.F64w(tot_1107)
+						} else if st_973 != d_1019 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1036)+" has shape "+runtime.ShapeString([]int{st_973})+", element 0 has shape "+runtime.ShapeString([]int{d_1019}))
 						}
-						copy(a_1007[i_1025*rs_1009:(i_1025+1)*rs_1009], st_961)
-						if i_1025 == 0 {
-							d_1011 = st_964
-							rs_1012 = d_1011
-							tot_1098, err_1099 := runtime.MulSize(n_935, rs_1012)
-							if err_1099 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1099)
+						copy(a_1018[i_1036*rs_1020:(i_1036+1)*rs_1020], st_972)
+						if i_1036 == 0 {
+							d_1022 = st_975
+							rs_1023 = d_1022
+							tot_1109, err_1110 := runtime.MulSize(n_946, rs_1023)
+							if err_1110 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1110)
 							}
-							a_1010 = ar.F64w(tot_1098)
-						} else if st_964 != d_1011 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_964})+", element 0 has shape "+runtime.ShapeString([]int{d_1011}))
+							a_1021 = ar.F64w(tot_1109)
+						} else if st_975 != d_1022 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1036)+" has shape "+runtime.ShapeString([]int{st_975})+", element 0 has shape "+runtime.ShapeString([]int{d_1022}))
 						}
-						copy(a_1010[i_1025*rs_1012:(i_1025+1)*rs_1012], st_963)
-						if i_1025 == 0 {
-							d_1014 = st_966
-							rs_1015 = d_1014
-							tot_1100, err_1101 := runtime.MulSize(n_935, rs_1015)
-							if err_1101 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1101)
+						copy(a_1021[i_1036*rs_1023:(i_1036+1)*rs_1023], st_974)
+						if i_1036 == 0 {
+							d_1025 = st_977
+							rs_1026 = d_1025
+							tot_1111, err_1112 := runtime.MulSize(n_946, rs_1026)
+							if err_1112 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1112)
 							}
-							a_1013 = ar.F64w(tot_1100)
-						} else if st_966 != d_1014 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_966})+", element 0 has shape "+runtime.ShapeString([]int{d_1014}))
+							a_1024 = ar.F64w(tot_1111)
+						} else if st_977 != d_1025 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1036)+" has shape "+runtime.ShapeString([]int{st_977})+", element 0 has shape "+runtime.ShapeString([]int{d_1025}))
 						}
-						copy(a_1013[i_1025*rs_1015:(i_1025+1)*rs_1015], st_965)
-						if i_1025 == 0 {
-							d_1017 = st_968
-							rs_1018 = d_1017
-							tot_1102, err_1103 := runtime.MulSize(n_935, rs_1018)
-							if err_1103 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1103)
+						copy(a_1024[i_1036*rs_1026:(i_1036+1)*rs_1026], st_976)
+						if i_1036 == 0 {
+							d_1028 = st_979
+							rs_1029 = d_1028
+							tot_1113, err_1114 := runtime.MulSize(n_946, rs_1029)
+							if err_1114 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1114)
 							}
-							a_1016 = ar.F64w(tot_1102)
-						} else if st_968 != d_1017 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_968})+", element 0 has shape "+runtime.ShapeString([]int{d_1017}))
+							a_1027 = ar.F64w(tot_1113)
+						} else if st_979 != d_1028 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1036)+" has shape "+runtime.ShapeString([]int{st_979})+", element 0 has shape "+runtime.ShapeString([]int{d_1028}))
 						}
-						copy(a_1016[i_1025*rs_1018:(i_1025+1)*rs_1018], st_967)
-						if i_1025 == 0 {
-							d_1020 = st_970
-							rs_1021 = d_1020
-							tot_1104, err_1105 := runtime.MulSize(n_935, rs_1021)
-							if err_1105 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1105)
+						copy(a_1027[i_1036*rs_1029:(i_1036+1)*rs_1029], st_978)
+						if i_1036 == 0 {
+							d_1031 = st_981
+							rs_1032 = d_1031
+							tot_1115, err_1116 := runtime.MulSize(n_946, rs_1032)
+							if err_1116 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1116)
 							}
-							a_1019 = ar.F64w(tot_1104)
-						} else if st_970 != d_1020 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_970})+", element 0 has shape "+runtime.ShapeString([]int{d_1020}))
+							a_1030 = ar.F64w(tot_1115)
+						} else if st_981 != d_1031 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1036)+" has shape "+runtime.ShapeString([]int{st_981})+", element 0 has shape "+runtime.ShapeString([]int{d_1031}))
 						}
-						copy(a_1019[i_1025*rs_1021:(i_1025+1)*rs_1021], st_969)
-						if i_1025 == 0 {
-							d_1023 = st_972
-							rs_1024 = d_1023
-							tot_1106, err_1107 := runtime.MulSize(n_935, rs_1024)
-							if err_1107 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1107)
+						copy(a_1030[i_1036*rs_1032:(i_1036+1)*rs_1032], st_980)
+						if i_1036 == 0 {
+							d_1034 = st_983
+							rs_1035 = d_1034
+							tot_1117, err_1118 := runtime.MulSize(n_946, rs_1035)
+							if err_1118 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1118)
 							}
-							a_1022 = ar.F64w(tot_1106)
-						} else if st_972 != d_1023 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_972})+", element 0 has shape "+runtime.ShapeString([]int{d_1023}))
+							a_1033 = ar.F64w(tot_1117)
+						} else if st_983 != d_1034 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1036)+" has shape "+runtime.ShapeString([]int{st_983})+", element 0 has shape "+runtime.ShapeString([]int{d_1034}))
 						}
-						copy(a_1022[i_1025*rs_1024:(i_1025+1)*rs_1024], st_971)
-						st_943 = a_980[i_1025*rs_982 : (i_1025+1)*rs_982]
-						st_945 = a_983[i_1025*rs_985 : (i_1025+1)*rs_985]
-						st_947 = a_986[i_1025*rs_988 : (i_1025+1)*rs_988]
-						st_949 = a_989[i_1025*rs_991 : (i_1025+1)*rs_991]
-						st_951 = a_992[i_1025*rs_994 : (i_1025+1)*rs_994]
-						st_953 = a_995[i_1025*rs_997 : (i_1025+1)*rs_997]
-						st_955 = a_998[i_1025*rs_1000 : (i_1025+1)*rs_1000]
-						st_957 = a_1001[i_1025*rs_1003 : (i_1025+1)*rs_1003]
-						st_959 = a_1004[i_1025*rs_1006 : (i_1025+1)*rs_1006]
-						st_961 = a_1007[i_1025*rs_1009 : (i_1025+1)*rs_1009]
-						st_963 = a_1010[i_1025*rs_1012 : (i_1025+1)*rs_1012]
-						st_965 = a_1013[i_1025*rs_1015 : (i_1025+1)*rs_1015]
-						st_967 = a_1016[i_1025*rs_1018 : (i_1025+1)*rs_1018]
-						st_969 = a_1019[i_1025*rs_1021 : (i_1025+1)*rs_1021]
-						st_971 = a_1022[i_1025*rs_1024 : (i_1025+1)*rs_1024]
-						if i_1025 > 0 && st_937 == len(buf_1108) && st_939*st_940 == len(buf_1109) {
-							copy(buf_1108, st_936)
-							st_936 = buf_1108
-							copy(buf_1109, st_938)
-							st_938 = buf_1109
-							ar.release(mark_1026)
+						copy(a_1033[i_1036*rs_1035:(i_1036+1)*rs_1035], st_982)
+						st_954 = a_991[i_1036*rs_993 : (i_1036+1)*rs_993]
+						st_956 = a_994[i_1036*rs_996 : (i_1036+1)*rs_996]
+						st_958 = a_997[i_1036*rs_999 : (i_1036+1)*rs_999]
+						st_960 = a_1000[i_1036*rs_1002 : (i_1036+1)*rs_1002]
+						st_962 = a_1003[i_1036*rs_1005 : (i_1036+1)*rs_1005]
+						st_964 = a_1006[i_1036*rs_1008 : (i_1036+1)*rs_1008]
+						st_966 = a_1009[i_1036*rs_1011 : (i_1036+1)*rs_1011]
+						st_968 = a_1012[i_1036*rs_1014 : (i_1036+1)*rs_1014]
+						st_970 = a_1015[i_1036*rs_1017 : (i_1036+1)*rs_1017]
+						st_972 = a_1018[i_1036*rs_1020 : (i_1036+1)*rs_1020]
+						st_974 = a_1021[i_1036*rs_1023 : (i_1036+1)*rs_1023]
+						st_976 = a_1024[i_1036*rs_1026 : (i_1036+1)*rs_1026]
+						st_978 = a_1027[i_1036*rs_1029 : (i_1036+1)*rs_1029]
+						st_980 = a_1030[i_1036*rs_1032 : (i_1036+1)*rs_1032]
+						st_982 = a_1033[i_1036*rs_1035 : (i_1036+1)*rs_1035]
+						if i_1036 > 0 && st_948 == len(buf_1119) && st_950*st_951 == len(buf_1120) {
+							copy(buf_1119, st_947)
+							st_947 = buf_1119
+							copy(buf_1120, st_949)
+							st_949 = buf_1120
+							ar.release(mark_1037)
 						}
 					}
-					c_830, c_831, c_832, c_833, c_834, c_835, c_836, c_837, c_838, c_839, c_840, c_841, c_842, c_843, c_844, c_845, c_846, c_847, c_848, c_849, c_850, c_851, c_852, c_853, c_854, c_855, c_856, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878, c_879, c_880, c_881, c_882, c_883, c_884, c_885, c_886, c_887, c_888 = st_936, n_935, st_937, st_938, n_935, st_939, st_940, n_935, d_978, a_980, n_935, d_981, a_983, n_935, d_984, a_986, n_935, d_987, a_989, n_935, d_990, a_992, n_935, d_993, a_995, n_935, d_996, a_998, n_935, d_999, a_1001, n_935, d_1002, a_1004, n_935, d_1005, a_1007, n_935, d_1008, a_1010, n_935, d_1011, a_1013, n_935, d_1014, a_1016, n_935, d_1017, a_1019, n_935, d_1020, a_1022, n_935, d_1023, n_935, 0, n_935, 0, 0
+					c_841, c_842, c_843, c_844, c_845, c_846, c_847, c_848, c_849, c_850, c_851, c_852, c_853, c_854, c_855, c_856, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878, c_879, c_880, c_881, c_882, c_883, c_884, c_885, c_886, c_887, c_888, c_889, c_890, c_891, c_892, c_893, c_894, c_895, c_896, c_897, c_898, c_899 = st_947, n_946, st_948, st_949, n_946, st_950, st_951, n_946, d_989, a_991, n_946, d_992, a_994, n_946, d_995, a_997, n_946, d_998, a_1000, n_946, d_1001, a_1003, n_946, d_1004, a_1006, n_946, d_1007, a_1009, n_946, d_1010, a_1012, n_946, d_1013, a_1015, n_946, d_1016, a_1018, n_946, d_1019, a_1021, n_946, d_1022, a_1024, n_946, d_1025, a_1027, n_946, d_1028, a_1030, n_946, d_1031, a_1033, n_946, d_1034, n_946, 0, n_946, 0, 0
 				} else {
-					n_1110, err_1111 := runtime.CheckSize(int64(0))
-					if err_1111 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1111)
+					n_1121, err_1122 := runtime.CheckSize(int64(0))
+					if err_1122 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1122)
 					}
-					var d_1112 int = 0
-					var rs_1113 int = 0
-					var d_1114 int = 0
-					var d_1115 int = 0
-					var rs_1116 int = 0
-					var d_1117 int = 0
-					var rs_1118 int = 0
-					var a_1119 []float64
-					var d_1120 int = 0
-					var rs_1121 int = 0
-					var a_1122 []float64
 					var d_1123 int = 0
 					var rs_1124 int = 0
-					var a_1125 []float64
+					var d_1125 int = 0
 					var d_1126 int = 0
 					var rs_1127 int = 0
-					var a_1128 []float64
-					var d_1129 int = 0
-					var rs_1130 int = 0
-					var a_1131 []float64
-					var d_1132 int = 0
-					var rs_1133 int = 0
-					var a_1134 []float64
-					var d_1135 int = 0
-					var rs_1136 int = 0
-					var a_1137 []float64
-					var d_1138 int = 0
-					var rs_1139 int = 0
-					var a_1140 []float64
-					var d_1141 int = 0
-					var rs_1142 int = 0
-					var a_1143 []float64
-					var d_1144 int = 0
-					var rs_1145 int = 0
-					var a_1146 []float64
-					var d_1147 int = 0
-					var rs_1148 int = 0
-					var a_1149 []float64
-					var d_1150 int = 0
-					var rs_1151 int = 0
-					var a_1152 []float64
-					var d_1153 int = 0
-					var rs_1154 int = 0
-					var a_1155 []float64
-					var d_1156 int = 0
-					var rs_1157 int = 0
-					var a_1158 []float64
-					var d_1159 int = 0
-					var rs_1160 int = 0
-					var a_1161 []float64
-					var d_1162 int = 0
-					var rs_1163 int = 0
-					for i_1164 := 0; i_1164 < n_1110; i_1164++ {
-						mark_1165 := ar.mark()
-						_ = int64(i_1164)
+					var d_1128 int = 0
+					var rs_1129 int = 0
+					var a_1130 []float64
+					var d_1131 int = 0
+					var rs_1132 int = 0
+					var a_1133 []float64
+					var d_1134 int = 0
+					var rs_1135 int = 0
+					var a_1136 []float64
+					var d_1137 int = 0
+					var rs_1138 int = 0
+					var a_1139 []float64
+					var d_1140 int = 0
+					var rs_1141 int = 0
+					var a_1142 []float64
+					var d_1143 int = 0
+					var rs_1144 int = 0
+					var a_1145 []float64
+					var d_1146 int = 0
+					var rs_1147 int = 0
+					var a_1148 []float64
+					var d_1149 int = 0
+					var rs_1150 int = 0
+					var a_1151 []float64
+					var d_1152 int = 0
+					var rs_1153 int = 0
+					var a_1154 []float64
+					var d_1155 int = 0
+					var rs_1156 int = 0
+					var a_1157 []float64
+					var d_1158 int = 0
+					var rs_1159 int = 0
+					var a_1160 []float64
+					var d_1161 int = 0
+					var rs_1162 int = 0
+					var a_1163 []float64
+					var d_1164 int = 0
+					var rs_1165 int = 0
+					var a_1166 []float64
+					var d_1167 int = 0
+					var rs_1168 int = 0
+					var a_1169 []float64
+					var d_1170 int = 0
+					var rs_1171 int = 0
+					var a_1172 []float64
+					var d_1173 int = 0
+					var rs_1174 int = 0
+					for i_1175 := 0; i_1175 < n_1121; i_1175++ {
+						mark_1176 := ar.mark()
+						_ = int64(i_1175)
 						if int64(0) >= int64(mainparams_2) {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 						}
-						row_1167 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+						row_1178 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 						if int64(1) >= int64(mainparams_2) {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 						}
-						row_1168 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+						row_1179 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1169 := int(n_15) - int(int64(0))
-						s_1170 := row_1167[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1169 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1169}))
+						n_1180 := int(n_15) - int(int64(0))
+						s_1181 := row_1178[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1180 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1180}))
 						}
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1171 := int(n_15) - int(int64(0))
-						s_1172 := row_1168[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1171 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1171}))
+						n_1182 := int(n_15) - int(int64(0))
+						s_1183 := row_1179[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1182 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1182}))
 						}
-						r_1173 := ar.F64w(sequence_12)
-						r_824 = r_824[:len(r_1173)]
-						s_1170 = s_1170[:len(r_1173)]
-						s_1172 = s_1172[:len(r_1173)]
-						for i_1174 := range r_1173 {
-							r_1173[i_1174] = (runtime.Sigmoid(((r_824[i_1174] * s_1170[i_1174]) + s_1172[i_1174])))
+						r_1184 := ar.F64w(sequence_12)
+						r_835 = r_835[:len(r_1184)]
+						s_1181 = s_1181[:len(r_1184)]
+						s_1183 = s_1183[:len(r_1184)]
+						for i_1185 := range r_1184 {
+							r_1184[i_1185] = (runtime.Sigmoid(((r_835[i_1185] * s_1181[i_1185]) + s_1183[i_1185])))
 						}
-						if int64(0) >= int64(st_640) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_640))
+						if int64(0) >= int64(st_651) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_651))
 						}
-						row_1176 := st_639[int(int64(0))*st_641 : (int(int64(0))+1)*st_641]
-						x_1177 := int64(2) * n_15
-						if n_15 < 0 || x_1177 < n_15 || x_1177 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1177, mainparams_3))
+						row_1187 := st_650[int(int64(0))*st_652 : (int(int64(0))+1)*st_652]
+						x_1188 := int64(2) * n_15
+						if n_15 < 0 || x_1188 < n_15 || x_1188 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1188, mainparams_3))
 						}
-						n_1178 := int(x_1177) - int(n_15)
-						s_1179 := row_1167[int(n_15)*1 : int(x_1177)*1 : int(x_1177)*1]
-						if n_1178 != st_641 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_1178}))
+						n_1189 := int(x_1188) - int(n_15)
+						s_1190 := row_1178[int(n_15)*1 : int(x_1188)*1 : int(x_1188)*1]
+						if n_1189 != st_652 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_652})+" and "+runtime.ShapeString([]int{n_1189}))
 						}
-						if n_15 < 0 || x_1177 < n_15 || x_1177 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1177, mainparams_3))
+						if n_15 < 0 || x_1188 < n_15 || x_1188 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1188, mainparams_3))
 						}
-						n_1180 := int(x_1177) - int(n_15)
-						s_1181 := row_1168[int(n_15)*1 : int(x_1177)*1 : int(x_1177)*1]
-						if n_1180 != st_641 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_1180}))
+						n_1191 := int(x_1188) - int(n_15)
+						s_1192 := row_1179[int(n_15)*1 : int(x_1188)*1 : int(x_1188)*1]
+						if n_1191 != st_652 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_652})+" and "+runtime.ShapeString([]int{n_1191}))
 						}
-						r_1182 := ar.F64w(st_641)
-						row_1176 = row_1176[:len(r_1182)]
-						s_1179 = s_1179[:len(r_1182)]
-						s_1181 = s_1181[:len(r_1182)]
-						for i_1183 := range r_1182 {
-							r_1182[i_1183] = (runtime.Sigmoid(((row_1176[i_1183] * s_1179[i_1183]) + s_1181[i_1183])))
+						r_1193 := ar.F64w(st_652)
+						row_1187 = row_1187[:len(r_1193)]
+						s_1190 = s_1190[:len(r_1193)]
+						s_1192 = s_1192[:len(r_1193)]
+						for i_1194 := range r_1193 {
+							r_1193[i_1194] = (runtime.Sigmoid(((row_1187[i_1194] * s_1190[i_1194]) + s_1192[i_1194])))
 						}
-						x_1185 := int64(3) * n_15
-						if x_1177 < 0 || x_1185 < x_1177 || x_1185 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1177, x_1185, mainparams_3))
+						x_1196 := int64(3) * n_15
+						if x_1188 < 0 || x_1196 < x_1188 || x_1196 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1188, x_1196, mainparams_3))
 						}
-						n_1186 := int(x_1185) - int(x_1177)
-						s_1187 := row_1167[int(x_1177)*1 : int(x_1185)*1 : int(x_1185)*1]
-						if n_1186 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1186}))
+						n_1197 := int(x_1196) - int(x_1188)
+						s_1198 := row_1178[int(x_1188)*1 : int(x_1196)*1 : int(x_1196)*1]
+						if n_1197 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1197}))
 						}
-						if x_1177 < 0 || x_1185 < x_1177 || x_1185 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1177, x_1185, mainparams_3))
+						if x_1188 < 0 || x_1196 < x_1188 || x_1196 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1188, x_1196, mainparams_3))
 						}
-						n_1188 := int(x_1185) - int(x_1177)
-						s_1189 := row_1168[int(x_1177)*1 : int(x_1185)*1 : int(x_1185)*1]
-						if n_1188 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1188}))
+						n_1199 := int(x_1196) - int(x_1188)
+						s_1200 := row_1179[int(x_1188)*1 : int(x_1196)*1 : int(x_1196)*1]
+						if n_1199 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1199}))
 						}
-						r_1190 := ar.F64w(sequence_12)
-						r_824 = r_824[:len(r_1190)]
-						s_1187 = s_1187[:len(r_1190)]
-						s_1189 = s_1189[:len(r_1190)]
-						for i_1191 := range r_1190 {
-							r_1190[i_1191] = (runtime.Sigmoid(((r_824[i_1191] * s_1187[i_1191]) + s_1189[i_1191])))
+						r_1201 := ar.F64w(sequence_12)
+						r_835 = r_835[:len(r_1201)]
+						s_1198 = s_1198[:len(r_1201)]
+						s_1200 = s_1200[:len(r_1201)]
+						for i_1202 := range r_1201 {
+							r_1201[i_1202] = (runtime.Sigmoid(((r_835[i_1202] * s_1198[i_1202]) + s_1200[i_1202])))
 						}
-						x_1193 := int64(4) * n_15
-						if x_1185 < 0 || x_1193 < x_1185 || x_1193 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1185, x_1193, mainparams_3))
+						x_1204 := int64(4) * n_15
+						if x_1196 < 0 || x_1204 < x_1196 || x_1204 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1196, x_1204, mainparams_3))
 						}
-						n_1194 := int(x_1193) - int(x_1185)
-						s_1195 := row_1167[int(x_1185)*1 : int(x_1193)*1 : int(x_1193)*1]
-						if n_1194 != st_641 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_1194}))
+						n_1205 := int(x_1204) - int(x_1196)
+						s_1206 := row_1178[int(x_1196)*1 : int(x_1204)*1 : int(x_1204)*1]
+						if n_1205 != st_652 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_652})+" and "+runtime.ShapeString([]int{n_1205}))
 						}
-						if x_1185 < 0 || x_1193 < x_1185 || x_1193 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1185, x_1193, mainparams_3))
+						if x_1196 < 0 || x_1204 < x_1196 || x_1204 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1196, x_1204, mainparams_3))
 						}
-						n_1196 := int(x_1193) - int(x_1185)
-						s_1197 := row_1168[int(x_1185)*1 : int(x_1193)*1 : int(x_1193)*1]
-						if n_1196 != st_641 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_1196}))
+						n_1207 := int(x_1204) - int(x_1196)
+						s_1208 := row_1179[int(x_1196)*1 : int(x_1204)*1 : int(x_1204)*1]
+						if n_1207 != st_652 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_652})+" and "+runtime.ShapeString([]int{n_1207}))
 						}
-						r_1198 := ar.F64w(st_641)
-						row_1176 = row_1176[:len(r_1198)]
-						s_1195 = s_1195[:len(r_1198)]
-						s_1197 = s_1197[:len(r_1198)]
-						for i_1199 := range r_1198 {
-							r_1198[i_1199] = (math.Tanh(((row_1176[i_1199] * s_1195[i_1199]) + s_1197[i_1199])))
+						r_1209 := ar.F64w(st_652)
+						row_1187 = row_1187[:len(r_1209)]
+						s_1206 = s_1206[:len(r_1209)]
+						s_1208 = s_1208[:len(r_1209)]
+						for i_1210 := range r_1209 {
+							r_1209[i_1210] = (math.Tanh(((row_1187[i_1210] * s_1206[i_1210]) + s_1208[i_1210])))
 						}
-						if int64(1) >= int64(st_640) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_640))
+						if int64(1) >= int64(st_651) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_651))
 						}
-						row_1201 := st_639[int(int64(1))*st_641 : (int(int64(1))+1)*st_641]
-						if sequence_12 != st_641 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{sequence_12}))
+						row_1212 := st_650[int(int64(1))*st_652 : (int(int64(1))+1)*st_652]
+						if sequence_12 != st_652 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_652})+" and "+runtime.ShapeString([]int{sequence_12}))
 						}
-						r_1202 := ar.F64w(st_641)
-						row_1201 = row_1201[:len(r_1202)]
-						r_1173 = r_1173[:len(r_1202)]
-						r_1182 = r_1182[:len(r_1202)]
-						r_1198 = r_1198[:len(r_1202)]
-						for i_1203 := range r_1202 {
-							r_1202[i_1203] = ((row_1201[i_1203] * r_1173[i_1203]) + (r_1182[i_1203] * r_1198[i_1203]))
+						r_1213 := ar.F64w(st_652)
+						row_1212 = row_1212[:len(r_1213)]
+						r_1184 = r_1184[:len(r_1213)]
+						r_1193 = r_1193[:len(r_1213)]
+						r_1209 = r_1209[:len(r_1213)]
+						for i_1214 := range r_1213 {
+							r_1213[i_1214] = ((row_1212[i_1214] * r_1184[i_1214]) + (r_1193[i_1214] * r_1209[i_1214]))
 						}
-						r_1205 := ar.F64w(st_641)
-						r_1202 = r_1202[:len(r_1205)]
-						for i_1206 := range r_1205 {
-							r_1205[i_1206] = (math.Tanh(r_1202[i_1206]))
+						r_1216 := ar.F64w(st_652)
+						r_1213 = r_1213[:len(r_1216)]
+						for i_1217 := range r_1216 {
+							r_1216[i_1217] = (math.Tanh(r_1213[i_1217]))
 						}
-						if st_641 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_641}))
+						if st_652 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_652}))
 						}
-						r_1208 := ar.F64w(sequence_12)
-						r_1190 = r_1190[:len(r_1208)]
-						r_1205 = r_1205[:len(r_1208)]
-						for i_1209 := range r_1208 {
-							r_1208[i_1209] = (r_1190[i_1209] * r_1205[i_1209])
+						r_1219 := ar.F64w(sequence_12)
+						r_1201 = r_1201[:len(r_1219)]
+						r_1216 = r_1216[:len(r_1219)]
+						for i_1220 := range r_1219 {
+							r_1219[i_1220] = (r_1201[i_1220] * r_1216[i_1220])
 						}
-						if int64(0) >= int64(st_640) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_640))
+						if int64(0) >= int64(st_651) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_651))
 						}
-						if sequence_12 != st_641 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_641}))
+						if sequence_12 != st_652 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_652}))
 						}
-						c_1211 := ar.F64w(len(st_639))
-						copy(c_1211, st_639)
-						copy(c_1211[int(int64(0))*st_641:(int(int64(0))+1)*st_641], r_1208)
-						if int64(1) >= int64(st_640) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_640))
+						c_1222 := ar.F64w(len(st_650))
+						copy(c_1222, st_650)
+						copy(c_1222[int(int64(0))*st_652:(int(int64(0))+1)*st_652], r_1219)
+						if int64(1) >= int64(st_651) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_651))
 						}
-						copy(c_1211[int(int64(1))*st_641:(int(int64(1))+1)*st_641], r_1202)
-						if i_1164 == 0 {
-							d_1112 = sequence_12
-							rs_1113 = d_1112
-							tot_1212, err_1213 := runtime.MulSize(n_1110, rs_1113)
-							if err_1213 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1213)
-							}
-							_ = tot_1212
-						} else if sequence_12 != d_1112 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1112}))
-						}
-						if i_1164 == 0 {
-							d_1114, d_1115 = st_640, st_641
-							rs_1116 = d_1114 * d_1115
-							tot_1214, err_1215 := runtime.MulSize(n_1110, rs_1116)
-							if err_1215 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1215)
-							}
-							_ = tot_1214
-						} else if st_640 != d_1114 || st_641 != d_1115 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_640, st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1114, d_1115}))
-						}
-						if i_1164 == 0 {
-							d_1117 = st_641
-							rs_1118 = d_1117
-							tot_1216, err_1217 := runtime.MulSize(n_1110, rs_1118)
-							if err_1217 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1217)
-							}
-							_ = tot_1216
-						} else if st_641 != d_1117 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1117}))
-						}
-						if i_1164 == 0 {
-							d_1120 = st_641
-							rs_1121 = d_1120
-							tot_1218, err_1219 := runtime.MulSize(n_1110, rs_1121)
-							if err_1219 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1219)
-							}
-							a_1119 = ar.F64w(tot_1218)
-						} else if st_641 != d_1120 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1120}))
-						}
-						copy(a_1119[i_1164*rs_1121:(i_1164+1)*rs_1121], r_1205)
-						if i_1164 == 0 {
+						copy(c_1222[int(int64(1))*st_652:(int(int64(1))+1)*st_652], r_1213)
+						if i_1175 == 0 {
 							d_1123 = sequence_12
 							rs_1124 = d_1123
-							tot_1220, err_1221 := runtime.MulSize(n_1110, rs_1124)
-							if err_1221 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1221)
+							tot_1223, err_1224 := runtime.MulSize(n_1121, rs_1124)
+							if err_1224 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1224)
 							}
-							a_1122 = ar.F64w(tot_1220)
+							_ = tot_1223
 						} else if sequence_12 != d_1123 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1123}))
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1123}))
 						}
-						copy(a_1122[i_1164*rs_1124:(i_1164+1)*rs_1124], r_1190)
-						if i_1164 == 0 {
-							d_1126 = st_641
-							rs_1127 = d_1126
-							tot_1222, err_1223 := runtime.MulSize(n_1110, rs_1127)
-							if err_1223 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1223)
+						if i_1175 == 0 {
+							d_1125, d_1126 = st_651, st_652
+							rs_1127 = d_1125 * d_1126
+							tot_1225, err_1226 := runtime.MulSize(n_1121, rs_1127)
+							if err_1226 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1226)
 							}
-							a_1125 = ar.F64w(tot_1222)
-						} else if st_641 != d_1126 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1126}))
+							_ = tot_1225
+						} else if st_651 != d_1125 || st_652 != d_1126 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{st_651, st_652})+", element 0 has shape "+runtime.ShapeString([]int{d_1125, d_1126}))
 						}
-						copy(a_1125[i_1164*rs_1127:(i_1164+1)*rs_1127], r_1198)
-						if i_1164 == 0 {
-							d_1129 = st_641
-							rs_1130 = d_1129
-							tot_1224, err_1225 := runtime.MulSize(n_1110, rs_1130)
-							if err_1225 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1225)
+						if i_1175 == 0 {
+							d_1128 = st_652
+							rs_1129 = d_1128
+							tot_1227, err_1228 := runtime.MulSize(n_1121, rs_1129)
+							if err_1228 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1228)
 							}
-							a_1128 = ar.F64w(tot_1224)
-						} else if st_641 != d_1129 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1129}))
+							_ = tot_1227
+						} else if st_652 != d_1128 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{st_652})+", element 0 has shape "+runtime.ShapeString([]int{d_1128}))
 						}
-						copy(a_1128[i_1164*rs_1130:(i_1164+1)*rs_1130], r_1182)
-						if i_1164 == 0 {
-							d_1132 = sequence_12
-							rs_1133 = d_1132
-							tot_1226, err_1227 := runtime.MulSize(n_1110, rs_1133)
-							if err_1227 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1227)
+						if i_1175 == 0 {
+							d_1131 = st_652
+							rs_1132 = d_1131
+							tot_1229, err_1230 := runtime.MulSize(n_1121, rs_1132)
+							if err_1230 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1230)
 							}
-							a_1131 = ar.F64w(tot_1226)
-						} else if sequence_12 != d_1132 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1132}))
+							a_1130 = ar.F64w(tot_1229)
+						} else if st_652 != d_1131 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{st_652})+", element 0 has shape "+runtime.ShapeString([]int{d_1131}))
 						}
-						copy(a_1131[i_1164*rs_1133:(i_1164+1)*rs_1133], r_1173)
-						if i_1164 == 0 {
-							d_1135 = st_641
-							rs_1136 = d_1135
-							tot_1228, err_1229 := runtime.MulSize(n_1110, rs_1136)
-							if err_1229 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1229)
+						copy(a_1130[i_1175*rs_1132:(i_1175+1)*rs_1132], r_1216)
+						if i_1175 == 0 {
+							d_1134 = sequence_12
+							rs_1135 = d_1134
+							tot_1231, err_1232 := runtime.MulSize(n_1121, rs_1135)
+							if err_1232 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1232)
 							}
-							a_1134 = ar.F64w(tot_1228)
-						} else if st_641 != d_1135 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1135}))
+							a_1133 = ar.F64w(tot_1231)
+						} else if sequence_12 != d_1134 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1134}))
 						}
-						copy(a_1134[i_1164*rs_1136:(i_1164+1)*rs_1136], row_1201)
-						if i_1164 == 0 {
-							d_1138 = mainparams_3
-							rs_1139 = d_1138
-							tot_1230, err_1231 := runtime.MulSize(n_1110, rs_1139)
-							if err_1231 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1231)
+						copy(a_1133[i_1175*rs_1135:(i_1175+1)*rs_1135], r_1201)
+						if i_1175 == 0 {
+							d_1137 = st_652
+							rs_1138 = d_1137
+							tot_1233, err_1234 := runtime.MulSize(n_1121, rs_1138)
+							if err_1234 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1234)
 							}
-							a_1137 = ar.F64w(tot_1230)
-						} else if mainparams_3 != d_1138 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1138}))
+							a_1136 = ar.F64w(tot_1233)
+						} else if st_652 != d_1137 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{st_652})+", element 0 has shape "+runtime.ShapeString([]int{d_1137}))
 						}
-						copy(a_1137[i_1164*rs_1139:(i_1164+1)*rs_1139], row_1168)
-						if i_1164 == 0 {
-							d_1141 = n_1194
-							rs_1142 = d_1141
-							tot_1232, err_1233 := runtime.MulSize(n_1110, rs_1142)
-							if err_1233 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1233)
+						copy(a_1136[i_1175*rs_1138:(i_1175+1)*rs_1138], r_1209)
+						if i_1175 == 0 {
+							d_1140 = st_652
+							rs_1141 = d_1140
+							tot_1235, err_1236 := runtime.MulSize(n_1121, rs_1141)
+							if err_1236 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1236)
 							}
-							a_1140 = ar.F64w(tot_1232)
-						} else if n_1194 != d_1141 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{n_1194})+", element 0 has shape "+runtime.ShapeString([]int{d_1141}))
+							a_1139 = ar.F64w(tot_1235)
+						} else if st_652 != d_1140 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{st_652})+", element 0 has shape "+runtime.ShapeString([]int{d_1140}))
 						}
-						copy(a_1140[i_1164*rs_1142:(i_1164+1)*rs_1142], s_1195)
-						if i_1164 == 0 {
-							d_1144 = st_641
-							rs_1145 = d_1144
-							tot_1234, err_1235 := runtime.MulSize(n_1110, rs_1145)
-							if err_1235 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1235)
+						copy(a_1139[i_1175*rs_1141:(i_1175+1)*rs_1141], r_1193)
+						if i_1175 == 0 {
+							d_1143 = sequence_12
+							rs_1144 = d_1143
+							tot_1237, err_1238 := runtime.MulSize(n_1121, rs_1144)
+							if err_1238 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1238)
 							}
-							a_1143 = ar.F64w(tot_1234)
-						} else if st_641 != d_1144 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1144}))
+							a_1142 = ar.F64w(tot_1237)
+						} else if sequence_12 != d_1143 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1143}))
 						}
-						copy(a_1143[i_1164*rs_1145:(i_1164+1)*rs_1145], row_1176)
-						if i_1164 == 0 {
-							d_1147 = mainparams_3
-							rs_1148 = d_1147
-							tot_1236, err_1237 := runtime.MulSize(n_1110, rs_1148)
-							if err_1237 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1237)
+						copy(a_1142[i_1175*rs_1144:(i_1175+1)*rs_1144], r_1184)
+						if i_1175 == 0 {
+							d_1146 = st_652
+							rs_1147 = d_1146
+							tot_1239, err_1240 := runtime.MulSize(n_1121, rs_1147)
+							if err_1240 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1240)
 							}
-							a_1146 = ar.F64w(tot_1236)
-						} else if mainparams_3 != d_1147 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1147}))
+							a_1145 = ar.F64w(tot_1239)
+						} else if st_652 != d_1146 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{st_652})+", element 0 has shape "+runtime.ShapeString([]int{d_1146}))
 						}
-						copy(a_1146[i_1164*rs_1148:(i_1164+1)*rs_1148], row_1167)
-						if i_1164 == 0 {
-							d_1150 = n_1186
-							rs_1151 = d_1150
-							tot_1238, err_1239 := runtime.MulSize(n_1110, rs_1151)
-							if err_1239 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1239)
+						copy(a_1145[i_1175*rs_1147:(i_1175+1)*rs_1147], row_1212)
+						if i_1175 == 0 {
+							d_1149 = mainparams_3
+							rs_1150 = d_1149
+							tot_1241, err_1242 := runtime.MulSize(n_1121, rs_1150)
+							if err_1242 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1242)
 							}
-							a_1149 = ar.F64w(tot_1238)
-						} else if n_1186 != d_1150 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{n_1186})+", element 0 has shape "+runtime.ShapeString([]int{d_1150}))
+							a_1148 = ar.F64w(tot_1241)
+						} else if mainparams_3 != d_1149 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1149}))
 						}
-						copy(a_1149[i_1164*rs_1151:(i_1164+1)*rs_1151], s_1187)
-						if i_1164 == 0 {
-							d_1153 = sequence_12
-							rs_1154 = d_1153
-							tot_1240, err_1241 := runtime.MulSize(n_1110, rs_1154)
-							if err_1241 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1241)
+						copy(a_1148[i_1175*rs_1150:(i_1175+1)*rs_1150], row_1179)
+						if i_1175 == 0 {
+							d_1152 = n_1205
+							rs_1153 = d_1152
+							tot_1243, err_1244 := runtime.MulSize(n_1121, rs_1153)
+							if err_1244 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1244)
 							}
-							a_1152 = ar.F64w(tot_1240)
-						} else if sequence_12 != d_1153 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1153}))
+							a_1151 = ar.F64w(tot_1243)
+						} else if n_1205 != d_1152 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{n_1205})+", element 0 has shape "+runtime.ShapeString([]int{d_1152}))
 						}
-						copy(a_1152[i_1164*rs_1154:(i_1164+1)*rs_1154], r_824)
-						if i_1164 == 0 {
-							d_1156 = n_1178
-							rs_1157 = d_1156
-							tot_1242, err_1243 := runtime.MulSize(n_1110, rs_1157)
-							if err_1243 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1243)
+						copy(a_1151[i_1175*rs_1153:(i_1175+1)*rs_1153], s_1206)
+						if i_1175 == 0 {
+							d_1155 = st_652
+							rs_1156 = d_1155
+							tot_1245, err_1246 := runtime.MulSize(n_1121, rs_1156)
+							if err_1246 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1246)
 							}
-							a_1155 = ar.F64w(tot_1242)
-						} else if n_1178 != d_1156 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{n_1178})+", element 0 has shape "+runtime.ShapeString([]int{d_1156}))
+							a_1154 = ar.F64w(tot_1245)
+						} else if st_652 != d_1155 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{st_652})+", element 0 has shape "+runtime.ShapeString([]int{d_1155}))
 						}
-						copy(a_1155[i_1164*rs_1157:(i_1164+1)*rs_1157], s_1179)
-						if i_1164 == 0 {
-							d_1159 = st_641
-							rs_1160 = d_1159
-							tot_1244, err_1245 := runtime.MulSize(n_1110, rs_1160)
-							if err_1245 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1245)
+						copy(a_1154[i_1175*rs_1156:(i_1175+1)*rs_1156], row_1187)
+						if i_1175 == 0 {
+							d_1158 = mainparams_3
+							rs_1159 = d_1158
+							tot_1247, err_1248 := runtime.MulSize(n_1121, rs_1159)
+							if err_1248 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1248)
 							}
-							a_1158 = ar.F64w(tot_1244)
-						} else if st_641 != d_1159 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1159}))
+							a_1157 = ar.F64w(tot_1247)
+						} else if mainparams_3 != d_1158 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1158}))
 						}
-						copy(a_1158[i_1164*rs_1160:(i_1164+1)*rs_1160], row_1176)
-						if i_1164 == 0 {
-							d_1162 = n_1169
-							rs_1163 = d_1162
-							tot_1246, err_1247 := runtime.MulSize(n_1110, rs_1163)
-							if err_1247 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1247)
+						copy(a_1157[i_1175*rs_1159:(i_1175+1)*rs_1159], row_1178)
+						if i_1175 == 0 {
+							d_1161 = n_1197
+							rs_1162 = d_1161
+							tot_1249, err_1250 := runtime.MulSize(n_1121, rs_1162)
+							if err_1250 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1250)
 							}
-							a_1161 = ar.F64w(tot_1246)
-						} else if n_1169 != d_1162 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{n_1169})+", element 0 has shape "+runtime.ShapeString([]int{d_1162}))
+							a_1160 = ar.F64w(tot_1249)
+						} else if n_1197 != d_1161 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{n_1197})+", element 0 has shape "+runtime.ShapeString([]int{d_1161}))
 						}
-						copy(a_1161[i_1164*rs_1163:(i_1164+1)*rs_1163], s_1170)
-						if i_1164 > 0 {
-							ar.release(mark_1165)
+						copy(a_1160[i_1175*rs_1162:(i_1175+1)*rs_1162], s_1198)
+						if i_1175 == 0 {
+							d_1164 = sequence_12
+							rs_1165 = d_1164
+							tot_1251, err_1252 := runtime.MulSize(n_1121, rs_1165)
+							if err_1252 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1252)
+							}
+							a_1163 = ar.F64w(tot_1251)
+						} else if sequence_12 != d_1164 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1164}))
+						}
+						copy(a_1163[i_1175*rs_1165:(i_1175+1)*rs_1165], r_835)
+						if i_1175 == 0 {
+							d_1167 = n_1189
+							rs_1168 = d_1167
+							tot_1253, err_1254 := runtime.MulSize(n_1121, rs_1168)
+							if err_1254 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1254)
+							}
+							a_1166 = ar.F64w(tot_1253)
+						} else if n_1189 != d_1167 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{n_1189})+", element 0 has shape "+runtime.ShapeString([]int{d_1167}))
+						}
+						copy(a_1166[i_1175*rs_1168:(i_1175+1)*rs_1168], s_1190)
+						if i_1175 == 0 {
+							d_1170 = st_652
+							rs_1171 = d_1170
+							tot_1255, err_1256 := runtime.MulSize(n_1121, rs_1171)
+							if err_1256 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1256)
+							}
+							a_1169 = ar.F64w(tot_1255)
+						} else if st_652 != d_1170 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{st_652})+", element 0 has shape "+runtime.ShapeString([]int{d_1170}))
+						}
+						copy(a_1169[i_1175*rs_1171:(i_1175+1)*rs_1171], row_1187)
+						if i_1175 == 0 {
+							d_1173 = n_1180
+							rs_1174 = d_1173
+							tot_1257, err_1258 := runtime.MulSize(n_1121, rs_1174)
+							if err_1258 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1258)
+							}
+							a_1172 = ar.F64w(tot_1257)
+						} else if n_1180 != d_1173 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{n_1180})+", element 0 has shape "+runtime.ShapeString([]int{d_1173}))
+						}
+						copy(a_1172[i_1175*rs_1174:(i_1175+1)*rs_1174], s_1181)
+						if i_1175 > 0 {
+							ar.release(mark_1176)
 						}
 					}
-					c_831, c_832, c_834, c_835, c_836, c_837, c_838, c_839, c_840, c_841, c_842, c_843, c_844, c_845, c_846, c_847, c_848, c_849, c_850, c_851, c_852, c_853, c_854, c_855, c_856, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878, c_879, c_880, c_881, c_882, c_883, c_884, c_885, c_886, c_887, c_888 = n_1110, d_1112, n_1110, d_1114, d_1115, n_1110, d_1117, a_1119, n_1110, d_1120, a_1122, n_1110, d_1123, a_1125, n_1110, d_1126, a_1128, n_1110, d_1129, a_1131, n_1110, d_1132, a_1134, n_1110, d_1135, a_1137, n_1110, d_1138, a_1140, n_1110, d_1141, a_1143, n_1110, d_1144, a_1146, n_1110, d_1147, a_1149, n_1110, d_1150, a_1152, n_1110, d_1153, a_1155, n_1110, d_1156, a_1158, n_1110, d_1159, a_1161, n_1110, d_1162, n_1110, 0, n_1110, 0, 0
+					c_842, c_843, c_845, c_846, c_847, c_848, c_849, c_850, c_851, c_852, c_853, c_854, c_855, c_856, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878, c_879, c_880, c_881, c_882, c_883, c_884, c_885, c_886, c_887, c_888, c_889, c_890, c_891, c_892, c_893, c_894, c_895, c_896, c_897, c_898, c_899 = n_1121, d_1123, n_1121, d_1125, d_1126, n_1121, d_1128, a_1130, n_1121, d_1131, a_1133, n_1121, d_1134, a_1136, n_1121, d_1137, a_1139, n_1121, d_1140, a_1142, n_1121, d_1143, a_1145, n_1121, d_1146, a_1148, n_1121, d_1149, a_1151, n_1121, d_1152, a_1154, n_1121, d_1155, a_1157, n_1121, d_1158, a_1160, n_1121, d_1161, a_1163, n_1121, d_1164, a_1166, n_1121, d_1167, a_1169, n_1121, d_1170, a_1172, n_1121, d_1173, n_1121, 0, n_1121, 0, 0
 				}
-				var c_1248 []float64
-				var c_1249 int
-				var c_1250 []float64
-				var c_1251 int
-				var c_1252 int
-				if x_829 {
-					x_1253 := x_828 - int64(1)
-					if x_1253 < 0 || x_1253 >= int64(c_831) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1253, c_831))
+				var c_1259 []float64
+				var c_1260 int
+				var c_1261 []float64
+				var c_1262 int
+				var c_1263 int
+				if x_840 {
+					x_1264 := x_839 - int64(1)
+					if x_1264 < 0 || x_1264 >= int64(c_842) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1264, c_842))
 					}
-					_ = c_839[int(x_1253)*c_841 : (int(x_1253)+1)*c_841]
-					_ = c_842[int(x_1253)*c_844 : (int(x_1253)+1)*c_844]
-					_ = c_845[int(x_1253)*c_847 : (int(x_1253)+1)*c_847]
-					_ = c_848[int(x_1253)*c_850 : (int(x_1253)+1)*c_850]
-					_ = c_851[int(x_1253)*c_853 : (int(x_1253)+1)*c_853]
-					_ = c_854[int(x_1253)*c_856 : (int(x_1253)+1)*c_856]
-					_ = c_857[int(x_1253)*c_859 : (int(x_1253)+1)*c_859]
-					_ = c_860[int(x_1253)*c_862 : (int(x_1253)+1)*c_862]
-					_ = c_863[int(x_1253)*c_865 : (int(x_1253)+1)*c_865]
-					_ = c_866[int(x_1253)*c_868 : (int(x_1253)+1)*c_868]
-					_ = c_869[int(x_1253)*c_871 : (int(x_1253)+1)*c_871]
-					_ = c_872[int(x_1253)*c_874 : (int(x_1253)+1)*c_874]
-					_ = c_875[int(x_1253)*c_877 : (int(x_1253)+1)*c_877]
-					_ = c_878[int(x_1253)*c_880 : (int(x_1253)+1)*c_880]
-					_ = c_881[int(x_1253)*c_883 : (int(x_1253)+1)*c_883]
-					c_1248, c_1249, c_1250, c_1251, c_1252 = c_830, c_832, c_833, c_835, c_836
+					_ = c_850[int(x_1264)*c_852 : (int(x_1264)+1)*c_852]
+					_ = c_853[int(x_1264)*c_855 : (int(x_1264)+1)*c_855]
+					_ = c_856[int(x_1264)*c_858 : (int(x_1264)+1)*c_858]
+					_ = c_859[int(x_1264)*c_861 : (int(x_1264)+1)*c_861]
+					_ = c_862[int(x_1264)*c_864 : (int(x_1264)+1)*c_864]
+					_ = c_865[int(x_1264)*c_867 : (int(x_1264)+1)*c_867]
+					_ = c_868[int(x_1264)*c_870 : (int(x_1264)+1)*c_870]
+					_ = c_871[int(x_1264)*c_873 : (int(x_1264)+1)*c_873]
+					_ = c_874[int(x_1264)*c_876 : (int(x_1264)+1)*c_876]
+					_ = c_877[int(x_1264)*c_879 : (int(x_1264)+1)*c_879]
+					_ = c_880[int(x_1264)*c_882 : (int(x_1264)+1)*c_882]
+					_ = c_883[int(x_1264)*c_885 : (int(x_1264)+1)*c_885]
+					_ = c_886[int(x_1264)*c_888 : (int(x_1264)+1)*c_888]
+					_ = c_889[int(x_1264)*c_891 : (int(x_1264)+1)*c_891]
+					_ = c_892[int(x_1264)*c_894 : (int(x_1264)+1)*c_894]
+					c_1259, c_1260, c_1261, c_1262, c_1263 = c_841, c_843, c_844, c_846, c_847
 				} else {
-					c_1248, c_1249, c_1250, c_1251, c_1252 = r_824, sequence_12, st_639, st_640, st_641
+					c_1259, c_1260, c_1261, c_1262, c_1263 = r_835, sequence_12, st_650, st_651, st_652
 				}
 				if int64(1) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 				}
-				row_1269 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-				if extraparams_6 != c_1249 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1249})+" and "+runtime.ShapeString([]int{extraparams_6}))
+				row_1280 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+				if extraparams_6 != c_1260 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1260})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
 				if int64(2) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 				}
-				row_1270 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-				if extraparams_6 != c_1249 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1249})+" and "+runtime.ShapeString([]int{extraparams_6}))
+				row_1281 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+				if extraparams_6 != c_1260 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1260})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
-				r_1271 := ar.F64w(c_1249)
-				c_1248 = c_1248[:len(r_1271)]
-				row_1269 = row_1269[:len(r_1271)]
-				row_1270 = row_1270[:len(r_1271)]
-				for i_1272 := range r_1271 {
-					r_1271[i_1272] = ((c_1248[i_1272] * row_1269[i_1272]) + row_1270[i_1272])
-				}
-				r_1274 := ar.F64w(c_1249)
-				r_1271 = r_1271[:len(r_1274)]
-				for i_1275 := range r_1274 {
-					r_1274[i_1275] = (math.Exp(r_1271[i_1275]))
-				}
-				s_1277 := runtime.Sum(r_1274)
-				x_1278 := s_1277 + 2.0
-				x_1279 := x_821 + int64(1)
-				if x_1279 < 0 || x_1279 >= int64(sequence_11) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_1279, sequence_11))
-				}
-				row_1280 := sequence_10[int(x_1279)*sequence_12 : (int(x_1279)+1)*sequence_12]
-				x_1281 := math.Log(x_1278)
-				if c_1249 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1249}))
-				}
-				r_1282 := ar.F64w(sequence_12)
+				r_1282 := ar.F64w(c_1260)
+				c_1259 = c_1259[:len(r_1282)]
 				row_1280 = row_1280[:len(r_1282)]
-				r_1271 = r_1271[:len(r_1282)]
+				row_1281 = row_1281[:len(r_1282)]
 				for i_1283 := range r_1282 {
-					r_1282[i_1283] = (row_1280[i_1283] * (r_1271[i_1283] - x_1281))
+					r_1282[i_1283] = ((c_1259[i_1283] * row_1280[i_1283]) + row_1281[i_1283])
 				}
-				s_1285 := runtime.Sum(r_1282)
-				x_1286 := st_642 + s_1285
-				st_639, st_640, st_641, st_642, st_645, st_646, st_647, st_648, st_649, st_650, st_651, st_658, st_659, st_661, st_662, st_663, st_665, st_666, st_667, st_668, st_669, st_670, st_671, st_672, st_673, st_674, st_675, st_676, st_677, st_678, st_679, st_680, st_681, st_682, st_683, st_684, st_685, st_686, st_687, st_688, st_689, st_690, st_691, st_692, st_693, st_694, st_695, st_696, st_697, st_698, st_699, st_700, st_701, st_702, st_703, st_704, st_705, st_706, st_707, st_708, st_709, st_710, st_711, st_713, st_714, st_716, st_717, st_718, st_725, st_726 = c_1250, c_1251, c_1252, x_1286, x_1278, r_1274, c_1249, row_1269, extraparams_6, c_1248, c_1249, c_831, c_832, c_834, c_835, c_836, c_837, c_838, c_839, c_840, c_841, c_842, c_843, c_844, c_845, c_846, c_847, c_848, c_849, c_850, c_851, c_852, c_853, c_854, c_855, c_856, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878, c_879, c_880, c_881, c_882, c_883, c_884, c_885, c_886, c_887, c_888, st_640, st_641
-			}
-			a_728[i_818] = st_645
-			if i_818 == 0 {
-				d_730 = st_647
-				rs_731 = d_730
-				tot_1287, err_1288 := runtime.MulSize(n_638, rs_731)
-				if err_1288 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1288)
+				r_1285 := ar.F64w(c_1260)
+				r_1282 = r_1282[:len(r_1285)]
+				for i_1286 := range r_1285 {
+					r_1285[i_1286] = (math.Exp(r_1282[i_1286]))
 				}
-				a_729 = ar.F64w(tot_1287)
-			} else if st_647 != d_730 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_647})+", element 0 has shape "+runtime.ShapeString([]int{d_730}))
-			}
-			copy(a_729[i_818*rs_731:(i_818+1)*rs_731], st_646)
-			if i_818 == 0 {
-				d_733 = st_649
-				rs_734 = d_733
-				tot_1289, err_1290 := runtime.MulSize(n_638, rs_734)
-				if err_1290 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1290)
+				s_1288 := runtime.Sum(r_1285)
+				x_1289 := s_1288 + 2.0
+				x_1290 := x_832 + int64(1)
+				if x_1290 < 0 || x_1290 >= int64(sequence_11) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_1290, sequence_11))
 				}
-				a_732 = ar.F64w(tot_1289)
-			} else if st_649 != d_733 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_649})+", element 0 has shape "+runtime.ShapeString([]int{d_733}))
-			}
-			copy(a_732[i_818*rs_734:(i_818+1)*rs_734], st_648)
-			if i_818 == 0 {
-				d_736 = st_651
-				rs_737 = d_736
-				tot_1291, err_1292 := runtime.MulSize(n_638, rs_737)
-				if err_1292 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1292)
+				row_1291 := sequence_10[int(x_1290)*sequence_12 : (int(x_1290)+1)*sequence_12]
+				x_1292 := math.Log(x_1289)
+				if c_1260 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1260}))
 				}
-				a_735 = ar.F64w(tot_1291)
-			} else if st_651 != d_736 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_651})+", element 0 has shape "+runtime.ShapeString([]int{d_736}))
-			}
-			copy(a_735[i_818*rs_737:(i_818+1)*rs_737], st_650)
-			if i_818 == 0 {
-				d_738, d_739 = st_658, st_659
-				rs_740 = d_738 * d_739
-				tot_1293, err_1294 := runtime.MulSize(n_638, rs_740)
-				if err_1294 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1294)
+				r_1293 := ar.F64w(sequence_12)
+				row_1291 = row_1291[:len(r_1293)]
+				r_1282 = r_1282[:len(r_1293)]
+				for i_1294 := range r_1293 {
+					r_1293[i_1294] = (row_1291[i_1294] * (r_1282[i_1294] - x_1292))
 				}
-				_ = tot_1293
-			} else if st_658 != d_738 || st_659 != d_739 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_658, st_659})+", element 0 has shape "+runtime.ShapeString([]int{d_738, d_739}))
+				s_1296 := runtime.Sum(r_1293)
+				x_1297 := st_653 + s_1296
+				st_650, st_651, st_652, st_653, st_656, st_657, st_658, st_659, st_660, st_661, st_662, st_669, st_670, st_672, st_673, st_674, st_676, st_677, st_678, st_679, st_680, st_681, st_682, st_683, st_684, st_685, st_686, st_687, st_688, st_689, st_690, st_691, st_692, st_693, st_694, st_695, st_696, st_697, st_698, st_699, st_700, st_701, st_702, st_703, st_704, st_705, st_706, st_707, st_708, st_709, st_710, st_711, st_712, st_713, st_714, st_715, st_716, st_717, st_718, st_719, st_720, st_721, st_722, st_724, st_725, st_727, st_728, st_729, st_736, st_737 = c_1261, c_1262, c_1263, x_1297, x_1289, r_1285, c_1260, row_1280, extraparams_6, c_1259, c_1260, c_842, c_843, c_845, c_846, c_847, c_848, c_849, c_850, c_851, c_852, c_853, c_854, c_855, c_856, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878, c_879, c_880, c_881, c_882, c_883, c_884, c_885, c_886, c_887, c_888, c_889, c_890, c_891, c_892, c_893, c_894, c_895, c_896, c_897, c_898, c_899, st_651, st_652
 			}
-			if i_818 == 0 {
-				d_741, d_742, d_743 = st_661, st_662, st_663
-				rs_744 = d_741 * d_742 * d_743
-				tot_1295, err_1296 := runtime.MulSize(n_638, rs_744)
-				if err_1296 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1296)
+			a_739[i_829] = st_656
+			if i_829 == 0 {
+				d_741 = st_658
+				rs_742 = d_741
+				tot_1298, err_1299 := runtime.MulSize(n_649, rs_742)
+				if err_1299 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1299)
 				}
-				_ = tot_1295
-			} else if st_661 != d_741 || st_662 != d_742 || st_663 != d_743 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_661, st_662, st_663})+", element 0 has shape "+runtime.ShapeString([]int{d_741, d_742, d_743}))
+				a_740 = ar.F64w(tot_1298)
+			} else if st_658 != d_741 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_658})+", element 0 has shape "+runtime.ShapeString([]int{d_741}))
 			}
-			if i_818 == 0 {
-				d_745, d_746 = st_665, st_666
-				rs_747 = d_745 * d_746
-				tot_1297, err_1298 := runtime.MulSize(n_638, rs_747)
-				if err_1298 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1298)
+			copy(a_740[i_829*rs_742:(i_829+1)*rs_742], st_657)
+			if i_829 == 0 {
+				d_744 = st_660
+				rs_745 = d_744
+				tot_1300, err_1301 := runtime.MulSize(n_649, rs_745)
+				if err_1301 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1301)
 				}
-				_ = tot_1297
-			} else if st_665 != d_745 || st_666 != d_746 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_665, st_666})+", element 0 has shape "+runtime.ShapeString([]int{d_745, d_746}))
+				a_743 = ar.F64w(tot_1300)
+			} else if st_660 != d_744 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_660})+", element 0 has shape "+runtime.ShapeString([]int{d_744}))
 			}
-			if i_818 == 0 {
-				d_749, d_750 = st_668, st_669
+			copy(a_743[i_829*rs_745:(i_829+1)*rs_745], st_659)
+			if i_829 == 0 {
+				d_747 = st_662
+				rs_748 = d_747
+				tot_1302, err_1303 := runtime.MulSize(n_649, rs_748)
+				if err_1303 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1303)
+				}
+				a_746 = ar.F64w(tot_1302)
+			} else if st_662 != d_747 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_662})+", element 0 has shape "+runtime.ShapeString([]int{d_747}))
+			}
+			copy(a_746[i_829*rs_748:(i_829+1)*rs_748], st_661)
+			if i_829 == 0 {
+				d_749, d_750 = st_669, st_670
 				rs_751 = d_749 * d_750
-				tot_1299, err_1300 := runtime.MulSize(n_638, rs_751)
-				if err_1300 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1300)
+				tot_1304, err_1305 := runtime.MulSize(n_649, rs_751)
+				if err_1305 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1305)
 				}
-				a_748 = ar.F64w(tot_1299)
-			} else if st_668 != d_749 || st_669 != d_750 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_668, st_669})+", element 0 has shape "+runtime.ShapeString([]int{d_749, d_750}))
+				_ = tot_1304
+			} else if st_669 != d_749 || st_670 != d_750 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_669, st_670})+", element 0 has shape "+runtime.ShapeString([]int{d_749, d_750}))
 			}
-			copy(a_748[i_818*rs_751:(i_818+1)*rs_751], st_667)
-			if i_818 == 0 {
-				d_753, d_754 = st_671, st_672
-				rs_755 = d_753 * d_754
-				tot_1301, err_1302 := runtime.MulSize(n_638, rs_755)
-				if err_1302 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1302)
+			if i_829 == 0 {
+				d_752, d_753, d_754 = st_672, st_673, st_674
+				rs_755 = d_752 * d_753 * d_754
+				tot_1306, err_1307 := runtime.MulSize(n_649, rs_755)
+				if err_1307 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1307)
 				}
-				a_752 = ar.F64w(tot_1301)
-			} else if st_671 != d_753 || st_672 != d_754 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_671, st_672})+", element 0 has shape "+runtime.ShapeString([]int{d_753, d_754}))
+				_ = tot_1306
+			} else if st_672 != d_752 || st_673 != d_753 || st_674 != d_754 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_672, st_673, st_674})+", element 0 has shape "+runtime.ShapeString([]int{d_752, d_753, d_754}))
 			}
-			copy(a_752[i_818*rs_755:(i_818+1)*rs_755], st_670)
-			if i_818 == 0 {
-				d_757, d_758 = st_674, st_675
-				rs_759 = d_757 * d_758
-				tot_1303, err_1304 := runtime.MulSize(n_638, rs_759)
-				if err_1304 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1304)
+			if i_829 == 0 {
+				d_756, d_757 = st_676, st_677
+				rs_758 = d_756 * d_757
+				tot_1308, err_1309 := runtime.MulSize(n_649, rs_758)
+				if err_1309 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1309)
 				}
-				a_756 = ar.F64w(tot_1303)
-			} else if st_674 != d_757 || st_675 != d_758 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_674, st_675})+", element 0 has shape "+runtime.ShapeString([]int{d_757, d_758}))
+				_ = tot_1308
+			} else if st_676 != d_756 || st_677 != d_757 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_676, st_677})+", element 0 has shape "+runtime.ShapeString([]int{d_756, d_757}))
 			}
-			copy(a_756[i_818*rs_759:(i_818+1)*rs_759], st_673)
-			if i_818 == 0 {
-				d_761, d_762 = st_677, st_678
-				rs_763 = d_761 * d_762
-				tot_1305, err_1306 := runtime.MulSize(n_638, rs_763)
-				if err_1306 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1306)
+			if i_829 == 0 {
+				d_760, d_761 = st_679, st_680
+				rs_762 = d_760 * d_761
+				tot_1310, err_1311 := runtime.MulSize(n_649, rs_762)
+				if err_1311 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1311)
 				}
-				a_760 = ar.F64w(tot_1305)
-			} else if st_677 != d_761 || st_678 != d_762 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_677, st_678})+", element 0 has shape "+runtime.ShapeString([]int{d_761, d_762}))
+				a_759 = ar.F64w(tot_1310)
+			} else if st_679 != d_760 || st_680 != d_761 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_679, st_680})+", element 0 has shape "+runtime.ShapeString([]int{d_760, d_761}))
 			}
-			copy(a_760[i_818*rs_763:(i_818+1)*rs_763], st_676)
-			if i_818 == 0 {
-				d_765, d_766 = st_680, st_681
-				rs_767 = d_765 * d_766
-				tot_1307, err_1308 := runtime.MulSize(n_638, rs_767)
-				if err_1308 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1308)
+			copy(a_759[i_829*rs_762:(i_829+1)*rs_762], st_678)
+			if i_829 == 0 {
+				d_764, d_765 = st_682, st_683
+				rs_766 = d_764 * d_765
+				tot_1312, err_1313 := runtime.MulSize(n_649, rs_766)
+				if err_1313 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1313)
 				}
-				a_764 = ar.F64w(tot_1307)
-			} else if st_680 != d_765 || st_681 != d_766 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_680, st_681})+", element 0 has shape "+runtime.ShapeString([]int{d_765, d_766}))
+				a_763 = ar.F64w(tot_1312)
+			} else if st_682 != d_764 || st_683 != d_765 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_682, st_683})+", element 0 has shape "+runtime.ShapeString([]int{d_764, d_765}))
 			}
-			copy(a_764[i_818*rs_767:(i_818+1)*rs_767], st_679)
-			if i_818 == 0 {
-				d_769, d_770 = st_683, st_684
-				rs_771 = d_769 * d_770
-				tot_1309, err_1310 := runtime.MulSize(n_638, rs_771)
-				if err_1310 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1310)
+			copy(a_763[i_829*rs_766:(i_829+1)*rs_766], st_681)
+			if i_829 == 0 {
+				d_768, d_769 = st_685, st_686
+				rs_770 = d_768 * d_769
+				tot_1314, err_1315 := runtime.MulSize(n_649, rs_770)
+				if err_1315 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1315)
 				}
-				a_768 = ar.F64w(tot_1309)
-			} else if st_683 != d_769 || st_684 != d_770 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_683, st_684})+", element 0 has shape "+runtime.ShapeString([]int{d_769, d_770}))
+				a_767 = ar.F64w(tot_1314)
+			} else if st_685 != d_768 || st_686 != d_769 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_685, st_686})+", element 0 has shape "+runtime.ShapeString([]int{d_768, d_769}))
 			}
-			copy(a_768[i_818*rs_771:(i_818+1)*rs_771], st_682)
-			if i_818 == 0 {
-				d_773, d_774 = st_686, st_687
-				rs_775 = d_773 * d_774
-				tot_1311, err_1312 := runtime.MulSize(n_638, rs_775)
-				if err_1312 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1312)
+			copy(a_767[i_829*rs_770:(i_829+1)*rs_770], st_684)
+			if i_829 == 0 {
+				d_772, d_773 = st_688, st_689
+				rs_774 = d_772 * d_773
+				tot_1316, err_1317 := runtime.MulSize(n_649, rs_774)
+				if err_1317 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1317)
 				}
-				a_772 = ar.F64w(tot_1311)
-			} else if st_686 != d_773 || st_687 != d_774 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_686, st_687})+", element 0 has shape "+runtime.ShapeString([]int{d_773, d_774}))
+				a_771 = ar.F64w(tot_1316)
+			} else if st_688 != d_772 || st_689 != d_773 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_688, st_689})+", element 0 has shape "+runtime.ShapeString([]int{d_772, d_773}))
 			}
-			copy(a_772[i_818*rs_775:(i_818+1)*rs_775], st_685)
-			if i_818 == 0 {
-				d_777, d_778 = st_689, st_690
-				rs_779 = d_777 * d_778
-				tot_1313, err_1314 := runtime.MulSize(n_638, rs_779)
-				if err_1314 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1314)
+			copy(a_771[i_829*rs_774:(i_829+1)*rs_774], st_687)
+			if i_829 == 0 {
+				d_776, d_777 = st_691, st_692
+				rs_778 = d_776 * d_777
+				tot_1318, err_1319 := runtime.MulSize(n_649, rs_778)
+				if err_1319 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1319)
 				}
-				a_776 = ar.F64w(tot_1313)
-			} else if st_689 != d_777 || st_690 != d_778 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_689, st_690})+", element 0 has shape "+runtime.ShapeString([]int{d_777, d_778}))
+				a_775 = ar.F64w(tot_1318)
+			} else if st_691 != d_776 || st_692 != d_777 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_691, st_692})+", element 0 has shape "+runtime.ShapeString([]int{d_776, d_777}))
 			}
-			copy(a_776[i_818*rs_779:(i_818+1)*rs_779], st_688)
-			if i_818 == 0 {
-				d_781, d_782 = st_692, st_693
-				rs_783 = d_781 * d_782
-				tot_1315, err_1316 := runtime.MulSize(n_638, rs_783)
-				if err_1316 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1316)
+			copy(a_775[i_829*rs_778:(i_829+1)*rs_778], st_690)
+			if i_829 == 0 {
+				d_780, d_781 = st_694, st_695
+				rs_782 = d_780 * d_781
+				tot_1320, err_1321 := runtime.MulSize(n_649, rs_782)
+				if err_1321 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1321)
 				}
-				a_780 = ar.F64w(tot_1315)
-			} else if st_692 != d_781 || st_693 != d_782 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_692, st_693})+", element 0 has shape "+runtime.ShapeString([]int{d_781, d_782}))
+				a_779 = ar.F64w(tot_1320)
+			} else if st_694 != d_780 || st_695 != d_781 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_694, st_695})+", element 0 has shape "+runtime.ShapeString([]int{d_780, d_781}))
 			}
-			copy(a_780[i_818*rs_783:(i_818+1)*rs_783], st_691)
-			if i_818 == 0 {
-				d_785, d_786 = st_695, st_696
-				rs_787 = d_785 * d_786
-				tot_1317, err_1318 := runtime.MulSize(n_638, rs_787)
-				if err_1318 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1318)
+			copy(a_779[i_829*rs_782:(i_829+1)*rs_782], st_693)
+			if i_829 == 0 {
+				d_784, d_785 = st_697, st_698
+				rs_786 = d_784 * d_785
+				tot_1322, err_1323 := runtime.MulSize(n_649, rs_786)
+				if err_1323 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1323)
 				}
-				a_784 = ar.F64w(tot_1317)
-			} else if st_695 != d_785 || st_696 != d_786 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_695, st_696})+", element 0 has shape "+runtime.ShapeString([]int{d_785, d_786}))
+				a_783 = ar.F64w(tot_1322)
+			} else if st_697 != d_784 || st_698 != d_785 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_697, st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_784, d_785}))
 			}
-			copy(a_784[i_818*rs_787:(i_818+1)*rs_787], st_694)
-			if i_818 == 0 {
-				d_789, d_790 = st_698, st_699
-				rs_791 = d_789 * d_790
-				tot_1319, err_1320 := runtime.MulSize(n_638, rs_791)
-				if err_1320 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1320)
+			copy(a_783[i_829*rs_786:(i_829+1)*rs_786], st_696)
+			if i_829 == 0 {
+				d_788, d_789 = st_700, st_701
+				rs_790 = d_788 * d_789
+				tot_1324, err_1325 := runtime.MulSize(n_649, rs_790)
+				if err_1325 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1325)
 				}
-				a_788 = ar.F64w(tot_1319)
-			} else if st_698 != d_789 || st_699 != d_790 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_698, st_699})+", element 0 has shape "+runtime.ShapeString([]int{d_789, d_790}))
+				a_787 = ar.F64w(tot_1324)
+			} else if st_700 != d_788 || st_701 != d_789 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_700, st_701})+", element 0 has shape "+runtime.ShapeString([]int{d_788, d_789}))
 			}
-			copy(a_788[i_818*rs_791:(i_818+1)*rs_791], st_697)
-			if i_818 == 0 {
-				d_793, d_794 = st_701, st_702
-				rs_795 = d_793 * d_794
-				tot_1321, err_1322 := runtime.MulSize(n_638, rs_795)
-				if err_1322 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1322)
+			copy(a_787[i_829*rs_790:(i_829+1)*rs_790], st_699)
+			if i_829 == 0 {
+				d_792, d_793 = st_703, st_704
+				rs_794 = d_792 * d_793
+				tot_1326, err_1327 := runtime.MulSize(n_649, rs_794)
+				if err_1327 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1327)
 				}
-				a_792 = ar.F64w(tot_1321)
-			} else if st_701 != d_793 || st_702 != d_794 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_701, st_702})+", element 0 has shape "+runtime.ShapeString([]int{d_793, d_794}))
+				a_791 = ar.F64w(tot_1326)
+			} else if st_703 != d_792 || st_704 != d_793 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_703, st_704})+", element 0 has shape "+runtime.ShapeString([]int{d_792, d_793}))
 			}
-			copy(a_792[i_818*rs_795:(i_818+1)*rs_795], st_700)
-			if i_818 == 0 {
-				d_797, d_798 = st_704, st_705
-				rs_799 = d_797 * d_798
-				tot_1323, err_1324 := runtime.MulSize(n_638, rs_799)
-				if err_1324 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1324)
+			copy(a_791[i_829*rs_794:(i_829+1)*rs_794], st_702)
+			if i_829 == 0 {
+				d_796, d_797 = st_706, st_707
+				rs_798 = d_796 * d_797
+				tot_1328, err_1329 := runtime.MulSize(n_649, rs_798)
+				if err_1329 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1329)
 				}
-				a_796 = ar.F64w(tot_1323)
-			} else if st_704 != d_797 || st_705 != d_798 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_704, st_705})+", element 0 has shape "+runtime.ShapeString([]int{d_797, d_798}))
+				a_795 = ar.F64w(tot_1328)
+			} else if st_706 != d_796 || st_707 != d_797 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_706, st_707})+", element 0 has shape "+runtime.ShapeString([]int{d_796, d_797}))
 			}
-			copy(a_796[i_818*rs_799:(i_818+1)*rs_799], st_703)
-			if i_818 == 0 {
-				d_801, d_802 = st_707, st_708
-				rs_803 = d_801 * d_802
-				tot_1325, err_1326 := runtime.MulSize(n_638, rs_803)
-				if err_1326 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1326)
+			copy(a_795[i_829*rs_798:(i_829+1)*rs_798], st_705)
+			if i_829 == 0 {
+				d_800, d_801 = st_709, st_710
+				rs_802 = d_800 * d_801
+				tot_1330, err_1331 := runtime.MulSize(n_649, rs_802)
+				if err_1331 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1331)
 				}
-				a_800 = ar.F64w(tot_1325)
-			} else if st_707 != d_801 || st_708 != d_802 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_707, st_708})+", element 0 has shape "+runtime.ShapeString([]int{d_801, d_802}))
+				a_799 = ar.F64w(tot_1330)
+			} else if st_709 != d_800 || st_710 != d_801 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_709, st_710})+", element 0 has shape "+runtime.ShapeString([]int{d_800, d_801}))
 			}
-			copy(a_800[i_818*rs_803:(i_818+1)*rs_803], st_706)
-			if i_818 == 0 {
-				d_805, d_806 = st_710, st_711
-				rs_807 = d_805 * d_806
-				tot_1327, err_1328 := runtime.MulSize(n_638, rs_807)
-				if err_1328 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1328)
+			copy(a_799[i_829*rs_802:(i_829+1)*rs_802], st_708)
+			if i_829 == 0 {
+				d_804, d_805 = st_712, st_713
+				rs_806 = d_804 * d_805
+				tot_1332, err_1333 := runtime.MulSize(n_649, rs_806)
+				if err_1333 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1333)
 				}
-				a_804 = ar.F64w(tot_1327)
-			} else if st_710 != d_805 || st_711 != d_806 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_710, st_711})+", element 0 has shape "+runtime.ShapeString([]int{d_805, d_806}))
+				a_803 = ar.F64w(tot_1332)
+			} else if st_712 != d_804 || st_713 != d_805 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_712, st_713})+", element 0 has shape "+runtime.ShapeString([]int{d_804, d_805}))
 			}
-			copy(a_804[i_818*rs_807:(i_818+1)*rs_807], st_709)
-			if i_818 == 0 {
-				d_808, d_809 = st_713, st_714
+			copy(a_803[i_829*rs_806:(i_829+1)*rs_806], st_711)
+			if i_829 == 0 {
+				d_808, d_809 = st_715, st_716
 				rs_810 = d_808 * d_809
-				tot_1329, err_1330 := runtime.MulSize(n_638, rs_810)
-				if err_1330 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1330)
+				tot_1334, err_1335 := runtime.MulSize(n_649, rs_810)
+				if err_1335 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1335)
 				}
-				_ = tot_1329
-			} else if st_713 != d_808 || st_714 != d_809 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_713, st_714})+", element 0 has shape "+runtime.ShapeString([]int{d_808, d_809}))
+				a_807 = ar.F64w(tot_1334)
+			} else if st_715 != d_808 || st_716 != d_809 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_715, st_716})+", element 0 has shape "+runtime.ShapeString([]int{d_808, d_809}))
 			}
-			if i_818 == 0 {
-				d_811, d_812, d_813 = st_716, st_717, st_718
-				rs_814 = d_811 * d_812 * d_813
-				tot_1331, err_1332 := runtime.MulSize(n_638, rs_814)
-				if err_1332 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1332)
+			copy(a_807[i_829*rs_810:(i_829+1)*rs_810], st_714)
+			if i_829 == 0 {
+				d_812, d_813 = st_718, st_719
+				rs_814 = d_812 * d_813
+				tot_1336, err_1337 := runtime.MulSize(n_649, rs_814)
+				if err_1337 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1337)
 				}
-				_ = tot_1331
-			} else if st_716 != d_811 || st_717 != d_812 || st_718 != d_813 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_716, st_717, st_718})+", element 0 has shape "+runtime.ShapeString([]int{d_811, d_812, d_813}))
+				a_811 = ar.F64w(tot_1336)
+			} else if st_718 != d_812 || st_719 != d_813 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_718, st_719})+", element 0 has shape "+runtime.ShapeString([]int{d_812, d_813}))
 			}
-			if i_818 == 0 {
-				d_815, d_816 = st_725, st_726
-				rs_817 = d_815 * d_816
-				tot_1333, err_1334 := runtime.MulSize(n_638, rs_817)
-				if err_1334 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1334)
+			copy(a_811[i_829*rs_814:(i_829+1)*rs_814], st_717)
+			if i_829 == 0 {
+				d_816, d_817 = st_721, st_722
+				rs_818 = d_816 * d_817
+				tot_1338, err_1339 := runtime.MulSize(n_649, rs_818)
+				if err_1339 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1339)
 				}
-				_ = tot_1333
-			} else if st_725 != d_815 || st_726 != d_816 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_725, st_726})+", element 0 has shape "+runtime.ShapeString([]int{d_815, d_816}))
+				a_815 = ar.F64w(tot_1338)
+			} else if st_721 != d_816 || st_722 != d_817 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_721, st_722})+", element 0 has shape "+runtime.ShapeString([]int{d_816, d_817}))
 			}
-			st_646 = a_729[i_818*rs_731 : (i_818+1)*rs_731]
-			st_648 = a_732[i_818*rs_734 : (i_818+1)*rs_734]
-			st_650 = a_735[i_818*rs_737 : (i_818+1)*rs_737]
-			st_667 = a_748[i_818*rs_751 : (i_818+1)*rs_751]
-			st_670 = a_752[i_818*rs_755 : (i_818+1)*rs_755]
-			st_673 = a_756[i_818*rs_759 : (i_818+1)*rs_759]
-			st_676 = a_760[i_818*rs_763 : (i_818+1)*rs_763]
-			st_679 = a_764[i_818*rs_767 : (i_818+1)*rs_767]
-			st_682 = a_768[i_818*rs_771 : (i_818+1)*rs_771]
-			st_685 = a_772[i_818*rs_775 : (i_818+1)*rs_775]
-			st_688 = a_776[i_818*rs_779 : (i_818+1)*rs_779]
-			st_691 = a_780[i_818*rs_783 : (i_818+1)*rs_783]
-			st_694 = a_784[i_818*rs_787 : (i_818+1)*rs_787]
-			st_697 = a_788[i_818*rs_791 : (i_818+1)*rs_791]
-			st_700 = a_792[i_818*rs_795 : (i_818+1)*rs_795]
-			st_703 = a_796[i_818*rs_799 : (i_818+1)*rs_799]
-			st_706 = a_800[i_818*rs_803 : (i_818+1)*rs_803]
-			st_709 = a_804[i_818*rs_807 : (i_818+1)*rs_807]
-			_ = mark_819
+			copy(a_815[i_829*rs_818:(i_829+1)*rs_818], st_720)
+			if i_829 == 0 {
+				d_819, d_820 = st_724, st_725
+				rs_821 = d_819 * d_820
+				tot_1340, err_1341 := runtime.MulSize(n_649, rs_821)
+				if err_1341 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1341)
+				}
+				_ = tot_1340
+			} else if st_724 != d_819 || st_725 != d_820 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_724, st_725})+", element 0 has shape "+runtime.ShapeString([]int{d_819, d_820}))
+			}
+			if i_829 == 0 {
+				d_822, d_823, d_824 = st_727, st_728, st_729
+				rs_825 = d_822 * d_823 * d_824
+				tot_1342, err_1343 := runtime.MulSize(n_649, rs_825)
+				if err_1343 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1343)
+				}
+				_ = tot_1342
+			} else if st_727 != d_822 || st_728 != d_823 || st_729 != d_824 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_727, st_728, st_729})+", element 0 has shape "+runtime.ShapeString([]int{d_822, d_823, d_824}))
+			}
+			if i_829 == 0 {
+				d_826, d_827 = st_736, st_737
+				rs_828 = d_826 * d_827
+				tot_1344, err_1345 := runtime.MulSize(n_649, rs_828)
+				if err_1345 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1345)
+				}
+				_ = tot_1344
+			} else if st_736 != d_826 || st_737 != d_827 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_736, st_737})+", element 0 has shape "+runtime.ShapeString([]int{d_826, d_827}))
+			}
+			st_657 = a_740[i_829*rs_742 : (i_829+1)*rs_742]
+			st_659 = a_743[i_829*rs_745 : (i_829+1)*rs_745]
+			st_661 = a_746[i_829*rs_748 : (i_829+1)*rs_748]
+			st_678 = a_759[i_829*rs_762 : (i_829+1)*rs_762]
+			st_681 = a_763[i_829*rs_766 : (i_829+1)*rs_766]
+			st_684 = a_767[i_829*rs_770 : (i_829+1)*rs_770]
+			st_687 = a_771[i_829*rs_774 : (i_829+1)*rs_774]
+			st_690 = a_775[i_829*rs_778 : (i_829+1)*rs_778]
+			st_693 = a_779[i_829*rs_782 : (i_829+1)*rs_782]
+			st_696 = a_783[i_829*rs_786 : (i_829+1)*rs_786]
+			st_699 = a_787[i_829*rs_790 : (i_829+1)*rs_790]
+			st_702 = a_791[i_829*rs_794 : (i_829+1)*rs_794]
+			st_705 = a_795[i_829*rs_798 : (i_829+1)*rs_798]
+			st_708 = a_799[i_829*rs_802 : (i_829+1)*rs_802]
+			st_711 = a_803[i_829*rs_806 : (i_829+1)*rs_806]
+			st_714 = a_807[i_829*rs_810 : (i_829+1)*rs_810]
+			st_717 = a_811[i_829*rs_814 : (i_829+1)*rs_814]
+			st_720 = a_815[i_829*rs_818 : (i_829+1)*rs_818]
+			_ = mark_830
 		}
-		c_20, c_21, c_22, c_23, c_24, c_28, c_30, c_32, c_33, c_35, c_36, c_38, c_45, c_53, c_54, c_56, c_57, c_58, c_60, c_61, c_62, c_64, c_65, c_66, c_68, c_69, c_70, c_72, c_73, c_74, c_76, c_77, c_78, c_80, c_81, c_82, c_84, c_85, c_86, c_88, c_89, c_90, c_92, c_93, c_94, c_96, c_97, c_98, c_100, c_101, c_102, c_104, c_105, c_106, c_108, c_109, c_110, c_112, c_113, c_127, c_128 = st_639, n_638, st_640, st_641, st_642, a_728, a_729, d_730, a_732, d_733, a_735, d_736, d_738, d_746, a_748, d_749, d_750, a_752, d_753, d_754, a_756, d_757, d_758, a_760, d_761, d_762, a_764, d_765, d_766, a_768, d_769, d_770, a_772, d_773, d_774, a_776, d_777, d_778, a_780, d_781, d_782, a_784, d_785, d_786, a_788, d_789, d_790, a_792, d_793, d_794, a_796, d_797, d_798, a_800, d_801, d_802, a_804, d_805, d_806, d_815, d_816
+		c_20, c_21, c_22, c_23, c_24, c_28, c_30, c_32, c_33, c_35, c_36, c_38, c_45, c_53, c_54, c_56, c_57, c_58, c_60, c_61, c_62, c_64, c_65, c_66, c_68, c_69, c_70, c_72, c_73, c_74, c_76, c_77, c_78, c_80, c_81, c_82, c_84, c_85, c_86, c_88, c_89, c_90, c_92, c_93, c_94, c_96, c_97, c_98, c_100, c_101, c_102, c_104, c_105, c_106, c_108, c_109, c_110, c_112, c_113, c_127, c_128 = st_650, n_649, st_651, st_652, st_653, a_739, a_740, d_741, a_743, d_744, a_746, d_747, d_749, d_757, a_759, d_760, d_761, a_763, d_764, d_765, a_767, d_768, d_769, a_771, d_772, d_773, a_775, d_776, d_777, a_779, d_780, d_781, a_783, d_784, d_785, a_787, d_788, d_789, a_791, d_792, d_793, a_795, d_796, d_797, a_799, d_800, d_801, a_803, d_804, d_805, a_807, d_808, d_809, a_811, d_812, d_813, a_815, d_816, d_817, d_826, d_827
 	} else {
-		n_1335, err_1336 := runtime.CheckSize(int64(0))
-		if err_1336 != nil {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1336)
+		n_1346, err_1347 := runtime.CheckSize(int64(0))
+		if err_1347 != nil {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1347)
 		}
-		var d_1337 int = 0
-		var d_1338 int = 0
-		var rs_1339 int = 0
-		a_1340 := ar.F64w(n_1335)
-		var a_1341 []float64
-		var d_1342 int = 0
-		var rs_1343 int = 0
-		var a_1344 []float64
-		var d_1345 int = 0
-		var rs_1346 int = 0
-		var a_1347 []float64
 		var d_1348 int = 0
-		var rs_1349 int = 0
-		var d_1350 int = 0
-		var d_1351 int = 0
-		var rs_1352 int = 0
+		var d_1349 int = 0
+		var rs_1350 int = 0
+		a_1351 := ar.F64w(n_1346)
+		var a_1352 []float64
 		var d_1353 int = 0
-		var d_1354 int = 0
-		var d_1355 int = 0
-		var rs_1356 int = 0
-		var d_1357 int = 0
-		var d_1358 int = 0
-		var rs_1359 int = 0
-		var a_1360 []float64
+		var rs_1354 int = 0
+		var a_1355 []float64
+		var d_1356 int = 0
+		var rs_1357 int = 0
+		var a_1358 []float64
+		var d_1359 int = 0
+		var rs_1360 int = 0
 		var d_1361 int = 0
 		var d_1362 int = 0
 		var rs_1363 int = 0
-		var a_1364 []float64
+		var d_1364 int = 0
 		var d_1365 int = 0
 		var d_1366 int = 0
 		var rs_1367 int = 0
-		var a_1368 []float64
+		var d_1368 int = 0
 		var d_1369 int = 0
-		var d_1370 int = 0
-		var rs_1371 int = 0
-		var a_1372 []float64
+		var rs_1370 int = 0
+		var a_1371 []float64
+		var d_1372 int = 0
 		var d_1373 int = 0
-		var d_1374 int = 0
-		var rs_1375 int = 0
-		var a_1376 []float64
+		var rs_1374 int = 0
+		var a_1375 []float64
+		var d_1376 int = 0
 		var d_1377 int = 0
-		var d_1378 int = 0
-		var rs_1379 int = 0
-		var a_1380 []float64
+		var rs_1378 int = 0
+		var a_1379 []float64
+		var d_1380 int = 0
 		var d_1381 int = 0
-		var d_1382 int = 0
-		var rs_1383 int = 0
-		var a_1384 []float64
+		var rs_1382 int = 0
+		var a_1383 []float64
+		var d_1384 int = 0
 		var d_1385 int = 0
-		var d_1386 int = 0
-		var rs_1387 int = 0
-		var a_1388 []float64
+		var rs_1386 int = 0
+		var a_1387 []float64
+		var d_1388 int = 0
 		var d_1389 int = 0
-		var d_1390 int = 0
-		var rs_1391 int = 0
-		var a_1392 []float64
+		var rs_1390 int = 0
+		var a_1391 []float64
+		var d_1392 int = 0
 		var d_1393 int = 0
-		var d_1394 int = 0
-		var rs_1395 int = 0
-		var a_1396 []float64
+		var rs_1394 int = 0
+		var a_1395 []float64
+		var d_1396 int = 0
 		var d_1397 int = 0
-		var d_1398 int = 0
-		var rs_1399 int = 0
-		var a_1400 []float64
+		var rs_1398 int = 0
+		var a_1399 []float64
+		var d_1400 int = 0
 		var d_1401 int = 0
-		var d_1402 int = 0
-		var rs_1403 int = 0
-		var a_1404 []float64
+		var rs_1402 int = 0
+		var a_1403 []float64
+		var d_1404 int = 0
 		var d_1405 int = 0
-		var d_1406 int = 0
-		var rs_1407 int = 0
-		var a_1408 []float64
+		var rs_1406 int = 0
+		var a_1407 []float64
+		var d_1408 int = 0
 		var d_1409 int = 0
-		var d_1410 int = 0
-		var rs_1411 int = 0
-		var a_1412 []float64
+		var rs_1410 int = 0
+		var a_1411 []float64
+		var d_1412 int = 0
 		var d_1413 int = 0
-		var d_1414 int = 0
-		var rs_1415 int = 0
-		var a_1416 []float64
+		var rs_1414 int = 0
+		var a_1415 []float64
+		var d_1416 int = 0
 		var d_1417 int = 0
-		var d_1418 int = 0
-		var rs_1419 int = 0
+		var rs_1418 int = 0
+		var a_1419 []float64
 		var d_1420 int = 0
 		var d_1421 int = 0
 		var rs_1422 int = 0
-		var d_1423 int = 0
+		var a_1423 []float64
 		var d_1424 int = 0
 		var d_1425 int = 0
 		var rs_1426 int = 0
-		var d_1427 int = 0
+		var a_1427 []float64
 		var d_1428 int = 0
-		var rs_1429 int = 0
-		for i_1430 := 0; i_1430 < n_1335; i_1430++ {
-			mark_1431 := ar.mark()
-			_ = int64(i_1430)
+		var d_1429 int = 0
+		var rs_1430 int = 0
+		var d_1431 int = 0
+		var d_1432 int = 0
+		var rs_1433 int = 0
+		var d_1434 int = 0
+		var d_1435 int = 0
+		var d_1436 int = 0
+		var rs_1437 int = 0
+		var d_1438 int = 0
+		var d_1439 int = 0
+		var rs_1440 int = 0
+		for i_1441 := 0; i_1441 < n_1346; i_1441++ {
+			mark_1442 := ar.mark()
+			_ = int64(i_1441)
 			if int64(0) >= int64(sequence_11) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(int64(0), sequence_11))
 			}
-			row_1433 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
+			row_1444 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
 			if int64(0) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 			}
-			row_1434 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+			row_1445 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 			if extraparams_6 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
-			r_1435 := ar.F64w(sequence_12)
-			row_1433 = row_1433[:len(r_1435)]
-			row_1434 = row_1434[:len(r_1435)]
-			for i_1436 := range r_1435 {
-				r_1435[i_1436] = (row_1433[i_1436] * row_1434[i_1436])
+			r_1446 := ar.F64w(sequence_12)
+			row_1444 = row_1444[:len(r_1446)]
+			row_1445 = row_1445[:len(r_1446)]
+			for i_1447 := range r_1446 {
+				r_1446[i_1447] = (row_1444[i_1447] * row_1445[i_1447])
 			}
-			x_1438 := n_14 / int64(2)
-			x_1439 := max(x_1438, int64(0))
-			x_1440 := x_1439 > int64(0)
-			var c_1441 []float64
-			var c_1442 int
-			var c_1443 int
-			var c_1444 []float64
-			var c_1445 int
-			var c_1446 int
-			var c_1447 int
-			var c_1448 []float64
-			var c_1449 int
-			var c_1450 int
-			var c_1451 []float64
-			var c_1452 int
+			x_1449 := n_14 / int64(2)
+			x_1450 := max(x_1449, int64(0))
+			x_1451 := x_1450 > int64(0)
+			var c_1452 []float64
 			var c_1453 int
-			var c_1454 []float64
-			var c_1455 int
+			var c_1454 int
+			var c_1455 []float64
 			var c_1456 int
-			var c_1457 []float64
+			var c_1457 int
 			var c_1458 int
-			var c_1459 int
-			var c_1460 []float64
+			var c_1459 []float64
+			var c_1460 int
 			var c_1461 int
-			var c_1462 int
-			var c_1463 []float64
+			var c_1462 []float64
+			var c_1463 int
 			var c_1464 int
-			var c_1465 int
-			var c_1466 []float64
+			var c_1465 []float64
+			var c_1466 int
 			var c_1467 int
-			var c_1468 int
-			var c_1469 []float64
+			var c_1468 []float64
+			var c_1469 int
 			var c_1470 int
-			var c_1471 int
-			var c_1472 []float64
+			var c_1471 []float64
+			var c_1472 int
 			var c_1473 int
-			var c_1474 int
-			var c_1475 []float64
+			var c_1474 []float64
+			var c_1475 int
 			var c_1476 int
-			var c_1477 int
-			var c_1478 []float64
+			var c_1477 []float64
+			var c_1478 int
 			var c_1479 int
-			var c_1480 int
-			var c_1481 []float64
+			var c_1480 []float64
+			var c_1481 int
 			var c_1482 int
-			var c_1483 int
-			var c_1484 []float64
+			var c_1483 []float64
+			var c_1484 int
 			var c_1485 int
-			var c_1486 int
-			var c_1487 []float64
+			var c_1486 []float64
+			var c_1487 int
 			var c_1488 int
-			var c_1489 int
-			var c_1490 []float64
+			var c_1489 []float64
+			var c_1490 int
 			var c_1491 int
-			var c_1492 int
-			var c_1493 []float64
+			var c_1492 []float64
+			var c_1493 int
 			var c_1494 int
-			var c_1495 int
-			var c_1496 []float64
+			var c_1495 []float64
+			var c_1496 int
 			var c_1497 int
-			var c_1498 int
-			var c_1499 []float64
+			var c_1498 []float64
+			var c_1499 int
 			var c_1500 int
-			var c_1501 int
+			var c_1501 []float64
 			var c_1502 int
-			if x_1440 {
-				x_1503 := x_1439 - int64(1)
+			var c_1503 int
+			var c_1504 []float64
+			var c_1505 int
+			var c_1506 int
+			var c_1507 []float64
+			var c_1508 int
+			var c_1509 int
+			var c_1510 []float64
+			var c_1511 int
+			var c_1512 int
+			var c_1513 int
+			if x_1451 {
+				x_1514 := x_1450 - int64(1)
 				if int64(0) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 				}
-				row_1504 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+				row_1515 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 				if int64(1) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 				}
-				row_1505 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+				row_1516 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_1506 := int(n_15) - int(int64(0))
-				s_1507 := row_1504[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_1506 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1506}))
+				n_1517 := int(n_15) - int(int64(0))
+				s_1518 := row_1515[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_1517 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1517}))
 				}
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_1508 := int(n_15) - int(int64(0))
-				s_1509 := row_1505[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_1508 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1508}))
+				n_1519 := int(n_15) - int(int64(0))
+				s_1520 := row_1516[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_1519 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1519}))
 				}
-				r_1510 := ar.F64w(sequence_12)
-				r_1435 = r_1435[:len(r_1510)]
-				s_1507 = s_1507[:len(r_1510)]
-				s_1509 = s_1509[:len(r_1510)]
-				for i_1511 := range r_1510 {
-					r_1510[i_1511] = (runtime.Sigmoid(((r_1435[i_1511] * s_1507[i_1511]) + s_1509[i_1511])))
+				r_1521 := ar.F64w(sequence_12)
+				r_1446 = r_1446[:len(r_1521)]
+				s_1518 = s_1518[:len(r_1521)]
+				s_1520 = s_1520[:len(r_1521)]
+				for i_1522 := range r_1521 {
+					r_1521[i_1522] = (runtime.Sigmoid(((r_1446[i_1522] * s_1518[i_1522]) + s_1520[i_1522])))
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 				}
-				row_1513 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-				x_1514 := int64(2) * n_15
-				if n_15 < 0 || x_1514 < n_15 || x_1514 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1514, mainparams_3))
+				row_1524 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+				x_1525 := int64(2) * n_15
+				if n_15 < 0 || x_1525 < n_15 || x_1525 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1525, mainparams_3))
 				}
-				n_1515 := int(x_1514) - int(n_15)
-				s_1516 := row_1504[int(n_15)*1 : int(x_1514)*1 : int(x_1514)*1]
-				if n_1515 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1515}))
+				n_1526 := int(x_1525) - int(n_15)
+				s_1527 := row_1515[int(n_15)*1 : int(x_1525)*1 : int(x_1525)*1]
+				if n_1526 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1526}))
 				}
-				if n_15 < 0 || x_1514 < n_15 || x_1514 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1514, mainparams_3))
+				if n_15 < 0 || x_1525 < n_15 || x_1525 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1525, mainparams_3))
 				}
-				n_1517 := int(x_1514) - int(n_15)
-				s_1518 := row_1505[int(n_15)*1 : int(x_1514)*1 : int(x_1514)*1]
-				if n_1517 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1517}))
+				n_1528 := int(x_1525) - int(n_15)
+				s_1529 := row_1516[int(n_15)*1 : int(x_1525)*1 : int(x_1525)*1]
+				if n_1528 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1528}))
 				}
-				r_1519 := ar.F64w(state_9)
-				row_1513 = row_1513[:len(r_1519)]
-				s_1516 = s_1516[:len(r_1519)]
-				s_1518 = s_1518[:len(r_1519)]
-				for i_1520 := range r_1519 {
-					r_1519[i_1520] = (runtime.Sigmoid(((row_1513[i_1520] * s_1516[i_1520]) + s_1518[i_1520])))
+				r_1530 := ar.F64w(state_9)
+				row_1524 = row_1524[:len(r_1530)]
+				s_1527 = s_1527[:len(r_1530)]
+				s_1529 = s_1529[:len(r_1530)]
+				for i_1531 := range r_1530 {
+					r_1530[i_1531] = (runtime.Sigmoid(((row_1524[i_1531] * s_1527[i_1531]) + s_1529[i_1531])))
 				}
-				x_1522 := int64(3) * n_15
-				if x_1514 < 0 || x_1522 < x_1514 || x_1522 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1514, x_1522, mainparams_3))
+				x_1533 := int64(3) * n_15
+				if x_1525 < 0 || x_1533 < x_1525 || x_1533 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1525, x_1533, mainparams_3))
 				}
-				n_1523 := int(x_1522) - int(x_1514)
-				s_1524 := row_1504[int(x_1514)*1 : int(x_1522)*1 : int(x_1522)*1]
-				if n_1523 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1523}))
+				n_1534 := int(x_1533) - int(x_1525)
+				s_1535 := row_1515[int(x_1525)*1 : int(x_1533)*1 : int(x_1533)*1]
+				if n_1534 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1534}))
 				}
-				if x_1514 < 0 || x_1522 < x_1514 || x_1522 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1514, x_1522, mainparams_3))
+				if x_1525 < 0 || x_1533 < x_1525 || x_1533 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1525, x_1533, mainparams_3))
 				}
-				n_1525 := int(x_1522) - int(x_1514)
-				s_1526 := row_1505[int(x_1514)*1 : int(x_1522)*1 : int(x_1522)*1]
-				if n_1525 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1525}))
+				n_1536 := int(x_1533) - int(x_1525)
+				s_1537 := row_1516[int(x_1525)*1 : int(x_1533)*1 : int(x_1533)*1]
+				if n_1536 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1536}))
 				}
-				r_1527 := ar.F64w(sequence_12)
-				r_1435 = r_1435[:len(r_1527)]
-				s_1524 = s_1524[:len(r_1527)]
-				s_1526 = s_1526[:len(r_1527)]
-				for i_1528 := range r_1527 {
-					r_1527[i_1528] = (runtime.Sigmoid(((r_1435[i_1528] * s_1524[i_1528]) + s_1526[i_1528])))
+				r_1538 := ar.F64w(sequence_12)
+				r_1446 = r_1446[:len(r_1538)]
+				s_1535 = s_1535[:len(r_1538)]
+				s_1537 = s_1537[:len(r_1538)]
+				for i_1539 := range r_1538 {
+					r_1538[i_1539] = (runtime.Sigmoid(((r_1446[i_1539] * s_1535[i_1539]) + s_1537[i_1539])))
 				}
-				x_1530 := int64(4) * n_15
-				if x_1522 < 0 || x_1530 < x_1522 || x_1530 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1522, x_1530, mainparams_3))
+				x_1541 := int64(4) * n_15
+				if x_1533 < 0 || x_1541 < x_1533 || x_1541 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1533, x_1541, mainparams_3))
 				}
-				n_1531 := int(x_1530) - int(x_1522)
-				s_1532 := row_1504[int(x_1522)*1 : int(x_1530)*1 : int(x_1530)*1]
-				if n_1531 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1531}))
+				n_1542 := int(x_1541) - int(x_1533)
+				s_1543 := row_1515[int(x_1533)*1 : int(x_1541)*1 : int(x_1541)*1]
+				if n_1542 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1542}))
 				}
-				if x_1522 < 0 || x_1530 < x_1522 || x_1530 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1522, x_1530, mainparams_3))
+				if x_1533 < 0 || x_1541 < x_1533 || x_1541 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1533, x_1541, mainparams_3))
 				}
-				n_1533 := int(x_1530) - int(x_1522)
-				s_1534 := row_1505[int(x_1522)*1 : int(x_1530)*1 : int(x_1530)*1]
-				if n_1533 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1533}))
+				n_1544 := int(x_1541) - int(x_1533)
+				s_1545 := row_1516[int(x_1533)*1 : int(x_1541)*1 : int(x_1541)*1]
+				if n_1544 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1544}))
 				}
-				r_1535 := ar.F64w(state_9)
-				row_1513 = row_1513[:len(r_1535)]
-				s_1532 = s_1532[:len(r_1535)]
-				s_1534 = s_1534[:len(r_1535)]
-				for i_1536 := range r_1535 {
-					r_1535[i_1536] = (math.Tanh(((row_1513[i_1536] * s_1532[i_1536]) + s_1534[i_1536])))
+				r_1546 := ar.F64w(state_9)
+				row_1524 = row_1524[:len(r_1546)]
+				s_1543 = s_1543[:len(r_1546)]
+				s_1545 = s_1545[:len(r_1546)]
+				for i_1547 := range r_1546 {
+					r_1546[i_1547] = (math.Tanh(((row_1524[i_1547] * s_1543[i_1547]) + s_1545[i_1547])))
 				}
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 				}
-				row_1538 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+				row_1549 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 				}
-				r_1539 := ar.F64w(state_9)
-				row_1538 = row_1538[:len(r_1539)]
-				r_1510 = r_1510[:len(r_1539)]
-				r_1519 = r_1519[:len(r_1539)]
-				r_1535 = r_1535[:len(r_1539)]
-				for i_1540 := range r_1539 {
-					r_1539[i_1540] = ((row_1538[i_1540] * r_1510[i_1540]) + (r_1519[i_1540] * r_1535[i_1540]))
+				r_1550 := ar.F64w(state_9)
+				row_1549 = row_1549[:len(r_1550)]
+				r_1521 = r_1521[:len(r_1550)]
+				r_1530 = r_1530[:len(r_1550)]
+				r_1546 = r_1546[:len(r_1550)]
+				for i_1551 := range r_1550 {
+					r_1550[i_1551] = ((row_1549[i_1551] * r_1521[i_1551]) + (r_1530[i_1551] * r_1546[i_1551]))
 				}
-				r_1542 := ar.F64w(state_9)
-				r_1539 = r_1539[:len(r_1542)]
-				for i_1543 := range r_1542 {
-					r_1542[i_1543] = (math.Tanh(r_1539[i_1543]))
+				r_1553 := ar.F64w(state_9)
+				r_1550 = r_1550[:len(r_1553)]
+				for i_1554 := range r_1553 {
+					r_1553[i_1554] = (math.Tanh(r_1550[i_1554]))
 				}
 				if state_9 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				r_1545 := ar.F64w(sequence_12)
-				r_1527 = r_1527[:len(r_1545)]
-				r_1542 = r_1542[:len(r_1545)]
-				for i_1546 := range r_1545 {
-					r_1545[i_1546] = (r_1527[i_1546] * r_1542[i_1546])
+				r_1556 := ar.F64w(sequence_12)
+				r_1538 = r_1538[:len(r_1556)]
+				r_1553 = r_1553[:len(r_1556)]
+				for i_1557 := range r_1556 {
+					r_1556[i_1557] = (r_1538[i_1557] * r_1553[i_1557])
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
@@ -5833,747 +5994,747 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 				}
-				c_1548 := ar.F64w(len(state_7))
-				copy(c_1548, state_7)
-				copy(c_1548[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1545)
+				c_1559 := ar.F64w(len(state_7))
+				copy(c_1559, state_7)
+				copy(c_1559[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1556)
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 				}
-				copy(c_1548[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1539)
-				n_1549 := int(max(x_1503, 0)) + 1
-				var st_1550 []float64
-				var st_1551 int
-				var st_1552 []float64
-				var st_1553 int
-				var st_1554 int
-				var st_1555 []float64
-				var st_1556 int
-				var st_1557 []float64
-				var st_1558 int
-				var st_1559 []float64
-				var st_1560 int
+				copy(c_1559[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1550)
+				n_1560 := int(max(x_1514, 0)) + 1
 				var st_1561 []float64
 				var st_1562 int
 				var st_1563 []float64
 				var st_1564 int
-				var st_1565 []float64
-				var st_1566 int
-				var st_1567 []float64
-				var st_1568 int
-				var st_1569 []float64
-				var st_1570 int
-				var st_1571 []float64
-				var st_1572 int
-				var st_1573 []float64
-				var st_1574 int
-				var st_1575 []float64
-				var st_1576 int
-				var st_1577 []float64
-				var st_1578 int
-				var st_1579 []float64
-				var st_1580 int
-				var st_1581 []float64
-				var st_1582 int
-				var st_1583 []float64
-				var st_1584 int
-				var st_1585 []float64
-				var st_1586 int
-				var st_1587 []float64
-				var st_1588 int
-				var st_1589 []float64
-				var st_1590 int
+				var st_1565 int
+				var st_1566 []float64
+				var st_1567 int
+				var st_1568 []float64
+				var st_1569 int
+				var st_1570 []float64
+				var st_1571 int
+				var st_1572 []float64
+				var st_1573 int
+				var st_1574 []float64
+				var st_1575 int
+				var st_1576 []float64
+				var st_1577 int
+				var st_1578 []float64
+				var st_1579 int
+				var st_1580 []float64
+				var st_1581 int
+				var st_1582 []float64
+				var st_1583 int
+				var st_1584 []float64
+				var st_1585 int
+				var st_1586 []float64
+				var st_1587 int
+				var st_1588 []float64
+				var st_1589 int
+				var st_1590 []float64
 				var st_1591 int
-				st_1550, st_1551, st_1552, st_1553, st_1554, st_1555, st_1556, st_1557, st_1558, st_1559, st_1560, st_1561, st_1562, st_1563, st_1564, st_1565, st_1566, st_1567, st_1568, st_1569, st_1570, st_1571, st_1572, st_1573, st_1574, st_1575, st_1576, st_1577, st_1578, st_1579, st_1580, st_1581, st_1582, st_1583, st_1584, st_1585, st_1586, st_1587, st_1588, st_1589, st_1590, st_1591 = r_1545, sequence_12, c_1548, state_8, state_9, r_1539, state_9, r_1542, state_9, r_1527, sequence_12, r_1535, state_9, r_1519, state_9, r_1510, sequence_12, row_1538, state_9, row_1505, mainparams_3, s_1532, n_1531, row_1513, state_9, row_1504, mainparams_3, s_1524, n_1523, r_1435, sequence_12, s_1516, n_1515, row_1513, state_9, s_1507, n_1506, r_1435, sequence_12, state_7, state_8, state_9
-				var a_1592 []float64
-				var d_1593 int = 0
-				var rs_1594 int = 0
-				var a_1595 []float64
-				var d_1596 int = 0
-				var d_1597 int = 0
-				var rs_1598 int = 0
-				var a_1599 []float64
-				var d_1600 int = 0
-				var rs_1601 int = 0
-				var a_1602 []float64
-				var d_1603 int = 0
-				var rs_1604 int = 0
-				var a_1605 []float64
-				var d_1606 int = 0
-				var rs_1607 int = 0
-				var a_1608 []float64
-				var d_1609 int = 0
-				var rs_1610 int = 0
-				var a_1611 []float64
-				var d_1612 int = 0
-				var rs_1613 int = 0
-				var a_1614 []float64
-				var d_1615 int = 0
-				var rs_1616 int = 0
-				var a_1617 []float64
-				var d_1618 int = 0
-				var rs_1619 int = 0
-				var a_1620 []float64
-				var d_1621 int = 0
-				var rs_1622 int = 0
-				var a_1623 []float64
-				var d_1624 int = 0
-				var rs_1625 int = 0
-				var a_1626 []float64
-				var d_1627 int = 0
-				var rs_1628 int = 0
-				var a_1629 []float64
-				var d_1630 int = 0
-				var rs_1631 int = 0
-				var a_1632 []float64
-				var d_1633 int = 0
-				var rs_1634 int = 0
-				var a_1635 []float64
-				var d_1636 int = 0
-				var rs_1637 int = 0
-				var a_1638 []float64
-				var d_1639 int = 0
-				var rs_1640 int = 0
-				var a_1641 []float64
-				var d_1642 int = 0
-				var rs_1643 int = 0
-				var a_1644 []float64
-				var d_1645 int = 0
-				var rs_1646 int = 0
-				var a_1647 []float64
-				var d_1648 int = 0
-				var rs_1649 int = 0
-				var a_1650 []float64
-				var d_1651 int = 0
-				var d_1652 int = 0
-				var rs_1653 int = 0
-				for i_1654 := 0; i_1654 < n_1549; i_1654++ {
-					mark_1655 := ar.mark()
-					if i_1654 > 0 {
-						k_1656 := int64(i_1654 - 1)
-						x_1657 := k_1656 + int64(1)
-						x_1658 := int64(2) * x_1657
-						if x_1658 < 0 || x_1658 >= int64(mainparams_2) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1658, mainparams_2))
+				var st_1592 []float64
+				var st_1593 int
+				var st_1594 []float64
+				var st_1595 int
+				var st_1596 []float64
+				var st_1597 int
+				var st_1598 []float64
+				var st_1599 int
+				var st_1600 []float64
+				var st_1601 int
+				var st_1602 int
+				st_1561, st_1562, st_1563, st_1564, st_1565, st_1566, st_1567, st_1568, st_1569, st_1570, st_1571, st_1572, st_1573, st_1574, st_1575, st_1576, st_1577, st_1578, st_1579, st_1580, st_1581, st_1582, st_1583, st_1584, st_1585, st_1586, st_1587, st_1588, st_1589, st_1590, st_1591, st_1592, st_1593, st_1594, st_1595, st_1596, st_1597, st_1598, st_1599, st_1600, st_1601, st_1602 = r_1556, sequence_12, c_1559, state_8, state_9, r_1550, state_9, r_1553, state_9, r_1538, sequence_12, r_1546, state_9, r_1530, state_9, r_1521, sequence_12, row_1549, state_9, row_1516, mainparams_3, s_1543, n_1542, row_1524, state_9, row_1515, mainparams_3, s_1535, n_1534, r_1446, sequence_12, s_1527, n_1526, row_1524, state_9, s_1518, n_1517, r_1446, sequence_12, state_7, state_8, state_9
+				var a_1603 []float64
+				var d_1604 int = 0
+				var rs_1605 int = 0
+				var a_1606 []float64
+				var d_1607 int = 0
+				var d_1608 int = 0
+				var rs_1609 int = 0
+				var a_1610 []float64
+				var d_1611 int = 0
+				var rs_1612 int = 0
+				var a_1613 []float64
+				var d_1614 int = 0
+				var rs_1615 int = 0
+				var a_1616 []float64
+				var d_1617 int = 0
+				var rs_1618 int = 0
+				var a_1619 []float64
+				var d_1620 int = 0
+				var rs_1621 int = 0
+				var a_1622 []float64
+				var d_1623 int = 0
+				var rs_1624 int = 0
+				var a_1625 []float64
+				var d_1626 int = 0
+				var rs_1627 int = 0
+				var a_1628 []float64
+				var d_1629 int = 0
+				var rs_1630 int = 0
+				var a_1631 []float64
+				var d_1632 int = 0
+				var rs_1633 int = 0
+				var a_1634 []float64
+				var d_1635 int = 0
+				var rs_1636 int = 0
+				var a_1637 []float64
+				var d_1638 int = 0
+				var rs_1639 int = 0
+				var a_1640 []float64
+				var d_1641 int = 0
+				var rs_1642 int = 0
+				var a_1643 []float64
+				var d_1644 int = 0
+				var rs_1645 int = 0
+				var a_1646 []float64
+				var d_1647 int = 0
+				var rs_1648 int = 0
+				var a_1649 []float64
+				var d_1650 int = 0
+				var rs_1651 int = 0
+				var a_1652 []float64
+				var d_1653 int = 0
+				var rs_1654 int = 0
+				var a_1655 []float64
+				var d_1656 int = 0
+				var rs_1657 int = 0
+				var a_1658 []float64
+				var d_1659 int = 0
+				var rs_1660 int = 0
+				var a_1661 []float64
+				var d_1662 int = 0
+				var d_1663 int = 0
+				var rs_1664 int = 0
+				for i_1665 := 0; i_1665 < n_1560; i_1665++ {
+					mark_1666 := ar.mark()
+					if i_1665 > 0 {
+						k_1667 := int64(i_1665 - 1)
+						x_1668 := k_1667 + int64(1)
+						x_1669 := int64(2) * x_1668
+						if x_1669 < 0 || x_1669 >= int64(mainparams_2) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1669, mainparams_2))
 						}
-						row_1659 := mainparams_1[int(x_1658)*mainparams_3 : (int(x_1658)+1)*mainparams_3]
-						x_1660 := x_1658 + int64(1)
-						if x_1660 < 0 || x_1660 >= int64(mainparams_2) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1660, mainparams_2))
+						row_1670 := mainparams_1[int(x_1669)*mainparams_3 : (int(x_1669)+1)*mainparams_3]
+						x_1671 := x_1669 + int64(1)
+						if x_1671 < 0 || x_1671 >= int64(mainparams_2) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1671, mainparams_2))
 						}
-						row_1661 := mainparams_1[int(x_1660)*mainparams_3 : (int(x_1660)+1)*mainparams_3]
+						row_1672 := mainparams_1[int(x_1671)*mainparams_3 : (int(x_1671)+1)*mainparams_3]
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1662 := int(n_15) - int(int64(0))
-						s_1663 := row_1659[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1662 != st_1551 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1551})+" and "+runtime.ShapeString([]int{n_1662}))
+						n_1673 := int(n_15) - int(int64(0))
+						s_1674 := row_1670[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1673 != st_1562 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1562})+" and "+runtime.ShapeString([]int{n_1673}))
 						}
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1664 := int(n_15) - int(int64(0))
-						s_1665 := row_1661[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1664 != st_1551 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1551})+" and "+runtime.ShapeString([]int{n_1664}))
+						n_1675 := int(n_15) - int(int64(0))
+						s_1676 := row_1672[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1675 != st_1562 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1562})+" and "+runtime.ShapeString([]int{n_1675}))
 						}
-						r_1666 := ar.F64w(st_1551)
-						st_1550 = st_1550[:len(r_1666)]
-						s_1663 = s_1663[:len(r_1666)]
-						s_1665 = s_1665[:len(r_1666)]
-						for i_1667 := range r_1666 {
-							r_1666[i_1667] = (runtime.Sigmoid(((st_1550[i_1667] * s_1663[i_1667]) + s_1665[i_1667])))
+						r_1677 := ar.F64w(st_1562)
+						st_1561 = st_1561[:len(r_1677)]
+						s_1674 = s_1674[:len(r_1677)]
+						s_1676 = s_1676[:len(r_1677)]
+						for i_1678 := range r_1677 {
+							r_1677[i_1678] = (runtime.Sigmoid(((st_1561[i_1678] * s_1674[i_1678]) + s_1676[i_1678])))
 						}
-						if x_1658 < 0 || x_1658 >= int64(st_1553) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1658, st_1553))
+						if x_1669 < 0 || x_1669 >= int64(st_1564) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1669, st_1564))
 						}
-						row_1669 := st_1552[int(x_1658)*st_1554 : (int(x_1658)+1)*st_1554]
-						x_1670 := int64(2) * n_15
-						if n_15 < 0 || x_1670 < n_15 || x_1670 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1670, mainparams_3))
+						row_1680 := st_1563[int(x_1669)*st_1565 : (int(x_1669)+1)*st_1565]
+						x_1681 := int64(2) * n_15
+						if n_15 < 0 || x_1681 < n_15 || x_1681 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1681, mainparams_3))
 						}
-						n_1671 := int(x_1670) - int(n_15)
-						s_1672 := row_1659[int(n_15)*1 : int(x_1670)*1 : int(x_1670)*1]
-						if n_1671 != st_1554 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1554})+" and "+runtime.ShapeString([]int{n_1671}))
+						n_1682 := int(x_1681) - int(n_15)
+						s_1683 := row_1670[int(n_15)*1 : int(x_1681)*1 : int(x_1681)*1]
+						if n_1682 != st_1565 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1565})+" and "+runtime.ShapeString([]int{n_1682}))
 						}
-						if n_15 < 0 || x_1670 < n_15 || x_1670 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1670, mainparams_3))
+						if n_15 < 0 || x_1681 < n_15 || x_1681 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1681, mainparams_3))
 						}
-						n_1673 := int(x_1670) - int(n_15)
-						s_1674 := row_1661[int(n_15)*1 : int(x_1670)*1 : int(x_1670)*1]
-						if n_1673 != st_1554 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1554})+" and "+runtime.ShapeString([]int{n_1673}))
+						n_1684 := int(x_1681) - int(n_15)
+						s_1685 := row_1672[int(n_15)*1 : int(x_1681)*1 : int(x_1681)*1]
+						if n_1684 != st_1565 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1565})+" and "+runtime.ShapeString([]int{n_1684}))
 						}
-						r_1675 := ar.F64w(st_1554)
-						row_1669 = row_1669[:len(r_1675)]
-						s_1672 = s_1672[:len(r_1675)]
-						s_1674 = s_1674[:len(r_1675)]
-						for i_1676 := range r_1675 {
-							r_1675[i_1676] = (runtime.Sigmoid(((row_1669[i_1676] * s_1672[i_1676]) + s_1674[i_1676])))
+						r_1686 := ar.F64w(st_1565)
+						row_1680 = row_1680[:len(r_1686)]
+						s_1683 = s_1683[:len(r_1686)]
+						s_1685 = s_1685[:len(r_1686)]
+						for i_1687 := range r_1686 {
+							r_1686[i_1687] = (runtime.Sigmoid(((row_1680[i_1687] * s_1683[i_1687]) + s_1685[i_1687])))
 						}
-						x_1678 := int64(3) * n_15
-						if x_1670 < 0 || x_1678 < x_1670 || x_1678 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1670, x_1678, mainparams_3))
+						x_1689 := int64(3) * n_15
+						if x_1681 < 0 || x_1689 < x_1681 || x_1689 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1681, x_1689, mainparams_3))
 						}
-						n_1679 := int(x_1678) - int(x_1670)
-						s_1680 := row_1659[int(x_1670)*1 : int(x_1678)*1 : int(x_1678)*1]
-						if n_1679 != st_1551 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1551})+" and "+runtime.ShapeString([]int{n_1679}))
+						n_1690 := int(x_1689) - int(x_1681)
+						s_1691 := row_1670[int(x_1681)*1 : int(x_1689)*1 : int(x_1689)*1]
+						if n_1690 != st_1562 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1562})+" and "+runtime.ShapeString([]int{n_1690}))
 						}
-						if x_1670 < 0 || x_1678 < x_1670 || x_1678 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1670, x_1678, mainparams_3))
+						if x_1681 < 0 || x_1689 < x_1681 || x_1689 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1681, x_1689, mainparams_3))
 						}
-						n_1681 := int(x_1678) - int(x_1670)
-						s_1682 := row_1661[int(x_1670)*1 : int(x_1678)*1 : int(x_1678)*1]
-						if n_1681 != st_1551 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1551})+" and "+runtime.ShapeString([]int{n_1681}))
+						n_1692 := int(x_1689) - int(x_1681)
+						s_1693 := row_1672[int(x_1681)*1 : int(x_1689)*1 : int(x_1689)*1]
+						if n_1692 != st_1562 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1562})+" and "+runtime.ShapeString([]int{n_1692}))
 						}
-						r_1683 := ar.F64w(st_1551)
-						st_1550 = st_1550[:len(r_1683)]
-						s_1680 = s_1680[:len(r_1683)]
-						s_1682 = s_1682[:len(r_1683)]
-						for i_1684 := range r_1683 {
-							r_1683[i_1684] = (runtime.Sigmoid(((st_1550[i_1684] * s_1680[i_1684]) + s_1682[i_1684])))
+						r_1694 := ar.F64w(st_1562)
+						st_1561 = st_1561[:len(r_1694)]
+						s_1691 = s_1691[:len(r_1694)]
+						s_1693 = s_1693[:len(r_1694)]
+						for i_1695 := range r_1694 {
+							r_1694[i_1695] = (runtime.Sigmoid(((st_1561[i_1695] * s_1691[i_1695]) + s_1693[i_1695])))
 						}
-						x_1686 := int64(4) * n_15
-						if x_1678 < 0 || x_1686 < x_1678 || x_1686 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1678, x_1686, mainparams_3))
+						x_1697 := int64(4) * n_15
+						if x_1689 < 0 || x_1697 < x_1689 || x_1697 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1689, x_1697, mainparams_3))
 						}
-						n_1687 := int(x_1686) - int(x_1678)
-						s_1688 := row_1659[int(x_1678)*1 : int(x_1686)*1 : int(x_1686)*1]
-						if n_1687 != st_1554 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1554})+" and "+runtime.ShapeString([]int{n_1687}))
+						n_1698 := int(x_1697) - int(x_1689)
+						s_1699 := row_1670[int(x_1689)*1 : int(x_1697)*1 : int(x_1697)*1]
+						if n_1698 != st_1565 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1565})+" and "+runtime.ShapeString([]int{n_1698}))
 						}
-						if x_1678 < 0 || x_1686 < x_1678 || x_1686 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1678, x_1686, mainparams_3))
+						if x_1689 < 0 || x_1697 < x_1689 || x_1697 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1689, x_1697, mainparams_3))
 						}
-						n_1689 := int(x_1686) - int(x_1678)
-						s_1690 := row_1661[int(x_1678)*1 : int(x_1686)*1 : int(x_1686)*1]
-						if n_1689 != st_1554 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1554})+" and "+runtime.ShapeString([]int{n_1689}))
+						n_1700 := int(x_1697) - int(x_1689)
+						s_1701 := row_1672[int(x_1689)*1 : int(x_1697)*1 : int(x_1697)*1]
+						if n_1700 != st_1565 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1565})+" and "+runtime.ShapeString([]int{n_1700}))
 						}
-						r_1691 := ar.F64w(st_1554)
-						row_1669 = row_1669[:len(r_1691)]
-						s_1688 = s_1688[:len(r_1691)]
-						s_1690 = s_1690[:len(r_1691)]
-						for i_1692 := range r_1691 {
-							r_1691[i_1692] = (math.Tanh(((row_1669[i_1692] * s_1688[i_1692]) + s_1690[i_1692])))
+						r_1702 := ar.F64w(st_1565)
+						row_1680 = row_1680[:len(r_1702)]
+						s_1699 = s_1699[:len(r_1702)]
+						s_1701 = s_1701[:len(r_1702)]
+						for i_1703 := range r_1702 {
+							r_1702[i_1703] = (math.Tanh(((row_1680[i_1703] * s_1699[i_1703]) + s_1701[i_1703])))
 						}
-						if x_1660 < 0 || x_1660 >= int64(st_1553) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1660, st_1553))
+						if x_1671 < 0 || x_1671 >= int64(st_1564) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1671, st_1564))
 						}
-						row_1694 := st_1552[int(x_1660)*st_1554 : (int(x_1660)+1)*st_1554]
-						if st_1551 != st_1554 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1554})+" and "+runtime.ShapeString([]int{st_1551}))
+						row_1705 := st_1563[int(x_1671)*st_1565 : (int(x_1671)+1)*st_1565]
+						if st_1562 != st_1565 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1565})+" and "+runtime.ShapeString([]int{st_1562}))
 						}
-						r_1695 := ar.F64w(st_1554)
-						row_1694 = row_1694[:len(r_1695)]
-						r_1666 = r_1666[:len(r_1695)]
-						r_1675 = r_1675[:len(r_1695)]
-						r_1691 = r_1691[:len(r_1695)]
-						for i_1696 := range r_1695 {
-							r_1695[i_1696] = ((row_1694[i_1696] * r_1666[i_1696]) + (r_1675[i_1696] * r_1691[i_1696]))
+						r_1706 := ar.F64w(st_1565)
+						row_1705 = row_1705[:len(r_1706)]
+						r_1677 = r_1677[:len(r_1706)]
+						r_1686 = r_1686[:len(r_1706)]
+						r_1702 = r_1702[:len(r_1706)]
+						for i_1707 := range r_1706 {
+							r_1706[i_1707] = ((row_1705[i_1707] * r_1677[i_1707]) + (r_1686[i_1707] * r_1702[i_1707]))
 						}
-						r_1698 := ar.F64w(st_1554)
-						r_1695 = r_1695[:len(r_1698)]
-						for i_1699 := range r_1698 {
-							r_1698[i_1699] = (math.Tanh(r_1695[i_1699]))
+						r_1709 := ar.F64w(st_1565)
+						r_1706 = r_1706[:len(r_1709)]
+						for i_1710 := range r_1709 {
+							r_1709[i_1710] = (math.Tanh(r_1706[i_1710]))
 						}
-						if st_1554 != st_1551 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1551})+" and "+runtime.ShapeString([]int{st_1554}))
+						if st_1565 != st_1562 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1562})+" and "+runtime.ShapeString([]int{st_1565}))
 						}
-						r_1701 := ar.F64w(st_1551)
-						r_1683 = r_1683[:len(r_1701)]
-						r_1698 = r_1698[:len(r_1701)]
-						for i_1702 := range r_1701 {
-							r_1701[i_1702] = (r_1683[i_1702] * r_1698[i_1702])
+						r_1712 := ar.F64w(st_1562)
+						r_1694 = r_1694[:len(r_1712)]
+						r_1709 = r_1709[:len(r_1712)]
+						for i_1713 := range r_1712 {
+							r_1712[i_1713] = (r_1694[i_1713] * r_1709[i_1713])
 						}
-						if x_1658 < 0 || x_1658 >= int64(st_1553) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1658, st_1553))
+						if x_1669 < 0 || x_1669 >= int64(st_1564) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1669, st_1564))
 						}
-						if st_1551 != st_1554 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1551})+"; elements have shape "+runtime.ShapeString([]int{st_1554}))
+						if st_1562 != st_1565 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1562})+"; elements have shape "+runtime.ShapeString([]int{st_1565}))
 						}
-						c_1704 := ar.F64w(len(st_1552))
-						copy(c_1704, st_1552)
-						copy(c_1704[int(x_1658)*st_1554:(int(x_1658)+1)*st_1554], r_1701)
-						if x_1660 < 0 || x_1660 >= int64(st_1553) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1660, st_1553))
+						c_1715 := ar.F64w(len(st_1563))
+						copy(c_1715, st_1563)
+						copy(c_1715[int(x_1669)*st_1565:(int(x_1669)+1)*st_1565], r_1712)
+						if x_1671 < 0 || x_1671 >= int64(st_1564) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1671, st_1564))
 						}
-						copy(c_1704[int(x_1660)*st_1554:(int(x_1660)+1)*st_1554], r_1695)
-						st_1550, st_1552, st_1555, st_1556, st_1557, st_1558, st_1559, st_1560, st_1561, st_1562, st_1563, st_1564, st_1565, st_1566, st_1567, st_1568, st_1569, st_1570, st_1571, st_1572, st_1573, st_1574, st_1575, st_1576, st_1577, st_1578, st_1579, st_1580, st_1581, st_1582, st_1583, st_1584, st_1585, st_1586, st_1587, st_1588, st_1589, st_1590, st_1591 = r_1701, c_1704, r_1695, st_1554, r_1698, st_1554, r_1683, st_1551, r_1691, st_1554, r_1675, st_1554, r_1666, st_1551, row_1694, st_1554, row_1661, mainparams_3, s_1688, n_1687, row_1669, st_1554, row_1659, mainparams_3, s_1680, n_1679, st_1550, st_1551, s_1672, n_1671, row_1669, st_1554, s_1663, n_1662, st_1550, st_1551, st_1552, st_1553, st_1554
+						copy(c_1715[int(x_1671)*st_1565:(int(x_1671)+1)*st_1565], r_1706)
+						st_1561, st_1563, st_1566, st_1567, st_1568, st_1569, st_1570, st_1571, st_1572, st_1573, st_1574, st_1575, st_1576, st_1577, st_1578, st_1579, st_1580, st_1581, st_1582, st_1583, st_1584, st_1585, st_1586, st_1587, st_1588, st_1589, st_1590, st_1591, st_1592, st_1593, st_1594, st_1595, st_1596, st_1597, st_1598, st_1599, st_1600, st_1601, st_1602 = r_1712, c_1715, r_1706, st_1565, r_1709, st_1565, r_1694, st_1562, r_1702, st_1565, r_1686, st_1565, r_1677, st_1562, row_1705, st_1565, row_1672, mainparams_3, s_1699, n_1698, row_1680, st_1565, row_1670, mainparams_3, s_1691, n_1690, st_1561, st_1562, s_1683, n_1682, row_1680, st_1565, s_1674, n_1673, st_1561, st_1562, st_1563, st_1564, st_1565
 					}
-					if i_1654 == 0 {
-						d_1593 = st_1551
-						rs_1594 = d_1593
-						tot_1705, err_1706 := runtime.MulSize(n_1549, rs_1594)
-						if err_1706 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1706)
+					if i_1665 == 0 {
+						d_1604 = st_1562
+						rs_1605 = d_1604
+						tot_1716, err_1717 := runtime.MulSize(n_1560, rs_1605)
+						if err_1717 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1717)
 						}
-						a_1592 = ar.F64w(tot_1705)
-					} else if st_1551 != d_1593 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1551})+", element 0 has shape "+runtime.ShapeString([]int{d_1593}))
+						a_1603 = ar.F64w(tot_1716)
+					} else if st_1562 != d_1604 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1562})+", element 0 has shape "+runtime.ShapeString([]int{d_1604}))
 					}
-					copy(a_1592[i_1654*rs_1594:(i_1654+1)*rs_1594], st_1550)
-					if i_1654 == 0 {
-						d_1596, d_1597 = st_1553, st_1554
-						rs_1598 = d_1596 * d_1597
-						tot_1707, err_1708 := runtime.MulSize(n_1549, rs_1598)
-						if err_1708 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1708)
+					copy(a_1603[i_1665*rs_1605:(i_1665+1)*rs_1605], st_1561)
+					if i_1665 == 0 {
+						d_1607, d_1608 = st_1564, st_1565
+						rs_1609 = d_1607 * d_1608
+						tot_1718, err_1719 := runtime.MulSize(n_1560, rs_1609)
+						if err_1719 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1719)
 						}
-						a_1595 = ar.F64w(tot_1707)
-					} else if st_1553 != d_1596 || st_1554 != d_1597 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1553, st_1554})+", element 0 has shape "+runtime.ShapeString([]int{d_1596, d_1597}))
+						a_1606 = ar.F64w(tot_1718)
+					} else if st_1564 != d_1607 || st_1565 != d_1608 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1564, st_1565})+", element 0 has shape "+runtime.ShapeString([]int{d_1607, d_1608}))
 					}
-					copy(a_1595[i_1654*rs_1598:(i_1654+1)*rs_1598], st_1552)
-					if i_1654 == 0 {
-						d_1600 = st_1556
-						rs_1601 = d_1600
-						tot_1709, err_1710 := runtime.MulSize(n_1549, rs_1601)
-						if err_1710 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1710)
+					copy(a_1606[i_1665*rs_1609:(i_1665+1)*rs_1609], st_1563)
+					if i_1665 == 0 {
+						d_1611 = st_1567
+						rs_1612 = d_1611
+						tot_1720, err_1721 := runtime.MulSize(n_1560, rs_1612)
+						if err_1721 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1721)
 						}
-						a_1599 = ar.F64w(tot_1709)
-					} else if st_1556 != d_1600 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1556})+", element 0 has shape "+runtime.ShapeString([]int{d_1600}))
+						a_1610 = ar.F64w(tot_1720)
+					} else if st_1567 != d_1611 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1567})+", element 0 has shape "+runtime.ShapeString([]int{d_1611}))
 					}
-					copy(a_1599[i_1654*rs_1601:(i_1654+1)*rs_1601], st_1555)
-					if i_1654 == 0 {
-						d_1603 = st_1558
-						rs_1604 = d_1603
-						tot_1711, err_1712 := runtime.MulSize(n_1549, rs_1604)
-						if err_1712 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1712)
+					copy(a_1610[i_1665*rs_1612:(i_1665+1)*rs_1612], st_1566)
+					if i_1665 == 0 {
+						d_1614 = st_1569
+						rs_1615 = d_1614
+						tot_1722, err_1723 := runtime.MulSize(n_1560, rs_1615)
+						if err_1723 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1723)
 						}
-						a_1602 = ar.F64w(tot_1711)
-					} else if st_1558 != d_1603 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1558})+", element 0 has shape "+runtime.ShapeString([]int{d_1603}))
+						a_1613 = ar.F64w(tot_1722)
+					} else if st_1569 != d_1614 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1569})+", element 0 has shape "+runtime.ShapeString([]int{d_1614}))
 					}
-					copy(a_1602[i_1654*rs_1604:(i_1654+1)*rs_1604], st_1557)
-					if i_1654 == 0 {
-						d_1606 = st_1560
-						rs_1607 = d_1606
-						tot_1713, err_1714 := runtime.MulSize(n_1549, rs_1607)
-						if err_1714 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1714)
+					copy(a_1613[i_1665*rs_1615:(i_1665+1)*rs_1615], st_1568)
+					if i_1665 == 0 {
+						d_1617 = st_1571
+						rs_1618 = d_1617
+						tot_1724, err_1725 := runtime.MulSize(n_1560, rs_1618)
+						if err_1725 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1725)
 						}
-						a_1605 = ar.F64w(tot_1713)
-					} else if st_1560 != d_1606 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1560})+", element 0 has shape "+runtime.ShapeString([]int{d_1606}))
+						a_1616 = ar.F64w(tot_1724)
+					} else if st_1571 != d_1617 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1571})+", element 0 has shape "+runtime.ShapeString([]int{d_1617}))
 					}
-					copy(a_1605[i_1654*rs_1607:(i_1654+1)*rs_1607], st_1559)
-					if i_1654 == 0 {
-						d_1609 = st_1562
-						rs_1610 = d_1609
-						tot_1715, err_1716 := runtime.MulSize(n_1549, rs_1610)
-						if err_1716 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1716)
+					copy(a_1616[i_1665*rs_1618:(i_1665+1)*rs_1618], st_1570)
+					if i_1665 == 0 {
+						d_1620 = st_1573
+						rs_1621 = d_1620
+						tot_1726, err_1727 := runtime.MulSize(n_1560, rs_1621)
+						if err_1727 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1727)
 						}
-						a_1608 = ar.F64w(tot_1715)
-					} else if st_1562 != d_1609 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1562})+", element 0 has shape "+runtime.ShapeString([]int{d_1609}))
+						a_1619 = ar.F64w(tot_1726)
+					} else if st_1573 != d_1620 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1573})+", element 0 has shape "+runtime.ShapeString([]int{d_1620}))
 					}
-					copy(a_1608[i_1654*rs_1610:(i_1654+1)*rs_1610], st_1561)
-					if i_1654 == 0 {
-						d_1612 = st_1564
-						rs_1613 = d_1612
-						tot_1717, err_1718 := runtime.MulSize(n_1549, rs_1613)
-						if err_1718 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1718)
+					copy(a_1619[i_1665*rs_1621:(i_1665+1)*rs_1621], st_1572)
+					if i_1665 == 0 {
+						d_1623 = st_1575
+						rs_1624 = d_1623
+						tot_1728, err_1729 := runtime.MulSize(n_1560, rs_1624)
+						if err_1729 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1729)
 						}
-						a_1611 = ar.F64w(tot_1717)
-					} else if st_1564 != d_1612 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1564})+", element 0 has shape "+runtime.ShapeString([]int{d_1612}))
+						a_1622 = ar.F64w(tot_1728)
+					} else if st_1575 != d_1623 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1575})+", element 0 has shape "+runtime.ShapeString([]int{d_1623}))
 					}
-					copy(a_1611[i_1654*rs_1613:(i_1654+1)*rs_1613], st_1563)
-					if i_1654 == 0 {
-						d_1615 = st_1566
-						rs_1616 = d_1615
-						tot_1719, err_1720 := runtime.MulSize(n_1549, rs_1616)
-						if err_1720 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1720)
+					copy(a_1622[i_1665*rs_1624:(i_1665+1)*rs_1624], st_1574)
+					if i_1665 == 0 {
+						d_1626 = st_1577
+						rs_1627 = d_1626
+						tot_1730, err_1731 := runtime.MulSize(n_1560, rs_1627)
+						if err_1731 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1731)
 						}
-						a_1614 = ar.F64w(tot_1719)
-					} else if st_1566 != d_1615 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1566})+", element 0 has shape "+runtime.ShapeString([]int{d_1615}))
+						a_1625 = ar.F64w(tot_1730)
+					} else if st_1577 != d_1626 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1577})+", element 0 has shape "+runtime.ShapeString([]int{d_1626}))
 					}
-					copy(a_1614[i_1654*rs_1616:(i_1654+1)*rs_1616], st_1565)
-					if i_1654 == 0 {
-						d_1618 = st_1568
-						rs_1619 = d_1618
-						tot_1721, err_1722 := runtime.MulSize(n_1549, rs_1619)
-						if err_1722 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1722)
+					copy(a_1625[i_1665*rs_1627:(i_1665+1)*rs_1627], st_1576)
+					if i_1665 == 0 {
+						d_1629 = st_1579
+						rs_1630 = d_1629
+						tot_1732, err_1733 := runtime.MulSize(n_1560, rs_1630)
+						if err_1733 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1733)
 						}
-						a_1617 = ar.F64w(tot_1721)
-					} else if st_1568 != d_1618 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1568})+", element 0 has shape "+runtime.ShapeString([]int{d_1618}))
+						a_1628 = ar.F64w(tot_1732)
+					} else if st_1579 != d_1629 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1579})+", element 0 has shape "+runtime.ShapeString([]int{d_1629}))
 					}
-					copy(a_1617[i_1654*rs_1619:(i_1654+1)*rs_1619], st_1567)
-					if i_1654 == 0 {
-						d_1621 = st_1570
-						rs_1622 = d_1621
-						tot_1723, err_1724 := runtime.MulSize(n_1549, rs_1622)
-						if err_1724 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1724)
+					copy(a_1628[i_1665*rs_1630:(i_1665+1)*rs_1630], st_1578)
+					if i_1665 == 0 {
+						d_1632 = st_1581
+						rs_1633 = d_1632
+						tot_1734, err_1735 := runtime.MulSize(n_1560, rs_1633)
+						if err_1735 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1735)
 						}
-						a_1620 = ar.F64w(tot_1723)
-					} else if st_1570 != d_1621 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1570})+", element 0 has shape "+runtime.ShapeString([]int{d_1621}))
+						a_1631 = ar.F64w(tot_1734)
+					} else if st_1581 != d_1632 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1581})+", element 0 has shape "+runtime.ShapeString([]int{d_1632}))
 					}
-					copy(a_1620[i_1654*rs_1622:(i_1654+1)*rs_1622], st_1569)
-					if i_1654 == 0 {
-						d_1624 = st_1572
-						rs_1625 = d_1624
-						tot_1725, err_1726 := runtime.MulSize(n_1549, rs_1625)
-						if err_1726 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1726)
+					copy(a_1631[i_1665*rs_1633:(i_1665+1)*rs_1633], st_1580)
+					if i_1665 == 0 {
+						d_1635 = st_1583
+						rs_1636 = d_1635
+						tot_1736, err_1737 := runtime.MulSize(n_1560, rs_1636)
+						if err_1737 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1737)
 						}
-						a_1623 = ar.F64w(tot_1725)
-					} else if st_1572 != d_1624 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1572})+", element 0 has shape "+runtime.ShapeString([]int{d_1624}))
+						a_1634 = ar.F64w(tot_1736)
+					} else if st_1583 != d_1635 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1583})+", element 0 has shape "+runtime.ShapeString([]int{d_1635}))
 					}
-					copy(a_1623[i_1654*rs_1625:(i_1654+1)*rs_1625], st_1571)
-					if i_1654 == 0 {
-						d_1627 = st_1574
-						rs_1628 = d_1627
-						tot_1727, err_1728 := runtime.MulSize(n_1549, rs_1628)
-						if err_1728 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1728)
+					copy(a_1634[i_1665*rs_1636:(i_1665+1)*rs_1636], st_1582)
+					if i_1665 == 0 {
+						d_1638 = st_1585
+						rs_1639 = d_1638
+						tot_1738, err_1739 := runtime.MulSize(n_1560, rs_1639)
+						if err_1739 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1739)
 						}
-						a_1626 = ar.F64w(tot_1727)
-					} else if st_1574 != d_1627 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1574})+", element 0 has shape "+runtime.ShapeString([]int{d_1627}))
+						a_1637 = ar.F64w(tot_1738)
+					} else if st_1585 != d_1638 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1585})+", element 0 has shape "+runtime.ShapeString([]int{d_1638}))
 					}
-					copy(a_1626[i_1654*rs_1628:(i_1654+1)*rs_1628], st_1573)
-					if i_1654 == 0 {
-						d_1630 = st_1576
-						rs_1631 = d_1630
-						tot_1729, err_1730 := runtime.MulSize(n_1549, rs_1631)
-						if err_1730 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1730)
+					copy(a_1637[i_1665*rs_1639:(i_1665+1)*rs_1639], st_1584)
+					if i_1665 == 0 {
+						d_1641 = st_1587
+						rs_1642 = d_1641
+						tot_1740, err_1741 := runtime.MulSize(n_1560, rs_1642)
+						if err_1741 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1741)
 						}
-						a_1629 = ar.F64w(tot_1729)
-					} else if st_1576 != d_1630 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1576})+", element 0 has shape "+runtime.ShapeString([]int{d_1630}))
+						a_1640 = ar.F64w(tot_1740)
+					} else if st_1587 != d_1641 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1587})+", element 0 has shape "+runtime.ShapeString([]int{d_1641}))
 					}
-					copy(a_1629[i_1654*rs_1631:(i_1654+1)*rs_1631], st_1575)
-					if i_1654 == 0 {
-						d_1633 = st_1578
-						rs_1634 = d_1633
-						tot_1731, err_1732 := runtime.MulSize(n_1549, rs_1634)
-						if err_1732 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1732)
+					copy(a_1640[i_1665*rs_1642:(i_1665+1)*rs_1642], st_1586)
+					if i_1665 == 0 {
+						d_1644 = st_1589
+						rs_1645 = d_1644
+						tot_1742, err_1743 := runtime.MulSize(n_1560, rs_1645)
+						if err_1743 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1743)
 						}
-						a_1632 = ar.F64w(tot_1731)
-					} else if st_1578 != d_1633 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1578})+", element 0 has shape "+runtime.ShapeString([]int{d_1633}))
+						a_1643 = ar.F64w(tot_1742)
+					} else if st_1589 != d_1644 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1589})+", element 0 has shape "+runtime.ShapeString([]int{d_1644}))
 					}
-					copy(a_1632[i_1654*rs_1634:(i_1654+1)*rs_1634], st_1577)
-					if i_1654 == 0 {
-						d_1636 = st_1580
-						rs_1637 = d_1636
-						tot_1733, err_1734 := runtime.MulSize(n_1549, rs_1637)
-						if err_1734 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1734)
+					copy(a_1643[i_1665*rs_1645:(i_1665+1)*rs_1645], st_1588)
+					if i_1665 == 0 {
+						d_1647 = st_1591
+						rs_1648 = d_1647
+						tot_1744, err_1745 := runtime.MulSize(n_1560, rs_1648)
+						if err_1745 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1745)
 						}
-						a_1635 = ar.F64w(tot_1733)
-					} else if st_1580 != d_1636 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1580})+", element 0 has shape "+runtime.ShapeString([]int{d_1636}))
+						a_1646 = ar.F64w(tot_1744)
+					} else if st_1591 != d_1647 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1591})+", element 0 has shape "+runtime.ShapeString([]int{d_1647}))
 					}
-					copy(a_1635[i_1654*rs_1637:(i_1654+1)*rs_1637], st_1579)
-					if i_1654 == 0 {
-						d_1639 = st_1582
-						rs_1640 = d_1639
-						tot_1735, err_1736 := runtime.MulSize(n_1549, rs_1640)
-						if err_1736 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1736)
+					copy(a_1646[i_1665*rs_1648:(i_1665+1)*rs_1648], st_1590)
+					if i_1665 == 0 {
+						d_1650 = st_1593
+						rs_1651 = d_1650
+						tot_1746, err_1747 := runtime.MulSize(n_1560, rs_1651)
+						if err_1747 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1747)
 						}
-						a_1638 = ar.F64w(tot_1735)
-					} else if st_1582 != d_1639 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1582})+", element 0 has shape "+runtime.ShapeString([]int{d_1639}))
+						a_1649 = ar.F64w(tot_1746)
+					} else if st_1593 != d_1650 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1593})+", element 0 has shape "+runtime.ShapeString([]int{d_1650}))
 					}
-					copy(a_1638[i_1654*rs_1640:(i_1654+1)*rs_1640], st_1581)
-					if i_1654 == 0 {
-						d_1642 = st_1584
-						rs_1643 = d_1642
-						tot_1737, err_1738 := runtime.MulSize(n_1549, rs_1643)
-						if err_1738 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1738)
+					copy(a_1649[i_1665*rs_1651:(i_1665+1)*rs_1651], st_1592)
+					if i_1665 == 0 {
+						d_1653 = st_1595
+						rs_1654 = d_1653
+						tot_1748, err_1749 := runtime.MulSize(n_1560, rs_1654)
+						if err_1749 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1749)
 						}
-						a_1641 = ar.F64w(tot_1737)
-					} else if st_1584 != d_1642 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1584})+", element 0 has shape "+runtime.ShapeString([]int{d_1642}))
+						a_1652 = ar.F64w(tot_1748)
+					} else if st_1595 != d_1653 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1595})+", element 0 has shape "+runtime.ShapeString([]int{d_1653}))
 					}
-					copy(a_1641[i_1654*rs_1643:(i_1654+1)*rs_1643], st_1583)
-					if i_1654 == 0 {
-						d_1645 = st_1586
-						rs_1646 = d_1645
-						tot_1739, err_1740 := runtime.MulSize(n_1549, rs_1646)
-						if err_1740 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1740)
+					copy(a_1652[i_1665*rs_1654:(i_1665+1)*rs_1654], st_1594)
+					if i_1665 == 0 {
+						d_1656 = st_1597
+						rs_1657 = d_1656
+						tot_1750, err_1751 := runtime.MulSize(n_1560, rs_1657)
+						if err_1751 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1751)
 						}
-						a_1644 = ar.F64w(tot_1739)
-					} else if st_1586 != d_1645 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1586})+", element 0 has shape "+runtime.ShapeString([]int{d_1645}))
+						a_1655 = ar.F64w(tot_1750)
+					} else if st_1597 != d_1656 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1597})+", element 0 has shape "+runtime.ShapeString([]int{d_1656}))
 					}
-					copy(a_1644[i_1654*rs_1646:(i_1654+1)*rs_1646], st_1585)
-					if i_1654 == 0 {
-						d_1648 = st_1588
-						rs_1649 = d_1648
-						tot_1741, err_1742 := runtime.MulSize(n_1549, rs_1649)
-						if err_1742 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1742)
+					copy(a_1655[i_1665*rs_1657:(i_1665+1)*rs_1657], st_1596)
+					if i_1665 == 0 {
+						d_1659 = st_1599
+						rs_1660 = d_1659
+						tot_1752, err_1753 := runtime.MulSize(n_1560, rs_1660)
+						if err_1753 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1753)
 						}
-						a_1647 = ar.F64w(tot_1741)
-					} else if st_1588 != d_1648 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1588})+", element 0 has shape "+runtime.ShapeString([]int{d_1648}))
+						a_1658 = ar.F64w(tot_1752)
+					} else if st_1599 != d_1659 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1599})+", element 0 has shape "+runtime.ShapeString([]int{d_1659}))
 					}
-					copy(a_1647[i_1654*rs_1649:(i_1654+1)*rs_1649], st_1587)
-					if i_1654 == 0 {
-						d_1651, d_1652 = st_1590, st_1591
-						rs_1653 = d_1651 * d_1652
-						tot_1743, err_1744 := runtime.MulSize(n_1549, rs_1653)
-						if err_1744 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1744)
+					copy(a_1658[i_1665*rs_1660:(i_1665+1)*rs_1660], st_1598)
+					if i_1665 == 0 {
+						d_1662, d_1663 = st_1601, st_1602
+						rs_1664 = d_1662 * d_1663
+						tot_1754, err_1755 := runtime.MulSize(n_1560, rs_1664)
+						if err_1755 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1755)
 						}
-						a_1650 = ar.F64w(tot_1743)
-					} else if st_1590 != d_1651 || st_1591 != d_1652 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1590, st_1591})+", element 0 has shape "+runtime.ShapeString([]int{d_1651, d_1652}))
+						a_1661 = ar.F64w(tot_1754)
+					} else if st_1601 != d_1662 || st_1602 != d_1663 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1601, st_1602})+", element 0 has shape "+runtime.ShapeString([]int{d_1662, d_1663}))
 					}
-					copy(a_1650[i_1654*rs_1653:(i_1654+1)*rs_1653], st_1589)
-					st_1550 = a_1592[i_1654*rs_1594 : (i_1654+1)*rs_1594]
-					st_1552 = a_1595[i_1654*rs_1598 : (i_1654+1)*rs_1598]
-					st_1555 = a_1599[i_1654*rs_1601 : (i_1654+1)*rs_1601]
-					st_1557 = a_1602[i_1654*rs_1604 : (i_1654+1)*rs_1604]
-					st_1559 = a_1605[i_1654*rs_1607 : (i_1654+1)*rs_1607]
-					st_1561 = a_1608[i_1654*rs_1610 : (i_1654+1)*rs_1610]
-					st_1563 = a_1611[i_1654*rs_1613 : (i_1654+1)*rs_1613]
-					st_1565 = a_1614[i_1654*rs_1616 : (i_1654+1)*rs_1616]
-					st_1567 = a_1617[i_1654*rs_1619 : (i_1654+1)*rs_1619]
-					st_1569 = a_1620[i_1654*rs_1622 : (i_1654+1)*rs_1622]
-					st_1571 = a_1623[i_1654*rs_1625 : (i_1654+1)*rs_1625]
-					st_1573 = a_1626[i_1654*rs_1628 : (i_1654+1)*rs_1628]
-					st_1575 = a_1629[i_1654*rs_1631 : (i_1654+1)*rs_1631]
-					st_1577 = a_1632[i_1654*rs_1634 : (i_1654+1)*rs_1634]
-					st_1579 = a_1635[i_1654*rs_1637 : (i_1654+1)*rs_1637]
-					st_1581 = a_1638[i_1654*rs_1640 : (i_1654+1)*rs_1640]
-					st_1583 = a_1641[i_1654*rs_1643 : (i_1654+1)*rs_1643]
-					st_1585 = a_1644[i_1654*rs_1646 : (i_1654+1)*rs_1646]
-					st_1587 = a_1647[i_1654*rs_1649 : (i_1654+1)*rs_1649]
-					st_1589 = a_1650[i_1654*rs_1653 : (i_1654+1)*rs_1653]
-					if i_1654 > 0 {
-						ar.release(mark_1655)
+					copy(a_1661[i_1665*rs_1664:(i_1665+1)*rs_1664], st_1600)
+					st_1561 = a_1603[i_1665*rs_1605 : (i_1665+1)*rs_1605]
+					st_1563 = a_1606[i_1665*rs_1609 : (i_1665+1)*rs_1609]
+					st_1566 = a_1610[i_1665*rs_1612 : (i_1665+1)*rs_1612]
+					st_1568 = a_1613[i_1665*rs_1615 : (i_1665+1)*rs_1615]
+					st_1570 = a_1616[i_1665*rs_1618 : (i_1665+1)*rs_1618]
+					st_1572 = a_1619[i_1665*rs_1621 : (i_1665+1)*rs_1621]
+					st_1574 = a_1622[i_1665*rs_1624 : (i_1665+1)*rs_1624]
+					st_1576 = a_1625[i_1665*rs_1627 : (i_1665+1)*rs_1627]
+					st_1578 = a_1628[i_1665*rs_1630 : (i_1665+1)*rs_1630]
+					st_1580 = a_1631[i_1665*rs_1633 : (i_1665+1)*rs_1633]
+					st_1582 = a_1634[i_1665*rs_1636 : (i_1665+1)*rs_1636]
+					st_1584 = a_1637[i_1665*rs_1639 : (i_1665+1)*rs_1639]
+					st_1586 = a_1640[i_1665*rs_1642 : (i_1665+1)*rs_1642]
+					st_1588 = a_1643[i_1665*rs_1645 : (i_1665+1)*rs_1645]
+					st_1590 = a_1646[i_1665*rs_1648 : (i_1665+1)*rs_1648]
+					st_1592 = a_1649[i_1665*rs_1651 : (i_1665+1)*rs_1651]
+					st_1594 = a_1652[i_1665*rs_1654 : (i_1665+1)*rs_1654]
+					st_1596 = a_1655[i_1665*rs_1657 : (i_1665+1)*rs_1657]
+					st_1598 = a_1658[i_1665*rs_1660 : (i_1665+1)*rs_1660]
+					st_1600 = a_1661[i_1665*rs_1664 : (i_1665+1)*rs_1664]
+					if i_1665 > 0 {
+						ar.release(mark_1666)
 					}
 				}
-				c_1441, c_1442, c_1443, c_1444, c_1445, c_1446, c_1447, c_1448, c_1449, c_1450, c_1451, c_1452, c_1453, c_1454, c_1455, c_1456, c_1457, c_1458, c_1459, c_1460, c_1461, c_1462, c_1463, c_1464, c_1465, c_1466, c_1467, c_1468, c_1469, c_1470, c_1471, c_1472, c_1473, c_1474, c_1475, c_1476, c_1477, c_1478, c_1479, c_1480, c_1481, c_1482, c_1483, c_1484, c_1485, c_1486, c_1487, c_1488, c_1489, c_1490, c_1491, c_1492, c_1493, c_1494, c_1495, c_1496, c_1497, c_1498, c_1499, c_1500, c_1501, c_1502 = a_1592, n_1549, d_1593, a_1595, n_1549, d_1596, d_1597, a_1599, n_1549, d_1600, a_1602, n_1549, d_1603, a_1605, n_1549, d_1606, a_1608, n_1549, d_1609, a_1611, n_1549, d_1612, a_1614, n_1549, d_1615, a_1617, n_1549, d_1618, a_1620, n_1549, d_1621, a_1623, n_1549, d_1624, a_1626, n_1549, d_1627, a_1629, n_1549, d_1630, a_1632, n_1549, d_1633, a_1635, n_1549, d_1636, a_1638, n_1549, d_1639, a_1641, n_1549, d_1642, a_1644, n_1549, d_1645, a_1647, n_1549, d_1648, a_1650, n_1549, d_1651, d_1652
+				c_1452, c_1453, c_1454, c_1455, c_1456, c_1457, c_1458, c_1459, c_1460, c_1461, c_1462, c_1463, c_1464, c_1465, c_1466, c_1467, c_1468, c_1469, c_1470, c_1471, c_1472, c_1473, c_1474, c_1475, c_1476, c_1477, c_1478, c_1479, c_1480, c_1481, c_1482, c_1483, c_1484, c_1485, c_1486, c_1487, c_1488, c_1489, c_1490, c_1491, c_1492, c_1493, c_1494, c_1495, c_1496, c_1497, c_1498, c_1499, c_1500, c_1501, c_1502, c_1503, c_1504, c_1505, c_1506, c_1507, c_1508, c_1509, c_1510, c_1511, c_1512, c_1513 = a_1603, n_1560, d_1604, a_1606, n_1560, d_1607, d_1608, a_1610, n_1560, d_1611, a_1613, n_1560, d_1614, a_1616, n_1560, d_1617, a_1619, n_1560, d_1620, a_1622, n_1560, d_1623, a_1625, n_1560, d_1626, a_1628, n_1560, d_1629, a_1631, n_1560, d_1632, a_1634, n_1560, d_1635, a_1637, n_1560, d_1638, a_1640, n_1560, d_1641, a_1643, n_1560, d_1644, a_1646, n_1560, d_1647, a_1649, n_1560, d_1650, a_1652, n_1560, d_1653, a_1655, n_1560, d_1656, a_1658, n_1560, d_1659, a_1661, n_1560, d_1662, d_1663
 			} else {
-				n_1745, err_1746 := runtime.CheckSize(int64(0))
-				if err_1746 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1746)
+				n_1756, err_1757 := runtime.CheckSize(int64(0))
+				if err_1757 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1757)
 				}
-				var a_1747 []float64
-				var d_1748 int = 0
-				var rs_1749 int = 0
-				var a_1750 []float64
-				var d_1751 int = 0
-				var d_1752 int = 0
-				var rs_1753 int = 0
-				var a_1754 []float64
-				var d_1755 int = 0
-				var rs_1756 int = 0
-				var a_1757 []float64
-				var d_1758 int = 0
-				var rs_1759 int = 0
-				var a_1760 []float64
-				var d_1761 int = 0
-				var rs_1762 int = 0
-				var a_1763 []float64
-				var d_1764 int = 0
-				var rs_1765 int = 0
-				var a_1766 []float64
-				var d_1767 int = 0
-				var rs_1768 int = 0
-				var a_1769 []float64
-				var d_1770 int = 0
-				var rs_1771 int = 0
-				var a_1772 []float64
-				var d_1773 int = 0
-				var rs_1774 int = 0
-				var a_1775 []float64
-				var d_1776 int = 0
-				var rs_1777 int = 0
-				var a_1778 []float64
-				var d_1779 int = 0
-				var rs_1780 int = 0
-				var a_1781 []float64
-				var d_1782 int = 0
-				var rs_1783 int = 0
-				var a_1784 []float64
-				var d_1785 int = 0
-				var rs_1786 int = 0
-				var a_1787 []float64
-				var d_1788 int = 0
-				var rs_1789 int = 0
-				var a_1790 []float64
-				var d_1791 int = 0
-				var rs_1792 int = 0
-				var a_1793 []float64
-				var d_1794 int = 0
-				var rs_1795 int = 0
-				var a_1796 []float64
-				var d_1797 int = 0
-				var rs_1798 int = 0
-				var a_1799 []float64
-				var d_1800 int = 0
-				var rs_1801 int = 0
-				var a_1802 []float64
-				var d_1803 int = 0
-				var rs_1804 int = 0
-				var a_1805 []float64
-				var d_1806 int = 0
-				var d_1807 int = 0
-				var rs_1808 int = 0
-				for i_1809 := 0; i_1809 < n_1745; i_1809++ {
-					mark_1810 := ar.mark()
-					_ = int64(i_1809)
+				var a_1758 []float64
+				var d_1759 int = 0
+				var rs_1760 int = 0
+				var a_1761 []float64
+				var d_1762 int = 0
+				var d_1763 int = 0
+				var rs_1764 int = 0
+				var a_1765 []float64
+				var d_1766 int = 0
+				var rs_1767 int = 0
+				var a_1768 []float64
+				var d_1769 int = 0
+				var rs_1770 int = 0
+				var a_1771 []float64
+				var d_1772 int = 0
+				var rs_1773 int = 0
+				var a_1774 []float64
+				var d_1775 int = 0
+				var rs_1776 int = 0
+				var a_1777 []float64
+				var d_1778 int = 0
+				var rs_1779 int = 0
+				var a_1780 []float64
+				var d_1781 int = 0
+				var rs_1782 int = 0
+				var a_1783 []float64
+				var d_1784 int = 0
+				var rs_1785 int = 0
+				var a_1786 []float64
+				var d_1787 int = 0
+				var rs_1788 int = 0
+				var a_1789 []float64
+				var d_1790 int = 0
+				var rs_1791 int = 0
+				var a_1792 []float64
+				var d_1793 int = 0
+				var rs_1794 int = 0
+				var a_1795 []float64
+				var d_1796 int = 0
+				var rs_1797 int = 0
+				var a_1798 []float64
+				var d_1799 int = 0
+				var rs_1800 int = 0
+				var a_1801 []float64
+				var d_1802 int = 0
+				var rs_1803 int = 0
+				var a_1804 []float64
+				var d_1805 int = 0
+				var rs_1806 int = 0
+				var a_1807 []float64
+				var d_1808 int = 0
+				var rs_1809 int = 0
+				var a_1810 []float64
+				var d_1811 int = 0
+				var rs_1812 int = 0
+				var a_1813 []float64
+				var d_1814 int = 0
+				var rs_1815 int = 0
+				var a_1816 []float64
+				var d_1817 int = 0
+				var d_1818 int = 0
+				var rs_1819 int = 0
+				for i_1820 := 0; i_1820 < n_1756; i_1820++ {
+					mark_1821 := ar.mark()
+					_ = int64(i_1820)
 					if int64(0) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 					}
-					row_1812 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+					row_1823 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 					if int64(1) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 					}
-					row_1813 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+					row_1824 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_1814 := int(n_15) - int(int64(0))
-					s_1815 := row_1812[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_1814 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1814}))
+					n_1825 := int(n_15) - int(int64(0))
+					s_1826 := row_1823[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_1825 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1825}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_1816 := int(n_15) - int(int64(0))
-					s_1817 := row_1813[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_1816 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1816}))
+					n_1827 := int(n_15) - int(int64(0))
+					s_1828 := row_1824[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_1827 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1827}))
 					}
-					r_1818 := ar.F64w(sequence_12)
-					r_1435 = r_1435[:len(r_1818)]
-					s_1815 = s_1815[:len(r_1818)]
-					s_1817 = s_1817[:len(r_1818)]
-					for i_1819 := range r_1818 {
-						r_1818[i_1819] = (runtime.Sigmoid(((r_1435[i_1819] * s_1815[i_1819]) + s_1817[i_1819])))
+					r_1829 := ar.F64w(sequence_12)
+					r_1446 = r_1446[:len(r_1829)]
+					s_1826 = s_1826[:len(r_1829)]
+					s_1828 = s_1828[:len(r_1829)]
+					for i_1830 := range r_1829 {
+						r_1829[i_1830] = (runtime.Sigmoid(((r_1446[i_1830] * s_1826[i_1830]) + s_1828[i_1830])))
 					}
 					if int64(0) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 					}
-					row_1821 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-					x_1822 := int64(2) * n_15
-					if n_15 < 0 || x_1822 < n_15 || x_1822 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1822, mainparams_3))
+					row_1832 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+					x_1833 := int64(2) * n_15
+					if n_15 < 0 || x_1833 < n_15 || x_1833 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1833, mainparams_3))
 					}
-					n_1823 := int(x_1822) - int(n_15)
-					s_1824 := row_1812[int(n_15)*1 : int(x_1822)*1 : int(x_1822)*1]
-					if n_1823 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1823}))
+					n_1834 := int(x_1833) - int(n_15)
+					s_1835 := row_1823[int(n_15)*1 : int(x_1833)*1 : int(x_1833)*1]
+					if n_1834 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1834}))
 					}
-					if n_15 < 0 || x_1822 < n_15 || x_1822 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1822, mainparams_3))
+					if n_15 < 0 || x_1833 < n_15 || x_1833 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1833, mainparams_3))
 					}
-					n_1825 := int(x_1822) - int(n_15)
-					s_1826 := row_1813[int(n_15)*1 : int(x_1822)*1 : int(x_1822)*1]
-					if n_1825 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1825}))
+					n_1836 := int(x_1833) - int(n_15)
+					s_1837 := row_1824[int(n_15)*1 : int(x_1833)*1 : int(x_1833)*1]
+					if n_1836 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1836}))
 					}
-					r_1827 := ar.F64w(state_9)
-					row_1821 = row_1821[:len(r_1827)]
-					s_1824 = s_1824[:len(r_1827)]
-					s_1826 = s_1826[:len(r_1827)]
-					for i_1828 := range r_1827 {
-						r_1827[i_1828] = (runtime.Sigmoid(((row_1821[i_1828] * s_1824[i_1828]) + s_1826[i_1828])))
+					r_1838 := ar.F64w(state_9)
+					row_1832 = row_1832[:len(r_1838)]
+					s_1835 = s_1835[:len(r_1838)]
+					s_1837 = s_1837[:len(r_1838)]
+					for i_1839 := range r_1838 {
+						r_1838[i_1839] = (runtime.Sigmoid(((row_1832[i_1839] * s_1835[i_1839]) + s_1837[i_1839])))
 					}
-					x_1830 := int64(3) * n_15
-					if x_1822 < 0 || x_1830 < x_1822 || x_1830 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1822, x_1830, mainparams_3))
+					x_1841 := int64(3) * n_15
+					if x_1833 < 0 || x_1841 < x_1833 || x_1841 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1833, x_1841, mainparams_3))
 					}
-					n_1831 := int(x_1830) - int(x_1822)
-					s_1832 := row_1812[int(x_1822)*1 : int(x_1830)*1 : int(x_1830)*1]
-					if n_1831 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1831}))
+					n_1842 := int(x_1841) - int(x_1833)
+					s_1843 := row_1823[int(x_1833)*1 : int(x_1841)*1 : int(x_1841)*1]
+					if n_1842 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1842}))
 					}
-					if x_1822 < 0 || x_1830 < x_1822 || x_1830 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1822, x_1830, mainparams_3))
+					if x_1833 < 0 || x_1841 < x_1833 || x_1841 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1833, x_1841, mainparams_3))
 					}
-					n_1833 := int(x_1830) - int(x_1822)
-					s_1834 := row_1813[int(x_1822)*1 : int(x_1830)*1 : int(x_1830)*1]
-					if n_1833 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1833}))
+					n_1844 := int(x_1841) - int(x_1833)
+					s_1845 := row_1824[int(x_1833)*1 : int(x_1841)*1 : int(x_1841)*1]
+					if n_1844 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1844}))
 					}
-					r_1835 := ar.F64w(sequence_12)
-					r_1435 = r_1435[:len(r_1835)]
-					s_1832 = s_1832[:len(r_1835)]
-					s_1834 = s_1834[:len(r_1835)]
-					for i_1836 := range r_1835 {
-						r_1835[i_1836] = (runtime.Sigmoid(((r_1435[i_1836] * s_1832[i_1836]) + s_1834[i_1836])))
+					r_1846 := ar.F64w(sequence_12)
+					r_1446 = r_1446[:len(r_1846)]
+					s_1843 = s_1843[:len(r_1846)]
+					s_1845 = s_1845[:len(r_1846)]
+					for i_1847 := range r_1846 {
+						r_1846[i_1847] = (runtime.Sigmoid(((r_1446[i_1847] * s_1843[i_1847]) + s_1845[i_1847])))
 					}
-					x_1838 := int64(4) * n_15
-					if x_1830 < 0 || x_1838 < x_1830 || x_1838 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1830, x_1838, mainparams_3))
+					x_1849 := int64(4) * n_15
+					if x_1841 < 0 || x_1849 < x_1841 || x_1849 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1841, x_1849, mainparams_3))
 					}
-					n_1839 := int(x_1838) - int(x_1830)
-					s_1840 := row_1812[int(x_1830)*1 : int(x_1838)*1 : int(x_1838)*1]
-					if n_1839 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1839}))
+					n_1850 := int(x_1849) - int(x_1841)
+					s_1851 := row_1823[int(x_1841)*1 : int(x_1849)*1 : int(x_1849)*1]
+					if n_1850 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1850}))
 					}
-					if x_1830 < 0 || x_1838 < x_1830 || x_1838 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1830, x_1838, mainparams_3))
+					if x_1841 < 0 || x_1849 < x_1841 || x_1849 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1841, x_1849, mainparams_3))
 					}
-					n_1841 := int(x_1838) - int(x_1830)
-					s_1842 := row_1813[int(x_1830)*1 : int(x_1838)*1 : int(x_1838)*1]
-					if n_1841 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1841}))
+					n_1852 := int(x_1849) - int(x_1841)
+					s_1853 := row_1824[int(x_1841)*1 : int(x_1849)*1 : int(x_1849)*1]
+					if n_1852 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1852}))
 					}
-					r_1843 := ar.F64w(state_9)
-					row_1821 = row_1821[:len(r_1843)]
-					s_1840 = s_1840[:len(r_1843)]
-					s_1842 = s_1842[:len(r_1843)]
-					for i_1844 := range r_1843 {
-						r_1843[i_1844] = (math.Tanh(((row_1821[i_1844] * s_1840[i_1844]) + s_1842[i_1844])))
+					r_1854 := ar.F64w(state_9)
+					row_1832 = row_1832[:len(r_1854)]
+					s_1851 = s_1851[:len(r_1854)]
+					s_1853 = s_1853[:len(r_1854)]
+					for i_1855 := range r_1854 {
+						r_1854[i_1855] = (math.Tanh(((row_1832[i_1855] * s_1851[i_1855]) + s_1853[i_1855])))
 					}
 					if int64(1) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 					}
-					row_1846 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+					row_1857 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 					if sequence_12 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 					}
-					r_1847 := ar.F64w(state_9)
-					row_1846 = row_1846[:len(r_1847)]
-					r_1818 = r_1818[:len(r_1847)]
-					r_1827 = r_1827[:len(r_1847)]
-					r_1843 = r_1843[:len(r_1847)]
-					for i_1848 := range r_1847 {
-						r_1847[i_1848] = ((row_1846[i_1848] * r_1818[i_1848]) + (r_1827[i_1848] * r_1843[i_1848]))
+					r_1858 := ar.F64w(state_9)
+					row_1857 = row_1857[:len(r_1858)]
+					r_1829 = r_1829[:len(r_1858)]
+					r_1838 = r_1838[:len(r_1858)]
+					r_1854 = r_1854[:len(r_1858)]
+					for i_1859 := range r_1858 {
+						r_1858[i_1859] = ((row_1857[i_1859] * r_1829[i_1859]) + (r_1838[i_1859] * r_1854[i_1859]))
 					}
-					r_1850 := ar.F64w(state_9)
-					r_1847 = r_1847[:len(r_1850)]
-					for i_1851 := range r_1850 {
-						r_1850[i_1851] = (math.Tanh(r_1847[i_1851]))
+					r_1861 := ar.F64w(state_9)
+					r_1858 = r_1858[:len(r_1861)]
+					for i_1862 := range r_1861 {
+						r_1861[i_1862] = (math.Tanh(r_1858[i_1862]))
 					}
 					if state_9 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 					}
-					r_1853 := ar.F64w(sequence_12)
-					r_1835 = r_1835[:len(r_1853)]
-					r_1850 = r_1850[:len(r_1853)]
-					for i_1854 := range r_1853 {
-						r_1853[i_1854] = (r_1835[i_1854] * r_1850[i_1854])
+					r_1864 := ar.F64w(sequence_12)
+					r_1846 = r_1846[:len(r_1864)]
+					r_1861 = r_1861[:len(r_1864)]
+					for i_1865 := range r_1864 {
+						r_1864[i_1865] = (r_1846[i_1865] * r_1861[i_1865])
 					}
 					if int64(0) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
@@ -6581,873 +6742,873 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if sequence_12 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 					}
-					c_1856 := ar.F64w(len(state_7))
-					copy(c_1856, state_7)
-					copy(c_1856[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1853)
+					c_1867 := ar.F64w(len(state_7))
+					copy(c_1867, state_7)
+					copy(c_1867[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1864)
 					if int64(1) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 					}
-					copy(c_1856[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1847)
-					if i_1809 == 0 {
-						d_1748 = sequence_12
-						rs_1749 = d_1748
-						tot_1857, err_1858 := runtime.MulSize(n_1745, rs_1749)
-						if err_1858 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1858)
+					copy(c_1867[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1858)
+					if i_1820 == 0 {
+						d_1759 = sequence_12
+						rs_1760 = d_1759
+						tot_1868, err_1869 := runtime.MulSize(n_1756, rs_1760)
+						if err_1869 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1869)
 						}
-						a_1747 = ar.F64w(tot_1857)
-					} else if sequence_12 != d_1748 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1748}))
+						a_1758 = ar.F64w(tot_1868)
+					} else if sequence_12 != d_1759 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1759}))
 					}
-					copy(a_1747[i_1809*rs_1749:(i_1809+1)*rs_1749], r_1853)
-					if i_1809 == 0 {
-						d_1751, d_1752 = state_8, state_9
-						rs_1753 = d_1751 * d_1752
-						tot_1859, err_1860 := runtime.MulSize(n_1745, rs_1753)
-						if err_1860 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1860)
+					copy(a_1758[i_1820*rs_1760:(i_1820+1)*rs_1760], r_1864)
+					if i_1820 == 0 {
+						d_1762, d_1763 = state_8, state_9
+						rs_1764 = d_1762 * d_1763
+						tot_1870, err_1871 := runtime.MulSize(n_1756, rs_1764)
+						if err_1871 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1871)
 						}
-						a_1750 = ar.F64w(tot_1859)
-					} else if state_8 != d_1751 || state_9 != d_1752 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1751, d_1752}))
+						a_1761 = ar.F64w(tot_1870)
+					} else if state_8 != d_1762 || state_9 != d_1763 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1762, d_1763}))
 					}
-					copy(a_1750[i_1809*rs_1753:(i_1809+1)*rs_1753], c_1856)
-					if i_1809 == 0 {
-						d_1755 = state_9
-						rs_1756 = d_1755
-						tot_1861, err_1862 := runtime.MulSize(n_1745, rs_1756)
-						if err_1862 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1862)
+					copy(a_1761[i_1820*rs_1764:(i_1820+1)*rs_1764], c_1867)
+					if i_1820 == 0 {
+						d_1766 = state_9
+						rs_1767 = d_1766
+						tot_1872, err_1873 := runtime.MulSize(n_1756, rs_1767)
+						if err_1873 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1873)
 						}
-						a_1754 = ar.F64w(tot_1861)
-					} else if state_9 != d_1755 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1755}))
+						a_1765 = ar.F64w(tot_1872)
+					} else if state_9 != d_1766 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1766}))
 					}
-					copy(a_1754[i_1809*rs_1756:(i_1809+1)*rs_1756], r_1847)
-					if i_1809 == 0 {
-						d_1758 = state_9
-						rs_1759 = d_1758
-						tot_1863, err_1864 := runtime.MulSize(n_1745, rs_1759)
-						if err_1864 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1864)
+					copy(a_1765[i_1820*rs_1767:(i_1820+1)*rs_1767], r_1858)
+					if i_1820 == 0 {
+						d_1769 = state_9
+						rs_1770 = d_1769
+						tot_1874, err_1875 := runtime.MulSize(n_1756, rs_1770)
+						if err_1875 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1875)
 						}
-						a_1757 = ar.F64w(tot_1863)
-					} else if state_9 != d_1758 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1758}))
+						a_1768 = ar.F64w(tot_1874)
+					} else if state_9 != d_1769 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1769}))
 					}
-					copy(a_1757[i_1809*rs_1759:(i_1809+1)*rs_1759], r_1850)
-					if i_1809 == 0 {
-						d_1761 = sequence_12
-						rs_1762 = d_1761
-						tot_1865, err_1866 := runtime.MulSize(n_1745, rs_1762)
-						if err_1866 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1866)
+					copy(a_1768[i_1820*rs_1770:(i_1820+1)*rs_1770], r_1861)
+					if i_1820 == 0 {
+						d_1772 = sequence_12
+						rs_1773 = d_1772
+						tot_1876, err_1877 := runtime.MulSize(n_1756, rs_1773)
+						if err_1877 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1877)
 						}
-						a_1760 = ar.F64w(tot_1865)
-					} else if sequence_12 != d_1761 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1761}))
+						a_1771 = ar.F64w(tot_1876)
+					} else if sequence_12 != d_1772 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1772}))
 					}
-					copy(a_1760[i_1809*rs_1762:(i_1809+1)*rs_1762], r_1835)
-					if i_1809 == 0 {
-						d_1764 = state_9
-						rs_1765 = d_1764
-						tot_1867, err_1868 := runtime.MulSize(n_1745, rs_1765)
-						if err_1868 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1868)
+					copy(a_1771[i_1820*rs_1773:(i_1820+1)*rs_1773], r_1846)
+					if i_1820 == 0 {
+						d_1775 = state_9
+						rs_1776 = d_1775
+						tot_1878, err_1879 := runtime.MulSize(n_1756, rs_1776)
+						if err_1879 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1879)
 						}
-						a_1763 = ar.F64w(tot_1867)
-					} else if state_9 != d_1764 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1764}))
+						a_1774 = ar.F64w(tot_1878)
+					} else if state_9 != d_1775 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1775}))
 					}
-					copy(a_1763[i_1809*rs_1765:(i_1809+1)*rs_1765], r_1843)
-					if i_1809 == 0 {
-						d_1767 = state_9
-						rs_1768 = d_1767
-						tot_1869, err_1870 := runtime.MulSize(n_1745, rs_1768)
-						if err_1870 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1870)
+					copy(a_1774[i_1820*rs_1776:(i_1820+1)*rs_1776], r_1854)
+					if i_1820 == 0 {
+						d_1778 = state_9
+						rs_1779 = d_1778
+						tot_1880, err_1881 := runtime.MulSize(n_1756, rs_1779)
+						if err_1881 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1881)
 						}
-						a_1766 = ar.F64w(tot_1869)
-					} else if state_9 != d_1767 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1767}))
+						a_1777 = ar.F64w(tot_1880)
+					} else if state_9 != d_1778 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1778}))
 					}
-					copy(a_1766[i_1809*rs_1768:(i_1809+1)*rs_1768], r_1827)
-					if i_1809 == 0 {
-						d_1770 = sequence_12
-						rs_1771 = d_1770
-						tot_1871, err_1872 := runtime.MulSize(n_1745, rs_1771)
-						if err_1872 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1872)
+					copy(a_1777[i_1820*rs_1779:(i_1820+1)*rs_1779], r_1838)
+					if i_1820 == 0 {
+						d_1781 = sequence_12
+						rs_1782 = d_1781
+						tot_1882, err_1883 := runtime.MulSize(n_1756, rs_1782)
+						if err_1883 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1883)
 						}
-						a_1769 = ar.F64w(tot_1871)
-					} else if sequence_12 != d_1770 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1770}))
+						a_1780 = ar.F64w(tot_1882)
+					} else if sequence_12 != d_1781 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1781}))
 					}
-					copy(a_1769[i_1809*rs_1771:(i_1809+1)*rs_1771], r_1818)
-					if i_1809 == 0 {
-						d_1773 = state_9
-						rs_1774 = d_1773
-						tot_1873, err_1874 := runtime.MulSize(n_1745, rs_1774)
-						if err_1874 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1874)
+					copy(a_1780[i_1820*rs_1782:(i_1820+1)*rs_1782], r_1829)
+					if i_1820 == 0 {
+						d_1784 = state_9
+						rs_1785 = d_1784
+						tot_1884, err_1885 := runtime.MulSize(n_1756, rs_1785)
+						if err_1885 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1885)
 						}
-						a_1772 = ar.F64w(tot_1873)
-					} else if state_9 != d_1773 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1773}))
+						a_1783 = ar.F64w(tot_1884)
+					} else if state_9 != d_1784 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1784}))
 					}
-					copy(a_1772[i_1809*rs_1774:(i_1809+1)*rs_1774], row_1846)
-					if i_1809 == 0 {
-						d_1776 = mainparams_3
-						rs_1777 = d_1776
-						tot_1875, err_1876 := runtime.MulSize(n_1745, rs_1777)
-						if err_1876 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1876)
+					copy(a_1783[i_1820*rs_1785:(i_1820+1)*rs_1785], row_1857)
+					if i_1820 == 0 {
+						d_1787 = mainparams_3
+						rs_1788 = d_1787
+						tot_1886, err_1887 := runtime.MulSize(n_1756, rs_1788)
+						if err_1887 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1887)
 						}
-						a_1775 = ar.F64w(tot_1875)
-					} else if mainparams_3 != d_1776 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1776}))
+						a_1786 = ar.F64w(tot_1886)
+					} else if mainparams_3 != d_1787 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1787}))
 					}
-					copy(a_1775[i_1809*rs_1777:(i_1809+1)*rs_1777], row_1813)
-					if i_1809 == 0 {
-						d_1779 = n_1839
-						rs_1780 = d_1779
-						tot_1877, err_1878 := runtime.MulSize(n_1745, rs_1780)
-						if err_1878 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1878)
+					copy(a_1786[i_1820*rs_1788:(i_1820+1)*rs_1788], row_1824)
+					if i_1820 == 0 {
+						d_1790 = n_1850
+						rs_1791 = d_1790
+						tot_1888, err_1889 := runtime.MulSize(n_1756, rs_1791)
+						if err_1889 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1889)
 						}
-						a_1778 = ar.F64w(tot_1877)
-					} else if n_1839 != d_1779 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{n_1839})+", element 0 has shape "+runtime.ShapeString([]int{d_1779}))
+						a_1789 = ar.F64w(tot_1888)
+					} else if n_1850 != d_1790 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{n_1850})+", element 0 has shape "+runtime.ShapeString([]int{d_1790}))
 					}
-					copy(a_1778[i_1809*rs_1780:(i_1809+1)*rs_1780], s_1840)
-					if i_1809 == 0 {
-						d_1782 = state_9
-						rs_1783 = d_1782
-						tot_1879, err_1880 := runtime.MulSize(n_1745, rs_1783)
-						if err_1880 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1880)
+					copy(a_1789[i_1820*rs_1791:(i_1820+1)*rs_1791], s_1851)
+					if i_1820 == 0 {
+						d_1793 = state_9
+						rs_1794 = d_1793
+						tot_1890, err_1891 := runtime.MulSize(n_1756, rs_1794)
+						if err_1891 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1891)
 						}
-						a_1781 = ar.F64w(tot_1879)
-					} else if state_9 != d_1782 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1782}))
+						a_1792 = ar.F64w(tot_1890)
+					} else if state_9 != d_1793 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1793}))
 					}
-					copy(a_1781[i_1809*rs_1783:(i_1809+1)*rs_1783], row_1821)
-					if i_1809 == 0 {
-						d_1785 = mainparams_3
-						rs_1786 = d_1785
-						tot_1881, err_1882 := runtime.MulSize(n_1745, rs_1786)
-						if err_1882 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1882)
+					copy(a_1792[i_1820*rs_1794:(i_1820+1)*rs_1794], row_1832)
+					if i_1820 == 0 {
+						d_1796 = mainparams_3
+						rs_1797 = d_1796
+						tot_1892, err_1893 := runtime.MulSize(n_1756, rs_1797)
+						if err_1893 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1893)
 						}
-						a_1784 = ar.F64w(tot_1881)
-					} else if mainparams_3 != d_1785 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1785}))
+						a_1795 = ar.F64w(tot_1892)
+					} else if mainparams_3 != d_1796 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1796}))
 					}
-					copy(a_1784[i_1809*rs_1786:(i_1809+1)*rs_1786], row_1812)
-					if i_1809 == 0 {
-						d_1788 = n_1831
-						rs_1789 = d_1788
-						tot_1883, err_1884 := runtime.MulSize(n_1745, rs_1789)
-						if err_1884 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1884)
+					copy(a_1795[i_1820*rs_1797:(i_1820+1)*rs_1797], row_1823)
+					if i_1820 == 0 {
+						d_1799 = n_1842
+						rs_1800 = d_1799
+						tot_1894, err_1895 := runtime.MulSize(n_1756, rs_1800)
+						if err_1895 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1895)
 						}
-						a_1787 = ar.F64w(tot_1883)
-					} else if n_1831 != d_1788 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{n_1831})+", element 0 has shape "+runtime.ShapeString([]int{d_1788}))
+						a_1798 = ar.F64w(tot_1894)
+					} else if n_1842 != d_1799 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{n_1842})+", element 0 has shape "+runtime.ShapeString([]int{d_1799}))
 					}
-					copy(a_1787[i_1809*rs_1789:(i_1809+1)*rs_1789], s_1832)
-					if i_1809 == 0 {
-						d_1791 = sequence_12
-						rs_1792 = d_1791
-						tot_1885, err_1886 := runtime.MulSize(n_1745, rs_1792)
-						if err_1886 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1886)
+					copy(a_1798[i_1820*rs_1800:(i_1820+1)*rs_1800], s_1843)
+					if i_1820 == 0 {
+						d_1802 = sequence_12
+						rs_1803 = d_1802
+						tot_1896, err_1897 := runtime.MulSize(n_1756, rs_1803)
+						if err_1897 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1897)
 						}
-						a_1790 = ar.F64w(tot_1885)
-					} else if sequence_12 != d_1791 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1791}))
+						a_1801 = ar.F64w(tot_1896)
+					} else if sequence_12 != d_1802 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1802}))
 					}
-					copy(a_1790[i_1809*rs_1792:(i_1809+1)*rs_1792], r_1435)
-					if i_1809 == 0 {
-						d_1794 = n_1823
-						rs_1795 = d_1794
-						tot_1887, err_1888 := runtime.MulSize(n_1745, rs_1795)
-						if err_1888 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1888)
+					copy(a_1801[i_1820*rs_1803:(i_1820+1)*rs_1803], r_1446)
+					if i_1820 == 0 {
+						d_1805 = n_1834
+						rs_1806 = d_1805
+						tot_1898, err_1899 := runtime.MulSize(n_1756, rs_1806)
+						if err_1899 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1899)
 						}
-						a_1793 = ar.F64w(tot_1887)
-					} else if n_1823 != d_1794 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{n_1823})+", element 0 has shape "+runtime.ShapeString([]int{d_1794}))
+						a_1804 = ar.F64w(tot_1898)
+					} else if n_1834 != d_1805 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{n_1834})+", element 0 has shape "+runtime.ShapeString([]int{d_1805}))
 					}
-					copy(a_1793[i_1809*rs_1795:(i_1809+1)*rs_1795], s_1824)
-					if i_1809 == 0 {
-						d_1797 = state_9
-						rs_1798 = d_1797
-						tot_1889, err_1890 := runtime.MulSize(n_1745, rs_1798)
-						if err_1890 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1890)
+					copy(a_1804[i_1820*rs_1806:(i_1820+1)*rs_1806], s_1835)
+					if i_1820 == 0 {
+						d_1808 = state_9
+						rs_1809 = d_1808
+						tot_1900, err_1901 := runtime.MulSize(n_1756, rs_1809)
+						if err_1901 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1901)
 						}
-						a_1796 = ar.F64w(tot_1889)
-					} else if state_9 != d_1797 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1797}))
+						a_1807 = ar.F64w(tot_1900)
+					} else if state_9 != d_1808 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1808}))
 					}
-					copy(a_1796[i_1809*rs_1798:(i_1809+1)*rs_1798], row_1821)
-					if i_1809 == 0 {
-						d_1800 = n_1814
-						rs_1801 = d_1800
-						tot_1891, err_1892 := runtime.MulSize(n_1745, rs_1801)
-						if err_1892 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1892)
+					copy(a_1807[i_1820*rs_1809:(i_1820+1)*rs_1809], row_1832)
+					if i_1820 == 0 {
+						d_1811 = n_1825
+						rs_1812 = d_1811
+						tot_1902, err_1903 := runtime.MulSize(n_1756, rs_1812)
+						if err_1903 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1903)
 						}
-						a_1799 = ar.F64w(tot_1891)
-					} else if n_1814 != d_1800 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{n_1814})+", element 0 has shape "+runtime.ShapeString([]int{d_1800}))
+						a_1810 = ar.F64w(tot_1902)
+					} else if n_1825 != d_1811 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{n_1825})+", element 0 has shape "+runtime.ShapeString([]int{d_1811}))
 					}
-					copy(a_1799[i_1809*rs_1801:(i_1809+1)*rs_1801], s_1815)
-					if i_1809 == 0 {
-						d_1803 = sequence_12
-						rs_1804 = d_1803
-						tot_1893, err_1894 := runtime.MulSize(n_1745, rs_1804)
-						if err_1894 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1894)
+					copy(a_1810[i_1820*rs_1812:(i_1820+1)*rs_1812], s_1826)
+					if i_1820 == 0 {
+						d_1814 = sequence_12
+						rs_1815 = d_1814
+						tot_1904, err_1905 := runtime.MulSize(n_1756, rs_1815)
+						if err_1905 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1905)
 						}
-						a_1802 = ar.F64w(tot_1893)
-					} else if sequence_12 != d_1803 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1803}))
+						a_1813 = ar.F64w(tot_1904)
+					} else if sequence_12 != d_1814 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1814}))
 					}
-					copy(a_1802[i_1809*rs_1804:(i_1809+1)*rs_1804], r_1435)
-					if i_1809 == 0 {
-						d_1806, d_1807 = state_8, state_9
-						rs_1808 = d_1806 * d_1807
-						tot_1895, err_1896 := runtime.MulSize(n_1745, rs_1808)
-						if err_1896 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1896)
+					copy(a_1813[i_1820*rs_1815:(i_1820+1)*rs_1815], r_1446)
+					if i_1820 == 0 {
+						d_1817, d_1818 = state_8, state_9
+						rs_1819 = d_1817 * d_1818
+						tot_1906, err_1907 := runtime.MulSize(n_1756, rs_1819)
+						if err_1907 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1907)
 						}
-						a_1805 = ar.F64w(tot_1895)
-					} else if state_8 != d_1806 || state_9 != d_1807 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1806, d_1807}))
+						a_1816 = ar.F64w(tot_1906)
+					} else if state_8 != d_1817 || state_9 != d_1818 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1817, d_1818}))
 					}
-					copy(a_1805[i_1809*rs_1808:(i_1809+1)*rs_1808], state_7)
-					if i_1809 > 0 {
-						ar.release(mark_1810)
+					copy(a_1816[i_1820*rs_1819:(i_1820+1)*rs_1819], state_7)
+					if i_1820 > 0 {
+						ar.release(mark_1821)
 					}
 				}
-				c_1441, c_1442, c_1443, c_1444, c_1445, c_1446, c_1447, c_1448, c_1449, c_1450, c_1451, c_1452, c_1453, c_1454, c_1455, c_1456, c_1457, c_1458, c_1459, c_1460, c_1461, c_1462, c_1463, c_1464, c_1465, c_1466, c_1467, c_1468, c_1469, c_1470, c_1471, c_1472, c_1473, c_1474, c_1475, c_1476, c_1477, c_1478, c_1479, c_1480, c_1481, c_1482, c_1483, c_1484, c_1485, c_1486, c_1487, c_1488, c_1489, c_1490, c_1491, c_1492, c_1493, c_1494, c_1495, c_1496, c_1497, c_1498, c_1499, c_1500, c_1501, c_1502 = a_1747, n_1745, d_1748, a_1750, n_1745, d_1751, d_1752, a_1754, n_1745, d_1755, a_1757, n_1745, d_1758, a_1760, n_1745, d_1761, a_1763, n_1745, d_1764, a_1766, n_1745, d_1767, a_1769, n_1745, d_1770, a_1772, n_1745, d_1773, a_1775, n_1745, d_1776, a_1778, n_1745, d_1779, a_1781, n_1745, d_1782, a_1784, n_1745, d_1785, a_1787, n_1745, d_1788, a_1790, n_1745, d_1791, a_1793, n_1745, d_1794, a_1796, n_1745, d_1797, a_1799, n_1745, d_1800, a_1802, n_1745, d_1803, a_1805, n_1745, d_1806, d_1807
+				c_1452, c_1453, c_1454, c_1455, c_1456, c_1457, c_1458, c_1459, c_1460, c_1461, c_1462, c_1463, c_1464, c_1465, c_1466, c_1467, c_1468, c_1469, c_1470, c_1471, c_1472, c_1473, c_1474, c_1475, c_1476, c_1477, c_1478, c_1479, c_1480, c_1481, c_1482, c_1483, c_1484, c_1485, c_1486, c_1487, c_1488, c_1489, c_1490, c_1491, c_1492, c_1493, c_1494, c_1495, c_1496, c_1497, c_1498, c_1499, c_1500, c_1501, c_1502, c_1503, c_1504, c_1505, c_1506, c_1507, c_1508, c_1509, c_1510, c_1511, c_1512, c_1513 = a_1758, n_1756, d_1759, a_1761, n_1756, d_1762, d_1763, a_1765, n_1756, d_1766, a_1768, n_1756, d_1769, a_1771, n_1756, d_1772, a_1774, n_1756, d_1775, a_1777, n_1756, d_1778, a_1780, n_1756, d_1781, a_1783, n_1756, d_1784, a_1786, n_1756, d_1787, a_1789, n_1756, d_1790, a_1792, n_1756, d_1793, a_1795, n_1756, d_1796, a_1798, n_1756, d_1799, a_1801, n_1756, d_1802, a_1804, n_1756, d_1805, a_1807, n_1756, d_1808, a_1810, n_1756, d_1811, a_1813, n_1756, d_1814, a_1816, n_1756, d_1817, d_1818
 			}
-			var c_1897 []float64
-			var c_1898 int
-			var c_1900 int
-			var c_1901 int
-			if x_1440 {
-				x_1902 := x_1439 - int64(1)
-				if x_1902 < 0 || x_1902 >= int64(c_1442) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1902, c_1442))
+			var c_1908 []float64
+			var c_1909 int
+			var c_1911 int
+			var c_1912 int
+			if x_1451 {
+				x_1913 := x_1450 - int64(1)
+				if x_1913 < 0 || x_1913 >= int64(c_1453) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1913, c_1453))
 				}
-				row_1903 := c_1441[int(x_1902)*c_1443 : (int(x_1902)+1)*c_1443]
-				rs_1904 := c_1446 * c_1447
-				_ = c_1444[int(x_1902)*rs_1904 : (int(x_1902)+1)*rs_1904]
-				_ = c_1448[int(x_1902)*c_1450 : (int(x_1902)+1)*c_1450]
-				_ = c_1451[int(x_1902)*c_1453 : (int(x_1902)+1)*c_1453]
-				_ = c_1454[int(x_1902)*c_1456 : (int(x_1902)+1)*c_1456]
-				_ = c_1457[int(x_1902)*c_1459 : (int(x_1902)+1)*c_1459]
-				_ = c_1460[int(x_1902)*c_1462 : (int(x_1902)+1)*c_1462]
-				_ = c_1463[int(x_1902)*c_1465 : (int(x_1902)+1)*c_1465]
-				_ = c_1466[int(x_1902)*c_1468 : (int(x_1902)+1)*c_1468]
-				_ = c_1469[int(x_1902)*c_1471 : (int(x_1902)+1)*c_1471]
-				_ = c_1472[int(x_1902)*c_1474 : (int(x_1902)+1)*c_1474]
-				_ = c_1475[int(x_1902)*c_1477 : (int(x_1902)+1)*c_1477]
-				_ = c_1478[int(x_1902)*c_1480 : (int(x_1902)+1)*c_1480]
-				_ = c_1481[int(x_1902)*c_1483 : (int(x_1902)+1)*c_1483]
-				_ = c_1484[int(x_1902)*c_1486 : (int(x_1902)+1)*c_1486]
-				_ = c_1487[int(x_1902)*c_1489 : (int(x_1902)+1)*c_1489]
-				_ = c_1490[int(x_1902)*c_1492 : (int(x_1902)+1)*c_1492]
-				_ = c_1493[int(x_1902)*c_1495 : (int(x_1902)+1)*c_1495]
-				_ = c_1496[int(x_1902)*c_1498 : (int(x_1902)+1)*c_1498]
-				rs_1923 := c_1501 * c_1502
-				_ = c_1499[int(x_1902)*rs_1923 : (int(x_1902)+1)*rs_1923]
-				c_1897, c_1898, c_1900, c_1901 = row_1903, c_1443, c_1446, c_1447
+				row_1914 := c_1452[int(x_1913)*c_1454 : (int(x_1913)+1)*c_1454]
+				rs_1915 := c_1457 * c_1458
+				_ = c_1455[int(x_1913)*rs_1915 : (int(x_1913)+1)*rs_1915]
+				_ = c_1459[int(x_1913)*c_1461 : (int(x_1913)+1)*c_1461]
+				_ = c_1462[int(x_1913)*c_1464 : (int(x_1913)+1)*c_1464]
+				_ = c_1465[int(x_1913)*c_1467 : (int(x_1913)+1)*c_1467]
+				_ = c_1468[int(x_1913)*c_1470 : (int(x_1913)+1)*c_1470]
+				_ = c_1471[int(x_1913)*c_1473 : (int(x_1913)+1)*c_1473]
+				_ = c_1474[int(x_1913)*c_1476 : (int(x_1913)+1)*c_1476]
+				_ = c_1477[int(x_1913)*c_1479 : (int(x_1913)+1)*c_1479]
+				_ = c_1480[int(x_1913)*c_1482 : (int(x_1913)+1)*c_1482]
+				_ = c_1483[int(x_1913)*c_1485 : (int(x_1913)+1)*c_1485]
+				_ = c_1486[int(x_1913)*c_1488 : (int(x_1913)+1)*c_1488]
+				_ = c_1489[int(x_1913)*c_1491 : (int(x_1913)+1)*c_1491]
+				_ = c_1492[int(x_1913)*c_1494 : (int(x_1913)+1)*c_1494]
+				_ = c_1495[int(x_1913)*c_1497 : (int(x_1913)+1)*c_1497]
+				_ = c_1498[int(x_1913)*c_1500 : (int(x_1913)+1)*c_1500]
+				_ = c_1501[int(x_1913)*c_1503 : (int(x_1913)+1)*c_1503]
+				_ = c_1504[int(x_1913)*c_1506 : (int(x_1913)+1)*c_1506]
+				_ = c_1507[int(x_1913)*c_1509 : (int(x_1913)+1)*c_1509]
+				rs_1934 := c_1512 * c_1513
+				_ = c_1510[int(x_1913)*rs_1934 : (int(x_1913)+1)*rs_1934]
+				c_1908, c_1909, c_1911, c_1912 = row_1914, c_1454, c_1457, c_1458
 			} else {
-				c_1897, c_1898, c_1900, c_1901 = r_1435, sequence_12, state_8, state_9
+				c_1908, c_1909, c_1911, c_1912 = r_1446, sequence_12, state_8, state_9
 			}
 			if int64(1) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 			}
-			row_1925 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-			if extraparams_6 != c_1898 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1898})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			row_1936 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+			if extraparams_6 != c_1909 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1909})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
 			if int64(2) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 			}
-			row_1926 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-			if extraparams_6 != c_1898 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1898})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			row_1937 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+			if extraparams_6 != c_1909 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1909})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
-			r_1927 := ar.F64w(c_1898)
-			c_1897 = c_1897[:len(r_1927)]
-			row_1925 = row_1925[:len(r_1927)]
-			row_1926 = row_1926[:len(r_1927)]
-			for i_1928 := range r_1927 {
-				r_1927[i_1928] = ((c_1897[i_1928] * row_1925[i_1928]) + row_1926[i_1928])
+			r_1938 := ar.F64w(c_1909)
+			c_1908 = c_1908[:len(r_1938)]
+			row_1936 = row_1936[:len(r_1938)]
+			row_1937 = row_1937[:len(r_1938)]
+			for i_1939 := range r_1938 {
+				r_1938[i_1939] = ((c_1908[i_1939] * row_1936[i_1939]) + row_1937[i_1939])
 			}
-			r_1930 := ar.F64w(c_1898)
-			r_1927 = r_1927[:len(r_1930)]
-			for i_1931 := range r_1930 {
-				r_1930[i_1931] = (math.Exp(r_1927[i_1931]))
+			r_1941 := ar.F64w(c_1909)
+			r_1938 = r_1938[:len(r_1941)]
+			for i_1942 := range r_1941 {
+				r_1941[i_1942] = (math.Exp(r_1938[i_1942]))
 			}
-			s_1933 := runtime.Sum(r_1930)
-			x_1934 := s_1933 + 2.0
+			s_1944 := runtime.Sum(r_1941)
+			x_1945 := s_1944 + 2.0
 			if int64(1) >= int64(sequence_11) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(int64(1), sequence_11))
 			}
-			row_1935 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
-			x_1936 := math.Log(x_1934)
-			if c_1898 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1898}))
+			row_1946 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
+			x_1947 := math.Log(x_1945)
+			if c_1909 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1909}))
 			}
-			r_1937 := ar.F64w(sequence_12)
-			row_1935 = row_1935[:len(r_1937)]
-			r_1927 = r_1927[:len(r_1937)]
-			for i_1938 := range r_1937 {
-				r_1937[i_1938] = (row_1935[i_1938] * (r_1927[i_1938] - x_1936))
+			r_1948 := ar.F64w(sequence_12)
+			row_1946 = row_1946[:len(r_1948)]
+			r_1938 = r_1938[:len(r_1948)]
+			for i_1949 := range r_1948 {
+				r_1948[i_1949] = (row_1946[i_1949] * (r_1938[i_1949] - x_1947))
 			}
-			_ = runtime.Sum(r_1937)
-			if i_1430 == 0 {
-				d_1337, d_1338 = c_1900, c_1901
-				rs_1339 = d_1337 * d_1338
-				tot_1941, err_1942 := runtime.MulSize(n_1335, rs_1339)
-				if err_1942 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1942)
+			_ = runtime.Sum(r_1948)
+			if i_1441 == 0 {
+				d_1348, d_1349 = c_1911, c_1912
+				rs_1350 = d_1348 * d_1349
+				tot_1952, err_1953 := runtime.MulSize(n_1346, rs_1350)
+				if err_1953 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1953)
 				}
-				_ = tot_1941
-			} else if c_1900 != d_1337 || c_1901 != d_1338 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1900, c_1901})+", element 0 has shape "+runtime.ShapeString([]int{d_1337, d_1338}))
+				_ = tot_1952
+			} else if c_1911 != d_1348 || c_1912 != d_1349 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1911, c_1912})+", element 0 has shape "+runtime.ShapeString([]int{d_1348, d_1349}))
 			}
-			a_1340[i_1430] = x_1934
-			if i_1430 == 0 {
-				d_1342 = c_1898
-				rs_1343 = d_1342
-				tot_1943, err_1944 := runtime.MulSize(n_1335, rs_1343)
-				if err_1944 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1944)
+			a_1351[i_1441] = x_1945
+			if i_1441 == 0 {
+				d_1353 = c_1909
+				rs_1354 = d_1353
+				tot_1954, err_1955 := runtime.MulSize(n_1346, rs_1354)
+				if err_1955 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1955)
 				}
-				a_1341 = ar.F64w(tot_1943)
-			} else if c_1898 != d_1342 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1898})+", element 0 has shape "+runtime.ShapeString([]int{d_1342}))
+				a_1352 = ar.F64w(tot_1954)
+			} else if c_1909 != d_1353 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1909})+", element 0 has shape "+runtime.ShapeString([]int{d_1353}))
 			}
-			copy(a_1341[i_1430*rs_1343:(i_1430+1)*rs_1343], r_1930)
-			if i_1430 == 0 {
-				d_1345 = extraparams_6
-				rs_1346 = d_1345
-				tot_1945, err_1946 := runtime.MulSize(n_1335, rs_1346)
-				if err_1946 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1946)
+			copy(a_1352[i_1441*rs_1354:(i_1441+1)*rs_1354], r_1941)
+			if i_1441 == 0 {
+				d_1356 = extraparams_6
+				rs_1357 = d_1356
+				tot_1956, err_1957 := runtime.MulSize(n_1346, rs_1357)
+				if err_1957 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1957)
 				}
-				a_1344 = ar.F64w(tot_1945)
-			} else if extraparams_6 != d_1345 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{extraparams_6})+", element 0 has shape "+runtime.ShapeString([]int{d_1345}))
+				a_1355 = ar.F64w(tot_1956)
+			} else if extraparams_6 != d_1356 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{extraparams_6})+", element 0 has shape "+runtime.ShapeString([]int{d_1356}))
 			}
-			copy(a_1344[i_1430*rs_1346:(i_1430+1)*rs_1346], row_1925)
-			if i_1430 == 0 {
-				d_1348 = c_1898
-				rs_1349 = d_1348
-				tot_1947, err_1948 := runtime.MulSize(n_1335, rs_1349)
-				if err_1948 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1948)
+			copy(a_1355[i_1441*rs_1357:(i_1441+1)*rs_1357], row_1936)
+			if i_1441 == 0 {
+				d_1359 = c_1909
+				rs_1360 = d_1359
+				tot_1958, err_1959 := runtime.MulSize(n_1346, rs_1360)
+				if err_1959 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1959)
 				}
-				a_1347 = ar.F64w(tot_1947)
-			} else if c_1898 != d_1348 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1898})+", element 0 has shape "+runtime.ShapeString([]int{d_1348}))
+				a_1358 = ar.F64w(tot_1958)
+			} else if c_1909 != d_1359 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1909})+", element 0 has shape "+runtime.ShapeString([]int{d_1359}))
 			}
-			copy(a_1347[i_1430*rs_1349:(i_1430+1)*rs_1349], c_1897)
-			if i_1430 == 0 {
-				d_1350, d_1351 = c_1442, c_1443
-				rs_1352 = d_1350 * d_1351
-				tot_1949, err_1950 := runtime.MulSize(n_1335, rs_1352)
-				if err_1950 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1950)
-				}
-				_ = tot_1949
-			} else if c_1442 != d_1350 || c_1443 != d_1351 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1442, c_1443})+", element 0 has shape "+runtime.ShapeString([]int{d_1350, d_1351}))
-			}
-			if i_1430 == 0 {
-				d_1353, d_1354, d_1355 = c_1445, c_1446, c_1447
-				rs_1356 = d_1353 * d_1354 * d_1355
-				tot_1951, err_1952 := runtime.MulSize(n_1335, rs_1356)
-				if err_1952 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1952)
-				}
-				_ = tot_1951
-			} else if c_1445 != d_1353 || c_1446 != d_1354 || c_1447 != d_1355 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1445, c_1446, c_1447})+", element 0 has shape "+runtime.ShapeString([]int{d_1353, d_1354, d_1355}))
-			}
-			if i_1430 == 0 {
-				d_1357, d_1358 = c_1449, c_1450
-				rs_1359 = d_1357 * d_1358
-				tot_1953, err_1954 := runtime.MulSize(n_1335, rs_1359)
-				if err_1954 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1954)
-				}
-				_ = tot_1953
-			} else if c_1449 != d_1357 || c_1450 != d_1358 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1449, c_1450})+", element 0 has shape "+runtime.ShapeString([]int{d_1357, d_1358}))
-			}
-			if i_1430 == 0 {
-				d_1361, d_1362 = c_1452, c_1453
+			copy(a_1358[i_1441*rs_1360:(i_1441+1)*rs_1360], c_1908)
+			if i_1441 == 0 {
+				d_1361, d_1362 = c_1453, c_1454
 				rs_1363 = d_1361 * d_1362
-				tot_1955, err_1956 := runtime.MulSize(n_1335, rs_1363)
-				if err_1956 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1956)
+				tot_1960, err_1961 := runtime.MulSize(n_1346, rs_1363)
+				if err_1961 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1961)
 				}
-				a_1360 = ar.F64w(tot_1955)
-			} else if c_1452 != d_1361 || c_1453 != d_1362 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1452, c_1453})+", element 0 has shape "+runtime.ShapeString([]int{d_1361, d_1362}))
+				_ = tot_1960
+			} else if c_1453 != d_1361 || c_1454 != d_1362 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1453, c_1454})+", element 0 has shape "+runtime.ShapeString([]int{d_1361, d_1362}))
 			}
-			copy(a_1360[i_1430*rs_1363:(i_1430+1)*rs_1363], c_1451)
-			if i_1430 == 0 {
-				d_1365, d_1366 = c_1455, c_1456
-				rs_1367 = d_1365 * d_1366
-				tot_1957, err_1958 := runtime.MulSize(n_1335, rs_1367)
-				if err_1958 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1958)
+			if i_1441 == 0 {
+				d_1364, d_1365, d_1366 = c_1456, c_1457, c_1458
+				rs_1367 = d_1364 * d_1365 * d_1366
+				tot_1962, err_1963 := runtime.MulSize(n_1346, rs_1367)
+				if err_1963 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1963)
 				}
-				a_1364 = ar.F64w(tot_1957)
-			} else if c_1455 != d_1365 || c_1456 != d_1366 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1455, c_1456})+", element 0 has shape "+runtime.ShapeString([]int{d_1365, d_1366}))
+				_ = tot_1962
+			} else if c_1456 != d_1364 || c_1457 != d_1365 || c_1458 != d_1366 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1456, c_1457, c_1458})+", element 0 has shape "+runtime.ShapeString([]int{d_1364, d_1365, d_1366}))
 			}
-			copy(a_1364[i_1430*rs_1367:(i_1430+1)*rs_1367], c_1454)
-			if i_1430 == 0 {
-				d_1369, d_1370 = c_1458, c_1459
-				rs_1371 = d_1369 * d_1370
-				tot_1959, err_1960 := runtime.MulSize(n_1335, rs_1371)
-				if err_1960 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1960)
+			if i_1441 == 0 {
+				d_1368, d_1369 = c_1460, c_1461
+				rs_1370 = d_1368 * d_1369
+				tot_1964, err_1965 := runtime.MulSize(n_1346, rs_1370)
+				if err_1965 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1965)
 				}
-				a_1368 = ar.F64w(tot_1959)
-			} else if c_1458 != d_1369 || c_1459 != d_1370 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1458, c_1459})+", element 0 has shape "+runtime.ShapeString([]int{d_1369, d_1370}))
+				_ = tot_1964
+			} else if c_1460 != d_1368 || c_1461 != d_1369 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1460, c_1461})+", element 0 has shape "+runtime.ShapeString([]int{d_1368, d_1369}))
 			}
-			copy(a_1368[i_1430*rs_1371:(i_1430+1)*rs_1371], c_1457)
-			if i_1430 == 0 {
-				d_1373, d_1374 = c_1461, c_1462
-				rs_1375 = d_1373 * d_1374
-				tot_1961, err_1962 := runtime.MulSize(n_1335, rs_1375)
-				if err_1962 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1962)
+			if i_1441 == 0 {
+				d_1372, d_1373 = c_1463, c_1464
+				rs_1374 = d_1372 * d_1373
+				tot_1966, err_1967 := runtime.MulSize(n_1346, rs_1374)
+				if err_1967 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1967)
 				}
-				a_1372 = ar.F64w(tot_1961)
-			} else if c_1461 != d_1373 || c_1462 != d_1374 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1461, c_1462})+", element 0 has shape "+runtime.ShapeString([]int{d_1373, d_1374}))
+				a_1371 = ar.F64w(tot_1966)
+			} else if c_1463 != d_1372 || c_1464 != d_1373 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1463, c_1464})+", element 0 has shape "+runtime.ShapeString([]int{d_1372, d_1373}))
 			}
-			copy(a_1372[i_1430*rs_1375:(i_1430+1)*rs_1375], c_1460)
-			if i_1430 == 0 {
-				d_1377, d_1378 = c_1464, c_1465
-				rs_1379 = d_1377 * d_1378
-				tot_1963, err_1964 := runtime.MulSize(n_1335, rs_1379)
-				if err_1964 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1964)
+			copy(a_1371[i_1441*rs_1374:(i_1441+1)*rs_1374], c_1462)
+			if i_1441 == 0 {
+				d_1376, d_1377 = c_1466, c_1467
+				rs_1378 = d_1376 * d_1377
+				tot_1968, err_1969 := runtime.MulSize(n_1346, rs_1378)
+				if err_1969 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1969)
 				}
-				a_1376 = ar.F64w(tot_1963)
-			} else if c_1464 != d_1377 || c_1465 != d_1378 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1464, c_1465})+", element 0 has shape "+runtime.ShapeString([]int{d_1377, d_1378}))
+				a_1375 = ar.F64w(tot_1968)
+			} else if c_1466 != d_1376 || c_1467 != d_1377 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1466, c_1467})+", element 0 has shape "+runtime.ShapeString([]int{d_1376, d_1377}))
 			}
-			copy(a_1376[i_1430*rs_1379:(i_1430+1)*rs_1379], c_1463)
-			if i_1430 == 0 {
-				d_1381, d_1382 = c_1467, c_1468
-				rs_1383 = d_1381 * d_1382
-				tot_1965, err_1966 := runtime.MulSize(n_1335, rs_1383)
-				if err_1966 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1966)
+			copy(a_1375[i_1441*rs_1378:(i_1441+1)*rs_1378], c_1465)
+			if i_1441 == 0 {
+				d_1380, d_1381 = c_1469, c_1470
+				rs_1382 = d_1380 * d_1381
+				tot_1970, err_1971 := runtime.MulSize(n_1346, rs_1382)
+				if err_1971 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1971)
 				}
-				a_1380 = ar.F64w(tot_1965)
-			} else if c_1467 != d_1381 || c_1468 != d_1382 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1467, c_1468})+", element 0 has shape "+runtime.ShapeString([]int{d_1381, d_1382}))
+				a_1379 = ar.F64w(tot_1970)
+			} else if c_1469 != d_1380 || c_1470 != d_1381 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1469, c_1470})+", element 0 has shape "+runtime.ShapeString([]int{d_1380, d_1381}))
 			}
-			copy(a_1380[i_1430*rs_1383:(i_1430+1)*rs_1383], c_1466)
-			if i_1430 == 0 {
-				d_1385, d_1386 = c_1470, c_1471
-				rs_1387 = d_1385 * d_1386
-				tot_1967, err_1968 := runtime.MulSize(n_1335, rs_1387)
-				if err_1968 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1968)
+			copy(a_1379[i_1441*rs_1382:(i_1441+1)*rs_1382], c_1468)
+			if i_1441 == 0 {
+				d_1384, d_1385 = c_1472, c_1473
+				rs_1386 = d_1384 * d_1385
+				tot_1972, err_1973 := runtime.MulSize(n_1346, rs_1386)
+				if err_1973 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1973)
 				}
-				a_1384 = ar.F64w(tot_1967)
-			} else if c_1470 != d_1385 || c_1471 != d_1386 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1470, c_1471})+", element 0 has shape "+runtime.ShapeString([]int{d_1385, d_1386}))
+				a_1383 = ar.F64w(tot_1972)
+			} else if c_1472 != d_1384 || c_1473 != d_1385 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1472, c_1473})+", element 0 has shape "+runtime.ShapeString([]int{d_1384, d_1385}))
 			}
-			copy(a_1384[i_1430*rs_1387:(i_1430+1)*rs_1387], c_1469)
-			if i_1430 == 0 {
-				d_1389, d_1390 = c_1473, c_1474
-				rs_1391 = d_1389 * d_1390
-				tot_1969, err_1970 := runtime.MulSize(n_1335, rs_1391)
-				if err_1970 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1970)
+			copy(a_1383[i_1441*rs_1386:(i_1441+1)*rs_1386], c_1471)
+			if i_1441 == 0 {
+				d_1388, d_1389 = c_1475, c_1476
+				rs_1390 = d_1388 * d_1389
+				tot_1974, err_1975 := runtime.MulSize(n_1346, rs_1390)
+				if err_1975 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1975)
 				}
-				a_1388 = ar.F64w(tot_1969)
-			} else if c_1473 != d_1389 || c_1474 != d_1390 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1473, c_1474})+", element 0 has shape "+runtime.ShapeString([]int{d_1389, d_1390}))
+				a_1387 = ar.F64w(tot_1974)
+			} else if c_1475 != d_1388 || c_1476 != d_1389 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1475, c_1476})+", element 0 has shape "+runtime.ShapeString([]int{d_1388, d_1389}))
 			}
-			copy(a_1388[i_1430*rs_1391:(i_1430+1)*rs_1391], c_1472)
-			if i_1430 == 0 {
-				d_1393, d_1394 = c_1476, c_1477
-				rs_1395 = d_1393 * d_1394
-				tot_1971, err_1972 := runtime.MulSize(n_1335, rs_1395)
-				if err_1972 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1972)
+			copy(a_1387[i_1441*rs_1390:(i_1441+1)*rs_1390], c_1474)
+			if i_1441 == 0 {
+				d_1392, d_1393 = c_1478, c_1479
+				rs_1394 = d_1392 * d_1393
+				tot_1976, err_1977 := runtime.MulSize(n_1346, rs_1394)
+				if err_1977 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1977)
 				}
-				a_1392 = ar.F64w(tot_1971)
-			} else if c_1476 != d_1393 || c_1477 != d_1394 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1476, c_1477})+", element 0 has shape "+runtime.ShapeString([]int{d_1393, d_1394}))
+				a_1391 = ar.F64w(tot_1976)
+			} else if c_1478 != d_1392 || c_1479 != d_1393 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1478, c_1479})+", element 0 has shape "+runtime.ShapeString([]int{d_1392, d_1393}))
 			}
-			copy(a_1392[i_1430*rs_1395:(i_1430+1)*rs_1395], c_1475)
-			if i_1430 == 0 {
-				d_1397, d_1398 = c_1479, c_1480
-				rs_1399 = d_1397 * d_1398
-				tot_1973, err_1974 := runtime.MulSize(n_1335, rs_1399)
-				if err_1974 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1974)
+			copy(a_1391[i_1441*rs_1394:(i_1441+1)*rs_1394], c_1477)
+			if i_1441 == 0 {
+				d_1396, d_1397 = c_1481, c_1482
+				rs_1398 = d_1396 * d_1397
+				tot_1978, err_1979 := runtime.MulSize(n_1346, rs_1398)
+				if err_1979 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1979)
 				}
-				a_1396 = ar.F64w(tot_1973)
-			} else if c_1479 != d_1397 || c_1480 != d_1398 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1479, c_1480})+", element 0 has shape "+runtime.ShapeString([]int{d_1397, d_1398}))
+				a_1395 = ar.F64w(tot_1978)
+			} else if c_1481 != d_1396 || c_1482 != d_1397 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1481, c_1482})+", element 0 has shape "+runtime.ShapeString([]int{d_1396, d_1397}))
 			}
-			copy(a_1396[i_1430*rs_1399:(i_1430+1)*rs_1399], c_1478)
-			if i_1430 == 0 {
-				d_1401, d_1402 = c_1482, c_1483
-				rs_1403 = d_1401 * d_1402
-				tot_1975, err_1976 := runtime.MulSize(n_1335, rs_1403)
-				if err_1976 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1976)
+			copy(a_1395[i_1441*rs_1398:(i_1441+1)*rs_1398], c_1480)
+			if i_1441 == 0 {
+				d_1400, d_1401 = c_1484, c_1485
+				rs_1402 = d_1400 * d_1401
+				tot_1980, err_1981 := runtime.MulSize(n_1346, rs_1402)
+				if err_1981 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1981)
 				}
-				a_1400 = ar.F64w(tot_1975)
-			} else if c_1482 != d_1401 || c_1483 != d_1402 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1482, c_1483})+", element 0 has shape "+runtime.ShapeString([]int{d_1401, d_1402}))
+				a_1399 = ar.F64w(tot_1980)
+			} else if c_1484 != d_1400 || c_1485 != d_1401 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1484, c_1485})+", element 0 has shape "+runtime.ShapeString([]int{d_1400, d_1401}))
 			}
-			copy(a_1400[i_1430*rs_1403:(i_1430+1)*rs_1403], c_1481)
-			if i_1430 == 0 {
-				d_1405, d_1406 = c_1485, c_1486
-				rs_1407 = d_1405 * d_1406
-				tot_1977, err_1978 := runtime.MulSize(n_1335, rs_1407)
-				if err_1978 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1978)
+			copy(a_1399[i_1441*rs_1402:(i_1441+1)*rs_1402], c_1483)
+			if i_1441 == 0 {
+				d_1404, d_1405 = c_1487, c_1488
+				rs_1406 = d_1404 * d_1405
+				tot_1982, err_1983 := runtime.MulSize(n_1346, rs_1406)
+				if err_1983 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1983)
 				}
-				a_1404 = ar.F64w(tot_1977)
-			} else if c_1485 != d_1405 || c_1486 != d_1406 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1485, c_1486})+", element 0 has shape "+runtime.ShapeString([]int{d_1405, d_1406}))
+				a_1403 = ar.F64w(tot_1982)
+			} else if c_1487 != d_1404 || c_1488 != d_1405 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1487, c_1488})+", element 0 has shape "+runtime.ShapeString([]int{d_1404, d_1405}))
 			}
-			copy(a_1404[i_1430*rs_1407:(i_1430+1)*rs_1407], c_1484)
-			if i_1430 == 0 {
-				d_1409, d_1410 = c_1488, c_1489
-				rs_1411 = d_1409 * d_1410
-				tot_1979, err_1980 := runtime.MulSize(n_1335, rs_1411)
-				if err_1980 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1980)
+			copy(a_1403[i_1441*rs_1406:(i_1441+1)*rs_1406], c_1486)
+			if i_1441 == 0 {
+				d_1408, d_1409 = c_1490, c_1491
+				rs_1410 = d_1408 * d_1409
+				tot_1984, err_1985 := runtime.MulSize(n_1346, rs_1410)
+				if err_1985 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1985)
 				}
-				a_1408 = ar.F64w(tot_1979)
-			} else if c_1488 != d_1409 || c_1489 != d_1410 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1488, c_1489})+", element 0 has shape "+runtime.ShapeString([]int{d_1409, d_1410}))
+				a_1407 = ar.F64w(tot_1984)
+			} else if c_1490 != d_1408 || c_1491 != d_1409 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1490, c_1491})+", element 0 has shape "+runtime.ShapeString([]int{d_1408, d_1409}))
 			}
-			copy(a_1408[i_1430*rs_1411:(i_1430+1)*rs_1411], c_1487)
-			if i_1430 == 0 {
-				d_1413, d_1414 = c_1491, c_1492
-				rs_1415 = d_1413 * d_1414
-				tot_1981, err_1982 := runtime.MulSize(n_1335, rs_1415)
-				if err_1982 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1982)
+			copy(a_1407[i_1441*rs_1410:(i_1441+1)*rs_1410], c_1489)
+			if i_1441 == 0 {
+				d_1412, d_1413 = c_1493, c_1494
+				rs_1414 = d_1412 * d_1413
+				tot_1986, err_1987 := runtime.MulSize(n_1346, rs_1414)
+				if err_1987 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1987)
 				}
-				a_1412 = ar.F64w(tot_1981)
-			} else if c_1491 != d_1413 || c_1492 != d_1414 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1491, c_1492})+", element 0 has shape "+runtime.ShapeString([]int{d_1413, d_1414}))
+				a_1411 = ar.F64w(tot_1986)
+			} else if c_1493 != d_1412 || c_1494 != d_1413 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1493, c_1494})+", element 0 has shape "+runtime.ShapeString([]int{d_1412, d_1413}))
 			}
-			copy(a_1412[i_1430*rs_1415:(i_1430+1)*rs_1415], c_1490)
-			if i_1430 == 0 {
-				d_1417, d_1418 = c_1494, c_1495
-				rs_1419 = d_1417 * d_1418
-				tot_1983, err_1984 := runtime.MulSize(n_1335, rs_1419)
-				if err_1984 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1984)
+			copy(a_1411[i_1441*rs_1414:(i_1441+1)*rs_1414], c_1492)
+			if i_1441 == 0 {
+				d_1416, d_1417 = c_1496, c_1497
+				rs_1418 = d_1416 * d_1417
+				tot_1988, err_1989 := runtime.MulSize(n_1346, rs_1418)
+				if err_1989 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1989)
 				}
-				a_1416 = ar.F64w(tot_1983)
-			} else if c_1494 != d_1417 || c_1495 != d_1418 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1494, c_1495})+", element 0 has shape "+runtime.ShapeString([]int{d_1417, d_1418}))
+				a_1415 = ar.F64w(tot_1988)
+			} else if c_1496 != d_1416 || c_1497 != d_1417 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1496, c_1497})+", element 0 has shape "+runtime.ShapeString([]int{d_1416, d_1417}))
 			}
-			copy(a_1416[i_1430*rs_1419:(i_1430+1)*rs_1419], c_1493)
-			if i_1430 == 0 {
-				d_1420, d_1421 = c_1497, c_1498
+			copy(a_1415[i_1441*rs_1418:(i_1441+1)*rs_1418], c_1495)
+			if i_1441 == 0 {
+				d_1420, d_1421 = c_1499, c_1500
 				rs_1422 = d_1420 * d_1421
-				tot_1985, err_1986 := runtime.MulSize(n_1335, rs_1422)
-				if err_1986 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1986)
+				tot_1990, err_1991 := runtime.MulSize(n_1346, rs_1422)
+				if err_1991 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1991)
 				}
-				_ = tot_1985
-			} else if c_1497 != d_1420 || c_1498 != d_1421 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1497, c_1498})+", element 0 has shape "+runtime.ShapeString([]int{d_1420, d_1421}))
+				a_1419 = ar.F64w(tot_1990)
+			} else if c_1499 != d_1420 || c_1500 != d_1421 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1499, c_1500})+", element 0 has shape "+runtime.ShapeString([]int{d_1420, d_1421}))
 			}
-			if i_1430 == 0 {
-				d_1423, d_1424, d_1425 = c_1500, c_1501, c_1502
-				rs_1426 = d_1423 * d_1424 * d_1425
-				tot_1987, err_1988 := runtime.MulSize(n_1335, rs_1426)
-				if err_1988 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1988)
+			copy(a_1419[i_1441*rs_1422:(i_1441+1)*rs_1422], c_1498)
+			if i_1441 == 0 {
+				d_1424, d_1425 = c_1502, c_1503
+				rs_1426 = d_1424 * d_1425
+				tot_1992, err_1993 := runtime.MulSize(n_1346, rs_1426)
+				if err_1993 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1993)
 				}
-				_ = tot_1987
-			} else if c_1500 != d_1423 || c_1501 != d_1424 || c_1502 != d_1425 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1500, c_1501, c_1502})+", element 0 has shape "+runtime.ShapeString([]int{d_1423, d_1424, d_1425}))
+				a_1423 = ar.F64w(tot_1992)
+			} else if c_1502 != d_1424 || c_1503 != d_1425 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1502, c_1503})+", element 0 has shape "+runtime.ShapeString([]int{d_1424, d_1425}))
 			}
-			if i_1430 == 0 {
-				d_1427, d_1428 = state_8, state_9
-				rs_1429 = d_1427 * d_1428
-				tot_1989, err_1990 := runtime.MulSize(n_1335, rs_1429)
-				if err_1990 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1990)
+			copy(a_1423[i_1441*rs_1426:(i_1441+1)*rs_1426], c_1501)
+			if i_1441 == 0 {
+				d_1428, d_1429 = c_1505, c_1506
+				rs_1430 = d_1428 * d_1429
+				tot_1994, err_1995 := runtime.MulSize(n_1346, rs_1430)
+				if err_1995 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1995)
 				}
-				_ = tot_1989
-			} else if state_8 != d_1427 || state_9 != d_1428 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1427, d_1428}))
+				a_1427 = ar.F64w(tot_1994)
+			} else if c_1505 != d_1428 || c_1506 != d_1429 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1505, c_1506})+", element 0 has shape "+runtime.ShapeString([]int{d_1428, d_1429}))
 			}
-			if i_1430 > 0 {
-				ar.release(mark_1431)
+			copy(a_1427[i_1441*rs_1430:(i_1441+1)*rs_1430], c_1504)
+			if i_1441 == 0 {
+				d_1431, d_1432 = c_1508, c_1509
+				rs_1433 = d_1431 * d_1432
+				tot_1996, err_1997 := runtime.MulSize(n_1346, rs_1433)
+				if err_1997 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1997)
+				}
+				_ = tot_1996
+			} else if c_1508 != d_1431 || c_1509 != d_1432 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1508, c_1509})+", element 0 has shape "+runtime.ShapeString([]int{d_1431, d_1432}))
+			}
+			if i_1441 == 0 {
+				d_1434, d_1435, d_1436 = c_1511, c_1512, c_1513
+				rs_1437 = d_1434 * d_1435 * d_1436
+				tot_1998, err_1999 := runtime.MulSize(n_1346, rs_1437)
+				if err_1999 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1999)
+				}
+				_ = tot_1998
+			} else if c_1511 != d_1434 || c_1512 != d_1435 || c_1513 != d_1436 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1511, c_1512, c_1513})+", element 0 has shape "+runtime.ShapeString([]int{d_1434, d_1435, d_1436}))
+			}
+			if i_1441 == 0 {
+				d_1438, d_1439 = state_8, state_9
+				rs_1440 = d_1438 * d_1439
+				tot_2000, err_2001 := runtime.MulSize(n_1346, rs_1440)
+				if err_2001 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_2001)
+				}
+				_ = tot_2000
+			} else if state_8 != d_1438 || state_9 != d_1439 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1438, d_1439}))
+			}
+			if i_1441 > 0 {
+				ar.release(mark_1442)
 			}
 		}
-		c_21, c_22, c_23, c_28, c_30, c_32, c_33, c_35, c_36, c_38, c_45, c_53, c_54, c_56, c_57, c_58, c_60, c_61, c_62, c_64, c_65, c_66, c_68, c_69, c_70, c_72, c_73, c_74, c_76, c_77, c_78, c_80, c_81, c_82, c_84, c_85, c_86, c_88, c_89, c_90, c_92, c_93, c_94, c_96, c_97, c_98, c_100, c_101, c_102, c_104, c_105, c_106, c_108, c_109, c_110, c_112, c_113, c_127, c_128 = n_1335, d_1337, d_1338, a_1340, a_1341, d_1342, a_1344, d_1345, a_1347, d_1348, d_1350, d_1358, a_1360, d_1361, d_1362, a_1364, d_1365, d_1366, a_1368, d_1369, d_1370, a_1372, d_1373, d_1374, a_1376, d_1377, d_1378, a_1380, d_1381, d_1382, a_1384, d_1385, d_1386, a_1388, d_1389, d_1390, a_1392, d_1393, d_1394, a_1396, d_1397, d_1398, a_1400, d_1401, d_1402, a_1404, d_1405, d_1406, a_1408, d_1409, d_1410, a_1412, d_1413, d_1414, a_1416, d_1417, d_1418, d_1427, d_1428
+		c_21, c_22, c_23, c_28, c_30, c_32, c_33, c_35, c_36, c_38, c_45, c_53, c_54, c_56, c_57, c_58, c_60, c_61, c_62, c_64, c_65, c_66, c_68, c_69, c_70, c_72, c_73, c_74, c_76, c_77, c_78, c_80, c_81, c_82, c_84, c_85, c_86, c_88, c_89, c_90, c_92, c_93, c_94, c_96, c_97, c_98, c_100, c_101, c_102, c_104, c_105, c_106, c_108, c_109, c_110, c_112, c_113, c_127, c_128 = n_1346, d_1348, d_1349, a_1351, a_1352, d_1353, a_1355, d_1356, a_1358, d_1359, d_1361, d_1369, a_1371, d_1372, d_1373, a_1375, d_1376, d_1377, a_1379, d_1380, d_1381, a_1383, d_1384, d_1385, a_1387, d_1388, d_1389, a_1391, d_1392, d_1393, a_1395, d_1396, d_1397, a_1399, d_1400, d_1401, a_1403, d_1404, d_1405, a_1407, d_1408, d_1409, a_1411, d_1412, d_1413, a_1415, d_1416, d_1417, a_1419, d_1420, d_1421, a_1423, d_1424, d_1425, a_1427, d_1428, d_1429, d_1438, d_1439
 	}
-	var c_1991 []float64
-	var c_1992 int
-	var c_1993 int
-	var c_1994 float64
+	var c_2002 []float64
+	var c_2003 int
+	var c_2004 int
+	var c_2005 float64
 	if x_19 {
-		x_1995 := x_18 - int64(1)
-		if x_1995 < 0 || x_1995 >= int64(c_21) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_1995, c_21))
+		x_2006 := x_18 - int64(1)
+		if x_2006 < 0 || x_2006 >= int64(c_21) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2006, c_21))
 		}
-		_ = c_28[int(x_1995)]
-		_ = c_30[int(x_1995)*c_32 : (int(x_1995)+1)*c_32]
-		_ = c_33[int(x_1995)*c_35 : (int(x_1995)+1)*c_35]
-		_ = c_36[int(x_1995)*c_38 : (int(x_1995)+1)*c_38]
-		rs_2000 := c_56 * c_57
-		_ = c_54[int(x_1995)*rs_2000 : (int(x_1995)+1)*rs_2000]
-		rs_2002 := c_60 * c_61
-		_ = c_58[int(x_1995)*rs_2002 : (int(x_1995)+1)*rs_2002]
-		rs_2004 := c_64 * c_65
-		_ = c_62[int(x_1995)*rs_2004 : (int(x_1995)+1)*rs_2004]
-		rs_2006 := c_68 * c_69
-		_ = c_66[int(x_1995)*rs_2006 : (int(x_1995)+1)*rs_2006]
-		rs_2008 := c_72 * c_73
-		_ = c_70[int(x_1995)*rs_2008 : (int(x_1995)+1)*rs_2008]
-		rs_2010 := c_76 * c_77
-		_ = c_74[int(x_1995)*rs_2010 : (int(x_1995)+1)*rs_2010]
-		rs_2012 := c_80 * c_81
-		_ = c_78[int(x_1995)*rs_2012 : (int(x_1995)+1)*rs_2012]
-		rs_2014 := c_84 * c_85
-		_ = c_82[int(x_1995)*rs_2014 : (int(x_1995)+1)*rs_2014]
-		rs_2016 := c_88 * c_89
-		_ = c_86[int(x_1995)*rs_2016 : (int(x_1995)+1)*rs_2016]
-		rs_2018 := c_92 * c_93
-		_ = c_90[int(x_1995)*rs_2018 : (int(x_1995)+1)*rs_2018]
-		rs_2020 := c_96 * c_97
-		_ = c_94[int(x_1995)*rs_2020 : (int(x_1995)+1)*rs_2020]
-		rs_2022 := c_100 * c_101
-		_ = c_98[int(x_1995)*rs_2022 : (int(x_1995)+1)*rs_2022]
-		rs_2024 := c_104 * c_105
-		_ = c_102[int(x_1995)*rs_2024 : (int(x_1995)+1)*rs_2024]
-		rs_2026 := c_108 * c_109
-		_ = c_106[int(x_1995)*rs_2026 : (int(x_1995)+1)*rs_2026]
-		rs_2028 := c_112 * c_113
-		_ = c_110[int(x_1995)*rs_2028 : (int(x_1995)+1)*rs_2028]
-		c_1991, c_1992, c_1993, c_1994 = c_20, c_22, c_23, c_24
+		_ = c_28[int(x_2006)]
+		_ = c_30[int(x_2006)*c_32 : (int(x_2006)+1)*c_32]
+		_ = c_33[int(x_2006)*c_35 : (int(x_2006)+1)*c_35]
+		_ = c_36[int(x_2006)*c_38 : (int(x_2006)+1)*c_38]
+		rs_2011 := c_56 * c_57
+		_ = c_54[int(x_2006)*rs_2011 : (int(x_2006)+1)*rs_2011]
+		rs_2013 := c_60 * c_61
+		_ = c_58[int(x_2006)*rs_2013 : (int(x_2006)+1)*rs_2013]
+		rs_2015 := c_64 * c_65
+		_ = c_62[int(x_2006)*rs_2015 : (int(x_2006)+1)*rs_2015]
+		rs_2017 := c_68 * c_69
+		_ = c_66[int(x_2006)*rs_2017 : (int(x_2006)+1)*rs_2017]
+		rs_2019 := c_72 * c_73
+		_ = c_70[int(x_2006)*rs_2019 : (int(x_2006)+1)*rs_2019]
+		rs_2021 := c_76 * c_77
+		_ = c_74[int(x_2006)*rs_2021 : (int(x_2006)+1)*rs_2021]
+		rs_2023 := c_80 * c_81
+		_ = c_78[int(x_2006)*rs_2023 : (int(x_2006)+1)*rs_2023]
+		rs_2025 := c_84 * c_85
+		_ = c_82[int(x_2006)*rs_2025 : (int(x_2006)+1)*rs_2025]
+		rs_2027 := c_88 * c_89
+		_ = c_86[int(x_2006)*rs_2027 : (int(x_2006)+1)*rs_2027]
+		rs_2029 := c_92 * c_93
+		_ = c_90[int(x_2006)*rs_2029 : (int(x_2006)+1)*rs_2029]
+		rs_2031 := c_96 * c_97
+		_ = c_94[int(x_2006)*rs_2031 : (int(x_2006)+1)*rs_2031]
+		rs_2033 := c_100 * c_101
+		_ = c_98[int(x_2006)*rs_2033 : (int(x_2006)+1)*rs_2033]
+		rs_2035 := c_104 * c_105
+		_ = c_102[int(x_2006)*rs_2035 : (int(x_2006)+1)*rs_2035]
+		rs_2037 := c_108 * c_109
+		_ = c_106[int(x_2006)*rs_2037 : (int(x_2006)+1)*rs_2037]
+		rs_2039 := c_112 * c_113
+		_ = c_110[int(x_2006)*rs_2039 : (int(x_2006)+1)*rs_2039]
+		c_2002, c_2003, c_2004, c_2005 = c_20, c_22, c_23, c_24
 	} else {
-		c_1991, c_1992, c_1993, c_1994 = state_7, state_8, state_9, 0.0
+		c_2002, c_2003, c_2004, c_2005 = state_7, state_8, state_9, 0.0
 	}
-	x_2030 := x_17 * n_15
-	x_2031 := float64(x_2030)
-	x_2032 := 1.0 / x_2031
-	x_2033 := x_2032 * ybar_13
-	x_2034 := -x_2033
-	z_2035 := ar.F64(len(c_1991))
-	z_2036 := ar.F64(len(extraparams_4))
-	z_2037 := ar.F64(len(mainparams_1))
-	var rev_2038 []float64
-	var rev_2039 int
-	var rev_2040 int
-	var rev_2041 float64
-	var rev_2042 []float64
-	var rev_2043 int
-	var rev_2044 int
-	var rev_2045 []float64
-	var rev_2046 int
-	var rev_2047 int
-	rev_2038, rev_2039, rev_2040, rev_2041, rev_2042, rev_2043, rev_2044, rev_2045, rev_2046, rev_2047 = z_2035, c_1992, c_1993, x_2034, z_2036, extraparams_5, extraparams_6, z_2037, mainparams_2, mainparams_3
-	buf_2538 := ar.F64w(rev_2039 * rev_2040)
-	for t_2292 := int64(0); t_2292 < x_18; t_2292++ {
-		mark_2293 := ar.mark()
-		x_2294 := x_18 - t_2292
-		x_2295 := x_2294 - int64(1)
-		if x_2295 < 0 || x_2295 >= int64(c_21) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2295, c_21))
+	x_2041 := x_17 * n_15
+	x_2042 := float64(x_2041)
+	x_2043 := 1.0 / x_2042
+	x_2044 := x_2043 * ybar_13
+	x_2045 := -x_2044
+	z_2046 := ar.F64(len(c_2002))
+	z_2047 := ar.F64(len(extraparams_4))
+	z_2048 := ar.F64(len(mainparams_1))
+	var rev_2049 []float64
+	var rev_2050 int
+	var rev_2051 int
+	var rev_2052 float64
+	var rev_2053 []float64
+	var rev_2054 int
+	var rev_2055 int
+	var rev_2056 []float64
+	var rev_2057 int
+	var rev_2058 int
+	rev_2049, rev_2050, rev_2051, rev_2052, rev_2053, rev_2054, rev_2055, rev_2056, rev_2057, rev_2058 = z_2046, c_2003, c_2004, x_2045, z_2047, extraparams_5, extraparams_6, z_2048, mainparams_2, mainparams_3
+	buf_2549 := ar.F64w(rev_2050 * rev_2051)
+	for t_2303 := int64(0); t_2303 < x_18; t_2303++ {
+		mark_2304 := ar.mark()
+		x_2305 := x_18 - t_2303
+		x_2306 := x_2305 - int64(1)
+		if x_2306 < 0 || x_2306 >= int64(c_21) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2306, c_21))
 		}
-		x_2296 := c_28[int(x_2295)]
-		row_2297 := c_30[int(x_2295)*c_32 : (int(x_2295)+1)*c_32]
-		row_2298 := c_33[int(x_2295)*c_35 : (int(x_2295)+1)*c_35]
-		row_2299 := c_36[int(x_2295)*c_38 : (int(x_2295)+1)*c_38]
-		rs_2300 := c_56 * c_57
-		row_2301 := c_54[int(x_2295)*rs_2300 : (int(x_2295)+1)*rs_2300]
-		rs_2302 := c_60 * c_61
-		row_2303 := c_58[int(x_2295)*rs_2302 : (int(x_2295)+1)*rs_2302]
-		rs_2304 := c_64 * c_65
-		row_2305 := c_62[int(x_2295)*rs_2304 : (int(x_2295)+1)*rs_2304]
-		rs_2306 := c_68 * c_69
-		row_2307 := c_66[int(x_2295)*rs_2306 : (int(x_2295)+1)*rs_2306]
-		rs_2308 := c_72 * c_73
-		row_2309 := c_70[int(x_2295)*rs_2308 : (int(x_2295)+1)*rs_2308]
-		rs_2310 := c_76 * c_77
-		row_2311 := c_74[int(x_2295)*rs_2310 : (int(x_2295)+1)*rs_2310]
-		rs_2312 := c_80 * c_81
-		row_2313 := c_78[int(x_2295)*rs_2312 : (int(x_2295)+1)*rs_2312]
-		rs_2314 := c_84 * c_85
-		row_2315 := c_82[int(x_2295)*rs_2314 : (int(x_2295)+1)*rs_2314]
-		rs_2316 := c_88 * c_89
-		row_2317 := c_86[int(x_2295)*rs_2316 : (int(x_2295)+1)*rs_2316]
-		rs_2318 := c_92 * c_93
-		row_2319 := c_90[int(x_2295)*rs_2318 : (int(x_2295)+1)*rs_2318]
-		rs_2320 := c_96 * c_97
-		row_2321 := c_94[int(x_2295)*rs_2320 : (int(x_2295)+1)*rs_2320]
-		rs_2322 := c_100 * c_101
-		row_2323 := c_98[int(x_2295)*rs_2322 : (int(x_2295)+1)*rs_2322]
-		rs_2324 := c_104 * c_105
-		row_2325 := c_102[int(x_2295)*rs_2324 : (int(x_2295)+1)*rs_2324]
-		rs_2326 := c_108 * c_109
-		row_2327 := c_106[int(x_2295)*rs_2326 : (int(x_2295)+1)*rs_2326]
-		rs_2328 := c_112 * c_113
-		row_2329 := c_110[int(x_2295)*rs_2328 : (int(x_2295)+1)*rs_2328]
-		x_2330 := n_14 / int64(2)
-		x_2331 := max(x_2330, int64(0))
-		x_2332 := x_2295 + int64(1)
-		if x_2332 < 0 || x_2332 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_2332, sequence_11))
+		x_2307 := c_28[int(x_2306)]
+		row_2308 := c_30[int(x_2306)*c_32 : (int(x_2306)+1)*c_32]
+		row_2309 := c_33[int(x_2306)*c_35 : (int(x_2306)+1)*c_35]
+		row_2310 := c_36[int(x_2306)*c_38 : (int(x_2306)+1)*c_38]
+		rs_2311 := c_56 * c_57
+		row_2312 := c_54[int(x_2306)*rs_2311 : (int(x_2306)+1)*rs_2311]
+		rs_2313 := c_60 * c_61
+		row_2314 := c_58[int(x_2306)*rs_2313 : (int(x_2306)+1)*rs_2313]
+		rs_2315 := c_64 * c_65
+		row_2316 := c_62[int(x_2306)*rs_2315 : (int(x_2306)+1)*rs_2315]
+		rs_2317 := c_68 * c_69
+		row_2318 := c_66[int(x_2306)*rs_2317 : (int(x_2306)+1)*rs_2317]
+		rs_2319 := c_72 * c_73
+		row_2320 := c_70[int(x_2306)*rs_2319 : (int(x_2306)+1)*rs_2319]
+		rs_2321 := c_76 * c_77
+		row_2322 := c_74[int(x_2306)*rs_2321 : (int(x_2306)+1)*rs_2321]
+		rs_2323 := c_80 * c_81
+		row_2324 := c_78[int(x_2306)*rs_2323 : (int(x_2306)+1)*rs_2323]
+		rs_2325 := c_84 * c_85
+		row_2326 := c_82[int(x_2306)*rs_2325 : (int(x_2306)+1)*rs_2325]
+		rs_2327 := c_88 * c_89
+		row_2328 := c_86[int(x_2306)*rs_2327 : (int(x_2306)+1)*rs_2327]
+		rs_2329 := c_92 * c_93
+		row_2330 := c_90[int(x_2306)*rs_2329 : (int(x_2306)+1)*rs_2329]
+		rs_2331 := c_96 * c_97
+		row_2332 := c_94[int(x_2306)*rs_2331 : (int(x_2306)+1)*rs_2331]
+		rs_2333 := c_100 * c_101
+		row_2334 := c_98[int(x_2306)*rs_2333 : (int(x_2306)+1)*rs_2333]
+		rs_2335 := c_104 * c_105
+		row_2336 := c_102[int(x_2306)*rs_2335 : (int(x_2306)+1)*rs_2335]
+		rs_2337 := c_108 * c_109
+		row_2338 := c_106[int(x_2306)*rs_2337 : (int(x_2306)+1)*rs_2337]
+		rs_2339 := c_112 * c_113
+		row_2340 := c_110[int(x_2306)*rs_2339 : (int(x_2306)+1)*rs_2339]
+		x_2341 := n_14 / int64(2)
+		x_2342 := max(x_2341, int64(0))
+		x_2343 := x_2306 + int64(1)
+		if x_2343 < 0 || x_2343 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_2343, sequence_11))
 		}
-		row_2333 := sequence_10[int(x_2332)*sequence_12 : (int(x_2332)+1)*sequence_12]
-		r_2334 := ar.F64w(sequence_12)
-		row_2333 = row_2333[:len(r_2334)]
-		for i_2335 := range r_2334 {
-			r_2334[i_2335] = (row_2333[i_2335] * rev_2041)
+		row_2344 := sequence_10[int(x_2343)*sequence_12 : (int(x_2343)+1)*sequence_12]
+		r_2345 := ar.F64w(sequence_12)
+		row_2344 = row_2344[:len(r_2345)]
+		for i_2346 := range r_2345 {
+			r_2345[i_2346] = (row_2344[i_2346] * rev_2052)
 		}
-		x_2337 := 1.0 / x_2296
-		s_2338 := runtime.Sum(r_2334)
-		x_2339 := -s_2338
-		x_2340 := x_2337 * x_2339
+		x_2348 := 1.0 / x_2307
+		s_2349 := runtime.Sum(r_2345)
+		x_2350 := -s_2349
+		x_2351 := x_2348 * x_2350
 		if c_32 != sequence_12 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_32}))
 		}
-		r_2341 := ar.F64w(sequence_12)
-		r_2334 = r_2334[:len(r_2341)]
-		row_2297 = row_2297[:len(r_2341)]
-		for i_2342 := range r_2341 {
-			r_2341[i_2342] = (r_2334[i_2342] + (row_2297[i_2342] * x_2340))
+		r_2352 := ar.F64w(sequence_12)
+		r_2345 = r_2345[:len(r_2352)]
+		row_2308 = row_2308[:len(r_2352)]
+		for i_2353 := range r_2352 {
+			r_2352[i_2353] = (r_2345[i_2353] + (row_2308[i_2353] * x_2351))
 		}
-		if int64(2) >= int64(rev_2043) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(2), rev_2043))
+		if int64(2) >= int64(rev_2054) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(2), rev_2054))
 		}
-		if rev_2044 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2044})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		if rev_2055 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2055})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		row_2344 := rev_2042[int64(2)*int64(rev_2044) : (int64(2)+1)*int64(rev_2044)]
-		for j_2345 := range row_2344 {
-			row_2344[j_2345] += r_2341[j_2345]
+		row_2355 := rev_2053[int64(2)*int64(rev_2055) : (int64(2)+1)*int64(rev_2055)]
+		for j_2356 := range row_2355 {
+			row_2355[j_2356] += r_2352[j_2356]
 		}
 		if sequence_12 != c_35 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_35})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
-		r_2346 := ar.F64w(c_35)
-		row_2298 = row_2298[:len(r_2346)]
-		r_2341 = r_2341[:len(r_2346)]
-		for i_2347 := range r_2346 {
-			r_2346[i_2347] = (row_2298[i_2347] * r_2341[i_2347])
+		r_2357 := ar.F64w(c_35)
+		row_2309 = row_2309[:len(r_2357)]
+		r_2352 = r_2352[:len(r_2357)]
+		for i_2358 := range r_2357 {
+			r_2357[i_2358] = (row_2309[i_2358] * r_2352[i_2358])
 		}
 		if sequence_12 != c_38 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_38})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
-		if int64(1) >= int64(rev_2043) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(1), rev_2043))
+		if int64(1) >= int64(rev_2054) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(1), rev_2054))
 		}
-		if rev_2044 != c_38 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2044})+" and "+runtime.ShapeString([]int{c_38})+" differ")
+		if rev_2055 != c_38 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2055})+" and "+runtime.ShapeString([]int{c_38})+" differ")
 		}
-		row_2349 := rev_2042[int64(1)*int64(rev_2044) : (int64(1)+1)*int64(rev_2044)]
-		row_2299 = row_2299[:len(row_2349)]
-		r_2341 = r_2341[:len(row_2349)]
-		for i_2350 := range row_2349 {
-			row_2349[i_2350] += (row_2299[i_2350] * r_2341[i_2350])
+		row_2360 := rev_2053[int64(1)*int64(rev_2055) : (int64(1)+1)*int64(rev_2055)]
+		row_2310 = row_2310[:len(row_2360)]
+		r_2352 = r_2352[:len(row_2360)]
+		for i_2361 := range row_2360 {
+			row_2360[i_2361] += (row_2310[i_2361] * r_2352[i_2361])
 		}
-		var rev_2352 []float64
-		var rev_2353 int
-		var rev_2354 []float64
-		var rev_2355 int
-		var rev_2356 int
-		var rev_2357 []float64
-		var rev_2358 int
-		var rev_2359 int
-		rev_2352, rev_2353, rev_2354, rev_2355, rev_2356, rev_2357, rev_2358, rev_2359 = r_2346, c_35, rev_2038, rev_2039, rev_2040, rev_2045, rev_2046, rev_2047
-		buf_2531 := ar.F64w(rev_2353)
-		for t_2445 := int64(0); t_2445 < x_2331; t_2445++ {
-			mark_2446 := ar.mark()
-			x_2447 := x_2331 - t_2445
-			x_2448 := x_2447 - int64(1)
-			if x_2448 < 0 || x_2448 >= int64(c_45) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_2448, c_45))
+		var rev_2363 []float64
+		var rev_2364 int
+		var rev_2365 []float64
+		var rev_2366 int
+		var rev_2367 int
+		var rev_2368 []float64
+		var rev_2369 int
+		var rev_2370 int
+		rev_2363, rev_2364, rev_2365, rev_2366, rev_2367, rev_2368, rev_2369, rev_2370 = r_2357, c_35, rev_2049, rev_2050, rev_2051, rev_2056, rev_2057, rev_2058
+		buf_2542 := ar.F64w(rev_2364)
+		for t_2456 := int64(0); t_2456 < x_2342; t_2456++ {
+			mark_2457 := ar.mark()
+			x_2458 := x_2342 - t_2456
+			x_2459 := x_2458 - int64(1)
+			if x_2459 < 0 || x_2459 >= int64(c_45) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_2459, c_45))
 			}
-			row_2449 := row_2301[int(x_2448)*c_57 : (int(x_2448)+1)*c_57]
-			row_2450 := row_2303[int(x_2448)*c_61 : (int(x_2448)+1)*c_61]
-			row_2451 := row_2305[int(x_2448)*c_65 : (int(x_2448)+1)*c_65]
-			row_2452 := row_2307[int(x_2448)*c_69 : (int(x_2448)+1)*c_69]
-			row_2453 := row_2309[int(x_2448)*c_73 : (int(x_2448)+1)*c_73]
-			row_2454 := row_2311[int(x_2448)*c_77 : (int(x_2448)+1)*c_77]
-			_ = row_2313[int(x_2448)*c_81 : (int(x_2448)+1)*c_81]
-			row_2456 := row_2315[int(x_2448)*c_85 : (int(x_2448)+1)*c_85]
-			row_2457 := row_2317[int(x_2448)*c_89 : (int(x_2448)+1)*c_89]
-			_ = row_2319[int(x_2448)*c_93 : (int(x_2448)+1)*c_93]
-			row_2459 := row_2321[int(x_2448)*c_97 : (int(x_2448)+1)*c_97]
-			row_2460 := row_2323[int(x_2448)*c_101 : (int(x_2448)+1)*c_101]
-			row_2461 := row_2325[int(x_2448)*c_105 : (int(x_2448)+1)*c_105]
-			row_2462 := row_2327[int(x_2448)*c_109 : (int(x_2448)+1)*c_109]
-			row_2463 := row_2329[int(x_2448)*c_113 : (int(x_2448)+1)*c_113]
-			x_2464 := int64(2) * x_2448
-			x_2465 := x_2464 + int64(1)
-			x_2466 := int64(2) * n_15
-			x_2467 := int64(3) * n_15
-			z_2468 := ar.F64(c_53)
-			if x_2465 < 0 || x_2465 >= int64(rev_2355) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2355))
+			row_2460 := row_2312[int(x_2459)*c_57 : (int(x_2459)+1)*c_57]
+			row_2461 := row_2314[int(x_2459)*c_61 : (int(x_2459)+1)*c_61]
+			row_2462 := row_2316[int(x_2459)*c_65 : (int(x_2459)+1)*c_65]
+			row_2463 := row_2318[int(x_2459)*c_69 : (int(x_2459)+1)*c_69]
+			row_2464 := row_2320[int(x_2459)*c_73 : (int(x_2459)+1)*c_73]
+			row_2465 := row_2322[int(x_2459)*c_77 : (int(x_2459)+1)*c_77]
+			_ = row_2324[int(x_2459)*c_81 : (int(x_2459)+1)*c_81]
+			row_2467 := row_2326[int(x_2459)*c_85 : (int(x_2459)+1)*c_85]
+			row_2468 := row_2328[int(x_2459)*c_89 : (int(x_2459)+1)*c_89]
+			_ = row_2330[int(x_2459)*c_93 : (int(x_2459)+1)*c_93]
+			row_2470 := row_2332[int(x_2459)*c_97 : (int(x_2459)+1)*c_97]
+			row_2471 := row_2334[int(x_2459)*c_101 : (int(x_2459)+1)*c_101]
+			row_2472 := row_2336[int(x_2459)*c_105 : (int(x_2459)+1)*c_105]
+			row_2473 := row_2338[int(x_2459)*c_109 : (int(x_2459)+1)*c_109]
+			row_2474 := row_2340[int(x_2459)*c_113 : (int(x_2459)+1)*c_113]
+			x_2475 := int64(2) * x_2459
+			x_2476 := x_2475 + int64(1)
+			x_2477 := int64(2) * n_15
+			x_2478 := int64(3) * n_15
+			z_2479 := ar.F64(c_53)
+			if x_2476 < 0 || x_2476 >= int64(rev_2366) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2476, rev_2366))
 			}
-			row_2469 := rev_2354[int(x_2465)*rev_2356 : (int(x_2465)+1)*rev_2356]
-			if c_53 != rev_2356 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_53})+" and "+runtime.ShapeString([]int{rev_2356})+" differ")
+			row_2480 := rev_2365[int(x_2476)*rev_2367 : (int(x_2476)+1)*rev_2367]
+			if c_53 != rev_2367 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_53})+" and "+runtime.ShapeString([]int{rev_2367})+" differ")
 			}
-			row_2469 = row_2469[:len(z_2468)]
-			for i_2470 := range z_2468 {
-				z_2468[i_2470] += row_2469[i_2470]
+			row_2480 = row_2480[:len(z_2479)]
+			for i_2481 := range z_2479 {
+				z_2479[i_2481] += row_2480[i_2481]
 			}
-			if x_2465 < 0 || x_2465 >= int64(rev_2355) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2355))
+			if x_2476 < 0 || x_2476 >= int64(rev_2366) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2476, rev_2366))
 			}
-			clear(rev_2354[x_2465*int64(rev_2356) : (x_2465+1)*int64(rev_2356)])
-			if x_2464 < 0 || x_2464 >= int64(rev_2355) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2355))
+			clear(rev_2365[x_2476*int64(rev_2367) : (x_2476+1)*int64(rev_2367)])
+			if x_2475 < 0 || x_2475 >= int64(rev_2366) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2475, rev_2366))
 			}
-			row_2471 := rev_2354[int(x_2464)*rev_2356 : (int(x_2464)+1)*rev_2356]
-			if rev_2353 != rev_2356 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{rev_2353})+" and "+runtime.ShapeString([]int{rev_2356})+" differ")
+			row_2482 := rev_2365[int(x_2475)*rev_2367 : (int(x_2475)+1)*rev_2367]
+			if rev_2364 != rev_2367 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{rev_2364})+" and "+runtime.ShapeString([]int{rev_2367})+" differ")
 			}
-			row_2471 = row_2471[:len(rev_2352)]
-			for i_2472 := range rev_2352 {
-				rev_2352[i_2472] += row_2471[i_2472]
+			row_2482 = row_2482[:len(rev_2363)]
+			for i_2483 := range rev_2363 {
+				rev_2363[i_2483] += row_2482[i_2483]
 			}
-			if x_2464 < 0 || x_2464 >= int64(rev_2355) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2355))
+			if x_2475 < 0 || x_2475 >= int64(rev_2366) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2475, rev_2366))
 			}
-			clear(rev_2354[x_2464*int64(rev_2356) : (x_2464+1)*int64(rev_2356)])
-			if rev_2353 != c_61 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_61})+" and "+runtime.ShapeString([]int{rev_2353}))
+			clear(rev_2365[x_2475*int64(rev_2367) : (x_2475+1)*int64(rev_2367)])
+			if rev_2364 != c_61 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_61})+" and "+runtime.ShapeString([]int{rev_2364}))
 			}
 			if c_61 != c_57 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_57})+" and "+runtime.ShapeString([]int{c_61}))
@@ -7455,26 +7616,26 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_53 != c_57 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_53})+" and "+runtime.ShapeString([]int{c_57})+" differ")
 			}
-			row_2449 = row_2449[:len(z_2468)]
-			row_2450 = row_2450[:len(z_2468)]
-			rev_2352 = rev_2352[:len(z_2468)]
-			for i_2474 := range z_2468 {
-				z_2468[i_2474] += ((1.0 - (row_2449[i_2474] * row_2449[i_2474])) * (row_2450[i_2474] * rev_2352[i_2474]))
+			row_2460 = row_2460[:len(z_2479)]
+			row_2461 = row_2461[:len(z_2479)]
+			rev_2363 = rev_2363[:len(z_2479)]
+			for i_2485 := range z_2479 {
+				z_2479[i_2485] += ((1.0 - (row_2460[i_2485] * row_2460[i_2485])) * (row_2461[i_2485] * rev_2363[i_2485]))
 			}
 			if c_53 != c_73 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_73})+" and "+runtime.ShapeString([]int{c_53}))
 			}
-			if x_2465 < 0 || x_2465 >= int64(rev_2355) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2355))
+			if x_2476 < 0 || x_2476 >= int64(rev_2366) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2476, rev_2366))
 			}
-			if rev_2356 != c_73 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2356})+" and "+runtime.ShapeString([]int{c_73})+" differ")
+			if rev_2367 != c_73 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2367})+" and "+runtime.ShapeString([]int{c_73})+" differ")
 			}
-			row_2476 := rev_2354[x_2465*int64(rev_2356) : (x_2465+1)*int64(rev_2356)]
-			row_2453 = row_2453[:len(row_2476)]
-			z_2468 = z_2468[:len(row_2476)]
-			for i_2477 := range row_2476 {
-				row_2476[i_2477] += (row_2453[i_2477] * z_2468[i_2477])
+			row_2487 := rev_2365[x_2476*int64(rev_2367) : (x_2476+1)*int64(rev_2367)]
+			row_2464 = row_2464[:len(row_2487)]
+			z_2479 = z_2479[:len(row_2487)]
+			for i_2488 := range row_2487 {
+				row_2487[i_2488] += (row_2464[i_2488] * z_2479[i_2488])
 			}
 			if c_53 != c_69 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_69})+" and "+runtime.ShapeString([]int{c_53}))
@@ -7482,117 +7643,117 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_69 != c_65 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_65})+" and "+runtime.ShapeString([]int{c_69}))
 			}
-			r_2479 := ar.F64w(c_65)
-			row_2451 = row_2451[:len(r_2479)]
-			row_2452 = row_2452[:len(r_2479)]
-			z_2468 = z_2468[:len(r_2479)]
-			for i_2480 := range r_2479 {
-				r_2479[i_2480] = ((1.0 - (row_2451[i_2480] * row_2451[i_2480])) * (row_2452[i_2480] * z_2468[i_2480]))
+			r_2490 := ar.F64w(c_65)
+			row_2462 = row_2462[:len(r_2490)]
+			row_2463 = row_2463[:len(r_2490)]
+			z_2479 = z_2479[:len(r_2490)]
+			for i_2491 := range r_2490 {
+				r_2490[i_2491] = ((1.0 - (row_2462[i_2491] * row_2462[i_2491])) * (row_2463[i_2491] * z_2479[i_2491]))
 			}
-			if x_2467 < 0 || x_2467+int64(c_65) > int64(c_81) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2467, x_2467+int64(c_65), c_81))
+			if x_2478 < 0 || x_2478+int64(c_65) > int64(c_81) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2478, x_2478+int64(c_65), c_81))
 			}
-			if x_2465 < 0 || x_2465 >= int64(rev_2358) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2358))
+			if x_2476 < 0 || x_2476 >= int64(rev_2369) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2476, rev_2369))
 			}
-			if rev_2359 != c_81 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_81})+" differ")
+			if rev_2370 != c_81 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2370})+" and "+runtime.ShapeString([]int{c_81})+" differ")
 			}
-			row_2482 := rev_2357[x_2465*int64(rev_2359) : (x_2465+1)*int64(rev_2359)]
-			region_2483 := row_2482[int(x_2467)*1 : (int(x_2467)+c_65)*1]
-			r_2479 = r_2479[:len(region_2483)]
-			for i_2484 := range region_2483 {
-				region_2483[i_2484] += r_2479[i_2484]
+			row_2493 := rev_2368[x_2476*int64(rev_2370) : (x_2476+1)*int64(rev_2370)]
+			region_2494 := row_2493[int(x_2478)*1 : (int(x_2478)+c_65)*1]
+			r_2490 = r_2490[:len(region_2494)]
+			for i_2495 := range region_2494 {
+				region_2494[i_2495] += r_2490[i_2495]
 			}
 			if c_65 != c_89 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_89})+" and "+runtime.ShapeString([]int{c_65}))
 			}
-			if x_2467 < 0 || x_2467+int64(c_89) > int64(c_93) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2467, x_2467+int64(c_89), c_93))
+			if x_2478 < 0 || x_2478+int64(c_89) > int64(c_93) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2478, x_2478+int64(c_89), c_93))
 			}
-			if x_2464 < 0 || x_2464 >= int64(rev_2358) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2358))
+			if x_2475 < 0 || x_2475 >= int64(rev_2369) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2475, rev_2369))
 			}
-			if rev_2359 != c_93 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_93})+" differ")
+			if rev_2370 != c_93 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2370})+" and "+runtime.ShapeString([]int{c_93})+" differ")
 			}
-			row_2485 := rev_2357[x_2464*int64(rev_2359) : (x_2464+1)*int64(rev_2359)]
-			region_2486 := row_2485[int(x_2467)*1 : (int(x_2467)+c_89)*1]
-			row_2457 = row_2457[:len(region_2486)]
-			r_2479 = r_2479[:len(region_2486)]
-			for i_2487 := range region_2486 {
-				region_2486[i_2487] += (row_2457[i_2487] * r_2479[i_2487])
+			row_2496 := rev_2368[x_2475*int64(rev_2370) : (x_2475+1)*int64(rev_2370)]
+			region_2497 := row_2496[int(x_2478)*1 : (int(x_2478)+c_89)*1]
+			row_2468 = row_2468[:len(region_2497)]
+			r_2490 = r_2490[:len(region_2497)]
+			for i_2498 := range region_2497 {
+				region_2497[i_2498] += (row_2468[i_2498] * r_2490[i_2498])
 			}
 			if c_65 != c_85 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_85})+" and "+runtime.ShapeString([]int{c_65}))
 			}
-			if x_2464 < 0 || x_2464 >= int64(rev_2355) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2355))
+			if x_2475 < 0 || x_2475 >= int64(rev_2366) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2475, rev_2366))
 			}
-			if rev_2356 != c_85 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2356})+" and "+runtime.ShapeString([]int{c_85})+" differ")
+			if rev_2367 != c_85 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2367})+" and "+runtime.ShapeString([]int{c_85})+" differ")
 			}
-			row_2489 := rev_2354[x_2464*int64(rev_2356) : (x_2464+1)*int64(rev_2356)]
-			row_2456 = row_2456[:len(row_2489)]
-			r_2479 = r_2479[:len(row_2489)]
-			for i_2490 := range row_2489 {
-				row_2489[i_2490] += (row_2456[i_2490] * r_2479[i_2490])
+			row_2500 := rev_2365[x_2475*int64(rev_2367) : (x_2475+1)*int64(rev_2367)]
+			row_2467 = row_2467[:len(row_2500)]
+			r_2490 = r_2490[:len(row_2500)]
+			for i_2501 := range row_2500 {
+				row_2500[i_2501] += (row_2467[i_2501] * r_2490[i_2501])
 			}
-			if rev_2353 != c_57 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_57})+" and "+runtime.ShapeString([]int{rev_2353}))
+			if rev_2364 != c_57 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_57})+" and "+runtime.ShapeString([]int{rev_2364}))
 			}
 			if c_57 != c_61 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_61})+" and "+runtime.ShapeString([]int{c_57}))
 			}
-			r_2492 := ar.F64w(c_61)
-			row_2450 = row_2450[:len(r_2492)]
-			row_2449 = row_2449[:len(r_2492)]
-			rev_2352 = rev_2352[:len(r_2492)]
-			for i_2493 := range r_2492 {
-				r_2492[i_2493] = ((row_2450[i_2493] * (1.0 - row_2450[i_2493])) * (row_2449[i_2493] * rev_2352[i_2493]))
+			r_2503 := ar.F64w(c_61)
+			row_2461 = row_2461[:len(r_2503)]
+			row_2460 = row_2460[:len(r_2503)]
+			rev_2363 = rev_2363[:len(r_2503)]
+			for i_2504 := range r_2503 {
+				r_2503[i_2504] = ((row_2461[i_2504] * (1.0 - row_2461[i_2504])) * (row_2460[i_2504] * rev_2363[i_2504]))
 			}
-			if x_2466 < 0 || x_2466+int64(c_61) > int64(c_81) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2466, x_2466+int64(c_61), c_81))
+			if x_2477 < 0 || x_2477+int64(c_61) > int64(c_81) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2477, x_2477+int64(c_61), c_81))
 			}
-			if x_2465 < 0 || x_2465 >= int64(rev_2358) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2358))
+			if x_2476 < 0 || x_2476 >= int64(rev_2369) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2476, rev_2369))
 			}
-			if rev_2359 != c_81 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_81})+" differ")
+			if rev_2370 != c_81 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2370})+" and "+runtime.ShapeString([]int{c_81})+" differ")
 			}
-			row_2495 := rev_2357[x_2465*int64(rev_2359) : (x_2465+1)*int64(rev_2359)]
-			region_2496 := row_2495[int(x_2466)*1 : (int(x_2466)+c_61)*1]
-			r_2492 = r_2492[:len(region_2496)]
-			for i_2497 := range region_2496 {
-				region_2496[i_2497] += r_2492[i_2497]
+			row_2506 := rev_2368[x_2476*int64(rev_2370) : (x_2476+1)*int64(rev_2370)]
+			region_2507 := row_2506[int(x_2477)*1 : (int(x_2477)+c_61)*1]
+			r_2503 = r_2503[:len(region_2507)]
+			for i_2508 := range region_2507 {
+				region_2507[i_2508] += r_2503[i_2508]
 			}
 			if c_61 != c_97 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_97})+" and "+runtime.ShapeString([]int{c_61}))
 			}
-			r_2498 := ar.F64w(c_97)
-			row_2459 = row_2459[:len(r_2498)]
-			r_2492 = r_2492[:len(r_2498)]
-			for i_2499 := range r_2498 {
-				r_2498[i_2499] = (row_2459[i_2499] * r_2492[i_2499])
+			r_2509 := ar.F64w(c_97)
+			row_2470 = row_2470[:len(r_2509)]
+			r_2503 = r_2503[:len(r_2509)]
+			for i_2510 := range r_2509 {
+				r_2509[i_2510] = (row_2470[i_2510] * r_2503[i_2510])
 			}
 			if c_61 != c_101 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_101})+" and "+runtime.ShapeString([]int{c_61}))
 			}
-			if x_2466 < 0 || x_2466+int64(c_101) > int64(c_93) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2466, x_2466+int64(c_101), c_93))
+			if x_2477 < 0 || x_2477+int64(c_101) > int64(c_93) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2477, x_2477+int64(c_101), c_93))
 			}
-			if x_2464 < 0 || x_2464 >= int64(rev_2358) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2358))
+			if x_2475 < 0 || x_2475 >= int64(rev_2369) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2475, rev_2369))
 			}
-			if rev_2359 != c_93 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_93})+" differ")
+			if rev_2370 != c_93 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2370})+" and "+runtime.ShapeString([]int{c_93})+" differ")
 			}
-			row_2501 := rev_2357[x_2464*int64(rev_2359) : (x_2464+1)*int64(rev_2359)]
-			region_2502 := row_2501[int(x_2466)*1 : (int(x_2466)+c_101)*1]
-			row_2460 = row_2460[:len(region_2502)]
-			r_2492 = r_2492[:len(region_2502)]
-			for i_2503 := range region_2502 {
-				region_2502[i_2503] += (row_2460[i_2503] * r_2492[i_2503])
+			row_2512 := rev_2368[x_2475*int64(rev_2370) : (x_2475+1)*int64(rev_2370)]
+			region_2513 := row_2512[int(x_2477)*1 : (int(x_2477)+c_101)*1]
+			row_2471 = row_2471[:len(region_2513)]
+			r_2503 = r_2503[:len(region_2513)]
+			for i_2514 := range region_2513 {
+				region_2513[i_2514] += (row_2471[i_2514] * r_2503[i_2514])
 			}
 			if c_53 != c_65 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_65})+" and "+runtime.ShapeString([]int{c_53}))
@@ -7600,27 +7761,27 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_65 != c_69 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_69})+" and "+runtime.ShapeString([]int{c_65}))
 			}
-			r_2505 := ar.F64w(c_69)
-			row_2452 = row_2452[:len(r_2505)]
-			row_2451 = row_2451[:len(r_2505)]
-			z_2468 = z_2468[:len(r_2505)]
-			for i_2506 := range r_2505 {
-				r_2505[i_2506] = ((row_2452[i_2506] * (1.0 - row_2452[i_2506])) * (row_2451[i_2506] * z_2468[i_2506]))
+			r_2516 := ar.F64w(c_69)
+			row_2463 = row_2463[:len(r_2516)]
+			row_2462 = row_2462[:len(r_2516)]
+			z_2479 = z_2479[:len(r_2516)]
+			for i_2517 := range r_2516 {
+				r_2516[i_2517] = ((row_2463[i_2517] * (1.0 - row_2463[i_2517])) * (row_2462[i_2517] * z_2479[i_2517]))
 			}
 			if n_15 < 0 || n_15+int64(c_69) > int64(c_81) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_69), c_81))
 			}
-			if x_2465 < 0 || x_2465 >= int64(rev_2358) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2358))
+			if x_2476 < 0 || x_2476 >= int64(rev_2369) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2476, rev_2369))
 			}
-			if rev_2359 != c_81 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_81})+" differ")
+			if rev_2370 != c_81 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2370})+" and "+runtime.ShapeString([]int{c_81})+" differ")
 			}
-			row_2508 := rev_2357[x_2465*int64(rev_2359) : (x_2465+1)*int64(rev_2359)]
-			region_2509 := row_2508[int(n_15)*1 : (int(n_15)+c_69)*1]
-			r_2505 = r_2505[:len(region_2509)]
-			for i_2510 := range region_2509 {
-				region_2509[i_2510] += r_2505[i_2510]
+			row_2519 := rev_2368[x_2476*int64(rev_2370) : (x_2476+1)*int64(rev_2370)]
+			region_2520 := row_2519[int(n_15)*1 : (int(n_15)+c_69)*1]
+			r_2516 = r_2516[:len(region_2520)]
+			for i_2521 := range region_2520 {
+				region_2520[i_2521] += r_2516[i_2521]
 			}
 			if c_69 != c_109 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_109})+" and "+runtime.ShapeString([]int{c_69}))
@@ -7628,33 +7789,33 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if n_15 < 0 || n_15+int64(c_109) > int64(c_93) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_109), c_93))
 			}
-			if x_2464 < 0 || x_2464 >= int64(rev_2358) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2358))
+			if x_2475 < 0 || x_2475 >= int64(rev_2369) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2475, rev_2369))
 			}
-			if rev_2359 != c_93 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_93})+" differ")
+			if rev_2370 != c_93 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2370})+" and "+runtime.ShapeString([]int{c_93})+" differ")
 			}
-			row_2511 := rev_2357[x_2464*int64(rev_2359) : (x_2464+1)*int64(rev_2359)]
-			region_2512 := row_2511[int(n_15)*1 : (int(n_15)+c_109)*1]
-			row_2462 = row_2462[:len(region_2512)]
-			r_2505 = r_2505[:len(region_2512)]
-			for i_2513 := range region_2512 {
-				region_2512[i_2513] += (row_2462[i_2513] * r_2505[i_2513])
+			row_2522 := rev_2368[x_2475*int64(rev_2370) : (x_2475+1)*int64(rev_2370)]
+			region_2523 := row_2522[int(n_15)*1 : (int(n_15)+c_109)*1]
+			row_2473 = row_2473[:len(region_2523)]
+			r_2516 = r_2516[:len(region_2523)]
+			for i_2524 := range region_2523 {
+				region_2523[i_2524] += (row_2473[i_2524] * r_2516[i_2524])
 			}
 			if c_69 != c_105 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_105})+" and "+runtime.ShapeString([]int{c_69}))
 			}
-			if x_2464 < 0 || x_2464 >= int64(rev_2355) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2355))
+			if x_2475 < 0 || x_2475 >= int64(rev_2366) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2475, rev_2366))
 			}
-			if rev_2356 != c_105 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2356})+" and "+runtime.ShapeString([]int{c_105})+" differ")
+			if rev_2367 != c_105 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2367})+" and "+runtime.ShapeString([]int{c_105})+" differ")
 			}
-			row_2515 := rev_2354[x_2464*int64(rev_2356) : (x_2464+1)*int64(rev_2356)]
-			row_2461 = row_2461[:len(row_2515)]
-			r_2505 = r_2505[:len(row_2515)]
-			for i_2516 := range row_2515 {
-				row_2515[i_2516] += (row_2461[i_2516] * r_2505[i_2516])
+			row_2526 := rev_2365[x_2475*int64(rev_2367) : (x_2475+1)*int64(rev_2367)]
+			row_2472 = row_2472[:len(row_2526)]
+			r_2516 = r_2516[:len(row_2526)]
+			for i_2527 := range row_2526 {
+				row_2526[i_2527] += (row_2472[i_2527] * r_2516[i_2527])
 			}
 			if c_53 != c_77 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_77})+" and "+runtime.ShapeString([]int{c_53}))
@@ -7662,27 +7823,27 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_77 != c_73 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_73})+" and "+runtime.ShapeString([]int{c_77}))
 			}
-			r_2518 := ar.F64w(c_73)
-			row_2453 = row_2453[:len(r_2518)]
-			row_2454 = row_2454[:len(r_2518)]
-			z_2468 = z_2468[:len(r_2518)]
-			for i_2519 := range r_2518 {
-				r_2518[i_2519] = ((row_2453[i_2519] * (1.0 - row_2453[i_2519])) * (row_2454[i_2519] * z_2468[i_2519]))
+			r_2529 := ar.F64w(c_73)
+			row_2464 = row_2464[:len(r_2529)]
+			row_2465 = row_2465[:len(r_2529)]
+			z_2479 = z_2479[:len(r_2529)]
+			for i_2530 := range r_2529 {
+				r_2529[i_2530] = ((row_2464[i_2530] * (1.0 - row_2464[i_2530])) * (row_2465[i_2530] * z_2479[i_2530]))
 			}
 			if int64(0)+int64(c_73) > int64(c_81) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_73), c_81))
 			}
-			if x_2465 < 0 || x_2465 >= int64(rev_2358) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2358))
+			if x_2476 < 0 || x_2476 >= int64(rev_2369) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2476, rev_2369))
 			}
-			if rev_2359 != c_81 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_81})+" differ")
+			if rev_2370 != c_81 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2370})+" and "+runtime.ShapeString([]int{c_81})+" differ")
 			}
-			row_2521 := rev_2357[x_2465*int64(rev_2359) : (x_2465+1)*int64(rev_2359)]
-			region_2522 := row_2521[int(int64(0))*1 : (int(int64(0))+c_73)*1]
-			r_2518 = r_2518[:len(region_2522)]
-			for i_2523 := range region_2522 {
-				region_2522[i_2523] += r_2518[i_2523]
+			row_2532 := rev_2368[x_2476*int64(rev_2370) : (x_2476+1)*int64(rev_2370)]
+			region_2533 := row_2532[int(int64(0))*1 : (int(int64(0))+c_73)*1]
+			r_2529 = r_2529[:len(region_2533)]
+			for i_2534 := range region_2533 {
+				region_2533[i_2534] += r_2529[i_2534]
 			}
 			if c_73 != c_113 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_113})+" and "+runtime.ShapeString([]int{c_73}))
@@ -7690,10 +7851,10 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_97 != c_113 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_97})+" and "+runtime.ShapeString([]int{c_113})+" differ")
 			}
-			row_2463 = row_2463[:len(r_2498)]
-			r_2518 = r_2518[:len(r_2498)]
-			for i_2525 := range r_2498 {
-				r_2498[i_2525] += (row_2463[i_2525] * r_2518[i_2525])
+			row_2474 = row_2474[:len(r_2509)]
+			r_2529 = r_2529[:len(r_2509)]
+			for i_2536 := range r_2509 {
+				r_2509[i_2536] += (row_2474[i_2536] * r_2529[i_2536])
 			}
 			if c_73 != c_101 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_101})+" and "+runtime.ShapeString([]int{c_73}))
@@ -7701,64 +7862,64 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if int64(0)+int64(c_101) > int64(c_93) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_101), c_93))
 			}
-			if x_2464 < 0 || x_2464 >= int64(rev_2358) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2358))
+			if x_2475 < 0 || x_2475 >= int64(rev_2369) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2475, rev_2369))
 			}
-			if rev_2359 != c_93 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_93})+" differ")
+			if rev_2370 != c_93 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2370})+" and "+runtime.ShapeString([]int{c_93})+" differ")
 			}
-			row_2527 := rev_2357[x_2464*int64(rev_2359) : (x_2464+1)*int64(rev_2359)]
-			region_2528 := row_2527[int(int64(0))*1 : (int(int64(0))+c_101)*1]
-			row_2460 = row_2460[:len(region_2528)]
-			r_2518 = r_2518[:len(region_2528)]
-			for i_2529 := range region_2528 {
-				region_2528[i_2529] += (row_2460[i_2529] * r_2518[i_2529])
+			row_2538 := rev_2368[x_2475*int64(rev_2370) : (x_2475+1)*int64(rev_2370)]
+			region_2539 := row_2538[int(int64(0))*1 : (int(int64(0))+c_101)*1]
+			row_2471 = row_2471[:len(region_2539)]
+			r_2529 = r_2529[:len(region_2539)]
+			for i_2540 := range region_2539 {
+				region_2539[i_2540] += (row_2471[i_2540] * r_2529[i_2540])
 			}
-			rev_2352, rev_2353 = r_2498, c_97
-			if rev_2353 == len(buf_2531) {
-				copy(buf_2531, rev_2352)
-				rev_2352 = buf_2531
-				ar.release(mark_2446)
+			rev_2363, rev_2364 = r_2509, c_97
+			if rev_2364 == len(buf_2542) {
+				copy(buf_2542, rev_2363)
+				rev_2363 = buf_2542
+				ar.release(mark_2457)
 			}
 		}
-		if x_2295 < 0 || x_2295 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_2295, sequence_11))
+		if x_2306 < 0 || x_2306 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_2306, sequence_11))
 		}
-		row_2532 := sequence_10[int(x_2295)*sequence_12 : (int(x_2295)+1)*sequence_12]
-		if rev_2353 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_2353}))
+		row_2543 := sequence_10[int(x_2306)*sequence_12 : (int(x_2306)+1)*sequence_12]
+		if rev_2364 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_2364}))
 		}
-		if int64(0) >= int64(rev_2043) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(0), rev_2043))
+		if int64(0) >= int64(rev_2054) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(0), rev_2054))
 		}
-		if rev_2044 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2044})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		if rev_2055 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2055})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		row_2533 := rev_2042[int64(0)*int64(rev_2044) : (int64(0)+1)*int64(rev_2044)]
-		row_2532 = row_2532[:len(row_2533)]
-		rev_2352 = rev_2352[:len(row_2533)]
-		for i_2534 := range row_2533 {
-			row_2533[i_2534] += (row_2532[i_2534] * rev_2352[i_2534])
+		row_2544 := rev_2053[int64(0)*int64(rev_2055) : (int64(0)+1)*int64(rev_2055)]
+		row_2543 = row_2543[:len(row_2544)]
+		rev_2363 = rev_2363[:len(row_2544)]
+		for i_2545 := range row_2544 {
+			row_2544[i_2545] += (row_2543[i_2545] * rev_2363[i_2545])
 		}
-		z_2536 := ar.F64(c_127 * c_128)
-		if c_127 != rev_2039 || c_128 != rev_2040 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{c_127, c_128})+" and "+runtime.ShapeString([]int{rev_2039, rev_2040})+" differ")
+		z_2547 := ar.F64(c_127 * c_128)
+		if c_127 != rev_2050 || c_128 != rev_2051 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{c_127, c_128})+" and "+runtime.ShapeString([]int{rev_2050, rev_2051})+" differ")
 		}
-		rev_2038 = rev_2038[:len(z_2536)]
-		for i_2537 := range z_2536 {
-			z_2536[i_2537] += rev_2038[i_2537]
+		rev_2049 = rev_2049[:len(z_2547)]
+		for i_2548 := range z_2547 {
+			z_2547[i_2548] += rev_2049[i_2548]
 		}
-		rev_2038, rev_2039, rev_2040 = z_2536, c_127, c_128
-		if rev_2039*rev_2040 == len(buf_2538) {
-			copy(buf_2538, rev_2038)
-			rev_2038 = buf_2538
-			ar.release(mark_2293)
+		rev_2049, rev_2050, rev_2051 = z_2547, c_127, c_128
+		if rev_2050*rev_2051 == len(buf_2549) {
+			copy(buf_2549, rev_2049)
+			rev_2049 = buf_2549
+			ar.release(mark_2304)
 		}
 	}
-	x_2539 := -c_1994
-	x_2540 := x_2539 / x_2031
-	nbKeep(ar, mark_2541, &z_2037, &z_2036)
-	return x_2540, z_2037, mainparams_2, mainparams_3, z_2036, extraparams_5, extraparams_6, nil
+	x_2550 := -c_2005
+	x_2551 := x_2550 / x_2042
+	nbKeep(ar, mark_2552, &z_2048, &z_2047)
+	return x_2551, z_2048, mainparams_2, mainparams_3, z_2047, extraparams_5, extraparams_6, nil
 }
 
 // fn_lstmjacobian is def lstm_jacobian (models.nab:100:12).
@@ -7791,9 +7952,18 @@ func fn_lstmjacobian(ar *nbArena, mainparams_1 []float64, mainparams_2 int, main
 	return r_18, r_19, r_20, r_21, r_22, r_23, nil
 }
 
+// nbLoop22 keeps the records of a parallel loop of fn_cross.
+var nbLoop22 runtime.LoopSite
+
+// nbLoop23 keeps the records of a parallel loop of fn_cross.
+var nbLoop23 runtime.LoopSite
+
+// nbLoop24 keeps the records of a parallel loop of fn_cross.
+var nbLoop24 runtime.LoopSite
+
 // fn_cross is def cross (models.nab:122:5).
 func fn_cross(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, b_6 int) ([]float64, int, int, error) {
-	mark_45 := ar.mark()
+	mark_48 := ar.mark()
 	size_7 := int64(a_3)
 	if int64(b_6) != size_7 {
 		return nil, 0, 0, nbErrorf("models.nab:122:32", fmt.Sprintf("size mismatch: p is %d (dimension 2 of a) but dimension 2 of b has size %d", size_7, b_6))
@@ -7884,70 +8054,121 @@ func fn_cross(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 i
 	row_10 = row_10[:len(row_24)]
 	row_11 = row_11[:len(row_24)]
 	if len(row_24) >= 262144 {
-		row_24 := row_24
-		row_8 := row_8
-		row_9 := row_9
-		row_10 := row_10
-		row_11 := row_11
-		runtime.ParallelFor(len(row_24), 16384, func(lo_28, hi int) {
-			for i_29 := lo_28; i_29 < hi; i_29++ {
-				row_24[i_29] = ((row_8[i_29] * row_9[i_29]) - (row_10[i_29] * row_11[i_29]))
+		loop_31 := runtime.EnterLoop(&nbLoop22, runtime.Bind(row_24, runtime.Bind(row_8, runtime.Bind(row_9, runtime.Bind(row_10, runtime.Bind(row_11, runtime.End{}))))), len(row_24), 16384)
+		if loop_31.For == nil {
+			loop_31.For = func(lo_28, hi int) {
+				row_24 := loop_31.C.H
+				row_8 := loop_31.C.T.H
+				row_9 := loop_31.C.T.T.H
+				row_10 := loop_31.C.T.T.T.H
+				row_11 := loop_31.C.T.T.T.T.H
+				for i_29 := lo_28; i_29 < hi; i_29++ {
+					row_24[i_29] = ((row_8[i_29] * row_9[i_29]) - (row_10[i_29] * row_11[i_29]))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_24), 16384, loop_31.For)
+		loop_31.Leave(&nbLoop22)
 	} else {
 		for i_25 := range row_24 {
 			row_24[i_25] = ((row_8[i_25] * row_9[i_25]) - (row_10[i_25] * row_11[i_25]))
 		}
 	}
-	row_31 := a_23[1*rs_20 : 2*rs_20]
-	row_12 = row_12[:len(row_31)]
-	row_13 = row_13[:len(row_31)]
-	row_14 = row_14[:len(row_31)]
-	row_15 = row_15[:len(row_31)]
-	if len(row_31) >= 262144 {
-		row_31 := row_31
-		row_12 := row_12
-		row_13 := row_13
-		row_14 := row_14
-		row_15 := row_15
-		runtime.ParallelFor(len(row_31), 16384, func(lo_35, hi int) {
-			for i_36 := lo_35; i_36 < hi; i_36++ {
-				row_31[i_36] = ((row_12[i_36] * row_13[i_36]) - (row_14[i_36] * row_15[i_36]))
+	row_32 := a_23[1*rs_20 : 2*rs_20]
+	row_12 = row_12[:len(row_32)]
+	row_13 = row_13[:len(row_32)]
+	row_14 = row_14[:len(row_32)]
+	row_15 = row_15[:len(row_32)]
+	if len(row_32) >= 262144 {
+		loop_39 := runtime.EnterLoop(&nbLoop23, runtime.Bind(row_32, runtime.Bind(row_12, runtime.Bind(row_13, runtime.Bind(row_14, runtime.Bind(row_15, runtime.End{}))))), len(row_32), 16384)
+		if loop_39.For == nil {
+			loop_39.For = func(lo_36, hi int) {
+				row_32 := loop_39.C.H
+				row_12 := loop_39.C.T.H
+				row_13 := loop_39.C.T.T.H
+				row_14 := loop_39.C.T.T.T.H
+				row_15 := loop_39.C.T.T.T.T.H
+				for i_37 := lo_36; i_37 < hi; i_37++ {
+					row_32[i_37] = ((row_12[i_37] * row_13[i_37]) - (row_14[i_37] * row_15[i_37]))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_32), 16384, loop_39.For)
+		loop_39.Leave(&nbLoop23)
 	} else {
-		for i_32 := range row_31 {
-			row_31[i_32] = ((row_12[i_32] * row_13[i_32]) - (row_14[i_32] * row_15[i_32]))
+		for i_33 := range row_32 {
+			row_32[i_33] = ((row_12[i_33] * row_13[i_33]) - (row_14[i_33] * row_15[i_33]))
 		}
 	}
-	row_38 := a_23[2*rs_20 : 3*rs_20]
-	row_16 = row_16[:len(row_38)]
-	row_17 = row_17[:len(row_38)]
-	row_18 = row_18[:len(row_38)]
-	row_19 = row_19[:len(row_38)]
-	if len(row_38) >= 262144 {
-		row_38 := row_38
-		row_16 := row_16
-		row_17 := row_17
-		row_18 := row_18
-		row_19 := row_19
-		runtime.ParallelFor(len(row_38), 16384, func(lo_42, hi int) {
-			for i_43 := lo_42; i_43 < hi; i_43++ {
-				row_38[i_43] = ((row_16[i_43] * row_17[i_43]) - (row_18[i_43] * row_19[i_43]))
+	row_40 := a_23[2*rs_20 : 3*rs_20]
+	row_16 = row_16[:len(row_40)]
+	row_17 = row_17[:len(row_40)]
+	row_18 = row_18[:len(row_40)]
+	row_19 = row_19[:len(row_40)]
+	if len(row_40) >= 262144 {
+		loop_47 := runtime.EnterLoop(&nbLoop24, runtime.Bind(row_40, runtime.Bind(row_16, runtime.Bind(row_17, runtime.Bind(row_18, runtime.Bind(row_19, runtime.End{}))))), len(row_40), 16384)
+		if loop_47.For == nil {
+			loop_47.For = func(lo_44, hi int) {
+				row_40 := loop_47.C.H
+				row_16 := loop_47.C.T.H
+				row_17 := loop_47.C.T.T.H
+				row_18 := loop_47.C.T.T.T.H
+				row_19 := loop_47.C.T.T.T.T.H
+				for i_45 := lo_44; i_45 < hi; i_45++ {
+					row_40[i_45] = ((row_16[i_45] * row_17[i_45]) - (row_18[i_45] * row_19[i_45]))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_40), 16384, loop_47.For)
+		loop_47.Leave(&nbLoop24)
 	} else {
-		for i_39 := range row_38 {
-			row_38[i_39] = ((row_16[i_39] * row_17[i_39]) - (row_18[i_39] * row_19[i_39]))
+		for i_41 := range row_40 {
+			row_40[i_41] = ((row_16[i_41] * row_17[i_41]) - (row_18[i_41] * row_19[i_41]))
 		}
 	}
-	nbKeep(ar, mark_45, &a_23)
+	nbKeep(ar, mark_48, &a_23)
 	return a_23, 3, a_3, nil
 }
 
+// nbLoop25 keeps the records of a parallel loop of fn_rotate.
+var nbLoop25 runtime.LoopSite
+
+// nbLoop26 keeps the records of a parallel loop of fn_rotate.
+var nbLoop26 runtime.LoopSite
+
+// nbLoop27 keeps the records of a parallel loop of fn_rotate.
+var nbLoop27 runtime.LoopSite
+
+// nbLoop28 keeps the records of a parallel loop of fn_rotate.
+var nbLoop28 runtime.LoopSite
+
+// nbLoop29 keeps the records of a parallel loop of fn_rotate.
+var nbLoop29 runtime.LoopSite
+
+// nbLoop30 keeps the records of a parallel loop of fn_rotate.
+var nbLoop30 runtime.LoopSite
+
+// nbLoop31 keeps the records of a parallel loop of fn_rotate.
+var nbLoop31 runtime.LoopSite
+
+// nbLoop32 keeps the records of a parallel loop of fn_rotate.
+var nbLoop32 runtime.LoopSite
+
+// nbLoop33 keeps the records of a parallel loop of fn_rotate.
+var nbLoop33 runtime.LoopSite
+
+// nbLoop34 keeps the records of a parallel loop of fn_rotate.
+var nbLoop34 runtime.LoopSite
+
+// nbLoop35 keeps the records of a parallel loop of fn_rotate.
+var nbLoop35 runtime.LoopSite
+
+// nbLoop36 keeps the records of a parallel loop of fn_rotate.
+var nbLoop36 runtime.LoopSite
+
 // fn_rotate is def rotate (models.nab:126:5).
 func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, error) {
-	mark_142 := ar.mark()
+	mark_154 := ar.mark()
 	size_7 := int64(r_3)
 	if int64(x_6) != size_7 {
 		return nil, 0, 0, nbErrorf("models.nab:126:33", fmt.Sprintf("size mismatch: p is %d (dimension 2 of r) but dimension 2 of x has size %d", size_7, x_6))
@@ -7977,370 +8198,454 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 	row_9 = row_9[:len(r_11)]
 	row_10 = row_10[:len(r_11)]
 	if len(r_11) >= 262144 {
-		r_11 := r_11
-		row_8 := row_8
-		row_9 := row_9
-		row_10 := row_10
-		runtime.ParallelFor(len(r_11), 16384, func(lo_15, hi int) {
-			for i_16 := lo_15; i_16 < hi; i_16++ {
-				r_11[i_16] = (((row_8[i_16] * row_8[i_16]) + (row_9[i_16] * row_9[i_16])) + (row_10[i_16] * row_10[i_16]))
+		loop_18 := runtime.EnterLoop(&nbLoop25, runtime.Bind(r_11, runtime.Bind(row_8, runtime.Bind(row_9, runtime.Bind(row_10, runtime.End{})))), len(r_11), 16384)
+		if loop_18.For == nil {
+			loop_18.For = func(lo_15, hi int) {
+				r_11 := loop_18.C.H
+				row_8 := loop_18.C.T.H
+				row_9 := loop_18.C.T.T.H
+				row_10 := loop_18.C.T.T.T.H
+				for i_16 := lo_15; i_16 < hi; i_16++ {
+					r_11[i_16] = (((row_8[i_16] * row_8[i_16]) + (row_9[i_16] * row_9[i_16])) + (row_10[i_16] * row_10[i_16]))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_11), 16384, loop_18.For)
+		loop_18.Leave(&nbLoop25)
 	} else {
 		for i_12 := range r_11 {
 			r_11[i_12] = (((row_8[i_12] * row_8[i_12]) + (row_9[i_12] * row_9[i_12])) + (row_10[i_12] * row_10[i_12]))
 		}
 	}
-	r_18 := ar.F64w(r_3)
-	r_11 = r_11[:len(r_18)]
-	if len(r_18) >= 262144 {
-		r_18 := r_18
-		r_11 := r_11
-		runtime.ParallelFor(len(r_18), 16384, func(lo_22, hi int) {
-			for i_23 := lo_22; i_23 < hi; i_23++ {
-				r_18[i_23] = (runtime.Sign(r_11[i_23]))
+	r_19 := ar.F64w(r_3)
+	r_11 = r_11[:len(r_19)]
+	if len(r_19) >= 262144 {
+		loop_26 := runtime.EnterLoop(&nbLoop26, runtime.Bind(r_19, runtime.Bind(r_11, runtime.End{})), len(r_19), 16384)
+		if loop_26.For == nil {
+			loop_26.For = func(lo_23, hi int) {
+				r_19 := loop_26.C.H
+				r_11 := loop_26.C.T.H
+				for i_24 := lo_23; i_24 < hi; i_24++ {
+					r_19[i_24] = (runtime.Sign(r_11[i_24]))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_19), 16384, loop_26.For)
+		loop_26.Leave(&nbLoop26)
 	} else {
-		for i_19 := range r_18 {
-			r_18[i_19] = (runtime.Sign(r_11[i_19]))
+		for i_20 := range r_19 {
+			r_19[i_20] = (runtime.Sign(r_11[i_20]))
 		}
 	}
-	r_25 := ar.F64w(r_3)
-	r_11 = r_11[:len(r_25)]
-	r_18 = r_18[:len(r_25)]
-	if len(r_25) >= 262144 {
-		r_25 := r_25
-		r_11 := r_11
-		r_18 := r_18
-		runtime.ParallelFor(len(r_25), 16384, func(lo_29, hi int) {
-			for i_30 := lo_29; i_30 < hi; i_30++ {
-				r_25[i_30] = (math.Sqrt((r_11[i_30] + (1.0 - r_18[i_30]))))
+	r_27 := ar.F64w(r_3)
+	r_11 = r_11[:len(r_27)]
+	r_19 = r_19[:len(r_27)]
+	if len(r_27) >= 262144 {
+		loop_34 := runtime.EnterLoop(&nbLoop27, runtime.Bind(r_27, runtime.Bind(r_11, runtime.Bind(r_19, runtime.End{}))), len(r_27), 16384)
+		if loop_34.For == nil {
+			loop_34.For = func(lo_31, hi int) {
+				r_27 := loop_34.C.H
+				r_11 := loop_34.C.T.H
+				r_19 := loop_34.C.T.T.H
+				for i_32 := lo_31; i_32 < hi; i_32++ {
+					r_27[i_32] = (math.Sqrt((r_11[i_32] + (1.0 - r_19[i_32]))))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_27), 16384, loop_34.For)
+		loop_34.Leave(&nbLoop27)
 	} else {
-		for i_26 := range r_25 {
-			r_25[i_26] = (math.Sqrt((r_11[i_26] + (1.0 - r_18[i_26]))))
+		for i_28 := range r_27 {
+			r_27[i_28] = (math.Sqrt((r_11[i_28] + (1.0 - r_19[i_28]))))
 		}
 	}
-	r_32 := ar.F64w(r_3)
-	r_25 = r_25[:len(r_32)]
-	if len(r_32) >= 262144 {
-		r_32 := r_32
-		r_25 := r_25
-		runtime.ParallelFor(len(r_32), 16384, func(lo_36, hi int) {
-			for i_37 := lo_36; i_37 < hi; i_37++ {
-				r_32[i_37] = (math.Cos(r_25[i_37]))
+	r_35 := ar.F64w(r_3)
+	r_27 = r_27[:len(r_35)]
+	if len(r_35) >= 262144 {
+		loop_42 := runtime.EnterLoop(&nbLoop28, runtime.Bind(r_35, runtime.Bind(r_27, runtime.End{})), len(r_35), 16384)
+		if loop_42.For == nil {
+			loop_42.For = func(lo_39, hi int) {
+				r_35 := loop_42.C.H
+				r_27 := loop_42.C.T.H
+				for i_40 := lo_39; i_40 < hi; i_40++ {
+					r_35[i_40] = (math.Cos(r_27[i_40]))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_35), 16384, loop_42.For)
+		loop_42.Leave(&nbLoop28)
 	} else {
-		for i_33 := range r_32 {
-			r_32[i_33] = (math.Cos(r_25[i_33]))
+		for i_36 := range r_35 {
+			r_35[i_36] = (math.Cos(r_27[i_36]))
 		}
 	}
-	r_39 := ar.F64w(r_3)
-	r_25 = r_25[:len(r_39)]
-	if len(r_39) >= 262144 {
-		r_39 := r_39
-		r_25 := r_25
-		runtime.ParallelFor(len(r_39), 16384, func(lo_43, hi int) {
-			for i_44 := lo_43; i_44 < hi; i_44++ {
-				r_39[i_44] = (math.Sin(r_25[i_44]))
+	r_43 := ar.F64w(r_3)
+	r_27 = r_27[:len(r_43)]
+	if len(r_43) >= 262144 {
+		loop_50 := runtime.EnterLoop(&nbLoop29, runtime.Bind(r_43, runtime.Bind(r_27, runtime.End{})), len(r_43), 16384)
+		if loop_50.For == nil {
+			loop_50.For = func(lo_47, hi int) {
+				r_43 := loop_50.C.H
+				r_27 := loop_50.C.T.H
+				for i_48 := lo_47; i_48 < hi; i_48++ {
+					r_43[i_48] = (math.Sin(r_27[i_48]))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_43), 16384, loop_50.For)
+		loop_50.Leave(&nbLoop29)
 	} else {
-		for i_40 := range r_39 {
-			r_39[i_40] = (math.Sin(r_25[i_40]))
+		for i_44 := range r_43 {
+			r_43[i_44] = (math.Sin(r_27[i_44]))
 		}
 	}
 	if int64(0) >= int64(r_2) {
 		return nil, 0, 0, nbAt("models.nab:132:16", runtime.CheckIndex(int64(0), r_2))
 	}
-	row_46 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	row_51 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(1) >= int64(r_2) {
 		return nil, 0, 0, nbAt("models.nab:132:30", runtime.CheckIndex(int64(1), r_2))
 	}
-	row_47 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	row_52 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(2) >= int64(r_2) {
 		return nil, 0, 0, nbAt("models.nab:132:44", runtime.CheckIndex(int64(2), r_2))
 	}
-	row_48 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
-	rs_49 := r_3
-	tot_50, err_51 := runtime.MulSize(3, rs_49)
-	if err_51 != nil {
-		return nil, 0, 0, nbAt("models.nab:132:14", err_51)
+	row_53 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	rs_54 := r_3
+	tot_55, err_56 := runtime.MulSize(3, rs_54)
+	if err_56 != nil {
+		return nil, 0, 0, nbAt("models.nab:132:14", err_56)
 	}
-	a_52 := ar.F64w(tot_50)
-	row_53 := a_52[0*rs_49 : 1*rs_49]
-	row_46 = row_46[:len(row_53)]
-	r_25 = r_25[:len(row_53)]
-	if len(row_53) >= 262144 {
-		row_53 := row_53
-		row_46 := row_46
-		r_25 := r_25
-		runtime.ParallelFor(len(row_53), 16384, func(lo_57, hi int) {
-			for i_58 := lo_57; i_58 < hi; i_58++ {
-				row_53[i_58] = (row_46[i_58] / r_25[i_58])
+	a_57 := ar.F64w(tot_55)
+	row_58 := a_57[0*rs_54 : 1*rs_54]
+	row_51 = row_51[:len(row_58)]
+	r_27 = r_27[:len(row_58)]
+	if len(row_58) >= 262144 {
+		loop_65 := runtime.EnterLoop(&nbLoop30, runtime.Bind(row_58, runtime.Bind(row_51, runtime.Bind(r_27, runtime.End{}))), len(row_58), 16384)
+		if loop_65.For == nil {
+			loop_65.For = func(lo_62, hi int) {
+				row_58 := loop_65.C.H
+				row_51 := loop_65.C.T.H
+				r_27 := loop_65.C.T.T.H
+				for i_63 := lo_62; i_63 < hi; i_63++ {
+					row_58[i_63] = (row_51[i_63] / r_27[i_63])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_58), 16384, loop_65.For)
+		loop_65.Leave(&nbLoop30)
 	} else {
-		for i_54 := range row_53 {
-			row_53[i_54] = (row_46[i_54] / r_25[i_54])
+		for i_59 := range row_58 {
+			row_58[i_59] = (row_51[i_59] / r_27[i_59])
 		}
 	}
-	row_60 := a_52[1*rs_49 : 2*rs_49]
-	row_47 = row_47[:len(row_60)]
-	r_25 = r_25[:len(row_60)]
-	if len(row_60) >= 262144 {
-		row_60 := row_60
-		row_47 := row_47
-		r_25 := r_25
-		runtime.ParallelFor(len(row_60), 16384, func(lo_64, hi int) {
-			for i_65 := lo_64; i_65 < hi; i_65++ {
-				row_60[i_65] = (row_47[i_65] / r_25[i_65])
+	row_66 := a_57[1*rs_54 : 2*rs_54]
+	row_52 = row_52[:len(row_66)]
+	r_27 = r_27[:len(row_66)]
+	if len(row_66) >= 262144 {
+		loop_73 := runtime.EnterLoop(&nbLoop31, runtime.Bind(row_66, runtime.Bind(row_52, runtime.Bind(r_27, runtime.End{}))), len(row_66), 16384)
+		if loop_73.For == nil {
+			loop_73.For = func(lo_70, hi int) {
+				row_66 := loop_73.C.H
+				row_52 := loop_73.C.T.H
+				r_27 := loop_73.C.T.T.H
+				for i_71 := lo_70; i_71 < hi; i_71++ {
+					row_66[i_71] = (row_52[i_71] / r_27[i_71])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_66), 16384, loop_73.For)
+		loop_73.Leave(&nbLoop31)
 	} else {
-		for i_61 := range row_60 {
-			row_60[i_61] = (row_47[i_61] / r_25[i_61])
+		for i_67 := range row_66 {
+			row_66[i_67] = (row_52[i_67] / r_27[i_67])
 		}
 	}
-	row_67 := a_52[2*rs_49 : 3*rs_49]
-	row_48 = row_48[:len(row_67)]
-	r_25 = r_25[:len(row_67)]
-	if len(row_67) >= 262144 {
-		row_67 := row_67
-		row_48 := row_48
-		r_25 := r_25
-		runtime.ParallelFor(len(row_67), 16384, func(lo_71, hi int) {
-			for i_72 := lo_71; i_72 < hi; i_72++ {
-				row_67[i_72] = (row_48[i_72] / r_25[i_72])
+	row_74 := a_57[2*rs_54 : 3*rs_54]
+	row_53 = row_53[:len(row_74)]
+	r_27 = r_27[:len(row_74)]
+	if len(row_74) >= 262144 {
+		loop_81 := runtime.EnterLoop(&nbLoop32, runtime.Bind(row_74, runtime.Bind(row_53, runtime.Bind(r_27, runtime.End{}))), len(row_74), 16384)
+		if loop_81.For == nil {
+			loop_81.For = func(lo_78, hi int) {
+				row_74 := loop_81.C.H
+				row_53 := loop_81.C.T.H
+				r_27 := loop_81.C.T.T.H
+				for i_79 := lo_78; i_79 < hi; i_79++ {
+					row_74[i_79] = (row_53[i_79] / r_27[i_79])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_74), 16384, loop_81.For)
+		loop_81.Leave(&nbLoop32)
 	} else {
-		for i_68 := range row_67 {
-			row_67[i_68] = (row_48[i_68] / r_25[i_68])
+		for i_75 := range row_74 {
+			row_74[i_75] = (row_53[i_75] / r_27[i_75])
 		}
 	}
-	r_74, r_75, r_76, err_77 := fn_cross(ar, a_52, 3, r_3, x_4, x_5, x_6)
-	if err_77 != nil {
-		return nil, 0, 0, nbFrame(err_77, "cross", "models.nab:122:5", "models.nab:133:12")
+	r_82, r_83, r_84, err_85 := fn_cross(ar, a_57, 3, r_3, x_4, x_5, x_6)
+	if err_85 != nil {
+		return nil, 0, 0, nbFrame(err_85, "cross", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_78 := a_52[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	row_86 := a_57[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(0) >= int64(x_5) {
 		return nil, 0, 0, nbAt("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
 	}
-	row_79 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	row_87 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != r_3 {
 		return nil, 0, 0, nbErrorf("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	row_80 := a_52[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	row_88 := a_57[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(1) >= int64(x_5) {
 		return nil, 0, 0, nbAt("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
 	}
-	row_81 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	row_89 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != r_3 {
 		return nil, 0, 0, nbErrorf("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	row_82 := a_52[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	row_90 := a_57[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(2) >= int64(x_5) {
 		return nil, 0, 0, nbAt("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
 	}
-	row_83 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	row_91 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != r_3 {
 		return nil, 0, 0, nbErrorf("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	r_84 := ar.F64w(r_3)
-	row_78 = row_78[:len(r_84)]
-	row_79 = row_79[:len(r_84)]
-	row_80 = row_80[:len(r_84)]
-	row_81 = row_81[:len(r_84)]
-	row_82 = row_82[:len(r_84)]
-	row_83 = row_83[:len(r_84)]
-	r_32 = r_32[:len(r_84)]
-	if len(r_84) >= 262144 {
-		r_84 := r_84
-		row_78 := row_78
-		row_79 := row_79
-		row_80 := row_80
-		row_81 := row_81
-		row_82 := row_82
-		row_83 := row_83
-		r_32 := r_32
-		runtime.ParallelFor(len(r_84), 16384, func(lo_88, hi int) {
-			for i_89 := lo_88; i_89 < hi; i_89++ {
-				r_84[i_89] = ((((row_78[i_89] * row_79[i_89]) + (row_80[i_89] * row_81[i_89])) + (row_82[i_89] * row_83[i_89])) * (1.0 - r_32[i_89]))
+	r_92 := ar.F64w(r_3)
+	row_86 = row_86[:len(r_92)]
+	row_87 = row_87[:len(r_92)]
+	row_88 = row_88[:len(r_92)]
+	row_89 = row_89[:len(r_92)]
+	row_90 = row_90[:len(r_92)]
+	row_91 = row_91[:len(r_92)]
+	r_35 = r_35[:len(r_92)]
+	if len(r_92) >= 262144 {
+		loop_99 := runtime.EnterLoop(&nbLoop33, runtime.Bind(r_92, runtime.Bind(row_86, runtime.Bind(row_87, runtime.Bind(row_88, runtime.Bind(row_89, runtime.Bind(row_90, runtime.Bind(row_91, runtime.Bind(r_35, runtime.End{})))))))), len(r_92), 16384)
+		if loop_99.For == nil {
+			loop_99.For = func(lo_96, hi int) {
+				r_92 := loop_99.C.H
+				row_86 := loop_99.C.T.H
+				row_87 := loop_99.C.T.T.H
+				row_88 := loop_99.C.T.T.T.H
+				row_89 := loop_99.C.T.T.T.T.H
+				row_90 := loop_99.C.T.T.T.T.T.H
+				row_91 := loop_99.C.T.T.T.T.T.T.H
+				r_35 := loop_99.C.T.T.T.T.T.T.T.H
+				for i_97 := lo_96; i_97 < hi; i_97++ {
+					r_92[i_97] = ((((row_86[i_97] * row_87[i_97]) + (row_88[i_97] * row_89[i_97])) + (row_90[i_97] * row_91[i_97])) * (1.0 - r_35[i_97]))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_92), 16384, loop_99.For)
+		loop_99.Leave(&nbLoop33)
 	} else {
-		for i_85 := range r_84 {
-			r_84[i_85] = ((((row_78[i_85] * row_79[i_85]) + (row_80[i_85] * row_81[i_85])) + (row_82[i_85] * row_83[i_85])) * (1.0 - r_32[i_85]))
+		for i_93 := range r_92 {
+			r_92[i_93] = ((((row_86[i_93] * row_87[i_93]) + (row_88[i_93] * row_89[i_93])) + (row_90[i_93] * row_91[i_93])) * (1.0 - r_35[i_93]))
 		}
 	}
-	n_91, err_92 := runtime.CheckSize(int64(3))
-	if err_92 != nil {
-		return nil, 0, 0, nbAt("models.nab:135:14", err_92)
+	n_100, err_101 := runtime.CheckSize(int64(3))
+	if err_101 != nil {
+		return nil, 0, 0, nbAt("models.nab:135:14", err_101)
 	}
-	var a_93 []float64
-	var d_94 int = 0
-	var rs_95 int = 0
-	for i_96 := 0; i_96 < n_91; i_96++ {
-		mark_97 := ar.mark()
-		i_98 := int64(i_96)
-		if i_98 < 0 || i_98 >= int64(x_5) {
-			return nil, 0, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_98, x_5))
+	var a_102 []float64
+	var d_103 int = 0
+	var rs_104 int = 0
+	for i_105 := 0; i_105 < n_100; i_105++ {
+		mark_106 := ar.mark()
+		i_107 := int64(i_105)
+		if i_107 < 0 || i_107 >= int64(x_5) {
+			return nil, 0, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_107, x_5))
 		}
-		row_99 := x_4[int(i_98)*x_6 : (int(i_98)+1)*x_6]
+		row_108 := x_4[int(i_107)*x_6 : (int(i_107)+1)*x_6]
 		if r_3 != x_6 {
 			return nil, 0, 0, nbErrorf("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		if i_98 < 0 || i_98 >= int64(r_75) {
-			return nil, 0, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_98, r_75))
+		if i_107 < 0 || i_107 >= int64(r_83) {
+			return nil, 0, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_107, r_83))
 		}
-		row_100 := r_74[int(i_98)*r_76 : (int(i_98)+1)*r_76]
-		if r_3 != r_76 {
-			return nil, 0, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_76})+" and "+runtime.ShapeString([]int{r_3}))
+		row_109 := r_82[int(i_107)*r_84 : (int(i_107)+1)*r_84]
+		if r_3 != r_84 {
+			return nil, 0, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_84})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		if r_76 != x_6 {
-			return nil, 0, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_76}))
+		if r_84 != x_6 {
+			return nil, 0, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_84}))
 		}
-		if i_98 < 0 || i_98 >= int64(3) {
-			return nil, 0, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_98, 3))
+		if i_107 < 0 || i_107 >= int64(3) {
+			return nil, 0, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_107, 3))
 		}
-		row_101 := a_52[int(i_98)*r_3 : (int(i_98)+1)*r_3]
+		row_110 := a_57[int(i_107)*r_3 : (int(i_107)+1)*r_3]
 		if r_3 != x_6 {
 			return nil, 0, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		if i_96 == 0 {
-			d_94 = x_6
-			rs_95 = d_94
-			tot_102, err_103 := runtime.MulSize(n_91, rs_95)
-			if err_103 != nil {
-				return nil, 0, 0, nbAt("models.nab:135:14", err_103)
+		if i_105 == 0 {
+			d_103 = x_6
+			rs_104 = d_103
+			tot_111, err_112 := runtime.MulSize(n_100, rs_104)
+			if err_112 != nil {
+				return nil, 0, 0, nbAt("models.nab:135:14", err_112)
 			}
-			a_93 = ar.F64w(tot_102)
-		} else if x_6 != d_94 {
-			return nil, 0, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_96)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_94}))
+			a_102 = ar.F64w(tot_111)
+		} else if x_6 != d_103 {
+			return nil, 0, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_105)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_103}))
 		}
-		row_104 := a_93[i_96*rs_95 : (i_96+1)*rs_95]
-		row_99 = row_99[:len(row_104)]
-		r_32 = r_32[:len(row_104)]
-		row_100 = row_100[:len(row_104)]
-		r_39 = r_39[:len(row_104)]
-		row_101 = row_101[:len(row_104)]
-		r_84 = r_84[:len(row_104)]
-		if len(row_104) >= 262144 {
-			row_104 := row_104
-			row_99 := row_99
-			r_32 := r_32
-			row_100 := row_100
-			r_39 := r_39
-			row_101 := row_101
-			r_84 := r_84
-			runtime.ParallelFor(len(row_104), 16384, func(lo_108, hi int) {
-				for i_109 := lo_108; i_109 < hi; i_109++ {
-					row_104[i_109] = (((row_99[i_109] * r_32[i_109]) + (row_100[i_109] * r_39[i_109])) + (row_101[i_109] * r_84[i_109]))
+		row_113 := a_102[i_105*rs_104 : (i_105+1)*rs_104]
+		row_108 = row_108[:len(row_113)]
+		r_35 = r_35[:len(row_113)]
+		row_109 = row_109[:len(row_113)]
+		r_43 = r_43[:len(row_113)]
+		row_110 = row_110[:len(row_113)]
+		r_92 = r_92[:len(row_113)]
+		if len(row_113) >= 262144 {
+			loop_120 := runtime.EnterLoop(&nbLoop34, runtime.Bind(row_113, runtime.Bind(row_108, runtime.Bind(r_35, runtime.Bind(row_109, runtime.Bind(r_43, runtime.Bind(row_110, runtime.Bind(r_92, runtime.End{}))))))), len(row_113), 16384)
+			if loop_120.For == nil {
+				loop_120.For = func(lo_117, hi int) {
+					row_113 := loop_120.C.H
+					row_108 := loop_120.C.T.H
+					r_35 := loop_120.C.T.T.H
+					row_109 := loop_120.C.T.T.T.H
+					r_43 := loop_120.C.T.T.T.T.H
+					row_110 := loop_120.C.T.T.T.T.T.H
+					r_92 := loop_120.C.T.T.T.T.T.T.H
+					for i_118 := lo_117; i_118 < hi; i_118++ {
+						row_113[i_118] = (((row_108[i_118] * r_35[i_118]) + (row_109[i_118] * r_43[i_118])) + (row_110[i_118] * r_92[i_118]))
+					}
 				}
-			})
+			}
+			runtime.ParallelFor(len(row_113), 16384, loop_120.For)
+			loop_120.Leave(&nbLoop34)
 		} else {
-			for i_105 := range row_104 {
-				row_104[i_105] = (((row_99[i_105] * r_32[i_105]) + (row_100[i_105] * r_39[i_105])) + (row_101[i_105] * r_84[i_105]))
+			for i_114 := range row_113 {
+				row_113[i_114] = (((row_108[i_114] * r_35[i_114]) + (row_109[i_114] * r_43[i_114])) + (row_110[i_114] * r_92[i_114]))
 			}
 		}
-		if i_96 > 0 {
-			ar.release(mark_97)
+		if i_105 > 0 {
+			ar.release(mark_106)
 		}
 	}
-	r_111, r_112, r_113, err_114 := fn_cross(ar, r_1, r_2, r_3, x_4, x_5, x_6)
-	if err_114 != nil {
-		return nil, 0, 0, nbFrame(err_114, "cross", "models.nab:122:5", "models.nab:136:19")
-	}
-	if r_112 != x_5 || r_113 != x_6 {
-		return nil, 0, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_112, r_113}))
-	}
-	n_115 := x_5 * x_6
-	r_116 := ar.F64w(n_115)
-	x_4 = x_4[:len(r_116)]
-	r_111 = r_111[:len(r_116)]
-	if len(r_116) >= 262144 {
-		r_116 := r_116
-		x_4 := x_4
-		r_111 := r_111
-		runtime.ParallelFor(len(r_116), 16384, func(lo_120, hi int) {
-			for i_121 := lo_120; i_121 < hi; i_121++ {
-				r_116[i_121] = (x_4[i_121] + r_111[i_121])
-			}
-		})
-	} else {
-		for i_117 := range r_116 {
-			r_116[i_117] = (x_4[i_117] + r_111[i_117])
-		}
-	}
-	n_123, err_124 := runtime.CheckSize(int64(3))
+	r_121, r_122, r_123, err_124 := fn_cross(ar, r_1, r_2, r_3, x_4, x_5, x_6)
 	if err_124 != nil {
-		return nil, 0, 0, nbAt("models.nab:137:6", err_124)
+		return nil, 0, 0, nbFrame(err_124, "cross", "models.nab:122:5", "models.nab:136:19")
 	}
-	var a_125 []float64
-	var d_126 int = 0
-	var rs_127 int = 0
-	for i_128 := 0; i_128 < n_123; i_128++ {
-		mark_129 := ar.mark()
-		i_130 := int64(i_128)
-		if i_130 < 0 || i_130 >= int64(n_91) {
-			return nil, 0, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_130, n_91))
+	if r_122 != x_5 || r_123 != x_6 {
+		return nil, 0, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_122, r_123}))
+	}
+	n_125 := x_5 * x_6
+	r_126 := ar.F64w(n_125)
+	x_4 = x_4[:len(r_126)]
+	r_121 = r_121[:len(r_126)]
+	if len(r_126) >= 262144 {
+		loop_133 := runtime.EnterLoop(&nbLoop35, runtime.Bind(r_126, runtime.Bind(x_4, runtime.Bind(r_121, runtime.End{}))), len(r_126), 16384)
+		if loop_133.For == nil {
+			loop_133.For = func(lo_130, hi int) {
+				r_126 := loop_133.C.H
+				x_4 := loop_133.C.T.H
+				r_121 := loop_133.C.T.T.H
+				for i_131 := lo_130; i_131 < hi; i_131++ {
+					r_126[i_131] = (x_4[i_131] + r_121[i_131])
+				}
+			}
 		}
-		row_131 := a_93[int(i_130)*d_94 : (int(i_130)+1)*d_94]
-		if d_94 != r_3 {
-			return nil, 0, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_94}))
+		runtime.ParallelFor(len(r_126), 16384, loop_133.For)
+		loop_133.Leave(&nbLoop35)
+	} else {
+		for i_127 := range r_126 {
+			r_126[i_127] = (x_4[i_127] + r_121[i_127])
 		}
-		if i_130 < 0 || i_130 >= int64(x_5) {
-			return nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_130, x_5))
+	}
+	n_134, err_135 := runtime.CheckSize(int64(3))
+	if err_135 != nil {
+		return nil, 0, 0, nbAt("models.nab:137:6", err_135)
+	}
+	var a_136 []float64
+	var d_137 int = 0
+	var rs_138 int = 0
+	for i_139 := 0; i_139 < n_134; i_139++ {
+		mark_140 := ar.mark()
+		i_141 := int64(i_139)
+		if i_141 < 0 || i_141 >= int64(n_100) {
+			return nil, 0, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_141, n_100))
 		}
-		row_132 := r_116[int(i_130)*x_6 : (int(i_130)+1)*x_6]
+		row_142 := a_102[int(i_141)*d_103 : (int(i_141)+1)*d_103]
+		if d_103 != r_3 {
+			return nil, 0, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_103}))
+		}
+		if i_141 < 0 || i_141 >= int64(x_5) {
+			return nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_141, x_5))
+		}
+		row_143 := r_126[int(i_141)*x_6 : (int(i_141)+1)*x_6]
 		if x_6 != r_3 {
 			return nil, 0, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 		}
-		if i_128 == 0 {
-			d_126 = r_3
-			rs_127 = d_126
-			tot_133, err_134 := runtime.MulSize(n_123, rs_127)
-			if err_134 != nil {
-				return nil, 0, 0, nbAt("models.nab:137:6", err_134)
+		if i_139 == 0 {
+			d_137 = r_3
+			rs_138 = d_137
+			tot_144, err_145 := runtime.MulSize(n_134, rs_138)
+			if err_145 != nil {
+				return nil, 0, 0, nbAt("models.nab:137:6", err_145)
 			}
-			a_125 = ar.F64w(tot_133)
-		} else if r_3 != d_126 {
-			return nil, 0, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_128)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_126}))
+			a_136 = ar.F64w(tot_144)
+		} else if r_3 != d_137 {
+			return nil, 0, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_139)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_137}))
 		}
-		row_135 := a_125[i_128*rs_127 : (i_128+1)*rs_127]
-		r_18 = r_18[:len(row_135)]
-		row_131 = row_131[:len(row_135)]
-		row_132 = row_132[:len(row_135)]
-		if len(row_135) >= 262144 {
-			row_135 := row_135
-			r_18 := r_18
-			row_131 := row_131
-			row_132 := row_132
-			runtime.ParallelFor(len(row_135), 16384, func(lo_139, hi int) {
-				for i_140 := lo_139; i_140 < hi; i_140++ {
-					row_135[i_140] = ((r_18[i_140] * row_131[i_140]) + ((1.0 - r_18[i_140]) * row_132[i_140]))
+		row_146 := a_136[i_139*rs_138 : (i_139+1)*rs_138]
+		r_19 = r_19[:len(row_146)]
+		row_142 = row_142[:len(row_146)]
+		row_143 = row_143[:len(row_146)]
+		if len(row_146) >= 262144 {
+			loop_153 := runtime.EnterLoop(&nbLoop36, runtime.Bind(row_146, runtime.Bind(r_19, runtime.Bind(row_142, runtime.Bind(row_143, runtime.End{})))), len(row_146), 16384)
+			if loop_153.For == nil {
+				loop_153.For = func(lo_150, hi int) {
+					row_146 := loop_153.C.H
+					r_19 := loop_153.C.T.H
+					row_142 := loop_153.C.T.T.H
+					row_143 := loop_153.C.T.T.T.H
+					for i_151 := lo_150; i_151 < hi; i_151++ {
+						row_146[i_151] = ((r_19[i_151] * row_142[i_151]) + ((1.0 - r_19[i_151]) * row_143[i_151]))
+					}
 				}
-			})
+			}
+			runtime.ParallelFor(len(row_146), 16384, loop_153.For)
+			loop_153.Leave(&nbLoop36)
 		} else {
-			for i_136 := range row_135 {
-				row_135[i_136] = ((r_18[i_136] * row_131[i_136]) + ((1.0 - r_18[i_136]) * row_132[i_136]))
+			for i_147 := range row_146 {
+				row_146[i_147] = ((r_19[i_147] * row_142[i_147]) + ((1.0 - r_19[i_147]) * row_143[i_147]))
 			}
 		}
-		if i_128 > 0 {
-			ar.release(mark_129)
+		if i_139 > 0 {
+			ar.release(mark_140)
 		}
 	}
-	nbKeep(ar, mark_142, &a_125)
-	return a_125, n_123, d_126, nil
+	nbKeep(ar, mark_154, &a_136)
+	return a_136, n_134, d_137, nil
 }
+
+// nbLoop37 keeps the records of a parallel loop of fn_residuals.
+var nbLoop37 runtime.LoopSite
+
+// nbLoop38 keeps the records of a parallel loop of fn_residuals.
+var nbLoop38 runtime.LoopSite
+
+// nbLoop39 keeps the records of a parallel loop of fn_residuals.
+var nbLoop39 runtime.LoopSite
+
+// nbLoop40 keeps the records of a parallel loop of fn_residuals.
+var nbLoop40 runtime.LoopSite
+
+// nbLoop41 keeps the records of a parallel loop of fn_residuals.
+var nbLoop41 runtime.LoopSite
+
+// nbLoop42 keeps the records of a parallel loop of fn_residuals.
+var nbLoop42 runtime.LoopSite
+
+// nbLoop43 keeps the records of a parallel loop of fn_residuals.
+var nbLoop43 runtime.LoopSite
+
+// nbLoop44 keeps the records of a parallel loop of fn_residuals.
+var nbLoop44 runtime.LoopSite
 
 // fn_residuals is def residuals (models.nab:142:5).
 func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int) ([]float64, int, int, []float64, int, error) {
-	mark_116 := ar.mark()
+	mark_124 := ar.mark()
 	size_12 := int64(cam_3)
 	if int64(x_6) != size_12 {
 		return nil, 0, 0, nil, 0, nbErrorf("models.nab:142:39", fmt.Sprintf("size mismatch: p is %d (dimension 2 of cam) but dimension 2 of x has size %d", size_12, x_6))
@@ -8382,273 +8687,319 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 	x_4 = x_4[:len(r_18)]
 	s_16 = s_16[:len(r_18)]
 	if len(r_18) >= 262144 {
-		r_18 := r_18
-		x_4 := x_4
-		s_16 := s_16
-		runtime.ParallelFor(len(r_18), 16384, func(lo_22, hi int) {
-			for i_23 := lo_22; i_23 < hi; i_23++ {
-				r_18[i_23] = (x_4[i_23] - s_16[i_23])
+		loop_25 := runtime.EnterLoop(&nbLoop37, runtime.Bind(r_18, runtime.Bind(x_4, runtime.Bind(s_16, runtime.End{}))), len(r_18), 16384)
+		if loop_25.For == nil {
+			loop_25.For = func(lo_22, hi int) {
+				r_18 := loop_25.C.H
+				x_4 := loop_25.C.T.H
+				s_16 := loop_25.C.T.T.H
+				for i_23 := lo_22; i_23 < hi; i_23++ {
+					r_18[i_23] = (x_4[i_23] - s_16[i_23])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_18), 16384, loop_25.For)
+		loop_25.Leave(&nbLoop37)
 	} else {
 		for i_19 := range r_18 {
 			r_18[i_19] = (x_4[i_19] - s_16[i_19])
 		}
 	}
-	r_25, r_26, r_27, err_28 := fn_rotate(ar, s_14, n_13, cam_3, r_18, x_5, x_6)
-	if err_28 != nil {
-		return nil, 0, 0, nil, 0, nbFrame(err_28, "rotate", "models.nab:126:5", "models.nab:143:11")
+	r_26, r_27, r_28, err_29 := fn_rotate(ar, s_14, n_13, cam_3, r_18, x_5, x_6)
+	if err_29 != nil {
+		return nil, 0, 0, nil, 0, nbFrame(err_29, "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
-	if int64(0) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:144:13", runtime.CheckIndex(int64(0), r_26))
+	if int64(0) >= int64(r_27) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:144:13", runtime.CheckIndex(int64(0), r_27))
 	}
-	row_29 := r_25[int(int64(0))*r_27 : (int(int64(0))+1)*r_27]
-	if int64(2) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:144:20", runtime.CheckIndex(int64(2), r_26))
+	row_30 := r_26[int(int64(0))*r_28 : (int(int64(0))+1)*r_28]
+	if int64(2) >= int64(r_27) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:144:20", runtime.CheckIndex(int64(2), r_27))
 	}
-	row_30 := r_25[int(int64(2))*r_27 : (int(int64(2))+1)*r_27]
-	if int64(1) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:144:26", runtime.CheckIndex(int64(1), r_26))
+	row_31 := r_26[int(int64(2))*r_28 : (int(int64(2))+1)*r_28]
+	if int64(1) >= int64(r_27) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:144:26", runtime.CheckIndex(int64(1), r_27))
 	}
-	row_31 := r_25[int(int64(1))*r_27 : (int(int64(1))+1)*r_27]
-	if int64(2) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:144:33", runtime.CheckIndex(int64(2), r_26))
+	row_32 := r_26[int(int64(1))*r_28 : (int(int64(1))+1)*r_28]
+	if int64(2) >= int64(r_27) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:144:33", runtime.CheckIndex(int64(2), r_27))
 	}
-	row_32 := r_25[int(int64(2))*r_27 : (int(int64(2))+1)*r_27]
-	rs_33 := r_27
-	tot_34, err_35 := runtime.MulSize(2, rs_33)
-	if err_35 != nil {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:144:11", err_35)
+	row_33 := r_26[int(int64(2))*r_28 : (int(int64(2))+1)*r_28]
+	rs_34 := r_28
+	tot_35, err_36 := runtime.MulSize(2, rs_34)
+	if err_36 != nil {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:144:11", err_36)
 	}
-	a_36 := ar.F64w(tot_34)
-	row_37 := a_36[0*rs_33 : 1*rs_33]
-	row_29 = row_29[:len(row_37)]
-	row_30 = row_30[:len(row_37)]
-	if len(row_37) >= 262144 {
-		row_37 := row_37
-		row_29 := row_29
-		row_30 := row_30
-		runtime.ParallelFor(len(row_37), 16384, func(lo_41, hi int) {
-			for i_42 := lo_41; i_42 < hi; i_42++ {
-				row_37[i_42] = (row_29[i_42] / row_30[i_42])
+	a_37 := ar.F64w(tot_35)
+	row_38 := a_37[0*rs_34 : 1*rs_34]
+	row_30 = row_30[:len(row_38)]
+	row_31 = row_31[:len(row_38)]
+	if len(row_38) >= 262144 {
+		loop_45 := runtime.EnterLoop(&nbLoop38, runtime.Bind(row_38, runtime.Bind(row_30, runtime.Bind(row_31, runtime.End{}))), len(row_38), 16384)
+		if loop_45.For == nil {
+			loop_45.For = func(lo_42, hi int) {
+				row_38 := loop_45.C.H
+				row_30 := loop_45.C.T.H
+				row_31 := loop_45.C.T.T.H
+				for i_43 := lo_42; i_43 < hi; i_43++ {
+					row_38[i_43] = (row_30[i_43] / row_31[i_43])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_38), 16384, loop_45.For)
+		loop_45.Leave(&nbLoop38)
 	} else {
-		for i_38 := range row_37 {
-			row_37[i_38] = (row_29[i_38] / row_30[i_38])
+		for i_39 := range row_38 {
+			row_38[i_39] = (row_30[i_39] / row_31[i_39])
 		}
 	}
-	row_44 := a_36[1*rs_33 : 2*rs_33]
-	row_31 = row_31[:len(row_44)]
-	row_32 = row_32[:len(row_44)]
-	if len(row_44) >= 262144 {
-		row_44 := row_44
-		row_31 := row_31
-		row_32 := row_32
-		runtime.ParallelFor(len(row_44), 16384, func(lo_48, hi int) {
-			for i_49 := lo_48; i_49 < hi; i_49++ {
-				row_44[i_49] = (row_31[i_49] / row_32[i_49])
+	row_46 := a_37[1*rs_34 : 2*rs_34]
+	row_32 = row_32[:len(row_46)]
+	row_33 = row_33[:len(row_46)]
+	if len(row_46) >= 262144 {
+		loop_53 := runtime.EnterLoop(&nbLoop39, runtime.Bind(row_46, runtime.Bind(row_32, runtime.Bind(row_33, runtime.End{}))), len(row_46), 16384)
+		if loop_53.For == nil {
+			loop_53.For = func(lo_50, hi int) {
+				row_46 := loop_53.C.H
+				row_32 := loop_53.C.T.H
+				row_33 := loop_53.C.T.T.H
+				for i_51 := lo_50; i_51 < hi; i_51++ {
+					row_46[i_51] = (row_32[i_51] / row_33[i_51])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_46), 16384, loop_53.For)
+		loop_53.Leave(&nbLoop39)
 	} else {
-		for i_45 := range row_44 {
-			row_44[i_45] = (row_31[i_45] / row_32[i_45])
+		for i_47 := range row_46 {
+			row_46[i_47] = (row_32[i_47] / row_33[i_47])
 		}
 	}
-	row_51 := a_36[int(int64(0))*r_27 : (int(int64(0))+1)*r_27]
-	row_52 := a_36[int(int64(1))*r_27 : (int(int64(1))+1)*r_27]
-	r_53 := ar.F64w(r_27)
-	row_51 = row_51[:len(r_53)]
-	row_52 = row_52[:len(r_53)]
-	if len(r_53) >= 262144 {
-		r_53 := r_53
-		row_51 := row_51
-		row_52 := row_52
-		runtime.ParallelFor(len(r_53), 16384, func(lo_57, hi int) {
-			for i_58 := lo_57; i_58 < hi; i_58++ {
-				r_53[i_58] = ((row_51[i_58] * row_51[i_58]) + (row_52[i_58] * row_52[i_58]))
+	row_54 := a_37[int(int64(0))*r_28 : (int(int64(0))+1)*r_28]
+	row_55 := a_37[int(int64(1))*r_28 : (int(int64(1))+1)*r_28]
+	r_56 := ar.F64w(r_28)
+	row_54 = row_54[:len(r_56)]
+	row_55 = row_55[:len(r_56)]
+	if len(r_56) >= 262144 {
+		loop_63 := runtime.EnterLoop(&nbLoop40, runtime.Bind(r_56, runtime.Bind(row_54, runtime.Bind(row_55, runtime.End{}))), len(r_56), 16384)
+		if loop_63.For == nil {
+			loop_63.For = func(lo_60, hi int) {
+				r_56 := loop_63.C.H
+				row_54 := loop_63.C.T.H
+				row_55 := loop_63.C.T.T.H
+				for i_61 := lo_60; i_61 < hi; i_61++ {
+					r_56[i_61] = ((row_54[i_61] * row_54[i_61]) + (row_55[i_61] * row_55[i_61]))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_56), 16384, loop_63.For)
+		loop_63.Leave(&nbLoop40)
 	} else {
-		for i_54 := range r_53 {
-			r_53[i_54] = ((row_51[i_54] * row_51[i_54]) + (row_52[i_54] * row_52[i_54]))
+		for i_57 := range r_56 {
+			r_56[i_57] = ((row_54[i_57] * row_54[i_57]) + (row_55[i_57] * row_55[i_57]))
 		}
 	}
 	if int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nbAt("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
 	}
-	row_60 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
-	if r_27 != cam_3 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
+	row_64 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
+	if r_28 != cam_3 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_28}))
 	}
 	if int64(10) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nbAt("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
-	row_61 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
-	if r_27 != cam_3 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
+	row_65 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
+	if r_28 != cam_3 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_28}))
 	}
-	r_62 := ar.F64w(cam_3)
-	row_60 = row_60[:len(r_62)]
-	r_53 = r_53[:len(r_62)]
-	row_61 = row_61[:len(r_62)]
-	if len(r_62) >= 262144 {
-		r_62 := r_62
-		row_60 := row_60
-		r_53 := r_53
-		row_61 := row_61
-		runtime.ParallelFor(len(r_62), 16384, func(lo_66, hi int) {
-			for i_67 := lo_66; i_67 < hi; i_67++ {
-				r_62[i_67] = ((1.0 + (row_60[i_67] * r_53[i_67])) + (row_61[i_67] * (r_53[i_67] * r_53[i_67])))
+	r_66 := ar.F64w(cam_3)
+	row_64 = row_64[:len(r_66)]
+	r_56 = r_56[:len(r_66)]
+	row_65 = row_65[:len(r_66)]
+	if len(r_66) >= 262144 {
+		loop_73 := runtime.EnterLoop(&nbLoop41, runtime.Bind(r_66, runtime.Bind(row_64, runtime.Bind(r_56, runtime.Bind(row_65, runtime.End{})))), len(r_66), 16384)
+		if loop_73.For == nil {
+			loop_73.For = func(lo_70, hi int) {
+				r_66 := loop_73.C.H
+				row_64 := loop_73.C.T.H
+				r_56 := loop_73.C.T.T.H
+				row_65 := loop_73.C.T.T.T.H
+				for i_71 := lo_70; i_71 < hi; i_71++ {
+					r_66[i_71] = ((1.0 + (row_64[i_71] * r_56[i_71])) + (row_65[i_71] * (r_56[i_71] * r_56[i_71])))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_66), 16384, loop_73.For)
+		loop_73.Leave(&nbLoop41)
 	} else {
-		for i_63 := range r_62 {
-			r_62[i_63] = ((1.0 + (row_60[i_63] * r_53[i_63])) + (row_61[i_63] * (r_53[i_63] * r_53[i_63])))
+		for i_67 := range r_66 {
+			r_66[i_67] = ((1.0 + (row_64[i_67] * r_56[i_67])) + (row_65[i_67] * (r_56[i_67] * r_56[i_67])))
 		}
 	}
-	n_69, err_70 := runtime.CheckSize(int64(2))
-	if err_70 != nil {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_70)
+	n_74, err_75 := runtime.CheckSize(int64(2))
+	if err_75 != nil {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_75)
 	}
-	var a_71 []float64
-	var d_72 int = 0
-	var rs_73 int = 0
-	for i_74 := 0; i_74 < n_69; i_74++ {
-		mark_75 := ar.mark()
-		i_76 := int64(i_74)
+	var a_76 []float64
+	var d_77 int = 0
+	var rs_78 int = 0
+	for i_79 := 0; i_79 < n_74; i_79++ {
+		mark_80 := ar.mark()
+		i_81 := int64(i_79)
 		if int64(6) >= int64(cam_2) {
 			return nil, 0, 0, nil, 0, nbAt("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 		}
-		row_77 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-		if i_76 < 0 || i_76 >= int64(2) {
-			return nil, 0, 0, nil, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_76, 2))
+		row_82 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+		if i_81 < 0 || i_81 >= int64(2) {
+			return nil, 0, 0, nil, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_81, 2))
 		}
-		row_78 := a_36[int(i_76)*r_27 : (int(i_76)+1)*r_27]
-		if r_27 != cam_3 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
+		row_83 := a_37[int(i_81)*r_28 : (int(i_81)+1)*r_28]
+		if r_28 != cam_3 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_28}))
 		}
-		x_79 := int64(7) + i_76
-		if x_79 < 0 || x_79 >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_79, cam_2))
+		x_84 := int64(7) + i_81
+		if x_84 < 0 || x_84 >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_84, cam_2))
 		}
-		row_80 := cam_1[int(x_79)*cam_3 : (int(x_79)+1)*cam_3]
-		if i_74 == 0 {
-			d_72 = cam_3
-			rs_73 = d_72
-			tot_81, err_82 := runtime.MulSize(n_69, rs_73)
-			if err_82 != nil {
-				return nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_82)
+		row_85 := cam_1[int(x_84)*cam_3 : (int(x_84)+1)*cam_3]
+		if i_79 == 0 {
+			d_77 = cam_3
+			rs_78 = d_77
+			tot_86, err_87 := runtime.MulSize(n_74, rs_78)
+			if err_87 != nil {
+				return nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_87)
 			}
-			a_71 = ar.F64w(tot_81)
-		} else if cam_3 != d_72 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_74)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_72}))
+			a_76 = ar.F64w(tot_86)
+		} else if cam_3 != d_77 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_79)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_77}))
 		}
-		row_83 := a_71[i_74*rs_73 : (i_74+1)*rs_73]
-		row_77 = row_77[:len(row_83)]
-		row_78 = row_78[:len(row_83)]
-		r_62 = r_62[:len(row_83)]
-		row_80 = row_80[:len(row_83)]
-		if len(row_83) >= 262144 {
-			row_83 := row_83
-			row_77 := row_77
-			row_78 := row_78
-			r_62 := r_62
-			row_80 := row_80
-			runtime.ParallelFor(len(row_83), 16384, func(lo_87, hi int) {
-				for i_88 := lo_87; i_88 < hi; i_88++ {
-					row_83[i_88] = (((row_77[i_88] * row_78[i_88]) * r_62[i_88]) + row_80[i_88])
+		row_88 := a_76[i_79*rs_78 : (i_79+1)*rs_78]
+		row_82 = row_82[:len(row_88)]
+		row_83 = row_83[:len(row_88)]
+		r_66 = r_66[:len(row_88)]
+		row_85 = row_85[:len(row_88)]
+		if len(row_88) >= 262144 {
+			loop_95 := runtime.EnterLoop(&nbLoop42, runtime.Bind(row_88, runtime.Bind(row_82, runtime.Bind(row_83, runtime.Bind(r_66, runtime.Bind(row_85, runtime.End{}))))), len(row_88), 16384)
+			if loop_95.For == nil {
+				loop_95.For = func(lo_92, hi int) {
+					row_88 := loop_95.C.H
+					row_82 := loop_95.C.T.H
+					row_83 := loop_95.C.T.T.H
+					r_66 := loop_95.C.T.T.T.H
+					row_85 := loop_95.C.T.T.T.T.H
+					for i_93 := lo_92; i_93 < hi; i_93++ {
+						row_88[i_93] = (((row_82[i_93] * row_83[i_93]) * r_66[i_93]) + row_85[i_93])
+					}
 				}
-			})
+			}
+			runtime.ParallelFor(len(row_88), 16384, loop_95.For)
+			loop_95.Leave(&nbLoop42)
 		} else {
-			for i_84 := range row_83 {
-				row_83[i_84] = (((row_77[i_84] * row_78[i_84]) * r_62[i_84]) + row_80[i_84])
+			for i_89 := range row_88 {
+				row_88[i_89] = (((row_82[i_89] * row_83[i_89]) * r_66[i_89]) + row_85[i_89])
 			}
 		}
-		if i_74 > 0 {
-			ar.release(mark_75)
+		if i_79 > 0 {
+			ar.release(mark_80)
 		}
 	}
-	n_90, err_91 := runtime.CheckSize(int64(2))
-	if err_91 != nil {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_91)
+	n_96, err_97 := runtime.CheckSize(int64(2))
+	if err_97 != nil {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_97)
 	}
-	var a_92 []float64
-	var d_93 int = 0
-	var rs_94 int = 0
-	for i_95 := 0; i_95 < n_90; i_95++ {
-		mark_96 := ar.mark()
-		i_97 := int64(i_95)
-		if i_97 < 0 || i_97 >= int64(n_69) {
-			return nil, 0, 0, nil, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_97, n_69))
+	var a_98 []float64
+	var d_99 int = 0
+	var rs_100 int = 0
+	for i_101 := 0; i_101 < n_96; i_101++ {
+		mark_102 := ar.mark()
+		i_103 := int64(i_101)
+		if i_103 < 0 || i_103 >= int64(n_74) {
+			return nil, 0, 0, nil, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_103, n_74))
 		}
-		row_98 := a_71[int(i_97)*d_72 : (int(i_97)+1)*d_72]
-		if i_97 < 0 || i_97 >= int64(feat_10) {
-			return nil, 0, 0, nil, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_97, feat_10))
+		row_104 := a_76[int(i_103)*d_77 : (int(i_103)+1)*d_77]
+		if i_103 < 0 || i_103 >= int64(feat_10) {
+			return nil, 0, 0, nil, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_103, feat_10))
 		}
-		row_99 := feat_9[int(i_97)*feat_11 : (int(i_97)+1)*feat_11]
-		if feat_11 != d_72 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_72})+" and "+runtime.ShapeString([]int{feat_11}))
+		row_105 := feat_9[int(i_103)*feat_11 : (int(i_103)+1)*feat_11]
+		if feat_11 != d_77 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_77})+" and "+runtime.ShapeString([]int{feat_11}))
 		}
-		if d_72 != w_8 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_72}))
+		if d_77 != w_8 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_77}))
 		}
-		if i_95 == 0 {
-			d_93 = w_8
-			rs_94 = d_93
-			tot_100, err_101 := runtime.MulSize(n_90, rs_94)
-			if err_101 != nil {
-				return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_101)
+		if i_101 == 0 {
+			d_99 = w_8
+			rs_100 = d_99
+			tot_106, err_107 := runtime.MulSize(n_96, rs_100)
+			if err_107 != nil {
+				return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_107)
 			}
-			a_92 = ar.F64w(tot_100)
-		} else if w_8 != d_93 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_95)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_93}))
+			a_98 = ar.F64w(tot_106)
+		} else if w_8 != d_99 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_101)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_99}))
 		}
-		row_102 := a_92[i_95*rs_94 : (i_95+1)*rs_94]
-		w_7 = w_7[:len(row_102)]
-		row_98 = row_98[:len(row_102)]
-		row_99 = row_99[:len(row_102)]
-		if len(row_102) >= 262144 {
-			row_102 := row_102
-			w_7 := w_7
-			row_98 := row_98
-			row_99 := row_99
-			runtime.ParallelFor(len(row_102), 16384, func(lo_106, hi int) {
-				for i_107 := lo_106; i_107 < hi; i_107++ {
-					row_102[i_107] = (w_7[i_107] * (row_98[i_107] - row_99[i_107]))
+		row_108 := a_98[i_101*rs_100 : (i_101+1)*rs_100]
+		w_7 = w_7[:len(row_108)]
+		row_104 = row_104[:len(row_108)]
+		row_105 = row_105[:len(row_108)]
+		if len(row_108) >= 262144 {
+			loop_115 := runtime.EnterLoop(&nbLoop43, runtime.Bind(row_108, runtime.Bind(w_7, runtime.Bind(row_104, runtime.Bind(row_105, runtime.End{})))), len(row_108), 16384)
+			if loop_115.For == nil {
+				loop_115.For = func(lo_112, hi int) {
+					row_108 := loop_115.C.H
+					w_7 := loop_115.C.T.H
+					row_104 := loop_115.C.T.T.H
+					row_105 := loop_115.C.T.T.T.H
+					for i_113 := lo_112; i_113 < hi; i_113++ {
+						row_108[i_113] = (w_7[i_113] * (row_104[i_113] - row_105[i_113]))
+					}
 				}
-			})
+			}
+			runtime.ParallelFor(len(row_108), 16384, loop_115.For)
+			loop_115.Leave(&nbLoop43)
 		} else {
-			for i_103 := range row_102 {
-				row_102[i_103] = (w_7[i_103] * (row_98[i_103] - row_99[i_103]))
+			for i_109 := range row_108 {
+				row_108[i_109] = (w_7[i_109] * (row_104[i_109] - row_105[i_109]))
 			}
 		}
-		if i_95 > 0 {
-			ar.release(mark_96)
+		if i_101 > 0 {
+			ar.release(mark_102)
 		}
 	}
-	r_109 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_109)]
-	if len(r_109) >= 262144 {
-		r_109 := r_109
-		w_7 := w_7
-		runtime.ParallelFor(len(r_109), 16384, func(lo_113, hi int) {
-			for i_114 := lo_113; i_114 < hi; i_114++ {
-				r_109[i_114] = (1.0 - (w_7[i_114] * w_7[i_114]))
+	r_116 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_116)]
+	if len(r_116) >= 262144 {
+		loop_123 := runtime.EnterLoop(&nbLoop44, runtime.Bind(r_116, runtime.Bind(w_7, runtime.End{})), len(r_116), 16384)
+		if loop_123.For == nil {
+			loop_123.For = func(lo_120, hi int) {
+				r_116 := loop_123.C.H
+				w_7 := loop_123.C.T.H
+				for i_121 := lo_120; i_121 < hi; i_121++ {
+					r_116[i_121] = (1.0 - (w_7[i_121] * w_7[i_121]))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_116), 16384, loop_123.For)
+		loop_123.Leave(&nbLoop44)
 	} else {
-		for i_110 := range r_109 {
-			r_109[i_110] = (1.0 - (w_7[i_110] * w_7[i_110]))
+		for i_117 := range r_116 {
+			r_116[i_117] = (1.0 - (w_7[i_117] * w_7[i_117]))
 		}
 	}
-	nbKeep(ar, mark_116, &a_92, &r_109)
-	return a_92, n_90, d_93, r_109, w_8, nil
+	nbKeep(ar, mark_124, &a_98, &r_116)
+	return a_98, n_96, d_99, r_116, w_8, nil
 }
+
+// nbLoop45 keeps the records of a parallel loop of fn_gathered.
+var nbLoop45 runtime.LoopSite
+
+// nbLoop46 keeps the records of a parallel loop of fn_gathered.
+var nbLoop46 runtime.LoopSite
 
 // fn_gathered is def gathered (models.nab:151:5).
 func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, camidx_7 []int64, camidx_8 int, ptidx_9 []int64, ptidx_10 int) ([]float64, int, int, []float64, int, int, error) {
-	mark_58 := ar.mark()
+	mark_60 := ar.mark()
 	_ = int64(cams_2)
 	_ = int64(pts_5)
 	size_13 := int64(camidx_8)
@@ -8710,14 +9061,19 @@ func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []
 		row_32 := a_22[i_25*rs_24 : (i_25+1)*rs_24]
 		camidx_7 = camidx_7[:len(row_32)]
 		if len(row_32) >= 262144 {
-			row_32 := row_32
-			row_28 := row_28
-			camidx_7 := camidx_7
-			runtime.ParallelFor(len(row_32), 16384, func(lo_36, hi int) {
-				for i_37 := lo_36; i_37 < hi; i_37++ {
-					row_32[i_37] = row_28[int(camidx_7[i_37])]
+			loop_39 := runtime.EnterLoop(&nbLoop45, runtime.Bind(row_32, runtime.Bind(row_28, runtime.Bind(camidx_7, runtime.End{}))), len(row_32), 16384)
+			if loop_39.For == nil {
+				loop_39.For = func(lo_36, hi int) {
+					row_32 := loop_39.C.H
+					row_28 := loop_39.C.T.H
+					camidx_7 := loop_39.C.T.T.H
+					for i_37 := lo_36; i_37 < hi; i_37++ {
+						row_32[i_37] = row_28[int(camidx_7[i_37])]
+					}
 				}
-			})
+			}
+			runtime.ParallelFor(len(row_32), 16384, loop_39.For)
+			loop_39.Leave(&nbLoop45)
 		} else {
 			for i_33 := range row_32 {
 				row_32[i_33] = row_28[int(camidx_7[i_33])]
@@ -8727,58 +9083,63 @@ func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []
 			ar.release(mark_26)
 		}
 	}
-	n_39, err_40 := runtime.CheckSize(int64(3))
-	if err_40 != nil {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:44", err_40)
+	n_40, err_41 := runtime.CheckSize(int64(3))
+	if err_41 != nil {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:44", err_41)
 	}
-	var a_41 []float64
-	var d_42 int = 0
-	var rs_43 int = 0
-	for i_44 := 0; i_44 < n_39; i_44++ {
-		mark_45 := ar.mark()
-		i_46 := int64(i_44)
-		if i_46 < 0 || i_46 >= int64(pts_6) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:54", runtime.CheckIndex(i_46, pts_6))
+	var a_42 []float64
+	var d_43 int = 0
+	var rs_44 int = 0
+	for i_45 := 0; i_45 < n_40; i_45++ {
+		mark_46 := ar.mark()
+		i_47 := int64(i_45)
+		if i_47 < 0 || i_47 >= int64(pts_6) {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:54", runtime.CheckIndex(i_47, pts_6))
 		}
-		row_47 := t_17[int(i_46)*pts_5 : (int(i_46)+1)*pts_5]
-		for _, j_48 := range ptidx_9 {
-			if j_48 < 0 || j_48 >= int64(pts_5) {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:45", runtime.CheckIndex(j_48, pts_5))
+		row_48 := t_17[int(i_47)*pts_5 : (int(i_47)+1)*pts_5]
+		for _, j_49 := range ptidx_9 {
+			if j_49 < 0 || j_49 >= int64(pts_5) {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:45", runtime.CheckIndex(j_49, pts_5))
 			}
 		}
-		if i_44 == 0 {
-			d_42 = ptidx_10
-			rs_43 = d_42
-			tot_49, err_50 := runtime.MulSize(n_39, rs_43)
-			if err_50 != nil {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:44", err_50)
+		if i_45 == 0 {
+			d_43 = ptidx_10
+			rs_44 = d_43
+			tot_50, err_51 := runtime.MulSize(n_40, rs_44)
+			if err_51 != nil {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:44", err_51)
 			}
-			a_41 = ar.F64w(tot_49)
-		} else if ptidx_10 != d_42 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:154:44", "build: element "+strconv.Itoa(i_44)+" has shape "+runtime.ShapeString([]int{ptidx_10})+", element 0 has shape "+runtime.ShapeString([]int{d_42}))
+			a_42 = ar.F64w(tot_50)
+		} else if ptidx_10 != d_43 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:154:44", "build: element "+strconv.Itoa(i_45)+" has shape "+runtime.ShapeString([]int{ptidx_10})+", element 0 has shape "+runtime.ShapeString([]int{d_43}))
 		}
-		row_51 := a_41[i_44*rs_43 : (i_44+1)*rs_43]
-		ptidx_9 = ptidx_9[:len(row_51)]
-		if len(row_51) >= 262144 {
-			row_51 := row_51
-			row_47 := row_47
-			ptidx_9 := ptidx_9
-			runtime.ParallelFor(len(row_51), 16384, func(lo_55, hi int) {
-				for i_56 := lo_55; i_56 < hi; i_56++ {
-					row_51[i_56] = row_47[int(ptidx_9[i_56])]
+		row_52 := a_42[i_45*rs_44 : (i_45+1)*rs_44]
+		ptidx_9 = ptidx_9[:len(row_52)]
+		if len(row_52) >= 262144 {
+			loop_59 := runtime.EnterLoop(&nbLoop46, runtime.Bind(row_52, runtime.Bind(row_48, runtime.Bind(ptidx_9, runtime.End{}))), len(row_52), 16384)
+			if loop_59.For == nil {
+				loop_59.For = func(lo_56, hi int) {
+					row_52 := loop_59.C.H
+					row_48 := loop_59.C.T.H
+					ptidx_9 := loop_59.C.T.T.H
+					for i_57 := lo_56; i_57 < hi; i_57++ {
+						row_52[i_57] = row_48[int(ptidx_9[i_57])]
+					}
 				}
-			})
+			}
+			runtime.ParallelFor(len(row_52), 16384, loop_59.For)
+			loop_59.Leave(&nbLoop46)
 		} else {
-			for i_52 := range row_51 {
-				row_51[i_52] = row_47[int(ptidx_9[i_52])]
+			for i_53 := range row_52 {
+				row_52[i_53] = row_48[int(ptidx_9[i_53])]
 			}
 		}
-		if i_44 > 0 {
-			ar.release(mark_45)
+		if i_45 > 0 {
+			ar.release(mark_46)
 		}
 	}
-	nbKeep(ar, mark_58, &a_22, &a_41)
-	return a_22, n_20, d_23, a_41, n_39, d_42, nil
+	nbKeep(ar, mark_60, &a_22, &a_42)
+	return a_22, n_20, d_23, a_42, n_40, d_43, nil
 }
 
 // fn_baobjective is def ba_objective (models.nab:156:12).
@@ -8829,9 +9190,18 @@ func fn_baobjective(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4
 	return r_29, r_30, r_31, r_32, r_33, nil
 }
 
+// nbLoop47 keeps the records of a parallel loop of fn_crosssplit11fwd.
+var nbLoop47 runtime.LoopSite
+
+// nbLoop48 keeps the records of a parallel loop of fn_crosssplit11fwd.
+var nbLoop48 runtime.LoopSite
+
+// nbLoop49 keeps the records of a parallel loop of fn_crosssplit11fwd.
+var nbLoop49 runtime.LoopSite
+
 // fn_crosssplit11fwd is def cross$split_11$fwd (models.nab:122:5).
 func fn_crosssplit11fwd(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, b_6 int) ([]float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
-	mark_38 := ar.mark()
+	mark_41 := ar.mark()
 	if a_2 != 3 {
 		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:122:5", fmt.Sprintf("size mismatch: a has size %d but its type [3][p]f64 says 3", a_2))
 	}
@@ -8894,70 +9264,130 @@ func fn_crosssplit11fwd(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []floa
 	row_9 = row_9[:len(row_17)]
 	row_10 = row_10[:len(row_17)]
 	if len(row_17) >= 262144 {
-		row_17 := row_17
-		row_7 := row_7
-		row_8 := row_8
-		row_9 := row_9
-		row_10 := row_10
-		runtime.ParallelFor(len(row_17), 16384, func(lo_21, hi int) {
-			for i_22 := lo_21; i_22 < hi; i_22++ {
-				row_17[i_22] = ((row_7[i_22] * row_8[i_22]) - (row_9[i_22] * row_10[i_22]))
+		loop_24 := runtime.EnterLoop(&nbLoop47, runtime.Bind(row_17, runtime.Bind(row_7, runtime.Bind(row_8, runtime.Bind(row_9, runtime.Bind(row_10, runtime.End{}))))), len(row_17), 16384)
+		if loop_24.For == nil {
+			loop_24.For = func(lo_21, hi int) {
+				row_17 := loop_24.C.H
+				row_7 := loop_24.C.T.H
+				row_8 := loop_24.C.T.T.H
+				row_9 := loop_24.C.T.T.T.H
+				row_10 := loop_24.C.T.T.T.T.H
+				for i_22 := lo_21; i_22 < hi; i_22++ {
+					row_17[i_22] = ((row_7[i_22] * row_8[i_22]) - (row_9[i_22] * row_10[i_22]))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_17), 16384, loop_24.For)
+		loop_24.Leave(&nbLoop47)
 	} else {
 		for i_18 := range row_17 {
 			row_17[i_18] = ((row_7[i_18] * row_8[i_18]) - (row_9[i_18] * row_10[i_18]))
 		}
 	}
-	row_24 := a_16[1*rs_13 : 2*rs_13]
-	row_9 = row_9[:len(row_24)]
-	row_11 = row_11[:len(row_24)]
-	row_12 = row_12[:len(row_24)]
-	row_8 = row_8[:len(row_24)]
-	if len(row_24) >= 262144 {
-		row_24 := row_24
-		row_9 := row_9
-		row_11 := row_11
-		row_12 := row_12
-		row_8 := row_8
-		runtime.ParallelFor(len(row_24), 16384, func(lo_28, hi int) {
-			for i_29 := lo_28; i_29 < hi; i_29++ {
-				row_24[i_29] = ((row_9[i_29] * row_11[i_29]) - (row_12[i_29] * row_8[i_29]))
+	row_25 := a_16[1*rs_13 : 2*rs_13]
+	row_9 = row_9[:len(row_25)]
+	row_11 = row_11[:len(row_25)]
+	row_12 = row_12[:len(row_25)]
+	row_8 = row_8[:len(row_25)]
+	if len(row_25) >= 262144 {
+		loop_32 := runtime.EnterLoop(&nbLoop48, runtime.Bind(row_25, runtime.Bind(row_9, runtime.Bind(row_11, runtime.Bind(row_12, runtime.Bind(row_8, runtime.End{}))))), len(row_25), 16384)
+		if loop_32.For == nil {
+			loop_32.For = func(lo_29, hi int) {
+				row_25 := loop_32.C.H
+				row_9 := loop_32.C.T.H
+				row_11 := loop_32.C.T.T.H
+				row_12 := loop_32.C.T.T.T.H
+				row_8 := loop_32.C.T.T.T.T.H
+				for i_30 := lo_29; i_30 < hi; i_30++ {
+					row_25[i_30] = ((row_9[i_30] * row_11[i_30]) - (row_12[i_30] * row_8[i_30]))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_25), 16384, loop_32.For)
+		loop_32.Leave(&nbLoop48)
 	} else {
-		for i_25 := range row_24 {
-			row_24[i_25] = ((row_9[i_25] * row_11[i_25]) - (row_12[i_25] * row_8[i_25]))
+		for i_26 := range row_25 {
+			row_25[i_26] = ((row_9[i_26] * row_11[i_26]) - (row_12[i_26] * row_8[i_26]))
 		}
 	}
-	row_31 := a_16[2*rs_13 : 3*rs_13]
-	row_12 = row_12[:len(row_31)]
-	row_10 = row_10[:len(row_31)]
-	row_7 = row_7[:len(row_31)]
-	row_11 = row_11[:len(row_31)]
-	if len(row_31) >= 262144 {
-		row_31 := row_31
-		row_12 := row_12
-		row_10 := row_10
-		row_7 := row_7
-		row_11 := row_11
-		runtime.ParallelFor(len(row_31), 16384, func(lo_35, hi int) {
-			for i_36 := lo_35; i_36 < hi; i_36++ {
-				row_31[i_36] = ((row_12[i_36] * row_10[i_36]) - (row_7[i_36] * row_11[i_36]))
+	row_33 := a_16[2*rs_13 : 3*rs_13]
+	row_12 = row_12[:len(row_33)]
+	row_10 = row_10[:len(row_33)]
+	row_7 = row_7[:len(row_33)]
+	row_11 = row_11[:len(row_33)]
+	if len(row_33) >= 262144 {
+		loop_40 := runtime.EnterLoop(&nbLoop49, runtime.Bind(row_33, runtime.Bind(row_12, runtime.Bind(row_10, runtime.Bind(row_7, runtime.Bind(row_11, runtime.End{}))))), len(row_33), 16384)
+		if loop_40.For == nil {
+			loop_40.For = func(lo_37, hi int) {
+				row_33 := loop_40.C.H
+				row_12 := loop_40.C.T.H
+				row_10 := loop_40.C.T.T.H
+				row_7 := loop_40.C.T.T.T.H
+				row_11 := loop_40.C.T.T.T.T.H
+				for i_38 := lo_37; i_38 < hi; i_38++ {
+					row_33[i_38] = ((row_12[i_38] * row_10[i_38]) - (row_7[i_38] * row_11[i_38]))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_33), 16384, loop_40.For)
+		loop_40.Leave(&nbLoop49)
 	} else {
-		for i_32 := range row_31 {
-			row_31[i_32] = ((row_12[i_32] * row_10[i_32]) - (row_7[i_32] * row_11[i_32]))
+		for i_34 := range row_33 {
+			row_33[i_34] = ((row_12[i_34] * row_10[i_34]) - (row_7[i_34] * row_11[i_34]))
 		}
 	}
-	nbKeep(ar, mark_38, &a_16, &row_11, &row_7, &b_4, &a_1, &row_10, &row_12, &row_8, &row_9)
+	nbKeep(ar, mark_41, &a_16, &row_11, &row_7, &b_4, &a_1, &row_10, &row_12, &row_8, &row_9)
 	return a_16, 3, a_3, row_11, b_6, row_7, a_3, b_4, b_5, b_6, a_1, a_2, a_3, row_10, b_6, row_12, a_3, row_8, b_6, row_12, a_3, row_11, b_6, row_9, a_3, row_10, b_6, row_9, a_3, row_8, b_6, row_7, a_3, nil
 }
 
+// nbLoop50 keeps the records of a parallel loop of fn_crosssplit11bwd.
+var nbLoop50 runtime.LoopSite
+
+// nbLoop51 keeps the records of a parallel loop of fn_crosssplit11bwd.
+var nbLoop51 runtime.LoopSite
+
+// nbLoop52 keeps the records of a parallel loop of fn_crosssplit11bwd.
+var nbLoop52 runtime.LoopSite
+
+// nbLoop53 keeps the records of a parallel loop of fn_crosssplit11bwd.
+var nbLoop53 runtime.LoopSite
+
+// nbLoop54 keeps the records of a parallel loop of fn_crosssplit11bwd.
+var nbLoop54 runtime.LoopSite
+
+// nbLoop55 keeps the records of a parallel loop of fn_crosssplit11bwd.
+var nbLoop55 runtime.LoopSite
+
+// nbLoop56 keeps the records of a parallel loop of fn_crosssplit11bwd.
+var nbLoop56 runtime.LoopSite
+
+// nbLoop57 keeps the records of a parallel loop of fn_crosssplit11bwd.
+var nbLoop57 runtime.LoopSite
+
+// nbLoop58 keeps the records of a parallel loop of fn_crosssplit11bwd.
+var nbLoop58 runtime.LoopSite
+
+// nbLoop59 keeps the records of a parallel loop of fn_crosssplit11bwd.
+var nbLoop59 runtime.LoopSite
+
+// nbLoop60 keeps the records of a parallel loop of fn_crosssplit11bwd.
+var nbLoop60 runtime.LoopSite
+
+// nbLoop61 keeps the records of a parallel loop of fn_crosssplit11bwd.
+var nbLoop61 runtime.LoopSite
+
+// nbLoop62 keeps the records of a parallel loop of fn_crosssplit11bwd.
+var nbLoop62 runtime.LoopSite
+
+// nbLoop63 keeps the records of a parallel loop of fn_crosssplit11bwd.
+var nbLoop63 runtime.LoopSite
+
+// nbLoop64 keeps the records of a parallel loop of fn_crosssplit11bwd.
+var nbLoop64 runtime.LoopSite
+
 // fn_crosssplit11bwd is def cross$split_11$bwd (models.nab:122:5).
 func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []float64, tape_4 int, tape_5 []float64, tape_6 int, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 []float64, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 []float64, tape_20 int, tape_21 []float64, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 []float64, tape_30 int, ybar_31 []float64, ybar_32 int, ybar_33 int) ([]float64, int, int, []float64, int, int, error) {
-	mark_144 := ar.mark()
+	mark_159 := ar.mark()
 	if ybar_32 != 3 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_32))
 	}
@@ -8991,19 +9421,24 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 	r_37 := ar.F64w(ybar_33)
 	row_36 = row_36[:len(r_37)]
 	if len(r_37) >= 262144 {
-		r_37 := r_37
-		row_36 := row_36
-		runtime.ParallelFor(len(r_37), 16384, func(lo_41, hi int) {
-			for i_42 := lo_41; i_42 < hi; i_42++ {
-				r_37[i_42] = -row_36[i_42]
+		loop_44 := runtime.EnterLoop(&nbLoop50, runtime.Bind(r_37, runtime.Bind(row_36, runtime.End{})), len(r_37), 16384)
+		if loop_44.For == nil {
+			loop_44.For = func(lo_41, hi int) {
+				r_37 := loop_44.C.H
+				row_36 := loop_44.C.T.H
+				for i_42 := lo_41; i_42 < hi; i_42++ {
+					r_37[i_42] = -row_36[i_42]
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_37), 16384, loop_44.For)
+		loop_44.Leave(&nbLoop50)
 	} else {
 		for i_38 := range r_37 {
 			r_37[i_38] = -row_36[i_38]
 		}
 	}
-	z_44 := ar.F64(len(tape_5))
+	z_45 := ar.F64(len(tape_5))
 	if ybar_33 != tape_4 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_4})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
@@ -9013,24 +9448,29 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 	if tape_7 != tape_4 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_4})+" differ")
 	}
-	row_45 := z_44[int64(0)*int64(tape_7) : (int64(0)+1)*int64(tape_7)]
-	tape_3 = tape_3[:len(row_45)]
-	r_37 = r_37[:len(row_45)]
-	if len(row_45) >= 262144 {
-		row_45 := row_45
-		tape_3 := tape_3
-		r_37 := r_37
-		runtime.ParallelFor(len(row_45), 16384, func(lo_49, hi int) {
-			for i_50 := lo_49; i_50 < hi; i_50++ {
-				row_45[i_50] += (tape_3[i_50] * r_37[i_50])
+	row_46 := z_45[int64(0)*int64(tape_7) : (int64(0)+1)*int64(tape_7)]
+	tape_3 = tape_3[:len(row_46)]
+	r_37 = r_37[:len(row_46)]
+	if len(row_46) >= 262144 {
+		loop_53 := runtime.EnterLoop(&nbLoop51, runtime.Bind(row_46, runtime.Bind(tape_3, runtime.Bind(r_37, runtime.End{}))), len(row_46), 16384)
+		if loop_53.For == nil {
+			loop_53.For = func(lo_50, hi int) {
+				row_46 := loop_53.C.H
+				tape_3 := loop_53.C.T.H
+				r_37 := loop_53.C.T.T.H
+				for i_51 := lo_50; i_51 < hi; i_51++ {
+					row_46[i_51] += (tape_3[i_51] * r_37[i_51])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_46), 16384, loop_53.For)
+		loop_53.Leave(&nbLoop51)
 	} else {
-		for i_46 := range row_45 {
-			row_45[i_46] += (tape_3[i_46] * r_37[i_46])
+		for i_47 := range row_46 {
+			row_46[i_47] += (tape_3[i_47] * r_37[i_47])
 		}
 	}
-	z_52 := ar.F64(len(tape_8))
+	z_54 := ar.F64(len(tape_8))
 	if ybar_33 != tape_2 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_2})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
@@ -9040,21 +9480,26 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 	if tape_10 != tape_2 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_2})+" differ")
 	}
-	row_53 := z_52[int64(1)*int64(tape_10) : (int64(1)+1)*int64(tape_10)]
-	tape_1 = tape_1[:len(row_53)]
-	r_37 = r_37[:len(row_53)]
-	if len(row_53) >= 262144 {
-		row_53 := row_53
-		tape_1 := tape_1
-		r_37 := r_37
-		runtime.ParallelFor(len(row_53), 16384, func(lo_57, hi int) {
-			for i_58 := lo_57; i_58 < hi; i_58++ {
-				row_53[i_58] += (tape_1[i_58] * r_37[i_58])
+	row_55 := z_54[int64(1)*int64(tape_10) : (int64(1)+1)*int64(tape_10)]
+	tape_1 = tape_1[:len(row_55)]
+	r_37 = r_37[:len(row_55)]
+	if len(row_55) >= 262144 {
+		loop_62 := runtime.EnterLoop(&nbLoop52, runtime.Bind(row_55, runtime.Bind(tape_1, runtime.Bind(r_37, runtime.End{}))), len(row_55), 16384)
+		if loop_62.For == nil {
+			loop_62.For = func(lo_59, hi int) {
+				row_55 := loop_62.C.H
+				tape_1 := loop_62.C.T.H
+				r_37 := loop_62.C.T.T.H
+				for i_60 := lo_59; i_60 < hi; i_60++ {
+					row_55[i_60] += (tape_1[i_60] * r_37[i_60])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_55), 16384, loop_62.For)
+		loop_62.Leave(&nbLoop52)
 	} else {
-		for i_54 := range row_53 {
-			row_53[i_54] += (tape_1[i_54] * r_37[i_54])
+		for i_56 := range row_55 {
+			row_55[i_56] += (tape_1[i_56] * r_37[i_56])
 		}
 	}
 	if ybar_33 != tape_14 {
@@ -9066,21 +9511,26 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 	if tape_7 != tape_14 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_14})+" differ")
 	}
-	row_60 := z_44[int64(1)*int64(tape_7) : (int64(1)+1)*int64(tape_7)]
-	tape_13 = tape_13[:len(row_60)]
-	row_36 = row_36[:len(row_60)]
-	if len(row_60) >= 262144 {
-		row_60 := row_60
-		tape_13 := tape_13
-		row_36 := row_36
-		runtime.ParallelFor(len(row_60), 16384, func(lo_64, hi int) {
-			for i_65 := lo_64; i_65 < hi; i_65++ {
-				row_60[i_65] += (tape_13[i_65] * row_36[i_65])
+	row_63 := z_45[int64(1)*int64(tape_7) : (int64(1)+1)*int64(tape_7)]
+	tape_13 = tape_13[:len(row_63)]
+	row_36 = row_36[:len(row_63)]
+	if len(row_63) >= 262144 {
+		loop_70 := runtime.EnterLoop(&nbLoop53, runtime.Bind(row_63, runtime.Bind(tape_13, runtime.Bind(row_36, runtime.End{}))), len(row_63), 16384)
+		if loop_70.For == nil {
+			loop_70.For = func(lo_67, hi int) {
+				row_63 := loop_70.C.H
+				tape_13 := loop_70.C.T.H
+				row_36 := loop_70.C.T.T.H
+				for i_68 := lo_67; i_68 < hi; i_68++ {
+					row_63[i_68] += (tape_13[i_68] * row_36[i_68])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_63), 16384, loop_70.For)
+		loop_70.Leave(&nbLoop53)
 	} else {
-		for i_61 := range row_60 {
-			row_60[i_61] += (tape_13[i_61] * row_36[i_61])
+		for i_64 := range row_63 {
+			row_63[i_64] += (tape_13[i_64] * row_36[i_64])
 		}
 	}
 	if ybar_33 != tape_12 {
@@ -9092,36 +9542,46 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 	if tape_10 != tape_12 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_12})+" differ")
 	}
-	row_67 := z_52[int64(0)*int64(tape_10) : (int64(0)+1)*int64(tape_10)]
-	tape_11 = tape_11[:len(row_67)]
-	row_36 = row_36[:len(row_67)]
-	if len(row_67) >= 262144 {
-		row_67 := row_67
-		tape_11 := tape_11
-		row_36 := row_36
-		runtime.ParallelFor(len(row_67), 16384, func(lo_71, hi int) {
-			for i_72 := lo_71; i_72 < hi; i_72++ {
-				row_67[i_72] += (tape_11[i_72] * row_36[i_72])
+	row_71 := z_54[int64(0)*int64(tape_10) : (int64(0)+1)*int64(tape_10)]
+	tape_11 = tape_11[:len(row_71)]
+	row_36 = row_36[:len(row_71)]
+	if len(row_71) >= 262144 {
+		loop_78 := runtime.EnterLoop(&nbLoop54, runtime.Bind(row_71, runtime.Bind(tape_11, runtime.Bind(row_36, runtime.End{}))), len(row_71), 16384)
+		if loop_78.For == nil {
+			loop_78.For = func(lo_75, hi int) {
+				row_71 := loop_78.C.H
+				tape_11 := loop_78.C.T.H
+				row_36 := loop_78.C.T.T.H
+				for i_76 := lo_75; i_76 < hi; i_76++ {
+					row_71[i_76] += (tape_11[i_76] * row_36[i_76])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_71), 16384, loop_78.For)
+		loop_78.Leave(&nbLoop54)
 	} else {
-		for i_68 := range row_67 {
-			row_67[i_68] += (tape_11[i_68] * row_36[i_68])
+		for i_72 := range row_71 {
+			row_71[i_72] += (tape_11[i_72] * row_36[i_72])
 		}
 	}
-	r_74 := ar.F64w(ybar_33)
-	row_35 = row_35[:len(r_74)]
-	if len(r_74) >= 262144 {
-		r_74 := r_74
-		row_35 := row_35
-		runtime.ParallelFor(len(r_74), 16384, func(lo_78, hi int) {
-			for i_79 := lo_78; i_79 < hi; i_79++ {
-				r_74[i_79] = -row_35[i_79]
+	r_79 := ar.F64w(ybar_33)
+	row_35 = row_35[:len(r_79)]
+	if len(r_79) >= 262144 {
+		loop_86 := runtime.EnterLoop(&nbLoop55, runtime.Bind(r_79, runtime.Bind(row_35, runtime.End{})), len(r_79), 16384)
+		if loop_86.For == nil {
+			loop_86.For = func(lo_83, hi int) {
+				r_79 := loop_86.C.H
+				row_35 := loop_86.C.T.H
+				for i_84 := lo_83; i_84 < hi; i_84++ {
+					r_79[i_84] = -row_35[i_84]
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_79), 16384, loop_86.For)
+		loop_86.Leave(&nbLoop55)
 	} else {
-		for i_75 := range r_74 {
-			r_74[i_75] = -row_35[i_75]
+		for i_80 := range r_79 {
+			r_79[i_80] = -row_35[i_80]
 		}
 	}
 	if ybar_33 != tape_18 {
@@ -9133,21 +9593,26 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 	if tape_7 != tape_18 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_18})+" differ")
 	}
-	row_81 := z_44[int64(2)*int64(tape_7) : (int64(2)+1)*int64(tape_7)]
-	tape_17 = tape_17[:len(row_81)]
-	r_74 = r_74[:len(row_81)]
-	if len(row_81) >= 262144 {
-		row_81 := row_81
-		tape_17 := tape_17
-		r_74 := r_74
-		runtime.ParallelFor(len(row_81), 16384, func(lo_85, hi int) {
-			for i_86 := lo_85; i_86 < hi; i_86++ {
-				row_81[i_86] += (tape_17[i_86] * r_74[i_86])
+	row_87 := z_45[int64(2)*int64(tape_7) : (int64(2)+1)*int64(tape_7)]
+	tape_17 = tape_17[:len(row_87)]
+	r_79 = r_79[:len(row_87)]
+	if len(row_87) >= 262144 {
+		loop_94 := runtime.EnterLoop(&nbLoop56, runtime.Bind(row_87, runtime.Bind(tape_17, runtime.Bind(r_79, runtime.End{}))), len(row_87), 16384)
+		if loop_94.For == nil {
+			loop_94.For = func(lo_91, hi int) {
+				row_87 := loop_94.C.H
+				tape_17 := loop_94.C.T.H
+				r_79 := loop_94.C.T.T.H
+				for i_92 := lo_91; i_92 < hi; i_92++ {
+					row_87[i_92] += (tape_17[i_92] * r_79[i_92])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_87), 16384, loop_94.For)
+		loop_94.Leave(&nbLoop56)
 	} else {
-		for i_82 := range row_81 {
-			row_81[i_82] += (tape_17[i_82] * r_74[i_82])
+		for i_88 := range row_87 {
+			row_87[i_88] += (tape_17[i_88] * r_79[i_88])
 		}
 	}
 	if ybar_33 != tape_16 {
@@ -9159,21 +9624,26 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 	if tape_10 != tape_16 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
 	}
-	row_88 := z_52[int64(0)*int64(tape_10) : (int64(0)+1)*int64(tape_10)]
-	tape_15 = tape_15[:len(row_88)]
-	r_74 = r_74[:len(row_88)]
-	if len(row_88) >= 262144 {
-		row_88 := row_88
-		tape_15 := tape_15
-		r_74 := r_74
-		runtime.ParallelFor(len(row_88), 16384, func(lo_92, hi int) {
-			for i_93 := lo_92; i_93 < hi; i_93++ {
-				row_88[i_93] += (tape_15[i_93] * r_74[i_93])
+	row_95 := z_54[int64(0)*int64(tape_10) : (int64(0)+1)*int64(tape_10)]
+	tape_15 = tape_15[:len(row_95)]
+	r_79 = r_79[:len(row_95)]
+	if len(row_95) >= 262144 {
+		loop_102 := runtime.EnterLoop(&nbLoop57, runtime.Bind(row_95, runtime.Bind(tape_15, runtime.Bind(r_79, runtime.End{}))), len(row_95), 16384)
+		if loop_102.For == nil {
+			loop_102.For = func(lo_99, hi int) {
+				row_95 := loop_102.C.H
+				tape_15 := loop_102.C.T.H
+				r_79 := loop_102.C.T.T.H
+				for i_100 := lo_99; i_100 < hi; i_100++ {
+					row_95[i_100] += (tape_15[i_100] * r_79[i_100])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_95), 16384, loop_102.For)
+		loop_102.Leave(&nbLoop57)
 	} else {
-		for i_89 := range row_88 {
-			row_88[i_89] += (tape_15[i_89] * r_74[i_89])
+		for i_96 := range row_95 {
+			row_95[i_96] += (tape_15[i_96] * r_79[i_96])
 		}
 	}
 	if ybar_33 != tape_22 {
@@ -9185,21 +9655,26 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 	if tape_7 != tape_22 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_22})+" differ")
 	}
-	row_95 := z_44[int64(0)*int64(tape_7) : (int64(0)+1)*int64(tape_7)]
-	tape_21 = tape_21[:len(row_95)]
-	row_35 = row_35[:len(row_95)]
-	if len(row_95) >= 262144 {
-		row_95 := row_95
-		tape_21 := tape_21
-		row_35 := row_35
-		runtime.ParallelFor(len(row_95), 16384, func(lo_99, hi int) {
-			for i_100 := lo_99; i_100 < hi; i_100++ {
-				row_95[i_100] += (tape_21[i_100] * row_35[i_100])
+	row_103 := z_45[int64(0)*int64(tape_7) : (int64(0)+1)*int64(tape_7)]
+	tape_21 = tape_21[:len(row_103)]
+	row_35 = row_35[:len(row_103)]
+	if len(row_103) >= 262144 {
+		loop_110 := runtime.EnterLoop(&nbLoop58, runtime.Bind(row_103, runtime.Bind(tape_21, runtime.Bind(row_35, runtime.End{}))), len(row_103), 16384)
+		if loop_110.For == nil {
+			loop_110.For = func(lo_107, hi int) {
+				row_103 := loop_110.C.H
+				tape_21 := loop_110.C.T.H
+				row_35 := loop_110.C.T.T.H
+				for i_108 := lo_107; i_108 < hi; i_108++ {
+					row_103[i_108] += (tape_21[i_108] * row_35[i_108])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_103), 16384, loop_110.For)
+		loop_110.Leave(&nbLoop58)
 	} else {
-		for i_96 := range row_95 {
-			row_95[i_96] += (tape_21[i_96] * row_35[i_96])
+		for i_104 := range row_103 {
+			row_103[i_104] += (tape_21[i_104] * row_35[i_104])
 		}
 	}
 	if ybar_33 != tape_20 {
@@ -9211,36 +9686,46 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 	if tape_10 != tape_20 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_20})+" differ")
 	}
-	row_102 := z_52[int64(2)*int64(tape_10) : (int64(2)+1)*int64(tape_10)]
-	tape_19 = tape_19[:len(row_102)]
-	row_35 = row_35[:len(row_102)]
-	if len(row_102) >= 262144 {
-		row_102 := row_102
-		tape_19 := tape_19
-		row_35 := row_35
-		runtime.ParallelFor(len(row_102), 16384, func(lo_106, hi int) {
-			for i_107 := lo_106; i_107 < hi; i_107++ {
-				row_102[i_107] += (tape_19[i_107] * row_35[i_107])
+	row_111 := z_54[int64(2)*int64(tape_10) : (int64(2)+1)*int64(tape_10)]
+	tape_19 = tape_19[:len(row_111)]
+	row_35 = row_35[:len(row_111)]
+	if len(row_111) >= 262144 {
+		loop_118 := runtime.EnterLoop(&nbLoop59, runtime.Bind(row_111, runtime.Bind(tape_19, runtime.Bind(row_35, runtime.End{}))), len(row_111), 16384)
+		if loop_118.For == nil {
+			loop_118.For = func(lo_115, hi int) {
+				row_111 := loop_118.C.H
+				tape_19 := loop_118.C.T.H
+				row_35 := loop_118.C.T.T.H
+				for i_116 := lo_115; i_116 < hi; i_116++ {
+					row_111[i_116] += (tape_19[i_116] * row_35[i_116])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_111), 16384, loop_118.For)
+		loop_118.Leave(&nbLoop59)
 	} else {
-		for i_103 := range row_102 {
-			row_102[i_103] += (tape_19[i_103] * row_35[i_103])
+		for i_112 := range row_111 {
+			row_111[i_112] += (tape_19[i_112] * row_35[i_112])
 		}
 	}
-	r_109 := ar.F64w(ybar_33)
-	row_34 = row_34[:len(r_109)]
-	if len(r_109) >= 262144 {
-		r_109 := r_109
-		row_34 := row_34
-		runtime.ParallelFor(len(r_109), 16384, func(lo_113, hi int) {
-			for i_114 := lo_113; i_114 < hi; i_114++ {
-				r_109[i_114] = -row_34[i_114]
+	r_119 := ar.F64w(ybar_33)
+	row_34 = row_34[:len(r_119)]
+	if len(r_119) >= 262144 {
+		loop_126 := runtime.EnterLoop(&nbLoop60, runtime.Bind(r_119, runtime.Bind(row_34, runtime.End{})), len(r_119), 16384)
+		if loop_126.For == nil {
+			loop_126.For = func(lo_123, hi int) {
+				r_119 := loop_126.C.H
+				row_34 := loop_126.C.T.H
+				for i_124 := lo_123; i_124 < hi; i_124++ {
+					r_119[i_124] = -row_34[i_124]
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_119), 16384, loop_126.For)
+		loop_126.Leave(&nbLoop60)
 	} else {
-		for i_110 := range r_109 {
-			r_109[i_110] = -row_34[i_110]
+		for i_120 := range r_119 {
+			r_119[i_120] = -row_34[i_120]
 		}
 	}
 	if ybar_33 != tape_26 {
@@ -9252,21 +9737,26 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 	if tape_7 != tape_26 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_26})+" differ")
 	}
-	row_116 := z_44[int64(1)*int64(tape_7) : (int64(1)+1)*int64(tape_7)]
-	tape_25 = tape_25[:len(row_116)]
-	r_109 = r_109[:len(row_116)]
-	if len(row_116) >= 262144 {
-		row_116 := row_116
-		tape_25 := tape_25
-		r_109 := r_109
-		runtime.ParallelFor(len(row_116), 16384, func(lo_120, hi int) {
-			for i_121 := lo_120; i_121 < hi; i_121++ {
-				row_116[i_121] += (tape_25[i_121] * r_109[i_121])
+	row_127 := z_45[int64(1)*int64(tape_7) : (int64(1)+1)*int64(tape_7)]
+	tape_25 = tape_25[:len(row_127)]
+	r_119 = r_119[:len(row_127)]
+	if len(row_127) >= 262144 {
+		loop_134 := runtime.EnterLoop(&nbLoop61, runtime.Bind(row_127, runtime.Bind(tape_25, runtime.Bind(r_119, runtime.End{}))), len(row_127), 16384)
+		if loop_134.For == nil {
+			loop_134.For = func(lo_131, hi int) {
+				row_127 := loop_134.C.H
+				tape_25 := loop_134.C.T.H
+				r_119 := loop_134.C.T.T.H
+				for i_132 := lo_131; i_132 < hi; i_132++ {
+					row_127[i_132] += (tape_25[i_132] * r_119[i_132])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_127), 16384, loop_134.For)
+		loop_134.Leave(&nbLoop61)
 	} else {
-		for i_117 := range row_116 {
-			row_116[i_117] += (tape_25[i_117] * r_109[i_117])
+		for i_128 := range row_127 {
+			row_127[i_128] += (tape_25[i_128] * r_119[i_128])
 		}
 	}
 	if ybar_33 != tape_24 {
@@ -9278,21 +9768,26 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 	if tape_10 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 	}
-	row_123 := z_52[int64(2)*int64(tape_10) : (int64(2)+1)*int64(tape_10)]
-	tape_23 = tape_23[:len(row_123)]
-	r_109 = r_109[:len(row_123)]
-	if len(row_123) >= 262144 {
-		row_123 := row_123
-		tape_23 := tape_23
-		r_109 := r_109
-		runtime.ParallelFor(len(row_123), 16384, func(lo_127, hi int) {
-			for i_128 := lo_127; i_128 < hi; i_128++ {
-				row_123[i_128] += (tape_23[i_128] * r_109[i_128])
+	row_135 := z_54[int64(2)*int64(tape_10) : (int64(2)+1)*int64(tape_10)]
+	tape_23 = tape_23[:len(row_135)]
+	r_119 = r_119[:len(row_135)]
+	if len(row_135) >= 262144 {
+		loop_142 := runtime.EnterLoop(&nbLoop62, runtime.Bind(row_135, runtime.Bind(tape_23, runtime.Bind(r_119, runtime.End{}))), len(row_135), 16384)
+		if loop_142.For == nil {
+			loop_142.For = func(lo_139, hi int) {
+				row_135 := loop_142.C.H
+				tape_23 := loop_142.C.T.H
+				r_119 := loop_142.C.T.T.H
+				for i_140 := lo_139; i_140 < hi; i_140++ {
+					row_135[i_140] += (tape_23[i_140] * r_119[i_140])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_135), 16384, loop_142.For)
+		loop_142.Leave(&nbLoop62)
 	} else {
-		for i_124 := range row_123 {
-			row_123[i_124] += (tape_23[i_124] * r_109[i_124])
+		for i_136 := range row_135 {
+			row_135[i_136] += (tape_23[i_136] * r_119[i_136])
 		}
 	}
 	if ybar_33 != tape_30 {
@@ -9304,21 +9799,26 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 	if tape_7 != tape_30 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
 	}
-	row_130 := z_44[int64(2)*int64(tape_7) : (int64(2)+1)*int64(tape_7)]
-	tape_29 = tape_29[:len(row_130)]
-	row_34 = row_34[:len(row_130)]
-	if len(row_130) >= 262144 {
-		row_130 := row_130
-		tape_29 := tape_29
-		row_34 := row_34
-		runtime.ParallelFor(len(row_130), 16384, func(lo_134, hi int) {
-			for i_135 := lo_134; i_135 < hi; i_135++ {
-				row_130[i_135] += (tape_29[i_135] * row_34[i_135])
+	row_143 := z_45[int64(2)*int64(tape_7) : (int64(2)+1)*int64(tape_7)]
+	tape_29 = tape_29[:len(row_143)]
+	row_34 = row_34[:len(row_143)]
+	if len(row_143) >= 262144 {
+		loop_150 := runtime.EnterLoop(&nbLoop63, runtime.Bind(row_143, runtime.Bind(tape_29, runtime.Bind(row_34, runtime.End{}))), len(row_143), 16384)
+		if loop_150.For == nil {
+			loop_150.For = func(lo_147, hi int) {
+				row_143 := loop_150.C.H
+				tape_29 := loop_150.C.T.H
+				row_34 := loop_150.C.T.T.H
+				for i_148 := lo_147; i_148 < hi; i_148++ {
+					row_143[i_148] += (tape_29[i_148] * row_34[i_148])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_143), 16384, loop_150.For)
+		loop_150.Leave(&nbLoop63)
 	} else {
-		for i_131 := range row_130 {
-			row_130[i_131] += (tape_29[i_131] * row_34[i_131])
+		for i_144 := range row_143 {
+			row_143[i_144] += (tape_29[i_144] * row_34[i_144])
 		}
 	}
 	if ybar_33 != tape_28 {
@@ -9330,30 +9830,77 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 	if tape_10 != tape_28 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_28})+" differ")
 	}
-	row_137 := z_52[int64(1)*int64(tape_10) : (int64(1)+1)*int64(tape_10)]
-	tape_27 = tape_27[:len(row_137)]
-	row_34 = row_34[:len(row_137)]
-	if len(row_137) >= 262144 {
-		row_137 := row_137
-		tape_27 := tape_27
-		row_34 := row_34
-		runtime.ParallelFor(len(row_137), 16384, func(lo_141, hi int) {
-			for i_142 := lo_141; i_142 < hi; i_142++ {
-				row_137[i_142] += (tape_27[i_142] * row_34[i_142])
+	row_151 := z_54[int64(1)*int64(tape_10) : (int64(1)+1)*int64(tape_10)]
+	tape_27 = tape_27[:len(row_151)]
+	row_34 = row_34[:len(row_151)]
+	if len(row_151) >= 262144 {
+		loop_158 := runtime.EnterLoop(&nbLoop64, runtime.Bind(row_151, runtime.Bind(tape_27, runtime.Bind(row_34, runtime.End{}))), len(row_151), 16384)
+		if loop_158.For == nil {
+			loop_158.For = func(lo_155, hi int) {
+				row_151 := loop_158.C.H
+				tape_27 := loop_158.C.T.H
+				row_34 := loop_158.C.T.T.H
+				for i_156 := lo_155; i_156 < hi; i_156++ {
+					row_151[i_156] += (tape_27[i_156] * row_34[i_156])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_151), 16384, loop_158.For)
+		loop_158.Leave(&nbLoop64)
 	} else {
-		for i_138 := range row_137 {
-			row_137[i_138] += (tape_27[i_138] * row_34[i_138])
+		for i_152 := range row_151 {
+			row_151[i_152] += (tape_27[i_152] * row_34[i_152])
 		}
 	}
-	nbKeep(ar, mark_144, &z_52, &z_44)
-	return z_52, tape_9, tape_10, z_44, tape_6, tape_7, nil
+	nbKeep(ar, mark_159, &z_54, &z_45)
+	return z_54, tape_9, tape_10, z_45, tape_6, tape_7, nil
 }
+
+// nbLoop65 keeps the records of a parallel loop of fn_rotatesplit11fwd.
+var nbLoop65 runtime.LoopSite
+
+// nbLoop66 keeps the records of a parallel loop of fn_rotatesplit11fwd.
+var nbLoop66 runtime.LoopSite
+
+// nbLoop67 keeps the records of a parallel loop of fn_rotatesplit11fwd.
+var nbLoop67 runtime.LoopSite
+
+// nbLoop68 keeps the records of a parallel loop of fn_rotatesplit11fwd.
+var nbLoop68 runtime.LoopSite
+
+// nbLoop69 keeps the records of a parallel loop of fn_rotatesplit11fwd.
+var nbLoop69 runtime.LoopSite
+
+// nbLoop70 keeps the records of a parallel loop of fn_rotatesplit11fwd.
+var nbLoop70 runtime.LoopSite
+
+// nbLoop71 keeps the records of a parallel loop of fn_rotatesplit11fwd.
+var nbLoop71 runtime.LoopSite
+
+// nbLoop72 keeps the records of a parallel loop of fn_rotatesplit11fwd.
+var nbLoop72 runtime.LoopSite
+
+// nbLoop73 keeps the records of a parallel loop of fn_rotatesplit11fwd.
+var nbLoop73 runtime.LoopSite
+
+// nbLoop74 keeps the records of a parallel loop of fn_rotatesplit11fwd.
+var nbLoop74 runtime.LoopSite
+
+// nbLoop75 keeps the records of a parallel loop of fn_rotatesplit11fwd.
+var nbLoop75 runtime.LoopSite
+
+// nbLoop76 keeps the records of a parallel loop of fn_rotatesplit11fwd.
+var nbLoop76 runtime.LoopSite
+
+// nbLoop77 keeps the records of a parallel loop of fn_rotatesplit11fwd.
+var nbLoop77 runtime.LoopSite
+
+// nbLoop78 keeps the records of a parallel loop of fn_rotatesplit11fwd.
+var nbLoop78 runtime.LoopSite
 
 // fn_rotatesplit11fwd is def rotate$split_11$fwd (models.nab:126:5).
 func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
-	mark_224 := ar.mark()
+	mark_238 := ar.mark()
 	if r_2 != 3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:126:5", fmt.Sprintf("size mismatch: r has size %d but its type [3][p]f64 says 3", r_2))
 	}
@@ -9379,170 +9926,206 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 	row_8 = row_8[:len(r_10)]
 	row_9 = row_9[:len(r_10)]
 	if len(r_10) >= 262144 {
-		r_10 := r_10
-		row_7 := row_7
-		row_8 := row_8
-		row_9 := row_9
-		runtime.ParallelFor(len(r_10), 16384, func(lo_14, hi int) {
-			for i_15 := lo_14; i_15 < hi; i_15++ {
-				r_10[i_15] = (((row_7[i_15] * row_7[i_15]) + (row_8[i_15] * row_8[i_15])) + (row_9[i_15] * row_9[i_15]))
+		loop_17 := runtime.EnterLoop(&nbLoop65, runtime.Bind(r_10, runtime.Bind(row_7, runtime.Bind(row_8, runtime.Bind(row_9, runtime.End{})))), len(r_10), 16384)
+		if loop_17.For == nil {
+			loop_17.For = func(lo_14, hi int) {
+				r_10 := loop_17.C.H
+				row_7 := loop_17.C.T.H
+				row_8 := loop_17.C.T.T.H
+				row_9 := loop_17.C.T.T.T.H
+				for i_15 := lo_14; i_15 < hi; i_15++ {
+					r_10[i_15] = (((row_7[i_15] * row_7[i_15]) + (row_8[i_15] * row_8[i_15])) + (row_9[i_15] * row_9[i_15]))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_10), 16384, loop_17.For)
+		loop_17.Leave(&nbLoop65)
 	} else {
 		for i_11 := range r_10 {
 			r_10[i_11] = (((row_7[i_11] * row_7[i_11]) + (row_8[i_11] * row_8[i_11])) + (row_9[i_11] * row_9[i_11]))
 		}
 	}
-	r_17 := ar.F64w(r_3)
-	r_10 = r_10[:len(r_17)]
-	if len(r_17) >= 262144 {
-		r_17 := r_17
-		r_10 := r_10
-		runtime.ParallelFor(len(r_17), 16384, func(lo_21, hi int) {
-			for i_22 := lo_21; i_22 < hi; i_22++ {
-				r_17[i_22] = (runtime.Sign(r_10[i_22]))
+	r_18 := ar.F64w(r_3)
+	r_10 = r_10[:len(r_18)]
+	if len(r_18) >= 262144 {
+		loop_25 := runtime.EnterLoop(&nbLoop66, runtime.Bind(r_18, runtime.Bind(r_10, runtime.End{})), len(r_18), 16384)
+		if loop_25.For == nil {
+			loop_25.For = func(lo_22, hi int) {
+				r_18 := loop_25.C.H
+				r_10 := loop_25.C.T.H
+				for i_23 := lo_22; i_23 < hi; i_23++ {
+					r_18[i_23] = (runtime.Sign(r_10[i_23]))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_18), 16384, loop_25.For)
+		loop_25.Leave(&nbLoop66)
 	} else {
-		for i_18 := range r_17 {
-			r_17[i_18] = (runtime.Sign(r_10[i_18]))
+		for i_19 := range r_18 {
+			r_18[i_19] = (runtime.Sign(r_10[i_19]))
 		}
 	}
-	r_24 := ar.F64w(r_3)
-	r_17 = r_17[:len(r_24)]
-	if len(r_24) >= 262144 {
-		r_24 := r_24
-		r_17 := r_17
-		runtime.ParallelFor(len(r_24), 16384, func(lo_28, hi int) {
-			for i_29 := lo_28; i_29 < hi; i_29++ {
-				r_24[i_29] = (1.0 - r_17[i_29])
+	r_26 := ar.F64w(r_3)
+	r_18 = r_18[:len(r_26)]
+	if len(r_26) >= 262144 {
+		loop_33 := runtime.EnterLoop(&nbLoop67, runtime.Bind(r_26, runtime.Bind(r_18, runtime.End{})), len(r_26), 16384)
+		if loop_33.For == nil {
+			loop_33.For = func(lo_30, hi int) {
+				r_26 := loop_33.C.H
+				r_18 := loop_33.C.T.H
+				for i_31 := lo_30; i_31 < hi; i_31++ {
+					r_26[i_31] = (1.0 - r_18[i_31])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_26), 16384, loop_33.For)
+		loop_33.Leave(&nbLoop67)
 	} else {
-		for i_25 := range r_24 {
-			r_24[i_25] = (1.0 - r_17[i_25])
+		for i_27 := range r_26 {
+			r_26[i_27] = (1.0 - r_18[i_27])
 		}
 	}
-	r_31 := ar.F64w(r_3)
-	r_10 = r_10[:len(r_31)]
-	r_24 = r_24[:len(r_31)]
-	if len(r_31) >= 262144 {
-		r_31 := r_31
-		r_10 := r_10
-		r_24 := r_24
-		runtime.ParallelFor(len(r_31), 16384, func(lo_35, hi int) {
-			for i_36 := lo_35; i_36 < hi; i_36++ {
-				r_31[i_36] = (math.Sqrt((r_10[i_36] + r_24[i_36])))
+	r_34 := ar.F64w(r_3)
+	r_10 = r_10[:len(r_34)]
+	r_26 = r_26[:len(r_34)]
+	if len(r_34) >= 262144 {
+		loop_41 := runtime.EnterLoop(&nbLoop68, runtime.Bind(r_34, runtime.Bind(r_10, runtime.Bind(r_26, runtime.End{}))), len(r_34), 16384)
+		if loop_41.For == nil {
+			loop_41.For = func(lo_38, hi int) {
+				r_34 := loop_41.C.H
+				r_10 := loop_41.C.T.H
+				r_26 := loop_41.C.T.T.H
+				for i_39 := lo_38; i_39 < hi; i_39++ {
+					r_34[i_39] = (math.Sqrt((r_10[i_39] + r_26[i_39])))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_34), 16384, loop_41.For)
+		loop_41.Leave(&nbLoop68)
 	} else {
-		for i_32 := range r_31 {
-			r_31[i_32] = (math.Sqrt((r_10[i_32] + r_24[i_32])))
+		for i_35 := range r_34 {
+			r_34[i_35] = (math.Sqrt((r_10[i_35] + r_26[i_35])))
 		}
 	}
-	r_38 := ar.F64w(r_3)
-	r_31 = r_31[:len(r_38)]
-	if len(r_38) >= 262144 {
-		r_38 := r_38
-		r_31 := r_31
-		runtime.ParallelFor(len(r_38), 16384, func(lo_42, hi int) {
-			for i_43 := lo_42; i_43 < hi; i_43++ {
-				r_38[i_43] = (math.Cos(r_31[i_43]))
+	r_42 := ar.F64w(r_3)
+	r_34 = r_34[:len(r_42)]
+	if len(r_42) >= 262144 {
+		loop_49 := runtime.EnterLoop(&nbLoop69, runtime.Bind(r_42, runtime.Bind(r_34, runtime.End{})), len(r_42), 16384)
+		if loop_49.For == nil {
+			loop_49.For = func(lo_46, hi int) {
+				r_42 := loop_49.C.H
+				r_34 := loop_49.C.T.H
+				for i_47 := lo_46; i_47 < hi; i_47++ {
+					r_42[i_47] = (math.Cos(r_34[i_47]))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_42), 16384, loop_49.For)
+		loop_49.Leave(&nbLoop69)
 	} else {
-		for i_39 := range r_38 {
-			r_38[i_39] = (math.Cos(r_31[i_39]))
+		for i_43 := range r_42 {
+			r_42[i_43] = (math.Cos(r_34[i_43]))
 		}
 	}
-	r_45 := ar.F64w(r_3)
-	r_31 = r_31[:len(r_45)]
-	if len(r_45) >= 262144 {
-		r_45 := r_45
-		r_31 := r_31
-		runtime.ParallelFor(len(r_45), 16384, func(lo_49, hi int) {
-			for i_50 := lo_49; i_50 < hi; i_50++ {
-				r_45[i_50] = (math.Sin(r_31[i_50]))
+	r_50 := ar.F64w(r_3)
+	r_34 = r_34[:len(r_50)]
+	if len(r_50) >= 262144 {
+		loop_57 := runtime.EnterLoop(&nbLoop70, runtime.Bind(r_50, runtime.Bind(r_34, runtime.End{})), len(r_50), 16384)
+		if loop_57.For == nil {
+			loop_57.For = func(lo_54, hi int) {
+				r_50 := loop_57.C.H
+				r_34 := loop_57.C.T.H
+				for i_55 := lo_54; i_55 < hi; i_55++ {
+					r_50[i_55] = (math.Sin(r_34[i_55]))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_50), 16384, loop_57.For)
+		loop_57.Leave(&nbLoop70)
 	} else {
-		for i_46 := range r_45 {
-			r_45[i_46] = (math.Sin(r_31[i_46]))
+		for i_51 := range r_50 {
+			r_50[i_51] = (math.Sin(r_34[i_51]))
 		}
 	}
-	r_52 := ar.F64w(r_3)
-	row_7 = row_7[:len(r_52)]
-	r_31 = r_31[:len(r_52)]
-	if len(r_52) >= 262144 {
-		r_52 := r_52
-		row_7 := row_7
-		r_31 := r_31
-		runtime.ParallelFor(len(r_52), 16384, func(lo_56, hi int) {
-			for i_57 := lo_56; i_57 < hi; i_57++ {
-				r_52[i_57] = (row_7[i_57] / r_31[i_57])
+	r_58 := ar.F64w(r_3)
+	row_7 = row_7[:len(r_58)]
+	r_34 = r_34[:len(r_58)]
+	if len(r_58) >= 262144 {
+		loop_65 := runtime.EnterLoop(&nbLoop71, runtime.Bind(r_58, runtime.Bind(row_7, runtime.Bind(r_34, runtime.End{}))), len(r_58), 16384)
+		if loop_65.For == nil {
+			loop_65.For = func(lo_62, hi int) {
+				r_58 := loop_65.C.H
+				row_7 := loop_65.C.T.H
+				r_34 := loop_65.C.T.T.H
+				for i_63 := lo_62; i_63 < hi; i_63++ {
+					r_58[i_63] = (row_7[i_63] / r_34[i_63])
+				}
 			}
-		})
-	} else {
-		for i_53 := range r_52 {
-			r_52[i_53] = (row_7[i_53] / r_31[i_53])
 		}
-	}
-	r_59 := ar.F64w(r_3)
-	row_8 = row_8[:len(r_59)]
-	r_31 = r_31[:len(r_59)]
-	if len(r_59) >= 262144 {
-		r_59 := r_59
-		row_8 := row_8
-		r_31 := r_31
-		runtime.ParallelFor(len(r_59), 16384, func(lo_63, hi int) {
-			for i_64 := lo_63; i_64 < hi; i_64++ {
-				r_59[i_64] = (row_8[i_64] / r_31[i_64])
-			}
-		})
+		runtime.ParallelFor(len(r_58), 16384, loop_65.For)
+		loop_65.Leave(&nbLoop71)
 	} else {
-		for i_60 := range r_59 {
-			r_59[i_60] = (row_8[i_60] / r_31[i_60])
+		for i_59 := range r_58 {
+			r_58[i_59] = (row_7[i_59] / r_34[i_59])
 		}
 	}
 	r_66 := ar.F64w(r_3)
-	row_9 = row_9[:len(r_66)]
-	r_31 = r_31[:len(r_66)]
+	row_8 = row_8[:len(r_66)]
+	r_34 = r_34[:len(r_66)]
 	if len(r_66) >= 262144 {
-		r_66 := r_66
-		row_9 := row_9
-		r_31 := r_31
-		runtime.ParallelFor(len(r_66), 16384, func(lo_70, hi int) {
-			for i_71 := lo_70; i_71 < hi; i_71++ {
-				r_66[i_71] = (row_9[i_71] / r_31[i_71])
+		loop_73 := runtime.EnterLoop(&nbLoop72, runtime.Bind(r_66, runtime.Bind(row_8, runtime.Bind(r_34, runtime.End{}))), len(r_66), 16384)
+		if loop_73.For == nil {
+			loop_73.For = func(lo_70, hi int) {
+				r_66 := loop_73.C.H
+				row_8 := loop_73.C.T.H
+				r_34 := loop_73.C.T.T.H
+				for i_71 := lo_70; i_71 < hi; i_71++ {
+					r_66[i_71] = (row_8[i_71] / r_34[i_71])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_66), 16384, loop_73.For)
+		loop_73.Leave(&nbLoop72)
 	} else {
 		for i_67 := range r_66 {
-			r_66[i_67] = (row_9[i_67] / r_31[i_67])
+			r_66[i_67] = (row_8[i_67] / r_34[i_67])
 		}
 	}
-	rs_73 := r_3
-	tot_74, err_75 := runtime.MulSize(3, rs_73)
-	if err_75 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:132:14", err_75)
+	r_74 := ar.F64w(r_3)
+	row_9 = row_9[:len(r_74)]
+	r_34 = r_34[:len(r_74)]
+	if len(r_74) >= 262144 {
+		loop_81 := runtime.EnterLoop(&nbLoop73, runtime.Bind(r_74, runtime.Bind(row_9, runtime.Bind(r_34, runtime.End{}))), len(r_74), 16384)
+		if loop_81.For == nil {
+			loop_81.For = func(lo_78, hi int) {
+				r_74 := loop_81.C.H
+				row_9 := loop_81.C.T.H
+				r_34 := loop_81.C.T.T.H
+				for i_79 := lo_78; i_79 < hi; i_79++ {
+					r_74[i_79] = (row_9[i_79] / r_34[i_79])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_74), 16384, loop_81.For)
+		loop_81.Leave(&nbLoop73)
+	} else {
+		for i_75 := range r_74 {
+			r_74[i_75] = (row_9[i_75] / r_34[i_75])
+		}
 	}
-	a_76 := ar.F64w(tot_74)
-	row_77 := a_76[0*rs_73 : 1*rs_73]
-	copy(row_77, r_52)
-	row_78 := a_76[1*rs_73 : 2*rs_73]
-	copy(row_78, r_59)
-	row_79 := a_76[2*rs_73 : 3*rs_73]
-	copy(row_79, r_66)
-	r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, err_113 := fn_crosssplit11fwd(ar, a_76, 3, r_3, x_4, x_5, x_6)
-	_ = r_83
-	_ = r_84
-	_ = r_85
-	_ = r_86
-	_ = r_87
-	_ = r_88
-	_ = r_89
-	_ = r_90
-	_ = r_91
+	rs_82 := r_3
+	tot_83, err_84 := runtime.MulSize(3, rs_82)
+	if err_84 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:132:14", err_84)
+	}
+	a_85 := ar.F64w(tot_83)
+	row_86 := a_85[0*rs_82 : 1*rs_82]
+	copy(row_86, r_58)
+	row_87 := a_85[1*rs_82 : 2*rs_82]
+	copy(row_87, r_66)
+	row_88 := a_85[2*rs_82 : 3*rs_82]
+	copy(row_88, r_74)
+	r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, err_122 := fn_crosssplit11fwd(ar, a_85, 3, r_3, x_4, x_5, x_6)
 	_ = r_92
 	_ = r_93
 	_ = r_94
@@ -9564,24 +10147,33 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 	_ = r_110
 	_ = r_111
 	_ = r_112
-	if err_113 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbFrame(err_113, "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+	_ = r_113
+	_ = r_114
+	_ = r_115
+	_ = r_116
+	_ = r_117
+	_ = r_118
+	_ = r_119
+	_ = r_120
+	_ = r_121
+	if err_122 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbFrame(err_122, "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_114 := a_76[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	row_123 := a_85[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(0) >= int64(x_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
 	}
-	row_115 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
-	row_116 := a_76[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	row_124 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	row_125 := a_85[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(1) >= int64(x_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
 	}
-	row_117 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
-	row_118 := a_76[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	row_126 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	row_127 := a_85[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(2) >= int64(x_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
 	}
-	row_119 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	row_128 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != r_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
@@ -9591,148 +10183,151 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 	if x_6 != r_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	r_120 := ar.F64w(r_3)
-	row_114 = row_114[:len(r_120)]
-	row_115 = row_115[:len(r_120)]
-	row_116 = row_116[:len(r_120)]
-	row_117 = row_117[:len(r_120)]
-	row_118 = row_118[:len(r_120)]
-	row_119 = row_119[:len(r_120)]
-	if len(r_120) >= 262144 {
-		r_120 := r_120
-		row_114 := row_114
-		row_115 := row_115
-		row_116 := row_116
-		row_117 := row_117
-		row_118 := row_118
-		row_119 := row_119
-		runtime.ParallelFor(len(r_120), 16384, func(lo_124, hi int) {
-			for i_125 := lo_124; i_125 < hi; i_125++ {
-				r_120[i_125] = (((row_114[i_125] * row_115[i_125]) + (row_116[i_125] * row_117[i_125])) + (row_118[i_125] * row_119[i_125]))
+	r_129 := ar.F64w(r_3)
+	row_123 = row_123[:len(r_129)]
+	row_124 = row_124[:len(r_129)]
+	row_125 = row_125[:len(r_129)]
+	row_126 = row_126[:len(r_129)]
+	row_127 = row_127[:len(r_129)]
+	row_128 = row_128[:len(r_129)]
+	if len(r_129) >= 262144 {
+		loop_136 := runtime.EnterLoop(&nbLoop74, runtime.Bind(r_129, runtime.Bind(row_123, runtime.Bind(row_124, runtime.Bind(row_125, runtime.Bind(row_126, runtime.Bind(row_127, runtime.Bind(row_128, runtime.End{}))))))), len(r_129), 16384)
+		if loop_136.For == nil {
+			loop_136.For = func(lo_133, hi int) {
+				r_129 := loop_136.C.H
+				row_123 := loop_136.C.T.H
+				row_124 := loop_136.C.T.T.H
+				row_125 := loop_136.C.T.T.T.H
+				row_126 := loop_136.C.T.T.T.T.H
+				row_127 := loop_136.C.T.T.T.T.T.H
+				row_128 := loop_136.C.T.T.T.T.T.T.H
+				for i_134 := lo_133; i_134 < hi; i_134++ {
+					r_129[i_134] = (((row_123[i_134] * row_124[i_134]) + (row_125[i_134] * row_126[i_134])) + (row_127[i_134] * row_128[i_134]))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_129), 16384, loop_136.For)
+		loop_136.Leave(&nbLoop74)
 	} else {
-		for i_121 := range r_120 {
-			r_120[i_121] = (((row_114[i_121] * row_115[i_121]) + (row_116[i_121] * row_117[i_121])) + (row_118[i_121] * row_119[i_121]))
+		for i_130 := range r_129 {
+			r_129[i_130] = (((row_123[i_130] * row_124[i_130]) + (row_125[i_130] * row_126[i_130])) + (row_127[i_130] * row_128[i_130]))
 		}
 	}
-	r_127 := ar.F64w(r_3)
-	r_38 = r_38[:len(r_127)]
-	if len(r_127) >= 262144 {
-		r_127 := r_127
-		r_38 := r_38
-		runtime.ParallelFor(len(r_127), 16384, func(lo_131, hi int) {
-			for i_132 := lo_131; i_132 < hi; i_132++ {
-				r_127[i_132] = (1.0 - r_38[i_132])
+	r_137 := ar.F64w(r_3)
+	r_42 = r_42[:len(r_137)]
+	if len(r_137) >= 262144 {
+		loop_144 := runtime.EnterLoop(&nbLoop75, runtime.Bind(r_137, runtime.Bind(r_42, runtime.End{})), len(r_137), 16384)
+		if loop_144.For == nil {
+			loop_144.For = func(lo_141, hi int) {
+				r_137 := loop_144.C.H
+				r_42 := loop_144.C.T.H
+				for i_142 := lo_141; i_142 < hi; i_142++ {
+					r_137[i_142] = (1.0 - r_42[i_142])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_137), 16384, loop_144.For)
+		loop_144.Leave(&nbLoop75)
 	} else {
-		for i_128 := range r_127 {
-			r_127[i_128] = (1.0 - r_38[i_128])
+		for i_138 := range r_137 {
+			r_137[i_138] = (1.0 - r_42[i_138])
 		}
 	}
-	r_134 := ar.F64w(r_3)
-	r_120 = r_120[:len(r_134)]
-	r_127 = r_127[:len(r_134)]
-	if len(r_134) >= 262144 {
-		r_134 := r_134
-		r_120 := r_120
-		r_127 := r_127
-		runtime.ParallelFor(len(r_134), 16384, func(lo_138, hi int) {
-			for i_139 := lo_138; i_139 < hi; i_139++ {
-				r_134[i_139] = (r_120[i_139] * r_127[i_139])
+	r_145 := ar.F64w(r_3)
+	r_129 = r_129[:len(r_145)]
+	r_137 = r_137[:len(r_145)]
+	if len(r_145) >= 262144 {
+		loop_152 := runtime.EnterLoop(&nbLoop76, runtime.Bind(r_145, runtime.Bind(r_129, runtime.Bind(r_137, runtime.End{}))), len(r_145), 16384)
+		if loop_152.For == nil {
+			loop_152.For = func(lo_149, hi int) {
+				r_145 := loop_152.C.H
+				r_129 := loop_152.C.T.H
+				r_137 := loop_152.C.T.T.H
+				for i_150 := lo_149; i_150 < hi; i_150++ {
+					r_145[i_150] = (r_129[i_150] * r_137[i_150])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_145), 16384, loop_152.For)
+		loop_152.Leave(&nbLoop76)
 	} else {
-		for i_135 := range r_134 {
-			r_134[i_135] = (r_120[i_135] * r_127[i_135])
+		for i_146 := range r_145 {
+			r_145[i_146] = (r_129[i_146] * r_137[i_146])
 		}
 	}
-	n_141, err_142 := runtime.CheckSize(int64(3))
-	if err_142 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_142)
+	n_153, err_154 := runtime.CheckSize(int64(3))
+	if err_154 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_154)
 	}
-	var a_143 []float64
-	var d_144 int = 0
-	var rs_145 int = 0
-	var a_146 []float64
-	var a_147 []float64
-	var a_148 []float64
-	for i_149 := 0; i_149 < n_141; i_149++ {
-		mark_150 := ar.mark()
-		i_151 := int64(i_149)
-		if i_151 < 0 || i_151 >= int64(x_5) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_151, x_5))
+	var a_155 []float64
+	var d_156 int = 0
+	var rs_157 int = 0
+	var a_158 []float64
+	var a_159 []float64
+	var a_160 []float64
+	for i_161 := 0; i_161 < n_153; i_161++ {
+		mark_162 := ar.mark()
+		i_163 := int64(i_161)
+		if i_163 < 0 || i_163 >= int64(x_5) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_163, x_5))
 		}
-		row_152 := x_4[int(i_151)*x_6 : (int(i_151)+1)*x_6]
-		if i_151 < 0 || i_151 >= int64(r_81) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_151, r_81))
+		row_164 := x_4[int(i_163)*x_6 : (int(i_163)+1)*x_6]
+		if i_163 < 0 || i_163 >= int64(r_90) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_163, r_90))
 		}
-		row_153 := r_80[int(i_151)*r_82 : (int(i_151)+1)*r_82]
-		if i_151 < 0 || i_151 >= int64(3) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_151, 3))
+		row_165 := r_89[int(i_163)*r_91 : (int(i_163)+1)*r_91]
+		if i_163 < 0 || i_163 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_163, 3))
 		}
-		row_154 := a_76[int(i_151)*r_3 : (int(i_151)+1)*r_3]
+		row_166 := a_85[int(i_163)*r_3 : (int(i_163)+1)*r_3]
 		if r_3 != x_6 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		if r_3 != r_82 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_82})+" and "+runtime.ShapeString([]int{r_3}))
+		if r_3 != r_91 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_91})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		if r_82 != x_6 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_82}))
+		if r_91 != x_6 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_91}))
 		}
 		if r_3 != x_6 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		r_155 := ar.F64w(x_6)
-		row_152 = row_152[:len(r_155)]
-		r_38 = r_38[:len(r_155)]
-		row_153 = row_153[:len(r_155)]
-		r_45 = r_45[:len(r_155)]
-		row_154 = row_154[:len(r_155)]
-		r_134 = r_134[:len(r_155)]
-		for i_156 := range r_155 {
-			r_155[i_156] = (((row_152[i_156] * r_38[i_156]) + (row_153[i_156] * r_45[i_156])) + (row_154[i_156] * r_134[i_156]))
+		r_167 := ar.F64w(x_6)
+		row_164 = row_164[:len(r_167)]
+		r_42 = r_42[:len(r_167)]
+		row_165 = row_165[:len(r_167)]
+		r_50 = r_50[:len(r_167)]
+		row_166 = row_166[:len(r_167)]
+		r_145 = r_145[:len(r_167)]
+		for i_168 := range r_167 {
+			r_167[i_168] = (((row_164[i_168] * r_42[i_168]) + (row_165[i_168] * r_50[i_168])) + (row_166[i_168] * r_145[i_168]))
 		}
-		if i_149 == 0 {
-			d_144 = x_6
-			rs_145 = d_144
-			tot_158, err_159 := runtime.MulSize(n_141, rs_145)
-			if err_159 != nil {
-				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_159)
+		if i_161 == 0 {
+			d_156 = x_6
+			rs_157 = d_156
+			tot_170, err_171 := runtime.MulSize(n_153, rs_157)
+			if err_171 != nil {
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_171)
 			}
-			a_143 = ar.F64w(tot_158)
-		} else if x_6 != d_144 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_149)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_144}))
+			a_155 = ar.F64w(tot_170)
+		} else if x_6 != d_156 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_156}))
 		}
-		copy(a_143[i_149*rs_145:(i_149+1)*rs_145], r_155)
-		if i_149 > 0 {
-			ar.release(mark_150)
+		copy(a_155[i_161*rs_157:(i_161+1)*rs_157], r_167)
+		if i_161 > 0 {
+			ar.release(mark_162)
 		}
 	}
-	a_146 = a_76[:n_141*r_3]
-	a_147 = r_80[:n_141*r_82]
-	a_148 = x_4[:n_141*x_6]
-	n_160, err_161 := runtime.CheckSize(int64(3))
-	_ = n_160
-	if err_161 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_161)
+	a_158 = a_85[:n_153*r_3]
+	a_159 = r_89[:n_153*r_91]
+	a_160 = x_4[:n_153*x_6]
+	n_172, err_173 := runtime.CheckSize(int64(3))
+	_ = n_172
+	if err_173 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_173)
 	}
-	view_162 := a_143
-	r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, err_196 := fn_crosssplit11fwd(ar, r_1, r_2, r_3, x_4, x_5, x_6)
-	_ = r_166
-	_ = r_167
-	_ = r_168
-	_ = r_169
-	_ = r_170
-	_ = r_171
-	_ = r_172
-	_ = r_173
-	_ = r_174
-	_ = r_175
-	_ = r_176
-	_ = r_177
+	view_174 := a_155
+	r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, r_196, r_197, r_198, r_199, r_200, r_201, r_202, r_203, r_204, r_205, r_206, r_207, err_208 := fn_crosssplit11fwd(ar, r_1, r_2, r_3, x_4, x_5, x_6)
 	_ = r_178
 	_ = r_179
 	_ = r_180
@@ -9751,97 +10346,188 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 	_ = r_193
 	_ = r_194
 	_ = r_195
-	if err_196 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbFrame(err_196, "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+	_ = r_196
+	_ = r_197
+	_ = r_198
+	_ = r_199
+	_ = r_200
+	_ = r_201
+	_ = r_202
+	_ = r_203
+	_ = r_204
+	_ = r_205
+	_ = r_206
+	_ = r_207
+	if err_208 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbFrame(err_208, "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	if r_164 != x_5 || r_165 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_164, r_165}))
+	if r_176 != x_5 || r_177 != x_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_176, r_177}))
 	}
-	n_197 := x_5 * x_6
-	r_198 := ar.F64w(n_197)
-	x_4 = x_4[:len(r_198)]
-	r_163 = r_163[:len(r_198)]
-	if len(r_198) >= 262144 {
-		r_198 := r_198
-		x_4 := x_4
-		r_163 := r_163
-		runtime.ParallelFor(len(r_198), 16384, func(lo_202, hi int) {
-			for i_203 := lo_202; i_203 < hi; i_203++ {
-				r_198[i_203] = (x_4[i_203] + r_163[i_203])
+	n_209 := x_5 * x_6
+	r_210 := ar.F64w(n_209)
+	x_4 = x_4[:len(r_210)]
+	r_175 = r_175[:len(r_210)]
+	if len(r_210) >= 262144 {
+		loop_217 := runtime.EnterLoop(&nbLoop77, runtime.Bind(r_210, runtime.Bind(x_4, runtime.Bind(r_175, runtime.End{}))), len(r_210), 16384)
+		if loop_217.For == nil {
+			loop_217.For = func(lo_214, hi int) {
+				r_210 := loop_217.C.H
+				x_4 := loop_217.C.T.H
+				r_175 := loop_217.C.T.T.H
+				for i_215 := lo_214; i_215 < hi; i_215++ {
+					r_210[i_215] = (x_4[i_215] + r_175[i_215])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_210), 16384, loop_217.For)
+		loop_217.Leave(&nbLoop77)
 	} else {
-		for i_199 := range r_198 {
-			r_198[i_199] = (x_4[i_199] + r_163[i_199])
+		for i_211 := range r_210 {
+			r_210[i_211] = (x_4[i_211] + r_175[i_211])
 		}
 	}
-	n_205, err_206 := runtime.CheckSize(int64(3))
-	if err_206 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:6", err_206)
+	n_218, err_219 := runtime.CheckSize(int64(3))
+	if err_219 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:6", err_219)
 	}
-	var a_207 []float64
-	var d_208 int = 0
-	var rs_209 int = 0
-	for i_210 := 0; i_210 < n_205; i_210++ {
-		mark_211 := ar.mark()
-		i_212 := int64(i_210)
-		if i_212 < 0 || i_212 >= int64(n_141) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_212, n_141))
+	var a_220 []float64
+	var d_221 int = 0
+	var rs_222 int = 0
+	for i_223 := 0; i_223 < n_218; i_223++ {
+		mark_224 := ar.mark()
+		i_225 := int64(i_223)
+		if i_225 < 0 || i_225 >= int64(n_153) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_225, n_153))
 		}
-		row_213 := view_162[int(i_212)*d_144 : (int(i_212)+1)*d_144]
-		if d_144 != r_3 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_144}))
+		row_226 := view_174[int(i_225)*d_156 : (int(i_225)+1)*d_156]
+		if d_156 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_156}))
 		}
-		if i_212 < 0 || i_212 >= int64(x_5) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_212, x_5))
+		if i_225 < 0 || i_225 >= int64(x_5) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_225, x_5))
 		}
-		row_214 := r_198[int(i_212)*x_6 : (int(i_212)+1)*x_6]
+		row_227 := r_210[int(i_225)*x_6 : (int(i_225)+1)*x_6]
 		if x_6 != r_3 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 		}
-		if i_210 == 0 {
-			d_208 = r_3
-			rs_209 = d_208
-			tot_215, err_216 := runtime.MulSize(n_205, rs_209)
-			if err_216 != nil {
-				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:6", err_216)
+		if i_223 == 0 {
+			d_221 = r_3
+			rs_222 = d_221
+			tot_228, err_229 := runtime.MulSize(n_218, rs_222)
+			if err_229 != nil {
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:6", err_229)
 			}
-			a_207 = ar.F64w(tot_215)
-		} else if r_3 != d_208 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_210)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_208}))
+			a_220 = ar.F64w(tot_228)
+		} else if r_3 != d_221 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_223)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_221}))
 		}
-		row_217 := a_207[i_210*rs_209 : (i_210+1)*rs_209]
-		r_17 = r_17[:len(row_217)]
-		row_213 = row_213[:len(row_217)]
-		r_24 = r_24[:len(row_217)]
-		row_214 = row_214[:len(row_217)]
-		if len(row_217) >= 262144 {
-			row_217 := row_217
-			r_17 := r_17
-			row_213 := row_213
-			r_24 := r_24
-			row_214 := row_214
-			runtime.ParallelFor(len(row_217), 16384, func(lo_221, hi int) {
-				for i_222 := lo_221; i_222 < hi; i_222++ {
-					row_217[i_222] = ((r_17[i_222] * row_213[i_222]) + (r_24[i_222] * row_214[i_222]))
+		row_230 := a_220[i_223*rs_222 : (i_223+1)*rs_222]
+		r_18 = r_18[:len(row_230)]
+		row_226 = row_226[:len(row_230)]
+		r_26 = r_26[:len(row_230)]
+		row_227 = row_227[:len(row_230)]
+		if len(row_230) >= 262144 {
+			loop_237 := runtime.EnterLoop(&nbLoop78, runtime.Bind(row_230, runtime.Bind(r_18, runtime.Bind(row_226, runtime.Bind(r_26, runtime.Bind(row_227, runtime.End{}))))), len(row_230), 16384)
+			if loop_237.For == nil {
+				loop_237.For = func(lo_234, hi int) {
+					row_230 := loop_237.C.H
+					r_18 := loop_237.C.T.H
+					row_226 := loop_237.C.T.T.H
+					r_26 := loop_237.C.T.T.T.H
+					row_227 := loop_237.C.T.T.T.T.H
+					for i_235 := lo_234; i_235 < hi; i_235++ {
+						row_230[i_235] = ((r_18[i_235] * row_226[i_235]) + (r_26[i_235] * row_227[i_235]))
+					}
 				}
-			})
+			}
+			runtime.ParallelFor(len(row_230), 16384, loop_237.For)
+			loop_237.Leave(&nbLoop78)
 		} else {
-			for i_218 := range row_217 {
-				row_217[i_218] = ((r_17[i_218] * row_213[i_218]) + (r_24[i_218] * row_214[i_218]))
+			for i_231 := range row_230 {
+				row_230[i_231] = ((r_18[i_231] * row_226[i_231]) + (r_26[i_231] * row_227[i_231]))
 			}
 		}
-		if i_210 > 0 {
-			ar.release(mark_211)
+		if i_223 > 0 {
+			ar.release(mark_224)
 		}
 	}
-	nbKeep(ar, mark_224, &a_207, &view_162, &r_198, &r_10, &r_1, &x_4, &r_38, &r_80, &r_45, &a_76, &r_134, &a_143, &a_146, &a_147, &a_148, &r_127, &r_120, &row_119, &row_118, &row_117, &row_116, &row_115, &row_114, &r_31, &r_66, &r_59, &r_52, &row_9, &row_8, &row_7)
-	return a_207, n_205, d_208, view_162, n_141, d_144, r_198, x_5, x_6, r_10, r_3, r_1, r_2, r_3, x_4, x_5, x_6, r_38, r_3, r_80, r_81, r_82, r_45, r_3, a_76, 3, r_3, r_134, r_3, a_143, n_141, d_144, a_146, n_141, r_3, a_147, n_141, r_82, a_148, n_141, x_6, r_127, r_3, r_120, r_3, row_119, x_6, row_118, r_3, row_117, x_6, row_116, r_3, row_115, x_6, row_114, r_3, r_31, r_3, r_66, r_3, r_59, r_3, r_52, r_3, row_9, r_3, row_8, r_3, row_7, r_3, nil
+	nbKeep(ar, mark_238, &a_220, &view_174, &r_210, &r_10, &r_1, &x_4, &r_42, &r_89, &r_50, &a_85, &r_145, &a_155, &a_158, &a_159, &a_160, &r_137, &r_129, &row_128, &row_127, &row_126, &row_125, &row_124, &row_123, &r_34, &r_74, &r_66, &r_58, &row_9, &row_8, &row_7)
+	return a_220, n_218, d_221, view_174, n_153, d_156, r_210, x_5, x_6, r_10, r_3, r_1, r_2, r_3, x_4, x_5, x_6, r_42, r_3, r_89, r_90, r_91, r_50, r_3, a_85, 3, r_3, r_145, r_3, a_155, n_153, d_156, a_158, n_153, r_3, a_159, n_153, r_91, a_160, n_153, x_6, r_137, r_3, r_129, r_3, row_128, x_6, row_127, r_3, row_126, x_6, row_125, r_3, row_124, x_6, row_123, r_3, r_34, r_3, r_74, r_3, r_66, r_3, r_58, r_3, row_9, r_3, row_8, r_3, row_7, r_3, nil
 }
+
+// nbLoop79 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop79 runtime.LoopSite
+
+// nbLoop80 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop80 runtime.LoopSite
+
+// nbLoop81 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop81 runtime.LoopSite
+
+// nbLoop82 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop82 runtime.LoopSite
+
+// nbLoop83 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop83 runtime.LoopSite
+
+// nbLoop84 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop84 runtime.LoopSite
+
+// nbLoop85 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop85 runtime.LoopSite
+
+// nbLoop86 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop86 runtime.LoopSite
+
+// nbLoop87 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop87 runtime.LoopSite
+
+// nbLoop88 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop88 runtime.LoopSite
+
+// nbLoop89 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop89 runtime.LoopSite
+
+// nbLoop90 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop90 runtime.LoopSite
+
+// nbLoop91 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop91 runtime.LoopSite
+
+// nbLoop92 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop92 runtime.LoopSite
+
+// nbLoop93 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop93 runtime.LoopSite
+
+// nbLoop94 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop94 runtime.LoopSite
+
+// nbLoop95 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop95 runtime.LoopSite
+
+// nbLoop96 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop96 runtime.LoopSite
+
+// nbLoop97 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop97 runtime.LoopSite
+
+// nbLoop98 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop98 runtime.LoopSite
+
+// nbLoop99 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop99 runtime.LoopSite
+
+// nbLoop100 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop100 runtime.LoopSite
+
+// nbLoop101 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop101 runtime.LoopSite
 
 // fn_rotatesplit11bwd is def rotate$split_11$bwd (models.nab:126:5).
 func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 int, tape_12 []float64, tape_13 int, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 []float64, tape_23 int, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 int, tape_30 []float64, tape_31 int, tape_32 int, tape_33 []float64, tape_34 int, tape_35 int, tape_36 []float64, tape_37 int, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 []float64, tape_56 int, tape_57 []float64, tape_58 int, tape_59 []float64, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 []float64, tape_66 int, tape_67 []float64, tape_68 int, ybar_69 []float64, ybar_70 int, ybar_71 int) ([]float64, int, int, []float64, int, int, error) {
-	mark_417 := ar.mark()
+	mark_440 := ar.mark()
 	if ybar_70 != 3 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_70))
 	}
@@ -9878,225 +10564,240 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	r_72 := ar.F64w(tape_8)
 	tape_7 = tape_7[:len(r_72)]
 	if len(r_72) >= 262144 {
-		r_72 := r_72
-		tape_7 := tape_7
-		runtime.ParallelFor(len(r_72), 16384, func(lo_76, hi int) {
-			for i_77 := lo_76; i_77 < hi; i_77++ {
-				r_72[i_77] = (runtime.Sign(tape_7[i_77]))
+		loop_79 := runtime.EnterLoop(&nbLoop79, runtime.Bind(r_72, runtime.Bind(tape_7, runtime.End{})), len(r_72), 16384)
+		if loop_79.For == nil {
+			loop_79.For = func(lo_76, hi int) {
+				r_72 := loop_79.C.H
+				tape_7 := loop_79.C.T.H
+				for i_77 := lo_76; i_77 < hi; i_77++ {
+					r_72[i_77] = (runtime.Sign(tape_7[i_77]))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_72), 16384, loop_79.For)
+		loop_79.Leave(&nbLoop79)
 	} else {
 		for i_73 := range r_72 {
 			r_72[i_73] = (runtime.Sign(tape_7[i_73]))
 		}
 	}
-	z_79 := ar.F64(len(tape_1))
-	z_80 := ar.F64(len(tape_4))
-	var rev_81 []float64
-	var rev_82 int
+	z_80 := ar.F64(len(tape_1))
+	z_81 := ar.F64(len(tape_4))
+	var rev_82 []float64
 	var rev_83 int
-	var rev_84 []float64
-	var rev_85 int
+	var rev_84 int
+	var rev_85 []float64
 	var rev_86 int
-	rev_81, rev_82, rev_83, rev_84, rev_85, rev_86 = z_79, tape_2, tape_3, z_80, tape_5, tape_6
-	for i_95 := int64(0); i_95 < int64(3); i_95++ {
-		if i_95 < 0 || i_95 >= int64(ybar_70) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(i_95, ybar_70))
+	var rev_87 int
+	rev_82, rev_83, rev_84, rev_85, rev_86, rev_87 = z_80, tape_2, tape_3, z_81, tape_5, tape_6
+	for i_96 := int64(0); i_96 < int64(3); i_96++ {
+		if i_96 < 0 || i_96 >= int64(ybar_70) {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(i_96, ybar_70))
 		}
-		row_97 := ybar_69[int(i_95)*ybar_71 : (int(i_95)+1)*ybar_71]
+		row_98 := ybar_69[int(i_96)*ybar_71 : (int(i_96)+1)*ybar_71]
 		if ybar_71 != tape_8 {
 			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_71}))
 		}
-		if i_95 < 0 || i_95 >= int64(rev_85) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", runtime.CheckIndex(i_95, rev_85))
+		if i_96 < 0 || i_96 >= int64(rev_86) {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", runtime.CheckIndex(i_96, rev_86))
 		}
-		if rev_86 != tape_8 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_86})+" and "+runtime.ShapeString([]int{tape_8})+" differ")
+		if rev_87 != tape_8 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_87})+" and "+runtime.ShapeString([]int{tape_8})+" differ")
 		}
-		row_98 := rev_84[i_95*int64(rev_86) : (i_95+1)*int64(rev_86)]
-		r_72 = r_72[:len(row_98)]
-		row_97 = row_97[:len(row_98)]
-		for i_99 := range row_98 {
-			row_98[i_99] += ((1.0 - r_72[i_99]) * row_97[i_99])
+		row_99 := rev_85[i_96*int64(rev_87) : (i_96+1)*int64(rev_87)]
+		r_72 = r_72[:len(row_99)]
+		row_98 = row_98[:len(row_99)]
+		for i_100 := range row_99 {
+			row_99[i_100] += ((1.0 - r_72[i_100]) * row_98[i_100])
 		}
 		if ybar_71 != tape_8 {
 			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_71}))
 		}
-		if i_95 < 0 || i_95 >= int64(rev_82) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", runtime.CheckIndex(i_95, rev_82))
+		if i_96 < 0 || i_96 >= int64(rev_83) {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", runtime.CheckIndex(i_96, rev_83))
 		}
-		if rev_83 != tape_8 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_83})+" and "+runtime.ShapeString([]int{tape_8})+" differ")
+		if rev_84 != tape_8 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_84})+" and "+runtime.ShapeString([]int{tape_8})+" differ")
 		}
-		row_101 := rev_81[i_95*int64(rev_83) : (i_95+1)*int64(rev_83)]
-		r_72 = r_72[:len(row_101)]
-		row_97 = row_97[:len(row_101)]
-		for i_102 := range row_101 {
-			row_101[i_102] += (r_72[i_102] * row_97[i_102])
+		row_102 := rev_82[i_96*int64(rev_84) : (i_96+1)*int64(rev_84)]
+		r_72 = r_72[:len(row_102)]
+		row_98 = row_98[:len(row_102)]
+		for i_103 := range row_102 {
+			row_102[i_103] += (r_72[i_103] * row_98[i_103])
 		}
 	}
-	r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, err_137 := fn_crosssplit11fwd(ar, tape_9, tape_10, tape_11, tape_12, tape_13, tape_14)
-	_ = r_104
+	r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, err_138 := fn_crosssplit11fwd(ar, tape_9, tape_10, tape_11, tape_12, tape_13, tape_14)
 	_ = r_105
 	_ = r_106
-	if err_137 != nil {
-		return nil, 0, 0, nil, 0, 0, nbFrame(err_137, "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+	_ = r_107
+	if err_138 != nil {
+		return nil, 0, 0, nil, 0, 0, nbFrame(err_138, "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	r_138, r_139, r_140, r_141, r_142, r_143, err_144 := fn_crosssplit11bwd(ar, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, z_80, tape_5, tape_6)
-	if err_144 != nil {
-		return nil, 0, 0, nil, 0, 0, nbFrame(err_144, "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	r_139, r_140, r_141, r_142, r_143, r_144, err_145 := fn_crosssplit11bwd(ar, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, z_81, tape_5, tape_6)
+	if err_145 != nil {
+		return nil, 0, 0, nil, 0, 0, nbFrame(err_145, "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	if r_142 != tape_5 || r_143 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_5, tape_6})+" and "+runtime.ShapeString([]int{r_142, r_143}))
+	if r_143 != tape_5 || r_144 != tape_6 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_5, tape_6})+" and "+runtime.ShapeString([]int{r_143, r_144}))
 	}
-	n_145 := tape_5 * tape_6
-	r_146 := ar.F64w(n_145)
-	z_80 = z_80[:len(r_146)]
-	r_141 = r_141[:len(r_146)]
-	if len(r_146) >= 262144 {
-		r_146 := r_146
-		z_80 := z_80
-		r_141 := r_141
-		runtime.ParallelFor(len(r_146), 16384, func(lo_150, hi int) {
-			for i_151 := lo_150; i_151 < hi; i_151++ {
-				r_146[i_151] = (z_80[i_151] + r_141[i_151])
+	n_146 := tape_5 * tape_6
+	r_147 := ar.F64w(n_146)
+	z_81 = z_81[:len(r_147)]
+	r_142 = r_142[:len(r_147)]
+	if len(r_147) >= 262144 {
+		loop_154 := runtime.EnterLoop(&nbLoop80, runtime.Bind(r_147, runtime.Bind(z_81, runtime.Bind(r_142, runtime.End{}))), len(r_147), 16384)
+		if loop_154.For == nil {
+			loop_154.For = func(lo_151, hi int) {
+				r_147 := loop_154.C.H
+				z_81 := loop_154.C.T.H
+				r_142 := loop_154.C.T.T.H
+				for i_152 := lo_151; i_152 < hi; i_152++ {
+					r_147[i_152] = (z_81[i_152] + r_142[i_152])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_147), 16384, loop_154.For)
+		loop_154.Leave(&nbLoop80)
 	} else {
-		for i_147 := range r_146 {
-			r_146[i_147] = (z_80[i_147] + r_141[i_147])
+		for i_148 := range r_147 {
+			r_147[i_148] = (z_81[i_148] + r_142[i_148])
 		}
 	}
-	z_153 := ar.F64(len(tape_15))
-	z_154 := ar.F64(len(tape_17))
-	z_155 := ar.F64(len(tape_20))
-	z_156 := ar.F64(len(tape_22))
-	z_157 := ar.F64(len(tape_25))
-	var rev_158 []float64
-	var rev_159 int
-	var rev_160 int
-	var rev_161 []float64
+	z_155 := ar.F64(len(tape_15))
+	z_156 := ar.F64(len(tape_17))
+	z_157 := ar.F64(len(tape_20))
+	z_158 := ar.F64(len(tape_22))
+	z_159 := ar.F64(len(tape_25))
+	var rev_160 []float64
+	var rev_161 int
 	var rev_162 int
 	var rev_163 []float64
 	var rev_164 int
-	var rev_165 int
-	var rev_166 []float64
+	var rev_165 []float64
+	var rev_166 int
 	var rev_167 int
 	var rev_168 []float64
 	var rev_169 int
-	var rev_170 int
-	var rev_171 []float64
+	var rev_170 []float64
+	var rev_171 int
 	var rev_172 int
-	rev_158, rev_159, rev_160, rev_161, rev_162, rev_163, rev_164, rev_165, rev_166, rev_167, rev_168, rev_169, rev_170, rev_171, rev_172 = r_146, tape_5, tape_6, z_153, tape_16, z_154, tape_18, tape_19, z_155, tape_21, z_156, tape_23, tape_24, z_157, tape_26
-	for i_197 := int64(0); i_197 < int64(3); i_197++ {
-		if i_197 < 0 || i_197 >= int64(tape_2) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(i_197, tape_2))
+	var rev_173 []float64
+	var rev_174 int
+	rev_160, rev_161, rev_162, rev_163, rev_164, rev_165, rev_166, rev_167, rev_168, rev_169, rev_170, rev_171, rev_172, rev_173, rev_174 = r_147, tape_5, tape_6, z_155, tape_16, z_156, tape_18, tape_19, z_157, tape_21, z_158, tape_23, tape_24, z_159, tape_26
+	for i_199 := int64(0); i_199 < int64(3); i_199++ {
+		if i_199 < 0 || i_199 >= int64(tape_2) {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(i_199, tape_2))
 		}
-		row_199 := z_79[int(i_197)*tape_3 : (int(i_197)+1)*tape_3]
-		if i_197 < 0 || i_197 >= int64(tape_28) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(i_197, tape_28))
+		row_201 := z_80[int(i_199)*tape_3 : (int(i_199)+1)*tape_3]
+		if i_199 < 0 || i_199 >= int64(tape_28) {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(i_199, tape_28))
 		}
-		_ = tape_27[int(i_197)*tape_29 : (int(i_197)+1)*tape_29]
-		row_201 := tape_30[int(i_197)*tape_32 : (int(i_197)+1)*tape_32]
-		row_202 := tape_33[int(i_197)*tape_35 : (int(i_197)+1)*tape_35]
-		row_203 := tape_36[int(i_197)*tape_38 : (int(i_197)+1)*tape_38]
+		_ = tape_27[int(i_199)*tape_29 : (int(i_199)+1)*tape_29]
+		row_203 := tape_30[int(i_199)*tape_32 : (int(i_199)+1)*tape_32]
+		row_204 := tape_33[int(i_199)*tape_35 : (int(i_199)+1)*tape_35]
+		row_205 := tape_36[int(i_199)*tape_38 : (int(i_199)+1)*tape_38]
 		if tape_3 != tape_32 {
 			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_3}))
 		}
-		if rev_172 != tape_32 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_172})+" and "+runtime.ShapeString([]int{tape_32})+" differ")
+		if rev_174 != tape_32 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_174})+" and "+runtime.ShapeString([]int{tape_32})+" differ")
 		}
-		row_201 = row_201[:len(rev_171)]
-		row_199 = row_199[:len(rev_171)]
-		for i_205 := range rev_171 {
-			rev_171[i_205] += (row_201[i_205] * row_199[i_205])
+		row_203 = row_203[:len(rev_173)]
+		row_201 = row_201[:len(rev_173)]
+		for i_207 := range rev_173 {
+			rev_173[i_207] += (row_203[i_207] * row_201[i_207])
 		}
 		if tape_3 != tape_26 {
 			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_3}))
 		}
-		if i_197 < 0 || i_197 >= int64(rev_169) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_197, rev_169))
+		if i_199 < 0 || i_199 >= int64(rev_171) {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_199, rev_171))
 		}
-		if rev_170 != tape_26 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_170})+" and "+runtime.ShapeString([]int{tape_26})+" differ")
+		if rev_172 != tape_26 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_172})+" and "+runtime.ShapeString([]int{tape_26})+" differ")
 		}
-		row_207 := rev_168[i_197*int64(rev_170) : (i_197+1)*int64(rev_170)]
-		tape_25 = tape_25[:len(row_207)]
-		row_199 = row_199[:len(row_207)]
-		for i_208 := range row_207 {
-			row_207[i_208] += (tape_25[i_208] * row_199[i_208])
+		row_209 := rev_170[i_199*int64(rev_172) : (i_199+1)*int64(rev_172)]
+		tape_25 = tape_25[:len(row_209)]
+		row_201 = row_201[:len(row_209)]
+		for i_210 := range row_209 {
+			row_209[i_210] += (tape_25[i_210] * row_201[i_210])
 		}
 		if tape_3 != tape_35 {
 			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_35})+" and "+runtime.ShapeString([]int{tape_3}))
 		}
-		if rev_167 != tape_35 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_167})+" and "+runtime.ShapeString([]int{tape_35})+" differ")
+		if rev_169 != tape_35 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_169})+" and "+runtime.ShapeString([]int{tape_35})+" differ")
 		}
-		row_202 = row_202[:len(rev_166)]
-		row_199 = row_199[:len(rev_166)]
-		for i_211 := range rev_166 {
-			rev_166[i_211] += (row_202[i_211] * row_199[i_211])
+		row_204 = row_204[:len(rev_168)]
+		row_201 = row_201[:len(rev_168)]
+		for i_213 := range rev_168 {
+			rev_168[i_213] += (row_204[i_213] * row_201[i_213])
 		}
 		if tape_3 != tape_21 {
 			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_3}))
 		}
-		if i_197 < 0 || i_197 >= int64(rev_164) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_197, rev_164))
+		if i_199 < 0 || i_199 >= int64(rev_166) {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_199, rev_166))
 		}
-		if rev_165 != tape_21 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_165})+" and "+runtime.ShapeString([]int{tape_21})+" differ")
+		if rev_167 != tape_21 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_167})+" and "+runtime.ShapeString([]int{tape_21})+" differ")
 		}
-		row_213 := rev_163[i_197*int64(rev_165) : (i_197+1)*int64(rev_165)]
-		tape_20 = tape_20[:len(row_213)]
-		row_199 = row_199[:len(row_213)]
-		for i_214 := range row_213 {
-			row_213[i_214] += (tape_20[i_214] * row_199[i_214])
+		row_215 := rev_165[i_199*int64(rev_167) : (i_199+1)*int64(rev_167)]
+		tape_20 = tape_20[:len(row_215)]
+		row_201 = row_201[:len(row_215)]
+		for i_216 := range row_215 {
+			row_215[i_216] += (tape_20[i_216] * row_201[i_216])
 		}
 		if tape_3 != tape_38 {
 			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_38})+" and "+runtime.ShapeString([]int{tape_3}))
 		}
-		if rev_162 != tape_38 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_162})+" and "+runtime.ShapeString([]int{tape_38})+" differ")
+		if rev_164 != tape_38 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_164})+" and "+runtime.ShapeString([]int{tape_38})+" differ")
 		}
-		row_203 = row_203[:len(rev_161)]
-		row_199 = row_199[:len(rev_161)]
-		for i_217 := range rev_161 {
-			rev_161[i_217] += (row_203[i_217] * row_199[i_217])
+		row_205 = row_205[:len(rev_163)]
+		row_201 = row_201[:len(rev_163)]
+		for i_219 := range rev_163 {
+			rev_163[i_219] += (row_205[i_219] * row_201[i_219])
 		}
 		if tape_3 != tape_16 {
 			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_3}))
 		}
-		if i_197 < 0 || i_197 >= int64(rev_159) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_197, rev_159))
+		if i_199 < 0 || i_199 >= int64(rev_161) {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_199, rev_161))
 		}
-		if rev_160 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_160})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+		if rev_162 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_162})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
 		}
-		row_219 := rev_158[i_197*int64(rev_160) : (i_197+1)*int64(rev_160)]
-		tape_15 = tape_15[:len(row_219)]
-		row_199 = row_199[:len(row_219)]
-		for i_220 := range row_219 {
-			row_219[i_220] += (tape_15[i_220] * row_199[i_220])
+		row_221 := rev_160[i_199*int64(rev_162) : (i_199+1)*int64(rev_162)]
+		tape_15 = tape_15[:len(row_221)]
+		row_201 = row_201[:len(row_221)]
+		for i_222 := range row_221 {
+			row_221[i_222] += (tape_15[i_222] * row_201[i_222])
 		}
 	}
 	if tape_26 != tape_40 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
-	r_222 := ar.F64w(tape_40)
-	tape_39 = tape_39[:len(r_222)]
-	z_157 = z_157[:len(r_222)]
-	if len(r_222) >= 262144 {
-		r_222 := r_222
-		tape_39 := tape_39
-		z_157 := z_157
-		runtime.ParallelFor(len(r_222), 16384, func(lo_226, hi int) {
-			for i_227 := lo_226; i_227 < hi; i_227++ {
-				r_222[i_227] = (tape_39[i_227] * z_157[i_227])
+	r_224 := ar.F64w(tape_40)
+	tape_39 = tape_39[:len(r_224)]
+	z_159 = z_159[:len(r_224)]
+	if len(r_224) >= 262144 {
+		loop_231 := runtime.EnterLoop(&nbLoop81, runtime.Bind(r_224, runtime.Bind(tape_39, runtime.Bind(z_159, runtime.End{}))), len(r_224), 16384)
+		if loop_231.For == nil {
+			loop_231.For = func(lo_228, hi int) {
+				r_224 := loop_231.C.H
+				tape_39 := loop_231.C.T.H
+				z_159 := loop_231.C.T.T.H
+				for i_229 := lo_228; i_229 < hi; i_229++ {
+					r_224[i_229] = (tape_39[i_229] * z_159[i_229])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_224), 16384, loop_231.For)
+		loop_231.Leave(&nbLoop81)
 	} else {
-		for i_223 := range r_222 {
-			r_222[i_223] = (tape_39[i_223] * z_157[i_223])
+		for i_225 := range r_224 {
+			r_224[i_225] = (tape_39[i_225] * z_159[i_225])
 		}
 	}
 	if tape_26 != tape_42 {
@@ -10105,20 +10806,25 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	if tape_16 != tape_42 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_42})+" differ")
 	}
-	tape_41 = tape_41[:len(z_153)]
-	z_157 = z_157[:len(z_153)]
-	if len(z_153) >= 262144 {
-		z_153 := z_153
-		tape_41 := tape_41
-		z_157 := z_157
-		runtime.ParallelFor(len(z_153), 16384, func(lo_233, hi int) {
-			for i_234 := lo_233; i_234 < hi; i_234++ {
-				z_153[i_234] += (-(tape_41[i_234] * z_157[i_234]))
+	tape_41 = tape_41[:len(z_155)]
+	z_159 = z_159[:len(z_155)]
+	if len(z_155) >= 262144 {
+		loop_239 := runtime.EnterLoop(&nbLoop82, runtime.Bind(z_155, runtime.Bind(tape_41, runtime.Bind(z_159, runtime.End{}))), len(z_155), 16384)
+		if loop_239.For == nil {
+			loop_239.For = func(lo_236, hi int) {
+				z_155 := loop_239.C.H
+				tape_41 := loop_239.C.T.H
+				z_159 := loop_239.C.T.T.H
+				for i_237 := lo_236; i_237 < hi; i_237++ {
+					z_155[i_237] += (-(tape_41[i_237] * z_159[i_237]))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(z_155), 16384, loop_239.For)
+		loop_239.Leave(&nbLoop82)
 	} else {
-		for i_230 := range z_153 {
-			z_153[i_230] += (-(tape_41[i_230] * z_157[i_230]))
+		for i_233 := range z_155 {
+			z_155[i_233] += (-(tape_41[i_233] * z_159[i_233]))
 		}
 	}
 	if tape_40 != tape_46 {
@@ -10130,21 +10836,26 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	if tape_6 != tape_46 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_46})+" differ")
 	}
-	row_236 := r_146[int64(2)*int64(tape_6) : (int64(2)+1)*int64(tape_6)]
-	tape_45 = tape_45[:len(row_236)]
-	r_222 = r_222[:len(row_236)]
-	if len(row_236) >= 262144 {
-		row_236 := row_236
-		tape_45 := tape_45
-		r_222 := r_222
-		runtime.ParallelFor(len(row_236), 16384, func(lo_240, hi int) {
-			for i_241 := lo_240; i_241 < hi; i_241++ {
-				row_236[i_241] += (tape_45[i_241] * r_222[i_241])
+	row_240 := r_147[int64(2)*int64(tape_6) : (int64(2)+1)*int64(tape_6)]
+	tape_45 = tape_45[:len(row_240)]
+	r_224 = r_224[:len(row_240)]
+	if len(row_240) >= 262144 {
+		loop_247 := runtime.EnterLoop(&nbLoop83, runtime.Bind(row_240, runtime.Bind(tape_45, runtime.Bind(r_224, runtime.End{}))), len(row_240), 16384)
+		if loop_247.For == nil {
+			loop_247.For = func(lo_244, hi int) {
+				row_240 := loop_247.C.H
+				tape_45 := loop_247.C.T.H
+				r_224 := loop_247.C.T.T.H
+				for i_245 := lo_244; i_245 < hi; i_245++ {
+					row_240[i_245] += (tape_45[i_245] * r_224[i_245])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_240), 16384, loop_247.For)
+		loop_247.Leave(&nbLoop83)
 	} else {
-		for i_237 := range row_236 {
-			row_236[i_237] += (tape_45[i_237] * r_222[i_237])
+		for i_241 := range row_240 {
+			row_240[i_241] += (tape_45[i_241] * r_224[i_241])
 		}
 	}
 	if tape_40 != tape_44 {
@@ -10156,21 +10867,26 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	if tape_24 != tape_44 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_44})+" differ")
 	}
-	row_243 := z_156[int64(2)*int64(tape_24) : (int64(2)+1)*int64(tape_24)]
-	tape_43 = tape_43[:len(row_243)]
-	r_222 = r_222[:len(row_243)]
-	if len(row_243) >= 262144 {
-		row_243 := row_243
-		tape_43 := tape_43
-		r_222 := r_222
-		runtime.ParallelFor(len(row_243), 16384, func(lo_247, hi int) {
-			for i_248 := lo_247; i_248 < hi; i_248++ {
-				row_243[i_248] += (tape_43[i_248] * r_222[i_248])
+	row_248 := z_158[int64(2)*int64(tape_24) : (int64(2)+1)*int64(tape_24)]
+	tape_43 = tape_43[:len(row_248)]
+	r_224 = r_224[:len(row_248)]
+	if len(row_248) >= 262144 {
+		loop_255 := runtime.EnterLoop(&nbLoop84, runtime.Bind(row_248, runtime.Bind(tape_43, runtime.Bind(r_224, runtime.End{}))), len(row_248), 16384)
+		if loop_255.For == nil {
+			loop_255.For = func(lo_252, hi int) {
+				row_248 := loop_255.C.H
+				tape_43 := loop_255.C.T.H
+				r_224 := loop_255.C.T.T.H
+				for i_253 := lo_252; i_253 < hi; i_253++ {
+					row_248[i_253] += (tape_43[i_253] * r_224[i_253])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_248), 16384, loop_255.For)
+		loop_255.Leave(&nbLoop84)
 	} else {
-		for i_244 := range row_243 {
-			row_243[i_244] += (tape_43[i_244] * r_222[i_244])
+		for i_249 := range row_248 {
+			row_248[i_249] += (tape_43[i_249] * r_224[i_249])
 		}
 	}
 	if tape_40 != tape_50 {
@@ -10182,21 +10898,26 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	if tape_6 != tape_50 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_50})+" differ")
 	}
-	row_250 := r_146[int64(1)*int64(tape_6) : (int64(1)+1)*int64(tape_6)]
-	tape_49 = tape_49[:len(row_250)]
-	r_222 = r_222[:len(row_250)]
-	if len(row_250) >= 262144 {
-		row_250 := row_250
-		tape_49 := tape_49
-		r_222 := r_222
-		runtime.ParallelFor(len(row_250), 16384, func(lo_254, hi int) {
-			for i_255 := lo_254; i_255 < hi; i_255++ {
-				row_250[i_255] += (tape_49[i_255] * r_222[i_255])
+	row_256 := r_147[int64(1)*int64(tape_6) : (int64(1)+1)*int64(tape_6)]
+	tape_49 = tape_49[:len(row_256)]
+	r_224 = r_224[:len(row_256)]
+	if len(row_256) >= 262144 {
+		loop_263 := runtime.EnterLoop(&nbLoop85, runtime.Bind(row_256, runtime.Bind(tape_49, runtime.Bind(r_224, runtime.End{}))), len(row_256), 16384)
+		if loop_263.For == nil {
+			loop_263.For = func(lo_260, hi int) {
+				row_256 := loop_263.C.H
+				tape_49 := loop_263.C.T.H
+				r_224 := loop_263.C.T.T.H
+				for i_261 := lo_260; i_261 < hi; i_261++ {
+					row_256[i_261] += (tape_49[i_261] * r_224[i_261])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_256), 16384, loop_263.For)
+		loop_263.Leave(&nbLoop85)
 	} else {
-		for i_251 := range row_250 {
-			row_250[i_251] += (tape_49[i_251] * r_222[i_251])
+		for i_257 := range row_256 {
+			row_256[i_257] += (tape_49[i_257] * r_224[i_257])
 		}
 	}
 	if tape_40 != tape_48 {
@@ -10208,21 +10929,26 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	if tape_24 != tape_48 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_48})+" differ")
 	}
-	row_257 := z_156[int64(1)*int64(tape_24) : (int64(1)+1)*int64(tape_24)]
-	tape_47 = tape_47[:len(row_257)]
-	r_222 = r_222[:len(row_257)]
-	if len(row_257) >= 262144 {
-		row_257 := row_257
-		tape_47 := tape_47
-		r_222 := r_222
-		runtime.ParallelFor(len(row_257), 16384, func(lo_261, hi int) {
-			for i_262 := lo_261; i_262 < hi; i_262++ {
-				row_257[i_262] += (tape_47[i_262] * r_222[i_262])
+	row_264 := z_158[int64(1)*int64(tape_24) : (int64(1)+1)*int64(tape_24)]
+	tape_47 = tape_47[:len(row_264)]
+	r_224 = r_224[:len(row_264)]
+	if len(row_264) >= 262144 {
+		loop_271 := runtime.EnterLoop(&nbLoop86, runtime.Bind(row_264, runtime.Bind(tape_47, runtime.Bind(r_224, runtime.End{}))), len(row_264), 16384)
+		if loop_271.For == nil {
+			loop_271.For = func(lo_268, hi int) {
+				row_264 := loop_271.C.H
+				tape_47 := loop_271.C.T.H
+				r_224 := loop_271.C.T.T.H
+				for i_269 := lo_268; i_269 < hi; i_269++ {
+					row_264[i_269] += (tape_47[i_269] * r_224[i_269])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_264), 16384, loop_271.For)
+		loop_271.Leave(&nbLoop86)
 	} else {
-		for i_258 := range row_257 {
-			row_257[i_258] += (tape_47[i_258] * r_222[i_258])
+		for i_265 := range row_264 {
+			row_264[i_265] += (tape_47[i_265] * r_224[i_265])
 		}
 	}
 	if tape_40 != tape_54 {
@@ -10234,21 +10960,26 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	if tape_6 != tape_54 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_54})+" differ")
 	}
-	row_264 := r_146[int64(0)*int64(tape_6) : (int64(0)+1)*int64(tape_6)]
-	tape_53 = tape_53[:len(row_264)]
-	r_222 = r_222[:len(row_264)]
-	if len(row_264) >= 262144 {
-		row_264 := row_264
-		tape_53 := tape_53
-		r_222 := r_222
-		runtime.ParallelFor(len(row_264), 16384, func(lo_268, hi int) {
-			for i_269 := lo_268; i_269 < hi; i_269++ {
-				row_264[i_269] += (tape_53[i_269] * r_222[i_269])
+	row_272 := r_147[int64(0)*int64(tape_6) : (int64(0)+1)*int64(tape_6)]
+	tape_53 = tape_53[:len(row_272)]
+	r_224 = r_224[:len(row_272)]
+	if len(row_272) >= 262144 {
+		loop_279 := runtime.EnterLoop(&nbLoop87, runtime.Bind(row_272, runtime.Bind(tape_53, runtime.Bind(r_224, runtime.End{}))), len(row_272), 16384)
+		if loop_279.For == nil {
+			loop_279.For = func(lo_276, hi int) {
+				row_272 := loop_279.C.H
+				tape_53 := loop_279.C.T.H
+				r_224 := loop_279.C.T.T.H
+				for i_277 := lo_276; i_277 < hi; i_277++ {
+					row_272[i_277] += (tape_53[i_277] * r_224[i_277])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_272), 16384, loop_279.For)
+		loop_279.Leave(&nbLoop87)
 	} else {
-		for i_265 := range row_264 {
-			row_264[i_265] += (tape_53[i_265] * r_222[i_265])
+		for i_273 := range row_272 {
+			row_272[i_273] += (tape_53[i_273] * r_224[i_273])
 		}
 	}
 	if tape_40 != tape_52 {
@@ -10260,73 +10991,83 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	if tape_24 != tape_52 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_52})+" differ")
 	}
-	row_271 := z_156[int64(0)*int64(tape_24) : (int64(0)+1)*int64(tape_24)]
-	tape_51 = tape_51[:len(row_271)]
-	r_222 = r_222[:len(row_271)]
-	if len(row_271) >= 262144 {
-		row_271 := row_271
-		tape_51 := tape_51
-		r_222 := r_222
-		runtime.ParallelFor(len(row_271), 16384, func(lo_275, hi int) {
-			for i_276 := lo_275; i_276 < hi; i_276++ {
-				row_271[i_276] += (tape_51[i_276] * r_222[i_276])
+	row_280 := z_158[int64(0)*int64(tape_24) : (int64(0)+1)*int64(tape_24)]
+	tape_51 = tape_51[:len(row_280)]
+	r_224 = r_224[:len(row_280)]
+	if len(row_280) >= 262144 {
+		loop_287 := runtime.EnterLoop(&nbLoop88, runtime.Bind(row_280, runtime.Bind(tape_51, runtime.Bind(r_224, runtime.End{}))), len(row_280), 16384)
+		if loop_287.For == nil {
+			loop_287.For = func(lo_284, hi int) {
+				row_280 := loop_287.C.H
+				tape_51 := loop_287.C.T.H
+				r_224 := loop_287.C.T.T.H
+				for i_285 := lo_284; i_285 < hi; i_285++ {
+					row_280[i_285] += (tape_51[i_285] * r_224[i_285])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_280), 16384, loop_287.For)
+		loop_287.Leave(&nbLoop88)
 	} else {
-		for i_272 := range row_271 {
-			row_271[i_272] += (tape_51[i_272] * r_222[i_272])
+		for i_281 := range row_280 {
+			row_280[i_281] += (tape_51[i_281] * r_224[i_281])
 		}
 	}
-	r_278, r_279, r_280, r_281, r_282, r_283, r_284, r_285, r_286, r_287, r_288, r_289, r_290, r_291, r_292, r_293, r_294, r_295, r_296, r_297, r_298, r_299, r_300, r_301, r_302, r_303, r_304, r_305, r_306, r_307, r_308, r_309, r_310, err_311 := fn_crosssplit11fwd(ar, tape_22, tape_23, tape_24, tape_12, tape_13, tape_14)
-	_ = r_278
-	_ = r_279
-	_ = r_280
-	if err_311 != nil {
-		return nil, 0, 0, nil, 0, 0, nbFrame(err_311, "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+	r_288, r_289, r_290, r_291, r_292, r_293, r_294, r_295, r_296, r_297, r_298, r_299, r_300, r_301, r_302, r_303, r_304, r_305, r_306, r_307, r_308, r_309, r_310, r_311, r_312, r_313, r_314, r_315, r_316, r_317, r_318, r_319, r_320, err_321 := fn_crosssplit11fwd(ar, tape_22, tape_23, tape_24, tape_12, tape_13, tape_14)
+	_ = r_288
+	_ = r_289
+	_ = r_290
+	if err_321 != nil {
+		return nil, 0, 0, nil, 0, 0, nbFrame(err_321, "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	r_312, r_313, r_314, r_315, r_316, r_317, err_318 := fn_crosssplit11bwd(ar, r_281, r_282, r_283, r_284, r_285, r_286, r_287, r_288, r_289, r_290, r_291, r_292, r_293, r_294, r_295, r_296, r_297, r_298, r_299, r_300, r_301, r_302, r_303, r_304, r_305, r_306, r_307, r_308, r_309, r_310, z_154, tape_18, tape_19)
-	if err_318 != nil {
-		return nil, 0, 0, nil, 0, 0, nbFrame(err_318, "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	r_322, r_323, r_324, r_325, r_326, r_327, err_328 := fn_crosssplit11bwd(ar, r_291, r_292, r_293, r_294, r_295, r_296, r_297, r_298, r_299, r_300, r_301, r_302, r_303, r_304, r_305, r_306, r_307, r_308, r_309, r_310, r_311, r_312, r_313, r_314, r_315, r_316, r_317, r_318, r_319, r_320, z_156, tape_18, tape_19)
+	if err_328 != nil {
+		return nil, 0, 0, nil, 0, 0, nbFrame(err_328, "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	if tape_23 != r_313 || tape_24 != r_314 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_23, tape_24})+" and "+runtime.ShapeString([]int{r_313, r_314})+" differ")
+	if tape_23 != r_323 || tape_24 != r_324 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_23, tape_24})+" and "+runtime.ShapeString([]int{r_323, r_324})+" differ")
 	}
-	r_312 = r_312[:len(z_156)]
-	for i_319 := range z_156 {
-		z_156[i_319] += r_312[i_319]
+	r_322 = r_322[:len(z_158)]
+	for i_329 := range z_158 {
+		z_158[i_329] += r_322[i_329]
 	}
-	if tape_5 != r_316 || tape_6 != r_317 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_5, tape_6})+" and "+runtime.ShapeString([]int{r_316, r_317})+" differ")
+	if tape_5 != r_326 || tape_6 != r_327 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_5, tape_6})+" and "+runtime.ShapeString([]int{r_326, r_327})+" differ")
 	}
-	r_315 = r_315[:len(r_146)]
-	for i_320 := range r_146 {
-		r_146[i_320] += r_315[i_320]
+	r_325 = r_325[:len(r_147)]
+	for i_330 := range r_147 {
+		r_147[i_330] += r_325[i_330]
 	}
 	if int64(0) >= int64(tape_23) {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), tape_23))
 	}
-	row_321 := z_156[int(int64(0))*tape_24 : (int(int64(0))+1)*tape_24]
+	row_331 := z_158[int(int64(0))*tape_24 : (int(int64(0))+1)*tape_24]
 	if int64(1) >= int64(tape_23) {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), tape_23))
 	}
-	row_322 := z_156[int(int64(1))*tape_24 : (int(int64(1))+1)*tape_24]
+	row_332 := z_158[int(int64(1))*tape_24 : (int(int64(1))+1)*tape_24]
 	if int64(2) >= int64(tape_23) {
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), tape_23))
 	}
-	row_323 := z_156[int(int64(2))*tape_24 : (int(int64(2))+1)*tape_24]
-	r_324 := ar.F64w(tape_56)
-	tape_55 = tape_55[:len(r_324)]
-	if len(r_324) >= 262144 {
-		r_324 := r_324
-		tape_55 := tape_55
-		runtime.ParallelFor(len(r_324), 16384, func(lo_328, hi int) {
-			for i_329 := lo_328; i_329 < hi; i_329++ {
-				r_324[i_329] = (1.0 / tape_55[i_329])
+	row_333 := z_158[int(int64(2))*tape_24 : (int(int64(2))+1)*tape_24]
+	r_334 := ar.F64w(tape_56)
+	tape_55 = tape_55[:len(r_334)]
+	if len(r_334) >= 262144 {
+		loop_341 := runtime.EnterLoop(&nbLoop89, runtime.Bind(r_334, runtime.Bind(tape_55, runtime.End{})), len(r_334), 16384)
+		if loop_341.For == nil {
+			loop_341.For = func(lo_338, hi int) {
+				r_334 := loop_341.C.H
+				tape_55 := loop_341.C.T.H
+				for i_339 := lo_338; i_339 < hi; i_339++ {
+					r_334[i_339] = (1.0 / tape_55[i_339])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_334), 16384, loop_341.For)
+		loop_341.Leave(&nbLoop89)
 	} else {
-		for i_325 := range r_324 {
-			r_324[i_325] = (1.0 / tape_55[i_325])
+		for i_335 := range r_334 {
+			r_334[i_335] = (1.0 / tape_55[i_335])
 		}
 	}
 	if tape_56 != tape_58 {
@@ -10335,32 +11076,37 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	if tape_24 != tape_58 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
-	r_331 := ar.F64w(tape_58)
-	tape_57 = tape_57[:len(r_331)]
-	tape_55 = tape_55[:len(r_331)]
-	row_323 = row_323[:len(r_331)]
-	if len(r_331) >= 262144 {
-		r_331 := r_331
-		tape_57 := tape_57
-		tape_55 := tape_55
-		row_323 := row_323
-		runtime.ParallelFor(len(r_331), 16384, func(lo_335, hi int) {
-			for i_336 := lo_335; i_336 < hi; i_336++ {
-				r_331[i_336] = ((-(tape_57[i_336] / tape_55[i_336])) * row_323[i_336])
+	r_342 := ar.F64w(tape_58)
+	tape_57 = tape_57[:len(r_342)]
+	tape_55 = tape_55[:len(r_342)]
+	row_333 = row_333[:len(r_342)]
+	if len(r_342) >= 262144 {
+		loop_349 := runtime.EnterLoop(&nbLoop90, runtime.Bind(r_342, runtime.Bind(tape_57, runtime.Bind(tape_55, runtime.Bind(row_333, runtime.End{})))), len(r_342), 16384)
+		if loop_349.For == nil {
+			loop_349.For = func(lo_346, hi int) {
+				r_342 := loop_349.C.H
+				tape_57 := loop_349.C.T.H
+				tape_55 := loop_349.C.T.T.H
+				row_333 := loop_349.C.T.T.T.H
+				for i_347 := lo_346; i_347 < hi; i_347++ {
+					r_342[i_347] = ((-(tape_57[i_347] / tape_55[i_347])) * row_333[i_347])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_342), 16384, loop_349.For)
+		loop_349.Leave(&nbLoop90)
 	} else {
-		for i_332 := range r_331 {
-			r_331[i_332] = ((-(tape_57[i_332] / tape_55[i_332])) * row_323[i_332])
+		for i_343 := range r_342 {
+			r_342[i_343] = ((-(tape_57[i_343] / tape_55[i_343])) * row_333[i_343])
 		}
 	}
-	z_338 := ar.F64(len(tape_9))
-	if tape_10 != r_139 || tape_11 != r_140 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_10, tape_11})+" and "+runtime.ShapeString([]int{r_139, r_140})+" differ")
+	z_350 := ar.F64(len(tape_9))
+	if tape_10 != r_140 || tape_11 != r_141 {
+		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_10, tape_11})+" and "+runtime.ShapeString([]int{r_140, r_141})+" differ")
 	}
-	r_138 = r_138[:len(z_338)]
-	for i_339 := range z_338 {
-		z_338[i_339] += r_138[i_339]
+	r_139 = r_139[:len(z_350)]
+	for i_351 := range z_350 {
+		z_350[i_351] += r_139[i_351]
 	}
 	if tape_24 != tape_56 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_24}))
@@ -10371,21 +11117,26 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	if tape_11 != tape_56 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
 	}
-	row_340 := z_338[int64(2)*int64(tape_11) : (int64(2)+1)*int64(tape_11)]
-	r_324 = r_324[:len(row_340)]
-	row_323 = row_323[:len(row_340)]
-	if len(row_340) >= 262144 {
-		row_340 := row_340
-		r_324 := r_324
-		row_323 := row_323
-		runtime.ParallelFor(len(row_340), 16384, func(lo_344, hi int) {
-			for i_345 := lo_344; i_345 < hi; i_345++ {
-				row_340[i_345] += (r_324[i_345] * row_323[i_345])
+	row_352 := z_350[int64(2)*int64(tape_11) : (int64(2)+1)*int64(tape_11)]
+	r_334 = r_334[:len(row_352)]
+	row_333 = row_333[:len(row_352)]
+	if len(row_352) >= 262144 {
+		loop_359 := runtime.EnterLoop(&nbLoop91, runtime.Bind(row_352, runtime.Bind(r_334, runtime.Bind(row_333, runtime.End{}))), len(row_352), 16384)
+		if loop_359.For == nil {
+			loop_359.For = func(lo_356, hi int) {
+				row_352 := loop_359.C.H
+				r_334 := loop_359.C.T.H
+				row_333 := loop_359.C.T.T.H
+				for i_357 := lo_356; i_357 < hi; i_357++ {
+					row_352[i_357] += (r_334[i_357] * row_333[i_357])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_352), 16384, loop_359.For)
+		loop_359.Leave(&nbLoop91)
 	} else {
-		for i_341 := range row_340 {
-			row_340[i_341] += (r_324[i_341] * row_323[i_341])
+		for i_353 := range row_352 {
+			row_352[i_353] += (r_334[i_353] * row_333[i_353])
 		}
 	}
 	if tape_56 != tape_60 {
@@ -10397,22 +11148,27 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	if tape_58 != tape_60 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_60})+" differ")
 	}
-	tape_59 = tape_59[:len(r_331)]
-	tape_55 = tape_55[:len(r_331)]
-	row_322 = row_322[:len(r_331)]
-	if len(r_331) >= 262144 {
-		r_331 := r_331
-		tape_59 := tape_59
-		tape_55 := tape_55
-		row_322 := row_322
-		runtime.ParallelFor(len(r_331), 16384, func(lo_351, hi int) {
-			for i_352 := lo_351; i_352 < hi; i_352++ {
-				r_331[i_352] += ((-(tape_59[i_352] / tape_55[i_352])) * row_322[i_352])
+	tape_59 = tape_59[:len(r_342)]
+	tape_55 = tape_55[:len(r_342)]
+	row_332 = row_332[:len(r_342)]
+	if len(r_342) >= 262144 {
+		loop_367 := runtime.EnterLoop(&nbLoop92, runtime.Bind(r_342, runtime.Bind(tape_59, runtime.Bind(tape_55, runtime.Bind(row_332, runtime.End{})))), len(r_342), 16384)
+		if loop_367.For == nil {
+			loop_367.For = func(lo_364, hi int) {
+				r_342 := loop_367.C.H
+				tape_59 := loop_367.C.T.H
+				tape_55 := loop_367.C.T.T.H
+				row_332 := loop_367.C.T.T.T.H
+				for i_365 := lo_364; i_365 < hi; i_365++ {
+					r_342[i_365] += ((-(tape_59[i_365] / tape_55[i_365])) * row_332[i_365])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_342), 16384, loop_367.For)
+		loop_367.Leave(&nbLoop92)
 	} else {
-		for i_348 := range r_331 {
-			r_331[i_348] += ((-(tape_59[i_348] / tape_55[i_348])) * row_322[i_348])
+		for i_361 := range r_342 {
+			r_342[i_361] += ((-(tape_59[i_361] / tape_55[i_361])) * row_332[i_361])
 		}
 	}
 	if tape_24 != tape_56 {
@@ -10424,21 +11180,26 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	if tape_11 != tape_56 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
 	}
-	row_354 := z_338[int64(1)*int64(tape_11) : (int64(1)+1)*int64(tape_11)]
-	r_324 = r_324[:len(row_354)]
-	row_322 = row_322[:len(row_354)]
-	if len(row_354) >= 262144 {
-		row_354 := row_354
-		r_324 := r_324
-		row_322 := row_322
-		runtime.ParallelFor(len(row_354), 16384, func(lo_358, hi int) {
-			for i_359 := lo_358; i_359 < hi; i_359++ {
-				row_354[i_359] += (r_324[i_359] * row_322[i_359])
+	row_368 := z_350[int64(1)*int64(tape_11) : (int64(1)+1)*int64(tape_11)]
+	r_334 = r_334[:len(row_368)]
+	row_332 = row_332[:len(row_368)]
+	if len(row_368) >= 262144 {
+		loop_375 := runtime.EnterLoop(&nbLoop93, runtime.Bind(row_368, runtime.Bind(r_334, runtime.Bind(row_332, runtime.End{}))), len(row_368), 16384)
+		if loop_375.For == nil {
+			loop_375.For = func(lo_372, hi int) {
+				row_368 := loop_375.C.H
+				r_334 := loop_375.C.T.H
+				row_332 := loop_375.C.T.T.H
+				for i_373 := lo_372; i_373 < hi; i_373++ {
+					row_368[i_373] += (r_334[i_373] * row_332[i_373])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_368), 16384, loop_375.For)
+		loop_375.Leave(&nbLoop93)
 	} else {
-		for i_355 := range row_354 {
-			row_354[i_355] += (r_324[i_355] * row_322[i_355])
+		for i_369 := range row_368 {
+			row_368[i_369] += (r_334[i_369] * row_332[i_369])
 		}
 	}
 	if tape_56 != tape_62 {
@@ -10450,22 +11211,27 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	if tape_58 != tape_62 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_62})+" differ")
 	}
-	tape_61 = tape_61[:len(r_331)]
-	tape_55 = tape_55[:len(r_331)]
-	row_321 = row_321[:len(r_331)]
-	if len(r_331) >= 262144 {
-		r_331 := r_331
-		tape_61 := tape_61
-		tape_55 := tape_55
-		row_321 := row_321
-		runtime.ParallelFor(len(r_331), 16384, func(lo_365, hi int) {
-			for i_366 := lo_365; i_366 < hi; i_366++ {
-				r_331[i_366] += ((-(tape_61[i_366] / tape_55[i_366])) * row_321[i_366])
+	tape_61 = tape_61[:len(r_342)]
+	tape_55 = tape_55[:len(r_342)]
+	row_331 = row_331[:len(r_342)]
+	if len(r_342) >= 262144 {
+		loop_383 := runtime.EnterLoop(&nbLoop94, runtime.Bind(r_342, runtime.Bind(tape_61, runtime.Bind(tape_55, runtime.Bind(row_331, runtime.End{})))), len(r_342), 16384)
+		if loop_383.For == nil {
+			loop_383.For = func(lo_380, hi int) {
+				r_342 := loop_383.C.H
+				tape_61 := loop_383.C.T.H
+				tape_55 := loop_383.C.T.T.H
+				row_331 := loop_383.C.T.T.T.H
+				for i_381 := lo_380; i_381 < hi; i_381++ {
+					r_342[i_381] += ((-(tape_61[i_381] / tape_55[i_381])) * row_331[i_381])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_342), 16384, loop_383.For)
+		loop_383.Leave(&nbLoop94)
 	} else {
-		for i_362 := range r_331 {
-			r_331[i_362] += ((-(tape_61[i_362] / tape_55[i_362])) * row_321[i_362])
+		for i_377 := range r_342 {
+			r_342[i_377] += ((-(tape_61[i_377] / tape_55[i_377])) * row_331[i_377])
 		}
 	}
 	if tape_24 != tape_56 {
@@ -10477,21 +11243,26 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	if tape_11 != tape_56 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
 	}
-	row_368 := z_338[int64(0)*int64(tape_11) : (int64(0)+1)*int64(tape_11)]
-	r_324 = r_324[:len(row_368)]
-	row_321 = row_321[:len(row_368)]
-	if len(row_368) >= 262144 {
-		row_368 := row_368
-		r_324 := r_324
-		row_321 := row_321
-		runtime.ParallelFor(len(row_368), 16384, func(lo_372, hi int) {
-			for i_373 := lo_372; i_373 < hi; i_373++ {
-				row_368[i_373] += (r_324[i_373] * row_321[i_373])
+	row_384 := z_350[int64(0)*int64(tape_11) : (int64(0)+1)*int64(tape_11)]
+	r_334 = r_334[:len(row_384)]
+	row_331 = row_331[:len(row_384)]
+	if len(row_384) >= 262144 {
+		loop_391 := runtime.EnterLoop(&nbLoop95, runtime.Bind(row_384, runtime.Bind(r_334, runtime.Bind(row_331, runtime.End{}))), len(row_384), 16384)
+		if loop_391.For == nil {
+			loop_391.For = func(lo_388, hi int) {
+				row_384 := loop_391.C.H
+				r_334 := loop_391.C.T.H
+				row_331 := loop_391.C.T.T.H
+				for i_389 := lo_388; i_389 < hi; i_389++ {
+					row_384[i_389] += (r_334[i_389] * row_331[i_389])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_384), 16384, loop_391.For)
+		loop_391.Leave(&nbLoop95)
 	} else {
-		for i_369 := range row_368 {
-			row_368[i_369] += (r_324[i_369] * row_321[i_369])
+		for i_385 := range row_384 {
+			row_384[i_385] += (r_334[i_385] * row_331[i_385])
 		}
 	}
 	if tape_21 != tape_56 {
@@ -10500,20 +11271,25 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	if tape_58 != tape_56 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
 	}
-	tape_55 = tape_55[:len(r_331)]
-	z_155 = z_155[:len(r_331)]
-	if len(r_331) >= 262144 {
-		r_331 := r_331
-		tape_55 := tape_55
-		z_155 := z_155
-		runtime.ParallelFor(len(r_331), 16384, func(lo_379, hi int) {
-			for i_380 := lo_379; i_380 < hi; i_380++ {
-				r_331[i_380] += ((math.Cos(tape_55[i_380])) * z_155[i_380])
+	tape_55 = tape_55[:len(r_342)]
+	z_157 = z_157[:len(r_342)]
+	if len(r_342) >= 262144 {
+		loop_399 := runtime.EnterLoop(&nbLoop96, runtime.Bind(r_342, runtime.Bind(tape_55, runtime.Bind(z_157, runtime.End{}))), len(r_342), 16384)
+		if loop_399.For == nil {
+			loop_399.For = func(lo_396, hi int) {
+				r_342 := loop_399.C.H
+				tape_55 := loop_399.C.T.H
+				z_157 := loop_399.C.T.T.H
+				for i_397 := lo_396; i_397 < hi; i_397++ {
+					r_342[i_397] += ((math.Cos(tape_55[i_397])) * z_157[i_397])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_342), 16384, loop_399.For)
+		loop_399.Leave(&nbLoop96)
 	} else {
-		for i_376 := range r_331 {
-			r_331[i_376] += ((math.Cos(tape_55[i_376])) * z_155[i_376])
+		for i_393 := range r_342 {
+			r_342[i_393] += ((math.Cos(tape_55[i_393])) * z_157[i_393])
 		}
 	}
 	if tape_16 != tape_56 {
@@ -10522,40 +11298,50 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	if tape_58 != tape_56 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
 	}
-	tape_55 = tape_55[:len(r_331)]
-	z_153 = z_153[:len(r_331)]
-	if len(r_331) >= 262144 {
-		r_331 := r_331
-		tape_55 := tape_55
-		z_153 := z_153
-		runtime.ParallelFor(len(r_331), 16384, func(lo_386, hi int) {
-			for i_387 := lo_386; i_387 < hi; i_387++ {
-				r_331[i_387] += ((-(math.Sin(tape_55[i_387]))) * z_153[i_387])
+	tape_55 = tape_55[:len(r_342)]
+	z_155 = z_155[:len(r_342)]
+	if len(r_342) >= 262144 {
+		loop_407 := runtime.EnterLoop(&nbLoop97, runtime.Bind(r_342, runtime.Bind(tape_55, runtime.Bind(z_155, runtime.End{}))), len(r_342), 16384)
+		if loop_407.For == nil {
+			loop_407.For = func(lo_404, hi int) {
+				r_342 := loop_407.C.H
+				tape_55 := loop_407.C.T.H
+				z_155 := loop_407.C.T.T.H
+				for i_405 := lo_404; i_405 < hi; i_405++ {
+					r_342[i_405] += ((-(math.Sin(tape_55[i_405]))) * z_155[i_405])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_342), 16384, loop_407.For)
+		loop_407.Leave(&nbLoop97)
 	} else {
-		for i_383 := range r_331 {
-			r_331[i_383] += ((-(math.Sin(tape_55[i_383]))) * z_153[i_383])
+		for i_401 := range r_342 {
+			r_342[i_401] += ((-(math.Sin(tape_55[i_401]))) * z_155[i_401])
 		}
 	}
 	if tape_58 != tape_56 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_58}))
 	}
-	r_389 := ar.F64w(tape_56)
-	tape_55 = tape_55[:len(r_389)]
-	r_331 = r_331[:len(r_389)]
-	if len(r_389) >= 262144 {
-		r_389 := r_389
-		tape_55 := tape_55
-		r_331 := r_331
-		runtime.ParallelFor(len(r_389), 16384, func(lo_393, hi int) {
-			for i_394 := lo_393; i_394 < hi; i_394++ {
-				r_389[i_394] = ((0.5 / tape_55[i_394]) * r_331[i_394])
+	r_408 := ar.F64w(tape_56)
+	tape_55 = tape_55[:len(r_408)]
+	r_342 = r_342[:len(r_408)]
+	if len(r_408) >= 262144 {
+		loop_415 := runtime.EnterLoop(&nbLoop98, runtime.Bind(r_408, runtime.Bind(tape_55, runtime.Bind(r_342, runtime.End{}))), len(r_408), 16384)
+		if loop_415.For == nil {
+			loop_415.For = func(lo_412, hi int) {
+				r_408 := loop_415.C.H
+				tape_55 := loop_415.C.T.H
+				r_342 := loop_415.C.T.T.H
+				for i_413 := lo_412; i_413 < hi; i_413++ {
+					r_408[i_413] = ((0.5 / tape_55[i_413]) * r_342[i_413])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_408), 16384, loop_415.For)
+		loop_415.Leave(&nbLoop98)
 	} else {
-		for i_390 := range r_389 {
-			r_389[i_390] = ((0.5 / tape_55[i_390]) * r_331[i_390])
+		for i_409 := range r_408 {
+			r_408[i_409] = ((0.5 / tape_55[i_409]) * r_342[i_409])
 		}
 	}
 	if tape_56 != tape_64 {
@@ -10567,21 +11353,26 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	if tape_11 != tape_64 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_64})+" differ")
 	}
-	row_396 := z_338[int64(2)*int64(tape_11) : (int64(2)+1)*int64(tape_11)]
-	tape_63 = tape_63[:len(row_396)]
-	r_389 = r_389[:len(row_396)]
-	if len(row_396) >= 262144 {
-		row_396 := row_396
-		tape_63 := tape_63
-		r_389 := r_389
-		runtime.ParallelFor(len(row_396), 16384, func(lo_400, hi int) {
-			for i_401 := lo_400; i_401 < hi; i_401++ {
-				row_396[i_401] += ((2.0 * tape_63[i_401]) * r_389[i_401])
+	row_416 := z_350[int64(2)*int64(tape_11) : (int64(2)+1)*int64(tape_11)]
+	tape_63 = tape_63[:len(row_416)]
+	r_408 = r_408[:len(row_416)]
+	if len(row_416) >= 262144 {
+		loop_423 := runtime.EnterLoop(&nbLoop99, runtime.Bind(row_416, runtime.Bind(tape_63, runtime.Bind(r_408, runtime.End{}))), len(row_416), 16384)
+		if loop_423.For == nil {
+			loop_423.For = func(lo_420, hi int) {
+				row_416 := loop_423.C.H
+				tape_63 := loop_423.C.T.H
+				r_408 := loop_423.C.T.T.H
+				for i_421 := lo_420; i_421 < hi; i_421++ {
+					row_416[i_421] += ((2.0 * tape_63[i_421]) * r_408[i_421])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_416), 16384, loop_423.For)
+		loop_423.Leave(&nbLoop99)
 	} else {
-		for i_397 := range row_396 {
-			row_396[i_397] += ((2.0 * tape_63[i_397]) * r_389[i_397])
+		for i_417 := range row_416 {
+			row_416[i_417] += ((2.0 * tape_63[i_417]) * r_408[i_417])
 		}
 	}
 	if tape_56 != tape_66 {
@@ -10593,21 +11384,26 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	if tape_11 != tape_66 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_66})+" differ")
 	}
-	row_403 := z_338[int64(1)*int64(tape_11) : (int64(1)+1)*int64(tape_11)]
-	tape_65 = tape_65[:len(row_403)]
-	r_389 = r_389[:len(row_403)]
-	if len(row_403) >= 262144 {
-		row_403 := row_403
-		tape_65 := tape_65
-		r_389 := r_389
-		runtime.ParallelFor(len(row_403), 16384, func(lo_407, hi int) {
-			for i_408 := lo_407; i_408 < hi; i_408++ {
-				row_403[i_408] += ((2.0 * tape_65[i_408]) * r_389[i_408])
+	row_424 := z_350[int64(1)*int64(tape_11) : (int64(1)+1)*int64(tape_11)]
+	tape_65 = tape_65[:len(row_424)]
+	r_408 = r_408[:len(row_424)]
+	if len(row_424) >= 262144 {
+		loop_431 := runtime.EnterLoop(&nbLoop100, runtime.Bind(row_424, runtime.Bind(tape_65, runtime.Bind(r_408, runtime.End{}))), len(row_424), 16384)
+		if loop_431.For == nil {
+			loop_431.For = func(lo_428, hi int) {
+				row_424 := loop_431.C.H
+				tape_65 := loop_431.C.T.H
+				r_408 := loop_431.C.T.T.H
+				for i_429 := lo_428; i_429 < hi; i_429++ {
+					row_424[i_429] += ((2.0 * tape_65[i_429]) * r_408[i_429])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_424), 16384, loop_431.For)
+		loop_431.Leave(&nbLoop100)
 	} else {
-		for i_404 := range row_403 {
-			row_403[i_404] += ((2.0 * tape_65[i_404]) * r_389[i_404])
+		for i_425 := range row_424 {
+			row_424[i_425] += ((2.0 * tape_65[i_425]) * r_408[i_425])
 		}
 	}
 	if tape_56 != tape_68 {
@@ -10619,30 +11415,95 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	if tape_11 != tape_68 {
 		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_68})+" differ")
 	}
-	row_410 := z_338[int64(0)*int64(tape_11) : (int64(0)+1)*int64(tape_11)]
-	tape_67 = tape_67[:len(row_410)]
-	r_389 = r_389[:len(row_410)]
-	if len(row_410) >= 262144 {
-		row_410 := row_410
-		tape_67 := tape_67
-		r_389 := r_389
-		runtime.ParallelFor(len(row_410), 16384, func(lo_414, hi int) {
-			for i_415 := lo_414; i_415 < hi; i_415++ {
-				row_410[i_415] += ((2.0 * tape_67[i_415]) * r_389[i_415])
+	row_432 := z_350[int64(0)*int64(tape_11) : (int64(0)+1)*int64(tape_11)]
+	tape_67 = tape_67[:len(row_432)]
+	r_408 = r_408[:len(row_432)]
+	if len(row_432) >= 262144 {
+		loop_439 := runtime.EnterLoop(&nbLoop101, runtime.Bind(row_432, runtime.Bind(tape_67, runtime.Bind(r_408, runtime.End{}))), len(row_432), 16384)
+		if loop_439.For == nil {
+			loop_439.For = func(lo_436, hi int) {
+				row_432 := loop_439.C.H
+				tape_67 := loop_439.C.T.H
+				r_408 := loop_439.C.T.T.H
+				for i_437 := lo_436; i_437 < hi; i_437++ {
+					row_432[i_437] += ((2.0 * tape_67[i_437]) * r_408[i_437])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_432), 16384, loop_439.For)
+		loop_439.Leave(&nbLoop101)
 	} else {
-		for i_411 := range row_410 {
-			row_410[i_411] += ((2.0 * tape_67[i_411]) * r_389[i_411])
+		for i_433 := range row_432 {
+			row_432[i_433] += ((2.0 * tape_67[i_433]) * r_408[i_433])
 		}
 	}
-	nbKeep(ar, mark_417, &z_338, &r_146)
-	return z_338, tape_10, tape_11, r_146, tape_5, tape_6, nil
+	nbKeep(ar, mark_440, &z_350, &r_147)
+	return z_350, tape_10, tape_11, r_147, tape_5, tape_6, nil
 }
+
+// nbLoop102 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop102 runtime.LoopSite
+
+// nbLoop103 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop103 runtime.LoopSite
+
+// nbLoop104 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop104 runtime.LoopSite
+
+// nbLoop105 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop105 runtime.LoopSite
+
+// nbLoop106 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop106 runtime.LoopSite
+
+// nbLoop107 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop107 runtime.LoopSite
+
+// nbLoop108 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop108 runtime.LoopSite
+
+// nbLoop109 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop109 runtime.LoopSite
+
+// nbLoop110 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop110 runtime.LoopSite
+
+// nbLoop111 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop111 runtime.LoopSite
+
+// nbLoop112 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop112 runtime.LoopSite
+
+// nbLoop113 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop113 runtime.LoopSite
+
+// nbLoop114 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop114 runtime.LoopSite
+
+// nbLoop115 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop115 runtime.LoopSite
+
+// nbLoop116 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop116 runtime.LoopSite
+
+// nbLoop117 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop117 runtime.LoopSite
+
+// nbLoop118 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop118 runtime.LoopSite
+
+// nbLoop119 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop119 runtime.LoopSite
+
+// nbLoop120 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop120 runtime.LoopSite
+
+// nbLoop121 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop121 runtime.LoopSite
 
 // fn_residualsvjp1110 is def residuals$vjp_1110 (models.nab:142:5).
 func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int, ybar_12 []float64, ybar_13 int, ybar_14 int, ybar_15 []float64, ybar_16 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_400 := ar.mark()
+	mark_420 := ar.mark()
 	if cam_2 != 11 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
 	}
@@ -10676,748 +11537,848 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	x_4 = x_4[:len(r_22)]
 	s_20 = s_20[:len(r_22)]
 	if len(r_22) >= 262144 {
-		r_22 := r_22
-		x_4 := x_4
-		s_20 := s_20
-		runtime.ParallelFor(len(r_22), 16384, func(lo_26, hi int) {
-			for i_27 := lo_26; i_27 < hi; i_27++ {
-				r_22[i_27] = (x_4[i_27] - s_20[i_27])
+		loop_29 := runtime.EnterLoop(&nbLoop102, runtime.Bind(r_22, runtime.Bind(x_4, runtime.Bind(s_20, runtime.End{}))), len(r_22), 16384)
+		if loop_29.For == nil {
+			loop_29.For = func(lo_26, hi int) {
+				r_22 := loop_29.C.H
+				x_4 := loop_29.C.T.H
+				s_20 := loop_29.C.T.T.H
+				for i_27 := lo_26; i_27 < hi; i_27++ {
+					r_22[i_27] = (x_4[i_27] - s_20[i_27])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_22), 16384, loop_29.For)
+		loop_29.Leave(&nbLoop102)
 	} else {
 		for i_23 := range r_22 {
 			r_22[i_23] = (x_4[i_23] - s_20[i_23])
 		}
 	}
-	r_29, r_30, r_31, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, err_100 := fn_rotatesplit11fwd(ar, s_18, n_17, cam_3, r_22, x_5, x_6)
-	if err_100 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbFrame(err_100, "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+	r_30, r_31, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, err_101 := fn_rotatesplit11fwd(ar, s_18, n_17, cam_3, r_22, x_5, x_6)
+	if err_101 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbFrame(err_101, "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	if int64(2) >= int64(r_30) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:20", runtime.CheckIndex(int64(2), r_30))
+	if int64(2) >= int64(r_31) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:20", runtime.CheckIndex(int64(2), r_31))
 	}
-	row_101 := r_29[int(int64(2))*r_31 : (int(int64(2))+1)*r_31]
-	if int64(0) >= int64(r_30) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:13", runtime.CheckIndex(int64(0), r_30))
+	row_102 := r_30[int(int64(2))*r_32 : (int(int64(2))+1)*r_32]
+	if int64(0) >= int64(r_31) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:13", runtime.CheckIndex(int64(0), r_31))
 	}
-	row_102 := r_29[int(int64(0))*r_31 : (int(int64(0))+1)*r_31]
-	r_103 := ar.F64w(r_31)
-	row_102 = row_102[:len(r_103)]
-	row_101 = row_101[:len(r_103)]
-	if len(r_103) >= 262144 {
-		r_103 := r_103
-		row_102 := row_102
-		row_101 := row_101
-		runtime.ParallelFor(len(r_103), 16384, func(lo_107, hi int) {
-			for i_108 := lo_107; i_108 < hi; i_108++ {
-				r_103[i_108] = (row_102[i_108] / row_101[i_108])
+	row_103 := r_30[int(int64(0))*r_32 : (int(int64(0))+1)*r_32]
+	r_104 := ar.F64w(r_32)
+	row_103 = row_103[:len(r_104)]
+	row_102 = row_102[:len(r_104)]
+	if len(r_104) >= 262144 {
+		loop_111 := runtime.EnterLoop(&nbLoop103, runtime.Bind(r_104, runtime.Bind(row_103, runtime.Bind(row_102, runtime.End{}))), len(r_104), 16384)
+		if loop_111.For == nil {
+			loop_111.For = func(lo_108, hi int) {
+				r_104 := loop_111.C.H
+				row_103 := loop_111.C.T.H
+				row_102 := loop_111.C.T.T.H
+				for i_109 := lo_108; i_109 < hi; i_109++ {
+					r_104[i_109] = (row_103[i_109] / row_102[i_109])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_104), 16384, loop_111.For)
+		loop_111.Leave(&nbLoop103)
 	} else {
-		for i_104 := range r_103 {
-			r_103[i_104] = (row_102[i_104] / row_101[i_104])
+		for i_105 := range r_104 {
+			r_104[i_105] = (row_103[i_105] / row_102[i_105])
 		}
 	}
-	if int64(1) >= int64(r_30) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:26", runtime.CheckIndex(int64(1), r_30))
+	if int64(1) >= int64(r_31) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:26", runtime.CheckIndex(int64(1), r_31))
 	}
-	row_110 := r_29[int(int64(1))*r_31 : (int(int64(1))+1)*r_31]
-	r_111 := ar.F64w(r_31)
-	row_110 = row_110[:len(r_111)]
-	row_101 = row_101[:len(r_111)]
-	if len(r_111) >= 262144 {
-		r_111 := r_111
-		row_110 := row_110
-		row_101 := row_101
-		runtime.ParallelFor(len(r_111), 16384, func(lo_115, hi int) {
-			for i_116 := lo_115; i_116 < hi; i_116++ {
-				r_111[i_116] = (row_110[i_116] / row_101[i_116])
+	row_112 := r_30[int(int64(1))*r_32 : (int(int64(1))+1)*r_32]
+	r_113 := ar.F64w(r_32)
+	row_112 = row_112[:len(r_113)]
+	row_102 = row_102[:len(r_113)]
+	if len(r_113) >= 262144 {
+		loop_120 := runtime.EnterLoop(&nbLoop104, runtime.Bind(r_113, runtime.Bind(row_112, runtime.Bind(row_102, runtime.End{}))), len(r_113), 16384)
+		if loop_120.For == nil {
+			loop_120.For = func(lo_117, hi int) {
+				r_113 := loop_120.C.H
+				row_112 := loop_120.C.T.H
+				row_102 := loop_120.C.T.T.H
+				for i_118 := lo_117; i_118 < hi; i_118++ {
+					r_113[i_118] = (row_112[i_118] / row_102[i_118])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_113), 16384, loop_120.For)
+		loop_120.Leave(&nbLoop104)
 	} else {
-		for i_112 := range r_111 {
-			r_111[i_112] = (row_110[i_112] / row_101[i_112])
+		for i_114 := range r_113 {
+			r_113[i_114] = (row_112[i_114] / row_102[i_114])
 		}
 	}
-	rs_118 := r_31
-	tot_119, err_120 := runtime.MulSize(2, rs_118)
-	if err_120 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:11", err_120)
+	rs_121 := r_32
+	tot_122, err_123 := runtime.MulSize(2, rs_121)
+	if err_123 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:11", err_123)
 	}
-	a_121 := ar.F64w(tot_119)
-	row_122 := a_121[0*rs_118 : 1*rs_118]
-	copy(row_122, r_103)
-	row_123 := a_121[1*rs_118 : 2*rs_118]
-	copy(row_123, r_111)
-	row_124 := a_121[int(int64(0))*r_31 : (int(int64(0))+1)*r_31]
-	row_125 := a_121[int(int64(1))*r_31 : (int(int64(1))+1)*r_31]
-	r_126 := ar.F64w(r_31)
-	row_124 = row_124[:len(r_126)]
-	row_125 = row_125[:len(r_126)]
-	if len(r_126) >= 262144 {
-		r_126 := r_126
-		row_124 := row_124
-		row_125 := row_125
-		runtime.ParallelFor(len(r_126), 16384, func(lo_130, hi int) {
-			for i_131 := lo_130; i_131 < hi; i_131++ {
-				r_126[i_131] = ((row_124[i_131] * row_124[i_131]) + (row_125[i_131] * row_125[i_131]))
+	a_124 := ar.F64w(tot_122)
+	row_125 := a_124[0*rs_121 : 1*rs_121]
+	copy(row_125, r_104)
+	row_126 := a_124[1*rs_121 : 2*rs_121]
+	copy(row_126, r_113)
+	row_127 := a_124[int(int64(0))*r_32 : (int(int64(0))+1)*r_32]
+	row_128 := a_124[int(int64(1))*r_32 : (int(int64(1))+1)*r_32]
+	r_129 := ar.F64w(r_32)
+	row_127 = row_127[:len(r_129)]
+	row_128 = row_128[:len(r_129)]
+	if len(r_129) >= 262144 {
+		loop_136 := runtime.EnterLoop(&nbLoop105, runtime.Bind(r_129, runtime.Bind(row_127, runtime.Bind(row_128, runtime.End{}))), len(r_129), 16384)
+		if loop_136.For == nil {
+			loop_136.For = func(lo_133, hi int) {
+				r_129 := loop_136.C.H
+				row_127 := loop_136.C.T.H
+				row_128 := loop_136.C.T.T.H
+				for i_134 := lo_133; i_134 < hi; i_134++ {
+					r_129[i_134] = ((row_127[i_134] * row_127[i_134]) + (row_128[i_134] * row_128[i_134]))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_129), 16384, loop_136.For)
+		loop_136.Leave(&nbLoop105)
 	} else {
-		for i_127 := range r_126 {
-			r_126[i_127] = ((row_124[i_127] * row_124[i_127]) + (row_125[i_127] * row_125[i_127]))
+		for i_130 := range r_129 {
+			r_129[i_130] = ((row_127[i_130] * row_127[i_130]) + (row_128[i_130] * row_128[i_130]))
 		}
 	}
 	if int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
 	}
-	row_133 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
+	row_137 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
 	if int64(10) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
-	row_134 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
-	r_135 := ar.F64w(r_31)
-	r_126 = r_126[:len(r_135)]
-	if len(r_135) >= 262144 {
-		r_135 := r_135
-		r_126 := r_126
-		runtime.ParallelFor(len(r_135), 16384, func(lo_139, hi int) {
-			for i_140 := lo_139; i_140 < hi; i_140++ {
-				r_135[i_140] = (r_126[i_140] * r_126[i_140])
+	row_138 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
+	r_139 := ar.F64w(r_32)
+	r_129 = r_129[:len(r_139)]
+	if len(r_139) >= 262144 {
+		loop_146 := runtime.EnterLoop(&nbLoop106, runtime.Bind(r_139, runtime.Bind(r_129, runtime.End{})), len(r_139), 16384)
+		if loop_146.For == nil {
+			loop_146.For = func(lo_143, hi int) {
+				r_139 := loop_146.C.H
+				r_129 := loop_146.C.T.H
+				for i_144 := lo_143; i_144 < hi; i_144++ {
+					r_139[i_144] = (r_129[i_144] * r_129[i_144])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_139), 16384, loop_146.For)
+		loop_146.Leave(&nbLoop106)
 	} else {
-		for i_136 := range r_135 {
-			r_135[i_136] = (r_126[i_136] * r_126[i_136])
+		for i_140 := range r_139 {
+			r_139[i_140] = (r_129[i_140] * r_129[i_140])
 		}
 	}
-	if r_31 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31}))
+	if r_32 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_32}))
 	}
-	if r_31 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31}))
+	if r_32 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_32}))
 	}
-	r_142 := ar.F64w(cam_3)
-	row_133 = row_133[:len(r_142)]
-	r_126 = r_126[:len(r_142)]
-	row_134 = row_134[:len(r_142)]
-	r_135 = r_135[:len(r_142)]
-	if len(r_142) >= 262144 {
-		r_142 := r_142
-		row_133 := row_133
-		r_126 := r_126
-		row_134 := row_134
-		r_135 := r_135
-		runtime.ParallelFor(len(r_142), 16384, func(lo_146, hi int) {
-			for i_147 := lo_146; i_147 < hi; i_147++ {
-				r_142[i_147] = ((1.0 + (row_133[i_147] * r_126[i_147])) + (row_134[i_147] * r_135[i_147]))
+	r_147 := ar.F64w(cam_3)
+	row_137 = row_137[:len(r_147)]
+	r_129 = r_129[:len(r_147)]
+	row_138 = row_138[:len(r_147)]
+	r_139 = r_139[:len(r_147)]
+	if len(r_147) >= 262144 {
+		loop_154 := runtime.EnterLoop(&nbLoop107, runtime.Bind(r_147, runtime.Bind(row_137, runtime.Bind(r_129, runtime.Bind(row_138, runtime.Bind(r_139, runtime.End{}))))), len(r_147), 16384)
+		if loop_154.For == nil {
+			loop_154.For = func(lo_151, hi int) {
+				r_147 := loop_154.C.H
+				row_137 := loop_154.C.T.H
+				r_129 := loop_154.C.T.T.H
+				row_138 := loop_154.C.T.T.T.H
+				r_139 := loop_154.C.T.T.T.T.H
+				for i_152 := lo_151; i_152 < hi; i_152++ {
+					r_147[i_152] = ((1.0 + (row_137[i_152] * r_129[i_152])) + (row_138[i_152] * r_139[i_152]))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_147), 16384, loop_154.For)
+		loop_154.Leave(&nbLoop107)
 	} else {
-		for i_143 := range r_142 {
-			r_142[i_143] = ((1.0 + (row_133[i_143] * r_126[i_143])) + (row_134[i_143] * r_135[i_143]))
+		for i_148 := range r_147 {
+			r_147[i_148] = ((1.0 + (row_137[i_148] * r_129[i_148])) + (row_138[i_148] * r_139[i_148]))
 		}
 	}
-	n_149, err_150 := runtime.CheckSize(int64(2))
-	if err_150 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_150)
+	n_155, err_156 := runtime.CheckSize(int64(2))
+	if err_156 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_156)
 	}
-	var a_151 []float64
-	var d_152 int = 0
-	var rs_153 int = 0
-	var a_154 []float64
-	var d_155 int = 0
-	var rs_156 int = 0
 	var a_157 []float64
-	var a_158 []float64
-	var d_159 int = 0
-	var rs_160 int = 0
-	for i_161 := 0; i_161 < n_149; i_161++ {
-		mark_162 := ar.mark()
-		i_163 := int64(i_161)
+	var d_158 int = 0
+	var rs_159 int = 0
+	var a_160 []float64
+	var d_161 int = 0
+	var rs_162 int = 0
+	var a_163 []float64
+	var a_164 []float64
+	var d_165 int = 0
+	var rs_166 int = 0
+	for i_167 := 0; i_167 < n_155; i_167++ {
+		mark_168 := ar.mark()
+		i_169 := int64(i_167)
 		if int64(6) >= int64(cam_2) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 		}
-		row_164 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-		if i_163 < 0 || i_163 >= int64(2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_163, 2))
+		row_170 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+		if i_169 < 0 || i_169 >= int64(2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_169, 2))
 		}
-		row_165 := a_121[int(i_163)*r_31 : (int(i_163)+1)*r_31]
-		if r_31 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31}))
+		row_171 := a_124[int(i_169)*r_32 : (int(i_169)+1)*r_32]
+		if r_32 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_32}))
 		}
-		r_166 := ar.F64w(cam_3)
-		row_164 = row_164[:len(r_166)]
-		row_165 = row_165[:len(r_166)]
-		for i_167 := range r_166 {
-			r_166[i_167] = (row_164[i_167] * row_165[i_167])
+		r_172 := ar.F64w(cam_3)
+		row_170 = row_170[:len(r_172)]
+		row_171 = row_171[:len(r_172)]
+		for i_173 := range r_172 {
+			r_172[i_173] = (row_170[i_173] * row_171[i_173])
 		}
-		x_169 := int64(7) + i_163
-		if x_169 < 0 || x_169 >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_169, cam_2))
+		x_175 := int64(7) + i_169
+		if x_175 < 0 || x_175 >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_175, cam_2))
 		}
-		row_170 := cam_1[int(x_169)*cam_3 : (int(x_169)+1)*cam_3]
-		r_171 := ar.F64w(cam_3)
-		r_166 = r_166[:len(r_171)]
-		r_142 = r_142[:len(r_171)]
-		row_170 = row_170[:len(r_171)]
-		for i_172 := range r_171 {
-			r_171[i_172] = ((r_166[i_172] * r_142[i_172]) + row_170[i_172])
+		row_176 := cam_1[int(x_175)*cam_3 : (int(x_175)+1)*cam_3]
+		r_177 := ar.F64w(cam_3)
+		r_172 = r_172[:len(r_177)]
+		r_147 = r_147[:len(r_177)]
+		row_176 = row_176[:len(r_177)]
+		for i_178 := range r_177 {
+			r_177[i_178] = ((r_172[i_178] * r_147[i_178]) + row_176[i_178])
 		}
-		if i_161 == 0 {
-			d_152 = cam_3
-			rs_153 = d_152
-			tot_174, err_175 := runtime.MulSize(n_149, rs_153)
-			if err_175 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_175)
+		if i_167 == 0 {
+			d_158 = cam_3
+			rs_159 = d_158
+			tot_180, err_181 := runtime.MulSize(n_155, rs_159)
+			if err_181 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_181)
 			}
-			a_151 = ar.F64w(tot_174)
-		} else if cam_3 != d_152 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_152}))
+			a_157 = ar.F64w(tot_180)
+		} else if cam_3 != d_158 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_167)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_158}))
 		}
-		copy(a_151[i_161*rs_153:(i_161+1)*rs_153], r_171)
-		if i_161 == 0 {
-			d_155 = cam_3
-			rs_156 = d_155
-			tot_176, err_177 := runtime.MulSize(n_149, rs_156)
-			if err_177 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_177)
+		copy(a_157[i_167*rs_159:(i_167+1)*rs_159], r_177)
+		if i_167 == 0 {
+			d_161 = cam_3
+			rs_162 = d_161
+			tot_182, err_183 := runtime.MulSize(n_155, rs_162)
+			if err_183 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_183)
 			}
-			a_154 = ar.F64w(tot_176)
-		} else if cam_3 != d_155 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_155}))
+			a_160 = ar.F64w(tot_182)
+		} else if cam_3 != d_161 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_167)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_161}))
 		}
-		copy(a_154[i_161*rs_156:(i_161+1)*rs_156], r_166)
-		if i_161 == 0 {
-			d_159 = cam_3
-			rs_160 = d_159
-			tot_178, err_179 := runtime.MulSize(n_149, rs_160)
-			if err_179 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_179)
+		copy(a_160[i_167*rs_162:(i_167+1)*rs_162], r_172)
+		if i_167 == 0 {
+			d_165 = cam_3
+			rs_166 = d_165
+			tot_184, err_185 := runtime.MulSize(n_155, rs_166)
+			if err_185 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_185)
 			}
-			a_158 = ar.F64w(tot_178)
-		} else if cam_3 != d_159 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_159}))
+			a_164 = ar.F64w(tot_184)
+		} else if cam_3 != d_165 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_167)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_165}))
 		}
-		copy(a_158[i_161*rs_160:(i_161+1)*rs_160], row_164)
-		if i_161 > 0 {
-			ar.release(mark_162)
+		copy(a_164[i_167*rs_166:(i_167+1)*rs_166], row_170)
+		if i_167 > 0 {
+			ar.release(mark_168)
 		}
 	}
-	a_157 = a_121[:n_149*r_31]
-	n_180, err_181 := runtime.CheckSize(int64(2))
-	_ = n_180
-	if err_181 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_181)
+	a_163 = a_124[:n_155*r_32]
+	n_186, err_187 := runtime.CheckSize(int64(2))
+	_ = n_186
+	if err_187 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_187)
 	}
-	view_182 := a_151
-	n_183, err_184 := runtime.CheckSize(int64(2))
-	if err_184 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_184)
+	view_188 := a_157
+	n_189, err_190 := runtime.CheckSize(int64(2))
+	if err_190 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_190)
 	}
-	var a_185 []float64
-	var d_186 int = 0
-	var rs_187 int = 0
-	var a_188 []float64
-	var d_189 int = 0
-	var rs_190 int = 0
-	for i_191 := 0; i_191 < n_183; i_191++ {
-		mark_192 := ar.mark()
-		i_193 := int64(i_191)
-		if i_193 < 0 || i_193 >= int64(n_149) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_193, n_149))
+	var a_191 []float64
+	var d_192 int = 0
+	var rs_193 int = 0
+	var a_194 []float64
+	var d_195 int = 0
+	var rs_196 int = 0
+	for i_197 := 0; i_197 < n_189; i_197++ {
+		mark_198 := ar.mark()
+		i_199 := int64(i_197)
+		if i_199 < 0 || i_199 >= int64(n_155) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_199, n_155))
 		}
-		row_194 := view_182[int(i_193)*d_152 : (int(i_193)+1)*d_152]
-		if i_193 < 0 || i_193 >= int64(feat_10) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_193, feat_10))
+		row_200 := view_188[int(i_199)*d_158 : (int(i_199)+1)*d_158]
+		if i_199 < 0 || i_199 >= int64(feat_10) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_199, feat_10))
 		}
-		row_195 := feat_9[int(i_193)*feat_11 : (int(i_193)+1)*feat_11]
-		if feat_11 != d_152 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_152})+" and "+runtime.ShapeString([]int{feat_11}))
+		row_201 := feat_9[int(i_199)*feat_11 : (int(i_199)+1)*feat_11]
+		if feat_11 != d_158 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_158})+" and "+runtime.ShapeString([]int{feat_11}))
 		}
-		r_196 := ar.F64w(d_152)
-		row_194 = row_194[:len(r_196)]
-		row_195 = row_195[:len(r_196)]
-		for i_197 := range r_196 {
-			r_196[i_197] = (row_194[i_197] - row_195[i_197])
+		r_202 := ar.F64w(d_158)
+		row_200 = row_200[:len(r_202)]
+		row_201 = row_201[:len(r_202)]
+		for i_203 := range r_202 {
+			r_202[i_203] = (row_200[i_203] - row_201[i_203])
 		}
-		if d_152 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_152}))
+		if d_158 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_158}))
 		}
-		r_199 := ar.F64w(w_8)
-		w_7 = w_7[:len(r_199)]
-		r_196 = r_196[:len(r_199)]
-		for i_200 := range r_199 {
-			r_199[i_200] = (w_7[i_200] * r_196[i_200])
+		r_205 := ar.F64w(w_8)
+		w_7 = w_7[:len(r_205)]
+		r_202 = r_202[:len(r_205)]
+		for i_206 := range r_205 {
+			r_205[i_206] = (w_7[i_206] * r_202[i_206])
 		}
-		if i_191 == 0 {
-			d_186 = w_8
-			rs_187 = d_186
-			tot_202, err_203 := runtime.MulSize(n_183, rs_187)
-			if err_203 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_203)
+		if i_197 == 0 {
+			d_192 = w_8
+			rs_193 = d_192
+			tot_208, err_209 := runtime.MulSize(n_189, rs_193)
+			if err_209 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_209)
 			}
-			a_185 = ar.F64w(tot_202)
-		} else if w_8 != d_186 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_191)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_186}))
+			a_191 = ar.F64w(tot_208)
+		} else if w_8 != d_192 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_197)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_192}))
 		}
-		copy(a_185[i_191*rs_187:(i_191+1)*rs_187], r_199)
-		if i_191 == 0 {
-			d_189 = d_152
-			rs_190 = d_189
-			tot_204, err_205 := runtime.MulSize(n_183, rs_190)
-			if err_205 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_205)
+		copy(a_191[i_197*rs_193:(i_197+1)*rs_193], r_205)
+		if i_197 == 0 {
+			d_195 = d_158
+			rs_196 = d_195
+			tot_210, err_211 := runtime.MulSize(n_189, rs_196)
+			if err_211 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_211)
 			}
-			a_188 = ar.F64w(tot_204)
-		} else if d_152 != d_189 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_191)+" has shape "+runtime.ShapeString([]int{d_152})+", element 0 has shape "+runtime.ShapeString([]int{d_189}))
+			a_194 = ar.F64w(tot_210)
+		} else if d_158 != d_195 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_197)+" has shape "+runtime.ShapeString([]int{d_158})+", element 0 has shape "+runtime.ShapeString([]int{d_195}))
 		}
-		copy(a_188[i_191*rs_190:(i_191+1)*rs_190], r_196)
-		if i_191 > 0 {
-			ar.release(mark_192)
+		copy(a_194[i_197*rs_196:(i_197+1)*rs_196], r_202)
+		if i_197 > 0 {
+			ar.release(mark_198)
 		}
 	}
 	if ybar_16 != w_8 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_16}))
 	}
-	r_206 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_206)]
-	ybar_15 = ybar_15[:len(r_206)]
-	if len(r_206) >= 262144 {
-		r_206 := r_206
-		w_7 := w_7
-		ybar_15 := ybar_15
-		runtime.ParallelFor(len(r_206), 16384, func(lo_210, hi int) {
-			for i_211 := lo_210; i_211 < hi; i_211++ {
-				r_206[i_211] = ((2.0 * w_7[i_211]) * -ybar_15[i_211])
+	r_212 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_212)]
+	ybar_15 = ybar_15[:len(r_212)]
+	if len(r_212) >= 262144 {
+		loop_219 := runtime.EnterLoop(&nbLoop108, runtime.Bind(r_212, runtime.Bind(w_7, runtime.Bind(ybar_15, runtime.End{}))), len(r_212), 16384)
+		if loop_219.For == nil {
+			loop_219.For = func(lo_216, hi int) {
+				r_212 := loop_219.C.H
+				w_7 := loop_219.C.T.H
+				ybar_15 := loop_219.C.T.T.H
+				for i_217 := lo_216; i_217 < hi; i_217++ {
+					r_212[i_217] = ((2.0 * w_7[i_217]) * -ybar_15[i_217])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_212), 16384, loop_219.For)
+		loop_219.Leave(&nbLoop108)
 	} else {
-		for i_207 := range r_206 {
-			r_206[i_207] = ((2.0 * w_7[i_207]) * -ybar_15[i_207])
+		for i_213 := range r_212 {
+			r_212[i_213] = ((2.0 * w_7[i_213]) * -ybar_15[i_213])
 		}
 	}
-	z_213 := ar.F64(len(view_182))
-	var rev_214 []float64
-	var rev_215 int
-	var rev_216 []float64
-	var rev_217 int
-	var rev_218 int
-	rev_214, rev_215, rev_216, rev_217, rev_218 = r_206, w_8, z_213, n_149, d_152
-	for i_229 := int64(0); i_229 < int64(2); i_229++ {
-		if i_229 < 0 || i_229 >= int64(ybar_13) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_229, ybar_13))
+	z_220 := ar.F64(len(view_188))
+	var rev_221 []float64
+	var rev_222 int
+	var rev_223 []float64
+	var rev_224 int
+	var rev_225 int
+	rev_221, rev_222, rev_223, rev_224, rev_225 = r_212, w_8, z_220, n_155, d_158
+	for i_236 := int64(0); i_236 < int64(2); i_236++ {
+		if i_236 < 0 || i_236 >= int64(ybar_13) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_236, ybar_13))
 		}
-		row_231 := ybar_12[int(i_229)*ybar_14 : (int(i_229)+1)*ybar_14]
-		if i_229 < 0 || i_229 >= int64(n_183) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_229, n_183))
+		row_238 := ybar_12[int(i_236)*ybar_14 : (int(i_236)+1)*ybar_14]
+		if i_236 < 0 || i_236 >= int64(n_189) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_236, n_189))
 		}
-		_ = a_185[int(i_229)*d_186 : (int(i_229)+1)*d_186]
-		row_233 := a_188[int(i_229)*d_189 : (int(i_229)+1)*d_189]
-		if ybar_14 != d_189 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{d_189})+" and "+runtime.ShapeString([]int{ybar_14}))
+		_ = a_191[int(i_236)*d_192 : (int(i_236)+1)*d_192]
+		row_240 := a_194[int(i_236)*d_195 : (int(i_236)+1)*d_195]
+		if ybar_14 != d_195 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{d_195})+" and "+runtime.ShapeString([]int{ybar_14}))
 		}
-		if rev_215 != d_189 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_215})+" and "+runtime.ShapeString([]int{d_189})+" differ")
+		if rev_222 != d_195 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_222})+" and "+runtime.ShapeString([]int{d_195})+" differ")
 		}
-		row_233 = row_233[:len(rev_214)]
-		row_231 = row_231[:len(rev_214)]
-		for i_235 := range rev_214 {
-			rev_214[i_235] += (row_233[i_235] * row_231[i_235])
+		row_240 = row_240[:len(rev_221)]
+		row_238 = row_238[:len(rev_221)]
+		for i_242 := range rev_221 {
+			rev_221[i_242] += (row_240[i_242] * row_238[i_242])
 		}
 		if ybar_14 != w_8 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_14}))
 		}
-		if i_229 < 0 || i_229 >= int64(rev_217) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", runtime.CheckIndex(i_229, rev_217))
+		if i_236 < 0 || i_236 >= int64(rev_224) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", runtime.CheckIndex(i_236, rev_224))
 		}
-		if rev_218 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_218})+" and "+runtime.ShapeString([]int{w_8})+" differ")
+		if rev_225 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_225})+" and "+runtime.ShapeString([]int{w_8})+" differ")
 		}
-		row_237 := rev_216[i_229*int64(rev_218) : (i_229+1)*int64(rev_218)]
-		w_7 = w_7[:len(row_237)]
-		row_231 = row_231[:len(row_237)]
-		for i_238 := range row_237 {
-			row_237[i_238] += (w_7[i_238] * row_231[i_238])
+		row_244 := rev_223[i_236*int64(rev_225) : (i_236+1)*int64(rev_225)]
+		w_7 = w_7[:len(row_244)]
+		row_238 = row_238[:len(row_244)]
+		for i_245 := range row_244 {
+			row_244[i_245] += (w_7[i_245] * row_238[i_245])
 		}
 	}
-	z_240 := ar.F64(len(cam_1))
-	z_241 := ar.F64(len(a_121))
-	z_242 := ar.F64(len(r_142))
-	var rev_243 []float64
-	var rev_244 int
-	var rev_245 int
-	var rev_246 []float64
-	var rev_247 int
-	var rev_248 int
-	var rev_249 []float64
-	var rev_250 int
-	rev_243, rev_244, rev_245, rev_246, rev_247, rev_248, rev_249, rev_250 = z_240, cam_2, cam_3, z_241, 2, r_31, z_242, cam_3
-	for i_272 := int64(0); i_272 < int64(2); i_272++ {
-		mark_273 := ar.mark()
-		if i_272 < 0 || i_272 >= int64(n_149) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_272, n_149))
+	z_247 := ar.F64(len(cam_1))
+	z_248 := ar.F64(len(a_124))
+	z_249 := ar.F64(len(r_147))
+	var rev_250 []float64
+	var rev_251 int
+	var rev_252 int
+	var rev_253 []float64
+	var rev_254 int
+	var rev_255 int
+	var rev_256 []float64
+	var rev_257 int
+	rev_250, rev_251, rev_252, rev_253, rev_254, rev_255, rev_256, rev_257 = z_247, cam_2, cam_3, z_248, 2, r_32, z_249, cam_3
+	for i_279 := int64(0); i_279 < int64(2); i_279++ {
+		mark_280 := ar.mark()
+		if i_279 < 0 || i_279 >= int64(n_155) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_279, n_155))
 		}
-		row_274 := z_213[int(i_272)*d_152 : (int(i_272)+1)*d_152]
-		if i_272 < 0 || i_272 >= int64(n_149) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_272, n_149))
+		row_281 := z_220[int(i_279)*d_158 : (int(i_279)+1)*d_158]
+		if i_279 < 0 || i_279 >= int64(n_155) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_279, n_155))
 		}
-		_ = a_151[int(i_272)*d_152 : (int(i_272)+1)*d_152]
-		row_276 := a_154[int(i_272)*d_155 : (int(i_272)+1)*d_155]
-		row_277 := a_157[int(i_272)*r_31 : (int(i_272)+1)*r_31]
-		row_278 := a_158[int(i_272)*d_159 : (int(i_272)+1)*d_159]
-		x_279 := int64(7) + i_272
-		if x_279 < 0 || x_279 >= int64(rev_244) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(x_279, rev_244))
+		_ = a_157[int(i_279)*d_158 : (int(i_279)+1)*d_158]
+		row_283 := a_160[int(i_279)*d_161 : (int(i_279)+1)*d_161]
+		row_284 := a_163[int(i_279)*r_32 : (int(i_279)+1)*r_32]
+		row_285 := a_164[int(i_279)*d_165 : (int(i_279)+1)*d_165]
+		x_286 := int64(7) + i_279
+		if x_286 < 0 || x_286 >= int64(rev_251) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(x_286, rev_251))
 		}
-		if rev_245 != d_152 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_245})+" and "+runtime.ShapeString([]int{d_152})+" differ")
+		if rev_252 != d_158 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_252})+" and "+runtime.ShapeString([]int{d_158})+" differ")
 		}
-		row_280 := rev_243[x_279*int64(rev_245) : (x_279+1)*int64(rev_245)]
-		for j_281 := range row_280 {
-			row_280[j_281] += row_274[j_281]
+		row_287 := rev_250[x_286*int64(rev_252) : (x_286+1)*int64(rev_252)]
+		for j_288 := range row_287 {
+			row_287[j_288] += row_281[j_288]
 		}
-		if d_152 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_152}))
+		if d_158 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_158}))
 		}
-		r_282 := ar.F64w(cam_3)
-		r_142 = r_142[:len(r_282)]
-		row_274 = row_274[:len(r_282)]
-		for i_283 := range r_282 {
-			r_282[i_283] = (r_142[i_283] * row_274[i_283])
+		r_289 := ar.F64w(cam_3)
+		r_147 = r_147[:len(r_289)]
+		row_281 = row_281[:len(r_289)]
+		for i_290 := range r_289 {
+			r_289[i_290] = (r_147[i_290] * row_281[i_290])
 		}
-		if d_152 != d_155 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_155})+" and "+runtime.ShapeString([]int{d_152}))
+		if d_158 != d_161 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_161})+" and "+runtime.ShapeString([]int{d_158}))
 		}
-		if rev_250 != d_155 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_250})+" and "+runtime.ShapeString([]int{d_155})+" differ")
+		if rev_257 != d_161 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_257})+" and "+runtime.ShapeString([]int{d_161})+" differ")
 		}
-		row_276 = row_276[:len(rev_249)]
-		row_274 = row_274[:len(rev_249)]
-		for i_286 := range rev_249 {
-			rev_249[i_286] += (row_276[i_286] * row_274[i_286])
+		row_283 = row_283[:len(rev_256)]
+		row_281 = row_281[:len(rev_256)]
+		for i_293 := range rev_256 {
+			rev_256[i_293] += (row_283[i_293] * row_281[i_293])
 		}
-		if cam_3 != d_159 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_159})+" and "+runtime.ShapeString([]int{cam_3}))
+		if cam_3 != d_165 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_165})+" and "+runtime.ShapeString([]int{cam_3}))
 		}
-		if i_272 < 0 || i_272 >= int64(rev_247) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(i_272, rev_247))
+		if i_279 < 0 || i_279 >= int64(rev_254) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(i_279, rev_254))
 		}
-		if rev_248 != d_159 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_248})+" and "+runtime.ShapeString([]int{d_159})+" differ")
+		if rev_255 != d_165 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_255})+" and "+runtime.ShapeString([]int{d_165})+" differ")
 		}
-		row_288 := rev_246[i_272*int64(rev_248) : (i_272+1)*int64(rev_248)]
-		row_278 = row_278[:len(row_288)]
-		r_282 = r_282[:len(row_288)]
-		for i_289 := range row_288 {
-			row_288[i_289] += (row_278[i_289] * r_282[i_289])
+		row_295 := rev_253[i_279*int64(rev_255) : (i_279+1)*int64(rev_255)]
+		row_285 = row_285[:len(row_295)]
+		r_289 = r_289[:len(row_295)]
+		for i_296 := range row_295 {
+			row_295[i_296] += (row_285[i_296] * r_289[i_296])
 		}
-		if cam_3 != r_31 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3}))
+		if cam_3 != r_32 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_32})+" and "+runtime.ShapeString([]int{cam_3}))
 		}
-		if int64(6) >= int64(rev_244) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(int64(6), rev_244))
+		if int64(6) >= int64(rev_251) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(int64(6), rev_251))
 		}
-		if rev_245 != r_31 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_245})+" and "+runtime.ShapeString([]int{r_31})+" differ")
+		if rev_252 != r_32 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_252})+" and "+runtime.ShapeString([]int{r_32})+" differ")
 		}
-		row_291 := rev_243[int64(6)*int64(rev_245) : (int64(6)+1)*int64(rev_245)]
-		row_277 = row_277[:len(row_291)]
-		r_282 = r_282[:len(row_291)]
-		for i_292 := range row_291 {
-			row_291[i_292] += (row_277[i_292] * r_282[i_292])
+		row_298 := rev_250[int64(6)*int64(rev_252) : (int64(6)+1)*int64(rev_252)]
+		row_284 = row_284[:len(row_298)]
+		r_289 = r_289[:len(row_298)]
+		for i_299 := range row_298 {
+			row_298[i_299] += (row_284[i_299] * r_289[i_299])
 		}
-		ar.release(mark_273)
+		ar.release(mark_280)
 	}
-	if cam_3 != r_31 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3}))
+	if cam_3 != r_32 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_32})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	r_294 := ar.F64w(r_31)
-	r_126 = r_126[:len(r_294)]
-	row_134 = row_134[:len(r_294)]
-	z_242 = z_242[:len(r_294)]
-	if len(r_294) >= 262144 {
-		r_294 := r_294
-		r_126 := r_126
-		row_134 := row_134
-		z_242 := z_242
-		runtime.ParallelFor(len(r_294), 16384, func(lo_298, hi int) {
-			for i_299 := lo_298; i_299 < hi; i_299++ {
-				r_294[i_299] = ((2.0 * r_126[i_299]) * (row_134[i_299] * z_242[i_299]))
+	r_301 := ar.F64w(r_32)
+	r_129 = r_129[:len(r_301)]
+	row_138 = row_138[:len(r_301)]
+	z_249 = z_249[:len(r_301)]
+	if len(r_301) >= 262144 {
+		loop_308 := runtime.EnterLoop(&nbLoop109, runtime.Bind(r_301, runtime.Bind(r_129, runtime.Bind(row_138, runtime.Bind(z_249, runtime.End{})))), len(r_301), 16384)
+		if loop_308.For == nil {
+			loop_308.For = func(lo_305, hi int) {
+				r_301 := loop_308.C.H
+				r_129 := loop_308.C.T.H
+				row_138 := loop_308.C.T.T.H
+				z_249 := loop_308.C.T.T.T.H
+				for i_306 := lo_305; i_306 < hi; i_306++ {
+					r_301[i_306] = ((2.0 * r_129[i_306]) * (row_138[i_306] * z_249[i_306]))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_301), 16384, loop_308.For)
+		loop_308.Leave(&nbLoop109)
 	} else {
-		for i_295 := range r_294 {
-			r_294[i_295] = ((2.0 * r_126[i_295]) * (row_134[i_295] * z_242[i_295]))
+		for i_302 := range r_301 {
+			r_301[i_302] = ((2.0 * r_129[i_302]) * (row_138[i_302] * z_249[i_302]))
 		}
 	}
-	if cam_3 != r_31 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3}))
+	if cam_3 != r_32 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_32})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
 	if int64(10) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(10), cam_2))
 	}
-	if cam_3 != r_31 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31})+" differ")
+	if cam_3 != r_32 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_32})+" differ")
 	}
-	row_301 := z_240[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
-	r_135 = r_135[:len(row_301)]
-	z_242 = z_242[:len(row_301)]
-	if len(row_301) >= 262144 {
-		row_301 := row_301
-		r_135 := r_135
-		z_242 := z_242
-		runtime.ParallelFor(len(row_301), 16384, func(lo_305, hi int) {
-			for i_306 := lo_305; i_306 < hi; i_306++ {
-				row_301[i_306] += (r_135[i_306] * z_242[i_306])
+	row_309 := z_247[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
+	r_139 = r_139[:len(row_309)]
+	z_249 = z_249[:len(row_309)]
+	if len(row_309) >= 262144 {
+		loop_316 := runtime.EnterLoop(&nbLoop110, runtime.Bind(row_309, runtime.Bind(r_139, runtime.Bind(z_249, runtime.End{}))), len(row_309), 16384)
+		if loop_316.For == nil {
+			loop_316.For = func(lo_313, hi int) {
+				row_309 := loop_316.C.H
+				r_139 := loop_316.C.T.H
+				z_249 := loop_316.C.T.T.H
+				for i_314 := lo_313; i_314 < hi; i_314++ {
+					row_309[i_314] += (r_139[i_314] * z_249[i_314])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_309), 16384, loop_316.For)
+		loop_316.Leave(&nbLoop110)
 	} else {
-		for i_302 := range row_301 {
-			row_301[i_302] += (r_135[i_302] * z_242[i_302])
+		for i_310 := range row_309 {
+			row_309[i_310] += (r_139[i_310] * z_249[i_310])
 		}
 	}
-	if r_31 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
+	if r_32 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{r_32})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
 	}
-	row_133 = row_133[:len(r_294)]
-	z_242 = z_242[:len(r_294)]
-	if len(r_294) >= 262144 {
-		r_294 := r_294
-		row_133 := row_133
-		z_242 := z_242
-		runtime.ParallelFor(len(r_294), 16384, func(lo_312, hi int) {
-			for i_313 := lo_312; i_313 < hi; i_313++ {
-				r_294[i_313] += (row_133[i_313] * z_242[i_313])
+	row_137 = row_137[:len(r_301)]
+	z_249 = z_249[:len(r_301)]
+	if len(r_301) >= 262144 {
+		loop_324 := runtime.EnterLoop(&nbLoop111, runtime.Bind(r_301, runtime.Bind(row_137, runtime.Bind(z_249, runtime.End{}))), len(r_301), 16384)
+		if loop_324.For == nil {
+			loop_324.For = func(lo_321, hi int) {
+				r_301 := loop_324.C.H
+				row_137 := loop_324.C.T.H
+				z_249 := loop_324.C.T.T.H
+				for i_322 := lo_321; i_322 < hi; i_322++ {
+					r_301[i_322] += (row_137[i_322] * z_249[i_322])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_301), 16384, loop_324.For)
+		loop_324.Leave(&nbLoop111)
 	} else {
-		for i_309 := range r_294 {
-			r_294[i_309] += (row_133[i_309] * z_242[i_309])
+		for i_318 := range r_301 {
+			r_301[i_318] += (row_137[i_318] * z_249[i_318])
 		}
 	}
-	if cam_3 != r_31 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3}))
+	if cam_3 != r_32 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_32})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
 	if int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(9), cam_2))
 	}
-	if cam_3 != r_31 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31})+" differ")
+	if cam_3 != r_32 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_32})+" differ")
 	}
-	row_315 := z_240[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
-	r_126 = r_126[:len(row_315)]
-	z_242 = z_242[:len(row_315)]
-	if len(row_315) >= 262144 {
-		row_315 := row_315
-		r_126 := r_126
-		z_242 := z_242
-		runtime.ParallelFor(len(row_315), 16384, func(lo_319, hi int) {
-			for i_320 := lo_319; i_320 < hi; i_320++ {
-				row_315[i_320] += (r_126[i_320] * z_242[i_320])
+	row_325 := z_247[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
+	r_129 = r_129[:len(row_325)]
+	z_249 = z_249[:len(row_325)]
+	if len(row_325) >= 262144 {
+		loop_332 := runtime.EnterLoop(&nbLoop112, runtime.Bind(row_325, runtime.Bind(r_129, runtime.Bind(z_249, runtime.End{}))), len(row_325), 16384)
+		if loop_332.For == nil {
+			loop_332.For = func(lo_329, hi int) {
+				row_325 := loop_332.C.H
+				r_129 := loop_332.C.T.H
+				z_249 := loop_332.C.T.T.H
+				for i_330 := lo_329; i_330 < hi; i_330++ {
+					row_325[i_330] += (r_129[i_330] * z_249[i_330])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_325), 16384, loop_332.For)
+		loop_332.Leave(&nbLoop112)
 	} else {
-		for i_316 := range row_315 {
-			row_315[i_316] += (r_126[i_316] * z_242[i_316])
+		for i_326 := range row_325 {
+			row_325[i_326] += (r_129[i_326] * z_249[i_326])
 		}
 	}
-	row_322 := z_241[int64(1)*int64(r_31) : (int64(1)+1)*int64(r_31)]
-	row_125 = row_125[:len(row_322)]
-	r_294 = r_294[:len(row_322)]
-	if len(row_322) >= 262144 {
-		row_322 := row_322
-		row_125 := row_125
-		r_294 := r_294
-		runtime.ParallelFor(len(row_322), 16384, func(lo_326, hi int) {
-			for i_327 := lo_326; i_327 < hi; i_327++ {
-				row_322[i_327] += ((2.0 * row_125[i_327]) * r_294[i_327])
+	row_333 := z_248[int64(1)*int64(r_32) : (int64(1)+1)*int64(r_32)]
+	row_128 = row_128[:len(row_333)]
+	r_301 = r_301[:len(row_333)]
+	if len(row_333) >= 262144 {
+		loop_340 := runtime.EnterLoop(&nbLoop113, runtime.Bind(row_333, runtime.Bind(row_128, runtime.Bind(r_301, runtime.End{}))), len(row_333), 16384)
+		if loop_340.For == nil {
+			loop_340.For = func(lo_337, hi int) {
+				row_333 := loop_340.C.H
+				row_128 := loop_340.C.T.H
+				r_301 := loop_340.C.T.T.H
+				for i_338 := lo_337; i_338 < hi; i_338++ {
+					row_333[i_338] += ((2.0 * row_128[i_338]) * r_301[i_338])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_333), 16384, loop_340.For)
+		loop_340.Leave(&nbLoop113)
 	} else {
-		for i_323 := range row_322 {
-			row_322[i_323] += ((2.0 * row_125[i_323]) * r_294[i_323])
+		for i_334 := range row_333 {
+			row_333[i_334] += ((2.0 * row_128[i_334]) * r_301[i_334])
 		}
 	}
-	row_329 := z_241[int64(0)*int64(r_31) : (int64(0)+1)*int64(r_31)]
-	row_124 = row_124[:len(row_329)]
-	r_294 = r_294[:len(row_329)]
-	if len(row_329) >= 262144 {
-		row_329 := row_329
-		row_124 := row_124
-		r_294 := r_294
-		runtime.ParallelFor(len(row_329), 16384, func(lo_333, hi int) {
-			for i_334 := lo_333; i_334 < hi; i_334++ {
-				row_329[i_334] += ((2.0 * row_124[i_334]) * r_294[i_334])
+	row_341 := z_248[int64(0)*int64(r_32) : (int64(0)+1)*int64(r_32)]
+	row_127 = row_127[:len(row_341)]
+	r_301 = r_301[:len(row_341)]
+	if len(row_341) >= 262144 {
+		loop_348 := runtime.EnterLoop(&nbLoop114, runtime.Bind(row_341, runtime.Bind(row_127, runtime.Bind(r_301, runtime.End{}))), len(row_341), 16384)
+		if loop_348.For == nil {
+			loop_348.For = func(lo_345, hi int) {
+				row_341 := loop_348.C.H
+				row_127 := loop_348.C.T.H
+				r_301 := loop_348.C.T.T.H
+				for i_346 := lo_345; i_346 < hi; i_346++ {
+					row_341[i_346] += ((2.0 * row_127[i_346]) * r_301[i_346])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_341), 16384, loop_348.For)
+		loop_348.Leave(&nbLoop114)
 	} else {
-		for i_330 := range row_329 {
-			row_329[i_330] += ((2.0 * row_124[i_330]) * r_294[i_330])
+		for i_342 := range row_341 {
+			row_341[i_342] += ((2.0 * row_127[i_342]) * r_301[i_342])
 		}
 	}
-	row_336 := z_241[int(int64(0))*r_31 : (int(int64(0))+1)*r_31]
-	row_337 := z_241[int(int64(1))*r_31 : (int(int64(1))+1)*r_31]
-	r_338 := ar.F64w(r_31)
-	row_101 = row_101[:len(r_338)]
-	if len(r_338) >= 262144 {
-		r_338 := r_338
-		row_101 := row_101
-		runtime.ParallelFor(len(r_338), 16384, func(lo_342, hi int) {
-			for i_343 := lo_342; i_343 < hi; i_343++ {
-				r_338[i_343] = (1.0 / row_101[i_343])
+	row_349 := z_248[int(int64(0))*r_32 : (int(int64(0))+1)*r_32]
+	row_350 := z_248[int(int64(1))*r_32 : (int(int64(1))+1)*r_32]
+	r_351 := ar.F64w(r_32)
+	row_102 = row_102[:len(r_351)]
+	if len(r_351) >= 262144 {
+		loop_358 := runtime.EnterLoop(&nbLoop115, runtime.Bind(r_351, runtime.Bind(row_102, runtime.End{})), len(r_351), 16384)
+		if loop_358.For == nil {
+			loop_358.For = func(lo_355, hi int) {
+				r_351 := loop_358.C.H
+				row_102 := loop_358.C.T.H
+				for i_356 := lo_355; i_356 < hi; i_356++ {
+					r_351[i_356] = (1.0 / row_102[i_356])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_351), 16384, loop_358.For)
+		loop_358.Leave(&nbLoop115)
 	} else {
-		for i_339 := range r_338 {
-			r_338[i_339] = (1.0 / row_101[i_339])
+		for i_352 := range r_351 {
+			r_351[i_352] = (1.0 / row_102[i_352])
 		}
 	}
-	z_345 := ar.F64(len(r_29))
-	if int64(2) >= int64(r_30) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(2), r_30))
+	z_359 := ar.F64(len(r_30))
+	if int64(2) >= int64(r_31) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(2), r_31))
 	}
-	row_346 := z_345[int64(2)*int64(r_31) : (int64(2)+1)*int64(r_31)]
-	r_111 = r_111[:len(row_346)]
-	row_101 = row_101[:len(row_346)]
-	row_337 = row_337[:len(row_346)]
-	if len(row_346) >= 262144 {
-		row_346 := row_346
-		r_111 := r_111
-		row_101 := row_101
-		row_337 := row_337
-		runtime.ParallelFor(len(row_346), 16384, func(lo_350, hi int) {
-			for i_351 := lo_350; i_351 < hi; i_351++ {
-				row_346[i_351] += ((-(r_111[i_351] / row_101[i_351])) * row_337[i_351])
-			}
-		})
-	} else {
-		for i_347 := range row_346 {
-			row_346[i_347] += ((-(r_111[i_347] / row_101[i_347])) * row_337[i_347])
-		}
-	}
-	if int64(1) >= int64(r_30) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(1), r_30))
-	}
-	row_353 := z_345[int64(1)*int64(r_31) : (int64(1)+1)*int64(r_31)]
-	r_338 = r_338[:len(row_353)]
-	row_337 = row_337[:len(row_353)]
-	if len(row_353) >= 262144 {
-		row_353 := row_353
-		r_338 := r_338
-		row_337 := row_337
-		runtime.ParallelFor(len(row_353), 16384, func(lo_357, hi int) {
-			for i_358 := lo_357; i_358 < hi; i_358++ {
-				row_353[i_358] += (r_338[i_358] * row_337[i_358])
-			}
-		})
-	} else {
-		for i_354 := range row_353 {
-			row_353[i_354] += (r_338[i_354] * row_337[i_354])
-		}
-	}
-	if int64(2) >= int64(r_30) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(2), r_30))
-	}
-	row_360 := z_345[int64(2)*int64(r_31) : (int64(2)+1)*int64(r_31)]
-	r_103 = r_103[:len(row_360)]
-	row_101 = row_101[:len(row_360)]
-	row_336 = row_336[:len(row_360)]
+	row_360 := z_359[int64(2)*int64(r_32) : (int64(2)+1)*int64(r_32)]
+	r_113 = r_113[:len(row_360)]
+	row_102 = row_102[:len(row_360)]
+	row_350 = row_350[:len(row_360)]
 	if len(row_360) >= 262144 {
-		row_360 := row_360
-		r_103 := r_103
-		row_101 := row_101
-		row_336 := row_336
-		runtime.ParallelFor(len(row_360), 16384, func(lo_364, hi int) {
-			for i_365 := lo_364; i_365 < hi; i_365++ {
-				row_360[i_365] += ((-(r_103[i_365] / row_101[i_365])) * row_336[i_365])
+		loop_367 := runtime.EnterLoop(&nbLoop116, runtime.Bind(row_360, runtime.Bind(r_113, runtime.Bind(row_102, runtime.Bind(row_350, runtime.End{})))), len(row_360), 16384)
+		if loop_367.For == nil {
+			loop_367.For = func(lo_364, hi int) {
+				row_360 := loop_367.C.H
+				r_113 := loop_367.C.T.H
+				row_102 := loop_367.C.T.T.H
+				row_350 := loop_367.C.T.T.T.H
+				for i_365 := lo_364; i_365 < hi; i_365++ {
+					row_360[i_365] += ((-(r_113[i_365] / row_102[i_365])) * row_350[i_365])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_360), 16384, loop_367.For)
+		loop_367.Leave(&nbLoop116)
 	} else {
 		for i_361 := range row_360 {
-			row_360[i_361] += ((-(r_103[i_361] / row_101[i_361])) * row_336[i_361])
+			row_360[i_361] += ((-(r_113[i_361] / row_102[i_361])) * row_350[i_361])
 		}
 	}
-	if int64(0) >= int64(r_30) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(0), r_30))
+	if int64(1) >= int64(r_31) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(1), r_31))
 	}
-	row_367 := z_345[int64(0)*int64(r_31) : (int64(0)+1)*int64(r_31)]
-	r_338 = r_338[:len(row_367)]
-	row_336 = row_336[:len(row_367)]
-	if len(row_367) >= 262144 {
-		row_367 := row_367
-		r_338 := r_338
-		row_336 := row_336
-		runtime.ParallelFor(len(row_367), 16384, func(lo_371, hi int) {
-			for i_372 := lo_371; i_372 < hi; i_372++ {
-				row_367[i_372] += (r_338[i_372] * row_336[i_372])
+	row_368 := z_359[int64(1)*int64(r_32) : (int64(1)+1)*int64(r_32)]
+	r_351 = r_351[:len(row_368)]
+	row_350 = row_350[:len(row_368)]
+	if len(row_368) >= 262144 {
+		loop_375 := runtime.EnterLoop(&nbLoop117, runtime.Bind(row_368, runtime.Bind(r_351, runtime.Bind(row_350, runtime.End{}))), len(row_368), 16384)
+		if loop_375.For == nil {
+			loop_375.For = func(lo_372, hi int) {
+				row_368 := loop_375.C.H
+				r_351 := loop_375.C.T.H
+				row_350 := loop_375.C.T.T.H
+				for i_373 := lo_372; i_373 < hi; i_373++ {
+					row_368[i_373] += (r_351[i_373] * row_350[i_373])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_368), 16384, loop_375.For)
+		loop_375.Leave(&nbLoop117)
 	} else {
-		for i_368 := range row_367 {
-			row_367[i_368] += (r_338[i_368] * row_336[i_368])
+		for i_369 := range row_368 {
+			row_368[i_369] += (r_351[i_369] * row_350[i_369])
 		}
 	}
-	r_374, r_375, r_376, r_377, r_378, r_379, err_380 := fn_rotatesplit11bwd(ar, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, z_345, r_30, r_31)
-	if err_380 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbFrame(err_380, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	if int64(2) >= int64(r_31) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(2), r_31))
 	}
-	if int64(3)+int64(r_378) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_378), cam_2))
-	}
-	if r_379 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_379})+" and "+runtime.ShapeString([]int{cam_3}))
-	}
-	region_381 := z_240[int(int64(3))*cam_3 : (int(int64(3))+r_378)*cam_3]
-	r_377 = r_377[:len(region_381)]
-	if len(region_381) >= 262144 {
-		region_381 := region_381
-		r_377 := r_377
-		runtime.ParallelFor(len(region_381), 16384, func(lo_385, hi int) {
-			for i_386 := lo_385; i_386 < hi; i_386++ {
-				region_381[i_386] += -r_377[i_386]
+	row_376 := z_359[int64(2)*int64(r_32) : (int64(2)+1)*int64(r_32)]
+	r_104 = r_104[:len(row_376)]
+	row_102 = row_102[:len(row_376)]
+	row_349 = row_349[:len(row_376)]
+	if len(row_376) >= 262144 {
+		loop_383 := runtime.EnterLoop(&nbLoop118, runtime.Bind(row_376, runtime.Bind(r_104, runtime.Bind(row_102, runtime.Bind(row_349, runtime.End{})))), len(row_376), 16384)
+		if loop_383.For == nil {
+			loop_383.For = func(lo_380, hi int) {
+				row_376 := loop_383.C.H
+				r_104 := loop_383.C.T.H
+				row_102 := loop_383.C.T.T.H
+				row_349 := loop_383.C.T.T.T.H
+				for i_381 := lo_380; i_381 < hi; i_381++ {
+					row_376[i_381] += ((-(r_104[i_381] / row_102[i_381])) * row_349[i_381])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_376), 16384, loop_383.For)
+		loop_383.Leave(&nbLoop118)
 	} else {
-		for i_382 := range region_381 {
-			region_381[i_382] += -r_377[i_382]
+		for i_377 := range row_376 {
+			row_376[i_377] += ((-(r_104[i_377] / row_102[i_377])) * row_349[i_377])
 		}
 	}
-	if int64(0)+int64(r_375) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_375), cam_2))
+	if int64(0) >= int64(r_31) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(0), r_31))
 	}
-	if r_376 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_376})+" and "+runtime.ShapeString([]int{cam_3}))
-	}
-	region_388 := z_240[int(int64(0))*cam_3 : (int(int64(0))+r_375)*cam_3]
-	r_374 = r_374[:len(region_388)]
-	for i_389 := range region_388 {
-		region_388[i_389] += r_374[i_389]
-	}
-	n_390, err_391 := runtime.CheckSize(int64(2))
-	_ = n_390
-	if err_391 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_391)
-	}
-	view_392 := a_185
-	r_393 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_393)]
-	if len(r_393) >= 262144 {
-		r_393 := r_393
-		w_7 := w_7
-		runtime.ParallelFor(len(r_393), 16384, func(lo_397, hi int) {
-			for i_398 := lo_397; i_398 < hi; i_398++ {
-				r_393[i_398] = (1.0 - (w_7[i_398] * w_7[i_398]))
+	row_384 := z_359[int64(0)*int64(r_32) : (int64(0)+1)*int64(r_32)]
+	r_351 = r_351[:len(row_384)]
+	row_349 = row_349[:len(row_384)]
+	if len(row_384) >= 262144 {
+		loop_391 := runtime.EnterLoop(&nbLoop119, runtime.Bind(row_384, runtime.Bind(r_351, runtime.Bind(row_349, runtime.End{}))), len(row_384), 16384)
+		if loop_391.For == nil {
+			loop_391.For = func(lo_388, hi int) {
+				row_384 := loop_391.C.H
+				r_351 := loop_391.C.T.H
+				row_349 := loop_391.C.T.T.H
+				for i_389 := lo_388; i_389 < hi; i_389++ {
+					row_384[i_389] += (r_351[i_389] * row_349[i_389])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(row_384), 16384, loop_391.For)
+		loop_391.Leave(&nbLoop119)
 	} else {
-		for i_394 := range r_393 {
-			r_393[i_394] = (1.0 - (w_7[i_394] * w_7[i_394]))
+		for i_385 := range row_384 {
+			row_384[i_385] += (r_351[i_385] * row_349[i_385])
 		}
 	}
-	nbKeep(ar, mark_400, &view_392, &r_393, &z_240, &r_377, &r_206)
-	return view_392, n_183, d_186, r_393, w_8, z_240, cam_2, cam_3, r_377, r_378, r_379, r_206, w_8, nil
+	r_392, r_393, r_394, r_395, r_396, r_397, err_398 := fn_rotatesplit11bwd(ar, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, z_359, r_31, r_32)
+	if err_398 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbFrame(err_398, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	}
+	if int64(3)+int64(r_396) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_396), cam_2))
+	}
+	if r_397 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_397})+" and "+runtime.ShapeString([]int{cam_3}))
+	}
+	region_399 := z_247[int(int64(3))*cam_3 : (int(int64(3))+r_396)*cam_3]
+	r_395 = r_395[:len(region_399)]
+	if len(region_399) >= 262144 {
+		loop_406 := runtime.EnterLoop(&nbLoop120, runtime.Bind(region_399, runtime.Bind(r_395, runtime.End{})), len(region_399), 16384)
+		if loop_406.For == nil {
+			loop_406.For = func(lo_403, hi int) {
+				region_399 := loop_406.C.H
+				r_395 := loop_406.C.T.H
+				for i_404 := lo_403; i_404 < hi; i_404++ {
+					region_399[i_404] += -r_395[i_404]
+				}
+			}
+		}
+		runtime.ParallelFor(len(region_399), 16384, loop_406.For)
+		loop_406.Leave(&nbLoop120)
+	} else {
+		for i_400 := range region_399 {
+			region_399[i_400] += -r_395[i_400]
+		}
+	}
+	if int64(0)+int64(r_393) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_393), cam_2))
+	}
+	if r_394 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_394})+" and "+runtime.ShapeString([]int{cam_3}))
+	}
+	region_407 := z_247[int(int64(0))*cam_3 : (int(int64(0))+r_393)*cam_3]
+	r_392 = r_392[:len(region_407)]
+	for i_408 := range region_407 {
+		region_407[i_408] += r_392[i_408]
+	}
+	n_409, err_410 := runtime.CheckSize(int64(2))
+	_ = n_409
+	if err_410 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_410)
+	}
+	view_411 := a_191
+	r_412 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_412)]
+	if len(r_412) >= 262144 {
+		loop_419 := runtime.EnterLoop(&nbLoop121, runtime.Bind(r_412, runtime.Bind(w_7, runtime.End{})), len(r_412), 16384)
+		if loop_419.For == nil {
+			loop_419.For = func(lo_416, hi int) {
+				r_412 := loop_419.C.H
+				w_7 := loop_419.C.T.H
+				for i_417 := lo_416; i_417 < hi; i_417++ {
+					r_412[i_417] = (1.0 - (w_7[i_417] * w_7[i_417]))
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_412), 16384, loop_419.For)
+		loop_419.Leave(&nbLoop121)
+	} else {
+		for i_413 := range r_412 {
+			r_412[i_413] = (1.0 - (w_7[i_413] * w_7[i_413]))
+		}
+	}
+	nbKeep(ar, mark_420, &view_411, &r_412, &z_247, &r_395, &r_212)
+	return view_411, n_189, d_192, r_412, w_8, z_247, cam_2, cam_3, r_395, r_396, r_397, r_212, w_8, nil
 }
 
 // fn_bajacobian is def ba_jacobian (models.nab:171:12).
