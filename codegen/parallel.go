@@ -23,6 +23,14 @@ import (
 // chunk instead of returning. After the loop the error of the first
 // failing chunk is returned: the error of the first failing element, as
 // in the sequential loop. Only a loop outside every other goes parallel.
+//
+// The body runs on other goroutines, so a closure made in the call would
+// be allocated in every call. Each loop has instead a package-level
+// runtime.LoopSite, a pool of runtime.Loop records: the call takes one,
+// stores the locals the body reads into it (runtime.Bind lists, so that
+// Go infers their types), and the body, made the first time the record
+// is used, reads them from there. Concurrent calls take different
+// records; a warm call allocates nothing.
 
 // Grains and thresholds, in elements. A body without loops or calls is a
 // few nanoseconds per element: it goes parallel where runtime's

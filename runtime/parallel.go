@@ -365,18 +365,23 @@ func (l *Loop[C]) Leave(site *LoopSite) {
 	site.idle.push(l, maxIdleLoops)
 }
 
-// A vecTask is the arguments of a kernel over long vectors (sumWith,
-// mapVV, axpyWith, ...) for its chunks: taken from vecTasks, it goes
-// to ParallelRun or ParallelAdd as a pointer, where a closure would be
-// allocated in every call.
+// A vecTask is the arguments of a kernel over long vectors or large
+// matrices (sumWith, mapVV, axpyWith, gemvWith, gemmWith, ...) for its
+// chunks: taken from vecTasks, it goes to ParallelRun or ParallelAdd as
+// a pointer, where a closure would be allocated in every call.
 type vecTask struct {
 	op        vecOp
 	ks        *kernelSet
 	dst, x, y []float64
-	a         float64
+	a, beta   float64 // a is also alpha of the products
 	vv        func(dst, x, y []float64)
 	vc        func(dst, x []float64, c float64)
 	cv        func(dst []float64, c float64, x []float64)
+	// The matrix products: A (m×n) of Gemv, whose columns the chunks of
+	// a transposed product count from off; Gemm's operands.
+	mat       []float64
+	m, n, off int
+	gemm      gemmArgs
 }
 
 type vecOp uint8
@@ -389,6 +394,10 @@ const (
 	vecCV
 	vecAxpy
 	vecAxpyTo
+	vecGemvRows
+	vecGemvCols
+	vecGemmRows
+	vecGemmCols
 )
 
 var vecTasks idleStack[*vecTask]
@@ -430,6 +439,14 @@ func (t *vecTask) Run(lo, hi int) {
 		t.ks.axpy(t.a, t.x[lo:hi], t.y[lo:hi])
 	case vecAxpyTo:
 		t.ks.axpyTo(t.dst[lo:hi], t.a, t.x[lo:hi], t.y[lo:hi])
+	case vecGemvRows:
+		gemvRows(t.ks, t.n, t.a, t.mat, t.x, t.beta, t.y, lo, hi)
+	case vecGemvCols:
+		gemvCols(t.ks, t.m, t.n, t.a, t.mat, t.x, t.y, t.off+lo, t.off+hi)
+	case vecGemmRows:
+		gemmTask(t.ks, t.gemm, t.a, t.beta, t.dst, lo, hi, 0, t.gemm.n)
+	case vecGemmCols:
+		gemmTask(t.ks, t.gemm, t.a, t.beta, t.dst, 0, t.gemm.m, lo, hi)
 	default:
 		panic("runtime: vecTask.Run of a reduction")
 	}

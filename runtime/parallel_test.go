@@ -238,6 +238,10 @@ func TestParallelNoAllocations(t *testing.T) {
 	fill(rand.New(rand.NewPCG(17, 18)), x, 1)
 	body := &squaresBody{x: x, dst: d}
 	var site LoopSite
+	// Matrices above gemvParallelMin and gemmParallelMin.
+	const gm, gn, gk = 160, 170, 180
+	ga, gb, gc := x[:gm*gk], y[:gk*gn], make([]float64, gm*gn)
+	const vm, vn = 500, 1000
 	cases := []struct {
 		name string
 		f    func()
@@ -265,6 +269,11 @@ func TestParallelNoAllocations(t *testing.T) {
 		{"AxpyTo", func() { AxpyTo(d, 2, x, y) }},
 		{"ScaleTo", func() { ScaleTo(d, 2, x) }},
 		{"ConstDivTo", func() { ConstDivTo(d, 1, y) }},
+		{"Gemv", func() { Gemv(false, vm, vn, 1, x[:vm*vn], y[:vn], 0.5, d[:vm]) }},
+		{"GemvT", func() { Gemv(true, vm, vn, 1, x[:vm*vn], y[:vm], 0, d[:vn]) }},
+		{"vecMatCols", func() { vecMatCols(d[:vn], y[:vm], x, vm, vn, 10, vn) }},
+		{"Gemm", func() { Gemm(false, false, gm, gn, gk, 1, ga, gb, 0, gc) }},
+		{"GemmT", func() { Gemm(true, false, gm, gn, gk, 1, ga, gb, 0, gc) }},
 	}
 	for _, p := range procCounts {
 		withProcs(p, func() {

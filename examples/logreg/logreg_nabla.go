@@ -48,8 +48,7 @@ func LossGrad(w []float64, b float64, x [][]float64, y []float64, lam float64) (
 }
 
 // LossGradInto is LossGrad with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func LossGradInto(dst0 []float64, w []float64, b float64, x [][]float64, y []float64, lam float64) (float64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -89,8 +88,7 @@ func Train(x [][]float64, y []float64, lam float64, lr float64, steps int64) ([]
 }
 
 // TrainInto is Train with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func TrainInto(dst0 []float64, x [][]float64, y []float64, lam float64, lr float64, steps int64) (float64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -129,8 +127,7 @@ func Predict(w []float64, b float64, x [][]float64) ([]float64, error) {
 }
 
 // PredictInto is Predict with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func PredictInto(dst0 []float64, w []float64, b float64, x [][]float64) error {
 	ar := nbArenas.Get()
 	ar.reset()

@@ -35,8 +35,7 @@ func RosenGrad(x []float64) ([]float64, error) {
 }
 
 // RosenGradInto is RosenGrad with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func RosenGradInto(dst0 []float64, x []float64) error {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -103,8 +102,7 @@ func GmmGrad(alphas []float64, means [][]float64, icf [][]float64, x [][]float64
 }
 
 // GmmGradInto is GmmGrad with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func GmmGradInto(dst0 []float64, dst1 [][]float64, dst2 [][]float64, alphas []float64, means [][]float64, icf [][]float64, x [][]float64, gamma float64, m int64) error {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -197,8 +195,7 @@ func LstmJacobian(mainparams [][]float64, extraparams [][]float64, state [][]flo
 }
 
 // LstmJacobianInto is LstmJacobian with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func LstmJacobianInto(dst0 [][]float64, dst1 [][]float64, mainparams [][]float64, extraparams [][]float64, state [][]float64, sequence [][]float64) error {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -258,8 +255,7 @@ func BaObjective(cams [][]float64, pts [][]float64, w []float64, feats [][]float
 }
 
 // BaObjectiveInto is BaObjective with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func BaObjectiveInto(dst0 [][]float64, dst1 []float64, cams [][]float64, pts [][]float64, w []float64, feats [][]float64, camidx []int64, ptidx []int64) error {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -326,8 +322,7 @@ func BaJacobian(cams [][]float64, pts [][]float64, w []float64, feats [][]float6
 }
 
 // BaJacobianInto is BaJacobian with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func BaJacobianInto(dst0 [][][]float64, dst1 []float64, cams [][]float64, pts [][]float64, w []float64, feats [][]float64, camidx []int64, ptidx []int64) error {
 	ar := nbArenas.Get()
 	ar.reset()

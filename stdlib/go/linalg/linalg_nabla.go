@@ -35,7 +35,7 @@ func Solve(a [][]float64, b []float64) ([]float64, error) {
 
 // SolveInto is Solve with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel and linsolve's work buffers, when it runs them.
+// nothing but linsolve's work buffers, when it runs them.
 func SolveInto(dst0 []float64, a [][]float64, b []float64) error {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -77,7 +77,7 @@ func Cholesky(a [][]float64) ([][]float64, error) {
 
 // CholeskyInto is Cholesky with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel and linsolve's work buffers, when it runs them.
+// nothing but linsolve's work buffers, when it runs them.
 func CholeskyInto(dst0 [][]float64, a [][]float64) error {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -118,7 +118,7 @@ func ChoSolve(l [][]float64, b []float64) ([]float64, error) {
 
 // ChoSolveInto is ChoSolve with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel and linsolve's work buffers, when it runs them.
+// nothing but linsolve's work buffers, when it runs them.
 func ChoSolveInto(dst0 []float64, l [][]float64, b []float64) error {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -164,7 +164,7 @@ func Cg(matvec func([]float64) []float64, b []float64, x0 []float64, tol float64
 
 // CgInto is Cg with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel and linsolve's work buffers, when it runs them.
+// nothing but linsolve's work buffers, when it runs them.
 func CgInto(dst0 []float64, matvec func([]float64) []float64, b []float64, x0 []float64, tol float64, maxiter int64) error {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -219,7 +219,7 @@ func Pcg(matvec func([]float64) []float64, precond func([]float64) []float64, b 
 
 // PcgInto is Pcg with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel and linsolve's work buffers, when it runs them.
+// nothing but linsolve's work buffers, when it runs them.
 func PcgInto(dst0 []float64, matvec func([]float64) []float64, precond func([]float64) []float64, b []float64, x0 []float64, tol float64, maxiter int64) error {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -272,7 +272,7 @@ func Sor(a [][]float64, b []float64, omega float64, iters int64) ([]float64, err
 
 // SorInto is Sor with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel and linsolve's work buffers, when it runs them.
+// nothing but linsolve's work buffers, when it runs them.
 func SorInto(dst0 []float64, a [][]float64, b []float64, omega float64, iters int64) error {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -313,7 +313,7 @@ func SorAuto(a [][]float64, b []float64, iters int64) ([]float64, error) {
 
 // SorAutoInto is SorAuto with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel and linsolve's work buffers, when it runs them.
+// nothing but linsolve's work buffers, when it runs them.
 func SorAutoInto(dst0 []float64, a [][]float64, b []float64, iters int64) error {
 	ar := nbArenas.Get()
 	ar.reset()

@@ -42,8 +42,7 @@ func Lbfgs(fg func([]float64) (float64, []float64), x0 []float64, m int64, maxit
 }
 
 // LbfgsInto is Lbfgs with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func LbfgsInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, m int64, maxiter int64, gtol float64) (float64, int64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -97,8 +96,7 @@ func Bfgs(fg func([]float64) (float64, []float64), x0 []float64, maxiter int64, 
 }
 
 // BfgsInto is Bfgs with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func BfgsInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -151,8 +149,7 @@ func NonlinearCg(fg func([]float64) (float64, []float64), x0 []float64, maxiter 
 }
 
 // NonlinearCgInto is NonlinearCg with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func NonlinearCgInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -205,8 +202,7 @@ func Lbfgsb(fg func([]float64) (float64, []float64), x0 []float64, lo []float64,
 }
 
 // LbfgsbInto is Lbfgsb with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func LbfgsbInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lo []float64, hi []float64, m int64, maxiter int64, gtol float64) (float64, int64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -252,8 +248,7 @@ func Gd(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps
 }
 
 // GdInto is Gd with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func GdInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -300,8 +295,7 @@ func Momentum(fg func([]float64) (float64, []float64), x0 []float64, lr float64,
 }
 
 // MomentumInto is Momentum with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func MomentumInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, beta float64, steps int64) (float64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -348,8 +342,7 @@ func Nesterov(fg func([]float64) (float64, []float64), x0 []float64, lr float64,
 }
 
 // NesterovInto is Nesterov with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func NesterovInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, beta float64, steps int64) (float64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -396,8 +389,7 @@ func Adagrad(fg func([]float64) (float64, []float64), x0 []float64, lr float64, 
 }
 
 // AdagradInto is Adagrad with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func AdagradInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -444,8 +436,7 @@ func Rmsprop(fg func([]float64) (float64, []float64), x0 []float64, lr float64, 
 }
 
 // RmspropInto is Rmsprop with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func RmspropInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -493,8 +484,7 @@ func Adam(fg func([]float64) (float64, []float64), x0 []float64, lr float64, ste
 }
 
 // AdamInto is Adam with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func AdamInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -541,8 +531,7 @@ func Adamw(fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd
 }
 
 // AdamwInto is Adamw with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func AdamwInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd float64, steps int64) (float64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -589,8 +578,7 @@ func Adabelief(fg func([]float64) (float64, []float64), x0 []float64, lr float64
 }
 
 // AdabeliefInto is Adabelief with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func AdabeliefInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -637,8 +625,7 @@ func Diffgrad(fg func([]float64) (float64, []float64), x0 []float64, lr float64,
 }
 
 // DiffgradInto is Diffgrad with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func DiffgradInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -685,8 +672,7 @@ func Adan(fg func([]float64) (float64, []float64), x0 []float64, lr float64, ste
 }
 
 // AdanInto is Adan with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func AdanInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -733,8 +719,7 @@ func Lion(fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd 
 }
 
 // LionInto is Lion with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func LionInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd float64, steps int64) (float64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -781,8 +766,7 @@ func ProjectedGradient(fg func([]float64) (float64, []float64), x0 []float64, lo
 }
 
 // ProjectedGradientInto is ProjectedGradient with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func ProjectedGradientInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lo []float64, hi []float64, lr float64, steps int64) (float64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -853,8 +837,7 @@ func Newton(f func([]float64) float64, g func([]float64) []float64, hess func([]
 }
 
 // NewtonInto is Newton with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func NewtonInto(dst0 []float64, f func([]float64) float64, g func([]float64) []float64, hess func([]float64) []float64, x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -935,8 +918,7 @@ func NewtonCg(f func([]float64) float64, g func([]float64) []float64, hv func([]
 }
 
 // NewtonCgInto is NewtonCg with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func NewtonCgInto(dst0 []float64, f func([]float64) float64, g func([]float64) []float64, hv func([]float64, []float64) []float64, x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -1014,8 +996,7 @@ func LazyNewton(f func([]float64) float64, g func([]float64) []float64, hess fun
 }
 
 // LazyNewtonInto is LazyNewton with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func LazyNewtonInto(dst0 []float64, f func([]float64) float64, g func([]float64) []float64, hess func([]float64) []float64, x0 []float64, every int64, maxiter int64, gtol float64) (float64, int64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -1095,8 +1076,7 @@ func DampedNewton(f func([]float64) float64, g func([]float64) []float64, hess f
 }
 
 // DampedNewtonInto is DampedNewton with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func DampedNewtonInto(dst0 []float64, f func([]float64) float64, g func([]float64) []float64, hess func([]float64) []float64, x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -1171,8 +1151,7 @@ func GaussNewton(r func([]float64) []float64, jac func([]float64) []float64, x0 
 }
 
 // GaussNewtonInto is GaussNewton with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func GaussNewtonInto(dst0 []float64, r func([]float64) []float64, jac func([]float64) []float64, x0 []float64, maxiter int64, tol float64) (float64, int64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -1241,8 +1220,7 @@ func LevenbergMarquardt(r func([]float64) []float64, jac func([]float64) []float
 }
 
 // LevenbergMarquardtInto is LevenbergMarquardt with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func LevenbergMarquardtInto(dst0 []float64, r func([]float64) []float64, jac func([]float64) []float64, x0 []float64, maxiter int64, tol float64) (float64, int64, int64, error) {
 	ar := nbArenas.Get()
 	ar.reset()

@@ -33,8 +33,7 @@ func AdmmLasso(a [][]float64, b []float64, lam float64, rho float64, iters int64
 }
 
 // AdmmLassoInto is AdmmLasso with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func AdmmLassoInto(dst0 []float64, a [][]float64, b []float64, lam float64, rho float64, iters int64) error {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -66,8 +65,7 @@ func SoftThreshold(v []float64, k float64) []float64 {
 }
 
 // SoftThresholdInto is SoftThreshold with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func SoftThresholdInto(dst0 []float64, v []float64, k float64) error {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -104,8 +102,7 @@ func Extragradient(op func([]float64) []float64, z0 []float64, lr float64, steps
 }
 
 // ExtragradientInto is Extragradient with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func ExtragradientInto(dst0 []float64, op func([]float64) []float64, z0 []float64, lr float64, steps int64) error {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -149,8 +146,7 @@ func Sinkhorn(c [][]float64, a []float64, b []float64, eps float64, iters int64)
 }
 
 // SinkhornInto is Sinkhorn with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func SinkhornInto(dst0 [][]float64, c [][]float64, a []float64, b []float64, eps float64, iters int64) error {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -195,8 +191,7 @@ func Complete(mm [][]float64, mask [][]float64, rank int64, iters int64) ([][]fl
 }
 
 // CompleteInto is Complete with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func CompleteInto(dst0 [][]float64, mm [][]float64, mask [][]float64, rank int64, iters int64) error {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -256,8 +251,7 @@ func Fista(fg func([]float64) (float64, []float64), prox func([]float64, float64
 }
 
 // FistaInto is Fista with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func FistaInto(dst0 []float64, fg func([]float64) (float64, []float64), prox func([]float64, float64) []float64, x0 []float64, step float64, steps int64) error {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -325,8 +319,7 @@ func Bcd(fg func([]float64) (float64, []float64), hv func([]float64, []float64) 
 }
 
 // BcdInto is Bcd with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func BcdInto(dst0 []float64, fg func([]float64) (float64, []float64), hv func([]float64, []float64) []float64, x0 []float64, block int64, iters int64) error {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -402,8 +395,7 @@ func Auglag(fg func([]float64) (float64, []float64), c func([]float64) []float64
 }
 
 // AuglagInto is Auglag with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func AuglagInto(dst0 []float64, dst1 []float64, fg func([]float64) (float64, []float64), c func([]float64) []float64, jac func([]float64) []float64, x0 []float64, outer int64, inner int64) error {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -471,8 +463,7 @@ func FrankWolfeSimplex(fg func([]float64) (float64, []float64), x0 []float64, it
 }
 
 // FrankWolfeSimplexInto is FrankWolfeSimplex with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func FrankWolfeSimplexInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, iters int64) error {
 	ar := nbArenas.Get()
 	ar.reset()
@@ -522,8 +513,7 @@ func MirrorDescentSimplex(fg func([]float64) (float64, []float64), x0 []float64,
 }
 
 // MirrorDescentSimplexInto is MirrorDescentSimplex with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func MirrorDescentSimplexInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) error {
 	ar := nbArenas.Get()
 	ar.reset()
