@@ -273,6 +273,9 @@ func startWorkers(k int) {
 }
 
 func helper() {
+	// A chunk that calls runtime.Goexit ends its helper: the next call
+	// that wants one starts another in its place.
+	defer started.Add(-1)
 	for j := range queue {
 		j.work()
 		j.release()
