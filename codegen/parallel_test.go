@@ -132,6 +132,7 @@ const intoTest = `package gen
 import (
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -192,18 +193,6 @@ func (p *problem) run() ([]uint64, error) {
 	return bits, nil
 }
 
-func same(a, b []uint64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // TestIntoNoAllocations: a warm call of an Into variant whose loops run
 // in parallel allocates nothing, with 1 or 4 threads, and gives the
 // same bits with either; so does a call after one that failed in a
@@ -219,7 +208,7 @@ func TestIntoNoAllocations(t *testing.T) {
 		}
 		if want == nil {
 			want = got
-		} else if !same(got, want) {
+		} else if !slices.Equal(got, want) {
 			t.Errorf("GOMAXPROCS=%d: other bits than with 1", procs)
 		}
 		for name, f := range map[string]func(){
@@ -269,7 +258,7 @@ func TestConcurrentCallers(t *testing.T) {
 		wg.Go(func() {
 			for range 5 {
 				got, err := probs[g].run()
-				if err != nil || !same(got, want[g]) {
+				if err != nil || !slices.Equal(got, want[g]) {
 					t.Errorf("caller %d: other results than alone (%v)", g, err)
 					return
 				}
