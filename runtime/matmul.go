@@ -2,7 +2,6 @@ package runtime
 
 import (
 	goruntime "runtime"
-	"sync"
 )
 
 // Matrix-vector and matrix-matrix products with a fixed order of
@@ -237,12 +236,14 @@ func gemmTileRows(ks *kernelSet, p gemmArgs, i0, i1, j0, j1 int, w []float64, ld
 
 const gemmRowsCols = 256
 
-// bufPool recycles the scratch buffers of the matrix products.
-var bufPool sync.Pool
+// bufPool recycles the scratch buffers of the matrix products. (Not a
+// sync.Pool: the garbage collector empties those, and the next product
+// would allocate.)
+var bufPool idleStack[*[]float64]
 
 // getBuf returns a buffer of n float64s with unspecified contents.
 func getBuf(n int) *[]float64 {
-	if b, ok := bufPool.Get().(*[]float64); ok && cap(*b) >= n {
+	if b, ok := bufPool.pop(); ok && cap(*b) >= n {
 		*b = (*b)[:n]
 		return b
 	}
@@ -250,4 +251,8 @@ func getBuf(n int) *[]float64 {
 	return &s
 }
 
-func putBuf(b *[]float64) { bufPool.Put(b) }
+// putBuf keeps b unless maxIdleBufs buffers are idle: as many as the
+// products that run at once need, without keeping the memory of many.
+func putBuf(b *[]float64) { bufPool.push(b, maxIdleBufs) }
+
+const maxIdleBufs = 16
