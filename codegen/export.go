@@ -392,17 +392,15 @@ func (g *gen) emitExportBody(w *bytes.Buffer, di *defInfo, params []exportParam,
 
 // steadyAllocs says what an Into variant allocates in steady state; run
 // computes it once, into g.steady, before the exported functions. Its
-// arrays come from an arena kept from call to call, but a loop large
-// enough to run in parallel starts goroutines and closures, and the
-// runtime's solvers take their work buffers per call; the sentence names
-// those the file's code can reach (found in the code emitted so far, the
-// internal functions, which exported functions only call).
+// arrays come from an arena kept from call to call, and a loop large
+// enough to run in parallel from records kept too (runtime.LoopSite),
+// but the runtime's solvers take their work buffers per call; the
+// sentence names those the file's code can reach (found in the code
+// emitted so far, the internal functions, which exported functions only
+// call).
 func (g *gen) steadyAllocs() string {
 	body := g.body.String()
 	var what []string
-	if strings.Contains(body, "runtime.ParallelFor(") || strings.Contains(body, "runtime.ParallelSum(") {
-		what = append(what, "the goroutines of loops large enough to run in parallel")
-	}
 	if strings.Contains(body, "runtime.GMRES(") {
 		what = append(what, "linsolve's work buffers")
 	}

@@ -138,6 +138,11 @@ func TestExportedDense(t *testing.T) {
 // tests it, with test as its test file, in a module that uses this
 // checkout.
 func testPackage(t *testing.T, src string, opts codegen.Options, test string) {
+	runPackage(t, src, opts, test, []string{"vet", "."}, []string{"test", "."})
+}
+
+// runPackage is testPackage with the go commands to run.
+func runPackage(t *testing.T, src string, opts codegen.Options, test string, cmds ...[]string) {
 	if testing.Short() {
 		t.Skip("runs the Go toolchain")
 	}
@@ -156,7 +161,7 @@ func testPackage(t *testing.T, src string, opts codegen.Options, test string) {
 			t.Fatal(err)
 		}
 	}
-	for _, args := range [][]string{{"vet", "."}, {"test", "."}} {
+	for _, args := range cmds {
 		cmd := exec.Command("go", args...)
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "GOSUMDB=off", "GOTOOLCHAIN=local")

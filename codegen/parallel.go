@@ -3,6 +3,7 @@ package codegen
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -22,6 +23,14 @@ import (
 // chunk instead of returning. After the loop the error of the first
 // failing chunk is returned: the error of the first failing element, as
 // in the sequential loop. Only a loop outside every other goes parallel.
+//
+// The body runs on other goroutines, so a closure made in the call would
+// be allocated in every call. Each loop has instead a package-level
+// runtime.LoopSite, a pool of runtime.Loop records: the call takes one,
+// stores the locals the body reads into it (runtime.Bind lists, so that
+// Go infers their types), and the body, made the first time the record
+// is used, reads them from there. Concurrent calls take different
+// records; a warm call allocates nothing.
 
 // Grains and thresholds, in elements. A body without loops or calls is a
 // few nanoseconds per element: it goes parallel where runtime's
@@ -125,27 +134,33 @@ func (f *fn) parallel(n, size, seq, sum string, body func(i string) string) bool
 	f.errHook = saveHook
 	f.loops--
 	f.line("if %s >= %d {", n, min)
-	// The closure goes to other goroutines: a local it captured would move
-	// to the heap in every call, parallel or not, wherever Go cannot tell
-	// it is never assigned again. It captures copies, made in this branch
-	// only. (Its body assigns no local of the enclosing function: it
-	// stores elements, and a sum adds into its own.)
-	for _, v := range captured(code, lo, errs, sum) {
-		f.line("%s := %s", v, v)
-	}
-	if failed {
-		f.line("%s := make([]error, (%s+%d)/%d)", errs, n, grain-1, grain)
-	}
+	// The body goes to other goroutines, so a closure made here would be
+	// allocated in every call. It is made once per record of the loop's
+	// pool instead (runtime.Loop), and reads the locals it needs from the
+	// record, where this call stores them. (It must then read no local of
+	// this function directly: the first call's would stay in it. Every
+	// local is named _N, found by captured, but the arena ar, which a
+	// body that uses it gets its own of.)
+	caps := captured(code, lo, errs, sum)
+	site, st := f.g.loopSite(f.di), f.fresh("loop")
+	f.line("%s := runtime.EnterLoop(&%s, %s, %s, %d)", st, site, bindList(caps), n, grain)
+	field, result := "For", ""
 	if sum != "" {
-		f.line("%s = runtime.ParallelSum(%s, %d, func(%s, hi int) float64 {", sum, n, grain, lo)
-	} else {
-		f.line("runtime.ParallelFor(%s, %d, func(%s, hi int) {", n, grain, lo)
+		field, result = "Sum", " float64"
 	}
-	if f.allocs > allocs {
+	f.line("if %s.%s == nil {", st, field)
+	f.line("%s.%s = func(%s, hi int)%s {", st, field, lo, result)
+	for k, v := range caps {
+		f.line("%s := %s.C%s.H", v, st, strings.Repeat(".T", k))
+	}
+	if f.allocs > allocs || f.usesArena(code) {
 		// Each chunk allocates from an arena of its own.
 		f.line("ar := runtime.Arenas.Get()")
 		f.line("ar.Reset()")
 		f.line("defer runtime.Arenas.Put(ar)")
+	}
+	if failed {
+		f.line("%s := %s.Errs", errs, st)
 	}
 	if sum != "" {
 		f.line("%s := 0.0", sum)
@@ -154,19 +169,71 @@ func (f *fn) parallel(n, size, seq, sum string, body func(i string) string) bool
 	if sum != "" {
 		f.line("return %s", sum)
 	}
-	f.line("})")
+	f.line("}")
+	f.line("}")
+	if sum != "" {
+		f.line("%s = runtime.ParallelSum(%s, %d, %s.Sum)", sum, n, grain, st)
+	} else {
+		f.line("runtime.ParallelFor(%s, %d, %s.For)", n, grain, st)
+	}
+	e := ""
 	if failed {
-		e := f.fresh("err")
-		f.line("for _, %s := range %s {", e, errs)
+		e = f.fresh("err")
+		f.line("%s := %s.Err()", e, st)
+	}
+	f.line("%s.Leave(&%s)", st, site)
+	if failed {
 		f.line("if %s != nil {", e)
 		f.retErr(e)
-		f.line("}")
 		f.line("}")
 	}
 	f.line("} else {")
 	f.b.WriteString(seq)
 	f.line("}")
 	return true
+}
+
+// bindList is the runtime.Bind list of vs, for runtime.EnterLoop.
+func bindList(vs []string) string {
+	var b strings.Builder
+	for _, v := range vs {
+		fmt.Fprintf(&b, "runtime.Bind(%s, ", v)
+	}
+	b.WriteString("runtime.End{}")
+	b.WriteString(strings.Repeat(")", len(vs)))
+	return b.String()
+}
+
+// usesArena reports whether code mentions the arena ar outside the lines
+// that will be dropped (the marks of loops that allocate nothing).
+func (f *fn) usesArena(code string) bool {
+	for _, l := range strings.Split(code, "\n") {
+		if f.drop[strings.TrimSpace(l)] {
+			continue
+		}
+		for _, id := range identRE.FindAllString(blankStrings(l), -1) {
+			if id == "ar" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// loopSite declares the runtime.LoopSite of a parallel loop of di's
+// function and returns its name.
+func (g *gen) loopSite(di *defInfo) string {
+	name := ""
+	for k := 1; name == "" || g.used[name]; k++ {
+		name = "nbLoop" + strconv.Itoa(k)
+	}
+	g.used[name] = true
+	what := "generated code"
+	if di != nil {
+		what = di.goName
+	}
+	fmt.Fprintf(&g.body, "// %s keeps the records of a parallel loop of %s.\nvar %s runtime.LoopSite\n\n", name, what, name)
+	return name
 }
 
 // funcLitRE matches the parameter list of a func literal.

@@ -559,5 +559,7 @@ func vecMatCols(y, x, b []float64, k, n, lo, hi int) {
 		}
 		return
 	}
-	ParallelFor(hi-lo, gemvTCols, func(c0, c1 int) { gemvCols(active, k, n, 1, b, x, y, lo+c0, lo+c1) })
+	t := getVecTask()
+	t.op, t.ks, t.m, t.n, t.a, t.mat, t.x, t.y, t.off = vecGemvCols, active, k, n, 1, b, x, y, lo
+	t.run(hi-lo, gemvTCols)
 }

@@ -106,7 +106,9 @@ func sumWith(ks *kernelSet, x []float64) float64 {
 		}
 		return s
 	}
-	return ParallelSum(n, reduceGrain, func(lo, hi int) float64 { return ks.sum(x[lo:hi]) })
+	t := getVecTask()
+	t.op, t.ks, t.x = vecSum, ks, x
+	return t.add(n, reduceGrain)
 }
 
 // dotWith is Dot with the kernels of ks; y must be as long as x.
@@ -123,7 +125,9 @@ func dotWith(ks *kernelSet, x, y []float64) float64 {
 		}
 		return s
 	}
-	return ParallelSum(n, reduceGrain, func(lo, hi int) float64 { return ks.dot(x[lo:hi], y[lo:hi]) })
+	t := getVecTask()
+	t.op, t.ks, t.x, t.y = vecDot, ks, x, y
+	return t.add(n, reduceGrain)
 }
 
 // mapVV runs an elementwise kernel over dst, x and y, on several
@@ -133,7 +137,9 @@ func mapVV(k func(dst, x, y []float64), dst, x, y []float64) {
 		k(dst, x, y)
 		return
 	}
-	ParallelFor(len(dst), mapGrain, func(lo, hi int) { k(dst[lo:hi], x[lo:hi], y[lo:hi]) })
+	t := getVecTask()
+	t.op, t.vv, t.dst, t.x, t.y = vecVV, k, dst, x, y
+	t.run(len(dst), mapGrain)
 }
 
 // mapVC is mapVV for the kernels of a vector and a constant.
@@ -142,7 +148,9 @@ func mapVC(k func(dst, x []float64, c float64), dst, x []float64, c float64) {
 		k(dst, x, c)
 		return
 	}
-	ParallelFor(len(dst), mapGrain, func(lo, hi int) { k(dst[lo:hi], x[lo:hi], c) })
+	t := getVecTask()
+	t.op, t.vc, t.dst, t.x, t.a = vecVC, k, dst, x, c
+	t.run(len(dst), mapGrain)
 }
 
 // mapCV is mapVC with the constant first.
@@ -151,7 +159,9 @@ func mapCV(k func(dst []float64, c float64, x []float64), dst []float64, c float
 		k(dst, c, x)
 		return
 	}
-	ParallelFor(len(dst), mapGrain, func(lo, hi int) { k(dst[lo:hi], c, x[lo:hi]) })
+	t := getVecTask()
+	t.op, t.cv, t.dst, t.x, t.a = vecCV, k, dst, x, c
+	t.run(len(dst), mapGrain)
 }
 
 // axpyWith is y += a·x with the kernels of ks.
@@ -160,7 +170,9 @@ func axpyWith(ks *kernelSet, a float64, x, y []float64) {
 		ks.axpy(a, x, y)
 		return
 	}
-	ParallelFor(len(y), mapGrain, func(lo, hi int) { ks.axpy(a, x[lo:hi], y[lo:hi]) })
+	t := getVecTask()
+	t.op, t.ks, t.a, t.x, t.y = vecAxpy, ks, a, x, y
+	t.run(len(y), mapGrain)
 }
 
 // axpyToWith is dst = a·x + y with the kernels of ks.
@@ -169,7 +181,9 @@ func axpyToWith(ks *kernelSet, dst []float64, a float64, x, y []float64) {
 		ks.axpyTo(dst, a, x, y)
 		return
 	}
-	ParallelFor(len(dst), mapGrain, func(lo, hi int) { ks.axpyTo(dst[lo:hi], a, x[lo:hi], y[lo:hi]) })
+	t := getVecTask()
+	t.op, t.ks, t.dst, t.a, t.x, t.y = vecAxpyTo, ks, dst, a, x, y
+	t.run(len(dst), mapGrain)
 }
 
 // AxpyTo stores a·x + y in dst: one pass over memory for what would

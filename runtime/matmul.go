@@ -2,7 +2,6 @@ package runtime
 
 import (
 	goruntime "runtime"
-	"sync"
 )
 
 // Matrix-vector and matrix-matrix products with a fixed order of
@@ -62,15 +61,15 @@ func gemvWith(ks *kernelSet, trans bool, m, n int, alpha float64, a, x []float64
 		scaleOrZeroWith(ks, beta, y)
 		return
 	}
-	// (The closures are made only where they are used: one that escapes
-	// into ParallelFor costs an allocation.)
 	if !trans {
 		// A row longer than reduceSerialMax is a parallel Dot already.
 		if m*n < gemvParallelMin || n > reduceSerialMax {
 			gemvRows(ks, n, alpha, a, x, beta, y, 0, m)
 			return
 		}
-		ParallelFor(m, max(1, gemvGrain/n), func(lo, hi int) { gemvRows(ks, n, alpha, a, x, beta, y, lo, hi) })
+		t := getVecTask()
+		t.op, t.ks, t.n, t.a, t.mat, t.x, t.beta, t.y = vecGemvRows, ks, n, alpha, a, x, beta, y
+		t.run(m, max(1, gemvGrain/n))
 		return
 	}
 	scaleOrZeroWith(ks, beta, y)
@@ -80,7 +79,9 @@ func gemvWith(ks *kernelSet, trans bool, m, n int, alpha float64, a, x []float64
 		}
 		return
 	}
-	ParallelFor(n, gemvTCols, func(lo, hi int) { gemvCols(ks, m, n, alpha, a, x, y, lo, hi) })
+	t := getVecTask()
+	t.op, t.ks, t.m, t.n, t.a, t.mat, t.x, t.y = vecGemvCols, ks, m, n, alpha, a, x, y
+	t.run(n, gemvTCols)
 }
 
 // gemvRows computes rows [lo, hi) of y = alpha·A·x + beta·y.
@@ -137,12 +138,14 @@ func gemmWith(ks *kernelSet, transA, transB bool, m, n, k int, alpha float64, a,
 	// side of C, in whole micro-tiles. (Each task packs its own panels,
 	// so thinner tasks would repeat more packing.)
 	parts := workers
+	t := getVecTask()
+	t.ks, t.gemm, t.a, t.beta, t.dst = ks, p, alpha, beta, c
 	if n >= m {
-		width := roundUp((n+parts-1)/parts, gemmNR)
-		ParallelFor(n, width, func(lo, hi int) { gemmTask(ks, p, alpha, beta, c, 0, m, lo, hi) })
+		t.op = vecGemmCols
+		t.run(n, roundUp((n+parts-1)/parts, gemmNR))
 	} else {
-		height := roundUp((m+parts-1)/parts, gemmMR)
-		ParallelFor(m, height, func(lo, hi int) { gemmTask(ks, p, alpha, beta, c, lo, hi, 0, n) })
+		t.op = vecGemmRows
+		t.run(m, roundUp((m+parts-1)/parts, gemmMR))
 	}
 }
 
@@ -233,12 +236,14 @@ func gemmTileRows(ks *kernelSet, p gemmArgs, i0, i1, j0, j1 int, w []float64, ld
 
 const gemmRowsCols = 256
 
-// bufPool recycles the scratch buffers of the matrix products.
-var bufPool sync.Pool
+// bufPool recycles the scratch buffers of the matrix products. (Not a
+// sync.Pool: the garbage collector empties those, and the next product
+// would allocate.)
+var bufPool idleStack[*[]float64]
 
 // getBuf returns a buffer of n float64s with unspecified contents.
 func getBuf(n int) *[]float64 {
-	if b, ok := bufPool.Get().(*[]float64); ok && cap(*b) >= n {
+	if b, ok := bufPool.pop(); ok && cap(*b) >= n {
 		*b = (*b)[:n]
 		return b
 	}
@@ -246,4 +251,8 @@ func getBuf(n int) *[]float64 {
 	return &s
 }
 
-func putBuf(b *[]float64) { bufPool.Put(b) }
+// putBuf keeps b unless maxIdleBufs buffers are idle: as many as the
+// products that run at once need, without keeping the memory of many.
+func putBuf(b *[]float64) { bufPool.push(b, maxIdleBufs) }
+
+const maxIdleBufs = 16

@@ -1,9 +1,11 @@
 package runtime
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	goruntime "runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
 )
@@ -206,5 +208,193 @@ func TestTinyLengths(t *testing.T) {
 		}
 		checkReductions(t, x, y)
 		checkMaps(t, x, y, 1, 2)
+	}
+}
+
+// squaresBody is a body behind ForBody and SumBody: a pointer to it goes
+// through ParallelRun and ParallelAdd without allocating.
+type squaresBody struct{ x, dst []float64 }
+
+func (s *squaresBody) Run(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		s.dst[i] = s.x[i] * s.x[i]
+	}
+}
+
+func (s *squaresBody) Sum(lo, hi int) float64 {
+	t := 0.0
+	for _, v := range s.x[lo:hi] {
+		t += v * v
+	}
+	return t
+}
+
+// TestParallelNoAllocations: a warm call of the parallel loops, of the
+// records generated code uses and of the vector kernels above their
+// parallel thresholds allocates nothing, on any number of threads.
+func TestParallelNoAllocations(t *testing.T) {
+	const n = 1 << 19 // above mapParallelMin and reduceParallelMin
+	x, y, d := make([]float64, n), make([]float64, n), make([]float64, n)
+	fill(rand.New(rand.NewPCG(17, 18)), x, 1)
+	body := &squaresBody{x: x, dst: d}
+	var site LoopSite
+	// Matrices above gemvParallelMin and gemmParallelMin.
+	const gm, gn, gk = 160, 170, 180
+	ga, gb, gc := x[:gm*gk], y[:gk*gn], make([]float64, gm*gn)
+	const vm, vn = 500, 1000
+	cases := []struct {
+		name string
+		f    func()
+	}{
+		{"ParallelRun", func() { ParallelRun(len(x), 1000, body) }},
+		{"ParallelAdd", func() { sink = ParallelAdd(len(x), 1000, body) }},
+		{"EnterLoop", func() {
+			l := EnterLoop(&site, Bind(x, Bind(2.0, End{})), len(x), 1000)
+			if l.Sum == nil {
+				l.Sum = func(lo, hi int) float64 {
+					v, c := l.C.H, l.C.T.H
+					return c * v[lo]
+				}
+			}
+			sink = ParallelSum(len(x), 1000, l.Sum)
+			if l.Err() != nil {
+				panic("no chunk failed")
+			}
+			l.Leave(&site)
+		}},
+		{"Sum", func() { sink = Sum(x) }},
+		{"Dot", func() { sink = Dot(x, y) }},
+		{"AddTo", func() { AddTo(d, x, y) }},
+		{"Axpy", func() { Axpy(0.5, x, y) }},
+		{"AxpyTo", func() { AxpyTo(d, 2, x, y) }},
+		{"ScaleTo", func() { ScaleTo(d, 2, x) }},
+		{"ConstDivTo", func() { ConstDivTo(d, 1, y) }},
+		{"Gemv", func() { Gemv(false, vm, vn, 1, x[:vm*vn], y[:vn], 0.5, d[:vm]) }},
+		{"GemvT", func() { Gemv(true, vm, vn, 1, x[:vm*vn], y[:vm], 0, d[:vn]) }},
+		{"vecMatCols", func() { vecMatCols(d[:vn], y[:vm], x, vm, vn, 10, vn) }},
+		{"Gemm", func() { Gemm(false, false, gm, gn, gk, 1, ga, gb, 0, gc) }},
+		{"GemmT", func() { Gemm(true, false, gm, gn, gk, 1, ga, gb, 0, gc) }},
+	}
+	for _, p := range procCounts {
+		withProcs(p, func() {
+			for _, c := range cases {
+				if a := testing.AllocsPerRun(20, c.f); a != 0 {
+					t.Errorf("GOMAXPROCS=%d: %s allocates %v times per call", p, c.name, a)
+				}
+			}
+		})
+	}
+}
+
+// TestParallelConcurrentCallers runs parallel loops from several
+// goroutines at once, nested ones among them (a chunk that runs a
+// parallel loop of its own), and checks every result against the
+// sequential one. Under -race it checks the hand-over of job records.
+func TestParallelConcurrentCallers(t *testing.T) {
+	const n = 1 << 14
+	x := make([]float64, n)
+	fill(rand.New(rand.NewPCG(19, 20)), x, 1)
+	want := 0.0
+	for lo := 0; lo < n; lo += 100 {
+		s := 0.0
+		for _, v := range x[lo:min(lo+100, n)] {
+			s += v * v
+		}
+		if lo == 0 {
+			want = s
+		} else {
+			want += s
+		}
+	}
+	for _, p := range []int{2, 8} {
+		withProcs(p, func() {
+			var wg sync.WaitGroup
+			for g := range 6 {
+				wg.Go(func() {
+					d := make([]float64, n)
+					body := &squaresBody{x: x, dst: d}
+					for range 30 {
+						if s := ParallelAdd(n, 100, body); !sameBits(s, want) {
+							t.Errorf("goroutine %d: sum %v, want %v", g, s, want)
+							return
+						}
+						clear(d)
+						ParallelRun(n, 100, body)
+						for i, v := range d {
+							if v != x[i]*x[i] {
+								t.Errorf("goroutine %d: d[%d] = %v", g, i, v)
+								return
+							}
+						}
+						// Nested: every outer chunk sums the whole of x.
+						var outer [8]float64
+						ParallelFor(len(outer), 1, func(lo, hi int) {
+							outer[lo] = ParallelAdd(n, 100, body)
+						})
+						for i, s := range outer {
+							if !sameBits(s, want) {
+								t.Errorf("goroutine %d: nested sum %d = %v, want %v", g, i, s, want)
+								return
+							}
+						}
+					}
+				})
+			}
+			wg.Wait()
+		})
+	}
+}
+
+// TestParallelAfterPanic: a loop whose chunk panicked leaves the job
+// records sound, and the next loops run every chunk.
+func TestParallelAfterPanic(t *testing.T) {
+	withProcs(4, func() {
+		for range 20 {
+			func() {
+				defer func() {
+					if r := recover(); r != "boom" {
+						t.Fatalf("recovered %v, want boom", r)
+					}
+				}()
+				sink = ParallelSum(1000, 10, func(lo, hi int) float64 {
+					if lo == 500 {
+						panic("boom")
+					}
+					return 1
+				})
+			}()
+			if s := ParallelSum(1000, 10, func(lo, hi int) float64 { return float64(hi - lo) }); s != 1000 {
+				t.Fatalf("after a panic: sum %v, want 1000", s)
+			}
+		}
+	})
+}
+
+// TestLoopRecords: a site hands its record out again once it is back,
+// a second one while the first is out; Leave drops the call's values and
+// errors; Err is the first chunk's error.
+func TestLoopRecords(t *testing.T) {
+	var site LoopSite
+	x := []float64{1, 2}
+	a := EnterLoop(&site, Bind(x, End{}), 10, 3)
+	if len(a.Errs) != 4 || a.C.H[1] != 2 {
+		t.Fatalf("record: %d errors, values %v", len(a.Errs), a.C)
+	}
+	b := EnterLoop(&site, Bind(x, End{}), 10, 3)
+	if a == b {
+		t.Fatal("two calls share a record")
+	}
+	first, second := errors.New("chunk 1"), errors.New("chunk 3")
+	a.Errs[3], a.Errs[1] = second, first
+	if err := a.Err(); err != first {
+		t.Errorf("Err = %v, want the error of chunk 1", err)
+	}
+	a.Leave(&site)
+	b.Leave(&site)
+	if b.C.H != nil || a.C.H != nil || a.Errs[1] != nil {
+		t.Error("Leave kept the call's values or errors")
+	}
+	if c := EnterLoop(&site, Bind(x, End{}), 0, 3); c != b || len(c.Errs) != 0 || c.Err() != nil {
+		t.Errorf("EnterLoop after Leave: a fresh record or %d errors", len(c.Errs))
 	}
 }

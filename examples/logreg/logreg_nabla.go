@@ -47,8 +47,7 @@ func LossGrad(w []float64, b float64, x [][]float64, y []float64, lam float64) (
 }
 
 // LossGradInto is LossGrad with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func LossGradInto(dst0 []float64, w []float64, b float64, x [][]float64, y []float64, lam float64) (float64, error) {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -88,8 +87,7 @@ func Train(x [][]float64, y []float64, lam float64, lr float64, steps int64) ([]
 }
 
 // TrainInto is Train with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func TrainInto(dst0 []float64, x [][]float64, y []float64, lam float64, lr float64, steps int64) (float64, error) {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -128,8 +126,7 @@ func Predict(w []float64, b float64, x [][]float64) ([]float64, error) {
 }
 
 // PredictInto is Predict with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func PredictInto(dst0 []float64, w []float64, b float64, x [][]float64) error {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -147,6 +144,12 @@ func PredictInto(dst0 []float64, w []float64, b float64, x [][]float64) error {
 	}
 	return nil
 }
+
+// nbLoop1 keeps the records of a parallel loop of fn_loss.
+var nbLoop1 runtime.LoopSite
+
+// nbLoop2 keeps the records of a parallel loop of fn_loss.
+var nbLoop2 runtime.LoopSite
 
 // fn_loss is def loss (logreg.nab:6:12).
 func fn_loss(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_5 int, x_6 int, y_7 []float64, y_8 int, lam_9 float64) (float64, error) {
@@ -181,14 +184,19 @@ func fn_loss(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []float
 	r_18 := ar.F64w(x_5)
 	a_12 = a_12[:len(r_18)]
 	if len(r_18) >= 262144 {
-		r_18 := r_18
-		a_12 := a_12
-		b_3 := b_3
-		runtime.ParallelFor(len(r_18), 16384, func(lo_22, hi int) {
-			for i_23 := lo_22; i_23 < hi; i_23++ {
-				r_18[i_23] = (a_12[i_23] + b_3)
+		loop_25 := runtime.EnterLoop(&nbLoop1, runtime.Bind(r_18, runtime.Bind(a_12, runtime.Bind(b_3, runtime.End{}))), len(r_18), 16384)
+		if loop_25.For == nil {
+			loop_25.For = func(lo_22, hi int) {
+				r_18 := loop_25.C.H
+				a_12 := loop_25.C.T.H
+				b_3 := loop_25.C.T.T.H
+				for i_23 := lo_22; i_23 < hi; i_23++ {
+					r_18[i_23] = (a_12[i_23] + b_3)
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_18), 16384, loop_25.For)
+		loop_25.Leave(&nbLoop1)
 	} else {
 		for i_19 := range r_18 {
 			r_18[i_19] = (a_12[i_19] + b_3)
@@ -200,35 +208,58 @@ func fn_loss(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []float
 	if y_8 != x_5 {
 		return 0, runtime.NewError("logreg.nab:8:23", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5})+" and "+runtime.ShapeString([]int{y_8}))
 	}
-	var s_25 float64 = 0
+	var s_26 float64 = 0
 	r_18 = r_18[:x_5]
 	y_7 = y_7[:x_5]
 	if x_5 >= 262144 {
-		r_18 := r_18
-		y_7 := y_7
-		s_25 = runtime.ParallelSum(x_5, 16384, func(lo_29, hi int) float64 {
-			s_25 := 0.0
-			for i_30 := lo_29; i_30 < hi; i_30++ {
-				s_25 += ((runtime.Softplus(r_18[i_30])) - (y_7[i_30] * r_18[i_30]))
+		loop_33 := runtime.EnterLoop(&nbLoop2, runtime.Bind(r_18, runtime.Bind(y_7, runtime.End{})), x_5, 16384)
+		if loop_33.Sum == nil {
+			loop_33.Sum = func(lo_30, hi int) float64 {
+				r_18 := loop_33.C.H
+				y_7 := loop_33.C.T.H
+				s_26 := 0.0
+				for i_31 := lo_30; i_31 < hi; i_31++ {
+					s_26 += ((runtime.Softplus(r_18[i_31])) - (y_7[i_31] * r_18[i_31]))
+				}
+				return s_26
 			}
-			return s_25
-		})
+		}
+		s_26 = runtime.ParallelSum(x_5, 16384, loop_33.Sum)
+		loop_33.Leave(&nbLoop2)
 	} else {
-		for i_26 := 0; i_26 < x_5; i_26++ {
-			s_25 += ((runtime.Softplus(r_18[i_26])) - (y_7[i_26] * r_18[i_26]))
+		for i_27 := 0; i_27 < x_5; i_27++ {
+			s_26 += ((runtime.Softplus(r_18[i_27])) - (y_7[i_27] * r_18[i_27]))
 		}
 	}
-	m_32 := s_25 / float64(x_5)
-	x_33 := 0.5 * lam_9
-	d_34 := runtime.Dot(w_1, w_1)
-	x_35 := x_33 * d_34
-	x_36 := m_32 + x_35
-	return x_36, nil
+	m_34 := s_26 / float64(x_5)
+	x_35 := 0.5 * lam_9
+	d_36 := runtime.Dot(w_1, w_1)
+	x_37 := x_35 * d_36
+	x_38 := m_34 + x_37
+	return x_38, nil
 }
+
+// nbLoop3 keeps the records of a parallel loop of fn_lossvjp11000.
+var nbLoop3 runtime.LoopSite
+
+// nbLoop4 keeps the records of a parallel loop of fn_lossvjp11000.
+var nbLoop4 runtime.LoopSite
+
+// nbLoop5 keeps the records of a parallel loop of fn_lossvjp11000.
+var nbLoop5 runtime.LoopSite
+
+// nbLoop6 keeps the records of a parallel loop of fn_lossvjp11000.
+var nbLoop6 runtime.LoopSite
+
+// nbLoop7 keeps the records of a parallel loop of fn_lossvjp11000.
+var nbLoop7 runtime.LoopSite
+
+// nbLoop8 keeps the records of a parallel loop of fn_lossvjp11000.
+var nbLoop8 runtime.LoopSite
 
 // fn_lossvjp11000 is def loss$vjp_11000 (logreg.nab:6:12).
 func fn_lossvjp11000(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_5 int, x_6 int, y_7 []float64, y_8 int, lam_9 float64, ybar_10 float64) (float64, []float64, int, float64, error) {
-	mark_75 := ar.Mark()
+	mark_81 := ar.Mark()
 	w_1 = w_1[:w_2]
 	x_4 = x_4[:x_5*x_6]
 	y_7 = y_7[:y_8]
@@ -252,14 +283,19 @@ func fn_lossvjp11000(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4
 	r_17 := ar.F64w(x_5)
 	a_11 = a_11[:len(r_17)]
 	if len(r_17) >= 262144 {
-		r_17 := r_17
-		a_11 := a_11
-		b_3 := b_3
-		runtime.ParallelFor(len(r_17), 16384, func(lo_21, hi int) {
-			for i_22 := lo_21; i_22 < hi; i_22++ {
-				r_17[i_22] = (a_11[i_22] + b_3)
+		loop_24 := runtime.EnterLoop(&nbLoop3, runtime.Bind(r_17, runtime.Bind(a_11, runtime.Bind(b_3, runtime.End{}))), len(r_17), 16384)
+		if loop_24.For == nil {
+			loop_24.For = func(lo_21, hi int) {
+				r_17 := loop_24.C.H
+				a_11 := loop_24.C.T.H
+				b_3 := loop_24.C.T.T.H
+				for i_22 := lo_21; i_22 < hi; i_22++ {
+					r_17[i_22] = (a_11[i_22] + b_3)
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_17), 16384, loop_24.For)
+		loop_24.Leave(&nbLoop3)
 	} else {
 		for i_18 := range r_17 {
 			r_17[i_18] = (a_11[i_18] + b_3)
@@ -271,126 +307,151 @@ func fn_lossvjp11000(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4
 	if y_8 != x_5 {
 		return 0, nil, 0, 0, runtime.NewError("logreg.nab:8:23", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5})+" and "+runtime.ShapeString([]int{y_8}))
 	}
-	r_24 := ar.F64w(x_5)
-	r_17 = r_17[:len(r_24)]
-	y_7 = y_7[:len(r_24)]
-	if len(r_24) >= 262144 {
-		r_24 := r_24
-		r_17 := r_17
-		y_7 := y_7
-		runtime.ParallelFor(len(r_24), 16384, func(lo_28, hi int) {
-			for i_29 := lo_28; i_29 < hi; i_29++ {
-				r_24[i_29] = ((runtime.Softplus(r_17[i_29])) - (y_7[i_29] * r_17[i_29]))
+	r_25 := ar.F64w(x_5)
+	r_17 = r_17[:len(r_25)]
+	y_7 = y_7[:len(r_25)]
+	if len(r_25) >= 262144 {
+		loop_32 := runtime.EnterLoop(&nbLoop4, runtime.Bind(r_25, runtime.Bind(r_17, runtime.Bind(y_7, runtime.End{}))), len(r_25), 16384)
+		if loop_32.For == nil {
+			loop_32.For = func(lo_29, hi int) {
+				r_25 := loop_32.C.H
+				r_17 := loop_32.C.T.H
+				y_7 := loop_32.C.T.T.H
+				for i_30 := lo_29; i_30 < hi; i_30++ {
+					r_25[i_30] = ((runtime.Softplus(r_17[i_30])) - (y_7[i_30] * r_17[i_30]))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_25), 16384, loop_32.For)
+		loop_32.Leave(&nbLoop4)
 	} else {
-		for i_25 := range r_24 {
-			r_24[i_25] = ((runtime.Softplus(r_17[i_25])) - (y_7[i_25] * r_17[i_25]))
+		for i_26 := range r_25 {
+			r_25[i_26] = ((runtime.Softplus(r_17[i_26])) - (y_7[i_26] * r_17[i_26]))
 		}
 	}
-	x_31 := 0.5 * lam_9
-	x_32 := x_31 * ybar_10
-	r_33 := ar.F64w(w_2)
-	w_1 = w_1[:len(r_33)]
-	if len(r_33) >= 262144 {
-		r_33 := r_33
-		x_32 := x_32
-		w_1 := w_1
-		runtime.ParallelFor(len(r_33), 16384, func(lo_37, hi int) {
-			for i_38 := lo_37; i_38 < hi; i_38++ {
-				r_33[i_38] = (x_32 * w_1[i_38])
+	x_33 := 0.5 * lam_9
+	x_34 := x_33 * ybar_10
+	r_35 := ar.F64w(w_2)
+	w_1 = w_1[:len(r_35)]
+	if len(r_35) >= 262144 {
+		loop_42 := runtime.EnterLoop(&nbLoop5, runtime.Bind(r_35, runtime.Bind(x_34, runtime.Bind(w_1, runtime.End{}))), len(r_35), 16384)
+		if loop_42.For == nil {
+			loop_42.For = func(lo_39, hi int) {
+				r_35 := loop_42.C.H
+				x_34 := loop_42.C.T.H
+				w_1 := loop_42.C.T.T.H
+				for i_40 := lo_39; i_40 < hi; i_40++ {
+					r_35[i_40] = (x_34 * w_1[i_40])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_35), 16384, loop_42.For)
+		loop_42.Leave(&nbLoop5)
 	} else {
-		for i_34 := range r_33 {
-			r_33[i_34] = (x_32 * w_1[i_34])
+		for i_36 := range r_35 {
+			r_35[i_36] = (x_34 * w_1[i_36])
 		}
 	}
-	w_1 = w_1[:len(r_33)]
-	if len(r_33) >= 262144 {
-		r_33 := r_33
-		x_32 := x_32
-		w_1 := w_1
-		runtime.ParallelFor(len(r_33), 16384, func(lo_44, hi int) {
-			for i_45 := lo_44; i_45 < hi; i_45++ {
-				r_33[i_45] += (x_32 * w_1[i_45])
+	w_1 = w_1[:len(r_35)]
+	if len(r_35) >= 262144 {
+		loop_50 := runtime.EnterLoop(&nbLoop6, runtime.Bind(r_35, runtime.Bind(x_34, runtime.Bind(w_1, runtime.End{}))), len(r_35), 16384)
+		if loop_50.For == nil {
+			loop_50.For = func(lo_47, hi int) {
+				r_35 := loop_50.C.H
+				x_34 := loop_50.C.T.H
+				w_1 := loop_50.C.T.T.H
+				for i_48 := lo_47; i_48 < hi; i_48++ {
+					r_35[i_48] += (x_34 * w_1[i_48])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_35), 16384, loop_50.For)
+		loop_50.Leave(&nbLoop6)
 	} else {
-		for i_41 := range r_33 {
-			r_33[i_41] += (x_32 * w_1[i_41])
+		for i_44 := range r_35 {
+			r_35[i_44] += (x_34 * w_1[i_44])
 		}
 	}
-	n_47 := int64(x_5)
-	x_48 := float64(n_47)
-	x_49 := ybar_10 / x_48
+	n_51 := int64(x_5)
+	x_52 := float64(n_51)
+	x_53 := ybar_10 / x_52
 	if x_5 != y_8 {
 		return 0, nil, 0, 0, runtime.NewError("logreg.nab:6:12", "shape mismatch in '*': "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5}))
 	}
-	r_50 := ar.F64w(y_8)
-	y_7 = y_7[:len(r_50)]
-	if len(r_50) >= 262144 {
-		r_50 := r_50
-		y_7 := y_7
-		x_49 := x_49
-		runtime.ParallelFor(len(r_50), 16384, func(lo_54, hi int) {
-			for i_55 := lo_54; i_55 < hi; i_55++ {
-				r_50[i_55] = (y_7[i_55] * -x_49)
+	r_54 := ar.F64w(y_8)
+	y_7 = y_7[:len(r_54)]
+	if len(r_54) >= 262144 {
+		loop_61 := runtime.EnterLoop(&nbLoop7, runtime.Bind(r_54, runtime.Bind(y_7, runtime.Bind(x_53, runtime.End{}))), len(r_54), 16384)
+		if loop_61.For == nil {
+			loop_61.For = func(lo_58, hi int) {
+				r_54 := loop_61.C.H
+				y_7 := loop_61.C.T.H
+				x_53 := loop_61.C.T.T.H
+				for i_59 := lo_58; i_59 < hi; i_59++ {
+					r_54[i_59] = (y_7[i_59] * -x_53)
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_54), 16384, loop_61.For)
+		loop_61.Leave(&nbLoop7)
 	} else {
-		for i_51 := range r_50 {
-			r_50[i_51] = (y_7[i_51] * -x_49)
+		for i_55 := range r_54 {
+			r_54[i_55] = (y_7[i_55] * -x_53)
 		}
 	}
 	if y_8 != x_5 {
 		return 0, nil, 0, 0, runtime.NewError("logreg.nab:6:12", "acc_add: shapes "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5})+" differ")
 	}
-	r_17 = r_17[:len(r_50)]
-	if len(r_50) >= 262144 {
-		r_50 := r_50
-		r_17 := r_17
-		x_49 := x_49
-		runtime.ParallelFor(len(r_50), 16384, func(lo_61, hi int) {
-			for i_62 := lo_61; i_62 < hi; i_62++ {
-				r_50[i_62] += ((runtime.Sigmoid(r_17[i_62])) * x_49)
+	r_17 = r_17[:len(r_54)]
+	if len(r_54) >= 262144 {
+		loop_69 := runtime.EnterLoop(&nbLoop8, runtime.Bind(r_54, runtime.Bind(r_17, runtime.Bind(x_53, runtime.End{}))), len(r_54), 16384)
+		if loop_69.For == nil {
+			loop_69.For = func(lo_66, hi int) {
+				r_54 := loop_69.C.H
+				r_17 := loop_69.C.T.H
+				x_53 := loop_69.C.T.T.H
+				for i_67 := lo_66; i_67 < hi; i_67++ {
+					r_54[i_67] += ((runtime.Sigmoid(r_17[i_67])) * x_53)
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_54), 16384, loop_69.For)
+		loop_69.Leave(&nbLoop8)
 	} else {
-		for i_58 := range r_50 {
-			r_50[i_58] += ((runtime.Sigmoid(r_17[i_58])) * x_49)
+		for i_63 := range r_54 {
+			r_54[i_63] += ((runtime.Sigmoid(r_17[i_63])) * x_53)
 		}
 	}
 	if y_8 != x_5 {
 		return 0, nil, 0, 0, runtime.NewError("logreg.nab:6:12", "'@': inner sizes differ: "+runtime.ShapeString([]int{y_8})+" @ "+runtime.ShapeString([]int{x_5, x_6}))
 	}
-	a_64 := ar.F64(x_6)
+	a_70 := ar.F64(x_6)
 	if x_6 <= 32 {
-		r_50 = r_50[:x_5]
-		for r_65 := range r_50 {
-			row_66 := x_4[r_65*x_6 : (r_65+1)*x_6]
-			a_64 = a_64[:len(row_66)]
-			for c_67, v_68 := range row_66 {
-				a_64[c_67] += r_50[r_65] * v_68
+		r_54 = r_54[:x_5]
+		for r_71 := range r_54 {
+			row_72 := x_4[r_71*x_6 : (r_71+1)*x_6]
+			a_70 = a_70[:len(row_72)]
+			for c_73, v_74 := range row_72 {
+				a_70[c_73] += r_54[r_71] * v_74
 			}
 		}
 	} else {
-		runtime.Gemv(true, x_5, x_6, 1, x_4, r_50, 0, a_64)
+		runtime.Gemv(true, x_5, x_6, 1, x_4, r_54, 0, a_70)
 	}
 	if w_2 != x_6 {
 		return 0, nil, 0, 0, runtime.NewError("logreg.nab:6:12", "acc_add: shapes "+runtime.ShapeString([]int{w_2})+" and "+runtime.ShapeString([]int{x_6})+" differ")
 	}
-	a_64 = a_64[:len(r_33)]
-	for i_69 := range r_33 {
-		r_33[i_69] += a_64[i_69]
+	a_70 = a_70[:len(r_35)]
+	for i_75 := range r_35 {
+		r_35[i_75] += a_70[i_75]
 	}
-	m_70 := runtime.Sum(r_24) / float64(len(r_24))
-	d_71 := runtime.Dot(w_1, w_1)
-	x_72 := x_31 * d_71
-	x_73 := m_70 + x_72
-	s_74 := runtime.Sum(r_50)
-	ar.Keep(mark_75, &r_33)
-	return x_73, r_33, w_2, s_74, nil
+	m_76 := runtime.Sum(r_25) / float64(len(r_25))
+	d_77 := runtime.Dot(w_1, w_1)
+	x_78 := x_33 * d_77
+	x_79 := m_76 + x_78
+	s_80 := runtime.Sum(r_54)
+	ar.Keep(mark_81, &r_35)
+	return x_79, r_35, w_2, s_80, nil
 }
 
 // fn_lossgrad is def loss_grad (logreg.nab:11:12).
@@ -462,9 +523,12 @@ func fn_train(ar *runtime.Arena, x_1 []float64, x_2 int, x_3 int, y_4 []float64,
 	return state_14, n_11, state_16, nil
 }
 
+// nbLoop9 keeps the records of a parallel loop of fn_predict.
+var nbLoop9 runtime.LoopSite
+
 // fn_predict is def predict (logreg.nab:22:12).
 func fn_predict(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_5 int, x_6 int) ([]float64, int, error) {
-	mark_22 := ar.Mark()
+	mark_23 := ar.Mark()
 	size_7 := int64(w_2)
 	if int64(x_6) != size_7 {
 		return nil, 0, runtime.NewError("logreg.nab:22:46", fmt.Sprintf("size mismatch: d is %d (w) but dimension 2 of x has size %d", size_7, x_6))
@@ -492,19 +556,24 @@ func fn_predict(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []fl
 	r_15 := ar.F64w(x_5)
 	a_9 = a_9[:len(r_15)]
 	if len(r_15) >= 262144 {
-		r_15 := r_15
-		a_9 := a_9
-		b_3 := b_3
-		runtime.ParallelFor(len(r_15), 16384, func(lo_19, hi int) {
-			for i_20 := lo_19; i_20 < hi; i_20++ {
-				r_15[i_20] = (runtime.Sigmoid((a_9[i_20] + b_3)))
+		loop_22 := runtime.EnterLoop(&nbLoop9, runtime.Bind(r_15, runtime.Bind(a_9, runtime.Bind(b_3, runtime.End{}))), len(r_15), 16384)
+		if loop_22.For == nil {
+			loop_22.For = func(lo_19, hi int) {
+				r_15 := loop_22.C.H
+				a_9 := loop_22.C.T.H
+				b_3 := loop_22.C.T.T.H
+				for i_20 := lo_19; i_20 < hi; i_20++ {
+					r_15[i_20] = (runtime.Sigmoid((a_9[i_20] + b_3)))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_15), 16384, loop_22.For)
+		loop_22.Leave(&nbLoop9)
 	} else {
 		for i_16 := range r_15 {
 			r_15[i_16] = (runtime.Sigmoid((a_9[i_16] + b_3)))
 		}
 	}
-	ar.Keep(mark_22, &r_15)
+	ar.Keep(mark_23, &r_15)
 	return r_15, x_5, nil
 }

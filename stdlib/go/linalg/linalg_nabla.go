@@ -34,7 +34,7 @@ func Solve(a [][]float64, b []float64) ([]float64, error) {
 
 // SolveInto is Solve with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel and linsolve's work buffers, when it runs them.
+// nothing but linsolve's work buffers, when it runs them.
 func SolveInto(dst0 []float64, a [][]float64, b []float64) error {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -76,7 +76,7 @@ func Cholesky(a [][]float64) ([][]float64, error) {
 
 // CholeskyInto is Cholesky with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel and linsolve's work buffers, when it runs them.
+// nothing but linsolve's work buffers, when it runs them.
 func CholeskyInto(dst0 [][]float64, a [][]float64) error {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -117,7 +117,7 @@ func ChoSolve(l [][]float64, b []float64) ([]float64, error) {
 
 // ChoSolveInto is ChoSolve with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel and linsolve's work buffers, when it runs them.
+// nothing but linsolve's work buffers, when it runs them.
 func ChoSolveInto(dst0 []float64, l [][]float64, b []float64) error {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -163,7 +163,7 @@ func Cg(matvec func([]float64) []float64, b []float64, x0 []float64, tol float64
 
 // CgInto is Cg with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel and linsolve's work buffers, when it runs them.
+// nothing but linsolve's work buffers, when it runs them.
 func CgInto(dst0 []float64, matvec func([]float64) []float64, b []float64, x0 []float64, tol float64, maxiter int64) error {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -218,7 +218,7 @@ func Pcg(matvec func([]float64) []float64, precond func([]float64) []float64, b 
 
 // PcgInto is Pcg with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel and linsolve's work buffers, when it runs them.
+// nothing but linsolve's work buffers, when it runs them.
 func PcgInto(dst0 []float64, matvec func([]float64) []float64, precond func([]float64) []float64, b []float64, x0 []float64, tol float64, maxiter int64) error {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -271,7 +271,7 @@ func Sor(a [][]float64, b []float64, omega float64, iters int64) ([]float64, err
 
 // SorInto is Sor with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel and linsolve's work buffers, when it runs them.
+// nothing but linsolve's work buffers, when it runs them.
 func SorInto(dst0 []float64, a [][]float64, b []float64, omega float64, iters int64) error {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -312,7 +312,7 @@ func SorAuto(a [][]float64, b []float64, iters int64) ([]float64, error) {
 
 // SorAutoInto is SorAuto with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel and linsolve's work buffers, when it runs them.
+// nothing but linsolve's work buffers, when it runs them.
 func SorAutoInto(dst0 []float64, a [][]float64, b []float64, iters int64) error {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -1061,9 +1061,15 @@ func fn_linalgsor(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []floa
 	return x_13, x_14, nil
 }
 
+// nbLoop1 keeps the records of a parallel loop of fn_linalgsorauto.
+var nbLoop1 runtime.LoopSite
+
+// nbLoop2 keeps the records of a parallel loop of fn_linalgsorauto.
+var nbLoop2 runtime.LoopSite
+
 // fn_linalgsorauto is def linalg.sor_auto (std/linalg:196:5).
 func fn_linalgsorauto(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, iters_6 int64) ([]float64, int, error) {
-	mark_116 := ar.Mark()
+	mark_118 := ar.Mark()
 	size_7 := int64(a_2)
 	if int64(a_3) != size_7 {
 		return nil, 0, runtime.NewError("std/linalg:196:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_7, a_3))
@@ -1086,163 +1092,172 @@ func fn_linalgsorauto(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []
 	r_14 := ar.F64w(n_8)
 	a_10 = a_10[:len(r_14)]
 	if len(r_14) >= 262144 {
-		r_14 := r_14
-		a_10 := a_10
-		x_13 := x_13
-		runtime.ParallelFor(len(r_14), 16384, func(lo_18, hi int) {
-			for i_19 := lo_18; i_19 < hi; i_19++ {
-				r_14[i_19] = (a_10[i_19] / x_13)
+		loop_21 := runtime.EnterLoop(&nbLoop1, runtime.Bind(r_14, runtime.Bind(a_10, runtime.Bind(x_13, runtime.End{}))), len(r_14), 16384)
+		if loop_21.For == nil {
+			loop_21.For = func(lo_18, hi int) {
+				r_14 := loop_21.C.H
+				a_10 := loop_21.C.T.H
+				x_13 := loop_21.C.T.T.H
+				for i_19 := lo_18; i_19 < hi; i_19++ {
+					r_14[i_19] = (a_10[i_19] / x_13)
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_14), 16384, loop_21.For)
+		loop_21.Leave(&nbLoop1)
 	} else {
 		for i_15 := range r_14 {
 			r_14[i_15] = (a_10[i_15] / x_13)
 		}
 	}
-	var v_21 []float64
-	var v_22 int
-	v_21, v_22 = r_14, n_8
-	for t_48 := int64(0); t_48 < int64(30); t_48++ {
-		mark_49 := ar.Mark()
-		n_50, err_51 := runtime.CheckSize(size_7)
-		if err_51 != nil {
-			return nil, 0, runtime.WithPos("std/linalg:197:30", err_51)
+	var v_22 []float64
+	var v_23 int
+	v_22, v_23 = r_14, n_8
+	for t_49 := int64(0); t_49 < int64(30); t_49++ {
+		mark_50 := ar.Mark()
+		n_51, err_52 := runtime.CheckSize(size_7)
+		if err_52 != nil {
+			return nil, 0, runtime.WithPos("std/linalg:197:30", err_52)
 		}
-		r_52 := ar.F64w(n_50)
-		for i_53 := range r_52 {
-			i_55 := int64(i_53)
-			row_56 := a_1[int(i_55)*a_3 : (int(i_55)+1)*a_3]
-			if a_3 != v_22 {
-				return nil, 0, runtime.NewError("std/linalg:197:37", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3})+" @ "+runtime.ShapeString([]int{v_22}))
+		r_53 := ar.F64w(n_51)
+		for i_54 := range r_53 {
+			i_56 := int64(i_54)
+			row_57 := a_1[int(i_56)*a_3 : (int(i_56)+1)*a_3]
+			if a_3 != v_23 {
+				return nil, 0, runtime.NewError("std/linalg:197:37", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3})+" @ "+runtime.ShapeString([]int{v_23}))
 			}
-			d_57 := runtime.Dot(row_56, v_21)
-			row_58 := a_1[int(i_55)*a_3 : (int(i_55)+1)*a_3]
-			if i_55 < 0 || i_55 >= int64(a_3) {
-				return nil, 0, runtime.WithPos("std/linalg:197:44", runtime.CheckIndex(i_55, a_3))
+			d_58 := runtime.Dot(row_57, v_22)
+			row_59 := a_1[int(i_56)*a_3 : (int(i_56)+1)*a_3]
+			if i_56 < 0 || i_56 >= int64(a_3) {
+				return nil, 0, runtime.WithPos("std/linalg:197:44", runtime.CheckIndex(i_56, a_3))
 			}
-			x_59 := row_58[int(i_55)]
-			if i_55 < 0 || i_55 >= int64(v_22) {
-				return nil, 0, runtime.WithPos("std/linalg:197:54", runtime.CheckIndex(i_55, v_22))
+			x_60 := row_59[int(i_56)]
+			if i_56 < 0 || i_56 >= int64(v_23) {
+				return nil, 0, runtime.WithPos("std/linalg:197:54", runtime.CheckIndex(i_56, v_23))
 			}
-			x_60 := v_21[int(i_55)]
-			x_61 := x_59 * x_60
-			x_62 := d_57 - x_61
-			row_63 := a_1[int(i_55)*a_3 : (int(i_55)+1)*a_3]
-			if i_55 < 0 || i_55 >= int64(a_3) {
-				return nil, 0, runtime.WithPos("std/linalg:197:62", runtime.CheckIndex(i_55, a_3))
+			x_61 := v_22[int(i_56)]
+			x_62 := x_60 * x_61
+			x_63 := d_58 - x_62
+			row_64 := a_1[int(i_56)*a_3 : (int(i_56)+1)*a_3]
+			if i_56 < 0 || i_56 >= int64(a_3) {
+				return nil, 0, runtime.WithPos("std/linalg:197:62", runtime.CheckIndex(i_56, a_3))
 			}
-			x_64 := row_63[int(i_55)]
-			x_65 := x_62 / x_64
-			r_52[i_53] = x_65
+			x_65 := row_64[int(i_56)]
+			x_66 := x_63 / x_65
+			r_53[i_54] = x_66
 		}
-		s_66 := runtime.Norm2(r_52)
-		x_67 := s_66 > 0.0
-		var c_68 []float64
-		var c_69 int
-		if x_67 {
-			s_70 := runtime.Norm2(r_52)
-			r_71 := ar.F64w(n_50)
-			r_52 = r_52[:len(r_71)]
-			for i_72 := range r_71 {
-				r_71[i_72] = (r_52[i_72] / s_70)
+		s_67 := runtime.Norm2(r_53)
+		x_68 := s_67 > 0.0
+		var c_69 []float64
+		var c_70 int
+		if x_68 {
+			s_71 := runtime.Norm2(r_53)
+			r_72 := ar.F64w(n_51)
+			r_53 = r_53[:len(r_72)]
+			for i_73 := range r_72 {
+				r_72[i_73] = (r_53[i_73] / s_71)
 			}
-			c_68, c_69 = r_71, n_50
+			c_69, c_70 = r_72, n_51
 		} else {
-			c_68, c_69 = r_52, n_50
+			c_69, c_70 = r_53, n_51
 		}
-		v_21, v_22 = c_68, c_69
-		_ = mark_49
+		v_22, v_23 = c_69, c_70
+		_ = mark_50
 	}
-	n_74, err_75 := runtime.CheckSize(size_7)
-	if err_75 != nil {
-		return nil, 0, runtime.WithPos("std/linalg:197:30", err_75)
+	n_75, err_76 := runtime.CheckSize(size_7)
+	if err_76 != nil {
+		return nil, 0, runtime.WithPos("std/linalg:197:30", err_76)
 	}
-	r_76 := ar.F64w(n_74)
-	if len(r_76) >= 256 {
-		a_1 := a_1
-		a_3 := a_3
-		v_22 := v_22
-		v_21 := v_21
-		r_76 := r_76
-		errs_90 := make([]error, (len(r_76)+31)/32)
-		runtime.ParallelFor(len(r_76), 32, func(lo_91, hi int) {
-			for i_92 := lo_91; i_92 < hi; i_92++ {
-				i_94 := int64(i_92)
-				row_95 := a_1[int(i_94)*a_3 : (int(i_94)+1)*a_3]
-				if a_3 != v_22 {
-					errs_90[lo_91/32] = runtime.NewError("std/linalg:197:37", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3})+" @ "+runtime.ShapeString([]int{v_22}))
-					return
+	r_77 := ar.F64w(n_75)
+	if len(r_77) >= 256 {
+		loop_106 := runtime.EnterLoop(&nbLoop2, runtime.Bind(a_1, runtime.Bind(a_3, runtime.Bind(v_23, runtime.Bind(v_22, runtime.Bind(r_77, runtime.End{}))))), len(r_77), 32)
+		if loop_106.For == nil {
+			loop_106.For = func(lo_92, hi int) {
+				a_1 := loop_106.C.H
+				a_3 := loop_106.C.T.H
+				v_23 := loop_106.C.T.T.H
+				v_22 := loop_106.C.T.T.T.H
+				r_77 := loop_106.C.T.T.T.T.H
+				errs_91 := loop_106.Errs
+				for i_93 := lo_92; i_93 < hi; i_93++ {
+					i_95 := int64(i_93)
+					row_96 := a_1[int(i_95)*a_3 : (int(i_95)+1)*a_3]
+					if a_3 != v_23 {
+						errs_91[lo_92/32] = runtime.NewError("std/linalg:197:37", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3})+" @ "+runtime.ShapeString([]int{v_23}))
+						return
+					}
+					d_97 := runtime.Dot(row_96, v_22)
+					row_98 := a_1[int(i_95)*a_3 : (int(i_95)+1)*a_3]
+					if i_95 < 0 || i_95 >= int64(a_3) {
+						errs_91[lo_92/32] = runtime.WithPos("std/linalg:197:44", runtime.CheckIndex(i_95, a_3))
+						return
+					}
+					x_99 := row_98[int(i_95)]
+					if i_95 < 0 || i_95 >= int64(v_23) {
+						errs_91[lo_92/32] = runtime.WithPos("std/linalg:197:54", runtime.CheckIndex(i_95, v_23))
+						return
+					}
+					x_100 := v_22[int(i_95)]
+					x_101 := x_99 * x_100
+					x_102 := d_97 - x_101
+					row_103 := a_1[int(i_95)*a_3 : (int(i_95)+1)*a_3]
+					if i_95 < 0 || i_95 >= int64(a_3) {
+						errs_91[lo_92/32] = runtime.WithPos("std/linalg:197:62", runtime.CheckIndex(i_95, a_3))
+						return
+					}
+					x_104 := row_103[int(i_95)]
+					x_105 := x_102 / x_104
+					r_77[i_93] = x_105
 				}
-				d_96 := runtime.Dot(row_95, v_21)
-				row_97 := a_1[int(i_94)*a_3 : (int(i_94)+1)*a_3]
-				if i_94 < 0 || i_94 >= int64(a_3) {
-					errs_90[lo_91/32] = runtime.WithPos("std/linalg:197:44", runtime.CheckIndex(i_94, a_3))
-					return
-				}
-				x_98 := row_97[int(i_94)]
-				if i_94 < 0 || i_94 >= int64(v_22) {
-					errs_90[lo_91/32] = runtime.WithPos("std/linalg:197:54", runtime.CheckIndex(i_94, v_22))
-					return
-				}
-				x_99 := v_21[int(i_94)]
-				x_100 := x_98 * x_99
-				x_101 := d_96 - x_100
-				row_102 := a_1[int(i_94)*a_3 : (int(i_94)+1)*a_3]
-				if i_94 < 0 || i_94 >= int64(a_3) {
-					errs_90[lo_91/32] = runtime.WithPos("std/linalg:197:62", runtime.CheckIndex(i_94, a_3))
-					return
-				}
-				x_103 := row_102[int(i_94)]
-				x_104 := x_101 / x_103
-				r_76[i_92] = x_104
 			}
-		})
-		for _, err_105 := range errs_90 {
-			if err_105 != nil {
-				return nil, 0, err_105
-			}
+		}
+		runtime.ParallelFor(len(r_77), 32, loop_106.For)
+		err_107 := loop_106.Err()
+		loop_106.Leave(&nbLoop2)
+		if err_107 != nil {
+			return nil, 0, err_107
 		}
 	} else {
-		for i_77 := range r_76 {
-			i_79 := int64(i_77)
-			row_80 := a_1[int(i_79)*a_3 : (int(i_79)+1)*a_3]
-			if a_3 != v_22 {
-				return nil, 0, runtime.NewError("std/linalg:197:37", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3})+" @ "+runtime.ShapeString([]int{v_22}))
+		for i_78 := range r_77 {
+			i_80 := int64(i_78)
+			row_81 := a_1[int(i_80)*a_3 : (int(i_80)+1)*a_3]
+			if a_3 != v_23 {
+				return nil, 0, runtime.NewError("std/linalg:197:37", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3})+" @ "+runtime.ShapeString([]int{v_23}))
 			}
-			d_81 := runtime.Dot(row_80, v_21)
-			row_82 := a_1[int(i_79)*a_3 : (int(i_79)+1)*a_3]
-			if i_79 < 0 || i_79 >= int64(a_3) {
-				return nil, 0, runtime.WithPos("std/linalg:197:44", runtime.CheckIndex(i_79, a_3))
+			d_82 := runtime.Dot(row_81, v_22)
+			row_83 := a_1[int(i_80)*a_3 : (int(i_80)+1)*a_3]
+			if i_80 < 0 || i_80 >= int64(a_3) {
+				return nil, 0, runtime.WithPos("std/linalg:197:44", runtime.CheckIndex(i_80, a_3))
 			}
-			x_83 := row_82[int(i_79)]
-			if i_79 < 0 || i_79 >= int64(v_22) {
-				return nil, 0, runtime.WithPos("std/linalg:197:54", runtime.CheckIndex(i_79, v_22))
+			x_84 := row_83[int(i_80)]
+			if i_80 < 0 || i_80 >= int64(v_23) {
+				return nil, 0, runtime.WithPos("std/linalg:197:54", runtime.CheckIndex(i_80, v_23))
 			}
-			x_84 := v_21[int(i_79)]
-			x_85 := x_83 * x_84
-			x_86 := d_81 - x_85
-			row_87 := a_1[int(i_79)*a_3 : (int(i_79)+1)*a_3]
-			if i_79 < 0 || i_79 >= int64(a_3) {
-				return nil, 0, runtime.WithPos("std/linalg:197:62", runtime.CheckIndex(i_79, a_3))
+			x_85 := v_22[int(i_80)]
+			x_86 := x_84 * x_85
+			x_87 := d_82 - x_86
+			row_88 := a_1[int(i_80)*a_3 : (int(i_80)+1)*a_3]
+			if i_80 < 0 || i_80 >= int64(a_3) {
+				return nil, 0, runtime.WithPos("std/linalg:197:62", runtime.CheckIndex(i_80, a_3))
 			}
-			x_88 := row_87[int(i_79)]
-			x_89 := x_86 / x_88
-			r_76[i_77] = x_89
+			x_89 := row_88[int(i_80)]
+			x_90 := x_87 / x_89
+			r_77[i_78] = x_90
 		}
 	}
-	s_106 := runtime.Norm2(r_76)
-	x_107 := runtime.Min2(s_106, 0.999999)
-	x_108 := x_107 * x_107
-	x_109 := 1.0 - x_108
-	x_110 := math.Sqrt(x_109)
-	x_111 := 1.0 + x_110
-	x_112 := 2.0 / x_111
-	r_113, r_114, err_115 := fn_linalgsor(ar, a_1, a_2, a_3, b_4, b_5, x_112, iters_6)
-	if err_115 != nil {
-		return nil, 0, runtime.WithFrame(err_115, "linalg.sor", "std/linalg:181:5", "std/linalg:201:6")
+	s_108 := runtime.Norm2(r_77)
+	x_109 := runtime.Min2(s_108, 0.999999)
+	x_110 := x_109 * x_109
+	x_111 := 1.0 - x_110
+	x_112 := math.Sqrt(x_111)
+	x_113 := 1.0 + x_112
+	x_114 := 2.0 / x_113
+	r_115, r_116, err_117 := fn_linalgsor(ar, a_1, a_2, a_3, b_4, b_5, x_114, iters_6)
+	if err_117 != nil {
+		return nil, 0, runtime.WithFrame(err_117, "linalg.sor", "std/linalg:181:5", "std/linalg:201:6")
 	}
-	ar.Keep(mark_116, &r_113)
-	return r_113, r_114, nil
+	ar.Keep(mark_118, &r_115)
+	return r_115, r_116, nil
 }
 
 // fn_solve is def solve (linalg.nab:11:12).
@@ -1295,9 +1310,21 @@ func fn_chosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 	return r_7, r_8, nil
 }
 
+// nbLoop3 keeps the records of a parallel loop of fn_cg.
+var nbLoop3 runtime.LoopSite
+
+// nbLoop4 keeps the records of a parallel loop of fn_cg.
+var nbLoop4 runtime.LoopSite
+
+// nbLoop5 keeps the records of a parallel loop of fn_cg.
+var nbLoop5 runtime.LoopSite
+
+// nbLoop6 keeps the records of a parallel loop of fn_cg.
+var nbLoop6 runtime.LoopSite
+
 // fn_cg is def cg (linalg.nab:26:12).
 func fn_cg(ar *runtime.Arena, matvec_1 func([]float64, int) ([]float64, int), b_2 []float64, b_3 int, x0_4 []float64, x0_5 int, tol_6 float64, maxiter_7 int64) ([]float64, int, error) {
-	mark_103 := ar.Mark()
+	mark_107 := ar.Mark()
 	size_8 := int64(b_3)
 	if int64(x0_5) != size_8 {
 		return nil, 0, runtime.NewError("linalg.nab:26:57", fmt.Sprintf("size mismatch: n is %d (b) but x0 has size %d", size_8, x0_5))
@@ -1327,184 +1354,216 @@ func fn_cg(ar *runtime.Arena, matvec_1 func([]float64, int) ([]float64, int), b_
 	b_2 = b_2[:len(r_14)]
 	r_12 = r_12[:len(r_14)]
 	if len(r_14) >= 262144 {
-		r_14 := r_14
-		b_2 := b_2
-		r_12 := r_12
-		runtime.ParallelFor(len(r_14), 16384, func(lo_18, hi int) {
-			for i_19 := lo_18; i_19 < hi; i_19++ {
-				r_14[i_19] = (b_2[i_19] - r_12[i_19])
+		loop_21 := runtime.EnterLoop(&nbLoop3, runtime.Bind(r_14, runtime.Bind(b_2, runtime.Bind(r_12, runtime.End{}))), len(r_14), 16384)
+		if loop_21.For == nil {
+			loop_21.For = func(lo_18, hi int) {
+				r_14 := loop_21.C.H
+				b_2 := loop_21.C.T.H
+				r_12 := loop_21.C.T.T.H
+				for i_19 := lo_18; i_19 < hi; i_19++ {
+					r_14[i_19] = (b_2[i_19] - r_12[i_19])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_14), 16384, loop_21.For)
+		loop_21.Leave(&nbLoop3)
 	} else {
 		for i_15 := range r_14 {
 			r_14[i_15] = (b_2[i_15] - r_12[i_15])
 		}
 	}
-	x_21 := tol_6 >= 0.0
-	if !x_21 {
+	x_22 := tol_6 >= 0.0
+	if !x_22 {
 		return nil, 0, runtime.NewError("std/linalg:110:13", "linalg.cg: argument 4 (tol) must be non-negative")
 	}
-	s_22 := runtime.Norm2(b_2)
-	x_23 := tol_6 * s_22
-	d_24 := runtime.Dot(r_14, r_14)
-	var state_25 []float64
-	var state_26 int
-	var state_27 []float64
-	var state_28 int
-	var state_29 []float64
-	var state_30 int
-	var state_31 float64
-	var state_32 int64
-	state_25, state_26, state_27, state_28, state_29, state_30, state_31, state_32 = x0_4, x0_5, r_14, b_3, r_14, b_3, d_24, int64(0)
-	buf_70 := ar.F64w(state_26)
-	buf_71 := ar.F64w(state_28)
-	buf_72 := ar.F64w(state_30)
+	s_23 := runtime.Norm2(b_2)
+	x_24 := tol_6 * s_23
+	d_25 := runtime.Dot(r_14, r_14)
+	var state_26 []float64
+	var state_27 int
+	var state_28 []float64
+	var state_29 int
+	var state_30 []float64
+	var state_31 int
+	var state_32 float64
+	var state_33 int64
+	state_26, state_27, state_28, state_29, state_30, state_31, state_32, state_33 = x0_4, x0_5, r_14, b_3, r_14, b_3, d_25, int64(0)
+	buf_71 := ar.F64w(state_27)
+	buf_72 := ar.F64w(state_29)
+	buf_73 := ar.F64w(state_31)
 	for {
-		x_49 := state_32 < maxiter_7
-		var c_50 bool
-		if x_49 {
-			x_51 := math.Sqrt(state_31)
-			x_52 := x_51 > x_23
-			c_50 = x_52
+		x_50 := state_33 < maxiter_7
+		var c_51 bool
+		if x_50 {
+			x_52 := math.Sqrt(state_32)
+			x_53 := x_52 > x_24
+			c_51 = x_53
 		} else {
-			c_50 = false
+			c_51 = false
 		}
-		if !c_50 {
+		if !c_51 {
 			break
 		}
-		mark_53 := ar.Mark()
-		r_54, r_55 := matvec_1(state_29, state_30)
-		if int64(r_55) != n_11 {
-			return nil, 0, runtime.NewError("std/linalg:132:16", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_55), n_11))
+		mark_54 := ar.Mark()
+		r_55, r_56 := matvec_1(state_30, state_31)
+		if int64(r_56) != n_11 {
+			return nil, 0, runtime.NewError("std/linalg:132:16", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_56), n_11))
 		}
-		if len(state_29) != len(r_54) {
-			return nil, 0, runtime.NewError("std/linalg:133:24", fmt.Sprintf("dot: sizes %d and %d differ", len(state_29), len(r_54)))
+		if len(state_30) != len(r_55) {
+			return nil, 0, runtime.NewError("std/linalg:133:24", fmt.Sprintf("dot: sizes %d and %d differ", len(state_30), len(r_55)))
 		}
-		d_56 := runtime.Dot(state_29, r_54)
-		x_57 := state_31 / d_56
-		if r_55 != state_28 {
-			return nil, 0, runtime.NewError("std/linalg:135:18", "shape mismatch in '-': "+runtime.ShapeString([]int{state_28})+" and "+runtime.ShapeString([]int{r_55}))
+		d_57 := runtime.Dot(state_30, r_55)
+		x_58 := state_32 / d_57
+		if r_56 != state_29 {
+			return nil, 0, runtime.NewError("std/linalg:135:18", "shape mismatch in '-': "+runtime.ShapeString([]int{state_29})+" and "+runtime.ShapeString([]int{r_56}))
 		}
-		r_58 := ar.F64w(state_28)
-		state_27 = state_27[:len(r_58)]
-		r_54 = r_54[:len(r_58)]
-		for i_59 := range r_58 {
-			r_58[i_59] = (state_27[i_59] - (x_57 * r_54[i_59]))
+		r_59 := ar.F64w(state_29)
+		state_28 = state_28[:len(r_59)]
+		r_55 = r_55[:len(r_59)]
+		for i_60 := range r_59 {
+			r_59[i_60] = (state_28[i_60] - (x_58 * r_55[i_60]))
 		}
-		d_61 := runtime.Dot(r_58, r_58)
-		if state_30 != state_26 {
-			return nil, 0, runtime.NewError("std/linalg:134:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{state_30}))
+		d_62 := runtime.Dot(r_59, r_59)
+		if state_31 != state_27 {
+			return nil, 0, runtime.NewError("std/linalg:134:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_27})+" and "+runtime.ShapeString([]int{state_31}))
 		}
-		r_62 := ar.F64w(state_26)
-		state_25 = state_25[:len(r_62)]
-		state_29 = state_29[:len(r_62)]
-		for i_63 := range r_62 {
-			r_62[i_63] = (state_25[i_63] + (x_57 * state_29[i_63]))
+		r_63 := ar.F64w(state_27)
+		state_26 = state_26[:len(r_63)]
+		state_30 = state_30[:len(r_63)]
+		for i_64 := range r_63 {
+			r_63[i_64] = (state_26[i_64] + (x_58 * state_30[i_64]))
 		}
-		x_65 := d_61 / state_31
-		if state_30 != state_28 {
-			return nil, 0, runtime.NewError("std/linalg:138:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_28})+" and "+runtime.ShapeString([]int{state_30}))
+		x_66 := d_62 / state_32
+		if state_31 != state_29 {
+			return nil, 0, runtime.NewError("std/linalg:138:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_29})+" and "+runtime.ShapeString([]int{state_31}))
 		}
-		r_66 := ar.F64w(state_28)
-		r_58 = r_58[:len(r_66)]
-		state_29 = state_29[:len(r_66)]
-		for i_67 := range r_66 {
-			r_66[i_67] = (r_58[i_67] + (x_65 * state_29[i_67]))
+		r_67 := ar.F64w(state_29)
+		r_59 = r_59[:len(r_67)]
+		state_30 = state_30[:len(r_67)]
+		for i_68 := range r_67 {
+			r_67[i_68] = (r_59[i_68] + (x_66 * state_30[i_68]))
 		}
-		x_69 := state_32 + int64(1)
-		state_25, state_27, state_29, state_30, state_31, state_32 = r_62, r_58, r_66, state_28, d_61, x_69
-		if state_26 == len(buf_70) && state_28 == len(buf_71) && state_30 == len(buf_72) {
-			copy(buf_70, state_25)
-			state_25 = buf_70
-			copy(buf_71, state_27)
-			state_27 = buf_71
-			copy(buf_72, state_29)
-			state_29 = buf_72
-			ar.Release(mark_53)
+		x_70 := state_33 + int64(1)
+		state_26, state_28, state_30, state_31, state_32, state_33 = r_63, r_59, r_67, state_29, d_62, x_70
+		if state_27 == len(buf_71) && state_29 == len(buf_72) && state_31 == len(buf_73) {
+			copy(buf_71, state_26)
+			state_26 = buf_71
+			copy(buf_72, state_28)
+			state_28 = buf_72
+			copy(buf_73, state_30)
+			state_30 = buf_73
+			ar.Release(mark_54)
 		}
 	}
-	n_73 := int64(b_3)
-	if int64(x0_5) != n_73 {
-		return nil, 0, runtime.NewError("std/linalg:120:58", runtime.DimMessage("xs", "[n]f64", "n", int64(x0_5), n_73))
+	n_74 := int64(b_3)
+	if int64(x0_5) != n_74 {
+		return nil, 0, runtime.NewError("std/linalg:120:58", runtime.DimMessage("xs", "[n]f64", "n", int64(x0_5), n_74))
 	}
-	r_74, r_75 := matvec_1(state_25, x0_5)
-	if int64(r_75) != n_73 {
-		return nil, 0, runtime.NewError("std/linalg:122:11", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_75), n_73))
+	r_75, r_76 := matvec_1(state_26, x0_5)
+	if int64(r_76) != n_74 {
+		return nil, 0, runtime.NewError("std/linalg:122:11", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_76), n_74))
 	}
-	if b_3 != r_75 {
-		return nil, 0, runtime.NewError("std/linalg:122:21", "shape mismatch in '-': "+runtime.ShapeString([]int{r_75})+" and "+runtime.ShapeString([]int{b_3}))
+	if b_3 != r_76 {
+		return nil, 0, runtime.NewError("std/linalg:122:21", "shape mismatch in '-': "+runtime.ShapeString([]int{r_76})+" and "+runtime.ShapeString([]int{b_3}))
 	}
-	r_76 := ar.F64w(r_75)
-	r_74 = r_74[:len(r_76)]
-	b_2 = b_2[:len(r_76)]
-	if len(r_76) >= 262144 {
-		r_76 := r_76
-		r_74 := r_74
-		b_2 := b_2
-		runtime.ParallelFor(len(r_76), 16384, func(lo_80, hi int) {
-			for i_81 := lo_80; i_81 < hi; i_81++ {
-				r_76[i_81] = (r_74[i_81] - b_2[i_81])
+	r_77 := ar.F64w(r_76)
+	r_75 = r_75[:len(r_77)]
+	b_2 = b_2[:len(r_77)]
+	if len(r_77) >= 262144 {
+		loop_84 := runtime.EnterLoop(&nbLoop4, runtime.Bind(r_77, runtime.Bind(r_75, runtime.Bind(b_2, runtime.End{}))), len(r_77), 16384)
+		if loop_84.For == nil {
+			loop_84.For = func(lo_81, hi int) {
+				r_77 := loop_84.C.H
+				r_75 := loop_84.C.T.H
+				b_2 := loop_84.C.T.T.H
+				for i_82 := lo_81; i_82 < hi; i_82++ {
+					r_77[i_82] = (r_75[i_82] - b_2[i_82])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_77), 16384, loop_84.For)
+		loop_84.Leave(&nbLoop4)
 	} else {
-		for i_77 := range r_76 {
-			r_76[i_77] = (r_74[i_77] - b_2[i_77])
+		for i_78 := range r_77 {
+			r_77[i_78] = (r_75[i_78] - b_2[i_78])
 		}
 	}
-	r_83 := ar.F64w(r_75)
-	r_76 = r_76[:len(r_83)]
-	if len(r_83) >= 262144 {
-		r_83 := r_83
-		r_76 := r_76
-		runtime.ParallelFor(len(r_83), 16384, func(lo_87, hi int) {
-			for i_88 := lo_87; i_88 < hi; i_88++ {
-				r_83[i_88] = (r_76[i_88] - r_76[i_88])
+	r_85 := ar.F64w(r_76)
+	r_77 = r_77[:len(r_85)]
+	if len(r_85) >= 262144 {
+		loop_92 := runtime.EnterLoop(&nbLoop5, runtime.Bind(r_85, runtime.Bind(r_77, runtime.End{})), len(r_85), 16384)
+		if loop_92.For == nil {
+			loop_92.For = func(lo_89, hi int) {
+				r_85 := loop_92.C.H
+				r_77 := loop_92.C.T.H
+				for i_90 := lo_89; i_90 < hi; i_90++ {
+					r_85[i_90] = (r_77[i_90] - r_77[i_90])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_85), 16384, loop_92.For)
+		loop_92.Leave(&nbLoop5)
 	} else {
-		for i_84 := range r_83 {
-			r_83[i_84] = (r_76[i_84] - r_76[i_84])
+		for i_86 := range r_85 {
+			r_85[i_86] = (r_77[i_86] - r_77[i_86])
 		}
 	}
-	matvec_90 := func(v_91 []float64) ([]float64, error) {
-		r_92, r_93 := matvec_1(v_91, len(v_91))
-		_ = r_93
-		if len(r_92) != len(v_91) {
-			return nil, runtime.NewError("std/linalg:123:10", fmt.Sprintf("linsolve: matvec returned %d values for %d", len(r_92), len(v_91)))
+	matvec_93 := func(v_94 []float64) ([]float64, error) {
+		r_95, r_96 := matvec_1(v_94, len(v_94))
+		_ = r_96
+		if len(r_95) != len(v_94) {
+			return nil, runtime.NewError("std/linalg:123:10", fmt.Sprintf("linsolve: matvec returned %d values for %d", len(r_95), len(v_94)))
 		}
-		return r_92, nil
+		return r_95, nil
 	}
-	x_94, err_95 := runtime.GMRES(matvec_90, r_83, 1e-13, 30, 20*len(r_83)+100)
-	if err_95 != nil {
-		return nil, 0, runtime.WithPos("std/linalg:123:10", err_95)
+	x_97, err_98 := runtime.GMRES(matvec_93, r_85, 1e-13, 30, 20*len(r_85)+100)
+	if err_98 != nil {
+		return nil, 0, runtime.WithPos("std/linalg:123:10", err_98)
 	}
-	if len(x_94) != x0_5 {
-		return nil, 0, runtime.NewError("std/linalg:123:8", "shape mismatch in '-': "+runtime.ShapeString([]int{x0_5})+" and "+runtime.ShapeString([]int{len(x_94)}))
+	if len(x_97) != x0_5 {
+		return nil, 0, runtime.NewError("std/linalg:123:8", "shape mismatch in '-': "+runtime.ShapeString([]int{x0_5})+" and "+runtime.ShapeString([]int{len(x_97)}))
 	}
-	r_96 := ar.F64w(x0_5)
-	state_25 = state_25[:len(r_96)]
-	x_94 = x_94[:len(r_96)]
-	if len(r_96) >= 262144 {
-		r_96 := r_96
-		state_25 := state_25
-		x_94 := x_94
-		runtime.ParallelFor(len(r_96), 16384, func(lo_100, hi int) {
-			for i_101 := lo_100; i_101 < hi; i_101++ {
-				r_96[i_101] = (state_25[i_101] - x_94[i_101])
+	r_99 := ar.F64w(x0_5)
+	state_26 = state_26[:len(r_99)]
+	x_97 = x_97[:len(r_99)]
+	if len(r_99) >= 262144 {
+		loop_106 := runtime.EnterLoop(&nbLoop6, runtime.Bind(r_99, runtime.Bind(state_26, runtime.Bind(x_97, runtime.End{}))), len(r_99), 16384)
+		if loop_106.For == nil {
+			loop_106.For = func(lo_103, hi int) {
+				r_99 := loop_106.C.H
+				state_26 := loop_106.C.T.H
+				x_97 := loop_106.C.T.T.H
+				for i_104 := lo_103; i_104 < hi; i_104++ {
+					r_99[i_104] = (state_26[i_104] - x_97[i_104])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_99), 16384, loop_106.For)
+		loop_106.Leave(&nbLoop6)
 	} else {
-		for i_97 := range r_96 {
-			r_96[i_97] = (state_25[i_97] - x_94[i_97])
+		for i_100 := range r_99 {
+			r_99[i_100] = (state_26[i_100] - x_97[i_100])
 		}
 	}
-	ar.Keep(mark_103, &r_96)
-	return r_96, x0_5, nil
+	ar.Keep(mark_107, &r_99)
+	return r_99, x0_5, nil
 }
+
+// nbLoop7 keeps the records of a parallel loop of fn_pcg.
+var nbLoop7 runtime.LoopSite
+
+// nbLoop8 keeps the records of a parallel loop of fn_pcg.
+var nbLoop8 runtime.LoopSite
+
+// nbLoop9 keeps the records of a parallel loop of fn_pcg.
+var nbLoop9 runtime.LoopSite
+
+// nbLoop10 keeps the records of a parallel loop of fn_pcg.
+var nbLoop10 runtime.LoopSite
 
 // fn_pcg is def pcg (linalg.nab:32:12).
 func fn_pcg(ar *runtime.Arena, matvec_1 func([]float64, int) ([]float64, int), precond_2 func([]float64, int) ([]float64, int), b_3 []float64, b_4 int, x0_5 []float64, x0_6 int, tol_7 float64, maxiter_8 int64) ([]float64, int, error) {
-	mark_110 := ar.Mark()
+	mark_114 := ar.Mark()
 	size_9 := int64(b_4)
 	if int64(x0_6) != size_9 {
 		return nil, 0, runtime.NewError("linalg.nab:32:85", fmt.Sprintf("size mismatch: n is %d (b) but x0 has size %d", size_9, x0_6))
@@ -1534,193 +1593,213 @@ func fn_pcg(ar *runtime.Arena, matvec_1 func([]float64, int) ([]float64, int), p
 	b_3 = b_3[:len(r_15)]
 	r_13 = r_13[:len(r_15)]
 	if len(r_15) >= 262144 {
-		r_15 := r_15
-		b_3 := b_3
-		r_13 := r_13
-		runtime.ParallelFor(len(r_15), 16384, func(lo_19, hi int) {
-			for i_20 := lo_19; i_20 < hi; i_20++ {
-				r_15[i_20] = (b_3[i_20] - r_13[i_20])
+		loop_22 := runtime.EnterLoop(&nbLoop7, runtime.Bind(r_15, runtime.Bind(b_3, runtime.Bind(r_13, runtime.End{}))), len(r_15), 16384)
+		if loop_22.For == nil {
+			loop_22.For = func(lo_19, hi int) {
+				r_15 := loop_22.C.H
+				b_3 := loop_22.C.T.H
+				r_13 := loop_22.C.T.T.H
+				for i_20 := lo_19; i_20 < hi; i_20++ {
+					r_15[i_20] = (b_3[i_20] - r_13[i_20])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_15), 16384, loop_22.For)
+		loop_22.Leave(&nbLoop7)
 	} else {
 		for i_16 := range r_15 {
 			r_15[i_16] = (b_3[i_16] - r_13[i_16])
 		}
 	}
-	r_22, r_23 := precond_2(r_15, b_4)
-	if int64(r_23) != n_12 {
-		return nil, 0, runtime.NewError("std/linalg:154:12", runtime.DimMessage("the result of precond", "[n]f64", "n", int64(r_23), n_12))
+	r_23, r_24 := precond_2(r_15, b_4)
+	if int64(r_24) != n_12 {
+		return nil, 0, runtime.NewError("std/linalg:154:12", runtime.DimMessage("the result of precond", "[n]f64", "n", int64(r_24), n_12))
 	}
-	x_24 := tol_7 >= 0.0
-	if !x_24 {
+	x_25 := tol_7 >= 0.0
+	if !x_25 {
 		return nil, 0, runtime.NewError("std/linalg:147:13", "linalg.pcg: argument 5 (tol) must be non-negative")
 	}
-	s_25 := runtime.Norm2(b_3)
-	x_26 := tol_7 * s_25
-	if len(r_15) != len(r_22) {
-		return nil, 0, runtime.NewError("std/linalg:157:42", fmt.Sprintf("dot: sizes %d and %d differ", len(r_15), len(r_22)))
+	s_26 := runtime.Norm2(b_3)
+	x_27 := tol_7 * s_26
+	if len(r_15) != len(r_23) {
+		return nil, 0, runtime.NewError("std/linalg:157:42", fmt.Sprintf("dot: sizes %d and %d differ", len(r_15), len(r_23)))
 	}
-	d_27 := runtime.Dot(r_15, r_22)
-	var state_28 []float64
-	var state_29 int
-	var state_30 []float64
-	var state_31 int
-	var state_32 []float64
-	var state_33 int
-	var state_34 float64
-	var state_35 int64
-	state_28, state_29, state_30, state_31, state_32, state_33, state_34, state_35 = x0_5, x0_6, r_15, b_4, r_22, r_23, d_27, int64(0)
-	buf_77 := ar.F64w(state_29)
-	buf_78 := ar.F64w(state_31)
-	buf_79 := ar.F64w(state_33)
+	d_28 := runtime.Dot(r_15, r_23)
+	var state_29 []float64
+	var state_30 int
+	var state_31 []float64
+	var state_32 int
+	var state_33 []float64
+	var state_34 int
+	var state_35 float64
+	var state_36 int64
+	state_29, state_30, state_31, state_32, state_33, state_34, state_35, state_36 = x0_5, x0_6, r_15, b_4, r_23, r_24, d_28, int64(0)
+	buf_78 := ar.F64w(state_30)
+	buf_79 := ar.F64w(state_32)
+	buf_80 := ar.F64w(state_34)
 	for {
-		x_54 := state_35 < maxiter_8
-		var c_55 bool
-		if x_54 {
-			s_56 := runtime.Norm2(state_30)
-			x_57 := s_56 > x_26
-			c_55 = x_57
+		x_55 := state_36 < maxiter_8
+		var c_56 bool
+		if x_55 {
+			s_57 := runtime.Norm2(state_31)
+			x_58 := s_57 > x_27
+			c_56 = x_58
 		} else {
-			c_55 = false
+			c_56 = false
 		}
-		if !c_55 {
+		if !c_56 {
 			break
 		}
-		mark_58 := ar.Mark()
-		r_59, r_60 := matvec_1(state_32, state_33)
-		if int64(r_60) != n_12 {
-			return nil, 0, runtime.NewError("std/linalg:159:16", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_60), n_12))
+		mark_59 := ar.Mark()
+		r_60, r_61 := matvec_1(state_33, state_34)
+		if int64(r_61) != n_12 {
+			return nil, 0, runtime.NewError("std/linalg:159:16", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_61), n_12))
 		}
-		if len(state_32) != len(r_59) {
-			return nil, 0, runtime.NewError("std/linalg:160:24", fmt.Sprintf("dot: sizes %d and %d differ", len(state_32), len(r_59)))
+		if len(state_33) != len(r_60) {
+			return nil, 0, runtime.NewError("std/linalg:160:24", fmt.Sprintf("dot: sizes %d and %d differ", len(state_33), len(r_60)))
 		}
-		d_61 := runtime.Dot(state_32, r_59)
-		x_62 := state_34 / d_61
-		if r_60 != state_31 {
-			return nil, 0, runtime.NewError("std/linalg:162:18", "shape mismatch in '-': "+runtime.ShapeString([]int{state_31})+" and "+runtime.ShapeString([]int{r_60}))
+		d_62 := runtime.Dot(state_33, r_60)
+		x_63 := state_35 / d_62
+		if r_61 != state_32 {
+			return nil, 0, runtime.NewError("std/linalg:162:18", "shape mismatch in '-': "+runtime.ShapeString([]int{state_32})+" and "+runtime.ShapeString([]int{r_61}))
 		}
-		r_63 := ar.F64w(state_31)
-		state_30 = state_30[:len(r_63)]
-		r_59 = r_59[:len(r_63)]
-		for i_64 := range r_63 {
-			r_63[i_64] = (state_30[i_64] - (x_62 * r_59[i_64]))
+		r_64 := ar.F64w(state_32)
+		state_31 = state_31[:len(r_64)]
+		r_60 = r_60[:len(r_64)]
+		for i_65 := range r_64 {
+			r_64[i_65] = (state_31[i_65] - (x_63 * r_60[i_65]))
 		}
-		r_66, r_67 := precond_2(r_63, state_31)
-		if int64(r_67) != n_12 {
-			return nil, 0, runtime.NewError("std/linalg:163:16", runtime.DimMessage("the result of precond", "[n]f64", "n", int64(r_67), n_12))
+		r_67, r_68 := precond_2(r_64, state_32)
+		if int64(r_68) != n_12 {
+			return nil, 0, runtime.NewError("std/linalg:163:16", runtime.DimMessage("the result of precond", "[n]f64", "n", int64(r_68), n_12))
 		}
-		if len(r_63) != len(r_66) {
-			return nil, 0, runtime.NewError("std/linalg:164:17", fmt.Sprintf("dot: sizes %d and %d differ", len(r_63), len(r_66)))
+		if len(r_64) != len(r_67) {
+			return nil, 0, runtime.NewError("std/linalg:164:17", fmt.Sprintf("dot: sizes %d and %d differ", len(r_64), len(r_67)))
 		}
-		d_68 := runtime.Dot(r_63, r_66)
-		if state_33 != state_29 {
-			return nil, 0, runtime.NewError("std/linalg:161:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_29})+" and "+runtime.ShapeString([]int{state_33}))
+		d_69 := runtime.Dot(r_64, r_67)
+		if state_34 != state_30 {
+			return nil, 0, runtime.NewError("std/linalg:161:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_30})+" and "+runtime.ShapeString([]int{state_34}))
 		}
-		r_69 := ar.F64w(state_29)
-		state_28 = state_28[:len(r_69)]
-		state_32 = state_32[:len(r_69)]
-		for i_70 := range r_69 {
-			r_69[i_70] = (state_28[i_70] + (x_62 * state_32[i_70]))
+		r_70 := ar.F64w(state_30)
+		state_29 = state_29[:len(r_70)]
+		state_33 = state_33[:len(r_70)]
+		for i_71 := range r_70 {
+			r_70[i_71] = (state_29[i_71] + (x_63 * state_33[i_71]))
 		}
-		x_72 := d_68 / state_34
-		if state_33 != r_67 {
-			return nil, 0, runtime.NewError("std/linalg:166:22", "shape mismatch in '+': "+runtime.ShapeString([]int{r_67})+" and "+runtime.ShapeString([]int{state_33}))
+		x_73 := d_69 / state_35
+		if state_34 != r_68 {
+			return nil, 0, runtime.NewError("std/linalg:166:22", "shape mismatch in '+': "+runtime.ShapeString([]int{r_68})+" and "+runtime.ShapeString([]int{state_34}))
 		}
-		r_73 := ar.F64w(r_67)
-		r_66 = r_66[:len(r_73)]
-		state_32 = state_32[:len(r_73)]
-		for i_74 := range r_73 {
-			r_73[i_74] = (r_66[i_74] + (x_72 * state_32[i_74]))
+		r_74 := ar.F64w(r_68)
+		r_67 = r_67[:len(r_74)]
+		state_33 = state_33[:len(r_74)]
+		for i_75 := range r_74 {
+			r_74[i_75] = (r_67[i_75] + (x_73 * state_33[i_75]))
 		}
-		x_76 := state_35 + int64(1)
-		state_28, state_30, state_32, state_33, state_34, state_35 = r_69, r_63, r_73, r_67, d_68, x_76
-		if state_29 == len(buf_77) && state_31 == len(buf_78) && state_33 == len(buf_79) {
-			copy(buf_77, state_28)
-			state_28 = buf_77
-			copy(buf_78, state_30)
-			state_30 = buf_78
-			copy(buf_79, state_32)
-			state_32 = buf_79
-			ar.Release(mark_58)
+		x_77 := state_36 + int64(1)
+		state_29, state_31, state_33, state_34, state_35, state_36 = r_70, r_64, r_74, r_68, d_69, x_77
+		if state_30 == len(buf_78) && state_32 == len(buf_79) && state_34 == len(buf_80) {
+			copy(buf_78, state_29)
+			state_29 = buf_78
+			copy(buf_79, state_31)
+			state_31 = buf_79
+			copy(buf_80, state_33)
+			state_33 = buf_80
+			ar.Release(mark_59)
 		}
 	}
-	n_80 := int64(b_4)
-	if int64(x0_6) != n_80 {
-		return nil, 0, runtime.NewError("std/linalg:120:58", runtime.DimMessage("xs", "[n]f64", "n", int64(x0_6), n_80))
+	n_81 := int64(b_4)
+	if int64(x0_6) != n_81 {
+		return nil, 0, runtime.NewError("std/linalg:120:58", runtime.DimMessage("xs", "[n]f64", "n", int64(x0_6), n_81))
 	}
-	r_81, r_82 := matvec_1(state_28, x0_6)
-	if int64(r_82) != n_80 {
-		return nil, 0, runtime.NewError("std/linalg:122:11", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_82), n_80))
+	r_82, r_83 := matvec_1(state_29, x0_6)
+	if int64(r_83) != n_81 {
+		return nil, 0, runtime.NewError("std/linalg:122:11", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_83), n_81))
 	}
-	if b_4 != r_82 {
-		return nil, 0, runtime.NewError("std/linalg:122:21", "shape mismatch in '-': "+runtime.ShapeString([]int{r_82})+" and "+runtime.ShapeString([]int{b_4}))
+	if b_4 != r_83 {
+		return nil, 0, runtime.NewError("std/linalg:122:21", "shape mismatch in '-': "+runtime.ShapeString([]int{r_83})+" and "+runtime.ShapeString([]int{b_4}))
 	}
-	r_83 := ar.F64w(r_82)
-	r_81 = r_81[:len(r_83)]
-	b_3 = b_3[:len(r_83)]
-	if len(r_83) >= 262144 {
-		r_83 := r_83
-		r_81 := r_81
-		b_3 := b_3
-		runtime.ParallelFor(len(r_83), 16384, func(lo_87, hi int) {
-			for i_88 := lo_87; i_88 < hi; i_88++ {
-				r_83[i_88] = (r_81[i_88] - b_3[i_88])
+	r_84 := ar.F64w(r_83)
+	r_82 = r_82[:len(r_84)]
+	b_3 = b_3[:len(r_84)]
+	if len(r_84) >= 262144 {
+		loop_91 := runtime.EnterLoop(&nbLoop8, runtime.Bind(r_84, runtime.Bind(r_82, runtime.Bind(b_3, runtime.End{}))), len(r_84), 16384)
+		if loop_91.For == nil {
+			loop_91.For = func(lo_88, hi int) {
+				r_84 := loop_91.C.H
+				r_82 := loop_91.C.T.H
+				b_3 := loop_91.C.T.T.H
+				for i_89 := lo_88; i_89 < hi; i_89++ {
+					r_84[i_89] = (r_82[i_89] - b_3[i_89])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_84), 16384, loop_91.For)
+		loop_91.Leave(&nbLoop8)
 	} else {
-		for i_84 := range r_83 {
-			r_83[i_84] = (r_81[i_84] - b_3[i_84])
+		for i_85 := range r_84 {
+			r_84[i_85] = (r_82[i_85] - b_3[i_85])
 		}
 	}
-	r_90 := ar.F64w(r_82)
-	r_83 = r_83[:len(r_90)]
-	if len(r_90) >= 262144 {
-		r_90 := r_90
-		r_83 := r_83
-		runtime.ParallelFor(len(r_90), 16384, func(lo_94, hi int) {
-			for i_95 := lo_94; i_95 < hi; i_95++ {
-				r_90[i_95] = (r_83[i_95] - r_83[i_95])
+	r_92 := ar.F64w(r_83)
+	r_84 = r_84[:len(r_92)]
+	if len(r_92) >= 262144 {
+		loop_99 := runtime.EnterLoop(&nbLoop9, runtime.Bind(r_92, runtime.Bind(r_84, runtime.End{})), len(r_92), 16384)
+		if loop_99.For == nil {
+			loop_99.For = func(lo_96, hi int) {
+				r_92 := loop_99.C.H
+				r_84 := loop_99.C.T.H
+				for i_97 := lo_96; i_97 < hi; i_97++ {
+					r_92[i_97] = (r_84[i_97] - r_84[i_97])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_92), 16384, loop_99.For)
+		loop_99.Leave(&nbLoop9)
 	} else {
-		for i_91 := range r_90 {
-			r_90[i_91] = (r_83[i_91] - r_83[i_91])
+		for i_93 := range r_92 {
+			r_92[i_93] = (r_84[i_93] - r_84[i_93])
 		}
 	}
-	matvec_97 := func(v_98 []float64) ([]float64, error) {
-		r_99, r_100 := matvec_1(v_98, len(v_98))
-		_ = r_100
-		if len(r_99) != len(v_98) {
-			return nil, runtime.NewError("std/linalg:123:10", fmt.Sprintf("linsolve: matvec returned %d values for %d", len(r_99), len(v_98)))
+	matvec_100 := func(v_101 []float64) ([]float64, error) {
+		r_102, r_103 := matvec_1(v_101, len(v_101))
+		_ = r_103
+		if len(r_102) != len(v_101) {
+			return nil, runtime.NewError("std/linalg:123:10", fmt.Sprintf("linsolve: matvec returned %d values for %d", len(r_102), len(v_101)))
 		}
-		return r_99, nil
+		return r_102, nil
 	}
-	x_101, err_102 := runtime.GMRES(matvec_97, r_90, 1e-13, 30, 20*len(r_90)+100)
-	if err_102 != nil {
-		return nil, 0, runtime.WithPos("std/linalg:123:10", err_102)
+	x_104, err_105 := runtime.GMRES(matvec_100, r_92, 1e-13, 30, 20*len(r_92)+100)
+	if err_105 != nil {
+		return nil, 0, runtime.WithPos("std/linalg:123:10", err_105)
 	}
-	if len(x_101) != x0_6 {
-		return nil, 0, runtime.NewError("std/linalg:123:8", "shape mismatch in '-': "+runtime.ShapeString([]int{x0_6})+" and "+runtime.ShapeString([]int{len(x_101)}))
+	if len(x_104) != x0_6 {
+		return nil, 0, runtime.NewError("std/linalg:123:8", "shape mismatch in '-': "+runtime.ShapeString([]int{x0_6})+" and "+runtime.ShapeString([]int{len(x_104)}))
 	}
-	r_103 := ar.F64w(x0_6)
-	state_28 = state_28[:len(r_103)]
-	x_101 = x_101[:len(r_103)]
-	if len(r_103) >= 262144 {
-		r_103 := r_103
-		state_28 := state_28
-		x_101 := x_101
-		runtime.ParallelFor(len(r_103), 16384, func(lo_107, hi int) {
-			for i_108 := lo_107; i_108 < hi; i_108++ {
-				r_103[i_108] = (state_28[i_108] - x_101[i_108])
+	r_106 := ar.F64w(x0_6)
+	state_29 = state_29[:len(r_106)]
+	x_104 = x_104[:len(r_106)]
+	if len(r_106) >= 262144 {
+		loop_113 := runtime.EnterLoop(&nbLoop10, runtime.Bind(r_106, runtime.Bind(state_29, runtime.Bind(x_104, runtime.End{}))), len(r_106), 16384)
+		if loop_113.For == nil {
+			loop_113.For = func(lo_110, hi int) {
+				r_106 := loop_113.C.H
+				state_29 := loop_113.C.T.H
+				x_104 := loop_113.C.T.T.H
+				for i_111 := lo_110; i_111 < hi; i_111++ {
+					r_106[i_111] = (state_29[i_111] - x_104[i_111])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_106), 16384, loop_113.For)
+		loop_113.Leave(&nbLoop10)
 	} else {
-		for i_104 := range r_103 {
-			r_103[i_104] = (state_28[i_104] - x_101[i_104])
+		for i_107 := range r_106 {
+			r_106[i_107] = (state_29[i_107] - x_104[i_107])
 		}
 	}
-	ar.Keep(mark_110, &r_103)
-	return r_103, x0_6, nil
+	ar.Keep(mark_114, &r_106)
+	return r_106, x0_6, nil
 }
 
 // fn_sor is def sor (linalg.nab:39:12).

@@ -41,8 +41,7 @@ func Lbfgs(fg func([]float64) (float64, []float64), x0 []float64, m int64, maxit
 }
 
 // LbfgsInto is Lbfgs with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func LbfgsInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, m int64, maxiter int64, gtol float64) (float64, int64, int64, error) {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -96,8 +95,7 @@ func Bfgs(fg func([]float64) (float64, []float64), x0 []float64, maxiter int64, 
 }
 
 // BfgsInto is Bfgs with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func BfgsInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -150,8 +148,7 @@ func NonlinearCg(fg func([]float64) (float64, []float64), x0 []float64, maxiter 
 }
 
 // NonlinearCgInto is NonlinearCg with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func NonlinearCgInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -204,8 +201,7 @@ func Lbfgsb(fg func([]float64) (float64, []float64), x0 []float64, lo []float64,
 }
 
 // LbfgsbInto is Lbfgsb with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func LbfgsbInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lo []float64, hi []float64, m int64, maxiter int64, gtol float64) (float64, int64, int64, error) {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -251,8 +247,7 @@ func Gd(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps
 }
 
 // GdInto is Gd with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func GdInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -299,8 +294,7 @@ func Momentum(fg func([]float64) (float64, []float64), x0 []float64, lr float64,
 }
 
 // MomentumInto is Momentum with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func MomentumInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, beta float64, steps int64) (float64, int64, error) {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -347,8 +341,7 @@ func Nesterov(fg func([]float64) (float64, []float64), x0 []float64, lr float64,
 }
 
 // NesterovInto is Nesterov with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func NesterovInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, beta float64, steps int64) (float64, int64, error) {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -395,8 +388,7 @@ func Adagrad(fg func([]float64) (float64, []float64), x0 []float64, lr float64, 
 }
 
 // AdagradInto is Adagrad with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func AdagradInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -443,8 +435,7 @@ func Rmsprop(fg func([]float64) (float64, []float64), x0 []float64, lr float64, 
 }
 
 // RmspropInto is Rmsprop with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func RmspropInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -492,8 +483,7 @@ func Adam(fg func([]float64) (float64, []float64), x0 []float64, lr float64, ste
 }
 
 // AdamInto is Adam with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func AdamInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -540,8 +530,7 @@ func Adamw(fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd
 }
 
 // AdamwInto is Adamw with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func AdamwInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd float64, steps int64) (float64, int64, error) {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -588,8 +577,7 @@ func Adabelief(fg func([]float64) (float64, []float64), x0 []float64, lr float64
 }
 
 // AdabeliefInto is Adabelief with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func AdabeliefInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -636,8 +624,7 @@ func Diffgrad(fg func([]float64) (float64, []float64), x0 []float64, lr float64,
 }
 
 // DiffgradInto is Diffgrad with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func DiffgradInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -684,8 +671,7 @@ func Adan(fg func([]float64) (float64, []float64), x0 []float64, lr float64, ste
 }
 
 // AdanInto is Adan with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func AdanInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -732,8 +718,7 @@ func Lion(fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd 
 }
 
 // LionInto is Lion with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func LionInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd float64, steps int64) (float64, int64, error) {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -780,8 +765,7 @@ func ProjectedGradient(fg func([]float64) (float64, []float64), x0 []float64, lo
 }
 
 // ProjectedGradientInto is ProjectedGradient with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func ProjectedGradientInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lo []float64, hi []float64, lr float64, steps int64) (float64, int64, error) {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -852,8 +836,7 @@ func Newton(f func([]float64) float64, g func([]float64) []float64, hess func([]
 }
 
 // NewtonInto is Newton with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func NewtonInto(dst0 []float64, f func([]float64) float64, g func([]float64) []float64, hess func([]float64) []float64, x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -934,8 +917,7 @@ func NewtonCg(f func([]float64) float64, g func([]float64) []float64, hv func([]
 }
 
 // NewtonCgInto is NewtonCg with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func NewtonCgInto(dst0 []float64, f func([]float64) float64, g func([]float64) []float64, hv func([]float64, []float64) []float64, x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -1013,8 +995,7 @@ func LazyNewton(f func([]float64) float64, g func([]float64) []float64, hess fun
 }
 
 // LazyNewtonInto is LazyNewton with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func LazyNewtonInto(dst0 []float64, f func([]float64) float64, g func([]float64) []float64, hess func([]float64) []float64, x0 []float64, every int64, maxiter int64, gtol float64) (float64, int64, int64, error) {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -1094,8 +1075,7 @@ func DampedNewton(f func([]float64) float64, g func([]float64) []float64, hess f
 }
 
 // DampedNewtonInto is DampedNewton with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func DampedNewtonInto(dst0 []float64, f func([]float64) float64, g func([]float64) []float64, hess func([]float64) []float64, x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -1170,8 +1150,7 @@ func GaussNewton(r func([]float64) []float64, jac func([]float64) []float64, x0 
 }
 
 // GaussNewtonInto is GaussNewton with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func GaussNewtonInto(dst0 []float64, r func([]float64) []float64, jac func([]float64) []float64, x0 []float64, maxiter int64, tol float64) (float64, int64, int64, error) {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -1240,8 +1219,7 @@ func LevenbergMarquardt(r func([]float64) []float64, jac func([]float64) []float
 }
 
 // LevenbergMarquardtInto is LevenbergMarquardt with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func LevenbergMarquardtInto(dst0 []float64, r func([]float64) []float64, jac func([]float64) []float64, x0 []float64, maxiter int64, tol float64) (float64, int64, int64, error) {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -1572,9 +1550,12 @@ func fn_linalgchosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 [
 	return x_34, n_31, nil
 }
 
+// nbLoop1 keeps the records of a parallel loop of fn_linalgcholreg.
+var nbLoop1 runtime.LoopSite
+
 // fn_linalgcholreg is def linalg.chol_reg (std/linalg:51:5).
 func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]float64, int, int, error) {
-	mark_123 := ar.Mark()
+	mark_124 := ar.Mark()
 	size_4 := int64(h_2)
 	if int64(h_3) != size_4 {
 		return nil, 0, 0, runtime.NewError("std/linalg:51:21", fmt.Sprintf("size mismatch: n is %d (h) but dimension 2 of h has size %d", size_4, h_3))
@@ -1596,26 +1577,30 @@ func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]flo
 		}
 		r_15 := ar.F64w(n_13)
 		if len(r_15) >= 256 {
-			h_1 := h_1
-			h_3 := h_3
-			r_15 := r_15
-			errs_21 := make([]error, (len(r_15)+31)/32)
-			runtime.ParallelFor(len(r_15), 32, func(lo_22, hi int) {
-				for i_23 := lo_22; i_23 < hi; i_23++ {
-					i_25 := int64(i_23)
-					row_26 := h_1[int(i_25)*h_3 : (int(i_25)+1)*h_3]
-					if i_25 < 0 || i_25 >= int64(h_3) {
-						errs_21[lo_22/32] = runtime.WithPos("std/linalg:54:25", runtime.CheckIndex(i_25, h_3))
-						return
+			loop_28 := runtime.EnterLoop(&nbLoop1, runtime.Bind(h_1, runtime.Bind(h_3, runtime.Bind(r_15, runtime.End{}))), len(r_15), 32)
+			if loop_28.For == nil {
+				loop_28.For = func(lo_22, hi int) {
+					h_1 := loop_28.C.H
+					h_3 := loop_28.C.T.H
+					r_15 := loop_28.C.T.T.H
+					errs_21 := loop_28.Errs
+					for i_23 := lo_22; i_23 < hi; i_23++ {
+						i_25 := int64(i_23)
+						row_26 := h_1[int(i_25)*h_3 : (int(i_25)+1)*h_3]
+						if i_25 < 0 || i_25 >= int64(h_3) {
+							errs_21[lo_22/32] = runtime.WithPos("std/linalg:54:25", runtime.CheckIndex(i_25, h_3))
+							return
+						}
+						x_27 := row_26[int(i_25)]
+						r_15[i_23] = (math.Abs(x_27))
 					}
-					x_27 := row_26[int(i_25)]
-					r_15[i_23] = (math.Abs(x_27))
 				}
-			})
-			for _, err_28 := range errs_21 {
-				if err_28 != nil {
-					return nil, 0, 0, err_28
-				}
+			}
+			runtime.ParallelFor(len(r_15), 32, loop_28.For)
+			err_29 := loop_28.Err()
+			loop_28.Leave(&nbLoop1)
+			if err_29 != nil {
+				return nil, 0, 0, err_29
 			}
 		} else {
 			for i_16 := range r_15 {
@@ -1628,153 +1613,162 @@ func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]flo
 				r_15[i_16] = (math.Abs(x_20))
 			}
 		}
-		s_29 := runtime.Max(r_15)
-		x_30 := s_29 > 0.0
-		var c_31 float64
-		if x_30 {
-			x_32 := 0.001 * s_29
-			c_31 = x_32
+		s_30 := runtime.Max(r_15)
+		x_31 := s_30 > 0.0
+		var c_32 float64
+		if x_31 {
+			x_33 := 0.001 * s_30
+			c_32 = x_33
 		} else {
-			c_31 = 0.001
+			c_32 = 0.001
 		}
-		var state_33 []float64
-		var state_34 int
+		var state_34 []float64
 		var state_35 int
-		var state_36 bool
-		var state_37 float64
-		var state_38 int64
-		state_33, state_34, state_35, state_36, state_37, state_38 = r_5, r_6, r_7, false, c_31, int64(0)
+		var state_36 int
+		var state_37 bool
+		var state_38 float64
+		var state_39 int64
+		state_34, state_35, state_36, state_37, state_38, state_39 = r_5, r_6, r_7, false, c_32, int64(0)
 		for {
-			x_70 := !state_36
-			var c_71 bool
-			if x_70 {
-				x_72 := state_38 < int64(200)
-				c_71 = x_72
+			x_71 := !state_37
+			var c_72 bool
+			if x_71 {
+				x_73 := state_39 < int64(200)
+				c_72 = x_73
 			} else {
-				c_71 = false
+				c_72 = false
 			}
-			if !c_71 {
+			if !c_72 {
 				break
 			}
-			mark_73 := ar.Mark()
-			n_74, err_75 := runtime.CheckSize(size_4)
-			if err_75 != nil {
-				return nil, 0, 0, runtime.WithPos("std/linalg:58:32", err_75)
+			mark_74 := ar.Mark()
+			n_75, err_76 := runtime.CheckSize(size_4)
+			if err_76 != nil {
+				return nil, 0, 0, runtime.WithPos("std/linalg:58:32", err_76)
 			}
-			var a_76 []float64
-			var d_77 int = 0
-			var rs_78 int = 0
-			for i_79 := 0; i_79 < n_74; i_79++ {
-				mark_80 := ar.Mark()
-				i_81 := int64(i_79)
-				n_82, err_83 := runtime.CheckSize(size_4)
-				if err_83 != nil {
-					return nil, 0, 0, runtime.WithPos("std/linalg:58:33", err_83)
+			var a_77 []float64
+			var d_78 int = 0
+			var rs_79 int = 0
+			for i_80 := 0; i_80 < n_75; i_80++ {
+				mark_81 := ar.Mark()
+				i_82 := int64(i_80)
+				n_83, err_84 := runtime.CheckSize(size_4)
+				if err_84 != nil {
+					return nil, 0, 0, runtime.WithPos("std/linalg:58:33", err_84)
 				}
-				if i_79 == 0 {
-					d_77 = n_82
-					rs_78 = d_77
-					tot_84, err_85 := runtime.MulSize(n_74, rs_78)
-					if err_85 != nil {
-						return nil, 0, 0, runtime.WithPos("std/linalg:58:32", err_85)
+				if i_80 == 0 {
+					d_78 = n_83
+					rs_79 = d_78
+					tot_85, err_86 := runtime.MulSize(n_75, rs_79)
+					if err_86 != nil {
+						return nil, 0, 0, runtime.WithPos("std/linalg:58:32", err_86)
 					}
-					a_76 = ar.F64w(tot_84)
-				} else if n_82 != d_77 {
-					return nil, 0, 0, runtime.NewError("std/linalg:58:32", "build: element "+strconv.Itoa(i_79)+" has shape "+runtime.ShapeString([]int{n_82})+", element 0 has shape "+runtime.ShapeString([]int{d_77}))
+					a_77 = ar.F64w(tot_85)
+				} else if n_83 != d_78 {
+					return nil, 0, 0, runtime.NewError("std/linalg:58:32", "build: element "+strconv.Itoa(i_80)+" has shape "+runtime.ShapeString([]int{n_83})+", element 0 has shape "+runtime.ShapeString([]int{d_78}))
 				}
-				row_86 := a_76[i_79*rs_78 : (i_79+1)*rs_78]
-				for i_87 := range row_86 {
-					i_89 := int64(i_87)
-					x_90 := i_81 == i_89
-					var c_91 float64
-					if x_90 {
-						row_92 := h_1[int(i_81)*h_3 : (int(i_81)+1)*h_3]
-						if i_89 < 0 || i_89 >= int64(h_3) {
-							return nil, 0, 0, runtime.WithPos("std/linalg:58:50", runtime.CheckIndex(i_89, h_3))
+				row_87 := a_77[i_80*rs_79 : (i_80+1)*rs_79]
+				for i_88 := range row_87 {
+					i_90 := int64(i_88)
+					x_91 := i_82 == i_90
+					var c_92 float64
+					if x_91 {
+						row_93 := h_1[int(i_82)*h_3 : (int(i_82)+1)*h_3]
+						if i_90 < 0 || i_90 >= int64(h_3) {
+							return nil, 0, 0, runtime.WithPos("std/linalg:58:50", runtime.CheckIndex(i_90, h_3))
 						}
-						x_93 := row_92[int(i_89)]
-						x_94 := x_93 + state_37
-						c_91 = x_94
+						x_94 := row_93[int(i_90)]
+						x_95 := x_94 + state_38
+						c_92 = x_95
 					} else {
-						row_95 := h_1[int(i_81)*h_3 : (int(i_81)+1)*h_3]
-						if i_89 < 0 || i_89 >= int64(h_3) {
-							return nil, 0, 0, runtime.WithPos("std/linalg:58:69", runtime.CheckIndex(i_89, h_3))
+						row_96 := h_1[int(i_82)*h_3 : (int(i_82)+1)*h_3]
+						if i_90 < 0 || i_90 >= int64(h_3) {
+							return nil, 0, 0, runtime.WithPos("std/linalg:58:69", runtime.CheckIndex(i_90, h_3))
 						}
-						x_96 := row_95[int(i_89)]
-						c_91 = x_96
+						x_97 := row_96[int(i_90)]
+						c_92 = x_97
 					}
-					row_86[i_87] = c_91
+					row_87[i_88] = c_92
 				}
-				if i_79 > 0 {
-					ar.Release(mark_80)
+				if i_80 > 0 {
+					ar.Release(mark_81)
 				}
 			}
-			r_97, r_98, r_99, r_100, err_101 := fn_linalgcholtry(ar, a_76, n_74, d_77)
-			if err_101 != nil {
-				return nil, 0, 0, runtime.WithFrame(err_101, "linalg.chol_try", "std/linalg:16:5", "std/linalg:58:23")
+			r_98, r_99, r_100, r_101, err_102 := fn_linalgcholtry(ar, a_77, n_75, d_78)
+			if err_102 != nil {
+				return nil, 0, 0, runtime.WithFrame(err_102, "linalg.chol_try", "std/linalg:16:5", "std/linalg:58:23")
 			}
-			var c_102 float64
-			if r_100 {
-				c_102 = state_37
+			var c_103 float64
+			if r_101 {
+				c_103 = state_38
 			} else {
-				x_103 := 2.0 * state_37
-				c_102 = x_103
+				x_104 := 2.0 * state_38
+				c_103 = x_104
 			}
-			x_104 := state_38 + int64(1)
-			state_33, state_34, state_35, state_36, state_37, state_38 = r_97, r_98, r_99, r_100, c_102, x_104
-			_ = mark_73
+			x_105 := state_39 + int64(1)
+			state_34, state_35, state_36, state_37, state_38, state_39 = r_98, r_99, r_100, r_101, c_103, x_105
+			_ = mark_74
 		}
-		var c_105 []float64
-		var c_106 int
+		var c_106 []float64
 		var c_107 int
-		if state_36 {
-			c_105, c_106, c_107 = state_33, state_34, state_35
+		var c_108 int
+		if state_37 {
+			c_106, c_107, c_108 = state_34, state_35, state_36
 		} else {
-			n_108, err_109 := runtime.CheckSize(size_4)
-			if err_109 != nil {
-				return nil, 0, 0, runtime.WithPos("std/linalg:60:24", err_109)
+			n_109, err_110 := runtime.CheckSize(size_4)
+			if err_110 != nil {
+				return nil, 0, 0, runtime.WithPos("std/linalg:60:24", err_110)
 			}
-			var a_110 []float64
-			var d_111 int = 0
-			var rs_112 int = 0
-			for i_113 := 0; i_113 < n_108; i_113++ {
-				mark_114 := ar.Mark()
-				_ = int64(i_113)
-				n_116, err_117 := runtime.CheckSize(size_4)
-				if err_117 != nil {
-					return nil, 0, 0, runtime.WithPos("std/linalg:60:25", err_117)
+			var a_111 []float64
+			var d_112 int = 0
+			var rs_113 int = 0
+			for i_114 := 0; i_114 < n_109; i_114++ {
+				mark_115 := ar.Mark()
+				_ = int64(i_114)
+				n_117, err_118 := runtime.CheckSize(size_4)
+				if err_118 != nil {
+					return nil, 0, 0, runtime.WithPos("std/linalg:60:25", err_118)
 				}
-				a_118 := ar.F64w(n_116)
-				for i_119 := 0; i_119 < n_116; i_119++ {
-					a_118[i_119] = math.NaN()
+				a_119 := ar.F64w(n_117)
+				for i_120 := 0; i_120 < n_117; i_120++ {
+					a_119[i_120] = math.NaN()
 				}
-				if i_113 == 0 {
-					d_111 = n_116
-					rs_112 = d_111
-					tot_121, err_122 := runtime.MulSize(n_108, rs_112)
-					if err_122 != nil {
-						return nil, 0, 0, runtime.WithPos("std/linalg:60:24", err_122)
+				if i_114 == 0 {
+					d_112 = n_117
+					rs_113 = d_112
+					tot_122, err_123 := runtime.MulSize(n_109, rs_113)
+					if err_123 != nil {
+						return nil, 0, 0, runtime.WithPos("std/linalg:60:24", err_123)
 					}
-					a_110 = ar.F64w(tot_121)
-				} else if n_116 != d_111 {
-					return nil, 0, 0, runtime.NewError("std/linalg:60:24", "build: element "+strconv.Itoa(i_113)+" has shape "+runtime.ShapeString([]int{n_116})+", element 0 has shape "+runtime.ShapeString([]int{d_111}))
+					a_111 = ar.F64w(tot_122)
+				} else if n_117 != d_112 {
+					return nil, 0, 0, runtime.NewError("std/linalg:60:24", "build: element "+strconv.Itoa(i_114)+" has shape "+runtime.ShapeString([]int{n_117})+", element 0 has shape "+runtime.ShapeString([]int{d_112}))
 				}
-				copy(a_110[i_113*rs_112:(i_113+1)*rs_112], a_118)
-				if i_113 > 0 {
-					ar.Release(mark_114)
+				copy(a_111[i_114*rs_113:(i_114+1)*rs_113], a_119)
+				if i_114 > 0 {
+					ar.Release(mark_115)
 				}
 			}
-			c_105, c_106, c_107 = a_110, n_108, d_111
+			c_106, c_107, c_108 = a_111, n_109, d_112
 		}
-		c_10, c_11, c_12 = c_105, c_106, c_107
+		c_10, c_11, c_12 = c_106, c_107, c_108
 	}
-	ar.Keep(mark_123, &c_10)
+	ar.Keep(mark_124, &c_10)
 	return c_10, c_11, c_12, nil
 }
 
+// nbLoop2 keeps the records of a parallel loop of fn_optimadamstep.
+var nbLoop2 runtime.LoopSite
+
+// nbLoop3 keeps the records of a parallel loop of fn_optimadamstep.
+var nbLoop3 runtime.LoopSite
+
+// nbLoop4 keeps the records of a parallel loop of fn_optimadamstep.
+var nbLoop4 runtime.LoopSite
+
 // fn_optimadamstep is def optim.adam_step (std/optim:115:5).
 func fn_optimadamstep(ar *runtime.Arena, g_1 []float64, g_2 int, m_3 []float64, m_4 int, v_5 []float64, v_6 int, t_7 int64) ([]float64, int, []float64, int, []float64, int, error) {
-	mark_36 := ar.Mark()
+	mark_39 := ar.Mark()
 	size_8 := int64(g_2)
 	if int64(m_4) != size_8 {
 		return nil, 0, nil, 0, nil, 0, runtime.NewError("std/optim:115:30", fmt.Sprintf("size mismatch: n is %d (g) but m has size %d", size_8, m_4))
@@ -1792,14 +1786,19 @@ func fn_optimadamstep(ar *runtime.Arena, g_1 []float64, g_2 int, m_3 []float64, 
 	m_3 = m_3[:len(r_9)]
 	g_1 = g_1[:len(r_9)]
 	if len(r_9) >= 262144 {
-		r_9 := r_9
-		m_3 := m_3
-		g_1 := g_1
-		runtime.ParallelFor(len(r_9), 16384, func(lo_13, hi int) {
-			for i_14 := lo_13; i_14 < hi; i_14++ {
-				r_9[i_14] = ((0.9 * m_3[i_14]) + (0.1 * g_1[i_14]))
+		loop_16 := runtime.EnterLoop(&nbLoop2, runtime.Bind(r_9, runtime.Bind(m_3, runtime.Bind(g_1, runtime.End{}))), len(r_9), 16384)
+		if loop_16.For == nil {
+			loop_16.For = func(lo_13, hi int) {
+				r_9 := loop_16.C.H
+				m_3 := loop_16.C.T.H
+				g_1 := loop_16.C.T.T.H
+				for i_14 := lo_13; i_14 < hi; i_14++ {
+					r_9[i_14] = ((0.9 * m_3[i_14]) + (0.1 * g_1[i_14]))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_9), 16384, loop_16.For)
+		loop_16.Leave(&nbLoop2)
 	} else {
 		for i_10 := range r_9 {
 			r_9[i_10] = ((0.9 * m_3[i_10]) + (0.1 * g_1[i_10]))
@@ -1808,53 +1807,63 @@ func fn_optimadamstep(ar *runtime.Arena, g_1 []float64, g_2 int, m_3 []float64, 
 	if g_2 != v_6 {
 		return nil, 0, nil, 0, nil, 0, runtime.NewError("std/optim:117:22", "shape mismatch in '+': "+runtime.ShapeString([]int{v_6})+" and "+runtime.ShapeString([]int{g_2}))
 	}
-	r_16 := ar.F64w(v_6)
-	v_5 = v_5[:len(r_16)]
-	g_1 = g_1[:len(r_16)]
-	if len(r_16) >= 262144 {
-		r_16 := r_16
-		v_5 := v_5
-		g_1 := g_1
-		runtime.ParallelFor(len(r_16), 16384, func(lo_20, hi int) {
-			for i_21 := lo_20; i_21 < hi; i_21++ {
-				r_16[i_21] = ((0.999 * v_5[i_21]) + (0.001 * (g_1[i_21] * g_1[i_21])))
+	r_17 := ar.F64w(v_6)
+	v_5 = v_5[:len(r_17)]
+	g_1 = g_1[:len(r_17)]
+	if len(r_17) >= 262144 {
+		loop_24 := runtime.EnterLoop(&nbLoop3, runtime.Bind(r_17, runtime.Bind(v_5, runtime.Bind(g_1, runtime.End{}))), len(r_17), 16384)
+		if loop_24.For == nil {
+			loop_24.For = func(lo_21, hi int) {
+				r_17 := loop_24.C.H
+				v_5 := loop_24.C.T.H
+				g_1 := loop_24.C.T.T.H
+				for i_22 := lo_21; i_22 < hi; i_22++ {
+					r_17[i_22] = ((0.999 * v_5[i_22]) + (0.001 * (g_1[i_22] * g_1[i_22])))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_17), 16384, loop_24.For)
+		loop_24.Leave(&nbLoop3)
 	} else {
-		for i_17 := range r_16 {
-			r_16[i_17] = ((0.999 * v_5[i_17]) + (0.001 * (g_1[i_17] * g_1[i_17])))
+		for i_18 := range r_17 {
+			r_17[i_18] = ((0.999 * v_5[i_18]) + (0.001 * (g_1[i_18] * g_1[i_18])))
 		}
 	}
-	x_23 := float64(t_7)
-	x_24 := math.Pow(0.9, x_23)
-	x_25 := 1.0 - x_24
-	x_26 := float64(t_7)
-	x_27 := math.Pow(0.999, x_26)
-	x_28 := 1.0 - x_27
+	x_25 := float64(t_7)
+	x_26 := math.Pow(0.9, x_25)
+	x_27 := 1.0 - x_26
+	x_28 := float64(t_7)
+	x_29 := math.Pow(0.999, x_28)
+	x_30 := 1.0 - x_29
 	if v_6 != m_4 {
 		return nil, 0, nil, 0, nil, 0, runtime.NewError("std/optim:120:10", "shape mismatch in '/': "+runtime.ShapeString([]int{m_4})+" and "+runtime.ShapeString([]int{v_6}))
 	}
-	r_29 := ar.F64w(m_4)
-	r_9 = r_9[:len(r_29)]
-	r_16 = r_16[:len(r_29)]
-	if len(r_29) >= 262144 {
-		r_29 := r_29
-		r_9 := r_9
-		x_25 := x_25
-		r_16 := r_16
-		x_28 := x_28
-		runtime.ParallelFor(len(r_29), 16384, func(lo_33, hi int) {
-			for i_34 := lo_33; i_34 < hi; i_34++ {
-				r_29[i_34] = ((r_9[i_34] / x_25) / ((math.Sqrt((r_16[i_34] / x_28))) + 1e-08))
+	r_31 := ar.F64w(m_4)
+	r_9 = r_9[:len(r_31)]
+	r_17 = r_17[:len(r_31)]
+	if len(r_31) >= 262144 {
+		loop_38 := runtime.EnterLoop(&nbLoop4, runtime.Bind(r_31, runtime.Bind(r_9, runtime.Bind(x_27, runtime.Bind(r_17, runtime.Bind(x_30, runtime.End{}))))), len(r_31), 16384)
+		if loop_38.For == nil {
+			loop_38.For = func(lo_35, hi int) {
+				r_31 := loop_38.C.H
+				r_9 := loop_38.C.T.H
+				x_27 := loop_38.C.T.T.H
+				r_17 := loop_38.C.T.T.T.H
+				x_30 := loop_38.C.T.T.T.T.H
+				for i_36 := lo_35; i_36 < hi; i_36++ {
+					r_31[i_36] = ((r_9[i_36] / x_27) / ((math.Sqrt((r_17[i_36] / x_30))) + 1e-08))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_31), 16384, loop_38.For)
+		loop_38.Leave(&nbLoop4)
 	} else {
-		for i_30 := range r_29 {
-			r_29[i_30] = ((r_9[i_30] / x_25) / ((math.Sqrt((r_16[i_30] / x_28))) + 1e-08))
+		for i_32 := range r_31 {
+			r_31[i_32] = ((r_9[i_32] / x_27) / ((math.Sqrt((r_17[i_32] / x_30))) + 1e-08))
 		}
 	}
-	ar.Keep(mark_36, &r_29, &r_9, &r_16)
-	return r_29, m_4, r_9, m_4, r_16, v_6, nil
+	ar.Keep(mark_39, &r_31, &r_9, &r_17)
+	return r_31, m_4, r_9, m_4, r_17, v_6, nil
 }
 
 // fn_optimmtstep is def optim.mt_step (std/optim:281:5).
@@ -2168,9 +2177,12 @@ func fn_optimmtstep(ar *runtime.Arena, stx_1 float64, fx_2 float64, dx_3 float64
 	return c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208
 }
 
+// nbLoop5 keeps the records of a parallel loop of fn_optimtwoloop.
+var nbLoop5 runtime.LoopSite
+
 // fn_optimtwoloop is def optim.two_loop (std/optim:391:5).
 func fn_optimtwoloop(ar *runtime.Arena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 int, s_5 int, y_6 []float64, y_7 int, y_8 int, rho_9 []float64, rho_10 int, head_11 int64, cnt_12 int64) ([]float64, int, error) {
-	mark_109 := ar.Mark()
+	mark_110 := ar.Mark()
 	size_13 := int64(q0_2)
 	if int64(s_5) != size_13 {
 		return nil, 0, runtime.NewError("std/optim:391:33", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of s has size %d", size_13, s_5))
@@ -2286,78 +2298,86 @@ func fn_optimtwoloop(ar *runtime.Arena, q0_1 []float64, q0_2 int, s_3 []float64,
 	r_66 := ar.F64w(q0_2)
 	state_18 = state_18[:len(r_66)]
 	if len(r_66) >= 262144 {
-		r_66 := r_66
-		c_59 := c_59
-		state_18 := state_18
-		runtime.ParallelFor(len(r_66), 16384, func(lo_70, hi int) {
-			for i_71 := lo_70; i_71 < hi; i_71++ {
-				r_66[i_71] = (c_59 * state_18[i_71])
+		loop_73 := runtime.EnterLoop(&nbLoop5, runtime.Bind(r_66, runtime.Bind(c_59, runtime.Bind(state_18, runtime.End{}))), len(r_66), 16384)
+		if loop_73.For == nil {
+			loop_73.For = func(lo_70, hi int) {
+				r_66 := loop_73.C.H
+				c_59 := loop_73.C.T.H
+				state_18 := loop_73.C.T.T.H
+				for i_71 := lo_70; i_71 < hi; i_71++ {
+					r_66[i_71] = (c_59 * state_18[i_71])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_66), 16384, loop_73.For)
+		loop_73.Leave(&nbLoop5)
 	} else {
 		for i_67 := range r_66 {
 			r_66[i_67] = (c_59 * state_18[i_67])
 		}
 	}
-	var r_73 []float64
-	var r_74 int
-	r_73, r_74 = r_66, q0_2
-	buf_108 := ar.F64w(r_74)
-	for j_91 := int64(0); j_91 < cnt_12; j_91++ {
-		mark_92 := ar.Mark()
-		x_93 := head_11 - cnt_12
-		x_94 := x_93 + j_91
-		x_95 := int64(2) * size_14
-		x_96 := x_94 + x_95
+	var r_74 []float64
+	var r_75 int
+	r_74, r_75 = r_66, q0_2
+	buf_109 := ar.F64w(r_75)
+	for j_92 := int64(0); j_92 < cnt_12; j_92++ {
+		mark_93 := ar.Mark()
+		x_94 := head_11 - cnt_12
+		x_95 := x_94 + j_92
+		x_96 := int64(2) * size_14
+		x_97 := x_95 + x_96
 		if size_14 == 0 {
 			return nil, 0, runtime.NewError("std/optim:399:41", "integer division by zero")
 		}
-		x_97 := x_96 % size_14
-		if x_97 < 0 || x_97 >= int64(n_15) {
-			return nil, 0, runtime.WithPos("std/optim:401:21", runtime.CheckIndex(x_97, n_15))
+		x_98 := x_97 % size_14
+		if x_98 < 0 || x_98 >= int64(n_15) {
+			return nil, 0, runtime.WithPos("std/optim:401:21", runtime.CheckIndex(x_98, n_15))
 		}
-		x_98 := state_20[int(x_97)]
-		if x_97 < 0 || x_97 >= int64(rho_10) {
-			return nil, 0, runtime.WithPos("std/optim:400:19", runtime.CheckIndex(x_97, rho_10))
+		x_99 := state_20[int(x_98)]
+		if x_98 < 0 || x_98 >= int64(rho_10) {
+			return nil, 0, runtime.WithPos("std/optim:400:19", runtime.CheckIndex(x_98, rho_10))
 		}
-		x_99 := rho_9[int(x_97)]
-		if x_97 < 0 || x_97 >= int64(y_7) {
-			return nil, 0, runtime.WithPos("std/optim:400:30", runtime.CheckIndex(x_97, y_7))
+		x_100 := rho_9[int(x_98)]
+		if x_98 < 0 || x_98 >= int64(y_7) {
+			return nil, 0, runtime.WithPos("std/optim:400:30", runtime.CheckIndex(x_98, y_7))
 		}
-		row_100 := y_6[int(x_97)*y_8 : (int(x_97)+1)*y_8]
-		if len(row_100) != len(r_73) {
-			return nil, 0, runtime.NewError("std/optim:400:25", fmt.Sprintf("dot: sizes %d and %d differ", len(row_100), len(r_73)))
+		row_101 := y_6[int(x_98)*y_8 : (int(x_98)+1)*y_8]
+		if len(row_101) != len(r_74) {
+			return nil, 0, runtime.NewError("std/optim:400:25", fmt.Sprintf("dot: sizes %d and %d differ", len(row_101), len(r_74)))
 		}
-		d_101 := runtime.Dot(row_100, r_73)
-		x_102 := x_99 * d_101
-		x_103 := x_98 - x_102
-		if x_97 < 0 || x_97 >= int64(s_4) {
-			return nil, 0, runtime.WithPos("std/optim:401:33", runtime.CheckIndex(x_97, s_4))
+		d_102 := runtime.Dot(row_101, r_74)
+		x_103 := x_100 * d_102
+		x_104 := x_99 - x_103
+		if x_98 < 0 || x_98 >= int64(s_4) {
+			return nil, 0, runtime.WithPos("std/optim:401:33", runtime.CheckIndex(x_98, s_4))
 		}
-		row_104 := s_3[int(x_97)*s_5 : (int(x_97)+1)*s_5]
-		if s_5 != r_74 {
-			return nil, 0, runtime.NewError("std/optim:401:13", "shape mismatch in '+': "+runtime.ShapeString([]int{r_74})+" and "+runtime.ShapeString([]int{s_5}))
+		row_105 := s_3[int(x_98)*s_5 : (int(x_98)+1)*s_5]
+		if s_5 != r_75 {
+			return nil, 0, runtime.NewError("std/optim:401:13", "shape mismatch in '+': "+runtime.ShapeString([]int{r_75})+" and "+runtime.ShapeString([]int{s_5}))
 		}
-		r_105 := ar.F64w(r_74)
-		r_73 = r_73[:len(r_105)]
-		row_104 = row_104[:len(r_105)]
-		for i_106 := range r_105 {
-			r_105[i_106] = (r_73[i_106] + (x_103 * row_104[i_106]))
+		r_106 := ar.F64w(r_75)
+		r_74 = r_74[:len(r_106)]
+		row_105 = row_105[:len(r_106)]
+		for i_107 := range r_106 {
+			r_106[i_107] = (r_74[i_107] + (x_104 * row_105[i_107]))
 		}
-		r_73 = r_105
-		if r_74 == len(buf_108) {
-			copy(buf_108, r_73)
-			r_73 = buf_108
-			ar.Release(mark_92)
+		r_74 = r_106
+		if r_75 == len(buf_109) {
+			copy(buf_109, r_74)
+			r_74 = buf_109
+			ar.Release(mark_93)
 		}
 	}
-	ar.Keep(mark_109, &r_73)
-	return r_73, q0_2, nil
+	ar.Keep(mark_110, &r_74)
+	return r_74, q0_2, nil
 }
+
+// nbLoop6 keeps the records of a parallel loop of fn_optimclip.
+var nbLoop6 runtime.LoopSite
 
 // fn_optimclip is def optim.clip (std/optim:848:5).
 func fn_optimclip(ar *runtime.Arena, x_1 []float64, x_2 int, lo_3 []float64, lo_4 int, hi_5 []float64, hi_6 int) ([]float64, int, error) {
-	mark_15 := ar.Mark()
+	mark_16 := ar.Mark()
 	size_7 := int64(x_2)
 	if int64(lo_4) != size_7 {
 		return nil, 0, runtime.NewError("std/optim:848:26", fmt.Sprintf("size mismatch: n is %d (x) but lo has size %d", size_7, lo_4))
@@ -2379,27 +2399,35 @@ func fn_optimclip(ar *runtime.Arena, x_1 []float64, x_2 int, lo_3 []float64, lo_
 	lo_3 = lo_3[:len(r_8)]
 	hi_5 = hi_5[:len(r_8)]
 	if len(r_8) >= 262144 {
-		r_8 := r_8
-		x_1 := x_1
-		lo_3 := lo_3
-		hi_5 := hi_5
-		runtime.ParallelFor(len(r_8), 16384, func(lo_12, hi int) {
-			for i_13 := lo_12; i_13 < hi; i_13++ {
-				r_8[i_13] = (runtime.Min2((runtime.Max2(x_1[i_13], lo_3[i_13])), hi_5[i_13]))
+		loop_15 := runtime.EnterLoop(&nbLoop6, runtime.Bind(r_8, runtime.Bind(x_1, runtime.Bind(lo_3, runtime.Bind(hi_5, runtime.End{})))), len(r_8), 16384)
+		if loop_15.For == nil {
+			loop_15.For = func(lo_12, hi int) {
+				r_8 := loop_15.C.H
+				x_1 := loop_15.C.T.H
+				lo_3 := loop_15.C.T.T.H
+				hi_5 := loop_15.C.T.T.T.H
+				for i_13 := lo_12; i_13 < hi; i_13++ {
+					r_8[i_13] = (runtime.Min2((runtime.Max2(x_1[i_13], lo_3[i_13])), hi_5[i_13]))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_8), 16384, loop_15.For)
+		loop_15.Leave(&nbLoop6)
 	} else {
 		for i_9 := range r_8 {
 			r_8[i_9] = (runtime.Min2((runtime.Max2(x_1[i_9], lo_3[i_9])), hi_5[i_9]))
 		}
 	}
-	ar.Keep(mark_15, &r_8)
+	ar.Keep(mark_16, &r_8)
 	return r_8, x_2, nil
 }
 
+// nbLoop7 keeps the records of a parallel loop of fn_lbfgs.
+var nbLoop7 runtime.LoopSite
+
 // fn_lbfgs is def lbfgs (optim.nab:29:12).
 func fn_lbfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, m_4 int64, maxiter_5 int64, gtol_6 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_1193 := ar.Mark()
+	mark_1194 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_8 := maxiter_5 >= int64(0)
@@ -2520,628 +2548,639 @@ func fn_lbfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, 
 			r_625 := ar.F64w(state_49)
 			state_48 = state_48[:len(r_625)]
 			if len(r_625) >= 262144 {
-				r_625 := r_625
-				state_48 := state_48
-				runtime.ParallelFor(len(r_625), 16384, func(lo_629, hi int) {
-					for i_630 := lo_629; i_630 < hi; i_630++ {
-						r_625[i_630] = (math.Abs(state_48[i_630]))
+				loop_632 := runtime.EnterLoop(&nbLoop7, runtime.Bind(r_625, runtime.Bind(state_48, runtime.End{})), len(r_625), 16384)
+				if loop_632.For == nil {
+					loop_632.For = func(lo_629, hi int) {
+						r_625 := loop_632.C.H
+						state_48 := loop_632.C.T.H
+						for i_630 := lo_629; i_630 < hi; i_630++ {
+							r_625[i_630] = (math.Abs(state_48[i_630]))
+						}
 					}
-				})
+				}
+				runtime.ParallelFor(len(r_625), 16384, loop_632.For)
+				loop_632.Leave(&nbLoop7)
 			} else {
 				for i_626 := range r_625 {
 					r_625[i_626] = (math.Abs(state_48[i_626]))
 				}
 			}
-			s_632 := runtime.Max(r_625)
-			x_633 := s_632 > gtol_6
-			c_624 = x_633
+			s_633 := runtime.Max(r_625)
+			x_634 := s_633 > gtol_6
+			c_624 = x_634
 		} else {
 			c_624 = false
 		}
 		if !c_624 {
 			break
 		}
-		mark_634 := ar.Mark()
-		r_635, r_636, err_637 := fn_optimtwoloop(ar, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59)
-		if err_637 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithFrame(err_637, "optim.two_loop", "std/optim:391:5", "std/optim:412:17")
+		mark_635 := ar.Mark()
+		r_636, r_637, err_638 := fn_optimtwoloop(ar, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59)
+		if err_638 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_638, "optim.two_loop", "std/optim:391:5", "std/optim:412:17")
 		}
-		r_638 := ar.F64w(r_636)
-		r_635 = r_635[:len(r_638)]
-		for i_639 := range r_638 {
-			r_638[i_639] = -r_635[i_639]
+		r_639 := ar.F64w(r_637)
+		r_636 = r_636[:len(r_639)]
+		for i_640 := range r_639 {
+			r_639[i_640] = -r_636[i_640]
 		}
-		if len(r_638) != len(state_48) {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:413:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_638), len(state_48)))
+		if len(r_639) != len(state_48) {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:413:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_639), len(state_48)))
 		}
-		d_641 := runtime.Dot(r_638, state_48)
-		x_642 := d_641 < 0.0
-		var c_643 []float64
-		var c_644 int
-		if x_642 {
-			c_643, c_644 = r_638, r_636
+		d_642 := runtime.Dot(r_639, state_48)
+		x_643 := d_642 < 0.0
+		var c_644 []float64
+		var c_645 int
+		if x_643 {
+			c_644, c_645 = r_639, r_637
 		} else {
-			r_645 := ar.F64w(state_49)
-			state_48 = state_48[:len(r_645)]
-			for i_646 := range r_645 {
-				r_645[i_646] = -state_48[i_646]
+			r_646 := ar.F64w(state_49)
+			state_48 = state_48[:len(r_646)]
+			for i_647 := range r_646 {
+				r_646[i_647] = -state_48[i_647]
 			}
-			c_643, c_644 = r_645, state_49
+			c_644, c_645 = r_646, state_49
 		}
-		x_648 := state_59 == int64(0)
-		var c_649 float64
-		if x_648 {
-			s_650 := runtime.Norm2(state_48)
-			x_651 := 1.0 / s_650
-			x_652 := runtime.Min2(1.0, x_651)
-			c_649 = x_652
+		x_649 := state_59 == int64(0)
+		var c_650 float64
+		if x_649 {
+			s_651 := runtime.Norm2(state_48)
+			x_652 := 1.0 / s_651
+			x_653 := runtime.Min2(1.0, x_652)
+			c_650 = x_653
 		} else {
-			c_649 = 1.0
+			c_650 = 1.0
 		}
-		n_653 := int64(state_46)
-		if int64(state_49) != n_653 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_49), n_653))
+		n_654 := int64(state_46)
+		if int64(state_49) != n_654 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_49), n_654))
 		}
-		if int64(c_644) != n_653 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_644), n_653))
+		if int64(c_645) != n_654 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_645), n_654))
 		}
-		if len(state_48) != len(c_643) {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_48), len(c_643)))
+		if len(state_48) != len(c_644) {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_48), len(c_644)))
 		}
-		d_654 := runtime.Dot(state_48, c_643)
-		x_655 := 0.0001 * d_654
-		x_656 := 4.0 * c_649
-		x_657 := c_649 + x_656
-		var state_658 float64
+		d_655 := runtime.Dot(state_48, c_644)
+		x_656 := 0.0001 * d_655
+		x_657 := 4.0 * c_650
+		x_658 := c_650 + x_657
 		var state_659 float64
-		var state_660 []float64
-		var state_661 int
-		var state_662 float64
+		var state_660 float64
+		var state_661 []float64
+		var state_662 int
 		var state_663 float64
 		var state_664 float64
-		var state_665 []float64
-		var state_666 int
-		var state_667 float64
+		var state_665 float64
+		var state_666 []float64
+		var state_667 int
 		var state_668 float64
 		var state_669 float64
 		var state_670 float64
 		var state_671 float64
-		var state_672 bool
-		var state_673 int64
-		var state_674 float64
+		var state_672 float64
+		var state_673 bool
+		var state_674 int64
 		var state_675 float64
-		var state_676 bool
+		var state_676 float64
 		var state_677 bool
-		var state_678 int64
-		state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, state_674, state_675, state_676, state_677, state_678 = c_649, state_47, state_48, state_49, 0.0, state_47, d_654, state_48, state_49, 0.0, state_47, d_654, 0.0, x_657, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
+		var state_678 bool
+		var state_679 int64
+		state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, state_674, state_675, state_676, state_677, state_678, state_679 = c_650, state_47, state_48, state_49, 0.0, state_47, d_655, state_48, state_49, 0.0, state_47, d_655, 0.0, x_658, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
 		for {
-			x_897 := !state_676
-			var c_898 bool
-			if x_897 {
-				x_899 := state_678 < int64(20)
-				c_898 = x_899
+			x_898 := !state_677
+			var c_899 bool
+			if x_898 {
+				x_900 := state_679 < int64(20)
+				c_899 = x_900
 			} else {
-				c_898 = false
+				c_899 = false
 			}
-			if !c_898 {
+			if !c_899 {
 				break
 			}
-			mark_900 := ar.Mark()
-			if c_644 != state_46 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_644}))
+			mark_901 := ar.Mark()
+			if c_645 != state_46 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_645}))
 			}
-			r_901 := ar.F64w(state_46)
-			state_45 = state_45[:len(r_901)]
-			c_643 = c_643[:len(r_901)]
-			for i_902 := range r_901 {
-				r_901[i_902] = (state_45[i_902] + (state_658 * c_643[i_902]))
+			r_902 := ar.F64w(state_46)
+			state_45 = state_45[:len(r_902)]
+			c_644 = c_644[:len(r_902)]
+			for i_903 := range r_902 {
+				r_902[i_903] = (state_45[i_903] + (state_659 * c_644[i_903]))
 			}
-			r_904, r_905, r_906 := fg_1(r_901, state_46)
-			if int64(r_906) != n_653 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_906), n_653))
+			r_905, r_906, r_907 := fg_1(r_902, state_46)
+			if int64(r_907) != n_654 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_907), n_654))
 			}
-			if len(r_905) != len(c_643) {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_905), len(c_643)))
+			if len(r_906) != len(c_644) {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_906), len(c_644)))
 			}
-			d_907 := runtime.Dot(r_905, c_643)
-			x_908 := state_658 * x_655
-			x_909 := state_47 + x_908
-			x_910 := state_673 == int64(1)
-			var c_911 bool
-			if x_910 {
-				x_912 := r_904 <= x_909
-				c_911 = x_912
+			d_908 := runtime.Dot(r_906, c_644)
+			x_909 := state_659 * x_656
+			x_910 := state_47 + x_909
+			x_911 := state_674 == int64(1)
+			var c_912 bool
+			if x_911 {
+				x_913 := r_905 <= x_910
+				c_912 = x_913
 			} else {
-				c_911 = false
+				c_912 = false
 			}
-			var c_913 bool
-			if c_911 {
-				x_914 := d_907 >= 0.0
-				c_913 = x_914
+			var c_914 bool
+			if c_912 {
+				x_915 := d_908 >= 0.0
+				c_914 = x_915
 			} else {
-				c_913 = false
+				c_914 = false
 			}
-			var c_915 int64
-			if c_913 {
-				c_915 = int64(2)
+			var c_916 int64
+			if c_914 {
+				c_916 = int64(2)
 			} else {
-				c_915 = state_673
+				c_916 = state_674
 			}
-			var c_916 bool
-			if state_672 {
-				x_917 := state_658 <= state_670
-				var c_918 bool
-				if x_917 {
-					c_918 = true
+			var c_917 bool
+			if state_673 {
+				x_918 := state_659 <= state_671
+				var c_919 bool
+				if x_918 {
+					c_919 = true
 				} else {
-					x_919 := state_658 >= state_671
-					c_918 = x_919
+					x_920 := state_659 >= state_672
+					c_919 = x_920
 				}
-				c_916 = c_918
+				c_917 = c_919
 			} else {
-				c_916 = false
+				c_917 = false
 			}
-			var c_920 bool
-			if c_916 {
-				c_920 = true
+			var c_921 bool
+			if c_917 {
+				c_921 = true
 			} else {
-				var c_921 bool
-				if state_672 {
-					x_922 := state_671 - state_670
-					x_923 := 1e-10 * state_671
-					x_924 := x_922 <= x_923
-					c_921 = x_924
+				var c_922 bool
+				if state_673 {
+					x_923 := state_672 - state_671
+					x_924 := 1e-10 * state_672
+					x_925 := x_923 <= x_924
+					c_922 = x_925
 				} else {
-					c_921 = false
+					c_922 = false
 				}
-				c_920 = c_921
+				c_921 = c_922
 			}
-			var c_925 bool
-			if c_920 {
-				c_925 = true
+			var c_926 bool
+			if c_921 {
+				c_926 = true
 			} else {
-				x_926 := state_658 == 1e+20
-				var c_927 bool
-				if x_926 {
-					x_928 := r_904 <= x_909
-					c_927 = x_928
+				x_927 := state_659 == 1e+20
+				var c_928 bool
+				if x_927 {
+					x_929 := r_905 <= x_910
+					c_928 = x_929
 				} else {
-					c_927 = false
+					c_928 = false
 				}
-				var c_929 bool
-				if c_927 {
-					x_930 := d_907 <= x_655
-					c_929 = x_930
+				var c_930 bool
+				if c_928 {
+					x_931 := d_908 <= x_656
+					c_930 = x_931
 				} else {
-					c_929 = false
+					c_930 = false
 				}
-				c_925 = c_929
+				c_926 = c_930
 			}
-			x_931 := r_904 <= x_909
-			var c_932 bool
-			if x_931 {
-				x_933 := math.Abs(d_907)
-				x_934 := -d_654
-				x_935 := 0.9 * x_934
-				x_936 := x_933 <= x_935
-				c_932 = x_936
+			x_932 := r_905 <= x_910
+			var c_933 bool
+			if x_932 {
+				x_934 := math.Abs(d_908)
+				x_935 := -d_655
+				x_936 := 0.9 * x_935
+				x_937 := x_934 <= x_936
+				c_933 = x_937
 			} else {
-				c_932 = false
+				c_933 = false
 			}
-			var c_937 float64
 			var c_938 float64
-			var c_939 []float64
-			var c_940 int
-			var c_941 float64
+			var c_939 float64
+			var c_940 []float64
+			var c_941 int
 			var c_942 float64
 			var c_943 float64
-			var c_944 []float64
-			var c_945 int
-			var c_946 float64
+			var c_944 float64
+			var c_945 []float64
+			var c_946 int
 			var c_947 float64
 			var c_948 float64
 			var c_949 float64
 			var c_950 float64
-			var c_951 bool
-			var c_952 int64
-			var c_953 float64
+			var c_951 float64
+			var c_952 bool
+			var c_953 int64
 			var c_954 float64
-			var c_955 bool
+			var c_955 float64
 			var c_956 bool
-			var c_957 int64
-			if c_932 {
-				x_958 := state_678 + int64(1)
-				c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957 = state_658, r_904, r_905, r_906, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, c_915, state_674, state_675, true, true, x_958
+			var c_957 bool
+			var c_958 int64
+			if c_933 {
+				x_959 := state_679 + int64(1)
+				c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958 = state_659, r_905, r_906, r_907, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, c_916, state_675, state_676, true, true, x_959
 			} else {
-				x_959 := r_904 < math.Inf(1)
-				x_960 := !x_959
-				var c_961 float64
+				x_960 := r_905 < math.Inf(1)
+				x_961 := !x_960
 				var c_962 float64
-				var c_963 []float64
-				var c_964 int
-				var c_965 float64
+				var c_963 float64
+				var c_964 []float64
+				var c_965 int
 				var c_966 float64
 				var c_967 float64
-				var c_968 []float64
-				var c_969 int
-				var c_970 float64
+				var c_968 float64
+				var c_969 []float64
+				var c_970 int
 				var c_971 float64
 				var c_972 float64
 				var c_973 float64
 				var c_974 float64
-				var c_975 bool
-				var c_976 int64
-				var c_977 float64
+				var c_975 float64
+				var c_976 bool
+				var c_977 int64
 				var c_978 float64
-				var c_979 bool
+				var c_979 float64
 				var c_980 bool
-				var c_981 int64
-				if x_960 {
-					x_982 := state_658 - state_662
-					x_983 := 0.5 * x_982
-					x_984 := state_662 + x_983
-					x_985 := state_678 + int64(1)
-					c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981 = x_984, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, state_674, state_675, false, false, x_985
+				var c_981 bool
+				var c_982 int64
+				if x_961 {
+					x_983 := state_659 - state_663
+					x_984 := 0.5 * x_983
+					x_985 := state_663 + x_984
+					x_986 := state_679 + int64(1)
+					c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982 = x_985, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, state_674, state_675, state_676, false, false, x_986
 				} else {
-					var c_986 float64
 					var c_987 float64
-					var c_988 []float64
-					var c_989 int
-					var c_990 float64
+					var c_988 float64
+					var c_989 []float64
+					var c_990 int
 					var c_991 float64
 					var c_992 float64
-					var c_993 []float64
-					var c_994 int
-					var c_995 float64
+					var c_993 float64
+					var c_994 []float64
+					var c_995 int
 					var c_996 float64
 					var c_997 float64
 					var c_998 float64
 					var c_999 float64
-					var c_1000 bool
-					var c_1001 int64
-					var c_1002 float64
+					var c_1000 float64
+					var c_1001 bool
+					var c_1002 int64
 					var c_1003 float64
-					var c_1004 bool
+					var c_1004 float64
 					var c_1005 bool
-					var c_1006 int64
-					if c_925 {
-						x_1007 := r_904 <= x_909
-						var c_1008 float64
+					var c_1006 bool
+					var c_1007 int64
+					if c_926 {
+						x_1008 := r_905 <= x_910
 						var c_1009 float64
-						var c_1010 []float64
-						var c_1011 int
-						var c_1012 float64
+						var c_1010 float64
+						var c_1011 []float64
+						var c_1012 int
 						var c_1013 float64
 						var c_1014 float64
-						var c_1015 []float64
-						var c_1016 int
-						var c_1017 float64
+						var c_1015 float64
+						var c_1016 []float64
+						var c_1017 int
 						var c_1018 float64
 						var c_1019 float64
 						var c_1020 float64
 						var c_1021 float64
-						var c_1022 bool
-						var c_1023 int64
-						var c_1024 float64
+						var c_1022 float64
+						var c_1023 bool
+						var c_1024 int64
 						var c_1025 float64
-						var c_1026 bool
+						var c_1026 float64
 						var c_1027 bool
-						var c_1028 int64
-						if x_1007 {
-							x_1029 := state_678 + int64(1)
-							c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028 = state_658, r_904, r_905, r_906, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, c_915, state_674, state_675, true, true, x_1029
+						var c_1028 bool
+						var c_1029 int64
+						if x_1008 {
+							x_1030 := state_679 + int64(1)
+							c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028, c_1029 = state_659, r_905, r_906, r_907, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, c_916, state_675, state_676, true, true, x_1030
 						} else {
-							x_1030 := state_662 > 0.0
-							var c_1031 bool
-							if x_1030 {
-								x_1032 := state_663 < state_47
-								c_1031 = x_1032
+							x_1031 := state_663 > 0.0
+							var c_1032 bool
+							if x_1031 {
+								x_1033 := state_664 < state_47
+								c_1032 = x_1033
 							} else {
-								c_1031 = false
+								c_1032 = false
 							}
-							x_1033 := state_678 + int64(1)
-							c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028 = state_662, state_663, state_665, state_666, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, c_915, state_674, state_675, true, c_1031, x_1033
+							x_1034 := state_679 + int64(1)
+							c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028, c_1029 = state_663, state_664, state_666, state_667, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, c_916, state_675, state_676, true, c_1032, x_1034
 						}
-						c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006 = c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028
+						c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007 = c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028, c_1029
 					} else {
-						x_1034 := c_915 == int64(1)
-						var c_1035 bool
-						if x_1034 {
-							x_1036 := r_904 <= state_663
-							c_1035 = x_1036
+						x_1035 := c_916 == int64(1)
+						var c_1036 bool
+						if x_1035 {
+							x_1037 := r_905 <= state_664
+							c_1036 = x_1037
 						} else {
-							c_1035 = false
+							c_1036 = false
 						}
-						var c_1037 bool
-						if c_1035 {
-							x_1038 := r_904 > x_909
-							c_1037 = x_1038
+						var c_1038 bool
+						if c_1036 {
+							x_1039 := r_905 > x_910
+							c_1038 = x_1039
 						} else {
-							c_1037 = false
+							c_1038 = false
 						}
-						var c_1039 float64
 						var c_1040 float64
 						var c_1041 float64
 						var c_1042 float64
 						var c_1043 float64
 						var c_1044 float64
-						var c_1045 bool
-						var c_1046 float64
-						var c_1047 bool
-						if c_1037 {
-							x_1048 := state_662 * x_655
-							x_1049 := state_663 - x_1048
-							x_1050 := state_664 - x_655
-							x_1051 := state_667 * x_655
-							x_1052 := state_668 - x_1051
-							x_1053 := state_669 - x_655
-							x_1054 := state_658 * x_655
-							x_1055 := r_904 - x_1054
-							x_1056 := d_907 - x_655
-							r_1057, r_1058, r_1059, r_1060, r_1061, r_1062, r_1063, r_1064, r_1065 := fn_optimmtstep(ar, state_662, x_1049, x_1050, state_667, x_1052, x_1053, state_658, x_1055, x_1056, state_672, state_670, state_671)
-							x_1066 := r_1057 * x_655
-							x_1067 := r_1058 + x_1066
-							x_1068 := r_1059 + x_655
-							x_1069 := r_1060 * x_655
-							x_1070 := r_1061 + x_1069
-							x_1071 := r_1062 + x_655
-							c_1039, c_1040, c_1041, c_1042, c_1043, c_1044, c_1045, c_1046, c_1047 = r_1057, x_1067, x_1068, r_1060, x_1070, x_1071, r_1063, r_1064, r_1065
+						var c_1045 float64
+						var c_1046 bool
+						var c_1047 float64
+						var c_1048 bool
+						if c_1038 {
+							x_1049 := state_663 * x_656
+							x_1050 := state_664 - x_1049
+							x_1051 := state_665 - x_656
+							x_1052 := state_668 * x_656
+							x_1053 := state_669 - x_1052
+							x_1054 := state_670 - x_656
+							x_1055 := state_659 * x_656
+							x_1056 := r_905 - x_1055
+							x_1057 := d_908 - x_656
+							r_1058, r_1059, r_1060, r_1061, r_1062, r_1063, r_1064, r_1065, r_1066 := fn_optimmtstep(ar, state_663, x_1050, x_1051, state_668, x_1053, x_1054, state_659, x_1056, x_1057, state_673, state_671, state_672)
+							x_1067 := r_1058 * x_656
+							x_1068 := r_1059 + x_1067
+							x_1069 := r_1060 + x_656
+							x_1070 := r_1061 * x_656
+							x_1071 := r_1062 + x_1070
+							x_1072 := r_1063 + x_656
+							c_1040, c_1041, c_1042, c_1043, c_1044, c_1045, c_1046, c_1047, c_1048 = r_1058, x_1068, x_1069, r_1061, x_1071, x_1072, r_1064, r_1065, r_1066
 						} else {
-							r_1072, r_1073, r_1074, r_1075, r_1076, r_1077, r_1078, r_1079, r_1080 := fn_optimmtstep(ar, state_662, state_663, state_664, state_667, state_668, state_669, state_658, r_904, d_907, state_672, state_670, state_671)
-							c_1039, c_1040, c_1041, c_1042, c_1043, c_1044, c_1045, c_1046, c_1047 = r_1072, r_1073, r_1074, r_1075, r_1076, r_1077, r_1078, r_1079, r_1080
+							r_1073, r_1074, r_1075, r_1076, r_1077, r_1078, r_1079, r_1080, r_1081 := fn_optimmtstep(ar, state_663, state_664, state_665, state_668, state_669, state_670, state_659, r_905, d_908, state_673, state_671, state_672)
+							c_1040, c_1041, c_1042, c_1043, c_1044, c_1045, c_1046, c_1047, c_1048 = r_1073, r_1074, r_1075, r_1076, r_1077, r_1078, r_1079, r_1080, r_1081
 						}
-						var c_1081 bool
-						if c_1045 {
-							x_1082 := c_1042 - c_1039
-							x_1083 := math.Abs(x_1082)
-							x_1084 := 0.66 * state_675
-							x_1085 := x_1083 >= x_1084
-							c_1081 = x_1085
+						var c_1082 bool
+						if c_1046 {
+							x_1083 := c_1043 - c_1040
+							x_1084 := math.Abs(x_1083)
+							x_1085 := 0.66 * state_676
+							x_1086 := x_1084 >= x_1085
+							c_1082 = x_1086
 						} else {
-							c_1081 = false
+							c_1082 = false
 						}
-						var c_1086 float64
-						if c_1081 {
-							x_1087 := c_1042 - c_1039
-							x_1088 := 0.5 * x_1087
-							x_1089 := c_1039 + x_1088
-							c_1086 = x_1089
+						var c_1087 float64
+						if c_1082 {
+							x_1088 := c_1043 - c_1040
+							x_1089 := 0.5 * x_1088
+							x_1090 := c_1040 + x_1089
+							c_1087 = x_1090
 						} else {
-							c_1086 = c_1046
+							c_1087 = c_1047
 						}
-						var c_1090 float64
 						var c_1091 float64
-						if c_1045 {
-							x_1092 := c_1042 - c_1039
-							x_1093 := math.Abs(x_1092)
-							c_1090, c_1091 = x_1093, state_674
+						var c_1092 float64
+						if c_1046 {
+							x_1093 := c_1043 - c_1040
+							x_1094 := math.Abs(x_1093)
+							c_1091, c_1092 = x_1094, state_675
 						} else {
-							c_1090, c_1091 = state_674, state_675
+							c_1091, c_1092 = state_675, state_676
 						}
-						var c_1094 float64
 						var c_1095 float64
-						if c_1045 {
-							x_1096 := runtime.Min2(c_1039, c_1042)
-							x_1097 := runtime.Max2(c_1039, c_1042)
-							c_1094, c_1095 = x_1096, x_1097
+						var c_1096 float64
+						if c_1046 {
+							x_1097 := runtime.Min2(c_1040, c_1043)
+							x_1098 := runtime.Max2(c_1040, c_1043)
+							c_1095, c_1096 = x_1097, x_1098
 						} else {
-							x_1098 := c_1086 - c_1039
-							x_1099 := 1.1 * x_1098
-							x_1100 := c_1086 + x_1099
-							x_1101 := c_1086 - c_1039
-							x_1102 := 4.0 * x_1101
-							x_1103 := c_1086 + x_1102
-							c_1094, c_1095 = x_1100, x_1103
+							x_1099 := c_1087 - c_1040
+							x_1100 := 1.1 * x_1099
+							x_1101 := c_1087 + x_1100
+							x_1102 := c_1087 - c_1040
+							x_1103 := 4.0 * x_1102
+							x_1104 := c_1087 + x_1103
+							c_1095, c_1096 = x_1101, x_1104
 						}
-						x_1104 := runtime.Min2(c_1086, 1e+20)
-						x_1105 := runtime.Max2(0.0, x_1104)
-						var c_1106 bool
-						if c_1045 {
-							x_1107 := x_1105 <= c_1094
-							var c_1108 bool
-							if x_1107 {
-								c_1108 = true
+						x_1105 := runtime.Min2(c_1087, 1e+20)
+						x_1106 := runtime.Max2(0.0, x_1105)
+						var c_1107 bool
+						if c_1046 {
+							x_1108 := x_1106 <= c_1095
+							var c_1109 bool
+							if x_1108 {
+								c_1109 = true
 							} else {
-								x_1109 := x_1105 >= c_1095
-								c_1108 = x_1109
+								x_1110 := x_1106 >= c_1096
+								c_1109 = x_1110
 							}
-							c_1106 = c_1108
+							c_1107 = c_1109
 						} else {
-							c_1106 = false
+							c_1107 = false
 						}
-						var c_1110 bool
-						if c_1106 {
-							c_1110 = true
+						var c_1111 bool
+						if c_1107 {
+							c_1111 = true
 						} else {
-							var c_1111 bool
-							if c_1045 {
-								x_1112 := c_1095 - c_1094
-								x_1113 := 1e-10 * c_1095
-								x_1114 := x_1112 <= x_1113
-								c_1111 = x_1114
+							var c_1112 bool
+							if c_1046 {
+								x_1113 := c_1096 - c_1095
+								x_1114 := 1e-10 * c_1096
+								x_1115 := x_1113 <= x_1114
+								c_1112 = x_1115
 							} else {
-								c_1111 = false
+								c_1112 = false
 							}
-							c_1110 = c_1111
+							c_1111 = c_1112
 						}
-						var c_1115 float64
-						if c_1110 {
-							c_1115 = c_1039
+						var c_1116 float64
+						if c_1111 {
+							c_1116 = c_1040
 						} else {
-							c_1115 = x_1105
+							c_1116 = x_1106
 						}
-						var c_1116 []float64
-						var c_1117 int
-						if c_1047 {
-							c_1116, c_1117 = r_905, r_906
+						var c_1117 []float64
+						var c_1118 int
+						if c_1048 {
+							c_1117, c_1118 = r_906, r_907
 						} else {
-							c_1116, c_1117 = state_665, state_666
+							c_1117, c_1118 = state_666, state_667
 						}
-						x_1118 := state_678 + int64(1)
-						c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006 = c_1115, r_904, r_905, r_906, c_1039, c_1040, c_1041, c_1116, c_1117, c_1042, c_1043, c_1044, c_1094, c_1095, c_1045, c_915, c_1090, c_1091, false, false, x_1118
+						x_1119 := state_679 + int64(1)
+						c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007 = c_1116, r_905, r_906, r_907, c_1040, c_1041, c_1042, c_1117, c_1118, c_1043, c_1044, c_1045, c_1095, c_1096, c_1046, c_916, c_1091, c_1092, false, false, x_1119
 					}
-					c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981 = c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006
+					c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982 = c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007
 				}
-				c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957 = c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981
+				c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958 = c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982
 			}
-			state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, state_674, state_675, state_676, state_677, state_678 = c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957
-			_ = mark_900
+			state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, state_674, state_675, state_676, state_677, state_678, state_679 = c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958
+			_ = mark_901
 		}
-		var c_1119 float64
 		var c_1120 float64
-		var c_1121 []float64
-		var c_1122 int
-		var c_1123 int64
-		var c_1124 bool
-		if state_676 {
-			c_1119, c_1120, c_1121, c_1122, c_1123, c_1124 = state_658, state_659, state_660, state_661, state_678, state_677
+		var c_1121 float64
+		var c_1122 []float64
+		var c_1123 int
+		var c_1124 int64
+		var c_1125 bool
+		if state_677 {
+			c_1120, c_1121, c_1122, c_1123, c_1124, c_1125 = state_659, state_660, state_661, state_662, state_679, state_678
 		} else {
-			x_1125 := state_662 > 0.0
-			var c_1126 bool
-			if x_1125 {
-				x_1127 := state_663 < state_47
-				c_1126 = x_1127
+			x_1126 := state_663 > 0.0
+			var c_1127 bool
+			if x_1126 {
+				x_1128 := state_664 < state_47
+				c_1127 = x_1128
 			} else {
-				c_1126 = false
+				c_1127 = false
 			}
-			c_1119, c_1120, c_1121, c_1122, c_1123, c_1124 = state_662, state_663, state_665, state_666, state_678, c_1126
+			c_1120, c_1121, c_1122, c_1123, c_1124, c_1125 = state_663, state_664, state_666, state_667, state_679, c_1127
 		}
-		x_1128 := !c_1124
-		var c_1129 []float64
-		var c_1130 int
-		var c_1131 float64
-		var c_1132 []float64
-		var c_1133 int
-		var c_1134 []float64
-		var c_1135 int
+		x_1129 := !c_1125
+		var c_1130 []float64
+		var c_1131 int
+		var c_1132 float64
+		var c_1133 []float64
+		var c_1134 int
+		var c_1135 []float64
 		var c_1136 int
-		var c_1137 []float64
-		var c_1138 int
+		var c_1137 int
+		var c_1138 []float64
 		var c_1139 int
-		var c_1140 []float64
-		var c_1141 int
-		var c_1142 int64
+		var c_1140 int
+		var c_1141 []float64
+		var c_1142 int
 		var c_1143 int64
 		var c_1144 int64
 		var c_1145 int64
-		var c_1146 bool
-		if x_1128 {
-			x_1147 := state_61 + c_1123
-			c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146 = state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, x_1147, true
+		var c_1146 int64
+		var c_1147 bool
+		if x_1129 {
+			x_1148 := state_61 + c_1124
+			c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146, c_1147 = state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, x_1148, true
 		} else {
-			if c_644 != state_46 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:417:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_644}))
+			if c_645 != state_46 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:417:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_645}))
 			}
-			r_1148 := ar.F64w(state_46)
-			state_45 = state_45[:len(r_1148)]
-			c_643 = c_643[:len(r_1148)]
-			for i_1149 := range r_1148 {
-				r_1148[i_1149] = (state_45[i_1149] + (c_1119 * c_643[i_1149]))
+			r_1149 := ar.F64w(state_46)
+			state_45 = state_45[:len(r_1149)]
+			c_644 = c_644[:len(r_1149)]
+			for i_1150 := range r_1149 {
+				r_1149[i_1150] = (state_45[i_1150] + (c_1120 * c_644[i_1150]))
 			}
-			r_1151 := ar.F64w(state_46)
-			r_1148 = r_1148[:len(r_1151)]
-			state_45 = state_45[:len(r_1151)]
-			for i_1152 := range r_1151 {
-				r_1151[i_1152] = (r_1148[i_1152] - state_45[i_1152])
+			r_1152 := ar.F64w(state_46)
+			r_1149 = r_1149[:len(r_1152)]
+			state_45 = state_45[:len(r_1152)]
+			for i_1153 := range r_1152 {
+				r_1152[i_1153] = (r_1149[i_1153] - state_45[i_1153])
 			}
-			if state_49 != c_1122 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:419:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1122})+" and "+runtime.ShapeString([]int{state_49}))
+			if state_49 != c_1123 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:419:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1123})+" and "+runtime.ShapeString([]int{state_49}))
 			}
-			r_1154 := ar.F64w(c_1122)
-			c_1121 = c_1121[:len(r_1154)]
-			state_48 = state_48[:len(r_1154)]
-			for i_1155 := range r_1154 {
-				r_1154[i_1155] = (c_1121[i_1155] - state_48[i_1155])
+			r_1155 := ar.F64w(c_1123)
+			c_1122 = c_1122[:len(r_1155)]
+			state_48 = state_48[:len(r_1155)]
+			for i_1156 := range r_1155 {
+				r_1155[i_1156] = (c_1122[i_1156] - state_48[i_1156])
 			}
-			if len(r_1151) != len(r_1154) {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:420:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1151), len(r_1154)))
+			if len(r_1152) != len(r_1155) {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:420:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1152), len(r_1155)))
 			}
-			d_1157 := runtime.Dot(r_1151, r_1154)
-			x_1158 := state_60 + int64(1)
-			d_1159 := runtime.Dot(r_1154, r_1154)
-			x_1160 := 1e-16 * d_1159
-			x_1161 := d_1157 > x_1160
-			var c_1162 []float64
-			var c_1163 int
-			var c_1164 float64
-			var c_1165 []float64
-			var c_1166 int
-			var c_1167 []float64
-			var c_1168 int
+			d_1158 := runtime.Dot(r_1152, r_1155)
+			x_1159 := state_60 + int64(1)
+			d_1160 := runtime.Dot(r_1155, r_1155)
+			x_1161 := 1e-16 * d_1160
+			x_1162 := d_1158 > x_1161
+			var c_1163 []float64
+			var c_1164 int
+			var c_1165 float64
+			var c_1166 []float64
+			var c_1167 int
+			var c_1168 []float64
 			var c_1169 int
-			var c_1170 []float64
-			var c_1171 int
+			var c_1170 int
+			var c_1171 []float64
 			var c_1172 int
-			var c_1173 []float64
-			var c_1174 int
-			var c_1175 int64
+			var c_1173 int
+			var c_1174 []float64
+			var c_1175 int
 			var c_1176 int64
 			var c_1177 int64
 			var c_1178 int64
-			var c_1179 bool
-			if x_1161 {
+			var c_1179 int64
+			var c_1180 bool
+			if x_1162 {
 				if state_58 < 0 || state_58 >= int64(state_51) {
 					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:423:25", runtime.CheckIndex(state_58, state_51))
 				}
 				if state_46 != state_52 {
 					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:423:25", "update: value has shape "+runtime.ShapeString([]int{state_46})+"; elements have shape "+runtime.ShapeString([]int{state_52}))
 				}
-				c_1180 := ar.F64w(len(state_50))
-				copy(c_1180, state_50)
-				copy(c_1180[int(state_58)*state_52:(int(state_58)+1)*state_52], r_1151)
+				c_1181 := ar.F64w(len(state_50))
+				copy(c_1181, state_50)
+				copy(c_1181[int(state_58)*state_52:(int(state_58)+1)*state_52], r_1152)
 				if state_58 < 0 || state_58 >= int64(state_54) {
 					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:423:46", runtime.CheckIndex(state_58, state_54))
 				}
-				if c_1122 != state_55 {
-					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:423:46", "update: value has shape "+runtime.ShapeString([]int{c_1122})+"; elements have shape "+runtime.ShapeString([]int{state_55}))
+				if c_1123 != state_55 {
+					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:423:46", "update: value has shape "+runtime.ShapeString([]int{c_1123})+"; elements have shape "+runtime.ShapeString([]int{state_55}))
 				}
-				c_1181 := ar.F64w(len(state_53))
-				copy(c_1181, state_53)
-				copy(c_1181[int(state_58)*state_55:(int(state_58)+1)*state_55], r_1154)
-				x_1182 := 1.0 / d_1157
+				c_1182 := ar.F64w(len(state_53))
+				copy(c_1182, state_53)
+				copy(c_1182[int(state_58)*state_55:(int(state_58)+1)*state_55], r_1155)
+				x_1183 := 1.0 / d_1158
 				if state_58 < 0 || state_58 >= int64(state_57) {
 					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:423:67", runtime.CheckIndex(state_58, state_57))
 				}
-				c_1183 := ar.F64w(len(state_56))
-				copy(c_1183, state_56)
-				c_1183[int(state_58)] = x_1182
-				x_1184 := state_58 + int64(1)
+				c_1184 := ar.F64w(len(state_56))
+				copy(c_1184, state_56)
+				c_1184[int(state_58)] = x_1183
+				x_1185 := state_58 + int64(1)
 				if x_12 == 0 {
 					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:423:107", "integer division by zero")
 				}
-				x_1185 := x_1184 % x_12
-				x_1186 := state_59 + int64(1)
-				x_1187 := min(x_1186, x_12)
-				x_1188 := state_61 + c_1123
-				c_1162, c_1163, c_1164, c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172, c_1173, c_1174, c_1175, c_1176, c_1177, c_1178, c_1179 = r_1148, state_46, c_1120, c_1121, c_1122, c_1180, state_51, state_52, c_1181, state_54, state_55, c_1183, state_57, x_1185, x_1187, x_1158, x_1188, false
+				x_1186 := x_1185 % x_12
+				x_1187 := state_59 + int64(1)
+				x_1188 := min(x_1187, x_12)
+				x_1189 := state_61 + c_1124
+				c_1163, c_1164, c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172, c_1173, c_1174, c_1175, c_1176, c_1177, c_1178, c_1179, c_1180 = r_1149, state_46, c_1121, c_1122, c_1123, c_1181, state_51, state_52, c_1182, state_54, state_55, c_1184, state_57, x_1186, x_1188, x_1159, x_1189, false
 			} else {
-				x_1189 := state_61 + c_1123
-				c_1162, c_1163, c_1164, c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172, c_1173, c_1174, c_1175, c_1176, c_1177, c_1178, c_1179 = r_1148, state_46, c_1120, c_1121, c_1122, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, x_1158, x_1189, false
+				x_1190 := state_61 + c_1124
+				c_1163, c_1164, c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172, c_1173, c_1174, c_1175, c_1176, c_1177, c_1178, c_1179, c_1180 = r_1149, state_46, c_1121, c_1122, c_1123, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, x_1159, x_1190, false
 			}
-			c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146 = c_1162, c_1163, c_1164, c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172, c_1173, c_1174, c_1175, c_1176, c_1177, c_1178, c_1179
+			c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146, c_1147 = c_1163, c_1164, c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172, c_1173, c_1174, c_1175, c_1176, c_1177, c_1178, c_1179, c_1180
 		}
-		n_1190 := int64(state_51)
-		if int64(c_1135) != n_1190 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_1135), n_1190))
+		n_1191 := int64(state_51)
+		if int64(c_1136) != n_1191 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_1136), n_1191))
 		}
-		n_1191 := int64(state_54)
-		if int64(c_1138) != n_1191 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_1138), n_1191))
+		n_1192 := int64(state_54)
+		if int64(c_1139) != n_1192 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_1139), n_1192))
 		}
-		n_1192 := int64(state_57)
-		if int64(c_1141) != n_1192 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_1141), n_1192))
+		n_1193 := int64(state_57)
+		if int64(c_1142) != n_1193 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_1142), n_1193))
 		}
-		state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, state_61, state_62 = c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146
-		_ = mark_634
+		state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, state_61, state_62 = c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146, c_1147
+		_ = mark_635
 	}
-	ar.Keep(mark_1193, &state_45)
+	ar.Keep(mark_1194, &state_45)
 	return state_45, state_46, state_47, state_60, state_61, nil
 }
 
+// nbLoop8 keeps the records of a parallel loop of fn_bfgs.
+var nbLoop8 runtime.LoopSite
+
+// nbLoop9 keeps the records of a parallel loop of fn_bfgs.
+var nbLoop9 runtime.LoopSite
+
 // fn_bfgs is def bfgs (optim.nab:45:12).
 func fn_bfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, maxiter_4 int64, gtol_5 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_1179 := ar.Mark()
+	mark_1181 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_7 := maxiter_4 >= int64(0)
@@ -3184,21 +3223,26 @@ func fn_bfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, i
 		}
 		row_25 := a_15[i_18*rs_17 : (i_18+1)*rs_17]
 		if len(row_25) >= 262144 {
-			i_20 := i_20
-			row_25 := row_25
-			runtime.ParallelFor(len(row_25), 16384, func(lo_32, hi int) {
-				for i_33 := lo_32; i_33 < hi; i_33++ {
-					i_35 := int64(i_33)
-					x_36 := i_20 == i_35
-					var c_37 float64
-					if x_36 {
-						c_37 = 1.0
-					} else {
-						c_37 = 0.0
+			loop_38 := runtime.EnterLoop(&nbLoop8, runtime.Bind(i_20, runtime.Bind(row_25, runtime.End{})), len(row_25), 16384)
+			if loop_38.For == nil {
+				loop_38.For = func(lo_32, hi int) {
+					i_20 := loop_38.C.H
+					row_25 := loop_38.C.T.H
+					for i_33 := lo_32; i_33 < hi; i_33++ {
+						i_35 := int64(i_33)
+						x_36 := i_20 == i_35
+						var c_37 float64
+						if x_36 {
+							c_37 = 1.0
+						} else {
+							c_37 = 0.0
+						}
+						row_25[i_33] = c_37
 					}
-					row_25[i_33] = c_37
 				}
-			})
+			}
+			runtime.ParallelFor(len(row_25), 16384, loop_38.For)
+			loop_38.Leave(&nbLoop8)
 		} else {
 			for i_26 := range row_25 {
 				i_28 := int64(i_26)
@@ -3216,672 +3260,683 @@ func fn_bfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, i
 			ar.Release(mark_19)
 		}
 	}
-	var state_38 []float64
-	var state_39 int
-	var state_40 float64
-	var state_41 []float64
-	var state_42 int
-	var state_43 []float64
-	var state_44 int
+	var state_39 []float64
+	var state_40 int
+	var state_41 float64
+	var state_42 []float64
+	var state_43 int
+	var state_44 []float64
 	var state_45 int
-	var state_46 int64
+	var state_46 int
 	var state_47 int64
-	var state_48 bool
-	state_38, state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, state_47, state_48 = x0_2, x0_3, r_10, r_11, r_12, a_15, n_13, d_16, int64(0), int64(1), false
+	var state_48 int64
+	var state_49 bool
+	state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49 = x0_2, x0_3, r_10, r_11, r_12, a_15, n_13, d_16, int64(0), int64(1), false
 	for {
-		x_607 := !state_48
-		var c_608 bool
-		if x_607 {
-			x_609 := state_46 < maxiter_4
-			c_608 = x_609
+		x_608 := !state_49
+		var c_609 bool
+		if x_608 {
+			x_610 := state_47 < maxiter_4
+			c_609 = x_610
 		} else {
-			c_608 = false
+			c_609 = false
 		}
-		var c_610 bool
-		if c_608 {
-			r_611 := ar.F64w(state_42)
-			state_41 = state_41[:len(r_611)]
-			if len(r_611) >= 262144 {
-				r_611 := r_611
-				state_41 := state_41
-				runtime.ParallelFor(len(r_611), 16384, func(lo_615, hi int) {
-					for i_616 := lo_615; i_616 < hi; i_616++ {
-						r_611[i_616] = (math.Abs(state_41[i_616]))
+		var c_611 bool
+		if c_609 {
+			r_612 := ar.F64w(state_43)
+			state_42 = state_42[:len(r_612)]
+			if len(r_612) >= 262144 {
+				loop_619 := runtime.EnterLoop(&nbLoop9, runtime.Bind(r_612, runtime.Bind(state_42, runtime.End{})), len(r_612), 16384)
+				if loop_619.For == nil {
+					loop_619.For = func(lo_616, hi int) {
+						r_612 := loop_619.C.H
+						state_42 := loop_619.C.T.H
+						for i_617 := lo_616; i_617 < hi; i_617++ {
+							r_612[i_617] = (math.Abs(state_42[i_617]))
+						}
 					}
-				})
+				}
+				runtime.ParallelFor(len(r_612), 16384, loop_619.For)
+				loop_619.Leave(&nbLoop9)
 			} else {
-				for i_612 := range r_611 {
-					r_611[i_612] = (math.Abs(state_41[i_612]))
+				for i_613 := range r_612 {
+					r_612[i_613] = (math.Abs(state_42[i_613]))
 				}
 			}
-			s_618 := runtime.Max(r_611)
-			x_619 := s_618 > gtol_5
-			c_610 = x_619
+			s_620 := runtime.Max(r_612)
+			x_621 := s_620 > gtol_5
+			c_611 = x_621
 		} else {
-			c_610 = false
+			c_611 = false
 		}
-		if !c_610 {
+		if !c_611 {
 			break
 		}
-		mark_620 := ar.Mark()
-		if state_42 != state_45 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:456:20", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_44, state_45})+" @ "+runtime.ShapeString([]int{state_42}))
+		mark_622 := ar.Mark()
+		if state_43 != state_46 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:456:20", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_45, state_46})+" @ "+runtime.ShapeString([]int{state_43}))
 		}
-		a_621 := ar.F64(state_44)
-		if state_45 <= 32 {
-			state_41 = state_41[:state_45]
-			for r_622 := range a_621 {
-				row_623 := state_43[r_622*state_45 : (r_622+1)*state_45]
-				s_624 := 0.0
-				for c_625, v_626 := range row_623 {
-					s_624 += v_626 * state_41[c_625]
+		a_623 := ar.F64(state_45)
+		if state_46 <= 32 {
+			state_42 = state_42[:state_46]
+			for r_624 := range a_623 {
+				row_625 := state_44[r_624*state_46 : (r_624+1)*state_46]
+				s_626 := 0.0
+				for c_627, v_628 := range row_625 {
+					s_626 += v_628 * state_42[c_627]
 				}
-				a_621[r_622] = s_624
+				a_623[r_624] = s_626
 			}
 		} else {
-			runtime.Gemv(false, state_44, state_45, 1, state_43, state_41, 0, a_621)
+			runtime.Gemv(false, state_45, state_46, 1, state_44, state_42, 0, a_623)
 		}
-		r_627 := ar.F64w(state_44)
-		a_621 = a_621[:len(r_627)]
-		for i_628 := range r_627 {
-			r_627[i_628] = -a_621[i_628]
+		r_629 := ar.F64w(state_45)
+		a_623 = a_623[:len(r_629)]
+		for i_630 := range r_629 {
+			r_629[i_630] = -a_623[i_630]
 		}
-		if len(r_627) != len(state_41) {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:457:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_627), len(state_41)))
+		if len(r_629) != len(state_42) {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:457:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_629), len(state_42)))
 		}
-		d_630 := runtime.Dot(r_627, state_41)
-		x_631 := d_630 < 0.0
-		var c_632 []float64
-		var c_633 int
-		if x_631 {
-			c_632, c_633 = r_627, state_44
+		d_632 := runtime.Dot(r_629, state_42)
+		x_633 := d_632 < 0.0
+		var c_634 []float64
+		var c_635 int
+		if x_633 {
+			c_634, c_635 = r_629, state_45
 		} else {
-			r_634 := ar.F64w(state_42)
-			state_41 = state_41[:len(r_634)]
-			for i_635 := range r_634 {
-				r_634[i_635] = -state_41[i_635]
+			r_636 := ar.F64w(state_43)
+			state_42 = state_42[:len(r_636)]
+			for i_637 := range r_636 {
+				r_636[i_637] = -state_42[i_637]
 			}
-			c_632, c_633 = r_634, state_42
+			c_634, c_635 = r_636, state_43
 		}
-		x_637 := state_46 == int64(0)
-		var c_638 float64
-		if x_637 {
-			s_639 := runtime.Norm2(state_41)
-			x_640 := 1.0 / s_639
-			x_641 := runtime.Min2(1.0, x_640)
-			c_638 = x_641
+		x_639 := state_47 == int64(0)
+		var c_640 float64
+		if x_639 {
+			s_641 := runtime.Norm2(state_42)
+			x_642 := 1.0 / s_641
+			x_643 := runtime.Min2(1.0, x_642)
+			c_640 = x_643
 		} else {
-			c_638 = 1.0
+			c_640 = 1.0
 		}
-		n_642 := int64(state_39)
-		if int64(state_42) != n_642 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_42), n_642))
+		n_644 := int64(state_40)
+		if int64(state_43) != n_644 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_43), n_644))
 		}
-		if int64(c_633) != n_642 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_633), n_642))
+		if int64(c_635) != n_644 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_635), n_644))
 		}
-		if len(state_41) != len(c_632) {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_41), len(c_632)))
+		if len(state_42) != len(c_634) {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_42), len(c_634)))
 		}
-		d_643 := runtime.Dot(state_41, c_632)
-		x_644 := 0.0001 * d_643
-		x_645 := 4.0 * c_638
-		x_646 := c_638 + x_645
-		var state_647 float64
-		var state_648 float64
-		var state_649 []float64
-		var state_650 int
-		var state_651 float64
-		var state_652 float64
+		d_645 := runtime.Dot(state_42, c_634)
+		x_646 := 0.0001 * d_645
+		x_647 := 4.0 * c_640
+		x_648 := c_640 + x_647
+		var state_649 float64
+		var state_650 float64
+		var state_651 []float64
+		var state_652 int
 		var state_653 float64
-		var state_654 []float64
-		var state_655 int
-		var state_656 float64
-		var state_657 float64
+		var state_654 float64
+		var state_655 float64
+		var state_656 []float64
+		var state_657 int
 		var state_658 float64
 		var state_659 float64
 		var state_660 float64
-		var state_661 bool
-		var state_662 int64
-		var state_663 float64
-		var state_664 float64
-		var state_665 bool
-		var state_666 bool
-		var state_667 int64
-		state_647, state_648, state_649, state_650, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667 = c_638, state_40, state_41, state_42, 0.0, state_40, d_643, state_41, state_42, 0.0, state_40, d_643, 0.0, x_646, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
+		var state_661 float64
+		var state_662 float64
+		var state_663 bool
+		var state_664 int64
+		var state_665 float64
+		var state_666 float64
+		var state_667 bool
+		var state_668 bool
+		var state_669 int64
+		state_649, state_650, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669 = c_640, state_41, state_42, state_43, 0.0, state_41, d_645, state_42, state_43, 0.0, state_41, d_645, 0.0, x_648, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
 		for {
-			x_886 := !state_665
-			var c_887 bool
-			if x_886 {
-				x_888 := state_667 < int64(20)
-				c_887 = x_888
+			x_888 := !state_667
+			var c_889 bool
+			if x_888 {
+				x_890 := state_669 < int64(20)
+				c_889 = x_890
 			} else {
-				c_887 = false
+				c_889 = false
 			}
-			if !c_887 {
+			if !c_889 {
 				break
 			}
-			mark_889 := ar.Mark()
-			if c_633 != state_39 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39})+" and "+runtime.ShapeString([]int{c_633}))
+			mark_891 := ar.Mark()
+			if c_635 != state_40 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{c_635}))
 			}
-			r_890 := ar.F64w(state_39)
-			state_38 = state_38[:len(r_890)]
-			c_632 = c_632[:len(r_890)]
-			for i_891 := range r_890 {
-				r_890[i_891] = (state_38[i_891] + (state_647 * c_632[i_891]))
+			r_892 := ar.F64w(state_40)
+			state_39 = state_39[:len(r_892)]
+			c_634 = c_634[:len(r_892)]
+			for i_893 := range r_892 {
+				r_892[i_893] = (state_39[i_893] + (state_649 * c_634[i_893]))
 			}
-			r_893, r_894, r_895 := fg_1(r_890, state_39)
-			if int64(r_895) != n_642 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_895), n_642))
+			r_895, r_896, r_897 := fg_1(r_892, state_40)
+			if int64(r_897) != n_644 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_897), n_644))
 			}
-			if len(r_894) != len(c_632) {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_894), len(c_632)))
+			if len(r_896) != len(c_634) {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_896), len(c_634)))
 			}
-			d_896 := runtime.Dot(r_894, c_632)
-			x_897 := state_647 * x_644
-			x_898 := state_40 + x_897
-			x_899 := state_662 == int64(1)
-			var c_900 bool
-			if x_899 {
-				x_901 := r_893 <= x_898
-				c_900 = x_901
-			} else {
-				c_900 = false
-			}
+			d_898 := runtime.Dot(r_896, c_634)
+			x_899 := state_649 * x_646
+			x_900 := state_41 + x_899
+			x_901 := state_664 == int64(1)
 			var c_902 bool
-			if c_900 {
-				x_903 := d_896 >= 0.0
+			if x_901 {
+				x_903 := r_895 <= x_900
 				c_902 = x_903
 			} else {
 				c_902 = false
 			}
-			var c_904 int64
+			var c_904 bool
 			if c_902 {
-				c_904 = int64(2)
+				x_905 := d_898 >= 0.0
+				c_904 = x_905
 			} else {
-				c_904 = state_662
+				c_904 = false
 			}
-			var c_905 bool
-			if state_661 {
-				x_906 := state_647 <= state_659
-				var c_907 bool
-				if x_906 {
-					c_907 = true
-				} else {
-					x_908 := state_647 >= state_660
-					c_907 = x_908
-				}
-				c_905 = c_907
+			var c_906 int64
+			if c_904 {
+				c_906 = int64(2)
 			} else {
-				c_905 = false
+				c_906 = state_664
 			}
-			var c_909 bool
-			if c_905 {
-				c_909 = true
-			} else {
-				var c_910 bool
-				if state_661 {
-					x_911 := state_660 - state_659
-					x_912 := 1e-10 * state_660
-					x_913 := x_911 <= x_912
-					c_910 = x_913
+			var c_907 bool
+			if state_663 {
+				x_908 := state_649 <= state_661
+				var c_909 bool
+				if x_908 {
+					c_909 = true
 				} else {
-					c_910 = false
+					x_910 := state_649 >= state_662
+					c_909 = x_910
 				}
-				c_909 = c_910
+				c_907 = c_909
+			} else {
+				c_907 = false
 			}
-			var c_914 bool
-			if c_909 {
-				c_914 = true
+			var c_911 bool
+			if c_907 {
+				c_911 = true
 			} else {
-				x_915 := state_647 == 1e+20
-				var c_916 bool
-				if x_915 {
-					x_917 := r_893 <= x_898
-					c_916 = x_917
+				var c_912 bool
+				if state_663 {
+					x_913 := state_662 - state_661
+					x_914 := 1e-10 * state_662
+					x_915 := x_913 <= x_914
+					c_912 = x_915
 				} else {
-					c_916 = false
+					c_912 = false
 				}
+				c_911 = c_912
+			}
+			var c_916 bool
+			if c_911 {
+				c_916 = true
+			} else {
+				x_917 := state_649 == 1e+20
 				var c_918 bool
-				if c_916 {
-					x_919 := d_896 <= x_644
+				if x_917 {
+					x_919 := r_895 <= x_900
 					c_918 = x_919
 				} else {
 					c_918 = false
 				}
-				c_914 = c_918
+				var c_920 bool
+				if c_918 {
+					x_921 := d_898 <= x_646
+					c_920 = x_921
+				} else {
+					c_920 = false
+				}
+				c_916 = c_920
 			}
-			x_920 := r_893 <= x_898
-			var c_921 bool
-			if x_920 {
-				x_922 := math.Abs(d_896)
-				x_923 := -d_643
-				x_924 := 0.9 * x_923
-				x_925 := x_922 <= x_924
-				c_921 = x_925
+			x_922 := r_895 <= x_900
+			var c_923 bool
+			if x_922 {
+				x_924 := math.Abs(d_898)
+				x_925 := -d_645
+				x_926 := 0.9 * x_925
+				x_927 := x_924 <= x_926
+				c_923 = x_927
 			} else {
-				c_921 = false
+				c_923 = false
 			}
-			var c_926 float64
-			var c_927 float64
-			var c_928 []float64
-			var c_929 int
-			var c_930 float64
-			var c_931 float64
+			var c_928 float64
+			var c_929 float64
+			var c_930 []float64
+			var c_931 int
 			var c_932 float64
-			var c_933 []float64
-			var c_934 int
-			var c_935 float64
-			var c_936 float64
+			var c_933 float64
+			var c_934 float64
+			var c_935 []float64
+			var c_936 int
 			var c_937 float64
 			var c_938 float64
 			var c_939 float64
-			var c_940 bool
-			var c_941 int64
-			var c_942 float64
-			var c_943 float64
-			var c_944 bool
-			var c_945 bool
-			var c_946 int64
-			if c_921 {
-				x_947 := state_667 + int64(1)
-				c_926, c_927, c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946 = state_647, r_893, r_894, r_895, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, c_904, state_663, state_664, true, true, x_947
+			var c_940 float64
+			var c_941 float64
+			var c_942 bool
+			var c_943 int64
+			var c_944 float64
+			var c_945 float64
+			var c_946 bool
+			var c_947 bool
+			var c_948 int64
+			if c_923 {
+				x_949 := state_669 + int64(1)
+				c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948 = state_649, r_895, r_896, r_897, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, c_906, state_665, state_666, true, true, x_949
 			} else {
-				x_948 := r_893 < math.Inf(1)
-				x_949 := !x_948
-				var c_950 float64
-				var c_951 float64
-				var c_952 []float64
-				var c_953 int
-				var c_954 float64
-				var c_955 float64
+				x_950 := r_895 < math.Inf(1)
+				x_951 := !x_950
+				var c_952 float64
+				var c_953 float64
+				var c_954 []float64
+				var c_955 int
 				var c_956 float64
-				var c_957 []float64
-				var c_958 int
-				var c_959 float64
-				var c_960 float64
+				var c_957 float64
+				var c_958 float64
+				var c_959 []float64
+				var c_960 int
 				var c_961 float64
 				var c_962 float64
 				var c_963 float64
-				var c_964 bool
-				var c_965 int64
-				var c_966 float64
-				var c_967 float64
-				var c_968 bool
-				var c_969 bool
-				var c_970 int64
-				if x_949 {
-					x_971 := state_647 - state_651
-					x_972 := 0.5 * x_971
-					x_973 := state_651 + x_972
-					x_974 := state_667 + int64(1)
-					c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970 = x_973, state_648, state_649, state_650, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, false, false, x_974
+				var c_964 float64
+				var c_965 float64
+				var c_966 bool
+				var c_967 int64
+				var c_968 float64
+				var c_969 float64
+				var c_970 bool
+				var c_971 bool
+				var c_972 int64
+				if x_951 {
+					x_973 := state_649 - state_653
+					x_974 := 0.5 * x_973
+					x_975 := state_653 + x_974
+					x_976 := state_669 + int64(1)
+					c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972 = x_975, state_650, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, false, false, x_976
 				} else {
-					var c_975 float64
-					var c_976 float64
-					var c_977 []float64
-					var c_978 int
-					var c_979 float64
-					var c_980 float64
+					var c_977 float64
+					var c_978 float64
+					var c_979 []float64
+					var c_980 int
 					var c_981 float64
-					var c_982 []float64
-					var c_983 int
-					var c_984 float64
-					var c_985 float64
+					var c_982 float64
+					var c_983 float64
+					var c_984 []float64
+					var c_985 int
 					var c_986 float64
 					var c_987 float64
 					var c_988 float64
-					var c_989 bool
-					var c_990 int64
-					var c_991 float64
-					var c_992 float64
-					var c_993 bool
-					var c_994 bool
-					var c_995 int64
-					if c_914 {
-						x_996 := r_893 <= x_898
-						var c_997 float64
-						var c_998 float64
-						var c_999 []float64
-						var c_1000 int
-						var c_1001 float64
-						var c_1002 float64
+					var c_989 float64
+					var c_990 float64
+					var c_991 bool
+					var c_992 int64
+					var c_993 float64
+					var c_994 float64
+					var c_995 bool
+					var c_996 bool
+					var c_997 int64
+					if c_916 {
+						x_998 := r_895 <= x_900
+						var c_999 float64
+						var c_1000 float64
+						var c_1001 []float64
+						var c_1002 int
 						var c_1003 float64
-						var c_1004 []float64
-						var c_1005 int
-						var c_1006 float64
-						var c_1007 float64
+						var c_1004 float64
+						var c_1005 float64
+						var c_1006 []float64
+						var c_1007 int
 						var c_1008 float64
 						var c_1009 float64
 						var c_1010 float64
-						var c_1011 bool
-						var c_1012 int64
-						var c_1013 float64
-						var c_1014 float64
-						var c_1015 bool
-						var c_1016 bool
-						var c_1017 int64
-						if x_996 {
-							x_1018 := state_667 + int64(1)
-							c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017 = state_647, r_893, r_894, r_895, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, c_904, state_663, state_664, true, true, x_1018
+						var c_1011 float64
+						var c_1012 float64
+						var c_1013 bool
+						var c_1014 int64
+						var c_1015 float64
+						var c_1016 float64
+						var c_1017 bool
+						var c_1018 bool
+						var c_1019 int64
+						if x_998 {
+							x_1020 := state_669 + int64(1)
+							c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019 = state_649, r_895, r_896, r_897, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, c_906, state_665, state_666, true, true, x_1020
 						} else {
-							x_1019 := state_651 > 0.0
-							var c_1020 bool
-							if x_1019 {
-								x_1021 := state_652 < state_40
-								c_1020 = x_1021
+							x_1021 := state_653 > 0.0
+							var c_1022 bool
+							if x_1021 {
+								x_1023 := state_654 < state_41
+								c_1022 = x_1023
 							} else {
-								c_1020 = false
+								c_1022 = false
 							}
-							x_1022 := state_667 + int64(1)
-							c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017 = state_651, state_652, state_654, state_655, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, c_904, state_663, state_664, true, c_1020, x_1022
+							x_1024 := state_669 + int64(1)
+							c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019 = state_653, state_654, state_656, state_657, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, c_906, state_665, state_666, true, c_1022, x_1024
 						}
-						c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995 = c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017
+						c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997 = c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019
 					} else {
-						x_1023 := c_904 == int64(1)
-						var c_1024 bool
-						if x_1023 {
-							x_1025 := r_893 <= state_652
-							c_1024 = x_1025
-						} else {
-							c_1024 = false
-						}
+						x_1025 := c_906 == int64(1)
 						var c_1026 bool
-						if c_1024 {
-							x_1027 := r_893 > x_898
+						if x_1025 {
+							x_1027 := r_895 <= state_654
 							c_1026 = x_1027
 						} else {
 							c_1026 = false
 						}
-						var c_1028 float64
-						var c_1029 float64
+						var c_1028 bool
+						if c_1026 {
+							x_1029 := r_895 > x_900
+							c_1028 = x_1029
+						} else {
+							c_1028 = false
+						}
 						var c_1030 float64
 						var c_1031 float64
 						var c_1032 float64
 						var c_1033 float64
-						var c_1034 bool
+						var c_1034 float64
 						var c_1035 float64
 						var c_1036 bool
-						if c_1026 {
-							x_1037 := state_651 * x_644
-							x_1038 := state_652 - x_1037
-							x_1039 := state_653 - x_644
-							x_1040 := state_656 * x_644
-							x_1041 := state_657 - x_1040
-							x_1042 := state_658 - x_644
-							x_1043 := state_647 * x_644
-							x_1044 := r_893 - x_1043
-							x_1045 := d_896 - x_644
-							r_1046, r_1047, r_1048, r_1049, r_1050, r_1051, r_1052, r_1053, r_1054 := fn_optimmtstep(ar, state_651, x_1038, x_1039, state_656, x_1041, x_1042, state_647, x_1044, x_1045, state_661, state_659, state_660)
-							x_1055 := r_1046 * x_644
-							x_1056 := r_1047 + x_1055
-							x_1057 := r_1048 + x_644
-							x_1058 := r_1049 * x_644
-							x_1059 := r_1050 + x_1058
-							x_1060 := r_1051 + x_644
-							c_1028, c_1029, c_1030, c_1031, c_1032, c_1033, c_1034, c_1035, c_1036 = r_1046, x_1056, x_1057, r_1049, x_1059, x_1060, r_1052, r_1053, r_1054
+						var c_1037 float64
+						var c_1038 bool
+						if c_1028 {
+							x_1039 := state_653 * x_646
+							x_1040 := state_654 - x_1039
+							x_1041 := state_655 - x_646
+							x_1042 := state_658 * x_646
+							x_1043 := state_659 - x_1042
+							x_1044 := state_660 - x_646
+							x_1045 := state_649 * x_646
+							x_1046 := r_895 - x_1045
+							x_1047 := d_898 - x_646
+							r_1048, r_1049, r_1050, r_1051, r_1052, r_1053, r_1054, r_1055, r_1056 := fn_optimmtstep(ar, state_653, x_1040, x_1041, state_658, x_1043, x_1044, state_649, x_1046, x_1047, state_663, state_661, state_662)
+							x_1057 := r_1048 * x_646
+							x_1058 := r_1049 + x_1057
+							x_1059 := r_1050 + x_646
+							x_1060 := r_1051 * x_646
+							x_1061 := r_1052 + x_1060
+							x_1062 := r_1053 + x_646
+							c_1030, c_1031, c_1032, c_1033, c_1034, c_1035, c_1036, c_1037, c_1038 = r_1048, x_1058, x_1059, r_1051, x_1061, x_1062, r_1054, r_1055, r_1056
 						} else {
-							r_1061, r_1062, r_1063, r_1064, r_1065, r_1066, r_1067, r_1068, r_1069 := fn_optimmtstep(ar, state_651, state_652, state_653, state_656, state_657, state_658, state_647, r_893, d_896, state_661, state_659, state_660)
-							c_1028, c_1029, c_1030, c_1031, c_1032, c_1033, c_1034, c_1035, c_1036 = r_1061, r_1062, r_1063, r_1064, r_1065, r_1066, r_1067, r_1068, r_1069
+							r_1063, r_1064, r_1065, r_1066, r_1067, r_1068, r_1069, r_1070, r_1071 := fn_optimmtstep(ar, state_653, state_654, state_655, state_658, state_659, state_660, state_649, r_895, d_898, state_663, state_661, state_662)
+							c_1030, c_1031, c_1032, c_1033, c_1034, c_1035, c_1036, c_1037, c_1038 = r_1063, r_1064, r_1065, r_1066, r_1067, r_1068, r_1069, r_1070, r_1071
 						}
-						var c_1070 bool
-						if c_1034 {
-							x_1071 := c_1031 - c_1028
-							x_1072 := math.Abs(x_1071)
-							x_1073 := 0.66 * state_664
-							x_1074 := x_1072 >= x_1073
-							c_1070 = x_1074
-						} else {
-							c_1070 = false
-						}
-						var c_1075 float64
-						if c_1070 {
-							x_1076 := c_1031 - c_1028
-							x_1077 := 0.5 * x_1076
-							x_1078 := c_1028 + x_1077
-							c_1075 = x_1078
-						} else {
-							c_1075 = c_1035
-						}
-						var c_1079 float64
-						var c_1080 float64
-						if c_1034 {
-							x_1081 := c_1031 - c_1028
-							x_1082 := math.Abs(x_1081)
-							c_1079, c_1080 = x_1082, state_663
-						} else {
-							c_1079, c_1080 = state_663, state_664
-						}
-						var c_1083 float64
-						var c_1084 float64
-						if c_1034 {
-							x_1085 := runtime.Min2(c_1028, c_1031)
-							x_1086 := runtime.Max2(c_1028, c_1031)
-							c_1083, c_1084 = x_1085, x_1086
-						} else {
-							x_1087 := c_1075 - c_1028
-							x_1088 := 1.1 * x_1087
-							x_1089 := c_1075 + x_1088
-							x_1090 := c_1075 - c_1028
-							x_1091 := 4.0 * x_1090
-							x_1092 := c_1075 + x_1091
-							c_1083, c_1084 = x_1089, x_1092
-						}
-						x_1093 := runtime.Min2(c_1075, 1e+20)
-						x_1094 := runtime.Max2(0.0, x_1093)
-						var c_1095 bool
-						if c_1034 {
-							x_1096 := x_1094 <= c_1083
-							var c_1097 bool
-							if x_1096 {
-								c_1097 = true
-							} else {
-								x_1098 := x_1094 >= c_1084
-								c_1097 = x_1098
-							}
-							c_1095 = c_1097
-						} else {
-							c_1095 = false
-						}
-						var c_1099 bool
-						if c_1095 {
-							c_1099 = true
-						} else {
-							var c_1100 bool
-							if c_1034 {
-								x_1101 := c_1084 - c_1083
-								x_1102 := 1e-10 * c_1084
-								x_1103 := x_1101 <= x_1102
-								c_1100 = x_1103
-							} else {
-								c_1100 = false
-							}
-							c_1099 = c_1100
-						}
-						var c_1104 float64
-						if c_1099 {
-							c_1104 = c_1028
-						} else {
-							c_1104 = x_1094
-						}
-						var c_1105 []float64
-						var c_1106 int
+						var c_1072 bool
 						if c_1036 {
-							c_1105, c_1106 = r_894, r_895
+							x_1073 := c_1033 - c_1030
+							x_1074 := math.Abs(x_1073)
+							x_1075 := 0.66 * state_666
+							x_1076 := x_1074 >= x_1075
+							c_1072 = x_1076
 						} else {
-							c_1105, c_1106 = state_654, state_655
+							c_1072 = false
 						}
-						x_1107 := state_667 + int64(1)
-						c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995 = c_1104, r_893, r_894, r_895, c_1028, c_1029, c_1030, c_1105, c_1106, c_1031, c_1032, c_1033, c_1083, c_1084, c_1034, c_904, c_1079, c_1080, false, false, x_1107
+						var c_1077 float64
+						if c_1072 {
+							x_1078 := c_1033 - c_1030
+							x_1079 := 0.5 * x_1078
+							x_1080 := c_1030 + x_1079
+							c_1077 = x_1080
+						} else {
+							c_1077 = c_1037
+						}
+						var c_1081 float64
+						var c_1082 float64
+						if c_1036 {
+							x_1083 := c_1033 - c_1030
+							x_1084 := math.Abs(x_1083)
+							c_1081, c_1082 = x_1084, state_665
+						} else {
+							c_1081, c_1082 = state_665, state_666
+						}
+						var c_1085 float64
+						var c_1086 float64
+						if c_1036 {
+							x_1087 := runtime.Min2(c_1030, c_1033)
+							x_1088 := runtime.Max2(c_1030, c_1033)
+							c_1085, c_1086 = x_1087, x_1088
+						} else {
+							x_1089 := c_1077 - c_1030
+							x_1090 := 1.1 * x_1089
+							x_1091 := c_1077 + x_1090
+							x_1092 := c_1077 - c_1030
+							x_1093 := 4.0 * x_1092
+							x_1094 := c_1077 + x_1093
+							c_1085, c_1086 = x_1091, x_1094
+						}
+						x_1095 := runtime.Min2(c_1077, 1e+20)
+						x_1096 := runtime.Max2(0.0, x_1095)
+						var c_1097 bool
+						if c_1036 {
+							x_1098 := x_1096 <= c_1085
+							var c_1099 bool
+							if x_1098 {
+								c_1099 = true
+							} else {
+								x_1100 := x_1096 >= c_1086
+								c_1099 = x_1100
+							}
+							c_1097 = c_1099
+						} else {
+							c_1097 = false
+						}
+						var c_1101 bool
+						if c_1097 {
+							c_1101 = true
+						} else {
+							var c_1102 bool
+							if c_1036 {
+								x_1103 := c_1086 - c_1085
+								x_1104 := 1e-10 * c_1086
+								x_1105 := x_1103 <= x_1104
+								c_1102 = x_1105
+							} else {
+								c_1102 = false
+							}
+							c_1101 = c_1102
+						}
+						var c_1106 float64
+						if c_1101 {
+							c_1106 = c_1030
+						} else {
+							c_1106 = x_1096
+						}
+						var c_1107 []float64
+						var c_1108 int
+						if c_1038 {
+							c_1107, c_1108 = r_896, r_897
+						} else {
+							c_1107, c_1108 = state_656, state_657
+						}
+						x_1109 := state_669 + int64(1)
+						c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997 = c_1106, r_895, r_896, r_897, c_1030, c_1031, c_1032, c_1107, c_1108, c_1033, c_1034, c_1035, c_1085, c_1086, c_1036, c_906, c_1081, c_1082, false, false, x_1109
 					}
-					c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970 = c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995
+					c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972 = c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997
 				}
-				c_926, c_927, c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946 = c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970
+				c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948 = c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972
 			}
-			state_647, state_648, state_649, state_650, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667 = c_926, c_927, c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946
-			_ = mark_889
+			state_649, state_650, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669 = c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948
+			_ = mark_891
 		}
-		var c_1108 float64
-		var c_1109 float64
-		var c_1110 []float64
-		var c_1111 int
-		var c_1112 int64
-		var c_1113 bool
-		if state_665 {
-			c_1108, c_1109, c_1110, c_1111, c_1112, c_1113 = state_647, state_648, state_649, state_650, state_667, state_666
+		var c_1110 float64
+		var c_1111 float64
+		var c_1112 []float64
+		var c_1113 int
+		var c_1114 int64
+		var c_1115 bool
+		if state_667 {
+			c_1110, c_1111, c_1112, c_1113, c_1114, c_1115 = state_649, state_650, state_651, state_652, state_669, state_668
 		} else {
-			x_1114 := state_651 > 0.0
-			var c_1115 bool
-			if x_1114 {
-				x_1116 := state_652 < state_40
-				c_1115 = x_1116
+			x_1116 := state_653 > 0.0
+			var c_1117 bool
+			if x_1116 {
+				x_1118 := state_654 < state_41
+				c_1117 = x_1118
 			} else {
-				c_1115 = false
+				c_1117 = false
 			}
-			c_1108, c_1109, c_1110, c_1111, c_1112, c_1113 = state_651, state_652, state_654, state_655, state_667, c_1115
+			c_1110, c_1111, c_1112, c_1113, c_1114, c_1115 = state_653, state_654, state_656, state_657, state_669, c_1117
 		}
-		x_1117 := !c_1113
-		var c_1118 []float64
-		var c_1119 int
-		var c_1120 float64
-		var c_1121 []float64
-		var c_1122 int
+		x_1119 := !c_1115
+		var c_1120 []float64
+		var c_1121 int
+		var c_1122 float64
 		var c_1123 []float64
 		var c_1124 int
-		var c_1125 int
-		var c_1126 int64
-		var c_1127 int64
-		var c_1128 bool
-		if x_1117 {
-			x_1129 := state_47 + c_1112
-			c_1118, c_1119, c_1120, c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128 = state_38, state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, x_1129, true
+		var c_1125 []float64
+		var c_1126 int
+		var c_1127 int
+		var c_1128 int64
+		var c_1129 int64
+		var c_1130 bool
+		if x_1119 {
+			x_1131 := state_48 + c_1114
+			c_1120, c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128, c_1129, c_1130 = state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, state_47, x_1131, true
 		} else {
-			if c_633 != state_39 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:461:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39})+" and "+runtime.ShapeString([]int{c_633}))
+			if c_635 != state_40 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:461:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{c_635}))
 			}
-			r_1130 := ar.F64w(state_39)
-			state_38 = state_38[:len(r_1130)]
-			c_632 = c_632[:len(r_1130)]
-			for i_1131 := range r_1130 {
-				r_1130[i_1131] = (state_38[i_1131] + (c_1108 * c_632[i_1131]))
+			r_1132 := ar.F64w(state_40)
+			state_39 = state_39[:len(r_1132)]
+			c_634 = c_634[:len(r_1132)]
+			for i_1133 := range r_1132 {
+				r_1132[i_1133] = (state_39[i_1133] + (c_1110 * c_634[i_1133]))
 			}
-			r_1133 := ar.F64w(state_39)
-			r_1130 = r_1130[:len(r_1133)]
-			state_38 = state_38[:len(r_1133)]
-			for i_1134 := range r_1133 {
-				r_1133[i_1134] = (r_1130[i_1134] - state_38[i_1134])
+			r_1135 := ar.F64w(state_40)
+			r_1132 = r_1132[:len(r_1135)]
+			state_39 = state_39[:len(r_1135)]
+			for i_1136 := range r_1135 {
+				r_1135[i_1136] = (r_1132[i_1136] - state_39[i_1136])
 			}
-			if state_42 != c_1111 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:463:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1111})+" and "+runtime.ShapeString([]int{state_42}))
+			if state_43 != c_1113 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:463:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1113})+" and "+runtime.ShapeString([]int{state_43}))
 			}
-			r_1136 := ar.F64w(c_1111)
-			c_1110 = c_1110[:len(r_1136)]
-			state_41 = state_41[:len(r_1136)]
-			for i_1137 := range r_1136 {
-				r_1136[i_1137] = (c_1110[i_1137] - state_41[i_1137])
+			r_1138 := ar.F64w(c_1113)
+			c_1112 = c_1112[:len(r_1138)]
+			state_42 = state_42[:len(r_1138)]
+			for i_1139 := range r_1138 {
+				r_1138[i_1139] = (c_1112[i_1139] - state_42[i_1139])
 			}
-			if len(r_1133) != len(r_1136) {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:464:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1133), len(r_1136)))
+			if len(r_1135) != len(r_1138) {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:464:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1135), len(r_1138)))
 			}
-			d_1139 := runtime.Dot(r_1133, r_1136)
-			x_1140 := state_46 == int64(0)
-			var c_1141 []float64
-			var c_1142 int
-			var c_1143 int
-			if x_1140 {
-				d_1144 := runtime.Dot(r_1136, r_1136)
-				x_1145 := d_1139 / d_1144
-				n_1146 := n_13 * d_16
-				r_1147 := ar.F64w(n_1146)
-				a_15 = a_15[:len(r_1147)]
-				for i_1148 := range r_1147 {
-					r_1147[i_1148] = (x_1145 * a_15[i_1148])
+			d_1141 := runtime.Dot(r_1135, r_1138)
+			x_1142 := state_47 == int64(0)
+			var c_1143 []float64
+			var c_1144 int
+			var c_1145 int
+			if x_1142 {
+				d_1146 := runtime.Dot(r_1138, r_1138)
+				x_1147 := d_1141 / d_1146
+				n_1148 := n_13 * d_16
+				r_1149 := ar.F64w(n_1148)
+				a_15 = a_15[:len(r_1149)]
+				for i_1150 := range r_1149 {
+					r_1149[i_1150] = (x_1147 * a_15[i_1150])
 				}
-				c_1141, c_1142, c_1143 = r_1147, n_13, d_16
+				c_1143, c_1144, c_1145 = r_1149, n_13, d_16
 			} else {
-				c_1141, c_1142, c_1143 = state_43, state_44, state_45
+				c_1143, c_1144, c_1145 = state_44, state_45, state_46
 			}
-			if c_1111 != c_1143 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:467:19", "'@': inner sizes differ: "+runtime.ShapeString([]int{c_1142, c_1143})+" @ "+runtime.ShapeString([]int{c_1111}))
+			if c_1113 != c_1145 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:467:19", "'@': inner sizes differ: "+runtime.ShapeString([]int{c_1144, c_1145})+" @ "+runtime.ShapeString([]int{c_1113}))
 			}
-			a_1150 := ar.F64(c_1142)
-			if c_1143 <= 32 {
-				r_1136 = r_1136[:c_1143]
-				for r_1151 := range a_1150 {
-					row_1152 := c_1141[r_1151*c_1143 : (r_1151+1)*c_1143]
-					s_1153 := 0.0
-					for c_1154, v_1155 := range row_1152 {
-						s_1153 += v_1155 * r_1136[c_1154]
+			a_1152 := ar.F64(c_1144)
+			if c_1145 <= 32 {
+				r_1138 = r_1138[:c_1145]
+				for r_1153 := range a_1152 {
+					row_1154 := c_1143[r_1153*c_1145 : (r_1153+1)*c_1145]
+					s_1155 := 0.0
+					for c_1156, v_1157 := range row_1154 {
+						s_1155 += v_1157 * r_1138[c_1156]
 					}
-					a_1150[r_1151] = s_1153
+					a_1152[r_1153] = s_1155
 				}
 			} else {
-				runtime.Gemv(false, c_1142, c_1143, 1, c_1141, r_1136, 0, a_1150)
+				runtime.Gemv(false, c_1144, c_1145, 1, c_1143, r_1138, 0, a_1152)
 			}
-			x_1156 := 1.0 / d_1139
-			tot_1157, err_1158 := runtime.MulSize(state_39, c_1142)
-			if err_1158 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:469:26", err_1158)
-			}
-			_ = tot_1157
-			tot_1159, err_1160 := runtime.MulSize(c_1142, state_39)
+			x_1158 := 1.0 / d_1141
+			tot_1159, err_1160 := runtime.MulSize(state_40, c_1144)
 			if err_1160 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:469:42", err_1160)
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:469:26", err_1160)
 			}
 			_ = tot_1159
-			if c_1142 != state_39 || state_39 != c_1142 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:40", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39, c_1142})+" and "+runtime.ShapeString([]int{c_1142, state_39}))
+			tot_1161, err_1162 := runtime.MulSize(c_1144, state_40)
+			if err_1162 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:469:42", err_1162)
 			}
-			if state_39 != c_1142 || c_1142 != c_1143 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1142, c_1143})+" and "+runtime.ShapeString([]int{state_39, c_1142}))
+			_ = tot_1161
+			if c_1144 != state_40 || state_40 != c_1144 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:40", "shape mismatch in '+': "+runtime.ShapeString([]int{state_40, c_1144})+" and "+runtime.ShapeString([]int{c_1144, state_40}))
 			}
-			x_1161 := x_1156 * x_1156
-			if len(r_1136) != len(a_1150) {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:68", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1136), len(a_1150)))
+			if state_40 != c_1144 || c_1144 != c_1145 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1144, c_1145})+" and "+runtime.ShapeString([]int{state_40, c_1144}))
 			}
-			d_1162 := runtime.Dot(r_1136, a_1150)
-			x_1163 := x_1161 * d_1162
-			x_1164 := x_1163 + x_1156
-			tot_1165, err_1166 := runtime.MulSize(state_39, state_39)
-			if err_1166 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:469:87", err_1166)
+			x_1163 := x_1158 * x_1158
+			if len(r_1138) != len(a_1152) {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:68", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1138), len(a_1152)))
 			}
-			_ = tot_1165
-			if state_39 != c_1142 || state_39 != c_1143 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:57", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1142, c_1143})+" and "+runtime.ShapeString([]int{state_39, state_39}))
+			d_1164 := runtime.Dot(r_1138, a_1152)
+			x_1165 := x_1163 * d_1164
+			x_1166 := x_1165 + x_1158
+			tot_1167, err_1168 := runtime.MulSize(state_40, state_40)
+			if err_1168 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:469:87", err_1168)
 			}
-			n_1167 := c_1142 * c_1143
-			r_1168 := ar.F64w(n_1167)
-			c_1141 = c_1141[:len(r_1168)]
-			for i_1169 := range r_1168 {
-				r_1168[i_1169] = ((c_1141[i_1169] - (x_1156 * (r_1133[i_1169/c_1142]*a_1150[i_1169%c_1142] + a_1150[i_1169/state_39]*r_1133[i_1169%state_39]))) + (x_1164 * r_1133[i_1169/state_39] * r_1133[i_1169%state_39]))
+			_ = tot_1167
+			if state_40 != c_1144 || state_40 != c_1145 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:57", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1144, c_1145})+" and "+runtime.ShapeString([]int{state_40, state_40}))
 			}
-			d_1171 := runtime.Dot(r_1136, r_1136)
-			x_1172 := 1e-16 * d_1171
-			x_1173 := d_1139 > x_1172
-			var c_1174 []float64
-			var c_1175 int
-			var c_1176 int
-			if x_1173 {
-				c_1174, c_1175, c_1176 = r_1168, c_1142, c_1143
+			n_1169 := c_1144 * c_1145
+			r_1170 := ar.F64w(n_1169)
+			c_1143 = c_1143[:len(r_1170)]
+			for i_1171 := range r_1170 {
+				r_1170[i_1171] = ((c_1143[i_1171] - (x_1158 * (r_1135[i_1171/c_1144]*a_1152[i_1171%c_1144] + a_1152[i_1171/state_40]*r_1135[i_1171%state_40]))) + (x_1166 * r_1135[i_1171/state_40] * r_1135[i_1171%state_40]))
+			}
+			d_1173 := runtime.Dot(r_1138, r_1138)
+			x_1174 := 1e-16 * d_1173
+			x_1175 := d_1141 > x_1174
+			var c_1176 []float64
+			var c_1177 int
+			var c_1178 int
+			if x_1175 {
+				c_1176, c_1177, c_1178 = r_1170, c_1144, c_1145
 			} else {
-				c_1174, c_1175, c_1176 = state_43, state_44, state_45
+				c_1176, c_1177, c_1178 = state_44, state_45, state_46
 			}
-			x_1177 := state_46 + int64(1)
-			x_1178 := state_47 + c_1112
-			c_1118, c_1119, c_1120, c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128 = r_1130, state_39, c_1109, c_1110, c_1111, c_1174, c_1175, c_1176, x_1177, x_1178, false
+			x_1179 := state_47 + int64(1)
+			x_1180 := state_48 + c_1114
+			c_1120, c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128, c_1129, c_1130 = r_1132, state_40, c_1111, c_1112, c_1113, c_1176, c_1177, c_1178, x_1179, x_1180, false
 		}
-		state_38, state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, state_47, state_48 = c_1118, c_1119, c_1120, c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128
-		_ = mark_620
+		state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49 = c_1120, c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128, c_1129, c_1130
+		_ = mark_622
 	}
-	ar.Keep(mark_1179, &state_38)
-	return state_38, state_39, state_40, state_46, state_47, nil
+	ar.Keep(mark_1181, &state_39)
+	return state_39, state_40, state_41, state_47, state_48, nil
 }
+
+// nbLoop10 keeps the records of a parallel loop of fn_nonlinearcg.
+var nbLoop10 runtime.LoopSite
+
+// nbLoop11 keeps the records of a parallel loop of fn_nonlinearcg.
+var nbLoop11 runtime.LoopSite
 
 // fn_nonlinearcg is def nonlinear_cg (optim.nab:59:12).
 func fn_nonlinearcg(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, maxiter_4 int64, gtol_5 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_1125 := ar.Mark()
+	mark_1127 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_7 := maxiter_4 >= int64(0)
@@ -3900,633 +3955,649 @@ func fn_nonlinearcg(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []flo
 	r_13 := ar.F64w(r_12)
 	r_11 = r_11[:len(r_13)]
 	if len(r_13) >= 262144 {
-		r_13 := r_13
-		r_11 := r_11
-		runtime.ParallelFor(len(r_13), 16384, func(lo_17, hi int) {
-			for i_18 := lo_17; i_18 < hi; i_18++ {
-				r_13[i_18] = -r_11[i_18]
+		loop_20 := runtime.EnterLoop(&nbLoop10, runtime.Bind(r_13, runtime.Bind(r_11, runtime.End{})), len(r_13), 16384)
+		if loop_20.For == nil {
+			loop_20.For = func(lo_17, hi int) {
+				r_13 := loop_20.C.H
+				r_11 := loop_20.C.T.H
+				for i_18 := lo_17; i_18 < hi; i_18++ {
+					r_13[i_18] = -r_11[i_18]
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_13), 16384, loop_20.For)
+		loop_20.Leave(&nbLoop10)
 	} else {
 		for i_14 := range r_13 {
 			r_13[i_14] = -r_11[i_14]
 		}
 	}
-	d_20 := runtime.Dot(r_11, r_11)
-	x_21 := -d_20
-	var state_22 []float64
-	var state_23 int
-	var state_24 float64
-	var state_25 []float64
-	var state_26 int
-	var state_27 []float64
-	var state_29 []float64
-	var state_30 int
-	var state_31 float64
+	d_21 := runtime.Dot(r_11, r_11)
+	x_22 := -d_21
+	var state_23 []float64
+	var state_24 int
+	var state_25 float64
+	var state_26 []float64
+	var state_27 int
+	var state_28 []float64
+	var state_30 []float64
+	var state_31 int
 	var state_32 float64
-	var state_33 int64
+	var state_33 float64
 	var state_34 int64
 	var state_35 int64
-	var state_36 bool
-	state_22, state_23, state_24, state_25, state_26, state_27, state_29, state_30, state_31, state_32, state_33, state_34, state_35, state_36 = x0_2, x0_3, r_10, r_11, r_12, r_11, r_13, r_12, x_21, 0.0, int64(0), int64(0), int64(1), false
+	var state_36 int64
+	var state_37 bool
+	state_23, state_24, state_25, state_26, state_27, state_28, state_30, state_31, state_32, state_33, state_34, state_35, state_36, state_37 = x0_2, x0_3, r_10, r_11, r_12, r_11, r_13, r_12, x_22, 0.0, int64(0), int64(0), int64(1), false
 	for {
-		x_574 := !state_36
-		var c_575 bool
-		if x_574 {
-			x_576 := state_33 < maxiter_4
-			c_575 = x_576
+		x_575 := !state_37
+		var c_576 bool
+		if x_575 {
+			x_577 := state_34 < maxiter_4
+			c_576 = x_577
 		} else {
-			c_575 = false
+			c_576 = false
 		}
-		var c_577 bool
-		if c_575 {
-			r_578 := ar.F64w(state_26)
-			state_25 = state_25[:len(r_578)]
-			if len(r_578) >= 262144 {
-				r_578 := r_578
-				state_25 := state_25
-				runtime.ParallelFor(len(r_578), 16384, func(lo_582, hi int) {
-					for i_583 := lo_582; i_583 < hi; i_583++ {
-						r_578[i_583] = (math.Abs(state_25[i_583]))
+		var c_578 bool
+		if c_576 {
+			r_579 := ar.F64w(state_27)
+			state_26 = state_26[:len(r_579)]
+			if len(r_579) >= 262144 {
+				loop_586 := runtime.EnterLoop(&nbLoop11, runtime.Bind(r_579, runtime.Bind(state_26, runtime.End{})), len(r_579), 16384)
+				if loop_586.For == nil {
+					loop_586.For = func(lo_583, hi int) {
+						r_579 := loop_586.C.H
+						state_26 := loop_586.C.T.H
+						for i_584 := lo_583; i_584 < hi; i_584++ {
+							r_579[i_584] = (math.Abs(state_26[i_584]))
+						}
 					}
-				})
+				}
+				runtime.ParallelFor(len(r_579), 16384, loop_586.For)
+				loop_586.Leave(&nbLoop11)
 			} else {
-				for i_579 := range r_578 {
-					r_578[i_579] = (math.Abs(state_25[i_579]))
+				for i_580 := range r_579 {
+					r_579[i_580] = (math.Abs(state_26[i_580]))
 				}
 			}
-			s_585 := runtime.Max(r_578)
-			x_586 := s_585 > gtol_5
-			c_577 = x_586
+			s_587 := runtime.Max(r_579)
+			x_588 := s_587 > gtol_5
+			c_578 = x_588
 		} else {
-			c_577 = false
+			c_578 = false
 		}
-		if !c_577 {
+		if !c_578 {
 			break
 		}
-		mark_587 := ar.Mark()
-		x_588 := state_33 == int64(0)
-		var c_589 bool
-		if x_588 {
-			c_589 = true
+		mark_589 := ar.Mark()
+		x_590 := state_34 == int64(0)
+		var c_591 bool
+		if x_590 {
+			c_591 = true
 		} else {
-			x_590 := int64(6) * n_9
-			x_591 := state_34 >= x_590
-			c_589 = x_591
+			x_592 := int64(6) * n_9
+			x_593 := state_35 >= x_592
+			c_591 = x_593
 		}
-		var c_592 bool
-		if c_589 {
-			c_592 = true
+		var c_594 bool
+		if c_591 {
+			c_594 = true
 		} else {
-			if len(state_25) != len(state_27) {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:504:53", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(state_27)))
+			if len(state_26) != len(state_28) {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:504:53", fmt.Sprintf("dot: sizes %d and %d differ", len(state_26), len(state_28)))
 			}
-			d_593 := runtime.Dot(state_25, state_27)
-			x_594 := math.Abs(d_593)
-			d_595 := runtime.Dot(state_25, state_25)
-			x_596 := 0.1 * d_595
-			x_597 := x_594 >= x_596
-			c_592 = x_597
+			d_595 := runtime.Dot(state_26, state_28)
+			x_596 := math.Abs(d_595)
+			d_597 := runtime.Dot(state_26, state_26)
+			x_598 := 0.1 * d_597
+			x_599 := x_596 >= x_598
+			c_594 = x_599
 		}
-		var c_598 bool
-		if c_592 {
-			c_598 = true
+		var c_600 bool
+		if c_594 {
+			c_600 = true
 		} else {
-			if len(state_25) != len(state_29) {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:504:87", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(state_29)))
+			if len(state_26) != len(state_30) {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:504:87", fmt.Sprintf("dot: sizes %d and %d differ", len(state_26), len(state_30)))
 			}
-			d_599 := runtime.Dot(state_25, state_29)
-			x_600 := d_599 >= 0.0
-			c_598 = x_600
+			d_601 := runtime.Dot(state_26, state_30)
+			x_602 := d_601 >= 0.0
+			c_600 = x_602
 		}
-		var c_601 []float64
-		var c_602 int
-		if c_598 {
-			r_603 := ar.F64w(state_26)
-			state_25 = state_25[:len(r_603)]
-			for i_604 := range r_603 {
-				r_603[i_604] = -state_25[i_604]
+		var c_603 []float64
+		var c_604 int
+		if c_600 {
+			r_605 := ar.F64w(state_27)
+			state_26 = state_26[:len(r_605)]
+			for i_606 := range r_605 {
+				r_605[i_606] = -state_26[i_606]
 			}
-			c_601, c_602 = r_603, state_26
+			c_603, c_604 = r_605, state_27
 		} else {
-			c_601, c_602 = state_29, state_30
+			c_603, c_604 = state_30, state_31
 		}
-		if len(state_25) != len(c_601) {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:506:17", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(c_601)))
+		if len(state_26) != len(c_603) {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:506:17", fmt.Sprintf("dot: sizes %d and %d differ", len(state_26), len(c_603)))
 		}
-		d_606 := runtime.Dot(state_25, c_601)
-		x_607 := state_33 == int64(0)
-		var c_608 float64
-		if x_607 {
-			r_609 := ar.F64w(state_26)
-			state_25 = state_25[:len(r_609)]
-			for i_610 := range r_609 {
-				r_609[i_610] = (math.Abs(state_25[i_610]))
+		d_608 := runtime.Dot(state_26, c_603)
+		x_609 := state_34 == int64(0)
+		var c_610 float64
+		if x_609 {
+			r_611 := ar.F64w(state_27)
+			state_26 = state_26[:len(r_611)]
+			for i_612 := range r_611 {
+				r_611[i_612] = (math.Abs(state_26[i_612]))
 			}
-			s_612 := runtime.Max(r_609)
-			x_613 := 1.0 / s_612
-			x_614 := runtime.Min2(1.0, x_613)
-			c_608 = x_614
+			s_614 := runtime.Max(r_611)
+			x_615 := 1.0 / s_614
+			x_616 := runtime.Min2(1.0, x_615)
+			c_610 = x_616
 		} else {
-			x_615 := state_32 * state_31
-			x_616 := x_615 / d_606
-			x_617 := runtime.Min2(1e+20, x_616)
-			c_608 = x_617
+			x_617 := state_33 * state_32
+			x_618 := x_617 / d_608
+			x_619 := runtime.Min2(1e+20, x_618)
+			c_610 = x_619
 		}
-		n_618 := int64(state_23)
-		if int64(state_26) != n_618 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_26), n_618))
+		n_620 := int64(state_24)
+		if int64(state_27) != n_620 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_27), n_620))
 		}
-		if int64(c_602) != n_618 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_602), n_618))
+		if int64(c_604) != n_620 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_604), n_620))
 		}
-		x_619 := 0.0001 * d_606
-		x_620 := 4.0 * c_608
-		x_621 := c_608 + x_620
-		var state_622 float64
-		var state_623 float64
-		var state_624 []float64
-		var state_625 int
-		var state_626 float64
-		var state_627 float64
+		x_621 := 0.0001 * d_608
+		x_622 := 4.0 * c_610
+		x_623 := c_610 + x_622
+		var state_624 float64
+		var state_625 float64
+		var state_626 []float64
+		var state_627 int
 		var state_628 float64
-		var state_629 []float64
-		var state_630 int
-		var state_631 float64
-		var state_632 float64
+		var state_629 float64
+		var state_630 float64
+		var state_631 []float64
+		var state_632 int
 		var state_633 float64
 		var state_634 float64
 		var state_635 float64
-		var state_636 bool
-		var state_637 int64
-		var state_638 float64
-		var state_639 float64
-		var state_640 bool
-		var state_641 bool
-		var state_642 int64
-		state_622, state_623, state_624, state_625, state_626, state_627, state_628, state_629, state_630, state_631, state_632, state_633, state_634, state_635, state_636, state_637, state_638, state_639, state_640, state_641, state_642 = c_608, state_24, state_25, state_26, 0.0, state_24, d_606, state_25, state_26, 0.0, state_24, d_606, 0.0, x_621, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
+		var state_636 float64
+		var state_637 float64
+		var state_638 bool
+		var state_639 int64
+		var state_640 float64
+		var state_641 float64
+		var state_642 bool
+		var state_643 bool
+		var state_644 int64
+		state_624, state_625, state_626, state_627, state_628, state_629, state_630, state_631, state_632, state_633, state_634, state_635, state_636, state_637, state_638, state_639, state_640, state_641, state_642, state_643, state_644 = c_610, state_25, state_26, state_27, 0.0, state_25, d_608, state_26, state_27, 0.0, state_25, d_608, 0.0, x_623, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
 		for {
-			x_861 := !state_640
-			var c_862 bool
-			if x_861 {
-				x_863 := state_642 < int64(20)
-				c_862 = x_863
+			x_863 := !state_642
+			var c_864 bool
+			if x_863 {
+				x_865 := state_644 < int64(20)
+				c_864 = x_865
 			} else {
-				c_862 = false
+				c_864 = false
 			}
-			if !c_862 {
+			if !c_864 {
 				break
 			}
-			mark_864 := ar.Mark()
-			if c_602 != state_23 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{c_602}))
+			mark_866 := ar.Mark()
+			if c_604 != state_24 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_24})+" and "+runtime.ShapeString([]int{c_604}))
 			}
-			r_865 := ar.F64w(state_23)
-			state_22 = state_22[:len(r_865)]
-			c_601 = c_601[:len(r_865)]
-			for i_866 := range r_865 {
-				r_865[i_866] = (state_22[i_866] + (state_622 * c_601[i_866]))
+			r_867 := ar.F64w(state_24)
+			state_23 = state_23[:len(r_867)]
+			c_603 = c_603[:len(r_867)]
+			for i_868 := range r_867 {
+				r_867[i_868] = (state_23[i_868] + (state_624 * c_603[i_868]))
 			}
-			r_868, r_869, r_870 := fg_1(r_865, state_23)
-			if int64(r_870) != n_618 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_870), n_618))
+			r_870, r_871, r_872 := fg_1(r_867, state_24)
+			if int64(r_872) != n_620 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_872), n_620))
 			}
-			if len(r_869) != len(c_601) {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_869), len(c_601)))
+			if len(r_871) != len(c_603) {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_871), len(c_603)))
 			}
-			d_871 := runtime.Dot(r_869, c_601)
-			x_872 := state_622 * x_619
-			x_873 := state_24 + x_872
-			x_874 := state_637 == int64(1)
-			var c_875 bool
-			if x_874 {
-				x_876 := r_868 <= x_873
-				c_875 = x_876
-			} else {
-				c_875 = false
-			}
+			d_873 := runtime.Dot(r_871, c_603)
+			x_874 := state_624 * x_621
+			x_875 := state_25 + x_874
+			x_876 := state_639 == int64(1)
 			var c_877 bool
-			if c_875 {
-				x_878 := d_871 >= 0.0
+			if x_876 {
+				x_878 := r_870 <= x_875
 				c_877 = x_878
 			} else {
 				c_877 = false
 			}
-			var c_879 int64
+			var c_879 bool
 			if c_877 {
-				c_879 = int64(2)
+				x_880 := d_873 >= 0.0
+				c_879 = x_880
 			} else {
-				c_879 = state_637
+				c_879 = false
 			}
-			var c_880 bool
-			if state_636 {
-				x_881 := state_622 <= state_634
-				var c_882 bool
-				if x_881 {
-					c_882 = true
-				} else {
-					x_883 := state_622 >= state_635
-					c_882 = x_883
-				}
-				c_880 = c_882
+			var c_881 int64
+			if c_879 {
+				c_881 = int64(2)
 			} else {
-				c_880 = false
+				c_881 = state_639
 			}
-			var c_884 bool
-			if c_880 {
-				c_884 = true
-			} else {
-				var c_885 bool
-				if state_636 {
-					x_886 := state_635 - state_634
-					x_887 := 1e-10 * state_635
-					x_888 := x_886 <= x_887
-					c_885 = x_888
+			var c_882 bool
+			if state_638 {
+				x_883 := state_624 <= state_636
+				var c_884 bool
+				if x_883 {
+					c_884 = true
 				} else {
-					c_885 = false
+					x_885 := state_624 >= state_637
+					c_884 = x_885
 				}
-				c_884 = c_885
+				c_882 = c_884
+			} else {
+				c_882 = false
 			}
-			var c_889 bool
-			if c_884 {
-				c_889 = true
+			var c_886 bool
+			if c_882 {
+				c_886 = true
 			} else {
-				x_890 := state_622 == 1e+20
-				var c_891 bool
-				if x_890 {
-					x_892 := r_868 <= x_873
-					c_891 = x_892
+				var c_887 bool
+				if state_638 {
+					x_888 := state_637 - state_636
+					x_889 := 1e-10 * state_637
+					x_890 := x_888 <= x_889
+					c_887 = x_890
 				} else {
-					c_891 = false
+					c_887 = false
 				}
+				c_886 = c_887
+			}
+			var c_891 bool
+			if c_886 {
+				c_891 = true
+			} else {
+				x_892 := state_624 == 1e+20
 				var c_893 bool
-				if c_891 {
-					x_894 := d_871 <= x_619
+				if x_892 {
+					x_894 := r_870 <= x_875
 					c_893 = x_894
 				} else {
 					c_893 = false
 				}
-				c_889 = c_893
+				var c_895 bool
+				if c_893 {
+					x_896 := d_873 <= x_621
+					c_895 = x_896
+				} else {
+					c_895 = false
+				}
+				c_891 = c_895
 			}
-			x_895 := r_868 <= x_873
-			var c_896 bool
-			if x_895 {
-				x_897 := math.Abs(d_871)
-				x_898 := -d_606
-				x_899 := 0.1 * x_898
-				x_900 := x_897 <= x_899
-				c_896 = x_900
+			x_897 := r_870 <= x_875
+			var c_898 bool
+			if x_897 {
+				x_899 := math.Abs(d_873)
+				x_900 := -d_608
+				x_901 := 0.1 * x_900
+				x_902 := x_899 <= x_901
+				c_898 = x_902
 			} else {
-				c_896 = false
+				c_898 = false
 			}
-			var c_901 float64
-			var c_902 float64
-			var c_903 []float64
-			var c_904 int
-			var c_905 float64
-			var c_906 float64
+			var c_903 float64
+			var c_904 float64
+			var c_905 []float64
+			var c_906 int
 			var c_907 float64
-			var c_908 []float64
-			var c_909 int
-			var c_910 float64
-			var c_911 float64
+			var c_908 float64
+			var c_909 float64
+			var c_910 []float64
+			var c_911 int
 			var c_912 float64
 			var c_913 float64
 			var c_914 float64
-			var c_915 bool
-			var c_916 int64
-			var c_917 float64
-			var c_918 float64
-			var c_919 bool
-			var c_920 bool
-			var c_921 int64
-			if c_896 {
-				x_922 := state_642 + int64(1)
-				c_901, c_902, c_903, c_904, c_905, c_906, c_907, c_908, c_909, c_910, c_911, c_912, c_913, c_914, c_915, c_916, c_917, c_918, c_919, c_920, c_921 = state_622, r_868, r_869, r_870, state_626, state_627, state_628, state_629, state_630, state_631, state_632, state_633, state_634, state_635, state_636, c_879, state_638, state_639, true, true, x_922
+			var c_915 float64
+			var c_916 float64
+			var c_917 bool
+			var c_918 int64
+			var c_919 float64
+			var c_920 float64
+			var c_921 bool
+			var c_922 bool
+			var c_923 int64
+			if c_898 {
+				x_924 := state_644 + int64(1)
+				c_903, c_904, c_905, c_906, c_907, c_908, c_909, c_910, c_911, c_912, c_913, c_914, c_915, c_916, c_917, c_918, c_919, c_920, c_921, c_922, c_923 = state_624, r_870, r_871, r_872, state_628, state_629, state_630, state_631, state_632, state_633, state_634, state_635, state_636, state_637, state_638, c_881, state_640, state_641, true, true, x_924
 			} else {
-				x_923 := r_868 < math.Inf(1)
-				x_924 := !x_923
-				var c_925 float64
-				var c_926 float64
-				var c_927 []float64
-				var c_928 int
-				var c_929 float64
-				var c_930 float64
+				x_925 := r_870 < math.Inf(1)
+				x_926 := !x_925
+				var c_927 float64
+				var c_928 float64
+				var c_929 []float64
+				var c_930 int
 				var c_931 float64
-				var c_932 []float64
-				var c_933 int
-				var c_934 float64
-				var c_935 float64
+				var c_932 float64
+				var c_933 float64
+				var c_934 []float64
+				var c_935 int
 				var c_936 float64
 				var c_937 float64
 				var c_938 float64
-				var c_939 bool
-				var c_940 int64
-				var c_941 float64
-				var c_942 float64
-				var c_943 bool
-				var c_944 bool
-				var c_945 int64
-				if x_924 {
-					x_946 := state_622 - state_626
-					x_947 := 0.5 * x_946
-					x_948 := state_626 + x_947
-					x_949 := state_642 + int64(1)
-					c_925, c_926, c_927, c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945 = x_948, state_623, state_624, state_625, state_626, state_627, state_628, state_629, state_630, state_631, state_632, state_633, state_634, state_635, state_636, state_637, state_638, state_639, false, false, x_949
+				var c_939 float64
+				var c_940 float64
+				var c_941 bool
+				var c_942 int64
+				var c_943 float64
+				var c_944 float64
+				var c_945 bool
+				var c_946 bool
+				var c_947 int64
+				if x_926 {
+					x_948 := state_624 - state_628
+					x_949 := 0.5 * x_948
+					x_950 := state_628 + x_949
+					x_951 := state_644 + int64(1)
+					c_927, c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947 = x_950, state_625, state_626, state_627, state_628, state_629, state_630, state_631, state_632, state_633, state_634, state_635, state_636, state_637, state_638, state_639, state_640, state_641, false, false, x_951
 				} else {
-					var c_950 float64
-					var c_951 float64
-					var c_952 []float64
-					var c_953 int
-					var c_954 float64
-					var c_955 float64
+					var c_952 float64
+					var c_953 float64
+					var c_954 []float64
+					var c_955 int
 					var c_956 float64
-					var c_957 []float64
-					var c_958 int
-					var c_959 float64
-					var c_960 float64
+					var c_957 float64
+					var c_958 float64
+					var c_959 []float64
+					var c_960 int
 					var c_961 float64
 					var c_962 float64
 					var c_963 float64
-					var c_964 bool
-					var c_965 int64
-					var c_966 float64
-					var c_967 float64
-					var c_968 bool
-					var c_969 bool
-					var c_970 int64
-					if c_889 {
-						x_971 := r_868 <= x_873
-						var c_972 float64
-						var c_973 float64
-						var c_974 []float64
-						var c_975 int
-						var c_976 float64
-						var c_977 float64
+					var c_964 float64
+					var c_965 float64
+					var c_966 bool
+					var c_967 int64
+					var c_968 float64
+					var c_969 float64
+					var c_970 bool
+					var c_971 bool
+					var c_972 int64
+					if c_891 {
+						x_973 := r_870 <= x_875
+						var c_974 float64
+						var c_975 float64
+						var c_976 []float64
+						var c_977 int
 						var c_978 float64
-						var c_979 []float64
-						var c_980 int
-						var c_981 float64
-						var c_982 float64
+						var c_979 float64
+						var c_980 float64
+						var c_981 []float64
+						var c_982 int
 						var c_983 float64
 						var c_984 float64
 						var c_985 float64
-						var c_986 bool
-						var c_987 int64
-						var c_988 float64
-						var c_989 float64
-						var c_990 bool
-						var c_991 bool
-						var c_992 int64
-						if x_971 {
-							x_993 := state_642 + int64(1)
-							c_972, c_973, c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992 = state_622, r_868, r_869, r_870, state_626, state_627, state_628, state_629, state_630, state_631, state_632, state_633, state_634, state_635, state_636, c_879, state_638, state_639, true, true, x_993
+						var c_986 float64
+						var c_987 float64
+						var c_988 bool
+						var c_989 int64
+						var c_990 float64
+						var c_991 float64
+						var c_992 bool
+						var c_993 bool
+						var c_994 int64
+						if x_973 {
+							x_995 := state_644 + int64(1)
+							c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994 = state_624, r_870, r_871, r_872, state_628, state_629, state_630, state_631, state_632, state_633, state_634, state_635, state_636, state_637, state_638, c_881, state_640, state_641, true, true, x_995
 						} else {
-							x_994 := state_626 > 0.0
-							var c_995 bool
-							if x_994 {
-								x_996 := state_627 < state_24
-								c_995 = x_996
+							x_996 := state_628 > 0.0
+							var c_997 bool
+							if x_996 {
+								x_998 := state_629 < state_25
+								c_997 = x_998
 							} else {
-								c_995 = false
+								c_997 = false
 							}
-							x_997 := state_642 + int64(1)
-							c_972, c_973, c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992 = state_626, state_627, state_629, state_630, state_626, state_627, state_628, state_629, state_630, state_631, state_632, state_633, state_634, state_635, state_636, c_879, state_638, state_639, true, c_995, x_997
+							x_999 := state_644 + int64(1)
+							c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994 = state_628, state_629, state_631, state_632, state_628, state_629, state_630, state_631, state_632, state_633, state_634, state_635, state_636, state_637, state_638, c_881, state_640, state_641, true, c_997, x_999
 						}
-						c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970 = c_972, c_973, c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992
+						c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972 = c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994
 					} else {
-						x_998 := c_879 == int64(1)
-						var c_999 bool
-						if x_998 {
-							x_1000 := r_868 <= state_627
-							c_999 = x_1000
-						} else {
-							c_999 = false
-						}
+						x_1000 := c_881 == int64(1)
 						var c_1001 bool
-						if c_999 {
-							x_1002 := r_868 > x_873
+						if x_1000 {
+							x_1002 := r_870 <= state_629
 							c_1001 = x_1002
 						} else {
 							c_1001 = false
 						}
-						var c_1003 float64
-						var c_1004 float64
+						var c_1003 bool
+						if c_1001 {
+							x_1004 := r_870 > x_875
+							c_1003 = x_1004
+						} else {
+							c_1003 = false
+						}
 						var c_1005 float64
 						var c_1006 float64
 						var c_1007 float64
 						var c_1008 float64
-						var c_1009 bool
+						var c_1009 float64
 						var c_1010 float64
 						var c_1011 bool
-						if c_1001 {
-							x_1012 := state_626 * x_619
-							x_1013 := state_627 - x_1012
-							x_1014 := state_628 - x_619
-							x_1015 := state_631 * x_619
-							x_1016 := state_632 - x_1015
-							x_1017 := state_633 - x_619
-							x_1018 := state_622 * x_619
-							x_1019 := r_868 - x_1018
-							x_1020 := d_871 - x_619
-							r_1021, r_1022, r_1023, r_1024, r_1025, r_1026, r_1027, r_1028, r_1029 := fn_optimmtstep(ar, state_626, x_1013, x_1014, state_631, x_1016, x_1017, state_622, x_1019, x_1020, state_636, state_634, state_635)
-							x_1030 := r_1021 * x_619
-							x_1031 := r_1022 + x_1030
-							x_1032 := r_1023 + x_619
-							x_1033 := r_1024 * x_619
-							x_1034 := r_1025 + x_1033
-							x_1035 := r_1026 + x_619
-							c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011 = r_1021, x_1031, x_1032, r_1024, x_1034, x_1035, r_1027, r_1028, r_1029
+						var c_1012 float64
+						var c_1013 bool
+						if c_1003 {
+							x_1014 := state_628 * x_621
+							x_1015 := state_629 - x_1014
+							x_1016 := state_630 - x_621
+							x_1017 := state_633 * x_621
+							x_1018 := state_634 - x_1017
+							x_1019 := state_635 - x_621
+							x_1020 := state_624 * x_621
+							x_1021 := r_870 - x_1020
+							x_1022 := d_873 - x_621
+							r_1023, r_1024, r_1025, r_1026, r_1027, r_1028, r_1029, r_1030, r_1031 := fn_optimmtstep(ar, state_628, x_1015, x_1016, state_633, x_1018, x_1019, state_624, x_1021, x_1022, state_638, state_636, state_637)
+							x_1032 := r_1023 * x_621
+							x_1033 := r_1024 + x_1032
+							x_1034 := r_1025 + x_621
+							x_1035 := r_1026 * x_621
+							x_1036 := r_1027 + x_1035
+							x_1037 := r_1028 + x_621
+							c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013 = r_1023, x_1033, x_1034, r_1026, x_1036, x_1037, r_1029, r_1030, r_1031
 						} else {
-							r_1036, r_1037, r_1038, r_1039, r_1040, r_1041, r_1042, r_1043, r_1044 := fn_optimmtstep(ar, state_626, state_627, state_628, state_631, state_632, state_633, state_622, r_868, d_871, state_636, state_634, state_635)
-							c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011 = r_1036, r_1037, r_1038, r_1039, r_1040, r_1041, r_1042, r_1043, r_1044
+							r_1038, r_1039, r_1040, r_1041, r_1042, r_1043, r_1044, r_1045, r_1046 := fn_optimmtstep(ar, state_628, state_629, state_630, state_633, state_634, state_635, state_624, r_870, d_873, state_638, state_636, state_637)
+							c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013 = r_1038, r_1039, r_1040, r_1041, r_1042, r_1043, r_1044, r_1045, r_1046
 						}
-						var c_1045 bool
-						if c_1009 {
-							x_1046 := c_1006 - c_1003
-							x_1047 := math.Abs(x_1046)
-							x_1048 := 0.66 * state_639
-							x_1049 := x_1047 >= x_1048
-							c_1045 = x_1049
-						} else {
-							c_1045 = false
-						}
-						var c_1050 float64
-						if c_1045 {
-							x_1051 := c_1006 - c_1003
-							x_1052 := 0.5 * x_1051
-							x_1053 := c_1003 + x_1052
-							c_1050 = x_1053
-						} else {
-							c_1050 = c_1010
-						}
-						var c_1054 float64
-						var c_1055 float64
-						if c_1009 {
-							x_1056 := c_1006 - c_1003
-							x_1057 := math.Abs(x_1056)
-							c_1054, c_1055 = x_1057, state_638
-						} else {
-							c_1054, c_1055 = state_638, state_639
-						}
-						var c_1058 float64
-						var c_1059 float64
-						if c_1009 {
-							x_1060 := runtime.Min2(c_1003, c_1006)
-							x_1061 := runtime.Max2(c_1003, c_1006)
-							c_1058, c_1059 = x_1060, x_1061
-						} else {
-							x_1062 := c_1050 - c_1003
-							x_1063 := 1.1 * x_1062
-							x_1064 := c_1050 + x_1063
-							x_1065 := c_1050 - c_1003
-							x_1066 := 4.0 * x_1065
-							x_1067 := c_1050 + x_1066
-							c_1058, c_1059 = x_1064, x_1067
-						}
-						x_1068 := runtime.Min2(c_1050, 1e+20)
-						x_1069 := runtime.Max2(0.0, x_1068)
-						var c_1070 bool
-						if c_1009 {
-							x_1071 := x_1069 <= c_1058
-							var c_1072 bool
-							if x_1071 {
-								c_1072 = true
-							} else {
-								x_1073 := x_1069 >= c_1059
-								c_1072 = x_1073
-							}
-							c_1070 = c_1072
-						} else {
-							c_1070 = false
-						}
-						var c_1074 bool
-						if c_1070 {
-							c_1074 = true
-						} else {
-							var c_1075 bool
-							if c_1009 {
-								x_1076 := c_1059 - c_1058
-								x_1077 := 1e-10 * c_1059
-								x_1078 := x_1076 <= x_1077
-								c_1075 = x_1078
-							} else {
-								c_1075 = false
-							}
-							c_1074 = c_1075
-						}
-						var c_1079 float64
-						if c_1074 {
-							c_1079 = c_1003
-						} else {
-							c_1079 = x_1069
-						}
-						var c_1080 []float64
-						var c_1081 int
+						var c_1047 bool
 						if c_1011 {
-							c_1080, c_1081 = r_869, r_870
+							x_1048 := c_1008 - c_1005
+							x_1049 := math.Abs(x_1048)
+							x_1050 := 0.66 * state_641
+							x_1051 := x_1049 >= x_1050
+							c_1047 = x_1051
 						} else {
-							c_1080, c_1081 = state_629, state_630
+							c_1047 = false
 						}
-						x_1082 := state_642 + int64(1)
-						c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970 = c_1079, r_868, r_869, r_870, c_1003, c_1004, c_1005, c_1080, c_1081, c_1006, c_1007, c_1008, c_1058, c_1059, c_1009, c_879, c_1054, c_1055, false, false, x_1082
+						var c_1052 float64
+						if c_1047 {
+							x_1053 := c_1008 - c_1005
+							x_1054 := 0.5 * x_1053
+							x_1055 := c_1005 + x_1054
+							c_1052 = x_1055
+						} else {
+							c_1052 = c_1012
+						}
+						var c_1056 float64
+						var c_1057 float64
+						if c_1011 {
+							x_1058 := c_1008 - c_1005
+							x_1059 := math.Abs(x_1058)
+							c_1056, c_1057 = x_1059, state_640
+						} else {
+							c_1056, c_1057 = state_640, state_641
+						}
+						var c_1060 float64
+						var c_1061 float64
+						if c_1011 {
+							x_1062 := runtime.Min2(c_1005, c_1008)
+							x_1063 := runtime.Max2(c_1005, c_1008)
+							c_1060, c_1061 = x_1062, x_1063
+						} else {
+							x_1064 := c_1052 - c_1005
+							x_1065 := 1.1 * x_1064
+							x_1066 := c_1052 + x_1065
+							x_1067 := c_1052 - c_1005
+							x_1068 := 4.0 * x_1067
+							x_1069 := c_1052 + x_1068
+							c_1060, c_1061 = x_1066, x_1069
+						}
+						x_1070 := runtime.Min2(c_1052, 1e+20)
+						x_1071 := runtime.Max2(0.0, x_1070)
+						var c_1072 bool
+						if c_1011 {
+							x_1073 := x_1071 <= c_1060
+							var c_1074 bool
+							if x_1073 {
+								c_1074 = true
+							} else {
+								x_1075 := x_1071 >= c_1061
+								c_1074 = x_1075
+							}
+							c_1072 = c_1074
+						} else {
+							c_1072 = false
+						}
+						var c_1076 bool
+						if c_1072 {
+							c_1076 = true
+						} else {
+							var c_1077 bool
+							if c_1011 {
+								x_1078 := c_1061 - c_1060
+								x_1079 := 1e-10 * c_1061
+								x_1080 := x_1078 <= x_1079
+								c_1077 = x_1080
+							} else {
+								c_1077 = false
+							}
+							c_1076 = c_1077
+						}
+						var c_1081 float64
+						if c_1076 {
+							c_1081 = c_1005
+						} else {
+							c_1081 = x_1071
+						}
+						var c_1082 []float64
+						var c_1083 int
+						if c_1013 {
+							c_1082, c_1083 = r_871, r_872
+						} else {
+							c_1082, c_1083 = state_631, state_632
+						}
+						x_1084 := state_644 + int64(1)
+						c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972 = c_1081, r_870, r_871, r_872, c_1005, c_1006, c_1007, c_1082, c_1083, c_1008, c_1009, c_1010, c_1060, c_1061, c_1011, c_881, c_1056, c_1057, false, false, x_1084
 					}
-					c_925, c_926, c_927, c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945 = c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970
+					c_927, c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947 = c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972
 				}
-				c_901, c_902, c_903, c_904, c_905, c_906, c_907, c_908, c_909, c_910, c_911, c_912, c_913, c_914, c_915, c_916, c_917, c_918, c_919, c_920, c_921 = c_925, c_926, c_927, c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945
+				c_903, c_904, c_905, c_906, c_907, c_908, c_909, c_910, c_911, c_912, c_913, c_914, c_915, c_916, c_917, c_918, c_919, c_920, c_921, c_922, c_923 = c_927, c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947
 			}
-			state_622, state_623, state_624, state_625, state_626, state_627, state_628, state_629, state_630, state_631, state_632, state_633, state_634, state_635, state_636, state_637, state_638, state_639, state_640, state_641, state_642 = c_901, c_902, c_903, c_904, c_905, c_906, c_907, c_908, c_909, c_910, c_911, c_912, c_913, c_914, c_915, c_916, c_917, c_918, c_919, c_920, c_921
-			_ = mark_864
+			state_624, state_625, state_626, state_627, state_628, state_629, state_630, state_631, state_632, state_633, state_634, state_635, state_636, state_637, state_638, state_639, state_640, state_641, state_642, state_643, state_644 = c_903, c_904, c_905, c_906, c_907, c_908, c_909, c_910, c_911, c_912, c_913, c_914, c_915, c_916, c_917, c_918, c_919, c_920, c_921, c_922, c_923
+			_ = mark_866
 		}
-		var c_1083 float64
-		var c_1084 float64
-		var c_1085 []float64
-		var c_1086 int
-		var c_1087 int64
-		var c_1088 bool
-		if state_640 {
-			c_1083, c_1084, c_1085, c_1086, c_1087, c_1088 = state_622, state_623, state_624, state_625, state_642, state_641
+		var c_1085 float64
+		var c_1086 float64
+		var c_1087 []float64
+		var c_1088 int
+		var c_1089 int64
+		var c_1090 bool
+		if state_642 {
+			c_1085, c_1086, c_1087, c_1088, c_1089, c_1090 = state_624, state_625, state_626, state_627, state_644, state_643
 		} else {
-			x_1089 := state_626 > 0.0
-			var c_1090 bool
-			if x_1089 {
-				x_1091 := state_627 < state_24
-				c_1090 = x_1091
+			x_1091 := state_628 > 0.0
+			var c_1092 bool
+			if x_1091 {
+				x_1093 := state_629 < state_25
+				c_1092 = x_1093
 			} else {
-				c_1090 = false
+				c_1092 = false
 			}
-			c_1083, c_1084, c_1085, c_1086, c_1087, c_1088 = state_626, state_627, state_629, state_630, state_642, c_1090
+			c_1085, c_1086, c_1087, c_1088, c_1089, c_1090 = state_628, state_629, state_631, state_632, state_644, c_1092
 		}
-		x_1092 := !c_1088
-		var c_1093 []float64
-		var c_1094 int
-		var c_1095 float64
-		var c_1096 []float64
-		var c_1097 int
+		x_1094 := !c_1090
+		var c_1095 []float64
+		var c_1096 int
+		var c_1097 float64
 		var c_1098 []float64
+		var c_1099 int
 		var c_1100 []float64
-		var c_1101 int
-		var c_1102 float64
-		var c_1103 float64
-		var c_1104 int64
-		var c_1105 int64
+		var c_1102 []float64
+		var c_1103 int
+		var c_1104 float64
+		var c_1105 float64
 		var c_1106 int64
-		var c_1107 bool
-		if x_1092 {
-			x_1108 := state_35 + c_1087
-			c_1093, c_1094, c_1095, c_1096, c_1097, c_1098, c_1100, c_1101, c_1102, c_1103, c_1104, c_1105, c_1106, c_1107 = state_22, state_23, state_24, state_25, state_26, state_27, c_601, c_602, d_606, state_32, state_33, state_34, x_1108, true
+		var c_1107 int64
+		var c_1108 int64
+		var c_1109 bool
+		if x_1094 {
+			x_1110 := state_36 + c_1089
+			c_1095, c_1096, c_1097, c_1098, c_1099, c_1100, c_1102, c_1103, c_1104, c_1105, c_1106, c_1107, c_1108, c_1109 = state_23, state_24, state_25, state_26, state_27, state_28, c_603, c_604, d_608, state_33, state_34, state_35, x_1110, true
 		} else {
-			if c_602 != state_23 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:510:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{c_602}))
+			if c_604 != state_24 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:510:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_24})+" and "+runtime.ShapeString([]int{c_604}))
 			}
-			r_1109 := ar.F64w(state_23)
-			state_22 = state_22[:len(r_1109)]
-			c_601 = c_601[:len(r_1109)]
-			for i_1110 := range r_1109 {
-				r_1109[i_1110] = (state_22[i_1110] + (c_1083 * c_601[i_1110]))
+			r_1111 := ar.F64w(state_24)
+			state_23 = state_23[:len(r_1111)]
+			c_603 = c_603[:len(r_1111)]
+			for i_1112 := range r_1111 {
+				r_1111[i_1112] = (state_23[i_1112] + (c_1085 * c_603[i_1112]))
 			}
-			if state_26 != c_1086 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:511:38", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1086})+" and "+runtime.ShapeString([]int{state_26}))
+			if state_27 != c_1088 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:511:38", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1088})+" and "+runtime.ShapeString([]int{state_27}))
 			}
-			var s_1112 float64 = 0
-			c_1085 = c_1085[:c_1086]
-			state_25 = state_25[:c_1086]
-			for i_1113 := 0; i_1113 < c_1086; i_1113++ {
-				s_1112 += c_1085[i_1113] * (c_1085[i_1113] - state_25[i_1113])
+			var s_1114 float64 = 0
+			c_1087 = c_1087[:c_1088]
+			state_26 = state_26[:c_1088]
+			for i_1115 := 0; i_1115 < c_1088; i_1115++ {
+				s_1114 += c_1087[i_1115] * (c_1087[i_1115] - state_26[i_1115])
 			}
-			d_1115 := runtime.Dot(state_25, state_25)
-			x_1116 := s_1112 / d_1115
-			x_1117 := runtime.Max2(0.0, x_1116)
-			if c_602 != c_1086 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:513:30", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1086})+" and "+runtime.ShapeString([]int{c_602}))
+			d_1117 := runtime.Dot(state_26, state_26)
+			x_1118 := s_1114 / d_1117
+			x_1119 := runtime.Max2(0.0, x_1118)
+			if c_604 != c_1088 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:513:30", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1088})+" and "+runtime.ShapeString([]int{c_604}))
 			}
-			r_1118 := ar.F64w(c_1086)
-			c_1085 = c_1085[:len(r_1118)]
-			c_601 = c_601[:len(r_1118)]
-			for i_1119 := range r_1118 {
-				r_1118[i_1119] = (-c_1085[i_1119] + (x_1117 * c_601[i_1119]))
+			r_1120 := ar.F64w(c_1088)
+			c_1087 = c_1087[:len(r_1120)]
+			c_603 = c_603[:len(r_1120)]
+			for i_1121 := range r_1120 {
+				r_1120[i_1121] = (-c_1087[i_1121] + (x_1119 * c_603[i_1121]))
 			}
-			x_1121 := state_33 + int64(1)
-			var c_1122 int64
-			if c_598 {
-				c_1122 = int64(1)
+			x_1123 := state_34 + int64(1)
+			var c_1124 int64
+			if c_600 {
+				c_1124 = int64(1)
 			} else {
-				x_1123 := state_34 + int64(1)
-				c_1122 = x_1123
+				x_1125 := state_35 + int64(1)
+				c_1124 = x_1125
 			}
-			x_1124 := state_35 + c_1087
-			c_1093, c_1094, c_1095, c_1096, c_1097, c_1098, c_1100, c_1101, c_1102, c_1103, c_1104, c_1105, c_1106, c_1107 = r_1109, state_23, c_1084, c_1085, c_1086, state_25, r_1118, c_1086, d_606, c_1083, x_1121, c_1122, x_1124, false
+			x_1126 := state_36 + c_1089
+			c_1095, c_1096, c_1097, c_1098, c_1099, c_1100, c_1102, c_1103, c_1104, c_1105, c_1106, c_1107, c_1108, c_1109 = r_1111, state_24, c_1086, c_1087, c_1088, state_26, r_1120, c_1088, d_608, c_1085, x_1123, c_1124, x_1126, false
 		}
-		state_22, state_23, state_24, state_25, state_26, state_27, state_29, state_30, state_31, state_32, state_33, state_34, state_35, state_36 = c_1093, c_1094, c_1095, c_1096, c_1097, c_1098, c_1100, c_1101, c_1102, c_1103, c_1104, c_1105, c_1106, c_1107
-		_ = mark_587
+		state_23, state_24, state_25, state_26, state_27, state_28, state_30, state_31, state_32, state_33, state_34, state_35, state_36, state_37 = c_1095, c_1096, c_1097, c_1098, c_1099, c_1100, c_1102, c_1103, c_1104, c_1105, c_1106, c_1107, c_1108, c_1109
+		_ = mark_589
 	}
-	ar.Keep(mark_1125, &state_22)
-	return state_22, state_23, state_24, state_33, state_35, nil
+	ar.Keep(mark_1127, &state_23)
+	return state_23, state_24, state_25, state_34, state_36, nil
 }
+
+// nbLoop12 keeps the records of a parallel loop of fn_lbfgsb.
+var nbLoop12 runtime.LoopSite
+
+// nbLoop13 keeps the records of a parallel loop of fn_lbfgsb.
+var nbLoop13 runtime.LoopSite
 
 // fn_lbfgsb is def lbfgsb (optim.nab:73:12).
 func fn_lbfgsb(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lo_4 []float64, lo_5 int, hi_6 []float64, hi_7 int, m_8 int64, maxiter_9 int64, gtol_10 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_413 := ar.Mark()
+	mark_415 := ar.Mark()
 	size_11 := int64(x0_3)
 	if int64(lo_5) != size_11 {
 		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:73:65", fmt.Sprintf("size mismatch: n is %d (x0) but lo has size %d", size_11, lo_5))
@@ -4697,382 +4768,395 @@ func fn_lbfgsb(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 			state_63 = state_63[:len(r_239)]
 			state_66 = state_66[:len(r_239)]
 			if len(r_239) >= 262144 {
-				r_239 := r_239
-				state_63 := state_63
-				state_66 := state_66
-				runtime.ParallelFor(len(r_239), 16384, func(lo_243, hi int) {
-					for i_244 := lo_243; i_244 < hi; i_244++ {
-						r_239[i_244] = (state_63[i_244] - state_66[i_244])
+				loop_246 := runtime.EnterLoop(&nbLoop12, runtime.Bind(r_239, runtime.Bind(state_63, runtime.Bind(state_66, runtime.End{}))), len(r_239), 16384)
+				if loop_246.For == nil {
+					loop_246.For = func(lo_243, hi int) {
+						r_239 := loop_246.C.H
+						state_63 := loop_246.C.T.H
+						state_66 := loop_246.C.T.T.H
+						for i_244 := lo_243; i_244 < hi; i_244++ {
+							r_239[i_244] = (state_63[i_244] - state_66[i_244])
+						}
 					}
-				})
+				}
+				runtime.ParallelFor(len(r_239), 16384, loop_246.For)
+				loop_246.Leave(&nbLoop12)
 			} else {
 				for i_240 := range r_239 {
 					r_239[i_240] = (state_63[i_240] - state_66[i_240])
 				}
 			}
-			r_246, r_247, err_248 := fn_optimclip(ar, r_239, state_64, lo_4, lo_5, hi_6, hi_7)
-			if err_248 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithFrame(err_248, "optim.clip", "std/optim:848:5", "std/optim:871:40")
+			r_247, r_248, err_249 := fn_optimclip(ar, r_239, state_64, lo_4, lo_5, hi_6, hi_7)
+			if err_249 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithFrame(err_249, "optim.clip", "std/optim:848:5", "std/optim:871:40")
 			}
-			if state_64 != r_247 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:871:60", "shape mismatch in '-': "+runtime.ShapeString([]int{r_247})+" and "+runtime.ShapeString([]int{state_64}))
+			if state_64 != r_248 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:871:60", "shape mismatch in '-': "+runtime.ShapeString([]int{r_248})+" and "+runtime.ShapeString([]int{state_64}))
 			}
-			r_249 := ar.F64w(r_247)
-			r_246 = r_246[:len(r_249)]
-			state_63 = state_63[:len(r_249)]
-			if len(r_249) >= 262144 {
-				r_249 := r_249
-				r_246 := r_246
-				state_63 := state_63
-				runtime.ParallelFor(len(r_249), 16384, func(lo_253, hi int) {
-					for i_254 := lo_253; i_254 < hi; i_254++ {
-						r_249[i_254] = (math.Abs((r_246[i_254] - state_63[i_254])))
+			r_250 := ar.F64w(r_248)
+			r_247 = r_247[:len(r_250)]
+			state_63 = state_63[:len(r_250)]
+			if len(r_250) >= 262144 {
+				loop_257 := runtime.EnterLoop(&nbLoop13, runtime.Bind(r_250, runtime.Bind(r_247, runtime.Bind(state_63, runtime.End{}))), len(r_250), 16384)
+				if loop_257.For == nil {
+					loop_257.For = func(lo_254, hi int) {
+						r_250 := loop_257.C.H
+						r_247 := loop_257.C.T.H
+						state_63 := loop_257.C.T.T.H
+						for i_255 := lo_254; i_255 < hi; i_255++ {
+							r_250[i_255] = (math.Abs((r_247[i_255] - state_63[i_255])))
+						}
 					}
-				})
+				}
+				runtime.ParallelFor(len(r_250), 16384, loop_257.For)
+				loop_257.Leave(&nbLoop13)
 			} else {
-				for i_250 := range r_249 {
-					r_249[i_250] = (math.Abs((r_246[i_250] - state_63[i_250])))
+				for i_251 := range r_250 {
+					r_250[i_251] = (math.Abs((r_247[i_251] - state_63[i_251])))
 				}
 			}
-			s_256 := runtime.Max(r_249)
-			x_257 := s_256 > gtol_10
-			c_238 = x_257
+			s_258 := runtime.Max(r_250)
+			x_259 := s_258 > gtol_10
+			c_238 = x_259
 		} else {
 			c_238 = false
 		}
 		if !c_238 {
 			break
 		}
-		mark_258 := ar.Mark()
-		n_259, err_260 := runtime.CheckSize(n_25)
-		if err_260 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:18", err_260)
+		mark_260 := ar.Mark()
+		n_261, err_262 := runtime.CheckSize(n_25)
+		if err_262 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:18", err_262)
 		}
-		r_261 := ar.F64w(n_259)
-		for i_262 := range r_261 {
-			i_264 := int64(i_262)
-			if i_264 < 0 || i_264 >= int64(state_64) {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:24", runtime.CheckIndex(i_264, state_64))
+		r_263 := ar.F64w(n_261)
+		for i_264 := range r_263 {
+			i_266 := int64(i_264)
+			if i_266 < 0 || i_266 >= int64(state_64) {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:24", runtime.CheckIndex(i_266, state_64))
 			}
-			x_265 := state_63[int(i_264)]
-			if i_264 < 0 || i_264 >= int64(lo_5) {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:33", runtime.CheckIndex(i_264, lo_5))
+			x_267 := state_63[int(i_266)]
+			if i_266 < 0 || i_266 >= int64(lo_5) {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:33", runtime.CheckIndex(i_266, lo_5))
 			}
-			x_266 := lo_4[int(i_264)]
-			x_267 := x_265 <= x_266
-			var c_268 bool
-			if x_267 {
-				if i_264 < 0 || i_264 >= int64(state_67) {
-					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:41", runtime.CheckIndex(i_264, state_67))
+			x_268 := lo_4[int(i_266)]
+			x_269 := x_267 <= x_268
+			var c_270 bool
+			if x_269 {
+				if i_266 < 0 || i_266 >= int64(state_67) {
+					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:41", runtime.CheckIndex(i_266, state_67))
 				}
-				x_269 := state_66[int(i_264)]
-				x_270 := x_269 > 0.0
-				c_268 = x_270
+				x_271 := state_66[int(i_266)]
+				x_272 := x_271 > 0.0
+				c_270 = x_272
 			} else {
-				c_268 = false
+				c_270 = false
 			}
-			var c_271 bool
-			if c_268 {
-				c_271 = true
+			var c_273 bool
+			if c_270 {
+				c_273 = true
 			} else {
-				if i_264 < 0 || i_264 >= int64(state_64) {
-					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:57", runtime.CheckIndex(i_264, state_64))
+				if i_266 < 0 || i_266 >= int64(state_64) {
+					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:57", runtime.CheckIndex(i_266, state_64))
 				}
-				x_272 := state_63[int(i_264)]
-				if i_264 < 0 || i_264 >= int64(hi_7) {
-					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:66", runtime.CheckIndex(i_264, hi_7))
+				x_274 := state_63[int(i_266)]
+				if i_266 < 0 || i_266 >= int64(hi_7) {
+					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:66", runtime.CheckIndex(i_266, hi_7))
 				}
-				x_273 := hi_6[int(i_264)]
-				x_274 := x_272 >= x_273
-				var c_275 bool
-				if x_274 {
-					if i_264 < 0 || i_264 >= int64(state_67) {
-						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:74", runtime.CheckIndex(i_264, state_67))
+				x_275 := hi_6[int(i_266)]
+				x_276 := x_274 >= x_275
+				var c_277 bool
+				if x_276 {
+					if i_266 < 0 || i_266 >= int64(state_67) {
+						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:74", runtime.CheckIndex(i_266, state_67))
 					}
-					x_276 := state_66[int(i_264)]
-					x_277 := x_276 < 0.0
-					c_275 = x_277
+					x_278 := state_66[int(i_266)]
+					x_279 := x_278 < 0.0
+					c_277 = x_279
 				} else {
-					c_275 = false
+					c_277 = false
 				}
-				c_271 = c_275
+				c_273 = c_277
 			}
-			var c_278 float64
-			if c_271 {
-				c_278 = 0.0
+			var c_280 float64
+			if c_273 {
+				c_280 = 0.0
 			} else {
-				c_278 = 1.0
+				c_280 = 1.0
 			}
-			r_261[i_262] = c_278
+			r_263[i_264] = c_280
 		}
-		if state_67 != n_259 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:878:38", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
+		if state_67 != n_261 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:878:38", "shape mismatch in '*': "+runtime.ShapeString([]int{n_261})+" and "+runtime.ShapeString([]int{state_67}))
 		}
-		r_279 := ar.F64w(n_259)
-		r_261 = r_261[:len(r_279)]
-		state_66 = state_66[:len(r_279)]
-		for i_280 := range r_279 {
-			r_279[i_280] = (r_261[i_280] * state_66[i_280])
+		r_281 := ar.F64w(n_261)
+		r_263 = r_263[:len(r_281)]
+		state_66 = state_66[:len(r_281)]
+		for i_282 := range r_281 {
+			r_281[i_282] = (r_263[i_282] * state_66[i_282])
 		}
-		r_282, r_283, err_284 := fn_optimtwoloop(ar, r_279, n_259, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77)
-		if err_284 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithFrame(err_284, "optim.two_loop", "std/optim:391:5", "std/optim:878:24")
+		r_284, r_285, err_286 := fn_optimtwoloop(ar, r_281, n_261, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77)
+		if err_286 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_286, "optim.two_loop", "std/optim:391:5", "std/optim:878:24")
 		}
-		if r_283 != n_259 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:878:22", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{r_283}))
+		if r_285 != n_261 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:878:22", "shape mismatch in '*': "+runtime.ShapeString([]int{n_261})+" and "+runtime.ShapeString([]int{r_285}))
 		}
-		r_285 := ar.F64w(n_259)
-		r_261 = r_261[:len(r_285)]
-		r_282 = r_282[:len(r_285)]
-		for i_286 := range r_285 {
-			r_285[i_286] = (-r_261[i_286] * r_282[i_286])
+		r_287 := ar.F64w(n_261)
+		r_263 = r_263[:len(r_287)]
+		r_284 = r_284[:len(r_287)]
+		for i_288 := range r_287 {
+			r_287[i_288] = (-r_263[i_288] * r_284[i_288])
 		}
-		if len(r_285) != len(state_66) {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:879:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_285), len(state_66)))
+		if len(r_287) != len(state_66) {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:879:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_287), len(state_66)))
 		}
-		d_288 := runtime.Dot(r_285, state_66)
-		x_289 := d_288 < 0.0
-		var c_290 []float64
-		var c_291 int
-		if x_289 {
-			c_290, c_291 = r_285, n_259
+		d_290 := runtime.Dot(r_287, state_66)
+		x_291 := d_290 < 0.0
+		var c_292 []float64
+		var c_293 int
+		if x_291 {
+			c_292, c_293 = r_287, n_261
 		} else {
-			if state_67 != n_259 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:879:54", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
+			if state_67 != n_261 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:879:54", "shape mismatch in '*': "+runtime.ShapeString([]int{n_261})+" and "+runtime.ShapeString([]int{state_67}))
 			}
-			r_292 := ar.F64w(n_259)
-			r_261 = r_261[:len(r_292)]
-			state_66 = state_66[:len(r_292)]
-			for i_293 := range r_292 {
-				r_292[i_293] = (-r_261[i_293] * state_66[i_293])
+			r_294 := ar.F64w(n_261)
+			r_263 = r_263[:len(r_294)]
+			state_66 = state_66[:len(r_294)]
+			for i_295 := range r_294 {
+				r_294[i_295] = (-r_263[i_295] * state_66[i_295])
 			}
-			c_290, c_291 = r_292, n_259
+			c_292, c_293 = r_294, n_261
 		}
-		x_295 := state_77 == int64(0)
-		var c_296 float64
-		if x_295 {
-			if state_67 != n_259 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:880:58", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
+		x_297 := state_77 == int64(0)
+		var c_298 float64
+		if x_297 {
+			if state_67 != n_261 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:880:58", "shape mismatch in '*': "+runtime.ShapeString([]int{n_261})+" and "+runtime.ShapeString([]int{state_67}))
 			}
-			r_297 := ar.F64w(n_259)
-			r_261 = r_261[:len(r_297)]
-			state_66 = state_66[:len(r_297)]
-			for i_298 := range r_297 {
-				r_297[i_298] = (r_261[i_298] * state_66[i_298])
+			r_299 := ar.F64w(n_261)
+			r_263 = r_263[:len(r_299)]
+			state_66 = state_66[:len(r_299)]
+			for i_300 := range r_299 {
+				r_299[i_300] = (r_263[i_300] * state_66[i_300])
 			}
-			s_300 := runtime.Norm2(r_297)
-			x_301 := 1.0 / s_300
-			x_302 := runtime.Min2(1.0, x_301)
-			c_296 = x_302
+			s_302 := runtime.Norm2(r_299)
+			x_303 := 1.0 / s_302
+			x_304 := runtime.Min2(1.0, x_303)
+			c_298 = x_304
 		} else {
-			c_296 = 1.0
+			c_298 = 1.0
 		}
-		if c_291 != state_64 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:882:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
+		if c_293 != state_64 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:882:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_293}))
 		}
-		r_303 := ar.F64w(state_64)
-		state_63 = state_63[:len(r_303)]
-		c_290 = c_290[:len(r_303)]
-		for i_304 := range r_303 {
-			r_303[i_304] = (state_63[i_304] + (c_296 * c_290[i_304]))
+		r_305 := ar.F64w(state_64)
+		state_63 = state_63[:len(r_305)]
+		c_292 = c_292[:len(r_305)]
+		for i_306 := range r_305 {
+			r_305[i_306] = (state_63[i_306] + (c_298 * c_292[i_306]))
 		}
-		r_306, r_307, err_308 := fn_optimclip(ar, r_303, state_64, lo_4, lo_5, hi_6, hi_7)
-		if err_308 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithFrame(err_308, "optim.clip", "std/optim:848:5", "std/optim:882:17")
+		r_308, r_309, err_310 := fn_optimclip(ar, r_305, state_64, lo_4, lo_5, hi_6, hi_7)
+		if err_310 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_310, "optim.clip", "std/optim:848:5", "std/optim:882:17")
 		}
-		r_309, r_310, r_311 := fg_1(r_306, r_307)
-		if int64(r_311) != n_25 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:883:24", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_311), n_25))
+		r_311, r_312, r_313 := fg_1(r_308, r_309)
+		if int64(r_313) != n_25 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:883:24", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_313), n_25))
 		}
-		var state_312 float64
-		var state_313 []float64
-		var state_314 int
-		var state_315 float64
-		var state_316 []float64
-		var state_317 int
-		var state_318 int64
-		state_312, state_313, state_314, state_315, state_316, state_317, state_318 = c_296, r_306, r_307, r_309, r_310, r_311, int64(1)
+		var state_314 float64
+		var state_315 []float64
+		var state_316 int
+		var state_317 float64
+		var state_318 []float64
+		var state_319 int
+		var state_320 int64
+		state_314, state_315, state_316, state_317, state_318, state_319, state_320 = c_298, r_308, r_309, r_311, r_312, r_313, int64(1)
 		for {
-			if state_64 != state_314 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:885:45", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
+			if state_64 != state_316 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:885:45", "shape mismatch in '-': "+runtime.ShapeString([]int{state_316})+" and "+runtime.ShapeString([]int{state_64}))
 			}
-			if state_67 != state_314 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:885:35", fmt.Sprintf("dot: sizes %d and %d differ", state_67, state_314))
+			if state_67 != state_316 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:885:35", fmt.Sprintf("dot: sizes %d and %d differ", state_67, state_316))
 			}
-			var s_330 float64 = 0
+			var s_332 float64 = 0
 			state_66 = state_66[:state_67]
-			state_313 = state_313[:state_67]
+			state_315 = state_315[:state_67]
 			state_63 = state_63[:state_67]
-			for i_331 := 0; i_331 < state_67; i_331++ {
-				s_330 += state_66[i_331] * (state_313[i_331] - state_63[i_331])
+			for i_333 := 0; i_333 < state_67; i_333++ {
+				s_332 += state_66[i_333] * (state_315[i_333] - state_63[i_333])
 			}
-			x_333 := 0.0001 * s_330
-			x_334 := state_65 + x_333
-			x_335 := state_315 <= x_334
-			x_336 := !x_335
-			var c_337 bool
-			if x_336 {
-				x_338 := state_312 >= 1e-10
-				c_337 = x_338
+			x_335 := 0.0001 * s_332
+			x_336 := state_65 + x_335
+			x_337 := state_317 <= x_336
+			x_338 := !x_337
+			var c_339 bool
+			if x_338 {
+				x_340 := state_314 >= 1e-10
+				c_339 = x_340
 			} else {
-				c_337 = false
+				c_339 = false
 			}
-			if !c_337 {
+			if !c_339 {
 				break
 			}
-			mark_339 := ar.Mark()
-			x_340 := state_312 / 2.0
-			if c_291 != state_64 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:887:28", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
+			mark_341 := ar.Mark()
+			x_342 := state_314 / 2.0
+			if c_293 != state_64 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:887:28", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_293}))
 			}
-			r_341 := ar.F64w(state_64)
-			state_63 = state_63[:len(r_341)]
-			c_290 = c_290[:len(r_341)]
-			for i_342 := range r_341 {
-				r_341[i_342] = (state_63[i_342] + (x_340 * c_290[i_342]))
+			r_343 := ar.F64w(state_64)
+			state_63 = state_63[:len(r_343)]
+			c_292 = c_292[:len(r_343)]
+			for i_344 := range r_343 {
+				r_343[i_344] = (state_63[i_344] + (x_342 * c_292[i_344]))
 			}
-			r_344, r_345, err_346 := fn_optimclip(ar, r_341, state_64, lo_4, lo_5, hi_6, hi_7)
-			if err_346 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithFrame(err_346, "optim.clip", "std/optim:848:5", "std/optim:887:21")
+			r_346, r_347, err_348 := fn_optimclip(ar, r_343, state_64, lo_4, lo_5, hi_6, hi_7)
+			if err_348 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithFrame(err_348, "optim.clip", "std/optim:848:5", "std/optim:887:21")
 			}
-			r_347, r_348, r_349 := fg_1(r_344, r_345)
-			if int64(r_349) != n_25 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:888:28", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_349), n_25))
+			r_349, r_350, r_351 := fg_1(r_346, r_347)
+			if int64(r_351) != n_25 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:888:28", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_351), n_25))
 			}
-			x_350 := state_318 + int64(1)
-			state_312, state_313, state_314, state_315, state_316, state_317, state_318 = x_340, r_344, r_345, r_347, r_348, r_349, x_350
-			_ = mark_339
+			x_352 := state_320 + int64(1)
+			state_314, state_315, state_316, state_317, state_318, state_319, state_320 = x_342, r_346, r_347, r_349, r_350, r_351, x_352
+			_ = mark_341
 		}
-		x_351 := state_312 < 1e-10
-		var c_352 []float64
-		var c_353 int
-		var c_354 float64
-		var c_355 []float64
-		var c_356 int
+		x_353 := state_314 < 1e-10
+		var c_354 []float64
+		var c_355 int
+		var c_356 float64
 		var c_357 []float64
 		var c_358 int
-		var c_359 int
-		var c_360 []float64
+		var c_359 []float64
+		var c_360 int
 		var c_361 int
-		var c_362 int
-		var c_363 []float64
+		var c_362 []float64
+		var c_363 int
 		var c_364 int
-		var c_365 int64
-		var c_366 int64
+		var c_365 []float64
+		var c_366 int
 		var c_367 int64
 		var c_368 int64
-		var c_369 bool
-		if x_351 {
-			x_370 := state_79 + state_318
-			c_352, c_353, c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369 = state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, x_370, true
+		var c_369 int64
+		var c_370 int64
+		var c_371 bool
+		if x_353 {
+			x_372 := state_79 + state_320
+			c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369, c_370, c_371 = state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, x_372, true
 		} else {
-			if state_64 != state_314 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:891:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
+			if state_64 != state_316 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:891:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_316})+" and "+runtime.ShapeString([]int{state_64}))
 			}
-			r_371 := ar.F64w(state_314)
-			state_313 = state_313[:len(r_371)]
-			state_63 = state_63[:len(r_371)]
-			for i_372 := range r_371 {
-				r_371[i_372] = (state_313[i_372] - state_63[i_372])
+			r_373 := ar.F64w(state_316)
+			state_315 = state_315[:len(r_373)]
+			state_63 = state_63[:len(r_373)]
+			for i_374 := range r_373 {
+				r_373[i_374] = (state_315[i_374] - state_63[i_374])
 			}
-			if state_67 != state_317 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:892:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_317})+" and "+runtime.ShapeString([]int{state_67}))
+			if state_67 != state_319 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:892:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_319})+" and "+runtime.ShapeString([]int{state_67}))
 			}
-			r_374 := ar.F64w(state_317)
-			state_316 = state_316[:len(r_374)]
-			state_66 = state_66[:len(r_374)]
-			for i_375 := range r_374 {
-				r_374[i_375] = (state_316[i_375] - state_66[i_375])
+			r_376 := ar.F64w(state_319)
+			state_318 = state_318[:len(r_376)]
+			state_66 = state_66[:len(r_376)]
+			for i_377 := range r_376 {
+				r_376[i_377] = (state_318[i_377] - state_66[i_377])
 			}
-			if len(r_371) != len(r_374) {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:893:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_371), len(r_374)))
+			if len(r_373) != len(r_376) {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:893:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_373), len(r_376)))
 			}
-			d_377 := runtime.Dot(r_371, r_374)
-			x_378 := state_78 + int64(1)
-			d_379 := runtime.Dot(r_374, r_374)
-			x_380 := 1e-10 * d_379
-			x_381 := d_377 > x_380
-			var c_382 []float64
-			var c_383 int
-			var c_384 float64
-			var c_385 []float64
-			var c_386 int
+			d_379 := runtime.Dot(r_373, r_376)
+			x_380 := state_78 + int64(1)
+			d_381 := runtime.Dot(r_376, r_376)
+			x_382 := 1e-10 * d_381
+			x_383 := d_379 > x_382
+			var c_384 []float64
+			var c_385 int
+			var c_386 float64
 			var c_387 []float64
 			var c_388 int
-			var c_389 int
-			var c_390 []float64
+			var c_389 []float64
+			var c_390 int
 			var c_391 int
-			var c_392 int
-			var c_393 []float64
+			var c_392 []float64
+			var c_393 int
 			var c_394 int
-			var c_395 int64
-			var c_396 int64
+			var c_395 []float64
+			var c_396 int
 			var c_397 int64
 			var c_398 int64
-			var c_399 bool
-			if x_381 {
+			var c_399 int64
+			var c_400 int64
+			var c_401 bool
+			if x_383 {
 				if state_76 < 0 || state_76 >= int64(state_69) {
 					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:896:25", runtime.CheckIndex(state_76, state_69))
 				}
-				if state_314 != state_70 {
-					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:896:25", "update: value has shape "+runtime.ShapeString([]int{state_314})+"; elements have shape "+runtime.ShapeString([]int{state_70}))
+				if state_316 != state_70 {
+					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:896:25", "update: value has shape "+runtime.ShapeString([]int{state_316})+"; elements have shape "+runtime.ShapeString([]int{state_70}))
 				}
-				c_400 := ar.F64w(len(state_68))
-				copy(c_400, state_68)
-				copy(c_400[int(state_76)*state_70:(int(state_76)+1)*state_70], r_371)
+				c_402 := ar.F64w(len(state_68))
+				copy(c_402, state_68)
+				copy(c_402[int(state_76)*state_70:(int(state_76)+1)*state_70], r_373)
 				if state_76 < 0 || state_76 >= int64(state_72) {
 					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:896:46", runtime.CheckIndex(state_76, state_72))
 				}
-				if state_317 != state_73 {
-					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:896:46", "update: value has shape "+runtime.ShapeString([]int{state_317})+"; elements have shape "+runtime.ShapeString([]int{state_73}))
+				if state_319 != state_73 {
+					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:896:46", "update: value has shape "+runtime.ShapeString([]int{state_319})+"; elements have shape "+runtime.ShapeString([]int{state_73}))
 				}
-				c_401 := ar.F64w(len(state_71))
-				copy(c_401, state_71)
-				copy(c_401[int(state_76)*state_73:(int(state_76)+1)*state_73], r_374)
-				x_402 := 1.0 / d_377
+				c_403 := ar.F64w(len(state_71))
+				copy(c_403, state_71)
+				copy(c_403[int(state_76)*state_73:(int(state_76)+1)*state_73], r_376)
+				x_404 := 1.0 / d_379
 				if state_76 < 0 || state_76 >= int64(state_75) {
 					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:896:67", runtime.CheckIndex(state_76, state_75))
 				}
-				c_403 := ar.F64w(len(state_74))
-				copy(c_403, state_74)
-				c_403[int(state_76)] = x_402
-				x_404 := state_76 + int64(1)
+				c_405 := ar.F64w(len(state_74))
+				copy(c_405, state_74)
+				c_405[int(state_76)] = x_404
+				x_406 := state_76 + int64(1)
 				if x_27 == 0 {
 					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:896:107", "integer division by zero")
 				}
-				x_405 := x_404 % x_27
-				x_406 := state_77 + int64(1)
-				x_407 := min(x_406, x_27)
-				x_408 := state_79 + state_318
-				c_382, c_383, c_384, c_385, c_386, c_387, c_388, c_389, c_390, c_391, c_392, c_393, c_394, c_395, c_396, c_397, c_398, c_399 = state_313, state_314, state_315, state_316, state_317, c_400, state_69, state_70, c_401, state_72, state_73, c_403, state_75, x_405, x_407, x_378, x_408, false
+				x_407 := x_406 % x_27
+				x_408 := state_77 + int64(1)
+				x_409 := min(x_408, x_27)
+				x_410 := state_79 + state_320
+				c_384, c_385, c_386, c_387, c_388, c_389, c_390, c_391, c_392, c_393, c_394, c_395, c_396, c_397, c_398, c_399, c_400, c_401 = state_315, state_316, state_317, state_318, state_319, c_402, state_69, state_70, c_403, state_72, state_73, c_405, state_75, x_407, x_409, x_380, x_410, false
 			} else {
-				x_409 := state_79 + state_318
-				c_382, c_383, c_384, c_385, c_386, c_387, c_388, c_389, c_390, c_391, c_392, c_393, c_394, c_395, c_396, c_397, c_398, c_399 = state_313, state_314, state_315, state_316, state_317, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, x_378, x_409, false
+				x_411 := state_79 + state_320
+				c_384, c_385, c_386, c_387, c_388, c_389, c_390, c_391, c_392, c_393, c_394, c_395, c_396, c_397, c_398, c_399, c_400, c_401 = state_315, state_316, state_317, state_318, state_319, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, x_380, x_411, false
 			}
-			c_352, c_353, c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369 = c_382, c_383, c_384, c_385, c_386, c_387, c_388, c_389, c_390, c_391, c_392, c_393, c_394, c_395, c_396, c_397, c_398, c_399
+			c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369, c_370, c_371 = c_384, c_385, c_386, c_387, c_388, c_389, c_390, c_391, c_392, c_393, c_394, c_395, c_396, c_397, c_398, c_399, c_400, c_401
 		}
-		n_410 := int64(state_69)
-		if int64(c_358) != n_410 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:877:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_358), n_410))
+		n_412 := int64(state_69)
+		if int64(c_360) != n_412 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:877:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_360), n_412))
 		}
-		n_411 := int64(state_72)
-		if int64(c_361) != n_411 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:877:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_361), n_411))
+		n_413 := int64(state_72)
+		if int64(c_363) != n_413 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:877:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_363), n_413))
 		}
-		n_412 := int64(state_75)
-		if int64(c_364) != n_412 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:877:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_364), n_412))
+		n_414 := int64(state_75)
+		if int64(c_366) != n_414 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:877:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_366), n_414))
 		}
-		state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, state_79, state_80 = c_352, c_353, c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369
-		_ = mark_258
+		state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, state_79, state_80 = c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369, c_370, c_371
+		_ = mark_260
 	}
-	ar.Keep(mark_413, &state_63)
+	ar.Keep(mark_415, &state_63)
 	return state_63, state_64, state_65, state_78, state_79, nil
 }
 
+// nbLoop14 keeps the records of a parallel loop of fn_gd.
+var nbLoop14 runtime.LoopSite
+
 // fn_gd is def gd (optim.nab:87:12).
 func fn_gd(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
-	mark_50 := ar.Mark()
+	mark_51 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_7 := lr_4 >= 0.0
@@ -5132,29 +5216,37 @@ func fn_gd(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int
 	r_38 = r_38[:r_39]
 	x_9 = x_9[:r_39]
 	if r_39 >= 262144 {
-		r_38 := r_38
-		x_9 := x_9
-		s_41 = runtime.ParallelSum(r_39, 16384, func(lo_45, hi int) float64 {
-			s_41 := 0.0
-			for i_46 := lo_45; i_46 < hi; i_46++ {
-				s_41 += r_38[i_46] * (x_9[i_46] - x_9[i_46])
+		loop_48 := runtime.EnterLoop(&nbLoop14, runtime.Bind(r_38, runtime.Bind(x_9, runtime.End{})), r_39, 16384)
+		if loop_48.Sum == nil {
+			loop_48.Sum = func(lo_45, hi int) float64 {
+				r_38 := loop_48.C.H
+				x_9 := loop_48.C.T.H
+				s_41 := 0.0
+				for i_46 := lo_45; i_46 < hi; i_46++ {
+					s_41 += r_38[i_46] * (x_9[i_46] - x_9[i_46])
+				}
+				return s_41
 			}
-			return s_41
-		})
+		}
+		s_41 = runtime.ParallelSum(r_39, 16384, loop_48.Sum)
+		loop_48.Leave(&nbLoop14)
 	} else {
 		for i_42 := 0; i_42 < r_39; i_42++ {
 			s_41 += r_38[i_42] * (x_9[i_42] - x_9[i_42])
 		}
 	}
-	x_48 := r_37 + s_41
-	x_49 := max(steps_5, int64(0))
-	ar.Keep(mark_50, &x_9)
-	return x_9, x0_3, x_48, x_49, nil
+	x_49 := r_37 + s_41
+	x_50 := max(steps_5, int64(0))
+	ar.Keep(mark_51, &x_9)
+	return x_9, x0_3, x_49, x_50, nil
 }
+
+// nbLoop15 keeps the records of a parallel loop of fn_momentum.
+var nbLoop15 runtime.LoopSite
 
 // fn_momentum is def momentum (optim.nab:93:12).
 func fn_momentum(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, beta_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
-	mark_65 := ar.Mark()
+	mark_66 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_8 := lr_4 >= 0.0
@@ -5238,29 +5330,37 @@ func fn_momentum(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float6
 	r_53 = r_53[:r_54]
 	state_15 = state_15[:r_54]
 	if r_54 >= 262144 {
-		r_53 := r_53
-		state_15 := state_15
-		s_56 = runtime.ParallelSum(r_54, 16384, func(lo_60, hi int) float64 {
-			s_56 := 0.0
-			for i_61 := lo_60; i_61 < hi; i_61++ {
-				s_56 += r_53[i_61] * (state_15[i_61] - state_15[i_61])
+		loop_63 := runtime.EnterLoop(&nbLoop15, runtime.Bind(r_53, runtime.Bind(state_15, runtime.End{})), r_54, 16384)
+		if loop_63.Sum == nil {
+			loop_63.Sum = func(lo_60, hi int) float64 {
+				r_53 := loop_63.C.H
+				state_15 := loop_63.C.T.H
+				s_56 := 0.0
+				for i_61 := lo_60; i_61 < hi; i_61++ {
+					s_56 += r_53[i_61] * (state_15[i_61] - state_15[i_61])
+				}
+				return s_56
 			}
-			return s_56
-		})
+		}
+		s_56 = runtime.ParallelSum(r_54, 16384, loop_63.Sum)
+		loop_63.Leave(&nbLoop15)
 	} else {
 		for i_57 := 0; i_57 < r_54; i_57++ {
 			s_56 += r_53[i_57] * (state_15[i_57] - state_15[i_57])
 		}
 	}
-	x_63 := r_52 + s_56
-	x_64 := max(steps_6, int64(0))
-	ar.Keep(mark_65, &state_15)
-	return state_15, x0_3, x_63, x_64, nil
+	x_64 := r_52 + s_56
+	x_65 := max(steps_6, int64(0))
+	ar.Keep(mark_66, &state_15)
+	return state_15, x0_3, x_64, x_65, nil
 }
+
+// nbLoop16 keeps the records of a parallel loop of fn_nesterov.
+var nbLoop16 runtime.LoopSite
 
 // fn_nesterov is def nesterov (optim.nab:99:12).
 func fn_nesterov(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, beta_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
-	mark_65 := ar.Mark()
+	mark_66 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_8 := lr_4 >= 0.0
@@ -5348,29 +5448,37 @@ func fn_nesterov(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float6
 	r_53 = r_53[:r_54]
 	state_15 = state_15[:r_54]
 	if r_54 >= 262144 {
-		r_53 := r_53
-		state_15 := state_15
-		s_56 = runtime.ParallelSum(r_54, 16384, func(lo_60, hi int) float64 {
-			s_56 := 0.0
-			for i_61 := lo_60; i_61 < hi; i_61++ {
-				s_56 += r_53[i_61] * (state_15[i_61] - state_15[i_61])
+		loop_63 := runtime.EnterLoop(&nbLoop16, runtime.Bind(r_53, runtime.Bind(state_15, runtime.End{})), r_54, 16384)
+		if loop_63.Sum == nil {
+			loop_63.Sum = func(lo_60, hi int) float64 {
+				r_53 := loop_63.C.H
+				state_15 := loop_63.C.T.H
+				s_56 := 0.0
+				for i_61 := lo_60; i_61 < hi; i_61++ {
+					s_56 += r_53[i_61] * (state_15[i_61] - state_15[i_61])
+				}
+				return s_56
 			}
-			return s_56
-		})
+		}
+		s_56 = runtime.ParallelSum(r_54, 16384, loop_63.Sum)
+		loop_63.Leave(&nbLoop16)
 	} else {
 		for i_57 := 0; i_57 < r_54; i_57++ {
 			s_56 += r_53[i_57] * (state_15[i_57] - state_15[i_57])
 		}
 	}
-	x_63 := r_52 + s_56
-	x_64 := max(steps_6, int64(0))
-	ar.Keep(mark_65, &state_15)
-	return state_15, x0_3, x_63, x_64, nil
+	x_64 := r_52 + s_56
+	x_65 := max(steps_6, int64(0))
+	ar.Keep(mark_66, &state_15)
+	return state_15, x0_3, x_64, x_65, nil
 }
+
+// nbLoop17 keeps the records of a parallel loop of fn_adagrad.
+var nbLoop17 runtime.LoopSite
 
 // fn_adagrad is def adagrad (optim.nab:105:12).
 func fn_adagrad(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
-	mark_63 := ar.Mark()
+	mark_64 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_7 := lr_4 >= 0.0
@@ -5454,29 +5562,37 @@ func fn_adagrad(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64
 	r_51 = r_51[:r_52]
 	state_13 = state_13[:r_52]
 	if r_52 >= 262144 {
-		r_51 := r_51
-		state_13 := state_13
-		s_54 = runtime.ParallelSum(r_52, 16384, func(lo_58, hi int) float64 {
-			s_54 := 0.0
-			for i_59 := lo_58; i_59 < hi; i_59++ {
-				s_54 += r_51[i_59] * (state_13[i_59] - state_13[i_59])
+		loop_61 := runtime.EnterLoop(&nbLoop17, runtime.Bind(r_51, runtime.Bind(state_13, runtime.End{})), r_52, 16384)
+		if loop_61.Sum == nil {
+			loop_61.Sum = func(lo_58, hi int) float64 {
+				r_51 := loop_61.C.H
+				state_13 := loop_61.C.T.H
+				s_54 := 0.0
+				for i_59 := lo_58; i_59 < hi; i_59++ {
+					s_54 += r_51[i_59] * (state_13[i_59] - state_13[i_59])
+				}
+				return s_54
 			}
-			return s_54
-		})
+		}
+		s_54 = runtime.ParallelSum(r_52, 16384, loop_61.Sum)
+		loop_61.Leave(&nbLoop17)
 	} else {
 		for i_55 := 0; i_55 < r_52; i_55++ {
 			s_54 += r_51[i_55] * (state_13[i_55] - state_13[i_55])
 		}
 	}
-	x_61 := r_50 + s_54
-	x_62 := max(steps_5, int64(0))
-	ar.Keep(mark_63, &state_13)
-	return state_13, x0_3, x_61, x_62, nil
+	x_62 := r_50 + s_54
+	x_63 := max(steps_5, int64(0))
+	ar.Keep(mark_64, &state_13)
+	return state_13, x0_3, x_62, x_63, nil
 }
+
+// nbLoop18 keeps the records of a parallel loop of fn_rmsprop.
+var nbLoop18 runtime.LoopSite
 
 // fn_rmsprop is def rmsprop (optim.nab:111:12).
 func fn_rmsprop(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
-	mark_63 := ar.Mark()
+	mark_64 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_7 := lr_4 >= 0.0
@@ -5560,29 +5676,37 @@ func fn_rmsprop(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64
 	r_51 = r_51[:r_52]
 	state_13 = state_13[:r_52]
 	if r_52 >= 262144 {
-		r_51 := r_51
-		state_13 := state_13
-		s_54 = runtime.ParallelSum(r_52, 16384, func(lo_58, hi int) float64 {
-			s_54 := 0.0
-			for i_59 := lo_58; i_59 < hi; i_59++ {
-				s_54 += r_51[i_59] * (state_13[i_59] - state_13[i_59])
+		loop_61 := runtime.EnterLoop(&nbLoop18, runtime.Bind(r_51, runtime.Bind(state_13, runtime.End{})), r_52, 16384)
+		if loop_61.Sum == nil {
+			loop_61.Sum = func(lo_58, hi int) float64 {
+				r_51 := loop_61.C.H
+				state_13 := loop_61.C.T.H
+				s_54 := 0.0
+				for i_59 := lo_58; i_59 < hi; i_59++ {
+					s_54 += r_51[i_59] * (state_13[i_59] - state_13[i_59])
+				}
+				return s_54
 			}
-			return s_54
-		})
+		}
+		s_54 = runtime.ParallelSum(r_52, 16384, loop_61.Sum)
+		loop_61.Leave(&nbLoop18)
 	} else {
 		for i_55 := 0; i_55 < r_52; i_55++ {
 			s_54 += r_51[i_55] * (state_13[i_55] - state_13[i_55])
 		}
 	}
-	x_61 := r_50 + s_54
-	x_62 := max(steps_5, int64(0))
-	ar.Keep(mark_63, &state_13)
-	return state_13, x0_3, x_61, x_62, nil
+	x_62 := r_50 + s_54
+	x_63 := max(steps_5, int64(0))
+	ar.Keep(mark_64, &state_13)
+	return state_13, x0_3, x_62, x_63, nil
 }
+
+// nbLoop19 keeps the records of a parallel loop of fn_adam.
+var nbLoop19 runtime.LoopSite
 
 // fn_adam is def adam (optim.nab:118:12).
 func fn_adam(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
-	mark_76 := ar.Mark()
+	mark_77 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	n_7 := int64(x0_3)
@@ -5657,29 +5781,37 @@ func fn_adam(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, i
 	r_64 = r_64[:r_65]
 	state_16 = state_16[:r_65]
 	if r_65 >= 262144 {
-		r_64 := r_64
-		state_16 := state_16
-		s_67 = runtime.ParallelSum(r_65, 16384, func(lo_71, hi int) float64 {
-			s_67 := 0.0
-			for i_72 := lo_71; i_72 < hi; i_72++ {
-				s_67 += r_64[i_72] * (state_16[i_72] - state_16[i_72])
+		loop_74 := runtime.EnterLoop(&nbLoop19, runtime.Bind(r_64, runtime.Bind(state_16, runtime.End{})), r_65, 16384)
+		if loop_74.Sum == nil {
+			loop_74.Sum = func(lo_71, hi int) float64 {
+				r_64 := loop_74.C.H
+				state_16 := loop_74.C.T.H
+				s_67 := 0.0
+				for i_72 := lo_71; i_72 < hi; i_72++ {
+					s_67 += r_64[i_72] * (state_16[i_72] - state_16[i_72])
+				}
+				return s_67
 			}
-			return s_67
-		})
+		}
+		s_67 = runtime.ParallelSum(r_65, 16384, loop_74.Sum)
+		loop_74.Leave(&nbLoop19)
 	} else {
 		for i_68 := 0; i_68 < r_65; i_68++ {
 			s_67 += r_64[i_68] * (state_16[i_68] - state_16[i_68])
 		}
 	}
-	x_74 := r_63 + s_67
-	x_75 := max(steps_5, int64(0))
-	ar.Keep(mark_76, &state_16)
-	return state_16, x0_3, x_74, x_75, nil
+	x_75 := r_63 + s_67
+	x_76 := max(steps_5, int64(0))
+	ar.Keep(mark_77, &state_16)
+	return state_16, x0_3, x_75, x_76, nil
 }
+
+// nbLoop20 keeps the records of a parallel loop of fn_adamw.
+var nbLoop20 runtime.LoopSite
 
 // fn_adamw is def adamw (optim.nab:124:12).
 func fn_adamw(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, wd_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
-	mark_80 := ar.Mark()
+	mark_81 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	n_8 := int64(x0_3)
@@ -5759,29 +5891,37 @@ func fn_adamw(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, 
 	r_68 = r_68[:r_69]
 	state_18 = state_18[:r_69]
 	if r_69 >= 262144 {
-		r_68 := r_68
-		state_18 := state_18
-		s_71 = runtime.ParallelSum(r_69, 16384, func(lo_75, hi int) float64 {
-			s_71 := 0.0
-			for i_76 := lo_75; i_76 < hi; i_76++ {
-				s_71 += r_68[i_76] * (state_18[i_76] - state_18[i_76])
+		loop_78 := runtime.EnterLoop(&nbLoop20, runtime.Bind(r_68, runtime.Bind(state_18, runtime.End{})), r_69, 16384)
+		if loop_78.Sum == nil {
+			loop_78.Sum = func(lo_75, hi int) float64 {
+				r_68 := loop_78.C.H
+				state_18 := loop_78.C.T.H
+				s_71 := 0.0
+				for i_76 := lo_75; i_76 < hi; i_76++ {
+					s_71 += r_68[i_76] * (state_18[i_76] - state_18[i_76])
+				}
+				return s_71
 			}
-			return s_71
-		})
+		}
+		s_71 = runtime.ParallelSum(r_69, 16384, loop_78.Sum)
+		loop_78.Leave(&nbLoop20)
 	} else {
 		for i_72 := 0; i_72 < r_69; i_72++ {
 			s_71 += r_68[i_72] * (state_18[i_72] - state_18[i_72])
 		}
 	}
-	x_78 := r_67 + s_71
-	x_79 := max(steps_6, int64(0))
-	ar.Keep(mark_80, &state_18)
-	return state_18, x0_3, x_78, x_79, nil
+	x_79 := r_67 + s_71
+	x_80 := max(steps_6, int64(0))
+	ar.Keep(mark_81, &state_18)
+	return state_18, x0_3, x_79, x_80, nil
 }
+
+// nbLoop21 keeps the records of a parallel loop of fn_adabelief.
+var nbLoop21 runtime.LoopSite
 
 // fn_adabelief is def adabelief (optim.nab:130:12).
 func fn_adabelief(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
-	mark_97 := ar.Mark()
+	mark_98 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	n_7 := int64(x0_3)
@@ -5904,29 +6044,37 @@ func fn_adabelief(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float
 	r_85 = r_85[:r_86]
 	state_16 = state_16[:r_86]
 	if r_86 >= 262144 {
-		r_85 := r_85
-		state_16 := state_16
-		s_88 = runtime.ParallelSum(r_86, 16384, func(lo_92, hi int) float64 {
-			s_88 := 0.0
-			for i_93 := lo_92; i_93 < hi; i_93++ {
-				s_88 += r_85[i_93] * (state_16[i_93] - state_16[i_93])
+		loop_95 := runtime.EnterLoop(&nbLoop21, runtime.Bind(r_85, runtime.Bind(state_16, runtime.End{})), r_86, 16384)
+		if loop_95.Sum == nil {
+			loop_95.Sum = func(lo_92, hi int) float64 {
+				r_85 := loop_95.C.H
+				state_16 := loop_95.C.T.H
+				s_88 := 0.0
+				for i_93 := lo_92; i_93 < hi; i_93++ {
+					s_88 += r_85[i_93] * (state_16[i_93] - state_16[i_93])
+				}
+				return s_88
 			}
-			return s_88
-		})
+		}
+		s_88 = runtime.ParallelSum(r_86, 16384, loop_95.Sum)
+		loop_95.Leave(&nbLoop21)
 	} else {
 		for i_89 := 0; i_89 < r_86; i_89++ {
 			s_88 += r_85[i_89] * (state_16[i_89] - state_16[i_89])
 		}
 	}
-	x_95 := r_84 + s_88
-	x_96 := max(steps_5, int64(0))
-	ar.Keep(mark_97, &state_16)
-	return state_16, x0_3, x_95, x_96, nil
+	x_96 := r_84 + s_88
+	x_97 := max(steps_5, int64(0))
+	ar.Keep(mark_98, &state_16)
+	return state_16, x0_3, x_96, x_97, nil
 }
+
+// nbLoop22 keeps the records of a parallel loop of fn_diffgrad.
+var nbLoop22 runtime.LoopSite
 
 // fn_diffgrad is def diffgrad (optim.nab:136:12).
 func fn_diffgrad(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
-	mark_99 := ar.Mark()
+	mark_100 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	n_7 := int64(x0_3)
@@ -6046,29 +6194,37 @@ func fn_diffgrad(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float6
 	r_87 = r_87[:r_88]
 	state_19 = state_19[:r_88]
 	if r_88 >= 262144 {
-		r_87 := r_87
-		state_19 := state_19
-		s_90 = runtime.ParallelSum(r_88, 16384, func(lo_94, hi int) float64 {
-			s_90 := 0.0
-			for i_95 := lo_94; i_95 < hi; i_95++ {
-				s_90 += r_87[i_95] * (state_19[i_95] - state_19[i_95])
+		loop_97 := runtime.EnterLoop(&nbLoop22, runtime.Bind(r_87, runtime.Bind(state_19, runtime.End{})), r_88, 16384)
+		if loop_97.Sum == nil {
+			loop_97.Sum = func(lo_94, hi int) float64 {
+				r_87 := loop_97.C.H
+				state_19 := loop_97.C.T.H
+				s_90 := 0.0
+				for i_95 := lo_94; i_95 < hi; i_95++ {
+					s_90 += r_87[i_95] * (state_19[i_95] - state_19[i_95])
+				}
+				return s_90
 			}
-			return s_90
-		})
+		}
+		s_90 = runtime.ParallelSum(r_88, 16384, loop_97.Sum)
+		loop_97.Leave(&nbLoop22)
 	} else {
 		for i_91 := 0; i_91 < r_88; i_91++ {
 			s_90 += r_87[i_91] * (state_19[i_91] - state_19[i_91])
 		}
 	}
-	x_97 := r_86 + s_90
-	x_98 := max(steps_5, int64(0))
-	ar.Keep(mark_99, &state_19)
-	return state_19, x0_3, x_97, x_98, nil
+	x_98 := r_86 + s_90
+	x_99 := max(steps_5, int64(0))
+	ar.Keep(mark_100, &state_19)
+	return state_19, x0_3, x_98, x_99, nil
 }
+
+// nbLoop23 keeps the records of a parallel loop of fn_adan.
+var nbLoop23 runtime.LoopSite
 
 // fn_adan is def adan (optim.nab:142:12).
 func fn_adan(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
-	mark_142 := ar.Mark()
+	mark_143 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	n_7 := int64(x0_3)
@@ -6235,29 +6391,37 @@ func fn_adan(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, i
 	r_130 = r_130[:r_131]
 	state_22 = state_22[:r_131]
 	if r_131 >= 262144 {
-		r_130 := r_130
-		state_22 := state_22
-		s_133 = runtime.ParallelSum(r_131, 16384, func(lo_137, hi int) float64 {
-			s_133 := 0.0
-			for i_138 := lo_137; i_138 < hi; i_138++ {
-				s_133 += r_130[i_138] * (state_22[i_138] - state_22[i_138])
+		loop_140 := runtime.EnterLoop(&nbLoop23, runtime.Bind(r_130, runtime.Bind(state_22, runtime.End{})), r_131, 16384)
+		if loop_140.Sum == nil {
+			loop_140.Sum = func(lo_137, hi int) float64 {
+				r_130 := loop_140.C.H
+				state_22 := loop_140.C.T.H
+				s_133 := 0.0
+				for i_138 := lo_137; i_138 < hi; i_138++ {
+					s_133 += r_130[i_138] * (state_22[i_138] - state_22[i_138])
+				}
+				return s_133
 			}
-			return s_133
-		})
+		}
+		s_133 = runtime.ParallelSum(r_131, 16384, loop_140.Sum)
+		loop_140.Leave(&nbLoop23)
 	} else {
 		for i_134 := 0; i_134 < r_131; i_134++ {
 			s_133 += r_130[i_134] * (state_22[i_134] - state_22[i_134])
 		}
 	}
-	x_140 := r_129 + s_133
-	x_141 := max(steps_5, int64(0))
-	ar.Keep(mark_142, &state_22)
-	return state_22, x0_3, x_140, x_141, nil
+	x_141 := r_129 + s_133
+	x_142 := max(steps_5, int64(0))
+	ar.Keep(mark_143, &state_22)
+	return state_22, x0_3, x_141, x_142, nil
 }
+
+// nbLoop24 keeps the records of a parallel loop of fn_lion.
+var nbLoop24 runtime.LoopSite
 
 // fn_lion is def lion (optim.nab:148:12).
 func fn_lion(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, wd_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
-	mark_71 := ar.Mark()
+	mark_72 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_8 := lr_4 >= 0.0
@@ -6353,29 +6517,37 @@ func fn_lion(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, i
 	r_59 = r_59[:r_60]
 	state_15 = state_15[:r_60]
 	if r_60 >= 262144 {
-		r_59 := r_59
-		state_15 := state_15
-		s_62 = runtime.ParallelSum(r_60, 16384, func(lo_66, hi int) float64 {
-			s_62 := 0.0
-			for i_67 := lo_66; i_67 < hi; i_67++ {
-				s_62 += r_59[i_67] * (state_15[i_67] - state_15[i_67])
+		loop_69 := runtime.EnterLoop(&nbLoop24, runtime.Bind(r_59, runtime.Bind(state_15, runtime.End{})), r_60, 16384)
+		if loop_69.Sum == nil {
+			loop_69.Sum = func(lo_66, hi int) float64 {
+				r_59 := loop_69.C.H
+				state_15 := loop_69.C.T.H
+				s_62 := 0.0
+				for i_67 := lo_66; i_67 < hi; i_67++ {
+					s_62 += r_59[i_67] * (state_15[i_67] - state_15[i_67])
+				}
+				return s_62
 			}
-			return s_62
-		})
+		}
+		s_62 = runtime.ParallelSum(r_60, 16384, loop_69.Sum)
+		loop_69.Leave(&nbLoop24)
 	} else {
 		for i_63 := 0; i_63 < r_60; i_63++ {
 			s_62 += r_59[i_63] * (state_15[i_63] - state_15[i_63])
 		}
 	}
-	x_69 := r_58 + s_62
-	x_70 := max(steps_6, int64(0))
-	ar.Keep(mark_71, &state_15)
-	return state_15, x0_3, x_69, x_70, nil
+	x_70 := r_58 + s_62
+	x_71 := max(steps_6, int64(0))
+	ar.Keep(mark_72, &state_15)
+	return state_15, x0_3, x_70, x_71, nil
 }
+
+// nbLoop25 keeps the records of a parallel loop of fn_projectedgradient.
+var nbLoop25 runtime.LoopSite
 
 // fn_projectedgradient is def projected_gradient (optim.nab:154:12).
 func fn_projectedgradient(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lo_4 []float64, lo_5 int, hi_6 []float64, hi_7 int, lr_8 float64, steps_9 int64) ([]float64, int, float64, int64, error) {
-	mark_74 := ar.Mark()
+	mark_75 := ar.Mark()
 	size_10 := int64(x0_3)
 	if int64(lo_5) != size_10 {
 		return nil, 0, 0, 0, runtime.NewError("optim.nab:154:77", fmt.Sprintf("size mismatch: n is %d (x0) but lo has size %d", size_10, lo_5))
@@ -6481,29 +6653,37 @@ func fn_projectedgradient(ar *runtime.Arena, fg_1 func([]float64, int) (float64,
 	r_62 = r_62[:r_63]
 	x_28 = x_28[:r_63]
 	if r_63 >= 262144 {
-		r_62 := r_62
-		x_28 := x_28
-		s_65 = runtime.ParallelSum(r_63, 16384, func(lo_69, hi int) float64 {
-			s_65 := 0.0
-			for i_70 := lo_69; i_70 < hi; i_70++ {
-				s_65 += r_62[i_70] * (x_28[i_70] - x_28[i_70])
+		loop_72 := runtime.EnterLoop(&nbLoop25, runtime.Bind(r_62, runtime.Bind(x_28, runtime.End{})), r_63, 16384)
+		if loop_72.Sum == nil {
+			loop_72.Sum = func(lo_69, hi int) float64 {
+				r_62 := loop_72.C.H
+				x_28 := loop_72.C.T.H
+				s_65 := 0.0
+				for i_70 := lo_69; i_70 < hi; i_70++ {
+					s_65 += r_62[i_70] * (x_28[i_70] - x_28[i_70])
+				}
+				return s_65
 			}
-			return s_65
-		})
+		}
+		s_65 = runtime.ParallelSum(r_63, 16384, loop_72.Sum)
+		loop_72.Leave(&nbLoop25)
 	} else {
 		for i_66 := 0; i_66 < r_63; i_66++ {
 			s_65 += r_62[i_66] * (x_28[i_66] - x_28[i_66])
 		}
 	}
-	x_72 := r_61 + s_65
-	x_73 := max(steps_9, int64(0))
-	ar.Keep(mark_74, &x_28)
-	return x_28, x_29, x_72, x_73, nil
+	x_73 := r_61 + s_65
+	x_74 := max(steps_9, int64(0))
+	ar.Keep(mark_75, &x_28)
+	return x_28, x_29, x_73, x_74, nil
 }
+
+// nbLoop26 keeps the records of a parallel loop of fn_newton.
+var nbLoop26 runtime.LoopSite
 
 // fn_newton is def newton (optim.nab:183:12).
 func fn_newton(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hess_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, maxiter_6 int64, gtol_7 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_194 := ar.Mark()
+	mark_195 := ar.Mark()
 	_ = int64(x0_5)
 	x0_4 = x0_4[:x0_5]
 	x_9 := maxiter_6 >= int64(0)
@@ -6543,177 +6723,185 @@ func fn_newton(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func([]f
 			r_105 := ar.F64w(state_19)
 			state_18 = state_18[:len(r_105)]
 			if len(r_105) >= 262144 {
-				r_105 := r_105
-				state_18 := state_18
-				runtime.ParallelFor(len(r_105), 16384, func(lo_109, hi int) {
-					for i_110 := lo_109; i_110 < hi; i_110++ {
-						r_105[i_110] = (math.Abs(state_18[i_110]))
+				loop_112 := runtime.EnterLoop(&nbLoop26, runtime.Bind(r_105, runtime.Bind(state_18, runtime.End{})), len(r_105), 16384)
+				if loop_112.For == nil {
+					loop_112.For = func(lo_109, hi int) {
+						r_105 := loop_112.C.H
+						state_18 := loop_112.C.T.H
+						for i_110 := lo_109; i_110 < hi; i_110++ {
+							r_105[i_110] = (math.Abs(state_18[i_110]))
+						}
 					}
-				})
+				}
+				runtime.ParallelFor(len(r_105), 16384, loop_112.For)
+				loop_112.Leave(&nbLoop26)
 			} else {
 				for i_106 := range r_105 {
 					r_105[i_106] = (math.Abs(state_18[i_106]))
 				}
 			}
-			s_112 := runtime.Max(r_105)
-			x_113 := s_112 > gtol_7
-			c_104 = x_113
+			s_113 := runtime.Max(r_105)
+			x_114 := s_113 > gtol_7
+			c_104 = x_114
 		} else {
 			c_104 = false
 		}
 		if !c_104 {
 			break
 		}
-		mark_114 := ar.Mark()
-		n_115 := int64(state_16)
-		r_116, r_117 := hess_3(state_15, state_16)
-		n_118 := int64(r_117)
-		x_119 := n_115 * n_115
-		x_120 := n_118 == x_119
-		if !x_120 {
+		mark_115 := ar.Mark()
+		n_116 := int64(state_16)
+		r_117, r_118 := hess_3(state_15, state_16)
+		n_119 := int64(r_118)
+		x_120 := n_116 * n_116
+		x_121 := n_119 == x_120
+		if !x_121 {
 			return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:167:11", "optim: the Hessian callback must return n·n values (row by row) for x of length n")
 		}
-		n_121 := int64(len(r_116))
-		if n_115 < 0 || (n_115 == 0 && n_121 != 0) || (n_115 != 0 && (n_121%n_115 != 0 || n_121/n_115 != n_115)) {
-			return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:168:6", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_121, n_115, n_115))
+		n_122 := int64(len(r_117))
+		if n_116 < 0 || (n_116 == 0 && n_122 != 0) || (n_116 != 0 && (n_122%n_116 != 0 || n_122/n_116 != n_116)) {
+			return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:168:6", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_122, n_116, n_116))
 		}
-		m_122 := int(n_115)
-		n_123 := int(n_115)
-		if int64(m_122) != n_11 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:572:31", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_122), n_11))
+		m_123 := int(n_116)
+		n_124 := int(n_116)
+		if int64(m_123) != n_11 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:572:31", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_123), n_11))
 		}
-		if int64(n_123) != n_11 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:572:31", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_123), n_11))
+		if int64(n_124) != n_11 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:572:31", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_124), n_11))
 		}
-		r_124, r_125, r_126, err_127 := fn_linalgcholreg(ar, r_116, m_122, n_123)
-		if err_127 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithFrame(err_127, "linalg.chol_reg", "std/linalg:51:5", "std/optim:572:15")
+		r_125, r_126, r_127, err_128 := fn_linalgcholreg(ar, r_117, m_123, n_124)
+		if err_128 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_128, "linalg.chol_reg", "std/linalg:51:5", "std/optim:572:15")
 		}
-		r_128, r_129, err_130 := fn_linalgchosolve(ar, r_124, r_125, r_126, state_18, state_19)
-		if err_130 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithFrame(err_130, "linalg.cho_solve", "std/linalg:38:5", "std/optim:573:16")
+		r_129, r_130, err_131 := fn_linalgchosolve(ar, r_125, r_126, r_127, state_18, state_19)
+		if err_131 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_131, "linalg.cho_solve", "std/linalg:38:5", "std/optim:573:16")
 		}
-		r_131 := ar.F64w(r_129)
-		r_128 = r_128[:len(r_131)]
-		for i_132 := range r_131 {
-			r_131[i_132] = -r_128[i_132]
+		r_132 := ar.F64w(r_130)
+		r_129 = r_129[:len(r_132)]
+		for i_133 := range r_132 {
+			r_132[i_133] = -r_129[i_133]
 		}
-		n_134 := int64(state_16)
-		if int64(state_19) != n_134 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:559:57", runtime.DimMessage("g", "[n]f64", "n", int64(state_19), n_134))
+		n_135 := int64(state_16)
+		if int64(state_19) != n_135 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:559:57", runtime.DimMessage("g", "[n]f64", "n", int64(state_19), n_135))
 		}
-		if int64(r_129) != n_134 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:559:68", runtime.DimMessage("d", "[n]f64", "n", int64(r_129), n_134))
+		if int64(r_130) != n_135 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:559:68", runtime.DimMessage("d", "[n]f64", "n", int64(r_130), n_135))
 		}
-		if len(state_18) != len(r_131) {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_18), len(r_131)))
+		if len(state_18) != len(r_132) {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_18), len(r_132)))
 		}
-		d_135 := runtime.Dot(state_18, r_131)
-		if r_129 != state_16 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_129}))
+		d_136 := runtime.Dot(state_18, r_132)
+		if r_130 != state_16 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_130}))
 		}
-		r_136 := ar.F64w(state_16)
-		state_15 = state_15[:len(r_136)]
-		r_131 = r_131[:len(r_136)]
-		for i_137 := range r_136 {
-			r_136[i_137] = (state_15[i_137] + r_131[i_137])
+		r_137 := ar.F64w(state_16)
+		state_15 = state_15[:len(r_137)]
+		r_132 = r_132[:len(r_137)]
+		for i_138 := range r_137 {
+			r_137[i_138] = (state_15[i_138] + r_132[i_138])
 		}
-		r_139 := f_1(r_136, state_16)
-		n_140, err_141 := runtime.CheckSize(int64(0))
-		if err_141 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:560:67", err_141)
+		r_140 := f_1(r_137, state_16)
+		n_141, err_142 := runtime.CheckSize(int64(0))
+		if err_142 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:560:67", err_142)
 		}
-		_ = ar.F64(n_140)
-		n_143 := int64(n_140)
-		var state_144 float64
+		_ = ar.F64(n_141)
+		n_144 := int64(n_141)
 		var state_145 float64
-		var state_147 int
-		var state_148 int64
-		state_144, state_145, state_147, state_148 = 1.0, r_139, n_140, int64(1)
-		_ = ar.F64w(state_147)
+		var state_146 float64
+		var state_148 int
+		var state_149 int64
+		state_145, state_146, state_148, state_149 = 1.0, r_140, n_141, int64(1)
+		_ = ar.F64w(state_148)
 		for {
-			x_158 := 0.0001 * state_144
-			x_159 := x_158 * d_135
-			x_160 := state_17 + x_159
-			x_161 := state_145 <= x_160
-			x_162 := !x_161
-			var c_163 bool
-			if x_162 {
-				x_164 := state_144 >= 1e-10
-				c_163 = x_164
+			x_159 := 0.0001 * state_145
+			x_160 := x_159 * d_136
+			x_161 := state_17 + x_160
+			x_162 := state_146 <= x_161
+			x_163 := !x_162
+			var c_164 bool
+			if x_163 {
+				x_165 := state_145 >= 1e-10
+				c_164 = x_165
 			} else {
-				c_163 = false
+				c_164 = false
 			}
-			if !c_163 {
+			if !c_164 {
 				break
 			}
-			mark_165 := ar.Mark()
-			x_166 := state_144 / 2.0
-			if r_129 != state_16 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_129}))
+			mark_166 := ar.Mark()
+			x_167 := state_145 / 2.0
+			if r_130 != state_16 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_130}))
 			}
-			r_167 := ar.F64w(state_16)
-			state_15 = state_15[:len(r_167)]
-			r_131 = r_131[:len(r_167)]
-			for i_168 := range r_167 {
-				r_167[i_168] = (state_15[i_168] + (x_166 * r_131[i_168]))
+			r_168 := ar.F64w(state_16)
+			state_15 = state_15[:len(r_168)]
+			r_132 = r_132[:len(r_168)]
+			for i_169 := range r_168 {
+				r_168[i_169] = (state_15[i_169] + (x_167 * r_132[i_169]))
 			}
-			r_170 := f_1(r_167, state_16)
-			n_171, err_172 := runtime.CheckSize(int64(0))
-			if err_172 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:560:67", err_172)
+			r_171 := f_1(r_168, state_16)
+			n_172, err_173 := runtime.CheckSize(int64(0))
+			if err_173 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:560:67", err_173)
 			}
-			_ = ar.F64(n_171)
-			if int64(n_171) != n_143 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(n_171), n_143))
+			_ = ar.F64(n_172)
+			if int64(n_172) != n_144 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(n_172), n_144))
 			}
-			x_174 := state_148 + int64(1)
-			state_144, state_145, state_147, state_148 = x_166, r_170, n_171, x_174
+			x_175 := state_149 + int64(1)
+			state_145, state_146, state_148, state_149 = x_167, r_171, n_172, x_175
 			{
-				ar.Release(mark_165)
+				ar.Release(mark_166)
 			}
 		}
-		x_176 := state_144 >= 1e-10
-		x_177 := !x_176
-		var c_178 []float64
-		var c_179 int
-		var c_180 float64
-		var c_181 []float64
-		var c_182 int
-		var c_183 int64
+		x_177 := state_145 >= 1e-10
+		x_178 := !x_177
+		var c_179 []float64
+		var c_180 int
+		var c_181 float64
+		var c_182 []float64
+		var c_183 int
 		var c_184 int64
-		var c_185 bool
-		if x_177 {
-			x_186 := state_21 + state_148
-			c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185 = state_15, state_16, state_17, state_18, state_19, state_20, x_186, true
+		var c_185 int64
+		var c_186 bool
+		if x_178 {
+			x_187 := state_21 + state_149
+			c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186 = state_15, state_16, state_17, state_18, state_19, state_20, x_187, true
 		} else {
-			if r_129 != state_16 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:576:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_129}))
+			if r_130 != state_16 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:576:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_130}))
 			}
-			r_187 := ar.F64w(state_16)
-			state_15 = state_15[:len(r_187)]
-			r_131 = r_131[:len(r_187)]
-			for i_188 := range r_187 {
-				r_187[i_188] = (state_15[i_188] + (state_144 * r_131[i_188]))
+			r_188 := ar.F64w(state_16)
+			state_15 = state_15[:len(r_188)]
+			r_132 = r_132[:len(r_188)]
+			for i_189 := range r_188 {
+				r_188[i_189] = (state_15[i_189] + (state_145 * r_132[i_189]))
 			}
-			r_190, r_191 := g_2(r_187, state_16)
-			if int64(r_191) != n_11 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:577:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_191), n_11))
+			r_191, r_192 := g_2(r_188, state_16)
+			if int64(r_192) != n_11 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:577:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_192), n_11))
 			}
-			x_192 := state_20 + int64(1)
-			x_193 := state_21 + state_148
-			c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185 = r_187, state_16, state_145, r_190, r_191, x_192, x_193, false
+			x_193 := state_20 + int64(1)
+			x_194 := state_21 + state_149
+			c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186 = r_188, state_16, state_146, r_191, r_192, x_193, x_194, false
 		}
-		state_15, state_16, state_17, state_18, state_19, state_20, state_21, state_22 = c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185
-		_ = mark_114
+		state_15, state_16, state_17, state_18, state_19, state_20, state_21, state_22 = c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186
+		_ = mark_115
 	}
-	ar.Keep(mark_194, &state_15)
+	ar.Keep(mark_195, &state_15)
 	return state_15, state_16, state_17, state_20, state_21, nil
 }
 
+// nbLoop27 keeps the records of a parallel loop of fn_newtoncg.
+var nbLoop27 runtime.LoopSite
+
 // fn_newtoncg is def newton_cg (optim.nab:197:12).
 func fn_newtoncg(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hv_3 func([]float64, int, []float64, int) ([]float64, int), x0_4 []float64, x0_5 int, maxiter_6 int64, gtol_7 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_356 := ar.Mark()
+	mark_357 := ar.Mark()
 	_ = int64(x0_5)
 	x0_4 = x0_4[:x0_5]
 	x_9 := maxiter_6 >= int64(0)
@@ -6753,277 +6941,285 @@ func fn_newtoncg(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func([
 			r_186 := ar.F64w(state_19)
 			state_18 = state_18[:len(r_186)]
 			if len(r_186) >= 262144 {
-				r_186 := r_186
-				state_18 := state_18
-				runtime.ParallelFor(len(r_186), 16384, func(lo_190, hi int) {
-					for i_191 := lo_190; i_191 < hi; i_191++ {
-						r_186[i_191] = (math.Abs(state_18[i_191]))
+				loop_193 := runtime.EnterLoop(&nbLoop27, runtime.Bind(r_186, runtime.Bind(state_18, runtime.End{})), len(r_186), 16384)
+				if loop_193.For == nil {
+					loop_193.For = func(lo_190, hi int) {
+						r_186 := loop_193.C.H
+						state_18 := loop_193.C.T.H
+						for i_191 := lo_190; i_191 < hi; i_191++ {
+							r_186[i_191] = (math.Abs(state_18[i_191]))
+						}
 					}
-				})
+				}
+				runtime.ParallelFor(len(r_186), 16384, loop_193.For)
+				loop_193.Leave(&nbLoop27)
 			} else {
 				for i_187 := range r_186 {
 					r_186[i_187] = (math.Abs(state_18[i_187]))
 				}
 			}
-			s_193 := runtime.Max(r_186)
-			x_194 := s_193 > gtol_7
-			c_185 = x_194
+			s_194 := runtime.Max(r_186)
+			x_195 := s_194 > gtol_7
+			c_185 = x_195
 		} else {
 			c_185 = false
 		}
 		if !c_185 {
 			break
 		}
-		mark_195 := ar.Mark()
-		n_196 := int64(state_16)
-		if int64(state_19) != n_196 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:608:66", runtime.DimMessage("g", "[n]f64", "n", int64(state_19), n_196))
+		mark_196 := ar.Mark()
+		n_197 := int64(state_16)
+		if int64(state_19) != n_197 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:608:66", runtime.DimMessage("g", "[n]f64", "n", int64(state_19), n_197))
 		}
-		s_197 := runtime.Norm2(state_18)
-		x_198 := math.Sqrt(s_197)
-		x_199 := runtime.Min2(0.5, x_198)
-		x_200 := x_199 * s_197
-		n_201, err_202 := runtime.CheckSize(n_196)
-		if err_202 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:612:37", err_202)
+		s_198 := runtime.Norm2(state_18)
+		x_199 := math.Sqrt(s_198)
+		x_200 := runtime.Min2(0.5, x_199)
+		x_201 := x_200 * s_198
+		n_202, err_203 := runtime.CheckSize(n_197)
+		if err_203 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:612:37", err_203)
 		}
-		a_203 := ar.F64(n_201)
-		r_204 := ar.F64w(state_19)
-		state_18 = state_18[:len(r_204)]
-		for i_205 := range r_204 {
-			r_204[i_205] = -state_18[i_205]
+		a_204 := ar.F64(n_202)
+		r_205 := ar.F64w(state_19)
+		state_18 = state_18[:len(r_205)]
+		for i_206 := range r_205 {
+			r_205[i_206] = -state_18[i_206]
 		}
-		var state_207 []float64
-		var state_208 int
-		var state_209 []float64
-		var state_210 int
-		var state_211 []float64
-		var state_212 int
-		var state_213 int64
-		var state_214 bool
+		var state_208 []float64
+		var state_209 int
+		var state_210 []float64
+		var state_211 int
+		var state_212 []float64
+		var state_213 int
+		var state_214 int64
 		var state_215 bool
-		state_207, state_208, state_209, state_210, state_211, state_212, state_213, state_214, state_215 = a_203, n_201, state_18, state_19, r_204, state_19, int64(0), false, false
+		var state_216 bool
+		state_208, state_209, state_210, state_211, state_212, state_213, state_214, state_215, state_216 = a_204, n_202, state_18, state_19, r_205, state_19, int64(0), false, false
 		for {
-			x_247 := !state_214
-			var c_248 bool
-			if x_247 {
-				x_249 := int64(2) * n_196
-				x_250 := x_249 + int64(10)
-				x_251 := state_213 < x_250
-				c_248 = x_251
+			x_248 := !state_215
+			var c_249 bool
+			if x_248 {
+				x_250 := int64(2) * n_197
+				x_251 := x_250 + int64(10)
+				x_252 := state_214 < x_251
+				c_249 = x_252
 			} else {
-				c_248 = false
+				c_249 = false
 			}
-			if !c_248 {
+			if !c_249 {
 				break
 			}
-			mark_252 := ar.Mark()
-			r_253, r_254 := hv_3(state_15, state_16, state_211, state_212)
-			if int64(r_254) != n_196 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:614:16", runtime.DimMessage("the result of hv", "[n]f64", "n", int64(r_254), n_196))
+			mark_253 := ar.Mark()
+			r_254, r_255 := hv_3(state_15, state_16, state_212, state_213)
+			if int64(r_255) != n_197 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:614:16", runtime.DimMessage("the result of hv", "[n]f64", "n", int64(r_255), n_197))
 			}
-			if len(state_211) != len(r_253) {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:615:18", fmt.Sprintf("dot: sizes %d and %d differ", len(state_211), len(r_253)))
+			if len(state_212) != len(r_254) {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:615:18", fmt.Sprintf("dot: sizes %d and %d differ", len(state_212), len(r_254)))
 			}
-			d_255 := runtime.Dot(state_211, r_253)
-			x_256 := d_255 <= 0.0
-			var c_257 []float64
-			var c_258 int
-			var c_259 []float64
-			var c_260 int
-			var c_261 []float64
-			var c_262 int
-			var c_263 int64
-			var c_264 bool
+			d_256 := runtime.Dot(state_212, r_254)
+			x_257 := d_256 <= 0.0
+			var c_258 []float64
+			var c_259 int
+			var c_260 []float64
+			var c_261 int
+			var c_262 []float64
+			var c_263 int
+			var c_264 int64
 			var c_265 bool
-			if x_256 {
-				x_266 := state_213 + int64(1)
-				c_257, c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265 = state_207, state_208, state_209, state_210, state_211, state_212, x_266, true, true
+			var c_266 bool
+			if x_257 {
+				x_267 := state_214 + int64(1)
+				c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265, c_266 = state_208, state_209, state_210, state_211, state_212, state_213, x_267, true, true
 			} else {
-				d_267 := runtime.Dot(state_209, state_209)
-				x_268 := d_267 / d_255
-				if r_254 != state_210 {
-					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:619:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_210})+" and "+runtime.ShapeString([]int{r_254}))
+				d_268 := runtime.Dot(state_210, state_210)
+				x_269 := d_268 / d_256
+				if r_255 != state_211 {
+					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:619:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_211})+" and "+runtime.ShapeString([]int{r_255}))
 				}
-				r_269 := ar.F64w(state_210)
-				state_209 = state_209[:len(r_269)]
-				r_253 = r_253[:len(r_269)]
-				for i_270 := range r_269 {
-					r_269[i_270] = (state_209[i_270] + (x_268 * r_253[i_270]))
+				r_270 := ar.F64w(state_211)
+				state_210 = state_210[:len(r_270)]
+				r_254 = r_254[:len(r_270)]
+				for i_271 := range r_270 {
+					r_270[i_271] = (state_210[i_271] + (x_269 * r_254[i_271]))
 				}
-				if state_212 != state_208 {
-					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:618:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_208})+" and "+runtime.ShapeString([]int{state_212}))
+				if state_213 != state_209 {
+					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:618:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_209})+" and "+runtime.ShapeString([]int{state_213}))
 				}
-				r_272 := ar.F64w(state_208)
-				state_207 = state_207[:len(r_272)]
-				state_211 = state_211[:len(r_272)]
-				for i_273 := range r_272 {
-					r_272[i_273] = (state_207[i_273] + (x_268 * state_211[i_273]))
+				r_273 := ar.F64w(state_209)
+				state_208 = state_208[:len(r_273)]
+				state_212 = state_212[:len(r_273)]
+				for i_274 := range r_273 {
+					r_273[i_274] = (state_208[i_274] + (x_269 * state_212[i_274]))
 				}
-				d_275 := runtime.Dot(r_269, r_269)
-				d_276 := runtime.Dot(state_209, state_209)
-				x_277 := d_275 / d_276
-				if state_212 != state_210 {
-					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:621:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_210})+" and "+runtime.ShapeString([]int{state_212}))
+				d_276 := runtime.Dot(r_270, r_270)
+				d_277 := runtime.Dot(state_210, state_210)
+				x_278 := d_276 / d_277
+				if state_213 != state_211 {
+					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:621:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_211})+" and "+runtime.ShapeString([]int{state_213}))
 				}
-				r_278 := ar.F64w(state_210)
-				r_269 = r_269[:len(r_278)]
-				state_211 = state_211[:len(r_278)]
-				for i_279 := range r_278 {
-					r_278[i_279] = (-r_269[i_279] + (x_277 * state_211[i_279]))
+				r_279 := ar.F64w(state_211)
+				r_270 = r_270[:len(r_279)]
+				state_212 = state_212[:len(r_279)]
+				for i_280 := range r_279 {
+					r_279[i_280] = (-r_270[i_280] + (x_278 * state_212[i_280]))
 				}
-				x_281 := state_213 + int64(1)
-				s_282 := runtime.Norm2(r_269)
-				x_283 := s_282 < x_200
-				c_257, c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265 = r_272, state_208, r_269, state_210, r_278, state_210, x_281, x_283, false
+				x_282 := state_214 + int64(1)
+				s_283 := runtime.Norm2(r_270)
+				x_284 := s_283 < x_201
+				c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265, c_266 = r_273, state_209, r_270, state_211, r_279, state_211, x_282, x_284, false
 			}
-			state_207, state_208, state_209, state_210, state_211, state_212, state_213, state_214, state_215 = c_257, c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265
-			_ = mark_252
+			state_208, state_209, state_210, state_211, state_212, state_213, state_214, state_215, state_216 = c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265, c_266
+			_ = mark_253
 		}
-		var c_284 bool
-		if state_215 {
-			x_285 := state_213 == int64(1)
-			c_284 = x_285
+		var c_285 bool
+		if state_216 {
+			x_286 := state_214 == int64(1)
+			c_285 = x_286
 		} else {
-			c_284 = false
+			c_285 = false
 		}
-		var c_286 []float64
-		var c_287 int
-		if c_284 {
-			r_288 := ar.F64w(state_19)
-			state_18 = state_18[:len(r_288)]
-			for i_289 := range r_288 {
-				r_288[i_289] = -state_18[i_289]
+		var c_287 []float64
+		var c_288 int
+		if c_285 {
+			r_289 := ar.F64w(state_19)
+			state_18 = state_18[:len(r_289)]
+			for i_290 := range r_289 {
+				r_289[i_290] = -state_18[i_290]
 			}
-			c_286, c_287 = r_288, state_19
+			c_287, c_288 = r_289, state_19
 		} else {
-			x_291 := state_213 == int64(0)
-			var c_292 []float64
-			var c_293 int
-			if x_291 {
-				r_294 := ar.F64w(state_19)
-				state_18 = state_18[:len(r_294)]
-				for i_295 := range r_294 {
-					r_294[i_295] = -state_18[i_295]
+			x_292 := state_214 == int64(0)
+			var c_293 []float64
+			var c_294 int
+			if x_292 {
+				r_295 := ar.F64w(state_19)
+				state_18 = state_18[:len(r_295)]
+				for i_296 := range r_295 {
+					r_295[i_296] = -state_18[i_296]
 				}
-				c_292, c_293 = r_294, state_19
+				c_293, c_294 = r_295, state_19
 			} else {
-				c_292, c_293 = state_207, state_208
+				c_293, c_294 = state_208, state_209
 			}
-			c_286, c_287 = c_292, c_293
+			c_287, c_288 = c_293, c_294
 		}
-		if int64(c_287) != n_196 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:559:68", runtime.DimMessage("d", "[n]f64", "n", int64(c_287), n_196))
+		if int64(c_288) != n_197 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:559:68", runtime.DimMessage("d", "[n]f64", "n", int64(c_288), n_197))
 		}
-		if len(state_18) != len(c_286) {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_18), len(c_286)))
+		if len(state_18) != len(c_287) {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_18), len(c_287)))
 		}
-		d_297 := runtime.Dot(state_18, c_286)
-		if c_287 != state_16 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{c_287}))
+		d_298 := runtime.Dot(state_18, c_287)
+		if c_288 != state_16 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{c_288}))
 		}
-		r_298 := ar.F64w(state_16)
-		state_15 = state_15[:len(r_298)]
-		c_286 = c_286[:len(r_298)]
-		for i_299 := range r_298 {
-			r_298[i_299] = (state_15[i_299] + c_286[i_299])
+		r_299 := ar.F64w(state_16)
+		state_15 = state_15[:len(r_299)]
+		c_287 = c_287[:len(r_299)]
+		for i_300 := range r_299 {
+			r_299[i_300] = (state_15[i_300] + c_287[i_300])
 		}
-		r_301 := f_1(r_298, state_16)
-		n_302, err_303 := runtime.CheckSize(int64(0))
-		if err_303 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:560:67", err_303)
+		r_302 := f_1(r_299, state_16)
+		n_303, err_304 := runtime.CheckSize(int64(0))
+		if err_304 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:560:67", err_304)
 		}
-		_ = ar.F64(n_302)
-		n_305 := int64(n_302)
-		var state_306 float64
+		_ = ar.F64(n_303)
+		n_306 := int64(n_303)
 		var state_307 float64
-		var state_309 int
-		var state_310 int64
-		state_306, state_307, state_309, state_310 = 1.0, r_301, n_302, int64(1)
-		_ = ar.F64w(state_309)
+		var state_308 float64
+		var state_310 int
+		var state_311 int64
+		state_307, state_308, state_310, state_311 = 1.0, r_302, n_303, int64(1)
+		_ = ar.F64w(state_310)
 		for {
-			x_320 := 0.0001 * state_306
-			x_321 := x_320 * d_297
-			x_322 := state_17 + x_321
-			x_323 := state_307 <= x_322
-			x_324 := !x_323
-			var c_325 bool
-			if x_324 {
-				x_326 := state_306 >= 1e-10
-				c_325 = x_326
+			x_321 := 0.0001 * state_307
+			x_322 := x_321 * d_298
+			x_323 := state_17 + x_322
+			x_324 := state_308 <= x_323
+			x_325 := !x_324
+			var c_326 bool
+			if x_325 {
+				x_327 := state_307 >= 1e-10
+				c_326 = x_327
 			} else {
-				c_325 = false
+				c_326 = false
 			}
-			if !c_325 {
+			if !c_326 {
 				break
 			}
-			mark_327 := ar.Mark()
-			x_328 := state_306 / 2.0
-			if c_287 != state_16 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{c_287}))
+			mark_328 := ar.Mark()
+			x_329 := state_307 / 2.0
+			if c_288 != state_16 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{c_288}))
 			}
-			r_329 := ar.F64w(state_16)
-			state_15 = state_15[:len(r_329)]
-			c_286 = c_286[:len(r_329)]
-			for i_330 := range r_329 {
-				r_329[i_330] = (state_15[i_330] + (x_328 * c_286[i_330]))
+			r_330 := ar.F64w(state_16)
+			state_15 = state_15[:len(r_330)]
+			c_287 = c_287[:len(r_330)]
+			for i_331 := range r_330 {
+				r_330[i_331] = (state_15[i_331] + (x_329 * c_287[i_331]))
 			}
-			r_332 := f_1(r_329, state_16)
-			n_333, err_334 := runtime.CheckSize(int64(0))
-			if err_334 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:560:67", err_334)
+			r_333 := f_1(r_330, state_16)
+			n_334, err_335 := runtime.CheckSize(int64(0))
+			if err_335 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:560:67", err_335)
 			}
-			_ = ar.F64(n_333)
-			if int64(n_333) != n_305 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(n_333), n_305))
+			_ = ar.F64(n_334)
+			if int64(n_334) != n_306 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(n_334), n_306))
 			}
-			x_336 := state_310 + int64(1)
-			state_306, state_307, state_309, state_310 = x_328, r_332, n_333, x_336
+			x_337 := state_311 + int64(1)
+			state_307, state_308, state_310, state_311 = x_329, r_333, n_334, x_337
 			{
-				ar.Release(mark_327)
+				ar.Release(mark_328)
 			}
 		}
-		x_338 := state_306 >= 1e-10
-		x_339 := !x_338
-		var c_340 []float64
-		var c_341 int
-		var c_342 float64
-		var c_343 []float64
-		var c_344 int
-		var c_345 int64
+		x_339 := state_307 >= 1e-10
+		x_340 := !x_339
+		var c_341 []float64
+		var c_342 int
+		var c_343 float64
+		var c_344 []float64
+		var c_345 int
 		var c_346 int64
-		var c_347 bool
-		if x_339 {
-			x_348 := state_21 + state_310
-			c_340, c_341, c_342, c_343, c_344, c_345, c_346, c_347 = state_15, state_16, state_17, state_18, state_19, state_20, x_348, true
+		var c_347 int64
+		var c_348 bool
+		if x_340 {
+			x_349 := state_21 + state_311
+			c_341, c_342, c_343, c_344, c_345, c_346, c_347, c_348 = state_15, state_16, state_17, state_18, state_19, state_20, x_349, true
 		} else {
-			if c_287 != state_16 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:635:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{c_287}))
+			if c_288 != state_16 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:635:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{c_288}))
 			}
-			r_349 := ar.F64w(state_16)
-			state_15 = state_15[:len(r_349)]
-			c_286 = c_286[:len(r_349)]
-			for i_350 := range r_349 {
-				r_349[i_350] = (state_15[i_350] + (state_306 * c_286[i_350]))
+			r_350 := ar.F64w(state_16)
+			state_15 = state_15[:len(r_350)]
+			c_287 = c_287[:len(r_350)]
+			for i_351 := range r_350 {
+				r_350[i_351] = (state_15[i_351] + (state_307 * c_287[i_351]))
 			}
-			r_352, r_353 := g_2(r_349, state_16)
-			if int64(r_353) != n_11 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:636:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_353), n_11))
+			r_353, r_354 := g_2(r_350, state_16)
+			if int64(r_354) != n_11 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:636:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_354), n_11))
 			}
-			x_354 := state_20 + int64(1)
-			x_355 := state_21 + state_310
-			c_340, c_341, c_342, c_343, c_344, c_345, c_346, c_347 = r_349, state_16, state_307, r_352, r_353, x_354, x_355, false
+			x_355 := state_20 + int64(1)
+			x_356 := state_21 + state_311
+			c_341, c_342, c_343, c_344, c_345, c_346, c_347, c_348 = r_350, state_16, state_308, r_353, r_354, x_355, x_356, false
 		}
-		state_15, state_16, state_17, state_18, state_19, state_20, state_21, state_22 = c_340, c_341, c_342, c_343, c_344, c_345, c_346, c_347
-		_ = mark_195
+		state_15, state_16, state_17, state_18, state_19, state_20, state_21, state_22 = c_341, c_342, c_343, c_344, c_345, c_346, c_347, c_348
+		_ = mark_196
 	}
-	ar.Keep(mark_356, &state_15)
+	ar.Keep(mark_357, &state_15)
 	return state_15, state_16, state_17, state_20, state_21, nil
 }
 
+// nbLoop28 keeps the records of a parallel loop of fn_lazynewton.
+var nbLoop28 runtime.LoopSite
+
 // fn_lazynewton is def lazy_newton (optim.nab:208:12).
 func fn_lazynewton(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hess_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, every_6 int64, maxiter_7 int64, gtol_8 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_229 := ar.Mark()
+	mark_230 := ar.Mark()
 	_ = int64(x0_5)
 	x0_4 = x0_4[:x0_5]
 	x_10 := maxiter_7 >= int64(0)
@@ -7102,193 +7298,201 @@ func fn_lazynewton(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func
 			r_132 := ar.F64w(state_35)
 			state_34 = state_34[:len(r_132)]
 			if len(r_132) >= 262144 {
-				r_132 := r_132
-				state_34 := state_34
-				runtime.ParallelFor(len(r_132), 16384, func(lo_136, hi int) {
-					for i_137 := lo_136; i_137 < hi; i_137++ {
-						r_132[i_137] = (math.Abs(state_34[i_137]))
+				loop_139 := runtime.EnterLoop(&nbLoop28, runtime.Bind(r_132, runtime.Bind(state_34, runtime.End{})), len(r_132), 16384)
+				if loop_139.For == nil {
+					loop_139.For = func(lo_136, hi int) {
+						r_132 := loop_139.C.H
+						state_34 := loop_139.C.T.H
+						for i_137 := lo_136; i_137 < hi; i_137++ {
+							r_132[i_137] = (math.Abs(state_34[i_137]))
+						}
 					}
-				})
+				}
+				runtime.ParallelFor(len(r_132), 16384, loop_139.For)
+				loop_139.Leave(&nbLoop28)
 			} else {
 				for i_133 := range r_132 {
 					r_132[i_133] = (math.Abs(state_34[i_133]))
 				}
 			}
-			s_139 := runtime.Max(r_132)
-			x_140 := s_139 > gtol_8
-			c_131 = x_140
+			s_140 := runtime.Max(r_132)
+			x_141 := s_140 > gtol_8
+			c_131 = x_141
 		} else {
 			c_131 = false
 		}
 		if !c_131 {
 			break
 		}
-		mark_141 := ar.Mark()
+		mark_142 := ar.Mark()
 		if x_14 == 0 {
 			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:670:21", "integer division by zero")
 		}
-		x_142 := state_39 % x_14
-		x_143 := x_142 == int64(0)
-		var c_144 []float64
-		var c_145 int
+		x_143 := state_39 % x_14
+		x_144 := x_143 == int64(0)
+		var c_145 []float64
 		var c_146 int
-		if x_143 {
-			n_147 := int64(state_32)
-			r_148, r_149 := hess_3(state_31, state_32)
-			n_150 := int64(r_149)
-			x_151 := n_147 * n_147
-			x_152 := n_150 == x_151
-			if !x_152 {
+		var c_147 int
+		if x_144 {
+			n_148 := int64(state_32)
+			r_149, r_150 := hess_3(state_31, state_32)
+			n_151 := int64(r_150)
+			x_152 := n_148 * n_148
+			x_153 := n_151 == x_152
+			if !x_153 {
 				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:167:11", "optim: the Hessian callback must return n·n values (row by row) for x of length n")
 			}
-			n_153 := int64(len(r_148))
-			if n_147 < 0 || (n_147 == 0 && n_153 != 0) || (n_147 != 0 && (n_153%n_147 != 0 || n_153/n_147 != n_147)) {
-				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:168:6", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_153, n_147, n_147))
+			n_154 := int64(len(r_149))
+			if n_148 < 0 || (n_148 == 0 && n_154 != 0) || (n_148 != 0 && (n_154%n_148 != 0 || n_154/n_148 != n_148)) {
+				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:168:6", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_154, n_148, n_148))
 			}
-			m_154 := int(n_147)
-			n_155 := int(n_147)
-			if int64(m_154) != n_12 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:670:52", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_154), n_12))
+			m_155 := int(n_148)
+			n_156 := int(n_148)
+			if int64(m_155) != n_12 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:670:52", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_155), n_12))
 			}
-			if int64(n_155) != n_12 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:670:52", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_155), n_12))
+			if int64(n_156) != n_12 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:670:52", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_156), n_12))
 			}
-			r_156, r_157, r_158, err_159 := fn_linalgcholreg(ar, r_148, m_154, n_155)
-			if err_159 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithFrame(err_159, "linalg.chol_reg", "std/linalg:51:5", "std/optim:670:36")
+			r_157, r_158, r_159, err_160 := fn_linalgcholreg(ar, r_149, m_155, n_156)
+			if err_160 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithFrame(err_160, "linalg.chol_reg", "std/linalg:51:5", "std/optim:670:36")
 			}
-			c_144, c_145, c_146 = r_156, r_157, r_158
+			c_145, c_146, c_147 = r_157, r_158, r_159
 		} else {
-			c_144, c_145, c_146 = state_36, state_37, state_38
+			c_145, c_146, c_147 = state_36, state_37, state_38
 		}
-		r_160, r_161, err_162 := fn_linalgchosolve(ar, c_144, c_145, c_146, state_34, state_35)
-		if err_162 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithFrame(err_162, "linalg.cho_solve", "std/linalg:38:5", "std/optim:671:16")
+		r_161, r_162, err_163 := fn_linalgchosolve(ar, c_145, c_146, c_147, state_34, state_35)
+		if err_163 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_163, "linalg.cho_solve", "std/linalg:38:5", "std/optim:671:16")
 		}
-		r_163 := ar.F64w(r_161)
-		r_160 = r_160[:len(r_163)]
-		for i_164 := range r_163 {
-			r_163[i_164] = -r_160[i_164]
+		r_164 := ar.F64w(r_162)
+		r_161 = r_161[:len(r_164)]
+		for i_165 := range r_164 {
+			r_164[i_165] = -r_161[i_165]
 		}
-		n_166 := int64(state_32)
-		if int64(state_35) != n_166 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:559:57", runtime.DimMessage("g", "[n]f64", "n", int64(state_35), n_166))
+		n_167 := int64(state_32)
+		if int64(state_35) != n_167 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:559:57", runtime.DimMessage("g", "[n]f64", "n", int64(state_35), n_167))
 		}
-		if int64(r_161) != n_166 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:559:68", runtime.DimMessage("d", "[n]f64", "n", int64(r_161), n_166))
+		if int64(r_162) != n_167 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:559:68", runtime.DimMessage("d", "[n]f64", "n", int64(r_162), n_167))
 		}
-		if len(state_34) != len(r_163) {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_34), len(r_163)))
+		if len(state_34) != len(r_164) {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_34), len(r_164)))
 		}
-		d_167 := runtime.Dot(state_34, r_163)
-		if r_161 != state_32 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_32})+" and "+runtime.ShapeString([]int{r_161}))
+		d_168 := runtime.Dot(state_34, r_164)
+		if r_162 != state_32 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_32})+" and "+runtime.ShapeString([]int{r_162}))
 		}
-		r_168 := ar.F64w(state_32)
-		state_31 = state_31[:len(r_168)]
-		r_163 = r_163[:len(r_168)]
-		for i_169 := range r_168 {
-			r_168[i_169] = (state_31[i_169] + r_163[i_169])
+		r_169 := ar.F64w(state_32)
+		state_31 = state_31[:len(r_169)]
+		r_164 = r_164[:len(r_169)]
+		for i_170 := range r_169 {
+			r_169[i_170] = (state_31[i_170] + r_164[i_170])
 		}
-		r_171 := f_1(r_168, state_32)
-		n_172, err_173 := runtime.CheckSize(int64(0))
-		if err_173 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:560:67", err_173)
+		r_172 := f_1(r_169, state_32)
+		n_173, err_174 := runtime.CheckSize(int64(0))
+		if err_174 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:560:67", err_174)
 		}
-		_ = ar.F64(n_172)
-		n_175 := int64(n_172)
-		var state_176 float64
+		_ = ar.F64(n_173)
+		n_176 := int64(n_173)
 		var state_177 float64
-		var state_179 int
-		var state_180 int64
-		state_176, state_177, state_179, state_180 = 1.0, r_171, n_172, int64(1)
-		_ = ar.F64w(state_179)
+		var state_178 float64
+		var state_180 int
+		var state_181 int64
+		state_177, state_178, state_180, state_181 = 1.0, r_172, n_173, int64(1)
+		_ = ar.F64w(state_180)
 		for {
-			x_190 := 0.0001 * state_176
-			x_191 := x_190 * d_167
-			x_192 := state_33 + x_191
-			x_193 := state_177 <= x_192
-			x_194 := !x_193
-			var c_195 bool
-			if x_194 {
-				x_196 := state_176 >= 1e-10
-				c_195 = x_196
+			x_191 := 0.0001 * state_177
+			x_192 := x_191 * d_168
+			x_193 := state_33 + x_192
+			x_194 := state_178 <= x_193
+			x_195 := !x_194
+			var c_196 bool
+			if x_195 {
+				x_197 := state_177 >= 1e-10
+				c_196 = x_197
 			} else {
-				c_195 = false
+				c_196 = false
 			}
-			if !c_195 {
+			if !c_196 {
 				break
 			}
-			mark_197 := ar.Mark()
-			x_198 := state_176 / 2.0
-			if r_161 != state_32 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_32})+" and "+runtime.ShapeString([]int{r_161}))
+			mark_198 := ar.Mark()
+			x_199 := state_177 / 2.0
+			if r_162 != state_32 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_32})+" and "+runtime.ShapeString([]int{r_162}))
 			}
-			r_199 := ar.F64w(state_32)
-			state_31 = state_31[:len(r_199)]
-			r_163 = r_163[:len(r_199)]
-			for i_200 := range r_199 {
-				r_199[i_200] = (state_31[i_200] + (x_198 * r_163[i_200]))
+			r_200 := ar.F64w(state_32)
+			state_31 = state_31[:len(r_200)]
+			r_164 = r_164[:len(r_200)]
+			for i_201 := range r_200 {
+				r_200[i_201] = (state_31[i_201] + (x_199 * r_164[i_201]))
 			}
-			r_202 := f_1(r_199, state_32)
-			n_203, err_204 := runtime.CheckSize(int64(0))
-			if err_204 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:560:67", err_204)
+			r_203 := f_1(r_200, state_32)
+			n_204, err_205 := runtime.CheckSize(int64(0))
+			if err_205 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:560:67", err_205)
 			}
-			_ = ar.F64(n_203)
-			if int64(n_203) != n_175 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(n_203), n_175))
+			_ = ar.F64(n_204)
+			if int64(n_204) != n_176 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(n_204), n_176))
 			}
-			x_206 := state_180 + int64(1)
-			state_176, state_177, state_179, state_180 = x_198, r_202, n_203, x_206
+			x_207 := state_181 + int64(1)
+			state_177, state_178, state_180, state_181 = x_199, r_203, n_204, x_207
 			{
-				ar.Release(mark_197)
+				ar.Release(mark_198)
 			}
 		}
-		x_208 := state_176 >= 1e-10
-		x_209 := !x_208
-		var c_210 []float64
-		var c_211 int
-		var c_212 float64
-		var c_213 []float64
-		var c_214 int
-		var c_215 []float64
-		var c_216 int
+		x_209 := state_177 >= 1e-10
+		x_210 := !x_209
+		var c_211 []float64
+		var c_212 int
+		var c_213 float64
+		var c_214 []float64
+		var c_215 int
+		var c_216 []float64
 		var c_217 int
-		var c_218 int64
+		var c_218 int
 		var c_219 int64
-		var c_220 bool
-		if x_209 {
-			x_221 := state_40 + state_180
-			c_210, c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219, c_220 = state_31, state_32, state_33, state_34, state_35, c_144, c_145, c_146, state_39, x_221, true
+		var c_220 int64
+		var c_221 bool
+		if x_210 {
+			x_222 := state_40 + state_181
+			c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219, c_220, c_221 = state_31, state_32, state_33, state_34, state_35, c_145, c_146, c_147, state_39, x_222, true
 		} else {
-			if r_161 != state_32 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:674:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_32})+" and "+runtime.ShapeString([]int{r_161}))
+			if r_162 != state_32 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:674:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_32})+" and "+runtime.ShapeString([]int{r_162}))
 			}
-			r_222 := ar.F64w(state_32)
-			state_31 = state_31[:len(r_222)]
-			r_163 = r_163[:len(r_222)]
-			for i_223 := range r_222 {
-				r_222[i_223] = (state_31[i_223] + (state_176 * r_163[i_223]))
+			r_223 := ar.F64w(state_32)
+			state_31 = state_31[:len(r_223)]
+			r_164 = r_164[:len(r_223)]
+			for i_224 := range r_223 {
+				r_223[i_224] = (state_31[i_224] + (state_177 * r_164[i_224]))
 			}
-			r_225, r_226 := g_2(r_222, state_32)
-			if int64(r_226) != n_12 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:675:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_226), n_12))
+			r_226, r_227 := g_2(r_223, state_32)
+			if int64(r_227) != n_12 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:675:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_227), n_12))
 			}
-			x_227 := state_39 + int64(1)
-			x_228 := state_40 + state_180
-			c_210, c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219, c_220 = r_222, state_32, state_177, r_225, r_226, c_144, c_145, c_146, x_227, x_228, false
+			x_228 := state_39 + int64(1)
+			x_229 := state_40 + state_181
+			c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219, c_220, c_221 = r_223, state_32, state_178, r_226, r_227, c_145, c_146, c_147, x_228, x_229, false
 		}
-		state_31, state_32, state_33, state_34, state_35, state_36, state_37, state_38, state_39, state_40, state_41 = c_210, c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219, c_220
-		_ = mark_141
+		state_31, state_32, state_33, state_34, state_35, state_36, state_37, state_38, state_39, state_40, state_41 = c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219, c_220, c_221
+		_ = mark_142
 	}
-	ar.Keep(mark_229, &state_31)
+	ar.Keep(mark_230, &state_31)
 	return state_31, state_32, state_33, state_39, state_40, nil
 }
 
+// nbLoop29 keeps the records of a parallel loop of fn_dampednewton.
+var nbLoop29 runtime.LoopSite
+
 // fn_dampednewton is def damped_newton (optim.nab:222:12).
 func fn_dampednewton(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hess_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, maxiter_6 int64, gtol_7 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_110 := ar.Mark()
+	mark_111 := ar.Mark()
 	_ = int64(x0_5)
 	x0_4 = x0_4[:x0_5]
 	x_9 := maxiter_6 >= int64(0)
@@ -7320,108 +7524,116 @@ func fn_dampednewton(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 fu
 			r_62 := ar.F64w(state_19)
 			state_18 = state_18[:len(r_62)]
 			if len(r_62) >= 262144 {
-				r_62 := r_62
-				state_18 := state_18
-				runtime.ParallelFor(len(r_62), 16384, func(lo_66, hi int) {
-					for i_67 := lo_66; i_67 < hi; i_67++ {
-						r_62[i_67] = (math.Abs(state_18[i_67]))
+				loop_69 := runtime.EnterLoop(&nbLoop29, runtime.Bind(r_62, runtime.Bind(state_18, runtime.End{})), len(r_62), 16384)
+				if loop_69.For == nil {
+					loop_69.For = func(lo_66, hi int) {
+						r_62 := loop_69.C.H
+						state_18 := loop_69.C.T.H
+						for i_67 := lo_66; i_67 < hi; i_67++ {
+							r_62[i_67] = (math.Abs(state_18[i_67]))
+						}
 					}
-				})
+				}
+				runtime.ParallelFor(len(r_62), 16384, loop_69.For)
+				loop_69.Leave(&nbLoop29)
 			} else {
 				for i_63 := range r_62 {
 					r_62[i_63] = (math.Abs(state_18[i_63]))
 				}
 			}
-			s_69 := runtime.Max(r_62)
-			x_70 := s_69 > gtol_7
-			c_61 = x_70
+			s_70 := runtime.Max(r_62)
+			x_71 := s_70 > gtol_7
+			c_61 = x_71
 		} else {
 			c_61 = false
 		}
 		if !c_61 {
 			break
 		}
-		mark_71 := ar.Mark()
-		n_72 := int64(state_16)
-		r_73, r_74 := hess_3(state_15, state_16)
-		n_75 := int64(r_74)
-		x_76 := n_72 * n_72
-		x_77 := n_75 == x_76
-		if !x_77 {
+		mark_72 := ar.Mark()
+		n_73 := int64(state_16)
+		r_74, r_75 := hess_3(state_15, state_16)
+		n_76 := int64(r_75)
+		x_77 := n_73 * n_73
+		x_78 := n_76 == x_77
+		if !x_78 {
 			return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:167:11", "optim: the Hessian callback must return n·n values (row by row) for x of length n")
 		}
-		n_78 := int64(len(r_73))
-		if n_72 < 0 || (n_72 == 0 && n_78 != 0) || (n_72 != 0 && (n_78%n_72 != 0 || n_78/n_72 != n_72)) {
-			return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:168:6", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_78, n_72, n_72))
+		n_79 := int64(len(r_74))
+		if n_73 < 0 || (n_73 == 0 && n_79 != 0) || (n_73 != 0 && (n_79%n_73 != 0 || n_79/n_73 != n_73)) {
+			return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:168:6", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_79, n_73, n_73))
 		}
-		m_79 := int(n_72)
-		n_80 := int(n_72)
-		if int64(m_79) != n_11 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:708:49", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_79), n_11))
+		m_80 := int(n_73)
+		n_81 := int(n_73)
+		if int64(m_80) != n_11 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:708:49", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_80), n_11))
 		}
-		if int64(n_80) != n_11 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:708:49", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_80), n_11))
+		if int64(n_81) != n_11 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:708:49", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_81), n_11))
 		}
-		r_81, r_82, r_83, err_84 := fn_linalgcholreg(ar, r_73, m_79, n_80)
-		if err_84 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithFrame(err_84, "linalg.chol_reg", "std/linalg:51:5", "std/optim:708:33")
+		r_82, r_83, r_84, err_85 := fn_linalgcholreg(ar, r_74, m_80, n_81)
+		if err_85 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_85, "linalg.chol_reg", "std/linalg:51:5", "std/optim:708:33")
 		}
-		r_85, r_86, err_87 := fn_linalgchosolve(ar, r_81, r_82, r_83, state_18, state_19)
-		if err_87 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithFrame(err_87, "linalg.cho_solve", "std/linalg:38:5", "std/optim:708:16")
+		r_86, r_87, err_88 := fn_linalgchosolve(ar, r_82, r_83, r_84, state_18, state_19)
+		if err_88 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_88, "linalg.cho_solve", "std/linalg:38:5", "std/optim:708:16")
 		}
-		r_88 := ar.F64w(r_86)
-		r_85 = r_85[:len(r_88)]
-		for i_89 := range r_88 {
-			r_88[i_89] = -r_85[i_89]
+		r_89 := ar.F64w(r_87)
+		r_86 = r_86[:len(r_89)]
+		for i_90 := range r_89 {
+			r_89[i_90] = -r_86[i_90]
 		}
-		if len(state_18) != len(r_88) {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:709:32", fmt.Sprintf("dot: sizes %d and %d differ", len(state_18), len(r_88)))
+		if len(state_18) != len(r_89) {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:709:32", fmt.Sprintf("dot: sizes %d and %d differ", len(state_18), len(r_89)))
 		}
-		d_91 := runtime.Dot(state_18, r_88)
-		x_92 := -d_91
-		x_93 := runtime.Max2(0.0, x_92)
-		x_94 := math.Sqrt(x_93)
-		x_95 := x_94 < 0.25
-		var c_96 []float64
-		var c_97 int
-		if x_95 {
-			c_96, c_97 = r_88, r_86
+		d_92 := runtime.Dot(state_18, r_89)
+		x_93 := -d_92
+		x_94 := runtime.Max2(0.0, x_93)
+		x_95 := math.Sqrt(x_94)
+		x_96 := x_95 < 0.25
+		var c_97 []float64
+		var c_98 int
+		if x_96 {
+			c_97, c_98 = r_89, r_87
 		} else {
-			x_98 := 1.0 + x_94
-			r_99 := ar.F64w(r_86)
-			r_88 = r_88[:len(r_99)]
-			for i_100 := range r_99 {
-				r_99[i_100] = (r_88[i_100] / x_98)
+			x_99 := 1.0 + x_95
+			r_100 := ar.F64w(r_87)
+			r_89 = r_89[:len(r_100)]
+			for i_101 := range r_100 {
+				r_100[i_101] = (r_89[i_101] / x_99)
 			}
-			c_96, c_97 = r_99, r_86
+			c_97, c_98 = r_100, r_87
 		}
-		if c_97 != state_16 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:711:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{c_97}))
+		if c_98 != state_16 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:711:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{c_98}))
 		}
-		r_102 := ar.F64w(state_16)
-		state_15 = state_15[:len(r_102)]
-		c_96 = c_96[:len(r_102)]
-		for i_103 := range r_102 {
-			r_102[i_103] = (state_15[i_103] + c_96[i_103])
+		r_103 := ar.F64w(state_16)
+		state_15 = state_15[:len(r_103)]
+		c_97 = c_97[:len(r_103)]
+		for i_104 := range r_103 {
+			r_103[i_104] = (state_15[i_104] + c_97[i_104])
 		}
-		r_105 := f_1(r_102, state_16)
-		r_106, r_107 := g_2(r_102, state_16)
-		if int64(r_107) != n_11 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:713:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_107), n_11))
+		r_106 := f_1(r_103, state_16)
+		r_107, r_108 := g_2(r_103, state_16)
+		if int64(r_108) != n_11 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:713:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_108), n_11))
 		}
-		x_108 := state_20 + int64(1)
-		x_109 := state_21 + int64(1)
-		state_15, state_17, state_18, state_19, state_20, state_21 = r_102, r_105, r_106, r_107, x_108, x_109
-		_ = mark_71
+		x_109 := state_20 + int64(1)
+		x_110 := state_21 + int64(1)
+		state_15, state_17, state_18, state_19, state_20, state_21 = r_103, r_106, r_107, r_108, x_109, x_110
+		_ = mark_72
 	}
-	ar.Keep(mark_110, &state_15)
+	ar.Keep(mark_111, &state_15)
 	return state_15, x0_5, state_17, state_20, state_21, nil
 }
 
+// nbLoop30 keeps the records of a parallel loop of fn_gaussnewton.
+var nbLoop30 runtime.LoopSite
+
 // fn_gaussnewton is def gauss_newton (optim.nab:242:12).
 func fn_gaussnewton(ar *runtime.Arena, r_1 func([]float64, int) ([]float64, int), jac_2 func([]float64, int) ([]float64, int), x0_3 []float64, x0_4 int, maxiter_5 int64, tol_6 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_271 := ar.Mark()
+	mark_272 := ar.Mark()
 	size_7 := int64(x0_4)
 	x0_3 = x0_3[:x0_4]
 	x_8 := maxiter_5 >= int64(0)
@@ -7526,217 +7738,228 @@ func fn_gaussnewton(ar *runtime.Arena, r_1 func([]float64, int) ([]float64, int)
 			r_159 := ar.F64w(state_46)
 			state_45 = state_45[:len(r_159)]
 			if len(r_159) >= 262144 {
-				r_159 := r_159
-				state_45 := state_45
-				runtime.ParallelFor(len(r_159), 16384, func(lo_163, hi int) {
-					for i_164 := lo_163; i_164 < hi; i_164++ {
-						r_159[i_164] = (math.Abs(state_45[i_164]))
+				loop_166 := runtime.EnterLoop(&nbLoop30, runtime.Bind(r_159, runtime.Bind(state_45, runtime.End{})), len(r_159), 16384)
+				if loop_166.For == nil {
+					loop_166.For = func(lo_163, hi int) {
+						r_159 := loop_166.C.H
+						state_45 := loop_166.C.T.H
+						for i_164 := lo_163; i_164 < hi; i_164++ {
+							r_159[i_164] = (math.Abs(state_45[i_164]))
+						}
 					}
-				})
+				}
+				runtime.ParallelFor(len(r_159), 16384, loop_166.For)
+				loop_166.Leave(&nbLoop30)
 			} else {
 				for i_160 := range r_159 {
 					r_159[i_160] = (math.Abs(state_45[i_160]))
 				}
 			}
-			s_166 := runtime.Max(r_159)
-			x_167 := s_166 > tol_6
-			c_158 = x_167
+			s_167 := runtime.Max(r_159)
+			x_168 := s_167 > tol_6
+			c_158 = x_168
 		} else {
 			c_158 = false
 		}
 		if !c_158 {
 			break
 		}
-		mark_168 := ar.Mark()
-		r_169, r_170, r_171, err_172 := fn_linalgcholreg(ar, state_47, state_48, state_49)
-		if err_172 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithFrame(err_172, "linalg.chol_reg", "std/linalg:51:5", "std/optim:757:33")
+		mark_169 := ar.Mark()
+		r_170, r_171, r_172, err_173 := fn_linalgcholreg(ar, state_47, state_48, state_49)
+		if err_173 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_173, "linalg.chol_reg", "std/linalg:51:5", "std/optim:757:33")
 		}
-		r_173, r_174, err_175 := fn_linalgchosolve(ar, r_169, r_170, r_171, state_45, state_46)
-		if err_175 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithFrame(err_175, "linalg.cho_solve", "std/linalg:38:5", "std/optim:757:16")
+		r_174, r_175, err_176 := fn_linalgchosolve(ar, r_170, r_171, r_172, state_45, state_46)
+		if err_176 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_176, "linalg.cho_solve", "std/linalg:38:5", "std/optim:757:16")
 		}
-		r_176 := ar.F64w(r_174)
-		r_173 = r_173[:len(r_176)]
-		for i_177 := range r_176 {
-			r_176[i_177] = -r_173[i_177]
+		r_177 := ar.F64w(r_175)
+		r_174 = r_174[:len(r_177)]
+		for i_178 := range r_177 {
+			r_177[i_178] = -r_174[i_178]
 		}
-		n_179 := int64(state_43)
-		if int64(state_46) != n_179 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:548:71", runtime.DimMessage("g", "[n]f64", "n", int64(state_46), n_179))
+		n_180 := int64(state_43)
+		if int64(state_46) != n_180 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:548:71", runtime.DimMessage("g", "[n]f64", "n", int64(state_46), n_180))
 		}
-		if int64(r_174) != n_179 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:548:82", runtime.DimMessage("d", "[n]f64", "n", int64(r_174), n_179))
+		if int64(r_175) != n_180 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:548:82", runtime.DimMessage("d", "[n]f64", "n", int64(r_175), n_180))
 		}
-		if len(state_45) != len(r_176) {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_45), len(r_176)))
+		if len(state_45) != len(r_177) {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_45), len(r_177)))
 		}
-		d_180 := runtime.Dot(state_45, r_176)
-		if r_174 != state_43 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_174}))
+		d_181 := runtime.Dot(state_45, r_177)
+		if r_175 != state_43 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_175}))
 		}
-		r_181 := ar.F64w(state_43)
-		state_42 = state_42[:len(r_181)]
-		r_176 = r_176[:len(r_181)]
-		for i_182 := range r_181 {
-			r_181[i_182] = (state_42[i_182] + r_176[i_182])
+		r_182 := ar.F64w(state_43)
+		state_42 = state_42[:len(r_182)]
+		r_177 = r_177[:len(r_182)]
+		for i_183 := range r_182 {
+			r_182[i_183] = (state_42[i_183] + r_177[i_183])
 		}
-		r_184, r_185 := r_1(r_181, state_43)
-		d_186 := runtime.Dot(r_184, r_184)
-		x_187 := 0.5 * d_186
-		n_188 := int64(r_185)
-		var state_189 float64
+		r_185, r_186 := r_1(r_182, state_43)
+		d_187 := runtime.Dot(r_185, r_185)
+		x_188 := 0.5 * d_187
+		n_189 := int64(r_186)
 		var state_190 float64
-		var state_191 []float64
-		var state_192 int
-		var state_193 int64
-		state_189, state_190, state_191, state_192, state_193 = 1.0, x_187, r_184, r_185, int64(1)
+		var state_191 float64
+		var state_192 []float64
+		var state_193 int
+		var state_194 int64
+		state_190, state_191, state_192, state_193, state_194 = 1.0, x_188, r_185, r_186, int64(1)
 		for {
-			x_203 := 0.0001 * state_189
-			x_204 := x_203 * d_180
-			x_205 := state_44 + x_204
-			x_206 := state_190 <= x_205
-			x_207 := !x_206
-			var c_208 bool
-			if x_207 {
-				x_209 := state_189 >= 1e-10
-				c_208 = x_209
+			x_204 := 0.0001 * state_190
+			x_205 := x_204 * d_181
+			x_206 := state_44 + x_205
+			x_207 := state_191 <= x_206
+			x_208 := !x_207
+			var c_209 bool
+			if x_208 {
+				x_210 := state_190 >= 1e-10
+				c_209 = x_210
 			} else {
-				c_208 = false
+				c_209 = false
 			}
-			if !c_208 {
+			if !c_209 {
 				break
 			}
-			mark_210 := ar.Mark()
-			x_211 := state_189 / 2.0
-			if r_174 != state_43 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_174}))
+			mark_211 := ar.Mark()
+			x_212 := state_190 / 2.0
+			if r_175 != state_43 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_175}))
 			}
-			r_212 := ar.F64w(state_43)
-			state_42 = state_42[:len(r_212)]
-			r_176 = r_176[:len(r_212)]
-			for i_213 := range r_212 {
-				r_212[i_213] = (state_42[i_213] + (x_211 * r_176[i_213]))
+			r_213 := ar.F64w(state_43)
+			state_42 = state_42[:len(r_213)]
+			r_177 = r_177[:len(r_213)]
+			for i_214 := range r_213 {
+				r_213[i_214] = (state_42[i_214] + (x_212 * r_177[i_214]))
 			}
-			r_215, r_216 := r_1(r_212, state_43)
-			d_217 := runtime.Dot(r_215, r_215)
-			x_218 := 0.5 * d_217
-			if int64(r_216) != n_188 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(r_216), n_188))
+			r_216, r_217 := r_1(r_213, state_43)
+			d_218 := runtime.Dot(r_216, r_216)
+			x_219 := 0.5 * d_218
+			if int64(r_217) != n_189 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(r_217), n_189))
 			}
-			x_219 := state_193 + int64(1)
-			state_189, state_190, state_191, state_192, state_193 = x_211, x_218, r_215, r_216, x_219
-			_ = mark_210
+			x_220 := state_194 + int64(1)
+			state_190, state_191, state_192, state_193, state_194 = x_212, x_219, r_216, r_217, x_220
+			_ = mark_211
 		}
-		x_220 := state_189 >= 1e-10
-		x_221 := !x_220
-		var c_222 []float64
-		var c_223 int
-		var c_224 float64
-		var c_225 []float64
-		var c_226 int
-		var c_227 []float64
-		var c_228 int
+		x_221 := state_190 >= 1e-10
+		x_222 := !x_221
+		var c_223 []float64
+		var c_224 int
+		var c_225 float64
+		var c_226 []float64
+		var c_227 int
+		var c_228 []float64
 		var c_229 int
-		var c_230 int64
+		var c_230 int
 		var c_231 int64
-		var c_232 bool
-		if x_221 {
-			x_233 := state_51 + state_193
-			c_222, c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232 = state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, x_233, true
+		var c_232 int64
+		var c_233 bool
+		if x_222 {
+			x_234 := state_51 + state_194
+			c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232, c_233 = state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, x_234, true
 		} else {
-			if r_174 != state_43 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:760:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_174}))
+			if r_175 != state_43 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:760:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_175}))
 			}
-			r_234 := ar.F64w(state_43)
-			state_42 = state_42[:len(r_234)]
-			r_176 = r_176[:len(r_234)]
-			for i_235 := range r_234 {
-				r_234[i_235] = (state_42[i_235] + (state_189 * r_176[i_235]))
+			r_235 := ar.F64w(state_43)
+			state_42 = state_42[:len(r_235)]
+			r_177 = r_177[:len(r_235)]
+			for i_236 := range r_235 {
+				r_235[i_236] = (state_42[i_236] + (state_190 * r_177[i_236]))
 			}
-			r_237, r_238 := jac_2(r_234, state_43)
-			n_239 := int64(r_238)
-			x_240 := max(size_7, int64(1))
-			if x_240 == 0 {
+			r_238, r_239 := jac_2(r_235, state_43)
+			n_240 := int64(r_239)
+			x_241 := max(size_7, int64(1))
+			if x_241 == 0 {
 				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:245:77", "integer division by zero")
 			}
-			x_241 := n_239 % x_240
-			x_242 := x_241 == int64(0)
-			if !x_242 {
+			x_242 := n_240 % x_241
+			x_243 := x_242 == int64(0)
+			if !x_243 {
 				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:245:68", "optim.GaussNewton: jac(x) must return m·n values (row by row) for x of length n")
 			}
-			x_243 := max(size_7, int64(1))
-			if x_243 == 0 {
+			x_244 := max(size_7, int64(1))
+			if x_244 == 0 {
 				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:245:185", "integer division by zero")
 			}
-			x_244 := n_239 / x_243
-			n_245 := int64(len(r_237))
-			if x_244 < 0 || size_7 < 0 || (size_7 == 0 && n_245 != 0) || (size_7 != 0 && (n_245%size_7 != 0 || n_245/size_7 != x_244)) {
-				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:245:60", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_245, x_244, size_7))
+			x_245 := n_240 / x_244
+			n_246 := int64(len(r_238))
+			if x_245 < 0 || size_7 < 0 || (size_7 == 0 && n_246 != 0) || (size_7 != 0 && (n_246%size_7 != 0 || n_246/size_7 != x_245)) {
+				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:245:60", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_246, x_245, size_7))
 			}
-			m_246 := int(x_244)
-			n_247 := int(size_7)
-			if int64(m_246) != n_13 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:761:16", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_246), n_13))
+			m_247 := int(x_245)
+			n_248 := int(size_7)
+			if int64(m_247) != n_13 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:761:16", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_247), n_13))
 			}
-			if int64(n_247) != n_10 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:761:16", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_247), n_10))
+			if int64(n_248) != n_10 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:761:16", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_248), n_10))
 			}
-			t_248 := ar.F64w(len(r_237))
-			for i_249 := 0; i_249 < m_246; i_249++ {
-				for j_250 := 0; j_250 < n_247; j_250++ {
-					t_248[j_250*m_246+i_249] = r_237[i_249*n_247+j_250]
+			t_249 := ar.F64w(len(r_238))
+			for i_250 := 0; i_250 < m_247; i_250++ {
+				for j_251 := 0; j_251 < n_248; j_251++ {
+					t_249[j_251*m_247+i_250] = r_238[i_250*n_248+j_251]
 				}
 			}
-			if state_192 != m_246 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:763:33", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_247, m_246})+" @ "+runtime.ShapeString([]int{state_192}))
+			if state_193 != m_247 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:763:33", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_248, m_247})+" @ "+runtime.ShapeString([]int{state_193}))
 			}
-			a_251 := ar.F64(n_247)
-			if m_246 <= 32 {
-				state_191 = state_191[:m_246]
-				for r_252 := range a_251 {
-					row_253 := t_248[r_252*m_246 : (r_252+1)*m_246]
-					s_254 := 0.0
-					for c_255, v_256 := range row_253 {
-						s_254 += v_256 * state_191[c_255]
+			a_252 := ar.F64(n_248)
+			if m_247 <= 32 {
+				state_192 = state_192[:m_247]
+				for r_253 := range a_252 {
+					row_254 := t_249[r_253*m_247 : (r_253+1)*m_247]
+					s_255 := 0.0
+					for c_256, v_257 := range row_254 {
+						s_255 += v_257 * state_192[c_256]
 					}
-					a_251[r_252] = s_254
+					a_252[r_253] = s_255
 				}
 			} else {
-				runtime.Gemv(false, n_247, m_246, 1, t_248, state_191, 0, a_251)
+				runtime.Gemv(false, n_248, m_247, 1, t_249, state_192, 0, a_252)
 			}
-			t_257 := ar.F64w(len(r_237))
-			for i_258 := 0; i_258 < m_246; i_258++ {
-				for j_259 := 0; j_259 < n_247; j_259++ {
-					t_257[j_259*m_246+i_258] = r_237[i_258*n_247+j_259]
+			t_258 := ar.F64w(len(r_238))
+			for i_259 := 0; i_259 < m_247; i_259++ {
+				for j_260 := 0; j_260 < n_248; j_260++ {
+					t_258[j_260*m_247+i_259] = r_238[i_259*n_248+j_260]
 				}
 			}
-			tot_260, err_261 := runtime.MulSize(n_247, n_247)
-			if err_261 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:763:53", err_261)
+			tot_261, err_262 := runtime.MulSize(n_248, n_248)
+			if err_262 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:763:53", err_262)
 			}
-			a_262 := ar.F64(tot_260)
-			runtime.Gemm(false, false, n_247, n_247, m_246, 1, t_257, r_237, 0, a_262)
-			x_263 := state_50 + int64(1)
-			x_264 := state_51 + state_193
-			s_265 := runtime.Norm2(r_176)
-			x_266 := state_189 * s_265
-			s_267 := runtime.Norm2(r_234)
-			x_268 := s_267 + tol_6
-			x_269 := tol_6 * x_268
-			x_270 := x_266 < x_269
-			c_222, c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232 = r_234, state_43, state_190, a_251, n_247, a_262, n_247, n_247, x_263, x_264, x_270
+			a_263 := ar.F64(tot_261)
+			runtime.Gemm(false, false, n_248, n_248, m_247, 1, t_258, r_238, 0, a_263)
+			x_264 := state_50 + int64(1)
+			x_265 := state_51 + state_194
+			s_266 := runtime.Norm2(r_177)
+			x_267 := state_190 * s_266
+			s_268 := runtime.Norm2(r_235)
+			x_269 := s_268 + tol_6
+			x_270 := tol_6 * x_269
+			x_271 := x_267 < x_270
+			c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232, c_233 = r_235, state_43, state_191, a_252, n_248, a_263, n_248, n_248, x_264, x_265, x_271
 		}
-		state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52 = c_222, c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232
-		_ = mark_168
+		state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52 = c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232, c_233
+		_ = mark_169
 	}
-	ar.Keep(mark_271, &state_42)
+	ar.Keep(mark_272, &state_42)
 	return state_42, state_43, state_44, state_50, state_51, nil
 }
 
+// nbLoop31 keeps the records of a parallel loop of fn_levenbergmarquardt.
+var nbLoop31 runtime.LoopSite
+
+// nbLoop32 keeps the records of a parallel loop of fn_levenbergmarquardt.
+var nbLoop32 runtime.LoopSite
+
 // fn_levenbergmarquardt is def levenberg_marquardt (optim.nab:258:12).
 func fn_levenbergmarquardt(ar *runtime.Arena, r_1 func([]float64, int) ([]float64, int), jac_2 func([]float64, int) ([]float64, int), x0_3 []float64, x0_4 int, maxiter_5 int64, tol_6 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_317 := ar.Mark()
+	mark_319 := ar.Mark()
 	size_7 := int64(x0_4)
 	x0_3 = x0_3[:x0_4]
 	x_8 := maxiter_5 >= int64(0)
@@ -7821,30 +8044,34 @@ func fn_levenbergmarquardt(ar *runtime.Arena, r_1 func([]float64, int) ([]float6
 	}
 	r_44 := ar.F64w(n_42)
 	if len(r_44) >= 256 {
-		n_24 := n_24
-		a_30 := a_30
-		r_44 := r_44
-		errs_50 := make([]error, (len(r_44)+31)/32)
-		runtime.ParallelFor(len(r_44), 32, func(lo_51, hi int) {
-			for i_52 := lo_51; i_52 < hi; i_52++ {
-				i_54 := int64(i_52)
-				if i_54 < 0 || i_54 >= int64(n_24) {
-					errs_50[lo_51/32] = runtime.WithPos("std/optim:796:62", runtime.CheckIndex(i_54, n_24))
-					return
+		loop_57 := runtime.EnterLoop(&nbLoop31, runtime.Bind(n_24, runtime.Bind(a_30, runtime.Bind(r_44, runtime.End{}))), len(r_44), 32)
+		if loop_57.For == nil {
+			loop_57.For = func(lo_51, hi int) {
+				n_24 := loop_57.C.H
+				a_30 := loop_57.C.T.H
+				r_44 := loop_57.C.T.T.H
+				errs_50 := loop_57.Errs
+				for i_52 := lo_51; i_52 < hi; i_52++ {
+					i_54 := int64(i_52)
+					if i_54 < 0 || i_54 >= int64(n_24) {
+						errs_50[lo_51/32] = runtime.WithPos("std/optim:796:62", runtime.CheckIndex(i_54, n_24))
+						return
+					}
+					row_55 := a_30[int(i_54)*n_24 : (int(i_54)+1)*n_24]
+					if i_54 < 0 || i_54 >= int64(n_24) {
+						errs_50[lo_51/32] = runtime.WithPos("std/optim:796:62", runtime.CheckIndex(i_54, n_24))
+						return
+					}
+					x_56 := row_55[int(i_54)]
+					r_44[i_52] = (runtime.Max2(x_56, 1e-12))
 				}
-				row_55 := a_30[int(i_54)*n_24 : (int(i_54)+1)*n_24]
-				if i_54 < 0 || i_54 >= int64(n_24) {
-					errs_50[lo_51/32] = runtime.WithPos("std/optim:796:62", runtime.CheckIndex(i_54, n_24))
-					return
-				}
-				x_56 := row_55[int(i_54)]
-				r_44[i_52] = (runtime.Max2(x_56, 1e-12))
 			}
-		})
-		for _, err_57 := range errs_50 {
-			if err_57 != nil {
-				return nil, 0, 0, 0, 0, err_57
-			}
+		}
+		runtime.ParallelFor(len(r_44), 32, loop_57.For)
+		err_58 := loop_57.Err()
+		loop_57.Leave(&nbLoop31)
+		if err_58 != nil {
+			return nil, 0, 0, 0, 0, err_58
 		}
 	} else {
 		for i_45 := range r_44 {
@@ -7860,293 +8087,298 @@ func fn_levenbergmarquardt(ar *runtime.Arena, r_1 func([]float64, int) ([]float6
 			r_44[i_45] = (runtime.Max2(x_49, 1e-12))
 		}
 	}
-	var state_58 []float64
-	var state_59 int
-	var state_60 float64
-	var state_61 []float64
-	var state_62 int
-	var state_63 []float64
-	var state_64 int
+	var state_59 []float64
+	var state_60 int
+	var state_61 float64
+	var state_62 []float64
+	var state_63 int
+	var state_64 []float64
 	var state_65 int
-	var state_66 []float64
-	var state_67 int
-	var state_68 float64
+	var state_66 int
+	var state_67 []float64
+	var state_68 int
 	var state_69 float64
-	var state_70 int64
+	var state_70 float64
 	var state_71 int64
-	var state_72 bool
-	state_58, state_59, state_60, state_61, state_62, state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72 = x0_3, x0_4, x_32, a_36, n_24, a_30, n_24, n_24, r_44, n_42, 0.001, 2.0, int64(0), int64(1), false
+	var state_72 int64
+	var state_73 bool
+	state_59, state_60, state_61, state_62, state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73 = x0_3, x0_4, x_32, a_36, n_24, a_30, n_24, n_24, r_44, n_42, 0.001, 2.0, int64(0), int64(1), false
 	for {
-		x_188 := !state_72
-		var c_189 bool
-		if x_188 {
-			x_190 := state_70 < maxiter_5
-			c_189 = x_190
+		x_189 := !state_73
+		var c_190 bool
+		if x_189 {
+			x_191 := state_71 < maxiter_5
+			c_190 = x_191
 		} else {
-			c_189 = false
+			c_190 = false
 		}
-		var c_191 bool
-		if c_189 {
-			r_192 := ar.F64w(state_62)
-			state_61 = state_61[:len(r_192)]
-			if len(r_192) >= 262144 {
-				r_192 := r_192
-				state_61 := state_61
-				runtime.ParallelFor(len(r_192), 16384, func(lo_196, hi int) {
-					for i_197 := lo_196; i_197 < hi; i_197++ {
-						r_192[i_197] = (math.Abs(state_61[i_197]))
+		var c_192 bool
+		if c_190 {
+			r_193 := ar.F64w(state_63)
+			state_62 = state_62[:len(r_193)]
+			if len(r_193) >= 262144 {
+				loop_200 := runtime.EnterLoop(&nbLoop32, runtime.Bind(r_193, runtime.Bind(state_62, runtime.End{})), len(r_193), 16384)
+				if loop_200.For == nil {
+					loop_200.For = func(lo_197, hi int) {
+						r_193 := loop_200.C.H
+						state_62 := loop_200.C.T.H
+						for i_198 := lo_197; i_198 < hi; i_198++ {
+							r_193[i_198] = (math.Abs(state_62[i_198]))
+						}
 					}
-				})
+				}
+				runtime.ParallelFor(len(r_193), 16384, loop_200.For)
+				loop_200.Leave(&nbLoop32)
 			} else {
-				for i_193 := range r_192 {
-					r_192[i_193] = (math.Abs(state_61[i_193]))
+				for i_194 := range r_193 {
+					r_193[i_194] = (math.Abs(state_62[i_194]))
 				}
 			}
-			s_199 := runtime.Max(r_192)
-			x_200 := s_199 > tol_6
-			c_191 = x_200
+			s_201 := runtime.Max(r_193)
+			x_202 := s_201 > tol_6
+			c_192 = x_202
 		} else {
-			c_191 = false
+			c_192 = false
 		}
-		if !c_191 {
+		if !c_192 {
 			break
 		}
-		mark_201 := ar.Mark()
-		n_202, err_203 := runtime.CheckSize(n_10)
-		if err_203 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:31", err_203)
+		mark_203 := ar.Mark()
+		n_204, err_205 := runtime.CheckSize(n_10)
+		if err_205 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:31", err_205)
 		}
-		var a_204 []float64
-		var d_205 int = 0
-		var rs_206 int = 0
-		for i_207 := 0; i_207 < n_202; i_207++ {
-			mark_208 := ar.Mark()
-			i_209 := int64(i_207)
-			n_210, err_211 := runtime.CheckSize(n_10)
-			if err_211 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:32", err_211)
+		var a_206 []float64
+		var d_207 int = 0
+		var rs_208 int = 0
+		for i_209 := 0; i_209 < n_204; i_209++ {
+			mark_210 := ar.Mark()
+			i_211 := int64(i_209)
+			n_212, err_213 := runtime.CheckSize(n_10)
+			if err_213 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:32", err_213)
 			}
-			if i_207 == 0 {
-				d_205 = n_210
-				rs_206 = d_205
-				tot_212, err_213 := runtime.MulSize(n_202, rs_206)
-				if err_213 != nil {
-					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:31", err_213)
+			if i_209 == 0 {
+				d_207 = n_212
+				rs_208 = d_207
+				tot_214, err_215 := runtime.MulSize(n_204, rs_208)
+				if err_215 != nil {
+					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:31", err_215)
 				}
-				a_204 = ar.F64w(tot_212)
-			} else if n_210 != d_205 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:798:31", "build: element "+strconv.Itoa(i_207)+" has shape "+runtime.ShapeString([]int{n_210})+", element 0 has shape "+runtime.ShapeString([]int{d_205}))
+				a_206 = ar.F64w(tot_214)
+			} else if n_212 != d_207 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:798:31", "build: element "+strconv.Itoa(i_209)+" has shape "+runtime.ShapeString([]int{n_212})+", element 0 has shape "+runtime.ShapeString([]int{d_207}))
 			}
-			row_214 := a_204[i_207*rs_206 : (i_207+1)*rs_206]
-			for i_215 := range row_214 {
-				i_217 := int64(i_215)
-				x_218 := i_209 == i_217
-				var c_219 float64
-				if x_218 {
-					if i_209 < 0 || i_209 >= int64(state_64) {
-						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:51", runtime.CheckIndex(i_209, state_64))
+			row_216 := a_206[i_209*rs_208 : (i_209+1)*rs_208]
+			for i_217 := range row_216 {
+				i_219 := int64(i_217)
+				x_220 := i_211 == i_219
+				var c_221 float64
+				if x_220 {
+					if i_211 < 0 || i_211 >= int64(state_65) {
+						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:51", runtime.CheckIndex(i_211, state_65))
 					}
-					row_220 := state_63[int(i_209)*state_65 : (int(i_209)+1)*state_65]
-					if i_217 < 0 || i_217 >= int64(state_65) {
-						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:51", runtime.CheckIndex(i_217, state_65))
+					row_222 := state_64[int(i_211)*state_66 : (int(i_211)+1)*state_66]
+					if i_219 < 0 || i_219 >= int64(state_66) {
+						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:51", runtime.CheckIndex(i_219, state_66))
 					}
-					x_221 := row_220[int(i_217)]
-					if i_209 < 0 || i_209 >= int64(state_67) {
-						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:67", runtime.CheckIndex(i_209, state_67))
+					x_223 := row_222[int(i_219)]
+					if i_211 < 0 || i_211 >= int64(state_68) {
+						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:67", runtime.CheckIndex(i_211, state_68))
 					}
-					x_222 := state_66[int(i_209)]
-					x_223 := state_68 * x_222
-					x_224 := x_221 + x_223
-					c_219 = x_224
+					x_224 := state_67[int(i_211)]
+					x_225 := state_69 * x_224
+					x_226 := x_223 + x_225
+					c_221 = x_226
 				} else {
-					if i_209 < 0 || i_209 >= int64(state_64) {
-						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:79", runtime.CheckIndex(i_209, state_64))
+					if i_211 < 0 || i_211 >= int64(state_65) {
+						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:79", runtime.CheckIndex(i_211, state_65))
 					}
-					row_225 := state_63[int(i_209)*state_65 : (int(i_209)+1)*state_65]
-					if i_217 < 0 || i_217 >= int64(state_65) {
-						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:79", runtime.CheckIndex(i_217, state_65))
+					row_227 := state_64[int(i_211)*state_66 : (int(i_211)+1)*state_66]
+					if i_219 < 0 || i_219 >= int64(state_66) {
+						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:79", runtime.CheckIndex(i_219, state_66))
 					}
-					x_226 := row_225[int(i_217)]
-					c_219 = x_226
+					x_228 := row_227[int(i_219)]
+					c_221 = x_228
 				}
-				row_214[i_215] = c_219
+				row_216[i_217] = c_221
 			}
-			if i_207 > 0 {
-				ar.Release(mark_208)
+			if i_209 > 0 {
+				ar.Release(mark_210)
 			}
 		}
-		r_227, r_228, r_229, err_230 := fn_linalgcholreg(ar, a_204, n_202, d_205)
-		if err_230 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithFrame(err_230, "linalg.chol_reg", "std/linalg:51:5", "std/optim:798:15")
+		r_229, r_230, r_231, err_232 := fn_linalgcholreg(ar, a_206, n_204, d_207)
+		if err_232 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_232, "linalg.chol_reg", "std/linalg:51:5", "std/optim:798:15")
 		}
-		r_231, r_232, err_233 := fn_linalgchosolve(ar, r_227, r_228, r_229, state_61, state_62)
-		if err_233 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithFrame(err_233, "linalg.cho_solve", "std/linalg:38:5", "std/optim:799:16")
+		r_233, r_234, err_235 := fn_linalgchosolve(ar, r_229, r_230, r_231, state_62, state_63)
+		if err_235 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_235, "linalg.cho_solve", "std/linalg:38:5", "std/optim:799:16")
 		}
-		r_234 := ar.F64w(r_232)
-		r_231 = r_231[:len(r_234)]
-		for i_235 := range r_234 {
-			r_234[i_235] = -r_231[i_235]
+		r_236 := ar.F64w(r_234)
+		r_233 = r_233[:len(r_236)]
+		for i_237 := range r_236 {
+			r_236[i_237] = -r_233[i_237]
 		}
-		if r_232 != state_59 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:800:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_59})+" and "+runtime.ShapeString([]int{r_232}))
+		if r_234 != state_60 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:800:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_60})+" and "+runtime.ShapeString([]int{r_234}))
 		}
-		r_237 := ar.F64w(state_59)
-		state_58 = state_58[:len(r_237)]
-		r_234 = r_234[:len(r_237)]
-		for i_238 := range r_237 {
-			r_237[i_238] = (state_58[i_238] + r_234[i_238])
+		r_239 := ar.F64w(state_60)
+		state_59 = state_59[:len(r_239)]
+		r_236 = r_236[:len(r_239)]
+		for i_240 := range r_239 {
+			r_239[i_240] = (state_59[i_240] + r_236[i_240])
 		}
-		r_240, r_241 := r_1(r_237, state_59)
-		if int64(r_241) != n_13 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:801:16", runtime.DimMessage("the result of r", "[m]f64", "m", int64(r_241), n_13))
+		r_242, r_243 := r_1(r_239, state_60)
+		if int64(r_243) != n_13 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:801:16", runtime.DimMessage("the result of r", "[m]f64", "m", int64(r_243), n_13))
 		}
-		d_242 := runtime.Dot(r_240, r_240)
-		x_243 := 0.5 * d_242
-		x_244 := state_60 - x_243
-		if r_232 != state_67 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:803:39", "shape mismatch in '*': "+runtime.ShapeString([]int{state_67})+" and "+runtime.ShapeString([]int{r_232}))
+		d_244 := runtime.Dot(r_242, r_242)
+		x_245 := 0.5 * d_244
+		x_246 := state_61 - x_245
+		if r_234 != state_68 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:803:39", "shape mismatch in '*': "+runtime.ShapeString([]int{state_68})+" and "+runtime.ShapeString([]int{r_234}))
 		}
-		if state_62 != state_67 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:803:43", "shape mismatch in '-': "+runtime.ShapeString([]int{state_67})+" and "+runtime.ShapeString([]int{state_62}))
+		if state_63 != state_68 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:803:43", "shape mismatch in '-': "+runtime.ShapeString([]int{state_68})+" and "+runtime.ShapeString([]int{state_63}))
 		}
-		if r_232 != state_67 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:803:24", fmt.Sprintf("dot: sizes %d and %d differ", r_232, state_67))
+		if r_234 != state_68 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:803:24", fmt.Sprintf("dot: sizes %d and %d differ", r_234, state_68))
 		}
-		var s_245 float64 = 0
-		r_234 = r_234[:r_232]
-		state_66 = state_66[:r_232]
-		state_61 = state_61[:r_232]
-		for i_246 := 0; i_246 < r_232; i_246++ {
-			s_245 += r_234[i_246] * (((state_68 * state_66[i_246]) * r_234[i_246]) - state_61[i_246])
+		var s_247 float64 = 0
+		r_236 = r_236[:r_234]
+		state_67 = state_67[:r_234]
+		state_62 = state_62[:r_234]
+		for i_248 := 0; i_248 < r_234; i_248++ {
+			s_247 += r_236[i_248] * (((state_69 * state_67[i_248]) * r_236[i_248]) - state_62[i_248])
 		}
-		x_248 := 0.5 * s_245
-		x_249 := x_244 / x_248
-		x_250 := x_249 > 0.0
-		var c_251 []float64
-		var c_252 int
-		var c_253 float64
-		var c_254 []float64
-		var c_255 int
+		x_250 := 0.5 * s_247
+		x_251 := x_246 / x_250
+		x_252 := x_251 > 0.0
+		var c_253 []float64
+		var c_254 int
+		var c_255 float64
 		var c_256 []float64
 		var c_257 int
-		var c_258 int
-		var c_259 []float64
+		var c_258 []float64
+		var c_259 int
 		var c_260 int
-		var c_261 float64
-		var c_262 float64
-		var c_263 int64
-		var c_264 int64
-		var c_265 bool
-		if x_250 {
-			r_266, r_267 := jac_2(r_237, state_59)
-			n_268 := int64(r_267)
-			x_269 := max(size_7, int64(1))
-			if x_269 == 0 {
+		var c_261 []float64
+		var c_262 int
+		var c_263 float64
+		var c_264 float64
+		var c_265 int64
+		var c_266 int64
+		var c_267 bool
+		if x_252 {
+			r_268, r_269 := jac_2(r_239, state_60)
+			n_270 := int64(r_269)
+			x_271 := max(size_7, int64(1))
+			if x_271 == 0 {
 				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:261:84", "integer division by zero")
 			}
-			x_270 := n_268 % x_269
-			x_271 := x_270 == int64(0)
-			if !x_271 {
+			x_272 := n_270 % x_271
+			x_273 := x_272 == int64(0)
+			if !x_273 {
 				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:261:75", "optim.LevenbergMarquardt: jac(x) must return m·n values (row by row) for x of length n")
 			}
-			x_272 := max(size_7, int64(1))
-			if x_272 == 0 {
+			x_274 := max(size_7, int64(1))
+			if x_274 == 0 {
 				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:261:199", "integer division by zero")
 			}
-			x_273 := n_268 / x_272
-			n_274 := int64(len(r_266))
-			if x_273 < 0 || size_7 < 0 || (size_7 == 0 && n_274 != 0) || (size_7 != 0 && (n_274%size_7 != 0 || n_274/size_7 != x_273)) {
-				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:261:67", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_274, x_273, size_7))
+			x_275 := n_270 / x_274
+			n_276 := int64(len(r_268))
+			if x_275 < 0 || size_7 < 0 || (size_7 == 0 && n_276 != 0) || (size_7 != 0 && (n_276%size_7 != 0 || n_276/size_7 != x_275)) {
+				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:261:67", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_276, x_275, size_7))
 			}
-			m_275 := int(x_273)
-			n_276 := int(size_7)
-			if int64(m_275) != n_13 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:806:21", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_275), n_13))
+			m_277 := int(x_275)
+			n_278 := int(size_7)
+			if int64(m_277) != n_13 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:806:21", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_277), n_13))
 			}
-			if int64(n_276) != n_10 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:806:21", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_276), n_10))
+			if int64(n_278) != n_10 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:806:21", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_278), n_10))
 			}
-			t_277 := ar.F64w(len(r_266))
-			for i_278 := 0; i_278 < m_275; i_278++ {
-				for j_279 := 0; j_279 < n_276; j_279++ {
-					t_277[j_279*m_275+i_278] = r_266[i_278*n_276+j_279]
+			t_279 := ar.F64w(len(r_268))
+			for i_280 := 0; i_280 < m_277; i_280++ {
+				for j_281 := 0; j_281 < n_278; j_281++ {
+					t_279[j_281*m_277+i_280] = r_268[i_280*n_278+j_281]
 				}
 			}
-			tot_280, err_281 := runtime.MulSize(n_276, n_276)
-			if err_281 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:807:35", err_281)
+			tot_282, err_283 := runtime.MulSize(n_278, n_278)
+			if err_283 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:807:35", err_283)
 			}
-			a_282 := ar.F64(tot_280)
-			runtime.Gemm(false, false, n_276, n_276, m_275, 1, t_277, r_266, 0, a_282)
-			t_283 := ar.F64w(len(r_266))
-			for i_284 := 0; i_284 < m_275; i_284++ {
-				for j_285 := 0; j_285 < n_276; j_285++ {
-					t_283[j_285*m_275+i_284] = r_266[i_284*n_276+j_285]
+			a_284 := ar.F64(tot_282)
+			runtime.Gemm(false, false, n_278, n_278, m_277, 1, t_279, r_268, 0, a_284)
+			t_285 := ar.F64w(len(r_268))
+			for i_286 := 0; i_286 < m_277; i_286++ {
+				for j_287 := 0; j_287 < n_278; j_287++ {
+					t_285[j_287*m_277+i_286] = r_268[i_286*n_278+j_287]
 				}
 			}
-			if r_241 != m_275 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:808:35", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_276, m_275})+" @ "+runtime.ShapeString([]int{r_241}))
+			if r_243 != m_277 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:808:35", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_278, m_277})+" @ "+runtime.ShapeString([]int{r_243}))
 			}
-			a_286 := ar.F64(n_276)
-			if m_275 <= 32 {
-				r_240 = r_240[:m_275]
-				for r_287 := range a_286 {
-					row_288 := t_283[r_287*m_275 : (r_287+1)*m_275]
-					s_289 := 0.0
-					for c_290, v_291 := range row_288 {
-						s_289 += v_291 * r_240[c_290]
+			a_288 := ar.F64(n_278)
+			if m_277 <= 32 {
+				r_242 = r_242[:m_277]
+				for r_289 := range a_288 {
+					row_290 := t_285[r_289*m_277 : (r_289+1)*m_277]
+					s_291 := 0.0
+					for c_292, v_293 := range row_290 {
+						s_291 += v_293 * r_242[c_292]
 					}
-					a_286[r_287] = s_289
+					a_288[r_289] = s_291
 				}
 			} else {
-				runtime.Gemv(false, n_276, m_275, 1, t_283, r_240, 0, a_286)
+				runtime.Gemv(false, n_278, m_277, 1, t_285, r_242, 0, a_288)
 			}
-			n_292, err_293 := runtime.CheckSize(n_10)
-			if err_293 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:810:40", err_293)
+			n_294, err_295 := runtime.CheckSize(n_10)
+			if err_295 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:810:40", err_295)
 			}
-			if n_292 != state_67 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:810:32", "shape mismatch in max: "+runtime.ShapeString([]int{state_67})+" and "+runtime.ShapeString([]int{n_292}))
+			if n_294 != state_68 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:810:32", "shape mismatch in max: "+runtime.ShapeString([]int{state_68})+" and "+runtime.ShapeString([]int{n_294}))
 			}
-			r_294 := ar.F64w(state_67)
-			state_66 = state_66[:len(r_294)]
-			for i_295 := range r_294 {
-				i_297 := int64(i_295)
-				if i_297 < 0 || i_297 >= int64(n_276) {
-					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:810:43", runtime.CheckIndex(i_297, n_276))
+			r_296 := ar.F64w(state_68)
+			state_67 = state_67[:len(r_296)]
+			for i_297 := range r_296 {
+				i_299 := int64(i_297)
+				if i_299 < 0 || i_299 >= int64(n_278) {
+					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:810:43", runtime.CheckIndex(i_299, n_278))
 				}
-				row_298 := a_282[int(i_297)*n_276 : (int(i_297)+1)*n_276]
-				if i_297 < 0 || i_297 >= int64(n_276) {
-					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:810:43", runtime.CheckIndex(i_297, n_276))
+				row_300 := a_284[int(i_299)*n_278 : (int(i_299)+1)*n_278]
+				if i_299 < 0 || i_299 >= int64(n_278) {
+					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:810:43", runtime.CheckIndex(i_299, n_278))
 				}
-				x_299 := row_298[int(i_297)]
-				r_294[i_295] = (runtime.Max2(state_66[i_295], x_299))
+				x_301 := row_300[int(i_299)]
+				r_296[i_297] = (runtime.Max2(state_67[i_297], x_301))
 			}
-			x_300 := 2.0 * x_249
-			x_301 := x_300 - 1.0
-			x_302 := math.Pow(x_301, 3.0)
-			x_303 := 1.0 - x_302
-			x_304 := runtime.Max2(0.3333333333333333, x_303)
-			x_305 := state_68 * x_304
-			x_306 := state_70 + int64(1)
-			x_307 := state_71 + int64(1)
-			s_308 := runtime.Norm2(r_234)
-			s_309 := runtime.Norm2(r_237)
-			x_310 := s_309 + tol_6
-			x_311 := tol_6 * x_310
-			x_312 := s_308 < x_311
-			c_251, c_252, c_253, c_254, c_255, c_256, c_257, c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265 = r_237, state_59, x_243, a_286, n_276, a_282, n_276, n_276, r_294, state_67, x_305, 2.0, x_306, x_307, x_312
+			x_302 := 2.0 * x_251
+			x_303 := x_302 - 1.0
+			x_304 := math.Pow(x_303, 3.0)
+			x_305 := 1.0 - x_304
+			x_306 := runtime.Max2(0.3333333333333333, x_305)
+			x_307 := state_69 * x_306
+			x_308 := state_71 + int64(1)
+			x_309 := state_72 + int64(1)
+			s_310 := runtime.Norm2(r_236)
+			s_311 := runtime.Norm2(r_239)
+			x_312 := s_311 + tol_6
+			x_313 := tol_6 * x_312
+			x_314 := s_310 < x_313
+			c_253, c_254, c_255, c_256, c_257, c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265, c_266, c_267 = r_239, state_60, x_245, a_288, n_278, a_284, n_278, n_278, r_296, state_68, x_307, 2.0, x_308, x_309, x_314
 		} else {
-			x_313 := state_68 * state_69
-			x_314 := 2.0 * state_69
-			x_315 := state_70 + int64(1)
-			x_316 := state_71 + int64(1)
-			c_251, c_252, c_253, c_254, c_255, c_256, c_257, c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265 = state_58, state_59, state_60, state_61, state_62, state_63, state_64, state_65, state_66, state_67, x_313, x_314, x_315, x_316, false
+			x_315 := state_69 * state_70
+			x_316 := 2.0 * state_70
+			x_317 := state_71 + int64(1)
+			x_318 := state_72 + int64(1)
+			c_253, c_254, c_255, c_256, c_257, c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265, c_266, c_267 = state_59, state_60, state_61, state_62, state_63, state_64, state_65, state_66, state_67, state_68, x_315, x_316, x_317, x_318, false
 		}
-		state_58, state_59, state_60, state_61, state_62, state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72 = c_251, c_252, c_253, c_254, c_255, c_256, c_257, c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265
-		_ = mark_201
+		state_59, state_60, state_61, state_62, state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73 = c_253, c_254, c_255, c_256, c_257, c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265, c_266, c_267
+		_ = mark_203
 	}
-	ar.Keep(mark_317, &state_58)
-	return state_58, state_59, state_60, state_70, state_71, nil
+	ar.Keep(mark_319, &state_59)
+	return state_59, state_60, state_61, state_71, state_72, nil
 }

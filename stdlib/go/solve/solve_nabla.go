@@ -32,8 +32,7 @@ func AdmmLasso(a [][]float64, b []float64, lam float64, rho float64, iters int64
 }
 
 // AdmmLassoInto is AdmmLasso with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func AdmmLassoInto(dst0 []float64, a [][]float64, b []float64, lam float64, rho float64, iters int64) error {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -65,8 +64,7 @@ func SoftThreshold(v []float64, k float64) []float64 {
 }
 
 // SoftThresholdInto is SoftThreshold with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func SoftThresholdInto(dst0 []float64, v []float64, k float64) error {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -103,8 +101,7 @@ func Extragradient(op func([]float64) []float64, z0 []float64, lr float64, steps
 }
 
 // ExtragradientInto is Extragradient with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func ExtragradientInto(dst0 []float64, op func([]float64) []float64, z0 []float64, lr float64, steps int64) error {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -148,8 +145,7 @@ func Sinkhorn(c [][]float64, a []float64, b []float64, eps float64, iters int64)
 }
 
 // SinkhornInto is Sinkhorn with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func SinkhornInto(dst0 [][]float64, c [][]float64, a []float64, b []float64, eps float64, iters int64) error {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -194,8 +190,7 @@ func Complete(mm [][]float64, mask [][]float64, rank int64, iters int64) ([][]fl
 }
 
 // CompleteInto is Complete with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func CompleteInto(dst0 [][]float64, mm [][]float64, mask [][]float64, rank int64, iters int64) error {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -255,8 +250,7 @@ func Fista(fg func([]float64) (float64, []float64), prox func([]float64, float64
 }
 
 // FistaInto is Fista with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func FistaInto(dst0 []float64, fg func([]float64) (float64, []float64), prox func([]float64, float64) []float64, x0 []float64, step float64, steps int64) error {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -324,8 +318,7 @@ func Bcd(fg func([]float64) (float64, []float64), hv func([]float64, []float64) 
 }
 
 // BcdInto is Bcd with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func BcdInto(dst0 []float64, fg func([]float64) (float64, []float64), hv func([]float64, []float64) []float64, x0 []float64, block int64, iters int64) error {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -401,8 +394,7 @@ func Auglag(fg func([]float64) (float64, []float64), c func([]float64) []float64
 }
 
 // AuglagInto is Auglag with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func AuglagInto(dst0 []float64, dst1 []float64, fg func([]float64) (float64, []float64), c func([]float64) []float64, jac func([]float64) []float64, x0 []float64, outer int64, inner int64) error {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -470,8 +462,7 @@ func FrankWolfeSimplex(fg func([]float64) (float64, []float64), x0 []float64, it
 }
 
 // FrankWolfeSimplexInto is FrankWolfeSimplex with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func FrankWolfeSimplexInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, iters int64) error {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -521,8 +512,7 @@ func MirrorDescentSimplex(fg func([]float64) (float64, []float64), x0 []float64,
 }
 
 // MirrorDescentSimplexInto is MirrorDescentSimplex with its array results written into the dst buffers,
-// which must have the results' shapes; in steady state it allocates
-// nothing but the goroutines of loops large enough to run in parallel, when it runs them.
+// which must have the results' shapes; in steady state it allocates nothing.
 func MirrorDescentSimplexInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) error {
 	ar := runtime.Arenas.Get()
 	ar.Reset()
@@ -863,9 +853,12 @@ func fn_linalgchosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 [
 	return x_34, n_31, nil
 }
 
+// nbLoop1 keeps the records of a parallel loop of fn_linalgcholreg.
+var nbLoop1 runtime.LoopSite
+
 // fn_linalgcholreg is def linalg.chol_reg (std/linalg:51:5).
 func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]float64, int, int, error) {
-	mark_123 := ar.Mark()
+	mark_124 := ar.Mark()
 	size_4 := int64(h_2)
 	if int64(h_3) != size_4 {
 		return nil, 0, 0, runtime.NewError("std/linalg:51:21", fmt.Sprintf("size mismatch: n is %d (h) but dimension 2 of h has size %d", size_4, h_3))
@@ -887,26 +880,30 @@ func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]flo
 		}
 		r_15 := ar.F64w(n_13)
 		if len(r_15) >= 256 {
-			h_1 := h_1
-			h_3 := h_3
-			r_15 := r_15
-			errs_21 := make([]error, (len(r_15)+31)/32)
-			runtime.ParallelFor(len(r_15), 32, func(lo_22, hi int) {
-				for i_23 := lo_22; i_23 < hi; i_23++ {
-					i_25 := int64(i_23)
-					row_26 := h_1[int(i_25)*h_3 : (int(i_25)+1)*h_3]
-					if i_25 < 0 || i_25 >= int64(h_3) {
-						errs_21[lo_22/32] = runtime.WithPos("std/linalg:54:25", runtime.CheckIndex(i_25, h_3))
-						return
+			loop_28 := runtime.EnterLoop(&nbLoop1, runtime.Bind(h_1, runtime.Bind(h_3, runtime.Bind(r_15, runtime.End{}))), len(r_15), 32)
+			if loop_28.For == nil {
+				loop_28.For = func(lo_22, hi int) {
+					h_1 := loop_28.C.H
+					h_3 := loop_28.C.T.H
+					r_15 := loop_28.C.T.T.H
+					errs_21 := loop_28.Errs
+					for i_23 := lo_22; i_23 < hi; i_23++ {
+						i_25 := int64(i_23)
+						row_26 := h_1[int(i_25)*h_3 : (int(i_25)+1)*h_3]
+						if i_25 < 0 || i_25 >= int64(h_3) {
+							errs_21[lo_22/32] = runtime.WithPos("std/linalg:54:25", runtime.CheckIndex(i_25, h_3))
+							return
+						}
+						x_27 := row_26[int(i_25)]
+						r_15[i_23] = (math.Abs(x_27))
 					}
-					x_27 := row_26[int(i_25)]
-					r_15[i_23] = (math.Abs(x_27))
 				}
-			})
-			for _, err_28 := range errs_21 {
-				if err_28 != nil {
-					return nil, 0, 0, err_28
-				}
+			}
+			runtime.ParallelFor(len(r_15), 32, loop_28.For)
+			err_29 := loop_28.Err()
+			loop_28.Leave(&nbLoop1)
+			if err_29 != nil {
+				return nil, 0, 0, err_29
 			}
 		} else {
 			for i_16 := range r_15 {
@@ -919,147 +916,147 @@ func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]flo
 				r_15[i_16] = (math.Abs(x_20))
 			}
 		}
-		s_29 := runtime.Max(r_15)
-		x_30 := s_29 > 0.0
-		var c_31 float64
-		if x_30 {
-			x_32 := 0.001 * s_29
-			c_31 = x_32
+		s_30 := runtime.Max(r_15)
+		x_31 := s_30 > 0.0
+		var c_32 float64
+		if x_31 {
+			x_33 := 0.001 * s_30
+			c_32 = x_33
 		} else {
-			c_31 = 0.001
+			c_32 = 0.001
 		}
-		var state_33 []float64
-		var state_34 int
+		var state_34 []float64
 		var state_35 int
-		var state_36 bool
-		var state_37 float64
-		var state_38 int64
-		state_33, state_34, state_35, state_36, state_37, state_38 = r_5, r_6, r_7, false, c_31, int64(0)
+		var state_36 int
+		var state_37 bool
+		var state_38 float64
+		var state_39 int64
+		state_34, state_35, state_36, state_37, state_38, state_39 = r_5, r_6, r_7, false, c_32, int64(0)
 		for {
-			x_70 := !state_36
-			var c_71 bool
-			if x_70 {
-				x_72 := state_38 < int64(200)
-				c_71 = x_72
+			x_71 := !state_37
+			var c_72 bool
+			if x_71 {
+				x_73 := state_39 < int64(200)
+				c_72 = x_73
 			} else {
-				c_71 = false
+				c_72 = false
 			}
-			if !c_71 {
+			if !c_72 {
 				break
 			}
-			mark_73 := ar.Mark()
-			n_74, err_75 := runtime.CheckSize(size_4)
-			if err_75 != nil {
-				return nil, 0, 0, runtime.WithPos("std/linalg:58:32", err_75)
+			mark_74 := ar.Mark()
+			n_75, err_76 := runtime.CheckSize(size_4)
+			if err_76 != nil {
+				return nil, 0, 0, runtime.WithPos("std/linalg:58:32", err_76)
 			}
-			var a_76 []float64
-			var d_77 int = 0
-			var rs_78 int = 0
-			for i_79 := 0; i_79 < n_74; i_79++ {
-				mark_80 := ar.Mark()
-				i_81 := int64(i_79)
-				n_82, err_83 := runtime.CheckSize(size_4)
-				if err_83 != nil {
-					return nil, 0, 0, runtime.WithPos("std/linalg:58:33", err_83)
+			var a_77 []float64
+			var d_78 int = 0
+			var rs_79 int = 0
+			for i_80 := 0; i_80 < n_75; i_80++ {
+				mark_81 := ar.Mark()
+				i_82 := int64(i_80)
+				n_83, err_84 := runtime.CheckSize(size_4)
+				if err_84 != nil {
+					return nil, 0, 0, runtime.WithPos("std/linalg:58:33", err_84)
 				}
-				if i_79 == 0 {
-					d_77 = n_82
-					rs_78 = d_77
-					tot_84, err_85 := runtime.MulSize(n_74, rs_78)
-					if err_85 != nil {
-						return nil, 0, 0, runtime.WithPos("std/linalg:58:32", err_85)
+				if i_80 == 0 {
+					d_78 = n_83
+					rs_79 = d_78
+					tot_85, err_86 := runtime.MulSize(n_75, rs_79)
+					if err_86 != nil {
+						return nil, 0, 0, runtime.WithPos("std/linalg:58:32", err_86)
 					}
-					a_76 = ar.F64w(tot_84)
-				} else if n_82 != d_77 {
-					return nil, 0, 0, runtime.NewError("std/linalg:58:32", "build: element "+strconv.Itoa(i_79)+" has shape "+runtime.ShapeString([]int{n_82})+", element 0 has shape "+runtime.ShapeString([]int{d_77}))
+					a_77 = ar.F64w(tot_85)
+				} else if n_83 != d_78 {
+					return nil, 0, 0, runtime.NewError("std/linalg:58:32", "build: element "+strconv.Itoa(i_80)+" has shape "+runtime.ShapeString([]int{n_83})+", element 0 has shape "+runtime.ShapeString([]int{d_78}))
 				}
-				row_86 := a_76[i_79*rs_78 : (i_79+1)*rs_78]
-				for i_87 := range row_86 {
-					i_89 := int64(i_87)
-					x_90 := i_81 == i_89
-					var c_91 float64
-					if x_90 {
-						row_92 := h_1[int(i_81)*h_3 : (int(i_81)+1)*h_3]
-						if i_89 < 0 || i_89 >= int64(h_3) {
-							return nil, 0, 0, runtime.WithPos("std/linalg:58:50", runtime.CheckIndex(i_89, h_3))
+				row_87 := a_77[i_80*rs_79 : (i_80+1)*rs_79]
+				for i_88 := range row_87 {
+					i_90 := int64(i_88)
+					x_91 := i_82 == i_90
+					var c_92 float64
+					if x_91 {
+						row_93 := h_1[int(i_82)*h_3 : (int(i_82)+1)*h_3]
+						if i_90 < 0 || i_90 >= int64(h_3) {
+							return nil, 0, 0, runtime.WithPos("std/linalg:58:50", runtime.CheckIndex(i_90, h_3))
 						}
-						x_93 := row_92[int(i_89)]
-						x_94 := x_93 + state_37
-						c_91 = x_94
+						x_94 := row_93[int(i_90)]
+						x_95 := x_94 + state_38
+						c_92 = x_95
 					} else {
-						row_95 := h_1[int(i_81)*h_3 : (int(i_81)+1)*h_3]
-						if i_89 < 0 || i_89 >= int64(h_3) {
-							return nil, 0, 0, runtime.WithPos("std/linalg:58:69", runtime.CheckIndex(i_89, h_3))
+						row_96 := h_1[int(i_82)*h_3 : (int(i_82)+1)*h_3]
+						if i_90 < 0 || i_90 >= int64(h_3) {
+							return nil, 0, 0, runtime.WithPos("std/linalg:58:69", runtime.CheckIndex(i_90, h_3))
 						}
-						x_96 := row_95[int(i_89)]
-						c_91 = x_96
+						x_97 := row_96[int(i_90)]
+						c_92 = x_97
 					}
-					row_86[i_87] = c_91
+					row_87[i_88] = c_92
 				}
-				if i_79 > 0 {
-					ar.Release(mark_80)
+				if i_80 > 0 {
+					ar.Release(mark_81)
 				}
 			}
-			r_97, r_98, r_99, r_100, err_101 := fn_linalgcholtry(ar, a_76, n_74, d_77)
-			if err_101 != nil {
-				return nil, 0, 0, runtime.WithFrame(err_101, "linalg.chol_try", "std/linalg:16:5", "std/linalg:58:23")
+			r_98, r_99, r_100, r_101, err_102 := fn_linalgcholtry(ar, a_77, n_75, d_78)
+			if err_102 != nil {
+				return nil, 0, 0, runtime.WithFrame(err_102, "linalg.chol_try", "std/linalg:16:5", "std/linalg:58:23")
 			}
-			var c_102 float64
-			if r_100 {
-				c_102 = state_37
+			var c_103 float64
+			if r_101 {
+				c_103 = state_38
 			} else {
-				x_103 := 2.0 * state_37
-				c_102 = x_103
+				x_104 := 2.0 * state_38
+				c_103 = x_104
 			}
-			x_104 := state_38 + int64(1)
-			state_33, state_34, state_35, state_36, state_37, state_38 = r_97, r_98, r_99, r_100, c_102, x_104
-			_ = mark_73
+			x_105 := state_39 + int64(1)
+			state_34, state_35, state_36, state_37, state_38, state_39 = r_98, r_99, r_100, r_101, c_103, x_105
+			_ = mark_74
 		}
-		var c_105 []float64
-		var c_106 int
+		var c_106 []float64
 		var c_107 int
-		if state_36 {
-			c_105, c_106, c_107 = state_33, state_34, state_35
+		var c_108 int
+		if state_37 {
+			c_106, c_107, c_108 = state_34, state_35, state_36
 		} else {
-			n_108, err_109 := runtime.CheckSize(size_4)
-			if err_109 != nil {
-				return nil, 0, 0, runtime.WithPos("std/linalg:60:24", err_109)
+			n_109, err_110 := runtime.CheckSize(size_4)
+			if err_110 != nil {
+				return nil, 0, 0, runtime.WithPos("std/linalg:60:24", err_110)
 			}
-			var a_110 []float64
-			var d_111 int = 0
-			var rs_112 int = 0
-			for i_113 := 0; i_113 < n_108; i_113++ {
-				mark_114 := ar.Mark()
-				_ = int64(i_113)
-				n_116, err_117 := runtime.CheckSize(size_4)
-				if err_117 != nil {
-					return nil, 0, 0, runtime.WithPos("std/linalg:60:25", err_117)
+			var a_111 []float64
+			var d_112 int = 0
+			var rs_113 int = 0
+			for i_114 := 0; i_114 < n_109; i_114++ {
+				mark_115 := ar.Mark()
+				_ = int64(i_114)
+				n_117, err_118 := runtime.CheckSize(size_4)
+				if err_118 != nil {
+					return nil, 0, 0, runtime.WithPos("std/linalg:60:25", err_118)
 				}
-				a_118 := ar.F64w(n_116)
-				for i_119 := 0; i_119 < n_116; i_119++ {
-					a_118[i_119] = math.NaN()
+				a_119 := ar.F64w(n_117)
+				for i_120 := 0; i_120 < n_117; i_120++ {
+					a_119[i_120] = math.NaN()
 				}
-				if i_113 == 0 {
-					d_111 = n_116
-					rs_112 = d_111
-					tot_121, err_122 := runtime.MulSize(n_108, rs_112)
-					if err_122 != nil {
-						return nil, 0, 0, runtime.WithPos("std/linalg:60:24", err_122)
+				if i_114 == 0 {
+					d_112 = n_117
+					rs_113 = d_112
+					tot_122, err_123 := runtime.MulSize(n_109, rs_113)
+					if err_123 != nil {
+						return nil, 0, 0, runtime.WithPos("std/linalg:60:24", err_123)
 					}
-					a_110 = ar.F64w(tot_121)
-				} else if n_116 != d_111 {
-					return nil, 0, 0, runtime.NewError("std/linalg:60:24", "build: element "+strconv.Itoa(i_113)+" has shape "+runtime.ShapeString([]int{n_116})+", element 0 has shape "+runtime.ShapeString([]int{d_111}))
+					a_111 = ar.F64w(tot_122)
+				} else if n_117 != d_112 {
+					return nil, 0, 0, runtime.NewError("std/linalg:60:24", "build: element "+strconv.Itoa(i_114)+" has shape "+runtime.ShapeString([]int{n_117})+", element 0 has shape "+runtime.ShapeString([]int{d_112}))
 				}
-				copy(a_110[i_113*rs_112:(i_113+1)*rs_112], a_118)
-				if i_113 > 0 {
-					ar.Release(mark_114)
+				copy(a_111[i_114*rs_113:(i_114+1)*rs_113], a_119)
+				if i_114 > 0 {
+					ar.Release(mark_115)
 				}
 			}
-			c_105, c_106, c_107 = a_110, n_108, d_111
+			c_106, c_107, c_108 = a_111, n_109, d_112
 		}
-		c_10, c_11, c_12 = c_105, c_106, c_107
+		c_10, c_11, c_12 = c_106, c_107, c_108
 	}
-	ar.Keep(mark_123, &c_10)
+	ar.Keep(mark_124, &c_10)
 	return c_10, c_11, c_12, nil
 }
 
@@ -1643,9 +1640,12 @@ func fn_optimmtstep(ar *runtime.Arena, stx_1 float64, fx_2 float64, dx_3 float64
 	return c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208
 }
 
+// nbLoop2 keeps the records of a parallel loop of fn_optimtwoloop.
+var nbLoop2 runtime.LoopSite
+
 // fn_optimtwoloop is def optim.two_loop (std/optim:391:5).
 func fn_optimtwoloop(ar *runtime.Arena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 int, s_5 int, y_6 []float64, y_7 int, y_8 int, rho_9 []float64, rho_10 int, head_11 int64, cnt_12 int64) ([]float64, int, error) {
-	mark_109 := ar.Mark()
+	mark_110 := ar.Mark()
 	size_13 := int64(q0_2)
 	if int64(s_5) != size_13 {
 		return nil, 0, runtime.NewError("std/optim:391:33", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of s has size %d", size_13, s_5))
@@ -1761,78 +1761,89 @@ func fn_optimtwoloop(ar *runtime.Arena, q0_1 []float64, q0_2 int, s_3 []float64,
 	r_66 := ar.F64w(q0_2)
 	state_18 = state_18[:len(r_66)]
 	if len(r_66) >= 262144 {
-		r_66 := r_66
-		c_59 := c_59
-		state_18 := state_18
-		runtime.ParallelFor(len(r_66), 16384, func(lo_70, hi int) {
-			for i_71 := lo_70; i_71 < hi; i_71++ {
-				r_66[i_71] = (c_59 * state_18[i_71])
+		loop_73 := runtime.EnterLoop(&nbLoop2, runtime.Bind(r_66, runtime.Bind(c_59, runtime.Bind(state_18, runtime.End{}))), len(r_66), 16384)
+		if loop_73.For == nil {
+			loop_73.For = func(lo_70, hi int) {
+				r_66 := loop_73.C.H
+				c_59 := loop_73.C.T.H
+				state_18 := loop_73.C.T.T.H
+				for i_71 := lo_70; i_71 < hi; i_71++ {
+					r_66[i_71] = (c_59 * state_18[i_71])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_66), 16384, loop_73.For)
+		loop_73.Leave(&nbLoop2)
 	} else {
 		for i_67 := range r_66 {
 			r_66[i_67] = (c_59 * state_18[i_67])
 		}
 	}
-	var r_73 []float64
-	var r_74 int
-	r_73, r_74 = r_66, q0_2
-	buf_108 := ar.F64w(r_74)
-	for j_91 := int64(0); j_91 < cnt_12; j_91++ {
-		mark_92 := ar.Mark()
-		x_93 := head_11 - cnt_12
-		x_94 := x_93 + j_91
-		x_95 := int64(2) * size_14
-		x_96 := x_94 + x_95
+	var r_74 []float64
+	var r_75 int
+	r_74, r_75 = r_66, q0_2
+	buf_109 := ar.F64w(r_75)
+	for j_92 := int64(0); j_92 < cnt_12; j_92++ {
+		mark_93 := ar.Mark()
+		x_94 := head_11 - cnt_12
+		x_95 := x_94 + j_92
+		x_96 := int64(2) * size_14
+		x_97 := x_95 + x_96
 		if size_14 == 0 {
 			return nil, 0, runtime.NewError("std/optim:399:41", "integer division by zero")
 		}
-		x_97 := x_96 % size_14
-		if x_97 < 0 || x_97 >= int64(n_15) {
-			return nil, 0, runtime.WithPos("std/optim:401:21", runtime.CheckIndex(x_97, n_15))
+		x_98 := x_97 % size_14
+		if x_98 < 0 || x_98 >= int64(n_15) {
+			return nil, 0, runtime.WithPos("std/optim:401:21", runtime.CheckIndex(x_98, n_15))
 		}
-		x_98 := state_20[int(x_97)]
-		if x_97 < 0 || x_97 >= int64(rho_10) {
-			return nil, 0, runtime.WithPos("std/optim:400:19", runtime.CheckIndex(x_97, rho_10))
+		x_99 := state_20[int(x_98)]
+		if x_98 < 0 || x_98 >= int64(rho_10) {
+			return nil, 0, runtime.WithPos("std/optim:400:19", runtime.CheckIndex(x_98, rho_10))
 		}
-		x_99 := rho_9[int(x_97)]
-		if x_97 < 0 || x_97 >= int64(y_7) {
-			return nil, 0, runtime.WithPos("std/optim:400:30", runtime.CheckIndex(x_97, y_7))
+		x_100 := rho_9[int(x_98)]
+		if x_98 < 0 || x_98 >= int64(y_7) {
+			return nil, 0, runtime.WithPos("std/optim:400:30", runtime.CheckIndex(x_98, y_7))
 		}
-		row_100 := y_6[int(x_97)*y_8 : (int(x_97)+1)*y_8]
-		if len(row_100) != len(r_73) {
-			return nil, 0, runtime.NewError("std/optim:400:25", fmt.Sprintf("dot: sizes %d and %d differ", len(row_100), len(r_73)))
+		row_101 := y_6[int(x_98)*y_8 : (int(x_98)+1)*y_8]
+		if len(row_101) != len(r_74) {
+			return nil, 0, runtime.NewError("std/optim:400:25", fmt.Sprintf("dot: sizes %d and %d differ", len(row_101), len(r_74)))
 		}
-		d_101 := runtime.Dot(row_100, r_73)
-		x_102 := x_99 * d_101
-		x_103 := x_98 - x_102
-		if x_97 < 0 || x_97 >= int64(s_4) {
-			return nil, 0, runtime.WithPos("std/optim:401:33", runtime.CheckIndex(x_97, s_4))
+		d_102 := runtime.Dot(row_101, r_74)
+		x_103 := x_100 * d_102
+		x_104 := x_99 - x_103
+		if x_98 < 0 || x_98 >= int64(s_4) {
+			return nil, 0, runtime.WithPos("std/optim:401:33", runtime.CheckIndex(x_98, s_4))
 		}
-		row_104 := s_3[int(x_97)*s_5 : (int(x_97)+1)*s_5]
-		if s_5 != r_74 {
-			return nil, 0, runtime.NewError("std/optim:401:13", "shape mismatch in '+': "+runtime.ShapeString([]int{r_74})+" and "+runtime.ShapeString([]int{s_5}))
+		row_105 := s_3[int(x_98)*s_5 : (int(x_98)+1)*s_5]
+		if s_5 != r_75 {
+			return nil, 0, runtime.NewError("std/optim:401:13", "shape mismatch in '+': "+runtime.ShapeString([]int{r_75})+" and "+runtime.ShapeString([]int{s_5}))
 		}
-		r_105 := ar.F64w(r_74)
-		r_73 = r_73[:len(r_105)]
-		row_104 = row_104[:len(r_105)]
-		for i_106 := range r_105 {
-			r_105[i_106] = (r_73[i_106] + (x_103 * row_104[i_106]))
+		r_106 := ar.F64w(r_75)
+		r_74 = r_74[:len(r_106)]
+		row_105 = row_105[:len(r_106)]
+		for i_107 := range r_106 {
+			r_106[i_107] = (r_74[i_107] + (x_104 * row_105[i_107]))
 		}
-		r_73 = r_105
-		if r_74 == len(buf_108) {
-			copy(buf_108, r_73)
-			r_73 = buf_108
-			ar.Release(mark_92)
+		r_74 = r_106
+		if r_75 == len(buf_109) {
+			copy(buf_109, r_74)
+			r_74 = buf_109
+			ar.Release(mark_93)
 		}
 	}
-	ar.Keep(mark_109, &r_73)
-	return r_73, q0_2, nil
+	ar.Keep(mark_110, &r_74)
+	return r_74, q0_2, nil
 }
+
+// nbLoop3 keeps the records of a parallel loop of fn_solveadmmlasso.
+var nbLoop3 runtime.LoopSite
+
+// nbLoop4 keeps the records of a parallel loop of fn_solveadmmlasso.
+var nbLoop4 runtime.LoopSite
 
 // fn_solveadmmlasso is def solve.admm_lasso (std/solve:42:5).
 func fn_solveadmmlasso(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, lam_6 float64, rho_7 float64, iters_8 int64) ([]float64, int, error) {
-	mark_113 := ar.Mark()
+	mark_115 := ar.Mark()
 	size_9 := int64(a_2)
 	if int64(b_5) != size_9 {
 		return nil, 0, runtime.NewError("std/solve:42:34", fmt.Sprintf("size mismatch: m is %d (a) but b has size %d", size_9, b_5))
@@ -1887,21 +1898,26 @@ func fn_solveadmmlasso(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 [
 		}
 		row_31 := a_21[i_24*rs_23 : (i_24+1)*rs_23]
 		if len(row_31) >= 262144 {
-			i_26 := i_26
-			row_31 := row_31
-			runtime.ParallelFor(len(row_31), 16384, func(lo_38, hi int) {
-				for i_39 := lo_38; i_39 < hi; i_39++ {
-					i_41 := int64(i_39)
-					x_42 := i_26 == i_41
-					var c_43 float64
-					if x_42 {
-						c_43 = 1.0
-					} else {
-						c_43 = 0.0
+			loop_44 := runtime.EnterLoop(&nbLoop3, runtime.Bind(i_26, runtime.Bind(row_31, runtime.End{})), len(row_31), 16384)
+			if loop_44.For == nil {
+				loop_44.For = func(lo_38, hi int) {
+					i_26 := loop_44.C.H
+					row_31 := loop_44.C.T.H
+					for i_39 := lo_38; i_39 < hi; i_39++ {
+						i_41 := int64(i_39)
+						x_42 := i_26 == i_41
+						var c_43 float64
+						if x_42 {
+							c_43 = 1.0
+						} else {
+							c_43 = 0.0
+						}
+						row_31[i_39] = c_43
 					}
-					row_31[i_39] = c_43
 				}
-			})
+			}
+			runtime.ParallelFor(len(row_31), 16384, loop_44.For)
+			loop_44.Leave(&nbLoop3)
 		} else {
 			for i_32 := range row_31 {
 				i_34 := int64(i_32)
@@ -1922,122 +1938,127 @@ func fn_solveadmmlasso(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 [
 	if n_19 != a_3 || d_22 != a_3 {
 		return nil, 0, runtime.NewError("std/solve:47:34", "shape mismatch in '+': "+runtime.ShapeString([]int{a_3, a_3})+" and "+runtime.ShapeString([]int{n_19, d_22}))
 	}
-	n_44 := a_3 * a_3
-	r_45 := ar.F64w(n_44)
-	a_18 = a_18[:len(r_45)]
-	a_21 = a_21[:len(r_45)]
-	if len(r_45) >= 262144 {
-		r_45 := r_45
-		a_18 := a_18
-		rho_7 := rho_7
-		a_21 := a_21
-		runtime.ParallelFor(len(r_45), 16384, func(lo_49, hi int) {
-			for i_50 := lo_49; i_50 < hi; i_50++ {
-				r_45[i_50] = (a_18[i_50] + (rho_7 * a_21[i_50]))
+	n_45 := a_3 * a_3
+	r_46 := ar.F64w(n_45)
+	a_18 = a_18[:len(r_46)]
+	a_21 = a_21[:len(r_46)]
+	if len(r_46) >= 262144 {
+		loop_53 := runtime.EnterLoop(&nbLoop4, runtime.Bind(r_46, runtime.Bind(a_18, runtime.Bind(rho_7, runtime.Bind(a_21, runtime.End{})))), len(r_46), 16384)
+		if loop_53.For == nil {
+			loop_53.For = func(lo_50, hi int) {
+				r_46 := loop_53.C.H
+				a_18 := loop_53.C.T.H
+				rho_7 := loop_53.C.T.T.H
+				a_21 := loop_53.C.T.T.T.H
+				for i_51 := lo_50; i_51 < hi; i_51++ {
+					r_46[i_51] = (a_18[i_51] + (rho_7 * a_21[i_51]))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_46), 16384, loop_53.For)
+		loop_53.Leave(&nbLoop4)
 	} else {
-		for i_46 := range r_45 {
-			r_45[i_46] = (a_18[i_46] + (rho_7 * a_21[i_46]))
+		for i_47 := range r_46 {
+			r_46[i_47] = (a_18[i_47] + (rho_7 * a_21[i_47]))
 		}
 	}
-	r_52, r_53, r_54, err_55 := fn_linalgcholesky(ar, r_45, a_3, a_3)
-	if err_55 != nil {
-		return nil, 0, runtime.WithFrame(err_55, "linalg.cholesky", "std/linalg:32:5", "std/solve:47:11")
+	r_54, r_55, r_56, err_57 := fn_linalgcholesky(ar, r_46, a_3, a_3)
+	if err_57 != nil {
+		return nil, 0, runtime.WithFrame(err_57, "linalg.cholesky", "std/linalg:32:5", "std/solve:47:11")
 	}
 	if b_5 != a_2 {
 		return nil, 0, runtime.NewError("std/solve:48:16", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3, a_2})+" @ "+runtime.ShapeString([]int{b_5}))
 	}
-	a_56 := ar.F64(a_3)
+	a_58 := ar.F64(a_3)
 	if a_2 <= 32 {
 		b_4 = b_4[:a_2]
-		for r_57 := range a_56 {
-			row_58 := t_13[r_57*a_2 : (r_57+1)*a_2]
-			s_59 := 0.0
-			for c_60, v_61 := range row_58 {
-				s_59 += v_61 * b_4[c_60]
+		for r_59 := range a_58 {
+			row_60 := t_13[r_59*a_2 : (r_59+1)*a_2]
+			s_61 := 0.0
+			for c_62, v_63 := range row_60 {
+				s_61 += v_63 * b_4[c_62]
 			}
-			a_56[r_57] = s_59
+			a_58[r_59] = s_61
 		}
 	} else {
-		runtime.Gemv(false, a_3, a_2, 1, t_13, b_4, 0, a_56)
+		runtime.Gemv(false, a_3, a_2, 1, t_13, b_4, 0, a_58)
 	}
-	n_62, err_63 := runtime.CheckSize(size_10)
-	if err_63 != nil {
-		return nil, 0, runtime.WithPos("std/solve:49:37", err_63)
+	n_64, err_65 := runtime.CheckSize(size_10)
+	if err_65 != nil {
+		return nil, 0, runtime.WithPos("std/solve:49:37", err_65)
 	}
-	_ = ar.F64(n_62)
-	n_65, err_66 := runtime.CheckSize(size_10)
-	if err_66 != nil {
-		return nil, 0, runtime.WithPos("std/solve:49:47", err_66)
+	_ = ar.F64(n_64)
+	n_67, err_68 := runtime.CheckSize(size_10)
+	if err_68 != nil {
+		return nil, 0, runtime.WithPos("std/solve:49:47", err_68)
 	}
-	a_67 := ar.F64(n_65)
-	n_68, err_69 := runtime.CheckSize(size_10)
-	if err_69 != nil {
-		return nil, 0, runtime.WithPos("std/solve:49:57", err_69)
+	a_69 := ar.F64(n_67)
+	n_70, err_71 := runtime.CheckSize(size_10)
+	if err_71 != nil {
+		return nil, 0, runtime.WithPos("std/solve:49:57", err_71)
 	}
-	a_70 := ar.F64(n_68)
-	var state_73 []float64
-	var state_74 int
+	a_72 := ar.F64(n_70)
 	var state_75 []float64
 	var state_76 int
-	state_73, state_74, state_75, state_76 = a_67, n_65, a_70, n_68
-	x_94 := iters_8 >= int64(0)
-	if !x_94 {
+	var state_77 []float64
+	var state_78 int
+	state_75, state_76, state_77, state_78 = a_69, n_67, a_72, n_70
+	x_96 := iters_8 >= int64(0)
+	if !x_96 {
 		return nil, 0, runtime.NewError("std/solve:45:15", "solve.admm_lasso: argument 5 (iters) must be non-negative")
 	}
-	for k_95 := int64(0); k_95 < iters_8; k_95++ {
-		mark_96 := ar.Mark()
-		if state_76 != state_74 {
-			return nil, 0, runtime.NewError("std/solve:50:49", "shape mismatch in '-': "+runtime.ShapeString([]int{state_74})+" and "+runtime.ShapeString([]int{state_76}))
+	for k_97 := int64(0); k_97 < iters_8; k_97++ {
+		mark_98 := ar.Mark()
+		if state_78 != state_76 {
+			return nil, 0, runtime.NewError("std/solve:50:49", "shape mismatch in '-': "+runtime.ShapeString([]int{state_76})+" and "+runtime.ShapeString([]int{state_78}))
 		}
-		if state_74 != a_3 {
-			return nil, 0, runtime.NewError("std/solve:50:38", "shape mismatch in '+': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{state_74}))
+		if state_76 != a_3 {
+			return nil, 0, runtime.NewError("std/solve:50:38", "shape mismatch in '+': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{state_76}))
 		}
-		r_97 := ar.F64w(a_3)
-		a_56 = a_56[:len(r_97)]
-		state_73 = state_73[:len(r_97)]
-		state_75 = state_75[:len(r_97)]
-		for i_98 := range r_97 {
-			r_97[i_98] = (a_56[i_98] + (rho_7 * (state_73[i_98] - state_75[i_98])))
+		r_99 := ar.F64w(a_3)
+		a_58 = a_58[:len(r_99)]
+		state_75 = state_75[:len(r_99)]
+		state_77 = state_77[:len(r_99)]
+		for i_100 := range r_99 {
+			r_99[i_100] = (a_58[i_100] + (rho_7 * (state_75[i_100] - state_77[i_100])))
 		}
-		r_100, r_101, err_102 := fn_linalgchosolve(ar, r_52, r_53, r_54, r_97, a_3)
-		if err_102 != nil {
-			return nil, 0, runtime.WithFrame(err_102, "linalg.cho_solve", "std/linalg:38:5", "std/solve:50:14")
+		r_102, r_103, err_104 := fn_linalgchosolve(ar, r_54, r_55, r_56, r_99, a_3)
+		if err_104 != nil {
+			return nil, 0, runtime.WithFrame(err_104, "linalg.cho_solve", "std/linalg:38:5", "std/solve:50:14")
 		}
-		if state_76 != r_101 {
-			return nil, 0, runtime.NewError("std/solve:51:32", "shape mismatch in '+': "+runtime.ShapeString([]int{r_101})+" and "+runtime.ShapeString([]int{state_76}))
+		if state_78 != r_103 {
+			return nil, 0, runtime.NewError("std/solve:51:32", "shape mismatch in '+': "+runtime.ShapeString([]int{r_103})+" and "+runtime.ShapeString([]int{state_78}))
 		}
-		r_103 := ar.F64w(r_101)
-		r_100 = r_100[:len(r_103)]
-		state_75 = state_75[:len(r_103)]
-		for i_104 := range r_103 {
-			r_103[i_104] = (r_100[i_104] + state_75[i_104])
+		r_105 := ar.F64w(r_103)
+		r_102 = r_102[:len(r_105)]
+		state_77 = state_77[:len(r_105)]
+		for i_106 := range r_105 {
+			r_105[i_106] = (r_102[i_106] + state_77[i_106])
 		}
-		x_106 := lam_6 / rho_7
-		r_107 := ar.F64w(r_101)
-		r_103 = r_103[:len(r_107)]
-		for i_108 := range r_107 {
-			r_107[i_108] = ((runtime.Sign(r_103[i_108])) * (runtime.Max2(((math.Abs(r_103[i_108])) - x_106), 0.0)))
+		x_108 := lam_6 / rho_7
+		r_109 := ar.F64w(r_103)
+		r_105 = r_105[:len(r_109)]
+		for i_110 := range r_109 {
+			r_109[i_110] = ((runtime.Sign(r_105[i_110])) * (runtime.Max2(((math.Abs(r_105[i_110])) - x_108), 0.0)))
 		}
-		if r_101 != state_76 {
-			return nil, 0, runtime.NewError("std/solve:52:126", "shape mismatch in '+': "+runtime.ShapeString([]int{state_76})+" and "+runtime.ShapeString([]int{r_101}))
+		if r_103 != state_78 {
+			return nil, 0, runtime.NewError("std/solve:52:126", "shape mismatch in '+': "+runtime.ShapeString([]int{state_78})+" and "+runtime.ShapeString([]int{r_103}))
 		}
-		if r_101 != state_76 {
-			return nil, 0, runtime.NewError("std/solve:52:131", "shape mismatch in '-': "+runtime.ShapeString([]int{state_76})+" and "+runtime.ShapeString([]int{r_101}))
+		if r_103 != state_78 {
+			return nil, 0, runtime.NewError("std/solve:52:131", "shape mismatch in '-': "+runtime.ShapeString([]int{state_78})+" and "+runtime.ShapeString([]int{r_103}))
 		}
-		r_110 := ar.F64w(state_76)
-		state_75 = state_75[:len(r_110)]
-		r_100 = r_100[:len(r_110)]
-		r_107 = r_107[:len(r_110)]
-		for i_111 := range r_110 {
-			r_110[i_111] = ((state_75[i_111] + r_100[i_111]) - r_107[i_111])
+		r_112 := ar.F64w(state_78)
+		state_77 = state_77[:len(r_112)]
+		r_102 = r_102[:len(r_112)]
+		r_109 = r_109[:len(r_112)]
+		for i_113 := range r_112 {
+			r_112[i_113] = ((state_77[i_113] + r_102[i_113]) - r_109[i_113])
 		}
-		state_73, state_74, state_75 = r_107, r_101, r_110
-		_ = mark_96
+		state_75, state_76, state_77 = r_109, r_103, r_112
+		_ = mark_98
 	}
-	ar.Keep(mark_113, &state_73)
-	return state_73, state_74, nil
+	ar.Keep(mark_115, &state_75)
+	return state_75, state_76, nil
 }
 
 // fn_solvesinkhornunpack is def solve.sinkhorn_unpack (std/solve:177:5).
@@ -2104,9 +2125,12 @@ func fn_solvesinkhornunpack(ar *runtime.Arena, p_1 []float64, p_2 int) ([]float6
 	return s_15, m_17, n_18, s_25, n_24, s_34, n_33, x_35, nil
 }
 
+// nbLoop5 keeps the records of a parallel loop of fn_solvesinkhornf.
+var nbLoop5 runtime.LoopSite
+
 // fn_solvesinkhornf is def solve.sinkhorn_f (std/solve:184:5).
 func fn_solvesinkhornf(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, a_4 []float64, a_5 int, g_6 []float64, g_7 int, eps_8 float64) ([]float64, int, error) {
-	mark_43 := ar.Mark()
+	mark_44 := ar.Mark()
 	size_9 := int64(c_2)
 	if int64(a_5) != size_9 {
 		return nil, 0, runtime.NewError("std/solve:184:34", fmt.Sprintf("size mismatch: m is %d (c) but a has size %d", size_9, a_5))
@@ -2124,51 +2148,55 @@ func fn_solvesinkhornf(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, a_4 [
 	}
 	r_13 := ar.F64w(n_11)
 	if len(r_13) >= 256 {
-		a_5 := a_5
-		a_4 := a_4
-		eps_8 := eps_8
-		c_1 := c_1
-		c_3 := c_3
-		g_7 := g_7
-		g_6 := g_6
-		r_13 := r_13
-		errs_27 := make([]error, (len(r_13)+31)/32)
-		runtime.ParallelFor(len(r_13), 32, func(lo_28, hi int) {
-			ar := runtime.Arenas.Get()
-			ar.Reset()
-			defer runtime.Arenas.Put(ar)
-			for i_29 := lo_28; i_29 < hi; i_29++ {
-				mark_30 := ar.Mark()
-				i_31 := int64(i_29)
-				if i_31 < 0 || i_31 >= int64(a_5) {
-					errs_27[lo_28/32] = runtime.WithPos("std/solve:185:15", runtime.CheckIndex(i_31, a_5))
-					return
+		loop_42 := runtime.EnterLoop(&nbLoop5, runtime.Bind(a_5, runtime.Bind(a_4, runtime.Bind(eps_8, runtime.Bind(c_1, runtime.Bind(c_3, runtime.Bind(g_7, runtime.Bind(g_6, runtime.Bind(r_13, runtime.End{})))))))), len(r_13), 32)
+		if loop_42.For == nil {
+			loop_42.For = func(lo_28, hi int) {
+				a_5 := loop_42.C.H
+				a_4 := loop_42.C.T.H
+				eps_8 := loop_42.C.T.T.H
+				c_1 := loop_42.C.T.T.T.H
+				c_3 := loop_42.C.T.T.T.T.H
+				g_7 := loop_42.C.T.T.T.T.T.H
+				g_6 := loop_42.C.T.T.T.T.T.T.H
+				r_13 := loop_42.C.T.T.T.T.T.T.T.H
+				ar := runtime.Arenas.Get()
+				ar.Reset()
+				defer runtime.Arenas.Put(ar)
+				errs_27 := loop_42.Errs
+				for i_29 := lo_28; i_29 < hi; i_29++ {
+					mark_30 := ar.Mark()
+					i_31 := int64(i_29)
+					if i_31 < 0 || i_31 >= int64(a_5) {
+						errs_27[lo_28/32] = runtime.WithPos("std/solve:185:15", runtime.CheckIndex(i_31, a_5))
+						return
+					}
+					x_32 := a_4[int(i_31)]
+					x_33 := math.Log(x_32)
+					x_34 := eps_8 * x_33
+					row_35 := c_1[int(i_31)*c_3 : (int(i_31)+1)*c_3]
+					if c_3 != g_7 {
+						errs_27[lo_28/32] = runtime.NewError("std/solve:185:41", "shape mismatch in '-': "+runtime.ShapeString([]int{g_7})+" and "+runtime.ShapeString([]int{c_3}))
+						return
+					}
+					r_36 := ar.F64w(g_7)
+					g_6 = g_6[:len(r_36)]
+					row_35 = row_35[:len(r_36)]
+					for i_37 := range r_36 {
+						r_36[i_37] = ((g_6[i_37] - row_35[i_37]) / eps_8)
+					}
+					s_39 := runtime.LogSumExp(r_36)
+					x_40 := eps_8 * s_39
+					x_41 := x_34 - x_40
+					r_13[i_29] = x_41
+					ar.Release(mark_30)
 				}
-				x_32 := a_4[int(i_31)]
-				x_33 := math.Log(x_32)
-				x_34 := eps_8 * x_33
-				row_35 := c_1[int(i_31)*c_3 : (int(i_31)+1)*c_3]
-				if c_3 != g_7 {
-					errs_27[lo_28/32] = runtime.NewError("std/solve:185:41", "shape mismatch in '-': "+runtime.ShapeString([]int{g_7})+" and "+runtime.ShapeString([]int{c_3}))
-					return
-				}
-				r_36 := ar.F64w(g_7)
-				g_6 = g_6[:len(r_36)]
-				row_35 = row_35[:len(r_36)]
-				for i_37 := range r_36 {
-					r_36[i_37] = ((g_6[i_37] - row_35[i_37]) / eps_8)
-				}
-				s_39 := runtime.LogSumExp(r_36)
-				x_40 := eps_8 * s_39
-				x_41 := x_34 - x_40
-				r_13[i_29] = x_41
-				ar.Release(mark_30)
 			}
-		})
-		for _, err_42 := range errs_27 {
-			if err_42 != nil {
-				return nil, 0, err_42
-			}
+		}
+		runtime.ParallelFor(len(r_13), 32, loop_42.For)
+		err_43 := loop_42.Err()
+		loop_42.Leave(&nbLoop5)
+		if err_43 != nil {
+			return nil, 0, err_43
 		}
 	} else {
 		for i_14 := range r_13 {
@@ -2197,13 +2225,16 @@ func fn_solvesinkhornf(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, a_4 [
 			ar.Release(mark_15)
 		}
 	}
-	ar.Keep(mark_43, &r_13)
+	ar.Keep(mark_44, &r_13)
 	return r_13, n_11, nil
 }
 
+// nbLoop6 keeps the records of a parallel loop of fn_solvesinkhorng.
+var nbLoop6 runtime.LoopSite
+
 // fn_solvesinkhorng is def solve.sinkhorn_g (std/solve:189:5).
 func fn_solvesinkhorng(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, b_4 []float64, b_5 int, f_6 []float64, f_7 int, eps_8 float64) ([]float64, int, error) {
-	mark_51 := ar.Mark()
+	mark_52 := ar.Mark()
 	size_9 := int64(c_2)
 	if int64(f_7) != size_9 {
 		return nil, 0, runtime.NewError("std/solve:189:45", fmt.Sprintf("size mismatch: m is %d (c) but f has size %d", size_9, f_7))
@@ -2221,58 +2252,62 @@ func fn_solvesinkhorng(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, b_4 [
 	}
 	r_13 := ar.F64w(n_11)
 	if len(r_13) >= 256 {
-		b_5 := b_5
-		b_4 := b_4
-		eps_8 := eps_8
-		size_9 := size_9
-		f_7 := f_7
-		f_6 := f_6
-		c_1 := c_1
-		c_3 := c_3
-		r_13 := r_13
-		errs_31 := make([]error, (len(r_13)+31)/32)
-		runtime.ParallelFor(len(r_13), 32, func(lo_32, hi int) {
-			ar := runtime.Arenas.Get()
-			ar.Reset()
-			defer runtime.Arenas.Put(ar)
-			for i_33 := lo_32; i_33 < hi; i_33++ {
-				mark_34 := ar.Mark()
-				i_35 := int64(i_33)
-				if i_35 < 0 || i_35 >= int64(b_5) {
-					errs_31[lo_32/32] = runtime.WithPos("std/solve:190:15", runtime.CheckIndex(i_35, b_5))
-					return
+		loop_50 := runtime.EnterLoop(&nbLoop6, runtime.Bind(b_5, runtime.Bind(b_4, runtime.Bind(eps_8, runtime.Bind(size_9, runtime.Bind(f_7, runtime.Bind(f_6, runtime.Bind(c_1, runtime.Bind(c_3, runtime.Bind(r_13, runtime.End{}))))))))), len(r_13), 32)
+		if loop_50.For == nil {
+			loop_50.For = func(lo_32, hi int) {
+				b_5 := loop_50.C.H
+				b_4 := loop_50.C.T.H
+				eps_8 := loop_50.C.T.T.H
+				size_9 := loop_50.C.T.T.T.H
+				f_7 := loop_50.C.T.T.T.T.H
+				f_6 := loop_50.C.T.T.T.T.T.H
+				c_1 := loop_50.C.T.T.T.T.T.T.H
+				c_3 := loop_50.C.T.T.T.T.T.T.T.H
+				r_13 := loop_50.C.T.T.T.T.T.T.T.T.H
+				ar := runtime.Arenas.Get()
+				ar.Reset()
+				defer runtime.Arenas.Put(ar)
+				errs_31 := loop_50.Errs
+				for i_33 := lo_32; i_33 < hi; i_33++ {
+					mark_34 := ar.Mark()
+					i_35 := int64(i_33)
+					if i_35 < 0 || i_35 >= int64(b_5) {
+						errs_31[lo_32/32] = runtime.WithPos("std/solve:190:15", runtime.CheckIndex(i_35, b_5))
+						return
+					}
+					x_36 := b_4[int(i_35)]
+					x_37 := math.Log(x_36)
+					x_38 := eps_8 * x_37
+					n_39, err_40 := runtime.CheckSize(size_9)
+					if err_40 != nil {
+						errs_31[lo_32/32] = runtime.WithPos("std/solve:190:43", err_40)
+						return
+					}
+					if n_39 != f_7 {
+						errs_31[lo_32/32] = runtime.NewError("std/solve:190:41", "shape mismatch in '-': "+runtime.ShapeString([]int{f_7})+" and "+runtime.ShapeString([]int{n_39}))
+						return
+					}
+					r_41 := ar.F64w(f_7)
+					f_6 = f_6[:len(r_41)]
+					for i_42 := range r_41 {
+						i_44 := int64(i_42)
+						row_45 := c_1[int(i_44)*c_3 : (int(i_44)+1)*c_3]
+						x_46 := row_45[int(i_35)]
+						r_41[i_42] = ((f_6[i_42] - x_46) / eps_8)
+					}
+					s_47 := runtime.LogSumExp(r_41)
+					x_48 := eps_8 * s_47
+					x_49 := x_38 - x_48
+					r_13[i_33] = x_49
+					ar.Release(mark_34)
 				}
-				x_36 := b_4[int(i_35)]
-				x_37 := math.Log(x_36)
-				x_38 := eps_8 * x_37
-				n_39, err_40 := runtime.CheckSize(size_9)
-				if err_40 != nil {
-					errs_31[lo_32/32] = runtime.WithPos("std/solve:190:43", err_40)
-					return
-				}
-				if n_39 != f_7 {
-					errs_31[lo_32/32] = runtime.NewError("std/solve:190:41", "shape mismatch in '-': "+runtime.ShapeString([]int{f_7})+" and "+runtime.ShapeString([]int{n_39}))
-					return
-				}
-				r_41 := ar.F64w(f_7)
-				f_6 = f_6[:len(r_41)]
-				for i_42 := range r_41 {
-					i_44 := int64(i_42)
-					row_45 := c_1[int(i_44)*c_3 : (int(i_44)+1)*c_3]
-					x_46 := row_45[int(i_35)]
-					r_41[i_42] = ((f_6[i_42] - x_46) / eps_8)
-				}
-				s_47 := runtime.LogSumExp(r_41)
-				x_48 := eps_8 * s_47
-				x_49 := x_38 - x_48
-				r_13[i_33] = x_49
-				ar.Release(mark_34)
 			}
-		})
-		for _, err_50 := range errs_31 {
-			if err_50 != nil {
-				return nil, 0, err_50
-			}
+		}
+		runtime.ParallelFor(len(r_13), 32, loop_50.For)
+		err_51 := loop_50.Err()
+		loop_50.Leave(&nbLoop6)
+		if err_51 != nil {
+			return nil, 0, err_51
 		}
 	} else {
 		for i_14 := range r_13 {
@@ -2306,13 +2341,19 @@ func fn_solvesinkhorng(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, b_4 [
 			ar.Release(mark_15)
 		}
 	}
-	ar.Keep(mark_51, &r_13)
+	ar.Keep(mark_52, &r_13)
 	return r_13, n_11, nil
 }
 
+// nbLoop7 keeps the records of a parallel loop of fn_solvesinkhornF.
+var nbLoop7 runtime.LoopSite
+
+// nbLoop8 keeps the records of a parallel loop of fn_solvesinkhornF.
+var nbLoop8 runtime.LoopSite
+
 // fn_solvesinkhornF is def solve.sinkhorn_F (std/solve:195:5).
 func fn_solvesinkhornF(ar *runtime.Arena, x_1 []float64, x_2 int, p_3 []float64, p_4 int) ([]float64, int, error) {
-	mark_63 := ar.Mark()
+	mark_65 := ar.Mark()
 	size_5 := int64(x_2)
 	_ = int64(p_4)
 	x_1 = x_1[:x_2]
@@ -2348,108 +2389,123 @@ func fn_solvesinkhornF(ar *runtime.Arena, x_1 []float64, x_2 int, p_3 []float64,
 	s_19 = s_19[:len(r_28)]
 	r_25 = r_25[:len(r_28)]
 	if len(r_28) >= 262144 {
-		r_28 := r_28
-		s_19 := s_19
-		r_25 := r_25
-		runtime.ParallelFor(len(r_28), 16384, func(lo_32, hi int) {
-			for i_33 := lo_32; i_33 < hi; i_33++ {
-				r_28[i_33] = (s_19[i_33] - r_25[i_33])
+		loop_35 := runtime.EnterLoop(&nbLoop7, runtime.Bind(r_28, runtime.Bind(s_19, runtime.Bind(r_25, runtime.End{}))), len(r_28), 16384)
+		if loop_35.For == nil {
+			loop_35.For = func(lo_32, hi int) {
+				r_28 := loop_35.C.H
+				s_19 := loop_35.C.T.H
+				r_25 := loop_35.C.T.T.H
+				for i_33 := lo_32; i_33 < hi; i_33++ {
+					r_28[i_33] = (s_19[i_33] - r_25[i_33])
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_28), 16384, loop_35.For)
+		loop_35.Leave(&nbLoop7)
 	} else {
 		for i_29 := range r_28 {
 			r_28[i_29] = (s_19[i_29] - r_25[i_29])
 		}
 	}
-	n_35, err_36 := runtime.CheckSize(n_17)
-	if err_36 != nil {
-		return nil, 0, runtime.WithPos("std/solve:203:17", err_36)
+	n_36, err_37 := runtime.CheckSize(n_17)
+	if err_37 != nil {
+		return nil, 0, runtime.WithPos("std/solve:203:17", err_37)
 	}
-	r_37 := ar.F64w(n_35)
-	if len(r_37) >= 256 {
-		n_17 := n_17
-		n_20 := n_20
-		s_21 := s_21
-		r_23 := r_23
-		r_22 := r_22
-		r_37 := r_37
-		errs_48 := make([]error, (len(r_37)+31)/32)
-		runtime.ParallelFor(len(r_37), 32, func(lo_49, hi int) {
-			for i_50 := lo_49; i_50 < hi; i_50++ {
-				i_52 := int64(i_50)
-				x_53 := n_17 - int64(1)
-				x_54 := i_52 < x_53
-				var c_55 float64
-				if x_54 {
-					if i_52 < 0 || i_52 >= int64(n_20) {
-						errs_48[lo_49/32] = runtime.WithPos("std/solve:203:37", runtime.CheckIndex(i_52, n_20))
-						return
+	r_38 := ar.F64w(n_36)
+	if len(r_38) >= 256 {
+		loop_61 := runtime.EnterLoop(&nbLoop8, runtime.Bind(n_17, runtime.Bind(n_20, runtime.Bind(s_21, runtime.Bind(r_23, runtime.Bind(r_22, runtime.Bind(r_38, runtime.End{})))))), len(r_38), 32)
+		if loop_61.For == nil {
+			loop_61.For = func(lo_50, hi int) {
+				n_17 := loop_61.C.H
+				n_20 := loop_61.C.T.H
+				s_21 := loop_61.C.T.T.H
+				r_23 := loop_61.C.T.T.T.H
+				r_22 := loop_61.C.T.T.T.T.H
+				r_38 := loop_61.C.T.T.T.T.T.H
+				errs_49 := loop_61.Errs
+				for i_51 := lo_50; i_51 < hi; i_51++ {
+					i_53 := int64(i_51)
+					x_54 := n_17 - int64(1)
+					x_55 := i_53 < x_54
+					var c_56 float64
+					if x_55 {
+						if i_53 < 0 || i_53 >= int64(n_20) {
+							errs_49[lo_50/32] = runtime.WithPos("std/solve:203:37", runtime.CheckIndex(i_53, n_20))
+							return
+						}
+						x_57 := s_21[int(i_53)]
+						if i_53 < 0 || i_53 >= int64(r_23) {
+							errs_49[lo_50/32] = runtime.WithPos("std/solve:203:45", runtime.CheckIndex(i_53, r_23))
+							return
+						}
+						x_58 := r_22[int(i_53)]
+						x_59 := x_57 - x_58
+						c_56 = x_59
+					} else {
+						if i_53 < 0 || i_53 >= int64(n_20) {
+							errs_49[lo_50/32] = runtime.WithPos("std/solve:203:55", runtime.CheckIndex(i_53, n_20))
+							return
+						}
+						x_60 := s_21[int(i_53)]
+						c_56 = x_60
 					}
-					x_56 := s_21[int(i_52)]
-					if i_52 < 0 || i_52 >= int64(r_23) {
-						errs_48[lo_49/32] = runtime.WithPos("std/solve:203:45", runtime.CheckIndex(i_52, r_23))
-						return
-					}
-					x_57 := r_22[int(i_52)]
-					x_58 := x_56 - x_57
-					c_55 = x_58
-				} else {
-					if i_52 < 0 || i_52 >= int64(n_20) {
-						errs_48[lo_49/32] = runtime.WithPos("std/solve:203:55", runtime.CheckIndex(i_52, n_20))
-						return
-					}
-					x_59 := s_21[int(i_52)]
-					c_55 = x_59
+					r_38[i_51] = c_56
 				}
-				r_37[i_50] = c_55
 			}
-		})
-		for _, err_60 := range errs_48 {
-			if err_60 != nil {
-				return nil, 0, err_60
-			}
+		}
+		runtime.ParallelFor(len(r_38), 32, loop_61.For)
+		err_62 := loop_61.Err()
+		loop_61.Leave(&nbLoop8)
+		if err_62 != nil {
+			return nil, 0, err_62
 		}
 	} else {
-		for i_38 := range r_37 {
-			i_40 := int64(i_38)
-			x_41 := n_17 - int64(1)
-			x_42 := i_40 < x_41
-			var c_43 float64
-			if x_42 {
-				if i_40 < 0 || i_40 >= int64(n_20) {
-					return nil, 0, runtime.WithPos("std/solve:203:37", runtime.CheckIndex(i_40, n_20))
+		for i_39 := range r_38 {
+			i_41 := int64(i_39)
+			x_42 := n_17 - int64(1)
+			x_43 := i_41 < x_42
+			var c_44 float64
+			if x_43 {
+				if i_41 < 0 || i_41 >= int64(n_20) {
+					return nil, 0, runtime.WithPos("std/solve:203:37", runtime.CheckIndex(i_41, n_20))
 				}
-				x_44 := s_21[int(i_40)]
-				if i_40 < 0 || i_40 >= int64(r_23) {
-					return nil, 0, runtime.WithPos("std/solve:203:45", runtime.CheckIndex(i_40, r_23))
+				x_45 := s_21[int(i_41)]
+				if i_41 < 0 || i_41 >= int64(r_23) {
+					return nil, 0, runtime.WithPos("std/solve:203:45", runtime.CheckIndex(i_41, r_23))
 				}
-				x_45 := r_22[int(i_40)]
-				x_46 := x_44 - x_45
-				c_43 = x_46
+				x_46 := r_22[int(i_41)]
+				x_47 := x_45 - x_46
+				c_44 = x_47
 			} else {
-				if i_40 < 0 || i_40 >= int64(n_20) {
-					return nil, 0, runtime.WithPos("std/solve:203:55", runtime.CheckIndex(i_40, n_20))
+				if i_41 < 0 || i_41 >= int64(n_20) {
+					return nil, 0, runtime.WithPos("std/solve:203:55", runtime.CheckIndex(i_41, n_20))
 				}
-				x_47 := s_21[int(i_40)]
-				c_43 = x_47
+				x_48 := s_21[int(i_41)]
+				c_44 = x_48
 			}
-			r_37[i_38] = c_43
+			r_38[i_39] = c_44
 		}
 	}
-	n_61 := n_18 + n_35
-	c_62 := ar.F64w(len(r_28) + len(r_37))
-	copy(c_62, r_28)
-	copy(c_62[len(r_28):], r_37)
-	if int64(n_61) != size_5 {
-		return nil, 0, runtime.NewError("std/solve:196:3", runtime.DimMessage("the result of sinkhorn_F", "[q]f64", "q", int64(n_61), size_5))
+	n_63 := n_18 + n_36
+	c_64 := ar.F64w(len(r_28) + len(r_38))
+	copy(c_64, r_28)
+	copy(c_64[len(r_28):], r_38)
+	if int64(n_63) != size_5 {
+		return nil, 0, runtime.NewError("std/solve:196:3", runtime.DimMessage("the result of sinkhorn_F", "[q]f64", "q", int64(n_63), size_5))
 	}
-	ar.Keep(mark_63, &c_62)
-	return c_62, n_61, nil
+	ar.Keep(mark_65, &c_64)
+	return c_64, n_63, nil
 }
+
+// nbLoop9 keeps the records of a parallel loop of fn_solvesinkhornpotentials.
+var nbLoop9 runtime.LoopSite
+
+// nbLoop10 keeps the records of a parallel loop of fn_solvesinkhornpotentials.
+var nbLoop10 runtime.LoopSite
 
 // fn_solvesinkhornpotentials is def solve.sinkhorn_potentials (std/solve:209:5).
 func fn_solvesinkhornpotentials(ar *runtime.Arena, p_1 []float64, p_2 int) ([]float64, int, error) {
-	mark_67 := ar.Mark()
+	mark_69 := ar.Mark()
 	size_3 := int64(p_2)
 	p_1 = p_1[:p_2]
 	r_4, r_5, r_6, r_7, r_8, r_9, r_10, r_11, err_12 := fn_solvesinkhornunpack(ar, p_1, p_2)
@@ -2512,46 +2568,59 @@ func fn_solvesinkhornpotentials(ar *runtime.Arena, p_1 []float64, p_2 int) ([]fl
 	r_51 := ar.F64w(state_22)
 	state_21 = state_21[:len(r_51)]
 	if len(r_51) >= 262144 {
-		r_51 := r_51
-		state_21 := state_21
-		x_50 := x_50
-		runtime.ParallelFor(len(r_51), 16384, func(lo_55, hi int) {
-			for i_56 := lo_55; i_56 < hi; i_56++ {
-				r_51[i_56] = (state_21[i_56] + x_50)
+		loop_58 := runtime.EnterLoop(&nbLoop9, runtime.Bind(r_51, runtime.Bind(state_21, runtime.Bind(x_50, runtime.End{}))), len(r_51), 16384)
+		if loop_58.For == nil {
+			loop_58.For = func(lo_55, hi int) {
+				r_51 := loop_58.C.H
+				state_21 := loop_58.C.T.H
+				x_50 := loop_58.C.T.T.H
+				for i_56 := lo_55; i_56 < hi; i_56++ {
+					r_51[i_56] = (state_21[i_56] + x_50)
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_51), 16384, loop_58.For)
+		loop_58.Leave(&nbLoop9)
 	} else {
 		for i_52 := range r_51 {
 			r_51[i_52] = (state_21[i_52] + x_50)
 		}
 	}
-	r_58 := ar.F64w(state_24)
-	state_23 = state_23[:len(r_58)]
-	if len(r_58) >= 262144 {
-		r_58 := r_58
-		state_23 := state_23
-		x_50 := x_50
-		runtime.ParallelFor(len(r_58), 16384, func(lo_62, hi int) {
-			for i_63 := lo_62; i_63 < hi; i_63++ {
-				r_58[i_63] = (state_23[i_63] - x_50)
+	r_59 := ar.F64w(state_24)
+	state_23 = state_23[:len(r_59)]
+	if len(r_59) >= 262144 {
+		loop_66 := runtime.EnterLoop(&nbLoop10, runtime.Bind(r_59, runtime.Bind(state_23, runtime.Bind(x_50, runtime.End{}))), len(r_59), 16384)
+		if loop_66.For == nil {
+			loop_66.For = func(lo_63, hi int) {
+				r_59 := loop_66.C.H
+				state_23 := loop_66.C.T.H
+				x_50 := loop_66.C.T.T.H
+				for i_64 := lo_63; i_64 < hi; i_64++ {
+					r_59[i_64] = (state_23[i_64] - x_50)
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_59), 16384, loop_66.For)
+		loop_66.Leave(&nbLoop10)
 	} else {
-		for i_59 := range r_58 {
-			r_58[i_59] = (state_23[i_59] - x_50)
+		for i_60 := range r_59 {
+			r_59[i_60] = (state_23[i_60] - x_50)
 		}
 	}
-	n_65 := state_22 + state_24
-	c_66 := ar.F64w(len(r_51) + len(r_58))
-	copy(c_66, r_51)
-	copy(c_66[len(r_51):], r_58)
-	ar.Keep(mark_67, &c_66)
-	return c_66, n_65, nil
+	n_67 := state_22 + state_24
+	c_68 := ar.F64w(len(r_51) + len(r_59))
+	copy(c_68, r_51)
+	copy(c_68[len(r_51):], r_59)
+	ar.Keep(mark_69, &c_68)
+	return c_68, n_67, nil
 }
+
+// nbLoop11 keeps the records of a parallel loop of fn_solvesinkhorn.
+var nbLoop11 runtime.LoopSite
 
 // fn_solvesinkhorn is def solve.sinkhorn (std/solve:235:5).
 func fn_solvesinkhorn(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, a_4 []float64, a_5 int, b_6 []float64, b_7 int, eps_8 float64, iters_9 int64) ([]float64, int, int, error) {
-	mark_75 := ar.Mark()
+	mark_76 := ar.Mark()
 	size_10 := int64(c_2)
 	if int64(a_5) != size_10 {
 		return nil, 0, 0, runtime.NewError("std/solve:235:32", fmt.Sprintf("size mismatch: m is %d (c) but a has size %d", size_10, a_5))
@@ -2636,42 +2705,46 @@ func fn_solvesinkhorn(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, a_4 []
 		}
 		row_47 := a_37[i_40*rs_39 : (i_40+1)*rs_39]
 		if len(row_47) >= 256 {
-			i_42 := i_42
-			r_33 := r_33
-			r_32 := r_32
-			size_10 := size_10
-			c_1 := c_1
-			c_3 := c_3
-			eps_8 := eps_8
-			row_47 := row_47
-			errs_60 := make([]error, (len(row_47)+31)/32)
-			runtime.ParallelFor(len(row_47), 32, func(lo_61, hi int) {
-				for i_62 := lo_61; i_62 < hi; i_62++ {
-					i_64 := int64(i_62)
-					if i_42 < 0 || i_42 >= int64(r_33) {
-						errs_60[lo_61/32] = runtime.WithPos("std/solve:241:16", runtime.CheckIndex(i_42, r_33))
-						return
+			loop_74 := runtime.EnterLoop(&nbLoop11, runtime.Bind(i_42, runtime.Bind(r_33, runtime.Bind(r_32, runtime.Bind(size_10, runtime.Bind(c_1, runtime.Bind(c_3, runtime.Bind(eps_8, runtime.Bind(row_47, runtime.End{})))))))), len(row_47), 32)
+			if loop_74.For == nil {
+				loop_74.For = func(lo_61, hi int) {
+					i_42 := loop_74.C.H
+					r_33 := loop_74.C.T.H
+					r_32 := loop_74.C.T.T.H
+					size_10 := loop_74.C.T.T.T.H
+					c_1 := loop_74.C.T.T.T.T.H
+					c_3 := loop_74.C.T.T.T.T.T.H
+					eps_8 := loop_74.C.T.T.T.T.T.T.H
+					row_47 := loop_74.C.T.T.T.T.T.T.T.H
+					errs_60 := loop_74.Errs
+					for i_62 := lo_61; i_62 < hi; i_62++ {
+						i_64 := int64(i_62)
+						if i_42 < 0 || i_42 >= int64(r_33) {
+							errs_60[lo_61/32] = runtime.WithPos("std/solve:241:16", runtime.CheckIndex(i_42, r_33))
+							return
+						}
+						x_65 := r_32[int(i_42)]
+						x_66 := size_10 + i_64
+						if x_66 < 0 || x_66 >= int64(r_33) {
+							errs_60[lo_61/32] = runtime.WithPos("std/solve:241:25", runtime.CheckIndex(x_66, r_33))
+							return
+						}
+						x_67 := r_32[int(x_66)]
+						x_68 := x_65 + x_67
+						row_69 := c_1[int(i_42)*c_3 : (int(i_42)+1)*c_3]
+						x_70 := row_69[int(i_64)]
+						x_71 := x_68 - x_70
+						x_72 := x_71 / eps_8
+						x_73 := math.Exp(x_72)
+						row_47[i_62] = x_73
 					}
-					x_65 := r_32[int(i_42)]
-					x_66 := size_10 + i_64
-					if x_66 < 0 || x_66 >= int64(r_33) {
-						errs_60[lo_61/32] = runtime.WithPos("std/solve:241:25", runtime.CheckIndex(x_66, r_33))
-						return
-					}
-					x_67 := r_32[int(x_66)]
-					x_68 := x_65 + x_67
-					row_69 := c_1[int(i_42)*c_3 : (int(i_42)+1)*c_3]
-					x_70 := row_69[int(i_64)]
-					x_71 := x_68 - x_70
-					x_72 := x_71 / eps_8
-					x_73 := math.Exp(x_72)
-					row_47[i_62] = x_73
 				}
-			})
-			for _, err_74 := range errs_60 {
-				if err_74 != nil {
-					return nil, 0, 0, err_74
-				}
+			}
+			runtime.ParallelFor(len(row_47), 32, loop_74.For)
+			err_75 := loop_74.Err()
+			loop_74.Leave(&nbLoop11)
+			if err_75 != nil {
+				return nil, 0, 0, err_75
 			}
 		} else {
 			for i_48 := range row_47 {
@@ -2698,13 +2771,16 @@ func fn_solvesinkhorn(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, a_4 []
 			ar.Release(mark_41)
 		}
 	}
-	ar.Keep(mark_75, &a_37)
+	ar.Keep(mark_76, &a_37)
 	return a_37, n_35, d_38, nil
 }
 
+// nbLoop12 keeps the records of a parallel loop of fn_solvecomplete.
+var nbLoop12 runtime.LoopSite
+
 // fn_solvecomplete is def solve.complete (std/solve:305:5).
 func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []float64, mask_5 int, mask_6 int, rank_7 int64, iters_8 int64) ([]float64, int, int, error) {
-	mark_305 := ar.Mark()
+	mark_306 := ar.Mark()
 	size_9 := int64(mm_2)
 	if int64(mask_5) != size_9 {
 		return nil, 0, 0, runtime.NewError("std/solve:305:36", fmt.Sprintf("size mismatch: m is %d (mm) but mask has size %d", size_9, mask_5))
@@ -2829,19 +2905,24 @@ func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mas
 		}
 		row_58 := a_48[i_51*rs_50 : (i_51+1)*rs_50]
 		if len(row_58) >= 262144 {
-			i_53 := i_53
-			row_58 := row_58
-			runtime.ParallelFor(len(row_58), 16384, func(lo_68, hi int) {
-				for i_69 := lo_68; i_69 < hi; i_69++ {
-					i_71 := int64(i_69)
-					x_72 := i_53 + int64(1)
-					x_73 := i_71 + int64(1)
-					x_74 := x_72 * x_73
-					x_75 := float64(x_74)
-					x_76 := math.Cos(x_75)
-					row_58[i_69] = x_76
+			loop_77 := runtime.EnterLoop(&nbLoop12, runtime.Bind(i_53, runtime.Bind(row_58, runtime.End{})), len(row_58), 16384)
+			if loop_77.For == nil {
+				loop_77.For = func(lo_68, hi int) {
+					i_53 := loop_77.C.H
+					row_58 := loop_77.C.T.H
+					for i_69 := lo_68; i_69 < hi; i_69++ {
+						i_71 := int64(i_69)
+						x_72 := i_53 + int64(1)
+						x_73 := i_71 + int64(1)
+						x_74 := x_72 * x_73
+						x_75 := float64(x_74)
+						x_76 := math.Cos(x_75)
+						row_58[i_69] = x_76
+					}
 				}
-			})
+			}
+			runtime.ParallelFor(len(row_58), 16384, loop_77.For)
+			loop_77.Leave(&nbLoop12)
 		} else {
 			for i_59 := range row_58 {
 				i_61 := int64(i_59)
@@ -2857,294 +2938,294 @@ func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mas
 			ar.Release(mark_52)
 		}
 	}
-	var state_77 []float64
-	var state_78 int
+	var state_78 []float64
 	var state_79 int
-	var state_80 []float64
-	var state_81 int
+	var state_80 int
+	var state_81 []float64
 	var state_82 int
-	state_77, state_78, state_79, state_80, state_81, state_82 = a_35, n_33, d_36, a_48, n_46, d_49
-	x_190 := iters_8 >= int64(0)
-	if !x_190 {
+	var state_83 int
+	state_78, state_79, state_80, state_81, state_82, state_83 = a_35, n_33, d_36, a_48, n_46, d_49
+	x_191 := iters_8 >= int64(0)
+	if !x_191 {
 		return nil, 0, 0, runtime.NewError("std/solve:309:15", "solve.complete: argument 4 (iters) must be non-negative")
 	}
-	for t_191 := int64(0); t_191 < iters_8; t_191++ {
-		mark_192 := ar.Mark()
+	for t_192 := int64(0); t_192 < iters_8; t_192++ {
+		mark_193 := ar.Mark()
 		if mm_2 != mask_5 {
 			return nil, 0, 0, runtime.NewError("std/solve:312:5", fmt.Sprintf("map: sizes %d and %d differ", mask_5, mm_2))
 		}
-		var a_193 []float64
-		var d_194 int = 0
-		var rs_195 int = 0
-		for i_196 := 0; i_196 < mask_5; i_196++ {
-			mark_197 := ar.Mark()
-			row_198 := mask_4[i_196*mask_6 : (i_196+1)*mask_6]
-			row_199 := mm_1[i_196*mm_3 : (i_196+1)*mm_3]
-			t_200 := ar.F64w(len(state_80))
-			for i_201 := 0; i_201 < state_81; i_201++ {
-				for j_202 := 0; j_202 < state_82; j_202++ {
-					t_200[j_202*state_81+i_201] = state_80[i_201*state_82+j_202]
+		var a_194 []float64
+		var d_195 int = 0
+		var rs_196 int = 0
+		for i_197 := 0; i_197 < mask_5; i_197++ {
+			mark_198 := ar.Mark()
+			row_199 := mask_4[i_197*mask_6 : (i_197+1)*mask_6]
+			row_200 := mm_1[i_197*mm_3 : (i_197+1)*mm_3]
+			t_201 := ar.F64w(len(state_81))
+			for i_202 := 0; i_202 < state_82; i_202++ {
+				for j_203 := 0; j_203 < state_83; j_203++ {
+					t_201[j_203*state_82+i_202] = state_81[i_202*state_83+j_203]
 				}
 			}
-			n_203 := int64(state_82)
-			n_204, err_205 := runtime.CheckSize(n_203)
-			if err_205 != nil {
-				return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_205)
+			n_204 := int64(state_83)
+			n_205, err_206 := runtime.CheckSize(n_204)
+			if err_206 != nil {
+				return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_206)
 			}
-			var a_206 []float64
-			var d_207 int = 0
-			var rs_208 int = 0
-			for i_209 := 0; i_209 < n_204; i_209++ {
-				mark_210 := ar.Mark()
-				i_211 := int64(i_209)
-				row_212 := t_200[int(i_211)*state_81 : (int(i_211)+1)*state_81]
-				if mask_6 != state_81 {
-					return nil, 0, 0, runtime.NewError("std/solve:313:22", "shape mismatch in '*': "+runtime.ShapeString([]int{state_81})+" and "+runtime.ShapeString([]int{mask_6}))
+			var a_207 []float64
+			var d_208 int = 0
+			var rs_209 int = 0
+			for i_210 := 0; i_210 < n_205; i_210++ {
+				mark_211 := ar.Mark()
+				i_212 := int64(i_210)
+				row_213 := t_201[int(i_212)*state_82 : (int(i_212)+1)*state_82]
+				if mask_6 != state_82 {
+					return nil, 0, 0, runtime.NewError("std/solve:313:22", "shape mismatch in '*': "+runtime.ShapeString([]int{state_82})+" and "+runtime.ShapeString([]int{mask_6}))
 				}
-				if i_209 == 0 {
-					d_207 = state_81
-					rs_208 = d_207
-					tot_213, err_214 := runtime.MulSize(n_204, rs_208)
-					if err_214 != nil {
-						return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_214)
+				if i_210 == 0 {
+					d_208 = state_82
+					rs_209 = d_208
+					tot_214, err_215 := runtime.MulSize(n_205, rs_209)
+					if err_215 != nil {
+						return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_215)
 					}
-					a_206 = ar.F64w(tot_213)
-				} else if state_81 != d_207 {
-					return nil, 0, 0, runtime.NewError("std/solve:313:15", "build: element "+strconv.Itoa(i_209)+" has shape "+runtime.ShapeString([]int{state_81})+", element 0 has shape "+runtime.ShapeString([]int{d_207}))
+					a_207 = ar.F64w(tot_214)
+				} else if state_82 != d_208 {
+					return nil, 0, 0, runtime.NewError("std/solve:313:15", "build: element "+strconv.Itoa(i_210)+" has shape "+runtime.ShapeString([]int{state_82})+", element 0 has shape "+runtime.ShapeString([]int{d_208}))
 				}
-				row_215 := a_206[i_209*rs_208 : (i_209+1)*rs_208]
-				row_212 = row_212[:len(row_215)]
-				row_198 = row_198[:len(row_215)]
-				for i_216 := range row_215 {
-					row_215[i_216] = (row_212[i_216] * row_198[i_216])
+				row_216 := a_207[i_210*rs_209 : (i_210+1)*rs_209]
+				row_213 = row_213[:len(row_216)]
+				row_199 = row_199[:len(row_216)]
+				for i_217 := range row_216 {
+					row_216[i_217] = (row_213[i_217] * row_199[i_217])
 				}
-				if i_209 > 0 {
-					ar.Release(mark_210)
+				if i_210 > 0 {
+					ar.Release(mark_211)
 				}
 			}
-			if state_81 != d_207 {
-				return nil, 0, 0, runtime.NewError("std/solve:314:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_204, d_207})+" @ "+runtime.ShapeString([]int{state_81, state_82}))
+			if state_82 != d_208 {
+				return nil, 0, 0, runtime.NewError("std/solve:314:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_205, d_208})+" @ "+runtime.ShapeString([]int{state_82, state_83}))
 			}
-			tot_218, err_219 := runtime.MulSize(n_204, state_82)
-			if err_219 != nil {
-				return nil, 0, 0, runtime.WithPos("std/solve:314:45", err_219)
+			tot_219, err_220 := runtime.MulSize(n_205, state_83)
+			if err_220 != nil {
+				return nil, 0, 0, runtime.WithPos("std/solve:314:45", err_220)
 			}
-			a_220 := ar.F64(tot_218)
-			runtime.Gemm(false, false, n_204, state_82, d_207, 1, a_206, state_80, 0, a_220)
-			r_221, r_222, r_223, err_224 := fn_linalgcholreg(ar, a_220, n_204, state_82)
-			if err_224 != nil {
-				return nil, 0, 0, runtime.WithFrame(err_224, "linalg.chol_reg", "std/linalg:51:5", "std/solve:314:26")
+			a_221 := ar.F64(tot_219)
+			runtime.Gemm(false, false, n_205, state_83, d_208, 1, a_207, state_81, 0, a_221)
+			r_222, r_223, r_224, err_225 := fn_linalgcholreg(ar, a_221, n_205, state_83)
+			if err_225 != nil {
+				return nil, 0, 0, runtime.WithFrame(err_225, "linalg.chol_reg", "std/linalg:51:5", "std/solve:314:26")
 			}
-			if mm_3 != d_207 {
-				return nil, 0, 0, runtime.NewError("std/solve:314:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_204, d_207})+" @ "+runtime.ShapeString([]int{mm_3}))
+			if mm_3 != d_208 {
+				return nil, 0, 0, runtime.NewError("std/solve:314:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_205, d_208})+" @ "+runtime.ShapeString([]int{mm_3}))
 			}
-			a_225 := ar.F64(n_204)
-			if d_207 <= 32 {
-				row_199 = row_199[:d_207]
-				for r_226 := range a_225 {
-					row_227 := a_206[r_226*d_207 : (r_226+1)*d_207]
-					s_228 := 0.0
-					for c_229, v_230 := range row_227 {
-						s_228 += v_230 * row_199[c_229]
+			a_226 := ar.F64(n_205)
+			if d_208 <= 32 {
+				row_200 = row_200[:d_208]
+				for r_227 := range a_226 {
+					row_228 := a_207[r_227*d_208 : (r_227+1)*d_208]
+					s_229 := 0.0
+					for c_230, v_231 := range row_228 {
+						s_229 += v_231 * row_200[c_230]
 					}
-					a_225[r_226] = s_228
+					a_226[r_227] = s_229
 				}
 			} else {
-				runtime.Gemv(false, n_204, d_207, 1, a_206, row_199, 0, a_225)
+				runtime.Gemv(false, n_205, d_208, 1, a_207, row_200, 0, a_226)
 			}
-			r_231, r_232, err_233 := fn_linalgchosolve(ar, r_221, r_222, r_223, a_225, n_204)
-			if err_233 != nil {
-				return nil, 0, 0, runtime.WithFrame(err_233, "linalg.cho_solve", "std/linalg:38:5", "std/solve:314:9")
+			r_232, r_233, err_234 := fn_linalgchosolve(ar, r_222, r_223, r_224, a_226, n_205)
+			if err_234 != nil {
+				return nil, 0, 0, runtime.WithFrame(err_234, "linalg.cho_solve", "std/linalg:38:5", "std/solve:314:9")
 			}
-			if i_196 == 0 {
-				d_194 = r_232
-				rs_195 = d_194
-				tot_234, err_235 := runtime.MulSize(mask_5, rs_195)
-				if err_235 != nil {
-					return nil, 0, 0, runtime.WithPos("std/solve:312:5", err_235)
+			if i_197 == 0 {
+				d_195 = r_233
+				rs_196 = d_195
+				tot_235, err_236 := runtime.MulSize(mask_5, rs_196)
+				if err_236 != nil {
+					return nil, 0, 0, runtime.WithPos("std/solve:312:5", err_236)
 				}
-				a_193 = ar.F64w(tot_234)
-			} else if r_232 != d_194 {
-				return nil, 0, 0, runtime.NewError("std/solve:312:5", "map: element "+strconv.Itoa(i_196)+" has shape "+runtime.ShapeString([]int{r_232})+", element 0 has shape "+runtime.ShapeString([]int{d_194}))
+				a_194 = ar.F64w(tot_235)
+			} else if r_233 != d_195 {
+				return nil, 0, 0, runtime.NewError("std/solve:312:5", "map: element "+strconv.Itoa(i_197)+" has shape "+runtime.ShapeString([]int{r_233})+", element 0 has shape "+runtime.ShapeString([]int{d_195}))
 			}
-			copy(a_193[i_196*rs_195:(i_196+1)*rs_195], r_231)
-			if i_196 > 0 {
-				ar.Release(mark_197)
-			}
-		}
-		t_236 := ar.F64w(len(mask_4))
-		for i_237 := 0; i_237 < mask_5; i_237++ {
-			for j_238 := 0; j_238 < mask_6; j_238++ {
-				t_236[j_238*mask_5+i_237] = mask_4[i_237*mask_6+j_238]
+			copy(a_194[i_197*rs_196:(i_197+1)*rs_196], r_232)
+			if i_197 > 0 {
+				ar.Release(mark_198)
 			}
 		}
-		t_239 := ar.F64w(len(mm_1))
-		for i_240 := 0; i_240 < mm_2; i_240++ {
-			for j_241 := 0; j_241 < mm_3; j_241++ {
-				t_239[j_241*mm_2+i_240] = mm_1[i_240*mm_3+j_241]
+		t_237 := ar.F64w(len(mask_4))
+		for i_238 := 0; i_238 < mask_5; i_238++ {
+			for j_239 := 0; j_239 < mask_6; j_239++ {
+				t_237[j_239*mask_5+i_238] = mask_4[i_238*mask_6+j_239]
+			}
+		}
+		t_240 := ar.F64w(len(mm_1))
+		for i_241 := 0; i_241 < mm_2; i_241++ {
+			for j_242 := 0; j_242 < mm_3; j_242++ {
+				t_240[j_242*mm_2+i_241] = mm_1[i_241*mm_3+j_242]
 			}
 		}
 		if mm_3 != mask_6 {
 			return nil, 0, 0, runtime.NewError("std/solve:312:5", fmt.Sprintf("map: sizes %d and %d differ", mask_6, mm_3))
 		}
-		var a_242 []float64
-		var d_243 int = 0
-		var rs_244 int = 0
-		for i_245 := 0; i_245 < mask_6; i_245++ {
-			mark_246 := ar.Mark()
-			row_247 := t_236[i_245*mask_5 : (i_245+1)*mask_5]
-			row_248 := t_239[i_245*mm_2 : (i_245+1)*mm_2]
-			t_249 := ar.F64w(len(a_193))
-			for i_250 := 0; i_250 < mask_5; i_250++ {
-				for j_251 := 0; j_251 < d_194; j_251++ {
-					t_249[j_251*mask_5+i_250] = a_193[i_250*d_194+j_251]
+		var a_243 []float64
+		var d_244 int = 0
+		var rs_245 int = 0
+		for i_246 := 0; i_246 < mask_6; i_246++ {
+			mark_247 := ar.Mark()
+			row_248 := t_237[i_246*mask_5 : (i_246+1)*mask_5]
+			row_249 := t_240[i_246*mm_2 : (i_246+1)*mm_2]
+			t_250 := ar.F64w(len(a_194))
+			for i_251 := 0; i_251 < mask_5; i_251++ {
+				for j_252 := 0; j_252 < d_195; j_252++ {
+					t_250[j_252*mask_5+i_251] = a_194[i_251*d_195+j_252]
 				}
 			}
-			n_252 := int64(d_194)
-			n_253, err_254 := runtime.CheckSize(n_252)
-			if err_254 != nil {
-				return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_254)
+			n_253 := int64(d_195)
+			n_254, err_255 := runtime.CheckSize(n_253)
+			if err_255 != nil {
+				return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_255)
 			}
-			var a_255 []float64
-			var d_256 int = 0
-			var rs_257 int = 0
-			for i_258 := 0; i_258 < n_253; i_258++ {
-				mark_259 := ar.Mark()
-				i_260 := int64(i_258)
-				row_261 := t_249[int(i_260)*mask_5 : (int(i_260)+1)*mask_5]
-				if i_258 == 0 {
-					d_256 = mask_5
-					rs_257 = d_256
-					tot_262, err_263 := runtime.MulSize(n_253, rs_257)
-					if err_263 != nil {
-						return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_263)
+			var a_256 []float64
+			var d_257 int = 0
+			var rs_258 int = 0
+			for i_259 := 0; i_259 < n_254; i_259++ {
+				mark_260 := ar.Mark()
+				i_261 := int64(i_259)
+				row_262 := t_250[int(i_261)*mask_5 : (int(i_261)+1)*mask_5]
+				if i_259 == 0 {
+					d_257 = mask_5
+					rs_258 = d_257
+					tot_263, err_264 := runtime.MulSize(n_254, rs_258)
+					if err_264 != nil {
+						return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_264)
 					}
-					a_255 = ar.F64w(tot_262)
-				} else if mask_5 != d_256 {
-					return nil, 0, 0, runtime.NewError("std/solve:313:15", "build: element "+strconv.Itoa(i_258)+" has shape "+runtime.ShapeString([]int{mask_5})+", element 0 has shape "+runtime.ShapeString([]int{d_256}))
+					a_256 = ar.F64w(tot_263)
+				} else if mask_5 != d_257 {
+					return nil, 0, 0, runtime.NewError("std/solve:313:15", "build: element "+strconv.Itoa(i_259)+" has shape "+runtime.ShapeString([]int{mask_5})+", element 0 has shape "+runtime.ShapeString([]int{d_257}))
 				}
-				row_264 := a_255[i_258*rs_257 : (i_258+1)*rs_257]
-				row_261 = row_261[:len(row_264)]
-				row_247 = row_247[:len(row_264)]
-				for i_265 := range row_264 {
-					row_264[i_265] = (row_261[i_265] * row_247[i_265])
+				row_265 := a_256[i_259*rs_258 : (i_259+1)*rs_258]
+				row_262 = row_262[:len(row_265)]
+				row_248 = row_248[:len(row_265)]
+				for i_266 := range row_265 {
+					row_265[i_266] = (row_262[i_266] * row_248[i_266])
 				}
-				if i_258 > 0 {
-					ar.Release(mark_259)
+				if i_259 > 0 {
+					ar.Release(mark_260)
 				}
 			}
-			if mask_5 != d_256 {
-				return nil, 0, 0, runtime.NewError("std/solve:314:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_253, d_256})+" @ "+runtime.ShapeString([]int{mask_5, d_194}))
+			if mask_5 != d_257 {
+				return nil, 0, 0, runtime.NewError("std/solve:314:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_254, d_257})+" @ "+runtime.ShapeString([]int{mask_5, d_195}))
 			}
-			tot_267, err_268 := runtime.MulSize(n_253, d_194)
-			if err_268 != nil {
-				return nil, 0, 0, runtime.WithPos("std/solve:314:45", err_268)
+			tot_268, err_269 := runtime.MulSize(n_254, d_195)
+			if err_269 != nil {
+				return nil, 0, 0, runtime.WithPos("std/solve:314:45", err_269)
 			}
-			a_269 := ar.F64(tot_267)
-			runtime.Gemm(false, false, n_253, d_194, d_256, 1, a_255, a_193, 0, a_269)
-			r_270, r_271, r_272, err_273 := fn_linalgcholreg(ar, a_269, n_253, d_194)
-			if err_273 != nil {
-				return nil, 0, 0, runtime.WithFrame(err_273, "linalg.chol_reg", "std/linalg:51:5", "std/solve:314:26")
+			a_270 := ar.F64(tot_268)
+			runtime.Gemm(false, false, n_254, d_195, d_257, 1, a_256, a_194, 0, a_270)
+			r_271, r_272, r_273, err_274 := fn_linalgcholreg(ar, a_270, n_254, d_195)
+			if err_274 != nil {
+				return nil, 0, 0, runtime.WithFrame(err_274, "linalg.chol_reg", "std/linalg:51:5", "std/solve:314:26")
 			}
-			if mm_2 != d_256 {
-				return nil, 0, 0, runtime.NewError("std/solve:314:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_253, d_256})+" @ "+runtime.ShapeString([]int{mm_2}))
+			if mm_2 != d_257 {
+				return nil, 0, 0, runtime.NewError("std/solve:314:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_254, d_257})+" @ "+runtime.ShapeString([]int{mm_2}))
 			}
-			a_274 := ar.F64(n_253)
-			if d_256 <= 32 {
-				row_248 = row_248[:d_256]
-				for r_275 := range a_274 {
-					row_276 := a_255[r_275*d_256 : (r_275+1)*d_256]
-					s_277 := 0.0
-					for c_278, v_279 := range row_276 {
-						s_277 += v_279 * row_248[c_278]
+			a_275 := ar.F64(n_254)
+			if d_257 <= 32 {
+				row_249 = row_249[:d_257]
+				for r_276 := range a_275 {
+					row_277 := a_256[r_276*d_257 : (r_276+1)*d_257]
+					s_278 := 0.0
+					for c_279, v_280 := range row_277 {
+						s_278 += v_280 * row_249[c_279]
 					}
-					a_274[r_275] = s_277
+					a_275[r_276] = s_278
 				}
 			} else {
-				runtime.Gemv(false, n_253, d_256, 1, a_255, row_248, 0, a_274)
+				runtime.Gemv(false, n_254, d_257, 1, a_256, row_249, 0, a_275)
 			}
-			r_280, r_281, err_282 := fn_linalgchosolve(ar, r_270, r_271, r_272, a_274, n_253)
-			if err_282 != nil {
-				return nil, 0, 0, runtime.WithFrame(err_282, "linalg.cho_solve", "std/linalg:38:5", "std/solve:314:9")
+			r_281, r_282, err_283 := fn_linalgchosolve(ar, r_271, r_272, r_273, a_275, n_254)
+			if err_283 != nil {
+				return nil, 0, 0, runtime.WithFrame(err_283, "linalg.cho_solve", "std/linalg:38:5", "std/solve:314:9")
 			}
-			if i_245 == 0 {
-				d_243 = r_281
-				rs_244 = d_243
-				tot_283, err_284 := runtime.MulSize(mask_6, rs_244)
-				if err_284 != nil {
-					return nil, 0, 0, runtime.WithPos("std/solve:312:5", err_284)
+			if i_246 == 0 {
+				d_244 = r_282
+				rs_245 = d_244
+				tot_284, err_285 := runtime.MulSize(mask_6, rs_245)
+				if err_285 != nil {
+					return nil, 0, 0, runtime.WithPos("std/solve:312:5", err_285)
 				}
-				a_242 = ar.F64w(tot_283)
-			} else if r_281 != d_243 {
-				return nil, 0, 0, runtime.NewError("std/solve:312:5", "map: element "+strconv.Itoa(i_245)+" has shape "+runtime.ShapeString([]int{r_281})+", element 0 has shape "+runtime.ShapeString([]int{d_243}))
+				a_243 = ar.F64w(tot_284)
+			} else if r_282 != d_244 {
+				return nil, 0, 0, runtime.NewError("std/solve:312:5", "map: element "+strconv.Itoa(i_246)+" has shape "+runtime.ShapeString([]int{r_282})+", element 0 has shape "+runtime.ShapeString([]int{d_244}))
 			}
-			copy(a_242[i_245*rs_244:(i_245+1)*rs_244], r_280)
-			if i_245 > 0 {
-				ar.Release(mark_246)
-			}
-		}
-		t_285 := ar.F64w(len(a_242))
-		for i_286 := 0; i_286 < mask_6; i_286++ {
-			for j_287 := 0; j_287 < d_243; j_287++ {
-				t_285[j_287*mask_6+i_286] = a_242[i_286*d_243+j_287]
+			copy(a_243[i_246*rs_245:(i_246+1)*rs_245], r_281)
+			if i_246 > 0 {
+				ar.Release(mark_247)
 			}
 		}
-		if d_243 != d_194 {
-			return nil, 0, 0, runtime.NewError("std/solve:320:39", "'@': inner sizes differ: "+runtime.ShapeString([]int{mask_5, d_194})+" @ "+runtime.ShapeString([]int{d_243, mask_6}))
+		t_286 := ar.F64w(len(a_243))
+		for i_287 := 0; i_287 < mask_6; i_287++ {
+			for j_288 := 0; j_288 < d_244; j_288++ {
+				t_286[j_288*mask_6+i_287] = a_243[i_287*d_244+j_288]
+			}
 		}
-		tot_288, err_289 := runtime.MulSize(mask_5, mask_6)
-		if err_289 != nil {
-			return nil, 0, 0, runtime.WithPos("std/solve:320:39", err_289)
+		if d_244 != d_195 {
+			return nil, 0, 0, runtime.NewError("std/solve:320:39", "'@': inner sizes differ: "+runtime.ShapeString([]int{mask_5, d_195})+" @ "+runtime.ShapeString([]int{d_244, mask_6}))
 		}
-		a_290 := ar.F64(tot_288)
-		runtime.Gemm(false, false, mask_5, mask_6, d_194, 1, a_193, t_285, 0, a_290)
+		tot_289, err_290 := runtime.MulSize(mask_5, mask_6)
+		if err_290 != nil {
+			return nil, 0, 0, runtime.WithPos("std/solve:320:39", err_290)
+		}
+		a_291 := ar.F64(tot_289)
+		runtime.Gemm(false, false, mask_5, mask_6, d_195, 1, a_194, t_286, 0, a_291)
 		if mm_2 != mask_5 || mm_3 != mask_6 {
 			return nil, 0, 0, runtime.NewError("std/solve:320:55", "shape mismatch in '-': "+runtime.ShapeString([]int{mask_5, mask_6})+" and "+runtime.ShapeString([]int{mm_2, mm_3}))
 		}
-		n_291 := mask_5 * mask_6
-		r_292 := ar.F64w(n_291)
-		mask_4 = mask_4[:len(r_292)]
-		a_290 = a_290[:len(r_292)]
-		mm_1 = mm_1[:len(r_292)]
-		for i_293 := range r_292 {
-			r_292[i_293] = (mask_4[i_293] * (a_290[i_293] - mm_1[i_293]))
+		n_292 := mask_5 * mask_6
+		r_293 := ar.F64w(n_292)
+		mask_4 = mask_4[:len(r_293)]
+		a_291 = a_291[:len(r_293)]
+		mm_1 = mm_1[:len(r_293)]
+		for i_294 := range r_293 {
+			r_293[i_294] = (mask_4[i_294] * (a_291[i_294] - mm_1[i_294]))
 		}
 		_ = mask_5 * mask_6
-		_ = runtime.Norm2(r_292)
+		_ = runtime.Norm2(r_293)
 		if int64(mask_5) != size_9 {
 			return nil, 0, 0, runtime.NewError("std/solve:316:5", runtime.DimMessage("field 0 of the loop state", "[m][?]f64", "m", int64(mask_5), size_9))
 		}
-		n_297 := int64(state_79)
-		if int64(d_194) != n_297 {
-			return nil, 0, 0, runtime.NewError("std/solve:316:5", runtime.DimMessage("dimension 2 of field 0 of the loop state", "[m][?]f64", "", int64(d_194), n_297))
+		n_298 := int64(state_80)
+		if int64(d_195) != n_298 {
+			return nil, 0, 0, runtime.NewError("std/solve:316:5", runtime.DimMessage("dimension 2 of field 0 of the loop state", "[m][?]f64", "", int64(d_195), n_298))
 		}
 		if int64(mask_6) != size_10 {
 			return nil, 0, 0, runtime.NewError("std/solve:316:5", runtime.DimMessage("field 1 of the loop state", "[n][?]f64", "n", int64(mask_6), size_10))
 		}
-		n_298 := int64(state_82)
-		if int64(d_243) != n_298 {
-			return nil, 0, 0, runtime.NewError("std/solve:316:5", runtime.DimMessage("dimension 2 of field 1 of the loop state", "[n][?]f64", "", int64(d_243), n_298))
+		n_299 := int64(state_83)
+		if int64(d_244) != n_299 {
+			return nil, 0, 0, runtime.NewError("std/solve:316:5", runtime.DimMessage("dimension 2 of field 1 of the loop state", "[n][?]f64", "", int64(d_244), n_299))
 		}
-		state_77, state_78, state_79, state_80, state_81, state_82 = a_193, mask_5, d_194, a_242, mask_6, d_243
-		_ = mark_192
+		state_78, state_79, state_80, state_81, state_82, state_83 = a_194, mask_5, d_195, a_243, mask_6, d_244
+		_ = mark_193
 	}
-	t_299 := ar.F64w(len(state_80))
-	for i_300 := 0; i_300 < state_81; i_300++ {
-		for j_301 := 0; j_301 < state_82; j_301++ {
-			t_299[j_301*state_81+i_300] = state_80[i_300*state_82+j_301]
+	t_300 := ar.F64w(len(state_81))
+	for i_301 := 0; i_301 < state_82; i_301++ {
+		for j_302 := 0; j_302 < state_83; j_302++ {
+			t_300[j_302*state_82+i_301] = state_81[i_301*state_83+j_302]
 		}
 	}
-	if state_82 != state_79 {
-		return nil, 0, 0, runtime.NewError("std/solve:322:8", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_78, state_79})+" @ "+runtime.ShapeString([]int{state_82, state_81}))
+	if state_83 != state_80 {
+		return nil, 0, 0, runtime.NewError("std/solve:322:8", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_79, state_80})+" @ "+runtime.ShapeString([]int{state_83, state_82}))
 	}
-	tot_302, err_303 := runtime.MulSize(state_78, state_81)
-	if err_303 != nil {
-		return nil, 0, 0, runtime.WithPos("std/solve:322:8", err_303)
+	tot_303, err_304 := runtime.MulSize(state_79, state_82)
+	if err_304 != nil {
+		return nil, 0, 0, runtime.WithPos("std/solve:322:8", err_304)
 	}
-	a_304 := ar.F64(tot_302)
-	runtime.Gemm(false, false, state_78, state_81, state_79, 1, state_77, t_299, 0, a_304)
-	ar.Keep(mark_305, &a_304)
-	return a_304, state_78, state_81, nil
+	a_305 := ar.F64(tot_303)
+	runtime.Gemm(false, false, state_79, state_82, state_80, 1, state_78, t_300, 0, a_305)
+	ar.Keep(mark_306, &a_305)
+	return a_305, state_79, state_82, nil
 }
 
 // fn_admmlasso is def admm_lasso (solve.nab:16:12).
@@ -3163,28 +3244,36 @@ func fn_admmlasso(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []floa
 	return r_11, r_12, nil
 }
 
+// nbLoop13 keeps the records of a parallel loop of fn_softthreshold.
+var nbLoop13 runtime.LoopSite
+
 // fn_softthreshold is def soft_threshold (solve.nab:20:12).
 func fn_softthreshold(ar *runtime.Arena, v_1 []float64, v_2 int, k_3 float64) ([]float64, int) {
-	mark_12 := ar.Mark()
+	mark_13 := ar.Mark()
 	_ = int64(v_2)
 	v_1 = v_1[:v_2]
 	r_5 := ar.F64w(v_2)
 	v_1 = v_1[:len(r_5)]
 	if len(r_5) >= 262144 {
-		r_5 := r_5
-		v_1 := v_1
-		k_3 := k_3
-		runtime.ParallelFor(len(r_5), 16384, func(lo_9, hi int) {
-			for i_10 := lo_9; i_10 < hi; i_10++ {
-				r_5[i_10] = ((runtime.Sign(v_1[i_10])) * (runtime.Max2(((math.Abs(v_1[i_10])) - k_3), 0.0)))
+		loop_12 := runtime.EnterLoop(&nbLoop13, runtime.Bind(r_5, runtime.Bind(v_1, runtime.Bind(k_3, runtime.End{}))), len(r_5), 16384)
+		if loop_12.For == nil {
+			loop_12.For = func(lo_9, hi int) {
+				r_5 := loop_12.C.H
+				v_1 := loop_12.C.T.H
+				k_3 := loop_12.C.T.T.H
+				for i_10 := lo_9; i_10 < hi; i_10++ {
+					r_5[i_10] = ((runtime.Sign(v_1[i_10])) * (runtime.Max2(((math.Abs(v_1[i_10])) - k_3), 0.0)))
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_5), 16384, loop_12.For)
+		loop_12.Leave(&nbLoop13)
 	} else {
 		for i_6 := range r_5 {
 			r_5[i_6] = ((runtime.Sign(v_1[i_6])) * (runtime.Max2(((math.Abs(v_1[i_6])) - k_3), 0.0)))
 		}
 	}
-	ar.Keep(mark_12, &r_5)
+	ar.Keep(mark_13, &r_5)
 	return r_5, v_2
 }
 
@@ -3624,9 +3713,12 @@ func fn_bcd(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, in
 	return x_14, x_15, nil
 }
 
+// nbLoop14 keeps the records of a parallel loop of fn_auglag.
+var nbLoop14 runtime.LoopSite
+
 // fn_auglag is def auglag (solve.nab:77:12).
 func fn_auglag(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), c_2 func([]float64, int) ([]float64, int), jac_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, outer_6 int64, inner_7 int64) ([]float64, int, []float64, int, error) {
-	mark_2821 := ar.Mark()
+	mark_2822 := ar.Mark()
 	size_8 := int64(x0_5)
 	x0_4 = x0_4[:x0_5]
 	x_9 := outer_6 >= int64(0)
@@ -4665,19 +4757,24 @@ func fn_auglag(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 	r_2814 := ar.F64w(r_2812)
 	r_2811 = r_2811[:len(r_2814)]
 	if len(r_2814) >= 262144 {
-		r_2814 := r_2814
-		r_2811 := r_2811
-		runtime.ParallelFor(len(r_2814), 16384, func(lo_2818, hi int) {
-			for i_2819 := lo_2818; i_2819 < hi; i_2819++ {
-				r_2814[i_2819] = -r_2811[i_2819]
+		loop_2821 := runtime.EnterLoop(&nbLoop14, runtime.Bind(r_2814, runtime.Bind(r_2811, runtime.End{})), len(r_2814), 16384)
+		if loop_2821.For == nil {
+			loop_2821.For = func(lo_2818, hi int) {
+				r_2814 := loop_2821.C.H
+				r_2811 := loop_2821.C.T.H
+				for i_2819 := lo_2818; i_2819 < hi; i_2819++ {
+					r_2814[i_2819] = -r_2811[i_2819]
+				}
 			}
-		})
+		}
+		runtime.ParallelFor(len(r_2814), 16384, loop_2821.For)
+		loop_2821.Leave(&nbLoop14)
 	} else {
 		for i_2815 := range r_2814 {
 			r_2814[i_2815] = -r_2811[i_2815]
 		}
 	}
-	ar.Keep(mark_2821, &state_19, &r_2814)
+	ar.Keep(mark_2822, &state_19, &r_2814)
 	return state_19, state_20, r_2814, r_2812, nil
 }
 
