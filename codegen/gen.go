@@ -773,8 +773,20 @@ func (f *fn) compileL(e ir.Expr) val {
 			f.fenv[e.Var] = f.staticFn(e.Value)
 			return f.compile(e.Body)
 		}
-		if n, _ := f.varUses(e.Body, e.Var); n == 0 {
+		n, _ := f.varUses(e.Body, e.Var)
+		if n == 0 {
 			f.compileUnread(e.Value)
+			return f.compileL(e.Body)
+		}
+		if _, prim := e.Value.(*ir.PrimCall); prim && n > 1 && !isSaver(e.Value) && sharedInBody(e.Body, e.Var) {
+			// Every use is in the body's one recipe (share.go).
+			v := f.compileL(e.Value)
+			if v.lz != nil && v.lz.safe {
+				v.lz = f.memo(v.lz)
+			} else {
+				v = f.force(v)
+			}
+			f.env[e.Var] = v
 			return f.compileL(e.Body)
 		}
 		var v val

@@ -1833,7 +1833,7 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 
 // fn_solveadmmlasso is def solve.admm_lasso (std/solve:42:5).
 func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, lam_6 float64, rho_7 float64, iters_8 int64) ([]float64, int, error) {
-	mark_113 := ar.mark()
+	mark_123 := ar.mark()
 	size_9 := int64(a_2)
 	if int64(b_5) != size_9 {
 		return nil, 0, nbErrorf("std/solve:42:34", fmt.Sprintf("size mismatch: m is %d (a) but b has size %d", size_9, b_5))
@@ -1949,96 +1949,123 @@ func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 	if b_5 != a_2 {
 		return nil, 0, nbErrorf("std/solve:48:16", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3, a_2})+" @ "+runtime.ShapeString([]int{b_5}))
 	}
-	a_56 := ar.F64(a_3)
-	if a_2 <= 32 {
-		b_4 = b_4[:a_2]
-		for r_57 := range a_56 {
-			row_58 := t_13[r_57*a_2 : (r_57+1)*a_2]
-			s_59 := 0.0
-			for c_60, v_61 := range row_58 {
-				s_59 += v_61 * b_4[c_60]
+	b_4 = b_4[:a_2]
+	var y_56 []float64
+	if a_2 > 32 {
+		y_56 = ar.F64(a_3)
+		runtime.Gemv(false, a_3, a_2, 1, t_13, b_4, 0, y_56)
+	}
+	r_57 := ar.F64w(a_3)
+	if len(r_57) >= 256 {
+		a_2 := a_2
+		t_13 := t_13
+		b_4 := b_4
+		y_56 := y_56
+		r_57 := r_57
+		runtime.ParallelFor(len(r_57), 32, func(lo_65, hi int) {
+			for i_66 := lo_65; i_66 < hi; i_66++ {
+				var s_68 float64
+				if a_2 <= 32 {
+					row_69 := t_13[i_66*a_2 : (i_66+1)*a_2]
+					for c_70, v_71 := range row_69 {
+						s_68 += v_71 * b_4[c_70]
+					}
+				} else {
+					s_68 = y_56[i_66]
+				}
+				r_57[i_66] = s_68
 			}
-			a_56[r_57] = s_59
-		}
+		})
 	} else {
-		runtime.Gemv(false, a_3, a_2, 1, t_13, b_4, 0, a_56)
+		for i_58 := range r_57 {
+			var s_60 float64
+			if a_2 <= 32 {
+				row_61 := t_13[i_58*a_2 : (i_58+1)*a_2]
+				for c_62, v_63 := range row_61 {
+					s_60 += v_63 * b_4[c_62]
+				}
+			} else {
+				s_60 = y_56[i_58]
+			}
+			r_57[i_58] = s_60
+		}
 	}
-	n_62, err_63 := runtime.CheckSize(size_10)
-	if err_63 != nil {
-		return nil, 0, nbAt("std/solve:49:37", err_63)
+	n_72, err_73 := runtime.CheckSize(size_10)
+	if err_73 != nil {
+		return nil, 0, nbAt("std/solve:49:37", err_73)
 	}
-	_ = ar.F64(n_62)
-	n_65, err_66 := runtime.CheckSize(size_10)
-	if err_66 != nil {
-		return nil, 0, nbAt("std/solve:49:47", err_66)
+	_ = ar.F64(n_72)
+	n_75, err_76 := runtime.CheckSize(size_10)
+	if err_76 != nil {
+		return nil, 0, nbAt("std/solve:49:47", err_76)
 	}
-	a_67 := ar.F64(n_65)
-	n_68, err_69 := runtime.CheckSize(size_10)
-	if err_69 != nil {
-		return nil, 0, nbAt("std/solve:49:57", err_69)
+	a_77 := ar.F64(n_75)
+	n_78, err_79 := runtime.CheckSize(size_10)
+	if err_79 != nil {
+		return nil, 0, nbAt("std/solve:49:57", err_79)
 	}
-	a_70 := ar.F64(n_68)
-	var state_73 []float64
-	var state_74 int
-	var state_75 []float64
-	var state_76 int
-	state_73, state_74, state_75, state_76 = a_67, n_65, a_70, n_68
-	x_94 := iters_8 >= int64(0)
-	if !x_94 {
+	a_80 := ar.F64(n_78)
+	var state_83 []float64
+	var state_84 int
+	var state_85 []float64
+	var state_86 int
+	state_83, state_84, state_85, state_86 = a_77, n_75, a_80, n_78
+	x_104 := iters_8 >= int64(0)
+	if !x_104 {
 		return nil, 0, nbErrorf("std/solve:45:15", "solve.admm_lasso: argument 5 (iters) must be non-negative")
 	}
-	for k_95 := int64(0); k_95 < iters_8; k_95++ {
-		mark_96 := ar.mark()
-		if state_76 != state_74 {
-			return nil, 0, nbErrorf("std/solve:50:49", "shape mismatch in '-': "+runtime.ShapeString([]int{state_74})+" and "+runtime.ShapeString([]int{state_76}))
+	for k_105 := int64(0); k_105 < iters_8; k_105++ {
+		mark_106 := ar.mark()
+		if state_86 != state_84 {
+			return nil, 0, nbErrorf("std/solve:50:49", "shape mismatch in '-': "+runtime.ShapeString([]int{state_84})+" and "+runtime.ShapeString([]int{state_86}))
 		}
-		if state_74 != a_3 {
-			return nil, 0, nbErrorf("std/solve:50:38", "shape mismatch in '+': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{state_74}))
+		if state_84 != a_3 {
+			return nil, 0, nbErrorf("std/solve:50:38", "shape mismatch in '+': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{state_84}))
 		}
-		r_97 := ar.F64w(a_3)
-		a_56 = a_56[:len(r_97)]
-		state_73 = state_73[:len(r_97)]
-		state_75 = state_75[:len(r_97)]
-		for i_98 := range r_97 {
-			r_97[i_98] = (a_56[i_98] + (rho_7 * (state_73[i_98] - state_75[i_98])))
-		}
-		r_100, r_101, err_102 := fn_linalgchosolve(ar, r_52, r_53, r_54, r_97, a_3)
-		if err_102 != nil {
-			return nil, 0, nbFrame(err_102, "linalg.cho_solve", "std/linalg:38:5", "std/solve:50:14")
-		}
-		if state_76 != r_101 {
-			return nil, 0, nbErrorf("std/solve:51:32", "shape mismatch in '+': "+runtime.ShapeString([]int{r_101})+" and "+runtime.ShapeString([]int{state_76}))
-		}
-		r_103 := ar.F64w(r_101)
-		r_100 = r_100[:len(r_103)]
-		state_75 = state_75[:len(r_103)]
-		for i_104 := range r_103 {
-			r_103[i_104] = (r_100[i_104] + state_75[i_104])
-		}
-		x_106 := lam_6 / rho_7
-		r_107 := ar.F64w(r_101)
-		r_103 = r_103[:len(r_107)]
+		r_107 := ar.F64w(a_3)
+		r_57 = r_57[:len(r_107)]
+		state_83 = state_83[:len(r_107)]
+		state_85 = state_85[:len(r_107)]
 		for i_108 := range r_107 {
-			r_107[i_108] = ((runtime.Sign(r_103[i_108])) * (runtime.Max2(((math.Abs(r_103[i_108])) - x_106), 0.0)))
+			r_107[i_108] = (r_57[i_108] + (rho_7 * (state_83[i_108] - state_85[i_108])))
 		}
-		if r_101 != state_76 {
-			return nil, 0, nbErrorf("std/solve:52:126", "shape mismatch in '+': "+runtime.ShapeString([]int{state_76})+" and "+runtime.ShapeString([]int{r_101}))
+		r_110, r_111, err_112 := fn_linalgchosolve(ar, r_52, r_53, r_54, r_107, a_3)
+		if err_112 != nil {
+			return nil, 0, nbFrame(err_112, "linalg.cho_solve", "std/linalg:38:5", "std/solve:50:14")
 		}
-		if r_101 != state_76 {
-			return nil, 0, nbErrorf("std/solve:52:131", "shape mismatch in '-': "+runtime.ShapeString([]int{state_76})+" and "+runtime.ShapeString([]int{r_101}))
+		if state_86 != r_111 {
+			return nil, 0, nbErrorf("std/solve:51:32", "shape mismatch in '+': "+runtime.ShapeString([]int{r_111})+" and "+runtime.ShapeString([]int{state_86}))
 		}
-		r_110 := ar.F64w(state_76)
-		state_75 = state_75[:len(r_110)]
-		r_100 = r_100[:len(r_110)]
-		r_107 = r_107[:len(r_110)]
-		for i_111 := range r_110 {
-			r_110[i_111] = ((state_75[i_111] + r_100[i_111]) - r_107[i_111])
+		r_113 := ar.F64w(r_111)
+		r_110 = r_110[:len(r_113)]
+		state_85 = state_85[:len(r_113)]
+		for i_114 := range r_113 {
+			r_113[i_114] = (r_110[i_114] + state_85[i_114])
 		}
-		state_73, state_74, state_75 = r_107, r_101, r_110
-		_ = mark_96
+		x_116 := lam_6 / rho_7
+		r_117 := ar.F64w(r_111)
+		r_113 = r_113[:len(r_117)]
+		for i_118 := range r_117 {
+			r_117[i_118] = ((runtime.Sign(r_113[i_118])) * (runtime.Max2(((math.Abs(r_113[i_118])) - x_116), 0.0)))
+		}
+		if r_111 != state_86 {
+			return nil, 0, nbErrorf("std/solve:52:126", "shape mismatch in '+': "+runtime.ShapeString([]int{state_86})+" and "+runtime.ShapeString([]int{r_111}))
+		}
+		if r_111 != state_86 {
+			return nil, 0, nbErrorf("std/solve:52:131", "shape mismatch in '-': "+runtime.ShapeString([]int{state_86})+" and "+runtime.ShapeString([]int{r_111}))
+		}
+		r_120 := ar.F64w(state_86)
+		state_85 = state_85[:len(r_120)]
+		r_110 = r_110[:len(r_120)]
+		r_117 = r_117[:len(r_120)]
+		for i_121 := range r_120 {
+			r_120[i_121] = ((state_85[i_121] + r_110[i_121]) - r_117[i_121])
+		}
+		state_83, state_84, state_85 = r_117, r_111, r_120
+		_ = mark_106
 	}
-	nbKeep(ar, mark_113, &state_73)
-	return state_73, state_74, nil
+	nbKeep(ar, mark_123, &state_83)
+	return state_83, state_84, nil
 }
 
 // fn_solvesinkhornunpack is def solve.sinkhorn_unpack (std/solve:177:5).
@@ -2705,7 +2732,7 @@ func fn_solvesinkhorn(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float6
 
 // fn_solvecomplete is def solve.complete (std/solve:305:5).
 func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []float64, mask_5 int, mask_6 int, rank_7 int64, iters_8 int64) ([]float64, int, int, error) {
-	mark_305 := ar.mark()
+	mark_313 := ar.mark()
 	size_9 := int64(mm_2)
 	if int64(mask_5) != size_9 {
 		return nil, 0, 0, nbErrorf("std/solve:305:36", fmt.Sprintf("size mismatch: m is %d (mm) but mask has size %d", size_9, mask_5))
@@ -2865,287 +2892,297 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 	var state_81 int
 	var state_82 int
 	state_77, state_78, state_79, state_80, state_81, state_82 = a_35, n_33, d_36, a_48, n_46, d_49
-	x_190 := iters_8 >= int64(0)
-	if !x_190 {
+	x_194 := iters_8 >= int64(0)
+	if !x_194 {
 		return nil, 0, 0, nbErrorf("std/solve:309:15", "solve.complete: argument 4 (iters) must be non-negative")
 	}
-	for t_191 := int64(0); t_191 < iters_8; t_191++ {
-		mark_192 := ar.mark()
+	for t_195 := int64(0); t_195 < iters_8; t_195++ {
+		mark_196 := ar.mark()
 		if mm_2 != mask_5 {
 			return nil, 0, 0, nbErrorf("std/solve:312:5", fmt.Sprintf("map: sizes %d and %d differ", mask_5, mm_2))
 		}
-		var a_193 []float64
-		var d_194 int = 0
-		var rs_195 int = 0
-		for i_196 := 0; i_196 < mask_5; i_196++ {
-			mark_197 := ar.mark()
-			row_198 := mask_4[i_196*mask_6 : (i_196+1)*mask_6]
-			row_199 := mm_1[i_196*mm_3 : (i_196+1)*mm_3]
-			t_200 := ar.F64w(len(state_80))
-			for i_201 := 0; i_201 < state_81; i_201++ {
-				for j_202 := 0; j_202 < state_82; j_202++ {
-					t_200[j_202*state_81+i_201] = state_80[i_201*state_82+j_202]
+		var a_197 []float64
+		var d_198 int = 0
+		var rs_199 int = 0
+		for i_200 := 0; i_200 < mask_5; i_200++ {
+			mark_201 := ar.mark()
+			row_202 := mask_4[i_200*mask_6 : (i_200+1)*mask_6]
+			row_203 := mm_1[i_200*mm_3 : (i_200+1)*mm_3]
+			t_204 := ar.F64w(len(state_80))
+			for i_205 := 0; i_205 < state_81; i_205++ {
+				for j_206 := 0; j_206 < state_82; j_206++ {
+					t_204[j_206*state_81+i_205] = state_80[i_205*state_82+j_206]
 				}
 			}
-			n_203 := int64(state_82)
-			n_204, err_205 := runtime.CheckSize(n_203)
-			if err_205 != nil {
-				return nil, 0, 0, nbAt("std/solve:313:15", err_205)
+			n_207 := int64(state_82)
+			n_208, err_209 := runtime.CheckSize(n_207)
+			if err_209 != nil {
+				return nil, 0, 0, nbAt("std/solve:313:15", err_209)
 			}
-			var a_206 []float64
-			var d_207 int = 0
-			var rs_208 int = 0
-			for i_209 := 0; i_209 < n_204; i_209++ {
-				mark_210 := ar.mark()
-				i_211 := int64(i_209)
-				row_212 := t_200[int(i_211)*state_81 : (int(i_211)+1)*state_81]
+			var a_210 []float64
+			var d_211 int = 0
+			var rs_212 int = 0
+			for i_213 := 0; i_213 < n_208; i_213++ {
+				mark_214 := ar.mark()
+				i_215 := int64(i_213)
+				row_216 := t_204[int(i_215)*state_81 : (int(i_215)+1)*state_81]
 				if mask_6 != state_81 {
 					return nil, 0, 0, nbErrorf("std/solve:313:22", "shape mismatch in '*': "+runtime.ShapeString([]int{state_81})+" and "+runtime.ShapeString([]int{mask_6}))
 				}
-				if i_209 == 0 {
-					d_207 = state_81
-					rs_208 = d_207
-					tot_213, err_214 := runtime.MulSize(n_204, rs_208)
-					if err_214 != nil {
-						return nil, 0, 0, nbAt("std/solve:313:15", err_214)
+				if i_213 == 0 {
+					d_211 = state_81
+					rs_212 = d_211
+					tot_217, err_218 := runtime.MulSize(n_208, rs_212)
+					if err_218 != nil {
+						return nil, 0, 0, nbAt("std/solve:313:15", err_218)
 					}
-					a_206 = ar.F64w(tot_213)
-				} else if state_81 != d_207 {
-					return nil, 0, 0, nbErrorf("std/solve:313:15", "build: element "+strconv.Itoa(i_209)+" has shape "+runtime.ShapeString([]int{state_81})+", element 0 has shape "+runtime.ShapeString([]int{d_207}))
+					a_210 = ar.F64w(tot_217)
+				} else if state_81 != d_211 {
+					return nil, 0, 0, nbErrorf("std/solve:313:15", "build: element "+strconv.Itoa(i_213)+" has shape "+runtime.ShapeString([]int{state_81})+", element 0 has shape "+runtime.ShapeString([]int{d_211}))
 				}
-				row_215 := a_206[i_209*rs_208 : (i_209+1)*rs_208]
-				row_212 = row_212[:len(row_215)]
-				row_198 = row_198[:len(row_215)]
-				for i_216 := range row_215 {
-					row_215[i_216] = (row_212[i_216] * row_198[i_216])
+				row_219 := a_210[i_213*rs_212 : (i_213+1)*rs_212]
+				row_216 = row_216[:len(row_219)]
+				row_202 = row_202[:len(row_219)]
+				for i_220 := range row_219 {
+					row_219[i_220] = (row_216[i_220] * row_202[i_220])
 				}
-				if i_209 > 0 {
-					ar.release(mark_210)
+				if i_213 > 0 {
+					ar.release(mark_214)
 				}
 			}
-			if state_81 != d_207 {
-				return nil, 0, 0, nbErrorf("std/solve:314:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_204, d_207})+" @ "+runtime.ShapeString([]int{state_81, state_82}))
+			if state_81 != d_211 {
+				return nil, 0, 0, nbErrorf("std/solve:314:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_208, d_211})+" @ "+runtime.ShapeString([]int{state_81, state_82}))
 			}
-			tot_218, err_219 := runtime.MulSize(n_204, state_82)
-			if err_219 != nil {
-				return nil, 0, 0, nbAt("std/solve:314:45", err_219)
+			tot_222, err_223 := runtime.MulSize(n_208, state_82)
+			if err_223 != nil {
+				return nil, 0, 0, nbAt("std/solve:314:45", err_223)
 			}
-			a_220 := ar.F64(tot_218)
-			runtime.Gemm(false, false, n_204, state_82, d_207, 1, a_206, state_80, 0, a_220)
-			r_221, r_222, r_223, err_224 := fn_linalgcholreg(ar, a_220, n_204, state_82)
-			if err_224 != nil {
-				return nil, 0, 0, nbFrame(err_224, "linalg.chol_reg", "std/linalg:51:5", "std/solve:314:26")
+			a_224 := ar.F64(tot_222)
+			runtime.Gemm(false, false, n_208, state_82, d_211, 1, a_210, state_80, 0, a_224)
+			r_225, r_226, r_227, err_228 := fn_linalgcholreg(ar, a_224, n_208, state_82)
+			if err_228 != nil {
+				return nil, 0, 0, nbFrame(err_228, "linalg.chol_reg", "std/linalg:51:5", "std/solve:314:26")
 			}
-			if mm_3 != d_207 {
-				return nil, 0, 0, nbErrorf("std/solve:314:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_204, d_207})+" @ "+runtime.ShapeString([]int{mm_3}))
+			if mm_3 != d_211 {
+				return nil, 0, 0, nbErrorf("std/solve:314:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_208, d_211})+" @ "+runtime.ShapeString([]int{mm_3}))
 			}
-			a_225 := ar.F64(n_204)
-			if d_207 <= 32 {
-				row_199 = row_199[:d_207]
-				for r_226 := range a_225 {
-					row_227 := a_206[r_226*d_207 : (r_226+1)*d_207]
-					s_228 := 0.0
-					for c_229, v_230 := range row_227 {
-						s_228 += v_230 * row_199[c_229]
+			row_203 = row_203[:d_211]
+			var y_229 []float64
+			if d_211 > 32 {
+				y_229 = ar.F64(n_208)
+				runtime.Gemv(false, n_208, d_211, 1, a_210, row_203, 0, y_229)
+			}
+			r_230 := ar.F64w(n_208)
+			for i_231 := range r_230 {
+				var s_233 float64
+				if d_211 <= 32 {
+					row_234 := a_210[i_231*d_211 : (i_231+1)*d_211]
+					for c_235, v_236 := range row_234 {
+						s_233 += v_236 * row_203[c_235]
 					}
-					a_225[r_226] = s_228
+				} else {
+					s_233 = y_229[i_231]
 				}
-			} else {
-				runtime.Gemv(false, n_204, d_207, 1, a_206, row_199, 0, a_225)
+				r_230[i_231] = s_233
 			}
-			r_231, r_232, err_233 := fn_linalgchosolve(ar, r_221, r_222, r_223, a_225, n_204)
-			if err_233 != nil {
-				return nil, 0, 0, nbFrame(err_233, "linalg.cho_solve", "std/linalg:38:5", "std/solve:314:9")
+			r_237, r_238, err_239 := fn_linalgchosolve(ar, r_225, r_226, r_227, r_230, n_208)
+			if err_239 != nil {
+				return nil, 0, 0, nbFrame(err_239, "linalg.cho_solve", "std/linalg:38:5", "std/solve:314:9")
 			}
-			if i_196 == 0 {
-				d_194 = r_232
-				rs_195 = d_194
-				tot_234, err_235 := runtime.MulSize(mask_5, rs_195)
-				if err_235 != nil {
-					return nil, 0, 0, nbAt("std/solve:312:5", err_235)
+			if i_200 == 0 {
+				d_198 = r_238
+				rs_199 = d_198
+				tot_240, err_241 := runtime.MulSize(mask_5, rs_199)
+				if err_241 != nil {
+					return nil, 0, 0, nbAt("std/solve:312:5", err_241)
 				}
-				a_193 = ar.F64w(tot_234)
-			} else if r_232 != d_194 {
-				return nil, 0, 0, nbErrorf("std/solve:312:5", "map: element "+strconv.Itoa(i_196)+" has shape "+runtime.ShapeString([]int{r_232})+", element 0 has shape "+runtime.ShapeString([]int{d_194}))
+				a_197 = ar.F64w(tot_240)
+			} else if r_238 != d_198 {
+				return nil, 0, 0, nbErrorf("std/solve:312:5", "map: element "+strconv.Itoa(i_200)+" has shape "+runtime.ShapeString([]int{r_238})+", element 0 has shape "+runtime.ShapeString([]int{d_198}))
 			}
-			copy(a_193[i_196*rs_195:(i_196+1)*rs_195], r_231)
-			if i_196 > 0 {
-				ar.release(mark_197)
+			copy(a_197[i_200*rs_199:(i_200+1)*rs_199], r_237)
+			if i_200 > 0 {
+				ar.release(mark_201)
 			}
 		}
-		t_236 := ar.F64w(len(mask_4))
-		for i_237 := 0; i_237 < mask_5; i_237++ {
-			for j_238 := 0; j_238 < mask_6; j_238++ {
-				t_236[j_238*mask_5+i_237] = mask_4[i_237*mask_6+j_238]
+		t_242 := ar.F64w(len(mask_4))
+		for i_243 := 0; i_243 < mask_5; i_243++ {
+			for j_244 := 0; j_244 < mask_6; j_244++ {
+				t_242[j_244*mask_5+i_243] = mask_4[i_243*mask_6+j_244]
 			}
 		}
-		t_239 := ar.F64w(len(mm_1))
-		for i_240 := 0; i_240 < mm_2; i_240++ {
-			for j_241 := 0; j_241 < mm_3; j_241++ {
-				t_239[j_241*mm_2+i_240] = mm_1[i_240*mm_3+j_241]
+		t_245 := ar.F64w(len(mm_1))
+		for i_246 := 0; i_246 < mm_2; i_246++ {
+			for j_247 := 0; j_247 < mm_3; j_247++ {
+				t_245[j_247*mm_2+i_246] = mm_1[i_246*mm_3+j_247]
 			}
 		}
 		if mm_3 != mask_6 {
 			return nil, 0, 0, nbErrorf("std/solve:312:5", fmt.Sprintf("map: sizes %d and %d differ", mask_6, mm_3))
 		}
-		var a_242 []float64
-		var d_243 int = 0
-		var rs_244 int = 0
-		for i_245 := 0; i_245 < mask_6; i_245++ {
-			mark_246 := ar.mark()
-			row_247 := t_236[i_245*mask_5 : (i_245+1)*mask_5]
-			row_248 := t_239[i_245*mm_2 : (i_245+1)*mm_2]
-			t_249 := ar.F64w(len(a_193))
-			for i_250 := 0; i_250 < mask_5; i_250++ {
-				for j_251 := 0; j_251 < d_194; j_251++ {
-					t_249[j_251*mask_5+i_250] = a_193[i_250*d_194+j_251]
+		var a_248 []float64
+		var d_249 int = 0
+		var rs_250 int = 0
+		for i_251 := 0; i_251 < mask_6; i_251++ {
+			mark_252 := ar.mark()
+			row_253 := t_242[i_251*mask_5 : (i_251+1)*mask_5]
+			row_254 := t_245[i_251*mm_2 : (i_251+1)*mm_2]
+			t_255 := ar.F64w(len(a_197))
+			for i_256 := 0; i_256 < mask_5; i_256++ {
+				for j_257 := 0; j_257 < d_198; j_257++ {
+					t_255[j_257*mask_5+i_256] = a_197[i_256*d_198+j_257]
 				}
 			}
-			n_252 := int64(d_194)
-			n_253, err_254 := runtime.CheckSize(n_252)
-			if err_254 != nil {
-				return nil, 0, 0, nbAt("std/solve:313:15", err_254)
+			n_258 := int64(d_198)
+			n_259, err_260 := runtime.CheckSize(n_258)
+			if err_260 != nil {
+				return nil, 0, 0, nbAt("std/solve:313:15", err_260)
 			}
-			var a_255 []float64
-			var d_256 int = 0
-			var rs_257 int = 0
-			for i_258 := 0; i_258 < n_253; i_258++ {
-				mark_259 := ar.mark()
-				i_260 := int64(i_258)
-				row_261 := t_249[int(i_260)*mask_5 : (int(i_260)+1)*mask_5]
-				if i_258 == 0 {
-					d_256 = mask_5
-					rs_257 = d_256
-					tot_262, err_263 := runtime.MulSize(n_253, rs_257)
-					if err_263 != nil {
-						return nil, 0, 0, nbAt("std/solve:313:15", err_263)
+			var a_261 []float64
+			var d_262 int = 0
+			var rs_263 int = 0
+			for i_264 := 0; i_264 < n_259; i_264++ {
+				mark_265 := ar.mark()
+				i_266 := int64(i_264)
+				row_267 := t_255[int(i_266)*mask_5 : (int(i_266)+1)*mask_5]
+				if i_264 == 0 {
+					d_262 = mask_5
+					rs_263 = d_262
+					tot_268, err_269 := runtime.MulSize(n_259, rs_263)
+					if err_269 != nil {
+						return nil, 0, 0, nbAt("std/solve:313:15", err_269)
 					}
-					a_255 = ar.F64w(tot_262)
-				} else if mask_5 != d_256 {
-					return nil, 0, 0, nbErrorf("std/solve:313:15", "build: element "+strconv.Itoa(i_258)+" has shape "+runtime.ShapeString([]int{mask_5})+", element 0 has shape "+runtime.ShapeString([]int{d_256}))
+					a_261 = ar.F64w(tot_268)
+				} else if mask_5 != d_262 {
+					return nil, 0, 0, nbErrorf("std/solve:313:15", "build: element "+strconv.Itoa(i_264)+" has shape "+runtime.ShapeString([]int{mask_5})+", element 0 has shape "+runtime.ShapeString([]int{d_262}))
 				}
-				row_264 := a_255[i_258*rs_257 : (i_258+1)*rs_257]
-				row_261 = row_261[:len(row_264)]
-				row_247 = row_247[:len(row_264)]
-				for i_265 := range row_264 {
-					row_264[i_265] = (row_261[i_265] * row_247[i_265])
+				row_270 := a_261[i_264*rs_263 : (i_264+1)*rs_263]
+				row_267 = row_267[:len(row_270)]
+				row_253 = row_253[:len(row_270)]
+				for i_271 := range row_270 {
+					row_270[i_271] = (row_267[i_271] * row_253[i_271])
 				}
-				if i_258 > 0 {
-					ar.release(mark_259)
+				if i_264 > 0 {
+					ar.release(mark_265)
 				}
 			}
-			if mask_5 != d_256 {
-				return nil, 0, 0, nbErrorf("std/solve:314:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_253, d_256})+" @ "+runtime.ShapeString([]int{mask_5, d_194}))
+			if mask_5 != d_262 {
+				return nil, 0, 0, nbErrorf("std/solve:314:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_259, d_262})+" @ "+runtime.ShapeString([]int{mask_5, d_198}))
 			}
-			tot_267, err_268 := runtime.MulSize(n_253, d_194)
-			if err_268 != nil {
-				return nil, 0, 0, nbAt("std/solve:314:45", err_268)
+			tot_273, err_274 := runtime.MulSize(n_259, d_198)
+			if err_274 != nil {
+				return nil, 0, 0, nbAt("std/solve:314:45", err_274)
 			}
-			a_269 := ar.F64(tot_267)
-			runtime.Gemm(false, false, n_253, d_194, d_256, 1, a_255, a_193, 0, a_269)
-			r_270, r_271, r_272, err_273 := fn_linalgcholreg(ar, a_269, n_253, d_194)
-			if err_273 != nil {
-				return nil, 0, 0, nbFrame(err_273, "linalg.chol_reg", "std/linalg:51:5", "std/solve:314:26")
+			a_275 := ar.F64(tot_273)
+			runtime.Gemm(false, false, n_259, d_198, d_262, 1, a_261, a_197, 0, a_275)
+			r_276, r_277, r_278, err_279 := fn_linalgcholreg(ar, a_275, n_259, d_198)
+			if err_279 != nil {
+				return nil, 0, 0, nbFrame(err_279, "linalg.chol_reg", "std/linalg:51:5", "std/solve:314:26")
 			}
-			if mm_2 != d_256 {
-				return nil, 0, 0, nbErrorf("std/solve:314:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_253, d_256})+" @ "+runtime.ShapeString([]int{mm_2}))
+			if mm_2 != d_262 {
+				return nil, 0, 0, nbErrorf("std/solve:314:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_259, d_262})+" @ "+runtime.ShapeString([]int{mm_2}))
 			}
-			a_274 := ar.F64(n_253)
-			if d_256 <= 32 {
-				row_248 = row_248[:d_256]
-				for r_275 := range a_274 {
-					row_276 := a_255[r_275*d_256 : (r_275+1)*d_256]
-					s_277 := 0.0
-					for c_278, v_279 := range row_276 {
-						s_277 += v_279 * row_248[c_278]
+			row_254 = row_254[:d_262]
+			var y_280 []float64
+			if d_262 > 32 {
+				y_280 = ar.F64(n_259)
+				runtime.Gemv(false, n_259, d_262, 1, a_261, row_254, 0, y_280)
+			}
+			r_281 := ar.F64w(n_259)
+			for i_282 := range r_281 {
+				var s_284 float64
+				if d_262 <= 32 {
+					row_285 := a_261[i_282*d_262 : (i_282+1)*d_262]
+					for c_286, v_287 := range row_285 {
+						s_284 += v_287 * row_254[c_286]
 					}
-					a_274[r_275] = s_277
+				} else {
+					s_284 = y_280[i_282]
 				}
-			} else {
-				runtime.Gemv(false, n_253, d_256, 1, a_255, row_248, 0, a_274)
+				r_281[i_282] = s_284
 			}
-			r_280, r_281, err_282 := fn_linalgchosolve(ar, r_270, r_271, r_272, a_274, n_253)
-			if err_282 != nil {
-				return nil, 0, 0, nbFrame(err_282, "linalg.cho_solve", "std/linalg:38:5", "std/solve:314:9")
+			r_288, r_289, err_290 := fn_linalgchosolve(ar, r_276, r_277, r_278, r_281, n_259)
+			if err_290 != nil {
+				return nil, 0, 0, nbFrame(err_290, "linalg.cho_solve", "std/linalg:38:5", "std/solve:314:9")
 			}
-			if i_245 == 0 {
-				d_243 = r_281
-				rs_244 = d_243
-				tot_283, err_284 := runtime.MulSize(mask_6, rs_244)
-				if err_284 != nil {
-					return nil, 0, 0, nbAt("std/solve:312:5", err_284)
+			if i_251 == 0 {
+				d_249 = r_289
+				rs_250 = d_249
+				tot_291, err_292 := runtime.MulSize(mask_6, rs_250)
+				if err_292 != nil {
+					return nil, 0, 0, nbAt("std/solve:312:5", err_292)
 				}
-				a_242 = ar.F64w(tot_283)
-			} else if r_281 != d_243 {
-				return nil, 0, 0, nbErrorf("std/solve:312:5", "map: element "+strconv.Itoa(i_245)+" has shape "+runtime.ShapeString([]int{r_281})+", element 0 has shape "+runtime.ShapeString([]int{d_243}))
+				a_248 = ar.F64w(tot_291)
+			} else if r_289 != d_249 {
+				return nil, 0, 0, nbErrorf("std/solve:312:5", "map: element "+strconv.Itoa(i_251)+" has shape "+runtime.ShapeString([]int{r_289})+", element 0 has shape "+runtime.ShapeString([]int{d_249}))
 			}
-			copy(a_242[i_245*rs_244:(i_245+1)*rs_244], r_280)
-			if i_245 > 0 {
-				ar.release(mark_246)
-			}
-		}
-		t_285 := ar.F64w(len(a_242))
-		for i_286 := 0; i_286 < mask_6; i_286++ {
-			for j_287 := 0; j_287 < d_243; j_287++ {
-				t_285[j_287*mask_6+i_286] = a_242[i_286*d_243+j_287]
+			copy(a_248[i_251*rs_250:(i_251+1)*rs_250], r_288)
+			if i_251 > 0 {
+				ar.release(mark_252)
 			}
 		}
-		if d_243 != d_194 {
-			return nil, 0, 0, nbErrorf("std/solve:320:39", "'@': inner sizes differ: "+runtime.ShapeString([]int{mask_5, d_194})+" @ "+runtime.ShapeString([]int{d_243, mask_6}))
+		t_293 := ar.F64w(len(a_248))
+		for i_294 := 0; i_294 < mask_6; i_294++ {
+			for j_295 := 0; j_295 < d_249; j_295++ {
+				t_293[j_295*mask_6+i_294] = a_248[i_294*d_249+j_295]
+			}
 		}
-		tot_288, err_289 := runtime.MulSize(mask_5, mask_6)
-		if err_289 != nil {
-			return nil, 0, 0, nbAt("std/solve:320:39", err_289)
+		if d_249 != d_198 {
+			return nil, 0, 0, nbErrorf("std/solve:320:39", "'@': inner sizes differ: "+runtime.ShapeString([]int{mask_5, d_198})+" @ "+runtime.ShapeString([]int{d_249, mask_6}))
 		}
-		a_290 := ar.F64(tot_288)
-		runtime.Gemm(false, false, mask_5, mask_6, d_194, 1, a_193, t_285, 0, a_290)
+		tot_296, err_297 := runtime.MulSize(mask_5, mask_6)
+		if err_297 != nil {
+			return nil, 0, 0, nbAt("std/solve:320:39", err_297)
+		}
+		a_298 := ar.F64(tot_296)
+		runtime.Gemm(false, false, mask_5, mask_6, d_198, 1, a_197, t_293, 0, a_298)
 		if mm_2 != mask_5 || mm_3 != mask_6 {
 			return nil, 0, 0, nbErrorf("std/solve:320:55", "shape mismatch in '-': "+runtime.ShapeString([]int{mask_5, mask_6})+" and "+runtime.ShapeString([]int{mm_2, mm_3}))
 		}
-		n_291 := mask_5 * mask_6
-		r_292 := ar.F64w(n_291)
-		mask_4 = mask_4[:len(r_292)]
-		a_290 = a_290[:len(r_292)]
-		mm_1 = mm_1[:len(r_292)]
-		for i_293 := range r_292 {
-			r_292[i_293] = (mask_4[i_293] * (a_290[i_293] - mm_1[i_293]))
+		n_299 := mask_5 * mask_6
+		r_300 := ar.F64w(n_299)
+		mask_4 = mask_4[:len(r_300)]
+		a_298 = a_298[:len(r_300)]
+		mm_1 = mm_1[:len(r_300)]
+		for i_301 := range r_300 {
+			r_300[i_301] = (mask_4[i_301] * (a_298[i_301] - mm_1[i_301]))
 		}
 		_ = mask_5 * mask_6
-		_ = runtime.Norm2(r_292)
+		_ = runtime.Norm2(r_300)
 		if int64(mask_5) != size_9 {
 			return nil, 0, 0, nbErrorf("std/solve:316:5", runtime.DimMessage("field 0 of the loop state", "[m][?]f64", "m", int64(mask_5), size_9))
 		}
-		n_297 := int64(state_79)
-		if int64(d_194) != n_297 {
-			return nil, 0, 0, nbErrorf("std/solve:316:5", runtime.DimMessage("dimension 2 of field 0 of the loop state", "[m][?]f64", "", int64(d_194), n_297))
+		n_305 := int64(state_79)
+		if int64(d_198) != n_305 {
+			return nil, 0, 0, nbErrorf("std/solve:316:5", runtime.DimMessage("dimension 2 of field 0 of the loop state", "[m][?]f64", "", int64(d_198), n_305))
 		}
 		if int64(mask_6) != size_10 {
 			return nil, 0, 0, nbErrorf("std/solve:316:5", runtime.DimMessage("field 1 of the loop state", "[n][?]f64", "n", int64(mask_6), size_10))
 		}
-		n_298 := int64(state_82)
-		if int64(d_243) != n_298 {
-			return nil, 0, 0, nbErrorf("std/solve:316:5", runtime.DimMessage("dimension 2 of field 1 of the loop state", "[n][?]f64", "", int64(d_243), n_298))
+		n_306 := int64(state_82)
+		if int64(d_249) != n_306 {
+			return nil, 0, 0, nbErrorf("std/solve:316:5", runtime.DimMessage("dimension 2 of field 1 of the loop state", "[n][?]f64", "", int64(d_249), n_306))
 		}
-		state_77, state_78, state_79, state_80, state_81, state_82 = a_193, mask_5, d_194, a_242, mask_6, d_243
-		_ = mark_192
+		state_77, state_78, state_79, state_80, state_81, state_82 = a_197, mask_5, d_198, a_248, mask_6, d_249
+		_ = mark_196
 	}
-	t_299 := ar.F64w(len(state_80))
-	for i_300 := 0; i_300 < state_81; i_300++ {
-		for j_301 := 0; j_301 < state_82; j_301++ {
-			t_299[j_301*state_81+i_300] = state_80[i_300*state_82+j_301]
+	t_307 := ar.F64w(len(state_80))
+	for i_308 := 0; i_308 < state_81; i_308++ {
+		for j_309 := 0; j_309 < state_82; j_309++ {
+			t_307[j_309*state_81+i_308] = state_80[i_308*state_82+j_309]
 		}
 	}
 	if state_82 != state_79 {
 		return nil, 0, 0, nbErrorf("std/solve:322:8", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_78, state_79})+" @ "+runtime.ShapeString([]int{state_82, state_81}))
 	}
-	tot_302, err_303 := runtime.MulSize(state_78, state_81)
-	if err_303 != nil {
-		return nil, 0, 0, nbAt("std/solve:322:8", err_303)
+	tot_310, err_311 := runtime.MulSize(state_78, state_81)
+	if err_311 != nil {
+		return nil, 0, 0, nbAt("std/solve:322:8", err_311)
 	}
-	a_304 := ar.F64(tot_302)
-	runtime.Gemm(false, false, state_78, state_81, state_79, 1, state_77, t_299, 0, a_304)
-	nbKeep(ar, mark_305, &a_304)
-	return a_304, state_78, state_81, nil
+	a_312 := ar.F64(tot_310)
+	runtime.Gemm(false, false, state_78, state_81, state_79, 1, state_77, t_307, 0, a_312)
+	nbKeep(ar, mark_313, &a_312)
+	return a_312, state_78, state_81, nil
 }
 
 // fn_admmlasso is def admm_lasso (solve.nab:16:12).
@@ -3627,7 +3664,7 @@ func fn_bcd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), hv
 
 // fn_auglag is def auglag (solve.nab:77:12).
 func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), c_2 func([]float64, int) ([]float64, int), jac_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, outer_6 int64, inner_7 int64) ([]float64, int, []float64, int, error) {
-	mark_2821 := ar.mark()
+	mark_2851 := ar.mark()
 	size_8 := int64(x0_5)
 	x0_4 = x0_4[:x0_5]
 	x_9 := outer_6 >= int64(0)
@@ -3657,1029 +3694,1066 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	var state_26 bool
 	state_19, state_20, state_21, state_22, state_23, state_24, state_25, state_26 = x0_4, x0_5, a_17, n_15, 10.0, s_18, int64(0), false
 	for {
-		x_1404 := !state_26
-		var c_1405 bool
-		if x_1404 {
-			x_1406 := state_25 < outer_6
-			c_1405 = x_1406
+		x_1414 := !state_26
+		var c_1415 bool
+		if x_1414 {
+			x_1416 := state_25 < outer_6
+			c_1415 = x_1416
 		} else {
-			c_1405 = false
+			c_1415 = false
 		}
-		if !c_1405 {
+		if !c_1415 {
 			break
 		}
-		mark_1407 := ar.mark()
-		n_1408 := int64(state_20)
-		r_1409, r_1410, r_1411 := fg_1(state_19, state_20)
-		if int64(r_1411) != n_11 {
-			return nil, 0, nil, 0, nbErrorf("std/solve:120:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_1411), n_11))
+		mark_1417 := ar.mark()
+		n_1418 := int64(state_20)
+		r_1419, r_1420, r_1421 := fg_1(state_19, state_20)
+		if int64(r_1421) != n_11 {
+			return nil, 0, nil, 0, nbErrorf("std/solve:120:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_1421), n_11))
 		}
-		r_1412, r_1413 := c_2(state_19, state_20)
-		if int64(r_1413) != n_14 {
-			return nil, 0, nil, 0, nbErrorf("std/solve:121:16", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_1413), n_14))
+		r_1422, r_1423 := c_2(state_19, state_20)
+		if int64(r_1423) != n_14 {
+			return nil, 0, nil, 0, nbErrorf("std/solve:121:16", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_1423), n_14))
 		}
-		if len(state_21) != len(r_1412) {
-			return nil, 0, nil, 0, nbErrorf("std/solve:122:16", fmt.Sprintf("dot: sizes %d and %d differ", len(state_21), len(r_1412)))
+		if len(state_21) != len(r_1422) {
+			return nil, 0, nil, 0, nbErrorf("std/solve:122:16", fmt.Sprintf("dot: sizes %d and %d differ", len(state_21), len(r_1422)))
 		}
-		d_1414 := runtime.Dot(state_21, r_1412)
-		x_1415 := r_1409 + d_1414
-		x_1416 := 0.5 * state_23
-		d_1417 := runtime.Dot(r_1412, r_1412)
-		x_1418 := x_1416 * d_1417
-		x_1419 := x_1415 + x_1418
-		r_1420, r_1421 := jac_3(state_19, state_20)
-		n_1422 := int64(r_1421)
-		x_1423 := max(size_8, int64(1))
-		if x_1423 == 0 {
+		d_1424 := runtime.Dot(state_21, r_1422)
+		x_1425 := r_1419 + d_1424
+		x_1426 := 0.5 * state_23
+		d_1427 := runtime.Dot(r_1422, r_1422)
+		x_1428 := x_1426 * d_1427
+		x_1429 := x_1425 + x_1428
+		r_1430, r_1431 := jac_3(state_19, state_20)
+		n_1432 := int64(r_1431)
+		x_1433 := max(size_8, int64(1))
+		if x_1433 == 0 {
 			return nil, 0, nil, 0, nbErrorf("solve.nab:82:25", "integer division by zero")
 		}
-		x_1424 := n_1422 % x_1423
-		x_1425 := x_1424 == int64(0)
-		if !x_1425 {
+		x_1434 := n_1432 % x_1433
+		x_1435 := x_1434 == int64(0)
+		if !x_1435 {
 			return nil, 0, nil, 0, nbErrorf("solve.nab:82:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
 		}
-		x_1426 := max(size_8, int64(1))
-		if x_1426 == 0 {
+		x_1436 := max(size_8, int64(1))
+		if x_1436 == 0 {
 			return nil, 0, nil, 0, nbErrorf("solve.nab:82:128", "integer division by zero")
 		}
-		x_1427 := n_1422 / x_1426
-		n_1428 := int64(len(r_1420))
-		if x_1427 < 0 || size_8 < 0 || (size_8 == 0 && n_1428 != 0) || (size_8 != 0 && (n_1428%size_8 != 0 || n_1428/size_8 != x_1427)) {
-			return nil, 0, nil, 0, nbErrorf("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_1428, x_1427, size_8))
+		x_1437 := n_1432 / x_1436
+		n_1438 := int64(len(r_1430))
+		if x_1437 < 0 || size_8 < 0 || (size_8 == 0 && n_1438 != 0) || (size_8 != 0 && (n_1438%size_8 != 0 || n_1438/size_8 != x_1437)) {
+			return nil, 0, nil, 0, nbErrorf("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_1438, x_1437, size_8))
 		}
-		m_1429 := int(x_1427)
-		n_1430 := int(size_8)
-		t_1431 := ar.F64w(len(r_1420))
-		for i_1432 := 0; i_1432 < m_1429; i_1432++ {
-			for j_1433 := 0; j_1433 < n_1430; j_1433++ {
-				t_1431[j_1433*m_1429+i_1432] = r_1420[i_1432*n_1430+j_1433]
+		m_1439 := int(x_1437)
+		n_1440 := int(size_8)
+		t_1441 := ar.F64w(len(r_1430))
+		for i_1442 := 0; i_1442 < m_1439; i_1442++ {
+			for j_1443 := 0; j_1443 < n_1440; j_1443++ {
+				t_1441[j_1443*m_1439+i_1442] = r_1430[i_1442*n_1440+j_1443]
 			}
 		}
-		if r_1413 != state_22 {
-			return nil, 0, nil, 0, nbErrorf("std/solve:122:71", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_1413}))
+		if r_1423 != state_22 {
+			return nil, 0, nil, 0, nbErrorf("std/solve:122:71", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_1423}))
 		}
-		r_1434 := ar.F64w(state_22)
-		state_21 = state_21[:len(r_1434)]
-		r_1412 = r_1412[:len(r_1434)]
-		for i_1435 := range r_1434 {
-			r_1434[i_1435] = (state_21[i_1435] + (state_23 * r_1412[i_1435]))
+		r_1444 := ar.F64w(state_22)
+		state_21 = state_21[:len(r_1444)]
+		r_1422 = r_1422[:len(r_1444)]
+		for i_1445 := range r_1444 {
+			r_1444[i_1445] = (state_21[i_1445] + (state_23 * r_1422[i_1445]))
 		}
-		if state_22 != m_1429 {
-			return nil, 0, nil, 0, nbErrorf("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_1430, m_1429})+" @ "+runtime.ShapeString([]int{state_22}))
+		if state_22 != m_1439 {
+			return nil, 0, nil, 0, nbErrorf("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_1440, m_1439})+" @ "+runtime.ShapeString([]int{state_22}))
 		}
-		a_1437 := ar.F64(n_1430)
-		if m_1429 <= 32 {
-			r_1434 = r_1434[:m_1429]
-			for r_1438 := range a_1437 {
-				row_1439 := t_1431[r_1438*m_1429 : (r_1438+1)*m_1429]
-				s_1440 := 0.0
-				for c_1441, v_1442 := range row_1439 {
-					s_1440 += v_1442 * r_1434[c_1441]
+		r_1444 = r_1444[:m_1439]
+		var y_1447 []float64
+		if m_1439 > 32 {
+			y_1447 = ar.F64(n_1440)
+			runtime.Gemv(false, n_1440, m_1439, 1, t_1441, r_1444, 0, y_1447)
+		}
+		r_1448 := ar.F64w(n_1440)
+		for i_1449 := range r_1448 {
+			var s_1451 float64
+			if m_1439 <= 32 {
+				row_1452 := t_1441[i_1449*m_1439 : (i_1449+1)*m_1439]
+				for c_1453, v_1454 := range row_1452 {
+					s_1451 += v_1454 * r_1444[c_1453]
 				}
-				a_1437[r_1438] = s_1440
+			} else {
+				s_1451 = y_1447[i_1449]
 			}
-		} else {
-			runtime.Gemv(false, n_1430, m_1429, 1, t_1431, r_1434, 0, a_1437)
+			r_1448[i_1449] = s_1451
 		}
-		if int64(n_1430) != n_11 {
-			return nil, 0, nil, 0, nbErrorf("std/solve:122:61", runtime.DimMessage("the result of jt", "[n]f64", "n", int64(n_1430), n_11))
+		if int64(n_1440) != n_11 {
+			return nil, 0, nil, 0, nbErrorf("std/solve:122:61", runtime.DimMessage("the result of jt", "[n]f64", "n", int64(n_1440), n_11))
 		}
-		if n_1430 != r_1411 {
-			return nil, 0, nil, 0, nbErrorf("std/solve:122:59", "shape mismatch in '+': "+runtime.ShapeString([]int{r_1411})+" and "+runtime.ShapeString([]int{n_1430}))
+		if n_1440 != r_1421 {
+			return nil, 0, nil, 0, nbErrorf("std/solve:122:59", "shape mismatch in '+': "+runtime.ShapeString([]int{r_1421})+" and "+runtime.ShapeString([]int{n_1440}))
 		}
-		r_1443 := ar.F64w(r_1411)
-		r_1410 = r_1410[:len(r_1443)]
-		a_1437 = a_1437[:len(r_1443)]
-		for i_1444 := range r_1443 {
-			r_1443[i_1444] = (r_1410[i_1444] + a_1437[i_1444])
+		r_1455 := ar.F64w(r_1421)
+		r_1420 = r_1420[:len(r_1455)]
+		r_1448 = r_1448[:len(r_1455)]
+		for i_1456 := range r_1455 {
+			r_1455[i_1456] = (r_1420[i_1456] + r_1448[i_1456])
 		}
-		if int64(r_1411) != n_1408 {
-			return nil, 0, nil, 0, nbErrorf("std/optim:407:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_1411), n_1408))
+		if int64(r_1421) != n_1418 {
+			return nil, 0, nil, 0, nbErrorf("std/optim:407:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_1421), n_1418))
 		}
-		n_1446, err_1447 := runtime.CheckSize(int64(10))
-		if err_1447 != nil {
-			return nil, 0, nil, 0, nbAt("std/optim:410:20", err_1447)
+		n_1458, err_1459 := runtime.CheckSize(int64(10))
+		if err_1459 != nil {
+			return nil, 0, nil, 0, nbAt("std/optim:410:20", err_1459)
 		}
-		var a_1448 []float64
-		var d_1449 int = 0
-		var rs_1450 int = 0
-		for i_1451 := 0; i_1451 < n_1446; i_1451++ {
-			mark_1452 := ar.mark()
-			_ = int64(i_1451)
-			n_1454, err_1455 := runtime.CheckSize(n_1408)
-			if err_1455 != nil {
-				return nil, 0, nil, 0, nbAt("std/optim:410:21", err_1455)
+		var a_1460 []float64
+		var d_1461 int = 0
+		var rs_1462 int = 0
+		for i_1463 := 0; i_1463 < n_1458; i_1463++ {
+			mark_1464 := ar.mark()
+			_ = int64(i_1463)
+			n_1466, err_1467 := runtime.CheckSize(n_1418)
+			if err_1467 != nil {
+				return nil, 0, nil, 0, nbAt("std/optim:410:21", err_1467)
 			}
-			a_1456 := ar.F64(n_1454)
-			if i_1451 == 0 {
-				d_1449 = n_1454
-				rs_1450 = d_1449
-				tot_1457, err_1458 := runtime.MulSize(n_1446, rs_1450)
-				if err_1458 != nil {
-					return nil, 0, nil, 0, nbAt("std/optim:410:20", err_1458)
+			a_1468 := ar.F64(n_1466)
+			if i_1463 == 0 {
+				d_1461 = n_1466
+				rs_1462 = d_1461
+				tot_1469, err_1470 := runtime.MulSize(n_1458, rs_1462)
+				if err_1470 != nil {
+					return nil, 0, nil, 0, nbAt("std/optim:410:20", err_1470)
 				}
-				a_1448 = ar.F64w(tot_1457)
-			} else if n_1454 != d_1449 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:410:20", "build: element "+strconv.Itoa(i_1451)+" has shape "+runtime.ShapeString([]int{n_1454})+", element 0 has shape "+runtime.ShapeString([]int{d_1449}))
+				a_1460 = ar.F64w(tot_1469)
+			} else if n_1466 != d_1461 {
+				return nil, 0, nil, 0, nbErrorf("std/optim:410:20", "build: element "+strconv.Itoa(i_1463)+" has shape "+runtime.ShapeString([]int{n_1466})+", element 0 has shape "+runtime.ShapeString([]int{d_1461}))
 			}
-			copy(a_1448[i_1451*rs_1450:(i_1451+1)*rs_1450], a_1456)
-			if i_1451 > 0 {
-				ar.release(mark_1452)
+			copy(a_1460[i_1463*rs_1462:(i_1463+1)*rs_1462], a_1468)
+			if i_1463 > 0 {
+				ar.release(mark_1464)
 			}
 		}
-		n_1459, err_1460 := runtime.CheckSize(int64(10))
-		if err_1460 != nil {
-			return nil, 0, nil, 0, nbAt("std/optim:410:43", err_1460)
+		n_1471, err_1472 := runtime.CheckSize(int64(10))
+		if err_1472 != nil {
+			return nil, 0, nil, 0, nbAt("std/optim:410:43", err_1472)
 		}
-		var a_1461 []float64
-		var d_1462 int = 0
-		var rs_1463 int = 0
-		for i_1464 := 0; i_1464 < n_1459; i_1464++ {
-			mark_1465 := ar.mark()
-			_ = int64(i_1464)
-			n_1467, err_1468 := runtime.CheckSize(n_1408)
-			if err_1468 != nil {
-				return nil, 0, nil, 0, nbAt("std/optim:410:44", err_1468)
+		var a_1473 []float64
+		var d_1474 int = 0
+		var rs_1475 int = 0
+		for i_1476 := 0; i_1476 < n_1471; i_1476++ {
+			mark_1477 := ar.mark()
+			_ = int64(i_1476)
+			n_1479, err_1480 := runtime.CheckSize(n_1418)
+			if err_1480 != nil {
+				return nil, 0, nil, 0, nbAt("std/optim:410:44", err_1480)
 			}
-			a_1469 := ar.F64(n_1467)
-			if i_1464 == 0 {
-				d_1462 = n_1467
-				rs_1463 = d_1462
-				tot_1470, err_1471 := runtime.MulSize(n_1459, rs_1463)
-				if err_1471 != nil {
-					return nil, 0, nil, 0, nbAt("std/optim:410:43", err_1471)
+			a_1481 := ar.F64(n_1479)
+			if i_1476 == 0 {
+				d_1474 = n_1479
+				rs_1475 = d_1474
+				tot_1482, err_1483 := runtime.MulSize(n_1471, rs_1475)
+				if err_1483 != nil {
+					return nil, 0, nil, 0, nbAt("std/optim:410:43", err_1483)
 				}
-				a_1461 = ar.F64w(tot_1470)
-			} else if n_1467 != d_1462 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:410:43", "build: element "+strconv.Itoa(i_1464)+" has shape "+runtime.ShapeString([]int{n_1467})+", element 0 has shape "+runtime.ShapeString([]int{d_1462}))
+				a_1473 = ar.F64w(tot_1482)
+			} else if n_1479 != d_1474 {
+				return nil, 0, nil, 0, nbErrorf("std/optim:410:43", "build: element "+strconv.Itoa(i_1476)+" has shape "+runtime.ShapeString([]int{n_1479})+", element 0 has shape "+runtime.ShapeString([]int{d_1474}))
 			}
-			copy(a_1461[i_1464*rs_1463:(i_1464+1)*rs_1463], a_1469)
-			if i_1464 > 0 {
-				ar.release(mark_1465)
+			copy(a_1473[i_1476*rs_1475:(i_1476+1)*rs_1475], a_1481)
+			if i_1476 > 0 {
+				ar.release(mark_1477)
 			}
 		}
-		n_1472, err_1473 := runtime.CheckSize(int64(10))
-		if err_1473 != nil {
-			return nil, 0, nil, 0, nbAt("std/optim:410:66", err_1473)
+		n_1484, err_1485 := runtime.CheckSize(int64(10))
+		if err_1485 != nil {
+			return nil, 0, nil, 0, nbAt("std/optim:410:66", err_1485)
 		}
-		a_1474 := ar.F64(n_1472)
-		var state_1475 []float64
-		var state_1476 int
-		var state_1477 float64
-		var state_1478 []float64
-		var state_1479 int
-		var state_1480 []float64
-		var state_1481 int
-		var state_1482 int
-		var state_1483 []float64
-		var state_1484 int
-		var state_1485 int
-		var state_1486 []float64
-		var state_1487 int
-		var state_1488 int64
-		var state_1489 int64
-		var state_1490 int64
-		var state_1491 int64
-		var state_1492 bool
-		state_1475, state_1476, state_1477, state_1478, state_1479, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, state_1491, state_1492 = state_19, state_20, x_1419, r_1443, r_1411, a_1448, n_1446, d_1449, a_1461, n_1459, d_1462, a_1474, n_1472, int64(0), int64(0), int64(0), int64(1), false
+		a_1486 := ar.F64(n_1484)
+		var state_1487 []float64
+		var state_1488 int
+		var state_1489 float64
+		var state_1490 []float64
+		var state_1491 int
+		var state_1492 []float64
+		var state_1493 int
+		var state_1494 int
+		var state_1495 []float64
+		var state_1496 int
+		var state_1497 int
+		var state_1498 []float64
+		var state_1499 int
+		var state_1500 int64
+		var state_1501 int64
+		var state_1502 int64
+		var state_1503 int64
+		var state_1504 bool
+		state_1487, state_1488, state_1489, state_1490, state_1491, state_1492, state_1493, state_1494, state_1495, state_1496, state_1497, state_1498, state_1499, state_1500, state_1501, state_1502, state_1503, state_1504 = state_19, state_20, x_1429, r_1455, r_1421, a_1460, n_1458, d_1461, a_1473, n_1471, d_1474, a_1486, n_1484, int64(0), int64(0), int64(0), int64(1), false
 		for {
-			x_2119 := !state_1492
-			var c_2120 bool
-			if x_2119 {
-				x_2121 := state_1490 < inner_7
-				c_2120 = x_2121
+			x_2135 := !state_1504
+			var c_2136 bool
+			if x_2135 {
+				x_2137 := state_1502 < inner_7
+				c_2136 = x_2137
 			} else {
-				c_2120 = false
+				c_2136 = false
 			}
-			var c_2122 bool
-			if c_2120 {
-				r_2123 := ar.F64w(state_1479)
-				state_1478 = state_1478[:len(r_2123)]
-				for i_2124 := range r_2123 {
-					r_2123[i_2124] = (math.Abs(state_1478[i_2124]))
+			var c_2138 bool
+			if c_2136 {
+				r_2139 := ar.F64w(state_1491)
+				state_1490 = state_1490[:len(r_2139)]
+				for i_2140 := range r_2139 {
+					r_2139[i_2140] = (math.Abs(state_1490[i_2140]))
 				}
-				s_2126 := runtime.Max(r_2123)
-				x_2127 := s_2126 > 1e-10
-				c_2122 = x_2127
+				s_2142 := runtime.Max(r_2139)
+				x_2143 := s_2142 > 1e-10
+				c_2138 = x_2143
 			} else {
-				c_2122 = false
+				c_2138 = false
 			}
-			if !c_2122 {
+			if !c_2138 {
 				break
 			}
-			mark_2128 := ar.mark()
-			r_2129, r_2130, err_2131 := fn_optimtwoloop(ar, state_1478, state_1479, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489)
-			if err_2131 != nil {
-				return nil, 0, nil, 0, nbFrame(err_2131, "optim.two_loop", "std/optim:391:5", "std/optim:412:17")
+			mark_2144 := ar.mark()
+			r_2145, r_2146, err_2147 := fn_optimtwoloop(ar, state_1490, state_1491, state_1492, state_1493, state_1494, state_1495, state_1496, state_1497, state_1498, state_1499, state_1500, state_1501)
+			if err_2147 != nil {
+				return nil, 0, nil, 0, nbFrame(err_2147, "optim.two_loop", "std/optim:391:5", "std/optim:412:17")
 			}
-			r_2132 := ar.F64w(r_2130)
-			r_2129 = r_2129[:len(r_2132)]
-			for i_2133 := range r_2132 {
-				r_2132[i_2133] = -r_2129[i_2133]
+			r_2148 := ar.F64w(r_2146)
+			r_2145 = r_2145[:len(r_2148)]
+			for i_2149 := range r_2148 {
+				r_2148[i_2149] = -r_2145[i_2149]
 			}
-			if len(r_2132) != len(state_1478) {
-				return nil, 0, nil, 0, nbErrorf("std/optim:413:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2132), len(state_1478)))
+			if len(r_2148) != len(state_1490) {
+				return nil, 0, nil, 0, nbErrorf("std/optim:413:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2148), len(state_1490)))
 			}
-			d_2135 := runtime.Dot(r_2132, state_1478)
-			x_2136 := d_2135 < 0.0
-			var c_2137 []float64
-			var c_2138 int
-			if x_2136 {
-				c_2137, c_2138 = r_2132, r_2130
+			d_2151 := runtime.Dot(r_2148, state_1490)
+			x_2152 := d_2151 < 0.0
+			var c_2153 []float64
+			var c_2154 int
+			if x_2152 {
+				c_2153, c_2154 = r_2148, r_2146
 			} else {
-				r_2139 := ar.F64w(state_1479)
-				state_1478 = state_1478[:len(r_2139)]
-				for i_2140 := range r_2139 {
-					r_2139[i_2140] = -state_1478[i_2140]
+				r_2155 := ar.F64w(state_1491)
+				state_1490 = state_1490[:len(r_2155)]
+				for i_2156 := range r_2155 {
+					r_2155[i_2156] = -state_1490[i_2156]
 				}
-				c_2137, c_2138 = r_2139, state_1479
+				c_2153, c_2154 = r_2155, state_1491
 			}
-			x_2142 := state_1489 == int64(0)
-			var c_2143 float64
-			if x_2142 {
-				s_2144 := runtime.Norm2(state_1478)
-				x_2145 := 1.0 / s_2144
-				x_2146 := runtime.Min2(1.0, x_2145)
-				c_2143 = x_2146
+			x_2158 := state_1501 == int64(0)
+			var c_2159 float64
+			if x_2158 {
+				s_2160 := runtime.Norm2(state_1490)
+				x_2161 := 1.0 / s_2160
+				x_2162 := runtime.Min2(1.0, x_2161)
+				c_2159 = x_2162
 			} else {
-				c_2143 = 1.0
+				c_2159 = 1.0
 			}
-			n_2147 := int64(state_1476)
-			if int64(state_1479) != n_2147 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_1479), n_2147))
+			n_2163 := int64(state_1488)
+			if int64(state_1491) != n_2163 {
+				return nil, 0, nil, 0, nbErrorf("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_1491), n_2163))
 			}
-			if int64(c_2138) != n_2147 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_2138), n_2147))
+			if int64(c_2154) != n_2163 {
+				return nil, 0, nil, 0, nbErrorf("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_2154), n_2163))
 			}
-			if len(state_1478) != len(c_2137) {
-				return nil, 0, nil, 0, nbErrorf("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_1478), len(c_2137)))
+			if len(state_1490) != len(c_2153) {
+				return nil, 0, nil, 0, nbErrorf("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_1490), len(c_2153)))
 			}
-			d_2148 := runtime.Dot(state_1478, c_2137)
-			x_2149 := 0.0001 * d_2148
-			x_2150 := 4.0 * c_2143
-			x_2151 := c_2143 + x_2150
-			var state_2152 float64
-			var state_2153 float64
-			var state_2154 []float64
-			var state_2155 int
-			var state_2156 float64
-			var state_2157 float64
-			var state_2158 float64
-			var state_2159 []float64
-			var state_2160 int
-			var state_2161 float64
-			var state_2162 float64
-			var state_2163 float64
-			var state_2164 float64
-			var state_2165 float64
-			var state_2166 bool
-			var state_2167 int64
+			d_2164 := runtime.Dot(state_1490, c_2153)
+			x_2165 := 0.0001 * d_2164
+			x_2166 := 4.0 * c_2159
+			x_2167 := c_2159 + x_2166
 			var state_2168 float64
 			var state_2169 float64
-			var state_2170 bool
-			var state_2171 bool
-			var state_2172 int64
-			state_2152, state_2153, state_2154, state_2155, state_2156, state_2157, state_2158, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, state_2167, state_2168, state_2169, state_2170, state_2171, state_2172 = c_2143, state_1477, state_1478, state_1479, 0.0, state_1477, d_2148, state_1478, state_1479, 0.0, state_1477, d_2148, 0.0, x_2151, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
+			var state_2170 []float64
+			var state_2171 int
+			var state_2172 float64
+			var state_2173 float64
+			var state_2174 float64
+			var state_2175 []float64
+			var state_2176 int
+			var state_2177 float64
+			var state_2178 float64
+			var state_2179 float64
+			var state_2180 float64
+			var state_2181 float64
+			var state_2182 bool
+			var state_2183 int64
+			var state_2184 float64
+			var state_2185 float64
+			var state_2186 bool
+			var state_2187 bool
+			var state_2188 int64
+			state_2168, state_2169, state_2170, state_2171, state_2172, state_2173, state_2174, state_2175, state_2176, state_2177, state_2178, state_2179, state_2180, state_2181, state_2182, state_2183, state_2184, state_2185, state_2186, state_2187, state_2188 = c_2159, state_1489, state_1490, state_1491, 0.0, state_1489, d_2164, state_1490, state_1491, 0.0, state_1489, d_2164, 0.0, x_2167, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
 			for {
-				x_2425 := !state_2170
-				var c_2426 bool
-				if x_2425 {
-					x_2427 := state_2172 < int64(20)
-					c_2426 = x_2427
+				x_2443 := !state_2186
+				var c_2444 bool
+				if x_2443 {
+					x_2445 := state_2188 < int64(20)
+					c_2444 = x_2445
 				} else {
-					c_2426 = false
+					c_2444 = false
 				}
-				if !c_2426 {
+				if !c_2444 {
 					break
 				}
-				mark_2428 := ar.mark()
-				if c_2138 != state_1476 {
-					return nil, 0, nil, 0, nbErrorf("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1476})+" and "+runtime.ShapeString([]int{c_2138}))
+				mark_2446 := ar.mark()
+				if c_2154 != state_1488 {
+					return nil, 0, nil, 0, nbErrorf("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1488})+" and "+runtime.ShapeString([]int{c_2154}))
 				}
-				r_2429 := ar.F64w(state_1476)
-				state_1475 = state_1475[:len(r_2429)]
-				c_2137 = c_2137[:len(r_2429)]
-				for i_2430 := range r_2429 {
-					r_2429[i_2430] = (state_1475[i_2430] + (state_2152 * c_2137[i_2430]))
+				r_2447 := ar.F64w(state_1488)
+				state_1487 = state_1487[:len(r_2447)]
+				c_2153 = c_2153[:len(r_2447)]
+				for i_2448 := range r_2447 {
+					r_2447[i_2448] = (state_1487[i_2448] + (state_2168 * c_2153[i_2448]))
 				}
-				r_2432, r_2433, r_2434 := fg_1(r_2429, state_1476)
-				if int64(r_2434) != n_11 {
-					return nil, 0, nil, 0, nbErrorf("std/solve:120:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2434), n_11))
+				r_2450, r_2451, r_2452 := fg_1(r_2447, state_1488)
+				if int64(r_2452) != n_11 {
+					return nil, 0, nil, 0, nbErrorf("std/solve:120:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2452), n_11))
 				}
-				r_2435, r_2436 := c_2(r_2429, state_1476)
-				if int64(r_2436) != n_14 {
-					return nil, 0, nil, 0, nbErrorf("std/solve:121:16", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_2436), n_14))
+				r_2453, r_2454 := c_2(r_2447, state_1488)
+				if int64(r_2454) != n_14 {
+					return nil, 0, nil, 0, nbErrorf("std/solve:121:16", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_2454), n_14))
 				}
-				if len(state_21) != len(r_2435) {
-					return nil, 0, nil, 0, nbErrorf("std/solve:122:16", fmt.Sprintf("dot: sizes %d and %d differ", len(state_21), len(r_2435)))
+				if len(state_21) != len(r_2453) {
+					return nil, 0, nil, 0, nbErrorf("std/solve:122:16", fmt.Sprintf("dot: sizes %d and %d differ", len(state_21), len(r_2453)))
 				}
-				d_2437 := runtime.Dot(state_21, r_2435)
-				x_2438 := r_2432 + d_2437
-				x_2439 := 0.5 * state_23
-				d_2440 := runtime.Dot(r_2435, r_2435)
-				x_2441 := x_2439 * d_2440
-				x_2442 := x_2438 + x_2441
-				r_2443, r_2444 := jac_3(r_2429, state_1476)
-				n_2445 := int64(r_2444)
-				x_2446 := max(size_8, int64(1))
-				if x_2446 == 0 {
+				d_2455 := runtime.Dot(state_21, r_2453)
+				x_2456 := r_2450 + d_2455
+				x_2457 := 0.5 * state_23
+				d_2458 := runtime.Dot(r_2453, r_2453)
+				x_2459 := x_2457 * d_2458
+				x_2460 := x_2456 + x_2459
+				r_2461, r_2462 := jac_3(r_2447, state_1488)
+				n_2463 := int64(r_2462)
+				x_2464 := max(size_8, int64(1))
+				if x_2464 == 0 {
 					return nil, 0, nil, 0, nbErrorf("solve.nab:82:25", "integer division by zero")
 				}
-				x_2447 := n_2445 % x_2446
-				x_2448 := x_2447 == int64(0)
-				if !x_2448 {
+				x_2465 := n_2463 % x_2464
+				x_2466 := x_2465 == int64(0)
+				if !x_2466 {
 					return nil, 0, nil, 0, nbErrorf("solve.nab:82:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
 				}
-				x_2449 := max(size_8, int64(1))
-				if x_2449 == 0 {
+				x_2467 := max(size_8, int64(1))
+				if x_2467 == 0 {
 					return nil, 0, nil, 0, nbErrorf("solve.nab:82:128", "integer division by zero")
 				}
-				x_2450 := n_2445 / x_2449
-				n_2451 := int64(len(r_2443))
-				if x_2450 < 0 || size_8 < 0 || (size_8 == 0 && n_2451 != 0) || (size_8 != 0 && (n_2451%size_8 != 0 || n_2451/size_8 != x_2450)) {
-					return nil, 0, nil, 0, nbErrorf("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_2451, x_2450, size_8))
+				x_2468 := n_2463 / x_2467
+				n_2469 := int64(len(r_2461))
+				if x_2468 < 0 || size_8 < 0 || (size_8 == 0 && n_2469 != 0) || (size_8 != 0 && (n_2469%size_8 != 0 || n_2469/size_8 != x_2468)) {
+					return nil, 0, nil, 0, nbErrorf("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_2469, x_2468, size_8))
 				}
-				m_2452 := int(x_2450)
-				n_2453 := int(size_8)
-				t_2454 := ar.F64w(len(r_2443))
-				for i_2455 := 0; i_2455 < m_2452; i_2455++ {
-					for j_2456 := 0; j_2456 < n_2453; j_2456++ {
-						t_2454[j_2456*m_2452+i_2455] = r_2443[i_2455*n_2453+j_2456]
+				m_2470 := int(x_2468)
+				n_2471 := int(size_8)
+				t_2472 := ar.F64w(len(r_2461))
+				for i_2473 := 0; i_2473 < m_2470; i_2473++ {
+					for j_2474 := 0; j_2474 < n_2471; j_2474++ {
+						t_2472[j_2474*m_2470+i_2473] = r_2461[i_2473*n_2471+j_2474]
 					}
 				}
-				if r_2436 != state_22 {
-					return nil, 0, nil, 0, nbErrorf("std/solve:122:71", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_2436}))
+				if r_2454 != state_22 {
+					return nil, 0, nil, 0, nbErrorf("std/solve:122:71", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_2454}))
 				}
-				r_2457 := ar.F64w(state_22)
-				state_21 = state_21[:len(r_2457)]
-				r_2435 = r_2435[:len(r_2457)]
-				for i_2458 := range r_2457 {
-					r_2457[i_2458] = (state_21[i_2458] + (state_23 * r_2435[i_2458]))
+				r_2475 := ar.F64w(state_22)
+				state_21 = state_21[:len(r_2475)]
+				r_2453 = r_2453[:len(r_2475)]
+				for i_2476 := range r_2475 {
+					r_2475[i_2476] = (state_21[i_2476] + (state_23 * r_2453[i_2476]))
 				}
-				if state_22 != m_2452 {
-					return nil, 0, nil, 0, nbErrorf("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_2453, m_2452})+" @ "+runtime.ShapeString([]int{state_22}))
+				if state_22 != m_2470 {
+					return nil, 0, nil, 0, nbErrorf("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_2471, m_2470})+" @ "+runtime.ShapeString([]int{state_22}))
 				}
-				a_2460 := ar.F64(n_2453)
-				if m_2452 <= 32 {
-					r_2457 = r_2457[:m_2452]
-					for r_2461 := range a_2460 {
-						row_2462 := t_2454[r_2461*m_2452 : (r_2461+1)*m_2452]
-						s_2463 := 0.0
-						for c_2464, v_2465 := range row_2462 {
-							s_2463 += v_2465 * r_2457[c_2464]
+				r_2475 = r_2475[:m_2470]
+				var y_2478 []float64
+				if m_2470 > 32 {
+					y_2478 = ar.F64(n_2471)
+					runtime.Gemv(false, n_2471, m_2470, 1, t_2472, r_2475, 0, y_2478)
+				}
+				r_2479 := ar.F64w(n_2471)
+				for i_2480 := range r_2479 {
+					var s_2482 float64
+					if m_2470 <= 32 {
+						row_2483 := t_2472[i_2480*m_2470 : (i_2480+1)*m_2470]
+						for c_2484, v_2485 := range row_2483 {
+							s_2482 += v_2485 * r_2475[c_2484]
 						}
-						a_2460[r_2461] = s_2463
-					}
-				} else {
-					runtime.Gemv(false, n_2453, m_2452, 1, t_2454, r_2457, 0, a_2460)
-				}
-				if int64(n_2453) != n_11 {
-					return nil, 0, nil, 0, nbErrorf("std/solve:122:61", runtime.DimMessage("the result of jt", "[n]f64", "n", int64(n_2453), n_11))
-				}
-				if n_2453 != r_2434 {
-					return nil, 0, nil, 0, nbErrorf("std/solve:122:59", "shape mismatch in '+': "+runtime.ShapeString([]int{r_2434})+" and "+runtime.ShapeString([]int{n_2453}))
-				}
-				r_2466 := ar.F64w(r_2434)
-				r_2433 = r_2433[:len(r_2466)]
-				a_2460 = a_2460[:len(r_2466)]
-				for i_2467 := range r_2466 {
-					r_2466[i_2467] = (r_2433[i_2467] + a_2460[i_2467])
-				}
-				if int64(r_2434) != n_2147 {
-					return nil, 0, nil, 0, nbErrorf("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2434), n_2147))
-				}
-				if len(r_2466) != len(c_2137) {
-					return nil, 0, nil, 0, nbErrorf("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2466), len(c_2137)))
-				}
-				d_2469 := runtime.Dot(r_2466, c_2137)
-				x_2470 := state_2152 * x_2149
-				x_2471 := state_1477 + x_2470
-				x_2472 := state_2167 == int64(1)
-				var c_2473 bool
-				if x_2472 {
-					x_2474 := x_2442 <= x_2471
-					c_2473 = x_2474
-				} else {
-					c_2473 = false
-				}
-				var c_2475 bool
-				if c_2473 {
-					x_2476 := d_2469 >= 0.0
-					c_2475 = x_2476
-				} else {
-					c_2475 = false
-				}
-				var c_2477 int64
-				if c_2475 {
-					c_2477 = int64(2)
-				} else {
-					c_2477 = state_2167
-				}
-				var c_2478 bool
-				if state_2166 {
-					x_2479 := state_2152 <= state_2164
-					var c_2480 bool
-					if x_2479 {
-						c_2480 = true
 					} else {
-						x_2481 := state_2152 >= state_2165
-						c_2480 = x_2481
+						s_2482 = y_2478[i_2480]
 					}
-					c_2478 = c_2480
-				} else {
-					c_2478 = false
+					r_2479[i_2480] = s_2482
 				}
-				var c_2482 bool
-				if c_2478 {
-					c_2482 = true
+				if int64(n_2471) != n_11 {
+					return nil, 0, nil, 0, nbErrorf("std/solve:122:61", runtime.DimMessage("the result of jt", "[n]f64", "n", int64(n_2471), n_11))
+				}
+				if n_2471 != r_2452 {
+					return nil, 0, nil, 0, nbErrorf("std/solve:122:59", "shape mismatch in '+': "+runtime.ShapeString([]int{r_2452})+" and "+runtime.ShapeString([]int{n_2471}))
+				}
+				r_2486 := ar.F64w(r_2452)
+				r_2451 = r_2451[:len(r_2486)]
+				r_2479 = r_2479[:len(r_2486)]
+				for i_2487 := range r_2486 {
+					r_2486[i_2487] = (r_2451[i_2487] + r_2479[i_2487])
+				}
+				if int64(r_2452) != n_2163 {
+					return nil, 0, nil, 0, nbErrorf("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2452), n_2163))
+				}
+				if len(r_2486) != len(c_2153) {
+					return nil, 0, nil, 0, nbErrorf("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2486), len(c_2153)))
+				}
+				d_2489 := runtime.Dot(r_2486, c_2153)
+				x_2490 := state_2168 * x_2165
+				x_2491 := state_1489 + x_2490
+				x_2492 := state_2183 == int64(1)
+				var c_2493 bool
+				if x_2492 {
+					x_2494 := x_2460 <= x_2491
+					c_2493 = x_2494
 				} else {
-					var c_2483 bool
-					if state_2166 {
-						x_2484 := state_2165 - state_2164
-						x_2485 := 1e-10 * state_2165
-						x_2486 := x_2484 <= x_2485
-						c_2483 = x_2486
+					c_2493 = false
+				}
+				var c_2495 bool
+				if c_2493 {
+					x_2496 := d_2489 >= 0.0
+					c_2495 = x_2496
+				} else {
+					c_2495 = false
+				}
+				var c_2497 int64
+				if c_2495 {
+					c_2497 = int64(2)
+				} else {
+					c_2497 = state_2183
+				}
+				var c_2498 bool
+				if state_2182 {
+					x_2499 := state_2168 <= state_2180
+					var c_2500 bool
+					if x_2499 {
+						c_2500 = true
 					} else {
-						c_2483 = false
+						x_2501 := state_2168 >= state_2181
+						c_2500 = x_2501
 					}
-					c_2482 = c_2483
-				}
-				var c_2487 bool
-				if c_2482 {
-					c_2487 = true
+					c_2498 = c_2500
 				} else {
-					x_2488 := state_2152 == 1e+20
-					var c_2489 bool
-					if x_2488 {
-						x_2490 := x_2442 <= x_2471
-						c_2489 = x_2490
+					c_2498 = false
+				}
+				var c_2502 bool
+				if c_2498 {
+					c_2502 = true
+				} else {
+					var c_2503 bool
+					if state_2182 {
+						x_2504 := state_2181 - state_2180
+						x_2505 := 1e-10 * state_2181
+						x_2506 := x_2504 <= x_2505
+						c_2503 = x_2506
 					} else {
-						c_2489 = false
+						c_2503 = false
 					}
-					var c_2491 bool
-					if c_2489 {
-						x_2492 := d_2469 <= x_2149
-						c_2491 = x_2492
+					c_2502 = c_2503
+				}
+				var c_2507 bool
+				if c_2502 {
+					c_2507 = true
+				} else {
+					x_2508 := state_2168 == 1e+20
+					var c_2509 bool
+					if x_2508 {
+						x_2510 := x_2460 <= x_2491
+						c_2509 = x_2510
 					} else {
-						c_2491 = false
+						c_2509 = false
 					}
-					c_2487 = c_2491
-				}
-				x_2493 := x_2442 <= x_2471
-				var c_2494 bool
-				if x_2493 {
-					x_2495 := math.Abs(d_2469)
-					x_2496 := -d_2148
-					x_2497 := 0.9 * x_2496
-					x_2498 := x_2495 <= x_2497
-					c_2494 = x_2498
-				} else {
-					c_2494 = false
-				}
-				var c_2499 float64
-				var c_2500 float64
-				var c_2501 []float64
-				var c_2502 int
-				var c_2503 float64
-				var c_2504 float64
-				var c_2505 float64
-				var c_2506 []float64
-				var c_2507 int
-				var c_2508 float64
-				var c_2509 float64
-				var c_2510 float64
-				var c_2511 float64
-				var c_2512 float64
-				var c_2513 bool
-				var c_2514 int64
-				var c_2515 float64
-				var c_2516 float64
-				var c_2517 bool
-				var c_2518 bool
-				var c_2519 int64
-				if c_2494 {
-					x_2520 := state_2172 + int64(1)
-					c_2499, c_2500, c_2501, c_2502, c_2503, c_2504, c_2505, c_2506, c_2507, c_2508, c_2509, c_2510, c_2511, c_2512, c_2513, c_2514, c_2515, c_2516, c_2517, c_2518, c_2519 = state_2152, x_2442, r_2466, r_2434, state_2156, state_2157, state_2158, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, c_2477, state_2168, state_2169, true, true, x_2520
-				} else {
-					x_2521 := x_2442 < math.Inf(1)
-					x_2522 := !x_2521
-					var c_2523 float64
-					var c_2524 float64
-					var c_2525 []float64
-					var c_2526 int
-					var c_2527 float64
-					var c_2528 float64
-					var c_2529 float64
-					var c_2530 []float64
-					var c_2531 int
-					var c_2532 float64
-					var c_2533 float64
-					var c_2534 float64
-					var c_2535 float64
-					var c_2536 float64
-					var c_2537 bool
-					var c_2538 int64
-					var c_2539 float64
-					var c_2540 float64
-					var c_2541 bool
-					var c_2542 bool
-					var c_2543 int64
-					if x_2522 {
-						x_2544 := state_2152 - state_2156
-						x_2545 := 0.5 * x_2544
-						x_2546 := state_2156 + x_2545
-						x_2547 := state_2172 + int64(1)
-						c_2523, c_2524, c_2525, c_2526, c_2527, c_2528, c_2529, c_2530, c_2531, c_2532, c_2533, c_2534, c_2535, c_2536, c_2537, c_2538, c_2539, c_2540, c_2541, c_2542, c_2543 = x_2546, state_2153, state_2154, state_2155, state_2156, state_2157, state_2158, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, state_2167, state_2168, state_2169, false, false, x_2547
+					var c_2511 bool
+					if c_2509 {
+						x_2512 := d_2489 <= x_2165
+						c_2511 = x_2512
 					} else {
-						var c_2548 float64
-						var c_2549 float64
-						var c_2550 []float64
-						var c_2551 int
-						var c_2552 float64
-						var c_2553 float64
-						var c_2554 float64
-						var c_2555 []float64
-						var c_2556 int
-						var c_2557 float64
-						var c_2558 float64
-						var c_2559 float64
-						var c_2560 float64
-						var c_2561 float64
-						var c_2562 bool
-						var c_2563 int64
-						var c_2564 float64
-						var c_2565 float64
-						var c_2566 bool
-						var c_2567 bool
-						var c_2568 int64
-						if c_2487 {
-							x_2569 := x_2442 <= x_2471
-							var c_2570 float64
-							var c_2571 float64
-							var c_2572 []float64
-							var c_2573 int
-							var c_2574 float64
-							var c_2575 float64
-							var c_2576 float64
-							var c_2577 []float64
-							var c_2578 int
-							var c_2579 float64
-							var c_2580 float64
-							var c_2581 float64
-							var c_2582 float64
-							var c_2583 float64
-							var c_2584 bool
-							var c_2585 int64
-							var c_2586 float64
-							var c_2587 float64
-							var c_2588 bool
-							var c_2589 bool
-							var c_2590 int64
-							if x_2569 {
-								x_2591 := state_2172 + int64(1)
-								c_2570, c_2571, c_2572, c_2573, c_2574, c_2575, c_2576, c_2577, c_2578, c_2579, c_2580, c_2581, c_2582, c_2583, c_2584, c_2585, c_2586, c_2587, c_2588, c_2589, c_2590 = state_2152, x_2442, r_2466, r_2434, state_2156, state_2157, state_2158, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, c_2477, state_2168, state_2169, true, true, x_2591
-							} else {
-								x_2592 := state_2156 > 0.0
-								var c_2593 bool
-								if x_2592 {
-									x_2594 := state_2157 < state_1477
-									c_2593 = x_2594
-								} else {
-									c_2593 = false
-								}
-								x_2595 := state_2172 + int64(1)
-								c_2570, c_2571, c_2572, c_2573, c_2574, c_2575, c_2576, c_2577, c_2578, c_2579, c_2580, c_2581, c_2582, c_2583, c_2584, c_2585, c_2586, c_2587, c_2588, c_2589, c_2590 = state_2156, state_2157, state_2159, state_2160, state_2156, state_2157, state_2158, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, c_2477, state_2168, state_2169, true, c_2593, x_2595
-							}
-							c_2548, c_2549, c_2550, c_2551, c_2552, c_2553, c_2554, c_2555, c_2556, c_2557, c_2558, c_2559, c_2560, c_2561, c_2562, c_2563, c_2564, c_2565, c_2566, c_2567, c_2568 = c_2570, c_2571, c_2572, c_2573, c_2574, c_2575, c_2576, c_2577, c_2578, c_2579, c_2580, c_2581, c_2582, c_2583, c_2584, c_2585, c_2586, c_2587, c_2588, c_2589, c_2590
-						} else {
-							x_2596 := c_2477 == int64(1)
-							var c_2597 bool
-							if x_2596 {
-								x_2598 := x_2442 <= state_2157
-								c_2597 = x_2598
-							} else {
-								c_2597 = false
-							}
-							var c_2599 bool
-							if c_2597 {
-								x_2600 := x_2442 > x_2471
-								c_2599 = x_2600
-							} else {
-								c_2599 = false
-							}
+						c_2511 = false
+					}
+					c_2507 = c_2511
+				}
+				x_2513 := x_2460 <= x_2491
+				var c_2514 bool
+				if x_2513 {
+					x_2515 := math.Abs(d_2489)
+					x_2516 := -d_2164
+					x_2517 := 0.9 * x_2516
+					x_2518 := x_2515 <= x_2517
+					c_2514 = x_2518
+				} else {
+					c_2514 = false
+				}
+				var c_2519 float64
+				var c_2520 float64
+				var c_2521 []float64
+				var c_2522 int
+				var c_2523 float64
+				var c_2524 float64
+				var c_2525 float64
+				var c_2526 []float64
+				var c_2527 int
+				var c_2528 float64
+				var c_2529 float64
+				var c_2530 float64
+				var c_2531 float64
+				var c_2532 float64
+				var c_2533 bool
+				var c_2534 int64
+				var c_2535 float64
+				var c_2536 float64
+				var c_2537 bool
+				var c_2538 bool
+				var c_2539 int64
+				if c_2514 {
+					x_2540 := state_2188 + int64(1)
+					c_2519, c_2520, c_2521, c_2522, c_2523, c_2524, c_2525, c_2526, c_2527, c_2528, c_2529, c_2530, c_2531, c_2532, c_2533, c_2534, c_2535, c_2536, c_2537, c_2538, c_2539 = state_2168, x_2460, r_2486, r_2452, state_2172, state_2173, state_2174, state_2175, state_2176, state_2177, state_2178, state_2179, state_2180, state_2181, state_2182, c_2497, state_2184, state_2185, true, true, x_2540
+				} else {
+					x_2541 := x_2460 < math.Inf(1)
+					x_2542 := !x_2541
+					var c_2543 float64
+					var c_2544 float64
+					var c_2545 []float64
+					var c_2546 int
+					var c_2547 float64
+					var c_2548 float64
+					var c_2549 float64
+					var c_2550 []float64
+					var c_2551 int
+					var c_2552 float64
+					var c_2553 float64
+					var c_2554 float64
+					var c_2555 float64
+					var c_2556 float64
+					var c_2557 bool
+					var c_2558 int64
+					var c_2559 float64
+					var c_2560 float64
+					var c_2561 bool
+					var c_2562 bool
+					var c_2563 int64
+					if x_2542 {
+						x_2564 := state_2168 - state_2172
+						x_2565 := 0.5 * x_2564
+						x_2566 := state_2172 + x_2565
+						x_2567 := state_2188 + int64(1)
+						c_2543, c_2544, c_2545, c_2546, c_2547, c_2548, c_2549, c_2550, c_2551, c_2552, c_2553, c_2554, c_2555, c_2556, c_2557, c_2558, c_2559, c_2560, c_2561, c_2562, c_2563 = x_2566, state_2169, state_2170, state_2171, state_2172, state_2173, state_2174, state_2175, state_2176, state_2177, state_2178, state_2179, state_2180, state_2181, state_2182, state_2183, state_2184, state_2185, false, false, x_2567
+					} else {
+						var c_2568 float64
+						var c_2569 float64
+						var c_2570 []float64
+						var c_2571 int
+						var c_2572 float64
+						var c_2573 float64
+						var c_2574 float64
+						var c_2575 []float64
+						var c_2576 int
+						var c_2577 float64
+						var c_2578 float64
+						var c_2579 float64
+						var c_2580 float64
+						var c_2581 float64
+						var c_2582 bool
+						var c_2583 int64
+						var c_2584 float64
+						var c_2585 float64
+						var c_2586 bool
+						var c_2587 bool
+						var c_2588 int64
+						if c_2507 {
+							x_2589 := x_2460 <= x_2491
+							var c_2590 float64
+							var c_2591 float64
+							var c_2592 []float64
+							var c_2593 int
+							var c_2594 float64
+							var c_2595 float64
+							var c_2596 float64
+							var c_2597 []float64
+							var c_2598 int
+							var c_2599 float64
+							var c_2600 float64
 							var c_2601 float64
 							var c_2602 float64
 							var c_2603 float64
-							var c_2604 float64
-							var c_2605 float64
+							var c_2604 bool
+							var c_2605 int64
 							var c_2606 float64
-							var c_2607 bool
-							var c_2608 float64
+							var c_2607 float64
+							var c_2608 bool
 							var c_2609 bool
-							if c_2599 {
-								x_2610 := state_2156 * x_2149
-								x_2611 := state_2157 - x_2610
-								x_2612 := state_2158 - x_2149
-								x_2613 := state_2161 * x_2149
-								x_2614 := state_2162 - x_2613
-								x_2615 := state_2163 - x_2149
-								x_2616 := state_2152 * x_2149
-								x_2617 := x_2442 - x_2616
-								x_2618 := d_2469 - x_2149
-								r_2619, r_2620, r_2621, r_2622, r_2623, r_2624, r_2625, r_2626, r_2627 := fn_optimmtstep(ar, state_2156, x_2611, x_2612, state_2161, x_2614, x_2615, state_2152, x_2617, x_2618, state_2166, state_2164, state_2165)
-								x_2628 := r_2619 * x_2149
-								x_2629 := r_2620 + x_2628
-								x_2630 := r_2621 + x_2149
-								x_2631 := r_2622 * x_2149
-								x_2632 := r_2623 + x_2631
-								x_2633 := r_2624 + x_2149
-								c_2601, c_2602, c_2603, c_2604, c_2605, c_2606, c_2607, c_2608, c_2609 = r_2619, x_2629, x_2630, r_2622, x_2632, x_2633, r_2625, r_2626, r_2627
+							var c_2610 int64
+							if x_2589 {
+								x_2611 := state_2188 + int64(1)
+								c_2590, c_2591, c_2592, c_2593, c_2594, c_2595, c_2596, c_2597, c_2598, c_2599, c_2600, c_2601, c_2602, c_2603, c_2604, c_2605, c_2606, c_2607, c_2608, c_2609, c_2610 = state_2168, x_2460, r_2486, r_2452, state_2172, state_2173, state_2174, state_2175, state_2176, state_2177, state_2178, state_2179, state_2180, state_2181, state_2182, c_2497, state_2184, state_2185, true, true, x_2611
 							} else {
-								r_2634, r_2635, r_2636, r_2637, r_2638, r_2639, r_2640, r_2641, r_2642 := fn_optimmtstep(ar, state_2156, state_2157, state_2158, state_2161, state_2162, state_2163, state_2152, x_2442, d_2469, state_2166, state_2164, state_2165)
-								c_2601, c_2602, c_2603, c_2604, c_2605, c_2606, c_2607, c_2608, c_2609 = r_2634, r_2635, r_2636, r_2637, r_2638, r_2639, r_2640, r_2641, r_2642
-							}
-							var c_2643 bool
-							if c_2607 {
-								x_2644 := c_2604 - c_2601
-								x_2645 := math.Abs(x_2644)
-								x_2646 := 0.66 * state_2169
-								x_2647 := x_2645 >= x_2646
-								c_2643 = x_2647
-							} else {
-								c_2643 = false
-							}
-							var c_2648 float64
-							if c_2643 {
-								x_2649 := c_2604 - c_2601
-								x_2650 := 0.5 * x_2649
-								x_2651 := c_2601 + x_2650
-								c_2648 = x_2651
-							} else {
-								c_2648 = c_2608
-							}
-							var c_2652 float64
-							var c_2653 float64
-							if c_2607 {
-								x_2654 := c_2604 - c_2601
-								x_2655 := math.Abs(x_2654)
-								c_2652, c_2653 = x_2655, state_2168
-							} else {
-								c_2652, c_2653 = state_2168, state_2169
-							}
-							var c_2656 float64
-							var c_2657 float64
-							if c_2607 {
-								x_2658 := runtime.Min2(c_2601, c_2604)
-								x_2659 := runtime.Max2(c_2601, c_2604)
-								c_2656, c_2657 = x_2658, x_2659
-							} else {
-								x_2660 := c_2648 - c_2601
-								x_2661 := 1.1 * x_2660
-								x_2662 := c_2648 + x_2661
-								x_2663 := c_2648 - c_2601
-								x_2664 := 4.0 * x_2663
-								x_2665 := c_2648 + x_2664
-								c_2656, c_2657 = x_2662, x_2665
-							}
-							x_2666 := runtime.Min2(c_2648, 1e+20)
-							x_2667 := runtime.Max2(0.0, x_2666)
-							var c_2668 bool
-							if c_2607 {
-								x_2669 := x_2667 <= c_2656
-								var c_2670 bool
-								if x_2669 {
-									c_2670 = true
+								x_2612 := state_2172 > 0.0
+								var c_2613 bool
+								if x_2612 {
+									x_2614 := state_2173 < state_1489
+									c_2613 = x_2614
 								} else {
-									x_2671 := x_2667 >= c_2657
-									c_2670 = x_2671
+									c_2613 = false
 								}
-								c_2668 = c_2670
-							} else {
-								c_2668 = false
+								x_2615 := state_2188 + int64(1)
+								c_2590, c_2591, c_2592, c_2593, c_2594, c_2595, c_2596, c_2597, c_2598, c_2599, c_2600, c_2601, c_2602, c_2603, c_2604, c_2605, c_2606, c_2607, c_2608, c_2609, c_2610 = state_2172, state_2173, state_2175, state_2176, state_2172, state_2173, state_2174, state_2175, state_2176, state_2177, state_2178, state_2179, state_2180, state_2181, state_2182, c_2497, state_2184, state_2185, true, c_2613, x_2615
 							}
-							var c_2672 bool
-							if c_2668 {
-								c_2672 = true
+							c_2568, c_2569, c_2570, c_2571, c_2572, c_2573, c_2574, c_2575, c_2576, c_2577, c_2578, c_2579, c_2580, c_2581, c_2582, c_2583, c_2584, c_2585, c_2586, c_2587, c_2588 = c_2590, c_2591, c_2592, c_2593, c_2594, c_2595, c_2596, c_2597, c_2598, c_2599, c_2600, c_2601, c_2602, c_2603, c_2604, c_2605, c_2606, c_2607, c_2608, c_2609, c_2610
+						} else {
+							x_2616 := c_2497 == int64(1)
+							var c_2617 bool
+							if x_2616 {
+								x_2618 := x_2460 <= state_2173
+								c_2617 = x_2618
 							} else {
-								var c_2673 bool
-								if c_2607 {
-									x_2674 := c_2657 - c_2656
-									x_2675 := 1e-10 * c_2657
-									x_2676 := x_2674 <= x_2675
-									c_2673 = x_2676
-								} else {
-									c_2673 = false
-								}
-								c_2672 = c_2673
+								c_2617 = false
 							}
+							var c_2619 bool
+							if c_2617 {
+								x_2620 := x_2460 > x_2491
+								c_2619 = x_2620
+							} else {
+								c_2619 = false
+							}
+							var c_2621 float64
+							var c_2622 float64
+							var c_2623 float64
+							var c_2624 float64
+							var c_2625 float64
+							var c_2626 float64
+							var c_2627 bool
+							var c_2628 float64
+							var c_2629 bool
+							if c_2619 {
+								x_2630 := state_2172 * x_2165
+								x_2631 := state_2173 - x_2630
+								x_2632 := state_2174 - x_2165
+								x_2633 := state_2177 * x_2165
+								x_2634 := state_2178 - x_2633
+								x_2635 := state_2179 - x_2165
+								x_2636 := state_2168 * x_2165
+								x_2637 := x_2460 - x_2636
+								x_2638 := d_2489 - x_2165
+								r_2639, r_2640, r_2641, r_2642, r_2643, r_2644, r_2645, r_2646, r_2647 := fn_optimmtstep(ar, state_2172, x_2631, x_2632, state_2177, x_2634, x_2635, state_2168, x_2637, x_2638, state_2182, state_2180, state_2181)
+								x_2648 := r_2639 * x_2165
+								x_2649 := r_2640 + x_2648
+								x_2650 := r_2641 + x_2165
+								x_2651 := r_2642 * x_2165
+								x_2652 := r_2643 + x_2651
+								x_2653 := r_2644 + x_2165
+								c_2621, c_2622, c_2623, c_2624, c_2625, c_2626, c_2627, c_2628, c_2629 = r_2639, x_2649, x_2650, r_2642, x_2652, x_2653, r_2645, r_2646, r_2647
+							} else {
+								r_2654, r_2655, r_2656, r_2657, r_2658, r_2659, r_2660, r_2661, r_2662 := fn_optimmtstep(ar, state_2172, state_2173, state_2174, state_2177, state_2178, state_2179, state_2168, x_2460, d_2489, state_2182, state_2180, state_2181)
+								c_2621, c_2622, c_2623, c_2624, c_2625, c_2626, c_2627, c_2628, c_2629 = r_2654, r_2655, r_2656, r_2657, r_2658, r_2659, r_2660, r_2661, r_2662
+							}
+							var c_2663 bool
+							if c_2627 {
+								x_2664 := c_2624 - c_2621
+								x_2665 := math.Abs(x_2664)
+								x_2666 := 0.66 * state_2185
+								x_2667 := x_2665 >= x_2666
+								c_2663 = x_2667
+							} else {
+								c_2663 = false
+							}
+							var c_2668 float64
+							if c_2663 {
+								x_2669 := c_2624 - c_2621
+								x_2670 := 0.5 * x_2669
+								x_2671 := c_2621 + x_2670
+								c_2668 = x_2671
+							} else {
+								c_2668 = c_2628
+							}
+							var c_2672 float64
+							var c_2673 float64
+							if c_2627 {
+								x_2674 := c_2624 - c_2621
+								x_2675 := math.Abs(x_2674)
+								c_2672, c_2673 = x_2675, state_2184
+							} else {
+								c_2672, c_2673 = state_2184, state_2185
+							}
+							var c_2676 float64
 							var c_2677 float64
-							if c_2672 {
-								c_2677 = c_2601
+							if c_2627 {
+								x_2678 := runtime.Min2(c_2621, c_2624)
+								x_2679 := runtime.Max2(c_2621, c_2624)
+								c_2676, c_2677 = x_2678, x_2679
 							} else {
-								c_2677 = x_2667
+								x_2680 := c_2668 - c_2621
+								x_2681 := 1.1 * x_2680
+								x_2682 := c_2668 + x_2681
+								x_2683 := c_2668 - c_2621
+								x_2684 := 4.0 * x_2683
+								x_2685 := c_2668 + x_2684
+								c_2676, c_2677 = x_2682, x_2685
 							}
-							var c_2678 []float64
-							var c_2679 int
-							if c_2609 {
-								c_2678, c_2679 = r_2466, r_2434
+							x_2686 := runtime.Min2(c_2668, 1e+20)
+							x_2687 := runtime.Max2(0.0, x_2686)
+							var c_2688 bool
+							if c_2627 {
+								x_2689 := x_2687 <= c_2676
+								var c_2690 bool
+								if x_2689 {
+									c_2690 = true
+								} else {
+									x_2691 := x_2687 >= c_2677
+									c_2690 = x_2691
+								}
+								c_2688 = c_2690
 							} else {
-								c_2678, c_2679 = state_2159, state_2160
+								c_2688 = false
 							}
-							x_2680 := state_2172 + int64(1)
-							c_2548, c_2549, c_2550, c_2551, c_2552, c_2553, c_2554, c_2555, c_2556, c_2557, c_2558, c_2559, c_2560, c_2561, c_2562, c_2563, c_2564, c_2565, c_2566, c_2567, c_2568 = c_2677, x_2442, r_2466, r_2434, c_2601, c_2602, c_2603, c_2678, c_2679, c_2604, c_2605, c_2606, c_2656, c_2657, c_2607, c_2477, c_2652, c_2653, false, false, x_2680
+							var c_2692 bool
+							if c_2688 {
+								c_2692 = true
+							} else {
+								var c_2693 bool
+								if c_2627 {
+									x_2694 := c_2677 - c_2676
+									x_2695 := 1e-10 * c_2677
+									x_2696 := x_2694 <= x_2695
+									c_2693 = x_2696
+								} else {
+									c_2693 = false
+								}
+								c_2692 = c_2693
+							}
+							var c_2697 float64
+							if c_2692 {
+								c_2697 = c_2621
+							} else {
+								c_2697 = x_2687
+							}
+							var c_2698 []float64
+							var c_2699 int
+							if c_2629 {
+								c_2698, c_2699 = r_2486, r_2452
+							} else {
+								c_2698, c_2699 = state_2175, state_2176
+							}
+							x_2700 := state_2188 + int64(1)
+							c_2568, c_2569, c_2570, c_2571, c_2572, c_2573, c_2574, c_2575, c_2576, c_2577, c_2578, c_2579, c_2580, c_2581, c_2582, c_2583, c_2584, c_2585, c_2586, c_2587, c_2588 = c_2697, x_2460, r_2486, r_2452, c_2621, c_2622, c_2623, c_2698, c_2699, c_2624, c_2625, c_2626, c_2676, c_2677, c_2627, c_2497, c_2672, c_2673, false, false, x_2700
 						}
-						c_2523, c_2524, c_2525, c_2526, c_2527, c_2528, c_2529, c_2530, c_2531, c_2532, c_2533, c_2534, c_2535, c_2536, c_2537, c_2538, c_2539, c_2540, c_2541, c_2542, c_2543 = c_2548, c_2549, c_2550, c_2551, c_2552, c_2553, c_2554, c_2555, c_2556, c_2557, c_2558, c_2559, c_2560, c_2561, c_2562, c_2563, c_2564, c_2565, c_2566, c_2567, c_2568
+						c_2543, c_2544, c_2545, c_2546, c_2547, c_2548, c_2549, c_2550, c_2551, c_2552, c_2553, c_2554, c_2555, c_2556, c_2557, c_2558, c_2559, c_2560, c_2561, c_2562, c_2563 = c_2568, c_2569, c_2570, c_2571, c_2572, c_2573, c_2574, c_2575, c_2576, c_2577, c_2578, c_2579, c_2580, c_2581, c_2582, c_2583, c_2584, c_2585, c_2586, c_2587, c_2588
 					}
-					c_2499, c_2500, c_2501, c_2502, c_2503, c_2504, c_2505, c_2506, c_2507, c_2508, c_2509, c_2510, c_2511, c_2512, c_2513, c_2514, c_2515, c_2516, c_2517, c_2518, c_2519 = c_2523, c_2524, c_2525, c_2526, c_2527, c_2528, c_2529, c_2530, c_2531, c_2532, c_2533, c_2534, c_2535, c_2536, c_2537, c_2538, c_2539, c_2540, c_2541, c_2542, c_2543
+					c_2519, c_2520, c_2521, c_2522, c_2523, c_2524, c_2525, c_2526, c_2527, c_2528, c_2529, c_2530, c_2531, c_2532, c_2533, c_2534, c_2535, c_2536, c_2537, c_2538, c_2539 = c_2543, c_2544, c_2545, c_2546, c_2547, c_2548, c_2549, c_2550, c_2551, c_2552, c_2553, c_2554, c_2555, c_2556, c_2557, c_2558, c_2559, c_2560, c_2561, c_2562, c_2563
 				}
-				state_2152, state_2153, state_2154, state_2155, state_2156, state_2157, state_2158, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, state_2167, state_2168, state_2169, state_2170, state_2171, state_2172 = c_2499, c_2500, c_2501, c_2502, c_2503, c_2504, c_2505, c_2506, c_2507, c_2508, c_2509, c_2510, c_2511, c_2512, c_2513, c_2514, c_2515, c_2516, c_2517, c_2518, c_2519
-				_ = mark_2428
+				state_2168, state_2169, state_2170, state_2171, state_2172, state_2173, state_2174, state_2175, state_2176, state_2177, state_2178, state_2179, state_2180, state_2181, state_2182, state_2183, state_2184, state_2185, state_2186, state_2187, state_2188 = c_2519, c_2520, c_2521, c_2522, c_2523, c_2524, c_2525, c_2526, c_2527, c_2528, c_2529, c_2530, c_2531, c_2532, c_2533, c_2534, c_2535, c_2536, c_2537, c_2538, c_2539
+				_ = mark_2446
 			}
-			var c_2681 float64
-			var c_2682 float64
-			var c_2683 []float64
-			var c_2684 int
-			var c_2685 int64
-			var c_2686 bool
-			if state_2170 {
-				c_2681, c_2682, c_2683, c_2684, c_2685, c_2686 = state_2152, state_2153, state_2154, state_2155, state_2172, state_2171
-			} else {
-				x_2687 := state_2156 > 0.0
-				var c_2688 bool
-				if x_2687 {
-					x_2689 := state_2157 < state_1477
-					c_2688 = x_2689
-				} else {
-					c_2688 = false
-				}
-				c_2681, c_2682, c_2683, c_2684, c_2685, c_2686 = state_2156, state_2157, state_2159, state_2160, state_2172, c_2688
-			}
-			x_2690 := !c_2686
-			var c_2691 []float64
-			var c_2692 int
-			var c_2693 float64
-			var c_2694 []float64
-			var c_2695 int
-			var c_2696 []float64
-			var c_2697 int
-			var c_2698 int
-			var c_2699 []float64
-			var c_2700 int
-			var c_2701 int
-			var c_2702 []float64
-			var c_2703 int
-			var c_2704 int64
+			var c_2701 float64
+			var c_2702 float64
+			var c_2703 []float64
+			var c_2704 int
 			var c_2705 int64
-			var c_2706 int64
-			var c_2707 int64
-			var c_2708 bool
-			if x_2690 {
-				x_2709 := state_1491 + c_2685
-				c_2691, c_2692, c_2693, c_2694, c_2695, c_2696, c_2697, c_2698, c_2699, c_2700, c_2701, c_2702, c_2703, c_2704, c_2705, c_2706, c_2707, c_2708 = state_1475, state_1476, state_1477, state_1478, state_1479, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, x_2709, true
+			var c_2706 bool
+			if state_2186 {
+				c_2701, c_2702, c_2703, c_2704, c_2705, c_2706 = state_2168, state_2169, state_2170, state_2171, state_2188, state_2187
 			} else {
-				if c_2138 != state_1476 {
-					return nil, 0, nil, 0, nbErrorf("std/optim:417:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1476})+" and "+runtime.ShapeString([]int{c_2138}))
-				}
-				r_2710 := ar.F64w(state_1476)
-				state_1475 = state_1475[:len(r_2710)]
-				c_2137 = c_2137[:len(r_2710)]
-				for i_2711 := range r_2710 {
-					r_2710[i_2711] = (state_1475[i_2711] + (c_2681 * c_2137[i_2711]))
-				}
-				r_2713 := ar.F64w(state_1476)
-				r_2710 = r_2710[:len(r_2713)]
-				state_1475 = state_1475[:len(r_2713)]
-				for i_2714 := range r_2713 {
-					r_2713[i_2714] = (r_2710[i_2714] - state_1475[i_2714])
-				}
-				if state_1479 != c_2684 {
-					return nil, 0, nil, 0, nbErrorf("std/optim:419:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_2684})+" and "+runtime.ShapeString([]int{state_1479}))
-				}
-				r_2716 := ar.F64w(c_2684)
-				c_2683 = c_2683[:len(r_2716)]
-				state_1478 = state_1478[:len(r_2716)]
-				for i_2717 := range r_2716 {
-					r_2716[i_2717] = (c_2683[i_2717] - state_1478[i_2717])
-				}
-				if len(r_2713) != len(r_2716) {
-					return nil, 0, nil, 0, nbErrorf("std/optim:420:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2713), len(r_2716)))
-				}
-				d_2719 := runtime.Dot(r_2713, r_2716)
-				x_2720 := state_1490 + int64(1)
-				d_2721 := runtime.Dot(r_2716, r_2716)
-				x_2722 := 1e-16 * d_2721
-				x_2723 := d_2719 > x_2722
-				var c_2724 []float64
-				var c_2725 int
-				var c_2726 float64
-				var c_2727 []float64
-				var c_2728 int
-				var c_2729 []float64
-				var c_2730 int
-				var c_2731 int
-				var c_2732 []float64
-				var c_2733 int
-				var c_2734 int
-				var c_2735 []float64
-				var c_2736 int
-				var c_2737 int64
-				var c_2738 int64
-				var c_2739 int64
-				var c_2740 int64
-				var c_2741 bool
-				if x_2723 {
-					if state_1488 < 0 || state_1488 >= int64(state_1481) {
-						return nil, 0, nil, 0, nbAt("std/optim:423:25", runtime.CheckIndex(state_1488, state_1481))
-					}
-					if state_1476 != state_1482 {
-						return nil, 0, nil, 0, nbErrorf("std/optim:423:25", "update: value has shape "+runtime.ShapeString([]int{state_1476})+"; elements have shape "+runtime.ShapeString([]int{state_1482}))
-					}
-					c_2742 := ar.F64w(len(state_1480))
-					copy(c_2742, state_1480)
-					copy(c_2742[int(state_1488)*state_1482:(int(state_1488)+1)*state_1482], r_2713)
-					if state_1488 < 0 || state_1488 >= int64(state_1484) {
-						return nil, 0, nil, 0, nbAt("std/optim:423:46", runtime.CheckIndex(state_1488, state_1484))
-					}
-					if c_2684 != state_1485 {
-						return nil, 0, nil, 0, nbErrorf("std/optim:423:46", "update: value has shape "+runtime.ShapeString([]int{c_2684})+"; elements have shape "+runtime.ShapeString([]int{state_1485}))
-					}
-					c_2743 := ar.F64w(len(state_1483))
-					copy(c_2743, state_1483)
-					copy(c_2743[int(state_1488)*state_1485:(int(state_1488)+1)*state_1485], r_2716)
-					x_2744 := 1.0 / d_2719
-					if state_1488 < 0 || state_1488 >= int64(state_1487) {
-						return nil, 0, nil, 0, nbAt("std/optim:423:67", runtime.CheckIndex(state_1488, state_1487))
-					}
-					c_2745 := ar.F64w(len(state_1486))
-					copy(c_2745, state_1486)
-					c_2745[int(state_1488)] = x_2744
-					x_2746 := state_1488 + int64(1)
-					x_2747 := x_2746 % int64(10)
-					x_2748 := state_1489 + int64(1)
-					x_2749 := min(x_2748, int64(10))
-					x_2750 := state_1491 + c_2685
-					c_2724, c_2725, c_2726, c_2727, c_2728, c_2729, c_2730, c_2731, c_2732, c_2733, c_2734, c_2735, c_2736, c_2737, c_2738, c_2739, c_2740, c_2741 = r_2710, state_1476, c_2682, c_2683, c_2684, c_2742, state_1481, state_1482, c_2743, state_1484, state_1485, c_2745, state_1487, x_2747, x_2749, x_2720, x_2750, false
+				x_2707 := state_2172 > 0.0
+				var c_2708 bool
+				if x_2707 {
+					x_2709 := state_2173 < state_1489
+					c_2708 = x_2709
 				} else {
-					x_2751 := state_1491 + c_2685
-					c_2724, c_2725, c_2726, c_2727, c_2728, c_2729, c_2730, c_2731, c_2732, c_2733, c_2734, c_2735, c_2736, c_2737, c_2738, c_2739, c_2740, c_2741 = r_2710, state_1476, c_2682, c_2683, c_2684, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, x_2720, x_2751, false
+					c_2708 = false
 				}
-				c_2691, c_2692, c_2693, c_2694, c_2695, c_2696, c_2697, c_2698, c_2699, c_2700, c_2701, c_2702, c_2703, c_2704, c_2705, c_2706, c_2707, c_2708 = c_2724, c_2725, c_2726, c_2727, c_2728, c_2729, c_2730, c_2731, c_2732, c_2733, c_2734, c_2735, c_2736, c_2737, c_2738, c_2739, c_2740, c_2741
+				c_2701, c_2702, c_2703, c_2704, c_2705, c_2706 = state_2172, state_2173, state_2175, state_2176, state_2188, c_2708
 			}
-			n_2752 := int64(state_1481)
-			if int64(c_2697) != n_2752 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_2697), n_2752))
+			x_2710 := !c_2706
+			var c_2711 []float64
+			var c_2712 int
+			var c_2713 float64
+			var c_2714 []float64
+			var c_2715 int
+			var c_2716 []float64
+			var c_2717 int
+			var c_2718 int
+			var c_2719 []float64
+			var c_2720 int
+			var c_2721 int
+			var c_2722 []float64
+			var c_2723 int
+			var c_2724 int64
+			var c_2725 int64
+			var c_2726 int64
+			var c_2727 int64
+			var c_2728 bool
+			if x_2710 {
+				x_2729 := state_1503 + c_2705
+				c_2711, c_2712, c_2713, c_2714, c_2715, c_2716, c_2717, c_2718, c_2719, c_2720, c_2721, c_2722, c_2723, c_2724, c_2725, c_2726, c_2727, c_2728 = state_1487, state_1488, state_1489, state_1490, state_1491, state_1492, state_1493, state_1494, state_1495, state_1496, state_1497, state_1498, state_1499, state_1500, state_1501, state_1502, x_2729, true
+			} else {
+				if c_2154 != state_1488 {
+					return nil, 0, nil, 0, nbErrorf("std/optim:417:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1488})+" and "+runtime.ShapeString([]int{c_2154}))
+				}
+				r_2730 := ar.F64w(state_1488)
+				state_1487 = state_1487[:len(r_2730)]
+				c_2153 = c_2153[:len(r_2730)]
+				for i_2731 := range r_2730 {
+					r_2730[i_2731] = (state_1487[i_2731] + (c_2701 * c_2153[i_2731]))
+				}
+				r_2733 := ar.F64w(state_1488)
+				r_2730 = r_2730[:len(r_2733)]
+				state_1487 = state_1487[:len(r_2733)]
+				for i_2734 := range r_2733 {
+					r_2733[i_2734] = (r_2730[i_2734] - state_1487[i_2734])
+				}
+				if state_1491 != c_2704 {
+					return nil, 0, nil, 0, nbErrorf("std/optim:419:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_2704})+" and "+runtime.ShapeString([]int{state_1491}))
+				}
+				r_2736 := ar.F64w(c_2704)
+				c_2703 = c_2703[:len(r_2736)]
+				state_1490 = state_1490[:len(r_2736)]
+				for i_2737 := range r_2736 {
+					r_2736[i_2737] = (c_2703[i_2737] - state_1490[i_2737])
+				}
+				if len(r_2733) != len(r_2736) {
+					return nil, 0, nil, 0, nbErrorf("std/optim:420:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2733), len(r_2736)))
+				}
+				d_2739 := runtime.Dot(r_2733, r_2736)
+				x_2740 := state_1502 + int64(1)
+				d_2741 := runtime.Dot(r_2736, r_2736)
+				x_2742 := 1e-16 * d_2741
+				x_2743 := d_2739 > x_2742
+				var c_2744 []float64
+				var c_2745 int
+				var c_2746 float64
+				var c_2747 []float64
+				var c_2748 int
+				var c_2749 []float64
+				var c_2750 int
+				var c_2751 int
+				var c_2752 []float64
+				var c_2753 int
+				var c_2754 int
+				var c_2755 []float64
+				var c_2756 int
+				var c_2757 int64
+				var c_2758 int64
+				var c_2759 int64
+				var c_2760 int64
+				var c_2761 bool
+				if x_2743 {
+					if state_1500 < 0 || state_1500 >= int64(state_1493) {
+						return nil, 0, nil, 0, nbAt("std/optim:423:25", runtime.CheckIndex(state_1500, state_1493))
+					}
+					if state_1488 != state_1494 {
+						return nil, 0, nil, 0, nbErrorf("std/optim:423:25", "update: value has shape "+runtime.ShapeString([]int{state_1488})+"; elements have shape "+runtime.ShapeString([]int{state_1494}))
+					}
+					c_2762 := ar.F64w(len(state_1492))
+					copy(c_2762, state_1492)
+					copy(c_2762[int(state_1500)*state_1494:(int(state_1500)+1)*state_1494], r_2733)
+					if state_1500 < 0 || state_1500 >= int64(state_1496) {
+						return nil, 0, nil, 0, nbAt("std/optim:423:46", runtime.CheckIndex(state_1500, state_1496))
+					}
+					if c_2704 != state_1497 {
+						return nil, 0, nil, 0, nbErrorf("std/optim:423:46", "update: value has shape "+runtime.ShapeString([]int{c_2704})+"; elements have shape "+runtime.ShapeString([]int{state_1497}))
+					}
+					c_2763 := ar.F64w(len(state_1495))
+					copy(c_2763, state_1495)
+					copy(c_2763[int(state_1500)*state_1497:(int(state_1500)+1)*state_1497], r_2736)
+					x_2764 := 1.0 / d_2739
+					if state_1500 < 0 || state_1500 >= int64(state_1499) {
+						return nil, 0, nil, 0, nbAt("std/optim:423:67", runtime.CheckIndex(state_1500, state_1499))
+					}
+					c_2765 := ar.F64w(len(state_1498))
+					copy(c_2765, state_1498)
+					c_2765[int(state_1500)] = x_2764
+					x_2766 := state_1500 + int64(1)
+					x_2767 := x_2766 % int64(10)
+					x_2768 := state_1501 + int64(1)
+					x_2769 := min(x_2768, int64(10))
+					x_2770 := state_1503 + c_2705
+					c_2744, c_2745, c_2746, c_2747, c_2748, c_2749, c_2750, c_2751, c_2752, c_2753, c_2754, c_2755, c_2756, c_2757, c_2758, c_2759, c_2760, c_2761 = r_2730, state_1488, c_2702, c_2703, c_2704, c_2762, state_1493, state_1494, c_2763, state_1496, state_1497, c_2765, state_1499, x_2767, x_2769, x_2740, x_2770, false
+				} else {
+					x_2771 := state_1503 + c_2705
+					c_2744, c_2745, c_2746, c_2747, c_2748, c_2749, c_2750, c_2751, c_2752, c_2753, c_2754, c_2755, c_2756, c_2757, c_2758, c_2759, c_2760, c_2761 = r_2730, state_1488, c_2702, c_2703, c_2704, state_1492, state_1493, state_1494, state_1495, state_1496, state_1497, state_1498, state_1499, state_1500, state_1501, x_2740, x_2771, false
+				}
+				c_2711, c_2712, c_2713, c_2714, c_2715, c_2716, c_2717, c_2718, c_2719, c_2720, c_2721, c_2722, c_2723, c_2724, c_2725, c_2726, c_2727, c_2728 = c_2744, c_2745, c_2746, c_2747, c_2748, c_2749, c_2750, c_2751, c_2752, c_2753, c_2754, c_2755, c_2756, c_2757, c_2758, c_2759, c_2760, c_2761
 			}
-			n_2753 := int64(state_1484)
-			if int64(c_2700) != n_2753 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_2700), n_2753))
+			n_2772 := int64(state_1493)
+			if int64(c_2717) != n_2772 {
+				return nil, 0, nil, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_2717), n_2772))
 			}
-			n_2754 := int64(state_1487)
-			if int64(c_2703) != n_2754 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_2703), n_2754))
+			n_2773 := int64(state_1496)
+			if int64(c_2720) != n_2773 {
+				return nil, 0, nil, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_2720), n_2773))
 			}
-			state_1475, state_1476, state_1477, state_1478, state_1479, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, state_1491, state_1492 = c_2691, c_2692, c_2693, c_2694, c_2695, c_2696, c_2697, c_2698, c_2699, c_2700, c_2701, c_2702, c_2703, c_2704, c_2705, c_2706, c_2707, c_2708
-			_ = mark_2128
-		}
-		r_2755, r_2756 := c_2(state_1475, state_1476)
-		if int64(r_2756) != n_14 {
-			return nil, 0, nil, 0, nbErrorf("std/solve:124:14", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_2756), n_14))
-		}
-		s_2757 := runtime.Norm2(r_2755)
-		r_2758 := ar.F64w(state_1476)
-		state_1475 = state_1475[:len(r_2758)]
-		for i_2759 := range r_2758 {
-			r_2758[i_2759] = (math.Abs(state_1475[i_2759]))
-		}
-		s_2761 := runtime.Max(r_2758)
-		x_2762 := 1.0 + s_2761
-		if r_2756 != state_22 {
-			return nil, 0, nil, 0, nbErrorf("std/solve:129:17", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_2756}))
-		}
-		r_2763 := ar.F64w(state_22)
-		state_21 = state_21[:len(r_2763)]
-		r_2755 = r_2755[:len(r_2763)]
-		for i_2764 := range r_2763 {
-			r_2763[i_2764] = (state_21[i_2764] + (state_23 * r_2755[i_2764]))
-		}
-		x_2766 := 0.25 * state_24
-		x_2767 := s_2757 > x_2766
-		var c_2768 bool
-		if x_2767 {
-			r_2769 := ar.F64w(r_2756)
-			r_2755 = r_2755[:len(r_2769)]
-			for i_2770 := range r_2769 {
-				r_2769[i_2770] = (math.Abs(r_2755[i_2770]))
+			n_2774 := int64(state_1499)
+			if int64(c_2723) != n_2774 {
+				return nil, 0, nil, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_2723), n_2774))
 			}
-			s_2772 := runtime.Max(r_2769)
-			x_2773 := 1e-10 * x_2762
-			x_2774 := s_2772 > x_2773
-			c_2768 = x_2774
+			state_1487, state_1488, state_1489, state_1490, state_1491, state_1492, state_1493, state_1494, state_1495, state_1496, state_1497, state_1498, state_1499, state_1500, state_1501, state_1502, state_1503, state_1504 = c_2711, c_2712, c_2713, c_2714, c_2715, c_2716, c_2717, c_2718, c_2719, c_2720, c_2721, c_2722, c_2723, c_2724, c_2725, c_2726, c_2727, c_2728
+			_ = mark_2144
+		}
+		r_2775, r_2776 := c_2(state_1487, state_1488)
+		if int64(r_2776) != n_14 {
+			return nil, 0, nil, 0, nbErrorf("std/solve:124:14", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_2776), n_14))
+		}
+		s_2777 := runtime.Norm2(r_2775)
+		r_2778 := ar.F64w(state_1488)
+		state_1487 = state_1487[:len(r_2778)]
+		for i_2779 := range r_2778 {
+			r_2778[i_2779] = (math.Abs(state_1487[i_2779]))
+		}
+		s_2781 := runtime.Max(r_2778)
+		x_2782 := 1.0 + s_2781
+		if r_2776 != state_22 {
+			return nil, 0, nil, 0, nbErrorf("std/solve:129:17", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_2776}))
+		}
+		r_2783 := ar.F64w(state_22)
+		state_21 = state_21[:len(r_2783)]
+		r_2775 = r_2775[:len(r_2783)]
+		for i_2784 := range r_2783 {
+			r_2783[i_2784] = (state_21[i_2784] + (state_23 * r_2775[i_2784]))
+		}
+		x_2786 := 0.25 * state_24
+		x_2787 := s_2777 > x_2786
+		var c_2788 bool
+		if x_2787 {
+			r_2789 := ar.F64w(r_2776)
+			r_2775 = r_2775[:len(r_2789)]
+			for i_2790 := range r_2789 {
+				r_2789[i_2790] = (math.Abs(r_2775[i_2790]))
+			}
+			s_2792 := runtime.Max(r_2789)
+			x_2793 := 1e-10 * x_2782
+			x_2794 := s_2792 > x_2793
+			c_2788 = x_2794
 		} else {
-			c_2768 = false
+			c_2788 = false
 		}
-		var c_2775 float64
-		if c_2768 {
-			x_2776 := 10.0 * state_23
-			x_2777 := runtime.Min2(x_2776, 1e+08)
-			c_2775 = x_2777
+		var c_2795 float64
+		if c_2788 {
+			x_2796 := 10.0 * state_23
+			x_2797 := runtime.Min2(x_2796, 1e+08)
+			c_2795 = x_2797
 		} else {
-			c_2775 = state_23
+			c_2795 = state_23
 		}
-		x_2778 := state_25 + int64(1)
-		r_2779 := ar.F64w(r_2756)
-		r_2755 = r_2755[:len(r_2779)]
-		for i_2780 := range r_2779 {
-			r_2779[i_2780] = (math.Abs(r_2755[i_2780]))
+		x_2798 := state_25 + int64(1)
+		r_2799 := ar.F64w(r_2776)
+		r_2775 = r_2775[:len(r_2799)]
+		for i_2800 := range r_2799 {
+			r_2799[i_2800] = (math.Abs(r_2775[i_2800]))
 		}
-		s_2782 := runtime.Max(r_2779)
-		x_2783 := 1e-12 * x_2762
-		x_2784 := s_2782 <= x_2783
-		state_19, state_20, state_21, state_23, state_24, state_25, state_26 = state_1475, state_1476, r_2763, c_2775, s_2757, x_2778, x_2784
-		_ = mark_1407
+		s_2802 := runtime.Max(r_2799)
+		x_2803 := 1e-12 * x_2782
+		x_2804 := s_2802 <= x_2803
+		state_19, state_20, state_21, state_23, state_24, state_25, state_26 = state_1487, state_1488, r_2783, c_2795, s_2777, x_2798, x_2804
+		_ = mark_1417
 	}
-	r_2785, r_2786 := jac_3(state_19, state_20)
-	n_2787 := int64(r_2786)
-	x_2788 := max(size_8, int64(1))
-	if x_2788 == 0 {
+	r_2805, r_2806 := jac_3(state_19, state_20)
+	n_2807 := int64(r_2806)
+	x_2808 := max(size_8, int64(1))
+	if x_2808 == 0 {
 		return nil, 0, nil, 0, nbErrorf("solve.nab:82:25", "integer division by zero")
 	}
-	x_2789 := n_2787 % x_2788
-	x_2790 := x_2789 == int64(0)
-	if !x_2790 {
+	x_2809 := n_2807 % x_2808
+	x_2810 := x_2809 == int64(0)
+	if !x_2810 {
 		return nil, 0, nil, 0, nbErrorf("solve.nab:82:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
 	}
-	x_2791 := max(size_8, int64(1))
-	if x_2791 == 0 {
+	x_2811 := max(size_8, int64(1))
+	if x_2811 == 0 {
 		return nil, 0, nil, 0, nbErrorf("solve.nab:82:128", "integer division by zero")
 	}
-	x_2792 := n_2787 / x_2791
-	n_2793 := int64(len(r_2785))
-	if x_2792 < 0 || size_8 < 0 || (size_8 == 0 && n_2793 != 0) || (size_8 != 0 && (n_2793%size_8 != 0 || n_2793/size_8 != x_2792)) {
-		return nil, 0, nil, 0, nbErrorf("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_2793, x_2792, size_8))
+	x_2812 := n_2807 / x_2811
+	n_2813 := int64(len(r_2805))
+	if x_2812 < 0 || size_8 < 0 || (size_8 == 0 && n_2813 != 0) || (size_8 != 0 && (n_2813%size_8 != 0 || n_2813/size_8 != x_2812)) {
+		return nil, 0, nil, 0, nbErrorf("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_2813, x_2812, size_8))
 	}
-	m_2794 := int(x_2792)
-	n_2795 := int(size_8)
-	if int64(m_2794) != n_14 {
-		return nil, 0, nil, 0, nbErrorf("std/solve:131:11", runtime.DimMessage("the result of jac", "[p][n]f64", "p", int64(m_2794), n_14))
+	m_2814 := int(x_2812)
+	n_2815 := int(size_8)
+	if int64(m_2814) != n_14 {
+		return nil, 0, nil, 0, nbErrorf("std/solve:131:11", runtime.DimMessage("the result of jac", "[p][n]f64", "p", int64(m_2814), n_14))
 	}
-	if int64(n_2795) != n_11 {
-		return nil, 0, nil, 0, nbErrorf("std/solve:131:11", runtime.DimMessage("dimension 2 of the result of jac", "[p][n]f64", "n", int64(n_2795), n_11))
+	if int64(n_2815) != n_11 {
+		return nil, 0, nil, 0, nbErrorf("std/solve:131:11", runtime.DimMessage("dimension 2 of the result of jac", "[p][n]f64", "n", int64(n_2815), n_11))
 	}
-	t_2796 := ar.F64w(len(r_2785))
-	for i_2797 := 0; i_2797 < m_2794; i_2797++ {
-		for j_2798 := 0; j_2798 < n_2795; j_2798++ {
-			t_2796[j_2798*m_2794+i_2797] = r_2785[i_2797*n_2795+j_2798]
+	t_2816 := ar.F64w(len(r_2805))
+	for i_2817 := 0; i_2817 < m_2814; i_2817++ {
+		for j_2818 := 0; j_2818 < n_2815; j_2818++ {
+			t_2816[j_2818*m_2814+i_2817] = r_2805[i_2817*n_2815+j_2818]
 		}
 	}
-	tot_2799, err_2800 := runtime.MulSize(m_2794, m_2794)
-	if err_2800 != nil {
-		return nil, 0, nil, 0, nbAt("std/solve:132:29", err_2800)
+	tot_2819, err_2820 := runtime.MulSize(m_2814, m_2814)
+	if err_2820 != nil {
+		return nil, 0, nil, 0, nbAt("std/solve:132:29", err_2820)
 	}
-	a_2801 := ar.F64(tot_2799)
-	runtime.Gemm(false, false, m_2794, m_2794, n_2795, 1, r_2785, t_2796, 0, a_2801)
-	r_2802, r_2803, r_2804 := fg_1(state_19, state_20)
-	_ = r_2802
-	if int64(r_2804) != n_11 {
-		return nil, 0, nil, 0, nbErrorf("std/solve:132:49", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2804), n_11))
+	a_2821 := ar.F64(tot_2819)
+	runtime.Gemm(false, false, m_2814, m_2814, n_2815, 1, r_2805, t_2816, 0, a_2821)
+	r_2822, r_2823, r_2824 := fg_1(state_19, state_20)
+	_ = r_2822
+	if int64(r_2824) != n_11 {
+		return nil, 0, nil, 0, nbErrorf("std/solve:132:49", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2824), n_11))
 	}
-	if r_2804 != n_2795 {
-		return nil, 0, nil, 0, nbErrorf("std/solve:132:47", "'@': inner sizes differ: "+runtime.ShapeString([]int{m_2794, n_2795})+" @ "+runtime.ShapeString([]int{r_2804}))
+	if r_2824 != n_2815 {
+		return nil, 0, nil, 0, nbErrorf("std/solve:132:47", "'@': inner sizes differ: "+runtime.ShapeString([]int{m_2814, n_2815})+" @ "+runtime.ShapeString([]int{r_2824}))
 	}
-	a_2805 := ar.F64(m_2794)
-	if n_2795 <= 32 {
-		r_2803 = r_2803[:n_2795]
-		for r_2806 := range a_2805 {
-			row_2807 := r_2785[r_2806*n_2795 : (r_2806+1)*n_2795]
-			s_2808 := 0.0
-			for c_2809, v_2810 := range row_2807 {
-				s_2808 += v_2810 * r_2803[c_2809]
-			}
-			a_2805[r_2806] = s_2808
-		}
-	} else {
-		runtime.Gemv(false, m_2794, n_2795, 1, r_2785, r_2803, 0, a_2805)
+	r_2823 = r_2823[:n_2815]
+	var y_2825 []float64
+	if n_2815 > 32 {
+		y_2825 = ar.F64(m_2814)
+		runtime.Gemv(false, m_2814, n_2815, 1, r_2805, r_2823, 0, y_2825)
 	}
-	r_2811, r_2812, err_2813 := fn_linalglusolve(ar, a_2801, m_2794, m_2794, a_2805, m_2794)
-	if err_2813 != nil {
-		return nil, 0, nil, 0, nbFrame(err_2813, "linalg.lu_solve", "std/linalg:69:5", "std/solve:132:11")
-	}
-	r_2814 := ar.F64w(r_2812)
-	r_2811 = r_2811[:len(r_2814)]
-	if len(r_2814) >= 262144 {
-		r_2814 := r_2814
-		r_2811 := r_2811
-		runtime.ParallelFor(len(r_2814), 16384, func(lo_2818, hi int) {
-			for i_2819 := lo_2818; i_2819 < hi; i_2819++ {
-				r_2814[i_2819] = -r_2811[i_2819]
+	r_2826 := ar.F64w(m_2814)
+	if len(r_2826) >= 256 {
+		n_2815 := n_2815
+		r_2805 := r_2805
+		r_2823 := r_2823
+		y_2825 := y_2825
+		r_2826 := r_2826
+		runtime.ParallelFor(len(r_2826), 32, func(lo_2834, hi int) {
+			for i_2835 := lo_2834; i_2835 < hi; i_2835++ {
+				var s_2837 float64
+				if n_2815 <= 32 {
+					row_2838 := r_2805[i_2835*n_2815 : (i_2835+1)*n_2815]
+					for c_2839, v_2840 := range row_2838 {
+						s_2837 += v_2840 * r_2823[c_2839]
+					}
+				} else {
+					s_2837 = y_2825[i_2835]
+				}
+				r_2826[i_2835] = s_2837
 			}
 		})
 	} else {
-		for i_2815 := range r_2814 {
-			r_2814[i_2815] = -r_2811[i_2815]
+		for i_2827 := range r_2826 {
+			var s_2829 float64
+			if n_2815 <= 32 {
+				row_2830 := r_2805[i_2827*n_2815 : (i_2827+1)*n_2815]
+				for c_2831, v_2832 := range row_2830 {
+					s_2829 += v_2832 * r_2823[c_2831]
+				}
+			} else {
+				s_2829 = y_2825[i_2827]
+			}
+			r_2826[i_2827] = s_2829
 		}
 	}
-	nbKeep(ar, mark_2821, &state_19, &r_2814)
-	return state_19, state_20, r_2814, r_2812, nil
+	r_2841, r_2842, err_2843 := fn_linalglusolve(ar, a_2821, m_2814, m_2814, r_2826, m_2814)
+	if err_2843 != nil {
+		return nil, 0, nil, 0, nbFrame(err_2843, "linalg.lu_solve", "std/linalg:69:5", "std/solve:132:11")
+	}
+	r_2844 := ar.F64w(r_2842)
+	r_2841 = r_2841[:len(r_2844)]
+	if len(r_2844) >= 262144 {
+		r_2844 := r_2844
+		r_2841 := r_2841
+		runtime.ParallelFor(len(r_2844), 16384, func(lo_2848, hi int) {
+			for i_2849 := lo_2848; i_2849 < hi; i_2849++ {
+				r_2844[i_2849] = -r_2841[i_2849]
+			}
+		})
+	} else {
+		for i_2845 := range r_2844 {
+			r_2844[i_2845] = -r_2841[i_2845]
+		}
+	}
+	nbKeep(ar, mark_2851, &state_19, &r_2844)
+	return state_19, state_20, r_2844, r_2842, nil
 }
 
 // fn_frankwolfesimplex is def frank_wolfe_simplex (solve.nab:92:12).
