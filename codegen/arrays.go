@@ -476,8 +476,20 @@ func lowerArrayLit(f *fn, e *ir.PrimCall) val {
 // elementwise row computed straight into it rather than into a
 // temporary that is copied.
 func (f *fn) arrayLitRows(e *ir.PrimCall, at *ir.Array) val {
+	rows, data, rs := f.litRows(e, at)
+	for i, r := range rows {
+		row := f.def("row", fmt.Sprintf("%s[%d*%s : %d*%s]", data, i, rs, i+1, rs))
+		f.writeRow(row, r)
+	}
+	return val{t: e.T, parts: append([]string{data, fmt.Sprint(len(rows))}, dimsOf(rows[0])...)}
+}
+
+// litRows compiles the rows of an array literal of arrays, checks their
+// shapes and allocates its storage (data, of rows of rs elements), which
+// the caller fills.
+func (f *fn) litRows(e *ir.PrimCall, at *ir.Array) (rows []val, data, rs string) {
 	k, _ := ir.Leaf(at.Elem)
-	rows := make([]val, len(e.Args))
+	rows = make([]val, len(e.Args))
 	for i, a := range e.Args {
 		rows[i] = f.compileL(a)
 		if rows[i].lz == nil {
@@ -501,22 +513,14 @@ func (f *fn) arrayLitRows(e *ir.PrimCall, at *ir.Array) val {
 		}
 	}
 	n := fmt.Sprint(len(rows))
-	rs := f.def("rs", strings.Join(d0, " * "))
+	rs = f.def("rs", strings.Join(d0, " * "))
 	tot, errv := f.fresh("tot"), f.fresh("err")
 	f.line("%s, %s := runtime.MulSize(%s, %s)", tot, errv, n, rs)
 	f.line("if %s != nil {", errv)
 	f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(e.P), errv))
 	f.line("}")
-	data := f.def("a", f.mkW(k, tot))
-	for i, r := range rows {
-		row := f.def("row", fmt.Sprintf("%s[%d*%s : %d*%s]", data, i, rs, i+1, rs))
-		if r.lz != nil {
-			f.writeLazy(row, r.lz)
-		} else {
-			f.line("copy(%s, %s)", row, r.parts[0])
-		}
-	}
-	return val{t: e.T, parts: append([]string{data, n}, d0...)}
+	data = f.def("a", f.mkW(k, tot))
+	return rows, data, rs
 }
 
 func lowerIndex(f *fn, e *ir.PrimCall) val {
@@ -640,13 +644,21 @@ func lowerGather(f *fn, e *ir.PrimCall) val {
 	idx := f.compile(e.Args[1])
 	n := f.length(a)
 	j := f.fresh("j")
+	flag := f.onceFlag("gather "+idx.parts[0]+" "+n, idx.parts[0], n)
+	if flag != "" {
+		f.line("if !%s {", flag)
+	}
 	f.line("for _, %s := range %s {", j, idx.parts[0])
 	f.checkIndex(j, n, e.P)
 	f.line("}")
+	if flag != "" {
+		f.line("%s = true", flag)
+		f.line("}")
+	}
 	if s, ok := e.T.(*ir.Array).Elem.(ir.Scalar); ok && a.lz == nil {
 		// The indices are checked: a recipe reading through them lets a
 		// build write the gathered row in place, with no temporary.
-		return val{t: e.T, lz: &lazy{kind: s.Kind, dims: []string{idx.parts[1]}, arrays: []string{idx.parts[0]}, elem: func(i string) string {
+		return val{t: e.T, lz: &lazy{kind: s.Kind, dims: []string{idx.parts[1]}, arrays: []string{idx.parts[0]}, safe: true, elem: func(i string) string {
 			return fmt.Sprintf("%s[int(%s[%s])]", a.parts[0], idx.parts[0], i)
 		}}}
 	}

@@ -343,6 +343,12 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 			sig = append(sig, name+" "+pt)
 		}
 		f.env[p] = v
+		for _, a := range v.parts {
+			if f.params == nil {
+				f.params = map[string]bool{}
+			}
+			f.params[a] = true
+		}
 	}
 	if d.HasParams {
 		f.bindSizes(params)
@@ -390,7 +396,7 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 	if !di.value && strings.Contains(code, "ar.") {
 		code = f.keepResults(code, res)
 	}
-	code += "return " + ret + "\n"
+	code = f.onceDecls(code) + code + "return " + ret + "\n"
 	// A parameter nothing reads needs no reslicing (an unused store).
 	if len(reslices) > 0 {
 		uses := map[string]int{}
@@ -580,6 +586,10 @@ type fn struct {
 	// loops counts the loop bodies being emitted: only a loop outside
 	// every other goes parallel (parallel.go).
 	loops int
+	// params holds the atoms of the function's parameters; onceFlags the
+	// flags of checks run once (hoist.go).
+	params    map[string]bool
+	onceFlags map[string]string
 }
 
 // staticFn is a function value known at compile time: a def or a lambda
@@ -777,6 +787,9 @@ func (f *fn) compileL(e ir.Expr) val {
 		if n == 0 {
 			f.compileUnread(e.Value)
 			return f.compileL(e.Body)
+		}
+		if f.fuseRun(e) {
+			return f.compileRun(e) // group.go
 		}
 		if _, prim := e.Value.(*ir.PrimCall); prim && n > 1 && !isSaver(e.Value) && sharedInBody(e.Body, e.Var) {
 			// Every use is in the body's one recipe (share.go).

@@ -2439,7 +2439,7 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 
 // fn_lstmobjectivevjp1100 is def lstm_objective$vjp_1100 (models.nab:80:12).
 func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mainparams_3 int, extraparams_4 []float64, extraparams_5 int, extraparams_6 int, state_7 []float64, state_8 int, state_9 int, sequence_10 []float64, sequence_11 int, sequence_12 int, ybar_13 float64) (float64, []float64, int, int, []float64, int, int, error) {
-	mark_2541 := ar.mark()
+	mark_2525 := ar.mark()
 	if extraparams_5 != 3 {
 		return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
 	}
@@ -2770,60 +2770,47 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if sequence_12 != state_9 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 			}
+			if state_9 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
+			}
 			r_254 := ar.F64w(state_9)
-			row_253 = row_253[:len(r_254)]
-			r_209 = r_209[:len(r_254)]
-			r_222 = r_222[:len(r_254)]
-			r_246 = r_246[:len(r_254)]
-			if len(r_254) >= 262144 {
-				r_254 := r_254
+			r_255 := ar.F64w(state_9)
+			r_256 := ar.F64w(state_9)
+			row_253 = row_253[:state_9]
+			r_209 = r_209[:state_9]
+			r_222 = r_222[:state_9]
+			r_246 = r_246[:state_9]
+			r_254 = r_254[:state_9]
+			r_255 = r_255[:state_9]
+			r_234 = r_234[:state_9]
+			r_256 = r_256[:state_9]
+			if state_9 >= 262144 {
 				row_253 := row_253
 				r_209 := r_209
 				r_222 := r_222
 				r_246 := r_246
-				runtime.ParallelFor(len(r_254), 16384, func(lo_258, hi int) {
-					for i_259 := lo_258; i_259 < hi; i_259++ {
-						r_254[i_259] = ((row_253[i_259] * r_209[i_259]) + (r_222[i_259] * r_246[i_259]))
-					}
-				})
-			} else {
-				for i_255 := range r_254 {
-					r_254[i_255] = ((row_253[i_255] * r_209[i_255]) + (r_222[i_255] * r_246[i_255]))
-				}
-			}
-			r_261 := ar.F64w(state_9)
-			r_254 = r_254[:len(r_261)]
-			if len(r_261) >= 262144 {
-				r_261 := r_261
 				r_254 := r_254
-				runtime.ParallelFor(len(r_261), 16384, func(lo_265, hi int) {
-					for i_266 := lo_265; i_266 < hi; i_266++ {
-						r_261[i_266] = (math.Tanh(r_254[i_266]))
-					}
-				})
-			} else {
-				for i_262 := range r_261 {
-					r_261[i_262] = (math.Tanh(r_254[i_262]))
-				}
-			}
-			if state_9 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
-			}
-			r_268 := ar.F64w(sequence_12)
-			r_234 = r_234[:len(r_268)]
-			r_261 = r_261[:len(r_268)]
-			if len(r_268) >= 262144 {
-				r_268 := r_268
+				r_255 := r_255
 				r_234 := r_234
-				r_261 := r_261
-				runtime.ParallelFor(len(r_268), 16384, func(lo_272, hi int) {
-					for i_273 := lo_272; i_273 < hi; i_273++ {
-						r_268[i_273] = (r_234[i_273] * r_261[i_273])
+				r_256 := r_256
+				runtime.ParallelFor(state_9, 16384, func(lo_263, hi int) {
+					for i_264 := lo_263; i_264 < hi; i_264++ {
+						e_266 := ((row_253[i_264] * r_209[i_264]) + (r_222[i_264] * r_246[i_264]))
+						r_254[i_264] = e_266
+						e_267 := (math.Tanh(e_266))
+						r_255[i_264] = e_267
+						e_268 := (r_234[i_264] * e_267)
+						r_256[i_264] = e_268
 					}
 				})
 			} else {
-				for i_269 := range r_268 {
-					r_268[i_269] = (r_234[i_269] * r_261[i_269])
+				for i_257 := 0; i_257 < state_9; i_257++ {
+					e_259 := ((row_253[i_257] * r_209[i_257]) + (r_222[i_257] * r_246[i_257]))
+					r_254[i_257] = e_259
+					e_260 := (math.Tanh(e_259))
+					r_255[i_257] = e_260
+					e_261 := (r_234[i_257] * e_260)
+					r_256[i_257] = e_261
 				}
 			}
 			if int64(0) >= int64(state_8) {
@@ -2832,19 +2819,25 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if sequence_12 != state_9 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 			}
-			c_275 := ar.F64w(len(state_7))
-			copy(c_275, state_7)
-			copy(c_275[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_268)
+			c_269 := ar.F64w(len(state_7))
+			copy(c_269, state_7)
+			copy(c_269[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_256)
 			if int64(1) >= int64(state_8) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 			}
-			copy(c_275[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_254)
-			n_276 := int(max(x_202, 0)) + 1
-			var st_277 []float64
-			var st_278 int
-			var st_279 []float64
-			var st_280 int
+			copy(c_269[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_254)
+			n_270 := int(max(x_202, 0)) + 1
+			var st_271 []float64
+			var st_272 int
+			var st_273 []float64
+			var st_274 int
+			var st_275 int
+			var st_277 int
+			var st_278 []float64
+			var st_279 int
+			var st_280 []float64
 			var st_281 int
+			var st_282 []float64
 			var st_283 int
 			var st_284 []float64
 			var st_285 int
@@ -2870,15 +2863,15 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			var st_305 int
 			var st_306 []float64
 			var st_307 int
-			var st_308 []float64
-			var st_309 int
-			var st_310 []float64
-			var st_311 int
-			var st_312 []float64
-			var st_313 int
-			st_277, st_278, st_279, st_280, st_281, st_283, st_284, st_285, st_286, st_287, st_288, st_289, st_290, st_291, st_292, st_293, st_294, st_295, st_296, st_297, st_298, st_299, st_300, st_301, st_302, st_303, st_304, st_305, st_306, st_307, st_308, st_309, st_310, st_311, st_312, st_313 = r_268, sequence_12, c_275, state_8, state_9, state_9, r_261, state_9, r_234, sequence_12, r_246, state_9, r_222, state_9, r_209, sequence_12, row_253, state_9, row_204, mainparams_3, s_243, n_242, row_216, state_9, row_203, mainparams_3, s_231, n_230, r_133, sequence_12, s_219, n_218, row_216, state_9, s_206, n_205
-			buf_449 := ar.F64w(st_278)
-			buf_450 := ar.F64w(st_280 * st_281)
+			st_271, st_272, st_273, st_274, st_275, st_277, st_278, st_279, st_280, st_281, st_282, st_283, st_284, st_285, st_286, st_287, st_288, st_289, st_290, st_291, st_292, st_293, st_294, st_295, st_296, st_297, st_298, st_299, st_300, st_301, st_302, st_303, st_304, st_305, st_306, st_307 = r_256, sequence_12, c_269, state_8, state_9, state_9, r_255, state_9, r_234, sequence_12, r_246, state_9, r_222, state_9, r_209, sequence_12, row_253, state_9, row_204, mainparams_3, s_243, n_242, row_216, state_9, row_203, mainparams_3, s_231, n_230, r_133, sequence_12, s_219, n_218, row_216, state_9, s_206, n_205
+			buf_442 := ar.F64w(st_272)
+			buf_443 := ar.F64w(st_274 * st_275)
+			var d_313 int = 0
+			var rs_314 int = 0
+			var a_315 []float64
+			var d_316 int = 0
+			var rs_317 int = 0
+			var a_318 []float64
 			var d_319 int = 0
 			var rs_320 int = 0
 			var a_321 []float64
@@ -2920,580 +2913,574 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			var a_357 []float64
 			var d_358 int = 0
 			var rs_359 int = 0
-			var a_360 []float64
-			var d_361 int = 0
-			var rs_362 int = 0
-			var a_363 []float64
-			var d_364 int = 0
-			var rs_365 int = 0
-			for i_366 := 0; i_366 < n_276; i_366++ {
-				mark_367 := ar.mark()
-				if i_366 > 0 {
-					k_368 := int64(i_366 - 1)
-					x_369 := k_368 + int64(1)
-					x_370 := int64(2) * x_369
-					if x_370 < 0 || x_370 >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_370, mainparams_2))
+			for i_360 := 0; i_360 < n_270; i_360++ {
+				mark_361 := ar.mark()
+				if i_360 > 0 {
+					k_362 := int64(i_360 - 1)
+					x_363 := k_362 + int64(1)
+					x_364 := int64(2) * x_363
+					if x_364 < 0 || x_364 >= int64(mainparams_2) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_364, mainparams_2))
 					}
-					row_371 := mainparams_1[int(x_370)*mainparams_3 : (int(x_370)+1)*mainparams_3]
-					x_372 := x_370 + int64(1)
-					if x_372 < 0 || x_372 >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_372, mainparams_2))
+					row_365 := mainparams_1[int(x_364)*mainparams_3 : (int(x_364)+1)*mainparams_3]
+					x_366 := x_364 + int64(1)
+					if x_366 < 0 || x_366 >= int64(mainparams_2) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_366, mainparams_2))
 					}
-					row_373 := mainparams_1[int(x_372)*mainparams_3 : (int(x_372)+1)*mainparams_3]
+					row_367 := mainparams_1[int(x_366)*mainparams_3 : (int(x_366)+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_374 := int(n_15) - int(int64(0))
-					s_375 := row_371[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_374 != st_278 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{n_374}))
+					n_368 := int(n_15) - int(int64(0))
+					s_369 := row_365[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_368 != st_272 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_272})+" and "+runtime.ShapeString([]int{n_368}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_376 := int(n_15) - int(int64(0))
-					s_377 := row_373[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_376 != st_278 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{n_376}))
+					n_370 := int(n_15) - int(int64(0))
+					s_371 := row_367[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_370 != st_272 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_272})+" and "+runtime.ShapeString([]int{n_370}))
 					}
-					r_378 := ar.F64w(st_278)
-					st_277 = st_277[:len(r_378)]
-					s_375 = s_375[:len(r_378)]
-					s_377 = s_377[:len(r_378)]
-					for i_379 := range r_378 {
-						r_378[i_379] = (runtime.Sigmoid(((st_277[i_379] * s_375[i_379]) + s_377[i_379])))
+					r_372 := ar.F64w(st_272)
+					st_271 = st_271[:len(r_372)]
+					s_369 = s_369[:len(r_372)]
+					s_371 = s_371[:len(r_372)]
+					for i_373 := range r_372 {
+						r_372[i_373] = (runtime.Sigmoid(((st_271[i_373] * s_369[i_373]) + s_371[i_373])))
 					}
-					if x_370 < 0 || x_370 >= int64(st_280) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_370, st_280))
+					if x_364 < 0 || x_364 >= int64(st_274) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_364, st_274))
 					}
-					row_381 := st_279[int(x_370)*st_281 : (int(x_370)+1)*st_281]
-					x_382 := int64(2) * n_15
-					if n_15 < 0 || x_382 < n_15 || x_382 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_382, mainparams_3))
+					row_375 := st_273[int(x_364)*st_275 : (int(x_364)+1)*st_275]
+					x_376 := int64(2) * n_15
+					if n_15 < 0 || x_376 < n_15 || x_376 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_376, mainparams_3))
 					}
-					n_383 := int(x_382) - int(n_15)
-					s_384 := row_371[int(n_15)*1 : int(x_382)*1 : int(x_382)*1]
-					if n_383 != st_281 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{n_383}))
+					n_377 := int(x_376) - int(n_15)
+					s_378 := row_365[int(n_15)*1 : int(x_376)*1 : int(x_376)*1]
+					if n_377 != st_275 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_275})+" and "+runtime.ShapeString([]int{n_377}))
 					}
-					if n_15 < 0 || x_382 < n_15 || x_382 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_382, mainparams_3))
+					if n_15 < 0 || x_376 < n_15 || x_376 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_376, mainparams_3))
 					}
-					n_385 := int(x_382) - int(n_15)
-					s_386 := row_373[int(n_15)*1 : int(x_382)*1 : int(x_382)*1]
-					if n_385 != st_281 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{n_385}))
+					n_379 := int(x_376) - int(n_15)
+					s_380 := row_367[int(n_15)*1 : int(x_376)*1 : int(x_376)*1]
+					if n_379 != st_275 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_275})+" and "+runtime.ShapeString([]int{n_379}))
 					}
-					r_387 := ar.F64w(st_281)
-					row_381 = row_381[:len(r_387)]
-					s_384 = s_384[:len(r_387)]
-					s_386 = s_386[:len(r_387)]
-					for i_388 := range r_387 {
-						r_387[i_388] = (runtime.Sigmoid(((row_381[i_388] * s_384[i_388]) + s_386[i_388])))
+					r_381 := ar.F64w(st_275)
+					row_375 = row_375[:len(r_381)]
+					s_378 = s_378[:len(r_381)]
+					s_380 = s_380[:len(r_381)]
+					for i_382 := range r_381 {
+						r_381[i_382] = (runtime.Sigmoid(((row_375[i_382] * s_378[i_382]) + s_380[i_382])))
 					}
-					x_390 := int64(3) * n_15
-					if x_382 < 0 || x_390 < x_382 || x_390 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_382, x_390, mainparams_3))
+					x_384 := int64(3) * n_15
+					if x_376 < 0 || x_384 < x_376 || x_384 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_376, x_384, mainparams_3))
 					}
-					n_391 := int(x_390) - int(x_382)
-					s_392 := row_371[int(x_382)*1 : int(x_390)*1 : int(x_390)*1]
-					if n_391 != st_278 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{n_391}))
+					n_385 := int(x_384) - int(x_376)
+					s_386 := row_365[int(x_376)*1 : int(x_384)*1 : int(x_384)*1]
+					if n_385 != st_272 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_272})+" and "+runtime.ShapeString([]int{n_385}))
 					}
-					if x_382 < 0 || x_390 < x_382 || x_390 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_382, x_390, mainparams_3))
+					if x_376 < 0 || x_384 < x_376 || x_384 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_376, x_384, mainparams_3))
 					}
-					n_393 := int(x_390) - int(x_382)
-					s_394 := row_373[int(x_382)*1 : int(x_390)*1 : int(x_390)*1]
-					if n_393 != st_278 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{n_393}))
+					n_387 := int(x_384) - int(x_376)
+					s_388 := row_367[int(x_376)*1 : int(x_384)*1 : int(x_384)*1]
+					if n_387 != st_272 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_272})+" and "+runtime.ShapeString([]int{n_387}))
 					}
-					r_395 := ar.F64w(st_278)
-					st_277 = st_277[:len(r_395)]
-					s_392 = s_392[:len(r_395)]
-					s_394 = s_394[:len(r_395)]
-					for i_396 := range r_395 {
-						r_395[i_396] = (runtime.Sigmoid(((st_277[i_396] * s_392[i_396]) + s_394[i_396])))
+					r_389 := ar.F64w(st_272)
+					st_271 = st_271[:len(r_389)]
+					s_386 = s_386[:len(r_389)]
+					s_388 = s_388[:len(r_389)]
+					for i_390 := range r_389 {
+						r_389[i_390] = (runtime.Sigmoid(((st_271[i_390] * s_386[i_390]) + s_388[i_390])))
 					}
-					x_398 := int64(4) * n_15
-					if x_390 < 0 || x_398 < x_390 || x_398 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_390, x_398, mainparams_3))
+					x_392 := int64(4) * n_15
+					if x_384 < 0 || x_392 < x_384 || x_392 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_384, x_392, mainparams_3))
 					}
-					n_399 := int(x_398) - int(x_390)
-					s_400 := row_371[int(x_390)*1 : int(x_398)*1 : int(x_398)*1]
-					if n_399 != st_281 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{n_399}))
+					n_393 := int(x_392) - int(x_384)
+					s_394 := row_365[int(x_384)*1 : int(x_392)*1 : int(x_392)*1]
+					if n_393 != st_275 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_275})+" and "+runtime.ShapeString([]int{n_393}))
 					}
-					if x_390 < 0 || x_398 < x_390 || x_398 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_390, x_398, mainparams_3))
+					if x_384 < 0 || x_392 < x_384 || x_392 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_384, x_392, mainparams_3))
 					}
-					n_401 := int(x_398) - int(x_390)
-					s_402 := row_373[int(x_390)*1 : int(x_398)*1 : int(x_398)*1]
-					if n_401 != st_281 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{n_401}))
+					n_395 := int(x_392) - int(x_384)
+					s_396 := row_367[int(x_384)*1 : int(x_392)*1 : int(x_392)*1]
+					if n_395 != st_275 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_275})+" and "+runtime.ShapeString([]int{n_395}))
 					}
-					r_403 := ar.F64w(st_281)
-					row_381 = row_381[:len(r_403)]
-					s_400 = s_400[:len(r_403)]
-					s_402 = s_402[:len(r_403)]
-					for i_404 := range r_403 {
-						r_403[i_404] = (math.Tanh(((row_381[i_404] * s_400[i_404]) + s_402[i_404])))
+					r_397 := ar.F64w(st_275)
+					row_375 = row_375[:len(r_397)]
+					s_394 = s_394[:len(r_397)]
+					s_396 = s_396[:len(r_397)]
+					for i_398 := range r_397 {
+						r_397[i_398] = (math.Tanh(((row_375[i_398] * s_394[i_398]) + s_396[i_398])))
 					}
-					if x_372 < 0 || x_372 >= int64(st_280) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_372, st_280))
+					if x_366 < 0 || x_366 >= int64(st_274) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_366, st_274))
 					}
-					row_406 := st_279[int(x_372)*st_281 : (int(x_372)+1)*st_281]
-					if st_278 != st_281 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{st_278}))
+					row_400 := st_273[int(x_366)*st_275 : (int(x_366)+1)*st_275]
+					if st_272 != st_275 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_275})+" and "+runtime.ShapeString([]int{st_272}))
 					}
-					r_407 := ar.F64w(st_281)
-					row_406 = row_406[:len(r_407)]
-					r_378 = r_378[:len(r_407)]
-					r_387 = r_387[:len(r_407)]
-					r_403 = r_403[:len(r_407)]
-					for i_408 := range r_407 {
-						r_407[i_408] = ((row_406[i_408] * r_378[i_408]) + (r_387[i_408] * r_403[i_408]))
+					if st_275 != st_272 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_272})+" and "+runtime.ShapeString([]int{st_275}))
 					}
-					r_410 := ar.F64w(st_281)
-					r_407 = r_407[:len(r_410)]
-					for i_411 := range r_410 {
-						r_410[i_411] = (math.Tanh(r_407[i_411]))
+					r_401 := ar.F64w(st_275)
+					r_402 := ar.F64w(st_275)
+					r_403 := ar.F64w(st_275)
+					row_400 = row_400[:st_275]
+					r_372 = r_372[:st_275]
+					r_381 = r_381[:st_275]
+					r_397 = r_397[:st_275]
+					r_401 = r_401[:st_275]
+					r_402 = r_402[:st_275]
+					r_389 = r_389[:st_275]
+					r_403 = r_403[:st_275]
+					for i_404 := 0; i_404 < st_275; i_404++ {
+						e_406 := ((row_400[i_404] * r_372[i_404]) + (r_381[i_404] * r_397[i_404]))
+						r_401[i_404] = e_406
+						e_407 := (math.Tanh(e_406))
+						r_402[i_404] = e_407
+						e_408 := (r_389[i_404] * e_407)
+						r_403[i_404] = e_408
 					}
-					if st_281 != st_278 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{st_281}))
+					if x_364 < 0 || x_364 >= int64(st_274) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_364, st_274))
 					}
-					r_413 := ar.F64w(st_278)
-					r_395 = r_395[:len(r_413)]
-					r_410 = r_410[:len(r_413)]
-					for i_414 := range r_413 {
-						r_413[i_414] = (r_395[i_414] * r_410[i_414])
+					if st_272 != st_275 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_272})+"; elements have shape "+runtime.ShapeString([]int{st_275}))
 					}
-					if x_370 < 0 || x_370 >= int64(st_280) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_370, st_280))
+					c_409 := ar.F64w(len(st_273))
+					copy(c_409, st_273)
+					copy(c_409[int(x_364)*st_275:(int(x_364)+1)*st_275], r_403)
+					if x_366 < 0 || x_366 >= int64(st_274) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_366, st_274))
 					}
-					if st_278 != st_281 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_278})+"; elements have shape "+runtime.ShapeString([]int{st_281}))
-					}
-					c_416 := ar.F64w(len(st_279))
-					copy(c_416, st_279)
-					copy(c_416[int(x_370)*st_281:(int(x_370)+1)*st_281], r_413)
-					if x_372 < 0 || x_372 >= int64(st_280) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_372, st_280))
-					}
-					copy(c_416[int(x_372)*st_281:(int(x_372)+1)*st_281], r_407)
-					st_277, st_279, st_283, st_284, st_285, st_286, st_287, st_288, st_289, st_290, st_291, st_292, st_293, st_294, st_295, st_296, st_297, st_298, st_299, st_300, st_301, st_302, st_303, st_304, st_305, st_306, st_307, st_308, st_309, st_310, st_311, st_312, st_313 = r_413, c_416, st_281, r_410, st_281, r_395, st_278, r_403, st_281, r_387, st_281, r_378, st_278, row_406, st_281, row_373, mainparams_3, s_400, n_399, row_381, st_281, row_371, mainparams_3, s_392, n_391, st_277, st_278, s_384, n_383, row_381, st_281, s_375, n_374
+					copy(c_409[int(x_366)*st_275:(int(x_366)+1)*st_275], r_401)
+					st_271, st_273, st_277, st_278, st_279, st_280, st_281, st_282, st_283, st_284, st_285, st_286, st_287, st_288, st_289, st_290, st_291, st_292, st_293, st_294, st_295, st_296, st_297, st_298, st_299, st_300, st_301, st_302, st_303, st_304, st_305, st_306, st_307 = r_403, c_409, st_275, r_402, st_275, r_389, st_272, r_397, st_275, r_381, st_275, r_372, st_272, row_400, st_275, row_367, mainparams_3, s_394, n_393, row_375, st_275, row_365, mainparams_3, s_386, n_385, st_271, st_272, s_378, n_377, row_375, st_275, s_369, n_368
 				}
-				if i_366 == 0 {
-					d_319 = st_283
+				if i_360 == 0 {
+					d_313 = st_277
+					rs_314 = d_313
+					tot_410, err_411 := runtime.MulSize(n_270, rs_314)
+					if err_411 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_411)
+					}
+					_ = tot_410
+				} else if st_277 != d_313 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_277})+", element 0 has shape "+runtime.ShapeString([]int{d_313}))
+				}
+				if i_360 == 0 {
+					d_316 = st_279
+					rs_317 = d_316
+					tot_412, err_413 := runtime.MulSize(n_270, rs_317)
+					if err_413 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_413)
+					}
+					a_315 = ar.F64w(tot_412)
+				} else if st_279 != d_316 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_279})+", element 0 has shape "+runtime.ShapeString([]int{d_316}))
+				}
+				copy(a_315[i_360*rs_317:(i_360+1)*rs_317], st_278)
+				if i_360 == 0 {
+					d_319 = st_281
 					rs_320 = d_319
-					tot_417, err_418 := runtime.MulSize(n_276, rs_320)
-					if err_418 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_418)
+					tot_414, err_415 := runtime.MulSize(n_270, rs_320)
+					if err_415 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_415)
 					}
-					_ = tot_417
-				} else if st_283 != d_319 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_283})+", element 0 has shape "+runtime.ShapeString([]int{d_319}))
+					a_318 = ar.F64w(tot_414)
+				} else if st_281 != d_319 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_281})+", element 0 has shape "+runtime.ShapeString([]int{d_319}))
 				}
-				if i_366 == 0 {
-					d_322 = st_285
+				copy(a_318[i_360*rs_320:(i_360+1)*rs_320], st_280)
+				if i_360 == 0 {
+					d_322 = st_283
 					rs_323 = d_322
-					tot_419, err_420 := runtime.MulSize(n_276, rs_323)
-					if err_420 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_420)
+					tot_416, err_417 := runtime.MulSize(n_270, rs_323)
+					if err_417 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_417)
 					}
-					a_321 = ar.F64w(tot_419)
-				} else if st_285 != d_322 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_285})+", element 0 has shape "+runtime.ShapeString([]int{d_322}))
+					a_321 = ar.F64w(tot_416)
+				} else if st_283 != d_322 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_283})+", element 0 has shape "+runtime.ShapeString([]int{d_322}))
 				}
-				copy(a_321[i_366*rs_323:(i_366+1)*rs_323], st_284)
-				if i_366 == 0 {
-					d_325 = st_287
+				copy(a_321[i_360*rs_323:(i_360+1)*rs_323], st_282)
+				if i_360 == 0 {
+					d_325 = st_285
 					rs_326 = d_325
-					tot_421, err_422 := runtime.MulSize(n_276, rs_326)
-					if err_422 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_422)
+					tot_418, err_419 := runtime.MulSize(n_270, rs_326)
+					if err_419 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_419)
 					}
-					a_324 = ar.F64w(tot_421)
-				} else if st_287 != d_325 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_287})+", element 0 has shape "+runtime.ShapeString([]int{d_325}))
+					a_324 = ar.F64w(tot_418)
+				} else if st_285 != d_325 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_285})+", element 0 has shape "+runtime.ShapeString([]int{d_325}))
 				}
-				copy(a_324[i_366*rs_326:(i_366+1)*rs_326], st_286)
-				if i_366 == 0 {
-					d_328 = st_289
+				copy(a_324[i_360*rs_326:(i_360+1)*rs_326], st_284)
+				if i_360 == 0 {
+					d_328 = st_287
 					rs_329 = d_328
-					tot_423, err_424 := runtime.MulSize(n_276, rs_329)
-					if err_424 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_424)
+					tot_420, err_421 := runtime.MulSize(n_270, rs_329)
+					if err_421 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_421)
 					}
-					a_327 = ar.F64w(tot_423)
-				} else if st_289 != d_328 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_289})+", element 0 has shape "+runtime.ShapeString([]int{d_328}))
+					a_327 = ar.F64w(tot_420)
+				} else if st_287 != d_328 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_287})+", element 0 has shape "+runtime.ShapeString([]int{d_328}))
 				}
-				copy(a_327[i_366*rs_329:(i_366+1)*rs_329], st_288)
-				if i_366 == 0 {
-					d_331 = st_291
+				copy(a_327[i_360*rs_329:(i_360+1)*rs_329], st_286)
+				if i_360 == 0 {
+					d_331 = st_289
 					rs_332 = d_331
-					tot_425, err_426 := runtime.MulSize(n_276, rs_332)
-					if err_426 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_426)
+					tot_422, err_423 := runtime.MulSize(n_270, rs_332)
+					if err_423 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_423)
 					}
-					a_330 = ar.F64w(tot_425)
-				} else if st_291 != d_331 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_291})+", element 0 has shape "+runtime.ShapeString([]int{d_331}))
+					a_330 = ar.F64w(tot_422)
+				} else if st_289 != d_331 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_289})+", element 0 has shape "+runtime.ShapeString([]int{d_331}))
 				}
-				copy(a_330[i_366*rs_332:(i_366+1)*rs_332], st_290)
-				if i_366 == 0 {
-					d_334 = st_293
+				copy(a_330[i_360*rs_332:(i_360+1)*rs_332], st_288)
+				if i_360 == 0 {
+					d_334 = st_291
 					rs_335 = d_334
-					tot_427, err_428 := runtime.MulSize(n_276, rs_335)
-					if err_428 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_428)
+					tot_424, err_425 := runtime.MulSize(n_270, rs_335)
+					if err_425 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_425)
 					}
-					a_333 = ar.F64w(tot_427)
-				} else if st_293 != d_334 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_293})+", element 0 has shape "+runtime.ShapeString([]int{d_334}))
+					a_333 = ar.F64w(tot_424)
+				} else if st_291 != d_334 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_291})+", element 0 has shape "+runtime.ShapeString([]int{d_334}))
 				}
-				copy(a_333[i_366*rs_335:(i_366+1)*rs_335], st_292)
-				if i_366 == 0 {
-					d_337 = st_295
+				copy(a_333[i_360*rs_335:(i_360+1)*rs_335], st_290)
+				if i_360 == 0 {
+					d_337 = st_293
 					rs_338 = d_337
-					tot_429, err_430 := runtime.MulSize(n_276, rs_338)
-					if err_430 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_430)
+					tot_426, err_427 := runtime.MulSize(n_270, rs_338)
+					if err_427 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_427)
 					}
-					a_336 = ar.F64w(tot_429)
-				} else if st_295 != d_337 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_295})+", element 0 has shape "+runtime.ShapeString([]int{d_337}))
+					a_336 = ar.F64w(tot_426)
+				} else if st_293 != d_337 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_293})+", element 0 has shape "+runtime.ShapeString([]int{d_337}))
 				}
-				copy(a_336[i_366*rs_338:(i_366+1)*rs_338], st_294)
-				if i_366 == 0 {
-					d_340 = st_297
+				copy(a_336[i_360*rs_338:(i_360+1)*rs_338], st_292)
+				if i_360 == 0 {
+					d_340 = st_295
 					rs_341 = d_340
-					tot_431, err_432 := runtime.MulSize(n_276, rs_341)
-					if err_432 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_432)
+					tot_428, err_429 := runtime.MulSize(n_270, rs_341)
+					if err_429 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_429)
 					}
-					a_339 = ar.F64w(tot_431)
-				} else if st_297 != d_340 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_297})+", element 0 has shape "+runtime.ShapeString([]int{d_340}))
+					a_339 = ar.F64w(tot_428)
+				} else if st_295 != d_340 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_295})+", element 0 has shape "+runtime.ShapeString([]int{d_340}))
 				}
-				copy(a_339[i_366*rs_341:(i_366+1)*rs_341], st_296)
-				if i_366 == 0 {
-					d_343 = st_299
+				copy(a_339[i_360*rs_341:(i_360+1)*rs_341], st_294)
+				if i_360 == 0 {
+					d_343 = st_297
 					rs_344 = d_343
-					tot_433, err_434 := runtime.MulSize(n_276, rs_344)
-					if err_434 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_434)
+					tot_430, err_431 := runtime.MulSize(n_270, rs_344)
+					if err_431 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_431)
 					}
-					a_342 = ar.F64w(tot_433)
-				} else if st_299 != d_343 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_299})+", element 0 has shape "+runtime.ShapeString([]int{d_343}))
+					a_342 = ar.F64w(tot_430)
+				} else if st_297 != d_343 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_297})+", element 0 has shape "+runtime.ShapeString([]int{d_343}))
 				}
-				copy(a_342[i_366*rs_344:(i_366+1)*rs_344], st_298)
-				if i_366 == 0 {
-					d_346 = st_301
+				copy(a_342[i_360*rs_344:(i_360+1)*rs_344], st_296)
+				if i_360 == 0 {
+					d_346 = st_299
 					rs_347 = d_346
-					tot_435, err_436 := runtime.MulSize(n_276, rs_347)
-					if err_436 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_436)
+					tot_432, err_433 := runtime.MulSize(n_270, rs_347)
+					if err_433 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_433)
 					}
-					a_345 = ar.F64w(tot_435)
-				} else if st_301 != d_346 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_301})+", element 0 has shape "+runtime.ShapeString([]int{d_346}))
+					a_345 = ar.F64w(tot_432)
+				} else if st_299 != d_346 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_299})+", element 0 has shape "+runtime.ShapeString([]int{d_346}))
 				}
-				copy(a_345[i_366*rs_347:(i_366+1)*rs_347], st_300)
-				if i_366 == 0 {
-					d_349 = st_303
+				copy(a_345[i_360*rs_347:(i_360+1)*rs_347], st_298)
+				if i_360 == 0 {
+					d_349 = st_301
 					rs_350 = d_349
-					tot_437, err_438 := runtime.MulSize(n_276, rs_350)
-					if err_438 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_438)
+					tot_434, err_435 := runtime.MulSize(n_270, rs_350)
+					if err_435 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_435)
 					}
-					a_348 = ar.F64w(tot_437)
-				} else if st_303 != d_349 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_303})+", element 0 has shape "+runtime.ShapeString([]int{d_349}))
+					a_348 = ar.F64w(tot_434)
+				} else if st_301 != d_349 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_301})+", element 0 has shape "+runtime.ShapeString([]int{d_349}))
 				}
-				copy(a_348[i_366*rs_350:(i_366+1)*rs_350], st_302)
-				if i_366 == 0 {
-					d_352 = st_305
+				copy(a_348[i_360*rs_350:(i_360+1)*rs_350], st_300)
+				if i_360 == 0 {
+					d_352 = st_303
 					rs_353 = d_352
-					tot_439, err_440 := runtime.MulSize(n_276, rs_353)
-					if err_440 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_440)
+					tot_436, err_437 := runtime.MulSize(n_270, rs_353)
+					if err_437 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_437)
 					}
-					a_351 = ar.F64w(tot_439)
-				} else if st_305 != d_352 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_305})+", element 0 has shape "+runtime.ShapeString([]int{d_352}))
+					a_351 = ar.F64w(tot_436)
+				} else if st_303 != d_352 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_303})+", element 0 has shape "+runtime.ShapeString([]int{d_352}))
 				}
-				copy(a_351[i_366*rs_353:(i_366+1)*rs_353], st_304)
-				if i_366 == 0 {
-					d_355 = st_307
+				copy(a_351[i_360*rs_353:(i_360+1)*rs_353], st_302)
+				if i_360 == 0 {
+					d_355 = st_305
 					rs_356 = d_355
-					tot_441, err_442 := runtime.MulSize(n_276, rs_356)
-					if err_442 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_442)
+					tot_438, err_439 := runtime.MulSize(n_270, rs_356)
+					if err_439 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_439)
 					}
-					a_354 = ar.F64w(tot_441)
-				} else if st_307 != d_355 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_307})+", element 0 has shape "+runtime.ShapeString([]int{d_355}))
+					a_354 = ar.F64w(tot_438)
+				} else if st_305 != d_355 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_305})+", element 0 has shape "+runtime.ShapeString([]int{d_355}))
 				}
-				copy(a_354[i_366*rs_356:(i_366+1)*rs_356], st_306)
-				if i_366 == 0 {
-					d_358 = st_309
+				copy(a_354[i_360*rs_356:(i_360+1)*rs_356], st_304)
+				if i_360 == 0 {
+					d_358 = st_307
 					rs_359 = d_358
-					tot_443, err_444 := runtime.MulSize(n_276, rs_359)
-					if err_444 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_444)
+					tot_440, err_441 := runtime.MulSize(n_270, rs_359)
+					if err_441 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_441)
 					}
-					a_357 = ar.F64w(tot_443)
-				} else if st_309 != d_358 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_309})+", element 0 has shape "+runtime.ShapeString([]int{d_358}))
+					a_357 = ar.F64w(tot_440)
+				} else if st_307 != d_358 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_307})+", element 0 has shape "+runtime.ShapeString([]int{d_358}))
 				}
-				copy(a_357[i_366*rs_359:(i_366+1)*rs_359], st_308)
-				if i_366 == 0 {
-					d_361 = st_311
-					rs_362 = d_361
-					tot_445, err_446 := runtime.MulSize(n_276, rs_362)
-					if err_446 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_446)
-					}
-					a_360 = ar.F64w(tot_445)
-				} else if st_311 != d_361 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_311})+", element 0 has shape "+runtime.ShapeString([]int{d_361}))
-				}
-				copy(a_360[i_366*rs_362:(i_366+1)*rs_362], st_310)
-				if i_366 == 0 {
-					d_364 = st_313
-					rs_365 = d_364
-					tot_447, err_448 := runtime.MulSize(n_276, rs_365)
-					if err_448 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_448)
-					}
-					a_363 = ar.F64w(tot_447)
-				} else if st_313 != d_364 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_313})+", element 0 has shape "+runtime.ShapeString([]int{d_364}))
-				}
-				copy(a_363[i_366*rs_365:(i_366+1)*rs_365], st_312)
-				st_284 = a_321[i_366*rs_323 : (i_366+1)*rs_323]
-				st_286 = a_324[i_366*rs_326 : (i_366+1)*rs_326]
-				st_288 = a_327[i_366*rs_329 : (i_366+1)*rs_329]
-				st_290 = a_330[i_366*rs_332 : (i_366+1)*rs_332]
-				st_292 = a_333[i_366*rs_335 : (i_366+1)*rs_335]
-				st_294 = a_336[i_366*rs_338 : (i_366+1)*rs_338]
-				st_296 = a_339[i_366*rs_341 : (i_366+1)*rs_341]
-				st_298 = a_342[i_366*rs_344 : (i_366+1)*rs_344]
-				st_300 = a_345[i_366*rs_347 : (i_366+1)*rs_347]
-				st_302 = a_348[i_366*rs_350 : (i_366+1)*rs_350]
-				st_304 = a_351[i_366*rs_353 : (i_366+1)*rs_353]
-				st_306 = a_354[i_366*rs_356 : (i_366+1)*rs_356]
-				st_308 = a_357[i_366*rs_359 : (i_366+1)*rs_359]
-				st_310 = a_360[i_366*rs_362 : (i_366+1)*rs_362]
-				st_312 = a_363[i_366*rs_365 : (i_366+1)*rs_365]
-				if i_366 > 0 && st_278 == len(buf_449) && st_280*st_281 == len(buf_450) {
-					copy(buf_449, st_277)
-					st_277 = buf_449
-					copy(buf_450, st_279)
-					st_279 = buf_450
-					ar.release(mark_367)
+				copy(a_357[i_360*rs_359:(i_360+1)*rs_359], st_306)
+				st_278 = a_315[i_360*rs_317 : (i_360+1)*rs_317]
+				st_280 = a_318[i_360*rs_320 : (i_360+1)*rs_320]
+				st_282 = a_321[i_360*rs_323 : (i_360+1)*rs_323]
+				st_284 = a_324[i_360*rs_326 : (i_360+1)*rs_326]
+				st_286 = a_327[i_360*rs_329 : (i_360+1)*rs_329]
+				st_288 = a_330[i_360*rs_332 : (i_360+1)*rs_332]
+				st_290 = a_333[i_360*rs_335 : (i_360+1)*rs_335]
+				st_292 = a_336[i_360*rs_338 : (i_360+1)*rs_338]
+				st_294 = a_339[i_360*rs_341 : (i_360+1)*rs_341]
+				st_296 = a_342[i_360*rs_344 : (i_360+1)*rs_344]
+				st_298 = a_345[i_360*rs_347 : (i_360+1)*rs_347]
+				st_300 = a_348[i_360*rs_350 : (i_360+1)*rs_350]
+				st_302 = a_351[i_360*rs_353 : (i_360+1)*rs_353]
+				st_304 = a_354[i_360*rs_356 : (i_360+1)*rs_356]
+				st_306 = a_357[i_360*rs_359 : (i_360+1)*rs_359]
+				if i_360 > 0 && st_272 == len(buf_442) && st_274*st_275 == len(buf_443) {
+					copy(buf_442, st_271)
+					st_271 = buf_442
+					copy(buf_443, st_273)
+					st_273 = buf_443
+					ar.release(mark_361)
 				}
 			}
-			c_143, c_144, c_145, c_146, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201 = st_277, n_276, st_278, st_279, n_276, st_280, st_281, n_276, d_319, a_321, n_276, d_322, a_324, n_276, d_325, a_327, n_276, d_328, a_330, n_276, d_331, a_333, n_276, d_334, a_336, n_276, d_337, a_339, n_276, d_340, a_342, n_276, d_343, a_345, n_276, d_346, a_348, n_276, d_349, a_351, n_276, d_352, a_354, n_276, d_355, a_357, n_276, d_358, a_360, n_276, d_361, a_363, n_276, d_364, n_276, 0, n_276, 0, 0
+			c_143, c_144, c_145, c_146, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201 = st_271, n_270, st_272, st_273, n_270, st_274, st_275, n_270, d_313, a_315, n_270, d_316, a_318, n_270, d_319, a_321, n_270, d_322, a_324, n_270, d_325, a_327, n_270, d_328, a_330, n_270, d_331, a_333, n_270, d_334, a_336, n_270, d_337, a_339, n_270, d_340, a_342, n_270, d_343, a_345, n_270, d_346, a_348, n_270, d_349, a_351, n_270, d_352, a_354, n_270, d_355, a_357, n_270, d_358, n_270, 0, n_270, 0, 0
 		} else {
-			n_451, err_452 := runtime.CheckSize(int64(0))
-			if err_452 != nil {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_452)
+			n_444, err_445 := runtime.CheckSize(int64(0))
+			if err_445 != nil {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_445)
 			}
-			var d_453 int = 0
-			var rs_454 int = 0
-			var d_455 int = 0
-			var d_456 int = 0
-			var rs_457 int = 0
-			var d_458 int = 0
-			var rs_459 int = 0
-			var a_460 []float64
-			var d_461 int = 0
-			var rs_462 int = 0
-			var a_463 []float64
-			var d_464 int = 0
-			var rs_465 int = 0
-			var a_466 []float64
-			var d_467 int = 0
-			var rs_468 int = 0
-			var a_469 []float64
-			var d_470 int = 0
-			var rs_471 int = 0
-			var a_472 []float64
-			var d_473 int = 0
-			var rs_474 int = 0
-			var a_475 []float64
-			var d_476 int = 0
-			var rs_477 int = 0
-			var a_478 []float64
-			var d_479 int = 0
-			var rs_480 int = 0
-			var a_481 []float64
-			var d_482 int = 0
-			var rs_483 int = 0
-			var a_484 []float64
-			var d_485 int = 0
-			var rs_486 int = 0
-			var a_487 []float64
-			var d_488 int = 0
-			var rs_489 int = 0
-			var a_490 []float64
-			var d_491 int = 0
-			var rs_492 int = 0
-			var a_493 []float64
-			var d_494 int = 0
-			var rs_495 int = 0
-			var a_496 []float64
-			var d_497 int = 0
-			var rs_498 int = 0
-			var a_499 []float64
-			var d_500 int = 0
-			var rs_501 int = 0
-			var a_502 []float64
-			var d_503 int = 0
-			var rs_504 int = 0
-			for i_505 := 0; i_505 < n_451; i_505++ {
-				mark_506 := ar.mark()
-				_ = int64(i_505)
+			var d_446 int = 0
+			var rs_447 int = 0
+			var d_448 int = 0
+			var d_449 int = 0
+			var rs_450 int = 0
+			var d_451 int = 0
+			var rs_452 int = 0
+			var a_453 []float64
+			var d_454 int = 0
+			var rs_455 int = 0
+			var a_456 []float64
+			var d_457 int = 0
+			var rs_458 int = 0
+			var a_459 []float64
+			var d_460 int = 0
+			var rs_461 int = 0
+			var a_462 []float64
+			var d_463 int = 0
+			var rs_464 int = 0
+			var a_465 []float64
+			var d_466 int = 0
+			var rs_467 int = 0
+			var a_468 []float64
+			var d_469 int = 0
+			var rs_470 int = 0
+			var a_471 []float64
+			var d_472 int = 0
+			var rs_473 int = 0
+			var a_474 []float64
+			var d_475 int = 0
+			var rs_476 int = 0
+			var a_477 []float64
+			var d_478 int = 0
+			var rs_479 int = 0
+			var a_480 []float64
+			var d_481 int = 0
+			var rs_482 int = 0
+			var a_483 []float64
+			var d_484 int = 0
+			var rs_485 int = 0
+			var a_486 []float64
+			var d_487 int = 0
+			var rs_488 int = 0
+			var a_489 []float64
+			var d_490 int = 0
+			var rs_491 int = 0
+			var a_492 []float64
+			var d_493 int = 0
+			var rs_494 int = 0
+			var a_495 []float64
+			var d_496 int = 0
+			var rs_497 int = 0
+			for i_498 := 0; i_498 < n_444; i_498++ {
+				mark_499 := ar.mark()
+				_ = int64(i_498)
 				if int64(0) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 				}
-				row_508 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+				row_501 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 				if int64(1) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 				}
-				row_509 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+				row_502 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_510 := int(n_15) - int(int64(0))
-				s_511 := row_508[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_510 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_510}))
+				n_503 := int(n_15) - int(int64(0))
+				s_504 := row_501[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_503 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_503}))
 				}
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_512 := int(n_15) - int(int64(0))
-				s_513 := row_509[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_512 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_512}))
+				n_505 := int(n_15) - int(int64(0))
+				s_506 := row_502[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_505 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_505}))
 				}
-				r_514 := ar.F64w(sequence_12)
-				r_133 = r_133[:len(r_514)]
-				s_511 = s_511[:len(r_514)]
-				s_513 = s_513[:len(r_514)]
-				for i_515 := range r_514 {
-					r_514[i_515] = (runtime.Sigmoid(((r_133[i_515] * s_511[i_515]) + s_513[i_515])))
+				r_507 := ar.F64w(sequence_12)
+				r_133 = r_133[:len(r_507)]
+				s_504 = s_504[:len(r_507)]
+				s_506 = s_506[:len(r_507)]
+				for i_508 := range r_507 {
+					r_507[i_508] = (runtime.Sigmoid(((r_133[i_508] * s_504[i_508]) + s_506[i_508])))
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 				}
-				row_517 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-				x_518 := int64(2) * n_15
-				if n_15 < 0 || x_518 < n_15 || x_518 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_518, mainparams_3))
+				row_510 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+				x_511 := int64(2) * n_15
+				if n_15 < 0 || x_511 < n_15 || x_511 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_511, mainparams_3))
 				}
-				n_519 := int(x_518) - int(n_15)
-				s_520 := row_508[int(n_15)*1 : int(x_518)*1 : int(x_518)*1]
-				if n_519 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_519}))
+				n_512 := int(x_511) - int(n_15)
+				s_513 := row_501[int(n_15)*1 : int(x_511)*1 : int(x_511)*1]
+				if n_512 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_512}))
 				}
-				if n_15 < 0 || x_518 < n_15 || x_518 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_518, mainparams_3))
+				if n_15 < 0 || x_511 < n_15 || x_511 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_511, mainparams_3))
 				}
-				n_521 := int(x_518) - int(n_15)
-				s_522 := row_509[int(n_15)*1 : int(x_518)*1 : int(x_518)*1]
-				if n_521 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_521}))
+				n_514 := int(x_511) - int(n_15)
+				s_515 := row_502[int(n_15)*1 : int(x_511)*1 : int(x_511)*1]
+				if n_514 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_514}))
 				}
-				r_523 := ar.F64w(state_9)
-				row_517 = row_517[:len(r_523)]
-				s_520 = s_520[:len(r_523)]
-				s_522 = s_522[:len(r_523)]
-				for i_524 := range r_523 {
-					r_523[i_524] = (runtime.Sigmoid(((row_517[i_524] * s_520[i_524]) + s_522[i_524])))
+				r_516 := ar.F64w(state_9)
+				row_510 = row_510[:len(r_516)]
+				s_513 = s_513[:len(r_516)]
+				s_515 = s_515[:len(r_516)]
+				for i_517 := range r_516 {
+					r_516[i_517] = (runtime.Sigmoid(((row_510[i_517] * s_513[i_517]) + s_515[i_517])))
 				}
-				x_526 := int64(3) * n_15
-				if x_518 < 0 || x_526 < x_518 || x_526 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_518, x_526, mainparams_3))
+				x_519 := int64(3) * n_15
+				if x_511 < 0 || x_519 < x_511 || x_519 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_511, x_519, mainparams_3))
 				}
-				n_527 := int(x_526) - int(x_518)
-				s_528 := row_508[int(x_518)*1 : int(x_526)*1 : int(x_526)*1]
-				if n_527 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_527}))
+				n_520 := int(x_519) - int(x_511)
+				s_521 := row_501[int(x_511)*1 : int(x_519)*1 : int(x_519)*1]
+				if n_520 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_520}))
 				}
-				if x_518 < 0 || x_526 < x_518 || x_526 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_518, x_526, mainparams_3))
+				if x_511 < 0 || x_519 < x_511 || x_519 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_511, x_519, mainparams_3))
 				}
-				n_529 := int(x_526) - int(x_518)
-				s_530 := row_509[int(x_518)*1 : int(x_526)*1 : int(x_526)*1]
-				if n_529 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_529}))
+				n_522 := int(x_519) - int(x_511)
+				s_523 := row_502[int(x_511)*1 : int(x_519)*1 : int(x_519)*1]
+				if n_522 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_522}))
 				}
-				r_531 := ar.F64w(sequence_12)
-				r_133 = r_133[:len(r_531)]
-				s_528 = s_528[:len(r_531)]
-				s_530 = s_530[:len(r_531)]
-				for i_532 := range r_531 {
-					r_531[i_532] = (runtime.Sigmoid(((r_133[i_532] * s_528[i_532]) + s_530[i_532])))
+				r_524 := ar.F64w(sequence_12)
+				r_133 = r_133[:len(r_524)]
+				s_521 = s_521[:len(r_524)]
+				s_523 = s_523[:len(r_524)]
+				for i_525 := range r_524 {
+					r_524[i_525] = (runtime.Sigmoid(((r_133[i_525] * s_521[i_525]) + s_523[i_525])))
 				}
-				x_534 := int64(4) * n_15
-				if x_526 < 0 || x_534 < x_526 || x_534 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_526, x_534, mainparams_3))
+				x_527 := int64(4) * n_15
+				if x_519 < 0 || x_527 < x_519 || x_527 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_519, x_527, mainparams_3))
 				}
-				n_535 := int(x_534) - int(x_526)
-				s_536 := row_508[int(x_526)*1 : int(x_534)*1 : int(x_534)*1]
-				if n_535 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_535}))
+				n_528 := int(x_527) - int(x_519)
+				s_529 := row_501[int(x_519)*1 : int(x_527)*1 : int(x_527)*1]
+				if n_528 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_528}))
 				}
-				if x_526 < 0 || x_534 < x_526 || x_534 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_526, x_534, mainparams_3))
+				if x_519 < 0 || x_527 < x_519 || x_527 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_519, x_527, mainparams_3))
 				}
-				n_537 := int(x_534) - int(x_526)
-				s_538 := row_509[int(x_526)*1 : int(x_534)*1 : int(x_534)*1]
-				if n_537 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_537}))
+				n_530 := int(x_527) - int(x_519)
+				s_531 := row_502[int(x_519)*1 : int(x_527)*1 : int(x_527)*1]
+				if n_530 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_530}))
 				}
-				r_539 := ar.F64w(state_9)
-				row_517 = row_517[:len(r_539)]
-				s_536 = s_536[:len(r_539)]
-				s_538 = s_538[:len(r_539)]
-				for i_540 := range r_539 {
-					r_539[i_540] = (math.Tanh(((row_517[i_540] * s_536[i_540]) + s_538[i_540])))
+				r_532 := ar.F64w(state_9)
+				row_510 = row_510[:len(r_532)]
+				s_529 = s_529[:len(r_532)]
+				s_531 = s_531[:len(r_532)]
+				for i_533 := range r_532 {
+					r_532[i_533] = (math.Tanh(((row_510[i_533] * s_529[i_533]) + s_531[i_533])))
 				}
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 				}
-				row_542 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+				row_535 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
-				}
-				r_543 := ar.F64w(state_9)
-				row_542 = row_542[:len(r_543)]
-				r_514 = r_514[:len(r_543)]
-				r_523 = r_523[:len(r_543)]
-				r_539 = r_539[:len(r_543)]
-				for i_544 := range r_543 {
-					r_543[i_544] = ((row_542[i_544] * r_514[i_544]) + (r_523[i_544] * r_539[i_544]))
-				}
-				r_546 := ar.F64w(state_9)
-				r_543 = r_543[:len(r_546)]
-				for i_547 := range r_546 {
-					r_546[i_547] = (math.Tanh(r_543[i_547]))
 				}
 				if state_9 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				r_549 := ar.F64w(sequence_12)
-				r_531 = r_531[:len(r_549)]
-				r_546 = r_546[:len(r_549)]
-				for i_550 := range r_549 {
-					r_549[i_550] = (r_531[i_550] * r_546[i_550])
+				r_536 := ar.F64w(state_9)
+				r_537 := ar.F64w(state_9)
+				r_538 := ar.F64w(state_9)
+				row_535 = row_535[:state_9]
+				r_507 = r_507[:state_9]
+				r_516 = r_516[:state_9]
+				r_532 = r_532[:state_9]
+				r_536 = r_536[:state_9]
+				r_537 = r_537[:state_9]
+				r_524 = r_524[:state_9]
+				r_538 = r_538[:state_9]
+				for i_539 := 0; i_539 < state_9; i_539++ {
+					e_541 := ((row_535[i_539] * r_507[i_539]) + (r_516[i_539] * r_532[i_539]))
+					r_536[i_539] = e_541
+					e_542 := (math.Tanh(e_541))
+					r_537[i_539] = e_542
+					e_543 := (r_524[i_539] * e_542)
+					r_538[i_539] = e_543
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
@@ -3501,1205 +3488,1212 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 				}
-				c_552 := ar.F64w(len(state_7))
-				copy(c_552, state_7)
-				copy(c_552[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_549)
+				c_544 := ar.F64w(len(state_7))
+				copy(c_544, state_7)
+				copy(c_544[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_538)
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 				}
-				copy(c_552[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_543)
-				if i_505 == 0 {
-					d_453 = sequence_12
-					rs_454 = d_453
-					tot_553, err_554 := runtime.MulSize(n_451, rs_454)
+				copy(c_544[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_536)
+				if i_498 == 0 {
+					d_446 = sequence_12
+					rs_447 = d_446
+					tot_545, err_546 := runtime.MulSize(n_444, rs_447)
+					if err_546 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_546)
+					}
+					_ = tot_545
+				} else if sequence_12 != d_446 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_446}))
+				}
+				if i_498 == 0 {
+					d_448, d_449 = state_8, state_9
+					rs_450 = d_448 * d_449
+					tot_547, err_548 := runtime.MulSize(n_444, rs_450)
+					if err_548 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_548)
+					}
+					_ = tot_547
+				} else if state_8 != d_448 || state_9 != d_449 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_448, d_449}))
+				}
+				if i_498 == 0 {
+					d_451 = state_9
+					rs_452 = d_451
+					tot_549, err_550 := runtime.MulSize(n_444, rs_452)
+					if err_550 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_550)
+					}
+					_ = tot_549
+				} else if state_9 != d_451 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_451}))
+				}
+				if i_498 == 0 {
+					d_454 = state_9
+					rs_455 = d_454
+					tot_551, err_552 := runtime.MulSize(n_444, rs_455)
+					if err_552 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_552)
+					}
+					a_453 = ar.F64w(tot_551)
+				} else if state_9 != d_454 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_454}))
+				}
+				copy(a_453[i_498*rs_455:(i_498+1)*rs_455], r_537)
+				if i_498 == 0 {
+					d_457 = sequence_12
+					rs_458 = d_457
+					tot_553, err_554 := runtime.MulSize(n_444, rs_458)
 					if err_554 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_554)
 					}
-					_ = tot_553
-				} else if sequence_12 != d_453 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_453}))
+					a_456 = ar.F64w(tot_553)
+				} else if sequence_12 != d_457 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_457}))
 				}
-				if i_505 == 0 {
-					d_455, d_456 = state_8, state_9
-					rs_457 = d_455 * d_456
-					tot_555, err_556 := runtime.MulSize(n_451, rs_457)
+				copy(a_456[i_498*rs_458:(i_498+1)*rs_458], r_524)
+				if i_498 == 0 {
+					d_460 = state_9
+					rs_461 = d_460
+					tot_555, err_556 := runtime.MulSize(n_444, rs_461)
 					if err_556 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_556)
 					}
-					_ = tot_555
-				} else if state_8 != d_455 || state_9 != d_456 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_455, d_456}))
+					a_459 = ar.F64w(tot_555)
+				} else if state_9 != d_460 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_460}))
 				}
-				if i_505 == 0 {
-					d_458 = state_9
-					rs_459 = d_458
-					tot_557, err_558 := runtime.MulSize(n_451, rs_459)
+				copy(a_459[i_498*rs_461:(i_498+1)*rs_461], r_532)
+				if i_498 == 0 {
+					d_463 = state_9
+					rs_464 = d_463
+					tot_557, err_558 := runtime.MulSize(n_444, rs_464)
 					if err_558 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_558)
 					}
-					_ = tot_557
-				} else if state_9 != d_458 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_458}))
+					a_462 = ar.F64w(tot_557)
+				} else if state_9 != d_463 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_463}))
 				}
-				if i_505 == 0 {
-					d_461 = state_9
-					rs_462 = d_461
-					tot_559, err_560 := runtime.MulSize(n_451, rs_462)
+				copy(a_462[i_498*rs_464:(i_498+1)*rs_464], r_516)
+				if i_498 == 0 {
+					d_466 = sequence_12
+					rs_467 = d_466
+					tot_559, err_560 := runtime.MulSize(n_444, rs_467)
 					if err_560 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_560)
 					}
-					a_460 = ar.F64w(tot_559)
-				} else if state_9 != d_461 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_461}))
+					a_465 = ar.F64w(tot_559)
+				} else if sequence_12 != d_466 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_466}))
 				}
-				copy(a_460[i_505*rs_462:(i_505+1)*rs_462], r_546)
-				if i_505 == 0 {
-					d_464 = sequence_12
-					rs_465 = d_464
-					tot_561, err_562 := runtime.MulSize(n_451, rs_465)
+				copy(a_465[i_498*rs_467:(i_498+1)*rs_467], r_507)
+				if i_498 == 0 {
+					d_469 = state_9
+					rs_470 = d_469
+					tot_561, err_562 := runtime.MulSize(n_444, rs_470)
 					if err_562 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_562)
 					}
-					a_463 = ar.F64w(tot_561)
-				} else if sequence_12 != d_464 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_464}))
+					a_468 = ar.F64w(tot_561)
+				} else if state_9 != d_469 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_469}))
 				}
-				copy(a_463[i_505*rs_465:(i_505+1)*rs_465], r_531)
-				if i_505 == 0 {
-					d_467 = state_9
-					rs_468 = d_467
-					tot_563, err_564 := runtime.MulSize(n_451, rs_468)
+				copy(a_468[i_498*rs_470:(i_498+1)*rs_470], row_535)
+				if i_498 == 0 {
+					d_472 = mainparams_3
+					rs_473 = d_472
+					tot_563, err_564 := runtime.MulSize(n_444, rs_473)
 					if err_564 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_564)
 					}
-					a_466 = ar.F64w(tot_563)
-				} else if state_9 != d_467 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_467}))
+					a_471 = ar.F64w(tot_563)
+				} else if mainparams_3 != d_472 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_472}))
 				}
-				copy(a_466[i_505*rs_468:(i_505+1)*rs_468], r_539)
-				if i_505 == 0 {
-					d_470 = state_9
-					rs_471 = d_470
-					tot_565, err_566 := runtime.MulSize(n_451, rs_471)
+				copy(a_471[i_498*rs_473:(i_498+1)*rs_473], row_502)
+				if i_498 == 0 {
+					d_475 = n_528
+					rs_476 = d_475
+					tot_565, err_566 := runtime.MulSize(n_444, rs_476)
 					if err_566 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_566)
 					}
-					a_469 = ar.F64w(tot_565)
-				} else if state_9 != d_470 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_470}))
+					a_474 = ar.F64w(tot_565)
+				} else if n_528 != d_475 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{n_528})+", element 0 has shape "+runtime.ShapeString([]int{d_475}))
 				}
-				copy(a_469[i_505*rs_471:(i_505+1)*rs_471], r_523)
-				if i_505 == 0 {
-					d_473 = sequence_12
-					rs_474 = d_473
-					tot_567, err_568 := runtime.MulSize(n_451, rs_474)
+				copy(a_474[i_498*rs_476:(i_498+1)*rs_476], s_529)
+				if i_498 == 0 {
+					d_478 = state_9
+					rs_479 = d_478
+					tot_567, err_568 := runtime.MulSize(n_444, rs_479)
 					if err_568 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_568)
 					}
-					a_472 = ar.F64w(tot_567)
-				} else if sequence_12 != d_473 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_473}))
+					a_477 = ar.F64w(tot_567)
+				} else if state_9 != d_478 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_478}))
 				}
-				copy(a_472[i_505*rs_474:(i_505+1)*rs_474], r_514)
-				if i_505 == 0 {
-					d_476 = state_9
-					rs_477 = d_476
-					tot_569, err_570 := runtime.MulSize(n_451, rs_477)
+				copy(a_477[i_498*rs_479:(i_498+1)*rs_479], row_510)
+				if i_498 == 0 {
+					d_481 = mainparams_3
+					rs_482 = d_481
+					tot_569, err_570 := runtime.MulSize(n_444, rs_482)
 					if err_570 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_570)
 					}
-					a_475 = ar.F64w(tot_569)
-				} else if state_9 != d_476 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_476}))
+					a_480 = ar.F64w(tot_569)
+				} else if mainparams_3 != d_481 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_481}))
 				}
-				copy(a_475[i_505*rs_477:(i_505+1)*rs_477], row_542)
-				if i_505 == 0 {
-					d_479 = mainparams_3
-					rs_480 = d_479
-					tot_571, err_572 := runtime.MulSize(n_451, rs_480)
+				copy(a_480[i_498*rs_482:(i_498+1)*rs_482], row_501)
+				if i_498 == 0 {
+					d_484 = n_520
+					rs_485 = d_484
+					tot_571, err_572 := runtime.MulSize(n_444, rs_485)
 					if err_572 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_572)
 					}
-					a_478 = ar.F64w(tot_571)
-				} else if mainparams_3 != d_479 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_479}))
+					a_483 = ar.F64w(tot_571)
+				} else if n_520 != d_484 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{n_520})+", element 0 has shape "+runtime.ShapeString([]int{d_484}))
 				}
-				copy(a_478[i_505*rs_480:(i_505+1)*rs_480], row_509)
-				if i_505 == 0 {
-					d_482 = n_535
-					rs_483 = d_482
-					tot_573, err_574 := runtime.MulSize(n_451, rs_483)
+				copy(a_483[i_498*rs_485:(i_498+1)*rs_485], s_521)
+				if i_498 == 0 {
+					d_487 = sequence_12
+					rs_488 = d_487
+					tot_573, err_574 := runtime.MulSize(n_444, rs_488)
 					if err_574 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_574)
 					}
-					a_481 = ar.F64w(tot_573)
-				} else if n_535 != d_482 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{n_535})+", element 0 has shape "+runtime.ShapeString([]int{d_482}))
+					a_486 = ar.F64w(tot_573)
+				} else if sequence_12 != d_487 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_487}))
 				}
-				copy(a_481[i_505*rs_483:(i_505+1)*rs_483], s_536)
-				if i_505 == 0 {
-					d_485 = state_9
-					rs_486 = d_485
-					tot_575, err_576 := runtime.MulSize(n_451, rs_486)
+				copy(a_486[i_498*rs_488:(i_498+1)*rs_488], r_133)
+				if i_498 == 0 {
+					d_490 = n_512
+					rs_491 = d_490
+					tot_575, err_576 := runtime.MulSize(n_444, rs_491)
 					if err_576 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_576)
 					}
-					a_484 = ar.F64w(tot_575)
-				} else if state_9 != d_485 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_485}))
+					a_489 = ar.F64w(tot_575)
+				} else if n_512 != d_490 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{n_512})+", element 0 has shape "+runtime.ShapeString([]int{d_490}))
 				}
-				copy(a_484[i_505*rs_486:(i_505+1)*rs_486], row_517)
-				if i_505 == 0 {
-					d_488 = mainparams_3
-					rs_489 = d_488
-					tot_577, err_578 := runtime.MulSize(n_451, rs_489)
+				copy(a_489[i_498*rs_491:(i_498+1)*rs_491], s_513)
+				if i_498 == 0 {
+					d_493 = state_9
+					rs_494 = d_493
+					tot_577, err_578 := runtime.MulSize(n_444, rs_494)
 					if err_578 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_578)
 					}
-					a_487 = ar.F64w(tot_577)
-				} else if mainparams_3 != d_488 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_488}))
+					a_492 = ar.F64w(tot_577)
+				} else if state_9 != d_493 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_493}))
 				}
-				copy(a_487[i_505*rs_489:(i_505+1)*rs_489], row_508)
-				if i_505 == 0 {
-					d_491 = n_527
-					rs_492 = d_491
-					tot_579, err_580 := runtime.MulSize(n_451, rs_492)
+				copy(a_492[i_498*rs_494:(i_498+1)*rs_494], row_510)
+				if i_498 == 0 {
+					d_496 = n_503
+					rs_497 = d_496
+					tot_579, err_580 := runtime.MulSize(n_444, rs_497)
 					if err_580 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_580)
 					}
-					a_490 = ar.F64w(tot_579)
-				} else if n_527 != d_491 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{n_527})+", element 0 has shape "+runtime.ShapeString([]int{d_491}))
+					a_495 = ar.F64w(tot_579)
+				} else if n_503 != d_496 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{n_503})+", element 0 has shape "+runtime.ShapeString([]int{d_496}))
 				}
-				copy(a_490[i_505*rs_492:(i_505+1)*rs_492], s_528)
-				if i_505 == 0 {
-					d_494 = sequence_12
-					rs_495 = d_494
-					tot_581, err_582 := runtime.MulSize(n_451, rs_495)
-					if err_582 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_582)
-					}
-					a_493 = ar.F64w(tot_581)
-				} else if sequence_12 != d_494 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_494}))
-				}
-				copy(a_493[i_505*rs_495:(i_505+1)*rs_495], r_133)
-				if i_505 == 0 {
-					d_497 = n_519
-					rs_498 = d_497
-					tot_583, err_584 := runtime.MulSize(n_451, rs_498)
-					if err_584 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_584)
-					}
-					a_496 = ar.F64w(tot_583)
-				} else if n_519 != d_497 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{n_519})+", element 0 has shape "+runtime.ShapeString([]int{d_497}))
-				}
-				copy(a_496[i_505*rs_498:(i_505+1)*rs_498], s_520)
-				if i_505 == 0 {
-					d_500 = state_9
-					rs_501 = d_500
-					tot_585, err_586 := runtime.MulSize(n_451, rs_501)
-					if err_586 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_586)
-					}
-					a_499 = ar.F64w(tot_585)
-				} else if state_9 != d_500 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_500}))
-				}
-				copy(a_499[i_505*rs_501:(i_505+1)*rs_501], row_517)
-				if i_505 == 0 {
-					d_503 = n_510
-					rs_504 = d_503
-					tot_587, err_588 := runtime.MulSize(n_451, rs_504)
-					if err_588 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_588)
-					}
-					a_502 = ar.F64w(tot_587)
-				} else if n_510 != d_503 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{n_510})+", element 0 has shape "+runtime.ShapeString([]int{d_503}))
-				}
-				copy(a_502[i_505*rs_504:(i_505+1)*rs_504], s_511)
-				if i_505 > 0 {
-					ar.release(mark_506)
+				copy(a_495[i_498*rs_497:(i_498+1)*rs_497], s_504)
+				if i_498 > 0 {
+					ar.release(mark_499)
 				}
 			}
-			c_144, c_145, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201 = n_451, d_453, n_451, d_455, d_456, n_451, d_458, a_460, n_451, d_461, a_463, n_451, d_464, a_466, n_451, d_467, a_469, n_451, d_470, a_472, n_451, d_473, a_475, n_451, d_476, a_478, n_451, d_479, a_481, n_451, d_482, a_484, n_451, d_485, a_487, n_451, d_488, a_490, n_451, d_491, a_493, n_451, d_494, a_496, n_451, d_497, a_499, n_451, d_500, a_502, n_451, d_503, n_451, 0, n_451, 0, 0
+			c_144, c_145, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201 = n_444, d_446, n_444, d_448, d_449, n_444, d_451, a_453, n_444, d_454, a_456, n_444, d_457, a_459, n_444, d_460, a_462, n_444, d_463, a_465, n_444, d_466, a_468, n_444, d_469, a_471, n_444, d_472, a_474, n_444, d_475, a_477, n_444, d_478, a_480, n_444, d_481, a_483, n_444, d_484, a_486, n_444, d_487, a_489, n_444, d_490, a_492, n_444, d_493, a_495, n_444, d_496, n_444, 0, n_444, 0, 0
 		}
-		var c_589 []float64
-		var c_590 int
-		var c_591 []float64
-		var c_592 int
-		var c_593 int
+		var c_581 []float64
+		var c_582 int
+		var c_583 []float64
+		var c_584 int
+		var c_585 int
 		if x_142 {
-			x_594 := x_141 - int64(1)
-			if x_594 < 0 || x_594 >= int64(c_144) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_594, c_144))
+			x_586 := x_141 - int64(1)
+			if x_586 < 0 || x_586 >= int64(c_144) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_586, c_144))
 			}
-			_ = c_152[int(x_594)*c_154 : (int(x_594)+1)*c_154]
-			_ = c_155[int(x_594)*c_157 : (int(x_594)+1)*c_157]
-			_ = c_158[int(x_594)*c_160 : (int(x_594)+1)*c_160]
-			_ = c_161[int(x_594)*c_163 : (int(x_594)+1)*c_163]
-			_ = c_164[int(x_594)*c_166 : (int(x_594)+1)*c_166]
-			_ = c_167[int(x_594)*c_169 : (int(x_594)+1)*c_169]
-			_ = c_170[int(x_594)*c_172 : (int(x_594)+1)*c_172]
-			_ = c_173[int(x_594)*c_175 : (int(x_594)+1)*c_175]
-			_ = c_176[int(x_594)*c_178 : (int(x_594)+1)*c_178]
-			_ = c_179[int(x_594)*c_181 : (int(x_594)+1)*c_181]
-			_ = c_182[int(x_594)*c_184 : (int(x_594)+1)*c_184]
-			_ = c_185[int(x_594)*c_187 : (int(x_594)+1)*c_187]
-			_ = c_188[int(x_594)*c_190 : (int(x_594)+1)*c_190]
-			_ = c_191[int(x_594)*c_193 : (int(x_594)+1)*c_193]
-			_ = c_194[int(x_594)*c_196 : (int(x_594)+1)*c_196]
-			c_589, c_590, c_591, c_592, c_593 = c_143, c_145, c_146, c_148, c_149
+			_ = c_152[int(x_586)*c_154 : (int(x_586)+1)*c_154]
+			_ = c_155[int(x_586)*c_157 : (int(x_586)+1)*c_157]
+			_ = c_158[int(x_586)*c_160 : (int(x_586)+1)*c_160]
+			_ = c_161[int(x_586)*c_163 : (int(x_586)+1)*c_163]
+			_ = c_164[int(x_586)*c_166 : (int(x_586)+1)*c_166]
+			_ = c_167[int(x_586)*c_169 : (int(x_586)+1)*c_169]
+			_ = c_170[int(x_586)*c_172 : (int(x_586)+1)*c_172]
+			_ = c_173[int(x_586)*c_175 : (int(x_586)+1)*c_175]
+			_ = c_176[int(x_586)*c_178 : (int(x_586)+1)*c_178]
+			_ = c_179[int(x_586)*c_181 : (int(x_586)+1)*c_181]
+			_ = c_182[int(x_586)*c_184 : (int(x_586)+1)*c_184]
+			_ = c_185[int(x_586)*c_187 : (int(x_586)+1)*c_187]
+			_ = c_188[int(x_586)*c_190 : (int(x_586)+1)*c_190]
+			_ = c_191[int(x_586)*c_193 : (int(x_586)+1)*c_193]
+			_ = c_194[int(x_586)*c_196 : (int(x_586)+1)*c_196]
+			c_581, c_582, c_583, c_584, c_585 = c_143, c_145, c_146, c_148, c_149
 		} else {
-			c_589, c_590, c_591, c_592, c_593 = r_133, sequence_12, state_7, state_8, state_9
+			c_581, c_582, c_583, c_584, c_585 = r_133, sequence_12, state_7, state_8, state_9
 		}
 		if int64(1) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 		}
-		row_610 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-		if extraparams_6 != c_590 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_590})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		row_602 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+		if extraparams_6 != c_582 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_582})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
 		if int64(2) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 		}
-		row_611 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-		if extraparams_6 != c_590 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_590})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		row_603 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+		if extraparams_6 != c_582 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_582})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_612 := ar.F64w(c_590)
-		c_589 = c_589[:len(r_612)]
-		row_610 = row_610[:len(r_612)]
-		row_611 = row_611[:len(r_612)]
-		if len(r_612) >= 262144 {
-			r_612 := r_612
-			c_589 := c_589
-			row_610 := row_610
-			row_611 := row_611
-			runtime.ParallelFor(len(r_612), 16384, func(lo_616, hi int) {
-				for i_617 := lo_616; i_617 < hi; i_617++ {
-					r_612[i_617] = ((c_589[i_617] * row_610[i_617]) + row_611[i_617])
+		r_604 := ar.F64w(c_582)
+		r_605 := ar.F64w(c_582)
+		c_581 = c_581[:c_582]
+		row_602 = row_602[:c_582]
+		row_603 = row_603[:c_582]
+		r_604 = r_604[:c_582]
+		r_605 = r_605[:c_582]
+		if c_582 >= 262144 {
+			c_581 := c_581
+			row_602 := row_602
+			row_603 := row_603
+			r_604 := r_604
+			r_605 := r_605
+			runtime.ParallelFor(c_582, 16384, func(lo_611, hi int) {
+				for i_612 := lo_611; i_612 < hi; i_612++ {
+					e_614 := ((c_581[i_612] * row_602[i_612]) + row_603[i_612])
+					r_604[i_612] = e_614
+					e_615 := (math.Exp(e_614))
+					r_605[i_612] = e_615
 				}
 			})
 		} else {
-			for i_613 := range r_612 {
-				r_612[i_613] = ((c_589[i_613] * row_610[i_613]) + row_611[i_613])
+			for i_606 := 0; i_606 < c_582; i_606++ {
+				e_608 := ((c_581[i_606] * row_602[i_606]) + row_603[i_606])
+				r_604[i_606] = e_608
+				e_609 := (math.Exp(e_608))
+				r_605[i_606] = e_609
 			}
 		}
-		r_619 := ar.F64w(c_590)
-		r_612 = r_612[:len(r_619)]
-		if len(r_619) >= 262144 {
-			r_619 := r_619
-			r_612 := r_612
-			runtime.ParallelFor(len(r_619), 16384, func(lo_623, hi int) {
-				for i_624 := lo_623; i_624 < hi; i_624++ {
-					r_619[i_624] = (math.Exp(r_612[i_624]))
-				}
-			})
-		} else {
-			for i_620 := range r_619 {
-				r_619[i_620] = (math.Exp(r_612[i_620]))
-			}
-		}
-		s_626 := runtime.Sum(r_619)
-		x_627 := s_626 + 2.0
+		s_616 := runtime.Sum(r_605)
+		x_617 := s_616 + 2.0
 		if int64(1) >= int64(sequence_11) {
 			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(int64(1), sequence_11))
 		}
-		row_628 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
-		x_629 := math.Log(x_627)
-		if c_590 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_590}))
+		row_618 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
+		x_619 := math.Log(x_617)
+		if c_582 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_582}))
 		}
-		r_630 := ar.F64w(sequence_12)
-		row_628 = row_628[:len(r_630)]
-		r_612 = r_612[:len(r_630)]
-		if len(r_630) >= 262144 {
-			r_630 := r_630
-			row_628 := row_628
-			r_612 := r_612
-			x_629 := x_629
-			runtime.ParallelFor(len(r_630), 16384, func(lo_634, hi int) {
-				for i_635 := lo_634; i_635 < hi; i_635++ {
-					r_630[i_635] = (row_628[i_635] * (r_612[i_635] - x_629))
+		r_620 := ar.F64w(sequence_12)
+		row_618 = row_618[:len(r_620)]
+		r_604 = r_604[:len(r_620)]
+		if len(r_620) >= 262144 {
+			r_620 := r_620
+			row_618 := row_618
+			r_604 := r_604
+			x_619 := x_619
+			runtime.ParallelFor(len(r_620), 16384, func(lo_624, hi int) {
+				for i_625 := lo_624; i_625 < hi; i_625++ {
+					r_620[i_625] = (row_618[i_625] * (r_604[i_625] - x_619))
 				}
 			})
 		} else {
-			for i_631 := range r_630 {
-				r_630[i_631] = (row_628[i_631] * (r_612[i_631] - x_629))
+			for i_621 := range r_620 {
+				r_620[i_621] = (row_618[i_621] * (r_604[i_621] - x_619))
 			}
 		}
-		s_637 := runtime.Sum(r_630)
-		n_638 := int(max(x_130, 0)) + 1
-		var st_639 []float64
-		var st_640 int
+		s_627 := runtime.Sum(r_620)
+		n_628 := int(max(x_130, 0)) + 1
+		var st_629 []float64
+		var st_630 int
+		var st_631 int
+		var st_632 float64
+		var st_635 float64
+		var st_636 []float64
+		var st_637 int
+		var st_638 []float64
+		var st_639 int
+		var st_640 []float64
 		var st_641 int
-		var st_642 float64
-		var st_645 float64
-		var st_646 []float64
-		var st_647 int
-		var st_648 []float64
+		var st_648 int
 		var st_649 int
-		var st_650 []float64
 		var st_651 int
+		var st_652 int
+		var st_653 int
+		var st_655 int
+		var st_656 int
+		var st_657 []float64
 		var st_658 int
 		var st_659 int
+		var st_660 []float64
 		var st_661 int
 		var st_662 int
-		var st_663 int
+		var st_663 []float64
+		var st_664 int
 		var st_665 int
-		var st_666 int
-		var st_667 []float64
+		var st_666 []float64
+		var st_667 int
 		var st_668 int
-		var st_669 int
-		var st_670 []float64
+		var st_669 []float64
+		var st_670 int
 		var st_671 int
-		var st_672 int
-		var st_673 []float64
+		var st_672 []float64
+		var st_673 int
 		var st_674 int
-		var st_675 int
-		var st_676 []float64
+		var st_675 []float64
+		var st_676 int
 		var st_677 int
-		var st_678 int
-		var st_679 []float64
+		var st_678 []float64
+		var st_679 int
 		var st_680 int
-		var st_681 int
-		var st_682 []float64
+		var st_681 []float64
+		var st_682 int
 		var st_683 int
-		var st_684 int
-		var st_685 []float64
+		var st_684 []float64
+		var st_685 int
 		var st_686 int
-		var st_687 int
-		var st_688 []float64
+		var st_687 []float64
+		var st_688 int
 		var st_689 int
-		var st_690 int
-		var st_691 []float64
+		var st_690 []float64
+		var st_691 int
 		var st_692 int
-		var st_693 int
-		var st_694 []float64
+		var st_693 []float64
+		var st_694 int
 		var st_695 int
-		var st_696 int
-		var st_697 []float64
+		var st_696 []float64
+		var st_697 int
 		var st_698 int
-		var st_699 int
-		var st_700 []float64
+		var st_699 []float64
+		var st_700 int
 		var st_701 int
-		var st_702 int
-		var st_703 []float64
+		var st_703 int
 		var st_704 int
-		var st_705 int
-		var st_706 []float64
+		var st_706 int
 		var st_707 int
 		var st_708 int
-		var st_709 []float64
-		var st_710 int
-		var st_711 int
-		var st_713 int
-		var st_714 int
+		var st_715 int
 		var st_716 int
-		var st_717 int
-		var st_718 int
-		var st_725 int
-		var st_726 int
-		st_639, st_640, st_641, st_642, st_645, st_646, st_647, st_648, st_649, st_650, st_651, st_658, st_659, st_661, st_662, st_663, st_665, st_666, st_667, st_668, st_669, st_670, st_671, st_672, st_673, st_674, st_675, st_676, st_677, st_678, st_679, st_680, st_681, st_682, st_683, st_684, st_685, st_686, st_687, st_688, st_689, st_690, st_691, st_692, st_693, st_694, st_695, st_696, st_697, st_698, st_699, st_700, st_701, st_702, st_703, st_704, st_705, st_706, st_707, st_708, st_709, st_710, st_711, st_713, st_714, st_716, st_717, st_718, st_725, st_726 = c_591, c_592, c_593, s_637, x_627, r_619, c_590, row_610, extraparams_6, c_589, c_590, c_144, c_145, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, state_8, state_9
-		a_728 := ar.F64w(n_638)
-		var a_729 []float64
-		var d_730 int = 0
-		var rs_731 int = 0
-		var a_732 []float64
+		st_629, st_630, st_631, st_632, st_635, st_636, st_637, st_638, st_639, st_640, st_641, st_648, st_649, st_651, st_652, st_653, st_655, st_656, st_657, st_658, st_659, st_660, st_661, st_662, st_663, st_664, st_665, st_666, st_667, st_668, st_669, st_670, st_671, st_672, st_673, st_674, st_675, st_676, st_677, st_678, st_679, st_680, st_681, st_682, st_683, st_684, st_685, st_686, st_687, st_688, st_689, st_690, st_691, st_692, st_693, st_694, st_695, st_696, st_697, st_698, st_699, st_700, st_701, st_703, st_704, st_706, st_707, st_708, st_715, st_716 = c_583, c_584, c_585, s_627, x_617, r_605, c_582, row_602, extraparams_6, c_581, c_582, c_144, c_145, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, state_8, state_9
+		a_718 := ar.F64w(n_628)
+		var a_719 []float64
+		var d_720 int = 0
+		var rs_721 int = 0
+		var a_722 []float64
+		var d_723 int = 0
+		var rs_724 int = 0
+		var a_725 []float64
+		var d_726 int = 0
+		var rs_727 int = 0
+		var d_728 int = 0
+		var d_729 int = 0
+		var rs_730 int = 0
+		var d_731 int = 0
+		var d_732 int = 0
 		var d_733 int = 0
 		var rs_734 int = 0
-		var a_735 []float64
+		var d_735 int = 0
 		var d_736 int = 0
 		var rs_737 int = 0
-		var d_738 int = 0
+		var a_738 []float64
 		var d_739 int = 0
-		var rs_740 int = 0
-		var d_741 int = 0
-		var d_742 int = 0
+		var d_740 int = 0
+		var rs_741 int = 0
+		var a_742 []float64
 		var d_743 int = 0
-		var rs_744 int = 0
-		var d_745 int = 0
-		var d_746 int = 0
-		var rs_747 int = 0
-		var a_748 []float64
-		var d_749 int = 0
-		var d_750 int = 0
-		var rs_751 int = 0
-		var a_752 []float64
-		var d_753 int = 0
-		var d_754 int = 0
-		var rs_755 int = 0
-		var a_756 []float64
-		var d_757 int = 0
-		var d_758 int = 0
-		var rs_759 int = 0
-		var a_760 []float64
-		var d_761 int = 0
-		var d_762 int = 0
-		var rs_763 int = 0
-		var a_764 []float64
-		var d_765 int = 0
-		var d_766 int = 0
-		var rs_767 int = 0
-		var a_768 []float64
-		var d_769 int = 0
-		var d_770 int = 0
-		var rs_771 int = 0
-		var a_772 []float64
-		var d_773 int = 0
-		var d_774 int = 0
-		var rs_775 int = 0
-		var a_776 []float64
-		var d_777 int = 0
-		var d_778 int = 0
-		var rs_779 int = 0
-		var a_780 []float64
-		var d_781 int = 0
-		var d_782 int = 0
-		var rs_783 int = 0
-		var a_784 []float64
-		var d_785 int = 0
-		var d_786 int = 0
-		var rs_787 int = 0
-		var a_788 []float64
-		var d_789 int = 0
-		var d_790 int = 0
-		var rs_791 int = 0
-		var a_792 []float64
-		var d_793 int = 0
-		var d_794 int = 0
-		var rs_795 int = 0
-		var a_796 []float64
-		var d_797 int = 0
+		var d_744 int = 0
+		var rs_745 int = 0
+		var a_746 []float64
+		var d_747 int = 0
+		var d_748 int = 0
+		var rs_749 int = 0
+		var a_750 []float64
+		var d_751 int = 0
+		var d_752 int = 0
+		var rs_753 int = 0
+		var a_754 []float64
+		var d_755 int = 0
+		var d_756 int = 0
+		var rs_757 int = 0
+		var a_758 []float64
+		var d_759 int = 0
+		var d_760 int = 0
+		var rs_761 int = 0
+		var a_762 []float64
+		var d_763 int = 0
+		var d_764 int = 0
+		var rs_765 int = 0
+		var a_766 []float64
+		var d_767 int = 0
+		var d_768 int = 0
+		var rs_769 int = 0
+		var a_770 []float64
+		var d_771 int = 0
+		var d_772 int = 0
+		var rs_773 int = 0
+		var a_774 []float64
+		var d_775 int = 0
+		var d_776 int = 0
+		var rs_777 int = 0
+		var a_778 []float64
+		var d_779 int = 0
+		var d_780 int = 0
+		var rs_781 int = 0
+		var a_782 []float64
+		var d_783 int = 0
+		var d_784 int = 0
+		var rs_785 int = 0
+		var a_786 []float64
+		var d_787 int = 0
+		var d_788 int = 0
+		var rs_789 int = 0
+		var a_790 []float64
+		var d_791 int = 0
+		var d_792 int = 0
+		var rs_793 int = 0
+		var a_794 []float64
+		var d_795 int = 0
+		var d_796 int = 0
+		var rs_797 int = 0
 		var d_798 int = 0
-		var rs_799 int = 0
-		var a_800 []float64
+		var d_799 int = 0
+		var rs_800 int = 0
 		var d_801 int = 0
 		var d_802 int = 0
-		var rs_803 int = 0
-		var a_804 []float64
+		var d_803 int = 0
+		var rs_804 int = 0
 		var d_805 int = 0
 		var d_806 int = 0
 		var rs_807 int = 0
-		var d_808 int = 0
-		var d_809 int = 0
-		var rs_810 int = 0
-		var d_811 int = 0
-		var d_812 int = 0
-		var d_813 int = 0
-		var rs_814 int = 0
-		var d_815 int = 0
-		var d_816 int = 0
-		var rs_817 int = 0
-		for i_818 := 0; i_818 < n_638; i_818++ {
-			mark_819 := ar.mark()
-			if i_818 > 0 {
-				k_820 := int64(i_818 - 1)
-				x_821 := k_820 + int64(1)
-				if x_821 < 0 || x_821 >= int64(sequence_11) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_821, sequence_11))
+		for i_808 := 0; i_808 < n_628; i_808++ {
+			mark_809 := ar.mark()
+			if i_808 > 0 {
+				k_810 := int64(i_808 - 1)
+				x_811 := k_810 + int64(1)
+				if x_811 < 0 || x_811 >= int64(sequence_11) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_811, sequence_11))
 				}
-				row_822 := sequence_10[int(x_821)*sequence_12 : (int(x_821)+1)*sequence_12]
+				row_812 := sequence_10[int(x_811)*sequence_12 : (int(x_811)+1)*sequence_12]
 				if int64(0) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 				}
-				row_823 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+				row_813 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 				if extraparams_6 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
-				r_824 := ar.F64w(sequence_12)
-				row_822 = row_822[:len(r_824)]
-				row_823 = row_823[:len(r_824)]
-				for i_825 := range r_824 {
-					r_824[i_825] = (row_822[i_825] * row_823[i_825])
+				r_814 := ar.F64w(sequence_12)
+				row_812 = row_812[:len(r_814)]
+				row_813 = row_813[:len(r_814)]
+				for i_815 := range r_814 {
+					r_814[i_815] = (row_812[i_815] * row_813[i_815])
 				}
-				x_827 := n_14 / int64(2)
-				x_828 := max(x_827, int64(0))
-				x_829 := x_828 > int64(0)
-				var c_830 []float64
+				x_817 := n_14 / int64(2)
+				x_818 := max(x_817, int64(0))
+				x_819 := x_818 > int64(0)
+				var c_820 []float64
+				var c_821 int
+				var c_822 int
+				var c_823 []float64
+				var c_824 int
+				var c_825 int
+				var c_826 int
+				var c_827 int
+				var c_828 int
+				var c_829 []float64
+				var c_830 int
 				var c_831 int
-				var c_832 int
-				var c_833 []float64
+				var c_832 []float64
+				var c_833 int
 				var c_834 int
-				var c_835 int
+				var c_835 []float64
 				var c_836 int
 				var c_837 int
-				var c_838 int
-				var c_839 []float64
+				var c_838 []float64
+				var c_839 int
 				var c_840 int
-				var c_841 int
-				var c_842 []float64
+				var c_841 []float64
+				var c_842 int
 				var c_843 int
-				var c_844 int
-				var c_845 []float64
+				var c_844 []float64
+				var c_845 int
 				var c_846 int
-				var c_847 int
-				var c_848 []float64
+				var c_847 []float64
+				var c_848 int
 				var c_849 int
-				var c_850 int
-				var c_851 []float64
+				var c_850 []float64
+				var c_851 int
 				var c_852 int
-				var c_853 int
-				var c_854 []float64
+				var c_853 []float64
+				var c_854 int
 				var c_855 int
-				var c_856 int
-				var c_857 []float64
+				var c_856 []float64
+				var c_857 int
 				var c_858 int
-				var c_859 int
-				var c_860 []float64
+				var c_859 []float64
+				var c_860 int
 				var c_861 int
-				var c_862 int
-				var c_863 []float64
+				var c_862 []float64
+				var c_863 int
 				var c_864 int
-				var c_865 int
-				var c_866 []float64
+				var c_865 []float64
+				var c_866 int
 				var c_867 int
-				var c_868 int
-				var c_869 []float64
+				var c_868 []float64
+				var c_869 int
 				var c_870 int
-				var c_871 int
-				var c_872 []float64
+				var c_871 []float64
+				var c_872 int
 				var c_873 int
 				var c_874 int
-				var c_875 []float64
+				var c_875 int
 				var c_876 int
 				var c_877 int
-				var c_878 []float64
-				var c_879 int
-				var c_880 int
-				var c_881 []float64
-				var c_882 int
-				var c_883 int
-				var c_884 int
-				var c_885 int
-				var c_886 int
-				var c_887 int
-				var c_888 int
-				if x_829 {
-					x_889 := x_828 - int64(1)
+				var c_878 int
+				if x_819 {
+					x_879 := x_818 - int64(1)
 					if int64(0) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 					}
-					row_890 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+					row_880 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 					if int64(1) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 					}
-					row_891 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+					row_881 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_892 := int(n_15) - int(int64(0))
-					s_893 := row_890[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_892 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_892}))
+					n_882 := int(n_15) - int(int64(0))
+					s_883 := row_880[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_882 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_882}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_894 := int(n_15) - int(int64(0))
-					s_895 := row_891[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_894 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_894}))
+					n_884 := int(n_15) - int(int64(0))
+					s_885 := row_881[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_884 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_884}))
 					}
-					r_896 := ar.F64w(sequence_12)
-					r_824 = r_824[:len(r_896)]
-					s_893 = s_893[:len(r_896)]
-					s_895 = s_895[:len(r_896)]
-					for i_897 := range r_896 {
-						r_896[i_897] = (runtime.Sigmoid(((r_824[i_897] * s_893[i_897]) + s_895[i_897])))
+					r_886 := ar.F64w(sequence_12)
+					r_814 = r_814[:len(r_886)]
+					s_883 = s_883[:len(r_886)]
+					s_885 = s_885[:len(r_886)]
+					for i_887 := range r_886 {
+						r_886[i_887] = (runtime.Sigmoid(((r_814[i_887] * s_883[i_887]) + s_885[i_887])))
 					}
-					if int64(0) >= int64(st_640) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_640))
+					if int64(0) >= int64(st_630) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_630))
 					}
-					row_899 := st_639[int(int64(0))*st_641 : (int(int64(0))+1)*st_641]
-					x_900 := int64(2) * n_15
-					if n_15 < 0 || x_900 < n_15 || x_900 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_900, mainparams_3))
+					row_889 := st_629[int(int64(0))*st_631 : (int(int64(0))+1)*st_631]
+					x_890 := int64(2) * n_15
+					if n_15 < 0 || x_890 < n_15 || x_890 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_890, mainparams_3))
 					}
-					n_901 := int(x_900) - int(n_15)
-					s_902 := row_890[int(n_15)*1 : int(x_900)*1 : int(x_900)*1]
-					if n_901 != st_641 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_901}))
+					n_891 := int(x_890) - int(n_15)
+					s_892 := row_880[int(n_15)*1 : int(x_890)*1 : int(x_890)*1]
+					if n_891 != st_631 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_631})+" and "+runtime.ShapeString([]int{n_891}))
 					}
-					if n_15 < 0 || x_900 < n_15 || x_900 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_900, mainparams_3))
+					if n_15 < 0 || x_890 < n_15 || x_890 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_890, mainparams_3))
 					}
-					n_903 := int(x_900) - int(n_15)
-					s_904 := row_891[int(n_15)*1 : int(x_900)*1 : int(x_900)*1]
-					if n_903 != st_641 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_903}))
+					n_893 := int(x_890) - int(n_15)
+					s_894 := row_881[int(n_15)*1 : int(x_890)*1 : int(x_890)*1]
+					if n_893 != st_631 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_631})+" and "+runtime.ShapeString([]int{n_893}))
 					}
-					r_905 := ar.F64w(st_641)
-					row_899 = row_899[:len(r_905)]
-					s_902 = s_902[:len(r_905)]
-					s_904 = s_904[:len(r_905)]
-					for i_906 := range r_905 {
-						r_905[i_906] = (runtime.Sigmoid(((row_899[i_906] * s_902[i_906]) + s_904[i_906])))
+					r_895 := ar.F64w(st_631)
+					row_889 = row_889[:len(r_895)]
+					s_892 = s_892[:len(r_895)]
+					s_894 = s_894[:len(r_895)]
+					for i_896 := range r_895 {
+						r_895[i_896] = (runtime.Sigmoid(((row_889[i_896] * s_892[i_896]) + s_894[i_896])))
 					}
-					x_908 := int64(3) * n_15
-					if x_900 < 0 || x_908 < x_900 || x_908 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_900, x_908, mainparams_3))
+					x_898 := int64(3) * n_15
+					if x_890 < 0 || x_898 < x_890 || x_898 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_890, x_898, mainparams_3))
 					}
-					n_909 := int(x_908) - int(x_900)
-					s_910 := row_890[int(x_900)*1 : int(x_908)*1 : int(x_908)*1]
-					if n_909 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_909}))
+					n_899 := int(x_898) - int(x_890)
+					s_900 := row_880[int(x_890)*1 : int(x_898)*1 : int(x_898)*1]
+					if n_899 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_899}))
 					}
-					if x_900 < 0 || x_908 < x_900 || x_908 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_900, x_908, mainparams_3))
+					if x_890 < 0 || x_898 < x_890 || x_898 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_890, x_898, mainparams_3))
 					}
-					n_911 := int(x_908) - int(x_900)
-					s_912 := row_891[int(x_900)*1 : int(x_908)*1 : int(x_908)*1]
-					if n_911 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_911}))
+					n_901 := int(x_898) - int(x_890)
+					s_902 := row_881[int(x_890)*1 : int(x_898)*1 : int(x_898)*1]
+					if n_901 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_901}))
 					}
-					r_913 := ar.F64w(sequence_12)
-					r_824 = r_824[:len(r_913)]
-					s_910 = s_910[:len(r_913)]
-					s_912 = s_912[:len(r_913)]
-					for i_914 := range r_913 {
-						r_913[i_914] = (runtime.Sigmoid(((r_824[i_914] * s_910[i_914]) + s_912[i_914])))
+					r_903 := ar.F64w(sequence_12)
+					r_814 = r_814[:len(r_903)]
+					s_900 = s_900[:len(r_903)]
+					s_902 = s_902[:len(r_903)]
+					for i_904 := range r_903 {
+						r_903[i_904] = (runtime.Sigmoid(((r_814[i_904] * s_900[i_904]) + s_902[i_904])))
 					}
-					x_916 := int64(4) * n_15
-					if x_908 < 0 || x_916 < x_908 || x_916 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_908, x_916, mainparams_3))
+					x_906 := int64(4) * n_15
+					if x_898 < 0 || x_906 < x_898 || x_906 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_898, x_906, mainparams_3))
 					}
-					n_917 := int(x_916) - int(x_908)
-					s_918 := row_890[int(x_908)*1 : int(x_916)*1 : int(x_916)*1]
-					if n_917 != st_641 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_917}))
+					n_907 := int(x_906) - int(x_898)
+					s_908 := row_880[int(x_898)*1 : int(x_906)*1 : int(x_906)*1]
+					if n_907 != st_631 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_631})+" and "+runtime.ShapeString([]int{n_907}))
 					}
-					if x_908 < 0 || x_916 < x_908 || x_916 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_908, x_916, mainparams_3))
+					if x_898 < 0 || x_906 < x_898 || x_906 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_898, x_906, mainparams_3))
 					}
-					n_919 := int(x_916) - int(x_908)
-					s_920 := row_891[int(x_908)*1 : int(x_916)*1 : int(x_916)*1]
-					if n_919 != st_641 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_919}))
+					n_909 := int(x_906) - int(x_898)
+					s_910 := row_881[int(x_898)*1 : int(x_906)*1 : int(x_906)*1]
+					if n_909 != st_631 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_631})+" and "+runtime.ShapeString([]int{n_909}))
 					}
-					r_921 := ar.F64w(st_641)
-					row_899 = row_899[:len(r_921)]
-					s_918 = s_918[:len(r_921)]
-					s_920 = s_920[:len(r_921)]
-					for i_922 := range r_921 {
-						r_921[i_922] = (math.Tanh(((row_899[i_922] * s_918[i_922]) + s_920[i_922])))
+					r_911 := ar.F64w(st_631)
+					row_889 = row_889[:len(r_911)]
+					s_908 = s_908[:len(r_911)]
+					s_910 = s_910[:len(r_911)]
+					for i_912 := range r_911 {
+						r_911[i_912] = (math.Tanh(((row_889[i_912] * s_908[i_912]) + s_910[i_912])))
 					}
-					if int64(1) >= int64(st_640) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_640))
+					if int64(1) >= int64(st_630) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_630))
 					}
-					row_924 := st_639[int(int64(1))*st_641 : (int(int64(1))+1)*st_641]
-					if sequence_12 != st_641 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{sequence_12}))
+					row_914 := st_629[int(int64(1))*st_631 : (int(int64(1))+1)*st_631]
+					if sequence_12 != st_631 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_631})+" and "+runtime.ShapeString([]int{sequence_12}))
 					}
-					r_925 := ar.F64w(st_641)
-					row_924 = row_924[:len(r_925)]
-					r_896 = r_896[:len(r_925)]
-					r_905 = r_905[:len(r_925)]
-					r_921 = r_921[:len(r_925)]
-					for i_926 := range r_925 {
-						r_925[i_926] = ((row_924[i_926] * r_896[i_926]) + (r_905[i_926] * r_921[i_926]))
+					if st_631 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_631}))
 					}
-					r_928 := ar.F64w(st_641)
-					r_925 = r_925[:len(r_928)]
-					for i_929 := range r_928 {
-						r_928[i_929] = (math.Tanh(r_925[i_929]))
+					r_915 := ar.F64w(st_631)
+					r_916 := ar.F64w(st_631)
+					r_917 := ar.F64w(st_631)
+					row_914 = row_914[:st_631]
+					r_886 = r_886[:st_631]
+					r_895 = r_895[:st_631]
+					r_911 = r_911[:st_631]
+					r_915 = r_915[:st_631]
+					r_916 = r_916[:st_631]
+					r_903 = r_903[:st_631]
+					r_917 = r_917[:st_631]
+					for i_918 := 0; i_918 < st_631; i_918++ {
+						e_920 := ((row_914[i_918] * r_886[i_918]) + (r_895[i_918] * r_911[i_918]))
+						r_915[i_918] = e_920
+						e_921 := (math.Tanh(e_920))
+						r_916[i_918] = e_921
+						e_922 := (r_903[i_918] * e_921)
+						r_917[i_918] = e_922
 					}
-					if st_641 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_641}))
+					if int64(0) >= int64(st_630) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_630))
 					}
-					r_931 := ar.F64w(sequence_12)
-					r_913 = r_913[:len(r_931)]
-					r_928 = r_928[:len(r_931)]
-					for i_932 := range r_931 {
-						r_931[i_932] = (r_913[i_932] * r_928[i_932])
+					if sequence_12 != st_631 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_631}))
 					}
-					if int64(0) >= int64(st_640) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_640))
+					c_923 := ar.F64w(len(st_629))
+					copy(c_923, st_629)
+					copy(c_923[int(int64(0))*st_631:(int(int64(0))+1)*st_631], r_917)
+					if int64(1) >= int64(st_630) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_630))
 					}
-					if sequence_12 != st_641 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_641}))
-					}
-					c_934 := ar.F64w(len(st_639))
-					copy(c_934, st_639)
-					copy(c_934[int(int64(0))*st_641:(int(int64(0))+1)*st_641], r_931)
-					if int64(1) >= int64(st_640) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_640))
-					}
-					copy(c_934[int(int64(1))*st_641:(int(int64(1))+1)*st_641], r_925)
-					n_935 := int(max(x_889, 0)) + 1
+					copy(c_923[int(int64(1))*st_631:(int(int64(1))+1)*st_631], r_915)
+					n_924 := int(max(x_879, 0)) + 1
+					var st_925 []float64
+					var st_926 int
+					var st_927 []float64
+					var st_928 int
+					var st_929 int
+					var st_931 int
+					var st_932 []float64
+					var st_933 int
+					var st_934 []float64
+					var st_935 int
 					var st_936 []float64
 					var st_937 int
 					var st_938 []float64
 					var st_939 int
-					var st_940 int
-					var st_942 int
-					var st_943 []float64
-					var st_944 int
-					var st_945 []float64
-					var st_946 int
-					var st_947 []float64
-					var st_948 int
-					var st_949 []float64
-					var st_950 int
-					var st_951 []float64
-					var st_952 int
-					var st_953 []float64
-					var st_954 int
-					var st_955 []float64
-					var st_956 int
-					var st_957 []float64
-					var st_958 int
-					var st_959 []float64
-					var st_960 int
-					var st_961 []float64
-					var st_962 int
-					var st_963 []float64
-					var st_964 int
-					var st_965 []float64
-					var st_966 int
-					var st_967 []float64
-					var st_968 int
-					var st_969 []float64
-					var st_970 int
-					var st_971 []float64
-					var st_972 int
-					st_936, st_937, st_938, st_939, st_940, st_942, st_943, st_944, st_945, st_946, st_947, st_948, st_949, st_950, st_951, st_952, st_953, st_954, st_955, st_956, st_957, st_958, st_959, st_960, st_961, st_962, st_963, st_964, st_965, st_966, st_967, st_968, st_969, st_970, st_971, st_972 = r_931, sequence_12, c_934, st_640, st_641, st_641, r_928, st_641, r_913, sequence_12, r_921, st_641, r_905, st_641, r_896, sequence_12, row_924, st_641, row_891, mainparams_3, s_918, n_917, row_899, st_641, row_890, mainparams_3, s_910, n_909, r_824, sequence_12, s_902, n_901, row_899, st_641, s_893, n_892
-					buf_1108 := ar.F64w(st_937)
-					buf_1109 := ar.F64w(st_939 * st_940)
-					var d_978 int = 0
-					var rs_979 int = 0
-					var a_980 []float64
-					var d_981 int = 0
-					var rs_982 int = 0
-					var a_983 []float64
-					var d_984 int = 0
-					var rs_985 int = 0
-					var a_986 []float64
-					var d_987 int = 0
-					var rs_988 int = 0
-					var a_989 []float64
-					var d_990 int = 0
-					var rs_991 int = 0
-					var a_992 []float64
-					var d_993 int = 0
-					var rs_994 int = 0
-					var a_995 []float64
-					var d_996 int = 0
-					var rs_997 int = 0
-					var a_998 []float64
-					var d_999 int = 0
-					var rs_1000 int = 0
-					var a_1001 []float64
-					var d_1002 int = 0
-					var rs_1003 int = 0
-					var a_1004 []float64
-					var d_1005 int = 0
-					var rs_1006 int = 0
-					var a_1007 []float64
-					var d_1008 int = 0
-					var rs_1009 int = 0
-					var a_1010 []float64
-					var d_1011 int = 0
-					var rs_1012 int = 0
-					var a_1013 []float64
-					var d_1014 int = 0
-					var rs_1015 int = 0
-					var a_1016 []float64
-					var d_1017 int = 0
-					var rs_1018 int = 0
-					var a_1019 []float64
-					var d_1020 int = 0
-					var rs_1021 int = 0
-					var a_1022 []float64
-					var d_1023 int = 0
-					var rs_1024 int = 0
-					for i_1025 := 0; i_1025 < n_935; i_1025++ {
-						mark_1026 := ar.mark()
-						if i_1025 > 0 {
-							k_1027 := int64(i_1025 - 1)
-							x_1028 := k_1027 + int64(1)
-							x_1029 := int64(2) * x_1028
-							if x_1029 < 0 || x_1029 >= int64(mainparams_2) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1029, mainparams_2))
+					var st_940 []float64
+					var st_941 int
+					var st_942 []float64
+					var st_943 int
+					var st_944 []float64
+					var st_945 int
+					var st_946 []float64
+					var st_947 int
+					var st_948 []float64
+					var st_949 int
+					var st_950 []float64
+					var st_951 int
+					var st_952 []float64
+					var st_953 int
+					var st_954 []float64
+					var st_955 int
+					var st_956 []float64
+					var st_957 int
+					var st_958 []float64
+					var st_959 int
+					var st_960 []float64
+					var st_961 int
+					st_925, st_926, st_927, st_928, st_929, st_931, st_932, st_933, st_934, st_935, st_936, st_937, st_938, st_939, st_940, st_941, st_942, st_943, st_944, st_945, st_946, st_947, st_948, st_949, st_950, st_951, st_952, st_953, st_954, st_955, st_956, st_957, st_958, st_959, st_960, st_961 = r_917, sequence_12, c_923, st_630, st_631, st_631, r_916, st_631, r_903, sequence_12, r_911, st_631, r_895, st_631, r_886, sequence_12, row_914, st_631, row_881, mainparams_3, s_908, n_907, row_889, st_631, row_880, mainparams_3, s_900, n_899, r_814, sequence_12, s_892, n_891, row_889, st_631, s_883, n_882
+					buf_1096 := ar.F64w(st_926)
+					buf_1097 := ar.F64w(st_928 * st_929)
+					var d_967 int = 0
+					var rs_968 int = 0
+					var a_969 []float64
+					var d_970 int = 0
+					var rs_971 int = 0
+					var a_972 []float64
+					var d_973 int = 0
+					var rs_974 int = 0
+					var a_975 []float64
+					var d_976 int = 0
+					var rs_977 int = 0
+					var a_978 []float64
+					var d_979 int = 0
+					var rs_980 int = 0
+					var a_981 []float64
+					var d_982 int = 0
+					var rs_983 int = 0
+					var a_984 []float64
+					var d_985 int = 0
+					var rs_986 int = 0
+					var a_987 []float64
+					var d_988 int = 0
+					var rs_989 int = 0
+					var a_990 []float64
+					var d_991 int = 0
+					var rs_992 int = 0
+					var a_993 []float64
+					var d_994 int = 0
+					var rs_995 int = 0
+					var a_996 []float64
+					var d_997 int = 0
+					var rs_998 int = 0
+					var a_999 []float64
+					var d_1000 int = 0
+					var rs_1001 int = 0
+					var a_1002 []float64
+					var d_1003 int = 0
+					var rs_1004 int = 0
+					var a_1005 []float64
+					var d_1006 int = 0
+					var rs_1007 int = 0
+					var a_1008 []float64
+					var d_1009 int = 0
+					var rs_1010 int = 0
+					var a_1011 []float64
+					var d_1012 int = 0
+					var rs_1013 int = 0
+					for i_1014 := 0; i_1014 < n_924; i_1014++ {
+						mark_1015 := ar.mark()
+						if i_1014 > 0 {
+							k_1016 := int64(i_1014 - 1)
+							x_1017 := k_1016 + int64(1)
+							x_1018 := int64(2) * x_1017
+							if x_1018 < 0 || x_1018 >= int64(mainparams_2) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1018, mainparams_2))
 							}
-							row_1030 := mainparams_1[int(x_1029)*mainparams_3 : (int(x_1029)+1)*mainparams_3]
-							x_1031 := x_1029 + int64(1)
-							if x_1031 < 0 || x_1031 >= int64(mainparams_2) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1031, mainparams_2))
+							row_1019 := mainparams_1[int(x_1018)*mainparams_3 : (int(x_1018)+1)*mainparams_3]
+							x_1020 := x_1018 + int64(1)
+							if x_1020 < 0 || x_1020 >= int64(mainparams_2) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1020, mainparams_2))
 							}
-							row_1032 := mainparams_1[int(x_1031)*mainparams_3 : (int(x_1031)+1)*mainparams_3]
+							row_1021 := mainparams_1[int(x_1020)*mainparams_3 : (int(x_1020)+1)*mainparams_3]
 							if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 							}
-							n_1033 := int(n_15) - int(int64(0))
-							s_1034 := row_1030[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-							if n_1033 != st_937 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{n_1033}))
+							n_1022 := int(n_15) - int(int64(0))
+							s_1023 := row_1019[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+							if n_1022 != st_926 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_926})+" and "+runtime.ShapeString([]int{n_1022}))
 							}
 							if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 							}
-							n_1035 := int(n_15) - int(int64(0))
-							s_1036 := row_1032[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-							if n_1035 != st_937 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{n_1035}))
+							n_1024 := int(n_15) - int(int64(0))
+							s_1025 := row_1021[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+							if n_1024 != st_926 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_926})+" and "+runtime.ShapeString([]int{n_1024}))
 							}
-							r_1037 := ar.F64w(st_937)
-							st_936 = st_936[:len(r_1037)]
-							s_1034 = s_1034[:len(r_1037)]
-							s_1036 = s_1036[:len(r_1037)]
-							for i_1038 := range r_1037 {
-								r_1037[i_1038] = (runtime.Sigmoid(((st_936[i_1038] * s_1034[i_1038]) + s_1036[i_1038])))
+							r_1026 := ar.F64w(st_926)
+							st_925 = st_925[:len(r_1026)]
+							s_1023 = s_1023[:len(r_1026)]
+							s_1025 = s_1025[:len(r_1026)]
+							for i_1027 := range r_1026 {
+								r_1026[i_1027] = (runtime.Sigmoid(((st_925[i_1027] * s_1023[i_1027]) + s_1025[i_1027])))
 							}
-							if x_1029 < 0 || x_1029 >= int64(st_939) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1029, st_939))
+							if x_1018 < 0 || x_1018 >= int64(st_928) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1018, st_928))
 							}
-							row_1040 := st_938[int(x_1029)*st_940 : (int(x_1029)+1)*st_940]
-							x_1041 := int64(2) * n_15
-							if n_15 < 0 || x_1041 < n_15 || x_1041 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1041, mainparams_3))
+							row_1029 := st_927[int(x_1018)*st_929 : (int(x_1018)+1)*st_929]
+							x_1030 := int64(2) * n_15
+							if n_15 < 0 || x_1030 < n_15 || x_1030 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1030, mainparams_3))
 							}
-							n_1042 := int(x_1041) - int(n_15)
-							s_1043 := row_1030[int(n_15)*1 : int(x_1041)*1 : int(x_1041)*1]
-							if n_1042 != st_940 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_940})+" and "+runtime.ShapeString([]int{n_1042}))
+							n_1031 := int(x_1030) - int(n_15)
+							s_1032 := row_1019[int(n_15)*1 : int(x_1030)*1 : int(x_1030)*1]
+							if n_1031 != st_929 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_929})+" and "+runtime.ShapeString([]int{n_1031}))
 							}
-							if n_15 < 0 || x_1041 < n_15 || x_1041 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1041, mainparams_3))
+							if n_15 < 0 || x_1030 < n_15 || x_1030 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1030, mainparams_3))
 							}
-							n_1044 := int(x_1041) - int(n_15)
-							s_1045 := row_1032[int(n_15)*1 : int(x_1041)*1 : int(x_1041)*1]
-							if n_1044 != st_940 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_940})+" and "+runtime.ShapeString([]int{n_1044}))
+							n_1033 := int(x_1030) - int(n_15)
+							s_1034 := row_1021[int(n_15)*1 : int(x_1030)*1 : int(x_1030)*1]
+							if n_1033 != st_929 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_929})+" and "+runtime.ShapeString([]int{n_1033}))
 							}
-							r_1046 := ar.F64w(st_940)
-							row_1040 = row_1040[:len(r_1046)]
-							s_1043 = s_1043[:len(r_1046)]
-							s_1045 = s_1045[:len(r_1046)]
-							for i_1047 := range r_1046 {
-								r_1046[i_1047] = (runtime.Sigmoid(((row_1040[i_1047] * s_1043[i_1047]) + s_1045[i_1047])))
+							r_1035 := ar.F64w(st_929)
+							row_1029 = row_1029[:len(r_1035)]
+							s_1032 = s_1032[:len(r_1035)]
+							s_1034 = s_1034[:len(r_1035)]
+							for i_1036 := range r_1035 {
+								r_1035[i_1036] = (runtime.Sigmoid(((row_1029[i_1036] * s_1032[i_1036]) + s_1034[i_1036])))
 							}
-							x_1049 := int64(3) * n_15
-							if x_1041 < 0 || x_1049 < x_1041 || x_1049 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1041, x_1049, mainparams_3))
+							x_1038 := int64(3) * n_15
+							if x_1030 < 0 || x_1038 < x_1030 || x_1038 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1030, x_1038, mainparams_3))
 							}
-							n_1050 := int(x_1049) - int(x_1041)
-							s_1051 := row_1030[int(x_1041)*1 : int(x_1049)*1 : int(x_1049)*1]
-							if n_1050 != st_937 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{n_1050}))
+							n_1039 := int(x_1038) - int(x_1030)
+							s_1040 := row_1019[int(x_1030)*1 : int(x_1038)*1 : int(x_1038)*1]
+							if n_1039 != st_926 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_926})+" and "+runtime.ShapeString([]int{n_1039}))
 							}
-							if x_1041 < 0 || x_1049 < x_1041 || x_1049 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1041, x_1049, mainparams_3))
+							if x_1030 < 0 || x_1038 < x_1030 || x_1038 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1030, x_1038, mainparams_3))
 							}
-							n_1052 := int(x_1049) - int(x_1041)
-							s_1053 := row_1032[int(x_1041)*1 : int(x_1049)*1 : int(x_1049)*1]
-							if n_1052 != st_937 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{n_1052}))
+							n_1041 := int(x_1038) - int(x_1030)
+							s_1042 := row_1021[int(x_1030)*1 : int(x_1038)*1 : int(x_1038)*1]
+							if n_1041 != st_926 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_926})+" and "+runtime.ShapeString([]int{n_1041}))
 							}
-							r_1054 := ar.F64w(st_937)
-							st_936 = st_936[:len(r_1054)]
-							s_1051 = s_1051[:len(r_1054)]
-							s_1053 = s_1053[:len(r_1054)]
-							for i_1055 := range r_1054 {
-								r_1054[i_1055] = (runtime.Sigmoid(((st_936[i_1055] * s_1051[i_1055]) + s_1053[i_1055])))
+							r_1043 := ar.F64w(st_926)
+							st_925 = st_925[:len(r_1043)]
+							s_1040 = s_1040[:len(r_1043)]
+							s_1042 = s_1042[:len(r_1043)]
+							for i_1044 := range r_1043 {
+								r_1043[i_1044] = (runtime.Sigmoid(((st_925[i_1044] * s_1040[i_1044]) + s_1042[i_1044])))
 							}
-							x_1057 := int64(4) * n_15
-							if x_1049 < 0 || x_1057 < x_1049 || x_1057 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1049, x_1057, mainparams_3))
+							x_1046 := int64(4) * n_15
+							if x_1038 < 0 || x_1046 < x_1038 || x_1046 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1038, x_1046, mainparams_3))
 							}
-							n_1058 := int(x_1057) - int(x_1049)
-							s_1059 := row_1030[int(x_1049)*1 : int(x_1057)*1 : int(x_1057)*1]
-							if n_1058 != st_940 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_940})+" and "+runtime.ShapeString([]int{n_1058}))
+							n_1047 := int(x_1046) - int(x_1038)
+							s_1048 := row_1019[int(x_1038)*1 : int(x_1046)*1 : int(x_1046)*1]
+							if n_1047 != st_929 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_929})+" and "+runtime.ShapeString([]int{n_1047}))
 							}
-							if x_1049 < 0 || x_1057 < x_1049 || x_1057 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1049, x_1057, mainparams_3))
+							if x_1038 < 0 || x_1046 < x_1038 || x_1046 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1038, x_1046, mainparams_3))
 							}
-							n_1060 := int(x_1057) - int(x_1049)
-							s_1061 := row_1032[int(x_1049)*1 : int(x_1057)*1 : int(x_1057)*1]
-							if n_1060 != st_940 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_940})+" and "+runtime.ShapeString([]int{n_1060}))
+							n_1049 := int(x_1046) - int(x_1038)
+							s_1050 := row_1021[int(x_1038)*1 : int(x_1046)*1 : int(x_1046)*1]
+							if n_1049 != st_929 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_929})+" and "+runtime.ShapeString([]int{n_1049}))
 							}
-							r_1062 := ar.F64w(st_940)
-							row_1040 = row_1040[:len(r_1062)]
-							s_1059 = s_1059[:len(r_1062)]
-							s_1061 = s_1061[:len(r_1062)]
-							for i_1063 := range r_1062 {
-								r_1062[i_1063] = (math.Tanh(((row_1040[i_1063] * s_1059[i_1063]) + s_1061[i_1063])))
+							r_1051 := ar.F64w(st_929)
+							row_1029 = row_1029[:len(r_1051)]
+							s_1048 = s_1048[:len(r_1051)]
+							s_1050 = s_1050[:len(r_1051)]
+							for i_1052 := range r_1051 {
+								r_1051[i_1052] = (math.Tanh(((row_1029[i_1052] * s_1048[i_1052]) + s_1050[i_1052])))
 							}
-							if x_1031 < 0 || x_1031 >= int64(st_939) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1031, st_939))
+							if x_1020 < 0 || x_1020 >= int64(st_928) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1020, st_928))
 							}
-							row_1065 := st_938[int(x_1031)*st_940 : (int(x_1031)+1)*st_940]
-							if st_937 != st_940 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_940})+" and "+runtime.ShapeString([]int{st_937}))
+							row_1054 := st_927[int(x_1020)*st_929 : (int(x_1020)+1)*st_929]
+							if st_926 != st_929 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_929})+" and "+runtime.ShapeString([]int{st_926}))
 							}
-							r_1066 := ar.F64w(st_940)
-							row_1065 = row_1065[:len(r_1066)]
-							r_1037 = r_1037[:len(r_1066)]
-							r_1046 = r_1046[:len(r_1066)]
-							r_1062 = r_1062[:len(r_1066)]
-							for i_1067 := range r_1066 {
-								r_1066[i_1067] = ((row_1065[i_1067] * r_1037[i_1067]) + (r_1046[i_1067] * r_1062[i_1067]))
+							if st_929 != st_926 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_926})+" and "+runtime.ShapeString([]int{st_929}))
 							}
-							r_1069 := ar.F64w(st_940)
-							r_1066 = r_1066[:len(r_1069)]
-							for i_1070 := range r_1069 {
-								r_1069[i_1070] = (math.Tanh(r_1066[i_1070]))
+							r_1055 := ar.F64w(st_929)
+							r_1056 := ar.F64w(st_929)
+							r_1057 := ar.F64w(st_929)
+							row_1054 = row_1054[:st_929]
+							r_1026 = r_1026[:st_929]
+							r_1035 = r_1035[:st_929]
+							r_1051 = r_1051[:st_929]
+							r_1055 = r_1055[:st_929]
+							r_1056 = r_1056[:st_929]
+							r_1043 = r_1043[:st_929]
+							r_1057 = r_1057[:st_929]
+							for i_1058 := 0; i_1058 < st_929; i_1058++ {
+								e_1060 := ((row_1054[i_1058] * r_1026[i_1058]) + (r_1035[i_1058] * r_1051[i_1058]))
+								r_1055[i_1058] = e_1060
+								e_1061 := (math.Tanh(e_1060))
+								r_1056[i_1058] = e_1061
+								e_1062 := (r_1043[i_1058] * e_1061)
+								r_1057[i_1058] = e_1062
 							}
-							if st_940 != st_937 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{st_940}))
+							if x_1018 < 0 || x_1018 >= int64(st_928) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1018, st_928))
 							}
-							r_1072 := ar.F64w(st_937)
-							r_1054 = r_1054[:len(r_1072)]
-							r_1069 = r_1069[:len(r_1072)]
-							for i_1073 := range r_1072 {
-								r_1072[i_1073] = (r_1054[i_1073] * r_1069[i_1073])
+							if st_926 != st_929 {
+								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_926})+"; elements have shape "+runtime.ShapeString([]int{st_929}))
 							}
-							if x_1029 < 0 || x_1029 >= int64(st_939) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1029, st_939))
+							c_1063 := ar.F64w(len(st_927))
+							copy(c_1063, st_927)
+							copy(c_1063[int(x_1018)*st_929:(int(x_1018)+1)*st_929], r_1057)
+							if x_1020 < 0 || x_1020 >= int64(st_928) {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1020, st_928))
 							}
-							if st_937 != st_940 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_937})+"; elements have shape "+runtime.ShapeString([]int{st_940}))
-							}
-							c_1075 := ar.F64w(len(st_938))
-							copy(c_1075, st_938)
-							copy(c_1075[int(x_1029)*st_940:(int(x_1029)+1)*st_940], r_1072)
-							if x_1031 < 0 || x_1031 >= int64(st_939) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1031, st_939))
-							}
-							copy(c_1075[int(x_1031)*st_940:(int(x_1031)+1)*st_940], r_1066)
-							st_936, st_938, st_942, st_943, st_944, st_945, st_946, st_947, st_948, st_949, st_950, st_951, st_952, st_953, st_954, st_955, st_956, st_957, st_958, st_959, st_960, st_961, st_962, st_963, st_964, st_965, st_966, st_967, st_968, st_969, st_970, st_971, st_972 = r_1072, c_1075, st_940, r_1069, st_940, r_1054, st_937, r_1062, st_940, r_1046, st_940, r_1037, st_937, row_1065, st_940, row_1032, mainparams_3, s_1059, n_1058, row_1040, st_940, row_1030, mainparams_3, s_1051, n_1050, st_936, st_937, s_1043, n_1042, row_1040, st_940, s_1034, n_1033
+							copy(c_1063[int(x_1020)*st_929:(int(x_1020)+1)*st_929], r_1055)
+							st_925, st_927, st_931, st_932, st_933, st_934, st_935, st_936, st_937, st_938, st_939, st_940, st_941, st_942, st_943, st_944, st_945, st_946, st_947, st_948, st_949, st_950, st_951, st_952, st_953, st_954, st_955, st_956, st_957, st_958, st_959, st_960, st_961 = r_1057, c_1063, st_929, r_1056, st_929, r_1043, st_926, r_1051, st_929, r_1035, st_929, r_1026, st_926, row_1054, st_929, row_1021, mainparams_3, s_1048, n_1047, row_1029, st_929, row_1019, mainparams_3, s_1040, n_1039, st_925, st_926, s_1032, n_1031, row_1029, st_929, s_1023, n_1022
 						}
-						if i_1025 == 0 {
-							d_978 = st_942
-							rs_979 = d_978
-							tot_1076, err_1077 := runtime.MulSize(n_935, rs_979)
+						if i_1014 == 0 {
+							d_967 = st_931
+							rs_968 = d_967
+							tot_1064, err_1065 := runtime.MulSize(n_924, rs_968)
+							if err_1065 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1065)
+							}
+							_ = tot_1064
+						} else if st_931 != d_967 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_931})+", element 0 has shape "+runtime.ShapeString([]int{d_967}))
+						}
+						if i_1014 == 0 {
+							d_970 = st_933
+							rs_971 = d_970
+							tot_1066, err_1067 := runtime.MulSize(n_924, rs_971)
+							if err_1067 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1067)
+							}
+							a_969 = ar.F64w(tot_1066)
+						} else if st_933 != d_970 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_933})+", element 0 has shape "+runtime.ShapeString([]int{d_970}))
+						}
+						copy(a_969[i_1014*rs_971:(i_1014+1)*rs_971], st_932)
+						if i_1014 == 0 {
+							d_973 = st_935
+							rs_974 = d_973
+							tot_1068, err_1069 := runtime.MulSize(n_924, rs_974)
+							if err_1069 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1069)
+							}
+							a_972 = ar.F64w(tot_1068)
+						} else if st_935 != d_973 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_935})+", element 0 has shape "+runtime.ShapeString([]int{d_973}))
+						}
+						copy(a_972[i_1014*rs_974:(i_1014+1)*rs_974], st_934)
+						if i_1014 == 0 {
+							d_976 = st_937
+							rs_977 = d_976
+							tot_1070, err_1071 := runtime.MulSize(n_924, rs_977)
+							if err_1071 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1071)
+							}
+							a_975 = ar.F64w(tot_1070)
+						} else if st_937 != d_976 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_937})+", element 0 has shape "+runtime.ShapeString([]int{d_976}))
+						}
+						copy(a_975[i_1014*rs_977:(i_1014+1)*rs_977], st_936)
+						if i_1014 == 0 {
+							d_979 = st_939
+							rs_980 = d_979
+							tot_1072, err_1073 := runtime.MulSize(n_924, rs_980)
+							if err_1073 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1073)
+							}
+							a_978 = ar.F64w(tot_1072)
+						} else if st_939 != d_979 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_939})+", element 0 has shape "+runtime.ShapeString([]int{d_979}))
+						}
+						copy(a_978[i_1014*rs_980:(i_1014+1)*rs_980], st_938)
+						if i_1014 == 0 {
+							d_982 = st_941
+							rs_983 = d_982
+							tot_1074, err_1075 := runtime.MulSize(n_924, rs_983)
+							if err_1075 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1075)
+							}
+							a_981 = ar.F64w(tot_1074)
+						} else if st_941 != d_982 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_941})+", element 0 has shape "+runtime.ShapeString([]int{d_982}))
+						}
+						copy(a_981[i_1014*rs_983:(i_1014+1)*rs_983], st_940)
+						if i_1014 == 0 {
+							d_985 = st_943
+							rs_986 = d_985
+							tot_1076, err_1077 := runtime.MulSize(n_924, rs_986)
 							if err_1077 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1077)
 							}
-							_ = tot_1076
-						} else if st_942 != d_978 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_942})+", element 0 has shape "+runtime.ShapeString([]int{d_978}))
+							a_984 = ar.F64w(tot_1076)
+						} else if st_943 != d_985 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_943})+", element 0 has shape "+runtime.ShapeString([]int{d_985}))
 						}
-						if i_1025 == 0 {
-							d_981 = st_944
-							rs_982 = d_981
-							tot_1078, err_1079 := runtime.MulSize(n_935, rs_982)
+						copy(a_984[i_1014*rs_986:(i_1014+1)*rs_986], st_942)
+						if i_1014 == 0 {
+							d_988 = st_945
+							rs_989 = d_988
+							tot_1078, err_1079 := runtime.MulSize(n_924, rs_989)
 							if err_1079 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1079)
 							}
-							a_980 = ar.F64w(tot_1078)
-						} else if st_944 != d_981 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_944})+", element 0 has shape "+runtime.ShapeString([]int{d_981}))
+							a_987 = ar.F64w(tot_1078)
+						} else if st_945 != d_988 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_945})+", element 0 has shape "+runtime.ShapeString([]int{d_988}))
 						}
-						copy(a_980[i_1025*rs_982:(i_1025+1)*rs_982], st_943)
-						if i_1025 == 0 {
-							d_984 = st_946
-							rs_985 = d_984
-							tot_1080, err_1081 := runtime.MulSize(n_935, rs_985)
+						copy(a_987[i_1014*rs_989:(i_1014+1)*rs_989], st_944)
+						if i_1014 == 0 {
+							d_991 = st_947
+							rs_992 = d_991
+							tot_1080, err_1081 := runtime.MulSize(n_924, rs_992)
 							if err_1081 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1081)
 							}
-							a_983 = ar.F64w(tot_1080)
-						} else if st_946 != d_984 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_946})+", element 0 has shape "+runtime.ShapeString([]int{d_984}))
+							a_990 = ar.F64w(tot_1080)
+						} else if st_947 != d_991 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_947})+", element 0 has shape "+runtime.ShapeString([]int{d_991}))
 						}
-						copy(a_983[i_1025*rs_985:(i_1025+1)*rs_985], st_945)
-						if i_1025 == 0 {
-							d_987 = st_948
-							rs_988 = d_987
-							tot_1082, err_1083 := runtime.MulSize(n_935, rs_988)
+						copy(a_990[i_1014*rs_992:(i_1014+1)*rs_992], st_946)
+						if i_1014 == 0 {
+							d_994 = st_949
+							rs_995 = d_994
+							tot_1082, err_1083 := runtime.MulSize(n_924, rs_995)
 							if err_1083 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1083)
 							}
-							a_986 = ar.F64w(tot_1082)
-						} else if st_948 != d_987 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_948})+", element 0 has shape "+runtime.ShapeString([]int{d_987}))
+							a_993 = ar.F64w(tot_1082)
+						} else if st_949 != d_994 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_949})+", element 0 has shape "+runtime.ShapeString([]int{d_994}))
 						}
-						copy(a_986[i_1025*rs_988:(i_1025+1)*rs_988], st_947)
-						if i_1025 == 0 {
-							d_990 = st_950
-							rs_991 = d_990
-							tot_1084, err_1085 := runtime.MulSize(n_935, rs_991)
+						copy(a_993[i_1014*rs_995:(i_1014+1)*rs_995], st_948)
+						if i_1014 == 0 {
+							d_997 = st_951
+							rs_998 = d_997
+							tot_1084, err_1085 := runtime.MulSize(n_924, rs_998)
 							if err_1085 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1085)
 							}
-							a_989 = ar.F64w(tot_1084)
-						} else if st_950 != d_990 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_950})+", element 0 has shape "+runtime.ShapeString([]int{d_990}))
+							a_996 = ar.F64w(tot_1084)
+						} else if st_951 != d_997 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_951})+", element 0 has shape "+runtime.ShapeString([]int{d_997}))
 						}
-						copy(a_989[i_1025*rs_991:(i_1025+1)*rs_991], st_949)
-						if i_1025 == 0 {
-							d_993 = st_952
-							rs_994 = d_993
-							tot_1086, err_1087 := runtime.MulSize(n_935, rs_994)
+						copy(a_996[i_1014*rs_998:(i_1014+1)*rs_998], st_950)
+						if i_1014 == 0 {
+							d_1000 = st_953
+							rs_1001 = d_1000
+							tot_1086, err_1087 := runtime.MulSize(n_924, rs_1001)
 							if err_1087 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1087)
 							}
-							a_992 = ar.F64w(tot_1086)
-						} else if st_952 != d_993 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_952})+", element 0 has shape "+runtime.ShapeString([]int{d_993}))
+							a_999 = ar.F64w(tot_1086)
+						} else if st_953 != d_1000 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_953})+", element 0 has shape "+runtime.ShapeString([]int{d_1000}))
 						}
-						copy(a_992[i_1025*rs_994:(i_1025+1)*rs_994], st_951)
-						if i_1025 == 0 {
-							d_996 = st_954
-							rs_997 = d_996
-							tot_1088, err_1089 := runtime.MulSize(n_935, rs_997)
+						copy(a_999[i_1014*rs_1001:(i_1014+1)*rs_1001], st_952)
+						if i_1014 == 0 {
+							d_1003 = st_955
+							rs_1004 = d_1003
+							tot_1088, err_1089 := runtime.MulSize(n_924, rs_1004)
 							if err_1089 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1089)
 							}
-							a_995 = ar.F64w(tot_1088)
-						} else if st_954 != d_996 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_954})+", element 0 has shape "+runtime.ShapeString([]int{d_996}))
+							a_1002 = ar.F64w(tot_1088)
+						} else if st_955 != d_1003 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_955})+", element 0 has shape "+runtime.ShapeString([]int{d_1003}))
 						}
-						copy(a_995[i_1025*rs_997:(i_1025+1)*rs_997], st_953)
-						if i_1025 == 0 {
-							d_999 = st_956
-							rs_1000 = d_999
-							tot_1090, err_1091 := runtime.MulSize(n_935, rs_1000)
+						copy(a_1002[i_1014*rs_1004:(i_1014+1)*rs_1004], st_954)
+						if i_1014 == 0 {
+							d_1006 = st_957
+							rs_1007 = d_1006
+							tot_1090, err_1091 := runtime.MulSize(n_924, rs_1007)
 							if err_1091 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1091)
 							}
-							a_998 = ar.F64w(tot_1090)
-						} else if st_956 != d_999 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_956})+", element 0 has shape "+runtime.ShapeString([]int{d_999}))
+							a_1005 = ar.F64w(tot_1090)
+						} else if st_957 != d_1006 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_957})+", element 0 has shape "+runtime.ShapeString([]int{d_1006}))
 						}
-						copy(a_998[i_1025*rs_1000:(i_1025+1)*rs_1000], st_955)
-						if i_1025 == 0 {
-							d_1002 = st_958
-							rs_1003 = d_1002
-							tot_1092, err_1093 := runtime.MulSize(n_935, rs_1003)
+						copy(a_1005[i_1014*rs_1007:(i_1014+1)*rs_1007], st_956)
+						if i_1014 == 0 {
+							d_1009 = st_959
+							rs_1010 = d_1009
+							tot_1092, err_1093 := runtime.MulSize(n_924, rs_1010)
 							if err_1093 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1093)
 							}
-							a_1001 = ar.F64w(tot_1092)
-						} else if st_958 != d_1002 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_958})+", element 0 has shape "+runtime.ShapeString([]int{d_1002}))
+							a_1008 = ar.F64w(tot_1092)
+						} else if st_959 != d_1009 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_959})+", element 0 has shape "+runtime.ShapeString([]int{d_1009}))
 						}
-						copy(a_1001[i_1025*rs_1003:(i_1025+1)*rs_1003], st_957)
-						if i_1025 == 0 {
-							d_1005 = st_960
-							rs_1006 = d_1005
-							tot_1094, err_1095 := runtime.MulSize(n_935, rs_1006)
+						copy(a_1008[i_1014*rs_1010:(i_1014+1)*rs_1010], st_958)
+						if i_1014 == 0 {
+							d_1012 = st_961
+							rs_1013 = d_1012
+							tot_1094, err_1095 := runtime.MulSize(n_924, rs_1013)
 							if err_1095 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1095)
 							}
-							a_1004 = ar.F64w(tot_1094)
-						} else if st_960 != d_1005 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_960})+", element 0 has shape "+runtime.ShapeString([]int{d_1005}))
+							a_1011 = ar.F64w(tot_1094)
+						} else if st_961 != d_1012 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_961})+", element 0 has shape "+runtime.ShapeString([]int{d_1012}))
 						}
-						copy(a_1004[i_1025*rs_1006:(i_1025+1)*rs_1006], st_959)
-						if i_1025 == 0 {
-							d_1008 = st_962
-							rs_1009 = d_1008
-							tot_1096, err_1097 := runtime.MulSize(n_935, rs_1009)
-							if err_1097 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1097)
-							}
-							a_1007 = ar.F64w(tot_1096)
-						} else if st_962 != d_1008 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_962})+", element 0 has shape "+runtime.ShapeString([]int{d_1008}))
-						}
-						copy(a_1007[i_1025*rs_1009:(i_1025+1)*rs_1009], st_961)
-						if i_1025 == 0 {
-							d_1011 = st_964
-							rs_1012 = d_1011
-							tot_1098, err_1099 := runtime.MulSize(n_935, rs_1012)
-							if err_1099 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1099)
-							}
-							a_1010 = ar.F64w(tot_1098)
-						} else if st_964 != d_1011 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_964})+", element 0 has shape "+runtime.ShapeString([]int{d_1011}))
-						}
-						copy(a_1010[i_1025*rs_1012:(i_1025+1)*rs_1012], st_963)
-						if i_1025 == 0 {
-							d_1014 = st_966
-							rs_1015 = d_1014
-							tot_1100, err_1101 := runtime.MulSize(n_935, rs_1015)
-							if err_1101 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1101)
-							}
-							a_1013 = ar.F64w(tot_1100)
-						} else if st_966 != d_1014 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_966})+", element 0 has shape "+runtime.ShapeString([]int{d_1014}))
-						}
-						copy(a_1013[i_1025*rs_1015:(i_1025+1)*rs_1015], st_965)
-						if i_1025 == 0 {
-							d_1017 = st_968
-							rs_1018 = d_1017
-							tot_1102, err_1103 := runtime.MulSize(n_935, rs_1018)
-							if err_1103 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1103)
-							}
-							a_1016 = ar.F64w(tot_1102)
-						} else if st_968 != d_1017 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_968})+", element 0 has shape "+runtime.ShapeString([]int{d_1017}))
-						}
-						copy(a_1016[i_1025*rs_1018:(i_1025+1)*rs_1018], st_967)
-						if i_1025 == 0 {
-							d_1020 = st_970
-							rs_1021 = d_1020
-							tot_1104, err_1105 := runtime.MulSize(n_935, rs_1021)
-							if err_1105 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1105)
-							}
-							a_1019 = ar.F64w(tot_1104)
-						} else if st_970 != d_1020 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_970})+", element 0 has shape "+runtime.ShapeString([]int{d_1020}))
-						}
-						copy(a_1019[i_1025*rs_1021:(i_1025+1)*rs_1021], st_969)
-						if i_1025 == 0 {
-							d_1023 = st_972
-							rs_1024 = d_1023
-							tot_1106, err_1107 := runtime.MulSize(n_935, rs_1024)
-							if err_1107 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1107)
-							}
-							a_1022 = ar.F64w(tot_1106)
-						} else if st_972 != d_1023 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_972})+", element 0 has shape "+runtime.ShapeString([]int{d_1023}))
-						}
-						copy(a_1022[i_1025*rs_1024:(i_1025+1)*rs_1024], st_971)
-						st_943 = a_980[i_1025*rs_982 : (i_1025+1)*rs_982]
-						st_945 = a_983[i_1025*rs_985 : (i_1025+1)*rs_985]
-						st_947 = a_986[i_1025*rs_988 : (i_1025+1)*rs_988]
-						st_949 = a_989[i_1025*rs_991 : (i_1025+1)*rs_991]
-						st_951 = a_992[i_1025*rs_994 : (i_1025+1)*rs_994]
-						st_953 = a_995[i_1025*rs_997 : (i_1025+1)*rs_997]
-						st_955 = a_998[i_1025*rs_1000 : (i_1025+1)*rs_1000]
-						st_957 = a_1001[i_1025*rs_1003 : (i_1025+1)*rs_1003]
-						st_959 = a_1004[i_1025*rs_1006 : (i_1025+1)*rs_1006]
-						st_961 = a_1007[i_1025*rs_1009 : (i_1025+1)*rs_1009]
-						st_963 = a_1010[i_1025*rs_1012 : (i_1025+1)*rs_1012]
-						st_965 = a_1013[i_1025*rs_1015 : (i_1025+1)*rs_1015]
-						st_967 = a_1016[i_1025*rs_1018 : (i_1025+1)*rs_1018]
-						st_969 = a_1019[i_1025*rs_1021 : (i_1025+1)*rs_1021]
-						st_971 = a_1022[i_1025*rs_1024 : (i_1025+1)*rs_1024]
-						if i_1025 > 0 && st_937 == len(buf_1108) && st_939*st_940 == len(buf_1109) {
-							copy(buf_1108, st_936)
-							st_936 = buf_1108
-							copy(buf_1109, st_938)
-							st_938 = buf_1109
-							ar.release(mark_1026)
+						copy(a_1011[i_1014*rs_1013:(i_1014+1)*rs_1013], st_960)
+						st_932 = a_969[i_1014*rs_971 : (i_1014+1)*rs_971]
+						st_934 = a_972[i_1014*rs_974 : (i_1014+1)*rs_974]
+						st_936 = a_975[i_1014*rs_977 : (i_1014+1)*rs_977]
+						st_938 = a_978[i_1014*rs_980 : (i_1014+1)*rs_980]
+						st_940 = a_981[i_1014*rs_983 : (i_1014+1)*rs_983]
+						st_942 = a_984[i_1014*rs_986 : (i_1014+1)*rs_986]
+						st_944 = a_987[i_1014*rs_989 : (i_1014+1)*rs_989]
+						st_946 = a_990[i_1014*rs_992 : (i_1014+1)*rs_992]
+						st_948 = a_993[i_1014*rs_995 : (i_1014+1)*rs_995]
+						st_950 = a_996[i_1014*rs_998 : (i_1014+1)*rs_998]
+						st_952 = a_999[i_1014*rs_1001 : (i_1014+1)*rs_1001]
+						st_954 = a_1002[i_1014*rs_1004 : (i_1014+1)*rs_1004]
+						st_956 = a_1005[i_1014*rs_1007 : (i_1014+1)*rs_1007]
+						st_958 = a_1008[i_1014*rs_1010 : (i_1014+1)*rs_1010]
+						st_960 = a_1011[i_1014*rs_1013 : (i_1014+1)*rs_1013]
+						if i_1014 > 0 && st_926 == len(buf_1096) && st_928*st_929 == len(buf_1097) {
+							copy(buf_1096, st_925)
+							st_925 = buf_1096
+							copy(buf_1097, st_927)
+							st_927 = buf_1097
+							ar.release(mark_1015)
 						}
 					}
-					c_830, c_831, c_832, c_833, c_834, c_835, c_836, c_837, c_838, c_839, c_840, c_841, c_842, c_843, c_844, c_845, c_846, c_847, c_848, c_849, c_850, c_851, c_852, c_853, c_854, c_855, c_856, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878, c_879, c_880, c_881, c_882, c_883, c_884, c_885, c_886, c_887, c_888 = st_936, n_935, st_937, st_938, n_935, st_939, st_940, n_935, d_978, a_980, n_935, d_981, a_983, n_935, d_984, a_986, n_935, d_987, a_989, n_935, d_990, a_992, n_935, d_993, a_995, n_935, d_996, a_998, n_935, d_999, a_1001, n_935, d_1002, a_1004, n_935, d_1005, a_1007, n_935, d_1008, a_1010, n_935, d_1011, a_1013, n_935, d_1014, a_1016, n_935, d_1017, a_1019, n_935, d_1020, a_1022, n_935, d_1023, n_935, 0, n_935, 0, 0
+					c_820, c_821, c_822, c_823, c_824, c_825, c_826, c_827, c_828, c_829, c_830, c_831, c_832, c_833, c_834, c_835, c_836, c_837, c_838, c_839, c_840, c_841, c_842, c_843, c_844, c_845, c_846, c_847, c_848, c_849, c_850, c_851, c_852, c_853, c_854, c_855, c_856, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878 = st_925, n_924, st_926, st_927, n_924, st_928, st_929, n_924, d_967, a_969, n_924, d_970, a_972, n_924, d_973, a_975, n_924, d_976, a_978, n_924, d_979, a_981, n_924, d_982, a_984, n_924, d_985, a_987, n_924, d_988, a_990, n_924, d_991, a_993, n_924, d_994, a_996, n_924, d_997, a_999, n_924, d_1000, a_1002, n_924, d_1003, a_1005, n_924, d_1006, a_1008, n_924, d_1009, a_1011, n_924, d_1012, n_924, 0, n_924, 0, 0
 				} else {
-					n_1110, err_1111 := runtime.CheckSize(int64(0))
-					if err_1111 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1111)
+					n_1098, err_1099 := runtime.CheckSize(int64(0))
+					if err_1099 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1099)
 					}
-					var d_1112 int = 0
-					var rs_1113 int = 0
+					var d_1100 int = 0
+					var rs_1101 int = 0
+					var d_1102 int = 0
+					var d_1103 int = 0
+					var rs_1104 int = 0
+					var d_1105 int = 0
+					var rs_1106 int = 0
+					var a_1107 []float64
+					var d_1108 int = 0
+					var rs_1109 int = 0
+					var a_1110 []float64
+					var d_1111 int = 0
+					var rs_1112 int = 0
+					var a_1113 []float64
 					var d_1114 int = 0
-					var d_1115 int = 0
-					var rs_1116 int = 0
+					var rs_1115 int = 0
+					var a_1116 []float64
 					var d_1117 int = 0
 					var rs_1118 int = 0
 					var a_1119 []float64
@@ -4735,1089 +4729,1078 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					var a_1149 []float64
 					var d_1150 int = 0
 					var rs_1151 int = 0
-					var a_1152 []float64
-					var d_1153 int = 0
-					var rs_1154 int = 0
-					var a_1155 []float64
-					var d_1156 int = 0
-					var rs_1157 int = 0
-					var a_1158 []float64
-					var d_1159 int = 0
-					var rs_1160 int = 0
-					var a_1161 []float64
-					var d_1162 int = 0
-					var rs_1163 int = 0
-					for i_1164 := 0; i_1164 < n_1110; i_1164++ {
-						mark_1165 := ar.mark()
-						_ = int64(i_1164)
+					for i_1152 := 0; i_1152 < n_1098; i_1152++ {
+						mark_1153 := ar.mark()
+						_ = int64(i_1152)
 						if int64(0) >= int64(mainparams_2) {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 						}
-						row_1167 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+						row_1155 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 						if int64(1) >= int64(mainparams_2) {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 						}
-						row_1168 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+						row_1156 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1169 := int(n_15) - int(int64(0))
-						s_1170 := row_1167[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1169 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1169}))
+						n_1157 := int(n_15) - int(int64(0))
+						s_1158 := row_1155[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1157 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1157}))
 						}
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1171 := int(n_15) - int(int64(0))
-						s_1172 := row_1168[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1171 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1171}))
+						n_1159 := int(n_15) - int(int64(0))
+						s_1160 := row_1156[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1159 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1159}))
 						}
-						r_1173 := ar.F64w(sequence_12)
-						r_824 = r_824[:len(r_1173)]
-						s_1170 = s_1170[:len(r_1173)]
-						s_1172 = s_1172[:len(r_1173)]
-						for i_1174 := range r_1173 {
-							r_1173[i_1174] = (runtime.Sigmoid(((r_824[i_1174] * s_1170[i_1174]) + s_1172[i_1174])))
+						r_1161 := ar.F64w(sequence_12)
+						r_814 = r_814[:len(r_1161)]
+						s_1158 = s_1158[:len(r_1161)]
+						s_1160 = s_1160[:len(r_1161)]
+						for i_1162 := range r_1161 {
+							r_1161[i_1162] = (runtime.Sigmoid(((r_814[i_1162] * s_1158[i_1162]) + s_1160[i_1162])))
 						}
-						if int64(0) >= int64(st_640) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_640))
+						if int64(0) >= int64(st_630) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_630))
 						}
-						row_1176 := st_639[int(int64(0))*st_641 : (int(int64(0))+1)*st_641]
-						x_1177 := int64(2) * n_15
-						if n_15 < 0 || x_1177 < n_15 || x_1177 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1177, mainparams_3))
+						row_1164 := st_629[int(int64(0))*st_631 : (int(int64(0))+1)*st_631]
+						x_1165 := int64(2) * n_15
+						if n_15 < 0 || x_1165 < n_15 || x_1165 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1165, mainparams_3))
 						}
-						n_1178 := int(x_1177) - int(n_15)
-						s_1179 := row_1167[int(n_15)*1 : int(x_1177)*1 : int(x_1177)*1]
-						if n_1178 != st_641 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_1178}))
+						n_1166 := int(x_1165) - int(n_15)
+						s_1167 := row_1155[int(n_15)*1 : int(x_1165)*1 : int(x_1165)*1]
+						if n_1166 != st_631 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_631})+" and "+runtime.ShapeString([]int{n_1166}))
 						}
-						if n_15 < 0 || x_1177 < n_15 || x_1177 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1177, mainparams_3))
+						if n_15 < 0 || x_1165 < n_15 || x_1165 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1165, mainparams_3))
 						}
-						n_1180 := int(x_1177) - int(n_15)
-						s_1181 := row_1168[int(n_15)*1 : int(x_1177)*1 : int(x_1177)*1]
-						if n_1180 != st_641 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_1180}))
+						n_1168 := int(x_1165) - int(n_15)
+						s_1169 := row_1156[int(n_15)*1 : int(x_1165)*1 : int(x_1165)*1]
+						if n_1168 != st_631 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_631})+" and "+runtime.ShapeString([]int{n_1168}))
 						}
-						r_1182 := ar.F64w(st_641)
-						row_1176 = row_1176[:len(r_1182)]
-						s_1179 = s_1179[:len(r_1182)]
-						s_1181 = s_1181[:len(r_1182)]
-						for i_1183 := range r_1182 {
-							r_1182[i_1183] = (runtime.Sigmoid(((row_1176[i_1183] * s_1179[i_1183]) + s_1181[i_1183])))
+						r_1170 := ar.F64w(st_631)
+						row_1164 = row_1164[:len(r_1170)]
+						s_1167 = s_1167[:len(r_1170)]
+						s_1169 = s_1169[:len(r_1170)]
+						for i_1171 := range r_1170 {
+							r_1170[i_1171] = (runtime.Sigmoid(((row_1164[i_1171] * s_1167[i_1171]) + s_1169[i_1171])))
 						}
-						x_1185 := int64(3) * n_15
-						if x_1177 < 0 || x_1185 < x_1177 || x_1185 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1177, x_1185, mainparams_3))
+						x_1173 := int64(3) * n_15
+						if x_1165 < 0 || x_1173 < x_1165 || x_1173 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1165, x_1173, mainparams_3))
 						}
-						n_1186 := int(x_1185) - int(x_1177)
-						s_1187 := row_1167[int(x_1177)*1 : int(x_1185)*1 : int(x_1185)*1]
-						if n_1186 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1186}))
+						n_1174 := int(x_1173) - int(x_1165)
+						s_1175 := row_1155[int(x_1165)*1 : int(x_1173)*1 : int(x_1173)*1]
+						if n_1174 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1174}))
 						}
-						if x_1177 < 0 || x_1185 < x_1177 || x_1185 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1177, x_1185, mainparams_3))
+						if x_1165 < 0 || x_1173 < x_1165 || x_1173 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1165, x_1173, mainparams_3))
 						}
-						n_1188 := int(x_1185) - int(x_1177)
-						s_1189 := row_1168[int(x_1177)*1 : int(x_1185)*1 : int(x_1185)*1]
-						if n_1188 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1188}))
+						n_1176 := int(x_1173) - int(x_1165)
+						s_1177 := row_1156[int(x_1165)*1 : int(x_1173)*1 : int(x_1173)*1]
+						if n_1176 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1176}))
 						}
-						r_1190 := ar.F64w(sequence_12)
-						r_824 = r_824[:len(r_1190)]
-						s_1187 = s_1187[:len(r_1190)]
-						s_1189 = s_1189[:len(r_1190)]
-						for i_1191 := range r_1190 {
-							r_1190[i_1191] = (runtime.Sigmoid(((r_824[i_1191] * s_1187[i_1191]) + s_1189[i_1191])))
+						r_1178 := ar.F64w(sequence_12)
+						r_814 = r_814[:len(r_1178)]
+						s_1175 = s_1175[:len(r_1178)]
+						s_1177 = s_1177[:len(r_1178)]
+						for i_1179 := range r_1178 {
+							r_1178[i_1179] = (runtime.Sigmoid(((r_814[i_1179] * s_1175[i_1179]) + s_1177[i_1179])))
 						}
-						x_1193 := int64(4) * n_15
-						if x_1185 < 0 || x_1193 < x_1185 || x_1193 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1185, x_1193, mainparams_3))
+						x_1181 := int64(4) * n_15
+						if x_1173 < 0 || x_1181 < x_1173 || x_1181 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1173, x_1181, mainparams_3))
 						}
-						n_1194 := int(x_1193) - int(x_1185)
-						s_1195 := row_1167[int(x_1185)*1 : int(x_1193)*1 : int(x_1193)*1]
-						if n_1194 != st_641 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_1194}))
+						n_1182 := int(x_1181) - int(x_1173)
+						s_1183 := row_1155[int(x_1173)*1 : int(x_1181)*1 : int(x_1181)*1]
+						if n_1182 != st_631 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_631})+" and "+runtime.ShapeString([]int{n_1182}))
 						}
-						if x_1185 < 0 || x_1193 < x_1185 || x_1193 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1185, x_1193, mainparams_3))
+						if x_1173 < 0 || x_1181 < x_1173 || x_1181 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1173, x_1181, mainparams_3))
 						}
-						n_1196 := int(x_1193) - int(x_1185)
-						s_1197 := row_1168[int(x_1185)*1 : int(x_1193)*1 : int(x_1193)*1]
-						if n_1196 != st_641 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_1196}))
+						n_1184 := int(x_1181) - int(x_1173)
+						s_1185 := row_1156[int(x_1173)*1 : int(x_1181)*1 : int(x_1181)*1]
+						if n_1184 != st_631 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_631})+" and "+runtime.ShapeString([]int{n_1184}))
 						}
-						r_1198 := ar.F64w(st_641)
-						row_1176 = row_1176[:len(r_1198)]
-						s_1195 = s_1195[:len(r_1198)]
-						s_1197 = s_1197[:len(r_1198)]
-						for i_1199 := range r_1198 {
-							r_1198[i_1199] = (math.Tanh(((row_1176[i_1199] * s_1195[i_1199]) + s_1197[i_1199])))
+						r_1186 := ar.F64w(st_631)
+						row_1164 = row_1164[:len(r_1186)]
+						s_1183 = s_1183[:len(r_1186)]
+						s_1185 = s_1185[:len(r_1186)]
+						for i_1187 := range r_1186 {
+							r_1186[i_1187] = (math.Tanh(((row_1164[i_1187] * s_1183[i_1187]) + s_1185[i_1187])))
 						}
-						if int64(1) >= int64(st_640) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_640))
+						if int64(1) >= int64(st_630) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_630))
 						}
-						row_1201 := st_639[int(int64(1))*st_641 : (int(int64(1))+1)*st_641]
-						if sequence_12 != st_641 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{sequence_12}))
+						row_1189 := st_629[int(int64(1))*st_631 : (int(int64(1))+1)*st_631]
+						if sequence_12 != st_631 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_631})+" and "+runtime.ShapeString([]int{sequence_12}))
 						}
-						r_1202 := ar.F64w(st_641)
-						row_1201 = row_1201[:len(r_1202)]
-						r_1173 = r_1173[:len(r_1202)]
-						r_1182 = r_1182[:len(r_1202)]
-						r_1198 = r_1198[:len(r_1202)]
-						for i_1203 := range r_1202 {
-							r_1202[i_1203] = ((row_1201[i_1203] * r_1173[i_1203]) + (r_1182[i_1203] * r_1198[i_1203]))
+						if st_631 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_631}))
 						}
-						r_1205 := ar.F64w(st_641)
-						r_1202 = r_1202[:len(r_1205)]
-						for i_1206 := range r_1205 {
-							r_1205[i_1206] = (math.Tanh(r_1202[i_1206]))
+						r_1190 := ar.F64w(st_631)
+						r_1191 := ar.F64w(st_631)
+						r_1192 := ar.F64w(st_631)
+						row_1189 = row_1189[:st_631]
+						r_1161 = r_1161[:st_631]
+						r_1170 = r_1170[:st_631]
+						r_1186 = r_1186[:st_631]
+						r_1190 = r_1190[:st_631]
+						r_1191 = r_1191[:st_631]
+						r_1178 = r_1178[:st_631]
+						r_1192 = r_1192[:st_631]
+						for i_1193 := 0; i_1193 < st_631; i_1193++ {
+							e_1195 := ((row_1189[i_1193] * r_1161[i_1193]) + (r_1170[i_1193] * r_1186[i_1193]))
+							r_1190[i_1193] = e_1195
+							e_1196 := (math.Tanh(e_1195))
+							r_1191[i_1193] = e_1196
+							e_1197 := (r_1178[i_1193] * e_1196)
+							r_1192[i_1193] = e_1197
 						}
-						if st_641 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_641}))
+						if int64(0) >= int64(st_630) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_630))
 						}
-						r_1208 := ar.F64w(sequence_12)
-						r_1190 = r_1190[:len(r_1208)]
-						r_1205 = r_1205[:len(r_1208)]
-						for i_1209 := range r_1208 {
-							r_1208[i_1209] = (r_1190[i_1209] * r_1205[i_1209])
+						if sequence_12 != st_631 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_631}))
 						}
-						if int64(0) >= int64(st_640) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_640))
+						c_1198 := ar.F64w(len(st_629))
+						copy(c_1198, st_629)
+						copy(c_1198[int(int64(0))*st_631:(int(int64(0))+1)*st_631], r_1192)
+						if int64(1) >= int64(st_630) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_630))
 						}
-						if sequence_12 != st_641 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_641}))
-						}
-						c_1211 := ar.F64w(len(st_639))
-						copy(c_1211, st_639)
-						copy(c_1211[int(int64(0))*st_641:(int(int64(0))+1)*st_641], r_1208)
-						if int64(1) >= int64(st_640) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_640))
-						}
-						copy(c_1211[int(int64(1))*st_641:(int(int64(1))+1)*st_641], r_1202)
-						if i_1164 == 0 {
-							d_1112 = sequence_12
-							rs_1113 = d_1112
-							tot_1212, err_1213 := runtime.MulSize(n_1110, rs_1113)
-							if err_1213 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1213)
+						copy(c_1198[int(int64(1))*st_631:(int(int64(1))+1)*st_631], r_1190)
+						if i_1152 == 0 {
+							d_1100 = sequence_12
+							rs_1101 = d_1100
+							tot_1199, err_1200 := runtime.MulSize(n_1098, rs_1101)
+							if err_1200 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1200)
 							}
-							_ = tot_1212
-						} else if sequence_12 != d_1112 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1112}))
+							_ = tot_1199
+						} else if sequence_12 != d_1100 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1100}))
 						}
-						if i_1164 == 0 {
-							d_1114, d_1115 = st_640, st_641
-							rs_1116 = d_1114 * d_1115
-							tot_1214, err_1215 := runtime.MulSize(n_1110, rs_1116)
-							if err_1215 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1215)
+						if i_1152 == 0 {
+							d_1102, d_1103 = st_630, st_631
+							rs_1104 = d_1102 * d_1103
+							tot_1201, err_1202 := runtime.MulSize(n_1098, rs_1104)
+							if err_1202 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1202)
 							}
-							_ = tot_1214
-						} else if st_640 != d_1114 || st_641 != d_1115 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_640, st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1114, d_1115}))
+							_ = tot_1201
+						} else if st_630 != d_1102 || st_631 != d_1103 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{st_630, st_631})+", element 0 has shape "+runtime.ShapeString([]int{d_1102, d_1103}))
 						}
-						if i_1164 == 0 {
-							d_1117 = st_641
+						if i_1152 == 0 {
+							d_1105 = st_631
+							rs_1106 = d_1105
+							tot_1203, err_1204 := runtime.MulSize(n_1098, rs_1106)
+							if err_1204 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1204)
+							}
+							_ = tot_1203
+						} else if st_631 != d_1105 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{st_631})+", element 0 has shape "+runtime.ShapeString([]int{d_1105}))
+						}
+						if i_1152 == 0 {
+							d_1108 = st_631
+							rs_1109 = d_1108
+							tot_1205, err_1206 := runtime.MulSize(n_1098, rs_1109)
+							if err_1206 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1206)
+							}
+							a_1107 = ar.F64w(tot_1205)
+						} else if st_631 != d_1108 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{st_631})+", element 0 has shape "+runtime.ShapeString([]int{d_1108}))
+						}
+						copy(a_1107[i_1152*rs_1109:(i_1152+1)*rs_1109], r_1191)
+						if i_1152 == 0 {
+							d_1111 = sequence_12
+							rs_1112 = d_1111
+							tot_1207, err_1208 := runtime.MulSize(n_1098, rs_1112)
+							if err_1208 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1208)
+							}
+							a_1110 = ar.F64w(tot_1207)
+						} else if sequence_12 != d_1111 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1111}))
+						}
+						copy(a_1110[i_1152*rs_1112:(i_1152+1)*rs_1112], r_1178)
+						if i_1152 == 0 {
+							d_1114 = st_631
+							rs_1115 = d_1114
+							tot_1209, err_1210 := runtime.MulSize(n_1098, rs_1115)
+							if err_1210 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1210)
+							}
+							a_1113 = ar.F64w(tot_1209)
+						} else if st_631 != d_1114 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{st_631})+", element 0 has shape "+runtime.ShapeString([]int{d_1114}))
+						}
+						copy(a_1113[i_1152*rs_1115:(i_1152+1)*rs_1115], r_1186)
+						if i_1152 == 0 {
+							d_1117 = st_631
 							rs_1118 = d_1117
-							tot_1216, err_1217 := runtime.MulSize(n_1110, rs_1118)
-							if err_1217 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1217)
+							tot_1211, err_1212 := runtime.MulSize(n_1098, rs_1118)
+							if err_1212 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1212)
 							}
-							_ = tot_1216
-						} else if st_641 != d_1117 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1117}))
+							a_1116 = ar.F64w(tot_1211)
+						} else if st_631 != d_1117 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{st_631})+", element 0 has shape "+runtime.ShapeString([]int{d_1117}))
 						}
-						if i_1164 == 0 {
-							d_1120 = st_641
+						copy(a_1116[i_1152*rs_1118:(i_1152+1)*rs_1118], r_1170)
+						if i_1152 == 0 {
+							d_1120 = sequence_12
 							rs_1121 = d_1120
-							tot_1218, err_1219 := runtime.MulSize(n_1110, rs_1121)
-							if err_1219 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1219)
+							tot_1213, err_1214 := runtime.MulSize(n_1098, rs_1121)
+							if err_1214 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1214)
 							}
-							a_1119 = ar.F64w(tot_1218)
-						} else if st_641 != d_1120 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1120}))
+							a_1119 = ar.F64w(tot_1213)
+						} else if sequence_12 != d_1120 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1120}))
 						}
-						copy(a_1119[i_1164*rs_1121:(i_1164+1)*rs_1121], r_1205)
-						if i_1164 == 0 {
-							d_1123 = sequence_12
+						copy(a_1119[i_1152*rs_1121:(i_1152+1)*rs_1121], r_1161)
+						if i_1152 == 0 {
+							d_1123 = st_631
 							rs_1124 = d_1123
-							tot_1220, err_1221 := runtime.MulSize(n_1110, rs_1124)
-							if err_1221 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1221)
+							tot_1215, err_1216 := runtime.MulSize(n_1098, rs_1124)
+							if err_1216 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1216)
 							}
-							a_1122 = ar.F64w(tot_1220)
-						} else if sequence_12 != d_1123 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1123}))
+							a_1122 = ar.F64w(tot_1215)
+						} else if st_631 != d_1123 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{st_631})+", element 0 has shape "+runtime.ShapeString([]int{d_1123}))
 						}
-						copy(a_1122[i_1164*rs_1124:(i_1164+1)*rs_1124], r_1190)
-						if i_1164 == 0 {
-							d_1126 = st_641
+						copy(a_1122[i_1152*rs_1124:(i_1152+1)*rs_1124], row_1189)
+						if i_1152 == 0 {
+							d_1126 = mainparams_3
 							rs_1127 = d_1126
-							tot_1222, err_1223 := runtime.MulSize(n_1110, rs_1127)
-							if err_1223 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1223)
+							tot_1217, err_1218 := runtime.MulSize(n_1098, rs_1127)
+							if err_1218 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1218)
 							}
-							a_1125 = ar.F64w(tot_1222)
-						} else if st_641 != d_1126 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1126}))
+							a_1125 = ar.F64w(tot_1217)
+						} else if mainparams_3 != d_1126 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1126}))
 						}
-						copy(a_1125[i_1164*rs_1127:(i_1164+1)*rs_1127], r_1198)
-						if i_1164 == 0 {
-							d_1129 = st_641
+						copy(a_1125[i_1152*rs_1127:(i_1152+1)*rs_1127], row_1156)
+						if i_1152 == 0 {
+							d_1129 = n_1182
 							rs_1130 = d_1129
-							tot_1224, err_1225 := runtime.MulSize(n_1110, rs_1130)
-							if err_1225 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1225)
+							tot_1219, err_1220 := runtime.MulSize(n_1098, rs_1130)
+							if err_1220 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1220)
 							}
-							a_1128 = ar.F64w(tot_1224)
-						} else if st_641 != d_1129 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1129}))
+							a_1128 = ar.F64w(tot_1219)
+						} else if n_1182 != d_1129 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{n_1182})+", element 0 has shape "+runtime.ShapeString([]int{d_1129}))
 						}
-						copy(a_1128[i_1164*rs_1130:(i_1164+1)*rs_1130], r_1182)
-						if i_1164 == 0 {
-							d_1132 = sequence_12
+						copy(a_1128[i_1152*rs_1130:(i_1152+1)*rs_1130], s_1183)
+						if i_1152 == 0 {
+							d_1132 = st_631
 							rs_1133 = d_1132
-							tot_1226, err_1227 := runtime.MulSize(n_1110, rs_1133)
-							if err_1227 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1227)
+							tot_1221, err_1222 := runtime.MulSize(n_1098, rs_1133)
+							if err_1222 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1222)
 							}
-							a_1131 = ar.F64w(tot_1226)
-						} else if sequence_12 != d_1132 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1132}))
+							a_1131 = ar.F64w(tot_1221)
+						} else if st_631 != d_1132 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{st_631})+", element 0 has shape "+runtime.ShapeString([]int{d_1132}))
 						}
-						copy(a_1131[i_1164*rs_1133:(i_1164+1)*rs_1133], r_1173)
-						if i_1164 == 0 {
-							d_1135 = st_641
+						copy(a_1131[i_1152*rs_1133:(i_1152+1)*rs_1133], row_1164)
+						if i_1152 == 0 {
+							d_1135 = mainparams_3
 							rs_1136 = d_1135
-							tot_1228, err_1229 := runtime.MulSize(n_1110, rs_1136)
-							if err_1229 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1229)
+							tot_1223, err_1224 := runtime.MulSize(n_1098, rs_1136)
+							if err_1224 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1224)
 							}
-							a_1134 = ar.F64w(tot_1228)
-						} else if st_641 != d_1135 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1135}))
+							a_1134 = ar.F64w(tot_1223)
+						} else if mainparams_3 != d_1135 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1135}))
 						}
-						copy(a_1134[i_1164*rs_1136:(i_1164+1)*rs_1136], row_1201)
-						if i_1164 == 0 {
-							d_1138 = mainparams_3
+						copy(a_1134[i_1152*rs_1136:(i_1152+1)*rs_1136], row_1155)
+						if i_1152 == 0 {
+							d_1138 = n_1174
 							rs_1139 = d_1138
-							tot_1230, err_1231 := runtime.MulSize(n_1110, rs_1139)
-							if err_1231 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1231)
+							tot_1225, err_1226 := runtime.MulSize(n_1098, rs_1139)
+							if err_1226 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1226)
 							}
-							a_1137 = ar.F64w(tot_1230)
-						} else if mainparams_3 != d_1138 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1138}))
+							a_1137 = ar.F64w(tot_1225)
+						} else if n_1174 != d_1138 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{n_1174})+", element 0 has shape "+runtime.ShapeString([]int{d_1138}))
 						}
-						copy(a_1137[i_1164*rs_1139:(i_1164+1)*rs_1139], row_1168)
-						if i_1164 == 0 {
-							d_1141 = n_1194
+						copy(a_1137[i_1152*rs_1139:(i_1152+1)*rs_1139], s_1175)
+						if i_1152 == 0 {
+							d_1141 = sequence_12
 							rs_1142 = d_1141
-							tot_1232, err_1233 := runtime.MulSize(n_1110, rs_1142)
-							if err_1233 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1233)
+							tot_1227, err_1228 := runtime.MulSize(n_1098, rs_1142)
+							if err_1228 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1228)
 							}
-							a_1140 = ar.F64w(tot_1232)
-						} else if n_1194 != d_1141 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{n_1194})+", element 0 has shape "+runtime.ShapeString([]int{d_1141}))
+							a_1140 = ar.F64w(tot_1227)
+						} else if sequence_12 != d_1141 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1141}))
 						}
-						copy(a_1140[i_1164*rs_1142:(i_1164+1)*rs_1142], s_1195)
-						if i_1164 == 0 {
-							d_1144 = st_641
+						copy(a_1140[i_1152*rs_1142:(i_1152+1)*rs_1142], r_814)
+						if i_1152 == 0 {
+							d_1144 = n_1166
 							rs_1145 = d_1144
-							tot_1234, err_1235 := runtime.MulSize(n_1110, rs_1145)
-							if err_1235 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1235)
+							tot_1229, err_1230 := runtime.MulSize(n_1098, rs_1145)
+							if err_1230 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1230)
 							}
-							a_1143 = ar.F64w(tot_1234)
-						} else if st_641 != d_1144 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1144}))
+							a_1143 = ar.F64w(tot_1229)
+						} else if n_1166 != d_1144 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{n_1166})+", element 0 has shape "+runtime.ShapeString([]int{d_1144}))
 						}
-						copy(a_1143[i_1164*rs_1145:(i_1164+1)*rs_1145], row_1176)
-						if i_1164 == 0 {
-							d_1147 = mainparams_3
+						copy(a_1143[i_1152*rs_1145:(i_1152+1)*rs_1145], s_1167)
+						if i_1152 == 0 {
+							d_1147 = st_631
 							rs_1148 = d_1147
-							tot_1236, err_1237 := runtime.MulSize(n_1110, rs_1148)
-							if err_1237 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1237)
+							tot_1231, err_1232 := runtime.MulSize(n_1098, rs_1148)
+							if err_1232 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1232)
 							}
-							a_1146 = ar.F64w(tot_1236)
-						} else if mainparams_3 != d_1147 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1147}))
+							a_1146 = ar.F64w(tot_1231)
+						} else if st_631 != d_1147 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{st_631})+", element 0 has shape "+runtime.ShapeString([]int{d_1147}))
 						}
-						copy(a_1146[i_1164*rs_1148:(i_1164+1)*rs_1148], row_1167)
-						if i_1164 == 0 {
-							d_1150 = n_1186
+						copy(a_1146[i_1152*rs_1148:(i_1152+1)*rs_1148], row_1164)
+						if i_1152 == 0 {
+							d_1150 = n_1157
 							rs_1151 = d_1150
-							tot_1238, err_1239 := runtime.MulSize(n_1110, rs_1151)
-							if err_1239 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1239)
+							tot_1233, err_1234 := runtime.MulSize(n_1098, rs_1151)
+							if err_1234 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1234)
 							}
-							a_1149 = ar.F64w(tot_1238)
-						} else if n_1186 != d_1150 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{n_1186})+", element 0 has shape "+runtime.ShapeString([]int{d_1150}))
+							a_1149 = ar.F64w(tot_1233)
+						} else if n_1157 != d_1150 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{n_1157})+", element 0 has shape "+runtime.ShapeString([]int{d_1150}))
 						}
-						copy(a_1149[i_1164*rs_1151:(i_1164+1)*rs_1151], s_1187)
-						if i_1164 == 0 {
-							d_1153 = sequence_12
-							rs_1154 = d_1153
-							tot_1240, err_1241 := runtime.MulSize(n_1110, rs_1154)
-							if err_1241 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1241)
-							}
-							a_1152 = ar.F64w(tot_1240)
-						} else if sequence_12 != d_1153 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1153}))
-						}
-						copy(a_1152[i_1164*rs_1154:(i_1164+1)*rs_1154], r_824)
-						if i_1164 == 0 {
-							d_1156 = n_1178
-							rs_1157 = d_1156
-							tot_1242, err_1243 := runtime.MulSize(n_1110, rs_1157)
-							if err_1243 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1243)
-							}
-							a_1155 = ar.F64w(tot_1242)
-						} else if n_1178 != d_1156 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{n_1178})+", element 0 has shape "+runtime.ShapeString([]int{d_1156}))
-						}
-						copy(a_1155[i_1164*rs_1157:(i_1164+1)*rs_1157], s_1179)
-						if i_1164 == 0 {
-							d_1159 = st_641
-							rs_1160 = d_1159
-							tot_1244, err_1245 := runtime.MulSize(n_1110, rs_1160)
-							if err_1245 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1245)
-							}
-							a_1158 = ar.F64w(tot_1244)
-						} else if st_641 != d_1159 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1159}))
-						}
-						copy(a_1158[i_1164*rs_1160:(i_1164+1)*rs_1160], row_1176)
-						if i_1164 == 0 {
-							d_1162 = n_1169
-							rs_1163 = d_1162
-							tot_1246, err_1247 := runtime.MulSize(n_1110, rs_1163)
-							if err_1247 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1247)
-							}
-							a_1161 = ar.F64w(tot_1246)
-						} else if n_1169 != d_1162 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{n_1169})+", element 0 has shape "+runtime.ShapeString([]int{d_1162}))
-						}
-						copy(a_1161[i_1164*rs_1163:(i_1164+1)*rs_1163], s_1170)
-						if i_1164 > 0 {
-							ar.release(mark_1165)
+						copy(a_1149[i_1152*rs_1151:(i_1152+1)*rs_1151], s_1158)
+						if i_1152 > 0 {
+							ar.release(mark_1153)
 						}
 					}
-					c_831, c_832, c_834, c_835, c_836, c_837, c_838, c_839, c_840, c_841, c_842, c_843, c_844, c_845, c_846, c_847, c_848, c_849, c_850, c_851, c_852, c_853, c_854, c_855, c_856, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878, c_879, c_880, c_881, c_882, c_883, c_884, c_885, c_886, c_887, c_888 = n_1110, d_1112, n_1110, d_1114, d_1115, n_1110, d_1117, a_1119, n_1110, d_1120, a_1122, n_1110, d_1123, a_1125, n_1110, d_1126, a_1128, n_1110, d_1129, a_1131, n_1110, d_1132, a_1134, n_1110, d_1135, a_1137, n_1110, d_1138, a_1140, n_1110, d_1141, a_1143, n_1110, d_1144, a_1146, n_1110, d_1147, a_1149, n_1110, d_1150, a_1152, n_1110, d_1153, a_1155, n_1110, d_1156, a_1158, n_1110, d_1159, a_1161, n_1110, d_1162, n_1110, 0, n_1110, 0, 0
+					c_821, c_822, c_824, c_825, c_826, c_827, c_828, c_829, c_830, c_831, c_832, c_833, c_834, c_835, c_836, c_837, c_838, c_839, c_840, c_841, c_842, c_843, c_844, c_845, c_846, c_847, c_848, c_849, c_850, c_851, c_852, c_853, c_854, c_855, c_856, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878 = n_1098, d_1100, n_1098, d_1102, d_1103, n_1098, d_1105, a_1107, n_1098, d_1108, a_1110, n_1098, d_1111, a_1113, n_1098, d_1114, a_1116, n_1098, d_1117, a_1119, n_1098, d_1120, a_1122, n_1098, d_1123, a_1125, n_1098, d_1126, a_1128, n_1098, d_1129, a_1131, n_1098, d_1132, a_1134, n_1098, d_1135, a_1137, n_1098, d_1138, a_1140, n_1098, d_1141, a_1143, n_1098, d_1144, a_1146, n_1098, d_1147, a_1149, n_1098, d_1150, n_1098, 0, n_1098, 0, 0
 				}
-				var c_1248 []float64
-				var c_1249 int
-				var c_1250 []float64
-				var c_1251 int
-				var c_1252 int
-				if x_829 {
-					x_1253 := x_828 - int64(1)
-					if x_1253 < 0 || x_1253 >= int64(c_831) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1253, c_831))
+				var c_1235 []float64
+				var c_1236 int
+				var c_1237 []float64
+				var c_1238 int
+				var c_1239 int
+				if x_819 {
+					x_1240 := x_818 - int64(1)
+					if x_1240 < 0 || x_1240 >= int64(c_821) {
+						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1240, c_821))
 					}
-					_ = c_839[int(x_1253)*c_841 : (int(x_1253)+1)*c_841]
-					_ = c_842[int(x_1253)*c_844 : (int(x_1253)+1)*c_844]
-					_ = c_845[int(x_1253)*c_847 : (int(x_1253)+1)*c_847]
-					_ = c_848[int(x_1253)*c_850 : (int(x_1253)+1)*c_850]
-					_ = c_851[int(x_1253)*c_853 : (int(x_1253)+1)*c_853]
-					_ = c_854[int(x_1253)*c_856 : (int(x_1253)+1)*c_856]
-					_ = c_857[int(x_1253)*c_859 : (int(x_1253)+1)*c_859]
-					_ = c_860[int(x_1253)*c_862 : (int(x_1253)+1)*c_862]
-					_ = c_863[int(x_1253)*c_865 : (int(x_1253)+1)*c_865]
-					_ = c_866[int(x_1253)*c_868 : (int(x_1253)+1)*c_868]
-					_ = c_869[int(x_1253)*c_871 : (int(x_1253)+1)*c_871]
-					_ = c_872[int(x_1253)*c_874 : (int(x_1253)+1)*c_874]
-					_ = c_875[int(x_1253)*c_877 : (int(x_1253)+1)*c_877]
-					_ = c_878[int(x_1253)*c_880 : (int(x_1253)+1)*c_880]
-					_ = c_881[int(x_1253)*c_883 : (int(x_1253)+1)*c_883]
-					c_1248, c_1249, c_1250, c_1251, c_1252 = c_830, c_832, c_833, c_835, c_836
+					_ = c_829[int(x_1240)*c_831 : (int(x_1240)+1)*c_831]
+					_ = c_832[int(x_1240)*c_834 : (int(x_1240)+1)*c_834]
+					_ = c_835[int(x_1240)*c_837 : (int(x_1240)+1)*c_837]
+					_ = c_838[int(x_1240)*c_840 : (int(x_1240)+1)*c_840]
+					_ = c_841[int(x_1240)*c_843 : (int(x_1240)+1)*c_843]
+					_ = c_844[int(x_1240)*c_846 : (int(x_1240)+1)*c_846]
+					_ = c_847[int(x_1240)*c_849 : (int(x_1240)+1)*c_849]
+					_ = c_850[int(x_1240)*c_852 : (int(x_1240)+1)*c_852]
+					_ = c_853[int(x_1240)*c_855 : (int(x_1240)+1)*c_855]
+					_ = c_856[int(x_1240)*c_858 : (int(x_1240)+1)*c_858]
+					_ = c_859[int(x_1240)*c_861 : (int(x_1240)+1)*c_861]
+					_ = c_862[int(x_1240)*c_864 : (int(x_1240)+1)*c_864]
+					_ = c_865[int(x_1240)*c_867 : (int(x_1240)+1)*c_867]
+					_ = c_868[int(x_1240)*c_870 : (int(x_1240)+1)*c_870]
+					_ = c_871[int(x_1240)*c_873 : (int(x_1240)+1)*c_873]
+					c_1235, c_1236, c_1237, c_1238, c_1239 = c_820, c_822, c_823, c_825, c_826
 				} else {
-					c_1248, c_1249, c_1250, c_1251, c_1252 = r_824, sequence_12, st_639, st_640, st_641
+					c_1235, c_1236, c_1237, c_1238, c_1239 = r_814, sequence_12, st_629, st_630, st_631
 				}
 				if int64(1) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 				}
-				row_1269 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-				if extraparams_6 != c_1249 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1249})+" and "+runtime.ShapeString([]int{extraparams_6}))
+				row_1256 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+				if extraparams_6 != c_1236 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1236})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
 				if int64(2) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 				}
-				row_1270 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-				if extraparams_6 != c_1249 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1249})+" and "+runtime.ShapeString([]int{extraparams_6}))
+				row_1257 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+				if extraparams_6 != c_1236 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1236})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
-				r_1271 := ar.F64w(c_1249)
-				c_1248 = c_1248[:len(r_1271)]
-				row_1269 = row_1269[:len(r_1271)]
-				row_1270 = row_1270[:len(r_1271)]
-				for i_1272 := range r_1271 {
-					r_1271[i_1272] = ((c_1248[i_1272] * row_1269[i_1272]) + row_1270[i_1272])
+				r_1258 := ar.F64w(c_1236)
+				r_1259 := ar.F64w(c_1236)
+				c_1235 = c_1235[:c_1236]
+				row_1256 = row_1256[:c_1236]
+				row_1257 = row_1257[:c_1236]
+				r_1258 = r_1258[:c_1236]
+				r_1259 = r_1259[:c_1236]
+				for i_1260 := 0; i_1260 < c_1236; i_1260++ {
+					e_1262 := ((c_1235[i_1260] * row_1256[i_1260]) + row_1257[i_1260])
+					r_1258[i_1260] = e_1262
+					e_1263 := (math.Exp(e_1262))
+					r_1259[i_1260] = e_1263
 				}
-				r_1274 := ar.F64w(c_1249)
-				r_1271 = r_1271[:len(r_1274)]
-				for i_1275 := range r_1274 {
-					r_1274[i_1275] = (math.Exp(r_1271[i_1275]))
+				s_1264 := runtime.Sum(r_1259)
+				x_1265 := s_1264 + 2.0
+				x_1266 := x_811 + int64(1)
+				if x_1266 < 0 || x_1266 >= int64(sequence_11) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_1266, sequence_11))
 				}
-				s_1277 := runtime.Sum(r_1274)
-				x_1278 := s_1277 + 2.0
-				x_1279 := x_821 + int64(1)
-				if x_1279 < 0 || x_1279 >= int64(sequence_11) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_1279, sequence_11))
+				row_1267 := sequence_10[int(x_1266)*sequence_12 : (int(x_1266)+1)*sequence_12]
+				x_1268 := math.Log(x_1265)
+				if c_1236 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1236}))
 				}
-				row_1280 := sequence_10[int(x_1279)*sequence_12 : (int(x_1279)+1)*sequence_12]
-				x_1281 := math.Log(x_1278)
-				if c_1249 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1249}))
+				r_1269 := ar.F64w(sequence_12)
+				row_1267 = row_1267[:len(r_1269)]
+				r_1258 = r_1258[:len(r_1269)]
+				for i_1270 := range r_1269 {
+					r_1269[i_1270] = (row_1267[i_1270] * (r_1258[i_1270] - x_1268))
 				}
-				r_1282 := ar.F64w(sequence_12)
-				row_1280 = row_1280[:len(r_1282)]
-				r_1271 = r_1271[:len(r_1282)]
-				for i_1283 := range r_1282 {
-					r_1282[i_1283] = (row_1280[i_1283] * (r_1271[i_1283] - x_1281))
-				}
-				s_1285 := runtime.Sum(r_1282)
-				x_1286 := st_642 + s_1285
-				st_639, st_640, st_641, st_642, st_645, st_646, st_647, st_648, st_649, st_650, st_651, st_658, st_659, st_661, st_662, st_663, st_665, st_666, st_667, st_668, st_669, st_670, st_671, st_672, st_673, st_674, st_675, st_676, st_677, st_678, st_679, st_680, st_681, st_682, st_683, st_684, st_685, st_686, st_687, st_688, st_689, st_690, st_691, st_692, st_693, st_694, st_695, st_696, st_697, st_698, st_699, st_700, st_701, st_702, st_703, st_704, st_705, st_706, st_707, st_708, st_709, st_710, st_711, st_713, st_714, st_716, st_717, st_718, st_725, st_726 = c_1250, c_1251, c_1252, x_1286, x_1278, r_1274, c_1249, row_1269, extraparams_6, c_1248, c_1249, c_831, c_832, c_834, c_835, c_836, c_837, c_838, c_839, c_840, c_841, c_842, c_843, c_844, c_845, c_846, c_847, c_848, c_849, c_850, c_851, c_852, c_853, c_854, c_855, c_856, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878, c_879, c_880, c_881, c_882, c_883, c_884, c_885, c_886, c_887, c_888, st_640, st_641
+				s_1272 := runtime.Sum(r_1269)
+				x_1273 := st_632 + s_1272
+				st_629, st_630, st_631, st_632, st_635, st_636, st_637, st_638, st_639, st_640, st_641, st_648, st_649, st_651, st_652, st_653, st_655, st_656, st_657, st_658, st_659, st_660, st_661, st_662, st_663, st_664, st_665, st_666, st_667, st_668, st_669, st_670, st_671, st_672, st_673, st_674, st_675, st_676, st_677, st_678, st_679, st_680, st_681, st_682, st_683, st_684, st_685, st_686, st_687, st_688, st_689, st_690, st_691, st_692, st_693, st_694, st_695, st_696, st_697, st_698, st_699, st_700, st_701, st_703, st_704, st_706, st_707, st_708, st_715, st_716 = c_1237, c_1238, c_1239, x_1273, x_1265, r_1259, c_1236, row_1256, extraparams_6, c_1235, c_1236, c_821, c_822, c_824, c_825, c_826, c_827, c_828, c_829, c_830, c_831, c_832, c_833, c_834, c_835, c_836, c_837, c_838, c_839, c_840, c_841, c_842, c_843, c_844, c_845, c_846, c_847, c_848, c_849, c_850, c_851, c_852, c_853, c_854, c_855, c_856, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878, st_630, st_631
 			}
-			a_728[i_818] = st_645
-			if i_818 == 0 {
-				d_730 = st_647
-				rs_731 = d_730
-				tot_1287, err_1288 := runtime.MulSize(n_638, rs_731)
-				if err_1288 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1288)
+			a_718[i_808] = st_635
+			if i_808 == 0 {
+				d_720 = st_637
+				rs_721 = d_720
+				tot_1274, err_1275 := runtime.MulSize(n_628, rs_721)
+				if err_1275 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1275)
 				}
-				a_729 = ar.F64w(tot_1287)
-			} else if st_647 != d_730 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_647})+", element 0 has shape "+runtime.ShapeString([]int{d_730}))
+				a_719 = ar.F64w(tot_1274)
+			} else if st_637 != d_720 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_637})+", element 0 has shape "+runtime.ShapeString([]int{d_720}))
 			}
-			copy(a_729[i_818*rs_731:(i_818+1)*rs_731], st_646)
-			if i_818 == 0 {
-				d_733 = st_649
-				rs_734 = d_733
-				tot_1289, err_1290 := runtime.MulSize(n_638, rs_734)
-				if err_1290 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1290)
+			copy(a_719[i_808*rs_721:(i_808+1)*rs_721], st_636)
+			if i_808 == 0 {
+				d_723 = st_639
+				rs_724 = d_723
+				tot_1276, err_1277 := runtime.MulSize(n_628, rs_724)
+				if err_1277 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1277)
 				}
-				a_732 = ar.F64w(tot_1289)
-			} else if st_649 != d_733 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_649})+", element 0 has shape "+runtime.ShapeString([]int{d_733}))
+				a_722 = ar.F64w(tot_1276)
+			} else if st_639 != d_723 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_639})+", element 0 has shape "+runtime.ShapeString([]int{d_723}))
 			}
-			copy(a_732[i_818*rs_734:(i_818+1)*rs_734], st_648)
-			if i_818 == 0 {
-				d_736 = st_651
-				rs_737 = d_736
-				tot_1291, err_1292 := runtime.MulSize(n_638, rs_737)
-				if err_1292 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1292)
+			copy(a_722[i_808*rs_724:(i_808+1)*rs_724], st_638)
+			if i_808 == 0 {
+				d_726 = st_641
+				rs_727 = d_726
+				tot_1278, err_1279 := runtime.MulSize(n_628, rs_727)
+				if err_1279 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1279)
 				}
-				a_735 = ar.F64w(tot_1291)
-			} else if st_651 != d_736 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_651})+", element 0 has shape "+runtime.ShapeString([]int{d_736}))
+				a_725 = ar.F64w(tot_1278)
+			} else if st_641 != d_726 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_726}))
 			}
-			copy(a_735[i_818*rs_737:(i_818+1)*rs_737], st_650)
-			if i_818 == 0 {
-				d_738, d_739 = st_658, st_659
-				rs_740 = d_738 * d_739
-				tot_1293, err_1294 := runtime.MulSize(n_638, rs_740)
-				if err_1294 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1294)
+			copy(a_725[i_808*rs_727:(i_808+1)*rs_727], st_640)
+			if i_808 == 0 {
+				d_728, d_729 = st_648, st_649
+				rs_730 = d_728 * d_729
+				tot_1280, err_1281 := runtime.MulSize(n_628, rs_730)
+				if err_1281 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1281)
 				}
-				_ = tot_1293
-			} else if st_658 != d_738 || st_659 != d_739 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_658, st_659})+", element 0 has shape "+runtime.ShapeString([]int{d_738, d_739}))
+				_ = tot_1280
+			} else if st_648 != d_728 || st_649 != d_729 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_648, st_649})+", element 0 has shape "+runtime.ShapeString([]int{d_728, d_729}))
 			}
-			if i_818 == 0 {
-				d_741, d_742, d_743 = st_661, st_662, st_663
-				rs_744 = d_741 * d_742 * d_743
-				tot_1295, err_1296 := runtime.MulSize(n_638, rs_744)
-				if err_1296 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1296)
+			if i_808 == 0 {
+				d_731, d_732, d_733 = st_651, st_652, st_653
+				rs_734 = d_731 * d_732 * d_733
+				tot_1282, err_1283 := runtime.MulSize(n_628, rs_734)
+				if err_1283 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1283)
 				}
-				_ = tot_1295
-			} else if st_661 != d_741 || st_662 != d_742 || st_663 != d_743 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_661, st_662, st_663})+", element 0 has shape "+runtime.ShapeString([]int{d_741, d_742, d_743}))
+				_ = tot_1282
+			} else if st_651 != d_731 || st_652 != d_732 || st_653 != d_733 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_651, st_652, st_653})+", element 0 has shape "+runtime.ShapeString([]int{d_731, d_732, d_733}))
 			}
-			if i_818 == 0 {
-				d_745, d_746 = st_665, st_666
-				rs_747 = d_745 * d_746
-				tot_1297, err_1298 := runtime.MulSize(n_638, rs_747)
-				if err_1298 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1298)
+			if i_808 == 0 {
+				d_735, d_736 = st_655, st_656
+				rs_737 = d_735 * d_736
+				tot_1284, err_1285 := runtime.MulSize(n_628, rs_737)
+				if err_1285 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1285)
 				}
-				_ = tot_1297
-			} else if st_665 != d_745 || st_666 != d_746 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_665, st_666})+", element 0 has shape "+runtime.ShapeString([]int{d_745, d_746}))
+				_ = tot_1284
+			} else if st_655 != d_735 || st_656 != d_736 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_655, st_656})+", element 0 has shape "+runtime.ShapeString([]int{d_735, d_736}))
 			}
-			if i_818 == 0 {
-				d_749, d_750 = st_668, st_669
-				rs_751 = d_749 * d_750
-				tot_1299, err_1300 := runtime.MulSize(n_638, rs_751)
-				if err_1300 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1300)
+			if i_808 == 0 {
+				d_739, d_740 = st_658, st_659
+				rs_741 = d_739 * d_740
+				tot_1286, err_1287 := runtime.MulSize(n_628, rs_741)
+				if err_1287 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1287)
 				}
-				a_748 = ar.F64w(tot_1299)
-			} else if st_668 != d_749 || st_669 != d_750 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_668, st_669})+", element 0 has shape "+runtime.ShapeString([]int{d_749, d_750}))
+				a_738 = ar.F64w(tot_1286)
+			} else if st_658 != d_739 || st_659 != d_740 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_658, st_659})+", element 0 has shape "+runtime.ShapeString([]int{d_739, d_740}))
 			}
-			copy(a_748[i_818*rs_751:(i_818+1)*rs_751], st_667)
-			if i_818 == 0 {
-				d_753, d_754 = st_671, st_672
-				rs_755 = d_753 * d_754
-				tot_1301, err_1302 := runtime.MulSize(n_638, rs_755)
-				if err_1302 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1302)
+			copy(a_738[i_808*rs_741:(i_808+1)*rs_741], st_657)
+			if i_808 == 0 {
+				d_743, d_744 = st_661, st_662
+				rs_745 = d_743 * d_744
+				tot_1288, err_1289 := runtime.MulSize(n_628, rs_745)
+				if err_1289 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1289)
 				}
-				a_752 = ar.F64w(tot_1301)
-			} else if st_671 != d_753 || st_672 != d_754 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_671, st_672})+", element 0 has shape "+runtime.ShapeString([]int{d_753, d_754}))
+				a_742 = ar.F64w(tot_1288)
+			} else if st_661 != d_743 || st_662 != d_744 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_661, st_662})+", element 0 has shape "+runtime.ShapeString([]int{d_743, d_744}))
 			}
-			copy(a_752[i_818*rs_755:(i_818+1)*rs_755], st_670)
-			if i_818 == 0 {
-				d_757, d_758 = st_674, st_675
-				rs_759 = d_757 * d_758
-				tot_1303, err_1304 := runtime.MulSize(n_638, rs_759)
-				if err_1304 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1304)
+			copy(a_742[i_808*rs_745:(i_808+1)*rs_745], st_660)
+			if i_808 == 0 {
+				d_747, d_748 = st_664, st_665
+				rs_749 = d_747 * d_748
+				tot_1290, err_1291 := runtime.MulSize(n_628, rs_749)
+				if err_1291 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1291)
 				}
-				a_756 = ar.F64w(tot_1303)
-			} else if st_674 != d_757 || st_675 != d_758 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_674, st_675})+", element 0 has shape "+runtime.ShapeString([]int{d_757, d_758}))
+				a_746 = ar.F64w(tot_1290)
+			} else if st_664 != d_747 || st_665 != d_748 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_664, st_665})+", element 0 has shape "+runtime.ShapeString([]int{d_747, d_748}))
 			}
-			copy(a_756[i_818*rs_759:(i_818+1)*rs_759], st_673)
-			if i_818 == 0 {
-				d_761, d_762 = st_677, st_678
-				rs_763 = d_761 * d_762
-				tot_1305, err_1306 := runtime.MulSize(n_638, rs_763)
-				if err_1306 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1306)
+			copy(a_746[i_808*rs_749:(i_808+1)*rs_749], st_663)
+			if i_808 == 0 {
+				d_751, d_752 = st_667, st_668
+				rs_753 = d_751 * d_752
+				tot_1292, err_1293 := runtime.MulSize(n_628, rs_753)
+				if err_1293 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1293)
 				}
-				a_760 = ar.F64w(tot_1305)
-			} else if st_677 != d_761 || st_678 != d_762 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_677, st_678})+", element 0 has shape "+runtime.ShapeString([]int{d_761, d_762}))
+				a_750 = ar.F64w(tot_1292)
+			} else if st_667 != d_751 || st_668 != d_752 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_667, st_668})+", element 0 has shape "+runtime.ShapeString([]int{d_751, d_752}))
 			}
-			copy(a_760[i_818*rs_763:(i_818+1)*rs_763], st_676)
-			if i_818 == 0 {
-				d_765, d_766 = st_680, st_681
-				rs_767 = d_765 * d_766
-				tot_1307, err_1308 := runtime.MulSize(n_638, rs_767)
-				if err_1308 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1308)
+			copy(a_750[i_808*rs_753:(i_808+1)*rs_753], st_666)
+			if i_808 == 0 {
+				d_755, d_756 = st_670, st_671
+				rs_757 = d_755 * d_756
+				tot_1294, err_1295 := runtime.MulSize(n_628, rs_757)
+				if err_1295 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1295)
 				}
-				a_764 = ar.F64w(tot_1307)
-			} else if st_680 != d_765 || st_681 != d_766 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_680, st_681})+", element 0 has shape "+runtime.ShapeString([]int{d_765, d_766}))
+				a_754 = ar.F64w(tot_1294)
+			} else if st_670 != d_755 || st_671 != d_756 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_670, st_671})+", element 0 has shape "+runtime.ShapeString([]int{d_755, d_756}))
 			}
-			copy(a_764[i_818*rs_767:(i_818+1)*rs_767], st_679)
-			if i_818 == 0 {
-				d_769, d_770 = st_683, st_684
-				rs_771 = d_769 * d_770
-				tot_1309, err_1310 := runtime.MulSize(n_638, rs_771)
-				if err_1310 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1310)
+			copy(a_754[i_808*rs_757:(i_808+1)*rs_757], st_669)
+			if i_808 == 0 {
+				d_759, d_760 = st_673, st_674
+				rs_761 = d_759 * d_760
+				tot_1296, err_1297 := runtime.MulSize(n_628, rs_761)
+				if err_1297 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1297)
 				}
-				a_768 = ar.F64w(tot_1309)
-			} else if st_683 != d_769 || st_684 != d_770 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_683, st_684})+", element 0 has shape "+runtime.ShapeString([]int{d_769, d_770}))
+				a_758 = ar.F64w(tot_1296)
+			} else if st_673 != d_759 || st_674 != d_760 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_673, st_674})+", element 0 has shape "+runtime.ShapeString([]int{d_759, d_760}))
 			}
-			copy(a_768[i_818*rs_771:(i_818+1)*rs_771], st_682)
-			if i_818 == 0 {
-				d_773, d_774 = st_686, st_687
-				rs_775 = d_773 * d_774
-				tot_1311, err_1312 := runtime.MulSize(n_638, rs_775)
-				if err_1312 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1312)
+			copy(a_758[i_808*rs_761:(i_808+1)*rs_761], st_672)
+			if i_808 == 0 {
+				d_763, d_764 = st_676, st_677
+				rs_765 = d_763 * d_764
+				tot_1298, err_1299 := runtime.MulSize(n_628, rs_765)
+				if err_1299 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1299)
 				}
-				a_772 = ar.F64w(tot_1311)
-			} else if st_686 != d_773 || st_687 != d_774 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_686, st_687})+", element 0 has shape "+runtime.ShapeString([]int{d_773, d_774}))
+				a_762 = ar.F64w(tot_1298)
+			} else if st_676 != d_763 || st_677 != d_764 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_676, st_677})+", element 0 has shape "+runtime.ShapeString([]int{d_763, d_764}))
 			}
-			copy(a_772[i_818*rs_775:(i_818+1)*rs_775], st_685)
-			if i_818 == 0 {
-				d_777, d_778 = st_689, st_690
-				rs_779 = d_777 * d_778
-				tot_1313, err_1314 := runtime.MulSize(n_638, rs_779)
-				if err_1314 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1314)
+			copy(a_762[i_808*rs_765:(i_808+1)*rs_765], st_675)
+			if i_808 == 0 {
+				d_767, d_768 = st_679, st_680
+				rs_769 = d_767 * d_768
+				tot_1300, err_1301 := runtime.MulSize(n_628, rs_769)
+				if err_1301 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1301)
 				}
-				a_776 = ar.F64w(tot_1313)
-			} else if st_689 != d_777 || st_690 != d_778 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_689, st_690})+", element 0 has shape "+runtime.ShapeString([]int{d_777, d_778}))
+				a_766 = ar.F64w(tot_1300)
+			} else if st_679 != d_767 || st_680 != d_768 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_679, st_680})+", element 0 has shape "+runtime.ShapeString([]int{d_767, d_768}))
 			}
-			copy(a_776[i_818*rs_779:(i_818+1)*rs_779], st_688)
-			if i_818 == 0 {
-				d_781, d_782 = st_692, st_693
-				rs_783 = d_781 * d_782
-				tot_1315, err_1316 := runtime.MulSize(n_638, rs_783)
-				if err_1316 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1316)
+			copy(a_766[i_808*rs_769:(i_808+1)*rs_769], st_678)
+			if i_808 == 0 {
+				d_771, d_772 = st_682, st_683
+				rs_773 = d_771 * d_772
+				tot_1302, err_1303 := runtime.MulSize(n_628, rs_773)
+				if err_1303 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1303)
 				}
-				a_780 = ar.F64w(tot_1315)
-			} else if st_692 != d_781 || st_693 != d_782 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_692, st_693})+", element 0 has shape "+runtime.ShapeString([]int{d_781, d_782}))
+				a_770 = ar.F64w(tot_1302)
+			} else if st_682 != d_771 || st_683 != d_772 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_682, st_683})+", element 0 has shape "+runtime.ShapeString([]int{d_771, d_772}))
 			}
-			copy(a_780[i_818*rs_783:(i_818+1)*rs_783], st_691)
-			if i_818 == 0 {
-				d_785, d_786 = st_695, st_696
-				rs_787 = d_785 * d_786
-				tot_1317, err_1318 := runtime.MulSize(n_638, rs_787)
-				if err_1318 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1318)
+			copy(a_770[i_808*rs_773:(i_808+1)*rs_773], st_681)
+			if i_808 == 0 {
+				d_775, d_776 = st_685, st_686
+				rs_777 = d_775 * d_776
+				tot_1304, err_1305 := runtime.MulSize(n_628, rs_777)
+				if err_1305 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1305)
 				}
-				a_784 = ar.F64w(tot_1317)
-			} else if st_695 != d_785 || st_696 != d_786 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_695, st_696})+", element 0 has shape "+runtime.ShapeString([]int{d_785, d_786}))
+				a_774 = ar.F64w(tot_1304)
+			} else if st_685 != d_775 || st_686 != d_776 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_685, st_686})+", element 0 has shape "+runtime.ShapeString([]int{d_775, d_776}))
 			}
-			copy(a_784[i_818*rs_787:(i_818+1)*rs_787], st_694)
-			if i_818 == 0 {
-				d_789, d_790 = st_698, st_699
-				rs_791 = d_789 * d_790
-				tot_1319, err_1320 := runtime.MulSize(n_638, rs_791)
-				if err_1320 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1320)
+			copy(a_774[i_808*rs_777:(i_808+1)*rs_777], st_684)
+			if i_808 == 0 {
+				d_779, d_780 = st_688, st_689
+				rs_781 = d_779 * d_780
+				tot_1306, err_1307 := runtime.MulSize(n_628, rs_781)
+				if err_1307 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1307)
 				}
-				a_788 = ar.F64w(tot_1319)
-			} else if st_698 != d_789 || st_699 != d_790 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_698, st_699})+", element 0 has shape "+runtime.ShapeString([]int{d_789, d_790}))
+				a_778 = ar.F64w(tot_1306)
+			} else if st_688 != d_779 || st_689 != d_780 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_688, st_689})+", element 0 has shape "+runtime.ShapeString([]int{d_779, d_780}))
 			}
-			copy(a_788[i_818*rs_791:(i_818+1)*rs_791], st_697)
-			if i_818 == 0 {
-				d_793, d_794 = st_701, st_702
-				rs_795 = d_793 * d_794
-				tot_1321, err_1322 := runtime.MulSize(n_638, rs_795)
-				if err_1322 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1322)
+			copy(a_778[i_808*rs_781:(i_808+1)*rs_781], st_687)
+			if i_808 == 0 {
+				d_783, d_784 = st_691, st_692
+				rs_785 = d_783 * d_784
+				tot_1308, err_1309 := runtime.MulSize(n_628, rs_785)
+				if err_1309 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1309)
 				}
-				a_792 = ar.F64w(tot_1321)
-			} else if st_701 != d_793 || st_702 != d_794 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_701, st_702})+", element 0 has shape "+runtime.ShapeString([]int{d_793, d_794}))
+				a_782 = ar.F64w(tot_1308)
+			} else if st_691 != d_783 || st_692 != d_784 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_691, st_692})+", element 0 has shape "+runtime.ShapeString([]int{d_783, d_784}))
 			}
-			copy(a_792[i_818*rs_795:(i_818+1)*rs_795], st_700)
-			if i_818 == 0 {
-				d_797, d_798 = st_704, st_705
-				rs_799 = d_797 * d_798
-				tot_1323, err_1324 := runtime.MulSize(n_638, rs_799)
-				if err_1324 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1324)
+			copy(a_782[i_808*rs_785:(i_808+1)*rs_785], st_690)
+			if i_808 == 0 {
+				d_787, d_788 = st_694, st_695
+				rs_789 = d_787 * d_788
+				tot_1310, err_1311 := runtime.MulSize(n_628, rs_789)
+				if err_1311 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1311)
 				}
-				a_796 = ar.F64w(tot_1323)
-			} else if st_704 != d_797 || st_705 != d_798 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_704, st_705})+", element 0 has shape "+runtime.ShapeString([]int{d_797, d_798}))
+				a_786 = ar.F64w(tot_1310)
+			} else if st_694 != d_787 || st_695 != d_788 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_694, st_695})+", element 0 has shape "+runtime.ShapeString([]int{d_787, d_788}))
 			}
-			copy(a_796[i_818*rs_799:(i_818+1)*rs_799], st_703)
-			if i_818 == 0 {
-				d_801, d_802 = st_707, st_708
-				rs_803 = d_801 * d_802
-				tot_1325, err_1326 := runtime.MulSize(n_638, rs_803)
-				if err_1326 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1326)
+			copy(a_786[i_808*rs_789:(i_808+1)*rs_789], st_693)
+			if i_808 == 0 {
+				d_791, d_792 = st_697, st_698
+				rs_793 = d_791 * d_792
+				tot_1312, err_1313 := runtime.MulSize(n_628, rs_793)
+				if err_1313 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1313)
 				}
-				a_800 = ar.F64w(tot_1325)
-			} else if st_707 != d_801 || st_708 != d_802 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_707, st_708})+", element 0 has shape "+runtime.ShapeString([]int{d_801, d_802}))
+				a_790 = ar.F64w(tot_1312)
+			} else if st_697 != d_791 || st_698 != d_792 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_697, st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_791, d_792}))
 			}
-			copy(a_800[i_818*rs_803:(i_818+1)*rs_803], st_706)
-			if i_818 == 0 {
-				d_805, d_806 = st_710, st_711
+			copy(a_790[i_808*rs_793:(i_808+1)*rs_793], st_696)
+			if i_808 == 0 {
+				d_795, d_796 = st_700, st_701
+				rs_797 = d_795 * d_796
+				tot_1314, err_1315 := runtime.MulSize(n_628, rs_797)
+				if err_1315 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1315)
+				}
+				a_794 = ar.F64w(tot_1314)
+			} else if st_700 != d_795 || st_701 != d_796 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_700, st_701})+", element 0 has shape "+runtime.ShapeString([]int{d_795, d_796}))
+			}
+			copy(a_794[i_808*rs_797:(i_808+1)*rs_797], st_699)
+			if i_808 == 0 {
+				d_798, d_799 = st_703, st_704
+				rs_800 = d_798 * d_799
+				tot_1316, err_1317 := runtime.MulSize(n_628, rs_800)
+				if err_1317 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1317)
+				}
+				_ = tot_1316
+			} else if st_703 != d_798 || st_704 != d_799 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_703, st_704})+", element 0 has shape "+runtime.ShapeString([]int{d_798, d_799}))
+			}
+			if i_808 == 0 {
+				d_801, d_802, d_803 = st_706, st_707, st_708
+				rs_804 = d_801 * d_802 * d_803
+				tot_1318, err_1319 := runtime.MulSize(n_628, rs_804)
+				if err_1319 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1319)
+				}
+				_ = tot_1318
+			} else if st_706 != d_801 || st_707 != d_802 || st_708 != d_803 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_706, st_707, st_708})+", element 0 has shape "+runtime.ShapeString([]int{d_801, d_802, d_803}))
+			}
+			if i_808 == 0 {
+				d_805, d_806 = st_715, st_716
 				rs_807 = d_805 * d_806
-				tot_1327, err_1328 := runtime.MulSize(n_638, rs_807)
-				if err_1328 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1328)
+				tot_1320, err_1321 := runtime.MulSize(n_628, rs_807)
+				if err_1321 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1321)
 				}
-				a_804 = ar.F64w(tot_1327)
-			} else if st_710 != d_805 || st_711 != d_806 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_710, st_711})+", element 0 has shape "+runtime.ShapeString([]int{d_805, d_806}))
+				_ = tot_1320
+			} else if st_715 != d_805 || st_716 != d_806 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_715, st_716})+", element 0 has shape "+runtime.ShapeString([]int{d_805, d_806}))
 			}
-			copy(a_804[i_818*rs_807:(i_818+1)*rs_807], st_709)
-			if i_818 == 0 {
-				d_808, d_809 = st_713, st_714
-				rs_810 = d_808 * d_809
-				tot_1329, err_1330 := runtime.MulSize(n_638, rs_810)
-				if err_1330 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1330)
-				}
-				_ = tot_1329
-			} else if st_713 != d_808 || st_714 != d_809 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_713, st_714})+", element 0 has shape "+runtime.ShapeString([]int{d_808, d_809}))
-			}
-			if i_818 == 0 {
-				d_811, d_812, d_813 = st_716, st_717, st_718
-				rs_814 = d_811 * d_812 * d_813
-				tot_1331, err_1332 := runtime.MulSize(n_638, rs_814)
-				if err_1332 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1332)
-				}
-				_ = tot_1331
-			} else if st_716 != d_811 || st_717 != d_812 || st_718 != d_813 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_716, st_717, st_718})+", element 0 has shape "+runtime.ShapeString([]int{d_811, d_812, d_813}))
-			}
-			if i_818 == 0 {
-				d_815, d_816 = st_725, st_726
-				rs_817 = d_815 * d_816
-				tot_1333, err_1334 := runtime.MulSize(n_638, rs_817)
-				if err_1334 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1334)
-				}
-				_ = tot_1333
-			} else if st_725 != d_815 || st_726 != d_816 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_725, st_726})+", element 0 has shape "+runtime.ShapeString([]int{d_815, d_816}))
-			}
-			st_646 = a_729[i_818*rs_731 : (i_818+1)*rs_731]
-			st_648 = a_732[i_818*rs_734 : (i_818+1)*rs_734]
-			st_650 = a_735[i_818*rs_737 : (i_818+1)*rs_737]
-			st_667 = a_748[i_818*rs_751 : (i_818+1)*rs_751]
-			st_670 = a_752[i_818*rs_755 : (i_818+1)*rs_755]
-			st_673 = a_756[i_818*rs_759 : (i_818+1)*rs_759]
-			st_676 = a_760[i_818*rs_763 : (i_818+1)*rs_763]
-			st_679 = a_764[i_818*rs_767 : (i_818+1)*rs_767]
-			st_682 = a_768[i_818*rs_771 : (i_818+1)*rs_771]
-			st_685 = a_772[i_818*rs_775 : (i_818+1)*rs_775]
-			st_688 = a_776[i_818*rs_779 : (i_818+1)*rs_779]
-			st_691 = a_780[i_818*rs_783 : (i_818+1)*rs_783]
-			st_694 = a_784[i_818*rs_787 : (i_818+1)*rs_787]
-			st_697 = a_788[i_818*rs_791 : (i_818+1)*rs_791]
-			st_700 = a_792[i_818*rs_795 : (i_818+1)*rs_795]
-			st_703 = a_796[i_818*rs_799 : (i_818+1)*rs_799]
-			st_706 = a_800[i_818*rs_803 : (i_818+1)*rs_803]
-			st_709 = a_804[i_818*rs_807 : (i_818+1)*rs_807]
-			_ = mark_819
+			st_636 = a_719[i_808*rs_721 : (i_808+1)*rs_721]
+			st_638 = a_722[i_808*rs_724 : (i_808+1)*rs_724]
+			st_640 = a_725[i_808*rs_727 : (i_808+1)*rs_727]
+			st_657 = a_738[i_808*rs_741 : (i_808+1)*rs_741]
+			st_660 = a_742[i_808*rs_745 : (i_808+1)*rs_745]
+			st_663 = a_746[i_808*rs_749 : (i_808+1)*rs_749]
+			st_666 = a_750[i_808*rs_753 : (i_808+1)*rs_753]
+			st_669 = a_754[i_808*rs_757 : (i_808+1)*rs_757]
+			st_672 = a_758[i_808*rs_761 : (i_808+1)*rs_761]
+			st_675 = a_762[i_808*rs_765 : (i_808+1)*rs_765]
+			st_678 = a_766[i_808*rs_769 : (i_808+1)*rs_769]
+			st_681 = a_770[i_808*rs_773 : (i_808+1)*rs_773]
+			st_684 = a_774[i_808*rs_777 : (i_808+1)*rs_777]
+			st_687 = a_778[i_808*rs_781 : (i_808+1)*rs_781]
+			st_690 = a_782[i_808*rs_785 : (i_808+1)*rs_785]
+			st_693 = a_786[i_808*rs_789 : (i_808+1)*rs_789]
+			st_696 = a_790[i_808*rs_793 : (i_808+1)*rs_793]
+			st_699 = a_794[i_808*rs_797 : (i_808+1)*rs_797]
+			_ = mark_809
 		}
-		c_20, c_21, c_22, c_23, c_24, c_28, c_30, c_32, c_33, c_35, c_36, c_38, c_45, c_53, c_54, c_56, c_57, c_58, c_60, c_61, c_62, c_64, c_65, c_66, c_68, c_69, c_70, c_72, c_73, c_74, c_76, c_77, c_78, c_80, c_81, c_82, c_84, c_85, c_86, c_88, c_89, c_90, c_92, c_93, c_94, c_96, c_97, c_98, c_100, c_101, c_102, c_104, c_105, c_106, c_108, c_109, c_110, c_112, c_113, c_127, c_128 = st_639, n_638, st_640, st_641, st_642, a_728, a_729, d_730, a_732, d_733, a_735, d_736, d_738, d_746, a_748, d_749, d_750, a_752, d_753, d_754, a_756, d_757, d_758, a_760, d_761, d_762, a_764, d_765, d_766, a_768, d_769, d_770, a_772, d_773, d_774, a_776, d_777, d_778, a_780, d_781, d_782, a_784, d_785, d_786, a_788, d_789, d_790, a_792, d_793, d_794, a_796, d_797, d_798, a_800, d_801, d_802, a_804, d_805, d_806, d_815, d_816
+		c_20, c_21, c_22, c_23, c_24, c_28, c_30, c_32, c_33, c_35, c_36, c_38, c_45, c_53, c_54, c_56, c_57, c_58, c_60, c_61, c_62, c_64, c_65, c_66, c_68, c_69, c_70, c_72, c_73, c_74, c_76, c_77, c_78, c_80, c_81, c_82, c_84, c_85, c_86, c_88, c_89, c_90, c_92, c_93, c_94, c_96, c_97, c_98, c_100, c_101, c_102, c_104, c_105, c_106, c_108, c_109, c_110, c_112, c_113, c_127, c_128 = st_629, n_628, st_630, st_631, st_632, a_718, a_719, d_720, a_722, d_723, a_725, d_726, d_728, d_736, a_738, d_739, d_740, a_742, d_743, d_744, a_746, d_747, d_748, a_750, d_751, d_752, a_754, d_755, d_756, a_758, d_759, d_760, a_762, d_763, d_764, a_766, d_767, d_768, a_770, d_771, d_772, a_774, d_775, d_776, a_778, d_779, d_780, a_782, d_783, d_784, a_786, d_787, d_788, a_790, d_791, d_792, a_794, d_795, d_796, d_805, d_806
 	} else {
-		n_1335, err_1336 := runtime.CheckSize(int64(0))
-		if err_1336 != nil {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1336)
+		n_1322, err_1323 := runtime.CheckSize(int64(0))
+		if err_1323 != nil {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1323)
 		}
+		var d_1324 int = 0
+		var d_1325 int = 0
+		var rs_1326 int = 0
+		a_1327 := ar.F64w(n_1322)
+		var a_1328 []float64
+		var d_1329 int = 0
+		var rs_1330 int = 0
+		var a_1331 []float64
+		var d_1332 int = 0
+		var rs_1333 int = 0
+		var a_1334 []float64
+		var d_1335 int = 0
+		var rs_1336 int = 0
 		var d_1337 int = 0
 		var d_1338 int = 0
 		var rs_1339 int = 0
-		a_1340 := ar.F64w(n_1335)
-		var a_1341 []float64
+		var d_1340 int = 0
+		var d_1341 int = 0
 		var d_1342 int = 0
 		var rs_1343 int = 0
-		var a_1344 []float64
+		var d_1344 int = 0
 		var d_1345 int = 0
 		var rs_1346 int = 0
 		var a_1347 []float64
 		var d_1348 int = 0
-		var rs_1349 int = 0
-		var d_1350 int = 0
-		var d_1351 int = 0
-		var rs_1352 int = 0
+		var d_1349 int = 0
+		var rs_1350 int = 0
+		var a_1351 []float64
+		var d_1352 int = 0
 		var d_1353 int = 0
-		var d_1354 int = 0
-		var d_1355 int = 0
-		var rs_1356 int = 0
+		var rs_1354 int = 0
+		var a_1355 []float64
+		var d_1356 int = 0
 		var d_1357 int = 0
-		var d_1358 int = 0
-		var rs_1359 int = 0
-		var a_1360 []float64
+		var rs_1358 int = 0
+		var a_1359 []float64
+		var d_1360 int = 0
 		var d_1361 int = 0
-		var d_1362 int = 0
-		var rs_1363 int = 0
-		var a_1364 []float64
+		var rs_1362 int = 0
+		var a_1363 []float64
+		var d_1364 int = 0
 		var d_1365 int = 0
-		var d_1366 int = 0
-		var rs_1367 int = 0
-		var a_1368 []float64
+		var rs_1366 int = 0
+		var a_1367 []float64
+		var d_1368 int = 0
 		var d_1369 int = 0
-		var d_1370 int = 0
-		var rs_1371 int = 0
-		var a_1372 []float64
+		var rs_1370 int = 0
+		var a_1371 []float64
+		var d_1372 int = 0
 		var d_1373 int = 0
-		var d_1374 int = 0
-		var rs_1375 int = 0
-		var a_1376 []float64
+		var rs_1374 int = 0
+		var a_1375 []float64
+		var d_1376 int = 0
 		var d_1377 int = 0
-		var d_1378 int = 0
-		var rs_1379 int = 0
-		var a_1380 []float64
+		var rs_1378 int = 0
+		var a_1379 []float64
+		var d_1380 int = 0
 		var d_1381 int = 0
-		var d_1382 int = 0
-		var rs_1383 int = 0
-		var a_1384 []float64
+		var rs_1382 int = 0
+		var a_1383 []float64
+		var d_1384 int = 0
 		var d_1385 int = 0
-		var d_1386 int = 0
-		var rs_1387 int = 0
-		var a_1388 []float64
+		var rs_1386 int = 0
+		var a_1387 []float64
+		var d_1388 int = 0
 		var d_1389 int = 0
-		var d_1390 int = 0
-		var rs_1391 int = 0
-		var a_1392 []float64
+		var rs_1390 int = 0
+		var a_1391 []float64
+		var d_1392 int = 0
 		var d_1393 int = 0
-		var d_1394 int = 0
-		var rs_1395 int = 0
-		var a_1396 []float64
+		var rs_1394 int = 0
+		var a_1395 []float64
+		var d_1396 int = 0
 		var d_1397 int = 0
-		var d_1398 int = 0
-		var rs_1399 int = 0
-		var a_1400 []float64
+		var rs_1398 int = 0
+		var a_1399 []float64
+		var d_1400 int = 0
 		var d_1401 int = 0
-		var d_1402 int = 0
-		var rs_1403 int = 0
-		var a_1404 []float64
+		var rs_1402 int = 0
+		var a_1403 []float64
+		var d_1404 int = 0
 		var d_1405 int = 0
-		var d_1406 int = 0
-		var rs_1407 int = 0
-		var a_1408 []float64
-		var d_1409 int = 0
+		var rs_1406 int = 0
+		var d_1407 int = 0
+		var d_1408 int = 0
+		var rs_1409 int = 0
 		var d_1410 int = 0
-		var rs_1411 int = 0
-		var a_1412 []float64
-		var d_1413 int = 0
+		var d_1411 int = 0
+		var d_1412 int = 0
+		var rs_1413 int = 0
 		var d_1414 int = 0
-		var rs_1415 int = 0
-		var a_1416 []float64
-		var d_1417 int = 0
-		var d_1418 int = 0
-		var rs_1419 int = 0
-		var d_1420 int = 0
-		var d_1421 int = 0
-		var rs_1422 int = 0
-		var d_1423 int = 0
-		var d_1424 int = 0
-		var d_1425 int = 0
-		var rs_1426 int = 0
-		var d_1427 int = 0
-		var d_1428 int = 0
-		var rs_1429 int = 0
-		for i_1430 := 0; i_1430 < n_1335; i_1430++ {
-			mark_1431 := ar.mark()
-			_ = int64(i_1430)
+		var d_1415 int = 0
+		var rs_1416 int = 0
+		for i_1417 := 0; i_1417 < n_1322; i_1417++ {
+			mark_1418 := ar.mark()
+			_ = int64(i_1417)
 			if int64(0) >= int64(sequence_11) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(int64(0), sequence_11))
 			}
-			row_1433 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
+			row_1420 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
 			if int64(0) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 			}
-			row_1434 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+			row_1421 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 			if extraparams_6 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
-			r_1435 := ar.F64w(sequence_12)
-			row_1433 = row_1433[:len(r_1435)]
-			row_1434 = row_1434[:len(r_1435)]
-			for i_1436 := range r_1435 {
-				r_1435[i_1436] = (row_1433[i_1436] * row_1434[i_1436])
+			r_1422 := ar.F64w(sequence_12)
+			row_1420 = row_1420[:len(r_1422)]
+			row_1421 = row_1421[:len(r_1422)]
+			for i_1423 := range r_1422 {
+				r_1422[i_1423] = (row_1420[i_1423] * row_1421[i_1423])
 			}
-			x_1438 := n_14 / int64(2)
-			x_1439 := max(x_1438, int64(0))
-			x_1440 := x_1439 > int64(0)
+			x_1425 := n_14 / int64(2)
+			x_1426 := max(x_1425, int64(0))
+			x_1427 := x_1426 > int64(0)
+			var c_1428 []float64
+			var c_1429 int
+			var c_1430 int
+			var c_1431 []float64
+			var c_1432 int
+			var c_1433 int
+			var c_1434 int
+			var c_1435 []float64
+			var c_1436 int
+			var c_1437 int
+			var c_1438 []float64
+			var c_1439 int
+			var c_1440 int
 			var c_1441 []float64
 			var c_1442 int
 			var c_1443 int
 			var c_1444 []float64
 			var c_1445 int
 			var c_1446 int
-			var c_1447 int
-			var c_1448 []float64
+			var c_1447 []float64
+			var c_1448 int
 			var c_1449 int
-			var c_1450 int
-			var c_1451 []float64
+			var c_1450 []float64
+			var c_1451 int
 			var c_1452 int
-			var c_1453 int
-			var c_1454 []float64
+			var c_1453 []float64
+			var c_1454 int
 			var c_1455 int
-			var c_1456 int
-			var c_1457 []float64
+			var c_1456 []float64
+			var c_1457 int
 			var c_1458 int
-			var c_1459 int
-			var c_1460 []float64
+			var c_1459 []float64
+			var c_1460 int
 			var c_1461 int
-			var c_1462 int
-			var c_1463 []float64
+			var c_1462 []float64
+			var c_1463 int
 			var c_1464 int
-			var c_1465 int
-			var c_1466 []float64
+			var c_1465 []float64
+			var c_1466 int
 			var c_1467 int
-			var c_1468 int
-			var c_1469 []float64
+			var c_1468 []float64
+			var c_1469 int
 			var c_1470 int
-			var c_1471 int
-			var c_1472 []float64
+			var c_1471 []float64
+			var c_1472 int
 			var c_1473 int
-			var c_1474 int
-			var c_1475 []float64
+			var c_1474 []float64
+			var c_1475 int
 			var c_1476 int
-			var c_1477 int
-			var c_1478 []float64
+			var c_1477 []float64
+			var c_1478 int
 			var c_1479 int
-			var c_1480 int
-			var c_1481 []float64
+			var c_1480 []float64
+			var c_1481 int
 			var c_1482 int
-			var c_1483 int
-			var c_1484 []float64
+			var c_1483 []float64
+			var c_1484 int
 			var c_1485 int
-			var c_1486 int
-			var c_1487 []float64
+			var c_1486 []float64
+			var c_1487 int
 			var c_1488 int
 			var c_1489 int
-			var c_1490 []float64
-			var c_1491 int
-			var c_1492 int
-			var c_1493 []float64
-			var c_1494 int
-			var c_1495 int
-			var c_1496 []float64
-			var c_1497 int
-			var c_1498 int
-			var c_1499 []float64
-			var c_1500 int
-			var c_1501 int
-			var c_1502 int
-			if x_1440 {
-				x_1503 := x_1439 - int64(1)
+			if x_1427 {
+				x_1490 := x_1426 - int64(1)
 				if int64(0) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 				}
-				row_1504 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+				row_1491 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 				if int64(1) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 				}
-				row_1505 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+				row_1492 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_1506 := int(n_15) - int(int64(0))
-				s_1507 := row_1504[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_1506 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1506}))
+				n_1493 := int(n_15) - int(int64(0))
+				s_1494 := row_1491[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_1493 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1493}))
 				}
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_1508 := int(n_15) - int(int64(0))
-				s_1509 := row_1505[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_1508 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1508}))
+				n_1495 := int(n_15) - int(int64(0))
+				s_1496 := row_1492[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_1495 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1495}))
 				}
-				r_1510 := ar.F64w(sequence_12)
-				r_1435 = r_1435[:len(r_1510)]
-				s_1507 = s_1507[:len(r_1510)]
-				s_1509 = s_1509[:len(r_1510)]
-				for i_1511 := range r_1510 {
-					r_1510[i_1511] = (runtime.Sigmoid(((r_1435[i_1511] * s_1507[i_1511]) + s_1509[i_1511])))
+				r_1497 := ar.F64w(sequence_12)
+				r_1422 = r_1422[:len(r_1497)]
+				s_1494 = s_1494[:len(r_1497)]
+				s_1496 = s_1496[:len(r_1497)]
+				for i_1498 := range r_1497 {
+					r_1497[i_1498] = (runtime.Sigmoid(((r_1422[i_1498] * s_1494[i_1498]) + s_1496[i_1498])))
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 				}
-				row_1513 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-				x_1514 := int64(2) * n_15
-				if n_15 < 0 || x_1514 < n_15 || x_1514 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1514, mainparams_3))
+				row_1500 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+				x_1501 := int64(2) * n_15
+				if n_15 < 0 || x_1501 < n_15 || x_1501 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1501, mainparams_3))
 				}
-				n_1515 := int(x_1514) - int(n_15)
-				s_1516 := row_1504[int(n_15)*1 : int(x_1514)*1 : int(x_1514)*1]
-				if n_1515 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1515}))
+				n_1502 := int(x_1501) - int(n_15)
+				s_1503 := row_1491[int(n_15)*1 : int(x_1501)*1 : int(x_1501)*1]
+				if n_1502 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1502}))
 				}
-				if n_15 < 0 || x_1514 < n_15 || x_1514 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1514, mainparams_3))
+				if n_15 < 0 || x_1501 < n_15 || x_1501 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1501, mainparams_3))
 				}
-				n_1517 := int(x_1514) - int(n_15)
-				s_1518 := row_1505[int(n_15)*1 : int(x_1514)*1 : int(x_1514)*1]
-				if n_1517 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1517}))
+				n_1504 := int(x_1501) - int(n_15)
+				s_1505 := row_1492[int(n_15)*1 : int(x_1501)*1 : int(x_1501)*1]
+				if n_1504 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1504}))
 				}
-				r_1519 := ar.F64w(state_9)
-				row_1513 = row_1513[:len(r_1519)]
-				s_1516 = s_1516[:len(r_1519)]
-				s_1518 = s_1518[:len(r_1519)]
-				for i_1520 := range r_1519 {
-					r_1519[i_1520] = (runtime.Sigmoid(((row_1513[i_1520] * s_1516[i_1520]) + s_1518[i_1520])))
+				r_1506 := ar.F64w(state_9)
+				row_1500 = row_1500[:len(r_1506)]
+				s_1503 = s_1503[:len(r_1506)]
+				s_1505 = s_1505[:len(r_1506)]
+				for i_1507 := range r_1506 {
+					r_1506[i_1507] = (runtime.Sigmoid(((row_1500[i_1507] * s_1503[i_1507]) + s_1505[i_1507])))
 				}
-				x_1522 := int64(3) * n_15
-				if x_1514 < 0 || x_1522 < x_1514 || x_1522 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1514, x_1522, mainparams_3))
+				x_1509 := int64(3) * n_15
+				if x_1501 < 0 || x_1509 < x_1501 || x_1509 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1501, x_1509, mainparams_3))
 				}
-				n_1523 := int(x_1522) - int(x_1514)
-				s_1524 := row_1504[int(x_1514)*1 : int(x_1522)*1 : int(x_1522)*1]
-				if n_1523 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1523}))
+				n_1510 := int(x_1509) - int(x_1501)
+				s_1511 := row_1491[int(x_1501)*1 : int(x_1509)*1 : int(x_1509)*1]
+				if n_1510 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1510}))
 				}
-				if x_1514 < 0 || x_1522 < x_1514 || x_1522 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1514, x_1522, mainparams_3))
+				if x_1501 < 0 || x_1509 < x_1501 || x_1509 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1501, x_1509, mainparams_3))
 				}
-				n_1525 := int(x_1522) - int(x_1514)
-				s_1526 := row_1505[int(x_1514)*1 : int(x_1522)*1 : int(x_1522)*1]
-				if n_1525 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1525}))
+				n_1512 := int(x_1509) - int(x_1501)
+				s_1513 := row_1492[int(x_1501)*1 : int(x_1509)*1 : int(x_1509)*1]
+				if n_1512 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1512}))
 				}
-				r_1527 := ar.F64w(sequence_12)
-				r_1435 = r_1435[:len(r_1527)]
-				s_1524 = s_1524[:len(r_1527)]
-				s_1526 = s_1526[:len(r_1527)]
-				for i_1528 := range r_1527 {
-					r_1527[i_1528] = (runtime.Sigmoid(((r_1435[i_1528] * s_1524[i_1528]) + s_1526[i_1528])))
+				r_1514 := ar.F64w(sequence_12)
+				r_1422 = r_1422[:len(r_1514)]
+				s_1511 = s_1511[:len(r_1514)]
+				s_1513 = s_1513[:len(r_1514)]
+				for i_1515 := range r_1514 {
+					r_1514[i_1515] = (runtime.Sigmoid(((r_1422[i_1515] * s_1511[i_1515]) + s_1513[i_1515])))
 				}
-				x_1530 := int64(4) * n_15
-				if x_1522 < 0 || x_1530 < x_1522 || x_1530 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1522, x_1530, mainparams_3))
+				x_1517 := int64(4) * n_15
+				if x_1509 < 0 || x_1517 < x_1509 || x_1517 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1509, x_1517, mainparams_3))
 				}
-				n_1531 := int(x_1530) - int(x_1522)
-				s_1532 := row_1504[int(x_1522)*1 : int(x_1530)*1 : int(x_1530)*1]
-				if n_1531 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1531}))
+				n_1518 := int(x_1517) - int(x_1509)
+				s_1519 := row_1491[int(x_1509)*1 : int(x_1517)*1 : int(x_1517)*1]
+				if n_1518 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1518}))
 				}
-				if x_1522 < 0 || x_1530 < x_1522 || x_1530 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1522, x_1530, mainparams_3))
+				if x_1509 < 0 || x_1517 < x_1509 || x_1517 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1509, x_1517, mainparams_3))
 				}
-				n_1533 := int(x_1530) - int(x_1522)
-				s_1534 := row_1505[int(x_1522)*1 : int(x_1530)*1 : int(x_1530)*1]
-				if n_1533 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1533}))
+				n_1520 := int(x_1517) - int(x_1509)
+				s_1521 := row_1492[int(x_1509)*1 : int(x_1517)*1 : int(x_1517)*1]
+				if n_1520 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1520}))
 				}
-				r_1535 := ar.F64w(state_9)
-				row_1513 = row_1513[:len(r_1535)]
-				s_1532 = s_1532[:len(r_1535)]
-				s_1534 = s_1534[:len(r_1535)]
-				for i_1536 := range r_1535 {
-					r_1535[i_1536] = (math.Tanh(((row_1513[i_1536] * s_1532[i_1536]) + s_1534[i_1536])))
+				r_1522 := ar.F64w(state_9)
+				row_1500 = row_1500[:len(r_1522)]
+				s_1519 = s_1519[:len(r_1522)]
+				s_1521 = s_1521[:len(r_1522)]
+				for i_1523 := range r_1522 {
+					r_1522[i_1523] = (math.Tanh(((row_1500[i_1523] * s_1519[i_1523]) + s_1521[i_1523])))
 				}
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 				}
-				row_1538 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+				row_1525 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
-				}
-				r_1539 := ar.F64w(state_9)
-				row_1538 = row_1538[:len(r_1539)]
-				r_1510 = r_1510[:len(r_1539)]
-				r_1519 = r_1519[:len(r_1539)]
-				r_1535 = r_1535[:len(r_1539)]
-				for i_1540 := range r_1539 {
-					r_1539[i_1540] = ((row_1538[i_1540] * r_1510[i_1540]) + (r_1519[i_1540] * r_1535[i_1540]))
-				}
-				r_1542 := ar.F64w(state_9)
-				r_1539 = r_1539[:len(r_1542)]
-				for i_1543 := range r_1542 {
-					r_1542[i_1543] = (math.Tanh(r_1539[i_1543]))
 				}
 				if state_9 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				r_1545 := ar.F64w(sequence_12)
-				r_1527 = r_1527[:len(r_1545)]
-				r_1542 = r_1542[:len(r_1545)]
-				for i_1546 := range r_1545 {
-					r_1545[i_1546] = (r_1527[i_1546] * r_1542[i_1546])
+				r_1526 := ar.F64w(state_9)
+				r_1527 := ar.F64w(state_9)
+				r_1528 := ar.F64w(state_9)
+				row_1525 = row_1525[:state_9]
+				r_1497 = r_1497[:state_9]
+				r_1506 = r_1506[:state_9]
+				r_1522 = r_1522[:state_9]
+				r_1526 = r_1526[:state_9]
+				r_1527 = r_1527[:state_9]
+				r_1514 = r_1514[:state_9]
+				r_1528 = r_1528[:state_9]
+				for i_1529 := 0; i_1529 < state_9; i_1529++ {
+					e_1531 := ((row_1525[i_1529] * r_1497[i_1529]) + (r_1506[i_1529] * r_1522[i_1529]))
+					r_1526[i_1529] = e_1531
+					e_1532 := (math.Tanh(e_1531))
+					r_1527[i_1529] = e_1532
+					e_1533 := (r_1514[i_1529] * e_1532)
+					r_1528[i_1529] = e_1533
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
@@ -5825,18 +5808,32 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 				}
-				c_1548 := ar.F64w(len(state_7))
-				copy(c_1548, state_7)
-				copy(c_1548[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1545)
+				c_1534 := ar.F64w(len(state_7))
+				copy(c_1534, state_7)
+				copy(c_1534[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1528)
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 				}
-				copy(c_1548[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1539)
-				n_1549 := int(max(x_1503, 0)) + 1
-				var st_1550 []float64
-				var st_1551 int
-				var st_1552 []float64
-				var st_1553 int
+				copy(c_1534[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1526)
+				n_1535 := int(max(x_1490, 0)) + 1
+				var st_1536 []float64
+				var st_1537 int
+				var st_1538 []float64
+				var st_1539 int
+				var st_1540 int
+				var st_1541 []float64
+				var st_1542 int
+				var st_1543 []float64
+				var st_1544 int
+				var st_1545 []float64
+				var st_1546 int
+				var st_1547 []float64
+				var st_1548 int
+				var st_1549 []float64
+				var st_1550 int
+				var st_1551 []float64
+				var st_1552 int
+				var st_1553 []float64
 				var st_1554 int
 				var st_1555 []float64
 				var st_1556 int
@@ -5860,517 +5857,518 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				var st_1574 int
 				var st_1575 []float64
 				var st_1576 int
-				var st_1577 []float64
-				var st_1578 int
-				var st_1579 []float64
-				var st_1580 int
-				var st_1581 []float64
-				var st_1582 int
-				var st_1583 []float64
-				var st_1584 int
-				var st_1585 []float64
-				var st_1586 int
-				var st_1587 []float64
-				var st_1588 int
-				var st_1589 []float64
-				var st_1590 int
-				var st_1591 int
-				st_1550, st_1551, st_1552, st_1553, st_1554, st_1555, st_1556, st_1557, st_1558, st_1559, st_1560, st_1561, st_1562, st_1563, st_1564, st_1565, st_1566, st_1567, st_1568, st_1569, st_1570, st_1571, st_1572, st_1573, st_1574, st_1575, st_1576, st_1577, st_1578, st_1579, st_1580, st_1581, st_1582, st_1583, st_1584, st_1585, st_1586, st_1587, st_1588, st_1589, st_1590, st_1591 = r_1545, sequence_12, c_1548, state_8, state_9, r_1539, state_9, r_1542, state_9, r_1527, sequence_12, r_1535, state_9, r_1519, state_9, r_1510, sequence_12, row_1538, state_9, row_1505, mainparams_3, s_1532, n_1531, row_1513, state_9, row_1504, mainparams_3, s_1524, n_1523, r_1435, sequence_12, s_1516, n_1515, row_1513, state_9, s_1507, n_1506, r_1435, sequence_12, state_7, state_8, state_9
-				var a_1592 []float64
-				var d_1593 int = 0
-				var rs_1594 int = 0
-				var a_1595 []float64
-				var d_1596 int = 0
-				var d_1597 int = 0
-				var rs_1598 int = 0
-				var a_1599 []float64
-				var d_1600 int = 0
-				var rs_1601 int = 0
-				var a_1602 []float64
-				var d_1603 int = 0
-				var rs_1604 int = 0
-				var a_1605 []float64
-				var d_1606 int = 0
-				var rs_1607 int = 0
-				var a_1608 []float64
-				var d_1609 int = 0
-				var rs_1610 int = 0
-				var a_1611 []float64
-				var d_1612 int = 0
-				var rs_1613 int = 0
-				var a_1614 []float64
-				var d_1615 int = 0
-				var rs_1616 int = 0
-				var a_1617 []float64
-				var d_1618 int = 0
-				var rs_1619 int = 0
-				var a_1620 []float64
-				var d_1621 int = 0
-				var rs_1622 int = 0
-				var a_1623 []float64
-				var d_1624 int = 0
-				var rs_1625 int = 0
-				var a_1626 []float64
-				var d_1627 int = 0
-				var rs_1628 int = 0
-				var a_1629 []float64
-				var d_1630 int = 0
-				var rs_1631 int = 0
-				var a_1632 []float64
-				var d_1633 int = 0
-				var rs_1634 int = 0
-				var a_1635 []float64
-				var d_1636 int = 0
-				var rs_1637 int = 0
-				var a_1638 []float64
-				var d_1639 int = 0
-				var rs_1640 int = 0
-				var a_1641 []float64
-				var d_1642 int = 0
-				var rs_1643 int = 0
-				var a_1644 []float64
-				var d_1645 int = 0
-				var rs_1646 int = 0
-				var a_1647 []float64
-				var d_1648 int = 0
-				var rs_1649 int = 0
-				var a_1650 []float64
-				var d_1651 int = 0
-				var d_1652 int = 0
-				var rs_1653 int = 0
-				for i_1654 := 0; i_1654 < n_1549; i_1654++ {
-					mark_1655 := ar.mark()
-					if i_1654 > 0 {
-						k_1656 := int64(i_1654 - 1)
-						x_1657 := k_1656 + int64(1)
-						x_1658 := int64(2) * x_1657
-						if x_1658 < 0 || x_1658 >= int64(mainparams_2) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1658, mainparams_2))
+				var st_1577 int
+				st_1536, st_1537, st_1538, st_1539, st_1540, st_1541, st_1542, st_1543, st_1544, st_1545, st_1546, st_1547, st_1548, st_1549, st_1550, st_1551, st_1552, st_1553, st_1554, st_1555, st_1556, st_1557, st_1558, st_1559, st_1560, st_1561, st_1562, st_1563, st_1564, st_1565, st_1566, st_1567, st_1568, st_1569, st_1570, st_1571, st_1572, st_1573, st_1574, st_1575, st_1576, st_1577 = r_1528, sequence_12, c_1534, state_8, state_9, r_1526, state_9, r_1527, state_9, r_1514, sequence_12, r_1522, state_9, r_1506, state_9, r_1497, sequence_12, row_1525, state_9, row_1492, mainparams_3, s_1519, n_1518, row_1500, state_9, row_1491, mainparams_3, s_1511, n_1510, r_1422, sequence_12, s_1503, n_1502, row_1500, state_9, s_1494, n_1493, r_1422, sequence_12, state_7, state_8, state_9
+				var a_1578 []float64
+				var d_1579 int = 0
+				var rs_1580 int = 0
+				var a_1581 []float64
+				var d_1582 int = 0
+				var d_1583 int = 0
+				var rs_1584 int = 0
+				var a_1585 []float64
+				var d_1586 int = 0
+				var rs_1587 int = 0
+				var a_1588 []float64
+				var d_1589 int = 0
+				var rs_1590 int = 0
+				var a_1591 []float64
+				var d_1592 int = 0
+				var rs_1593 int = 0
+				var a_1594 []float64
+				var d_1595 int = 0
+				var rs_1596 int = 0
+				var a_1597 []float64
+				var d_1598 int = 0
+				var rs_1599 int = 0
+				var a_1600 []float64
+				var d_1601 int = 0
+				var rs_1602 int = 0
+				var a_1603 []float64
+				var d_1604 int = 0
+				var rs_1605 int = 0
+				var a_1606 []float64
+				var d_1607 int = 0
+				var rs_1608 int = 0
+				var a_1609 []float64
+				var d_1610 int = 0
+				var rs_1611 int = 0
+				var a_1612 []float64
+				var d_1613 int = 0
+				var rs_1614 int = 0
+				var a_1615 []float64
+				var d_1616 int = 0
+				var rs_1617 int = 0
+				var a_1618 []float64
+				var d_1619 int = 0
+				var rs_1620 int = 0
+				var a_1621 []float64
+				var d_1622 int = 0
+				var rs_1623 int = 0
+				var a_1624 []float64
+				var d_1625 int = 0
+				var rs_1626 int = 0
+				var a_1627 []float64
+				var d_1628 int = 0
+				var rs_1629 int = 0
+				var a_1630 []float64
+				var d_1631 int = 0
+				var rs_1632 int = 0
+				var a_1633 []float64
+				var d_1634 int = 0
+				var rs_1635 int = 0
+				var a_1636 []float64
+				var d_1637 int = 0
+				var d_1638 int = 0
+				var rs_1639 int = 0
+				for i_1640 := 0; i_1640 < n_1535; i_1640++ {
+					mark_1641 := ar.mark()
+					if i_1640 > 0 {
+						k_1642 := int64(i_1640 - 1)
+						x_1643 := k_1642 + int64(1)
+						x_1644 := int64(2) * x_1643
+						if x_1644 < 0 || x_1644 >= int64(mainparams_2) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1644, mainparams_2))
 						}
-						row_1659 := mainparams_1[int(x_1658)*mainparams_3 : (int(x_1658)+1)*mainparams_3]
-						x_1660 := x_1658 + int64(1)
-						if x_1660 < 0 || x_1660 >= int64(mainparams_2) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1660, mainparams_2))
+						row_1645 := mainparams_1[int(x_1644)*mainparams_3 : (int(x_1644)+1)*mainparams_3]
+						x_1646 := x_1644 + int64(1)
+						if x_1646 < 0 || x_1646 >= int64(mainparams_2) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1646, mainparams_2))
 						}
-						row_1661 := mainparams_1[int(x_1660)*mainparams_3 : (int(x_1660)+1)*mainparams_3]
+						row_1647 := mainparams_1[int(x_1646)*mainparams_3 : (int(x_1646)+1)*mainparams_3]
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1662 := int(n_15) - int(int64(0))
-						s_1663 := row_1659[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1662 != st_1551 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1551})+" and "+runtime.ShapeString([]int{n_1662}))
+						n_1648 := int(n_15) - int(int64(0))
+						s_1649 := row_1645[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1648 != st_1537 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1537})+" and "+runtime.ShapeString([]int{n_1648}))
 						}
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1664 := int(n_15) - int(int64(0))
-						s_1665 := row_1661[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1664 != st_1551 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1551})+" and "+runtime.ShapeString([]int{n_1664}))
+						n_1650 := int(n_15) - int(int64(0))
+						s_1651 := row_1647[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1650 != st_1537 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1537})+" and "+runtime.ShapeString([]int{n_1650}))
 						}
-						r_1666 := ar.F64w(st_1551)
-						st_1550 = st_1550[:len(r_1666)]
-						s_1663 = s_1663[:len(r_1666)]
-						s_1665 = s_1665[:len(r_1666)]
-						for i_1667 := range r_1666 {
-							r_1666[i_1667] = (runtime.Sigmoid(((st_1550[i_1667] * s_1663[i_1667]) + s_1665[i_1667])))
+						r_1652 := ar.F64w(st_1537)
+						st_1536 = st_1536[:len(r_1652)]
+						s_1649 = s_1649[:len(r_1652)]
+						s_1651 = s_1651[:len(r_1652)]
+						for i_1653 := range r_1652 {
+							r_1652[i_1653] = (runtime.Sigmoid(((st_1536[i_1653] * s_1649[i_1653]) + s_1651[i_1653])))
 						}
-						if x_1658 < 0 || x_1658 >= int64(st_1553) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1658, st_1553))
+						if x_1644 < 0 || x_1644 >= int64(st_1539) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1644, st_1539))
 						}
-						row_1669 := st_1552[int(x_1658)*st_1554 : (int(x_1658)+1)*st_1554]
-						x_1670 := int64(2) * n_15
-						if n_15 < 0 || x_1670 < n_15 || x_1670 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1670, mainparams_3))
+						row_1655 := st_1538[int(x_1644)*st_1540 : (int(x_1644)+1)*st_1540]
+						x_1656 := int64(2) * n_15
+						if n_15 < 0 || x_1656 < n_15 || x_1656 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1656, mainparams_3))
 						}
-						n_1671 := int(x_1670) - int(n_15)
-						s_1672 := row_1659[int(n_15)*1 : int(x_1670)*1 : int(x_1670)*1]
-						if n_1671 != st_1554 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1554})+" and "+runtime.ShapeString([]int{n_1671}))
+						n_1657 := int(x_1656) - int(n_15)
+						s_1658 := row_1645[int(n_15)*1 : int(x_1656)*1 : int(x_1656)*1]
+						if n_1657 != st_1540 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1540})+" and "+runtime.ShapeString([]int{n_1657}))
 						}
-						if n_15 < 0 || x_1670 < n_15 || x_1670 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1670, mainparams_3))
+						if n_15 < 0 || x_1656 < n_15 || x_1656 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1656, mainparams_3))
 						}
-						n_1673 := int(x_1670) - int(n_15)
-						s_1674 := row_1661[int(n_15)*1 : int(x_1670)*1 : int(x_1670)*1]
-						if n_1673 != st_1554 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1554})+" and "+runtime.ShapeString([]int{n_1673}))
+						n_1659 := int(x_1656) - int(n_15)
+						s_1660 := row_1647[int(n_15)*1 : int(x_1656)*1 : int(x_1656)*1]
+						if n_1659 != st_1540 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1540})+" and "+runtime.ShapeString([]int{n_1659}))
 						}
-						r_1675 := ar.F64w(st_1554)
-						row_1669 = row_1669[:len(r_1675)]
-						s_1672 = s_1672[:len(r_1675)]
-						s_1674 = s_1674[:len(r_1675)]
-						for i_1676 := range r_1675 {
-							r_1675[i_1676] = (runtime.Sigmoid(((row_1669[i_1676] * s_1672[i_1676]) + s_1674[i_1676])))
+						r_1661 := ar.F64w(st_1540)
+						row_1655 = row_1655[:len(r_1661)]
+						s_1658 = s_1658[:len(r_1661)]
+						s_1660 = s_1660[:len(r_1661)]
+						for i_1662 := range r_1661 {
+							r_1661[i_1662] = (runtime.Sigmoid(((row_1655[i_1662] * s_1658[i_1662]) + s_1660[i_1662])))
 						}
-						x_1678 := int64(3) * n_15
-						if x_1670 < 0 || x_1678 < x_1670 || x_1678 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1670, x_1678, mainparams_3))
+						x_1664 := int64(3) * n_15
+						if x_1656 < 0 || x_1664 < x_1656 || x_1664 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1656, x_1664, mainparams_3))
 						}
-						n_1679 := int(x_1678) - int(x_1670)
-						s_1680 := row_1659[int(x_1670)*1 : int(x_1678)*1 : int(x_1678)*1]
-						if n_1679 != st_1551 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1551})+" and "+runtime.ShapeString([]int{n_1679}))
+						n_1665 := int(x_1664) - int(x_1656)
+						s_1666 := row_1645[int(x_1656)*1 : int(x_1664)*1 : int(x_1664)*1]
+						if n_1665 != st_1537 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1537})+" and "+runtime.ShapeString([]int{n_1665}))
 						}
-						if x_1670 < 0 || x_1678 < x_1670 || x_1678 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1670, x_1678, mainparams_3))
+						if x_1656 < 0 || x_1664 < x_1656 || x_1664 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1656, x_1664, mainparams_3))
 						}
-						n_1681 := int(x_1678) - int(x_1670)
-						s_1682 := row_1661[int(x_1670)*1 : int(x_1678)*1 : int(x_1678)*1]
-						if n_1681 != st_1551 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1551})+" and "+runtime.ShapeString([]int{n_1681}))
+						n_1667 := int(x_1664) - int(x_1656)
+						s_1668 := row_1647[int(x_1656)*1 : int(x_1664)*1 : int(x_1664)*1]
+						if n_1667 != st_1537 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1537})+" and "+runtime.ShapeString([]int{n_1667}))
 						}
-						r_1683 := ar.F64w(st_1551)
-						st_1550 = st_1550[:len(r_1683)]
-						s_1680 = s_1680[:len(r_1683)]
-						s_1682 = s_1682[:len(r_1683)]
-						for i_1684 := range r_1683 {
-							r_1683[i_1684] = (runtime.Sigmoid(((st_1550[i_1684] * s_1680[i_1684]) + s_1682[i_1684])))
+						r_1669 := ar.F64w(st_1537)
+						st_1536 = st_1536[:len(r_1669)]
+						s_1666 = s_1666[:len(r_1669)]
+						s_1668 = s_1668[:len(r_1669)]
+						for i_1670 := range r_1669 {
+							r_1669[i_1670] = (runtime.Sigmoid(((st_1536[i_1670] * s_1666[i_1670]) + s_1668[i_1670])))
 						}
-						x_1686 := int64(4) * n_15
-						if x_1678 < 0 || x_1686 < x_1678 || x_1686 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1678, x_1686, mainparams_3))
+						x_1672 := int64(4) * n_15
+						if x_1664 < 0 || x_1672 < x_1664 || x_1672 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1664, x_1672, mainparams_3))
 						}
-						n_1687 := int(x_1686) - int(x_1678)
-						s_1688 := row_1659[int(x_1678)*1 : int(x_1686)*1 : int(x_1686)*1]
-						if n_1687 != st_1554 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1554})+" and "+runtime.ShapeString([]int{n_1687}))
+						n_1673 := int(x_1672) - int(x_1664)
+						s_1674 := row_1645[int(x_1664)*1 : int(x_1672)*1 : int(x_1672)*1]
+						if n_1673 != st_1540 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1540})+" and "+runtime.ShapeString([]int{n_1673}))
 						}
-						if x_1678 < 0 || x_1686 < x_1678 || x_1686 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1678, x_1686, mainparams_3))
+						if x_1664 < 0 || x_1672 < x_1664 || x_1672 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1664, x_1672, mainparams_3))
 						}
-						n_1689 := int(x_1686) - int(x_1678)
-						s_1690 := row_1661[int(x_1678)*1 : int(x_1686)*1 : int(x_1686)*1]
-						if n_1689 != st_1554 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1554})+" and "+runtime.ShapeString([]int{n_1689}))
+						n_1675 := int(x_1672) - int(x_1664)
+						s_1676 := row_1647[int(x_1664)*1 : int(x_1672)*1 : int(x_1672)*1]
+						if n_1675 != st_1540 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1540})+" and "+runtime.ShapeString([]int{n_1675}))
 						}
-						r_1691 := ar.F64w(st_1554)
-						row_1669 = row_1669[:len(r_1691)]
-						s_1688 = s_1688[:len(r_1691)]
-						s_1690 = s_1690[:len(r_1691)]
-						for i_1692 := range r_1691 {
-							r_1691[i_1692] = (math.Tanh(((row_1669[i_1692] * s_1688[i_1692]) + s_1690[i_1692])))
+						r_1677 := ar.F64w(st_1540)
+						row_1655 = row_1655[:len(r_1677)]
+						s_1674 = s_1674[:len(r_1677)]
+						s_1676 = s_1676[:len(r_1677)]
+						for i_1678 := range r_1677 {
+							r_1677[i_1678] = (math.Tanh(((row_1655[i_1678] * s_1674[i_1678]) + s_1676[i_1678])))
 						}
-						if x_1660 < 0 || x_1660 >= int64(st_1553) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1660, st_1553))
+						if x_1646 < 0 || x_1646 >= int64(st_1539) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1646, st_1539))
 						}
-						row_1694 := st_1552[int(x_1660)*st_1554 : (int(x_1660)+1)*st_1554]
-						if st_1551 != st_1554 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1554})+" and "+runtime.ShapeString([]int{st_1551}))
+						row_1680 := st_1538[int(x_1646)*st_1540 : (int(x_1646)+1)*st_1540]
+						if st_1537 != st_1540 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1540})+" and "+runtime.ShapeString([]int{st_1537}))
 						}
-						r_1695 := ar.F64w(st_1554)
-						row_1694 = row_1694[:len(r_1695)]
-						r_1666 = r_1666[:len(r_1695)]
-						r_1675 = r_1675[:len(r_1695)]
-						r_1691 = r_1691[:len(r_1695)]
-						for i_1696 := range r_1695 {
-							r_1695[i_1696] = ((row_1694[i_1696] * r_1666[i_1696]) + (r_1675[i_1696] * r_1691[i_1696]))
+						if st_1540 != st_1537 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1537})+" and "+runtime.ShapeString([]int{st_1540}))
 						}
-						r_1698 := ar.F64w(st_1554)
-						r_1695 = r_1695[:len(r_1698)]
-						for i_1699 := range r_1698 {
-							r_1698[i_1699] = (math.Tanh(r_1695[i_1699]))
+						r_1681 := ar.F64w(st_1540)
+						r_1682 := ar.F64w(st_1540)
+						r_1683 := ar.F64w(st_1540)
+						row_1680 = row_1680[:st_1540]
+						r_1652 = r_1652[:st_1540]
+						r_1661 = r_1661[:st_1540]
+						r_1677 = r_1677[:st_1540]
+						r_1681 = r_1681[:st_1540]
+						r_1682 = r_1682[:st_1540]
+						r_1669 = r_1669[:st_1540]
+						r_1683 = r_1683[:st_1540]
+						for i_1684 := 0; i_1684 < st_1540; i_1684++ {
+							e_1686 := ((row_1680[i_1684] * r_1652[i_1684]) + (r_1661[i_1684] * r_1677[i_1684]))
+							r_1681[i_1684] = e_1686
+							e_1687 := (math.Tanh(e_1686))
+							r_1682[i_1684] = e_1687
+							e_1688 := (r_1669[i_1684] * e_1687)
+							r_1683[i_1684] = e_1688
 						}
-						if st_1554 != st_1551 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1551})+" and "+runtime.ShapeString([]int{st_1554}))
+						if x_1644 < 0 || x_1644 >= int64(st_1539) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1644, st_1539))
 						}
-						r_1701 := ar.F64w(st_1551)
-						r_1683 = r_1683[:len(r_1701)]
-						r_1698 = r_1698[:len(r_1701)]
-						for i_1702 := range r_1701 {
-							r_1701[i_1702] = (r_1683[i_1702] * r_1698[i_1702])
+						if st_1537 != st_1540 {
+							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1537})+"; elements have shape "+runtime.ShapeString([]int{st_1540}))
 						}
-						if x_1658 < 0 || x_1658 >= int64(st_1553) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1658, st_1553))
+						c_1689 := ar.F64w(len(st_1538))
+						copy(c_1689, st_1538)
+						copy(c_1689[int(x_1644)*st_1540:(int(x_1644)+1)*st_1540], r_1683)
+						if x_1646 < 0 || x_1646 >= int64(st_1539) {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1646, st_1539))
 						}
-						if st_1551 != st_1554 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1551})+"; elements have shape "+runtime.ShapeString([]int{st_1554}))
-						}
-						c_1704 := ar.F64w(len(st_1552))
-						copy(c_1704, st_1552)
-						copy(c_1704[int(x_1658)*st_1554:(int(x_1658)+1)*st_1554], r_1701)
-						if x_1660 < 0 || x_1660 >= int64(st_1553) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1660, st_1553))
-						}
-						copy(c_1704[int(x_1660)*st_1554:(int(x_1660)+1)*st_1554], r_1695)
-						st_1550, st_1552, st_1555, st_1556, st_1557, st_1558, st_1559, st_1560, st_1561, st_1562, st_1563, st_1564, st_1565, st_1566, st_1567, st_1568, st_1569, st_1570, st_1571, st_1572, st_1573, st_1574, st_1575, st_1576, st_1577, st_1578, st_1579, st_1580, st_1581, st_1582, st_1583, st_1584, st_1585, st_1586, st_1587, st_1588, st_1589, st_1590, st_1591 = r_1701, c_1704, r_1695, st_1554, r_1698, st_1554, r_1683, st_1551, r_1691, st_1554, r_1675, st_1554, r_1666, st_1551, row_1694, st_1554, row_1661, mainparams_3, s_1688, n_1687, row_1669, st_1554, row_1659, mainparams_3, s_1680, n_1679, st_1550, st_1551, s_1672, n_1671, row_1669, st_1554, s_1663, n_1662, st_1550, st_1551, st_1552, st_1553, st_1554
+						copy(c_1689[int(x_1646)*st_1540:(int(x_1646)+1)*st_1540], r_1681)
+						st_1536, st_1538, st_1541, st_1542, st_1543, st_1544, st_1545, st_1546, st_1547, st_1548, st_1549, st_1550, st_1551, st_1552, st_1553, st_1554, st_1555, st_1556, st_1557, st_1558, st_1559, st_1560, st_1561, st_1562, st_1563, st_1564, st_1565, st_1566, st_1567, st_1568, st_1569, st_1570, st_1571, st_1572, st_1573, st_1574, st_1575, st_1576, st_1577 = r_1683, c_1689, r_1681, st_1540, r_1682, st_1540, r_1669, st_1537, r_1677, st_1540, r_1661, st_1540, r_1652, st_1537, row_1680, st_1540, row_1647, mainparams_3, s_1674, n_1673, row_1655, st_1540, row_1645, mainparams_3, s_1666, n_1665, st_1536, st_1537, s_1658, n_1657, row_1655, st_1540, s_1649, n_1648, st_1536, st_1537, st_1538, st_1539, st_1540
 					}
-					if i_1654 == 0 {
-						d_1593 = st_1551
-						rs_1594 = d_1593
-						tot_1705, err_1706 := runtime.MulSize(n_1549, rs_1594)
-						if err_1706 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1706)
+					if i_1640 == 0 {
+						d_1579 = st_1537
+						rs_1580 = d_1579
+						tot_1690, err_1691 := runtime.MulSize(n_1535, rs_1580)
+						if err_1691 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1691)
 						}
-						a_1592 = ar.F64w(tot_1705)
-					} else if st_1551 != d_1593 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1551})+", element 0 has shape "+runtime.ShapeString([]int{d_1593}))
+						a_1578 = ar.F64w(tot_1690)
+					} else if st_1537 != d_1579 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1537})+", element 0 has shape "+runtime.ShapeString([]int{d_1579}))
 					}
-					copy(a_1592[i_1654*rs_1594:(i_1654+1)*rs_1594], st_1550)
-					if i_1654 == 0 {
-						d_1596, d_1597 = st_1553, st_1554
-						rs_1598 = d_1596 * d_1597
-						tot_1707, err_1708 := runtime.MulSize(n_1549, rs_1598)
-						if err_1708 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1708)
+					copy(a_1578[i_1640*rs_1580:(i_1640+1)*rs_1580], st_1536)
+					if i_1640 == 0 {
+						d_1582, d_1583 = st_1539, st_1540
+						rs_1584 = d_1582 * d_1583
+						tot_1692, err_1693 := runtime.MulSize(n_1535, rs_1584)
+						if err_1693 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1693)
 						}
-						a_1595 = ar.F64w(tot_1707)
-					} else if st_1553 != d_1596 || st_1554 != d_1597 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1553, st_1554})+", element 0 has shape "+runtime.ShapeString([]int{d_1596, d_1597}))
+						a_1581 = ar.F64w(tot_1692)
+					} else if st_1539 != d_1582 || st_1540 != d_1583 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1539, st_1540})+", element 0 has shape "+runtime.ShapeString([]int{d_1582, d_1583}))
 					}
-					copy(a_1595[i_1654*rs_1598:(i_1654+1)*rs_1598], st_1552)
-					if i_1654 == 0 {
-						d_1600 = st_1556
-						rs_1601 = d_1600
-						tot_1709, err_1710 := runtime.MulSize(n_1549, rs_1601)
-						if err_1710 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1710)
+					copy(a_1581[i_1640*rs_1584:(i_1640+1)*rs_1584], st_1538)
+					if i_1640 == 0 {
+						d_1586 = st_1542
+						rs_1587 = d_1586
+						tot_1694, err_1695 := runtime.MulSize(n_1535, rs_1587)
+						if err_1695 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1695)
 						}
-						a_1599 = ar.F64w(tot_1709)
-					} else if st_1556 != d_1600 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1556})+", element 0 has shape "+runtime.ShapeString([]int{d_1600}))
+						a_1585 = ar.F64w(tot_1694)
+					} else if st_1542 != d_1586 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1542})+", element 0 has shape "+runtime.ShapeString([]int{d_1586}))
 					}
-					copy(a_1599[i_1654*rs_1601:(i_1654+1)*rs_1601], st_1555)
-					if i_1654 == 0 {
-						d_1603 = st_1558
-						rs_1604 = d_1603
-						tot_1711, err_1712 := runtime.MulSize(n_1549, rs_1604)
-						if err_1712 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1712)
+					copy(a_1585[i_1640*rs_1587:(i_1640+1)*rs_1587], st_1541)
+					if i_1640 == 0 {
+						d_1589 = st_1544
+						rs_1590 = d_1589
+						tot_1696, err_1697 := runtime.MulSize(n_1535, rs_1590)
+						if err_1697 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1697)
 						}
-						a_1602 = ar.F64w(tot_1711)
-					} else if st_1558 != d_1603 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1558})+", element 0 has shape "+runtime.ShapeString([]int{d_1603}))
+						a_1588 = ar.F64w(tot_1696)
+					} else if st_1544 != d_1589 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1544})+", element 0 has shape "+runtime.ShapeString([]int{d_1589}))
 					}
-					copy(a_1602[i_1654*rs_1604:(i_1654+1)*rs_1604], st_1557)
-					if i_1654 == 0 {
-						d_1606 = st_1560
-						rs_1607 = d_1606
-						tot_1713, err_1714 := runtime.MulSize(n_1549, rs_1607)
-						if err_1714 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1714)
+					copy(a_1588[i_1640*rs_1590:(i_1640+1)*rs_1590], st_1543)
+					if i_1640 == 0 {
+						d_1592 = st_1546
+						rs_1593 = d_1592
+						tot_1698, err_1699 := runtime.MulSize(n_1535, rs_1593)
+						if err_1699 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1699)
 						}
-						a_1605 = ar.F64w(tot_1713)
-					} else if st_1560 != d_1606 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1560})+", element 0 has shape "+runtime.ShapeString([]int{d_1606}))
+						a_1591 = ar.F64w(tot_1698)
+					} else if st_1546 != d_1592 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1546})+", element 0 has shape "+runtime.ShapeString([]int{d_1592}))
 					}
-					copy(a_1605[i_1654*rs_1607:(i_1654+1)*rs_1607], st_1559)
-					if i_1654 == 0 {
-						d_1609 = st_1562
-						rs_1610 = d_1609
-						tot_1715, err_1716 := runtime.MulSize(n_1549, rs_1610)
-						if err_1716 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1716)
+					copy(a_1591[i_1640*rs_1593:(i_1640+1)*rs_1593], st_1545)
+					if i_1640 == 0 {
+						d_1595 = st_1548
+						rs_1596 = d_1595
+						tot_1700, err_1701 := runtime.MulSize(n_1535, rs_1596)
+						if err_1701 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1701)
 						}
-						a_1608 = ar.F64w(tot_1715)
-					} else if st_1562 != d_1609 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1562})+", element 0 has shape "+runtime.ShapeString([]int{d_1609}))
+						a_1594 = ar.F64w(tot_1700)
+					} else if st_1548 != d_1595 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1548})+", element 0 has shape "+runtime.ShapeString([]int{d_1595}))
 					}
-					copy(a_1608[i_1654*rs_1610:(i_1654+1)*rs_1610], st_1561)
-					if i_1654 == 0 {
-						d_1612 = st_1564
-						rs_1613 = d_1612
-						tot_1717, err_1718 := runtime.MulSize(n_1549, rs_1613)
-						if err_1718 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1718)
+					copy(a_1594[i_1640*rs_1596:(i_1640+1)*rs_1596], st_1547)
+					if i_1640 == 0 {
+						d_1598 = st_1550
+						rs_1599 = d_1598
+						tot_1702, err_1703 := runtime.MulSize(n_1535, rs_1599)
+						if err_1703 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1703)
 						}
-						a_1611 = ar.F64w(tot_1717)
-					} else if st_1564 != d_1612 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1564})+", element 0 has shape "+runtime.ShapeString([]int{d_1612}))
+						a_1597 = ar.F64w(tot_1702)
+					} else if st_1550 != d_1598 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1550})+", element 0 has shape "+runtime.ShapeString([]int{d_1598}))
 					}
-					copy(a_1611[i_1654*rs_1613:(i_1654+1)*rs_1613], st_1563)
-					if i_1654 == 0 {
-						d_1615 = st_1566
-						rs_1616 = d_1615
-						tot_1719, err_1720 := runtime.MulSize(n_1549, rs_1616)
-						if err_1720 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1720)
+					copy(a_1597[i_1640*rs_1599:(i_1640+1)*rs_1599], st_1549)
+					if i_1640 == 0 {
+						d_1601 = st_1552
+						rs_1602 = d_1601
+						tot_1704, err_1705 := runtime.MulSize(n_1535, rs_1602)
+						if err_1705 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1705)
 						}
-						a_1614 = ar.F64w(tot_1719)
-					} else if st_1566 != d_1615 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1566})+", element 0 has shape "+runtime.ShapeString([]int{d_1615}))
+						a_1600 = ar.F64w(tot_1704)
+					} else if st_1552 != d_1601 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1552})+", element 0 has shape "+runtime.ShapeString([]int{d_1601}))
 					}
-					copy(a_1614[i_1654*rs_1616:(i_1654+1)*rs_1616], st_1565)
-					if i_1654 == 0 {
-						d_1618 = st_1568
-						rs_1619 = d_1618
-						tot_1721, err_1722 := runtime.MulSize(n_1549, rs_1619)
-						if err_1722 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1722)
+					copy(a_1600[i_1640*rs_1602:(i_1640+1)*rs_1602], st_1551)
+					if i_1640 == 0 {
+						d_1604 = st_1554
+						rs_1605 = d_1604
+						tot_1706, err_1707 := runtime.MulSize(n_1535, rs_1605)
+						if err_1707 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1707)
 						}
-						a_1617 = ar.F64w(tot_1721)
-					} else if st_1568 != d_1618 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1568})+", element 0 has shape "+runtime.ShapeString([]int{d_1618}))
+						a_1603 = ar.F64w(tot_1706)
+					} else if st_1554 != d_1604 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1554})+", element 0 has shape "+runtime.ShapeString([]int{d_1604}))
 					}
-					copy(a_1617[i_1654*rs_1619:(i_1654+1)*rs_1619], st_1567)
-					if i_1654 == 0 {
-						d_1621 = st_1570
-						rs_1622 = d_1621
-						tot_1723, err_1724 := runtime.MulSize(n_1549, rs_1622)
-						if err_1724 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1724)
+					copy(a_1603[i_1640*rs_1605:(i_1640+1)*rs_1605], st_1553)
+					if i_1640 == 0 {
+						d_1607 = st_1556
+						rs_1608 = d_1607
+						tot_1708, err_1709 := runtime.MulSize(n_1535, rs_1608)
+						if err_1709 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1709)
 						}
-						a_1620 = ar.F64w(tot_1723)
-					} else if st_1570 != d_1621 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1570})+", element 0 has shape "+runtime.ShapeString([]int{d_1621}))
+						a_1606 = ar.F64w(tot_1708)
+					} else if st_1556 != d_1607 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1556})+", element 0 has shape "+runtime.ShapeString([]int{d_1607}))
 					}
-					copy(a_1620[i_1654*rs_1622:(i_1654+1)*rs_1622], st_1569)
-					if i_1654 == 0 {
-						d_1624 = st_1572
-						rs_1625 = d_1624
-						tot_1725, err_1726 := runtime.MulSize(n_1549, rs_1625)
-						if err_1726 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1726)
+					copy(a_1606[i_1640*rs_1608:(i_1640+1)*rs_1608], st_1555)
+					if i_1640 == 0 {
+						d_1610 = st_1558
+						rs_1611 = d_1610
+						tot_1710, err_1711 := runtime.MulSize(n_1535, rs_1611)
+						if err_1711 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1711)
 						}
-						a_1623 = ar.F64w(tot_1725)
-					} else if st_1572 != d_1624 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1572})+", element 0 has shape "+runtime.ShapeString([]int{d_1624}))
+						a_1609 = ar.F64w(tot_1710)
+					} else if st_1558 != d_1610 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1558})+", element 0 has shape "+runtime.ShapeString([]int{d_1610}))
 					}
-					copy(a_1623[i_1654*rs_1625:(i_1654+1)*rs_1625], st_1571)
-					if i_1654 == 0 {
-						d_1627 = st_1574
-						rs_1628 = d_1627
-						tot_1727, err_1728 := runtime.MulSize(n_1549, rs_1628)
-						if err_1728 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1728)
+					copy(a_1609[i_1640*rs_1611:(i_1640+1)*rs_1611], st_1557)
+					if i_1640 == 0 {
+						d_1613 = st_1560
+						rs_1614 = d_1613
+						tot_1712, err_1713 := runtime.MulSize(n_1535, rs_1614)
+						if err_1713 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1713)
 						}
-						a_1626 = ar.F64w(tot_1727)
-					} else if st_1574 != d_1627 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1574})+", element 0 has shape "+runtime.ShapeString([]int{d_1627}))
+						a_1612 = ar.F64w(tot_1712)
+					} else if st_1560 != d_1613 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1560})+", element 0 has shape "+runtime.ShapeString([]int{d_1613}))
 					}
-					copy(a_1626[i_1654*rs_1628:(i_1654+1)*rs_1628], st_1573)
-					if i_1654 == 0 {
-						d_1630 = st_1576
-						rs_1631 = d_1630
-						tot_1729, err_1730 := runtime.MulSize(n_1549, rs_1631)
-						if err_1730 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1730)
+					copy(a_1612[i_1640*rs_1614:(i_1640+1)*rs_1614], st_1559)
+					if i_1640 == 0 {
+						d_1616 = st_1562
+						rs_1617 = d_1616
+						tot_1714, err_1715 := runtime.MulSize(n_1535, rs_1617)
+						if err_1715 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1715)
 						}
-						a_1629 = ar.F64w(tot_1729)
-					} else if st_1576 != d_1630 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1576})+", element 0 has shape "+runtime.ShapeString([]int{d_1630}))
+						a_1615 = ar.F64w(tot_1714)
+					} else if st_1562 != d_1616 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1562})+", element 0 has shape "+runtime.ShapeString([]int{d_1616}))
 					}
-					copy(a_1629[i_1654*rs_1631:(i_1654+1)*rs_1631], st_1575)
-					if i_1654 == 0 {
-						d_1633 = st_1578
-						rs_1634 = d_1633
-						tot_1731, err_1732 := runtime.MulSize(n_1549, rs_1634)
-						if err_1732 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1732)
+					copy(a_1615[i_1640*rs_1617:(i_1640+1)*rs_1617], st_1561)
+					if i_1640 == 0 {
+						d_1619 = st_1564
+						rs_1620 = d_1619
+						tot_1716, err_1717 := runtime.MulSize(n_1535, rs_1620)
+						if err_1717 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1717)
 						}
-						a_1632 = ar.F64w(tot_1731)
-					} else if st_1578 != d_1633 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1578})+", element 0 has shape "+runtime.ShapeString([]int{d_1633}))
+						a_1618 = ar.F64w(tot_1716)
+					} else if st_1564 != d_1619 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1564})+", element 0 has shape "+runtime.ShapeString([]int{d_1619}))
 					}
-					copy(a_1632[i_1654*rs_1634:(i_1654+1)*rs_1634], st_1577)
-					if i_1654 == 0 {
-						d_1636 = st_1580
-						rs_1637 = d_1636
-						tot_1733, err_1734 := runtime.MulSize(n_1549, rs_1637)
-						if err_1734 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1734)
+					copy(a_1618[i_1640*rs_1620:(i_1640+1)*rs_1620], st_1563)
+					if i_1640 == 0 {
+						d_1622 = st_1566
+						rs_1623 = d_1622
+						tot_1718, err_1719 := runtime.MulSize(n_1535, rs_1623)
+						if err_1719 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1719)
 						}
-						a_1635 = ar.F64w(tot_1733)
-					} else if st_1580 != d_1636 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1580})+", element 0 has shape "+runtime.ShapeString([]int{d_1636}))
+						a_1621 = ar.F64w(tot_1718)
+					} else if st_1566 != d_1622 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1566})+", element 0 has shape "+runtime.ShapeString([]int{d_1622}))
 					}
-					copy(a_1635[i_1654*rs_1637:(i_1654+1)*rs_1637], st_1579)
-					if i_1654 == 0 {
-						d_1639 = st_1582
-						rs_1640 = d_1639
-						tot_1735, err_1736 := runtime.MulSize(n_1549, rs_1640)
-						if err_1736 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1736)
+					copy(a_1621[i_1640*rs_1623:(i_1640+1)*rs_1623], st_1565)
+					if i_1640 == 0 {
+						d_1625 = st_1568
+						rs_1626 = d_1625
+						tot_1720, err_1721 := runtime.MulSize(n_1535, rs_1626)
+						if err_1721 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1721)
 						}
-						a_1638 = ar.F64w(tot_1735)
-					} else if st_1582 != d_1639 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1582})+", element 0 has shape "+runtime.ShapeString([]int{d_1639}))
+						a_1624 = ar.F64w(tot_1720)
+					} else if st_1568 != d_1625 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1568})+", element 0 has shape "+runtime.ShapeString([]int{d_1625}))
 					}
-					copy(a_1638[i_1654*rs_1640:(i_1654+1)*rs_1640], st_1581)
-					if i_1654 == 0 {
-						d_1642 = st_1584
-						rs_1643 = d_1642
-						tot_1737, err_1738 := runtime.MulSize(n_1549, rs_1643)
-						if err_1738 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1738)
+					copy(a_1624[i_1640*rs_1626:(i_1640+1)*rs_1626], st_1567)
+					if i_1640 == 0 {
+						d_1628 = st_1570
+						rs_1629 = d_1628
+						tot_1722, err_1723 := runtime.MulSize(n_1535, rs_1629)
+						if err_1723 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1723)
 						}
-						a_1641 = ar.F64w(tot_1737)
-					} else if st_1584 != d_1642 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1584})+", element 0 has shape "+runtime.ShapeString([]int{d_1642}))
+						a_1627 = ar.F64w(tot_1722)
+					} else if st_1570 != d_1628 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1570})+", element 0 has shape "+runtime.ShapeString([]int{d_1628}))
 					}
-					copy(a_1641[i_1654*rs_1643:(i_1654+1)*rs_1643], st_1583)
-					if i_1654 == 0 {
-						d_1645 = st_1586
-						rs_1646 = d_1645
-						tot_1739, err_1740 := runtime.MulSize(n_1549, rs_1646)
-						if err_1740 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1740)
+					copy(a_1627[i_1640*rs_1629:(i_1640+1)*rs_1629], st_1569)
+					if i_1640 == 0 {
+						d_1631 = st_1572
+						rs_1632 = d_1631
+						tot_1724, err_1725 := runtime.MulSize(n_1535, rs_1632)
+						if err_1725 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1725)
 						}
-						a_1644 = ar.F64w(tot_1739)
-					} else if st_1586 != d_1645 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1586})+", element 0 has shape "+runtime.ShapeString([]int{d_1645}))
+						a_1630 = ar.F64w(tot_1724)
+					} else if st_1572 != d_1631 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1572})+", element 0 has shape "+runtime.ShapeString([]int{d_1631}))
 					}
-					copy(a_1644[i_1654*rs_1646:(i_1654+1)*rs_1646], st_1585)
-					if i_1654 == 0 {
-						d_1648 = st_1588
-						rs_1649 = d_1648
-						tot_1741, err_1742 := runtime.MulSize(n_1549, rs_1649)
-						if err_1742 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1742)
+					copy(a_1630[i_1640*rs_1632:(i_1640+1)*rs_1632], st_1571)
+					if i_1640 == 0 {
+						d_1634 = st_1574
+						rs_1635 = d_1634
+						tot_1726, err_1727 := runtime.MulSize(n_1535, rs_1635)
+						if err_1727 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1727)
 						}
-						a_1647 = ar.F64w(tot_1741)
-					} else if st_1588 != d_1648 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1588})+", element 0 has shape "+runtime.ShapeString([]int{d_1648}))
+						a_1633 = ar.F64w(tot_1726)
+					} else if st_1574 != d_1634 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1574})+", element 0 has shape "+runtime.ShapeString([]int{d_1634}))
 					}
-					copy(a_1647[i_1654*rs_1649:(i_1654+1)*rs_1649], st_1587)
-					if i_1654 == 0 {
-						d_1651, d_1652 = st_1590, st_1591
-						rs_1653 = d_1651 * d_1652
-						tot_1743, err_1744 := runtime.MulSize(n_1549, rs_1653)
-						if err_1744 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1744)
+					copy(a_1633[i_1640*rs_1635:(i_1640+1)*rs_1635], st_1573)
+					if i_1640 == 0 {
+						d_1637, d_1638 = st_1576, st_1577
+						rs_1639 = d_1637 * d_1638
+						tot_1728, err_1729 := runtime.MulSize(n_1535, rs_1639)
+						if err_1729 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1729)
 						}
-						a_1650 = ar.F64w(tot_1743)
-					} else if st_1590 != d_1651 || st_1591 != d_1652 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1590, st_1591})+", element 0 has shape "+runtime.ShapeString([]int{d_1651, d_1652}))
+						a_1636 = ar.F64w(tot_1728)
+					} else if st_1576 != d_1637 || st_1577 != d_1638 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1576, st_1577})+", element 0 has shape "+runtime.ShapeString([]int{d_1637, d_1638}))
 					}
-					copy(a_1650[i_1654*rs_1653:(i_1654+1)*rs_1653], st_1589)
-					st_1550 = a_1592[i_1654*rs_1594 : (i_1654+1)*rs_1594]
-					st_1552 = a_1595[i_1654*rs_1598 : (i_1654+1)*rs_1598]
-					st_1555 = a_1599[i_1654*rs_1601 : (i_1654+1)*rs_1601]
-					st_1557 = a_1602[i_1654*rs_1604 : (i_1654+1)*rs_1604]
-					st_1559 = a_1605[i_1654*rs_1607 : (i_1654+1)*rs_1607]
-					st_1561 = a_1608[i_1654*rs_1610 : (i_1654+1)*rs_1610]
-					st_1563 = a_1611[i_1654*rs_1613 : (i_1654+1)*rs_1613]
-					st_1565 = a_1614[i_1654*rs_1616 : (i_1654+1)*rs_1616]
-					st_1567 = a_1617[i_1654*rs_1619 : (i_1654+1)*rs_1619]
-					st_1569 = a_1620[i_1654*rs_1622 : (i_1654+1)*rs_1622]
-					st_1571 = a_1623[i_1654*rs_1625 : (i_1654+1)*rs_1625]
-					st_1573 = a_1626[i_1654*rs_1628 : (i_1654+1)*rs_1628]
-					st_1575 = a_1629[i_1654*rs_1631 : (i_1654+1)*rs_1631]
-					st_1577 = a_1632[i_1654*rs_1634 : (i_1654+1)*rs_1634]
-					st_1579 = a_1635[i_1654*rs_1637 : (i_1654+1)*rs_1637]
-					st_1581 = a_1638[i_1654*rs_1640 : (i_1654+1)*rs_1640]
-					st_1583 = a_1641[i_1654*rs_1643 : (i_1654+1)*rs_1643]
-					st_1585 = a_1644[i_1654*rs_1646 : (i_1654+1)*rs_1646]
-					st_1587 = a_1647[i_1654*rs_1649 : (i_1654+1)*rs_1649]
-					st_1589 = a_1650[i_1654*rs_1653 : (i_1654+1)*rs_1653]
-					if i_1654 > 0 {
-						ar.release(mark_1655)
+					copy(a_1636[i_1640*rs_1639:(i_1640+1)*rs_1639], st_1575)
+					st_1536 = a_1578[i_1640*rs_1580 : (i_1640+1)*rs_1580]
+					st_1538 = a_1581[i_1640*rs_1584 : (i_1640+1)*rs_1584]
+					st_1541 = a_1585[i_1640*rs_1587 : (i_1640+1)*rs_1587]
+					st_1543 = a_1588[i_1640*rs_1590 : (i_1640+1)*rs_1590]
+					st_1545 = a_1591[i_1640*rs_1593 : (i_1640+1)*rs_1593]
+					st_1547 = a_1594[i_1640*rs_1596 : (i_1640+1)*rs_1596]
+					st_1549 = a_1597[i_1640*rs_1599 : (i_1640+1)*rs_1599]
+					st_1551 = a_1600[i_1640*rs_1602 : (i_1640+1)*rs_1602]
+					st_1553 = a_1603[i_1640*rs_1605 : (i_1640+1)*rs_1605]
+					st_1555 = a_1606[i_1640*rs_1608 : (i_1640+1)*rs_1608]
+					st_1557 = a_1609[i_1640*rs_1611 : (i_1640+1)*rs_1611]
+					st_1559 = a_1612[i_1640*rs_1614 : (i_1640+1)*rs_1614]
+					st_1561 = a_1615[i_1640*rs_1617 : (i_1640+1)*rs_1617]
+					st_1563 = a_1618[i_1640*rs_1620 : (i_1640+1)*rs_1620]
+					st_1565 = a_1621[i_1640*rs_1623 : (i_1640+1)*rs_1623]
+					st_1567 = a_1624[i_1640*rs_1626 : (i_1640+1)*rs_1626]
+					st_1569 = a_1627[i_1640*rs_1629 : (i_1640+1)*rs_1629]
+					st_1571 = a_1630[i_1640*rs_1632 : (i_1640+1)*rs_1632]
+					st_1573 = a_1633[i_1640*rs_1635 : (i_1640+1)*rs_1635]
+					st_1575 = a_1636[i_1640*rs_1639 : (i_1640+1)*rs_1639]
+					if i_1640 > 0 {
+						ar.release(mark_1641)
 					}
 				}
-				c_1441, c_1442, c_1443, c_1444, c_1445, c_1446, c_1447, c_1448, c_1449, c_1450, c_1451, c_1452, c_1453, c_1454, c_1455, c_1456, c_1457, c_1458, c_1459, c_1460, c_1461, c_1462, c_1463, c_1464, c_1465, c_1466, c_1467, c_1468, c_1469, c_1470, c_1471, c_1472, c_1473, c_1474, c_1475, c_1476, c_1477, c_1478, c_1479, c_1480, c_1481, c_1482, c_1483, c_1484, c_1485, c_1486, c_1487, c_1488, c_1489, c_1490, c_1491, c_1492, c_1493, c_1494, c_1495, c_1496, c_1497, c_1498, c_1499, c_1500, c_1501, c_1502 = a_1592, n_1549, d_1593, a_1595, n_1549, d_1596, d_1597, a_1599, n_1549, d_1600, a_1602, n_1549, d_1603, a_1605, n_1549, d_1606, a_1608, n_1549, d_1609, a_1611, n_1549, d_1612, a_1614, n_1549, d_1615, a_1617, n_1549, d_1618, a_1620, n_1549, d_1621, a_1623, n_1549, d_1624, a_1626, n_1549, d_1627, a_1629, n_1549, d_1630, a_1632, n_1549, d_1633, a_1635, n_1549, d_1636, a_1638, n_1549, d_1639, a_1641, n_1549, d_1642, a_1644, n_1549, d_1645, a_1647, n_1549, d_1648, a_1650, n_1549, d_1651, d_1652
+				c_1428, c_1429, c_1430, c_1431, c_1432, c_1433, c_1434, c_1435, c_1436, c_1437, c_1438, c_1439, c_1440, c_1441, c_1442, c_1443, c_1444, c_1445, c_1446, c_1447, c_1448, c_1449, c_1450, c_1451, c_1452, c_1453, c_1454, c_1455, c_1456, c_1457, c_1458, c_1459, c_1460, c_1461, c_1462, c_1463, c_1464, c_1465, c_1466, c_1467, c_1468, c_1469, c_1470, c_1471, c_1472, c_1473, c_1474, c_1475, c_1476, c_1477, c_1478, c_1479, c_1480, c_1481, c_1482, c_1483, c_1484, c_1485, c_1486, c_1487, c_1488, c_1489 = a_1578, n_1535, d_1579, a_1581, n_1535, d_1582, d_1583, a_1585, n_1535, d_1586, a_1588, n_1535, d_1589, a_1591, n_1535, d_1592, a_1594, n_1535, d_1595, a_1597, n_1535, d_1598, a_1600, n_1535, d_1601, a_1603, n_1535, d_1604, a_1606, n_1535, d_1607, a_1609, n_1535, d_1610, a_1612, n_1535, d_1613, a_1615, n_1535, d_1616, a_1618, n_1535, d_1619, a_1621, n_1535, d_1622, a_1624, n_1535, d_1625, a_1627, n_1535, d_1628, a_1630, n_1535, d_1631, a_1633, n_1535, d_1634, a_1636, n_1535, d_1637, d_1638
 			} else {
-				n_1745, err_1746 := runtime.CheckSize(int64(0))
-				if err_1746 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1746)
+				n_1730, err_1731 := runtime.CheckSize(int64(0))
+				if err_1731 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1731)
 				}
-				var a_1747 []float64
-				var d_1748 int = 0
-				var rs_1749 int = 0
-				var a_1750 []float64
-				var d_1751 int = 0
+				var a_1732 []float64
+				var d_1733 int = 0
+				var rs_1734 int = 0
+				var a_1735 []float64
+				var d_1736 int = 0
+				var d_1737 int = 0
+				var rs_1738 int = 0
+				var a_1739 []float64
+				var d_1740 int = 0
+				var rs_1741 int = 0
+				var a_1742 []float64
+				var d_1743 int = 0
+				var rs_1744 int = 0
+				var a_1745 []float64
+				var d_1746 int = 0
+				var rs_1747 int = 0
+				var a_1748 []float64
+				var d_1749 int = 0
+				var rs_1750 int = 0
+				var a_1751 []float64
 				var d_1752 int = 0
 				var rs_1753 int = 0
 				var a_1754 []float64
@@ -6411,161 +6409,146 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				var rs_1789 int = 0
 				var a_1790 []float64
 				var d_1791 int = 0
-				var rs_1792 int = 0
-				var a_1793 []float64
-				var d_1794 int = 0
-				var rs_1795 int = 0
-				var a_1796 []float64
-				var d_1797 int = 0
-				var rs_1798 int = 0
-				var a_1799 []float64
-				var d_1800 int = 0
-				var rs_1801 int = 0
-				var a_1802 []float64
-				var d_1803 int = 0
-				var rs_1804 int = 0
-				var a_1805 []float64
-				var d_1806 int = 0
-				var d_1807 int = 0
-				var rs_1808 int = 0
-				for i_1809 := 0; i_1809 < n_1745; i_1809++ {
-					mark_1810 := ar.mark()
-					_ = int64(i_1809)
+				var d_1792 int = 0
+				var rs_1793 int = 0
+				for i_1794 := 0; i_1794 < n_1730; i_1794++ {
+					mark_1795 := ar.mark()
+					_ = int64(i_1794)
 					if int64(0) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 					}
-					row_1812 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+					row_1797 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 					if int64(1) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 					}
-					row_1813 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+					row_1798 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_1814 := int(n_15) - int(int64(0))
-					s_1815 := row_1812[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_1814 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1814}))
+					n_1799 := int(n_15) - int(int64(0))
+					s_1800 := row_1797[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_1799 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1799}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_1816 := int(n_15) - int(int64(0))
-					s_1817 := row_1813[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_1816 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1816}))
+					n_1801 := int(n_15) - int(int64(0))
+					s_1802 := row_1798[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_1801 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1801}))
 					}
-					r_1818 := ar.F64w(sequence_12)
-					r_1435 = r_1435[:len(r_1818)]
-					s_1815 = s_1815[:len(r_1818)]
-					s_1817 = s_1817[:len(r_1818)]
-					for i_1819 := range r_1818 {
-						r_1818[i_1819] = (runtime.Sigmoid(((r_1435[i_1819] * s_1815[i_1819]) + s_1817[i_1819])))
+					r_1803 := ar.F64w(sequence_12)
+					r_1422 = r_1422[:len(r_1803)]
+					s_1800 = s_1800[:len(r_1803)]
+					s_1802 = s_1802[:len(r_1803)]
+					for i_1804 := range r_1803 {
+						r_1803[i_1804] = (runtime.Sigmoid(((r_1422[i_1804] * s_1800[i_1804]) + s_1802[i_1804])))
 					}
 					if int64(0) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 					}
-					row_1821 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-					x_1822 := int64(2) * n_15
-					if n_15 < 0 || x_1822 < n_15 || x_1822 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1822, mainparams_3))
+					row_1806 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+					x_1807 := int64(2) * n_15
+					if n_15 < 0 || x_1807 < n_15 || x_1807 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1807, mainparams_3))
 					}
-					n_1823 := int(x_1822) - int(n_15)
-					s_1824 := row_1812[int(n_15)*1 : int(x_1822)*1 : int(x_1822)*1]
-					if n_1823 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1823}))
+					n_1808 := int(x_1807) - int(n_15)
+					s_1809 := row_1797[int(n_15)*1 : int(x_1807)*1 : int(x_1807)*1]
+					if n_1808 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1808}))
 					}
-					if n_15 < 0 || x_1822 < n_15 || x_1822 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1822, mainparams_3))
+					if n_15 < 0 || x_1807 < n_15 || x_1807 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1807, mainparams_3))
 					}
-					n_1825 := int(x_1822) - int(n_15)
-					s_1826 := row_1813[int(n_15)*1 : int(x_1822)*1 : int(x_1822)*1]
-					if n_1825 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1825}))
+					n_1810 := int(x_1807) - int(n_15)
+					s_1811 := row_1798[int(n_15)*1 : int(x_1807)*1 : int(x_1807)*1]
+					if n_1810 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1810}))
 					}
-					r_1827 := ar.F64w(state_9)
-					row_1821 = row_1821[:len(r_1827)]
-					s_1824 = s_1824[:len(r_1827)]
-					s_1826 = s_1826[:len(r_1827)]
-					for i_1828 := range r_1827 {
-						r_1827[i_1828] = (runtime.Sigmoid(((row_1821[i_1828] * s_1824[i_1828]) + s_1826[i_1828])))
+					r_1812 := ar.F64w(state_9)
+					row_1806 = row_1806[:len(r_1812)]
+					s_1809 = s_1809[:len(r_1812)]
+					s_1811 = s_1811[:len(r_1812)]
+					for i_1813 := range r_1812 {
+						r_1812[i_1813] = (runtime.Sigmoid(((row_1806[i_1813] * s_1809[i_1813]) + s_1811[i_1813])))
 					}
-					x_1830 := int64(3) * n_15
-					if x_1822 < 0 || x_1830 < x_1822 || x_1830 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1822, x_1830, mainparams_3))
+					x_1815 := int64(3) * n_15
+					if x_1807 < 0 || x_1815 < x_1807 || x_1815 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1807, x_1815, mainparams_3))
 					}
-					n_1831 := int(x_1830) - int(x_1822)
-					s_1832 := row_1812[int(x_1822)*1 : int(x_1830)*1 : int(x_1830)*1]
-					if n_1831 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1831}))
+					n_1816 := int(x_1815) - int(x_1807)
+					s_1817 := row_1797[int(x_1807)*1 : int(x_1815)*1 : int(x_1815)*1]
+					if n_1816 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1816}))
 					}
-					if x_1822 < 0 || x_1830 < x_1822 || x_1830 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1822, x_1830, mainparams_3))
+					if x_1807 < 0 || x_1815 < x_1807 || x_1815 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1807, x_1815, mainparams_3))
 					}
-					n_1833 := int(x_1830) - int(x_1822)
-					s_1834 := row_1813[int(x_1822)*1 : int(x_1830)*1 : int(x_1830)*1]
-					if n_1833 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1833}))
+					n_1818 := int(x_1815) - int(x_1807)
+					s_1819 := row_1798[int(x_1807)*1 : int(x_1815)*1 : int(x_1815)*1]
+					if n_1818 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1818}))
 					}
-					r_1835 := ar.F64w(sequence_12)
-					r_1435 = r_1435[:len(r_1835)]
-					s_1832 = s_1832[:len(r_1835)]
-					s_1834 = s_1834[:len(r_1835)]
-					for i_1836 := range r_1835 {
-						r_1835[i_1836] = (runtime.Sigmoid(((r_1435[i_1836] * s_1832[i_1836]) + s_1834[i_1836])))
+					r_1820 := ar.F64w(sequence_12)
+					r_1422 = r_1422[:len(r_1820)]
+					s_1817 = s_1817[:len(r_1820)]
+					s_1819 = s_1819[:len(r_1820)]
+					for i_1821 := range r_1820 {
+						r_1820[i_1821] = (runtime.Sigmoid(((r_1422[i_1821] * s_1817[i_1821]) + s_1819[i_1821])))
 					}
-					x_1838 := int64(4) * n_15
-					if x_1830 < 0 || x_1838 < x_1830 || x_1838 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1830, x_1838, mainparams_3))
+					x_1823 := int64(4) * n_15
+					if x_1815 < 0 || x_1823 < x_1815 || x_1823 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1815, x_1823, mainparams_3))
 					}
-					n_1839 := int(x_1838) - int(x_1830)
-					s_1840 := row_1812[int(x_1830)*1 : int(x_1838)*1 : int(x_1838)*1]
-					if n_1839 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1839}))
+					n_1824 := int(x_1823) - int(x_1815)
+					s_1825 := row_1797[int(x_1815)*1 : int(x_1823)*1 : int(x_1823)*1]
+					if n_1824 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1824}))
 					}
-					if x_1830 < 0 || x_1838 < x_1830 || x_1838 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1830, x_1838, mainparams_3))
+					if x_1815 < 0 || x_1823 < x_1815 || x_1823 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1815, x_1823, mainparams_3))
 					}
-					n_1841 := int(x_1838) - int(x_1830)
-					s_1842 := row_1813[int(x_1830)*1 : int(x_1838)*1 : int(x_1838)*1]
-					if n_1841 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1841}))
+					n_1826 := int(x_1823) - int(x_1815)
+					s_1827 := row_1798[int(x_1815)*1 : int(x_1823)*1 : int(x_1823)*1]
+					if n_1826 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1826}))
 					}
-					r_1843 := ar.F64w(state_9)
-					row_1821 = row_1821[:len(r_1843)]
-					s_1840 = s_1840[:len(r_1843)]
-					s_1842 = s_1842[:len(r_1843)]
-					for i_1844 := range r_1843 {
-						r_1843[i_1844] = (math.Tanh(((row_1821[i_1844] * s_1840[i_1844]) + s_1842[i_1844])))
+					r_1828 := ar.F64w(state_9)
+					row_1806 = row_1806[:len(r_1828)]
+					s_1825 = s_1825[:len(r_1828)]
+					s_1827 = s_1827[:len(r_1828)]
+					for i_1829 := range r_1828 {
+						r_1828[i_1829] = (math.Tanh(((row_1806[i_1829] * s_1825[i_1829]) + s_1827[i_1829])))
 					}
 					if int64(1) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 					}
-					row_1846 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+					row_1831 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 					if sequence_12 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
-					}
-					r_1847 := ar.F64w(state_9)
-					row_1846 = row_1846[:len(r_1847)]
-					r_1818 = r_1818[:len(r_1847)]
-					r_1827 = r_1827[:len(r_1847)]
-					r_1843 = r_1843[:len(r_1847)]
-					for i_1848 := range r_1847 {
-						r_1847[i_1848] = ((row_1846[i_1848] * r_1818[i_1848]) + (r_1827[i_1848] * r_1843[i_1848]))
-					}
-					r_1850 := ar.F64w(state_9)
-					r_1847 = r_1847[:len(r_1850)]
-					for i_1851 := range r_1850 {
-						r_1850[i_1851] = (math.Tanh(r_1847[i_1851]))
 					}
 					if state_9 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 					}
-					r_1853 := ar.F64w(sequence_12)
-					r_1835 = r_1835[:len(r_1853)]
-					r_1850 = r_1850[:len(r_1853)]
-					for i_1854 := range r_1853 {
-						r_1853[i_1854] = (r_1835[i_1854] * r_1850[i_1854])
+					r_1832 := ar.F64w(state_9)
+					r_1833 := ar.F64w(state_9)
+					r_1834 := ar.F64w(state_9)
+					row_1831 = row_1831[:state_9]
+					r_1803 = r_1803[:state_9]
+					r_1812 = r_1812[:state_9]
+					r_1828 = r_1828[:state_9]
+					r_1832 = r_1832[:state_9]
+					r_1833 = r_1833[:state_9]
+					r_1820 = r_1820[:state_9]
+					r_1834 = r_1834[:state_9]
+					for i_1835 := 0; i_1835 < state_9; i_1835++ {
+						e_1837 := ((row_1831[i_1835] * r_1803[i_1835]) + (r_1812[i_1835] * r_1828[i_1835]))
+						r_1832[i_1835] = e_1837
+						e_1838 := (math.Tanh(e_1837))
+						r_1833[i_1835] = e_1838
+						e_1839 := (r_1820[i_1835] * e_1838)
+						r_1834[i_1835] = e_1839
 					}
 					if int64(0) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
@@ -6573,873 +6556,874 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					if sequence_12 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 					}
-					c_1856 := ar.F64w(len(state_7))
-					copy(c_1856, state_7)
-					copy(c_1856[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1853)
+					c_1840 := ar.F64w(len(state_7))
+					copy(c_1840, state_7)
+					copy(c_1840[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1834)
 					if int64(1) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 					}
-					copy(c_1856[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1847)
-					if i_1809 == 0 {
-						d_1748 = sequence_12
-						rs_1749 = d_1748
-						tot_1857, err_1858 := runtime.MulSize(n_1745, rs_1749)
+					copy(c_1840[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1832)
+					if i_1794 == 0 {
+						d_1733 = sequence_12
+						rs_1734 = d_1733
+						tot_1841, err_1842 := runtime.MulSize(n_1730, rs_1734)
+						if err_1842 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1842)
+						}
+						a_1732 = ar.F64w(tot_1841)
+					} else if sequence_12 != d_1733 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1733}))
+					}
+					copy(a_1732[i_1794*rs_1734:(i_1794+1)*rs_1734], r_1834)
+					if i_1794 == 0 {
+						d_1736, d_1737 = state_8, state_9
+						rs_1738 = d_1736 * d_1737
+						tot_1843, err_1844 := runtime.MulSize(n_1730, rs_1738)
+						if err_1844 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1844)
+						}
+						a_1735 = ar.F64w(tot_1843)
+					} else if state_8 != d_1736 || state_9 != d_1737 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1736, d_1737}))
+					}
+					copy(a_1735[i_1794*rs_1738:(i_1794+1)*rs_1738], c_1840)
+					if i_1794 == 0 {
+						d_1740 = state_9
+						rs_1741 = d_1740
+						tot_1845, err_1846 := runtime.MulSize(n_1730, rs_1741)
+						if err_1846 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1846)
+						}
+						a_1739 = ar.F64w(tot_1845)
+					} else if state_9 != d_1740 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1740}))
+					}
+					copy(a_1739[i_1794*rs_1741:(i_1794+1)*rs_1741], r_1832)
+					if i_1794 == 0 {
+						d_1743 = state_9
+						rs_1744 = d_1743
+						tot_1847, err_1848 := runtime.MulSize(n_1730, rs_1744)
+						if err_1848 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1848)
+						}
+						a_1742 = ar.F64w(tot_1847)
+					} else if state_9 != d_1743 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1743}))
+					}
+					copy(a_1742[i_1794*rs_1744:(i_1794+1)*rs_1744], r_1833)
+					if i_1794 == 0 {
+						d_1746 = sequence_12
+						rs_1747 = d_1746
+						tot_1849, err_1850 := runtime.MulSize(n_1730, rs_1747)
+						if err_1850 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1850)
+						}
+						a_1745 = ar.F64w(tot_1849)
+					} else if sequence_12 != d_1746 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1746}))
+					}
+					copy(a_1745[i_1794*rs_1747:(i_1794+1)*rs_1747], r_1820)
+					if i_1794 == 0 {
+						d_1749 = state_9
+						rs_1750 = d_1749
+						tot_1851, err_1852 := runtime.MulSize(n_1730, rs_1750)
+						if err_1852 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1852)
+						}
+						a_1748 = ar.F64w(tot_1851)
+					} else if state_9 != d_1749 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1749}))
+					}
+					copy(a_1748[i_1794*rs_1750:(i_1794+1)*rs_1750], r_1828)
+					if i_1794 == 0 {
+						d_1752 = state_9
+						rs_1753 = d_1752
+						tot_1853, err_1854 := runtime.MulSize(n_1730, rs_1753)
+						if err_1854 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1854)
+						}
+						a_1751 = ar.F64w(tot_1853)
+					} else if state_9 != d_1752 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1752}))
+					}
+					copy(a_1751[i_1794*rs_1753:(i_1794+1)*rs_1753], r_1812)
+					if i_1794 == 0 {
+						d_1755 = sequence_12
+						rs_1756 = d_1755
+						tot_1855, err_1856 := runtime.MulSize(n_1730, rs_1756)
+						if err_1856 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1856)
+						}
+						a_1754 = ar.F64w(tot_1855)
+					} else if sequence_12 != d_1755 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1755}))
+					}
+					copy(a_1754[i_1794*rs_1756:(i_1794+1)*rs_1756], r_1803)
+					if i_1794 == 0 {
+						d_1758 = state_9
+						rs_1759 = d_1758
+						tot_1857, err_1858 := runtime.MulSize(n_1730, rs_1759)
 						if err_1858 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1858)
 						}
-						a_1747 = ar.F64w(tot_1857)
-					} else if sequence_12 != d_1748 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1748}))
+						a_1757 = ar.F64w(tot_1857)
+					} else if state_9 != d_1758 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1758}))
 					}
-					copy(a_1747[i_1809*rs_1749:(i_1809+1)*rs_1749], r_1853)
-					if i_1809 == 0 {
-						d_1751, d_1752 = state_8, state_9
-						rs_1753 = d_1751 * d_1752
-						tot_1859, err_1860 := runtime.MulSize(n_1745, rs_1753)
+					copy(a_1757[i_1794*rs_1759:(i_1794+1)*rs_1759], row_1831)
+					if i_1794 == 0 {
+						d_1761 = mainparams_3
+						rs_1762 = d_1761
+						tot_1859, err_1860 := runtime.MulSize(n_1730, rs_1762)
 						if err_1860 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1860)
 						}
-						a_1750 = ar.F64w(tot_1859)
-					} else if state_8 != d_1751 || state_9 != d_1752 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1751, d_1752}))
+						a_1760 = ar.F64w(tot_1859)
+					} else if mainparams_3 != d_1761 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1761}))
 					}
-					copy(a_1750[i_1809*rs_1753:(i_1809+1)*rs_1753], c_1856)
-					if i_1809 == 0 {
-						d_1755 = state_9
-						rs_1756 = d_1755
-						tot_1861, err_1862 := runtime.MulSize(n_1745, rs_1756)
+					copy(a_1760[i_1794*rs_1762:(i_1794+1)*rs_1762], row_1798)
+					if i_1794 == 0 {
+						d_1764 = n_1824
+						rs_1765 = d_1764
+						tot_1861, err_1862 := runtime.MulSize(n_1730, rs_1765)
 						if err_1862 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1862)
 						}
-						a_1754 = ar.F64w(tot_1861)
-					} else if state_9 != d_1755 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1755}))
+						a_1763 = ar.F64w(tot_1861)
+					} else if n_1824 != d_1764 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{n_1824})+", element 0 has shape "+runtime.ShapeString([]int{d_1764}))
 					}
-					copy(a_1754[i_1809*rs_1756:(i_1809+1)*rs_1756], r_1847)
-					if i_1809 == 0 {
-						d_1758 = state_9
-						rs_1759 = d_1758
-						tot_1863, err_1864 := runtime.MulSize(n_1745, rs_1759)
+					copy(a_1763[i_1794*rs_1765:(i_1794+1)*rs_1765], s_1825)
+					if i_1794 == 0 {
+						d_1767 = state_9
+						rs_1768 = d_1767
+						tot_1863, err_1864 := runtime.MulSize(n_1730, rs_1768)
 						if err_1864 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1864)
 						}
-						a_1757 = ar.F64w(tot_1863)
-					} else if state_9 != d_1758 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1758}))
+						a_1766 = ar.F64w(tot_1863)
+					} else if state_9 != d_1767 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1767}))
 					}
-					copy(a_1757[i_1809*rs_1759:(i_1809+1)*rs_1759], r_1850)
-					if i_1809 == 0 {
-						d_1761 = sequence_12
-						rs_1762 = d_1761
-						tot_1865, err_1866 := runtime.MulSize(n_1745, rs_1762)
+					copy(a_1766[i_1794*rs_1768:(i_1794+1)*rs_1768], row_1806)
+					if i_1794 == 0 {
+						d_1770 = mainparams_3
+						rs_1771 = d_1770
+						tot_1865, err_1866 := runtime.MulSize(n_1730, rs_1771)
 						if err_1866 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1866)
 						}
-						a_1760 = ar.F64w(tot_1865)
-					} else if sequence_12 != d_1761 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1761}))
+						a_1769 = ar.F64w(tot_1865)
+					} else if mainparams_3 != d_1770 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1770}))
 					}
-					copy(a_1760[i_1809*rs_1762:(i_1809+1)*rs_1762], r_1835)
-					if i_1809 == 0 {
-						d_1764 = state_9
-						rs_1765 = d_1764
-						tot_1867, err_1868 := runtime.MulSize(n_1745, rs_1765)
+					copy(a_1769[i_1794*rs_1771:(i_1794+1)*rs_1771], row_1797)
+					if i_1794 == 0 {
+						d_1773 = n_1816
+						rs_1774 = d_1773
+						tot_1867, err_1868 := runtime.MulSize(n_1730, rs_1774)
 						if err_1868 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1868)
 						}
-						a_1763 = ar.F64w(tot_1867)
-					} else if state_9 != d_1764 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1764}))
+						a_1772 = ar.F64w(tot_1867)
+					} else if n_1816 != d_1773 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{n_1816})+", element 0 has shape "+runtime.ShapeString([]int{d_1773}))
 					}
-					copy(a_1763[i_1809*rs_1765:(i_1809+1)*rs_1765], r_1843)
-					if i_1809 == 0 {
-						d_1767 = state_9
-						rs_1768 = d_1767
-						tot_1869, err_1870 := runtime.MulSize(n_1745, rs_1768)
+					copy(a_1772[i_1794*rs_1774:(i_1794+1)*rs_1774], s_1817)
+					if i_1794 == 0 {
+						d_1776 = sequence_12
+						rs_1777 = d_1776
+						tot_1869, err_1870 := runtime.MulSize(n_1730, rs_1777)
 						if err_1870 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1870)
 						}
-						a_1766 = ar.F64w(tot_1869)
-					} else if state_9 != d_1767 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1767}))
+						a_1775 = ar.F64w(tot_1869)
+					} else if sequence_12 != d_1776 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1776}))
 					}
-					copy(a_1766[i_1809*rs_1768:(i_1809+1)*rs_1768], r_1827)
-					if i_1809 == 0 {
-						d_1770 = sequence_12
-						rs_1771 = d_1770
-						tot_1871, err_1872 := runtime.MulSize(n_1745, rs_1771)
+					copy(a_1775[i_1794*rs_1777:(i_1794+1)*rs_1777], r_1422)
+					if i_1794 == 0 {
+						d_1779 = n_1808
+						rs_1780 = d_1779
+						tot_1871, err_1872 := runtime.MulSize(n_1730, rs_1780)
 						if err_1872 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1872)
 						}
-						a_1769 = ar.F64w(tot_1871)
-					} else if sequence_12 != d_1770 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1770}))
+						a_1778 = ar.F64w(tot_1871)
+					} else if n_1808 != d_1779 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{n_1808})+", element 0 has shape "+runtime.ShapeString([]int{d_1779}))
 					}
-					copy(a_1769[i_1809*rs_1771:(i_1809+1)*rs_1771], r_1818)
-					if i_1809 == 0 {
-						d_1773 = state_9
-						rs_1774 = d_1773
-						tot_1873, err_1874 := runtime.MulSize(n_1745, rs_1774)
+					copy(a_1778[i_1794*rs_1780:(i_1794+1)*rs_1780], s_1809)
+					if i_1794 == 0 {
+						d_1782 = state_9
+						rs_1783 = d_1782
+						tot_1873, err_1874 := runtime.MulSize(n_1730, rs_1783)
 						if err_1874 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1874)
 						}
-						a_1772 = ar.F64w(tot_1873)
-					} else if state_9 != d_1773 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1773}))
+						a_1781 = ar.F64w(tot_1873)
+					} else if state_9 != d_1782 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1782}))
 					}
-					copy(a_1772[i_1809*rs_1774:(i_1809+1)*rs_1774], row_1846)
-					if i_1809 == 0 {
-						d_1776 = mainparams_3
-						rs_1777 = d_1776
-						tot_1875, err_1876 := runtime.MulSize(n_1745, rs_1777)
+					copy(a_1781[i_1794*rs_1783:(i_1794+1)*rs_1783], row_1806)
+					if i_1794 == 0 {
+						d_1785 = n_1799
+						rs_1786 = d_1785
+						tot_1875, err_1876 := runtime.MulSize(n_1730, rs_1786)
 						if err_1876 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1876)
 						}
-						a_1775 = ar.F64w(tot_1875)
-					} else if mainparams_3 != d_1776 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1776}))
+						a_1784 = ar.F64w(tot_1875)
+					} else if n_1799 != d_1785 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{n_1799})+", element 0 has shape "+runtime.ShapeString([]int{d_1785}))
 					}
-					copy(a_1775[i_1809*rs_1777:(i_1809+1)*rs_1777], row_1813)
-					if i_1809 == 0 {
-						d_1779 = n_1839
-						rs_1780 = d_1779
-						tot_1877, err_1878 := runtime.MulSize(n_1745, rs_1780)
+					copy(a_1784[i_1794*rs_1786:(i_1794+1)*rs_1786], s_1800)
+					if i_1794 == 0 {
+						d_1788 = sequence_12
+						rs_1789 = d_1788
+						tot_1877, err_1878 := runtime.MulSize(n_1730, rs_1789)
 						if err_1878 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1878)
 						}
-						a_1778 = ar.F64w(tot_1877)
-					} else if n_1839 != d_1779 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{n_1839})+", element 0 has shape "+runtime.ShapeString([]int{d_1779}))
+						a_1787 = ar.F64w(tot_1877)
+					} else if sequence_12 != d_1788 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1788}))
 					}
-					copy(a_1778[i_1809*rs_1780:(i_1809+1)*rs_1780], s_1840)
-					if i_1809 == 0 {
-						d_1782 = state_9
-						rs_1783 = d_1782
-						tot_1879, err_1880 := runtime.MulSize(n_1745, rs_1783)
+					copy(a_1787[i_1794*rs_1789:(i_1794+1)*rs_1789], r_1422)
+					if i_1794 == 0 {
+						d_1791, d_1792 = state_8, state_9
+						rs_1793 = d_1791 * d_1792
+						tot_1879, err_1880 := runtime.MulSize(n_1730, rs_1793)
 						if err_1880 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1880)
 						}
-						a_1781 = ar.F64w(tot_1879)
-					} else if state_9 != d_1782 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1782}))
+						a_1790 = ar.F64w(tot_1879)
+					} else if state_8 != d_1791 || state_9 != d_1792 {
+						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1791, d_1792}))
 					}
-					copy(a_1781[i_1809*rs_1783:(i_1809+1)*rs_1783], row_1821)
-					if i_1809 == 0 {
-						d_1785 = mainparams_3
-						rs_1786 = d_1785
-						tot_1881, err_1882 := runtime.MulSize(n_1745, rs_1786)
-						if err_1882 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1882)
-						}
-						a_1784 = ar.F64w(tot_1881)
-					} else if mainparams_3 != d_1785 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1785}))
-					}
-					copy(a_1784[i_1809*rs_1786:(i_1809+1)*rs_1786], row_1812)
-					if i_1809 == 0 {
-						d_1788 = n_1831
-						rs_1789 = d_1788
-						tot_1883, err_1884 := runtime.MulSize(n_1745, rs_1789)
-						if err_1884 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1884)
-						}
-						a_1787 = ar.F64w(tot_1883)
-					} else if n_1831 != d_1788 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{n_1831})+", element 0 has shape "+runtime.ShapeString([]int{d_1788}))
-					}
-					copy(a_1787[i_1809*rs_1789:(i_1809+1)*rs_1789], s_1832)
-					if i_1809 == 0 {
-						d_1791 = sequence_12
-						rs_1792 = d_1791
-						tot_1885, err_1886 := runtime.MulSize(n_1745, rs_1792)
-						if err_1886 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1886)
-						}
-						a_1790 = ar.F64w(tot_1885)
-					} else if sequence_12 != d_1791 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1791}))
-					}
-					copy(a_1790[i_1809*rs_1792:(i_1809+1)*rs_1792], r_1435)
-					if i_1809 == 0 {
-						d_1794 = n_1823
-						rs_1795 = d_1794
-						tot_1887, err_1888 := runtime.MulSize(n_1745, rs_1795)
-						if err_1888 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1888)
-						}
-						a_1793 = ar.F64w(tot_1887)
-					} else if n_1823 != d_1794 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{n_1823})+", element 0 has shape "+runtime.ShapeString([]int{d_1794}))
-					}
-					copy(a_1793[i_1809*rs_1795:(i_1809+1)*rs_1795], s_1824)
-					if i_1809 == 0 {
-						d_1797 = state_9
-						rs_1798 = d_1797
-						tot_1889, err_1890 := runtime.MulSize(n_1745, rs_1798)
-						if err_1890 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1890)
-						}
-						a_1796 = ar.F64w(tot_1889)
-					} else if state_9 != d_1797 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1797}))
-					}
-					copy(a_1796[i_1809*rs_1798:(i_1809+1)*rs_1798], row_1821)
-					if i_1809 == 0 {
-						d_1800 = n_1814
-						rs_1801 = d_1800
-						tot_1891, err_1892 := runtime.MulSize(n_1745, rs_1801)
-						if err_1892 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1892)
-						}
-						a_1799 = ar.F64w(tot_1891)
-					} else if n_1814 != d_1800 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{n_1814})+", element 0 has shape "+runtime.ShapeString([]int{d_1800}))
-					}
-					copy(a_1799[i_1809*rs_1801:(i_1809+1)*rs_1801], s_1815)
-					if i_1809 == 0 {
-						d_1803 = sequence_12
-						rs_1804 = d_1803
-						tot_1893, err_1894 := runtime.MulSize(n_1745, rs_1804)
-						if err_1894 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1894)
-						}
-						a_1802 = ar.F64w(tot_1893)
-					} else if sequence_12 != d_1803 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1803}))
-					}
-					copy(a_1802[i_1809*rs_1804:(i_1809+1)*rs_1804], r_1435)
-					if i_1809 == 0 {
-						d_1806, d_1807 = state_8, state_9
-						rs_1808 = d_1806 * d_1807
-						tot_1895, err_1896 := runtime.MulSize(n_1745, rs_1808)
-						if err_1896 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1896)
-						}
-						a_1805 = ar.F64w(tot_1895)
-					} else if state_8 != d_1806 || state_9 != d_1807 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1806, d_1807}))
-					}
-					copy(a_1805[i_1809*rs_1808:(i_1809+1)*rs_1808], state_7)
-					if i_1809 > 0 {
-						ar.release(mark_1810)
+					copy(a_1790[i_1794*rs_1793:(i_1794+1)*rs_1793], state_7)
+					if i_1794 > 0 {
+						ar.release(mark_1795)
 					}
 				}
-				c_1441, c_1442, c_1443, c_1444, c_1445, c_1446, c_1447, c_1448, c_1449, c_1450, c_1451, c_1452, c_1453, c_1454, c_1455, c_1456, c_1457, c_1458, c_1459, c_1460, c_1461, c_1462, c_1463, c_1464, c_1465, c_1466, c_1467, c_1468, c_1469, c_1470, c_1471, c_1472, c_1473, c_1474, c_1475, c_1476, c_1477, c_1478, c_1479, c_1480, c_1481, c_1482, c_1483, c_1484, c_1485, c_1486, c_1487, c_1488, c_1489, c_1490, c_1491, c_1492, c_1493, c_1494, c_1495, c_1496, c_1497, c_1498, c_1499, c_1500, c_1501, c_1502 = a_1747, n_1745, d_1748, a_1750, n_1745, d_1751, d_1752, a_1754, n_1745, d_1755, a_1757, n_1745, d_1758, a_1760, n_1745, d_1761, a_1763, n_1745, d_1764, a_1766, n_1745, d_1767, a_1769, n_1745, d_1770, a_1772, n_1745, d_1773, a_1775, n_1745, d_1776, a_1778, n_1745, d_1779, a_1781, n_1745, d_1782, a_1784, n_1745, d_1785, a_1787, n_1745, d_1788, a_1790, n_1745, d_1791, a_1793, n_1745, d_1794, a_1796, n_1745, d_1797, a_1799, n_1745, d_1800, a_1802, n_1745, d_1803, a_1805, n_1745, d_1806, d_1807
+				c_1428, c_1429, c_1430, c_1431, c_1432, c_1433, c_1434, c_1435, c_1436, c_1437, c_1438, c_1439, c_1440, c_1441, c_1442, c_1443, c_1444, c_1445, c_1446, c_1447, c_1448, c_1449, c_1450, c_1451, c_1452, c_1453, c_1454, c_1455, c_1456, c_1457, c_1458, c_1459, c_1460, c_1461, c_1462, c_1463, c_1464, c_1465, c_1466, c_1467, c_1468, c_1469, c_1470, c_1471, c_1472, c_1473, c_1474, c_1475, c_1476, c_1477, c_1478, c_1479, c_1480, c_1481, c_1482, c_1483, c_1484, c_1485, c_1486, c_1487, c_1488, c_1489 = a_1732, n_1730, d_1733, a_1735, n_1730, d_1736, d_1737, a_1739, n_1730, d_1740, a_1742, n_1730, d_1743, a_1745, n_1730, d_1746, a_1748, n_1730, d_1749, a_1751, n_1730, d_1752, a_1754, n_1730, d_1755, a_1757, n_1730, d_1758, a_1760, n_1730, d_1761, a_1763, n_1730, d_1764, a_1766, n_1730, d_1767, a_1769, n_1730, d_1770, a_1772, n_1730, d_1773, a_1775, n_1730, d_1776, a_1778, n_1730, d_1779, a_1781, n_1730, d_1782, a_1784, n_1730, d_1785, a_1787, n_1730, d_1788, a_1790, n_1730, d_1791, d_1792
 			}
-			var c_1897 []float64
-			var c_1898 int
-			var c_1900 int
-			var c_1901 int
-			if x_1440 {
-				x_1902 := x_1439 - int64(1)
-				if x_1902 < 0 || x_1902 >= int64(c_1442) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1902, c_1442))
+			var c_1881 []float64
+			var c_1882 int
+			var c_1884 int
+			var c_1885 int
+			if x_1427 {
+				x_1886 := x_1426 - int64(1)
+				if x_1886 < 0 || x_1886 >= int64(c_1429) {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1886, c_1429))
 				}
-				row_1903 := c_1441[int(x_1902)*c_1443 : (int(x_1902)+1)*c_1443]
-				rs_1904 := c_1446 * c_1447
-				_ = c_1444[int(x_1902)*rs_1904 : (int(x_1902)+1)*rs_1904]
-				_ = c_1448[int(x_1902)*c_1450 : (int(x_1902)+1)*c_1450]
-				_ = c_1451[int(x_1902)*c_1453 : (int(x_1902)+1)*c_1453]
-				_ = c_1454[int(x_1902)*c_1456 : (int(x_1902)+1)*c_1456]
-				_ = c_1457[int(x_1902)*c_1459 : (int(x_1902)+1)*c_1459]
-				_ = c_1460[int(x_1902)*c_1462 : (int(x_1902)+1)*c_1462]
-				_ = c_1463[int(x_1902)*c_1465 : (int(x_1902)+1)*c_1465]
-				_ = c_1466[int(x_1902)*c_1468 : (int(x_1902)+1)*c_1468]
-				_ = c_1469[int(x_1902)*c_1471 : (int(x_1902)+1)*c_1471]
-				_ = c_1472[int(x_1902)*c_1474 : (int(x_1902)+1)*c_1474]
-				_ = c_1475[int(x_1902)*c_1477 : (int(x_1902)+1)*c_1477]
-				_ = c_1478[int(x_1902)*c_1480 : (int(x_1902)+1)*c_1480]
-				_ = c_1481[int(x_1902)*c_1483 : (int(x_1902)+1)*c_1483]
-				_ = c_1484[int(x_1902)*c_1486 : (int(x_1902)+1)*c_1486]
-				_ = c_1487[int(x_1902)*c_1489 : (int(x_1902)+1)*c_1489]
-				_ = c_1490[int(x_1902)*c_1492 : (int(x_1902)+1)*c_1492]
-				_ = c_1493[int(x_1902)*c_1495 : (int(x_1902)+1)*c_1495]
-				_ = c_1496[int(x_1902)*c_1498 : (int(x_1902)+1)*c_1498]
-				rs_1923 := c_1501 * c_1502
-				_ = c_1499[int(x_1902)*rs_1923 : (int(x_1902)+1)*rs_1923]
-				c_1897, c_1898, c_1900, c_1901 = row_1903, c_1443, c_1446, c_1447
+				row_1887 := c_1428[int(x_1886)*c_1430 : (int(x_1886)+1)*c_1430]
+				rs_1888 := c_1433 * c_1434
+				_ = c_1431[int(x_1886)*rs_1888 : (int(x_1886)+1)*rs_1888]
+				_ = c_1435[int(x_1886)*c_1437 : (int(x_1886)+1)*c_1437]
+				_ = c_1438[int(x_1886)*c_1440 : (int(x_1886)+1)*c_1440]
+				_ = c_1441[int(x_1886)*c_1443 : (int(x_1886)+1)*c_1443]
+				_ = c_1444[int(x_1886)*c_1446 : (int(x_1886)+1)*c_1446]
+				_ = c_1447[int(x_1886)*c_1449 : (int(x_1886)+1)*c_1449]
+				_ = c_1450[int(x_1886)*c_1452 : (int(x_1886)+1)*c_1452]
+				_ = c_1453[int(x_1886)*c_1455 : (int(x_1886)+1)*c_1455]
+				_ = c_1456[int(x_1886)*c_1458 : (int(x_1886)+1)*c_1458]
+				_ = c_1459[int(x_1886)*c_1461 : (int(x_1886)+1)*c_1461]
+				_ = c_1462[int(x_1886)*c_1464 : (int(x_1886)+1)*c_1464]
+				_ = c_1465[int(x_1886)*c_1467 : (int(x_1886)+1)*c_1467]
+				_ = c_1468[int(x_1886)*c_1470 : (int(x_1886)+1)*c_1470]
+				_ = c_1471[int(x_1886)*c_1473 : (int(x_1886)+1)*c_1473]
+				_ = c_1474[int(x_1886)*c_1476 : (int(x_1886)+1)*c_1476]
+				_ = c_1477[int(x_1886)*c_1479 : (int(x_1886)+1)*c_1479]
+				_ = c_1480[int(x_1886)*c_1482 : (int(x_1886)+1)*c_1482]
+				_ = c_1483[int(x_1886)*c_1485 : (int(x_1886)+1)*c_1485]
+				rs_1907 := c_1488 * c_1489
+				_ = c_1486[int(x_1886)*rs_1907 : (int(x_1886)+1)*rs_1907]
+				c_1881, c_1882, c_1884, c_1885 = row_1887, c_1430, c_1433, c_1434
 			} else {
-				c_1897, c_1898, c_1900, c_1901 = r_1435, sequence_12, state_8, state_9
+				c_1881, c_1882, c_1884, c_1885 = r_1422, sequence_12, state_8, state_9
 			}
 			if int64(1) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 			}
-			row_1925 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-			if extraparams_6 != c_1898 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1898})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			row_1909 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+			if extraparams_6 != c_1882 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1882})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
 			if int64(2) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 			}
-			row_1926 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-			if extraparams_6 != c_1898 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1898})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			row_1910 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+			if extraparams_6 != c_1882 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1882})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
-			r_1927 := ar.F64w(c_1898)
-			c_1897 = c_1897[:len(r_1927)]
-			row_1925 = row_1925[:len(r_1927)]
-			row_1926 = row_1926[:len(r_1927)]
-			for i_1928 := range r_1927 {
-				r_1927[i_1928] = ((c_1897[i_1928] * row_1925[i_1928]) + row_1926[i_1928])
+			r_1911 := ar.F64w(c_1882)
+			r_1912 := ar.F64w(c_1882)
+			c_1881 = c_1881[:c_1882]
+			row_1909 = row_1909[:c_1882]
+			row_1910 = row_1910[:c_1882]
+			r_1911 = r_1911[:c_1882]
+			r_1912 = r_1912[:c_1882]
+			for i_1913 := 0; i_1913 < c_1882; i_1913++ {
+				e_1915 := ((c_1881[i_1913] * row_1909[i_1913]) + row_1910[i_1913])
+				r_1911[i_1913] = e_1915
+				e_1916 := (math.Exp(e_1915))
+				r_1912[i_1913] = e_1916
 			}
-			r_1930 := ar.F64w(c_1898)
-			r_1927 = r_1927[:len(r_1930)]
-			for i_1931 := range r_1930 {
-				r_1930[i_1931] = (math.Exp(r_1927[i_1931]))
-			}
-			s_1933 := runtime.Sum(r_1930)
-			x_1934 := s_1933 + 2.0
+			s_1917 := runtime.Sum(r_1912)
+			x_1918 := s_1917 + 2.0
 			if int64(1) >= int64(sequence_11) {
 				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(int64(1), sequence_11))
 			}
-			row_1935 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
-			x_1936 := math.Log(x_1934)
-			if c_1898 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1898}))
+			row_1919 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
+			x_1920 := math.Log(x_1918)
+			if c_1882 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1882}))
 			}
-			r_1937 := ar.F64w(sequence_12)
-			row_1935 = row_1935[:len(r_1937)]
-			r_1927 = r_1927[:len(r_1937)]
-			for i_1938 := range r_1937 {
-				r_1937[i_1938] = (row_1935[i_1938] * (r_1927[i_1938] - x_1936))
+			r_1921 := ar.F64w(sequence_12)
+			row_1919 = row_1919[:len(r_1921)]
+			r_1911 = r_1911[:len(r_1921)]
+			for i_1922 := range r_1921 {
+				r_1921[i_1922] = (row_1919[i_1922] * (r_1911[i_1922] - x_1920))
 			}
-			_ = runtime.Sum(r_1937)
-			if i_1430 == 0 {
-				d_1337, d_1338 = c_1900, c_1901
+			_ = runtime.Sum(r_1921)
+			if i_1417 == 0 {
+				d_1324, d_1325 = c_1884, c_1885
+				rs_1326 = d_1324 * d_1325
+				tot_1925, err_1926 := runtime.MulSize(n_1322, rs_1326)
+				if err_1926 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1926)
+				}
+				_ = tot_1925
+			} else if c_1884 != d_1324 || c_1885 != d_1325 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1884, c_1885})+", element 0 has shape "+runtime.ShapeString([]int{d_1324, d_1325}))
+			}
+			a_1327[i_1417] = x_1918
+			if i_1417 == 0 {
+				d_1329 = c_1882
+				rs_1330 = d_1329
+				tot_1927, err_1928 := runtime.MulSize(n_1322, rs_1330)
+				if err_1928 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1928)
+				}
+				a_1328 = ar.F64w(tot_1927)
+			} else if c_1882 != d_1329 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1882})+", element 0 has shape "+runtime.ShapeString([]int{d_1329}))
+			}
+			copy(a_1328[i_1417*rs_1330:(i_1417+1)*rs_1330], r_1912)
+			if i_1417 == 0 {
+				d_1332 = extraparams_6
+				rs_1333 = d_1332
+				tot_1929, err_1930 := runtime.MulSize(n_1322, rs_1333)
+				if err_1930 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1930)
+				}
+				a_1331 = ar.F64w(tot_1929)
+			} else if extraparams_6 != d_1332 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{extraparams_6})+", element 0 has shape "+runtime.ShapeString([]int{d_1332}))
+			}
+			copy(a_1331[i_1417*rs_1333:(i_1417+1)*rs_1333], row_1909)
+			if i_1417 == 0 {
+				d_1335 = c_1882
+				rs_1336 = d_1335
+				tot_1931, err_1932 := runtime.MulSize(n_1322, rs_1336)
+				if err_1932 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1932)
+				}
+				a_1334 = ar.F64w(tot_1931)
+			} else if c_1882 != d_1335 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1882})+", element 0 has shape "+runtime.ShapeString([]int{d_1335}))
+			}
+			copy(a_1334[i_1417*rs_1336:(i_1417+1)*rs_1336], c_1881)
+			if i_1417 == 0 {
+				d_1337, d_1338 = c_1429, c_1430
 				rs_1339 = d_1337 * d_1338
-				tot_1941, err_1942 := runtime.MulSize(n_1335, rs_1339)
+				tot_1933, err_1934 := runtime.MulSize(n_1322, rs_1339)
+				if err_1934 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1934)
+				}
+				_ = tot_1933
+			} else if c_1429 != d_1337 || c_1430 != d_1338 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1429, c_1430})+", element 0 has shape "+runtime.ShapeString([]int{d_1337, d_1338}))
+			}
+			if i_1417 == 0 {
+				d_1340, d_1341, d_1342 = c_1432, c_1433, c_1434
+				rs_1343 = d_1340 * d_1341 * d_1342
+				tot_1935, err_1936 := runtime.MulSize(n_1322, rs_1343)
+				if err_1936 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1936)
+				}
+				_ = tot_1935
+			} else if c_1432 != d_1340 || c_1433 != d_1341 || c_1434 != d_1342 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1432, c_1433, c_1434})+", element 0 has shape "+runtime.ShapeString([]int{d_1340, d_1341, d_1342}))
+			}
+			if i_1417 == 0 {
+				d_1344, d_1345 = c_1436, c_1437
+				rs_1346 = d_1344 * d_1345
+				tot_1937, err_1938 := runtime.MulSize(n_1322, rs_1346)
+				if err_1938 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1938)
+				}
+				_ = tot_1937
+			} else if c_1436 != d_1344 || c_1437 != d_1345 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1436, c_1437})+", element 0 has shape "+runtime.ShapeString([]int{d_1344, d_1345}))
+			}
+			if i_1417 == 0 {
+				d_1348, d_1349 = c_1439, c_1440
+				rs_1350 = d_1348 * d_1349
+				tot_1939, err_1940 := runtime.MulSize(n_1322, rs_1350)
+				if err_1940 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1940)
+				}
+				a_1347 = ar.F64w(tot_1939)
+			} else if c_1439 != d_1348 || c_1440 != d_1349 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1439, c_1440})+", element 0 has shape "+runtime.ShapeString([]int{d_1348, d_1349}))
+			}
+			copy(a_1347[i_1417*rs_1350:(i_1417+1)*rs_1350], c_1438)
+			if i_1417 == 0 {
+				d_1352, d_1353 = c_1442, c_1443
+				rs_1354 = d_1352 * d_1353
+				tot_1941, err_1942 := runtime.MulSize(n_1322, rs_1354)
 				if err_1942 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1942)
 				}
-				_ = tot_1941
-			} else if c_1900 != d_1337 || c_1901 != d_1338 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1900, c_1901})+", element 0 has shape "+runtime.ShapeString([]int{d_1337, d_1338}))
+				a_1351 = ar.F64w(tot_1941)
+			} else if c_1442 != d_1352 || c_1443 != d_1353 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1442, c_1443})+", element 0 has shape "+runtime.ShapeString([]int{d_1352, d_1353}))
 			}
-			a_1340[i_1430] = x_1934
-			if i_1430 == 0 {
-				d_1342 = c_1898
-				rs_1343 = d_1342
-				tot_1943, err_1944 := runtime.MulSize(n_1335, rs_1343)
+			copy(a_1351[i_1417*rs_1354:(i_1417+1)*rs_1354], c_1441)
+			if i_1417 == 0 {
+				d_1356, d_1357 = c_1445, c_1446
+				rs_1358 = d_1356 * d_1357
+				tot_1943, err_1944 := runtime.MulSize(n_1322, rs_1358)
 				if err_1944 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1944)
 				}
-				a_1341 = ar.F64w(tot_1943)
-			} else if c_1898 != d_1342 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1898})+", element 0 has shape "+runtime.ShapeString([]int{d_1342}))
+				a_1355 = ar.F64w(tot_1943)
+			} else if c_1445 != d_1356 || c_1446 != d_1357 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1445, c_1446})+", element 0 has shape "+runtime.ShapeString([]int{d_1356, d_1357}))
 			}
-			copy(a_1341[i_1430*rs_1343:(i_1430+1)*rs_1343], r_1930)
-			if i_1430 == 0 {
-				d_1345 = extraparams_6
-				rs_1346 = d_1345
-				tot_1945, err_1946 := runtime.MulSize(n_1335, rs_1346)
+			copy(a_1355[i_1417*rs_1358:(i_1417+1)*rs_1358], c_1444)
+			if i_1417 == 0 {
+				d_1360, d_1361 = c_1448, c_1449
+				rs_1362 = d_1360 * d_1361
+				tot_1945, err_1946 := runtime.MulSize(n_1322, rs_1362)
 				if err_1946 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1946)
 				}
-				a_1344 = ar.F64w(tot_1945)
-			} else if extraparams_6 != d_1345 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{extraparams_6})+", element 0 has shape "+runtime.ShapeString([]int{d_1345}))
+				a_1359 = ar.F64w(tot_1945)
+			} else if c_1448 != d_1360 || c_1449 != d_1361 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1448, c_1449})+", element 0 has shape "+runtime.ShapeString([]int{d_1360, d_1361}))
 			}
-			copy(a_1344[i_1430*rs_1346:(i_1430+1)*rs_1346], row_1925)
-			if i_1430 == 0 {
-				d_1348 = c_1898
-				rs_1349 = d_1348
-				tot_1947, err_1948 := runtime.MulSize(n_1335, rs_1349)
+			copy(a_1359[i_1417*rs_1362:(i_1417+1)*rs_1362], c_1447)
+			if i_1417 == 0 {
+				d_1364, d_1365 = c_1451, c_1452
+				rs_1366 = d_1364 * d_1365
+				tot_1947, err_1948 := runtime.MulSize(n_1322, rs_1366)
 				if err_1948 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1948)
 				}
-				a_1347 = ar.F64w(tot_1947)
-			} else if c_1898 != d_1348 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1898})+", element 0 has shape "+runtime.ShapeString([]int{d_1348}))
+				a_1363 = ar.F64w(tot_1947)
+			} else if c_1451 != d_1364 || c_1452 != d_1365 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1451, c_1452})+", element 0 has shape "+runtime.ShapeString([]int{d_1364, d_1365}))
 			}
-			copy(a_1347[i_1430*rs_1349:(i_1430+1)*rs_1349], c_1897)
-			if i_1430 == 0 {
-				d_1350, d_1351 = c_1442, c_1443
-				rs_1352 = d_1350 * d_1351
-				tot_1949, err_1950 := runtime.MulSize(n_1335, rs_1352)
+			copy(a_1363[i_1417*rs_1366:(i_1417+1)*rs_1366], c_1450)
+			if i_1417 == 0 {
+				d_1368, d_1369 = c_1454, c_1455
+				rs_1370 = d_1368 * d_1369
+				tot_1949, err_1950 := runtime.MulSize(n_1322, rs_1370)
 				if err_1950 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1950)
 				}
-				_ = tot_1949
-			} else if c_1442 != d_1350 || c_1443 != d_1351 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1442, c_1443})+", element 0 has shape "+runtime.ShapeString([]int{d_1350, d_1351}))
+				a_1367 = ar.F64w(tot_1949)
+			} else if c_1454 != d_1368 || c_1455 != d_1369 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1454, c_1455})+", element 0 has shape "+runtime.ShapeString([]int{d_1368, d_1369}))
 			}
-			if i_1430 == 0 {
-				d_1353, d_1354, d_1355 = c_1445, c_1446, c_1447
-				rs_1356 = d_1353 * d_1354 * d_1355
-				tot_1951, err_1952 := runtime.MulSize(n_1335, rs_1356)
+			copy(a_1367[i_1417*rs_1370:(i_1417+1)*rs_1370], c_1453)
+			if i_1417 == 0 {
+				d_1372, d_1373 = c_1457, c_1458
+				rs_1374 = d_1372 * d_1373
+				tot_1951, err_1952 := runtime.MulSize(n_1322, rs_1374)
 				if err_1952 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1952)
 				}
-				_ = tot_1951
-			} else if c_1445 != d_1353 || c_1446 != d_1354 || c_1447 != d_1355 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1445, c_1446, c_1447})+", element 0 has shape "+runtime.ShapeString([]int{d_1353, d_1354, d_1355}))
+				a_1371 = ar.F64w(tot_1951)
+			} else if c_1457 != d_1372 || c_1458 != d_1373 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1457, c_1458})+", element 0 has shape "+runtime.ShapeString([]int{d_1372, d_1373}))
 			}
-			if i_1430 == 0 {
-				d_1357, d_1358 = c_1449, c_1450
-				rs_1359 = d_1357 * d_1358
-				tot_1953, err_1954 := runtime.MulSize(n_1335, rs_1359)
+			copy(a_1371[i_1417*rs_1374:(i_1417+1)*rs_1374], c_1456)
+			if i_1417 == 0 {
+				d_1376, d_1377 = c_1460, c_1461
+				rs_1378 = d_1376 * d_1377
+				tot_1953, err_1954 := runtime.MulSize(n_1322, rs_1378)
 				if err_1954 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1954)
 				}
-				_ = tot_1953
-			} else if c_1449 != d_1357 || c_1450 != d_1358 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1449, c_1450})+", element 0 has shape "+runtime.ShapeString([]int{d_1357, d_1358}))
+				a_1375 = ar.F64w(tot_1953)
+			} else if c_1460 != d_1376 || c_1461 != d_1377 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1460, c_1461})+", element 0 has shape "+runtime.ShapeString([]int{d_1376, d_1377}))
 			}
-			if i_1430 == 0 {
-				d_1361, d_1362 = c_1452, c_1453
-				rs_1363 = d_1361 * d_1362
-				tot_1955, err_1956 := runtime.MulSize(n_1335, rs_1363)
+			copy(a_1375[i_1417*rs_1378:(i_1417+1)*rs_1378], c_1459)
+			if i_1417 == 0 {
+				d_1380, d_1381 = c_1463, c_1464
+				rs_1382 = d_1380 * d_1381
+				tot_1955, err_1956 := runtime.MulSize(n_1322, rs_1382)
 				if err_1956 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1956)
 				}
-				a_1360 = ar.F64w(tot_1955)
-			} else if c_1452 != d_1361 || c_1453 != d_1362 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1452, c_1453})+", element 0 has shape "+runtime.ShapeString([]int{d_1361, d_1362}))
+				a_1379 = ar.F64w(tot_1955)
+			} else if c_1463 != d_1380 || c_1464 != d_1381 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1463, c_1464})+", element 0 has shape "+runtime.ShapeString([]int{d_1380, d_1381}))
 			}
-			copy(a_1360[i_1430*rs_1363:(i_1430+1)*rs_1363], c_1451)
-			if i_1430 == 0 {
-				d_1365, d_1366 = c_1455, c_1456
-				rs_1367 = d_1365 * d_1366
-				tot_1957, err_1958 := runtime.MulSize(n_1335, rs_1367)
+			copy(a_1379[i_1417*rs_1382:(i_1417+1)*rs_1382], c_1462)
+			if i_1417 == 0 {
+				d_1384, d_1385 = c_1466, c_1467
+				rs_1386 = d_1384 * d_1385
+				tot_1957, err_1958 := runtime.MulSize(n_1322, rs_1386)
 				if err_1958 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1958)
 				}
-				a_1364 = ar.F64w(tot_1957)
-			} else if c_1455 != d_1365 || c_1456 != d_1366 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1455, c_1456})+", element 0 has shape "+runtime.ShapeString([]int{d_1365, d_1366}))
+				a_1383 = ar.F64w(tot_1957)
+			} else if c_1466 != d_1384 || c_1467 != d_1385 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1466, c_1467})+", element 0 has shape "+runtime.ShapeString([]int{d_1384, d_1385}))
 			}
-			copy(a_1364[i_1430*rs_1367:(i_1430+1)*rs_1367], c_1454)
-			if i_1430 == 0 {
-				d_1369, d_1370 = c_1458, c_1459
-				rs_1371 = d_1369 * d_1370
-				tot_1959, err_1960 := runtime.MulSize(n_1335, rs_1371)
+			copy(a_1383[i_1417*rs_1386:(i_1417+1)*rs_1386], c_1465)
+			if i_1417 == 0 {
+				d_1388, d_1389 = c_1469, c_1470
+				rs_1390 = d_1388 * d_1389
+				tot_1959, err_1960 := runtime.MulSize(n_1322, rs_1390)
 				if err_1960 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1960)
 				}
-				a_1368 = ar.F64w(tot_1959)
-			} else if c_1458 != d_1369 || c_1459 != d_1370 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1458, c_1459})+", element 0 has shape "+runtime.ShapeString([]int{d_1369, d_1370}))
+				a_1387 = ar.F64w(tot_1959)
+			} else if c_1469 != d_1388 || c_1470 != d_1389 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1469, c_1470})+", element 0 has shape "+runtime.ShapeString([]int{d_1388, d_1389}))
 			}
-			copy(a_1368[i_1430*rs_1371:(i_1430+1)*rs_1371], c_1457)
-			if i_1430 == 0 {
-				d_1373, d_1374 = c_1461, c_1462
-				rs_1375 = d_1373 * d_1374
-				tot_1961, err_1962 := runtime.MulSize(n_1335, rs_1375)
+			copy(a_1387[i_1417*rs_1390:(i_1417+1)*rs_1390], c_1468)
+			if i_1417 == 0 {
+				d_1392, d_1393 = c_1472, c_1473
+				rs_1394 = d_1392 * d_1393
+				tot_1961, err_1962 := runtime.MulSize(n_1322, rs_1394)
 				if err_1962 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1962)
 				}
-				a_1372 = ar.F64w(tot_1961)
-			} else if c_1461 != d_1373 || c_1462 != d_1374 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1461, c_1462})+", element 0 has shape "+runtime.ShapeString([]int{d_1373, d_1374}))
+				a_1391 = ar.F64w(tot_1961)
+			} else if c_1472 != d_1392 || c_1473 != d_1393 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1472, c_1473})+", element 0 has shape "+runtime.ShapeString([]int{d_1392, d_1393}))
 			}
-			copy(a_1372[i_1430*rs_1375:(i_1430+1)*rs_1375], c_1460)
-			if i_1430 == 0 {
-				d_1377, d_1378 = c_1464, c_1465
-				rs_1379 = d_1377 * d_1378
-				tot_1963, err_1964 := runtime.MulSize(n_1335, rs_1379)
+			copy(a_1391[i_1417*rs_1394:(i_1417+1)*rs_1394], c_1471)
+			if i_1417 == 0 {
+				d_1396, d_1397 = c_1475, c_1476
+				rs_1398 = d_1396 * d_1397
+				tot_1963, err_1964 := runtime.MulSize(n_1322, rs_1398)
 				if err_1964 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1964)
 				}
-				a_1376 = ar.F64w(tot_1963)
-			} else if c_1464 != d_1377 || c_1465 != d_1378 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1464, c_1465})+", element 0 has shape "+runtime.ShapeString([]int{d_1377, d_1378}))
+				a_1395 = ar.F64w(tot_1963)
+			} else if c_1475 != d_1396 || c_1476 != d_1397 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1475, c_1476})+", element 0 has shape "+runtime.ShapeString([]int{d_1396, d_1397}))
 			}
-			copy(a_1376[i_1430*rs_1379:(i_1430+1)*rs_1379], c_1463)
-			if i_1430 == 0 {
-				d_1381, d_1382 = c_1467, c_1468
-				rs_1383 = d_1381 * d_1382
-				tot_1965, err_1966 := runtime.MulSize(n_1335, rs_1383)
+			copy(a_1395[i_1417*rs_1398:(i_1417+1)*rs_1398], c_1474)
+			if i_1417 == 0 {
+				d_1400, d_1401 = c_1478, c_1479
+				rs_1402 = d_1400 * d_1401
+				tot_1965, err_1966 := runtime.MulSize(n_1322, rs_1402)
 				if err_1966 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1966)
 				}
-				a_1380 = ar.F64w(tot_1965)
-			} else if c_1467 != d_1381 || c_1468 != d_1382 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1467, c_1468})+", element 0 has shape "+runtime.ShapeString([]int{d_1381, d_1382}))
+				a_1399 = ar.F64w(tot_1965)
+			} else if c_1478 != d_1400 || c_1479 != d_1401 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1478, c_1479})+", element 0 has shape "+runtime.ShapeString([]int{d_1400, d_1401}))
 			}
-			copy(a_1380[i_1430*rs_1383:(i_1430+1)*rs_1383], c_1466)
-			if i_1430 == 0 {
-				d_1385, d_1386 = c_1470, c_1471
-				rs_1387 = d_1385 * d_1386
-				tot_1967, err_1968 := runtime.MulSize(n_1335, rs_1387)
+			copy(a_1399[i_1417*rs_1402:(i_1417+1)*rs_1402], c_1477)
+			if i_1417 == 0 {
+				d_1404, d_1405 = c_1481, c_1482
+				rs_1406 = d_1404 * d_1405
+				tot_1967, err_1968 := runtime.MulSize(n_1322, rs_1406)
 				if err_1968 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1968)
 				}
-				a_1384 = ar.F64w(tot_1967)
-			} else if c_1470 != d_1385 || c_1471 != d_1386 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1470, c_1471})+", element 0 has shape "+runtime.ShapeString([]int{d_1385, d_1386}))
+				a_1403 = ar.F64w(tot_1967)
+			} else if c_1481 != d_1404 || c_1482 != d_1405 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1481, c_1482})+", element 0 has shape "+runtime.ShapeString([]int{d_1404, d_1405}))
 			}
-			copy(a_1384[i_1430*rs_1387:(i_1430+1)*rs_1387], c_1469)
-			if i_1430 == 0 {
-				d_1389, d_1390 = c_1473, c_1474
-				rs_1391 = d_1389 * d_1390
-				tot_1969, err_1970 := runtime.MulSize(n_1335, rs_1391)
+			copy(a_1403[i_1417*rs_1406:(i_1417+1)*rs_1406], c_1480)
+			if i_1417 == 0 {
+				d_1407, d_1408 = c_1484, c_1485
+				rs_1409 = d_1407 * d_1408
+				tot_1969, err_1970 := runtime.MulSize(n_1322, rs_1409)
 				if err_1970 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1970)
 				}
-				a_1388 = ar.F64w(tot_1969)
-			} else if c_1473 != d_1389 || c_1474 != d_1390 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1473, c_1474})+", element 0 has shape "+runtime.ShapeString([]int{d_1389, d_1390}))
+				_ = tot_1969
+			} else if c_1484 != d_1407 || c_1485 != d_1408 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1484, c_1485})+", element 0 has shape "+runtime.ShapeString([]int{d_1407, d_1408}))
 			}
-			copy(a_1388[i_1430*rs_1391:(i_1430+1)*rs_1391], c_1472)
-			if i_1430 == 0 {
-				d_1393, d_1394 = c_1476, c_1477
-				rs_1395 = d_1393 * d_1394
-				tot_1971, err_1972 := runtime.MulSize(n_1335, rs_1395)
+			if i_1417 == 0 {
+				d_1410, d_1411, d_1412 = c_1487, c_1488, c_1489
+				rs_1413 = d_1410 * d_1411 * d_1412
+				tot_1971, err_1972 := runtime.MulSize(n_1322, rs_1413)
 				if err_1972 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1972)
 				}
-				a_1392 = ar.F64w(tot_1971)
-			} else if c_1476 != d_1393 || c_1477 != d_1394 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1476, c_1477})+", element 0 has shape "+runtime.ShapeString([]int{d_1393, d_1394}))
+				_ = tot_1971
+			} else if c_1487 != d_1410 || c_1488 != d_1411 || c_1489 != d_1412 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1487, c_1488, c_1489})+", element 0 has shape "+runtime.ShapeString([]int{d_1410, d_1411, d_1412}))
 			}
-			copy(a_1392[i_1430*rs_1395:(i_1430+1)*rs_1395], c_1475)
-			if i_1430 == 0 {
-				d_1397, d_1398 = c_1479, c_1480
-				rs_1399 = d_1397 * d_1398
-				tot_1973, err_1974 := runtime.MulSize(n_1335, rs_1399)
+			if i_1417 == 0 {
+				d_1414, d_1415 = state_8, state_9
+				rs_1416 = d_1414 * d_1415
+				tot_1973, err_1974 := runtime.MulSize(n_1322, rs_1416)
 				if err_1974 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1974)
 				}
-				a_1396 = ar.F64w(tot_1973)
-			} else if c_1479 != d_1397 || c_1480 != d_1398 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1479, c_1480})+", element 0 has shape "+runtime.ShapeString([]int{d_1397, d_1398}))
+				_ = tot_1973
+			} else if state_8 != d_1414 || state_9 != d_1415 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1414, d_1415}))
 			}
-			copy(a_1396[i_1430*rs_1399:(i_1430+1)*rs_1399], c_1478)
-			if i_1430 == 0 {
-				d_1401, d_1402 = c_1482, c_1483
-				rs_1403 = d_1401 * d_1402
-				tot_1975, err_1976 := runtime.MulSize(n_1335, rs_1403)
-				if err_1976 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1976)
-				}
-				a_1400 = ar.F64w(tot_1975)
-			} else if c_1482 != d_1401 || c_1483 != d_1402 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1482, c_1483})+", element 0 has shape "+runtime.ShapeString([]int{d_1401, d_1402}))
-			}
-			copy(a_1400[i_1430*rs_1403:(i_1430+1)*rs_1403], c_1481)
-			if i_1430 == 0 {
-				d_1405, d_1406 = c_1485, c_1486
-				rs_1407 = d_1405 * d_1406
-				tot_1977, err_1978 := runtime.MulSize(n_1335, rs_1407)
-				if err_1978 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1978)
-				}
-				a_1404 = ar.F64w(tot_1977)
-			} else if c_1485 != d_1405 || c_1486 != d_1406 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1485, c_1486})+", element 0 has shape "+runtime.ShapeString([]int{d_1405, d_1406}))
-			}
-			copy(a_1404[i_1430*rs_1407:(i_1430+1)*rs_1407], c_1484)
-			if i_1430 == 0 {
-				d_1409, d_1410 = c_1488, c_1489
-				rs_1411 = d_1409 * d_1410
-				tot_1979, err_1980 := runtime.MulSize(n_1335, rs_1411)
-				if err_1980 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1980)
-				}
-				a_1408 = ar.F64w(tot_1979)
-			} else if c_1488 != d_1409 || c_1489 != d_1410 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1488, c_1489})+", element 0 has shape "+runtime.ShapeString([]int{d_1409, d_1410}))
-			}
-			copy(a_1408[i_1430*rs_1411:(i_1430+1)*rs_1411], c_1487)
-			if i_1430 == 0 {
-				d_1413, d_1414 = c_1491, c_1492
-				rs_1415 = d_1413 * d_1414
-				tot_1981, err_1982 := runtime.MulSize(n_1335, rs_1415)
-				if err_1982 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1982)
-				}
-				a_1412 = ar.F64w(tot_1981)
-			} else if c_1491 != d_1413 || c_1492 != d_1414 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1491, c_1492})+", element 0 has shape "+runtime.ShapeString([]int{d_1413, d_1414}))
-			}
-			copy(a_1412[i_1430*rs_1415:(i_1430+1)*rs_1415], c_1490)
-			if i_1430 == 0 {
-				d_1417, d_1418 = c_1494, c_1495
-				rs_1419 = d_1417 * d_1418
-				tot_1983, err_1984 := runtime.MulSize(n_1335, rs_1419)
-				if err_1984 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1984)
-				}
-				a_1416 = ar.F64w(tot_1983)
-			} else if c_1494 != d_1417 || c_1495 != d_1418 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1494, c_1495})+", element 0 has shape "+runtime.ShapeString([]int{d_1417, d_1418}))
-			}
-			copy(a_1416[i_1430*rs_1419:(i_1430+1)*rs_1419], c_1493)
-			if i_1430 == 0 {
-				d_1420, d_1421 = c_1497, c_1498
-				rs_1422 = d_1420 * d_1421
-				tot_1985, err_1986 := runtime.MulSize(n_1335, rs_1422)
-				if err_1986 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1986)
-				}
-				_ = tot_1985
-			} else if c_1497 != d_1420 || c_1498 != d_1421 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1497, c_1498})+", element 0 has shape "+runtime.ShapeString([]int{d_1420, d_1421}))
-			}
-			if i_1430 == 0 {
-				d_1423, d_1424, d_1425 = c_1500, c_1501, c_1502
-				rs_1426 = d_1423 * d_1424 * d_1425
-				tot_1987, err_1988 := runtime.MulSize(n_1335, rs_1426)
-				if err_1988 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1988)
-				}
-				_ = tot_1987
-			} else if c_1500 != d_1423 || c_1501 != d_1424 || c_1502 != d_1425 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1500, c_1501, c_1502})+", element 0 has shape "+runtime.ShapeString([]int{d_1423, d_1424, d_1425}))
-			}
-			if i_1430 == 0 {
-				d_1427, d_1428 = state_8, state_9
-				rs_1429 = d_1427 * d_1428
-				tot_1989, err_1990 := runtime.MulSize(n_1335, rs_1429)
-				if err_1990 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1990)
-				}
-				_ = tot_1989
-			} else if state_8 != d_1427 || state_9 != d_1428 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1427, d_1428}))
-			}
-			if i_1430 > 0 {
-				ar.release(mark_1431)
+			if i_1417 > 0 {
+				ar.release(mark_1418)
 			}
 		}
-		c_21, c_22, c_23, c_28, c_30, c_32, c_33, c_35, c_36, c_38, c_45, c_53, c_54, c_56, c_57, c_58, c_60, c_61, c_62, c_64, c_65, c_66, c_68, c_69, c_70, c_72, c_73, c_74, c_76, c_77, c_78, c_80, c_81, c_82, c_84, c_85, c_86, c_88, c_89, c_90, c_92, c_93, c_94, c_96, c_97, c_98, c_100, c_101, c_102, c_104, c_105, c_106, c_108, c_109, c_110, c_112, c_113, c_127, c_128 = n_1335, d_1337, d_1338, a_1340, a_1341, d_1342, a_1344, d_1345, a_1347, d_1348, d_1350, d_1358, a_1360, d_1361, d_1362, a_1364, d_1365, d_1366, a_1368, d_1369, d_1370, a_1372, d_1373, d_1374, a_1376, d_1377, d_1378, a_1380, d_1381, d_1382, a_1384, d_1385, d_1386, a_1388, d_1389, d_1390, a_1392, d_1393, d_1394, a_1396, d_1397, d_1398, a_1400, d_1401, d_1402, a_1404, d_1405, d_1406, a_1408, d_1409, d_1410, a_1412, d_1413, d_1414, a_1416, d_1417, d_1418, d_1427, d_1428
+		c_21, c_22, c_23, c_28, c_30, c_32, c_33, c_35, c_36, c_38, c_45, c_53, c_54, c_56, c_57, c_58, c_60, c_61, c_62, c_64, c_65, c_66, c_68, c_69, c_70, c_72, c_73, c_74, c_76, c_77, c_78, c_80, c_81, c_82, c_84, c_85, c_86, c_88, c_89, c_90, c_92, c_93, c_94, c_96, c_97, c_98, c_100, c_101, c_102, c_104, c_105, c_106, c_108, c_109, c_110, c_112, c_113, c_127, c_128 = n_1322, d_1324, d_1325, a_1327, a_1328, d_1329, a_1331, d_1332, a_1334, d_1335, d_1337, d_1345, a_1347, d_1348, d_1349, a_1351, d_1352, d_1353, a_1355, d_1356, d_1357, a_1359, d_1360, d_1361, a_1363, d_1364, d_1365, a_1367, d_1368, d_1369, a_1371, d_1372, d_1373, a_1375, d_1376, d_1377, a_1379, d_1380, d_1381, a_1383, d_1384, d_1385, a_1387, d_1388, d_1389, a_1391, d_1392, d_1393, a_1395, d_1396, d_1397, a_1399, d_1400, d_1401, a_1403, d_1404, d_1405, d_1414, d_1415
 	}
-	var c_1991 []float64
-	var c_1992 int
-	var c_1993 int
-	var c_1994 float64
+	var c_1975 []float64
+	var c_1976 int
+	var c_1977 int
+	var c_1978 float64
 	if x_19 {
-		x_1995 := x_18 - int64(1)
-		if x_1995 < 0 || x_1995 >= int64(c_21) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_1995, c_21))
+		x_1979 := x_18 - int64(1)
+		if x_1979 < 0 || x_1979 >= int64(c_21) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_1979, c_21))
 		}
-		_ = c_28[int(x_1995)]
-		_ = c_30[int(x_1995)*c_32 : (int(x_1995)+1)*c_32]
-		_ = c_33[int(x_1995)*c_35 : (int(x_1995)+1)*c_35]
-		_ = c_36[int(x_1995)*c_38 : (int(x_1995)+1)*c_38]
-		rs_2000 := c_56 * c_57
-		_ = c_54[int(x_1995)*rs_2000 : (int(x_1995)+1)*rs_2000]
-		rs_2002 := c_60 * c_61
-		_ = c_58[int(x_1995)*rs_2002 : (int(x_1995)+1)*rs_2002]
-		rs_2004 := c_64 * c_65
-		_ = c_62[int(x_1995)*rs_2004 : (int(x_1995)+1)*rs_2004]
-		rs_2006 := c_68 * c_69
-		_ = c_66[int(x_1995)*rs_2006 : (int(x_1995)+1)*rs_2006]
-		rs_2008 := c_72 * c_73
-		_ = c_70[int(x_1995)*rs_2008 : (int(x_1995)+1)*rs_2008]
-		rs_2010 := c_76 * c_77
-		_ = c_74[int(x_1995)*rs_2010 : (int(x_1995)+1)*rs_2010]
-		rs_2012 := c_80 * c_81
-		_ = c_78[int(x_1995)*rs_2012 : (int(x_1995)+1)*rs_2012]
-		rs_2014 := c_84 * c_85
-		_ = c_82[int(x_1995)*rs_2014 : (int(x_1995)+1)*rs_2014]
-		rs_2016 := c_88 * c_89
-		_ = c_86[int(x_1995)*rs_2016 : (int(x_1995)+1)*rs_2016]
-		rs_2018 := c_92 * c_93
-		_ = c_90[int(x_1995)*rs_2018 : (int(x_1995)+1)*rs_2018]
-		rs_2020 := c_96 * c_97
-		_ = c_94[int(x_1995)*rs_2020 : (int(x_1995)+1)*rs_2020]
-		rs_2022 := c_100 * c_101
-		_ = c_98[int(x_1995)*rs_2022 : (int(x_1995)+1)*rs_2022]
-		rs_2024 := c_104 * c_105
-		_ = c_102[int(x_1995)*rs_2024 : (int(x_1995)+1)*rs_2024]
-		rs_2026 := c_108 * c_109
-		_ = c_106[int(x_1995)*rs_2026 : (int(x_1995)+1)*rs_2026]
-		rs_2028 := c_112 * c_113
-		_ = c_110[int(x_1995)*rs_2028 : (int(x_1995)+1)*rs_2028]
-		c_1991, c_1992, c_1993, c_1994 = c_20, c_22, c_23, c_24
+		_ = c_28[int(x_1979)]
+		_ = c_30[int(x_1979)*c_32 : (int(x_1979)+1)*c_32]
+		_ = c_33[int(x_1979)*c_35 : (int(x_1979)+1)*c_35]
+		_ = c_36[int(x_1979)*c_38 : (int(x_1979)+1)*c_38]
+		rs_1984 := c_56 * c_57
+		_ = c_54[int(x_1979)*rs_1984 : (int(x_1979)+1)*rs_1984]
+		rs_1986 := c_60 * c_61
+		_ = c_58[int(x_1979)*rs_1986 : (int(x_1979)+1)*rs_1986]
+		rs_1988 := c_64 * c_65
+		_ = c_62[int(x_1979)*rs_1988 : (int(x_1979)+1)*rs_1988]
+		rs_1990 := c_68 * c_69
+		_ = c_66[int(x_1979)*rs_1990 : (int(x_1979)+1)*rs_1990]
+		rs_1992 := c_72 * c_73
+		_ = c_70[int(x_1979)*rs_1992 : (int(x_1979)+1)*rs_1992]
+		rs_1994 := c_76 * c_77
+		_ = c_74[int(x_1979)*rs_1994 : (int(x_1979)+1)*rs_1994]
+		rs_1996 := c_80 * c_81
+		_ = c_78[int(x_1979)*rs_1996 : (int(x_1979)+1)*rs_1996]
+		rs_1998 := c_84 * c_85
+		_ = c_82[int(x_1979)*rs_1998 : (int(x_1979)+1)*rs_1998]
+		rs_2000 := c_88 * c_89
+		_ = c_86[int(x_1979)*rs_2000 : (int(x_1979)+1)*rs_2000]
+		rs_2002 := c_92 * c_93
+		_ = c_90[int(x_1979)*rs_2002 : (int(x_1979)+1)*rs_2002]
+		rs_2004 := c_96 * c_97
+		_ = c_94[int(x_1979)*rs_2004 : (int(x_1979)+1)*rs_2004]
+		rs_2006 := c_100 * c_101
+		_ = c_98[int(x_1979)*rs_2006 : (int(x_1979)+1)*rs_2006]
+		rs_2008 := c_104 * c_105
+		_ = c_102[int(x_1979)*rs_2008 : (int(x_1979)+1)*rs_2008]
+		rs_2010 := c_108 * c_109
+		_ = c_106[int(x_1979)*rs_2010 : (int(x_1979)+1)*rs_2010]
+		rs_2012 := c_112 * c_113
+		_ = c_110[int(x_1979)*rs_2012 : (int(x_1979)+1)*rs_2012]
+		c_1975, c_1976, c_1977, c_1978 = c_20, c_22, c_23, c_24
 	} else {
-		c_1991, c_1992, c_1993, c_1994 = state_7, state_8, state_9, 0.0
+		c_1975, c_1976, c_1977, c_1978 = state_7, state_8, state_9, 0.0
 	}
-	x_2030 := x_17 * n_15
-	x_2031 := float64(x_2030)
-	x_2032 := 1.0 / x_2031
-	x_2033 := x_2032 * ybar_13
-	x_2034 := -x_2033
-	z_2035 := ar.F64(len(c_1991))
-	z_2036 := ar.F64(len(extraparams_4))
-	z_2037 := ar.F64(len(mainparams_1))
-	var rev_2038 []float64
-	var rev_2039 int
-	var rev_2040 int
-	var rev_2041 float64
-	var rev_2042 []float64
-	var rev_2043 int
-	var rev_2044 int
-	var rev_2045 []float64
-	var rev_2046 int
-	var rev_2047 int
-	rev_2038, rev_2039, rev_2040, rev_2041, rev_2042, rev_2043, rev_2044, rev_2045, rev_2046, rev_2047 = z_2035, c_1992, c_1993, x_2034, z_2036, extraparams_5, extraparams_6, z_2037, mainparams_2, mainparams_3
-	buf_2538 := ar.F64w(rev_2039 * rev_2040)
-	for t_2292 := int64(0); t_2292 < x_18; t_2292++ {
-		mark_2293 := ar.mark()
-		x_2294 := x_18 - t_2292
-		x_2295 := x_2294 - int64(1)
-		if x_2295 < 0 || x_2295 >= int64(c_21) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2295, c_21))
+	x_2014 := x_17 * n_15
+	x_2015 := float64(x_2014)
+	x_2016 := 1.0 / x_2015
+	x_2017 := x_2016 * ybar_13
+	x_2018 := -x_2017
+	z_2019 := ar.F64(len(c_1975))
+	z_2020 := ar.F64(len(extraparams_4))
+	z_2021 := ar.F64(len(mainparams_1))
+	var rev_2022 []float64
+	var rev_2023 int
+	var rev_2024 int
+	var rev_2025 float64
+	var rev_2026 []float64
+	var rev_2027 int
+	var rev_2028 int
+	var rev_2029 []float64
+	var rev_2030 int
+	var rev_2031 int
+	rev_2022, rev_2023, rev_2024, rev_2025, rev_2026, rev_2027, rev_2028, rev_2029, rev_2030, rev_2031 = z_2019, c_1976, c_1977, x_2018, z_2020, extraparams_5, extraparams_6, z_2021, mainparams_2, mainparams_3
+	buf_2522 := ar.F64w(rev_2023 * rev_2024)
+	for t_2276 := int64(0); t_2276 < x_18; t_2276++ {
+		mark_2277 := ar.mark()
+		x_2278 := x_18 - t_2276
+		x_2279 := x_2278 - int64(1)
+		if x_2279 < 0 || x_2279 >= int64(c_21) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2279, c_21))
 		}
-		x_2296 := c_28[int(x_2295)]
-		row_2297 := c_30[int(x_2295)*c_32 : (int(x_2295)+1)*c_32]
-		row_2298 := c_33[int(x_2295)*c_35 : (int(x_2295)+1)*c_35]
-		row_2299 := c_36[int(x_2295)*c_38 : (int(x_2295)+1)*c_38]
-		rs_2300 := c_56 * c_57
-		row_2301 := c_54[int(x_2295)*rs_2300 : (int(x_2295)+1)*rs_2300]
-		rs_2302 := c_60 * c_61
-		row_2303 := c_58[int(x_2295)*rs_2302 : (int(x_2295)+1)*rs_2302]
-		rs_2304 := c_64 * c_65
-		row_2305 := c_62[int(x_2295)*rs_2304 : (int(x_2295)+1)*rs_2304]
-		rs_2306 := c_68 * c_69
-		row_2307 := c_66[int(x_2295)*rs_2306 : (int(x_2295)+1)*rs_2306]
-		rs_2308 := c_72 * c_73
-		row_2309 := c_70[int(x_2295)*rs_2308 : (int(x_2295)+1)*rs_2308]
-		rs_2310 := c_76 * c_77
-		row_2311 := c_74[int(x_2295)*rs_2310 : (int(x_2295)+1)*rs_2310]
-		rs_2312 := c_80 * c_81
-		row_2313 := c_78[int(x_2295)*rs_2312 : (int(x_2295)+1)*rs_2312]
-		rs_2314 := c_84 * c_85
-		row_2315 := c_82[int(x_2295)*rs_2314 : (int(x_2295)+1)*rs_2314]
-		rs_2316 := c_88 * c_89
-		row_2317 := c_86[int(x_2295)*rs_2316 : (int(x_2295)+1)*rs_2316]
-		rs_2318 := c_92 * c_93
-		row_2319 := c_90[int(x_2295)*rs_2318 : (int(x_2295)+1)*rs_2318]
-		rs_2320 := c_96 * c_97
-		row_2321 := c_94[int(x_2295)*rs_2320 : (int(x_2295)+1)*rs_2320]
-		rs_2322 := c_100 * c_101
-		row_2323 := c_98[int(x_2295)*rs_2322 : (int(x_2295)+1)*rs_2322]
-		rs_2324 := c_104 * c_105
-		row_2325 := c_102[int(x_2295)*rs_2324 : (int(x_2295)+1)*rs_2324]
-		rs_2326 := c_108 * c_109
-		row_2327 := c_106[int(x_2295)*rs_2326 : (int(x_2295)+1)*rs_2326]
-		rs_2328 := c_112 * c_113
-		row_2329 := c_110[int(x_2295)*rs_2328 : (int(x_2295)+1)*rs_2328]
-		x_2330 := n_14 / int64(2)
-		x_2331 := max(x_2330, int64(0))
-		x_2332 := x_2295 + int64(1)
-		if x_2332 < 0 || x_2332 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_2332, sequence_11))
+		x_2280 := c_28[int(x_2279)]
+		row_2281 := c_30[int(x_2279)*c_32 : (int(x_2279)+1)*c_32]
+		row_2282 := c_33[int(x_2279)*c_35 : (int(x_2279)+1)*c_35]
+		row_2283 := c_36[int(x_2279)*c_38 : (int(x_2279)+1)*c_38]
+		rs_2284 := c_56 * c_57
+		row_2285 := c_54[int(x_2279)*rs_2284 : (int(x_2279)+1)*rs_2284]
+		rs_2286 := c_60 * c_61
+		row_2287 := c_58[int(x_2279)*rs_2286 : (int(x_2279)+1)*rs_2286]
+		rs_2288 := c_64 * c_65
+		row_2289 := c_62[int(x_2279)*rs_2288 : (int(x_2279)+1)*rs_2288]
+		rs_2290 := c_68 * c_69
+		row_2291 := c_66[int(x_2279)*rs_2290 : (int(x_2279)+1)*rs_2290]
+		rs_2292 := c_72 * c_73
+		row_2293 := c_70[int(x_2279)*rs_2292 : (int(x_2279)+1)*rs_2292]
+		rs_2294 := c_76 * c_77
+		row_2295 := c_74[int(x_2279)*rs_2294 : (int(x_2279)+1)*rs_2294]
+		rs_2296 := c_80 * c_81
+		row_2297 := c_78[int(x_2279)*rs_2296 : (int(x_2279)+1)*rs_2296]
+		rs_2298 := c_84 * c_85
+		row_2299 := c_82[int(x_2279)*rs_2298 : (int(x_2279)+1)*rs_2298]
+		rs_2300 := c_88 * c_89
+		row_2301 := c_86[int(x_2279)*rs_2300 : (int(x_2279)+1)*rs_2300]
+		rs_2302 := c_92 * c_93
+		row_2303 := c_90[int(x_2279)*rs_2302 : (int(x_2279)+1)*rs_2302]
+		rs_2304 := c_96 * c_97
+		row_2305 := c_94[int(x_2279)*rs_2304 : (int(x_2279)+1)*rs_2304]
+		rs_2306 := c_100 * c_101
+		row_2307 := c_98[int(x_2279)*rs_2306 : (int(x_2279)+1)*rs_2306]
+		rs_2308 := c_104 * c_105
+		row_2309 := c_102[int(x_2279)*rs_2308 : (int(x_2279)+1)*rs_2308]
+		rs_2310 := c_108 * c_109
+		row_2311 := c_106[int(x_2279)*rs_2310 : (int(x_2279)+1)*rs_2310]
+		rs_2312 := c_112 * c_113
+		row_2313 := c_110[int(x_2279)*rs_2312 : (int(x_2279)+1)*rs_2312]
+		x_2314 := n_14 / int64(2)
+		x_2315 := max(x_2314, int64(0))
+		x_2316 := x_2279 + int64(1)
+		if x_2316 < 0 || x_2316 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_2316, sequence_11))
 		}
-		row_2333 := sequence_10[int(x_2332)*sequence_12 : (int(x_2332)+1)*sequence_12]
-		r_2334 := ar.F64w(sequence_12)
-		row_2333 = row_2333[:len(r_2334)]
-		for i_2335 := range r_2334 {
-			r_2334[i_2335] = (row_2333[i_2335] * rev_2041)
+		row_2317 := sequence_10[int(x_2316)*sequence_12 : (int(x_2316)+1)*sequence_12]
+		r_2318 := ar.F64w(sequence_12)
+		row_2317 = row_2317[:len(r_2318)]
+		for i_2319 := range r_2318 {
+			r_2318[i_2319] = (row_2317[i_2319] * rev_2025)
 		}
-		x_2337 := 1.0 / x_2296
-		s_2338 := runtime.Sum(r_2334)
-		x_2339 := -s_2338
-		x_2340 := x_2337 * x_2339
+		x_2321 := 1.0 / x_2280
+		s_2322 := runtime.Sum(r_2318)
+		x_2323 := -s_2322
+		x_2324 := x_2321 * x_2323
 		if c_32 != sequence_12 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_32}))
 		}
-		r_2341 := ar.F64w(sequence_12)
-		r_2334 = r_2334[:len(r_2341)]
-		row_2297 = row_2297[:len(r_2341)]
-		for i_2342 := range r_2341 {
-			r_2341[i_2342] = (r_2334[i_2342] + (row_2297[i_2342] * x_2340))
+		r_2325 := ar.F64w(sequence_12)
+		r_2318 = r_2318[:len(r_2325)]
+		row_2281 = row_2281[:len(r_2325)]
+		for i_2326 := range r_2325 {
+			r_2325[i_2326] = (r_2318[i_2326] + (row_2281[i_2326] * x_2324))
 		}
-		if int64(2) >= int64(rev_2043) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(2), rev_2043))
+		if int64(2) >= int64(rev_2027) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(2), rev_2027))
 		}
-		if rev_2044 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2044})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		if rev_2028 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2028})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		row_2344 := rev_2042[int64(2)*int64(rev_2044) : (int64(2)+1)*int64(rev_2044)]
-		for j_2345 := range row_2344 {
-			row_2344[j_2345] += r_2341[j_2345]
+		row_2328 := rev_2026[int64(2)*int64(rev_2028) : (int64(2)+1)*int64(rev_2028)]
+		for j_2329 := range row_2328 {
+			row_2328[j_2329] += r_2325[j_2329]
 		}
 		if sequence_12 != c_35 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_35})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
-		r_2346 := ar.F64w(c_35)
-		row_2298 = row_2298[:len(r_2346)]
-		r_2341 = r_2341[:len(r_2346)]
-		for i_2347 := range r_2346 {
-			r_2346[i_2347] = (row_2298[i_2347] * r_2341[i_2347])
+		r_2330 := ar.F64w(c_35)
+		row_2282 = row_2282[:len(r_2330)]
+		r_2325 = r_2325[:len(r_2330)]
+		for i_2331 := range r_2330 {
+			r_2330[i_2331] = (row_2282[i_2331] * r_2325[i_2331])
 		}
 		if sequence_12 != c_38 {
 			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_38})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
-		if int64(1) >= int64(rev_2043) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(1), rev_2043))
+		if int64(1) >= int64(rev_2027) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(1), rev_2027))
 		}
-		if rev_2044 != c_38 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2044})+" and "+runtime.ShapeString([]int{c_38})+" differ")
+		if rev_2028 != c_38 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2028})+" and "+runtime.ShapeString([]int{c_38})+" differ")
 		}
-		row_2349 := rev_2042[int64(1)*int64(rev_2044) : (int64(1)+1)*int64(rev_2044)]
-		row_2299 = row_2299[:len(row_2349)]
-		r_2341 = r_2341[:len(row_2349)]
-		for i_2350 := range row_2349 {
-			row_2349[i_2350] += (row_2299[i_2350] * r_2341[i_2350])
+		row_2333 := rev_2026[int64(1)*int64(rev_2028) : (int64(1)+1)*int64(rev_2028)]
+		row_2283 = row_2283[:len(row_2333)]
+		r_2325 = r_2325[:len(row_2333)]
+		for i_2334 := range row_2333 {
+			row_2333[i_2334] += (row_2283[i_2334] * r_2325[i_2334])
 		}
-		var rev_2352 []float64
-		var rev_2353 int
-		var rev_2354 []float64
-		var rev_2355 int
-		var rev_2356 int
-		var rev_2357 []float64
-		var rev_2358 int
-		var rev_2359 int
-		rev_2352, rev_2353, rev_2354, rev_2355, rev_2356, rev_2357, rev_2358, rev_2359 = r_2346, c_35, rev_2038, rev_2039, rev_2040, rev_2045, rev_2046, rev_2047
-		buf_2531 := ar.F64w(rev_2353)
-		for t_2445 := int64(0); t_2445 < x_2331; t_2445++ {
-			mark_2446 := ar.mark()
-			x_2447 := x_2331 - t_2445
-			x_2448 := x_2447 - int64(1)
-			if x_2448 < 0 || x_2448 >= int64(c_45) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_2448, c_45))
+		var rev_2336 []float64
+		var rev_2337 int
+		var rev_2338 []float64
+		var rev_2339 int
+		var rev_2340 int
+		var rev_2341 []float64
+		var rev_2342 int
+		var rev_2343 int
+		rev_2336, rev_2337, rev_2338, rev_2339, rev_2340, rev_2341, rev_2342, rev_2343 = r_2330, c_35, rev_2022, rev_2023, rev_2024, rev_2029, rev_2030, rev_2031
+		buf_2515 := ar.F64w(rev_2337)
+		for t_2429 := int64(0); t_2429 < x_2315; t_2429++ {
+			mark_2430 := ar.mark()
+			x_2431 := x_2315 - t_2429
+			x_2432 := x_2431 - int64(1)
+			if x_2432 < 0 || x_2432 >= int64(c_45) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_2432, c_45))
 			}
-			row_2449 := row_2301[int(x_2448)*c_57 : (int(x_2448)+1)*c_57]
-			row_2450 := row_2303[int(x_2448)*c_61 : (int(x_2448)+1)*c_61]
-			row_2451 := row_2305[int(x_2448)*c_65 : (int(x_2448)+1)*c_65]
-			row_2452 := row_2307[int(x_2448)*c_69 : (int(x_2448)+1)*c_69]
-			row_2453 := row_2309[int(x_2448)*c_73 : (int(x_2448)+1)*c_73]
-			row_2454 := row_2311[int(x_2448)*c_77 : (int(x_2448)+1)*c_77]
-			_ = row_2313[int(x_2448)*c_81 : (int(x_2448)+1)*c_81]
-			row_2456 := row_2315[int(x_2448)*c_85 : (int(x_2448)+1)*c_85]
-			row_2457 := row_2317[int(x_2448)*c_89 : (int(x_2448)+1)*c_89]
-			_ = row_2319[int(x_2448)*c_93 : (int(x_2448)+1)*c_93]
-			row_2459 := row_2321[int(x_2448)*c_97 : (int(x_2448)+1)*c_97]
-			row_2460 := row_2323[int(x_2448)*c_101 : (int(x_2448)+1)*c_101]
-			row_2461 := row_2325[int(x_2448)*c_105 : (int(x_2448)+1)*c_105]
-			row_2462 := row_2327[int(x_2448)*c_109 : (int(x_2448)+1)*c_109]
-			row_2463 := row_2329[int(x_2448)*c_113 : (int(x_2448)+1)*c_113]
-			x_2464 := int64(2) * x_2448
-			x_2465 := x_2464 + int64(1)
-			x_2466 := int64(2) * n_15
-			x_2467 := int64(3) * n_15
-			z_2468 := ar.F64(c_53)
-			if x_2465 < 0 || x_2465 >= int64(rev_2355) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2355))
+			row_2433 := row_2285[int(x_2432)*c_57 : (int(x_2432)+1)*c_57]
+			row_2434 := row_2287[int(x_2432)*c_61 : (int(x_2432)+1)*c_61]
+			row_2435 := row_2289[int(x_2432)*c_65 : (int(x_2432)+1)*c_65]
+			row_2436 := row_2291[int(x_2432)*c_69 : (int(x_2432)+1)*c_69]
+			row_2437 := row_2293[int(x_2432)*c_73 : (int(x_2432)+1)*c_73]
+			row_2438 := row_2295[int(x_2432)*c_77 : (int(x_2432)+1)*c_77]
+			_ = row_2297[int(x_2432)*c_81 : (int(x_2432)+1)*c_81]
+			row_2440 := row_2299[int(x_2432)*c_85 : (int(x_2432)+1)*c_85]
+			row_2441 := row_2301[int(x_2432)*c_89 : (int(x_2432)+1)*c_89]
+			_ = row_2303[int(x_2432)*c_93 : (int(x_2432)+1)*c_93]
+			row_2443 := row_2305[int(x_2432)*c_97 : (int(x_2432)+1)*c_97]
+			row_2444 := row_2307[int(x_2432)*c_101 : (int(x_2432)+1)*c_101]
+			row_2445 := row_2309[int(x_2432)*c_105 : (int(x_2432)+1)*c_105]
+			row_2446 := row_2311[int(x_2432)*c_109 : (int(x_2432)+1)*c_109]
+			row_2447 := row_2313[int(x_2432)*c_113 : (int(x_2432)+1)*c_113]
+			x_2448 := int64(2) * x_2432
+			x_2449 := x_2448 + int64(1)
+			x_2450 := int64(2) * n_15
+			x_2451 := int64(3) * n_15
+			z_2452 := ar.F64(c_53)
+			if x_2449 < 0 || x_2449 >= int64(rev_2339) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2449, rev_2339))
 			}
-			row_2469 := rev_2354[int(x_2465)*rev_2356 : (int(x_2465)+1)*rev_2356]
-			if c_53 != rev_2356 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_53})+" and "+runtime.ShapeString([]int{rev_2356})+" differ")
+			row_2453 := rev_2338[int(x_2449)*rev_2340 : (int(x_2449)+1)*rev_2340]
+			if c_53 != rev_2340 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_53})+" and "+runtime.ShapeString([]int{rev_2340})+" differ")
 			}
-			row_2469 = row_2469[:len(z_2468)]
-			for i_2470 := range z_2468 {
-				z_2468[i_2470] += row_2469[i_2470]
+			row_2453 = row_2453[:len(z_2452)]
+			for i_2454 := range z_2452 {
+				z_2452[i_2454] += row_2453[i_2454]
 			}
-			if x_2465 < 0 || x_2465 >= int64(rev_2355) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2355))
+			if x_2449 < 0 || x_2449 >= int64(rev_2339) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2449, rev_2339))
 			}
-			clear(rev_2354[x_2465*int64(rev_2356) : (x_2465+1)*int64(rev_2356)])
-			if x_2464 < 0 || x_2464 >= int64(rev_2355) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2355))
+			clear(rev_2338[x_2449*int64(rev_2340) : (x_2449+1)*int64(rev_2340)])
+			if x_2448 < 0 || x_2448 >= int64(rev_2339) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2448, rev_2339))
 			}
-			row_2471 := rev_2354[int(x_2464)*rev_2356 : (int(x_2464)+1)*rev_2356]
-			if rev_2353 != rev_2356 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{rev_2353})+" and "+runtime.ShapeString([]int{rev_2356})+" differ")
+			row_2455 := rev_2338[int(x_2448)*rev_2340 : (int(x_2448)+1)*rev_2340]
+			if rev_2337 != rev_2340 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{rev_2337})+" and "+runtime.ShapeString([]int{rev_2340})+" differ")
 			}
-			row_2471 = row_2471[:len(rev_2352)]
-			for i_2472 := range rev_2352 {
-				rev_2352[i_2472] += row_2471[i_2472]
+			row_2455 = row_2455[:len(rev_2336)]
+			for i_2456 := range rev_2336 {
+				rev_2336[i_2456] += row_2455[i_2456]
 			}
-			if x_2464 < 0 || x_2464 >= int64(rev_2355) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2355))
+			if x_2448 < 0 || x_2448 >= int64(rev_2339) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2448, rev_2339))
 			}
-			clear(rev_2354[x_2464*int64(rev_2356) : (x_2464+1)*int64(rev_2356)])
-			if rev_2353 != c_61 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_61})+" and "+runtime.ShapeString([]int{rev_2353}))
+			clear(rev_2338[x_2448*int64(rev_2340) : (x_2448+1)*int64(rev_2340)])
+			if rev_2337 != c_61 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_61})+" and "+runtime.ShapeString([]int{rev_2337}))
 			}
 			if c_61 != c_57 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_57})+" and "+runtime.ShapeString([]int{c_61}))
@@ -7447,26 +7431,26 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_53 != c_57 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_53})+" and "+runtime.ShapeString([]int{c_57})+" differ")
 			}
-			row_2449 = row_2449[:len(z_2468)]
-			row_2450 = row_2450[:len(z_2468)]
-			rev_2352 = rev_2352[:len(z_2468)]
-			for i_2474 := range z_2468 {
-				z_2468[i_2474] += ((1.0 - (row_2449[i_2474] * row_2449[i_2474])) * (row_2450[i_2474] * rev_2352[i_2474]))
+			row_2433 = row_2433[:len(z_2452)]
+			row_2434 = row_2434[:len(z_2452)]
+			rev_2336 = rev_2336[:len(z_2452)]
+			for i_2458 := range z_2452 {
+				z_2452[i_2458] += ((1.0 - (row_2433[i_2458] * row_2433[i_2458])) * (row_2434[i_2458] * rev_2336[i_2458]))
 			}
 			if c_53 != c_73 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_73})+" and "+runtime.ShapeString([]int{c_53}))
 			}
-			if x_2465 < 0 || x_2465 >= int64(rev_2355) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2355))
+			if x_2449 < 0 || x_2449 >= int64(rev_2339) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2449, rev_2339))
 			}
-			if rev_2356 != c_73 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2356})+" and "+runtime.ShapeString([]int{c_73})+" differ")
+			if rev_2340 != c_73 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2340})+" and "+runtime.ShapeString([]int{c_73})+" differ")
 			}
-			row_2476 := rev_2354[x_2465*int64(rev_2356) : (x_2465+1)*int64(rev_2356)]
-			row_2453 = row_2453[:len(row_2476)]
-			z_2468 = z_2468[:len(row_2476)]
-			for i_2477 := range row_2476 {
-				row_2476[i_2477] += (row_2453[i_2477] * z_2468[i_2477])
+			row_2460 := rev_2338[x_2449*int64(rev_2340) : (x_2449+1)*int64(rev_2340)]
+			row_2437 = row_2437[:len(row_2460)]
+			z_2452 = z_2452[:len(row_2460)]
+			for i_2461 := range row_2460 {
+				row_2460[i_2461] += (row_2437[i_2461] * z_2452[i_2461])
 			}
 			if c_53 != c_69 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_69})+" and "+runtime.ShapeString([]int{c_53}))
@@ -7474,117 +7458,117 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_69 != c_65 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_65})+" and "+runtime.ShapeString([]int{c_69}))
 			}
-			r_2479 := ar.F64w(c_65)
-			row_2451 = row_2451[:len(r_2479)]
-			row_2452 = row_2452[:len(r_2479)]
-			z_2468 = z_2468[:len(r_2479)]
-			for i_2480 := range r_2479 {
-				r_2479[i_2480] = ((1.0 - (row_2451[i_2480] * row_2451[i_2480])) * (row_2452[i_2480] * z_2468[i_2480]))
+			r_2463 := ar.F64w(c_65)
+			row_2435 = row_2435[:len(r_2463)]
+			row_2436 = row_2436[:len(r_2463)]
+			z_2452 = z_2452[:len(r_2463)]
+			for i_2464 := range r_2463 {
+				r_2463[i_2464] = ((1.0 - (row_2435[i_2464] * row_2435[i_2464])) * (row_2436[i_2464] * z_2452[i_2464]))
 			}
-			if x_2467 < 0 || x_2467+int64(c_65) > int64(c_81) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2467, x_2467+int64(c_65), c_81))
+			if x_2451 < 0 || x_2451+int64(c_65) > int64(c_81) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2451, x_2451+int64(c_65), c_81))
 			}
-			if x_2465 < 0 || x_2465 >= int64(rev_2358) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2358))
+			if x_2449 < 0 || x_2449 >= int64(rev_2342) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2449, rev_2342))
 			}
-			if rev_2359 != c_81 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_81})+" differ")
+			if rev_2343 != c_81 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2343})+" and "+runtime.ShapeString([]int{c_81})+" differ")
 			}
-			row_2482 := rev_2357[x_2465*int64(rev_2359) : (x_2465+1)*int64(rev_2359)]
-			region_2483 := row_2482[int(x_2467)*1 : (int(x_2467)+c_65)*1]
-			r_2479 = r_2479[:len(region_2483)]
-			for i_2484 := range region_2483 {
-				region_2483[i_2484] += r_2479[i_2484]
+			row_2466 := rev_2341[x_2449*int64(rev_2343) : (x_2449+1)*int64(rev_2343)]
+			region_2467 := row_2466[int(x_2451)*1 : (int(x_2451)+c_65)*1]
+			r_2463 = r_2463[:len(region_2467)]
+			for i_2468 := range region_2467 {
+				region_2467[i_2468] += r_2463[i_2468]
 			}
 			if c_65 != c_89 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_89})+" and "+runtime.ShapeString([]int{c_65}))
 			}
-			if x_2467 < 0 || x_2467+int64(c_89) > int64(c_93) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2467, x_2467+int64(c_89), c_93))
+			if x_2451 < 0 || x_2451+int64(c_89) > int64(c_93) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2451, x_2451+int64(c_89), c_93))
 			}
-			if x_2464 < 0 || x_2464 >= int64(rev_2358) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2358))
+			if x_2448 < 0 || x_2448 >= int64(rev_2342) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2448, rev_2342))
 			}
-			if rev_2359 != c_93 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_93})+" differ")
+			if rev_2343 != c_93 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2343})+" and "+runtime.ShapeString([]int{c_93})+" differ")
 			}
-			row_2485 := rev_2357[x_2464*int64(rev_2359) : (x_2464+1)*int64(rev_2359)]
-			region_2486 := row_2485[int(x_2467)*1 : (int(x_2467)+c_89)*1]
-			row_2457 = row_2457[:len(region_2486)]
-			r_2479 = r_2479[:len(region_2486)]
-			for i_2487 := range region_2486 {
-				region_2486[i_2487] += (row_2457[i_2487] * r_2479[i_2487])
+			row_2469 := rev_2341[x_2448*int64(rev_2343) : (x_2448+1)*int64(rev_2343)]
+			region_2470 := row_2469[int(x_2451)*1 : (int(x_2451)+c_89)*1]
+			row_2441 = row_2441[:len(region_2470)]
+			r_2463 = r_2463[:len(region_2470)]
+			for i_2471 := range region_2470 {
+				region_2470[i_2471] += (row_2441[i_2471] * r_2463[i_2471])
 			}
 			if c_65 != c_85 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_85})+" and "+runtime.ShapeString([]int{c_65}))
 			}
-			if x_2464 < 0 || x_2464 >= int64(rev_2355) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2355))
+			if x_2448 < 0 || x_2448 >= int64(rev_2339) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2448, rev_2339))
 			}
-			if rev_2356 != c_85 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2356})+" and "+runtime.ShapeString([]int{c_85})+" differ")
+			if rev_2340 != c_85 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2340})+" and "+runtime.ShapeString([]int{c_85})+" differ")
 			}
-			row_2489 := rev_2354[x_2464*int64(rev_2356) : (x_2464+1)*int64(rev_2356)]
-			row_2456 = row_2456[:len(row_2489)]
-			r_2479 = r_2479[:len(row_2489)]
-			for i_2490 := range row_2489 {
-				row_2489[i_2490] += (row_2456[i_2490] * r_2479[i_2490])
+			row_2473 := rev_2338[x_2448*int64(rev_2340) : (x_2448+1)*int64(rev_2340)]
+			row_2440 = row_2440[:len(row_2473)]
+			r_2463 = r_2463[:len(row_2473)]
+			for i_2474 := range row_2473 {
+				row_2473[i_2474] += (row_2440[i_2474] * r_2463[i_2474])
 			}
-			if rev_2353 != c_57 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_57})+" and "+runtime.ShapeString([]int{rev_2353}))
+			if rev_2337 != c_57 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_57})+" and "+runtime.ShapeString([]int{rev_2337}))
 			}
 			if c_57 != c_61 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_61})+" and "+runtime.ShapeString([]int{c_57}))
 			}
-			r_2492 := ar.F64w(c_61)
-			row_2450 = row_2450[:len(r_2492)]
-			row_2449 = row_2449[:len(r_2492)]
-			rev_2352 = rev_2352[:len(r_2492)]
-			for i_2493 := range r_2492 {
-				r_2492[i_2493] = ((row_2450[i_2493] * (1.0 - row_2450[i_2493])) * (row_2449[i_2493] * rev_2352[i_2493]))
+			r_2476 := ar.F64w(c_61)
+			row_2434 = row_2434[:len(r_2476)]
+			row_2433 = row_2433[:len(r_2476)]
+			rev_2336 = rev_2336[:len(r_2476)]
+			for i_2477 := range r_2476 {
+				r_2476[i_2477] = ((row_2434[i_2477] * (1.0 - row_2434[i_2477])) * (row_2433[i_2477] * rev_2336[i_2477]))
 			}
-			if x_2466 < 0 || x_2466+int64(c_61) > int64(c_81) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2466, x_2466+int64(c_61), c_81))
+			if x_2450 < 0 || x_2450+int64(c_61) > int64(c_81) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2450, x_2450+int64(c_61), c_81))
 			}
-			if x_2465 < 0 || x_2465 >= int64(rev_2358) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2358))
+			if x_2449 < 0 || x_2449 >= int64(rev_2342) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2449, rev_2342))
 			}
-			if rev_2359 != c_81 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_81})+" differ")
+			if rev_2343 != c_81 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2343})+" and "+runtime.ShapeString([]int{c_81})+" differ")
 			}
-			row_2495 := rev_2357[x_2465*int64(rev_2359) : (x_2465+1)*int64(rev_2359)]
-			region_2496 := row_2495[int(x_2466)*1 : (int(x_2466)+c_61)*1]
-			r_2492 = r_2492[:len(region_2496)]
-			for i_2497 := range region_2496 {
-				region_2496[i_2497] += r_2492[i_2497]
+			row_2479 := rev_2341[x_2449*int64(rev_2343) : (x_2449+1)*int64(rev_2343)]
+			region_2480 := row_2479[int(x_2450)*1 : (int(x_2450)+c_61)*1]
+			r_2476 = r_2476[:len(region_2480)]
+			for i_2481 := range region_2480 {
+				region_2480[i_2481] += r_2476[i_2481]
 			}
 			if c_61 != c_97 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_97})+" and "+runtime.ShapeString([]int{c_61}))
 			}
-			r_2498 := ar.F64w(c_97)
-			row_2459 = row_2459[:len(r_2498)]
-			r_2492 = r_2492[:len(r_2498)]
-			for i_2499 := range r_2498 {
-				r_2498[i_2499] = (row_2459[i_2499] * r_2492[i_2499])
+			r_2482 := ar.F64w(c_97)
+			row_2443 = row_2443[:len(r_2482)]
+			r_2476 = r_2476[:len(r_2482)]
+			for i_2483 := range r_2482 {
+				r_2482[i_2483] = (row_2443[i_2483] * r_2476[i_2483])
 			}
 			if c_61 != c_101 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_101})+" and "+runtime.ShapeString([]int{c_61}))
 			}
-			if x_2466 < 0 || x_2466+int64(c_101) > int64(c_93) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2466, x_2466+int64(c_101), c_93))
+			if x_2450 < 0 || x_2450+int64(c_101) > int64(c_93) {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2450, x_2450+int64(c_101), c_93))
 			}
-			if x_2464 < 0 || x_2464 >= int64(rev_2358) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2358))
+			if x_2448 < 0 || x_2448 >= int64(rev_2342) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2448, rev_2342))
 			}
-			if rev_2359 != c_93 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_93})+" differ")
+			if rev_2343 != c_93 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2343})+" and "+runtime.ShapeString([]int{c_93})+" differ")
 			}
-			row_2501 := rev_2357[x_2464*int64(rev_2359) : (x_2464+1)*int64(rev_2359)]
-			region_2502 := row_2501[int(x_2466)*1 : (int(x_2466)+c_101)*1]
-			row_2460 = row_2460[:len(region_2502)]
-			r_2492 = r_2492[:len(region_2502)]
-			for i_2503 := range region_2502 {
-				region_2502[i_2503] += (row_2460[i_2503] * r_2492[i_2503])
+			row_2485 := rev_2341[x_2448*int64(rev_2343) : (x_2448+1)*int64(rev_2343)]
+			region_2486 := row_2485[int(x_2450)*1 : (int(x_2450)+c_101)*1]
+			row_2444 = row_2444[:len(region_2486)]
+			r_2476 = r_2476[:len(region_2486)]
+			for i_2487 := range region_2486 {
+				region_2486[i_2487] += (row_2444[i_2487] * r_2476[i_2487])
 			}
 			if c_53 != c_65 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_65})+" and "+runtime.ShapeString([]int{c_53}))
@@ -7592,27 +7576,27 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_65 != c_69 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_69})+" and "+runtime.ShapeString([]int{c_65}))
 			}
-			r_2505 := ar.F64w(c_69)
-			row_2452 = row_2452[:len(r_2505)]
-			row_2451 = row_2451[:len(r_2505)]
-			z_2468 = z_2468[:len(r_2505)]
-			for i_2506 := range r_2505 {
-				r_2505[i_2506] = ((row_2452[i_2506] * (1.0 - row_2452[i_2506])) * (row_2451[i_2506] * z_2468[i_2506]))
+			r_2489 := ar.F64w(c_69)
+			row_2436 = row_2436[:len(r_2489)]
+			row_2435 = row_2435[:len(r_2489)]
+			z_2452 = z_2452[:len(r_2489)]
+			for i_2490 := range r_2489 {
+				r_2489[i_2490] = ((row_2436[i_2490] * (1.0 - row_2436[i_2490])) * (row_2435[i_2490] * z_2452[i_2490]))
 			}
 			if n_15 < 0 || n_15+int64(c_69) > int64(c_81) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_69), c_81))
 			}
-			if x_2465 < 0 || x_2465 >= int64(rev_2358) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2358))
+			if x_2449 < 0 || x_2449 >= int64(rev_2342) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2449, rev_2342))
 			}
-			if rev_2359 != c_81 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_81})+" differ")
+			if rev_2343 != c_81 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2343})+" and "+runtime.ShapeString([]int{c_81})+" differ")
 			}
-			row_2508 := rev_2357[x_2465*int64(rev_2359) : (x_2465+1)*int64(rev_2359)]
-			region_2509 := row_2508[int(n_15)*1 : (int(n_15)+c_69)*1]
-			r_2505 = r_2505[:len(region_2509)]
-			for i_2510 := range region_2509 {
-				region_2509[i_2510] += r_2505[i_2510]
+			row_2492 := rev_2341[x_2449*int64(rev_2343) : (x_2449+1)*int64(rev_2343)]
+			region_2493 := row_2492[int(n_15)*1 : (int(n_15)+c_69)*1]
+			r_2489 = r_2489[:len(region_2493)]
+			for i_2494 := range region_2493 {
+				region_2493[i_2494] += r_2489[i_2494]
 			}
 			if c_69 != c_109 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_109})+" and "+runtime.ShapeString([]int{c_69}))
@@ -7620,33 +7604,33 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if n_15 < 0 || n_15+int64(c_109) > int64(c_93) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_109), c_93))
 			}
-			if x_2464 < 0 || x_2464 >= int64(rev_2358) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2358))
+			if x_2448 < 0 || x_2448 >= int64(rev_2342) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2448, rev_2342))
 			}
-			if rev_2359 != c_93 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_93})+" differ")
+			if rev_2343 != c_93 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2343})+" and "+runtime.ShapeString([]int{c_93})+" differ")
 			}
-			row_2511 := rev_2357[x_2464*int64(rev_2359) : (x_2464+1)*int64(rev_2359)]
-			region_2512 := row_2511[int(n_15)*1 : (int(n_15)+c_109)*1]
-			row_2462 = row_2462[:len(region_2512)]
-			r_2505 = r_2505[:len(region_2512)]
-			for i_2513 := range region_2512 {
-				region_2512[i_2513] += (row_2462[i_2513] * r_2505[i_2513])
+			row_2495 := rev_2341[x_2448*int64(rev_2343) : (x_2448+1)*int64(rev_2343)]
+			region_2496 := row_2495[int(n_15)*1 : (int(n_15)+c_109)*1]
+			row_2446 = row_2446[:len(region_2496)]
+			r_2489 = r_2489[:len(region_2496)]
+			for i_2497 := range region_2496 {
+				region_2496[i_2497] += (row_2446[i_2497] * r_2489[i_2497])
 			}
 			if c_69 != c_105 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_105})+" and "+runtime.ShapeString([]int{c_69}))
 			}
-			if x_2464 < 0 || x_2464 >= int64(rev_2355) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2355))
+			if x_2448 < 0 || x_2448 >= int64(rev_2339) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2448, rev_2339))
 			}
-			if rev_2356 != c_105 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2356})+" and "+runtime.ShapeString([]int{c_105})+" differ")
+			if rev_2340 != c_105 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2340})+" and "+runtime.ShapeString([]int{c_105})+" differ")
 			}
-			row_2515 := rev_2354[x_2464*int64(rev_2356) : (x_2464+1)*int64(rev_2356)]
-			row_2461 = row_2461[:len(row_2515)]
-			r_2505 = r_2505[:len(row_2515)]
-			for i_2516 := range row_2515 {
-				row_2515[i_2516] += (row_2461[i_2516] * r_2505[i_2516])
+			row_2499 := rev_2338[x_2448*int64(rev_2340) : (x_2448+1)*int64(rev_2340)]
+			row_2445 = row_2445[:len(row_2499)]
+			r_2489 = r_2489[:len(row_2499)]
+			for i_2500 := range row_2499 {
+				row_2499[i_2500] += (row_2445[i_2500] * r_2489[i_2500])
 			}
 			if c_53 != c_77 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_77})+" and "+runtime.ShapeString([]int{c_53}))
@@ -7654,27 +7638,27 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_77 != c_73 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_73})+" and "+runtime.ShapeString([]int{c_77}))
 			}
-			r_2518 := ar.F64w(c_73)
-			row_2453 = row_2453[:len(r_2518)]
-			row_2454 = row_2454[:len(r_2518)]
-			z_2468 = z_2468[:len(r_2518)]
-			for i_2519 := range r_2518 {
-				r_2518[i_2519] = ((row_2453[i_2519] * (1.0 - row_2453[i_2519])) * (row_2454[i_2519] * z_2468[i_2519]))
+			r_2502 := ar.F64w(c_73)
+			row_2437 = row_2437[:len(r_2502)]
+			row_2438 = row_2438[:len(r_2502)]
+			z_2452 = z_2452[:len(r_2502)]
+			for i_2503 := range r_2502 {
+				r_2502[i_2503] = ((row_2437[i_2503] * (1.0 - row_2437[i_2503])) * (row_2438[i_2503] * z_2452[i_2503]))
 			}
 			if int64(0)+int64(c_73) > int64(c_81) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_73), c_81))
 			}
-			if x_2465 < 0 || x_2465 >= int64(rev_2358) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2358))
+			if x_2449 < 0 || x_2449 >= int64(rev_2342) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2449, rev_2342))
 			}
-			if rev_2359 != c_81 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_81})+" differ")
+			if rev_2343 != c_81 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2343})+" and "+runtime.ShapeString([]int{c_81})+" differ")
 			}
-			row_2521 := rev_2357[x_2465*int64(rev_2359) : (x_2465+1)*int64(rev_2359)]
-			region_2522 := row_2521[int(int64(0))*1 : (int(int64(0))+c_73)*1]
-			r_2518 = r_2518[:len(region_2522)]
-			for i_2523 := range region_2522 {
-				region_2522[i_2523] += r_2518[i_2523]
+			row_2505 := rev_2341[x_2449*int64(rev_2343) : (x_2449+1)*int64(rev_2343)]
+			region_2506 := row_2505[int(int64(0))*1 : (int(int64(0))+c_73)*1]
+			r_2502 = r_2502[:len(region_2506)]
+			for i_2507 := range region_2506 {
+				region_2506[i_2507] += r_2502[i_2507]
 			}
 			if c_73 != c_113 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_113})+" and "+runtime.ShapeString([]int{c_73}))
@@ -7682,10 +7666,10 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if c_97 != c_113 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_97})+" and "+runtime.ShapeString([]int{c_113})+" differ")
 			}
-			row_2463 = row_2463[:len(r_2498)]
-			r_2518 = r_2518[:len(r_2498)]
-			for i_2525 := range r_2498 {
-				r_2498[i_2525] += (row_2463[i_2525] * r_2518[i_2525])
+			row_2447 = row_2447[:len(r_2482)]
+			r_2502 = r_2502[:len(r_2482)]
+			for i_2509 := range r_2482 {
+				r_2482[i_2509] += (row_2447[i_2509] * r_2502[i_2509])
 			}
 			if c_73 != c_101 {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_101})+" and "+runtime.ShapeString([]int{c_73}))
@@ -7693,64 +7677,64 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if int64(0)+int64(c_101) > int64(c_93) {
 				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_101), c_93))
 			}
-			if x_2464 < 0 || x_2464 >= int64(rev_2358) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2358))
+			if x_2448 < 0 || x_2448 >= int64(rev_2342) {
+				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2448, rev_2342))
 			}
-			if rev_2359 != c_93 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_93})+" differ")
+			if rev_2343 != c_93 {
+				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2343})+" and "+runtime.ShapeString([]int{c_93})+" differ")
 			}
-			row_2527 := rev_2357[x_2464*int64(rev_2359) : (x_2464+1)*int64(rev_2359)]
-			region_2528 := row_2527[int(int64(0))*1 : (int(int64(0))+c_101)*1]
-			row_2460 = row_2460[:len(region_2528)]
-			r_2518 = r_2518[:len(region_2528)]
-			for i_2529 := range region_2528 {
-				region_2528[i_2529] += (row_2460[i_2529] * r_2518[i_2529])
+			row_2511 := rev_2341[x_2448*int64(rev_2343) : (x_2448+1)*int64(rev_2343)]
+			region_2512 := row_2511[int(int64(0))*1 : (int(int64(0))+c_101)*1]
+			row_2444 = row_2444[:len(region_2512)]
+			r_2502 = r_2502[:len(region_2512)]
+			for i_2513 := range region_2512 {
+				region_2512[i_2513] += (row_2444[i_2513] * r_2502[i_2513])
 			}
-			rev_2352, rev_2353 = r_2498, c_97
-			if rev_2353 == len(buf_2531) {
-				copy(buf_2531, rev_2352)
-				rev_2352 = buf_2531
-				ar.release(mark_2446)
+			rev_2336, rev_2337 = r_2482, c_97
+			if rev_2337 == len(buf_2515) {
+				copy(buf_2515, rev_2336)
+				rev_2336 = buf_2515
+				ar.release(mark_2430)
 			}
 		}
-		if x_2295 < 0 || x_2295 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_2295, sequence_11))
+		if x_2279 < 0 || x_2279 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_2279, sequence_11))
 		}
-		row_2532 := sequence_10[int(x_2295)*sequence_12 : (int(x_2295)+1)*sequence_12]
-		if rev_2353 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_2353}))
+		row_2516 := sequence_10[int(x_2279)*sequence_12 : (int(x_2279)+1)*sequence_12]
+		if rev_2337 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_2337}))
 		}
-		if int64(0) >= int64(rev_2043) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(0), rev_2043))
+		if int64(0) >= int64(rev_2027) {
+			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(0), rev_2027))
 		}
-		if rev_2044 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2044})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		if rev_2028 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2028})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		row_2533 := rev_2042[int64(0)*int64(rev_2044) : (int64(0)+1)*int64(rev_2044)]
-		row_2532 = row_2532[:len(row_2533)]
-		rev_2352 = rev_2352[:len(row_2533)]
-		for i_2534 := range row_2533 {
-			row_2533[i_2534] += (row_2532[i_2534] * rev_2352[i_2534])
+		row_2517 := rev_2026[int64(0)*int64(rev_2028) : (int64(0)+1)*int64(rev_2028)]
+		row_2516 = row_2516[:len(row_2517)]
+		rev_2336 = rev_2336[:len(row_2517)]
+		for i_2518 := range row_2517 {
+			row_2517[i_2518] += (row_2516[i_2518] * rev_2336[i_2518])
 		}
-		z_2536 := ar.F64(c_127 * c_128)
-		if c_127 != rev_2039 || c_128 != rev_2040 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{c_127, c_128})+" and "+runtime.ShapeString([]int{rev_2039, rev_2040})+" differ")
+		z_2520 := ar.F64(c_127 * c_128)
+		if c_127 != rev_2023 || c_128 != rev_2024 {
+			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{c_127, c_128})+" and "+runtime.ShapeString([]int{rev_2023, rev_2024})+" differ")
 		}
-		rev_2038 = rev_2038[:len(z_2536)]
-		for i_2537 := range z_2536 {
-			z_2536[i_2537] += rev_2038[i_2537]
+		rev_2022 = rev_2022[:len(z_2520)]
+		for i_2521 := range z_2520 {
+			z_2520[i_2521] += rev_2022[i_2521]
 		}
-		rev_2038, rev_2039, rev_2040 = z_2536, c_127, c_128
-		if rev_2039*rev_2040 == len(buf_2538) {
-			copy(buf_2538, rev_2038)
-			rev_2038 = buf_2538
-			ar.release(mark_2293)
+		rev_2022, rev_2023, rev_2024 = z_2520, c_127, c_128
+		if rev_2023*rev_2024 == len(buf_2522) {
+			copy(buf_2522, rev_2022)
+			rev_2022 = buf_2522
+			ar.release(mark_2277)
 		}
 	}
-	x_2539 := -c_1994
-	x_2540 := x_2539 / x_2031
-	nbKeep(ar, mark_2541, &z_2037, &z_2036)
-	return x_2540, z_2037, mainparams_2, mainparams_3, z_2036, extraparams_5, extraparams_6, nil
+	x_2523 := -c_1978
+	x_2524 := x_2523 / x_2015
+	nbKeep(ar, mark_2525, &z_2021, &z_2020)
+	return x_2524, z_2021, mainparams_2, mainparams_3, z_2020, extraparams_5, extraparams_6, nil
 }
 
 // fn_lstmjacobian is def lstm_jacobian (models.nab:100:12).
@@ -7939,7 +7923,7 @@ func fn_cross(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 i
 
 // fn_rotate is def rotate (models.nab:126:5).
 func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, error) {
-	mark_142 := ar.mark()
+	mark_122 := ar.mark()
 	size_7 := int64(r_3)
 	if int64(x_6) != size_7 {
 		return nil, 0, 0, nbErrorf("models.nab:126:33", fmt.Sprintf("size mismatch: p is %d (dimension 2 of r) but dimension 2 of x has size %d", size_7, x_6))
@@ -7964,375 +7948,349 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 		return nil, 0, 0, nbAt("models.nab:127:36", runtime.CheckIndex(int64(2), r_2))
 	}
 	row_10 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
-	r_11 := ar.F64w(r_3)
-	row_8 = row_8[:len(r_11)]
-	row_9 = row_9[:len(r_11)]
-	row_10 = row_10[:len(r_11)]
-	if len(r_11) >= 262144 {
-		r_11 := r_11
-		row_8 := row_8
-		row_9 := row_9
-		row_10 := row_10
-		runtime.ParallelFor(len(r_11), 16384, func(lo_15, hi int) {
-			for i_16 := lo_15; i_16 < hi; i_16++ {
-				r_11[i_16] = (((row_8[i_16] * row_8[i_16]) + (row_9[i_16] * row_9[i_16])) + (row_10[i_16] * row_10[i_16]))
-			}
-		})
-	} else {
-		for i_12 := range r_11 {
-			r_11[i_12] = (((row_8[i_12] * row_8[i_12]) + (row_9[i_12] * row_9[i_12])) + (row_10[i_12] * row_10[i_12]))
-		}
-	}
-	r_18 := ar.F64w(r_3)
-	r_11 = r_11[:len(r_18)]
-	if len(r_18) >= 262144 {
-		r_18 := r_18
-		r_11 := r_11
-		runtime.ParallelFor(len(r_18), 16384, func(lo_22, hi int) {
-			for i_23 := lo_22; i_23 < hi; i_23++ {
-				r_18[i_23] = (runtime.Sign(r_11[i_23]))
-			}
-		})
-	} else {
-		for i_19 := range r_18 {
-			r_18[i_19] = (runtime.Sign(r_11[i_19]))
-		}
-	}
-	r_25 := ar.F64w(r_3)
-	r_11 = r_11[:len(r_25)]
-	r_18 = r_18[:len(r_25)]
-	if len(r_25) >= 262144 {
-		r_25 := r_25
-		r_11 := r_11
-		r_18 := r_18
-		runtime.ParallelFor(len(r_25), 16384, func(lo_29, hi int) {
-			for i_30 := lo_29; i_30 < hi; i_30++ {
-				r_25[i_30] = (math.Sqrt((r_11[i_30] + (1.0 - r_18[i_30]))))
-			}
-		})
-	} else {
-		for i_26 := range r_25 {
-			r_25[i_26] = (math.Sqrt((r_11[i_26] + (1.0 - r_18[i_26]))))
-		}
-	}
-	r_32 := ar.F64w(r_3)
-	r_25 = r_25[:len(r_32)]
-	if len(r_32) >= 262144 {
-		r_32 := r_32
-		r_25 := r_25
-		runtime.ParallelFor(len(r_32), 16384, func(lo_36, hi int) {
-			for i_37 := lo_36; i_37 < hi; i_37++ {
-				r_32[i_37] = (math.Cos(r_25[i_37]))
-			}
-		})
-	} else {
-		for i_33 := range r_32 {
-			r_32[i_33] = (math.Cos(r_25[i_33]))
-		}
-	}
-	r_39 := ar.F64w(r_3)
-	r_25 = r_25[:len(r_39)]
-	if len(r_39) >= 262144 {
-		r_39 := r_39
-		r_25 := r_25
-		runtime.ParallelFor(len(r_39), 16384, func(lo_43, hi int) {
-			for i_44 := lo_43; i_44 < hi; i_44++ {
-				r_39[i_44] = (math.Sin(r_25[i_44]))
-			}
-		})
-	} else {
-		for i_40 := range r_39 {
-			r_39[i_40] = (math.Sin(r_25[i_40]))
-		}
-	}
 	if int64(0) >= int64(r_2) {
 		return nil, 0, 0, nbAt("models.nab:132:16", runtime.CheckIndex(int64(0), r_2))
 	}
-	row_46 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	row_16 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(1) >= int64(r_2) {
 		return nil, 0, 0, nbAt("models.nab:132:30", runtime.CheckIndex(int64(1), r_2))
 	}
-	row_47 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	row_17 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(2) >= int64(r_2) {
 		return nil, 0, 0, nbAt("models.nab:132:44", runtime.CheckIndex(int64(2), r_2))
 	}
-	row_48 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
-	rs_49 := r_3
-	tot_50, err_51 := runtime.MulSize(3, rs_49)
+	row_18 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	rs_19 := r_3
+	tot_20, err_21 := runtime.MulSize(3, rs_19)
+	if err_21 != nil {
+		return nil, 0, 0, nbAt("models.nab:132:14", err_21)
+	}
+	a_22 := ar.F64w(tot_20)
+	row_23 := a_22[0*rs_19 : 1*rs_19]
+	row_24 := a_22[1*rs_19 : 2*rs_19]
+	row_25 := a_22[2*rs_19 : 3*rs_19]
+	r_12 := ar.F64w(r_3)
+	r_14 := ar.F64w(r_3)
+	r_15 := ar.F64w(r_3)
+	row_8 = row_8[:r_3]
+	row_9 = row_9[:r_3]
+	row_10 = row_10[:r_3]
+	r_12 = r_12[:r_3]
+	r_14 = r_14[:r_3]
+	r_15 = r_15[:r_3]
+	row_16 = row_16[:r_3]
+	row_17 = row_17[:r_3]
+	row_18 = row_18[:r_3]
+	row_23 = row_23[:r_3]
+	row_24 = row_24[:r_3]
+	row_25 = row_25[:r_3]
+	if r_3 >= 262144 {
+		row_8 := row_8
+		row_9 := row_9
+		row_10 := row_10
+		r_12 := r_12
+		r_14 := r_14
+		r_15 := r_15
+		row_16 := row_16
+		row_17 := row_17
+		row_18 := row_18
+		row_23 := row_23
+		row_24 := row_24
+		row_25 := row_25
+		runtime.ParallelFor(r_3, 16384, func(lo_37, hi int) {
+			for i_38 := lo_37; i_38 < hi; i_38++ {
+				e_40 := (((row_8[i_38] * row_8[i_38]) + (row_9[i_38] * row_9[i_38])) + (row_10[i_38] * row_10[i_38]))
+				e_41 := (runtime.Sign(e_40))
+				r_12[i_38] = e_41
+				e_42 := (math.Sqrt((e_40 + (1.0 - e_41))))
+				e_43 := (math.Cos(e_42))
+				r_14[i_38] = e_43
+				e_44 := (math.Sin(e_42))
+				r_15[i_38] = e_44
+				e_45 := (row_16[i_38] / e_42)
+				e_46 := (row_17[i_38] / e_42)
+				e_47 := (row_18[i_38] / e_42)
+				row_23[i_38] = e_45
+				row_24[i_38] = e_46
+				row_25[i_38] = e_47
+			}
+		})
+	} else {
+		for i_26 := 0; i_26 < r_3; i_26++ {
+			e_28 := (((row_8[i_26] * row_8[i_26]) + (row_9[i_26] * row_9[i_26])) + (row_10[i_26] * row_10[i_26]))
+			e_29 := (runtime.Sign(e_28))
+			r_12[i_26] = e_29
+			e_30 := (math.Sqrt((e_28 + (1.0 - e_29))))
+			e_31 := (math.Cos(e_30))
+			r_14[i_26] = e_31
+			e_32 := (math.Sin(e_30))
+			r_15[i_26] = e_32
+			e_33 := (row_16[i_26] / e_30)
+			e_34 := (row_17[i_26] / e_30)
+			e_35 := (row_18[i_26] / e_30)
+			row_23[i_26] = e_33
+			row_24[i_26] = e_34
+			row_25[i_26] = e_35
+		}
+	}
+	r_48, r_49, r_50, err_51 := fn_cross(ar, a_22, 3, r_3, x_4, x_5, x_6)
 	if err_51 != nil {
-		return nil, 0, 0, nbAt("models.nab:132:14", err_51)
+		return nil, 0, 0, nbFrame(err_51, "cross", "models.nab:122:5", "models.nab:133:12")
 	}
-	a_52 := ar.F64w(tot_50)
-	row_53 := a_52[0*rs_49 : 1*rs_49]
-	row_46 = row_46[:len(row_53)]
-	r_25 = r_25[:len(row_53)]
-	if len(row_53) >= 262144 {
-		row_53 := row_53
-		row_46 := row_46
-		r_25 := r_25
-		runtime.ParallelFor(len(row_53), 16384, func(lo_57, hi int) {
-			for i_58 := lo_57; i_58 < hi; i_58++ {
-				row_53[i_58] = (row_46[i_58] / r_25[i_58])
-			}
-		})
-	} else {
-		for i_54 := range row_53 {
-			row_53[i_54] = (row_46[i_54] / r_25[i_54])
-		}
-	}
-	row_60 := a_52[1*rs_49 : 2*rs_49]
-	row_47 = row_47[:len(row_60)]
-	r_25 = r_25[:len(row_60)]
-	if len(row_60) >= 262144 {
-		row_60 := row_60
-		row_47 := row_47
-		r_25 := r_25
-		runtime.ParallelFor(len(row_60), 16384, func(lo_64, hi int) {
-			for i_65 := lo_64; i_65 < hi; i_65++ {
-				row_60[i_65] = (row_47[i_65] / r_25[i_65])
-			}
-		})
-	} else {
-		for i_61 := range row_60 {
-			row_60[i_61] = (row_47[i_61] / r_25[i_61])
-		}
-	}
-	row_67 := a_52[2*rs_49 : 3*rs_49]
-	row_48 = row_48[:len(row_67)]
-	r_25 = r_25[:len(row_67)]
-	if len(row_67) >= 262144 {
-		row_67 := row_67
-		row_48 := row_48
-		r_25 := r_25
-		runtime.ParallelFor(len(row_67), 16384, func(lo_71, hi int) {
-			for i_72 := lo_71; i_72 < hi; i_72++ {
-				row_67[i_72] = (row_48[i_72] / r_25[i_72])
-			}
-		})
-	} else {
-		for i_68 := range row_67 {
-			row_67[i_68] = (row_48[i_68] / r_25[i_68])
-		}
-	}
-	r_74, r_75, r_76, err_77 := fn_cross(ar, a_52, 3, r_3, x_4, x_5, x_6)
-	if err_77 != nil {
-		return nil, 0, 0, nbFrame(err_77, "cross", "models.nab:122:5", "models.nab:133:12")
-	}
-	row_78 := a_52[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	row_52 := a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(0) >= int64(x_5) {
 		return nil, 0, 0, nbAt("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
 	}
-	row_79 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	row_53 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != r_3 {
 		return nil, 0, 0, nbErrorf("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	row_80 := a_52[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	row_54 := a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(1) >= int64(x_5) {
 		return nil, 0, 0, nbAt("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
 	}
-	row_81 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	row_55 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != r_3 {
 		return nil, 0, 0, nbErrorf("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	row_82 := a_52[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	row_56 := a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(2) >= int64(x_5) {
 		return nil, 0, 0, nbAt("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
 	}
-	row_83 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	row_57 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != r_3 {
 		return nil, 0, 0, nbErrorf("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	r_84 := ar.F64w(r_3)
-	row_78 = row_78[:len(r_84)]
-	row_79 = row_79[:len(r_84)]
-	row_80 = row_80[:len(r_84)]
-	row_81 = row_81[:len(r_84)]
-	row_82 = row_82[:len(r_84)]
-	row_83 = row_83[:len(r_84)]
-	r_32 = r_32[:len(r_84)]
-	if len(r_84) >= 262144 {
-		r_84 := r_84
-		row_78 := row_78
-		row_79 := row_79
-		row_80 := row_80
-		row_81 := row_81
-		row_82 := row_82
-		row_83 := row_83
-		r_32 := r_32
-		runtime.ParallelFor(len(r_84), 16384, func(lo_88, hi int) {
-			for i_89 := lo_88; i_89 < hi; i_89++ {
-				r_84[i_89] = ((((row_78[i_89] * row_79[i_89]) + (row_80[i_89] * row_81[i_89])) + (row_82[i_89] * row_83[i_89])) * (1.0 - r_32[i_89]))
+	n_59, err_60 := runtime.CheckSize(int64(3))
+	if err_60 != nil {
+		return nil, 0, 0, nbAt("models.nab:135:14", err_60)
+	}
+	var a_61 []float64
+	if int64(0) >= int64(x_5) {
+		return nil, 0, 0, nbAt("models.nab:135:16", runtime.CheckIndex(int64(0), x_5))
+	}
+	row_62 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	if r_3 != x_6 {
+		return nil, 0, 0, nbErrorf("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	if int64(0) >= int64(r_49) {
+		return nil, 0, 0, nbAt("models.nab:135:31", runtime.CheckIndex(int64(0), r_49))
+	}
+	row_63 := r_48[int(int64(0))*r_50 : (int(int64(0))+1)*r_50]
+	if r_3 != r_50 {
+		return nil, 0, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_50})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	if r_50 != x_6 {
+		return nil, 0, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_50}))
+	}
+	row_64 := a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	if r_3 != x_6 {
+		return nil, 0, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	rs_65 := x_6
+	tot_66, err_67 := runtime.MulSize(n_59, rs_65)
+	if err_67 != nil {
+		return nil, 0, 0, nbAt("models.nab:135:14", err_67)
+	}
+	a_61 = ar.F64w(tot_66)
+	if int64(1) >= int64(x_5) {
+		return nil, 0, 0, nbAt("models.nab:135:16", runtime.CheckIndex(int64(1), x_5))
+	}
+	row_68 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	if r_3 != x_6 {
+		return nil, 0, 0, nbErrorf("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	if int64(1) >= int64(r_49) {
+		return nil, 0, 0, nbAt("models.nab:135:31", runtime.CheckIndex(int64(1), r_49))
+	}
+	row_69 := r_48[int(int64(1))*r_50 : (int(int64(1))+1)*r_50]
+	if r_3 != r_50 {
+		return nil, 0, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_50})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	if r_50 != x_6 {
+		return nil, 0, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_50}))
+	}
+	row_70 := a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	if r_3 != x_6 {
+		return nil, 0, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	if int64(2) >= int64(x_5) {
+		return nil, 0, 0, nbAt("models.nab:135:16", runtime.CheckIndex(int64(2), x_5))
+	}
+	row_71 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if r_3 != x_6 {
+		return nil, 0, 0, nbErrorf("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	if int64(2) >= int64(r_49) {
+		return nil, 0, 0, nbAt("models.nab:135:31", runtime.CheckIndex(int64(2), r_49))
+	}
+	row_72 := r_48[int(int64(2))*r_50 : (int(int64(2))+1)*r_50]
+	if r_3 != r_50 {
+		return nil, 0, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_50})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	if r_50 != x_6 {
+		return nil, 0, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_50}))
+	}
+	row_73 := a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	if r_3 != x_6 {
+		return nil, 0, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	row_74 := a_61[0*rs_65 : 1*rs_65]
+	row_75 := a_61[1*rs_65 : 2*rs_65]
+	row_76 := a_61[2*rs_65 : 3*rs_65]
+	row_52 = row_52[:r_3]
+	row_53 = row_53[:r_3]
+	row_54 = row_54[:r_3]
+	row_55 = row_55[:r_3]
+	row_56 = row_56[:r_3]
+	row_57 = row_57[:r_3]
+	r_14 = r_14[:r_3]
+	row_62 = row_62[:r_3]
+	row_63 = row_63[:r_3]
+	r_15 = r_15[:r_3]
+	row_64 = row_64[:r_3]
+	row_68 = row_68[:r_3]
+	row_69 = row_69[:r_3]
+	row_70 = row_70[:r_3]
+	row_71 = row_71[:r_3]
+	row_72 = row_72[:r_3]
+	row_73 = row_73[:r_3]
+	row_74 = row_74[:r_3]
+	row_75 = row_75[:r_3]
+	row_76 = row_76[:r_3]
+	if r_3 >= 262144 {
+		row_52 := row_52
+		row_53 := row_53
+		row_54 := row_54
+		row_55 := row_55
+		row_56 := row_56
+		row_57 := row_57
+		r_14 := r_14
+		row_62 := row_62
+		row_63 := row_63
+		r_15 := r_15
+		row_64 := row_64
+		row_68 := row_68
+		row_69 := row_69
+		row_70 := row_70
+		row_71 := row_71
+		row_72 := row_72
+		row_73 := row_73
+		row_74 := row_74
+		row_75 := row_75
+		row_76 := row_76
+		runtime.ParallelFor(r_3, 16384, func(lo_84, hi int) {
+			for i_85 := lo_84; i_85 < hi; i_85++ {
+				e_87 := ((((row_52[i_85] * row_53[i_85]) + (row_54[i_85] * row_55[i_85])) + (row_56[i_85] * row_57[i_85])) * (1.0 - r_14[i_85]))
+				e_88 := (((row_62[i_85] * r_14[i_85]) + (row_63[i_85] * r_15[i_85])) + (row_64[i_85] * e_87))
+				e_89 := (((row_68[i_85] * r_14[i_85]) + (row_69[i_85] * r_15[i_85])) + (row_70[i_85] * e_87))
+				e_90 := (((row_71[i_85] * r_14[i_85]) + (row_72[i_85] * r_15[i_85])) + (row_73[i_85] * e_87))
+				row_74[i_85] = e_88
+				row_75[i_85] = e_89
+				row_76[i_85] = e_90
 			}
 		})
 	} else {
-		for i_85 := range r_84 {
-			r_84[i_85] = ((((row_78[i_85] * row_79[i_85]) + (row_80[i_85] * row_81[i_85])) + (row_82[i_85] * row_83[i_85])) * (1.0 - r_32[i_85]))
+		for i_77 := 0; i_77 < r_3; i_77++ {
+			e_79 := ((((row_52[i_77] * row_53[i_77]) + (row_54[i_77] * row_55[i_77])) + (row_56[i_77] * row_57[i_77])) * (1.0 - r_14[i_77]))
+			e_80 := (((row_62[i_77] * r_14[i_77]) + (row_63[i_77] * r_15[i_77])) + (row_64[i_77] * e_79))
+			e_81 := (((row_68[i_77] * r_14[i_77]) + (row_69[i_77] * r_15[i_77])) + (row_70[i_77] * e_79))
+			e_82 := (((row_71[i_77] * r_14[i_77]) + (row_72[i_77] * r_15[i_77])) + (row_73[i_77] * e_79))
+			row_74[i_77] = e_80
+			row_75[i_77] = e_81
+			row_76[i_77] = e_82
 		}
 	}
-	n_91, err_92 := runtime.CheckSize(int64(3))
-	if err_92 != nil {
-		return nil, 0, 0, nbAt("models.nab:135:14", err_92)
+	r_91, r_92, r_93, err_94 := fn_cross(ar, r_1, r_2, r_3, x_4, x_5, x_6)
+	if err_94 != nil {
+		return nil, 0, 0, nbFrame(err_94, "cross", "models.nab:122:5", "models.nab:136:19")
 	}
-	var a_93 []float64
-	var d_94 int = 0
-	var rs_95 int = 0
-	for i_96 := 0; i_96 < n_91; i_96++ {
-		mark_97 := ar.mark()
-		i_98 := int64(i_96)
-		if i_98 < 0 || i_98 >= int64(x_5) {
-			return nil, 0, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_98, x_5))
-		}
-		row_99 := x_4[int(i_98)*x_6 : (int(i_98)+1)*x_6]
-		if r_3 != x_6 {
-			return nil, 0, 0, nbErrorf("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
-		}
-		if i_98 < 0 || i_98 >= int64(r_75) {
-			return nil, 0, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_98, r_75))
-		}
-		row_100 := r_74[int(i_98)*r_76 : (int(i_98)+1)*r_76]
-		if r_3 != r_76 {
-			return nil, 0, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_76})+" and "+runtime.ShapeString([]int{r_3}))
-		}
-		if r_76 != x_6 {
-			return nil, 0, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_76}))
-		}
-		if i_98 < 0 || i_98 >= int64(3) {
-			return nil, 0, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_98, 3))
-		}
-		row_101 := a_52[int(i_98)*r_3 : (int(i_98)+1)*r_3]
-		if r_3 != x_6 {
-			return nil, 0, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
-		}
-		if i_96 == 0 {
-			d_94 = x_6
-			rs_95 = d_94
-			tot_102, err_103 := runtime.MulSize(n_91, rs_95)
-			if err_103 != nil {
-				return nil, 0, 0, nbAt("models.nab:135:14", err_103)
-			}
-			a_93 = ar.F64w(tot_102)
-		} else if x_6 != d_94 {
-			return nil, 0, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_96)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_94}))
-		}
-		row_104 := a_93[i_96*rs_95 : (i_96+1)*rs_95]
-		row_99 = row_99[:len(row_104)]
-		r_32 = r_32[:len(row_104)]
-		row_100 = row_100[:len(row_104)]
-		r_39 = r_39[:len(row_104)]
-		row_101 = row_101[:len(row_104)]
-		r_84 = r_84[:len(row_104)]
-		if len(row_104) >= 262144 {
-			row_104 := row_104
-			row_99 := row_99
-			r_32 := r_32
-			row_100 := row_100
-			r_39 := r_39
-			row_101 := row_101
-			r_84 := r_84
-			runtime.ParallelFor(len(row_104), 16384, func(lo_108, hi int) {
-				for i_109 := lo_108; i_109 < hi; i_109++ {
-					row_104[i_109] = (((row_99[i_109] * r_32[i_109]) + (row_100[i_109] * r_39[i_109])) + (row_101[i_109] * r_84[i_109]))
-				}
-			})
-		} else {
-			for i_105 := range row_104 {
-				row_104[i_105] = (((row_99[i_105] * r_32[i_105]) + (row_100[i_105] * r_39[i_105])) + (row_101[i_105] * r_84[i_105]))
-			}
-		}
-		if i_96 > 0 {
-			ar.release(mark_97)
-		}
+	if r_92 != x_5 || r_93 != x_6 {
+		return nil, 0, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_92, r_93}))
 	}
-	r_111, r_112, r_113, err_114 := fn_cross(ar, r_1, r_2, r_3, x_4, x_5, x_6)
-	if err_114 != nil {
-		return nil, 0, 0, nbFrame(err_114, "cross", "models.nab:122:5", "models.nab:136:19")
-	}
-	if r_112 != x_5 || r_113 != x_6 {
-		return nil, 0, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_112, r_113}))
-	}
-	n_115 := x_5 * x_6
-	r_116 := ar.F64w(n_115)
-	x_4 = x_4[:len(r_116)]
-	r_111 = r_111[:len(r_116)]
-	if len(r_116) >= 262144 {
-		r_116 := r_116
+	n_95 := x_5 * x_6
+	r_96 := ar.F64w(n_95)
+	x_4 = x_4[:len(r_96)]
+	r_91 = r_91[:len(r_96)]
+	if len(r_96) >= 262144 {
+		r_96 := r_96
 		x_4 := x_4
-		r_111 := r_111
-		runtime.ParallelFor(len(r_116), 16384, func(lo_120, hi int) {
-			for i_121 := lo_120; i_121 < hi; i_121++ {
-				r_116[i_121] = (x_4[i_121] + r_111[i_121])
+		r_91 := r_91
+		runtime.ParallelFor(len(r_96), 16384, func(lo_100, hi int) {
+			for i_101 := lo_100; i_101 < hi; i_101++ {
+				r_96[i_101] = (x_4[i_101] + r_91[i_101])
 			}
 		})
 	} else {
-		for i_117 := range r_116 {
-			r_116[i_117] = (x_4[i_117] + r_111[i_117])
+		for i_97 := range r_96 {
+			r_96[i_97] = (x_4[i_97] + r_91[i_97])
 		}
 	}
-	n_123, err_124 := runtime.CheckSize(int64(3))
-	if err_124 != nil {
-		return nil, 0, 0, nbAt("models.nab:137:6", err_124)
+	n_103, err_104 := runtime.CheckSize(int64(3))
+	if err_104 != nil {
+		return nil, 0, 0, nbAt("models.nab:137:6", err_104)
 	}
-	var a_125 []float64
-	var d_126 int = 0
-	var rs_127 int = 0
-	for i_128 := 0; i_128 < n_123; i_128++ {
-		mark_129 := ar.mark()
-		i_130 := int64(i_128)
-		if i_130 < 0 || i_130 >= int64(n_91) {
-			return nil, 0, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_130, n_91))
+	var a_105 []float64
+	var d_106 int = 0
+	var rs_107 int = 0
+	for i_108 := 0; i_108 < n_103; i_108++ {
+		mark_109 := ar.mark()
+		i_110 := int64(i_108)
+		if i_110 < 0 || i_110 >= int64(3) {
+			return nil, 0, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_110, 3))
 		}
-		row_131 := a_93[int(i_130)*d_94 : (int(i_130)+1)*d_94]
-		if d_94 != r_3 {
-			return nil, 0, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_94}))
+		row_111 := a_61[int(i_110)*x_6 : (int(i_110)+1)*x_6]
+		if x_6 != r_3 {
+			return nil, 0, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 		}
-		if i_130 < 0 || i_130 >= int64(x_5) {
-			return nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_130, x_5))
+		if i_110 < 0 || i_110 >= int64(x_5) {
+			return nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_110, x_5))
 		}
-		row_132 := r_116[int(i_130)*x_6 : (int(i_130)+1)*x_6]
+		row_112 := r_96[int(i_110)*x_6 : (int(i_110)+1)*x_6]
 		if x_6 != r_3 {
 			return nil, 0, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 		}
-		if i_128 == 0 {
-			d_126 = r_3
-			rs_127 = d_126
-			tot_133, err_134 := runtime.MulSize(n_123, rs_127)
-			if err_134 != nil {
-				return nil, 0, 0, nbAt("models.nab:137:6", err_134)
+		if i_108 == 0 {
+			d_106 = r_3
+			rs_107 = d_106
+			tot_113, err_114 := runtime.MulSize(n_103, rs_107)
+			if err_114 != nil {
+				return nil, 0, 0, nbAt("models.nab:137:6", err_114)
 			}
-			a_125 = ar.F64w(tot_133)
-		} else if r_3 != d_126 {
-			return nil, 0, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_128)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_126}))
+			a_105 = ar.F64w(tot_113)
+		} else if r_3 != d_106 {
+			return nil, 0, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_108)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_106}))
 		}
-		row_135 := a_125[i_128*rs_127 : (i_128+1)*rs_127]
-		r_18 = r_18[:len(row_135)]
-		row_131 = row_131[:len(row_135)]
-		row_132 = row_132[:len(row_135)]
-		if len(row_135) >= 262144 {
-			row_135 := row_135
-			r_18 := r_18
-			row_131 := row_131
-			row_132 := row_132
-			runtime.ParallelFor(len(row_135), 16384, func(lo_139, hi int) {
-				for i_140 := lo_139; i_140 < hi; i_140++ {
-					row_135[i_140] = ((r_18[i_140] * row_131[i_140]) + ((1.0 - r_18[i_140]) * row_132[i_140]))
+		row_115 := a_105[i_108*rs_107 : (i_108+1)*rs_107]
+		r_12 = r_12[:len(row_115)]
+		row_111 = row_111[:len(row_115)]
+		row_112 = row_112[:len(row_115)]
+		if len(row_115) >= 262144 {
+			row_115 := row_115
+			r_12 := r_12
+			row_111 := row_111
+			row_112 := row_112
+			runtime.ParallelFor(len(row_115), 16384, func(lo_119, hi int) {
+				for i_120 := lo_119; i_120 < hi; i_120++ {
+					row_115[i_120] = ((r_12[i_120] * row_111[i_120]) + ((1.0 - r_12[i_120]) * row_112[i_120]))
 				}
 			})
 		} else {
-			for i_136 := range row_135 {
-				row_135[i_136] = ((r_18[i_136] * row_131[i_136]) + ((1.0 - r_18[i_136]) * row_132[i_136]))
+			for i_116 := range row_115 {
+				row_115[i_116] = ((r_12[i_116] * row_111[i_116]) + ((1.0 - r_12[i_116]) * row_112[i_116]))
 			}
 		}
-		if i_128 > 0 {
-			ar.release(mark_129)
+		if i_108 > 0 {
+			ar.release(mark_109)
 		}
 	}
-	nbKeep(ar, mark_142, &a_125)
-	return a_125, n_123, d_126, nil
+	nbKeep(ar, mark_122, &a_105)
+	return a_105, n_103, d_106, nil
 }
 
 // fn_residuals is def residuals (models.nab:142:5).
 func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int) ([]float64, int, int, []float64, int, error) {
-	mark_116 := ar.mark()
+	mark_105 := ar.mark()
 	size_12 := int64(cam_3)
 	if int64(x_6) != size_12 {
 		return nil, 0, 0, nil, 0, nbErrorf("models.nab:142:39", fmt.Sprintf("size mismatch: p is %d (dimension 2 of cam) but dimension 2 of x has size %d", size_12, x_6))
@@ -8414,233 +8372,209 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 	}
 	a_36 := ar.F64w(tot_34)
 	row_37 := a_36[0*rs_33 : 1*rs_33]
-	row_29 = row_29[:len(row_37)]
-	row_30 = row_30[:len(row_37)]
-	if len(row_37) >= 262144 {
-		row_37 := row_37
-		row_29 := row_29
-		row_30 := row_30
-		runtime.ParallelFor(len(row_37), 16384, func(lo_41, hi int) {
-			for i_42 := lo_41; i_42 < hi; i_42++ {
-				row_37[i_42] = (row_29[i_42] / row_30[i_42])
-			}
-		})
-	} else {
-		for i_38 := range row_37 {
-			row_37[i_38] = (row_29[i_38] / row_30[i_38])
-		}
-	}
-	row_44 := a_36[1*rs_33 : 2*rs_33]
-	row_31 = row_31[:len(row_44)]
-	row_32 = row_32[:len(row_44)]
-	if len(row_44) >= 262144 {
-		row_44 := row_44
-		row_31 := row_31
-		row_32 := row_32
-		runtime.ParallelFor(len(row_44), 16384, func(lo_48, hi int) {
-			for i_49 := lo_48; i_49 < hi; i_49++ {
-				row_44[i_49] = (row_31[i_49] / row_32[i_49])
-			}
-		})
-	} else {
-		for i_45 := range row_44 {
-			row_44[i_45] = (row_31[i_45] / row_32[i_45])
-		}
-	}
-	row_51 := a_36[int(int64(0))*r_27 : (int(int64(0))+1)*r_27]
-	row_52 := a_36[int(int64(1))*r_27 : (int(int64(1))+1)*r_27]
-	r_53 := ar.F64w(r_27)
-	row_51 = row_51[:len(r_53)]
-	row_52 = row_52[:len(r_53)]
-	if len(r_53) >= 262144 {
-		r_53 := r_53
-		row_51 := row_51
-		row_52 := row_52
-		runtime.ParallelFor(len(r_53), 16384, func(lo_57, hi int) {
-			for i_58 := lo_57; i_58 < hi; i_58++ {
-				r_53[i_58] = ((row_51[i_58] * row_51[i_58]) + (row_52[i_58] * row_52[i_58]))
-			}
-		})
-	} else {
-		for i_54 := range r_53 {
-			r_53[i_54] = ((row_51[i_54] * row_51[i_54]) + (row_52[i_54] * row_52[i_54]))
-		}
-	}
+	row_38 := a_36[1*rs_33 : 2*rs_33]
+	row_39 := a_36[int(int64(0))*r_27 : (int(int64(0))+1)*r_27]
+	row_40 := a_36[int(int64(1))*r_27 : (int(int64(1))+1)*r_27]
 	if int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nbAt("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
 	}
-	row_60 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
+	row_42 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
 	if r_27 != cam_3 {
 		return nil, 0, 0, nil, 0, nbErrorf("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
 	}
 	if int64(10) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nbAt("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
-	row_61 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
+	row_43 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
 	if r_27 != cam_3 {
 		return nil, 0, 0, nil, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
 	}
-	r_62 := ar.F64w(cam_3)
-	row_60 = row_60[:len(r_62)]
-	r_53 = r_53[:len(r_62)]
-	row_61 = row_61[:len(r_62)]
-	if len(r_62) >= 262144 {
-		r_62 := r_62
+	n_45, err_46 := runtime.CheckSize(int64(2))
+	if err_46 != nil {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_46)
+	}
+	var a_47 []float64
+	if int64(6) >= int64(cam_2) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
+	}
+	row_48 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+	row_49 := a_36[int(int64(0))*r_27 : (int(int64(0))+1)*r_27]
+	if r_27 != cam_3 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
+	}
+	x_50 := int64(7) + int64(0)
+	if x_50 < 0 || x_50 >= int64(cam_2) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_50, cam_2))
+	}
+	row_51 := cam_1[int(x_50)*cam_3 : (int(x_50)+1)*cam_3]
+	rs_52 := cam_3
+	tot_53, err_54 := runtime.MulSize(n_45, rs_52)
+	if err_54 != nil {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_54)
+	}
+	a_47 = ar.F64w(tot_53)
+	if int64(6) >= int64(cam_2) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
+	}
+	row_55 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+	row_56 := a_36[int(int64(1))*r_27 : (int(int64(1))+1)*r_27]
+	if r_27 != cam_3 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
+	}
+	x_57 := int64(7) + int64(1)
+	if x_57 < 0 || x_57 >= int64(cam_2) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_57, cam_2))
+	}
+	row_58 := cam_1[int(x_57)*cam_3 : (int(x_57)+1)*cam_3]
+	row_59 := a_47[0*rs_52 : 1*rs_52]
+	row_60 := a_47[1*rs_52 : 2*rs_52]
+	row_29 = row_29[:r_27]
+	row_30 = row_30[:r_27]
+	row_31 = row_31[:r_27]
+	row_32 = row_32[:r_27]
+	row_37 = row_37[:r_27]
+	row_38 = row_38[:r_27]
+	row_39 = row_39[:r_27]
+	row_40 = row_40[:r_27]
+	row_42 = row_42[:r_27]
+	row_43 = row_43[:r_27]
+	row_48 = row_48[:r_27]
+	row_49 = row_49[:r_27]
+	row_51 = row_51[:r_27]
+	row_55 = row_55[:r_27]
+	row_56 = row_56[:r_27]
+	row_58 = row_58[:r_27]
+	row_59 = row_59[:r_27]
+	row_60 = row_60[:r_27]
+	if r_27 >= 262144 {
+		row_29 := row_29
+		row_30 := row_30
+		row_31 := row_31
+		row_32 := row_32
+		row_37 := row_37
+		row_38 := row_38
+		row_39 := row_39
+		row_40 := row_40
+		row_42 := row_42
+		row_43 := row_43
+		row_48 := row_48
+		row_49 := row_49
+		row_51 := row_51
+		row_55 := row_55
+		row_56 := row_56
+		row_58 := row_58
+		row_59 := row_59
 		row_60 := row_60
-		r_53 := r_53
-		row_61 := row_61
-		runtime.ParallelFor(len(r_62), 16384, func(lo_66, hi int) {
-			for i_67 := lo_66; i_67 < hi; i_67++ {
-				r_62[i_67] = ((1.0 + (row_60[i_67] * r_53[i_67])) + (row_61[i_67] * (r_53[i_67] * r_53[i_67])))
+		runtime.ParallelFor(r_27, 16384, func(lo_70, hi int) {
+			for i_71 := lo_70; i_71 < hi; i_71++ {
+				e_73 := (row_29[i_71] / row_30[i_71])
+				e_74 := (row_31[i_71] / row_32[i_71])
+				row_37[i_71] = e_73
+				row_38[i_71] = e_74
+				e_75 := ((row_39[i_71] * row_39[i_71]) + (row_40[i_71] * row_40[i_71]))
+				e_76 := ((1.0 + (row_42[i_71] * e_75)) + (row_43[i_71] * (e_75 * e_75)))
+				e_77 := (((row_48[i_71] * row_49[i_71]) * e_76) + row_51[i_71])
+				e_78 := (((row_55[i_71] * row_56[i_71]) * e_76) + row_58[i_71])
+				row_59[i_71] = e_77
+				row_60[i_71] = e_78
 			}
 		})
 	} else {
-		for i_63 := range r_62 {
-			r_62[i_63] = ((1.0 + (row_60[i_63] * r_53[i_63])) + (row_61[i_63] * (r_53[i_63] * r_53[i_63])))
+		for i_61 := 0; i_61 < r_27; i_61++ {
+			e_63 := (row_29[i_61] / row_30[i_61])
+			e_64 := (row_31[i_61] / row_32[i_61])
+			row_37[i_61] = e_63
+			row_38[i_61] = e_64
+			e_65 := ((row_39[i_61] * row_39[i_61]) + (row_40[i_61] * row_40[i_61]))
+			e_66 := ((1.0 + (row_42[i_61] * e_65)) + (row_43[i_61] * (e_65 * e_65)))
+			e_67 := (((row_48[i_61] * row_49[i_61]) * e_66) + row_51[i_61])
+			e_68 := (((row_55[i_61] * row_56[i_61]) * e_66) + row_58[i_61])
+			row_59[i_61] = e_67
+			row_60[i_61] = e_68
 		}
 	}
-	n_69, err_70 := runtime.CheckSize(int64(2))
-	if err_70 != nil {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_70)
+	n_79, err_80 := runtime.CheckSize(int64(2))
+	if err_80 != nil {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_80)
 	}
-	var a_71 []float64
-	var d_72 int = 0
-	var rs_73 int = 0
-	for i_74 := 0; i_74 < n_69; i_74++ {
-		mark_75 := ar.mark()
-		i_76 := int64(i_74)
-		if int64(6) >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nbAt("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
+	var a_81 []float64
+	var d_82 int = 0
+	var rs_83 int = 0
+	for i_84 := 0; i_84 < n_79; i_84++ {
+		mark_85 := ar.mark()
+		i_86 := int64(i_84)
+		if i_86 < 0 || i_86 >= int64(2) {
+			return nil, 0, 0, nil, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_86, 2))
 		}
-		row_77 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-		if i_76 < 0 || i_76 >= int64(2) {
-			return nil, 0, 0, nil, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_76, 2))
+		row_87 := a_47[int(i_86)*cam_3 : (int(i_86)+1)*cam_3]
+		if i_86 < 0 || i_86 >= int64(feat_10) {
+			return nil, 0, 0, nil, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_86, feat_10))
 		}
-		row_78 := a_36[int(i_76)*r_27 : (int(i_76)+1)*r_27]
-		if r_27 != cam_3 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
+		row_88 := feat_9[int(i_86)*feat_11 : (int(i_86)+1)*feat_11]
+		if feat_11 != cam_3 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{feat_11}))
 		}
-		x_79 := int64(7) + i_76
-		if x_79 < 0 || x_79 >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_79, cam_2))
+		if cam_3 != w_8 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{cam_3}))
 		}
-		row_80 := cam_1[int(x_79)*cam_3 : (int(x_79)+1)*cam_3]
-		if i_74 == 0 {
-			d_72 = cam_3
-			rs_73 = d_72
-			tot_81, err_82 := runtime.MulSize(n_69, rs_73)
-			if err_82 != nil {
-				return nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_82)
+		if i_84 == 0 {
+			d_82 = w_8
+			rs_83 = d_82
+			tot_89, err_90 := runtime.MulSize(n_79, rs_83)
+			if err_90 != nil {
+				return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_90)
 			}
-			a_71 = ar.F64w(tot_81)
-		} else if cam_3 != d_72 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_74)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_72}))
+			a_81 = ar.F64w(tot_89)
+		} else if w_8 != d_82 {
+			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_82}))
 		}
-		row_83 := a_71[i_74*rs_73 : (i_74+1)*rs_73]
-		row_77 = row_77[:len(row_83)]
-		row_78 = row_78[:len(row_83)]
-		r_62 = r_62[:len(row_83)]
-		row_80 = row_80[:len(row_83)]
-		if len(row_83) >= 262144 {
-			row_83 := row_83
-			row_77 := row_77
-			row_78 := row_78
-			r_62 := r_62
-			row_80 := row_80
-			runtime.ParallelFor(len(row_83), 16384, func(lo_87, hi int) {
-				for i_88 := lo_87; i_88 < hi; i_88++ {
-					row_83[i_88] = (((row_77[i_88] * row_78[i_88]) * r_62[i_88]) + row_80[i_88])
-				}
-			})
-		} else {
-			for i_84 := range row_83 {
-				row_83[i_84] = (((row_77[i_84] * row_78[i_84]) * r_62[i_84]) + row_80[i_84])
-			}
-		}
-		if i_74 > 0 {
-			ar.release(mark_75)
-		}
-	}
-	n_90, err_91 := runtime.CheckSize(int64(2))
-	if err_91 != nil {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_91)
-	}
-	var a_92 []float64
-	var d_93 int = 0
-	var rs_94 int = 0
-	for i_95 := 0; i_95 < n_90; i_95++ {
-		mark_96 := ar.mark()
-		i_97 := int64(i_95)
-		if i_97 < 0 || i_97 >= int64(n_69) {
-			return nil, 0, 0, nil, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_97, n_69))
-		}
-		row_98 := a_71[int(i_97)*d_72 : (int(i_97)+1)*d_72]
-		if i_97 < 0 || i_97 >= int64(feat_10) {
-			return nil, 0, 0, nil, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_97, feat_10))
-		}
-		row_99 := feat_9[int(i_97)*feat_11 : (int(i_97)+1)*feat_11]
-		if feat_11 != d_72 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_72})+" and "+runtime.ShapeString([]int{feat_11}))
-		}
-		if d_72 != w_8 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_72}))
-		}
-		if i_95 == 0 {
-			d_93 = w_8
-			rs_94 = d_93
-			tot_100, err_101 := runtime.MulSize(n_90, rs_94)
-			if err_101 != nil {
-				return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_101)
-			}
-			a_92 = ar.F64w(tot_100)
-		} else if w_8 != d_93 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_95)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_93}))
-		}
-		row_102 := a_92[i_95*rs_94 : (i_95+1)*rs_94]
-		w_7 = w_7[:len(row_102)]
-		row_98 = row_98[:len(row_102)]
-		row_99 = row_99[:len(row_102)]
-		if len(row_102) >= 262144 {
-			row_102 := row_102
+		row_91 := a_81[i_84*rs_83 : (i_84+1)*rs_83]
+		w_7 = w_7[:len(row_91)]
+		row_87 = row_87[:len(row_91)]
+		row_88 = row_88[:len(row_91)]
+		if len(row_91) >= 262144 {
+			row_91 := row_91
 			w_7 := w_7
-			row_98 := row_98
-			row_99 := row_99
-			runtime.ParallelFor(len(row_102), 16384, func(lo_106, hi int) {
-				for i_107 := lo_106; i_107 < hi; i_107++ {
-					row_102[i_107] = (w_7[i_107] * (row_98[i_107] - row_99[i_107]))
+			row_87 := row_87
+			row_88 := row_88
+			runtime.ParallelFor(len(row_91), 16384, func(lo_95, hi int) {
+				for i_96 := lo_95; i_96 < hi; i_96++ {
+					row_91[i_96] = (w_7[i_96] * (row_87[i_96] - row_88[i_96]))
 				}
 			})
 		} else {
-			for i_103 := range row_102 {
-				row_102[i_103] = (w_7[i_103] * (row_98[i_103] - row_99[i_103]))
+			for i_92 := range row_91 {
+				row_91[i_92] = (w_7[i_92] * (row_87[i_92] - row_88[i_92]))
 			}
 		}
-		if i_95 > 0 {
-			ar.release(mark_96)
+		if i_84 > 0 {
+			ar.release(mark_85)
 		}
 	}
-	r_109 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_109)]
-	if len(r_109) >= 262144 {
-		r_109 := r_109
+	r_98 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_98)]
+	if len(r_98) >= 262144 {
+		r_98 := r_98
 		w_7 := w_7
-		runtime.ParallelFor(len(r_109), 16384, func(lo_113, hi int) {
-			for i_114 := lo_113; i_114 < hi; i_114++ {
-				r_109[i_114] = (1.0 - (w_7[i_114] * w_7[i_114]))
+		runtime.ParallelFor(len(r_98), 16384, func(lo_102, hi int) {
+			for i_103 := lo_102; i_103 < hi; i_103++ {
+				r_98[i_103] = (1.0 - (w_7[i_103] * w_7[i_103]))
 			}
 		})
 	} else {
-		for i_110 := range r_109 {
-			r_109[i_110] = (1.0 - (w_7[i_110] * w_7[i_110]))
+		for i_99 := range r_98 {
+			r_98[i_99] = (1.0 - (w_7[i_99] * w_7[i_99]))
 		}
 	}
-	nbKeep(ar, mark_116, &a_92, &r_109)
-	return a_92, n_90, d_93, r_109, w_8, nil
+	nbKeep(ar, mark_105, &a_81, &r_98)
+	return a_81, n_79, d_82, r_98, w_8, nil
 }
 
 // fn_gathered is def gathered (models.nab:151:5).
 func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, camidx_7 []int64, camidx_8 int, ptidx_9 []int64, ptidx_10 int) ([]float64, int, int, []float64, int, int, error) {
-	mark_58 := ar.mark()
+	var checked_30 bool
+	var checked_50 bool
+	mark_60 := ar.mark()
 	_ = int64(cams_2)
 	_ = int64(pts_5)
 	size_13 := int64(camidx_8)
@@ -8683,94 +8617,100 @@ func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []
 			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:17", runtime.CheckIndex(i_27, cams_3))
 		}
 		row_28 := t_14[int(i_27)*cams_2 : (int(i_27)+1)*cams_2]
-		for _, j_29 := range camidx_7 {
-			if j_29 < 0 || j_29 >= int64(cams_2) {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:8", runtime.CheckIndex(j_29, cams_2))
+		if !checked_30 {
+			for _, j_29 := range camidx_7 {
+				if j_29 < 0 || j_29 >= int64(cams_2) {
+					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:8", runtime.CheckIndex(j_29, cams_2))
+				}
 			}
+			checked_30 = true
 		}
 		if i_25 == 0 {
 			d_23 = camidx_8
 			rs_24 = d_23
-			tot_30, err_31 := runtime.MulSize(n_20, rs_24)
-			if err_31 != nil {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:7", err_31)
+			tot_31, err_32 := runtime.MulSize(n_20, rs_24)
+			if err_32 != nil {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:7", err_32)
 			}
-			a_22 = ar.F64w(tot_30)
+			a_22 = ar.F64w(tot_31)
 		} else if camidx_8 != d_23 {
 			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:154:7", "build: element "+strconv.Itoa(i_25)+" has shape "+runtime.ShapeString([]int{camidx_8})+", element 0 has shape "+runtime.ShapeString([]int{d_23}))
 		}
-		row_32 := a_22[i_25*rs_24 : (i_25+1)*rs_24]
-		camidx_7 = camidx_7[:len(row_32)]
-		if len(row_32) >= 262144 {
-			row_32 := row_32
+		row_33 := a_22[i_25*rs_24 : (i_25+1)*rs_24]
+		camidx_7 = camidx_7[:len(row_33)]
+		if len(row_33) >= 262144 {
+			row_33 := row_33
 			row_28 := row_28
 			camidx_7 := camidx_7
-			runtime.ParallelFor(len(row_32), 16384, func(lo_36, hi int) {
-				for i_37 := lo_36; i_37 < hi; i_37++ {
-					row_32[i_37] = row_28[int(camidx_7[i_37])]
+			runtime.ParallelFor(len(row_33), 16384, func(lo_37, hi int) {
+				for i_38 := lo_37; i_38 < hi; i_38++ {
+					row_33[i_38] = row_28[int(camidx_7[i_38])]
 				}
 			})
 		} else {
-			for i_33 := range row_32 {
-				row_32[i_33] = row_28[int(camidx_7[i_33])]
+			for i_34 := range row_33 {
+				row_33[i_34] = row_28[int(camidx_7[i_34])]
 			}
 		}
 		if i_25 > 0 {
 			ar.release(mark_26)
 		}
 	}
-	n_39, err_40 := runtime.CheckSize(int64(3))
-	if err_40 != nil {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:44", err_40)
+	n_40, err_41 := runtime.CheckSize(int64(3))
+	if err_41 != nil {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:44", err_41)
 	}
-	var a_41 []float64
-	var d_42 int = 0
-	var rs_43 int = 0
-	for i_44 := 0; i_44 < n_39; i_44++ {
-		mark_45 := ar.mark()
-		i_46 := int64(i_44)
-		if i_46 < 0 || i_46 >= int64(pts_6) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:54", runtime.CheckIndex(i_46, pts_6))
+	var a_42 []float64
+	var d_43 int = 0
+	var rs_44 int = 0
+	for i_45 := 0; i_45 < n_40; i_45++ {
+		mark_46 := ar.mark()
+		i_47 := int64(i_45)
+		if i_47 < 0 || i_47 >= int64(pts_6) {
+			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:54", runtime.CheckIndex(i_47, pts_6))
 		}
-		row_47 := t_17[int(i_46)*pts_5 : (int(i_46)+1)*pts_5]
-		for _, j_48 := range ptidx_9 {
-			if j_48 < 0 || j_48 >= int64(pts_5) {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:45", runtime.CheckIndex(j_48, pts_5))
+		row_48 := t_17[int(i_47)*pts_5 : (int(i_47)+1)*pts_5]
+		if !checked_50 {
+			for _, j_49 := range ptidx_9 {
+				if j_49 < 0 || j_49 >= int64(pts_5) {
+					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:45", runtime.CheckIndex(j_49, pts_5))
+				}
 			}
+			checked_50 = true
 		}
-		if i_44 == 0 {
-			d_42 = ptidx_10
-			rs_43 = d_42
-			tot_49, err_50 := runtime.MulSize(n_39, rs_43)
-			if err_50 != nil {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:44", err_50)
+		if i_45 == 0 {
+			d_43 = ptidx_10
+			rs_44 = d_43
+			tot_51, err_52 := runtime.MulSize(n_40, rs_44)
+			if err_52 != nil {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:44", err_52)
 			}
-			a_41 = ar.F64w(tot_49)
-		} else if ptidx_10 != d_42 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:154:44", "build: element "+strconv.Itoa(i_44)+" has shape "+runtime.ShapeString([]int{ptidx_10})+", element 0 has shape "+runtime.ShapeString([]int{d_42}))
+			a_42 = ar.F64w(tot_51)
+		} else if ptidx_10 != d_43 {
+			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:154:44", "build: element "+strconv.Itoa(i_45)+" has shape "+runtime.ShapeString([]int{ptidx_10})+", element 0 has shape "+runtime.ShapeString([]int{d_43}))
 		}
-		row_51 := a_41[i_44*rs_43 : (i_44+1)*rs_43]
-		ptidx_9 = ptidx_9[:len(row_51)]
-		if len(row_51) >= 262144 {
-			row_51 := row_51
-			row_47 := row_47
+		row_53 := a_42[i_45*rs_44 : (i_45+1)*rs_44]
+		ptidx_9 = ptidx_9[:len(row_53)]
+		if len(row_53) >= 262144 {
+			row_53 := row_53
+			row_48 := row_48
 			ptidx_9 := ptidx_9
-			runtime.ParallelFor(len(row_51), 16384, func(lo_55, hi int) {
-				for i_56 := lo_55; i_56 < hi; i_56++ {
-					row_51[i_56] = row_47[int(ptidx_9[i_56])]
+			runtime.ParallelFor(len(row_53), 16384, func(lo_57, hi int) {
+				for i_58 := lo_57; i_58 < hi; i_58++ {
+					row_53[i_58] = row_48[int(ptidx_9[i_58])]
 				}
 			})
 		} else {
-			for i_52 := range row_51 {
-				row_51[i_52] = row_47[int(ptidx_9[i_52])]
+			for i_54 := range row_53 {
+				row_53[i_54] = row_48[int(ptidx_9[i_54])]
 			}
 		}
-		if i_44 > 0 {
-			ar.release(mark_45)
+		if i_45 > 0 {
+			ar.release(mark_46)
 		}
 	}
-	nbKeep(ar, mark_58, &a_22, &a_41)
-	return a_22, n_20, d_23, a_41, n_39, d_42, nil
+	nbKeep(ar, mark_60, &a_22, &a_42)
+	return a_22, n_20, d_23, a_42, n_40, d_43, nil
 }
 
 // fn_baobjective is def ba_objective (models.nab:156:12).
@@ -9345,7 +9285,7 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 
 // fn_rotatesplit11fwd is def rotate$split_11$fwd (models.nab:126:5).
 func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
-	mark_224 := ar.mark()
+	mark_194 := ar.mark()
 	if r_2 != 3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:126:5", fmt.Sprintf("size mismatch: r has size %d but its type [3][p]f64 says 3", r_2))
 	}
@@ -9366,214 +9306,160 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:127:36", runtime.CheckIndex(int64(2), r_2))
 	}
 	row_9 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	rs_19 := r_3
+	tot_20, err_21 := runtime.MulSize(3, rs_19)
+	if err_21 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:132:14", err_21)
+	}
+	a_22 := ar.F64w(tot_20)
+	row_23 := a_22[0*rs_19 : 1*rs_19]
+	row_24 := a_22[1*rs_19 : 2*rs_19]
+	row_25 := a_22[2*rs_19 : 3*rs_19]
 	r_10 := ar.F64w(r_3)
-	row_7 = row_7[:len(r_10)]
-	row_8 = row_8[:len(r_10)]
-	row_9 = row_9[:len(r_10)]
-	if len(r_10) >= 262144 {
-		r_10 := r_10
-		row_7 := row_7
-		row_8 := row_8
-		row_9 := row_9
-		runtime.ParallelFor(len(r_10), 16384, func(lo_14, hi int) {
-			for i_15 := lo_14; i_15 < hi; i_15++ {
-				r_10[i_15] = (((row_7[i_15] * row_7[i_15]) + (row_8[i_15] * row_8[i_15])) + (row_9[i_15] * row_9[i_15]))
-			}
-		})
-	} else {
-		for i_11 := range r_10 {
-			r_10[i_11] = (((row_7[i_11] * row_7[i_11]) + (row_8[i_11] * row_8[i_11])) + (row_9[i_11] * row_9[i_11]))
-		}
-	}
+	r_11 := ar.F64w(r_3)
+	r_12 := ar.F64w(r_3)
+	r_13 := ar.F64w(r_3)
+	r_14 := ar.F64w(r_3)
+	r_15 := ar.F64w(r_3)
+	r_16 := ar.F64w(r_3)
 	r_17 := ar.F64w(r_3)
-	r_10 = r_10[:len(r_17)]
-	if len(r_17) >= 262144 {
-		r_17 := r_17
-		r_10 := r_10
-		runtime.ParallelFor(len(r_17), 16384, func(lo_21, hi int) {
-			for i_22 := lo_21; i_22 < hi; i_22++ {
-				r_17[i_22] = (runtime.Sign(r_10[i_22]))
-			}
-		})
-	} else {
-		for i_18 := range r_17 {
-			r_17[i_18] = (runtime.Sign(r_10[i_18]))
-		}
-	}
-	r_24 := ar.F64w(r_3)
-	r_17 = r_17[:len(r_24)]
-	if len(r_24) >= 262144 {
-		r_24 := r_24
-		r_17 := r_17
-		runtime.ParallelFor(len(r_24), 16384, func(lo_28, hi int) {
-			for i_29 := lo_28; i_29 < hi; i_29++ {
-				r_24[i_29] = (1.0 - r_17[i_29])
-			}
-		})
-	} else {
-		for i_25 := range r_24 {
-			r_24[i_25] = (1.0 - r_17[i_25])
-		}
-	}
-	r_31 := ar.F64w(r_3)
-	r_10 = r_10[:len(r_31)]
-	r_24 = r_24[:len(r_31)]
-	if len(r_31) >= 262144 {
-		r_31 := r_31
-		r_10 := r_10
-		r_24 := r_24
-		runtime.ParallelFor(len(r_31), 16384, func(lo_35, hi int) {
-			for i_36 := lo_35; i_36 < hi; i_36++ {
-				r_31[i_36] = (math.Sqrt((r_10[i_36] + r_24[i_36])))
-			}
-		})
-	} else {
-		for i_32 := range r_31 {
-			r_31[i_32] = (math.Sqrt((r_10[i_32] + r_24[i_32])))
-		}
-	}
-	r_38 := ar.F64w(r_3)
-	r_31 = r_31[:len(r_38)]
-	if len(r_38) >= 262144 {
-		r_38 := r_38
-		r_31 := r_31
-		runtime.ParallelFor(len(r_38), 16384, func(lo_42, hi int) {
-			for i_43 := lo_42; i_43 < hi; i_43++ {
-				r_38[i_43] = (math.Cos(r_31[i_43]))
-			}
-		})
-	} else {
-		for i_39 := range r_38 {
-			r_38[i_39] = (math.Cos(r_31[i_39]))
-		}
-	}
-	r_45 := ar.F64w(r_3)
-	r_31 = r_31[:len(r_45)]
-	if len(r_45) >= 262144 {
-		r_45 := r_45
-		r_31 := r_31
-		runtime.ParallelFor(len(r_45), 16384, func(lo_49, hi int) {
-			for i_50 := lo_49; i_50 < hi; i_50++ {
-				r_45[i_50] = (math.Sin(r_31[i_50]))
-			}
-		})
-	} else {
-		for i_46 := range r_45 {
-			r_45[i_46] = (math.Sin(r_31[i_46]))
-		}
-	}
-	r_52 := ar.F64w(r_3)
-	row_7 = row_7[:len(r_52)]
-	r_31 = r_31[:len(r_52)]
-	if len(r_52) >= 262144 {
-		r_52 := r_52
+	r_18 := ar.F64w(r_3)
+	row_7 = row_7[:r_3]
+	row_8 = row_8[:r_3]
+	row_9 = row_9[:r_3]
+	r_10 = r_10[:r_3]
+	r_11 = r_11[:r_3]
+	r_12 = r_12[:r_3]
+	r_13 = r_13[:r_3]
+	r_14 = r_14[:r_3]
+	r_15 = r_15[:r_3]
+	r_16 = r_16[:r_3]
+	r_17 = r_17[:r_3]
+	r_18 = r_18[:r_3]
+	row_23 = row_23[:r_3]
+	row_24 = row_24[:r_3]
+	row_25 = row_25[:r_3]
+	if r_3 >= 262144 {
 		row_7 := row_7
-		r_31 := r_31
-		runtime.ParallelFor(len(r_52), 16384, func(lo_56, hi int) {
-			for i_57 := lo_56; i_57 < hi; i_57++ {
-				r_52[i_57] = (row_7[i_57] / r_31[i_57])
-			}
-		})
-	} else {
-		for i_53 := range r_52 {
-			r_52[i_53] = (row_7[i_53] / r_31[i_53])
-		}
-	}
-	r_59 := ar.F64w(r_3)
-	row_8 = row_8[:len(r_59)]
-	r_31 = r_31[:len(r_59)]
-	if len(r_59) >= 262144 {
-		r_59 := r_59
 		row_8 := row_8
-		r_31 := r_31
-		runtime.ParallelFor(len(r_59), 16384, func(lo_63, hi int) {
-			for i_64 := lo_63; i_64 < hi; i_64++ {
-				r_59[i_64] = (row_8[i_64] / r_31[i_64])
-			}
-		})
-	} else {
-		for i_60 := range r_59 {
-			r_59[i_60] = (row_8[i_60] / r_31[i_60])
-		}
-	}
-	r_66 := ar.F64w(r_3)
-	row_9 = row_9[:len(r_66)]
-	r_31 = r_31[:len(r_66)]
-	if len(r_66) >= 262144 {
-		r_66 := r_66
 		row_9 := row_9
-		r_31 := r_31
-		runtime.ParallelFor(len(r_66), 16384, func(lo_70, hi int) {
-			for i_71 := lo_70; i_71 < hi; i_71++ {
-				r_66[i_71] = (row_9[i_71] / r_31[i_71])
+		r_10 := r_10
+		r_11 := r_11
+		r_12 := r_12
+		r_13 := r_13
+		r_14 := r_14
+		r_15 := r_15
+		r_16 := r_16
+		r_17 := r_17
+		r_18 := r_18
+		row_23 := row_23
+		row_24 := row_24
+		row_25 := row_25
+		runtime.ParallelFor(r_3, 16384, func(lo_41, hi int) {
+			for i_42 := lo_41; i_42 < hi; i_42++ {
+				e_44 := (((row_7[i_42] * row_7[i_42]) + (row_8[i_42] * row_8[i_42])) + (row_9[i_42] * row_9[i_42]))
+				r_10[i_42] = e_44
+				e_45 := (runtime.Sign(e_44))
+				r_11[i_42] = e_45
+				e_46 := (1.0 - e_45)
+				r_12[i_42] = e_46
+				e_47 := (math.Sqrt((e_44 + e_46)))
+				r_13[i_42] = e_47
+				e_48 := (math.Cos(e_47))
+				r_14[i_42] = e_48
+				e_49 := (math.Sin(e_47))
+				r_15[i_42] = e_49
+				e_50 := (row_7[i_42] / e_47)
+				r_16[i_42] = e_50
+				e_51 := (row_8[i_42] / e_47)
+				r_17[i_42] = e_51
+				e_52 := (row_9[i_42] / e_47)
+				r_18[i_42] = e_52
+				e_53 := e_50
+				e_54 := e_51
+				e_55 := e_52
+				row_23[i_42] = e_53
+				row_24[i_42] = e_54
+				row_25[i_42] = e_55
 			}
 		})
 	} else {
-		for i_67 := range r_66 {
-			r_66[i_67] = (row_9[i_67] / r_31[i_67])
+		for i_26 := 0; i_26 < r_3; i_26++ {
+			e_28 := (((row_7[i_26] * row_7[i_26]) + (row_8[i_26] * row_8[i_26])) + (row_9[i_26] * row_9[i_26]))
+			r_10[i_26] = e_28
+			e_29 := (runtime.Sign(e_28))
+			r_11[i_26] = e_29
+			e_30 := (1.0 - e_29)
+			r_12[i_26] = e_30
+			e_31 := (math.Sqrt((e_28 + e_30)))
+			r_13[i_26] = e_31
+			e_32 := (math.Cos(e_31))
+			r_14[i_26] = e_32
+			e_33 := (math.Sin(e_31))
+			r_15[i_26] = e_33
+			e_34 := (row_7[i_26] / e_31)
+			r_16[i_26] = e_34
+			e_35 := (row_8[i_26] / e_31)
+			r_17[i_26] = e_35
+			e_36 := (row_9[i_26] / e_31)
+			r_18[i_26] = e_36
+			e_37 := e_34
+			e_38 := e_35
+			e_39 := e_36
+			row_23[i_26] = e_37
+			row_24[i_26] = e_38
+			row_25[i_26] = e_39
 		}
 	}
-	rs_73 := r_3
-	tot_74, err_75 := runtime.MulSize(3, rs_73)
-	if err_75 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:132:14", err_75)
-	}
-	a_76 := ar.F64w(tot_74)
-	row_77 := a_76[0*rs_73 : 1*rs_73]
-	copy(row_77, r_52)
-	row_78 := a_76[1*rs_73 : 2*rs_73]
-	copy(row_78, r_59)
-	row_79 := a_76[2*rs_73 : 3*rs_73]
-	copy(row_79, r_66)
-	r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, err_113 := fn_crosssplit11fwd(ar, a_76, 3, r_3, x_4, x_5, x_6)
+	r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, err_89 := fn_crosssplit11fwd(ar, a_22, 3, r_3, x_4, x_5, x_6)
+	_ = r_59
+	_ = r_60
+	_ = r_61
+	_ = r_62
+	_ = r_63
+	_ = r_64
+	_ = r_65
+	_ = r_66
+	_ = r_67
+	_ = r_68
+	_ = r_69
+	_ = r_70
+	_ = r_71
+	_ = r_72
+	_ = r_73
+	_ = r_74
+	_ = r_75
+	_ = r_76
+	_ = r_77
+	_ = r_78
+	_ = r_79
+	_ = r_80
+	_ = r_81
+	_ = r_82
 	_ = r_83
 	_ = r_84
 	_ = r_85
 	_ = r_86
 	_ = r_87
 	_ = r_88
-	_ = r_89
-	_ = r_90
-	_ = r_91
-	_ = r_92
-	_ = r_93
-	_ = r_94
-	_ = r_95
-	_ = r_96
-	_ = r_97
-	_ = r_98
-	_ = r_99
-	_ = r_100
-	_ = r_101
-	_ = r_102
-	_ = r_103
-	_ = r_104
-	_ = r_105
-	_ = r_106
-	_ = r_107
-	_ = r_108
-	_ = r_109
-	_ = r_110
-	_ = r_111
-	_ = r_112
-	if err_113 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbFrame(err_113, "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+	if err_89 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbFrame(err_89, "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_114 := a_76[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	row_90 := a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(0) >= int64(x_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
 	}
-	row_115 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
-	row_116 := a_76[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	row_91 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	row_92 := a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(1) >= int64(x_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
 	}
-	row_117 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
-	row_118 := a_76[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	row_93 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	row_94 := a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(2) >= int64(x_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
 	}
-	row_119 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	row_95 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != r_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
@@ -9583,252 +9469,239 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 	if x_6 != r_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	r_120 := ar.F64w(r_3)
-	row_114 = row_114[:len(r_120)]
-	row_115 = row_115[:len(r_120)]
-	row_116 = row_116[:len(r_120)]
-	row_117 = row_117[:len(r_120)]
-	row_118 = row_118[:len(r_120)]
-	row_119 = row_119[:len(r_120)]
-	if len(r_120) >= 262144 {
-		r_120 := r_120
-		row_114 := row_114
-		row_115 := row_115
-		row_116 := row_116
-		row_117 := row_117
-		row_118 := row_118
-		row_119 := row_119
-		runtime.ParallelFor(len(r_120), 16384, func(lo_124, hi int) {
-			for i_125 := lo_124; i_125 < hi; i_125++ {
-				r_120[i_125] = (((row_114[i_125] * row_115[i_125]) + (row_116[i_125] * row_117[i_125])) + (row_118[i_125] * row_119[i_125]))
+	r_96 := ar.F64w(r_3)
+	r_97 := ar.F64w(r_3)
+	r_98 := ar.F64w(r_3)
+	row_90 = row_90[:r_3]
+	row_91 = row_91[:r_3]
+	row_92 = row_92[:r_3]
+	row_93 = row_93[:r_3]
+	row_94 = row_94[:r_3]
+	row_95 = row_95[:r_3]
+	r_96 = r_96[:r_3]
+	r_14 = r_14[:r_3]
+	r_97 = r_97[:r_3]
+	r_98 = r_98[:r_3]
+	if r_3 >= 262144 {
+		row_90 := row_90
+		row_91 := row_91
+		row_92 := row_92
+		row_93 := row_93
+		row_94 := row_94
+		row_95 := row_95
+		r_96 := r_96
+		r_14 := r_14
+		r_97 := r_97
+		r_98 := r_98
+		runtime.ParallelFor(r_3, 16384, func(lo_105, hi int) {
+			for i_106 := lo_105; i_106 < hi; i_106++ {
+				e_108 := (((row_90[i_106] * row_91[i_106]) + (row_92[i_106] * row_93[i_106])) + (row_94[i_106] * row_95[i_106]))
+				r_96[i_106] = e_108
+				e_109 := (1.0 - r_14[i_106])
+				r_97[i_106] = e_109
+				e_110 := (e_108 * e_109)
+				r_98[i_106] = e_110
 			}
 		})
 	} else {
-		for i_121 := range r_120 {
-			r_120[i_121] = (((row_114[i_121] * row_115[i_121]) + (row_116[i_121] * row_117[i_121])) + (row_118[i_121] * row_119[i_121]))
+		for i_99 := 0; i_99 < r_3; i_99++ {
+			e_101 := (((row_90[i_99] * row_91[i_99]) + (row_92[i_99] * row_93[i_99])) + (row_94[i_99] * row_95[i_99]))
+			r_96[i_99] = e_101
+			e_102 := (1.0 - r_14[i_99])
+			r_97[i_99] = e_102
+			e_103 := (e_101 * e_102)
+			r_98[i_99] = e_103
 		}
 	}
-	r_127 := ar.F64w(r_3)
-	r_38 = r_38[:len(r_127)]
-	if len(r_127) >= 262144 {
-		r_127 := r_127
-		r_38 := r_38
-		runtime.ParallelFor(len(r_127), 16384, func(lo_131, hi int) {
-			for i_132 := lo_131; i_132 < hi; i_132++ {
-				r_127[i_132] = (1.0 - r_38[i_132])
-			}
-		})
-	} else {
-		for i_128 := range r_127 {
-			r_127[i_128] = (1.0 - r_38[i_128])
-		}
+	n_111, err_112 := runtime.CheckSize(int64(3))
+	if err_112 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_112)
 	}
-	r_134 := ar.F64w(r_3)
-	r_120 = r_120[:len(r_134)]
-	r_127 = r_127[:len(r_134)]
-	if len(r_134) >= 262144 {
-		r_134 := r_134
-		r_120 := r_120
-		r_127 := r_127
-		runtime.ParallelFor(len(r_134), 16384, func(lo_138, hi int) {
-			for i_139 := lo_138; i_139 < hi; i_139++ {
-				r_134[i_139] = (r_120[i_139] * r_127[i_139])
-			}
-		})
-	} else {
-		for i_135 := range r_134 {
-			r_134[i_135] = (r_120[i_135] * r_127[i_135])
+	var a_113 []float64
+	var d_114 int = 0
+	var rs_115 int = 0
+	var a_116 []float64
+	var a_117 []float64
+	var a_118 []float64
+	for i_119 := 0; i_119 < n_111; i_119++ {
+		mark_120 := ar.mark()
+		i_121 := int64(i_119)
+		if i_121 < 0 || i_121 >= int64(x_5) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_121, x_5))
 		}
-	}
-	n_141, err_142 := runtime.CheckSize(int64(3))
-	if err_142 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_142)
-	}
-	var a_143 []float64
-	var d_144 int = 0
-	var rs_145 int = 0
-	var a_146 []float64
-	var a_147 []float64
-	var a_148 []float64
-	for i_149 := 0; i_149 < n_141; i_149++ {
-		mark_150 := ar.mark()
-		i_151 := int64(i_149)
-		if i_151 < 0 || i_151 >= int64(x_5) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_151, x_5))
+		row_122 := x_4[int(i_121)*x_6 : (int(i_121)+1)*x_6]
+		if i_121 < 0 || i_121 >= int64(r_57) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_121, r_57))
 		}
-		row_152 := x_4[int(i_151)*x_6 : (int(i_151)+1)*x_6]
-		if i_151 < 0 || i_151 >= int64(r_81) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_151, r_81))
+		row_123 := r_56[int(i_121)*r_58 : (int(i_121)+1)*r_58]
+		if i_121 < 0 || i_121 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_121, 3))
 		}
-		row_153 := r_80[int(i_151)*r_82 : (int(i_151)+1)*r_82]
-		if i_151 < 0 || i_151 >= int64(3) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_151, 3))
-		}
-		row_154 := a_76[int(i_151)*r_3 : (int(i_151)+1)*r_3]
+		row_124 := a_22[int(i_121)*r_3 : (int(i_121)+1)*r_3]
 		if r_3 != x_6 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		if r_3 != r_82 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_82})+" and "+runtime.ShapeString([]int{r_3}))
+		if r_3 != r_58 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_58})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		if r_82 != x_6 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_82}))
+		if r_58 != x_6 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_58}))
 		}
 		if r_3 != x_6 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		r_155 := ar.F64w(x_6)
-		row_152 = row_152[:len(r_155)]
-		r_38 = r_38[:len(r_155)]
-		row_153 = row_153[:len(r_155)]
-		r_45 = r_45[:len(r_155)]
-		row_154 = row_154[:len(r_155)]
-		r_134 = r_134[:len(r_155)]
-		for i_156 := range r_155 {
-			r_155[i_156] = (((row_152[i_156] * r_38[i_156]) + (row_153[i_156] * r_45[i_156])) + (row_154[i_156] * r_134[i_156]))
+		r_125 := ar.F64w(x_6)
+		row_122 = row_122[:len(r_125)]
+		r_14 = r_14[:len(r_125)]
+		row_123 = row_123[:len(r_125)]
+		r_15 = r_15[:len(r_125)]
+		row_124 = row_124[:len(r_125)]
+		r_98 = r_98[:len(r_125)]
+		for i_126 := range r_125 {
+			r_125[i_126] = (((row_122[i_126] * r_14[i_126]) + (row_123[i_126] * r_15[i_126])) + (row_124[i_126] * r_98[i_126]))
 		}
-		if i_149 == 0 {
-			d_144 = x_6
-			rs_145 = d_144
-			tot_158, err_159 := runtime.MulSize(n_141, rs_145)
-			if err_159 != nil {
-				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_159)
+		if i_119 == 0 {
+			d_114 = x_6
+			rs_115 = d_114
+			tot_128, err_129 := runtime.MulSize(n_111, rs_115)
+			if err_129 != nil {
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_129)
 			}
-			a_143 = ar.F64w(tot_158)
-		} else if x_6 != d_144 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_149)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_144}))
+			a_113 = ar.F64w(tot_128)
+		} else if x_6 != d_114 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_119)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_114}))
 		}
-		copy(a_143[i_149*rs_145:(i_149+1)*rs_145], r_155)
-		if i_149 > 0 {
-			ar.release(mark_150)
+		copy(a_113[i_119*rs_115:(i_119+1)*rs_115], r_125)
+		if i_119 > 0 {
+			ar.release(mark_120)
 		}
 	}
-	a_146 = a_76[:n_141*r_3]
-	a_147 = r_80[:n_141*r_82]
-	a_148 = x_4[:n_141*x_6]
-	n_160, err_161 := runtime.CheckSize(int64(3))
-	_ = n_160
-	if err_161 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_161)
+	a_116 = a_22[:n_111*r_3]
+	a_117 = r_56[:n_111*r_58]
+	a_118 = x_4[:n_111*x_6]
+	n_130, err_131 := runtime.CheckSize(int64(3))
+	_ = n_130
+	if err_131 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_131)
 	}
-	view_162 := a_143
-	r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, err_196 := fn_crosssplit11fwd(ar, r_1, r_2, r_3, x_4, x_5, x_6)
-	_ = r_166
-	_ = r_167
-	_ = r_168
-	_ = r_169
-	_ = r_170
-	_ = r_171
-	_ = r_172
-	_ = r_173
-	_ = r_174
-	_ = r_175
-	_ = r_176
-	_ = r_177
-	_ = r_178
-	_ = r_179
-	_ = r_180
-	_ = r_181
-	_ = r_182
-	_ = r_183
-	_ = r_184
-	_ = r_185
-	_ = r_186
-	_ = r_187
-	_ = r_188
-	_ = r_189
-	_ = r_190
-	_ = r_191
-	_ = r_192
-	_ = r_193
-	_ = r_194
-	_ = r_195
-	if err_196 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbFrame(err_196, "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+	view_132 := a_113
+	r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, err_166 := fn_crosssplit11fwd(ar, r_1, r_2, r_3, x_4, x_5, x_6)
+	_ = r_136
+	_ = r_137
+	_ = r_138
+	_ = r_139
+	_ = r_140
+	_ = r_141
+	_ = r_142
+	_ = r_143
+	_ = r_144
+	_ = r_145
+	_ = r_146
+	_ = r_147
+	_ = r_148
+	_ = r_149
+	_ = r_150
+	_ = r_151
+	_ = r_152
+	_ = r_153
+	_ = r_154
+	_ = r_155
+	_ = r_156
+	_ = r_157
+	_ = r_158
+	_ = r_159
+	_ = r_160
+	_ = r_161
+	_ = r_162
+	_ = r_163
+	_ = r_164
+	_ = r_165
+	if err_166 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbFrame(err_166, "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	if r_164 != x_5 || r_165 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_164, r_165}))
+	if r_134 != x_5 || r_135 != x_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_134, r_135}))
 	}
-	n_197 := x_5 * x_6
-	r_198 := ar.F64w(n_197)
-	x_4 = x_4[:len(r_198)]
-	r_163 = r_163[:len(r_198)]
-	if len(r_198) >= 262144 {
-		r_198 := r_198
+	n_167 := x_5 * x_6
+	r_168 := ar.F64w(n_167)
+	x_4 = x_4[:len(r_168)]
+	r_133 = r_133[:len(r_168)]
+	if len(r_168) >= 262144 {
+		r_168 := r_168
 		x_4 := x_4
-		r_163 := r_163
-		runtime.ParallelFor(len(r_198), 16384, func(lo_202, hi int) {
-			for i_203 := lo_202; i_203 < hi; i_203++ {
-				r_198[i_203] = (x_4[i_203] + r_163[i_203])
+		r_133 := r_133
+		runtime.ParallelFor(len(r_168), 16384, func(lo_172, hi int) {
+			for i_173 := lo_172; i_173 < hi; i_173++ {
+				r_168[i_173] = (x_4[i_173] + r_133[i_173])
 			}
 		})
 	} else {
-		for i_199 := range r_198 {
-			r_198[i_199] = (x_4[i_199] + r_163[i_199])
+		for i_169 := range r_168 {
+			r_168[i_169] = (x_4[i_169] + r_133[i_169])
 		}
 	}
-	n_205, err_206 := runtime.CheckSize(int64(3))
-	if err_206 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:6", err_206)
+	n_175, err_176 := runtime.CheckSize(int64(3))
+	if err_176 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:6", err_176)
 	}
-	var a_207 []float64
-	var d_208 int = 0
-	var rs_209 int = 0
-	for i_210 := 0; i_210 < n_205; i_210++ {
-		mark_211 := ar.mark()
-		i_212 := int64(i_210)
-		if i_212 < 0 || i_212 >= int64(n_141) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_212, n_141))
+	var a_177 []float64
+	var d_178 int = 0
+	var rs_179 int = 0
+	for i_180 := 0; i_180 < n_175; i_180++ {
+		mark_181 := ar.mark()
+		i_182 := int64(i_180)
+		if i_182 < 0 || i_182 >= int64(n_111) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_182, n_111))
 		}
-		row_213 := view_162[int(i_212)*d_144 : (int(i_212)+1)*d_144]
-		if d_144 != r_3 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_144}))
+		row_183 := view_132[int(i_182)*d_114 : (int(i_182)+1)*d_114]
+		if d_114 != r_3 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_114}))
 		}
-		if i_212 < 0 || i_212 >= int64(x_5) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_212, x_5))
+		if i_182 < 0 || i_182 >= int64(x_5) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_182, x_5))
 		}
-		row_214 := r_198[int(i_212)*x_6 : (int(i_212)+1)*x_6]
+		row_184 := r_168[int(i_182)*x_6 : (int(i_182)+1)*x_6]
 		if x_6 != r_3 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 		}
-		if i_210 == 0 {
-			d_208 = r_3
-			rs_209 = d_208
-			tot_215, err_216 := runtime.MulSize(n_205, rs_209)
-			if err_216 != nil {
-				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:6", err_216)
+		if i_180 == 0 {
+			d_178 = r_3
+			rs_179 = d_178
+			tot_185, err_186 := runtime.MulSize(n_175, rs_179)
+			if err_186 != nil {
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:6", err_186)
 			}
-			a_207 = ar.F64w(tot_215)
-		} else if r_3 != d_208 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_210)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_208}))
+			a_177 = ar.F64w(tot_185)
+		} else if r_3 != d_178 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_180)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_178}))
 		}
-		row_217 := a_207[i_210*rs_209 : (i_210+1)*rs_209]
-		r_17 = r_17[:len(row_217)]
-		row_213 = row_213[:len(row_217)]
-		r_24 = r_24[:len(row_217)]
-		row_214 = row_214[:len(row_217)]
-		if len(row_217) >= 262144 {
-			row_217 := row_217
-			r_17 := r_17
-			row_213 := row_213
-			r_24 := r_24
-			row_214 := row_214
-			runtime.ParallelFor(len(row_217), 16384, func(lo_221, hi int) {
-				for i_222 := lo_221; i_222 < hi; i_222++ {
-					row_217[i_222] = ((r_17[i_222] * row_213[i_222]) + (r_24[i_222] * row_214[i_222]))
+		row_187 := a_177[i_180*rs_179 : (i_180+1)*rs_179]
+		r_11 = r_11[:len(row_187)]
+		row_183 = row_183[:len(row_187)]
+		r_12 = r_12[:len(row_187)]
+		row_184 = row_184[:len(row_187)]
+		if len(row_187) >= 262144 {
+			row_187 := row_187
+			r_11 := r_11
+			row_183 := row_183
+			r_12 := r_12
+			row_184 := row_184
+			runtime.ParallelFor(len(row_187), 16384, func(lo_191, hi int) {
+				for i_192 := lo_191; i_192 < hi; i_192++ {
+					row_187[i_192] = ((r_11[i_192] * row_183[i_192]) + (r_12[i_192] * row_184[i_192]))
 				}
 			})
 		} else {
-			for i_218 := range row_217 {
-				row_217[i_218] = ((r_17[i_218] * row_213[i_218]) + (r_24[i_218] * row_214[i_218]))
+			for i_188 := range row_187 {
+				row_187[i_188] = ((r_11[i_188] * row_183[i_188]) + (r_12[i_188] * row_184[i_188]))
 			}
 		}
-		if i_210 > 0 {
-			ar.release(mark_211)
+		if i_180 > 0 {
+			ar.release(mark_181)
 		}
 	}
-	nbKeep(ar, mark_224, &a_207, &view_162, &r_198, &r_10, &r_1, &x_4, &r_38, &r_80, &r_45, &a_76, &r_134, &a_143, &a_146, &a_147, &a_148, &r_127, &r_120, &row_119, &row_118, &row_117, &row_116, &row_115, &row_114, &r_31, &r_66, &r_59, &r_52, &row_9, &row_8, &row_7)
-	return a_207, n_205, d_208, view_162, n_141, d_144, r_198, x_5, x_6, r_10, r_3, r_1, r_2, r_3, x_4, x_5, x_6, r_38, r_3, r_80, r_81, r_82, r_45, r_3, a_76, 3, r_3, r_134, r_3, a_143, n_141, d_144, a_146, n_141, r_3, a_147, n_141, r_82, a_148, n_141, x_6, r_127, r_3, r_120, r_3, row_119, x_6, row_118, r_3, row_117, x_6, row_116, r_3, row_115, x_6, row_114, r_3, r_31, r_3, r_66, r_3, r_59, r_3, r_52, r_3, row_9, r_3, row_8, r_3, row_7, r_3, nil
+	nbKeep(ar, mark_194, &a_177, &view_132, &r_168, &r_10, &r_1, &x_4, &r_14, &r_56, &r_15, &a_22, &r_98, &a_113, &a_116, &a_117, &a_118, &r_97, &r_96, &row_95, &row_94, &row_93, &row_92, &row_91, &row_90, &r_13, &r_18, &r_17, &r_16, &row_9, &row_8, &row_7)
+	return a_177, n_175, d_178, view_132, n_111, d_114, r_168, x_5, x_6, r_10, r_3, r_1, r_2, r_3, x_4, x_5, x_6, r_14, r_3, r_56, r_57, r_58, r_15, r_3, a_22, 3, r_3, r_98, r_3, a_113, n_111, d_114, a_116, n_111, r_3, a_117, n_111, r_58, a_118, n_111, x_6, r_97, r_3, r_96, r_3, row_95, x_6, row_94, r_3, row_93, x_6, row_92, r_3, row_91, x_6, row_90, r_3, r_13, r_3, r_18, r_3, r_17, r_3, r_16, r_3, row_9, r_3, row_8, r_3, row_7, r_3, nil
 }
 
 // fn_rotatesplit11bwd is def rotate$split_11$bwd (models.nab:126:5).
@@ -10634,7 +10507,7 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 
 // fn_residualsvjp1110 is def residuals$vjp_1110 (models.nab:142:5).
 func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int, ybar_12 []float64, ybar_13 int, ybar_14 int, ybar_15 []float64, ybar_16 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_400 := ar.mark()
+	mark_390 := ar.mark()
 	if cam_2 != 11 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
 	}
@@ -10693,455 +10566,436 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:13", runtime.CheckIndex(int64(0), r_30))
 	}
 	row_102 := r_29[int(int64(0))*r_31 : (int(int64(0))+1)*r_31]
-	r_103 := ar.F64w(r_31)
-	row_102 = row_102[:len(r_103)]
-	row_101 = row_101[:len(r_103)]
-	if len(r_103) >= 262144 {
-		r_103 := r_103
-		row_102 := row_102
-		row_101 := row_101
-		runtime.ParallelFor(len(r_103), 16384, func(lo_107, hi int) {
-			for i_108 := lo_107; i_108 < hi; i_108++ {
-				r_103[i_108] = (row_102[i_108] / row_101[i_108])
-			}
-		})
-	} else {
-		for i_104 := range r_103 {
-			r_103[i_104] = (row_102[i_104] / row_101[i_104])
-		}
-	}
 	if int64(1) >= int64(r_30) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:26", runtime.CheckIndex(int64(1), r_30))
 	}
-	row_110 := r_29[int(int64(1))*r_31 : (int(int64(1))+1)*r_31]
-	r_111 := ar.F64w(r_31)
-	row_110 = row_110[:len(r_111)]
-	row_101 = row_101[:len(r_111)]
-	if len(r_111) >= 262144 {
-		r_111 := r_111
-		row_110 := row_110
-		row_101 := row_101
-		runtime.ParallelFor(len(r_111), 16384, func(lo_115, hi int) {
-			for i_116 := lo_115; i_116 < hi; i_116++ {
-				r_111[i_116] = (row_110[i_116] / row_101[i_116])
-			}
-		})
-	} else {
-		for i_112 := range r_111 {
-			r_111[i_112] = (row_110[i_112] / row_101[i_112])
-		}
+	row_104 := r_29[int(int64(1))*r_31 : (int(int64(1))+1)*r_31]
+	rs_106 := r_31
+	tot_107, err_108 := runtime.MulSize(2, rs_106)
+	if err_108 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:11", err_108)
 	}
-	rs_118 := r_31
-	tot_119, err_120 := runtime.MulSize(2, rs_118)
-	if err_120 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:11", err_120)
-	}
-	a_121 := ar.F64w(tot_119)
-	row_122 := a_121[0*rs_118 : 1*rs_118]
-	copy(row_122, r_103)
-	row_123 := a_121[1*rs_118 : 2*rs_118]
-	copy(row_123, r_111)
-	row_124 := a_121[int(int64(0))*r_31 : (int(int64(0))+1)*r_31]
-	row_125 := a_121[int(int64(1))*r_31 : (int(int64(1))+1)*r_31]
-	r_126 := ar.F64w(r_31)
-	row_124 = row_124[:len(r_126)]
-	row_125 = row_125[:len(r_126)]
-	if len(r_126) >= 262144 {
-		r_126 := r_126
-		row_124 := row_124
-		row_125 := row_125
-		runtime.ParallelFor(len(r_126), 16384, func(lo_130, hi int) {
-			for i_131 := lo_130; i_131 < hi; i_131++ {
-				r_126[i_131] = ((row_124[i_131] * row_124[i_131]) + (row_125[i_131] * row_125[i_131]))
-			}
-		})
-	} else {
-		for i_127 := range r_126 {
-			r_126[i_127] = ((row_124[i_127] * row_124[i_127]) + (row_125[i_127] * row_125[i_127]))
-		}
-	}
+	a_109 := ar.F64w(tot_107)
+	row_110 := a_109[0*rs_106 : 1*rs_106]
+	row_111 := a_109[1*rs_106 : 2*rs_106]
+	row_112 := a_109[int(int64(0))*r_31 : (int(int64(0))+1)*r_31]
+	row_113 := a_109[int(int64(1))*r_31 : (int(int64(1))+1)*r_31]
 	if int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
 	}
-	row_133 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
+	row_115 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
 	if int64(10) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
-	row_134 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
-	r_135 := ar.F64w(r_31)
-	r_126 = r_126[:len(r_135)]
-	if len(r_135) >= 262144 {
-		r_135 := r_135
-		r_126 := r_126
-		runtime.ParallelFor(len(r_135), 16384, func(lo_139, hi int) {
-			for i_140 := lo_139; i_140 < hi; i_140++ {
-				r_135[i_140] = (r_126[i_140] * r_126[i_140])
-			}
-		})
-	} else {
-		for i_136 := range r_135 {
-			r_135[i_136] = (r_126[i_136] * r_126[i_136])
-		}
-	}
+	row_116 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
 	if r_31 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31}))
 	}
 	if r_31 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31}))
 	}
-	r_142 := ar.F64w(cam_3)
-	row_133 = row_133[:len(r_142)]
-	r_126 = r_126[:len(r_142)]
-	row_134 = row_134[:len(r_142)]
-	r_135 = r_135[:len(r_142)]
-	if len(r_142) >= 262144 {
-		r_142 := r_142
-		row_133 := row_133
-		r_126 := r_126
-		row_134 := row_134
-		r_135 := r_135
-		runtime.ParallelFor(len(r_142), 16384, func(lo_146, hi int) {
-			for i_147 := lo_146; i_147 < hi; i_147++ {
-				r_142[i_147] = ((1.0 + (row_133[i_147] * r_126[i_147])) + (row_134[i_147] * r_135[i_147]))
+	r_103 := ar.F64w(r_31)
+	r_105 := ar.F64w(r_31)
+	r_114 := ar.F64w(r_31)
+	r_117 := ar.F64w(r_31)
+	r_118 := ar.F64w(r_31)
+	row_102 = row_102[:r_31]
+	row_101 = row_101[:r_31]
+	r_103 = r_103[:r_31]
+	row_104 = row_104[:r_31]
+	r_105 = r_105[:r_31]
+	row_110 = row_110[:r_31]
+	row_111 = row_111[:r_31]
+	row_112 = row_112[:r_31]
+	row_113 = row_113[:r_31]
+	r_114 = r_114[:r_31]
+	r_117 = r_117[:r_31]
+	row_115 = row_115[:r_31]
+	row_116 = row_116[:r_31]
+	r_118 = r_118[:r_31]
+	if r_31 >= 262144 {
+		row_102 := row_102
+		row_101 := row_101
+		r_103 := r_103
+		row_104 := row_104
+		r_105 := r_105
+		row_110 := row_110
+		row_111 := row_111
+		row_112 := row_112
+		row_113 := row_113
+		r_114 := r_114
+		r_117 := r_117
+		row_115 := row_115
+		row_116 := row_116
+		r_118 := r_118
+		runtime.ParallelFor(r_31, 16384, func(lo_129, hi int) {
+			for i_130 := lo_129; i_130 < hi; i_130++ {
+				e_132 := (row_102[i_130] / row_101[i_130])
+				r_103[i_130] = e_132
+				e_133 := (row_104[i_130] / row_101[i_130])
+				r_105[i_130] = e_133
+				e_134 := e_132
+				e_135 := e_133
+				row_110[i_130] = e_134
+				row_111[i_130] = e_135
+				e_136 := ((row_112[i_130] * row_112[i_130]) + (row_113[i_130] * row_113[i_130]))
+				r_114[i_130] = e_136
+				e_137 := (e_136 * e_136)
+				r_117[i_130] = e_137
+				e_138 := ((1.0 + (row_115[i_130] * e_136)) + (row_116[i_130] * e_137))
+				r_118[i_130] = e_138
 			}
 		})
 	} else {
-		for i_143 := range r_142 {
-			r_142[i_143] = ((1.0 + (row_133[i_143] * r_126[i_143])) + (row_134[i_143] * r_135[i_143]))
+		for i_119 := 0; i_119 < r_31; i_119++ {
+			e_121 := (row_102[i_119] / row_101[i_119])
+			r_103[i_119] = e_121
+			e_122 := (row_104[i_119] / row_101[i_119])
+			r_105[i_119] = e_122
+			e_123 := e_121
+			e_124 := e_122
+			row_110[i_119] = e_123
+			row_111[i_119] = e_124
+			e_125 := ((row_112[i_119] * row_112[i_119]) + (row_113[i_119] * row_113[i_119]))
+			r_114[i_119] = e_125
+			e_126 := (e_125 * e_125)
+			r_117[i_119] = e_126
+			e_127 := ((1.0 + (row_115[i_119] * e_125)) + (row_116[i_119] * e_126))
+			r_118[i_119] = e_127
 		}
 	}
-	n_149, err_150 := runtime.CheckSize(int64(2))
-	if err_150 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_150)
+	n_139, err_140 := runtime.CheckSize(int64(2))
+	if err_140 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_140)
 	}
-	var a_151 []float64
-	var d_152 int = 0
-	var rs_153 int = 0
-	var a_154 []float64
-	var d_155 int = 0
-	var rs_156 int = 0
-	var a_157 []float64
-	var a_158 []float64
-	var d_159 int = 0
-	var rs_160 int = 0
-	for i_161 := 0; i_161 < n_149; i_161++ {
-		mark_162 := ar.mark()
-		i_163 := int64(i_161)
+	var a_141 []float64
+	var d_142 int = 0
+	var rs_143 int = 0
+	var a_144 []float64
+	var d_145 int = 0
+	var rs_146 int = 0
+	var a_147 []float64
+	var a_148 []float64
+	var d_149 int = 0
+	var rs_150 int = 0
+	for i_151 := 0; i_151 < n_139; i_151++ {
+		mark_152 := ar.mark()
+		i_153 := int64(i_151)
 		if int64(6) >= int64(cam_2) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 		}
-		row_164 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-		if i_163 < 0 || i_163 >= int64(2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_163, 2))
+		row_154 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+		if i_153 < 0 || i_153 >= int64(2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_153, 2))
 		}
-		row_165 := a_121[int(i_163)*r_31 : (int(i_163)+1)*r_31]
+		row_155 := a_109[int(i_153)*r_31 : (int(i_153)+1)*r_31]
 		if r_31 != cam_3 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31}))
 		}
-		r_166 := ar.F64w(cam_3)
-		row_164 = row_164[:len(r_166)]
-		row_165 = row_165[:len(r_166)]
-		for i_167 := range r_166 {
-			r_166[i_167] = (row_164[i_167] * row_165[i_167])
+		r_156 := ar.F64w(cam_3)
+		row_154 = row_154[:len(r_156)]
+		row_155 = row_155[:len(r_156)]
+		for i_157 := range r_156 {
+			r_156[i_157] = (row_154[i_157] * row_155[i_157])
 		}
-		x_169 := int64(7) + i_163
-		if x_169 < 0 || x_169 >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_169, cam_2))
+		x_159 := int64(7) + i_153
+		if x_159 < 0 || x_159 >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_159, cam_2))
 		}
-		row_170 := cam_1[int(x_169)*cam_3 : (int(x_169)+1)*cam_3]
-		r_171 := ar.F64w(cam_3)
-		r_166 = r_166[:len(r_171)]
-		r_142 = r_142[:len(r_171)]
-		row_170 = row_170[:len(r_171)]
-		for i_172 := range r_171 {
-			r_171[i_172] = ((r_166[i_172] * r_142[i_172]) + row_170[i_172])
+		row_160 := cam_1[int(x_159)*cam_3 : (int(x_159)+1)*cam_3]
+		r_161 := ar.F64w(cam_3)
+		r_156 = r_156[:len(r_161)]
+		r_118 = r_118[:len(r_161)]
+		row_160 = row_160[:len(r_161)]
+		for i_162 := range r_161 {
+			r_161[i_162] = ((r_156[i_162] * r_118[i_162]) + row_160[i_162])
 		}
-		if i_161 == 0 {
-			d_152 = cam_3
-			rs_153 = d_152
-			tot_174, err_175 := runtime.MulSize(n_149, rs_153)
-			if err_175 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_175)
+		if i_151 == 0 {
+			d_142 = cam_3
+			rs_143 = d_142
+			tot_164, err_165 := runtime.MulSize(n_139, rs_143)
+			if err_165 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_165)
 			}
-			a_151 = ar.F64w(tot_174)
-		} else if cam_3 != d_152 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_152}))
+			a_141 = ar.F64w(tot_164)
+		} else if cam_3 != d_142 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_151)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_142}))
 		}
-		copy(a_151[i_161*rs_153:(i_161+1)*rs_153], r_171)
-		if i_161 == 0 {
-			d_155 = cam_3
-			rs_156 = d_155
-			tot_176, err_177 := runtime.MulSize(n_149, rs_156)
-			if err_177 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_177)
+		copy(a_141[i_151*rs_143:(i_151+1)*rs_143], r_161)
+		if i_151 == 0 {
+			d_145 = cam_3
+			rs_146 = d_145
+			tot_166, err_167 := runtime.MulSize(n_139, rs_146)
+			if err_167 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_167)
 			}
-			a_154 = ar.F64w(tot_176)
-		} else if cam_3 != d_155 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_155}))
+			a_144 = ar.F64w(tot_166)
+		} else if cam_3 != d_145 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_151)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_145}))
 		}
-		copy(a_154[i_161*rs_156:(i_161+1)*rs_156], r_166)
-		if i_161 == 0 {
-			d_159 = cam_3
-			rs_160 = d_159
-			tot_178, err_179 := runtime.MulSize(n_149, rs_160)
-			if err_179 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_179)
+		copy(a_144[i_151*rs_146:(i_151+1)*rs_146], r_156)
+		if i_151 == 0 {
+			d_149 = cam_3
+			rs_150 = d_149
+			tot_168, err_169 := runtime.MulSize(n_139, rs_150)
+			if err_169 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_169)
 			}
-			a_158 = ar.F64w(tot_178)
-		} else if cam_3 != d_159 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_159}))
+			a_148 = ar.F64w(tot_168)
+		} else if cam_3 != d_149 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_151)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_149}))
 		}
-		copy(a_158[i_161*rs_160:(i_161+1)*rs_160], row_164)
-		if i_161 > 0 {
-			ar.release(mark_162)
+		copy(a_148[i_151*rs_150:(i_151+1)*rs_150], row_154)
+		if i_151 > 0 {
+			ar.release(mark_152)
 		}
 	}
-	a_157 = a_121[:n_149*r_31]
-	n_180, err_181 := runtime.CheckSize(int64(2))
-	_ = n_180
-	if err_181 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_181)
+	a_147 = a_109[:n_139*r_31]
+	n_170, err_171 := runtime.CheckSize(int64(2))
+	_ = n_170
+	if err_171 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_171)
 	}
-	view_182 := a_151
-	n_183, err_184 := runtime.CheckSize(int64(2))
-	if err_184 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_184)
+	view_172 := a_141
+	n_173, err_174 := runtime.CheckSize(int64(2))
+	if err_174 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_174)
 	}
-	var a_185 []float64
-	var d_186 int = 0
-	var rs_187 int = 0
-	var a_188 []float64
-	var d_189 int = 0
-	var rs_190 int = 0
-	for i_191 := 0; i_191 < n_183; i_191++ {
-		mark_192 := ar.mark()
-		i_193 := int64(i_191)
-		if i_193 < 0 || i_193 >= int64(n_149) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_193, n_149))
+	var a_175 []float64
+	var d_176 int = 0
+	var rs_177 int = 0
+	var a_178 []float64
+	var d_179 int = 0
+	var rs_180 int = 0
+	for i_181 := 0; i_181 < n_173; i_181++ {
+		mark_182 := ar.mark()
+		i_183 := int64(i_181)
+		if i_183 < 0 || i_183 >= int64(n_139) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_183, n_139))
 		}
-		row_194 := view_182[int(i_193)*d_152 : (int(i_193)+1)*d_152]
-		if i_193 < 0 || i_193 >= int64(feat_10) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_193, feat_10))
+		row_184 := view_172[int(i_183)*d_142 : (int(i_183)+1)*d_142]
+		if i_183 < 0 || i_183 >= int64(feat_10) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_183, feat_10))
 		}
-		row_195 := feat_9[int(i_193)*feat_11 : (int(i_193)+1)*feat_11]
-		if feat_11 != d_152 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_152})+" and "+runtime.ShapeString([]int{feat_11}))
+		row_185 := feat_9[int(i_183)*feat_11 : (int(i_183)+1)*feat_11]
+		if feat_11 != d_142 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_142})+" and "+runtime.ShapeString([]int{feat_11}))
 		}
-		r_196 := ar.F64w(d_152)
-		row_194 = row_194[:len(r_196)]
-		row_195 = row_195[:len(r_196)]
-		for i_197 := range r_196 {
-			r_196[i_197] = (row_194[i_197] - row_195[i_197])
+		r_186 := ar.F64w(d_142)
+		row_184 = row_184[:len(r_186)]
+		row_185 = row_185[:len(r_186)]
+		for i_187 := range r_186 {
+			r_186[i_187] = (row_184[i_187] - row_185[i_187])
 		}
-		if d_152 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_152}))
+		if d_142 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_142}))
 		}
-		r_199 := ar.F64w(w_8)
-		w_7 = w_7[:len(r_199)]
-		r_196 = r_196[:len(r_199)]
-		for i_200 := range r_199 {
-			r_199[i_200] = (w_7[i_200] * r_196[i_200])
+		r_189 := ar.F64w(w_8)
+		w_7 = w_7[:len(r_189)]
+		r_186 = r_186[:len(r_189)]
+		for i_190 := range r_189 {
+			r_189[i_190] = (w_7[i_190] * r_186[i_190])
 		}
-		if i_191 == 0 {
-			d_186 = w_8
-			rs_187 = d_186
-			tot_202, err_203 := runtime.MulSize(n_183, rs_187)
-			if err_203 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_203)
+		if i_181 == 0 {
+			d_176 = w_8
+			rs_177 = d_176
+			tot_192, err_193 := runtime.MulSize(n_173, rs_177)
+			if err_193 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_193)
 			}
-			a_185 = ar.F64w(tot_202)
-		} else if w_8 != d_186 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_191)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_186}))
+			a_175 = ar.F64w(tot_192)
+		} else if w_8 != d_176 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_181)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_176}))
 		}
-		copy(a_185[i_191*rs_187:(i_191+1)*rs_187], r_199)
-		if i_191 == 0 {
-			d_189 = d_152
-			rs_190 = d_189
-			tot_204, err_205 := runtime.MulSize(n_183, rs_190)
-			if err_205 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_205)
+		copy(a_175[i_181*rs_177:(i_181+1)*rs_177], r_189)
+		if i_181 == 0 {
+			d_179 = d_142
+			rs_180 = d_179
+			tot_194, err_195 := runtime.MulSize(n_173, rs_180)
+			if err_195 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_195)
 			}
-			a_188 = ar.F64w(tot_204)
-		} else if d_152 != d_189 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_191)+" has shape "+runtime.ShapeString([]int{d_152})+", element 0 has shape "+runtime.ShapeString([]int{d_189}))
+			a_178 = ar.F64w(tot_194)
+		} else if d_142 != d_179 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_181)+" has shape "+runtime.ShapeString([]int{d_142})+", element 0 has shape "+runtime.ShapeString([]int{d_179}))
 		}
-		copy(a_188[i_191*rs_190:(i_191+1)*rs_190], r_196)
-		if i_191 > 0 {
-			ar.release(mark_192)
+		copy(a_178[i_181*rs_180:(i_181+1)*rs_180], r_186)
+		if i_181 > 0 {
+			ar.release(mark_182)
 		}
 	}
 	if ybar_16 != w_8 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_16}))
 	}
-	r_206 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_206)]
-	ybar_15 = ybar_15[:len(r_206)]
-	if len(r_206) >= 262144 {
-		r_206 := r_206
+	r_196 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_196)]
+	ybar_15 = ybar_15[:len(r_196)]
+	if len(r_196) >= 262144 {
+		r_196 := r_196
 		w_7 := w_7
 		ybar_15 := ybar_15
-		runtime.ParallelFor(len(r_206), 16384, func(lo_210, hi int) {
-			for i_211 := lo_210; i_211 < hi; i_211++ {
-				r_206[i_211] = ((2.0 * w_7[i_211]) * -ybar_15[i_211])
+		runtime.ParallelFor(len(r_196), 16384, func(lo_200, hi int) {
+			for i_201 := lo_200; i_201 < hi; i_201++ {
+				r_196[i_201] = ((2.0 * w_7[i_201]) * -ybar_15[i_201])
 			}
 		})
 	} else {
-		for i_207 := range r_206 {
-			r_206[i_207] = ((2.0 * w_7[i_207]) * -ybar_15[i_207])
+		for i_197 := range r_196 {
+			r_196[i_197] = ((2.0 * w_7[i_197]) * -ybar_15[i_197])
 		}
 	}
-	z_213 := ar.F64(len(view_182))
-	var rev_214 []float64
-	var rev_215 int
-	var rev_216 []float64
-	var rev_217 int
-	var rev_218 int
-	rev_214, rev_215, rev_216, rev_217, rev_218 = r_206, w_8, z_213, n_149, d_152
-	for i_229 := int64(0); i_229 < int64(2); i_229++ {
-		if i_229 < 0 || i_229 >= int64(ybar_13) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_229, ybar_13))
+	z_203 := ar.F64(len(view_172))
+	var rev_204 []float64
+	var rev_205 int
+	var rev_206 []float64
+	var rev_207 int
+	var rev_208 int
+	rev_204, rev_205, rev_206, rev_207, rev_208 = r_196, w_8, z_203, n_139, d_142
+	for i_219 := int64(0); i_219 < int64(2); i_219++ {
+		if i_219 < 0 || i_219 >= int64(ybar_13) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_219, ybar_13))
 		}
-		row_231 := ybar_12[int(i_229)*ybar_14 : (int(i_229)+1)*ybar_14]
-		if i_229 < 0 || i_229 >= int64(n_183) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_229, n_183))
+		row_221 := ybar_12[int(i_219)*ybar_14 : (int(i_219)+1)*ybar_14]
+		if i_219 < 0 || i_219 >= int64(n_173) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_219, n_173))
 		}
-		_ = a_185[int(i_229)*d_186 : (int(i_229)+1)*d_186]
-		row_233 := a_188[int(i_229)*d_189 : (int(i_229)+1)*d_189]
-		if ybar_14 != d_189 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{d_189})+" and "+runtime.ShapeString([]int{ybar_14}))
+		_ = a_175[int(i_219)*d_176 : (int(i_219)+1)*d_176]
+		row_223 := a_178[int(i_219)*d_179 : (int(i_219)+1)*d_179]
+		if ybar_14 != d_179 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{d_179})+" and "+runtime.ShapeString([]int{ybar_14}))
 		}
-		if rev_215 != d_189 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_215})+" and "+runtime.ShapeString([]int{d_189})+" differ")
+		if rev_205 != d_179 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_205})+" and "+runtime.ShapeString([]int{d_179})+" differ")
 		}
-		row_233 = row_233[:len(rev_214)]
-		row_231 = row_231[:len(rev_214)]
-		for i_235 := range rev_214 {
-			rev_214[i_235] += (row_233[i_235] * row_231[i_235])
+		row_223 = row_223[:len(rev_204)]
+		row_221 = row_221[:len(rev_204)]
+		for i_225 := range rev_204 {
+			rev_204[i_225] += (row_223[i_225] * row_221[i_225])
 		}
 		if ybar_14 != w_8 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_14}))
 		}
-		if i_229 < 0 || i_229 >= int64(rev_217) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", runtime.CheckIndex(i_229, rev_217))
+		if i_219 < 0 || i_219 >= int64(rev_207) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", runtime.CheckIndex(i_219, rev_207))
 		}
-		if rev_218 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_218})+" and "+runtime.ShapeString([]int{w_8})+" differ")
+		if rev_208 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_208})+" and "+runtime.ShapeString([]int{w_8})+" differ")
 		}
-		row_237 := rev_216[i_229*int64(rev_218) : (i_229+1)*int64(rev_218)]
-		w_7 = w_7[:len(row_237)]
-		row_231 = row_231[:len(row_237)]
-		for i_238 := range row_237 {
-			row_237[i_238] += (w_7[i_238] * row_231[i_238])
+		row_227 := rev_206[i_219*int64(rev_208) : (i_219+1)*int64(rev_208)]
+		w_7 = w_7[:len(row_227)]
+		row_221 = row_221[:len(row_227)]
+		for i_228 := range row_227 {
+			row_227[i_228] += (w_7[i_228] * row_221[i_228])
 		}
 	}
-	z_240 := ar.F64(len(cam_1))
-	z_241 := ar.F64(len(a_121))
-	z_242 := ar.F64(len(r_142))
-	var rev_243 []float64
-	var rev_244 int
-	var rev_245 int
-	var rev_246 []float64
-	var rev_247 int
-	var rev_248 int
-	var rev_249 []float64
-	var rev_250 int
-	rev_243, rev_244, rev_245, rev_246, rev_247, rev_248, rev_249, rev_250 = z_240, cam_2, cam_3, z_241, 2, r_31, z_242, cam_3
-	for i_272 := int64(0); i_272 < int64(2); i_272++ {
-		mark_273 := ar.mark()
-		if i_272 < 0 || i_272 >= int64(n_149) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_272, n_149))
+	z_230 := ar.F64(len(cam_1))
+	z_231 := ar.F64(len(a_109))
+	z_232 := ar.F64(len(r_118))
+	var rev_233 []float64
+	var rev_234 int
+	var rev_235 int
+	var rev_236 []float64
+	var rev_237 int
+	var rev_238 int
+	var rev_239 []float64
+	var rev_240 int
+	rev_233, rev_234, rev_235, rev_236, rev_237, rev_238, rev_239, rev_240 = z_230, cam_2, cam_3, z_231, 2, r_31, z_232, cam_3
+	for i_262 := int64(0); i_262 < int64(2); i_262++ {
+		mark_263 := ar.mark()
+		if i_262 < 0 || i_262 >= int64(n_139) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_262, n_139))
 		}
-		row_274 := z_213[int(i_272)*d_152 : (int(i_272)+1)*d_152]
-		if i_272 < 0 || i_272 >= int64(n_149) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_272, n_149))
+		row_264 := z_203[int(i_262)*d_142 : (int(i_262)+1)*d_142]
+		if i_262 < 0 || i_262 >= int64(n_139) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_262, n_139))
 		}
-		_ = a_151[int(i_272)*d_152 : (int(i_272)+1)*d_152]
-		row_276 := a_154[int(i_272)*d_155 : (int(i_272)+1)*d_155]
-		row_277 := a_157[int(i_272)*r_31 : (int(i_272)+1)*r_31]
-		row_278 := a_158[int(i_272)*d_159 : (int(i_272)+1)*d_159]
-		x_279 := int64(7) + i_272
-		if x_279 < 0 || x_279 >= int64(rev_244) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(x_279, rev_244))
+		_ = a_141[int(i_262)*d_142 : (int(i_262)+1)*d_142]
+		row_266 := a_144[int(i_262)*d_145 : (int(i_262)+1)*d_145]
+		row_267 := a_147[int(i_262)*r_31 : (int(i_262)+1)*r_31]
+		row_268 := a_148[int(i_262)*d_149 : (int(i_262)+1)*d_149]
+		x_269 := int64(7) + i_262
+		if x_269 < 0 || x_269 >= int64(rev_234) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(x_269, rev_234))
 		}
-		if rev_245 != d_152 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_245})+" and "+runtime.ShapeString([]int{d_152})+" differ")
+		if rev_235 != d_142 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_235})+" and "+runtime.ShapeString([]int{d_142})+" differ")
 		}
-		row_280 := rev_243[x_279*int64(rev_245) : (x_279+1)*int64(rev_245)]
-		for j_281 := range row_280 {
-			row_280[j_281] += row_274[j_281]
+		row_270 := rev_233[x_269*int64(rev_235) : (x_269+1)*int64(rev_235)]
+		for j_271 := range row_270 {
+			row_270[j_271] += row_264[j_271]
 		}
-		if d_152 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_152}))
+		if d_142 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_142}))
 		}
-		r_282 := ar.F64w(cam_3)
-		r_142 = r_142[:len(r_282)]
-		row_274 = row_274[:len(r_282)]
-		for i_283 := range r_282 {
-			r_282[i_283] = (r_142[i_283] * row_274[i_283])
+		r_272 := ar.F64w(cam_3)
+		r_118 = r_118[:len(r_272)]
+		row_264 = row_264[:len(r_272)]
+		for i_273 := range r_272 {
+			r_272[i_273] = (r_118[i_273] * row_264[i_273])
 		}
-		if d_152 != d_155 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_155})+" and "+runtime.ShapeString([]int{d_152}))
+		if d_142 != d_145 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_145})+" and "+runtime.ShapeString([]int{d_142}))
 		}
-		if rev_250 != d_155 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_250})+" and "+runtime.ShapeString([]int{d_155})+" differ")
+		if rev_240 != d_145 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_240})+" and "+runtime.ShapeString([]int{d_145})+" differ")
 		}
-		row_276 = row_276[:len(rev_249)]
-		row_274 = row_274[:len(rev_249)]
-		for i_286 := range rev_249 {
-			rev_249[i_286] += (row_276[i_286] * row_274[i_286])
+		row_266 = row_266[:len(rev_239)]
+		row_264 = row_264[:len(rev_239)]
+		for i_276 := range rev_239 {
+			rev_239[i_276] += (row_266[i_276] * row_264[i_276])
 		}
-		if cam_3 != d_159 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_159})+" and "+runtime.ShapeString([]int{cam_3}))
+		if cam_3 != d_149 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_149})+" and "+runtime.ShapeString([]int{cam_3}))
 		}
-		if i_272 < 0 || i_272 >= int64(rev_247) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(i_272, rev_247))
+		if i_262 < 0 || i_262 >= int64(rev_237) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(i_262, rev_237))
 		}
-		if rev_248 != d_159 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_248})+" and "+runtime.ShapeString([]int{d_159})+" differ")
+		if rev_238 != d_149 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_238})+" and "+runtime.ShapeString([]int{d_149})+" differ")
 		}
-		row_288 := rev_246[i_272*int64(rev_248) : (i_272+1)*int64(rev_248)]
-		row_278 = row_278[:len(row_288)]
-		r_282 = r_282[:len(row_288)]
-		for i_289 := range row_288 {
-			row_288[i_289] += (row_278[i_289] * r_282[i_289])
+		row_278 := rev_236[i_262*int64(rev_238) : (i_262+1)*int64(rev_238)]
+		row_268 = row_268[:len(row_278)]
+		r_272 = r_272[:len(row_278)]
+		for i_279 := range row_278 {
+			row_278[i_279] += (row_268[i_279] * r_272[i_279])
 		}
 		if cam_3 != r_31 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3}))
 		}
-		if int64(6) >= int64(rev_244) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(int64(6), rev_244))
+		if int64(6) >= int64(rev_234) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(int64(6), rev_234))
 		}
-		if rev_245 != r_31 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_245})+" and "+runtime.ShapeString([]int{r_31})+" differ")
+		if rev_235 != r_31 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_235})+" and "+runtime.ShapeString([]int{r_31})+" differ")
 		}
-		row_291 := rev_243[int64(6)*int64(rev_245) : (int64(6)+1)*int64(rev_245)]
-		row_277 = row_277[:len(row_291)]
-		r_282 = r_282[:len(row_291)]
-		for i_292 := range row_291 {
-			row_291[i_292] += (row_277[i_292] * r_282[i_292])
+		row_281 := rev_233[int64(6)*int64(rev_235) : (int64(6)+1)*int64(rev_235)]
+		row_267 = row_267[:len(row_281)]
+		r_272 = r_272[:len(row_281)]
+		for i_282 := range row_281 {
+			row_281[i_282] += (row_267[i_282] * r_272[i_282])
 		}
-		ar.release(mark_273)
+		ar.release(mark_263)
 	}
 	if cam_3 != r_31 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	r_294 := ar.F64w(r_31)
-	r_126 = r_126[:len(r_294)]
-	row_134 = row_134[:len(r_294)]
-	z_242 = z_242[:len(r_294)]
-	if len(r_294) >= 262144 {
-		r_294 := r_294
-		r_126 := r_126
-		row_134 := row_134
-		z_242 := z_242
-		runtime.ParallelFor(len(r_294), 16384, func(lo_298, hi int) {
-			for i_299 := lo_298; i_299 < hi; i_299++ {
-				r_294[i_299] = ((2.0 * r_126[i_299]) * (row_134[i_299] * z_242[i_299]))
+	r_284 := ar.F64w(r_31)
+	r_114 = r_114[:len(r_284)]
+	row_116 = row_116[:len(r_284)]
+	z_232 = z_232[:len(r_284)]
+	if len(r_284) >= 262144 {
+		r_284 := r_284
+		r_114 := r_114
+		row_116 := row_116
+		z_232 := z_232
+		runtime.ParallelFor(len(r_284), 16384, func(lo_288, hi int) {
+			for i_289 := lo_288; i_289 < hi; i_289++ {
+				r_284[i_289] = ((2.0 * r_114[i_289]) * (row_116[i_289] * z_232[i_289]))
 			}
 		})
 	} else {
-		for i_295 := range r_294 {
-			r_294[i_295] = ((2.0 * r_126[i_295]) * (row_134[i_295] * z_242[i_295]))
+		for i_285 := range r_284 {
+			r_284[i_285] = ((2.0 * r_114[i_285]) * (row_116[i_285] * z_232[i_285]))
 		}
 	}
 	if cam_3 != r_31 {
@@ -11153,40 +11007,40 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	if cam_3 != r_31 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31})+" differ")
 	}
-	row_301 := z_240[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
-	r_135 = r_135[:len(row_301)]
-	z_242 = z_242[:len(row_301)]
-	if len(row_301) >= 262144 {
-		row_301 := row_301
-		r_135 := r_135
-		z_242 := z_242
-		runtime.ParallelFor(len(row_301), 16384, func(lo_305, hi int) {
-			for i_306 := lo_305; i_306 < hi; i_306++ {
-				row_301[i_306] += (r_135[i_306] * z_242[i_306])
+	row_291 := z_230[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
+	r_117 = r_117[:len(row_291)]
+	z_232 = z_232[:len(row_291)]
+	if len(row_291) >= 262144 {
+		row_291 := row_291
+		r_117 := r_117
+		z_232 := z_232
+		runtime.ParallelFor(len(row_291), 16384, func(lo_295, hi int) {
+			for i_296 := lo_295; i_296 < hi; i_296++ {
+				row_291[i_296] += (r_117[i_296] * z_232[i_296])
 			}
 		})
 	} else {
-		for i_302 := range row_301 {
-			row_301[i_302] += (r_135[i_302] * z_242[i_302])
+		for i_292 := range row_291 {
+			row_291[i_292] += (r_117[i_292] * z_232[i_292])
 		}
 	}
 	if r_31 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
 	}
-	row_133 = row_133[:len(r_294)]
-	z_242 = z_242[:len(r_294)]
-	if len(r_294) >= 262144 {
-		r_294 := r_294
-		row_133 := row_133
-		z_242 := z_242
-		runtime.ParallelFor(len(r_294), 16384, func(lo_312, hi int) {
-			for i_313 := lo_312; i_313 < hi; i_313++ {
-				r_294[i_313] += (row_133[i_313] * z_242[i_313])
+	row_115 = row_115[:len(r_284)]
+	z_232 = z_232[:len(r_284)]
+	if len(r_284) >= 262144 {
+		r_284 := r_284
+		row_115 := row_115
+		z_232 := z_232
+		runtime.ParallelFor(len(r_284), 16384, func(lo_302, hi int) {
+			for i_303 := lo_302; i_303 < hi; i_303++ {
+				r_284[i_303] += (row_115[i_303] * z_232[i_303])
 			}
 		})
 	} else {
-		for i_309 := range r_294 {
-			r_294[i_309] += (row_133[i_309] * z_242[i_309])
+		for i_299 := range r_284 {
+			r_284[i_299] += (row_115[i_299] * z_232[i_299])
 		}
 	}
 	if cam_3 != r_31 {
@@ -11198,218 +11052,218 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	if cam_3 != r_31 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31})+" differ")
 	}
-	row_315 := z_240[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
-	r_126 = r_126[:len(row_315)]
-	z_242 = z_242[:len(row_315)]
-	if len(row_315) >= 262144 {
-		row_315 := row_315
-		r_126 := r_126
-		z_242 := z_242
-		runtime.ParallelFor(len(row_315), 16384, func(lo_319, hi int) {
-			for i_320 := lo_319; i_320 < hi; i_320++ {
-				row_315[i_320] += (r_126[i_320] * z_242[i_320])
+	row_305 := z_230[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
+	r_114 = r_114[:len(row_305)]
+	z_232 = z_232[:len(row_305)]
+	if len(row_305) >= 262144 {
+		row_305 := row_305
+		r_114 := r_114
+		z_232 := z_232
+		runtime.ParallelFor(len(row_305), 16384, func(lo_309, hi int) {
+			for i_310 := lo_309; i_310 < hi; i_310++ {
+				row_305[i_310] += (r_114[i_310] * z_232[i_310])
 			}
 		})
 	} else {
-		for i_316 := range row_315 {
-			row_315[i_316] += (r_126[i_316] * z_242[i_316])
+		for i_306 := range row_305 {
+			row_305[i_306] += (r_114[i_306] * z_232[i_306])
 		}
 	}
-	row_322 := z_241[int64(1)*int64(r_31) : (int64(1)+1)*int64(r_31)]
-	row_125 = row_125[:len(row_322)]
-	r_294 = r_294[:len(row_322)]
-	if len(row_322) >= 262144 {
-		row_322 := row_322
-		row_125 := row_125
-		r_294 := r_294
-		runtime.ParallelFor(len(row_322), 16384, func(lo_326, hi int) {
-			for i_327 := lo_326; i_327 < hi; i_327++ {
-				row_322[i_327] += ((2.0 * row_125[i_327]) * r_294[i_327])
+	row_312 := z_231[int64(1)*int64(r_31) : (int64(1)+1)*int64(r_31)]
+	row_113 = row_113[:len(row_312)]
+	r_284 = r_284[:len(row_312)]
+	if len(row_312) >= 262144 {
+		row_312 := row_312
+		row_113 := row_113
+		r_284 := r_284
+		runtime.ParallelFor(len(row_312), 16384, func(lo_316, hi int) {
+			for i_317 := lo_316; i_317 < hi; i_317++ {
+				row_312[i_317] += ((2.0 * row_113[i_317]) * r_284[i_317])
 			}
 		})
 	} else {
-		for i_323 := range row_322 {
-			row_322[i_323] += ((2.0 * row_125[i_323]) * r_294[i_323])
+		for i_313 := range row_312 {
+			row_312[i_313] += ((2.0 * row_113[i_313]) * r_284[i_313])
 		}
 	}
-	row_329 := z_241[int64(0)*int64(r_31) : (int64(0)+1)*int64(r_31)]
-	row_124 = row_124[:len(row_329)]
-	r_294 = r_294[:len(row_329)]
-	if len(row_329) >= 262144 {
-		row_329 := row_329
-		row_124 := row_124
-		r_294 := r_294
-		runtime.ParallelFor(len(row_329), 16384, func(lo_333, hi int) {
-			for i_334 := lo_333; i_334 < hi; i_334++ {
-				row_329[i_334] += ((2.0 * row_124[i_334]) * r_294[i_334])
+	row_319 := z_231[int64(0)*int64(r_31) : (int64(0)+1)*int64(r_31)]
+	row_112 = row_112[:len(row_319)]
+	r_284 = r_284[:len(row_319)]
+	if len(row_319) >= 262144 {
+		row_319 := row_319
+		row_112 := row_112
+		r_284 := r_284
+		runtime.ParallelFor(len(row_319), 16384, func(lo_323, hi int) {
+			for i_324 := lo_323; i_324 < hi; i_324++ {
+				row_319[i_324] += ((2.0 * row_112[i_324]) * r_284[i_324])
 			}
 		})
 	} else {
-		for i_330 := range row_329 {
-			row_329[i_330] += ((2.0 * row_124[i_330]) * r_294[i_330])
+		for i_320 := range row_319 {
+			row_319[i_320] += ((2.0 * row_112[i_320]) * r_284[i_320])
 		}
 	}
-	row_336 := z_241[int(int64(0))*r_31 : (int(int64(0))+1)*r_31]
-	row_337 := z_241[int(int64(1))*r_31 : (int(int64(1))+1)*r_31]
-	r_338 := ar.F64w(r_31)
-	row_101 = row_101[:len(r_338)]
-	if len(r_338) >= 262144 {
-		r_338 := r_338
+	row_326 := z_231[int(int64(0))*r_31 : (int(int64(0))+1)*r_31]
+	row_327 := z_231[int(int64(1))*r_31 : (int(int64(1))+1)*r_31]
+	r_328 := ar.F64w(r_31)
+	row_101 = row_101[:len(r_328)]
+	if len(r_328) >= 262144 {
+		r_328 := r_328
 		row_101 := row_101
-		runtime.ParallelFor(len(r_338), 16384, func(lo_342, hi int) {
-			for i_343 := lo_342; i_343 < hi; i_343++ {
-				r_338[i_343] = (1.0 / row_101[i_343])
+		runtime.ParallelFor(len(r_328), 16384, func(lo_332, hi int) {
+			for i_333 := lo_332; i_333 < hi; i_333++ {
+				r_328[i_333] = (1.0 / row_101[i_333])
 			}
 		})
 	} else {
-		for i_339 := range r_338 {
-			r_338[i_339] = (1.0 / row_101[i_339])
+		for i_329 := range r_328 {
+			r_328[i_329] = (1.0 / row_101[i_329])
 		}
 	}
-	z_345 := ar.F64(len(r_29))
+	z_335 := ar.F64(len(r_29))
 	if int64(2) >= int64(r_30) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(2), r_30))
 	}
-	row_346 := z_345[int64(2)*int64(r_31) : (int64(2)+1)*int64(r_31)]
-	r_111 = r_111[:len(row_346)]
-	row_101 = row_101[:len(row_346)]
-	row_337 = row_337[:len(row_346)]
-	if len(row_346) >= 262144 {
-		row_346 := row_346
-		r_111 := r_111
+	row_336 := z_335[int64(2)*int64(r_31) : (int64(2)+1)*int64(r_31)]
+	r_105 = r_105[:len(row_336)]
+	row_101 = row_101[:len(row_336)]
+	row_327 = row_327[:len(row_336)]
+	if len(row_336) >= 262144 {
+		row_336 := row_336
+		r_105 := r_105
 		row_101 := row_101
-		row_337 := row_337
-		runtime.ParallelFor(len(row_346), 16384, func(lo_350, hi int) {
-			for i_351 := lo_350; i_351 < hi; i_351++ {
-				row_346[i_351] += ((-(r_111[i_351] / row_101[i_351])) * row_337[i_351])
+		row_327 := row_327
+		runtime.ParallelFor(len(row_336), 16384, func(lo_340, hi int) {
+			for i_341 := lo_340; i_341 < hi; i_341++ {
+				row_336[i_341] += ((-(r_105[i_341] / row_101[i_341])) * row_327[i_341])
 			}
 		})
 	} else {
-		for i_347 := range row_346 {
-			row_346[i_347] += ((-(r_111[i_347] / row_101[i_347])) * row_337[i_347])
+		for i_337 := range row_336 {
+			row_336[i_337] += ((-(r_105[i_337] / row_101[i_337])) * row_327[i_337])
 		}
 	}
 	if int64(1) >= int64(r_30) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(1), r_30))
 	}
-	row_353 := z_345[int64(1)*int64(r_31) : (int64(1)+1)*int64(r_31)]
-	r_338 = r_338[:len(row_353)]
-	row_337 = row_337[:len(row_353)]
-	if len(row_353) >= 262144 {
-		row_353 := row_353
-		r_338 := r_338
-		row_337 := row_337
-		runtime.ParallelFor(len(row_353), 16384, func(lo_357, hi int) {
-			for i_358 := lo_357; i_358 < hi; i_358++ {
-				row_353[i_358] += (r_338[i_358] * row_337[i_358])
+	row_343 := z_335[int64(1)*int64(r_31) : (int64(1)+1)*int64(r_31)]
+	r_328 = r_328[:len(row_343)]
+	row_327 = row_327[:len(row_343)]
+	if len(row_343) >= 262144 {
+		row_343 := row_343
+		r_328 := r_328
+		row_327 := row_327
+		runtime.ParallelFor(len(row_343), 16384, func(lo_347, hi int) {
+			for i_348 := lo_347; i_348 < hi; i_348++ {
+				row_343[i_348] += (r_328[i_348] * row_327[i_348])
 			}
 		})
 	} else {
-		for i_354 := range row_353 {
-			row_353[i_354] += (r_338[i_354] * row_337[i_354])
+		for i_344 := range row_343 {
+			row_343[i_344] += (r_328[i_344] * row_327[i_344])
 		}
 	}
 	if int64(2) >= int64(r_30) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(2), r_30))
 	}
-	row_360 := z_345[int64(2)*int64(r_31) : (int64(2)+1)*int64(r_31)]
-	r_103 = r_103[:len(row_360)]
-	row_101 = row_101[:len(row_360)]
-	row_336 = row_336[:len(row_360)]
-	if len(row_360) >= 262144 {
-		row_360 := row_360
+	row_350 := z_335[int64(2)*int64(r_31) : (int64(2)+1)*int64(r_31)]
+	r_103 = r_103[:len(row_350)]
+	row_101 = row_101[:len(row_350)]
+	row_326 = row_326[:len(row_350)]
+	if len(row_350) >= 262144 {
+		row_350 := row_350
 		r_103 := r_103
 		row_101 := row_101
-		row_336 := row_336
-		runtime.ParallelFor(len(row_360), 16384, func(lo_364, hi int) {
-			for i_365 := lo_364; i_365 < hi; i_365++ {
-				row_360[i_365] += ((-(r_103[i_365] / row_101[i_365])) * row_336[i_365])
+		row_326 := row_326
+		runtime.ParallelFor(len(row_350), 16384, func(lo_354, hi int) {
+			for i_355 := lo_354; i_355 < hi; i_355++ {
+				row_350[i_355] += ((-(r_103[i_355] / row_101[i_355])) * row_326[i_355])
 			}
 		})
 	} else {
-		for i_361 := range row_360 {
-			row_360[i_361] += ((-(r_103[i_361] / row_101[i_361])) * row_336[i_361])
+		for i_351 := range row_350 {
+			row_350[i_351] += ((-(r_103[i_351] / row_101[i_351])) * row_326[i_351])
 		}
 	}
 	if int64(0) >= int64(r_30) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(0), r_30))
 	}
-	row_367 := z_345[int64(0)*int64(r_31) : (int64(0)+1)*int64(r_31)]
-	r_338 = r_338[:len(row_367)]
-	row_336 = row_336[:len(row_367)]
-	if len(row_367) >= 262144 {
-		row_367 := row_367
-		r_338 := r_338
-		row_336 := row_336
-		runtime.ParallelFor(len(row_367), 16384, func(lo_371, hi int) {
-			for i_372 := lo_371; i_372 < hi; i_372++ {
-				row_367[i_372] += (r_338[i_372] * row_336[i_372])
+	row_357 := z_335[int64(0)*int64(r_31) : (int64(0)+1)*int64(r_31)]
+	r_328 = r_328[:len(row_357)]
+	row_326 = row_326[:len(row_357)]
+	if len(row_357) >= 262144 {
+		row_357 := row_357
+		r_328 := r_328
+		row_326 := row_326
+		runtime.ParallelFor(len(row_357), 16384, func(lo_361, hi int) {
+			for i_362 := lo_361; i_362 < hi; i_362++ {
+				row_357[i_362] += (r_328[i_362] * row_326[i_362])
 			}
 		})
 	} else {
-		for i_368 := range row_367 {
-			row_367[i_368] += (r_338[i_368] * row_336[i_368])
+		for i_358 := range row_357 {
+			row_357[i_358] += (r_328[i_358] * row_326[i_358])
 		}
 	}
-	r_374, r_375, r_376, r_377, r_378, r_379, err_380 := fn_rotatesplit11bwd(ar, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, z_345, r_30, r_31)
-	if err_380 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbFrame(err_380, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	r_364, r_365, r_366, r_367, r_368, r_369, err_370 := fn_rotatesplit11bwd(ar, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, z_335, r_30, r_31)
+	if err_370 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbFrame(err_370, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	if int64(3)+int64(r_378) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_378), cam_2))
+	if int64(3)+int64(r_368) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_368), cam_2))
 	}
-	if r_379 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_379})+" and "+runtime.ShapeString([]int{cam_3}))
+	if r_369 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_369})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	region_381 := z_240[int(int64(3))*cam_3 : (int(int64(3))+r_378)*cam_3]
-	r_377 = r_377[:len(region_381)]
-	if len(region_381) >= 262144 {
-		region_381 := region_381
-		r_377 := r_377
-		runtime.ParallelFor(len(region_381), 16384, func(lo_385, hi int) {
-			for i_386 := lo_385; i_386 < hi; i_386++ {
-				region_381[i_386] += -r_377[i_386]
+	region_371 := z_230[int(int64(3))*cam_3 : (int(int64(3))+r_368)*cam_3]
+	r_367 = r_367[:len(region_371)]
+	if len(region_371) >= 262144 {
+		region_371 := region_371
+		r_367 := r_367
+		runtime.ParallelFor(len(region_371), 16384, func(lo_375, hi int) {
+			for i_376 := lo_375; i_376 < hi; i_376++ {
+				region_371[i_376] += -r_367[i_376]
 			}
 		})
 	} else {
-		for i_382 := range region_381 {
-			region_381[i_382] += -r_377[i_382]
+		for i_372 := range region_371 {
+			region_371[i_372] += -r_367[i_372]
 		}
 	}
-	if int64(0)+int64(r_375) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_375), cam_2))
+	if int64(0)+int64(r_365) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_365), cam_2))
 	}
-	if r_376 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_376})+" and "+runtime.ShapeString([]int{cam_3}))
+	if r_366 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_366})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	region_388 := z_240[int(int64(0))*cam_3 : (int(int64(0))+r_375)*cam_3]
-	r_374 = r_374[:len(region_388)]
-	for i_389 := range region_388 {
-		region_388[i_389] += r_374[i_389]
+	region_378 := z_230[int(int64(0))*cam_3 : (int(int64(0))+r_365)*cam_3]
+	r_364 = r_364[:len(region_378)]
+	for i_379 := range region_378 {
+		region_378[i_379] += r_364[i_379]
 	}
-	n_390, err_391 := runtime.CheckSize(int64(2))
-	_ = n_390
-	if err_391 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_391)
+	n_380, err_381 := runtime.CheckSize(int64(2))
+	_ = n_380
+	if err_381 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_381)
 	}
-	view_392 := a_185
-	r_393 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_393)]
-	if len(r_393) >= 262144 {
-		r_393 := r_393
+	view_382 := a_175
+	r_383 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_383)]
+	if len(r_383) >= 262144 {
+		r_383 := r_383
 		w_7 := w_7
-		runtime.ParallelFor(len(r_393), 16384, func(lo_397, hi int) {
-			for i_398 := lo_397; i_398 < hi; i_398++ {
-				r_393[i_398] = (1.0 - (w_7[i_398] * w_7[i_398]))
+		runtime.ParallelFor(len(r_383), 16384, func(lo_387, hi int) {
+			for i_388 := lo_387; i_388 < hi; i_388++ {
+				r_383[i_388] = (1.0 - (w_7[i_388] * w_7[i_388]))
 			}
 		})
 	} else {
-		for i_394 := range r_393 {
-			r_393[i_394] = (1.0 - (w_7[i_394] * w_7[i_394]))
+		for i_384 := range r_383 {
+			r_383[i_384] = (1.0 - (w_7[i_384] * w_7[i_384]))
 		}
 	}
-	nbKeep(ar, mark_400, &view_392, &r_393, &z_240, &r_377, &r_206)
-	return view_392, n_183, d_186, r_393, w_8, z_240, cam_2, cam_3, r_377, r_378, r_379, r_206, w_8, nil
+	nbKeep(ar, mark_390, &view_382, &r_383, &z_230, &r_367, &r_196)
+	return view_382, n_173, d_176, r_383, w_8, z_230, cam_2, cam_3, r_367, r_368, r_369, r_196, w_8, nil
 }
 
 // fn_bajacobian is def ba_jacobian (models.nab:171:12).

@@ -1775,7 +1775,7 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 
 // fn_optimadamstep is def optim.adam_step (std/optim:115:5).
 func fn_optimadamstep(ar *nbArena, g_1 []float64, g_2 int, m_3 []float64, m_4 int, v_5 []float64, v_6 int, t_7 int64) ([]float64, int, []float64, int, []float64, int, error) {
-	mark_36 := ar.mark()
+	mark_40 := ar.mark()
 	size_8 := int64(g_2)
 	if int64(m_4) != size_8 {
 		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:115:30", fmt.Sprintf("size mismatch: n is %d (g) but m has size %d", size_8, m_4))
@@ -1789,73 +1789,79 @@ func fn_optimadamstep(ar *nbArena, g_1 []float64, g_2 int, m_3 []float64, m_4 in
 	if g_2 != m_4 {
 		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:116:20", "shape mismatch in '+': "+runtime.ShapeString([]int{m_4})+" and "+runtime.ShapeString([]int{g_2}))
 	}
-	r_9 := ar.F64w(m_4)
-	m_3 = m_3[:len(r_9)]
-	g_1 = g_1[:len(r_9)]
-	if len(r_9) >= 262144 {
-		r_9 := r_9
-		m_3 := m_3
-		g_1 := g_1
-		runtime.ParallelFor(len(r_9), 16384, func(lo_13, hi int) {
-			for i_14 := lo_13; i_14 < hi; i_14++ {
-				r_9[i_14] = ((0.9 * m_3[i_14]) + (0.1 * g_1[i_14]))
-			}
-		})
-	} else {
-		for i_10 := range r_9 {
-			r_9[i_10] = ((0.9 * m_3[i_10]) + (0.1 * g_1[i_10]))
-		}
-	}
 	if g_2 != v_6 {
 		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:117:22", "shape mismatch in '+': "+runtime.ShapeString([]int{v_6})+" and "+runtime.ShapeString([]int{g_2}))
 	}
-	r_16 := ar.F64w(v_6)
-	v_5 = v_5[:len(r_16)]
-	g_1 = g_1[:len(r_16)]
-	if len(r_16) >= 262144 {
-		r_16 := r_16
-		v_5 := v_5
+	r_9 := ar.F64w(m_4)
+	m_3 = m_3[:m_4]
+	g_1 = g_1[:m_4]
+	r_9 = r_9[:m_4]
+	if m_4 >= 262144 {
+		m_3 := m_3
 		g_1 := g_1
-		runtime.ParallelFor(len(r_16), 16384, func(lo_20, hi int) {
-			for i_21 := lo_20; i_21 < hi; i_21++ {
-				r_16[i_21] = ((0.999 * v_5[i_21]) + (0.001 * (g_1[i_21] * g_1[i_21])))
+		r_9 := r_9
+		runtime.ParallelFor(m_4, 16384, func(lo_15, hi int) {
+			for i_16 := lo_15; i_16 < hi; i_16++ {
+				e_18 := ((0.9 * m_3[i_16]) + (0.1 * g_1[i_16]))
+				r_9[i_16] = e_18
 			}
 		})
 	} else {
-		for i_17 := range r_16 {
-			r_16[i_17] = ((0.999 * v_5[i_17]) + (0.001 * (g_1[i_17] * g_1[i_17])))
+		for i_11 := 0; i_11 < m_4; i_11++ {
+			e_13 := ((0.9 * m_3[i_11]) + (0.1 * g_1[i_11]))
+			r_9[i_11] = e_13
 		}
 	}
-	x_23 := float64(t_7)
-	x_24 := math.Pow(0.9, x_23)
-	x_25 := 1.0 - x_24
-	x_26 := float64(t_7)
-	x_27 := math.Pow(0.999, x_26)
-	x_28 := 1.0 - x_27
+	r_10 := ar.F64w(v_6)
+	v_5 = v_5[:v_6]
+	g_1 = g_1[:v_6]
+	r_10 = r_10[:v_6]
+	if v_6 >= 262144 {
+		v_5 := v_5
+		g_1 := g_1
+		r_10 := r_10
+		runtime.ParallelFor(v_6, 16384, func(lo_23, hi int) {
+			for i_24 := lo_23; i_24 < hi; i_24++ {
+				e_26 := ((0.999 * v_5[i_24]) + (0.001 * (g_1[i_24] * g_1[i_24])))
+				r_10[i_24] = e_26
+			}
+		})
+	} else {
+		for i_19 := 0; i_19 < v_6; i_19++ {
+			e_21 := ((0.999 * v_5[i_19]) + (0.001 * (g_1[i_19] * g_1[i_19])))
+			r_10[i_19] = e_21
+		}
+	}
+	x_27 := float64(t_7)
+	x_28 := math.Pow(0.9, x_27)
+	x_29 := 1.0 - x_28
+	x_30 := float64(t_7)
+	x_31 := math.Pow(0.999, x_30)
+	x_32 := 1.0 - x_31
 	if v_6 != m_4 {
 		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:120:10", "shape mismatch in '/': "+runtime.ShapeString([]int{m_4})+" and "+runtime.ShapeString([]int{v_6}))
 	}
-	r_29 := ar.F64w(m_4)
-	r_9 = r_9[:len(r_29)]
-	r_16 = r_16[:len(r_29)]
-	if len(r_29) >= 262144 {
-		r_29 := r_29
+	r_33 := ar.F64w(m_4)
+	r_9 = r_9[:len(r_33)]
+	r_10 = r_10[:len(r_33)]
+	if len(r_33) >= 262144 {
+		r_33 := r_33
 		r_9 := r_9
-		x_25 := x_25
-		r_16 := r_16
-		x_28 := x_28
-		runtime.ParallelFor(len(r_29), 16384, func(lo_33, hi int) {
-			for i_34 := lo_33; i_34 < hi; i_34++ {
-				r_29[i_34] = ((r_9[i_34] / x_25) / ((math.Sqrt((r_16[i_34] / x_28))) + 1e-08))
+		x_29 := x_29
+		r_10 := r_10
+		x_32 := x_32
+		runtime.ParallelFor(len(r_33), 16384, func(lo_37, hi int) {
+			for i_38 := lo_37; i_38 < hi; i_38++ {
+				r_33[i_38] = ((r_9[i_38] / x_29) / ((math.Sqrt((r_10[i_38] / x_32))) + 1e-08))
 			}
 		})
 	} else {
-		for i_30 := range r_29 {
-			r_29[i_30] = ((r_9[i_30] / x_25) / ((math.Sqrt((r_16[i_30] / x_28))) + 1e-08))
+		for i_34 := range r_33 {
+			r_33[i_34] = ((r_9[i_34] / x_29) / ((math.Sqrt((r_10[i_34] / x_32))) + 1e-08))
 		}
 	}
-	nbKeep(ar, mark_36, &r_29, &r_9, &r_16)
-	return r_29, m_4, r_9, m_4, r_16, v_6, nil
+	nbKeep(ar, mark_40, &r_33, &r_9, &r_10)
+	return r_33, m_4, r_9, m_4, r_10, v_6, nil
 }
 
 // fn_optimmtstep is def optim.mt_step (std/optim:281:5).
@@ -2400,7 +2406,7 @@ func fn_optimclip(ar *nbArena, x_1 []float64, x_2 int, lo_3 []float64, lo_4 int,
 
 // fn_lbfgs is def lbfgs (optim.nab:29:12).
 func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, m_4 int64, maxiter_5 int64, gtol_6 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_1193 := ar.mark()
+	mark_1195 := ar.mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_8 := maxiter_5 >= int64(0)
@@ -2508,641 +2514,643 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	var state_62 bool
 	state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, state_61, state_62 = x0_2, x0_3, r_13, r_14, r_15, a_18, n_16, d_19, a_31, n_29, d_32, a_44, n_42, int64(0), int64(0), int64(0), int64(1), false
 	for {
-		x_621 := !state_62
-		var c_622 bool
-		if x_621 {
-			x_623 := state_60 < maxiter_5
-			c_622 = x_623
+		x_622 := !state_62
+		var c_623 bool
+		if x_622 {
+			x_624 := state_60 < maxiter_5
+			c_623 = x_624
 		} else {
-			c_622 = false
+			c_623 = false
 		}
-		var c_624 bool
-		if c_622 {
-			r_625 := ar.F64w(state_49)
-			state_48 = state_48[:len(r_625)]
-			if len(r_625) >= 262144 {
-				r_625 := r_625
+		var c_625 bool
+		if c_623 {
+			r_626 := ar.F64w(state_49)
+			state_48 = state_48[:len(r_626)]
+			if len(r_626) >= 262144 {
+				r_626 := r_626
 				state_48 := state_48
-				runtime.ParallelFor(len(r_625), 16384, func(lo_629, hi int) {
-					for i_630 := lo_629; i_630 < hi; i_630++ {
-						r_625[i_630] = (math.Abs(state_48[i_630]))
+				runtime.ParallelFor(len(r_626), 16384, func(lo_630, hi int) {
+					for i_631 := lo_630; i_631 < hi; i_631++ {
+						r_626[i_631] = (math.Abs(state_48[i_631]))
 					}
 				})
 			} else {
-				for i_626 := range r_625 {
-					r_625[i_626] = (math.Abs(state_48[i_626]))
+				for i_627 := range r_626 {
+					r_626[i_627] = (math.Abs(state_48[i_627]))
 				}
 			}
-			s_632 := runtime.Max(r_625)
-			x_633 := s_632 > gtol_6
-			c_624 = x_633
+			s_633 := runtime.Max(r_626)
+			x_634 := s_633 > gtol_6
+			c_625 = x_634
 		} else {
-			c_624 = false
+			c_625 = false
 		}
-		if !c_624 {
+		if !c_625 {
 			break
 		}
-		mark_634 := ar.mark()
-		r_635, r_636, err_637 := fn_optimtwoloop(ar, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59)
-		if err_637 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_637, "optim.two_loop", "std/optim:391:5", "std/optim:412:17")
+		mark_635 := ar.mark()
+		r_636, r_637, err_638 := fn_optimtwoloop(ar, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59)
+		if err_638 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_638, "optim.two_loop", "std/optim:391:5", "std/optim:412:17")
 		}
-		r_638 := ar.F64w(r_636)
-		r_635 = r_635[:len(r_638)]
-		for i_639 := range r_638 {
-			r_638[i_639] = -r_635[i_639]
+		r_639 := ar.F64w(r_637)
+		r_636 = r_636[:len(r_639)]
+		for i_640 := range r_639 {
+			r_639[i_640] = -r_636[i_640]
 		}
-		if len(r_638) != len(state_48) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:413:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_638), len(state_48)))
+		if len(r_639) != len(state_48) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:413:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_639), len(state_48)))
 		}
-		d_641 := runtime.Dot(r_638, state_48)
-		x_642 := d_641 < 0.0
-		var c_643 []float64
-		var c_644 int
-		if x_642 {
-			c_643, c_644 = r_638, r_636
+		d_642 := runtime.Dot(r_639, state_48)
+		x_643 := d_642 < 0.0
+		var c_644 []float64
+		var c_645 int
+		if x_643 {
+			c_644, c_645 = r_639, r_637
 		} else {
-			r_645 := ar.F64w(state_49)
-			state_48 = state_48[:len(r_645)]
-			for i_646 := range r_645 {
-				r_645[i_646] = -state_48[i_646]
+			r_646 := ar.F64w(state_49)
+			state_48 = state_48[:len(r_646)]
+			for i_647 := range r_646 {
+				r_646[i_647] = -state_48[i_647]
 			}
-			c_643, c_644 = r_645, state_49
+			c_644, c_645 = r_646, state_49
 		}
-		x_648 := state_59 == int64(0)
-		var c_649 float64
-		if x_648 {
-			s_650 := runtime.Norm2(state_48)
-			x_651 := 1.0 / s_650
-			x_652 := runtime.Min2(1.0, x_651)
-			c_649 = x_652
+		x_649 := state_59 == int64(0)
+		var c_650 float64
+		if x_649 {
+			s_651 := runtime.Norm2(state_48)
+			x_652 := 1.0 / s_651
+			x_653 := runtime.Min2(1.0, x_652)
+			c_650 = x_653
 		} else {
-			c_649 = 1.0
+			c_650 = 1.0
 		}
-		n_653 := int64(state_46)
-		if int64(state_49) != n_653 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_49), n_653))
+		n_654 := int64(state_46)
+		if int64(state_49) != n_654 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_49), n_654))
 		}
-		if int64(c_644) != n_653 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_644), n_653))
+		if int64(c_645) != n_654 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_645), n_654))
 		}
-		if len(state_48) != len(c_643) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_48), len(c_643)))
+		if len(state_48) != len(c_644) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_48), len(c_644)))
 		}
-		d_654 := runtime.Dot(state_48, c_643)
-		x_655 := 0.0001 * d_654
-		x_656 := 4.0 * c_649
-		x_657 := c_649 + x_656
-		var state_658 float64
+		d_655 := runtime.Dot(state_48, c_644)
+		x_656 := 0.0001 * d_655
+		x_657 := 4.0 * c_650
+		x_658 := c_650 + x_657
 		var state_659 float64
-		var state_660 []float64
-		var state_661 int
-		var state_662 float64
+		var state_660 float64
+		var state_661 []float64
+		var state_662 int
 		var state_663 float64
 		var state_664 float64
-		var state_665 []float64
-		var state_666 int
-		var state_667 float64
+		var state_665 float64
+		var state_666 []float64
+		var state_667 int
 		var state_668 float64
 		var state_669 float64
 		var state_670 float64
 		var state_671 float64
-		var state_672 bool
-		var state_673 int64
-		var state_674 float64
+		var state_672 float64
+		var state_673 bool
+		var state_674 int64
 		var state_675 float64
-		var state_676 bool
+		var state_676 float64
 		var state_677 bool
-		var state_678 int64
-		state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, state_674, state_675, state_676, state_677, state_678 = c_649, state_47, state_48, state_49, 0.0, state_47, d_654, state_48, state_49, 0.0, state_47, d_654, 0.0, x_657, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
+		var state_678 bool
+		var state_679 int64
+		state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, state_674, state_675, state_676, state_677, state_678, state_679 = c_650, state_47, state_48, state_49, 0.0, state_47, d_655, state_48, state_49, 0.0, state_47, d_655, 0.0, x_658, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
 		for {
-			x_897 := !state_676
-			var c_898 bool
-			if x_897 {
-				x_899 := state_678 < int64(20)
-				c_898 = x_899
+			x_898 := !state_677
+			var c_899 bool
+			if x_898 {
+				x_900 := state_679 < int64(20)
+				c_899 = x_900
 			} else {
-				c_898 = false
+				c_899 = false
 			}
-			if !c_898 {
+			if !c_899 {
 				break
 			}
-			mark_900 := ar.mark()
-			if c_644 != state_46 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_644}))
+			mark_901 := ar.mark()
+			if c_645 != state_46 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_645}))
 			}
-			r_901 := ar.F64w(state_46)
-			state_45 = state_45[:len(r_901)]
-			c_643 = c_643[:len(r_901)]
-			for i_902 := range r_901 {
-				r_901[i_902] = (state_45[i_902] + (state_658 * c_643[i_902]))
+			r_902 := ar.F64w(state_46)
+			state_45 = state_45[:len(r_902)]
+			c_644 = c_644[:len(r_902)]
+			for i_903 := range r_902 {
+				r_902[i_903] = (state_45[i_903] + (state_659 * c_644[i_903]))
 			}
-			r_904, r_905, r_906 := fg_1(r_901, state_46)
-			if int64(r_906) != n_653 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_906), n_653))
+			r_905, r_906, r_907 := fg_1(r_902, state_46)
+			if int64(r_907) != n_654 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_907), n_654))
 			}
-			if len(r_905) != len(c_643) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_905), len(c_643)))
+			if len(r_906) != len(c_644) {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_906), len(c_644)))
 			}
-			d_907 := runtime.Dot(r_905, c_643)
-			x_908 := state_658 * x_655
-			x_909 := state_47 + x_908
-			x_910 := state_673 == int64(1)
-			var c_911 bool
-			if x_910 {
-				x_912 := r_904 <= x_909
-				c_911 = x_912
+			d_908 := runtime.Dot(r_906, c_644)
+			x_909 := state_659 * x_656
+			x_910 := state_47 + x_909
+			x_911 := state_674 == int64(1)
+			var c_912 bool
+			if x_911 {
+				x_913 := r_905 <= x_910
+				c_912 = x_913
 			} else {
-				c_911 = false
+				c_912 = false
 			}
-			var c_913 bool
-			if c_911 {
-				x_914 := d_907 >= 0.0
-				c_913 = x_914
+			var c_914 bool
+			if c_912 {
+				x_915 := d_908 >= 0.0
+				c_914 = x_915
 			} else {
-				c_913 = false
+				c_914 = false
 			}
-			var c_915 int64
-			if c_913 {
-				c_915 = int64(2)
+			var c_916 int64
+			if c_914 {
+				c_916 = int64(2)
 			} else {
-				c_915 = state_673
+				c_916 = state_674
 			}
-			var c_916 bool
-			if state_672 {
-				x_917 := state_658 <= state_670
-				var c_918 bool
-				if x_917 {
-					c_918 = true
+			var c_917 bool
+			if state_673 {
+				x_918 := state_659 <= state_671
+				var c_919 bool
+				if x_918 {
+					c_919 = true
 				} else {
-					x_919 := state_658 >= state_671
-					c_918 = x_919
+					x_920 := state_659 >= state_672
+					c_919 = x_920
 				}
-				c_916 = c_918
+				c_917 = c_919
 			} else {
-				c_916 = false
+				c_917 = false
 			}
-			var c_920 bool
-			if c_916 {
-				c_920 = true
+			var c_921 bool
+			if c_917 {
+				c_921 = true
 			} else {
-				var c_921 bool
-				if state_672 {
-					x_922 := state_671 - state_670
-					x_923 := 1e-10 * state_671
-					x_924 := x_922 <= x_923
-					c_921 = x_924
+				var c_922 bool
+				if state_673 {
+					x_923 := state_672 - state_671
+					x_924 := 1e-10 * state_672
+					x_925 := x_923 <= x_924
+					c_922 = x_925
 				} else {
-					c_921 = false
+					c_922 = false
 				}
-				c_920 = c_921
+				c_921 = c_922
 			}
-			var c_925 bool
-			if c_920 {
-				c_925 = true
+			var c_926 bool
+			if c_921 {
+				c_926 = true
 			} else {
-				x_926 := state_658 == 1e+20
-				var c_927 bool
-				if x_926 {
-					x_928 := r_904 <= x_909
-					c_927 = x_928
+				x_927 := state_659 == 1e+20
+				var c_928 bool
+				if x_927 {
+					x_929 := r_905 <= x_910
+					c_928 = x_929
 				} else {
-					c_927 = false
+					c_928 = false
 				}
-				var c_929 bool
-				if c_927 {
-					x_930 := d_907 <= x_655
-					c_929 = x_930
+				var c_930 bool
+				if c_928 {
+					x_931 := d_908 <= x_656
+					c_930 = x_931
 				} else {
-					c_929 = false
+					c_930 = false
 				}
-				c_925 = c_929
+				c_926 = c_930
 			}
-			x_931 := r_904 <= x_909
-			var c_932 bool
-			if x_931 {
-				x_933 := math.Abs(d_907)
-				x_934 := -d_654
-				x_935 := 0.9 * x_934
-				x_936 := x_933 <= x_935
-				c_932 = x_936
+			x_932 := r_905 <= x_910
+			var c_933 bool
+			if x_932 {
+				x_934 := math.Abs(d_908)
+				x_935 := -d_655
+				x_936 := 0.9 * x_935
+				x_937 := x_934 <= x_936
+				c_933 = x_937
 			} else {
-				c_932 = false
+				c_933 = false
 			}
-			var c_937 float64
 			var c_938 float64
-			var c_939 []float64
-			var c_940 int
-			var c_941 float64
+			var c_939 float64
+			var c_940 []float64
+			var c_941 int
 			var c_942 float64
 			var c_943 float64
-			var c_944 []float64
-			var c_945 int
-			var c_946 float64
+			var c_944 float64
+			var c_945 []float64
+			var c_946 int
 			var c_947 float64
 			var c_948 float64
 			var c_949 float64
 			var c_950 float64
-			var c_951 bool
-			var c_952 int64
-			var c_953 float64
+			var c_951 float64
+			var c_952 bool
+			var c_953 int64
 			var c_954 float64
-			var c_955 bool
+			var c_955 float64
 			var c_956 bool
-			var c_957 int64
-			if c_932 {
-				x_958 := state_678 + int64(1)
-				c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957 = state_658, r_904, r_905, r_906, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, c_915, state_674, state_675, true, true, x_958
+			var c_957 bool
+			var c_958 int64
+			if c_933 {
+				x_959 := state_679 + int64(1)
+				c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958 = state_659, r_905, r_906, r_907, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, c_916, state_675, state_676, true, true, x_959
 			} else {
-				x_959 := r_904 < math.Inf(1)
-				x_960 := !x_959
-				var c_961 float64
+				x_960 := r_905 < math.Inf(1)
+				x_961 := !x_960
 				var c_962 float64
-				var c_963 []float64
-				var c_964 int
-				var c_965 float64
+				var c_963 float64
+				var c_964 []float64
+				var c_965 int
 				var c_966 float64
 				var c_967 float64
-				var c_968 []float64
-				var c_969 int
-				var c_970 float64
+				var c_968 float64
+				var c_969 []float64
+				var c_970 int
 				var c_971 float64
 				var c_972 float64
 				var c_973 float64
 				var c_974 float64
-				var c_975 bool
-				var c_976 int64
-				var c_977 float64
+				var c_975 float64
+				var c_976 bool
+				var c_977 int64
 				var c_978 float64
-				var c_979 bool
+				var c_979 float64
 				var c_980 bool
-				var c_981 int64
-				if x_960 {
-					x_982 := state_658 - state_662
-					x_983 := 0.5 * x_982
-					x_984 := state_662 + x_983
-					x_985 := state_678 + int64(1)
-					c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981 = x_984, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, state_674, state_675, false, false, x_985
+				var c_981 bool
+				var c_982 int64
+				if x_961 {
+					x_983 := state_659 - state_663
+					x_984 := 0.5 * x_983
+					x_985 := state_663 + x_984
+					x_986 := state_679 + int64(1)
+					c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982 = x_985, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, state_674, state_675, state_676, false, false, x_986
 				} else {
-					var c_986 float64
 					var c_987 float64
-					var c_988 []float64
-					var c_989 int
-					var c_990 float64
+					var c_988 float64
+					var c_989 []float64
+					var c_990 int
 					var c_991 float64
 					var c_992 float64
-					var c_993 []float64
-					var c_994 int
-					var c_995 float64
+					var c_993 float64
+					var c_994 []float64
+					var c_995 int
 					var c_996 float64
 					var c_997 float64
 					var c_998 float64
 					var c_999 float64
-					var c_1000 bool
-					var c_1001 int64
-					var c_1002 float64
+					var c_1000 float64
+					var c_1001 bool
+					var c_1002 int64
 					var c_1003 float64
-					var c_1004 bool
+					var c_1004 float64
 					var c_1005 bool
-					var c_1006 int64
-					if c_925 {
-						x_1007 := r_904 <= x_909
-						var c_1008 float64
+					var c_1006 bool
+					var c_1007 int64
+					if c_926 {
+						x_1008 := r_905 <= x_910
 						var c_1009 float64
-						var c_1010 []float64
-						var c_1011 int
-						var c_1012 float64
+						var c_1010 float64
+						var c_1011 []float64
+						var c_1012 int
 						var c_1013 float64
 						var c_1014 float64
-						var c_1015 []float64
-						var c_1016 int
-						var c_1017 float64
+						var c_1015 float64
+						var c_1016 []float64
+						var c_1017 int
 						var c_1018 float64
 						var c_1019 float64
 						var c_1020 float64
 						var c_1021 float64
-						var c_1022 bool
-						var c_1023 int64
-						var c_1024 float64
+						var c_1022 float64
+						var c_1023 bool
+						var c_1024 int64
 						var c_1025 float64
-						var c_1026 bool
+						var c_1026 float64
 						var c_1027 bool
-						var c_1028 int64
-						if x_1007 {
-							x_1029 := state_678 + int64(1)
-							c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028 = state_658, r_904, r_905, r_906, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, c_915, state_674, state_675, true, true, x_1029
+						var c_1028 bool
+						var c_1029 int64
+						if x_1008 {
+							x_1030 := state_679 + int64(1)
+							c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028, c_1029 = state_659, r_905, r_906, r_907, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, c_916, state_675, state_676, true, true, x_1030
 						} else {
-							x_1030 := state_662 > 0.0
-							var c_1031 bool
-							if x_1030 {
-								x_1032 := state_663 < state_47
-								c_1031 = x_1032
+							x_1031 := state_663 > 0.0
+							var c_1032 bool
+							if x_1031 {
+								x_1033 := state_664 < state_47
+								c_1032 = x_1033
 							} else {
-								c_1031 = false
+								c_1032 = false
 							}
-							x_1033 := state_678 + int64(1)
-							c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028 = state_662, state_663, state_665, state_666, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, c_915, state_674, state_675, true, c_1031, x_1033
+							x_1034 := state_679 + int64(1)
+							c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028, c_1029 = state_663, state_664, state_666, state_667, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, c_916, state_675, state_676, true, c_1032, x_1034
 						}
-						c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006 = c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028
+						c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007 = c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028, c_1029
 					} else {
-						x_1034 := c_915 == int64(1)
-						var c_1035 bool
-						if x_1034 {
-							x_1036 := r_904 <= state_663
-							c_1035 = x_1036
+						x_1035 := c_916 == int64(1)
+						var c_1036 bool
+						if x_1035 {
+							x_1037 := r_905 <= state_664
+							c_1036 = x_1037
 						} else {
-							c_1035 = false
+							c_1036 = false
 						}
-						var c_1037 bool
-						if c_1035 {
-							x_1038 := r_904 > x_909
-							c_1037 = x_1038
+						var c_1038 bool
+						if c_1036 {
+							x_1039 := r_905 > x_910
+							c_1038 = x_1039
 						} else {
-							c_1037 = false
+							c_1038 = false
 						}
-						var c_1039 float64
 						var c_1040 float64
 						var c_1041 float64
 						var c_1042 float64
 						var c_1043 float64
 						var c_1044 float64
-						var c_1045 bool
-						var c_1046 float64
-						var c_1047 bool
-						if c_1037 {
-							x_1048 := state_662 * x_655
-							x_1049 := state_663 - x_1048
-							x_1050 := state_664 - x_655
-							x_1051 := state_667 * x_655
-							x_1052 := state_668 - x_1051
-							x_1053 := state_669 - x_655
-							x_1054 := state_658 * x_655
-							x_1055 := r_904 - x_1054
-							x_1056 := d_907 - x_655
-							r_1057, r_1058, r_1059, r_1060, r_1061, r_1062, r_1063, r_1064, r_1065 := fn_optimmtstep(ar, state_662, x_1049, x_1050, state_667, x_1052, x_1053, state_658, x_1055, x_1056, state_672, state_670, state_671)
-							x_1066 := r_1057 * x_655
-							x_1067 := r_1058 + x_1066
-							x_1068 := r_1059 + x_655
-							x_1069 := r_1060 * x_655
-							x_1070 := r_1061 + x_1069
-							x_1071 := r_1062 + x_655
-							c_1039, c_1040, c_1041, c_1042, c_1043, c_1044, c_1045, c_1046, c_1047 = r_1057, x_1067, x_1068, r_1060, x_1070, x_1071, r_1063, r_1064, r_1065
+						var c_1045 float64
+						var c_1046 bool
+						var c_1047 float64
+						var c_1048 bool
+						if c_1038 {
+							x_1049 := state_663 * x_656
+							x_1050 := state_664 - x_1049
+							x_1051 := state_665 - x_656
+							x_1052 := state_668 * x_656
+							x_1053 := state_669 - x_1052
+							x_1054 := state_670 - x_656
+							x_1055 := state_659 * x_656
+							x_1056 := r_905 - x_1055
+							x_1057 := d_908 - x_656
+							r_1058, r_1059, r_1060, r_1061, r_1062, r_1063, r_1064, r_1065, r_1066 := fn_optimmtstep(ar, state_663, x_1050, x_1051, state_668, x_1053, x_1054, state_659, x_1056, x_1057, state_673, state_671, state_672)
+							x_1067 := r_1058 * x_656
+							x_1068 := r_1059 + x_1067
+							x_1069 := r_1060 + x_656
+							x_1070 := r_1061 * x_656
+							x_1071 := r_1062 + x_1070
+							x_1072 := r_1063 + x_656
+							c_1040, c_1041, c_1042, c_1043, c_1044, c_1045, c_1046, c_1047, c_1048 = r_1058, x_1068, x_1069, r_1061, x_1071, x_1072, r_1064, r_1065, r_1066
 						} else {
-							r_1072, r_1073, r_1074, r_1075, r_1076, r_1077, r_1078, r_1079, r_1080 := fn_optimmtstep(ar, state_662, state_663, state_664, state_667, state_668, state_669, state_658, r_904, d_907, state_672, state_670, state_671)
-							c_1039, c_1040, c_1041, c_1042, c_1043, c_1044, c_1045, c_1046, c_1047 = r_1072, r_1073, r_1074, r_1075, r_1076, r_1077, r_1078, r_1079, r_1080
+							r_1073, r_1074, r_1075, r_1076, r_1077, r_1078, r_1079, r_1080, r_1081 := fn_optimmtstep(ar, state_663, state_664, state_665, state_668, state_669, state_670, state_659, r_905, d_908, state_673, state_671, state_672)
+							c_1040, c_1041, c_1042, c_1043, c_1044, c_1045, c_1046, c_1047, c_1048 = r_1073, r_1074, r_1075, r_1076, r_1077, r_1078, r_1079, r_1080, r_1081
 						}
-						var c_1081 bool
-						if c_1045 {
-							x_1082 := c_1042 - c_1039
-							x_1083 := math.Abs(x_1082)
-							x_1084 := 0.66 * state_675
-							x_1085 := x_1083 >= x_1084
-							c_1081 = x_1085
+						var c_1082 bool
+						if c_1046 {
+							x_1083 := c_1043 - c_1040
+							x_1084 := math.Abs(x_1083)
+							x_1085 := 0.66 * state_676
+							x_1086 := x_1084 >= x_1085
+							c_1082 = x_1086
 						} else {
-							c_1081 = false
+							c_1082 = false
 						}
-						var c_1086 float64
-						if c_1081 {
-							x_1087 := c_1042 - c_1039
-							x_1088 := 0.5 * x_1087
-							x_1089 := c_1039 + x_1088
-							c_1086 = x_1089
+						var c_1087 float64
+						if c_1082 {
+							x_1088 := c_1043 - c_1040
+							x_1089 := 0.5 * x_1088
+							x_1090 := c_1040 + x_1089
+							c_1087 = x_1090
 						} else {
-							c_1086 = c_1046
+							c_1087 = c_1047
 						}
-						var c_1090 float64
 						var c_1091 float64
-						if c_1045 {
-							x_1092 := c_1042 - c_1039
-							x_1093 := math.Abs(x_1092)
-							c_1090, c_1091 = x_1093, state_674
+						var c_1092 float64
+						if c_1046 {
+							x_1093 := c_1043 - c_1040
+							x_1094 := math.Abs(x_1093)
+							c_1091, c_1092 = x_1094, state_675
 						} else {
-							c_1090, c_1091 = state_674, state_675
+							c_1091, c_1092 = state_675, state_676
 						}
-						var c_1094 float64
 						var c_1095 float64
-						if c_1045 {
-							x_1096 := runtime.Min2(c_1039, c_1042)
-							x_1097 := runtime.Max2(c_1039, c_1042)
-							c_1094, c_1095 = x_1096, x_1097
+						var c_1096 float64
+						if c_1046 {
+							x_1097 := runtime.Min2(c_1040, c_1043)
+							x_1098 := runtime.Max2(c_1040, c_1043)
+							c_1095, c_1096 = x_1097, x_1098
 						} else {
-							x_1098 := c_1086 - c_1039
-							x_1099 := 1.1 * x_1098
-							x_1100 := c_1086 + x_1099
-							x_1101 := c_1086 - c_1039
-							x_1102 := 4.0 * x_1101
-							x_1103 := c_1086 + x_1102
-							c_1094, c_1095 = x_1100, x_1103
+							x_1099 := c_1087 - c_1040
+							x_1100 := 1.1 * x_1099
+							x_1101 := c_1087 + x_1100
+							x_1102 := c_1087 - c_1040
+							x_1103 := 4.0 * x_1102
+							x_1104 := c_1087 + x_1103
+							c_1095, c_1096 = x_1101, x_1104
 						}
-						x_1104 := runtime.Min2(c_1086, 1e+20)
-						x_1105 := runtime.Max2(0.0, x_1104)
-						var c_1106 bool
-						if c_1045 {
-							x_1107 := x_1105 <= c_1094
-							var c_1108 bool
-							if x_1107 {
-								c_1108 = true
+						x_1105 := runtime.Min2(c_1087, 1e+20)
+						x_1106 := runtime.Max2(0.0, x_1105)
+						var c_1107 bool
+						if c_1046 {
+							x_1108 := x_1106 <= c_1095
+							var c_1109 bool
+							if x_1108 {
+								c_1109 = true
 							} else {
-								x_1109 := x_1105 >= c_1095
-								c_1108 = x_1109
+								x_1110 := x_1106 >= c_1096
+								c_1109 = x_1110
 							}
-							c_1106 = c_1108
+							c_1107 = c_1109
 						} else {
-							c_1106 = false
+							c_1107 = false
 						}
-						var c_1110 bool
-						if c_1106 {
-							c_1110 = true
+						var c_1111 bool
+						if c_1107 {
+							c_1111 = true
 						} else {
-							var c_1111 bool
-							if c_1045 {
-								x_1112 := c_1095 - c_1094
-								x_1113 := 1e-10 * c_1095
-								x_1114 := x_1112 <= x_1113
-								c_1111 = x_1114
+							var c_1112 bool
+							if c_1046 {
+								x_1113 := c_1096 - c_1095
+								x_1114 := 1e-10 * c_1096
+								x_1115 := x_1113 <= x_1114
+								c_1112 = x_1115
 							} else {
-								c_1111 = false
+								c_1112 = false
 							}
-							c_1110 = c_1111
+							c_1111 = c_1112
 						}
-						var c_1115 float64
-						if c_1110 {
-							c_1115 = c_1039
+						var c_1116 float64
+						if c_1111 {
+							c_1116 = c_1040
 						} else {
-							c_1115 = x_1105
+							c_1116 = x_1106
 						}
-						var c_1116 []float64
-						var c_1117 int
-						if c_1047 {
-							c_1116, c_1117 = r_905, r_906
+						var c_1117 []float64
+						var c_1118 int
+						if c_1048 {
+							c_1117, c_1118 = r_906, r_907
 						} else {
-							c_1116, c_1117 = state_665, state_666
+							c_1117, c_1118 = state_666, state_667
 						}
-						x_1118 := state_678 + int64(1)
-						c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006 = c_1115, r_904, r_905, r_906, c_1039, c_1040, c_1041, c_1116, c_1117, c_1042, c_1043, c_1044, c_1094, c_1095, c_1045, c_915, c_1090, c_1091, false, false, x_1118
+						x_1119 := state_679 + int64(1)
+						c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007 = c_1116, r_905, r_906, r_907, c_1040, c_1041, c_1042, c_1117, c_1118, c_1043, c_1044, c_1045, c_1095, c_1096, c_1046, c_916, c_1091, c_1092, false, false, x_1119
 					}
-					c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981 = c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006
+					c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982 = c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007
 				}
-				c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957 = c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981
+				c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958 = c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982
 			}
-			state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, state_674, state_675, state_676, state_677, state_678 = c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957
-			_ = mark_900
+			state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, state_674, state_675, state_676, state_677, state_678, state_679 = c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958
+			_ = mark_901
 		}
-		var c_1119 float64
 		var c_1120 float64
-		var c_1121 []float64
-		var c_1122 int
-		var c_1123 int64
-		var c_1124 bool
-		if state_676 {
-			c_1119, c_1120, c_1121, c_1122, c_1123, c_1124 = state_658, state_659, state_660, state_661, state_678, state_677
+		var c_1121 float64
+		var c_1122 []float64
+		var c_1123 int
+		var c_1124 int64
+		var c_1125 bool
+		if state_677 {
+			c_1120, c_1121, c_1122, c_1123, c_1124, c_1125 = state_659, state_660, state_661, state_662, state_679, state_678
 		} else {
-			x_1125 := state_662 > 0.0
-			var c_1126 bool
-			if x_1125 {
-				x_1127 := state_663 < state_47
-				c_1126 = x_1127
+			x_1126 := state_663 > 0.0
+			var c_1127 bool
+			if x_1126 {
+				x_1128 := state_664 < state_47
+				c_1127 = x_1128
 			} else {
-				c_1126 = false
+				c_1127 = false
 			}
-			c_1119, c_1120, c_1121, c_1122, c_1123, c_1124 = state_662, state_663, state_665, state_666, state_678, c_1126
+			c_1120, c_1121, c_1122, c_1123, c_1124, c_1125 = state_663, state_664, state_666, state_667, state_679, c_1127
 		}
-		x_1128 := !c_1124
-		var c_1129 []float64
-		var c_1130 int
-		var c_1131 float64
-		var c_1132 []float64
-		var c_1133 int
-		var c_1134 []float64
-		var c_1135 int
+		x_1129 := !c_1125
+		var c_1130 []float64
+		var c_1131 int
+		var c_1132 float64
+		var c_1133 []float64
+		var c_1134 int
+		var c_1135 []float64
 		var c_1136 int
-		var c_1137 []float64
-		var c_1138 int
+		var c_1137 int
+		var c_1138 []float64
 		var c_1139 int
-		var c_1140 []float64
-		var c_1141 int
-		var c_1142 int64
+		var c_1140 int
+		var c_1141 []float64
+		var c_1142 int
 		var c_1143 int64
 		var c_1144 int64
 		var c_1145 int64
-		var c_1146 bool
-		if x_1128 {
-			x_1147 := state_61 + c_1123
-			c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146 = state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, x_1147, true
+		var c_1146 int64
+		var c_1147 bool
+		if x_1129 {
+			x_1148 := state_61 + c_1124
+			c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146, c_1147 = state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, x_1148, true
 		} else {
-			if c_644 != state_46 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:417:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_644}))
+			if c_645 != state_46 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:417:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_645}))
 			}
-			r_1148 := ar.F64w(state_46)
-			state_45 = state_45[:len(r_1148)]
-			c_643 = c_643[:len(r_1148)]
-			for i_1149 := range r_1148 {
-				r_1148[i_1149] = (state_45[i_1149] + (c_1119 * c_643[i_1149]))
+			if state_49 != c_1123 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:419:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1123})+" and "+runtime.ShapeString([]int{state_49}))
 			}
-			r_1151 := ar.F64w(state_46)
-			r_1148 = r_1148[:len(r_1151)]
-			state_45 = state_45[:len(r_1151)]
-			for i_1152 := range r_1151 {
-				r_1151[i_1152] = (r_1148[i_1152] - state_45[i_1152])
+			r_1149 := ar.F64w(state_46)
+			r_1150 := ar.F64w(state_46)
+			state_45 = state_45[:state_46]
+			c_644 = c_644[:state_46]
+			r_1149 = r_1149[:state_46]
+			r_1150 = r_1150[:state_46]
+			for i_1152 := 0; i_1152 < state_46; i_1152++ {
+				e_1154 := (state_45[i_1152] + (c_1120 * c_644[i_1152]))
+				r_1149[i_1152] = e_1154
+				e_1155 := (e_1154 - state_45[i_1152])
+				r_1150[i_1152] = e_1155
 			}
-			if state_49 != c_1122 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:419:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1122})+" and "+runtime.ShapeString([]int{state_49}))
+			r_1151 := ar.F64w(c_1123)
+			c_1122 = c_1122[:c_1123]
+			state_48 = state_48[:c_1123]
+			r_1151 = r_1151[:c_1123]
+			for i_1156 := 0; i_1156 < c_1123; i_1156++ {
+				e_1158 := (c_1122[i_1156] - state_48[i_1156])
+				r_1151[i_1156] = e_1158
 			}
-			r_1154 := ar.F64w(c_1122)
-			c_1121 = c_1121[:len(r_1154)]
-			state_48 = state_48[:len(r_1154)]
-			for i_1155 := range r_1154 {
-				r_1154[i_1155] = (c_1121[i_1155] - state_48[i_1155])
+			if len(r_1150) != len(r_1151) {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:420:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1150), len(r_1151)))
 			}
-			if len(r_1151) != len(r_1154) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:420:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1151), len(r_1154)))
-			}
-			d_1157 := runtime.Dot(r_1151, r_1154)
-			x_1158 := state_60 + int64(1)
-			d_1159 := runtime.Dot(r_1154, r_1154)
-			x_1160 := 1e-16 * d_1159
-			x_1161 := d_1157 > x_1160
-			var c_1162 []float64
-			var c_1163 int
-			var c_1164 float64
-			var c_1165 []float64
-			var c_1166 int
+			d_1159 := runtime.Dot(r_1150, r_1151)
+			x_1160 := state_60 + int64(1)
+			d_1161 := runtime.Dot(r_1151, r_1151)
+			x_1162 := 1e-16 * d_1161
+			x_1163 := d_1159 > x_1162
+			var c_1164 []float64
+			var c_1165 int
+			var c_1166 float64
 			var c_1167 []float64
 			var c_1168 int
-			var c_1169 int
-			var c_1170 []float64
+			var c_1169 []float64
+			var c_1170 int
 			var c_1171 int
-			var c_1172 int
-			var c_1173 []float64
+			var c_1172 []float64
+			var c_1173 int
 			var c_1174 int
-			var c_1175 int64
-			var c_1176 int64
+			var c_1175 []float64
+			var c_1176 int
 			var c_1177 int64
 			var c_1178 int64
-			var c_1179 bool
-			if x_1161 {
+			var c_1179 int64
+			var c_1180 int64
+			var c_1181 bool
+			if x_1163 {
 				if state_58 < 0 || state_58 >= int64(state_51) {
 					return nil, 0, 0, 0, 0, nbAt("std/optim:423:25", runtime.CheckIndex(state_58, state_51))
 				}
 				if state_46 != state_52 {
 					return nil, 0, 0, 0, 0, nbErrorf("std/optim:423:25", "update: value has shape "+runtime.ShapeString([]int{state_46})+"; elements have shape "+runtime.ShapeString([]int{state_52}))
 				}
-				c_1180 := ar.F64w(len(state_50))
-				copy(c_1180, state_50)
-				copy(c_1180[int(state_58)*state_52:(int(state_58)+1)*state_52], r_1151)
+				c_1182 := ar.F64w(len(state_50))
+				copy(c_1182, state_50)
+				copy(c_1182[int(state_58)*state_52:(int(state_58)+1)*state_52], r_1150)
 				if state_58 < 0 || state_58 >= int64(state_54) {
 					return nil, 0, 0, 0, 0, nbAt("std/optim:423:46", runtime.CheckIndex(state_58, state_54))
 				}
-				if c_1122 != state_55 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:423:46", "update: value has shape "+runtime.ShapeString([]int{c_1122})+"; elements have shape "+runtime.ShapeString([]int{state_55}))
+				if c_1123 != state_55 {
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:423:46", "update: value has shape "+runtime.ShapeString([]int{c_1123})+"; elements have shape "+runtime.ShapeString([]int{state_55}))
 				}
-				c_1181 := ar.F64w(len(state_53))
-				copy(c_1181, state_53)
-				copy(c_1181[int(state_58)*state_55:(int(state_58)+1)*state_55], r_1154)
-				x_1182 := 1.0 / d_1157
+				c_1183 := ar.F64w(len(state_53))
+				copy(c_1183, state_53)
+				copy(c_1183[int(state_58)*state_55:(int(state_58)+1)*state_55], r_1151)
+				x_1184 := 1.0 / d_1159
 				if state_58 < 0 || state_58 >= int64(state_57) {
 					return nil, 0, 0, 0, 0, nbAt("std/optim:423:67", runtime.CheckIndex(state_58, state_57))
 				}
-				c_1183 := ar.F64w(len(state_56))
-				copy(c_1183, state_56)
-				c_1183[int(state_58)] = x_1182
-				x_1184 := state_58 + int64(1)
+				c_1185 := ar.F64w(len(state_56))
+				copy(c_1185, state_56)
+				c_1185[int(state_58)] = x_1184
+				x_1186 := state_58 + int64(1)
 				if x_12 == 0 {
 					return nil, 0, 0, 0, 0, nbErrorf("std/optim:423:107", "integer division by zero")
 				}
-				x_1185 := x_1184 % x_12
-				x_1186 := state_59 + int64(1)
-				x_1187 := min(x_1186, x_12)
-				x_1188 := state_61 + c_1123
-				c_1162, c_1163, c_1164, c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172, c_1173, c_1174, c_1175, c_1176, c_1177, c_1178, c_1179 = r_1148, state_46, c_1120, c_1121, c_1122, c_1180, state_51, state_52, c_1181, state_54, state_55, c_1183, state_57, x_1185, x_1187, x_1158, x_1188, false
+				x_1187 := x_1186 % x_12
+				x_1188 := state_59 + int64(1)
+				x_1189 := min(x_1188, x_12)
+				x_1190 := state_61 + c_1124
+				c_1164, c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172, c_1173, c_1174, c_1175, c_1176, c_1177, c_1178, c_1179, c_1180, c_1181 = r_1149, state_46, c_1121, c_1122, c_1123, c_1182, state_51, state_52, c_1183, state_54, state_55, c_1185, state_57, x_1187, x_1189, x_1160, x_1190, false
 			} else {
-				x_1189 := state_61 + c_1123
-				c_1162, c_1163, c_1164, c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172, c_1173, c_1174, c_1175, c_1176, c_1177, c_1178, c_1179 = r_1148, state_46, c_1120, c_1121, c_1122, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, x_1158, x_1189, false
+				x_1191 := state_61 + c_1124
+				c_1164, c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172, c_1173, c_1174, c_1175, c_1176, c_1177, c_1178, c_1179, c_1180, c_1181 = r_1149, state_46, c_1121, c_1122, c_1123, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, x_1160, x_1191, false
 			}
-			c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146 = c_1162, c_1163, c_1164, c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172, c_1173, c_1174, c_1175, c_1176, c_1177, c_1178, c_1179
+			c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146, c_1147 = c_1164, c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172, c_1173, c_1174, c_1175, c_1176, c_1177, c_1178, c_1179, c_1180, c_1181
 		}
-		n_1190 := int64(state_51)
-		if int64(c_1135) != n_1190 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_1135), n_1190))
+		n_1192 := int64(state_51)
+		if int64(c_1136) != n_1192 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_1136), n_1192))
 		}
-		n_1191 := int64(state_54)
-		if int64(c_1138) != n_1191 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_1138), n_1191))
+		n_1193 := int64(state_54)
+		if int64(c_1139) != n_1193 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_1139), n_1193))
 		}
-		n_1192 := int64(state_57)
-		if int64(c_1141) != n_1192 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_1141), n_1192))
+		n_1194 := int64(state_57)
+		if int64(c_1142) != n_1194 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_1142), n_1194))
 		}
-		state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, state_61, state_62 = c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146
-		_ = mark_634
+		state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, state_61, state_62 = c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146, c_1147
+		_ = mark_635
 	}
-	nbKeep(ar, mark_1193, &state_45)
+	nbKeep(ar, mark_1195, &state_45)
 	return state_45, state_46, state_47, state_60, state_61, nil
 }
 
 // fn_bfgs is def bfgs (optim.nab:45:12).
 func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, maxiter_4 int64, gtol_5 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_1181 := ar.mark()
+	mark_1183 := ar.mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_7 := maxiter_4 >= int64(0)
@@ -3230,658 +3238,660 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	var state_48 bool
 	state_38, state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, state_47, state_48 = x0_2, x0_3, r_10, r_11, r_12, a_15, n_13, d_16, int64(0), int64(1), false
 	for {
-		x_608 := !state_48
-		var c_609 bool
-		if x_608 {
-			x_610 := state_46 < maxiter_4
-			c_609 = x_610
+		x_609 := !state_48
+		var c_610 bool
+		if x_609 {
+			x_611 := state_46 < maxiter_4
+			c_610 = x_611
 		} else {
-			c_609 = false
+			c_610 = false
 		}
-		var c_611 bool
-		if c_609 {
-			r_612 := ar.F64w(state_42)
-			state_41 = state_41[:len(r_612)]
-			if len(r_612) >= 262144 {
-				r_612 := r_612
+		var c_612 bool
+		if c_610 {
+			r_613 := ar.F64w(state_42)
+			state_41 = state_41[:len(r_613)]
+			if len(r_613) >= 262144 {
+				r_613 := r_613
 				state_41 := state_41
-				runtime.ParallelFor(len(r_612), 16384, func(lo_616, hi int) {
-					for i_617 := lo_616; i_617 < hi; i_617++ {
-						r_612[i_617] = (math.Abs(state_41[i_617]))
+				runtime.ParallelFor(len(r_613), 16384, func(lo_617, hi int) {
+					for i_618 := lo_617; i_618 < hi; i_618++ {
+						r_613[i_618] = (math.Abs(state_41[i_618]))
 					}
 				})
 			} else {
-				for i_613 := range r_612 {
-					r_612[i_613] = (math.Abs(state_41[i_613]))
+				for i_614 := range r_613 {
+					r_613[i_614] = (math.Abs(state_41[i_614]))
 				}
 			}
-			s_619 := runtime.Max(r_612)
-			x_620 := s_619 > gtol_5
-			c_611 = x_620
+			s_620 := runtime.Max(r_613)
+			x_621 := s_620 > gtol_5
+			c_612 = x_621
 		} else {
-			c_611 = false
+			c_612 = false
 		}
-		if !c_611 {
+		if !c_612 {
 			break
 		}
-		mark_621 := ar.mark()
+		mark_622 := ar.mark()
 		if state_42 != state_45 {
 			return nil, 0, 0, 0, 0, nbErrorf("std/optim:456:20", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_44, state_45})+" @ "+runtime.ShapeString([]int{state_42}))
 		}
 		state_41 = state_41[:state_45]
-		var y_622 []float64
+		var y_623 []float64
 		if state_45 > 32 {
-			y_622 = ar.F64(state_44)
-			runtime.Gemv(false, state_44, state_45, 1, state_43, state_41, 0, y_622)
+			y_623 = ar.F64(state_44)
+			runtime.Gemv(false, state_44, state_45, 1, state_43, state_41, 0, y_623)
 		}
-		r_623 := ar.F64w(state_44)
-		for i_624 := range r_623 {
-			var s_626 float64
+		r_624 := ar.F64w(state_44)
+		for i_625 := range r_624 {
+			var s_627 float64
 			if state_45 <= 32 {
-				row_627 := state_43[i_624*state_45 : (i_624+1)*state_45]
-				for c_628, v_629 := range row_627 {
-					s_626 += v_629 * state_41[c_628]
+				row_628 := state_43[i_625*state_45 : (i_625+1)*state_45]
+				for c_629, v_630 := range row_628 {
+					s_627 += v_630 * state_41[c_629]
 				}
 			} else {
-				s_626 = y_622[i_624]
+				s_627 = y_623[i_625]
 			}
-			r_623[i_624] = -s_626
+			r_624[i_625] = -s_627
 		}
-		if len(r_623) != len(state_41) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:457:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_623), len(state_41)))
+		if len(r_624) != len(state_41) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:457:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_624), len(state_41)))
 		}
-		d_630 := runtime.Dot(r_623, state_41)
-		x_631 := d_630 < 0.0
-		var c_632 []float64
-		var c_633 int
-		if x_631 {
-			c_632, c_633 = r_623, state_44
+		d_631 := runtime.Dot(r_624, state_41)
+		x_632 := d_631 < 0.0
+		var c_633 []float64
+		var c_634 int
+		if x_632 {
+			c_633, c_634 = r_624, state_44
 		} else {
-			r_634 := ar.F64w(state_42)
-			state_41 = state_41[:len(r_634)]
-			for i_635 := range r_634 {
-				r_634[i_635] = -state_41[i_635]
+			r_635 := ar.F64w(state_42)
+			state_41 = state_41[:len(r_635)]
+			for i_636 := range r_635 {
+				r_635[i_636] = -state_41[i_636]
 			}
-			c_632, c_633 = r_634, state_42
+			c_633, c_634 = r_635, state_42
 		}
-		x_637 := state_46 == int64(0)
-		var c_638 float64
-		if x_637 {
-			s_639 := runtime.Norm2(state_41)
-			x_640 := 1.0 / s_639
-			x_641 := runtime.Min2(1.0, x_640)
-			c_638 = x_641
+		x_638 := state_46 == int64(0)
+		var c_639 float64
+		if x_638 {
+			s_640 := runtime.Norm2(state_41)
+			x_641 := 1.0 / s_640
+			x_642 := runtime.Min2(1.0, x_641)
+			c_639 = x_642
 		} else {
-			c_638 = 1.0
+			c_639 = 1.0
 		}
-		n_642 := int64(state_39)
-		if int64(state_42) != n_642 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_42), n_642))
+		n_643 := int64(state_39)
+		if int64(state_42) != n_643 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_42), n_643))
 		}
-		if int64(c_633) != n_642 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_633), n_642))
+		if int64(c_634) != n_643 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_634), n_643))
 		}
-		if len(state_41) != len(c_632) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_41), len(c_632)))
+		if len(state_41) != len(c_633) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_41), len(c_633)))
 		}
-		d_643 := runtime.Dot(state_41, c_632)
-		x_644 := 0.0001 * d_643
-		x_645 := 4.0 * c_638
-		x_646 := c_638 + x_645
-		var state_647 float64
+		d_644 := runtime.Dot(state_41, c_633)
+		x_645 := 0.0001 * d_644
+		x_646 := 4.0 * c_639
+		x_647 := c_639 + x_646
 		var state_648 float64
-		var state_649 []float64
-		var state_650 int
-		var state_651 float64
+		var state_649 float64
+		var state_650 []float64
+		var state_651 int
 		var state_652 float64
 		var state_653 float64
-		var state_654 []float64
-		var state_655 int
-		var state_656 float64
+		var state_654 float64
+		var state_655 []float64
+		var state_656 int
 		var state_657 float64
 		var state_658 float64
 		var state_659 float64
 		var state_660 float64
-		var state_661 bool
-		var state_662 int64
-		var state_663 float64
+		var state_661 float64
+		var state_662 bool
+		var state_663 int64
 		var state_664 float64
-		var state_665 bool
+		var state_665 float64
 		var state_666 bool
-		var state_667 int64
-		state_647, state_648, state_649, state_650, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667 = c_638, state_40, state_41, state_42, 0.0, state_40, d_643, state_41, state_42, 0.0, state_40, d_643, 0.0, x_646, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
+		var state_667 bool
+		var state_668 int64
+		state_648, state_649, state_650, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668 = c_639, state_40, state_41, state_42, 0.0, state_40, d_644, state_41, state_42, 0.0, state_40, d_644, 0.0, x_647, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
 		for {
-			x_886 := !state_665
-			var c_887 bool
-			if x_886 {
-				x_888 := state_667 < int64(20)
-				c_887 = x_888
+			x_887 := !state_666
+			var c_888 bool
+			if x_887 {
+				x_889 := state_668 < int64(20)
+				c_888 = x_889
 			} else {
-				c_887 = false
+				c_888 = false
 			}
-			if !c_887 {
+			if !c_888 {
 				break
 			}
-			mark_889 := ar.mark()
-			if c_633 != state_39 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39})+" and "+runtime.ShapeString([]int{c_633}))
+			mark_890 := ar.mark()
+			if c_634 != state_39 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39})+" and "+runtime.ShapeString([]int{c_634}))
 			}
-			r_890 := ar.F64w(state_39)
-			state_38 = state_38[:len(r_890)]
-			c_632 = c_632[:len(r_890)]
-			for i_891 := range r_890 {
-				r_890[i_891] = (state_38[i_891] + (state_647 * c_632[i_891]))
+			r_891 := ar.F64w(state_39)
+			state_38 = state_38[:len(r_891)]
+			c_633 = c_633[:len(r_891)]
+			for i_892 := range r_891 {
+				r_891[i_892] = (state_38[i_892] + (state_648 * c_633[i_892]))
 			}
-			r_893, r_894, r_895 := fg_1(r_890, state_39)
-			if int64(r_895) != n_642 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_895), n_642))
+			r_894, r_895, r_896 := fg_1(r_891, state_39)
+			if int64(r_896) != n_643 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_896), n_643))
 			}
-			if len(r_894) != len(c_632) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_894), len(c_632)))
+			if len(r_895) != len(c_633) {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_895), len(c_633)))
 			}
-			d_896 := runtime.Dot(r_894, c_632)
-			x_897 := state_647 * x_644
-			x_898 := state_40 + x_897
-			x_899 := state_662 == int64(1)
-			var c_900 bool
-			if x_899 {
-				x_901 := r_893 <= x_898
-				c_900 = x_901
+			d_897 := runtime.Dot(r_895, c_633)
+			x_898 := state_648 * x_645
+			x_899 := state_40 + x_898
+			x_900 := state_663 == int64(1)
+			var c_901 bool
+			if x_900 {
+				x_902 := r_894 <= x_899
+				c_901 = x_902
 			} else {
-				c_900 = false
+				c_901 = false
 			}
-			var c_902 bool
-			if c_900 {
-				x_903 := d_896 >= 0.0
-				c_902 = x_903
+			var c_903 bool
+			if c_901 {
+				x_904 := d_897 >= 0.0
+				c_903 = x_904
 			} else {
-				c_902 = false
+				c_903 = false
 			}
-			var c_904 int64
-			if c_902 {
-				c_904 = int64(2)
+			var c_905 int64
+			if c_903 {
+				c_905 = int64(2)
 			} else {
-				c_904 = state_662
+				c_905 = state_663
 			}
-			var c_905 bool
-			if state_661 {
-				x_906 := state_647 <= state_659
-				var c_907 bool
-				if x_906 {
-					c_907 = true
+			var c_906 bool
+			if state_662 {
+				x_907 := state_648 <= state_660
+				var c_908 bool
+				if x_907 {
+					c_908 = true
 				} else {
-					x_908 := state_647 >= state_660
-					c_907 = x_908
+					x_909 := state_648 >= state_661
+					c_908 = x_909
 				}
-				c_905 = c_907
+				c_906 = c_908
 			} else {
-				c_905 = false
+				c_906 = false
 			}
-			var c_909 bool
-			if c_905 {
-				c_909 = true
+			var c_910 bool
+			if c_906 {
+				c_910 = true
 			} else {
-				var c_910 bool
-				if state_661 {
-					x_911 := state_660 - state_659
-					x_912 := 1e-10 * state_660
-					x_913 := x_911 <= x_912
-					c_910 = x_913
+				var c_911 bool
+				if state_662 {
+					x_912 := state_661 - state_660
+					x_913 := 1e-10 * state_661
+					x_914 := x_912 <= x_913
+					c_911 = x_914
 				} else {
-					c_910 = false
+					c_911 = false
 				}
-				c_909 = c_910
+				c_910 = c_911
 			}
-			var c_914 bool
-			if c_909 {
-				c_914 = true
+			var c_915 bool
+			if c_910 {
+				c_915 = true
 			} else {
-				x_915 := state_647 == 1e+20
-				var c_916 bool
-				if x_915 {
-					x_917 := r_893 <= x_898
-					c_916 = x_917
+				x_916 := state_648 == 1e+20
+				var c_917 bool
+				if x_916 {
+					x_918 := r_894 <= x_899
+					c_917 = x_918
 				} else {
-					c_916 = false
+					c_917 = false
 				}
-				var c_918 bool
-				if c_916 {
-					x_919 := d_896 <= x_644
-					c_918 = x_919
+				var c_919 bool
+				if c_917 {
+					x_920 := d_897 <= x_645
+					c_919 = x_920
 				} else {
-					c_918 = false
+					c_919 = false
 				}
-				c_914 = c_918
+				c_915 = c_919
 			}
-			x_920 := r_893 <= x_898
-			var c_921 bool
-			if x_920 {
-				x_922 := math.Abs(d_896)
-				x_923 := -d_643
-				x_924 := 0.9 * x_923
-				x_925 := x_922 <= x_924
-				c_921 = x_925
+			x_921 := r_894 <= x_899
+			var c_922 bool
+			if x_921 {
+				x_923 := math.Abs(d_897)
+				x_924 := -d_644
+				x_925 := 0.9 * x_924
+				x_926 := x_923 <= x_925
+				c_922 = x_926
 			} else {
-				c_921 = false
+				c_922 = false
 			}
-			var c_926 float64
 			var c_927 float64
-			var c_928 []float64
-			var c_929 int
-			var c_930 float64
+			var c_928 float64
+			var c_929 []float64
+			var c_930 int
 			var c_931 float64
 			var c_932 float64
-			var c_933 []float64
-			var c_934 int
-			var c_935 float64
+			var c_933 float64
+			var c_934 []float64
+			var c_935 int
 			var c_936 float64
 			var c_937 float64
 			var c_938 float64
 			var c_939 float64
-			var c_940 bool
-			var c_941 int64
-			var c_942 float64
+			var c_940 float64
+			var c_941 bool
+			var c_942 int64
 			var c_943 float64
-			var c_944 bool
+			var c_944 float64
 			var c_945 bool
-			var c_946 int64
-			if c_921 {
-				x_947 := state_667 + int64(1)
-				c_926, c_927, c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946 = state_647, r_893, r_894, r_895, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, c_904, state_663, state_664, true, true, x_947
+			var c_946 bool
+			var c_947 int64
+			if c_922 {
+				x_948 := state_668 + int64(1)
+				c_927, c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947 = state_648, r_894, r_895, r_896, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, c_905, state_664, state_665, true, true, x_948
 			} else {
-				x_948 := r_893 < math.Inf(1)
-				x_949 := !x_948
-				var c_950 float64
+				x_949 := r_894 < math.Inf(1)
+				x_950 := !x_949
 				var c_951 float64
-				var c_952 []float64
-				var c_953 int
-				var c_954 float64
+				var c_952 float64
+				var c_953 []float64
+				var c_954 int
 				var c_955 float64
 				var c_956 float64
-				var c_957 []float64
-				var c_958 int
-				var c_959 float64
+				var c_957 float64
+				var c_958 []float64
+				var c_959 int
 				var c_960 float64
 				var c_961 float64
 				var c_962 float64
 				var c_963 float64
-				var c_964 bool
-				var c_965 int64
-				var c_966 float64
+				var c_964 float64
+				var c_965 bool
+				var c_966 int64
 				var c_967 float64
-				var c_968 bool
+				var c_968 float64
 				var c_969 bool
-				var c_970 int64
-				if x_949 {
-					x_971 := state_647 - state_651
-					x_972 := 0.5 * x_971
-					x_973 := state_651 + x_972
-					x_974 := state_667 + int64(1)
-					c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970 = x_973, state_648, state_649, state_650, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, false, false, x_974
+				var c_970 bool
+				var c_971 int64
+				if x_950 {
+					x_972 := state_648 - state_652
+					x_973 := 0.5 * x_972
+					x_974 := state_652 + x_973
+					x_975 := state_668 + int64(1)
+					c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971 = x_974, state_649, state_650, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, false, false, x_975
 				} else {
-					var c_975 float64
 					var c_976 float64
-					var c_977 []float64
-					var c_978 int
-					var c_979 float64
+					var c_977 float64
+					var c_978 []float64
+					var c_979 int
 					var c_980 float64
 					var c_981 float64
-					var c_982 []float64
-					var c_983 int
-					var c_984 float64
+					var c_982 float64
+					var c_983 []float64
+					var c_984 int
 					var c_985 float64
 					var c_986 float64
 					var c_987 float64
 					var c_988 float64
-					var c_989 bool
-					var c_990 int64
-					var c_991 float64
+					var c_989 float64
+					var c_990 bool
+					var c_991 int64
 					var c_992 float64
-					var c_993 bool
+					var c_993 float64
 					var c_994 bool
-					var c_995 int64
-					if c_914 {
-						x_996 := r_893 <= x_898
-						var c_997 float64
+					var c_995 bool
+					var c_996 int64
+					if c_915 {
+						x_997 := r_894 <= x_899
 						var c_998 float64
-						var c_999 []float64
-						var c_1000 int
-						var c_1001 float64
+						var c_999 float64
+						var c_1000 []float64
+						var c_1001 int
 						var c_1002 float64
 						var c_1003 float64
-						var c_1004 []float64
-						var c_1005 int
-						var c_1006 float64
+						var c_1004 float64
+						var c_1005 []float64
+						var c_1006 int
 						var c_1007 float64
 						var c_1008 float64
 						var c_1009 float64
 						var c_1010 float64
-						var c_1011 bool
-						var c_1012 int64
-						var c_1013 float64
+						var c_1011 float64
+						var c_1012 bool
+						var c_1013 int64
 						var c_1014 float64
-						var c_1015 bool
+						var c_1015 float64
 						var c_1016 bool
-						var c_1017 int64
-						if x_996 {
-							x_1018 := state_667 + int64(1)
-							c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017 = state_647, r_893, r_894, r_895, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, c_904, state_663, state_664, true, true, x_1018
+						var c_1017 bool
+						var c_1018 int64
+						if x_997 {
+							x_1019 := state_668 + int64(1)
+							c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018 = state_648, r_894, r_895, r_896, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, c_905, state_664, state_665, true, true, x_1019
 						} else {
-							x_1019 := state_651 > 0.0
-							var c_1020 bool
-							if x_1019 {
-								x_1021 := state_652 < state_40
-								c_1020 = x_1021
+							x_1020 := state_652 > 0.0
+							var c_1021 bool
+							if x_1020 {
+								x_1022 := state_653 < state_40
+								c_1021 = x_1022
 							} else {
-								c_1020 = false
+								c_1021 = false
 							}
-							x_1022 := state_667 + int64(1)
-							c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017 = state_651, state_652, state_654, state_655, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, c_904, state_663, state_664, true, c_1020, x_1022
+							x_1023 := state_668 + int64(1)
+							c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018 = state_652, state_653, state_655, state_656, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, c_905, state_664, state_665, true, c_1021, x_1023
 						}
-						c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995 = c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017
+						c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996 = c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018
 					} else {
-						x_1023 := c_904 == int64(1)
-						var c_1024 bool
-						if x_1023 {
-							x_1025 := r_893 <= state_652
-							c_1024 = x_1025
+						x_1024 := c_905 == int64(1)
+						var c_1025 bool
+						if x_1024 {
+							x_1026 := r_894 <= state_653
+							c_1025 = x_1026
 						} else {
-							c_1024 = false
+							c_1025 = false
 						}
-						var c_1026 bool
-						if c_1024 {
-							x_1027 := r_893 > x_898
-							c_1026 = x_1027
+						var c_1027 bool
+						if c_1025 {
+							x_1028 := r_894 > x_899
+							c_1027 = x_1028
 						} else {
-							c_1026 = false
+							c_1027 = false
 						}
-						var c_1028 float64
 						var c_1029 float64
 						var c_1030 float64
 						var c_1031 float64
 						var c_1032 float64
 						var c_1033 float64
-						var c_1034 bool
-						var c_1035 float64
-						var c_1036 bool
-						if c_1026 {
-							x_1037 := state_651 * x_644
-							x_1038 := state_652 - x_1037
-							x_1039 := state_653 - x_644
-							x_1040 := state_656 * x_644
-							x_1041 := state_657 - x_1040
-							x_1042 := state_658 - x_644
-							x_1043 := state_647 * x_644
-							x_1044 := r_893 - x_1043
-							x_1045 := d_896 - x_644
-							r_1046, r_1047, r_1048, r_1049, r_1050, r_1051, r_1052, r_1053, r_1054 := fn_optimmtstep(ar, state_651, x_1038, x_1039, state_656, x_1041, x_1042, state_647, x_1044, x_1045, state_661, state_659, state_660)
-							x_1055 := r_1046 * x_644
-							x_1056 := r_1047 + x_1055
-							x_1057 := r_1048 + x_644
-							x_1058 := r_1049 * x_644
-							x_1059 := r_1050 + x_1058
-							x_1060 := r_1051 + x_644
-							c_1028, c_1029, c_1030, c_1031, c_1032, c_1033, c_1034, c_1035, c_1036 = r_1046, x_1056, x_1057, r_1049, x_1059, x_1060, r_1052, r_1053, r_1054
+						var c_1034 float64
+						var c_1035 bool
+						var c_1036 float64
+						var c_1037 bool
+						if c_1027 {
+							x_1038 := state_652 * x_645
+							x_1039 := state_653 - x_1038
+							x_1040 := state_654 - x_645
+							x_1041 := state_657 * x_645
+							x_1042 := state_658 - x_1041
+							x_1043 := state_659 - x_645
+							x_1044 := state_648 * x_645
+							x_1045 := r_894 - x_1044
+							x_1046 := d_897 - x_645
+							r_1047, r_1048, r_1049, r_1050, r_1051, r_1052, r_1053, r_1054, r_1055 := fn_optimmtstep(ar, state_652, x_1039, x_1040, state_657, x_1042, x_1043, state_648, x_1045, x_1046, state_662, state_660, state_661)
+							x_1056 := r_1047 * x_645
+							x_1057 := r_1048 + x_1056
+							x_1058 := r_1049 + x_645
+							x_1059 := r_1050 * x_645
+							x_1060 := r_1051 + x_1059
+							x_1061 := r_1052 + x_645
+							c_1029, c_1030, c_1031, c_1032, c_1033, c_1034, c_1035, c_1036, c_1037 = r_1047, x_1057, x_1058, r_1050, x_1060, x_1061, r_1053, r_1054, r_1055
 						} else {
-							r_1061, r_1062, r_1063, r_1064, r_1065, r_1066, r_1067, r_1068, r_1069 := fn_optimmtstep(ar, state_651, state_652, state_653, state_656, state_657, state_658, state_647, r_893, d_896, state_661, state_659, state_660)
-							c_1028, c_1029, c_1030, c_1031, c_1032, c_1033, c_1034, c_1035, c_1036 = r_1061, r_1062, r_1063, r_1064, r_1065, r_1066, r_1067, r_1068, r_1069
+							r_1062, r_1063, r_1064, r_1065, r_1066, r_1067, r_1068, r_1069, r_1070 := fn_optimmtstep(ar, state_652, state_653, state_654, state_657, state_658, state_659, state_648, r_894, d_897, state_662, state_660, state_661)
+							c_1029, c_1030, c_1031, c_1032, c_1033, c_1034, c_1035, c_1036, c_1037 = r_1062, r_1063, r_1064, r_1065, r_1066, r_1067, r_1068, r_1069, r_1070
 						}
-						var c_1070 bool
-						if c_1034 {
-							x_1071 := c_1031 - c_1028
-							x_1072 := math.Abs(x_1071)
-							x_1073 := 0.66 * state_664
-							x_1074 := x_1072 >= x_1073
-							c_1070 = x_1074
+						var c_1071 bool
+						if c_1035 {
+							x_1072 := c_1032 - c_1029
+							x_1073 := math.Abs(x_1072)
+							x_1074 := 0.66 * state_665
+							x_1075 := x_1073 >= x_1074
+							c_1071 = x_1075
 						} else {
-							c_1070 = false
+							c_1071 = false
 						}
-						var c_1075 float64
-						if c_1070 {
-							x_1076 := c_1031 - c_1028
-							x_1077 := 0.5 * x_1076
-							x_1078 := c_1028 + x_1077
-							c_1075 = x_1078
+						var c_1076 float64
+						if c_1071 {
+							x_1077 := c_1032 - c_1029
+							x_1078 := 0.5 * x_1077
+							x_1079 := c_1029 + x_1078
+							c_1076 = x_1079
 						} else {
-							c_1075 = c_1035
+							c_1076 = c_1036
 						}
-						var c_1079 float64
 						var c_1080 float64
-						if c_1034 {
-							x_1081 := c_1031 - c_1028
-							x_1082 := math.Abs(x_1081)
-							c_1079, c_1080 = x_1082, state_663
+						var c_1081 float64
+						if c_1035 {
+							x_1082 := c_1032 - c_1029
+							x_1083 := math.Abs(x_1082)
+							c_1080, c_1081 = x_1083, state_664
 						} else {
-							c_1079, c_1080 = state_663, state_664
+							c_1080, c_1081 = state_664, state_665
 						}
-						var c_1083 float64
 						var c_1084 float64
-						if c_1034 {
-							x_1085 := runtime.Min2(c_1028, c_1031)
-							x_1086 := runtime.Max2(c_1028, c_1031)
-							c_1083, c_1084 = x_1085, x_1086
+						var c_1085 float64
+						if c_1035 {
+							x_1086 := runtime.Min2(c_1029, c_1032)
+							x_1087 := runtime.Max2(c_1029, c_1032)
+							c_1084, c_1085 = x_1086, x_1087
 						} else {
-							x_1087 := c_1075 - c_1028
-							x_1088 := 1.1 * x_1087
-							x_1089 := c_1075 + x_1088
-							x_1090 := c_1075 - c_1028
-							x_1091 := 4.0 * x_1090
-							x_1092 := c_1075 + x_1091
-							c_1083, c_1084 = x_1089, x_1092
+							x_1088 := c_1076 - c_1029
+							x_1089 := 1.1 * x_1088
+							x_1090 := c_1076 + x_1089
+							x_1091 := c_1076 - c_1029
+							x_1092 := 4.0 * x_1091
+							x_1093 := c_1076 + x_1092
+							c_1084, c_1085 = x_1090, x_1093
 						}
-						x_1093 := runtime.Min2(c_1075, 1e+20)
-						x_1094 := runtime.Max2(0.0, x_1093)
-						var c_1095 bool
-						if c_1034 {
-							x_1096 := x_1094 <= c_1083
-							var c_1097 bool
-							if x_1096 {
-								c_1097 = true
+						x_1094 := runtime.Min2(c_1076, 1e+20)
+						x_1095 := runtime.Max2(0.0, x_1094)
+						var c_1096 bool
+						if c_1035 {
+							x_1097 := x_1095 <= c_1084
+							var c_1098 bool
+							if x_1097 {
+								c_1098 = true
 							} else {
-								x_1098 := x_1094 >= c_1084
-								c_1097 = x_1098
+								x_1099 := x_1095 >= c_1085
+								c_1098 = x_1099
 							}
-							c_1095 = c_1097
+							c_1096 = c_1098
 						} else {
-							c_1095 = false
+							c_1096 = false
 						}
-						var c_1099 bool
-						if c_1095 {
-							c_1099 = true
+						var c_1100 bool
+						if c_1096 {
+							c_1100 = true
 						} else {
-							var c_1100 bool
-							if c_1034 {
-								x_1101 := c_1084 - c_1083
-								x_1102 := 1e-10 * c_1084
-								x_1103 := x_1101 <= x_1102
-								c_1100 = x_1103
+							var c_1101 bool
+							if c_1035 {
+								x_1102 := c_1085 - c_1084
+								x_1103 := 1e-10 * c_1085
+								x_1104 := x_1102 <= x_1103
+								c_1101 = x_1104
 							} else {
-								c_1100 = false
+								c_1101 = false
 							}
-							c_1099 = c_1100
+							c_1100 = c_1101
 						}
-						var c_1104 float64
-						if c_1099 {
-							c_1104 = c_1028
+						var c_1105 float64
+						if c_1100 {
+							c_1105 = c_1029
 						} else {
-							c_1104 = x_1094
+							c_1105 = x_1095
 						}
-						var c_1105 []float64
-						var c_1106 int
-						if c_1036 {
-							c_1105, c_1106 = r_894, r_895
+						var c_1106 []float64
+						var c_1107 int
+						if c_1037 {
+							c_1106, c_1107 = r_895, r_896
 						} else {
-							c_1105, c_1106 = state_654, state_655
+							c_1106, c_1107 = state_655, state_656
 						}
-						x_1107 := state_667 + int64(1)
-						c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995 = c_1104, r_893, r_894, r_895, c_1028, c_1029, c_1030, c_1105, c_1106, c_1031, c_1032, c_1033, c_1083, c_1084, c_1034, c_904, c_1079, c_1080, false, false, x_1107
+						x_1108 := state_668 + int64(1)
+						c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996 = c_1105, r_894, r_895, r_896, c_1029, c_1030, c_1031, c_1106, c_1107, c_1032, c_1033, c_1034, c_1084, c_1085, c_1035, c_905, c_1080, c_1081, false, false, x_1108
 					}
-					c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970 = c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995
+					c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971 = c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996
 				}
-				c_926, c_927, c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946 = c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970
+				c_927, c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947 = c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971
 			}
-			state_647, state_648, state_649, state_650, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667 = c_926, c_927, c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946
-			_ = mark_889
+			state_648, state_649, state_650, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668 = c_927, c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947
+			_ = mark_890
 		}
-		var c_1108 float64
 		var c_1109 float64
-		var c_1110 []float64
-		var c_1111 int
-		var c_1112 int64
-		var c_1113 bool
-		if state_665 {
-			c_1108, c_1109, c_1110, c_1111, c_1112, c_1113 = state_647, state_648, state_649, state_650, state_667, state_666
+		var c_1110 float64
+		var c_1111 []float64
+		var c_1112 int
+		var c_1113 int64
+		var c_1114 bool
+		if state_666 {
+			c_1109, c_1110, c_1111, c_1112, c_1113, c_1114 = state_648, state_649, state_650, state_651, state_668, state_667
 		} else {
-			x_1114 := state_651 > 0.0
-			var c_1115 bool
-			if x_1114 {
-				x_1116 := state_652 < state_40
-				c_1115 = x_1116
+			x_1115 := state_652 > 0.0
+			var c_1116 bool
+			if x_1115 {
+				x_1117 := state_653 < state_40
+				c_1116 = x_1117
 			} else {
-				c_1115 = false
+				c_1116 = false
 			}
-			c_1108, c_1109, c_1110, c_1111, c_1112, c_1113 = state_651, state_652, state_654, state_655, state_667, c_1115
+			c_1109, c_1110, c_1111, c_1112, c_1113, c_1114 = state_652, state_653, state_655, state_656, state_668, c_1116
 		}
-		x_1117 := !c_1113
-		var c_1118 []float64
-		var c_1119 int
-		var c_1120 float64
-		var c_1121 []float64
-		var c_1122 int
-		var c_1123 []float64
-		var c_1124 int
+		x_1118 := !c_1114
+		var c_1119 []float64
+		var c_1120 int
+		var c_1121 float64
+		var c_1122 []float64
+		var c_1123 int
+		var c_1124 []float64
 		var c_1125 int
-		var c_1126 int64
+		var c_1126 int
 		var c_1127 int64
-		var c_1128 bool
-		if x_1117 {
-			x_1129 := state_47 + c_1112
-			c_1118, c_1119, c_1120, c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128 = state_38, state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, x_1129, true
+		var c_1128 int64
+		var c_1129 bool
+		if x_1118 {
+			x_1130 := state_47 + c_1113
+			c_1119, c_1120, c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128, c_1129 = state_38, state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, x_1130, true
 		} else {
-			if c_633 != state_39 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:461:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39})+" and "+runtime.ShapeString([]int{c_633}))
+			if c_634 != state_39 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:461:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39})+" and "+runtime.ShapeString([]int{c_634}))
 			}
-			r_1130 := ar.F64w(state_39)
-			state_38 = state_38[:len(r_1130)]
-			c_632 = c_632[:len(r_1130)]
-			for i_1131 := range r_1130 {
-				r_1130[i_1131] = (state_38[i_1131] + (c_1108 * c_632[i_1131]))
+			if state_42 != c_1112 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:463:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1112})+" and "+runtime.ShapeString([]int{state_42}))
 			}
-			r_1133 := ar.F64w(state_39)
-			r_1130 = r_1130[:len(r_1133)]
-			state_38 = state_38[:len(r_1133)]
-			for i_1134 := range r_1133 {
-				r_1133[i_1134] = (r_1130[i_1134] - state_38[i_1134])
+			r_1131 := ar.F64w(state_39)
+			r_1132 := ar.F64w(state_39)
+			state_38 = state_38[:state_39]
+			c_633 = c_633[:state_39]
+			r_1131 = r_1131[:state_39]
+			r_1132 = r_1132[:state_39]
+			for i_1134 := 0; i_1134 < state_39; i_1134++ {
+				e_1136 := (state_38[i_1134] + (c_1109 * c_633[i_1134]))
+				r_1131[i_1134] = e_1136
+				e_1137 := (e_1136 - state_38[i_1134])
+				r_1132[i_1134] = e_1137
 			}
-			if state_42 != c_1111 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:463:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1111})+" and "+runtime.ShapeString([]int{state_42}))
+			r_1133 := ar.F64w(c_1112)
+			c_1111 = c_1111[:c_1112]
+			state_41 = state_41[:c_1112]
+			r_1133 = r_1133[:c_1112]
+			for i_1138 := 0; i_1138 < c_1112; i_1138++ {
+				e_1140 := (c_1111[i_1138] - state_41[i_1138])
+				r_1133[i_1138] = e_1140
 			}
-			r_1136 := ar.F64w(c_1111)
-			c_1110 = c_1110[:len(r_1136)]
-			state_41 = state_41[:len(r_1136)]
-			for i_1137 := range r_1136 {
-				r_1136[i_1137] = (c_1110[i_1137] - state_41[i_1137])
+			if len(r_1132) != len(r_1133) {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:464:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1132), len(r_1133)))
 			}
-			if len(r_1133) != len(r_1136) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:464:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1133), len(r_1136)))
-			}
-			d_1139 := runtime.Dot(r_1133, r_1136)
-			x_1140 := state_46 == int64(0)
-			var c_1141 []float64
-			var c_1142 int
-			var c_1143 int
-			if x_1140 {
-				d_1144 := runtime.Dot(r_1136, r_1136)
-				x_1145 := d_1139 / d_1144
-				n_1146 := n_13 * d_16
-				r_1147 := ar.F64w(n_1146)
-				a_15 = a_15[:len(r_1147)]
-				for i_1148 := range r_1147 {
-					r_1147[i_1148] = (x_1145 * a_15[i_1148])
+			d_1141 := runtime.Dot(r_1132, r_1133)
+			x_1142 := state_46 == int64(0)
+			var c_1143 []float64
+			var c_1144 int
+			var c_1145 int
+			if x_1142 {
+				d_1146 := runtime.Dot(r_1133, r_1133)
+				x_1147 := d_1141 / d_1146
+				n_1148 := n_13 * d_16
+				r_1149 := ar.F64w(n_1148)
+				a_15 = a_15[:len(r_1149)]
+				for i_1150 := range r_1149 {
+					r_1149[i_1150] = (x_1147 * a_15[i_1150])
 				}
-				c_1141, c_1142, c_1143 = r_1147, n_13, d_16
+				c_1143, c_1144, c_1145 = r_1149, n_13, d_16
 			} else {
-				c_1141, c_1142, c_1143 = state_43, state_44, state_45
+				c_1143, c_1144, c_1145 = state_43, state_44, state_45
 			}
-			if c_1111 != c_1143 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:467:19", "'@': inner sizes differ: "+runtime.ShapeString([]int{c_1142, c_1143})+" @ "+runtime.ShapeString([]int{c_1111}))
+			if c_1112 != c_1145 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:467:19", "'@': inner sizes differ: "+runtime.ShapeString([]int{c_1144, c_1145})+" @ "+runtime.ShapeString([]int{c_1112}))
 			}
-			r_1136 = r_1136[:c_1143]
-			var y_1150 []float64
-			if c_1143 > 32 {
-				y_1150 = ar.F64(c_1142)
-				runtime.Gemv(false, c_1142, c_1143, 1, c_1141, r_1136, 0, y_1150)
+			r_1133 = r_1133[:c_1145]
+			var y_1152 []float64
+			if c_1145 > 32 {
+				y_1152 = ar.F64(c_1144)
+				runtime.Gemv(false, c_1144, c_1145, 1, c_1143, r_1133, 0, y_1152)
 			}
-			r_1151 := ar.F64w(c_1142)
-			for i_1152 := range r_1151 {
-				var s_1154 float64
-				if c_1143 <= 32 {
-					row_1155 := c_1141[i_1152*c_1143 : (i_1152+1)*c_1143]
-					for c_1156, v_1157 := range row_1155 {
-						s_1154 += v_1157 * r_1136[c_1156]
+			r_1153 := ar.F64w(c_1144)
+			for i_1154 := range r_1153 {
+				var s_1156 float64
+				if c_1145 <= 32 {
+					row_1157 := c_1143[i_1154*c_1145 : (i_1154+1)*c_1145]
+					for c_1158, v_1159 := range row_1157 {
+						s_1156 += v_1159 * r_1133[c_1158]
 					}
 				} else {
-					s_1154 = y_1150[i_1152]
+					s_1156 = y_1152[i_1154]
 				}
-				r_1151[i_1152] = s_1154
+				r_1153[i_1154] = s_1156
 			}
-			x_1158 := 1.0 / d_1139
-			tot_1159, err_1160 := runtime.MulSize(state_39, c_1142)
-			if err_1160 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:469:26", err_1160)
-			}
-			_ = tot_1159
-			tot_1161, err_1162 := runtime.MulSize(c_1142, state_39)
+			x_1160 := 1.0 / d_1141
+			tot_1161, err_1162 := runtime.MulSize(state_39, c_1144)
 			if err_1162 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:469:42", err_1162)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:469:26", err_1162)
 			}
 			_ = tot_1161
-			if c_1142 != state_39 || state_39 != c_1142 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:469:40", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39, c_1142})+" and "+runtime.ShapeString([]int{c_1142, state_39}))
+			tot_1163, err_1164 := runtime.MulSize(c_1144, state_39)
+			if err_1164 != nil {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:469:42", err_1164)
 			}
-			if state_39 != c_1142 || c_1142 != c_1143 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:469:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1142, c_1143})+" and "+runtime.ShapeString([]int{state_39, c_1142}))
+			_ = tot_1163
+			if c_1144 != state_39 || state_39 != c_1144 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:469:40", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39, c_1144})+" and "+runtime.ShapeString([]int{c_1144, state_39}))
 			}
-			x_1163 := x_1158 * x_1158
-			if len(r_1136) != len(r_1151) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:469:68", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1136), len(r_1151)))
+			if state_39 != c_1144 || c_1144 != c_1145 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:469:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1144, c_1145})+" and "+runtime.ShapeString([]int{state_39, c_1144}))
 			}
-			d_1164 := runtime.Dot(r_1136, r_1151)
-			x_1165 := x_1163 * d_1164
-			x_1166 := x_1165 + x_1158
-			tot_1167, err_1168 := runtime.MulSize(state_39, state_39)
-			if err_1168 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:469:87", err_1168)
+			x_1165 := x_1160 * x_1160
+			if len(r_1133) != len(r_1153) {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:469:68", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1133), len(r_1153)))
 			}
-			_ = tot_1167
-			if state_39 != c_1142 || state_39 != c_1143 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:469:57", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1142, c_1143})+" and "+runtime.ShapeString([]int{state_39, state_39}))
+			d_1166 := runtime.Dot(r_1133, r_1153)
+			x_1167 := x_1165 * d_1166
+			x_1168 := x_1167 + x_1160
+			tot_1169, err_1170 := runtime.MulSize(state_39, state_39)
+			if err_1170 != nil {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:469:87", err_1170)
 			}
-			n_1169 := c_1142 * c_1143
-			r_1170 := ar.F64w(n_1169)
-			c_1141 = c_1141[:len(r_1170)]
-			for i_1171 := range r_1170 {
-				r_1170[i_1171] = ((c_1141[i_1171] - (x_1158 * (r_1133[i_1171/c_1142]*r_1151[i_1171%c_1142] + r_1151[i_1171/state_39]*r_1133[i_1171%state_39]))) + (x_1166 * r_1133[i_1171/state_39] * r_1133[i_1171%state_39]))
+			_ = tot_1169
+			if state_39 != c_1144 || state_39 != c_1145 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:469:57", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1144, c_1145})+" and "+runtime.ShapeString([]int{state_39, state_39}))
 			}
-			d_1173 := runtime.Dot(r_1136, r_1136)
-			x_1174 := 1e-16 * d_1173
-			x_1175 := d_1139 > x_1174
-			var c_1176 []float64
-			var c_1177 int
-			var c_1178 int
-			if x_1175 {
-				c_1176, c_1177, c_1178 = r_1170, c_1142, c_1143
+			n_1171 := c_1144 * c_1145
+			r_1172 := ar.F64w(n_1171)
+			c_1143 = c_1143[:len(r_1172)]
+			for i_1173 := range r_1172 {
+				r_1172[i_1173] = ((c_1143[i_1173] - (x_1160 * (r_1132[i_1173/c_1144]*r_1153[i_1173%c_1144] + r_1153[i_1173/state_39]*r_1132[i_1173%state_39]))) + (x_1168 * r_1132[i_1173/state_39] * r_1132[i_1173%state_39]))
+			}
+			d_1175 := runtime.Dot(r_1133, r_1133)
+			x_1176 := 1e-16 * d_1175
+			x_1177 := d_1141 > x_1176
+			var c_1178 []float64
+			var c_1179 int
+			var c_1180 int
+			if x_1177 {
+				c_1178, c_1179, c_1180 = r_1172, c_1144, c_1145
 			} else {
-				c_1176, c_1177, c_1178 = state_43, state_44, state_45
+				c_1178, c_1179, c_1180 = state_43, state_44, state_45
 			}
-			x_1179 := state_46 + int64(1)
-			x_1180 := state_47 + c_1112
-			c_1118, c_1119, c_1120, c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128 = r_1130, state_39, c_1109, c_1110, c_1111, c_1176, c_1177, c_1178, x_1179, x_1180, false
+			x_1181 := state_46 + int64(1)
+			x_1182 := state_47 + c_1113
+			c_1119, c_1120, c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128, c_1129 = r_1131, state_39, c_1110, c_1111, c_1112, c_1178, c_1179, c_1180, x_1181, x_1182, false
 		}
-		state_38, state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, state_47, state_48 = c_1118, c_1119, c_1120, c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128
-		_ = mark_621
+		state_38, state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, state_47, state_48 = c_1119, c_1120, c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128, c_1129
+		_ = mark_622
 	}
-	nbKeep(ar, mark_1181, &state_38)
+	nbKeep(ar, mark_1183, &state_38)
 	return state_38, state_39, state_40, state_46, state_47, nil
 }
 
@@ -4532,7 +4542,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 
 // fn_lbfgsb is def lbfgsb (optim.nab:73:12).
 func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lo_4 []float64, lo_5 int, hi_6 []float64, hi_7 int, m_8 int64, maxiter_9 int64, gtol_10 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_413 := ar.mark()
+	mark_417 := ar.mark()
 	size_11 := int64(x0_3)
 	if int64(lo_5) != size_11 {
 		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:73:65", fmt.Sprintf("size mismatch: n is %d (x0) but lo has size %d", size_11, lo_5))
@@ -4686,393 +4696,397 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	var state_80 bool
 	state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, state_79, state_80 = r_28, r_29, r_31, r_32, r_33, a_36, n_34, d_37, a_49, n_47, d_50, a_62, n_60, int64(0), int64(0), int64(0), int64(1), false
 	for {
-		x_235 := !state_80
-		var c_236 bool
-		if x_235 {
-			x_237 := state_78 < maxiter_9
-			c_236 = x_237
-		} else {
-			c_236 = false
-		}
+		x_237 := !state_80
 		var c_238 bool
-		if c_236 {
-			if state_67 != state_64 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:871:47", "shape mismatch in '-': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{state_67}))
-			}
-			r_239 := ar.F64w(state_64)
-			state_63 = state_63[:len(r_239)]
-			state_66 = state_66[:len(r_239)]
-			if len(r_239) >= 262144 {
-				r_239 := r_239
-				state_63 := state_63
-				state_66 := state_66
-				runtime.ParallelFor(len(r_239), 16384, func(lo_243, hi int) {
-					for i_244 := lo_243; i_244 < hi; i_244++ {
-						r_239[i_244] = (state_63[i_244] - state_66[i_244])
-					}
-				})
-			} else {
-				for i_240 := range r_239 {
-					r_239[i_240] = (state_63[i_240] - state_66[i_240])
-				}
-			}
-			r_246, r_247, err_248 := fn_optimclip(ar, r_239, state_64, lo_4, lo_5, hi_6, hi_7)
-			if err_248 != nil {
-				return nil, 0, 0, 0, 0, nbFrame(err_248, "optim.clip", "std/optim:848:5", "std/optim:871:40")
-			}
-			if state_64 != r_247 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:871:60", "shape mismatch in '-': "+runtime.ShapeString([]int{r_247})+" and "+runtime.ShapeString([]int{state_64}))
-			}
-			r_249 := ar.F64w(r_247)
-			r_246 = r_246[:len(r_249)]
-			state_63 = state_63[:len(r_249)]
-			if len(r_249) >= 262144 {
-				r_249 := r_249
-				r_246 := r_246
-				state_63 := state_63
-				runtime.ParallelFor(len(r_249), 16384, func(lo_253, hi int) {
-					for i_254 := lo_253; i_254 < hi; i_254++ {
-						r_249[i_254] = (math.Abs((r_246[i_254] - state_63[i_254])))
-					}
-				})
-			} else {
-				for i_250 := range r_249 {
-					r_249[i_250] = (math.Abs((r_246[i_250] - state_63[i_250])))
-				}
-			}
-			s_256 := runtime.Max(r_249)
-			x_257 := s_256 > gtol_10
-			c_238 = x_257
+		if x_237 {
+			x_239 := state_78 < maxiter_9
+			c_238 = x_239
 		} else {
 			c_238 = false
 		}
-		if !c_238 {
+		var c_240 bool
+		if c_238 {
+			if state_67 != state_64 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:871:47", "shape mismatch in '-': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{state_67}))
+			}
+			r_241 := ar.F64w(state_64)
+			state_63 = state_63[:len(r_241)]
+			state_66 = state_66[:len(r_241)]
+			if len(r_241) >= 262144 {
+				r_241 := r_241
+				state_63 := state_63
+				state_66 := state_66
+				runtime.ParallelFor(len(r_241), 16384, func(lo_245, hi int) {
+					for i_246 := lo_245; i_246 < hi; i_246++ {
+						r_241[i_246] = (state_63[i_246] - state_66[i_246])
+					}
+				})
+			} else {
+				for i_242 := range r_241 {
+					r_241[i_242] = (state_63[i_242] - state_66[i_242])
+				}
+			}
+			r_248, r_249, err_250 := fn_optimclip(ar, r_241, state_64, lo_4, lo_5, hi_6, hi_7)
+			if err_250 != nil {
+				return nil, 0, 0, 0, 0, nbFrame(err_250, "optim.clip", "std/optim:848:5", "std/optim:871:40")
+			}
+			if state_64 != r_249 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:871:60", "shape mismatch in '-': "+runtime.ShapeString([]int{r_249})+" and "+runtime.ShapeString([]int{state_64}))
+			}
+			r_251 := ar.F64w(r_249)
+			r_248 = r_248[:len(r_251)]
+			state_63 = state_63[:len(r_251)]
+			if len(r_251) >= 262144 {
+				r_251 := r_251
+				r_248 := r_248
+				state_63 := state_63
+				runtime.ParallelFor(len(r_251), 16384, func(lo_255, hi int) {
+					for i_256 := lo_255; i_256 < hi; i_256++ {
+						r_251[i_256] = (math.Abs((r_248[i_256] - state_63[i_256])))
+					}
+				})
+			} else {
+				for i_252 := range r_251 {
+					r_251[i_252] = (math.Abs((r_248[i_252] - state_63[i_252])))
+				}
+			}
+			s_258 := runtime.Max(r_251)
+			x_259 := s_258 > gtol_10
+			c_240 = x_259
+		} else {
+			c_240 = false
+		}
+		if !c_240 {
 			break
 		}
-		mark_258 := ar.mark()
-		n_259, err_260 := runtime.CheckSize(n_25)
-		if err_260 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:877:18", err_260)
+		mark_260 := ar.mark()
+		n_261, err_262 := runtime.CheckSize(n_25)
+		if err_262 != nil {
+			return nil, 0, 0, 0, 0, nbAt("std/optim:877:18", err_262)
 		}
-		r_261 := ar.F64w(n_259)
-		for i_262 := range r_261 {
-			i_264 := int64(i_262)
-			if i_264 < 0 || i_264 >= int64(state_64) {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:877:24", runtime.CheckIndex(i_264, state_64))
+		r_263 := ar.F64w(n_261)
+		for i_264 := range r_263 {
+			i_266 := int64(i_264)
+			if i_266 < 0 || i_266 >= int64(state_64) {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:877:24", runtime.CheckIndex(i_266, state_64))
 			}
-			x_265 := state_63[int(i_264)]
-			if i_264 < 0 || i_264 >= int64(lo_5) {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:877:33", runtime.CheckIndex(i_264, lo_5))
+			x_267 := state_63[int(i_266)]
+			if i_266 < 0 || i_266 >= int64(lo_5) {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:877:33", runtime.CheckIndex(i_266, lo_5))
 			}
-			x_266 := lo_4[int(i_264)]
-			x_267 := x_265 <= x_266
-			var c_268 bool
-			if x_267 {
-				if i_264 < 0 || i_264 >= int64(state_67) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:877:41", runtime.CheckIndex(i_264, state_67))
+			x_268 := lo_4[int(i_266)]
+			x_269 := x_267 <= x_268
+			var c_270 bool
+			if x_269 {
+				if i_266 < 0 || i_266 >= int64(state_67) {
+					return nil, 0, 0, 0, 0, nbAt("std/optim:877:41", runtime.CheckIndex(i_266, state_67))
 				}
-				x_269 := state_66[int(i_264)]
-				x_270 := x_269 > 0.0
-				c_268 = x_270
+				x_271 := state_66[int(i_266)]
+				x_272 := x_271 > 0.0
+				c_270 = x_272
 			} else {
-				c_268 = false
+				c_270 = false
 			}
-			var c_271 bool
-			if c_268 {
-				c_271 = true
+			var c_273 bool
+			if c_270 {
+				c_273 = true
 			} else {
-				if i_264 < 0 || i_264 >= int64(state_64) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:877:57", runtime.CheckIndex(i_264, state_64))
+				if i_266 < 0 || i_266 >= int64(state_64) {
+					return nil, 0, 0, 0, 0, nbAt("std/optim:877:57", runtime.CheckIndex(i_266, state_64))
 				}
-				x_272 := state_63[int(i_264)]
-				if i_264 < 0 || i_264 >= int64(hi_7) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:877:66", runtime.CheckIndex(i_264, hi_7))
+				x_274 := state_63[int(i_266)]
+				if i_266 < 0 || i_266 >= int64(hi_7) {
+					return nil, 0, 0, 0, 0, nbAt("std/optim:877:66", runtime.CheckIndex(i_266, hi_7))
 				}
-				x_273 := hi_6[int(i_264)]
-				x_274 := x_272 >= x_273
-				var c_275 bool
-				if x_274 {
-					if i_264 < 0 || i_264 >= int64(state_67) {
-						return nil, 0, 0, 0, 0, nbAt("std/optim:877:74", runtime.CheckIndex(i_264, state_67))
+				x_275 := hi_6[int(i_266)]
+				x_276 := x_274 >= x_275
+				var c_277 bool
+				if x_276 {
+					if i_266 < 0 || i_266 >= int64(state_67) {
+						return nil, 0, 0, 0, 0, nbAt("std/optim:877:74", runtime.CheckIndex(i_266, state_67))
 					}
-					x_276 := state_66[int(i_264)]
-					x_277 := x_276 < 0.0
-					c_275 = x_277
+					x_278 := state_66[int(i_266)]
+					x_279 := x_278 < 0.0
+					c_277 = x_279
 				} else {
-					c_275 = false
+					c_277 = false
 				}
-				c_271 = c_275
+				c_273 = c_277
 			}
-			var c_278 float64
-			if c_271 {
-				c_278 = 0.0
+			var c_280 float64
+			if c_273 {
+				c_280 = 0.0
 			} else {
-				c_278 = 1.0
+				c_280 = 1.0
 			}
-			r_261[i_262] = c_278
+			r_263[i_264] = c_280
 		}
-		if state_67 != n_259 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:878:38", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
+		if state_67 != n_261 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:878:38", "shape mismatch in '*': "+runtime.ShapeString([]int{n_261})+" and "+runtime.ShapeString([]int{state_67}))
 		}
-		r_279 := ar.F64w(n_259)
-		r_261 = r_261[:len(r_279)]
-		state_66 = state_66[:len(r_279)]
-		for i_280 := range r_279 {
-			r_279[i_280] = (r_261[i_280] * state_66[i_280])
+		r_281 := ar.F64w(n_261)
+		r_263 = r_263[:len(r_281)]
+		state_66 = state_66[:len(r_281)]
+		for i_282 := range r_281 {
+			r_281[i_282] = (r_263[i_282] * state_66[i_282])
 		}
-		r_282, r_283, err_284 := fn_optimtwoloop(ar, r_279, n_259, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77)
-		if err_284 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_284, "optim.two_loop", "std/optim:391:5", "std/optim:878:24")
+		r_284, r_285, err_286 := fn_optimtwoloop(ar, r_281, n_261, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77)
+		if err_286 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_286, "optim.two_loop", "std/optim:391:5", "std/optim:878:24")
 		}
-		if r_283 != n_259 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:878:22", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{r_283}))
+		if r_285 != n_261 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:878:22", "shape mismatch in '*': "+runtime.ShapeString([]int{n_261})+" and "+runtime.ShapeString([]int{r_285}))
 		}
-		r_285 := ar.F64w(n_259)
-		r_261 = r_261[:len(r_285)]
-		r_282 = r_282[:len(r_285)]
-		for i_286 := range r_285 {
-			r_285[i_286] = (-r_261[i_286] * r_282[i_286])
+		r_287 := ar.F64w(n_261)
+		r_263 = r_263[:len(r_287)]
+		r_284 = r_284[:len(r_287)]
+		for i_288 := range r_287 {
+			r_287[i_288] = (-r_263[i_288] * r_284[i_288])
 		}
-		if len(r_285) != len(state_66) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:879:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_285), len(state_66)))
+		if len(r_287) != len(state_66) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:879:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_287), len(state_66)))
 		}
-		d_288 := runtime.Dot(r_285, state_66)
-		x_289 := d_288 < 0.0
-		var c_290 []float64
-		var c_291 int
-		if x_289 {
-			c_290, c_291 = r_285, n_259
+		d_290 := runtime.Dot(r_287, state_66)
+		x_291 := d_290 < 0.0
+		var c_292 []float64
+		var c_293 int
+		if x_291 {
+			c_292, c_293 = r_287, n_261
 		} else {
-			if state_67 != n_259 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:879:54", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
+			if state_67 != n_261 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:879:54", "shape mismatch in '*': "+runtime.ShapeString([]int{n_261})+" and "+runtime.ShapeString([]int{state_67}))
 			}
-			r_292 := ar.F64w(n_259)
-			r_261 = r_261[:len(r_292)]
-			state_66 = state_66[:len(r_292)]
-			for i_293 := range r_292 {
-				r_292[i_293] = (-r_261[i_293] * state_66[i_293])
+			r_294 := ar.F64w(n_261)
+			r_263 = r_263[:len(r_294)]
+			state_66 = state_66[:len(r_294)]
+			for i_295 := range r_294 {
+				r_294[i_295] = (-r_263[i_295] * state_66[i_295])
 			}
-			c_290, c_291 = r_292, n_259
+			c_292, c_293 = r_294, n_261
 		}
-		x_295 := state_77 == int64(0)
-		var c_296 float64
-		if x_295 {
-			if state_67 != n_259 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:880:58", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
+		x_297 := state_77 == int64(0)
+		var c_298 float64
+		if x_297 {
+			if state_67 != n_261 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:880:58", "shape mismatch in '*': "+runtime.ShapeString([]int{n_261})+" and "+runtime.ShapeString([]int{state_67}))
 			}
-			r_297 := ar.F64w(n_259)
-			r_261 = r_261[:len(r_297)]
-			state_66 = state_66[:len(r_297)]
-			for i_298 := range r_297 {
-				r_297[i_298] = (r_261[i_298] * state_66[i_298])
+			r_299 := ar.F64w(n_261)
+			r_263 = r_263[:len(r_299)]
+			state_66 = state_66[:len(r_299)]
+			for i_300 := range r_299 {
+				r_299[i_300] = (r_263[i_300] * state_66[i_300])
 			}
-			s_300 := runtime.Norm2(r_297)
-			x_301 := 1.0 / s_300
-			x_302 := runtime.Min2(1.0, x_301)
-			c_296 = x_302
+			s_302 := runtime.Norm2(r_299)
+			x_303 := 1.0 / s_302
+			x_304 := runtime.Min2(1.0, x_303)
+			c_298 = x_304
 		} else {
-			c_296 = 1.0
+			c_298 = 1.0
 		}
-		if c_291 != state_64 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:882:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
+		if c_293 != state_64 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:882:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_293}))
 		}
-		r_303 := ar.F64w(state_64)
-		state_63 = state_63[:len(r_303)]
-		c_290 = c_290[:len(r_303)]
-		for i_304 := range r_303 {
-			r_303[i_304] = (state_63[i_304] + (c_296 * c_290[i_304]))
+		r_305 := ar.F64w(state_64)
+		state_63 = state_63[:len(r_305)]
+		c_292 = c_292[:len(r_305)]
+		for i_306 := range r_305 {
+			r_305[i_306] = (state_63[i_306] + (c_298 * c_292[i_306]))
 		}
-		r_306, r_307, err_308 := fn_optimclip(ar, r_303, state_64, lo_4, lo_5, hi_6, hi_7)
-		if err_308 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_308, "optim.clip", "std/optim:848:5", "std/optim:882:17")
+		r_308, r_309, err_310 := fn_optimclip(ar, r_305, state_64, lo_4, lo_5, hi_6, hi_7)
+		if err_310 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_310, "optim.clip", "std/optim:848:5", "std/optim:882:17")
 		}
-		r_309, r_310, r_311 := fg_1(r_306, r_307)
-		if int64(r_311) != n_25 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:883:24", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_311), n_25))
+		r_311, r_312, r_313 := fg_1(r_308, r_309)
+		if int64(r_313) != n_25 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:883:24", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_313), n_25))
 		}
-		var state_312 float64
-		var state_313 []float64
-		var state_314 int
-		var state_315 float64
-		var state_316 []float64
-		var state_317 int
-		var state_318 int64
-		state_312, state_313, state_314, state_315, state_316, state_317, state_318 = c_296, r_306, r_307, r_309, r_310, r_311, int64(1)
+		var state_314 float64
+		var state_315 []float64
+		var state_316 int
+		var state_317 float64
+		var state_318 []float64
+		var state_319 int
+		var state_320 int64
+		state_314, state_315, state_316, state_317, state_318, state_319, state_320 = c_298, r_308, r_309, r_311, r_312, r_313, int64(1)
 		for {
-			if state_64 != state_314 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:885:45", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
+			if state_64 != state_316 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:885:45", "shape mismatch in '-': "+runtime.ShapeString([]int{state_316})+" and "+runtime.ShapeString([]int{state_64}))
 			}
-			if state_67 != state_314 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:885:35", fmt.Sprintf("dot: sizes %d and %d differ", state_67, state_314))
+			if state_67 != state_316 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:885:35", fmt.Sprintf("dot: sizes %d and %d differ", state_67, state_316))
 			}
-			var s_330 float64 = 0
+			var s_332 float64 = 0
 			state_66 = state_66[:state_67]
-			state_313 = state_313[:state_67]
+			state_315 = state_315[:state_67]
 			state_63 = state_63[:state_67]
-			for i_331 := 0; i_331 < state_67; i_331++ {
-				s_330 += state_66[i_331] * (state_313[i_331] - state_63[i_331])
+			for i_333 := 0; i_333 < state_67; i_333++ {
+				s_332 += state_66[i_333] * (state_315[i_333] - state_63[i_333])
 			}
-			x_333 := 0.0001 * s_330
-			x_334 := state_65 + x_333
-			x_335 := state_315 <= x_334
-			x_336 := !x_335
-			var c_337 bool
-			if x_336 {
-				x_338 := state_312 >= 1e-10
-				c_337 = x_338
+			x_335 := 0.0001 * s_332
+			x_336 := state_65 + x_335
+			x_337 := state_317 <= x_336
+			x_338 := !x_337
+			var c_339 bool
+			if x_338 {
+				x_340 := state_314 >= 1e-10
+				c_339 = x_340
 			} else {
-				c_337 = false
+				c_339 = false
 			}
-			if !c_337 {
+			if !c_339 {
 				break
 			}
-			mark_339 := ar.mark()
-			x_340 := state_312 / 2.0
-			if c_291 != state_64 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:887:28", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
+			mark_341 := ar.mark()
+			x_342 := state_314 / 2.0
+			if c_293 != state_64 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:887:28", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_293}))
 			}
-			r_341 := ar.F64w(state_64)
-			state_63 = state_63[:len(r_341)]
-			c_290 = c_290[:len(r_341)]
-			for i_342 := range r_341 {
-				r_341[i_342] = (state_63[i_342] + (x_340 * c_290[i_342]))
+			r_343 := ar.F64w(state_64)
+			state_63 = state_63[:len(r_343)]
+			c_292 = c_292[:len(r_343)]
+			for i_344 := range r_343 {
+				r_343[i_344] = (state_63[i_344] + (x_342 * c_292[i_344]))
 			}
-			r_344, r_345, err_346 := fn_optimclip(ar, r_341, state_64, lo_4, lo_5, hi_6, hi_7)
-			if err_346 != nil {
-				return nil, 0, 0, 0, 0, nbFrame(err_346, "optim.clip", "std/optim:848:5", "std/optim:887:21")
+			r_346, r_347, err_348 := fn_optimclip(ar, r_343, state_64, lo_4, lo_5, hi_6, hi_7)
+			if err_348 != nil {
+				return nil, 0, 0, 0, 0, nbFrame(err_348, "optim.clip", "std/optim:848:5", "std/optim:887:21")
 			}
-			r_347, r_348, r_349 := fg_1(r_344, r_345)
-			if int64(r_349) != n_25 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:888:28", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_349), n_25))
+			r_349, r_350, r_351 := fg_1(r_346, r_347)
+			if int64(r_351) != n_25 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:888:28", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_351), n_25))
 			}
-			x_350 := state_318 + int64(1)
-			state_312, state_313, state_314, state_315, state_316, state_317, state_318 = x_340, r_344, r_345, r_347, r_348, r_349, x_350
-			_ = mark_339
+			x_352 := state_320 + int64(1)
+			state_314, state_315, state_316, state_317, state_318, state_319, state_320 = x_342, r_346, r_347, r_349, r_350, r_351, x_352
+			_ = mark_341
 		}
-		x_351 := state_312 < 1e-10
-		var c_352 []float64
-		var c_353 int
-		var c_354 float64
-		var c_355 []float64
-		var c_356 int
+		x_353 := state_314 < 1e-10
+		var c_354 []float64
+		var c_355 int
+		var c_356 float64
 		var c_357 []float64
 		var c_358 int
-		var c_359 int
-		var c_360 []float64
+		var c_359 []float64
+		var c_360 int
 		var c_361 int
-		var c_362 int
-		var c_363 []float64
+		var c_362 []float64
+		var c_363 int
 		var c_364 int
-		var c_365 int64
-		var c_366 int64
+		var c_365 []float64
+		var c_366 int
 		var c_367 int64
 		var c_368 int64
-		var c_369 bool
-		if x_351 {
-			x_370 := state_79 + state_318
-			c_352, c_353, c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369 = state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, x_370, true
+		var c_369 int64
+		var c_370 int64
+		var c_371 bool
+		if x_353 {
+			x_372 := state_79 + state_320
+			c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369, c_370, c_371 = state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, x_372, true
 		} else {
-			if state_64 != state_314 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:891:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
+			if state_64 != state_316 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:891:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_316})+" and "+runtime.ShapeString([]int{state_64}))
 			}
-			r_371 := ar.F64w(state_314)
-			state_313 = state_313[:len(r_371)]
-			state_63 = state_63[:len(r_371)]
-			for i_372 := range r_371 {
-				r_371[i_372] = (state_313[i_372] - state_63[i_372])
+			if state_67 != state_319 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:892:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_319})+" and "+runtime.ShapeString([]int{state_67}))
 			}
-			if state_67 != state_317 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:892:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_317})+" and "+runtime.ShapeString([]int{state_67}))
+			r_373 := ar.F64w(state_316)
+			state_315 = state_315[:state_316]
+			state_63 = state_63[:state_316]
+			r_373 = r_373[:state_316]
+			for i_375 := 0; i_375 < state_316; i_375++ {
+				e_377 := (state_315[i_375] - state_63[i_375])
+				r_373[i_375] = e_377
 			}
-			r_374 := ar.F64w(state_317)
-			state_316 = state_316[:len(r_374)]
-			state_66 = state_66[:len(r_374)]
-			for i_375 := range r_374 {
-				r_374[i_375] = (state_316[i_375] - state_66[i_375])
+			r_374 := ar.F64w(state_319)
+			state_318 = state_318[:state_319]
+			state_66 = state_66[:state_319]
+			r_374 = r_374[:state_319]
+			for i_378 := 0; i_378 < state_319; i_378++ {
+				e_380 := (state_318[i_378] - state_66[i_378])
+				r_374[i_378] = e_380
 			}
-			if len(r_371) != len(r_374) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:893:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_371), len(r_374)))
+			if len(r_373) != len(r_374) {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:893:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_373), len(r_374)))
 			}
-			d_377 := runtime.Dot(r_371, r_374)
-			x_378 := state_78 + int64(1)
-			d_379 := runtime.Dot(r_374, r_374)
-			x_380 := 1e-10 * d_379
-			x_381 := d_377 > x_380
-			var c_382 []float64
-			var c_383 int
-			var c_384 float64
-			var c_385 []float64
-			var c_386 int
-			var c_387 []float64
-			var c_388 int
-			var c_389 int
-			var c_390 []float64
-			var c_391 int
+			d_381 := runtime.Dot(r_373, r_374)
+			x_382 := state_78 + int64(1)
+			d_383 := runtime.Dot(r_374, r_374)
+			x_384 := 1e-10 * d_383
+			x_385 := d_381 > x_384
+			var c_386 []float64
+			var c_387 int
+			var c_388 float64
+			var c_389 []float64
+			var c_390 int
+			var c_391 []float64
 			var c_392 int
-			var c_393 []float64
-			var c_394 int
-			var c_395 int64
-			var c_396 int64
-			var c_397 int64
-			var c_398 int64
-			var c_399 bool
-			if x_381 {
+			var c_393 int
+			var c_394 []float64
+			var c_395 int
+			var c_396 int
+			var c_397 []float64
+			var c_398 int
+			var c_399 int64
+			var c_400 int64
+			var c_401 int64
+			var c_402 int64
+			var c_403 bool
+			if x_385 {
 				if state_76 < 0 || state_76 >= int64(state_69) {
 					return nil, 0, 0, 0, 0, nbAt("std/optim:896:25", runtime.CheckIndex(state_76, state_69))
 				}
-				if state_314 != state_70 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:896:25", "update: value has shape "+runtime.ShapeString([]int{state_314})+"; elements have shape "+runtime.ShapeString([]int{state_70}))
+				if state_316 != state_70 {
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:896:25", "update: value has shape "+runtime.ShapeString([]int{state_316})+"; elements have shape "+runtime.ShapeString([]int{state_70}))
 				}
-				c_400 := ar.F64w(len(state_68))
-				copy(c_400, state_68)
-				copy(c_400[int(state_76)*state_70:(int(state_76)+1)*state_70], r_371)
+				c_404 := ar.F64w(len(state_68))
+				copy(c_404, state_68)
+				copy(c_404[int(state_76)*state_70:(int(state_76)+1)*state_70], r_373)
 				if state_76 < 0 || state_76 >= int64(state_72) {
 					return nil, 0, 0, 0, 0, nbAt("std/optim:896:46", runtime.CheckIndex(state_76, state_72))
 				}
-				if state_317 != state_73 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:896:46", "update: value has shape "+runtime.ShapeString([]int{state_317})+"; elements have shape "+runtime.ShapeString([]int{state_73}))
+				if state_319 != state_73 {
+					return nil, 0, 0, 0, 0, nbErrorf("std/optim:896:46", "update: value has shape "+runtime.ShapeString([]int{state_319})+"; elements have shape "+runtime.ShapeString([]int{state_73}))
 				}
-				c_401 := ar.F64w(len(state_71))
-				copy(c_401, state_71)
-				copy(c_401[int(state_76)*state_73:(int(state_76)+1)*state_73], r_374)
-				x_402 := 1.0 / d_377
+				c_405 := ar.F64w(len(state_71))
+				copy(c_405, state_71)
+				copy(c_405[int(state_76)*state_73:(int(state_76)+1)*state_73], r_374)
+				x_406 := 1.0 / d_381
 				if state_76 < 0 || state_76 >= int64(state_75) {
 					return nil, 0, 0, 0, 0, nbAt("std/optim:896:67", runtime.CheckIndex(state_76, state_75))
 				}
-				c_403 := ar.F64w(len(state_74))
-				copy(c_403, state_74)
-				c_403[int(state_76)] = x_402
-				x_404 := state_76 + int64(1)
+				c_407 := ar.F64w(len(state_74))
+				copy(c_407, state_74)
+				c_407[int(state_76)] = x_406
+				x_408 := state_76 + int64(1)
 				if x_27 == 0 {
 					return nil, 0, 0, 0, 0, nbErrorf("std/optim:896:107", "integer division by zero")
 				}
-				x_405 := x_404 % x_27
-				x_406 := state_77 + int64(1)
-				x_407 := min(x_406, x_27)
-				x_408 := state_79 + state_318
-				c_382, c_383, c_384, c_385, c_386, c_387, c_388, c_389, c_390, c_391, c_392, c_393, c_394, c_395, c_396, c_397, c_398, c_399 = state_313, state_314, state_315, state_316, state_317, c_400, state_69, state_70, c_401, state_72, state_73, c_403, state_75, x_405, x_407, x_378, x_408, false
+				x_409 := x_408 % x_27
+				x_410 := state_77 + int64(1)
+				x_411 := min(x_410, x_27)
+				x_412 := state_79 + state_320
+				c_386, c_387, c_388, c_389, c_390, c_391, c_392, c_393, c_394, c_395, c_396, c_397, c_398, c_399, c_400, c_401, c_402, c_403 = state_315, state_316, state_317, state_318, state_319, c_404, state_69, state_70, c_405, state_72, state_73, c_407, state_75, x_409, x_411, x_382, x_412, false
 			} else {
-				x_409 := state_79 + state_318
-				c_382, c_383, c_384, c_385, c_386, c_387, c_388, c_389, c_390, c_391, c_392, c_393, c_394, c_395, c_396, c_397, c_398, c_399 = state_313, state_314, state_315, state_316, state_317, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, x_378, x_409, false
+				x_413 := state_79 + state_320
+				c_386, c_387, c_388, c_389, c_390, c_391, c_392, c_393, c_394, c_395, c_396, c_397, c_398, c_399, c_400, c_401, c_402, c_403 = state_315, state_316, state_317, state_318, state_319, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, x_382, x_413, false
 			}
-			c_352, c_353, c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369 = c_382, c_383, c_384, c_385, c_386, c_387, c_388, c_389, c_390, c_391, c_392, c_393, c_394, c_395, c_396, c_397, c_398, c_399
+			c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369, c_370, c_371 = c_386, c_387, c_388, c_389, c_390, c_391, c_392, c_393, c_394, c_395, c_396, c_397, c_398, c_399, c_400, c_401, c_402, c_403
 		}
-		n_410 := int64(state_69)
-		if int64(c_358) != n_410 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:877:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_358), n_410))
+		n_414 := int64(state_69)
+		if int64(c_360) != n_414 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:877:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_360), n_414))
 		}
-		n_411 := int64(state_72)
-		if int64(c_361) != n_411 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:877:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_361), n_411))
+		n_415 := int64(state_72)
+		if int64(c_363) != n_415 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:877:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_363), n_415))
 		}
-		n_412 := int64(state_75)
-		if int64(c_364) != n_412 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:877:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_364), n_412))
+		n_416 := int64(state_75)
+		if int64(c_366) != n_416 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:877:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_366), n_416))
 		}
-		state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, state_79, state_80 = c_352, c_353, c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369
-		_ = mark_258
+		state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, state_79, state_80 = c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369, c_370, c_371
+		_ = mark_260
 	}
-	nbKeep(ar, mark_413, &state_63)
+	nbKeep(ar, mark_417, &state_63)
 	return state_63, state_64, state_65, state_78, state_79, nil
 }
 

@@ -2036,17 +2036,15 @@ func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 		if state_86 != r_111 {
 			return nil, 0, nbErrorf("std/solve:51:32", "shape mismatch in '+': "+runtime.ShapeString([]int{r_111})+" and "+runtime.ShapeString([]int{state_86}))
 		}
-		r_113 := ar.F64w(r_111)
-		r_110 = r_110[:len(r_113)]
-		state_85 = state_85[:len(r_113)]
-		for i_114 := range r_113 {
-			r_113[i_114] = (r_110[i_114] + state_85[i_114])
-		}
-		x_116 := lam_6 / rho_7
-		r_117 := ar.F64w(r_111)
-		r_113 = r_113[:len(r_117)]
-		for i_118 := range r_117 {
-			r_117[i_118] = ((runtime.Sign(r_113[i_118])) * (runtime.Max2(((math.Abs(r_113[i_118])) - x_116), 0.0)))
+		x_114 := lam_6 / rho_7
+		r_115 := ar.F64w(r_111)
+		r_110 = r_110[:r_111]
+		state_85 = state_85[:r_111]
+		r_115 = r_115[:r_111]
+		for i_116 := 0; i_116 < r_111; i_116++ {
+			e_118 := (r_110[i_116] + state_85[i_116])
+			e_119 := ((runtime.Sign(e_118)) * (runtime.Max2(((math.Abs(e_118)) - x_114), 0.0)))
+			r_115[i_116] = e_119
 		}
 		if r_111 != state_86 {
 			return nil, 0, nbErrorf("std/solve:52:126", "shape mismatch in '+': "+runtime.ShapeString([]int{state_86})+" and "+runtime.ShapeString([]int{r_111}))
@@ -2057,11 +2055,11 @@ func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 		r_120 := ar.F64w(state_86)
 		state_85 = state_85[:len(r_120)]
 		r_110 = r_110[:len(r_120)]
-		r_117 = r_117[:len(r_120)]
+		r_115 = r_115[:len(r_120)]
 		for i_121 := range r_120 {
-			r_120[i_121] = ((state_85[i_121] + r_110[i_121]) - r_117[i_121])
+			r_120[i_121] = ((state_85[i_121] + r_110[i_121]) - r_115[i_121])
 		}
-		state_83, state_84, state_85 = r_117, r_111, r_120
+		state_83, state_84, state_85 = r_115, r_111, r_120
 		_ = mark_106
 	}
 	nbKeep(ar, mark_123, &state_83)
@@ -3664,7 +3662,7 @@ func fn_bcd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), hv
 
 // fn_auglag is def auglag (solve.nab:77:12).
 func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), c_2 func([]float64, int) ([]float64, int), jac_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, outer_6 int64, inner_7 int64) ([]float64, int, []float64, int, error) {
-	mark_2851 := ar.mark()
+	mark_2855 := ar.mark()
 	size_8 := int64(x0_5)
 	x0_4 = x0_4[:x0_5]
 	x_9 := outer_6 >= int64(0)
@@ -3694,1066 +3692,1068 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	var state_26 bool
 	state_19, state_20, state_21, state_22, state_23, state_24, state_25, state_26 = x0_4, x0_5, a_17, n_15, 10.0, s_18, int64(0), false
 	for {
-		x_1414 := !state_26
-		var c_1415 bool
-		if x_1414 {
-			x_1416 := state_25 < outer_6
-			c_1415 = x_1416
+		x_1416 := !state_26
+		var c_1417 bool
+		if x_1416 {
+			x_1418 := state_25 < outer_6
+			c_1417 = x_1418
 		} else {
-			c_1415 = false
+			c_1417 = false
 		}
-		if !c_1415 {
+		if !c_1417 {
 			break
 		}
-		mark_1417 := ar.mark()
-		n_1418 := int64(state_20)
-		r_1419, r_1420, r_1421 := fg_1(state_19, state_20)
-		if int64(r_1421) != n_11 {
-			return nil, 0, nil, 0, nbErrorf("std/solve:120:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_1421), n_11))
+		mark_1419 := ar.mark()
+		n_1420 := int64(state_20)
+		r_1421, r_1422, r_1423 := fg_1(state_19, state_20)
+		if int64(r_1423) != n_11 {
+			return nil, 0, nil, 0, nbErrorf("std/solve:120:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_1423), n_11))
 		}
-		r_1422, r_1423 := c_2(state_19, state_20)
-		if int64(r_1423) != n_14 {
-			return nil, 0, nil, 0, nbErrorf("std/solve:121:16", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_1423), n_14))
+		r_1424, r_1425 := c_2(state_19, state_20)
+		if int64(r_1425) != n_14 {
+			return nil, 0, nil, 0, nbErrorf("std/solve:121:16", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_1425), n_14))
 		}
-		if len(state_21) != len(r_1422) {
-			return nil, 0, nil, 0, nbErrorf("std/solve:122:16", fmt.Sprintf("dot: sizes %d and %d differ", len(state_21), len(r_1422)))
+		if len(state_21) != len(r_1424) {
+			return nil, 0, nil, 0, nbErrorf("std/solve:122:16", fmt.Sprintf("dot: sizes %d and %d differ", len(state_21), len(r_1424)))
 		}
-		d_1424 := runtime.Dot(state_21, r_1422)
-		x_1425 := r_1419 + d_1424
-		x_1426 := 0.5 * state_23
-		d_1427 := runtime.Dot(r_1422, r_1422)
-		x_1428 := x_1426 * d_1427
-		x_1429 := x_1425 + x_1428
-		r_1430, r_1431 := jac_3(state_19, state_20)
-		n_1432 := int64(r_1431)
-		x_1433 := max(size_8, int64(1))
-		if x_1433 == 0 {
+		d_1426 := runtime.Dot(state_21, r_1424)
+		x_1427 := r_1421 + d_1426
+		x_1428 := 0.5 * state_23
+		d_1429 := runtime.Dot(r_1424, r_1424)
+		x_1430 := x_1428 * d_1429
+		x_1431 := x_1427 + x_1430
+		r_1432, r_1433 := jac_3(state_19, state_20)
+		n_1434 := int64(r_1433)
+		x_1435 := max(size_8, int64(1))
+		if x_1435 == 0 {
 			return nil, 0, nil, 0, nbErrorf("solve.nab:82:25", "integer division by zero")
 		}
-		x_1434 := n_1432 % x_1433
-		x_1435 := x_1434 == int64(0)
-		if !x_1435 {
+		x_1436 := n_1434 % x_1435
+		x_1437 := x_1436 == int64(0)
+		if !x_1437 {
 			return nil, 0, nil, 0, nbErrorf("solve.nab:82:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
 		}
-		x_1436 := max(size_8, int64(1))
-		if x_1436 == 0 {
+		x_1438 := max(size_8, int64(1))
+		if x_1438 == 0 {
 			return nil, 0, nil, 0, nbErrorf("solve.nab:82:128", "integer division by zero")
 		}
-		x_1437 := n_1432 / x_1436
-		n_1438 := int64(len(r_1430))
-		if x_1437 < 0 || size_8 < 0 || (size_8 == 0 && n_1438 != 0) || (size_8 != 0 && (n_1438%size_8 != 0 || n_1438/size_8 != x_1437)) {
-			return nil, 0, nil, 0, nbErrorf("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_1438, x_1437, size_8))
+		x_1439 := n_1434 / x_1438
+		n_1440 := int64(len(r_1432))
+		if x_1439 < 0 || size_8 < 0 || (size_8 == 0 && n_1440 != 0) || (size_8 != 0 && (n_1440%size_8 != 0 || n_1440/size_8 != x_1439)) {
+			return nil, 0, nil, 0, nbErrorf("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_1440, x_1439, size_8))
 		}
-		m_1439 := int(x_1437)
-		n_1440 := int(size_8)
-		t_1441 := ar.F64w(len(r_1430))
-		for i_1442 := 0; i_1442 < m_1439; i_1442++ {
-			for j_1443 := 0; j_1443 < n_1440; j_1443++ {
-				t_1441[j_1443*m_1439+i_1442] = r_1430[i_1442*n_1440+j_1443]
+		m_1441 := int(x_1439)
+		n_1442 := int(size_8)
+		t_1443 := ar.F64w(len(r_1432))
+		for i_1444 := 0; i_1444 < m_1441; i_1444++ {
+			for j_1445 := 0; j_1445 < n_1442; j_1445++ {
+				t_1443[j_1445*m_1441+i_1444] = r_1432[i_1444*n_1442+j_1445]
 			}
 		}
-		if r_1423 != state_22 {
-			return nil, 0, nil, 0, nbErrorf("std/solve:122:71", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_1423}))
+		if r_1425 != state_22 {
+			return nil, 0, nil, 0, nbErrorf("std/solve:122:71", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_1425}))
 		}
-		r_1444 := ar.F64w(state_22)
-		state_21 = state_21[:len(r_1444)]
-		r_1422 = r_1422[:len(r_1444)]
-		for i_1445 := range r_1444 {
-			r_1444[i_1445] = (state_21[i_1445] + (state_23 * r_1422[i_1445]))
+		r_1446 := ar.F64w(state_22)
+		state_21 = state_21[:len(r_1446)]
+		r_1424 = r_1424[:len(r_1446)]
+		for i_1447 := range r_1446 {
+			r_1446[i_1447] = (state_21[i_1447] + (state_23 * r_1424[i_1447]))
 		}
-		if state_22 != m_1439 {
-			return nil, 0, nil, 0, nbErrorf("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_1440, m_1439})+" @ "+runtime.ShapeString([]int{state_22}))
+		if state_22 != m_1441 {
+			return nil, 0, nil, 0, nbErrorf("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_1442, m_1441})+" @ "+runtime.ShapeString([]int{state_22}))
 		}
-		r_1444 = r_1444[:m_1439]
-		var y_1447 []float64
-		if m_1439 > 32 {
-			y_1447 = ar.F64(n_1440)
-			runtime.Gemv(false, n_1440, m_1439, 1, t_1441, r_1444, 0, y_1447)
+		r_1446 = r_1446[:m_1441]
+		var y_1449 []float64
+		if m_1441 > 32 {
+			y_1449 = ar.F64(n_1442)
+			runtime.Gemv(false, n_1442, m_1441, 1, t_1443, r_1446, 0, y_1449)
 		}
-		r_1448 := ar.F64w(n_1440)
-		for i_1449 := range r_1448 {
-			var s_1451 float64
-			if m_1439 <= 32 {
-				row_1452 := t_1441[i_1449*m_1439 : (i_1449+1)*m_1439]
-				for c_1453, v_1454 := range row_1452 {
-					s_1451 += v_1454 * r_1444[c_1453]
+		r_1450 := ar.F64w(n_1442)
+		for i_1451 := range r_1450 {
+			var s_1453 float64
+			if m_1441 <= 32 {
+				row_1454 := t_1443[i_1451*m_1441 : (i_1451+1)*m_1441]
+				for c_1455, v_1456 := range row_1454 {
+					s_1453 += v_1456 * r_1446[c_1455]
 				}
 			} else {
-				s_1451 = y_1447[i_1449]
+				s_1453 = y_1449[i_1451]
 			}
-			r_1448[i_1449] = s_1451
+			r_1450[i_1451] = s_1453
 		}
-		if int64(n_1440) != n_11 {
-			return nil, 0, nil, 0, nbErrorf("std/solve:122:61", runtime.DimMessage("the result of jt", "[n]f64", "n", int64(n_1440), n_11))
+		if int64(n_1442) != n_11 {
+			return nil, 0, nil, 0, nbErrorf("std/solve:122:61", runtime.DimMessage("the result of jt", "[n]f64", "n", int64(n_1442), n_11))
 		}
-		if n_1440 != r_1421 {
-			return nil, 0, nil, 0, nbErrorf("std/solve:122:59", "shape mismatch in '+': "+runtime.ShapeString([]int{r_1421})+" and "+runtime.ShapeString([]int{n_1440}))
+		if n_1442 != r_1423 {
+			return nil, 0, nil, 0, nbErrorf("std/solve:122:59", "shape mismatch in '+': "+runtime.ShapeString([]int{r_1423})+" and "+runtime.ShapeString([]int{n_1442}))
 		}
-		r_1455 := ar.F64w(r_1421)
-		r_1420 = r_1420[:len(r_1455)]
-		r_1448 = r_1448[:len(r_1455)]
-		for i_1456 := range r_1455 {
-			r_1455[i_1456] = (r_1420[i_1456] + r_1448[i_1456])
+		r_1457 := ar.F64w(r_1423)
+		r_1422 = r_1422[:len(r_1457)]
+		r_1450 = r_1450[:len(r_1457)]
+		for i_1458 := range r_1457 {
+			r_1457[i_1458] = (r_1422[i_1458] + r_1450[i_1458])
 		}
-		if int64(r_1421) != n_1418 {
-			return nil, 0, nil, 0, nbErrorf("std/optim:407:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_1421), n_1418))
+		if int64(r_1423) != n_1420 {
+			return nil, 0, nil, 0, nbErrorf("std/optim:407:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_1423), n_1420))
 		}
-		n_1458, err_1459 := runtime.CheckSize(int64(10))
-		if err_1459 != nil {
-			return nil, 0, nil, 0, nbAt("std/optim:410:20", err_1459)
+		n_1460, err_1461 := runtime.CheckSize(int64(10))
+		if err_1461 != nil {
+			return nil, 0, nil, 0, nbAt("std/optim:410:20", err_1461)
 		}
-		var a_1460 []float64
-		var d_1461 int = 0
-		var rs_1462 int = 0
-		for i_1463 := 0; i_1463 < n_1458; i_1463++ {
-			mark_1464 := ar.mark()
-			_ = int64(i_1463)
-			n_1466, err_1467 := runtime.CheckSize(n_1418)
-			if err_1467 != nil {
-				return nil, 0, nil, 0, nbAt("std/optim:410:21", err_1467)
+		var a_1462 []float64
+		var d_1463 int = 0
+		var rs_1464 int = 0
+		for i_1465 := 0; i_1465 < n_1460; i_1465++ {
+			mark_1466 := ar.mark()
+			_ = int64(i_1465)
+			n_1468, err_1469 := runtime.CheckSize(n_1420)
+			if err_1469 != nil {
+				return nil, 0, nil, 0, nbAt("std/optim:410:21", err_1469)
 			}
-			a_1468 := ar.F64(n_1466)
-			if i_1463 == 0 {
-				d_1461 = n_1466
-				rs_1462 = d_1461
-				tot_1469, err_1470 := runtime.MulSize(n_1458, rs_1462)
-				if err_1470 != nil {
-					return nil, 0, nil, 0, nbAt("std/optim:410:20", err_1470)
+			a_1470 := ar.F64(n_1468)
+			if i_1465 == 0 {
+				d_1463 = n_1468
+				rs_1464 = d_1463
+				tot_1471, err_1472 := runtime.MulSize(n_1460, rs_1464)
+				if err_1472 != nil {
+					return nil, 0, nil, 0, nbAt("std/optim:410:20", err_1472)
 				}
-				a_1460 = ar.F64w(tot_1469)
-			} else if n_1466 != d_1461 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:410:20", "build: element "+strconv.Itoa(i_1463)+" has shape "+runtime.ShapeString([]int{n_1466})+", element 0 has shape "+runtime.ShapeString([]int{d_1461}))
+				a_1462 = ar.F64w(tot_1471)
+			} else if n_1468 != d_1463 {
+				return nil, 0, nil, 0, nbErrorf("std/optim:410:20", "build: element "+strconv.Itoa(i_1465)+" has shape "+runtime.ShapeString([]int{n_1468})+", element 0 has shape "+runtime.ShapeString([]int{d_1463}))
 			}
-			copy(a_1460[i_1463*rs_1462:(i_1463+1)*rs_1462], a_1468)
-			if i_1463 > 0 {
-				ar.release(mark_1464)
+			copy(a_1462[i_1465*rs_1464:(i_1465+1)*rs_1464], a_1470)
+			if i_1465 > 0 {
+				ar.release(mark_1466)
 			}
 		}
-		n_1471, err_1472 := runtime.CheckSize(int64(10))
-		if err_1472 != nil {
-			return nil, 0, nil, 0, nbAt("std/optim:410:43", err_1472)
+		n_1473, err_1474 := runtime.CheckSize(int64(10))
+		if err_1474 != nil {
+			return nil, 0, nil, 0, nbAt("std/optim:410:43", err_1474)
 		}
-		var a_1473 []float64
-		var d_1474 int = 0
-		var rs_1475 int = 0
-		for i_1476 := 0; i_1476 < n_1471; i_1476++ {
-			mark_1477 := ar.mark()
-			_ = int64(i_1476)
-			n_1479, err_1480 := runtime.CheckSize(n_1418)
-			if err_1480 != nil {
-				return nil, 0, nil, 0, nbAt("std/optim:410:44", err_1480)
+		var a_1475 []float64
+		var d_1476 int = 0
+		var rs_1477 int = 0
+		for i_1478 := 0; i_1478 < n_1473; i_1478++ {
+			mark_1479 := ar.mark()
+			_ = int64(i_1478)
+			n_1481, err_1482 := runtime.CheckSize(n_1420)
+			if err_1482 != nil {
+				return nil, 0, nil, 0, nbAt("std/optim:410:44", err_1482)
 			}
-			a_1481 := ar.F64(n_1479)
-			if i_1476 == 0 {
-				d_1474 = n_1479
-				rs_1475 = d_1474
-				tot_1482, err_1483 := runtime.MulSize(n_1471, rs_1475)
-				if err_1483 != nil {
-					return nil, 0, nil, 0, nbAt("std/optim:410:43", err_1483)
+			a_1483 := ar.F64(n_1481)
+			if i_1478 == 0 {
+				d_1476 = n_1481
+				rs_1477 = d_1476
+				tot_1484, err_1485 := runtime.MulSize(n_1473, rs_1477)
+				if err_1485 != nil {
+					return nil, 0, nil, 0, nbAt("std/optim:410:43", err_1485)
 				}
-				a_1473 = ar.F64w(tot_1482)
-			} else if n_1479 != d_1474 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:410:43", "build: element "+strconv.Itoa(i_1476)+" has shape "+runtime.ShapeString([]int{n_1479})+", element 0 has shape "+runtime.ShapeString([]int{d_1474}))
+				a_1475 = ar.F64w(tot_1484)
+			} else if n_1481 != d_1476 {
+				return nil, 0, nil, 0, nbErrorf("std/optim:410:43", "build: element "+strconv.Itoa(i_1478)+" has shape "+runtime.ShapeString([]int{n_1481})+", element 0 has shape "+runtime.ShapeString([]int{d_1476}))
 			}
-			copy(a_1473[i_1476*rs_1475:(i_1476+1)*rs_1475], a_1481)
-			if i_1476 > 0 {
-				ar.release(mark_1477)
+			copy(a_1475[i_1478*rs_1477:(i_1478+1)*rs_1477], a_1483)
+			if i_1478 > 0 {
+				ar.release(mark_1479)
 			}
 		}
-		n_1484, err_1485 := runtime.CheckSize(int64(10))
-		if err_1485 != nil {
-			return nil, 0, nil, 0, nbAt("std/optim:410:66", err_1485)
+		n_1486, err_1487 := runtime.CheckSize(int64(10))
+		if err_1487 != nil {
+			return nil, 0, nil, 0, nbAt("std/optim:410:66", err_1487)
 		}
-		a_1486 := ar.F64(n_1484)
-		var state_1487 []float64
-		var state_1488 int
-		var state_1489 float64
-		var state_1490 []float64
-		var state_1491 int
+		a_1488 := ar.F64(n_1486)
+		var state_1489 []float64
+		var state_1490 int
+		var state_1491 float64
 		var state_1492 []float64
 		var state_1493 int
-		var state_1494 int
-		var state_1495 []float64
+		var state_1494 []float64
+		var state_1495 int
 		var state_1496 int
-		var state_1497 int
-		var state_1498 []float64
+		var state_1497 []float64
+		var state_1498 int
 		var state_1499 int
-		var state_1500 int64
-		var state_1501 int64
+		var state_1500 []float64
+		var state_1501 int
 		var state_1502 int64
 		var state_1503 int64
-		var state_1504 bool
-		state_1487, state_1488, state_1489, state_1490, state_1491, state_1492, state_1493, state_1494, state_1495, state_1496, state_1497, state_1498, state_1499, state_1500, state_1501, state_1502, state_1503, state_1504 = state_19, state_20, x_1429, r_1455, r_1421, a_1460, n_1458, d_1461, a_1473, n_1471, d_1474, a_1486, n_1484, int64(0), int64(0), int64(0), int64(1), false
+		var state_1504 int64
+		var state_1505 int64
+		var state_1506 bool
+		state_1489, state_1490, state_1491, state_1492, state_1493, state_1494, state_1495, state_1496, state_1497, state_1498, state_1499, state_1500, state_1501, state_1502, state_1503, state_1504, state_1505, state_1506 = state_19, state_20, x_1431, r_1457, r_1423, a_1462, n_1460, d_1463, a_1475, n_1473, d_1476, a_1488, n_1486, int64(0), int64(0), int64(0), int64(1), false
 		for {
-			x_2135 := !state_1504
-			var c_2136 bool
-			if x_2135 {
-				x_2137 := state_1502 < inner_7
-				c_2136 = x_2137
+			x_2138 := !state_1506
+			var c_2139 bool
+			if x_2138 {
+				x_2140 := state_1504 < inner_7
+				c_2139 = x_2140
 			} else {
-				c_2136 = false
+				c_2139 = false
 			}
-			var c_2138 bool
-			if c_2136 {
-				r_2139 := ar.F64w(state_1491)
-				state_1490 = state_1490[:len(r_2139)]
-				for i_2140 := range r_2139 {
-					r_2139[i_2140] = (math.Abs(state_1490[i_2140]))
+			var c_2141 bool
+			if c_2139 {
+				r_2142 := ar.F64w(state_1493)
+				state_1492 = state_1492[:len(r_2142)]
+				for i_2143 := range r_2142 {
+					r_2142[i_2143] = (math.Abs(state_1492[i_2143]))
 				}
-				s_2142 := runtime.Max(r_2139)
-				x_2143 := s_2142 > 1e-10
-				c_2138 = x_2143
+				s_2145 := runtime.Max(r_2142)
+				x_2146 := s_2145 > 1e-10
+				c_2141 = x_2146
 			} else {
-				c_2138 = false
+				c_2141 = false
 			}
-			if !c_2138 {
+			if !c_2141 {
 				break
 			}
-			mark_2144 := ar.mark()
-			r_2145, r_2146, err_2147 := fn_optimtwoloop(ar, state_1490, state_1491, state_1492, state_1493, state_1494, state_1495, state_1496, state_1497, state_1498, state_1499, state_1500, state_1501)
-			if err_2147 != nil {
-				return nil, 0, nil, 0, nbFrame(err_2147, "optim.two_loop", "std/optim:391:5", "std/optim:412:17")
+			mark_2147 := ar.mark()
+			r_2148, r_2149, err_2150 := fn_optimtwoloop(ar, state_1492, state_1493, state_1494, state_1495, state_1496, state_1497, state_1498, state_1499, state_1500, state_1501, state_1502, state_1503)
+			if err_2150 != nil {
+				return nil, 0, nil, 0, nbFrame(err_2150, "optim.two_loop", "std/optim:391:5", "std/optim:412:17")
 			}
-			r_2148 := ar.F64w(r_2146)
-			r_2145 = r_2145[:len(r_2148)]
-			for i_2149 := range r_2148 {
-				r_2148[i_2149] = -r_2145[i_2149]
+			r_2151 := ar.F64w(r_2149)
+			r_2148 = r_2148[:len(r_2151)]
+			for i_2152 := range r_2151 {
+				r_2151[i_2152] = -r_2148[i_2152]
 			}
-			if len(r_2148) != len(state_1490) {
-				return nil, 0, nil, 0, nbErrorf("std/optim:413:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2148), len(state_1490)))
+			if len(r_2151) != len(state_1492) {
+				return nil, 0, nil, 0, nbErrorf("std/optim:413:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2151), len(state_1492)))
 			}
-			d_2151 := runtime.Dot(r_2148, state_1490)
-			x_2152 := d_2151 < 0.0
-			var c_2153 []float64
-			var c_2154 int
-			if x_2152 {
-				c_2153, c_2154 = r_2148, r_2146
+			d_2154 := runtime.Dot(r_2151, state_1492)
+			x_2155 := d_2154 < 0.0
+			var c_2156 []float64
+			var c_2157 int
+			if x_2155 {
+				c_2156, c_2157 = r_2151, r_2149
 			} else {
-				r_2155 := ar.F64w(state_1491)
-				state_1490 = state_1490[:len(r_2155)]
-				for i_2156 := range r_2155 {
-					r_2155[i_2156] = -state_1490[i_2156]
+				r_2158 := ar.F64w(state_1493)
+				state_1492 = state_1492[:len(r_2158)]
+				for i_2159 := range r_2158 {
+					r_2158[i_2159] = -state_1492[i_2159]
 				}
-				c_2153, c_2154 = r_2155, state_1491
+				c_2156, c_2157 = r_2158, state_1493
 			}
-			x_2158 := state_1501 == int64(0)
-			var c_2159 float64
-			if x_2158 {
-				s_2160 := runtime.Norm2(state_1490)
-				x_2161 := 1.0 / s_2160
-				x_2162 := runtime.Min2(1.0, x_2161)
-				c_2159 = x_2162
+			x_2161 := state_1503 == int64(0)
+			var c_2162 float64
+			if x_2161 {
+				s_2163 := runtime.Norm2(state_1492)
+				x_2164 := 1.0 / s_2163
+				x_2165 := runtime.Min2(1.0, x_2164)
+				c_2162 = x_2165
 			} else {
-				c_2159 = 1.0
+				c_2162 = 1.0
 			}
-			n_2163 := int64(state_1488)
-			if int64(state_1491) != n_2163 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_1491), n_2163))
+			n_2166 := int64(state_1490)
+			if int64(state_1493) != n_2166 {
+				return nil, 0, nil, 0, nbErrorf("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_1493), n_2166))
 			}
-			if int64(c_2154) != n_2163 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_2154), n_2163))
+			if int64(c_2157) != n_2166 {
+				return nil, 0, nil, 0, nbErrorf("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_2157), n_2166))
 			}
-			if len(state_1490) != len(c_2153) {
-				return nil, 0, nil, 0, nbErrorf("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_1490), len(c_2153)))
+			if len(state_1492) != len(c_2156) {
+				return nil, 0, nil, 0, nbErrorf("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_1492), len(c_2156)))
 			}
-			d_2164 := runtime.Dot(state_1490, c_2153)
-			x_2165 := 0.0001 * d_2164
-			x_2166 := 4.0 * c_2159
-			x_2167 := c_2159 + x_2166
-			var state_2168 float64
-			var state_2169 float64
-			var state_2170 []float64
-			var state_2171 int
+			d_2167 := runtime.Dot(state_1492, c_2156)
+			x_2168 := 0.0001 * d_2167
+			x_2169 := 4.0 * c_2162
+			x_2170 := c_2162 + x_2169
+			var state_2171 float64
 			var state_2172 float64
-			var state_2173 float64
-			var state_2174 float64
-			var state_2175 []float64
-			var state_2176 int
+			var state_2173 []float64
+			var state_2174 int
+			var state_2175 float64
+			var state_2176 float64
 			var state_2177 float64
-			var state_2178 float64
-			var state_2179 float64
+			var state_2178 []float64
+			var state_2179 int
 			var state_2180 float64
 			var state_2181 float64
-			var state_2182 bool
-			var state_2183 int64
+			var state_2182 float64
+			var state_2183 float64
 			var state_2184 float64
-			var state_2185 float64
-			var state_2186 bool
-			var state_2187 bool
-			var state_2188 int64
-			state_2168, state_2169, state_2170, state_2171, state_2172, state_2173, state_2174, state_2175, state_2176, state_2177, state_2178, state_2179, state_2180, state_2181, state_2182, state_2183, state_2184, state_2185, state_2186, state_2187, state_2188 = c_2159, state_1489, state_1490, state_1491, 0.0, state_1489, d_2164, state_1490, state_1491, 0.0, state_1489, d_2164, 0.0, x_2167, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
+			var state_2185 bool
+			var state_2186 int64
+			var state_2187 float64
+			var state_2188 float64
+			var state_2189 bool
+			var state_2190 bool
+			var state_2191 int64
+			state_2171, state_2172, state_2173, state_2174, state_2175, state_2176, state_2177, state_2178, state_2179, state_2180, state_2181, state_2182, state_2183, state_2184, state_2185, state_2186, state_2187, state_2188, state_2189, state_2190, state_2191 = c_2162, state_1491, state_1492, state_1493, 0.0, state_1491, d_2167, state_1492, state_1493, 0.0, state_1491, d_2167, 0.0, x_2170, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
 			for {
-				x_2443 := !state_2186
-				var c_2444 bool
-				if x_2443 {
-					x_2445 := state_2188 < int64(20)
-					c_2444 = x_2445
+				x_2446 := !state_2189
+				var c_2447 bool
+				if x_2446 {
+					x_2448 := state_2191 < int64(20)
+					c_2447 = x_2448
 				} else {
-					c_2444 = false
+					c_2447 = false
 				}
-				if !c_2444 {
+				if !c_2447 {
 					break
 				}
-				mark_2446 := ar.mark()
-				if c_2154 != state_1488 {
-					return nil, 0, nil, 0, nbErrorf("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1488})+" and "+runtime.ShapeString([]int{c_2154}))
+				mark_2449 := ar.mark()
+				if c_2157 != state_1490 {
+					return nil, 0, nil, 0, nbErrorf("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1490})+" and "+runtime.ShapeString([]int{c_2157}))
 				}
-				r_2447 := ar.F64w(state_1488)
-				state_1487 = state_1487[:len(r_2447)]
-				c_2153 = c_2153[:len(r_2447)]
-				for i_2448 := range r_2447 {
-					r_2447[i_2448] = (state_1487[i_2448] + (state_2168 * c_2153[i_2448]))
+				r_2450 := ar.F64w(state_1490)
+				state_1489 = state_1489[:len(r_2450)]
+				c_2156 = c_2156[:len(r_2450)]
+				for i_2451 := range r_2450 {
+					r_2450[i_2451] = (state_1489[i_2451] + (state_2171 * c_2156[i_2451]))
 				}
-				r_2450, r_2451, r_2452 := fg_1(r_2447, state_1488)
-				if int64(r_2452) != n_11 {
-					return nil, 0, nil, 0, nbErrorf("std/solve:120:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2452), n_11))
+				r_2453, r_2454, r_2455 := fg_1(r_2450, state_1490)
+				if int64(r_2455) != n_11 {
+					return nil, 0, nil, 0, nbErrorf("std/solve:120:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2455), n_11))
 				}
-				r_2453, r_2454 := c_2(r_2447, state_1488)
-				if int64(r_2454) != n_14 {
-					return nil, 0, nil, 0, nbErrorf("std/solve:121:16", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_2454), n_14))
+				r_2456, r_2457 := c_2(r_2450, state_1490)
+				if int64(r_2457) != n_14 {
+					return nil, 0, nil, 0, nbErrorf("std/solve:121:16", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_2457), n_14))
 				}
-				if len(state_21) != len(r_2453) {
-					return nil, 0, nil, 0, nbErrorf("std/solve:122:16", fmt.Sprintf("dot: sizes %d and %d differ", len(state_21), len(r_2453)))
+				if len(state_21) != len(r_2456) {
+					return nil, 0, nil, 0, nbErrorf("std/solve:122:16", fmt.Sprintf("dot: sizes %d and %d differ", len(state_21), len(r_2456)))
 				}
-				d_2455 := runtime.Dot(state_21, r_2453)
-				x_2456 := r_2450 + d_2455
-				x_2457 := 0.5 * state_23
-				d_2458 := runtime.Dot(r_2453, r_2453)
-				x_2459 := x_2457 * d_2458
-				x_2460 := x_2456 + x_2459
-				r_2461, r_2462 := jac_3(r_2447, state_1488)
-				n_2463 := int64(r_2462)
-				x_2464 := max(size_8, int64(1))
-				if x_2464 == 0 {
-					return nil, 0, nil, 0, nbErrorf("solve.nab:82:25", "integer division by zero")
-				}
-				x_2465 := n_2463 % x_2464
-				x_2466 := x_2465 == int64(0)
-				if !x_2466 {
-					return nil, 0, nil, 0, nbErrorf("solve.nab:82:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
-				}
+				d_2458 := runtime.Dot(state_21, r_2456)
+				x_2459 := r_2453 + d_2458
+				x_2460 := 0.5 * state_23
+				d_2461 := runtime.Dot(r_2456, r_2456)
+				x_2462 := x_2460 * d_2461
+				x_2463 := x_2459 + x_2462
+				r_2464, r_2465 := jac_3(r_2450, state_1490)
+				n_2466 := int64(r_2465)
 				x_2467 := max(size_8, int64(1))
 				if x_2467 == 0 {
+					return nil, 0, nil, 0, nbErrorf("solve.nab:82:25", "integer division by zero")
+				}
+				x_2468 := n_2466 % x_2467
+				x_2469 := x_2468 == int64(0)
+				if !x_2469 {
+					return nil, 0, nil, 0, nbErrorf("solve.nab:82:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
+				}
+				x_2470 := max(size_8, int64(1))
+				if x_2470 == 0 {
 					return nil, 0, nil, 0, nbErrorf("solve.nab:82:128", "integer division by zero")
 				}
-				x_2468 := n_2463 / x_2467
-				n_2469 := int64(len(r_2461))
-				if x_2468 < 0 || size_8 < 0 || (size_8 == 0 && n_2469 != 0) || (size_8 != 0 && (n_2469%size_8 != 0 || n_2469/size_8 != x_2468)) {
-					return nil, 0, nil, 0, nbErrorf("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_2469, x_2468, size_8))
+				x_2471 := n_2466 / x_2470
+				n_2472 := int64(len(r_2464))
+				if x_2471 < 0 || size_8 < 0 || (size_8 == 0 && n_2472 != 0) || (size_8 != 0 && (n_2472%size_8 != 0 || n_2472/size_8 != x_2471)) {
+					return nil, 0, nil, 0, nbErrorf("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_2472, x_2471, size_8))
 				}
-				m_2470 := int(x_2468)
-				n_2471 := int(size_8)
-				t_2472 := ar.F64w(len(r_2461))
-				for i_2473 := 0; i_2473 < m_2470; i_2473++ {
-					for j_2474 := 0; j_2474 < n_2471; j_2474++ {
-						t_2472[j_2474*m_2470+i_2473] = r_2461[i_2473*n_2471+j_2474]
+				m_2473 := int(x_2471)
+				n_2474 := int(size_8)
+				t_2475 := ar.F64w(len(r_2464))
+				for i_2476 := 0; i_2476 < m_2473; i_2476++ {
+					for j_2477 := 0; j_2477 < n_2474; j_2477++ {
+						t_2475[j_2477*m_2473+i_2476] = r_2464[i_2476*n_2474+j_2477]
 					}
 				}
-				if r_2454 != state_22 {
-					return nil, 0, nil, 0, nbErrorf("std/solve:122:71", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_2454}))
+				if r_2457 != state_22 {
+					return nil, 0, nil, 0, nbErrorf("std/solve:122:71", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_2457}))
 				}
-				r_2475 := ar.F64w(state_22)
-				state_21 = state_21[:len(r_2475)]
-				r_2453 = r_2453[:len(r_2475)]
-				for i_2476 := range r_2475 {
-					r_2475[i_2476] = (state_21[i_2476] + (state_23 * r_2453[i_2476]))
+				r_2478 := ar.F64w(state_22)
+				state_21 = state_21[:len(r_2478)]
+				r_2456 = r_2456[:len(r_2478)]
+				for i_2479 := range r_2478 {
+					r_2478[i_2479] = (state_21[i_2479] + (state_23 * r_2456[i_2479]))
 				}
-				if state_22 != m_2470 {
-					return nil, 0, nil, 0, nbErrorf("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_2471, m_2470})+" @ "+runtime.ShapeString([]int{state_22}))
+				if state_22 != m_2473 {
+					return nil, 0, nil, 0, nbErrorf("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_2474, m_2473})+" @ "+runtime.ShapeString([]int{state_22}))
 				}
-				r_2475 = r_2475[:m_2470]
-				var y_2478 []float64
-				if m_2470 > 32 {
-					y_2478 = ar.F64(n_2471)
-					runtime.Gemv(false, n_2471, m_2470, 1, t_2472, r_2475, 0, y_2478)
+				r_2478 = r_2478[:m_2473]
+				var y_2481 []float64
+				if m_2473 > 32 {
+					y_2481 = ar.F64(n_2474)
+					runtime.Gemv(false, n_2474, m_2473, 1, t_2475, r_2478, 0, y_2481)
 				}
-				r_2479 := ar.F64w(n_2471)
-				for i_2480 := range r_2479 {
-					var s_2482 float64
-					if m_2470 <= 32 {
-						row_2483 := t_2472[i_2480*m_2470 : (i_2480+1)*m_2470]
-						for c_2484, v_2485 := range row_2483 {
-							s_2482 += v_2485 * r_2475[c_2484]
+				r_2482 := ar.F64w(n_2474)
+				for i_2483 := range r_2482 {
+					var s_2485 float64
+					if m_2473 <= 32 {
+						row_2486 := t_2475[i_2483*m_2473 : (i_2483+1)*m_2473]
+						for c_2487, v_2488 := range row_2486 {
+							s_2485 += v_2488 * r_2478[c_2487]
 						}
 					} else {
-						s_2482 = y_2478[i_2480]
+						s_2485 = y_2481[i_2483]
 					}
-					r_2479[i_2480] = s_2482
+					r_2482[i_2483] = s_2485
 				}
-				if int64(n_2471) != n_11 {
-					return nil, 0, nil, 0, nbErrorf("std/solve:122:61", runtime.DimMessage("the result of jt", "[n]f64", "n", int64(n_2471), n_11))
+				if int64(n_2474) != n_11 {
+					return nil, 0, nil, 0, nbErrorf("std/solve:122:61", runtime.DimMessage("the result of jt", "[n]f64", "n", int64(n_2474), n_11))
 				}
-				if n_2471 != r_2452 {
-					return nil, 0, nil, 0, nbErrorf("std/solve:122:59", "shape mismatch in '+': "+runtime.ShapeString([]int{r_2452})+" and "+runtime.ShapeString([]int{n_2471}))
+				if n_2474 != r_2455 {
+					return nil, 0, nil, 0, nbErrorf("std/solve:122:59", "shape mismatch in '+': "+runtime.ShapeString([]int{r_2455})+" and "+runtime.ShapeString([]int{n_2474}))
 				}
-				r_2486 := ar.F64w(r_2452)
-				r_2451 = r_2451[:len(r_2486)]
-				r_2479 = r_2479[:len(r_2486)]
-				for i_2487 := range r_2486 {
-					r_2486[i_2487] = (r_2451[i_2487] + r_2479[i_2487])
+				r_2489 := ar.F64w(r_2455)
+				r_2454 = r_2454[:len(r_2489)]
+				r_2482 = r_2482[:len(r_2489)]
+				for i_2490 := range r_2489 {
+					r_2489[i_2490] = (r_2454[i_2490] + r_2482[i_2490])
 				}
-				if int64(r_2452) != n_2163 {
-					return nil, 0, nil, 0, nbErrorf("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2452), n_2163))
+				if int64(r_2455) != n_2166 {
+					return nil, 0, nil, 0, nbErrorf("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2455), n_2166))
 				}
-				if len(r_2486) != len(c_2153) {
-					return nil, 0, nil, 0, nbErrorf("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2486), len(c_2153)))
+				if len(r_2489) != len(c_2156) {
+					return nil, 0, nil, 0, nbErrorf("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2489), len(c_2156)))
 				}
-				d_2489 := runtime.Dot(r_2486, c_2153)
-				x_2490 := state_2168 * x_2165
-				x_2491 := state_1489 + x_2490
-				x_2492 := state_2183 == int64(1)
-				var c_2493 bool
-				if x_2492 {
-					x_2494 := x_2460 <= x_2491
-					c_2493 = x_2494
+				d_2492 := runtime.Dot(r_2489, c_2156)
+				x_2493 := state_2171 * x_2168
+				x_2494 := state_1491 + x_2493
+				x_2495 := state_2186 == int64(1)
+				var c_2496 bool
+				if x_2495 {
+					x_2497 := x_2463 <= x_2494
+					c_2496 = x_2497
 				} else {
-					c_2493 = false
-				}
-				var c_2495 bool
-				if c_2493 {
-					x_2496 := d_2489 >= 0.0
-					c_2495 = x_2496
-				} else {
-					c_2495 = false
-				}
-				var c_2497 int64
-				if c_2495 {
-					c_2497 = int64(2)
-				} else {
-					c_2497 = state_2183
+					c_2496 = false
 				}
 				var c_2498 bool
-				if state_2182 {
-					x_2499 := state_2168 <= state_2180
-					var c_2500 bool
-					if x_2499 {
-						c_2500 = true
-					} else {
-						x_2501 := state_2168 >= state_2181
-						c_2500 = x_2501
-					}
-					c_2498 = c_2500
+				if c_2496 {
+					x_2499 := d_2492 >= 0.0
+					c_2498 = x_2499
 				} else {
 					c_2498 = false
 				}
-				var c_2502 bool
+				var c_2500 int64
 				if c_2498 {
-					c_2502 = true
+					c_2500 = int64(2)
 				} else {
+					c_2500 = state_2186
+				}
+				var c_2501 bool
+				if state_2185 {
+					x_2502 := state_2171 <= state_2183
 					var c_2503 bool
-					if state_2182 {
-						x_2504 := state_2181 - state_2180
-						x_2505 := 1e-10 * state_2181
-						x_2506 := x_2504 <= x_2505
-						c_2503 = x_2506
+					if x_2502 {
+						c_2503 = true
 					} else {
-						c_2503 = false
+						x_2504 := state_2171 >= state_2184
+						c_2503 = x_2504
 					}
-					c_2502 = c_2503
-				}
-				var c_2507 bool
-				if c_2502 {
-					c_2507 = true
+					c_2501 = c_2503
 				} else {
-					x_2508 := state_2168 == 1e+20
-					var c_2509 bool
-					if x_2508 {
-						x_2510 := x_2460 <= x_2491
-						c_2509 = x_2510
-					} else {
-						c_2509 = false
-					}
-					var c_2511 bool
-					if c_2509 {
-						x_2512 := d_2489 <= x_2165
-						c_2511 = x_2512
-					} else {
-						c_2511 = false
-					}
-					c_2507 = c_2511
+					c_2501 = false
 				}
-				x_2513 := x_2460 <= x_2491
-				var c_2514 bool
-				if x_2513 {
-					x_2515 := math.Abs(d_2489)
-					x_2516 := -d_2164
-					x_2517 := 0.9 * x_2516
-					x_2518 := x_2515 <= x_2517
-					c_2514 = x_2518
+				var c_2505 bool
+				if c_2501 {
+					c_2505 = true
 				} else {
-					c_2514 = false
+					var c_2506 bool
+					if state_2185 {
+						x_2507 := state_2184 - state_2183
+						x_2508 := 1e-10 * state_2184
+						x_2509 := x_2507 <= x_2508
+						c_2506 = x_2509
+					} else {
+						c_2506 = false
+					}
+					c_2505 = c_2506
 				}
-				var c_2519 float64
-				var c_2520 float64
-				var c_2521 []float64
-				var c_2522 int
+				var c_2510 bool
+				if c_2505 {
+					c_2510 = true
+				} else {
+					x_2511 := state_2171 == 1e+20
+					var c_2512 bool
+					if x_2511 {
+						x_2513 := x_2463 <= x_2494
+						c_2512 = x_2513
+					} else {
+						c_2512 = false
+					}
+					var c_2514 bool
+					if c_2512 {
+						x_2515 := d_2492 <= x_2168
+						c_2514 = x_2515
+					} else {
+						c_2514 = false
+					}
+					c_2510 = c_2514
+				}
+				x_2516 := x_2463 <= x_2494
+				var c_2517 bool
+				if x_2516 {
+					x_2518 := math.Abs(d_2492)
+					x_2519 := -d_2167
+					x_2520 := 0.9 * x_2519
+					x_2521 := x_2518 <= x_2520
+					c_2517 = x_2521
+				} else {
+					c_2517 = false
+				}
+				var c_2522 float64
 				var c_2523 float64
-				var c_2524 float64
-				var c_2525 float64
-				var c_2526 []float64
-				var c_2527 int
+				var c_2524 []float64
+				var c_2525 int
+				var c_2526 float64
+				var c_2527 float64
 				var c_2528 float64
-				var c_2529 float64
-				var c_2530 float64
+				var c_2529 []float64
+				var c_2530 int
 				var c_2531 float64
 				var c_2532 float64
-				var c_2533 bool
-				var c_2534 int64
+				var c_2533 float64
+				var c_2534 float64
 				var c_2535 float64
-				var c_2536 float64
-				var c_2537 bool
-				var c_2538 bool
-				var c_2539 int64
-				if c_2514 {
-					x_2540 := state_2188 + int64(1)
-					c_2519, c_2520, c_2521, c_2522, c_2523, c_2524, c_2525, c_2526, c_2527, c_2528, c_2529, c_2530, c_2531, c_2532, c_2533, c_2534, c_2535, c_2536, c_2537, c_2538, c_2539 = state_2168, x_2460, r_2486, r_2452, state_2172, state_2173, state_2174, state_2175, state_2176, state_2177, state_2178, state_2179, state_2180, state_2181, state_2182, c_2497, state_2184, state_2185, true, true, x_2540
+				var c_2536 bool
+				var c_2537 int64
+				var c_2538 float64
+				var c_2539 float64
+				var c_2540 bool
+				var c_2541 bool
+				var c_2542 int64
+				if c_2517 {
+					x_2543 := state_2191 + int64(1)
+					c_2522, c_2523, c_2524, c_2525, c_2526, c_2527, c_2528, c_2529, c_2530, c_2531, c_2532, c_2533, c_2534, c_2535, c_2536, c_2537, c_2538, c_2539, c_2540, c_2541, c_2542 = state_2171, x_2463, r_2489, r_2455, state_2175, state_2176, state_2177, state_2178, state_2179, state_2180, state_2181, state_2182, state_2183, state_2184, state_2185, c_2500, state_2187, state_2188, true, true, x_2543
 				} else {
-					x_2541 := x_2460 < math.Inf(1)
-					x_2542 := !x_2541
-					var c_2543 float64
-					var c_2544 float64
-					var c_2545 []float64
-					var c_2546 int
+					x_2544 := x_2463 < math.Inf(1)
+					x_2545 := !x_2544
+					var c_2546 float64
 					var c_2547 float64
-					var c_2548 float64
-					var c_2549 float64
-					var c_2550 []float64
-					var c_2551 int
+					var c_2548 []float64
+					var c_2549 int
+					var c_2550 float64
+					var c_2551 float64
 					var c_2552 float64
-					var c_2553 float64
-					var c_2554 float64
+					var c_2553 []float64
+					var c_2554 int
 					var c_2555 float64
 					var c_2556 float64
-					var c_2557 bool
-					var c_2558 int64
+					var c_2557 float64
+					var c_2558 float64
 					var c_2559 float64
-					var c_2560 float64
-					var c_2561 bool
-					var c_2562 bool
-					var c_2563 int64
-					if x_2542 {
-						x_2564 := state_2168 - state_2172
-						x_2565 := 0.5 * x_2564
-						x_2566 := state_2172 + x_2565
-						x_2567 := state_2188 + int64(1)
-						c_2543, c_2544, c_2545, c_2546, c_2547, c_2548, c_2549, c_2550, c_2551, c_2552, c_2553, c_2554, c_2555, c_2556, c_2557, c_2558, c_2559, c_2560, c_2561, c_2562, c_2563 = x_2566, state_2169, state_2170, state_2171, state_2172, state_2173, state_2174, state_2175, state_2176, state_2177, state_2178, state_2179, state_2180, state_2181, state_2182, state_2183, state_2184, state_2185, false, false, x_2567
+					var c_2560 bool
+					var c_2561 int64
+					var c_2562 float64
+					var c_2563 float64
+					var c_2564 bool
+					var c_2565 bool
+					var c_2566 int64
+					if x_2545 {
+						x_2567 := state_2171 - state_2175
+						x_2568 := 0.5 * x_2567
+						x_2569 := state_2175 + x_2568
+						x_2570 := state_2191 + int64(1)
+						c_2546, c_2547, c_2548, c_2549, c_2550, c_2551, c_2552, c_2553, c_2554, c_2555, c_2556, c_2557, c_2558, c_2559, c_2560, c_2561, c_2562, c_2563, c_2564, c_2565, c_2566 = x_2569, state_2172, state_2173, state_2174, state_2175, state_2176, state_2177, state_2178, state_2179, state_2180, state_2181, state_2182, state_2183, state_2184, state_2185, state_2186, state_2187, state_2188, false, false, x_2570
 					} else {
-						var c_2568 float64
-						var c_2569 float64
-						var c_2570 []float64
-						var c_2571 int
+						var c_2571 float64
 						var c_2572 float64
-						var c_2573 float64
-						var c_2574 float64
-						var c_2575 []float64
-						var c_2576 int
+						var c_2573 []float64
+						var c_2574 int
+						var c_2575 float64
+						var c_2576 float64
 						var c_2577 float64
-						var c_2578 float64
-						var c_2579 float64
+						var c_2578 []float64
+						var c_2579 int
 						var c_2580 float64
 						var c_2581 float64
-						var c_2582 bool
-						var c_2583 int64
+						var c_2582 float64
+						var c_2583 float64
 						var c_2584 float64
-						var c_2585 float64
-						var c_2586 bool
-						var c_2587 bool
-						var c_2588 int64
-						if c_2507 {
-							x_2589 := x_2460 <= x_2491
-							var c_2590 float64
-							var c_2591 float64
-							var c_2592 []float64
-							var c_2593 int
+						var c_2585 bool
+						var c_2586 int64
+						var c_2587 float64
+						var c_2588 float64
+						var c_2589 bool
+						var c_2590 bool
+						var c_2591 int64
+						if c_2510 {
+							x_2592 := x_2463 <= x_2494
+							var c_2593 float64
 							var c_2594 float64
-							var c_2595 float64
-							var c_2596 float64
-							var c_2597 []float64
-							var c_2598 int
+							var c_2595 []float64
+							var c_2596 int
+							var c_2597 float64
+							var c_2598 float64
 							var c_2599 float64
-							var c_2600 float64
-							var c_2601 float64
+							var c_2600 []float64
+							var c_2601 int
 							var c_2602 float64
 							var c_2603 float64
-							var c_2604 bool
-							var c_2605 int64
+							var c_2604 float64
+							var c_2605 float64
 							var c_2606 float64
-							var c_2607 float64
-							var c_2608 bool
-							var c_2609 bool
-							var c_2610 int64
-							if x_2589 {
-								x_2611 := state_2188 + int64(1)
-								c_2590, c_2591, c_2592, c_2593, c_2594, c_2595, c_2596, c_2597, c_2598, c_2599, c_2600, c_2601, c_2602, c_2603, c_2604, c_2605, c_2606, c_2607, c_2608, c_2609, c_2610 = state_2168, x_2460, r_2486, r_2452, state_2172, state_2173, state_2174, state_2175, state_2176, state_2177, state_2178, state_2179, state_2180, state_2181, state_2182, c_2497, state_2184, state_2185, true, true, x_2611
+							var c_2607 bool
+							var c_2608 int64
+							var c_2609 float64
+							var c_2610 float64
+							var c_2611 bool
+							var c_2612 bool
+							var c_2613 int64
+							if x_2592 {
+								x_2614 := state_2191 + int64(1)
+								c_2593, c_2594, c_2595, c_2596, c_2597, c_2598, c_2599, c_2600, c_2601, c_2602, c_2603, c_2604, c_2605, c_2606, c_2607, c_2608, c_2609, c_2610, c_2611, c_2612, c_2613 = state_2171, x_2463, r_2489, r_2455, state_2175, state_2176, state_2177, state_2178, state_2179, state_2180, state_2181, state_2182, state_2183, state_2184, state_2185, c_2500, state_2187, state_2188, true, true, x_2614
 							} else {
-								x_2612 := state_2172 > 0.0
-								var c_2613 bool
-								if x_2612 {
-									x_2614 := state_2173 < state_1489
-									c_2613 = x_2614
+								x_2615 := state_2175 > 0.0
+								var c_2616 bool
+								if x_2615 {
+									x_2617 := state_2176 < state_1491
+									c_2616 = x_2617
 								} else {
-									c_2613 = false
+									c_2616 = false
 								}
-								x_2615 := state_2188 + int64(1)
-								c_2590, c_2591, c_2592, c_2593, c_2594, c_2595, c_2596, c_2597, c_2598, c_2599, c_2600, c_2601, c_2602, c_2603, c_2604, c_2605, c_2606, c_2607, c_2608, c_2609, c_2610 = state_2172, state_2173, state_2175, state_2176, state_2172, state_2173, state_2174, state_2175, state_2176, state_2177, state_2178, state_2179, state_2180, state_2181, state_2182, c_2497, state_2184, state_2185, true, c_2613, x_2615
+								x_2618 := state_2191 + int64(1)
+								c_2593, c_2594, c_2595, c_2596, c_2597, c_2598, c_2599, c_2600, c_2601, c_2602, c_2603, c_2604, c_2605, c_2606, c_2607, c_2608, c_2609, c_2610, c_2611, c_2612, c_2613 = state_2175, state_2176, state_2178, state_2179, state_2175, state_2176, state_2177, state_2178, state_2179, state_2180, state_2181, state_2182, state_2183, state_2184, state_2185, c_2500, state_2187, state_2188, true, c_2616, x_2618
 							}
-							c_2568, c_2569, c_2570, c_2571, c_2572, c_2573, c_2574, c_2575, c_2576, c_2577, c_2578, c_2579, c_2580, c_2581, c_2582, c_2583, c_2584, c_2585, c_2586, c_2587, c_2588 = c_2590, c_2591, c_2592, c_2593, c_2594, c_2595, c_2596, c_2597, c_2598, c_2599, c_2600, c_2601, c_2602, c_2603, c_2604, c_2605, c_2606, c_2607, c_2608, c_2609, c_2610
+							c_2571, c_2572, c_2573, c_2574, c_2575, c_2576, c_2577, c_2578, c_2579, c_2580, c_2581, c_2582, c_2583, c_2584, c_2585, c_2586, c_2587, c_2588, c_2589, c_2590, c_2591 = c_2593, c_2594, c_2595, c_2596, c_2597, c_2598, c_2599, c_2600, c_2601, c_2602, c_2603, c_2604, c_2605, c_2606, c_2607, c_2608, c_2609, c_2610, c_2611, c_2612, c_2613
 						} else {
-							x_2616 := c_2497 == int64(1)
-							var c_2617 bool
-							if x_2616 {
-								x_2618 := x_2460 <= state_2173
-								c_2617 = x_2618
+							x_2619 := c_2500 == int64(1)
+							var c_2620 bool
+							if x_2619 {
+								x_2621 := x_2463 <= state_2176
+								c_2620 = x_2621
 							} else {
-								c_2617 = false
+								c_2620 = false
 							}
-							var c_2619 bool
-							if c_2617 {
-								x_2620 := x_2460 > x_2491
-								c_2619 = x_2620
+							var c_2622 bool
+							if c_2620 {
+								x_2623 := x_2463 > x_2494
+								c_2622 = x_2623
 							} else {
-								c_2619 = false
+								c_2622 = false
 							}
-							var c_2621 float64
-							var c_2622 float64
-							var c_2623 float64
 							var c_2624 float64
 							var c_2625 float64
 							var c_2626 float64
-							var c_2627 bool
+							var c_2627 float64
 							var c_2628 float64
-							var c_2629 bool
-							if c_2619 {
-								x_2630 := state_2172 * x_2165
-								x_2631 := state_2173 - x_2630
-								x_2632 := state_2174 - x_2165
-								x_2633 := state_2177 * x_2165
-								x_2634 := state_2178 - x_2633
-								x_2635 := state_2179 - x_2165
-								x_2636 := state_2168 * x_2165
-								x_2637 := x_2460 - x_2636
-								x_2638 := d_2489 - x_2165
-								r_2639, r_2640, r_2641, r_2642, r_2643, r_2644, r_2645, r_2646, r_2647 := fn_optimmtstep(ar, state_2172, x_2631, x_2632, state_2177, x_2634, x_2635, state_2168, x_2637, x_2638, state_2182, state_2180, state_2181)
-								x_2648 := r_2639 * x_2165
-								x_2649 := r_2640 + x_2648
-								x_2650 := r_2641 + x_2165
-								x_2651 := r_2642 * x_2165
+							var c_2629 float64
+							var c_2630 bool
+							var c_2631 float64
+							var c_2632 bool
+							if c_2622 {
+								x_2633 := state_2175 * x_2168
+								x_2634 := state_2176 - x_2633
+								x_2635 := state_2177 - x_2168
+								x_2636 := state_2180 * x_2168
+								x_2637 := state_2181 - x_2636
+								x_2638 := state_2182 - x_2168
+								x_2639 := state_2171 * x_2168
+								x_2640 := x_2463 - x_2639
+								x_2641 := d_2492 - x_2168
+								r_2642, r_2643, r_2644, r_2645, r_2646, r_2647, r_2648, r_2649, r_2650 := fn_optimmtstep(ar, state_2175, x_2634, x_2635, state_2180, x_2637, x_2638, state_2171, x_2640, x_2641, state_2185, state_2183, state_2184)
+								x_2651 := r_2642 * x_2168
 								x_2652 := r_2643 + x_2651
-								x_2653 := r_2644 + x_2165
-								c_2621, c_2622, c_2623, c_2624, c_2625, c_2626, c_2627, c_2628, c_2629 = r_2639, x_2649, x_2650, r_2642, x_2652, x_2653, r_2645, r_2646, r_2647
+								x_2653 := r_2644 + x_2168
+								x_2654 := r_2645 * x_2168
+								x_2655 := r_2646 + x_2654
+								x_2656 := r_2647 + x_2168
+								c_2624, c_2625, c_2626, c_2627, c_2628, c_2629, c_2630, c_2631, c_2632 = r_2642, x_2652, x_2653, r_2645, x_2655, x_2656, r_2648, r_2649, r_2650
 							} else {
-								r_2654, r_2655, r_2656, r_2657, r_2658, r_2659, r_2660, r_2661, r_2662 := fn_optimmtstep(ar, state_2172, state_2173, state_2174, state_2177, state_2178, state_2179, state_2168, x_2460, d_2489, state_2182, state_2180, state_2181)
-								c_2621, c_2622, c_2623, c_2624, c_2625, c_2626, c_2627, c_2628, c_2629 = r_2654, r_2655, r_2656, r_2657, r_2658, r_2659, r_2660, r_2661, r_2662
+								r_2657, r_2658, r_2659, r_2660, r_2661, r_2662, r_2663, r_2664, r_2665 := fn_optimmtstep(ar, state_2175, state_2176, state_2177, state_2180, state_2181, state_2182, state_2171, x_2463, d_2492, state_2185, state_2183, state_2184)
+								c_2624, c_2625, c_2626, c_2627, c_2628, c_2629, c_2630, c_2631, c_2632 = r_2657, r_2658, r_2659, r_2660, r_2661, r_2662, r_2663, r_2664, r_2665
 							}
-							var c_2663 bool
-							if c_2627 {
-								x_2664 := c_2624 - c_2621
-								x_2665 := math.Abs(x_2664)
-								x_2666 := 0.66 * state_2185
-								x_2667 := x_2665 >= x_2666
-								c_2663 = x_2667
+							var c_2666 bool
+							if c_2630 {
+								x_2667 := c_2627 - c_2624
+								x_2668 := math.Abs(x_2667)
+								x_2669 := 0.66 * state_2188
+								x_2670 := x_2668 >= x_2669
+								c_2666 = x_2670
 							} else {
-								c_2663 = false
+								c_2666 = false
 							}
-							var c_2668 float64
-							if c_2663 {
-								x_2669 := c_2624 - c_2621
-								x_2670 := 0.5 * x_2669
-								x_2671 := c_2621 + x_2670
-								c_2668 = x_2671
+							var c_2671 float64
+							if c_2666 {
+								x_2672 := c_2627 - c_2624
+								x_2673 := 0.5 * x_2672
+								x_2674 := c_2624 + x_2673
+								c_2671 = x_2674
 							} else {
-								c_2668 = c_2628
+								c_2671 = c_2631
 							}
-							var c_2672 float64
-							var c_2673 float64
-							if c_2627 {
-								x_2674 := c_2624 - c_2621
-								x_2675 := math.Abs(x_2674)
-								c_2672, c_2673 = x_2675, state_2184
-							} else {
-								c_2672, c_2673 = state_2184, state_2185
-							}
+							var c_2675 float64
 							var c_2676 float64
-							var c_2677 float64
-							if c_2627 {
-								x_2678 := runtime.Min2(c_2621, c_2624)
-								x_2679 := runtime.Max2(c_2621, c_2624)
-								c_2676, c_2677 = x_2678, x_2679
+							if c_2630 {
+								x_2677 := c_2627 - c_2624
+								x_2678 := math.Abs(x_2677)
+								c_2675, c_2676 = x_2678, state_2187
 							} else {
-								x_2680 := c_2668 - c_2621
-								x_2681 := 1.1 * x_2680
-								x_2682 := c_2668 + x_2681
-								x_2683 := c_2668 - c_2621
-								x_2684 := 4.0 * x_2683
-								x_2685 := c_2668 + x_2684
-								c_2676, c_2677 = x_2682, x_2685
+								c_2675, c_2676 = state_2187, state_2188
 							}
-							x_2686 := runtime.Min2(c_2668, 1e+20)
-							x_2687 := runtime.Max2(0.0, x_2686)
-							var c_2688 bool
-							if c_2627 {
-								x_2689 := x_2687 <= c_2676
-								var c_2690 bool
-								if x_2689 {
-									c_2690 = true
-								} else {
-									x_2691 := x_2687 >= c_2677
-									c_2690 = x_2691
-								}
-								c_2688 = c_2690
+							var c_2679 float64
+							var c_2680 float64
+							if c_2630 {
+								x_2681 := runtime.Min2(c_2624, c_2627)
+								x_2682 := runtime.Max2(c_2624, c_2627)
+								c_2679, c_2680 = x_2681, x_2682
 							} else {
-								c_2688 = false
+								x_2683 := c_2671 - c_2624
+								x_2684 := 1.1 * x_2683
+								x_2685 := c_2671 + x_2684
+								x_2686 := c_2671 - c_2624
+								x_2687 := 4.0 * x_2686
+								x_2688 := c_2671 + x_2687
+								c_2679, c_2680 = x_2685, x_2688
 							}
-							var c_2692 bool
-							if c_2688 {
-								c_2692 = true
-							} else {
+							x_2689 := runtime.Min2(c_2671, 1e+20)
+							x_2690 := runtime.Max2(0.0, x_2689)
+							var c_2691 bool
+							if c_2630 {
+								x_2692 := x_2690 <= c_2679
 								var c_2693 bool
-								if c_2627 {
-									x_2694 := c_2677 - c_2676
-									x_2695 := 1e-10 * c_2677
-									x_2696 := x_2694 <= x_2695
-									c_2693 = x_2696
+								if x_2692 {
+									c_2693 = true
 								} else {
-									c_2693 = false
+									x_2694 := x_2690 >= c_2680
+									c_2693 = x_2694
 								}
-								c_2692 = c_2693
-							}
-							var c_2697 float64
-							if c_2692 {
-								c_2697 = c_2621
+								c_2691 = c_2693
 							} else {
-								c_2697 = x_2687
+								c_2691 = false
 							}
-							var c_2698 []float64
-							var c_2699 int
-							if c_2629 {
-								c_2698, c_2699 = r_2486, r_2452
+							var c_2695 bool
+							if c_2691 {
+								c_2695 = true
 							} else {
-								c_2698, c_2699 = state_2175, state_2176
+								var c_2696 bool
+								if c_2630 {
+									x_2697 := c_2680 - c_2679
+									x_2698 := 1e-10 * c_2680
+									x_2699 := x_2697 <= x_2698
+									c_2696 = x_2699
+								} else {
+									c_2696 = false
+								}
+								c_2695 = c_2696
 							}
-							x_2700 := state_2188 + int64(1)
-							c_2568, c_2569, c_2570, c_2571, c_2572, c_2573, c_2574, c_2575, c_2576, c_2577, c_2578, c_2579, c_2580, c_2581, c_2582, c_2583, c_2584, c_2585, c_2586, c_2587, c_2588 = c_2697, x_2460, r_2486, r_2452, c_2621, c_2622, c_2623, c_2698, c_2699, c_2624, c_2625, c_2626, c_2676, c_2677, c_2627, c_2497, c_2672, c_2673, false, false, x_2700
+							var c_2700 float64
+							if c_2695 {
+								c_2700 = c_2624
+							} else {
+								c_2700 = x_2690
+							}
+							var c_2701 []float64
+							var c_2702 int
+							if c_2632 {
+								c_2701, c_2702 = r_2489, r_2455
+							} else {
+								c_2701, c_2702 = state_2178, state_2179
+							}
+							x_2703 := state_2191 + int64(1)
+							c_2571, c_2572, c_2573, c_2574, c_2575, c_2576, c_2577, c_2578, c_2579, c_2580, c_2581, c_2582, c_2583, c_2584, c_2585, c_2586, c_2587, c_2588, c_2589, c_2590, c_2591 = c_2700, x_2463, r_2489, r_2455, c_2624, c_2625, c_2626, c_2701, c_2702, c_2627, c_2628, c_2629, c_2679, c_2680, c_2630, c_2500, c_2675, c_2676, false, false, x_2703
 						}
-						c_2543, c_2544, c_2545, c_2546, c_2547, c_2548, c_2549, c_2550, c_2551, c_2552, c_2553, c_2554, c_2555, c_2556, c_2557, c_2558, c_2559, c_2560, c_2561, c_2562, c_2563 = c_2568, c_2569, c_2570, c_2571, c_2572, c_2573, c_2574, c_2575, c_2576, c_2577, c_2578, c_2579, c_2580, c_2581, c_2582, c_2583, c_2584, c_2585, c_2586, c_2587, c_2588
+						c_2546, c_2547, c_2548, c_2549, c_2550, c_2551, c_2552, c_2553, c_2554, c_2555, c_2556, c_2557, c_2558, c_2559, c_2560, c_2561, c_2562, c_2563, c_2564, c_2565, c_2566 = c_2571, c_2572, c_2573, c_2574, c_2575, c_2576, c_2577, c_2578, c_2579, c_2580, c_2581, c_2582, c_2583, c_2584, c_2585, c_2586, c_2587, c_2588, c_2589, c_2590, c_2591
 					}
-					c_2519, c_2520, c_2521, c_2522, c_2523, c_2524, c_2525, c_2526, c_2527, c_2528, c_2529, c_2530, c_2531, c_2532, c_2533, c_2534, c_2535, c_2536, c_2537, c_2538, c_2539 = c_2543, c_2544, c_2545, c_2546, c_2547, c_2548, c_2549, c_2550, c_2551, c_2552, c_2553, c_2554, c_2555, c_2556, c_2557, c_2558, c_2559, c_2560, c_2561, c_2562, c_2563
+					c_2522, c_2523, c_2524, c_2525, c_2526, c_2527, c_2528, c_2529, c_2530, c_2531, c_2532, c_2533, c_2534, c_2535, c_2536, c_2537, c_2538, c_2539, c_2540, c_2541, c_2542 = c_2546, c_2547, c_2548, c_2549, c_2550, c_2551, c_2552, c_2553, c_2554, c_2555, c_2556, c_2557, c_2558, c_2559, c_2560, c_2561, c_2562, c_2563, c_2564, c_2565, c_2566
 				}
-				state_2168, state_2169, state_2170, state_2171, state_2172, state_2173, state_2174, state_2175, state_2176, state_2177, state_2178, state_2179, state_2180, state_2181, state_2182, state_2183, state_2184, state_2185, state_2186, state_2187, state_2188 = c_2519, c_2520, c_2521, c_2522, c_2523, c_2524, c_2525, c_2526, c_2527, c_2528, c_2529, c_2530, c_2531, c_2532, c_2533, c_2534, c_2535, c_2536, c_2537, c_2538, c_2539
-				_ = mark_2446
+				state_2171, state_2172, state_2173, state_2174, state_2175, state_2176, state_2177, state_2178, state_2179, state_2180, state_2181, state_2182, state_2183, state_2184, state_2185, state_2186, state_2187, state_2188, state_2189, state_2190, state_2191 = c_2522, c_2523, c_2524, c_2525, c_2526, c_2527, c_2528, c_2529, c_2530, c_2531, c_2532, c_2533, c_2534, c_2535, c_2536, c_2537, c_2538, c_2539, c_2540, c_2541, c_2542
+				_ = mark_2449
 			}
-			var c_2701 float64
-			var c_2702 float64
-			var c_2703 []float64
-			var c_2704 int
-			var c_2705 int64
-			var c_2706 bool
-			if state_2186 {
-				c_2701, c_2702, c_2703, c_2704, c_2705, c_2706 = state_2168, state_2169, state_2170, state_2171, state_2188, state_2187
+			var c_2704 float64
+			var c_2705 float64
+			var c_2706 []float64
+			var c_2707 int
+			var c_2708 int64
+			var c_2709 bool
+			if state_2189 {
+				c_2704, c_2705, c_2706, c_2707, c_2708, c_2709 = state_2171, state_2172, state_2173, state_2174, state_2191, state_2190
 			} else {
-				x_2707 := state_2172 > 0.0
-				var c_2708 bool
-				if x_2707 {
-					x_2709 := state_2173 < state_1489
-					c_2708 = x_2709
+				x_2710 := state_2175 > 0.0
+				var c_2711 bool
+				if x_2710 {
+					x_2712 := state_2176 < state_1491
+					c_2711 = x_2712
 				} else {
-					c_2708 = false
+					c_2711 = false
 				}
-				c_2701, c_2702, c_2703, c_2704, c_2705, c_2706 = state_2172, state_2173, state_2175, state_2176, state_2188, c_2708
+				c_2704, c_2705, c_2706, c_2707, c_2708, c_2709 = state_2175, state_2176, state_2178, state_2179, state_2191, c_2711
 			}
-			x_2710 := !c_2706
-			var c_2711 []float64
-			var c_2712 int
-			var c_2713 float64
+			x_2713 := !c_2709
 			var c_2714 []float64
 			var c_2715 int
-			var c_2716 []float64
-			var c_2717 int
+			var c_2716 float64
+			var c_2717 []float64
 			var c_2718 int
 			var c_2719 []float64
 			var c_2720 int
 			var c_2721 int
 			var c_2722 []float64
 			var c_2723 int
-			var c_2724 int64
-			var c_2725 int64
-			var c_2726 int64
+			var c_2724 int
+			var c_2725 []float64
+			var c_2726 int
 			var c_2727 int64
-			var c_2728 bool
-			if x_2710 {
-				x_2729 := state_1503 + c_2705
-				c_2711, c_2712, c_2713, c_2714, c_2715, c_2716, c_2717, c_2718, c_2719, c_2720, c_2721, c_2722, c_2723, c_2724, c_2725, c_2726, c_2727, c_2728 = state_1487, state_1488, state_1489, state_1490, state_1491, state_1492, state_1493, state_1494, state_1495, state_1496, state_1497, state_1498, state_1499, state_1500, state_1501, state_1502, x_2729, true
+			var c_2728 int64
+			var c_2729 int64
+			var c_2730 int64
+			var c_2731 bool
+			if x_2713 {
+				x_2732 := state_1505 + c_2708
+				c_2714, c_2715, c_2716, c_2717, c_2718, c_2719, c_2720, c_2721, c_2722, c_2723, c_2724, c_2725, c_2726, c_2727, c_2728, c_2729, c_2730, c_2731 = state_1489, state_1490, state_1491, state_1492, state_1493, state_1494, state_1495, state_1496, state_1497, state_1498, state_1499, state_1500, state_1501, state_1502, state_1503, state_1504, x_2732, true
 			} else {
-				if c_2154 != state_1488 {
-					return nil, 0, nil, 0, nbErrorf("std/optim:417:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1488})+" and "+runtime.ShapeString([]int{c_2154}))
+				if c_2157 != state_1490 {
+					return nil, 0, nil, 0, nbErrorf("std/optim:417:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1490})+" and "+runtime.ShapeString([]int{c_2157}))
 				}
-				r_2730 := ar.F64w(state_1488)
-				state_1487 = state_1487[:len(r_2730)]
-				c_2153 = c_2153[:len(r_2730)]
-				for i_2731 := range r_2730 {
-					r_2730[i_2731] = (state_1487[i_2731] + (c_2701 * c_2153[i_2731]))
+				if state_1493 != c_2707 {
+					return nil, 0, nil, 0, nbErrorf("std/optim:419:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_2707})+" and "+runtime.ShapeString([]int{state_1493}))
 				}
-				r_2733 := ar.F64w(state_1488)
-				r_2730 = r_2730[:len(r_2733)]
-				state_1487 = state_1487[:len(r_2733)]
-				for i_2734 := range r_2733 {
-					r_2733[i_2734] = (r_2730[i_2734] - state_1487[i_2734])
+				r_2733 := ar.F64w(state_1490)
+				r_2734 := ar.F64w(state_1490)
+				state_1489 = state_1489[:state_1490]
+				c_2156 = c_2156[:state_1490]
+				r_2733 = r_2733[:state_1490]
+				r_2734 = r_2734[:state_1490]
+				for i_2736 := 0; i_2736 < state_1490; i_2736++ {
+					e_2738 := (state_1489[i_2736] + (c_2704 * c_2156[i_2736]))
+					r_2733[i_2736] = e_2738
+					e_2739 := (e_2738 - state_1489[i_2736])
+					r_2734[i_2736] = e_2739
 				}
-				if state_1491 != c_2704 {
-					return nil, 0, nil, 0, nbErrorf("std/optim:419:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_2704})+" and "+runtime.ShapeString([]int{state_1491}))
+				r_2735 := ar.F64w(c_2707)
+				c_2706 = c_2706[:c_2707]
+				state_1492 = state_1492[:c_2707]
+				r_2735 = r_2735[:c_2707]
+				for i_2740 := 0; i_2740 < c_2707; i_2740++ {
+					e_2742 := (c_2706[i_2740] - state_1492[i_2740])
+					r_2735[i_2740] = e_2742
 				}
-				r_2736 := ar.F64w(c_2704)
-				c_2703 = c_2703[:len(r_2736)]
-				state_1490 = state_1490[:len(r_2736)]
-				for i_2737 := range r_2736 {
-					r_2736[i_2737] = (c_2703[i_2737] - state_1490[i_2737])
+				if len(r_2734) != len(r_2735) {
+					return nil, 0, nil, 0, nbErrorf("std/optim:420:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2734), len(r_2735)))
 				}
-				if len(r_2733) != len(r_2736) {
-					return nil, 0, nil, 0, nbErrorf("std/optim:420:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2733), len(r_2736)))
-				}
-				d_2739 := runtime.Dot(r_2733, r_2736)
-				x_2740 := state_1502 + int64(1)
-				d_2741 := runtime.Dot(r_2736, r_2736)
-				x_2742 := 1e-16 * d_2741
-				x_2743 := d_2739 > x_2742
-				var c_2744 []float64
-				var c_2745 int
-				var c_2746 float64
-				var c_2747 []float64
-				var c_2748 int
-				var c_2749 []float64
-				var c_2750 int
-				var c_2751 int
-				var c_2752 []float64
-				var c_2753 int
+				d_2743 := runtime.Dot(r_2734, r_2735)
+				x_2744 := state_1504 + int64(1)
+				d_2745 := runtime.Dot(r_2735, r_2735)
+				x_2746 := 1e-16 * d_2745
+				x_2747 := d_2743 > x_2746
+				var c_2748 []float64
+				var c_2749 int
+				var c_2750 float64
+				var c_2751 []float64
+				var c_2752 int
+				var c_2753 []float64
 				var c_2754 int
-				var c_2755 []float64
-				var c_2756 int
-				var c_2757 int64
-				var c_2758 int64
-				var c_2759 int64
-				var c_2760 int64
-				var c_2761 bool
-				if x_2743 {
-					if state_1500 < 0 || state_1500 >= int64(state_1493) {
-						return nil, 0, nil, 0, nbAt("std/optim:423:25", runtime.CheckIndex(state_1500, state_1493))
+				var c_2755 int
+				var c_2756 []float64
+				var c_2757 int
+				var c_2758 int
+				var c_2759 []float64
+				var c_2760 int
+				var c_2761 int64
+				var c_2762 int64
+				var c_2763 int64
+				var c_2764 int64
+				var c_2765 bool
+				if x_2747 {
+					if state_1502 < 0 || state_1502 >= int64(state_1495) {
+						return nil, 0, nil, 0, nbAt("std/optim:423:25", runtime.CheckIndex(state_1502, state_1495))
 					}
-					if state_1488 != state_1494 {
-						return nil, 0, nil, 0, nbErrorf("std/optim:423:25", "update: value has shape "+runtime.ShapeString([]int{state_1488})+"; elements have shape "+runtime.ShapeString([]int{state_1494}))
+					if state_1490 != state_1496 {
+						return nil, 0, nil, 0, nbErrorf("std/optim:423:25", "update: value has shape "+runtime.ShapeString([]int{state_1490})+"; elements have shape "+runtime.ShapeString([]int{state_1496}))
 					}
-					c_2762 := ar.F64w(len(state_1492))
-					copy(c_2762, state_1492)
-					copy(c_2762[int(state_1500)*state_1494:(int(state_1500)+1)*state_1494], r_2733)
-					if state_1500 < 0 || state_1500 >= int64(state_1496) {
-						return nil, 0, nil, 0, nbAt("std/optim:423:46", runtime.CheckIndex(state_1500, state_1496))
+					c_2766 := ar.F64w(len(state_1494))
+					copy(c_2766, state_1494)
+					copy(c_2766[int(state_1502)*state_1496:(int(state_1502)+1)*state_1496], r_2734)
+					if state_1502 < 0 || state_1502 >= int64(state_1498) {
+						return nil, 0, nil, 0, nbAt("std/optim:423:46", runtime.CheckIndex(state_1502, state_1498))
 					}
-					if c_2704 != state_1497 {
-						return nil, 0, nil, 0, nbErrorf("std/optim:423:46", "update: value has shape "+runtime.ShapeString([]int{c_2704})+"; elements have shape "+runtime.ShapeString([]int{state_1497}))
+					if c_2707 != state_1499 {
+						return nil, 0, nil, 0, nbErrorf("std/optim:423:46", "update: value has shape "+runtime.ShapeString([]int{c_2707})+"; elements have shape "+runtime.ShapeString([]int{state_1499}))
 					}
-					c_2763 := ar.F64w(len(state_1495))
-					copy(c_2763, state_1495)
-					copy(c_2763[int(state_1500)*state_1497:(int(state_1500)+1)*state_1497], r_2736)
-					x_2764 := 1.0 / d_2739
-					if state_1500 < 0 || state_1500 >= int64(state_1499) {
-						return nil, 0, nil, 0, nbAt("std/optim:423:67", runtime.CheckIndex(state_1500, state_1499))
+					c_2767 := ar.F64w(len(state_1497))
+					copy(c_2767, state_1497)
+					copy(c_2767[int(state_1502)*state_1499:(int(state_1502)+1)*state_1499], r_2735)
+					x_2768 := 1.0 / d_2743
+					if state_1502 < 0 || state_1502 >= int64(state_1501) {
+						return nil, 0, nil, 0, nbAt("std/optim:423:67", runtime.CheckIndex(state_1502, state_1501))
 					}
-					c_2765 := ar.F64w(len(state_1498))
-					copy(c_2765, state_1498)
-					c_2765[int(state_1500)] = x_2764
-					x_2766 := state_1500 + int64(1)
-					x_2767 := x_2766 % int64(10)
-					x_2768 := state_1501 + int64(1)
-					x_2769 := min(x_2768, int64(10))
-					x_2770 := state_1503 + c_2705
-					c_2744, c_2745, c_2746, c_2747, c_2748, c_2749, c_2750, c_2751, c_2752, c_2753, c_2754, c_2755, c_2756, c_2757, c_2758, c_2759, c_2760, c_2761 = r_2730, state_1488, c_2702, c_2703, c_2704, c_2762, state_1493, state_1494, c_2763, state_1496, state_1497, c_2765, state_1499, x_2767, x_2769, x_2740, x_2770, false
+					c_2769 := ar.F64w(len(state_1500))
+					copy(c_2769, state_1500)
+					c_2769[int(state_1502)] = x_2768
+					x_2770 := state_1502 + int64(1)
+					x_2771 := x_2770 % int64(10)
+					x_2772 := state_1503 + int64(1)
+					x_2773 := min(x_2772, int64(10))
+					x_2774 := state_1505 + c_2708
+					c_2748, c_2749, c_2750, c_2751, c_2752, c_2753, c_2754, c_2755, c_2756, c_2757, c_2758, c_2759, c_2760, c_2761, c_2762, c_2763, c_2764, c_2765 = r_2733, state_1490, c_2705, c_2706, c_2707, c_2766, state_1495, state_1496, c_2767, state_1498, state_1499, c_2769, state_1501, x_2771, x_2773, x_2744, x_2774, false
 				} else {
-					x_2771 := state_1503 + c_2705
-					c_2744, c_2745, c_2746, c_2747, c_2748, c_2749, c_2750, c_2751, c_2752, c_2753, c_2754, c_2755, c_2756, c_2757, c_2758, c_2759, c_2760, c_2761 = r_2730, state_1488, c_2702, c_2703, c_2704, state_1492, state_1493, state_1494, state_1495, state_1496, state_1497, state_1498, state_1499, state_1500, state_1501, x_2740, x_2771, false
+					x_2775 := state_1505 + c_2708
+					c_2748, c_2749, c_2750, c_2751, c_2752, c_2753, c_2754, c_2755, c_2756, c_2757, c_2758, c_2759, c_2760, c_2761, c_2762, c_2763, c_2764, c_2765 = r_2733, state_1490, c_2705, c_2706, c_2707, state_1494, state_1495, state_1496, state_1497, state_1498, state_1499, state_1500, state_1501, state_1502, state_1503, x_2744, x_2775, false
 				}
-				c_2711, c_2712, c_2713, c_2714, c_2715, c_2716, c_2717, c_2718, c_2719, c_2720, c_2721, c_2722, c_2723, c_2724, c_2725, c_2726, c_2727, c_2728 = c_2744, c_2745, c_2746, c_2747, c_2748, c_2749, c_2750, c_2751, c_2752, c_2753, c_2754, c_2755, c_2756, c_2757, c_2758, c_2759, c_2760, c_2761
+				c_2714, c_2715, c_2716, c_2717, c_2718, c_2719, c_2720, c_2721, c_2722, c_2723, c_2724, c_2725, c_2726, c_2727, c_2728, c_2729, c_2730, c_2731 = c_2748, c_2749, c_2750, c_2751, c_2752, c_2753, c_2754, c_2755, c_2756, c_2757, c_2758, c_2759, c_2760, c_2761, c_2762, c_2763, c_2764, c_2765
 			}
-			n_2772 := int64(state_1493)
-			if int64(c_2717) != n_2772 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_2717), n_2772))
+			n_2776 := int64(state_1495)
+			if int64(c_2720) != n_2776 {
+				return nil, 0, nil, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_2720), n_2776))
 			}
-			n_2773 := int64(state_1496)
-			if int64(c_2720) != n_2773 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_2720), n_2773))
+			n_2777 := int64(state_1498)
+			if int64(c_2723) != n_2777 {
+				return nil, 0, nil, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_2723), n_2777))
 			}
-			n_2774 := int64(state_1499)
-			if int64(c_2723) != n_2774 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_2723), n_2774))
+			n_2778 := int64(state_1501)
+			if int64(c_2726) != n_2778 {
+				return nil, 0, nil, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_2726), n_2778))
 			}
-			state_1487, state_1488, state_1489, state_1490, state_1491, state_1492, state_1493, state_1494, state_1495, state_1496, state_1497, state_1498, state_1499, state_1500, state_1501, state_1502, state_1503, state_1504 = c_2711, c_2712, c_2713, c_2714, c_2715, c_2716, c_2717, c_2718, c_2719, c_2720, c_2721, c_2722, c_2723, c_2724, c_2725, c_2726, c_2727, c_2728
-			_ = mark_2144
+			state_1489, state_1490, state_1491, state_1492, state_1493, state_1494, state_1495, state_1496, state_1497, state_1498, state_1499, state_1500, state_1501, state_1502, state_1503, state_1504, state_1505, state_1506 = c_2714, c_2715, c_2716, c_2717, c_2718, c_2719, c_2720, c_2721, c_2722, c_2723, c_2724, c_2725, c_2726, c_2727, c_2728, c_2729, c_2730, c_2731
+			_ = mark_2147
 		}
-		r_2775, r_2776 := c_2(state_1487, state_1488)
-		if int64(r_2776) != n_14 {
-			return nil, 0, nil, 0, nbErrorf("std/solve:124:14", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_2776), n_14))
+		r_2779, r_2780 := c_2(state_1489, state_1490)
+		if int64(r_2780) != n_14 {
+			return nil, 0, nil, 0, nbErrorf("std/solve:124:14", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_2780), n_14))
 		}
-		s_2777 := runtime.Norm2(r_2775)
-		r_2778 := ar.F64w(state_1488)
-		state_1487 = state_1487[:len(r_2778)]
-		for i_2779 := range r_2778 {
-			r_2778[i_2779] = (math.Abs(state_1487[i_2779]))
+		s_2781 := runtime.Norm2(r_2779)
+		r_2782 := ar.F64w(state_1490)
+		state_1489 = state_1489[:len(r_2782)]
+		for i_2783 := range r_2782 {
+			r_2782[i_2783] = (math.Abs(state_1489[i_2783]))
 		}
-		s_2781 := runtime.Max(r_2778)
-		x_2782 := 1.0 + s_2781
-		if r_2776 != state_22 {
-			return nil, 0, nil, 0, nbErrorf("std/solve:129:17", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_2776}))
+		s_2785 := runtime.Max(r_2782)
+		x_2786 := 1.0 + s_2785
+		if r_2780 != state_22 {
+			return nil, 0, nil, 0, nbErrorf("std/solve:129:17", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_2780}))
 		}
-		r_2783 := ar.F64w(state_22)
-		state_21 = state_21[:len(r_2783)]
-		r_2775 = r_2775[:len(r_2783)]
-		for i_2784 := range r_2783 {
-			r_2783[i_2784] = (state_21[i_2784] + (state_23 * r_2775[i_2784]))
+		r_2787 := ar.F64w(state_22)
+		state_21 = state_21[:len(r_2787)]
+		r_2779 = r_2779[:len(r_2787)]
+		for i_2788 := range r_2787 {
+			r_2787[i_2788] = (state_21[i_2788] + (state_23 * r_2779[i_2788]))
 		}
-		x_2786 := 0.25 * state_24
-		x_2787 := s_2777 > x_2786
-		var c_2788 bool
-		if x_2787 {
-			r_2789 := ar.F64w(r_2776)
-			r_2775 = r_2775[:len(r_2789)]
-			for i_2790 := range r_2789 {
-				r_2789[i_2790] = (math.Abs(r_2775[i_2790]))
+		x_2790 := 0.25 * state_24
+		x_2791 := s_2781 > x_2790
+		var c_2792 bool
+		if x_2791 {
+			r_2793 := ar.F64w(r_2780)
+			r_2779 = r_2779[:len(r_2793)]
+			for i_2794 := range r_2793 {
+				r_2793[i_2794] = (math.Abs(r_2779[i_2794]))
 			}
-			s_2792 := runtime.Max(r_2789)
-			x_2793 := 1e-10 * x_2782
-			x_2794 := s_2792 > x_2793
-			c_2788 = x_2794
+			s_2796 := runtime.Max(r_2793)
+			x_2797 := 1e-10 * x_2786
+			x_2798 := s_2796 > x_2797
+			c_2792 = x_2798
 		} else {
-			c_2788 = false
+			c_2792 = false
 		}
-		var c_2795 float64
-		if c_2788 {
-			x_2796 := 10.0 * state_23
-			x_2797 := runtime.Min2(x_2796, 1e+08)
-			c_2795 = x_2797
+		var c_2799 float64
+		if c_2792 {
+			x_2800 := 10.0 * state_23
+			x_2801 := runtime.Min2(x_2800, 1e+08)
+			c_2799 = x_2801
 		} else {
-			c_2795 = state_23
+			c_2799 = state_23
 		}
-		x_2798 := state_25 + int64(1)
-		r_2799 := ar.F64w(r_2776)
-		r_2775 = r_2775[:len(r_2799)]
-		for i_2800 := range r_2799 {
-			r_2799[i_2800] = (math.Abs(r_2775[i_2800]))
+		x_2802 := state_25 + int64(1)
+		r_2803 := ar.F64w(r_2780)
+		r_2779 = r_2779[:len(r_2803)]
+		for i_2804 := range r_2803 {
+			r_2803[i_2804] = (math.Abs(r_2779[i_2804]))
 		}
-		s_2802 := runtime.Max(r_2799)
-		x_2803 := 1e-12 * x_2782
-		x_2804 := s_2802 <= x_2803
-		state_19, state_20, state_21, state_23, state_24, state_25, state_26 = state_1487, state_1488, r_2783, c_2795, s_2777, x_2798, x_2804
-		_ = mark_1417
+		s_2806 := runtime.Max(r_2803)
+		x_2807 := 1e-12 * x_2786
+		x_2808 := s_2806 <= x_2807
+		state_19, state_20, state_21, state_23, state_24, state_25, state_26 = state_1489, state_1490, r_2787, c_2799, s_2781, x_2802, x_2808
+		_ = mark_1419
 	}
-	r_2805, r_2806 := jac_3(state_19, state_20)
-	n_2807 := int64(r_2806)
-	x_2808 := max(size_8, int64(1))
-	if x_2808 == 0 {
+	r_2809, r_2810 := jac_3(state_19, state_20)
+	n_2811 := int64(r_2810)
+	x_2812 := max(size_8, int64(1))
+	if x_2812 == 0 {
 		return nil, 0, nil, 0, nbErrorf("solve.nab:82:25", "integer division by zero")
 	}
-	x_2809 := n_2807 % x_2808
-	x_2810 := x_2809 == int64(0)
-	if !x_2810 {
+	x_2813 := n_2811 % x_2812
+	x_2814 := x_2813 == int64(0)
+	if !x_2814 {
 		return nil, 0, nil, 0, nbErrorf("solve.nab:82:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
 	}
-	x_2811 := max(size_8, int64(1))
-	if x_2811 == 0 {
+	x_2815 := max(size_8, int64(1))
+	if x_2815 == 0 {
 		return nil, 0, nil, 0, nbErrorf("solve.nab:82:128", "integer division by zero")
 	}
-	x_2812 := n_2807 / x_2811
-	n_2813 := int64(len(r_2805))
-	if x_2812 < 0 || size_8 < 0 || (size_8 == 0 && n_2813 != 0) || (size_8 != 0 && (n_2813%size_8 != 0 || n_2813/size_8 != x_2812)) {
-		return nil, 0, nil, 0, nbErrorf("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_2813, x_2812, size_8))
+	x_2816 := n_2811 / x_2815
+	n_2817 := int64(len(r_2809))
+	if x_2816 < 0 || size_8 < 0 || (size_8 == 0 && n_2817 != 0) || (size_8 != 0 && (n_2817%size_8 != 0 || n_2817/size_8 != x_2816)) {
+		return nil, 0, nil, 0, nbErrorf("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_2817, x_2816, size_8))
 	}
-	m_2814 := int(x_2812)
-	n_2815 := int(size_8)
-	if int64(m_2814) != n_14 {
-		return nil, 0, nil, 0, nbErrorf("std/solve:131:11", runtime.DimMessage("the result of jac", "[p][n]f64", "p", int64(m_2814), n_14))
+	m_2818 := int(x_2816)
+	n_2819 := int(size_8)
+	if int64(m_2818) != n_14 {
+		return nil, 0, nil, 0, nbErrorf("std/solve:131:11", runtime.DimMessage("the result of jac", "[p][n]f64", "p", int64(m_2818), n_14))
 	}
-	if int64(n_2815) != n_11 {
-		return nil, 0, nil, 0, nbErrorf("std/solve:131:11", runtime.DimMessage("dimension 2 of the result of jac", "[p][n]f64", "n", int64(n_2815), n_11))
+	if int64(n_2819) != n_11 {
+		return nil, 0, nil, 0, nbErrorf("std/solve:131:11", runtime.DimMessage("dimension 2 of the result of jac", "[p][n]f64", "n", int64(n_2819), n_11))
 	}
-	t_2816 := ar.F64w(len(r_2805))
-	for i_2817 := 0; i_2817 < m_2814; i_2817++ {
-		for j_2818 := 0; j_2818 < n_2815; j_2818++ {
-			t_2816[j_2818*m_2814+i_2817] = r_2805[i_2817*n_2815+j_2818]
+	t_2820 := ar.F64w(len(r_2809))
+	for i_2821 := 0; i_2821 < m_2818; i_2821++ {
+		for j_2822 := 0; j_2822 < n_2819; j_2822++ {
+			t_2820[j_2822*m_2818+i_2821] = r_2809[i_2821*n_2819+j_2822]
 		}
 	}
-	tot_2819, err_2820 := runtime.MulSize(m_2814, m_2814)
-	if err_2820 != nil {
-		return nil, 0, nil, 0, nbAt("std/solve:132:29", err_2820)
+	tot_2823, err_2824 := runtime.MulSize(m_2818, m_2818)
+	if err_2824 != nil {
+		return nil, 0, nil, 0, nbAt("std/solve:132:29", err_2824)
 	}
-	a_2821 := ar.F64(tot_2819)
-	runtime.Gemm(false, false, m_2814, m_2814, n_2815, 1, r_2805, t_2816, 0, a_2821)
-	r_2822, r_2823, r_2824 := fg_1(state_19, state_20)
-	_ = r_2822
-	if int64(r_2824) != n_11 {
-		return nil, 0, nil, 0, nbErrorf("std/solve:132:49", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2824), n_11))
+	a_2825 := ar.F64(tot_2823)
+	runtime.Gemm(false, false, m_2818, m_2818, n_2819, 1, r_2809, t_2820, 0, a_2825)
+	r_2826, r_2827, r_2828 := fg_1(state_19, state_20)
+	_ = r_2826
+	if int64(r_2828) != n_11 {
+		return nil, 0, nil, 0, nbErrorf("std/solve:132:49", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2828), n_11))
 	}
-	if r_2824 != n_2815 {
-		return nil, 0, nil, 0, nbErrorf("std/solve:132:47", "'@': inner sizes differ: "+runtime.ShapeString([]int{m_2814, n_2815})+" @ "+runtime.ShapeString([]int{r_2824}))
+	if r_2828 != n_2819 {
+		return nil, 0, nil, 0, nbErrorf("std/solve:132:47", "'@': inner sizes differ: "+runtime.ShapeString([]int{m_2818, n_2819})+" @ "+runtime.ShapeString([]int{r_2828}))
 	}
-	r_2823 = r_2823[:n_2815]
-	var y_2825 []float64
-	if n_2815 > 32 {
-		y_2825 = ar.F64(m_2814)
-		runtime.Gemv(false, m_2814, n_2815, 1, r_2805, r_2823, 0, y_2825)
+	r_2827 = r_2827[:n_2819]
+	var y_2829 []float64
+	if n_2819 > 32 {
+		y_2829 = ar.F64(m_2818)
+		runtime.Gemv(false, m_2818, n_2819, 1, r_2809, r_2827, 0, y_2829)
 	}
-	r_2826 := ar.F64w(m_2814)
-	if len(r_2826) >= 256 {
-		n_2815 := n_2815
-		r_2805 := r_2805
-		r_2823 := r_2823
-		y_2825 := y_2825
-		r_2826 := r_2826
-		runtime.ParallelFor(len(r_2826), 32, func(lo_2834, hi int) {
-			for i_2835 := lo_2834; i_2835 < hi; i_2835++ {
-				var s_2837 float64
-				if n_2815 <= 32 {
-					row_2838 := r_2805[i_2835*n_2815 : (i_2835+1)*n_2815]
-					for c_2839, v_2840 := range row_2838 {
-						s_2837 += v_2840 * r_2823[c_2839]
+	r_2830 := ar.F64w(m_2818)
+	if len(r_2830) >= 256 {
+		n_2819 := n_2819
+		r_2809 := r_2809
+		r_2827 := r_2827
+		y_2829 := y_2829
+		r_2830 := r_2830
+		runtime.ParallelFor(len(r_2830), 32, func(lo_2838, hi int) {
+			for i_2839 := lo_2838; i_2839 < hi; i_2839++ {
+				var s_2841 float64
+				if n_2819 <= 32 {
+					row_2842 := r_2809[i_2839*n_2819 : (i_2839+1)*n_2819]
+					for c_2843, v_2844 := range row_2842 {
+						s_2841 += v_2844 * r_2827[c_2843]
 					}
 				} else {
-					s_2837 = y_2825[i_2835]
+					s_2841 = y_2829[i_2839]
 				}
-				r_2826[i_2835] = s_2837
+				r_2830[i_2839] = s_2841
 			}
 		})
 	} else {
-		for i_2827 := range r_2826 {
-			var s_2829 float64
-			if n_2815 <= 32 {
-				row_2830 := r_2805[i_2827*n_2815 : (i_2827+1)*n_2815]
-				for c_2831, v_2832 := range row_2830 {
-					s_2829 += v_2832 * r_2823[c_2831]
+		for i_2831 := range r_2830 {
+			var s_2833 float64
+			if n_2819 <= 32 {
+				row_2834 := r_2809[i_2831*n_2819 : (i_2831+1)*n_2819]
+				for c_2835, v_2836 := range row_2834 {
+					s_2833 += v_2836 * r_2827[c_2835]
 				}
 			} else {
-				s_2829 = y_2825[i_2827]
+				s_2833 = y_2829[i_2831]
 			}
-			r_2826[i_2827] = s_2829
+			r_2830[i_2831] = s_2833
 		}
 	}
-	r_2841, r_2842, err_2843 := fn_linalglusolve(ar, a_2821, m_2814, m_2814, r_2826, m_2814)
-	if err_2843 != nil {
-		return nil, 0, nil, 0, nbFrame(err_2843, "linalg.lu_solve", "std/linalg:69:5", "std/solve:132:11")
+	r_2845, r_2846, err_2847 := fn_linalglusolve(ar, a_2825, m_2818, m_2818, r_2830, m_2818)
+	if err_2847 != nil {
+		return nil, 0, nil, 0, nbFrame(err_2847, "linalg.lu_solve", "std/linalg:69:5", "std/solve:132:11")
 	}
-	r_2844 := ar.F64w(r_2842)
-	r_2841 = r_2841[:len(r_2844)]
-	if len(r_2844) >= 262144 {
-		r_2844 := r_2844
-		r_2841 := r_2841
-		runtime.ParallelFor(len(r_2844), 16384, func(lo_2848, hi int) {
-			for i_2849 := lo_2848; i_2849 < hi; i_2849++ {
-				r_2844[i_2849] = -r_2841[i_2849]
+	r_2848 := ar.F64w(r_2846)
+	r_2845 = r_2845[:len(r_2848)]
+	if len(r_2848) >= 262144 {
+		r_2848 := r_2848
+		r_2845 := r_2845
+		runtime.ParallelFor(len(r_2848), 16384, func(lo_2852, hi int) {
+			for i_2853 := lo_2852; i_2853 < hi; i_2853++ {
+				r_2848[i_2853] = -r_2845[i_2853]
 			}
 		})
 	} else {
-		for i_2845 := range r_2844 {
-			r_2844[i_2845] = -r_2841[i_2845]
+		for i_2849 := range r_2848 {
+			r_2848[i_2849] = -r_2845[i_2849]
 		}
 	}
-	nbKeep(ar, mark_2851, &state_19, &r_2844)
-	return state_19, state_20, r_2844, r_2842, nil
+	nbKeep(ar, mark_2855, &state_19, &r_2848)
+	return state_19, state_20, r_2848, r_2846, nil
 }
 
 // fn_frankwolfesimplex is def frank_wolfe_simplex (solve.nab:92:12).
