@@ -417,6 +417,10 @@ func lowerBuild(f *fn, e *ir.PrimCall) val {
 	if _, ok := e.T.(*ir.Array).Elem.(ir.Scalar); ok {
 		return f.lazyBuild(e, n, sf)
 	}
+	if unrolled(e) {
+		rows, data, rs := f.buildRows(e, n, sf)
+		return f.storeRows(e.T, rows, data, rs)
+	}
 	plan := &stackPlan{}
 	if lp != nil {
 		plan.read = lp.leaves
@@ -477,11 +481,7 @@ func lowerArrayLit(f *fn, e *ir.PrimCall) val {
 // temporary that is copied.
 func (f *fn) arrayLitRows(e *ir.PrimCall, at *ir.Array) val {
 	rows, data, rs := f.litRows(e, at)
-	for i, r := range rows {
-		row := f.def("row", fmt.Sprintf("%s[%d*%s : %d*%s]", data, i, rs, i+1, rs))
-		f.writeRow(row, r)
-	}
-	return val{t: e.T, parts: append([]string{data, fmt.Sprint(len(rows))}, dimsOf(rows[0])...)}
+	return f.storeRows(e.T, rows, data, rs)
 }
 
 // litRows compiles the rows of an array literal of arrays, checks their

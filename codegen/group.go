@@ -96,9 +96,7 @@ func (f *fn) memberLet(e *ir.Let) bool {
 	case 2:
 		pc, ok := e.Value.(*ir.PrimCall)
 		if ok && pc.Op == ir.PrimBuild {
-			lam, ok := pc.Args[1].(*ir.Lambda)
-
-			return ok && unrollCount(pc) > 0 && len(lam.Params) == 1 && recipeOnly(lam.Body)
+			return unrolled(pc)
 		}
 		if !ok || pc.Op != ir.PrimArray || len(pc.Args) == 0 {
 			return false
@@ -125,8 +123,13 @@ func recipeOnly(e ir.Expr) bool {
 	case *ir.Let:
 		return viewLet(x) && recipeOnly(x.Body)
 	case *ir.PrimCall:
-		if x.Op == ir.PrimIndex {
+		switch x.Op {
+		case ir.PrimIndex:
 			return isView(x)
+		case ir.PrimGather:
+			// Its check reads the i64 indices, never a member; then it
+			// is a recipe.
+			return isVar(x.Args[1]) && ir.Rank(x.T) == 1 && (isView(x.Args[0]) || isVar(x.Args[0]))
 		}
 		if !x.Op.Elementwise || x.Op.InPlace() || x.Op.AD != ir.NotAD {
 			return false
@@ -156,17 +159,27 @@ func recipeOnly(e ir.Expr) bool {
 func (f *fn) compileRun(e *ir.Let) val {
 	var group []*groupMember
 	var gdims []string
+	pending := map[*ir.Var]bool{} // the group's members and their rows
 	cur := e
 	for {
 		if viewLet(cur) {
 			f.env[cur.Var] = f.compileL(cur.Value)
+			if pending[cur.Value.(*ir.PrimCall).Args[0].(*ir.Var)] {
+				pending[cur.Var] = true // a row of a member
+			}
 		} else if f.memberLet(cur) {
+			if gathersFrom(cur.Value, pending) {
+				// gather reads its source anywhere, not at the loop's
+				// index: the members so far must be stored first.
+				f.flushGroup(group, nil)
+				group, gdims, pending = nil, nil, map[*ir.Var]bool{}
+			}
 			m := f.compileMember(cur)
 			if m.bad {
 				// Not recipes of one length after all: the members so far
 				// are stored, and this one as a let would be.
 				f.flushGroup(group, nil)
-				group, gdims = nil, nil
+				group, gdims, pending = nil, nil, map[*ir.Var]bool{}
 				f.unfuse(cur, m)
 				goto next
 			}
@@ -176,12 +189,13 @@ func (f *fn) compileRun(e *ir.Let) val {
 				// member has its length: its elementwise operations checked
 				// their operands' shapes against the member's.)
 				f.flushGroup(group, nil)
-				group, gdims = nil, nil
+				group, gdims, pending = nil, nil, map[*ir.Var]bool{}
 			}
 			if gdims == nil {
 				gdims = m.dims
 			}
 			group = append(group, m)
+			pending[m.v] = true
 		} else {
 			break
 		}
@@ -213,6 +227,30 @@ func readsGroup(e ir.Expr, group []*groupMember) bool {
 	return false
 }
 
+// gathersFrom reports whether a gather in e reads from one of vars (or
+// a row of one).
+func gathersFrom(e ir.Expr, vars map[*ir.Var]bool) bool {
+	found := false
+	var walk func(e ir.Expr)
+	walk = func(e ir.Expr) {
+		if l, ok := e.(*ir.Let); ok && viewLet(l) && vars[l.Value.(*ir.PrimCall).Args[0].(*ir.Var)] {
+			vars[l.Var] = true // a row of one, bound inside e
+		}
+		if pc, ok := e.(*ir.PrimCall); ok && pc.Op == ir.PrimGather {
+			src := pc.Args[0]
+			if ix, ok := src.(*ir.PrimCall); ok && ix.Op == ir.PrimIndex {
+				src = ix.Args[0]
+			}
+			if v, ok := src.(*ir.Var); ok && vars[v] {
+				found = true
+			}
+		}
+		ir.EachChild(e, func(_ int, c ir.Expr) { walk(c) })
+	}
+	walk(e)
+	return found
+}
+
 // lastBody is the body of the last let of the chain that starts at e.
 func lastBody(e *ir.Let) ir.Expr {
 	for {
@@ -235,7 +273,8 @@ func (f *fn) compileMember(e *ir.Let) *groupMember {
 		if pc.Op == ir.PrimArray {
 			rows, data, rs = f.litRows(pc, e.Var.T.(*ir.Array))
 		} else {
-			rows, data, rs = f.buildRows(pc)
+			n := f.sizeArg(f.compile(pc.Args[0]).parts[0], pc.P)
+			rows, data, rs = f.buildRows(pc, n, f.staticFn(pc.Args[1]))
 		}
 		m.rows, m.lit = rows, true
 		m.dims = dimsOf(rows[0])
@@ -373,17 +412,58 @@ func (f *fn) mentionsVar(e ir.Expr, v *ir.Var) bool {
 }
 
 // unrollCount is the number of rows of build(k, f) when k is a constant
-// from 1 to 8, else 0.
+// from 1 to 16, else 0.
 func unrollCount(e *ir.PrimCall) int {
 	c, ok := e.Args[0].(*ir.Const)
 	if !ok {
 		return 0
 	}
 	k, ok := c.Val.(int64)
-	if !ok || k < 1 || k > 8 {
+	if !ok || k < 1 || k > 16 {
 		return 0
 	}
 	return int(k)
+}
+
+// unrolled reports whether build(k, f) is compiled row by row: k is a
+// small constant, the rows are vectors of f64 computed by recipes (a
+// build of plain rows x[j] is a view of x, see rowViews).
+func unrolled(e *ir.PrimCall) bool {
+	lam, ok := e.Args[1].(*ir.Lambda)
+	if !ok || len(lam.Params) != 1 || unrollCount(e) == 0 || ir.Rank(e.T) != 2 {
+		return false
+	}
+	if k, ok := ir.Leaf(e.T); !ok || k != ir.F64 {
+		return false
+	}
+	return recipeOnly(lam.Body) && !isView(lam.Body)
+}
+
+func isVar(e ir.Expr) bool {
+	_, ok := e.(*ir.Var)
+	return ok
+}
+
+// storeRows stores the rows of an array literal or unrolled build into
+// data (rows of rs elements), in one loop when every row is a vector
+// that cannot fail while it is computed, and returns the array.
+func (f *fn) storeRows(t ir.Type, rows []val, data, rs string) val {
+	m := &groupMember{rows: rows, lit: true}
+	for i, r := range rows {
+		m.out = append(m.out, f.def("row", fmt.Sprintf("%s[%d*%s : %d*%s]", data, i, rs, i+1, rs)))
+		if len(dimsOf(r)) != 1 || (r.lz != nil && (!r.lz.safe || r.lz.outer != nil)) {
+			m.bad = true
+		}
+	}
+	if m.bad || len(rows) == 1 {
+		for i, r := range rows {
+			f.writeRow(m.out[i], r)
+		}
+	} else {
+		m.dims = dimsOf(rows[0])
+		f.flushGroup([]*groupMember{m}, nil)
+	}
+	return val{t: t, parts: append([]string{data, fmt.Sprint(len(rows))}, dimsOf(rows[0])...)}
 }
 
 // buildRows is litRows for build(k, f) with a constant k: f's body is
@@ -391,11 +471,9 @@ func unrollCount(e *ir.PrimCall) int {
 // its loop makes them (the size, then each element's own checks, the
 // allocation after element 0's and each later element's shape against
 // element 0's).
-func (f *fn) buildRows(e *ir.PrimCall) (rows []val, data, rs string) {
+func (f *fn) buildRows(e *ir.PrimCall, n string, sf staticFn) (rows []val, data, rs string) {
 	at := e.T.(*ir.Array)
 	k, _ := ir.Leaf(at.Elem)
-	n := f.sizeArg(f.compile(e.Args[0]).parts[0], e.P)
-	sf := f.staticFn(e.Args[1])
 	f.step("int64("+n+")", e.P)
 	data = f.fresh("a")
 	f.line("var %s []float64", data)

@@ -34,12 +34,22 @@ export def run(m: [k][n]f64, y: [n]f64) =
 			def: "run", loops: 2, allocs: 5, // the group's loop and e[1] * b's
 		},
 		{
-			// The indices are checked once for the eleven rows.
+			// The indices are checked once for the k rows.
 			name: "gather",
+			src: `
+export def g(t: [k][n]f64, idx: [p]i64) = [gather(t[j], idx) for j < k]
+`,
+			def: "g", loops: 3, allocs: 1, // the rows, the check, a row's gather
+			has: []string{"checked_"},
+		},
+		{
+			// Eleven rows gathered in one loop over the indices, checked
+			// by the first row's check alone.
+			name: "gather11",
 			src: `
 export def g(t: [k][n]f64, idx: [p]i64) = [gather(t[j], idx) for j < 11]
 `,
-			def: "g", loops: 3, allocs: 1, // the rows, the check, a row's gather
+			def: "g", loops: 12, allocs: 1, // eleven checks (ten skipped by the flag), one loop
 			has: []string{"checked_"},
 		},
 		{

@@ -7769,7 +7769,7 @@ func fn_lstmjacobian(ar *nbArena, mainparams_1 []float64, mainparams_2 int, main
 
 // fn_cross is def cross (models.nab:122:5).
 func fn_cross(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, b_6 int) ([]float64, int, int, error) {
-	mark_45 := ar.mark()
+	mark_39 := ar.mark()
 	size_7 := int64(a_3)
 	if int64(b_6) != size_7 {
 		return nil, 0, 0, nbErrorf("models.nab:122:32", fmt.Sprintf("size mismatch: p is %d (dimension 2 of a) but dimension 2 of b has size %d", size_7, b_6))
@@ -7855,75 +7855,66 @@ func fn_cross(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 i
 	}
 	a_23 := ar.F64w(tot_21)
 	row_24 := a_23[0*rs_20 : 1*rs_20]
-	row_8 = row_8[:len(row_24)]
-	row_9 = row_9[:len(row_24)]
-	row_10 = row_10[:len(row_24)]
-	row_11 = row_11[:len(row_24)]
-	if len(row_24) >= 262144 {
-		row_24 := row_24
+	row_25 := a_23[1*rs_20 : 2*rs_20]
+	row_26 := a_23[2*rs_20 : 3*rs_20]
+	row_8 = row_8[:a_3]
+	row_9 = row_9[:a_3]
+	row_10 = row_10[:a_3]
+	row_11 = row_11[:a_3]
+	row_12 = row_12[:a_3]
+	row_13 = row_13[:a_3]
+	row_14 = row_14[:a_3]
+	row_15 = row_15[:a_3]
+	row_16 = row_16[:a_3]
+	row_17 = row_17[:a_3]
+	row_18 = row_18[:a_3]
+	row_19 = row_19[:a_3]
+	row_24 = row_24[:a_3]
+	row_25 = row_25[:a_3]
+	row_26 = row_26[:a_3]
+	if a_3 >= 262144 {
 		row_8 := row_8
 		row_9 := row_9
 		row_10 := row_10
 		row_11 := row_11
-		runtime.ParallelFor(len(row_24), 16384, func(lo_28, hi int) {
-			for i_29 := lo_28; i_29 < hi; i_29++ {
-				row_24[i_29] = ((row_8[i_29] * row_9[i_29]) - (row_10[i_29] * row_11[i_29]))
-			}
-		})
-	} else {
-		for i_25 := range row_24 {
-			row_24[i_25] = ((row_8[i_25] * row_9[i_25]) - (row_10[i_25] * row_11[i_25]))
-		}
-	}
-	row_31 := a_23[1*rs_20 : 2*rs_20]
-	row_12 = row_12[:len(row_31)]
-	row_13 = row_13[:len(row_31)]
-	row_14 = row_14[:len(row_31)]
-	row_15 = row_15[:len(row_31)]
-	if len(row_31) >= 262144 {
-		row_31 := row_31
 		row_12 := row_12
 		row_13 := row_13
 		row_14 := row_14
 		row_15 := row_15
-		runtime.ParallelFor(len(row_31), 16384, func(lo_35, hi int) {
-			for i_36 := lo_35; i_36 < hi; i_36++ {
-				row_31[i_36] = ((row_12[i_36] * row_13[i_36]) - (row_14[i_36] * row_15[i_36]))
-			}
-		})
-	} else {
-		for i_32 := range row_31 {
-			row_31[i_32] = ((row_12[i_32] * row_13[i_32]) - (row_14[i_32] * row_15[i_32]))
-		}
-	}
-	row_38 := a_23[2*rs_20 : 3*rs_20]
-	row_16 = row_16[:len(row_38)]
-	row_17 = row_17[:len(row_38)]
-	row_18 = row_18[:len(row_38)]
-	row_19 = row_19[:len(row_38)]
-	if len(row_38) >= 262144 {
-		row_38 := row_38
 		row_16 := row_16
 		row_17 := row_17
 		row_18 := row_18
 		row_19 := row_19
-		runtime.ParallelFor(len(row_38), 16384, func(lo_42, hi int) {
-			for i_43 := lo_42; i_43 < hi; i_43++ {
-				row_38[i_43] = ((row_16[i_43] * row_17[i_43]) - (row_18[i_43] * row_19[i_43]))
+		row_24 := row_24
+		row_25 := row_25
+		row_26 := row_26
+		runtime.ParallelFor(a_3, 16384, func(lo_33, hi int) {
+			for i_34 := lo_33; i_34 < hi; i_34++ {
+				e_36 := ((row_8[i_34] * row_9[i_34]) - (row_10[i_34] * row_11[i_34]))
+				e_37 := ((row_12[i_34] * row_13[i_34]) - (row_14[i_34] * row_15[i_34]))
+				e_38 := ((row_16[i_34] * row_17[i_34]) - (row_18[i_34] * row_19[i_34]))
+				row_24[i_34] = e_36
+				row_25[i_34] = e_37
+				row_26[i_34] = e_38
 			}
 		})
 	} else {
-		for i_39 := range row_38 {
-			row_38[i_39] = ((row_16[i_39] * row_17[i_39]) - (row_18[i_39] * row_19[i_39]))
+		for i_27 := 0; i_27 < a_3; i_27++ {
+			e_29 := ((row_8[i_27] * row_9[i_27]) - (row_10[i_27] * row_11[i_27]))
+			e_30 := ((row_12[i_27] * row_13[i_27]) - (row_14[i_27] * row_15[i_27]))
+			e_31 := ((row_16[i_27] * row_17[i_27]) - (row_18[i_27] * row_19[i_27]))
+			row_24[i_27] = e_29
+			row_25[i_27] = e_30
+			row_26[i_27] = e_31
 		}
 	}
-	nbKeep(ar, mark_45, &a_23)
+	nbKeep(ar, mark_39, &a_23)
 	return a_23, 3, a_3, nil
 }
 
 // fn_rotate is def rotate (models.nab:126:5).
 func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, error) {
-	mark_122 := ar.mark()
+	mark_130 := ar.mark()
 	size_7 := int64(r_3)
 	if int64(x_6) != size_7 {
 		return nil, 0, 0, nbErrorf("models.nab:126:33", fmt.Sprintf("size mismatch: p is %d (dimension 2 of r) but dimension 2 of x has size %d", size_7, x_6))
@@ -8231,66 +8222,96 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 		return nil, 0, 0, nbAt("models.nab:137:6", err_104)
 	}
 	var a_105 []float64
-	var d_106 int = 0
-	var rs_107 int = 0
-	for i_108 := 0; i_108 < n_103; i_108++ {
-		mark_109 := ar.mark()
-		i_110 := int64(i_108)
-		if i_110 < 0 || i_110 >= int64(3) {
-			return nil, 0, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_110, 3))
-		}
-		row_111 := a_61[int(i_110)*x_6 : (int(i_110)+1)*x_6]
-		if x_6 != r_3 {
-			return nil, 0, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
-		}
-		if i_110 < 0 || i_110 >= int64(x_5) {
-			return nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_110, x_5))
-		}
-		row_112 := r_96[int(i_110)*x_6 : (int(i_110)+1)*x_6]
-		if x_6 != r_3 {
-			return nil, 0, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
-		}
-		if i_108 == 0 {
-			d_106 = r_3
-			rs_107 = d_106
-			tot_113, err_114 := runtime.MulSize(n_103, rs_107)
-			if err_114 != nil {
-				return nil, 0, 0, nbAt("models.nab:137:6", err_114)
+	row_106 := a_61[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+	}
+	if int64(0) >= int64(x_5) {
+		return nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(int64(0), x_5))
+	}
+	row_107 := r_96[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+	}
+	rs_108 := r_3
+	tot_109, err_110 := runtime.MulSize(n_103, rs_108)
+	if err_110 != nil {
+		return nil, 0, 0, nbAt("models.nab:137:6", err_110)
+	}
+	a_105 = ar.F64w(tot_109)
+	row_111 := a_61[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+	}
+	if int64(1) >= int64(x_5) {
+		return nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(int64(1), x_5))
+	}
+	row_112 := r_96[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+	}
+	row_113 := a_61[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+	}
+	if int64(2) >= int64(x_5) {
+		return nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(int64(2), x_5))
+	}
+	row_114 := r_96[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+	}
+	row_115 := a_105[0*rs_108 : 1*rs_108]
+	row_116 := a_105[1*rs_108 : 2*rs_108]
+	row_117 := a_105[2*rs_108 : 3*rs_108]
+	r_12 = r_12[:r_3]
+	row_106 = row_106[:r_3]
+	row_107 = row_107[:r_3]
+	row_111 = row_111[:r_3]
+	row_112 = row_112[:r_3]
+	row_113 = row_113[:r_3]
+	row_114 = row_114[:r_3]
+	row_115 = row_115[:r_3]
+	row_116 = row_116[:r_3]
+	row_117 = row_117[:r_3]
+	if r_3 >= 262144 {
+		r_12 := r_12
+		row_106 := row_106
+		row_107 := row_107
+		row_111 := row_111
+		row_112 := row_112
+		row_113 := row_113
+		row_114 := row_114
+		row_115 := row_115
+		row_116 := row_116
+		row_117 := row_117
+		runtime.ParallelFor(r_3, 16384, func(lo_124, hi int) {
+			for i_125 := lo_124; i_125 < hi; i_125++ {
+				e_127 := ((r_12[i_125] * row_106[i_125]) + ((1.0 - r_12[i_125]) * row_107[i_125]))
+				e_128 := ((r_12[i_125] * row_111[i_125]) + ((1.0 - r_12[i_125]) * row_112[i_125]))
+				e_129 := ((r_12[i_125] * row_113[i_125]) + ((1.0 - r_12[i_125]) * row_114[i_125]))
+				row_115[i_125] = e_127
+				row_116[i_125] = e_128
+				row_117[i_125] = e_129
 			}
-			a_105 = ar.F64w(tot_113)
-		} else if r_3 != d_106 {
-			return nil, 0, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_108)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_106}))
-		}
-		row_115 := a_105[i_108*rs_107 : (i_108+1)*rs_107]
-		r_12 = r_12[:len(row_115)]
-		row_111 = row_111[:len(row_115)]
-		row_112 = row_112[:len(row_115)]
-		if len(row_115) >= 262144 {
-			row_115 := row_115
-			r_12 := r_12
-			row_111 := row_111
-			row_112 := row_112
-			runtime.ParallelFor(len(row_115), 16384, func(lo_119, hi int) {
-				for i_120 := lo_119; i_120 < hi; i_120++ {
-					row_115[i_120] = ((r_12[i_120] * row_111[i_120]) + ((1.0 - r_12[i_120]) * row_112[i_120]))
-				}
-			})
-		} else {
-			for i_116 := range row_115 {
-				row_115[i_116] = ((r_12[i_116] * row_111[i_116]) + ((1.0 - r_12[i_116]) * row_112[i_116]))
-			}
-		}
-		if i_108 > 0 {
-			ar.release(mark_109)
+		})
+	} else {
+		for i_118 := 0; i_118 < r_3; i_118++ {
+			e_120 := ((r_12[i_118] * row_106[i_118]) + ((1.0 - r_12[i_118]) * row_107[i_118]))
+			e_121 := ((r_12[i_118] * row_111[i_118]) + ((1.0 - r_12[i_118]) * row_112[i_118]))
+			e_122 := ((r_12[i_118] * row_113[i_118]) + ((1.0 - r_12[i_118]) * row_114[i_118]))
+			row_115[i_118] = e_120
+			row_116[i_118] = e_121
+			row_117[i_118] = e_122
 		}
 	}
-	nbKeep(ar, mark_122, &a_105)
-	return a_105, n_103, d_106, nil
+	nbKeep(ar, mark_130, &a_105)
+	return a_105, 3, r_3, nil
 }
 
 // fn_residuals is def residuals (models.nab:142:5).
 func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int) ([]float64, int, int, []float64, int, error) {
-	mark_105 := ar.mark()
+	mark_108 := ar.mark()
 	size_12 := int64(cam_3)
 	if int64(x_6) != size_12 {
 		return nil, 0, 0, nil, 0, nbErrorf("models.nab:142:39", fmt.Sprintf("size mismatch: p is %d (dimension 2 of cam) but dimension 2 of x has size %d", size_12, x_6))
@@ -8498,83 +8519,91 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 		return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_80)
 	}
 	var a_81 []float64
-	var d_82 int = 0
-	var rs_83 int = 0
-	for i_84 := 0; i_84 < n_79; i_84++ {
-		mark_85 := ar.mark()
-		i_86 := int64(i_84)
-		if i_86 < 0 || i_86 >= int64(2) {
-			return nil, 0, 0, nil, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_86, 2))
-		}
-		row_87 := a_47[int(i_86)*cam_3 : (int(i_86)+1)*cam_3]
-		if i_86 < 0 || i_86 >= int64(feat_10) {
-			return nil, 0, 0, nil, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_86, feat_10))
-		}
-		row_88 := feat_9[int(i_86)*feat_11 : (int(i_86)+1)*feat_11]
-		if feat_11 != cam_3 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{feat_11}))
-		}
-		if cam_3 != w_8 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{cam_3}))
-		}
-		if i_84 == 0 {
-			d_82 = w_8
-			rs_83 = d_82
-			tot_89, err_90 := runtime.MulSize(n_79, rs_83)
-			if err_90 != nil {
-				return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_90)
-			}
-			a_81 = ar.F64w(tot_89)
-		} else if w_8 != d_82 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_82}))
-		}
-		row_91 := a_81[i_84*rs_83 : (i_84+1)*rs_83]
-		w_7 = w_7[:len(row_91)]
-		row_87 = row_87[:len(row_91)]
-		row_88 = row_88[:len(row_91)]
-		if len(row_91) >= 262144 {
-			row_91 := row_91
-			w_7 := w_7
-			row_87 := row_87
-			row_88 := row_88
-			runtime.ParallelFor(len(row_91), 16384, func(lo_95, hi int) {
-				for i_96 := lo_95; i_96 < hi; i_96++ {
-					row_91[i_96] = (w_7[i_96] * (row_87[i_96] - row_88[i_96]))
-				}
-			})
-		} else {
-			for i_92 := range row_91 {
-				row_91[i_92] = (w_7[i_92] * (row_87[i_92] - row_88[i_92]))
-			}
-		}
-		if i_84 > 0 {
-			ar.release(mark_85)
-		}
+	row_82 := a_47[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	if int64(0) >= int64(feat_10) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:148:27", runtime.CheckIndex(int64(0), feat_10))
 	}
-	r_98 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_98)]
-	if len(r_98) >= 262144 {
-		r_98 := r_98
+	row_83 := feat_9[int(int64(0))*feat_11 : (int(int64(0))+1)*feat_11]
+	if feat_11 != cam_3 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{feat_11}))
+	}
+	if cam_3 != w_8 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{cam_3}))
+	}
+	rs_84 := w_8
+	tot_85, err_86 := runtime.MulSize(n_79, rs_84)
+	if err_86 != nil {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_86)
+	}
+	a_81 = ar.F64w(tot_85)
+	row_87 := a_47[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	if int64(1) >= int64(feat_10) {
+		return nil, 0, 0, nil, 0, nbAt("models.nab:148:27", runtime.CheckIndex(int64(1), feat_10))
+	}
+	row_88 := feat_9[int(int64(1))*feat_11 : (int(int64(1))+1)*feat_11]
+	if feat_11 != cam_3 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{feat_11}))
+	}
+	if cam_3 != w_8 {
+		return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{cam_3}))
+	}
+	row_89 := a_81[0*rs_84 : 1*rs_84]
+	row_90 := a_81[1*rs_84 : 2*rs_84]
+	w_7 = w_7[:w_8]
+	row_82 = row_82[:w_8]
+	row_83 = row_83[:w_8]
+	row_87 = row_87[:w_8]
+	row_88 = row_88[:w_8]
+	row_89 = row_89[:w_8]
+	row_90 = row_90[:w_8]
+	if w_8 >= 262144 {
 		w_7 := w_7
-		runtime.ParallelFor(len(r_98), 16384, func(lo_102, hi int) {
-			for i_103 := lo_102; i_103 < hi; i_103++ {
-				r_98[i_103] = (1.0 - (w_7[i_103] * w_7[i_103]))
+		row_82 := row_82
+		row_83 := row_83
+		row_87 := row_87
+		row_88 := row_88
+		row_89 := row_89
+		row_90 := row_90
+		runtime.ParallelFor(w_8, 16384, func(lo_96, hi int) {
+			for i_97 := lo_96; i_97 < hi; i_97++ {
+				e_99 := (w_7[i_97] * (row_82[i_97] - row_83[i_97]))
+				e_100 := (w_7[i_97] * (row_87[i_97] - row_88[i_97]))
+				row_89[i_97] = e_99
+				row_90[i_97] = e_100
 			}
 		})
 	} else {
-		for i_99 := range r_98 {
-			r_98[i_99] = (1.0 - (w_7[i_99] * w_7[i_99]))
+		for i_91 := 0; i_91 < w_8; i_91++ {
+			e_93 := (w_7[i_91] * (row_82[i_91] - row_83[i_91]))
+			e_94 := (w_7[i_91] * (row_87[i_91] - row_88[i_91]))
+			row_89[i_91] = e_93
+			row_90[i_91] = e_94
 		}
 	}
-	nbKeep(ar, mark_105, &a_81, &r_98)
-	return a_81, n_79, d_82, r_98, w_8, nil
+	r_101 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_101)]
+	if len(r_101) >= 262144 {
+		r_101 := r_101
+		w_7 := w_7
+		runtime.ParallelFor(len(r_101), 16384, func(lo_105, hi int) {
+			for i_106 := lo_105; i_106 < hi; i_106++ {
+				r_101[i_106] = (1.0 - (w_7[i_106] * w_7[i_106]))
+			}
+		})
+	} else {
+		for i_102 := range r_101 {
+			r_101[i_102] = (1.0 - (w_7[i_102] * w_7[i_102]))
+		}
+	}
+	nbKeep(ar, mark_108, &a_81, &r_101)
+	return a_81, 2, w_8, r_101, w_8, nil
 }
 
 // fn_gathered is def gathered (models.nab:151:5).
 func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, camidx_7 []int64, camidx_8 int, ptidx_9 []int64, ptidx_10 int) ([]float64, int, int, []float64, int, int, error) {
-	var checked_30 bool
-	var checked_50 bool
-	mark_60 := ar.mark()
+	var checked_25 bool
+	var checked_93 bool
+	mark_116 := ar.mark()
 	_ = int64(cams_2)
 	_ = int64(pts_5)
 	size_13 := int64(camidx_8)
@@ -8608,109 +8637,327 @@ func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []
 		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:7", err_21)
 	}
 	var a_22 []float64
-	var d_23 int = 0
-	var rs_24 int = 0
-	for i_25 := 0; i_25 < n_20; i_25++ {
-		mark_26 := ar.mark()
-		i_27 := int64(i_25)
-		if i_27 < 0 || i_27 >= int64(cams_3) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:17", runtime.CheckIndex(i_27, cams_3))
-		}
-		row_28 := t_14[int(i_27)*cams_2 : (int(i_27)+1)*cams_2]
-		if !checked_30 {
-			for _, j_29 := range camidx_7 {
-				if j_29 < 0 || j_29 >= int64(cams_2) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:8", runtime.CheckIndex(j_29, cams_2))
-				}
-			}
-			checked_30 = true
-		}
-		if i_25 == 0 {
-			d_23 = camidx_8
-			rs_24 = d_23
-			tot_31, err_32 := runtime.MulSize(n_20, rs_24)
-			if err_32 != nil {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:7", err_32)
-			}
-			a_22 = ar.F64w(tot_31)
-		} else if camidx_8 != d_23 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:154:7", "build: element "+strconv.Itoa(i_25)+" has shape "+runtime.ShapeString([]int{camidx_8})+", element 0 has shape "+runtime.ShapeString([]int{d_23}))
-		}
-		row_33 := a_22[i_25*rs_24 : (i_25+1)*rs_24]
-		camidx_7 = camidx_7[:len(row_33)]
-		if len(row_33) >= 262144 {
-			row_33 := row_33
-			row_28 := row_28
-			camidx_7 := camidx_7
-			runtime.ParallelFor(len(row_33), 16384, func(lo_37, hi int) {
-				for i_38 := lo_37; i_38 < hi; i_38++ {
-					row_33[i_38] = row_28[int(camidx_7[i_38])]
-				}
-			})
-		} else {
-			for i_34 := range row_33 {
-				row_33[i_34] = row_28[int(camidx_7[i_34])]
+	if int64(0) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:17", runtime.CheckIndex(int64(0), cams_3))
+	}
+	row_23 := t_14[int(int64(0))*cams_2 : (int(int64(0))+1)*cams_2]
+	if !checked_25 {
+		for _, j_24 := range camidx_7 {
+			if j_24 < 0 || j_24 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:8", runtime.CheckIndex(j_24, cams_2))
 			}
 		}
-		if i_25 > 0 {
-			ar.release(mark_26)
+		checked_25 = true
+	}
+	rs_26 := camidx_8
+	tot_27, err_28 := runtime.MulSize(n_20, rs_26)
+	if err_28 != nil {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:7", err_28)
+	}
+	a_22 = ar.F64w(tot_27)
+	if int64(1) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:17", runtime.CheckIndex(int64(1), cams_3))
+	}
+	row_29 := t_14[int(int64(1))*cams_2 : (int(int64(1))+1)*cams_2]
+	if !checked_25 {
+		for _, j_30 := range camidx_7 {
+			if j_30 < 0 || j_30 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:8", runtime.CheckIndex(j_30, cams_2))
+			}
+		}
+		checked_25 = true
+	}
+	if int64(2) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:17", runtime.CheckIndex(int64(2), cams_3))
+	}
+	row_31 := t_14[int(int64(2))*cams_2 : (int(int64(2))+1)*cams_2]
+	if !checked_25 {
+		for _, j_32 := range camidx_7 {
+			if j_32 < 0 || j_32 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:8", runtime.CheckIndex(j_32, cams_2))
+			}
+		}
+		checked_25 = true
+	}
+	if int64(3) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:17", runtime.CheckIndex(int64(3), cams_3))
+	}
+	row_33 := t_14[int(int64(3))*cams_2 : (int(int64(3))+1)*cams_2]
+	if !checked_25 {
+		for _, j_34 := range camidx_7 {
+			if j_34 < 0 || j_34 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:8", runtime.CheckIndex(j_34, cams_2))
+			}
+		}
+		checked_25 = true
+	}
+	if int64(4) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:17", runtime.CheckIndex(int64(4), cams_3))
+	}
+	row_35 := t_14[int(int64(4))*cams_2 : (int(int64(4))+1)*cams_2]
+	if !checked_25 {
+		for _, j_36 := range camidx_7 {
+			if j_36 < 0 || j_36 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:8", runtime.CheckIndex(j_36, cams_2))
+			}
+		}
+		checked_25 = true
+	}
+	if int64(5) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:17", runtime.CheckIndex(int64(5), cams_3))
+	}
+	row_37 := t_14[int(int64(5))*cams_2 : (int(int64(5))+1)*cams_2]
+	if !checked_25 {
+		for _, j_38 := range camidx_7 {
+			if j_38 < 0 || j_38 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:8", runtime.CheckIndex(j_38, cams_2))
+			}
+		}
+		checked_25 = true
+	}
+	if int64(6) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:17", runtime.CheckIndex(int64(6), cams_3))
+	}
+	row_39 := t_14[int(int64(6))*cams_2 : (int(int64(6))+1)*cams_2]
+	if !checked_25 {
+		for _, j_40 := range camidx_7 {
+			if j_40 < 0 || j_40 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:8", runtime.CheckIndex(j_40, cams_2))
+			}
+		}
+		checked_25 = true
+	}
+	if int64(7) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:17", runtime.CheckIndex(int64(7), cams_3))
+	}
+	row_41 := t_14[int(int64(7))*cams_2 : (int(int64(7))+1)*cams_2]
+	if !checked_25 {
+		for _, j_42 := range camidx_7 {
+			if j_42 < 0 || j_42 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:8", runtime.CheckIndex(j_42, cams_2))
+			}
+		}
+		checked_25 = true
+	}
+	if int64(8) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:17", runtime.CheckIndex(int64(8), cams_3))
+	}
+	row_43 := t_14[int(int64(8))*cams_2 : (int(int64(8))+1)*cams_2]
+	if !checked_25 {
+		for _, j_44 := range camidx_7 {
+			if j_44 < 0 || j_44 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:8", runtime.CheckIndex(j_44, cams_2))
+			}
+		}
+		checked_25 = true
+	}
+	if int64(9) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:17", runtime.CheckIndex(int64(9), cams_3))
+	}
+	row_45 := t_14[int(int64(9))*cams_2 : (int(int64(9))+1)*cams_2]
+	if !checked_25 {
+		for _, j_46 := range camidx_7 {
+			if j_46 < 0 || j_46 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:8", runtime.CheckIndex(j_46, cams_2))
+			}
+		}
+		checked_25 = true
+	}
+	if int64(10) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:17", runtime.CheckIndex(int64(10), cams_3))
+	}
+	row_47 := t_14[int(int64(10))*cams_2 : (int(int64(10))+1)*cams_2]
+	if !checked_25 {
+		for _, j_48 := range camidx_7 {
+			if j_48 < 0 || j_48 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:8", runtime.CheckIndex(j_48, cams_2))
+			}
+		}
+		checked_25 = true
+	}
+	row_49 := a_22[0*rs_26 : 1*rs_26]
+	row_50 := a_22[1*rs_26 : 2*rs_26]
+	row_51 := a_22[2*rs_26 : 3*rs_26]
+	row_52 := a_22[3*rs_26 : 4*rs_26]
+	row_53 := a_22[4*rs_26 : 5*rs_26]
+	row_54 := a_22[5*rs_26 : 6*rs_26]
+	row_55 := a_22[6*rs_26 : 7*rs_26]
+	row_56 := a_22[7*rs_26 : 8*rs_26]
+	row_57 := a_22[8*rs_26 : 9*rs_26]
+	row_58 := a_22[9*rs_26 : 10*rs_26]
+	row_59 := a_22[10*rs_26 : 11*rs_26]
+	camidx_7 = camidx_7[:camidx_8]
+	row_49 = row_49[:camidx_8]
+	row_50 = row_50[:camidx_8]
+	row_51 = row_51[:camidx_8]
+	row_52 = row_52[:camidx_8]
+	row_53 = row_53[:camidx_8]
+	row_54 = row_54[:camidx_8]
+	row_55 = row_55[:camidx_8]
+	row_56 = row_56[:camidx_8]
+	row_57 = row_57[:camidx_8]
+	row_58 = row_58[:camidx_8]
+	row_59 = row_59[:camidx_8]
+	if camidx_8 >= 262144 {
+		row_23 := row_23
+		camidx_7 := camidx_7
+		row_29 := row_29
+		row_31 := row_31
+		row_33 := row_33
+		row_35 := row_35
+		row_37 := row_37
+		row_39 := row_39
+		row_41 := row_41
+		row_43 := row_43
+		row_45 := row_45
+		row_47 := row_47
+		row_49 := row_49
+		row_50 := row_50
+		row_51 := row_51
+		row_52 := row_52
+		row_53 := row_53
+		row_54 := row_54
+		row_55 := row_55
+		row_56 := row_56
+		row_57 := row_57
+		row_58 := row_58
+		row_59 := row_59
+		runtime.ParallelFor(camidx_8, 16384, func(lo_74, hi int) {
+			for i_75 := lo_74; i_75 < hi; i_75++ {
+				e_77 := row_23[int(camidx_7[i_75])]
+				e_78 := row_29[int(camidx_7[i_75])]
+				e_79 := row_31[int(camidx_7[i_75])]
+				e_80 := row_33[int(camidx_7[i_75])]
+				e_81 := row_35[int(camidx_7[i_75])]
+				e_82 := row_37[int(camidx_7[i_75])]
+				e_83 := row_39[int(camidx_7[i_75])]
+				e_84 := row_41[int(camidx_7[i_75])]
+				e_85 := row_43[int(camidx_7[i_75])]
+				e_86 := row_45[int(camidx_7[i_75])]
+				e_87 := row_47[int(camidx_7[i_75])]
+				row_49[i_75] = e_77
+				row_50[i_75] = e_78
+				row_51[i_75] = e_79
+				row_52[i_75] = e_80
+				row_53[i_75] = e_81
+				row_54[i_75] = e_82
+				row_55[i_75] = e_83
+				row_56[i_75] = e_84
+				row_57[i_75] = e_85
+				row_58[i_75] = e_86
+				row_59[i_75] = e_87
+			}
+		})
+	} else {
+		for i_60 := 0; i_60 < camidx_8; i_60++ {
+			e_62 := row_23[int(camidx_7[i_60])]
+			e_63 := row_29[int(camidx_7[i_60])]
+			e_64 := row_31[int(camidx_7[i_60])]
+			e_65 := row_33[int(camidx_7[i_60])]
+			e_66 := row_35[int(camidx_7[i_60])]
+			e_67 := row_37[int(camidx_7[i_60])]
+			e_68 := row_39[int(camidx_7[i_60])]
+			e_69 := row_41[int(camidx_7[i_60])]
+			e_70 := row_43[int(camidx_7[i_60])]
+			e_71 := row_45[int(camidx_7[i_60])]
+			e_72 := row_47[int(camidx_7[i_60])]
+			row_49[i_60] = e_62
+			row_50[i_60] = e_63
+			row_51[i_60] = e_64
+			row_52[i_60] = e_65
+			row_53[i_60] = e_66
+			row_54[i_60] = e_67
+			row_55[i_60] = e_68
+			row_56[i_60] = e_69
+			row_57[i_60] = e_70
+			row_58[i_60] = e_71
+			row_59[i_60] = e_72
 		}
 	}
-	n_40, err_41 := runtime.CheckSize(int64(3))
-	if err_41 != nil {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:44", err_41)
+	n_88, err_89 := runtime.CheckSize(int64(3))
+	if err_89 != nil {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:44", err_89)
 	}
-	var a_42 []float64
-	var d_43 int = 0
-	var rs_44 int = 0
-	for i_45 := 0; i_45 < n_40; i_45++ {
-		mark_46 := ar.mark()
-		i_47 := int64(i_45)
-		if i_47 < 0 || i_47 >= int64(pts_6) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:54", runtime.CheckIndex(i_47, pts_6))
-		}
-		row_48 := t_17[int(i_47)*pts_5 : (int(i_47)+1)*pts_5]
-		if !checked_50 {
-			for _, j_49 := range ptidx_9 {
-				if j_49 < 0 || j_49 >= int64(pts_5) {
-					return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:45", runtime.CheckIndex(j_49, pts_5))
-				}
-			}
-			checked_50 = true
-		}
-		if i_45 == 0 {
-			d_43 = ptidx_10
-			rs_44 = d_43
-			tot_51, err_52 := runtime.MulSize(n_40, rs_44)
-			if err_52 != nil {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:44", err_52)
-			}
-			a_42 = ar.F64w(tot_51)
-		} else if ptidx_10 != d_43 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:154:44", "build: element "+strconv.Itoa(i_45)+" has shape "+runtime.ShapeString([]int{ptidx_10})+", element 0 has shape "+runtime.ShapeString([]int{d_43}))
-		}
-		row_53 := a_42[i_45*rs_44 : (i_45+1)*rs_44]
-		ptidx_9 = ptidx_9[:len(row_53)]
-		if len(row_53) >= 262144 {
-			row_53 := row_53
-			row_48 := row_48
-			ptidx_9 := ptidx_9
-			runtime.ParallelFor(len(row_53), 16384, func(lo_57, hi int) {
-				for i_58 := lo_57; i_58 < hi; i_58++ {
-					row_53[i_58] = row_48[int(ptidx_9[i_58])]
-				}
-			})
-		} else {
-			for i_54 := range row_53 {
-				row_53[i_54] = row_48[int(ptidx_9[i_54])]
+	var a_90 []float64
+	if int64(0) >= int64(pts_6) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:54", runtime.CheckIndex(int64(0), pts_6))
+	}
+	row_91 := t_17[int(int64(0))*pts_5 : (int(int64(0))+1)*pts_5]
+	if !checked_93 {
+		for _, j_92 := range ptidx_9 {
+			if j_92 < 0 || j_92 >= int64(pts_5) {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:45", runtime.CheckIndex(j_92, pts_5))
 			}
 		}
-		if i_45 > 0 {
-			ar.release(mark_46)
+		checked_93 = true
+	}
+	rs_94 := ptidx_10
+	tot_95, err_96 := runtime.MulSize(n_88, rs_94)
+	if err_96 != nil {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:44", err_96)
+	}
+	a_90 = ar.F64w(tot_95)
+	if int64(1) >= int64(pts_6) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:54", runtime.CheckIndex(int64(1), pts_6))
+	}
+	row_97 := t_17[int(int64(1))*pts_5 : (int(int64(1))+1)*pts_5]
+	if !checked_93 {
+		for _, j_98 := range ptidx_9 {
+			if j_98 < 0 || j_98 >= int64(pts_5) {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:45", runtime.CheckIndex(j_98, pts_5))
+			}
+		}
+		checked_93 = true
+	}
+	if int64(2) >= int64(pts_6) {
+		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:54", runtime.CheckIndex(int64(2), pts_6))
+	}
+	row_99 := t_17[int(int64(2))*pts_5 : (int(int64(2))+1)*pts_5]
+	if !checked_93 {
+		for _, j_100 := range ptidx_9 {
+			if j_100 < 0 || j_100 >= int64(pts_5) {
+				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:45", runtime.CheckIndex(j_100, pts_5))
+			}
+		}
+		checked_93 = true
+	}
+	row_101 := a_90[0*rs_94 : 1*rs_94]
+	row_102 := a_90[1*rs_94 : 2*rs_94]
+	row_103 := a_90[2*rs_94 : 3*rs_94]
+	ptidx_9 = ptidx_9[:ptidx_10]
+	row_101 = row_101[:ptidx_10]
+	row_102 = row_102[:ptidx_10]
+	row_103 = row_103[:ptidx_10]
+	if ptidx_10 >= 262144 {
+		row_91 := row_91
+		ptidx_9 := ptidx_9
+		row_97 := row_97
+		row_99 := row_99
+		row_101 := row_101
+		row_102 := row_102
+		row_103 := row_103
+		runtime.ParallelFor(ptidx_10, 16384, func(lo_110, hi int) {
+			for i_111 := lo_110; i_111 < hi; i_111++ {
+				e_113 := row_91[int(ptidx_9[i_111])]
+				e_114 := row_97[int(ptidx_9[i_111])]
+				e_115 := row_99[int(ptidx_9[i_111])]
+				row_101[i_111] = e_113
+				row_102[i_111] = e_114
+				row_103[i_111] = e_115
+			}
+		})
+	} else {
+		for i_104 := 0; i_104 < ptidx_10; i_104++ {
+			e_106 := row_91[int(ptidx_9[i_104])]
+			e_107 := row_97[int(ptidx_9[i_104])]
+			e_108 := row_99[int(ptidx_9[i_104])]
+			row_101[i_104] = e_106
+			row_102[i_104] = e_107
+			row_103[i_104] = e_108
 		}
 	}
-	nbKeep(ar, mark_60, &a_22, &a_42)
-	return a_22, n_20, d_23, a_42, n_40, d_43, nil
+	nbKeep(ar, mark_116, &a_22, &a_90)
+	return a_22, 11, camidx_8, a_90, 3, ptidx_10, nil
 }
 
 // fn_baobjective is def ba_objective (models.nab:156:12).
@@ -8763,7 +9010,7 @@ func fn_baobjective(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4
 
 // fn_crosssplit11fwd is def cross$split_11$fwd (models.nab:122:5).
 func fn_crosssplit11fwd(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, b_6 int) ([]float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
-	mark_38 := ar.mark()
+	mark_32 := ar.mark()
 	if a_2 != 3 {
 		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:122:5", fmt.Sprintf("size mismatch: a has size %d but its type [3][p]f64 says 3", a_2))
 	}
@@ -8821,69 +9068,48 @@ func fn_crosssplit11fwd(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []floa
 	}
 	a_16 := ar.F64w(tot_14)
 	row_17 := a_16[0*rs_13 : 1*rs_13]
-	row_7 = row_7[:len(row_17)]
-	row_8 = row_8[:len(row_17)]
-	row_9 = row_9[:len(row_17)]
-	row_10 = row_10[:len(row_17)]
-	if len(row_17) >= 262144 {
+	row_18 := a_16[1*rs_13 : 2*rs_13]
+	row_19 := a_16[2*rs_13 : 3*rs_13]
+	row_7 = row_7[:a_3]
+	row_8 = row_8[:a_3]
+	row_9 = row_9[:a_3]
+	row_10 = row_10[:a_3]
+	row_11 = row_11[:a_3]
+	row_12 = row_12[:a_3]
+	row_17 = row_17[:a_3]
+	row_18 = row_18[:a_3]
+	row_19 = row_19[:a_3]
+	if a_3 >= 262144 {
+		row_7 := row_7
+		row_8 := row_8
+		row_9 := row_9
+		row_10 := row_10
+		row_11 := row_11
+		row_12 := row_12
 		row_17 := row_17
-		row_7 := row_7
-		row_8 := row_8
-		row_9 := row_9
-		row_10 := row_10
-		runtime.ParallelFor(len(row_17), 16384, func(lo_21, hi int) {
-			for i_22 := lo_21; i_22 < hi; i_22++ {
-				row_17[i_22] = ((row_7[i_22] * row_8[i_22]) - (row_9[i_22] * row_10[i_22]))
+		row_18 := row_18
+		row_19 := row_19
+		runtime.ParallelFor(a_3, 16384, func(lo_26, hi int) {
+			for i_27 := lo_26; i_27 < hi; i_27++ {
+				e_29 := ((row_7[i_27] * row_8[i_27]) - (row_9[i_27] * row_10[i_27]))
+				e_30 := ((row_9[i_27] * row_11[i_27]) - (row_12[i_27] * row_8[i_27]))
+				e_31 := ((row_12[i_27] * row_10[i_27]) - (row_7[i_27] * row_11[i_27]))
+				row_17[i_27] = e_29
+				row_18[i_27] = e_30
+				row_19[i_27] = e_31
 			}
 		})
 	} else {
-		for i_18 := range row_17 {
-			row_17[i_18] = ((row_7[i_18] * row_8[i_18]) - (row_9[i_18] * row_10[i_18]))
+		for i_20 := 0; i_20 < a_3; i_20++ {
+			e_22 := ((row_7[i_20] * row_8[i_20]) - (row_9[i_20] * row_10[i_20]))
+			e_23 := ((row_9[i_20] * row_11[i_20]) - (row_12[i_20] * row_8[i_20]))
+			e_24 := ((row_12[i_20] * row_10[i_20]) - (row_7[i_20] * row_11[i_20]))
+			row_17[i_20] = e_22
+			row_18[i_20] = e_23
+			row_19[i_20] = e_24
 		}
 	}
-	row_24 := a_16[1*rs_13 : 2*rs_13]
-	row_9 = row_9[:len(row_24)]
-	row_11 = row_11[:len(row_24)]
-	row_12 = row_12[:len(row_24)]
-	row_8 = row_8[:len(row_24)]
-	if len(row_24) >= 262144 {
-		row_24 := row_24
-		row_9 := row_9
-		row_11 := row_11
-		row_12 := row_12
-		row_8 := row_8
-		runtime.ParallelFor(len(row_24), 16384, func(lo_28, hi int) {
-			for i_29 := lo_28; i_29 < hi; i_29++ {
-				row_24[i_29] = ((row_9[i_29] * row_11[i_29]) - (row_12[i_29] * row_8[i_29]))
-			}
-		})
-	} else {
-		for i_25 := range row_24 {
-			row_24[i_25] = ((row_9[i_25] * row_11[i_25]) - (row_12[i_25] * row_8[i_25]))
-		}
-	}
-	row_31 := a_16[2*rs_13 : 3*rs_13]
-	row_12 = row_12[:len(row_31)]
-	row_10 = row_10[:len(row_31)]
-	row_7 = row_7[:len(row_31)]
-	row_11 = row_11[:len(row_31)]
-	if len(row_31) >= 262144 {
-		row_31 := row_31
-		row_12 := row_12
-		row_10 := row_10
-		row_7 := row_7
-		row_11 := row_11
-		runtime.ParallelFor(len(row_31), 16384, func(lo_35, hi int) {
-			for i_36 := lo_35; i_36 < hi; i_36++ {
-				row_31[i_36] = ((row_12[i_36] * row_10[i_36]) - (row_7[i_36] * row_11[i_36]))
-			}
-		})
-	} else {
-		for i_32 := range row_31 {
-			row_31[i_32] = ((row_12[i_32] * row_10[i_32]) - (row_7[i_32] * row_11[i_32]))
-		}
-	}
-	nbKeep(ar, mark_38, &a_16, &row_11, &row_7, &b_4, &a_1, &row_10, &row_12, &row_8, &row_9)
+	nbKeep(ar, mark_32, &a_16, &row_11, &row_7, &b_4, &a_1, &row_10, &row_12, &row_8, &row_9)
 	return a_16, 3, a_3, row_11, b_6, row_7, a_3, b_4, b_5, b_6, a_1, a_2, a_3, row_10, b_6, row_12, a_3, row_8, b_6, row_12, a_3, row_11, b_6, row_9, a_3, row_10, b_6, row_9, a_3, row_8, b_6, row_7, a_3, nil
 }
 
@@ -9285,7 +9511,7 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 
 // fn_rotatesplit11fwd is def rotate$split_11$fwd (models.nab:126:5).
 func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
-	mark_194 := ar.mark()
+	mark_202 := ar.mark()
 	if r_2 != 3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:126:5", fmt.Sprintf("size mismatch: r has size %d but its type [3][p]f64 says 3", r_2))
 	}
@@ -9645,63 +9871,102 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:6", err_176)
 	}
 	var a_177 []float64
-	var d_178 int = 0
-	var rs_179 int = 0
-	for i_180 := 0; i_180 < n_175; i_180++ {
-		mark_181 := ar.mark()
-		i_182 := int64(i_180)
-		if i_182 < 0 || i_182 >= int64(n_111) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_182, n_111))
-		}
-		row_183 := view_132[int(i_182)*d_114 : (int(i_182)+1)*d_114]
-		if d_114 != r_3 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_114}))
-		}
-		if i_182 < 0 || i_182 >= int64(x_5) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_182, x_5))
-		}
-		row_184 := r_168[int(i_182)*x_6 : (int(i_182)+1)*x_6]
-		if x_6 != r_3 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
-		}
-		if i_180 == 0 {
-			d_178 = r_3
-			rs_179 = d_178
-			tot_185, err_186 := runtime.MulSize(n_175, rs_179)
-			if err_186 != nil {
-				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:6", err_186)
+	if int64(0) >= int64(n_111) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:20", runtime.CheckIndex(int64(0), n_111))
+	}
+	row_178 := view_132[int(int64(0))*d_114 : (int(int64(0))+1)*d_114]
+	if d_114 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_114}))
+	}
+	if int64(0) >= int64(x_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:48", runtime.CheckIndex(int64(0), x_5))
+	}
+	row_179 := r_168[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+	}
+	rs_180 := r_3
+	tot_181, err_182 := runtime.MulSize(n_175, rs_180)
+	if err_182 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:6", err_182)
+	}
+	a_177 = ar.F64w(tot_181)
+	if int64(1) >= int64(n_111) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:20", runtime.CheckIndex(int64(1), n_111))
+	}
+	row_183 := view_132[int(int64(1))*d_114 : (int(int64(1))+1)*d_114]
+	if d_114 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_114}))
+	}
+	if int64(1) >= int64(x_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:48", runtime.CheckIndex(int64(1), x_5))
+	}
+	row_184 := r_168[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+	}
+	if int64(2) >= int64(n_111) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:20", runtime.CheckIndex(int64(2), n_111))
+	}
+	row_185 := view_132[int(int64(2))*d_114 : (int(int64(2))+1)*d_114]
+	if d_114 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_114}))
+	}
+	if int64(2) >= int64(x_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:48", runtime.CheckIndex(int64(2), x_5))
+	}
+	row_186 := r_168[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+	}
+	row_187 := a_177[0*rs_180 : 1*rs_180]
+	row_188 := a_177[1*rs_180 : 2*rs_180]
+	row_189 := a_177[2*rs_180 : 3*rs_180]
+	r_11 = r_11[:r_3]
+	row_178 = row_178[:r_3]
+	r_12 = r_12[:r_3]
+	row_179 = row_179[:r_3]
+	row_183 = row_183[:r_3]
+	row_184 = row_184[:r_3]
+	row_185 = row_185[:r_3]
+	row_186 = row_186[:r_3]
+	row_187 = row_187[:r_3]
+	row_188 = row_188[:r_3]
+	row_189 = row_189[:r_3]
+	if r_3 >= 262144 {
+		r_11 := r_11
+		row_178 := row_178
+		r_12 := r_12
+		row_179 := row_179
+		row_183 := row_183
+		row_184 := row_184
+		row_185 := row_185
+		row_186 := row_186
+		row_187 := row_187
+		row_188 := row_188
+		row_189 := row_189
+		runtime.ParallelFor(r_3, 16384, func(lo_196, hi int) {
+			for i_197 := lo_196; i_197 < hi; i_197++ {
+				e_199 := ((r_11[i_197] * row_178[i_197]) + (r_12[i_197] * row_179[i_197]))
+				e_200 := ((r_11[i_197] * row_183[i_197]) + (r_12[i_197] * row_184[i_197]))
+				e_201 := ((r_11[i_197] * row_185[i_197]) + (r_12[i_197] * row_186[i_197]))
+				row_187[i_197] = e_199
+				row_188[i_197] = e_200
+				row_189[i_197] = e_201
 			}
-			a_177 = ar.F64w(tot_185)
-		} else if r_3 != d_178 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_180)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_178}))
-		}
-		row_187 := a_177[i_180*rs_179 : (i_180+1)*rs_179]
-		r_11 = r_11[:len(row_187)]
-		row_183 = row_183[:len(row_187)]
-		r_12 = r_12[:len(row_187)]
-		row_184 = row_184[:len(row_187)]
-		if len(row_187) >= 262144 {
-			row_187 := row_187
-			r_11 := r_11
-			row_183 := row_183
-			r_12 := r_12
-			row_184 := row_184
-			runtime.ParallelFor(len(row_187), 16384, func(lo_191, hi int) {
-				for i_192 := lo_191; i_192 < hi; i_192++ {
-					row_187[i_192] = ((r_11[i_192] * row_183[i_192]) + (r_12[i_192] * row_184[i_192]))
-				}
-			})
-		} else {
-			for i_188 := range row_187 {
-				row_187[i_188] = ((r_11[i_188] * row_183[i_188]) + (r_12[i_188] * row_184[i_188]))
-			}
-		}
-		if i_180 > 0 {
-			ar.release(mark_181)
+		})
+	} else {
+		for i_190 := 0; i_190 < r_3; i_190++ {
+			e_192 := ((r_11[i_190] * row_178[i_190]) + (r_12[i_190] * row_179[i_190]))
+			e_193 := ((r_11[i_190] * row_183[i_190]) + (r_12[i_190] * row_184[i_190]))
+			e_194 := ((r_11[i_190] * row_185[i_190]) + (r_12[i_190] * row_186[i_190]))
+			row_187[i_190] = e_192
+			row_188[i_190] = e_193
+			row_189[i_190] = e_194
 		}
 	}
-	nbKeep(ar, mark_194, &a_177, &view_132, &r_168, &r_10, &r_1, &x_4, &r_14, &r_56, &r_15, &a_22, &r_98, &a_113, &a_116, &a_117, &a_118, &r_97, &r_96, &row_95, &row_94, &row_93, &row_92, &row_91, &row_90, &r_13, &r_18, &r_17, &r_16, &row_9, &row_8, &row_7)
-	return a_177, n_175, d_178, view_132, n_111, d_114, r_168, x_5, x_6, r_10, r_3, r_1, r_2, r_3, x_4, x_5, x_6, r_14, r_3, r_56, r_57, r_58, r_15, r_3, a_22, 3, r_3, r_98, r_3, a_113, n_111, d_114, a_116, n_111, r_3, a_117, n_111, r_58, a_118, n_111, x_6, r_97, r_3, r_96, r_3, row_95, x_6, row_94, r_3, row_93, x_6, row_92, r_3, row_91, x_6, row_90, r_3, r_13, r_3, r_18, r_3, r_17, r_3, r_16, r_3, row_9, r_3, row_8, r_3, row_7, r_3, nil
+	nbKeep(ar, mark_202, &a_177, &view_132, &r_168, &r_10, &r_1, &x_4, &r_14, &r_56, &r_15, &a_22, &r_98, &a_113, &a_116, &a_117, &a_118, &r_97, &r_96, &row_95, &row_94, &row_93, &row_92, &row_91, &row_90, &r_13, &r_18, &r_17, &r_16, &row_9, &row_8, &row_7)
+	return a_177, 3, r_3, view_132, n_111, d_114, r_168, x_5, x_6, r_10, r_3, r_1, r_2, r_3, x_4, x_5, x_6, r_14, r_3, r_56, r_57, r_58, r_15, r_3, a_22, 3, r_3, r_98, r_3, a_113, n_111, d_114, a_116, n_111, r_3, a_117, n_111, r_58, a_118, n_111, x_6, r_97, r_3, r_96, r_3, row_95, x_6, row_94, r_3, row_93, x_6, row_92, r_3, row_91, x_6, row_90, r_3, r_13, r_3, r_18, r_3, r_17, r_3, r_16, r_3, row_9, r_3, row_8, r_3, row_7, r_3, nil
 }
 
 // fn_rotatesplit11bwd is def rotate$split_11$bwd (models.nab:126:5).
@@ -11482,8 +11747,8 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 	}
 	a_124 := ar.F64w(tot_122)
 	row_125 := a_124[0*rs_121 : 1*rs_121]
-	copy(row_125, c_74)
 	row_126 := a_124[1*rs_121 : 2*rs_121]
+	copy(row_125, c_74)
 	copy(row_126, c_120)
 	n_127, err_128 := runtime.CheckSize(int64(2))
 	if err_128 != nil {
