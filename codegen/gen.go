@@ -590,6 +590,9 @@ type fn struct {
 	// flags of checks run once (hoist.go).
 	params    map[string]bool
 	onceFlags map[string]string
+	// frames are the calls inlined around the code being emitted
+	// (group.go), innermost last: an error gets their frames.
+	frames []string
 }
 
 // staticFn is a function value known at compile time: a def or a lambda
@@ -664,6 +667,9 @@ func (f *fn) defT(hint, typ, expr string) string {
 func (f *fn) retErr(errExpr string) {
 	f.fails = true
 	f.g.helper("nbError") // errExpr is built with nbAt, nbErrorf or nbFrame
+	for i := len(f.frames) - 1; i >= 0; i-- {
+		errExpr = fmt.Sprintf("nbFrame(%s, %s)", errExpr, f.frames[i])
+	}
 	if f.errHook != nil {
 		f.line("%s", f.errHook(errExpr))
 		return
@@ -695,8 +701,10 @@ func posString(p ir.Pos) string {
 // bindSizes binds a def's size variables from its parameters' dimensions
 // and checks every dimension that must agree, with the interpreter's
 // messages.
-func (f *fn) bindSizes(params []*ir.Var) {
-	d := f.di.def
+func (f *fn) bindSizes(params []*ir.Var) { f.bindSizesOf(f.di.def, params) }
+
+// bindSizesOf is bindSizes for def d's parameters, bound in f.env.
+func (f *fn) bindSizesOf(d *ir.Def, params []*ir.Var) {
 	dimOf := func(param int, path []int, axis int) string {
 		v := f.env[params[param]]
 		for _, i := range path {
@@ -1039,10 +1047,16 @@ func (f *fn) callDef(di *defInfo, args []val, pos ir.Pos, t ir.Type) val {
 		f.line("%s, %s := %s", lhs, errv, call)
 	}
 	f.line("if %s != nil {", errv)
-	f.retErr(fmt.Sprintf("nbFrame(%s, %q, %q, %q)", errv, di.def.Name, posString(di.def.P), posString(pos)))
+	f.retErr(fmt.Sprintf("nbFrame(%s, %s)", errv, frameArgs(di, pos)))
 	f.line("}")
 	f.g.helper("nbError")
 	return res
+}
+
+// frameArgs are nbFrame's arguments after the error for a call of di at
+// pos.
+func frameArgs(di *defInfo, pos ir.Pos) string {
+	return fmt.Sprintf("%q, %q, %q", di.def.Name, posString(di.def.P), posString(pos))
 }
 
 // compileIf emits if/else assigning the result's parts.

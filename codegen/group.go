@@ -94,6 +94,9 @@ func (f *fn) memberLet(e *ir.Let) bool {
 	case 1:
 		return recipeOnly(e.Value)
 	case 2:
+		if di, _ := f.kernelCall(e.Value); di != nil {
+			return true
+		}
 		pc, ok := e.Value.(*ir.PrimCall)
 		if ok && pc.Op == ir.PrimBuild {
 			return unrolled(pc)
@@ -267,10 +270,13 @@ func lastBody(e *ir.Let) ir.Expr {
 // one length (it is then bound as compiled, and forced where read).
 func (f *fn) compileMember(e *ir.Let) *groupMember {
 	m := &groupMember{v: e.Var}
-	if pc, ok := e.Value.(*ir.PrimCall); ok && (pc.Op == ir.PrimArray || pc.Op == ir.PrimBuild) {
+	di, call := f.kernelCall(e.Value)
+	if pc, ok := e.Value.(*ir.PrimCall); di != nil || ok && (pc.Op == ir.PrimArray || pc.Op == ir.PrimBuild) {
 		var rows []val
 		var data, rs string
-		if pc.Op == ir.PrimArray {
+		if di != nil {
+			rows, data, rs = f.inlineKernel(di, call)
+		} else if pc.Op == ir.PrimArray {
 			rows, data, rs = f.litRows(pc, e.Var.T.(*ir.Array))
 		} else {
 			n := f.sizeArg(f.compile(pc.Args[0]).parts[0], pc.P)
@@ -496,5 +502,89 @@ func (f *fn) buildRows(e *ir.PrimCall, n string, sf staticFn) (rows []val, data,
 		}
 		rows = append(rows, r)
 	}
+	return rows, data, rs
+}
+
+// kernelCall recognizes a call that a run inlines as a member: the def's
+// body is an array literal or unrolled build of vector recipes of its
+// parameters (cross(a, b) = [a[1] * b[2] - a[2] * b[1], ...]), its
+// arguments are variables or rows, and its sizes come from its
+// parameters.
+func (f *fn) kernelCall(e ir.Expr) (*defInfo, *ir.Call) {
+	c, ok := e.(*ir.Call)
+	if !ok {
+		return nil, nil
+	}
+	g, ok := c.Fn.(*ir.Global)
+	if !ok {
+		return nil, nil
+	}
+	di := f.g.defs[g.Name]
+	if di == nil || di.value || di.skip != nil || di == f.di || !di.def.HasParams || len(di.def.Params) != len(c.Args) {
+		return nil, nil
+	}
+	for _, p := range di.def.Params {
+		if _, isFn := p.T.(*ir.Func); isFn {
+			return nil, nil
+		}
+	}
+	for _, a := range c.Args {
+		if !isVar(a) && !isView(a) {
+			return nil, nil
+		}
+	}
+	for _, sv := range di.def.SizeVars {
+		if sv.Param < 0 {
+			return nil, nil
+		}
+	}
+	body, ok := di.def.Body.(*ir.PrimCall)
+	if !ok || ir.Rank(body.T) != 2 {
+		return nil, nil
+	}
+	if k, ok := ir.Leaf(body.T); !ok || k != ir.F64 {
+		return nil, nil
+	}
+	switch body.Op {
+	case ir.PrimBuild:
+		if !unrolled(body) {
+			return nil, nil
+		}
+	case ir.PrimArray:
+		for _, a := range body.Args {
+			if !recipeOnly(a) {
+				return nil, nil
+			}
+		}
+	default:
+		return nil, nil
+	}
+	return di, c
+}
+
+// inlineKernel compiles a kernel call's body in place: its parameters'
+// checks as the call makes them, then its rows, with the call's frame on
+// every error (as the call would add it).
+func (f *fn) inlineKernel(di *defInfo, c *ir.Call) (rows []val, data, rs string) {
+	args := make([]val, len(c.Args))
+	for i, a := range c.Args {
+		args[i] = f.compile(a)
+	}
+	saveEnv, saveFenv := f.env, f.fenv
+	f.env, f.fenv = map[*ir.Var]val{}, map[*ir.Var]staticFn{}
+	for i, p := range di.def.Params {
+		f.env[p] = args[i]
+	}
+	f.frames = append(f.frames, frameArgs(di, c.P))
+	f.bindSizesOf(di.def, di.def.Params)
+	body := di.def.Body.(*ir.PrimCall)
+	if body.Op == ir.PrimArray {
+		rows, data, rs = f.litRows(body, body.T.(*ir.Array))
+	} else {
+		n := f.sizeArg(f.compile(body.Args[0]).parts[0], body.P)
+		rows, data, rs = f.buildRows(body, n, f.staticFn(body.Args[1]))
+	}
+	f.frames = f.frames[:len(f.frames)-1]
+	f.env, f.fenv = saveEnv, saveFenv
 	return rows, data, rs
 }

@@ -7914,7 +7914,7 @@ func fn_cross(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 i
 
 // fn_rotate is def rotate (models.nab:126:5).
 func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, error) {
-	mark_130 := ar.mark()
+	mark_146 := ar.mark()
 	size_7 := int64(r_3)
 	if int64(x_6) != size_7 {
 		return nil, 0, 0, nbErrorf("models.nab:126:33", fmt.Sprintf("size mismatch: p is %d (dimension 2 of r) but dimension 2 of x has size %d", size_7, x_6))
@@ -7960,353 +7960,414 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 	row_23 := a_22[0*rs_19 : 1*rs_19]
 	row_24 := a_22[1*rs_19 : 2*rs_19]
 	row_25 := a_22[2*rs_19 : 3*rs_19]
-	r_12 := ar.F64w(r_3)
-	r_14 := ar.F64w(r_3)
-	r_15 := ar.F64w(r_3)
-	row_8 = row_8[:r_3]
-	row_9 = row_9[:r_3]
-	row_10 = row_10[:r_3]
-	r_12 = r_12[:r_3]
-	r_14 = r_14[:r_3]
-	r_15 = r_15[:r_3]
-	row_16 = row_16[:r_3]
-	row_17 = row_17[:r_3]
-	row_18 = row_18[:r_3]
-	row_23 = row_23[:r_3]
-	row_24 = row_24[:r_3]
-	row_25 = row_25[:r_3]
-	if r_3 >= 262144 {
-		row_8 := row_8
-		row_9 := row_9
-		row_10 := row_10
-		r_12 := r_12
-		r_14 := r_14
-		r_15 := r_15
-		row_16 := row_16
-		row_17 := row_17
-		row_18 := row_18
-		row_23 := row_23
-		row_24 := row_24
-		row_25 := row_25
-		runtime.ParallelFor(r_3, 16384, func(lo_37, hi int) {
-			for i_38 := lo_37; i_38 < hi; i_38++ {
-				e_40 := (((row_8[i_38] * row_8[i_38]) + (row_9[i_38] * row_9[i_38])) + (row_10[i_38] * row_10[i_38]))
-				e_41 := (runtime.Sign(e_40))
-				r_12[i_38] = e_41
-				e_42 := (math.Sqrt((e_40 + (1.0 - e_41))))
-				e_43 := (math.Cos(e_42))
-				r_14[i_38] = e_43
-				e_44 := (math.Sin(e_42))
-				r_15[i_38] = e_44
-				e_45 := (row_16[i_38] / e_42)
-				e_46 := (row_17[i_38] / e_42)
-				e_47 := (row_18[i_38] / e_42)
-				row_23[i_38] = e_45
-				row_24[i_38] = e_46
-				row_25[i_38] = e_47
-			}
-		})
-	} else {
-		for i_26 := 0; i_26 < r_3; i_26++ {
-			e_28 := (((row_8[i_26] * row_8[i_26]) + (row_9[i_26] * row_9[i_26])) + (row_10[i_26] * row_10[i_26]))
-			e_29 := (runtime.Sign(e_28))
-			r_12[i_26] = e_29
-			e_30 := (math.Sqrt((e_28 + (1.0 - e_29))))
-			e_31 := (math.Cos(e_30))
-			r_14[i_26] = e_31
-			e_32 := (math.Sin(e_30))
-			r_15[i_26] = e_32
-			e_33 := (row_16[i_26] / e_30)
-			e_34 := (row_17[i_26] / e_30)
-			e_35 := (row_18[i_26] / e_30)
-			row_23[i_26] = e_33
-			row_24[i_26] = e_34
-			row_25[i_26] = e_35
-		}
+	size_26 := int64(r_3)
+	if int64(x_6) != size_26 {
+		return nil, 0, 0, nbFrame(nbErrorf("models.nab:122:32", fmt.Sprintf("size mismatch: p is %d (dimension 2 of a) but dimension 2 of b has size %d", size_26, x_6)), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
-	r_48, r_49, r_50, err_51 := fn_cross(ar, a_22, 3, r_3, x_4, x_5, x_6)
-	if err_51 != nil {
-		return nil, 0, 0, nbFrame(err_51, "cross", "models.nab:122:5", "models.nab:133:12")
+	if x_5 != 3 {
+		return nil, 0, 0, nbFrame(nbErrorf("models.nab:122:25", fmt.Sprintf("size mismatch: b has size %d but its type [3][p]f64 says 3", x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_52 := a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	row_27 := a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	if int64(2) >= int64(x_5) {
+		return nil, 0, 0, nbFrame(nbAt("models.nab:123:12", runtime.CheckIndex(int64(2), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_28 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, nbFrame(nbErrorf("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_29 := a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	if int64(1) >= int64(x_5) {
+		return nil, 0, 0, nbFrame(nbAt("models.nab:123:26", runtime.CheckIndex(int64(1), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_30 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, nbFrame(nbErrorf("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_31 := a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	if int64(0) >= int64(x_5) {
+		return nil, 0, 0, nbFrame(nbAt("models.nab:123:39", runtime.CheckIndex(int64(0), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_32 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, nbFrame(nbErrorf("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_33 := a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	if int64(2) >= int64(x_5) {
+		return nil, 0, 0, nbFrame(nbAt("models.nab:123:53", runtime.CheckIndex(int64(2), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_34 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, nbFrame(nbErrorf("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_35 := a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	if int64(1) >= int64(x_5) {
+		return nil, 0, 0, nbFrame(nbAt("models.nab:123:66", runtime.CheckIndex(int64(1), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_36 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, nbFrame(nbErrorf("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_37 := a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	if int64(0) >= int64(x_5) {
+		return nil, 0, 0, nbFrame(nbAt("models.nab:123:80", runtime.CheckIndex(int64(0), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_38 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, nbFrame(nbErrorf("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
+	}
+	rs_39 := r_3
+	tot_40, err_41 := runtime.MulSize(3, rs_39)
+	if err_41 != nil {
+		return nil, 0, 0, nbFrame(nbAt("models.nab:123:3", err_41), "cross", "models.nab:122:5", "models.nab:133:12")
+	}
+	a_42 := ar.F64w(tot_40)
+	row_43 := a_42[0*rs_39 : 1*rs_39]
+	row_44 := a_42[1*rs_39 : 2*rs_39]
+	row_45 := a_42[2*rs_39 : 3*rs_39]
+	row_46 := a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(0) >= int64(x_5) {
 		return nil, 0, 0, nbAt("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
 	}
-	row_53 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	row_47 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != r_3 {
 		return nil, 0, 0, nbErrorf("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	row_54 := a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	row_48 := a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(1) >= int64(x_5) {
 		return nil, 0, 0, nbAt("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
 	}
-	row_55 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	row_49 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != r_3 {
 		return nil, 0, 0, nbErrorf("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	row_56 := a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	row_50 := a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(2) >= int64(x_5) {
 		return nil, 0, 0, nbAt("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
 	}
-	row_57 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	row_51 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != r_3 {
 		return nil, 0, 0, nbErrorf("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	n_59, err_60 := runtime.CheckSize(int64(3))
-	if err_60 != nil {
-		return nil, 0, 0, nbAt("models.nab:135:14", err_60)
+	n_53, err_54 := runtime.CheckSize(int64(3))
+	if err_54 != nil {
+		return nil, 0, 0, nbAt("models.nab:135:14", err_54)
 	}
-	var a_61 []float64
+	var a_55 []float64
 	if int64(0) >= int64(x_5) {
 		return nil, 0, 0, nbAt("models.nab:135:16", runtime.CheckIndex(int64(0), x_5))
 	}
-	row_62 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	row_56 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if r_3 != x_6 {
 		return nil, 0, 0, nbErrorf("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	if int64(0) >= int64(r_49) {
-		return nil, 0, 0, nbAt("models.nab:135:31", runtime.CheckIndex(int64(0), r_49))
+	row_57 := a_42[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	if r_3 != x_6 {
+		return nil, 0, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	row_63 := r_48[int(int64(0))*r_50 : (int(int64(0))+1)*r_50]
-	if r_3 != r_50 {
-		return nil, 0, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_50})+" and "+runtime.ShapeString([]int{r_3}))
-	}
-	if r_50 != x_6 {
-		return nil, 0, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_50}))
-	}
-	row_64 := a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	row_58 := a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if r_3 != x_6 {
 		return nil, 0, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	rs_65 := x_6
-	tot_66, err_67 := runtime.MulSize(n_59, rs_65)
-	if err_67 != nil {
-		return nil, 0, 0, nbAt("models.nab:135:14", err_67)
+	rs_59 := x_6
+	tot_60, err_61 := runtime.MulSize(n_53, rs_59)
+	if err_61 != nil {
+		return nil, 0, 0, nbAt("models.nab:135:14", err_61)
 	}
-	a_61 = ar.F64w(tot_66)
+	a_55 = ar.F64w(tot_60)
 	if int64(1) >= int64(x_5) {
 		return nil, 0, 0, nbAt("models.nab:135:16", runtime.CheckIndex(int64(1), x_5))
 	}
-	row_68 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	row_62 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if r_3 != x_6 {
 		return nil, 0, 0, nbErrorf("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	if int64(1) >= int64(r_49) {
-		return nil, 0, 0, nbAt("models.nab:135:31", runtime.CheckIndex(int64(1), r_49))
+	row_63 := a_42[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	if r_3 != x_6 {
+		return nil, 0, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	row_69 := r_48[int(int64(1))*r_50 : (int(int64(1))+1)*r_50]
-	if r_3 != r_50 {
-		return nil, 0, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_50})+" and "+runtime.ShapeString([]int{r_3}))
-	}
-	if r_50 != x_6 {
-		return nil, 0, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_50}))
-	}
-	row_70 := a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	row_64 := a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if r_3 != x_6 {
 		return nil, 0, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
 	if int64(2) >= int64(x_5) {
 		return nil, 0, 0, nbAt("models.nab:135:16", runtime.CheckIndex(int64(2), x_5))
 	}
-	row_71 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	row_65 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if r_3 != x_6 {
 		return nil, 0, 0, nbErrorf("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	if int64(2) >= int64(r_49) {
-		return nil, 0, 0, nbAt("models.nab:135:31", runtime.CheckIndex(int64(2), r_49))
+	row_66 := a_42[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	if r_3 != x_6 {
+		return nil, 0, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	row_72 := r_48[int(int64(2))*r_50 : (int(int64(2))+1)*r_50]
-	if r_3 != r_50 {
-		return nil, 0, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_50})+" and "+runtime.ShapeString([]int{r_3}))
-	}
-	if r_50 != x_6 {
-		return nil, 0, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_50}))
-	}
-	row_73 := a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	row_67 := a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if r_3 != x_6 {
 		return nil, 0, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	row_74 := a_61[0*rs_65 : 1*rs_65]
-	row_75 := a_61[1*rs_65 : 2*rs_65]
-	row_76 := a_61[2*rs_65 : 3*rs_65]
-	row_52 = row_52[:r_3]
-	row_53 = row_53[:r_3]
-	row_54 = row_54[:r_3]
-	row_55 = row_55[:r_3]
+	row_68 := a_55[0*rs_59 : 1*rs_59]
+	row_69 := a_55[1*rs_59 : 2*rs_59]
+	row_70 := a_55[2*rs_59 : 3*rs_59]
+	r_12 := ar.F64w(r_3)
+	row_8 = row_8[:r_3]
+	row_9 = row_9[:r_3]
+	row_10 = row_10[:r_3]
+	r_12 = r_12[:r_3]
+	row_16 = row_16[:r_3]
+	row_17 = row_17[:r_3]
+	row_18 = row_18[:r_3]
+	row_23 = row_23[:r_3]
+	row_24 = row_24[:r_3]
+	row_25 = row_25[:r_3]
+	row_27 = row_27[:r_3]
+	row_28 = row_28[:r_3]
+	row_29 = row_29[:r_3]
+	row_30 = row_30[:r_3]
+	row_31 = row_31[:r_3]
+	row_32 = row_32[:r_3]
+	row_33 = row_33[:r_3]
+	row_34 = row_34[:r_3]
+	row_35 = row_35[:r_3]
+	row_36 = row_36[:r_3]
+	row_37 = row_37[:r_3]
+	row_38 = row_38[:r_3]
+	row_43 = row_43[:r_3]
+	row_44 = row_44[:r_3]
+	row_45 = row_45[:r_3]
+	row_46 = row_46[:r_3]
+	row_47 = row_47[:r_3]
+	row_48 = row_48[:r_3]
+	row_49 = row_49[:r_3]
+	row_50 = row_50[:r_3]
+	row_51 = row_51[:r_3]
 	row_56 = row_56[:r_3]
 	row_57 = row_57[:r_3]
-	r_14 = r_14[:r_3]
+	row_58 = row_58[:r_3]
 	row_62 = row_62[:r_3]
 	row_63 = row_63[:r_3]
-	r_15 = r_15[:r_3]
 	row_64 = row_64[:r_3]
+	row_65 = row_65[:r_3]
+	row_66 = row_66[:r_3]
+	row_67 = row_67[:r_3]
 	row_68 = row_68[:r_3]
 	row_69 = row_69[:r_3]
 	row_70 = row_70[:r_3]
-	row_71 = row_71[:r_3]
-	row_72 = row_72[:r_3]
-	row_73 = row_73[:r_3]
-	row_74 = row_74[:r_3]
-	row_75 = row_75[:r_3]
-	row_76 = row_76[:r_3]
 	if r_3 >= 262144 {
-		row_52 := row_52
-		row_53 := row_53
-		row_54 := row_54
-		row_55 := row_55
+		row_8 := row_8
+		row_9 := row_9
+		row_10 := row_10
+		r_12 := r_12
+		row_16 := row_16
+		row_17 := row_17
+		row_18 := row_18
+		row_23 := row_23
+		row_24 := row_24
+		row_25 := row_25
+		row_27 := row_27
+		row_28 := row_28
+		row_29 := row_29
+		row_30 := row_30
+		row_31 := row_31
+		row_32 := row_32
+		row_33 := row_33
+		row_34 := row_34
+		row_35 := row_35
+		row_36 := row_36
+		row_37 := row_37
+		row_38 := row_38
+		row_43 := row_43
+		row_44 := row_44
+		row_45 := row_45
+		row_46 := row_46
+		row_47 := row_47
+		row_48 := row_48
+		row_49 := row_49
+		row_50 := row_50
+		row_51 := row_51
 		row_56 := row_56
 		row_57 := row_57
-		r_14 := r_14
+		row_58 := row_58
 		row_62 := row_62
 		row_63 := row_63
-		r_15 := r_15
 		row_64 := row_64
+		row_65 := row_65
+		row_66 := row_66
+		row_67 := row_67
 		row_68 := row_68
 		row_69 := row_69
 		row_70 := row_70
-		row_71 := row_71
-		row_72 := row_72
-		row_73 := row_73
-		row_74 := row_74
-		row_75 := row_75
-		row_76 := row_76
-		runtime.ParallelFor(r_3, 16384, func(lo_84, hi int) {
-			for i_85 := lo_84; i_85 < hi; i_85++ {
-				e_87 := ((((row_52[i_85] * row_53[i_85]) + (row_54[i_85] * row_55[i_85])) + (row_56[i_85] * row_57[i_85])) * (1.0 - r_14[i_85]))
-				e_88 := (((row_62[i_85] * r_14[i_85]) + (row_63[i_85] * r_15[i_85])) + (row_64[i_85] * e_87))
-				e_89 := (((row_68[i_85] * r_14[i_85]) + (row_69[i_85] * r_15[i_85])) + (row_70[i_85] * e_87))
-				e_90 := (((row_71[i_85] * r_14[i_85]) + (row_72[i_85] * r_15[i_85])) + (row_73[i_85] * e_87))
-				row_74[i_85] = e_88
-				row_75[i_85] = e_89
-				row_76[i_85] = e_90
+		runtime.ParallelFor(r_3, 16384, func(lo_89, hi int) {
+			for i_90 := lo_89; i_90 < hi; i_90++ {
+				e_92 := (((row_8[i_90] * row_8[i_90]) + (row_9[i_90] * row_9[i_90])) + (row_10[i_90] * row_10[i_90]))
+				e_93 := (runtime.Sign(e_92))
+				r_12[i_90] = e_93
+				e_94 := (math.Sqrt((e_92 + (1.0 - e_93))))
+				e_95 := (math.Cos(e_94))
+				e_96 := (math.Sin(e_94))
+				e_97 := (row_16[i_90] / e_94)
+				e_98 := (row_17[i_90] / e_94)
+				e_99 := (row_18[i_90] / e_94)
+				row_23[i_90] = e_97
+				row_24[i_90] = e_98
+				row_25[i_90] = e_99
+				e_100 := ((row_27[i_90] * row_28[i_90]) - (row_29[i_90] * row_30[i_90]))
+				e_101 := ((row_31[i_90] * row_32[i_90]) - (row_33[i_90] * row_34[i_90]))
+				e_102 := ((row_35[i_90] * row_36[i_90]) - (row_37[i_90] * row_38[i_90]))
+				row_43[i_90] = e_100
+				row_44[i_90] = e_101
+				row_45[i_90] = e_102
+				e_103 := ((((row_46[i_90] * row_47[i_90]) + (row_48[i_90] * row_49[i_90])) + (row_50[i_90] * row_51[i_90])) * (1.0 - e_95))
+				e_104 := (((row_56[i_90] * e_95) + (row_57[i_90] * e_96)) + (row_58[i_90] * e_103))
+				e_105 := (((row_62[i_90] * e_95) + (row_63[i_90] * e_96)) + (row_64[i_90] * e_103))
+				e_106 := (((row_65[i_90] * e_95) + (row_66[i_90] * e_96)) + (row_67[i_90] * e_103))
+				row_68[i_90] = e_104
+				row_69[i_90] = e_105
+				row_70[i_90] = e_106
 			}
 		})
 	} else {
-		for i_77 := 0; i_77 < r_3; i_77++ {
-			e_79 := ((((row_52[i_77] * row_53[i_77]) + (row_54[i_77] * row_55[i_77])) + (row_56[i_77] * row_57[i_77])) * (1.0 - r_14[i_77]))
-			e_80 := (((row_62[i_77] * r_14[i_77]) + (row_63[i_77] * r_15[i_77])) + (row_64[i_77] * e_79))
-			e_81 := (((row_68[i_77] * r_14[i_77]) + (row_69[i_77] * r_15[i_77])) + (row_70[i_77] * e_79))
-			e_82 := (((row_71[i_77] * r_14[i_77]) + (row_72[i_77] * r_15[i_77])) + (row_73[i_77] * e_79))
-			row_74[i_77] = e_80
-			row_75[i_77] = e_81
-			row_76[i_77] = e_82
+		for i_71 := 0; i_71 < r_3; i_71++ {
+			e_73 := (((row_8[i_71] * row_8[i_71]) + (row_9[i_71] * row_9[i_71])) + (row_10[i_71] * row_10[i_71]))
+			e_74 := (runtime.Sign(e_73))
+			r_12[i_71] = e_74
+			e_75 := (math.Sqrt((e_73 + (1.0 - e_74))))
+			e_76 := (math.Cos(e_75))
+			e_77 := (math.Sin(e_75))
+			e_78 := (row_16[i_71] / e_75)
+			e_79 := (row_17[i_71] / e_75)
+			e_80 := (row_18[i_71] / e_75)
+			row_23[i_71] = e_78
+			row_24[i_71] = e_79
+			row_25[i_71] = e_80
+			e_81 := ((row_27[i_71] * row_28[i_71]) - (row_29[i_71] * row_30[i_71]))
+			e_82 := ((row_31[i_71] * row_32[i_71]) - (row_33[i_71] * row_34[i_71]))
+			e_83 := ((row_35[i_71] * row_36[i_71]) - (row_37[i_71] * row_38[i_71]))
+			row_43[i_71] = e_81
+			row_44[i_71] = e_82
+			row_45[i_71] = e_83
+			e_84 := ((((row_46[i_71] * row_47[i_71]) + (row_48[i_71] * row_49[i_71])) + (row_50[i_71] * row_51[i_71])) * (1.0 - e_76))
+			e_85 := (((row_56[i_71] * e_76) + (row_57[i_71] * e_77)) + (row_58[i_71] * e_84))
+			e_86 := (((row_62[i_71] * e_76) + (row_63[i_71] * e_77)) + (row_64[i_71] * e_84))
+			e_87 := (((row_65[i_71] * e_76) + (row_66[i_71] * e_77)) + (row_67[i_71] * e_84))
+			row_68[i_71] = e_85
+			row_69[i_71] = e_86
+			row_70[i_71] = e_87
 		}
 	}
-	r_91, r_92, r_93, err_94 := fn_cross(ar, r_1, r_2, r_3, x_4, x_5, x_6)
-	if err_94 != nil {
-		return nil, 0, 0, nbFrame(err_94, "cross", "models.nab:122:5", "models.nab:136:19")
+	r_107, r_108, r_109, err_110 := fn_cross(ar, r_1, r_2, r_3, x_4, x_5, x_6)
+	if err_110 != nil {
+		return nil, 0, 0, nbFrame(err_110, "cross", "models.nab:122:5", "models.nab:136:19")
 	}
-	if r_92 != x_5 || r_93 != x_6 {
-		return nil, 0, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_92, r_93}))
+	if r_108 != x_5 || r_109 != x_6 {
+		return nil, 0, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_108, r_109}))
 	}
-	n_95 := x_5 * x_6
-	r_96 := ar.F64w(n_95)
-	x_4 = x_4[:len(r_96)]
-	r_91 = r_91[:len(r_96)]
-	if len(r_96) >= 262144 {
-		r_96 := r_96
+	n_111 := x_5 * x_6
+	r_112 := ar.F64w(n_111)
+	x_4 = x_4[:len(r_112)]
+	r_107 = r_107[:len(r_112)]
+	if len(r_112) >= 262144 {
+		r_112 := r_112
 		x_4 := x_4
-		r_91 := r_91
-		runtime.ParallelFor(len(r_96), 16384, func(lo_100, hi int) {
-			for i_101 := lo_100; i_101 < hi; i_101++ {
-				r_96[i_101] = (x_4[i_101] + r_91[i_101])
+		r_107 := r_107
+		runtime.ParallelFor(len(r_112), 16384, func(lo_116, hi int) {
+			for i_117 := lo_116; i_117 < hi; i_117++ {
+				r_112[i_117] = (x_4[i_117] + r_107[i_117])
 			}
 		})
 	} else {
-		for i_97 := range r_96 {
-			r_96[i_97] = (x_4[i_97] + r_91[i_97])
+		for i_113 := range r_112 {
+			r_112[i_113] = (x_4[i_113] + r_107[i_113])
 		}
 	}
-	n_103, err_104 := runtime.CheckSize(int64(3))
-	if err_104 != nil {
-		return nil, 0, 0, nbAt("models.nab:137:6", err_104)
+	n_119, err_120 := runtime.CheckSize(int64(3))
+	if err_120 != nil {
+		return nil, 0, 0, nbAt("models.nab:137:6", err_120)
 	}
-	var a_105 []float64
-	row_106 := a_61[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	var a_121 []float64
+	row_122 := a_55[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != r_3 {
 		return nil, 0, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	if int64(0) >= int64(x_5) {
 		return nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(int64(0), x_5))
 	}
-	row_107 := r_96[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	row_123 := r_112[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != r_3 {
 		return nil, 0, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	rs_108 := r_3
-	tot_109, err_110 := runtime.MulSize(n_103, rs_108)
-	if err_110 != nil {
-		return nil, 0, 0, nbAt("models.nab:137:6", err_110)
+	rs_124 := r_3
+	tot_125, err_126 := runtime.MulSize(n_119, rs_124)
+	if err_126 != nil {
+		return nil, 0, 0, nbAt("models.nab:137:6", err_126)
 	}
-	a_105 = ar.F64w(tot_109)
-	row_111 := a_61[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	a_121 = ar.F64w(tot_125)
+	row_127 := a_55[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != r_3 {
 		return nil, 0, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	if int64(1) >= int64(x_5) {
 		return nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(int64(1), x_5))
 	}
-	row_112 := r_96[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	row_128 := r_112[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != r_3 {
 		return nil, 0, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	row_113 := a_61[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	row_129 := a_55[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != r_3 {
 		return nil, 0, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	if int64(2) >= int64(x_5) {
 		return nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(int64(2), x_5))
 	}
-	row_114 := r_96[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	row_130 := r_112[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != r_3 {
 		return nil, 0, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	row_115 := a_105[0*rs_108 : 1*rs_108]
-	row_116 := a_105[1*rs_108 : 2*rs_108]
-	row_117 := a_105[2*rs_108 : 3*rs_108]
+	row_131 := a_121[0*rs_124 : 1*rs_124]
+	row_132 := a_121[1*rs_124 : 2*rs_124]
+	row_133 := a_121[2*rs_124 : 3*rs_124]
 	r_12 = r_12[:r_3]
-	row_106 = row_106[:r_3]
-	row_107 = row_107[:r_3]
-	row_111 = row_111[:r_3]
-	row_112 = row_112[:r_3]
-	row_113 = row_113[:r_3]
-	row_114 = row_114[:r_3]
-	row_115 = row_115[:r_3]
-	row_116 = row_116[:r_3]
-	row_117 = row_117[:r_3]
+	row_122 = row_122[:r_3]
+	row_123 = row_123[:r_3]
+	row_127 = row_127[:r_3]
+	row_128 = row_128[:r_3]
+	row_129 = row_129[:r_3]
+	row_130 = row_130[:r_3]
+	row_131 = row_131[:r_3]
+	row_132 = row_132[:r_3]
+	row_133 = row_133[:r_3]
 	if r_3 >= 262144 {
 		r_12 := r_12
-		row_106 := row_106
-		row_107 := row_107
-		row_111 := row_111
-		row_112 := row_112
-		row_113 := row_113
-		row_114 := row_114
-		row_115 := row_115
-		row_116 := row_116
-		row_117 := row_117
-		runtime.ParallelFor(r_3, 16384, func(lo_124, hi int) {
-			for i_125 := lo_124; i_125 < hi; i_125++ {
-				e_127 := ((r_12[i_125] * row_106[i_125]) + ((1.0 - r_12[i_125]) * row_107[i_125]))
-				e_128 := ((r_12[i_125] * row_111[i_125]) + ((1.0 - r_12[i_125]) * row_112[i_125]))
-				e_129 := ((r_12[i_125] * row_113[i_125]) + ((1.0 - r_12[i_125]) * row_114[i_125]))
-				row_115[i_125] = e_127
-				row_116[i_125] = e_128
-				row_117[i_125] = e_129
+		row_122 := row_122
+		row_123 := row_123
+		row_127 := row_127
+		row_128 := row_128
+		row_129 := row_129
+		row_130 := row_130
+		row_131 := row_131
+		row_132 := row_132
+		row_133 := row_133
+		runtime.ParallelFor(r_3, 16384, func(lo_140, hi int) {
+			for i_141 := lo_140; i_141 < hi; i_141++ {
+				e_143 := ((r_12[i_141] * row_122[i_141]) + ((1.0 - r_12[i_141]) * row_123[i_141]))
+				e_144 := ((r_12[i_141] * row_127[i_141]) + ((1.0 - r_12[i_141]) * row_128[i_141]))
+				e_145 := ((r_12[i_141] * row_129[i_141]) + ((1.0 - r_12[i_141]) * row_130[i_141]))
+				row_131[i_141] = e_143
+				row_132[i_141] = e_144
+				row_133[i_141] = e_145
 			}
 		})
 	} else {
-		for i_118 := 0; i_118 < r_3; i_118++ {
-			e_120 := ((r_12[i_118] * row_106[i_118]) + ((1.0 - r_12[i_118]) * row_107[i_118]))
-			e_121 := ((r_12[i_118] * row_111[i_118]) + ((1.0 - r_12[i_118]) * row_112[i_118]))
-			e_122 := ((r_12[i_118] * row_113[i_118]) + ((1.0 - r_12[i_118]) * row_114[i_118]))
-			row_115[i_118] = e_120
-			row_116[i_118] = e_121
-			row_117[i_118] = e_122
+		for i_134 := 0; i_134 < r_3; i_134++ {
+			e_136 := ((r_12[i_134] * row_122[i_134]) + ((1.0 - r_12[i_134]) * row_123[i_134]))
+			e_137 := ((r_12[i_134] * row_127[i_134]) + ((1.0 - r_12[i_134]) * row_128[i_134]))
+			e_138 := ((r_12[i_134] * row_129[i_134]) + ((1.0 - r_12[i_134]) * row_130[i_134]))
+			row_131[i_134] = e_136
+			row_132[i_134] = e_137
+			row_133[i_134] = e_138
 		}
 	}
-	nbKeep(ar, mark_130, &a_105)
-	return a_105, 3, r_3, nil
+	nbKeep(ar, mark_146, &a_121)
+	return a_121, 3, r_3, nil
 }
 
 // fn_residuals is def residuals (models.nab:142:5).
