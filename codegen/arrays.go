@@ -514,12 +514,7 @@ func (f *fn) litRows(e *ir.PrimCall, at *ir.Array) (rows []val, data, rs string)
 	}
 	n := fmt.Sprint(len(rows))
 	rs = f.def("rs", strings.Join(d0, " * "))
-	tot, errv := f.fresh("tot"), f.fresh("err")
-	f.line("%s, %s := runtime.MulSize(%s, %s)", tot, errv, n, rs)
-	f.line("if %s != nil {", errv)
-	f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(e.P), errv))
-	f.line("}")
-	data = f.def("a", f.mkW(k, tot))
+	data = f.def("a", f.mkW(k, f.mulSize(n, rs, e.P)))
 	return rows, data, rs
 }
 
@@ -874,14 +869,20 @@ func lowerDot(f *fn, e *ir.PrimCall) val {
 func (f *fn) alloc(k ir.ScalarKind, pos ir.Pos, dims ...string) string {
 	total := dims[0]
 	for _, d := range dims[1:] {
-		t, errv := f.fresh("tot"), f.fresh("err")
-		f.line("%s, %s := runtime.MulSize(%s, %s)", t, errv, total, d)
-		f.line("if %s != nil {", errv)
-		f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(pos), errv))
-		f.line("}")
-		total = t
+		total = f.mulSize(total, d, pos)
 	}
 	return f.def("a", f.mk(k, total))
+}
+
+// mulSize is the checked product of two sizes, failing at pos when it
+// overflows.
+func (f *fn) mulSize(a, b string, pos ir.Pos) string {
+	t, errv := f.fresh("tot"), f.fresh("err")
+	f.line("%s, %s := runtime.MulSize(%s, %s)", t, errv, a, b)
+	f.line("if %s != nil {", errv)
+	f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(pos), errv))
+	f.line("}")
+	return t
 }
 
 func lowerOuter(f *fn, e *ir.PrimCall) val {

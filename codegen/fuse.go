@@ -290,7 +290,17 @@ func (f *fn) sumLazy(lz *lazy) string {
 		f.release(mark, "")
 		return ""
 	}
-	seq := f.scratch(func() {
+	seq := f.seqLoop(n, iter)
+	if lz.kind != ir.F64 || !f.parallel(n, n, seq, s, iter) {
+		f.b.WriteString(seq)
+	}
+	return s
+}
+
+// seqLoop is the code of the sequential loop for i < n whose body iter
+// emits.
+func (f *fn) seqLoop(n string, iter func(i string) string) string {
+	return f.scratch(func() {
 		i := f.fresh("i")
 		f.line("for %s := 0; %s < %s; %s++ {", i, i, n, i)
 		f.loops++
@@ -298,8 +308,4 @@ func (f *fn) sumLazy(lz *lazy) string {
 		f.loops--
 		f.line("}")
 	})
-	if lz.kind != ir.F64 || !f.parallel(n, n, seq, s, iter) {
-		f.b.WriteString(seq)
-	}
-	return s
 }

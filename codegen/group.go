@@ -378,14 +378,7 @@ func (f *fn) flushGroup(group []*groupMember, rest ir.Expr) {
 		f.release(mark, "")
 		return ""
 	}
-	seq := f.scratch(func() {
-		i := f.fresh("i")
-		f.line("for %s := 0; %s < %s; %s++ {", i, i, n, i)
-		f.loops++
-		iter(i)
-		f.loops--
-		f.line("}")
-	})
+	seq := f.seqLoop(n, iter)
 	for _, m := range group {
 		if !m.lit && len(m.out) == 0 && identRE2(m.elem).MatchString(seq) {
 			f.g.fail("internal error: fused vector %s read other than by element", m.elem)
@@ -490,12 +483,7 @@ func (f *fn) buildRows(e *ir.PrimCall, n string, sf staticFn) (rows []val, data,
 		if j == 0 {
 			d0 = rd
 			rs = f.def("rs", strings.Join(rd, " * "))
-			tot, errv := f.fresh("tot"), f.fresh("err")
-			f.line("%s, %s := runtime.MulSize(%s, %s)", tot, errv, n, rs)
-			f.line("if %s != nil {", errv)
-			f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(e.P), errv))
-			f.line("}")
-			f.line("%s = %s", data, f.mkW(k, tot))
+			f.line("%s = %s", data, f.mkW(k, f.mulSize(n, rs, e.P)))
 		} else if conds := dimConds(d0, rd); len(conds) > 0 {
 			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"build: element %d has shape " + runtime.ShapeString([]int{%s}) + ", element 0 has shape " + runtime.ShapeString([]int{%s})`,
 				j, strings.Join(rd, ", "), strings.Join(d0, ", ")))
