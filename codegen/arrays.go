@@ -905,11 +905,11 @@ func lowerOuter(f *fn, e *ir.PrimCall) val {
 func lowerMatmul(f *fn, e *ir.PrimCall) val {
 	a := f.compile(e.Args[0])
 	if ir.Rank(a.t) == 2 && ir.Rank(e.Args[1].Type()) == 1 {
-		b := f.compileL(e.Args[1])
-		if b.lz != nil && !b.lz.cheap {
-			b = f.force(b)
+		if b := f.compileL(e.Args[1]); b.lz != nil && b.lz.cheap {
+			return f.matvecLazy(e, a, b.lz)
+		} else {
+			return f.matvec(e, a, f.force(b))
 		}
-		return f.matvec(e, a, b)
 	}
 	b := f.compile(e.Args[1])
 	ra, rb := ir.Rank(a.t), ir.Rank(b.t)
@@ -949,45 +949,53 @@ func lowerMatmul(f *fn, e *ir.PrimCall) val {
 	return val{}
 }
 
-// matvec is matrix @ vector, as a recipe: element r is the dot product
-// of row r with the vector, computed where it is consumed, so that
-// sum((A @ v)^2) stores nothing. A short vector (at most 32 elements) is
-// summed inline in column order, a cheap recipe for it (x - mu, say)
-// evaluated in that loop; a long one is forced and the product computed
-// up front by the kernel (a call costs more than short work, and the
-// kernel's order is the interpreter's).
+// matvec is matrix @ vector: small products inline (a call of the BLAS
+// kernel costs more than the work), large ones by the kernel.
 func (f *fn) matvec(e *ir.PrimCall, a, b val) val {
 	rows, k := a.parts[1], a.parts[2]
-	bd := dimsOf(b)
-	f.failIf(bd[0]+" != "+k, e.P, fmt.Sprintf(`"'@': inner sizes differ: " + runtime.ShapeString([]int{%s}) + " @ " + runtime.ShapeString([]int{%s})`, strings.Join(a.parts[1:], ", "), bd[0]))
-	xel, xarr := elemOf(b)
-	f.reslice(xarr, k)
-	// y holds the product only when the vector is long.
-	y := f.fresh("y")
-	f.line("var %s []float64", y)
-	f.line("if %s > 32 {", k)
-	xv := b.parts
-	if b.lz != nil {
-		xv = []string{f.def("x", f.mkW(b.lz.kind, k))}
-		f.writeLazy(xv[0], b.lz)
-	}
-	f.line("%s = %s", y, f.mk(ir.F64, rows))
-	f.line("runtime.Gemv(false, %s, %s, 1, %s, %s, 0, %s)", rows, k, a.parts[0], xv[0], y)
+	f.failIf(b.parts[1]+" != "+k, e.P, fmt.Sprintf(`"'@': inner sizes differ: " + runtime.ShapeString([]int{%s}) + " @ " + runtime.ShapeString([]int{%s})`, strings.Join(a.parts[1:], ", "), strings.Join(b.parts[1:], ", ")))
+	y := f.alloc(ir.F64, e.P, rows)
+	f.line("if %s <= 32 {", k)
+	x, r, row, s, c, v := b.parts[0], f.fresh("r"), f.fresh("row"), f.fresh("s"), f.fresh("c"), f.fresh("v")
+	f.line("%s = %s[:%s]", x, x, k)
+	f.line("for %s := range %s {", r, y)
+	f.line("%s := %s[%s*%s : (%s+1)*%s]", row, a.parts[0], r, k, r, k)
+	f.line("%s := 0.0", s)
+	f.line("for %s, %s := range %s {", c, v, row)
+	f.line("%s += %s * %s[%s]", s, v, x, c)
 	f.line("}")
-	m := a.parts[0]
-	return val{t: e.T, lz: &lazy{kind: ir.F64, dims: []string{rows}, safe: b.lz == nil || b.lz.safe, elem: func(r string) string {
-		s, row, c, v := f.fresh("s"), f.fresh("row"), f.fresh("c"), f.fresh("v")
-		f.line("var %s float64", s)
-		f.line("if %s <= 32 {", k)
-		f.line("%s := %s[%s*%s : (%s+1)*%s]", row, m, r, k, r, k)
-		f.line("for %s, %s := range %s {", c, v, row)
-		f.line("%s += %s * %s", s, v, xel(c))
-		f.line("}")
-		f.line("} else {")
-		f.line("%s = %s[%s]", s, y, r)
-		f.line("}")
-		return s
-	}}}
+	f.line("%s[%s] = %s", y, r, s)
+	f.line("}")
+	f.line("} else {")
+	f.line("runtime.Gemv(false, %s, %s, 1, %s, %s, 0, %s)", rows, k, a.parts[0], b.parts[0], y)
+	f.line("}")
+	return valOf(e.T, y, rows)
+}
+
+// matvecLazy is matrix @ a cheap recipe (x - mu, say): the recipe is
+// evaluated in the product's inner loop instead of being stored, when
+// the vector is short; a long one is forced and goes to the kernel.
+func (f *fn) matvecLazy(e *ir.PrimCall, a val, lz *lazy) val {
+	rows, k := a.parts[1], a.parts[2]
+	f.failIf(lz.dims[0]+" != "+k, e.P, fmt.Sprintf(`"'@': inner sizes differ: " + runtime.ShapeString([]int{%s}) + " @ " + runtime.ShapeString([]int{%s})`, strings.Join(a.parts[1:], ", "), lz.dims[0]))
+	y := f.alloc(ir.F64, e.P, rows)
+	f.line("if %s <= 32 {", k)
+	f.reslice(lz.arrays, k)
+	r, row, s, c, v := f.fresh("r"), f.fresh("row"), f.fresh("s"), f.fresh("c"), f.fresh("v")
+	f.line("for %s := range %s {", r, y)
+	f.line("%s := %s[%s*%s : (%s+1)*%s]", row, a.parts[0], r, k, r, k)
+	f.line("%s := 0.0", s)
+	f.line("for %s, %s := range %s {", c, v, row)
+	f.line("%s += %s * %s", s, v, lz.elem(c))
+	f.line("}")
+	f.line("%s[%s] = %s", y, r, s)
+	f.line("}")
+	f.line("} else {")
+	xv := f.def("x", f.mkW(lz.kind, k))
+	f.writeLazy(xv, lz)
+	f.line("runtime.Gemv(false, %s, %s, 1, %s, %s, 0, %s)", rows, k, a.parts[0], xv, y)
+	f.line("}")
+	return valOf(e.T, y, rows)
 }
 
 func lowerTranspose(f *fn, e *ir.PrimCall) val {

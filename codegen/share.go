@@ -2,8 +2,8 @@ package codegen
 
 import "github.com/nabla-lang/nabla/ir"
 
-// Shared recipes. let y = A @ (x - mu) in y * y reads y twice, so the
-// single-use rule of canDefer stores y and reads it back. When every use
+// Shared recipes. let t = x * y + z in t * t reads t twice, so the
+// single-use rule of canDefer stores t and reads it back. When every use
 // of the variable is an operand of the elementwise expression that the
 // let's body is (so one consumer evaluates the body once per element, in
 // one place), the value stays a recipe whose element is computed once

@@ -165,46 +165,34 @@ func fn_loss(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_
 	if w_2 != x_6 {
 		return 0, nbErrorf("logreg.nab:7:13", "'@': inner sizes differ: "+runtime.ShapeString([]int{x_5, x_6})+" @ "+runtime.ShapeString([]int{w_2}))
 	}
-	w_1 = w_1[:x_6]
-	var y_12 []float64
-	if x_6 > 32 {
-		y_12 = ar.F64(x_5)
-		runtime.Gemv(false, x_5, x_6, 1, x_4, w_1, 0, y_12)
+	a_12 := ar.F64(x_5)
+	if x_6 <= 32 {
+		w_1 = w_1[:x_6]
+		for r_13 := range a_12 {
+			row_14 := x_4[r_13*x_6 : (r_13+1)*x_6]
+			s_15 := 0.0
+			for c_16, v_17 := range row_14 {
+				s_15 += v_17 * w_1[c_16]
+			}
+			a_12[r_13] = s_15
+		}
+	} else {
+		runtime.Gemv(false, x_5, x_6, 1, x_4, w_1, 0, a_12)
 	}
-	r_13 := ar.F64w(x_5)
-	if len(r_13) >= 256 {
-		x_6 := x_6
-		x_4 := x_4
-		w_1 := w_1
-		y_12 := y_12
-		r_13 := r_13
+	r_18 := ar.F64w(x_5)
+	a_12 = a_12[:len(r_18)]
+	if len(r_18) >= 262144 {
+		r_18 := r_18
+		a_12 := a_12
 		b_3 := b_3
-		runtime.ParallelFor(len(r_13), 32, func(lo_21, hi int) {
-			for i_22 := lo_21; i_22 < hi; i_22++ {
-				var s_24 float64
-				if x_6 <= 32 {
-					row_25 := x_4[i_22*x_6 : (i_22+1)*x_6]
-					for c_26, v_27 := range row_25 {
-						s_24 += v_27 * w_1[c_26]
-					}
-				} else {
-					s_24 = y_12[i_22]
-				}
-				r_13[i_22] = (s_24 + b_3)
+		runtime.ParallelFor(len(r_18), 16384, func(lo_22, hi int) {
+			for i_23 := lo_22; i_23 < hi; i_23++ {
+				r_18[i_23] = (a_12[i_23] + b_3)
 			}
 		})
 	} else {
-		for i_14 := range r_13 {
-			var s_16 float64
-			if x_6 <= 32 {
-				row_17 := x_4[i_14*x_6 : (i_14+1)*x_6]
-				for c_18, v_19 := range row_17 {
-					s_16 += v_19 * w_1[c_18]
-				}
-			} else {
-				s_16 = y_12[i_14]
-			}
-			r_13[i_14] = (s_16 + b_3)
+		for i_19 := range r_18 {
+			r_18[i_19] = (a_12[i_19] + b_3)
 		}
 	}
 	if x_5 != y_8 {
@@ -213,81 +201,69 @@ func fn_loss(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_
 	if y_8 != x_5 {
 		return 0, nbErrorf("logreg.nab:8:23", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5})+" and "+runtime.ShapeString([]int{y_8}))
 	}
-	var s_28 float64 = 0
-	r_13 = r_13[:x_5]
+	var s_25 float64 = 0
+	r_18 = r_18[:x_5]
 	y_7 = y_7[:x_5]
 	if x_5 >= 262144 {
-		r_13 := r_13
+		r_18 := r_18
 		y_7 := y_7
-		s_28 = runtime.ParallelSum(x_5, 16384, func(lo_32, hi int) float64 {
-			s_28 := 0.0
-			for i_33 := lo_32; i_33 < hi; i_33++ {
-				s_28 += ((runtime.Softplus(r_13[i_33])) - (y_7[i_33] * r_13[i_33]))
+		s_25 = runtime.ParallelSum(x_5, 16384, func(lo_29, hi int) float64 {
+			s_25 := 0.0
+			for i_30 := lo_29; i_30 < hi; i_30++ {
+				s_25 += ((runtime.Softplus(r_18[i_30])) - (y_7[i_30] * r_18[i_30]))
 			}
-			return s_28
+			return s_25
 		})
 	} else {
-		for i_29 := 0; i_29 < x_5; i_29++ {
-			s_28 += ((runtime.Softplus(r_13[i_29])) - (y_7[i_29] * r_13[i_29]))
+		for i_26 := 0; i_26 < x_5; i_26++ {
+			s_25 += ((runtime.Softplus(r_18[i_26])) - (y_7[i_26] * r_18[i_26]))
 		}
 	}
-	m_35 := s_28 / float64(x_5)
-	x_36 := 0.5 * lam_9
-	d_37 := runtime.Dot(w_1, w_1)
-	x_38 := x_36 * d_37
-	x_39 := m_35 + x_38
-	return x_39, nil
+	m_32 := s_25 / float64(x_5)
+	x_33 := 0.5 * lam_9
+	d_34 := runtime.Dot(w_1, w_1)
+	x_35 := x_33 * d_34
+	x_36 := m_32 + x_35
+	return x_36, nil
 }
 
 // fn_lossvjp11000 is def loss$vjp_11000 (logreg.nab:6:12).
 func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_5 int, x_6 int, y_7 []float64, y_8 int, lam_9 float64, ybar_10 float64) (float64, []float64, int, float64, error) {
-	mark_78 := ar.mark()
+	mark_75 := ar.mark()
 	w_1 = w_1[:w_2]
 	x_4 = x_4[:x_5*x_6]
 	y_7 = y_7[:y_8]
 	if w_2 != x_6 {
 		return 0, nil, 0, 0, nbErrorf("logreg.nab:7:13", "'@': inner sizes differ: "+runtime.ShapeString([]int{x_5, x_6})+" @ "+runtime.ShapeString([]int{w_2}))
 	}
-	w_1 = w_1[:x_6]
-	var y_11 []float64
-	if x_6 > 32 {
-		y_11 = ar.F64(x_5)
-		runtime.Gemv(false, x_5, x_6, 1, x_4, w_1, 0, y_11)
+	a_11 := ar.F64(x_5)
+	if x_6 <= 32 {
+		w_1 = w_1[:x_6]
+		for r_12 := range a_11 {
+			row_13 := x_4[r_12*x_6 : (r_12+1)*x_6]
+			s_14 := 0.0
+			for c_15, v_16 := range row_13 {
+				s_14 += v_16 * w_1[c_15]
+			}
+			a_11[r_12] = s_14
+		}
+	} else {
+		runtime.Gemv(false, x_5, x_6, 1, x_4, w_1, 0, a_11)
 	}
-	r_12 := ar.F64w(x_5)
-	if len(r_12) >= 256 {
-		x_6 := x_6
-		x_4 := x_4
-		w_1 := w_1
-		y_11 := y_11
-		r_12 := r_12
+	r_17 := ar.F64w(x_5)
+	a_11 = a_11[:len(r_17)]
+	if len(r_17) >= 262144 {
+		r_17 := r_17
+		a_11 := a_11
 		b_3 := b_3
-		runtime.ParallelFor(len(r_12), 32, func(lo_20, hi int) {
-			for i_21 := lo_20; i_21 < hi; i_21++ {
-				var s_23 float64
-				if x_6 <= 32 {
-					row_24 := x_4[i_21*x_6 : (i_21+1)*x_6]
-					for c_25, v_26 := range row_24 {
-						s_23 += v_26 * w_1[c_25]
-					}
-				} else {
-					s_23 = y_11[i_21]
-				}
-				r_12[i_21] = (s_23 + b_3)
+		runtime.ParallelFor(len(r_17), 16384, func(lo_21, hi int) {
+			for i_22 := lo_21; i_22 < hi; i_22++ {
+				r_17[i_22] = (a_11[i_22] + b_3)
 			}
 		})
 	} else {
-		for i_13 := range r_12 {
-			var s_15 float64
-			if x_6 <= 32 {
-				row_16 := x_4[i_13*x_6 : (i_13+1)*x_6]
-				for c_17, v_18 := range row_16 {
-					s_15 += v_18 * w_1[c_17]
-				}
-			} else {
-				s_15 = y_11[i_13]
-			}
-			r_12[i_13] = (s_15 + b_3)
+		for i_18 := range r_17 {
+			r_17[i_18] = (a_11[i_18] + b_3)
 		}
 	}
 	if x_5 != y_8 {
@@ -296,126 +272,126 @@ func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []flo
 	if y_8 != x_5 {
 		return 0, nil, 0, 0, nbErrorf("logreg.nab:8:23", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5})+" and "+runtime.ShapeString([]int{y_8}))
 	}
-	r_27 := ar.F64w(x_5)
-	r_12 = r_12[:len(r_27)]
-	y_7 = y_7[:len(r_27)]
-	if len(r_27) >= 262144 {
-		r_27 := r_27
-		r_12 := r_12
+	r_24 := ar.F64w(x_5)
+	r_17 = r_17[:len(r_24)]
+	y_7 = y_7[:len(r_24)]
+	if len(r_24) >= 262144 {
+		r_24 := r_24
+		r_17 := r_17
 		y_7 := y_7
-		runtime.ParallelFor(len(r_27), 16384, func(lo_31, hi int) {
-			for i_32 := lo_31; i_32 < hi; i_32++ {
-				r_27[i_32] = ((runtime.Softplus(r_12[i_32])) - (y_7[i_32] * r_12[i_32]))
+		runtime.ParallelFor(len(r_24), 16384, func(lo_28, hi int) {
+			for i_29 := lo_28; i_29 < hi; i_29++ {
+				r_24[i_29] = ((runtime.Softplus(r_17[i_29])) - (y_7[i_29] * r_17[i_29]))
 			}
 		})
 	} else {
-		for i_28 := range r_27 {
-			r_27[i_28] = ((runtime.Softplus(r_12[i_28])) - (y_7[i_28] * r_12[i_28]))
+		for i_25 := range r_24 {
+			r_24[i_25] = ((runtime.Softplus(r_17[i_25])) - (y_7[i_25] * r_17[i_25]))
 		}
 	}
-	x_34 := 0.5 * lam_9
-	x_35 := x_34 * ybar_10
-	r_36 := ar.F64w(w_2)
-	w_1 = w_1[:len(r_36)]
-	if len(r_36) >= 262144 {
-		r_36 := r_36
-		x_35 := x_35
+	x_31 := 0.5 * lam_9
+	x_32 := x_31 * ybar_10
+	r_33 := ar.F64w(w_2)
+	w_1 = w_1[:len(r_33)]
+	if len(r_33) >= 262144 {
+		r_33 := r_33
+		x_32 := x_32
 		w_1 := w_1
-		runtime.ParallelFor(len(r_36), 16384, func(lo_40, hi int) {
-			for i_41 := lo_40; i_41 < hi; i_41++ {
-				r_36[i_41] = (x_35 * w_1[i_41])
+		runtime.ParallelFor(len(r_33), 16384, func(lo_37, hi int) {
+			for i_38 := lo_37; i_38 < hi; i_38++ {
+				r_33[i_38] = (x_32 * w_1[i_38])
 			}
 		})
 	} else {
-		for i_37 := range r_36 {
-			r_36[i_37] = (x_35 * w_1[i_37])
+		for i_34 := range r_33 {
+			r_33[i_34] = (x_32 * w_1[i_34])
 		}
 	}
-	w_1 = w_1[:len(r_36)]
-	if len(r_36) >= 262144 {
-		r_36 := r_36
-		x_35 := x_35
+	w_1 = w_1[:len(r_33)]
+	if len(r_33) >= 262144 {
+		r_33 := r_33
+		x_32 := x_32
 		w_1 := w_1
-		runtime.ParallelFor(len(r_36), 16384, func(lo_47, hi int) {
-			for i_48 := lo_47; i_48 < hi; i_48++ {
-				r_36[i_48] += (x_35 * w_1[i_48])
+		runtime.ParallelFor(len(r_33), 16384, func(lo_44, hi int) {
+			for i_45 := lo_44; i_45 < hi; i_45++ {
+				r_33[i_45] += (x_32 * w_1[i_45])
 			}
 		})
 	} else {
-		for i_44 := range r_36 {
-			r_36[i_44] += (x_35 * w_1[i_44])
+		for i_41 := range r_33 {
+			r_33[i_41] += (x_32 * w_1[i_41])
 		}
 	}
-	n_50 := int64(x_5)
-	x_51 := float64(n_50)
-	x_52 := ybar_10 / x_51
+	n_47 := int64(x_5)
+	x_48 := float64(n_47)
+	x_49 := ybar_10 / x_48
 	if x_5 != y_8 {
 		return 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "shape mismatch in '*': "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5}))
 	}
-	r_53 := ar.F64w(y_8)
-	y_7 = y_7[:len(r_53)]
-	if len(r_53) >= 262144 {
-		r_53 := r_53
+	r_50 := ar.F64w(y_8)
+	y_7 = y_7[:len(r_50)]
+	if len(r_50) >= 262144 {
+		r_50 := r_50
 		y_7 := y_7
-		x_52 := x_52
-		runtime.ParallelFor(len(r_53), 16384, func(lo_57, hi int) {
-			for i_58 := lo_57; i_58 < hi; i_58++ {
-				r_53[i_58] = (y_7[i_58] * -x_52)
+		x_49 := x_49
+		runtime.ParallelFor(len(r_50), 16384, func(lo_54, hi int) {
+			for i_55 := lo_54; i_55 < hi; i_55++ {
+				r_50[i_55] = (y_7[i_55] * -x_49)
 			}
 		})
 	} else {
-		for i_54 := range r_53 {
-			r_53[i_54] = (y_7[i_54] * -x_52)
+		for i_51 := range r_50 {
+			r_50[i_51] = (y_7[i_51] * -x_49)
 		}
 	}
 	if y_8 != x_5 {
 		return 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "acc_add: shapes "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5})+" differ")
 	}
-	r_12 = r_12[:len(r_53)]
-	if len(r_53) >= 262144 {
-		r_53 := r_53
-		r_12 := r_12
-		x_52 := x_52
-		runtime.ParallelFor(len(r_53), 16384, func(lo_64, hi int) {
-			for i_65 := lo_64; i_65 < hi; i_65++ {
-				r_53[i_65] += ((runtime.Sigmoid(r_12[i_65])) * x_52)
+	r_17 = r_17[:len(r_50)]
+	if len(r_50) >= 262144 {
+		r_50 := r_50
+		r_17 := r_17
+		x_49 := x_49
+		runtime.ParallelFor(len(r_50), 16384, func(lo_61, hi int) {
+			for i_62 := lo_61; i_62 < hi; i_62++ {
+				r_50[i_62] += ((runtime.Sigmoid(r_17[i_62])) * x_49)
 			}
 		})
 	} else {
-		for i_61 := range r_53 {
-			r_53[i_61] += ((runtime.Sigmoid(r_12[i_61])) * x_52)
+		for i_58 := range r_50 {
+			r_50[i_58] += ((runtime.Sigmoid(r_17[i_58])) * x_49)
 		}
 	}
 	if y_8 != x_5 {
 		return 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "'@': inner sizes differ: "+runtime.ShapeString([]int{y_8})+" @ "+runtime.ShapeString([]int{x_5, x_6}))
 	}
-	a_67 := ar.F64(x_6)
+	a_64 := ar.F64(x_6)
 	if x_6 <= 32 {
-		r_53 = r_53[:x_5]
-		for r_68 := range r_53 {
-			row_69 := x_4[r_68*x_6 : (r_68+1)*x_6]
-			a_67 = a_67[:len(row_69)]
-			for c_70, v_71 := range row_69 {
-				a_67[c_70] += r_53[r_68] * v_71
+		r_50 = r_50[:x_5]
+		for r_65 := range r_50 {
+			row_66 := x_4[r_65*x_6 : (r_65+1)*x_6]
+			a_64 = a_64[:len(row_66)]
+			for c_67, v_68 := range row_66 {
+				a_64[c_67] += r_50[r_65] * v_68
 			}
 		}
 	} else {
-		runtime.Gemv(true, x_5, x_6, 1, x_4, r_53, 0, a_67)
+		runtime.Gemv(true, x_5, x_6, 1, x_4, r_50, 0, a_64)
 	}
 	if w_2 != x_6 {
 		return 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "acc_add: shapes "+runtime.ShapeString([]int{w_2})+" and "+runtime.ShapeString([]int{x_6})+" differ")
 	}
-	a_67 = a_67[:len(r_36)]
-	for i_72 := range r_36 {
-		r_36[i_72] += a_67[i_72]
+	a_64 = a_64[:len(r_33)]
+	for i_69 := range r_33 {
+		r_33[i_69] += a_64[i_69]
 	}
-	m_73 := runtime.Sum(r_27) / float64(len(r_27))
-	d_74 := runtime.Dot(w_1, w_1)
-	x_75 := x_34 * d_74
-	x_76 := m_73 + x_75
-	s_77 := runtime.Sum(r_53)
-	nbKeep(ar, mark_78, &r_36)
-	return x_76, r_36, w_2, s_77, nil
+	m_70 := runtime.Sum(r_24) / float64(len(r_24))
+	d_71 := runtime.Dot(w_1, w_1)
+	x_72 := x_31 * d_71
+	x_73 := m_70 + x_72
+	s_74 := runtime.Sum(r_50)
+	nbKeep(ar, mark_75, &r_33)
+	return x_73, r_33, w_2, s_74, nil
 }
 
 // fn_lossgrad is def loss_grad (logreg.nab:11:12).
@@ -489,7 +465,7 @@ func fn_train(ar *nbArena, x_1 []float64, x_2 int, x_3 int, y_4 []float64, y_5 i
 
 // fn_predict is def predict (logreg.nab:22:12).
 func fn_predict(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_5 int, x_6 int) ([]float64, int, error) {
-	mark_25 := ar.mark()
+	mark_22 := ar.mark()
 	size_7 := int64(w_2)
 	if int64(x_6) != size_7 {
 		return nil, 0, nbErrorf("logreg.nab:22:46", fmt.Sprintf("size mismatch: d is %d (w) but dimension 2 of x has size %d", size_7, x_6))
@@ -500,50 +476,38 @@ func fn_predict(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64,
 	if w_2 != x_6 {
 		return nil, 0, nbErrorf("logreg.nab:22:73", "'@': inner sizes differ: "+runtime.ShapeString([]int{x_5, x_6})+" @ "+runtime.ShapeString([]int{w_2}))
 	}
-	w_1 = w_1[:x_6]
-	var y_9 []float64
-	if x_6 > 32 {
-		y_9 = ar.F64(x_5)
-		runtime.Gemv(false, x_5, x_6, 1, x_4, w_1, 0, y_9)
+	a_9 := ar.F64(x_5)
+	if x_6 <= 32 {
+		w_1 = w_1[:x_6]
+		for r_10 := range a_9 {
+			row_11 := x_4[r_10*x_6 : (r_10+1)*x_6]
+			s_12 := 0.0
+			for c_13, v_14 := range row_11 {
+				s_12 += v_14 * w_1[c_13]
+			}
+			a_9[r_10] = s_12
+		}
+	} else {
+		runtime.Gemv(false, x_5, x_6, 1, x_4, w_1, 0, a_9)
 	}
-	r_10 := ar.F64w(x_5)
-	if len(r_10) >= 256 {
-		x_6 := x_6
-		x_4 := x_4
-		w_1 := w_1
-		y_9 := y_9
-		r_10 := r_10
+	r_15 := ar.F64w(x_5)
+	a_9 = a_9[:len(r_15)]
+	if len(r_15) >= 262144 {
+		r_15 := r_15
+		a_9 := a_9
 		b_3 := b_3
-		runtime.ParallelFor(len(r_10), 32, func(lo_18, hi int) {
-			for i_19 := lo_18; i_19 < hi; i_19++ {
-				var s_21 float64
-				if x_6 <= 32 {
-					row_22 := x_4[i_19*x_6 : (i_19+1)*x_6]
-					for c_23, v_24 := range row_22 {
-						s_21 += v_24 * w_1[c_23]
-					}
-				} else {
-					s_21 = y_9[i_19]
-				}
-				r_10[i_19] = (runtime.Sigmoid((s_21 + b_3)))
+		runtime.ParallelFor(len(r_15), 16384, func(lo_19, hi int) {
+			for i_20 := lo_19; i_20 < hi; i_20++ {
+				r_15[i_20] = (runtime.Sigmoid((a_9[i_20] + b_3)))
 			}
 		})
 	} else {
-		for i_11 := range r_10 {
-			var s_13 float64
-			if x_6 <= 32 {
-				row_14 := x_4[i_11*x_6 : (i_11+1)*x_6]
-				for c_15, v_16 := range row_14 {
-					s_13 += v_16 * w_1[c_15]
-				}
-			} else {
-				s_13 = y_9[i_11]
-			}
-			r_10[i_11] = (runtime.Sigmoid((s_13 + b_3)))
+		for i_16 := range r_15 {
+			r_15[i_16] = (runtime.Sigmoid((a_9[i_16] + b_3)))
 		}
 	}
-	nbKeep(ar, mark_25, &r_10)
-	return r_10, x_5, nil
+	nbKeep(ar, mark_22, &r_15)
+	return r_15, x_5, nil
 }
 
 // nbArena hands out the arrays of one call: slices cut from chunks

@@ -1016,34 +1016,33 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 						errs_120[lo_121/32] = nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 						return 0
 					}
-					row_136 = row_136[:d_22]
-					row_137 = row_137[:d_22]
-					var y_138 []float64
-					if d_22 > 32 {
-						x_139 := ar.F64w(d_22)
-						row_136 = row_136[:len(x_139)]
-						row_137 = row_137[:len(x_139)]
-						for i_140 := range x_139 {
-							x_139[i_140] = (row_136[i_140] - row_137[i_140])
-						}
-						y_138 = ar.F64(d_21)
-						runtime.Gemv(false, d_21, d_22, 1, row_135, x_139, 0, y_138)
-					}
-					var s_142 float64 = 0
-					for i_143 := 0; i_143 < d_21; i_143++ {
-						var s_145 float64
-						if d_22 <= 32 {
-							row_146 := row_135[i_143*d_22 : (i_143+1)*d_22]
-							for c_147, v_148 := range row_146 {
-								s_145 += v_148 * (row_136[c_147] - row_137[c_147])
+					a_138 := ar.F64(d_21)
+					if d_22 <= 32 {
+						row_136 = row_136[:d_22]
+						row_137 = row_137[:d_22]
+						for r_139 := range a_138 {
+							row_140 := row_135[r_139*d_22 : (r_139+1)*d_22]
+							s_141 := 0.0
+							for c_142, v_143 := range row_140 {
+								s_141 += v_143 * (row_136[c_142] - row_137[c_142])
 							}
-						} else {
-							s_145 = y_138[i_143]
+							a_138[r_139] = s_141
 						}
-						e_149 := s_145
-						s_142 += (e_149 * e_149)
+					} else {
+						x_144 := ar.F64w(d_22)
+						row_136 = row_136[:len(x_144)]
+						row_137 = row_137[:len(x_144)]
+						for i_145 := range x_144 {
+							x_144[i_145] = (row_136[i_145] - row_137[i_145])
+						}
+						runtime.Gemv(false, d_21, d_22, 1, row_135, x_144, 0, a_138)
 					}
-					x_150 := 0.5 * s_142
+					var s_147 float64 = 0
+					a_138 = a_138[:d_21]
+					for i_148 := 0; i_148 < d_21; i_148++ {
+						s_147 += (a_138[i_148] * a_138[i_148])
+					}
+					x_150 := 0.5 * s_147
 					x_151 := x_133 - x_150
 					r_127[i_128] = x_151
 					ar.release(mark_129)
@@ -1087,34 +1086,33 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 				if x_11 != d_22 {
 					return 0, nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 				}
-				row_103 = row_103[:d_22]
-				row_104 = row_104[:d_22]
-				var y_105 []float64
-				if d_22 > 32 {
-					x_106 := ar.F64w(d_22)
-					row_103 = row_103[:len(x_106)]
-					row_104 = row_104[:len(x_106)]
-					for i_107 := range x_106 {
-						x_106[i_107] = (row_103[i_107] - row_104[i_107])
-					}
-					y_105 = ar.F64(d_21)
-					runtime.Gemv(false, d_21, d_22, 1, row_102, x_106, 0, y_105)
-				}
-				var s_109 float64 = 0
-				for i_110 := 0; i_110 < d_21; i_110++ {
-					var s_112 float64
-					if d_22 <= 32 {
-						row_113 := row_102[i_110*d_22 : (i_110+1)*d_22]
-						for c_114, v_115 := range row_113 {
-							s_112 += v_115 * (row_103[c_114] - row_104[c_114])
+				a_105 := ar.F64(d_21)
+				if d_22 <= 32 {
+					row_103 = row_103[:d_22]
+					row_104 = row_104[:d_22]
+					for r_106 := range a_105 {
+						row_107 := row_102[r_106*d_22 : (r_106+1)*d_22]
+						s_108 := 0.0
+						for c_109, v_110 := range row_107 {
+							s_108 += v_110 * (row_103[c_109] - row_104[c_109])
 						}
-					} else {
-						s_112 = y_105[i_110]
+						a_105[r_106] = s_108
 					}
-					e_116 := s_112
-					s_109 += (e_116 * e_116)
+				} else {
+					x_111 := ar.F64w(d_22)
+					row_103 = row_103[:len(x_111)]
+					row_104 = row_104[:len(x_111)]
+					for i_112 := range x_111 {
+						x_111[i_112] = (row_103[i_112] - row_104[i_112])
+					}
+					runtime.Gemv(false, d_21, d_22, 1, row_102, x_111, 0, a_105)
 				}
-				x_117 := 0.5 * s_109
+				var s_114 float64 = 0
+				a_105 = a_105[:d_21]
+				for i_115 := 0; i_115 < d_21; i_115++ {
+					s_114 += (a_105[i_115] * a_105[i_115])
+				}
+				x_117 := 0.5 * s_114
 				x_118 := x_100 - x_117
 				r_94[i_95] = x_118
 				ar.release(mark_96)
@@ -1478,7 +1476,7 @@ func fn_qmatsplit10bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int64, 
 
 // fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:53:12).
 func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, error) {
-	mark_514 := ar.mark()
+	mark_512 := ar.mark()
 	alphas_1 = alphas_1[:alphas_2]
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
@@ -1639,69 +1637,64 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			if x_11 != d_22 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
-			r_107 = r_107[:d_22]
-			var y_110 []float64
-			if d_22 > 32 {
-				y_110 = ar.F64(d_21)
-				runtime.Gemv(false, d_21, d_22, 1, row_104, r_107, 0, y_110)
-			}
-			r_111 := ar.F64w(d_21)
-			for i_112 := range r_111 {
-				var s_114 float64
-				if d_22 <= 32 {
-					row_115 := row_104[i_112*d_22 : (i_112+1)*d_22]
-					for c_116, v_117 := range row_115 {
-						s_114 += v_117 * r_107[c_116]
+			a_110 := ar.F64(d_21)
+			if d_22 <= 32 {
+				r_107 = r_107[:d_22]
+				for r_111 := range a_110 {
+					row_112 := row_104[r_111*d_22 : (r_111+1)*d_22]
+					s_113 := 0.0
+					for c_114, v_115 := range row_112 {
+						s_113 += v_115 * r_107[c_114]
 					}
-				} else {
-					s_114 = y_110[i_112]
+					a_110[r_111] = s_113
 				}
-				r_111[i_112] = s_114
+			} else {
+				runtime.Gemv(false, d_21, d_22, 1, row_104, r_107, 0, a_110)
 			}
-			r_118 := ar.F64w(d_21)
-			r_111 = r_111[:len(r_118)]
-			for i_119 := range r_118 {
-				r_118[i_119] = (r_111[i_119] * r_111[i_119])
+			r_116 := ar.F64w(d_21)
+			a_110 = a_110[:len(r_116)]
+			for i_117 := range r_116 {
+				r_116[i_117] = (a_110[i_117] * a_110[i_117])
 			}
-			x_121 := alphas_1[int(i_102)]
-			x_122 := view_58[int(i_102)]
-			x_123 := x_121 + x_122
-			s_124 := runtime.Sum(r_118)
-			x_125 := 0.5 * s_124
-			x_126 := x_123 - x_125
-			a_89[i_100] = x_126
+			x_119 := alphas_1[int(i_102)]
+			x_120 := view_58[int(i_102)]
+			x_121 := x_119 + x_120
+			s_122 := runtime.Sum(r_116)
+			x_123 := 0.5 * s_122
+			x_124 := x_121 - x_123
+			a_89[i_100] = x_124
 			if i_100 == 0 {
 				d_91 = d_21
 				rs_92 = d_91
-				tot_127, err_128 := runtime.MulSize(n_87, rs_92)
-				if err_128 != nil {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_128)
+				tot_125, err_126 := runtime.MulSize(n_87, rs_92)
+				if err_126 != nil {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_126)
 				}
-				a_90 = ar.F64w(tot_127)
+				a_90 = ar.F64w(tot_125)
 			} else if d_21 != d_91 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_91}))
 			}
-			copy(a_90[i_100*rs_92:(i_100+1)*rs_92], r_118)
+			copy(a_90[i_100*rs_92:(i_100+1)*rs_92], r_116)
 			if i_100 == 0 {
 				d_94 = d_21
 				rs_95 = d_94
-				tot_129, err_130 := runtime.MulSize(n_87, rs_95)
-				if err_130 != nil {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_130)
+				tot_127, err_128 := runtime.MulSize(n_87, rs_95)
+				if err_128 != nil {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_128)
 				}
-				a_93 = ar.F64w(tot_129)
+				a_93 = ar.F64w(tot_127)
 			} else if d_21 != d_94 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_94}))
 			}
-			copy(a_93[i_100*rs_95:(i_100+1)*rs_95], r_111)
+			copy(a_93[i_100*rs_95:(i_100+1)*rs_95], a_110)
 			if i_100 == 0 {
 				d_97 = x_11
 				rs_98 = d_97
-				tot_131, err_132 := runtime.MulSize(n_87, rs_98)
-				if err_132 != nil {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_132)
+				tot_129, err_130 := runtime.MulSize(n_87, rs_98)
+				if err_130 != nil {
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_130)
 				}
-				a_96 = ar.F64w(tot_131)
+				a_96 = ar.F64w(tot_129)
 			} else if x_11 != d_97 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{x_11})+", element 0 has shape "+runtime.ShapeString([]int{d_97}))
 			}
@@ -1711,57 +1704,57 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			}
 		}
 		a_99 = view_40[:n_87*d_21*d_22]
-		n_133, err_134 := runtime.CheckSize(n_15)
-		_ = n_133
-		if err_134 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_134)
+		n_131, err_132 := runtime.CheckSize(n_15)
+		_ = n_131
+		if err_132 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_132)
 		}
-		view_135 := a_89
-		s_136 := runtime.LogSumExp(view_135)
-		a_61[i_84] = s_136
+		view_133 := a_89
+		s_134 := runtime.LogSumExp(view_133)
+		a_61[i_84] = s_134
 		if i_84 == 0 {
 			d_63 = n_87
 			rs_64 = d_63
-			tot_137, err_138 := runtime.MulSize(n_59, rs_64)
-			if err_138 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_138)
+			tot_135, err_136 := runtime.MulSize(n_59, rs_64)
+			if err_136 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_136)
 			}
-			a_62 = ar.F64w(tot_137)
+			a_62 = ar.F64w(tot_135)
 		} else if n_87 != d_63 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87})+", element 0 has shape "+runtime.ShapeString([]int{d_63}))
 		}
-		copy(a_62[i_84*rs_64:(i_84+1)*rs_64], view_135)
-		a_65[i_84] = s_136
+		copy(a_62[i_84*rs_64:(i_84+1)*rs_64], view_133)
+		a_65[i_84] = s_134
 		if i_84 == 0 {
 			d_66 = n_87
 			rs_67 = d_66
-			tot_139, err_140 := runtime.MulSize(n_59, rs_67)
-			if err_140 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_140)
+			tot_137, err_138 := runtime.MulSize(n_59, rs_67)
+			if err_138 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_138)
 			}
-			_ = tot_139
+			_ = tot_137
 		} else if n_87 != d_66 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87})+", element 0 has shape "+runtime.ShapeString([]int{d_66}))
 		}
 		if i_84 == 0 {
 			d_68, d_69 = n_87, d_91
 			rs_70 = d_68 * d_69
-			tot_141, err_142 := runtime.MulSize(n_59, rs_70)
-			if err_142 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_142)
+			tot_139, err_140 := runtime.MulSize(n_59, rs_70)
+			if err_140 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_140)
 			}
-			_ = tot_141
+			_ = tot_139
 		} else if n_87 != d_68 || d_91 != d_69 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_91})+", element 0 has shape "+runtime.ShapeString([]int{d_68, d_69}))
 		}
 		if i_84 == 0 {
 			d_72, d_73 = n_87, d_94
 			rs_74 = d_72 * d_73
-			tot_143, err_144 := runtime.MulSize(n_59, rs_74)
-			if err_144 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_144)
+			tot_141, err_142 := runtime.MulSize(n_59, rs_74)
+			if err_142 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_142)
 			}
-			a_71 = ar.F64w(tot_143)
+			a_71 = ar.F64w(tot_141)
 		} else if n_87 != d_72 || d_94 != d_73 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_94})+", element 0 has shape "+runtime.ShapeString([]int{d_72, d_73}))
 		}
@@ -1769,11 +1762,11 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		if i_84 == 0 {
 			d_76, d_77 = n_87, d_97
 			rs_78 = d_76 * d_77
-			tot_145, err_146 := runtime.MulSize(n_59, rs_78)
-			if err_146 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_146)
+			tot_143, err_144 := runtime.MulSize(n_59, rs_78)
+			if err_144 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_144)
 			}
-			a_75 = ar.F64w(tot_145)
+			a_75 = ar.F64w(tot_143)
 		} else if n_87 != d_76 || d_97 != d_77 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_97})+", element 0 has shape "+runtime.ShapeString([]int{d_76, d_77}))
 		}
@@ -1781,11 +1774,11 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		if i_84 == 0 {
 			d_80, d_81, d_82 = n_87, d_21, d_22
 			rs_83 = d_80 * d_81 * d_82
-			tot_147, err_148 := runtime.MulSize(n_59, rs_83)
-			if err_148 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_148)
+			tot_145, err_146 := runtime.MulSize(n_59, rs_83)
+			if err_146 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_146)
 			}
-			a_79 = ar.F64w(tot_147)
+			a_79 = ar.F64w(tot_145)
 		} else if n_87 != d_80 || d_21 != d_81 || d_22 != d_82 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_21, d_22})+", element 0 has shape "+runtime.ShapeString([]int{d_80, d_81, d_82}))
 		}
@@ -1794,363 +1787,363 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			ar.release(mark_85)
 		}
 	}
-	n_149, err_150 := runtime.CheckSize(n_17)
-	_ = n_149
-	if err_150 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_150)
+	n_147, err_148 := runtime.CheckSize(n_17)
+	_ = n_147
+	if err_148 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_148)
 	}
-	view_151 := a_61
-	n_152, err_153 := runtime.CheckSize(n_15)
-	if err_153 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_153)
+	view_149 := a_61
+	n_150, err_151 := runtime.CheckSize(n_15)
+	if err_151 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_151)
 	}
-	a_154 := ar.F64w(n_152)
-	var a_155 []float64
-	var d_156 int = 0
-	var rs_157 int = 0
-	var a_158 []float64
-	var a_159 []float64
-	var d_160 int = 0
-	var rs_161 int = 0
-	var a_162 []float64
-	for i_163 := 0; i_163 < n_152; i_163++ {
-		mark_164 := ar.mark()
-		i_165 := int64(i_163)
-		if i_165 < 0 || i_165 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_165, icf_7))
+	a_152 := ar.F64w(n_150)
+	var a_153 []float64
+	var d_154 int = 0
+	var rs_155 int = 0
+	var a_156 []float64
+	var a_157 []float64
+	var d_158 int = 0
+	var rs_159 int = 0
+	var a_160 []float64
+	for i_161 := 0; i_161 < n_150; i_161++ {
+		mark_162 := ar.mark()
+		i_163 := int64(i_161)
+		if i_163 < 0 || i_163 >= int64(icf_7) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_163, icf_7))
 		}
-		row_166 := icf_6[int(i_165)*icf_8 : (int(i_165)+1)*icf_8]
+		row_164 := icf_6[int(i_163)*icf_8 : (int(i_163)+1)*icf_8]
 		if n_16 < int64(0) || n_16 > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
-		n_167 := int(n_16) - int(int64(0))
-		s_168 := row_166[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
-		r_169 := ar.F64w(n_167)
-		s_168 = s_168[:len(r_169)]
-		for i_170 := range r_169 {
-			r_169[i_170] = (math.Exp(s_168[i_170]))
+		n_165 := int(n_16) - int(int64(0))
+		s_166 := row_164[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
+		r_167 := ar.F64w(n_165)
+		s_166 = s_166[:len(r_167)]
+		for i_168 := range r_167 {
+			r_167[i_168] = (math.Exp(s_166[i_168]))
 		}
-		n_172 := int64(icf_8)
-		if n_16 < 0 || n_172 < n_16 || n_172 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_172, icf_8))
+		n_170 := int64(icf_8)
+		if n_16 < 0 || n_170 < n_16 || n_170 > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_170, icf_8))
 		}
-		n_173 := int(n_172) - int(n_16)
-		s_174 := row_166[int(n_16)*1 : int(n_172)*1 : int(n_172)*1]
-		x_175 := gamma_12 * gamma_12
-		x_176 := 0.5 * x_175
-		var s_177 float64 = 0
-		r_169 = r_169[:n_167]
-		for i_178 := 0; i_178 < n_167; i_178++ {
-			s_177 += (r_169[i_178] * r_169[i_178])
+		n_171 := int(n_170) - int(n_16)
+		s_172 := row_164[int(n_16)*1 : int(n_170)*1 : int(n_170)*1]
+		x_173 := gamma_12 * gamma_12
+		x_174 := 0.5 * x_173
+		var s_175 float64 = 0
+		r_167 = r_167[:n_165]
+		for i_176 := 0; i_176 < n_165; i_176++ {
+			s_175 += (r_167[i_176] * r_167[i_176])
 		}
-		var s_180 float64 = 0
-		s_174 = s_174[:n_173]
-		for i_181 := 0; i_181 < n_173; i_181++ {
-			s_180 += (s_174[i_181] * s_174[i_181])
+		var s_178 float64 = 0
+		s_172 = s_172[:n_171]
+		for i_179 := 0; i_179 < n_171; i_179++ {
+			s_178 += (s_172[i_179] * s_172[i_179])
 		}
-		x_183 := s_177 + s_180
-		x_184 := x_176 * x_183
-		x_185 := float64(m_13)
-		x_186 := view_58[int(i_165)]
-		x_187 := x_185 * x_186
-		x_188 := x_184 - x_187
-		a_154[i_163] = x_188
-		if i_163 == 0 {
-			d_156 = n_173
-			rs_157 = d_156
-			tot_195, err_196 := runtime.MulSize(n_152, rs_157)
+		x_181 := s_175 + s_178
+		x_182 := x_174 * x_181
+		x_183 := float64(m_13)
+		x_184 := view_58[int(i_163)]
+		x_185 := x_183 * x_184
+		x_186 := x_182 - x_185
+		a_152[i_161] = x_186
+		if i_161 == 0 {
+			d_154 = n_171
+			rs_155 = d_154
+			tot_193, err_194 := runtime.MulSize(n_150, rs_155)
+			if err_194 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_194)
+			}
+			a_153 = ar.F64w(tot_193)
+		} else if n_171 != d_154 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{n_171})+", element 0 has shape "+runtime.ShapeString([]int{d_154}))
+		}
+		copy(a_153[i_161*rs_155:(i_161+1)*rs_155], s_172)
+		if i_161 == 0 {
+			d_158 = n_165
+			rs_159 = d_158
+			tot_195, err_196 := runtime.MulSize(n_150, rs_159)
 			if err_196 != nil {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_196)
 			}
-			a_155 = ar.F64w(tot_195)
-		} else if n_173 != d_156 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_163)+" has shape "+runtime.ShapeString([]int{n_173})+", element 0 has shape "+runtime.ShapeString([]int{d_156}))
+			a_157 = ar.F64w(tot_195)
+		} else if n_165 != d_158 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{n_165})+", element 0 has shape "+runtime.ShapeString([]int{d_158}))
 		}
-		copy(a_155[i_163*rs_157:(i_163+1)*rs_157], s_174)
-		if i_163 == 0 {
-			d_160 = n_167
-			rs_161 = d_160
-			tot_197, err_198 := runtime.MulSize(n_152, rs_161)
-			if err_198 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_198)
-			}
-			a_159 = ar.F64w(tot_197)
-		} else if n_167 != d_160 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_163)+" has shape "+runtime.ShapeString([]int{n_167})+", element 0 has shape "+runtime.ShapeString([]int{d_160}))
-		}
-		copy(a_159[i_163*rs_161:(i_163+1)*rs_161], r_169)
-		if i_163 > 0 {
-			ar.release(mark_164)
+		copy(a_157[i_161*rs_159:(i_161+1)*rs_159], r_167)
+		if i_161 > 0 {
+			ar.release(mark_162)
 		}
 	}
-	a_158 = icf_6[:n_152*icf_8]
-	a_162 = icf_6[:n_152*icf_8]
-	n_199, err_200 := runtime.CheckSize(n_15)
-	_ = n_199
-	if err_200 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_200)
+	a_156 = icf_6[:n_150*icf_8]
+	a_160 = icf_6[:n_150*icf_8]
+	n_197, err_198 := runtime.CheckSize(n_15)
+	_ = n_197
+	if err_198 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_198)
 	}
-	view_201 := a_154
-	x_202 := float64(n_17)
-	s_203 := runtime.LogSumExp(alphas_1)
-	x_204 := -ybar_14
-	x_205 := x_202 * x_204
-	r_206 := ar.F64w(alphas_2)
-	alphas_1 = alphas_1[:len(r_206)]
-	if len(r_206) >= 262144 {
-		r_206 := r_206
+	view_199 := a_152
+	x_200 := float64(n_17)
+	s_201 := runtime.LogSumExp(alphas_1)
+	x_202 := -ybar_14
+	x_203 := x_200 * x_202
+	r_204 := ar.F64w(alphas_2)
+	alphas_1 = alphas_1[:len(r_204)]
+	if len(r_204) >= 262144 {
+		r_204 := r_204
 		alphas_1 := alphas_1
-		s_203 := s_203
-		x_205 := x_205
-		runtime.ParallelFor(len(r_206), 16384, func(lo_210, hi int) {
-			for i_211 := lo_210; i_211 < hi; i_211++ {
-				r_206[i_211] = ((math.Exp((alphas_1[i_211] - s_203))) * x_205)
+		s_201 := s_201
+		x_203 := x_203
+		runtime.ParallelFor(len(r_204), 16384, func(lo_208, hi int) {
+			for i_209 := lo_208; i_209 < hi; i_209++ {
+				r_204[i_209] = ((math.Exp((alphas_1[i_209] - s_201))) * x_203)
 			}
 		})
 	} else {
-		for i_207 := range r_206 {
-			r_206[i_207] = ((math.Exp((alphas_1[i_207] - s_203))) * x_205)
+		for i_205 := range r_204 {
+			r_204[i_205] = ((math.Exp((alphas_1[i_205] - s_201))) * x_203)
 		}
 	}
-	z_213 := ar.F64(len(icf_6))
-	z_214 := ar.F64(len(view_58))
-	var rev_215 []float64
-	var rev_216 int
-	var rev_217 int
-	var rev_218 []float64
-	rev_215, rev_216, rev_217, rev_218 = z_213, icf_7, icf_8, z_214
-	for i_240 := int64(0); i_240 < n_15; i_240++ {
-		_ = a_154[int(i_240)]
-		row_243 := a_155[int(i_240)*d_156 : (int(i_240)+1)*d_156]
-		_ = a_158[int(i_240)*icf_8 : (int(i_240)+1)*icf_8]
-		row_245 := a_159[int(i_240)*d_160 : (int(i_240)+1)*d_160]
-		_ = a_162[int(i_240)*icf_8 : (int(i_240)+1)*icf_8]
-		x_247 := float64(m_13)
-		x_248 := -ybar_14
-		x_249 := x_247 * x_248
-		rev_218[i_240] += x_249
-		x_250 := gamma_12 * gamma_12
-		x_251 := 0.5 * x_250
-		x_252 := x_251 * ybar_14
-		if n_16 < 0 || n_16+int64(d_156) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(d_156), icf_8))
+	z_211 := ar.F64(len(icf_6))
+	z_212 := ar.F64(len(view_58))
+	var rev_213 []float64
+	var rev_214 int
+	var rev_215 int
+	var rev_216 []float64
+	rev_213, rev_214, rev_215, rev_216 = z_211, icf_7, icf_8, z_212
+	for i_238 := int64(0); i_238 < n_15; i_238++ {
+		_ = a_152[int(i_238)]
+		row_241 := a_153[int(i_238)*d_154 : (int(i_238)+1)*d_154]
+		_ = a_156[int(i_238)*icf_8 : (int(i_238)+1)*icf_8]
+		row_243 := a_157[int(i_238)*d_158 : (int(i_238)+1)*d_158]
+		_ = a_160[int(i_238)*icf_8 : (int(i_238)+1)*icf_8]
+		x_245 := float64(m_13)
+		x_246 := -ybar_14
+		x_247 := x_245 * x_246
+		rev_216[i_238] += x_247
+		x_248 := gamma_12 * gamma_12
+		x_249 := 0.5 * x_248
+		x_250 := x_249 * ybar_14
+		if n_16 < 0 || n_16+int64(d_154) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(d_154), icf_8))
 		}
-		if i_240 < 0 || i_240 >= int64(rev_216) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_240, rev_216))
+		if i_238 < 0 || i_238 >= int64(rev_214) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_238, rev_214))
 		}
-		if rev_217 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_217})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_215 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_215})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_253 := rev_215[i_240*int64(rev_217) : (i_240+1)*int64(rev_217)]
-		region_254 := row_253[int(n_16)*1 : (int(n_16)+d_156)*1]
-		row_243 = row_243[:len(region_254)]
-		for i_255 := range region_254 {
-			region_254[i_255] += ((2.0 * row_243[i_255]) * x_252)
+		row_251 := rev_213[i_238*int64(rev_215) : (i_238+1)*int64(rev_215)]
+		region_252 := row_251[int(n_16)*1 : (int(n_16)+d_154)*1]
+		row_241 = row_241[:len(region_252)]
+		for i_253 := range region_252 {
+			region_252[i_253] += ((2.0 * row_241[i_253]) * x_250)
 		}
-		if int64(0)+int64(d_160) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_160), icf_8))
+		if int64(0)+int64(d_158) > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_158), icf_8))
 		}
-		if i_240 < 0 || i_240 >= int64(rev_216) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_240, rev_216))
+		if i_238 < 0 || i_238 >= int64(rev_214) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_238, rev_214))
 		}
-		if rev_217 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_217})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_215 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_215})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_257 := rev_215[i_240*int64(rev_217) : (i_240+1)*int64(rev_217)]
-		region_258 := row_257[int(int64(0))*1 : (int(int64(0))+d_160)*1]
-		row_245 = row_245[:len(region_258)]
-		for i_259 := range region_258 {
-			region_258[i_259] += (row_245[i_259] * ((2.0 * row_245[i_259]) * x_252))
+		row_255 := rev_213[i_238*int64(rev_215) : (i_238+1)*int64(rev_215)]
+		region_256 := row_255[int(int64(0))*1 : (int(int64(0))+d_158)*1]
+		row_243 = row_243[:len(region_256)]
+		for i_257 := range region_256 {
+			region_256[i_257] += (row_243[i_257] * ((2.0 * row_243[i_257]) * x_250))
 		}
 	}
-	z_261 := ar.F64(len(view_40))
-	z_262 := ar.F64(len(means_3))
+	z_259 := ar.F64(len(view_40))
+	z_260 := ar.F64(len(means_3))
+	var rev_261 []float64
 	var rev_263 []float64
 	var rev_265 []float64
-	var rev_267 []float64
-	var rev_269 int
+	var rev_267 int
+	var rev_268 int
+	var rev_269 []float64
 	var rev_270 int
-	var rev_271 []float64
-	var rev_272 int
-	var rev_273 int
-	rev_263, rev_265, rev_267, rev_269, rev_270, rev_271, rev_272, rev_273 = r_206, z_214, z_261, d_21, d_22, z_262, means_4, means_5
-	for i_355 := int64(0); i_355 < n_17; i_355++ {
-		mark_356 := ar.mark()
-		_ = a_61[int(i_355)]
-		row_358 := a_62[int(i_355)*d_63 : (int(i_355)+1)*d_63]
-		x_359 := a_65[int(i_355)]
-		rs_360 := d_72 * d_73
-		row_361 := a_71[int(i_355)*rs_360 : (int(i_355)+1)*rs_360]
-		rs_362 := d_76 * d_77
-		row_363 := a_75[int(i_355)*rs_362 : (int(i_355)+1)*rs_362]
-		rs_364 := d_80 * d_81 * d_82
-		row_365 := a_79[int(i_355)*rs_364 : (int(i_355)+1)*rs_364]
-		r_366 := ar.F64w(d_63)
-		row_358 = row_358[:len(r_366)]
-		for i_367 := range r_366 {
-			r_366[i_367] = ((math.Exp((row_358[i_367] - x_359))) * ybar_14)
+	var rev_271 int
+	rev_261, rev_263, rev_265, rev_267, rev_268, rev_269, rev_270, rev_271 = r_204, z_212, z_259, d_21, d_22, z_260, means_4, means_5
+	for i_353 := int64(0); i_353 < n_17; i_353++ {
+		mark_354 := ar.mark()
+		_ = a_61[int(i_353)]
+		row_356 := a_62[int(i_353)*d_63 : (int(i_353)+1)*d_63]
+		x_357 := a_65[int(i_353)]
+		rs_358 := d_72 * d_73
+		row_359 := a_71[int(i_353)*rs_358 : (int(i_353)+1)*rs_358]
+		rs_360 := d_76 * d_77
+		row_361 := a_75[int(i_353)*rs_360 : (int(i_353)+1)*rs_360]
+		rs_362 := d_80 * d_81 * d_82
+		row_363 := a_79[int(i_353)*rs_362 : (int(i_353)+1)*rs_362]
+		r_364 := ar.F64w(d_63)
+		row_356 = row_356[:len(r_364)]
+		for i_365 := range r_364 {
+			r_364[i_365] = ((math.Exp((row_356[i_365] - x_357))) * ybar_14)
 		}
+		var rev_367 []float64
 		var rev_369 []float64
 		var rev_371 []float64
-		var rev_373 []float64
-		var rev_375 int
+		var rev_373 int
+		var rev_374 int
+		var rev_375 []float64
 		var rev_376 int
-		var rev_377 []float64
-		var rev_378 int
-		var rev_379 int
-		rev_369, rev_371, rev_373, rev_375, rev_376, rev_377, rev_378, rev_379 = rev_263, rev_265, rev_267, rev_269, rev_270, rev_271, rev_272, rev_273
-		for i_408 := int64(0); i_408 < n_15; i_408++ {
-			mark_409 := ar.mark()
-			if i_408 < 0 || i_408 >= int64(d_63) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_408, d_63))
+		var rev_377 int
+		rev_367, rev_369, rev_371, rev_373, rev_374, rev_375, rev_376, rev_377 = rev_261, rev_263, rev_265, rev_267, rev_268, rev_269, rev_270, rev_271
+		for i_406 := int64(0); i_406 < n_15; i_406++ {
+			mark_407 := ar.mark()
+			if i_406 < 0 || i_406 >= int64(d_63) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_406, d_63))
 			}
-			x_410 := r_366[int(i_408)]
-			if i_408 < 0 || i_408 >= int64(d_66) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_408, d_66))
+			x_408 := r_364[int(i_406)]
+			if i_406 < 0 || i_406 >= int64(d_66) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_406, d_66))
 			}
-			row_411 := row_361[int(i_408)*d_73 : (int(i_408)+1)*d_73]
-			row_412 := row_363[int(i_408)*d_77 : (int(i_408)+1)*d_77]
-			rs_413 := d_81 * d_82
-			row_414 := row_365[int(i_408)*rs_413 : (int(i_408)+1)*rs_413]
-			x_415 := -x_410
-			x_416 := 0.5 * x_415
-			r_417 := ar.F64w(d_73)
-			row_411 = row_411[:len(r_417)]
-			for i_418 := range r_417 {
-				r_417[i_418] = ((2.0 * row_411[i_418]) * x_416)
+			row_409 := row_359[int(i_406)*d_73 : (int(i_406)+1)*d_73]
+			row_410 := row_361[int(i_406)*d_77 : (int(i_406)+1)*d_77]
+			rs_411 := d_81 * d_82
+			row_412 := row_363[int(i_406)*rs_411 : (int(i_406)+1)*rs_411]
+			x_413 := -x_408
+			x_414 := 0.5 * x_413
+			r_415 := ar.F64w(d_73)
+			row_409 = row_409[:len(r_415)]
+			for i_416 := range r_415 {
+				r_415[i_416] = ((2.0 * row_409[i_416]) * x_414)
 			}
 			if d_73 != d_81 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_73})+" @ "+runtime.ShapeString([]int{d_81, d_82}))
 			}
-			a_420 := ar.F64(d_82)
+			a_418 := ar.F64(d_82)
 			if d_82 <= 32 {
-				r_417 = r_417[:d_81]
-				for r_421 := range r_417 {
-					row_422 := row_414[r_421*d_82 : (r_421+1)*d_82]
-					a_420 = a_420[:len(row_422)]
-					for c_423, v_424 := range row_422 {
-						a_420[c_423] += r_417[r_421] * v_424
+				r_415 = r_415[:d_81]
+				for r_419 := range r_415 {
+					row_420 := row_412[r_419*d_82 : (r_419+1)*d_82]
+					a_418 = a_418[:len(row_420)]
+					for c_421, v_422 := range row_420 {
+						a_418[c_421] += r_415[r_419] * v_422
 					}
 				}
 			} else {
-				runtime.Gemv(true, d_81, d_82, 1, row_414, r_417, 0, a_420)
+				runtime.Gemv(true, d_81, d_82, 1, row_412, r_415, 0, a_418)
 			}
-			if i_408 < 0 || i_408 >= int64(rev_378) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", runtime.CheckIndex(i_408, rev_378))
+			if i_406 < 0 || i_406 >= int64(rev_376) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", runtime.CheckIndex(i_406, rev_376))
 			}
-			if rev_379 != d_82 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_379})+" and "+runtime.ShapeString([]int{d_82})+" differ")
+			if rev_377 != d_82 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_377})+" and "+runtime.ShapeString([]int{d_82})+" differ")
 			}
-			row_425 := rev_377[i_408*int64(rev_379) : (i_408+1)*int64(rev_379)]
-			a_420 = a_420[:len(row_425)]
-			for i_426 := range row_425 {
-				row_425[i_426] += -a_420[i_426]
+			row_423 := rev_375[i_406*int64(rev_377) : (i_406+1)*int64(rev_377)]
+			a_418 = a_418[:len(row_423)]
+			for i_424 := range row_423 {
+				row_423[i_424] += -a_418[i_424]
 			}
-			tot_428, err_429 := runtime.MulSize(d_73, d_77)
-			if err_429 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_429)
+			tot_426, err_427 := runtime.MulSize(d_73, d_77)
+			if err_427 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_427)
 			}
-			_ = tot_428
-			if rev_375 != d_73 || rev_376 != d_77 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_375, rev_376})+" and "+runtime.ShapeString([]int{d_73, d_77})+" differ")
+			_ = tot_426
+			if rev_373 != d_73 || rev_374 != d_77 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_373, rev_374})+" and "+runtime.ShapeString([]int{d_73, d_77})+" differ")
 			}
-			rs_430 := rev_375 * rev_376
-			row_431 := rev_373[i_408*int64(rs_430) : (i_408+1)*int64(rs_430)]
-			for i_432, xi_433 := range r_417 {
-				row_436 := row_431[i_432*len(row_412) : (i_432+1)*len(row_412)]
-				for j_434, yj_435 := range row_412 {
-					row_436[j_434] += xi_433 * yj_435
+			rs_428 := rev_373 * rev_374
+			row_429 := rev_371[i_406*int64(rs_428) : (i_406+1)*int64(rs_428)]
+			for i_430, xi_431 := range r_415 {
+				row_434 := row_429[i_430*len(row_410) : (i_430+1)*len(row_410)]
+				for j_432, yj_433 := range row_410 {
+					row_434[j_432] += xi_431 * yj_433
 				}
 			}
-			rev_371[i_408] += x_410
-			rev_369[i_408] += x_410
-			ar.release(mark_409)
+			rev_369[i_406] += x_408
+			rev_367[i_406] += x_408
+			ar.release(mark_407)
 		}
-		ar.release(mark_356)
+		ar.release(mark_354)
 	}
-	var rev_437 []float64
-	var rev_438 int
-	var rev_439 int
-	rev_437, rev_438, rev_439 = z_213, icf_7, icf_8
-	for i_449 := int64(0); i_449 < n_15; i_449++ {
-		mark_450 := ar.mark()
-		_ = a_43[int(i_449)]
-		_ = a_46[int(i_449)*icf_8 : (int(i_449)+1)*icf_8]
-		z_453 := ar.F64(d_44)
-		x_454 := z_214[int(i_449)]
-		for i_455 := range z_453 {
-			z_453[i_455] += x_454
+	var rev_435 []float64
+	var rev_436 int
+	var rev_437 int
+	rev_435, rev_436, rev_437 = z_211, icf_7, icf_8
+	for i_447 := int64(0); i_447 < n_15; i_447++ {
+		mark_448 := ar.mark()
+		_ = a_43[int(i_447)]
+		_ = a_46[int(i_447)*icf_8 : (int(i_447)+1)*icf_8]
+		z_451 := ar.F64(d_44)
+		x_452 := z_212[int(i_447)]
+		for i_453 := range z_451 {
+			z_451[i_453] += x_452
 		}
 		if int64(0)+int64(d_44) > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_44), icf_8))
 		}
-		if i_449 < 0 || i_449 >= int64(rev_438) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:55:14", runtime.CheckIndex(i_449, rev_438))
+		if i_447 < 0 || i_447 >= int64(rev_436) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:55:14", runtime.CheckIndex(i_447, rev_436))
 		}
-		if rev_439 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_439})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_437 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_437})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_456 := rev_437[i_449*int64(rev_439) : (i_449+1)*int64(rev_439)]
-		region_457 := row_456[int(int64(0))*1 : (int(int64(0))+d_44)*1]
-		z_453 = z_453[:len(region_457)]
-		for i_458 := range region_457 {
-			region_457[i_458] += z_453[i_458]
+		row_454 := rev_435[i_447*int64(rev_437) : (i_447+1)*int64(rev_437)]
+		region_455 := row_454[int(int64(0))*1 : (int(int64(0))+d_44)*1]
+		z_451 = z_451[:len(region_455)]
+		for i_456 := range region_455 {
+			region_455[i_456] += z_451[i_456]
 		}
-		ar.release(mark_450)
+		ar.release(mark_448)
 	}
-	var rev_459 []float64
-	var rev_460 int
-	var rev_461 int
-	rev_459, rev_460, rev_461 = z_213, icf_7, icf_8
-	for i_480 := int64(0); i_480 < n_15; i_480++ {
-		mark_481 := ar.mark()
-		rs_482 := d_21 * d_22
-		_ = a_20[int(i_480)*rs_482 : (int(i_480)+1)*rs_482]
-		row_484 := a_24[int(i_480)*icf_8 : (int(i_480)+1)*icf_8]
-		r_485, r_486, r_487, r_488, r_489, r_490, err_491 := fn_qmatsplit10fwd(ar, row_484, icf_8, n_16)
+	var rev_457 []float64
+	var rev_458 int
+	var rev_459 int
+	rev_457, rev_458, rev_459 = z_211, icf_7, icf_8
+	for i_478 := int64(0); i_478 < n_15; i_478++ {
+		mark_479 := ar.mark()
+		rs_480 := d_21 * d_22
+		_ = a_20[int(i_478)*rs_480 : (int(i_478)+1)*rs_480]
+		row_482 := a_24[int(i_478)*icf_8 : (int(i_478)+1)*icf_8]
+		r_483, r_484, r_485, r_486, r_487, r_488, err_489 := fn_qmatsplit10fwd(ar, row_482, icf_8, n_16)
+		_ = r_483
+		_ = r_484
 		_ = r_485
-		_ = r_486
-		_ = r_487
-		if err_491 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_491, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
+		if err_489 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_489, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		rs_492 := d_21 * d_22
-		row_493 := z_261[int(i_480)*rs_492 : (int(i_480)+1)*rs_492]
-		r_494, r_495, err_496 := fn_qmatsplit10bwd(ar, r_488, r_489, r_490, row_493, d_21, d_22)
-		if err_496 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_496, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
+		rs_490 := d_21 * d_22
+		row_491 := z_259[int(i_478)*rs_490 : (int(i_478)+1)*rs_490]
+		r_492, r_493, err_494 := fn_qmatsplit10bwd(ar, r_486, r_487, r_488, row_491, d_21, d_22)
+		if err_494 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_494, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		if i_480 < 0 || i_480 >= int64(rev_460) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:12", runtime.CheckIndex(i_480, rev_460))
+		if i_478 < 0 || i_478 >= int64(rev_458) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:12", runtime.CheckIndex(i_478, rev_458))
 		}
-		if rev_461 != r_495 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_461})+" and "+runtime.ShapeString([]int{r_495})+" differ")
+		if rev_459 != r_493 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_459})+" and "+runtime.ShapeString([]int{r_493})+" differ")
 		}
-		row_497 := rev_459[i_480*int64(rev_461) : (i_480+1)*int64(rev_461)]
-		for j_498 := range row_497 {
-			row_497[j_498] += r_494[j_498]
+		row_495 := rev_457[i_478*int64(rev_459) : (i_478+1)*int64(rev_459)]
+		for j_496 := range row_495 {
+			row_495[j_496] += r_492[j_496]
 		}
-		ar.release(mark_481)
+		ar.release(mark_479)
 	}
-	x_499 := n_17 * n_16
-	x_500 := float64(x_499)
-	x_501 := (-0.5) * x_500
-	x_502 := x_501 * 1.8378770664093453
-	s_503 := runtime.Sum(view_151)
-	x_504 := x_502 + s_503
-	x_505 := x_202 * s_203
-	x_506 := x_504 - x_505
-	s_507 := runtime.Sum(view_201)
-	x_508 := x_506 + s_507
-	x_509 := float64(n_15)
-	r_510, err_511 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_511 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_511, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_497 := n_17 * n_16
+	x_498 := float64(x_497)
+	x_499 := (-0.5) * x_498
+	x_500 := x_499 * 1.8378770664093453
+	s_501 := runtime.Sum(view_149)
+	x_502 := x_500 + s_501
+	x_503 := x_200 * s_201
+	x_504 := x_502 - x_503
+	s_505 := runtime.Sum(view_199)
+	x_506 := x_504 + s_505
+	x_507 := float64(n_15)
+	r_508, err_509 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_509 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_509, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_512 := x_509 * r_510
-	x_513 := x_508 - x_512
-	nbKeep(ar, mark_514, &r_206, &z_262, &z_213)
-	return x_513, r_206, alphas_2, z_262, means_4, means_5, z_213, icf_7, icf_8, nil
+	x_510 := x_507 * r_508
+	x_511 := x_506 - x_510
+	nbKeep(ar, mark_512, &r_204, &z_260, &z_211)
+	return x_511, r_204, alphas_2, z_260, means_4, means_5, z_211, icf_7, icf_8, nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:64:12).

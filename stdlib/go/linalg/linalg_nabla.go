@@ -996,7 +996,7 @@ func fn_linalgsorsweep(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 
 // fn_linalgsor is def linalg.sor (std/linalg:181:5).
 func fn_linalgsor(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, omega_6 float64, iters_7 int64) ([]float64, int, error) {
-	mark_43 := ar.mark()
+	mark_45 := ar.mark()
 	size_8 := int64(a_2)
 	if int64(a_3) != size_8 {
 		return nil, 0, nbErrorf("std/linalg:181:16", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_8, a_3))
@@ -1018,47 +1018,47 @@ func fn_linalgsor(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b
 	var x_13 []float64
 	var x_14 int
 	x_13, x_14 = a_12, n_10
-	x_28 := iters_7 >= int64(0)
-	if !x_28 {
+	x_29 := iters_7 >= int64(0)
+	if !x_29 {
 		return nil, 0, nbErrorf("std/linalg:182:15", "linalg.sor: argument 4 (iters) must be non-negative")
 	}
-	for t_29 := int64(0); t_29 < iters_7; t_29++ {
-		mark_30 := ar.mark()
-		r_31, r_32, err_33 := fn_linalgsorsweep(ar, a_1, a_2, a_3, b_4, b_5, omega_6, x_13, x_14)
-		if err_33 != nil {
-			return nil, 0, nbFrame(err_33, "linalg.sor_sweep", "std/linalg:170:5", "std/linalg:187:14")
+	for t_30 := int64(0); t_30 < iters_7; t_30++ {
+		mark_31 := ar.mark()
+		r_32, r_33, err_34 := fn_linalgsorsweep(ar, a_1, a_2, a_3, b_4, b_5, omega_6, x_13, x_14)
+		if err_34 != nil {
+			return nil, 0, nbFrame(err_34, "linalg.sor_sweep", "std/linalg:170:5", "std/linalg:187:14")
 		}
-		if r_32 != a_3 {
-			return nil, 0, nbErrorf("std/linalg:188:26", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_2, a_3})+" @ "+runtime.ShapeString([]int{r_32}))
+		if r_33 != a_3 {
+			return nil, 0, nbErrorf("std/linalg:188:26", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_2, a_3})+" @ "+runtime.ShapeString([]int{r_33}))
 		}
-		r_31 = r_31[:a_3]
-		var y_34 []float64
-		if a_3 > 32 {
-			y_34 = ar.F64(a_2)
-			runtime.Gemv(false, a_2, a_3, 1, a_1, r_31, 0, y_34)
+		a_35 := ar.F64(a_2)
+		if a_3 <= 32 {
+			r_32 = r_32[:a_3]
+			for r_36 := range a_35 {
+				row_37 := a_1[r_36*a_3 : (r_36+1)*a_3]
+				s_38 := 0.0
+				for c_39, v_40 := range row_37 {
+					s_38 += v_40 * r_32[c_39]
+				}
+				a_35[r_36] = s_38
+			}
+		} else {
+			runtime.Gemv(false, a_2, a_3, 1, a_1, r_32, 0, a_35)
 		}
 		if a_2 != b_5 {
 			return nil, 0, nbErrorf("std/linalg:188:22", "shape mismatch in '-': "+runtime.ShapeString([]int{b_5})+" and "+runtime.ShapeString([]int{a_2}))
 		}
-		r_35 := ar.F64w(b_5)
-		b_4 = b_4[:len(r_35)]
-		for i_36 := range r_35 {
-			var s_38 float64
-			if a_3 <= 32 {
-				row_39 := a_1[i_36*a_3 : (i_36+1)*a_3]
-				for c_40, v_41 := range row_39 {
-					s_38 += v_41 * r_31[c_40]
-				}
-			} else {
-				s_38 = y_34[i_36]
-			}
-			r_35[i_36] = (b_4[i_36] - s_38)
+		r_41 := ar.F64w(b_5)
+		b_4 = b_4[:len(r_41)]
+		a_35 = a_35[:len(r_41)]
+		for i_42 := range r_41 {
+			r_41[i_42] = (b_4[i_42] - a_35[i_42])
 		}
-		_ = runtime.Norm2(r_35)
-		x_13, x_14 = r_31, r_32
-		_ = mark_30
+		_ = runtime.Norm2(r_41)
+		x_13, x_14 = r_32, r_33
+		_ = mark_31
 	}
-	nbKeep(ar, mark_43, &x_13)
+	nbKeep(ar, mark_45, &x_13)
 	return x_13, x_14, nil
 }
 

@@ -3150,7 +3150,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 
 // fn_bfgs is def bfgs (optim.nab:45:12).
 func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, maxiter_4 int64, gtol_5 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_1183 := ar.mark()
+	mark_1181 := ar.mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_7 := maxiter_4 >= int64(0)
@@ -3238,72 +3238,72 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	var state_48 bool
 	state_38, state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, state_47, state_48 = x0_2, x0_3, r_10, r_11, r_12, a_15, n_13, d_16, int64(0), int64(1), false
 	for {
-		x_609 := !state_48
-		var c_610 bool
-		if x_609 {
-			x_611 := state_46 < maxiter_4
-			c_610 = x_611
+		x_608 := !state_48
+		var c_609 bool
+		if x_608 {
+			x_610 := state_46 < maxiter_4
+			c_609 = x_610
 		} else {
-			c_610 = false
+			c_609 = false
 		}
-		var c_612 bool
-		if c_610 {
-			r_613 := ar.F64w(state_42)
-			state_41 = state_41[:len(r_613)]
-			if len(r_613) >= 262144 {
-				r_613 := r_613
+		var c_611 bool
+		if c_609 {
+			r_612 := ar.F64w(state_42)
+			state_41 = state_41[:len(r_612)]
+			if len(r_612) >= 262144 {
+				r_612 := r_612
 				state_41 := state_41
-				runtime.ParallelFor(len(r_613), 16384, func(lo_617, hi int) {
-					for i_618 := lo_617; i_618 < hi; i_618++ {
-						r_613[i_618] = (math.Abs(state_41[i_618]))
+				runtime.ParallelFor(len(r_612), 16384, func(lo_616, hi int) {
+					for i_617 := lo_616; i_617 < hi; i_617++ {
+						r_612[i_617] = (math.Abs(state_41[i_617]))
 					}
 				})
 			} else {
-				for i_614 := range r_613 {
-					r_613[i_614] = (math.Abs(state_41[i_614]))
+				for i_613 := range r_612 {
+					r_612[i_613] = (math.Abs(state_41[i_613]))
 				}
 			}
-			s_620 := runtime.Max(r_613)
-			x_621 := s_620 > gtol_5
-			c_612 = x_621
+			s_619 := runtime.Max(r_612)
+			x_620 := s_619 > gtol_5
+			c_611 = x_620
 		} else {
-			c_612 = false
+			c_611 = false
 		}
-		if !c_612 {
+		if !c_611 {
 			break
 		}
-		mark_622 := ar.mark()
+		mark_621 := ar.mark()
 		if state_42 != state_45 {
 			return nil, 0, 0, 0, 0, nbErrorf("std/optim:456:20", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_44, state_45})+" @ "+runtime.ShapeString([]int{state_42}))
 		}
-		state_41 = state_41[:state_45]
-		var y_623 []float64
-		if state_45 > 32 {
-			y_623 = ar.F64(state_44)
-			runtime.Gemv(false, state_44, state_45, 1, state_43, state_41, 0, y_623)
-		}
-		r_624 := ar.F64w(state_44)
-		for i_625 := range r_624 {
-			var s_627 float64
-			if state_45 <= 32 {
-				row_628 := state_43[i_625*state_45 : (i_625+1)*state_45]
-				for c_629, v_630 := range row_628 {
-					s_627 += v_630 * state_41[c_629]
+		a_622 := ar.F64(state_44)
+		if state_45 <= 32 {
+			state_41 = state_41[:state_45]
+			for r_623 := range a_622 {
+				row_624 := state_43[r_623*state_45 : (r_623+1)*state_45]
+				s_625 := 0.0
+				for c_626, v_627 := range row_624 {
+					s_625 += v_627 * state_41[c_626]
 				}
-			} else {
-				s_627 = y_623[i_625]
+				a_622[r_623] = s_625
 			}
-			r_624[i_625] = -s_627
+		} else {
+			runtime.Gemv(false, state_44, state_45, 1, state_43, state_41, 0, a_622)
 		}
-		if len(r_624) != len(state_41) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:457:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_624), len(state_41)))
+		r_628 := ar.F64w(state_44)
+		a_622 = a_622[:len(r_628)]
+		for i_629 := range r_628 {
+			r_628[i_629] = -a_622[i_629]
 		}
-		d_631 := runtime.Dot(r_624, state_41)
+		if len(r_628) != len(state_41) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:457:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_628), len(state_41)))
+		}
+		d_631 := runtime.Dot(r_628, state_41)
 		x_632 := d_631 < 0.0
 		var c_633 []float64
 		var c_634 int
 		if x_632 {
-			c_633, c_634 = r_624, state_44
+			c_633, c_634 = r_628, state_44
 		} else {
 			r_635 := ar.F64w(state_42)
 			state_41 = state_41[:len(r_635)]
@@ -3816,82 +3816,77 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			if c_1112 != c_1145 {
 				return nil, 0, 0, 0, 0, nbErrorf("std/optim:467:19", "'@': inner sizes differ: "+runtime.ShapeString([]int{c_1144, c_1145})+" @ "+runtime.ShapeString([]int{c_1112}))
 			}
-			r_1133 = r_1133[:c_1145]
-			var y_1152 []float64
-			if c_1145 > 32 {
-				y_1152 = ar.F64(c_1144)
-				runtime.Gemv(false, c_1144, c_1145, 1, c_1143, r_1133, 0, y_1152)
-			}
-			r_1153 := ar.F64w(c_1144)
-			for i_1154 := range r_1153 {
-				var s_1156 float64
-				if c_1145 <= 32 {
-					row_1157 := c_1143[i_1154*c_1145 : (i_1154+1)*c_1145]
-					for c_1158, v_1159 := range row_1157 {
-						s_1156 += v_1159 * r_1133[c_1158]
+			a_1152 := ar.F64(c_1144)
+			if c_1145 <= 32 {
+				r_1133 = r_1133[:c_1145]
+				for r_1153 := range a_1152 {
+					row_1154 := c_1143[r_1153*c_1145 : (r_1153+1)*c_1145]
+					s_1155 := 0.0
+					for c_1156, v_1157 := range row_1154 {
+						s_1155 += v_1157 * r_1133[c_1156]
 					}
-				} else {
-					s_1156 = y_1152[i_1154]
+					a_1152[r_1153] = s_1155
 				}
-				r_1153[i_1154] = s_1156
+			} else {
+				runtime.Gemv(false, c_1144, c_1145, 1, c_1143, r_1133, 0, a_1152)
 			}
-			x_1160 := 1.0 / d_1141
-			tot_1161, err_1162 := runtime.MulSize(state_39, c_1144)
+			x_1158 := 1.0 / d_1141
+			tot_1159, err_1160 := runtime.MulSize(state_39, c_1144)
+			if err_1160 != nil {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:469:26", err_1160)
+			}
+			_ = tot_1159
+			tot_1161, err_1162 := runtime.MulSize(c_1144, state_39)
 			if err_1162 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:469:26", err_1162)
+				return nil, 0, 0, 0, 0, nbAt("std/optim:469:42", err_1162)
 			}
 			_ = tot_1161
-			tot_1163, err_1164 := runtime.MulSize(c_1144, state_39)
-			if err_1164 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:469:42", err_1164)
-			}
-			_ = tot_1163
 			if c_1144 != state_39 || state_39 != c_1144 {
 				return nil, 0, 0, 0, 0, nbErrorf("std/optim:469:40", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39, c_1144})+" and "+runtime.ShapeString([]int{c_1144, state_39}))
 			}
 			if state_39 != c_1144 || c_1144 != c_1145 {
 				return nil, 0, 0, 0, 0, nbErrorf("std/optim:469:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1144, c_1145})+" and "+runtime.ShapeString([]int{state_39, c_1144}))
 			}
-			x_1165 := x_1160 * x_1160
-			if len(r_1133) != len(r_1153) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:469:68", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1133), len(r_1153)))
+			x_1163 := x_1158 * x_1158
+			if len(r_1133) != len(a_1152) {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:469:68", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1133), len(a_1152)))
 			}
-			d_1166 := runtime.Dot(r_1133, r_1153)
-			x_1167 := x_1165 * d_1166
-			x_1168 := x_1167 + x_1160
-			tot_1169, err_1170 := runtime.MulSize(state_39, state_39)
-			if err_1170 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:469:87", err_1170)
+			d_1164 := runtime.Dot(r_1133, a_1152)
+			x_1165 := x_1163 * d_1164
+			x_1166 := x_1165 + x_1158
+			tot_1167, err_1168 := runtime.MulSize(state_39, state_39)
+			if err_1168 != nil {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:469:87", err_1168)
 			}
-			_ = tot_1169
+			_ = tot_1167
 			if state_39 != c_1144 || state_39 != c_1145 {
 				return nil, 0, 0, 0, 0, nbErrorf("std/optim:469:57", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1144, c_1145})+" and "+runtime.ShapeString([]int{state_39, state_39}))
 			}
-			n_1171 := c_1144 * c_1145
-			r_1172 := ar.F64w(n_1171)
-			c_1143 = c_1143[:len(r_1172)]
-			for i_1173 := range r_1172 {
-				r_1172[i_1173] = ((c_1143[i_1173] - (x_1160 * (r_1132[i_1173/c_1144]*r_1153[i_1173%c_1144] + r_1153[i_1173/state_39]*r_1132[i_1173%state_39]))) + (x_1168 * r_1132[i_1173/state_39] * r_1132[i_1173%state_39]))
+			n_1169 := c_1144 * c_1145
+			r_1170 := ar.F64w(n_1169)
+			c_1143 = c_1143[:len(r_1170)]
+			for i_1171 := range r_1170 {
+				r_1170[i_1171] = ((c_1143[i_1171] - (x_1158 * (r_1132[i_1171/c_1144]*a_1152[i_1171%c_1144] + a_1152[i_1171/state_39]*r_1132[i_1171%state_39]))) + (x_1166 * r_1132[i_1171/state_39] * r_1132[i_1171%state_39]))
 			}
-			d_1175 := runtime.Dot(r_1133, r_1133)
-			x_1176 := 1e-16 * d_1175
-			x_1177 := d_1141 > x_1176
-			var c_1178 []float64
-			var c_1179 int
-			var c_1180 int
-			if x_1177 {
-				c_1178, c_1179, c_1180 = r_1172, c_1144, c_1145
+			d_1173 := runtime.Dot(r_1133, r_1133)
+			x_1174 := 1e-16 * d_1173
+			x_1175 := d_1141 > x_1174
+			var c_1176 []float64
+			var c_1177 int
+			var c_1178 int
+			if x_1175 {
+				c_1176, c_1177, c_1178 = r_1170, c_1144, c_1145
 			} else {
-				c_1178, c_1179, c_1180 = state_43, state_44, state_45
+				c_1176, c_1177, c_1178 = state_43, state_44, state_45
 			}
-			x_1181 := state_46 + int64(1)
-			x_1182 := state_47 + c_1113
-			c_1119, c_1120, c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128, c_1129 = r_1131, state_39, c_1110, c_1111, c_1112, c_1178, c_1179, c_1180, x_1181, x_1182, false
+			x_1179 := state_46 + int64(1)
+			x_1180 := state_47 + c_1113
+			c_1119, c_1120, c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128, c_1129 = r_1131, state_39, c_1110, c_1111, c_1112, c_1176, c_1177, c_1178, x_1179, x_1180, false
 		}
 		state_38, state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, state_47, state_48 = c_1119, c_1120, c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128, c_1129
-		_ = mark_622
+		_ = mark_621
 	}
-	nbKeep(ar, mark_1183, &state_38)
+	nbKeep(ar, mark_1181, &state_38)
 	return state_38, state_39, state_40, state_46, state_47, nil
 }
 
@@ -7441,7 +7436,7 @@ func fn_dampednewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]f
 
 // fn_gaussnewton is def gauss_newton (optim.nab:242:12).
 func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_2 func([]float64, int) ([]float64, int), x0_3 []float64, x0_4 int, maxiter_5 int64, tol_6 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_285 := ar.mark()
+	mark_271 := ar.mark()
 	size_7 := int64(x0_4)
 	x0_3 = x0_3[:x0_4]
 	x_8 := maxiter_5 >= int64(0)
@@ -7494,301 +7489,269 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 	if r_12 != m_23 {
 		return nil, 0, 0, 0, 0, nbErrorf("std/optim:755:82", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_24, m_23})+" @ "+runtime.ShapeString([]int{r_12}))
 	}
-	r_11 = r_11[:m_23]
-	var y_30 []float64
-	if m_23 > 32 {
-		y_30 = ar.F64(n_24)
-		runtime.Gemv(false, n_24, m_23, 1, t_27, r_11, 0, y_30)
-	}
-	r_31 := ar.F64w(n_24)
-	if len(r_31) >= 256 {
-		m_23 := m_23
-		t_27 := t_27
-		r_11 := r_11
-		y_30 := y_30
-		r_31 := r_31
-		runtime.ParallelFor(len(r_31), 32, func(lo_39, hi int) {
-			for i_40 := lo_39; i_40 < hi; i_40++ {
-				var s_42 float64
-				if m_23 <= 32 {
-					row_43 := t_27[i_40*m_23 : (i_40+1)*m_23]
-					for c_44, v_45 := range row_43 {
-						s_42 += v_45 * r_11[c_44]
-					}
-				} else {
-					s_42 = y_30[i_40]
-				}
-				r_31[i_40] = s_42
+	a_30 := ar.F64(n_24)
+	if m_23 <= 32 {
+		r_11 = r_11[:m_23]
+		for r_31 := range a_30 {
+			row_32 := t_27[r_31*m_23 : (r_31+1)*m_23]
+			s_33 := 0.0
+			for c_34, v_35 := range row_32 {
+				s_33 += v_35 * r_11[c_34]
 			}
-		})
+			a_30[r_31] = s_33
+		}
 	} else {
-		for i_32 := range r_31 {
-			var s_34 float64
-			if m_23 <= 32 {
-				row_35 := t_27[i_32*m_23 : (i_32+1)*m_23]
-				for c_36, v_37 := range row_35 {
-					s_34 += v_37 * r_11[c_36]
-				}
-			} else {
-				s_34 = y_30[i_32]
-			}
-			r_31[i_32] = s_34
+		runtime.Gemv(false, n_24, m_23, 1, t_27, r_11, 0, a_30)
+	}
+	t_36 := ar.F64w(len(r_14))
+	for i_37 := 0; i_37 < m_23; i_37++ {
+		for j_38 := 0; j_38 < n_24; j_38++ {
+			t_36[j_38*m_23+i_37] = r_14[i_37*n_24+j_38]
 		}
 	}
-	t_46 := ar.F64w(len(r_14))
-	for i_47 := 0; i_47 < m_23; i_47++ {
-		for j_48 := 0; j_48 < n_24; j_48++ {
-			t_46[j_48*m_23+i_47] = r_14[i_47*n_24+j_48]
-		}
+	tot_39, err_40 := runtime.MulSize(n_24, n_24)
+	if err_40 != nil {
+		return nil, 0, 0, 0, 0, nbAt("std/optim:755:102", err_40)
 	}
-	tot_49, err_50 := runtime.MulSize(n_24, n_24)
-	if err_50 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:755:102", err_50)
-	}
-	a_51 := ar.F64(tot_49)
-	runtime.Gemm(false, false, n_24, n_24, m_23, 1, t_46, r_14, 0, a_51)
-	var state_52 []float64
-	var state_53 int
-	var state_54 float64
-	var state_55 []float64
-	var state_56 int
-	var state_57 []float64
-	var state_58 int
-	var state_59 int
-	var state_60 int64
-	var state_61 int64
-	var state_62 bool
-	state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, state_61, state_62 = x0_3, x0_4, x_26, r_31, n_24, a_51, n_24, n_24, int64(0), int64(1), false
+	a_41 := ar.F64(tot_39)
+	runtime.Gemm(false, false, n_24, n_24, m_23, 1, t_36, r_14, 0, a_41)
+	var state_42 []float64
+	var state_43 int
+	var state_44 float64
+	var state_45 []float64
+	var state_46 int
+	var state_47 []float64
+	var state_48 int
+	var state_49 int
+	var state_50 int64
+	var state_51 int64
+	var state_52 bool
+	state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52 = x0_3, x0_4, x_26, a_30, n_24, a_41, n_24, n_24, int64(0), int64(1), false
 	for {
-		x_167 := !state_62
-		var c_168 bool
-		if x_167 {
-			x_169 := state_60 < maxiter_5
-			c_168 = x_169
+		x_155 := !state_52
+		var c_156 bool
+		if x_155 {
+			x_157 := state_50 < maxiter_5
+			c_156 = x_157
 		} else {
-			c_168 = false
+			c_156 = false
 		}
-		var c_170 bool
-		if c_168 {
-			r_171 := ar.F64w(state_56)
-			state_55 = state_55[:len(r_171)]
-			if len(r_171) >= 262144 {
-				r_171 := r_171
-				state_55 := state_55
-				runtime.ParallelFor(len(r_171), 16384, func(lo_175, hi int) {
-					for i_176 := lo_175; i_176 < hi; i_176++ {
-						r_171[i_176] = (math.Abs(state_55[i_176]))
+		var c_158 bool
+		if c_156 {
+			r_159 := ar.F64w(state_46)
+			state_45 = state_45[:len(r_159)]
+			if len(r_159) >= 262144 {
+				r_159 := r_159
+				state_45 := state_45
+				runtime.ParallelFor(len(r_159), 16384, func(lo_163, hi int) {
+					for i_164 := lo_163; i_164 < hi; i_164++ {
+						r_159[i_164] = (math.Abs(state_45[i_164]))
 					}
 				})
 			} else {
-				for i_172 := range r_171 {
-					r_171[i_172] = (math.Abs(state_55[i_172]))
+				for i_160 := range r_159 {
+					r_159[i_160] = (math.Abs(state_45[i_160]))
 				}
 			}
-			s_178 := runtime.Max(r_171)
-			x_179 := s_178 > tol_6
-			c_170 = x_179
+			s_166 := runtime.Max(r_159)
+			x_167 := s_166 > tol_6
+			c_158 = x_167
 		} else {
-			c_170 = false
+			c_158 = false
 		}
-		if !c_170 {
+		if !c_158 {
 			break
 		}
-		mark_180 := ar.mark()
-		r_181, r_182, r_183, err_184 := fn_linalgcholreg(ar, state_57, state_58, state_59)
-		if err_184 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_184, "linalg.chol_reg", "std/linalg:51:5", "std/optim:757:33")
+		mark_168 := ar.mark()
+		r_169, r_170, r_171, err_172 := fn_linalgcholreg(ar, state_47, state_48, state_49)
+		if err_172 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_172, "linalg.chol_reg", "std/linalg:51:5", "std/optim:757:33")
 		}
-		r_185, r_186, err_187 := fn_linalgchosolve(ar, r_181, r_182, r_183, state_55, state_56)
-		if err_187 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_187, "linalg.cho_solve", "std/linalg:38:5", "std/optim:757:16")
+		r_173, r_174, err_175 := fn_linalgchosolve(ar, r_169, r_170, r_171, state_45, state_46)
+		if err_175 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_175, "linalg.cho_solve", "std/linalg:38:5", "std/optim:757:16")
 		}
-		r_188 := ar.F64w(r_186)
-		r_185 = r_185[:len(r_188)]
-		for i_189 := range r_188 {
-			r_188[i_189] = -r_185[i_189]
+		r_176 := ar.F64w(r_174)
+		r_173 = r_173[:len(r_176)]
+		for i_177 := range r_176 {
+			r_176[i_177] = -r_173[i_177]
 		}
-		n_191 := int64(state_53)
-		if int64(state_56) != n_191 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:548:71", runtime.DimMessage("g", "[n]f64", "n", int64(state_56), n_191))
+		n_179 := int64(state_43)
+		if int64(state_46) != n_179 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:548:71", runtime.DimMessage("g", "[n]f64", "n", int64(state_46), n_179))
 		}
-		if int64(r_186) != n_191 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:548:82", runtime.DimMessage("d", "[n]f64", "n", int64(r_186), n_191))
+		if int64(r_174) != n_179 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:548:82", runtime.DimMessage("d", "[n]f64", "n", int64(r_174), n_179))
 		}
-		if len(state_55) != len(r_188) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_55), len(r_188)))
+		if len(state_45) != len(r_176) {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_45), len(r_176)))
 		}
-		d_192 := runtime.Dot(state_55, r_188)
-		if r_186 != state_53 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_53})+" and "+runtime.ShapeString([]int{r_186}))
+		d_180 := runtime.Dot(state_45, r_176)
+		if r_174 != state_43 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_174}))
 		}
-		r_193 := ar.F64w(state_53)
-		state_52 = state_52[:len(r_193)]
-		r_188 = r_188[:len(r_193)]
-		for i_194 := range r_193 {
-			r_193[i_194] = (state_52[i_194] + r_188[i_194])
+		r_181 := ar.F64w(state_43)
+		state_42 = state_42[:len(r_181)]
+		r_176 = r_176[:len(r_181)]
+		for i_182 := range r_181 {
+			r_181[i_182] = (state_42[i_182] + r_176[i_182])
 		}
-		r_196, r_197 := r_1(r_193, state_53)
-		d_198 := runtime.Dot(r_196, r_196)
-		x_199 := 0.5 * d_198
-		n_200 := int64(r_197)
-		var state_201 float64
-		var state_202 float64
-		var state_203 []float64
-		var state_204 int
-		var state_205 int64
-		state_201, state_202, state_203, state_204, state_205 = 1.0, x_199, r_196, r_197, int64(1)
+		r_184, r_185 := r_1(r_181, state_43)
+		d_186 := runtime.Dot(r_184, r_184)
+		x_187 := 0.5 * d_186
+		n_188 := int64(r_185)
+		var state_189 float64
+		var state_190 float64
+		var state_191 []float64
+		var state_192 int
+		var state_193 int64
+		state_189, state_190, state_191, state_192, state_193 = 1.0, x_187, r_184, r_185, int64(1)
 		for {
-			x_215 := 0.0001 * state_201
-			x_216 := x_215 * d_192
-			x_217 := state_54 + x_216
-			x_218 := state_202 <= x_217
-			x_219 := !x_218
-			var c_220 bool
-			if x_219 {
-				x_221 := state_201 >= 1e-10
-				c_220 = x_221
+			x_203 := 0.0001 * state_189
+			x_204 := x_203 * d_180
+			x_205 := state_44 + x_204
+			x_206 := state_190 <= x_205
+			x_207 := !x_206
+			var c_208 bool
+			if x_207 {
+				x_209 := state_189 >= 1e-10
+				c_208 = x_209
 			} else {
-				c_220 = false
+				c_208 = false
 			}
-			if !c_220 {
+			if !c_208 {
 				break
 			}
-			mark_222 := ar.mark()
-			x_223 := state_201 / 2.0
-			if r_186 != state_53 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_53})+" and "+runtime.ShapeString([]int{r_186}))
+			mark_210 := ar.mark()
+			x_211 := state_189 / 2.0
+			if r_174 != state_43 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_174}))
 			}
-			r_224 := ar.F64w(state_53)
-			state_52 = state_52[:len(r_224)]
-			r_188 = r_188[:len(r_224)]
-			for i_225 := range r_224 {
-				r_224[i_225] = (state_52[i_225] + (x_223 * r_188[i_225]))
+			r_212 := ar.F64w(state_43)
+			state_42 = state_42[:len(r_212)]
+			r_176 = r_176[:len(r_212)]
+			for i_213 := range r_212 {
+				r_212[i_213] = (state_42[i_213] + (x_211 * r_176[i_213]))
 			}
-			r_227, r_228 := r_1(r_224, state_53)
-			d_229 := runtime.Dot(r_227, r_227)
-			x_230 := 0.5 * d_229
-			if int64(r_228) != n_200 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(r_228), n_200))
+			r_215, r_216 := r_1(r_212, state_43)
+			d_217 := runtime.Dot(r_215, r_215)
+			x_218 := 0.5 * d_217
+			if int64(r_216) != n_188 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(r_216), n_188))
 			}
-			x_231 := state_205 + int64(1)
-			state_201, state_202, state_203, state_204, state_205 = x_223, x_230, r_227, r_228, x_231
-			_ = mark_222
+			x_219 := state_193 + int64(1)
+			state_189, state_190, state_191, state_192, state_193 = x_211, x_218, r_215, r_216, x_219
+			_ = mark_210
 		}
-		x_232 := state_201 >= 1e-10
-		x_233 := !x_232
-		var c_234 []float64
-		var c_235 int
-		var c_236 float64
-		var c_237 []float64
-		var c_238 int
-		var c_239 []float64
-		var c_240 int
-		var c_241 int
-		var c_242 int64
-		var c_243 int64
-		var c_244 bool
-		if x_233 {
-			x_245 := state_61 + state_205
-			c_234, c_235, c_236, c_237, c_238, c_239, c_240, c_241, c_242, c_243, c_244 = state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, x_245, true
+		x_220 := state_189 >= 1e-10
+		x_221 := !x_220
+		var c_222 []float64
+		var c_223 int
+		var c_224 float64
+		var c_225 []float64
+		var c_226 int
+		var c_227 []float64
+		var c_228 int
+		var c_229 int
+		var c_230 int64
+		var c_231 int64
+		var c_232 bool
+		if x_221 {
+			x_233 := state_51 + state_193
+			c_222, c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232 = state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, x_233, true
 		} else {
-			if r_186 != state_53 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:760:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_53})+" and "+runtime.ShapeString([]int{r_186}))
+			if r_174 != state_43 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:760:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_174}))
 			}
-			r_246 := ar.F64w(state_53)
-			state_52 = state_52[:len(r_246)]
-			r_188 = r_188[:len(r_246)]
-			for i_247 := range r_246 {
-				r_246[i_247] = (state_52[i_247] + (state_201 * r_188[i_247]))
+			r_234 := ar.F64w(state_43)
+			state_42 = state_42[:len(r_234)]
+			r_176 = r_176[:len(r_234)]
+			for i_235 := range r_234 {
+				r_234[i_235] = (state_42[i_235] + (state_189 * r_176[i_235]))
 			}
-			r_249, r_250 := jac_2(r_246, state_53)
-			n_251 := int64(r_250)
-			x_252 := max(size_7, int64(1))
-			if x_252 == 0 {
+			r_237, r_238 := jac_2(r_234, state_43)
+			n_239 := int64(r_238)
+			x_240 := max(size_7, int64(1))
+			if x_240 == 0 {
 				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:245:77", "integer division by zero")
 			}
-			x_253 := n_251 % x_252
-			x_254 := x_253 == int64(0)
-			if !x_254 {
+			x_241 := n_239 % x_240
+			x_242 := x_241 == int64(0)
+			if !x_242 {
 				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:245:68", "optim.GaussNewton: jac(x) must return m·n values (row by row) for x of length n")
 			}
-			x_255 := max(size_7, int64(1))
-			if x_255 == 0 {
+			x_243 := max(size_7, int64(1))
+			if x_243 == 0 {
 				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:245:185", "integer division by zero")
 			}
-			x_256 := n_251 / x_255
-			n_257 := int64(len(r_249))
-			if x_256 < 0 || size_7 < 0 || (size_7 == 0 && n_257 != 0) || (size_7 != 0 && (n_257%size_7 != 0 || n_257/size_7 != x_256)) {
-				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:245:60", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_257, x_256, size_7))
+			x_244 := n_239 / x_243
+			n_245 := int64(len(r_237))
+			if x_244 < 0 || size_7 < 0 || (size_7 == 0 && n_245 != 0) || (size_7 != 0 && (n_245%size_7 != 0 || n_245/size_7 != x_244)) {
+				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:245:60", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_245, x_244, size_7))
 			}
-			m_258 := int(x_256)
-			n_259 := int(size_7)
-			if int64(m_258) != n_13 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:761:16", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_258), n_13))
+			m_246 := int(x_244)
+			n_247 := int(size_7)
+			if int64(m_246) != n_13 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:761:16", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_246), n_13))
 			}
-			if int64(n_259) != n_10 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:761:16", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_259), n_10))
+			if int64(n_247) != n_10 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:761:16", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_247), n_10))
 			}
-			t_260 := ar.F64w(len(r_249))
-			for i_261 := 0; i_261 < m_258; i_261++ {
-				for j_262 := 0; j_262 < n_259; j_262++ {
-					t_260[j_262*m_258+i_261] = r_249[i_261*n_259+j_262]
+			t_248 := ar.F64w(len(r_237))
+			for i_249 := 0; i_249 < m_246; i_249++ {
+				for j_250 := 0; j_250 < n_247; j_250++ {
+					t_248[j_250*m_246+i_249] = r_237[i_249*n_247+j_250]
 				}
 			}
-			if state_204 != m_258 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:763:33", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_259, m_258})+" @ "+runtime.ShapeString([]int{state_204}))
+			if state_192 != m_246 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:763:33", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_247, m_246})+" @ "+runtime.ShapeString([]int{state_192}))
 			}
-			state_203 = state_203[:m_258]
-			var y_263 []float64
-			if m_258 > 32 {
-				y_263 = ar.F64(n_259)
-				runtime.Gemv(false, n_259, m_258, 1, t_260, state_203, 0, y_263)
-			}
-			r_264 := ar.F64w(n_259)
-			for i_265 := range r_264 {
-				var s_267 float64
-				if m_258 <= 32 {
-					row_268 := t_260[i_265*m_258 : (i_265+1)*m_258]
-					for c_269, v_270 := range row_268 {
-						s_267 += v_270 * state_203[c_269]
+			a_251 := ar.F64(n_247)
+			if m_246 <= 32 {
+				state_191 = state_191[:m_246]
+				for r_252 := range a_251 {
+					row_253 := t_248[r_252*m_246 : (r_252+1)*m_246]
+					s_254 := 0.0
+					for c_255, v_256 := range row_253 {
+						s_254 += v_256 * state_191[c_255]
 					}
-				} else {
-					s_267 = y_263[i_265]
+					a_251[r_252] = s_254
 				}
-				r_264[i_265] = s_267
+			} else {
+				runtime.Gemv(false, n_247, m_246, 1, t_248, state_191, 0, a_251)
 			}
-			t_271 := ar.F64w(len(r_249))
-			for i_272 := 0; i_272 < m_258; i_272++ {
-				for j_273 := 0; j_273 < n_259; j_273++ {
-					t_271[j_273*m_258+i_272] = r_249[i_272*n_259+j_273]
+			t_257 := ar.F64w(len(r_237))
+			for i_258 := 0; i_258 < m_246; i_258++ {
+				for j_259 := 0; j_259 < n_247; j_259++ {
+					t_257[j_259*m_246+i_258] = r_237[i_258*n_247+j_259]
 				}
 			}
-			tot_274, err_275 := runtime.MulSize(n_259, n_259)
-			if err_275 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:763:53", err_275)
+			tot_260, err_261 := runtime.MulSize(n_247, n_247)
+			if err_261 != nil {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:763:53", err_261)
 			}
-			a_276 := ar.F64(tot_274)
-			runtime.Gemm(false, false, n_259, n_259, m_258, 1, t_271, r_249, 0, a_276)
-			x_277 := state_60 + int64(1)
-			x_278 := state_61 + state_205
-			s_279 := runtime.Norm2(r_188)
-			x_280 := state_201 * s_279
-			s_281 := runtime.Norm2(r_246)
-			x_282 := s_281 + tol_6
-			x_283 := tol_6 * x_282
-			x_284 := x_280 < x_283
-			c_234, c_235, c_236, c_237, c_238, c_239, c_240, c_241, c_242, c_243, c_244 = r_246, state_53, state_202, r_264, n_259, a_276, n_259, n_259, x_277, x_278, x_284
+			a_262 := ar.F64(tot_260)
+			runtime.Gemm(false, false, n_247, n_247, m_246, 1, t_257, r_237, 0, a_262)
+			x_263 := state_50 + int64(1)
+			x_264 := state_51 + state_193
+			s_265 := runtime.Norm2(r_176)
+			x_266 := state_189 * s_265
+			s_267 := runtime.Norm2(r_234)
+			x_268 := s_267 + tol_6
+			x_269 := tol_6 * x_268
+			x_270 := x_266 < x_269
+			c_222, c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232 = r_234, state_43, state_190, a_251, n_247, a_262, n_247, n_247, x_263, x_264, x_270
 		}
-		state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, state_61, state_62 = c_234, c_235, c_236, c_237, c_238, c_239, c_240, c_241, c_242, c_243, c_244
-		_ = mark_180
+		state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52 = c_222, c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232
+		_ = mark_168
 	}
-	nbKeep(ar, mark_285, &state_52)
-	return state_52, state_53, state_54, state_60, state_61, nil
+	nbKeep(ar, mark_271, &state_42)
+	return state_42, state_43, state_44, state_50, state_51, nil
 }
 
 // fn_levenbergmarquardt is def levenberg_marquardt (optim.nab:258:12).
 func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_2 func([]float64, int) ([]float64, int), x0_3 []float64, x0_4 int, maxiter_5 int64, tol_6 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_331 := ar.mark()
+	mark_317 := ar.mark()
 	size_7 := int64(x0_4)
 	x0_3 = x0_3[:x0_4]
 	x_8 := maxiter_5 >= int64(0)
@@ -7853,386 +7816,354 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 	if r_12 != m_23 {
 		return nil, 0, 0, 0, 0, nbErrorf("std/optim:796:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_24, m_23})+" @ "+runtime.ShapeString([]int{r_12}))
 	}
-	r_11 = r_11[:m_23]
-	var y_36 []float64
-	if m_23 > 32 {
-		y_36 = ar.F64(n_24)
-		runtime.Gemv(false, n_24, m_23, 1, t_33, r_11, 0, y_36)
-	}
-	r_37 := ar.F64w(n_24)
-	if len(r_37) >= 256 {
-		m_23 := m_23
-		t_33 := t_33
-		r_11 := r_11
-		y_36 := y_36
-		r_37 := r_37
-		runtime.ParallelFor(len(r_37), 32, func(lo_45, hi int) {
-			for i_46 := lo_45; i_46 < hi; i_46++ {
-				var s_48 float64
-				if m_23 <= 32 {
-					row_49 := t_33[i_46*m_23 : (i_46+1)*m_23]
-					for c_50, v_51 := range row_49 {
-						s_48 += v_51 * r_11[c_50]
-					}
-				} else {
-					s_48 = y_36[i_46]
-				}
-				r_37[i_46] = s_48
+	a_36 := ar.F64(n_24)
+	if m_23 <= 32 {
+		r_11 = r_11[:m_23]
+		for r_37 := range a_36 {
+			row_38 := t_33[r_37*m_23 : (r_37+1)*m_23]
+			s_39 := 0.0
+			for c_40, v_41 := range row_38 {
+				s_39 += v_41 * r_11[c_40]
 			}
-		})
-	} else {
-		for i_38 := range r_37 {
-			var s_40 float64
-			if m_23 <= 32 {
-				row_41 := t_33[i_38*m_23 : (i_38+1)*m_23]
-				for c_42, v_43 := range row_41 {
-					s_40 += v_43 * r_11[c_42]
-				}
-			} else {
-				s_40 = y_36[i_38]
-			}
-			r_37[i_38] = s_40
+			a_36[r_37] = s_39
 		}
+	} else {
+		runtime.Gemv(false, n_24, m_23, 1, t_33, r_11, 0, a_36)
 	}
-	n_52, err_53 := runtime.CheckSize(n_10)
-	if err_53 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:796:59", err_53)
+	n_42, err_43 := runtime.CheckSize(n_10)
+	if err_43 != nil {
+		return nil, 0, 0, 0, 0, nbAt("std/optim:796:59", err_43)
 	}
-	r_54 := ar.F64w(n_52)
-	if len(r_54) >= 262144 {
+	r_44 := ar.F64w(n_42)
+	if len(r_44) >= 262144 {
 		n_24 := n_24
 		a_30 := a_30
-		r_54 := r_54
-		errs_60 := make([]error, (len(r_54)+16383)/16384)
-		runtime.ParallelFor(len(r_54), 16384, func(lo_61, hi int) {
-			for i_62 := lo_61; i_62 < hi; i_62++ {
-				i_64 := int64(i_62)
-				if i_64 < 0 || i_64 >= int64(n_24) {
-					errs_60[lo_61/16384] = nbAt("std/optim:796:62", runtime.CheckIndex(i_64, n_24))
+		r_44 := r_44
+		errs_50 := make([]error, (len(r_44)+16383)/16384)
+		runtime.ParallelFor(len(r_44), 16384, func(lo_51, hi int) {
+			for i_52 := lo_51; i_52 < hi; i_52++ {
+				i_54 := int64(i_52)
+				if i_54 < 0 || i_54 >= int64(n_24) {
+					errs_50[lo_51/16384] = nbAt("std/optim:796:62", runtime.CheckIndex(i_54, n_24))
 					return
 				}
-				row_65 := a_30[int(i_64)*n_24 : (int(i_64)+1)*n_24]
-				if i_64 < 0 || i_64 >= int64(n_24) {
-					errs_60[lo_61/16384] = nbAt("std/optim:796:62", runtime.CheckIndex(i_64, n_24))
+				row_55 := a_30[int(i_54)*n_24 : (int(i_54)+1)*n_24]
+				if i_54 < 0 || i_54 >= int64(n_24) {
+					errs_50[lo_51/16384] = nbAt("std/optim:796:62", runtime.CheckIndex(i_54, n_24))
 					return
 				}
-				x_66 := row_65[int(i_64)]
-				r_54[i_62] = (runtime.Max2(x_66, 1e-12))
+				x_56 := row_55[int(i_54)]
+				r_44[i_52] = (runtime.Max2(x_56, 1e-12))
 			}
 		})
-		for _, err_67 := range errs_60 {
-			if err_67 != nil {
-				return nil, 0, 0, 0, 0, err_67
+		for _, err_57 := range errs_50 {
+			if err_57 != nil {
+				return nil, 0, 0, 0, 0, err_57
 			}
 		}
 	} else {
-		for i_55 := range r_54 {
-			i_57 := int64(i_55)
-			if i_57 < 0 || i_57 >= int64(n_24) {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:796:62", runtime.CheckIndex(i_57, n_24))
+		for i_45 := range r_44 {
+			i_47 := int64(i_45)
+			if i_47 < 0 || i_47 >= int64(n_24) {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:796:62", runtime.CheckIndex(i_47, n_24))
 			}
-			row_58 := a_30[int(i_57)*n_24 : (int(i_57)+1)*n_24]
-			if i_57 < 0 || i_57 >= int64(n_24) {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:796:62", runtime.CheckIndex(i_57, n_24))
+			row_48 := a_30[int(i_47)*n_24 : (int(i_47)+1)*n_24]
+			if i_47 < 0 || i_47 >= int64(n_24) {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:796:62", runtime.CheckIndex(i_47, n_24))
 			}
-			x_59 := row_58[int(i_57)]
-			r_54[i_55] = (runtime.Max2(x_59, 1e-12))
+			x_49 := row_48[int(i_47)]
+			r_44[i_45] = (runtime.Max2(x_49, 1e-12))
 		}
 	}
-	var state_68 []float64
-	var state_69 int
-	var state_70 float64
-	var state_71 []float64
-	var state_72 int
-	var state_73 []float64
-	var state_74 int
-	var state_75 int
-	var state_76 []float64
-	var state_77 int
-	var state_78 float64
-	var state_79 float64
-	var state_80 int64
-	var state_81 int64
-	var state_82 bool
-	state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, state_79, state_80, state_81, state_82 = x0_3, x0_4, x_32, r_37, n_24, a_30, n_24, n_24, r_54, n_52, 0.001, 2.0, int64(0), int64(1), false
+	var state_58 []float64
+	var state_59 int
+	var state_60 float64
+	var state_61 []float64
+	var state_62 int
+	var state_63 []float64
+	var state_64 int
+	var state_65 int
+	var state_66 []float64
+	var state_67 int
+	var state_68 float64
+	var state_69 float64
+	var state_70 int64
+	var state_71 int64
+	var state_72 bool
+	state_58, state_59, state_60, state_61, state_62, state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72 = x0_3, x0_4, x_32, a_36, n_24, a_30, n_24, n_24, r_44, n_42, 0.001, 2.0, int64(0), int64(1), false
 	for {
-		x_200 := !state_82
-		var c_201 bool
-		if x_200 {
-			x_202 := state_80 < maxiter_5
-			c_201 = x_202
+		x_188 := !state_72
+		var c_189 bool
+		if x_188 {
+			x_190 := state_70 < maxiter_5
+			c_189 = x_190
 		} else {
-			c_201 = false
+			c_189 = false
 		}
-		var c_203 bool
-		if c_201 {
-			r_204 := ar.F64w(state_72)
-			state_71 = state_71[:len(r_204)]
-			if len(r_204) >= 262144 {
-				r_204 := r_204
-				state_71 := state_71
-				runtime.ParallelFor(len(r_204), 16384, func(lo_208, hi int) {
-					for i_209 := lo_208; i_209 < hi; i_209++ {
-						r_204[i_209] = (math.Abs(state_71[i_209]))
+		var c_191 bool
+		if c_189 {
+			r_192 := ar.F64w(state_62)
+			state_61 = state_61[:len(r_192)]
+			if len(r_192) >= 262144 {
+				r_192 := r_192
+				state_61 := state_61
+				runtime.ParallelFor(len(r_192), 16384, func(lo_196, hi int) {
+					for i_197 := lo_196; i_197 < hi; i_197++ {
+						r_192[i_197] = (math.Abs(state_61[i_197]))
 					}
 				})
 			} else {
-				for i_205 := range r_204 {
-					r_204[i_205] = (math.Abs(state_71[i_205]))
+				for i_193 := range r_192 {
+					r_192[i_193] = (math.Abs(state_61[i_193]))
 				}
 			}
-			s_211 := runtime.Max(r_204)
-			x_212 := s_211 > tol_6
-			c_203 = x_212
+			s_199 := runtime.Max(r_192)
+			x_200 := s_199 > tol_6
+			c_191 = x_200
 		} else {
-			c_203 = false
+			c_191 = false
 		}
-		if !c_203 {
+		if !c_191 {
 			break
 		}
-		mark_213 := ar.mark()
-		n_214, err_215 := runtime.CheckSize(n_10)
-		if err_215 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:798:31", err_215)
+		mark_201 := ar.mark()
+		n_202, err_203 := runtime.CheckSize(n_10)
+		if err_203 != nil {
+			return nil, 0, 0, 0, 0, nbAt("std/optim:798:31", err_203)
 		}
-		var a_216 []float64
-		var d_217 int = 0
-		var rs_218 int = 0
-		for i_219 := 0; i_219 < n_214; i_219++ {
-			mark_220 := ar.mark()
-			i_221 := int64(i_219)
-			n_222, err_223 := runtime.CheckSize(n_10)
-			if err_223 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:798:32", err_223)
+		var a_204 []float64
+		var d_205 int = 0
+		var rs_206 int = 0
+		for i_207 := 0; i_207 < n_202; i_207++ {
+			mark_208 := ar.mark()
+			i_209 := int64(i_207)
+			n_210, err_211 := runtime.CheckSize(n_10)
+			if err_211 != nil {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:798:32", err_211)
 			}
-			if i_219 == 0 {
-				d_217 = n_222
-				rs_218 = d_217
-				tot_224, err_225 := runtime.MulSize(n_214, rs_218)
-				if err_225 != nil {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:798:31", err_225)
+			if i_207 == 0 {
+				d_205 = n_210
+				rs_206 = d_205
+				tot_212, err_213 := runtime.MulSize(n_202, rs_206)
+				if err_213 != nil {
+					return nil, 0, 0, 0, 0, nbAt("std/optim:798:31", err_213)
 				}
-				a_216 = ar.F64w(tot_224)
-			} else if n_222 != d_217 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:798:31", "build: element "+strconv.Itoa(i_219)+" has shape "+runtime.ShapeString([]int{n_222})+", element 0 has shape "+runtime.ShapeString([]int{d_217}))
+				a_204 = ar.F64w(tot_212)
+			} else if n_210 != d_205 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:798:31", "build: element "+strconv.Itoa(i_207)+" has shape "+runtime.ShapeString([]int{n_210})+", element 0 has shape "+runtime.ShapeString([]int{d_205}))
 			}
-			row_226 := a_216[i_219*rs_218 : (i_219+1)*rs_218]
-			for i_227 := range row_226 {
-				i_229 := int64(i_227)
-				x_230 := i_221 == i_229
-				var c_231 float64
-				if x_230 {
-					if i_221 < 0 || i_221 >= int64(state_74) {
-						return nil, 0, 0, 0, 0, nbAt("std/optim:798:51", runtime.CheckIndex(i_221, state_74))
+			row_214 := a_204[i_207*rs_206 : (i_207+1)*rs_206]
+			for i_215 := range row_214 {
+				i_217 := int64(i_215)
+				x_218 := i_209 == i_217
+				var c_219 float64
+				if x_218 {
+					if i_209 < 0 || i_209 >= int64(state_64) {
+						return nil, 0, 0, 0, 0, nbAt("std/optim:798:51", runtime.CheckIndex(i_209, state_64))
 					}
-					row_232 := state_73[int(i_221)*state_75 : (int(i_221)+1)*state_75]
-					if i_229 < 0 || i_229 >= int64(state_75) {
-						return nil, 0, 0, 0, 0, nbAt("std/optim:798:51", runtime.CheckIndex(i_229, state_75))
+					row_220 := state_63[int(i_209)*state_65 : (int(i_209)+1)*state_65]
+					if i_217 < 0 || i_217 >= int64(state_65) {
+						return nil, 0, 0, 0, 0, nbAt("std/optim:798:51", runtime.CheckIndex(i_217, state_65))
 					}
-					x_233 := row_232[int(i_229)]
-					if i_221 < 0 || i_221 >= int64(state_77) {
-						return nil, 0, 0, 0, 0, nbAt("std/optim:798:67", runtime.CheckIndex(i_221, state_77))
+					x_221 := row_220[int(i_217)]
+					if i_209 < 0 || i_209 >= int64(state_67) {
+						return nil, 0, 0, 0, 0, nbAt("std/optim:798:67", runtime.CheckIndex(i_209, state_67))
 					}
-					x_234 := state_76[int(i_221)]
-					x_235 := state_78 * x_234
-					x_236 := x_233 + x_235
-					c_231 = x_236
+					x_222 := state_66[int(i_209)]
+					x_223 := state_68 * x_222
+					x_224 := x_221 + x_223
+					c_219 = x_224
 				} else {
-					if i_221 < 0 || i_221 >= int64(state_74) {
-						return nil, 0, 0, 0, 0, nbAt("std/optim:798:79", runtime.CheckIndex(i_221, state_74))
+					if i_209 < 0 || i_209 >= int64(state_64) {
+						return nil, 0, 0, 0, 0, nbAt("std/optim:798:79", runtime.CheckIndex(i_209, state_64))
 					}
-					row_237 := state_73[int(i_221)*state_75 : (int(i_221)+1)*state_75]
-					if i_229 < 0 || i_229 >= int64(state_75) {
-						return nil, 0, 0, 0, 0, nbAt("std/optim:798:79", runtime.CheckIndex(i_229, state_75))
+					row_225 := state_63[int(i_209)*state_65 : (int(i_209)+1)*state_65]
+					if i_217 < 0 || i_217 >= int64(state_65) {
+						return nil, 0, 0, 0, 0, nbAt("std/optim:798:79", runtime.CheckIndex(i_217, state_65))
 					}
-					x_238 := row_237[int(i_229)]
-					c_231 = x_238
+					x_226 := row_225[int(i_217)]
+					c_219 = x_226
 				}
-				row_226[i_227] = c_231
+				row_214[i_215] = c_219
 			}
-			if i_219 > 0 {
-				ar.release(mark_220)
+			if i_207 > 0 {
+				ar.release(mark_208)
 			}
 		}
-		r_239, r_240, r_241, err_242 := fn_linalgcholreg(ar, a_216, n_214, d_217)
-		if err_242 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_242, "linalg.chol_reg", "std/linalg:51:5", "std/optim:798:15")
+		r_227, r_228, r_229, err_230 := fn_linalgcholreg(ar, a_204, n_202, d_205)
+		if err_230 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_230, "linalg.chol_reg", "std/linalg:51:5", "std/optim:798:15")
 		}
-		r_243, r_244, err_245 := fn_linalgchosolve(ar, r_239, r_240, r_241, state_71, state_72)
-		if err_245 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_245, "linalg.cho_solve", "std/linalg:38:5", "std/optim:799:16")
+		r_231, r_232, err_233 := fn_linalgchosolve(ar, r_227, r_228, r_229, state_61, state_62)
+		if err_233 != nil {
+			return nil, 0, 0, 0, 0, nbFrame(err_233, "linalg.cho_solve", "std/linalg:38:5", "std/optim:799:16")
 		}
-		r_246 := ar.F64w(r_244)
-		r_243 = r_243[:len(r_246)]
-		for i_247 := range r_246 {
-			r_246[i_247] = -r_243[i_247]
+		r_234 := ar.F64w(r_232)
+		r_231 = r_231[:len(r_234)]
+		for i_235 := range r_234 {
+			r_234[i_235] = -r_231[i_235]
 		}
-		if r_244 != state_69 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:800:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_69})+" and "+runtime.ShapeString([]int{r_244}))
+		if r_232 != state_59 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:800:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_59})+" and "+runtime.ShapeString([]int{r_232}))
 		}
-		r_249 := ar.F64w(state_69)
-		state_68 = state_68[:len(r_249)]
-		r_246 = r_246[:len(r_249)]
-		for i_250 := range r_249 {
-			r_249[i_250] = (state_68[i_250] + r_246[i_250])
+		r_237 := ar.F64w(state_59)
+		state_58 = state_58[:len(r_237)]
+		r_234 = r_234[:len(r_237)]
+		for i_238 := range r_237 {
+			r_237[i_238] = (state_58[i_238] + r_234[i_238])
 		}
-		r_252, r_253 := r_1(r_249, state_69)
-		if int64(r_253) != n_13 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:801:16", runtime.DimMessage("the result of r", "[m]f64", "m", int64(r_253), n_13))
+		r_240, r_241 := r_1(r_237, state_59)
+		if int64(r_241) != n_13 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:801:16", runtime.DimMessage("the result of r", "[m]f64", "m", int64(r_241), n_13))
 		}
-		d_254 := runtime.Dot(r_252, r_252)
-		x_255 := 0.5 * d_254
-		x_256 := state_70 - x_255
-		if r_244 != state_77 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:803:39", "shape mismatch in '*': "+runtime.ShapeString([]int{state_77})+" and "+runtime.ShapeString([]int{r_244}))
+		d_242 := runtime.Dot(r_240, r_240)
+		x_243 := 0.5 * d_242
+		x_244 := state_60 - x_243
+		if r_232 != state_67 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:803:39", "shape mismatch in '*': "+runtime.ShapeString([]int{state_67})+" and "+runtime.ShapeString([]int{r_232}))
 		}
-		if state_72 != state_77 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:803:43", "shape mismatch in '-': "+runtime.ShapeString([]int{state_77})+" and "+runtime.ShapeString([]int{state_72}))
+		if state_62 != state_67 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:803:43", "shape mismatch in '-': "+runtime.ShapeString([]int{state_67})+" and "+runtime.ShapeString([]int{state_62}))
 		}
-		if r_244 != state_77 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:803:24", fmt.Sprintf("dot: sizes %d and %d differ", r_244, state_77))
+		if r_232 != state_67 {
+			return nil, 0, 0, 0, 0, nbErrorf("std/optim:803:24", fmt.Sprintf("dot: sizes %d and %d differ", r_232, state_67))
 		}
-		var s_257 float64 = 0
-		r_246 = r_246[:r_244]
-		state_76 = state_76[:r_244]
-		state_71 = state_71[:r_244]
-		for i_258 := 0; i_258 < r_244; i_258++ {
-			s_257 += r_246[i_258] * (((state_78 * state_76[i_258]) * r_246[i_258]) - state_71[i_258])
+		var s_245 float64 = 0
+		r_234 = r_234[:r_232]
+		state_66 = state_66[:r_232]
+		state_61 = state_61[:r_232]
+		for i_246 := 0; i_246 < r_232; i_246++ {
+			s_245 += r_234[i_246] * (((state_68 * state_66[i_246]) * r_234[i_246]) - state_61[i_246])
 		}
-		x_260 := 0.5 * s_257
-		x_261 := x_256 / x_260
-		x_262 := x_261 > 0.0
-		var c_263 []float64
-		var c_264 int
-		var c_265 float64
-		var c_266 []float64
-		var c_267 int
-		var c_268 []float64
-		var c_269 int
-		var c_270 int
-		var c_271 []float64
-		var c_272 int
-		var c_273 float64
-		var c_274 float64
-		var c_275 int64
-		var c_276 int64
-		var c_277 bool
-		if x_262 {
-			r_278, r_279 := jac_2(r_249, state_69)
-			n_280 := int64(r_279)
-			x_281 := max(size_7, int64(1))
-			if x_281 == 0 {
+		x_248 := 0.5 * s_245
+		x_249 := x_244 / x_248
+		x_250 := x_249 > 0.0
+		var c_251 []float64
+		var c_252 int
+		var c_253 float64
+		var c_254 []float64
+		var c_255 int
+		var c_256 []float64
+		var c_257 int
+		var c_258 int
+		var c_259 []float64
+		var c_260 int
+		var c_261 float64
+		var c_262 float64
+		var c_263 int64
+		var c_264 int64
+		var c_265 bool
+		if x_250 {
+			r_266, r_267 := jac_2(r_237, state_59)
+			n_268 := int64(r_267)
+			x_269 := max(size_7, int64(1))
+			if x_269 == 0 {
 				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:261:84", "integer division by zero")
 			}
-			x_282 := n_280 % x_281
-			x_283 := x_282 == int64(0)
-			if !x_283 {
+			x_270 := n_268 % x_269
+			x_271 := x_270 == int64(0)
+			if !x_271 {
 				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:261:75", "optim.LevenbergMarquardt: jac(x) must return m·n values (row by row) for x of length n")
 			}
-			x_284 := max(size_7, int64(1))
-			if x_284 == 0 {
+			x_272 := max(size_7, int64(1))
+			if x_272 == 0 {
 				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:261:199", "integer division by zero")
 			}
-			x_285 := n_280 / x_284
-			n_286 := int64(len(r_278))
-			if x_285 < 0 || size_7 < 0 || (size_7 == 0 && n_286 != 0) || (size_7 != 0 && (n_286%size_7 != 0 || n_286/size_7 != x_285)) {
-				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:261:67", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_286, x_285, size_7))
+			x_273 := n_268 / x_272
+			n_274 := int64(len(r_266))
+			if x_273 < 0 || size_7 < 0 || (size_7 == 0 && n_274 != 0) || (size_7 != 0 && (n_274%size_7 != 0 || n_274/size_7 != x_273)) {
+				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:261:67", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_274, x_273, size_7))
 			}
-			m_287 := int(x_285)
-			n_288 := int(size_7)
-			if int64(m_287) != n_13 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:806:21", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_287), n_13))
+			m_275 := int(x_273)
+			n_276 := int(size_7)
+			if int64(m_275) != n_13 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:806:21", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_275), n_13))
 			}
-			if int64(n_288) != n_10 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:806:21", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_288), n_10))
+			if int64(n_276) != n_10 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:806:21", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_276), n_10))
 			}
-			t_289 := ar.F64w(len(r_278))
-			for i_290 := 0; i_290 < m_287; i_290++ {
-				for j_291 := 0; j_291 < n_288; j_291++ {
-					t_289[j_291*m_287+i_290] = r_278[i_290*n_288+j_291]
+			t_277 := ar.F64w(len(r_266))
+			for i_278 := 0; i_278 < m_275; i_278++ {
+				for j_279 := 0; j_279 < n_276; j_279++ {
+					t_277[j_279*m_275+i_278] = r_266[i_278*n_276+j_279]
 				}
 			}
-			tot_292, err_293 := runtime.MulSize(n_288, n_288)
-			if err_293 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:807:35", err_293)
+			tot_280, err_281 := runtime.MulSize(n_276, n_276)
+			if err_281 != nil {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:807:35", err_281)
 			}
-			a_294 := ar.F64(tot_292)
-			runtime.Gemm(false, false, n_288, n_288, m_287, 1, t_289, r_278, 0, a_294)
-			t_295 := ar.F64w(len(r_278))
-			for i_296 := 0; i_296 < m_287; i_296++ {
-				for j_297 := 0; j_297 < n_288; j_297++ {
-					t_295[j_297*m_287+i_296] = r_278[i_296*n_288+j_297]
+			a_282 := ar.F64(tot_280)
+			runtime.Gemm(false, false, n_276, n_276, m_275, 1, t_277, r_266, 0, a_282)
+			t_283 := ar.F64w(len(r_266))
+			for i_284 := 0; i_284 < m_275; i_284++ {
+				for j_285 := 0; j_285 < n_276; j_285++ {
+					t_283[j_285*m_275+i_284] = r_266[i_284*n_276+j_285]
 				}
 			}
-			if r_253 != m_287 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:808:35", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_288, m_287})+" @ "+runtime.ShapeString([]int{r_253}))
+			if r_241 != m_275 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:808:35", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_276, m_275})+" @ "+runtime.ShapeString([]int{r_241}))
 			}
-			r_252 = r_252[:m_287]
-			var y_298 []float64
-			if m_287 > 32 {
-				y_298 = ar.F64(n_288)
-				runtime.Gemv(false, n_288, m_287, 1, t_295, r_252, 0, y_298)
-			}
-			r_299 := ar.F64w(n_288)
-			for i_300 := range r_299 {
-				var s_302 float64
-				if m_287 <= 32 {
-					row_303 := t_295[i_300*m_287 : (i_300+1)*m_287]
-					for c_304, v_305 := range row_303 {
-						s_302 += v_305 * r_252[c_304]
+			a_286 := ar.F64(n_276)
+			if m_275 <= 32 {
+				r_240 = r_240[:m_275]
+				for r_287 := range a_286 {
+					row_288 := t_283[r_287*m_275 : (r_287+1)*m_275]
+					s_289 := 0.0
+					for c_290, v_291 := range row_288 {
+						s_289 += v_291 * r_240[c_290]
 					}
-				} else {
-					s_302 = y_298[i_300]
+					a_286[r_287] = s_289
 				}
-				r_299[i_300] = s_302
+			} else {
+				runtime.Gemv(false, n_276, m_275, 1, t_283, r_240, 0, a_286)
 			}
-			n_306, err_307 := runtime.CheckSize(n_10)
-			if err_307 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:810:40", err_307)
+			n_292, err_293 := runtime.CheckSize(n_10)
+			if err_293 != nil {
+				return nil, 0, 0, 0, 0, nbAt("std/optim:810:40", err_293)
 			}
-			if n_306 != state_77 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:810:32", "shape mismatch in max: "+runtime.ShapeString([]int{state_77})+" and "+runtime.ShapeString([]int{n_306}))
+			if n_292 != state_67 {
+				return nil, 0, 0, 0, 0, nbErrorf("std/optim:810:32", "shape mismatch in max: "+runtime.ShapeString([]int{state_67})+" and "+runtime.ShapeString([]int{n_292}))
 			}
-			r_308 := ar.F64w(state_77)
-			state_76 = state_76[:len(r_308)]
-			for i_309 := range r_308 {
-				i_311 := int64(i_309)
-				if i_311 < 0 || i_311 >= int64(n_288) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:810:43", runtime.CheckIndex(i_311, n_288))
+			r_294 := ar.F64w(state_67)
+			state_66 = state_66[:len(r_294)]
+			for i_295 := range r_294 {
+				i_297 := int64(i_295)
+				if i_297 < 0 || i_297 >= int64(n_276) {
+					return nil, 0, 0, 0, 0, nbAt("std/optim:810:43", runtime.CheckIndex(i_297, n_276))
 				}
-				row_312 := a_294[int(i_311)*n_288 : (int(i_311)+1)*n_288]
-				if i_311 < 0 || i_311 >= int64(n_288) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:810:43", runtime.CheckIndex(i_311, n_288))
+				row_298 := a_282[int(i_297)*n_276 : (int(i_297)+1)*n_276]
+				if i_297 < 0 || i_297 >= int64(n_276) {
+					return nil, 0, 0, 0, 0, nbAt("std/optim:810:43", runtime.CheckIndex(i_297, n_276))
 				}
-				x_313 := row_312[int(i_311)]
-				r_308[i_309] = (runtime.Max2(state_76[i_309], x_313))
+				x_299 := row_298[int(i_297)]
+				r_294[i_295] = (runtime.Max2(state_66[i_295], x_299))
 			}
-			x_314 := 2.0 * x_261
-			x_315 := x_314 - 1.0
-			x_316 := math.Pow(x_315, 3.0)
-			x_317 := 1.0 - x_316
-			x_318 := runtime.Max2(0.3333333333333333, x_317)
-			x_319 := state_78 * x_318
-			x_320 := state_80 + int64(1)
-			x_321 := state_81 + int64(1)
-			s_322 := runtime.Norm2(r_246)
-			s_323 := runtime.Norm2(r_249)
-			x_324 := s_323 + tol_6
-			x_325 := tol_6 * x_324
-			x_326 := s_322 < x_325
-			c_263, c_264, c_265, c_266, c_267, c_268, c_269, c_270, c_271, c_272, c_273, c_274, c_275, c_276, c_277 = r_249, state_69, x_255, r_299, n_288, a_294, n_288, n_288, r_308, state_77, x_319, 2.0, x_320, x_321, x_326
+			x_300 := 2.0 * x_249
+			x_301 := x_300 - 1.0
+			x_302 := math.Pow(x_301, 3.0)
+			x_303 := 1.0 - x_302
+			x_304 := runtime.Max2(0.3333333333333333, x_303)
+			x_305 := state_68 * x_304
+			x_306 := state_70 + int64(1)
+			x_307 := state_71 + int64(1)
+			s_308 := runtime.Norm2(r_234)
+			s_309 := runtime.Norm2(r_237)
+			x_310 := s_309 + tol_6
+			x_311 := tol_6 * x_310
+			x_312 := s_308 < x_311
+			c_251, c_252, c_253, c_254, c_255, c_256, c_257, c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265 = r_237, state_59, x_243, a_286, n_276, a_282, n_276, n_276, r_294, state_67, x_305, 2.0, x_306, x_307, x_312
 		} else {
-			x_327 := state_78 * state_79
-			x_328 := 2.0 * state_79
-			x_329 := state_80 + int64(1)
-			x_330 := state_81 + int64(1)
-			c_263, c_264, c_265, c_266, c_267, c_268, c_269, c_270, c_271, c_272, c_273, c_274, c_275, c_276, c_277 = state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, x_327, x_328, x_329, x_330, false
+			x_313 := state_68 * state_69
+			x_314 := 2.0 * state_69
+			x_315 := state_70 + int64(1)
+			x_316 := state_71 + int64(1)
+			c_251, c_252, c_253, c_254, c_255, c_256, c_257, c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265 = state_58, state_59, state_60, state_61, state_62, state_63, state_64, state_65, state_66, state_67, x_313, x_314, x_315, x_316, false
 		}
-		state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, state_79, state_80, state_81, state_82 = c_263, c_264, c_265, c_266, c_267, c_268, c_269, c_270, c_271, c_272, c_273, c_274, c_275, c_276, c_277
-		_ = mark_213
+		state_58, state_59, state_60, state_61, state_62, state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72 = c_251, c_252, c_253, c_254, c_255, c_256, c_257, c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265
+		_ = mark_201
 	}
-	nbKeep(ar, mark_331, &state_68)
-	return state_68, state_69, state_70, state_80, state_81, nil
+	nbKeep(ar, mark_317, &state_58)
+	return state_58, state_59, state_60, state_70, state_71, nil
 }
 
 // nbArena hands out the arrays of one call: slices cut from chunks

@@ -1833,7 +1833,7 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 
 // fn_solveadmmlasso is def solve.admm_lasso (std/solve:42:5).
 func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, lam_6 float64, rho_7 float64, iters_8 int64) ([]float64, int, error) {
-	mark_123 := ar.mark()
+	mark_113 := ar.mark()
 	size_9 := int64(a_2)
 	if int64(b_5) != size_9 {
 		return nil, 0, nbErrorf("std/solve:42:34", fmt.Sprintf("size mismatch: m is %d (a) but b has size %d", size_9, b_5))
@@ -1949,121 +1949,94 @@ func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 	if b_5 != a_2 {
 		return nil, 0, nbErrorf("std/solve:48:16", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3, a_2})+" @ "+runtime.ShapeString([]int{b_5}))
 	}
-	b_4 = b_4[:a_2]
-	var y_56 []float64
-	if a_2 > 32 {
-		y_56 = ar.F64(a_3)
-		runtime.Gemv(false, a_3, a_2, 1, t_13, b_4, 0, y_56)
-	}
-	r_57 := ar.F64w(a_3)
-	if len(r_57) >= 256 {
-		a_2 := a_2
-		t_13 := t_13
-		b_4 := b_4
-		y_56 := y_56
-		r_57 := r_57
-		runtime.ParallelFor(len(r_57), 32, func(lo_65, hi int) {
-			for i_66 := lo_65; i_66 < hi; i_66++ {
-				var s_68 float64
-				if a_2 <= 32 {
-					row_69 := t_13[i_66*a_2 : (i_66+1)*a_2]
-					for c_70, v_71 := range row_69 {
-						s_68 += v_71 * b_4[c_70]
-					}
-				} else {
-					s_68 = y_56[i_66]
-				}
-				r_57[i_66] = s_68
+	a_56 := ar.F64(a_3)
+	if a_2 <= 32 {
+		b_4 = b_4[:a_2]
+		for r_57 := range a_56 {
+			row_58 := t_13[r_57*a_2 : (r_57+1)*a_2]
+			s_59 := 0.0
+			for c_60, v_61 := range row_58 {
+				s_59 += v_61 * b_4[c_60]
 			}
-		})
-	} else {
-		for i_58 := range r_57 {
-			var s_60 float64
-			if a_2 <= 32 {
-				row_61 := t_13[i_58*a_2 : (i_58+1)*a_2]
-				for c_62, v_63 := range row_61 {
-					s_60 += v_63 * b_4[c_62]
-				}
-			} else {
-				s_60 = y_56[i_58]
-			}
-			r_57[i_58] = s_60
+			a_56[r_57] = s_59
 		}
+	} else {
+		runtime.Gemv(false, a_3, a_2, 1, t_13, b_4, 0, a_56)
 	}
-	n_72, err_73 := runtime.CheckSize(size_10)
-	if err_73 != nil {
-		return nil, 0, nbAt("std/solve:49:37", err_73)
+	n_62, err_63 := runtime.CheckSize(size_10)
+	if err_63 != nil {
+		return nil, 0, nbAt("std/solve:49:37", err_63)
 	}
-	_ = ar.F64(n_72)
-	n_75, err_76 := runtime.CheckSize(size_10)
-	if err_76 != nil {
-		return nil, 0, nbAt("std/solve:49:47", err_76)
+	_ = ar.F64(n_62)
+	n_65, err_66 := runtime.CheckSize(size_10)
+	if err_66 != nil {
+		return nil, 0, nbAt("std/solve:49:47", err_66)
 	}
-	a_77 := ar.F64(n_75)
-	n_78, err_79 := runtime.CheckSize(size_10)
-	if err_79 != nil {
-		return nil, 0, nbAt("std/solve:49:57", err_79)
+	a_67 := ar.F64(n_65)
+	n_68, err_69 := runtime.CheckSize(size_10)
+	if err_69 != nil {
+		return nil, 0, nbAt("std/solve:49:57", err_69)
 	}
-	a_80 := ar.F64(n_78)
-	var state_83 []float64
-	var state_84 int
-	var state_85 []float64
-	var state_86 int
-	state_83, state_84, state_85, state_86 = a_77, n_75, a_80, n_78
-	x_104 := iters_8 >= int64(0)
-	if !x_104 {
+	a_70 := ar.F64(n_68)
+	var state_73 []float64
+	var state_74 int
+	var state_75 []float64
+	var state_76 int
+	state_73, state_74, state_75, state_76 = a_67, n_65, a_70, n_68
+	x_94 := iters_8 >= int64(0)
+	if !x_94 {
 		return nil, 0, nbErrorf("std/solve:45:15", "solve.admm_lasso: argument 5 (iters) must be non-negative")
 	}
-	for k_105 := int64(0); k_105 < iters_8; k_105++ {
-		mark_106 := ar.mark()
-		if state_86 != state_84 {
-			return nil, 0, nbErrorf("std/solve:50:49", "shape mismatch in '-': "+runtime.ShapeString([]int{state_84})+" and "+runtime.ShapeString([]int{state_86}))
+	for k_95 := int64(0); k_95 < iters_8; k_95++ {
+		mark_96 := ar.mark()
+		if state_76 != state_74 {
+			return nil, 0, nbErrorf("std/solve:50:49", "shape mismatch in '-': "+runtime.ShapeString([]int{state_74})+" and "+runtime.ShapeString([]int{state_76}))
 		}
-		if state_84 != a_3 {
-			return nil, 0, nbErrorf("std/solve:50:38", "shape mismatch in '+': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{state_84}))
+		if state_74 != a_3 {
+			return nil, 0, nbErrorf("std/solve:50:38", "shape mismatch in '+': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{state_74}))
 		}
-		r_107 := ar.F64w(a_3)
-		r_57 = r_57[:len(r_107)]
-		state_83 = state_83[:len(r_107)]
-		state_85 = state_85[:len(r_107)]
-		for i_108 := range r_107 {
-			r_107[i_108] = (r_57[i_108] + (rho_7 * (state_83[i_108] - state_85[i_108])))
+		r_97 := ar.F64w(a_3)
+		a_56 = a_56[:len(r_97)]
+		state_73 = state_73[:len(r_97)]
+		state_75 = state_75[:len(r_97)]
+		for i_98 := range r_97 {
+			r_97[i_98] = (a_56[i_98] + (rho_7 * (state_73[i_98] - state_75[i_98])))
 		}
-		r_110, r_111, err_112 := fn_linalgchosolve(ar, r_52, r_53, r_54, r_107, a_3)
-		if err_112 != nil {
-			return nil, 0, nbFrame(err_112, "linalg.cho_solve", "std/linalg:38:5", "std/solve:50:14")
+		r_100, r_101, err_102 := fn_linalgchosolve(ar, r_52, r_53, r_54, r_97, a_3)
+		if err_102 != nil {
+			return nil, 0, nbFrame(err_102, "linalg.cho_solve", "std/linalg:38:5", "std/solve:50:14")
 		}
-		if state_86 != r_111 {
-			return nil, 0, nbErrorf("std/solve:51:32", "shape mismatch in '+': "+runtime.ShapeString([]int{r_111})+" and "+runtime.ShapeString([]int{state_86}))
+		if state_76 != r_101 {
+			return nil, 0, nbErrorf("std/solve:51:32", "shape mismatch in '+': "+runtime.ShapeString([]int{r_101})+" and "+runtime.ShapeString([]int{state_76}))
 		}
-		x_114 := lam_6 / rho_7
-		r_115 := ar.F64w(r_111)
-		r_110 = r_110[:r_111]
-		state_85 = state_85[:r_111]
-		r_115 = r_115[:r_111]
-		for i_116 := 0; i_116 < r_111; i_116++ {
-			e_118 := (r_110[i_116] + state_85[i_116])
-			e_119 := ((runtime.Sign(e_118)) * (runtime.Max2(((math.Abs(e_118)) - x_114), 0.0)))
-			r_115[i_116] = e_119
+		x_104 := lam_6 / rho_7
+		r_105 := ar.F64w(r_101)
+		r_100 = r_100[:r_101]
+		state_75 = state_75[:r_101]
+		r_105 = r_105[:r_101]
+		for i_106 := 0; i_106 < r_101; i_106++ {
+			e_108 := (r_100[i_106] + state_75[i_106])
+			e_109 := ((runtime.Sign(e_108)) * (runtime.Max2(((math.Abs(e_108)) - x_104), 0.0)))
+			r_105[i_106] = e_109
 		}
-		if r_111 != state_86 {
-			return nil, 0, nbErrorf("std/solve:52:126", "shape mismatch in '+': "+runtime.ShapeString([]int{state_86})+" and "+runtime.ShapeString([]int{r_111}))
+		if r_101 != state_76 {
+			return nil, 0, nbErrorf("std/solve:52:126", "shape mismatch in '+': "+runtime.ShapeString([]int{state_76})+" and "+runtime.ShapeString([]int{r_101}))
 		}
-		if r_111 != state_86 {
-			return nil, 0, nbErrorf("std/solve:52:131", "shape mismatch in '-': "+runtime.ShapeString([]int{state_86})+" and "+runtime.ShapeString([]int{r_111}))
+		if r_101 != state_76 {
+			return nil, 0, nbErrorf("std/solve:52:131", "shape mismatch in '-': "+runtime.ShapeString([]int{state_76})+" and "+runtime.ShapeString([]int{r_101}))
 		}
-		r_120 := ar.F64w(state_86)
-		state_85 = state_85[:len(r_120)]
-		r_110 = r_110[:len(r_120)]
-		r_115 = r_115[:len(r_120)]
-		for i_121 := range r_120 {
-			r_120[i_121] = ((state_85[i_121] + r_110[i_121]) - r_115[i_121])
+		r_110 := ar.F64w(state_76)
+		state_75 = state_75[:len(r_110)]
+		r_100 = r_100[:len(r_110)]
+		r_105 = r_105[:len(r_110)]
+		for i_111 := range r_110 {
+			r_110[i_111] = ((state_75[i_111] + r_100[i_111]) - r_105[i_111])
 		}
-		state_83, state_84, state_85 = r_115, r_111, r_120
-		_ = mark_106
+		state_73, state_74, state_75 = r_105, r_101, r_110
+		_ = mark_96
 	}
-	nbKeep(ar, mark_123, &state_83)
-	return state_83, state_84, nil
+	nbKeep(ar, mark_113, &state_73)
+	return state_73, state_74, nil
 }
 
 // fn_solvesinkhornunpack is def solve.sinkhorn_unpack (std/solve:177:5).
@@ -2730,7 +2703,7 @@ func fn_solvesinkhorn(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float6
 
 // fn_solvecomplete is def solve.complete (std/solve:305:5).
 func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []float64, mask_5 int, mask_6 int, rank_7 int64, iters_8 int64) ([]float64, int, int, error) {
-	mark_313 := ar.mark()
+	mark_305 := ar.mark()
 	size_9 := int64(mm_2)
 	if int64(mask_5) != size_9 {
 		return nil, 0, 0, nbErrorf("std/solve:305:36", fmt.Sprintf("size mismatch: m is %d (mm) but mask has size %d", size_9, mask_5))
@@ -2890,297 +2863,287 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 	var state_81 int
 	var state_82 int
 	state_77, state_78, state_79, state_80, state_81, state_82 = a_35, n_33, d_36, a_48, n_46, d_49
-	x_194 := iters_8 >= int64(0)
-	if !x_194 {
+	x_190 := iters_8 >= int64(0)
+	if !x_190 {
 		return nil, 0, 0, nbErrorf("std/solve:309:15", "solve.complete: argument 4 (iters) must be non-negative")
 	}
-	for t_195 := int64(0); t_195 < iters_8; t_195++ {
-		mark_196 := ar.mark()
+	for t_191 := int64(0); t_191 < iters_8; t_191++ {
+		mark_192 := ar.mark()
 		if mm_2 != mask_5 {
 			return nil, 0, 0, nbErrorf("std/solve:312:5", fmt.Sprintf("map: sizes %d and %d differ", mask_5, mm_2))
 		}
-		var a_197 []float64
-		var d_198 int = 0
-		var rs_199 int = 0
-		for i_200 := 0; i_200 < mask_5; i_200++ {
-			mark_201 := ar.mark()
-			row_202 := mask_4[i_200*mask_6 : (i_200+1)*mask_6]
-			row_203 := mm_1[i_200*mm_3 : (i_200+1)*mm_3]
-			t_204 := ar.F64w(len(state_80))
-			for i_205 := 0; i_205 < state_81; i_205++ {
-				for j_206 := 0; j_206 < state_82; j_206++ {
-					t_204[j_206*state_81+i_205] = state_80[i_205*state_82+j_206]
+		var a_193 []float64
+		var d_194 int = 0
+		var rs_195 int = 0
+		for i_196 := 0; i_196 < mask_5; i_196++ {
+			mark_197 := ar.mark()
+			row_198 := mask_4[i_196*mask_6 : (i_196+1)*mask_6]
+			row_199 := mm_1[i_196*mm_3 : (i_196+1)*mm_3]
+			t_200 := ar.F64w(len(state_80))
+			for i_201 := 0; i_201 < state_81; i_201++ {
+				for j_202 := 0; j_202 < state_82; j_202++ {
+					t_200[j_202*state_81+i_201] = state_80[i_201*state_82+j_202]
 				}
 			}
-			n_207 := int64(state_82)
-			n_208, err_209 := runtime.CheckSize(n_207)
-			if err_209 != nil {
-				return nil, 0, 0, nbAt("std/solve:313:15", err_209)
+			n_203 := int64(state_82)
+			n_204, err_205 := runtime.CheckSize(n_203)
+			if err_205 != nil {
+				return nil, 0, 0, nbAt("std/solve:313:15", err_205)
 			}
-			var a_210 []float64
-			var d_211 int = 0
-			var rs_212 int = 0
-			for i_213 := 0; i_213 < n_208; i_213++ {
-				mark_214 := ar.mark()
-				i_215 := int64(i_213)
-				row_216 := t_204[int(i_215)*state_81 : (int(i_215)+1)*state_81]
+			var a_206 []float64
+			var d_207 int = 0
+			var rs_208 int = 0
+			for i_209 := 0; i_209 < n_204; i_209++ {
+				mark_210 := ar.mark()
+				i_211 := int64(i_209)
+				row_212 := t_200[int(i_211)*state_81 : (int(i_211)+1)*state_81]
 				if mask_6 != state_81 {
 					return nil, 0, 0, nbErrorf("std/solve:313:22", "shape mismatch in '*': "+runtime.ShapeString([]int{state_81})+" and "+runtime.ShapeString([]int{mask_6}))
 				}
-				if i_213 == 0 {
-					d_211 = state_81
-					rs_212 = d_211
-					tot_217, err_218 := runtime.MulSize(n_208, rs_212)
-					if err_218 != nil {
-						return nil, 0, 0, nbAt("std/solve:313:15", err_218)
+				if i_209 == 0 {
+					d_207 = state_81
+					rs_208 = d_207
+					tot_213, err_214 := runtime.MulSize(n_204, rs_208)
+					if err_214 != nil {
+						return nil, 0, 0, nbAt("std/solve:313:15", err_214)
 					}
-					a_210 = ar.F64w(tot_217)
-				} else if state_81 != d_211 {
-					return nil, 0, 0, nbErrorf("std/solve:313:15", "build: element "+strconv.Itoa(i_213)+" has shape "+runtime.ShapeString([]int{state_81})+", element 0 has shape "+runtime.ShapeString([]int{d_211}))
+					a_206 = ar.F64w(tot_213)
+				} else if state_81 != d_207 {
+					return nil, 0, 0, nbErrorf("std/solve:313:15", "build: element "+strconv.Itoa(i_209)+" has shape "+runtime.ShapeString([]int{state_81})+", element 0 has shape "+runtime.ShapeString([]int{d_207}))
 				}
-				row_219 := a_210[i_213*rs_212 : (i_213+1)*rs_212]
-				row_216 = row_216[:len(row_219)]
-				row_202 = row_202[:len(row_219)]
-				for i_220 := range row_219 {
-					row_219[i_220] = (row_216[i_220] * row_202[i_220])
+				row_215 := a_206[i_209*rs_208 : (i_209+1)*rs_208]
+				row_212 = row_212[:len(row_215)]
+				row_198 = row_198[:len(row_215)]
+				for i_216 := range row_215 {
+					row_215[i_216] = (row_212[i_216] * row_198[i_216])
 				}
-				if i_213 > 0 {
-					ar.release(mark_214)
+				if i_209 > 0 {
+					ar.release(mark_210)
 				}
 			}
-			if state_81 != d_211 {
-				return nil, 0, 0, nbErrorf("std/solve:314:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_208, d_211})+" @ "+runtime.ShapeString([]int{state_81, state_82}))
+			if state_81 != d_207 {
+				return nil, 0, 0, nbErrorf("std/solve:314:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_204, d_207})+" @ "+runtime.ShapeString([]int{state_81, state_82}))
 			}
-			tot_222, err_223 := runtime.MulSize(n_208, state_82)
-			if err_223 != nil {
-				return nil, 0, 0, nbAt("std/solve:314:45", err_223)
+			tot_218, err_219 := runtime.MulSize(n_204, state_82)
+			if err_219 != nil {
+				return nil, 0, 0, nbAt("std/solve:314:45", err_219)
 			}
-			a_224 := ar.F64(tot_222)
-			runtime.Gemm(false, false, n_208, state_82, d_211, 1, a_210, state_80, 0, a_224)
-			r_225, r_226, r_227, err_228 := fn_linalgcholreg(ar, a_224, n_208, state_82)
-			if err_228 != nil {
-				return nil, 0, 0, nbFrame(err_228, "linalg.chol_reg", "std/linalg:51:5", "std/solve:314:26")
+			a_220 := ar.F64(tot_218)
+			runtime.Gemm(false, false, n_204, state_82, d_207, 1, a_206, state_80, 0, a_220)
+			r_221, r_222, r_223, err_224 := fn_linalgcholreg(ar, a_220, n_204, state_82)
+			if err_224 != nil {
+				return nil, 0, 0, nbFrame(err_224, "linalg.chol_reg", "std/linalg:51:5", "std/solve:314:26")
 			}
-			if mm_3 != d_211 {
-				return nil, 0, 0, nbErrorf("std/solve:314:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_208, d_211})+" @ "+runtime.ShapeString([]int{mm_3}))
+			if mm_3 != d_207 {
+				return nil, 0, 0, nbErrorf("std/solve:314:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_204, d_207})+" @ "+runtime.ShapeString([]int{mm_3}))
 			}
-			row_203 = row_203[:d_211]
-			var y_229 []float64
-			if d_211 > 32 {
-				y_229 = ar.F64(n_208)
-				runtime.Gemv(false, n_208, d_211, 1, a_210, row_203, 0, y_229)
-			}
-			r_230 := ar.F64w(n_208)
-			for i_231 := range r_230 {
-				var s_233 float64
-				if d_211 <= 32 {
-					row_234 := a_210[i_231*d_211 : (i_231+1)*d_211]
-					for c_235, v_236 := range row_234 {
-						s_233 += v_236 * row_203[c_235]
+			a_225 := ar.F64(n_204)
+			if d_207 <= 32 {
+				row_199 = row_199[:d_207]
+				for r_226 := range a_225 {
+					row_227 := a_206[r_226*d_207 : (r_226+1)*d_207]
+					s_228 := 0.0
+					for c_229, v_230 := range row_227 {
+						s_228 += v_230 * row_199[c_229]
 					}
-				} else {
-					s_233 = y_229[i_231]
+					a_225[r_226] = s_228
 				}
-				r_230[i_231] = s_233
+			} else {
+				runtime.Gemv(false, n_204, d_207, 1, a_206, row_199, 0, a_225)
 			}
-			r_237, r_238, err_239 := fn_linalgchosolve(ar, r_225, r_226, r_227, r_230, n_208)
-			if err_239 != nil {
-				return nil, 0, 0, nbFrame(err_239, "linalg.cho_solve", "std/linalg:38:5", "std/solve:314:9")
+			r_231, r_232, err_233 := fn_linalgchosolve(ar, r_221, r_222, r_223, a_225, n_204)
+			if err_233 != nil {
+				return nil, 0, 0, nbFrame(err_233, "linalg.cho_solve", "std/linalg:38:5", "std/solve:314:9")
 			}
-			if i_200 == 0 {
-				d_198 = r_238
-				rs_199 = d_198
-				tot_240, err_241 := runtime.MulSize(mask_5, rs_199)
-				if err_241 != nil {
-					return nil, 0, 0, nbAt("std/solve:312:5", err_241)
+			if i_196 == 0 {
+				d_194 = r_232
+				rs_195 = d_194
+				tot_234, err_235 := runtime.MulSize(mask_5, rs_195)
+				if err_235 != nil {
+					return nil, 0, 0, nbAt("std/solve:312:5", err_235)
 				}
-				a_197 = ar.F64w(tot_240)
-			} else if r_238 != d_198 {
-				return nil, 0, 0, nbErrorf("std/solve:312:5", "map: element "+strconv.Itoa(i_200)+" has shape "+runtime.ShapeString([]int{r_238})+", element 0 has shape "+runtime.ShapeString([]int{d_198}))
+				a_193 = ar.F64w(tot_234)
+			} else if r_232 != d_194 {
+				return nil, 0, 0, nbErrorf("std/solve:312:5", "map: element "+strconv.Itoa(i_196)+" has shape "+runtime.ShapeString([]int{r_232})+", element 0 has shape "+runtime.ShapeString([]int{d_194}))
 			}
-			copy(a_197[i_200*rs_199:(i_200+1)*rs_199], r_237)
-			if i_200 > 0 {
-				ar.release(mark_201)
+			copy(a_193[i_196*rs_195:(i_196+1)*rs_195], r_231)
+			if i_196 > 0 {
+				ar.release(mark_197)
 			}
 		}
-		t_242 := ar.F64w(len(mask_4))
-		for i_243 := 0; i_243 < mask_5; i_243++ {
-			for j_244 := 0; j_244 < mask_6; j_244++ {
-				t_242[j_244*mask_5+i_243] = mask_4[i_243*mask_6+j_244]
+		t_236 := ar.F64w(len(mask_4))
+		for i_237 := 0; i_237 < mask_5; i_237++ {
+			for j_238 := 0; j_238 < mask_6; j_238++ {
+				t_236[j_238*mask_5+i_237] = mask_4[i_237*mask_6+j_238]
 			}
 		}
-		t_245 := ar.F64w(len(mm_1))
-		for i_246 := 0; i_246 < mm_2; i_246++ {
-			for j_247 := 0; j_247 < mm_3; j_247++ {
-				t_245[j_247*mm_2+i_246] = mm_1[i_246*mm_3+j_247]
+		t_239 := ar.F64w(len(mm_1))
+		for i_240 := 0; i_240 < mm_2; i_240++ {
+			for j_241 := 0; j_241 < mm_3; j_241++ {
+				t_239[j_241*mm_2+i_240] = mm_1[i_240*mm_3+j_241]
 			}
 		}
 		if mm_3 != mask_6 {
 			return nil, 0, 0, nbErrorf("std/solve:312:5", fmt.Sprintf("map: sizes %d and %d differ", mask_6, mm_3))
 		}
-		var a_248 []float64
-		var d_249 int = 0
-		var rs_250 int = 0
-		for i_251 := 0; i_251 < mask_6; i_251++ {
-			mark_252 := ar.mark()
-			row_253 := t_242[i_251*mask_5 : (i_251+1)*mask_5]
-			row_254 := t_245[i_251*mm_2 : (i_251+1)*mm_2]
-			t_255 := ar.F64w(len(a_197))
-			for i_256 := 0; i_256 < mask_5; i_256++ {
-				for j_257 := 0; j_257 < d_198; j_257++ {
-					t_255[j_257*mask_5+i_256] = a_197[i_256*d_198+j_257]
+		var a_242 []float64
+		var d_243 int = 0
+		var rs_244 int = 0
+		for i_245 := 0; i_245 < mask_6; i_245++ {
+			mark_246 := ar.mark()
+			row_247 := t_236[i_245*mask_5 : (i_245+1)*mask_5]
+			row_248 := t_239[i_245*mm_2 : (i_245+1)*mm_2]
+			t_249 := ar.F64w(len(a_193))
+			for i_250 := 0; i_250 < mask_5; i_250++ {
+				for j_251 := 0; j_251 < d_194; j_251++ {
+					t_249[j_251*mask_5+i_250] = a_193[i_250*d_194+j_251]
 				}
 			}
-			n_258 := int64(d_198)
-			n_259, err_260 := runtime.CheckSize(n_258)
-			if err_260 != nil {
-				return nil, 0, 0, nbAt("std/solve:313:15", err_260)
+			n_252 := int64(d_194)
+			n_253, err_254 := runtime.CheckSize(n_252)
+			if err_254 != nil {
+				return nil, 0, 0, nbAt("std/solve:313:15", err_254)
 			}
-			var a_261 []float64
-			var d_262 int = 0
-			var rs_263 int = 0
-			for i_264 := 0; i_264 < n_259; i_264++ {
-				mark_265 := ar.mark()
-				i_266 := int64(i_264)
-				row_267 := t_255[int(i_266)*mask_5 : (int(i_266)+1)*mask_5]
-				if i_264 == 0 {
-					d_262 = mask_5
-					rs_263 = d_262
-					tot_268, err_269 := runtime.MulSize(n_259, rs_263)
-					if err_269 != nil {
-						return nil, 0, 0, nbAt("std/solve:313:15", err_269)
+			var a_255 []float64
+			var d_256 int = 0
+			var rs_257 int = 0
+			for i_258 := 0; i_258 < n_253; i_258++ {
+				mark_259 := ar.mark()
+				i_260 := int64(i_258)
+				row_261 := t_249[int(i_260)*mask_5 : (int(i_260)+1)*mask_5]
+				if i_258 == 0 {
+					d_256 = mask_5
+					rs_257 = d_256
+					tot_262, err_263 := runtime.MulSize(n_253, rs_257)
+					if err_263 != nil {
+						return nil, 0, 0, nbAt("std/solve:313:15", err_263)
 					}
-					a_261 = ar.F64w(tot_268)
-				} else if mask_5 != d_262 {
-					return nil, 0, 0, nbErrorf("std/solve:313:15", "build: element "+strconv.Itoa(i_264)+" has shape "+runtime.ShapeString([]int{mask_5})+", element 0 has shape "+runtime.ShapeString([]int{d_262}))
+					a_255 = ar.F64w(tot_262)
+				} else if mask_5 != d_256 {
+					return nil, 0, 0, nbErrorf("std/solve:313:15", "build: element "+strconv.Itoa(i_258)+" has shape "+runtime.ShapeString([]int{mask_5})+", element 0 has shape "+runtime.ShapeString([]int{d_256}))
 				}
-				row_270 := a_261[i_264*rs_263 : (i_264+1)*rs_263]
-				row_267 = row_267[:len(row_270)]
-				row_253 = row_253[:len(row_270)]
-				for i_271 := range row_270 {
-					row_270[i_271] = (row_267[i_271] * row_253[i_271])
+				row_264 := a_255[i_258*rs_257 : (i_258+1)*rs_257]
+				row_261 = row_261[:len(row_264)]
+				row_247 = row_247[:len(row_264)]
+				for i_265 := range row_264 {
+					row_264[i_265] = (row_261[i_265] * row_247[i_265])
 				}
-				if i_264 > 0 {
-					ar.release(mark_265)
+				if i_258 > 0 {
+					ar.release(mark_259)
 				}
 			}
-			if mask_5 != d_262 {
-				return nil, 0, 0, nbErrorf("std/solve:314:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_259, d_262})+" @ "+runtime.ShapeString([]int{mask_5, d_198}))
+			if mask_5 != d_256 {
+				return nil, 0, 0, nbErrorf("std/solve:314:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_253, d_256})+" @ "+runtime.ShapeString([]int{mask_5, d_194}))
 			}
-			tot_273, err_274 := runtime.MulSize(n_259, d_198)
-			if err_274 != nil {
-				return nil, 0, 0, nbAt("std/solve:314:45", err_274)
+			tot_267, err_268 := runtime.MulSize(n_253, d_194)
+			if err_268 != nil {
+				return nil, 0, 0, nbAt("std/solve:314:45", err_268)
 			}
-			a_275 := ar.F64(tot_273)
-			runtime.Gemm(false, false, n_259, d_198, d_262, 1, a_261, a_197, 0, a_275)
-			r_276, r_277, r_278, err_279 := fn_linalgcholreg(ar, a_275, n_259, d_198)
-			if err_279 != nil {
-				return nil, 0, 0, nbFrame(err_279, "linalg.chol_reg", "std/linalg:51:5", "std/solve:314:26")
+			a_269 := ar.F64(tot_267)
+			runtime.Gemm(false, false, n_253, d_194, d_256, 1, a_255, a_193, 0, a_269)
+			r_270, r_271, r_272, err_273 := fn_linalgcholreg(ar, a_269, n_253, d_194)
+			if err_273 != nil {
+				return nil, 0, 0, nbFrame(err_273, "linalg.chol_reg", "std/linalg:51:5", "std/solve:314:26")
 			}
-			if mm_2 != d_262 {
-				return nil, 0, 0, nbErrorf("std/solve:314:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_259, d_262})+" @ "+runtime.ShapeString([]int{mm_2}))
+			if mm_2 != d_256 {
+				return nil, 0, 0, nbErrorf("std/solve:314:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_253, d_256})+" @ "+runtime.ShapeString([]int{mm_2}))
 			}
-			row_254 = row_254[:d_262]
-			var y_280 []float64
-			if d_262 > 32 {
-				y_280 = ar.F64(n_259)
-				runtime.Gemv(false, n_259, d_262, 1, a_261, row_254, 0, y_280)
-			}
-			r_281 := ar.F64w(n_259)
-			for i_282 := range r_281 {
-				var s_284 float64
-				if d_262 <= 32 {
-					row_285 := a_261[i_282*d_262 : (i_282+1)*d_262]
-					for c_286, v_287 := range row_285 {
-						s_284 += v_287 * row_254[c_286]
+			a_274 := ar.F64(n_253)
+			if d_256 <= 32 {
+				row_248 = row_248[:d_256]
+				for r_275 := range a_274 {
+					row_276 := a_255[r_275*d_256 : (r_275+1)*d_256]
+					s_277 := 0.0
+					for c_278, v_279 := range row_276 {
+						s_277 += v_279 * row_248[c_278]
 					}
-				} else {
-					s_284 = y_280[i_282]
+					a_274[r_275] = s_277
 				}
-				r_281[i_282] = s_284
+			} else {
+				runtime.Gemv(false, n_253, d_256, 1, a_255, row_248, 0, a_274)
 			}
-			r_288, r_289, err_290 := fn_linalgchosolve(ar, r_276, r_277, r_278, r_281, n_259)
-			if err_290 != nil {
-				return nil, 0, 0, nbFrame(err_290, "linalg.cho_solve", "std/linalg:38:5", "std/solve:314:9")
+			r_280, r_281, err_282 := fn_linalgchosolve(ar, r_270, r_271, r_272, a_274, n_253)
+			if err_282 != nil {
+				return nil, 0, 0, nbFrame(err_282, "linalg.cho_solve", "std/linalg:38:5", "std/solve:314:9")
 			}
-			if i_251 == 0 {
-				d_249 = r_289
-				rs_250 = d_249
-				tot_291, err_292 := runtime.MulSize(mask_6, rs_250)
-				if err_292 != nil {
-					return nil, 0, 0, nbAt("std/solve:312:5", err_292)
+			if i_245 == 0 {
+				d_243 = r_281
+				rs_244 = d_243
+				tot_283, err_284 := runtime.MulSize(mask_6, rs_244)
+				if err_284 != nil {
+					return nil, 0, 0, nbAt("std/solve:312:5", err_284)
 				}
-				a_248 = ar.F64w(tot_291)
-			} else if r_289 != d_249 {
-				return nil, 0, 0, nbErrorf("std/solve:312:5", "map: element "+strconv.Itoa(i_251)+" has shape "+runtime.ShapeString([]int{r_289})+", element 0 has shape "+runtime.ShapeString([]int{d_249}))
+				a_242 = ar.F64w(tot_283)
+			} else if r_281 != d_243 {
+				return nil, 0, 0, nbErrorf("std/solve:312:5", "map: element "+strconv.Itoa(i_245)+" has shape "+runtime.ShapeString([]int{r_281})+", element 0 has shape "+runtime.ShapeString([]int{d_243}))
 			}
-			copy(a_248[i_251*rs_250:(i_251+1)*rs_250], r_288)
-			if i_251 > 0 {
-				ar.release(mark_252)
-			}
-		}
-		t_293 := ar.F64w(len(a_248))
-		for i_294 := 0; i_294 < mask_6; i_294++ {
-			for j_295 := 0; j_295 < d_249; j_295++ {
-				t_293[j_295*mask_6+i_294] = a_248[i_294*d_249+j_295]
+			copy(a_242[i_245*rs_244:(i_245+1)*rs_244], r_280)
+			if i_245 > 0 {
+				ar.release(mark_246)
 			}
 		}
-		if d_249 != d_198 {
-			return nil, 0, 0, nbErrorf("std/solve:320:39", "'@': inner sizes differ: "+runtime.ShapeString([]int{mask_5, d_198})+" @ "+runtime.ShapeString([]int{d_249, mask_6}))
+		t_285 := ar.F64w(len(a_242))
+		for i_286 := 0; i_286 < mask_6; i_286++ {
+			for j_287 := 0; j_287 < d_243; j_287++ {
+				t_285[j_287*mask_6+i_286] = a_242[i_286*d_243+j_287]
+			}
 		}
-		tot_296, err_297 := runtime.MulSize(mask_5, mask_6)
-		if err_297 != nil {
-			return nil, 0, 0, nbAt("std/solve:320:39", err_297)
+		if d_243 != d_194 {
+			return nil, 0, 0, nbErrorf("std/solve:320:39", "'@': inner sizes differ: "+runtime.ShapeString([]int{mask_5, d_194})+" @ "+runtime.ShapeString([]int{d_243, mask_6}))
 		}
-		a_298 := ar.F64(tot_296)
-		runtime.Gemm(false, false, mask_5, mask_6, d_198, 1, a_197, t_293, 0, a_298)
+		tot_288, err_289 := runtime.MulSize(mask_5, mask_6)
+		if err_289 != nil {
+			return nil, 0, 0, nbAt("std/solve:320:39", err_289)
+		}
+		a_290 := ar.F64(tot_288)
+		runtime.Gemm(false, false, mask_5, mask_6, d_194, 1, a_193, t_285, 0, a_290)
 		if mm_2 != mask_5 || mm_3 != mask_6 {
 			return nil, 0, 0, nbErrorf("std/solve:320:55", "shape mismatch in '-': "+runtime.ShapeString([]int{mask_5, mask_6})+" and "+runtime.ShapeString([]int{mm_2, mm_3}))
 		}
-		n_299 := mask_5 * mask_6
-		r_300 := ar.F64w(n_299)
-		mask_4 = mask_4[:len(r_300)]
-		a_298 = a_298[:len(r_300)]
-		mm_1 = mm_1[:len(r_300)]
-		for i_301 := range r_300 {
-			r_300[i_301] = (mask_4[i_301] * (a_298[i_301] - mm_1[i_301]))
+		n_291 := mask_5 * mask_6
+		r_292 := ar.F64w(n_291)
+		mask_4 = mask_4[:len(r_292)]
+		a_290 = a_290[:len(r_292)]
+		mm_1 = mm_1[:len(r_292)]
+		for i_293 := range r_292 {
+			r_292[i_293] = (mask_4[i_293] * (a_290[i_293] - mm_1[i_293]))
 		}
 		_ = mask_5 * mask_6
-		_ = runtime.Norm2(r_300)
+		_ = runtime.Norm2(r_292)
 		if int64(mask_5) != size_9 {
 			return nil, 0, 0, nbErrorf("std/solve:316:5", runtime.DimMessage("field 0 of the loop state", "[m][?]f64", "m", int64(mask_5), size_9))
 		}
-		n_305 := int64(state_79)
-		if int64(d_198) != n_305 {
-			return nil, 0, 0, nbErrorf("std/solve:316:5", runtime.DimMessage("dimension 2 of field 0 of the loop state", "[m][?]f64", "", int64(d_198), n_305))
+		n_297 := int64(state_79)
+		if int64(d_194) != n_297 {
+			return nil, 0, 0, nbErrorf("std/solve:316:5", runtime.DimMessage("dimension 2 of field 0 of the loop state", "[m][?]f64", "", int64(d_194), n_297))
 		}
 		if int64(mask_6) != size_10 {
 			return nil, 0, 0, nbErrorf("std/solve:316:5", runtime.DimMessage("field 1 of the loop state", "[n][?]f64", "n", int64(mask_6), size_10))
 		}
-		n_306 := int64(state_82)
-		if int64(d_249) != n_306 {
-			return nil, 0, 0, nbErrorf("std/solve:316:5", runtime.DimMessage("dimension 2 of field 1 of the loop state", "[n][?]f64", "", int64(d_249), n_306))
+		n_298 := int64(state_82)
+		if int64(d_243) != n_298 {
+			return nil, 0, 0, nbErrorf("std/solve:316:5", runtime.DimMessage("dimension 2 of field 1 of the loop state", "[n][?]f64", "", int64(d_243), n_298))
 		}
-		state_77, state_78, state_79, state_80, state_81, state_82 = a_197, mask_5, d_198, a_248, mask_6, d_249
-		_ = mark_196
+		state_77, state_78, state_79, state_80, state_81, state_82 = a_193, mask_5, d_194, a_242, mask_6, d_243
+		_ = mark_192
 	}
-	t_307 := ar.F64w(len(state_80))
-	for i_308 := 0; i_308 < state_81; i_308++ {
-		for j_309 := 0; j_309 < state_82; j_309++ {
-			t_307[j_309*state_81+i_308] = state_80[i_308*state_82+j_309]
+	t_299 := ar.F64w(len(state_80))
+	for i_300 := 0; i_300 < state_81; i_300++ {
+		for j_301 := 0; j_301 < state_82; j_301++ {
+			t_299[j_301*state_81+i_300] = state_80[i_300*state_82+j_301]
 		}
 	}
 	if state_82 != state_79 {
 		return nil, 0, 0, nbErrorf("std/solve:322:8", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_78, state_79})+" @ "+runtime.ShapeString([]int{state_82, state_81}))
 	}
-	tot_310, err_311 := runtime.MulSize(state_78, state_81)
-	if err_311 != nil {
-		return nil, 0, 0, nbAt("std/solve:322:8", err_311)
+	tot_302, err_303 := runtime.MulSize(state_78, state_81)
+	if err_303 != nil {
+		return nil, 0, 0, nbAt("std/solve:322:8", err_303)
 	}
-	a_312 := ar.F64(tot_310)
-	runtime.Gemm(false, false, state_78, state_81, state_79, 1, state_77, t_307, 0, a_312)
-	nbKeep(ar, mark_313, &a_312)
-	return a_312, state_78, state_81, nil
+	a_304 := ar.F64(tot_302)
+	runtime.Gemm(false, false, state_78, state_81, state_79, 1, state_77, t_299, 0, a_304)
+	nbKeep(ar, mark_305, &a_304)
+	return a_304, state_78, state_81, nil
 }
 
 // fn_admmlasso is def admm_lasso (solve.nab:16:12).
@@ -3662,7 +3625,7 @@ func fn_bcd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), hv
 
 // fn_auglag is def auglag (solve.nab:77:12).
 func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), c_2 func([]float64, int) ([]float64, int), jac_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, outer_6 int64, inner_7 int64) ([]float64, int, []float64, int, error) {
-	mark_2855 := ar.mark()
+	mark_2825 := ar.mark()
 	size_8 := int64(x0_5)
 	x0_4 = x0_4[:x0_5]
 	x_9 := outer_6 >= int64(0)
@@ -3692,1068 +3655,1031 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	var state_26 bool
 	state_19, state_20, state_21, state_22, state_23, state_24, state_25, state_26 = x0_4, x0_5, a_17, n_15, 10.0, s_18, int64(0), false
 	for {
-		x_1416 := !state_26
-		var c_1417 bool
-		if x_1416 {
-			x_1418 := state_25 < outer_6
-			c_1417 = x_1418
+		x_1406 := !state_26
+		var c_1407 bool
+		if x_1406 {
+			x_1408 := state_25 < outer_6
+			c_1407 = x_1408
 		} else {
-			c_1417 = false
+			c_1407 = false
 		}
-		if !c_1417 {
+		if !c_1407 {
 			break
 		}
-		mark_1419 := ar.mark()
-		n_1420 := int64(state_20)
-		r_1421, r_1422, r_1423 := fg_1(state_19, state_20)
-		if int64(r_1423) != n_11 {
-			return nil, 0, nil, 0, nbErrorf("std/solve:120:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_1423), n_11))
+		mark_1409 := ar.mark()
+		n_1410 := int64(state_20)
+		r_1411, r_1412, r_1413 := fg_1(state_19, state_20)
+		if int64(r_1413) != n_11 {
+			return nil, 0, nil, 0, nbErrorf("std/solve:120:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_1413), n_11))
 		}
-		r_1424, r_1425 := c_2(state_19, state_20)
-		if int64(r_1425) != n_14 {
-			return nil, 0, nil, 0, nbErrorf("std/solve:121:16", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_1425), n_14))
+		r_1414, r_1415 := c_2(state_19, state_20)
+		if int64(r_1415) != n_14 {
+			return nil, 0, nil, 0, nbErrorf("std/solve:121:16", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_1415), n_14))
 		}
-		if len(state_21) != len(r_1424) {
-			return nil, 0, nil, 0, nbErrorf("std/solve:122:16", fmt.Sprintf("dot: sizes %d and %d differ", len(state_21), len(r_1424)))
+		if len(state_21) != len(r_1414) {
+			return nil, 0, nil, 0, nbErrorf("std/solve:122:16", fmt.Sprintf("dot: sizes %d and %d differ", len(state_21), len(r_1414)))
 		}
-		d_1426 := runtime.Dot(state_21, r_1424)
-		x_1427 := r_1421 + d_1426
-		x_1428 := 0.5 * state_23
-		d_1429 := runtime.Dot(r_1424, r_1424)
-		x_1430 := x_1428 * d_1429
-		x_1431 := x_1427 + x_1430
-		r_1432, r_1433 := jac_3(state_19, state_20)
-		n_1434 := int64(r_1433)
-		x_1435 := max(size_8, int64(1))
-		if x_1435 == 0 {
+		d_1416 := runtime.Dot(state_21, r_1414)
+		x_1417 := r_1411 + d_1416
+		x_1418 := 0.5 * state_23
+		d_1419 := runtime.Dot(r_1414, r_1414)
+		x_1420 := x_1418 * d_1419
+		x_1421 := x_1417 + x_1420
+		r_1422, r_1423 := jac_3(state_19, state_20)
+		n_1424 := int64(r_1423)
+		x_1425 := max(size_8, int64(1))
+		if x_1425 == 0 {
 			return nil, 0, nil, 0, nbErrorf("solve.nab:82:25", "integer division by zero")
 		}
-		x_1436 := n_1434 % x_1435
-		x_1437 := x_1436 == int64(0)
-		if !x_1437 {
+		x_1426 := n_1424 % x_1425
+		x_1427 := x_1426 == int64(0)
+		if !x_1427 {
 			return nil, 0, nil, 0, nbErrorf("solve.nab:82:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
 		}
-		x_1438 := max(size_8, int64(1))
-		if x_1438 == 0 {
+		x_1428 := max(size_8, int64(1))
+		if x_1428 == 0 {
 			return nil, 0, nil, 0, nbErrorf("solve.nab:82:128", "integer division by zero")
 		}
-		x_1439 := n_1434 / x_1438
-		n_1440 := int64(len(r_1432))
-		if x_1439 < 0 || size_8 < 0 || (size_8 == 0 && n_1440 != 0) || (size_8 != 0 && (n_1440%size_8 != 0 || n_1440/size_8 != x_1439)) {
-			return nil, 0, nil, 0, nbErrorf("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_1440, x_1439, size_8))
+		x_1429 := n_1424 / x_1428
+		n_1430 := int64(len(r_1422))
+		if x_1429 < 0 || size_8 < 0 || (size_8 == 0 && n_1430 != 0) || (size_8 != 0 && (n_1430%size_8 != 0 || n_1430/size_8 != x_1429)) {
+			return nil, 0, nil, 0, nbErrorf("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_1430, x_1429, size_8))
 		}
-		m_1441 := int(x_1439)
-		n_1442 := int(size_8)
-		t_1443 := ar.F64w(len(r_1432))
-		for i_1444 := 0; i_1444 < m_1441; i_1444++ {
-			for j_1445 := 0; j_1445 < n_1442; j_1445++ {
-				t_1443[j_1445*m_1441+i_1444] = r_1432[i_1444*n_1442+j_1445]
+		m_1431 := int(x_1429)
+		n_1432 := int(size_8)
+		t_1433 := ar.F64w(len(r_1422))
+		for i_1434 := 0; i_1434 < m_1431; i_1434++ {
+			for j_1435 := 0; j_1435 < n_1432; j_1435++ {
+				t_1433[j_1435*m_1431+i_1434] = r_1422[i_1434*n_1432+j_1435]
 			}
 		}
-		if r_1425 != state_22 {
-			return nil, 0, nil, 0, nbErrorf("std/solve:122:71", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_1425}))
+		if r_1415 != state_22 {
+			return nil, 0, nil, 0, nbErrorf("std/solve:122:71", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_1415}))
 		}
-		r_1446 := ar.F64w(state_22)
-		state_21 = state_21[:len(r_1446)]
-		r_1424 = r_1424[:len(r_1446)]
-		for i_1447 := range r_1446 {
-			r_1446[i_1447] = (state_21[i_1447] + (state_23 * r_1424[i_1447]))
+		r_1436 := ar.F64w(state_22)
+		state_21 = state_21[:len(r_1436)]
+		r_1414 = r_1414[:len(r_1436)]
+		for i_1437 := range r_1436 {
+			r_1436[i_1437] = (state_21[i_1437] + (state_23 * r_1414[i_1437]))
 		}
-		if state_22 != m_1441 {
-			return nil, 0, nil, 0, nbErrorf("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_1442, m_1441})+" @ "+runtime.ShapeString([]int{state_22}))
+		if state_22 != m_1431 {
+			return nil, 0, nil, 0, nbErrorf("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_1432, m_1431})+" @ "+runtime.ShapeString([]int{state_22}))
 		}
-		r_1446 = r_1446[:m_1441]
-		var y_1449 []float64
-		if m_1441 > 32 {
-			y_1449 = ar.F64(n_1442)
-			runtime.Gemv(false, n_1442, m_1441, 1, t_1443, r_1446, 0, y_1449)
-		}
-		r_1450 := ar.F64w(n_1442)
-		for i_1451 := range r_1450 {
-			var s_1453 float64
-			if m_1441 <= 32 {
-				row_1454 := t_1443[i_1451*m_1441 : (i_1451+1)*m_1441]
-				for c_1455, v_1456 := range row_1454 {
-					s_1453 += v_1456 * r_1446[c_1455]
+		a_1439 := ar.F64(n_1432)
+		if m_1431 <= 32 {
+			r_1436 = r_1436[:m_1431]
+			for r_1440 := range a_1439 {
+				row_1441 := t_1433[r_1440*m_1431 : (r_1440+1)*m_1431]
+				s_1442 := 0.0
+				for c_1443, v_1444 := range row_1441 {
+					s_1442 += v_1444 * r_1436[c_1443]
 				}
-			} else {
-				s_1453 = y_1449[i_1451]
+				a_1439[r_1440] = s_1442
 			}
-			r_1450[i_1451] = s_1453
+		} else {
+			runtime.Gemv(false, n_1432, m_1431, 1, t_1433, r_1436, 0, a_1439)
 		}
-		if int64(n_1442) != n_11 {
-			return nil, 0, nil, 0, nbErrorf("std/solve:122:61", runtime.DimMessage("the result of jt", "[n]f64", "n", int64(n_1442), n_11))
+		if int64(n_1432) != n_11 {
+			return nil, 0, nil, 0, nbErrorf("std/solve:122:61", runtime.DimMessage("the result of jt", "[n]f64", "n", int64(n_1432), n_11))
 		}
-		if n_1442 != r_1423 {
-			return nil, 0, nil, 0, nbErrorf("std/solve:122:59", "shape mismatch in '+': "+runtime.ShapeString([]int{r_1423})+" and "+runtime.ShapeString([]int{n_1442}))
+		if n_1432 != r_1413 {
+			return nil, 0, nil, 0, nbErrorf("std/solve:122:59", "shape mismatch in '+': "+runtime.ShapeString([]int{r_1413})+" and "+runtime.ShapeString([]int{n_1432}))
 		}
-		r_1457 := ar.F64w(r_1423)
-		r_1422 = r_1422[:len(r_1457)]
-		r_1450 = r_1450[:len(r_1457)]
-		for i_1458 := range r_1457 {
-			r_1457[i_1458] = (r_1422[i_1458] + r_1450[i_1458])
+		r_1445 := ar.F64w(r_1413)
+		r_1412 = r_1412[:len(r_1445)]
+		a_1439 = a_1439[:len(r_1445)]
+		for i_1446 := range r_1445 {
+			r_1445[i_1446] = (r_1412[i_1446] + a_1439[i_1446])
 		}
-		if int64(r_1423) != n_1420 {
-			return nil, 0, nil, 0, nbErrorf("std/optim:407:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_1423), n_1420))
+		if int64(r_1413) != n_1410 {
+			return nil, 0, nil, 0, nbErrorf("std/optim:407:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_1413), n_1410))
 		}
-		n_1460, err_1461 := runtime.CheckSize(int64(10))
-		if err_1461 != nil {
-			return nil, 0, nil, 0, nbAt("std/optim:410:20", err_1461)
+		n_1448, err_1449 := runtime.CheckSize(int64(10))
+		if err_1449 != nil {
+			return nil, 0, nil, 0, nbAt("std/optim:410:20", err_1449)
 		}
-		var a_1462 []float64
-		var d_1463 int = 0
-		var rs_1464 int = 0
-		for i_1465 := 0; i_1465 < n_1460; i_1465++ {
-			mark_1466 := ar.mark()
-			_ = int64(i_1465)
-			n_1468, err_1469 := runtime.CheckSize(n_1420)
-			if err_1469 != nil {
-				return nil, 0, nil, 0, nbAt("std/optim:410:21", err_1469)
+		var a_1450 []float64
+		var d_1451 int = 0
+		var rs_1452 int = 0
+		for i_1453 := 0; i_1453 < n_1448; i_1453++ {
+			mark_1454 := ar.mark()
+			_ = int64(i_1453)
+			n_1456, err_1457 := runtime.CheckSize(n_1410)
+			if err_1457 != nil {
+				return nil, 0, nil, 0, nbAt("std/optim:410:21", err_1457)
 			}
-			a_1470 := ar.F64(n_1468)
-			if i_1465 == 0 {
-				d_1463 = n_1468
-				rs_1464 = d_1463
-				tot_1471, err_1472 := runtime.MulSize(n_1460, rs_1464)
-				if err_1472 != nil {
-					return nil, 0, nil, 0, nbAt("std/optim:410:20", err_1472)
+			a_1458 := ar.F64(n_1456)
+			if i_1453 == 0 {
+				d_1451 = n_1456
+				rs_1452 = d_1451
+				tot_1459, err_1460 := runtime.MulSize(n_1448, rs_1452)
+				if err_1460 != nil {
+					return nil, 0, nil, 0, nbAt("std/optim:410:20", err_1460)
 				}
-				a_1462 = ar.F64w(tot_1471)
-			} else if n_1468 != d_1463 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:410:20", "build: element "+strconv.Itoa(i_1465)+" has shape "+runtime.ShapeString([]int{n_1468})+", element 0 has shape "+runtime.ShapeString([]int{d_1463}))
+				a_1450 = ar.F64w(tot_1459)
+			} else if n_1456 != d_1451 {
+				return nil, 0, nil, 0, nbErrorf("std/optim:410:20", "build: element "+strconv.Itoa(i_1453)+" has shape "+runtime.ShapeString([]int{n_1456})+", element 0 has shape "+runtime.ShapeString([]int{d_1451}))
 			}
-			copy(a_1462[i_1465*rs_1464:(i_1465+1)*rs_1464], a_1470)
-			if i_1465 > 0 {
-				ar.release(mark_1466)
+			copy(a_1450[i_1453*rs_1452:(i_1453+1)*rs_1452], a_1458)
+			if i_1453 > 0 {
+				ar.release(mark_1454)
 			}
 		}
-		n_1473, err_1474 := runtime.CheckSize(int64(10))
-		if err_1474 != nil {
-			return nil, 0, nil, 0, nbAt("std/optim:410:43", err_1474)
+		n_1461, err_1462 := runtime.CheckSize(int64(10))
+		if err_1462 != nil {
+			return nil, 0, nil, 0, nbAt("std/optim:410:43", err_1462)
 		}
-		var a_1475 []float64
-		var d_1476 int = 0
-		var rs_1477 int = 0
-		for i_1478 := 0; i_1478 < n_1473; i_1478++ {
-			mark_1479 := ar.mark()
-			_ = int64(i_1478)
-			n_1481, err_1482 := runtime.CheckSize(n_1420)
-			if err_1482 != nil {
-				return nil, 0, nil, 0, nbAt("std/optim:410:44", err_1482)
+		var a_1463 []float64
+		var d_1464 int = 0
+		var rs_1465 int = 0
+		for i_1466 := 0; i_1466 < n_1461; i_1466++ {
+			mark_1467 := ar.mark()
+			_ = int64(i_1466)
+			n_1469, err_1470 := runtime.CheckSize(n_1410)
+			if err_1470 != nil {
+				return nil, 0, nil, 0, nbAt("std/optim:410:44", err_1470)
 			}
-			a_1483 := ar.F64(n_1481)
-			if i_1478 == 0 {
-				d_1476 = n_1481
-				rs_1477 = d_1476
-				tot_1484, err_1485 := runtime.MulSize(n_1473, rs_1477)
-				if err_1485 != nil {
-					return nil, 0, nil, 0, nbAt("std/optim:410:43", err_1485)
+			a_1471 := ar.F64(n_1469)
+			if i_1466 == 0 {
+				d_1464 = n_1469
+				rs_1465 = d_1464
+				tot_1472, err_1473 := runtime.MulSize(n_1461, rs_1465)
+				if err_1473 != nil {
+					return nil, 0, nil, 0, nbAt("std/optim:410:43", err_1473)
 				}
-				a_1475 = ar.F64w(tot_1484)
-			} else if n_1481 != d_1476 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:410:43", "build: element "+strconv.Itoa(i_1478)+" has shape "+runtime.ShapeString([]int{n_1481})+", element 0 has shape "+runtime.ShapeString([]int{d_1476}))
+				a_1463 = ar.F64w(tot_1472)
+			} else if n_1469 != d_1464 {
+				return nil, 0, nil, 0, nbErrorf("std/optim:410:43", "build: element "+strconv.Itoa(i_1466)+" has shape "+runtime.ShapeString([]int{n_1469})+", element 0 has shape "+runtime.ShapeString([]int{d_1464}))
 			}
-			copy(a_1475[i_1478*rs_1477:(i_1478+1)*rs_1477], a_1483)
-			if i_1478 > 0 {
-				ar.release(mark_1479)
+			copy(a_1463[i_1466*rs_1465:(i_1466+1)*rs_1465], a_1471)
+			if i_1466 > 0 {
+				ar.release(mark_1467)
 			}
 		}
-		n_1486, err_1487 := runtime.CheckSize(int64(10))
-		if err_1487 != nil {
-			return nil, 0, nil, 0, nbAt("std/optim:410:66", err_1487)
+		n_1474, err_1475 := runtime.CheckSize(int64(10))
+		if err_1475 != nil {
+			return nil, 0, nil, 0, nbAt("std/optim:410:66", err_1475)
 		}
-		a_1488 := ar.F64(n_1486)
-		var state_1489 []float64
-		var state_1490 int
-		var state_1491 float64
-		var state_1492 []float64
-		var state_1493 int
-		var state_1494 []float64
-		var state_1495 int
-		var state_1496 int
-		var state_1497 []float64
-		var state_1498 int
-		var state_1499 int
-		var state_1500 []float64
-		var state_1501 int
-		var state_1502 int64
-		var state_1503 int64
-		var state_1504 int64
-		var state_1505 int64
-		var state_1506 bool
-		state_1489, state_1490, state_1491, state_1492, state_1493, state_1494, state_1495, state_1496, state_1497, state_1498, state_1499, state_1500, state_1501, state_1502, state_1503, state_1504, state_1505, state_1506 = state_19, state_20, x_1431, r_1457, r_1423, a_1462, n_1460, d_1463, a_1475, n_1473, d_1476, a_1488, n_1486, int64(0), int64(0), int64(0), int64(1), false
+		a_1476 := ar.F64(n_1474)
+		var state_1477 []float64
+		var state_1478 int
+		var state_1479 float64
+		var state_1480 []float64
+		var state_1481 int
+		var state_1482 []float64
+		var state_1483 int
+		var state_1484 int
+		var state_1485 []float64
+		var state_1486 int
+		var state_1487 int
+		var state_1488 []float64
+		var state_1489 int
+		var state_1490 int64
+		var state_1491 int64
+		var state_1492 int64
+		var state_1493 int64
+		var state_1494 bool
+		state_1477, state_1478, state_1479, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, state_1491, state_1492, state_1493, state_1494 = state_19, state_20, x_1421, r_1445, r_1413, a_1450, n_1448, d_1451, a_1463, n_1461, d_1464, a_1476, n_1474, int64(0), int64(0), int64(0), int64(1), false
 		for {
-			x_2138 := !state_1506
-			var c_2139 bool
-			if x_2138 {
-				x_2140 := state_1504 < inner_7
-				c_2139 = x_2140
+			x_2122 := !state_1494
+			var c_2123 bool
+			if x_2122 {
+				x_2124 := state_1492 < inner_7
+				c_2123 = x_2124
 			} else {
-				c_2139 = false
+				c_2123 = false
 			}
-			var c_2141 bool
-			if c_2139 {
-				r_2142 := ar.F64w(state_1493)
-				state_1492 = state_1492[:len(r_2142)]
-				for i_2143 := range r_2142 {
-					r_2142[i_2143] = (math.Abs(state_1492[i_2143]))
+			var c_2125 bool
+			if c_2123 {
+				r_2126 := ar.F64w(state_1481)
+				state_1480 = state_1480[:len(r_2126)]
+				for i_2127 := range r_2126 {
+					r_2126[i_2127] = (math.Abs(state_1480[i_2127]))
 				}
-				s_2145 := runtime.Max(r_2142)
-				x_2146 := s_2145 > 1e-10
-				c_2141 = x_2146
+				s_2129 := runtime.Max(r_2126)
+				x_2130 := s_2129 > 1e-10
+				c_2125 = x_2130
 			} else {
-				c_2141 = false
+				c_2125 = false
 			}
-			if !c_2141 {
+			if !c_2125 {
 				break
 			}
-			mark_2147 := ar.mark()
-			r_2148, r_2149, err_2150 := fn_optimtwoloop(ar, state_1492, state_1493, state_1494, state_1495, state_1496, state_1497, state_1498, state_1499, state_1500, state_1501, state_1502, state_1503)
-			if err_2150 != nil {
-				return nil, 0, nil, 0, nbFrame(err_2150, "optim.two_loop", "std/optim:391:5", "std/optim:412:17")
+			mark_2131 := ar.mark()
+			r_2132, r_2133, err_2134 := fn_optimtwoloop(ar, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, state_1491)
+			if err_2134 != nil {
+				return nil, 0, nil, 0, nbFrame(err_2134, "optim.two_loop", "std/optim:391:5", "std/optim:412:17")
 			}
-			r_2151 := ar.F64w(r_2149)
-			r_2148 = r_2148[:len(r_2151)]
-			for i_2152 := range r_2151 {
-				r_2151[i_2152] = -r_2148[i_2152]
+			r_2135 := ar.F64w(r_2133)
+			r_2132 = r_2132[:len(r_2135)]
+			for i_2136 := range r_2135 {
+				r_2135[i_2136] = -r_2132[i_2136]
 			}
-			if len(r_2151) != len(state_1492) {
-				return nil, 0, nil, 0, nbErrorf("std/optim:413:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2151), len(state_1492)))
+			if len(r_2135) != len(state_1480) {
+				return nil, 0, nil, 0, nbErrorf("std/optim:413:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2135), len(state_1480)))
 			}
-			d_2154 := runtime.Dot(r_2151, state_1492)
-			x_2155 := d_2154 < 0.0
-			var c_2156 []float64
-			var c_2157 int
-			if x_2155 {
-				c_2156, c_2157 = r_2151, r_2149
+			d_2138 := runtime.Dot(r_2135, state_1480)
+			x_2139 := d_2138 < 0.0
+			var c_2140 []float64
+			var c_2141 int
+			if x_2139 {
+				c_2140, c_2141 = r_2135, r_2133
 			} else {
-				r_2158 := ar.F64w(state_1493)
-				state_1492 = state_1492[:len(r_2158)]
-				for i_2159 := range r_2158 {
-					r_2158[i_2159] = -state_1492[i_2159]
+				r_2142 := ar.F64w(state_1481)
+				state_1480 = state_1480[:len(r_2142)]
+				for i_2143 := range r_2142 {
+					r_2142[i_2143] = -state_1480[i_2143]
 				}
-				c_2156, c_2157 = r_2158, state_1493
+				c_2140, c_2141 = r_2142, state_1481
 			}
-			x_2161 := state_1503 == int64(0)
-			var c_2162 float64
-			if x_2161 {
-				s_2163 := runtime.Norm2(state_1492)
-				x_2164 := 1.0 / s_2163
-				x_2165 := runtime.Min2(1.0, x_2164)
-				c_2162 = x_2165
+			x_2145 := state_1491 == int64(0)
+			var c_2146 float64
+			if x_2145 {
+				s_2147 := runtime.Norm2(state_1480)
+				x_2148 := 1.0 / s_2147
+				x_2149 := runtime.Min2(1.0, x_2148)
+				c_2146 = x_2149
 			} else {
-				c_2162 = 1.0
+				c_2146 = 1.0
 			}
-			n_2166 := int64(state_1490)
-			if int64(state_1493) != n_2166 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_1493), n_2166))
+			n_2150 := int64(state_1478)
+			if int64(state_1481) != n_2150 {
+				return nil, 0, nil, 0, nbErrorf("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_1481), n_2150))
 			}
-			if int64(c_2157) != n_2166 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_2157), n_2166))
+			if int64(c_2141) != n_2150 {
+				return nil, 0, nil, 0, nbErrorf("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_2141), n_2150))
 			}
-			if len(state_1492) != len(c_2156) {
-				return nil, 0, nil, 0, nbErrorf("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_1492), len(c_2156)))
+			if len(state_1480) != len(c_2140) {
+				return nil, 0, nil, 0, nbErrorf("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_1480), len(c_2140)))
 			}
-			d_2167 := runtime.Dot(state_1492, c_2156)
-			x_2168 := 0.0001 * d_2167
-			x_2169 := 4.0 * c_2162
-			x_2170 := c_2162 + x_2169
+			d_2151 := runtime.Dot(state_1480, c_2140)
+			x_2152 := 0.0001 * d_2151
+			x_2153 := 4.0 * c_2146
+			x_2154 := c_2146 + x_2153
+			var state_2155 float64
+			var state_2156 float64
+			var state_2157 []float64
+			var state_2158 int
+			var state_2159 float64
+			var state_2160 float64
+			var state_2161 float64
+			var state_2162 []float64
+			var state_2163 int
+			var state_2164 float64
+			var state_2165 float64
+			var state_2166 float64
+			var state_2167 float64
+			var state_2168 float64
+			var state_2169 bool
+			var state_2170 int64
 			var state_2171 float64
 			var state_2172 float64
-			var state_2173 []float64
-			var state_2174 int
-			var state_2175 float64
-			var state_2176 float64
-			var state_2177 float64
-			var state_2178 []float64
-			var state_2179 int
-			var state_2180 float64
-			var state_2181 float64
-			var state_2182 float64
-			var state_2183 float64
-			var state_2184 float64
-			var state_2185 bool
-			var state_2186 int64
-			var state_2187 float64
-			var state_2188 float64
-			var state_2189 bool
-			var state_2190 bool
-			var state_2191 int64
-			state_2171, state_2172, state_2173, state_2174, state_2175, state_2176, state_2177, state_2178, state_2179, state_2180, state_2181, state_2182, state_2183, state_2184, state_2185, state_2186, state_2187, state_2188, state_2189, state_2190, state_2191 = c_2162, state_1491, state_1492, state_1493, 0.0, state_1491, d_2167, state_1492, state_1493, 0.0, state_1491, d_2167, 0.0, x_2170, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
+			var state_2173 bool
+			var state_2174 bool
+			var state_2175 int64
+			state_2155, state_2156, state_2157, state_2158, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, state_2167, state_2168, state_2169, state_2170, state_2171, state_2172, state_2173, state_2174, state_2175 = c_2146, state_1479, state_1480, state_1481, 0.0, state_1479, d_2151, state_1480, state_1481, 0.0, state_1479, d_2151, 0.0, x_2154, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
 			for {
-				x_2446 := !state_2189
-				var c_2447 bool
-				if x_2446 {
-					x_2448 := state_2191 < int64(20)
-					c_2447 = x_2448
+				x_2428 := !state_2173
+				var c_2429 bool
+				if x_2428 {
+					x_2430 := state_2175 < int64(20)
+					c_2429 = x_2430
 				} else {
-					c_2447 = false
+					c_2429 = false
 				}
-				if !c_2447 {
+				if !c_2429 {
 					break
 				}
-				mark_2449 := ar.mark()
-				if c_2157 != state_1490 {
-					return nil, 0, nil, 0, nbErrorf("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1490})+" and "+runtime.ShapeString([]int{c_2157}))
+				mark_2431 := ar.mark()
+				if c_2141 != state_1478 {
+					return nil, 0, nil, 0, nbErrorf("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1478})+" and "+runtime.ShapeString([]int{c_2141}))
 				}
-				r_2450 := ar.F64w(state_1490)
-				state_1489 = state_1489[:len(r_2450)]
-				c_2156 = c_2156[:len(r_2450)]
-				for i_2451 := range r_2450 {
-					r_2450[i_2451] = (state_1489[i_2451] + (state_2171 * c_2156[i_2451]))
+				r_2432 := ar.F64w(state_1478)
+				state_1477 = state_1477[:len(r_2432)]
+				c_2140 = c_2140[:len(r_2432)]
+				for i_2433 := range r_2432 {
+					r_2432[i_2433] = (state_1477[i_2433] + (state_2155 * c_2140[i_2433]))
 				}
-				r_2453, r_2454, r_2455 := fg_1(r_2450, state_1490)
-				if int64(r_2455) != n_11 {
-					return nil, 0, nil, 0, nbErrorf("std/solve:120:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2455), n_11))
+				r_2435, r_2436, r_2437 := fg_1(r_2432, state_1478)
+				if int64(r_2437) != n_11 {
+					return nil, 0, nil, 0, nbErrorf("std/solve:120:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2437), n_11))
 				}
-				r_2456, r_2457 := c_2(r_2450, state_1490)
-				if int64(r_2457) != n_14 {
-					return nil, 0, nil, 0, nbErrorf("std/solve:121:16", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_2457), n_14))
+				r_2438, r_2439 := c_2(r_2432, state_1478)
+				if int64(r_2439) != n_14 {
+					return nil, 0, nil, 0, nbErrorf("std/solve:121:16", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_2439), n_14))
 				}
-				if len(state_21) != len(r_2456) {
-					return nil, 0, nil, 0, nbErrorf("std/solve:122:16", fmt.Sprintf("dot: sizes %d and %d differ", len(state_21), len(r_2456)))
+				if len(state_21) != len(r_2438) {
+					return nil, 0, nil, 0, nbErrorf("std/solve:122:16", fmt.Sprintf("dot: sizes %d and %d differ", len(state_21), len(r_2438)))
 				}
-				d_2458 := runtime.Dot(state_21, r_2456)
-				x_2459 := r_2453 + d_2458
-				x_2460 := 0.5 * state_23
-				d_2461 := runtime.Dot(r_2456, r_2456)
-				x_2462 := x_2460 * d_2461
-				x_2463 := x_2459 + x_2462
-				r_2464, r_2465 := jac_3(r_2450, state_1490)
-				n_2466 := int64(r_2465)
-				x_2467 := max(size_8, int64(1))
-				if x_2467 == 0 {
+				d_2440 := runtime.Dot(state_21, r_2438)
+				x_2441 := r_2435 + d_2440
+				x_2442 := 0.5 * state_23
+				d_2443 := runtime.Dot(r_2438, r_2438)
+				x_2444 := x_2442 * d_2443
+				x_2445 := x_2441 + x_2444
+				r_2446, r_2447 := jac_3(r_2432, state_1478)
+				n_2448 := int64(r_2447)
+				x_2449 := max(size_8, int64(1))
+				if x_2449 == 0 {
 					return nil, 0, nil, 0, nbErrorf("solve.nab:82:25", "integer division by zero")
 				}
-				x_2468 := n_2466 % x_2467
-				x_2469 := x_2468 == int64(0)
-				if !x_2469 {
+				x_2450 := n_2448 % x_2449
+				x_2451 := x_2450 == int64(0)
+				if !x_2451 {
 					return nil, 0, nil, 0, nbErrorf("solve.nab:82:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
 				}
-				x_2470 := max(size_8, int64(1))
-				if x_2470 == 0 {
+				x_2452 := max(size_8, int64(1))
+				if x_2452 == 0 {
 					return nil, 0, nil, 0, nbErrorf("solve.nab:82:128", "integer division by zero")
 				}
-				x_2471 := n_2466 / x_2470
-				n_2472 := int64(len(r_2464))
-				if x_2471 < 0 || size_8 < 0 || (size_8 == 0 && n_2472 != 0) || (size_8 != 0 && (n_2472%size_8 != 0 || n_2472/size_8 != x_2471)) {
-					return nil, 0, nil, 0, nbErrorf("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_2472, x_2471, size_8))
+				x_2453 := n_2448 / x_2452
+				n_2454 := int64(len(r_2446))
+				if x_2453 < 0 || size_8 < 0 || (size_8 == 0 && n_2454 != 0) || (size_8 != 0 && (n_2454%size_8 != 0 || n_2454/size_8 != x_2453)) {
+					return nil, 0, nil, 0, nbErrorf("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_2454, x_2453, size_8))
 				}
-				m_2473 := int(x_2471)
-				n_2474 := int(size_8)
-				t_2475 := ar.F64w(len(r_2464))
-				for i_2476 := 0; i_2476 < m_2473; i_2476++ {
-					for j_2477 := 0; j_2477 < n_2474; j_2477++ {
-						t_2475[j_2477*m_2473+i_2476] = r_2464[i_2476*n_2474+j_2477]
+				m_2455 := int(x_2453)
+				n_2456 := int(size_8)
+				t_2457 := ar.F64w(len(r_2446))
+				for i_2458 := 0; i_2458 < m_2455; i_2458++ {
+					for j_2459 := 0; j_2459 < n_2456; j_2459++ {
+						t_2457[j_2459*m_2455+i_2458] = r_2446[i_2458*n_2456+j_2459]
 					}
 				}
-				if r_2457 != state_22 {
-					return nil, 0, nil, 0, nbErrorf("std/solve:122:71", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_2457}))
+				if r_2439 != state_22 {
+					return nil, 0, nil, 0, nbErrorf("std/solve:122:71", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_2439}))
 				}
-				r_2478 := ar.F64w(state_22)
-				state_21 = state_21[:len(r_2478)]
-				r_2456 = r_2456[:len(r_2478)]
-				for i_2479 := range r_2478 {
-					r_2478[i_2479] = (state_21[i_2479] + (state_23 * r_2456[i_2479]))
+				r_2460 := ar.F64w(state_22)
+				state_21 = state_21[:len(r_2460)]
+				r_2438 = r_2438[:len(r_2460)]
+				for i_2461 := range r_2460 {
+					r_2460[i_2461] = (state_21[i_2461] + (state_23 * r_2438[i_2461]))
 				}
-				if state_22 != m_2473 {
-					return nil, 0, nil, 0, nbErrorf("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_2474, m_2473})+" @ "+runtime.ShapeString([]int{state_22}))
+				if state_22 != m_2455 {
+					return nil, 0, nil, 0, nbErrorf("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_2456, m_2455})+" @ "+runtime.ShapeString([]int{state_22}))
 				}
-				r_2478 = r_2478[:m_2473]
-				var y_2481 []float64
-				if m_2473 > 32 {
-					y_2481 = ar.F64(n_2474)
-					runtime.Gemv(false, n_2474, m_2473, 1, t_2475, r_2478, 0, y_2481)
-				}
-				r_2482 := ar.F64w(n_2474)
-				for i_2483 := range r_2482 {
-					var s_2485 float64
-					if m_2473 <= 32 {
-						row_2486 := t_2475[i_2483*m_2473 : (i_2483+1)*m_2473]
-						for c_2487, v_2488 := range row_2486 {
-							s_2485 += v_2488 * r_2478[c_2487]
+				a_2463 := ar.F64(n_2456)
+				if m_2455 <= 32 {
+					r_2460 = r_2460[:m_2455]
+					for r_2464 := range a_2463 {
+						row_2465 := t_2457[r_2464*m_2455 : (r_2464+1)*m_2455]
+						s_2466 := 0.0
+						for c_2467, v_2468 := range row_2465 {
+							s_2466 += v_2468 * r_2460[c_2467]
 						}
-					} else {
-						s_2485 = y_2481[i_2483]
+						a_2463[r_2464] = s_2466
 					}
-					r_2482[i_2483] = s_2485
-				}
-				if int64(n_2474) != n_11 {
-					return nil, 0, nil, 0, nbErrorf("std/solve:122:61", runtime.DimMessage("the result of jt", "[n]f64", "n", int64(n_2474), n_11))
-				}
-				if n_2474 != r_2455 {
-					return nil, 0, nil, 0, nbErrorf("std/solve:122:59", "shape mismatch in '+': "+runtime.ShapeString([]int{r_2455})+" and "+runtime.ShapeString([]int{n_2474}))
-				}
-				r_2489 := ar.F64w(r_2455)
-				r_2454 = r_2454[:len(r_2489)]
-				r_2482 = r_2482[:len(r_2489)]
-				for i_2490 := range r_2489 {
-					r_2489[i_2490] = (r_2454[i_2490] + r_2482[i_2490])
-				}
-				if int64(r_2455) != n_2166 {
-					return nil, 0, nil, 0, nbErrorf("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2455), n_2166))
-				}
-				if len(r_2489) != len(c_2156) {
-					return nil, 0, nil, 0, nbErrorf("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2489), len(c_2156)))
-				}
-				d_2492 := runtime.Dot(r_2489, c_2156)
-				x_2493 := state_2171 * x_2168
-				x_2494 := state_1491 + x_2493
-				x_2495 := state_2186 == int64(1)
-				var c_2496 bool
-				if x_2495 {
-					x_2497 := x_2463 <= x_2494
-					c_2496 = x_2497
 				} else {
-					c_2496 = false
+					runtime.Gemv(false, n_2456, m_2455, 1, t_2457, r_2460, 0, a_2463)
 				}
-				var c_2498 bool
-				if c_2496 {
-					x_2499 := d_2492 >= 0.0
-					c_2498 = x_2499
+				if int64(n_2456) != n_11 {
+					return nil, 0, nil, 0, nbErrorf("std/solve:122:61", runtime.DimMessage("the result of jt", "[n]f64", "n", int64(n_2456), n_11))
+				}
+				if n_2456 != r_2437 {
+					return nil, 0, nil, 0, nbErrorf("std/solve:122:59", "shape mismatch in '+': "+runtime.ShapeString([]int{r_2437})+" and "+runtime.ShapeString([]int{n_2456}))
+				}
+				r_2469 := ar.F64w(r_2437)
+				r_2436 = r_2436[:len(r_2469)]
+				a_2463 = a_2463[:len(r_2469)]
+				for i_2470 := range r_2469 {
+					r_2469[i_2470] = (r_2436[i_2470] + a_2463[i_2470])
+				}
+				if int64(r_2437) != n_2150 {
+					return nil, 0, nil, 0, nbErrorf("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2437), n_2150))
+				}
+				if len(r_2469) != len(c_2140) {
+					return nil, 0, nil, 0, nbErrorf("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2469), len(c_2140)))
+				}
+				d_2472 := runtime.Dot(r_2469, c_2140)
+				x_2473 := state_2155 * x_2152
+				x_2474 := state_1479 + x_2473
+				x_2475 := state_2170 == int64(1)
+				var c_2476 bool
+				if x_2475 {
+					x_2477 := x_2445 <= x_2474
+					c_2476 = x_2477
 				} else {
-					c_2498 = false
+					c_2476 = false
 				}
-				var c_2500 int64
-				if c_2498 {
-					c_2500 = int64(2)
+				var c_2478 bool
+				if c_2476 {
+					x_2479 := d_2472 >= 0.0
+					c_2478 = x_2479
 				} else {
-					c_2500 = state_2186
+					c_2478 = false
 				}
-				var c_2501 bool
-				if state_2185 {
-					x_2502 := state_2171 <= state_2183
-					var c_2503 bool
-					if x_2502 {
-						c_2503 = true
+				var c_2480 int64
+				if c_2478 {
+					c_2480 = int64(2)
+				} else {
+					c_2480 = state_2170
+				}
+				var c_2481 bool
+				if state_2169 {
+					x_2482 := state_2155 <= state_2167
+					var c_2483 bool
+					if x_2482 {
+						c_2483 = true
 					} else {
-						x_2504 := state_2171 >= state_2184
-						c_2503 = x_2504
+						x_2484 := state_2155 >= state_2168
+						c_2483 = x_2484
 					}
-					c_2501 = c_2503
+					c_2481 = c_2483
 				} else {
-					c_2501 = false
+					c_2481 = false
 				}
-				var c_2505 bool
-				if c_2501 {
-					c_2505 = true
+				var c_2485 bool
+				if c_2481 {
+					c_2485 = true
 				} else {
-					var c_2506 bool
-					if state_2185 {
-						x_2507 := state_2184 - state_2183
-						x_2508 := 1e-10 * state_2184
-						x_2509 := x_2507 <= x_2508
-						c_2506 = x_2509
+					var c_2486 bool
+					if state_2169 {
+						x_2487 := state_2168 - state_2167
+						x_2488 := 1e-10 * state_2168
+						x_2489 := x_2487 <= x_2488
+						c_2486 = x_2489
 					} else {
-						c_2506 = false
+						c_2486 = false
 					}
-					c_2505 = c_2506
+					c_2485 = c_2486
 				}
-				var c_2510 bool
-				if c_2505 {
-					c_2510 = true
+				var c_2490 bool
+				if c_2485 {
+					c_2490 = true
 				} else {
-					x_2511 := state_2171 == 1e+20
-					var c_2512 bool
-					if x_2511 {
-						x_2513 := x_2463 <= x_2494
-						c_2512 = x_2513
+					x_2491 := state_2155 == 1e+20
+					var c_2492 bool
+					if x_2491 {
+						x_2493 := x_2445 <= x_2474
+						c_2492 = x_2493
 					} else {
-						c_2512 = false
+						c_2492 = false
 					}
-					var c_2514 bool
-					if c_2512 {
-						x_2515 := d_2492 <= x_2168
-						c_2514 = x_2515
+					var c_2494 bool
+					if c_2492 {
+						x_2495 := d_2472 <= x_2152
+						c_2494 = x_2495
 					} else {
-						c_2514 = false
+						c_2494 = false
 					}
-					c_2510 = c_2514
+					c_2490 = c_2494
 				}
-				x_2516 := x_2463 <= x_2494
-				var c_2517 bool
-				if x_2516 {
-					x_2518 := math.Abs(d_2492)
-					x_2519 := -d_2167
-					x_2520 := 0.9 * x_2519
-					x_2521 := x_2518 <= x_2520
-					c_2517 = x_2521
+				x_2496 := x_2445 <= x_2474
+				var c_2497 bool
+				if x_2496 {
+					x_2498 := math.Abs(d_2472)
+					x_2499 := -d_2151
+					x_2500 := 0.9 * x_2499
+					x_2501 := x_2498 <= x_2500
+					c_2497 = x_2501
 				} else {
-					c_2517 = false
+					c_2497 = false
 				}
-				var c_2522 float64
-				var c_2523 float64
-				var c_2524 []float64
-				var c_2525 int
-				var c_2526 float64
-				var c_2527 float64
-				var c_2528 float64
-				var c_2529 []float64
-				var c_2530 int
-				var c_2531 float64
-				var c_2532 float64
-				var c_2533 float64
-				var c_2534 float64
-				var c_2535 float64
-				var c_2536 bool
-				var c_2537 int64
-				var c_2538 float64
-				var c_2539 float64
-				var c_2540 bool
-				var c_2541 bool
-				var c_2542 int64
-				if c_2517 {
-					x_2543 := state_2191 + int64(1)
-					c_2522, c_2523, c_2524, c_2525, c_2526, c_2527, c_2528, c_2529, c_2530, c_2531, c_2532, c_2533, c_2534, c_2535, c_2536, c_2537, c_2538, c_2539, c_2540, c_2541, c_2542 = state_2171, x_2463, r_2489, r_2455, state_2175, state_2176, state_2177, state_2178, state_2179, state_2180, state_2181, state_2182, state_2183, state_2184, state_2185, c_2500, state_2187, state_2188, true, true, x_2543
+				var c_2502 float64
+				var c_2503 float64
+				var c_2504 []float64
+				var c_2505 int
+				var c_2506 float64
+				var c_2507 float64
+				var c_2508 float64
+				var c_2509 []float64
+				var c_2510 int
+				var c_2511 float64
+				var c_2512 float64
+				var c_2513 float64
+				var c_2514 float64
+				var c_2515 float64
+				var c_2516 bool
+				var c_2517 int64
+				var c_2518 float64
+				var c_2519 float64
+				var c_2520 bool
+				var c_2521 bool
+				var c_2522 int64
+				if c_2497 {
+					x_2523 := state_2175 + int64(1)
+					c_2502, c_2503, c_2504, c_2505, c_2506, c_2507, c_2508, c_2509, c_2510, c_2511, c_2512, c_2513, c_2514, c_2515, c_2516, c_2517, c_2518, c_2519, c_2520, c_2521, c_2522 = state_2155, x_2445, r_2469, r_2437, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, state_2167, state_2168, state_2169, c_2480, state_2171, state_2172, true, true, x_2523
 				} else {
-					x_2544 := x_2463 < math.Inf(1)
-					x_2545 := !x_2544
-					var c_2546 float64
-					var c_2547 float64
-					var c_2548 []float64
-					var c_2549 int
-					var c_2550 float64
-					var c_2551 float64
-					var c_2552 float64
-					var c_2553 []float64
-					var c_2554 int
-					var c_2555 float64
-					var c_2556 float64
-					var c_2557 float64
-					var c_2558 float64
-					var c_2559 float64
-					var c_2560 bool
-					var c_2561 int64
-					var c_2562 float64
-					var c_2563 float64
-					var c_2564 bool
-					var c_2565 bool
-					var c_2566 int64
-					if x_2545 {
-						x_2567 := state_2171 - state_2175
-						x_2568 := 0.5 * x_2567
-						x_2569 := state_2175 + x_2568
-						x_2570 := state_2191 + int64(1)
-						c_2546, c_2547, c_2548, c_2549, c_2550, c_2551, c_2552, c_2553, c_2554, c_2555, c_2556, c_2557, c_2558, c_2559, c_2560, c_2561, c_2562, c_2563, c_2564, c_2565, c_2566 = x_2569, state_2172, state_2173, state_2174, state_2175, state_2176, state_2177, state_2178, state_2179, state_2180, state_2181, state_2182, state_2183, state_2184, state_2185, state_2186, state_2187, state_2188, false, false, x_2570
+					x_2524 := x_2445 < math.Inf(1)
+					x_2525 := !x_2524
+					var c_2526 float64
+					var c_2527 float64
+					var c_2528 []float64
+					var c_2529 int
+					var c_2530 float64
+					var c_2531 float64
+					var c_2532 float64
+					var c_2533 []float64
+					var c_2534 int
+					var c_2535 float64
+					var c_2536 float64
+					var c_2537 float64
+					var c_2538 float64
+					var c_2539 float64
+					var c_2540 bool
+					var c_2541 int64
+					var c_2542 float64
+					var c_2543 float64
+					var c_2544 bool
+					var c_2545 bool
+					var c_2546 int64
+					if x_2525 {
+						x_2547 := state_2155 - state_2159
+						x_2548 := 0.5 * x_2547
+						x_2549 := state_2159 + x_2548
+						x_2550 := state_2175 + int64(1)
+						c_2526, c_2527, c_2528, c_2529, c_2530, c_2531, c_2532, c_2533, c_2534, c_2535, c_2536, c_2537, c_2538, c_2539, c_2540, c_2541, c_2542, c_2543, c_2544, c_2545, c_2546 = x_2549, state_2156, state_2157, state_2158, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, state_2167, state_2168, state_2169, state_2170, state_2171, state_2172, false, false, x_2550
 					} else {
-						var c_2571 float64
-						var c_2572 float64
-						var c_2573 []float64
-						var c_2574 int
-						var c_2575 float64
-						var c_2576 float64
-						var c_2577 float64
-						var c_2578 []float64
-						var c_2579 int
-						var c_2580 float64
-						var c_2581 float64
-						var c_2582 float64
-						var c_2583 float64
-						var c_2584 float64
-						var c_2585 bool
-						var c_2586 int64
-						var c_2587 float64
-						var c_2588 float64
-						var c_2589 bool
-						var c_2590 bool
-						var c_2591 int64
-						if c_2510 {
-							x_2592 := x_2463 <= x_2494
-							var c_2593 float64
-							var c_2594 float64
-							var c_2595 []float64
-							var c_2596 int
-							var c_2597 float64
-							var c_2598 float64
-							var c_2599 float64
-							var c_2600 []float64
-							var c_2601 int
-							var c_2602 float64
-							var c_2603 float64
+						var c_2551 float64
+						var c_2552 float64
+						var c_2553 []float64
+						var c_2554 int
+						var c_2555 float64
+						var c_2556 float64
+						var c_2557 float64
+						var c_2558 []float64
+						var c_2559 int
+						var c_2560 float64
+						var c_2561 float64
+						var c_2562 float64
+						var c_2563 float64
+						var c_2564 float64
+						var c_2565 bool
+						var c_2566 int64
+						var c_2567 float64
+						var c_2568 float64
+						var c_2569 bool
+						var c_2570 bool
+						var c_2571 int64
+						if c_2490 {
+							x_2572 := x_2445 <= x_2474
+							var c_2573 float64
+							var c_2574 float64
+							var c_2575 []float64
+							var c_2576 int
+							var c_2577 float64
+							var c_2578 float64
+							var c_2579 float64
+							var c_2580 []float64
+							var c_2581 int
+							var c_2582 float64
+							var c_2583 float64
+							var c_2584 float64
+							var c_2585 float64
+							var c_2586 float64
+							var c_2587 bool
+							var c_2588 int64
+							var c_2589 float64
+							var c_2590 float64
+							var c_2591 bool
+							var c_2592 bool
+							var c_2593 int64
+							if x_2572 {
+								x_2594 := state_2175 + int64(1)
+								c_2573, c_2574, c_2575, c_2576, c_2577, c_2578, c_2579, c_2580, c_2581, c_2582, c_2583, c_2584, c_2585, c_2586, c_2587, c_2588, c_2589, c_2590, c_2591, c_2592, c_2593 = state_2155, x_2445, r_2469, r_2437, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, state_2167, state_2168, state_2169, c_2480, state_2171, state_2172, true, true, x_2594
+							} else {
+								x_2595 := state_2159 > 0.0
+								var c_2596 bool
+								if x_2595 {
+									x_2597 := state_2160 < state_1479
+									c_2596 = x_2597
+								} else {
+									c_2596 = false
+								}
+								x_2598 := state_2175 + int64(1)
+								c_2573, c_2574, c_2575, c_2576, c_2577, c_2578, c_2579, c_2580, c_2581, c_2582, c_2583, c_2584, c_2585, c_2586, c_2587, c_2588, c_2589, c_2590, c_2591, c_2592, c_2593 = state_2159, state_2160, state_2162, state_2163, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, state_2167, state_2168, state_2169, c_2480, state_2171, state_2172, true, c_2596, x_2598
+							}
+							c_2551, c_2552, c_2553, c_2554, c_2555, c_2556, c_2557, c_2558, c_2559, c_2560, c_2561, c_2562, c_2563, c_2564, c_2565, c_2566, c_2567, c_2568, c_2569, c_2570, c_2571 = c_2573, c_2574, c_2575, c_2576, c_2577, c_2578, c_2579, c_2580, c_2581, c_2582, c_2583, c_2584, c_2585, c_2586, c_2587, c_2588, c_2589, c_2590, c_2591, c_2592, c_2593
+						} else {
+							x_2599 := c_2480 == int64(1)
+							var c_2600 bool
+							if x_2599 {
+								x_2601 := x_2445 <= state_2160
+								c_2600 = x_2601
+							} else {
+								c_2600 = false
+							}
+							var c_2602 bool
+							if c_2600 {
+								x_2603 := x_2445 > x_2474
+								c_2602 = x_2603
+							} else {
+								c_2602 = false
+							}
 							var c_2604 float64
 							var c_2605 float64
 							var c_2606 float64
-							var c_2607 bool
-							var c_2608 int64
+							var c_2607 float64
+							var c_2608 float64
 							var c_2609 float64
-							var c_2610 float64
-							var c_2611 bool
+							var c_2610 bool
+							var c_2611 float64
 							var c_2612 bool
-							var c_2613 int64
-							if x_2592 {
-								x_2614 := state_2191 + int64(1)
-								c_2593, c_2594, c_2595, c_2596, c_2597, c_2598, c_2599, c_2600, c_2601, c_2602, c_2603, c_2604, c_2605, c_2606, c_2607, c_2608, c_2609, c_2610, c_2611, c_2612, c_2613 = state_2171, x_2463, r_2489, r_2455, state_2175, state_2176, state_2177, state_2178, state_2179, state_2180, state_2181, state_2182, state_2183, state_2184, state_2185, c_2500, state_2187, state_2188, true, true, x_2614
+							if c_2602 {
+								x_2613 := state_2159 * x_2152
+								x_2614 := state_2160 - x_2613
+								x_2615 := state_2161 - x_2152
+								x_2616 := state_2164 * x_2152
+								x_2617 := state_2165 - x_2616
+								x_2618 := state_2166 - x_2152
+								x_2619 := state_2155 * x_2152
+								x_2620 := x_2445 - x_2619
+								x_2621 := d_2472 - x_2152
+								r_2622, r_2623, r_2624, r_2625, r_2626, r_2627, r_2628, r_2629, r_2630 := fn_optimmtstep(ar, state_2159, x_2614, x_2615, state_2164, x_2617, x_2618, state_2155, x_2620, x_2621, state_2169, state_2167, state_2168)
+								x_2631 := r_2622 * x_2152
+								x_2632 := r_2623 + x_2631
+								x_2633 := r_2624 + x_2152
+								x_2634 := r_2625 * x_2152
+								x_2635 := r_2626 + x_2634
+								x_2636 := r_2627 + x_2152
+								c_2604, c_2605, c_2606, c_2607, c_2608, c_2609, c_2610, c_2611, c_2612 = r_2622, x_2632, x_2633, r_2625, x_2635, x_2636, r_2628, r_2629, r_2630
 							} else {
-								x_2615 := state_2175 > 0.0
-								var c_2616 bool
-								if x_2615 {
-									x_2617 := state_2176 < state_1491
-									c_2616 = x_2617
+								r_2637, r_2638, r_2639, r_2640, r_2641, r_2642, r_2643, r_2644, r_2645 := fn_optimmtstep(ar, state_2159, state_2160, state_2161, state_2164, state_2165, state_2166, state_2155, x_2445, d_2472, state_2169, state_2167, state_2168)
+								c_2604, c_2605, c_2606, c_2607, c_2608, c_2609, c_2610, c_2611, c_2612 = r_2637, r_2638, r_2639, r_2640, r_2641, r_2642, r_2643, r_2644, r_2645
+							}
+							var c_2646 bool
+							if c_2610 {
+								x_2647 := c_2607 - c_2604
+								x_2648 := math.Abs(x_2647)
+								x_2649 := 0.66 * state_2172
+								x_2650 := x_2648 >= x_2649
+								c_2646 = x_2650
+							} else {
+								c_2646 = false
+							}
+							var c_2651 float64
+							if c_2646 {
+								x_2652 := c_2607 - c_2604
+								x_2653 := 0.5 * x_2652
+								x_2654 := c_2604 + x_2653
+								c_2651 = x_2654
+							} else {
+								c_2651 = c_2611
+							}
+							var c_2655 float64
+							var c_2656 float64
+							if c_2610 {
+								x_2657 := c_2607 - c_2604
+								x_2658 := math.Abs(x_2657)
+								c_2655, c_2656 = x_2658, state_2171
+							} else {
+								c_2655, c_2656 = state_2171, state_2172
+							}
+							var c_2659 float64
+							var c_2660 float64
+							if c_2610 {
+								x_2661 := runtime.Min2(c_2604, c_2607)
+								x_2662 := runtime.Max2(c_2604, c_2607)
+								c_2659, c_2660 = x_2661, x_2662
+							} else {
+								x_2663 := c_2651 - c_2604
+								x_2664 := 1.1 * x_2663
+								x_2665 := c_2651 + x_2664
+								x_2666 := c_2651 - c_2604
+								x_2667 := 4.0 * x_2666
+								x_2668 := c_2651 + x_2667
+								c_2659, c_2660 = x_2665, x_2668
+							}
+							x_2669 := runtime.Min2(c_2651, 1e+20)
+							x_2670 := runtime.Max2(0.0, x_2669)
+							var c_2671 bool
+							if c_2610 {
+								x_2672 := x_2670 <= c_2659
+								var c_2673 bool
+								if x_2672 {
+									c_2673 = true
 								} else {
-									c_2616 = false
+									x_2674 := x_2670 >= c_2660
+									c_2673 = x_2674
 								}
-								x_2618 := state_2191 + int64(1)
-								c_2593, c_2594, c_2595, c_2596, c_2597, c_2598, c_2599, c_2600, c_2601, c_2602, c_2603, c_2604, c_2605, c_2606, c_2607, c_2608, c_2609, c_2610, c_2611, c_2612, c_2613 = state_2175, state_2176, state_2178, state_2179, state_2175, state_2176, state_2177, state_2178, state_2179, state_2180, state_2181, state_2182, state_2183, state_2184, state_2185, c_2500, state_2187, state_2188, true, c_2616, x_2618
-							}
-							c_2571, c_2572, c_2573, c_2574, c_2575, c_2576, c_2577, c_2578, c_2579, c_2580, c_2581, c_2582, c_2583, c_2584, c_2585, c_2586, c_2587, c_2588, c_2589, c_2590, c_2591 = c_2593, c_2594, c_2595, c_2596, c_2597, c_2598, c_2599, c_2600, c_2601, c_2602, c_2603, c_2604, c_2605, c_2606, c_2607, c_2608, c_2609, c_2610, c_2611, c_2612, c_2613
-						} else {
-							x_2619 := c_2500 == int64(1)
-							var c_2620 bool
-							if x_2619 {
-								x_2621 := x_2463 <= state_2176
-								c_2620 = x_2621
+								c_2671 = c_2673
 							} else {
-								c_2620 = false
+								c_2671 = false
 							}
-							var c_2622 bool
-							if c_2620 {
-								x_2623 := x_2463 > x_2494
-								c_2622 = x_2623
+							var c_2675 bool
+							if c_2671 {
+								c_2675 = true
 							} else {
-								c_2622 = false
+								var c_2676 bool
+								if c_2610 {
+									x_2677 := c_2660 - c_2659
+									x_2678 := 1e-10 * c_2660
+									x_2679 := x_2677 <= x_2678
+									c_2676 = x_2679
+								} else {
+									c_2676 = false
+								}
+								c_2675 = c_2676
 							}
-							var c_2624 float64
-							var c_2625 float64
-							var c_2626 float64
-							var c_2627 float64
-							var c_2628 float64
-							var c_2629 float64
-							var c_2630 bool
-							var c_2631 float64
-							var c_2632 bool
-							if c_2622 {
-								x_2633 := state_2175 * x_2168
-								x_2634 := state_2176 - x_2633
-								x_2635 := state_2177 - x_2168
-								x_2636 := state_2180 * x_2168
-								x_2637 := state_2181 - x_2636
-								x_2638 := state_2182 - x_2168
-								x_2639 := state_2171 * x_2168
-								x_2640 := x_2463 - x_2639
-								x_2641 := d_2492 - x_2168
-								r_2642, r_2643, r_2644, r_2645, r_2646, r_2647, r_2648, r_2649, r_2650 := fn_optimmtstep(ar, state_2175, x_2634, x_2635, state_2180, x_2637, x_2638, state_2171, x_2640, x_2641, state_2185, state_2183, state_2184)
-								x_2651 := r_2642 * x_2168
-								x_2652 := r_2643 + x_2651
-								x_2653 := r_2644 + x_2168
-								x_2654 := r_2645 * x_2168
-								x_2655 := r_2646 + x_2654
-								x_2656 := r_2647 + x_2168
-								c_2624, c_2625, c_2626, c_2627, c_2628, c_2629, c_2630, c_2631, c_2632 = r_2642, x_2652, x_2653, r_2645, x_2655, x_2656, r_2648, r_2649, r_2650
-							} else {
-								r_2657, r_2658, r_2659, r_2660, r_2661, r_2662, r_2663, r_2664, r_2665 := fn_optimmtstep(ar, state_2175, state_2176, state_2177, state_2180, state_2181, state_2182, state_2171, x_2463, d_2492, state_2185, state_2183, state_2184)
-								c_2624, c_2625, c_2626, c_2627, c_2628, c_2629, c_2630, c_2631, c_2632 = r_2657, r_2658, r_2659, r_2660, r_2661, r_2662, r_2663, r_2664, r_2665
-							}
-							var c_2666 bool
-							if c_2630 {
-								x_2667 := c_2627 - c_2624
-								x_2668 := math.Abs(x_2667)
-								x_2669 := 0.66 * state_2188
-								x_2670 := x_2668 >= x_2669
-								c_2666 = x_2670
-							} else {
-								c_2666 = false
-							}
-							var c_2671 float64
-							if c_2666 {
-								x_2672 := c_2627 - c_2624
-								x_2673 := 0.5 * x_2672
-								x_2674 := c_2624 + x_2673
-								c_2671 = x_2674
-							} else {
-								c_2671 = c_2631
-							}
-							var c_2675 float64
-							var c_2676 float64
-							if c_2630 {
-								x_2677 := c_2627 - c_2624
-								x_2678 := math.Abs(x_2677)
-								c_2675, c_2676 = x_2678, state_2187
-							} else {
-								c_2675, c_2676 = state_2187, state_2188
-							}
-							var c_2679 float64
 							var c_2680 float64
-							if c_2630 {
-								x_2681 := runtime.Min2(c_2624, c_2627)
-								x_2682 := runtime.Max2(c_2624, c_2627)
-								c_2679, c_2680 = x_2681, x_2682
+							if c_2675 {
+								c_2680 = c_2604
 							} else {
-								x_2683 := c_2671 - c_2624
-								x_2684 := 1.1 * x_2683
-								x_2685 := c_2671 + x_2684
-								x_2686 := c_2671 - c_2624
-								x_2687 := 4.0 * x_2686
-								x_2688 := c_2671 + x_2687
-								c_2679, c_2680 = x_2685, x_2688
+								c_2680 = x_2670
 							}
-							x_2689 := runtime.Min2(c_2671, 1e+20)
-							x_2690 := runtime.Max2(0.0, x_2689)
-							var c_2691 bool
-							if c_2630 {
-								x_2692 := x_2690 <= c_2679
-								var c_2693 bool
-								if x_2692 {
-									c_2693 = true
-								} else {
-									x_2694 := x_2690 >= c_2680
-									c_2693 = x_2694
-								}
-								c_2691 = c_2693
+							var c_2681 []float64
+							var c_2682 int
+							if c_2612 {
+								c_2681, c_2682 = r_2469, r_2437
 							} else {
-								c_2691 = false
+								c_2681, c_2682 = state_2162, state_2163
 							}
-							var c_2695 bool
-							if c_2691 {
-								c_2695 = true
-							} else {
-								var c_2696 bool
-								if c_2630 {
-									x_2697 := c_2680 - c_2679
-									x_2698 := 1e-10 * c_2680
-									x_2699 := x_2697 <= x_2698
-									c_2696 = x_2699
-								} else {
-									c_2696 = false
-								}
-								c_2695 = c_2696
-							}
-							var c_2700 float64
-							if c_2695 {
-								c_2700 = c_2624
-							} else {
-								c_2700 = x_2690
-							}
-							var c_2701 []float64
-							var c_2702 int
-							if c_2632 {
-								c_2701, c_2702 = r_2489, r_2455
-							} else {
-								c_2701, c_2702 = state_2178, state_2179
-							}
-							x_2703 := state_2191 + int64(1)
-							c_2571, c_2572, c_2573, c_2574, c_2575, c_2576, c_2577, c_2578, c_2579, c_2580, c_2581, c_2582, c_2583, c_2584, c_2585, c_2586, c_2587, c_2588, c_2589, c_2590, c_2591 = c_2700, x_2463, r_2489, r_2455, c_2624, c_2625, c_2626, c_2701, c_2702, c_2627, c_2628, c_2629, c_2679, c_2680, c_2630, c_2500, c_2675, c_2676, false, false, x_2703
+							x_2683 := state_2175 + int64(1)
+							c_2551, c_2552, c_2553, c_2554, c_2555, c_2556, c_2557, c_2558, c_2559, c_2560, c_2561, c_2562, c_2563, c_2564, c_2565, c_2566, c_2567, c_2568, c_2569, c_2570, c_2571 = c_2680, x_2445, r_2469, r_2437, c_2604, c_2605, c_2606, c_2681, c_2682, c_2607, c_2608, c_2609, c_2659, c_2660, c_2610, c_2480, c_2655, c_2656, false, false, x_2683
 						}
-						c_2546, c_2547, c_2548, c_2549, c_2550, c_2551, c_2552, c_2553, c_2554, c_2555, c_2556, c_2557, c_2558, c_2559, c_2560, c_2561, c_2562, c_2563, c_2564, c_2565, c_2566 = c_2571, c_2572, c_2573, c_2574, c_2575, c_2576, c_2577, c_2578, c_2579, c_2580, c_2581, c_2582, c_2583, c_2584, c_2585, c_2586, c_2587, c_2588, c_2589, c_2590, c_2591
+						c_2526, c_2527, c_2528, c_2529, c_2530, c_2531, c_2532, c_2533, c_2534, c_2535, c_2536, c_2537, c_2538, c_2539, c_2540, c_2541, c_2542, c_2543, c_2544, c_2545, c_2546 = c_2551, c_2552, c_2553, c_2554, c_2555, c_2556, c_2557, c_2558, c_2559, c_2560, c_2561, c_2562, c_2563, c_2564, c_2565, c_2566, c_2567, c_2568, c_2569, c_2570, c_2571
 					}
-					c_2522, c_2523, c_2524, c_2525, c_2526, c_2527, c_2528, c_2529, c_2530, c_2531, c_2532, c_2533, c_2534, c_2535, c_2536, c_2537, c_2538, c_2539, c_2540, c_2541, c_2542 = c_2546, c_2547, c_2548, c_2549, c_2550, c_2551, c_2552, c_2553, c_2554, c_2555, c_2556, c_2557, c_2558, c_2559, c_2560, c_2561, c_2562, c_2563, c_2564, c_2565, c_2566
+					c_2502, c_2503, c_2504, c_2505, c_2506, c_2507, c_2508, c_2509, c_2510, c_2511, c_2512, c_2513, c_2514, c_2515, c_2516, c_2517, c_2518, c_2519, c_2520, c_2521, c_2522 = c_2526, c_2527, c_2528, c_2529, c_2530, c_2531, c_2532, c_2533, c_2534, c_2535, c_2536, c_2537, c_2538, c_2539, c_2540, c_2541, c_2542, c_2543, c_2544, c_2545, c_2546
 				}
-				state_2171, state_2172, state_2173, state_2174, state_2175, state_2176, state_2177, state_2178, state_2179, state_2180, state_2181, state_2182, state_2183, state_2184, state_2185, state_2186, state_2187, state_2188, state_2189, state_2190, state_2191 = c_2522, c_2523, c_2524, c_2525, c_2526, c_2527, c_2528, c_2529, c_2530, c_2531, c_2532, c_2533, c_2534, c_2535, c_2536, c_2537, c_2538, c_2539, c_2540, c_2541, c_2542
-				_ = mark_2449
+				state_2155, state_2156, state_2157, state_2158, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, state_2167, state_2168, state_2169, state_2170, state_2171, state_2172, state_2173, state_2174, state_2175 = c_2502, c_2503, c_2504, c_2505, c_2506, c_2507, c_2508, c_2509, c_2510, c_2511, c_2512, c_2513, c_2514, c_2515, c_2516, c_2517, c_2518, c_2519, c_2520, c_2521, c_2522
+				_ = mark_2431
 			}
-			var c_2704 float64
-			var c_2705 float64
-			var c_2706 []float64
-			var c_2707 int
+			var c_2684 float64
+			var c_2685 float64
+			var c_2686 []float64
+			var c_2687 int
+			var c_2688 int64
+			var c_2689 bool
+			if state_2173 {
+				c_2684, c_2685, c_2686, c_2687, c_2688, c_2689 = state_2155, state_2156, state_2157, state_2158, state_2175, state_2174
+			} else {
+				x_2690 := state_2159 > 0.0
+				var c_2691 bool
+				if x_2690 {
+					x_2692 := state_2160 < state_1479
+					c_2691 = x_2692
+				} else {
+					c_2691 = false
+				}
+				c_2684, c_2685, c_2686, c_2687, c_2688, c_2689 = state_2159, state_2160, state_2162, state_2163, state_2175, c_2691
+			}
+			x_2693 := !c_2689
+			var c_2694 []float64
+			var c_2695 int
+			var c_2696 float64
+			var c_2697 []float64
+			var c_2698 int
+			var c_2699 []float64
+			var c_2700 int
+			var c_2701 int
+			var c_2702 []float64
+			var c_2703 int
+			var c_2704 int
+			var c_2705 []float64
+			var c_2706 int
+			var c_2707 int64
 			var c_2708 int64
-			var c_2709 bool
-			if state_2189 {
-				c_2704, c_2705, c_2706, c_2707, c_2708, c_2709 = state_2171, state_2172, state_2173, state_2174, state_2191, state_2190
+			var c_2709 int64
+			var c_2710 int64
+			var c_2711 bool
+			if x_2693 {
+				x_2712 := state_1493 + c_2688
+				c_2694, c_2695, c_2696, c_2697, c_2698, c_2699, c_2700, c_2701, c_2702, c_2703, c_2704, c_2705, c_2706, c_2707, c_2708, c_2709, c_2710, c_2711 = state_1477, state_1478, state_1479, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, state_1491, state_1492, x_2712, true
 			} else {
-				x_2710 := state_2175 > 0.0
-				var c_2711 bool
-				if x_2710 {
-					x_2712 := state_2176 < state_1491
-					c_2711 = x_2712
+				if c_2141 != state_1478 {
+					return nil, 0, nil, 0, nbErrorf("std/optim:417:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1478})+" and "+runtime.ShapeString([]int{c_2141}))
+				}
+				if state_1481 != c_2687 {
+					return nil, 0, nil, 0, nbErrorf("std/optim:419:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_2687})+" and "+runtime.ShapeString([]int{state_1481}))
+				}
+				r_2713 := ar.F64w(state_1478)
+				r_2714 := ar.F64w(state_1478)
+				state_1477 = state_1477[:state_1478]
+				c_2140 = c_2140[:state_1478]
+				r_2713 = r_2713[:state_1478]
+				r_2714 = r_2714[:state_1478]
+				for i_2716 := 0; i_2716 < state_1478; i_2716++ {
+					e_2718 := (state_1477[i_2716] + (c_2684 * c_2140[i_2716]))
+					r_2713[i_2716] = e_2718
+					e_2719 := (e_2718 - state_1477[i_2716])
+					r_2714[i_2716] = e_2719
+				}
+				r_2715 := ar.F64w(c_2687)
+				c_2686 = c_2686[:c_2687]
+				state_1480 = state_1480[:c_2687]
+				r_2715 = r_2715[:c_2687]
+				for i_2720 := 0; i_2720 < c_2687; i_2720++ {
+					e_2722 := (c_2686[i_2720] - state_1480[i_2720])
+					r_2715[i_2720] = e_2722
+				}
+				if len(r_2714) != len(r_2715) {
+					return nil, 0, nil, 0, nbErrorf("std/optim:420:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2714), len(r_2715)))
+				}
+				d_2723 := runtime.Dot(r_2714, r_2715)
+				x_2724 := state_1492 + int64(1)
+				d_2725 := runtime.Dot(r_2715, r_2715)
+				x_2726 := 1e-16 * d_2725
+				x_2727 := d_2723 > x_2726
+				var c_2728 []float64
+				var c_2729 int
+				var c_2730 float64
+				var c_2731 []float64
+				var c_2732 int
+				var c_2733 []float64
+				var c_2734 int
+				var c_2735 int
+				var c_2736 []float64
+				var c_2737 int
+				var c_2738 int
+				var c_2739 []float64
+				var c_2740 int
+				var c_2741 int64
+				var c_2742 int64
+				var c_2743 int64
+				var c_2744 int64
+				var c_2745 bool
+				if x_2727 {
+					if state_1490 < 0 || state_1490 >= int64(state_1483) {
+						return nil, 0, nil, 0, nbAt("std/optim:423:25", runtime.CheckIndex(state_1490, state_1483))
+					}
+					if state_1478 != state_1484 {
+						return nil, 0, nil, 0, nbErrorf("std/optim:423:25", "update: value has shape "+runtime.ShapeString([]int{state_1478})+"; elements have shape "+runtime.ShapeString([]int{state_1484}))
+					}
+					c_2746 := ar.F64w(len(state_1482))
+					copy(c_2746, state_1482)
+					copy(c_2746[int(state_1490)*state_1484:(int(state_1490)+1)*state_1484], r_2714)
+					if state_1490 < 0 || state_1490 >= int64(state_1486) {
+						return nil, 0, nil, 0, nbAt("std/optim:423:46", runtime.CheckIndex(state_1490, state_1486))
+					}
+					if c_2687 != state_1487 {
+						return nil, 0, nil, 0, nbErrorf("std/optim:423:46", "update: value has shape "+runtime.ShapeString([]int{c_2687})+"; elements have shape "+runtime.ShapeString([]int{state_1487}))
+					}
+					c_2747 := ar.F64w(len(state_1485))
+					copy(c_2747, state_1485)
+					copy(c_2747[int(state_1490)*state_1487:(int(state_1490)+1)*state_1487], r_2715)
+					x_2748 := 1.0 / d_2723
+					if state_1490 < 0 || state_1490 >= int64(state_1489) {
+						return nil, 0, nil, 0, nbAt("std/optim:423:67", runtime.CheckIndex(state_1490, state_1489))
+					}
+					c_2749 := ar.F64w(len(state_1488))
+					copy(c_2749, state_1488)
+					c_2749[int(state_1490)] = x_2748
+					x_2750 := state_1490 + int64(1)
+					x_2751 := x_2750 % int64(10)
+					x_2752 := state_1491 + int64(1)
+					x_2753 := min(x_2752, int64(10))
+					x_2754 := state_1493 + c_2688
+					c_2728, c_2729, c_2730, c_2731, c_2732, c_2733, c_2734, c_2735, c_2736, c_2737, c_2738, c_2739, c_2740, c_2741, c_2742, c_2743, c_2744, c_2745 = r_2713, state_1478, c_2685, c_2686, c_2687, c_2746, state_1483, state_1484, c_2747, state_1486, state_1487, c_2749, state_1489, x_2751, x_2753, x_2724, x_2754, false
 				} else {
-					c_2711 = false
+					x_2755 := state_1493 + c_2688
+					c_2728, c_2729, c_2730, c_2731, c_2732, c_2733, c_2734, c_2735, c_2736, c_2737, c_2738, c_2739, c_2740, c_2741, c_2742, c_2743, c_2744, c_2745 = r_2713, state_1478, c_2685, c_2686, c_2687, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, state_1491, x_2724, x_2755, false
 				}
-				c_2704, c_2705, c_2706, c_2707, c_2708, c_2709 = state_2175, state_2176, state_2178, state_2179, state_2191, c_2711
+				c_2694, c_2695, c_2696, c_2697, c_2698, c_2699, c_2700, c_2701, c_2702, c_2703, c_2704, c_2705, c_2706, c_2707, c_2708, c_2709, c_2710, c_2711 = c_2728, c_2729, c_2730, c_2731, c_2732, c_2733, c_2734, c_2735, c_2736, c_2737, c_2738, c_2739, c_2740, c_2741, c_2742, c_2743, c_2744, c_2745
 			}
-			x_2713 := !c_2709
-			var c_2714 []float64
-			var c_2715 int
-			var c_2716 float64
-			var c_2717 []float64
-			var c_2718 int
-			var c_2719 []float64
-			var c_2720 int
-			var c_2721 int
-			var c_2722 []float64
-			var c_2723 int
-			var c_2724 int
-			var c_2725 []float64
-			var c_2726 int
-			var c_2727 int64
-			var c_2728 int64
-			var c_2729 int64
-			var c_2730 int64
-			var c_2731 bool
-			if x_2713 {
-				x_2732 := state_1505 + c_2708
-				c_2714, c_2715, c_2716, c_2717, c_2718, c_2719, c_2720, c_2721, c_2722, c_2723, c_2724, c_2725, c_2726, c_2727, c_2728, c_2729, c_2730, c_2731 = state_1489, state_1490, state_1491, state_1492, state_1493, state_1494, state_1495, state_1496, state_1497, state_1498, state_1499, state_1500, state_1501, state_1502, state_1503, state_1504, x_2732, true
-			} else {
-				if c_2157 != state_1490 {
-					return nil, 0, nil, 0, nbErrorf("std/optim:417:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1490})+" and "+runtime.ShapeString([]int{c_2157}))
-				}
-				if state_1493 != c_2707 {
-					return nil, 0, nil, 0, nbErrorf("std/optim:419:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_2707})+" and "+runtime.ShapeString([]int{state_1493}))
-				}
-				r_2733 := ar.F64w(state_1490)
-				r_2734 := ar.F64w(state_1490)
-				state_1489 = state_1489[:state_1490]
-				c_2156 = c_2156[:state_1490]
-				r_2733 = r_2733[:state_1490]
-				r_2734 = r_2734[:state_1490]
-				for i_2736 := 0; i_2736 < state_1490; i_2736++ {
-					e_2738 := (state_1489[i_2736] + (c_2704 * c_2156[i_2736]))
-					r_2733[i_2736] = e_2738
-					e_2739 := (e_2738 - state_1489[i_2736])
-					r_2734[i_2736] = e_2739
-				}
-				r_2735 := ar.F64w(c_2707)
-				c_2706 = c_2706[:c_2707]
-				state_1492 = state_1492[:c_2707]
-				r_2735 = r_2735[:c_2707]
-				for i_2740 := 0; i_2740 < c_2707; i_2740++ {
-					e_2742 := (c_2706[i_2740] - state_1492[i_2740])
-					r_2735[i_2740] = e_2742
-				}
-				if len(r_2734) != len(r_2735) {
-					return nil, 0, nil, 0, nbErrorf("std/optim:420:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2734), len(r_2735)))
-				}
-				d_2743 := runtime.Dot(r_2734, r_2735)
-				x_2744 := state_1504 + int64(1)
-				d_2745 := runtime.Dot(r_2735, r_2735)
-				x_2746 := 1e-16 * d_2745
-				x_2747 := d_2743 > x_2746
-				var c_2748 []float64
-				var c_2749 int
-				var c_2750 float64
-				var c_2751 []float64
-				var c_2752 int
-				var c_2753 []float64
-				var c_2754 int
-				var c_2755 int
-				var c_2756 []float64
-				var c_2757 int
-				var c_2758 int
-				var c_2759 []float64
-				var c_2760 int
-				var c_2761 int64
-				var c_2762 int64
-				var c_2763 int64
-				var c_2764 int64
-				var c_2765 bool
-				if x_2747 {
-					if state_1502 < 0 || state_1502 >= int64(state_1495) {
-						return nil, 0, nil, 0, nbAt("std/optim:423:25", runtime.CheckIndex(state_1502, state_1495))
-					}
-					if state_1490 != state_1496 {
-						return nil, 0, nil, 0, nbErrorf("std/optim:423:25", "update: value has shape "+runtime.ShapeString([]int{state_1490})+"; elements have shape "+runtime.ShapeString([]int{state_1496}))
-					}
-					c_2766 := ar.F64w(len(state_1494))
-					copy(c_2766, state_1494)
-					copy(c_2766[int(state_1502)*state_1496:(int(state_1502)+1)*state_1496], r_2734)
-					if state_1502 < 0 || state_1502 >= int64(state_1498) {
-						return nil, 0, nil, 0, nbAt("std/optim:423:46", runtime.CheckIndex(state_1502, state_1498))
-					}
-					if c_2707 != state_1499 {
-						return nil, 0, nil, 0, nbErrorf("std/optim:423:46", "update: value has shape "+runtime.ShapeString([]int{c_2707})+"; elements have shape "+runtime.ShapeString([]int{state_1499}))
-					}
-					c_2767 := ar.F64w(len(state_1497))
-					copy(c_2767, state_1497)
-					copy(c_2767[int(state_1502)*state_1499:(int(state_1502)+1)*state_1499], r_2735)
-					x_2768 := 1.0 / d_2743
-					if state_1502 < 0 || state_1502 >= int64(state_1501) {
-						return nil, 0, nil, 0, nbAt("std/optim:423:67", runtime.CheckIndex(state_1502, state_1501))
-					}
-					c_2769 := ar.F64w(len(state_1500))
-					copy(c_2769, state_1500)
-					c_2769[int(state_1502)] = x_2768
-					x_2770 := state_1502 + int64(1)
-					x_2771 := x_2770 % int64(10)
-					x_2772 := state_1503 + int64(1)
-					x_2773 := min(x_2772, int64(10))
-					x_2774 := state_1505 + c_2708
-					c_2748, c_2749, c_2750, c_2751, c_2752, c_2753, c_2754, c_2755, c_2756, c_2757, c_2758, c_2759, c_2760, c_2761, c_2762, c_2763, c_2764, c_2765 = r_2733, state_1490, c_2705, c_2706, c_2707, c_2766, state_1495, state_1496, c_2767, state_1498, state_1499, c_2769, state_1501, x_2771, x_2773, x_2744, x_2774, false
-				} else {
-					x_2775 := state_1505 + c_2708
-					c_2748, c_2749, c_2750, c_2751, c_2752, c_2753, c_2754, c_2755, c_2756, c_2757, c_2758, c_2759, c_2760, c_2761, c_2762, c_2763, c_2764, c_2765 = r_2733, state_1490, c_2705, c_2706, c_2707, state_1494, state_1495, state_1496, state_1497, state_1498, state_1499, state_1500, state_1501, state_1502, state_1503, x_2744, x_2775, false
-				}
-				c_2714, c_2715, c_2716, c_2717, c_2718, c_2719, c_2720, c_2721, c_2722, c_2723, c_2724, c_2725, c_2726, c_2727, c_2728, c_2729, c_2730, c_2731 = c_2748, c_2749, c_2750, c_2751, c_2752, c_2753, c_2754, c_2755, c_2756, c_2757, c_2758, c_2759, c_2760, c_2761, c_2762, c_2763, c_2764, c_2765
+			n_2756 := int64(state_1483)
+			if int64(c_2700) != n_2756 {
+				return nil, 0, nil, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_2700), n_2756))
 			}
-			n_2776 := int64(state_1495)
-			if int64(c_2720) != n_2776 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_2720), n_2776))
+			n_2757 := int64(state_1486)
+			if int64(c_2703) != n_2757 {
+				return nil, 0, nil, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_2703), n_2757))
 			}
-			n_2777 := int64(state_1498)
-			if int64(c_2723) != n_2777 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_2723), n_2777))
+			n_2758 := int64(state_1489)
+			if int64(c_2706) != n_2758 {
+				return nil, 0, nil, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_2706), n_2758))
 			}
-			n_2778 := int64(state_1501)
-			if int64(c_2726) != n_2778 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_2726), n_2778))
-			}
-			state_1489, state_1490, state_1491, state_1492, state_1493, state_1494, state_1495, state_1496, state_1497, state_1498, state_1499, state_1500, state_1501, state_1502, state_1503, state_1504, state_1505, state_1506 = c_2714, c_2715, c_2716, c_2717, c_2718, c_2719, c_2720, c_2721, c_2722, c_2723, c_2724, c_2725, c_2726, c_2727, c_2728, c_2729, c_2730, c_2731
-			_ = mark_2147
+			state_1477, state_1478, state_1479, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, state_1491, state_1492, state_1493, state_1494 = c_2694, c_2695, c_2696, c_2697, c_2698, c_2699, c_2700, c_2701, c_2702, c_2703, c_2704, c_2705, c_2706, c_2707, c_2708, c_2709, c_2710, c_2711
+			_ = mark_2131
 		}
-		r_2779, r_2780 := c_2(state_1489, state_1490)
-		if int64(r_2780) != n_14 {
-			return nil, 0, nil, 0, nbErrorf("std/solve:124:14", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_2780), n_14))
+		r_2759, r_2760 := c_2(state_1477, state_1478)
+		if int64(r_2760) != n_14 {
+			return nil, 0, nil, 0, nbErrorf("std/solve:124:14", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_2760), n_14))
 		}
-		s_2781 := runtime.Norm2(r_2779)
-		r_2782 := ar.F64w(state_1490)
-		state_1489 = state_1489[:len(r_2782)]
-		for i_2783 := range r_2782 {
-			r_2782[i_2783] = (math.Abs(state_1489[i_2783]))
+		s_2761 := runtime.Norm2(r_2759)
+		r_2762 := ar.F64w(state_1478)
+		state_1477 = state_1477[:len(r_2762)]
+		for i_2763 := range r_2762 {
+			r_2762[i_2763] = (math.Abs(state_1477[i_2763]))
 		}
-		s_2785 := runtime.Max(r_2782)
-		x_2786 := 1.0 + s_2785
-		if r_2780 != state_22 {
-			return nil, 0, nil, 0, nbErrorf("std/solve:129:17", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_2780}))
+		s_2765 := runtime.Max(r_2762)
+		x_2766 := 1.0 + s_2765
+		if r_2760 != state_22 {
+			return nil, 0, nil, 0, nbErrorf("std/solve:129:17", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_2760}))
 		}
-		r_2787 := ar.F64w(state_22)
-		state_21 = state_21[:len(r_2787)]
-		r_2779 = r_2779[:len(r_2787)]
-		for i_2788 := range r_2787 {
-			r_2787[i_2788] = (state_21[i_2788] + (state_23 * r_2779[i_2788]))
+		r_2767 := ar.F64w(state_22)
+		state_21 = state_21[:len(r_2767)]
+		r_2759 = r_2759[:len(r_2767)]
+		for i_2768 := range r_2767 {
+			r_2767[i_2768] = (state_21[i_2768] + (state_23 * r_2759[i_2768]))
 		}
-		x_2790 := 0.25 * state_24
-		x_2791 := s_2781 > x_2790
-		var c_2792 bool
-		if x_2791 {
-			r_2793 := ar.F64w(r_2780)
-			r_2779 = r_2779[:len(r_2793)]
-			for i_2794 := range r_2793 {
-				r_2793[i_2794] = (math.Abs(r_2779[i_2794]))
+		x_2770 := 0.25 * state_24
+		x_2771 := s_2761 > x_2770
+		var c_2772 bool
+		if x_2771 {
+			r_2773 := ar.F64w(r_2760)
+			r_2759 = r_2759[:len(r_2773)]
+			for i_2774 := range r_2773 {
+				r_2773[i_2774] = (math.Abs(r_2759[i_2774]))
 			}
-			s_2796 := runtime.Max(r_2793)
-			x_2797 := 1e-10 * x_2786
-			x_2798 := s_2796 > x_2797
-			c_2792 = x_2798
+			s_2776 := runtime.Max(r_2773)
+			x_2777 := 1e-10 * x_2766
+			x_2778 := s_2776 > x_2777
+			c_2772 = x_2778
 		} else {
-			c_2792 = false
+			c_2772 = false
 		}
-		var c_2799 float64
-		if c_2792 {
-			x_2800 := 10.0 * state_23
-			x_2801 := runtime.Min2(x_2800, 1e+08)
-			c_2799 = x_2801
+		var c_2779 float64
+		if c_2772 {
+			x_2780 := 10.0 * state_23
+			x_2781 := runtime.Min2(x_2780, 1e+08)
+			c_2779 = x_2781
 		} else {
-			c_2799 = state_23
+			c_2779 = state_23
 		}
-		x_2802 := state_25 + int64(1)
-		r_2803 := ar.F64w(r_2780)
-		r_2779 = r_2779[:len(r_2803)]
-		for i_2804 := range r_2803 {
-			r_2803[i_2804] = (math.Abs(r_2779[i_2804]))
+		x_2782 := state_25 + int64(1)
+		r_2783 := ar.F64w(r_2760)
+		r_2759 = r_2759[:len(r_2783)]
+		for i_2784 := range r_2783 {
+			r_2783[i_2784] = (math.Abs(r_2759[i_2784]))
 		}
-		s_2806 := runtime.Max(r_2803)
-		x_2807 := 1e-12 * x_2786
-		x_2808 := s_2806 <= x_2807
-		state_19, state_20, state_21, state_23, state_24, state_25, state_26 = state_1489, state_1490, r_2787, c_2799, s_2781, x_2802, x_2808
-		_ = mark_1419
+		s_2786 := runtime.Max(r_2783)
+		x_2787 := 1e-12 * x_2766
+		x_2788 := s_2786 <= x_2787
+		state_19, state_20, state_21, state_23, state_24, state_25, state_26 = state_1477, state_1478, r_2767, c_2779, s_2761, x_2782, x_2788
+		_ = mark_1409
 	}
-	r_2809, r_2810 := jac_3(state_19, state_20)
-	n_2811 := int64(r_2810)
-	x_2812 := max(size_8, int64(1))
-	if x_2812 == 0 {
+	r_2789, r_2790 := jac_3(state_19, state_20)
+	n_2791 := int64(r_2790)
+	x_2792 := max(size_8, int64(1))
+	if x_2792 == 0 {
 		return nil, 0, nil, 0, nbErrorf("solve.nab:82:25", "integer division by zero")
 	}
-	x_2813 := n_2811 % x_2812
-	x_2814 := x_2813 == int64(0)
-	if !x_2814 {
+	x_2793 := n_2791 % x_2792
+	x_2794 := x_2793 == int64(0)
+	if !x_2794 {
 		return nil, 0, nil, 0, nbErrorf("solve.nab:82:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
 	}
-	x_2815 := max(size_8, int64(1))
-	if x_2815 == 0 {
+	x_2795 := max(size_8, int64(1))
+	if x_2795 == 0 {
 		return nil, 0, nil, 0, nbErrorf("solve.nab:82:128", "integer division by zero")
 	}
-	x_2816 := n_2811 / x_2815
-	n_2817 := int64(len(r_2809))
-	if x_2816 < 0 || size_8 < 0 || (size_8 == 0 && n_2817 != 0) || (size_8 != 0 && (n_2817%size_8 != 0 || n_2817/size_8 != x_2816)) {
-		return nil, 0, nil, 0, nbErrorf("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_2817, x_2816, size_8))
+	x_2796 := n_2791 / x_2795
+	n_2797 := int64(len(r_2789))
+	if x_2796 < 0 || size_8 < 0 || (size_8 == 0 && n_2797 != 0) || (size_8 != 0 && (n_2797%size_8 != 0 || n_2797/size_8 != x_2796)) {
+		return nil, 0, nil, 0, nbErrorf("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_2797, x_2796, size_8))
 	}
-	m_2818 := int(x_2816)
-	n_2819 := int(size_8)
-	if int64(m_2818) != n_14 {
-		return nil, 0, nil, 0, nbErrorf("std/solve:131:11", runtime.DimMessage("the result of jac", "[p][n]f64", "p", int64(m_2818), n_14))
+	m_2798 := int(x_2796)
+	n_2799 := int(size_8)
+	if int64(m_2798) != n_14 {
+		return nil, 0, nil, 0, nbErrorf("std/solve:131:11", runtime.DimMessage("the result of jac", "[p][n]f64", "p", int64(m_2798), n_14))
 	}
-	if int64(n_2819) != n_11 {
-		return nil, 0, nil, 0, nbErrorf("std/solve:131:11", runtime.DimMessage("dimension 2 of the result of jac", "[p][n]f64", "n", int64(n_2819), n_11))
+	if int64(n_2799) != n_11 {
+		return nil, 0, nil, 0, nbErrorf("std/solve:131:11", runtime.DimMessage("dimension 2 of the result of jac", "[p][n]f64", "n", int64(n_2799), n_11))
 	}
-	t_2820 := ar.F64w(len(r_2809))
-	for i_2821 := 0; i_2821 < m_2818; i_2821++ {
-		for j_2822 := 0; j_2822 < n_2819; j_2822++ {
-			t_2820[j_2822*m_2818+i_2821] = r_2809[i_2821*n_2819+j_2822]
+	t_2800 := ar.F64w(len(r_2789))
+	for i_2801 := 0; i_2801 < m_2798; i_2801++ {
+		for j_2802 := 0; j_2802 < n_2799; j_2802++ {
+			t_2800[j_2802*m_2798+i_2801] = r_2789[i_2801*n_2799+j_2802]
 		}
 	}
-	tot_2823, err_2824 := runtime.MulSize(m_2818, m_2818)
-	if err_2824 != nil {
-		return nil, 0, nil, 0, nbAt("std/solve:132:29", err_2824)
+	tot_2803, err_2804 := runtime.MulSize(m_2798, m_2798)
+	if err_2804 != nil {
+		return nil, 0, nil, 0, nbAt("std/solve:132:29", err_2804)
 	}
-	a_2825 := ar.F64(tot_2823)
-	runtime.Gemm(false, false, m_2818, m_2818, n_2819, 1, r_2809, t_2820, 0, a_2825)
-	r_2826, r_2827, r_2828 := fg_1(state_19, state_20)
-	_ = r_2826
-	if int64(r_2828) != n_11 {
-		return nil, 0, nil, 0, nbErrorf("std/solve:132:49", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2828), n_11))
+	a_2805 := ar.F64(tot_2803)
+	runtime.Gemm(false, false, m_2798, m_2798, n_2799, 1, r_2789, t_2800, 0, a_2805)
+	r_2806, r_2807, r_2808 := fg_1(state_19, state_20)
+	_ = r_2806
+	if int64(r_2808) != n_11 {
+		return nil, 0, nil, 0, nbErrorf("std/solve:132:49", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2808), n_11))
 	}
-	if r_2828 != n_2819 {
-		return nil, 0, nil, 0, nbErrorf("std/solve:132:47", "'@': inner sizes differ: "+runtime.ShapeString([]int{m_2818, n_2819})+" @ "+runtime.ShapeString([]int{r_2828}))
+	if r_2808 != n_2799 {
+		return nil, 0, nil, 0, nbErrorf("std/solve:132:47", "'@': inner sizes differ: "+runtime.ShapeString([]int{m_2798, n_2799})+" @ "+runtime.ShapeString([]int{r_2808}))
 	}
-	r_2827 = r_2827[:n_2819]
-	var y_2829 []float64
-	if n_2819 > 32 {
-		y_2829 = ar.F64(m_2818)
-		runtime.Gemv(false, m_2818, n_2819, 1, r_2809, r_2827, 0, y_2829)
+	a_2809 := ar.F64(m_2798)
+	if n_2799 <= 32 {
+		r_2807 = r_2807[:n_2799]
+		for r_2810 := range a_2809 {
+			row_2811 := r_2789[r_2810*n_2799 : (r_2810+1)*n_2799]
+			s_2812 := 0.0
+			for c_2813, v_2814 := range row_2811 {
+				s_2812 += v_2814 * r_2807[c_2813]
+			}
+			a_2809[r_2810] = s_2812
+		}
+	} else {
+		runtime.Gemv(false, m_2798, n_2799, 1, r_2789, r_2807, 0, a_2809)
 	}
-	r_2830 := ar.F64w(m_2818)
-	if len(r_2830) >= 256 {
-		n_2819 := n_2819
-		r_2809 := r_2809
-		r_2827 := r_2827
-		y_2829 := y_2829
-		r_2830 := r_2830
-		runtime.ParallelFor(len(r_2830), 32, func(lo_2838, hi int) {
-			for i_2839 := lo_2838; i_2839 < hi; i_2839++ {
-				var s_2841 float64
-				if n_2819 <= 32 {
-					row_2842 := r_2809[i_2839*n_2819 : (i_2839+1)*n_2819]
-					for c_2843, v_2844 := range row_2842 {
-						s_2841 += v_2844 * r_2827[c_2843]
-					}
-				} else {
-					s_2841 = y_2829[i_2839]
-				}
-				r_2830[i_2839] = s_2841
+	r_2815, r_2816, err_2817 := fn_linalglusolve(ar, a_2805, m_2798, m_2798, a_2809, m_2798)
+	if err_2817 != nil {
+		return nil, 0, nil, 0, nbFrame(err_2817, "linalg.lu_solve", "std/linalg:69:5", "std/solve:132:11")
+	}
+	r_2818 := ar.F64w(r_2816)
+	r_2815 = r_2815[:len(r_2818)]
+	if len(r_2818) >= 262144 {
+		r_2818 := r_2818
+		r_2815 := r_2815
+		runtime.ParallelFor(len(r_2818), 16384, func(lo_2822, hi int) {
+			for i_2823 := lo_2822; i_2823 < hi; i_2823++ {
+				r_2818[i_2823] = -r_2815[i_2823]
 			}
 		})
 	} else {
-		for i_2831 := range r_2830 {
-			var s_2833 float64
-			if n_2819 <= 32 {
-				row_2834 := r_2809[i_2831*n_2819 : (i_2831+1)*n_2819]
-				for c_2835, v_2836 := range row_2834 {
-					s_2833 += v_2836 * r_2827[c_2835]
-				}
-			} else {
-				s_2833 = y_2829[i_2831]
-			}
-			r_2830[i_2831] = s_2833
+		for i_2819 := range r_2818 {
+			r_2818[i_2819] = -r_2815[i_2819]
 		}
 	}
-	r_2845, r_2846, err_2847 := fn_linalglusolve(ar, a_2825, m_2818, m_2818, r_2830, m_2818)
-	if err_2847 != nil {
-		return nil, 0, nil, 0, nbFrame(err_2847, "linalg.lu_solve", "std/linalg:69:5", "std/solve:132:11")
-	}
-	r_2848 := ar.F64w(r_2846)
-	r_2845 = r_2845[:len(r_2848)]
-	if len(r_2848) >= 262144 {
-		r_2848 := r_2848
-		r_2845 := r_2845
-		runtime.ParallelFor(len(r_2848), 16384, func(lo_2852, hi int) {
-			for i_2853 := lo_2852; i_2853 < hi; i_2853++ {
-				r_2848[i_2853] = -r_2845[i_2853]
-			}
-		})
-	} else {
-		for i_2849 := range r_2848 {
-			r_2848[i_2849] = -r_2845[i_2849]
-		}
-	}
-	nbKeep(ar, mark_2855, &state_19, &r_2848)
-	return state_19, state_20, r_2848, r_2846, nil
+	nbKeep(ar, mark_2825, &state_19, &r_2818)
+	return state_19, state_20, r_2818, r_2816, nil
 }
 
 // fn_frankwolfesimplex is def frank_wolfe_simplex (solve.nab:92:12).
