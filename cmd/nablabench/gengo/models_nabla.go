@@ -6,17 +6,16 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"sync"
 
 	"github.com/nabla-lang/nabla/runtime"
 )
 
 // Rosen is the Nabla def rosen(x: [n]f64): f64 (models.nab:7:12).
 func Rosen(x []float64) (float64, error) {
-	var ar *nbArena // nothing to allocate
+	var ar *runtime.Arena // nothing to allocate
 	r0_0, err := fn_rosen(ar, x, len(x))
 	if err != nil {
-		return 0, nbFrame(err, "rosen", "models.nab:7:12", "")
+		return 0, runtime.WithFrame(err, "rosen", "models.nab:7:12", "")
 	}
 	return r0_0, nil
 }
@@ -24,28 +23,28 @@ func Rosen(x []float64) (float64, error) {
 // RosenGrad is the Nabla def rosen_grad(x: [n]f64): [n]f64 (models.nab:8:12).
 // Its array results are newly allocated; RosenGradInto writes them into buffers instead.
 func RosenGrad(x []float64) ([]float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	r0_0, r0_1, err := fn_rosengrad(ar, x, len(x))
 	if err != nil {
-		return nil, nbFrame(err, "rosen_grad", "models.nab:8:12", "")
+		return nil, runtime.WithFrame(err, "rosen_grad", "models.nab:8:12", "")
 	}
-	return nbOut1(r0_0, r0_1), nil
+	return runtime.Out1(r0_0, r0_1), nil
 }
 
 // RosenGradInto is RosenGrad with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func RosenGradInto(dst0 []float64, x []float64) error {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	r0_0, r0_1, err := fn_rosengrad(ar, x, len(x))
 	if err != nil {
-		return nbFrame(err, "rosen_grad", "models.nab:8:12", "")
+		return runtime.WithFrame(err, "rosen_grad", "models.nab:8:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("rosen_grad: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return nil
@@ -53,24 +52,24 @@ func RosenGradInto(dst0 []float64, x []float64) error {
 
 // Gmm is the Nabla def gmm(alphas: [k]f64, means: [k][d]f64, icf: [k][p]f64, x: [n][d]f64, gamma: f64, m: i64): f64 (models.nab:53:12).
 func Gmm(alphas []float64, means [][]float64, icf [][]float64, x [][]float64, gamma float64, m int64) (float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	meansFlat, meansDims, ok := nbFlatten2(ar, means)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	meansFlat, meansDims, ok := runtime.Flatten2(ar, means)
 	if !ok {
 		return 0, fmt.Errorf("gmm: argument means is not rectangular")
 	}
-	icfFlat, icfDims, ok := nbFlatten2(ar, icf)
+	icfFlat, icfDims, ok := runtime.Flatten2(ar, icf)
 	if !ok {
 		return 0, fmt.Errorf("gmm: argument icf is not rectangular")
 	}
-	xFlat, xDims, ok := nbFlatten2(ar, x)
+	xFlat, xDims, ok := runtime.Flatten2(ar, x)
 	if !ok {
 		return 0, fmt.Errorf("gmm: argument x is not rectangular")
 	}
 	r0_0, err := fn_gmm(ar, alphas, len(alphas), meansFlat, meansDims[0], meansDims[1], icfFlat, icfDims[0], icfDims[1], xFlat, xDims[0], xDims[1], gamma, m)
 	if err != nil {
-		return 0, nbFrame(err, "gmm", "models.nab:53:12", "")
+		return 0, runtime.WithFrame(err, "gmm", "models.nab:53:12", "")
 	}
 	return r0_0, nil
 }
@@ -80,58 +79,58 @@ func Gmm(alphas []float64, means [][]float64, icf [][]float64, x [][]float64, ga
 // It is the Nabla def gmm_grad(alphas: [k]f64, means: [k][d]f64, icf: [k][p]f64, x: [n][d]f64, gamma: f64, m: i64): ([k]f64, [k][d]f64, [k][p]f64) (models.nab:64:12).
 // Its array results are newly allocated; GmmGradInto writes them into buffers instead.
 func GmmGrad(alphas []float64, means [][]float64, icf [][]float64, x [][]float64, gamma float64, m int64) ([]float64, [][]float64, [][]float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	meansFlat, meansDims, ok := nbFlatten2(ar, means)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	meansFlat, meansDims, ok := runtime.Flatten2(ar, means)
 	if !ok {
 		return nil, nil, nil, fmt.Errorf("gmm_grad: argument means is not rectangular")
 	}
-	icfFlat, icfDims, ok := nbFlatten2(ar, icf)
+	icfFlat, icfDims, ok := runtime.Flatten2(ar, icf)
 	if !ok {
 		return nil, nil, nil, fmt.Errorf("gmm_grad: argument icf is not rectangular")
 	}
-	xFlat, xDims, ok := nbFlatten2(ar, x)
+	xFlat, xDims, ok := runtime.Flatten2(ar, x)
 	if !ok {
 		return nil, nil, nil, fmt.Errorf("gmm_grad: argument x is not rectangular")
 	}
 	r0_0, r0_1, r1_0, r1_1, r1_2, r2_0, r2_1, r2_2, err := fn_gmmgrad(ar, alphas, len(alphas), meansFlat, meansDims[0], meansDims[1], icfFlat, icfDims[0], icfDims[1], xFlat, xDims[0], xDims[1], gamma, m)
 	if err != nil {
-		return nil, nil, nil, nbFrame(err, "gmm_grad", "models.nab:64:12", "")
+		return nil, nil, nil, runtime.WithFrame(err, "gmm_grad", "models.nab:64:12", "")
 	}
-	return nbOut1(r0_0, r0_1), nbOut2(r1_0, r1_1, r1_2), nbOut2(r2_0, r2_1, r2_2), nil
+	return runtime.Out1(r0_0, r0_1), runtime.Out2(r1_0, r1_1, r1_2), runtime.Out2(r2_0, r2_1, r2_2), nil
 }
 
 // GmmGradInto is GmmGrad with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func GmmGradInto(dst0 []float64, dst1 [][]float64, dst2 [][]float64, alphas []float64, means [][]float64, icf [][]float64, x [][]float64, gamma float64, m int64) error {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	meansFlat, meansDims, ok := nbFlatten2(ar, means)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	meansFlat, meansDims, ok := runtime.Flatten2(ar, means)
 	if !ok {
 		return fmt.Errorf("gmm_grad: argument means is not rectangular")
 	}
-	icfFlat, icfDims, ok := nbFlatten2(ar, icf)
+	icfFlat, icfDims, ok := runtime.Flatten2(ar, icf)
 	if !ok {
 		return fmt.Errorf("gmm_grad: argument icf is not rectangular")
 	}
-	xFlat, xDims, ok := nbFlatten2(ar, x)
+	xFlat, xDims, ok := runtime.Flatten2(ar, x)
 	if !ok {
 		return fmt.Errorf("gmm_grad: argument x is not rectangular")
 	}
 	r0_0, r0_1, r1_0, r1_1, r1_2, r2_0, r2_1, r2_2, err := fn_gmmgrad(ar, alphas, len(alphas), meansFlat, meansDims[0], meansDims[1], icfFlat, icfDims[0], icfDims[1], xFlat, xDims[0], xDims[1], gamma, m)
 	if err != nil {
-		return nbFrame(err, "gmm_grad", "models.nab:64:12", "")
+		return runtime.WithFrame(err, "gmm_grad", "models.nab:64:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("gmm_grad: dst0 does not have the result's shape %v", []int{r0_1})
 	}
-	if !nbInto2(dst1, r1_0, r1_1, r1_2) {
+	if !runtime.Into2(dst1, r1_0, r1_1, r1_2) {
 		return fmt.Errorf("gmm_grad: dst1 does not have the result's shape %v", []int{r1_1, r1_2})
 	}
-	if !nbInto2(dst2, r2_0, r2_1, r2_2) {
+	if !runtime.Into2(dst2, r2_0, r2_1, r2_2) {
 		return fmt.Errorf("gmm_grad: dst2 does not have the result's shape %v", []int{r2_1, r2_2})
 	}
 	return nil
@@ -139,28 +138,28 @@ func GmmGradInto(dst0 []float64, dst1 [][]float64, dst2 [][]float64, alphas []fl
 
 // LstmObjective is the Nabla def lstm_objective(main_params: [r][w]f64, extra_params: [3][b]f64, state: [r][b]f64, sequence: [c][b]f64): f64 (models.nab:80:12).
 func LstmObjective(mainparams [][]float64, extraparams [][]float64, state [][]float64, sequence [][]float64) (float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	mainparamsFlat, mainparamsDims, ok := nbFlatten2(ar, mainparams)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	mainparamsFlat, mainparamsDims, ok := runtime.Flatten2(ar, mainparams)
 	if !ok {
 		return 0, fmt.Errorf("lstm_objective: argument mainparams is not rectangular")
 	}
-	extraparamsFlat, extraparamsDims, ok := nbFlatten2(ar, extraparams)
+	extraparamsFlat, extraparamsDims, ok := runtime.Flatten2(ar, extraparams)
 	if !ok {
 		return 0, fmt.Errorf("lstm_objective: argument extraparams is not rectangular")
 	}
-	stateFlat, stateDims, ok := nbFlatten2(ar, state)
+	stateFlat, stateDims, ok := runtime.Flatten2(ar, state)
 	if !ok {
 		return 0, fmt.Errorf("lstm_objective: argument state is not rectangular")
 	}
-	sequenceFlat, sequenceDims, ok := nbFlatten2(ar, sequence)
+	sequenceFlat, sequenceDims, ok := runtime.Flatten2(ar, sequence)
 	if !ok {
 		return 0, fmt.Errorf("lstm_objective: argument sequence is not rectangular")
 	}
 	r0_0, err := fn_lstmobjective(ar, mainparamsFlat, mainparamsDims[0], mainparamsDims[1], extraparamsFlat, extraparamsDims[0], extraparamsDims[1], stateFlat, stateDims[0], stateDims[1], sequenceFlat, sequenceDims[0], sequenceDims[1])
 	if err != nil {
-		return 0, nbFrame(err, "lstm_objective", "models.nab:80:12", "")
+		return 0, runtime.WithFrame(err, "lstm_objective", "models.nab:80:12", "")
 	}
 	return r0_0, nil
 }
@@ -170,63 +169,63 @@ func LstmObjective(mainparams [][]float64, extraparams [][]float64, state [][]fl
 // It is the Nabla def lstm_jacobian(main_params: [r][w]f64, extra_params: [3][b]f64, state: [r][b]f64, sequence: [c][b]f64): ([r][w]f64, [3][b]f64) (models.nab:100:12).
 // Its array results are newly allocated; LstmJacobianInto writes them into buffers instead.
 func LstmJacobian(mainparams [][]float64, extraparams [][]float64, state [][]float64, sequence [][]float64) ([][]float64, [][]float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	mainparamsFlat, mainparamsDims, ok := nbFlatten2(ar, mainparams)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	mainparamsFlat, mainparamsDims, ok := runtime.Flatten2(ar, mainparams)
 	if !ok {
 		return nil, nil, fmt.Errorf("lstm_jacobian: argument mainparams is not rectangular")
 	}
-	extraparamsFlat, extraparamsDims, ok := nbFlatten2(ar, extraparams)
+	extraparamsFlat, extraparamsDims, ok := runtime.Flatten2(ar, extraparams)
 	if !ok {
 		return nil, nil, fmt.Errorf("lstm_jacobian: argument extraparams is not rectangular")
 	}
-	stateFlat, stateDims, ok := nbFlatten2(ar, state)
+	stateFlat, stateDims, ok := runtime.Flatten2(ar, state)
 	if !ok {
 		return nil, nil, fmt.Errorf("lstm_jacobian: argument state is not rectangular")
 	}
-	sequenceFlat, sequenceDims, ok := nbFlatten2(ar, sequence)
+	sequenceFlat, sequenceDims, ok := runtime.Flatten2(ar, sequence)
 	if !ok {
 		return nil, nil, fmt.Errorf("lstm_jacobian: argument sequence is not rectangular")
 	}
 	r0_0, r0_1, r0_2, r1_0, r1_1, r1_2, err := fn_lstmjacobian(ar, mainparamsFlat, mainparamsDims[0], mainparamsDims[1], extraparamsFlat, extraparamsDims[0], extraparamsDims[1], stateFlat, stateDims[0], stateDims[1], sequenceFlat, sequenceDims[0], sequenceDims[1])
 	if err != nil {
-		return nil, nil, nbFrame(err, "lstm_jacobian", "models.nab:100:12", "")
+		return nil, nil, runtime.WithFrame(err, "lstm_jacobian", "models.nab:100:12", "")
 	}
-	return nbOut2(r0_0, r0_1, r0_2), nbOut2(r1_0, r1_1, r1_2), nil
+	return runtime.Out2(r0_0, r0_1, r0_2), runtime.Out2(r1_0, r1_1, r1_2), nil
 }
 
 // LstmJacobianInto is LstmJacobian with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func LstmJacobianInto(dst0 [][]float64, dst1 [][]float64, mainparams [][]float64, extraparams [][]float64, state [][]float64, sequence [][]float64) error {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	mainparamsFlat, mainparamsDims, ok := nbFlatten2(ar, mainparams)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	mainparamsFlat, mainparamsDims, ok := runtime.Flatten2(ar, mainparams)
 	if !ok {
 		return fmt.Errorf("lstm_jacobian: argument mainparams is not rectangular")
 	}
-	extraparamsFlat, extraparamsDims, ok := nbFlatten2(ar, extraparams)
+	extraparamsFlat, extraparamsDims, ok := runtime.Flatten2(ar, extraparams)
 	if !ok {
 		return fmt.Errorf("lstm_jacobian: argument extraparams is not rectangular")
 	}
-	stateFlat, stateDims, ok := nbFlatten2(ar, state)
+	stateFlat, stateDims, ok := runtime.Flatten2(ar, state)
 	if !ok {
 		return fmt.Errorf("lstm_jacobian: argument state is not rectangular")
 	}
-	sequenceFlat, sequenceDims, ok := nbFlatten2(ar, sequence)
+	sequenceFlat, sequenceDims, ok := runtime.Flatten2(ar, sequence)
 	if !ok {
 		return fmt.Errorf("lstm_jacobian: argument sequence is not rectangular")
 	}
 	r0_0, r0_1, r0_2, r1_0, r1_1, r1_2, err := fn_lstmjacobian(ar, mainparamsFlat, mainparamsDims[0], mainparamsDims[1], extraparamsFlat, extraparamsDims[0], extraparamsDims[1], stateFlat, stateDims[0], stateDims[1], sequenceFlat, sequenceDims[0], sequenceDims[1])
 	if err != nil {
-		return nbFrame(err, "lstm_jacobian", "models.nab:100:12", "")
+		return runtime.WithFrame(err, "lstm_jacobian", "models.nab:100:12", "")
 	}
-	if !nbInto2(dst0, r0_0, r0_1, r0_2) {
+	if !runtime.Into2(dst0, r0_0, r0_1, r0_2) {
 		return fmt.Errorf("lstm_jacobian: dst0 does not have the result's shape %v", []int{r0_1, r0_2})
 	}
-	if !nbInto2(dst1, r1_0, r1_1, r1_2) {
+	if !runtime.Into2(dst1, r1_0, r1_1, r1_2) {
 		return fmt.Errorf("lstm_jacobian: dst1 does not have the result's shape %v", []int{r1_1, r1_2})
 	}
 	return nil
@@ -235,55 +234,55 @@ func LstmJacobianInto(dst0 [][]float64, dst1 [][]float64, mainparams [][]float64
 // BaObjective is the Nabla def ba_objective(cams: [n][11]f64, pts: [m][3]f64, w: [p]f64, feats: [p][2]f64, cam_idx: [p]i64, pt_idx: [p]i64): ([2][p]f64, [p]f64) (models.nab:156:12).
 // Its array results are newly allocated; BaObjectiveInto writes them into buffers instead.
 func BaObjective(cams [][]float64, pts [][]float64, w []float64, feats [][]float64, camidx []int64, ptidx []int64) ([][]float64, []float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	camsFlat, camsDims, ok := nbFlatten2(ar, cams)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	camsFlat, camsDims, ok := runtime.Flatten2(ar, cams)
 	if !ok {
 		return nil, nil, fmt.Errorf("ba_objective: argument cams is not rectangular")
 	}
-	ptsFlat, ptsDims, ok := nbFlatten2(ar, pts)
+	ptsFlat, ptsDims, ok := runtime.Flatten2(ar, pts)
 	if !ok {
 		return nil, nil, fmt.Errorf("ba_objective: argument pts is not rectangular")
 	}
-	featsFlat, featsDims, ok := nbFlatten2(ar, feats)
+	featsFlat, featsDims, ok := runtime.Flatten2(ar, feats)
 	if !ok {
 		return nil, nil, fmt.Errorf("ba_objective: argument feats is not rectangular")
 	}
 	r0_0, r0_1, r0_2, r1_0, r1_1, err := fn_baobjective(ar, camsFlat, camsDims[0], camsDims[1], ptsFlat, ptsDims[0], ptsDims[1], w, len(w), featsFlat, featsDims[0], featsDims[1], camidx, len(camidx), ptidx, len(ptidx))
 	if err != nil {
-		return nil, nil, nbFrame(err, "ba_objective", "models.nab:156:12", "")
+		return nil, nil, runtime.WithFrame(err, "ba_objective", "models.nab:156:12", "")
 	}
-	return nbOut2(r0_0, r0_1, r0_2), nbOut1(r1_0, r1_1), nil
+	return runtime.Out2(r0_0, r0_1, r0_2), runtime.Out1(r1_0, r1_1), nil
 }
 
 // BaObjectiveInto is BaObjective with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func BaObjectiveInto(dst0 [][]float64, dst1 []float64, cams [][]float64, pts [][]float64, w []float64, feats [][]float64, camidx []int64, ptidx []int64) error {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	camsFlat, camsDims, ok := nbFlatten2(ar, cams)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	camsFlat, camsDims, ok := runtime.Flatten2(ar, cams)
 	if !ok {
 		return fmt.Errorf("ba_objective: argument cams is not rectangular")
 	}
-	ptsFlat, ptsDims, ok := nbFlatten2(ar, pts)
+	ptsFlat, ptsDims, ok := runtime.Flatten2(ar, pts)
 	if !ok {
 		return fmt.Errorf("ba_objective: argument pts is not rectangular")
 	}
-	featsFlat, featsDims, ok := nbFlatten2(ar, feats)
+	featsFlat, featsDims, ok := runtime.Flatten2(ar, feats)
 	if !ok {
 		return fmt.Errorf("ba_objective: argument feats is not rectangular")
 	}
 	r0_0, r0_1, r0_2, r1_0, r1_1, err := fn_baobjective(ar, camsFlat, camsDims[0], camsDims[1], ptsFlat, ptsDims[0], ptsDims[1], w, len(w), featsFlat, featsDims[0], featsDims[1], camidx, len(camidx), ptidx, len(ptidx))
 	if err != nil {
-		return nbFrame(err, "ba_objective", "models.nab:156:12", "")
+		return runtime.WithFrame(err, "ba_objective", "models.nab:156:12", "")
 	}
-	if !nbInto2(dst0, r0_0, r0_1, r0_2) {
+	if !runtime.Into2(dst0, r0_0, r0_1, r0_2) {
 		return fmt.Errorf("ba_objective: dst0 does not have the result's shape %v", []int{r0_1, r0_2})
 	}
-	if !nbInto1(dst1, r1_0, r1_1) {
+	if !runtime.Into1(dst1, r1_0, r1_1) {
 		return fmt.Errorf("ba_objective: dst1 does not have the result's shape %v", []int{r1_1})
 	}
 	return nil
@@ -303,68 +302,68 @@ func BaObjectiveInto(dst0 [][]float64, dst1 []float64, cams [][]float64, pts [][
 // It is the Nabla def ba_jacobian(cams: [n][11]f64, pts: [m][3]f64, w: [p]f64, feats: [p][2]f64, cam_idx: [p]i64, pt_idx: [p]i64): ([2][15][p]f64, [p]f64) (models.nab:171:12).
 // Its array results are newly allocated; BaJacobianInto writes them into buffers instead.
 func BaJacobian(cams [][]float64, pts [][]float64, w []float64, feats [][]float64, camidx []int64, ptidx []int64) ([][][]float64, []float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	camsFlat, camsDims, ok := nbFlatten2(ar, cams)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	camsFlat, camsDims, ok := runtime.Flatten2(ar, cams)
 	if !ok {
 		return nil, nil, fmt.Errorf("ba_jacobian: argument cams is not rectangular")
 	}
-	ptsFlat, ptsDims, ok := nbFlatten2(ar, pts)
+	ptsFlat, ptsDims, ok := runtime.Flatten2(ar, pts)
 	if !ok {
 		return nil, nil, fmt.Errorf("ba_jacobian: argument pts is not rectangular")
 	}
-	featsFlat, featsDims, ok := nbFlatten2(ar, feats)
+	featsFlat, featsDims, ok := runtime.Flatten2(ar, feats)
 	if !ok {
 		return nil, nil, fmt.Errorf("ba_jacobian: argument feats is not rectangular")
 	}
 	r0_0, r0_1, r0_2, r0_3, r1_0, r1_1, err := fn_bajacobian(ar, camsFlat, camsDims[0], camsDims[1], ptsFlat, ptsDims[0], ptsDims[1], w, len(w), featsFlat, featsDims[0], featsDims[1], camidx, len(camidx), ptidx, len(ptidx))
 	if err != nil {
-		return nil, nil, nbFrame(err, "ba_jacobian", "models.nab:171:12", "")
+		return nil, nil, runtime.WithFrame(err, "ba_jacobian", "models.nab:171:12", "")
 	}
-	return nbOut3(r0_0, r0_1, r0_2, r0_3), nbOut1(r1_0, r1_1), nil
+	return runtime.Out3(r0_0, r0_1, r0_2, r0_3), runtime.Out1(r1_0, r1_1), nil
 }
 
 // BaJacobianInto is BaJacobian with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func BaJacobianInto(dst0 [][][]float64, dst1 []float64, cams [][]float64, pts [][]float64, w []float64, feats [][]float64, camidx []int64, ptidx []int64) error {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	camsFlat, camsDims, ok := nbFlatten2(ar, cams)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	camsFlat, camsDims, ok := runtime.Flatten2(ar, cams)
 	if !ok {
 		return fmt.Errorf("ba_jacobian: argument cams is not rectangular")
 	}
-	ptsFlat, ptsDims, ok := nbFlatten2(ar, pts)
+	ptsFlat, ptsDims, ok := runtime.Flatten2(ar, pts)
 	if !ok {
 		return fmt.Errorf("ba_jacobian: argument pts is not rectangular")
 	}
-	featsFlat, featsDims, ok := nbFlatten2(ar, feats)
+	featsFlat, featsDims, ok := runtime.Flatten2(ar, feats)
 	if !ok {
 		return fmt.Errorf("ba_jacobian: argument feats is not rectangular")
 	}
 	r0_0, r0_1, r0_2, r0_3, r1_0, r1_1, err := fn_bajacobian(ar, camsFlat, camsDims[0], camsDims[1], ptsFlat, ptsDims[0], ptsDims[1], w, len(w), featsFlat, featsDims[0], featsDims[1], camidx, len(camidx), ptidx, len(ptidx))
 	if err != nil {
-		return nbFrame(err, "ba_jacobian", "models.nab:171:12", "")
+		return runtime.WithFrame(err, "ba_jacobian", "models.nab:171:12", "")
 	}
-	if !nbInto3(dst0, r0_0, r0_1, r0_2, r0_3) {
+	if !runtime.Into3(dst0, r0_0, r0_1, r0_2, r0_3) {
 		return fmt.Errorf("ba_jacobian: dst0 does not have the result's shape %v", []int{r0_1, r0_2, r0_3})
 	}
-	if !nbInto1(dst1, r1_0, r1_1) {
+	if !runtime.Into1(dst1, r1_0, r1_1) {
 		return fmt.Errorf("ba_jacobian: dst1 does not have the result's shape %v", []int{r1_1})
 	}
 	return nil
 }
 
 // fn_rosen is def rosen (models.nab:7:12).
-func fn_rosen(ar *nbArena, x_1 []float64, x_2 int) (float64, error) {
+func fn_rosen(ar *runtime.Arena, x_1 []float64, x_2 int) (float64, error) {
 	size_3 := int64(x_2)
 	x_1 = x_1[:x_2]
 	x_4 := size_3 - int64(1)
 	n_5, err_6 := runtime.CheckSize(x_4)
 	if err_6 != nil {
-		return 0, nbAt("models.nab:7:40", err_6)
+		return 0, runtime.WithPos("models.nab:7:40", err_6)
 	}
 	var s_7 float64 = 0
 	if n_5 >= 262144 {
@@ -409,14 +408,14 @@ func fn_rosen(ar *nbArena, x_1 []float64, x_2 int) (float64, error) {
 }
 
 // fn_rosenvjp is def rosen$vjp (models.nab:7:12).
-func fn_rosenvjp(ar *nbArena, x_1 []float64, x_2 int, ybar_3 float64) (float64, []float64, int, error) {
-	mark_76 := ar.mark()
+func fn_rosenvjp(ar *runtime.Arena, x_1 []float64, x_2 int, ybar_3 float64) (float64, []float64, int, error) {
+	mark_76 := ar.Mark()
 	x_1 = x_1[:x_2]
 	n_4 := int64(x_2)
 	x_5 := n_4 - int64(1)
 	n_6, err_7 := runtime.CheckSize(x_5)
 	if err_7 != nil {
-		return 0, nil, 0, nbAt("models.nab:7:40", err_7)
+		return 0, nil, 0, runtime.WithPos("models.nab:7:40", err_7)
 	}
 	r_8 := ar.F64w(n_6)
 	if len(r_8) >= 262144 {
@@ -480,24 +479,24 @@ func fn_rosenvjp(ar *nbArena, x_1 []float64, x_2 int, ybar_3 float64) (float64, 
 		rev_40[x_60] += x_71
 	}
 	s_75 := runtime.Sum(r_8)
-	nbKeep(ar, mark_76, &z_39)
+	ar.Keep(mark_76, &z_39)
 	return s_75, z_39, x_2, nil
 }
 
 // fn_rosengrad is def rosen_grad (models.nab:8:12).
-func fn_rosengrad(ar *nbArena, x_1 []float64, x_2 int) ([]float64, int, error) {
+func fn_rosengrad(ar *runtime.Arena, x_1 []float64, x_2 int) ([]float64, int, error) {
 	_ = int64(x_2)
 	x_1 = x_1[:x_2]
 	r_4, r_5, r_6, err_7 := fn_rosenvjp(ar, x_1, x_2, 1.0)
 	_ = r_4
 	if err_7 != nil {
-		return nil, 0, nbFrame(err_7, "rosen$vjp", "models.nab:7:12", "models.nab:8:44")
+		return nil, 0, runtime.WithFrame(err_7, "rosen$vjp", "models.nab:7:12", "models.nab:8:44")
 	}
 	return r_5, r_6, nil
 }
 
 // fn_lgamma is def lgamma (models.nab:26:5).
-func fn_lgamma(ar *nbArena, x_1 float64) (float64, error) {
+func fn_lgamma(ar *runtime.Arena, x_1 float64) (float64, error) {
 	a_2 := ar.F64w(9)
 	a_2[0], a_2[1], a_2[2], a_2[3], a_2[4], a_2[5], a_2[6], a_2[7], a_2[8] = 0.9999999999998099, 676.5203681218851, (-1259.1392167224028), 771.3234287776531, (-176.6150291621406), 12.507343278686905, (-0.13857109526572012), 9.984369578019572e-06, 1.5056327351493116e-07
 	x_3 := x_1 - 1.0
@@ -510,14 +509,14 @@ func fn_lgamma(ar *nbArena, x_1 float64) (float64, error) {
 	x_10 := a_2[int(int64(0))]
 	n_11, err_12 := runtime.CheckSize(int64(8))
 	if err_12 != nil {
-		return 0, nbAt("models.nab:31:22", err_12)
+		return 0, runtime.WithPos("models.nab:31:22", err_12)
 	}
 	var s_13 float64 = 0
 	for i_14 := 0; i_14 < n_11; i_14++ {
 		i_16 := int64(i_14)
 		x_17 := i_16 + int64(1)
 		if x_17 < 0 || x_17 >= int64(9) {
-			return 0, nbAt("models.nab:31:24", runtime.CheckIndex(x_17, 9))
+			return 0, runtime.WithPos("models.nab:31:24", runtime.CheckIndex(x_17, 9))
 		}
 		x_18 := a_2[int(x_17)]
 		x_19 := i_16 + int64(1)
@@ -533,7 +532,7 @@ func fn_lgamma(ar *nbArena, x_1 float64) (float64, error) {
 }
 
 // fn_logmvgamma is def log_mvgamma (models.nab:36:5).
-func fn_logmvgamma(ar *nbArena, d_1 int64, a_2 float64) (float64, error) {
+func fn_logmvgamma(ar *runtime.Arena, d_1 int64, a_2 float64) (float64, error) {
 	x_3 := d_1 - int64(1)
 	x_4 := d_1 * x_3
 	x_5 := float64(x_4)
@@ -541,30 +540,30 @@ func fn_logmvgamma(ar *nbArena, d_1 int64, a_2 float64) (float64, error) {
 	x_7 := x_6 * 1.1447298858494002
 	n_8, err_9 := runtime.CheckSize(d_1)
 	if err_9 != nil {
-		return 0, nbAt("models.nab:37:43", err_9)
+		return 0, runtime.WithPos("models.nab:37:43", err_9)
 	}
 	var s_10 float64 = 0
 	if n_8 >= 256 {
 		a_2 := a_2
 		errs_19 := make([]error, (n_8+31)/32)
 		s_10 = runtime.ParallelSum(n_8, 32, func(lo_20, hi int) float64 {
-			ar := nbArenas.Get()
-			ar.reset()
-			defer nbArenas.Put(ar)
+			ar := runtime.Arenas.Get()
+			ar.Reset()
+			defer runtime.Arenas.Put(ar)
 			s_10 := 0.0
 			for i_21 := lo_20; i_21 < hi; i_21++ {
-				mark_22 := ar.mark()
+				mark_22 := ar.Mark()
 				i_23 := int64(i_21)
 				x_24 := float64(i_23)
 				x_25 := 0.5 * x_24
 				x_26 := a_2 - x_25
 				r_27, err_28 := fn_lgamma(ar, x_26)
 				if err_28 != nil {
-					errs_19[lo_20/32] = nbFrame(err_28, "lgamma", "models.nab:26:5", "models.nab:37:44")
+					errs_19[lo_20/32] = runtime.WithFrame(err_28, "lgamma", "models.nab:26:5", "models.nab:37:44")
 					return 0
 				}
 				s_10 += r_27
-				ar.release(mark_22)
+				ar.Release(mark_22)
 			}
 			return s_10
 		})
@@ -575,17 +574,17 @@ func fn_logmvgamma(ar *nbArena, d_1 int64, a_2 float64) (float64, error) {
 		}
 	} else {
 		for i_11 := 0; i_11 < n_8; i_11++ {
-			mark_12 := ar.mark()
+			mark_12 := ar.Mark()
 			i_13 := int64(i_11)
 			x_14 := float64(i_13)
 			x_15 := 0.5 * x_14
 			x_16 := a_2 - x_15
 			r_17, err_18 := fn_lgamma(ar, x_16)
 			if err_18 != nil {
-				return 0, nbFrame(err_18, "lgamma", "models.nab:26:5", "models.nab:37:44")
+				return 0, runtime.WithFrame(err_18, "lgamma", "models.nab:26:5", "models.nab:37:44")
 			}
 			s_10 += r_17
-			ar.release(mark_12)
+			ar.Release(mark_12)
 		}
 	}
 	x_30 := x_7 + s_10
@@ -593,7 +592,7 @@ func fn_logmvgamma(ar *nbArena, d_1 int64, a_2 float64) (float64, error) {
 }
 
 // fn_wishartc is def wishart_c (models.nab:40:5).
-func fn_wishartc(ar *nbArena, d_1 int64, gamma_2 float64, m_3 int64) (float64, error) {
+func fn_wishartc(ar *runtime.Arena, d_1 int64, gamma_2 float64, m_3 int64) (float64, error) {
 	x_4 := d_1 + m_3
 	x_5 := x_4 + int64(1)
 	x_6 := x_5 * d_1
@@ -610,30 +609,30 @@ func fn_wishartc(ar *nbArena, d_1 int64, gamma_2 float64, m_3 int64) (float64, e
 	x_17 := x_16 * 1.1447298858494002
 	n_18, err_19 := runtime.CheckSize(d_1)
 	if err_19 != nil {
-		return 0, nbAt("models.nab:37:43", err_19)
+		return 0, runtime.WithPos("models.nab:37:43", err_19)
 	}
 	var s_20 float64 = 0
 	if n_18 >= 256 {
 		x_12 := x_12
 		errs_29 := make([]error, (n_18+31)/32)
 		s_20 = runtime.ParallelSum(n_18, 32, func(lo_30, hi int) float64 {
-			ar := nbArenas.Get()
-			ar.reset()
-			defer nbArenas.Put(ar)
+			ar := runtime.Arenas.Get()
+			ar.Reset()
+			defer runtime.Arenas.Put(ar)
 			s_20 := 0.0
 			for i_31 := lo_30; i_31 < hi; i_31++ {
-				mark_32 := ar.mark()
+				mark_32 := ar.Mark()
 				i_33 := int64(i_31)
 				x_34 := float64(i_33)
 				x_35 := 0.5 * x_34
 				x_36 := x_12 - x_35
 				r_37, err_38 := fn_lgamma(ar, x_36)
 				if err_38 != nil {
-					errs_29[lo_30/32] = nbFrame(err_38, "lgamma", "models.nab:26:5", "models.nab:37:44")
+					errs_29[lo_30/32] = runtime.WithFrame(err_38, "lgamma", "models.nab:26:5", "models.nab:37:44")
 					return 0
 				}
 				s_20 += r_37
-				ar.release(mark_32)
+				ar.Release(mark_32)
 			}
 			return s_20
 		})
@@ -644,17 +643,17 @@ func fn_wishartc(ar *nbArena, d_1 int64, gamma_2 float64, m_3 int64) (float64, e
 		}
 	} else {
 		for i_21 := 0; i_21 < n_18; i_21++ {
-			mark_22 := ar.mark()
+			mark_22 := ar.Mark()
 			i_23 := int64(i_21)
 			x_24 := float64(i_23)
 			x_25 := 0.5 * x_24
 			x_26 := x_12 - x_25
 			r_27, err_28 := fn_lgamma(ar, x_26)
 			if err_28 != nil {
-				return 0, nbFrame(err_28, "lgamma", "models.nab:26:5", "models.nab:37:44")
+				return 0, runtime.WithFrame(err_28, "lgamma", "models.nab:26:5", "models.nab:37:44")
 			}
 			s_20 += r_27
-			ar.release(mark_22)
+			ar.Release(mark_22)
 		}
 	}
 	x_40 := x_17 + s_20
@@ -663,51 +662,51 @@ func fn_wishartc(ar *nbArena, d_1 int64, gamma_2 float64, m_3 int64) (float64, e
 }
 
 // fn_qmat is def qmat (models.nab:47:5).
-func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, int, error) {
-	mark_59 := ar.mark()
+func fn_qmat(ar *runtime.Arena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, int, error) {
+	mark_59 := ar.Mark()
 	_ = int64(v_2)
 	v_1 = v_1[:v_2]
 	n_5, err_6 := runtime.CheckSize(d_3)
 	if err_6 != nil {
-		return nil, 0, 0, nbAt("models.nab:48:3", err_6)
+		return nil, 0, 0, runtime.WithPos("models.nab:48:3", err_6)
 	}
 	var a_7 []float64
 	var d_8 int = 0
 	var rs_9 int = 0
 	for i_10 := 0; i_10 < n_5; i_10++ {
-		mark_11 := ar.mark()
+		mark_11 := ar.Mark()
 		i_12 := int64(i_10)
 		n_13, err_14 := runtime.CheckSize(d_3)
 		if err_14 != nil {
-			return nil, 0, 0, nbAt("models.nab:48:3", err_14)
+			return nil, 0, 0, runtime.WithPos("models.nab:48:3", err_14)
 		}
 		if i_10 == 0 {
 			d_8 = n_13
 			rs_9 = d_8
 			tot_15, err_16 := runtime.MulSize(n_5, rs_9)
 			if err_16 != nil {
-				return nil, 0, 0, nbAt("models.nab:48:3", err_16)
+				return nil, 0, 0, runtime.WithPos("models.nab:48:3", err_16)
 			}
 			a_7 = ar.F64w(tot_15)
 		} else if n_13 != d_8 {
-			return nil, 0, 0, nbErrorf("models.nab:48:3", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_13})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
+			return nil, 0, 0, runtime.NewError("models.nab:48:3", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_13})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
 		}
 		row_17 := a_7[i_10*rs_9 : (i_10+1)*rs_9]
-		if len(row_17) >= 262144 {
+		if len(row_17) >= 256 {
 			i_12 := i_12
 			v_2 := v_2
 			v_1 := v_1
 			d_3 := d_3
 			row_17 := row_17
-			errs_37 := make([]error, (len(row_17)+16383)/16384)
-			runtime.ParallelFor(len(row_17), 16384, func(lo_38, hi int) {
+			errs_37 := make([]error, (len(row_17)+31)/32)
+			runtime.ParallelFor(len(row_17), 32, func(lo_38, hi int) {
 				for i_39 := lo_38; i_39 < hi; i_39++ {
 					i_41 := int64(i_39)
 					x_42 := i_12 == i_41
 					var c_43 float64
 					if x_42 {
 						if i_12 < 0 || i_12 >= int64(v_2) {
-							errs_37[lo_38/16384] = nbAt("models.nab:48:25", runtime.CheckIndex(i_12, v_2))
+							errs_37[lo_38/32] = runtime.WithPos("models.nab:48:25", runtime.CheckIndex(i_12, v_2))
 							return
 						}
 						x_44 := v_1[int(i_12)]
@@ -727,7 +726,7 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 							x_55 := x_54 - i_41
 							x_56 := x_55 - int64(1)
 							if x_56 < 0 || x_56 >= int64(v_2) {
-								errs_37[lo_38/16384] = nbAt("models.nab:49:25", runtime.CheckIndex(x_56, v_2))
+								errs_37[lo_38/32] = runtime.WithPos("models.nab:49:25", runtime.CheckIndex(x_56, v_2))
 								return
 							}
 							x_57 := v_1[int(x_56)]
@@ -752,7 +751,7 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 				var c_22 float64
 				if x_21 {
 					if i_12 < 0 || i_12 >= int64(v_2) {
-						return nil, 0, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_12, v_2))
+						return nil, 0, 0, runtime.WithPos("models.nab:48:25", runtime.CheckIndex(i_12, v_2))
 					}
 					x_23 := v_1[int(i_12)]
 					x_24 := math.Exp(x_23)
@@ -771,7 +770,7 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 						x_34 := x_33 - i_20
 						x_35 := x_34 - int64(1)
 						if x_35 < 0 || x_35 >= int64(v_2) {
-							return nil, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_35, v_2))
+							return nil, 0, 0, runtime.WithPos("models.nab:49:25", runtime.CheckIndex(x_35, v_2))
 						}
 						x_36 := v_1[int(x_35)]
 						c_26 = x_36
@@ -784,25 +783,25 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 			}
 		}
 		if i_10 > 0 {
-			ar.release(mark_11)
+			ar.Release(mark_11)
 		}
 	}
-	nbKeep(ar, mark_59, &a_7)
+	ar.Keep(mark_59, &a_7)
 	return a_7, n_5, d_8, nil
 }
 
 // fn_gmm is def gmm (models.nab:53:12).
-func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64) (float64, error) {
+func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64) (float64, error) {
 	size_14 := int64(alphas_2)
 	if int64(means_4) != size_14 {
-		return 0, nbErrorf("models.nab:53:40", fmt.Sprintf("size mismatch: k is %d (alphas) but means has size %d", size_14, means_4))
+		return 0, runtime.NewError("models.nab:53:40", fmt.Sprintf("size mismatch: k is %d (alphas) but means has size %d", size_14, means_4))
 	}
 	if int64(icf_7) != size_14 {
-		return 0, nbErrorf("models.nab:53:56", fmt.Sprintf("size mismatch: k is %d (alphas) but icf has size %d", size_14, icf_7))
+		return 0, runtime.NewError("models.nab:53:56", fmt.Sprintf("size mismatch: k is %d (alphas) but icf has size %d", size_14, icf_7))
 	}
 	size_15 := int64(means_5)
 	if int64(x_11) != size_15 {
-		return 0, nbErrorf("models.nab:53:73", fmt.Sprintf("size mismatch: d is %d (dimension 2 of means) but dimension 2 of x has size %d", size_15, x_11))
+		return 0, runtime.NewError("models.nab:53:73", fmt.Sprintf("size mismatch: d is %d (dimension 2 of means) but dimension 2 of x has size %d", size_15, x_11))
 	}
 	_ = int64(icf_8)
 	size_17 := int64(x_10)
@@ -812,43 +811,43 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 	x_9 = x_9[:x_10*x_11]
 	n_18, err_19 := runtime.CheckSize(size_14)
 	if err_19 != nil {
-		return 0, nbAt("models.nab:54:12", err_19)
+		return 0, runtime.WithPos("models.nab:54:12", err_19)
 	}
 	var a_20 []float64
 	var d_21 int = 0
 	var d_22 int = 0
 	var rs_23 int = 0
 	for i_24 := 0; i_24 < n_18; i_24++ {
-		mark_25 := ar.mark()
+		mark_25 := ar.Mark()
 		i_26 := int64(i_24)
 		if i_26 < 0 || i_26 >= int64(icf_7) {
-			return 0, nbAt("models.nab:54:21", runtime.CheckIndex(i_26, icf_7))
+			return 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_26, icf_7))
 		}
 		row_27 := icf_6[int(i_26)*icf_8 : (int(i_26)+1)*icf_8]
 		n_28, err_29 := runtime.CheckSize(size_15)
 		if err_29 != nil {
-			return 0, nbAt("models.nab:48:3", err_29)
+			return 0, runtime.WithPos("models.nab:48:3", err_29)
 		}
 		var a_30 []float64
 		var d_31 int = 0
 		var rs_32 int = 0
 		for i_33 := 0; i_33 < n_28; i_33++ {
-			mark_34 := ar.mark()
+			mark_34 := ar.Mark()
 			i_35 := int64(i_33)
 			n_36, err_37 := runtime.CheckSize(size_15)
 			if err_37 != nil {
-				return 0, nbAt("models.nab:48:3", err_37)
+				return 0, runtime.WithPos("models.nab:48:3", err_37)
 			}
 			if i_33 == 0 {
 				d_31 = n_36
 				rs_32 = d_31
 				tot_38, err_39 := runtime.MulSize(n_28, rs_32)
 				if err_39 != nil {
-					return 0, nbAt("models.nab:48:3", err_39)
+					return 0, runtime.WithPos("models.nab:48:3", err_39)
 				}
 				a_30 = ar.F64w(tot_38)
 			} else if n_36 != d_31 {
-				return 0, nbErrorf("models.nab:48:3", "build: element "+strconv.Itoa(i_33)+" has shape "+runtime.ShapeString([]int{n_36})+", element 0 has shape "+runtime.ShapeString([]int{d_31}))
+				return 0, runtime.NewError("models.nab:48:3", "build: element "+strconv.Itoa(i_33)+" has shape "+runtime.ShapeString([]int{n_36})+", element 0 has shape "+runtime.ShapeString([]int{d_31}))
 			}
 			row_40 := a_30[i_33*rs_32 : (i_33+1)*rs_32]
 			for i_41 := range row_40 {
@@ -857,7 +856,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 				var c_45 float64
 				if x_44 {
 					if i_35 < 0 || i_35 >= int64(icf_8) {
-						return 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_35, icf_8))
+						return 0, runtime.WithPos("models.nab:48:25", runtime.CheckIndex(i_35, icf_8))
 					}
 					x_46 := row_27[int(i_35)]
 					x_47 := math.Exp(x_46)
@@ -876,7 +875,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 						x_57 := x_56 - i_43
 						x_58 := x_57 - int64(1)
 						if x_58 < 0 || x_58 >= int64(icf_8) {
-							return 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_58, icf_8))
+							return 0, runtime.WithPos("models.nab:49:25", runtime.CheckIndex(x_58, icf_8))
 						}
 						x_59 := row_27[int(x_58)]
 						c_49 = x_59
@@ -888,7 +887,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 				row_40[i_41] = c_45
 			}
 			if i_33 > 0 {
-				ar.release(mark_34)
+				ar.Release(mark_34)
 			}
 		}
 		if i_24 == 0 {
@@ -896,20 +895,20 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 			rs_23 = d_21 * d_22
 			tot_60, err_61 := runtime.MulSize(n_18, rs_23)
 			if err_61 != nil {
-				return 0, nbAt("models.nab:54:12", err_61)
+				return 0, runtime.WithPos("models.nab:54:12", err_61)
 			}
 			a_20 = ar.F64w(tot_60)
 		} else if n_28 != d_21 || d_31 != d_22 {
-			return 0, nbErrorf("models.nab:54:12", "build: element "+strconv.Itoa(i_24)+" has shape "+runtime.ShapeString([]int{n_28, d_31})+", element 0 has shape "+runtime.ShapeString([]int{d_21, d_22}))
+			return 0, runtime.NewError("models.nab:54:12", "build: element "+strconv.Itoa(i_24)+" has shape "+runtime.ShapeString([]int{n_28, d_31})+", element 0 has shape "+runtime.ShapeString([]int{d_21, d_22}))
 		}
 		copy(a_20[i_24*rs_23:(i_24+1)*rs_23], a_30)
 		if i_24 > 0 {
-			ar.release(mark_25)
+			ar.Release(mark_25)
 		}
 	}
 	n_62, err_63 := runtime.CheckSize(size_14)
 	if err_63 != nil {
-		return 0, nbAt("models.nab:55:14", err_63)
+		return 0, runtime.WithPos("models.nab:55:14", err_63)
 	}
 	r_64 := ar.F64w(n_62)
 	if len(r_64) >= 256 {
@@ -923,12 +922,12 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 			for i_74 := lo_73; i_74 < hi; i_74++ {
 				i_76 := int64(i_74)
 				if i_76 < 0 || i_76 >= int64(icf_7) {
-					errs_72[lo_73/32] = nbAt("models.nab:55:22", runtime.CheckIndex(i_76, icf_7))
+					errs_72[lo_73/32] = runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_76, icf_7))
 					return
 				}
 				row_77 := icf_6[int(i_76)*icf_8 : (int(i_76)+1)*icf_8]
 				if size_15 < int64(0) || size_15 > int64(icf_8) {
-					errs_72[lo_73/32] = nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+					errs_72[lo_73/32] = runtime.NewError("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 					return
 				}
 				_ = int(size_15) - int(int64(0))
@@ -946,11 +945,11 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 		for i_65 := range r_64 {
 			i_67 := int64(i_65)
 			if i_67 < 0 || i_67 >= int64(icf_7) {
-				return 0, nbAt("models.nab:55:22", runtime.CheckIndex(i_67, icf_7))
+				return 0, runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_67, icf_7))
 			}
 			row_68 := icf_6[int(i_67)*icf_8 : (int(i_67)+1)*icf_8]
 			if size_15 < int64(0) || size_15 > int64(icf_8) {
-				return 0, nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+				return 0, runtime.NewError("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 			}
 			_ = int(size_15) - int(int64(0))
 			s_70 := row_68[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
@@ -964,7 +963,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 	x_85 := x_84 * 1.8378770664093453
 	n_86, err_87 := runtime.CheckSize(size_17)
 	if err_87 != nil {
-		return 0, nbAt("models.nab:56:18", err_87)
+		return 0, runtime.WithPos("models.nab:56:18", err_87)
 	}
 	var s_88 float64 = 0
 	if n_86 >= 256 {
@@ -981,21 +980,21 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 		means_5 := means_5
 		errs_120 := make([]error, (n_86+31)/32)
 		s_88 = runtime.ParallelSum(n_86, 32, func(lo_121, hi int) float64 {
-			ar := nbArenas.Get()
-			ar.reset()
-			defer nbArenas.Put(ar)
+			ar := runtime.Arenas.Get()
+			ar.Reset()
+			defer runtime.Arenas.Put(ar)
 			s_88 := 0.0
 			for i_122 := lo_121; i_122 < hi; i_122++ {
-				mark_123 := ar.mark()
+				mark_123 := ar.Mark()
 				i_124 := int64(i_122)
 				n_125, err_126 := runtime.CheckSize(size_14)
 				if err_126 != nil {
-					errs_120[lo_121/32] = nbAt("models.nab:56:30", err_126)
+					errs_120[lo_121/32] = runtime.WithPos("models.nab:56:30", err_126)
 					return 0
 				}
 				r_127 := ar.F64w(n_125)
 				for i_128 := range r_127 {
-					mark_129 := ar.mark()
+					mark_129 := ar.Mark()
 					i_130 := int64(i_128)
 					x_131 := alphas_1[int(i_130)]
 					x_132 := r_64[int(i_130)]
@@ -1004,16 +1003,16 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 					row_135 := a_20[int(i_130)*rs_134 : (int(i_130)+1)*rs_134]
 					row_136 := x_9[int(i_124)*x_11 : (int(i_124)+1)*x_11]
 					if i_130 < 0 || i_130 >= int64(means_4) {
-						errs_120[lo_121/32] = nbAt("models.nab:56:85", runtime.CheckIndex(i_130, means_4))
+						errs_120[lo_121/32] = runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_130, means_4))
 						return 0
 					}
 					row_137 := means_3[int(i_130)*means_5 : (int(i_130)+1)*means_5]
 					if means_5 != x_11 {
-						errs_120[lo_121/32] = nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+						errs_120[lo_121/32] = runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 						return 0
 					}
 					if x_11 != d_22 {
-						errs_120[lo_121/32] = nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+						errs_120[lo_121/32] = runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 						return 0
 					}
 					a_138 := ar.F64(d_21)
@@ -1045,11 +1044,11 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 					x_150 := 0.5 * s_147
 					x_151 := x_133 - x_150
 					r_127[i_128] = x_151
-					ar.release(mark_129)
+					ar.Release(mark_129)
 				}
 				s_152 := runtime.LogSumExp(r_127)
 				s_88 += s_152
-				ar.release(mark_123)
+				ar.Release(mark_123)
 			}
 			return s_88
 		})
@@ -1060,15 +1059,15 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 		}
 	} else {
 		for i_89 := 0; i_89 < n_86; i_89++ {
-			mark_90 := ar.mark()
+			mark_90 := ar.Mark()
 			i_91 := int64(i_89)
 			n_92, err_93 := runtime.CheckSize(size_14)
 			if err_93 != nil {
-				return 0, nbAt("models.nab:56:30", err_93)
+				return 0, runtime.WithPos("models.nab:56:30", err_93)
 			}
 			r_94 := ar.F64w(n_92)
 			for i_95 := range r_94 {
-				mark_96 := ar.mark()
+				mark_96 := ar.Mark()
 				i_97 := int64(i_95)
 				x_98 := alphas_1[int(i_97)]
 				x_99 := r_64[int(i_97)]
@@ -1077,14 +1076,14 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 				row_102 := a_20[int(i_97)*rs_101 : (int(i_97)+1)*rs_101]
 				row_103 := x_9[int(i_91)*x_11 : (int(i_91)+1)*x_11]
 				if i_97 < 0 || i_97 >= int64(means_4) {
-					return 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_97, means_4))
+					return 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_97, means_4))
 				}
 				row_104 := means_3[int(i_97)*means_5 : (int(i_97)+1)*means_5]
 				if means_5 != x_11 {
-					return 0, nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+					return 0, runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 				}
 				if x_11 != d_22 {
-					return 0, nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+					return 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 				}
 				a_105 := ar.F64(d_21)
 				if d_22 <= 32 {
@@ -1115,11 +1114,11 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 				x_117 := 0.5 * s_114
 				x_118 := x_100 - x_117
 				r_94[i_95] = x_118
-				ar.release(mark_96)
+				ar.Release(mark_96)
 			}
 			s_119 := runtime.LogSumExp(r_94)
 			s_88 += s_119
-			ar.release(mark_90)
+			ar.Release(mark_90)
 		}
 	}
 	x_154 := x_85 + s_88
@@ -1129,7 +1128,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 	x_158 := x_154 - x_157
 	n_159, err_160 := runtime.CheckSize(size_14)
 	if err_160 != nil {
-		return 0, nbAt("models.nab:58:19", err_160)
+		return 0, runtime.WithPos("models.nab:58:19", err_160)
 	}
 	var s_161 float64 = 0
 	if n_159 >= 256 {
@@ -1148,12 +1147,12 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 				x_192 := gamma_12 * gamma_12
 				x_193 := 0.5 * x_192
 				if i_191 < 0 || i_191 >= int64(icf_7) {
-					errs_187[lo_188/32] = nbAt("models.nab:58:49", runtime.CheckIndex(i_191, icf_7))
+					errs_187[lo_188/32] = runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_191, icf_7))
 					return 0
 				}
 				row_194 := icf_6[int(i_191)*icf_8 : (int(i_191)+1)*icf_8]
 				if size_15 < int64(0) || size_15 > int64(icf_8) {
-					errs_187[lo_188/32] = nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+					errs_187[lo_188/32] = runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 					return 0
 				}
 				n_195 := int(size_15) - int(int64(0))
@@ -1165,13 +1164,13 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 					s_197 += (e_200 * e_200)
 				}
 				if i_191 < 0 || i_191 >= int64(icf_7) {
-					errs_187[lo_188/32] = nbAt("models.nab:58:70", runtime.CheckIndex(i_191, icf_7))
+					errs_187[lo_188/32] = runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_191, icf_7))
 					return 0
 				}
 				row_201 := icf_6[int(i_191)*icf_8 : (int(i_191)+1)*icf_8]
 				n_202 := int64(icf_8)
 				if size_15 < 0 || n_202 < size_15 || n_202 > int64(icf_8) {
-					errs_187[lo_188/32] = nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_202, icf_8))
+					errs_187[lo_188/32] = runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_202, icf_8))
 					return 0
 				}
 				n_203 := int(n_202) - int(size_15)
@@ -1202,11 +1201,11 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 			x_165 := gamma_12 * gamma_12
 			x_166 := 0.5 * x_165
 			if i_164 < 0 || i_164 >= int64(icf_7) {
-				return 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_164, icf_7))
+				return 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_164, icf_7))
 			}
 			row_167 := icf_6[int(i_164)*icf_8 : (int(i_164)+1)*icf_8]
 			if size_15 < int64(0) || size_15 > int64(icf_8) {
-				return 0, nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+				return 0, runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 			}
 			n_168 := int(size_15) - int(int64(0))
 			s_169 := row_167[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
@@ -1217,12 +1216,12 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 				s_170 += (e_173 * e_173)
 			}
 			if i_164 < 0 || i_164 >= int64(icf_7) {
-				return 0, nbAt("models.nab:58:70", runtime.CheckIndex(i_164, icf_7))
+				return 0, runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_164, icf_7))
 			}
 			row_174 := icf_6[int(i_164)*icf_8 : (int(i_164)+1)*icf_8]
 			n_175 := int64(icf_8)
 			if size_15 < 0 || n_175 < size_15 || n_175 > int64(icf_8) {
-				return 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_175, icf_8))
+				return 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_175, icf_8))
 			}
 			n_176 := int(n_175) - int(size_15)
 			s_177 := row_174[int(size_15)*1 : int(n_175)*1 : int(n_175)*1]
@@ -1244,7 +1243,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 	x_216 := float64(size_14)
 	r_217, err_218 := fn_wishartc(ar, size_15, gamma_12, m_13)
 	if err_218 != nil {
-		return 0, nbFrame(err_218, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+		return 0, runtime.WithFrame(err_218, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
 	x_219 := x_216 * r_217
 	x_220 := x_215 - x_219
@@ -1252,50 +1251,50 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 }
 
 // fn_qmatsplit10fwd is def qmat$split_10$fwd (models.nab:47:5).
-func fn_qmatsplit10fwd(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, int, []float64, int, int64, error) {
-	mark_58 := ar.mark()
+func fn_qmatsplit10fwd(ar *runtime.Arena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, int, []float64, int, int64, error) {
+	mark_58 := ar.Mark()
 	v_1 = v_1[:v_2]
 	n_4, err_5 := runtime.CheckSize(d_3)
 	if err_5 != nil {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:3", err_5)
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:48:3", err_5)
 	}
 	var a_6 []float64
 	var d_7 int = 0
 	var rs_8 int = 0
 	for i_9 := 0; i_9 < n_4; i_9++ {
-		mark_10 := ar.mark()
+		mark_10 := ar.Mark()
 		i_11 := int64(i_9)
 		n_12, err_13 := runtime.CheckSize(d_3)
 		if err_13 != nil {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:3", err_13)
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:48:3", err_13)
 		}
 		if i_9 == 0 {
 			d_7 = n_12
 			rs_8 = d_7
 			tot_14, err_15 := runtime.MulSize(n_4, rs_8)
 			if err_15 != nil {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:3", err_15)
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:48:3", err_15)
 			}
 			a_6 = ar.F64w(tot_14)
 		} else if n_12 != d_7 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:48:3", "build: element "+strconv.Itoa(i_9)+" has shape "+runtime.ShapeString([]int{n_12})+", element 0 has shape "+runtime.ShapeString([]int{d_7}))
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:48:3", "build: element "+strconv.Itoa(i_9)+" has shape "+runtime.ShapeString([]int{n_12})+", element 0 has shape "+runtime.ShapeString([]int{d_7}))
 		}
 		row_16 := a_6[i_9*rs_8 : (i_9+1)*rs_8]
-		if len(row_16) >= 262144 {
+		if len(row_16) >= 256 {
 			i_11 := i_11
 			v_2 := v_2
 			v_1 := v_1
 			d_3 := d_3
 			row_16 := row_16
-			errs_36 := make([]error, (len(row_16)+16383)/16384)
-			runtime.ParallelFor(len(row_16), 16384, func(lo_37, hi int) {
+			errs_36 := make([]error, (len(row_16)+31)/32)
+			runtime.ParallelFor(len(row_16), 32, func(lo_37, hi int) {
 				for i_38 := lo_37; i_38 < hi; i_38++ {
 					i_40 := int64(i_38)
 					x_41 := i_11 == i_40
 					var c_42 float64
 					if x_41 {
 						if i_11 < 0 || i_11 >= int64(v_2) {
-							errs_36[lo_37/16384] = nbAt("models.nab:48:25", runtime.CheckIndex(i_11, v_2))
+							errs_36[lo_37/32] = runtime.WithPos("models.nab:48:25", runtime.CheckIndex(i_11, v_2))
 							return
 						}
 						x_43 := v_1[int(i_11)]
@@ -1315,7 +1314,7 @@ func fn_qmatsplit10fwd(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float6
 							x_54 := x_53 - i_40
 							x_55 := x_54 - int64(1)
 							if x_55 < 0 || x_55 >= int64(v_2) {
-								errs_36[lo_37/16384] = nbAt("models.nab:49:25", runtime.CheckIndex(x_55, v_2))
+								errs_36[lo_37/32] = runtime.WithPos("models.nab:49:25", runtime.CheckIndex(x_55, v_2))
 								return
 							}
 							x_56 := v_1[int(x_55)]
@@ -1340,7 +1339,7 @@ func fn_qmatsplit10fwd(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float6
 				var c_21 float64
 				if x_20 {
 					if i_11 < 0 || i_11 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_11, v_2))
+						return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:48:25", runtime.CheckIndex(i_11, v_2))
 					}
 					x_22 := v_1[int(i_11)]
 					x_23 := math.Exp(x_22)
@@ -1359,7 +1358,7 @@ func fn_qmatsplit10fwd(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float6
 						x_33 := x_32 - i_19
 						x_34 := x_33 - int64(1)
 						if x_34 < 0 || x_34 >= int64(v_2) {
-							return nil, 0, 0, nil, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_34, v_2))
+							return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:49:25", runtime.CheckIndex(x_34, v_2))
 						}
 						x_35 := v_1[int(x_34)]
 						c_25 = x_35
@@ -1372,16 +1371,16 @@ func fn_qmatsplit10fwd(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float6
 			}
 		}
 		if i_9 > 0 {
-			ar.release(mark_10)
+			ar.Release(mark_10)
 		}
 	}
-	nbKeep(ar, mark_58, &a_6, &v_1)
+	ar.Keep(mark_58, &a_6, &v_1)
 	return a_6, n_4, d_7, v_1, v_2, d_3, nil
 }
 
 // fn_qmatsplit10bwd is def qmat$split_10$bwd (models.nab:47:5).
-func fn_qmatsplit10bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int64, ybar_4 []float64, ybar_5 int, ybar_6 int) ([]float64, int, error) {
-	mark_149 := ar.mark()
+func fn_qmatsplit10bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int64, ybar_4 []float64, ybar_5 int, ybar_6 int) ([]float64, int, error) {
+	mark_149 := ar.Mark()
 	tape_1 = tape_1[:tape_2]
 	ybar_4 = ybar_4[:ybar_5*ybar_6]
 	z_7 := ar.F64(len(tape_1))
@@ -1389,18 +1388,18 @@ func fn_qmatsplit10bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int64, 
 	var rev_9 int
 	rev_8, rev_9 = z_7, tape_2
 	for i_79 := int64(0); i_79 < tape_3; i_79++ {
-		mark_80 := ar.mark()
+		mark_80 := ar.Mark()
 		if i_79 < 0 || i_79 >= int64(ybar_5) {
-			return nil, 0, nbAt("models.nab:47:5", runtime.CheckIndex(i_79, ybar_5))
+			return nil, 0, runtime.WithPos("models.nab:47:5", runtime.CheckIndex(i_79, ybar_5))
 		}
 		row_81 := ybar_4[int(i_79)*ybar_6 : (int(i_79)+1)*ybar_6]
 		var rev_82 []float64
 		var rev_83 int
 		rev_82, rev_83 = rev_8, rev_9
 		for i_116 := int64(0); i_116 < tape_3; i_116++ {
-			mark_117 := ar.mark()
+			mark_117 := ar.Mark()
 			if i_116 < 0 || i_116 >= int64(ybar_6) {
-				return nil, 0, nbAt("models.nab:48:3", runtime.CheckIndex(i_116, ybar_6))
+				return nil, 0, runtime.WithPos("models.nab:48:3", runtime.CheckIndex(i_116, ybar_6))
 			}
 			x_118 := row_81[int(i_116)]
 			x_119 := i_79 == i_116
@@ -1408,13 +1407,13 @@ func fn_qmatsplit10bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int64, 
 			var c_121 int
 			if x_119 {
 				if i_79 < 0 || i_79 >= int64(tape_2) {
-					return nil, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_79, tape_2))
+					return nil, 0, runtime.WithPos("models.nab:48:25", runtime.CheckIndex(i_79, tape_2))
 				}
 				x_122 := tape_1[int(i_79)]
 				x_123 := math.Exp(x_122)
 				x_124 := x_123 * x_118
 				if i_79 < 0 || i_79 >= int64(rev_83) {
-					return nil, 0, nbAt("models.nab:48:5", runtime.CheckIndex(i_79, rev_83))
+					return nil, 0, runtime.WithPos("models.nab:48:5", runtime.CheckIndex(i_79, rev_83))
 				}
 				rev_82[i_79] += x_124
 				c_120, c_121 = rev_82, rev_83
@@ -1431,7 +1430,7 @@ func fn_qmatsplit10bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int64, 
 					x_134 := x_133 - i_116
 					x_135 := x_134 - int64(1)
 					if x_135 < 0 || x_135 >= int64(tape_2) {
-						return nil, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_135, tape_2))
+						return nil, 0, runtime.WithPos("models.nab:49:25", runtime.CheckIndex(x_135, tape_2))
 					}
 					x_136 := tape_1[int(x_135)]
 					_ = x_136
@@ -1451,11 +1450,11 @@ func fn_qmatsplit10bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int64, 
 					x_146 := x_145 - i_116
 					x_147 := x_146 - int64(1)
 					if x_147 < 0 || x_147 >= int64(tape_2) {
-						return nil, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_147, tape_2))
+						return nil, 0, runtime.WithPos("models.nab:49:25", runtime.CheckIndex(x_147, tape_2))
 					}
 					_ = tape_1[int(x_147)]
 					if x_147 < 0 || x_147 >= int64(rev_83) {
-						return nil, 0, nbAt("models.nab:49:10", runtime.CheckIndex(x_147, rev_83))
+						return nil, 0, runtime.WithPos("models.nab:49:10", runtime.CheckIndex(x_147, rev_83))
 					}
 					rev_82[x_147] += x_118
 					c_137, c_138 = rev_82, rev_83
@@ -1470,13 +1469,13 @@ func fn_qmatsplit10bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int64, 
 		rev_8, rev_9 = rev_82, rev_83
 		_ = mark_80
 	}
-	nbKeep(ar, mark_149, &rev_8)
+	ar.Keep(mark_149, &rev_8)
 	return rev_8, rev_9, nil
 }
 
 // fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:53:12).
-func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, error) {
-	mark_512 := ar.mark()
+func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, error) {
+	mark_512 := ar.Mark()
 	alphas_1 = alphas_1[:alphas_2]
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
@@ -1486,7 +1485,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	n_17 := int64(x_10)
 	n_18, err_19 := runtime.CheckSize(n_15)
 	if err_19 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:12", err_19)
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", err_19)
 	}
 	var a_20 []float64
 	var d_21 int = 0
@@ -1494,10 +1493,10 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	var rs_23 int = 0
 	var a_24 []float64
 	for i_25 := 0; i_25 < n_18; i_25++ {
-		mark_26 := ar.mark()
+		mark_26 := ar.Mark()
 		i_27 := int64(i_25)
 		if i_27 < 0 || i_27 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:21", runtime.CheckIndex(i_27, icf_7))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_27, icf_7))
 		}
 		row_28 := icf_6[int(i_27)*icf_8 : (int(i_27)+1)*icf_8]
 		r_29, r_30, r_31, r_32, r_33, r_34, err_35 := fn_qmatsplit10fwd(ar, row_28, icf_8, n_16)
@@ -1505,34 +1504,34 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		_ = r_33
 		_ = r_34
 		if err_35 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_35, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_35, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
 		}
 		if i_25 == 0 {
 			d_21, d_22 = r_30, r_31
 			rs_23 = d_21 * d_22
 			tot_36, err_37 := runtime.MulSize(n_18, rs_23)
 			if err_37 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:12", err_37)
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", err_37)
 			}
 			a_20 = ar.F64w(tot_36)
 		} else if r_30 != d_21 || r_31 != d_22 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:12", "build: element "+strconv.Itoa(i_25)+" has shape "+runtime.ShapeString([]int{r_30, r_31})+", element 0 has shape "+runtime.ShapeString([]int{d_21, d_22}))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "build: element "+strconv.Itoa(i_25)+" has shape "+runtime.ShapeString([]int{r_30, r_31})+", element 0 has shape "+runtime.ShapeString([]int{d_21, d_22}))
 		}
 		copy(a_20[i_25*rs_23:(i_25+1)*rs_23], r_29)
 		if i_25 > 0 {
-			ar.release(mark_26)
+			ar.Release(mark_26)
 		}
 	}
 	a_24 = icf_6[:n_18*icf_8]
 	n_38, err_39 := runtime.CheckSize(n_15)
 	_ = n_38
 	if err_39 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:12", err_39)
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", err_39)
 	}
 	view_40 := a_20
 	n_41, err_42 := runtime.CheckSize(n_15)
 	if err_42 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:55:14", err_42)
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", err_42)
 	}
 	a_43 := ar.F64w(n_41)
 	var d_44 int = 0
@@ -1541,11 +1540,11 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	for i_47 := 0; i_47 < n_41; i_47++ {
 		i_49 := int64(i_47)
 		if i_49 < 0 || i_49 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:55:22", runtime.CheckIndex(i_49, icf_7))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_49, icf_7))
 		}
 		row_50 := icf_6[int(i_49)*icf_8 : (int(i_49)+1)*icf_8]
 		if n_16 < int64(0) || n_16 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
 		n_51 := int(n_16) - int(int64(0))
 		s_52 := row_50[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
@@ -1556,23 +1555,23 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			rs_45 = d_44
 			tot_54, err_55 := runtime.MulSize(n_41, rs_45)
 			if err_55 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:55:14", err_55)
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", err_55)
 			}
 			_ = tot_54
 		} else if n_51 != d_44 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:14", "build: element "+strconv.Itoa(i_47)+" has shape "+runtime.ShapeString([]int{n_51})+", element 0 has shape "+runtime.ShapeString([]int{d_44}))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "build: element "+strconv.Itoa(i_47)+" has shape "+runtime.ShapeString([]int{n_51})+", element 0 has shape "+runtime.ShapeString([]int{d_44}))
 		}
 	}
 	a_46 = icf_6[:n_41*icf_8]
 	n_56, err_57 := runtime.CheckSize(n_15)
 	_ = n_56
 	if err_57 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:55:14", err_57)
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", err_57)
 	}
 	view_58 := a_43
 	n_59, err_60 := runtime.CheckSize(n_17)
 	if err_60 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_60)
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_60)
 	}
 	a_61 := ar.F64w(n_59)
 	var a_62 []float64
@@ -1598,11 +1597,11 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	var d_82 int = 0
 	var rs_83 int = 0
 	for i_84 := 0; i_84 < n_59; i_84++ {
-		mark_85 := ar.mark()
+		mark_85 := ar.Mark()
 		i_86 := int64(i_84)
 		n_87, err_88 := runtime.CheckSize(n_15)
 		if err_88 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_88)
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_88)
 		}
 		a_89 := ar.F64w(n_87)
 		var a_90 []float64
@@ -1616,17 +1615,17 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		var rs_98 int = 0
 		var a_99 []float64
 		for i_100 := 0; i_100 < n_87; i_100++ {
-			mark_101 := ar.mark()
+			mark_101 := ar.Mark()
 			i_102 := int64(i_100)
 			rs_103 := d_21 * d_22
 			row_104 := view_40[int(i_102)*rs_103 : (int(i_102)+1)*rs_103]
 			row_105 := x_9[int(i_86)*x_11 : (int(i_86)+1)*x_11]
 			if i_102 < 0 || i_102 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_102, means_4))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_102, means_4))
 			}
 			row_106 := means_3[int(i_102)*means_5 : (int(i_102)+1)*means_5]
 			if means_5 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 			}
 			r_107 := ar.F64w(x_11)
 			row_105 = row_105[:len(r_107)]
@@ -1635,7 +1634,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 				r_107[i_108] = (row_105[i_108] - row_106[i_108])
 			}
 			if x_11 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
 			a_110 := ar.F64(d_21)
 			if d_22 <= 32 {
@@ -1668,11 +1667,11 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 				rs_92 = d_91
 				tot_125, err_126 := runtime.MulSize(n_87, rs_92)
 				if err_126 != nil {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_126)
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_126)
 				}
 				a_90 = ar.F64w(tot_125)
 			} else if d_21 != d_91 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_91}))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_91}))
 			}
 			copy(a_90[i_100*rs_92:(i_100+1)*rs_92], r_116)
 			if i_100 == 0 {
@@ -1680,11 +1679,11 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 				rs_95 = d_94
 				tot_127, err_128 := runtime.MulSize(n_87, rs_95)
 				if err_128 != nil {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_128)
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_128)
 				}
 				a_93 = ar.F64w(tot_127)
 			} else if d_21 != d_94 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_94}))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_94}))
 			}
 			copy(a_93[i_100*rs_95:(i_100+1)*rs_95], a_110)
 			if i_100 == 0 {
@@ -1692,22 +1691,22 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 				rs_98 = d_97
 				tot_129, err_130 := runtime.MulSize(n_87, rs_98)
 				if err_130 != nil {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_130)
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_130)
 				}
 				a_96 = ar.F64w(tot_129)
 			} else if x_11 != d_97 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{x_11})+", element 0 has shape "+runtime.ShapeString([]int{d_97}))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{x_11})+", element 0 has shape "+runtime.ShapeString([]int{d_97}))
 			}
 			copy(a_96[i_100*rs_98:(i_100+1)*rs_98], r_107)
 			if i_100 > 0 {
-				ar.release(mark_101)
+				ar.Release(mark_101)
 			}
 		}
 		a_99 = view_40[:n_87*d_21*d_22]
 		n_131, err_132 := runtime.CheckSize(n_15)
 		_ = n_131
 		if err_132 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_132)
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_132)
 		}
 		view_133 := a_89
 		s_134 := runtime.LogSumExp(view_133)
@@ -1717,11 +1716,11 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			rs_64 = d_63
 			tot_135, err_136 := runtime.MulSize(n_59, rs_64)
 			if err_136 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_136)
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_136)
 			}
 			a_62 = ar.F64w(tot_135)
 		} else if n_87 != d_63 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87})+", element 0 has shape "+runtime.ShapeString([]int{d_63}))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87})+", element 0 has shape "+runtime.ShapeString([]int{d_63}))
 		}
 		copy(a_62[i_84*rs_64:(i_84+1)*rs_64], view_133)
 		a_65[i_84] = s_134
@@ -1730,33 +1729,33 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			rs_67 = d_66
 			tot_137, err_138 := runtime.MulSize(n_59, rs_67)
 			if err_138 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_138)
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_138)
 			}
 			_ = tot_137
 		} else if n_87 != d_66 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87})+", element 0 has shape "+runtime.ShapeString([]int{d_66}))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87})+", element 0 has shape "+runtime.ShapeString([]int{d_66}))
 		}
 		if i_84 == 0 {
 			d_68, d_69 = n_87, d_91
 			rs_70 = d_68 * d_69
 			tot_139, err_140 := runtime.MulSize(n_59, rs_70)
 			if err_140 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_140)
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_140)
 			}
 			_ = tot_139
 		} else if n_87 != d_68 || d_91 != d_69 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_91})+", element 0 has shape "+runtime.ShapeString([]int{d_68, d_69}))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_91})+", element 0 has shape "+runtime.ShapeString([]int{d_68, d_69}))
 		}
 		if i_84 == 0 {
 			d_72, d_73 = n_87, d_94
 			rs_74 = d_72 * d_73
 			tot_141, err_142 := runtime.MulSize(n_59, rs_74)
 			if err_142 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_142)
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_142)
 			}
 			a_71 = ar.F64w(tot_141)
 		} else if n_87 != d_72 || d_94 != d_73 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_94})+", element 0 has shape "+runtime.ShapeString([]int{d_72, d_73}))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_94})+", element 0 has shape "+runtime.ShapeString([]int{d_72, d_73}))
 		}
 		copy(a_71[i_84*rs_74:(i_84+1)*rs_74], a_93)
 		if i_84 == 0 {
@@ -1764,11 +1763,11 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			rs_78 = d_76 * d_77
 			tot_143, err_144 := runtime.MulSize(n_59, rs_78)
 			if err_144 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_144)
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_144)
 			}
 			a_75 = ar.F64w(tot_143)
 		} else if n_87 != d_76 || d_97 != d_77 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_97})+", element 0 has shape "+runtime.ShapeString([]int{d_76, d_77}))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_97})+", element 0 has shape "+runtime.ShapeString([]int{d_76, d_77}))
 		}
 		copy(a_75[i_84*rs_78:(i_84+1)*rs_78], a_96)
 		if i_84 == 0 {
@@ -1776,26 +1775,26 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			rs_83 = d_80 * d_81 * d_82
 			tot_145, err_146 := runtime.MulSize(n_59, rs_83)
 			if err_146 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_146)
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_146)
 			}
 			a_79 = ar.F64w(tot_145)
 		} else if n_87 != d_80 || d_21 != d_81 || d_22 != d_82 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_21, d_22})+", element 0 has shape "+runtime.ShapeString([]int{d_80, d_81, d_82}))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_21, d_22})+", element 0 has shape "+runtime.ShapeString([]int{d_80, d_81, d_82}))
 		}
 		copy(a_79[i_84*rs_83:(i_84+1)*rs_83], a_99)
 		if i_84 > 0 {
-			ar.release(mark_85)
+			ar.Release(mark_85)
 		}
 	}
 	n_147, err_148 := runtime.CheckSize(n_17)
 	_ = n_147
 	if err_148 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_148)
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_148)
 	}
 	view_149 := a_61
 	n_150, err_151 := runtime.CheckSize(n_15)
 	if err_151 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_151)
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_151)
 	}
 	a_152 := ar.F64w(n_150)
 	var a_153 []float64
@@ -1807,14 +1806,14 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	var rs_159 int = 0
 	var a_160 []float64
 	for i_161 := 0; i_161 < n_150; i_161++ {
-		mark_162 := ar.mark()
+		mark_162 := ar.Mark()
 		i_163 := int64(i_161)
 		if i_163 < 0 || i_163 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_163, icf_7))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_163, icf_7))
 		}
 		row_164 := icf_6[int(i_163)*icf_8 : (int(i_163)+1)*icf_8]
 		if n_16 < int64(0) || n_16 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
 		n_165 := int(n_16) - int(int64(0))
 		s_166 := row_164[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
@@ -1825,7 +1824,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		}
 		n_170 := int64(icf_8)
 		if n_16 < 0 || n_170 < n_16 || n_170 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_170, icf_8))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_170, icf_8))
 		}
 		n_171 := int(n_170) - int(n_16)
 		s_172 := row_164[int(n_16)*1 : int(n_170)*1 : int(n_170)*1]
@@ -1853,11 +1852,11 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			rs_155 = d_154
 			tot_193, err_194 := runtime.MulSize(n_150, rs_155)
 			if err_194 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_194)
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_194)
 			}
 			a_153 = ar.F64w(tot_193)
 		} else if n_171 != d_154 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{n_171})+", element 0 has shape "+runtime.ShapeString([]int{d_154}))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{n_171})+", element 0 has shape "+runtime.ShapeString([]int{d_154}))
 		}
 		copy(a_153[i_161*rs_155:(i_161+1)*rs_155], s_172)
 		if i_161 == 0 {
@@ -1865,15 +1864,15 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			rs_159 = d_158
 			tot_195, err_196 := runtime.MulSize(n_150, rs_159)
 			if err_196 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_196)
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_196)
 			}
 			a_157 = ar.F64w(tot_195)
 		} else if n_165 != d_158 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{n_165})+", element 0 has shape "+runtime.ShapeString([]int{d_158}))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{n_165})+", element 0 has shape "+runtime.ShapeString([]int{d_158}))
 		}
 		copy(a_157[i_161*rs_159:(i_161+1)*rs_159], r_167)
 		if i_161 > 0 {
-			ar.release(mark_162)
+			ar.Release(mark_162)
 		}
 	}
 	a_156 = icf_6[:n_150*icf_8]
@@ -1881,7 +1880,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	n_197, err_198 := runtime.CheckSize(n_15)
 	_ = n_197
 	if err_198 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_198)
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_198)
 	}
 	view_199 := a_152
 	x_200 := float64(n_17)
@@ -1926,13 +1925,13 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		x_249 := 0.5 * x_248
 		x_250 := x_249 * ybar_14
 		if n_16 < 0 || n_16+int64(d_154) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(d_154), icf_8))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(d_154), icf_8))
 		}
 		if i_238 < 0 || i_238 >= int64(rev_214) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_238, rev_214))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_238, rev_214))
 		}
 		if rev_215 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_215})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_215})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
 		row_251 := rev_213[i_238*int64(rev_215) : (i_238+1)*int64(rev_215)]
 		region_252 := row_251[int(n_16)*1 : (int(n_16)+d_154)*1]
@@ -1941,13 +1940,13 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			region_252[i_253] += ((2.0 * row_241[i_253]) * x_250)
 		}
 		if int64(0)+int64(d_158) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_158), icf_8))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_158), icf_8))
 		}
 		if i_238 < 0 || i_238 >= int64(rev_214) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_238, rev_214))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_238, rev_214))
 		}
 		if rev_215 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_215})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_215})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
 		row_255 := rev_213[i_238*int64(rev_215) : (i_238+1)*int64(rev_215)]
 		region_256 := row_255[int(int64(0))*1 : (int(int64(0))+d_158)*1]
@@ -1968,7 +1967,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	var rev_271 int
 	rev_261, rev_263, rev_265, rev_267, rev_268, rev_269, rev_270, rev_271 = r_204, z_212, z_259, d_21, d_22, z_260, means_4, means_5
 	for i_353 := int64(0); i_353 < n_17; i_353++ {
-		mark_354 := ar.mark()
+		mark_354 := ar.Mark()
 		_ = a_61[int(i_353)]
 		row_356 := a_62[int(i_353)*d_63 : (int(i_353)+1)*d_63]
 		x_357 := a_65[int(i_353)]
@@ -1993,13 +1992,13 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		var rev_377 int
 		rev_367, rev_369, rev_371, rev_373, rev_374, rev_375, rev_376, rev_377 = rev_261, rev_263, rev_265, rev_267, rev_268, rev_269, rev_270, rev_271
 		for i_406 := int64(0); i_406 < n_15; i_406++ {
-			mark_407 := ar.mark()
+			mark_407 := ar.Mark()
 			if i_406 < 0 || i_406 >= int64(d_63) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_406, d_63))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_406, d_63))
 			}
 			x_408 := r_364[int(i_406)]
 			if i_406 < 0 || i_406 >= int64(d_66) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_406, d_66))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_406, d_66))
 			}
 			row_409 := row_359[int(i_406)*d_73 : (int(i_406)+1)*d_73]
 			row_410 := row_361[int(i_406)*d_77 : (int(i_406)+1)*d_77]
@@ -2013,7 +2012,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 				r_415[i_416] = ((2.0 * row_409[i_416]) * x_414)
 			}
 			if d_73 != d_81 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_73})+" @ "+runtime.ShapeString([]int{d_81, d_82}))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_73})+" @ "+runtime.ShapeString([]int{d_81, d_82}))
 			}
 			a_418 := ar.F64(d_82)
 			if d_82 <= 32 {
@@ -2029,10 +2028,10 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 				runtime.Gemv(true, d_81, d_82, 1, row_412, r_415, 0, a_418)
 			}
 			if i_406 < 0 || i_406 >= int64(rev_376) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", runtime.CheckIndex(i_406, rev_376))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_406, rev_376))
 			}
 			if rev_377 != d_82 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_377})+" and "+runtime.ShapeString([]int{d_82})+" differ")
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_377})+" and "+runtime.ShapeString([]int{d_82})+" differ")
 			}
 			row_423 := rev_375[i_406*int64(rev_377) : (i_406+1)*int64(rev_377)]
 			a_418 = a_418[:len(row_423)]
@@ -2041,11 +2040,11 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			}
 			tot_426, err_427 := runtime.MulSize(d_73, d_77)
 			if err_427 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_427)
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_427)
 			}
 			_ = tot_426
 			if rev_373 != d_73 || rev_374 != d_77 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_373, rev_374})+" and "+runtime.ShapeString([]int{d_73, d_77})+" differ")
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_373, rev_374})+" and "+runtime.ShapeString([]int{d_73, d_77})+" differ")
 			}
 			rs_428 := rev_373 * rev_374
 			row_429 := rev_371[i_406*int64(rs_428) : (i_406+1)*int64(rs_428)]
@@ -2057,16 +2056,16 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			}
 			rev_369[i_406] += x_408
 			rev_367[i_406] += x_408
-			ar.release(mark_407)
+			ar.Release(mark_407)
 		}
-		ar.release(mark_354)
+		ar.Release(mark_354)
 	}
 	var rev_435 []float64
 	var rev_436 int
 	var rev_437 int
 	rev_435, rev_436, rev_437 = z_211, icf_7, icf_8
 	for i_447 := int64(0); i_447 < n_15; i_447++ {
-		mark_448 := ar.mark()
+		mark_448 := ar.Mark()
 		_ = a_43[int(i_447)]
 		_ = a_46[int(i_447)*icf_8 : (int(i_447)+1)*icf_8]
 		z_451 := ar.F64(d_44)
@@ -2075,13 +2074,13 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			z_451[i_453] += x_452
 		}
 		if int64(0)+int64(d_44) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_44), icf_8))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_44), icf_8))
 		}
 		if i_447 < 0 || i_447 >= int64(rev_436) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:55:14", runtime.CheckIndex(i_447, rev_436))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_447, rev_436))
 		}
 		if rev_437 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_437})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_437})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
 		row_454 := rev_435[i_447*int64(rev_437) : (i_447+1)*int64(rev_437)]
 		region_455 := row_454[int(int64(0))*1 : (int(int64(0))+d_44)*1]
@@ -2089,14 +2088,14 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		for i_456 := range region_455 {
 			region_455[i_456] += z_451[i_456]
 		}
-		ar.release(mark_448)
+		ar.Release(mark_448)
 	}
 	var rev_457 []float64
 	var rev_458 int
 	var rev_459 int
 	rev_457, rev_458, rev_459 = z_211, icf_7, icf_8
 	for i_478 := int64(0); i_478 < n_15; i_478++ {
-		mark_479 := ar.mark()
+		mark_479 := ar.Mark()
 		rs_480 := d_21 * d_22
 		_ = a_20[int(i_478)*rs_480 : (int(i_478)+1)*rs_480]
 		row_482 := a_24[int(i_478)*icf_8 : (int(i_478)+1)*icf_8]
@@ -2105,25 +2104,25 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		_ = r_484
 		_ = r_485
 		if err_489 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_489, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_489, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
 		}
 		rs_490 := d_21 * d_22
 		row_491 := z_259[int(i_478)*rs_490 : (int(i_478)+1)*rs_490]
 		r_492, r_493, err_494 := fn_qmatsplit10bwd(ar, r_486, r_487, r_488, row_491, d_21, d_22)
 		if err_494 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_494, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_494, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
 		}
 		if i_478 < 0 || i_478 >= int64(rev_458) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:12", runtime.CheckIndex(i_478, rev_458))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_478, rev_458))
 		}
 		if rev_459 != r_493 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_459})+" and "+runtime.ShapeString([]int{r_493})+" differ")
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_459})+" and "+runtime.ShapeString([]int{r_493})+" differ")
 		}
 		row_495 := rev_457[i_478*int64(rev_459) : (i_478+1)*int64(rev_459)]
 		for j_496 := range row_495 {
 			row_495[j_496] += r_492[j_496]
 		}
-		ar.release(mark_479)
+		ar.Release(mark_479)
 	}
 	x_497 := n_17 * n_16
 	x_498 := float64(x_497)
@@ -2138,26 +2137,26 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	x_507 := float64(n_15)
 	r_508, err_509 := fn_wishartc(ar, n_16, gamma_12, m_13)
 	if err_509 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_509, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_509, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
 	x_510 := x_507 * r_508
 	x_511 := x_506 - x_510
-	nbKeep(ar, mark_512, &r_204, &z_260, &z_211)
+	ar.Keep(mark_512, &r_204, &z_260, &z_211)
 	return x_511, r_204, alphas_2, z_260, means_4, means_5, z_211, icf_7, icf_8, nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:64:12).
-func fn_gmmgrad(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64) ([]float64, int, []float64, int, int, []float64, int, int, error) {
+func fn_gmmgrad(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64) ([]float64, int, []float64, int, int, []float64, int, int, error) {
 	size_14 := int64(alphas_2)
 	if int64(means_4) != size_14 {
-		return nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:64:45", fmt.Sprintf("size mismatch: k is %d (alphas) but means has size %d", size_14, means_4))
+		return nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:64:45", fmt.Sprintf("size mismatch: k is %d (alphas) but means has size %d", size_14, means_4))
 	}
 	if int64(icf_7) != size_14 {
-		return nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:64:61", fmt.Sprintf("size mismatch: k is %d (alphas) but icf has size %d", size_14, icf_7))
+		return nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:64:61", fmt.Sprintf("size mismatch: k is %d (alphas) but icf has size %d", size_14, icf_7))
 	}
 	size_15 := int64(means_5)
 	if int64(x_11) != size_15 {
-		return nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:64:78", fmt.Sprintf("size mismatch: d is %d (dimension 2 of means) but dimension 2 of x has size %d", size_15, x_11))
+		return nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:64:78", fmt.Sprintf("size mismatch: d is %d (dimension 2 of means) but dimension 2 of x has size %d", size_15, x_11))
 	}
 	_ = int64(icf_8)
 	_ = int64(x_10)
@@ -2168,28 +2167,28 @@ func fn_gmmgrad(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64
 	r_18, r_19, r_20, r_21, r_22, r_23, r_24, r_25, r_26, err_27 := fn_gmmvjp111000(ar, alphas_1, alphas_2, means_3, means_4, means_5, icf_6, icf_7, icf_8, x_9, x_10, x_11, gamma_12, m_13, 1.0)
 	_ = r_18
 	if err_27 != nil {
-		return nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_27, "gmm$vjp_111000", "models.nab:53:12", "models.nab:65:24")
+		return nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_27, "gmm$vjp_111000", "models.nab:53:12", "models.nab:65:24")
 	}
 	return r_19, r_20, r_21, r_22, r_23, r_24, r_25, r_26, nil
 }
 
 // fn_lstmobjective is def lstm_objective (models.nab:80:12).
-func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mainparams_3 int, extraparams_4 []float64, extraparams_5 int, extraparams_6 int, state_7 []float64, state_8 int, state_9 int, sequence_10 []float64, sequence_11 int, sequence_12 int) (float64, error) {
+func fn_lstmobjective(ar *runtime.Arena, mainparams_1 []float64, mainparams_2 int, mainparams_3 int, extraparams_4 []float64, extraparams_5 int, extraparams_6 int, state_7 []float64, state_8 int, state_9 int, sequence_10 []float64, sequence_11 int, sequence_12 int) (float64, error) {
 	size_13 := int64(mainparams_2)
 	if int64(state_8) != size_13 {
-		return 0, nbErrorf("models.nab:81:23", fmt.Sprintf("size mismatch: r is %d (main_params) but state has size %d", size_13, state_8))
+		return 0, runtime.NewError("models.nab:81:23", fmt.Sprintf("size mismatch: r is %d (main_params) but state has size %d", size_13, state_8))
 	}
 	_ = int64(mainparams_3)
 	size_15 := int64(extraparams_6)
 	if int64(state_9) != size_15 {
-		return 0, nbErrorf("models.nab:81:26", fmt.Sprintf("size mismatch: b is %d (dimension 2 of extra_params) but dimension 2 of state has size %d", size_15, state_9))
+		return 0, runtime.NewError("models.nab:81:26", fmt.Sprintf("size mismatch: b is %d (dimension 2 of extra_params) but dimension 2 of state has size %d", size_15, state_9))
 	}
 	if int64(sequence_12) != size_15 {
-		return 0, nbErrorf("models.nab:81:47", fmt.Sprintf("size mismatch: b is %d (dimension 2 of extra_params) but dimension 2 of sequence has size %d", size_15, sequence_12))
+		return 0, runtime.NewError("models.nab:81:47", fmt.Sprintf("size mismatch: b is %d (dimension 2 of extra_params) but dimension 2 of sequence has size %d", size_15, sequence_12))
 	}
 	size_16 := int64(sequence_11)
 	if extraparams_5 != 3 {
-		return 0, nbErrorf("models.nab:80:51", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
+		return 0, runtime.NewError("models.nab:80:51", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
 	}
 	mainparams_1 = mainparams_1[:mainparams_2*mainparams_3]
 	extraparams_4 = extraparams_4[:extraparams_5*extraparams_6]
@@ -2202,14 +2201,14 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 	state_17, state_18, state_19, state_20 = state_7, state_8, state_9, 0.0
 	x_148 := size_16 - int64(1)
 	for t_149 := int64(0); t_149 < x_148; t_149++ {
-		mark_150 := ar.mark()
+		mark_150 := ar.Mark()
 		row_151 := sequence_10[int(t_149)*sequence_12 : (int(t_149)+1)*sequence_12]
 		if int64(0) >= int64(extraparams_5) {
-			return 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
+			return 0, runtime.WithPos("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 		}
 		row_152 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 		if extraparams_6 != sequence_12 {
-			return 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			return 0, runtime.NewError("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
 		r_153 := ar.F64w(sequence_12)
 		row_151 = row_151[:len(r_153)]
@@ -2227,90 +2226,90 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 		buf_261 := ar.F64w(state_157)
 		buf_262 := ar.F64w(state_159 * state_160)
 		for i_211 := int64(0); i_211 < x_210; i_211++ {
-			mark_212 := ar.mark()
+			mark_212 := ar.Mark()
 			x_213 := int64(2) * i_211
 			if x_213 < 0 || x_213 >= int64(mainparams_2) {
-				return 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_213, mainparams_2))
+				return 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_213, mainparams_2))
 			}
 			row_214 := mainparams_1[int(x_213)*mainparams_3 : (int(x_213)+1)*mainparams_3]
 			x_215 := int64(2) * i_211
 			x_216 := x_215 + int64(1)
 			if x_216 < 0 || x_216 >= int64(mainparams_2) {
-				return 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_216, mainparams_2))
+				return 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_216, mainparams_2))
 			}
 			row_217 := mainparams_1[int(x_216)*mainparams_3 : (int(x_216)+1)*mainparams_3]
 			x_218 := int64(2) * i_211
 			x_219 := x_218 + int64(1)
 			if x_219 < 0 || x_219 >= int64(state_159) {
-				return 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_219, state_159))
+				return 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_219, state_159))
 			}
 			row_220 := state_158[int(x_219)*state_160 : (int(x_219)+1)*state_160]
 			if size_15 < int64(0) || size_15 > int64(mainparams_3) {
-				return 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, mainparams_3))
+				return 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, mainparams_3))
 			}
 			n_221 := int(size_15) - int(int64(0))
 			s_222 := row_214[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
 			if n_221 != state_157 {
-				return 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{n_221}))
+				return 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{n_221}))
 			}
 			if size_15 < int64(0) || size_15 > int64(mainparams_3) {
-				return 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, mainparams_3))
+				return 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, mainparams_3))
 			}
 			n_223 := int(size_15) - int(int64(0))
 			s_224 := row_217[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
 			if n_223 != state_157 {
-				return 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{n_223}))
+				return 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{n_223}))
 			}
 			if state_157 != state_160 {
-				return 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{state_157}))
+				return 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{state_157}))
 			}
 			x_225 := int64(2) * i_211
 			if x_225 < 0 || x_225 >= int64(state_159) {
-				return 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_225, state_159))
+				return 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_225, state_159))
 			}
 			row_226 := state_158[int(x_225)*state_160 : (int(x_225)+1)*state_160]
 			x_227 := int64(2) * size_15
 			if size_15 < 0 || x_227 < size_15 || x_227 > int64(mainparams_3) {
-				return 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, x_227, mainparams_3))
+				return 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, x_227, mainparams_3))
 			}
 			n_228 := int(x_227) - int(size_15)
 			s_229 := row_214[int(size_15)*1 : int(x_227)*1 : int(x_227)*1]
 			if n_228 != state_160 {
-				return 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{n_228}))
+				return 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{n_228}))
 			}
 			x_230 := int64(2) * size_15
 			if size_15 < 0 || x_230 < size_15 || x_230 > int64(mainparams_3) {
-				return 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, x_230, mainparams_3))
+				return 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, x_230, mainparams_3))
 			}
 			n_231 := int(x_230) - int(size_15)
 			s_232 := row_217[int(size_15)*1 : int(x_230)*1 : int(x_230)*1]
 			if n_231 != state_160 {
-				return 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{n_231}))
+				return 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{n_231}))
 			}
 			x_233 := int64(2) * i_211
 			if x_233 < 0 || x_233 >= int64(state_159) {
-				return 0, nbAt("models.nab:90:35", runtime.CheckIndex(x_233, state_159))
+				return 0, runtime.WithPos("models.nab:90:35", runtime.CheckIndex(x_233, state_159))
 			}
 			row_234 := state_158[int(x_233)*state_160 : (int(x_233)+1)*state_160]
 			x_235 := int64(3) * size_15
 			x_236 := int64(4) * size_15
 			if x_235 < 0 || x_236 < x_235 || x_236 > int64(mainparams_3) {
-				return 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_235, x_236, mainparams_3))
+				return 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_235, x_236, mainparams_3))
 			}
 			n_237 := int(x_236) - int(x_235)
 			s_238 := row_214[int(x_235)*1 : int(x_236)*1 : int(x_236)*1]
 			if n_237 != state_160 {
-				return 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{n_237}))
+				return 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{n_237}))
 			}
 			x_239 := int64(3) * size_15
 			x_240 := int64(4) * size_15
 			if x_239 < 0 || x_240 < x_239 || x_240 > int64(mainparams_3) {
-				return 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_239, x_240, mainparams_3))
+				return 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_239, x_240, mainparams_3))
 			}
 			n_241 := int(x_240) - int(x_239)
 			s_242 := row_217[int(x_239)*1 : int(x_240)*1 : int(x_240)*1]
 			if n_241 != state_160 {
-				return 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{n_241}))
+				return 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{n_241}))
 			}
 			r_243 := ar.F64w(state_160)
 			row_220 = row_220[:len(r_243)]
@@ -2329,25 +2328,25 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 			x_246 := int64(2) * size_15
 			x_247 := int64(3) * size_15
 			if x_246 < 0 || x_247 < x_246 || x_247 > int64(mainparams_3) {
-				return 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_246, x_247, mainparams_3))
+				return 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_246, x_247, mainparams_3))
 			}
 			n_248 := int(x_247) - int(x_246)
 			s_249 := row_214[int(x_246)*1 : int(x_247)*1 : int(x_247)*1]
 			if n_248 != state_157 {
-				return 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{n_248}))
+				return 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{n_248}))
 			}
 			x_250 := int64(2) * size_15
 			x_251 := int64(3) * size_15
 			if x_250 < 0 || x_251 < x_250 || x_251 > int64(mainparams_3) {
-				return 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_250, x_251, mainparams_3))
+				return 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_250, x_251, mainparams_3))
 			}
 			n_252 := int(x_251) - int(x_250)
 			s_253 := row_217[int(x_250)*1 : int(x_251)*1 : int(x_251)*1]
 			if n_252 != state_157 {
-				return 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{n_252}))
+				return 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{n_252}))
 			}
 			if state_160 != state_157 {
-				return 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{state_160}))
+				return 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{state_160}))
 			}
 			r_254 := ar.F64w(state_157)
 			state_156 = state_156[:len(r_254)]
@@ -2359,10 +2358,10 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 			}
 			x_257 := int64(2) * i_211
 			if x_257 < 0 || x_257 >= int64(state_159) {
-				return 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_257, state_159))
+				return 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(x_257, state_159))
 			}
 			if state_157 != state_160 {
-				return 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{state_157})+"; elements have shape "+runtime.ShapeString([]int{state_160}))
+				return 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{state_157})+"; elements have shape "+runtime.ShapeString([]int{state_160}))
 			}
 			c_258 := ar.F64w(len(state_158))
 			copy(c_258, state_158)
@@ -2370,7 +2369,7 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 			x_259 := int64(2) * i_211
 			x_260 := x_259 + int64(1)
 			if x_260 < 0 || x_260 >= int64(state_159) {
-				return 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_260, state_159))
+				return 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(x_260, state_159))
 			}
 			copy(c_258[int(x_260)*state_160:(int(x_260)+1)*state_160], r_243)
 			state_156, state_158 = r_254, c_258
@@ -2379,22 +2378,22 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 				state_156 = buf_261
 				copy(buf_262, state_158)
 				state_158 = buf_262
-				ar.release(mark_212)
+				ar.Release(mark_212)
 			}
 		}
 		if int64(1) >= int64(extraparams_5) {
-			return 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
+			return 0, runtime.WithPos("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 		}
 		row_263 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
 		if extraparams_6 != sequence_12 {
-			return 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			return 0, runtime.NewError("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
 		if int64(2) >= int64(extraparams_5) {
-			return 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
+			return 0, runtime.WithPos("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 		}
 		row_264 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
 		if extraparams_6 != sequence_12 {
-			return 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			return 0, runtime.NewError("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
 		r_265 := ar.F64w(sequence_12)
 		state_156 = state_156[:len(r_265)]
@@ -2431,10 +2430,10 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 }
 
 // fn_lstmobjectivevjp1100 is def lstm_objective$vjp_1100 (models.nab:80:12).
-func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mainparams_3 int, extraparams_4 []float64, extraparams_5 int, extraparams_6 int, state_7 []float64, state_8 int, state_9 int, sequence_10 []float64, sequence_11 int, sequence_12 int, ybar_13 float64) (float64, []float64, int, int, []float64, int, int, error) {
-	mark_2525 := ar.mark()
+func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainparams_2 int, mainparams_3 int, extraparams_4 []float64, extraparams_5 int, extraparams_6 int, state_7 []float64, state_8 int, state_9 int, sequence_10 []float64, sequence_11 int, sequence_12 int, ybar_13 float64) (float64, []float64, int, int, []float64, int, int, error) {
+	mark_2525 := ar.Mark()
 	if extraparams_5 != 3 {
-		return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
+		return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
 	}
 	mainparams_1 = mainparams_1[:mainparams_2*mainparams_3]
 	extraparams_4 = extraparams_4[:extraparams_5*extraparams_6]
@@ -2510,15 +2509,15 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 	if x_19 {
 		x_130 := x_18 - int64(1)
 		if int64(0) >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(int64(0), sequence_11))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:43", runtime.CheckIndex(int64(0), sequence_11))
 		}
 		row_131 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
 		if int64(0) >= int64(extraparams_5) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 		}
 		row_132 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 		if extraparams_6 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
 		r_133 := ar.F64w(sequence_12)
 		row_131 = row_131[:len(r_133)]
@@ -2602,28 +2601,28 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		if x_142 {
 			x_202 := x_141 - int64(1)
 			if int64(0) >= int64(mainparams_2) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 			}
 			row_203 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 			if int64(1) >= int64(mainparams_2) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 			}
 			row_204 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 			if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 			}
 			n_205 := int(n_15) - int(int64(0))
 			s_206 := row_203[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 			if n_205 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_205}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_205}))
 			}
 			if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 			}
 			n_207 := int(n_15) - int(int64(0))
 			s_208 := row_204[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 			if n_207 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_207}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_207}))
 			}
 			r_209 := ar.F64w(sequence_12)
 			r_133 = r_133[:len(r_209)]
@@ -2645,25 +2644,25 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				}
 			}
 			if int64(0) >= int64(state_8) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 			}
 			row_216 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
 			x_217 := int64(2) * n_15
 			if n_15 < 0 || x_217 < n_15 || x_217 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_217, mainparams_3))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_217, mainparams_3))
 			}
 			n_218 := int(x_217) - int(n_15)
 			s_219 := row_203[int(n_15)*1 : int(x_217)*1 : int(x_217)*1]
 			if n_218 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_218}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_218}))
 			}
 			if n_15 < 0 || x_217 < n_15 || x_217 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_217, mainparams_3))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_217, mainparams_3))
 			}
 			n_220 := int(x_217) - int(n_15)
 			s_221 := row_204[int(n_15)*1 : int(x_217)*1 : int(x_217)*1]
 			if n_220 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_220}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_220}))
 			}
 			r_222 := ar.F64w(state_9)
 			row_216 = row_216[:len(r_222)]
@@ -2686,20 +2685,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			}
 			x_229 := int64(3) * n_15
 			if x_217 < 0 || x_229 < x_217 || x_229 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_217, x_229, mainparams_3))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_217, x_229, mainparams_3))
 			}
 			n_230 := int(x_229) - int(x_217)
 			s_231 := row_203[int(x_217)*1 : int(x_229)*1 : int(x_229)*1]
 			if n_230 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_230}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_230}))
 			}
 			if x_217 < 0 || x_229 < x_217 || x_229 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_217, x_229, mainparams_3))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_217, x_229, mainparams_3))
 			}
 			n_232 := int(x_229) - int(x_217)
 			s_233 := row_204[int(x_217)*1 : int(x_229)*1 : int(x_229)*1]
 			if n_232 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_232}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_232}))
 			}
 			r_234 := ar.F64w(sequence_12)
 			r_133 = r_133[:len(r_234)]
@@ -2722,20 +2721,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			}
 			x_241 := int64(4) * n_15
 			if x_229 < 0 || x_241 < x_229 || x_241 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_229, x_241, mainparams_3))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_229, x_241, mainparams_3))
 			}
 			n_242 := int(x_241) - int(x_229)
 			s_243 := row_203[int(x_229)*1 : int(x_241)*1 : int(x_241)*1]
 			if n_242 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_242}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_242}))
 			}
 			if x_229 < 0 || x_241 < x_229 || x_241 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_229, x_241, mainparams_3))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_229, x_241, mainparams_3))
 			}
 			n_244 := int(x_241) - int(x_229)
 			s_245 := row_204[int(x_229)*1 : int(x_241)*1 : int(x_241)*1]
 			if n_244 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_244}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_244}))
 			}
 			r_246 := ar.F64w(state_9)
 			row_216 = row_216[:len(r_246)]
@@ -2757,14 +2756,14 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				}
 			}
 			if int64(1) >= int64(state_8) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 			}
 			row_253 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 			if sequence_12 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 			}
 			if state_9 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 			}
 			r_254 := ar.F64w(state_9)
 			r_255 := ar.F64w(state_9)
@@ -2807,16 +2806,16 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				}
 			}
 			if int64(0) >= int64(state_8) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
 			}
 			if sequence_12 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 			}
 			c_269 := ar.F64w(len(state_7))
 			copy(c_269, state_7)
 			copy(c_269[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_256)
 			if int64(1) >= int64(state_8) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 			}
 			copy(c_269[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_254)
 			n_270 := int(max(x_202, 0)) + 1
@@ -2907,35 +2906,35 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			var d_358 int = 0
 			var rs_359 int = 0
 			for i_360 := 0; i_360 < n_270; i_360++ {
-				mark_361 := ar.mark()
+				mark_361 := ar.Mark()
 				if i_360 > 0 {
 					k_362 := int64(i_360 - 1)
 					x_363 := k_362 + int64(1)
 					x_364 := int64(2) * x_363
 					if x_364 < 0 || x_364 >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_364, mainparams_2))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_364, mainparams_2))
 					}
 					row_365 := mainparams_1[int(x_364)*mainparams_3 : (int(x_364)+1)*mainparams_3]
 					x_366 := x_364 + int64(1)
 					if x_366 < 0 || x_366 >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_366, mainparams_2))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_366, mainparams_2))
 					}
 					row_367 := mainparams_1[int(x_366)*mainparams_3 : (int(x_366)+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
 					n_368 := int(n_15) - int(int64(0))
 					s_369 := row_365[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 					if n_368 != st_272 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_272})+" and "+runtime.ShapeString([]int{n_368}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_272})+" and "+runtime.ShapeString([]int{n_368}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
 					n_370 := int(n_15) - int(int64(0))
 					s_371 := row_367[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 					if n_370 != st_272 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_272})+" and "+runtime.ShapeString([]int{n_370}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_272})+" and "+runtime.ShapeString([]int{n_370}))
 					}
 					r_372 := ar.F64w(st_272)
 					st_271 = st_271[:len(r_372)]
@@ -2945,25 +2944,25 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						r_372[i_373] = (runtime.Sigmoid(((st_271[i_373] * s_369[i_373]) + s_371[i_373])))
 					}
 					if x_364 < 0 || x_364 >= int64(st_274) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_364, st_274))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_364, st_274))
 					}
 					row_375 := st_273[int(x_364)*st_275 : (int(x_364)+1)*st_275]
 					x_376 := int64(2) * n_15
 					if n_15 < 0 || x_376 < n_15 || x_376 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_376, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_376, mainparams_3))
 					}
 					n_377 := int(x_376) - int(n_15)
 					s_378 := row_365[int(n_15)*1 : int(x_376)*1 : int(x_376)*1]
 					if n_377 != st_275 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_275})+" and "+runtime.ShapeString([]int{n_377}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_275})+" and "+runtime.ShapeString([]int{n_377}))
 					}
 					if n_15 < 0 || x_376 < n_15 || x_376 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_376, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_376, mainparams_3))
 					}
 					n_379 := int(x_376) - int(n_15)
 					s_380 := row_367[int(n_15)*1 : int(x_376)*1 : int(x_376)*1]
 					if n_379 != st_275 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_275})+" and "+runtime.ShapeString([]int{n_379}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_275})+" and "+runtime.ShapeString([]int{n_379}))
 					}
 					r_381 := ar.F64w(st_275)
 					row_375 = row_375[:len(r_381)]
@@ -2974,20 +2973,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					}
 					x_384 := int64(3) * n_15
 					if x_376 < 0 || x_384 < x_376 || x_384 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_376, x_384, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_376, x_384, mainparams_3))
 					}
 					n_385 := int(x_384) - int(x_376)
 					s_386 := row_365[int(x_376)*1 : int(x_384)*1 : int(x_384)*1]
 					if n_385 != st_272 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_272})+" and "+runtime.ShapeString([]int{n_385}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_272})+" and "+runtime.ShapeString([]int{n_385}))
 					}
 					if x_376 < 0 || x_384 < x_376 || x_384 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_376, x_384, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_376, x_384, mainparams_3))
 					}
 					n_387 := int(x_384) - int(x_376)
 					s_388 := row_367[int(x_376)*1 : int(x_384)*1 : int(x_384)*1]
 					if n_387 != st_272 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_272})+" and "+runtime.ShapeString([]int{n_387}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_272})+" and "+runtime.ShapeString([]int{n_387}))
 					}
 					r_389 := ar.F64w(st_272)
 					st_271 = st_271[:len(r_389)]
@@ -2998,20 +2997,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					}
 					x_392 := int64(4) * n_15
 					if x_384 < 0 || x_392 < x_384 || x_392 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_384, x_392, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_384, x_392, mainparams_3))
 					}
 					n_393 := int(x_392) - int(x_384)
 					s_394 := row_365[int(x_384)*1 : int(x_392)*1 : int(x_392)*1]
 					if n_393 != st_275 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_275})+" and "+runtime.ShapeString([]int{n_393}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_275})+" and "+runtime.ShapeString([]int{n_393}))
 					}
 					if x_384 < 0 || x_392 < x_384 || x_392 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_384, x_392, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_384, x_392, mainparams_3))
 					}
 					n_395 := int(x_392) - int(x_384)
 					s_396 := row_367[int(x_384)*1 : int(x_392)*1 : int(x_392)*1]
 					if n_395 != st_275 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_275})+" and "+runtime.ShapeString([]int{n_395}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_275})+" and "+runtime.ShapeString([]int{n_395}))
 					}
 					r_397 := ar.F64w(st_275)
 					row_375 = row_375[:len(r_397)]
@@ -3021,14 +3020,14 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						r_397[i_398] = (math.Tanh(((row_375[i_398] * s_394[i_398]) + s_396[i_398])))
 					}
 					if x_366 < 0 || x_366 >= int64(st_274) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_366, st_274))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_366, st_274))
 					}
 					row_400 := st_273[int(x_366)*st_275 : (int(x_366)+1)*st_275]
 					if st_272 != st_275 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_275})+" and "+runtime.ShapeString([]int{st_272}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_275})+" and "+runtime.ShapeString([]int{st_272}))
 					}
 					if st_275 != st_272 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_272})+" and "+runtime.ShapeString([]int{st_275}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_272})+" and "+runtime.ShapeString([]int{st_275}))
 					}
 					r_401 := ar.F64w(st_275)
 					r_402 := ar.F64w(st_275)
@@ -3050,16 +3049,16 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						r_403[i_404] = e_408
 					}
 					if x_364 < 0 || x_364 >= int64(st_274) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_364, st_274))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(x_364, st_274))
 					}
 					if st_272 != st_275 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_272})+"; elements have shape "+runtime.ShapeString([]int{st_275}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_272})+"; elements have shape "+runtime.ShapeString([]int{st_275}))
 					}
 					c_409 := ar.F64w(len(st_273))
 					copy(c_409, st_273)
 					copy(c_409[int(x_364)*st_275:(int(x_364)+1)*st_275], r_403)
 					if x_366 < 0 || x_366 >= int64(st_274) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_366, st_274))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(x_366, st_274))
 					}
 					copy(c_409[int(x_366)*st_275:(int(x_366)+1)*st_275], r_401)
 					st_271, st_273, st_277, st_278, st_279, st_280, st_281, st_282, st_283, st_284, st_285, st_286, st_287, st_288, st_289, st_290, st_291, st_292, st_293, st_294, st_295, st_296, st_297, st_298, st_299, st_300, st_301, st_302, st_303, st_304, st_305, st_306, st_307 = r_403, c_409, st_275, r_402, st_275, r_389, st_272, r_397, st_275, r_381, st_275, r_372, st_272, row_400, st_275, row_367, mainparams_3, s_394, n_393, row_375, st_275, row_365, mainparams_3, s_386, n_385, st_271, st_272, s_378, n_377, row_375, st_275, s_369, n_368
@@ -3069,22 +3068,22 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_314 = d_313
 					tot_410, err_411 := runtime.MulSize(n_270, rs_314)
 					if err_411 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_411)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_411)
 					}
 					_ = tot_410
 				} else if st_277 != d_313 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_277})+", element 0 has shape "+runtime.ShapeString([]int{d_313}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_277})+", element 0 has shape "+runtime.ShapeString([]int{d_313}))
 				}
 				if i_360 == 0 {
 					d_316 = st_279
 					rs_317 = d_316
 					tot_412, err_413 := runtime.MulSize(n_270, rs_317)
 					if err_413 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_413)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_413)
 					}
 					a_315 = ar.F64w(tot_412)
 				} else if st_279 != d_316 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_279})+", element 0 has shape "+runtime.ShapeString([]int{d_316}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_279})+", element 0 has shape "+runtime.ShapeString([]int{d_316}))
 				}
 				copy(a_315[i_360*rs_317:(i_360+1)*rs_317], st_278)
 				if i_360 == 0 {
@@ -3092,11 +3091,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_320 = d_319
 					tot_414, err_415 := runtime.MulSize(n_270, rs_320)
 					if err_415 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_415)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_415)
 					}
 					a_318 = ar.F64w(tot_414)
 				} else if st_281 != d_319 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_281})+", element 0 has shape "+runtime.ShapeString([]int{d_319}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_281})+", element 0 has shape "+runtime.ShapeString([]int{d_319}))
 				}
 				copy(a_318[i_360*rs_320:(i_360+1)*rs_320], st_280)
 				if i_360 == 0 {
@@ -3104,11 +3103,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_323 = d_322
 					tot_416, err_417 := runtime.MulSize(n_270, rs_323)
 					if err_417 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_417)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_417)
 					}
 					a_321 = ar.F64w(tot_416)
 				} else if st_283 != d_322 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_283})+", element 0 has shape "+runtime.ShapeString([]int{d_322}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_283})+", element 0 has shape "+runtime.ShapeString([]int{d_322}))
 				}
 				copy(a_321[i_360*rs_323:(i_360+1)*rs_323], st_282)
 				if i_360 == 0 {
@@ -3116,11 +3115,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_326 = d_325
 					tot_418, err_419 := runtime.MulSize(n_270, rs_326)
 					if err_419 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_419)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_419)
 					}
 					a_324 = ar.F64w(tot_418)
 				} else if st_285 != d_325 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_285})+", element 0 has shape "+runtime.ShapeString([]int{d_325}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_285})+", element 0 has shape "+runtime.ShapeString([]int{d_325}))
 				}
 				copy(a_324[i_360*rs_326:(i_360+1)*rs_326], st_284)
 				if i_360 == 0 {
@@ -3128,11 +3127,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_329 = d_328
 					tot_420, err_421 := runtime.MulSize(n_270, rs_329)
 					if err_421 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_421)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_421)
 					}
 					a_327 = ar.F64w(tot_420)
 				} else if st_287 != d_328 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_287})+", element 0 has shape "+runtime.ShapeString([]int{d_328}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_287})+", element 0 has shape "+runtime.ShapeString([]int{d_328}))
 				}
 				copy(a_327[i_360*rs_329:(i_360+1)*rs_329], st_286)
 				if i_360 == 0 {
@@ -3140,11 +3139,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_332 = d_331
 					tot_422, err_423 := runtime.MulSize(n_270, rs_332)
 					if err_423 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_423)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_423)
 					}
 					a_330 = ar.F64w(tot_422)
 				} else if st_289 != d_331 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_289})+", element 0 has shape "+runtime.ShapeString([]int{d_331}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_289})+", element 0 has shape "+runtime.ShapeString([]int{d_331}))
 				}
 				copy(a_330[i_360*rs_332:(i_360+1)*rs_332], st_288)
 				if i_360 == 0 {
@@ -3152,11 +3151,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_335 = d_334
 					tot_424, err_425 := runtime.MulSize(n_270, rs_335)
 					if err_425 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_425)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_425)
 					}
 					a_333 = ar.F64w(tot_424)
 				} else if st_291 != d_334 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_291})+", element 0 has shape "+runtime.ShapeString([]int{d_334}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_291})+", element 0 has shape "+runtime.ShapeString([]int{d_334}))
 				}
 				copy(a_333[i_360*rs_335:(i_360+1)*rs_335], st_290)
 				if i_360 == 0 {
@@ -3164,11 +3163,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_338 = d_337
 					tot_426, err_427 := runtime.MulSize(n_270, rs_338)
 					if err_427 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_427)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_427)
 					}
 					a_336 = ar.F64w(tot_426)
 				} else if st_293 != d_337 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_293})+", element 0 has shape "+runtime.ShapeString([]int{d_337}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_293})+", element 0 has shape "+runtime.ShapeString([]int{d_337}))
 				}
 				copy(a_336[i_360*rs_338:(i_360+1)*rs_338], st_292)
 				if i_360 == 0 {
@@ -3176,11 +3175,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_341 = d_340
 					tot_428, err_429 := runtime.MulSize(n_270, rs_341)
 					if err_429 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_429)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_429)
 					}
 					a_339 = ar.F64w(tot_428)
 				} else if st_295 != d_340 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_295})+", element 0 has shape "+runtime.ShapeString([]int{d_340}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_295})+", element 0 has shape "+runtime.ShapeString([]int{d_340}))
 				}
 				copy(a_339[i_360*rs_341:(i_360+1)*rs_341], st_294)
 				if i_360 == 0 {
@@ -3188,11 +3187,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_344 = d_343
 					tot_430, err_431 := runtime.MulSize(n_270, rs_344)
 					if err_431 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_431)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_431)
 					}
 					a_342 = ar.F64w(tot_430)
 				} else if st_297 != d_343 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_297})+", element 0 has shape "+runtime.ShapeString([]int{d_343}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_297})+", element 0 has shape "+runtime.ShapeString([]int{d_343}))
 				}
 				copy(a_342[i_360*rs_344:(i_360+1)*rs_344], st_296)
 				if i_360 == 0 {
@@ -3200,11 +3199,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_347 = d_346
 					tot_432, err_433 := runtime.MulSize(n_270, rs_347)
 					if err_433 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_433)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_433)
 					}
 					a_345 = ar.F64w(tot_432)
 				} else if st_299 != d_346 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_299})+", element 0 has shape "+runtime.ShapeString([]int{d_346}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_299})+", element 0 has shape "+runtime.ShapeString([]int{d_346}))
 				}
 				copy(a_345[i_360*rs_347:(i_360+1)*rs_347], st_298)
 				if i_360 == 0 {
@@ -3212,11 +3211,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_350 = d_349
 					tot_434, err_435 := runtime.MulSize(n_270, rs_350)
 					if err_435 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_435)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_435)
 					}
 					a_348 = ar.F64w(tot_434)
 				} else if st_301 != d_349 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_301})+", element 0 has shape "+runtime.ShapeString([]int{d_349}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_301})+", element 0 has shape "+runtime.ShapeString([]int{d_349}))
 				}
 				copy(a_348[i_360*rs_350:(i_360+1)*rs_350], st_300)
 				if i_360 == 0 {
@@ -3224,11 +3223,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_353 = d_352
 					tot_436, err_437 := runtime.MulSize(n_270, rs_353)
 					if err_437 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_437)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_437)
 					}
 					a_351 = ar.F64w(tot_436)
 				} else if st_303 != d_352 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_303})+", element 0 has shape "+runtime.ShapeString([]int{d_352}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_303})+", element 0 has shape "+runtime.ShapeString([]int{d_352}))
 				}
 				copy(a_351[i_360*rs_353:(i_360+1)*rs_353], st_302)
 				if i_360 == 0 {
@@ -3236,11 +3235,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_356 = d_355
 					tot_438, err_439 := runtime.MulSize(n_270, rs_356)
 					if err_439 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_439)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_439)
 					}
 					a_354 = ar.F64w(tot_438)
 				} else if st_305 != d_355 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_305})+", element 0 has shape "+runtime.ShapeString([]int{d_355}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_305})+", element 0 has shape "+runtime.ShapeString([]int{d_355}))
 				}
 				copy(a_354[i_360*rs_356:(i_360+1)*rs_356], st_304)
 				if i_360 == 0 {
@@ -3248,11 +3247,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_359 = d_358
 					tot_440, err_441 := runtime.MulSize(n_270, rs_359)
 					if err_441 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_441)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_441)
 					}
 					a_357 = ar.F64w(tot_440)
 				} else if st_307 != d_358 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_307})+", element 0 has shape "+runtime.ShapeString([]int{d_358}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_360)+" has shape "+runtime.ShapeString([]int{st_307})+", element 0 has shape "+runtime.ShapeString([]int{d_358}))
 				}
 				copy(a_357[i_360*rs_359:(i_360+1)*rs_359], st_306)
 				st_278 = a_315[i_360*rs_317 : (i_360+1)*rs_317]
@@ -3275,14 +3274,14 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					st_271 = buf_442
 					copy(buf_443, st_273)
 					st_273 = buf_443
-					ar.release(mark_361)
+					ar.Release(mark_361)
 				}
 			}
 			c_143, c_144, c_145, c_146, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201 = st_271, n_270, st_272, st_273, n_270, st_274, st_275, n_270, d_313, a_315, n_270, d_316, a_318, n_270, d_319, a_321, n_270, d_322, a_324, n_270, d_325, a_327, n_270, d_328, a_330, n_270, d_331, a_333, n_270, d_334, a_336, n_270, d_337, a_339, n_270, d_340, a_342, n_270, d_343, a_345, n_270, d_346, a_348, n_270, d_349, a_351, n_270, d_352, a_354, n_270, d_355, a_357, n_270, d_358, n_270, 0, n_270, 0, 0
 		} else {
 			n_444, err_445 := runtime.CheckSize(int64(0))
 			if err_445 != nil {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_445)
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_445)
 			}
 			var d_446 int = 0
 			var rs_447 int = 0
@@ -3337,31 +3336,31 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			var d_496 int = 0
 			var rs_497 int = 0
 			for i_498 := 0; i_498 < n_444; i_498++ {
-				mark_499 := ar.mark()
+				mark_499 := ar.Mark()
 				_ = int64(i_498)
 				if int64(0) >= int64(mainparams_2) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 				}
 				row_501 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 				if int64(1) >= int64(mainparams_2) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 				}
 				row_502 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
 				n_503 := int(n_15) - int(int64(0))
 				s_504 := row_501[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 				if n_503 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_503}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_503}))
 				}
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
 				n_505 := int(n_15) - int(int64(0))
 				s_506 := row_502[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 				if n_505 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_505}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_505}))
 				}
 				r_507 := ar.F64w(sequence_12)
 				r_133 = r_133[:len(r_507)]
@@ -3371,25 +3370,25 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					r_507[i_508] = (runtime.Sigmoid(((r_133[i_508] * s_504[i_508]) + s_506[i_508])))
 				}
 				if int64(0) >= int64(state_8) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 				}
 				row_510 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
 				x_511 := int64(2) * n_15
 				if n_15 < 0 || x_511 < n_15 || x_511 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_511, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_511, mainparams_3))
 				}
 				n_512 := int(x_511) - int(n_15)
 				s_513 := row_501[int(n_15)*1 : int(x_511)*1 : int(x_511)*1]
 				if n_512 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_512}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_512}))
 				}
 				if n_15 < 0 || x_511 < n_15 || x_511 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_511, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_511, mainparams_3))
 				}
 				n_514 := int(x_511) - int(n_15)
 				s_515 := row_502[int(n_15)*1 : int(x_511)*1 : int(x_511)*1]
 				if n_514 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_514}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_514}))
 				}
 				r_516 := ar.F64w(state_9)
 				row_510 = row_510[:len(r_516)]
@@ -3400,20 +3399,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				}
 				x_519 := int64(3) * n_15
 				if x_511 < 0 || x_519 < x_511 || x_519 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_511, x_519, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_511, x_519, mainparams_3))
 				}
 				n_520 := int(x_519) - int(x_511)
 				s_521 := row_501[int(x_511)*1 : int(x_519)*1 : int(x_519)*1]
 				if n_520 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_520}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_520}))
 				}
 				if x_511 < 0 || x_519 < x_511 || x_519 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_511, x_519, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_511, x_519, mainparams_3))
 				}
 				n_522 := int(x_519) - int(x_511)
 				s_523 := row_502[int(x_511)*1 : int(x_519)*1 : int(x_519)*1]
 				if n_522 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_522}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_522}))
 				}
 				r_524 := ar.F64w(sequence_12)
 				r_133 = r_133[:len(r_524)]
@@ -3424,20 +3423,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				}
 				x_527 := int64(4) * n_15
 				if x_519 < 0 || x_527 < x_519 || x_527 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_519, x_527, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_519, x_527, mainparams_3))
 				}
 				n_528 := int(x_527) - int(x_519)
 				s_529 := row_501[int(x_519)*1 : int(x_527)*1 : int(x_527)*1]
 				if n_528 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_528}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_528}))
 				}
 				if x_519 < 0 || x_527 < x_519 || x_527 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_519, x_527, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_519, x_527, mainparams_3))
 				}
 				n_530 := int(x_527) - int(x_519)
 				s_531 := row_502[int(x_519)*1 : int(x_527)*1 : int(x_527)*1]
 				if n_530 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_530}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_530}))
 				}
 				r_532 := ar.F64w(state_9)
 				row_510 = row_510[:len(r_532)]
@@ -3447,14 +3446,14 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					r_532[i_533] = (math.Tanh(((row_510[i_533] * s_529[i_533]) + s_531[i_533])))
 				}
 				if int64(1) >= int64(state_8) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 				}
 				row_535 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 				if sequence_12 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 				}
 				if state_9 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
 				r_536 := ar.F64w(state_9)
 				r_537 := ar.F64w(state_9)
@@ -3476,16 +3475,16 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					r_538[i_539] = e_543
 				}
 				if int64(0) >= int64(state_8) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
 				}
 				if sequence_12 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 				}
 				c_544 := ar.F64w(len(state_7))
 				copy(c_544, state_7)
 				copy(c_544[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_538)
 				if int64(1) >= int64(state_8) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 				}
 				copy(c_544[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_536)
 				if i_498 == 0 {
@@ -3493,44 +3492,44 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_447 = d_446
 					tot_545, err_546 := runtime.MulSize(n_444, rs_447)
 					if err_546 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_546)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_546)
 					}
 					_ = tot_545
 				} else if sequence_12 != d_446 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_446}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_446}))
 				}
 				if i_498 == 0 {
 					d_448, d_449 = state_8, state_9
 					rs_450 = d_448 * d_449
 					tot_547, err_548 := runtime.MulSize(n_444, rs_450)
 					if err_548 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_548)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_548)
 					}
 					_ = tot_547
 				} else if state_8 != d_448 || state_9 != d_449 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_448, d_449}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_448, d_449}))
 				}
 				if i_498 == 0 {
 					d_451 = state_9
 					rs_452 = d_451
 					tot_549, err_550 := runtime.MulSize(n_444, rs_452)
 					if err_550 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_550)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_550)
 					}
 					_ = tot_549
 				} else if state_9 != d_451 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_451}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_451}))
 				}
 				if i_498 == 0 {
 					d_454 = state_9
 					rs_455 = d_454
 					tot_551, err_552 := runtime.MulSize(n_444, rs_455)
 					if err_552 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_552)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_552)
 					}
 					a_453 = ar.F64w(tot_551)
 				} else if state_9 != d_454 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_454}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_454}))
 				}
 				copy(a_453[i_498*rs_455:(i_498+1)*rs_455], r_537)
 				if i_498 == 0 {
@@ -3538,11 +3537,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_458 = d_457
 					tot_553, err_554 := runtime.MulSize(n_444, rs_458)
 					if err_554 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_554)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_554)
 					}
 					a_456 = ar.F64w(tot_553)
 				} else if sequence_12 != d_457 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_457}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_457}))
 				}
 				copy(a_456[i_498*rs_458:(i_498+1)*rs_458], r_524)
 				if i_498 == 0 {
@@ -3550,11 +3549,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_461 = d_460
 					tot_555, err_556 := runtime.MulSize(n_444, rs_461)
 					if err_556 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_556)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_556)
 					}
 					a_459 = ar.F64w(tot_555)
 				} else if state_9 != d_460 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_460}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_460}))
 				}
 				copy(a_459[i_498*rs_461:(i_498+1)*rs_461], r_532)
 				if i_498 == 0 {
@@ -3562,11 +3561,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_464 = d_463
 					tot_557, err_558 := runtime.MulSize(n_444, rs_464)
 					if err_558 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_558)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_558)
 					}
 					a_462 = ar.F64w(tot_557)
 				} else if state_9 != d_463 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_463}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_463}))
 				}
 				copy(a_462[i_498*rs_464:(i_498+1)*rs_464], r_516)
 				if i_498 == 0 {
@@ -3574,11 +3573,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_467 = d_466
 					tot_559, err_560 := runtime.MulSize(n_444, rs_467)
 					if err_560 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_560)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_560)
 					}
 					a_465 = ar.F64w(tot_559)
 				} else if sequence_12 != d_466 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_466}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_466}))
 				}
 				copy(a_465[i_498*rs_467:(i_498+1)*rs_467], r_507)
 				if i_498 == 0 {
@@ -3586,11 +3585,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_470 = d_469
 					tot_561, err_562 := runtime.MulSize(n_444, rs_470)
 					if err_562 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_562)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_562)
 					}
 					a_468 = ar.F64w(tot_561)
 				} else if state_9 != d_469 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_469}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_469}))
 				}
 				copy(a_468[i_498*rs_470:(i_498+1)*rs_470], row_535)
 				if i_498 == 0 {
@@ -3598,11 +3597,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_473 = d_472
 					tot_563, err_564 := runtime.MulSize(n_444, rs_473)
 					if err_564 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_564)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_564)
 					}
 					a_471 = ar.F64w(tot_563)
 				} else if mainparams_3 != d_472 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_472}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_472}))
 				}
 				copy(a_471[i_498*rs_473:(i_498+1)*rs_473], row_502)
 				if i_498 == 0 {
@@ -3610,11 +3609,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_476 = d_475
 					tot_565, err_566 := runtime.MulSize(n_444, rs_476)
 					if err_566 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_566)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_566)
 					}
 					a_474 = ar.F64w(tot_565)
 				} else if n_528 != d_475 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{n_528})+", element 0 has shape "+runtime.ShapeString([]int{d_475}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{n_528})+", element 0 has shape "+runtime.ShapeString([]int{d_475}))
 				}
 				copy(a_474[i_498*rs_476:(i_498+1)*rs_476], s_529)
 				if i_498 == 0 {
@@ -3622,11 +3621,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_479 = d_478
 					tot_567, err_568 := runtime.MulSize(n_444, rs_479)
 					if err_568 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_568)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_568)
 					}
 					a_477 = ar.F64w(tot_567)
 				} else if state_9 != d_478 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_478}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_478}))
 				}
 				copy(a_477[i_498*rs_479:(i_498+1)*rs_479], row_510)
 				if i_498 == 0 {
@@ -3634,11 +3633,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_482 = d_481
 					tot_569, err_570 := runtime.MulSize(n_444, rs_482)
 					if err_570 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_570)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_570)
 					}
 					a_480 = ar.F64w(tot_569)
 				} else if mainparams_3 != d_481 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_481}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_481}))
 				}
 				copy(a_480[i_498*rs_482:(i_498+1)*rs_482], row_501)
 				if i_498 == 0 {
@@ -3646,11 +3645,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_485 = d_484
 					tot_571, err_572 := runtime.MulSize(n_444, rs_485)
 					if err_572 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_572)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_572)
 					}
 					a_483 = ar.F64w(tot_571)
 				} else if n_520 != d_484 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{n_520})+", element 0 has shape "+runtime.ShapeString([]int{d_484}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{n_520})+", element 0 has shape "+runtime.ShapeString([]int{d_484}))
 				}
 				copy(a_483[i_498*rs_485:(i_498+1)*rs_485], s_521)
 				if i_498 == 0 {
@@ -3658,11 +3657,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_488 = d_487
 					tot_573, err_574 := runtime.MulSize(n_444, rs_488)
 					if err_574 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_574)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_574)
 					}
 					a_486 = ar.F64w(tot_573)
 				} else if sequence_12 != d_487 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_487}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_487}))
 				}
 				copy(a_486[i_498*rs_488:(i_498+1)*rs_488], r_133)
 				if i_498 == 0 {
@@ -3670,11 +3669,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_491 = d_490
 					tot_575, err_576 := runtime.MulSize(n_444, rs_491)
 					if err_576 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_576)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_576)
 					}
 					a_489 = ar.F64w(tot_575)
 				} else if n_512 != d_490 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{n_512})+", element 0 has shape "+runtime.ShapeString([]int{d_490}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{n_512})+", element 0 has shape "+runtime.ShapeString([]int{d_490}))
 				}
 				copy(a_489[i_498*rs_491:(i_498+1)*rs_491], s_513)
 				if i_498 == 0 {
@@ -3682,11 +3681,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_494 = d_493
 					tot_577, err_578 := runtime.MulSize(n_444, rs_494)
 					if err_578 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_578)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_578)
 					}
 					a_492 = ar.F64w(tot_577)
 				} else if state_9 != d_493 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_493}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_493}))
 				}
 				copy(a_492[i_498*rs_494:(i_498+1)*rs_494], row_510)
 				if i_498 == 0 {
@@ -3694,15 +3693,15 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_497 = d_496
 					tot_579, err_580 := runtime.MulSize(n_444, rs_497)
 					if err_580 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_580)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_580)
 					}
 					a_495 = ar.F64w(tot_579)
 				} else if n_503 != d_496 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{n_503})+", element 0 has shape "+runtime.ShapeString([]int{d_496}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_498)+" has shape "+runtime.ShapeString([]int{n_503})+", element 0 has shape "+runtime.ShapeString([]int{d_496}))
 				}
 				copy(a_495[i_498*rs_497:(i_498+1)*rs_497], s_504)
 				if i_498 > 0 {
-					ar.release(mark_499)
+					ar.Release(mark_499)
 				}
 			}
 			c_144, c_145, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201 = n_444, d_446, n_444, d_448, d_449, n_444, d_451, a_453, n_444, d_454, a_456, n_444, d_457, a_459, n_444, d_460, a_462, n_444, d_463, a_465, n_444, d_466, a_468, n_444, d_469, a_471, n_444, d_472, a_474, n_444, d_475, a_477, n_444, d_478, a_480, n_444, d_481, a_483, n_444, d_484, a_486, n_444, d_487, a_489, n_444, d_490, a_492, n_444, d_493, a_495, n_444, d_496, n_444, 0, n_444, 0, 0
@@ -3715,7 +3714,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		if x_142 {
 			x_586 := x_141 - int64(1)
 			if x_586 < 0 || x_586 >= int64(c_144) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_586, c_144))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_586, c_144))
 			}
 			_ = c_152[int(x_586)*c_154 : (int(x_586)+1)*c_154]
 			_ = c_155[int(x_586)*c_157 : (int(x_586)+1)*c_157]
@@ -3737,18 +3736,18 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			c_581, c_582, c_583, c_584, c_585 = r_133, sequence_12, state_7, state_8, state_9
 		}
 		if int64(1) >= int64(extraparams_5) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 		}
 		row_602 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
 		if extraparams_6 != c_582 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_582})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_582})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
 		if int64(2) >= int64(extraparams_5) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 		}
 		row_603 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
 		if extraparams_6 != c_582 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_582})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_582})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
 		r_604 := ar.F64w(c_582)
 		r_605 := ar.F64w(c_582)
@@ -3782,12 +3781,12 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		s_616 := runtime.Sum(r_605)
 		x_617 := s_616 + 2.0
 		if int64(1) >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(int64(1), sequence_11))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:96:33", runtime.CheckIndex(int64(1), sequence_11))
 		}
 		row_618 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
 		x_619 := math.Log(x_617)
 		if c_582 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_582}))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_582}))
 		}
 		r_620 := ar.F64w(sequence_12)
 		row_618 = row_618[:len(r_620)]
@@ -3971,20 +3970,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		var d_806 int = 0
 		var rs_807 int = 0
 		for i_808 := 0; i_808 < n_628; i_808++ {
-			mark_809 := ar.mark()
+			mark_809 := ar.Mark()
 			if i_808 > 0 {
 				k_810 := int64(i_808 - 1)
 				x_811 := k_810 + int64(1)
 				if x_811 < 0 || x_811 >= int64(sequence_11) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_811, sequence_11))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:43", runtime.CheckIndex(x_811, sequence_11))
 				}
 				row_812 := sequence_10[int(x_811)*sequence_12 : (int(x_811)+1)*sequence_12]
 				if int64(0) >= int64(extraparams_5) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 				}
 				row_813 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 				if extraparams_6 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
 				r_814 := ar.F64w(sequence_12)
 				row_812 = row_812[:len(r_814)]
@@ -4057,28 +4056,28 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if x_819 {
 					x_879 := x_818 - int64(1)
 					if int64(0) >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 					}
 					row_880 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 					if int64(1) >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 					}
 					row_881 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
 					n_882 := int(n_15) - int(int64(0))
 					s_883 := row_880[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 					if n_882 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_882}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_882}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
 					n_884 := int(n_15) - int(int64(0))
 					s_885 := row_881[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 					if n_884 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_884}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_884}))
 					}
 					r_886 := ar.F64w(sequence_12)
 					r_814 = r_814[:len(r_886)]
@@ -4088,25 +4087,25 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						r_886[i_887] = (runtime.Sigmoid(((r_814[i_887] * s_883[i_887]) + s_885[i_887])))
 					}
 					if int64(0) >= int64(st_630) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_630))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), st_630))
 					}
 					row_889 := st_629[int(int64(0))*st_631 : (int(int64(0))+1)*st_631]
 					x_890 := int64(2) * n_15
 					if n_15 < 0 || x_890 < n_15 || x_890 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_890, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_890, mainparams_3))
 					}
 					n_891 := int(x_890) - int(n_15)
 					s_892 := row_880[int(n_15)*1 : int(x_890)*1 : int(x_890)*1]
 					if n_891 != st_631 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_631})+" and "+runtime.ShapeString([]int{n_891}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_631})+" and "+runtime.ShapeString([]int{n_891}))
 					}
 					if n_15 < 0 || x_890 < n_15 || x_890 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_890, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_890, mainparams_3))
 					}
 					n_893 := int(x_890) - int(n_15)
 					s_894 := row_881[int(n_15)*1 : int(x_890)*1 : int(x_890)*1]
 					if n_893 != st_631 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_631})+" and "+runtime.ShapeString([]int{n_893}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_631})+" and "+runtime.ShapeString([]int{n_893}))
 					}
 					r_895 := ar.F64w(st_631)
 					row_889 = row_889[:len(r_895)]
@@ -4117,20 +4116,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					}
 					x_898 := int64(3) * n_15
 					if x_890 < 0 || x_898 < x_890 || x_898 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_890, x_898, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_890, x_898, mainparams_3))
 					}
 					n_899 := int(x_898) - int(x_890)
 					s_900 := row_880[int(x_890)*1 : int(x_898)*1 : int(x_898)*1]
 					if n_899 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_899}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_899}))
 					}
 					if x_890 < 0 || x_898 < x_890 || x_898 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_890, x_898, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_890, x_898, mainparams_3))
 					}
 					n_901 := int(x_898) - int(x_890)
 					s_902 := row_881[int(x_890)*1 : int(x_898)*1 : int(x_898)*1]
 					if n_901 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_901}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_901}))
 					}
 					r_903 := ar.F64w(sequence_12)
 					r_814 = r_814[:len(r_903)]
@@ -4141,20 +4140,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					}
 					x_906 := int64(4) * n_15
 					if x_898 < 0 || x_906 < x_898 || x_906 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_898, x_906, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_898, x_906, mainparams_3))
 					}
 					n_907 := int(x_906) - int(x_898)
 					s_908 := row_880[int(x_898)*1 : int(x_906)*1 : int(x_906)*1]
 					if n_907 != st_631 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_631})+" and "+runtime.ShapeString([]int{n_907}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_631})+" and "+runtime.ShapeString([]int{n_907}))
 					}
 					if x_898 < 0 || x_906 < x_898 || x_906 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_898, x_906, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_898, x_906, mainparams_3))
 					}
 					n_909 := int(x_906) - int(x_898)
 					s_910 := row_881[int(x_898)*1 : int(x_906)*1 : int(x_906)*1]
 					if n_909 != st_631 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_631})+" and "+runtime.ShapeString([]int{n_909}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_631})+" and "+runtime.ShapeString([]int{n_909}))
 					}
 					r_911 := ar.F64w(st_631)
 					row_889 = row_889[:len(r_911)]
@@ -4164,14 +4163,14 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						r_911[i_912] = (math.Tanh(((row_889[i_912] * s_908[i_912]) + s_910[i_912])))
 					}
 					if int64(1) >= int64(st_630) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_630))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), st_630))
 					}
 					row_914 := st_629[int(int64(1))*st_631 : (int(int64(1))+1)*st_631]
 					if sequence_12 != st_631 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_631})+" and "+runtime.ShapeString([]int{sequence_12}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_631})+" and "+runtime.ShapeString([]int{sequence_12}))
 					}
 					if st_631 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_631}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_631}))
 					}
 					r_915 := ar.F64w(st_631)
 					r_916 := ar.F64w(st_631)
@@ -4193,16 +4192,16 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						r_917[i_918] = e_922
 					}
 					if int64(0) >= int64(st_630) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_630))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(int64(0), st_630))
 					}
 					if sequence_12 != st_631 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_631}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_631}))
 					}
 					c_923 := ar.F64w(len(st_629))
 					copy(c_923, st_629)
 					copy(c_923[int(int64(0))*st_631:(int(int64(0))+1)*st_631], r_917)
 					if int64(1) >= int64(st_630) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_630))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), st_630))
 					}
 					copy(c_923[int(int64(1))*st_631:(int(int64(1))+1)*st_631], r_915)
 					n_924 := int(max(x_879, 0)) + 1
@@ -4293,35 +4292,35 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					var d_1012 int = 0
 					var rs_1013 int = 0
 					for i_1014 := 0; i_1014 < n_924; i_1014++ {
-						mark_1015 := ar.mark()
+						mark_1015 := ar.Mark()
 						if i_1014 > 0 {
 							k_1016 := int64(i_1014 - 1)
 							x_1017 := k_1016 + int64(1)
 							x_1018 := int64(2) * x_1017
 							if x_1018 < 0 || x_1018 >= int64(mainparams_2) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1018, mainparams_2))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_1018, mainparams_2))
 							}
 							row_1019 := mainparams_1[int(x_1018)*mainparams_3 : (int(x_1018)+1)*mainparams_3]
 							x_1020 := x_1018 + int64(1)
 							if x_1020 < 0 || x_1020 >= int64(mainparams_2) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1020, mainparams_2))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_1020, mainparams_2))
 							}
 							row_1021 := mainparams_1[int(x_1020)*mainparams_3 : (int(x_1020)+1)*mainparams_3]
 							if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 							}
 							n_1022 := int(n_15) - int(int64(0))
 							s_1023 := row_1019[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 							if n_1022 != st_926 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_926})+" and "+runtime.ShapeString([]int{n_1022}))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_926})+" and "+runtime.ShapeString([]int{n_1022}))
 							}
 							if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 							}
 							n_1024 := int(n_15) - int(int64(0))
 							s_1025 := row_1021[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 							if n_1024 != st_926 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_926})+" and "+runtime.ShapeString([]int{n_1024}))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_926})+" and "+runtime.ShapeString([]int{n_1024}))
 							}
 							r_1026 := ar.F64w(st_926)
 							st_925 = st_925[:len(r_1026)]
@@ -4331,25 +4330,25 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 								r_1026[i_1027] = (runtime.Sigmoid(((st_925[i_1027] * s_1023[i_1027]) + s_1025[i_1027])))
 							}
 							if x_1018 < 0 || x_1018 >= int64(st_928) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1018, st_928))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_1018, st_928))
 							}
 							row_1029 := st_927[int(x_1018)*st_929 : (int(x_1018)+1)*st_929]
 							x_1030 := int64(2) * n_15
 							if n_15 < 0 || x_1030 < n_15 || x_1030 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1030, mainparams_3))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1030, mainparams_3))
 							}
 							n_1031 := int(x_1030) - int(n_15)
 							s_1032 := row_1019[int(n_15)*1 : int(x_1030)*1 : int(x_1030)*1]
 							if n_1031 != st_929 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_929})+" and "+runtime.ShapeString([]int{n_1031}))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_929})+" and "+runtime.ShapeString([]int{n_1031}))
 							}
 							if n_15 < 0 || x_1030 < n_15 || x_1030 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1030, mainparams_3))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1030, mainparams_3))
 							}
 							n_1033 := int(x_1030) - int(n_15)
 							s_1034 := row_1021[int(n_15)*1 : int(x_1030)*1 : int(x_1030)*1]
 							if n_1033 != st_929 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_929})+" and "+runtime.ShapeString([]int{n_1033}))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_929})+" and "+runtime.ShapeString([]int{n_1033}))
 							}
 							r_1035 := ar.F64w(st_929)
 							row_1029 = row_1029[:len(r_1035)]
@@ -4360,20 +4359,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							}
 							x_1038 := int64(3) * n_15
 							if x_1030 < 0 || x_1038 < x_1030 || x_1038 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1030, x_1038, mainparams_3))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1030, x_1038, mainparams_3))
 							}
 							n_1039 := int(x_1038) - int(x_1030)
 							s_1040 := row_1019[int(x_1030)*1 : int(x_1038)*1 : int(x_1038)*1]
 							if n_1039 != st_926 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_926})+" and "+runtime.ShapeString([]int{n_1039}))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_926})+" and "+runtime.ShapeString([]int{n_1039}))
 							}
 							if x_1030 < 0 || x_1038 < x_1030 || x_1038 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1030, x_1038, mainparams_3))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1030, x_1038, mainparams_3))
 							}
 							n_1041 := int(x_1038) - int(x_1030)
 							s_1042 := row_1021[int(x_1030)*1 : int(x_1038)*1 : int(x_1038)*1]
 							if n_1041 != st_926 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_926})+" and "+runtime.ShapeString([]int{n_1041}))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_926})+" and "+runtime.ShapeString([]int{n_1041}))
 							}
 							r_1043 := ar.F64w(st_926)
 							st_925 = st_925[:len(r_1043)]
@@ -4384,20 +4383,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							}
 							x_1046 := int64(4) * n_15
 							if x_1038 < 0 || x_1046 < x_1038 || x_1046 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1038, x_1046, mainparams_3))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1038, x_1046, mainparams_3))
 							}
 							n_1047 := int(x_1046) - int(x_1038)
 							s_1048 := row_1019[int(x_1038)*1 : int(x_1046)*1 : int(x_1046)*1]
 							if n_1047 != st_929 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_929})+" and "+runtime.ShapeString([]int{n_1047}))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_929})+" and "+runtime.ShapeString([]int{n_1047}))
 							}
 							if x_1038 < 0 || x_1046 < x_1038 || x_1046 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1038, x_1046, mainparams_3))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1038, x_1046, mainparams_3))
 							}
 							n_1049 := int(x_1046) - int(x_1038)
 							s_1050 := row_1021[int(x_1038)*1 : int(x_1046)*1 : int(x_1046)*1]
 							if n_1049 != st_929 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_929})+" and "+runtime.ShapeString([]int{n_1049}))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_929})+" and "+runtime.ShapeString([]int{n_1049}))
 							}
 							r_1051 := ar.F64w(st_929)
 							row_1029 = row_1029[:len(r_1051)]
@@ -4407,14 +4406,14 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 								r_1051[i_1052] = (math.Tanh(((row_1029[i_1052] * s_1048[i_1052]) + s_1050[i_1052])))
 							}
 							if x_1020 < 0 || x_1020 >= int64(st_928) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1020, st_928))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_1020, st_928))
 							}
 							row_1054 := st_927[int(x_1020)*st_929 : (int(x_1020)+1)*st_929]
 							if st_926 != st_929 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_929})+" and "+runtime.ShapeString([]int{st_926}))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_929})+" and "+runtime.ShapeString([]int{st_926}))
 							}
 							if st_929 != st_926 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_926})+" and "+runtime.ShapeString([]int{st_929}))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_926})+" and "+runtime.ShapeString([]int{st_929}))
 							}
 							r_1055 := ar.F64w(st_929)
 							r_1056 := ar.F64w(st_929)
@@ -4436,16 +4435,16 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 								r_1057[i_1058] = e_1062
 							}
 							if x_1018 < 0 || x_1018 >= int64(st_928) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1018, st_928))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(x_1018, st_928))
 							}
 							if st_926 != st_929 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_926})+"; elements have shape "+runtime.ShapeString([]int{st_929}))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_926})+"; elements have shape "+runtime.ShapeString([]int{st_929}))
 							}
 							c_1063 := ar.F64w(len(st_927))
 							copy(c_1063, st_927)
 							copy(c_1063[int(x_1018)*st_929:(int(x_1018)+1)*st_929], r_1057)
 							if x_1020 < 0 || x_1020 >= int64(st_928) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1020, st_928))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(x_1020, st_928))
 							}
 							copy(c_1063[int(x_1020)*st_929:(int(x_1020)+1)*st_929], r_1055)
 							st_925, st_927, st_931, st_932, st_933, st_934, st_935, st_936, st_937, st_938, st_939, st_940, st_941, st_942, st_943, st_944, st_945, st_946, st_947, st_948, st_949, st_950, st_951, st_952, st_953, st_954, st_955, st_956, st_957, st_958, st_959, st_960, st_961 = r_1057, c_1063, st_929, r_1056, st_929, r_1043, st_926, r_1051, st_929, r_1035, st_929, r_1026, st_926, row_1054, st_929, row_1021, mainparams_3, s_1048, n_1047, row_1029, st_929, row_1019, mainparams_3, s_1040, n_1039, st_925, st_926, s_1032, n_1031, row_1029, st_929, s_1023, n_1022
@@ -4455,22 +4454,22 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_968 = d_967
 							tot_1064, err_1065 := runtime.MulSize(n_924, rs_968)
 							if err_1065 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1065)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1065)
 							}
 							_ = tot_1064
 						} else if st_931 != d_967 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_931})+", element 0 has shape "+runtime.ShapeString([]int{d_967}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_931})+", element 0 has shape "+runtime.ShapeString([]int{d_967}))
 						}
 						if i_1014 == 0 {
 							d_970 = st_933
 							rs_971 = d_970
 							tot_1066, err_1067 := runtime.MulSize(n_924, rs_971)
 							if err_1067 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1067)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1067)
 							}
 							a_969 = ar.F64w(tot_1066)
 						} else if st_933 != d_970 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_933})+", element 0 has shape "+runtime.ShapeString([]int{d_970}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_933})+", element 0 has shape "+runtime.ShapeString([]int{d_970}))
 						}
 						copy(a_969[i_1014*rs_971:(i_1014+1)*rs_971], st_932)
 						if i_1014 == 0 {
@@ -4478,11 +4477,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_974 = d_973
 							tot_1068, err_1069 := runtime.MulSize(n_924, rs_974)
 							if err_1069 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1069)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1069)
 							}
 							a_972 = ar.F64w(tot_1068)
 						} else if st_935 != d_973 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_935})+", element 0 has shape "+runtime.ShapeString([]int{d_973}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_935})+", element 0 has shape "+runtime.ShapeString([]int{d_973}))
 						}
 						copy(a_972[i_1014*rs_974:(i_1014+1)*rs_974], st_934)
 						if i_1014 == 0 {
@@ -4490,11 +4489,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_977 = d_976
 							tot_1070, err_1071 := runtime.MulSize(n_924, rs_977)
 							if err_1071 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1071)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1071)
 							}
 							a_975 = ar.F64w(tot_1070)
 						} else if st_937 != d_976 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_937})+", element 0 has shape "+runtime.ShapeString([]int{d_976}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_937})+", element 0 has shape "+runtime.ShapeString([]int{d_976}))
 						}
 						copy(a_975[i_1014*rs_977:(i_1014+1)*rs_977], st_936)
 						if i_1014 == 0 {
@@ -4502,11 +4501,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_980 = d_979
 							tot_1072, err_1073 := runtime.MulSize(n_924, rs_980)
 							if err_1073 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1073)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1073)
 							}
 							a_978 = ar.F64w(tot_1072)
 						} else if st_939 != d_979 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_939})+", element 0 has shape "+runtime.ShapeString([]int{d_979}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_939})+", element 0 has shape "+runtime.ShapeString([]int{d_979}))
 						}
 						copy(a_978[i_1014*rs_980:(i_1014+1)*rs_980], st_938)
 						if i_1014 == 0 {
@@ -4514,11 +4513,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_983 = d_982
 							tot_1074, err_1075 := runtime.MulSize(n_924, rs_983)
 							if err_1075 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1075)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1075)
 							}
 							a_981 = ar.F64w(tot_1074)
 						} else if st_941 != d_982 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_941})+", element 0 has shape "+runtime.ShapeString([]int{d_982}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_941})+", element 0 has shape "+runtime.ShapeString([]int{d_982}))
 						}
 						copy(a_981[i_1014*rs_983:(i_1014+1)*rs_983], st_940)
 						if i_1014 == 0 {
@@ -4526,11 +4525,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_986 = d_985
 							tot_1076, err_1077 := runtime.MulSize(n_924, rs_986)
 							if err_1077 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1077)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1077)
 							}
 							a_984 = ar.F64w(tot_1076)
 						} else if st_943 != d_985 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_943})+", element 0 has shape "+runtime.ShapeString([]int{d_985}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_943})+", element 0 has shape "+runtime.ShapeString([]int{d_985}))
 						}
 						copy(a_984[i_1014*rs_986:(i_1014+1)*rs_986], st_942)
 						if i_1014 == 0 {
@@ -4538,11 +4537,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_989 = d_988
 							tot_1078, err_1079 := runtime.MulSize(n_924, rs_989)
 							if err_1079 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1079)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1079)
 							}
 							a_987 = ar.F64w(tot_1078)
 						} else if st_945 != d_988 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_945})+", element 0 has shape "+runtime.ShapeString([]int{d_988}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_945})+", element 0 has shape "+runtime.ShapeString([]int{d_988}))
 						}
 						copy(a_987[i_1014*rs_989:(i_1014+1)*rs_989], st_944)
 						if i_1014 == 0 {
@@ -4550,11 +4549,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_992 = d_991
 							tot_1080, err_1081 := runtime.MulSize(n_924, rs_992)
 							if err_1081 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1081)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1081)
 							}
 							a_990 = ar.F64w(tot_1080)
 						} else if st_947 != d_991 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_947})+", element 0 has shape "+runtime.ShapeString([]int{d_991}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_947})+", element 0 has shape "+runtime.ShapeString([]int{d_991}))
 						}
 						copy(a_990[i_1014*rs_992:(i_1014+1)*rs_992], st_946)
 						if i_1014 == 0 {
@@ -4562,11 +4561,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_995 = d_994
 							tot_1082, err_1083 := runtime.MulSize(n_924, rs_995)
 							if err_1083 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1083)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1083)
 							}
 							a_993 = ar.F64w(tot_1082)
 						} else if st_949 != d_994 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_949})+", element 0 has shape "+runtime.ShapeString([]int{d_994}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_949})+", element 0 has shape "+runtime.ShapeString([]int{d_994}))
 						}
 						copy(a_993[i_1014*rs_995:(i_1014+1)*rs_995], st_948)
 						if i_1014 == 0 {
@@ -4574,11 +4573,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_998 = d_997
 							tot_1084, err_1085 := runtime.MulSize(n_924, rs_998)
 							if err_1085 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1085)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1085)
 							}
 							a_996 = ar.F64w(tot_1084)
 						} else if st_951 != d_997 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_951})+", element 0 has shape "+runtime.ShapeString([]int{d_997}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_951})+", element 0 has shape "+runtime.ShapeString([]int{d_997}))
 						}
 						copy(a_996[i_1014*rs_998:(i_1014+1)*rs_998], st_950)
 						if i_1014 == 0 {
@@ -4586,11 +4585,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1001 = d_1000
 							tot_1086, err_1087 := runtime.MulSize(n_924, rs_1001)
 							if err_1087 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1087)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1087)
 							}
 							a_999 = ar.F64w(tot_1086)
 						} else if st_953 != d_1000 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_953})+", element 0 has shape "+runtime.ShapeString([]int{d_1000}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_953})+", element 0 has shape "+runtime.ShapeString([]int{d_1000}))
 						}
 						copy(a_999[i_1014*rs_1001:(i_1014+1)*rs_1001], st_952)
 						if i_1014 == 0 {
@@ -4598,11 +4597,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1004 = d_1003
 							tot_1088, err_1089 := runtime.MulSize(n_924, rs_1004)
 							if err_1089 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1089)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1089)
 							}
 							a_1002 = ar.F64w(tot_1088)
 						} else if st_955 != d_1003 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_955})+", element 0 has shape "+runtime.ShapeString([]int{d_1003}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_955})+", element 0 has shape "+runtime.ShapeString([]int{d_1003}))
 						}
 						copy(a_1002[i_1014*rs_1004:(i_1014+1)*rs_1004], st_954)
 						if i_1014 == 0 {
@@ -4610,11 +4609,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1007 = d_1006
 							tot_1090, err_1091 := runtime.MulSize(n_924, rs_1007)
 							if err_1091 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1091)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1091)
 							}
 							a_1005 = ar.F64w(tot_1090)
 						} else if st_957 != d_1006 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_957})+", element 0 has shape "+runtime.ShapeString([]int{d_1006}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_957})+", element 0 has shape "+runtime.ShapeString([]int{d_1006}))
 						}
 						copy(a_1005[i_1014*rs_1007:(i_1014+1)*rs_1007], st_956)
 						if i_1014 == 0 {
@@ -4622,11 +4621,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1010 = d_1009
 							tot_1092, err_1093 := runtime.MulSize(n_924, rs_1010)
 							if err_1093 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1093)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1093)
 							}
 							a_1008 = ar.F64w(tot_1092)
 						} else if st_959 != d_1009 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_959})+", element 0 has shape "+runtime.ShapeString([]int{d_1009}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_959})+", element 0 has shape "+runtime.ShapeString([]int{d_1009}))
 						}
 						copy(a_1008[i_1014*rs_1010:(i_1014+1)*rs_1010], st_958)
 						if i_1014 == 0 {
@@ -4634,11 +4633,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1013 = d_1012
 							tot_1094, err_1095 := runtime.MulSize(n_924, rs_1013)
 							if err_1095 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1095)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1095)
 							}
 							a_1011 = ar.F64w(tot_1094)
 						} else if st_961 != d_1012 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_961})+", element 0 has shape "+runtime.ShapeString([]int{d_1012}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1014)+" has shape "+runtime.ShapeString([]int{st_961})+", element 0 has shape "+runtime.ShapeString([]int{d_1012}))
 						}
 						copy(a_1011[i_1014*rs_1013:(i_1014+1)*rs_1013], st_960)
 						st_932 = a_969[i_1014*rs_971 : (i_1014+1)*rs_971]
@@ -4661,14 +4660,14 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							st_925 = buf_1096
 							copy(buf_1097, st_927)
 							st_927 = buf_1097
-							ar.release(mark_1015)
+							ar.Release(mark_1015)
 						}
 					}
 					c_820, c_821, c_822, c_823, c_824, c_825, c_826, c_827, c_828, c_829, c_830, c_831, c_832, c_833, c_834, c_835, c_836, c_837, c_838, c_839, c_840, c_841, c_842, c_843, c_844, c_845, c_846, c_847, c_848, c_849, c_850, c_851, c_852, c_853, c_854, c_855, c_856, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878 = st_925, n_924, st_926, st_927, n_924, st_928, st_929, n_924, d_967, a_969, n_924, d_970, a_972, n_924, d_973, a_975, n_924, d_976, a_978, n_924, d_979, a_981, n_924, d_982, a_984, n_924, d_985, a_987, n_924, d_988, a_990, n_924, d_991, a_993, n_924, d_994, a_996, n_924, d_997, a_999, n_924, d_1000, a_1002, n_924, d_1003, a_1005, n_924, d_1006, a_1008, n_924, d_1009, a_1011, n_924, d_1012, n_924, 0, n_924, 0, 0
 				} else {
 					n_1098, err_1099 := runtime.CheckSize(int64(0))
 					if err_1099 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1099)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1099)
 					}
 					var d_1100 int = 0
 					var rs_1101 int = 0
@@ -4723,31 +4722,31 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					var d_1150 int = 0
 					var rs_1151 int = 0
 					for i_1152 := 0; i_1152 < n_1098; i_1152++ {
-						mark_1153 := ar.mark()
+						mark_1153 := ar.Mark()
 						_ = int64(i_1152)
 						if int64(0) >= int64(mainparams_2) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 						}
 						row_1155 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 						if int64(1) >= int64(mainparams_2) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 						}
 						row_1156 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
 						n_1157 := int(n_15) - int(int64(0))
 						s_1158 := row_1155[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 						if n_1157 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1157}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1157}))
 						}
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
 						n_1159 := int(n_15) - int(int64(0))
 						s_1160 := row_1156[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 						if n_1159 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1159}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1159}))
 						}
 						r_1161 := ar.F64w(sequence_12)
 						r_814 = r_814[:len(r_1161)]
@@ -4757,25 +4756,25 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							r_1161[i_1162] = (runtime.Sigmoid(((r_814[i_1162] * s_1158[i_1162]) + s_1160[i_1162])))
 						}
 						if int64(0) >= int64(st_630) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_630))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), st_630))
 						}
 						row_1164 := st_629[int(int64(0))*st_631 : (int(int64(0))+1)*st_631]
 						x_1165 := int64(2) * n_15
 						if n_15 < 0 || x_1165 < n_15 || x_1165 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1165, mainparams_3))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1165, mainparams_3))
 						}
 						n_1166 := int(x_1165) - int(n_15)
 						s_1167 := row_1155[int(n_15)*1 : int(x_1165)*1 : int(x_1165)*1]
 						if n_1166 != st_631 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_631})+" and "+runtime.ShapeString([]int{n_1166}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_631})+" and "+runtime.ShapeString([]int{n_1166}))
 						}
 						if n_15 < 0 || x_1165 < n_15 || x_1165 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1165, mainparams_3))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1165, mainparams_3))
 						}
 						n_1168 := int(x_1165) - int(n_15)
 						s_1169 := row_1156[int(n_15)*1 : int(x_1165)*1 : int(x_1165)*1]
 						if n_1168 != st_631 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_631})+" and "+runtime.ShapeString([]int{n_1168}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_631})+" and "+runtime.ShapeString([]int{n_1168}))
 						}
 						r_1170 := ar.F64w(st_631)
 						row_1164 = row_1164[:len(r_1170)]
@@ -4786,20 +4785,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						}
 						x_1173 := int64(3) * n_15
 						if x_1165 < 0 || x_1173 < x_1165 || x_1173 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1165, x_1173, mainparams_3))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1165, x_1173, mainparams_3))
 						}
 						n_1174 := int(x_1173) - int(x_1165)
 						s_1175 := row_1155[int(x_1165)*1 : int(x_1173)*1 : int(x_1173)*1]
 						if n_1174 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1174}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1174}))
 						}
 						if x_1165 < 0 || x_1173 < x_1165 || x_1173 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1165, x_1173, mainparams_3))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1165, x_1173, mainparams_3))
 						}
 						n_1176 := int(x_1173) - int(x_1165)
 						s_1177 := row_1156[int(x_1165)*1 : int(x_1173)*1 : int(x_1173)*1]
 						if n_1176 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1176}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1176}))
 						}
 						r_1178 := ar.F64w(sequence_12)
 						r_814 = r_814[:len(r_1178)]
@@ -4810,20 +4809,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						}
 						x_1181 := int64(4) * n_15
 						if x_1173 < 0 || x_1181 < x_1173 || x_1181 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1173, x_1181, mainparams_3))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1173, x_1181, mainparams_3))
 						}
 						n_1182 := int(x_1181) - int(x_1173)
 						s_1183 := row_1155[int(x_1173)*1 : int(x_1181)*1 : int(x_1181)*1]
 						if n_1182 != st_631 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_631})+" and "+runtime.ShapeString([]int{n_1182}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_631})+" and "+runtime.ShapeString([]int{n_1182}))
 						}
 						if x_1173 < 0 || x_1181 < x_1173 || x_1181 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1173, x_1181, mainparams_3))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1173, x_1181, mainparams_3))
 						}
 						n_1184 := int(x_1181) - int(x_1173)
 						s_1185 := row_1156[int(x_1173)*1 : int(x_1181)*1 : int(x_1181)*1]
 						if n_1184 != st_631 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_631})+" and "+runtime.ShapeString([]int{n_1184}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_631})+" and "+runtime.ShapeString([]int{n_1184}))
 						}
 						r_1186 := ar.F64w(st_631)
 						row_1164 = row_1164[:len(r_1186)]
@@ -4833,14 +4832,14 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							r_1186[i_1187] = (math.Tanh(((row_1164[i_1187] * s_1183[i_1187]) + s_1185[i_1187])))
 						}
 						if int64(1) >= int64(st_630) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_630))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), st_630))
 						}
 						row_1189 := st_629[int(int64(1))*st_631 : (int(int64(1))+1)*st_631]
 						if sequence_12 != st_631 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_631})+" and "+runtime.ShapeString([]int{sequence_12}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_631})+" and "+runtime.ShapeString([]int{sequence_12}))
 						}
 						if st_631 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_631}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_631}))
 						}
 						r_1190 := ar.F64w(st_631)
 						r_1191 := ar.F64w(st_631)
@@ -4862,16 +4861,16 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							r_1192[i_1193] = e_1197
 						}
 						if int64(0) >= int64(st_630) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_630))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(int64(0), st_630))
 						}
 						if sequence_12 != st_631 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_631}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_631}))
 						}
 						c_1198 := ar.F64w(len(st_629))
 						copy(c_1198, st_629)
 						copy(c_1198[int(int64(0))*st_631:(int(int64(0))+1)*st_631], r_1192)
 						if int64(1) >= int64(st_630) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_630))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), st_630))
 						}
 						copy(c_1198[int(int64(1))*st_631:(int(int64(1))+1)*st_631], r_1190)
 						if i_1152 == 0 {
@@ -4879,44 +4878,44 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1101 = d_1100
 							tot_1199, err_1200 := runtime.MulSize(n_1098, rs_1101)
 							if err_1200 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1200)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1200)
 							}
 							_ = tot_1199
 						} else if sequence_12 != d_1100 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1100}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1100}))
 						}
 						if i_1152 == 0 {
 							d_1102, d_1103 = st_630, st_631
 							rs_1104 = d_1102 * d_1103
 							tot_1201, err_1202 := runtime.MulSize(n_1098, rs_1104)
 							if err_1202 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1202)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1202)
 							}
 							_ = tot_1201
 						} else if st_630 != d_1102 || st_631 != d_1103 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{st_630, st_631})+", element 0 has shape "+runtime.ShapeString([]int{d_1102, d_1103}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{st_630, st_631})+", element 0 has shape "+runtime.ShapeString([]int{d_1102, d_1103}))
 						}
 						if i_1152 == 0 {
 							d_1105 = st_631
 							rs_1106 = d_1105
 							tot_1203, err_1204 := runtime.MulSize(n_1098, rs_1106)
 							if err_1204 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1204)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1204)
 							}
 							_ = tot_1203
 						} else if st_631 != d_1105 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{st_631})+", element 0 has shape "+runtime.ShapeString([]int{d_1105}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{st_631})+", element 0 has shape "+runtime.ShapeString([]int{d_1105}))
 						}
 						if i_1152 == 0 {
 							d_1108 = st_631
 							rs_1109 = d_1108
 							tot_1205, err_1206 := runtime.MulSize(n_1098, rs_1109)
 							if err_1206 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1206)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1206)
 							}
 							a_1107 = ar.F64w(tot_1205)
 						} else if st_631 != d_1108 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{st_631})+", element 0 has shape "+runtime.ShapeString([]int{d_1108}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{st_631})+", element 0 has shape "+runtime.ShapeString([]int{d_1108}))
 						}
 						copy(a_1107[i_1152*rs_1109:(i_1152+1)*rs_1109], r_1191)
 						if i_1152 == 0 {
@@ -4924,11 +4923,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1112 = d_1111
 							tot_1207, err_1208 := runtime.MulSize(n_1098, rs_1112)
 							if err_1208 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1208)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1208)
 							}
 							a_1110 = ar.F64w(tot_1207)
 						} else if sequence_12 != d_1111 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1111}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1111}))
 						}
 						copy(a_1110[i_1152*rs_1112:(i_1152+1)*rs_1112], r_1178)
 						if i_1152 == 0 {
@@ -4936,11 +4935,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1115 = d_1114
 							tot_1209, err_1210 := runtime.MulSize(n_1098, rs_1115)
 							if err_1210 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1210)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1210)
 							}
 							a_1113 = ar.F64w(tot_1209)
 						} else if st_631 != d_1114 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{st_631})+", element 0 has shape "+runtime.ShapeString([]int{d_1114}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{st_631})+", element 0 has shape "+runtime.ShapeString([]int{d_1114}))
 						}
 						copy(a_1113[i_1152*rs_1115:(i_1152+1)*rs_1115], r_1186)
 						if i_1152 == 0 {
@@ -4948,11 +4947,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1118 = d_1117
 							tot_1211, err_1212 := runtime.MulSize(n_1098, rs_1118)
 							if err_1212 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1212)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1212)
 							}
 							a_1116 = ar.F64w(tot_1211)
 						} else if st_631 != d_1117 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{st_631})+", element 0 has shape "+runtime.ShapeString([]int{d_1117}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{st_631})+", element 0 has shape "+runtime.ShapeString([]int{d_1117}))
 						}
 						copy(a_1116[i_1152*rs_1118:(i_1152+1)*rs_1118], r_1170)
 						if i_1152 == 0 {
@@ -4960,11 +4959,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1121 = d_1120
 							tot_1213, err_1214 := runtime.MulSize(n_1098, rs_1121)
 							if err_1214 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1214)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1214)
 							}
 							a_1119 = ar.F64w(tot_1213)
 						} else if sequence_12 != d_1120 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1120}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1120}))
 						}
 						copy(a_1119[i_1152*rs_1121:(i_1152+1)*rs_1121], r_1161)
 						if i_1152 == 0 {
@@ -4972,11 +4971,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1124 = d_1123
 							tot_1215, err_1216 := runtime.MulSize(n_1098, rs_1124)
 							if err_1216 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1216)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1216)
 							}
 							a_1122 = ar.F64w(tot_1215)
 						} else if st_631 != d_1123 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{st_631})+", element 0 has shape "+runtime.ShapeString([]int{d_1123}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{st_631})+", element 0 has shape "+runtime.ShapeString([]int{d_1123}))
 						}
 						copy(a_1122[i_1152*rs_1124:(i_1152+1)*rs_1124], row_1189)
 						if i_1152 == 0 {
@@ -4984,11 +4983,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1127 = d_1126
 							tot_1217, err_1218 := runtime.MulSize(n_1098, rs_1127)
 							if err_1218 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1218)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1218)
 							}
 							a_1125 = ar.F64w(tot_1217)
 						} else if mainparams_3 != d_1126 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1126}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1126}))
 						}
 						copy(a_1125[i_1152*rs_1127:(i_1152+1)*rs_1127], row_1156)
 						if i_1152 == 0 {
@@ -4996,11 +4995,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1130 = d_1129
 							tot_1219, err_1220 := runtime.MulSize(n_1098, rs_1130)
 							if err_1220 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1220)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1220)
 							}
 							a_1128 = ar.F64w(tot_1219)
 						} else if n_1182 != d_1129 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{n_1182})+", element 0 has shape "+runtime.ShapeString([]int{d_1129}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{n_1182})+", element 0 has shape "+runtime.ShapeString([]int{d_1129}))
 						}
 						copy(a_1128[i_1152*rs_1130:(i_1152+1)*rs_1130], s_1183)
 						if i_1152 == 0 {
@@ -5008,11 +5007,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1133 = d_1132
 							tot_1221, err_1222 := runtime.MulSize(n_1098, rs_1133)
 							if err_1222 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1222)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1222)
 							}
 							a_1131 = ar.F64w(tot_1221)
 						} else if st_631 != d_1132 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{st_631})+", element 0 has shape "+runtime.ShapeString([]int{d_1132}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{st_631})+", element 0 has shape "+runtime.ShapeString([]int{d_1132}))
 						}
 						copy(a_1131[i_1152*rs_1133:(i_1152+1)*rs_1133], row_1164)
 						if i_1152 == 0 {
@@ -5020,11 +5019,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1136 = d_1135
 							tot_1223, err_1224 := runtime.MulSize(n_1098, rs_1136)
 							if err_1224 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1224)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1224)
 							}
 							a_1134 = ar.F64w(tot_1223)
 						} else if mainparams_3 != d_1135 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1135}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1135}))
 						}
 						copy(a_1134[i_1152*rs_1136:(i_1152+1)*rs_1136], row_1155)
 						if i_1152 == 0 {
@@ -5032,11 +5031,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1139 = d_1138
 							tot_1225, err_1226 := runtime.MulSize(n_1098, rs_1139)
 							if err_1226 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1226)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1226)
 							}
 							a_1137 = ar.F64w(tot_1225)
 						} else if n_1174 != d_1138 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{n_1174})+", element 0 has shape "+runtime.ShapeString([]int{d_1138}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{n_1174})+", element 0 has shape "+runtime.ShapeString([]int{d_1138}))
 						}
 						copy(a_1137[i_1152*rs_1139:(i_1152+1)*rs_1139], s_1175)
 						if i_1152 == 0 {
@@ -5044,11 +5043,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1142 = d_1141
 							tot_1227, err_1228 := runtime.MulSize(n_1098, rs_1142)
 							if err_1228 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1228)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1228)
 							}
 							a_1140 = ar.F64w(tot_1227)
 						} else if sequence_12 != d_1141 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1141}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1141}))
 						}
 						copy(a_1140[i_1152*rs_1142:(i_1152+1)*rs_1142], r_814)
 						if i_1152 == 0 {
@@ -5056,11 +5055,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1145 = d_1144
 							tot_1229, err_1230 := runtime.MulSize(n_1098, rs_1145)
 							if err_1230 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1230)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1230)
 							}
 							a_1143 = ar.F64w(tot_1229)
 						} else if n_1166 != d_1144 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{n_1166})+", element 0 has shape "+runtime.ShapeString([]int{d_1144}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{n_1166})+", element 0 has shape "+runtime.ShapeString([]int{d_1144}))
 						}
 						copy(a_1143[i_1152*rs_1145:(i_1152+1)*rs_1145], s_1167)
 						if i_1152 == 0 {
@@ -5068,11 +5067,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1148 = d_1147
 							tot_1231, err_1232 := runtime.MulSize(n_1098, rs_1148)
 							if err_1232 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1232)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1232)
 							}
 							a_1146 = ar.F64w(tot_1231)
 						} else if st_631 != d_1147 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{st_631})+", element 0 has shape "+runtime.ShapeString([]int{d_1147}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{st_631})+", element 0 has shape "+runtime.ShapeString([]int{d_1147}))
 						}
 						copy(a_1146[i_1152*rs_1148:(i_1152+1)*rs_1148], row_1164)
 						if i_1152 == 0 {
@@ -5080,15 +5079,15 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1151 = d_1150
 							tot_1233, err_1234 := runtime.MulSize(n_1098, rs_1151)
 							if err_1234 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1234)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1234)
 							}
 							a_1149 = ar.F64w(tot_1233)
 						} else if n_1157 != d_1150 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{n_1157})+", element 0 has shape "+runtime.ShapeString([]int{d_1150}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1152)+" has shape "+runtime.ShapeString([]int{n_1157})+", element 0 has shape "+runtime.ShapeString([]int{d_1150}))
 						}
 						copy(a_1149[i_1152*rs_1151:(i_1152+1)*rs_1151], s_1158)
 						if i_1152 > 0 {
-							ar.release(mark_1153)
+							ar.Release(mark_1153)
 						}
 					}
 					c_821, c_822, c_824, c_825, c_826, c_827, c_828, c_829, c_830, c_831, c_832, c_833, c_834, c_835, c_836, c_837, c_838, c_839, c_840, c_841, c_842, c_843, c_844, c_845, c_846, c_847, c_848, c_849, c_850, c_851, c_852, c_853, c_854, c_855, c_856, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878 = n_1098, d_1100, n_1098, d_1102, d_1103, n_1098, d_1105, a_1107, n_1098, d_1108, a_1110, n_1098, d_1111, a_1113, n_1098, d_1114, a_1116, n_1098, d_1117, a_1119, n_1098, d_1120, a_1122, n_1098, d_1123, a_1125, n_1098, d_1126, a_1128, n_1098, d_1129, a_1131, n_1098, d_1132, a_1134, n_1098, d_1135, a_1137, n_1098, d_1138, a_1140, n_1098, d_1141, a_1143, n_1098, d_1144, a_1146, n_1098, d_1147, a_1149, n_1098, d_1150, n_1098, 0, n_1098, 0, 0
@@ -5101,7 +5100,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if x_819 {
 					x_1240 := x_818 - int64(1)
 					if x_1240 < 0 || x_1240 >= int64(c_821) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1240, c_821))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_1240, c_821))
 					}
 					_ = c_829[int(x_1240)*c_831 : (int(x_1240)+1)*c_831]
 					_ = c_832[int(x_1240)*c_834 : (int(x_1240)+1)*c_834]
@@ -5123,18 +5122,18 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					c_1235, c_1236, c_1237, c_1238, c_1239 = r_814, sequence_12, st_629, st_630, st_631
 				}
 				if int64(1) >= int64(extraparams_5) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 				}
 				row_1256 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
 				if extraparams_6 != c_1236 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1236})+" and "+runtime.ShapeString([]int{extraparams_6}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1236})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
 				if int64(2) >= int64(extraparams_5) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 				}
 				row_1257 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
 				if extraparams_6 != c_1236 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1236})+" and "+runtime.ShapeString([]int{extraparams_6}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1236})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
 				r_1258 := ar.F64w(c_1236)
 				r_1259 := ar.F64w(c_1236)
@@ -5153,12 +5152,12 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				x_1265 := s_1264 + 2.0
 				x_1266 := x_811 + int64(1)
 				if x_1266 < 0 || x_1266 >= int64(sequence_11) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_1266, sequence_11))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:96:33", runtime.CheckIndex(x_1266, sequence_11))
 				}
 				row_1267 := sequence_10[int(x_1266)*sequence_12 : (int(x_1266)+1)*sequence_12]
 				x_1268 := math.Log(x_1265)
 				if c_1236 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1236}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1236}))
 				}
 				r_1269 := ar.F64w(sequence_12)
 				row_1267 = row_1267[:len(r_1269)]
@@ -5176,11 +5175,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_721 = d_720
 				tot_1274, err_1275 := runtime.MulSize(n_628, rs_721)
 				if err_1275 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1275)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1275)
 				}
 				a_719 = ar.F64w(tot_1274)
 			} else if st_637 != d_720 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_637})+", element 0 has shape "+runtime.ShapeString([]int{d_720}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_637})+", element 0 has shape "+runtime.ShapeString([]int{d_720}))
 			}
 			copy(a_719[i_808*rs_721:(i_808+1)*rs_721], st_636)
 			if i_808 == 0 {
@@ -5188,11 +5187,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_724 = d_723
 				tot_1276, err_1277 := runtime.MulSize(n_628, rs_724)
 				if err_1277 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1277)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1277)
 				}
 				a_722 = ar.F64w(tot_1276)
 			} else if st_639 != d_723 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_639})+", element 0 has shape "+runtime.ShapeString([]int{d_723}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_639})+", element 0 has shape "+runtime.ShapeString([]int{d_723}))
 			}
 			copy(a_722[i_808*rs_724:(i_808+1)*rs_724], st_638)
 			if i_808 == 0 {
@@ -5200,11 +5199,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_727 = d_726
 				tot_1278, err_1279 := runtime.MulSize(n_628, rs_727)
 				if err_1279 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1279)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1279)
 				}
 				a_725 = ar.F64w(tot_1278)
 			} else if st_641 != d_726 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_726}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_726}))
 			}
 			copy(a_725[i_808*rs_727:(i_808+1)*rs_727], st_640)
 			if i_808 == 0 {
@@ -5212,44 +5211,44 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_730 = d_728 * d_729
 				tot_1280, err_1281 := runtime.MulSize(n_628, rs_730)
 				if err_1281 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1281)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1281)
 				}
 				_ = tot_1280
 			} else if st_648 != d_728 || st_649 != d_729 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_648, st_649})+", element 0 has shape "+runtime.ShapeString([]int{d_728, d_729}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_648, st_649})+", element 0 has shape "+runtime.ShapeString([]int{d_728, d_729}))
 			}
 			if i_808 == 0 {
 				d_731, d_732, d_733 = st_651, st_652, st_653
 				rs_734 = d_731 * d_732 * d_733
 				tot_1282, err_1283 := runtime.MulSize(n_628, rs_734)
 				if err_1283 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1283)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1283)
 				}
 				_ = tot_1282
 			} else if st_651 != d_731 || st_652 != d_732 || st_653 != d_733 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_651, st_652, st_653})+", element 0 has shape "+runtime.ShapeString([]int{d_731, d_732, d_733}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_651, st_652, st_653})+", element 0 has shape "+runtime.ShapeString([]int{d_731, d_732, d_733}))
 			}
 			if i_808 == 0 {
 				d_735, d_736 = st_655, st_656
 				rs_737 = d_735 * d_736
 				tot_1284, err_1285 := runtime.MulSize(n_628, rs_737)
 				if err_1285 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1285)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1285)
 				}
 				_ = tot_1284
 			} else if st_655 != d_735 || st_656 != d_736 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_655, st_656})+", element 0 has shape "+runtime.ShapeString([]int{d_735, d_736}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_655, st_656})+", element 0 has shape "+runtime.ShapeString([]int{d_735, d_736}))
 			}
 			if i_808 == 0 {
 				d_739, d_740 = st_658, st_659
 				rs_741 = d_739 * d_740
 				tot_1286, err_1287 := runtime.MulSize(n_628, rs_741)
 				if err_1287 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1287)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1287)
 				}
 				a_738 = ar.F64w(tot_1286)
 			} else if st_658 != d_739 || st_659 != d_740 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_658, st_659})+", element 0 has shape "+runtime.ShapeString([]int{d_739, d_740}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_658, st_659})+", element 0 has shape "+runtime.ShapeString([]int{d_739, d_740}))
 			}
 			copy(a_738[i_808*rs_741:(i_808+1)*rs_741], st_657)
 			if i_808 == 0 {
@@ -5257,11 +5256,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_745 = d_743 * d_744
 				tot_1288, err_1289 := runtime.MulSize(n_628, rs_745)
 				if err_1289 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1289)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1289)
 				}
 				a_742 = ar.F64w(tot_1288)
 			} else if st_661 != d_743 || st_662 != d_744 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_661, st_662})+", element 0 has shape "+runtime.ShapeString([]int{d_743, d_744}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_661, st_662})+", element 0 has shape "+runtime.ShapeString([]int{d_743, d_744}))
 			}
 			copy(a_742[i_808*rs_745:(i_808+1)*rs_745], st_660)
 			if i_808 == 0 {
@@ -5269,11 +5268,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_749 = d_747 * d_748
 				tot_1290, err_1291 := runtime.MulSize(n_628, rs_749)
 				if err_1291 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1291)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1291)
 				}
 				a_746 = ar.F64w(tot_1290)
 			} else if st_664 != d_747 || st_665 != d_748 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_664, st_665})+", element 0 has shape "+runtime.ShapeString([]int{d_747, d_748}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_664, st_665})+", element 0 has shape "+runtime.ShapeString([]int{d_747, d_748}))
 			}
 			copy(a_746[i_808*rs_749:(i_808+1)*rs_749], st_663)
 			if i_808 == 0 {
@@ -5281,11 +5280,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_753 = d_751 * d_752
 				tot_1292, err_1293 := runtime.MulSize(n_628, rs_753)
 				if err_1293 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1293)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1293)
 				}
 				a_750 = ar.F64w(tot_1292)
 			} else if st_667 != d_751 || st_668 != d_752 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_667, st_668})+", element 0 has shape "+runtime.ShapeString([]int{d_751, d_752}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_667, st_668})+", element 0 has shape "+runtime.ShapeString([]int{d_751, d_752}))
 			}
 			copy(a_750[i_808*rs_753:(i_808+1)*rs_753], st_666)
 			if i_808 == 0 {
@@ -5293,11 +5292,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_757 = d_755 * d_756
 				tot_1294, err_1295 := runtime.MulSize(n_628, rs_757)
 				if err_1295 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1295)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1295)
 				}
 				a_754 = ar.F64w(tot_1294)
 			} else if st_670 != d_755 || st_671 != d_756 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_670, st_671})+", element 0 has shape "+runtime.ShapeString([]int{d_755, d_756}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_670, st_671})+", element 0 has shape "+runtime.ShapeString([]int{d_755, d_756}))
 			}
 			copy(a_754[i_808*rs_757:(i_808+1)*rs_757], st_669)
 			if i_808 == 0 {
@@ -5305,11 +5304,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_761 = d_759 * d_760
 				tot_1296, err_1297 := runtime.MulSize(n_628, rs_761)
 				if err_1297 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1297)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1297)
 				}
 				a_758 = ar.F64w(tot_1296)
 			} else if st_673 != d_759 || st_674 != d_760 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_673, st_674})+", element 0 has shape "+runtime.ShapeString([]int{d_759, d_760}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_673, st_674})+", element 0 has shape "+runtime.ShapeString([]int{d_759, d_760}))
 			}
 			copy(a_758[i_808*rs_761:(i_808+1)*rs_761], st_672)
 			if i_808 == 0 {
@@ -5317,11 +5316,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_765 = d_763 * d_764
 				tot_1298, err_1299 := runtime.MulSize(n_628, rs_765)
 				if err_1299 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1299)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1299)
 				}
 				a_762 = ar.F64w(tot_1298)
 			} else if st_676 != d_763 || st_677 != d_764 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_676, st_677})+", element 0 has shape "+runtime.ShapeString([]int{d_763, d_764}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_676, st_677})+", element 0 has shape "+runtime.ShapeString([]int{d_763, d_764}))
 			}
 			copy(a_762[i_808*rs_765:(i_808+1)*rs_765], st_675)
 			if i_808 == 0 {
@@ -5329,11 +5328,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_769 = d_767 * d_768
 				tot_1300, err_1301 := runtime.MulSize(n_628, rs_769)
 				if err_1301 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1301)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1301)
 				}
 				a_766 = ar.F64w(tot_1300)
 			} else if st_679 != d_767 || st_680 != d_768 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_679, st_680})+", element 0 has shape "+runtime.ShapeString([]int{d_767, d_768}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_679, st_680})+", element 0 has shape "+runtime.ShapeString([]int{d_767, d_768}))
 			}
 			copy(a_766[i_808*rs_769:(i_808+1)*rs_769], st_678)
 			if i_808 == 0 {
@@ -5341,11 +5340,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_773 = d_771 * d_772
 				tot_1302, err_1303 := runtime.MulSize(n_628, rs_773)
 				if err_1303 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1303)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1303)
 				}
 				a_770 = ar.F64w(tot_1302)
 			} else if st_682 != d_771 || st_683 != d_772 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_682, st_683})+", element 0 has shape "+runtime.ShapeString([]int{d_771, d_772}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_682, st_683})+", element 0 has shape "+runtime.ShapeString([]int{d_771, d_772}))
 			}
 			copy(a_770[i_808*rs_773:(i_808+1)*rs_773], st_681)
 			if i_808 == 0 {
@@ -5353,11 +5352,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_777 = d_775 * d_776
 				tot_1304, err_1305 := runtime.MulSize(n_628, rs_777)
 				if err_1305 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1305)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1305)
 				}
 				a_774 = ar.F64w(tot_1304)
 			} else if st_685 != d_775 || st_686 != d_776 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_685, st_686})+", element 0 has shape "+runtime.ShapeString([]int{d_775, d_776}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_685, st_686})+", element 0 has shape "+runtime.ShapeString([]int{d_775, d_776}))
 			}
 			copy(a_774[i_808*rs_777:(i_808+1)*rs_777], st_684)
 			if i_808 == 0 {
@@ -5365,11 +5364,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_781 = d_779 * d_780
 				tot_1306, err_1307 := runtime.MulSize(n_628, rs_781)
 				if err_1307 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1307)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1307)
 				}
 				a_778 = ar.F64w(tot_1306)
 			} else if st_688 != d_779 || st_689 != d_780 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_688, st_689})+", element 0 has shape "+runtime.ShapeString([]int{d_779, d_780}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_688, st_689})+", element 0 has shape "+runtime.ShapeString([]int{d_779, d_780}))
 			}
 			copy(a_778[i_808*rs_781:(i_808+1)*rs_781], st_687)
 			if i_808 == 0 {
@@ -5377,11 +5376,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_785 = d_783 * d_784
 				tot_1308, err_1309 := runtime.MulSize(n_628, rs_785)
 				if err_1309 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1309)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1309)
 				}
 				a_782 = ar.F64w(tot_1308)
 			} else if st_691 != d_783 || st_692 != d_784 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_691, st_692})+", element 0 has shape "+runtime.ShapeString([]int{d_783, d_784}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_691, st_692})+", element 0 has shape "+runtime.ShapeString([]int{d_783, d_784}))
 			}
 			copy(a_782[i_808*rs_785:(i_808+1)*rs_785], st_690)
 			if i_808 == 0 {
@@ -5389,11 +5388,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_789 = d_787 * d_788
 				tot_1310, err_1311 := runtime.MulSize(n_628, rs_789)
 				if err_1311 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1311)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1311)
 				}
 				a_786 = ar.F64w(tot_1310)
 			} else if st_694 != d_787 || st_695 != d_788 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_694, st_695})+", element 0 has shape "+runtime.ShapeString([]int{d_787, d_788}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_694, st_695})+", element 0 has shape "+runtime.ShapeString([]int{d_787, d_788}))
 			}
 			copy(a_786[i_808*rs_789:(i_808+1)*rs_789], st_693)
 			if i_808 == 0 {
@@ -5401,11 +5400,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_793 = d_791 * d_792
 				tot_1312, err_1313 := runtime.MulSize(n_628, rs_793)
 				if err_1313 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1313)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1313)
 				}
 				a_790 = ar.F64w(tot_1312)
 			} else if st_697 != d_791 || st_698 != d_792 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_697, st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_791, d_792}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_697, st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_791, d_792}))
 			}
 			copy(a_790[i_808*rs_793:(i_808+1)*rs_793], st_696)
 			if i_808 == 0 {
@@ -5413,11 +5412,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_797 = d_795 * d_796
 				tot_1314, err_1315 := runtime.MulSize(n_628, rs_797)
 				if err_1315 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1315)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1315)
 				}
 				a_794 = ar.F64w(tot_1314)
 			} else if st_700 != d_795 || st_701 != d_796 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_700, st_701})+", element 0 has shape "+runtime.ShapeString([]int{d_795, d_796}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_700, st_701})+", element 0 has shape "+runtime.ShapeString([]int{d_795, d_796}))
 			}
 			copy(a_794[i_808*rs_797:(i_808+1)*rs_797], st_699)
 			if i_808 == 0 {
@@ -5425,33 +5424,33 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_800 = d_798 * d_799
 				tot_1316, err_1317 := runtime.MulSize(n_628, rs_800)
 				if err_1317 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1317)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1317)
 				}
 				_ = tot_1316
 			} else if st_703 != d_798 || st_704 != d_799 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_703, st_704})+", element 0 has shape "+runtime.ShapeString([]int{d_798, d_799}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_703, st_704})+", element 0 has shape "+runtime.ShapeString([]int{d_798, d_799}))
 			}
 			if i_808 == 0 {
 				d_801, d_802, d_803 = st_706, st_707, st_708
 				rs_804 = d_801 * d_802 * d_803
 				tot_1318, err_1319 := runtime.MulSize(n_628, rs_804)
 				if err_1319 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1319)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1319)
 				}
 				_ = tot_1318
 			} else if st_706 != d_801 || st_707 != d_802 || st_708 != d_803 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_706, st_707, st_708})+", element 0 has shape "+runtime.ShapeString([]int{d_801, d_802, d_803}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_706, st_707, st_708})+", element 0 has shape "+runtime.ShapeString([]int{d_801, d_802, d_803}))
 			}
 			if i_808 == 0 {
 				d_805, d_806 = st_715, st_716
 				rs_807 = d_805 * d_806
 				tot_1320, err_1321 := runtime.MulSize(n_628, rs_807)
 				if err_1321 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1321)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1321)
 				}
 				_ = tot_1320
 			} else if st_715 != d_805 || st_716 != d_806 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_715, st_716})+", element 0 has shape "+runtime.ShapeString([]int{d_805, d_806}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_808)+" has shape "+runtime.ShapeString([]int{st_715, st_716})+", element 0 has shape "+runtime.ShapeString([]int{d_805, d_806}))
 			}
 			st_636 = a_719[i_808*rs_721 : (i_808+1)*rs_721]
 			st_638 = a_722[i_808*rs_724 : (i_808+1)*rs_724]
@@ -5477,7 +5476,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 	} else {
 		n_1322, err_1323 := runtime.CheckSize(int64(0))
 		if err_1323 != nil {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1323)
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1323)
 		}
 		var d_1324 int = 0
 		var d_1325 int = 0
@@ -5573,18 +5572,18 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		var d_1415 int = 0
 		var rs_1416 int = 0
 		for i_1417 := 0; i_1417 < n_1322; i_1417++ {
-			mark_1418 := ar.mark()
+			mark_1418 := ar.Mark()
 			_ = int64(i_1417)
 			if int64(0) >= int64(sequence_11) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(int64(0), sequence_11))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:43", runtime.CheckIndex(int64(0), sequence_11))
 			}
 			row_1420 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
 			if int64(0) >= int64(extraparams_5) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 			}
 			row_1421 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 			if extraparams_6 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
 			r_1422 := ar.F64w(sequence_12)
 			row_1420 = row_1420[:len(r_1422)]
@@ -5660,28 +5659,28 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if x_1427 {
 				x_1490 := x_1426 - int64(1)
 				if int64(0) >= int64(mainparams_2) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 				}
 				row_1491 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 				if int64(1) >= int64(mainparams_2) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 				}
 				row_1492 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
 				n_1493 := int(n_15) - int(int64(0))
 				s_1494 := row_1491[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 				if n_1493 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1493}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1493}))
 				}
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
 				n_1495 := int(n_15) - int(int64(0))
 				s_1496 := row_1492[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 				if n_1495 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1495}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1495}))
 				}
 				r_1497 := ar.F64w(sequence_12)
 				r_1422 = r_1422[:len(r_1497)]
@@ -5691,25 +5690,25 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					r_1497[i_1498] = (runtime.Sigmoid(((r_1422[i_1498] * s_1494[i_1498]) + s_1496[i_1498])))
 				}
 				if int64(0) >= int64(state_8) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 				}
 				row_1500 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
 				x_1501 := int64(2) * n_15
 				if n_15 < 0 || x_1501 < n_15 || x_1501 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1501, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1501, mainparams_3))
 				}
 				n_1502 := int(x_1501) - int(n_15)
 				s_1503 := row_1491[int(n_15)*1 : int(x_1501)*1 : int(x_1501)*1]
 				if n_1502 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1502}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1502}))
 				}
 				if n_15 < 0 || x_1501 < n_15 || x_1501 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1501, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1501, mainparams_3))
 				}
 				n_1504 := int(x_1501) - int(n_15)
 				s_1505 := row_1492[int(n_15)*1 : int(x_1501)*1 : int(x_1501)*1]
 				if n_1504 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1504}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1504}))
 				}
 				r_1506 := ar.F64w(state_9)
 				row_1500 = row_1500[:len(r_1506)]
@@ -5720,20 +5719,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				}
 				x_1509 := int64(3) * n_15
 				if x_1501 < 0 || x_1509 < x_1501 || x_1509 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1501, x_1509, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1501, x_1509, mainparams_3))
 				}
 				n_1510 := int(x_1509) - int(x_1501)
 				s_1511 := row_1491[int(x_1501)*1 : int(x_1509)*1 : int(x_1509)*1]
 				if n_1510 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1510}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1510}))
 				}
 				if x_1501 < 0 || x_1509 < x_1501 || x_1509 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1501, x_1509, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1501, x_1509, mainparams_3))
 				}
 				n_1512 := int(x_1509) - int(x_1501)
 				s_1513 := row_1492[int(x_1501)*1 : int(x_1509)*1 : int(x_1509)*1]
 				if n_1512 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1512}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1512}))
 				}
 				r_1514 := ar.F64w(sequence_12)
 				r_1422 = r_1422[:len(r_1514)]
@@ -5744,20 +5743,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				}
 				x_1517 := int64(4) * n_15
 				if x_1509 < 0 || x_1517 < x_1509 || x_1517 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1509, x_1517, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1509, x_1517, mainparams_3))
 				}
 				n_1518 := int(x_1517) - int(x_1509)
 				s_1519 := row_1491[int(x_1509)*1 : int(x_1517)*1 : int(x_1517)*1]
 				if n_1518 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1518}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1518}))
 				}
 				if x_1509 < 0 || x_1517 < x_1509 || x_1517 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1509, x_1517, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1509, x_1517, mainparams_3))
 				}
 				n_1520 := int(x_1517) - int(x_1509)
 				s_1521 := row_1492[int(x_1509)*1 : int(x_1517)*1 : int(x_1517)*1]
 				if n_1520 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1520}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1520}))
 				}
 				r_1522 := ar.F64w(state_9)
 				row_1500 = row_1500[:len(r_1522)]
@@ -5767,14 +5766,14 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					r_1522[i_1523] = (math.Tanh(((row_1500[i_1523] * s_1519[i_1523]) + s_1521[i_1523])))
 				}
 				if int64(1) >= int64(state_8) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 				}
 				row_1525 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 				if sequence_12 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 				}
 				if state_9 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
 				r_1526 := ar.F64w(state_9)
 				r_1527 := ar.F64w(state_9)
@@ -5796,16 +5795,16 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					r_1528[i_1529] = e_1533
 				}
 				if int64(0) >= int64(state_8) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
 				}
 				if sequence_12 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 				}
 				c_1534 := ar.F64w(len(state_7))
 				copy(c_1534, state_7)
 				copy(c_1534[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1528)
 				if int64(1) >= int64(state_8) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 				}
 				copy(c_1534[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1526)
 				n_1535 := int(max(x_1490, 0)) + 1
@@ -5915,35 +5914,35 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				var d_1638 int = 0
 				var rs_1639 int = 0
 				for i_1640 := 0; i_1640 < n_1535; i_1640++ {
-					mark_1641 := ar.mark()
+					mark_1641 := ar.Mark()
 					if i_1640 > 0 {
 						k_1642 := int64(i_1640 - 1)
 						x_1643 := k_1642 + int64(1)
 						x_1644 := int64(2) * x_1643
 						if x_1644 < 0 || x_1644 >= int64(mainparams_2) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1644, mainparams_2))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_1644, mainparams_2))
 						}
 						row_1645 := mainparams_1[int(x_1644)*mainparams_3 : (int(x_1644)+1)*mainparams_3]
 						x_1646 := x_1644 + int64(1)
 						if x_1646 < 0 || x_1646 >= int64(mainparams_2) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1646, mainparams_2))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_1646, mainparams_2))
 						}
 						row_1647 := mainparams_1[int(x_1646)*mainparams_3 : (int(x_1646)+1)*mainparams_3]
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
 						n_1648 := int(n_15) - int(int64(0))
 						s_1649 := row_1645[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 						if n_1648 != st_1537 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1537})+" and "+runtime.ShapeString([]int{n_1648}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1537})+" and "+runtime.ShapeString([]int{n_1648}))
 						}
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
 						n_1650 := int(n_15) - int(int64(0))
 						s_1651 := row_1647[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 						if n_1650 != st_1537 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1537})+" and "+runtime.ShapeString([]int{n_1650}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1537})+" and "+runtime.ShapeString([]int{n_1650}))
 						}
 						r_1652 := ar.F64w(st_1537)
 						st_1536 = st_1536[:len(r_1652)]
@@ -5953,25 +5952,25 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							r_1652[i_1653] = (runtime.Sigmoid(((st_1536[i_1653] * s_1649[i_1653]) + s_1651[i_1653])))
 						}
 						if x_1644 < 0 || x_1644 >= int64(st_1539) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1644, st_1539))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_1644, st_1539))
 						}
 						row_1655 := st_1538[int(x_1644)*st_1540 : (int(x_1644)+1)*st_1540]
 						x_1656 := int64(2) * n_15
 						if n_15 < 0 || x_1656 < n_15 || x_1656 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1656, mainparams_3))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1656, mainparams_3))
 						}
 						n_1657 := int(x_1656) - int(n_15)
 						s_1658 := row_1645[int(n_15)*1 : int(x_1656)*1 : int(x_1656)*1]
 						if n_1657 != st_1540 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1540})+" and "+runtime.ShapeString([]int{n_1657}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1540})+" and "+runtime.ShapeString([]int{n_1657}))
 						}
 						if n_15 < 0 || x_1656 < n_15 || x_1656 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1656, mainparams_3))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1656, mainparams_3))
 						}
 						n_1659 := int(x_1656) - int(n_15)
 						s_1660 := row_1647[int(n_15)*1 : int(x_1656)*1 : int(x_1656)*1]
 						if n_1659 != st_1540 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1540})+" and "+runtime.ShapeString([]int{n_1659}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1540})+" and "+runtime.ShapeString([]int{n_1659}))
 						}
 						r_1661 := ar.F64w(st_1540)
 						row_1655 = row_1655[:len(r_1661)]
@@ -5982,20 +5981,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						}
 						x_1664 := int64(3) * n_15
 						if x_1656 < 0 || x_1664 < x_1656 || x_1664 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1656, x_1664, mainparams_3))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1656, x_1664, mainparams_3))
 						}
 						n_1665 := int(x_1664) - int(x_1656)
 						s_1666 := row_1645[int(x_1656)*1 : int(x_1664)*1 : int(x_1664)*1]
 						if n_1665 != st_1537 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1537})+" and "+runtime.ShapeString([]int{n_1665}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1537})+" and "+runtime.ShapeString([]int{n_1665}))
 						}
 						if x_1656 < 0 || x_1664 < x_1656 || x_1664 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1656, x_1664, mainparams_3))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1656, x_1664, mainparams_3))
 						}
 						n_1667 := int(x_1664) - int(x_1656)
 						s_1668 := row_1647[int(x_1656)*1 : int(x_1664)*1 : int(x_1664)*1]
 						if n_1667 != st_1537 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1537})+" and "+runtime.ShapeString([]int{n_1667}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1537})+" and "+runtime.ShapeString([]int{n_1667}))
 						}
 						r_1669 := ar.F64w(st_1537)
 						st_1536 = st_1536[:len(r_1669)]
@@ -6006,20 +6005,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						}
 						x_1672 := int64(4) * n_15
 						if x_1664 < 0 || x_1672 < x_1664 || x_1672 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1664, x_1672, mainparams_3))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1664, x_1672, mainparams_3))
 						}
 						n_1673 := int(x_1672) - int(x_1664)
 						s_1674 := row_1645[int(x_1664)*1 : int(x_1672)*1 : int(x_1672)*1]
 						if n_1673 != st_1540 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1540})+" and "+runtime.ShapeString([]int{n_1673}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1540})+" and "+runtime.ShapeString([]int{n_1673}))
 						}
 						if x_1664 < 0 || x_1672 < x_1664 || x_1672 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1664, x_1672, mainparams_3))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1664, x_1672, mainparams_3))
 						}
 						n_1675 := int(x_1672) - int(x_1664)
 						s_1676 := row_1647[int(x_1664)*1 : int(x_1672)*1 : int(x_1672)*1]
 						if n_1675 != st_1540 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1540})+" and "+runtime.ShapeString([]int{n_1675}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1540})+" and "+runtime.ShapeString([]int{n_1675}))
 						}
 						r_1677 := ar.F64w(st_1540)
 						row_1655 = row_1655[:len(r_1677)]
@@ -6029,14 +6028,14 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							r_1677[i_1678] = (math.Tanh(((row_1655[i_1678] * s_1674[i_1678]) + s_1676[i_1678])))
 						}
 						if x_1646 < 0 || x_1646 >= int64(st_1539) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1646, st_1539))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_1646, st_1539))
 						}
 						row_1680 := st_1538[int(x_1646)*st_1540 : (int(x_1646)+1)*st_1540]
 						if st_1537 != st_1540 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1540})+" and "+runtime.ShapeString([]int{st_1537}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1540})+" and "+runtime.ShapeString([]int{st_1537}))
 						}
 						if st_1540 != st_1537 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1537})+" and "+runtime.ShapeString([]int{st_1540}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1537})+" and "+runtime.ShapeString([]int{st_1540}))
 						}
 						r_1681 := ar.F64w(st_1540)
 						r_1682 := ar.F64w(st_1540)
@@ -6058,16 +6057,16 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							r_1683[i_1684] = e_1688
 						}
 						if x_1644 < 0 || x_1644 >= int64(st_1539) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1644, st_1539))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(x_1644, st_1539))
 						}
 						if st_1537 != st_1540 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1537})+"; elements have shape "+runtime.ShapeString([]int{st_1540}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1537})+"; elements have shape "+runtime.ShapeString([]int{st_1540}))
 						}
 						c_1689 := ar.F64w(len(st_1538))
 						copy(c_1689, st_1538)
 						copy(c_1689[int(x_1644)*st_1540:(int(x_1644)+1)*st_1540], r_1683)
 						if x_1646 < 0 || x_1646 >= int64(st_1539) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1646, st_1539))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(x_1646, st_1539))
 						}
 						copy(c_1689[int(x_1646)*st_1540:(int(x_1646)+1)*st_1540], r_1681)
 						st_1536, st_1538, st_1541, st_1542, st_1543, st_1544, st_1545, st_1546, st_1547, st_1548, st_1549, st_1550, st_1551, st_1552, st_1553, st_1554, st_1555, st_1556, st_1557, st_1558, st_1559, st_1560, st_1561, st_1562, st_1563, st_1564, st_1565, st_1566, st_1567, st_1568, st_1569, st_1570, st_1571, st_1572, st_1573, st_1574, st_1575, st_1576, st_1577 = r_1683, c_1689, r_1681, st_1540, r_1682, st_1540, r_1669, st_1537, r_1677, st_1540, r_1661, st_1540, r_1652, st_1537, row_1680, st_1540, row_1647, mainparams_3, s_1674, n_1673, row_1655, st_1540, row_1645, mainparams_3, s_1666, n_1665, st_1536, st_1537, s_1658, n_1657, row_1655, st_1540, s_1649, n_1648, st_1536, st_1537, st_1538, st_1539, st_1540
@@ -6077,11 +6076,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1580 = d_1579
 						tot_1690, err_1691 := runtime.MulSize(n_1535, rs_1580)
 						if err_1691 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1691)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1691)
 						}
 						a_1578 = ar.F64w(tot_1690)
 					} else if st_1537 != d_1579 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1537})+", element 0 has shape "+runtime.ShapeString([]int{d_1579}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1537})+", element 0 has shape "+runtime.ShapeString([]int{d_1579}))
 					}
 					copy(a_1578[i_1640*rs_1580:(i_1640+1)*rs_1580], st_1536)
 					if i_1640 == 0 {
@@ -6089,11 +6088,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1584 = d_1582 * d_1583
 						tot_1692, err_1693 := runtime.MulSize(n_1535, rs_1584)
 						if err_1693 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1693)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1693)
 						}
 						a_1581 = ar.F64w(tot_1692)
 					} else if st_1539 != d_1582 || st_1540 != d_1583 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1539, st_1540})+", element 0 has shape "+runtime.ShapeString([]int{d_1582, d_1583}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1539, st_1540})+", element 0 has shape "+runtime.ShapeString([]int{d_1582, d_1583}))
 					}
 					copy(a_1581[i_1640*rs_1584:(i_1640+1)*rs_1584], st_1538)
 					if i_1640 == 0 {
@@ -6101,11 +6100,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1587 = d_1586
 						tot_1694, err_1695 := runtime.MulSize(n_1535, rs_1587)
 						if err_1695 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1695)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1695)
 						}
 						a_1585 = ar.F64w(tot_1694)
 					} else if st_1542 != d_1586 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1542})+", element 0 has shape "+runtime.ShapeString([]int{d_1586}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1542})+", element 0 has shape "+runtime.ShapeString([]int{d_1586}))
 					}
 					copy(a_1585[i_1640*rs_1587:(i_1640+1)*rs_1587], st_1541)
 					if i_1640 == 0 {
@@ -6113,11 +6112,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1590 = d_1589
 						tot_1696, err_1697 := runtime.MulSize(n_1535, rs_1590)
 						if err_1697 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1697)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1697)
 						}
 						a_1588 = ar.F64w(tot_1696)
 					} else if st_1544 != d_1589 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1544})+", element 0 has shape "+runtime.ShapeString([]int{d_1589}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1544})+", element 0 has shape "+runtime.ShapeString([]int{d_1589}))
 					}
 					copy(a_1588[i_1640*rs_1590:(i_1640+1)*rs_1590], st_1543)
 					if i_1640 == 0 {
@@ -6125,11 +6124,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1593 = d_1592
 						tot_1698, err_1699 := runtime.MulSize(n_1535, rs_1593)
 						if err_1699 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1699)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1699)
 						}
 						a_1591 = ar.F64w(tot_1698)
 					} else if st_1546 != d_1592 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1546})+", element 0 has shape "+runtime.ShapeString([]int{d_1592}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1546})+", element 0 has shape "+runtime.ShapeString([]int{d_1592}))
 					}
 					copy(a_1591[i_1640*rs_1593:(i_1640+1)*rs_1593], st_1545)
 					if i_1640 == 0 {
@@ -6137,11 +6136,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1596 = d_1595
 						tot_1700, err_1701 := runtime.MulSize(n_1535, rs_1596)
 						if err_1701 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1701)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1701)
 						}
 						a_1594 = ar.F64w(tot_1700)
 					} else if st_1548 != d_1595 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1548})+", element 0 has shape "+runtime.ShapeString([]int{d_1595}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1548})+", element 0 has shape "+runtime.ShapeString([]int{d_1595}))
 					}
 					copy(a_1594[i_1640*rs_1596:(i_1640+1)*rs_1596], st_1547)
 					if i_1640 == 0 {
@@ -6149,11 +6148,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1599 = d_1598
 						tot_1702, err_1703 := runtime.MulSize(n_1535, rs_1599)
 						if err_1703 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1703)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1703)
 						}
 						a_1597 = ar.F64w(tot_1702)
 					} else if st_1550 != d_1598 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1550})+", element 0 has shape "+runtime.ShapeString([]int{d_1598}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1550})+", element 0 has shape "+runtime.ShapeString([]int{d_1598}))
 					}
 					copy(a_1597[i_1640*rs_1599:(i_1640+1)*rs_1599], st_1549)
 					if i_1640 == 0 {
@@ -6161,11 +6160,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1602 = d_1601
 						tot_1704, err_1705 := runtime.MulSize(n_1535, rs_1602)
 						if err_1705 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1705)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1705)
 						}
 						a_1600 = ar.F64w(tot_1704)
 					} else if st_1552 != d_1601 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1552})+", element 0 has shape "+runtime.ShapeString([]int{d_1601}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1552})+", element 0 has shape "+runtime.ShapeString([]int{d_1601}))
 					}
 					copy(a_1600[i_1640*rs_1602:(i_1640+1)*rs_1602], st_1551)
 					if i_1640 == 0 {
@@ -6173,11 +6172,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1605 = d_1604
 						tot_1706, err_1707 := runtime.MulSize(n_1535, rs_1605)
 						if err_1707 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1707)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1707)
 						}
 						a_1603 = ar.F64w(tot_1706)
 					} else if st_1554 != d_1604 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1554})+", element 0 has shape "+runtime.ShapeString([]int{d_1604}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1554})+", element 0 has shape "+runtime.ShapeString([]int{d_1604}))
 					}
 					copy(a_1603[i_1640*rs_1605:(i_1640+1)*rs_1605], st_1553)
 					if i_1640 == 0 {
@@ -6185,11 +6184,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1608 = d_1607
 						tot_1708, err_1709 := runtime.MulSize(n_1535, rs_1608)
 						if err_1709 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1709)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1709)
 						}
 						a_1606 = ar.F64w(tot_1708)
 					} else if st_1556 != d_1607 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1556})+", element 0 has shape "+runtime.ShapeString([]int{d_1607}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1556})+", element 0 has shape "+runtime.ShapeString([]int{d_1607}))
 					}
 					copy(a_1606[i_1640*rs_1608:(i_1640+1)*rs_1608], st_1555)
 					if i_1640 == 0 {
@@ -6197,11 +6196,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1611 = d_1610
 						tot_1710, err_1711 := runtime.MulSize(n_1535, rs_1611)
 						if err_1711 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1711)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1711)
 						}
 						a_1609 = ar.F64w(tot_1710)
 					} else if st_1558 != d_1610 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1558})+", element 0 has shape "+runtime.ShapeString([]int{d_1610}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1558})+", element 0 has shape "+runtime.ShapeString([]int{d_1610}))
 					}
 					copy(a_1609[i_1640*rs_1611:(i_1640+1)*rs_1611], st_1557)
 					if i_1640 == 0 {
@@ -6209,11 +6208,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1614 = d_1613
 						tot_1712, err_1713 := runtime.MulSize(n_1535, rs_1614)
 						if err_1713 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1713)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1713)
 						}
 						a_1612 = ar.F64w(tot_1712)
 					} else if st_1560 != d_1613 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1560})+", element 0 has shape "+runtime.ShapeString([]int{d_1613}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1560})+", element 0 has shape "+runtime.ShapeString([]int{d_1613}))
 					}
 					copy(a_1612[i_1640*rs_1614:(i_1640+1)*rs_1614], st_1559)
 					if i_1640 == 0 {
@@ -6221,11 +6220,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1617 = d_1616
 						tot_1714, err_1715 := runtime.MulSize(n_1535, rs_1617)
 						if err_1715 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1715)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1715)
 						}
 						a_1615 = ar.F64w(tot_1714)
 					} else if st_1562 != d_1616 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1562})+", element 0 has shape "+runtime.ShapeString([]int{d_1616}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1562})+", element 0 has shape "+runtime.ShapeString([]int{d_1616}))
 					}
 					copy(a_1615[i_1640*rs_1617:(i_1640+1)*rs_1617], st_1561)
 					if i_1640 == 0 {
@@ -6233,11 +6232,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1620 = d_1619
 						tot_1716, err_1717 := runtime.MulSize(n_1535, rs_1620)
 						if err_1717 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1717)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1717)
 						}
 						a_1618 = ar.F64w(tot_1716)
 					} else if st_1564 != d_1619 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1564})+", element 0 has shape "+runtime.ShapeString([]int{d_1619}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1564})+", element 0 has shape "+runtime.ShapeString([]int{d_1619}))
 					}
 					copy(a_1618[i_1640*rs_1620:(i_1640+1)*rs_1620], st_1563)
 					if i_1640 == 0 {
@@ -6245,11 +6244,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1623 = d_1622
 						tot_1718, err_1719 := runtime.MulSize(n_1535, rs_1623)
 						if err_1719 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1719)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1719)
 						}
 						a_1621 = ar.F64w(tot_1718)
 					} else if st_1566 != d_1622 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1566})+", element 0 has shape "+runtime.ShapeString([]int{d_1622}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1566})+", element 0 has shape "+runtime.ShapeString([]int{d_1622}))
 					}
 					copy(a_1621[i_1640*rs_1623:(i_1640+1)*rs_1623], st_1565)
 					if i_1640 == 0 {
@@ -6257,11 +6256,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1626 = d_1625
 						tot_1720, err_1721 := runtime.MulSize(n_1535, rs_1626)
 						if err_1721 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1721)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1721)
 						}
 						a_1624 = ar.F64w(tot_1720)
 					} else if st_1568 != d_1625 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1568})+", element 0 has shape "+runtime.ShapeString([]int{d_1625}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1568})+", element 0 has shape "+runtime.ShapeString([]int{d_1625}))
 					}
 					copy(a_1624[i_1640*rs_1626:(i_1640+1)*rs_1626], st_1567)
 					if i_1640 == 0 {
@@ -6269,11 +6268,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1629 = d_1628
 						tot_1722, err_1723 := runtime.MulSize(n_1535, rs_1629)
 						if err_1723 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1723)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1723)
 						}
 						a_1627 = ar.F64w(tot_1722)
 					} else if st_1570 != d_1628 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1570})+", element 0 has shape "+runtime.ShapeString([]int{d_1628}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1570})+", element 0 has shape "+runtime.ShapeString([]int{d_1628}))
 					}
 					copy(a_1627[i_1640*rs_1629:(i_1640+1)*rs_1629], st_1569)
 					if i_1640 == 0 {
@@ -6281,11 +6280,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1632 = d_1631
 						tot_1724, err_1725 := runtime.MulSize(n_1535, rs_1632)
 						if err_1725 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1725)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1725)
 						}
 						a_1630 = ar.F64w(tot_1724)
 					} else if st_1572 != d_1631 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1572})+", element 0 has shape "+runtime.ShapeString([]int{d_1631}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1572})+", element 0 has shape "+runtime.ShapeString([]int{d_1631}))
 					}
 					copy(a_1630[i_1640*rs_1632:(i_1640+1)*rs_1632], st_1571)
 					if i_1640 == 0 {
@@ -6293,11 +6292,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1635 = d_1634
 						tot_1726, err_1727 := runtime.MulSize(n_1535, rs_1635)
 						if err_1727 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1727)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1727)
 						}
 						a_1633 = ar.F64w(tot_1726)
 					} else if st_1574 != d_1634 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1574})+", element 0 has shape "+runtime.ShapeString([]int{d_1634}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1574})+", element 0 has shape "+runtime.ShapeString([]int{d_1634}))
 					}
 					copy(a_1633[i_1640*rs_1635:(i_1640+1)*rs_1635], st_1573)
 					if i_1640 == 0 {
@@ -6305,11 +6304,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1639 = d_1637 * d_1638
 						tot_1728, err_1729 := runtime.MulSize(n_1535, rs_1639)
 						if err_1729 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1729)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1729)
 						}
 						a_1636 = ar.F64w(tot_1728)
 					} else if st_1576 != d_1637 || st_1577 != d_1638 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1576, st_1577})+", element 0 has shape "+runtime.ShapeString([]int{d_1637, d_1638}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1640)+" has shape "+runtime.ShapeString([]int{st_1576, st_1577})+", element 0 has shape "+runtime.ShapeString([]int{d_1637, d_1638}))
 					}
 					copy(a_1636[i_1640*rs_1639:(i_1640+1)*rs_1639], st_1575)
 					st_1536 = a_1578[i_1640*rs_1580 : (i_1640+1)*rs_1580]
@@ -6333,14 +6332,14 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					st_1573 = a_1633[i_1640*rs_1635 : (i_1640+1)*rs_1635]
 					st_1575 = a_1636[i_1640*rs_1639 : (i_1640+1)*rs_1639]
 					if i_1640 > 0 {
-						ar.release(mark_1641)
+						ar.Release(mark_1641)
 					}
 				}
 				c_1428, c_1429, c_1430, c_1431, c_1432, c_1433, c_1434, c_1435, c_1436, c_1437, c_1438, c_1439, c_1440, c_1441, c_1442, c_1443, c_1444, c_1445, c_1446, c_1447, c_1448, c_1449, c_1450, c_1451, c_1452, c_1453, c_1454, c_1455, c_1456, c_1457, c_1458, c_1459, c_1460, c_1461, c_1462, c_1463, c_1464, c_1465, c_1466, c_1467, c_1468, c_1469, c_1470, c_1471, c_1472, c_1473, c_1474, c_1475, c_1476, c_1477, c_1478, c_1479, c_1480, c_1481, c_1482, c_1483, c_1484, c_1485, c_1486, c_1487, c_1488, c_1489 = a_1578, n_1535, d_1579, a_1581, n_1535, d_1582, d_1583, a_1585, n_1535, d_1586, a_1588, n_1535, d_1589, a_1591, n_1535, d_1592, a_1594, n_1535, d_1595, a_1597, n_1535, d_1598, a_1600, n_1535, d_1601, a_1603, n_1535, d_1604, a_1606, n_1535, d_1607, a_1609, n_1535, d_1610, a_1612, n_1535, d_1613, a_1615, n_1535, d_1616, a_1618, n_1535, d_1619, a_1621, n_1535, d_1622, a_1624, n_1535, d_1625, a_1627, n_1535, d_1628, a_1630, n_1535, d_1631, a_1633, n_1535, d_1634, a_1636, n_1535, d_1637, d_1638
 			} else {
 				n_1730, err_1731 := runtime.CheckSize(int64(0))
 				if err_1731 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1731)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1731)
 				}
 				var a_1732 []float64
 				var d_1733 int = 0
@@ -6405,31 +6404,31 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				var d_1792 int = 0
 				var rs_1793 int = 0
 				for i_1794 := 0; i_1794 < n_1730; i_1794++ {
-					mark_1795 := ar.mark()
+					mark_1795 := ar.Mark()
 					_ = int64(i_1794)
 					if int64(0) >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 					}
 					row_1797 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 					if int64(1) >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 					}
 					row_1798 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
 					n_1799 := int(n_15) - int(int64(0))
 					s_1800 := row_1797[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 					if n_1799 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1799}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1799}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
 					n_1801 := int(n_15) - int(int64(0))
 					s_1802 := row_1798[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 					if n_1801 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1801}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1801}))
 					}
 					r_1803 := ar.F64w(sequence_12)
 					r_1422 = r_1422[:len(r_1803)]
@@ -6439,25 +6438,25 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						r_1803[i_1804] = (runtime.Sigmoid(((r_1422[i_1804] * s_1800[i_1804]) + s_1802[i_1804])))
 					}
 					if int64(0) >= int64(state_8) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 					}
 					row_1806 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
 					x_1807 := int64(2) * n_15
 					if n_15 < 0 || x_1807 < n_15 || x_1807 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1807, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1807, mainparams_3))
 					}
 					n_1808 := int(x_1807) - int(n_15)
 					s_1809 := row_1797[int(n_15)*1 : int(x_1807)*1 : int(x_1807)*1]
 					if n_1808 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1808}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1808}))
 					}
 					if n_15 < 0 || x_1807 < n_15 || x_1807 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1807, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1807, mainparams_3))
 					}
 					n_1810 := int(x_1807) - int(n_15)
 					s_1811 := row_1798[int(n_15)*1 : int(x_1807)*1 : int(x_1807)*1]
 					if n_1810 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1810}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1810}))
 					}
 					r_1812 := ar.F64w(state_9)
 					row_1806 = row_1806[:len(r_1812)]
@@ -6468,20 +6467,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					}
 					x_1815 := int64(3) * n_15
 					if x_1807 < 0 || x_1815 < x_1807 || x_1815 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1807, x_1815, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1807, x_1815, mainparams_3))
 					}
 					n_1816 := int(x_1815) - int(x_1807)
 					s_1817 := row_1797[int(x_1807)*1 : int(x_1815)*1 : int(x_1815)*1]
 					if n_1816 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1816}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1816}))
 					}
 					if x_1807 < 0 || x_1815 < x_1807 || x_1815 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1807, x_1815, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1807, x_1815, mainparams_3))
 					}
 					n_1818 := int(x_1815) - int(x_1807)
 					s_1819 := row_1798[int(x_1807)*1 : int(x_1815)*1 : int(x_1815)*1]
 					if n_1818 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1818}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1818}))
 					}
 					r_1820 := ar.F64w(sequence_12)
 					r_1422 = r_1422[:len(r_1820)]
@@ -6492,20 +6491,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					}
 					x_1823 := int64(4) * n_15
 					if x_1815 < 0 || x_1823 < x_1815 || x_1823 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1815, x_1823, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1815, x_1823, mainparams_3))
 					}
 					n_1824 := int(x_1823) - int(x_1815)
 					s_1825 := row_1797[int(x_1815)*1 : int(x_1823)*1 : int(x_1823)*1]
 					if n_1824 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1824}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1824}))
 					}
 					if x_1815 < 0 || x_1823 < x_1815 || x_1823 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1815, x_1823, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1815, x_1823, mainparams_3))
 					}
 					n_1826 := int(x_1823) - int(x_1815)
 					s_1827 := row_1798[int(x_1815)*1 : int(x_1823)*1 : int(x_1823)*1]
 					if n_1826 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1826}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1826}))
 					}
 					r_1828 := ar.F64w(state_9)
 					row_1806 = row_1806[:len(r_1828)]
@@ -6515,14 +6514,14 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						r_1828[i_1829] = (math.Tanh(((row_1806[i_1829] * s_1825[i_1829]) + s_1827[i_1829])))
 					}
 					if int64(1) >= int64(state_8) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 					}
 					row_1831 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 					if sequence_12 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 					}
 					if state_9 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 					}
 					r_1832 := ar.F64w(state_9)
 					r_1833 := ar.F64w(state_9)
@@ -6544,16 +6543,16 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						r_1834[i_1835] = e_1839
 					}
 					if int64(0) >= int64(state_8) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
 					}
 					if sequence_12 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 					}
 					c_1840 := ar.F64w(len(state_7))
 					copy(c_1840, state_7)
 					copy(c_1840[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1834)
 					if int64(1) >= int64(state_8) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 					}
 					copy(c_1840[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1832)
 					if i_1794 == 0 {
@@ -6561,11 +6560,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1734 = d_1733
 						tot_1841, err_1842 := runtime.MulSize(n_1730, rs_1734)
 						if err_1842 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1842)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1842)
 						}
 						a_1732 = ar.F64w(tot_1841)
 					} else if sequence_12 != d_1733 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1733}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1733}))
 					}
 					copy(a_1732[i_1794*rs_1734:(i_1794+1)*rs_1734], r_1834)
 					if i_1794 == 0 {
@@ -6573,11 +6572,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1738 = d_1736 * d_1737
 						tot_1843, err_1844 := runtime.MulSize(n_1730, rs_1738)
 						if err_1844 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1844)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1844)
 						}
 						a_1735 = ar.F64w(tot_1843)
 					} else if state_8 != d_1736 || state_9 != d_1737 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1736, d_1737}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1736, d_1737}))
 					}
 					copy(a_1735[i_1794*rs_1738:(i_1794+1)*rs_1738], c_1840)
 					if i_1794 == 0 {
@@ -6585,11 +6584,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1741 = d_1740
 						tot_1845, err_1846 := runtime.MulSize(n_1730, rs_1741)
 						if err_1846 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1846)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1846)
 						}
 						a_1739 = ar.F64w(tot_1845)
 					} else if state_9 != d_1740 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1740}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1740}))
 					}
 					copy(a_1739[i_1794*rs_1741:(i_1794+1)*rs_1741], r_1832)
 					if i_1794 == 0 {
@@ -6597,11 +6596,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1744 = d_1743
 						tot_1847, err_1848 := runtime.MulSize(n_1730, rs_1744)
 						if err_1848 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1848)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1848)
 						}
 						a_1742 = ar.F64w(tot_1847)
 					} else if state_9 != d_1743 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1743}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1743}))
 					}
 					copy(a_1742[i_1794*rs_1744:(i_1794+1)*rs_1744], r_1833)
 					if i_1794 == 0 {
@@ -6609,11 +6608,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1747 = d_1746
 						tot_1849, err_1850 := runtime.MulSize(n_1730, rs_1747)
 						if err_1850 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1850)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1850)
 						}
 						a_1745 = ar.F64w(tot_1849)
 					} else if sequence_12 != d_1746 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1746}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1746}))
 					}
 					copy(a_1745[i_1794*rs_1747:(i_1794+1)*rs_1747], r_1820)
 					if i_1794 == 0 {
@@ -6621,11 +6620,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1750 = d_1749
 						tot_1851, err_1852 := runtime.MulSize(n_1730, rs_1750)
 						if err_1852 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1852)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1852)
 						}
 						a_1748 = ar.F64w(tot_1851)
 					} else if state_9 != d_1749 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1749}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1749}))
 					}
 					copy(a_1748[i_1794*rs_1750:(i_1794+1)*rs_1750], r_1828)
 					if i_1794 == 0 {
@@ -6633,11 +6632,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1753 = d_1752
 						tot_1853, err_1854 := runtime.MulSize(n_1730, rs_1753)
 						if err_1854 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1854)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1854)
 						}
 						a_1751 = ar.F64w(tot_1853)
 					} else if state_9 != d_1752 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1752}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1752}))
 					}
 					copy(a_1751[i_1794*rs_1753:(i_1794+1)*rs_1753], r_1812)
 					if i_1794 == 0 {
@@ -6645,11 +6644,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1756 = d_1755
 						tot_1855, err_1856 := runtime.MulSize(n_1730, rs_1756)
 						if err_1856 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1856)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1856)
 						}
 						a_1754 = ar.F64w(tot_1855)
 					} else if sequence_12 != d_1755 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1755}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1755}))
 					}
 					copy(a_1754[i_1794*rs_1756:(i_1794+1)*rs_1756], r_1803)
 					if i_1794 == 0 {
@@ -6657,11 +6656,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1759 = d_1758
 						tot_1857, err_1858 := runtime.MulSize(n_1730, rs_1759)
 						if err_1858 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1858)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1858)
 						}
 						a_1757 = ar.F64w(tot_1857)
 					} else if state_9 != d_1758 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1758}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1758}))
 					}
 					copy(a_1757[i_1794*rs_1759:(i_1794+1)*rs_1759], row_1831)
 					if i_1794 == 0 {
@@ -6669,11 +6668,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1762 = d_1761
 						tot_1859, err_1860 := runtime.MulSize(n_1730, rs_1762)
 						if err_1860 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1860)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1860)
 						}
 						a_1760 = ar.F64w(tot_1859)
 					} else if mainparams_3 != d_1761 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1761}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1761}))
 					}
 					copy(a_1760[i_1794*rs_1762:(i_1794+1)*rs_1762], row_1798)
 					if i_1794 == 0 {
@@ -6681,11 +6680,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1765 = d_1764
 						tot_1861, err_1862 := runtime.MulSize(n_1730, rs_1765)
 						if err_1862 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1862)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1862)
 						}
 						a_1763 = ar.F64w(tot_1861)
 					} else if n_1824 != d_1764 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{n_1824})+", element 0 has shape "+runtime.ShapeString([]int{d_1764}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{n_1824})+", element 0 has shape "+runtime.ShapeString([]int{d_1764}))
 					}
 					copy(a_1763[i_1794*rs_1765:(i_1794+1)*rs_1765], s_1825)
 					if i_1794 == 0 {
@@ -6693,11 +6692,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1768 = d_1767
 						tot_1863, err_1864 := runtime.MulSize(n_1730, rs_1768)
 						if err_1864 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1864)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1864)
 						}
 						a_1766 = ar.F64w(tot_1863)
 					} else if state_9 != d_1767 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1767}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1767}))
 					}
 					copy(a_1766[i_1794*rs_1768:(i_1794+1)*rs_1768], row_1806)
 					if i_1794 == 0 {
@@ -6705,11 +6704,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1771 = d_1770
 						tot_1865, err_1866 := runtime.MulSize(n_1730, rs_1771)
 						if err_1866 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1866)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1866)
 						}
 						a_1769 = ar.F64w(tot_1865)
 					} else if mainparams_3 != d_1770 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1770}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1770}))
 					}
 					copy(a_1769[i_1794*rs_1771:(i_1794+1)*rs_1771], row_1797)
 					if i_1794 == 0 {
@@ -6717,11 +6716,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1774 = d_1773
 						tot_1867, err_1868 := runtime.MulSize(n_1730, rs_1774)
 						if err_1868 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1868)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1868)
 						}
 						a_1772 = ar.F64w(tot_1867)
 					} else if n_1816 != d_1773 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{n_1816})+", element 0 has shape "+runtime.ShapeString([]int{d_1773}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{n_1816})+", element 0 has shape "+runtime.ShapeString([]int{d_1773}))
 					}
 					copy(a_1772[i_1794*rs_1774:(i_1794+1)*rs_1774], s_1817)
 					if i_1794 == 0 {
@@ -6729,11 +6728,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1777 = d_1776
 						tot_1869, err_1870 := runtime.MulSize(n_1730, rs_1777)
 						if err_1870 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1870)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1870)
 						}
 						a_1775 = ar.F64w(tot_1869)
 					} else if sequence_12 != d_1776 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1776}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1776}))
 					}
 					copy(a_1775[i_1794*rs_1777:(i_1794+1)*rs_1777], r_1422)
 					if i_1794 == 0 {
@@ -6741,11 +6740,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1780 = d_1779
 						tot_1871, err_1872 := runtime.MulSize(n_1730, rs_1780)
 						if err_1872 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1872)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1872)
 						}
 						a_1778 = ar.F64w(tot_1871)
 					} else if n_1808 != d_1779 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{n_1808})+", element 0 has shape "+runtime.ShapeString([]int{d_1779}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{n_1808})+", element 0 has shape "+runtime.ShapeString([]int{d_1779}))
 					}
 					copy(a_1778[i_1794*rs_1780:(i_1794+1)*rs_1780], s_1809)
 					if i_1794 == 0 {
@@ -6753,11 +6752,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1783 = d_1782
 						tot_1873, err_1874 := runtime.MulSize(n_1730, rs_1783)
 						if err_1874 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1874)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1874)
 						}
 						a_1781 = ar.F64w(tot_1873)
 					} else if state_9 != d_1782 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1782}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1782}))
 					}
 					copy(a_1781[i_1794*rs_1783:(i_1794+1)*rs_1783], row_1806)
 					if i_1794 == 0 {
@@ -6765,11 +6764,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1786 = d_1785
 						tot_1875, err_1876 := runtime.MulSize(n_1730, rs_1786)
 						if err_1876 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1876)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1876)
 						}
 						a_1784 = ar.F64w(tot_1875)
 					} else if n_1799 != d_1785 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{n_1799})+", element 0 has shape "+runtime.ShapeString([]int{d_1785}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{n_1799})+", element 0 has shape "+runtime.ShapeString([]int{d_1785}))
 					}
 					copy(a_1784[i_1794*rs_1786:(i_1794+1)*rs_1786], s_1800)
 					if i_1794 == 0 {
@@ -6777,11 +6776,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1789 = d_1788
 						tot_1877, err_1878 := runtime.MulSize(n_1730, rs_1789)
 						if err_1878 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1878)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1878)
 						}
 						a_1787 = ar.F64w(tot_1877)
 					} else if sequence_12 != d_1788 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1788}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1788}))
 					}
 					copy(a_1787[i_1794*rs_1789:(i_1794+1)*rs_1789], r_1422)
 					if i_1794 == 0 {
@@ -6789,15 +6788,15 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1793 = d_1791 * d_1792
 						tot_1879, err_1880 := runtime.MulSize(n_1730, rs_1793)
 						if err_1880 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1880)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1880)
 						}
 						a_1790 = ar.F64w(tot_1879)
 					} else if state_8 != d_1791 || state_9 != d_1792 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1791, d_1792}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1794)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1791, d_1792}))
 					}
 					copy(a_1790[i_1794*rs_1793:(i_1794+1)*rs_1793], state_7)
 					if i_1794 > 0 {
-						ar.release(mark_1795)
+						ar.Release(mark_1795)
 					}
 				}
 				c_1428, c_1429, c_1430, c_1431, c_1432, c_1433, c_1434, c_1435, c_1436, c_1437, c_1438, c_1439, c_1440, c_1441, c_1442, c_1443, c_1444, c_1445, c_1446, c_1447, c_1448, c_1449, c_1450, c_1451, c_1452, c_1453, c_1454, c_1455, c_1456, c_1457, c_1458, c_1459, c_1460, c_1461, c_1462, c_1463, c_1464, c_1465, c_1466, c_1467, c_1468, c_1469, c_1470, c_1471, c_1472, c_1473, c_1474, c_1475, c_1476, c_1477, c_1478, c_1479, c_1480, c_1481, c_1482, c_1483, c_1484, c_1485, c_1486, c_1487, c_1488, c_1489 = a_1732, n_1730, d_1733, a_1735, n_1730, d_1736, d_1737, a_1739, n_1730, d_1740, a_1742, n_1730, d_1743, a_1745, n_1730, d_1746, a_1748, n_1730, d_1749, a_1751, n_1730, d_1752, a_1754, n_1730, d_1755, a_1757, n_1730, d_1758, a_1760, n_1730, d_1761, a_1763, n_1730, d_1764, a_1766, n_1730, d_1767, a_1769, n_1730, d_1770, a_1772, n_1730, d_1773, a_1775, n_1730, d_1776, a_1778, n_1730, d_1779, a_1781, n_1730, d_1782, a_1784, n_1730, d_1785, a_1787, n_1730, d_1788, a_1790, n_1730, d_1791, d_1792
@@ -6809,7 +6808,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if x_1427 {
 				x_1886 := x_1426 - int64(1)
 				if x_1886 < 0 || x_1886 >= int64(c_1429) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1886, c_1429))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_1886, c_1429))
 				}
 				row_1887 := c_1428[int(x_1886)*c_1430 : (int(x_1886)+1)*c_1430]
 				rs_1888 := c_1433 * c_1434
@@ -6838,18 +6837,18 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				c_1881, c_1882, c_1884, c_1885 = r_1422, sequence_12, state_8, state_9
 			}
 			if int64(1) >= int64(extraparams_5) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 			}
 			row_1909 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
 			if extraparams_6 != c_1882 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1882})+" and "+runtime.ShapeString([]int{extraparams_6}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1882})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
 			if int64(2) >= int64(extraparams_5) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 			}
 			row_1910 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
 			if extraparams_6 != c_1882 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1882})+" and "+runtime.ShapeString([]int{extraparams_6}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1882})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
 			r_1911 := ar.F64w(c_1882)
 			r_1912 := ar.F64w(c_1882)
@@ -6867,12 +6866,12 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			s_1917 := runtime.Sum(r_1912)
 			x_1918 := s_1917 + 2.0
 			if int64(1) >= int64(sequence_11) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(int64(1), sequence_11))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:96:33", runtime.CheckIndex(int64(1), sequence_11))
 			}
 			row_1919 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
 			x_1920 := math.Log(x_1918)
 			if c_1882 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1882}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1882}))
 			}
 			r_1921 := ar.F64w(sequence_12)
 			row_1919 = row_1919[:len(r_1921)]
@@ -6886,11 +6885,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1326 = d_1324 * d_1325
 				tot_1925, err_1926 := runtime.MulSize(n_1322, rs_1326)
 				if err_1926 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1926)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1926)
 				}
 				_ = tot_1925
 			} else if c_1884 != d_1324 || c_1885 != d_1325 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1884, c_1885})+", element 0 has shape "+runtime.ShapeString([]int{d_1324, d_1325}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1884, c_1885})+", element 0 has shape "+runtime.ShapeString([]int{d_1324, d_1325}))
 			}
 			a_1327[i_1417] = x_1918
 			if i_1417 == 0 {
@@ -6898,11 +6897,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1330 = d_1329
 				tot_1927, err_1928 := runtime.MulSize(n_1322, rs_1330)
 				if err_1928 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1928)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1928)
 				}
 				a_1328 = ar.F64w(tot_1927)
 			} else if c_1882 != d_1329 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1882})+", element 0 has shape "+runtime.ShapeString([]int{d_1329}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1882})+", element 0 has shape "+runtime.ShapeString([]int{d_1329}))
 			}
 			copy(a_1328[i_1417*rs_1330:(i_1417+1)*rs_1330], r_1912)
 			if i_1417 == 0 {
@@ -6910,11 +6909,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1333 = d_1332
 				tot_1929, err_1930 := runtime.MulSize(n_1322, rs_1333)
 				if err_1930 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1930)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1930)
 				}
 				a_1331 = ar.F64w(tot_1929)
 			} else if extraparams_6 != d_1332 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{extraparams_6})+", element 0 has shape "+runtime.ShapeString([]int{d_1332}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{extraparams_6})+", element 0 has shape "+runtime.ShapeString([]int{d_1332}))
 			}
 			copy(a_1331[i_1417*rs_1333:(i_1417+1)*rs_1333], row_1909)
 			if i_1417 == 0 {
@@ -6922,11 +6921,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1336 = d_1335
 				tot_1931, err_1932 := runtime.MulSize(n_1322, rs_1336)
 				if err_1932 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1932)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1932)
 				}
 				a_1334 = ar.F64w(tot_1931)
 			} else if c_1882 != d_1335 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1882})+", element 0 has shape "+runtime.ShapeString([]int{d_1335}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1882})+", element 0 has shape "+runtime.ShapeString([]int{d_1335}))
 			}
 			copy(a_1334[i_1417*rs_1336:(i_1417+1)*rs_1336], c_1881)
 			if i_1417 == 0 {
@@ -6934,44 +6933,44 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1339 = d_1337 * d_1338
 				tot_1933, err_1934 := runtime.MulSize(n_1322, rs_1339)
 				if err_1934 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1934)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1934)
 				}
 				_ = tot_1933
 			} else if c_1429 != d_1337 || c_1430 != d_1338 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1429, c_1430})+", element 0 has shape "+runtime.ShapeString([]int{d_1337, d_1338}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1429, c_1430})+", element 0 has shape "+runtime.ShapeString([]int{d_1337, d_1338}))
 			}
 			if i_1417 == 0 {
 				d_1340, d_1341, d_1342 = c_1432, c_1433, c_1434
 				rs_1343 = d_1340 * d_1341 * d_1342
 				tot_1935, err_1936 := runtime.MulSize(n_1322, rs_1343)
 				if err_1936 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1936)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1936)
 				}
 				_ = tot_1935
 			} else if c_1432 != d_1340 || c_1433 != d_1341 || c_1434 != d_1342 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1432, c_1433, c_1434})+", element 0 has shape "+runtime.ShapeString([]int{d_1340, d_1341, d_1342}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1432, c_1433, c_1434})+", element 0 has shape "+runtime.ShapeString([]int{d_1340, d_1341, d_1342}))
 			}
 			if i_1417 == 0 {
 				d_1344, d_1345 = c_1436, c_1437
 				rs_1346 = d_1344 * d_1345
 				tot_1937, err_1938 := runtime.MulSize(n_1322, rs_1346)
 				if err_1938 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1938)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1938)
 				}
 				_ = tot_1937
 			} else if c_1436 != d_1344 || c_1437 != d_1345 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1436, c_1437})+", element 0 has shape "+runtime.ShapeString([]int{d_1344, d_1345}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1436, c_1437})+", element 0 has shape "+runtime.ShapeString([]int{d_1344, d_1345}))
 			}
 			if i_1417 == 0 {
 				d_1348, d_1349 = c_1439, c_1440
 				rs_1350 = d_1348 * d_1349
 				tot_1939, err_1940 := runtime.MulSize(n_1322, rs_1350)
 				if err_1940 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1940)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1940)
 				}
 				a_1347 = ar.F64w(tot_1939)
 			} else if c_1439 != d_1348 || c_1440 != d_1349 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1439, c_1440})+", element 0 has shape "+runtime.ShapeString([]int{d_1348, d_1349}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1439, c_1440})+", element 0 has shape "+runtime.ShapeString([]int{d_1348, d_1349}))
 			}
 			copy(a_1347[i_1417*rs_1350:(i_1417+1)*rs_1350], c_1438)
 			if i_1417 == 0 {
@@ -6979,11 +6978,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1354 = d_1352 * d_1353
 				tot_1941, err_1942 := runtime.MulSize(n_1322, rs_1354)
 				if err_1942 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1942)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1942)
 				}
 				a_1351 = ar.F64w(tot_1941)
 			} else if c_1442 != d_1352 || c_1443 != d_1353 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1442, c_1443})+", element 0 has shape "+runtime.ShapeString([]int{d_1352, d_1353}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1442, c_1443})+", element 0 has shape "+runtime.ShapeString([]int{d_1352, d_1353}))
 			}
 			copy(a_1351[i_1417*rs_1354:(i_1417+1)*rs_1354], c_1441)
 			if i_1417 == 0 {
@@ -6991,11 +6990,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1358 = d_1356 * d_1357
 				tot_1943, err_1944 := runtime.MulSize(n_1322, rs_1358)
 				if err_1944 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1944)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1944)
 				}
 				a_1355 = ar.F64w(tot_1943)
 			} else if c_1445 != d_1356 || c_1446 != d_1357 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1445, c_1446})+", element 0 has shape "+runtime.ShapeString([]int{d_1356, d_1357}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1445, c_1446})+", element 0 has shape "+runtime.ShapeString([]int{d_1356, d_1357}))
 			}
 			copy(a_1355[i_1417*rs_1358:(i_1417+1)*rs_1358], c_1444)
 			if i_1417 == 0 {
@@ -7003,11 +7002,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1362 = d_1360 * d_1361
 				tot_1945, err_1946 := runtime.MulSize(n_1322, rs_1362)
 				if err_1946 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1946)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1946)
 				}
 				a_1359 = ar.F64w(tot_1945)
 			} else if c_1448 != d_1360 || c_1449 != d_1361 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1448, c_1449})+", element 0 has shape "+runtime.ShapeString([]int{d_1360, d_1361}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1448, c_1449})+", element 0 has shape "+runtime.ShapeString([]int{d_1360, d_1361}))
 			}
 			copy(a_1359[i_1417*rs_1362:(i_1417+1)*rs_1362], c_1447)
 			if i_1417 == 0 {
@@ -7015,11 +7014,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1366 = d_1364 * d_1365
 				tot_1947, err_1948 := runtime.MulSize(n_1322, rs_1366)
 				if err_1948 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1948)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1948)
 				}
 				a_1363 = ar.F64w(tot_1947)
 			} else if c_1451 != d_1364 || c_1452 != d_1365 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1451, c_1452})+", element 0 has shape "+runtime.ShapeString([]int{d_1364, d_1365}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1451, c_1452})+", element 0 has shape "+runtime.ShapeString([]int{d_1364, d_1365}))
 			}
 			copy(a_1363[i_1417*rs_1366:(i_1417+1)*rs_1366], c_1450)
 			if i_1417 == 0 {
@@ -7027,11 +7026,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1370 = d_1368 * d_1369
 				tot_1949, err_1950 := runtime.MulSize(n_1322, rs_1370)
 				if err_1950 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1950)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1950)
 				}
 				a_1367 = ar.F64w(tot_1949)
 			} else if c_1454 != d_1368 || c_1455 != d_1369 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1454, c_1455})+", element 0 has shape "+runtime.ShapeString([]int{d_1368, d_1369}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1454, c_1455})+", element 0 has shape "+runtime.ShapeString([]int{d_1368, d_1369}))
 			}
 			copy(a_1367[i_1417*rs_1370:(i_1417+1)*rs_1370], c_1453)
 			if i_1417 == 0 {
@@ -7039,11 +7038,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1374 = d_1372 * d_1373
 				tot_1951, err_1952 := runtime.MulSize(n_1322, rs_1374)
 				if err_1952 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1952)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1952)
 				}
 				a_1371 = ar.F64w(tot_1951)
 			} else if c_1457 != d_1372 || c_1458 != d_1373 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1457, c_1458})+", element 0 has shape "+runtime.ShapeString([]int{d_1372, d_1373}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1457, c_1458})+", element 0 has shape "+runtime.ShapeString([]int{d_1372, d_1373}))
 			}
 			copy(a_1371[i_1417*rs_1374:(i_1417+1)*rs_1374], c_1456)
 			if i_1417 == 0 {
@@ -7051,11 +7050,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1378 = d_1376 * d_1377
 				tot_1953, err_1954 := runtime.MulSize(n_1322, rs_1378)
 				if err_1954 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1954)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1954)
 				}
 				a_1375 = ar.F64w(tot_1953)
 			} else if c_1460 != d_1376 || c_1461 != d_1377 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1460, c_1461})+", element 0 has shape "+runtime.ShapeString([]int{d_1376, d_1377}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1460, c_1461})+", element 0 has shape "+runtime.ShapeString([]int{d_1376, d_1377}))
 			}
 			copy(a_1375[i_1417*rs_1378:(i_1417+1)*rs_1378], c_1459)
 			if i_1417 == 0 {
@@ -7063,11 +7062,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1382 = d_1380 * d_1381
 				tot_1955, err_1956 := runtime.MulSize(n_1322, rs_1382)
 				if err_1956 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1956)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1956)
 				}
 				a_1379 = ar.F64w(tot_1955)
 			} else if c_1463 != d_1380 || c_1464 != d_1381 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1463, c_1464})+", element 0 has shape "+runtime.ShapeString([]int{d_1380, d_1381}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1463, c_1464})+", element 0 has shape "+runtime.ShapeString([]int{d_1380, d_1381}))
 			}
 			copy(a_1379[i_1417*rs_1382:(i_1417+1)*rs_1382], c_1462)
 			if i_1417 == 0 {
@@ -7075,11 +7074,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1386 = d_1384 * d_1385
 				tot_1957, err_1958 := runtime.MulSize(n_1322, rs_1386)
 				if err_1958 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1958)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1958)
 				}
 				a_1383 = ar.F64w(tot_1957)
 			} else if c_1466 != d_1384 || c_1467 != d_1385 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1466, c_1467})+", element 0 has shape "+runtime.ShapeString([]int{d_1384, d_1385}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1466, c_1467})+", element 0 has shape "+runtime.ShapeString([]int{d_1384, d_1385}))
 			}
 			copy(a_1383[i_1417*rs_1386:(i_1417+1)*rs_1386], c_1465)
 			if i_1417 == 0 {
@@ -7087,11 +7086,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1390 = d_1388 * d_1389
 				tot_1959, err_1960 := runtime.MulSize(n_1322, rs_1390)
 				if err_1960 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1960)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1960)
 				}
 				a_1387 = ar.F64w(tot_1959)
 			} else if c_1469 != d_1388 || c_1470 != d_1389 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1469, c_1470})+", element 0 has shape "+runtime.ShapeString([]int{d_1388, d_1389}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1469, c_1470})+", element 0 has shape "+runtime.ShapeString([]int{d_1388, d_1389}))
 			}
 			copy(a_1387[i_1417*rs_1390:(i_1417+1)*rs_1390], c_1468)
 			if i_1417 == 0 {
@@ -7099,11 +7098,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1394 = d_1392 * d_1393
 				tot_1961, err_1962 := runtime.MulSize(n_1322, rs_1394)
 				if err_1962 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1962)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1962)
 				}
 				a_1391 = ar.F64w(tot_1961)
 			} else if c_1472 != d_1392 || c_1473 != d_1393 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1472, c_1473})+", element 0 has shape "+runtime.ShapeString([]int{d_1392, d_1393}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1472, c_1473})+", element 0 has shape "+runtime.ShapeString([]int{d_1392, d_1393}))
 			}
 			copy(a_1391[i_1417*rs_1394:(i_1417+1)*rs_1394], c_1471)
 			if i_1417 == 0 {
@@ -7111,11 +7110,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1398 = d_1396 * d_1397
 				tot_1963, err_1964 := runtime.MulSize(n_1322, rs_1398)
 				if err_1964 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1964)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1964)
 				}
 				a_1395 = ar.F64w(tot_1963)
 			} else if c_1475 != d_1396 || c_1476 != d_1397 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1475, c_1476})+", element 0 has shape "+runtime.ShapeString([]int{d_1396, d_1397}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1475, c_1476})+", element 0 has shape "+runtime.ShapeString([]int{d_1396, d_1397}))
 			}
 			copy(a_1395[i_1417*rs_1398:(i_1417+1)*rs_1398], c_1474)
 			if i_1417 == 0 {
@@ -7123,11 +7122,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1402 = d_1400 * d_1401
 				tot_1965, err_1966 := runtime.MulSize(n_1322, rs_1402)
 				if err_1966 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1966)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1966)
 				}
 				a_1399 = ar.F64w(tot_1965)
 			} else if c_1478 != d_1400 || c_1479 != d_1401 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1478, c_1479})+", element 0 has shape "+runtime.ShapeString([]int{d_1400, d_1401}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1478, c_1479})+", element 0 has shape "+runtime.ShapeString([]int{d_1400, d_1401}))
 			}
 			copy(a_1399[i_1417*rs_1402:(i_1417+1)*rs_1402], c_1477)
 			if i_1417 == 0 {
@@ -7135,11 +7134,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1406 = d_1404 * d_1405
 				tot_1967, err_1968 := runtime.MulSize(n_1322, rs_1406)
 				if err_1968 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1968)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1968)
 				}
 				a_1403 = ar.F64w(tot_1967)
 			} else if c_1481 != d_1404 || c_1482 != d_1405 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1481, c_1482})+", element 0 has shape "+runtime.ShapeString([]int{d_1404, d_1405}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1481, c_1482})+", element 0 has shape "+runtime.ShapeString([]int{d_1404, d_1405}))
 			}
 			copy(a_1403[i_1417*rs_1406:(i_1417+1)*rs_1406], c_1480)
 			if i_1417 == 0 {
@@ -7147,36 +7146,36 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1409 = d_1407 * d_1408
 				tot_1969, err_1970 := runtime.MulSize(n_1322, rs_1409)
 				if err_1970 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1970)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1970)
 				}
 				_ = tot_1969
 			} else if c_1484 != d_1407 || c_1485 != d_1408 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1484, c_1485})+", element 0 has shape "+runtime.ShapeString([]int{d_1407, d_1408}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1484, c_1485})+", element 0 has shape "+runtime.ShapeString([]int{d_1407, d_1408}))
 			}
 			if i_1417 == 0 {
 				d_1410, d_1411, d_1412 = c_1487, c_1488, c_1489
 				rs_1413 = d_1410 * d_1411 * d_1412
 				tot_1971, err_1972 := runtime.MulSize(n_1322, rs_1413)
 				if err_1972 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1972)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1972)
 				}
 				_ = tot_1971
 			} else if c_1487 != d_1410 || c_1488 != d_1411 || c_1489 != d_1412 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1487, c_1488, c_1489})+", element 0 has shape "+runtime.ShapeString([]int{d_1410, d_1411, d_1412}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{c_1487, c_1488, c_1489})+", element 0 has shape "+runtime.ShapeString([]int{d_1410, d_1411, d_1412}))
 			}
 			if i_1417 == 0 {
 				d_1414, d_1415 = state_8, state_9
 				rs_1416 = d_1414 * d_1415
 				tot_1973, err_1974 := runtime.MulSize(n_1322, rs_1416)
 				if err_1974 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1974)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1974)
 				}
 				_ = tot_1973
 			} else if state_8 != d_1414 || state_9 != d_1415 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1414, d_1415}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1417)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1414, d_1415}))
 			}
 			if i_1417 > 0 {
-				ar.release(mark_1418)
+				ar.Release(mark_1418)
 			}
 		}
 		c_21, c_22, c_23, c_28, c_30, c_32, c_33, c_35, c_36, c_38, c_45, c_53, c_54, c_56, c_57, c_58, c_60, c_61, c_62, c_64, c_65, c_66, c_68, c_69, c_70, c_72, c_73, c_74, c_76, c_77, c_78, c_80, c_81, c_82, c_84, c_85, c_86, c_88, c_89, c_90, c_92, c_93, c_94, c_96, c_97, c_98, c_100, c_101, c_102, c_104, c_105, c_106, c_108, c_109, c_110, c_112, c_113, c_127, c_128 = n_1322, d_1324, d_1325, a_1327, a_1328, d_1329, a_1331, d_1332, a_1334, d_1335, d_1337, d_1345, a_1347, d_1348, d_1349, a_1351, d_1352, d_1353, a_1355, d_1356, d_1357, a_1359, d_1360, d_1361, a_1363, d_1364, d_1365, a_1367, d_1368, d_1369, a_1371, d_1372, d_1373, a_1375, d_1376, d_1377, a_1379, d_1380, d_1381, a_1383, d_1384, d_1385, a_1387, d_1388, d_1389, a_1391, d_1392, d_1393, a_1395, d_1396, d_1397, a_1399, d_1400, d_1401, a_1403, d_1404, d_1405, d_1414, d_1415
@@ -7188,7 +7187,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 	if x_19 {
 		x_1979 := x_18 - int64(1)
 		if x_1979 < 0 || x_1979 >= int64(c_21) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_1979, c_21))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", runtime.CheckIndex(x_1979, c_21))
 		}
 		_ = c_28[int(x_1979)]
 		_ = c_30[int(x_1979)*c_32 : (int(x_1979)+1)*c_32]
@@ -7249,11 +7248,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 	rev_2022, rev_2023, rev_2024, rev_2025, rev_2026, rev_2027, rev_2028, rev_2029, rev_2030, rev_2031 = z_2019, c_1976, c_1977, x_2018, z_2020, extraparams_5, extraparams_6, z_2021, mainparams_2, mainparams_3
 	buf_2522 := ar.F64w(rev_2023 * rev_2024)
 	for t_2276 := int64(0); t_2276 < x_18; t_2276++ {
-		mark_2277 := ar.mark()
+		mark_2277 := ar.Mark()
 		x_2278 := x_18 - t_2276
 		x_2279 := x_2278 - int64(1)
 		if x_2279 < 0 || x_2279 >= int64(c_21) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2279, c_21))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", runtime.CheckIndex(x_2279, c_21))
 		}
 		x_2280 := c_28[int(x_2279)]
 		row_2281 := c_30[int(x_2279)*c_32 : (int(x_2279)+1)*c_32]
@@ -7293,7 +7292,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		x_2315 := max(x_2314, int64(0))
 		x_2316 := x_2279 + int64(1)
 		if x_2316 < 0 || x_2316 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_2316, sequence_11))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:96:33", runtime.CheckIndex(x_2316, sequence_11))
 		}
 		row_2317 := sequence_10[int(x_2316)*sequence_12 : (int(x_2316)+1)*sequence_12]
 		r_2318 := ar.F64w(sequence_12)
@@ -7306,7 +7305,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		x_2323 := -s_2322
 		x_2324 := x_2321 * x_2323
 		if c_32 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_32}))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_32}))
 		}
 		r_2325 := ar.F64w(sequence_12)
 		r_2318 = r_2318[:len(r_2325)]
@@ -7315,17 +7314,17 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			r_2325[i_2326] = (r_2318[i_2326] + (row_2281[i_2326] * x_2324))
 		}
 		if int64(2) >= int64(rev_2027) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(2), rev_2027))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(int64(2), rev_2027))
 		}
 		if rev_2028 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2028})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2028})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
 		row_2328 := rev_2026[int64(2)*int64(rev_2028) : (int64(2)+1)*int64(rev_2028)]
 		for j_2329 := range row_2328 {
 			row_2328[j_2329] += r_2325[j_2329]
 		}
 		if sequence_12 != c_35 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_35})+" and "+runtime.ShapeString([]int{sequence_12}))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_35})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
 		r_2330 := ar.F64w(c_35)
 		row_2282 = row_2282[:len(r_2330)]
@@ -7334,13 +7333,13 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			r_2330[i_2331] = (row_2282[i_2331] * r_2325[i_2331])
 		}
 		if sequence_12 != c_38 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_38})+" and "+runtime.ShapeString([]int{sequence_12}))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_38})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
 		if int64(1) >= int64(rev_2027) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(1), rev_2027))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(int64(1), rev_2027))
 		}
 		if rev_2028 != c_38 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2028})+" and "+runtime.ShapeString([]int{c_38})+" differ")
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2028})+" and "+runtime.ShapeString([]int{c_38})+" differ")
 		}
 		row_2333 := rev_2026[int64(1)*int64(rev_2028) : (int64(1)+1)*int64(rev_2028)]
 		row_2283 = row_2283[:len(row_2333)]
@@ -7359,11 +7358,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		rev_2336, rev_2337, rev_2338, rev_2339, rev_2340, rev_2341, rev_2342, rev_2343 = r_2330, c_35, rev_2022, rev_2023, rev_2024, rev_2029, rev_2030, rev_2031
 		buf_2515 := ar.F64w(rev_2337)
 		for t_2429 := int64(0); t_2429 < x_2315; t_2429++ {
-			mark_2430 := ar.mark()
+			mark_2430 := ar.Mark()
 			x_2431 := x_2315 - t_2429
 			x_2432 := x_2431 - int64(1)
 			if x_2432 < 0 || x_2432 >= int64(c_45) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_2432, c_45))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_2432, c_45))
 			}
 			row_2433 := row_2285[int(x_2432)*c_57 : (int(x_2432)+1)*c_57]
 			row_2434 := row_2287[int(x_2432)*c_61 : (int(x_2432)+1)*c_61]
@@ -7386,43 +7385,43 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			x_2451 := int64(3) * n_15
 			z_2452 := ar.F64(c_53)
 			if x_2449 < 0 || x_2449 >= int64(rev_2339) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2449, rev_2339))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2449, rev_2339))
 			}
 			row_2453 := rev_2338[int(x_2449)*rev_2340 : (int(x_2449)+1)*rev_2340]
 			if c_53 != rev_2340 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_53})+" and "+runtime.ShapeString([]int{rev_2340})+" differ")
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_53})+" and "+runtime.ShapeString([]int{rev_2340})+" differ")
 			}
 			row_2453 = row_2453[:len(z_2452)]
 			for i_2454 := range z_2452 {
 				z_2452[i_2454] += row_2453[i_2454]
 			}
 			if x_2449 < 0 || x_2449 >= int64(rev_2339) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2449, rev_2339))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2449, rev_2339))
 			}
 			clear(rev_2338[x_2449*int64(rev_2340) : (x_2449+1)*int64(rev_2340)])
 			if x_2448 < 0 || x_2448 >= int64(rev_2339) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2448, rev_2339))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2448, rev_2339))
 			}
 			row_2455 := rev_2338[int(x_2448)*rev_2340 : (int(x_2448)+1)*rev_2340]
 			if rev_2337 != rev_2340 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{rev_2337})+" and "+runtime.ShapeString([]int{rev_2340})+" differ")
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{rev_2337})+" and "+runtime.ShapeString([]int{rev_2340})+" differ")
 			}
 			row_2455 = row_2455[:len(rev_2336)]
 			for i_2456 := range rev_2336 {
 				rev_2336[i_2456] += row_2455[i_2456]
 			}
 			if x_2448 < 0 || x_2448 >= int64(rev_2339) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2448, rev_2339))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2448, rev_2339))
 			}
 			clear(rev_2338[x_2448*int64(rev_2340) : (x_2448+1)*int64(rev_2340)])
 			if rev_2337 != c_61 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_61})+" and "+runtime.ShapeString([]int{rev_2337}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_61})+" and "+runtime.ShapeString([]int{rev_2337}))
 			}
 			if c_61 != c_57 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_57})+" and "+runtime.ShapeString([]int{c_61}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_57})+" and "+runtime.ShapeString([]int{c_61}))
 			}
 			if c_53 != c_57 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_53})+" and "+runtime.ShapeString([]int{c_57})+" differ")
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_53})+" and "+runtime.ShapeString([]int{c_57})+" differ")
 			}
 			row_2433 = row_2433[:len(z_2452)]
 			row_2434 = row_2434[:len(z_2452)]
@@ -7431,13 +7430,13 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				z_2452[i_2458] += ((1.0 - (row_2433[i_2458] * row_2433[i_2458])) * (row_2434[i_2458] * rev_2336[i_2458]))
 			}
 			if c_53 != c_73 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_73})+" and "+runtime.ShapeString([]int{c_53}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_73})+" and "+runtime.ShapeString([]int{c_53}))
 			}
 			if x_2449 < 0 || x_2449 >= int64(rev_2339) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2449, rev_2339))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2449, rev_2339))
 			}
 			if rev_2340 != c_73 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2340})+" and "+runtime.ShapeString([]int{c_73})+" differ")
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2340})+" and "+runtime.ShapeString([]int{c_73})+" differ")
 			}
 			row_2460 := rev_2338[x_2449*int64(rev_2340) : (x_2449+1)*int64(rev_2340)]
 			row_2437 = row_2437[:len(row_2460)]
@@ -7446,10 +7445,10 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				row_2460[i_2461] += (row_2437[i_2461] * z_2452[i_2461])
 			}
 			if c_53 != c_69 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_69})+" and "+runtime.ShapeString([]int{c_53}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_69})+" and "+runtime.ShapeString([]int{c_53}))
 			}
 			if c_69 != c_65 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_65})+" and "+runtime.ShapeString([]int{c_69}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_65})+" and "+runtime.ShapeString([]int{c_69}))
 			}
 			r_2463 := ar.F64w(c_65)
 			row_2435 = row_2435[:len(r_2463)]
@@ -7459,13 +7458,13 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				r_2463[i_2464] = ((1.0 - (row_2435[i_2464] * row_2435[i_2464])) * (row_2436[i_2464] * z_2452[i_2464]))
 			}
 			if x_2451 < 0 || x_2451+int64(c_65) > int64(c_81) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2451, x_2451+int64(c_65), c_81))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2451, x_2451+int64(c_65), c_81))
 			}
 			if x_2449 < 0 || x_2449 >= int64(rev_2342) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2449, rev_2342))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2449, rev_2342))
 			}
 			if rev_2343 != c_81 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2343})+" and "+runtime.ShapeString([]int{c_81})+" differ")
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2343})+" and "+runtime.ShapeString([]int{c_81})+" differ")
 			}
 			row_2466 := rev_2341[x_2449*int64(rev_2343) : (x_2449+1)*int64(rev_2343)]
 			region_2467 := row_2466[int(x_2451)*1 : (int(x_2451)+c_65)*1]
@@ -7474,16 +7473,16 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				region_2467[i_2468] += r_2463[i_2468]
 			}
 			if c_65 != c_89 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_89})+" and "+runtime.ShapeString([]int{c_65}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_89})+" and "+runtime.ShapeString([]int{c_65}))
 			}
 			if x_2451 < 0 || x_2451+int64(c_89) > int64(c_93) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2451, x_2451+int64(c_89), c_93))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2451, x_2451+int64(c_89), c_93))
 			}
 			if x_2448 < 0 || x_2448 >= int64(rev_2342) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2448, rev_2342))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2448, rev_2342))
 			}
 			if rev_2343 != c_93 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2343})+" and "+runtime.ShapeString([]int{c_93})+" differ")
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2343})+" and "+runtime.ShapeString([]int{c_93})+" differ")
 			}
 			row_2469 := rev_2341[x_2448*int64(rev_2343) : (x_2448+1)*int64(rev_2343)]
 			region_2470 := row_2469[int(x_2451)*1 : (int(x_2451)+c_89)*1]
@@ -7493,13 +7492,13 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				region_2470[i_2471] += (row_2441[i_2471] * r_2463[i_2471])
 			}
 			if c_65 != c_85 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_85})+" and "+runtime.ShapeString([]int{c_65}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_85})+" and "+runtime.ShapeString([]int{c_65}))
 			}
 			if x_2448 < 0 || x_2448 >= int64(rev_2339) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2448, rev_2339))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2448, rev_2339))
 			}
 			if rev_2340 != c_85 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2340})+" and "+runtime.ShapeString([]int{c_85})+" differ")
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2340})+" and "+runtime.ShapeString([]int{c_85})+" differ")
 			}
 			row_2473 := rev_2338[x_2448*int64(rev_2340) : (x_2448+1)*int64(rev_2340)]
 			row_2440 = row_2440[:len(row_2473)]
@@ -7508,10 +7507,10 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				row_2473[i_2474] += (row_2440[i_2474] * r_2463[i_2474])
 			}
 			if rev_2337 != c_57 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_57})+" and "+runtime.ShapeString([]int{rev_2337}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_57})+" and "+runtime.ShapeString([]int{rev_2337}))
 			}
 			if c_57 != c_61 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_61})+" and "+runtime.ShapeString([]int{c_57}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_61})+" and "+runtime.ShapeString([]int{c_57}))
 			}
 			r_2476 := ar.F64w(c_61)
 			row_2434 = row_2434[:len(r_2476)]
@@ -7521,13 +7520,13 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				r_2476[i_2477] = ((row_2434[i_2477] * (1.0 - row_2434[i_2477])) * (row_2433[i_2477] * rev_2336[i_2477]))
 			}
 			if x_2450 < 0 || x_2450+int64(c_61) > int64(c_81) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2450, x_2450+int64(c_61), c_81))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2450, x_2450+int64(c_61), c_81))
 			}
 			if x_2449 < 0 || x_2449 >= int64(rev_2342) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2449, rev_2342))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2449, rev_2342))
 			}
 			if rev_2343 != c_81 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2343})+" and "+runtime.ShapeString([]int{c_81})+" differ")
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2343})+" and "+runtime.ShapeString([]int{c_81})+" differ")
 			}
 			row_2479 := rev_2341[x_2449*int64(rev_2343) : (x_2449+1)*int64(rev_2343)]
 			region_2480 := row_2479[int(x_2450)*1 : (int(x_2450)+c_61)*1]
@@ -7536,7 +7535,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				region_2480[i_2481] += r_2476[i_2481]
 			}
 			if c_61 != c_97 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_97})+" and "+runtime.ShapeString([]int{c_61}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_97})+" and "+runtime.ShapeString([]int{c_61}))
 			}
 			r_2482 := ar.F64w(c_97)
 			row_2443 = row_2443[:len(r_2482)]
@@ -7545,16 +7544,16 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				r_2482[i_2483] = (row_2443[i_2483] * r_2476[i_2483])
 			}
 			if c_61 != c_101 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_101})+" and "+runtime.ShapeString([]int{c_61}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_101})+" and "+runtime.ShapeString([]int{c_61}))
 			}
 			if x_2450 < 0 || x_2450+int64(c_101) > int64(c_93) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2450, x_2450+int64(c_101), c_93))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2450, x_2450+int64(c_101), c_93))
 			}
 			if x_2448 < 0 || x_2448 >= int64(rev_2342) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2448, rev_2342))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2448, rev_2342))
 			}
 			if rev_2343 != c_93 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2343})+" and "+runtime.ShapeString([]int{c_93})+" differ")
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2343})+" and "+runtime.ShapeString([]int{c_93})+" differ")
 			}
 			row_2485 := rev_2341[x_2448*int64(rev_2343) : (x_2448+1)*int64(rev_2343)]
 			region_2486 := row_2485[int(x_2450)*1 : (int(x_2450)+c_101)*1]
@@ -7564,10 +7563,10 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				region_2486[i_2487] += (row_2444[i_2487] * r_2476[i_2487])
 			}
 			if c_53 != c_65 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_65})+" and "+runtime.ShapeString([]int{c_53}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_65})+" and "+runtime.ShapeString([]int{c_53}))
 			}
 			if c_65 != c_69 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_69})+" and "+runtime.ShapeString([]int{c_65}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_69})+" and "+runtime.ShapeString([]int{c_65}))
 			}
 			r_2489 := ar.F64w(c_69)
 			row_2436 = row_2436[:len(r_2489)]
@@ -7577,13 +7576,13 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				r_2489[i_2490] = ((row_2436[i_2490] * (1.0 - row_2436[i_2490])) * (row_2435[i_2490] * z_2452[i_2490]))
 			}
 			if n_15 < 0 || n_15+int64(c_69) > int64(c_81) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_69), c_81))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_69), c_81))
 			}
 			if x_2449 < 0 || x_2449 >= int64(rev_2342) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2449, rev_2342))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2449, rev_2342))
 			}
 			if rev_2343 != c_81 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2343})+" and "+runtime.ShapeString([]int{c_81})+" differ")
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2343})+" and "+runtime.ShapeString([]int{c_81})+" differ")
 			}
 			row_2492 := rev_2341[x_2449*int64(rev_2343) : (x_2449+1)*int64(rev_2343)]
 			region_2493 := row_2492[int(n_15)*1 : (int(n_15)+c_69)*1]
@@ -7592,16 +7591,16 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				region_2493[i_2494] += r_2489[i_2494]
 			}
 			if c_69 != c_109 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_109})+" and "+runtime.ShapeString([]int{c_69}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_109})+" and "+runtime.ShapeString([]int{c_69}))
 			}
 			if n_15 < 0 || n_15+int64(c_109) > int64(c_93) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_109), c_93))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_109), c_93))
 			}
 			if x_2448 < 0 || x_2448 >= int64(rev_2342) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2448, rev_2342))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2448, rev_2342))
 			}
 			if rev_2343 != c_93 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2343})+" and "+runtime.ShapeString([]int{c_93})+" differ")
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2343})+" and "+runtime.ShapeString([]int{c_93})+" differ")
 			}
 			row_2495 := rev_2341[x_2448*int64(rev_2343) : (x_2448+1)*int64(rev_2343)]
 			region_2496 := row_2495[int(n_15)*1 : (int(n_15)+c_109)*1]
@@ -7611,13 +7610,13 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				region_2496[i_2497] += (row_2446[i_2497] * r_2489[i_2497])
 			}
 			if c_69 != c_105 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_105})+" and "+runtime.ShapeString([]int{c_69}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_105})+" and "+runtime.ShapeString([]int{c_69}))
 			}
 			if x_2448 < 0 || x_2448 >= int64(rev_2339) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2448, rev_2339))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2448, rev_2339))
 			}
 			if rev_2340 != c_105 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2340})+" and "+runtime.ShapeString([]int{c_105})+" differ")
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2340})+" and "+runtime.ShapeString([]int{c_105})+" differ")
 			}
 			row_2499 := rev_2338[x_2448*int64(rev_2340) : (x_2448+1)*int64(rev_2340)]
 			row_2445 = row_2445[:len(row_2499)]
@@ -7626,10 +7625,10 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				row_2499[i_2500] += (row_2445[i_2500] * r_2489[i_2500])
 			}
 			if c_53 != c_77 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_77})+" and "+runtime.ShapeString([]int{c_53}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_77})+" and "+runtime.ShapeString([]int{c_53}))
 			}
 			if c_77 != c_73 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_73})+" and "+runtime.ShapeString([]int{c_77}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_73})+" and "+runtime.ShapeString([]int{c_77}))
 			}
 			r_2502 := ar.F64w(c_73)
 			row_2437 = row_2437[:len(r_2502)]
@@ -7639,13 +7638,13 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				r_2502[i_2503] = ((row_2437[i_2503] * (1.0 - row_2437[i_2503])) * (row_2438[i_2503] * z_2452[i_2503]))
 			}
 			if int64(0)+int64(c_73) > int64(c_81) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_73), c_81))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_73), c_81))
 			}
 			if x_2449 < 0 || x_2449 >= int64(rev_2342) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2449, rev_2342))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2449, rev_2342))
 			}
 			if rev_2343 != c_81 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2343})+" and "+runtime.ShapeString([]int{c_81})+" differ")
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2343})+" and "+runtime.ShapeString([]int{c_81})+" differ")
 			}
 			row_2505 := rev_2341[x_2449*int64(rev_2343) : (x_2449+1)*int64(rev_2343)]
 			region_2506 := row_2505[int(int64(0))*1 : (int(int64(0))+c_73)*1]
@@ -7654,10 +7653,10 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				region_2506[i_2507] += r_2502[i_2507]
 			}
 			if c_73 != c_113 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_113})+" and "+runtime.ShapeString([]int{c_73}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_113})+" and "+runtime.ShapeString([]int{c_73}))
 			}
 			if c_97 != c_113 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_97})+" and "+runtime.ShapeString([]int{c_113})+" differ")
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_97})+" and "+runtime.ShapeString([]int{c_113})+" differ")
 			}
 			row_2447 = row_2447[:len(r_2482)]
 			r_2502 = r_2502[:len(r_2482)]
@@ -7665,16 +7664,16 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				r_2482[i_2509] += (row_2447[i_2509] * r_2502[i_2509])
 			}
 			if c_73 != c_101 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_101})+" and "+runtime.ShapeString([]int{c_73}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_101})+" and "+runtime.ShapeString([]int{c_73}))
 			}
 			if int64(0)+int64(c_101) > int64(c_93) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_101), c_93))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_101), c_93))
 			}
 			if x_2448 < 0 || x_2448 >= int64(rev_2342) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2448, rev_2342))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2448, rev_2342))
 			}
 			if rev_2343 != c_93 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2343})+" and "+runtime.ShapeString([]int{c_93})+" differ")
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2343})+" and "+runtime.ShapeString([]int{c_93})+" differ")
 			}
 			row_2511 := rev_2341[x_2448*int64(rev_2343) : (x_2448+1)*int64(rev_2343)]
 			region_2512 := row_2511[int(int64(0))*1 : (int(int64(0))+c_101)*1]
@@ -7687,21 +7686,21 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if rev_2337 == len(buf_2515) {
 				copy(buf_2515, rev_2336)
 				rev_2336 = buf_2515
-				ar.release(mark_2430)
+				ar.Release(mark_2430)
 			}
 		}
 		if x_2279 < 0 || x_2279 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_2279, sequence_11))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:43", runtime.CheckIndex(x_2279, sequence_11))
 		}
 		row_2516 := sequence_10[int(x_2279)*sequence_12 : (int(x_2279)+1)*sequence_12]
 		if rev_2337 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_2337}))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_2337}))
 		}
 		if int64(0) >= int64(rev_2027) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(0), rev_2027))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(int64(0), rev_2027))
 		}
 		if rev_2028 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2028})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2028})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
 		row_2517 := rev_2026[int64(0)*int64(rev_2028) : (int64(0)+1)*int64(rev_2028)]
 		row_2516 = row_2516[:len(row_2517)]
@@ -7711,7 +7710,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		}
 		z_2520 := ar.F64(c_127 * c_128)
 		if c_127 != rev_2023 || c_128 != rev_2024 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{c_127, c_128})+" and "+runtime.ShapeString([]int{rev_2023, rev_2024})+" differ")
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{c_127, c_128})+" and "+runtime.ShapeString([]int{rev_2023, rev_2024})+" differ")
 		}
 		rev_2022 = rev_2022[:len(z_2520)]
 		for i_2521 := range z_2520 {
@@ -7721,32 +7720,32 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		if rev_2023*rev_2024 == len(buf_2522) {
 			copy(buf_2522, rev_2022)
 			rev_2022 = buf_2522
-			ar.release(mark_2277)
+			ar.Release(mark_2277)
 		}
 	}
 	x_2523 := -c_1978
 	x_2524 := x_2523 / x_2015
-	nbKeep(ar, mark_2525, &z_2021, &z_2020)
+	ar.Keep(mark_2525, &z_2021, &z_2020)
 	return x_2524, z_2021, mainparams_2, mainparams_3, z_2020, extraparams_5, extraparams_6, nil
 }
 
 // fn_lstmjacobian is def lstm_jacobian (models.nab:100:12).
-func fn_lstmjacobian(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mainparams_3 int, extraparams_4 []float64, extraparams_5 int, extraparams_6 int, state_7 []float64, state_8 int, state_9 int, sequence_10 []float64, sequence_11 int, sequence_12 int) ([]float64, int, int, []float64, int, int, error) {
+func fn_lstmjacobian(ar *runtime.Arena, mainparams_1 []float64, mainparams_2 int, mainparams_3 int, extraparams_4 []float64, extraparams_5 int, extraparams_6 int, state_7 []float64, state_8 int, state_9 int, sequence_10 []float64, sequence_11 int, sequence_12 int) ([]float64, int, int, []float64, int, int, error) {
 	size_13 := int64(mainparams_2)
 	if int64(state_8) != size_13 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:101:22", fmt.Sprintf("size mismatch: r is %d (main_params) but state has size %d", size_13, state_8))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:101:22", fmt.Sprintf("size mismatch: r is %d (main_params) but state has size %d", size_13, state_8))
 	}
 	_ = int64(mainparams_3)
 	size_15 := int64(extraparams_6)
 	if int64(state_9) != size_15 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:101:25", fmt.Sprintf("size mismatch: b is %d (dimension 2 of extra_params) but dimension 2 of state has size %d", size_15, state_9))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:101:25", fmt.Sprintf("size mismatch: b is %d (dimension 2 of extra_params) but dimension 2 of state has size %d", size_15, state_9))
 	}
 	if int64(sequence_12) != size_15 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:101:46", fmt.Sprintf("size mismatch: b is %d (dimension 2 of extra_params) but dimension 2 of sequence has size %d", size_15, sequence_12))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:101:46", fmt.Sprintf("size mismatch: b is %d (dimension 2 of extra_params) but dimension 2 of sequence has size %d", size_15, sequence_12))
 	}
 	_ = int64(sequence_11)
 	if extraparams_5 != 3 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:100:50", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:100:50", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
 	}
 	mainparams_1 = mainparams_1[:mainparams_2*mainparams_3]
 	extraparams_4 = extraparams_4[:extraparams_5*extraparams_6]
@@ -7755,96 +7754,96 @@ func fn_lstmjacobian(ar *nbArena, mainparams_1 []float64, mainparams_2 int, main
 	r_17, r_18, r_19, r_20, r_21, r_22, r_23, err_24 := fn_lstmobjectivevjp1100(ar, mainparams_1, mainparams_2, mainparams_3, extraparams_4, extraparams_5, extraparams_6, state_7, state_8, state_9, sequence_10, sequence_11, sequence_12, 1.0)
 	_ = r_17
 	if err_24 != nil {
-		return nil, 0, 0, nil, 0, 0, nbFrame(err_24, "lstm_objective$vjp_1100", "models.nab:80:12", "models.nab:102:44")
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_24, "lstm_objective$vjp_1100", "models.nab:80:12", "models.nab:102:44")
 	}
 	return r_18, r_19, r_20, r_21, r_22, r_23, nil
 }
 
 // fn_cross is def cross (models.nab:122:5).
-func fn_cross(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, b_6 int) ([]float64, int, int, error) {
-	mark_39 := ar.mark()
+func fn_cross(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, b_6 int) ([]float64, int, int, error) {
+	mark_39 := ar.Mark()
 	size_7 := int64(a_3)
 	if int64(b_6) != size_7 {
-		return nil, 0, 0, nbErrorf("models.nab:122:32", fmt.Sprintf("size mismatch: p is %d (dimension 2 of a) but dimension 2 of b has size %d", size_7, b_6))
+		return nil, 0, 0, runtime.NewError("models.nab:122:32", fmt.Sprintf("size mismatch: p is %d (dimension 2 of a) but dimension 2 of b has size %d", size_7, b_6))
 	}
 	if a_2 != 3 {
-		return nil, 0, 0, nbErrorf("models.nab:122:11", fmt.Sprintf("size mismatch: a has size %d but its type [3][p]f64 says 3", a_2))
+		return nil, 0, 0, runtime.NewError("models.nab:122:11", fmt.Sprintf("size mismatch: a has size %d but its type [3][p]f64 says 3", a_2))
 	}
 	if b_5 != 3 {
-		return nil, 0, 0, nbErrorf("models.nab:122:25", fmt.Sprintf("size mismatch: b has size %d but its type [3][p]f64 says 3", b_5))
+		return nil, 0, 0, runtime.NewError("models.nab:122:25", fmt.Sprintf("size mismatch: b has size %d but its type [3][p]f64 says 3", b_5))
 	}
 	a_1 = a_1[:a_2*a_3]
 	b_4 = b_4[:b_5*b_6]
 	if int64(1) >= int64(a_2) {
-		return nil, 0, 0, nbAt("models.nab:123:5", runtime.CheckIndex(int64(1), a_2))
+		return nil, 0, 0, runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), a_2))
 	}
 	row_8 := a_1[int(int64(1))*a_3 : (int(int64(1))+1)*a_3]
 	if int64(2) >= int64(b_5) {
-		return nil, 0, 0, nbAt("models.nab:123:12", runtime.CheckIndex(int64(2), b_5))
+		return nil, 0, 0, runtime.WithPos("models.nab:123:12", runtime.CheckIndex(int64(2), b_5))
 	}
 	row_9 := b_4[int(int64(2))*b_6 : (int(int64(2))+1)*b_6]
 	if b_6 != a_3 {
-		return nil, 0, 0, nbErrorf("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+		return nil, 0, 0, runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
 	if int64(2) >= int64(a_2) {
-		return nil, 0, 0, nbAt("models.nab:123:19", runtime.CheckIndex(int64(2), a_2))
+		return nil, 0, 0, runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), a_2))
 	}
 	row_10 := a_1[int(int64(2))*a_3 : (int(int64(2))+1)*a_3]
 	if int64(1) >= int64(b_5) {
-		return nil, 0, 0, nbAt("models.nab:123:26", runtime.CheckIndex(int64(1), b_5))
+		return nil, 0, 0, runtime.WithPos("models.nab:123:26", runtime.CheckIndex(int64(1), b_5))
 	}
 	row_11 := b_4[int(int64(1))*b_6 : (int(int64(1))+1)*b_6]
 	if b_6 != a_3 {
-		return nil, 0, 0, nbErrorf("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+		return nil, 0, 0, runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
 	if int64(2) >= int64(a_2) {
-		return nil, 0, 0, nbAt("models.nab:123:32", runtime.CheckIndex(int64(2), a_2))
+		return nil, 0, 0, runtime.WithPos("models.nab:123:32", runtime.CheckIndex(int64(2), a_2))
 	}
 	row_12 := a_1[int(int64(2))*a_3 : (int(int64(2))+1)*a_3]
 	if int64(0) >= int64(b_5) {
-		return nil, 0, 0, nbAt("models.nab:123:39", runtime.CheckIndex(int64(0), b_5))
+		return nil, 0, 0, runtime.WithPos("models.nab:123:39", runtime.CheckIndex(int64(0), b_5))
 	}
 	row_13 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
 	if b_6 != a_3 {
-		return nil, 0, 0, nbErrorf("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+		return nil, 0, 0, runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
 	if int64(0) >= int64(a_2) {
-		return nil, 0, 0, nbAt("models.nab:123:46", runtime.CheckIndex(int64(0), a_2))
+		return nil, 0, 0, runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), a_2))
 	}
 	row_14 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
 	if int64(2) >= int64(b_5) {
-		return nil, 0, 0, nbAt("models.nab:123:53", runtime.CheckIndex(int64(2), b_5))
+		return nil, 0, 0, runtime.WithPos("models.nab:123:53", runtime.CheckIndex(int64(2), b_5))
 	}
 	row_15 := b_4[int(int64(2))*b_6 : (int(int64(2))+1)*b_6]
 	if b_6 != a_3 {
-		return nil, 0, 0, nbErrorf("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+		return nil, 0, 0, runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
 	if int64(0) >= int64(a_2) {
-		return nil, 0, 0, nbAt("models.nab:123:59", runtime.CheckIndex(int64(0), a_2))
+		return nil, 0, 0, runtime.WithPos("models.nab:123:59", runtime.CheckIndex(int64(0), a_2))
 	}
 	row_16 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
 	if int64(1) >= int64(b_5) {
-		return nil, 0, 0, nbAt("models.nab:123:66", runtime.CheckIndex(int64(1), b_5))
+		return nil, 0, 0, runtime.WithPos("models.nab:123:66", runtime.CheckIndex(int64(1), b_5))
 	}
 	row_17 := b_4[int(int64(1))*b_6 : (int(int64(1))+1)*b_6]
 	if b_6 != a_3 {
-		return nil, 0, 0, nbErrorf("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+		return nil, 0, 0, runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
 	if int64(1) >= int64(a_2) {
-		return nil, 0, 0, nbAt("models.nab:123:73", runtime.CheckIndex(int64(1), a_2))
+		return nil, 0, 0, runtime.WithPos("models.nab:123:73", runtime.CheckIndex(int64(1), a_2))
 	}
 	row_18 := a_1[int(int64(1))*a_3 : (int(int64(1))+1)*a_3]
 	if int64(0) >= int64(b_5) {
-		return nil, 0, 0, nbAt("models.nab:123:80", runtime.CheckIndex(int64(0), b_5))
+		return nil, 0, 0, runtime.WithPos("models.nab:123:80", runtime.CheckIndex(int64(0), b_5))
 	}
 	row_19 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
 	if b_6 != a_3 {
-		return nil, 0, 0, nbErrorf("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+		return nil, 0, 0, runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
 	rs_20 := a_3
 	tot_21, err_22 := runtime.MulSize(3, rs_20)
 	if err_22 != nil {
-		return nil, 0, 0, nbAt("models.nab:123:3", err_22)
+		return nil, 0, 0, runtime.WithPos("models.nab:123:3", err_22)
 	}
 	a_23 := ar.F64w(tot_21)
 	row_24 := a_23[0*rs_20 : 1*rs_20]
@@ -7901,53 +7900,53 @@ func fn_cross(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 i
 			row_26[i_27] = e_31
 		}
 	}
-	nbKeep(ar, mark_39, &a_23)
+	ar.Keep(mark_39, &a_23)
 	return a_23, 3, a_3, nil
 }
 
 // fn_rotate is def rotate (models.nab:126:5).
-func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, error) {
-	mark_146 := ar.mark()
+func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, error) {
+	mark_146 := ar.Mark()
 	size_7 := int64(r_3)
 	if int64(x_6) != size_7 {
-		return nil, 0, 0, nbErrorf("models.nab:126:33", fmt.Sprintf("size mismatch: p is %d (dimension 2 of r) but dimension 2 of x has size %d", size_7, x_6))
+		return nil, 0, 0, runtime.NewError("models.nab:126:33", fmt.Sprintf("size mismatch: p is %d (dimension 2 of r) but dimension 2 of x has size %d", size_7, x_6))
 	}
 	if r_2 != 3 {
-		return nil, 0, 0, nbErrorf("models.nab:126:12", fmt.Sprintf("size mismatch: r has size %d but its type [3][p]f64 says 3", r_2))
+		return nil, 0, 0, runtime.NewError("models.nab:126:12", fmt.Sprintf("size mismatch: r has size %d but its type [3][p]f64 says 3", r_2))
 	}
 	if x_5 != 3 {
-		return nil, 0, 0, nbErrorf("models.nab:126:26", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
+		return nil, 0, 0, runtime.NewError("models.nab:126:26", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
 	}
 	r_1 = r_1[:r_2*r_3]
 	x_4 = x_4[:x_5*x_6]
 	if int64(0) >= int64(r_2) {
-		return nil, 0, 0, nbAt("models.nab:127:18", runtime.CheckIndex(int64(0), r_2))
+		return nil, 0, 0, runtime.WithPos("models.nab:127:18", runtime.CheckIndex(int64(0), r_2))
 	}
 	row_8 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(1) >= int64(r_2) {
-		return nil, 0, 0, nbAt("models.nab:127:27", runtime.CheckIndex(int64(1), r_2))
+		return nil, 0, 0, runtime.WithPos("models.nab:127:27", runtime.CheckIndex(int64(1), r_2))
 	}
 	row_9 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(2) >= int64(r_2) {
-		return nil, 0, 0, nbAt("models.nab:127:36", runtime.CheckIndex(int64(2), r_2))
+		return nil, 0, 0, runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), r_2))
 	}
 	row_10 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(0) >= int64(r_2) {
-		return nil, 0, 0, nbAt("models.nab:132:16", runtime.CheckIndex(int64(0), r_2))
+		return nil, 0, 0, runtime.WithPos("models.nab:132:16", runtime.CheckIndex(int64(0), r_2))
 	}
 	row_16 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(1) >= int64(r_2) {
-		return nil, 0, 0, nbAt("models.nab:132:30", runtime.CheckIndex(int64(1), r_2))
+		return nil, 0, 0, runtime.WithPos("models.nab:132:30", runtime.CheckIndex(int64(1), r_2))
 	}
 	row_17 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(2) >= int64(r_2) {
-		return nil, 0, 0, nbAt("models.nab:132:44", runtime.CheckIndex(int64(2), r_2))
+		return nil, 0, 0, runtime.WithPos("models.nab:132:44", runtime.CheckIndex(int64(2), r_2))
 	}
 	row_18 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	rs_19 := r_3
 	tot_20, err_21 := runtime.MulSize(3, rs_19)
 	if err_21 != nil {
-		return nil, 0, 0, nbAt("models.nab:132:14", err_21)
+		return nil, 0, 0, runtime.WithPos("models.nab:132:14", err_21)
 	}
 	a_22 := ar.F64w(tot_20)
 	row_23 := a_22[0*rs_19 : 1*rs_19]
@@ -7955,63 +7954,63 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 	row_25 := a_22[2*rs_19 : 3*rs_19]
 	size_26 := int64(r_3)
 	if int64(x_6) != size_26 {
-		return nil, 0, 0, nbFrame(nbErrorf("models.nab:122:32", fmt.Sprintf("size mismatch: p is %d (dimension 2 of a) but dimension 2 of b has size %d", size_26, x_6)), "cross", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:32", fmt.Sprintf("size mismatch: p is %d (dimension 2 of a) but dimension 2 of b has size %d", size_26, x_6)), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
 	if x_5 != 3 {
-		return nil, 0, 0, nbFrame(nbErrorf("models.nab:122:25", fmt.Sprintf("size mismatch: b has size %d but its type [3][p]f64 says 3", x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:25", fmt.Sprintf("size mismatch: b has size %d but its type [3][p]f64 says 3", x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
 	row_27 := a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(2) >= int64(x_5) {
-		return nil, 0, 0, nbFrame(nbAt("models.nab:123:12", runtime.CheckIndex(int64(2), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:12", runtime.CheckIndex(int64(2), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
 	row_28 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nbFrame(nbErrorf("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
 	row_29 := a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(1) >= int64(x_5) {
-		return nil, 0, 0, nbFrame(nbAt("models.nab:123:26", runtime.CheckIndex(int64(1), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:26", runtime.CheckIndex(int64(1), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
 	row_30 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nbFrame(nbErrorf("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
 	row_31 := a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(0) >= int64(x_5) {
-		return nil, 0, 0, nbFrame(nbAt("models.nab:123:39", runtime.CheckIndex(int64(0), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:39", runtime.CheckIndex(int64(0), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
 	row_32 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nbFrame(nbErrorf("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
 	row_33 := a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(2) >= int64(x_5) {
-		return nil, 0, 0, nbFrame(nbAt("models.nab:123:53", runtime.CheckIndex(int64(2), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:53", runtime.CheckIndex(int64(2), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
 	row_34 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nbFrame(nbErrorf("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
 	row_35 := a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(1) >= int64(x_5) {
-		return nil, 0, 0, nbFrame(nbAt("models.nab:123:66", runtime.CheckIndex(int64(1), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:66", runtime.CheckIndex(int64(1), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
 	row_36 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nbFrame(nbErrorf("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
 	row_37 := a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(0) >= int64(x_5) {
-		return nil, 0, 0, nbFrame(nbAt("models.nab:123:80", runtime.CheckIndex(int64(0), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:80", runtime.CheckIndex(int64(0), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
 	row_38 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nbFrame(nbErrorf("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
 	rs_39 := r_3
 	tot_40, err_41 := runtime.MulSize(3, rs_39)
 	if err_41 != nil {
-		return nil, 0, 0, nbFrame(nbAt("models.nab:123:3", err_41), "cross", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_41), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
 	a_42 := ar.F64w(tot_40)
 	row_43 := a_42[0*rs_39 : 1*rs_39]
@@ -8019,83 +8018,83 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 	row_45 := a_42[2*rs_39 : 3*rs_39]
 	row_46 := a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(0) >= int64(x_5) {
-		return nil, 0, 0, nbAt("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
+		return nil, 0, 0, runtime.WithPos("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
 	}
 	row_47 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nbErrorf("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, runtime.NewError("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	row_48 := a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(1) >= int64(x_5) {
-		return nil, 0, 0, nbAt("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
+		return nil, 0, 0, runtime.WithPos("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
 	}
 	row_49 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nbErrorf("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, runtime.NewError("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	row_50 := a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(2) >= int64(x_5) {
-		return nil, 0, 0, nbAt("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
+		return nil, 0, 0, runtime.WithPos("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
 	}
 	row_51 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nbErrorf("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	n_53, err_54 := runtime.CheckSize(int64(3))
 	if err_54 != nil {
-		return nil, 0, 0, nbAt("models.nab:135:14", err_54)
+		return nil, 0, 0, runtime.WithPos("models.nab:135:14", err_54)
 	}
 	var a_55 []float64
 	if int64(0) >= int64(x_5) {
-		return nil, 0, 0, nbAt("models.nab:135:16", runtime.CheckIndex(int64(0), x_5))
+		return nil, 0, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(int64(0), x_5))
 	}
 	row_56 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if r_3 != x_6 {
-		return nil, 0, 0, nbErrorf("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+		return nil, 0, 0, runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
 	row_57 := a_42[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if r_3 != x_6 {
-		return nil, 0, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+		return nil, 0, 0, runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
 	row_58 := a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if r_3 != x_6 {
-		return nil, 0, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+		return nil, 0, 0, runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
 	rs_59 := x_6
 	tot_60, err_61 := runtime.MulSize(n_53, rs_59)
 	if err_61 != nil {
-		return nil, 0, 0, nbAt("models.nab:135:14", err_61)
+		return nil, 0, 0, runtime.WithPos("models.nab:135:14", err_61)
 	}
 	a_55 = ar.F64w(tot_60)
 	if int64(1) >= int64(x_5) {
-		return nil, 0, 0, nbAt("models.nab:135:16", runtime.CheckIndex(int64(1), x_5))
+		return nil, 0, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(int64(1), x_5))
 	}
 	row_62 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if r_3 != x_6 {
-		return nil, 0, 0, nbErrorf("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+		return nil, 0, 0, runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
 	row_63 := a_42[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if r_3 != x_6 {
-		return nil, 0, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+		return nil, 0, 0, runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
 	row_64 := a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if r_3 != x_6 {
-		return nil, 0, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+		return nil, 0, 0, runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
 	if int64(2) >= int64(x_5) {
-		return nil, 0, 0, nbAt("models.nab:135:16", runtime.CheckIndex(int64(2), x_5))
+		return nil, 0, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(int64(2), x_5))
 	}
 	row_65 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if r_3 != x_6 {
-		return nil, 0, 0, nbErrorf("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+		return nil, 0, 0, runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
 	row_66 := a_42[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if r_3 != x_6 {
-		return nil, 0, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+		return nil, 0, 0, runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
 	row_67 := a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if r_3 != x_6 {
-		return nil, 0, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+		return nil, 0, 0, runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
 	row_68 := a_55[0*rs_59 : 1*rs_59]
 	row_69 := a_55[1*rs_59 : 2*rs_59]
@@ -8248,10 +8247,10 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 	}
 	r_107, r_108, r_109, err_110 := fn_cross(ar, r_1, r_2, r_3, x_4, x_5, x_6)
 	if err_110 != nil {
-		return nil, 0, 0, nbFrame(err_110, "cross", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, runtime.WithFrame(err_110, "cross", "models.nab:122:5", "models.nab:136:19")
 	}
 	if r_108 != x_5 || r_109 != x_6 {
-		return nil, 0, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_108, r_109}))
+		return nil, 0, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_108, r_109}))
 	}
 	n_111 := x_5 * x_6
 	r_112 := ar.F64w(n_111)
@@ -8273,47 +8272,47 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 	}
 	n_119, err_120 := runtime.CheckSize(int64(3))
 	if err_120 != nil {
-		return nil, 0, 0, nbAt("models.nab:137:6", err_120)
+		return nil, 0, 0, runtime.WithPos("models.nab:137:6", err_120)
 	}
 	var a_121 []float64
 	row_122 := a_55[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	if int64(0) >= int64(x_5) {
-		return nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(int64(0), x_5))
+		return nil, 0, 0, runtime.WithPos("models.nab:137:48", runtime.CheckIndex(int64(0), x_5))
 	}
 	row_123 := r_112[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	rs_124 := r_3
 	tot_125, err_126 := runtime.MulSize(n_119, rs_124)
 	if err_126 != nil {
-		return nil, 0, 0, nbAt("models.nab:137:6", err_126)
+		return nil, 0, 0, runtime.WithPos("models.nab:137:6", err_126)
 	}
 	a_121 = ar.F64w(tot_125)
 	row_127 := a_55[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	if int64(1) >= int64(x_5) {
-		return nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(int64(1), x_5))
+		return nil, 0, 0, runtime.WithPos("models.nab:137:48", runtime.CheckIndex(int64(1), x_5))
 	}
 	row_128 := r_112[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	row_129 := a_55[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	if int64(2) >= int64(x_5) {
-		return nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(int64(2), x_5))
+		return nil, 0, 0, runtime.WithPos("models.nab:137:48", runtime.CheckIndex(int64(2), x_5))
 	}
 	row_130 := r_112[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	row_131 := a_121[0*rs_124 : 1*rs_124]
 	row_132 := a_121[1*rs_124 : 2*rs_124]
@@ -8359,48 +8358,48 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 			row_133[i_134] = e_138
 		}
 	}
-	nbKeep(ar, mark_146, &a_121)
+	ar.Keep(mark_146, &a_121)
 	return a_121, 3, r_3, nil
 }
 
 // fn_residuals is def residuals (models.nab:142:5).
-func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int) ([]float64, int, int, []float64, int, error) {
-	mark_108 := ar.mark()
+func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int) ([]float64, int, int, []float64, int, error) {
+	mark_108 := ar.Mark()
 	size_12 := int64(cam_3)
 	if int64(x_6) != size_12 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:142:39", fmt.Sprintf("size mismatch: p is %d (dimension 2 of cam) but dimension 2 of x has size %d", size_12, x_6))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:39", fmt.Sprintf("size mismatch: p is %d (dimension 2 of cam) but dimension 2 of x has size %d", size_12, x_6))
 	}
 	if int64(w_8) != size_12 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:142:50", fmt.Sprintf("size mismatch: p is %d (dimension 2 of cam) but w has size %d", size_12, w_8))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:50", fmt.Sprintf("size mismatch: p is %d (dimension 2 of cam) but w has size %d", size_12, w_8))
 	}
 	if int64(feat_11) != size_12 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:142:67", fmt.Sprintf("size mismatch: p is %d (dimension 2 of cam) but dimension 2 of feat has size %d", size_12, feat_11))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:67", fmt.Sprintf("size mismatch: p is %d (dimension 2 of cam) but dimension 2 of feat has size %d", size_12, feat_11))
 	}
 	if cam_2 != 11 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:142:15", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:15", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
 	}
 	if x_5 != 3 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:142:32", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:32", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
 	}
 	if feat_10 != 2 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:142:57", fmt.Sprintf("size mismatch: feat has size %d but its type [2][p]f64 says 2", feat_10))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:57", fmt.Sprintf("size mismatch: feat has size %d but its type [2][p]f64 says 2", feat_10))
 	}
 	cam_1 = cam_1[:cam_2*cam_3]
 	x_4 = x_4[:x_5*x_6]
 	w_7 = w_7[:w_8]
 	feat_9 = feat_9[:feat_10*feat_11]
 	if int64(3) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:143:21", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), int64(3), cam_2))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:143:21", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), int64(3), cam_2))
 	}
 	n_13 := int(int64(3)) - int(int64(0))
 	s_14 := cam_1[int(int64(0))*cam_3 : int(int64(3))*cam_3 : int(int64(3))*cam_3]
 	if int64(6) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:143:35", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), int64(6), cam_2))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:143:35", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), int64(6), cam_2))
 	}
 	n_15 := int(int64(6)) - int(int64(3))
 	s_16 := cam_1[int(int64(3))*cam_3 : int(int64(6))*cam_3 : int(int64(6))*cam_3]
 	if n_15 != x_5 || cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{n_15, cam_3}))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{n_15, cam_3}))
 	}
 	n_17 := x_5 * x_6
 	r_18 := ar.F64w(n_17)
@@ -8422,28 +8421,28 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 	}
 	r_25, r_26, r_27, err_28 := fn_rotate(ar, s_14, n_13, cam_3, r_18, x_5, x_6)
 	if err_28 != nil {
-		return nil, 0, 0, nil, 0, nbFrame(err_28, "rotate", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, runtime.WithFrame(err_28, "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
 	if int64(0) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:144:13", runtime.CheckIndex(int64(0), r_26))
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:13", runtime.CheckIndex(int64(0), r_26))
 	}
 	row_29 := r_25[int(int64(0))*r_27 : (int(int64(0))+1)*r_27]
 	if int64(2) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:144:20", runtime.CheckIndex(int64(2), r_26))
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:20", runtime.CheckIndex(int64(2), r_26))
 	}
 	row_30 := r_25[int(int64(2))*r_27 : (int(int64(2))+1)*r_27]
 	if int64(1) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:144:26", runtime.CheckIndex(int64(1), r_26))
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:26", runtime.CheckIndex(int64(1), r_26))
 	}
 	row_31 := r_25[int(int64(1))*r_27 : (int(int64(1))+1)*r_27]
 	if int64(2) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:144:33", runtime.CheckIndex(int64(2), r_26))
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:33", runtime.CheckIndex(int64(2), r_26))
 	}
 	row_32 := r_25[int(int64(2))*r_27 : (int(int64(2))+1)*r_27]
 	rs_33 := r_27
 	tot_34, err_35 := runtime.MulSize(2, rs_33)
 	if err_35 != nil {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:144:11", err_35)
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:11", err_35)
 	}
 	a_36 := ar.F64w(tot_34)
 	row_37 := a_36[0*rs_33 : 1*rs_33]
@@ -8451,54 +8450,54 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 	row_39 := a_36[int(int64(0))*r_27 : (int(int64(0))+1)*r_27]
 	row_40 := a_36[int(int64(1))*r_27 : (int(int64(1))+1)*r_27]
 	if int64(9) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
 	}
 	row_42 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
 	if r_27 != cam_3 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
 	}
 	if int64(10) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
 	row_43 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
 	if r_27 != cam_3 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
 	}
 	n_45, err_46 := runtime.CheckSize(int64(2))
 	if err_46 != nil {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_46)
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_46)
 	}
 	var a_47 []float64
 	if int64(6) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 	}
 	row_48 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
 	row_49 := a_36[int(int64(0))*r_27 : (int(int64(0))+1)*r_27]
 	if r_27 != cam_3 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
 	}
 	x_50 := int64(7) + int64(0)
 	if x_50 < 0 || x_50 >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_50, cam_2))
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_50, cam_2))
 	}
 	row_51 := cam_1[int(x_50)*cam_3 : (int(x_50)+1)*cam_3]
 	rs_52 := cam_3
 	tot_53, err_54 := runtime.MulSize(n_45, rs_52)
 	if err_54 != nil {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_54)
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_54)
 	}
 	a_47 = ar.F64w(tot_53)
 	if int64(6) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 	}
 	row_55 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
 	row_56 := a_36[int(int64(1))*r_27 : (int(int64(1))+1)*r_27]
 	if r_27 != cam_3 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
 	}
 	x_57 := int64(7) + int64(1)
 	if x_57 < 0 || x_57 >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_57, cam_2))
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_57, cam_2))
 	}
 	row_58 := cam_1[int(x_57)*cam_3 : (int(x_57)+1)*cam_3]
 	row_59 := a_47[0*rs_52 : 1*rs_52]
@@ -8570,36 +8569,36 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 	}
 	n_79, err_80 := runtime.CheckSize(int64(2))
 	if err_80 != nil {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_80)
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_80)
 	}
 	var a_81 []float64
 	row_82 := a_47[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if int64(0) >= int64(feat_10) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:148:27", runtime.CheckIndex(int64(0), feat_10))
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(int64(0), feat_10))
 	}
 	row_83 := feat_9[int(int64(0))*feat_11 : (int(int64(0))+1)*feat_11]
 	if feat_11 != cam_3 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{feat_11}))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{feat_11}))
 	}
 	if cam_3 != w_8 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{cam_3}))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
 	rs_84 := w_8
 	tot_85, err_86 := runtime.MulSize(n_79, rs_84)
 	if err_86 != nil {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_86)
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_86)
 	}
 	a_81 = ar.F64w(tot_85)
 	row_87 := a_47[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if int64(1) >= int64(feat_10) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:148:27", runtime.CheckIndex(int64(1), feat_10))
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(int64(1), feat_10))
 	}
 	row_88 := feat_9[int(int64(1))*feat_11 : (int(int64(1))+1)*feat_11]
 	if feat_11 != cam_3 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{feat_11}))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{feat_11}))
 	}
 	if cam_3 != w_8 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{cam_3}))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
 	row_89 := a_81[0*rs_84 : 1*rs_84]
 	row_90 := a_81[1*rs_84 : 2*rs_84]
@@ -8649,26 +8648,26 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 			r_101[i_102] = (1.0 - (w_7[i_102] * w_7[i_102]))
 		}
 	}
-	nbKeep(ar, mark_108, &a_81, &r_101)
+	ar.Keep(mark_108, &a_81, &r_101)
 	return a_81, 2, w_8, r_101, w_8, nil
 }
 
 // fn_gathered is def gathered (models.nab:151:5).
-func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, camidx_7 []int64, camidx_8 int, ptidx_9 []int64, ptidx_10 int) ([]float64, int, int, []float64, int, int, error) {
+func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, camidx_7 []int64, camidx_8 int, ptidx_9 []int64, ptidx_10 int) ([]float64, int, int, []float64, int, int, error) {
 	var checked_25 bool
 	var checked_93 bool
-	mark_116 := ar.mark()
+	mark_116 := ar.Mark()
 	_ = int64(cams_2)
 	_ = int64(pts_5)
 	size_13 := int64(camidx_8)
 	if int64(ptidx_10) != size_13 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:151:74", fmt.Sprintf("size mismatch: p is %d (cam_idx) but pt_idx has size %d", size_13, ptidx_10))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:151:74", fmt.Sprintf("size mismatch: p is %d (cam_idx) but pt_idx has size %d", size_13, ptidx_10))
 	}
 	if cams_3 != 11 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:151:14", fmt.Sprintf("size mismatch: dimension 2 of cams has size %d but its type [n][11]f64 says 11", cams_3))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:151:14", fmt.Sprintf("size mismatch: dimension 2 of cams has size %d but its type [n][11]f64 says 11", cams_3))
 	}
 	if pts_6 != 3 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:151:32", fmt.Sprintf("size mismatch: dimension 2 of pts has size %d but its type [m][3]f64 says 3", pts_6))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:151:32", fmt.Sprintf("size mismatch: dimension 2 of pts has size %d but its type [m][3]f64 says 3", pts_6))
 	}
 	cams_1 = cams_1[:cams_2*cams_3]
 	pts_4 = pts_4[:pts_5*pts_6]
@@ -8688,17 +8687,17 @@ func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []
 	}
 	n_20, err_21 := runtime.CheckSize(int64(11))
 	if err_21 != nil {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:7", err_21)
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:7", err_21)
 	}
 	var a_22 []float64
 	if int64(0) >= int64(cams_3) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:17", runtime.CheckIndex(int64(0), cams_3))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(0), cams_3))
 	}
 	row_23 := t_14[int(int64(0))*cams_2 : (int(int64(0))+1)*cams_2]
 	if !checked_25 {
 		for _, j_24 := range camidx_7 {
 			if j_24 < 0 || j_24 >= int64(cams_2) {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:8", runtime.CheckIndex(j_24, cams_2))
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_24, cams_2))
 			}
 		}
 		checked_25 = true
@@ -8706,125 +8705,125 @@ func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []
 	rs_26 := camidx_8
 	tot_27, err_28 := runtime.MulSize(n_20, rs_26)
 	if err_28 != nil {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:7", err_28)
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:7", err_28)
 	}
 	a_22 = ar.F64w(tot_27)
 	if int64(1) >= int64(cams_3) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:17", runtime.CheckIndex(int64(1), cams_3))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(1), cams_3))
 	}
 	row_29 := t_14[int(int64(1))*cams_2 : (int(int64(1))+1)*cams_2]
 	if !checked_25 {
 		for _, j_30 := range camidx_7 {
 			if j_30 < 0 || j_30 >= int64(cams_2) {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:8", runtime.CheckIndex(j_30, cams_2))
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_30, cams_2))
 			}
 		}
 		checked_25 = true
 	}
 	if int64(2) >= int64(cams_3) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:17", runtime.CheckIndex(int64(2), cams_3))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(2), cams_3))
 	}
 	row_31 := t_14[int(int64(2))*cams_2 : (int(int64(2))+1)*cams_2]
 	if !checked_25 {
 		for _, j_32 := range camidx_7 {
 			if j_32 < 0 || j_32 >= int64(cams_2) {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:8", runtime.CheckIndex(j_32, cams_2))
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_32, cams_2))
 			}
 		}
 		checked_25 = true
 	}
 	if int64(3) >= int64(cams_3) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:17", runtime.CheckIndex(int64(3), cams_3))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(3), cams_3))
 	}
 	row_33 := t_14[int(int64(3))*cams_2 : (int(int64(3))+1)*cams_2]
 	if !checked_25 {
 		for _, j_34 := range camidx_7 {
 			if j_34 < 0 || j_34 >= int64(cams_2) {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:8", runtime.CheckIndex(j_34, cams_2))
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_34, cams_2))
 			}
 		}
 		checked_25 = true
 	}
 	if int64(4) >= int64(cams_3) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:17", runtime.CheckIndex(int64(4), cams_3))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(4), cams_3))
 	}
 	row_35 := t_14[int(int64(4))*cams_2 : (int(int64(4))+1)*cams_2]
 	if !checked_25 {
 		for _, j_36 := range camidx_7 {
 			if j_36 < 0 || j_36 >= int64(cams_2) {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:8", runtime.CheckIndex(j_36, cams_2))
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_36, cams_2))
 			}
 		}
 		checked_25 = true
 	}
 	if int64(5) >= int64(cams_3) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:17", runtime.CheckIndex(int64(5), cams_3))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(5), cams_3))
 	}
 	row_37 := t_14[int(int64(5))*cams_2 : (int(int64(5))+1)*cams_2]
 	if !checked_25 {
 		for _, j_38 := range camidx_7 {
 			if j_38 < 0 || j_38 >= int64(cams_2) {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:8", runtime.CheckIndex(j_38, cams_2))
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_38, cams_2))
 			}
 		}
 		checked_25 = true
 	}
 	if int64(6) >= int64(cams_3) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:17", runtime.CheckIndex(int64(6), cams_3))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(6), cams_3))
 	}
 	row_39 := t_14[int(int64(6))*cams_2 : (int(int64(6))+1)*cams_2]
 	if !checked_25 {
 		for _, j_40 := range camidx_7 {
 			if j_40 < 0 || j_40 >= int64(cams_2) {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:8", runtime.CheckIndex(j_40, cams_2))
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_40, cams_2))
 			}
 		}
 		checked_25 = true
 	}
 	if int64(7) >= int64(cams_3) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:17", runtime.CheckIndex(int64(7), cams_3))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(7), cams_3))
 	}
 	row_41 := t_14[int(int64(7))*cams_2 : (int(int64(7))+1)*cams_2]
 	if !checked_25 {
 		for _, j_42 := range camidx_7 {
 			if j_42 < 0 || j_42 >= int64(cams_2) {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:8", runtime.CheckIndex(j_42, cams_2))
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_42, cams_2))
 			}
 		}
 		checked_25 = true
 	}
 	if int64(8) >= int64(cams_3) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:17", runtime.CheckIndex(int64(8), cams_3))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(8), cams_3))
 	}
 	row_43 := t_14[int(int64(8))*cams_2 : (int(int64(8))+1)*cams_2]
 	if !checked_25 {
 		for _, j_44 := range camidx_7 {
 			if j_44 < 0 || j_44 >= int64(cams_2) {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:8", runtime.CheckIndex(j_44, cams_2))
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_44, cams_2))
 			}
 		}
 		checked_25 = true
 	}
 	if int64(9) >= int64(cams_3) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:17", runtime.CheckIndex(int64(9), cams_3))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(9), cams_3))
 	}
 	row_45 := t_14[int(int64(9))*cams_2 : (int(int64(9))+1)*cams_2]
 	if !checked_25 {
 		for _, j_46 := range camidx_7 {
 			if j_46 < 0 || j_46 >= int64(cams_2) {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:8", runtime.CheckIndex(j_46, cams_2))
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_46, cams_2))
 			}
 		}
 		checked_25 = true
 	}
 	if int64(10) >= int64(cams_3) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:17", runtime.CheckIndex(int64(10), cams_3))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(10), cams_3))
 	}
 	row_47 := t_14[int(int64(10))*cams_2 : (int(int64(10))+1)*cams_2]
 	if !checked_25 {
 		for _, j_48 := range camidx_7 {
 			if j_48 < 0 || j_48 >= int64(cams_2) {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:8", runtime.CheckIndex(j_48, cams_2))
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_48, cams_2))
 			}
 		}
 		checked_25 = true
@@ -8930,17 +8929,17 @@ func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []
 	}
 	n_88, err_89 := runtime.CheckSize(int64(3))
 	if err_89 != nil {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:44", err_89)
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:44", err_89)
 	}
 	var a_90 []float64
 	if int64(0) >= int64(pts_6) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:54", runtime.CheckIndex(int64(0), pts_6))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(0), pts_6))
 	}
 	row_91 := t_17[int(int64(0))*pts_5 : (int(int64(0))+1)*pts_5]
 	if !checked_93 {
 		for _, j_92 := range ptidx_9 {
 			if j_92 < 0 || j_92 >= int64(pts_5) {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:45", runtime.CheckIndex(j_92, pts_5))
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:45", runtime.CheckIndex(j_92, pts_5))
 			}
 		}
 		checked_93 = true
@@ -8948,29 +8947,29 @@ func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []
 	rs_94 := ptidx_10
 	tot_95, err_96 := runtime.MulSize(n_88, rs_94)
 	if err_96 != nil {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:44", err_96)
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:44", err_96)
 	}
 	a_90 = ar.F64w(tot_95)
 	if int64(1) >= int64(pts_6) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:54", runtime.CheckIndex(int64(1), pts_6))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(1), pts_6))
 	}
 	row_97 := t_17[int(int64(1))*pts_5 : (int(int64(1))+1)*pts_5]
 	if !checked_93 {
 		for _, j_98 := range ptidx_9 {
 			if j_98 < 0 || j_98 >= int64(pts_5) {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:45", runtime.CheckIndex(j_98, pts_5))
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:45", runtime.CheckIndex(j_98, pts_5))
 			}
 		}
 		checked_93 = true
 	}
 	if int64(2) >= int64(pts_6) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:54", runtime.CheckIndex(int64(2), pts_6))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(2), pts_6))
 	}
 	row_99 := t_17[int(int64(2))*pts_5 : (int(int64(2))+1)*pts_5]
 	if !checked_93 {
 		for _, j_100 := range ptidx_9 {
 			if j_100 < 0 || j_100 >= int64(pts_5) {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:45", runtime.CheckIndex(j_100, pts_5))
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:45", runtime.CheckIndex(j_100, pts_5))
 			}
 		}
 		checked_93 = true
@@ -9010,33 +9009,33 @@ func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []
 			row_103[i_104] = e_108
 		}
 	}
-	nbKeep(ar, mark_116, &a_22, &a_90)
+	ar.Keep(mark_116, &a_22, &a_90)
 	return a_22, 11, camidx_8, a_90, 3, ptidx_10, nil
 }
 
 // fn_baobjective is def ba_objective (models.nab:156:12).
-func fn_baobjective(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, []float64, int, error) {
-	mark_35 := ar.mark()
+func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, []float64, int, error) {
+	mark_35 := ar.Mark()
 	_ = int64(cams_2)
 	_ = int64(pts_5)
 	size_18 := int64(w_8)
 	if int64(feats_10) != size_18 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:156:78", fmt.Sprintf("size mismatch: p is %d (w) but feats has size %d", size_18, feats_10))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:156:78", fmt.Sprintf("size mismatch: p is %d (w) but feats has size %d", size_18, feats_10))
 	}
 	if int64(camidx_13) != size_18 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:157:25", fmt.Sprintf("size mismatch: p is %d (w) but cam_idx has size %d", size_18, camidx_13))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:157:25", fmt.Sprintf("size mismatch: p is %d (w) but cam_idx has size %d", size_18, camidx_13))
 	}
 	if int64(ptidx_15) != size_18 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:157:41", fmt.Sprintf("size mismatch: p is %d (w) but pt_idx has size %d", size_18, ptidx_15))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:157:41", fmt.Sprintf("size mismatch: p is %d (w) but pt_idx has size %d", size_18, ptidx_15))
 	}
 	if cams_3 != 11 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:156:25", fmt.Sprintf("size mismatch: dimension 2 of cams has size %d but its type [n][11]f64 says 11", cams_3))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:156:25", fmt.Sprintf("size mismatch: dimension 2 of cams has size %d but its type [n][11]f64 says 11", cams_3))
 	}
 	if pts_6 != 3 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:156:43", fmt.Sprintf("size mismatch: dimension 2 of pts has size %d but its type [m][3]f64 says 3", pts_6))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:156:43", fmt.Sprintf("size mismatch: dimension 2 of pts has size %d but its type [m][3]f64 says 3", pts_6))
 	}
 	if feats_11 != 2 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:156:70", fmt.Sprintf("size mismatch: dimension 2 of feats has size %d but its type [p][2]f64 says 2", feats_11))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:156:70", fmt.Sprintf("size mismatch: dimension 2 of feats has size %d but its type [p][2]f64 says 2", feats_11))
 	}
 	cams_1 = cams_1[:cams_2*cams_3]
 	pts_4 = pts_4[:pts_5*pts_6]
@@ -9046,7 +9045,7 @@ func fn_baobjective(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4
 	ptidx_14 = ptidx_14[:ptidx_15]
 	r_19, r_20, r_21, r_22, r_23, r_24, err_25 := fn_gathered(ar, cams_1, cams_2, cams_3, pts_4, pts_5, pts_6, camidx_12, camidx_13, ptidx_14, ptidx_15)
 	if err_25 != nil {
-		return nil, 0, 0, nil, 0, nbFrame(err_25, "gathered", "models.nab:151:5", "models.nab:158:18")
+		return nil, 0, 0, nil, 0, runtime.WithFrame(err_25, "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
 	t_26 := ar.F64w(len(feats_9))
 	for i_27 := 0; i_27 < feats_10; i_27++ {
@@ -9056,69 +9055,69 @@ func fn_baobjective(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4
 	}
 	r_29, r_30, r_31, r_32, r_33, err_34 := fn_residuals(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10)
 	if err_34 != nil {
-		return nil, 0, 0, nil, 0, nbFrame(err_34, "residuals", "models.nab:142:5", "models.nab:159:6")
+		return nil, 0, 0, nil, 0, runtime.WithFrame(err_34, "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	nbKeep(ar, mark_35, &r_29, &r_32)
+	ar.Keep(mark_35, &r_29, &r_32)
 	return r_29, r_30, r_31, r_32, r_33, nil
 }
 
 // fn_crosssplit11fwd is def cross$split_11$fwd (models.nab:122:5).
-func fn_crosssplit11fwd(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, b_6 int) ([]float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
-	mark_32 := ar.mark()
+func fn_crosssplit11fwd(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, b_6 int) ([]float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
+	mark_32 := ar.Mark()
 	if a_2 != 3 {
-		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:122:5", fmt.Sprintf("size mismatch: a has size %d but its type [3][p]f64 says 3", a_2))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:122:5", fmt.Sprintf("size mismatch: a has size %d but its type [3][p]f64 says 3", a_2))
 	}
 	if b_5 != 3 {
-		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:122:5", fmt.Sprintf("size mismatch: b has size %d but its type [3][p]f64 says 3", b_5))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:122:5", fmt.Sprintf("size mismatch: b has size %d but its type [3][p]f64 says 3", b_5))
 	}
 	a_1 = a_1[:a_2*a_3]
 	b_4 = b_4[:b_5*b_6]
 	if int64(1) >= int64(a_2) {
-		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:5", runtime.CheckIndex(int64(1), a_2))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), a_2))
 	}
 	row_7 := a_1[int(int64(1))*a_3 : (int(int64(1))+1)*a_3]
 	if int64(2) >= int64(b_5) {
-		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:12", runtime.CheckIndex(int64(2), b_5))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:123:12", runtime.CheckIndex(int64(2), b_5))
 	}
 	row_8 := b_4[int(int64(2))*b_6 : (int(int64(2))+1)*b_6]
 	if int64(2) >= int64(a_2) {
-		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:19", runtime.CheckIndex(int64(2), a_2))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), a_2))
 	}
 	row_9 := a_1[int(int64(2))*a_3 : (int(int64(2))+1)*a_3]
 	if int64(1) >= int64(b_5) {
-		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:26", runtime.CheckIndex(int64(1), b_5))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:123:26", runtime.CheckIndex(int64(1), b_5))
 	}
 	row_10 := b_4[int(int64(1))*b_6 : (int(int64(1))+1)*b_6]
 	if int64(0) >= int64(b_5) {
-		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:39", runtime.CheckIndex(int64(0), b_5))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:123:39", runtime.CheckIndex(int64(0), b_5))
 	}
 	row_11 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
 	if int64(0) >= int64(a_2) {
-		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:46", runtime.CheckIndex(int64(0), a_2))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), a_2))
 	}
 	row_12 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
 	if b_6 != a_3 {
-		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
 	if b_6 != a_3 {
-		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
 	if b_6 != a_3 {
-		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
 	if b_6 != a_3 {
-		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
 	if b_6 != a_3 {
-		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
 	if b_6 != a_3 {
-		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
 	rs_13 := a_3
 	tot_14, err_15 := runtime.MulSize(3, rs_13)
 	if err_15 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:3", err_15)
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:123:3", err_15)
 	}
 	a_16 := ar.F64w(tot_14)
 	row_17 := a_16[0*rs_13 : 1*rs_13]
@@ -9163,15 +9162,15 @@ func fn_crosssplit11fwd(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []floa
 			row_19[i_20] = e_24
 		}
 	}
-	nbKeep(ar, mark_32, &a_16, &row_11, &row_7, &b_4, &a_1, &row_10, &row_12, &row_8, &row_9)
+	ar.Keep(mark_32, &a_16, &row_11, &row_7, &b_4, &a_1, &row_10, &row_12, &row_8, &row_9)
 	return a_16, 3, a_3, row_11, b_6, row_7, a_3, b_4, b_5, b_6, a_1, a_2, a_3, row_10, b_6, row_12, a_3, row_8, b_6, row_12, a_3, row_11, b_6, row_9, a_3, row_10, b_6, row_9, a_3, row_8, b_6, row_7, a_3, nil
 }
 
 // fn_crosssplit11bwd is def cross$split_11$bwd (models.nab:122:5).
-func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []float64, tape_4 int, tape_5 []float64, tape_6 int, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 []float64, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 []float64, tape_20 int, tape_21 []float64, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 []float64, tape_30 int, ybar_31 []float64, ybar_32 int, ybar_33 int) ([]float64, int, int, []float64, int, int, error) {
-	mark_144 := ar.mark()
+func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 []float64, tape_4 int, tape_5 []float64, tape_6 int, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 []float64, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 []float64, tape_20 int, tape_21 []float64, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 []float64, tape_30 int, ybar_31 []float64, ybar_32 int, ybar_33 int) ([]float64, int, int, []float64, int, int, error) {
+	mark_144 := ar.Mark()
 	if ybar_32 != 3 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_32))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_32))
 	}
 	tape_1 = tape_1[:tape_2]
 	tape_3 = tape_3[:tape_4]
@@ -9189,15 +9188,15 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 	tape_29 = tape_29[:tape_30]
 	ybar_31 = ybar_31[:ybar_32*ybar_33]
 	if int64(0) >= int64(ybar_32) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), ybar_32))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), ybar_32))
 	}
 	row_34 := ybar_31[int(int64(0))*ybar_33 : (int(int64(0))+1)*ybar_33]
 	if int64(1) >= int64(ybar_32) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), ybar_32))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), ybar_32))
 	}
 	row_35 := ybar_31[int(int64(1))*ybar_33 : (int(int64(1))+1)*ybar_33]
 	if int64(2) >= int64(ybar_32) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), ybar_32))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), ybar_32))
 	}
 	row_36 := ybar_31[int(int64(2))*ybar_33 : (int(int64(2))+1)*ybar_33]
 	r_37 := ar.F64w(ybar_33)
@@ -9217,13 +9216,13 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 	}
 	z_44 := ar.F64(len(tape_5))
 	if ybar_33 != tape_4 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_4})+" and "+runtime.ShapeString([]int{ybar_33}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_4})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
 	if int64(0) >= int64(tape_6) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), tape_6))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_6))
 	}
 	if tape_7 != tape_4 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_4})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_4})+" differ")
 	}
 	row_45 := z_44[int64(0)*int64(tape_7) : (int64(0)+1)*int64(tape_7)]
 	tape_3 = tape_3[:len(row_45)]
@@ -9244,13 +9243,13 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 	}
 	z_52 := ar.F64(len(tape_8))
 	if ybar_33 != tape_2 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_2})+" and "+runtime.ShapeString([]int{ybar_33}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_2})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
 	if int64(1) >= int64(tape_9) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), tape_9))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_9))
 	}
 	if tape_10 != tape_2 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_2})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_2})+" differ")
 	}
 	row_53 := z_52[int64(1)*int64(tape_10) : (int64(1)+1)*int64(tape_10)]
 	tape_1 = tape_1[:len(row_53)]
@@ -9270,13 +9269,13 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 		}
 	}
 	if ybar_33 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{ybar_33}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
 	if int64(1) >= int64(tape_6) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), tape_6))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_6))
 	}
 	if tape_7 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_14})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_14})+" differ")
 	}
 	row_60 := z_44[int64(1)*int64(tape_7) : (int64(1)+1)*int64(tape_7)]
 	tape_13 = tape_13[:len(row_60)]
@@ -9296,13 +9295,13 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 		}
 	}
 	if ybar_33 != tape_12 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_12})+" and "+runtime.ShapeString([]int{ybar_33}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_12})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
 	if int64(0) >= int64(tape_9) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), tape_9))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_9))
 	}
 	if tape_10 != tape_12 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_12})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_12})+" differ")
 	}
 	row_67 := z_52[int64(0)*int64(tape_10) : (int64(0)+1)*int64(tape_10)]
 	tape_11 = tape_11[:len(row_67)]
@@ -9337,13 +9336,13 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 		}
 	}
 	if ybar_33 != tape_18 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{ybar_33}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
 	if int64(2) >= int64(tape_6) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), tape_6))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_6))
 	}
 	if tape_7 != tape_18 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_18})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_18})+" differ")
 	}
 	row_81 := z_44[int64(2)*int64(tape_7) : (int64(2)+1)*int64(tape_7)]
 	tape_17 = tape_17[:len(row_81)]
@@ -9363,13 +9362,13 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 		}
 	}
 	if ybar_33 != tape_16 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_33}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
 	if int64(0) >= int64(tape_9) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), tape_9))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_9))
 	}
 	if tape_10 != tape_16 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
 	}
 	row_88 := z_52[int64(0)*int64(tape_10) : (int64(0)+1)*int64(tape_10)]
 	tape_15 = tape_15[:len(row_88)]
@@ -9389,13 +9388,13 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 		}
 	}
 	if ybar_33 != tape_22 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{ybar_33}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
 	if int64(0) >= int64(tape_6) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), tape_6))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_6))
 	}
 	if tape_7 != tape_22 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_22})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_22})+" differ")
 	}
 	row_95 := z_44[int64(0)*int64(tape_7) : (int64(0)+1)*int64(tape_7)]
 	tape_21 = tape_21[:len(row_95)]
@@ -9415,13 +9414,13 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 		}
 	}
 	if ybar_33 != tape_20 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_20})+" and "+runtime.ShapeString([]int{ybar_33}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_20})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
 	if int64(2) >= int64(tape_9) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), tape_9))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_9))
 	}
 	if tape_10 != tape_20 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_20})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_20})+" differ")
 	}
 	row_102 := z_52[int64(2)*int64(tape_10) : (int64(2)+1)*int64(tape_10)]
 	tape_19 = tape_19[:len(row_102)]
@@ -9456,13 +9455,13 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 		}
 	}
 	if ybar_33 != tape_26 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{ybar_33}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
 	if int64(1) >= int64(tape_6) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), tape_6))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_6))
 	}
 	if tape_7 != tape_26 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_26})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_26})+" differ")
 	}
 	row_116 := z_44[int64(1)*int64(tape_7) : (int64(1)+1)*int64(tape_7)]
 	tape_25 = tape_25[:len(row_116)]
@@ -9482,13 +9481,13 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 		}
 	}
 	if ybar_33 != tape_24 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{ybar_33}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
 	if int64(2) >= int64(tape_9) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), tape_9))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_9))
 	}
 	if tape_10 != tape_24 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 	}
 	row_123 := z_52[int64(2)*int64(tape_10) : (int64(2)+1)*int64(tape_10)]
 	tape_23 = tape_23[:len(row_123)]
@@ -9508,13 +9507,13 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 		}
 	}
 	if ybar_33 != tape_30 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{ybar_33}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
 	if int64(2) >= int64(tape_6) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), tape_6))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_6))
 	}
 	if tape_7 != tape_30 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
 	}
 	row_130 := z_44[int64(2)*int64(tape_7) : (int64(2)+1)*int64(tape_7)]
 	tape_29 = tape_29[:len(row_130)]
@@ -9534,13 +9533,13 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 		}
 	}
 	if ybar_33 != tape_28 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_28})+" and "+runtime.ShapeString([]int{ybar_33}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_28})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
 	if int64(1) >= int64(tape_9) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), tape_9))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_9))
 	}
 	if tape_10 != tape_28 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_28})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_28})+" differ")
 	}
 	row_137 := z_52[int64(1)*int64(tape_10) : (int64(1)+1)*int64(tape_10)]
 	tape_27 = tape_27[:len(row_137)]
@@ -9559,37 +9558,37 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 			row_137[i_138] += (tape_27[i_138] * row_34[i_138])
 		}
 	}
-	nbKeep(ar, mark_144, &z_52, &z_44)
+	ar.Keep(mark_144, &z_52, &z_44)
 	return z_52, tape_9, tape_10, z_44, tape_6, tape_7, nil
 }
 
 // fn_rotatesplit11fwd is def rotate$split_11$fwd (models.nab:126:5).
-func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
-	mark_202 := ar.mark()
+func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
+	mark_202 := ar.Mark()
 	if r_2 != 3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:126:5", fmt.Sprintf("size mismatch: r has size %d but its type [3][p]f64 says 3", r_2))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: r has size %d but its type [3][p]f64 says 3", r_2))
 	}
 	if x_5 != 3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:126:5", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
 	}
 	r_1 = r_1[:r_2*r_3]
 	x_4 = x_4[:x_5*x_6]
 	if int64(0) >= int64(r_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:127:18", runtime.CheckIndex(int64(0), r_2))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:127:18", runtime.CheckIndex(int64(0), r_2))
 	}
 	row_7 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(1) >= int64(r_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:127:27", runtime.CheckIndex(int64(1), r_2))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:127:27", runtime.CheckIndex(int64(1), r_2))
 	}
 	row_8 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(2) >= int64(r_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:127:36", runtime.CheckIndex(int64(2), r_2))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), r_2))
 	}
 	row_9 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	rs_19 := r_3
 	tot_20, err_21 := runtime.MulSize(3, rs_19)
 	if err_21 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:132:14", err_21)
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:132:14", err_21)
 	}
 	a_22 := ar.F64w(tot_20)
 	row_23 := a_22[0*rs_19 : 1*rs_19]
@@ -9723,31 +9722,31 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 	_ = r_87
 	_ = r_88
 	if err_89 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbFrame(err_89, "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(err_89, "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	row_90 := a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(0) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
 	}
 	row_91 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	row_92 := a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(1) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
 	}
 	row_93 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	row_94 := a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(2) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
 	}
 	row_95 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	r_96 := ar.F64w(r_3)
 	r_97 := ar.F64w(r_3)
@@ -9795,7 +9794,7 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 	}
 	n_111, err_112 := runtime.CheckSize(int64(3))
 	if err_112 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_112)
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:14", err_112)
 	}
 	var a_113 []float64
 	var d_114 int = 0
@@ -9804,31 +9803,31 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 	var a_117 []float64
 	var a_118 []float64
 	for i_119 := 0; i_119 < n_111; i_119++ {
-		mark_120 := ar.mark()
+		mark_120 := ar.Mark()
 		i_121 := int64(i_119)
 		if i_121 < 0 || i_121 >= int64(x_5) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_121, x_5))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(i_121, x_5))
 		}
 		row_122 := x_4[int(i_121)*x_6 : (int(i_121)+1)*x_6]
 		if i_121 < 0 || i_121 >= int64(r_57) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_121, r_57))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:31", runtime.CheckIndex(i_121, r_57))
 		}
 		row_123 := r_56[int(i_121)*r_58 : (int(i_121)+1)*r_58]
 		if i_121 < 0 || i_121 >= int64(3) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_121, 3))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:48", runtime.CheckIndex(i_121, 3))
 		}
 		row_124 := a_22[int(i_121)*r_3 : (int(i_121)+1)*r_3]
 		if r_3 != x_6 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
 		if r_3 != r_58 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_58})+" and "+runtime.ShapeString([]int{r_3}))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_58})+" and "+runtime.ShapeString([]int{r_3}))
 		}
 		if r_58 != x_6 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_58}))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_58}))
 		}
 		if r_3 != x_6 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
 		r_125 := ar.F64w(x_6)
 		row_122 = row_122[:len(r_125)]
@@ -9845,15 +9844,15 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 			rs_115 = d_114
 			tot_128, err_129 := runtime.MulSize(n_111, rs_115)
 			if err_129 != nil {
-				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_129)
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:14", err_129)
 			}
 			a_113 = ar.F64w(tot_128)
 		} else if x_6 != d_114 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_119)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_114}))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:14", "build: element "+strconv.Itoa(i_119)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_114}))
 		}
 		copy(a_113[i_119*rs_115:(i_119+1)*rs_115], r_125)
 		if i_119 > 0 {
-			ar.release(mark_120)
+			ar.Release(mark_120)
 		}
 	}
 	a_116 = a_22[:n_111*r_3]
@@ -9862,7 +9861,7 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 	n_130, err_131 := runtime.CheckSize(int64(3))
 	_ = n_130
 	if err_131 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_131)
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:14", err_131)
 	}
 	view_132 := a_113
 	r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, err_166 := fn_crosssplit11fwd(ar, r_1, r_2, r_3, x_4, x_5, x_6)
@@ -9897,10 +9896,10 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 	_ = r_164
 	_ = r_165
 	if err_166 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbFrame(err_166, "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(err_166, "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if r_134 != x_5 || r_135 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_134, r_135}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_134, r_135}))
 	}
 	n_167 := x_5 * x_6
 	r_168 := ar.F64w(n_167)
@@ -9922,56 +9921,56 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 	}
 	n_175, err_176 := runtime.CheckSize(int64(3))
 	if err_176 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:6", err_176)
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:6", err_176)
 	}
 	var a_177 []float64
 	if int64(0) >= int64(n_111) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:20", runtime.CheckIndex(int64(0), n_111))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:20", runtime.CheckIndex(int64(0), n_111))
 	}
 	row_178 := view_132[int(int64(0))*d_114 : (int(int64(0))+1)*d_114]
 	if d_114 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_114}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_114}))
 	}
 	if int64(0) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:48", runtime.CheckIndex(int64(0), x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:48", runtime.CheckIndex(int64(0), x_5))
 	}
 	row_179 := r_168[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	rs_180 := r_3
 	tot_181, err_182 := runtime.MulSize(n_175, rs_180)
 	if err_182 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:6", err_182)
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:6", err_182)
 	}
 	a_177 = ar.F64w(tot_181)
 	if int64(1) >= int64(n_111) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:20", runtime.CheckIndex(int64(1), n_111))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:20", runtime.CheckIndex(int64(1), n_111))
 	}
 	row_183 := view_132[int(int64(1))*d_114 : (int(int64(1))+1)*d_114]
 	if d_114 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_114}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_114}))
 	}
 	if int64(1) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:48", runtime.CheckIndex(int64(1), x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:48", runtime.CheckIndex(int64(1), x_5))
 	}
 	row_184 := r_168[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	if int64(2) >= int64(n_111) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:20", runtime.CheckIndex(int64(2), n_111))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:20", runtime.CheckIndex(int64(2), n_111))
 	}
 	row_185 := view_132[int(int64(2))*d_114 : (int(int64(2))+1)*d_114]
 	if d_114 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_114}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_114}))
 	}
 	if int64(2) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:48", runtime.CheckIndex(int64(2), x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:48", runtime.CheckIndex(int64(2), x_5))
 	}
 	row_186 := r_168[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	row_187 := a_177[0*rs_180 : 1*rs_180]
 	row_188 := a_177[1*rs_180 : 2*rs_180]
@@ -10019,15 +10018,15 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 			row_189[i_190] = e_194
 		}
 	}
-	nbKeep(ar, mark_202, &a_177, &view_132, &r_168, &r_10, &r_1, &x_4, &r_14, &r_56, &r_15, &a_22, &r_98, &a_113, &a_116, &a_117, &a_118, &r_97, &r_96, &row_95, &row_94, &row_93, &row_92, &row_91, &row_90, &r_13, &r_18, &r_17, &r_16, &row_9, &row_8, &row_7)
+	ar.Keep(mark_202, &a_177, &view_132, &r_168, &r_10, &r_1, &x_4, &r_14, &r_56, &r_15, &a_22, &r_98, &a_113, &a_116, &a_117, &a_118, &r_97, &r_96, &row_95, &row_94, &row_93, &row_92, &row_91, &row_90, &r_13, &r_18, &r_17, &r_16, &row_9, &row_8, &row_7)
 	return a_177, 3, r_3, view_132, n_111, d_114, r_168, x_5, x_6, r_10, r_3, r_1, r_2, r_3, x_4, x_5, x_6, r_14, r_3, r_56, r_57, r_58, r_15, r_3, a_22, 3, r_3, r_98, r_3, a_113, n_111, d_114, a_116, n_111, r_3, a_117, n_111, r_58, a_118, n_111, x_6, r_97, r_3, r_96, r_3, row_95, x_6, row_94, r_3, row_93, x_6, row_92, r_3, row_91, x_6, row_90, r_3, r_13, r_3, r_18, r_3, r_17, r_3, r_16, r_3, row_9, r_3, row_8, r_3, row_7, r_3, nil
 }
 
 // fn_rotatesplit11bwd is def rotate$split_11$bwd (models.nab:126:5).
-func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 int, tape_12 []float64, tape_13 int, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 []float64, tape_23 int, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 int, tape_30 []float64, tape_31 int, tape_32 int, tape_33 []float64, tape_34 int, tape_35 int, tape_36 []float64, tape_37 int, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 []float64, tape_56 int, tape_57 []float64, tape_58 int, tape_59 []float64, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 []float64, tape_66 int, tape_67 []float64, tape_68 int, ybar_69 []float64, ybar_70 int, ybar_71 int) ([]float64, int, int, []float64, int, int, error) {
-	mark_417 := ar.mark()
+func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 int, tape_12 []float64, tape_13 int, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 []float64, tape_23 int, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 int, tape_30 []float64, tape_31 int, tape_32 int, tape_33 []float64, tape_34 int, tape_35 int, tape_36 []float64, tape_37 int, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 []float64, tape_56 int, tape_57 []float64, tape_58 int, tape_59 []float64, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 []float64, tape_66 int, tape_67 []float64, tape_68 int, ybar_69 []float64, ybar_70 int, ybar_71 int) ([]float64, int, int, []float64, int, int, error) {
+	mark_417 := ar.Mark()
 	if ybar_70 != 3 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_70))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_70))
 	}
 	tape_1 = tape_1[:tape_2*tape_3]
 	tape_4 = tape_4[:tape_5*tape_6]
@@ -10085,17 +10084,17 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	rev_81, rev_82, rev_83, rev_84, rev_85, rev_86 = z_79, tape_2, tape_3, z_80, tape_5, tape_6
 	for i_95 := int64(0); i_95 < int64(3); i_95++ {
 		if i_95 < 0 || i_95 >= int64(ybar_70) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(i_95, ybar_70))
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_95, ybar_70))
 		}
 		row_97 := ybar_69[int(i_95)*ybar_71 : (int(i_95)+1)*ybar_71]
 		if ybar_71 != tape_8 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_71}))
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_71}))
 		}
 		if i_95 < 0 || i_95 >= int64(rev_85) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", runtime.CheckIndex(i_95, rev_85))
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:137:6", runtime.CheckIndex(i_95, rev_85))
 		}
 		if rev_86 != tape_8 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_86})+" and "+runtime.ShapeString([]int{tape_8})+" differ")
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_86})+" and "+runtime.ShapeString([]int{tape_8})+" differ")
 		}
 		row_98 := rev_84[i_95*int64(rev_86) : (i_95+1)*int64(rev_86)]
 		r_72 = r_72[:len(row_98)]
@@ -10104,13 +10103,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 			row_98[i_99] += ((1.0 - r_72[i_99]) * row_97[i_99])
 		}
 		if ybar_71 != tape_8 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_71}))
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_71}))
 		}
 		if i_95 < 0 || i_95 >= int64(rev_82) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", runtime.CheckIndex(i_95, rev_82))
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:137:6", runtime.CheckIndex(i_95, rev_82))
 		}
 		if rev_83 != tape_8 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_83})+" and "+runtime.ShapeString([]int{tape_8})+" differ")
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_83})+" and "+runtime.ShapeString([]int{tape_8})+" differ")
 		}
 		row_101 := rev_81[i_95*int64(rev_83) : (i_95+1)*int64(rev_83)]
 		r_72 = r_72[:len(row_101)]
@@ -10124,14 +10123,14 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	_ = r_105
 	_ = r_106
 	if err_137 != nil {
-		return nil, 0, 0, nil, 0, 0, nbFrame(err_137, "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_137, "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	r_138, r_139, r_140, r_141, r_142, r_143, err_144 := fn_crosssplit11bwd(ar, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, z_80, tape_5, tape_6)
 	if err_144 != nil {
-		return nil, 0, 0, nil, 0, 0, nbFrame(err_144, "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_144, "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if r_142 != tape_5 || r_143 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_5, tape_6})+" and "+runtime.ShapeString([]int{r_142, r_143}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_5, tape_6})+" and "+runtime.ShapeString([]int{r_142, r_143}))
 	}
 	n_145 := tape_5 * tape_6
 	r_146 := ar.F64w(n_145)
@@ -10174,21 +10173,21 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	rev_158, rev_159, rev_160, rev_161, rev_162, rev_163, rev_164, rev_165, rev_166, rev_167, rev_168, rev_169, rev_170, rev_171, rev_172 = r_146, tape_5, tape_6, z_153, tape_16, z_154, tape_18, tape_19, z_155, tape_21, z_156, tape_23, tape_24, z_157, tape_26
 	for i_197 := int64(0); i_197 < int64(3); i_197++ {
 		if i_197 < 0 || i_197 >= int64(tape_2) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(i_197, tape_2))
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_197, tape_2))
 		}
 		row_199 := z_79[int(i_197)*tape_3 : (int(i_197)+1)*tape_3]
 		if i_197 < 0 || i_197 >= int64(tape_28) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(i_197, tape_28))
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_197, tape_28))
 		}
 		_ = tape_27[int(i_197)*tape_29 : (int(i_197)+1)*tape_29]
 		row_201 := tape_30[int(i_197)*tape_32 : (int(i_197)+1)*tape_32]
 		row_202 := tape_33[int(i_197)*tape_35 : (int(i_197)+1)*tape_35]
 		row_203 := tape_36[int(i_197)*tape_38 : (int(i_197)+1)*tape_38]
 		if tape_3 != tape_32 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_3}))
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_3}))
 		}
 		if rev_172 != tape_32 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_172})+" and "+runtime.ShapeString([]int{tape_32})+" differ")
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_172})+" and "+runtime.ShapeString([]int{tape_32})+" differ")
 		}
 		row_201 = row_201[:len(rev_171)]
 		row_199 = row_199[:len(rev_171)]
@@ -10196,13 +10195,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 			rev_171[i_205] += (row_201[i_205] * row_199[i_205])
 		}
 		if tape_3 != tape_26 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_3}))
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_3}))
 		}
 		if i_197 < 0 || i_197 >= int64(rev_169) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_197, rev_169))
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_197, rev_169))
 		}
 		if rev_170 != tape_26 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_170})+" and "+runtime.ShapeString([]int{tape_26})+" differ")
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_170})+" and "+runtime.ShapeString([]int{tape_26})+" differ")
 		}
 		row_207 := rev_168[i_197*int64(rev_170) : (i_197+1)*int64(rev_170)]
 		tape_25 = tape_25[:len(row_207)]
@@ -10211,10 +10210,10 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 			row_207[i_208] += (tape_25[i_208] * row_199[i_208])
 		}
 		if tape_3 != tape_35 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_35})+" and "+runtime.ShapeString([]int{tape_3}))
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_35})+" and "+runtime.ShapeString([]int{tape_3}))
 		}
 		if rev_167 != tape_35 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_167})+" and "+runtime.ShapeString([]int{tape_35})+" differ")
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_167})+" and "+runtime.ShapeString([]int{tape_35})+" differ")
 		}
 		row_202 = row_202[:len(rev_166)]
 		row_199 = row_199[:len(rev_166)]
@@ -10222,13 +10221,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 			rev_166[i_211] += (row_202[i_211] * row_199[i_211])
 		}
 		if tape_3 != tape_21 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_3}))
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_3}))
 		}
 		if i_197 < 0 || i_197 >= int64(rev_164) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_197, rev_164))
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_197, rev_164))
 		}
 		if rev_165 != tape_21 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_165})+" and "+runtime.ShapeString([]int{tape_21})+" differ")
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_165})+" and "+runtime.ShapeString([]int{tape_21})+" differ")
 		}
 		row_213 := rev_163[i_197*int64(rev_165) : (i_197+1)*int64(rev_165)]
 		tape_20 = tape_20[:len(row_213)]
@@ -10237,10 +10236,10 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 			row_213[i_214] += (tape_20[i_214] * row_199[i_214])
 		}
 		if tape_3 != tape_38 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_38})+" and "+runtime.ShapeString([]int{tape_3}))
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_38})+" and "+runtime.ShapeString([]int{tape_3}))
 		}
 		if rev_162 != tape_38 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_162})+" and "+runtime.ShapeString([]int{tape_38})+" differ")
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_162})+" and "+runtime.ShapeString([]int{tape_38})+" differ")
 		}
 		row_203 = row_203[:len(rev_161)]
 		row_199 = row_199[:len(rev_161)]
@@ -10248,13 +10247,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 			rev_161[i_217] += (row_203[i_217] * row_199[i_217])
 		}
 		if tape_3 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_3}))
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_3}))
 		}
 		if i_197 < 0 || i_197 >= int64(rev_159) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_197, rev_159))
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_197, rev_159))
 		}
 		if rev_160 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_160})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_160})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
 		}
 		row_219 := rev_158[i_197*int64(rev_160) : (i_197+1)*int64(rev_160)]
 		tape_15 = tape_15[:len(row_219)]
@@ -10264,7 +10263,7 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_26 != tape_40 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_26}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
 	r_222 := ar.F64w(tape_40)
 	tape_39 = tape_39[:len(r_222)]
@@ -10284,10 +10283,10 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_26 != tape_42 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_26}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
 	if tape_16 != tape_42 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_42})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_42})+" differ")
 	}
 	tape_41 = tape_41[:len(z_153)]
 	z_157 = z_157[:len(z_153)]
@@ -10306,13 +10305,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_40 != tape_46 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_46})+" and "+runtime.ShapeString([]int{tape_40}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_46})+" and "+runtime.ShapeString([]int{tape_40}))
 	}
 	if int64(2) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), tape_5))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_5))
 	}
 	if tape_6 != tape_46 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_46})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_46})+" differ")
 	}
 	row_236 := r_146[int64(2)*int64(tape_6) : (int64(2)+1)*int64(tape_6)]
 	tape_45 = tape_45[:len(row_236)]
@@ -10332,13 +10331,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_40 != tape_44 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_44})+" and "+runtime.ShapeString([]int{tape_40}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_44})+" and "+runtime.ShapeString([]int{tape_40}))
 	}
 	if int64(2) >= int64(tape_23) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), tape_23))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_23))
 	}
 	if tape_24 != tape_44 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_44})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_44})+" differ")
 	}
 	row_243 := z_156[int64(2)*int64(tape_24) : (int64(2)+1)*int64(tape_24)]
 	tape_43 = tape_43[:len(row_243)]
@@ -10358,13 +10357,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_40 != tape_50 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_40}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_40}))
 	}
 	if int64(1) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), tape_5))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_5))
 	}
 	if tape_6 != tape_50 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_50})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_50})+" differ")
 	}
 	row_250 := r_146[int64(1)*int64(tape_6) : (int64(1)+1)*int64(tape_6)]
 	tape_49 = tape_49[:len(row_250)]
@@ -10384,13 +10383,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_40 != tape_48 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_48})+" and "+runtime.ShapeString([]int{tape_40}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_48})+" and "+runtime.ShapeString([]int{tape_40}))
 	}
 	if int64(1) >= int64(tape_23) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), tape_23))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_23))
 	}
 	if tape_24 != tape_48 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_48})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_48})+" differ")
 	}
 	row_257 := z_156[int64(1)*int64(tape_24) : (int64(1)+1)*int64(tape_24)]
 	tape_47 = tape_47[:len(row_257)]
@@ -10410,13 +10409,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_40 != tape_54 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_54})+" and "+runtime.ShapeString([]int{tape_40}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_54})+" and "+runtime.ShapeString([]int{tape_40}))
 	}
 	if int64(0) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), tape_5))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_5))
 	}
 	if tape_6 != tape_54 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_54})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_54})+" differ")
 	}
 	row_264 := r_146[int64(0)*int64(tape_6) : (int64(0)+1)*int64(tape_6)]
 	tape_53 = tape_53[:len(row_264)]
@@ -10436,13 +10435,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_40 != tape_52 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_52})+" and "+runtime.ShapeString([]int{tape_40}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_52})+" and "+runtime.ShapeString([]int{tape_40}))
 	}
 	if int64(0) >= int64(tape_23) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), tape_23))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_23))
 	}
 	if tape_24 != tape_52 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_52})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_52})+" differ")
 	}
 	row_271 := z_156[int64(0)*int64(tape_24) : (int64(0)+1)*int64(tape_24)]
 	tape_51 = tape_51[:len(row_271)]
@@ -10466,36 +10465,36 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	_ = r_279
 	_ = r_280
 	if err_311 != nil {
-		return nil, 0, 0, nil, 0, 0, nbFrame(err_311, "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_311, "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	r_312, r_313, r_314, r_315, r_316, r_317, err_318 := fn_crosssplit11bwd(ar, r_281, r_282, r_283, r_284, r_285, r_286, r_287, r_288, r_289, r_290, r_291, r_292, r_293, r_294, r_295, r_296, r_297, r_298, r_299, r_300, r_301, r_302, r_303, r_304, r_305, r_306, r_307, r_308, r_309, r_310, z_154, tape_18, tape_19)
 	if err_318 != nil {
-		return nil, 0, 0, nil, 0, 0, nbFrame(err_318, "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_318, "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	if tape_23 != r_313 || tape_24 != r_314 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_23, tape_24})+" and "+runtime.ShapeString([]int{r_313, r_314})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_23, tape_24})+" and "+runtime.ShapeString([]int{r_313, r_314})+" differ")
 	}
 	r_312 = r_312[:len(z_156)]
 	for i_319 := range z_156 {
 		z_156[i_319] += r_312[i_319]
 	}
 	if tape_5 != r_316 || tape_6 != r_317 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_5, tape_6})+" and "+runtime.ShapeString([]int{r_316, r_317})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_5, tape_6})+" and "+runtime.ShapeString([]int{r_316, r_317})+" differ")
 	}
 	r_315 = r_315[:len(r_146)]
 	for i_320 := range r_146 {
 		r_146[i_320] += r_315[i_320]
 	}
 	if int64(0) >= int64(tape_23) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), tape_23))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_23))
 	}
 	row_321 := z_156[int(int64(0))*tape_24 : (int(int64(0))+1)*tape_24]
 	if int64(1) >= int64(tape_23) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), tape_23))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_23))
 	}
 	row_322 := z_156[int(int64(1))*tape_24 : (int(int64(1))+1)*tape_24]
 	if int64(2) >= int64(tape_23) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), tape_23))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_23))
 	}
 	row_323 := z_156[int(int64(2))*tape_24 : (int(int64(2))+1)*tape_24]
 	r_324 := ar.F64w(tape_56)
@@ -10514,10 +10513,10 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_56 != tape_58 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_56}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_56}))
 	}
 	if tape_24 != tape_58 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_24}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
 	r_331 := ar.F64w(tape_58)
 	tape_57 = tape_57[:len(r_331)]
@@ -10540,20 +10539,20 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	}
 	z_338 := ar.F64(len(tape_9))
 	if tape_10 != r_139 || tape_11 != r_140 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_10, tape_11})+" and "+runtime.ShapeString([]int{r_139, r_140})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_10, tape_11})+" and "+runtime.ShapeString([]int{r_139, r_140})+" differ")
 	}
 	r_138 = r_138[:len(z_338)]
 	for i_339 := range z_338 {
 		z_338[i_339] += r_138[i_339]
 	}
 	if tape_24 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_24}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
 	if int64(2) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), tape_10))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_10))
 	}
 	if tape_11 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
 	}
 	row_340 := z_338[int64(2)*int64(tape_11) : (int64(2)+1)*int64(tape_11)]
 	r_324 = r_324[:len(row_340)]
@@ -10573,13 +10572,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_56 != tape_60 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_60})+" and "+runtime.ShapeString([]int{tape_56}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_60})+" and "+runtime.ShapeString([]int{tape_56}))
 	}
 	if tape_24 != tape_60 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_60})+" and "+runtime.ShapeString([]int{tape_24}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_60})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
 	if tape_58 != tape_60 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_60})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_60})+" differ")
 	}
 	tape_59 = tape_59[:len(r_331)]
 	tape_55 = tape_55[:len(r_331)]
@@ -10600,13 +10599,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_24 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_24}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
 	if int64(1) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), tape_10))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_10))
 	}
 	if tape_11 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
 	}
 	row_354 := z_338[int64(1)*int64(tape_11) : (int64(1)+1)*int64(tape_11)]
 	r_324 = r_324[:len(row_354)]
@@ -10626,13 +10625,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_56 != tape_62 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_62})+" and "+runtime.ShapeString([]int{tape_56}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_62})+" and "+runtime.ShapeString([]int{tape_56}))
 	}
 	if tape_24 != tape_62 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_62})+" and "+runtime.ShapeString([]int{tape_24}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_62})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
 	if tape_58 != tape_62 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_62})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_62})+" differ")
 	}
 	tape_61 = tape_61[:len(r_331)]
 	tape_55 = tape_55[:len(r_331)]
@@ -10653,13 +10652,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_24 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_24}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
 	if int64(0) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), tape_10))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_10))
 	}
 	if tape_11 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
 	}
 	row_368 := z_338[int64(0)*int64(tape_11) : (int64(0)+1)*int64(tape_11)]
 	r_324 = r_324[:len(row_368)]
@@ -10679,10 +10678,10 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_21 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_21}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_21}))
 	}
 	if tape_58 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
 	}
 	tape_55 = tape_55[:len(r_331)]
 	z_155 = z_155[:len(r_331)]
@@ -10701,10 +10700,10 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_16 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_16}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_16}))
 	}
 	if tape_58 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
 	}
 	tape_55 = tape_55[:len(r_331)]
 	z_153 = z_153[:len(r_331)]
@@ -10723,7 +10722,7 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_58 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_58}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_58}))
 	}
 	r_389 := ar.F64w(tape_56)
 	tape_55 = tape_55[:len(r_389)]
@@ -10743,13 +10742,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_56 != tape_64 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_64})+" and "+runtime.ShapeString([]int{tape_56}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_64})+" and "+runtime.ShapeString([]int{tape_56}))
 	}
 	if int64(2) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), tape_10))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_10))
 	}
 	if tape_11 != tape_64 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_64})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_64})+" differ")
 	}
 	row_396 := z_338[int64(2)*int64(tape_11) : (int64(2)+1)*int64(tape_11)]
 	tape_63 = tape_63[:len(row_396)]
@@ -10769,13 +10768,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_56 != tape_66 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_66})+" and "+runtime.ShapeString([]int{tape_56}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_66})+" and "+runtime.ShapeString([]int{tape_56}))
 	}
 	if int64(1) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), tape_10))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_10))
 	}
 	if tape_11 != tape_66 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_66})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_66})+" differ")
 	}
 	row_403 := z_338[int64(1)*int64(tape_11) : (int64(1)+1)*int64(tape_11)]
 	tape_65 = tape_65[:len(row_403)]
@@ -10795,13 +10794,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_56 != tape_68 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_68})+" and "+runtime.ShapeString([]int{tape_56}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_68})+" and "+runtime.ShapeString([]int{tape_56}))
 	}
 	if int64(0) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), tape_10))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_10))
 	}
 	if tape_11 != tape_68 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_68})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_68})+" differ")
 	}
 	row_410 := z_338[int64(0)*int64(tape_11) : (int64(0)+1)*int64(tape_11)]
 	tape_67 = tape_67[:len(row_410)]
@@ -10820,21 +10819,21 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 			row_410[i_411] += ((2.0 * tape_67[i_411]) * r_389[i_411])
 		}
 	}
-	nbKeep(ar, mark_417, &z_338, &r_146)
+	ar.Keep(mark_417, &z_338, &r_146)
 	return z_338, tape_10, tape_11, r_146, tape_5, tape_6, nil
 }
 
 // fn_residualsvjp1110 is def residuals$vjp_1110 (models.nab:142:5).
-func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int, ybar_12 []float64, ybar_13 int, ybar_14 int, ybar_15 []float64, ybar_16 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_390 := ar.mark()
+func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int, ybar_12 []float64, ybar_13 int, ybar_14 int, ybar_15 []float64, ybar_16 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
+	mark_390 := ar.Mark()
 	if cam_2 != 11 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
 	}
 	if x_5 != 3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
 	}
 	if feat_10 != 2 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("size mismatch: feat has size %d but its type [2][p]f64 says 2", feat_10))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: feat has size %d but its type [2][p]f64 says 2", feat_10))
 	}
 	cam_1 = cam_1[:cam_2*cam_3]
 	x_4 = x_4[:x_5*x_6]
@@ -10843,17 +10842,17 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	ybar_12 = ybar_12[:ybar_13*ybar_14]
 	ybar_15 = ybar_15[:ybar_16]
 	if int64(3) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:143:21", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), int64(3), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:143:21", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), int64(3), cam_2))
 	}
 	n_17 := int(int64(3)) - int(int64(0))
 	s_18 := cam_1[int(int64(0))*cam_3 : int(int64(3))*cam_3 : int(int64(3))*cam_3]
 	if int64(6) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:143:35", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), int64(6), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:143:35", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), int64(6), cam_2))
 	}
 	n_19 := int(int64(6)) - int(int64(3))
 	s_20 := cam_1[int(int64(3))*cam_3 : int(int64(6))*cam_3 : int(int64(6))*cam_3]
 	if n_19 != x_5 || cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{n_19, cam_3}))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{n_19, cam_3}))
 	}
 	n_21 := x_5 * x_6
 	r_22 := ar.F64w(n_21)
@@ -10875,24 +10874,24 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	}
 	r_29, r_30, r_31, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, err_100 := fn_rotatesplit11fwd(ar, s_18, n_17, cam_3, r_22, x_5, x_6)
 	if err_100 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbFrame(err_100, "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_100, "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if int64(2) >= int64(r_30) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:20", runtime.CheckIndex(int64(2), r_30))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:20", runtime.CheckIndex(int64(2), r_30))
 	}
 	row_101 := r_29[int(int64(2))*r_31 : (int(int64(2))+1)*r_31]
 	if int64(0) >= int64(r_30) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:13", runtime.CheckIndex(int64(0), r_30))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:13", runtime.CheckIndex(int64(0), r_30))
 	}
 	row_102 := r_29[int(int64(0))*r_31 : (int(int64(0))+1)*r_31]
 	if int64(1) >= int64(r_30) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:26", runtime.CheckIndex(int64(1), r_30))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:26", runtime.CheckIndex(int64(1), r_30))
 	}
 	row_104 := r_29[int(int64(1))*r_31 : (int(int64(1))+1)*r_31]
 	rs_106 := r_31
 	tot_107, err_108 := runtime.MulSize(2, rs_106)
 	if err_108 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:11", err_108)
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:11", err_108)
 	}
 	a_109 := ar.F64w(tot_107)
 	row_110 := a_109[0*rs_106 : 1*rs_106]
@@ -10900,18 +10899,18 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	row_112 := a_109[int(int64(0))*r_31 : (int(int64(0))+1)*r_31]
 	row_113 := a_109[int(int64(1))*r_31 : (int(int64(1))+1)*r_31]
 	if int64(9) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
 	}
 	row_115 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
 	if int64(10) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
 	row_116 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
 	if r_31 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31}))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31}))
 	}
 	if r_31 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31}))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31}))
 	}
 	r_103 := ar.F64w(r_31)
 	r_105 := ar.F64w(r_31)
@@ -10985,7 +10984,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	}
 	n_139, err_140 := runtime.CheckSize(int64(2))
 	if err_140 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_140)
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_140)
 	}
 	var a_141 []float64
 	var d_142 int = 0
@@ -10998,18 +10997,18 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	var d_149 int = 0
 	var rs_150 int = 0
 	for i_151 := 0; i_151 < n_139; i_151++ {
-		mark_152 := ar.mark()
+		mark_152 := ar.Mark()
 		i_153 := int64(i_151)
 		if int64(6) >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 		}
 		row_154 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
 		if i_153 < 0 || i_153 >= int64(2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_153, 2))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_153, 2))
 		}
 		row_155 := a_109[int(i_153)*r_31 : (int(i_153)+1)*r_31]
 		if r_31 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31}))
 		}
 		r_156 := ar.F64w(cam_3)
 		row_154 = row_154[:len(r_156)]
@@ -11019,7 +11018,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		}
 		x_159 := int64(7) + i_153
 		if x_159 < 0 || x_159 >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_159, cam_2))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_159, cam_2))
 		}
 		row_160 := cam_1[int(x_159)*cam_3 : (int(x_159)+1)*cam_3]
 		r_161 := ar.F64w(cam_3)
@@ -11034,11 +11033,11 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			rs_143 = d_142
 			tot_164, err_165 := runtime.MulSize(n_139, rs_143)
 			if err_165 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_165)
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_165)
 			}
 			a_141 = ar.F64w(tot_164)
 		} else if cam_3 != d_142 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_151)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_142}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_151)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_142}))
 		}
 		copy(a_141[i_151*rs_143:(i_151+1)*rs_143], r_161)
 		if i_151 == 0 {
@@ -11046,11 +11045,11 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			rs_146 = d_145
 			tot_166, err_167 := runtime.MulSize(n_139, rs_146)
 			if err_167 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_167)
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_167)
 			}
 			a_144 = ar.F64w(tot_166)
 		} else if cam_3 != d_145 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_151)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_145}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_151)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_145}))
 		}
 		copy(a_144[i_151*rs_146:(i_151+1)*rs_146], r_156)
 		if i_151 == 0 {
@@ -11058,27 +11057,27 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			rs_150 = d_149
 			tot_168, err_169 := runtime.MulSize(n_139, rs_150)
 			if err_169 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_169)
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_169)
 			}
 			a_148 = ar.F64w(tot_168)
 		} else if cam_3 != d_149 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_151)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_149}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_151)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_149}))
 		}
 		copy(a_148[i_151*rs_150:(i_151+1)*rs_150], row_154)
 		if i_151 > 0 {
-			ar.release(mark_152)
+			ar.Release(mark_152)
 		}
 	}
 	a_147 = a_109[:n_139*r_31]
 	n_170, err_171 := runtime.CheckSize(int64(2))
 	_ = n_170
 	if err_171 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_171)
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_171)
 	}
 	view_172 := a_141
 	n_173, err_174 := runtime.CheckSize(int64(2))
 	if err_174 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_174)
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_174)
 	}
 	var a_175 []float64
 	var d_176 int = 0
@@ -11087,18 +11086,18 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	var d_179 int = 0
 	var rs_180 int = 0
 	for i_181 := 0; i_181 < n_173; i_181++ {
-		mark_182 := ar.mark()
+		mark_182 := ar.Mark()
 		i_183 := int64(i_181)
 		if i_183 < 0 || i_183 >= int64(n_139) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_183, n_139))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_183, n_139))
 		}
 		row_184 := view_172[int(i_183)*d_142 : (int(i_183)+1)*d_142]
 		if i_183 < 0 || i_183 >= int64(feat_10) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_183, feat_10))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(i_183, feat_10))
 		}
 		row_185 := feat_9[int(i_183)*feat_11 : (int(i_183)+1)*feat_11]
 		if feat_11 != d_142 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_142})+" and "+runtime.ShapeString([]int{feat_11}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_142})+" and "+runtime.ShapeString([]int{feat_11}))
 		}
 		r_186 := ar.F64w(d_142)
 		row_184 = row_184[:len(r_186)]
@@ -11107,7 +11106,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			r_186[i_187] = (row_184[i_187] - row_185[i_187])
 		}
 		if d_142 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_142}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_142}))
 		}
 		r_189 := ar.F64w(w_8)
 		w_7 = w_7[:len(r_189)]
@@ -11120,11 +11119,11 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			rs_177 = d_176
 			tot_192, err_193 := runtime.MulSize(n_173, rs_177)
 			if err_193 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_193)
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_193)
 			}
 			a_175 = ar.F64w(tot_192)
 		} else if w_8 != d_176 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_181)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_176}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_181)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_176}))
 		}
 		copy(a_175[i_181*rs_177:(i_181+1)*rs_177], r_189)
 		if i_181 == 0 {
@@ -11132,19 +11131,19 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			rs_180 = d_179
 			tot_194, err_195 := runtime.MulSize(n_173, rs_180)
 			if err_195 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_195)
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_195)
 			}
 			a_178 = ar.F64w(tot_194)
 		} else if d_142 != d_179 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_181)+" has shape "+runtime.ShapeString([]int{d_142})+", element 0 has shape "+runtime.ShapeString([]int{d_179}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_181)+" has shape "+runtime.ShapeString([]int{d_142})+", element 0 has shape "+runtime.ShapeString([]int{d_179}))
 		}
 		copy(a_178[i_181*rs_180:(i_181+1)*rs_180], r_186)
 		if i_181 > 0 {
-			ar.release(mark_182)
+			ar.Release(mark_182)
 		}
 	}
 	if ybar_16 != w_8 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_16}))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_16}))
 	}
 	r_196 := ar.F64w(w_8)
 	w_7 = w_7[:len(r_196)]
@@ -11172,19 +11171,19 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	rev_204, rev_205, rev_206, rev_207, rev_208 = r_196, w_8, z_203, n_139, d_142
 	for i_219 := int64(0); i_219 < int64(2); i_219++ {
 		if i_219 < 0 || i_219 >= int64(ybar_13) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_219, ybar_13))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_219, ybar_13))
 		}
 		row_221 := ybar_12[int(i_219)*ybar_14 : (int(i_219)+1)*ybar_14]
 		if i_219 < 0 || i_219 >= int64(n_173) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_219, n_173))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_219, n_173))
 		}
 		_ = a_175[int(i_219)*d_176 : (int(i_219)+1)*d_176]
 		row_223 := a_178[int(i_219)*d_179 : (int(i_219)+1)*d_179]
 		if ybar_14 != d_179 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{d_179})+" and "+runtime.ShapeString([]int{ybar_14}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{d_179})+" and "+runtime.ShapeString([]int{ybar_14}))
 		}
 		if rev_205 != d_179 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_205})+" and "+runtime.ShapeString([]int{d_179})+" differ")
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_205})+" and "+runtime.ShapeString([]int{d_179})+" differ")
 		}
 		row_223 = row_223[:len(rev_204)]
 		row_221 = row_221[:len(rev_204)]
@@ -11192,13 +11191,13 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			rev_204[i_225] += (row_223[i_225] * row_221[i_225])
 		}
 		if ybar_14 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_14}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_14}))
 		}
 		if i_219 < 0 || i_219 >= int64(rev_207) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", runtime.CheckIndex(i_219, rev_207))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", runtime.CheckIndex(i_219, rev_207))
 		}
 		if rev_208 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_208})+" and "+runtime.ShapeString([]int{w_8})+" differ")
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_208})+" and "+runtime.ShapeString([]int{w_8})+" differ")
 		}
 		row_227 := rev_206[i_219*int64(rev_208) : (i_219+1)*int64(rev_208)]
 		w_7 = w_7[:len(row_227)]
@@ -11220,13 +11219,13 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	var rev_240 int
 	rev_233, rev_234, rev_235, rev_236, rev_237, rev_238, rev_239, rev_240 = z_230, cam_2, cam_3, z_231, 2, r_31, z_232, cam_3
 	for i_262 := int64(0); i_262 < int64(2); i_262++ {
-		mark_263 := ar.mark()
+		mark_263 := ar.Mark()
 		if i_262 < 0 || i_262 >= int64(n_139) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_262, n_139))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_262, n_139))
 		}
 		row_264 := z_203[int(i_262)*d_142 : (int(i_262)+1)*d_142]
 		if i_262 < 0 || i_262 >= int64(n_139) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_262, n_139))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_262, n_139))
 		}
 		_ = a_141[int(i_262)*d_142 : (int(i_262)+1)*d_142]
 		row_266 := a_144[int(i_262)*d_145 : (int(i_262)+1)*d_145]
@@ -11234,17 +11233,17 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		row_268 := a_148[int(i_262)*d_149 : (int(i_262)+1)*d_149]
 		x_269 := int64(7) + i_262
 		if x_269 < 0 || x_269 >= int64(rev_234) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(x_269, rev_234))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_269, rev_234))
 		}
 		if rev_235 != d_142 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_235})+" and "+runtime.ShapeString([]int{d_142})+" differ")
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_235})+" and "+runtime.ShapeString([]int{d_142})+" differ")
 		}
 		row_270 := rev_233[x_269*int64(rev_235) : (x_269+1)*int64(rev_235)]
 		for j_271 := range row_270 {
 			row_270[j_271] += row_264[j_271]
 		}
 		if d_142 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_142}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_142}))
 		}
 		r_272 := ar.F64w(cam_3)
 		r_118 = r_118[:len(r_272)]
@@ -11253,10 +11252,10 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			r_272[i_273] = (r_118[i_273] * row_264[i_273])
 		}
 		if d_142 != d_145 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_145})+" and "+runtime.ShapeString([]int{d_142}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_145})+" and "+runtime.ShapeString([]int{d_142}))
 		}
 		if rev_240 != d_145 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_240})+" and "+runtime.ShapeString([]int{d_145})+" differ")
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_240})+" and "+runtime.ShapeString([]int{d_145})+" differ")
 		}
 		row_266 = row_266[:len(rev_239)]
 		row_264 = row_264[:len(rev_239)]
@@ -11264,13 +11263,13 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			rev_239[i_276] += (row_266[i_276] * row_264[i_276])
 		}
 		if cam_3 != d_149 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_149})+" and "+runtime.ShapeString([]int{cam_3}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_149})+" and "+runtime.ShapeString([]int{cam_3}))
 		}
 		if i_262 < 0 || i_262 >= int64(rev_237) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(i_262, rev_237))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_262, rev_237))
 		}
 		if rev_238 != d_149 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_238})+" and "+runtime.ShapeString([]int{d_149})+" differ")
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_238})+" and "+runtime.ShapeString([]int{d_149})+" differ")
 		}
 		row_278 := rev_236[i_262*int64(rev_238) : (i_262+1)*int64(rev_238)]
 		row_268 = row_268[:len(row_278)]
@@ -11279,13 +11278,13 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			row_278[i_279] += (row_268[i_279] * r_272[i_279])
 		}
 		if cam_3 != r_31 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3}))
 		}
 		if int64(6) >= int64(rev_234) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(int64(6), rev_234))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_234))
 		}
 		if rev_235 != r_31 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_235})+" and "+runtime.ShapeString([]int{r_31})+" differ")
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_235})+" and "+runtime.ShapeString([]int{r_31})+" differ")
 		}
 		row_281 := rev_233[int64(6)*int64(rev_235) : (int64(6)+1)*int64(rev_235)]
 		row_267 = row_267[:len(row_281)]
@@ -11293,10 +11292,10 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		for i_282 := range row_281 {
 			row_281[i_282] += (row_267[i_282] * r_272[i_282])
 		}
-		ar.release(mark_263)
+		ar.Release(mark_263)
 	}
 	if cam_3 != r_31 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3}))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
 	r_284 := ar.F64w(r_31)
 	r_114 = r_114[:len(r_284)]
@@ -11318,13 +11317,13 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		}
 	}
 	if cam_3 != r_31 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3}))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
 	if int64(10) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(10), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(10), cam_2))
 	}
 	if cam_3 != r_31 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31})+" differ")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31})+" differ")
 	}
 	row_291 := z_230[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
 	r_117 = r_117[:len(row_291)]
@@ -11344,7 +11343,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		}
 	}
 	if r_31 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
 	}
 	row_115 = row_115[:len(r_284)]
 	z_232 = z_232[:len(r_284)]
@@ -11363,13 +11362,13 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		}
 	}
 	if cam_3 != r_31 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3}))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
 	if int64(9) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(9), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(9), cam_2))
 	}
 	if cam_3 != r_31 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31})+" differ")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31})+" differ")
 	}
 	row_305 := z_230[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
 	r_114 = r_114[:len(row_305)]
@@ -11441,7 +11440,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	}
 	z_335 := ar.F64(len(r_29))
 	if int64(2) >= int64(r_30) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(2), r_30))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(2), r_30))
 	}
 	row_336 := z_335[int64(2)*int64(r_31) : (int64(2)+1)*int64(r_31)]
 	r_105 = r_105[:len(row_336)]
@@ -11463,7 +11462,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		}
 	}
 	if int64(1) >= int64(r_30) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(1), r_30))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), r_30))
 	}
 	row_343 := z_335[int64(1)*int64(r_31) : (int64(1)+1)*int64(r_31)]
 	r_328 = r_328[:len(row_343)]
@@ -11483,7 +11482,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		}
 	}
 	if int64(2) >= int64(r_30) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(2), r_30))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(2), r_30))
 	}
 	row_350 := z_335[int64(2)*int64(r_31) : (int64(2)+1)*int64(r_31)]
 	r_103 = r_103[:len(row_350)]
@@ -11505,7 +11504,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		}
 	}
 	if int64(0) >= int64(r_30) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(0), r_30))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), r_30))
 	}
 	row_357 := z_335[int64(0)*int64(r_31) : (int64(0)+1)*int64(r_31)]
 	r_328 = r_328[:len(row_357)]
@@ -11526,13 +11525,13 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	}
 	r_364, r_365, r_366, r_367, r_368, r_369, err_370 := fn_rotatesplit11bwd(ar, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, z_335, r_30, r_31)
 	if err_370 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbFrame(err_370, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_370, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if int64(3)+int64(r_368) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_368), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_368), cam_2))
 	}
 	if r_369 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_369})+" and "+runtime.ShapeString([]int{cam_3}))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_369})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
 	region_371 := z_230[int(int64(3))*cam_3 : (int(int64(3))+r_368)*cam_3]
 	r_367 = r_367[:len(region_371)]
@@ -11550,10 +11549,10 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		}
 	}
 	if int64(0)+int64(r_365) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_365), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_365), cam_2))
 	}
 	if r_366 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_366})+" and "+runtime.ShapeString([]int{cam_3}))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_366})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
 	region_378 := z_230[int(int64(0))*cam_3 : (int(int64(0))+r_365)*cam_3]
 	r_364 = r_364[:len(region_378)]
@@ -11563,7 +11562,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	n_380, err_381 := runtime.CheckSize(int64(2))
 	_ = n_380
 	if err_381 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_381)
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_381)
 	}
 	view_382 := a_175
 	r_383 := ar.F64w(w_8)
@@ -11581,33 +11580,33 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			r_383[i_384] = (1.0 - (w_7[i_384] * w_7[i_384]))
 		}
 	}
-	nbKeep(ar, mark_390, &view_382, &r_383, &z_230, &r_367, &r_196)
+	ar.Keep(mark_390, &view_382, &r_383, &z_230, &r_367, &r_196)
 	return view_382, n_173, d_176, r_383, w_8, z_230, cam_2, cam_3, r_367, r_368, r_369, r_196, w_8, nil
 }
 
 // fn_bajacobian is def ba_jacobian (models.nab:171:12).
-func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, int, []float64, int, error) {
-	mark_157 := ar.mark()
+func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, int, []float64, int, error) {
+	mark_157 := ar.Mark()
 	_ = int64(cams_2)
 	_ = int64(pts_5)
 	size_18 := int64(w_8)
 	if int64(feats_10) != size_18 {
-		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:171:77", fmt.Sprintf("size mismatch: p is %d (w) but feats has size %d", size_18, feats_10))
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:171:77", fmt.Sprintf("size mismatch: p is %d (w) but feats has size %d", size_18, feats_10))
 	}
 	if int64(camidx_13) != size_18 {
-		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:172:24", fmt.Sprintf("size mismatch: p is %d (w) but cam_idx has size %d", size_18, camidx_13))
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:172:24", fmt.Sprintf("size mismatch: p is %d (w) but cam_idx has size %d", size_18, camidx_13))
 	}
 	if int64(ptidx_15) != size_18 {
-		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:172:40", fmt.Sprintf("size mismatch: p is %d (w) but pt_idx has size %d", size_18, ptidx_15))
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:172:40", fmt.Sprintf("size mismatch: p is %d (w) but pt_idx has size %d", size_18, ptidx_15))
 	}
 	if cams_3 != 11 {
-		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:171:24", fmt.Sprintf("size mismatch: dimension 2 of cams has size %d but its type [n][11]f64 says 11", cams_3))
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:171:24", fmt.Sprintf("size mismatch: dimension 2 of cams has size %d but its type [n][11]f64 says 11", cams_3))
 	}
 	if pts_6 != 3 {
-		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:171:42", fmt.Sprintf("size mismatch: dimension 2 of pts has size %d but its type [m][3]f64 says 3", pts_6))
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:171:42", fmt.Sprintf("size mismatch: dimension 2 of pts has size %d but its type [m][3]f64 says 3", pts_6))
 	}
 	if feats_11 != 2 {
-		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:171:69", fmt.Sprintf("size mismatch: dimension 2 of feats has size %d but its type [p][2]f64 says 2", feats_11))
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:171:69", fmt.Sprintf("size mismatch: dimension 2 of feats has size %d but its type [p][2]f64 says 2", feats_11))
 	}
 	cams_1 = cams_1[:cams_2*cams_3]
 	pts_4 = pts_4[:pts_5*pts_6]
@@ -11617,7 +11616,7 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 	ptidx_14 = ptidx_14[:ptidx_15]
 	r_19, r_20, r_21, r_22, r_23, r_24, err_25 := fn_gathered(ar, cams_1, cams_2, cams_3, pts_4, pts_5, pts_6, camidx_12, camidx_13, ptidx_14, ptidx_15)
 	if err_25 != nil {
-		return nil, 0, 0, 0, nil, 0, nbFrame(err_25, "gathered", "models.nab:151:5", "models.nab:173:18")
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_25, "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
 	t_26 := ar.F64w(len(feats_9))
 	for i_27 := 0; i_27 < feats_10; i_27++ {
@@ -11627,13 +11626,13 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 	}
 	n_29, err_30 := runtime.CheckSize(int64(2))
 	if err_30 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:50", err_30)
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_30)
 	}
 	var a_31 []float64
 	var d_32 int = 0
 	var rs_33 int = 0
 	for i_34 := 0; i_34 < n_29; i_34++ {
-		mark_35 := ar.mark()
+		mark_35 := ar.Mark()
 		i_36 := int64(i_34)
 		x_37 := i_36 == int64(0)
 		var c_38 []float64
@@ -11641,7 +11640,7 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 		if x_37 {
 			n_40, err_41 := runtime.CheckSize(size_18)
 			if err_41 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:66", err_41)
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:66", err_41)
 			}
 			a_42 := ar.F64(n_40)
 			for i_43 := range a_42 {
@@ -11651,7 +11650,7 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 		} else {
 			n_44, err_45 := runtime.CheckSize(size_18)
 			if err_45 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:79", err_45)
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:79", err_45)
 			}
 			a_46 := ar.F64(n_44)
 			c_38, c_39 = a_46, n_44
@@ -11661,20 +11660,20 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 			rs_33 = d_32
 			tot_47, err_48 := runtime.MulSize(n_29, rs_33)
 			if err_48 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:50", err_48)
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_48)
 			}
 			a_31 = ar.F64w(tot_47)
 		} else if c_39 != d_32 {
-			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:177:50", "build: element "+strconv.Itoa(i_34)+" has shape "+runtime.ShapeString([]int{c_39})+", element 0 has shape "+runtime.ShapeString([]int{d_32}))
+			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:177:50", "build: element "+strconv.Itoa(i_34)+" has shape "+runtime.ShapeString([]int{c_39})+", element 0 has shape "+runtime.ShapeString([]int{d_32}))
 		}
 		copy(a_31[i_34*rs_33:(i_34+1)*rs_33], c_38)
 		if i_34 > 0 {
-			ar.release(mark_35)
+			ar.Release(mark_35)
 		}
 	}
 	n_49, err_50 := runtime.CheckSize(size_18)
 	if err_50 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:100", err_50)
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:100", err_50)
 	}
 	a_51 := ar.F64(n_49)
 	r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, err_65 := fn_residualsvjp1110(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10, a_31, n_29, d_32, a_51, n_49)
@@ -11684,11 +11683,11 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 	_ = r_55
 	_ = r_56
 	if err_65 != nil {
-		return nil, 0, 0, 0, nil, 0, nbFrame(err_65, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_65, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
 	}
 	n_66 := r_58 + r_61
 	if r_59 != r_62 {
-		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_59})+" and "+runtime.ShapeString([]int{r_62}))
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_59})+" and "+runtime.ShapeString([]int{r_62}))
 	}
 	c_67 := ar.F64w(len(r_57) + len(r_60))
 	copy(c_67, r_57)
@@ -11696,27 +11695,27 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 	rs_68 := r_64
 	tot_69, err_70 := runtime.MulSize(1, rs_68)
 	if err_70 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:178:31", err_70)
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:31", err_70)
 	}
 	a_71 := ar.F64w(tot_69)
 	row_72 := a_71[0*rs_68 : 1*rs_68]
 	copy(row_72, r_63)
 	n_73 := n_66 + 1
 	if r_59 != r_64 {
-		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_59})+" and "+runtime.ShapeString([]int{r_64}))
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_59})+" and "+runtime.ShapeString([]int{r_64}))
 	}
 	c_74 := ar.F64w(len(c_67) + len(a_71))
 	copy(c_74, c_67)
 	copy(c_74[len(c_67):], a_71)
 	n_75, err_76 := runtime.CheckSize(int64(2))
 	if err_76 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:50", err_76)
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_76)
 	}
 	var a_77 []float64
 	var d_78 int = 0
 	var rs_79 int = 0
 	for i_80 := 0; i_80 < n_75; i_80++ {
-		mark_81 := ar.mark()
+		mark_81 := ar.Mark()
 		i_82 := int64(i_80)
 		x_83 := i_82 == int64(1)
 		var c_84 []float64
@@ -11724,7 +11723,7 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 		if x_83 {
 			n_86, err_87 := runtime.CheckSize(size_18)
 			if err_87 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:66", err_87)
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:66", err_87)
 			}
 			a_88 := ar.F64(n_86)
 			for i_89 := range a_88 {
@@ -11734,7 +11733,7 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 		} else {
 			n_90, err_91 := runtime.CheckSize(size_18)
 			if err_91 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:79", err_91)
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:79", err_91)
 			}
 			a_92 := ar.F64(n_90)
 			c_84, c_85 = a_92, n_90
@@ -11744,20 +11743,20 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 			rs_79 = d_78
 			tot_93, err_94 := runtime.MulSize(n_75, rs_79)
 			if err_94 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:50", err_94)
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_94)
 			}
 			a_77 = ar.F64w(tot_93)
 		} else if c_85 != d_78 {
-			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:177:50", "build: element "+strconv.Itoa(i_80)+" has shape "+runtime.ShapeString([]int{c_85})+", element 0 has shape "+runtime.ShapeString([]int{d_78}))
+			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:177:50", "build: element "+strconv.Itoa(i_80)+" has shape "+runtime.ShapeString([]int{c_85})+", element 0 has shape "+runtime.ShapeString([]int{d_78}))
 		}
 		copy(a_77[i_80*rs_79:(i_80+1)*rs_79], c_84)
 		if i_80 > 0 {
-			ar.release(mark_81)
+			ar.Release(mark_81)
 		}
 	}
 	n_95, err_96 := runtime.CheckSize(size_18)
 	if err_96 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:100", err_96)
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:100", err_96)
 	}
 	a_97 := ar.F64(n_95)
 	r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, err_111 := fn_residualsvjp1110(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10, a_77, n_75, d_78, a_97, n_95)
@@ -11767,11 +11766,11 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 	_ = r_101
 	_ = r_102
 	if err_111 != nil {
-		return nil, 0, 0, 0, nil, 0, nbFrame(err_111, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_111, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
 	}
 	n_112 := r_104 + r_107
 	if r_105 != r_108 {
-		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_105})+" and "+runtime.ShapeString([]int{r_108}))
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_105})+" and "+runtime.ShapeString([]int{r_108}))
 	}
 	c_113 := ar.F64w(len(r_103) + len(r_106))
 	copy(c_113, r_103)
@@ -11779,25 +11778,25 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 	rs_114 := r_110
 	tot_115, err_116 := runtime.MulSize(1, rs_114)
 	if err_116 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:178:31", err_116)
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:31", err_116)
 	}
 	a_117 := ar.F64w(tot_115)
 	row_118 := a_117[0*rs_114 : 1*rs_114]
 	copy(row_118, r_109)
 	n_119 := n_112 + 1
 	if r_105 != r_110 {
-		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_105})+" and "+runtime.ShapeString([]int{r_110}))
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_105})+" and "+runtime.ShapeString([]int{r_110}))
 	}
 	c_120 := ar.F64w(len(c_113) + len(a_117))
 	copy(c_120, c_113)
 	copy(c_120[len(c_113):], a_117)
 	if n_119 != n_73 || r_105 != r_59 {
-		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:180:7", "array literal: element 1 has shape "+runtime.ShapeString([]int{n_119, r_105})+", element 0 has shape "+runtime.ShapeString([]int{n_73, r_59}))
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:180:7", "array literal: element 1 has shape "+runtime.ShapeString([]int{n_119, r_105})+", element 0 has shape "+runtime.ShapeString([]int{n_73, r_59}))
 	}
 	rs_121 := n_73 * r_59
 	tot_122, err_123 := runtime.MulSize(2, rs_121)
 	if err_123 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:180:7", err_123)
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:180:7", err_123)
 	}
 	a_124 := ar.F64w(tot_122)
 	row_125 := a_124[0*rs_121 : 1*rs_121]
@@ -11806,37 +11805,37 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 	copy(row_126, c_120)
 	n_127, err_128 := runtime.CheckSize(int64(2))
 	if err_128 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:49", err_128)
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_128)
 	}
 	n_129, err_130 := runtime.CheckSize(size_18)
 	if err_130 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:57", err_130)
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:57", err_130)
 	}
 	a_131 := ar.F64(n_129)
 	var a_132 []float64
 	var d_133 int = 0
 	var rs_134 int = 0
 	for i_135 := 0; i_135 < n_127; i_135++ {
-		mark_136 := ar.mark()
+		mark_136 := ar.Mark()
 		if i_135 == 0 {
 			d_133 = n_129
 			rs_134 = d_133
 			tot_137, err_138 := runtime.MulSize(n_127, rs_134)
 			if err_138 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:49", err_138)
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_138)
 			}
 			a_132 = ar.F64w(tot_137)
 		} else if n_129 != d_133 {
-			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:179:49", "fill: element "+strconv.Itoa(i_135)+" has shape "+runtime.ShapeString([]int{n_129})+", element 0 has shape "+runtime.ShapeString([]int{d_133}))
+			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:179:49", "fill: element "+strconv.Itoa(i_135)+" has shape "+runtime.ShapeString([]int{n_129})+", element 0 has shape "+runtime.ShapeString([]int{d_133}))
 		}
 		copy(a_132[i_135*rs_134:(i_135+1)*rs_134], a_131)
 		if i_135 > 0 {
-			ar.release(mark_136)
+			ar.Release(mark_136)
 		}
 	}
 	n_139, err_140 := runtime.CheckSize(size_18)
 	if err_140 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:68", err_140)
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:68", err_140)
 	}
 	a_141 := ar.F64(n_139)
 	for i_142 := range a_141 {
@@ -11855,431 +11854,8 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 	_ = r_152
 	_ = r_153
 	if err_156 != nil {
-		return nil, 0, 0, 0, nil, 0, nbFrame(err_156, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_156, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
 	}
-	nbKeep(ar, mark_157, &a_124, &r_154)
+	ar.Keep(mark_157, &a_124, &r_154)
 	return a_124, 2, n_73, r_59, r_154, r_155, nil
-}
-
-// nbArena hands out the arrays of one call: slices cut from chunks
-// that are kept from call to call, so that a call in steady state
-// allocates nothing. A nil *nbArena allocates with make (for values that
-// outlive the call). An arena serves one call at a time; exported
-// functions take one from nbArenas.
-type nbArena struct {
-	f nbChunks[float64]
-	i nbChunks[int64]
-	b nbChunks[bool]
-}
-
-// nbChunks is an arena's memory for one element type: every chunk it has
-// allocated, and cur, chunk k cut up to its length. A call that outgrows
-// a chunk moves on to the next one, allocated then, and the next call
-// walks the same chunks again: only the first call touches new memory,
-// however many chunks it needed (taking fresh pages from the system is
-// what makes a first call slow), and releasing a mark goes back across
-// chunks.
-type nbChunks[T any] struct {
-	cur []T
-	all [][]T
-	k   int
-	// mapped: large float64 chunks are mapped outside the Go heap, on
-	// huge pages where the system has them (runtime.MapF64), for an
-	// arena that lives as long as the program.
-	mapped bool
-}
-
-// nbPos is a point in one kind's chunks: chunk k cut to length n.
-type nbPos struct{ k, n int }
-
-func (c *nbChunks[T]) pos() nbPos { return nbPos{c.k, len(c.cur)} }
-
-func (c *nbChunks[T]) back(p nbPos) {
-	if len(c.all) > 0 {
-		c.k, c.cur = p.k, c.all[p.k][:p.n]
-	}
-}
-
-// cut returns the next n elements, of unspecified contents.
-func (c *nbChunks[T]) cut(n int) []T {
-	if l := len(c.cur); l+n <= cap(c.cur) {
-		c.cur = c.cur[:l+n]
-		return c.cur[l : l+n : l+n]
-	}
-	return c.next(n)
-}
-
-// next moves on to the first later chunk that holds n elements, or to a
-// new one, at least twice the size of the last.
-func (c *nbChunks[T]) next(n int) []T {
-	for c.k+1 < len(c.all) {
-		c.k++
-		if cap(c.all[c.k]) >= n {
-			c.cur = c.all[c.k][:n]
-			return c.cur[:n:n]
-		}
-	}
-	size := max(n, 1024)
-	if len(c.all) > 0 {
-		size = max(size, 2*cap(c.all[len(c.all)-1]))
-	}
-	var chunk []T
-	if c.mapped && size >= 1<<18 {
-		if p, ok := any(&chunk).(*[]float64); ok {
-			*p, _ = runtime.MapF64(size)
-		}
-	}
-	if chunk == nil {
-		chunk = make([]T, size)
-	}
-	c.all = append(c.all, chunk[:n])
-	c.k = len(c.all) - 1
-	c.cur = c.all[c.k]
-	return c.cur[:n:n]
-}
-
-func (a *nbArena) reset() {
-	a.f.back(nbPos{})
-	a.i.back(nbPos{})
-	a.b.back(nbPos{})
-}
-
-// nbMark is a point in an arena to release back to.
-type nbMark struct{ f, i, b nbPos }
-
-func (a *nbArena) mark() nbMark {
-	if a == nil {
-		return nbMark{}
-	}
-	return nbMark{a.f.pos(), a.i.pos(), a.b.pos()}
-}
-
-// release frees what was cut since m, for reuse by the next cuts (a loop
-// releases each iteration's temporaries). Nothing allocated since m may
-// be used afterwards.
-func (a *nbArena) release(m nbMark) {
-	if a != nil {
-		a.f.back(m.f)
-		a.i.back(m.i)
-		a.b.back(m.b)
-	}
-}
-
-// F64w cuts n elements of unspecified contents, for code that stores
-// every one before reading any: clearing them would be a wasted pass.
-func (a *nbArena) F64w(n int) []float64 {
-	if a == nil {
-		return make([]float64, n)
-	}
-	return a.f.cut(n)
-}
-
-// F64, I64 and Bool cut n zeroed elements.
-func (a *nbArena) F64(n int) []float64 {
-	s := a.F64w(n)
-	clear(s)
-	return s
-}
-
-func (a *nbArena) I64(n int) []int64 {
-	if a == nil {
-		return make([]int64, n)
-	}
-	s := a.i.cut(n)
-	clear(s)
-	return s
-}
-
-func (a *nbArena) Bool(n int) []bool {
-	if a == nil {
-		return make([]bool, n)
-	}
-	s := a.b.cut(n)
-	clear(s)
-	return s
-}
-
-// nbArenas keeps idle arenas. Unlike a sync.Pool it is not emptied by
-// the garbage collector, so a call in steady state really allocates
-// nothing; it holds at most 16 arenas, each keeping the
-// largest chunks a call needed.
-var nbArenas nbArenaPool
-
-// nbArenaPool is a stack: the arena returned last, whose memory is the
-// most likely to be in cache, is the next one handed out.
-type nbArenaPool struct {
-	mu   sync.Mutex
-	idle []*nbArena
-}
-
-func (p *nbArenaPool) Get() *nbArena {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if n := len(p.idle); n > 0 {
-		a := p.idle[n-1]
-		p.idle = p.idle[:n-1]
-		return a
-	}
-	return new(nbArena)
-}
-
-func (p *nbArenaPool) Put(a *nbArena) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.idle) < 16 {
-		p.idle = append(p.idle, a)
-	}
-}
-
-// nbError is a run-time error of the generated code: a position, a
-// message and the defs that were active, innermost first. Its text is the
-// interpreter's: "file:line:col: message" and one "in def (pos), called
-// at pos" line per def.
-type nbError struct {
-	pos, msg string
-	frames   []string
-}
-
-func (e *nbError) Error() string {
-	s := e.msg
-	if e.pos != "" {
-		s = e.pos + ": " + e.msg
-	}
-	for _, f := range e.frames {
-		s += "\n\tin " + f
-	}
-	return s
-}
-
-// nbErrorf makes a positioned error.
-func nbErrorf(pos, msg string) error { return &nbError{pos: pos, msg: msg} }
-
-// nbAt positions err at pos unless it has a position already.
-func nbAt(pos string, err error) error {
-	if e, ok := err.(*nbError); ok {
-		return e
-	}
-	return &nbError{pos: pos, msg: err.Error()}
-}
-
-// nbFrame records that err left def (declared at defPos), called at call.
-func nbFrame(err error, def, defPos, call string) error {
-	e, ok := err.(*nbError)
-	if !ok {
-		e = &nbError{pos: defPos, msg: err.Error()}
-	}
-	f := def + " (" + defPos + ")"
-	if call != "" {
-		f += ", called at " + call
-	}
-	e.frames = append(e.frames, f)
-	return e
-}
-
-// nbAlloc cuts n zeroed elements of type T from the arena.
-func nbAlloc[T any](ar *nbArena, n int) []T {
-	var s []T
-	if p, ok := any(&ar.f).(*nbChunks[T]); ok {
-		s = p.cut(n)
-	} else if p, ok := any(&ar.i).(*nbChunks[T]); ok {
-		s = p.cut(n)
-	} else if p, ok := any(&ar.b).(*nbChunks[T]); ok {
-		s = p.cut(n)
-	} else {
-		return make([]T, n)
-	}
-	clear(s)
-	return s
-}
-
-// nbFlatten2 copies a rectangular [][]T into one row-major slice; ok is
-// false for ragged input.
-func nbFlatten2[T any](ar *nbArena, x [][]T) ([]T, [2]int, bool) {
-	m, n := len(x), 0
-	if m > 0 {
-		n = len(x[0])
-	}
-	flat := nbAlloc[T](ar, m*n)
-	for i, row := range x {
-		if len(row) != n {
-			return nil, [2]int{}, false
-		}
-		copy(flat[i*n:], row)
-	}
-	return flat, [2]int{m, n}, true
-}
-
-// nbFlatten3 is nbFlatten2 for [][][]T.
-func nbFlatten3[T any](ar *nbArena, x [][][]T) ([]T, [3]int, bool) {
-	a, b, c := len(x), 0, 0
-	if a > 0 {
-		b = len(x[0])
-		if b > 0 {
-			c = len(x[0][0])
-		}
-	}
-	flat := nbAlloc[T](ar, a*b*c)
-	for i, m := range x {
-		if len(m) != b {
-			return nil, [3]int{}, false
-		}
-		for j, row := range m {
-			if len(row) != c {
-				return nil, [3]int{}, false
-			}
-			copy(flat[(i*b+j)*c:], row)
-		}
-	}
-	return flat, [3]int{a, b, c}, true
-}
-
-// nbInto1 copies an array result into dst, which must have its length.
-func nbInto1[T any](dst, r []T, n int) bool {
-	if len(dst) != n {
-		return false
-	}
-	copy(dst, r)
-	return true
-}
-
-// nbInto2 copies a matrix result into the rows of dst.
-func nbInto2[T any](dst [][]T, r []T, m, n int) bool {
-	if len(dst) != m {
-		return false
-	}
-	for i, row := range dst {
-		if len(row) != n {
-			return false
-		}
-		copy(row, r[i*n:(i+1)*n])
-	}
-	return true
-}
-
-// nbInto3 copies a rank-3 result into dst.
-func nbInto3[T any](dst [][][]T, r []T, a, b, c int) bool {
-	if len(dst) != a {
-		return false
-	}
-	for i, m := range dst {
-		if !nbInto2(m, r[i*b*c:(i+1)*b*c], b, c) {
-			return false
-		}
-	}
-	return true
-}
-
-// nbKeep ends a call that cut its temporaries from a after m: the
-// float64 arrays it returns (*rs) move down to m (or, when they do not
-// fit in m's chunk, to the start of the first later chunk of the call
-// where they do) and all else the call cut there is released, so that a
-// caller's arena holds what its callees return, not everything they
-// computed. Nothing moves when the call cut little (moving would cost
-// more than it frees) or when two results share storage.
-func nbKeep(a *nbArena, m nbMark, rs ...*[]float64) {
-	if a == nil || len(a.f.all) == 0 || len(rs) > 32 {
-		return
-	}
-	c, k0 := &a.f, m.f.k
-	start := func(k int) int {
-		if k == k0 {
-			return m.f.n
-		}
-		return 0
-	}
-	cut := len(c.cur) - start(c.k)
-	for k := k0; k < c.k; k++ {
-		cut += cap(c.all[k]) - start(k)
-	}
-	if cut < 1<<12 {
-		return
-	}
-	// The results cut since m, by chunk and position. (They are kept by
-	// index into rs, so that no pointer to a caller's local leaves the
-	// stack.)
-	type result struct{ i, k, off int }
-	var ms [32]result
-	nm, total := 0, 0
-	for i, r := range rs {
-		dup := false
-		for _, x := range ms[:nm] {
-			dup = dup || rs[x.i] == r
-		}
-		if dup || len(*r) == 0 {
-			continue
-		}
-		for k := k0; k <= c.k; k++ {
-			if off, ok := runtime.OffsetIn(c.all[k], *r); ok && off >= start(k) {
-				ms[nm] = result{i, k, off}
-				nm++
-				total += len(*r)
-				break
-			}
-		}
-	}
-	if 2*total > cut {
-		return
-	}
-	t := k0
-	for t <= c.k && start(t)+total > cap(c.all[t]) {
-		t++
-	}
-	if t > c.k {
-		return
-	}
-	for i := 1; i < nm; i++ {
-		for j := i; j > 0 && (ms[j].k < ms[j-1].k || ms[j].k == ms[j-1].k && ms[j].off < ms[j-1].off); j-- {
-			ms[j], ms[j-1] = ms[j-1], ms[j]
-		}
-	}
-	for i := 1; i < nm; i++ {
-		if p := ms[i-1]; p.k == ms[i].k && p.off+len(*rs[p.i]) > ms[i].off {
-			return // results sharing storage
-		}
-	}
-	// Chunk t's results first, in order: each moves down, over nothing
-	// it still needs; then the others, from other chunks.
-	base, dst := c.all[t], start(t)
-	for pass := 0; pass < 2; pass++ {
-		for _, x := range ms[:nm] {
-			if (x.k == t) != (pass == 0) {
-				continue
-			}
-			r := rs[x.i]
-			n := len(*r)
-			copy(base[dst:dst+n], *r)
-			*r = base[dst : dst+n : dst+n]
-			dst += n
-		}
-	}
-	c.k, c.cur = t, base[:dst]
-}
-
-// nbOut1 copies an array result out of the call's arena.
-func nbOut1[T any](r []T, n int) []T {
-	out := make([]T, n)
-	copy(out, r)
-	return out
-}
-
-// nbOut2 copies a matrix result out of the call's arena as rows of one
-// flat slice.
-func nbOut2[T any](r []T, m, n int) [][]T {
-	flat := make([]T, m*n)
-	copy(flat, r)
-	out := make([][]T, m)
-	for i := range out {
-		out[i] = flat[i*n : (i+1)*n : (i+1)*n]
-	}
-	return out
-}
-
-// nbOut3 copies a rank-3 result out of the call's arena.
-func nbOut3[T any](r []T, a, b, c int) [][][]T {
-	flat := nbOut2(r, a*b, c)
-	out := make([][][]T, a)
-	for i := range out {
-		out[i] = flat[i*b : (i+1)*b : (i+1)*b]
-	}
-	return out
 }
