@@ -417,6 +417,10 @@ func lowerBuild(f *fn, e *ir.PrimCall) val {
 	if _, ok := e.T.(*ir.Array).Elem.(ir.Scalar); ok {
 		return f.lazyBuild(e, n, sf)
 	}
+	if unrolled(e) {
+		rows, data, rs := f.buildRows(e, n, sf)
+		return f.storeRows(e.T, rows, data, rs)
+	}
 	plan := &stackPlan{}
 	if lp != nil {
 		plan.read = lp.leaves
@@ -476,8 +480,16 @@ func lowerArrayLit(f *fn, e *ir.PrimCall) val {
 // elementwise row computed straight into it rather than into a
 // temporary that is copied.
 func (f *fn) arrayLitRows(e *ir.PrimCall, at *ir.Array) val {
+	rows, data, rs := f.litRows(e, at)
+	return f.storeRows(e.T, rows, data, rs)
+}
+
+// litRows compiles the rows of an array literal of arrays, checks their
+// shapes and allocates its storage (data, of rows of rs elements), which
+// the caller fills.
+func (f *fn) litRows(e *ir.PrimCall, at *ir.Array) (rows []val, data, rs string) {
 	k, _ := ir.Leaf(at.Elem)
-	rows := make([]val, len(e.Args))
+	rows = make([]val, len(e.Args))
 	for i, a := range e.Args {
 		rows[i] = f.compileL(a)
 		if rows[i].lz == nil {
@@ -501,22 +513,9 @@ func (f *fn) arrayLitRows(e *ir.PrimCall, at *ir.Array) val {
 		}
 	}
 	n := fmt.Sprint(len(rows))
-	rs := f.def("rs", strings.Join(d0, " * "))
-	tot, errv := f.fresh("tot"), f.fresh("err")
-	f.line("%s, %s := runtime.MulSize(%s, %s)", tot, errv, n, rs)
-	f.line("if %s != nil {", errv)
-	f.retErr(fmt.Sprintf("runtime.WithPos(%q, %s)", posString(e.P), errv))
-	f.line("}")
-	data := f.def("a", f.mkW(k, tot))
-	for i, r := range rows {
-		row := f.def("row", fmt.Sprintf("%s[%d*%s : %d*%s]", data, i, rs, i+1, rs))
-		if r.lz != nil {
-			f.writeLazy(row, r.lz)
-		} else {
-			f.line("copy(%s, %s)", row, r.parts[0])
-		}
-	}
-	return val{t: e.T, parts: append([]string{data, n}, d0...)}
+	rs = f.def("rs", strings.Join(d0, " * "))
+	data = f.def("a", f.mkW(k, f.mulSize(n, rs, e.P)))
+	return rows, data, rs
 }
 
 func lowerIndex(f *fn, e *ir.PrimCall) val {
@@ -640,13 +639,21 @@ func lowerGather(f *fn, e *ir.PrimCall) val {
 	idx := f.compile(e.Args[1])
 	n := f.length(a)
 	j := f.fresh("j")
+	flag := f.onceFlag("gather "+idx.parts[0]+" "+n, idx.parts[0], n)
+	if flag != "" {
+		f.line("if !%s {", flag)
+	}
 	f.line("for _, %s := range %s {", j, idx.parts[0])
 	f.checkIndex(j, n, e.P)
 	f.line("}")
+	if flag != "" {
+		f.line("%s = true", flag)
+		f.line("}")
+	}
 	if s, ok := e.T.(*ir.Array).Elem.(ir.Scalar); ok && a.lz == nil {
 		// The indices are checked: a recipe reading through them lets a
 		// build write the gathered row in place, with no temporary.
-		return val{t: e.T, lz: &lazy{kind: s.Kind, dims: []string{idx.parts[1]}, arrays: []string{idx.parts[0]}, elem: func(i string) string {
+		return val{t: e.T, lz: &lazy{kind: s.Kind, dims: []string{idx.parts[1]}, arrays: []string{idx.parts[0]}, safe: true, elem: func(i string) string {
 			return fmt.Sprintf("%s[int(%s[%s])]", a.parts[0], idx.parts[0], i)
 		}}}
 	}
@@ -862,14 +869,20 @@ func lowerDot(f *fn, e *ir.PrimCall) val {
 func (f *fn) alloc(k ir.ScalarKind, pos ir.Pos, dims ...string) string {
 	total := dims[0]
 	for _, d := range dims[1:] {
-		t, errv := f.fresh("tot"), f.fresh("err")
-		f.line("%s, %s := runtime.MulSize(%s, %s)", t, errv, total, d)
-		f.line("if %s != nil {", errv)
-		f.retErr(fmt.Sprintf("runtime.WithPos(%q, %s)", posString(pos), errv))
-		f.line("}")
-		total = t
+		total = f.mulSize(total, d, pos)
 	}
 	return f.def("a", f.mk(k, total))
+}
+
+// mulSize is the checked product of two sizes, failing at pos when it
+// overflows.
+func (f *fn) mulSize(a, b string, pos ir.Pos) string {
+	t, errv := f.fresh("tot"), f.fresh("err")
+	f.line("%s, %s := runtime.MulSize(%s, %s)", t, errv, a, b)
+	f.line("if %s != nil {", errv)
+	f.retErr(fmt.Sprintf("runtime.WithPos(%q, %s)", posString(pos), errv))
+	f.line("}")
+	return t
 }
 
 func lowerOuter(f *fn, e *ir.PrimCall) val {
@@ -1124,7 +1137,7 @@ func lowerAccAdd(f *fn, e *ir.PrimCall) val {
 		z := f.compileL(e.Args[0].(*ir.PrimCall).Args[0])
 		s := f.compile(e.Args[1]).parts[0]
 		k, _ := ir.Leaf(e.T)
-		return val{t: e.T, lz: &lazy{kind: k, dims: dimsOf(z), cheap: true, constant: true, elem: func(string) string { return s }}}
+		return val{t: e.T, lz: &lazy{kind: k, dims: dimsOf(z), cheap: true, constant: true, safe: true, elem: func(string) string { return s }}}
 	}
 	acc := f.ownedAcc(f.compile(e.Args[0]))
 	if pad, ok := isPad(e.Args[1]); ok && ir.Rank(acc.t) > 0 {

@@ -78,7 +78,17 @@
 // them, and a let keeps its value lazy only when the variable is used
 // once, outside any loop, lambda or branch, the value cannot fail and
 // nothing in the body updates an array in place (or when the recipe is
-// constant).
+// constant), or when every use is inside the body's one recipe
+// (share.go: each element is computed once into a local).
+//
+// A run of lets over vectors of one length (group.go: elementwise
+// recipes, array literals and constant builds of vector rows, calls of
+// small kernels like cross compiled in place) is horizontally fused: the
+// values are compiled first, their checks in order, then computed in one
+// loop over the index, each a local that later lets read, stored only
+// where something after the run reads it. gather's index check runs once
+// per function when its indices and source length are parameters
+// (hoist.go).
 //
 // # Tapes
 //

@@ -44,6 +44,9 @@ type lazy struct {
 	// constant recipes have the same element everywhere and read nothing
 	// (acc_add(zeros_like(y), s), the cotangent of a sum).
 	constant bool
+	// safe recipes cannot fail while an element is evaluated (their
+	// checks were emitted when they were compiled).
+	safe bool
 }
 
 // isConstFill recognizes acc_add(zeros_like(y), s) with s a total f64,
@@ -247,10 +250,12 @@ func (f *fn) lazyElementwise(e *ir.PrimCall, r *rule, args []val, k, rk ir.Scala
 		}
 	}
 	cheap := !r.callsRuntime(k) && !r.IErr && !r.FErr && (k != ir.I64 || r.IGuard == nil)
+	safe := !r.FErr && (k != ir.I64 || (!r.IErr && r.IGuard == nil))
 	for _, b := range args {
 		cheap = cheap && b.lz == nil
+		safe = safe && (b.lz == nil || b.lz.safe)
 	}
-	return val{t: e.T, lz: &lazy{kind: rk, dims: ad, arrays: arrays, cheap: cheap, elem: func(idx string) string {
+	return val{t: e.T, lz: &lazy{kind: rk, dims: ad, arrays: arrays, cheap: cheap, safe: safe, elem: func(idx string) string {
 		ops := make([]string, len(elems))
 		for i, el := range elems {
 			ops[i] = el(idx)
@@ -285,7 +290,17 @@ func (f *fn) sumLazy(lz *lazy) string {
 		f.release(mark, "")
 		return ""
 	}
-	seq := f.scratch(func() {
+	seq := f.seqLoop(n, iter)
+	if lz.kind != ir.F64 || !f.parallel(n, n, seq, s, iter) {
+		f.b.WriteString(seq)
+	}
+	return s
+}
+
+// seqLoop is the code of the sequential loop for i < n whose body iter
+// emits.
+func (f *fn) seqLoop(n string, iter func(i string) string) string {
+	return f.scratch(func() {
 		i := f.fresh("i")
 		f.line("for %s := 0; %s < %s; %s++ {", i, i, n, i)
 		f.loops++
@@ -293,8 +308,4 @@ func (f *fn) sumLazy(lz *lazy) string {
 		f.loops--
 		f.line("}")
 	})
-	if lz.kind != ir.F64 || !f.parallel(n, n, seq, s, iter) {
-		f.b.WriteString(seq)
-	}
-	return s
 }

@@ -342,6 +342,12 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 			sig = append(sig, name+" "+pt)
 		}
 		f.env[p] = v
+		for _, a := range v.parts {
+			if f.params == nil {
+				f.params = map[string]bool{}
+			}
+			f.params[a] = true
+		}
 	}
 	if d.HasParams {
 		f.bindSizes(params)
@@ -389,7 +395,7 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 	if !di.value && strings.Contains(code, "ar.") {
 		code = f.keepResults(code, res)
 	}
-	code += "return " + ret + "\n"
+	code = f.onceDecls(code) + code + "return " + ret + "\n"
 	// A parameter nothing reads needs no reslicing (an unused store).
 	if len(reslices) > 0 {
 		uses := map[string]int{}
@@ -578,6 +584,13 @@ type fn struct {
 	// loops counts the loop bodies being emitted: only a loop outside
 	// every other goes parallel (parallel.go).
 	loops int
+	// params holds the atoms of the function's parameters; onceFlags the
+	// flags of checks run once (hoist.go).
+	params    map[string]bool
+	onceFlags map[string]string
+	// frames are the calls inlined around the code being emitted
+	// (group.go), innermost last: an error gets their frames.
+	frames []string
 }
 
 // staticFn is a function value known at compile time: a def or a lambda
@@ -651,6 +664,9 @@ func (f *fn) defT(hint, typ, expr string) string {
 // retErr emits the return of an error value.
 func (f *fn) retErr(errExpr string) {
 	f.fails = true
+	for i := len(f.frames) - 1; i >= 0; i-- {
+		errExpr = fmt.Sprintf("runtime.WithFrame(%s, %s)", errExpr, f.frames[i])
+	}
 	if f.errHook != nil {
 		f.line("%s", f.errHook(errExpr))
 		return
@@ -681,8 +697,10 @@ func posString(p ir.Pos) string {
 // bindSizes binds a def's size variables from its parameters' dimensions
 // and checks every dimension that must agree, with the interpreter's
 // messages.
-func (f *fn) bindSizes(params []*ir.Var) {
-	d := f.di.def
+func (f *fn) bindSizes(params []*ir.Var) { f.bindSizesOf(f.di.def, params) }
+
+// bindSizesOf is bindSizes for def d's parameters, bound in f.env.
+func (f *fn) bindSizesOf(d *ir.Def, params []*ir.Var) {
 	dimOf := func(param int, path []int, axis int) string {
 		v := f.env[params[param]]
 		for _, i := range path {
@@ -769,8 +787,23 @@ func (f *fn) compileL(e ir.Expr) val {
 			f.fenv[e.Var] = f.staticFn(e.Value)
 			return f.compile(e.Body)
 		}
-		if n, _ := f.varUses(e.Body, e.Var); n == 0 {
+		n, _ := f.varUses(e.Body, e.Var)
+		if n == 0 {
 			f.compileUnread(e.Value)
+			return f.compileL(e.Body)
+		}
+		if f.fuseRun(e) {
+			return f.compileRun(e) // group.go
+		}
+		if _, prim := e.Value.(*ir.PrimCall); prim && n > 1 && !isSaver(e.Value) && sharedInBody(e.Body, e.Var) {
+			// Every use is in the body's one recipe (share.go).
+			v := f.compileL(e.Value)
+			if v.lz != nil && v.lz.safe {
+				v.lz = f.memo(v.lz)
+			} else {
+				v = f.force(v)
+			}
+			f.env[e.Var] = v
 			return f.compileL(e.Body)
 		}
 		var v val
@@ -1010,9 +1043,15 @@ func (f *fn) callDef(di *defInfo, args []val, pos ir.Pos, t ir.Type) val {
 		f.line("%s, %s := %s", lhs, errv, call)
 	}
 	f.line("if %s != nil {", errv)
-	f.retErr(fmt.Sprintf("runtime.WithFrame(%s, %q, %q, %q)", errv, di.def.Name, posString(di.def.P), posString(pos)))
+	f.retErr(fmt.Sprintf("runtime.WithFrame(%s, %s)", errv, frameArgs(di, pos)))
 	f.line("}")
 	return res
+}
+
+// frameArgs are runtime.WithFrame's arguments after the error for a call of di at
+// pos.
+func frameArgs(di *defInfo, pos ir.Pos) string {
+	return fmt.Sprintf("%q, %q, %q", di.def.Name, posString(di.def.P), posString(pos))
 }
 
 // compileIf emits if/else assigning the result's parts.

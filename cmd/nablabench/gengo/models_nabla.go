@@ -1181,85 +1181,75 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 	}
 	var s_163 float64 = 0
 	if n_161 >= 256 {
-		loop_220 := runtime.EnterLoop(&nbLoop8, runtime.Bind(gamma_12, runtime.Bind(icf_7, runtime.Bind(icf_6, runtime.Bind(icf_8, runtime.Bind(size_15, runtime.Bind(m_13, runtime.Bind(r_64, runtime.End{}))))))), n_161, 32)
-		if loop_220.Sum == nil {
-			loop_220.Sum = func(lo_192, hi int) float64 {
-				gamma_12 := loop_220.C.H
-				icf_7 := loop_220.C.T.H
-				icf_6 := loop_220.C.T.T.H
-				icf_8 := loop_220.C.T.T.T.H
-				size_15 := loop_220.C.T.T.T.T.H
-				m_13 := loop_220.C.T.T.T.T.T.H
-				r_64 := loop_220.C.T.T.T.T.T.T.H
-				ar := runtime.Arenas.Get()
-				ar.Reset()
-				defer runtime.Arenas.Put(ar)
-				errs_191 := loop_220.Errs
+		loop_216 := runtime.EnterLoop(&nbLoop8, runtime.Bind(gamma_12, runtime.Bind(icf_7, runtime.Bind(icf_6, runtime.Bind(icf_8, runtime.Bind(size_15, runtime.Bind(m_13, runtime.Bind(r_64, runtime.End{}))))))), n_161, 32)
+		if loop_216.Sum == nil {
+			loop_216.Sum = func(lo_190, hi int) float64 {
+				gamma_12 := loop_216.C.H
+				icf_7 := loop_216.C.T.H
+				icf_6 := loop_216.C.T.T.H
+				icf_8 := loop_216.C.T.T.T.H
+				size_15 := loop_216.C.T.T.T.T.H
+				m_13 := loop_216.C.T.T.T.T.T.H
+				r_64 := loop_216.C.T.T.T.T.T.T.H
+				errs_189 := loop_216.Errs
 				s_163 := 0.0
-				for i_193 := lo_192; i_193 < hi; i_193++ {
-					mark_194 := ar.Mark()
-					i_195 := int64(i_193)
-					x_196 := gamma_12 * gamma_12
-					x_197 := 0.5 * x_196
-					if i_195 < 0 || i_195 >= int64(icf_7) {
-						errs_191[lo_192/32] = runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_195, icf_7))
+				for i_191 := lo_190; i_191 < hi; i_191++ {
+					i_193 := int64(i_191)
+					x_194 := gamma_12 * gamma_12
+					x_195 := 0.5 * x_194
+					if i_193 < 0 || i_193 >= int64(icf_7) {
+						errs_189[lo_190/32] = runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_193, icf_7))
 						return 0
 					}
-					row_198 := icf_6[int(i_195)*icf_8 : (int(i_195)+1)*icf_8]
+					row_196 := icf_6[int(i_193)*icf_8 : (int(i_193)+1)*icf_8]
 					if size_15 < int64(0) || size_15 > int64(icf_8) {
-						errs_191[lo_192/32] = runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+						errs_189[lo_190/32] = runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 						return 0
 					}
-					n_199 := int(size_15) - int(int64(0))
-					s_200 := row_198[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
-					r_201 := ar.F64w(n_199)
-					s_200 = s_200[:len(r_201)]
-					for i_202 := range r_201 {
-						r_201[i_202] = (math.Exp(s_200[i_202]))
+					n_197 := int(size_15) - int(int64(0))
+					s_198 := row_196[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
+					var s_199 float64 = 0
+					s_198 = s_198[:n_197]
+					for i_200 := 0; i_200 < n_197; i_200++ {
+						e_202 := (math.Exp(s_198[i_200]))
+						s_199 += (e_202 * e_202)
 					}
-					var s_204 float64 = 0
-					r_201 = r_201[:n_199]
-					for i_205 := 0; i_205 < n_199; i_205++ {
-						s_204 += (r_201[i_205] * r_201[i_205])
-					}
-					if i_195 < 0 || i_195 >= int64(icf_7) {
-						errs_191[lo_192/32] = runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_195, icf_7))
+					if i_193 < 0 || i_193 >= int64(icf_7) {
+						errs_189[lo_190/32] = runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_193, icf_7))
 						return 0
 					}
-					row_207 := icf_6[int(i_195)*icf_8 : (int(i_195)+1)*icf_8]
-					n_208 := int64(icf_8)
-					if size_15 < 0 || n_208 < size_15 || n_208 > int64(icf_8) {
-						errs_191[lo_192/32] = runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_208, icf_8))
+					row_203 := icf_6[int(i_193)*icf_8 : (int(i_193)+1)*icf_8]
+					n_204 := int64(icf_8)
+					if size_15 < 0 || n_204 < size_15 || n_204 > int64(icf_8) {
+						errs_189[lo_190/32] = runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_204, icf_8))
 						return 0
 					}
-					n_209 := int(n_208) - int(size_15)
-					s_210 := row_207[int(size_15)*1 : int(n_208)*1 : int(n_208)*1]
-					var s_211 float64 = 0
-					s_210 = s_210[:n_209]
-					for i_212 := 0; i_212 < n_209; i_212++ {
-						s_211 += (s_210[i_212] * s_210[i_212])
+					n_205 := int(n_204) - int(size_15)
+					s_206 := row_203[int(size_15)*1 : int(n_204)*1 : int(n_204)*1]
+					var s_207 float64 = 0
+					s_206 = s_206[:n_205]
+					for i_208 := 0; i_208 < n_205; i_208++ {
+						s_207 += (s_206[i_208] * s_206[i_208])
 					}
-					x_214 := s_204 + s_211
-					x_215 := x_197 * x_214
-					x_216 := float64(m_13)
-					x_217 := r_64[int(i_195)]
-					x_218 := x_216 * x_217
-					x_219 := x_215 - x_218
-					s_163 += x_219
-					ar.Release(mark_194)
+					x_210 := s_199 + s_207
+					x_211 := x_195 * x_210
+					x_212 := float64(m_13)
+					x_213 := r_64[int(i_193)]
+					x_214 := x_212 * x_213
+					x_215 := x_211 - x_214
+					s_163 += x_215
 				}
 				return s_163
 			}
 		}
-		s_163 = runtime.ParallelSum(n_161, 32, loop_220.Sum)
-		err_221 := loop_220.Err()
-		loop_220.Leave(&nbLoop8)
-		if err_221 != nil {
-			return 0, err_221
+		s_163 = runtime.ParallelSum(n_161, 32, loop_216.Sum)
+		err_217 := loop_216.Err()
+		loop_216.Leave(&nbLoop8)
+		if err_217 != nil {
+			return 0, err_217
 		}
 	} else {
 		for i_164 := 0; i_164 < n_161; i_164++ {
-			mark_165 := ar.Mark()
 			i_166 := int64(i_164)
 			x_167 := gamma_12 * gamma_12
 			x_168 := 0.5 * x_167
@@ -1272,50 +1262,45 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 			}
 			n_170 := int(size_15) - int(int64(0))
 			s_171 := row_169[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
-			r_172 := ar.F64w(n_170)
-			s_171 = s_171[:len(r_172)]
-			for i_173 := range r_172 {
-				r_172[i_173] = (math.Exp(s_171[i_173]))
-			}
-			var s_175 float64 = 0
-			r_172 = r_172[:n_170]
-			for i_176 := 0; i_176 < n_170; i_176++ {
-				s_175 += (r_172[i_176] * r_172[i_176])
+			var s_172 float64 = 0
+			s_171 = s_171[:n_170]
+			for i_173 := 0; i_173 < n_170; i_173++ {
+				e_175 := (math.Exp(s_171[i_173]))
+				s_172 += (e_175 * e_175)
 			}
 			if i_166 < 0 || i_166 >= int64(icf_7) {
 				return 0, runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_166, icf_7))
 			}
-			row_178 := icf_6[int(i_166)*icf_8 : (int(i_166)+1)*icf_8]
-			n_179 := int64(icf_8)
-			if size_15 < 0 || n_179 < size_15 || n_179 > int64(icf_8) {
-				return 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_179, icf_8))
+			row_176 := icf_6[int(i_166)*icf_8 : (int(i_166)+1)*icf_8]
+			n_177 := int64(icf_8)
+			if size_15 < 0 || n_177 < size_15 || n_177 > int64(icf_8) {
+				return 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_177, icf_8))
 			}
-			n_180 := int(n_179) - int(size_15)
-			s_181 := row_178[int(size_15)*1 : int(n_179)*1 : int(n_179)*1]
-			var s_182 float64 = 0
-			s_181 = s_181[:n_180]
-			for i_183 := 0; i_183 < n_180; i_183++ {
-				s_182 += (s_181[i_183] * s_181[i_183])
+			n_178 := int(n_177) - int(size_15)
+			s_179 := row_176[int(size_15)*1 : int(n_177)*1 : int(n_177)*1]
+			var s_180 float64 = 0
+			s_179 = s_179[:n_178]
+			for i_181 := 0; i_181 < n_178; i_181++ {
+				s_180 += (s_179[i_181] * s_179[i_181])
 			}
-			x_185 := s_175 + s_182
-			x_186 := x_168 * x_185
-			x_187 := float64(m_13)
-			x_188 := r_64[int(i_166)]
-			x_189 := x_187 * x_188
-			x_190 := x_186 - x_189
-			s_163 += x_190
-			ar.Release(mark_165)
+			x_183 := s_172 + s_180
+			x_184 := x_168 * x_183
+			x_185 := float64(m_13)
+			x_186 := r_64[int(i_166)]
+			x_187 := x_185 * x_186
+			x_188 := x_184 - x_187
+			s_163 += x_188
 		}
 	}
-	x_222 := x_160 + s_163
-	x_223 := float64(size_14)
-	r_224, err_225 := fn_wishartc(ar, size_15, gamma_12, m_13)
-	if err_225 != nil {
-		return 0, runtime.WithFrame(err_225, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_218 := x_160 + s_163
+	x_219 := float64(size_14)
+	r_220, err_221 := fn_wishartc(ar, size_15, gamma_12, m_13)
+	if err_221 != nil {
+		return 0, runtime.WithFrame(err_221, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_226 := x_223 * r_224
-	x_227 := x_222 - x_226
-	return x_227, nil
+	x_222 := x_219 * r_220
+	x_223 := x_218 - x_222
+	return x_223, nil
 }
 
 // nbLoop9 keeps the records of a parallel loop of fn_qmatsplit10fwd.
@@ -2536,18 +2521,9 @@ var nbLoop17 runtime.LoopSite
 // nbLoop18 keeps the records of a parallel loop of fn_lstmobjectivevjp1100.
 var nbLoop18 runtime.LoopSite
 
-// nbLoop19 keeps the records of a parallel loop of fn_lstmobjectivevjp1100.
-var nbLoop19 runtime.LoopSite
-
-// nbLoop20 keeps the records of a parallel loop of fn_lstmobjectivevjp1100.
-var nbLoop20 runtime.LoopSite
-
-// nbLoop21 keeps the records of a parallel loop of fn_lstmobjectivevjp1100.
-var nbLoop21 runtime.LoopSite
-
 // fn_lstmobjectivevjp1100 is def lstm_objective$vjp_1100 (models.nab:80:12).
 func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainparams_2 int, mainparams_3 int, extraparams_4 []float64, extraparams_5 int, extraparams_6 int, state_7 []float64, state_8 int, state_9 int, sequence_10 []float64, sequence_11 int, sequence_12 int, ybar_13 float64) (float64, []float64, int, int, []float64, int, int, error) {
-	mark_2552 := ar.Mark()
+	mark_2533 := ar.Mark()
 	if extraparams_5 != 3 {
 		return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
 	}
@@ -2903,75 +2879,52 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			if sequence_12 != state_9 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 			}
-			r_259 := ar.F64w(state_9)
-			row_258 = row_258[:len(r_259)]
-			r_210 = r_210[:len(r_259)]
-			r_224 = r_224[:len(r_259)]
-			r_250 = r_250[:len(r_259)]
-			if len(r_259) >= 262144 {
-				loop_266 := runtime.EnterLoop(&nbLoop16, runtime.Bind(r_259, runtime.Bind(row_258, runtime.Bind(r_210, runtime.Bind(r_224, runtime.Bind(r_250, runtime.End{}))))), len(r_259), 16384)
-				if loop_266.For == nil {
-					loop_266.For = func(lo_263, hi int) {
-						r_259 := loop_266.C.H
-						row_258 := loop_266.C.T.H
-						r_210 := loop_266.C.T.T.H
-						r_224 := loop_266.C.T.T.T.H
-						r_250 := loop_266.C.T.T.T.T.H
-						for i_264 := lo_263; i_264 < hi; i_264++ {
-							r_259[i_264] = ((row_258[i_264] * r_210[i_264]) + (r_224[i_264] * r_250[i_264]))
-						}
-					}
-				}
-				runtime.ParallelFor(len(r_259), 16384, loop_266.For)
-				loop_266.Leave(&nbLoop16)
-			} else {
-				for i_260 := range r_259 {
-					r_259[i_260] = ((row_258[i_260] * r_210[i_260]) + (r_224[i_260] * r_250[i_260]))
-				}
-			}
-			r_267 := ar.F64w(state_9)
-			r_259 = r_259[:len(r_267)]
-			if len(r_267) >= 262144 {
-				loop_274 := runtime.EnterLoop(&nbLoop17, runtime.Bind(r_267, runtime.Bind(r_259, runtime.End{})), len(r_267), 16384)
-				if loop_274.For == nil {
-					loop_274.For = func(lo_271, hi int) {
-						r_267 := loop_274.C.H
-						r_259 := loop_274.C.T.H
-						for i_272 := lo_271; i_272 < hi; i_272++ {
-							r_267[i_272] = (math.Tanh(r_259[i_272]))
-						}
-					}
-				}
-				runtime.ParallelFor(len(r_267), 16384, loop_274.For)
-				loop_274.Leave(&nbLoop17)
-			} else {
-				for i_268 := range r_267 {
-					r_267[i_268] = (math.Tanh(r_259[i_268]))
-				}
-			}
 			if state_9 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 			}
-			r_275 := ar.F64w(sequence_12)
-			r_237 = r_237[:len(r_275)]
-			r_267 = r_267[:len(r_275)]
-			if len(r_275) >= 262144 {
-				loop_282 := runtime.EnterLoop(&nbLoop18, runtime.Bind(r_275, runtime.Bind(r_237, runtime.Bind(r_267, runtime.End{}))), len(r_275), 16384)
-				if loop_282.For == nil {
-					loop_282.For = func(lo_279, hi int) {
-						r_275 := loop_282.C.H
-						r_237 := loop_282.C.T.H
-						r_267 := loop_282.C.T.T.H
-						for i_280 := lo_279; i_280 < hi; i_280++ {
-							r_275[i_280] = (r_237[i_280] * r_267[i_280])
+			r_259 := ar.F64w(state_9)
+			r_260 := ar.F64w(state_9)
+			r_261 := ar.F64w(state_9)
+			row_258 = row_258[:state_9]
+			r_210 = r_210[:state_9]
+			r_224 = r_224[:state_9]
+			r_250 = r_250[:state_9]
+			r_259 = r_259[:state_9]
+			r_260 = r_260[:state_9]
+			r_237 = r_237[:state_9]
+			r_261 = r_261[:state_9]
+			if state_9 >= 262144 {
+				loop_274 := runtime.EnterLoop(&nbLoop16, runtime.Bind(row_258, runtime.Bind(r_210, runtime.Bind(r_224, runtime.Bind(r_250, runtime.Bind(r_259, runtime.Bind(r_260, runtime.Bind(r_237, runtime.Bind(r_261, runtime.End{})))))))), state_9, 16384)
+				if loop_274.For == nil {
+					loop_274.For = func(lo_268, hi int) {
+						row_258 := loop_274.C.H
+						r_210 := loop_274.C.T.H
+						r_224 := loop_274.C.T.T.H
+						r_250 := loop_274.C.T.T.T.H
+						r_259 := loop_274.C.T.T.T.T.H
+						r_260 := loop_274.C.T.T.T.T.T.H
+						r_237 := loop_274.C.T.T.T.T.T.T.H
+						r_261 := loop_274.C.T.T.T.T.T.T.T.H
+						for i_269 := lo_268; i_269 < hi; i_269++ {
+							e_271 := ((row_258[i_269] * r_210[i_269]) + (r_224[i_269] * r_250[i_269]))
+							r_259[i_269] = e_271
+							e_272 := (math.Tanh(e_271))
+							r_260[i_269] = e_272
+							e_273 := (r_237[i_269] * e_272)
+							r_261[i_269] = e_273
 						}
 					}
 				}
-				runtime.ParallelFor(len(r_275), 16384, loop_282.For)
-				loop_282.Leave(&nbLoop18)
+				runtime.ParallelFor(state_9, 16384, loop_274.For)
+				loop_274.Leave(&nbLoop16)
 			} else {
-				for i_276 := range r_275 {
-					r_275[i_276] = (r_237[i_276] * r_267[i_276])
+				for i_262 := 0; i_262 < state_9; i_262++ {
+					e_264 := ((row_258[i_262] * r_210[i_262]) + (r_224[i_262] * r_250[i_262]))
+					r_259[i_262] = e_264
+					e_265 := (math.Tanh(e_264))
+					r_260[i_262] = e_265
+					e_266 := (r_237[i_262] * e_265)
+					r_261[i_262] = e_266
 				}
 			}
 			if int64(0) >= int64(state_8) {
@@ -2980,19 +2933,27 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			if sequence_12 != state_9 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 			}
-			c_283 := ar.F64w(len(state_7))
-			copy(c_283, state_7)
-			copy(c_283[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_275)
+			c_275 := ar.F64w(len(state_7))
+			copy(c_275, state_7)
+			copy(c_275[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_261)
 			if int64(1) >= int64(state_8) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 			}
-			copy(c_283[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_259)
-			n_284 := int(max(x_203, 0)) + 1
-			var st_285 []float64
-			var st_286 int
-			var st_287 []float64
-			var st_288 int
+			copy(c_275[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_259)
+			n_276 := int(max(x_203, 0)) + 1
+			var st_277 []float64
+			var st_278 int
+			var st_279 []float64
+			var st_280 int
+			var st_281 int
+			var st_283 int
+			var st_284 []float64
+			var st_285 int
+			var st_286 []float64
+			var st_287 int
+			var st_288 []float64
 			var st_289 int
+			var st_290 []float64
 			var st_291 int
 			var st_292 []float64
 			var st_293 int
@@ -3016,447 +2977,448 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			var st_311 int
 			var st_312 []float64
 			var st_313 int
-			var st_314 []float64
-			var st_315 int
-			var st_316 []float64
-			var st_317 int
-			var st_318 []float64
-			var st_319 int
-			var st_320 []float64
-			var st_321 int
-			st_285, st_286, st_287, st_288, st_289, st_291, st_292, st_293, st_294, st_295, st_296, st_297, st_298, st_299, st_300, st_301, st_302, st_303, st_304, st_305, st_306, st_307, st_308, st_309, st_310, st_311, st_312, st_313, st_314, st_315, st_316, st_317, st_318, st_319, st_320, st_321 = r_275, sequence_12, c_283, state_8, state_9, state_9, r_267, state_9, r_237, sequence_12, r_250, state_9, r_224, state_9, r_210, sequence_12, row_258, state_9, row_205, mainparams_3, s_247, n_246, row_218, state_9, row_204, mainparams_3, s_234, n_233, r_133, sequence_12, s_221, n_220, row_218, state_9, s_207, n_206
-			buf_457 := ar.F64w(st_286)
-			buf_458 := ar.F64w(st_288 * st_289)
-			var d_327 int = 0
-			var rs_328 int = 0
-			var a_329 []float64
-			var d_330 int = 0
-			var rs_331 int = 0
-			var a_332 []float64
-			var d_333 int = 0
-			var rs_334 int = 0
-			var a_335 []float64
-			var d_336 int = 0
-			var rs_337 int = 0
-			var a_338 []float64
-			var d_339 int = 0
-			var rs_340 int = 0
-			var a_341 []float64
-			var d_342 int = 0
-			var rs_343 int = 0
-			var a_344 []float64
-			var d_345 int = 0
-			var rs_346 int = 0
-			var a_347 []float64
-			var d_348 int = 0
-			var rs_349 int = 0
-			var a_350 []float64
-			var d_351 int = 0
-			var rs_352 int = 0
-			var a_353 []float64
-			var d_354 int = 0
-			var rs_355 int = 0
-			var a_356 []float64
-			var d_357 int = 0
-			var rs_358 int = 0
-			var a_359 []float64
-			var d_360 int = 0
-			var rs_361 int = 0
-			var a_362 []float64
-			var d_363 int = 0
-			var rs_364 int = 0
-			var a_365 []float64
-			var d_366 int = 0
-			var rs_367 int = 0
-			var a_368 []float64
-			var d_369 int = 0
-			var rs_370 int = 0
-			var a_371 []float64
-			var d_372 int = 0
-			var rs_373 int = 0
-			for i_374 := 0; i_374 < n_284; i_374++ {
-				mark_375 := ar.Mark()
-				if i_374 > 0 {
-					k_376 := int64(i_374 - 1)
-					x_377 := k_376 + int64(1)
-					x_378 := int64(2) * x_377
-					if x_378 < 0 || x_378 >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_378, mainparams_2))
+			st_277, st_278, st_279, st_280, st_281, st_283, st_284, st_285, st_286, st_287, st_288, st_289, st_290, st_291, st_292, st_293, st_294, st_295, st_296, st_297, st_298, st_299, st_300, st_301, st_302, st_303, st_304, st_305, st_306, st_307, st_308, st_309, st_310, st_311, st_312, st_313 = r_261, sequence_12, c_275, state_8, state_9, state_9, r_260, state_9, r_237, sequence_12, r_250, state_9, r_224, state_9, r_210, sequence_12, row_258, state_9, row_205, mainparams_3, s_247, n_246, row_218, state_9, row_204, mainparams_3, s_234, n_233, r_133, sequence_12, s_221, n_220, row_218, state_9, s_207, n_206
+			buf_448 := ar.F64w(st_278)
+			buf_449 := ar.F64w(st_280 * st_281)
+			var d_319 int = 0
+			var rs_320 int = 0
+			var a_321 []float64
+			var d_322 int = 0
+			var rs_323 int = 0
+			var a_324 []float64
+			var d_325 int = 0
+			var rs_326 int = 0
+			var a_327 []float64
+			var d_328 int = 0
+			var rs_329 int = 0
+			var a_330 []float64
+			var d_331 int = 0
+			var rs_332 int = 0
+			var a_333 []float64
+			var d_334 int = 0
+			var rs_335 int = 0
+			var a_336 []float64
+			var d_337 int = 0
+			var rs_338 int = 0
+			var a_339 []float64
+			var d_340 int = 0
+			var rs_341 int = 0
+			var a_342 []float64
+			var d_343 int = 0
+			var rs_344 int = 0
+			var a_345 []float64
+			var d_346 int = 0
+			var rs_347 int = 0
+			var a_348 []float64
+			var d_349 int = 0
+			var rs_350 int = 0
+			var a_351 []float64
+			var d_352 int = 0
+			var rs_353 int = 0
+			var a_354 []float64
+			var d_355 int = 0
+			var rs_356 int = 0
+			var a_357 []float64
+			var d_358 int = 0
+			var rs_359 int = 0
+			var a_360 []float64
+			var d_361 int = 0
+			var rs_362 int = 0
+			var a_363 []float64
+			var d_364 int = 0
+			var rs_365 int = 0
+			for i_366 := 0; i_366 < n_276; i_366++ {
+				mark_367 := ar.Mark()
+				if i_366 > 0 {
+					k_368 := int64(i_366 - 1)
+					x_369 := k_368 + int64(1)
+					x_370 := int64(2) * x_369
+					if x_370 < 0 || x_370 >= int64(mainparams_2) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_370, mainparams_2))
 					}
-					row_379 := mainparams_1[int(x_378)*mainparams_3 : (int(x_378)+1)*mainparams_3]
-					x_380 := x_378 + int64(1)
-					if x_380 < 0 || x_380 >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_380, mainparams_2))
+					row_371 := mainparams_1[int(x_370)*mainparams_3 : (int(x_370)+1)*mainparams_3]
+					x_372 := x_370 + int64(1)
+					if x_372 < 0 || x_372 >= int64(mainparams_2) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_372, mainparams_2))
 					}
-					row_381 := mainparams_1[int(x_380)*mainparams_3 : (int(x_380)+1)*mainparams_3]
+					row_373 := mainparams_1[int(x_372)*mainparams_3 : (int(x_372)+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_382 := int(n_15) - int(int64(0))
-					s_383 := row_379[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_382 != st_286 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_286})+" and "+runtime.ShapeString([]int{n_382}))
+					n_374 := int(n_15) - int(int64(0))
+					s_375 := row_371[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_374 != st_278 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{n_374}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_384 := int(n_15) - int(int64(0))
-					s_385 := row_381[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_384 != st_286 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_286})+" and "+runtime.ShapeString([]int{n_384}))
+					n_376 := int(n_15) - int(int64(0))
+					s_377 := row_373[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_376 != st_278 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{n_376}))
 					}
-					r_386 := ar.F64w(st_286)
-					st_285 = st_285[:len(r_386)]
-					s_383 = s_383[:len(r_386)]
-					s_385 = s_385[:len(r_386)]
-					for i_387 := range r_386 {
-						r_386[i_387] = (runtime.Sigmoid(((st_285[i_387] * s_383[i_387]) + s_385[i_387])))
+					r_378 := ar.F64w(st_278)
+					st_277 = st_277[:len(r_378)]
+					s_375 = s_375[:len(r_378)]
+					s_377 = s_377[:len(r_378)]
+					for i_379 := range r_378 {
+						r_378[i_379] = (runtime.Sigmoid(((st_277[i_379] * s_375[i_379]) + s_377[i_379])))
 					}
-					if x_378 < 0 || x_378 >= int64(st_288) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_378, st_288))
+					if x_370 < 0 || x_370 >= int64(st_280) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_370, st_280))
 					}
-					row_389 := st_287[int(x_378)*st_289 : (int(x_378)+1)*st_289]
-					x_390 := int64(2) * n_15
-					if n_15 < 0 || x_390 < n_15 || x_390 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_390, mainparams_3))
+					row_381 := st_279[int(x_370)*st_281 : (int(x_370)+1)*st_281]
+					x_382 := int64(2) * n_15
+					if n_15 < 0 || x_382 < n_15 || x_382 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_382, mainparams_3))
 					}
-					n_391 := int(x_390) - int(n_15)
-					s_392 := row_379[int(n_15)*1 : int(x_390)*1 : int(x_390)*1]
-					if n_391 != st_289 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_289})+" and "+runtime.ShapeString([]int{n_391}))
+					n_383 := int(x_382) - int(n_15)
+					s_384 := row_371[int(n_15)*1 : int(x_382)*1 : int(x_382)*1]
+					if n_383 != st_281 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{n_383}))
 					}
-					if n_15 < 0 || x_390 < n_15 || x_390 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_390, mainparams_3))
+					if n_15 < 0 || x_382 < n_15 || x_382 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_382, mainparams_3))
 					}
-					n_393 := int(x_390) - int(n_15)
-					s_394 := row_381[int(n_15)*1 : int(x_390)*1 : int(x_390)*1]
-					if n_393 != st_289 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_289})+" and "+runtime.ShapeString([]int{n_393}))
+					n_385 := int(x_382) - int(n_15)
+					s_386 := row_373[int(n_15)*1 : int(x_382)*1 : int(x_382)*1]
+					if n_385 != st_281 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{n_385}))
 					}
-					r_395 := ar.F64w(st_289)
-					row_389 = row_389[:len(r_395)]
+					r_387 := ar.F64w(st_281)
+					row_381 = row_381[:len(r_387)]
+					s_384 = s_384[:len(r_387)]
+					s_386 = s_386[:len(r_387)]
+					for i_388 := range r_387 {
+						r_387[i_388] = (runtime.Sigmoid(((row_381[i_388] * s_384[i_388]) + s_386[i_388])))
+					}
+					x_390 := int64(3) * n_15
+					if x_382 < 0 || x_390 < x_382 || x_390 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_382, x_390, mainparams_3))
+					}
+					n_391 := int(x_390) - int(x_382)
+					s_392 := row_371[int(x_382)*1 : int(x_390)*1 : int(x_390)*1]
+					if n_391 != st_278 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{n_391}))
+					}
+					if x_382 < 0 || x_390 < x_382 || x_390 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_382, x_390, mainparams_3))
+					}
+					n_393 := int(x_390) - int(x_382)
+					s_394 := row_373[int(x_382)*1 : int(x_390)*1 : int(x_390)*1]
+					if n_393 != st_278 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{n_393}))
+					}
+					r_395 := ar.F64w(st_278)
+					st_277 = st_277[:len(r_395)]
 					s_392 = s_392[:len(r_395)]
 					s_394 = s_394[:len(r_395)]
 					for i_396 := range r_395 {
-						r_395[i_396] = (runtime.Sigmoid(((row_389[i_396] * s_392[i_396]) + s_394[i_396])))
+						r_395[i_396] = (runtime.Sigmoid(((st_277[i_396] * s_392[i_396]) + s_394[i_396])))
 					}
-					x_398 := int64(3) * n_15
+					x_398 := int64(4) * n_15
 					if x_390 < 0 || x_398 < x_390 || x_398 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_390, x_398, mainparams_3))
 					}
 					n_399 := int(x_398) - int(x_390)
-					s_400 := row_379[int(x_390)*1 : int(x_398)*1 : int(x_398)*1]
-					if n_399 != st_286 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_286})+" and "+runtime.ShapeString([]int{n_399}))
+					s_400 := row_371[int(x_390)*1 : int(x_398)*1 : int(x_398)*1]
+					if n_399 != st_281 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{n_399}))
 					}
 					if x_390 < 0 || x_398 < x_390 || x_398 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_390, x_398, mainparams_3))
 					}
 					n_401 := int(x_398) - int(x_390)
-					s_402 := row_381[int(x_390)*1 : int(x_398)*1 : int(x_398)*1]
-					if n_401 != st_286 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_286})+" and "+runtime.ShapeString([]int{n_401}))
+					s_402 := row_373[int(x_390)*1 : int(x_398)*1 : int(x_398)*1]
+					if n_401 != st_281 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{n_401}))
 					}
-					r_403 := ar.F64w(st_286)
-					st_285 = st_285[:len(r_403)]
+					r_403 := ar.F64w(st_281)
+					row_381 = row_381[:len(r_403)]
 					s_400 = s_400[:len(r_403)]
 					s_402 = s_402[:len(r_403)]
 					for i_404 := range r_403 {
-						r_403[i_404] = (runtime.Sigmoid(((st_285[i_404] * s_400[i_404]) + s_402[i_404])))
+						r_403[i_404] = (math.Tanh(((row_381[i_404] * s_400[i_404]) + s_402[i_404])))
 					}
-					x_406 := int64(4) * n_15
-					if x_398 < 0 || x_406 < x_398 || x_406 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_398, x_406, mainparams_3))
+					if x_372 < 0 || x_372 >= int64(st_280) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_372, st_280))
 					}
-					n_407 := int(x_406) - int(x_398)
-					s_408 := row_379[int(x_398)*1 : int(x_406)*1 : int(x_406)*1]
-					if n_407 != st_289 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_289})+" and "+runtime.ShapeString([]int{n_407}))
+					row_406 := st_279[int(x_372)*st_281 : (int(x_372)+1)*st_281]
+					if st_278 != st_281 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{st_278}))
 					}
-					if x_398 < 0 || x_406 < x_398 || x_406 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_398, x_406, mainparams_3))
+					if st_281 != st_278 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{st_281}))
 					}
-					n_409 := int(x_406) - int(x_398)
-					s_410 := row_381[int(x_398)*1 : int(x_406)*1 : int(x_406)*1]
-					if n_409 != st_289 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_289})+" and "+runtime.ShapeString([]int{n_409}))
+					r_407 := ar.F64w(st_281)
+					r_408 := ar.F64w(st_281)
+					r_409 := ar.F64w(st_281)
+					row_406 = row_406[:st_281]
+					r_378 = r_378[:st_281]
+					r_387 = r_387[:st_281]
+					r_403 = r_403[:st_281]
+					r_407 = r_407[:st_281]
+					r_408 = r_408[:st_281]
+					r_395 = r_395[:st_281]
+					r_409 = r_409[:st_281]
+					for i_410 := 0; i_410 < st_281; i_410++ {
+						e_412 := ((row_406[i_410] * r_378[i_410]) + (r_387[i_410] * r_403[i_410]))
+						r_407[i_410] = e_412
+						e_413 := (math.Tanh(e_412))
+						r_408[i_410] = e_413
+						e_414 := (r_395[i_410] * e_413)
+						r_409[i_410] = e_414
 					}
-					r_411 := ar.F64w(st_289)
-					row_389 = row_389[:len(r_411)]
-					s_408 = s_408[:len(r_411)]
-					s_410 = s_410[:len(r_411)]
-					for i_412 := range r_411 {
-						r_411[i_412] = (math.Tanh(((row_389[i_412] * s_408[i_412]) + s_410[i_412])))
+					if x_370 < 0 || x_370 >= int64(st_280) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(x_370, st_280))
 					}
-					if x_380 < 0 || x_380 >= int64(st_288) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_380, st_288))
+					if st_278 != st_281 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_278})+"; elements have shape "+runtime.ShapeString([]int{st_281}))
 					}
-					row_414 := st_287[int(x_380)*st_289 : (int(x_380)+1)*st_289]
-					if st_286 != st_289 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_289})+" and "+runtime.ShapeString([]int{st_286}))
+					c_415 := ar.F64w(len(st_279))
+					copy(c_415, st_279)
+					copy(c_415[int(x_370)*st_281:(int(x_370)+1)*st_281], r_409)
+					if x_372 < 0 || x_372 >= int64(st_280) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(x_372, st_280))
 					}
-					r_415 := ar.F64w(st_289)
-					row_414 = row_414[:len(r_415)]
-					r_386 = r_386[:len(r_415)]
-					r_395 = r_395[:len(r_415)]
-					r_411 = r_411[:len(r_415)]
-					for i_416 := range r_415 {
-						r_415[i_416] = ((row_414[i_416] * r_386[i_416]) + (r_395[i_416] * r_411[i_416]))
-					}
-					r_418 := ar.F64w(st_289)
-					r_415 = r_415[:len(r_418)]
-					for i_419 := range r_418 {
-						r_418[i_419] = (math.Tanh(r_415[i_419]))
-					}
-					if st_289 != st_286 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_286})+" and "+runtime.ShapeString([]int{st_289}))
-					}
-					r_421 := ar.F64w(st_286)
-					r_403 = r_403[:len(r_421)]
-					r_418 = r_418[:len(r_421)]
-					for i_422 := range r_421 {
-						r_421[i_422] = (r_403[i_422] * r_418[i_422])
-					}
-					if x_378 < 0 || x_378 >= int64(st_288) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(x_378, st_288))
-					}
-					if st_286 != st_289 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_286})+"; elements have shape "+runtime.ShapeString([]int{st_289}))
-					}
-					c_424 := ar.F64w(len(st_287))
-					copy(c_424, st_287)
-					copy(c_424[int(x_378)*st_289:(int(x_378)+1)*st_289], r_421)
-					if x_380 < 0 || x_380 >= int64(st_288) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(x_380, st_288))
-					}
-					copy(c_424[int(x_380)*st_289:(int(x_380)+1)*st_289], r_415)
-					st_285, st_287, st_291, st_292, st_293, st_294, st_295, st_296, st_297, st_298, st_299, st_300, st_301, st_302, st_303, st_304, st_305, st_306, st_307, st_308, st_309, st_310, st_311, st_312, st_313, st_314, st_315, st_316, st_317, st_318, st_319, st_320, st_321 = r_421, c_424, st_289, r_418, st_289, r_403, st_286, r_411, st_289, r_395, st_289, r_386, st_286, row_414, st_289, row_381, mainparams_3, s_408, n_407, row_389, st_289, row_379, mainparams_3, s_400, n_399, st_285, st_286, s_392, n_391, row_389, st_289, s_383, n_382
+					copy(c_415[int(x_372)*st_281:(int(x_372)+1)*st_281], r_407)
+					st_277, st_279, st_283, st_284, st_285, st_286, st_287, st_288, st_289, st_290, st_291, st_292, st_293, st_294, st_295, st_296, st_297, st_298, st_299, st_300, st_301, st_302, st_303, st_304, st_305, st_306, st_307, st_308, st_309, st_310, st_311, st_312, st_313 = r_409, c_415, st_281, r_408, st_281, r_395, st_278, r_403, st_281, r_387, st_281, r_378, st_278, row_406, st_281, row_373, mainparams_3, s_400, n_399, row_381, st_281, row_371, mainparams_3, s_392, n_391, st_277, st_278, s_384, n_383, row_381, st_281, s_375, n_374
 				}
-				if i_374 == 0 {
-					d_327 = st_291
-					rs_328 = d_327
-					tot_425, err_426 := runtime.MulSize(n_284, rs_328)
-					if err_426 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_426)
+				if i_366 == 0 {
+					d_319 = st_283
+					rs_320 = d_319
+					tot_416, err_417 := runtime.MulSize(n_276, rs_320)
+					if err_417 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_417)
 					}
-					_ = tot_425
-				} else if st_291 != d_327 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_374)+" has shape "+runtime.ShapeString([]int{st_291})+", element 0 has shape "+runtime.ShapeString([]int{d_327}))
+					_ = tot_416
+				} else if st_283 != d_319 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_283})+", element 0 has shape "+runtime.ShapeString([]int{d_319}))
 				}
-				if i_374 == 0 {
-					d_330 = st_293
-					rs_331 = d_330
-					tot_427, err_428 := runtime.MulSize(n_284, rs_331)
-					if err_428 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_428)
+				if i_366 == 0 {
+					d_322 = st_285
+					rs_323 = d_322
+					tot_418, err_419 := runtime.MulSize(n_276, rs_323)
+					if err_419 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_419)
 					}
-					a_329 = ar.F64w(tot_427)
-				} else if st_293 != d_330 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_374)+" has shape "+runtime.ShapeString([]int{st_293})+", element 0 has shape "+runtime.ShapeString([]int{d_330}))
+					a_321 = ar.F64w(tot_418)
+				} else if st_285 != d_322 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_285})+", element 0 has shape "+runtime.ShapeString([]int{d_322}))
 				}
-				copy(a_329[i_374*rs_331:(i_374+1)*rs_331], st_292)
-				if i_374 == 0 {
-					d_333 = st_295
-					rs_334 = d_333
-					tot_429, err_430 := runtime.MulSize(n_284, rs_334)
-					if err_430 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_430)
+				copy(a_321[i_366*rs_323:(i_366+1)*rs_323], st_284)
+				if i_366 == 0 {
+					d_325 = st_287
+					rs_326 = d_325
+					tot_420, err_421 := runtime.MulSize(n_276, rs_326)
+					if err_421 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_421)
 					}
-					a_332 = ar.F64w(tot_429)
-				} else if st_295 != d_333 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_374)+" has shape "+runtime.ShapeString([]int{st_295})+", element 0 has shape "+runtime.ShapeString([]int{d_333}))
+					a_324 = ar.F64w(tot_420)
+				} else if st_287 != d_325 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_287})+", element 0 has shape "+runtime.ShapeString([]int{d_325}))
 				}
-				copy(a_332[i_374*rs_334:(i_374+1)*rs_334], st_294)
-				if i_374 == 0 {
-					d_336 = st_297
-					rs_337 = d_336
-					tot_431, err_432 := runtime.MulSize(n_284, rs_337)
-					if err_432 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_432)
+				copy(a_324[i_366*rs_326:(i_366+1)*rs_326], st_286)
+				if i_366 == 0 {
+					d_328 = st_289
+					rs_329 = d_328
+					tot_422, err_423 := runtime.MulSize(n_276, rs_329)
+					if err_423 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_423)
 					}
-					a_335 = ar.F64w(tot_431)
-				} else if st_297 != d_336 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_374)+" has shape "+runtime.ShapeString([]int{st_297})+", element 0 has shape "+runtime.ShapeString([]int{d_336}))
+					a_327 = ar.F64w(tot_422)
+				} else if st_289 != d_328 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_289})+", element 0 has shape "+runtime.ShapeString([]int{d_328}))
 				}
-				copy(a_335[i_374*rs_337:(i_374+1)*rs_337], st_296)
-				if i_374 == 0 {
-					d_339 = st_299
-					rs_340 = d_339
-					tot_433, err_434 := runtime.MulSize(n_284, rs_340)
-					if err_434 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_434)
+				copy(a_327[i_366*rs_329:(i_366+1)*rs_329], st_288)
+				if i_366 == 0 {
+					d_331 = st_291
+					rs_332 = d_331
+					tot_424, err_425 := runtime.MulSize(n_276, rs_332)
+					if err_425 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_425)
 					}
-					a_338 = ar.F64w(tot_433)
-				} else if st_299 != d_339 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_374)+" has shape "+runtime.ShapeString([]int{st_299})+", element 0 has shape "+runtime.ShapeString([]int{d_339}))
+					a_330 = ar.F64w(tot_424)
+				} else if st_291 != d_331 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_291})+", element 0 has shape "+runtime.ShapeString([]int{d_331}))
 				}
-				copy(a_338[i_374*rs_340:(i_374+1)*rs_340], st_298)
-				if i_374 == 0 {
-					d_342 = st_301
-					rs_343 = d_342
-					tot_435, err_436 := runtime.MulSize(n_284, rs_343)
-					if err_436 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_436)
+				copy(a_330[i_366*rs_332:(i_366+1)*rs_332], st_290)
+				if i_366 == 0 {
+					d_334 = st_293
+					rs_335 = d_334
+					tot_426, err_427 := runtime.MulSize(n_276, rs_335)
+					if err_427 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_427)
 					}
-					a_341 = ar.F64w(tot_435)
-				} else if st_301 != d_342 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_374)+" has shape "+runtime.ShapeString([]int{st_301})+", element 0 has shape "+runtime.ShapeString([]int{d_342}))
+					a_333 = ar.F64w(tot_426)
+				} else if st_293 != d_334 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_293})+", element 0 has shape "+runtime.ShapeString([]int{d_334}))
 				}
-				copy(a_341[i_374*rs_343:(i_374+1)*rs_343], st_300)
-				if i_374 == 0 {
-					d_345 = st_303
-					rs_346 = d_345
-					tot_437, err_438 := runtime.MulSize(n_284, rs_346)
-					if err_438 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_438)
+				copy(a_333[i_366*rs_335:(i_366+1)*rs_335], st_292)
+				if i_366 == 0 {
+					d_337 = st_295
+					rs_338 = d_337
+					tot_428, err_429 := runtime.MulSize(n_276, rs_338)
+					if err_429 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_429)
 					}
-					a_344 = ar.F64w(tot_437)
-				} else if st_303 != d_345 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_374)+" has shape "+runtime.ShapeString([]int{st_303})+", element 0 has shape "+runtime.ShapeString([]int{d_345}))
+					a_336 = ar.F64w(tot_428)
+				} else if st_295 != d_337 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_295})+", element 0 has shape "+runtime.ShapeString([]int{d_337}))
 				}
-				copy(a_344[i_374*rs_346:(i_374+1)*rs_346], st_302)
-				if i_374 == 0 {
-					d_348 = st_305
-					rs_349 = d_348
-					tot_439, err_440 := runtime.MulSize(n_284, rs_349)
-					if err_440 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_440)
+				copy(a_336[i_366*rs_338:(i_366+1)*rs_338], st_294)
+				if i_366 == 0 {
+					d_340 = st_297
+					rs_341 = d_340
+					tot_430, err_431 := runtime.MulSize(n_276, rs_341)
+					if err_431 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_431)
 					}
-					a_347 = ar.F64w(tot_439)
-				} else if st_305 != d_348 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_374)+" has shape "+runtime.ShapeString([]int{st_305})+", element 0 has shape "+runtime.ShapeString([]int{d_348}))
+					a_339 = ar.F64w(tot_430)
+				} else if st_297 != d_340 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_297})+", element 0 has shape "+runtime.ShapeString([]int{d_340}))
 				}
-				copy(a_347[i_374*rs_349:(i_374+1)*rs_349], st_304)
-				if i_374 == 0 {
-					d_351 = st_307
-					rs_352 = d_351
-					tot_441, err_442 := runtime.MulSize(n_284, rs_352)
-					if err_442 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_442)
+				copy(a_339[i_366*rs_341:(i_366+1)*rs_341], st_296)
+				if i_366 == 0 {
+					d_343 = st_299
+					rs_344 = d_343
+					tot_432, err_433 := runtime.MulSize(n_276, rs_344)
+					if err_433 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_433)
 					}
-					a_350 = ar.F64w(tot_441)
-				} else if st_307 != d_351 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_374)+" has shape "+runtime.ShapeString([]int{st_307})+", element 0 has shape "+runtime.ShapeString([]int{d_351}))
+					a_342 = ar.F64w(tot_432)
+				} else if st_299 != d_343 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_299})+", element 0 has shape "+runtime.ShapeString([]int{d_343}))
 				}
-				copy(a_350[i_374*rs_352:(i_374+1)*rs_352], st_306)
-				if i_374 == 0 {
-					d_354 = st_309
-					rs_355 = d_354
-					tot_443, err_444 := runtime.MulSize(n_284, rs_355)
-					if err_444 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_444)
+				copy(a_342[i_366*rs_344:(i_366+1)*rs_344], st_298)
+				if i_366 == 0 {
+					d_346 = st_301
+					rs_347 = d_346
+					tot_434, err_435 := runtime.MulSize(n_276, rs_347)
+					if err_435 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_435)
 					}
-					a_353 = ar.F64w(tot_443)
-				} else if st_309 != d_354 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_374)+" has shape "+runtime.ShapeString([]int{st_309})+", element 0 has shape "+runtime.ShapeString([]int{d_354}))
+					a_345 = ar.F64w(tot_434)
+				} else if st_301 != d_346 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_301})+", element 0 has shape "+runtime.ShapeString([]int{d_346}))
 				}
-				copy(a_353[i_374*rs_355:(i_374+1)*rs_355], st_308)
-				if i_374 == 0 {
-					d_357 = st_311
-					rs_358 = d_357
-					tot_445, err_446 := runtime.MulSize(n_284, rs_358)
-					if err_446 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_446)
+				copy(a_345[i_366*rs_347:(i_366+1)*rs_347], st_300)
+				if i_366 == 0 {
+					d_349 = st_303
+					rs_350 = d_349
+					tot_436, err_437 := runtime.MulSize(n_276, rs_350)
+					if err_437 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_437)
 					}
-					a_356 = ar.F64w(tot_445)
-				} else if st_311 != d_357 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_374)+" has shape "+runtime.ShapeString([]int{st_311})+", element 0 has shape "+runtime.ShapeString([]int{d_357}))
+					a_348 = ar.F64w(tot_436)
+				} else if st_303 != d_349 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_303})+", element 0 has shape "+runtime.ShapeString([]int{d_349}))
 				}
-				copy(a_356[i_374*rs_358:(i_374+1)*rs_358], st_310)
-				if i_374 == 0 {
-					d_360 = st_313
-					rs_361 = d_360
-					tot_447, err_448 := runtime.MulSize(n_284, rs_361)
-					if err_448 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_448)
+				copy(a_348[i_366*rs_350:(i_366+1)*rs_350], st_302)
+				if i_366 == 0 {
+					d_352 = st_305
+					rs_353 = d_352
+					tot_438, err_439 := runtime.MulSize(n_276, rs_353)
+					if err_439 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_439)
 					}
-					a_359 = ar.F64w(tot_447)
-				} else if st_313 != d_360 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_374)+" has shape "+runtime.ShapeString([]int{st_313})+", element 0 has shape "+runtime.ShapeString([]int{d_360}))
+					a_351 = ar.F64w(tot_438)
+				} else if st_305 != d_352 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_305})+", element 0 has shape "+runtime.ShapeString([]int{d_352}))
 				}
-				copy(a_359[i_374*rs_361:(i_374+1)*rs_361], st_312)
-				if i_374 == 0 {
-					d_363 = st_315
-					rs_364 = d_363
-					tot_449, err_450 := runtime.MulSize(n_284, rs_364)
-					if err_450 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_450)
+				copy(a_351[i_366*rs_353:(i_366+1)*rs_353], st_304)
+				if i_366 == 0 {
+					d_355 = st_307
+					rs_356 = d_355
+					tot_440, err_441 := runtime.MulSize(n_276, rs_356)
+					if err_441 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_441)
 					}
-					a_362 = ar.F64w(tot_449)
-				} else if st_315 != d_363 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_374)+" has shape "+runtime.ShapeString([]int{st_315})+", element 0 has shape "+runtime.ShapeString([]int{d_363}))
+					a_354 = ar.F64w(tot_440)
+				} else if st_307 != d_355 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_307})+", element 0 has shape "+runtime.ShapeString([]int{d_355}))
 				}
-				copy(a_362[i_374*rs_364:(i_374+1)*rs_364], st_314)
-				if i_374 == 0 {
-					d_366 = st_317
-					rs_367 = d_366
-					tot_451, err_452 := runtime.MulSize(n_284, rs_367)
-					if err_452 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_452)
+				copy(a_354[i_366*rs_356:(i_366+1)*rs_356], st_306)
+				if i_366 == 0 {
+					d_358 = st_309
+					rs_359 = d_358
+					tot_442, err_443 := runtime.MulSize(n_276, rs_359)
+					if err_443 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_443)
 					}
-					a_365 = ar.F64w(tot_451)
-				} else if st_317 != d_366 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_374)+" has shape "+runtime.ShapeString([]int{st_317})+", element 0 has shape "+runtime.ShapeString([]int{d_366}))
+					a_357 = ar.F64w(tot_442)
+				} else if st_309 != d_358 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_309})+", element 0 has shape "+runtime.ShapeString([]int{d_358}))
 				}
-				copy(a_365[i_374*rs_367:(i_374+1)*rs_367], st_316)
-				if i_374 == 0 {
-					d_369 = st_319
-					rs_370 = d_369
-					tot_453, err_454 := runtime.MulSize(n_284, rs_370)
-					if err_454 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_454)
+				copy(a_357[i_366*rs_359:(i_366+1)*rs_359], st_308)
+				if i_366 == 0 {
+					d_361 = st_311
+					rs_362 = d_361
+					tot_444, err_445 := runtime.MulSize(n_276, rs_362)
+					if err_445 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_445)
 					}
-					a_368 = ar.F64w(tot_453)
-				} else if st_319 != d_369 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_374)+" has shape "+runtime.ShapeString([]int{st_319})+", element 0 has shape "+runtime.ShapeString([]int{d_369}))
+					a_360 = ar.F64w(tot_444)
+				} else if st_311 != d_361 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_311})+", element 0 has shape "+runtime.ShapeString([]int{d_361}))
 				}
-				copy(a_368[i_374*rs_370:(i_374+1)*rs_370], st_318)
-				if i_374 == 0 {
-					d_372 = st_321
-					rs_373 = d_372
-					tot_455, err_456 := runtime.MulSize(n_284, rs_373)
-					if err_456 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_456)
+				copy(a_360[i_366*rs_362:(i_366+1)*rs_362], st_310)
+				if i_366 == 0 {
+					d_364 = st_313
+					rs_365 = d_364
+					tot_446, err_447 := runtime.MulSize(n_276, rs_365)
+					if err_447 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_447)
 					}
-					a_371 = ar.F64w(tot_455)
-				} else if st_321 != d_372 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_374)+" has shape "+runtime.ShapeString([]int{st_321})+", element 0 has shape "+runtime.ShapeString([]int{d_372}))
+					a_363 = ar.F64w(tot_446)
+				} else if st_313 != d_364 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_313})+", element 0 has shape "+runtime.ShapeString([]int{d_364}))
 				}
-				copy(a_371[i_374*rs_373:(i_374+1)*rs_373], st_320)
-				st_292 = a_329[i_374*rs_331 : (i_374+1)*rs_331]
-				st_294 = a_332[i_374*rs_334 : (i_374+1)*rs_334]
-				st_296 = a_335[i_374*rs_337 : (i_374+1)*rs_337]
-				st_298 = a_338[i_374*rs_340 : (i_374+1)*rs_340]
-				st_300 = a_341[i_374*rs_343 : (i_374+1)*rs_343]
-				st_302 = a_344[i_374*rs_346 : (i_374+1)*rs_346]
-				st_304 = a_347[i_374*rs_349 : (i_374+1)*rs_349]
-				st_306 = a_350[i_374*rs_352 : (i_374+1)*rs_352]
-				st_308 = a_353[i_374*rs_355 : (i_374+1)*rs_355]
-				st_310 = a_356[i_374*rs_358 : (i_374+1)*rs_358]
-				st_312 = a_359[i_374*rs_361 : (i_374+1)*rs_361]
-				st_314 = a_362[i_374*rs_364 : (i_374+1)*rs_364]
-				st_316 = a_365[i_374*rs_367 : (i_374+1)*rs_367]
-				st_318 = a_368[i_374*rs_370 : (i_374+1)*rs_370]
-				st_320 = a_371[i_374*rs_373 : (i_374+1)*rs_373]
-				if i_374 > 0 && st_286 == len(buf_457) && st_288*st_289 == len(buf_458) {
-					copy(buf_457, st_285)
-					st_285 = buf_457
-					copy(buf_458, st_287)
-					st_287 = buf_458
-					ar.Release(mark_375)
+				copy(a_363[i_366*rs_365:(i_366+1)*rs_365], st_312)
+				st_284 = a_321[i_366*rs_323 : (i_366+1)*rs_323]
+				st_286 = a_324[i_366*rs_326 : (i_366+1)*rs_326]
+				st_288 = a_327[i_366*rs_329 : (i_366+1)*rs_329]
+				st_290 = a_330[i_366*rs_332 : (i_366+1)*rs_332]
+				st_292 = a_333[i_366*rs_335 : (i_366+1)*rs_335]
+				st_294 = a_336[i_366*rs_338 : (i_366+1)*rs_338]
+				st_296 = a_339[i_366*rs_341 : (i_366+1)*rs_341]
+				st_298 = a_342[i_366*rs_344 : (i_366+1)*rs_344]
+				st_300 = a_345[i_366*rs_347 : (i_366+1)*rs_347]
+				st_302 = a_348[i_366*rs_350 : (i_366+1)*rs_350]
+				st_304 = a_351[i_366*rs_353 : (i_366+1)*rs_353]
+				st_306 = a_354[i_366*rs_356 : (i_366+1)*rs_356]
+				st_308 = a_357[i_366*rs_359 : (i_366+1)*rs_359]
+				st_310 = a_360[i_366*rs_362 : (i_366+1)*rs_362]
+				st_312 = a_363[i_366*rs_365 : (i_366+1)*rs_365]
+				if i_366 > 0 && st_278 == len(buf_448) && st_280*st_281 == len(buf_449) {
+					copy(buf_448, st_277)
+					st_277 = buf_448
+					copy(buf_449, st_279)
+					st_279 = buf_449
+					ar.Release(mark_367)
 				}
 			}
-			c_144, c_145, c_146, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202 = st_285, n_284, st_286, st_287, n_284, st_288, st_289, n_284, d_327, a_329, n_284, d_330, a_332, n_284, d_333, a_335, n_284, d_336, a_338, n_284, d_339, a_341, n_284, d_342, a_344, n_284, d_345, a_347, n_284, d_348, a_350, n_284, d_351, a_353, n_284, d_354, a_356, n_284, d_357, a_359, n_284, d_360, a_362, n_284, d_363, a_365, n_284, d_366, a_368, n_284, d_369, a_371, n_284, d_372, n_284, 0, n_284, 0, 0
+			c_144, c_145, c_146, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202 = st_277, n_276, st_278, st_279, n_276, st_280, st_281, n_276, d_319, a_321, n_276, d_322, a_324, n_276, d_325, a_327, n_276, d_328, a_330, n_276, d_331, a_333, n_276, d_334, a_336, n_276, d_337, a_339, n_276, d_340, a_342, n_276, d_343, a_345, n_276, d_346, a_348, n_276, d_349, a_351, n_276, d_352, a_354, n_276, d_355, a_357, n_276, d_358, a_360, n_276, d_361, a_363, n_276, d_364, n_276, 0, n_276, 0, 0
 		} else {
-			n_459, err_460 := runtime.CheckSize(int64(0))
-			if err_460 != nil {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_460)
+			n_450, err_451 := runtime.CheckSize(int64(0))
+			if err_451 != nil {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_451)
 			}
-			var d_461 int = 0
-			var rs_462 int = 0
+			var d_452 int = 0
+			var rs_453 int = 0
+			var d_454 int = 0
+			var d_455 int = 0
+			var rs_456 int = 0
+			var d_457 int = 0
+			var rs_458 int = 0
+			var a_459 []float64
+			var d_460 int = 0
+			var rs_461 int = 0
+			var a_462 []float64
 			var d_463 int = 0
-			var d_464 int = 0
-			var rs_465 int = 0
+			var rs_464 int = 0
+			var a_465 []float64
 			var d_466 int = 0
 			var rs_467 int = 0
 			var a_468 []float64
@@ -3495,153 +3457,144 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			var a_501 []float64
 			var d_502 int = 0
 			var rs_503 int = 0
-			var a_504 []float64
-			var d_505 int = 0
-			var rs_506 int = 0
-			var a_507 []float64
-			var d_508 int = 0
-			var rs_509 int = 0
-			var a_510 []float64
-			var d_511 int = 0
-			var rs_512 int = 0
-			for i_513 := 0; i_513 < n_459; i_513++ {
-				mark_514 := ar.Mark()
-				_ = int64(i_513)
+			for i_504 := 0; i_504 < n_450; i_504++ {
+				mark_505 := ar.Mark()
+				_ = int64(i_504)
 				if int64(0) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 				}
-				row_516 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+				row_507 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 				if int64(1) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 				}
-				row_517 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+				row_508 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_518 := int(n_15) - int(int64(0))
-				s_519 := row_516[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_518 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_518}))
+				n_509 := int(n_15) - int(int64(0))
+				s_510 := row_507[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_509 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_509}))
 				}
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_520 := int(n_15) - int(int64(0))
-				s_521 := row_517[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_520 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_520}))
+				n_511 := int(n_15) - int(int64(0))
+				s_512 := row_508[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_511 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_511}))
 				}
-				r_522 := ar.F64w(sequence_12)
-				r_133 = r_133[:len(r_522)]
-				s_519 = s_519[:len(r_522)]
-				s_521 = s_521[:len(r_522)]
-				for i_523 := range r_522 {
-					r_522[i_523] = (runtime.Sigmoid(((r_133[i_523] * s_519[i_523]) + s_521[i_523])))
+				r_513 := ar.F64w(sequence_12)
+				r_133 = r_133[:len(r_513)]
+				s_510 = s_510[:len(r_513)]
+				s_512 = s_512[:len(r_513)]
+				for i_514 := range r_513 {
+					r_513[i_514] = (runtime.Sigmoid(((r_133[i_514] * s_510[i_514]) + s_512[i_514])))
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 				}
-				row_525 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-				x_526 := int64(2) * n_15
-				if n_15 < 0 || x_526 < n_15 || x_526 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_526, mainparams_3))
+				row_516 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+				x_517 := int64(2) * n_15
+				if n_15 < 0 || x_517 < n_15 || x_517 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_517, mainparams_3))
 				}
-				n_527 := int(x_526) - int(n_15)
-				s_528 := row_516[int(n_15)*1 : int(x_526)*1 : int(x_526)*1]
-				if n_527 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_527}))
+				n_518 := int(x_517) - int(n_15)
+				s_519 := row_507[int(n_15)*1 : int(x_517)*1 : int(x_517)*1]
+				if n_518 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_518}))
 				}
-				if n_15 < 0 || x_526 < n_15 || x_526 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_526, mainparams_3))
+				if n_15 < 0 || x_517 < n_15 || x_517 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_517, mainparams_3))
 				}
-				n_529 := int(x_526) - int(n_15)
-				s_530 := row_517[int(n_15)*1 : int(x_526)*1 : int(x_526)*1]
-				if n_529 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_529}))
+				n_520 := int(x_517) - int(n_15)
+				s_521 := row_508[int(n_15)*1 : int(x_517)*1 : int(x_517)*1]
+				if n_520 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_520}))
 				}
-				r_531 := ar.F64w(state_9)
-				row_525 = row_525[:len(r_531)]
-				s_528 = s_528[:len(r_531)]
-				s_530 = s_530[:len(r_531)]
-				for i_532 := range r_531 {
-					r_531[i_532] = (runtime.Sigmoid(((row_525[i_532] * s_528[i_532]) + s_530[i_532])))
+				r_522 := ar.F64w(state_9)
+				row_516 = row_516[:len(r_522)]
+				s_519 = s_519[:len(r_522)]
+				s_521 = s_521[:len(r_522)]
+				for i_523 := range r_522 {
+					r_522[i_523] = (runtime.Sigmoid(((row_516[i_523] * s_519[i_523]) + s_521[i_523])))
 				}
-				x_534 := int64(3) * n_15
-				if x_526 < 0 || x_534 < x_526 || x_534 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_526, x_534, mainparams_3))
+				x_525 := int64(3) * n_15
+				if x_517 < 0 || x_525 < x_517 || x_525 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_517, x_525, mainparams_3))
 				}
-				n_535 := int(x_534) - int(x_526)
-				s_536 := row_516[int(x_526)*1 : int(x_534)*1 : int(x_534)*1]
-				if n_535 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_535}))
+				n_526 := int(x_525) - int(x_517)
+				s_527 := row_507[int(x_517)*1 : int(x_525)*1 : int(x_525)*1]
+				if n_526 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_526}))
 				}
-				if x_526 < 0 || x_534 < x_526 || x_534 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_526, x_534, mainparams_3))
+				if x_517 < 0 || x_525 < x_517 || x_525 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_517, x_525, mainparams_3))
 				}
-				n_537 := int(x_534) - int(x_526)
-				s_538 := row_517[int(x_526)*1 : int(x_534)*1 : int(x_534)*1]
-				if n_537 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_537}))
+				n_528 := int(x_525) - int(x_517)
+				s_529 := row_508[int(x_517)*1 : int(x_525)*1 : int(x_525)*1]
+				if n_528 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_528}))
 				}
-				r_539 := ar.F64w(sequence_12)
-				r_133 = r_133[:len(r_539)]
-				s_536 = s_536[:len(r_539)]
-				s_538 = s_538[:len(r_539)]
-				for i_540 := range r_539 {
-					r_539[i_540] = (runtime.Sigmoid(((r_133[i_540] * s_536[i_540]) + s_538[i_540])))
+				r_530 := ar.F64w(sequence_12)
+				r_133 = r_133[:len(r_530)]
+				s_527 = s_527[:len(r_530)]
+				s_529 = s_529[:len(r_530)]
+				for i_531 := range r_530 {
+					r_530[i_531] = (runtime.Sigmoid(((r_133[i_531] * s_527[i_531]) + s_529[i_531])))
 				}
-				x_542 := int64(4) * n_15
-				if x_534 < 0 || x_542 < x_534 || x_542 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_534, x_542, mainparams_3))
+				x_533 := int64(4) * n_15
+				if x_525 < 0 || x_533 < x_525 || x_533 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_525, x_533, mainparams_3))
 				}
-				n_543 := int(x_542) - int(x_534)
-				s_544 := row_516[int(x_534)*1 : int(x_542)*1 : int(x_542)*1]
-				if n_543 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_543}))
+				n_534 := int(x_533) - int(x_525)
+				s_535 := row_507[int(x_525)*1 : int(x_533)*1 : int(x_533)*1]
+				if n_534 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_534}))
 				}
-				if x_534 < 0 || x_542 < x_534 || x_542 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_534, x_542, mainparams_3))
+				if x_525 < 0 || x_533 < x_525 || x_533 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_525, x_533, mainparams_3))
 				}
-				n_545 := int(x_542) - int(x_534)
-				s_546 := row_517[int(x_534)*1 : int(x_542)*1 : int(x_542)*1]
-				if n_545 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_545}))
+				n_536 := int(x_533) - int(x_525)
+				s_537 := row_508[int(x_525)*1 : int(x_533)*1 : int(x_533)*1]
+				if n_536 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_536}))
 				}
-				r_547 := ar.F64w(state_9)
-				row_525 = row_525[:len(r_547)]
-				s_544 = s_544[:len(r_547)]
-				s_546 = s_546[:len(r_547)]
-				for i_548 := range r_547 {
-					r_547[i_548] = (math.Tanh(((row_525[i_548] * s_544[i_548]) + s_546[i_548])))
+				r_538 := ar.F64w(state_9)
+				row_516 = row_516[:len(r_538)]
+				s_535 = s_535[:len(r_538)]
+				s_537 = s_537[:len(r_538)]
+				for i_539 := range r_538 {
+					r_538[i_539] = (math.Tanh(((row_516[i_539] * s_535[i_539]) + s_537[i_539])))
 				}
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 				}
-				row_550 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+				row_541 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
-				}
-				r_551 := ar.F64w(state_9)
-				row_550 = row_550[:len(r_551)]
-				r_522 = r_522[:len(r_551)]
-				r_531 = r_531[:len(r_551)]
-				r_547 = r_547[:len(r_551)]
-				for i_552 := range r_551 {
-					r_551[i_552] = ((row_550[i_552] * r_522[i_552]) + (r_531[i_552] * r_547[i_552]))
-				}
-				r_554 := ar.F64w(state_9)
-				r_551 = r_551[:len(r_554)]
-				for i_555 := range r_554 {
-					r_554[i_555] = (math.Tanh(r_551[i_555]))
 				}
 				if state_9 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				r_557 := ar.F64w(sequence_12)
-				r_539 = r_539[:len(r_557)]
-				r_554 = r_554[:len(r_557)]
-				for i_558 := range r_557 {
-					r_557[i_558] = (r_539[i_558] * r_554[i_558])
+				r_542 := ar.F64w(state_9)
+				r_543 := ar.F64w(state_9)
+				r_544 := ar.F64w(state_9)
+				row_541 = row_541[:state_9]
+				r_513 = r_513[:state_9]
+				r_522 = r_522[:state_9]
+				r_538 = r_538[:state_9]
+				r_542 = r_542[:state_9]
+				r_543 = r_543[:state_9]
+				r_530 = r_530[:state_9]
+				r_544 = r_544[:state_9]
+				for i_545 := 0; i_545 < state_9; i_545++ {
+					e_547 := ((row_541[i_545] * r_513[i_545]) + (r_522[i_545] * r_538[i_545]))
+					r_542[i_545] = e_547
+					e_548 := (math.Tanh(e_547))
+					r_543[i_545] = e_548
+					e_549 := (r_530[i_545] * e_548)
+					r_544[i_545] = e_549
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
@@ -3649,756 +3602,760 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 				}
-				c_560 := ar.F64w(len(state_7))
-				copy(c_560, state_7)
-				copy(c_560[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_557)
+				c_550 := ar.F64w(len(state_7))
+				copy(c_550, state_7)
+				copy(c_550[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_544)
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 				}
-				copy(c_560[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_551)
-				if i_513 == 0 {
-					d_461 = sequence_12
-					rs_462 = d_461
-					tot_561, err_562 := runtime.MulSize(n_459, rs_462)
+				copy(c_550[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_542)
+				if i_504 == 0 {
+					d_452 = sequence_12
+					rs_453 = d_452
+					tot_551, err_552 := runtime.MulSize(n_450, rs_453)
+					if err_552 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_552)
+					}
+					_ = tot_551
+				} else if sequence_12 != d_452 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_504)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_452}))
+				}
+				if i_504 == 0 {
+					d_454, d_455 = state_8, state_9
+					rs_456 = d_454 * d_455
+					tot_553, err_554 := runtime.MulSize(n_450, rs_456)
+					if err_554 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_554)
+					}
+					_ = tot_553
+				} else if state_8 != d_454 || state_9 != d_455 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_504)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_454, d_455}))
+				}
+				if i_504 == 0 {
+					d_457 = state_9
+					rs_458 = d_457
+					tot_555, err_556 := runtime.MulSize(n_450, rs_458)
+					if err_556 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_556)
+					}
+					_ = tot_555
+				} else if state_9 != d_457 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_504)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_457}))
+				}
+				if i_504 == 0 {
+					d_460 = state_9
+					rs_461 = d_460
+					tot_557, err_558 := runtime.MulSize(n_450, rs_461)
+					if err_558 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_558)
+					}
+					a_459 = ar.F64w(tot_557)
+				} else if state_9 != d_460 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_504)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_460}))
+				}
+				copy(a_459[i_504*rs_461:(i_504+1)*rs_461], r_543)
+				if i_504 == 0 {
+					d_463 = sequence_12
+					rs_464 = d_463
+					tot_559, err_560 := runtime.MulSize(n_450, rs_464)
+					if err_560 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_560)
+					}
+					a_462 = ar.F64w(tot_559)
+				} else if sequence_12 != d_463 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_504)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_463}))
+				}
+				copy(a_462[i_504*rs_464:(i_504+1)*rs_464], r_530)
+				if i_504 == 0 {
+					d_466 = state_9
+					rs_467 = d_466
+					tot_561, err_562 := runtime.MulSize(n_450, rs_467)
 					if err_562 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_562)
 					}
-					_ = tot_561
-				} else if sequence_12 != d_461 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_461}))
+					a_465 = ar.F64w(tot_561)
+				} else if state_9 != d_466 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_504)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_466}))
 				}
-				if i_513 == 0 {
-					d_463, d_464 = state_8, state_9
-					rs_465 = d_463 * d_464
-					tot_563, err_564 := runtime.MulSize(n_459, rs_465)
+				copy(a_465[i_504*rs_467:(i_504+1)*rs_467], r_538)
+				if i_504 == 0 {
+					d_469 = state_9
+					rs_470 = d_469
+					tot_563, err_564 := runtime.MulSize(n_450, rs_470)
 					if err_564 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_564)
 					}
-					_ = tot_563
-				} else if state_8 != d_463 || state_9 != d_464 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_463, d_464}))
+					a_468 = ar.F64w(tot_563)
+				} else if state_9 != d_469 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_504)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_469}))
 				}
-				if i_513 == 0 {
-					d_466 = state_9
-					rs_467 = d_466
-					tot_565, err_566 := runtime.MulSize(n_459, rs_467)
+				copy(a_468[i_504*rs_470:(i_504+1)*rs_470], r_522)
+				if i_504 == 0 {
+					d_472 = sequence_12
+					rs_473 = d_472
+					tot_565, err_566 := runtime.MulSize(n_450, rs_473)
 					if err_566 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_566)
 					}
-					_ = tot_565
-				} else if state_9 != d_466 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_466}))
+					a_471 = ar.F64w(tot_565)
+				} else if sequence_12 != d_472 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_504)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_472}))
 				}
-				if i_513 == 0 {
-					d_469 = state_9
-					rs_470 = d_469
-					tot_567, err_568 := runtime.MulSize(n_459, rs_470)
+				copy(a_471[i_504*rs_473:(i_504+1)*rs_473], r_513)
+				if i_504 == 0 {
+					d_475 = state_9
+					rs_476 = d_475
+					tot_567, err_568 := runtime.MulSize(n_450, rs_476)
 					if err_568 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_568)
 					}
-					a_468 = ar.F64w(tot_567)
-				} else if state_9 != d_469 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_469}))
+					a_474 = ar.F64w(tot_567)
+				} else if state_9 != d_475 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_504)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_475}))
 				}
-				copy(a_468[i_513*rs_470:(i_513+1)*rs_470], r_554)
-				if i_513 == 0 {
-					d_472 = sequence_12
-					rs_473 = d_472
-					tot_569, err_570 := runtime.MulSize(n_459, rs_473)
+				copy(a_474[i_504*rs_476:(i_504+1)*rs_476], row_541)
+				if i_504 == 0 {
+					d_478 = mainparams_3
+					rs_479 = d_478
+					tot_569, err_570 := runtime.MulSize(n_450, rs_479)
 					if err_570 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_570)
 					}
-					a_471 = ar.F64w(tot_569)
-				} else if sequence_12 != d_472 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_472}))
+					a_477 = ar.F64w(tot_569)
+				} else if mainparams_3 != d_478 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_504)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_478}))
 				}
-				copy(a_471[i_513*rs_473:(i_513+1)*rs_473], r_539)
-				if i_513 == 0 {
-					d_475 = state_9
-					rs_476 = d_475
-					tot_571, err_572 := runtime.MulSize(n_459, rs_476)
+				copy(a_477[i_504*rs_479:(i_504+1)*rs_479], row_508)
+				if i_504 == 0 {
+					d_481 = n_534
+					rs_482 = d_481
+					tot_571, err_572 := runtime.MulSize(n_450, rs_482)
 					if err_572 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_572)
 					}
-					a_474 = ar.F64w(tot_571)
-				} else if state_9 != d_475 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_475}))
+					a_480 = ar.F64w(tot_571)
+				} else if n_534 != d_481 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_504)+" has shape "+runtime.ShapeString([]int{n_534})+", element 0 has shape "+runtime.ShapeString([]int{d_481}))
 				}
-				copy(a_474[i_513*rs_476:(i_513+1)*rs_476], r_547)
-				if i_513 == 0 {
-					d_478 = state_9
-					rs_479 = d_478
-					tot_573, err_574 := runtime.MulSize(n_459, rs_479)
+				copy(a_480[i_504*rs_482:(i_504+1)*rs_482], s_535)
+				if i_504 == 0 {
+					d_484 = state_9
+					rs_485 = d_484
+					tot_573, err_574 := runtime.MulSize(n_450, rs_485)
 					if err_574 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_574)
 					}
-					a_477 = ar.F64w(tot_573)
-				} else if state_9 != d_478 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_478}))
+					a_483 = ar.F64w(tot_573)
+				} else if state_9 != d_484 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_504)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_484}))
 				}
-				copy(a_477[i_513*rs_479:(i_513+1)*rs_479], r_531)
-				if i_513 == 0 {
-					d_481 = sequence_12
-					rs_482 = d_481
-					tot_575, err_576 := runtime.MulSize(n_459, rs_482)
+				copy(a_483[i_504*rs_485:(i_504+1)*rs_485], row_516)
+				if i_504 == 0 {
+					d_487 = mainparams_3
+					rs_488 = d_487
+					tot_575, err_576 := runtime.MulSize(n_450, rs_488)
 					if err_576 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_576)
 					}
-					a_480 = ar.F64w(tot_575)
-				} else if sequence_12 != d_481 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_481}))
+					a_486 = ar.F64w(tot_575)
+				} else if mainparams_3 != d_487 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_504)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_487}))
 				}
-				copy(a_480[i_513*rs_482:(i_513+1)*rs_482], r_522)
-				if i_513 == 0 {
-					d_484 = state_9
-					rs_485 = d_484
-					tot_577, err_578 := runtime.MulSize(n_459, rs_485)
+				copy(a_486[i_504*rs_488:(i_504+1)*rs_488], row_507)
+				if i_504 == 0 {
+					d_490 = n_526
+					rs_491 = d_490
+					tot_577, err_578 := runtime.MulSize(n_450, rs_491)
 					if err_578 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_578)
 					}
-					a_483 = ar.F64w(tot_577)
-				} else if state_9 != d_484 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_484}))
+					a_489 = ar.F64w(tot_577)
+				} else if n_526 != d_490 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_504)+" has shape "+runtime.ShapeString([]int{n_526})+", element 0 has shape "+runtime.ShapeString([]int{d_490}))
 				}
-				copy(a_483[i_513*rs_485:(i_513+1)*rs_485], row_550)
-				if i_513 == 0 {
-					d_487 = mainparams_3
-					rs_488 = d_487
-					tot_579, err_580 := runtime.MulSize(n_459, rs_488)
+				copy(a_489[i_504*rs_491:(i_504+1)*rs_491], s_527)
+				if i_504 == 0 {
+					d_493 = sequence_12
+					rs_494 = d_493
+					tot_579, err_580 := runtime.MulSize(n_450, rs_494)
 					if err_580 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_580)
 					}
-					a_486 = ar.F64w(tot_579)
-				} else if mainparams_3 != d_487 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_487}))
+					a_492 = ar.F64w(tot_579)
+				} else if sequence_12 != d_493 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_504)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_493}))
 				}
-				copy(a_486[i_513*rs_488:(i_513+1)*rs_488], row_517)
-				if i_513 == 0 {
-					d_490 = n_543
-					rs_491 = d_490
-					tot_581, err_582 := runtime.MulSize(n_459, rs_491)
+				copy(a_492[i_504*rs_494:(i_504+1)*rs_494], r_133)
+				if i_504 == 0 {
+					d_496 = n_518
+					rs_497 = d_496
+					tot_581, err_582 := runtime.MulSize(n_450, rs_497)
 					if err_582 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_582)
 					}
-					a_489 = ar.F64w(tot_581)
-				} else if n_543 != d_490 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{n_543})+", element 0 has shape "+runtime.ShapeString([]int{d_490}))
+					a_495 = ar.F64w(tot_581)
+				} else if n_518 != d_496 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_504)+" has shape "+runtime.ShapeString([]int{n_518})+", element 0 has shape "+runtime.ShapeString([]int{d_496}))
 				}
-				copy(a_489[i_513*rs_491:(i_513+1)*rs_491], s_544)
-				if i_513 == 0 {
-					d_493 = state_9
-					rs_494 = d_493
-					tot_583, err_584 := runtime.MulSize(n_459, rs_494)
+				copy(a_495[i_504*rs_497:(i_504+1)*rs_497], s_519)
+				if i_504 == 0 {
+					d_499 = state_9
+					rs_500 = d_499
+					tot_583, err_584 := runtime.MulSize(n_450, rs_500)
 					if err_584 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_584)
 					}
-					a_492 = ar.F64w(tot_583)
-				} else if state_9 != d_493 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_493}))
+					a_498 = ar.F64w(tot_583)
+				} else if state_9 != d_499 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_504)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_499}))
 				}
-				copy(a_492[i_513*rs_494:(i_513+1)*rs_494], row_525)
-				if i_513 == 0 {
-					d_496 = mainparams_3
-					rs_497 = d_496
-					tot_585, err_586 := runtime.MulSize(n_459, rs_497)
+				copy(a_498[i_504*rs_500:(i_504+1)*rs_500], row_516)
+				if i_504 == 0 {
+					d_502 = n_509
+					rs_503 = d_502
+					tot_585, err_586 := runtime.MulSize(n_450, rs_503)
 					if err_586 != nil {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_586)
 					}
-					a_495 = ar.F64w(tot_585)
-				} else if mainparams_3 != d_496 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_496}))
+					a_501 = ar.F64w(tot_585)
+				} else if n_509 != d_502 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_504)+" has shape "+runtime.ShapeString([]int{n_509})+", element 0 has shape "+runtime.ShapeString([]int{d_502}))
 				}
-				copy(a_495[i_513*rs_497:(i_513+1)*rs_497], row_516)
-				if i_513 == 0 {
-					d_499 = n_535
-					rs_500 = d_499
-					tot_587, err_588 := runtime.MulSize(n_459, rs_500)
-					if err_588 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_588)
-					}
-					a_498 = ar.F64w(tot_587)
-				} else if n_535 != d_499 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{n_535})+", element 0 has shape "+runtime.ShapeString([]int{d_499}))
-				}
-				copy(a_498[i_513*rs_500:(i_513+1)*rs_500], s_536)
-				if i_513 == 0 {
-					d_502 = sequence_12
-					rs_503 = d_502
-					tot_589, err_590 := runtime.MulSize(n_459, rs_503)
-					if err_590 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_590)
-					}
-					a_501 = ar.F64w(tot_589)
-				} else if sequence_12 != d_502 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_502}))
-				}
-				copy(a_501[i_513*rs_503:(i_513+1)*rs_503], r_133)
-				if i_513 == 0 {
-					d_505 = n_527
-					rs_506 = d_505
-					tot_591, err_592 := runtime.MulSize(n_459, rs_506)
-					if err_592 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_592)
-					}
-					a_504 = ar.F64w(tot_591)
-				} else if n_527 != d_505 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{n_527})+", element 0 has shape "+runtime.ShapeString([]int{d_505}))
-				}
-				copy(a_504[i_513*rs_506:(i_513+1)*rs_506], s_528)
-				if i_513 == 0 {
-					d_508 = state_9
-					rs_509 = d_508
-					tot_593, err_594 := runtime.MulSize(n_459, rs_509)
-					if err_594 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_594)
-					}
-					a_507 = ar.F64w(tot_593)
-				} else if state_9 != d_508 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_508}))
-				}
-				copy(a_507[i_513*rs_509:(i_513+1)*rs_509], row_525)
-				if i_513 == 0 {
-					d_511 = n_518
-					rs_512 = d_511
-					tot_595, err_596 := runtime.MulSize(n_459, rs_512)
-					if err_596 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_596)
-					}
-					a_510 = ar.F64w(tot_595)
-				} else if n_518 != d_511 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_513)+" has shape "+runtime.ShapeString([]int{n_518})+", element 0 has shape "+runtime.ShapeString([]int{d_511}))
-				}
-				copy(a_510[i_513*rs_512:(i_513+1)*rs_512], s_519)
-				if i_513 > 0 {
-					ar.Release(mark_514)
+				copy(a_501[i_504*rs_503:(i_504+1)*rs_503], s_510)
+				if i_504 > 0 {
+					ar.Release(mark_505)
 				}
 			}
-			c_145, c_146, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202 = n_459, d_461, n_459, d_463, d_464, n_459, d_466, a_468, n_459, d_469, a_471, n_459, d_472, a_474, n_459, d_475, a_477, n_459, d_478, a_480, n_459, d_481, a_483, n_459, d_484, a_486, n_459, d_487, a_489, n_459, d_490, a_492, n_459, d_493, a_495, n_459, d_496, a_498, n_459, d_499, a_501, n_459, d_502, a_504, n_459, d_505, a_507, n_459, d_508, a_510, n_459, d_511, n_459, 0, n_459, 0, 0
+			c_145, c_146, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202 = n_450, d_452, n_450, d_454, d_455, n_450, d_457, a_459, n_450, d_460, a_462, n_450, d_463, a_465, n_450, d_466, a_468, n_450, d_469, a_471, n_450, d_472, a_474, n_450, d_475, a_477, n_450, d_478, a_480, n_450, d_481, a_483, n_450, d_484, a_486, n_450, d_487, a_489, n_450, d_490, a_492, n_450, d_493, a_495, n_450, d_496, a_498, n_450, d_499, a_501, n_450, d_502, n_450, 0, n_450, 0, 0
 		}
-		var c_597 []float64
-		var c_598 int
-		var c_599 []float64
-		var c_600 int
-		var c_601 int
+		var c_587 []float64
+		var c_588 int
+		var c_589 []float64
+		var c_590 int
+		var c_591 int
 		if x_143 {
-			x_602 := x_142 - int64(1)
-			if x_602 < 0 || x_602 >= int64(c_145) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_602, c_145))
+			x_592 := x_142 - int64(1)
+			if x_592 < 0 || x_592 >= int64(c_145) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_592, c_145))
 			}
-			_ = c_153[int(x_602)*c_155 : (int(x_602)+1)*c_155]
-			_ = c_156[int(x_602)*c_158 : (int(x_602)+1)*c_158]
-			_ = c_159[int(x_602)*c_161 : (int(x_602)+1)*c_161]
-			_ = c_162[int(x_602)*c_164 : (int(x_602)+1)*c_164]
-			_ = c_165[int(x_602)*c_167 : (int(x_602)+1)*c_167]
-			_ = c_168[int(x_602)*c_170 : (int(x_602)+1)*c_170]
-			_ = c_171[int(x_602)*c_173 : (int(x_602)+1)*c_173]
-			_ = c_174[int(x_602)*c_176 : (int(x_602)+1)*c_176]
-			_ = c_177[int(x_602)*c_179 : (int(x_602)+1)*c_179]
-			_ = c_180[int(x_602)*c_182 : (int(x_602)+1)*c_182]
-			_ = c_183[int(x_602)*c_185 : (int(x_602)+1)*c_185]
-			_ = c_186[int(x_602)*c_188 : (int(x_602)+1)*c_188]
-			_ = c_189[int(x_602)*c_191 : (int(x_602)+1)*c_191]
-			_ = c_192[int(x_602)*c_194 : (int(x_602)+1)*c_194]
-			_ = c_195[int(x_602)*c_197 : (int(x_602)+1)*c_197]
-			c_597, c_598, c_599, c_600, c_601 = c_144, c_146, c_147, c_149, c_150
+			_ = c_153[int(x_592)*c_155 : (int(x_592)+1)*c_155]
+			_ = c_156[int(x_592)*c_158 : (int(x_592)+1)*c_158]
+			_ = c_159[int(x_592)*c_161 : (int(x_592)+1)*c_161]
+			_ = c_162[int(x_592)*c_164 : (int(x_592)+1)*c_164]
+			_ = c_165[int(x_592)*c_167 : (int(x_592)+1)*c_167]
+			_ = c_168[int(x_592)*c_170 : (int(x_592)+1)*c_170]
+			_ = c_171[int(x_592)*c_173 : (int(x_592)+1)*c_173]
+			_ = c_174[int(x_592)*c_176 : (int(x_592)+1)*c_176]
+			_ = c_177[int(x_592)*c_179 : (int(x_592)+1)*c_179]
+			_ = c_180[int(x_592)*c_182 : (int(x_592)+1)*c_182]
+			_ = c_183[int(x_592)*c_185 : (int(x_592)+1)*c_185]
+			_ = c_186[int(x_592)*c_188 : (int(x_592)+1)*c_188]
+			_ = c_189[int(x_592)*c_191 : (int(x_592)+1)*c_191]
+			_ = c_192[int(x_592)*c_194 : (int(x_592)+1)*c_194]
+			_ = c_195[int(x_592)*c_197 : (int(x_592)+1)*c_197]
+			c_587, c_588, c_589, c_590, c_591 = c_144, c_146, c_147, c_149, c_150
 		} else {
-			c_597, c_598, c_599, c_600, c_601 = r_133, sequence_12, state_7, state_8, state_9
+			c_587, c_588, c_589, c_590, c_591 = r_133, sequence_12, state_7, state_8, state_9
 		}
 		if int64(1) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 		}
-		row_618 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-		if extraparams_6 != c_598 {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_598})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		row_608 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+		if extraparams_6 != c_588 {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_588})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
 		if int64(2) >= int64(extraparams_5) {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 		}
-		row_619 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-		if extraparams_6 != c_598 {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_598})+" and "+runtime.ShapeString([]int{extraparams_6}))
+		row_609 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+		if extraparams_6 != c_588 {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_588})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
-		r_620 := ar.F64w(c_598)
-		c_597 = c_597[:len(r_620)]
-		row_618 = row_618[:len(r_620)]
-		row_619 = row_619[:len(r_620)]
-		if len(r_620) >= 262144 {
-			loop_627 := runtime.EnterLoop(&nbLoop19, runtime.Bind(r_620, runtime.Bind(c_597, runtime.Bind(row_618, runtime.Bind(row_619, runtime.End{})))), len(r_620), 16384)
-			if loop_627.For == nil {
-				loop_627.For = func(lo_624, hi int) {
-					r_620 := loop_627.C.H
-					c_597 := loop_627.C.T.H
-					row_618 := loop_627.C.T.T.H
-					row_619 := loop_627.C.T.T.T.H
-					for i_625 := lo_624; i_625 < hi; i_625++ {
-						r_620[i_625] = ((c_597[i_625] * row_618[i_625]) + row_619[i_625])
+		r_610 := ar.F64w(c_588)
+		r_611 := ar.F64w(c_588)
+		c_587 = c_587[:c_588]
+		row_608 = row_608[:c_588]
+		row_609 = row_609[:c_588]
+		r_610 = r_610[:c_588]
+		r_611 = r_611[:c_588]
+		if c_588 >= 262144 {
+			loop_622 := runtime.EnterLoop(&nbLoop17, runtime.Bind(c_587, runtime.Bind(row_608, runtime.Bind(row_609, runtime.Bind(r_610, runtime.Bind(r_611, runtime.End{}))))), c_588, 16384)
+			if loop_622.For == nil {
+				loop_622.For = func(lo_617, hi int) {
+					c_587 := loop_622.C.H
+					row_608 := loop_622.C.T.H
+					row_609 := loop_622.C.T.T.H
+					r_610 := loop_622.C.T.T.T.H
+					r_611 := loop_622.C.T.T.T.T.H
+					for i_618 := lo_617; i_618 < hi; i_618++ {
+						e_620 := ((c_587[i_618] * row_608[i_618]) + row_609[i_618])
+						r_610[i_618] = e_620
+						e_621 := (math.Exp(e_620))
+						r_611[i_618] = e_621
 					}
 				}
 			}
-			runtime.ParallelFor(len(r_620), 16384, loop_627.For)
-			loop_627.Leave(&nbLoop19)
+			runtime.ParallelFor(c_588, 16384, loop_622.For)
+			loop_622.Leave(&nbLoop17)
 		} else {
-			for i_621 := range r_620 {
-				r_620[i_621] = ((c_597[i_621] * row_618[i_621]) + row_619[i_621])
+			for i_612 := 0; i_612 < c_588; i_612++ {
+				e_614 := ((c_587[i_612] * row_608[i_612]) + row_609[i_612])
+				r_610[i_612] = e_614
+				e_615 := (math.Exp(e_614))
+				r_611[i_612] = e_615
 			}
 		}
-		r_628 := ar.F64w(c_598)
-		r_620 = r_620[:len(r_628)]
-		if len(r_628) >= 262144 {
-			loop_635 := runtime.EnterLoop(&nbLoop20, runtime.Bind(r_628, runtime.Bind(r_620, runtime.End{})), len(r_628), 16384)
-			if loop_635.For == nil {
-				loop_635.For = func(lo_632, hi int) {
-					r_628 := loop_635.C.H
-					r_620 := loop_635.C.T.H
-					for i_633 := lo_632; i_633 < hi; i_633++ {
-						r_628[i_633] = (math.Exp(r_620[i_633]))
-					}
-				}
-			}
-			runtime.ParallelFor(len(r_628), 16384, loop_635.For)
-			loop_635.Leave(&nbLoop20)
-		} else {
-			for i_629 := range r_628 {
-				r_628[i_629] = (math.Exp(r_620[i_629]))
-			}
-		}
-		s_636 := runtime.Sum(r_628)
-		x_637 := s_636 + 2.0
+		s_623 := runtime.Sum(r_611)
+		x_624 := s_623 + 2.0
 		if int64(1) >= int64(sequence_11) {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:96:33", runtime.CheckIndex(int64(1), sequence_11))
 		}
-		row_638 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
-		x_639 := math.Log(x_637)
-		if c_598 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_598}))
+		row_625 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
+		x_626 := math.Log(x_624)
+		if c_588 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_588}))
 		}
-		r_640 := ar.F64w(sequence_12)
-		row_638 = row_638[:len(r_640)]
-		r_620 = r_620[:len(r_640)]
-		if len(r_640) >= 262144 {
-			loop_647 := runtime.EnterLoop(&nbLoop21, runtime.Bind(r_640, runtime.Bind(row_638, runtime.Bind(r_620, runtime.Bind(x_639, runtime.End{})))), len(r_640), 16384)
-			if loop_647.For == nil {
-				loop_647.For = func(lo_644, hi int) {
-					r_640 := loop_647.C.H
-					row_638 := loop_647.C.T.H
-					r_620 := loop_647.C.T.T.H
-					x_639 := loop_647.C.T.T.T.H
-					for i_645 := lo_644; i_645 < hi; i_645++ {
-						r_640[i_645] = (row_638[i_645] * (r_620[i_645] - x_639))
+		r_627 := ar.F64w(sequence_12)
+		row_625 = row_625[:len(r_627)]
+		r_610 = r_610[:len(r_627)]
+		if len(r_627) >= 262144 {
+			loop_634 := runtime.EnterLoop(&nbLoop18, runtime.Bind(r_627, runtime.Bind(row_625, runtime.Bind(r_610, runtime.Bind(x_626, runtime.End{})))), len(r_627), 16384)
+			if loop_634.For == nil {
+				loop_634.For = func(lo_631, hi int) {
+					r_627 := loop_634.C.H
+					row_625 := loop_634.C.T.H
+					r_610 := loop_634.C.T.T.H
+					x_626 := loop_634.C.T.T.T.H
+					for i_632 := lo_631; i_632 < hi; i_632++ {
+						r_627[i_632] = (row_625[i_632] * (r_610[i_632] - x_626))
 					}
 				}
 			}
-			runtime.ParallelFor(len(r_640), 16384, loop_647.For)
-			loop_647.Leave(&nbLoop21)
+			runtime.ParallelFor(len(r_627), 16384, loop_634.For)
+			loop_634.Leave(&nbLoop18)
 		} else {
-			for i_641 := range r_640 {
-				r_640[i_641] = (row_638[i_641] * (r_620[i_641] - x_639))
+			for i_628 := range r_627 {
+				r_627[i_628] = (row_625[i_628] * (r_610[i_628] - x_626))
 			}
 		}
-		s_648 := runtime.Sum(r_640)
-		n_649 := int(max(x_130, 0)) + 1
-		var st_650 []float64
-		var st_651 int
-		var st_652 int
-		var st_653 float64
-		var st_656 float64
-		var st_657 []float64
-		var st_658 int
-		var st_659 []float64
+		s_635 := runtime.Sum(r_627)
+		n_636 := int(max(x_130, 0)) + 1
+		var st_637 []float64
+		var st_638 int
+		var st_639 int
+		var st_640 float64
+		var st_643 float64
+		var st_644 []float64
+		var st_645 int
+		var st_646 []float64
+		var st_647 int
+		var st_648 []float64
+		var st_649 int
+		var st_656 int
+		var st_657 int
+		var st_659 int
 		var st_660 int
-		var st_661 []float64
-		var st_662 int
+		var st_661 int
+		var st_663 int
+		var st_664 int
+		var st_665 []float64
+		var st_666 int
+		var st_667 int
+		var st_668 []float64
 		var st_669 int
 		var st_670 int
+		var st_671 []float64
 		var st_672 int
 		var st_673 int
-		var st_674 int
+		var st_674 []float64
+		var st_675 int
 		var st_676 int
-		var st_677 int
-		var st_678 []float64
+		var st_677 []float64
+		var st_678 int
 		var st_679 int
-		var st_680 int
-		var st_681 []float64
+		var st_680 []float64
+		var st_681 int
 		var st_682 int
-		var st_683 int
-		var st_684 []float64
+		var st_683 []float64
+		var st_684 int
 		var st_685 int
-		var st_686 int
-		var st_687 []float64
+		var st_686 []float64
+		var st_687 int
 		var st_688 int
-		var st_689 int
-		var st_690 []float64
+		var st_689 []float64
+		var st_690 int
 		var st_691 int
-		var st_692 int
-		var st_693 []float64
+		var st_692 []float64
+		var st_693 int
 		var st_694 int
-		var st_695 int
-		var st_696 []float64
+		var st_695 []float64
+		var st_696 int
 		var st_697 int
-		var st_698 int
-		var st_699 []float64
+		var st_698 []float64
+		var st_699 int
 		var st_700 int
-		var st_701 int
-		var st_702 []float64
+		var st_701 []float64
+		var st_702 int
 		var st_703 int
-		var st_704 int
-		var st_705 []float64
+		var st_704 []float64
+		var st_705 int
 		var st_706 int
-		var st_707 int
-		var st_708 []float64
+		var st_707 []float64
+		var st_708 int
 		var st_709 int
-		var st_710 int
-		var st_711 []float64
+		var st_711 int
 		var st_712 int
-		var st_713 int
-		var st_714 []float64
+		var st_714 int
 		var st_715 int
 		var st_716 int
-		var st_717 []float64
-		var st_718 int
-		var st_719 int
-		var st_720 []float64
-		var st_721 int
-		var st_722 int
+		var st_723 int
 		var st_724 int
-		var st_725 int
-		var st_727 int
-		var st_728 int
-		var st_729 int
-		var st_736 int
-		var st_737 int
-		st_650, st_651, st_652, st_653, st_656, st_657, st_658, st_659, st_660, st_661, st_662, st_669, st_670, st_672, st_673, st_674, st_676, st_677, st_678, st_679, st_680, st_681, st_682, st_683, st_684, st_685, st_686, st_687, st_688, st_689, st_690, st_691, st_692, st_693, st_694, st_695, st_696, st_697, st_698, st_699, st_700, st_701, st_702, st_703, st_704, st_705, st_706, st_707, st_708, st_709, st_710, st_711, st_712, st_713, st_714, st_715, st_716, st_717, st_718, st_719, st_720, st_721, st_722, st_724, st_725, st_727, st_728, st_729, st_736, st_737 = c_599, c_600, c_601, s_648, x_637, r_628, c_598, row_618, extraparams_6, c_597, c_598, c_145, c_146, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202, state_8, state_9
-		a_739 := ar.F64w(n_649)
-		var a_740 []float64
+		st_637, st_638, st_639, st_640, st_643, st_644, st_645, st_646, st_647, st_648, st_649, st_656, st_657, st_659, st_660, st_661, st_663, st_664, st_665, st_666, st_667, st_668, st_669, st_670, st_671, st_672, st_673, st_674, st_675, st_676, st_677, st_678, st_679, st_680, st_681, st_682, st_683, st_684, st_685, st_686, st_687, st_688, st_689, st_690, st_691, st_692, st_693, st_694, st_695, st_696, st_697, st_698, st_699, st_700, st_701, st_702, st_703, st_704, st_705, st_706, st_707, st_708, st_709, st_711, st_712, st_714, st_715, st_716, st_723, st_724 = c_589, c_590, c_591, s_635, x_624, r_611, c_588, row_608, extraparams_6, c_587, c_588, c_145, c_146, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201, c_202, state_8, state_9
+		a_726 := ar.F64w(n_636)
+		var a_727 []float64
+		var d_728 int = 0
+		var rs_729 int = 0
+		var a_730 []float64
+		var d_731 int = 0
+		var rs_732 int = 0
+		var a_733 []float64
+		var d_734 int = 0
+		var rs_735 int = 0
+		var d_736 int = 0
+		var d_737 int = 0
+		var rs_738 int = 0
+		var d_739 int = 0
+		var d_740 int = 0
 		var d_741 int = 0
 		var rs_742 int = 0
-		var a_743 []float64
+		var d_743 int = 0
 		var d_744 int = 0
 		var rs_745 int = 0
 		var a_746 []float64
 		var d_747 int = 0
-		var rs_748 int = 0
-		var d_749 int = 0
-		var d_750 int = 0
-		var rs_751 int = 0
+		var d_748 int = 0
+		var rs_749 int = 0
+		var a_750 []float64
+		var d_751 int = 0
 		var d_752 int = 0
-		var d_753 int = 0
-		var d_754 int = 0
-		var rs_755 int = 0
+		var rs_753 int = 0
+		var a_754 []float64
+		var d_755 int = 0
 		var d_756 int = 0
-		var d_757 int = 0
-		var rs_758 int = 0
-		var a_759 []float64
+		var rs_757 int = 0
+		var a_758 []float64
+		var d_759 int = 0
 		var d_760 int = 0
-		var d_761 int = 0
-		var rs_762 int = 0
-		var a_763 []float64
+		var rs_761 int = 0
+		var a_762 []float64
+		var d_763 int = 0
 		var d_764 int = 0
-		var d_765 int = 0
-		var rs_766 int = 0
-		var a_767 []float64
+		var rs_765 int = 0
+		var a_766 []float64
+		var d_767 int = 0
 		var d_768 int = 0
-		var d_769 int = 0
-		var rs_770 int = 0
-		var a_771 []float64
+		var rs_769 int = 0
+		var a_770 []float64
+		var d_771 int = 0
 		var d_772 int = 0
-		var d_773 int = 0
-		var rs_774 int = 0
-		var a_775 []float64
+		var rs_773 int = 0
+		var a_774 []float64
+		var d_775 int = 0
 		var d_776 int = 0
-		var d_777 int = 0
-		var rs_778 int = 0
-		var a_779 []float64
+		var rs_777 int = 0
+		var a_778 []float64
+		var d_779 int = 0
 		var d_780 int = 0
-		var d_781 int = 0
-		var rs_782 int = 0
-		var a_783 []float64
+		var rs_781 int = 0
+		var a_782 []float64
+		var d_783 int = 0
 		var d_784 int = 0
-		var d_785 int = 0
-		var rs_786 int = 0
-		var a_787 []float64
+		var rs_785 int = 0
+		var a_786 []float64
+		var d_787 int = 0
 		var d_788 int = 0
-		var d_789 int = 0
-		var rs_790 int = 0
-		var a_791 []float64
+		var rs_789 int = 0
+		var a_790 []float64
+		var d_791 int = 0
 		var d_792 int = 0
-		var d_793 int = 0
-		var rs_794 int = 0
-		var a_795 []float64
+		var rs_793 int = 0
+		var a_794 []float64
+		var d_795 int = 0
 		var d_796 int = 0
-		var d_797 int = 0
-		var rs_798 int = 0
-		var a_799 []float64
+		var rs_797 int = 0
+		var a_798 []float64
+		var d_799 int = 0
 		var d_800 int = 0
-		var d_801 int = 0
-		var rs_802 int = 0
-		var a_803 []float64
+		var rs_801 int = 0
+		var a_802 []float64
+		var d_803 int = 0
 		var d_804 int = 0
-		var d_805 int = 0
-		var rs_806 int = 0
-		var a_807 []float64
-		var d_808 int = 0
+		var rs_805 int = 0
+		var d_806 int = 0
+		var d_807 int = 0
+		var rs_808 int = 0
 		var d_809 int = 0
-		var rs_810 int = 0
-		var a_811 []float64
-		var d_812 int = 0
+		var d_810 int = 0
+		var d_811 int = 0
+		var rs_812 int = 0
 		var d_813 int = 0
-		var rs_814 int = 0
-		var a_815 []float64
-		var d_816 int = 0
-		var d_817 int = 0
-		var rs_818 int = 0
-		var d_819 int = 0
-		var d_820 int = 0
-		var rs_821 int = 0
-		var d_822 int = 0
-		var d_823 int = 0
-		var d_824 int = 0
-		var rs_825 int = 0
-		var d_826 int = 0
-		var d_827 int = 0
-		var rs_828 int = 0
-		for i_829 := 0; i_829 < n_649; i_829++ {
-			mark_830 := ar.Mark()
-			if i_829 > 0 {
-				k_831 := int64(i_829 - 1)
-				x_832 := k_831 + int64(1)
-				if x_832 < 0 || x_832 >= int64(sequence_11) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:43", runtime.CheckIndex(x_832, sequence_11))
+		var d_814 int = 0
+		var rs_815 int = 0
+		for i_816 := 0; i_816 < n_636; i_816++ {
+			mark_817 := ar.Mark()
+			if i_816 > 0 {
+				k_818 := int64(i_816 - 1)
+				x_819 := k_818 + int64(1)
+				if x_819 < 0 || x_819 >= int64(sequence_11) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:43", runtime.CheckIndex(x_819, sequence_11))
 				}
-				row_833 := sequence_10[int(x_832)*sequence_12 : (int(x_832)+1)*sequence_12]
+				row_820 := sequence_10[int(x_819)*sequence_12 : (int(x_819)+1)*sequence_12]
 				if int64(0) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 				}
-				row_834 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+				row_821 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 				if extraparams_6 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
-				r_835 := ar.F64w(sequence_12)
-				row_833 = row_833[:len(r_835)]
-				row_834 = row_834[:len(r_835)]
-				for i_836 := range r_835 {
-					r_835[i_836] = (row_833[i_836] * row_834[i_836])
+				r_822 := ar.F64w(sequence_12)
+				row_820 = row_820[:len(r_822)]
+				row_821 = row_821[:len(r_822)]
+				for i_823 := range r_822 {
+					r_822[i_823] = (row_820[i_823] * row_821[i_823])
 				}
-				x_838 := n_14 / int64(2)
-				x_839 := max(x_838, int64(0))
-				x_840 := x_839 > int64(0)
-				var c_841 []float64
+				x_825 := n_14 / int64(2)
+				x_826 := max(x_825, int64(0))
+				x_827 := x_826 > int64(0)
+				var c_828 []float64
+				var c_829 int
+				var c_830 int
+				var c_831 []float64
+				var c_832 int
+				var c_833 int
+				var c_834 int
+				var c_835 int
+				var c_836 int
+				var c_837 []float64
+				var c_838 int
+				var c_839 int
+				var c_840 []float64
+				var c_841 int
 				var c_842 int
-				var c_843 int
-				var c_844 []float64
+				var c_843 []float64
+				var c_844 int
 				var c_845 int
-				var c_846 int
+				var c_846 []float64
 				var c_847 int
 				var c_848 int
-				var c_849 int
-				var c_850 []float64
+				var c_849 []float64
+				var c_850 int
 				var c_851 int
-				var c_852 int
-				var c_853 []float64
+				var c_852 []float64
+				var c_853 int
 				var c_854 int
-				var c_855 int
-				var c_856 []float64
+				var c_855 []float64
+				var c_856 int
 				var c_857 int
-				var c_858 int
-				var c_859 []float64
+				var c_858 []float64
+				var c_859 int
 				var c_860 int
-				var c_861 int
-				var c_862 []float64
+				var c_861 []float64
+				var c_862 int
 				var c_863 int
-				var c_864 int
-				var c_865 []float64
+				var c_864 []float64
+				var c_865 int
 				var c_866 int
-				var c_867 int
-				var c_868 []float64
+				var c_867 []float64
+				var c_868 int
 				var c_869 int
-				var c_870 int
-				var c_871 []float64
+				var c_870 []float64
+				var c_871 int
 				var c_872 int
-				var c_873 int
-				var c_874 []float64
+				var c_873 []float64
+				var c_874 int
 				var c_875 int
-				var c_876 int
-				var c_877 []float64
+				var c_876 []float64
+				var c_877 int
 				var c_878 int
-				var c_879 int
-				var c_880 []float64
+				var c_879 []float64
+				var c_880 int
 				var c_881 int
 				var c_882 int
-				var c_883 []float64
+				var c_883 int
 				var c_884 int
 				var c_885 int
-				var c_886 []float64
-				var c_887 int
-				var c_888 int
-				var c_889 []float64
-				var c_890 int
-				var c_891 int
-				var c_892 []float64
-				var c_893 int
-				var c_894 int
-				var c_895 int
-				var c_896 int
-				var c_897 int
-				var c_898 int
-				var c_899 int
-				if x_840 {
-					x_900 := x_839 - int64(1)
+				var c_886 int
+				if x_827 {
+					x_887 := x_826 - int64(1)
 					if int64(0) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 					}
-					row_901 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+					row_888 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 					if int64(1) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 					}
-					row_902 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+					row_889 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_903 := int(n_15) - int(int64(0))
-					s_904 := row_901[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_903 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_903}))
+					n_890 := int(n_15) - int(int64(0))
+					s_891 := row_888[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_890 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_890}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_905 := int(n_15) - int(int64(0))
-					s_906 := row_902[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_905 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_905}))
+					n_892 := int(n_15) - int(int64(0))
+					s_893 := row_889[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_892 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_892}))
 					}
-					r_907 := ar.F64w(sequence_12)
-					r_835 = r_835[:len(r_907)]
-					s_904 = s_904[:len(r_907)]
-					s_906 = s_906[:len(r_907)]
-					for i_908 := range r_907 {
-						r_907[i_908] = (runtime.Sigmoid(((r_835[i_908] * s_904[i_908]) + s_906[i_908])))
+					r_894 := ar.F64w(sequence_12)
+					r_822 = r_822[:len(r_894)]
+					s_891 = s_891[:len(r_894)]
+					s_893 = s_893[:len(r_894)]
+					for i_895 := range r_894 {
+						r_894[i_895] = (runtime.Sigmoid(((r_822[i_895] * s_891[i_895]) + s_893[i_895])))
 					}
-					if int64(0) >= int64(st_651) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), st_651))
+					if int64(0) >= int64(st_638) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), st_638))
 					}
-					row_910 := st_650[int(int64(0))*st_652 : (int(int64(0))+1)*st_652]
-					x_911 := int64(2) * n_15
-					if n_15 < 0 || x_911 < n_15 || x_911 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_911, mainparams_3))
+					row_897 := st_637[int(int64(0))*st_639 : (int(int64(0))+1)*st_639]
+					x_898 := int64(2) * n_15
+					if n_15 < 0 || x_898 < n_15 || x_898 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_898, mainparams_3))
 					}
-					n_912 := int(x_911) - int(n_15)
-					s_913 := row_901[int(n_15)*1 : int(x_911)*1 : int(x_911)*1]
-					if n_912 != st_652 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_652})+" and "+runtime.ShapeString([]int{n_912}))
+					n_899 := int(x_898) - int(n_15)
+					s_900 := row_888[int(n_15)*1 : int(x_898)*1 : int(x_898)*1]
+					if n_899 != st_639 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_639})+" and "+runtime.ShapeString([]int{n_899}))
 					}
-					if n_15 < 0 || x_911 < n_15 || x_911 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_911, mainparams_3))
+					if n_15 < 0 || x_898 < n_15 || x_898 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_898, mainparams_3))
 					}
-					n_914 := int(x_911) - int(n_15)
-					s_915 := row_902[int(n_15)*1 : int(x_911)*1 : int(x_911)*1]
-					if n_914 != st_652 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_652})+" and "+runtime.ShapeString([]int{n_914}))
+					n_901 := int(x_898) - int(n_15)
+					s_902 := row_889[int(n_15)*1 : int(x_898)*1 : int(x_898)*1]
+					if n_901 != st_639 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_639})+" and "+runtime.ShapeString([]int{n_901}))
 					}
-					r_916 := ar.F64w(st_652)
-					row_910 = row_910[:len(r_916)]
-					s_913 = s_913[:len(r_916)]
-					s_915 = s_915[:len(r_916)]
-					for i_917 := range r_916 {
-						r_916[i_917] = (runtime.Sigmoid(((row_910[i_917] * s_913[i_917]) + s_915[i_917])))
+					r_903 := ar.F64w(st_639)
+					row_897 = row_897[:len(r_903)]
+					s_900 = s_900[:len(r_903)]
+					s_902 = s_902[:len(r_903)]
+					for i_904 := range r_903 {
+						r_903[i_904] = (runtime.Sigmoid(((row_897[i_904] * s_900[i_904]) + s_902[i_904])))
 					}
-					x_919 := int64(3) * n_15
-					if x_911 < 0 || x_919 < x_911 || x_919 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_911, x_919, mainparams_3))
+					x_906 := int64(3) * n_15
+					if x_898 < 0 || x_906 < x_898 || x_906 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_898, x_906, mainparams_3))
 					}
-					n_920 := int(x_919) - int(x_911)
-					s_921 := row_901[int(x_911)*1 : int(x_919)*1 : int(x_919)*1]
-					if n_920 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_920}))
+					n_907 := int(x_906) - int(x_898)
+					s_908 := row_888[int(x_898)*1 : int(x_906)*1 : int(x_906)*1]
+					if n_907 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_907}))
 					}
-					if x_911 < 0 || x_919 < x_911 || x_919 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_911, x_919, mainparams_3))
+					if x_898 < 0 || x_906 < x_898 || x_906 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_898, x_906, mainparams_3))
 					}
-					n_922 := int(x_919) - int(x_911)
-					s_923 := row_902[int(x_911)*1 : int(x_919)*1 : int(x_919)*1]
-					if n_922 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_922}))
+					n_909 := int(x_906) - int(x_898)
+					s_910 := row_889[int(x_898)*1 : int(x_906)*1 : int(x_906)*1]
+					if n_909 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_909}))
 					}
-					r_924 := ar.F64w(sequence_12)
-					r_835 = r_835[:len(r_924)]
-					s_921 = s_921[:len(r_924)]
-					s_923 = s_923[:len(r_924)]
-					for i_925 := range r_924 {
-						r_924[i_925] = (runtime.Sigmoid(((r_835[i_925] * s_921[i_925]) + s_923[i_925])))
+					r_911 := ar.F64w(sequence_12)
+					r_822 = r_822[:len(r_911)]
+					s_908 = s_908[:len(r_911)]
+					s_910 = s_910[:len(r_911)]
+					for i_912 := range r_911 {
+						r_911[i_912] = (runtime.Sigmoid(((r_822[i_912] * s_908[i_912]) + s_910[i_912])))
 					}
-					x_927 := int64(4) * n_15
-					if x_919 < 0 || x_927 < x_919 || x_927 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_919, x_927, mainparams_3))
+					x_914 := int64(4) * n_15
+					if x_906 < 0 || x_914 < x_906 || x_914 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_906, x_914, mainparams_3))
 					}
-					n_928 := int(x_927) - int(x_919)
-					s_929 := row_901[int(x_919)*1 : int(x_927)*1 : int(x_927)*1]
-					if n_928 != st_652 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_652})+" and "+runtime.ShapeString([]int{n_928}))
+					n_915 := int(x_914) - int(x_906)
+					s_916 := row_888[int(x_906)*1 : int(x_914)*1 : int(x_914)*1]
+					if n_915 != st_639 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_639})+" and "+runtime.ShapeString([]int{n_915}))
 					}
-					if x_919 < 0 || x_927 < x_919 || x_927 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_919, x_927, mainparams_3))
+					if x_906 < 0 || x_914 < x_906 || x_914 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_906, x_914, mainparams_3))
 					}
-					n_930 := int(x_927) - int(x_919)
-					s_931 := row_902[int(x_919)*1 : int(x_927)*1 : int(x_927)*1]
-					if n_930 != st_652 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_652})+" and "+runtime.ShapeString([]int{n_930}))
+					n_917 := int(x_914) - int(x_906)
+					s_918 := row_889[int(x_906)*1 : int(x_914)*1 : int(x_914)*1]
+					if n_917 != st_639 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_639})+" and "+runtime.ShapeString([]int{n_917}))
 					}
-					r_932 := ar.F64w(st_652)
-					row_910 = row_910[:len(r_932)]
-					s_929 = s_929[:len(r_932)]
-					s_931 = s_931[:len(r_932)]
-					for i_933 := range r_932 {
-						r_932[i_933] = (math.Tanh(((row_910[i_933] * s_929[i_933]) + s_931[i_933])))
+					r_919 := ar.F64w(st_639)
+					row_897 = row_897[:len(r_919)]
+					s_916 = s_916[:len(r_919)]
+					s_918 = s_918[:len(r_919)]
+					for i_920 := range r_919 {
+						r_919[i_920] = (math.Tanh(((row_897[i_920] * s_916[i_920]) + s_918[i_920])))
 					}
-					if int64(1) >= int64(st_651) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), st_651))
+					if int64(1) >= int64(st_638) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), st_638))
 					}
-					row_935 := st_650[int(int64(1))*st_652 : (int(int64(1))+1)*st_652]
-					if sequence_12 != st_652 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_652})+" and "+runtime.ShapeString([]int{sequence_12}))
+					row_922 := st_637[int(int64(1))*st_639 : (int(int64(1))+1)*st_639]
+					if sequence_12 != st_639 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_639})+" and "+runtime.ShapeString([]int{sequence_12}))
 					}
-					r_936 := ar.F64w(st_652)
-					row_935 = row_935[:len(r_936)]
-					r_907 = r_907[:len(r_936)]
-					r_916 = r_916[:len(r_936)]
-					r_932 = r_932[:len(r_936)]
-					for i_937 := range r_936 {
-						r_936[i_937] = ((row_935[i_937] * r_907[i_937]) + (r_916[i_937] * r_932[i_937]))
+					if st_639 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_639}))
 					}
-					r_939 := ar.F64w(st_652)
-					r_936 = r_936[:len(r_939)]
-					for i_940 := range r_939 {
-						r_939[i_940] = (math.Tanh(r_936[i_940]))
+					r_923 := ar.F64w(st_639)
+					r_924 := ar.F64w(st_639)
+					r_925 := ar.F64w(st_639)
+					row_922 = row_922[:st_639]
+					r_894 = r_894[:st_639]
+					r_903 = r_903[:st_639]
+					r_919 = r_919[:st_639]
+					r_923 = r_923[:st_639]
+					r_924 = r_924[:st_639]
+					r_911 = r_911[:st_639]
+					r_925 = r_925[:st_639]
+					for i_926 := 0; i_926 < st_639; i_926++ {
+						e_928 := ((row_922[i_926] * r_894[i_926]) + (r_903[i_926] * r_919[i_926]))
+						r_923[i_926] = e_928
+						e_929 := (math.Tanh(e_928))
+						r_924[i_926] = e_929
+						e_930 := (r_911[i_926] * e_929)
+						r_925[i_926] = e_930
 					}
-					if st_652 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_652}))
+					if int64(0) >= int64(st_638) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(int64(0), st_638))
 					}
-					r_942 := ar.F64w(sequence_12)
-					r_924 = r_924[:len(r_942)]
-					r_939 = r_939[:len(r_942)]
-					for i_943 := range r_942 {
-						r_942[i_943] = (r_924[i_943] * r_939[i_943])
+					if sequence_12 != st_639 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_639}))
 					}
-					if int64(0) >= int64(st_651) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(int64(0), st_651))
+					c_931 := ar.F64w(len(st_637))
+					copy(c_931, st_637)
+					copy(c_931[int(int64(0))*st_639:(int(int64(0))+1)*st_639], r_925)
+					if int64(1) >= int64(st_638) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), st_638))
 					}
-					if sequence_12 != st_652 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_652}))
-					}
-					c_945 := ar.F64w(len(st_650))
-					copy(c_945, st_650)
-					copy(c_945[int(int64(0))*st_652:(int(int64(0))+1)*st_652], r_942)
-					if int64(1) >= int64(st_651) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), st_651))
-					}
-					copy(c_945[int(int64(1))*st_652:(int(int64(1))+1)*st_652], r_936)
-					n_946 := int(max(x_900, 0)) + 1
-					var st_947 []float64
-					var st_948 int
-					var st_949 []float64
-					var st_950 int
+					copy(c_931[int(int64(1))*st_639:(int(int64(1))+1)*st_639], r_923)
+					n_932 := int(max(x_887, 0)) + 1
+					var st_933 []float64
+					var st_934 int
+					var st_935 []float64
+					var st_936 int
+					var st_937 int
+					var st_939 int
+					var st_940 []float64
+					var st_941 int
+					var st_942 []float64
+					var st_943 int
+					var st_944 []float64
+					var st_945 int
+					var st_946 []float64
+					var st_947 int
+					var st_948 []float64
+					var st_949 int
+					var st_950 []float64
 					var st_951 int
+					var st_952 []float64
 					var st_953 int
 					var st_954 []float64
 					var st_955 int
@@ -4416,453 +4373,454 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					var st_967 int
 					var st_968 []float64
 					var st_969 int
-					var st_970 []float64
-					var st_971 int
-					var st_972 []float64
-					var st_973 int
-					var st_974 []float64
-					var st_975 int
-					var st_976 []float64
-					var st_977 int
-					var st_978 []float64
-					var st_979 int
-					var st_980 []float64
-					var st_981 int
-					var st_982 []float64
-					var st_983 int
-					st_947, st_948, st_949, st_950, st_951, st_953, st_954, st_955, st_956, st_957, st_958, st_959, st_960, st_961, st_962, st_963, st_964, st_965, st_966, st_967, st_968, st_969, st_970, st_971, st_972, st_973, st_974, st_975, st_976, st_977, st_978, st_979, st_980, st_981, st_982, st_983 = r_942, sequence_12, c_945, st_651, st_652, st_652, r_939, st_652, r_924, sequence_12, r_932, st_652, r_916, st_652, r_907, sequence_12, row_935, st_652, row_902, mainparams_3, s_929, n_928, row_910, st_652, row_901, mainparams_3, s_921, n_920, r_835, sequence_12, s_913, n_912, row_910, st_652, s_904, n_903
-					buf_1119 := ar.F64w(st_948)
-					buf_1120 := ar.F64w(st_950 * st_951)
-					var d_989 int = 0
-					var rs_990 int = 0
-					var a_991 []float64
-					var d_992 int = 0
-					var rs_993 int = 0
-					var a_994 []float64
-					var d_995 int = 0
-					var rs_996 int = 0
-					var a_997 []float64
-					var d_998 int = 0
-					var rs_999 int = 0
-					var a_1000 []float64
-					var d_1001 int = 0
-					var rs_1002 int = 0
-					var a_1003 []float64
-					var d_1004 int = 0
-					var rs_1005 int = 0
-					var a_1006 []float64
-					var d_1007 int = 0
-					var rs_1008 int = 0
-					var a_1009 []float64
-					var d_1010 int = 0
-					var rs_1011 int = 0
-					var a_1012 []float64
-					var d_1013 int = 0
-					var rs_1014 int = 0
-					var a_1015 []float64
-					var d_1016 int = 0
-					var rs_1017 int = 0
-					var a_1018 []float64
-					var d_1019 int = 0
-					var rs_1020 int = 0
-					var a_1021 []float64
-					var d_1022 int = 0
-					var rs_1023 int = 0
-					var a_1024 []float64
-					var d_1025 int = 0
-					var rs_1026 int = 0
-					var a_1027 []float64
-					var d_1028 int = 0
-					var rs_1029 int = 0
-					var a_1030 []float64
-					var d_1031 int = 0
-					var rs_1032 int = 0
-					var a_1033 []float64
-					var d_1034 int = 0
-					var rs_1035 int = 0
-					for i_1036 := 0; i_1036 < n_946; i_1036++ {
-						mark_1037 := ar.Mark()
-						if i_1036 > 0 {
-							k_1038 := int64(i_1036 - 1)
-							x_1039 := k_1038 + int64(1)
-							x_1040 := int64(2) * x_1039
-							if x_1040 < 0 || x_1040 >= int64(mainparams_2) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_1040, mainparams_2))
+					st_933, st_934, st_935, st_936, st_937, st_939, st_940, st_941, st_942, st_943, st_944, st_945, st_946, st_947, st_948, st_949, st_950, st_951, st_952, st_953, st_954, st_955, st_956, st_957, st_958, st_959, st_960, st_961, st_962, st_963, st_964, st_965, st_966, st_967, st_968, st_969 = r_925, sequence_12, c_931, st_638, st_639, st_639, r_924, st_639, r_911, sequence_12, r_919, st_639, r_903, st_639, r_894, sequence_12, row_922, st_639, row_889, mainparams_3, s_916, n_915, row_897, st_639, row_888, mainparams_3, s_908, n_907, r_822, sequence_12, s_900, n_899, row_897, st_639, s_891, n_890
+					buf_1104 := ar.F64w(st_934)
+					buf_1105 := ar.F64w(st_936 * st_937)
+					var d_975 int = 0
+					var rs_976 int = 0
+					var a_977 []float64
+					var d_978 int = 0
+					var rs_979 int = 0
+					var a_980 []float64
+					var d_981 int = 0
+					var rs_982 int = 0
+					var a_983 []float64
+					var d_984 int = 0
+					var rs_985 int = 0
+					var a_986 []float64
+					var d_987 int = 0
+					var rs_988 int = 0
+					var a_989 []float64
+					var d_990 int = 0
+					var rs_991 int = 0
+					var a_992 []float64
+					var d_993 int = 0
+					var rs_994 int = 0
+					var a_995 []float64
+					var d_996 int = 0
+					var rs_997 int = 0
+					var a_998 []float64
+					var d_999 int = 0
+					var rs_1000 int = 0
+					var a_1001 []float64
+					var d_1002 int = 0
+					var rs_1003 int = 0
+					var a_1004 []float64
+					var d_1005 int = 0
+					var rs_1006 int = 0
+					var a_1007 []float64
+					var d_1008 int = 0
+					var rs_1009 int = 0
+					var a_1010 []float64
+					var d_1011 int = 0
+					var rs_1012 int = 0
+					var a_1013 []float64
+					var d_1014 int = 0
+					var rs_1015 int = 0
+					var a_1016 []float64
+					var d_1017 int = 0
+					var rs_1018 int = 0
+					var a_1019 []float64
+					var d_1020 int = 0
+					var rs_1021 int = 0
+					for i_1022 := 0; i_1022 < n_932; i_1022++ {
+						mark_1023 := ar.Mark()
+						if i_1022 > 0 {
+							k_1024 := int64(i_1022 - 1)
+							x_1025 := k_1024 + int64(1)
+							x_1026 := int64(2) * x_1025
+							if x_1026 < 0 || x_1026 >= int64(mainparams_2) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_1026, mainparams_2))
 							}
-							row_1041 := mainparams_1[int(x_1040)*mainparams_3 : (int(x_1040)+1)*mainparams_3]
-							x_1042 := x_1040 + int64(1)
-							if x_1042 < 0 || x_1042 >= int64(mainparams_2) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_1042, mainparams_2))
+							row_1027 := mainparams_1[int(x_1026)*mainparams_3 : (int(x_1026)+1)*mainparams_3]
+							x_1028 := x_1026 + int64(1)
+							if x_1028 < 0 || x_1028 >= int64(mainparams_2) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_1028, mainparams_2))
 							}
-							row_1043 := mainparams_1[int(x_1042)*mainparams_3 : (int(x_1042)+1)*mainparams_3]
+							row_1029 := mainparams_1[int(x_1028)*mainparams_3 : (int(x_1028)+1)*mainparams_3]
 							if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 							}
-							n_1044 := int(n_15) - int(int64(0))
-							s_1045 := row_1041[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-							if n_1044 != st_948 {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_948})+" and "+runtime.ShapeString([]int{n_1044}))
+							n_1030 := int(n_15) - int(int64(0))
+							s_1031 := row_1027[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+							if n_1030 != st_934 {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_934})+" and "+runtime.ShapeString([]int{n_1030}))
 							}
 							if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 							}
-							n_1046 := int(n_15) - int(int64(0))
-							s_1047 := row_1043[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-							if n_1046 != st_948 {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_948})+" and "+runtime.ShapeString([]int{n_1046}))
+							n_1032 := int(n_15) - int(int64(0))
+							s_1033 := row_1029[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+							if n_1032 != st_934 {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_934})+" and "+runtime.ShapeString([]int{n_1032}))
 							}
-							r_1048 := ar.F64w(st_948)
-							st_947 = st_947[:len(r_1048)]
-							s_1045 = s_1045[:len(r_1048)]
-							s_1047 = s_1047[:len(r_1048)]
-							for i_1049 := range r_1048 {
-								r_1048[i_1049] = (runtime.Sigmoid(((st_947[i_1049] * s_1045[i_1049]) + s_1047[i_1049])))
+							r_1034 := ar.F64w(st_934)
+							st_933 = st_933[:len(r_1034)]
+							s_1031 = s_1031[:len(r_1034)]
+							s_1033 = s_1033[:len(r_1034)]
+							for i_1035 := range r_1034 {
+								r_1034[i_1035] = (runtime.Sigmoid(((st_933[i_1035] * s_1031[i_1035]) + s_1033[i_1035])))
 							}
-							if x_1040 < 0 || x_1040 >= int64(st_950) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_1040, st_950))
+							if x_1026 < 0 || x_1026 >= int64(st_936) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_1026, st_936))
 							}
-							row_1051 := st_949[int(x_1040)*st_951 : (int(x_1040)+1)*st_951]
-							x_1052 := int64(2) * n_15
-							if n_15 < 0 || x_1052 < n_15 || x_1052 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1052, mainparams_3))
+							row_1037 := st_935[int(x_1026)*st_937 : (int(x_1026)+1)*st_937]
+							x_1038 := int64(2) * n_15
+							if n_15 < 0 || x_1038 < n_15 || x_1038 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1038, mainparams_3))
 							}
-							n_1053 := int(x_1052) - int(n_15)
-							s_1054 := row_1041[int(n_15)*1 : int(x_1052)*1 : int(x_1052)*1]
-							if n_1053 != st_951 {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_951})+" and "+runtime.ShapeString([]int{n_1053}))
+							n_1039 := int(x_1038) - int(n_15)
+							s_1040 := row_1027[int(n_15)*1 : int(x_1038)*1 : int(x_1038)*1]
+							if n_1039 != st_937 {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{n_1039}))
 							}
-							if n_15 < 0 || x_1052 < n_15 || x_1052 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1052, mainparams_3))
+							if n_15 < 0 || x_1038 < n_15 || x_1038 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1038, mainparams_3))
 							}
-							n_1055 := int(x_1052) - int(n_15)
-							s_1056 := row_1043[int(n_15)*1 : int(x_1052)*1 : int(x_1052)*1]
-							if n_1055 != st_951 {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_951})+" and "+runtime.ShapeString([]int{n_1055}))
+							n_1041 := int(x_1038) - int(n_15)
+							s_1042 := row_1029[int(n_15)*1 : int(x_1038)*1 : int(x_1038)*1]
+							if n_1041 != st_937 {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{n_1041}))
 							}
-							r_1057 := ar.F64w(st_951)
-							row_1051 = row_1051[:len(r_1057)]
-							s_1054 = s_1054[:len(r_1057)]
-							s_1056 = s_1056[:len(r_1057)]
-							for i_1058 := range r_1057 {
-								r_1057[i_1058] = (runtime.Sigmoid(((row_1051[i_1058] * s_1054[i_1058]) + s_1056[i_1058])))
+							r_1043 := ar.F64w(st_937)
+							row_1037 = row_1037[:len(r_1043)]
+							s_1040 = s_1040[:len(r_1043)]
+							s_1042 = s_1042[:len(r_1043)]
+							for i_1044 := range r_1043 {
+								r_1043[i_1044] = (runtime.Sigmoid(((row_1037[i_1044] * s_1040[i_1044]) + s_1042[i_1044])))
 							}
-							x_1060 := int64(3) * n_15
-							if x_1052 < 0 || x_1060 < x_1052 || x_1060 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1052, x_1060, mainparams_3))
+							x_1046 := int64(3) * n_15
+							if x_1038 < 0 || x_1046 < x_1038 || x_1046 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1038, x_1046, mainparams_3))
 							}
-							n_1061 := int(x_1060) - int(x_1052)
-							s_1062 := row_1041[int(x_1052)*1 : int(x_1060)*1 : int(x_1060)*1]
-							if n_1061 != st_948 {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_948})+" and "+runtime.ShapeString([]int{n_1061}))
+							n_1047 := int(x_1046) - int(x_1038)
+							s_1048 := row_1027[int(x_1038)*1 : int(x_1046)*1 : int(x_1046)*1]
+							if n_1047 != st_934 {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_934})+" and "+runtime.ShapeString([]int{n_1047}))
 							}
-							if x_1052 < 0 || x_1060 < x_1052 || x_1060 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1052, x_1060, mainparams_3))
+							if x_1038 < 0 || x_1046 < x_1038 || x_1046 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1038, x_1046, mainparams_3))
 							}
-							n_1063 := int(x_1060) - int(x_1052)
-							s_1064 := row_1043[int(x_1052)*1 : int(x_1060)*1 : int(x_1060)*1]
-							if n_1063 != st_948 {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_948})+" and "+runtime.ShapeString([]int{n_1063}))
+							n_1049 := int(x_1046) - int(x_1038)
+							s_1050 := row_1029[int(x_1038)*1 : int(x_1046)*1 : int(x_1046)*1]
+							if n_1049 != st_934 {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_934})+" and "+runtime.ShapeString([]int{n_1049}))
 							}
-							r_1065 := ar.F64w(st_948)
-							st_947 = st_947[:len(r_1065)]
-							s_1062 = s_1062[:len(r_1065)]
-							s_1064 = s_1064[:len(r_1065)]
-							for i_1066 := range r_1065 {
-								r_1065[i_1066] = (runtime.Sigmoid(((st_947[i_1066] * s_1062[i_1066]) + s_1064[i_1066])))
+							r_1051 := ar.F64w(st_934)
+							st_933 = st_933[:len(r_1051)]
+							s_1048 = s_1048[:len(r_1051)]
+							s_1050 = s_1050[:len(r_1051)]
+							for i_1052 := range r_1051 {
+								r_1051[i_1052] = (runtime.Sigmoid(((st_933[i_1052] * s_1048[i_1052]) + s_1050[i_1052])))
 							}
-							x_1068 := int64(4) * n_15
-							if x_1060 < 0 || x_1068 < x_1060 || x_1068 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1060, x_1068, mainparams_3))
+							x_1054 := int64(4) * n_15
+							if x_1046 < 0 || x_1054 < x_1046 || x_1054 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1046, x_1054, mainparams_3))
 							}
-							n_1069 := int(x_1068) - int(x_1060)
-							s_1070 := row_1041[int(x_1060)*1 : int(x_1068)*1 : int(x_1068)*1]
-							if n_1069 != st_951 {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_951})+" and "+runtime.ShapeString([]int{n_1069}))
+							n_1055 := int(x_1054) - int(x_1046)
+							s_1056 := row_1027[int(x_1046)*1 : int(x_1054)*1 : int(x_1054)*1]
+							if n_1055 != st_937 {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{n_1055}))
 							}
-							if x_1060 < 0 || x_1068 < x_1060 || x_1068 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1060, x_1068, mainparams_3))
+							if x_1046 < 0 || x_1054 < x_1046 || x_1054 > int64(mainparams_3) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1046, x_1054, mainparams_3))
 							}
-							n_1071 := int(x_1068) - int(x_1060)
-							s_1072 := row_1043[int(x_1060)*1 : int(x_1068)*1 : int(x_1068)*1]
-							if n_1071 != st_951 {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_951})+" and "+runtime.ShapeString([]int{n_1071}))
+							n_1057 := int(x_1054) - int(x_1046)
+							s_1058 := row_1029[int(x_1046)*1 : int(x_1054)*1 : int(x_1054)*1]
+							if n_1057 != st_937 {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{n_1057}))
 							}
-							r_1073 := ar.F64w(st_951)
-							row_1051 = row_1051[:len(r_1073)]
-							s_1070 = s_1070[:len(r_1073)]
-							s_1072 = s_1072[:len(r_1073)]
-							for i_1074 := range r_1073 {
-								r_1073[i_1074] = (math.Tanh(((row_1051[i_1074] * s_1070[i_1074]) + s_1072[i_1074])))
+							r_1059 := ar.F64w(st_937)
+							row_1037 = row_1037[:len(r_1059)]
+							s_1056 = s_1056[:len(r_1059)]
+							s_1058 = s_1058[:len(r_1059)]
+							for i_1060 := range r_1059 {
+								r_1059[i_1060] = (math.Tanh(((row_1037[i_1060] * s_1056[i_1060]) + s_1058[i_1060])))
 							}
-							if x_1042 < 0 || x_1042 >= int64(st_950) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_1042, st_950))
+							if x_1028 < 0 || x_1028 >= int64(st_936) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_1028, st_936))
 							}
-							row_1076 := st_949[int(x_1042)*st_951 : (int(x_1042)+1)*st_951]
-							if st_948 != st_951 {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_951})+" and "+runtime.ShapeString([]int{st_948}))
+							row_1062 := st_935[int(x_1028)*st_937 : (int(x_1028)+1)*st_937]
+							if st_934 != st_937 {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{st_934}))
 							}
-							r_1077 := ar.F64w(st_951)
-							row_1076 = row_1076[:len(r_1077)]
-							r_1048 = r_1048[:len(r_1077)]
-							r_1057 = r_1057[:len(r_1077)]
-							r_1073 = r_1073[:len(r_1077)]
-							for i_1078 := range r_1077 {
-								r_1077[i_1078] = ((row_1076[i_1078] * r_1048[i_1078]) + (r_1057[i_1078] * r_1073[i_1078]))
+							if st_937 != st_934 {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_934})+" and "+runtime.ShapeString([]int{st_937}))
 							}
-							r_1080 := ar.F64w(st_951)
-							r_1077 = r_1077[:len(r_1080)]
-							for i_1081 := range r_1080 {
-								r_1080[i_1081] = (math.Tanh(r_1077[i_1081]))
+							r_1063 := ar.F64w(st_937)
+							r_1064 := ar.F64w(st_937)
+							r_1065 := ar.F64w(st_937)
+							row_1062 = row_1062[:st_937]
+							r_1034 = r_1034[:st_937]
+							r_1043 = r_1043[:st_937]
+							r_1059 = r_1059[:st_937]
+							r_1063 = r_1063[:st_937]
+							r_1064 = r_1064[:st_937]
+							r_1051 = r_1051[:st_937]
+							r_1065 = r_1065[:st_937]
+							for i_1066 := 0; i_1066 < st_937; i_1066++ {
+								e_1068 := ((row_1062[i_1066] * r_1034[i_1066]) + (r_1043[i_1066] * r_1059[i_1066]))
+								r_1063[i_1066] = e_1068
+								e_1069 := (math.Tanh(e_1068))
+								r_1064[i_1066] = e_1069
+								e_1070 := (r_1051[i_1066] * e_1069)
+								r_1065[i_1066] = e_1070
 							}
-							if st_951 != st_948 {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_948})+" and "+runtime.ShapeString([]int{st_951}))
+							if x_1026 < 0 || x_1026 >= int64(st_936) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(x_1026, st_936))
 							}
-							r_1083 := ar.F64w(st_948)
-							r_1065 = r_1065[:len(r_1083)]
-							r_1080 = r_1080[:len(r_1083)]
-							for i_1084 := range r_1083 {
-								r_1083[i_1084] = (r_1065[i_1084] * r_1080[i_1084])
+							if st_934 != st_937 {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_934})+"; elements have shape "+runtime.ShapeString([]int{st_937}))
 							}
-							if x_1040 < 0 || x_1040 >= int64(st_950) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(x_1040, st_950))
+							c_1071 := ar.F64w(len(st_935))
+							copy(c_1071, st_935)
+							copy(c_1071[int(x_1026)*st_937:(int(x_1026)+1)*st_937], r_1065)
+							if x_1028 < 0 || x_1028 >= int64(st_936) {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(x_1028, st_936))
 							}
-							if st_948 != st_951 {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_948})+"; elements have shape "+runtime.ShapeString([]int{st_951}))
-							}
-							c_1086 := ar.F64w(len(st_949))
-							copy(c_1086, st_949)
-							copy(c_1086[int(x_1040)*st_951:(int(x_1040)+1)*st_951], r_1083)
-							if x_1042 < 0 || x_1042 >= int64(st_950) {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(x_1042, st_950))
-							}
-							copy(c_1086[int(x_1042)*st_951:(int(x_1042)+1)*st_951], r_1077)
-							st_947, st_949, st_953, st_954, st_955, st_956, st_957, st_958, st_959, st_960, st_961, st_962, st_963, st_964, st_965, st_966, st_967, st_968, st_969, st_970, st_971, st_972, st_973, st_974, st_975, st_976, st_977, st_978, st_979, st_980, st_981, st_982, st_983 = r_1083, c_1086, st_951, r_1080, st_951, r_1065, st_948, r_1073, st_951, r_1057, st_951, r_1048, st_948, row_1076, st_951, row_1043, mainparams_3, s_1070, n_1069, row_1051, st_951, row_1041, mainparams_3, s_1062, n_1061, st_947, st_948, s_1054, n_1053, row_1051, st_951, s_1045, n_1044
+							copy(c_1071[int(x_1028)*st_937:(int(x_1028)+1)*st_937], r_1063)
+							st_933, st_935, st_939, st_940, st_941, st_942, st_943, st_944, st_945, st_946, st_947, st_948, st_949, st_950, st_951, st_952, st_953, st_954, st_955, st_956, st_957, st_958, st_959, st_960, st_961, st_962, st_963, st_964, st_965, st_966, st_967, st_968, st_969 = r_1065, c_1071, st_937, r_1064, st_937, r_1051, st_934, r_1059, st_937, r_1043, st_937, r_1034, st_934, row_1062, st_937, row_1029, mainparams_3, s_1056, n_1055, row_1037, st_937, row_1027, mainparams_3, s_1048, n_1047, st_933, st_934, s_1040, n_1039, row_1037, st_937, s_1031, n_1030
 						}
-						if i_1036 == 0 {
-							d_989 = st_953
-							rs_990 = d_989
-							tot_1087, err_1088 := runtime.MulSize(n_946, rs_990)
-							if err_1088 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1088)
+						if i_1022 == 0 {
+							d_975 = st_939
+							rs_976 = d_975
+							tot_1072, err_1073 := runtime.MulSize(n_932, rs_976)
+							if err_1073 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1073)
 							}
-							_ = tot_1087
-						} else if st_953 != d_989 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1036)+" has shape "+runtime.ShapeString([]int{st_953})+", element 0 has shape "+runtime.ShapeString([]int{d_989}))
+							_ = tot_1072
+						} else if st_939 != d_975 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1022)+" has shape "+runtime.ShapeString([]int{st_939})+", element 0 has shape "+runtime.ShapeString([]int{d_975}))
 						}
-						if i_1036 == 0 {
-							d_992 = st_955
-							rs_993 = d_992
-							tot_1089, err_1090 := runtime.MulSize(n_946, rs_993)
-							if err_1090 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1090)
+						if i_1022 == 0 {
+							d_978 = st_941
+							rs_979 = d_978
+							tot_1074, err_1075 := runtime.MulSize(n_932, rs_979)
+							if err_1075 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1075)
 							}
-							a_991 = ar.F64w(tot_1089)
-						} else if st_955 != d_992 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1036)+" has shape "+runtime.ShapeString([]int{st_955})+", element 0 has shape "+runtime.ShapeString([]int{d_992}))
+							a_977 = ar.F64w(tot_1074)
+						} else if st_941 != d_978 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1022)+" has shape "+runtime.ShapeString([]int{st_941})+", element 0 has shape "+runtime.ShapeString([]int{d_978}))
 						}
-						copy(a_991[i_1036*rs_993:(i_1036+1)*rs_993], st_954)
-						if i_1036 == 0 {
-							d_995 = st_957
-							rs_996 = d_995
-							tot_1091, err_1092 := runtime.MulSize(n_946, rs_996)
-							if err_1092 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1092)
+						copy(a_977[i_1022*rs_979:(i_1022+1)*rs_979], st_940)
+						if i_1022 == 0 {
+							d_981 = st_943
+							rs_982 = d_981
+							tot_1076, err_1077 := runtime.MulSize(n_932, rs_982)
+							if err_1077 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1077)
 							}
-							a_994 = ar.F64w(tot_1091)
-						} else if st_957 != d_995 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1036)+" has shape "+runtime.ShapeString([]int{st_957})+", element 0 has shape "+runtime.ShapeString([]int{d_995}))
+							a_980 = ar.F64w(tot_1076)
+						} else if st_943 != d_981 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1022)+" has shape "+runtime.ShapeString([]int{st_943})+", element 0 has shape "+runtime.ShapeString([]int{d_981}))
 						}
-						copy(a_994[i_1036*rs_996:(i_1036+1)*rs_996], st_956)
-						if i_1036 == 0 {
-							d_998 = st_959
-							rs_999 = d_998
-							tot_1093, err_1094 := runtime.MulSize(n_946, rs_999)
-							if err_1094 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1094)
+						copy(a_980[i_1022*rs_982:(i_1022+1)*rs_982], st_942)
+						if i_1022 == 0 {
+							d_984 = st_945
+							rs_985 = d_984
+							tot_1078, err_1079 := runtime.MulSize(n_932, rs_985)
+							if err_1079 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1079)
 							}
-							a_997 = ar.F64w(tot_1093)
-						} else if st_959 != d_998 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1036)+" has shape "+runtime.ShapeString([]int{st_959})+", element 0 has shape "+runtime.ShapeString([]int{d_998}))
+							a_983 = ar.F64w(tot_1078)
+						} else if st_945 != d_984 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1022)+" has shape "+runtime.ShapeString([]int{st_945})+", element 0 has shape "+runtime.ShapeString([]int{d_984}))
 						}
-						copy(a_997[i_1036*rs_999:(i_1036+1)*rs_999], st_958)
-						if i_1036 == 0 {
-							d_1001 = st_961
-							rs_1002 = d_1001
-							tot_1095, err_1096 := runtime.MulSize(n_946, rs_1002)
-							if err_1096 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1096)
+						copy(a_983[i_1022*rs_985:(i_1022+1)*rs_985], st_944)
+						if i_1022 == 0 {
+							d_987 = st_947
+							rs_988 = d_987
+							tot_1080, err_1081 := runtime.MulSize(n_932, rs_988)
+							if err_1081 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1081)
 							}
-							a_1000 = ar.F64w(tot_1095)
-						} else if st_961 != d_1001 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1036)+" has shape "+runtime.ShapeString([]int{st_961})+", element 0 has shape "+runtime.ShapeString([]int{d_1001}))
+							a_986 = ar.F64w(tot_1080)
+						} else if st_947 != d_987 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1022)+" has shape "+runtime.ShapeString([]int{st_947})+", element 0 has shape "+runtime.ShapeString([]int{d_987}))
 						}
-						copy(a_1000[i_1036*rs_1002:(i_1036+1)*rs_1002], st_960)
-						if i_1036 == 0 {
-							d_1004 = st_963
-							rs_1005 = d_1004
-							tot_1097, err_1098 := runtime.MulSize(n_946, rs_1005)
-							if err_1098 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1098)
+						copy(a_986[i_1022*rs_988:(i_1022+1)*rs_988], st_946)
+						if i_1022 == 0 {
+							d_990 = st_949
+							rs_991 = d_990
+							tot_1082, err_1083 := runtime.MulSize(n_932, rs_991)
+							if err_1083 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1083)
 							}
-							a_1003 = ar.F64w(tot_1097)
-						} else if st_963 != d_1004 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1036)+" has shape "+runtime.ShapeString([]int{st_963})+", element 0 has shape "+runtime.ShapeString([]int{d_1004}))
+							a_989 = ar.F64w(tot_1082)
+						} else if st_949 != d_990 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1022)+" has shape "+runtime.ShapeString([]int{st_949})+", element 0 has shape "+runtime.ShapeString([]int{d_990}))
 						}
-						copy(a_1003[i_1036*rs_1005:(i_1036+1)*rs_1005], st_962)
-						if i_1036 == 0 {
-							d_1007 = st_965
-							rs_1008 = d_1007
-							tot_1099, err_1100 := runtime.MulSize(n_946, rs_1008)
-							if err_1100 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1100)
+						copy(a_989[i_1022*rs_991:(i_1022+1)*rs_991], st_948)
+						if i_1022 == 0 {
+							d_993 = st_951
+							rs_994 = d_993
+							tot_1084, err_1085 := runtime.MulSize(n_932, rs_994)
+							if err_1085 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1085)
 							}
-							a_1006 = ar.F64w(tot_1099)
-						} else if st_965 != d_1007 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1036)+" has shape "+runtime.ShapeString([]int{st_965})+", element 0 has shape "+runtime.ShapeString([]int{d_1007}))
+							a_992 = ar.F64w(tot_1084)
+						} else if st_951 != d_993 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1022)+" has shape "+runtime.ShapeString([]int{st_951})+", element 0 has shape "+runtime.ShapeString([]int{d_993}))
 						}
-						copy(a_1006[i_1036*rs_1008:(i_1036+1)*rs_1008], st_964)
-						if i_1036 == 0 {
-							d_1010 = st_967
-							rs_1011 = d_1010
-							tot_1101, err_1102 := runtime.MulSize(n_946, rs_1011)
-							if err_1102 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1102)
+						copy(a_992[i_1022*rs_994:(i_1022+1)*rs_994], st_950)
+						if i_1022 == 0 {
+							d_996 = st_953
+							rs_997 = d_996
+							tot_1086, err_1087 := runtime.MulSize(n_932, rs_997)
+							if err_1087 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1087)
 							}
-							a_1009 = ar.F64w(tot_1101)
-						} else if st_967 != d_1010 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1036)+" has shape "+runtime.ShapeString([]int{st_967})+", element 0 has shape "+runtime.ShapeString([]int{d_1010}))
+							a_995 = ar.F64w(tot_1086)
+						} else if st_953 != d_996 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1022)+" has shape "+runtime.ShapeString([]int{st_953})+", element 0 has shape "+runtime.ShapeString([]int{d_996}))
 						}
-						copy(a_1009[i_1036*rs_1011:(i_1036+1)*rs_1011], st_966)
-						if i_1036 == 0 {
-							d_1013 = st_969
-							rs_1014 = d_1013
-							tot_1103, err_1104 := runtime.MulSize(n_946, rs_1014)
-							if err_1104 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1104)
+						copy(a_995[i_1022*rs_997:(i_1022+1)*rs_997], st_952)
+						if i_1022 == 0 {
+							d_999 = st_955
+							rs_1000 = d_999
+							tot_1088, err_1089 := runtime.MulSize(n_932, rs_1000)
+							if err_1089 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1089)
 							}
-							a_1012 = ar.F64w(tot_1103)
-						} else if st_969 != d_1013 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1036)+" has shape "+runtime.ShapeString([]int{st_969})+", element 0 has shape "+runtime.ShapeString([]int{d_1013}))
+							a_998 = ar.F64w(tot_1088)
+						} else if st_955 != d_999 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1022)+" has shape "+runtime.ShapeString([]int{st_955})+", element 0 has shape "+runtime.ShapeString([]int{d_999}))
 						}
-						copy(a_1012[i_1036*rs_1014:(i_1036+1)*rs_1014], st_968)
-						if i_1036 == 0 {
-							d_1016 = st_971
-							rs_1017 = d_1016
-							tot_1105, err_1106 := runtime.MulSize(n_946, rs_1017)
-							if err_1106 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1106)
+						copy(a_998[i_1022*rs_1000:(i_1022+1)*rs_1000], st_954)
+						if i_1022 == 0 {
+							d_1002 = st_957
+							rs_1003 = d_1002
+							tot_1090, err_1091 := runtime.MulSize(n_932, rs_1003)
+							if err_1091 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1091)
 							}
-							a_1015 = ar.F64w(tot_1105)
-						} else if st_971 != d_1016 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1036)+" has shape "+runtime.ShapeString([]int{st_971})+", element 0 has shape "+runtime.ShapeString([]int{d_1016}))
+							a_1001 = ar.F64w(tot_1090)
+						} else if st_957 != d_1002 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1022)+" has shape "+runtime.ShapeString([]int{st_957})+", element 0 has shape "+runtime.ShapeString([]int{d_1002}))
 						}
-						copy(a_1015[i_1036*rs_1017:(i_1036+1)*rs_1017], st_970)
-						if i_1036 == 0 {
-							d_1019 = st_973
-							rs_1020 = d_1019
-							tot_1107, err_1108 := runtime.MulSize(n_946, rs_1020)
-							if err_1108 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1108)
+						copy(a_1001[i_1022*rs_1003:(i_1022+1)*rs_1003], st_956)
+						if i_1022 == 0 {
+							d_1005 = st_959
+							rs_1006 = d_1005
+							tot_1092, err_1093 := runtime.MulSize(n_932, rs_1006)
+							if err_1093 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1093)
 							}
-							a_1018 = ar.F64w(tot_1107)
-						} else if st_973 != d_1019 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1036)+" has shape "+runtime.ShapeString([]int{st_973})+", element 0 has shape "+runtime.ShapeString([]int{d_1019}))
+							a_1004 = ar.F64w(tot_1092)
+						} else if st_959 != d_1005 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1022)+" has shape "+runtime.ShapeString([]int{st_959})+", element 0 has shape "+runtime.ShapeString([]int{d_1005}))
 						}
-						copy(a_1018[i_1036*rs_1020:(i_1036+1)*rs_1020], st_972)
-						if i_1036 == 0 {
-							d_1022 = st_975
-							rs_1023 = d_1022
-							tot_1109, err_1110 := runtime.MulSize(n_946, rs_1023)
-							if err_1110 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1110)
+						copy(a_1004[i_1022*rs_1006:(i_1022+1)*rs_1006], st_958)
+						if i_1022 == 0 {
+							d_1008 = st_961
+							rs_1009 = d_1008
+							tot_1094, err_1095 := runtime.MulSize(n_932, rs_1009)
+							if err_1095 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1095)
 							}
-							a_1021 = ar.F64w(tot_1109)
-						} else if st_975 != d_1022 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1036)+" has shape "+runtime.ShapeString([]int{st_975})+", element 0 has shape "+runtime.ShapeString([]int{d_1022}))
+							a_1007 = ar.F64w(tot_1094)
+						} else if st_961 != d_1008 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1022)+" has shape "+runtime.ShapeString([]int{st_961})+", element 0 has shape "+runtime.ShapeString([]int{d_1008}))
 						}
-						copy(a_1021[i_1036*rs_1023:(i_1036+1)*rs_1023], st_974)
-						if i_1036 == 0 {
-							d_1025 = st_977
-							rs_1026 = d_1025
-							tot_1111, err_1112 := runtime.MulSize(n_946, rs_1026)
-							if err_1112 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1112)
+						copy(a_1007[i_1022*rs_1009:(i_1022+1)*rs_1009], st_960)
+						if i_1022 == 0 {
+							d_1011 = st_963
+							rs_1012 = d_1011
+							tot_1096, err_1097 := runtime.MulSize(n_932, rs_1012)
+							if err_1097 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1097)
 							}
-							a_1024 = ar.F64w(tot_1111)
-						} else if st_977 != d_1025 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1036)+" has shape "+runtime.ShapeString([]int{st_977})+", element 0 has shape "+runtime.ShapeString([]int{d_1025}))
+							a_1010 = ar.F64w(tot_1096)
+						} else if st_963 != d_1011 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1022)+" has shape "+runtime.ShapeString([]int{st_963})+", element 0 has shape "+runtime.ShapeString([]int{d_1011}))
 						}
-						copy(a_1024[i_1036*rs_1026:(i_1036+1)*rs_1026], st_976)
-						if i_1036 == 0 {
-							d_1028 = st_979
-							rs_1029 = d_1028
-							tot_1113, err_1114 := runtime.MulSize(n_946, rs_1029)
-							if err_1114 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1114)
+						copy(a_1010[i_1022*rs_1012:(i_1022+1)*rs_1012], st_962)
+						if i_1022 == 0 {
+							d_1014 = st_965
+							rs_1015 = d_1014
+							tot_1098, err_1099 := runtime.MulSize(n_932, rs_1015)
+							if err_1099 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1099)
 							}
-							a_1027 = ar.F64w(tot_1113)
-						} else if st_979 != d_1028 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1036)+" has shape "+runtime.ShapeString([]int{st_979})+", element 0 has shape "+runtime.ShapeString([]int{d_1028}))
+							a_1013 = ar.F64w(tot_1098)
+						} else if st_965 != d_1014 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1022)+" has shape "+runtime.ShapeString([]int{st_965})+", element 0 has shape "+runtime.ShapeString([]int{d_1014}))
 						}
-						copy(a_1027[i_1036*rs_1029:(i_1036+1)*rs_1029], st_978)
-						if i_1036 == 0 {
-							d_1031 = st_981
-							rs_1032 = d_1031
-							tot_1115, err_1116 := runtime.MulSize(n_946, rs_1032)
-							if err_1116 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1116)
+						copy(a_1013[i_1022*rs_1015:(i_1022+1)*rs_1015], st_964)
+						if i_1022 == 0 {
+							d_1017 = st_967
+							rs_1018 = d_1017
+							tot_1100, err_1101 := runtime.MulSize(n_932, rs_1018)
+							if err_1101 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1101)
 							}
-							a_1030 = ar.F64w(tot_1115)
-						} else if st_981 != d_1031 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1036)+" has shape "+runtime.ShapeString([]int{st_981})+", element 0 has shape "+runtime.ShapeString([]int{d_1031}))
+							a_1016 = ar.F64w(tot_1100)
+						} else if st_967 != d_1017 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1022)+" has shape "+runtime.ShapeString([]int{st_967})+", element 0 has shape "+runtime.ShapeString([]int{d_1017}))
 						}
-						copy(a_1030[i_1036*rs_1032:(i_1036+1)*rs_1032], st_980)
-						if i_1036 == 0 {
-							d_1034 = st_983
-							rs_1035 = d_1034
-							tot_1117, err_1118 := runtime.MulSize(n_946, rs_1035)
-							if err_1118 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1118)
+						copy(a_1016[i_1022*rs_1018:(i_1022+1)*rs_1018], st_966)
+						if i_1022 == 0 {
+							d_1020 = st_969
+							rs_1021 = d_1020
+							tot_1102, err_1103 := runtime.MulSize(n_932, rs_1021)
+							if err_1103 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1103)
 							}
-							a_1033 = ar.F64w(tot_1117)
-						} else if st_983 != d_1034 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1036)+" has shape "+runtime.ShapeString([]int{st_983})+", element 0 has shape "+runtime.ShapeString([]int{d_1034}))
+							a_1019 = ar.F64w(tot_1102)
+						} else if st_969 != d_1020 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1022)+" has shape "+runtime.ShapeString([]int{st_969})+", element 0 has shape "+runtime.ShapeString([]int{d_1020}))
 						}
-						copy(a_1033[i_1036*rs_1035:(i_1036+1)*rs_1035], st_982)
-						st_954 = a_991[i_1036*rs_993 : (i_1036+1)*rs_993]
-						st_956 = a_994[i_1036*rs_996 : (i_1036+1)*rs_996]
-						st_958 = a_997[i_1036*rs_999 : (i_1036+1)*rs_999]
-						st_960 = a_1000[i_1036*rs_1002 : (i_1036+1)*rs_1002]
-						st_962 = a_1003[i_1036*rs_1005 : (i_1036+1)*rs_1005]
-						st_964 = a_1006[i_1036*rs_1008 : (i_1036+1)*rs_1008]
-						st_966 = a_1009[i_1036*rs_1011 : (i_1036+1)*rs_1011]
-						st_968 = a_1012[i_1036*rs_1014 : (i_1036+1)*rs_1014]
-						st_970 = a_1015[i_1036*rs_1017 : (i_1036+1)*rs_1017]
-						st_972 = a_1018[i_1036*rs_1020 : (i_1036+1)*rs_1020]
-						st_974 = a_1021[i_1036*rs_1023 : (i_1036+1)*rs_1023]
-						st_976 = a_1024[i_1036*rs_1026 : (i_1036+1)*rs_1026]
-						st_978 = a_1027[i_1036*rs_1029 : (i_1036+1)*rs_1029]
-						st_980 = a_1030[i_1036*rs_1032 : (i_1036+1)*rs_1032]
-						st_982 = a_1033[i_1036*rs_1035 : (i_1036+1)*rs_1035]
-						if i_1036 > 0 && st_948 == len(buf_1119) && st_950*st_951 == len(buf_1120) {
-							copy(buf_1119, st_947)
-							st_947 = buf_1119
-							copy(buf_1120, st_949)
-							st_949 = buf_1120
-							ar.Release(mark_1037)
+						copy(a_1019[i_1022*rs_1021:(i_1022+1)*rs_1021], st_968)
+						st_940 = a_977[i_1022*rs_979 : (i_1022+1)*rs_979]
+						st_942 = a_980[i_1022*rs_982 : (i_1022+1)*rs_982]
+						st_944 = a_983[i_1022*rs_985 : (i_1022+1)*rs_985]
+						st_946 = a_986[i_1022*rs_988 : (i_1022+1)*rs_988]
+						st_948 = a_989[i_1022*rs_991 : (i_1022+1)*rs_991]
+						st_950 = a_992[i_1022*rs_994 : (i_1022+1)*rs_994]
+						st_952 = a_995[i_1022*rs_997 : (i_1022+1)*rs_997]
+						st_954 = a_998[i_1022*rs_1000 : (i_1022+1)*rs_1000]
+						st_956 = a_1001[i_1022*rs_1003 : (i_1022+1)*rs_1003]
+						st_958 = a_1004[i_1022*rs_1006 : (i_1022+1)*rs_1006]
+						st_960 = a_1007[i_1022*rs_1009 : (i_1022+1)*rs_1009]
+						st_962 = a_1010[i_1022*rs_1012 : (i_1022+1)*rs_1012]
+						st_964 = a_1013[i_1022*rs_1015 : (i_1022+1)*rs_1015]
+						st_966 = a_1016[i_1022*rs_1018 : (i_1022+1)*rs_1018]
+						st_968 = a_1019[i_1022*rs_1021 : (i_1022+1)*rs_1021]
+						if i_1022 > 0 && st_934 == len(buf_1104) && st_936*st_937 == len(buf_1105) {
+							copy(buf_1104, st_933)
+							st_933 = buf_1104
+							copy(buf_1105, st_935)
+							st_935 = buf_1105
+							ar.Release(mark_1023)
 						}
 					}
-					c_841, c_842, c_843, c_844, c_845, c_846, c_847, c_848, c_849, c_850, c_851, c_852, c_853, c_854, c_855, c_856, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878, c_879, c_880, c_881, c_882, c_883, c_884, c_885, c_886, c_887, c_888, c_889, c_890, c_891, c_892, c_893, c_894, c_895, c_896, c_897, c_898, c_899 = st_947, n_946, st_948, st_949, n_946, st_950, st_951, n_946, d_989, a_991, n_946, d_992, a_994, n_946, d_995, a_997, n_946, d_998, a_1000, n_946, d_1001, a_1003, n_946, d_1004, a_1006, n_946, d_1007, a_1009, n_946, d_1010, a_1012, n_946, d_1013, a_1015, n_946, d_1016, a_1018, n_946, d_1019, a_1021, n_946, d_1022, a_1024, n_946, d_1025, a_1027, n_946, d_1028, a_1030, n_946, d_1031, a_1033, n_946, d_1034, n_946, 0, n_946, 0, 0
+					c_828, c_829, c_830, c_831, c_832, c_833, c_834, c_835, c_836, c_837, c_838, c_839, c_840, c_841, c_842, c_843, c_844, c_845, c_846, c_847, c_848, c_849, c_850, c_851, c_852, c_853, c_854, c_855, c_856, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878, c_879, c_880, c_881, c_882, c_883, c_884, c_885, c_886 = st_933, n_932, st_934, st_935, n_932, st_936, st_937, n_932, d_975, a_977, n_932, d_978, a_980, n_932, d_981, a_983, n_932, d_984, a_986, n_932, d_987, a_989, n_932, d_990, a_992, n_932, d_993, a_995, n_932, d_996, a_998, n_932, d_999, a_1001, n_932, d_1002, a_1004, n_932, d_1005, a_1007, n_932, d_1008, a_1010, n_932, d_1011, a_1013, n_932, d_1014, a_1016, n_932, d_1017, a_1019, n_932, d_1020, n_932, 0, n_932, 0, 0
 				} else {
-					n_1121, err_1122 := runtime.CheckSize(int64(0))
-					if err_1122 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1122)
+					n_1106, err_1107 := runtime.CheckSize(int64(0))
+					if err_1107 != nil {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1107)
 					}
-					var d_1123 int = 0
-					var rs_1124 int = 0
+					var d_1108 int = 0
+					var rs_1109 int = 0
+					var d_1110 int = 0
+					var d_1111 int = 0
+					var rs_1112 int = 0
+					var d_1113 int = 0
+					var rs_1114 int = 0
+					var a_1115 []float64
+					var d_1116 int = 0
+					var rs_1117 int = 0
+					var a_1118 []float64
+					var d_1119 int = 0
+					var rs_1120 int = 0
+					var a_1121 []float64
+					var d_1122 int = 0
+					var rs_1123 int = 0
+					var a_1124 []float64
 					var d_1125 int = 0
-					var d_1126 int = 0
-					var rs_1127 int = 0
+					var rs_1126 int = 0
+					var a_1127 []float64
 					var d_1128 int = 0
 					var rs_1129 int = 0
 					var a_1130 []float64
@@ -4895,797 +4853,799 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					var a_1157 []float64
 					var d_1158 int = 0
 					var rs_1159 int = 0
-					var a_1160 []float64
-					var d_1161 int = 0
-					var rs_1162 int = 0
-					var a_1163 []float64
-					var d_1164 int = 0
-					var rs_1165 int = 0
-					var a_1166 []float64
-					var d_1167 int = 0
-					var rs_1168 int = 0
-					var a_1169 []float64
-					var d_1170 int = 0
-					var rs_1171 int = 0
-					var a_1172 []float64
-					var d_1173 int = 0
-					var rs_1174 int = 0
-					for i_1175 := 0; i_1175 < n_1121; i_1175++ {
-						mark_1176 := ar.Mark()
-						_ = int64(i_1175)
+					for i_1160 := 0; i_1160 < n_1106; i_1160++ {
+						mark_1161 := ar.Mark()
+						_ = int64(i_1160)
 						if int64(0) >= int64(mainparams_2) {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 						}
-						row_1178 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+						row_1163 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 						if int64(1) >= int64(mainparams_2) {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 						}
-						row_1179 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+						row_1164 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1180 := int(n_15) - int(int64(0))
-						s_1181 := row_1178[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1180 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1180}))
+						n_1165 := int(n_15) - int(int64(0))
+						s_1166 := row_1163[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1165 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1165}))
 						}
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1182 := int(n_15) - int(int64(0))
-						s_1183 := row_1179[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						n_1167 := int(n_15) - int(int64(0))
+						s_1168 := row_1164[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1167 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1167}))
+						}
+						r_1169 := ar.F64w(sequence_12)
+						r_822 = r_822[:len(r_1169)]
+						s_1166 = s_1166[:len(r_1169)]
+						s_1168 = s_1168[:len(r_1169)]
+						for i_1170 := range r_1169 {
+							r_1169[i_1170] = (runtime.Sigmoid(((r_822[i_1170] * s_1166[i_1170]) + s_1168[i_1170])))
+						}
+						if int64(0) >= int64(st_638) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), st_638))
+						}
+						row_1172 := st_637[int(int64(0))*st_639 : (int(int64(0))+1)*st_639]
+						x_1173 := int64(2) * n_15
+						if n_15 < 0 || x_1173 < n_15 || x_1173 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1173, mainparams_3))
+						}
+						n_1174 := int(x_1173) - int(n_15)
+						s_1175 := row_1163[int(n_15)*1 : int(x_1173)*1 : int(x_1173)*1]
+						if n_1174 != st_639 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_639})+" and "+runtime.ShapeString([]int{n_1174}))
+						}
+						if n_15 < 0 || x_1173 < n_15 || x_1173 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1173, mainparams_3))
+						}
+						n_1176 := int(x_1173) - int(n_15)
+						s_1177 := row_1164[int(n_15)*1 : int(x_1173)*1 : int(x_1173)*1]
+						if n_1176 != st_639 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_639})+" and "+runtime.ShapeString([]int{n_1176}))
+						}
+						r_1178 := ar.F64w(st_639)
+						row_1172 = row_1172[:len(r_1178)]
+						s_1175 = s_1175[:len(r_1178)]
+						s_1177 = s_1177[:len(r_1178)]
+						for i_1179 := range r_1178 {
+							r_1178[i_1179] = (runtime.Sigmoid(((row_1172[i_1179] * s_1175[i_1179]) + s_1177[i_1179])))
+						}
+						x_1181 := int64(3) * n_15
+						if x_1173 < 0 || x_1181 < x_1173 || x_1181 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1173, x_1181, mainparams_3))
+						}
+						n_1182 := int(x_1181) - int(x_1173)
+						s_1183 := row_1163[int(x_1173)*1 : int(x_1181)*1 : int(x_1181)*1]
 						if n_1182 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1182}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1182}))
 						}
-						r_1184 := ar.F64w(sequence_12)
-						r_835 = r_835[:len(r_1184)]
-						s_1181 = s_1181[:len(r_1184)]
-						s_1183 = s_1183[:len(r_1184)]
-						for i_1185 := range r_1184 {
-							r_1184[i_1185] = (runtime.Sigmoid(((r_835[i_1185] * s_1181[i_1185]) + s_1183[i_1185])))
+						if x_1173 < 0 || x_1181 < x_1173 || x_1181 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1173, x_1181, mainparams_3))
 						}
-						if int64(0) >= int64(st_651) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), st_651))
+						n_1184 := int(x_1181) - int(x_1173)
+						s_1185 := row_1164[int(x_1173)*1 : int(x_1181)*1 : int(x_1181)*1]
+						if n_1184 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1184}))
 						}
-						row_1187 := st_650[int(int64(0))*st_652 : (int(int64(0))+1)*st_652]
-						x_1188 := int64(2) * n_15
-						if n_15 < 0 || x_1188 < n_15 || x_1188 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1188, mainparams_3))
+						r_1186 := ar.F64w(sequence_12)
+						r_822 = r_822[:len(r_1186)]
+						s_1183 = s_1183[:len(r_1186)]
+						s_1185 = s_1185[:len(r_1186)]
+						for i_1187 := range r_1186 {
+							r_1186[i_1187] = (runtime.Sigmoid(((r_822[i_1187] * s_1183[i_1187]) + s_1185[i_1187])))
 						}
-						n_1189 := int(x_1188) - int(n_15)
-						s_1190 := row_1178[int(n_15)*1 : int(x_1188)*1 : int(x_1188)*1]
-						if n_1189 != st_652 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_652})+" and "+runtime.ShapeString([]int{n_1189}))
+						x_1189 := int64(4) * n_15
+						if x_1181 < 0 || x_1189 < x_1181 || x_1189 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1181, x_1189, mainparams_3))
 						}
-						if n_15 < 0 || x_1188 < n_15 || x_1188 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1188, mainparams_3))
+						n_1190 := int(x_1189) - int(x_1181)
+						s_1191 := row_1163[int(x_1181)*1 : int(x_1189)*1 : int(x_1189)*1]
+						if n_1190 != st_639 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_639})+" and "+runtime.ShapeString([]int{n_1190}))
 						}
-						n_1191 := int(x_1188) - int(n_15)
-						s_1192 := row_1179[int(n_15)*1 : int(x_1188)*1 : int(x_1188)*1]
-						if n_1191 != st_652 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_652})+" and "+runtime.ShapeString([]int{n_1191}))
+						if x_1181 < 0 || x_1189 < x_1181 || x_1189 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1181, x_1189, mainparams_3))
 						}
-						r_1193 := ar.F64w(st_652)
-						row_1187 = row_1187[:len(r_1193)]
-						s_1190 = s_1190[:len(r_1193)]
-						s_1192 = s_1192[:len(r_1193)]
-						for i_1194 := range r_1193 {
-							r_1193[i_1194] = (runtime.Sigmoid(((row_1187[i_1194] * s_1190[i_1194]) + s_1192[i_1194])))
+						n_1192 := int(x_1189) - int(x_1181)
+						s_1193 := row_1164[int(x_1181)*1 : int(x_1189)*1 : int(x_1189)*1]
+						if n_1192 != st_639 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_639})+" and "+runtime.ShapeString([]int{n_1192}))
 						}
-						x_1196 := int64(3) * n_15
-						if x_1188 < 0 || x_1196 < x_1188 || x_1196 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1188, x_1196, mainparams_3))
+						r_1194 := ar.F64w(st_639)
+						row_1172 = row_1172[:len(r_1194)]
+						s_1191 = s_1191[:len(r_1194)]
+						s_1193 = s_1193[:len(r_1194)]
+						for i_1195 := range r_1194 {
+							r_1194[i_1195] = (math.Tanh(((row_1172[i_1195] * s_1191[i_1195]) + s_1193[i_1195])))
 						}
-						n_1197 := int(x_1196) - int(x_1188)
-						s_1198 := row_1178[int(x_1188)*1 : int(x_1196)*1 : int(x_1196)*1]
-						if n_1197 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1197}))
+						if int64(1) >= int64(st_638) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), st_638))
 						}
-						if x_1188 < 0 || x_1196 < x_1188 || x_1196 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1188, x_1196, mainparams_3))
+						row_1197 := st_637[int(int64(1))*st_639 : (int(int64(1))+1)*st_639]
+						if sequence_12 != st_639 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_639})+" and "+runtime.ShapeString([]int{sequence_12}))
 						}
-						n_1199 := int(x_1196) - int(x_1188)
-						s_1200 := row_1179[int(x_1188)*1 : int(x_1196)*1 : int(x_1196)*1]
-						if n_1199 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1199}))
+						if st_639 != sequence_12 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_639}))
 						}
-						r_1201 := ar.F64w(sequence_12)
-						r_835 = r_835[:len(r_1201)]
-						s_1198 = s_1198[:len(r_1201)]
-						s_1200 = s_1200[:len(r_1201)]
-						for i_1202 := range r_1201 {
-							r_1201[i_1202] = (runtime.Sigmoid(((r_835[i_1202] * s_1198[i_1202]) + s_1200[i_1202])))
+						r_1198 := ar.F64w(st_639)
+						r_1199 := ar.F64w(st_639)
+						r_1200 := ar.F64w(st_639)
+						row_1197 = row_1197[:st_639]
+						r_1169 = r_1169[:st_639]
+						r_1178 = r_1178[:st_639]
+						r_1194 = r_1194[:st_639]
+						r_1198 = r_1198[:st_639]
+						r_1199 = r_1199[:st_639]
+						r_1186 = r_1186[:st_639]
+						r_1200 = r_1200[:st_639]
+						for i_1201 := 0; i_1201 < st_639; i_1201++ {
+							e_1203 := ((row_1197[i_1201] * r_1169[i_1201]) + (r_1178[i_1201] * r_1194[i_1201]))
+							r_1198[i_1201] = e_1203
+							e_1204 := (math.Tanh(e_1203))
+							r_1199[i_1201] = e_1204
+							e_1205 := (r_1186[i_1201] * e_1204)
+							r_1200[i_1201] = e_1205
 						}
-						x_1204 := int64(4) * n_15
-						if x_1196 < 0 || x_1204 < x_1196 || x_1204 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1196, x_1204, mainparams_3))
+						if int64(0) >= int64(st_638) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(int64(0), st_638))
 						}
-						n_1205 := int(x_1204) - int(x_1196)
-						s_1206 := row_1178[int(x_1196)*1 : int(x_1204)*1 : int(x_1204)*1]
-						if n_1205 != st_652 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_652})+" and "+runtime.ShapeString([]int{n_1205}))
+						if sequence_12 != st_639 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_639}))
 						}
-						if x_1196 < 0 || x_1204 < x_1196 || x_1204 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1196, x_1204, mainparams_3))
+						c_1206 := ar.F64w(len(st_637))
+						copy(c_1206, st_637)
+						copy(c_1206[int(int64(0))*st_639:(int(int64(0))+1)*st_639], r_1200)
+						if int64(1) >= int64(st_638) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), st_638))
 						}
-						n_1207 := int(x_1204) - int(x_1196)
-						s_1208 := row_1179[int(x_1196)*1 : int(x_1204)*1 : int(x_1204)*1]
-						if n_1207 != st_652 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_652})+" and "+runtime.ShapeString([]int{n_1207}))
+						copy(c_1206[int(int64(1))*st_639:(int(int64(1))+1)*st_639], r_1198)
+						if i_1160 == 0 {
+							d_1108 = sequence_12
+							rs_1109 = d_1108
+							tot_1207, err_1208 := runtime.MulSize(n_1106, rs_1109)
+							if err_1208 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1208)
+							}
+							_ = tot_1207
+						} else if sequence_12 != d_1108 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1160)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1108}))
 						}
-						r_1209 := ar.F64w(st_652)
-						row_1187 = row_1187[:len(r_1209)]
-						s_1206 = s_1206[:len(r_1209)]
-						s_1208 = s_1208[:len(r_1209)]
-						for i_1210 := range r_1209 {
-							r_1209[i_1210] = (math.Tanh(((row_1187[i_1210] * s_1206[i_1210]) + s_1208[i_1210])))
+						if i_1160 == 0 {
+							d_1110, d_1111 = st_638, st_639
+							rs_1112 = d_1110 * d_1111
+							tot_1209, err_1210 := runtime.MulSize(n_1106, rs_1112)
+							if err_1210 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1210)
+							}
+							_ = tot_1209
+						} else if st_638 != d_1110 || st_639 != d_1111 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1160)+" has shape "+runtime.ShapeString([]int{st_638, st_639})+", element 0 has shape "+runtime.ShapeString([]int{d_1110, d_1111}))
 						}
-						if int64(1) >= int64(st_651) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), st_651))
+						if i_1160 == 0 {
+							d_1113 = st_639
+							rs_1114 = d_1113
+							tot_1211, err_1212 := runtime.MulSize(n_1106, rs_1114)
+							if err_1212 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1212)
+							}
+							_ = tot_1211
+						} else if st_639 != d_1113 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1160)+" has shape "+runtime.ShapeString([]int{st_639})+", element 0 has shape "+runtime.ShapeString([]int{d_1113}))
 						}
-						row_1212 := st_650[int(int64(1))*st_652 : (int(int64(1))+1)*st_652]
-						if sequence_12 != st_652 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_652})+" and "+runtime.ShapeString([]int{sequence_12}))
+						if i_1160 == 0 {
+							d_1116 = st_639
+							rs_1117 = d_1116
+							tot_1213, err_1214 := runtime.MulSize(n_1106, rs_1117)
+							if err_1214 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1214)
+							}
+							a_1115 = ar.F64w(tot_1213)
+						} else if st_639 != d_1116 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1160)+" has shape "+runtime.ShapeString([]int{st_639})+", element 0 has shape "+runtime.ShapeString([]int{d_1116}))
 						}
-						r_1213 := ar.F64w(st_652)
-						row_1212 = row_1212[:len(r_1213)]
-						r_1184 = r_1184[:len(r_1213)]
-						r_1193 = r_1193[:len(r_1213)]
-						r_1209 = r_1209[:len(r_1213)]
-						for i_1214 := range r_1213 {
-							r_1213[i_1214] = ((row_1212[i_1214] * r_1184[i_1214]) + (r_1193[i_1214] * r_1209[i_1214]))
+						copy(a_1115[i_1160*rs_1117:(i_1160+1)*rs_1117], r_1199)
+						if i_1160 == 0 {
+							d_1119 = sequence_12
+							rs_1120 = d_1119
+							tot_1215, err_1216 := runtime.MulSize(n_1106, rs_1120)
+							if err_1216 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1216)
+							}
+							a_1118 = ar.F64w(tot_1215)
+						} else if sequence_12 != d_1119 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1160)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1119}))
 						}
-						r_1216 := ar.F64w(st_652)
-						r_1213 = r_1213[:len(r_1216)]
-						for i_1217 := range r_1216 {
-							r_1216[i_1217] = (math.Tanh(r_1213[i_1217]))
+						copy(a_1118[i_1160*rs_1120:(i_1160+1)*rs_1120], r_1186)
+						if i_1160 == 0 {
+							d_1122 = st_639
+							rs_1123 = d_1122
+							tot_1217, err_1218 := runtime.MulSize(n_1106, rs_1123)
+							if err_1218 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1218)
+							}
+							a_1121 = ar.F64w(tot_1217)
+						} else if st_639 != d_1122 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1160)+" has shape "+runtime.ShapeString([]int{st_639})+", element 0 has shape "+runtime.ShapeString([]int{d_1122}))
 						}
-						if st_652 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_652}))
+						copy(a_1121[i_1160*rs_1123:(i_1160+1)*rs_1123], r_1194)
+						if i_1160 == 0 {
+							d_1125 = st_639
+							rs_1126 = d_1125
+							tot_1219, err_1220 := runtime.MulSize(n_1106, rs_1126)
+							if err_1220 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1220)
+							}
+							a_1124 = ar.F64w(tot_1219)
+						} else if st_639 != d_1125 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1160)+" has shape "+runtime.ShapeString([]int{st_639})+", element 0 has shape "+runtime.ShapeString([]int{d_1125}))
 						}
-						r_1219 := ar.F64w(sequence_12)
-						r_1201 = r_1201[:len(r_1219)]
-						r_1216 = r_1216[:len(r_1219)]
-						for i_1220 := range r_1219 {
-							r_1219[i_1220] = (r_1201[i_1220] * r_1216[i_1220])
+						copy(a_1124[i_1160*rs_1126:(i_1160+1)*rs_1126], r_1178)
+						if i_1160 == 0 {
+							d_1128 = sequence_12
+							rs_1129 = d_1128
+							tot_1221, err_1222 := runtime.MulSize(n_1106, rs_1129)
+							if err_1222 != nil {
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1222)
+							}
+							a_1127 = ar.F64w(tot_1221)
+						} else if sequence_12 != d_1128 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1160)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1128}))
 						}
-						if int64(0) >= int64(st_651) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(int64(0), st_651))
-						}
-						if sequence_12 != st_652 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_652}))
-						}
-						c_1222 := ar.F64w(len(st_650))
-						copy(c_1222, st_650)
-						copy(c_1222[int(int64(0))*st_652:(int(int64(0))+1)*st_652], r_1219)
-						if int64(1) >= int64(st_651) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), st_651))
-						}
-						copy(c_1222[int(int64(1))*st_652:(int(int64(1))+1)*st_652], r_1213)
-						if i_1175 == 0 {
-							d_1123 = sequence_12
-							rs_1124 = d_1123
-							tot_1223, err_1224 := runtime.MulSize(n_1121, rs_1124)
+						copy(a_1127[i_1160*rs_1129:(i_1160+1)*rs_1129], r_1169)
+						if i_1160 == 0 {
+							d_1131 = st_639
+							rs_1132 = d_1131
+							tot_1223, err_1224 := runtime.MulSize(n_1106, rs_1132)
 							if err_1224 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1224)
 							}
-							_ = tot_1223
-						} else if sequence_12 != d_1123 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1123}))
+							a_1130 = ar.F64w(tot_1223)
+						} else if st_639 != d_1131 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1160)+" has shape "+runtime.ShapeString([]int{st_639})+", element 0 has shape "+runtime.ShapeString([]int{d_1131}))
 						}
-						if i_1175 == 0 {
-							d_1125, d_1126 = st_651, st_652
-							rs_1127 = d_1125 * d_1126
-							tot_1225, err_1226 := runtime.MulSize(n_1121, rs_1127)
+						copy(a_1130[i_1160*rs_1132:(i_1160+1)*rs_1132], row_1197)
+						if i_1160 == 0 {
+							d_1134 = mainparams_3
+							rs_1135 = d_1134
+							tot_1225, err_1226 := runtime.MulSize(n_1106, rs_1135)
 							if err_1226 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1226)
 							}
-							_ = tot_1225
-						} else if st_651 != d_1125 || st_652 != d_1126 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{st_651, st_652})+", element 0 has shape "+runtime.ShapeString([]int{d_1125, d_1126}))
+							a_1133 = ar.F64w(tot_1225)
+						} else if mainparams_3 != d_1134 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1160)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1134}))
 						}
-						if i_1175 == 0 {
-							d_1128 = st_652
-							rs_1129 = d_1128
-							tot_1227, err_1228 := runtime.MulSize(n_1121, rs_1129)
+						copy(a_1133[i_1160*rs_1135:(i_1160+1)*rs_1135], row_1164)
+						if i_1160 == 0 {
+							d_1137 = n_1190
+							rs_1138 = d_1137
+							tot_1227, err_1228 := runtime.MulSize(n_1106, rs_1138)
 							if err_1228 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1228)
 							}
-							_ = tot_1227
-						} else if st_652 != d_1128 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{st_652})+", element 0 has shape "+runtime.ShapeString([]int{d_1128}))
+							a_1136 = ar.F64w(tot_1227)
+						} else if n_1190 != d_1137 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1160)+" has shape "+runtime.ShapeString([]int{n_1190})+", element 0 has shape "+runtime.ShapeString([]int{d_1137}))
 						}
-						if i_1175 == 0 {
-							d_1131 = st_652
-							rs_1132 = d_1131
-							tot_1229, err_1230 := runtime.MulSize(n_1121, rs_1132)
+						copy(a_1136[i_1160*rs_1138:(i_1160+1)*rs_1138], s_1191)
+						if i_1160 == 0 {
+							d_1140 = st_639
+							rs_1141 = d_1140
+							tot_1229, err_1230 := runtime.MulSize(n_1106, rs_1141)
 							if err_1230 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1230)
 							}
-							a_1130 = ar.F64w(tot_1229)
-						} else if st_652 != d_1131 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{st_652})+", element 0 has shape "+runtime.ShapeString([]int{d_1131}))
+							a_1139 = ar.F64w(tot_1229)
+						} else if st_639 != d_1140 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1160)+" has shape "+runtime.ShapeString([]int{st_639})+", element 0 has shape "+runtime.ShapeString([]int{d_1140}))
 						}
-						copy(a_1130[i_1175*rs_1132:(i_1175+1)*rs_1132], r_1216)
-						if i_1175 == 0 {
-							d_1134 = sequence_12
-							rs_1135 = d_1134
-							tot_1231, err_1232 := runtime.MulSize(n_1121, rs_1135)
+						copy(a_1139[i_1160*rs_1141:(i_1160+1)*rs_1141], row_1172)
+						if i_1160 == 0 {
+							d_1143 = mainparams_3
+							rs_1144 = d_1143
+							tot_1231, err_1232 := runtime.MulSize(n_1106, rs_1144)
 							if err_1232 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1232)
 							}
-							a_1133 = ar.F64w(tot_1231)
-						} else if sequence_12 != d_1134 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1134}))
+							a_1142 = ar.F64w(tot_1231)
+						} else if mainparams_3 != d_1143 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1160)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1143}))
 						}
-						copy(a_1133[i_1175*rs_1135:(i_1175+1)*rs_1135], r_1201)
-						if i_1175 == 0 {
-							d_1137 = st_652
-							rs_1138 = d_1137
-							tot_1233, err_1234 := runtime.MulSize(n_1121, rs_1138)
+						copy(a_1142[i_1160*rs_1144:(i_1160+1)*rs_1144], row_1163)
+						if i_1160 == 0 {
+							d_1146 = n_1182
+							rs_1147 = d_1146
+							tot_1233, err_1234 := runtime.MulSize(n_1106, rs_1147)
 							if err_1234 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1234)
 							}
-							a_1136 = ar.F64w(tot_1233)
-						} else if st_652 != d_1137 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{st_652})+", element 0 has shape "+runtime.ShapeString([]int{d_1137}))
+							a_1145 = ar.F64w(tot_1233)
+						} else if n_1182 != d_1146 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1160)+" has shape "+runtime.ShapeString([]int{n_1182})+", element 0 has shape "+runtime.ShapeString([]int{d_1146}))
 						}
-						copy(a_1136[i_1175*rs_1138:(i_1175+1)*rs_1138], r_1209)
-						if i_1175 == 0 {
-							d_1140 = st_652
-							rs_1141 = d_1140
-							tot_1235, err_1236 := runtime.MulSize(n_1121, rs_1141)
+						copy(a_1145[i_1160*rs_1147:(i_1160+1)*rs_1147], s_1183)
+						if i_1160 == 0 {
+							d_1149 = sequence_12
+							rs_1150 = d_1149
+							tot_1235, err_1236 := runtime.MulSize(n_1106, rs_1150)
 							if err_1236 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1236)
 							}
-							a_1139 = ar.F64w(tot_1235)
-						} else if st_652 != d_1140 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{st_652})+", element 0 has shape "+runtime.ShapeString([]int{d_1140}))
+							a_1148 = ar.F64w(tot_1235)
+						} else if sequence_12 != d_1149 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1160)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1149}))
 						}
-						copy(a_1139[i_1175*rs_1141:(i_1175+1)*rs_1141], r_1193)
-						if i_1175 == 0 {
-							d_1143 = sequence_12
-							rs_1144 = d_1143
-							tot_1237, err_1238 := runtime.MulSize(n_1121, rs_1144)
+						copy(a_1148[i_1160*rs_1150:(i_1160+1)*rs_1150], r_822)
+						if i_1160 == 0 {
+							d_1152 = n_1174
+							rs_1153 = d_1152
+							tot_1237, err_1238 := runtime.MulSize(n_1106, rs_1153)
 							if err_1238 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1238)
 							}
-							a_1142 = ar.F64w(tot_1237)
-						} else if sequence_12 != d_1143 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1143}))
+							a_1151 = ar.F64w(tot_1237)
+						} else if n_1174 != d_1152 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1160)+" has shape "+runtime.ShapeString([]int{n_1174})+", element 0 has shape "+runtime.ShapeString([]int{d_1152}))
 						}
-						copy(a_1142[i_1175*rs_1144:(i_1175+1)*rs_1144], r_1184)
-						if i_1175 == 0 {
-							d_1146 = st_652
-							rs_1147 = d_1146
-							tot_1239, err_1240 := runtime.MulSize(n_1121, rs_1147)
+						copy(a_1151[i_1160*rs_1153:(i_1160+1)*rs_1153], s_1175)
+						if i_1160 == 0 {
+							d_1155 = st_639
+							rs_1156 = d_1155
+							tot_1239, err_1240 := runtime.MulSize(n_1106, rs_1156)
 							if err_1240 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1240)
 							}
-							a_1145 = ar.F64w(tot_1239)
-						} else if st_652 != d_1146 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{st_652})+", element 0 has shape "+runtime.ShapeString([]int{d_1146}))
+							a_1154 = ar.F64w(tot_1239)
+						} else if st_639 != d_1155 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1160)+" has shape "+runtime.ShapeString([]int{st_639})+", element 0 has shape "+runtime.ShapeString([]int{d_1155}))
 						}
-						copy(a_1145[i_1175*rs_1147:(i_1175+1)*rs_1147], row_1212)
-						if i_1175 == 0 {
-							d_1149 = mainparams_3
-							rs_1150 = d_1149
-							tot_1241, err_1242 := runtime.MulSize(n_1121, rs_1150)
+						copy(a_1154[i_1160*rs_1156:(i_1160+1)*rs_1156], row_1172)
+						if i_1160 == 0 {
+							d_1158 = n_1165
+							rs_1159 = d_1158
+							tot_1241, err_1242 := runtime.MulSize(n_1106, rs_1159)
 							if err_1242 != nil {
 								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1242)
 							}
-							a_1148 = ar.F64w(tot_1241)
-						} else if mainparams_3 != d_1149 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1149}))
+							a_1157 = ar.F64w(tot_1241)
+						} else if n_1165 != d_1158 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1160)+" has shape "+runtime.ShapeString([]int{n_1165})+", element 0 has shape "+runtime.ShapeString([]int{d_1158}))
 						}
-						copy(a_1148[i_1175*rs_1150:(i_1175+1)*rs_1150], row_1179)
-						if i_1175 == 0 {
-							d_1152 = n_1205
-							rs_1153 = d_1152
-							tot_1243, err_1244 := runtime.MulSize(n_1121, rs_1153)
-							if err_1244 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1244)
-							}
-							a_1151 = ar.F64w(tot_1243)
-						} else if n_1205 != d_1152 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{n_1205})+", element 0 has shape "+runtime.ShapeString([]int{d_1152}))
-						}
-						copy(a_1151[i_1175*rs_1153:(i_1175+1)*rs_1153], s_1206)
-						if i_1175 == 0 {
-							d_1155 = st_652
-							rs_1156 = d_1155
-							tot_1245, err_1246 := runtime.MulSize(n_1121, rs_1156)
-							if err_1246 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1246)
-							}
-							a_1154 = ar.F64w(tot_1245)
-						} else if st_652 != d_1155 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{st_652})+", element 0 has shape "+runtime.ShapeString([]int{d_1155}))
-						}
-						copy(a_1154[i_1175*rs_1156:(i_1175+1)*rs_1156], row_1187)
-						if i_1175 == 0 {
-							d_1158 = mainparams_3
-							rs_1159 = d_1158
-							tot_1247, err_1248 := runtime.MulSize(n_1121, rs_1159)
-							if err_1248 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1248)
-							}
-							a_1157 = ar.F64w(tot_1247)
-						} else if mainparams_3 != d_1158 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1158}))
-						}
-						copy(a_1157[i_1175*rs_1159:(i_1175+1)*rs_1159], row_1178)
-						if i_1175 == 0 {
-							d_1161 = n_1197
-							rs_1162 = d_1161
-							tot_1249, err_1250 := runtime.MulSize(n_1121, rs_1162)
-							if err_1250 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1250)
-							}
-							a_1160 = ar.F64w(tot_1249)
-						} else if n_1197 != d_1161 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{n_1197})+", element 0 has shape "+runtime.ShapeString([]int{d_1161}))
-						}
-						copy(a_1160[i_1175*rs_1162:(i_1175+1)*rs_1162], s_1198)
-						if i_1175 == 0 {
-							d_1164 = sequence_12
-							rs_1165 = d_1164
-							tot_1251, err_1252 := runtime.MulSize(n_1121, rs_1165)
-							if err_1252 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1252)
-							}
-							a_1163 = ar.F64w(tot_1251)
-						} else if sequence_12 != d_1164 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1164}))
-						}
-						copy(a_1163[i_1175*rs_1165:(i_1175+1)*rs_1165], r_835)
-						if i_1175 == 0 {
-							d_1167 = n_1189
-							rs_1168 = d_1167
-							tot_1253, err_1254 := runtime.MulSize(n_1121, rs_1168)
-							if err_1254 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1254)
-							}
-							a_1166 = ar.F64w(tot_1253)
-						} else if n_1189 != d_1167 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{n_1189})+", element 0 has shape "+runtime.ShapeString([]int{d_1167}))
-						}
-						copy(a_1166[i_1175*rs_1168:(i_1175+1)*rs_1168], s_1190)
-						if i_1175 == 0 {
-							d_1170 = st_652
-							rs_1171 = d_1170
-							tot_1255, err_1256 := runtime.MulSize(n_1121, rs_1171)
-							if err_1256 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1256)
-							}
-							a_1169 = ar.F64w(tot_1255)
-						} else if st_652 != d_1170 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{st_652})+", element 0 has shape "+runtime.ShapeString([]int{d_1170}))
-						}
-						copy(a_1169[i_1175*rs_1171:(i_1175+1)*rs_1171], row_1187)
-						if i_1175 == 0 {
-							d_1173 = n_1180
-							rs_1174 = d_1173
-							tot_1257, err_1258 := runtime.MulSize(n_1121, rs_1174)
-							if err_1258 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1258)
-							}
-							a_1172 = ar.F64w(tot_1257)
-						} else if n_1180 != d_1173 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1175)+" has shape "+runtime.ShapeString([]int{n_1180})+", element 0 has shape "+runtime.ShapeString([]int{d_1173}))
-						}
-						copy(a_1172[i_1175*rs_1174:(i_1175+1)*rs_1174], s_1181)
-						if i_1175 > 0 {
-							ar.Release(mark_1176)
+						copy(a_1157[i_1160*rs_1159:(i_1160+1)*rs_1159], s_1166)
+						if i_1160 > 0 {
+							ar.Release(mark_1161)
 						}
 					}
-					c_842, c_843, c_845, c_846, c_847, c_848, c_849, c_850, c_851, c_852, c_853, c_854, c_855, c_856, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878, c_879, c_880, c_881, c_882, c_883, c_884, c_885, c_886, c_887, c_888, c_889, c_890, c_891, c_892, c_893, c_894, c_895, c_896, c_897, c_898, c_899 = n_1121, d_1123, n_1121, d_1125, d_1126, n_1121, d_1128, a_1130, n_1121, d_1131, a_1133, n_1121, d_1134, a_1136, n_1121, d_1137, a_1139, n_1121, d_1140, a_1142, n_1121, d_1143, a_1145, n_1121, d_1146, a_1148, n_1121, d_1149, a_1151, n_1121, d_1152, a_1154, n_1121, d_1155, a_1157, n_1121, d_1158, a_1160, n_1121, d_1161, a_1163, n_1121, d_1164, a_1166, n_1121, d_1167, a_1169, n_1121, d_1170, a_1172, n_1121, d_1173, n_1121, 0, n_1121, 0, 0
+					c_829, c_830, c_832, c_833, c_834, c_835, c_836, c_837, c_838, c_839, c_840, c_841, c_842, c_843, c_844, c_845, c_846, c_847, c_848, c_849, c_850, c_851, c_852, c_853, c_854, c_855, c_856, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878, c_879, c_880, c_881, c_882, c_883, c_884, c_885, c_886 = n_1106, d_1108, n_1106, d_1110, d_1111, n_1106, d_1113, a_1115, n_1106, d_1116, a_1118, n_1106, d_1119, a_1121, n_1106, d_1122, a_1124, n_1106, d_1125, a_1127, n_1106, d_1128, a_1130, n_1106, d_1131, a_1133, n_1106, d_1134, a_1136, n_1106, d_1137, a_1139, n_1106, d_1140, a_1142, n_1106, d_1143, a_1145, n_1106, d_1146, a_1148, n_1106, d_1149, a_1151, n_1106, d_1152, a_1154, n_1106, d_1155, a_1157, n_1106, d_1158, n_1106, 0, n_1106, 0, 0
 				}
-				var c_1259 []float64
-				var c_1260 int
-				var c_1261 []float64
-				var c_1262 int
-				var c_1263 int
-				if x_840 {
-					x_1264 := x_839 - int64(1)
-					if x_1264 < 0 || x_1264 >= int64(c_842) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_1264, c_842))
+				var c_1243 []float64
+				var c_1244 int
+				var c_1245 []float64
+				var c_1246 int
+				var c_1247 int
+				if x_827 {
+					x_1248 := x_826 - int64(1)
+					if x_1248 < 0 || x_1248 >= int64(c_829) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_1248, c_829))
 					}
-					_ = c_850[int(x_1264)*c_852 : (int(x_1264)+1)*c_852]
-					_ = c_853[int(x_1264)*c_855 : (int(x_1264)+1)*c_855]
-					_ = c_856[int(x_1264)*c_858 : (int(x_1264)+1)*c_858]
-					_ = c_859[int(x_1264)*c_861 : (int(x_1264)+1)*c_861]
-					_ = c_862[int(x_1264)*c_864 : (int(x_1264)+1)*c_864]
-					_ = c_865[int(x_1264)*c_867 : (int(x_1264)+1)*c_867]
-					_ = c_868[int(x_1264)*c_870 : (int(x_1264)+1)*c_870]
-					_ = c_871[int(x_1264)*c_873 : (int(x_1264)+1)*c_873]
-					_ = c_874[int(x_1264)*c_876 : (int(x_1264)+1)*c_876]
-					_ = c_877[int(x_1264)*c_879 : (int(x_1264)+1)*c_879]
-					_ = c_880[int(x_1264)*c_882 : (int(x_1264)+1)*c_882]
-					_ = c_883[int(x_1264)*c_885 : (int(x_1264)+1)*c_885]
-					_ = c_886[int(x_1264)*c_888 : (int(x_1264)+1)*c_888]
-					_ = c_889[int(x_1264)*c_891 : (int(x_1264)+1)*c_891]
-					_ = c_892[int(x_1264)*c_894 : (int(x_1264)+1)*c_894]
-					c_1259, c_1260, c_1261, c_1262, c_1263 = c_841, c_843, c_844, c_846, c_847
+					_ = c_837[int(x_1248)*c_839 : (int(x_1248)+1)*c_839]
+					_ = c_840[int(x_1248)*c_842 : (int(x_1248)+1)*c_842]
+					_ = c_843[int(x_1248)*c_845 : (int(x_1248)+1)*c_845]
+					_ = c_846[int(x_1248)*c_848 : (int(x_1248)+1)*c_848]
+					_ = c_849[int(x_1248)*c_851 : (int(x_1248)+1)*c_851]
+					_ = c_852[int(x_1248)*c_854 : (int(x_1248)+1)*c_854]
+					_ = c_855[int(x_1248)*c_857 : (int(x_1248)+1)*c_857]
+					_ = c_858[int(x_1248)*c_860 : (int(x_1248)+1)*c_860]
+					_ = c_861[int(x_1248)*c_863 : (int(x_1248)+1)*c_863]
+					_ = c_864[int(x_1248)*c_866 : (int(x_1248)+1)*c_866]
+					_ = c_867[int(x_1248)*c_869 : (int(x_1248)+1)*c_869]
+					_ = c_870[int(x_1248)*c_872 : (int(x_1248)+1)*c_872]
+					_ = c_873[int(x_1248)*c_875 : (int(x_1248)+1)*c_875]
+					_ = c_876[int(x_1248)*c_878 : (int(x_1248)+1)*c_878]
+					_ = c_879[int(x_1248)*c_881 : (int(x_1248)+1)*c_881]
+					c_1243, c_1244, c_1245, c_1246, c_1247 = c_828, c_830, c_831, c_833, c_834
 				} else {
-					c_1259, c_1260, c_1261, c_1262, c_1263 = r_835, sequence_12, st_650, st_651, st_652
+					c_1243, c_1244, c_1245, c_1246, c_1247 = r_822, sequence_12, st_637, st_638, st_639
 				}
 				if int64(1) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 				}
-				row_1280 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-				if extraparams_6 != c_1260 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1260})+" and "+runtime.ShapeString([]int{extraparams_6}))
+				row_1264 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+				if extraparams_6 != c_1244 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1244})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
 				if int64(2) >= int64(extraparams_5) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 				}
-				row_1281 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-				if extraparams_6 != c_1260 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1260})+" and "+runtime.ShapeString([]int{extraparams_6}))
+				row_1265 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+				if extraparams_6 != c_1244 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1244})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
-				r_1282 := ar.F64w(c_1260)
-				c_1259 = c_1259[:len(r_1282)]
-				row_1280 = row_1280[:len(r_1282)]
-				row_1281 = row_1281[:len(r_1282)]
-				for i_1283 := range r_1282 {
-					r_1282[i_1283] = ((c_1259[i_1283] * row_1280[i_1283]) + row_1281[i_1283])
+				r_1266 := ar.F64w(c_1244)
+				r_1267 := ar.F64w(c_1244)
+				c_1243 = c_1243[:c_1244]
+				row_1264 = row_1264[:c_1244]
+				row_1265 = row_1265[:c_1244]
+				r_1266 = r_1266[:c_1244]
+				r_1267 = r_1267[:c_1244]
+				for i_1268 := 0; i_1268 < c_1244; i_1268++ {
+					e_1270 := ((c_1243[i_1268] * row_1264[i_1268]) + row_1265[i_1268])
+					r_1266[i_1268] = e_1270
+					e_1271 := (math.Exp(e_1270))
+					r_1267[i_1268] = e_1271
 				}
-				r_1285 := ar.F64w(c_1260)
-				r_1282 = r_1282[:len(r_1285)]
-				for i_1286 := range r_1285 {
-					r_1285[i_1286] = (math.Exp(r_1282[i_1286]))
+				s_1272 := runtime.Sum(r_1267)
+				x_1273 := s_1272 + 2.0
+				x_1274 := x_819 + int64(1)
+				if x_1274 < 0 || x_1274 >= int64(sequence_11) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:96:33", runtime.CheckIndex(x_1274, sequence_11))
 				}
-				s_1288 := runtime.Sum(r_1285)
-				x_1289 := s_1288 + 2.0
-				x_1290 := x_832 + int64(1)
-				if x_1290 < 0 || x_1290 >= int64(sequence_11) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:96:33", runtime.CheckIndex(x_1290, sequence_11))
+				row_1275 := sequence_10[int(x_1274)*sequence_12 : (int(x_1274)+1)*sequence_12]
+				x_1276 := math.Log(x_1273)
+				if c_1244 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1244}))
 				}
-				row_1291 := sequence_10[int(x_1290)*sequence_12 : (int(x_1290)+1)*sequence_12]
-				x_1292 := math.Log(x_1289)
-				if c_1260 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1260}))
+				r_1277 := ar.F64w(sequence_12)
+				row_1275 = row_1275[:len(r_1277)]
+				r_1266 = r_1266[:len(r_1277)]
+				for i_1278 := range r_1277 {
+					r_1277[i_1278] = (row_1275[i_1278] * (r_1266[i_1278] - x_1276))
 				}
-				r_1293 := ar.F64w(sequence_12)
-				row_1291 = row_1291[:len(r_1293)]
-				r_1282 = r_1282[:len(r_1293)]
-				for i_1294 := range r_1293 {
-					r_1293[i_1294] = (row_1291[i_1294] * (r_1282[i_1294] - x_1292))
-				}
-				s_1296 := runtime.Sum(r_1293)
-				x_1297 := st_653 + s_1296
-				st_650, st_651, st_652, st_653, st_656, st_657, st_658, st_659, st_660, st_661, st_662, st_669, st_670, st_672, st_673, st_674, st_676, st_677, st_678, st_679, st_680, st_681, st_682, st_683, st_684, st_685, st_686, st_687, st_688, st_689, st_690, st_691, st_692, st_693, st_694, st_695, st_696, st_697, st_698, st_699, st_700, st_701, st_702, st_703, st_704, st_705, st_706, st_707, st_708, st_709, st_710, st_711, st_712, st_713, st_714, st_715, st_716, st_717, st_718, st_719, st_720, st_721, st_722, st_724, st_725, st_727, st_728, st_729, st_736, st_737 = c_1261, c_1262, c_1263, x_1297, x_1289, r_1285, c_1260, row_1280, extraparams_6, c_1259, c_1260, c_842, c_843, c_845, c_846, c_847, c_848, c_849, c_850, c_851, c_852, c_853, c_854, c_855, c_856, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878, c_879, c_880, c_881, c_882, c_883, c_884, c_885, c_886, c_887, c_888, c_889, c_890, c_891, c_892, c_893, c_894, c_895, c_896, c_897, c_898, c_899, st_651, st_652
+				s_1280 := runtime.Sum(r_1277)
+				x_1281 := st_640 + s_1280
+				st_637, st_638, st_639, st_640, st_643, st_644, st_645, st_646, st_647, st_648, st_649, st_656, st_657, st_659, st_660, st_661, st_663, st_664, st_665, st_666, st_667, st_668, st_669, st_670, st_671, st_672, st_673, st_674, st_675, st_676, st_677, st_678, st_679, st_680, st_681, st_682, st_683, st_684, st_685, st_686, st_687, st_688, st_689, st_690, st_691, st_692, st_693, st_694, st_695, st_696, st_697, st_698, st_699, st_700, st_701, st_702, st_703, st_704, st_705, st_706, st_707, st_708, st_709, st_711, st_712, st_714, st_715, st_716, st_723, st_724 = c_1245, c_1246, c_1247, x_1281, x_1273, r_1267, c_1244, row_1264, extraparams_6, c_1243, c_1244, c_829, c_830, c_832, c_833, c_834, c_835, c_836, c_837, c_838, c_839, c_840, c_841, c_842, c_843, c_844, c_845, c_846, c_847, c_848, c_849, c_850, c_851, c_852, c_853, c_854, c_855, c_856, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878, c_879, c_880, c_881, c_882, c_883, c_884, c_885, c_886, st_638, st_639
 			}
-			a_739[i_829] = st_656
-			if i_829 == 0 {
-				d_741 = st_658
-				rs_742 = d_741
-				tot_1298, err_1299 := runtime.MulSize(n_649, rs_742)
+			a_726[i_816] = st_643
+			if i_816 == 0 {
+				d_728 = st_645
+				rs_729 = d_728
+				tot_1282, err_1283 := runtime.MulSize(n_636, rs_729)
+				if err_1283 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1283)
+				}
+				a_727 = ar.F64w(tot_1282)
+			} else if st_645 != d_728 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_816)+" has shape "+runtime.ShapeString([]int{st_645})+", element 0 has shape "+runtime.ShapeString([]int{d_728}))
+			}
+			copy(a_727[i_816*rs_729:(i_816+1)*rs_729], st_644)
+			if i_816 == 0 {
+				d_731 = st_647
+				rs_732 = d_731
+				tot_1284, err_1285 := runtime.MulSize(n_636, rs_732)
+				if err_1285 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1285)
+				}
+				a_730 = ar.F64w(tot_1284)
+			} else if st_647 != d_731 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_816)+" has shape "+runtime.ShapeString([]int{st_647})+", element 0 has shape "+runtime.ShapeString([]int{d_731}))
+			}
+			copy(a_730[i_816*rs_732:(i_816+1)*rs_732], st_646)
+			if i_816 == 0 {
+				d_734 = st_649
+				rs_735 = d_734
+				tot_1286, err_1287 := runtime.MulSize(n_636, rs_735)
+				if err_1287 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1287)
+				}
+				a_733 = ar.F64w(tot_1286)
+			} else if st_649 != d_734 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_816)+" has shape "+runtime.ShapeString([]int{st_649})+", element 0 has shape "+runtime.ShapeString([]int{d_734}))
+			}
+			copy(a_733[i_816*rs_735:(i_816+1)*rs_735], st_648)
+			if i_816 == 0 {
+				d_736, d_737 = st_656, st_657
+				rs_738 = d_736 * d_737
+				tot_1288, err_1289 := runtime.MulSize(n_636, rs_738)
+				if err_1289 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1289)
+				}
+				_ = tot_1288
+			} else if st_656 != d_736 || st_657 != d_737 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_816)+" has shape "+runtime.ShapeString([]int{st_656, st_657})+", element 0 has shape "+runtime.ShapeString([]int{d_736, d_737}))
+			}
+			if i_816 == 0 {
+				d_739, d_740, d_741 = st_659, st_660, st_661
+				rs_742 = d_739 * d_740 * d_741
+				tot_1290, err_1291 := runtime.MulSize(n_636, rs_742)
+				if err_1291 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1291)
+				}
+				_ = tot_1290
+			} else if st_659 != d_739 || st_660 != d_740 || st_661 != d_741 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_816)+" has shape "+runtime.ShapeString([]int{st_659, st_660, st_661})+", element 0 has shape "+runtime.ShapeString([]int{d_739, d_740, d_741}))
+			}
+			if i_816 == 0 {
+				d_743, d_744 = st_663, st_664
+				rs_745 = d_743 * d_744
+				tot_1292, err_1293 := runtime.MulSize(n_636, rs_745)
+				if err_1293 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1293)
+				}
+				_ = tot_1292
+			} else if st_663 != d_743 || st_664 != d_744 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_816)+" has shape "+runtime.ShapeString([]int{st_663, st_664})+", element 0 has shape "+runtime.ShapeString([]int{d_743, d_744}))
+			}
+			if i_816 == 0 {
+				d_747, d_748 = st_666, st_667
+				rs_749 = d_747 * d_748
+				tot_1294, err_1295 := runtime.MulSize(n_636, rs_749)
+				if err_1295 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1295)
+				}
+				a_746 = ar.F64w(tot_1294)
+			} else if st_666 != d_747 || st_667 != d_748 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_816)+" has shape "+runtime.ShapeString([]int{st_666, st_667})+", element 0 has shape "+runtime.ShapeString([]int{d_747, d_748}))
+			}
+			copy(a_746[i_816*rs_749:(i_816+1)*rs_749], st_665)
+			if i_816 == 0 {
+				d_751, d_752 = st_669, st_670
+				rs_753 = d_751 * d_752
+				tot_1296, err_1297 := runtime.MulSize(n_636, rs_753)
+				if err_1297 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1297)
+				}
+				a_750 = ar.F64w(tot_1296)
+			} else if st_669 != d_751 || st_670 != d_752 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_816)+" has shape "+runtime.ShapeString([]int{st_669, st_670})+", element 0 has shape "+runtime.ShapeString([]int{d_751, d_752}))
+			}
+			copy(a_750[i_816*rs_753:(i_816+1)*rs_753], st_668)
+			if i_816 == 0 {
+				d_755, d_756 = st_672, st_673
+				rs_757 = d_755 * d_756
+				tot_1298, err_1299 := runtime.MulSize(n_636, rs_757)
 				if err_1299 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1299)
 				}
-				a_740 = ar.F64w(tot_1298)
-			} else if st_658 != d_741 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_658})+", element 0 has shape "+runtime.ShapeString([]int{d_741}))
+				a_754 = ar.F64w(tot_1298)
+			} else if st_672 != d_755 || st_673 != d_756 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_816)+" has shape "+runtime.ShapeString([]int{st_672, st_673})+", element 0 has shape "+runtime.ShapeString([]int{d_755, d_756}))
 			}
-			copy(a_740[i_829*rs_742:(i_829+1)*rs_742], st_657)
-			if i_829 == 0 {
-				d_744 = st_660
-				rs_745 = d_744
-				tot_1300, err_1301 := runtime.MulSize(n_649, rs_745)
+			copy(a_754[i_816*rs_757:(i_816+1)*rs_757], st_671)
+			if i_816 == 0 {
+				d_759, d_760 = st_675, st_676
+				rs_761 = d_759 * d_760
+				tot_1300, err_1301 := runtime.MulSize(n_636, rs_761)
 				if err_1301 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1301)
 				}
-				a_743 = ar.F64w(tot_1300)
-			} else if st_660 != d_744 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_660})+", element 0 has shape "+runtime.ShapeString([]int{d_744}))
+				a_758 = ar.F64w(tot_1300)
+			} else if st_675 != d_759 || st_676 != d_760 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_816)+" has shape "+runtime.ShapeString([]int{st_675, st_676})+", element 0 has shape "+runtime.ShapeString([]int{d_759, d_760}))
 			}
-			copy(a_743[i_829*rs_745:(i_829+1)*rs_745], st_659)
-			if i_829 == 0 {
-				d_747 = st_662
-				rs_748 = d_747
-				tot_1302, err_1303 := runtime.MulSize(n_649, rs_748)
+			copy(a_758[i_816*rs_761:(i_816+1)*rs_761], st_674)
+			if i_816 == 0 {
+				d_763, d_764 = st_678, st_679
+				rs_765 = d_763 * d_764
+				tot_1302, err_1303 := runtime.MulSize(n_636, rs_765)
 				if err_1303 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1303)
 				}
-				a_746 = ar.F64w(tot_1302)
-			} else if st_662 != d_747 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_662})+", element 0 has shape "+runtime.ShapeString([]int{d_747}))
+				a_762 = ar.F64w(tot_1302)
+			} else if st_678 != d_763 || st_679 != d_764 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_816)+" has shape "+runtime.ShapeString([]int{st_678, st_679})+", element 0 has shape "+runtime.ShapeString([]int{d_763, d_764}))
 			}
-			copy(a_746[i_829*rs_748:(i_829+1)*rs_748], st_661)
-			if i_829 == 0 {
-				d_749, d_750 = st_669, st_670
-				rs_751 = d_749 * d_750
-				tot_1304, err_1305 := runtime.MulSize(n_649, rs_751)
+			copy(a_762[i_816*rs_765:(i_816+1)*rs_765], st_677)
+			if i_816 == 0 {
+				d_767, d_768 = st_681, st_682
+				rs_769 = d_767 * d_768
+				tot_1304, err_1305 := runtime.MulSize(n_636, rs_769)
 				if err_1305 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1305)
 				}
-				_ = tot_1304
-			} else if st_669 != d_749 || st_670 != d_750 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_669, st_670})+", element 0 has shape "+runtime.ShapeString([]int{d_749, d_750}))
+				a_766 = ar.F64w(tot_1304)
+			} else if st_681 != d_767 || st_682 != d_768 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_816)+" has shape "+runtime.ShapeString([]int{st_681, st_682})+", element 0 has shape "+runtime.ShapeString([]int{d_767, d_768}))
 			}
-			if i_829 == 0 {
-				d_752, d_753, d_754 = st_672, st_673, st_674
-				rs_755 = d_752 * d_753 * d_754
-				tot_1306, err_1307 := runtime.MulSize(n_649, rs_755)
+			copy(a_766[i_816*rs_769:(i_816+1)*rs_769], st_680)
+			if i_816 == 0 {
+				d_771, d_772 = st_684, st_685
+				rs_773 = d_771 * d_772
+				tot_1306, err_1307 := runtime.MulSize(n_636, rs_773)
 				if err_1307 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1307)
 				}
-				_ = tot_1306
-			} else if st_672 != d_752 || st_673 != d_753 || st_674 != d_754 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_672, st_673, st_674})+", element 0 has shape "+runtime.ShapeString([]int{d_752, d_753, d_754}))
+				a_770 = ar.F64w(tot_1306)
+			} else if st_684 != d_771 || st_685 != d_772 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_816)+" has shape "+runtime.ShapeString([]int{st_684, st_685})+", element 0 has shape "+runtime.ShapeString([]int{d_771, d_772}))
 			}
-			if i_829 == 0 {
-				d_756, d_757 = st_676, st_677
-				rs_758 = d_756 * d_757
-				tot_1308, err_1309 := runtime.MulSize(n_649, rs_758)
+			copy(a_770[i_816*rs_773:(i_816+1)*rs_773], st_683)
+			if i_816 == 0 {
+				d_775, d_776 = st_687, st_688
+				rs_777 = d_775 * d_776
+				tot_1308, err_1309 := runtime.MulSize(n_636, rs_777)
 				if err_1309 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1309)
 				}
-				_ = tot_1308
-			} else if st_676 != d_756 || st_677 != d_757 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_676, st_677})+", element 0 has shape "+runtime.ShapeString([]int{d_756, d_757}))
+				a_774 = ar.F64w(tot_1308)
+			} else if st_687 != d_775 || st_688 != d_776 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_816)+" has shape "+runtime.ShapeString([]int{st_687, st_688})+", element 0 has shape "+runtime.ShapeString([]int{d_775, d_776}))
 			}
-			if i_829 == 0 {
-				d_760, d_761 = st_679, st_680
-				rs_762 = d_760 * d_761
-				tot_1310, err_1311 := runtime.MulSize(n_649, rs_762)
+			copy(a_774[i_816*rs_777:(i_816+1)*rs_777], st_686)
+			if i_816 == 0 {
+				d_779, d_780 = st_690, st_691
+				rs_781 = d_779 * d_780
+				tot_1310, err_1311 := runtime.MulSize(n_636, rs_781)
 				if err_1311 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1311)
 				}
-				a_759 = ar.F64w(tot_1310)
-			} else if st_679 != d_760 || st_680 != d_761 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_679, st_680})+", element 0 has shape "+runtime.ShapeString([]int{d_760, d_761}))
+				a_778 = ar.F64w(tot_1310)
+			} else if st_690 != d_779 || st_691 != d_780 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_816)+" has shape "+runtime.ShapeString([]int{st_690, st_691})+", element 0 has shape "+runtime.ShapeString([]int{d_779, d_780}))
 			}
-			copy(a_759[i_829*rs_762:(i_829+1)*rs_762], st_678)
-			if i_829 == 0 {
-				d_764, d_765 = st_682, st_683
-				rs_766 = d_764 * d_765
-				tot_1312, err_1313 := runtime.MulSize(n_649, rs_766)
+			copy(a_778[i_816*rs_781:(i_816+1)*rs_781], st_689)
+			if i_816 == 0 {
+				d_783, d_784 = st_693, st_694
+				rs_785 = d_783 * d_784
+				tot_1312, err_1313 := runtime.MulSize(n_636, rs_785)
 				if err_1313 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1313)
 				}
-				a_763 = ar.F64w(tot_1312)
-			} else if st_682 != d_764 || st_683 != d_765 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_682, st_683})+", element 0 has shape "+runtime.ShapeString([]int{d_764, d_765}))
+				a_782 = ar.F64w(tot_1312)
+			} else if st_693 != d_783 || st_694 != d_784 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_816)+" has shape "+runtime.ShapeString([]int{st_693, st_694})+", element 0 has shape "+runtime.ShapeString([]int{d_783, d_784}))
 			}
-			copy(a_763[i_829*rs_766:(i_829+1)*rs_766], st_681)
-			if i_829 == 0 {
-				d_768, d_769 = st_685, st_686
-				rs_770 = d_768 * d_769
-				tot_1314, err_1315 := runtime.MulSize(n_649, rs_770)
+			copy(a_782[i_816*rs_785:(i_816+1)*rs_785], st_692)
+			if i_816 == 0 {
+				d_787, d_788 = st_696, st_697
+				rs_789 = d_787 * d_788
+				tot_1314, err_1315 := runtime.MulSize(n_636, rs_789)
 				if err_1315 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1315)
 				}
-				a_767 = ar.F64w(tot_1314)
-			} else if st_685 != d_768 || st_686 != d_769 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_685, st_686})+", element 0 has shape "+runtime.ShapeString([]int{d_768, d_769}))
+				a_786 = ar.F64w(tot_1314)
+			} else if st_696 != d_787 || st_697 != d_788 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_816)+" has shape "+runtime.ShapeString([]int{st_696, st_697})+", element 0 has shape "+runtime.ShapeString([]int{d_787, d_788}))
 			}
-			copy(a_767[i_829*rs_770:(i_829+1)*rs_770], st_684)
-			if i_829 == 0 {
-				d_772, d_773 = st_688, st_689
-				rs_774 = d_772 * d_773
-				tot_1316, err_1317 := runtime.MulSize(n_649, rs_774)
+			copy(a_786[i_816*rs_789:(i_816+1)*rs_789], st_695)
+			if i_816 == 0 {
+				d_791, d_792 = st_699, st_700
+				rs_793 = d_791 * d_792
+				tot_1316, err_1317 := runtime.MulSize(n_636, rs_793)
 				if err_1317 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1317)
 				}
-				a_771 = ar.F64w(tot_1316)
-			} else if st_688 != d_772 || st_689 != d_773 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_688, st_689})+", element 0 has shape "+runtime.ShapeString([]int{d_772, d_773}))
+				a_790 = ar.F64w(tot_1316)
+			} else if st_699 != d_791 || st_700 != d_792 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_816)+" has shape "+runtime.ShapeString([]int{st_699, st_700})+", element 0 has shape "+runtime.ShapeString([]int{d_791, d_792}))
 			}
-			copy(a_771[i_829*rs_774:(i_829+1)*rs_774], st_687)
-			if i_829 == 0 {
-				d_776, d_777 = st_691, st_692
-				rs_778 = d_776 * d_777
-				tot_1318, err_1319 := runtime.MulSize(n_649, rs_778)
+			copy(a_790[i_816*rs_793:(i_816+1)*rs_793], st_698)
+			if i_816 == 0 {
+				d_795, d_796 = st_702, st_703
+				rs_797 = d_795 * d_796
+				tot_1318, err_1319 := runtime.MulSize(n_636, rs_797)
 				if err_1319 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1319)
 				}
-				a_775 = ar.F64w(tot_1318)
-			} else if st_691 != d_776 || st_692 != d_777 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_691, st_692})+", element 0 has shape "+runtime.ShapeString([]int{d_776, d_777}))
+				a_794 = ar.F64w(tot_1318)
+			} else if st_702 != d_795 || st_703 != d_796 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_816)+" has shape "+runtime.ShapeString([]int{st_702, st_703})+", element 0 has shape "+runtime.ShapeString([]int{d_795, d_796}))
 			}
-			copy(a_775[i_829*rs_778:(i_829+1)*rs_778], st_690)
-			if i_829 == 0 {
-				d_780, d_781 = st_694, st_695
-				rs_782 = d_780 * d_781
-				tot_1320, err_1321 := runtime.MulSize(n_649, rs_782)
+			copy(a_794[i_816*rs_797:(i_816+1)*rs_797], st_701)
+			if i_816 == 0 {
+				d_799, d_800 = st_705, st_706
+				rs_801 = d_799 * d_800
+				tot_1320, err_1321 := runtime.MulSize(n_636, rs_801)
 				if err_1321 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1321)
 				}
-				a_779 = ar.F64w(tot_1320)
-			} else if st_694 != d_780 || st_695 != d_781 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_694, st_695})+", element 0 has shape "+runtime.ShapeString([]int{d_780, d_781}))
+				a_798 = ar.F64w(tot_1320)
+			} else if st_705 != d_799 || st_706 != d_800 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_816)+" has shape "+runtime.ShapeString([]int{st_705, st_706})+", element 0 has shape "+runtime.ShapeString([]int{d_799, d_800}))
 			}
-			copy(a_779[i_829*rs_782:(i_829+1)*rs_782], st_693)
-			if i_829 == 0 {
-				d_784, d_785 = st_697, st_698
-				rs_786 = d_784 * d_785
-				tot_1322, err_1323 := runtime.MulSize(n_649, rs_786)
+			copy(a_798[i_816*rs_801:(i_816+1)*rs_801], st_704)
+			if i_816 == 0 {
+				d_803, d_804 = st_708, st_709
+				rs_805 = d_803 * d_804
+				tot_1322, err_1323 := runtime.MulSize(n_636, rs_805)
 				if err_1323 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1323)
 				}
-				a_783 = ar.F64w(tot_1322)
-			} else if st_697 != d_784 || st_698 != d_785 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_697, st_698})+", element 0 has shape "+runtime.ShapeString([]int{d_784, d_785}))
+				a_802 = ar.F64w(tot_1322)
+			} else if st_708 != d_803 || st_709 != d_804 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_816)+" has shape "+runtime.ShapeString([]int{st_708, st_709})+", element 0 has shape "+runtime.ShapeString([]int{d_803, d_804}))
 			}
-			copy(a_783[i_829*rs_786:(i_829+1)*rs_786], st_696)
-			if i_829 == 0 {
-				d_788, d_789 = st_700, st_701
-				rs_790 = d_788 * d_789
-				tot_1324, err_1325 := runtime.MulSize(n_649, rs_790)
+			copy(a_802[i_816*rs_805:(i_816+1)*rs_805], st_707)
+			if i_816 == 0 {
+				d_806, d_807 = st_711, st_712
+				rs_808 = d_806 * d_807
+				tot_1324, err_1325 := runtime.MulSize(n_636, rs_808)
 				if err_1325 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1325)
 				}
-				a_787 = ar.F64w(tot_1324)
-			} else if st_700 != d_788 || st_701 != d_789 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_700, st_701})+", element 0 has shape "+runtime.ShapeString([]int{d_788, d_789}))
+				_ = tot_1324
+			} else if st_711 != d_806 || st_712 != d_807 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_816)+" has shape "+runtime.ShapeString([]int{st_711, st_712})+", element 0 has shape "+runtime.ShapeString([]int{d_806, d_807}))
 			}
-			copy(a_787[i_829*rs_790:(i_829+1)*rs_790], st_699)
-			if i_829 == 0 {
-				d_792, d_793 = st_703, st_704
-				rs_794 = d_792 * d_793
-				tot_1326, err_1327 := runtime.MulSize(n_649, rs_794)
+			if i_816 == 0 {
+				d_809, d_810, d_811 = st_714, st_715, st_716
+				rs_812 = d_809 * d_810 * d_811
+				tot_1326, err_1327 := runtime.MulSize(n_636, rs_812)
 				if err_1327 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1327)
 				}
-				a_791 = ar.F64w(tot_1326)
-			} else if st_703 != d_792 || st_704 != d_793 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_703, st_704})+", element 0 has shape "+runtime.ShapeString([]int{d_792, d_793}))
+				_ = tot_1326
+			} else if st_714 != d_809 || st_715 != d_810 || st_716 != d_811 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_816)+" has shape "+runtime.ShapeString([]int{st_714, st_715, st_716})+", element 0 has shape "+runtime.ShapeString([]int{d_809, d_810, d_811}))
 			}
-			copy(a_791[i_829*rs_794:(i_829+1)*rs_794], st_702)
-			if i_829 == 0 {
-				d_796, d_797 = st_706, st_707
-				rs_798 = d_796 * d_797
-				tot_1328, err_1329 := runtime.MulSize(n_649, rs_798)
+			if i_816 == 0 {
+				d_813, d_814 = st_723, st_724
+				rs_815 = d_813 * d_814
+				tot_1328, err_1329 := runtime.MulSize(n_636, rs_815)
 				if err_1329 != nil {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1329)
 				}
-				a_795 = ar.F64w(tot_1328)
-			} else if st_706 != d_796 || st_707 != d_797 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_706, st_707})+", element 0 has shape "+runtime.ShapeString([]int{d_796, d_797}))
+				_ = tot_1328
+			} else if st_723 != d_813 || st_724 != d_814 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_816)+" has shape "+runtime.ShapeString([]int{st_723, st_724})+", element 0 has shape "+runtime.ShapeString([]int{d_813, d_814}))
 			}
-			copy(a_795[i_829*rs_798:(i_829+1)*rs_798], st_705)
-			if i_829 == 0 {
-				d_800, d_801 = st_709, st_710
-				rs_802 = d_800 * d_801
-				tot_1330, err_1331 := runtime.MulSize(n_649, rs_802)
-				if err_1331 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1331)
-				}
-				a_799 = ar.F64w(tot_1330)
-			} else if st_709 != d_800 || st_710 != d_801 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_709, st_710})+", element 0 has shape "+runtime.ShapeString([]int{d_800, d_801}))
-			}
-			copy(a_799[i_829*rs_802:(i_829+1)*rs_802], st_708)
-			if i_829 == 0 {
-				d_804, d_805 = st_712, st_713
-				rs_806 = d_804 * d_805
-				tot_1332, err_1333 := runtime.MulSize(n_649, rs_806)
-				if err_1333 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1333)
-				}
-				a_803 = ar.F64w(tot_1332)
-			} else if st_712 != d_804 || st_713 != d_805 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_712, st_713})+", element 0 has shape "+runtime.ShapeString([]int{d_804, d_805}))
-			}
-			copy(a_803[i_829*rs_806:(i_829+1)*rs_806], st_711)
-			if i_829 == 0 {
-				d_808, d_809 = st_715, st_716
-				rs_810 = d_808 * d_809
-				tot_1334, err_1335 := runtime.MulSize(n_649, rs_810)
-				if err_1335 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1335)
-				}
-				a_807 = ar.F64w(tot_1334)
-			} else if st_715 != d_808 || st_716 != d_809 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_715, st_716})+", element 0 has shape "+runtime.ShapeString([]int{d_808, d_809}))
-			}
-			copy(a_807[i_829*rs_810:(i_829+1)*rs_810], st_714)
-			if i_829 == 0 {
-				d_812, d_813 = st_718, st_719
-				rs_814 = d_812 * d_813
-				tot_1336, err_1337 := runtime.MulSize(n_649, rs_814)
-				if err_1337 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1337)
-				}
-				a_811 = ar.F64w(tot_1336)
-			} else if st_718 != d_812 || st_719 != d_813 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_718, st_719})+", element 0 has shape "+runtime.ShapeString([]int{d_812, d_813}))
-			}
-			copy(a_811[i_829*rs_814:(i_829+1)*rs_814], st_717)
-			if i_829 == 0 {
-				d_816, d_817 = st_721, st_722
-				rs_818 = d_816 * d_817
-				tot_1338, err_1339 := runtime.MulSize(n_649, rs_818)
-				if err_1339 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1339)
-				}
-				a_815 = ar.F64w(tot_1338)
-			} else if st_721 != d_816 || st_722 != d_817 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_721, st_722})+", element 0 has shape "+runtime.ShapeString([]int{d_816, d_817}))
-			}
-			copy(a_815[i_829*rs_818:(i_829+1)*rs_818], st_720)
-			if i_829 == 0 {
-				d_819, d_820 = st_724, st_725
-				rs_821 = d_819 * d_820
-				tot_1340, err_1341 := runtime.MulSize(n_649, rs_821)
-				if err_1341 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1341)
-				}
-				_ = tot_1340
-			} else if st_724 != d_819 || st_725 != d_820 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_724, st_725})+", element 0 has shape "+runtime.ShapeString([]int{d_819, d_820}))
-			}
-			if i_829 == 0 {
-				d_822, d_823, d_824 = st_727, st_728, st_729
-				rs_825 = d_822 * d_823 * d_824
-				tot_1342, err_1343 := runtime.MulSize(n_649, rs_825)
-				if err_1343 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1343)
-				}
-				_ = tot_1342
-			} else if st_727 != d_822 || st_728 != d_823 || st_729 != d_824 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_727, st_728, st_729})+", element 0 has shape "+runtime.ShapeString([]int{d_822, d_823, d_824}))
-			}
-			if i_829 == 0 {
-				d_826, d_827 = st_736, st_737
-				rs_828 = d_826 * d_827
-				tot_1344, err_1345 := runtime.MulSize(n_649, rs_828)
-				if err_1345 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1345)
-				}
-				_ = tot_1344
-			} else if st_736 != d_826 || st_737 != d_827 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_829)+" has shape "+runtime.ShapeString([]int{st_736, st_737})+", element 0 has shape "+runtime.ShapeString([]int{d_826, d_827}))
-			}
-			st_657 = a_740[i_829*rs_742 : (i_829+1)*rs_742]
-			st_659 = a_743[i_829*rs_745 : (i_829+1)*rs_745]
-			st_661 = a_746[i_829*rs_748 : (i_829+1)*rs_748]
-			st_678 = a_759[i_829*rs_762 : (i_829+1)*rs_762]
-			st_681 = a_763[i_829*rs_766 : (i_829+1)*rs_766]
-			st_684 = a_767[i_829*rs_770 : (i_829+1)*rs_770]
-			st_687 = a_771[i_829*rs_774 : (i_829+1)*rs_774]
-			st_690 = a_775[i_829*rs_778 : (i_829+1)*rs_778]
-			st_693 = a_779[i_829*rs_782 : (i_829+1)*rs_782]
-			st_696 = a_783[i_829*rs_786 : (i_829+1)*rs_786]
-			st_699 = a_787[i_829*rs_790 : (i_829+1)*rs_790]
-			st_702 = a_791[i_829*rs_794 : (i_829+1)*rs_794]
-			st_705 = a_795[i_829*rs_798 : (i_829+1)*rs_798]
-			st_708 = a_799[i_829*rs_802 : (i_829+1)*rs_802]
-			st_711 = a_803[i_829*rs_806 : (i_829+1)*rs_806]
-			st_714 = a_807[i_829*rs_810 : (i_829+1)*rs_810]
-			st_717 = a_811[i_829*rs_814 : (i_829+1)*rs_814]
-			st_720 = a_815[i_829*rs_818 : (i_829+1)*rs_818]
-			_ = mark_830
+			st_644 = a_727[i_816*rs_729 : (i_816+1)*rs_729]
+			st_646 = a_730[i_816*rs_732 : (i_816+1)*rs_732]
+			st_648 = a_733[i_816*rs_735 : (i_816+1)*rs_735]
+			st_665 = a_746[i_816*rs_749 : (i_816+1)*rs_749]
+			st_668 = a_750[i_816*rs_753 : (i_816+1)*rs_753]
+			st_671 = a_754[i_816*rs_757 : (i_816+1)*rs_757]
+			st_674 = a_758[i_816*rs_761 : (i_816+1)*rs_761]
+			st_677 = a_762[i_816*rs_765 : (i_816+1)*rs_765]
+			st_680 = a_766[i_816*rs_769 : (i_816+1)*rs_769]
+			st_683 = a_770[i_816*rs_773 : (i_816+1)*rs_773]
+			st_686 = a_774[i_816*rs_777 : (i_816+1)*rs_777]
+			st_689 = a_778[i_816*rs_781 : (i_816+1)*rs_781]
+			st_692 = a_782[i_816*rs_785 : (i_816+1)*rs_785]
+			st_695 = a_786[i_816*rs_789 : (i_816+1)*rs_789]
+			st_698 = a_790[i_816*rs_793 : (i_816+1)*rs_793]
+			st_701 = a_794[i_816*rs_797 : (i_816+1)*rs_797]
+			st_704 = a_798[i_816*rs_801 : (i_816+1)*rs_801]
+			st_707 = a_802[i_816*rs_805 : (i_816+1)*rs_805]
+			_ = mark_817
 		}
-		c_20, c_21, c_22, c_23, c_24, c_28, c_30, c_32, c_33, c_35, c_36, c_38, c_45, c_53, c_54, c_56, c_57, c_58, c_60, c_61, c_62, c_64, c_65, c_66, c_68, c_69, c_70, c_72, c_73, c_74, c_76, c_77, c_78, c_80, c_81, c_82, c_84, c_85, c_86, c_88, c_89, c_90, c_92, c_93, c_94, c_96, c_97, c_98, c_100, c_101, c_102, c_104, c_105, c_106, c_108, c_109, c_110, c_112, c_113, c_127, c_128 = st_650, n_649, st_651, st_652, st_653, a_739, a_740, d_741, a_743, d_744, a_746, d_747, d_749, d_757, a_759, d_760, d_761, a_763, d_764, d_765, a_767, d_768, d_769, a_771, d_772, d_773, a_775, d_776, d_777, a_779, d_780, d_781, a_783, d_784, d_785, a_787, d_788, d_789, a_791, d_792, d_793, a_795, d_796, d_797, a_799, d_800, d_801, a_803, d_804, d_805, a_807, d_808, d_809, a_811, d_812, d_813, a_815, d_816, d_817, d_826, d_827
+		c_20, c_21, c_22, c_23, c_24, c_28, c_30, c_32, c_33, c_35, c_36, c_38, c_45, c_53, c_54, c_56, c_57, c_58, c_60, c_61, c_62, c_64, c_65, c_66, c_68, c_69, c_70, c_72, c_73, c_74, c_76, c_77, c_78, c_80, c_81, c_82, c_84, c_85, c_86, c_88, c_89, c_90, c_92, c_93, c_94, c_96, c_97, c_98, c_100, c_101, c_102, c_104, c_105, c_106, c_108, c_109, c_110, c_112, c_113, c_127, c_128 = st_637, n_636, st_638, st_639, st_640, a_726, a_727, d_728, a_730, d_731, a_733, d_734, d_736, d_744, a_746, d_747, d_748, a_750, d_751, d_752, a_754, d_755, d_756, a_758, d_759, d_760, a_762, d_763, d_764, a_766, d_767, d_768, a_770, d_771, d_772, a_774, d_775, d_776, a_778, d_779, d_780, a_782, d_783, d_784, a_786, d_787, d_788, a_790, d_791, d_792, a_794, d_795, d_796, a_798, d_799, d_800, a_802, d_803, d_804, d_813, d_814
 	} else {
-		n_1346, err_1347 := runtime.CheckSize(int64(0))
-		if err_1347 != nil {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1347)
+		n_1330, err_1331 := runtime.CheckSize(int64(0))
+		if err_1331 != nil {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1331)
 		}
+		var d_1332 int = 0
+		var d_1333 int = 0
+		var rs_1334 int = 0
+		a_1335 := ar.F64w(n_1330)
+		var a_1336 []float64
+		var d_1337 int = 0
+		var rs_1338 int = 0
+		var a_1339 []float64
+		var d_1340 int = 0
+		var rs_1341 int = 0
+		var a_1342 []float64
+		var d_1343 int = 0
+		var rs_1344 int = 0
+		var d_1345 int = 0
+		var d_1346 int = 0
+		var rs_1347 int = 0
 		var d_1348 int = 0
 		var d_1349 int = 0
-		var rs_1350 int = 0
-		a_1351 := ar.F64w(n_1346)
-		var a_1352 []float64
+		var d_1350 int = 0
+		var rs_1351 int = 0
+		var d_1352 int = 0
 		var d_1353 int = 0
 		var rs_1354 int = 0
 		var a_1355 []float64
 		var d_1356 int = 0
-		var rs_1357 int = 0
-		var a_1358 []float64
-		var d_1359 int = 0
-		var rs_1360 int = 0
+		var d_1357 int = 0
+		var rs_1358 int = 0
+		var a_1359 []float64
+		var d_1360 int = 0
 		var d_1361 int = 0
-		var d_1362 int = 0
-		var rs_1363 int = 0
+		var rs_1362 int = 0
+		var a_1363 []float64
 		var d_1364 int = 0
 		var d_1365 int = 0
-		var d_1366 int = 0
-		var rs_1367 int = 0
+		var rs_1366 int = 0
+		var a_1367 []float64
 		var d_1368 int = 0
 		var d_1369 int = 0
 		var rs_1370 int = 0
@@ -5733,254 +5693,238 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 		var d_1412 int = 0
 		var d_1413 int = 0
 		var rs_1414 int = 0
-		var a_1415 []float64
+		var d_1415 int = 0
 		var d_1416 int = 0
-		var d_1417 int = 0
-		var rs_1418 int = 0
-		var a_1419 []float64
+		var rs_1417 int = 0
+		var d_1418 int = 0
+		var d_1419 int = 0
 		var d_1420 int = 0
-		var d_1421 int = 0
-		var rs_1422 int = 0
-		var a_1423 []float64
-		var d_1424 int = 0
-		var d_1425 int = 0
-		var rs_1426 int = 0
-		var a_1427 []float64
-		var d_1428 int = 0
-		var d_1429 int = 0
-		var rs_1430 int = 0
-		var d_1431 int = 0
-		var d_1432 int = 0
-		var rs_1433 int = 0
-		var d_1434 int = 0
-		var d_1435 int = 0
-		var d_1436 int = 0
-		var rs_1437 int = 0
-		var d_1438 int = 0
-		var d_1439 int = 0
-		var rs_1440 int = 0
-		for i_1441 := 0; i_1441 < n_1346; i_1441++ {
-			mark_1442 := ar.Mark()
-			_ = int64(i_1441)
+		var rs_1421 int = 0
+		var d_1422 int = 0
+		var d_1423 int = 0
+		var rs_1424 int = 0
+		for i_1425 := 0; i_1425 < n_1330; i_1425++ {
+			mark_1426 := ar.Mark()
+			_ = int64(i_1425)
 			if int64(0) >= int64(sequence_11) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:43", runtime.CheckIndex(int64(0), sequence_11))
 			}
-			row_1444 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
+			row_1428 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
 			if int64(0) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 			}
-			row_1445 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
+			row_1429 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 			if extraparams_6 != sequence_12 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
-			r_1446 := ar.F64w(sequence_12)
-			row_1444 = row_1444[:len(r_1446)]
-			row_1445 = row_1445[:len(r_1446)]
-			for i_1447 := range r_1446 {
-				r_1446[i_1447] = (row_1444[i_1447] * row_1445[i_1447])
+			r_1430 := ar.F64w(sequence_12)
+			row_1428 = row_1428[:len(r_1430)]
+			row_1429 = row_1429[:len(r_1430)]
+			for i_1431 := range r_1430 {
+				r_1430[i_1431] = (row_1428[i_1431] * row_1429[i_1431])
 			}
-			x_1449 := n_14 / int64(2)
-			x_1450 := max(x_1449, int64(0))
-			x_1451 := x_1450 > int64(0)
+			x_1433 := n_14 / int64(2)
+			x_1434 := max(x_1433, int64(0))
+			x_1435 := x_1434 > int64(0)
+			var c_1436 []float64
+			var c_1437 int
+			var c_1438 int
+			var c_1439 []float64
+			var c_1440 int
+			var c_1441 int
+			var c_1442 int
+			var c_1443 []float64
+			var c_1444 int
+			var c_1445 int
+			var c_1446 []float64
+			var c_1447 int
+			var c_1448 int
+			var c_1449 []float64
+			var c_1450 int
+			var c_1451 int
 			var c_1452 []float64
 			var c_1453 int
 			var c_1454 int
 			var c_1455 []float64
 			var c_1456 int
 			var c_1457 int
-			var c_1458 int
-			var c_1459 []float64
+			var c_1458 []float64
+			var c_1459 int
 			var c_1460 int
-			var c_1461 int
-			var c_1462 []float64
+			var c_1461 []float64
+			var c_1462 int
 			var c_1463 int
-			var c_1464 int
-			var c_1465 []float64
+			var c_1464 []float64
+			var c_1465 int
 			var c_1466 int
-			var c_1467 int
-			var c_1468 []float64
+			var c_1467 []float64
+			var c_1468 int
 			var c_1469 int
-			var c_1470 int
-			var c_1471 []float64
+			var c_1470 []float64
+			var c_1471 int
 			var c_1472 int
-			var c_1473 int
-			var c_1474 []float64
+			var c_1473 []float64
+			var c_1474 int
 			var c_1475 int
-			var c_1476 int
-			var c_1477 []float64
+			var c_1476 []float64
+			var c_1477 int
 			var c_1478 int
-			var c_1479 int
-			var c_1480 []float64
+			var c_1479 []float64
+			var c_1480 int
 			var c_1481 int
-			var c_1482 int
-			var c_1483 []float64
+			var c_1482 []float64
+			var c_1483 int
 			var c_1484 int
-			var c_1485 int
-			var c_1486 []float64
+			var c_1485 []float64
+			var c_1486 int
 			var c_1487 int
-			var c_1488 int
-			var c_1489 []float64
+			var c_1488 []float64
+			var c_1489 int
 			var c_1490 int
-			var c_1491 int
-			var c_1492 []float64
+			var c_1491 []float64
+			var c_1492 int
 			var c_1493 int
-			var c_1494 int
-			var c_1495 []float64
+			var c_1494 []float64
+			var c_1495 int
 			var c_1496 int
 			var c_1497 int
-			var c_1498 []float64
-			var c_1499 int
-			var c_1500 int
-			var c_1501 []float64
-			var c_1502 int
-			var c_1503 int
-			var c_1504 []float64
-			var c_1505 int
-			var c_1506 int
-			var c_1507 []float64
-			var c_1508 int
-			var c_1509 int
-			var c_1510 []float64
-			var c_1511 int
-			var c_1512 int
-			var c_1513 int
-			if x_1451 {
-				x_1514 := x_1450 - int64(1)
+			if x_1435 {
+				x_1498 := x_1434 - int64(1)
 				if int64(0) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 				}
-				row_1515 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+				row_1499 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 				if int64(1) >= int64(mainparams_2) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 				}
-				row_1516 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+				row_1500 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_1517 := int(n_15) - int(int64(0))
-				s_1518 := row_1515[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_1517 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1517}))
+				n_1501 := int(n_15) - int(int64(0))
+				s_1502 := row_1499[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_1501 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1501}))
 				}
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
-				n_1519 := int(n_15) - int(int64(0))
-				s_1520 := row_1516[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-				if n_1519 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1519}))
+				n_1503 := int(n_15) - int(int64(0))
+				s_1504 := row_1500[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+				if n_1503 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1503}))
 				}
-				r_1521 := ar.F64w(sequence_12)
-				r_1446 = r_1446[:len(r_1521)]
-				s_1518 = s_1518[:len(r_1521)]
-				s_1520 = s_1520[:len(r_1521)]
-				for i_1522 := range r_1521 {
-					r_1521[i_1522] = (runtime.Sigmoid(((r_1446[i_1522] * s_1518[i_1522]) + s_1520[i_1522])))
+				r_1505 := ar.F64w(sequence_12)
+				r_1430 = r_1430[:len(r_1505)]
+				s_1502 = s_1502[:len(r_1505)]
+				s_1504 = s_1504[:len(r_1505)]
+				for i_1506 := range r_1505 {
+					r_1505[i_1506] = (runtime.Sigmoid(((r_1430[i_1506] * s_1502[i_1506]) + s_1504[i_1506])))
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 				}
-				row_1524 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-				x_1525 := int64(2) * n_15
-				if n_15 < 0 || x_1525 < n_15 || x_1525 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1525, mainparams_3))
+				row_1508 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+				x_1509 := int64(2) * n_15
+				if n_15 < 0 || x_1509 < n_15 || x_1509 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1509, mainparams_3))
 				}
-				n_1526 := int(x_1525) - int(n_15)
-				s_1527 := row_1515[int(n_15)*1 : int(x_1525)*1 : int(x_1525)*1]
+				n_1510 := int(x_1509) - int(n_15)
+				s_1511 := row_1499[int(n_15)*1 : int(x_1509)*1 : int(x_1509)*1]
+				if n_1510 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1510}))
+				}
+				if n_15 < 0 || x_1509 < n_15 || x_1509 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1509, mainparams_3))
+				}
+				n_1512 := int(x_1509) - int(n_15)
+				s_1513 := row_1500[int(n_15)*1 : int(x_1509)*1 : int(x_1509)*1]
+				if n_1512 != state_9 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1512}))
+				}
+				r_1514 := ar.F64w(state_9)
+				row_1508 = row_1508[:len(r_1514)]
+				s_1511 = s_1511[:len(r_1514)]
+				s_1513 = s_1513[:len(r_1514)]
+				for i_1515 := range r_1514 {
+					r_1514[i_1515] = (runtime.Sigmoid(((row_1508[i_1515] * s_1511[i_1515]) + s_1513[i_1515])))
+				}
+				x_1517 := int64(3) * n_15
+				if x_1509 < 0 || x_1517 < x_1509 || x_1517 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1509, x_1517, mainparams_3))
+				}
+				n_1518 := int(x_1517) - int(x_1509)
+				s_1519 := row_1499[int(x_1509)*1 : int(x_1517)*1 : int(x_1517)*1]
+				if n_1518 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1518}))
+				}
+				if x_1509 < 0 || x_1517 < x_1509 || x_1517 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1509, x_1517, mainparams_3))
+				}
+				n_1520 := int(x_1517) - int(x_1509)
+				s_1521 := row_1500[int(x_1509)*1 : int(x_1517)*1 : int(x_1517)*1]
+				if n_1520 != sequence_12 {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1520}))
+				}
+				r_1522 := ar.F64w(sequence_12)
+				r_1430 = r_1430[:len(r_1522)]
+				s_1519 = s_1519[:len(r_1522)]
+				s_1521 = s_1521[:len(r_1522)]
+				for i_1523 := range r_1522 {
+					r_1522[i_1523] = (runtime.Sigmoid(((r_1430[i_1523] * s_1519[i_1523]) + s_1521[i_1523])))
+				}
+				x_1525 := int64(4) * n_15
+				if x_1517 < 0 || x_1525 < x_1517 || x_1525 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1517, x_1525, mainparams_3))
+				}
+				n_1526 := int(x_1525) - int(x_1517)
+				s_1527 := row_1499[int(x_1517)*1 : int(x_1525)*1 : int(x_1525)*1]
 				if n_1526 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1526}))
 				}
-				if n_15 < 0 || x_1525 < n_15 || x_1525 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1525, mainparams_3))
+				if x_1517 < 0 || x_1525 < x_1517 || x_1525 > int64(mainparams_3) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1517, x_1525, mainparams_3))
 				}
-				n_1528 := int(x_1525) - int(n_15)
-				s_1529 := row_1516[int(n_15)*1 : int(x_1525)*1 : int(x_1525)*1]
+				n_1528 := int(x_1525) - int(x_1517)
+				s_1529 := row_1500[int(x_1517)*1 : int(x_1525)*1 : int(x_1525)*1]
 				if n_1528 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1528}))
 				}
 				r_1530 := ar.F64w(state_9)
-				row_1524 = row_1524[:len(r_1530)]
+				row_1508 = row_1508[:len(r_1530)]
 				s_1527 = s_1527[:len(r_1530)]
 				s_1529 = s_1529[:len(r_1530)]
 				for i_1531 := range r_1530 {
-					r_1530[i_1531] = (runtime.Sigmoid(((row_1524[i_1531] * s_1527[i_1531]) + s_1529[i_1531])))
-				}
-				x_1533 := int64(3) * n_15
-				if x_1525 < 0 || x_1533 < x_1525 || x_1533 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1525, x_1533, mainparams_3))
-				}
-				n_1534 := int(x_1533) - int(x_1525)
-				s_1535 := row_1515[int(x_1525)*1 : int(x_1533)*1 : int(x_1533)*1]
-				if n_1534 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1534}))
-				}
-				if x_1525 < 0 || x_1533 < x_1525 || x_1533 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1525, x_1533, mainparams_3))
-				}
-				n_1536 := int(x_1533) - int(x_1525)
-				s_1537 := row_1516[int(x_1525)*1 : int(x_1533)*1 : int(x_1533)*1]
-				if n_1536 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1536}))
-				}
-				r_1538 := ar.F64w(sequence_12)
-				r_1446 = r_1446[:len(r_1538)]
-				s_1535 = s_1535[:len(r_1538)]
-				s_1537 = s_1537[:len(r_1538)]
-				for i_1539 := range r_1538 {
-					r_1538[i_1539] = (runtime.Sigmoid(((r_1446[i_1539] * s_1535[i_1539]) + s_1537[i_1539])))
-				}
-				x_1541 := int64(4) * n_15
-				if x_1533 < 0 || x_1541 < x_1533 || x_1541 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1533, x_1541, mainparams_3))
-				}
-				n_1542 := int(x_1541) - int(x_1533)
-				s_1543 := row_1515[int(x_1533)*1 : int(x_1541)*1 : int(x_1541)*1]
-				if n_1542 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1542}))
-				}
-				if x_1533 < 0 || x_1541 < x_1533 || x_1541 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1533, x_1541, mainparams_3))
-				}
-				n_1544 := int(x_1541) - int(x_1533)
-				s_1545 := row_1516[int(x_1533)*1 : int(x_1541)*1 : int(x_1541)*1]
-				if n_1544 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1544}))
-				}
-				r_1546 := ar.F64w(state_9)
-				row_1524 = row_1524[:len(r_1546)]
-				s_1543 = s_1543[:len(r_1546)]
-				s_1545 = s_1545[:len(r_1546)]
-				for i_1547 := range r_1546 {
-					r_1546[i_1547] = (math.Tanh(((row_1524[i_1547] * s_1543[i_1547]) + s_1545[i_1547])))
+					r_1530[i_1531] = (math.Tanh(((row_1508[i_1531] * s_1527[i_1531]) + s_1529[i_1531])))
 				}
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 				}
-				row_1549 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+				row_1533 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
-				}
-				r_1550 := ar.F64w(state_9)
-				row_1549 = row_1549[:len(r_1550)]
-				r_1521 = r_1521[:len(r_1550)]
-				r_1530 = r_1530[:len(r_1550)]
-				r_1546 = r_1546[:len(r_1550)]
-				for i_1551 := range r_1550 {
-					r_1550[i_1551] = ((row_1549[i_1551] * r_1521[i_1551]) + (r_1530[i_1551] * r_1546[i_1551]))
-				}
-				r_1553 := ar.F64w(state_9)
-				r_1550 = r_1550[:len(r_1553)]
-				for i_1554 := range r_1553 {
-					r_1553[i_1554] = (math.Tanh(r_1550[i_1554]))
 				}
 				if state_9 != sequence_12 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
-				r_1556 := ar.F64w(sequence_12)
-				r_1538 = r_1538[:len(r_1556)]
-				r_1553 = r_1553[:len(r_1556)]
-				for i_1557 := range r_1556 {
-					r_1556[i_1557] = (r_1538[i_1557] * r_1553[i_1557])
+				r_1534 := ar.F64w(state_9)
+				r_1535 := ar.F64w(state_9)
+				r_1536 := ar.F64w(state_9)
+				row_1533 = row_1533[:state_9]
+				r_1505 = r_1505[:state_9]
+				r_1514 = r_1514[:state_9]
+				r_1530 = r_1530[:state_9]
+				r_1534 = r_1534[:state_9]
+				r_1535 = r_1535[:state_9]
+				r_1522 = r_1522[:state_9]
+				r_1536 = r_1536[:state_9]
+				for i_1537 := 0; i_1537 < state_9; i_1537++ {
+					e_1539 := ((row_1533[i_1537] * r_1505[i_1537]) + (r_1514[i_1537] * r_1530[i_1537]))
+					r_1534[i_1537] = e_1539
+					e_1540 := (math.Tanh(e_1539))
+					r_1535[i_1537] = e_1540
+					e_1541 := (r_1522[i_1537] * e_1540)
+					r_1536[i_1537] = e_1541
 				}
 				if int64(0) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
@@ -5988,552 +5932,570 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				if sequence_12 != state_9 {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 				}
-				c_1559 := ar.F64w(len(state_7))
-				copy(c_1559, state_7)
-				copy(c_1559[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1556)
+				c_1542 := ar.F64w(len(state_7))
+				copy(c_1542, state_7)
+				copy(c_1542[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1536)
 				if int64(1) >= int64(state_8) {
 					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 				}
-				copy(c_1559[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1550)
-				n_1560 := int(max(x_1514, 0)) + 1
+				copy(c_1542[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1534)
+				n_1543 := int(max(x_1498, 0)) + 1
+				var st_1544 []float64
+				var st_1545 int
+				var st_1546 []float64
+				var st_1547 int
+				var st_1548 int
+				var st_1549 []float64
+				var st_1550 int
+				var st_1551 []float64
+				var st_1552 int
+				var st_1553 []float64
+				var st_1554 int
+				var st_1555 []float64
+				var st_1556 int
+				var st_1557 []float64
+				var st_1558 int
+				var st_1559 []float64
+				var st_1560 int
 				var st_1561 []float64
 				var st_1562 int
 				var st_1563 []float64
 				var st_1564 int
-				var st_1565 int
-				var st_1566 []float64
-				var st_1567 int
-				var st_1568 []float64
-				var st_1569 int
-				var st_1570 []float64
-				var st_1571 int
-				var st_1572 []float64
-				var st_1573 int
-				var st_1574 []float64
-				var st_1575 int
-				var st_1576 []float64
-				var st_1577 int
-				var st_1578 []float64
-				var st_1579 int
-				var st_1580 []float64
-				var st_1581 int
-				var st_1582 []float64
-				var st_1583 int
-				var st_1584 []float64
+				var st_1565 []float64
+				var st_1566 int
+				var st_1567 []float64
+				var st_1568 int
+				var st_1569 []float64
+				var st_1570 int
+				var st_1571 []float64
+				var st_1572 int
+				var st_1573 []float64
+				var st_1574 int
+				var st_1575 []float64
+				var st_1576 int
+				var st_1577 []float64
+				var st_1578 int
+				var st_1579 []float64
+				var st_1580 int
+				var st_1581 []float64
+				var st_1582 int
+				var st_1583 []float64
+				var st_1584 int
 				var st_1585 int
-				var st_1586 []float64
-				var st_1587 int
-				var st_1588 []float64
-				var st_1589 int
-				var st_1590 []float64
-				var st_1591 int
-				var st_1592 []float64
-				var st_1593 int
-				var st_1594 []float64
-				var st_1595 int
-				var st_1596 []float64
-				var st_1597 int
-				var st_1598 []float64
-				var st_1599 int
-				var st_1600 []float64
-				var st_1601 int
-				var st_1602 int
-				st_1561, st_1562, st_1563, st_1564, st_1565, st_1566, st_1567, st_1568, st_1569, st_1570, st_1571, st_1572, st_1573, st_1574, st_1575, st_1576, st_1577, st_1578, st_1579, st_1580, st_1581, st_1582, st_1583, st_1584, st_1585, st_1586, st_1587, st_1588, st_1589, st_1590, st_1591, st_1592, st_1593, st_1594, st_1595, st_1596, st_1597, st_1598, st_1599, st_1600, st_1601, st_1602 = r_1556, sequence_12, c_1559, state_8, state_9, r_1550, state_9, r_1553, state_9, r_1538, sequence_12, r_1546, state_9, r_1530, state_9, r_1521, sequence_12, row_1549, state_9, row_1516, mainparams_3, s_1543, n_1542, row_1524, state_9, row_1515, mainparams_3, s_1535, n_1534, r_1446, sequence_12, s_1527, n_1526, row_1524, state_9, s_1518, n_1517, r_1446, sequence_12, state_7, state_8, state_9
-				var a_1603 []float64
-				var d_1604 int = 0
-				var rs_1605 int = 0
-				var a_1606 []float64
-				var d_1607 int = 0
-				var d_1608 int = 0
-				var rs_1609 int = 0
-				var a_1610 []float64
-				var d_1611 int = 0
-				var rs_1612 int = 0
-				var a_1613 []float64
-				var d_1614 int = 0
-				var rs_1615 int = 0
-				var a_1616 []float64
-				var d_1617 int = 0
-				var rs_1618 int = 0
-				var a_1619 []float64
-				var d_1620 int = 0
-				var rs_1621 int = 0
-				var a_1622 []float64
-				var d_1623 int = 0
-				var rs_1624 int = 0
-				var a_1625 []float64
-				var d_1626 int = 0
-				var rs_1627 int = 0
-				var a_1628 []float64
-				var d_1629 int = 0
-				var rs_1630 int = 0
-				var a_1631 []float64
-				var d_1632 int = 0
-				var rs_1633 int = 0
-				var a_1634 []float64
-				var d_1635 int = 0
-				var rs_1636 int = 0
-				var a_1637 []float64
-				var d_1638 int = 0
-				var rs_1639 int = 0
-				var a_1640 []float64
-				var d_1641 int = 0
-				var rs_1642 int = 0
-				var a_1643 []float64
-				var d_1644 int = 0
-				var rs_1645 int = 0
-				var a_1646 []float64
-				var d_1647 int = 0
-				var rs_1648 int = 0
-				var a_1649 []float64
-				var d_1650 int = 0
-				var rs_1651 int = 0
-				var a_1652 []float64
-				var d_1653 int = 0
-				var rs_1654 int = 0
-				var a_1655 []float64
-				var d_1656 int = 0
-				var rs_1657 int = 0
-				var a_1658 []float64
-				var d_1659 int = 0
-				var rs_1660 int = 0
-				var a_1661 []float64
-				var d_1662 int = 0
-				var d_1663 int = 0
-				var rs_1664 int = 0
-				for i_1665 := 0; i_1665 < n_1560; i_1665++ {
-					mark_1666 := ar.Mark()
-					if i_1665 > 0 {
-						k_1667 := int64(i_1665 - 1)
-						x_1668 := k_1667 + int64(1)
-						x_1669 := int64(2) * x_1668
-						if x_1669 < 0 || x_1669 >= int64(mainparams_2) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_1669, mainparams_2))
+				st_1544, st_1545, st_1546, st_1547, st_1548, st_1549, st_1550, st_1551, st_1552, st_1553, st_1554, st_1555, st_1556, st_1557, st_1558, st_1559, st_1560, st_1561, st_1562, st_1563, st_1564, st_1565, st_1566, st_1567, st_1568, st_1569, st_1570, st_1571, st_1572, st_1573, st_1574, st_1575, st_1576, st_1577, st_1578, st_1579, st_1580, st_1581, st_1582, st_1583, st_1584, st_1585 = r_1536, sequence_12, c_1542, state_8, state_9, r_1534, state_9, r_1535, state_9, r_1522, sequence_12, r_1530, state_9, r_1514, state_9, r_1505, sequence_12, row_1533, state_9, row_1500, mainparams_3, s_1527, n_1526, row_1508, state_9, row_1499, mainparams_3, s_1519, n_1518, r_1430, sequence_12, s_1511, n_1510, row_1508, state_9, s_1502, n_1501, r_1430, sequence_12, state_7, state_8, state_9
+				var a_1586 []float64
+				var d_1587 int = 0
+				var rs_1588 int = 0
+				var a_1589 []float64
+				var d_1590 int = 0
+				var d_1591 int = 0
+				var rs_1592 int = 0
+				var a_1593 []float64
+				var d_1594 int = 0
+				var rs_1595 int = 0
+				var a_1596 []float64
+				var d_1597 int = 0
+				var rs_1598 int = 0
+				var a_1599 []float64
+				var d_1600 int = 0
+				var rs_1601 int = 0
+				var a_1602 []float64
+				var d_1603 int = 0
+				var rs_1604 int = 0
+				var a_1605 []float64
+				var d_1606 int = 0
+				var rs_1607 int = 0
+				var a_1608 []float64
+				var d_1609 int = 0
+				var rs_1610 int = 0
+				var a_1611 []float64
+				var d_1612 int = 0
+				var rs_1613 int = 0
+				var a_1614 []float64
+				var d_1615 int = 0
+				var rs_1616 int = 0
+				var a_1617 []float64
+				var d_1618 int = 0
+				var rs_1619 int = 0
+				var a_1620 []float64
+				var d_1621 int = 0
+				var rs_1622 int = 0
+				var a_1623 []float64
+				var d_1624 int = 0
+				var rs_1625 int = 0
+				var a_1626 []float64
+				var d_1627 int = 0
+				var rs_1628 int = 0
+				var a_1629 []float64
+				var d_1630 int = 0
+				var rs_1631 int = 0
+				var a_1632 []float64
+				var d_1633 int = 0
+				var rs_1634 int = 0
+				var a_1635 []float64
+				var d_1636 int = 0
+				var rs_1637 int = 0
+				var a_1638 []float64
+				var d_1639 int = 0
+				var rs_1640 int = 0
+				var a_1641 []float64
+				var d_1642 int = 0
+				var rs_1643 int = 0
+				var a_1644 []float64
+				var d_1645 int = 0
+				var d_1646 int = 0
+				var rs_1647 int = 0
+				for i_1648 := 0; i_1648 < n_1543; i_1648++ {
+					mark_1649 := ar.Mark()
+					if i_1648 > 0 {
+						k_1650 := int64(i_1648 - 1)
+						x_1651 := k_1650 + int64(1)
+						x_1652 := int64(2) * x_1651
+						if x_1652 < 0 || x_1652 >= int64(mainparams_2) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_1652, mainparams_2))
 						}
-						row_1670 := mainparams_1[int(x_1669)*mainparams_3 : (int(x_1669)+1)*mainparams_3]
-						x_1671 := x_1669 + int64(1)
-						if x_1671 < 0 || x_1671 >= int64(mainparams_2) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_1671, mainparams_2))
+						row_1653 := mainparams_1[int(x_1652)*mainparams_3 : (int(x_1652)+1)*mainparams_3]
+						x_1654 := x_1652 + int64(1)
+						if x_1654 < 0 || x_1654 >= int64(mainparams_2) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_1654, mainparams_2))
 						}
-						row_1672 := mainparams_1[int(x_1671)*mainparams_3 : (int(x_1671)+1)*mainparams_3]
+						row_1655 := mainparams_1[int(x_1654)*mainparams_3 : (int(x_1654)+1)*mainparams_3]
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1673 := int(n_15) - int(int64(0))
-						s_1674 := row_1670[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1673 != st_1562 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1562})+" and "+runtime.ShapeString([]int{n_1673}))
+						n_1656 := int(n_15) - int(int64(0))
+						s_1657 := row_1653[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1656 != st_1545 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1545})+" and "+runtime.ShapeString([]int{n_1656}))
 						}
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
-						n_1675 := int(n_15) - int(int64(0))
-						s_1676 := row_1672[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-						if n_1675 != st_1562 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1562})+" and "+runtime.ShapeString([]int{n_1675}))
+						n_1658 := int(n_15) - int(int64(0))
+						s_1659 := row_1655[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+						if n_1658 != st_1545 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1545})+" and "+runtime.ShapeString([]int{n_1658}))
 						}
-						r_1677 := ar.F64w(st_1562)
-						st_1561 = st_1561[:len(r_1677)]
+						r_1660 := ar.F64w(st_1545)
+						st_1544 = st_1544[:len(r_1660)]
+						s_1657 = s_1657[:len(r_1660)]
+						s_1659 = s_1659[:len(r_1660)]
+						for i_1661 := range r_1660 {
+							r_1660[i_1661] = (runtime.Sigmoid(((st_1544[i_1661] * s_1657[i_1661]) + s_1659[i_1661])))
+						}
+						if x_1652 < 0 || x_1652 >= int64(st_1547) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_1652, st_1547))
+						}
+						row_1663 := st_1546[int(x_1652)*st_1548 : (int(x_1652)+1)*st_1548]
+						x_1664 := int64(2) * n_15
+						if n_15 < 0 || x_1664 < n_15 || x_1664 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1664, mainparams_3))
+						}
+						n_1665 := int(x_1664) - int(n_15)
+						s_1666 := row_1653[int(n_15)*1 : int(x_1664)*1 : int(x_1664)*1]
+						if n_1665 != st_1548 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1548})+" and "+runtime.ShapeString([]int{n_1665}))
+						}
+						if n_15 < 0 || x_1664 < n_15 || x_1664 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1664, mainparams_3))
+						}
+						n_1667 := int(x_1664) - int(n_15)
+						s_1668 := row_1655[int(n_15)*1 : int(x_1664)*1 : int(x_1664)*1]
+						if n_1667 != st_1548 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1548})+" and "+runtime.ShapeString([]int{n_1667}))
+						}
+						r_1669 := ar.F64w(st_1548)
+						row_1663 = row_1663[:len(r_1669)]
+						s_1666 = s_1666[:len(r_1669)]
+						s_1668 = s_1668[:len(r_1669)]
+						for i_1670 := range r_1669 {
+							r_1669[i_1670] = (runtime.Sigmoid(((row_1663[i_1670] * s_1666[i_1670]) + s_1668[i_1670])))
+						}
+						x_1672 := int64(3) * n_15
+						if x_1664 < 0 || x_1672 < x_1664 || x_1672 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1664, x_1672, mainparams_3))
+						}
+						n_1673 := int(x_1672) - int(x_1664)
+						s_1674 := row_1653[int(x_1664)*1 : int(x_1672)*1 : int(x_1672)*1]
+						if n_1673 != st_1545 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1545})+" and "+runtime.ShapeString([]int{n_1673}))
+						}
+						if x_1664 < 0 || x_1672 < x_1664 || x_1672 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1664, x_1672, mainparams_3))
+						}
+						n_1675 := int(x_1672) - int(x_1664)
+						s_1676 := row_1655[int(x_1664)*1 : int(x_1672)*1 : int(x_1672)*1]
+						if n_1675 != st_1545 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1545})+" and "+runtime.ShapeString([]int{n_1675}))
+						}
+						r_1677 := ar.F64w(st_1545)
+						st_1544 = st_1544[:len(r_1677)]
 						s_1674 = s_1674[:len(r_1677)]
 						s_1676 = s_1676[:len(r_1677)]
 						for i_1678 := range r_1677 {
-							r_1677[i_1678] = (runtime.Sigmoid(((st_1561[i_1678] * s_1674[i_1678]) + s_1676[i_1678])))
+							r_1677[i_1678] = (runtime.Sigmoid(((st_1544[i_1678] * s_1674[i_1678]) + s_1676[i_1678])))
 						}
-						if x_1669 < 0 || x_1669 >= int64(st_1564) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_1669, st_1564))
+						x_1680 := int64(4) * n_15
+						if x_1672 < 0 || x_1680 < x_1672 || x_1680 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1672, x_1680, mainparams_3))
 						}
-						row_1680 := st_1563[int(x_1669)*st_1565 : (int(x_1669)+1)*st_1565]
-						x_1681 := int64(2) * n_15
-						if n_15 < 0 || x_1681 < n_15 || x_1681 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1681, mainparams_3))
+						n_1681 := int(x_1680) - int(x_1672)
+						s_1682 := row_1653[int(x_1672)*1 : int(x_1680)*1 : int(x_1680)*1]
+						if n_1681 != st_1548 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1548})+" and "+runtime.ShapeString([]int{n_1681}))
 						}
-						n_1682 := int(x_1681) - int(n_15)
-						s_1683 := row_1670[int(n_15)*1 : int(x_1681)*1 : int(x_1681)*1]
-						if n_1682 != st_1565 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1565})+" and "+runtime.ShapeString([]int{n_1682}))
+						if x_1672 < 0 || x_1680 < x_1672 || x_1680 > int64(mainparams_3) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1672, x_1680, mainparams_3))
 						}
-						if n_15 < 0 || x_1681 < n_15 || x_1681 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1681, mainparams_3))
+						n_1683 := int(x_1680) - int(x_1672)
+						s_1684 := row_1655[int(x_1672)*1 : int(x_1680)*1 : int(x_1680)*1]
+						if n_1683 != st_1548 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1548})+" and "+runtime.ShapeString([]int{n_1683}))
 						}
-						n_1684 := int(x_1681) - int(n_15)
-						s_1685 := row_1672[int(n_15)*1 : int(x_1681)*1 : int(x_1681)*1]
-						if n_1684 != st_1565 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1565})+" and "+runtime.ShapeString([]int{n_1684}))
+						r_1685 := ar.F64w(st_1548)
+						row_1663 = row_1663[:len(r_1685)]
+						s_1682 = s_1682[:len(r_1685)]
+						s_1684 = s_1684[:len(r_1685)]
+						for i_1686 := range r_1685 {
+							r_1685[i_1686] = (math.Tanh(((row_1663[i_1686] * s_1682[i_1686]) + s_1684[i_1686])))
 						}
-						r_1686 := ar.F64w(st_1565)
-						row_1680 = row_1680[:len(r_1686)]
-						s_1683 = s_1683[:len(r_1686)]
-						s_1685 = s_1685[:len(r_1686)]
-						for i_1687 := range r_1686 {
-							r_1686[i_1687] = (runtime.Sigmoid(((row_1680[i_1687] * s_1683[i_1687]) + s_1685[i_1687])))
+						if x_1654 < 0 || x_1654 >= int64(st_1547) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_1654, st_1547))
 						}
-						x_1689 := int64(3) * n_15
-						if x_1681 < 0 || x_1689 < x_1681 || x_1689 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1681, x_1689, mainparams_3))
+						row_1688 := st_1546[int(x_1654)*st_1548 : (int(x_1654)+1)*st_1548]
+						if st_1545 != st_1548 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1548})+" and "+runtime.ShapeString([]int{st_1545}))
 						}
-						n_1690 := int(x_1689) - int(x_1681)
-						s_1691 := row_1670[int(x_1681)*1 : int(x_1689)*1 : int(x_1689)*1]
-						if n_1690 != st_1562 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1562})+" and "+runtime.ShapeString([]int{n_1690}))
+						if st_1548 != st_1545 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1545})+" and "+runtime.ShapeString([]int{st_1548}))
 						}
-						if x_1681 < 0 || x_1689 < x_1681 || x_1689 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1681, x_1689, mainparams_3))
+						r_1689 := ar.F64w(st_1548)
+						r_1690 := ar.F64w(st_1548)
+						r_1691 := ar.F64w(st_1548)
+						row_1688 = row_1688[:st_1548]
+						r_1660 = r_1660[:st_1548]
+						r_1669 = r_1669[:st_1548]
+						r_1685 = r_1685[:st_1548]
+						r_1689 = r_1689[:st_1548]
+						r_1690 = r_1690[:st_1548]
+						r_1677 = r_1677[:st_1548]
+						r_1691 = r_1691[:st_1548]
+						for i_1692 := 0; i_1692 < st_1548; i_1692++ {
+							e_1694 := ((row_1688[i_1692] * r_1660[i_1692]) + (r_1669[i_1692] * r_1685[i_1692]))
+							r_1689[i_1692] = e_1694
+							e_1695 := (math.Tanh(e_1694))
+							r_1690[i_1692] = e_1695
+							e_1696 := (r_1677[i_1692] * e_1695)
+							r_1691[i_1692] = e_1696
 						}
-						n_1692 := int(x_1689) - int(x_1681)
-						s_1693 := row_1672[int(x_1681)*1 : int(x_1689)*1 : int(x_1689)*1]
-						if n_1692 != st_1562 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1562})+" and "+runtime.ShapeString([]int{n_1692}))
+						if x_1652 < 0 || x_1652 >= int64(st_1547) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(x_1652, st_1547))
 						}
-						r_1694 := ar.F64w(st_1562)
-						st_1561 = st_1561[:len(r_1694)]
-						s_1691 = s_1691[:len(r_1694)]
-						s_1693 = s_1693[:len(r_1694)]
-						for i_1695 := range r_1694 {
-							r_1694[i_1695] = (runtime.Sigmoid(((st_1561[i_1695] * s_1691[i_1695]) + s_1693[i_1695])))
+						if st_1545 != st_1548 {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1545})+"; elements have shape "+runtime.ShapeString([]int{st_1548}))
 						}
-						x_1697 := int64(4) * n_15
-						if x_1689 < 0 || x_1697 < x_1689 || x_1697 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1689, x_1697, mainparams_3))
+						c_1697 := ar.F64w(len(st_1546))
+						copy(c_1697, st_1546)
+						copy(c_1697[int(x_1652)*st_1548:(int(x_1652)+1)*st_1548], r_1691)
+						if x_1654 < 0 || x_1654 >= int64(st_1547) {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(x_1654, st_1547))
 						}
-						n_1698 := int(x_1697) - int(x_1689)
-						s_1699 := row_1670[int(x_1689)*1 : int(x_1697)*1 : int(x_1697)*1]
-						if n_1698 != st_1565 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1565})+" and "+runtime.ShapeString([]int{n_1698}))
-						}
-						if x_1689 < 0 || x_1697 < x_1689 || x_1697 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1689, x_1697, mainparams_3))
-						}
-						n_1700 := int(x_1697) - int(x_1689)
-						s_1701 := row_1672[int(x_1689)*1 : int(x_1697)*1 : int(x_1697)*1]
-						if n_1700 != st_1565 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1565})+" and "+runtime.ShapeString([]int{n_1700}))
-						}
-						r_1702 := ar.F64w(st_1565)
-						row_1680 = row_1680[:len(r_1702)]
-						s_1699 = s_1699[:len(r_1702)]
-						s_1701 = s_1701[:len(r_1702)]
-						for i_1703 := range r_1702 {
-							r_1702[i_1703] = (math.Tanh(((row_1680[i_1703] * s_1699[i_1703]) + s_1701[i_1703])))
-						}
-						if x_1671 < 0 || x_1671 >= int64(st_1564) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_1671, st_1564))
-						}
-						row_1705 := st_1563[int(x_1671)*st_1565 : (int(x_1671)+1)*st_1565]
-						if st_1562 != st_1565 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1565})+" and "+runtime.ShapeString([]int{st_1562}))
-						}
-						r_1706 := ar.F64w(st_1565)
-						row_1705 = row_1705[:len(r_1706)]
-						r_1677 = r_1677[:len(r_1706)]
-						r_1686 = r_1686[:len(r_1706)]
-						r_1702 = r_1702[:len(r_1706)]
-						for i_1707 := range r_1706 {
-							r_1706[i_1707] = ((row_1705[i_1707] * r_1677[i_1707]) + (r_1686[i_1707] * r_1702[i_1707]))
-						}
-						r_1709 := ar.F64w(st_1565)
-						r_1706 = r_1706[:len(r_1709)]
-						for i_1710 := range r_1709 {
-							r_1709[i_1710] = (math.Tanh(r_1706[i_1710]))
-						}
-						if st_1565 != st_1562 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1562})+" and "+runtime.ShapeString([]int{st_1565}))
-						}
-						r_1712 := ar.F64w(st_1562)
-						r_1694 = r_1694[:len(r_1712)]
-						r_1709 = r_1709[:len(r_1712)]
-						for i_1713 := range r_1712 {
-							r_1712[i_1713] = (r_1694[i_1713] * r_1709[i_1713])
-						}
-						if x_1669 < 0 || x_1669 >= int64(st_1564) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(x_1669, st_1564))
-						}
-						if st_1562 != st_1565 {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1562})+"; elements have shape "+runtime.ShapeString([]int{st_1565}))
-						}
-						c_1715 := ar.F64w(len(st_1563))
-						copy(c_1715, st_1563)
-						copy(c_1715[int(x_1669)*st_1565:(int(x_1669)+1)*st_1565], r_1712)
-						if x_1671 < 0 || x_1671 >= int64(st_1564) {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(x_1671, st_1564))
-						}
-						copy(c_1715[int(x_1671)*st_1565:(int(x_1671)+1)*st_1565], r_1706)
-						st_1561, st_1563, st_1566, st_1567, st_1568, st_1569, st_1570, st_1571, st_1572, st_1573, st_1574, st_1575, st_1576, st_1577, st_1578, st_1579, st_1580, st_1581, st_1582, st_1583, st_1584, st_1585, st_1586, st_1587, st_1588, st_1589, st_1590, st_1591, st_1592, st_1593, st_1594, st_1595, st_1596, st_1597, st_1598, st_1599, st_1600, st_1601, st_1602 = r_1712, c_1715, r_1706, st_1565, r_1709, st_1565, r_1694, st_1562, r_1702, st_1565, r_1686, st_1565, r_1677, st_1562, row_1705, st_1565, row_1672, mainparams_3, s_1699, n_1698, row_1680, st_1565, row_1670, mainparams_3, s_1691, n_1690, st_1561, st_1562, s_1683, n_1682, row_1680, st_1565, s_1674, n_1673, st_1561, st_1562, st_1563, st_1564, st_1565
+						copy(c_1697[int(x_1654)*st_1548:(int(x_1654)+1)*st_1548], r_1689)
+						st_1544, st_1546, st_1549, st_1550, st_1551, st_1552, st_1553, st_1554, st_1555, st_1556, st_1557, st_1558, st_1559, st_1560, st_1561, st_1562, st_1563, st_1564, st_1565, st_1566, st_1567, st_1568, st_1569, st_1570, st_1571, st_1572, st_1573, st_1574, st_1575, st_1576, st_1577, st_1578, st_1579, st_1580, st_1581, st_1582, st_1583, st_1584, st_1585 = r_1691, c_1697, r_1689, st_1548, r_1690, st_1548, r_1677, st_1545, r_1685, st_1548, r_1669, st_1548, r_1660, st_1545, row_1688, st_1548, row_1655, mainparams_3, s_1682, n_1681, row_1663, st_1548, row_1653, mainparams_3, s_1674, n_1673, st_1544, st_1545, s_1666, n_1665, row_1663, st_1548, s_1657, n_1656, st_1544, st_1545, st_1546, st_1547, st_1548
 					}
-					if i_1665 == 0 {
-						d_1604 = st_1562
-						rs_1605 = d_1604
-						tot_1716, err_1717 := runtime.MulSize(n_1560, rs_1605)
+					if i_1648 == 0 {
+						d_1587 = st_1545
+						rs_1588 = d_1587
+						tot_1698, err_1699 := runtime.MulSize(n_1543, rs_1588)
+						if err_1699 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1699)
+						}
+						a_1586 = ar.F64w(tot_1698)
+					} else if st_1545 != d_1587 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1648)+" has shape "+runtime.ShapeString([]int{st_1545})+", element 0 has shape "+runtime.ShapeString([]int{d_1587}))
+					}
+					copy(a_1586[i_1648*rs_1588:(i_1648+1)*rs_1588], st_1544)
+					if i_1648 == 0 {
+						d_1590, d_1591 = st_1547, st_1548
+						rs_1592 = d_1590 * d_1591
+						tot_1700, err_1701 := runtime.MulSize(n_1543, rs_1592)
+						if err_1701 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1701)
+						}
+						a_1589 = ar.F64w(tot_1700)
+					} else if st_1547 != d_1590 || st_1548 != d_1591 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1648)+" has shape "+runtime.ShapeString([]int{st_1547, st_1548})+", element 0 has shape "+runtime.ShapeString([]int{d_1590, d_1591}))
+					}
+					copy(a_1589[i_1648*rs_1592:(i_1648+1)*rs_1592], st_1546)
+					if i_1648 == 0 {
+						d_1594 = st_1550
+						rs_1595 = d_1594
+						tot_1702, err_1703 := runtime.MulSize(n_1543, rs_1595)
+						if err_1703 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1703)
+						}
+						a_1593 = ar.F64w(tot_1702)
+					} else if st_1550 != d_1594 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1648)+" has shape "+runtime.ShapeString([]int{st_1550})+", element 0 has shape "+runtime.ShapeString([]int{d_1594}))
+					}
+					copy(a_1593[i_1648*rs_1595:(i_1648+1)*rs_1595], st_1549)
+					if i_1648 == 0 {
+						d_1597 = st_1552
+						rs_1598 = d_1597
+						tot_1704, err_1705 := runtime.MulSize(n_1543, rs_1598)
+						if err_1705 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1705)
+						}
+						a_1596 = ar.F64w(tot_1704)
+					} else if st_1552 != d_1597 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1648)+" has shape "+runtime.ShapeString([]int{st_1552})+", element 0 has shape "+runtime.ShapeString([]int{d_1597}))
+					}
+					copy(a_1596[i_1648*rs_1598:(i_1648+1)*rs_1598], st_1551)
+					if i_1648 == 0 {
+						d_1600 = st_1554
+						rs_1601 = d_1600
+						tot_1706, err_1707 := runtime.MulSize(n_1543, rs_1601)
+						if err_1707 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1707)
+						}
+						a_1599 = ar.F64w(tot_1706)
+					} else if st_1554 != d_1600 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1648)+" has shape "+runtime.ShapeString([]int{st_1554})+", element 0 has shape "+runtime.ShapeString([]int{d_1600}))
+					}
+					copy(a_1599[i_1648*rs_1601:(i_1648+1)*rs_1601], st_1553)
+					if i_1648 == 0 {
+						d_1603 = st_1556
+						rs_1604 = d_1603
+						tot_1708, err_1709 := runtime.MulSize(n_1543, rs_1604)
+						if err_1709 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1709)
+						}
+						a_1602 = ar.F64w(tot_1708)
+					} else if st_1556 != d_1603 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1648)+" has shape "+runtime.ShapeString([]int{st_1556})+", element 0 has shape "+runtime.ShapeString([]int{d_1603}))
+					}
+					copy(a_1602[i_1648*rs_1604:(i_1648+1)*rs_1604], st_1555)
+					if i_1648 == 0 {
+						d_1606 = st_1558
+						rs_1607 = d_1606
+						tot_1710, err_1711 := runtime.MulSize(n_1543, rs_1607)
+						if err_1711 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1711)
+						}
+						a_1605 = ar.F64w(tot_1710)
+					} else if st_1558 != d_1606 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1648)+" has shape "+runtime.ShapeString([]int{st_1558})+", element 0 has shape "+runtime.ShapeString([]int{d_1606}))
+					}
+					copy(a_1605[i_1648*rs_1607:(i_1648+1)*rs_1607], st_1557)
+					if i_1648 == 0 {
+						d_1609 = st_1560
+						rs_1610 = d_1609
+						tot_1712, err_1713 := runtime.MulSize(n_1543, rs_1610)
+						if err_1713 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1713)
+						}
+						a_1608 = ar.F64w(tot_1712)
+					} else if st_1560 != d_1609 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1648)+" has shape "+runtime.ShapeString([]int{st_1560})+", element 0 has shape "+runtime.ShapeString([]int{d_1609}))
+					}
+					copy(a_1608[i_1648*rs_1610:(i_1648+1)*rs_1610], st_1559)
+					if i_1648 == 0 {
+						d_1612 = st_1562
+						rs_1613 = d_1612
+						tot_1714, err_1715 := runtime.MulSize(n_1543, rs_1613)
+						if err_1715 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1715)
+						}
+						a_1611 = ar.F64w(tot_1714)
+					} else if st_1562 != d_1612 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1648)+" has shape "+runtime.ShapeString([]int{st_1562})+", element 0 has shape "+runtime.ShapeString([]int{d_1612}))
+					}
+					copy(a_1611[i_1648*rs_1613:(i_1648+1)*rs_1613], st_1561)
+					if i_1648 == 0 {
+						d_1615 = st_1564
+						rs_1616 = d_1615
+						tot_1716, err_1717 := runtime.MulSize(n_1543, rs_1616)
 						if err_1717 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1717)
 						}
-						a_1603 = ar.F64w(tot_1716)
-					} else if st_1562 != d_1604 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1562})+", element 0 has shape "+runtime.ShapeString([]int{d_1604}))
+						a_1614 = ar.F64w(tot_1716)
+					} else if st_1564 != d_1615 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1648)+" has shape "+runtime.ShapeString([]int{st_1564})+", element 0 has shape "+runtime.ShapeString([]int{d_1615}))
 					}
-					copy(a_1603[i_1665*rs_1605:(i_1665+1)*rs_1605], st_1561)
-					if i_1665 == 0 {
-						d_1607, d_1608 = st_1564, st_1565
-						rs_1609 = d_1607 * d_1608
-						tot_1718, err_1719 := runtime.MulSize(n_1560, rs_1609)
+					copy(a_1614[i_1648*rs_1616:(i_1648+1)*rs_1616], st_1563)
+					if i_1648 == 0 {
+						d_1618 = st_1566
+						rs_1619 = d_1618
+						tot_1718, err_1719 := runtime.MulSize(n_1543, rs_1619)
 						if err_1719 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1719)
 						}
-						a_1606 = ar.F64w(tot_1718)
-					} else if st_1564 != d_1607 || st_1565 != d_1608 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1564, st_1565})+", element 0 has shape "+runtime.ShapeString([]int{d_1607, d_1608}))
+						a_1617 = ar.F64w(tot_1718)
+					} else if st_1566 != d_1618 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1648)+" has shape "+runtime.ShapeString([]int{st_1566})+", element 0 has shape "+runtime.ShapeString([]int{d_1618}))
 					}
-					copy(a_1606[i_1665*rs_1609:(i_1665+1)*rs_1609], st_1563)
-					if i_1665 == 0 {
-						d_1611 = st_1567
-						rs_1612 = d_1611
-						tot_1720, err_1721 := runtime.MulSize(n_1560, rs_1612)
+					copy(a_1617[i_1648*rs_1619:(i_1648+1)*rs_1619], st_1565)
+					if i_1648 == 0 {
+						d_1621 = st_1568
+						rs_1622 = d_1621
+						tot_1720, err_1721 := runtime.MulSize(n_1543, rs_1622)
 						if err_1721 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1721)
 						}
-						a_1610 = ar.F64w(tot_1720)
-					} else if st_1567 != d_1611 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1567})+", element 0 has shape "+runtime.ShapeString([]int{d_1611}))
+						a_1620 = ar.F64w(tot_1720)
+					} else if st_1568 != d_1621 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1648)+" has shape "+runtime.ShapeString([]int{st_1568})+", element 0 has shape "+runtime.ShapeString([]int{d_1621}))
 					}
-					copy(a_1610[i_1665*rs_1612:(i_1665+1)*rs_1612], st_1566)
-					if i_1665 == 0 {
-						d_1614 = st_1569
-						rs_1615 = d_1614
-						tot_1722, err_1723 := runtime.MulSize(n_1560, rs_1615)
+					copy(a_1620[i_1648*rs_1622:(i_1648+1)*rs_1622], st_1567)
+					if i_1648 == 0 {
+						d_1624 = st_1570
+						rs_1625 = d_1624
+						tot_1722, err_1723 := runtime.MulSize(n_1543, rs_1625)
 						if err_1723 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1723)
 						}
-						a_1613 = ar.F64w(tot_1722)
-					} else if st_1569 != d_1614 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1569})+", element 0 has shape "+runtime.ShapeString([]int{d_1614}))
+						a_1623 = ar.F64w(tot_1722)
+					} else if st_1570 != d_1624 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1648)+" has shape "+runtime.ShapeString([]int{st_1570})+", element 0 has shape "+runtime.ShapeString([]int{d_1624}))
 					}
-					copy(a_1613[i_1665*rs_1615:(i_1665+1)*rs_1615], st_1568)
-					if i_1665 == 0 {
-						d_1617 = st_1571
-						rs_1618 = d_1617
-						tot_1724, err_1725 := runtime.MulSize(n_1560, rs_1618)
+					copy(a_1623[i_1648*rs_1625:(i_1648+1)*rs_1625], st_1569)
+					if i_1648 == 0 {
+						d_1627 = st_1572
+						rs_1628 = d_1627
+						tot_1724, err_1725 := runtime.MulSize(n_1543, rs_1628)
 						if err_1725 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1725)
 						}
-						a_1616 = ar.F64w(tot_1724)
-					} else if st_1571 != d_1617 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1571})+", element 0 has shape "+runtime.ShapeString([]int{d_1617}))
+						a_1626 = ar.F64w(tot_1724)
+					} else if st_1572 != d_1627 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1648)+" has shape "+runtime.ShapeString([]int{st_1572})+", element 0 has shape "+runtime.ShapeString([]int{d_1627}))
 					}
-					copy(a_1616[i_1665*rs_1618:(i_1665+1)*rs_1618], st_1570)
-					if i_1665 == 0 {
-						d_1620 = st_1573
-						rs_1621 = d_1620
-						tot_1726, err_1727 := runtime.MulSize(n_1560, rs_1621)
+					copy(a_1626[i_1648*rs_1628:(i_1648+1)*rs_1628], st_1571)
+					if i_1648 == 0 {
+						d_1630 = st_1574
+						rs_1631 = d_1630
+						tot_1726, err_1727 := runtime.MulSize(n_1543, rs_1631)
 						if err_1727 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1727)
 						}
-						a_1619 = ar.F64w(tot_1726)
-					} else if st_1573 != d_1620 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1573})+", element 0 has shape "+runtime.ShapeString([]int{d_1620}))
+						a_1629 = ar.F64w(tot_1726)
+					} else if st_1574 != d_1630 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1648)+" has shape "+runtime.ShapeString([]int{st_1574})+", element 0 has shape "+runtime.ShapeString([]int{d_1630}))
 					}
-					copy(a_1619[i_1665*rs_1621:(i_1665+1)*rs_1621], st_1572)
-					if i_1665 == 0 {
-						d_1623 = st_1575
-						rs_1624 = d_1623
-						tot_1728, err_1729 := runtime.MulSize(n_1560, rs_1624)
+					copy(a_1629[i_1648*rs_1631:(i_1648+1)*rs_1631], st_1573)
+					if i_1648 == 0 {
+						d_1633 = st_1576
+						rs_1634 = d_1633
+						tot_1728, err_1729 := runtime.MulSize(n_1543, rs_1634)
 						if err_1729 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1729)
 						}
-						a_1622 = ar.F64w(tot_1728)
-					} else if st_1575 != d_1623 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1575})+", element 0 has shape "+runtime.ShapeString([]int{d_1623}))
+						a_1632 = ar.F64w(tot_1728)
+					} else if st_1576 != d_1633 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1648)+" has shape "+runtime.ShapeString([]int{st_1576})+", element 0 has shape "+runtime.ShapeString([]int{d_1633}))
 					}
-					copy(a_1622[i_1665*rs_1624:(i_1665+1)*rs_1624], st_1574)
-					if i_1665 == 0 {
-						d_1626 = st_1577
-						rs_1627 = d_1626
-						tot_1730, err_1731 := runtime.MulSize(n_1560, rs_1627)
+					copy(a_1632[i_1648*rs_1634:(i_1648+1)*rs_1634], st_1575)
+					if i_1648 == 0 {
+						d_1636 = st_1578
+						rs_1637 = d_1636
+						tot_1730, err_1731 := runtime.MulSize(n_1543, rs_1637)
 						if err_1731 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1731)
 						}
-						a_1625 = ar.F64w(tot_1730)
-					} else if st_1577 != d_1626 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1577})+", element 0 has shape "+runtime.ShapeString([]int{d_1626}))
+						a_1635 = ar.F64w(tot_1730)
+					} else if st_1578 != d_1636 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1648)+" has shape "+runtime.ShapeString([]int{st_1578})+", element 0 has shape "+runtime.ShapeString([]int{d_1636}))
 					}
-					copy(a_1625[i_1665*rs_1627:(i_1665+1)*rs_1627], st_1576)
-					if i_1665 == 0 {
-						d_1629 = st_1579
-						rs_1630 = d_1629
-						tot_1732, err_1733 := runtime.MulSize(n_1560, rs_1630)
+					copy(a_1635[i_1648*rs_1637:(i_1648+1)*rs_1637], st_1577)
+					if i_1648 == 0 {
+						d_1639 = st_1580
+						rs_1640 = d_1639
+						tot_1732, err_1733 := runtime.MulSize(n_1543, rs_1640)
 						if err_1733 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1733)
 						}
-						a_1628 = ar.F64w(tot_1732)
-					} else if st_1579 != d_1629 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1579})+", element 0 has shape "+runtime.ShapeString([]int{d_1629}))
+						a_1638 = ar.F64w(tot_1732)
+					} else if st_1580 != d_1639 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1648)+" has shape "+runtime.ShapeString([]int{st_1580})+", element 0 has shape "+runtime.ShapeString([]int{d_1639}))
 					}
-					copy(a_1628[i_1665*rs_1630:(i_1665+1)*rs_1630], st_1578)
-					if i_1665 == 0 {
-						d_1632 = st_1581
-						rs_1633 = d_1632
-						tot_1734, err_1735 := runtime.MulSize(n_1560, rs_1633)
+					copy(a_1638[i_1648*rs_1640:(i_1648+1)*rs_1640], st_1579)
+					if i_1648 == 0 {
+						d_1642 = st_1582
+						rs_1643 = d_1642
+						tot_1734, err_1735 := runtime.MulSize(n_1543, rs_1643)
 						if err_1735 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1735)
 						}
-						a_1631 = ar.F64w(tot_1734)
-					} else if st_1581 != d_1632 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1581})+", element 0 has shape "+runtime.ShapeString([]int{d_1632}))
+						a_1641 = ar.F64w(tot_1734)
+					} else if st_1582 != d_1642 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1648)+" has shape "+runtime.ShapeString([]int{st_1582})+", element 0 has shape "+runtime.ShapeString([]int{d_1642}))
 					}
-					copy(a_1631[i_1665*rs_1633:(i_1665+1)*rs_1633], st_1580)
-					if i_1665 == 0 {
-						d_1635 = st_1583
-						rs_1636 = d_1635
-						tot_1736, err_1737 := runtime.MulSize(n_1560, rs_1636)
+					copy(a_1641[i_1648*rs_1643:(i_1648+1)*rs_1643], st_1581)
+					if i_1648 == 0 {
+						d_1645, d_1646 = st_1584, st_1585
+						rs_1647 = d_1645 * d_1646
+						tot_1736, err_1737 := runtime.MulSize(n_1543, rs_1647)
 						if err_1737 != nil {
 							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1737)
 						}
-						a_1634 = ar.F64w(tot_1736)
-					} else if st_1583 != d_1635 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1583})+", element 0 has shape "+runtime.ShapeString([]int{d_1635}))
+						a_1644 = ar.F64w(tot_1736)
+					} else if st_1584 != d_1645 || st_1585 != d_1646 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1648)+" has shape "+runtime.ShapeString([]int{st_1584, st_1585})+", element 0 has shape "+runtime.ShapeString([]int{d_1645, d_1646}))
 					}
-					copy(a_1634[i_1665*rs_1636:(i_1665+1)*rs_1636], st_1582)
-					if i_1665 == 0 {
-						d_1638 = st_1585
-						rs_1639 = d_1638
-						tot_1738, err_1739 := runtime.MulSize(n_1560, rs_1639)
-						if err_1739 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1739)
-						}
-						a_1637 = ar.F64w(tot_1738)
-					} else if st_1585 != d_1638 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1585})+", element 0 has shape "+runtime.ShapeString([]int{d_1638}))
-					}
-					copy(a_1637[i_1665*rs_1639:(i_1665+1)*rs_1639], st_1584)
-					if i_1665 == 0 {
-						d_1641 = st_1587
-						rs_1642 = d_1641
-						tot_1740, err_1741 := runtime.MulSize(n_1560, rs_1642)
-						if err_1741 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1741)
-						}
-						a_1640 = ar.F64w(tot_1740)
-					} else if st_1587 != d_1641 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1587})+", element 0 has shape "+runtime.ShapeString([]int{d_1641}))
-					}
-					copy(a_1640[i_1665*rs_1642:(i_1665+1)*rs_1642], st_1586)
-					if i_1665 == 0 {
-						d_1644 = st_1589
-						rs_1645 = d_1644
-						tot_1742, err_1743 := runtime.MulSize(n_1560, rs_1645)
-						if err_1743 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1743)
-						}
-						a_1643 = ar.F64w(tot_1742)
-					} else if st_1589 != d_1644 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1589})+", element 0 has shape "+runtime.ShapeString([]int{d_1644}))
-					}
-					copy(a_1643[i_1665*rs_1645:(i_1665+1)*rs_1645], st_1588)
-					if i_1665 == 0 {
-						d_1647 = st_1591
-						rs_1648 = d_1647
-						tot_1744, err_1745 := runtime.MulSize(n_1560, rs_1648)
-						if err_1745 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1745)
-						}
-						a_1646 = ar.F64w(tot_1744)
-					} else if st_1591 != d_1647 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1591})+", element 0 has shape "+runtime.ShapeString([]int{d_1647}))
-					}
-					copy(a_1646[i_1665*rs_1648:(i_1665+1)*rs_1648], st_1590)
-					if i_1665 == 0 {
-						d_1650 = st_1593
-						rs_1651 = d_1650
-						tot_1746, err_1747 := runtime.MulSize(n_1560, rs_1651)
-						if err_1747 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1747)
-						}
-						a_1649 = ar.F64w(tot_1746)
-					} else if st_1593 != d_1650 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1593})+", element 0 has shape "+runtime.ShapeString([]int{d_1650}))
-					}
-					copy(a_1649[i_1665*rs_1651:(i_1665+1)*rs_1651], st_1592)
-					if i_1665 == 0 {
-						d_1653 = st_1595
-						rs_1654 = d_1653
-						tot_1748, err_1749 := runtime.MulSize(n_1560, rs_1654)
-						if err_1749 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1749)
-						}
-						a_1652 = ar.F64w(tot_1748)
-					} else if st_1595 != d_1653 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1595})+", element 0 has shape "+runtime.ShapeString([]int{d_1653}))
-					}
-					copy(a_1652[i_1665*rs_1654:(i_1665+1)*rs_1654], st_1594)
-					if i_1665 == 0 {
-						d_1656 = st_1597
-						rs_1657 = d_1656
-						tot_1750, err_1751 := runtime.MulSize(n_1560, rs_1657)
-						if err_1751 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1751)
-						}
-						a_1655 = ar.F64w(tot_1750)
-					} else if st_1597 != d_1656 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1597})+", element 0 has shape "+runtime.ShapeString([]int{d_1656}))
-					}
-					copy(a_1655[i_1665*rs_1657:(i_1665+1)*rs_1657], st_1596)
-					if i_1665 == 0 {
-						d_1659 = st_1599
-						rs_1660 = d_1659
-						tot_1752, err_1753 := runtime.MulSize(n_1560, rs_1660)
-						if err_1753 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1753)
-						}
-						a_1658 = ar.F64w(tot_1752)
-					} else if st_1599 != d_1659 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1599})+", element 0 has shape "+runtime.ShapeString([]int{d_1659}))
-					}
-					copy(a_1658[i_1665*rs_1660:(i_1665+1)*rs_1660], st_1598)
-					if i_1665 == 0 {
-						d_1662, d_1663 = st_1601, st_1602
-						rs_1664 = d_1662 * d_1663
-						tot_1754, err_1755 := runtime.MulSize(n_1560, rs_1664)
-						if err_1755 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1755)
-						}
-						a_1661 = ar.F64w(tot_1754)
-					} else if st_1601 != d_1662 || st_1602 != d_1663 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1665)+" has shape "+runtime.ShapeString([]int{st_1601, st_1602})+", element 0 has shape "+runtime.ShapeString([]int{d_1662, d_1663}))
-					}
-					copy(a_1661[i_1665*rs_1664:(i_1665+1)*rs_1664], st_1600)
-					st_1561 = a_1603[i_1665*rs_1605 : (i_1665+1)*rs_1605]
-					st_1563 = a_1606[i_1665*rs_1609 : (i_1665+1)*rs_1609]
-					st_1566 = a_1610[i_1665*rs_1612 : (i_1665+1)*rs_1612]
-					st_1568 = a_1613[i_1665*rs_1615 : (i_1665+1)*rs_1615]
-					st_1570 = a_1616[i_1665*rs_1618 : (i_1665+1)*rs_1618]
-					st_1572 = a_1619[i_1665*rs_1621 : (i_1665+1)*rs_1621]
-					st_1574 = a_1622[i_1665*rs_1624 : (i_1665+1)*rs_1624]
-					st_1576 = a_1625[i_1665*rs_1627 : (i_1665+1)*rs_1627]
-					st_1578 = a_1628[i_1665*rs_1630 : (i_1665+1)*rs_1630]
-					st_1580 = a_1631[i_1665*rs_1633 : (i_1665+1)*rs_1633]
-					st_1582 = a_1634[i_1665*rs_1636 : (i_1665+1)*rs_1636]
-					st_1584 = a_1637[i_1665*rs_1639 : (i_1665+1)*rs_1639]
-					st_1586 = a_1640[i_1665*rs_1642 : (i_1665+1)*rs_1642]
-					st_1588 = a_1643[i_1665*rs_1645 : (i_1665+1)*rs_1645]
-					st_1590 = a_1646[i_1665*rs_1648 : (i_1665+1)*rs_1648]
-					st_1592 = a_1649[i_1665*rs_1651 : (i_1665+1)*rs_1651]
-					st_1594 = a_1652[i_1665*rs_1654 : (i_1665+1)*rs_1654]
-					st_1596 = a_1655[i_1665*rs_1657 : (i_1665+1)*rs_1657]
-					st_1598 = a_1658[i_1665*rs_1660 : (i_1665+1)*rs_1660]
-					st_1600 = a_1661[i_1665*rs_1664 : (i_1665+1)*rs_1664]
-					if i_1665 > 0 {
-						ar.Release(mark_1666)
+					copy(a_1644[i_1648*rs_1647:(i_1648+1)*rs_1647], st_1583)
+					st_1544 = a_1586[i_1648*rs_1588 : (i_1648+1)*rs_1588]
+					st_1546 = a_1589[i_1648*rs_1592 : (i_1648+1)*rs_1592]
+					st_1549 = a_1593[i_1648*rs_1595 : (i_1648+1)*rs_1595]
+					st_1551 = a_1596[i_1648*rs_1598 : (i_1648+1)*rs_1598]
+					st_1553 = a_1599[i_1648*rs_1601 : (i_1648+1)*rs_1601]
+					st_1555 = a_1602[i_1648*rs_1604 : (i_1648+1)*rs_1604]
+					st_1557 = a_1605[i_1648*rs_1607 : (i_1648+1)*rs_1607]
+					st_1559 = a_1608[i_1648*rs_1610 : (i_1648+1)*rs_1610]
+					st_1561 = a_1611[i_1648*rs_1613 : (i_1648+1)*rs_1613]
+					st_1563 = a_1614[i_1648*rs_1616 : (i_1648+1)*rs_1616]
+					st_1565 = a_1617[i_1648*rs_1619 : (i_1648+1)*rs_1619]
+					st_1567 = a_1620[i_1648*rs_1622 : (i_1648+1)*rs_1622]
+					st_1569 = a_1623[i_1648*rs_1625 : (i_1648+1)*rs_1625]
+					st_1571 = a_1626[i_1648*rs_1628 : (i_1648+1)*rs_1628]
+					st_1573 = a_1629[i_1648*rs_1631 : (i_1648+1)*rs_1631]
+					st_1575 = a_1632[i_1648*rs_1634 : (i_1648+1)*rs_1634]
+					st_1577 = a_1635[i_1648*rs_1637 : (i_1648+1)*rs_1637]
+					st_1579 = a_1638[i_1648*rs_1640 : (i_1648+1)*rs_1640]
+					st_1581 = a_1641[i_1648*rs_1643 : (i_1648+1)*rs_1643]
+					st_1583 = a_1644[i_1648*rs_1647 : (i_1648+1)*rs_1647]
+					if i_1648 > 0 {
+						ar.Release(mark_1649)
 					}
 				}
-				c_1452, c_1453, c_1454, c_1455, c_1456, c_1457, c_1458, c_1459, c_1460, c_1461, c_1462, c_1463, c_1464, c_1465, c_1466, c_1467, c_1468, c_1469, c_1470, c_1471, c_1472, c_1473, c_1474, c_1475, c_1476, c_1477, c_1478, c_1479, c_1480, c_1481, c_1482, c_1483, c_1484, c_1485, c_1486, c_1487, c_1488, c_1489, c_1490, c_1491, c_1492, c_1493, c_1494, c_1495, c_1496, c_1497, c_1498, c_1499, c_1500, c_1501, c_1502, c_1503, c_1504, c_1505, c_1506, c_1507, c_1508, c_1509, c_1510, c_1511, c_1512, c_1513 = a_1603, n_1560, d_1604, a_1606, n_1560, d_1607, d_1608, a_1610, n_1560, d_1611, a_1613, n_1560, d_1614, a_1616, n_1560, d_1617, a_1619, n_1560, d_1620, a_1622, n_1560, d_1623, a_1625, n_1560, d_1626, a_1628, n_1560, d_1629, a_1631, n_1560, d_1632, a_1634, n_1560, d_1635, a_1637, n_1560, d_1638, a_1640, n_1560, d_1641, a_1643, n_1560, d_1644, a_1646, n_1560, d_1647, a_1649, n_1560, d_1650, a_1652, n_1560, d_1653, a_1655, n_1560, d_1656, a_1658, n_1560, d_1659, a_1661, n_1560, d_1662, d_1663
+				c_1436, c_1437, c_1438, c_1439, c_1440, c_1441, c_1442, c_1443, c_1444, c_1445, c_1446, c_1447, c_1448, c_1449, c_1450, c_1451, c_1452, c_1453, c_1454, c_1455, c_1456, c_1457, c_1458, c_1459, c_1460, c_1461, c_1462, c_1463, c_1464, c_1465, c_1466, c_1467, c_1468, c_1469, c_1470, c_1471, c_1472, c_1473, c_1474, c_1475, c_1476, c_1477, c_1478, c_1479, c_1480, c_1481, c_1482, c_1483, c_1484, c_1485, c_1486, c_1487, c_1488, c_1489, c_1490, c_1491, c_1492, c_1493, c_1494, c_1495, c_1496, c_1497 = a_1586, n_1543, d_1587, a_1589, n_1543, d_1590, d_1591, a_1593, n_1543, d_1594, a_1596, n_1543, d_1597, a_1599, n_1543, d_1600, a_1602, n_1543, d_1603, a_1605, n_1543, d_1606, a_1608, n_1543, d_1609, a_1611, n_1543, d_1612, a_1614, n_1543, d_1615, a_1617, n_1543, d_1618, a_1620, n_1543, d_1621, a_1623, n_1543, d_1624, a_1626, n_1543, d_1627, a_1629, n_1543, d_1630, a_1632, n_1543, d_1633, a_1635, n_1543, d_1636, a_1638, n_1543, d_1639, a_1641, n_1543, d_1642, a_1644, n_1543, d_1645, d_1646
 			} else {
-				n_1756, err_1757 := runtime.CheckSize(int64(0))
-				if err_1757 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1757)
+				n_1738, err_1739 := runtime.CheckSize(int64(0))
+				if err_1739 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1739)
 				}
-				var a_1758 []float64
-				var d_1759 int = 0
-				var rs_1760 int = 0
-				var a_1761 []float64
-				var d_1762 int = 0
+				var a_1740 []float64
+				var d_1741 int = 0
+				var rs_1742 int = 0
+				var a_1743 []float64
+				var d_1744 int = 0
+				var d_1745 int = 0
+				var rs_1746 int = 0
+				var a_1747 []float64
+				var d_1748 int = 0
+				var rs_1749 int = 0
+				var a_1750 []float64
+				var d_1751 int = 0
+				var rs_1752 int = 0
+				var a_1753 []float64
+				var d_1754 int = 0
+				var rs_1755 int = 0
+				var a_1756 []float64
+				var d_1757 int = 0
+				var rs_1758 int = 0
+				var a_1759 []float64
+				var d_1760 int = 0
+				var rs_1761 int = 0
+				var a_1762 []float64
 				var d_1763 int = 0
 				var rs_1764 int = 0
 				var a_1765 []float64
@@ -6571,164 +6533,146 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 				var rs_1797 int = 0
 				var a_1798 []float64
 				var d_1799 int = 0
-				var rs_1800 int = 0
-				var a_1801 []float64
-				var d_1802 int = 0
-				var rs_1803 int = 0
-				var a_1804 []float64
-				var d_1805 int = 0
-				var rs_1806 int = 0
-				var a_1807 []float64
-				var d_1808 int = 0
-				var rs_1809 int = 0
-				var a_1810 []float64
-				var d_1811 int = 0
-				var rs_1812 int = 0
-				var a_1813 []float64
-				var d_1814 int = 0
-				var rs_1815 int = 0
-				var a_1816 []float64
-				var d_1817 int = 0
-				var d_1818 int = 0
-				var rs_1819 int = 0
-				for i_1820 := 0; i_1820 < n_1756; i_1820++ {
-					mark_1821 := ar.Mark()
-					_ = int64(i_1820)
+				var d_1800 int = 0
+				var rs_1801 int = 0
+				for i_1802 := 0; i_1802 < n_1738; i_1802++ {
+					mark_1803 := ar.Mark()
+					_ = int64(i_1802)
 					if int64(0) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 					}
-					row_1823 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
+					row_1805 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 					if int64(1) >= int64(mainparams_2) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 					}
-					row_1824 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
+					row_1806 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_1825 := int(n_15) - int(int64(0))
-					s_1826 := row_1823[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_1825 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1825}))
+					n_1807 := int(n_15) - int(int64(0))
+					s_1808 := row_1805[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_1807 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1807}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
-					n_1827 := int(n_15) - int(int64(0))
-					s_1828 := row_1824[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
-					if n_1827 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1827}))
+					n_1809 := int(n_15) - int(int64(0))
+					s_1810 := row_1806[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
+					if n_1809 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1809}))
 					}
-					r_1829 := ar.F64w(sequence_12)
-					r_1446 = r_1446[:len(r_1829)]
-					s_1826 = s_1826[:len(r_1829)]
-					s_1828 = s_1828[:len(r_1829)]
-					for i_1830 := range r_1829 {
-						r_1829[i_1830] = (runtime.Sigmoid(((r_1446[i_1830] * s_1826[i_1830]) + s_1828[i_1830])))
+					r_1811 := ar.F64w(sequence_12)
+					r_1430 = r_1430[:len(r_1811)]
+					s_1808 = s_1808[:len(r_1811)]
+					s_1810 = s_1810[:len(r_1811)]
+					for i_1812 := range r_1811 {
+						r_1811[i_1812] = (runtime.Sigmoid(((r_1430[i_1812] * s_1808[i_1812]) + s_1810[i_1812])))
 					}
 					if int64(0) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 					}
-					row_1832 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
-					x_1833 := int64(2) * n_15
-					if n_15 < 0 || x_1833 < n_15 || x_1833 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1833, mainparams_3))
+					row_1814 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
+					x_1815 := int64(2) * n_15
+					if n_15 < 0 || x_1815 < n_15 || x_1815 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1815, mainparams_3))
 					}
-					n_1834 := int(x_1833) - int(n_15)
-					s_1835 := row_1823[int(n_15)*1 : int(x_1833)*1 : int(x_1833)*1]
+					n_1816 := int(x_1815) - int(n_15)
+					s_1817 := row_1805[int(n_15)*1 : int(x_1815)*1 : int(x_1815)*1]
+					if n_1816 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1816}))
+					}
+					if n_15 < 0 || x_1815 < n_15 || x_1815 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1815, mainparams_3))
+					}
+					n_1818 := int(x_1815) - int(n_15)
+					s_1819 := row_1806[int(n_15)*1 : int(x_1815)*1 : int(x_1815)*1]
+					if n_1818 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1818}))
+					}
+					r_1820 := ar.F64w(state_9)
+					row_1814 = row_1814[:len(r_1820)]
+					s_1817 = s_1817[:len(r_1820)]
+					s_1819 = s_1819[:len(r_1820)]
+					for i_1821 := range r_1820 {
+						r_1820[i_1821] = (runtime.Sigmoid(((row_1814[i_1821] * s_1817[i_1821]) + s_1819[i_1821])))
+					}
+					x_1823 := int64(3) * n_15
+					if x_1815 < 0 || x_1823 < x_1815 || x_1823 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1815, x_1823, mainparams_3))
+					}
+					n_1824 := int(x_1823) - int(x_1815)
+					s_1825 := row_1805[int(x_1815)*1 : int(x_1823)*1 : int(x_1823)*1]
+					if n_1824 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1824}))
+					}
+					if x_1815 < 0 || x_1823 < x_1815 || x_1823 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1815, x_1823, mainparams_3))
+					}
+					n_1826 := int(x_1823) - int(x_1815)
+					s_1827 := row_1806[int(x_1815)*1 : int(x_1823)*1 : int(x_1823)*1]
+					if n_1826 != sequence_12 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1826}))
+					}
+					r_1828 := ar.F64w(sequence_12)
+					r_1430 = r_1430[:len(r_1828)]
+					s_1825 = s_1825[:len(r_1828)]
+					s_1827 = s_1827[:len(r_1828)]
+					for i_1829 := range r_1828 {
+						r_1828[i_1829] = (runtime.Sigmoid(((r_1430[i_1829] * s_1825[i_1829]) + s_1827[i_1829])))
+					}
+					x_1831 := int64(4) * n_15
+					if x_1823 < 0 || x_1831 < x_1823 || x_1831 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1823, x_1831, mainparams_3))
+					}
+					n_1832 := int(x_1831) - int(x_1823)
+					s_1833 := row_1805[int(x_1823)*1 : int(x_1831)*1 : int(x_1831)*1]
+					if n_1832 != state_9 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1832}))
+					}
+					if x_1823 < 0 || x_1831 < x_1823 || x_1831 > int64(mainparams_3) {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1823, x_1831, mainparams_3))
+					}
+					n_1834 := int(x_1831) - int(x_1823)
+					s_1835 := row_1806[int(x_1823)*1 : int(x_1831)*1 : int(x_1831)*1]
 					if n_1834 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1834}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1834}))
 					}
-					if n_15 < 0 || x_1833 < n_15 || x_1833 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1833, mainparams_3))
-					}
-					n_1836 := int(x_1833) - int(n_15)
-					s_1837 := row_1824[int(n_15)*1 : int(x_1833)*1 : int(x_1833)*1]
-					if n_1836 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1836}))
-					}
-					r_1838 := ar.F64w(state_9)
-					row_1832 = row_1832[:len(r_1838)]
-					s_1835 = s_1835[:len(r_1838)]
-					s_1837 = s_1837[:len(r_1838)]
-					for i_1839 := range r_1838 {
-						r_1838[i_1839] = (runtime.Sigmoid(((row_1832[i_1839] * s_1835[i_1839]) + s_1837[i_1839])))
-					}
-					x_1841 := int64(3) * n_15
-					if x_1833 < 0 || x_1841 < x_1833 || x_1841 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1833, x_1841, mainparams_3))
-					}
-					n_1842 := int(x_1841) - int(x_1833)
-					s_1843 := row_1823[int(x_1833)*1 : int(x_1841)*1 : int(x_1841)*1]
-					if n_1842 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1842}))
-					}
-					if x_1833 < 0 || x_1841 < x_1833 || x_1841 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1833, x_1841, mainparams_3))
-					}
-					n_1844 := int(x_1841) - int(x_1833)
-					s_1845 := row_1824[int(x_1833)*1 : int(x_1841)*1 : int(x_1841)*1]
-					if n_1844 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1844}))
-					}
-					r_1846 := ar.F64w(sequence_12)
-					r_1446 = r_1446[:len(r_1846)]
-					s_1843 = s_1843[:len(r_1846)]
-					s_1845 = s_1845[:len(r_1846)]
-					for i_1847 := range r_1846 {
-						r_1846[i_1847] = (runtime.Sigmoid(((r_1446[i_1847] * s_1843[i_1847]) + s_1845[i_1847])))
-					}
-					x_1849 := int64(4) * n_15
-					if x_1841 < 0 || x_1849 < x_1841 || x_1849 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1841, x_1849, mainparams_3))
-					}
-					n_1850 := int(x_1849) - int(x_1841)
-					s_1851 := row_1823[int(x_1841)*1 : int(x_1849)*1 : int(x_1849)*1]
-					if n_1850 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1850}))
-					}
-					if x_1841 < 0 || x_1849 < x_1841 || x_1849 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1841, x_1849, mainparams_3))
-					}
-					n_1852 := int(x_1849) - int(x_1841)
-					s_1853 := row_1824[int(x_1841)*1 : int(x_1849)*1 : int(x_1849)*1]
-					if n_1852 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1852}))
-					}
-					r_1854 := ar.F64w(state_9)
-					row_1832 = row_1832[:len(r_1854)]
-					s_1851 = s_1851[:len(r_1854)]
-					s_1853 = s_1853[:len(r_1854)]
-					for i_1855 := range r_1854 {
-						r_1854[i_1855] = (math.Tanh(((row_1832[i_1855] * s_1851[i_1855]) + s_1853[i_1855])))
+					r_1836 := ar.F64w(state_9)
+					row_1814 = row_1814[:len(r_1836)]
+					s_1833 = s_1833[:len(r_1836)]
+					s_1835 = s_1835[:len(r_1836)]
+					for i_1837 := range r_1836 {
+						r_1836[i_1837] = (math.Tanh(((row_1814[i_1837] * s_1833[i_1837]) + s_1835[i_1837])))
 					}
 					if int64(1) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 					}
-					row_1857 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
+					row_1839 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 					if sequence_12 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
-					}
-					r_1858 := ar.F64w(state_9)
-					row_1857 = row_1857[:len(r_1858)]
-					r_1829 = r_1829[:len(r_1858)]
-					r_1838 = r_1838[:len(r_1858)]
-					r_1854 = r_1854[:len(r_1858)]
-					for i_1859 := range r_1858 {
-						r_1858[i_1859] = ((row_1857[i_1859] * r_1829[i_1859]) + (r_1838[i_1859] * r_1854[i_1859]))
-					}
-					r_1861 := ar.F64w(state_9)
-					r_1858 = r_1858[:len(r_1861)]
-					for i_1862 := range r_1861 {
-						r_1861[i_1862] = (math.Tanh(r_1858[i_1862]))
 					}
 					if state_9 != sequence_12 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 					}
-					r_1864 := ar.F64w(sequence_12)
-					r_1846 = r_1846[:len(r_1864)]
-					r_1861 = r_1861[:len(r_1864)]
-					for i_1865 := range r_1864 {
-						r_1864[i_1865] = (r_1846[i_1865] * r_1861[i_1865])
+					r_1840 := ar.F64w(state_9)
+					r_1841 := ar.F64w(state_9)
+					r_1842 := ar.F64w(state_9)
+					row_1839 = row_1839[:state_9]
+					r_1811 = r_1811[:state_9]
+					r_1820 = r_1820[:state_9]
+					r_1836 = r_1836[:state_9]
+					r_1840 = r_1840[:state_9]
+					r_1841 = r_1841[:state_9]
+					r_1828 = r_1828[:state_9]
+					r_1842 = r_1842[:state_9]
+					for i_1843 := 0; i_1843 < state_9; i_1843++ {
+						e_1845 := ((row_1839[i_1843] * r_1811[i_1843]) + (r_1820[i_1843] * r_1836[i_1843]))
+						r_1840[i_1843] = e_1845
+						e_1846 := (math.Tanh(e_1845))
+						r_1841[i_1843] = e_1846
+						e_1847 := (r_1828[i_1843] * e_1846)
+						r_1842[i_1843] = e_1847
 					}
 					if int64(0) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
@@ -6736,873 +6680,874 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 					if sequence_12 != state_9 {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 					}
-					c_1867 := ar.F64w(len(state_7))
-					copy(c_1867, state_7)
-					copy(c_1867[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1864)
+					c_1848 := ar.F64w(len(state_7))
+					copy(c_1848, state_7)
+					copy(c_1848[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1842)
 					if int64(1) >= int64(state_8) {
 						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 					}
-					copy(c_1867[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1858)
-					if i_1820 == 0 {
-						d_1759 = sequence_12
-						rs_1760 = d_1759
-						tot_1868, err_1869 := runtime.MulSize(n_1756, rs_1760)
-						if err_1869 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1869)
+					copy(c_1848[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1840)
+					if i_1802 == 0 {
+						d_1741 = sequence_12
+						rs_1742 = d_1741
+						tot_1849, err_1850 := runtime.MulSize(n_1738, rs_1742)
+						if err_1850 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1850)
 						}
-						a_1758 = ar.F64w(tot_1868)
-					} else if sequence_12 != d_1759 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1759}))
+						a_1740 = ar.F64w(tot_1849)
+					} else if sequence_12 != d_1741 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1802)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1741}))
 					}
-					copy(a_1758[i_1820*rs_1760:(i_1820+1)*rs_1760], r_1864)
-					if i_1820 == 0 {
-						d_1762, d_1763 = state_8, state_9
-						rs_1764 = d_1762 * d_1763
-						tot_1870, err_1871 := runtime.MulSize(n_1756, rs_1764)
-						if err_1871 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1871)
+					copy(a_1740[i_1802*rs_1742:(i_1802+1)*rs_1742], r_1842)
+					if i_1802 == 0 {
+						d_1744, d_1745 = state_8, state_9
+						rs_1746 = d_1744 * d_1745
+						tot_1851, err_1852 := runtime.MulSize(n_1738, rs_1746)
+						if err_1852 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1852)
 						}
-						a_1761 = ar.F64w(tot_1870)
-					} else if state_8 != d_1762 || state_9 != d_1763 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1762, d_1763}))
+						a_1743 = ar.F64w(tot_1851)
+					} else if state_8 != d_1744 || state_9 != d_1745 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1802)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1744, d_1745}))
 					}
-					copy(a_1761[i_1820*rs_1764:(i_1820+1)*rs_1764], c_1867)
-					if i_1820 == 0 {
+					copy(a_1743[i_1802*rs_1746:(i_1802+1)*rs_1746], c_1848)
+					if i_1802 == 0 {
+						d_1748 = state_9
+						rs_1749 = d_1748
+						tot_1853, err_1854 := runtime.MulSize(n_1738, rs_1749)
+						if err_1854 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1854)
+						}
+						a_1747 = ar.F64w(tot_1853)
+					} else if state_9 != d_1748 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1802)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1748}))
+					}
+					copy(a_1747[i_1802*rs_1749:(i_1802+1)*rs_1749], r_1840)
+					if i_1802 == 0 {
+						d_1751 = state_9
+						rs_1752 = d_1751
+						tot_1855, err_1856 := runtime.MulSize(n_1738, rs_1752)
+						if err_1856 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1856)
+						}
+						a_1750 = ar.F64w(tot_1855)
+					} else if state_9 != d_1751 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1802)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1751}))
+					}
+					copy(a_1750[i_1802*rs_1752:(i_1802+1)*rs_1752], r_1841)
+					if i_1802 == 0 {
+						d_1754 = sequence_12
+						rs_1755 = d_1754
+						tot_1857, err_1858 := runtime.MulSize(n_1738, rs_1755)
+						if err_1858 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1858)
+						}
+						a_1753 = ar.F64w(tot_1857)
+					} else if sequence_12 != d_1754 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1802)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1754}))
+					}
+					copy(a_1753[i_1802*rs_1755:(i_1802+1)*rs_1755], r_1828)
+					if i_1802 == 0 {
+						d_1757 = state_9
+						rs_1758 = d_1757
+						tot_1859, err_1860 := runtime.MulSize(n_1738, rs_1758)
+						if err_1860 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1860)
+						}
+						a_1756 = ar.F64w(tot_1859)
+					} else if state_9 != d_1757 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1802)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1757}))
+					}
+					copy(a_1756[i_1802*rs_1758:(i_1802+1)*rs_1758], r_1836)
+					if i_1802 == 0 {
+						d_1760 = state_9
+						rs_1761 = d_1760
+						tot_1861, err_1862 := runtime.MulSize(n_1738, rs_1761)
+						if err_1862 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1862)
+						}
+						a_1759 = ar.F64w(tot_1861)
+					} else if state_9 != d_1760 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1802)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1760}))
+					}
+					copy(a_1759[i_1802*rs_1761:(i_1802+1)*rs_1761], r_1820)
+					if i_1802 == 0 {
+						d_1763 = sequence_12
+						rs_1764 = d_1763
+						tot_1863, err_1864 := runtime.MulSize(n_1738, rs_1764)
+						if err_1864 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1864)
+						}
+						a_1762 = ar.F64w(tot_1863)
+					} else if sequence_12 != d_1763 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1802)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1763}))
+					}
+					copy(a_1762[i_1802*rs_1764:(i_1802+1)*rs_1764], r_1811)
+					if i_1802 == 0 {
 						d_1766 = state_9
 						rs_1767 = d_1766
-						tot_1872, err_1873 := runtime.MulSize(n_1756, rs_1767)
-						if err_1873 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1873)
+						tot_1865, err_1866 := runtime.MulSize(n_1738, rs_1767)
+						if err_1866 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1866)
 						}
-						a_1765 = ar.F64w(tot_1872)
+						a_1765 = ar.F64w(tot_1865)
 					} else if state_9 != d_1766 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1766}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1802)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1766}))
 					}
-					copy(a_1765[i_1820*rs_1767:(i_1820+1)*rs_1767], r_1858)
-					if i_1820 == 0 {
-						d_1769 = state_9
+					copy(a_1765[i_1802*rs_1767:(i_1802+1)*rs_1767], row_1839)
+					if i_1802 == 0 {
+						d_1769 = mainparams_3
 						rs_1770 = d_1769
-						tot_1874, err_1875 := runtime.MulSize(n_1756, rs_1770)
-						if err_1875 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1875)
+						tot_1867, err_1868 := runtime.MulSize(n_1738, rs_1770)
+						if err_1868 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1868)
 						}
-						a_1768 = ar.F64w(tot_1874)
-					} else if state_9 != d_1769 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1769}))
+						a_1768 = ar.F64w(tot_1867)
+					} else if mainparams_3 != d_1769 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1802)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1769}))
 					}
-					copy(a_1768[i_1820*rs_1770:(i_1820+1)*rs_1770], r_1861)
-					if i_1820 == 0 {
-						d_1772 = sequence_12
+					copy(a_1768[i_1802*rs_1770:(i_1802+1)*rs_1770], row_1806)
+					if i_1802 == 0 {
+						d_1772 = n_1832
 						rs_1773 = d_1772
-						tot_1876, err_1877 := runtime.MulSize(n_1756, rs_1773)
-						if err_1877 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1877)
+						tot_1869, err_1870 := runtime.MulSize(n_1738, rs_1773)
+						if err_1870 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1870)
 						}
-						a_1771 = ar.F64w(tot_1876)
-					} else if sequence_12 != d_1772 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1772}))
+						a_1771 = ar.F64w(tot_1869)
+					} else if n_1832 != d_1772 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1802)+" has shape "+runtime.ShapeString([]int{n_1832})+", element 0 has shape "+runtime.ShapeString([]int{d_1772}))
 					}
-					copy(a_1771[i_1820*rs_1773:(i_1820+1)*rs_1773], r_1846)
-					if i_1820 == 0 {
+					copy(a_1771[i_1802*rs_1773:(i_1802+1)*rs_1773], s_1833)
+					if i_1802 == 0 {
 						d_1775 = state_9
 						rs_1776 = d_1775
-						tot_1878, err_1879 := runtime.MulSize(n_1756, rs_1776)
-						if err_1879 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1879)
+						tot_1871, err_1872 := runtime.MulSize(n_1738, rs_1776)
+						if err_1872 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1872)
 						}
-						a_1774 = ar.F64w(tot_1878)
+						a_1774 = ar.F64w(tot_1871)
 					} else if state_9 != d_1775 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1775}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1802)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1775}))
 					}
-					copy(a_1774[i_1820*rs_1776:(i_1820+1)*rs_1776], r_1854)
-					if i_1820 == 0 {
-						d_1778 = state_9
+					copy(a_1774[i_1802*rs_1776:(i_1802+1)*rs_1776], row_1814)
+					if i_1802 == 0 {
+						d_1778 = mainparams_3
 						rs_1779 = d_1778
-						tot_1880, err_1881 := runtime.MulSize(n_1756, rs_1779)
-						if err_1881 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1881)
+						tot_1873, err_1874 := runtime.MulSize(n_1738, rs_1779)
+						if err_1874 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1874)
 						}
-						a_1777 = ar.F64w(tot_1880)
-					} else if state_9 != d_1778 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1778}))
+						a_1777 = ar.F64w(tot_1873)
+					} else if mainparams_3 != d_1778 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1802)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1778}))
 					}
-					copy(a_1777[i_1820*rs_1779:(i_1820+1)*rs_1779], r_1838)
-					if i_1820 == 0 {
-						d_1781 = sequence_12
+					copy(a_1777[i_1802*rs_1779:(i_1802+1)*rs_1779], row_1805)
+					if i_1802 == 0 {
+						d_1781 = n_1824
 						rs_1782 = d_1781
-						tot_1882, err_1883 := runtime.MulSize(n_1756, rs_1782)
-						if err_1883 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1883)
+						tot_1875, err_1876 := runtime.MulSize(n_1738, rs_1782)
+						if err_1876 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1876)
 						}
-						a_1780 = ar.F64w(tot_1882)
-					} else if sequence_12 != d_1781 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1781}))
+						a_1780 = ar.F64w(tot_1875)
+					} else if n_1824 != d_1781 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1802)+" has shape "+runtime.ShapeString([]int{n_1824})+", element 0 has shape "+runtime.ShapeString([]int{d_1781}))
 					}
-					copy(a_1780[i_1820*rs_1782:(i_1820+1)*rs_1782], r_1829)
-					if i_1820 == 0 {
-						d_1784 = state_9
+					copy(a_1780[i_1802*rs_1782:(i_1802+1)*rs_1782], s_1825)
+					if i_1802 == 0 {
+						d_1784 = sequence_12
 						rs_1785 = d_1784
-						tot_1884, err_1885 := runtime.MulSize(n_1756, rs_1785)
-						if err_1885 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1885)
+						tot_1877, err_1878 := runtime.MulSize(n_1738, rs_1785)
+						if err_1878 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1878)
 						}
-						a_1783 = ar.F64w(tot_1884)
-					} else if state_9 != d_1784 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1784}))
+						a_1783 = ar.F64w(tot_1877)
+					} else if sequence_12 != d_1784 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1802)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1784}))
 					}
-					copy(a_1783[i_1820*rs_1785:(i_1820+1)*rs_1785], row_1857)
-					if i_1820 == 0 {
-						d_1787 = mainparams_3
+					copy(a_1783[i_1802*rs_1785:(i_1802+1)*rs_1785], r_1430)
+					if i_1802 == 0 {
+						d_1787 = n_1816
 						rs_1788 = d_1787
-						tot_1886, err_1887 := runtime.MulSize(n_1756, rs_1788)
-						if err_1887 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1887)
+						tot_1879, err_1880 := runtime.MulSize(n_1738, rs_1788)
+						if err_1880 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1880)
 						}
-						a_1786 = ar.F64w(tot_1886)
-					} else if mainparams_3 != d_1787 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1787}))
+						a_1786 = ar.F64w(tot_1879)
+					} else if n_1816 != d_1787 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1802)+" has shape "+runtime.ShapeString([]int{n_1816})+", element 0 has shape "+runtime.ShapeString([]int{d_1787}))
 					}
-					copy(a_1786[i_1820*rs_1788:(i_1820+1)*rs_1788], row_1824)
-					if i_1820 == 0 {
-						d_1790 = n_1850
+					copy(a_1786[i_1802*rs_1788:(i_1802+1)*rs_1788], s_1817)
+					if i_1802 == 0 {
+						d_1790 = state_9
 						rs_1791 = d_1790
-						tot_1888, err_1889 := runtime.MulSize(n_1756, rs_1791)
-						if err_1889 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1889)
+						tot_1881, err_1882 := runtime.MulSize(n_1738, rs_1791)
+						if err_1882 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1882)
 						}
-						a_1789 = ar.F64w(tot_1888)
-					} else if n_1850 != d_1790 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{n_1850})+", element 0 has shape "+runtime.ShapeString([]int{d_1790}))
+						a_1789 = ar.F64w(tot_1881)
+					} else if state_9 != d_1790 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1802)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1790}))
 					}
-					copy(a_1789[i_1820*rs_1791:(i_1820+1)*rs_1791], s_1851)
-					if i_1820 == 0 {
-						d_1793 = state_9
+					copy(a_1789[i_1802*rs_1791:(i_1802+1)*rs_1791], row_1814)
+					if i_1802 == 0 {
+						d_1793 = n_1807
 						rs_1794 = d_1793
-						tot_1890, err_1891 := runtime.MulSize(n_1756, rs_1794)
-						if err_1891 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1891)
+						tot_1883, err_1884 := runtime.MulSize(n_1738, rs_1794)
+						if err_1884 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1884)
 						}
-						a_1792 = ar.F64w(tot_1890)
-					} else if state_9 != d_1793 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1793}))
+						a_1792 = ar.F64w(tot_1883)
+					} else if n_1807 != d_1793 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1802)+" has shape "+runtime.ShapeString([]int{n_1807})+", element 0 has shape "+runtime.ShapeString([]int{d_1793}))
 					}
-					copy(a_1792[i_1820*rs_1794:(i_1820+1)*rs_1794], row_1832)
-					if i_1820 == 0 {
-						d_1796 = mainparams_3
+					copy(a_1792[i_1802*rs_1794:(i_1802+1)*rs_1794], s_1808)
+					if i_1802 == 0 {
+						d_1796 = sequence_12
 						rs_1797 = d_1796
-						tot_1892, err_1893 := runtime.MulSize(n_1756, rs_1797)
-						if err_1893 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1893)
+						tot_1885, err_1886 := runtime.MulSize(n_1738, rs_1797)
+						if err_1886 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1886)
 						}
-						a_1795 = ar.F64w(tot_1892)
-					} else if mainparams_3 != d_1796 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1796}))
+						a_1795 = ar.F64w(tot_1885)
+					} else if sequence_12 != d_1796 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1802)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1796}))
 					}
-					copy(a_1795[i_1820*rs_1797:(i_1820+1)*rs_1797], row_1823)
-					if i_1820 == 0 {
-						d_1799 = n_1842
-						rs_1800 = d_1799
-						tot_1894, err_1895 := runtime.MulSize(n_1756, rs_1800)
-						if err_1895 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1895)
+					copy(a_1795[i_1802*rs_1797:(i_1802+1)*rs_1797], r_1430)
+					if i_1802 == 0 {
+						d_1799, d_1800 = state_8, state_9
+						rs_1801 = d_1799 * d_1800
+						tot_1887, err_1888 := runtime.MulSize(n_1738, rs_1801)
+						if err_1888 != nil {
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1888)
 						}
-						a_1798 = ar.F64w(tot_1894)
-					} else if n_1842 != d_1799 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{n_1842})+", element 0 has shape "+runtime.ShapeString([]int{d_1799}))
+						a_1798 = ar.F64w(tot_1887)
+					} else if state_8 != d_1799 || state_9 != d_1800 {
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1802)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1799, d_1800}))
 					}
-					copy(a_1798[i_1820*rs_1800:(i_1820+1)*rs_1800], s_1843)
-					if i_1820 == 0 {
-						d_1802 = sequence_12
-						rs_1803 = d_1802
-						tot_1896, err_1897 := runtime.MulSize(n_1756, rs_1803)
-						if err_1897 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1897)
-						}
-						a_1801 = ar.F64w(tot_1896)
-					} else if sequence_12 != d_1802 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1802}))
-					}
-					copy(a_1801[i_1820*rs_1803:(i_1820+1)*rs_1803], r_1446)
-					if i_1820 == 0 {
-						d_1805 = n_1834
-						rs_1806 = d_1805
-						tot_1898, err_1899 := runtime.MulSize(n_1756, rs_1806)
-						if err_1899 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1899)
-						}
-						a_1804 = ar.F64w(tot_1898)
-					} else if n_1834 != d_1805 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{n_1834})+", element 0 has shape "+runtime.ShapeString([]int{d_1805}))
-					}
-					copy(a_1804[i_1820*rs_1806:(i_1820+1)*rs_1806], s_1835)
-					if i_1820 == 0 {
-						d_1808 = state_9
-						rs_1809 = d_1808
-						tot_1900, err_1901 := runtime.MulSize(n_1756, rs_1809)
-						if err_1901 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1901)
-						}
-						a_1807 = ar.F64w(tot_1900)
-					} else if state_9 != d_1808 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1808}))
-					}
-					copy(a_1807[i_1820*rs_1809:(i_1820+1)*rs_1809], row_1832)
-					if i_1820 == 0 {
-						d_1811 = n_1825
-						rs_1812 = d_1811
-						tot_1902, err_1903 := runtime.MulSize(n_1756, rs_1812)
-						if err_1903 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1903)
-						}
-						a_1810 = ar.F64w(tot_1902)
-					} else if n_1825 != d_1811 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{n_1825})+", element 0 has shape "+runtime.ShapeString([]int{d_1811}))
-					}
-					copy(a_1810[i_1820*rs_1812:(i_1820+1)*rs_1812], s_1826)
-					if i_1820 == 0 {
-						d_1814 = sequence_12
-						rs_1815 = d_1814
-						tot_1904, err_1905 := runtime.MulSize(n_1756, rs_1815)
-						if err_1905 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1905)
-						}
-						a_1813 = ar.F64w(tot_1904)
-					} else if sequence_12 != d_1814 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1814}))
-					}
-					copy(a_1813[i_1820*rs_1815:(i_1820+1)*rs_1815], r_1446)
-					if i_1820 == 0 {
-						d_1817, d_1818 = state_8, state_9
-						rs_1819 = d_1817 * d_1818
-						tot_1906, err_1907 := runtime.MulSize(n_1756, rs_1819)
-						if err_1907 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1907)
-						}
-						a_1816 = ar.F64w(tot_1906)
-					} else if state_8 != d_1817 || state_9 != d_1818 {
-						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1820)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1817, d_1818}))
-					}
-					copy(a_1816[i_1820*rs_1819:(i_1820+1)*rs_1819], state_7)
-					if i_1820 > 0 {
-						ar.Release(mark_1821)
+					copy(a_1798[i_1802*rs_1801:(i_1802+1)*rs_1801], state_7)
+					if i_1802 > 0 {
+						ar.Release(mark_1803)
 					}
 				}
-				c_1452, c_1453, c_1454, c_1455, c_1456, c_1457, c_1458, c_1459, c_1460, c_1461, c_1462, c_1463, c_1464, c_1465, c_1466, c_1467, c_1468, c_1469, c_1470, c_1471, c_1472, c_1473, c_1474, c_1475, c_1476, c_1477, c_1478, c_1479, c_1480, c_1481, c_1482, c_1483, c_1484, c_1485, c_1486, c_1487, c_1488, c_1489, c_1490, c_1491, c_1492, c_1493, c_1494, c_1495, c_1496, c_1497, c_1498, c_1499, c_1500, c_1501, c_1502, c_1503, c_1504, c_1505, c_1506, c_1507, c_1508, c_1509, c_1510, c_1511, c_1512, c_1513 = a_1758, n_1756, d_1759, a_1761, n_1756, d_1762, d_1763, a_1765, n_1756, d_1766, a_1768, n_1756, d_1769, a_1771, n_1756, d_1772, a_1774, n_1756, d_1775, a_1777, n_1756, d_1778, a_1780, n_1756, d_1781, a_1783, n_1756, d_1784, a_1786, n_1756, d_1787, a_1789, n_1756, d_1790, a_1792, n_1756, d_1793, a_1795, n_1756, d_1796, a_1798, n_1756, d_1799, a_1801, n_1756, d_1802, a_1804, n_1756, d_1805, a_1807, n_1756, d_1808, a_1810, n_1756, d_1811, a_1813, n_1756, d_1814, a_1816, n_1756, d_1817, d_1818
+				c_1436, c_1437, c_1438, c_1439, c_1440, c_1441, c_1442, c_1443, c_1444, c_1445, c_1446, c_1447, c_1448, c_1449, c_1450, c_1451, c_1452, c_1453, c_1454, c_1455, c_1456, c_1457, c_1458, c_1459, c_1460, c_1461, c_1462, c_1463, c_1464, c_1465, c_1466, c_1467, c_1468, c_1469, c_1470, c_1471, c_1472, c_1473, c_1474, c_1475, c_1476, c_1477, c_1478, c_1479, c_1480, c_1481, c_1482, c_1483, c_1484, c_1485, c_1486, c_1487, c_1488, c_1489, c_1490, c_1491, c_1492, c_1493, c_1494, c_1495, c_1496, c_1497 = a_1740, n_1738, d_1741, a_1743, n_1738, d_1744, d_1745, a_1747, n_1738, d_1748, a_1750, n_1738, d_1751, a_1753, n_1738, d_1754, a_1756, n_1738, d_1757, a_1759, n_1738, d_1760, a_1762, n_1738, d_1763, a_1765, n_1738, d_1766, a_1768, n_1738, d_1769, a_1771, n_1738, d_1772, a_1774, n_1738, d_1775, a_1777, n_1738, d_1778, a_1780, n_1738, d_1781, a_1783, n_1738, d_1784, a_1786, n_1738, d_1787, a_1789, n_1738, d_1790, a_1792, n_1738, d_1793, a_1795, n_1738, d_1796, a_1798, n_1738, d_1799, d_1800
 			}
-			var c_1908 []float64
-			var c_1909 int
-			var c_1911 int
-			var c_1912 int
-			if x_1451 {
-				x_1913 := x_1450 - int64(1)
-				if x_1913 < 0 || x_1913 >= int64(c_1453) {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_1913, c_1453))
+			var c_1889 []float64
+			var c_1890 int
+			var c_1892 int
+			var c_1893 int
+			if x_1435 {
+				x_1894 := x_1434 - int64(1)
+				if x_1894 < 0 || x_1894 >= int64(c_1437) {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_1894, c_1437))
 				}
-				row_1914 := c_1452[int(x_1913)*c_1454 : (int(x_1913)+1)*c_1454]
-				rs_1915 := c_1457 * c_1458
-				_ = c_1455[int(x_1913)*rs_1915 : (int(x_1913)+1)*rs_1915]
-				_ = c_1459[int(x_1913)*c_1461 : (int(x_1913)+1)*c_1461]
-				_ = c_1462[int(x_1913)*c_1464 : (int(x_1913)+1)*c_1464]
-				_ = c_1465[int(x_1913)*c_1467 : (int(x_1913)+1)*c_1467]
-				_ = c_1468[int(x_1913)*c_1470 : (int(x_1913)+1)*c_1470]
-				_ = c_1471[int(x_1913)*c_1473 : (int(x_1913)+1)*c_1473]
-				_ = c_1474[int(x_1913)*c_1476 : (int(x_1913)+1)*c_1476]
-				_ = c_1477[int(x_1913)*c_1479 : (int(x_1913)+1)*c_1479]
-				_ = c_1480[int(x_1913)*c_1482 : (int(x_1913)+1)*c_1482]
-				_ = c_1483[int(x_1913)*c_1485 : (int(x_1913)+1)*c_1485]
-				_ = c_1486[int(x_1913)*c_1488 : (int(x_1913)+1)*c_1488]
-				_ = c_1489[int(x_1913)*c_1491 : (int(x_1913)+1)*c_1491]
-				_ = c_1492[int(x_1913)*c_1494 : (int(x_1913)+1)*c_1494]
-				_ = c_1495[int(x_1913)*c_1497 : (int(x_1913)+1)*c_1497]
-				_ = c_1498[int(x_1913)*c_1500 : (int(x_1913)+1)*c_1500]
-				_ = c_1501[int(x_1913)*c_1503 : (int(x_1913)+1)*c_1503]
-				_ = c_1504[int(x_1913)*c_1506 : (int(x_1913)+1)*c_1506]
-				_ = c_1507[int(x_1913)*c_1509 : (int(x_1913)+1)*c_1509]
-				rs_1934 := c_1512 * c_1513
-				_ = c_1510[int(x_1913)*rs_1934 : (int(x_1913)+1)*rs_1934]
-				c_1908, c_1909, c_1911, c_1912 = row_1914, c_1454, c_1457, c_1458
+				row_1895 := c_1436[int(x_1894)*c_1438 : (int(x_1894)+1)*c_1438]
+				rs_1896 := c_1441 * c_1442
+				_ = c_1439[int(x_1894)*rs_1896 : (int(x_1894)+1)*rs_1896]
+				_ = c_1443[int(x_1894)*c_1445 : (int(x_1894)+1)*c_1445]
+				_ = c_1446[int(x_1894)*c_1448 : (int(x_1894)+1)*c_1448]
+				_ = c_1449[int(x_1894)*c_1451 : (int(x_1894)+1)*c_1451]
+				_ = c_1452[int(x_1894)*c_1454 : (int(x_1894)+1)*c_1454]
+				_ = c_1455[int(x_1894)*c_1457 : (int(x_1894)+1)*c_1457]
+				_ = c_1458[int(x_1894)*c_1460 : (int(x_1894)+1)*c_1460]
+				_ = c_1461[int(x_1894)*c_1463 : (int(x_1894)+1)*c_1463]
+				_ = c_1464[int(x_1894)*c_1466 : (int(x_1894)+1)*c_1466]
+				_ = c_1467[int(x_1894)*c_1469 : (int(x_1894)+1)*c_1469]
+				_ = c_1470[int(x_1894)*c_1472 : (int(x_1894)+1)*c_1472]
+				_ = c_1473[int(x_1894)*c_1475 : (int(x_1894)+1)*c_1475]
+				_ = c_1476[int(x_1894)*c_1478 : (int(x_1894)+1)*c_1478]
+				_ = c_1479[int(x_1894)*c_1481 : (int(x_1894)+1)*c_1481]
+				_ = c_1482[int(x_1894)*c_1484 : (int(x_1894)+1)*c_1484]
+				_ = c_1485[int(x_1894)*c_1487 : (int(x_1894)+1)*c_1487]
+				_ = c_1488[int(x_1894)*c_1490 : (int(x_1894)+1)*c_1490]
+				_ = c_1491[int(x_1894)*c_1493 : (int(x_1894)+1)*c_1493]
+				rs_1915 := c_1496 * c_1497
+				_ = c_1494[int(x_1894)*rs_1915 : (int(x_1894)+1)*rs_1915]
+				c_1889, c_1890, c_1892, c_1893 = row_1895, c_1438, c_1441, c_1442
 			} else {
-				c_1908, c_1909, c_1911, c_1912 = r_1446, sequence_12, state_8, state_9
+				c_1889, c_1890, c_1892, c_1893 = r_1430, sequence_12, state_8, state_9
 			}
 			if int64(1) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 			}
-			row_1936 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
-			if extraparams_6 != c_1909 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1909})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			row_1917 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
+			if extraparams_6 != c_1890 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1890})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
 			if int64(2) >= int64(extraparams_5) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 			}
-			row_1937 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
-			if extraparams_6 != c_1909 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1909})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			row_1918 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
+			if extraparams_6 != c_1890 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1890})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
-			r_1938 := ar.F64w(c_1909)
-			c_1908 = c_1908[:len(r_1938)]
-			row_1936 = row_1936[:len(r_1938)]
-			row_1937 = row_1937[:len(r_1938)]
-			for i_1939 := range r_1938 {
-				r_1938[i_1939] = ((c_1908[i_1939] * row_1936[i_1939]) + row_1937[i_1939])
+			r_1919 := ar.F64w(c_1890)
+			r_1920 := ar.F64w(c_1890)
+			c_1889 = c_1889[:c_1890]
+			row_1917 = row_1917[:c_1890]
+			row_1918 = row_1918[:c_1890]
+			r_1919 = r_1919[:c_1890]
+			r_1920 = r_1920[:c_1890]
+			for i_1921 := 0; i_1921 < c_1890; i_1921++ {
+				e_1923 := ((c_1889[i_1921] * row_1917[i_1921]) + row_1918[i_1921])
+				r_1919[i_1921] = e_1923
+				e_1924 := (math.Exp(e_1923))
+				r_1920[i_1921] = e_1924
 			}
-			r_1941 := ar.F64w(c_1909)
-			r_1938 = r_1938[:len(r_1941)]
-			for i_1942 := range r_1941 {
-				r_1941[i_1942] = (math.Exp(r_1938[i_1942]))
-			}
-			s_1944 := runtime.Sum(r_1941)
-			x_1945 := s_1944 + 2.0
+			s_1925 := runtime.Sum(r_1920)
+			x_1926 := s_1925 + 2.0
 			if int64(1) >= int64(sequence_11) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:96:33", runtime.CheckIndex(int64(1), sequence_11))
 			}
-			row_1946 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
-			x_1947 := math.Log(x_1945)
-			if c_1909 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1909}))
+			row_1927 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
+			x_1928 := math.Log(x_1926)
+			if c_1890 != sequence_12 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1890}))
 			}
-			r_1948 := ar.F64w(sequence_12)
-			row_1946 = row_1946[:len(r_1948)]
-			r_1938 = r_1938[:len(r_1948)]
-			for i_1949 := range r_1948 {
-				r_1948[i_1949] = (row_1946[i_1949] * (r_1938[i_1949] - x_1947))
+			r_1929 := ar.F64w(sequence_12)
+			row_1927 = row_1927[:len(r_1929)]
+			r_1919 = r_1919[:len(r_1929)]
+			for i_1930 := range r_1929 {
+				r_1929[i_1930] = (row_1927[i_1930] * (r_1919[i_1930] - x_1928))
 			}
-			_ = runtime.Sum(r_1948)
-			if i_1441 == 0 {
-				d_1348, d_1349 = c_1911, c_1912
-				rs_1350 = d_1348 * d_1349
-				tot_1952, err_1953 := runtime.MulSize(n_1346, rs_1350)
-				if err_1953 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1953)
+			_ = runtime.Sum(r_1929)
+			if i_1425 == 0 {
+				d_1332, d_1333 = c_1892, c_1893
+				rs_1334 = d_1332 * d_1333
+				tot_1933, err_1934 := runtime.MulSize(n_1330, rs_1334)
+				if err_1934 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1934)
 				}
-				_ = tot_1952
-			} else if c_1911 != d_1348 || c_1912 != d_1349 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1911, c_1912})+", element 0 has shape "+runtime.ShapeString([]int{d_1348, d_1349}))
+				_ = tot_1933
+			} else if c_1892 != d_1332 || c_1893 != d_1333 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1425)+" has shape "+runtime.ShapeString([]int{c_1892, c_1893})+", element 0 has shape "+runtime.ShapeString([]int{d_1332, d_1333}))
 			}
-			a_1351[i_1441] = x_1945
-			if i_1441 == 0 {
-				d_1353 = c_1909
-				rs_1354 = d_1353
-				tot_1954, err_1955 := runtime.MulSize(n_1346, rs_1354)
-				if err_1955 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1955)
+			a_1335[i_1425] = x_1926
+			if i_1425 == 0 {
+				d_1337 = c_1890
+				rs_1338 = d_1337
+				tot_1935, err_1936 := runtime.MulSize(n_1330, rs_1338)
+				if err_1936 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1936)
 				}
-				a_1352 = ar.F64w(tot_1954)
-			} else if c_1909 != d_1353 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1909})+", element 0 has shape "+runtime.ShapeString([]int{d_1353}))
+				a_1336 = ar.F64w(tot_1935)
+			} else if c_1890 != d_1337 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1425)+" has shape "+runtime.ShapeString([]int{c_1890})+", element 0 has shape "+runtime.ShapeString([]int{d_1337}))
 			}
-			copy(a_1352[i_1441*rs_1354:(i_1441+1)*rs_1354], r_1941)
-			if i_1441 == 0 {
-				d_1356 = extraparams_6
-				rs_1357 = d_1356
-				tot_1956, err_1957 := runtime.MulSize(n_1346, rs_1357)
-				if err_1957 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1957)
+			copy(a_1336[i_1425*rs_1338:(i_1425+1)*rs_1338], r_1920)
+			if i_1425 == 0 {
+				d_1340 = extraparams_6
+				rs_1341 = d_1340
+				tot_1937, err_1938 := runtime.MulSize(n_1330, rs_1341)
+				if err_1938 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1938)
 				}
-				a_1355 = ar.F64w(tot_1956)
-			} else if extraparams_6 != d_1356 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{extraparams_6})+", element 0 has shape "+runtime.ShapeString([]int{d_1356}))
+				a_1339 = ar.F64w(tot_1937)
+			} else if extraparams_6 != d_1340 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1425)+" has shape "+runtime.ShapeString([]int{extraparams_6})+", element 0 has shape "+runtime.ShapeString([]int{d_1340}))
 			}
-			copy(a_1355[i_1441*rs_1357:(i_1441+1)*rs_1357], row_1936)
-			if i_1441 == 0 {
-				d_1359 = c_1909
-				rs_1360 = d_1359
-				tot_1958, err_1959 := runtime.MulSize(n_1346, rs_1360)
-				if err_1959 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1959)
+			copy(a_1339[i_1425*rs_1341:(i_1425+1)*rs_1341], row_1917)
+			if i_1425 == 0 {
+				d_1343 = c_1890
+				rs_1344 = d_1343
+				tot_1939, err_1940 := runtime.MulSize(n_1330, rs_1344)
+				if err_1940 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1940)
 				}
-				a_1358 = ar.F64w(tot_1958)
-			} else if c_1909 != d_1359 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1909})+", element 0 has shape "+runtime.ShapeString([]int{d_1359}))
+				a_1342 = ar.F64w(tot_1939)
+			} else if c_1890 != d_1343 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1425)+" has shape "+runtime.ShapeString([]int{c_1890})+", element 0 has shape "+runtime.ShapeString([]int{d_1343}))
 			}
-			copy(a_1358[i_1441*rs_1360:(i_1441+1)*rs_1360], c_1908)
-			if i_1441 == 0 {
-				d_1361, d_1362 = c_1453, c_1454
-				rs_1363 = d_1361 * d_1362
-				tot_1960, err_1961 := runtime.MulSize(n_1346, rs_1363)
-				if err_1961 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1961)
+			copy(a_1342[i_1425*rs_1344:(i_1425+1)*rs_1344], c_1889)
+			if i_1425 == 0 {
+				d_1345, d_1346 = c_1437, c_1438
+				rs_1347 = d_1345 * d_1346
+				tot_1941, err_1942 := runtime.MulSize(n_1330, rs_1347)
+				if err_1942 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1942)
 				}
-				_ = tot_1960
-			} else if c_1453 != d_1361 || c_1454 != d_1362 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1453, c_1454})+", element 0 has shape "+runtime.ShapeString([]int{d_1361, d_1362}))
+				_ = tot_1941
+			} else if c_1437 != d_1345 || c_1438 != d_1346 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1425)+" has shape "+runtime.ShapeString([]int{c_1437, c_1438})+", element 0 has shape "+runtime.ShapeString([]int{d_1345, d_1346}))
 			}
-			if i_1441 == 0 {
-				d_1364, d_1365, d_1366 = c_1456, c_1457, c_1458
-				rs_1367 = d_1364 * d_1365 * d_1366
-				tot_1962, err_1963 := runtime.MulSize(n_1346, rs_1367)
-				if err_1963 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1963)
+			if i_1425 == 0 {
+				d_1348, d_1349, d_1350 = c_1440, c_1441, c_1442
+				rs_1351 = d_1348 * d_1349 * d_1350
+				tot_1943, err_1944 := runtime.MulSize(n_1330, rs_1351)
+				if err_1944 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1944)
 				}
-				_ = tot_1962
-			} else if c_1456 != d_1364 || c_1457 != d_1365 || c_1458 != d_1366 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1456, c_1457, c_1458})+", element 0 has shape "+runtime.ShapeString([]int{d_1364, d_1365, d_1366}))
+				_ = tot_1943
+			} else if c_1440 != d_1348 || c_1441 != d_1349 || c_1442 != d_1350 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1425)+" has shape "+runtime.ShapeString([]int{c_1440, c_1441, c_1442})+", element 0 has shape "+runtime.ShapeString([]int{d_1348, d_1349, d_1350}))
 			}
-			if i_1441 == 0 {
-				d_1368, d_1369 = c_1460, c_1461
+			if i_1425 == 0 {
+				d_1352, d_1353 = c_1444, c_1445
+				rs_1354 = d_1352 * d_1353
+				tot_1945, err_1946 := runtime.MulSize(n_1330, rs_1354)
+				if err_1946 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1946)
+				}
+				_ = tot_1945
+			} else if c_1444 != d_1352 || c_1445 != d_1353 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1425)+" has shape "+runtime.ShapeString([]int{c_1444, c_1445})+", element 0 has shape "+runtime.ShapeString([]int{d_1352, d_1353}))
+			}
+			if i_1425 == 0 {
+				d_1356, d_1357 = c_1447, c_1448
+				rs_1358 = d_1356 * d_1357
+				tot_1947, err_1948 := runtime.MulSize(n_1330, rs_1358)
+				if err_1948 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1948)
+				}
+				a_1355 = ar.F64w(tot_1947)
+			} else if c_1447 != d_1356 || c_1448 != d_1357 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1425)+" has shape "+runtime.ShapeString([]int{c_1447, c_1448})+", element 0 has shape "+runtime.ShapeString([]int{d_1356, d_1357}))
+			}
+			copy(a_1355[i_1425*rs_1358:(i_1425+1)*rs_1358], c_1446)
+			if i_1425 == 0 {
+				d_1360, d_1361 = c_1450, c_1451
+				rs_1362 = d_1360 * d_1361
+				tot_1949, err_1950 := runtime.MulSize(n_1330, rs_1362)
+				if err_1950 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1950)
+				}
+				a_1359 = ar.F64w(tot_1949)
+			} else if c_1450 != d_1360 || c_1451 != d_1361 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1425)+" has shape "+runtime.ShapeString([]int{c_1450, c_1451})+", element 0 has shape "+runtime.ShapeString([]int{d_1360, d_1361}))
+			}
+			copy(a_1359[i_1425*rs_1362:(i_1425+1)*rs_1362], c_1449)
+			if i_1425 == 0 {
+				d_1364, d_1365 = c_1453, c_1454
+				rs_1366 = d_1364 * d_1365
+				tot_1951, err_1952 := runtime.MulSize(n_1330, rs_1366)
+				if err_1952 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1952)
+				}
+				a_1363 = ar.F64w(tot_1951)
+			} else if c_1453 != d_1364 || c_1454 != d_1365 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1425)+" has shape "+runtime.ShapeString([]int{c_1453, c_1454})+", element 0 has shape "+runtime.ShapeString([]int{d_1364, d_1365}))
+			}
+			copy(a_1363[i_1425*rs_1366:(i_1425+1)*rs_1366], c_1452)
+			if i_1425 == 0 {
+				d_1368, d_1369 = c_1456, c_1457
 				rs_1370 = d_1368 * d_1369
-				tot_1964, err_1965 := runtime.MulSize(n_1346, rs_1370)
-				if err_1965 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1965)
+				tot_1953, err_1954 := runtime.MulSize(n_1330, rs_1370)
+				if err_1954 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1954)
 				}
-				_ = tot_1964
-			} else if c_1460 != d_1368 || c_1461 != d_1369 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1460, c_1461})+", element 0 has shape "+runtime.ShapeString([]int{d_1368, d_1369}))
+				a_1367 = ar.F64w(tot_1953)
+			} else if c_1456 != d_1368 || c_1457 != d_1369 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1425)+" has shape "+runtime.ShapeString([]int{c_1456, c_1457})+", element 0 has shape "+runtime.ShapeString([]int{d_1368, d_1369}))
 			}
-			if i_1441 == 0 {
-				d_1372, d_1373 = c_1463, c_1464
+			copy(a_1367[i_1425*rs_1370:(i_1425+1)*rs_1370], c_1455)
+			if i_1425 == 0 {
+				d_1372, d_1373 = c_1459, c_1460
 				rs_1374 = d_1372 * d_1373
-				tot_1966, err_1967 := runtime.MulSize(n_1346, rs_1374)
-				if err_1967 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1967)
+				tot_1955, err_1956 := runtime.MulSize(n_1330, rs_1374)
+				if err_1956 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1956)
 				}
-				a_1371 = ar.F64w(tot_1966)
-			} else if c_1463 != d_1372 || c_1464 != d_1373 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1463, c_1464})+", element 0 has shape "+runtime.ShapeString([]int{d_1372, d_1373}))
+				a_1371 = ar.F64w(tot_1955)
+			} else if c_1459 != d_1372 || c_1460 != d_1373 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1425)+" has shape "+runtime.ShapeString([]int{c_1459, c_1460})+", element 0 has shape "+runtime.ShapeString([]int{d_1372, d_1373}))
 			}
-			copy(a_1371[i_1441*rs_1374:(i_1441+1)*rs_1374], c_1462)
-			if i_1441 == 0 {
-				d_1376, d_1377 = c_1466, c_1467
+			copy(a_1371[i_1425*rs_1374:(i_1425+1)*rs_1374], c_1458)
+			if i_1425 == 0 {
+				d_1376, d_1377 = c_1462, c_1463
 				rs_1378 = d_1376 * d_1377
-				tot_1968, err_1969 := runtime.MulSize(n_1346, rs_1378)
-				if err_1969 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1969)
+				tot_1957, err_1958 := runtime.MulSize(n_1330, rs_1378)
+				if err_1958 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1958)
 				}
-				a_1375 = ar.F64w(tot_1968)
-			} else if c_1466 != d_1376 || c_1467 != d_1377 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1466, c_1467})+", element 0 has shape "+runtime.ShapeString([]int{d_1376, d_1377}))
+				a_1375 = ar.F64w(tot_1957)
+			} else if c_1462 != d_1376 || c_1463 != d_1377 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1425)+" has shape "+runtime.ShapeString([]int{c_1462, c_1463})+", element 0 has shape "+runtime.ShapeString([]int{d_1376, d_1377}))
 			}
-			copy(a_1375[i_1441*rs_1378:(i_1441+1)*rs_1378], c_1465)
-			if i_1441 == 0 {
-				d_1380, d_1381 = c_1469, c_1470
+			copy(a_1375[i_1425*rs_1378:(i_1425+1)*rs_1378], c_1461)
+			if i_1425 == 0 {
+				d_1380, d_1381 = c_1465, c_1466
 				rs_1382 = d_1380 * d_1381
-				tot_1970, err_1971 := runtime.MulSize(n_1346, rs_1382)
-				if err_1971 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1971)
+				tot_1959, err_1960 := runtime.MulSize(n_1330, rs_1382)
+				if err_1960 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1960)
 				}
-				a_1379 = ar.F64w(tot_1970)
-			} else if c_1469 != d_1380 || c_1470 != d_1381 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1469, c_1470})+", element 0 has shape "+runtime.ShapeString([]int{d_1380, d_1381}))
+				a_1379 = ar.F64w(tot_1959)
+			} else if c_1465 != d_1380 || c_1466 != d_1381 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1425)+" has shape "+runtime.ShapeString([]int{c_1465, c_1466})+", element 0 has shape "+runtime.ShapeString([]int{d_1380, d_1381}))
 			}
-			copy(a_1379[i_1441*rs_1382:(i_1441+1)*rs_1382], c_1468)
-			if i_1441 == 0 {
-				d_1384, d_1385 = c_1472, c_1473
+			copy(a_1379[i_1425*rs_1382:(i_1425+1)*rs_1382], c_1464)
+			if i_1425 == 0 {
+				d_1384, d_1385 = c_1468, c_1469
 				rs_1386 = d_1384 * d_1385
-				tot_1972, err_1973 := runtime.MulSize(n_1346, rs_1386)
-				if err_1973 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1973)
+				tot_1961, err_1962 := runtime.MulSize(n_1330, rs_1386)
+				if err_1962 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1962)
 				}
-				a_1383 = ar.F64w(tot_1972)
-			} else if c_1472 != d_1384 || c_1473 != d_1385 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1472, c_1473})+", element 0 has shape "+runtime.ShapeString([]int{d_1384, d_1385}))
+				a_1383 = ar.F64w(tot_1961)
+			} else if c_1468 != d_1384 || c_1469 != d_1385 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1425)+" has shape "+runtime.ShapeString([]int{c_1468, c_1469})+", element 0 has shape "+runtime.ShapeString([]int{d_1384, d_1385}))
 			}
-			copy(a_1383[i_1441*rs_1386:(i_1441+1)*rs_1386], c_1471)
-			if i_1441 == 0 {
-				d_1388, d_1389 = c_1475, c_1476
+			copy(a_1383[i_1425*rs_1386:(i_1425+1)*rs_1386], c_1467)
+			if i_1425 == 0 {
+				d_1388, d_1389 = c_1471, c_1472
 				rs_1390 = d_1388 * d_1389
-				tot_1974, err_1975 := runtime.MulSize(n_1346, rs_1390)
-				if err_1975 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1975)
+				tot_1963, err_1964 := runtime.MulSize(n_1330, rs_1390)
+				if err_1964 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1964)
 				}
-				a_1387 = ar.F64w(tot_1974)
-			} else if c_1475 != d_1388 || c_1476 != d_1389 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1475, c_1476})+", element 0 has shape "+runtime.ShapeString([]int{d_1388, d_1389}))
+				a_1387 = ar.F64w(tot_1963)
+			} else if c_1471 != d_1388 || c_1472 != d_1389 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1425)+" has shape "+runtime.ShapeString([]int{c_1471, c_1472})+", element 0 has shape "+runtime.ShapeString([]int{d_1388, d_1389}))
 			}
-			copy(a_1387[i_1441*rs_1390:(i_1441+1)*rs_1390], c_1474)
-			if i_1441 == 0 {
-				d_1392, d_1393 = c_1478, c_1479
+			copy(a_1387[i_1425*rs_1390:(i_1425+1)*rs_1390], c_1470)
+			if i_1425 == 0 {
+				d_1392, d_1393 = c_1474, c_1475
 				rs_1394 = d_1392 * d_1393
-				tot_1976, err_1977 := runtime.MulSize(n_1346, rs_1394)
-				if err_1977 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1977)
+				tot_1965, err_1966 := runtime.MulSize(n_1330, rs_1394)
+				if err_1966 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1966)
 				}
-				a_1391 = ar.F64w(tot_1976)
-			} else if c_1478 != d_1392 || c_1479 != d_1393 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1478, c_1479})+", element 0 has shape "+runtime.ShapeString([]int{d_1392, d_1393}))
+				a_1391 = ar.F64w(tot_1965)
+			} else if c_1474 != d_1392 || c_1475 != d_1393 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1425)+" has shape "+runtime.ShapeString([]int{c_1474, c_1475})+", element 0 has shape "+runtime.ShapeString([]int{d_1392, d_1393}))
 			}
-			copy(a_1391[i_1441*rs_1394:(i_1441+1)*rs_1394], c_1477)
-			if i_1441 == 0 {
-				d_1396, d_1397 = c_1481, c_1482
+			copy(a_1391[i_1425*rs_1394:(i_1425+1)*rs_1394], c_1473)
+			if i_1425 == 0 {
+				d_1396, d_1397 = c_1477, c_1478
 				rs_1398 = d_1396 * d_1397
-				tot_1978, err_1979 := runtime.MulSize(n_1346, rs_1398)
-				if err_1979 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1979)
+				tot_1967, err_1968 := runtime.MulSize(n_1330, rs_1398)
+				if err_1968 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1968)
 				}
-				a_1395 = ar.F64w(tot_1978)
-			} else if c_1481 != d_1396 || c_1482 != d_1397 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1481, c_1482})+", element 0 has shape "+runtime.ShapeString([]int{d_1396, d_1397}))
+				a_1395 = ar.F64w(tot_1967)
+			} else if c_1477 != d_1396 || c_1478 != d_1397 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1425)+" has shape "+runtime.ShapeString([]int{c_1477, c_1478})+", element 0 has shape "+runtime.ShapeString([]int{d_1396, d_1397}))
 			}
-			copy(a_1395[i_1441*rs_1398:(i_1441+1)*rs_1398], c_1480)
-			if i_1441 == 0 {
-				d_1400, d_1401 = c_1484, c_1485
+			copy(a_1395[i_1425*rs_1398:(i_1425+1)*rs_1398], c_1476)
+			if i_1425 == 0 {
+				d_1400, d_1401 = c_1480, c_1481
 				rs_1402 = d_1400 * d_1401
-				tot_1980, err_1981 := runtime.MulSize(n_1346, rs_1402)
-				if err_1981 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1981)
+				tot_1969, err_1970 := runtime.MulSize(n_1330, rs_1402)
+				if err_1970 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1970)
 				}
-				a_1399 = ar.F64w(tot_1980)
-			} else if c_1484 != d_1400 || c_1485 != d_1401 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1484, c_1485})+", element 0 has shape "+runtime.ShapeString([]int{d_1400, d_1401}))
+				a_1399 = ar.F64w(tot_1969)
+			} else if c_1480 != d_1400 || c_1481 != d_1401 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1425)+" has shape "+runtime.ShapeString([]int{c_1480, c_1481})+", element 0 has shape "+runtime.ShapeString([]int{d_1400, d_1401}))
 			}
-			copy(a_1399[i_1441*rs_1402:(i_1441+1)*rs_1402], c_1483)
-			if i_1441 == 0 {
-				d_1404, d_1405 = c_1487, c_1488
+			copy(a_1399[i_1425*rs_1402:(i_1425+1)*rs_1402], c_1479)
+			if i_1425 == 0 {
+				d_1404, d_1405 = c_1483, c_1484
 				rs_1406 = d_1404 * d_1405
-				tot_1982, err_1983 := runtime.MulSize(n_1346, rs_1406)
-				if err_1983 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1983)
+				tot_1971, err_1972 := runtime.MulSize(n_1330, rs_1406)
+				if err_1972 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1972)
 				}
-				a_1403 = ar.F64w(tot_1982)
-			} else if c_1487 != d_1404 || c_1488 != d_1405 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1487, c_1488})+", element 0 has shape "+runtime.ShapeString([]int{d_1404, d_1405}))
+				a_1403 = ar.F64w(tot_1971)
+			} else if c_1483 != d_1404 || c_1484 != d_1405 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1425)+" has shape "+runtime.ShapeString([]int{c_1483, c_1484})+", element 0 has shape "+runtime.ShapeString([]int{d_1404, d_1405}))
 			}
-			copy(a_1403[i_1441*rs_1406:(i_1441+1)*rs_1406], c_1486)
-			if i_1441 == 0 {
-				d_1408, d_1409 = c_1490, c_1491
+			copy(a_1403[i_1425*rs_1406:(i_1425+1)*rs_1406], c_1482)
+			if i_1425 == 0 {
+				d_1408, d_1409 = c_1486, c_1487
 				rs_1410 = d_1408 * d_1409
-				tot_1984, err_1985 := runtime.MulSize(n_1346, rs_1410)
-				if err_1985 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1985)
+				tot_1973, err_1974 := runtime.MulSize(n_1330, rs_1410)
+				if err_1974 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1974)
 				}
-				a_1407 = ar.F64w(tot_1984)
-			} else if c_1490 != d_1408 || c_1491 != d_1409 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1490, c_1491})+", element 0 has shape "+runtime.ShapeString([]int{d_1408, d_1409}))
+				a_1407 = ar.F64w(tot_1973)
+			} else if c_1486 != d_1408 || c_1487 != d_1409 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1425)+" has shape "+runtime.ShapeString([]int{c_1486, c_1487})+", element 0 has shape "+runtime.ShapeString([]int{d_1408, d_1409}))
 			}
-			copy(a_1407[i_1441*rs_1410:(i_1441+1)*rs_1410], c_1489)
-			if i_1441 == 0 {
-				d_1412, d_1413 = c_1493, c_1494
+			copy(a_1407[i_1425*rs_1410:(i_1425+1)*rs_1410], c_1485)
+			if i_1425 == 0 {
+				d_1412, d_1413 = c_1489, c_1490
 				rs_1414 = d_1412 * d_1413
-				tot_1986, err_1987 := runtime.MulSize(n_1346, rs_1414)
-				if err_1987 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1987)
+				tot_1975, err_1976 := runtime.MulSize(n_1330, rs_1414)
+				if err_1976 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1976)
 				}
-				a_1411 = ar.F64w(tot_1986)
-			} else if c_1493 != d_1412 || c_1494 != d_1413 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1493, c_1494})+", element 0 has shape "+runtime.ShapeString([]int{d_1412, d_1413}))
+				a_1411 = ar.F64w(tot_1975)
+			} else if c_1489 != d_1412 || c_1490 != d_1413 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1425)+" has shape "+runtime.ShapeString([]int{c_1489, c_1490})+", element 0 has shape "+runtime.ShapeString([]int{d_1412, d_1413}))
 			}
-			copy(a_1411[i_1441*rs_1414:(i_1441+1)*rs_1414], c_1492)
-			if i_1441 == 0 {
-				d_1416, d_1417 = c_1496, c_1497
-				rs_1418 = d_1416 * d_1417
-				tot_1988, err_1989 := runtime.MulSize(n_1346, rs_1418)
-				if err_1989 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1989)
+			copy(a_1411[i_1425*rs_1414:(i_1425+1)*rs_1414], c_1488)
+			if i_1425 == 0 {
+				d_1415, d_1416 = c_1492, c_1493
+				rs_1417 = d_1415 * d_1416
+				tot_1977, err_1978 := runtime.MulSize(n_1330, rs_1417)
+				if err_1978 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1978)
 				}
-				a_1415 = ar.F64w(tot_1988)
-			} else if c_1496 != d_1416 || c_1497 != d_1417 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1496, c_1497})+", element 0 has shape "+runtime.ShapeString([]int{d_1416, d_1417}))
+				_ = tot_1977
+			} else if c_1492 != d_1415 || c_1493 != d_1416 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1425)+" has shape "+runtime.ShapeString([]int{c_1492, c_1493})+", element 0 has shape "+runtime.ShapeString([]int{d_1415, d_1416}))
 			}
-			copy(a_1415[i_1441*rs_1418:(i_1441+1)*rs_1418], c_1495)
-			if i_1441 == 0 {
-				d_1420, d_1421 = c_1499, c_1500
-				rs_1422 = d_1420 * d_1421
-				tot_1990, err_1991 := runtime.MulSize(n_1346, rs_1422)
-				if err_1991 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1991)
+			if i_1425 == 0 {
+				d_1418, d_1419, d_1420 = c_1495, c_1496, c_1497
+				rs_1421 = d_1418 * d_1419 * d_1420
+				tot_1979, err_1980 := runtime.MulSize(n_1330, rs_1421)
+				if err_1980 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1980)
 				}
-				a_1419 = ar.F64w(tot_1990)
-			} else if c_1499 != d_1420 || c_1500 != d_1421 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1499, c_1500})+", element 0 has shape "+runtime.ShapeString([]int{d_1420, d_1421}))
+				_ = tot_1979
+			} else if c_1495 != d_1418 || c_1496 != d_1419 || c_1497 != d_1420 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1425)+" has shape "+runtime.ShapeString([]int{c_1495, c_1496, c_1497})+", element 0 has shape "+runtime.ShapeString([]int{d_1418, d_1419, d_1420}))
 			}
-			copy(a_1419[i_1441*rs_1422:(i_1441+1)*rs_1422], c_1498)
-			if i_1441 == 0 {
-				d_1424, d_1425 = c_1502, c_1503
-				rs_1426 = d_1424 * d_1425
-				tot_1992, err_1993 := runtime.MulSize(n_1346, rs_1426)
-				if err_1993 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1993)
+			if i_1425 == 0 {
+				d_1422, d_1423 = state_8, state_9
+				rs_1424 = d_1422 * d_1423
+				tot_1981, err_1982 := runtime.MulSize(n_1330, rs_1424)
+				if err_1982 != nil {
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1982)
 				}
-				a_1423 = ar.F64w(tot_1992)
-			} else if c_1502 != d_1424 || c_1503 != d_1425 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1502, c_1503})+", element 0 has shape "+runtime.ShapeString([]int{d_1424, d_1425}))
+				_ = tot_1981
+			} else if state_8 != d_1422 || state_9 != d_1423 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1425)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1422, d_1423}))
 			}
-			copy(a_1423[i_1441*rs_1426:(i_1441+1)*rs_1426], c_1501)
-			if i_1441 == 0 {
-				d_1428, d_1429 = c_1505, c_1506
-				rs_1430 = d_1428 * d_1429
-				tot_1994, err_1995 := runtime.MulSize(n_1346, rs_1430)
-				if err_1995 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1995)
-				}
-				a_1427 = ar.F64w(tot_1994)
-			} else if c_1505 != d_1428 || c_1506 != d_1429 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1505, c_1506})+", element 0 has shape "+runtime.ShapeString([]int{d_1428, d_1429}))
-			}
-			copy(a_1427[i_1441*rs_1430:(i_1441+1)*rs_1430], c_1504)
-			if i_1441 == 0 {
-				d_1431, d_1432 = c_1508, c_1509
-				rs_1433 = d_1431 * d_1432
-				tot_1996, err_1997 := runtime.MulSize(n_1346, rs_1433)
-				if err_1997 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1997)
-				}
-				_ = tot_1996
-			} else if c_1508 != d_1431 || c_1509 != d_1432 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1508, c_1509})+", element 0 has shape "+runtime.ShapeString([]int{d_1431, d_1432}))
-			}
-			if i_1441 == 0 {
-				d_1434, d_1435, d_1436 = c_1511, c_1512, c_1513
-				rs_1437 = d_1434 * d_1435 * d_1436
-				tot_1998, err_1999 := runtime.MulSize(n_1346, rs_1437)
-				if err_1999 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1999)
-				}
-				_ = tot_1998
-			} else if c_1511 != d_1434 || c_1512 != d_1435 || c_1513 != d_1436 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{c_1511, c_1512, c_1513})+", element 0 has shape "+runtime.ShapeString([]int{d_1434, d_1435, d_1436}))
-			}
-			if i_1441 == 0 {
-				d_1438, d_1439 = state_8, state_9
-				rs_1440 = d_1438 * d_1439
-				tot_2000, err_2001 := runtime.MulSize(n_1346, rs_1440)
-				if err_2001 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_2001)
-				}
-				_ = tot_2000
-			} else if state_8 != d_1438 || state_9 != d_1439 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1441)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1438, d_1439}))
-			}
-			if i_1441 > 0 {
-				ar.Release(mark_1442)
+			if i_1425 > 0 {
+				ar.Release(mark_1426)
 			}
 		}
-		c_21, c_22, c_23, c_28, c_30, c_32, c_33, c_35, c_36, c_38, c_45, c_53, c_54, c_56, c_57, c_58, c_60, c_61, c_62, c_64, c_65, c_66, c_68, c_69, c_70, c_72, c_73, c_74, c_76, c_77, c_78, c_80, c_81, c_82, c_84, c_85, c_86, c_88, c_89, c_90, c_92, c_93, c_94, c_96, c_97, c_98, c_100, c_101, c_102, c_104, c_105, c_106, c_108, c_109, c_110, c_112, c_113, c_127, c_128 = n_1346, d_1348, d_1349, a_1351, a_1352, d_1353, a_1355, d_1356, a_1358, d_1359, d_1361, d_1369, a_1371, d_1372, d_1373, a_1375, d_1376, d_1377, a_1379, d_1380, d_1381, a_1383, d_1384, d_1385, a_1387, d_1388, d_1389, a_1391, d_1392, d_1393, a_1395, d_1396, d_1397, a_1399, d_1400, d_1401, a_1403, d_1404, d_1405, a_1407, d_1408, d_1409, a_1411, d_1412, d_1413, a_1415, d_1416, d_1417, a_1419, d_1420, d_1421, a_1423, d_1424, d_1425, a_1427, d_1428, d_1429, d_1438, d_1439
+		c_21, c_22, c_23, c_28, c_30, c_32, c_33, c_35, c_36, c_38, c_45, c_53, c_54, c_56, c_57, c_58, c_60, c_61, c_62, c_64, c_65, c_66, c_68, c_69, c_70, c_72, c_73, c_74, c_76, c_77, c_78, c_80, c_81, c_82, c_84, c_85, c_86, c_88, c_89, c_90, c_92, c_93, c_94, c_96, c_97, c_98, c_100, c_101, c_102, c_104, c_105, c_106, c_108, c_109, c_110, c_112, c_113, c_127, c_128 = n_1330, d_1332, d_1333, a_1335, a_1336, d_1337, a_1339, d_1340, a_1342, d_1343, d_1345, d_1353, a_1355, d_1356, d_1357, a_1359, d_1360, d_1361, a_1363, d_1364, d_1365, a_1367, d_1368, d_1369, a_1371, d_1372, d_1373, a_1375, d_1376, d_1377, a_1379, d_1380, d_1381, a_1383, d_1384, d_1385, a_1387, d_1388, d_1389, a_1391, d_1392, d_1393, a_1395, d_1396, d_1397, a_1399, d_1400, d_1401, a_1403, d_1404, d_1405, a_1407, d_1408, d_1409, a_1411, d_1412, d_1413, d_1422, d_1423
 	}
-	var c_2002 []float64
-	var c_2003 int
-	var c_2004 int
-	var c_2005 float64
+	var c_1983 []float64
+	var c_1984 int
+	var c_1985 int
+	var c_1986 float64
 	if x_19 {
-		x_2006 := x_18 - int64(1)
-		if x_2006 < 0 || x_2006 >= int64(c_21) {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", runtime.CheckIndex(x_2006, c_21))
+		x_1987 := x_18 - int64(1)
+		if x_1987 < 0 || x_1987 >= int64(c_21) {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", runtime.CheckIndex(x_1987, c_21))
 		}
-		_ = c_28[int(x_2006)]
-		_ = c_30[int(x_2006)*c_32 : (int(x_2006)+1)*c_32]
-		_ = c_33[int(x_2006)*c_35 : (int(x_2006)+1)*c_35]
-		_ = c_36[int(x_2006)*c_38 : (int(x_2006)+1)*c_38]
-		rs_2011 := c_56 * c_57
-		_ = c_54[int(x_2006)*rs_2011 : (int(x_2006)+1)*rs_2011]
-		rs_2013 := c_60 * c_61
-		_ = c_58[int(x_2006)*rs_2013 : (int(x_2006)+1)*rs_2013]
-		rs_2015 := c_64 * c_65
-		_ = c_62[int(x_2006)*rs_2015 : (int(x_2006)+1)*rs_2015]
-		rs_2017 := c_68 * c_69
-		_ = c_66[int(x_2006)*rs_2017 : (int(x_2006)+1)*rs_2017]
-		rs_2019 := c_72 * c_73
-		_ = c_70[int(x_2006)*rs_2019 : (int(x_2006)+1)*rs_2019]
-		rs_2021 := c_76 * c_77
-		_ = c_74[int(x_2006)*rs_2021 : (int(x_2006)+1)*rs_2021]
-		rs_2023 := c_80 * c_81
-		_ = c_78[int(x_2006)*rs_2023 : (int(x_2006)+1)*rs_2023]
-		rs_2025 := c_84 * c_85
-		_ = c_82[int(x_2006)*rs_2025 : (int(x_2006)+1)*rs_2025]
-		rs_2027 := c_88 * c_89
-		_ = c_86[int(x_2006)*rs_2027 : (int(x_2006)+1)*rs_2027]
-		rs_2029 := c_92 * c_93
-		_ = c_90[int(x_2006)*rs_2029 : (int(x_2006)+1)*rs_2029]
-		rs_2031 := c_96 * c_97
-		_ = c_94[int(x_2006)*rs_2031 : (int(x_2006)+1)*rs_2031]
-		rs_2033 := c_100 * c_101
-		_ = c_98[int(x_2006)*rs_2033 : (int(x_2006)+1)*rs_2033]
-		rs_2035 := c_104 * c_105
-		_ = c_102[int(x_2006)*rs_2035 : (int(x_2006)+1)*rs_2035]
-		rs_2037 := c_108 * c_109
-		_ = c_106[int(x_2006)*rs_2037 : (int(x_2006)+1)*rs_2037]
-		rs_2039 := c_112 * c_113
-		_ = c_110[int(x_2006)*rs_2039 : (int(x_2006)+1)*rs_2039]
-		c_2002, c_2003, c_2004, c_2005 = c_20, c_22, c_23, c_24
+		_ = c_28[int(x_1987)]
+		_ = c_30[int(x_1987)*c_32 : (int(x_1987)+1)*c_32]
+		_ = c_33[int(x_1987)*c_35 : (int(x_1987)+1)*c_35]
+		_ = c_36[int(x_1987)*c_38 : (int(x_1987)+1)*c_38]
+		rs_1992 := c_56 * c_57
+		_ = c_54[int(x_1987)*rs_1992 : (int(x_1987)+1)*rs_1992]
+		rs_1994 := c_60 * c_61
+		_ = c_58[int(x_1987)*rs_1994 : (int(x_1987)+1)*rs_1994]
+		rs_1996 := c_64 * c_65
+		_ = c_62[int(x_1987)*rs_1996 : (int(x_1987)+1)*rs_1996]
+		rs_1998 := c_68 * c_69
+		_ = c_66[int(x_1987)*rs_1998 : (int(x_1987)+1)*rs_1998]
+		rs_2000 := c_72 * c_73
+		_ = c_70[int(x_1987)*rs_2000 : (int(x_1987)+1)*rs_2000]
+		rs_2002 := c_76 * c_77
+		_ = c_74[int(x_1987)*rs_2002 : (int(x_1987)+1)*rs_2002]
+		rs_2004 := c_80 * c_81
+		_ = c_78[int(x_1987)*rs_2004 : (int(x_1987)+1)*rs_2004]
+		rs_2006 := c_84 * c_85
+		_ = c_82[int(x_1987)*rs_2006 : (int(x_1987)+1)*rs_2006]
+		rs_2008 := c_88 * c_89
+		_ = c_86[int(x_1987)*rs_2008 : (int(x_1987)+1)*rs_2008]
+		rs_2010 := c_92 * c_93
+		_ = c_90[int(x_1987)*rs_2010 : (int(x_1987)+1)*rs_2010]
+		rs_2012 := c_96 * c_97
+		_ = c_94[int(x_1987)*rs_2012 : (int(x_1987)+1)*rs_2012]
+		rs_2014 := c_100 * c_101
+		_ = c_98[int(x_1987)*rs_2014 : (int(x_1987)+1)*rs_2014]
+		rs_2016 := c_104 * c_105
+		_ = c_102[int(x_1987)*rs_2016 : (int(x_1987)+1)*rs_2016]
+		rs_2018 := c_108 * c_109
+		_ = c_106[int(x_1987)*rs_2018 : (int(x_1987)+1)*rs_2018]
+		rs_2020 := c_112 * c_113
+		_ = c_110[int(x_1987)*rs_2020 : (int(x_1987)+1)*rs_2020]
+		c_1983, c_1984, c_1985, c_1986 = c_20, c_22, c_23, c_24
 	} else {
-		c_2002, c_2003, c_2004, c_2005 = state_7, state_8, state_9, 0.0
+		c_1983, c_1984, c_1985, c_1986 = state_7, state_8, state_9, 0.0
 	}
-	x_2041 := x_17 * n_15
-	x_2042 := float64(x_2041)
-	x_2043 := 1.0 / x_2042
-	x_2044 := x_2043 * ybar_13
-	x_2045 := -x_2044
-	z_2046 := ar.F64(len(c_2002))
-	z_2047 := ar.F64(len(extraparams_4))
-	z_2048 := ar.F64(len(mainparams_1))
-	var rev_2049 []float64
-	var rev_2050 int
-	var rev_2051 int
-	var rev_2052 float64
-	var rev_2053 []float64
-	var rev_2054 int
-	var rev_2055 int
-	var rev_2056 []float64
-	var rev_2057 int
-	var rev_2058 int
-	rev_2049, rev_2050, rev_2051, rev_2052, rev_2053, rev_2054, rev_2055, rev_2056, rev_2057, rev_2058 = z_2046, c_2003, c_2004, x_2045, z_2047, extraparams_5, extraparams_6, z_2048, mainparams_2, mainparams_3
-	buf_2549 := ar.F64w(rev_2050 * rev_2051)
-	for t_2303 := int64(0); t_2303 < x_18; t_2303++ {
-		mark_2304 := ar.Mark()
-		x_2305 := x_18 - t_2303
-		x_2306 := x_2305 - int64(1)
-		if x_2306 < 0 || x_2306 >= int64(c_21) {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", runtime.CheckIndex(x_2306, c_21))
+	x_2022 := x_17 * n_15
+	x_2023 := float64(x_2022)
+	x_2024 := 1.0 / x_2023
+	x_2025 := x_2024 * ybar_13
+	x_2026 := -x_2025
+	z_2027 := ar.F64(len(c_1983))
+	z_2028 := ar.F64(len(extraparams_4))
+	z_2029 := ar.F64(len(mainparams_1))
+	var rev_2030 []float64
+	var rev_2031 int
+	var rev_2032 int
+	var rev_2033 float64
+	var rev_2034 []float64
+	var rev_2035 int
+	var rev_2036 int
+	var rev_2037 []float64
+	var rev_2038 int
+	var rev_2039 int
+	rev_2030, rev_2031, rev_2032, rev_2033, rev_2034, rev_2035, rev_2036, rev_2037, rev_2038, rev_2039 = z_2027, c_1984, c_1985, x_2026, z_2028, extraparams_5, extraparams_6, z_2029, mainparams_2, mainparams_3
+	buf_2530 := ar.F64w(rev_2031 * rev_2032)
+	for t_2284 := int64(0); t_2284 < x_18; t_2284++ {
+		mark_2285 := ar.Mark()
+		x_2286 := x_18 - t_2284
+		x_2287 := x_2286 - int64(1)
+		if x_2287 < 0 || x_2287 >= int64(c_21) {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", runtime.CheckIndex(x_2287, c_21))
 		}
-		x_2307 := c_28[int(x_2306)]
-		row_2308 := c_30[int(x_2306)*c_32 : (int(x_2306)+1)*c_32]
-		row_2309 := c_33[int(x_2306)*c_35 : (int(x_2306)+1)*c_35]
-		row_2310 := c_36[int(x_2306)*c_38 : (int(x_2306)+1)*c_38]
-		rs_2311 := c_56 * c_57
-		row_2312 := c_54[int(x_2306)*rs_2311 : (int(x_2306)+1)*rs_2311]
-		rs_2313 := c_60 * c_61
-		row_2314 := c_58[int(x_2306)*rs_2313 : (int(x_2306)+1)*rs_2313]
-		rs_2315 := c_64 * c_65
-		row_2316 := c_62[int(x_2306)*rs_2315 : (int(x_2306)+1)*rs_2315]
-		rs_2317 := c_68 * c_69
-		row_2318 := c_66[int(x_2306)*rs_2317 : (int(x_2306)+1)*rs_2317]
-		rs_2319 := c_72 * c_73
-		row_2320 := c_70[int(x_2306)*rs_2319 : (int(x_2306)+1)*rs_2319]
-		rs_2321 := c_76 * c_77
-		row_2322 := c_74[int(x_2306)*rs_2321 : (int(x_2306)+1)*rs_2321]
-		rs_2323 := c_80 * c_81
-		row_2324 := c_78[int(x_2306)*rs_2323 : (int(x_2306)+1)*rs_2323]
-		rs_2325 := c_84 * c_85
-		row_2326 := c_82[int(x_2306)*rs_2325 : (int(x_2306)+1)*rs_2325]
-		rs_2327 := c_88 * c_89
-		row_2328 := c_86[int(x_2306)*rs_2327 : (int(x_2306)+1)*rs_2327]
-		rs_2329 := c_92 * c_93
-		row_2330 := c_90[int(x_2306)*rs_2329 : (int(x_2306)+1)*rs_2329]
-		rs_2331 := c_96 * c_97
-		row_2332 := c_94[int(x_2306)*rs_2331 : (int(x_2306)+1)*rs_2331]
-		rs_2333 := c_100 * c_101
-		row_2334 := c_98[int(x_2306)*rs_2333 : (int(x_2306)+1)*rs_2333]
-		rs_2335 := c_104 * c_105
-		row_2336 := c_102[int(x_2306)*rs_2335 : (int(x_2306)+1)*rs_2335]
-		rs_2337 := c_108 * c_109
-		row_2338 := c_106[int(x_2306)*rs_2337 : (int(x_2306)+1)*rs_2337]
-		rs_2339 := c_112 * c_113
-		row_2340 := c_110[int(x_2306)*rs_2339 : (int(x_2306)+1)*rs_2339]
-		x_2341 := n_14 / int64(2)
-		x_2342 := max(x_2341, int64(0))
-		x_2343 := x_2306 + int64(1)
-		if x_2343 < 0 || x_2343 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:96:33", runtime.CheckIndex(x_2343, sequence_11))
+		x_2288 := c_28[int(x_2287)]
+		row_2289 := c_30[int(x_2287)*c_32 : (int(x_2287)+1)*c_32]
+		row_2290 := c_33[int(x_2287)*c_35 : (int(x_2287)+1)*c_35]
+		row_2291 := c_36[int(x_2287)*c_38 : (int(x_2287)+1)*c_38]
+		rs_2292 := c_56 * c_57
+		row_2293 := c_54[int(x_2287)*rs_2292 : (int(x_2287)+1)*rs_2292]
+		rs_2294 := c_60 * c_61
+		row_2295 := c_58[int(x_2287)*rs_2294 : (int(x_2287)+1)*rs_2294]
+		rs_2296 := c_64 * c_65
+		row_2297 := c_62[int(x_2287)*rs_2296 : (int(x_2287)+1)*rs_2296]
+		rs_2298 := c_68 * c_69
+		row_2299 := c_66[int(x_2287)*rs_2298 : (int(x_2287)+1)*rs_2298]
+		rs_2300 := c_72 * c_73
+		row_2301 := c_70[int(x_2287)*rs_2300 : (int(x_2287)+1)*rs_2300]
+		rs_2302 := c_76 * c_77
+		row_2303 := c_74[int(x_2287)*rs_2302 : (int(x_2287)+1)*rs_2302]
+		rs_2304 := c_80 * c_81
+		row_2305 := c_78[int(x_2287)*rs_2304 : (int(x_2287)+1)*rs_2304]
+		rs_2306 := c_84 * c_85
+		row_2307 := c_82[int(x_2287)*rs_2306 : (int(x_2287)+1)*rs_2306]
+		rs_2308 := c_88 * c_89
+		row_2309 := c_86[int(x_2287)*rs_2308 : (int(x_2287)+1)*rs_2308]
+		rs_2310 := c_92 * c_93
+		row_2311 := c_90[int(x_2287)*rs_2310 : (int(x_2287)+1)*rs_2310]
+		rs_2312 := c_96 * c_97
+		row_2313 := c_94[int(x_2287)*rs_2312 : (int(x_2287)+1)*rs_2312]
+		rs_2314 := c_100 * c_101
+		row_2315 := c_98[int(x_2287)*rs_2314 : (int(x_2287)+1)*rs_2314]
+		rs_2316 := c_104 * c_105
+		row_2317 := c_102[int(x_2287)*rs_2316 : (int(x_2287)+1)*rs_2316]
+		rs_2318 := c_108 * c_109
+		row_2319 := c_106[int(x_2287)*rs_2318 : (int(x_2287)+1)*rs_2318]
+		rs_2320 := c_112 * c_113
+		row_2321 := c_110[int(x_2287)*rs_2320 : (int(x_2287)+1)*rs_2320]
+		x_2322 := n_14 / int64(2)
+		x_2323 := max(x_2322, int64(0))
+		x_2324 := x_2287 + int64(1)
+		if x_2324 < 0 || x_2324 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:96:33", runtime.CheckIndex(x_2324, sequence_11))
 		}
-		row_2344 := sequence_10[int(x_2343)*sequence_12 : (int(x_2343)+1)*sequence_12]
-		r_2345 := ar.F64w(sequence_12)
-		row_2344 = row_2344[:len(r_2345)]
-		for i_2346 := range r_2345 {
-			r_2345[i_2346] = (row_2344[i_2346] * rev_2052)
+		row_2325 := sequence_10[int(x_2324)*sequence_12 : (int(x_2324)+1)*sequence_12]
+		r_2326 := ar.F64w(sequence_12)
+		row_2325 = row_2325[:len(r_2326)]
+		for i_2327 := range r_2326 {
+			r_2326[i_2327] = (row_2325[i_2327] * rev_2033)
 		}
-		x_2348 := 1.0 / x_2307
-		s_2349 := runtime.Sum(r_2345)
-		x_2350 := -s_2349
-		x_2351 := x_2348 * x_2350
+		x_2329 := 1.0 / x_2288
+		s_2330 := runtime.Sum(r_2326)
+		x_2331 := -s_2330
+		x_2332 := x_2329 * x_2331
 		if c_32 != sequence_12 {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_32}))
 		}
-		r_2352 := ar.F64w(sequence_12)
-		r_2345 = r_2345[:len(r_2352)]
-		row_2308 = row_2308[:len(r_2352)]
-		for i_2353 := range r_2352 {
-			r_2352[i_2353] = (r_2345[i_2353] + (row_2308[i_2353] * x_2351))
+		r_2333 := ar.F64w(sequence_12)
+		r_2326 = r_2326[:len(r_2333)]
+		row_2289 = row_2289[:len(r_2333)]
+		for i_2334 := range r_2333 {
+			r_2333[i_2334] = (r_2326[i_2334] + (row_2289[i_2334] * x_2332))
 		}
-		if int64(2) >= int64(rev_2054) {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(int64(2), rev_2054))
+		if int64(2) >= int64(rev_2035) {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(int64(2), rev_2035))
 		}
-		if rev_2055 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2055})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		if rev_2036 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2036})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		row_2355 := rev_2053[int64(2)*int64(rev_2055) : (int64(2)+1)*int64(rev_2055)]
-		for j_2356 := range row_2355 {
-			row_2355[j_2356] += r_2352[j_2356]
+		row_2336 := rev_2034[int64(2)*int64(rev_2036) : (int64(2)+1)*int64(rev_2036)]
+		for j_2337 := range row_2336 {
+			row_2336[j_2337] += r_2333[j_2337]
 		}
 		if sequence_12 != c_35 {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_35})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
-		r_2357 := ar.F64w(c_35)
-		row_2309 = row_2309[:len(r_2357)]
-		r_2352 = r_2352[:len(r_2357)]
-		for i_2358 := range r_2357 {
-			r_2357[i_2358] = (row_2309[i_2358] * r_2352[i_2358])
+		r_2338 := ar.F64w(c_35)
+		row_2290 = row_2290[:len(r_2338)]
+		r_2333 = r_2333[:len(r_2338)]
+		for i_2339 := range r_2338 {
+			r_2338[i_2339] = (row_2290[i_2339] * r_2333[i_2339])
 		}
 		if sequence_12 != c_38 {
 			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_38})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
-		if int64(1) >= int64(rev_2054) {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(int64(1), rev_2054))
+		if int64(1) >= int64(rev_2035) {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(int64(1), rev_2035))
 		}
-		if rev_2055 != c_38 {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2055})+" and "+runtime.ShapeString([]int{c_38})+" differ")
+		if rev_2036 != c_38 {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2036})+" and "+runtime.ShapeString([]int{c_38})+" differ")
 		}
-		row_2360 := rev_2053[int64(1)*int64(rev_2055) : (int64(1)+1)*int64(rev_2055)]
-		row_2310 = row_2310[:len(row_2360)]
-		r_2352 = r_2352[:len(row_2360)]
-		for i_2361 := range row_2360 {
-			row_2360[i_2361] += (row_2310[i_2361] * r_2352[i_2361])
+		row_2341 := rev_2034[int64(1)*int64(rev_2036) : (int64(1)+1)*int64(rev_2036)]
+		row_2291 = row_2291[:len(row_2341)]
+		r_2333 = r_2333[:len(row_2341)]
+		for i_2342 := range row_2341 {
+			row_2341[i_2342] += (row_2291[i_2342] * r_2333[i_2342])
 		}
-		var rev_2363 []float64
-		var rev_2364 int
-		var rev_2365 []float64
-		var rev_2366 int
-		var rev_2367 int
-		var rev_2368 []float64
-		var rev_2369 int
-		var rev_2370 int
-		rev_2363, rev_2364, rev_2365, rev_2366, rev_2367, rev_2368, rev_2369, rev_2370 = r_2357, c_35, rev_2049, rev_2050, rev_2051, rev_2056, rev_2057, rev_2058
-		buf_2542 := ar.F64w(rev_2364)
-		for t_2456 := int64(0); t_2456 < x_2342; t_2456++ {
-			mark_2457 := ar.Mark()
-			x_2458 := x_2342 - t_2456
-			x_2459 := x_2458 - int64(1)
-			if x_2459 < 0 || x_2459 >= int64(c_45) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_2459, c_45))
+		var rev_2344 []float64
+		var rev_2345 int
+		var rev_2346 []float64
+		var rev_2347 int
+		var rev_2348 int
+		var rev_2349 []float64
+		var rev_2350 int
+		var rev_2351 int
+		rev_2344, rev_2345, rev_2346, rev_2347, rev_2348, rev_2349, rev_2350, rev_2351 = r_2338, c_35, rev_2030, rev_2031, rev_2032, rev_2037, rev_2038, rev_2039
+		buf_2523 := ar.F64w(rev_2345)
+		for t_2437 := int64(0); t_2437 < x_2323; t_2437++ {
+			mark_2438 := ar.Mark()
+			x_2439 := x_2323 - t_2437
+			x_2440 := x_2439 - int64(1)
+			if x_2440 < 0 || x_2440 >= int64(c_45) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_2440, c_45))
 			}
-			row_2460 := row_2312[int(x_2459)*c_57 : (int(x_2459)+1)*c_57]
-			row_2461 := row_2314[int(x_2459)*c_61 : (int(x_2459)+1)*c_61]
-			row_2462 := row_2316[int(x_2459)*c_65 : (int(x_2459)+1)*c_65]
-			row_2463 := row_2318[int(x_2459)*c_69 : (int(x_2459)+1)*c_69]
-			row_2464 := row_2320[int(x_2459)*c_73 : (int(x_2459)+1)*c_73]
-			row_2465 := row_2322[int(x_2459)*c_77 : (int(x_2459)+1)*c_77]
-			_ = row_2324[int(x_2459)*c_81 : (int(x_2459)+1)*c_81]
-			row_2467 := row_2326[int(x_2459)*c_85 : (int(x_2459)+1)*c_85]
-			row_2468 := row_2328[int(x_2459)*c_89 : (int(x_2459)+1)*c_89]
-			_ = row_2330[int(x_2459)*c_93 : (int(x_2459)+1)*c_93]
-			row_2470 := row_2332[int(x_2459)*c_97 : (int(x_2459)+1)*c_97]
-			row_2471 := row_2334[int(x_2459)*c_101 : (int(x_2459)+1)*c_101]
-			row_2472 := row_2336[int(x_2459)*c_105 : (int(x_2459)+1)*c_105]
-			row_2473 := row_2338[int(x_2459)*c_109 : (int(x_2459)+1)*c_109]
-			row_2474 := row_2340[int(x_2459)*c_113 : (int(x_2459)+1)*c_113]
-			x_2475 := int64(2) * x_2459
-			x_2476 := x_2475 + int64(1)
-			x_2477 := int64(2) * n_15
-			x_2478 := int64(3) * n_15
-			z_2479 := ar.F64(c_53)
-			if x_2476 < 0 || x_2476 >= int64(rev_2366) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2476, rev_2366))
+			row_2441 := row_2293[int(x_2440)*c_57 : (int(x_2440)+1)*c_57]
+			row_2442 := row_2295[int(x_2440)*c_61 : (int(x_2440)+1)*c_61]
+			row_2443 := row_2297[int(x_2440)*c_65 : (int(x_2440)+1)*c_65]
+			row_2444 := row_2299[int(x_2440)*c_69 : (int(x_2440)+1)*c_69]
+			row_2445 := row_2301[int(x_2440)*c_73 : (int(x_2440)+1)*c_73]
+			row_2446 := row_2303[int(x_2440)*c_77 : (int(x_2440)+1)*c_77]
+			_ = row_2305[int(x_2440)*c_81 : (int(x_2440)+1)*c_81]
+			row_2448 := row_2307[int(x_2440)*c_85 : (int(x_2440)+1)*c_85]
+			row_2449 := row_2309[int(x_2440)*c_89 : (int(x_2440)+1)*c_89]
+			_ = row_2311[int(x_2440)*c_93 : (int(x_2440)+1)*c_93]
+			row_2451 := row_2313[int(x_2440)*c_97 : (int(x_2440)+1)*c_97]
+			row_2452 := row_2315[int(x_2440)*c_101 : (int(x_2440)+1)*c_101]
+			row_2453 := row_2317[int(x_2440)*c_105 : (int(x_2440)+1)*c_105]
+			row_2454 := row_2319[int(x_2440)*c_109 : (int(x_2440)+1)*c_109]
+			row_2455 := row_2321[int(x_2440)*c_113 : (int(x_2440)+1)*c_113]
+			x_2456 := int64(2) * x_2440
+			x_2457 := x_2456 + int64(1)
+			x_2458 := int64(2) * n_15
+			x_2459 := int64(3) * n_15
+			z_2460 := ar.F64(c_53)
+			if x_2457 < 0 || x_2457 >= int64(rev_2347) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2457, rev_2347))
 			}
-			row_2480 := rev_2365[int(x_2476)*rev_2367 : (int(x_2476)+1)*rev_2367]
-			if c_53 != rev_2367 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_53})+" and "+runtime.ShapeString([]int{rev_2367})+" differ")
+			row_2461 := rev_2346[int(x_2457)*rev_2348 : (int(x_2457)+1)*rev_2348]
+			if c_53 != rev_2348 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_53})+" and "+runtime.ShapeString([]int{rev_2348})+" differ")
 			}
-			row_2480 = row_2480[:len(z_2479)]
-			for i_2481 := range z_2479 {
-				z_2479[i_2481] += row_2480[i_2481]
+			row_2461 = row_2461[:len(z_2460)]
+			for i_2462 := range z_2460 {
+				z_2460[i_2462] += row_2461[i_2462]
 			}
-			if x_2476 < 0 || x_2476 >= int64(rev_2366) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2476, rev_2366))
+			if x_2457 < 0 || x_2457 >= int64(rev_2347) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2457, rev_2347))
 			}
-			clear(rev_2365[x_2476*int64(rev_2367) : (x_2476+1)*int64(rev_2367)])
-			if x_2475 < 0 || x_2475 >= int64(rev_2366) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2475, rev_2366))
+			clear(rev_2346[x_2457*int64(rev_2348) : (x_2457+1)*int64(rev_2348)])
+			if x_2456 < 0 || x_2456 >= int64(rev_2347) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2456, rev_2347))
 			}
-			row_2482 := rev_2365[int(x_2475)*rev_2367 : (int(x_2475)+1)*rev_2367]
-			if rev_2364 != rev_2367 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{rev_2364})+" and "+runtime.ShapeString([]int{rev_2367})+" differ")
+			row_2463 := rev_2346[int(x_2456)*rev_2348 : (int(x_2456)+1)*rev_2348]
+			if rev_2345 != rev_2348 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{rev_2345})+" and "+runtime.ShapeString([]int{rev_2348})+" differ")
 			}
-			row_2482 = row_2482[:len(rev_2363)]
-			for i_2483 := range rev_2363 {
-				rev_2363[i_2483] += row_2482[i_2483]
+			row_2463 = row_2463[:len(rev_2344)]
+			for i_2464 := range rev_2344 {
+				rev_2344[i_2464] += row_2463[i_2464]
 			}
-			if x_2475 < 0 || x_2475 >= int64(rev_2366) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2475, rev_2366))
+			if x_2456 < 0 || x_2456 >= int64(rev_2347) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2456, rev_2347))
 			}
-			clear(rev_2365[x_2475*int64(rev_2367) : (x_2475+1)*int64(rev_2367)])
-			if rev_2364 != c_61 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_61})+" and "+runtime.ShapeString([]int{rev_2364}))
+			clear(rev_2346[x_2456*int64(rev_2348) : (x_2456+1)*int64(rev_2348)])
+			if rev_2345 != c_61 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_61})+" and "+runtime.ShapeString([]int{rev_2345}))
 			}
 			if c_61 != c_57 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_57})+" and "+runtime.ShapeString([]int{c_61}))
@@ -7610,26 +7555,26 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			if c_53 != c_57 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_53})+" and "+runtime.ShapeString([]int{c_57})+" differ")
 			}
-			row_2460 = row_2460[:len(z_2479)]
-			row_2461 = row_2461[:len(z_2479)]
-			rev_2363 = rev_2363[:len(z_2479)]
-			for i_2485 := range z_2479 {
-				z_2479[i_2485] += ((1.0 - (row_2460[i_2485] * row_2460[i_2485])) * (row_2461[i_2485] * rev_2363[i_2485]))
+			row_2441 = row_2441[:len(z_2460)]
+			row_2442 = row_2442[:len(z_2460)]
+			rev_2344 = rev_2344[:len(z_2460)]
+			for i_2466 := range z_2460 {
+				z_2460[i_2466] += ((1.0 - (row_2441[i_2466] * row_2441[i_2466])) * (row_2442[i_2466] * rev_2344[i_2466]))
 			}
 			if c_53 != c_73 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_73})+" and "+runtime.ShapeString([]int{c_53}))
 			}
-			if x_2476 < 0 || x_2476 >= int64(rev_2366) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2476, rev_2366))
+			if x_2457 < 0 || x_2457 >= int64(rev_2347) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2457, rev_2347))
 			}
-			if rev_2367 != c_73 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2367})+" and "+runtime.ShapeString([]int{c_73})+" differ")
+			if rev_2348 != c_73 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2348})+" and "+runtime.ShapeString([]int{c_73})+" differ")
 			}
-			row_2487 := rev_2365[x_2476*int64(rev_2367) : (x_2476+1)*int64(rev_2367)]
-			row_2464 = row_2464[:len(row_2487)]
-			z_2479 = z_2479[:len(row_2487)]
-			for i_2488 := range row_2487 {
-				row_2487[i_2488] += (row_2464[i_2488] * z_2479[i_2488])
+			row_2468 := rev_2346[x_2457*int64(rev_2348) : (x_2457+1)*int64(rev_2348)]
+			row_2445 = row_2445[:len(row_2468)]
+			z_2460 = z_2460[:len(row_2468)]
+			for i_2469 := range row_2468 {
+				row_2468[i_2469] += (row_2445[i_2469] * z_2460[i_2469])
 			}
 			if c_53 != c_69 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_69})+" and "+runtime.ShapeString([]int{c_53}))
@@ -7637,117 +7582,117 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			if c_69 != c_65 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_65})+" and "+runtime.ShapeString([]int{c_69}))
 			}
-			r_2490 := ar.F64w(c_65)
-			row_2462 = row_2462[:len(r_2490)]
-			row_2463 = row_2463[:len(r_2490)]
-			z_2479 = z_2479[:len(r_2490)]
-			for i_2491 := range r_2490 {
-				r_2490[i_2491] = ((1.0 - (row_2462[i_2491] * row_2462[i_2491])) * (row_2463[i_2491] * z_2479[i_2491]))
+			r_2471 := ar.F64w(c_65)
+			row_2443 = row_2443[:len(r_2471)]
+			row_2444 = row_2444[:len(r_2471)]
+			z_2460 = z_2460[:len(r_2471)]
+			for i_2472 := range r_2471 {
+				r_2471[i_2472] = ((1.0 - (row_2443[i_2472] * row_2443[i_2472])) * (row_2444[i_2472] * z_2460[i_2472]))
 			}
-			if x_2478 < 0 || x_2478+int64(c_65) > int64(c_81) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2478, x_2478+int64(c_65), c_81))
+			if x_2459 < 0 || x_2459+int64(c_65) > int64(c_81) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2459, x_2459+int64(c_65), c_81))
 			}
-			if x_2476 < 0 || x_2476 >= int64(rev_2369) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2476, rev_2369))
+			if x_2457 < 0 || x_2457 >= int64(rev_2350) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2457, rev_2350))
 			}
-			if rev_2370 != c_81 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2370})+" and "+runtime.ShapeString([]int{c_81})+" differ")
+			if rev_2351 != c_81 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2351})+" and "+runtime.ShapeString([]int{c_81})+" differ")
 			}
-			row_2493 := rev_2368[x_2476*int64(rev_2370) : (x_2476+1)*int64(rev_2370)]
-			region_2494 := row_2493[int(x_2478)*1 : (int(x_2478)+c_65)*1]
-			r_2490 = r_2490[:len(region_2494)]
-			for i_2495 := range region_2494 {
-				region_2494[i_2495] += r_2490[i_2495]
+			row_2474 := rev_2349[x_2457*int64(rev_2351) : (x_2457+1)*int64(rev_2351)]
+			region_2475 := row_2474[int(x_2459)*1 : (int(x_2459)+c_65)*1]
+			r_2471 = r_2471[:len(region_2475)]
+			for i_2476 := range region_2475 {
+				region_2475[i_2476] += r_2471[i_2476]
 			}
 			if c_65 != c_89 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_89})+" and "+runtime.ShapeString([]int{c_65}))
 			}
-			if x_2478 < 0 || x_2478+int64(c_89) > int64(c_93) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2478, x_2478+int64(c_89), c_93))
+			if x_2459 < 0 || x_2459+int64(c_89) > int64(c_93) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2459, x_2459+int64(c_89), c_93))
 			}
-			if x_2475 < 0 || x_2475 >= int64(rev_2369) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2475, rev_2369))
+			if x_2456 < 0 || x_2456 >= int64(rev_2350) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2456, rev_2350))
 			}
-			if rev_2370 != c_93 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2370})+" and "+runtime.ShapeString([]int{c_93})+" differ")
+			if rev_2351 != c_93 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2351})+" and "+runtime.ShapeString([]int{c_93})+" differ")
 			}
-			row_2496 := rev_2368[x_2475*int64(rev_2370) : (x_2475+1)*int64(rev_2370)]
-			region_2497 := row_2496[int(x_2478)*1 : (int(x_2478)+c_89)*1]
-			row_2468 = row_2468[:len(region_2497)]
-			r_2490 = r_2490[:len(region_2497)]
-			for i_2498 := range region_2497 {
-				region_2497[i_2498] += (row_2468[i_2498] * r_2490[i_2498])
+			row_2477 := rev_2349[x_2456*int64(rev_2351) : (x_2456+1)*int64(rev_2351)]
+			region_2478 := row_2477[int(x_2459)*1 : (int(x_2459)+c_89)*1]
+			row_2449 = row_2449[:len(region_2478)]
+			r_2471 = r_2471[:len(region_2478)]
+			for i_2479 := range region_2478 {
+				region_2478[i_2479] += (row_2449[i_2479] * r_2471[i_2479])
 			}
 			if c_65 != c_85 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_85})+" and "+runtime.ShapeString([]int{c_65}))
 			}
-			if x_2475 < 0 || x_2475 >= int64(rev_2366) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2475, rev_2366))
+			if x_2456 < 0 || x_2456 >= int64(rev_2347) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2456, rev_2347))
 			}
-			if rev_2367 != c_85 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2367})+" and "+runtime.ShapeString([]int{c_85})+" differ")
+			if rev_2348 != c_85 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2348})+" and "+runtime.ShapeString([]int{c_85})+" differ")
 			}
-			row_2500 := rev_2365[x_2475*int64(rev_2367) : (x_2475+1)*int64(rev_2367)]
-			row_2467 = row_2467[:len(row_2500)]
-			r_2490 = r_2490[:len(row_2500)]
-			for i_2501 := range row_2500 {
-				row_2500[i_2501] += (row_2467[i_2501] * r_2490[i_2501])
+			row_2481 := rev_2346[x_2456*int64(rev_2348) : (x_2456+1)*int64(rev_2348)]
+			row_2448 = row_2448[:len(row_2481)]
+			r_2471 = r_2471[:len(row_2481)]
+			for i_2482 := range row_2481 {
+				row_2481[i_2482] += (row_2448[i_2482] * r_2471[i_2482])
 			}
-			if rev_2364 != c_57 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_57})+" and "+runtime.ShapeString([]int{rev_2364}))
+			if rev_2345 != c_57 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_57})+" and "+runtime.ShapeString([]int{rev_2345}))
 			}
 			if c_57 != c_61 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_61})+" and "+runtime.ShapeString([]int{c_57}))
 			}
-			r_2503 := ar.F64w(c_61)
-			row_2461 = row_2461[:len(r_2503)]
-			row_2460 = row_2460[:len(r_2503)]
-			rev_2363 = rev_2363[:len(r_2503)]
-			for i_2504 := range r_2503 {
-				r_2503[i_2504] = ((row_2461[i_2504] * (1.0 - row_2461[i_2504])) * (row_2460[i_2504] * rev_2363[i_2504]))
+			r_2484 := ar.F64w(c_61)
+			row_2442 = row_2442[:len(r_2484)]
+			row_2441 = row_2441[:len(r_2484)]
+			rev_2344 = rev_2344[:len(r_2484)]
+			for i_2485 := range r_2484 {
+				r_2484[i_2485] = ((row_2442[i_2485] * (1.0 - row_2442[i_2485])) * (row_2441[i_2485] * rev_2344[i_2485]))
 			}
-			if x_2477 < 0 || x_2477+int64(c_61) > int64(c_81) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2477, x_2477+int64(c_61), c_81))
+			if x_2458 < 0 || x_2458+int64(c_61) > int64(c_81) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2458, x_2458+int64(c_61), c_81))
 			}
-			if x_2476 < 0 || x_2476 >= int64(rev_2369) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2476, rev_2369))
+			if x_2457 < 0 || x_2457 >= int64(rev_2350) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2457, rev_2350))
 			}
-			if rev_2370 != c_81 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2370})+" and "+runtime.ShapeString([]int{c_81})+" differ")
+			if rev_2351 != c_81 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2351})+" and "+runtime.ShapeString([]int{c_81})+" differ")
 			}
-			row_2506 := rev_2368[x_2476*int64(rev_2370) : (x_2476+1)*int64(rev_2370)]
-			region_2507 := row_2506[int(x_2477)*1 : (int(x_2477)+c_61)*1]
-			r_2503 = r_2503[:len(region_2507)]
-			for i_2508 := range region_2507 {
-				region_2507[i_2508] += r_2503[i_2508]
+			row_2487 := rev_2349[x_2457*int64(rev_2351) : (x_2457+1)*int64(rev_2351)]
+			region_2488 := row_2487[int(x_2458)*1 : (int(x_2458)+c_61)*1]
+			r_2484 = r_2484[:len(region_2488)]
+			for i_2489 := range region_2488 {
+				region_2488[i_2489] += r_2484[i_2489]
 			}
 			if c_61 != c_97 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_97})+" and "+runtime.ShapeString([]int{c_61}))
 			}
-			r_2509 := ar.F64w(c_97)
-			row_2470 = row_2470[:len(r_2509)]
-			r_2503 = r_2503[:len(r_2509)]
-			for i_2510 := range r_2509 {
-				r_2509[i_2510] = (row_2470[i_2510] * r_2503[i_2510])
+			r_2490 := ar.F64w(c_97)
+			row_2451 = row_2451[:len(r_2490)]
+			r_2484 = r_2484[:len(r_2490)]
+			for i_2491 := range r_2490 {
+				r_2490[i_2491] = (row_2451[i_2491] * r_2484[i_2491])
 			}
 			if c_61 != c_101 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_101})+" and "+runtime.ShapeString([]int{c_61}))
 			}
-			if x_2477 < 0 || x_2477+int64(c_101) > int64(c_93) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2477, x_2477+int64(c_101), c_93))
+			if x_2458 < 0 || x_2458+int64(c_101) > int64(c_93) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2458, x_2458+int64(c_101), c_93))
 			}
-			if x_2475 < 0 || x_2475 >= int64(rev_2369) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2475, rev_2369))
+			if x_2456 < 0 || x_2456 >= int64(rev_2350) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2456, rev_2350))
 			}
-			if rev_2370 != c_93 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2370})+" and "+runtime.ShapeString([]int{c_93})+" differ")
+			if rev_2351 != c_93 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2351})+" and "+runtime.ShapeString([]int{c_93})+" differ")
 			}
-			row_2512 := rev_2368[x_2475*int64(rev_2370) : (x_2475+1)*int64(rev_2370)]
-			region_2513 := row_2512[int(x_2477)*1 : (int(x_2477)+c_101)*1]
-			row_2471 = row_2471[:len(region_2513)]
-			r_2503 = r_2503[:len(region_2513)]
-			for i_2514 := range region_2513 {
-				region_2513[i_2514] += (row_2471[i_2514] * r_2503[i_2514])
+			row_2493 := rev_2349[x_2456*int64(rev_2351) : (x_2456+1)*int64(rev_2351)]
+			region_2494 := row_2493[int(x_2458)*1 : (int(x_2458)+c_101)*1]
+			row_2452 = row_2452[:len(region_2494)]
+			r_2484 = r_2484[:len(region_2494)]
+			for i_2495 := range region_2494 {
+				region_2494[i_2495] += (row_2452[i_2495] * r_2484[i_2495])
 			}
 			if c_53 != c_65 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_65})+" and "+runtime.ShapeString([]int{c_53}))
@@ -7755,27 +7700,27 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			if c_65 != c_69 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_69})+" and "+runtime.ShapeString([]int{c_65}))
 			}
-			r_2516 := ar.F64w(c_69)
-			row_2463 = row_2463[:len(r_2516)]
-			row_2462 = row_2462[:len(r_2516)]
-			z_2479 = z_2479[:len(r_2516)]
-			for i_2517 := range r_2516 {
-				r_2516[i_2517] = ((row_2463[i_2517] * (1.0 - row_2463[i_2517])) * (row_2462[i_2517] * z_2479[i_2517]))
+			r_2497 := ar.F64w(c_69)
+			row_2444 = row_2444[:len(r_2497)]
+			row_2443 = row_2443[:len(r_2497)]
+			z_2460 = z_2460[:len(r_2497)]
+			for i_2498 := range r_2497 {
+				r_2497[i_2498] = ((row_2444[i_2498] * (1.0 - row_2444[i_2498])) * (row_2443[i_2498] * z_2460[i_2498]))
 			}
 			if n_15 < 0 || n_15+int64(c_69) > int64(c_81) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_69), c_81))
 			}
-			if x_2476 < 0 || x_2476 >= int64(rev_2369) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2476, rev_2369))
+			if x_2457 < 0 || x_2457 >= int64(rev_2350) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2457, rev_2350))
 			}
-			if rev_2370 != c_81 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2370})+" and "+runtime.ShapeString([]int{c_81})+" differ")
+			if rev_2351 != c_81 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2351})+" and "+runtime.ShapeString([]int{c_81})+" differ")
 			}
-			row_2519 := rev_2368[x_2476*int64(rev_2370) : (x_2476+1)*int64(rev_2370)]
-			region_2520 := row_2519[int(n_15)*1 : (int(n_15)+c_69)*1]
-			r_2516 = r_2516[:len(region_2520)]
-			for i_2521 := range region_2520 {
-				region_2520[i_2521] += r_2516[i_2521]
+			row_2500 := rev_2349[x_2457*int64(rev_2351) : (x_2457+1)*int64(rev_2351)]
+			region_2501 := row_2500[int(n_15)*1 : (int(n_15)+c_69)*1]
+			r_2497 = r_2497[:len(region_2501)]
+			for i_2502 := range region_2501 {
+				region_2501[i_2502] += r_2497[i_2502]
 			}
 			if c_69 != c_109 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_109})+" and "+runtime.ShapeString([]int{c_69}))
@@ -7783,33 +7728,33 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			if n_15 < 0 || n_15+int64(c_109) > int64(c_93) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_109), c_93))
 			}
-			if x_2475 < 0 || x_2475 >= int64(rev_2369) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2475, rev_2369))
+			if x_2456 < 0 || x_2456 >= int64(rev_2350) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2456, rev_2350))
 			}
-			if rev_2370 != c_93 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2370})+" and "+runtime.ShapeString([]int{c_93})+" differ")
+			if rev_2351 != c_93 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2351})+" and "+runtime.ShapeString([]int{c_93})+" differ")
 			}
-			row_2522 := rev_2368[x_2475*int64(rev_2370) : (x_2475+1)*int64(rev_2370)]
-			region_2523 := row_2522[int(n_15)*1 : (int(n_15)+c_109)*1]
-			row_2473 = row_2473[:len(region_2523)]
-			r_2516 = r_2516[:len(region_2523)]
-			for i_2524 := range region_2523 {
-				region_2523[i_2524] += (row_2473[i_2524] * r_2516[i_2524])
+			row_2503 := rev_2349[x_2456*int64(rev_2351) : (x_2456+1)*int64(rev_2351)]
+			region_2504 := row_2503[int(n_15)*1 : (int(n_15)+c_109)*1]
+			row_2454 = row_2454[:len(region_2504)]
+			r_2497 = r_2497[:len(region_2504)]
+			for i_2505 := range region_2504 {
+				region_2504[i_2505] += (row_2454[i_2505] * r_2497[i_2505])
 			}
 			if c_69 != c_105 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_105})+" and "+runtime.ShapeString([]int{c_69}))
 			}
-			if x_2475 < 0 || x_2475 >= int64(rev_2366) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2475, rev_2366))
+			if x_2456 < 0 || x_2456 >= int64(rev_2347) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2456, rev_2347))
 			}
-			if rev_2367 != c_105 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2367})+" and "+runtime.ShapeString([]int{c_105})+" differ")
+			if rev_2348 != c_105 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2348})+" and "+runtime.ShapeString([]int{c_105})+" differ")
 			}
-			row_2526 := rev_2365[x_2475*int64(rev_2367) : (x_2475+1)*int64(rev_2367)]
-			row_2472 = row_2472[:len(row_2526)]
-			r_2516 = r_2516[:len(row_2526)]
-			for i_2527 := range row_2526 {
-				row_2526[i_2527] += (row_2472[i_2527] * r_2516[i_2527])
+			row_2507 := rev_2346[x_2456*int64(rev_2348) : (x_2456+1)*int64(rev_2348)]
+			row_2453 = row_2453[:len(row_2507)]
+			r_2497 = r_2497[:len(row_2507)]
+			for i_2508 := range row_2507 {
+				row_2507[i_2508] += (row_2453[i_2508] * r_2497[i_2508])
 			}
 			if c_53 != c_77 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_77})+" and "+runtime.ShapeString([]int{c_53}))
@@ -7817,27 +7762,27 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			if c_77 != c_73 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_73})+" and "+runtime.ShapeString([]int{c_77}))
 			}
-			r_2529 := ar.F64w(c_73)
-			row_2464 = row_2464[:len(r_2529)]
-			row_2465 = row_2465[:len(r_2529)]
-			z_2479 = z_2479[:len(r_2529)]
-			for i_2530 := range r_2529 {
-				r_2529[i_2530] = ((row_2464[i_2530] * (1.0 - row_2464[i_2530])) * (row_2465[i_2530] * z_2479[i_2530]))
+			r_2510 := ar.F64w(c_73)
+			row_2445 = row_2445[:len(r_2510)]
+			row_2446 = row_2446[:len(r_2510)]
+			z_2460 = z_2460[:len(r_2510)]
+			for i_2511 := range r_2510 {
+				r_2510[i_2511] = ((row_2445[i_2511] * (1.0 - row_2445[i_2511])) * (row_2446[i_2511] * z_2460[i_2511]))
 			}
 			if int64(0)+int64(c_73) > int64(c_81) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_73), c_81))
 			}
-			if x_2476 < 0 || x_2476 >= int64(rev_2369) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2476, rev_2369))
+			if x_2457 < 0 || x_2457 >= int64(rev_2350) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2457, rev_2350))
 			}
-			if rev_2370 != c_81 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2370})+" and "+runtime.ShapeString([]int{c_81})+" differ")
+			if rev_2351 != c_81 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2351})+" and "+runtime.ShapeString([]int{c_81})+" differ")
 			}
-			row_2532 := rev_2368[x_2476*int64(rev_2370) : (x_2476+1)*int64(rev_2370)]
-			region_2533 := row_2532[int(int64(0))*1 : (int(int64(0))+c_73)*1]
-			r_2529 = r_2529[:len(region_2533)]
-			for i_2534 := range region_2533 {
-				region_2533[i_2534] += r_2529[i_2534]
+			row_2513 := rev_2349[x_2457*int64(rev_2351) : (x_2457+1)*int64(rev_2351)]
+			region_2514 := row_2513[int(int64(0))*1 : (int(int64(0))+c_73)*1]
+			r_2510 = r_2510[:len(region_2514)]
+			for i_2515 := range region_2514 {
+				region_2514[i_2515] += r_2510[i_2515]
 			}
 			if c_73 != c_113 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_113})+" and "+runtime.ShapeString([]int{c_73}))
@@ -7845,10 +7790,10 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			if c_97 != c_113 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_97})+" and "+runtime.ShapeString([]int{c_113})+" differ")
 			}
-			row_2474 = row_2474[:len(r_2509)]
-			r_2529 = r_2529[:len(r_2509)]
-			for i_2536 := range r_2509 {
-				r_2509[i_2536] += (row_2474[i_2536] * r_2529[i_2536])
+			row_2455 = row_2455[:len(r_2490)]
+			r_2510 = r_2510[:len(r_2490)]
+			for i_2517 := range r_2490 {
+				r_2490[i_2517] += (row_2455[i_2517] * r_2510[i_2517])
 			}
 			if c_73 != c_101 {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_101})+" and "+runtime.ShapeString([]int{c_73}))
@@ -7856,64 +7801,64 @@ func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainpara
 			if int64(0)+int64(c_101) > int64(c_93) {
 				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_101), c_93))
 			}
-			if x_2475 < 0 || x_2475 >= int64(rev_2369) {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2475, rev_2369))
+			if x_2456 < 0 || x_2456 >= int64(rev_2350) {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2456, rev_2350))
 			}
-			if rev_2370 != c_93 {
-				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2370})+" and "+runtime.ShapeString([]int{c_93})+" differ")
+			if rev_2351 != c_93 {
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2351})+" and "+runtime.ShapeString([]int{c_93})+" differ")
 			}
-			row_2538 := rev_2368[x_2475*int64(rev_2370) : (x_2475+1)*int64(rev_2370)]
-			region_2539 := row_2538[int(int64(0))*1 : (int(int64(0))+c_101)*1]
-			row_2471 = row_2471[:len(region_2539)]
-			r_2529 = r_2529[:len(region_2539)]
-			for i_2540 := range region_2539 {
-				region_2539[i_2540] += (row_2471[i_2540] * r_2529[i_2540])
+			row_2519 := rev_2349[x_2456*int64(rev_2351) : (x_2456+1)*int64(rev_2351)]
+			region_2520 := row_2519[int(int64(0))*1 : (int(int64(0))+c_101)*1]
+			row_2452 = row_2452[:len(region_2520)]
+			r_2510 = r_2510[:len(region_2520)]
+			for i_2521 := range region_2520 {
+				region_2520[i_2521] += (row_2452[i_2521] * r_2510[i_2521])
 			}
-			rev_2363, rev_2364 = r_2509, c_97
-			if rev_2364 == len(buf_2542) {
-				copy(buf_2542, rev_2363)
-				rev_2363 = buf_2542
-				ar.Release(mark_2457)
+			rev_2344, rev_2345 = r_2490, c_97
+			if rev_2345 == len(buf_2523) {
+				copy(buf_2523, rev_2344)
+				rev_2344 = buf_2523
+				ar.Release(mark_2438)
 			}
 		}
-		if x_2306 < 0 || x_2306 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:43", runtime.CheckIndex(x_2306, sequence_11))
+		if x_2287 < 0 || x_2287 >= int64(sequence_11) {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:43", runtime.CheckIndex(x_2287, sequence_11))
 		}
-		row_2543 := sequence_10[int(x_2306)*sequence_12 : (int(x_2306)+1)*sequence_12]
-		if rev_2364 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_2364}))
+		row_2524 := sequence_10[int(x_2287)*sequence_12 : (int(x_2287)+1)*sequence_12]
+		if rev_2345 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_2345}))
 		}
-		if int64(0) >= int64(rev_2054) {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(int64(0), rev_2054))
+		if int64(0) >= int64(rev_2035) {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(int64(0), rev_2035))
 		}
-		if rev_2055 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2055})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+		if rev_2036 != sequence_12 {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2036})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
-		row_2544 := rev_2053[int64(0)*int64(rev_2055) : (int64(0)+1)*int64(rev_2055)]
-		row_2543 = row_2543[:len(row_2544)]
-		rev_2363 = rev_2363[:len(row_2544)]
-		for i_2545 := range row_2544 {
-			row_2544[i_2545] += (row_2543[i_2545] * rev_2363[i_2545])
+		row_2525 := rev_2034[int64(0)*int64(rev_2036) : (int64(0)+1)*int64(rev_2036)]
+		row_2524 = row_2524[:len(row_2525)]
+		rev_2344 = rev_2344[:len(row_2525)]
+		for i_2526 := range row_2525 {
+			row_2525[i_2526] += (row_2524[i_2526] * rev_2344[i_2526])
 		}
-		z_2547 := ar.F64(c_127 * c_128)
-		if c_127 != rev_2050 || c_128 != rev_2051 {
-			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{c_127, c_128})+" and "+runtime.ShapeString([]int{rev_2050, rev_2051})+" differ")
+		z_2528 := ar.F64(c_127 * c_128)
+		if c_127 != rev_2031 || c_128 != rev_2032 {
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{c_127, c_128})+" and "+runtime.ShapeString([]int{rev_2031, rev_2032})+" differ")
 		}
-		rev_2049 = rev_2049[:len(z_2547)]
-		for i_2548 := range z_2547 {
-			z_2547[i_2548] += rev_2049[i_2548]
+		rev_2030 = rev_2030[:len(z_2528)]
+		for i_2529 := range z_2528 {
+			z_2528[i_2529] += rev_2030[i_2529]
 		}
-		rev_2049, rev_2050, rev_2051 = z_2547, c_127, c_128
-		if rev_2050*rev_2051 == len(buf_2549) {
-			copy(buf_2549, rev_2049)
-			rev_2049 = buf_2549
-			ar.Release(mark_2304)
+		rev_2030, rev_2031, rev_2032 = z_2528, c_127, c_128
+		if rev_2031*rev_2032 == len(buf_2530) {
+			copy(buf_2530, rev_2030)
+			rev_2030 = buf_2530
+			ar.Release(mark_2285)
 		}
 	}
-	x_2550 := -c_2005
-	x_2551 := x_2550 / x_2042
-	ar.Keep(mark_2552, &z_2048, &z_2047)
-	return x_2551, z_2048, mainparams_2, mainparams_3, z_2047, extraparams_5, extraparams_6, nil
+	x_2531 := -c_1986
+	x_2532 := x_2531 / x_2023
+	ar.Keep(mark_2533, &z_2029, &z_2028)
+	return x_2532, z_2029, mainparams_2, mainparams_3, z_2028, extraparams_5, extraparams_6, nil
 }
 
 // fn_lstmjacobian is def lstm_jacobian (models.nab:100:12).
@@ -7946,18 +7891,12 @@ func fn_lstmjacobian(ar *runtime.Arena, mainparams_1 []float64, mainparams_2 int
 	return r_18, r_19, r_20, r_21, r_22, r_23, nil
 }
 
-// nbLoop22 keeps the records of a parallel loop of fn_cross.
-var nbLoop22 runtime.LoopSite
-
-// nbLoop23 keeps the records of a parallel loop of fn_cross.
-var nbLoop23 runtime.LoopSite
-
-// nbLoop24 keeps the records of a parallel loop of fn_cross.
-var nbLoop24 runtime.LoopSite
+// nbLoop19 keeps the records of a parallel loop of fn_cross.
+var nbLoop19 runtime.LoopSite
 
 // fn_cross is def cross (models.nab:122:5).
 func fn_cross(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, b_6 int) ([]float64, int, int, error) {
-	mark_48 := ar.Mark()
+	mark_40 := ar.Mark()
 	size_7 := int64(a_3)
 	if int64(b_6) != size_7 {
 		return nil, 0, 0, runtime.NewError("models.nab:122:32", fmt.Sprintf("size mismatch: p is %d (dimension 2 of a) but dimension 2 of b has size %d", size_7, b_6))
@@ -8043,126 +7982,80 @@ func fn_cross(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64,
 	}
 	a_23 := ar.F64w(tot_21)
 	row_24 := a_23[0*rs_20 : 1*rs_20]
-	row_8 = row_8[:len(row_24)]
-	row_9 = row_9[:len(row_24)]
-	row_10 = row_10[:len(row_24)]
-	row_11 = row_11[:len(row_24)]
-	if len(row_24) >= 262144 {
-		loop_31 := runtime.EnterLoop(&nbLoop22, runtime.Bind(row_24, runtime.Bind(row_8, runtime.Bind(row_9, runtime.Bind(row_10, runtime.Bind(row_11, runtime.End{}))))), len(row_24), 16384)
-		if loop_31.For == nil {
-			loop_31.For = func(lo_28, hi int) {
-				row_24 := loop_31.C.H
-				row_8 := loop_31.C.T.H
-				row_9 := loop_31.C.T.T.H
-				row_10 := loop_31.C.T.T.T.H
-				row_11 := loop_31.C.T.T.T.T.H
-				for i_29 := lo_28; i_29 < hi; i_29++ {
-					row_24[i_29] = ((row_8[i_29] * row_9[i_29]) - (row_10[i_29] * row_11[i_29]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_24), 16384, loop_31.For)
-		loop_31.Leave(&nbLoop22)
-	} else {
-		for i_25 := range row_24 {
-			row_24[i_25] = ((row_8[i_25] * row_9[i_25]) - (row_10[i_25] * row_11[i_25]))
-		}
-	}
-	row_32 := a_23[1*rs_20 : 2*rs_20]
-	row_12 = row_12[:len(row_32)]
-	row_13 = row_13[:len(row_32)]
-	row_14 = row_14[:len(row_32)]
-	row_15 = row_15[:len(row_32)]
-	if len(row_32) >= 262144 {
-		loop_39 := runtime.EnterLoop(&nbLoop23, runtime.Bind(row_32, runtime.Bind(row_12, runtime.Bind(row_13, runtime.Bind(row_14, runtime.Bind(row_15, runtime.End{}))))), len(row_32), 16384)
+	row_25 := a_23[1*rs_20 : 2*rs_20]
+	row_26 := a_23[2*rs_20 : 3*rs_20]
+	row_8 = row_8[:a_3]
+	row_9 = row_9[:a_3]
+	row_10 = row_10[:a_3]
+	row_11 = row_11[:a_3]
+	row_12 = row_12[:a_3]
+	row_13 = row_13[:a_3]
+	row_14 = row_14[:a_3]
+	row_15 = row_15[:a_3]
+	row_16 = row_16[:a_3]
+	row_17 = row_17[:a_3]
+	row_18 = row_18[:a_3]
+	row_19 = row_19[:a_3]
+	row_24 = row_24[:a_3]
+	row_25 = row_25[:a_3]
+	row_26 = row_26[:a_3]
+	if a_3 >= 262144 {
+		loop_39 := runtime.EnterLoop(&nbLoop19, runtime.Bind(row_8, runtime.Bind(row_9, runtime.Bind(row_10, runtime.Bind(row_11, runtime.Bind(row_12, runtime.Bind(row_13, runtime.Bind(row_14, runtime.Bind(row_15, runtime.Bind(row_16, runtime.Bind(row_17, runtime.Bind(row_18, runtime.Bind(row_19, runtime.Bind(row_24, runtime.Bind(row_25, runtime.Bind(row_26, runtime.End{}))))))))))))))), a_3, 16384)
 		if loop_39.For == nil {
-			loop_39.For = func(lo_36, hi int) {
-				row_32 := loop_39.C.H
-				row_12 := loop_39.C.T.H
-				row_13 := loop_39.C.T.T.H
-				row_14 := loop_39.C.T.T.T.H
-				row_15 := loop_39.C.T.T.T.T.H
-				for i_37 := lo_36; i_37 < hi; i_37++ {
-					row_32[i_37] = ((row_12[i_37] * row_13[i_37]) - (row_14[i_37] * row_15[i_37]))
+			loop_39.For = func(lo_33, hi int) {
+				row_8 := loop_39.C.H
+				row_9 := loop_39.C.T.H
+				row_10 := loop_39.C.T.T.H
+				row_11 := loop_39.C.T.T.T.H
+				row_12 := loop_39.C.T.T.T.T.H
+				row_13 := loop_39.C.T.T.T.T.T.H
+				row_14 := loop_39.C.T.T.T.T.T.T.H
+				row_15 := loop_39.C.T.T.T.T.T.T.T.H
+				row_16 := loop_39.C.T.T.T.T.T.T.T.T.H
+				row_17 := loop_39.C.T.T.T.T.T.T.T.T.T.H
+				row_18 := loop_39.C.T.T.T.T.T.T.T.T.T.T.H
+				row_19 := loop_39.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_24 := loop_39.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_25 := loop_39.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_26 := loop_39.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_34 := lo_33; i_34 < hi; i_34++ {
+					e_36 := ((row_8[i_34] * row_9[i_34]) - (row_10[i_34] * row_11[i_34]))
+					e_37 := ((row_12[i_34] * row_13[i_34]) - (row_14[i_34] * row_15[i_34]))
+					e_38 := ((row_16[i_34] * row_17[i_34]) - (row_18[i_34] * row_19[i_34]))
+					row_24[i_34] = e_36
+					row_25[i_34] = e_37
+					row_26[i_34] = e_38
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_32), 16384, loop_39.For)
-		loop_39.Leave(&nbLoop23)
+		runtime.ParallelFor(a_3, 16384, loop_39.For)
+		loop_39.Leave(&nbLoop19)
 	} else {
-		for i_33 := range row_32 {
-			row_32[i_33] = ((row_12[i_33] * row_13[i_33]) - (row_14[i_33] * row_15[i_33]))
+		for i_27 := 0; i_27 < a_3; i_27++ {
+			e_29 := ((row_8[i_27] * row_9[i_27]) - (row_10[i_27] * row_11[i_27]))
+			e_30 := ((row_12[i_27] * row_13[i_27]) - (row_14[i_27] * row_15[i_27]))
+			e_31 := ((row_16[i_27] * row_17[i_27]) - (row_18[i_27] * row_19[i_27]))
+			row_24[i_27] = e_29
+			row_25[i_27] = e_30
+			row_26[i_27] = e_31
 		}
 	}
-	row_40 := a_23[2*rs_20 : 3*rs_20]
-	row_16 = row_16[:len(row_40)]
-	row_17 = row_17[:len(row_40)]
-	row_18 = row_18[:len(row_40)]
-	row_19 = row_19[:len(row_40)]
-	if len(row_40) >= 262144 {
-		loop_47 := runtime.EnterLoop(&nbLoop24, runtime.Bind(row_40, runtime.Bind(row_16, runtime.Bind(row_17, runtime.Bind(row_18, runtime.Bind(row_19, runtime.End{}))))), len(row_40), 16384)
-		if loop_47.For == nil {
-			loop_47.For = func(lo_44, hi int) {
-				row_40 := loop_47.C.H
-				row_16 := loop_47.C.T.H
-				row_17 := loop_47.C.T.T.H
-				row_18 := loop_47.C.T.T.T.H
-				row_19 := loop_47.C.T.T.T.T.H
-				for i_45 := lo_44; i_45 < hi; i_45++ {
-					row_40[i_45] = ((row_16[i_45] * row_17[i_45]) - (row_18[i_45] * row_19[i_45]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_40), 16384, loop_47.For)
-		loop_47.Leave(&nbLoop24)
-	} else {
-		for i_41 := range row_40 {
-			row_40[i_41] = ((row_16[i_41] * row_17[i_41]) - (row_18[i_41] * row_19[i_41]))
-		}
-	}
-	ar.Keep(mark_48, &a_23)
+	ar.Keep(mark_40, &a_23)
 	return a_23, 3, a_3, nil
 }
 
-// nbLoop25 keeps the records of a parallel loop of fn_rotate.
-var nbLoop25 runtime.LoopSite
+// nbLoop20 keeps the records of a parallel loop of fn_rotate.
+var nbLoop20 runtime.LoopSite
 
-// nbLoop26 keeps the records of a parallel loop of fn_rotate.
-var nbLoop26 runtime.LoopSite
+// nbLoop21 keeps the records of a parallel loop of fn_rotate.
+var nbLoop21 runtime.LoopSite
 
-// nbLoop27 keeps the records of a parallel loop of fn_rotate.
-var nbLoop27 runtime.LoopSite
-
-// nbLoop28 keeps the records of a parallel loop of fn_rotate.
-var nbLoop28 runtime.LoopSite
-
-// nbLoop29 keeps the records of a parallel loop of fn_rotate.
-var nbLoop29 runtime.LoopSite
-
-// nbLoop30 keeps the records of a parallel loop of fn_rotate.
-var nbLoop30 runtime.LoopSite
-
-// nbLoop31 keeps the records of a parallel loop of fn_rotate.
-var nbLoop31 runtime.LoopSite
-
-// nbLoop32 keeps the records of a parallel loop of fn_rotate.
-var nbLoop32 runtime.LoopSite
-
-// nbLoop33 keeps the records of a parallel loop of fn_rotate.
-var nbLoop33 runtime.LoopSite
-
-// nbLoop34 keeps the records of a parallel loop of fn_rotate.
-var nbLoop34 runtime.LoopSite
-
-// nbLoop35 keeps the records of a parallel loop of fn_rotate.
-var nbLoop35 runtime.LoopSite
-
-// nbLoop36 keeps the records of a parallel loop of fn_rotate.
-var nbLoop36 runtime.LoopSite
+// nbLoop22 keeps the records of a parallel loop of fn_rotate.
+var nbLoop22 runtime.LoopSite
 
 // fn_rotate is def rotate (models.nab:126:5).
 func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, error) {
-	mark_154 := ar.Mark()
+	mark_149 := ar.Mark()
 	size_7 := int64(r_3)
 	if int64(x_6) != size_7 {
 		return nil, 0, 0, runtime.NewError("models.nab:126:33", fmt.Sprintf("size mismatch: p is %d (dimension 2 of r) but dimension 2 of x has size %d", size_7, x_6))
@@ -8187,459 +8080,467 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 		return nil, 0, 0, runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), r_2))
 	}
 	row_10 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
-	r_11 := ar.F64w(r_3)
-	row_8 = row_8[:len(r_11)]
-	row_9 = row_9[:len(r_11)]
-	row_10 = row_10[:len(r_11)]
-	if len(r_11) >= 262144 {
-		loop_18 := runtime.EnterLoop(&nbLoop25, runtime.Bind(r_11, runtime.Bind(row_8, runtime.Bind(row_9, runtime.Bind(row_10, runtime.End{})))), len(r_11), 16384)
-		if loop_18.For == nil {
-			loop_18.For = func(lo_15, hi int) {
-				r_11 := loop_18.C.H
-				row_8 := loop_18.C.T.H
-				row_9 := loop_18.C.T.T.H
-				row_10 := loop_18.C.T.T.T.H
-				for i_16 := lo_15; i_16 < hi; i_16++ {
-					r_11[i_16] = (((row_8[i_16] * row_8[i_16]) + (row_9[i_16] * row_9[i_16])) + (row_10[i_16] * row_10[i_16]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_11), 16384, loop_18.For)
-		loop_18.Leave(&nbLoop25)
-	} else {
-		for i_12 := range r_11 {
-			r_11[i_12] = (((row_8[i_12] * row_8[i_12]) + (row_9[i_12] * row_9[i_12])) + (row_10[i_12] * row_10[i_12]))
-		}
-	}
-	r_19 := ar.F64w(r_3)
-	r_11 = r_11[:len(r_19)]
-	if len(r_19) >= 262144 {
-		loop_26 := runtime.EnterLoop(&nbLoop26, runtime.Bind(r_19, runtime.Bind(r_11, runtime.End{})), len(r_19), 16384)
-		if loop_26.For == nil {
-			loop_26.For = func(lo_23, hi int) {
-				r_19 := loop_26.C.H
-				r_11 := loop_26.C.T.H
-				for i_24 := lo_23; i_24 < hi; i_24++ {
-					r_19[i_24] = (runtime.Sign(r_11[i_24]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_19), 16384, loop_26.For)
-		loop_26.Leave(&nbLoop26)
-	} else {
-		for i_20 := range r_19 {
-			r_19[i_20] = (runtime.Sign(r_11[i_20]))
-		}
-	}
-	r_27 := ar.F64w(r_3)
-	r_11 = r_11[:len(r_27)]
-	r_19 = r_19[:len(r_27)]
-	if len(r_27) >= 262144 {
-		loop_34 := runtime.EnterLoop(&nbLoop27, runtime.Bind(r_27, runtime.Bind(r_11, runtime.Bind(r_19, runtime.End{}))), len(r_27), 16384)
-		if loop_34.For == nil {
-			loop_34.For = func(lo_31, hi int) {
-				r_27 := loop_34.C.H
-				r_11 := loop_34.C.T.H
-				r_19 := loop_34.C.T.T.H
-				for i_32 := lo_31; i_32 < hi; i_32++ {
-					r_27[i_32] = (math.Sqrt((r_11[i_32] + (1.0 - r_19[i_32]))))
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_27), 16384, loop_34.For)
-		loop_34.Leave(&nbLoop27)
-	} else {
-		for i_28 := range r_27 {
-			r_27[i_28] = (math.Sqrt((r_11[i_28] + (1.0 - r_19[i_28]))))
-		}
-	}
-	r_35 := ar.F64w(r_3)
-	r_27 = r_27[:len(r_35)]
-	if len(r_35) >= 262144 {
-		loop_42 := runtime.EnterLoop(&nbLoop28, runtime.Bind(r_35, runtime.Bind(r_27, runtime.End{})), len(r_35), 16384)
-		if loop_42.For == nil {
-			loop_42.For = func(lo_39, hi int) {
-				r_35 := loop_42.C.H
-				r_27 := loop_42.C.T.H
-				for i_40 := lo_39; i_40 < hi; i_40++ {
-					r_35[i_40] = (math.Cos(r_27[i_40]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_35), 16384, loop_42.For)
-		loop_42.Leave(&nbLoop28)
-	} else {
-		for i_36 := range r_35 {
-			r_35[i_36] = (math.Cos(r_27[i_36]))
-		}
-	}
-	r_43 := ar.F64w(r_3)
-	r_27 = r_27[:len(r_43)]
-	if len(r_43) >= 262144 {
-		loop_50 := runtime.EnterLoop(&nbLoop29, runtime.Bind(r_43, runtime.Bind(r_27, runtime.End{})), len(r_43), 16384)
-		if loop_50.For == nil {
-			loop_50.For = func(lo_47, hi int) {
-				r_43 := loop_50.C.H
-				r_27 := loop_50.C.T.H
-				for i_48 := lo_47; i_48 < hi; i_48++ {
-					r_43[i_48] = (math.Sin(r_27[i_48]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_43), 16384, loop_50.For)
-		loop_50.Leave(&nbLoop29)
-	} else {
-		for i_44 := range r_43 {
-			r_43[i_44] = (math.Sin(r_27[i_44]))
-		}
-	}
 	if int64(0) >= int64(r_2) {
 		return nil, 0, 0, runtime.WithPos("models.nab:132:16", runtime.CheckIndex(int64(0), r_2))
 	}
-	row_51 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	row_16 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(1) >= int64(r_2) {
 		return nil, 0, 0, runtime.WithPos("models.nab:132:30", runtime.CheckIndex(int64(1), r_2))
 	}
-	row_52 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	row_17 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(2) >= int64(r_2) {
 		return nil, 0, 0, runtime.WithPos("models.nab:132:44", runtime.CheckIndex(int64(2), r_2))
 	}
-	row_53 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
-	rs_54 := r_3
-	tot_55, err_56 := runtime.MulSize(3, rs_54)
-	if err_56 != nil {
-		return nil, 0, 0, runtime.WithPos("models.nab:132:14", err_56)
+	row_18 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	rs_19 := r_3
+	tot_20, err_21 := runtime.MulSize(3, rs_19)
+	if err_21 != nil {
+		return nil, 0, 0, runtime.WithPos("models.nab:132:14", err_21)
 	}
-	a_57 := ar.F64w(tot_55)
-	row_58 := a_57[0*rs_54 : 1*rs_54]
-	row_51 = row_51[:len(row_58)]
-	r_27 = r_27[:len(row_58)]
-	if len(row_58) >= 262144 {
-		loop_65 := runtime.EnterLoop(&nbLoop30, runtime.Bind(row_58, runtime.Bind(row_51, runtime.Bind(r_27, runtime.End{}))), len(row_58), 16384)
-		if loop_65.For == nil {
-			loop_65.For = func(lo_62, hi int) {
-				row_58 := loop_65.C.H
-				row_51 := loop_65.C.T.H
-				r_27 := loop_65.C.T.T.H
-				for i_63 := lo_62; i_63 < hi; i_63++ {
-					row_58[i_63] = (row_51[i_63] / r_27[i_63])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_58), 16384, loop_65.For)
-		loop_65.Leave(&nbLoop30)
-	} else {
-		for i_59 := range row_58 {
-			row_58[i_59] = (row_51[i_59] / r_27[i_59])
-		}
+	a_22 := ar.F64w(tot_20)
+	row_23 := a_22[0*rs_19 : 1*rs_19]
+	row_24 := a_22[1*rs_19 : 2*rs_19]
+	row_25 := a_22[2*rs_19 : 3*rs_19]
+	size_26 := int64(r_3)
+	if int64(x_6) != size_26 {
+		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:32", fmt.Sprintf("size mismatch: p is %d (dimension 2 of a) but dimension 2 of b has size %d", size_26, x_6)), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_66 := a_57[1*rs_54 : 2*rs_54]
-	row_52 = row_52[:len(row_66)]
-	r_27 = r_27[:len(row_66)]
-	if len(row_66) >= 262144 {
-		loop_73 := runtime.EnterLoop(&nbLoop31, runtime.Bind(row_66, runtime.Bind(row_52, runtime.Bind(r_27, runtime.End{}))), len(row_66), 16384)
-		if loop_73.For == nil {
-			loop_73.For = func(lo_70, hi int) {
-				row_66 := loop_73.C.H
-				row_52 := loop_73.C.T.H
-				r_27 := loop_73.C.T.T.H
-				for i_71 := lo_70; i_71 < hi; i_71++ {
-					row_66[i_71] = (row_52[i_71] / r_27[i_71])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_66), 16384, loop_73.For)
-		loop_73.Leave(&nbLoop31)
-	} else {
-		for i_67 := range row_66 {
-			row_66[i_67] = (row_52[i_67] / r_27[i_67])
-		}
+	if x_5 != 3 {
+		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:25", fmt.Sprintf("size mismatch: b has size %d but its type [3][p]f64 says 3", x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_74 := a_57[2*rs_54 : 3*rs_54]
-	row_53 = row_53[:len(row_74)]
-	r_27 = r_27[:len(row_74)]
-	if len(row_74) >= 262144 {
-		loop_81 := runtime.EnterLoop(&nbLoop32, runtime.Bind(row_74, runtime.Bind(row_53, runtime.Bind(r_27, runtime.End{}))), len(row_74), 16384)
-		if loop_81.For == nil {
-			loop_81.For = func(lo_78, hi int) {
-				row_74 := loop_81.C.H
-				row_53 := loop_81.C.T.H
-				r_27 := loop_81.C.T.T.H
-				for i_79 := lo_78; i_79 < hi; i_79++ {
-					row_74[i_79] = (row_53[i_79] / r_27[i_79])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_74), 16384, loop_81.For)
-		loop_81.Leave(&nbLoop32)
-	} else {
-		for i_75 := range row_74 {
-			row_74[i_75] = (row_53[i_75] / r_27[i_75])
-		}
+	row_27 := a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	if int64(2) >= int64(x_5) {
+		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:12", runtime.CheckIndex(int64(2), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
-	r_82, r_83, r_84, err_85 := fn_cross(ar, a_57, 3, r_3, x_4, x_5, x_6)
-	if err_85 != nil {
-		return nil, 0, 0, runtime.WithFrame(err_85, "cross", "models.nab:122:5", "models.nab:133:12")
+	row_28 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_86 := a_57[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	row_29 := a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	if int64(1) >= int64(x_5) {
+		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:26", runtime.CheckIndex(int64(1), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_30 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_31 := a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	if int64(0) >= int64(x_5) {
+		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:39", runtime.CheckIndex(int64(0), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_32 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_33 := a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	if int64(2) >= int64(x_5) {
+		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:53", runtime.CheckIndex(int64(2), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_34 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_35 := a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	if int64(1) >= int64(x_5) {
+		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:66", runtime.CheckIndex(int64(1), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_36 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_37 := a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	if int64(0) >= int64(x_5) {
+		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:80", runtime.CheckIndex(int64(0), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_38 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
+	}
+	rs_39 := r_3
+	tot_40, err_41 := runtime.MulSize(3, rs_39)
+	if err_41 != nil {
+		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_41), "cross", "models.nab:122:5", "models.nab:133:12")
+	}
+	a_42 := ar.F64w(tot_40)
+	row_43 := a_42[0*rs_39 : 1*rs_39]
+	row_44 := a_42[1*rs_39 : 2*rs_39]
+	row_45 := a_42[2*rs_39 : 3*rs_39]
+	row_46 := a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(0) >= int64(x_5) {
 		return nil, 0, 0, runtime.WithPos("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
 	}
-	row_87 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	row_47 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != r_3 {
 		return nil, 0, 0, runtime.NewError("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	row_88 := a_57[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	row_48 := a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(1) >= int64(x_5) {
 		return nil, 0, 0, runtime.WithPos("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
 	}
-	row_89 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	row_49 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != r_3 {
 		return nil, 0, 0, runtime.NewError("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	row_90 := a_57[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	row_50 := a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(2) >= int64(x_5) {
 		return nil, 0, 0, runtime.WithPos("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
 	}
-	row_91 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	row_51 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != r_3 {
 		return nil, 0, 0, runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	r_92 := ar.F64w(r_3)
-	row_86 = row_86[:len(r_92)]
-	row_87 = row_87[:len(r_92)]
-	row_88 = row_88[:len(r_92)]
-	row_89 = row_89[:len(r_92)]
-	row_90 = row_90[:len(r_92)]
-	row_91 = row_91[:len(r_92)]
-	r_35 = r_35[:len(r_92)]
-	if len(r_92) >= 262144 {
-		loop_99 := runtime.EnterLoop(&nbLoop33, runtime.Bind(r_92, runtime.Bind(row_86, runtime.Bind(row_87, runtime.Bind(row_88, runtime.Bind(row_89, runtime.Bind(row_90, runtime.Bind(row_91, runtime.Bind(r_35, runtime.End{})))))))), len(r_92), 16384)
-		if loop_99.For == nil {
-			loop_99.For = func(lo_96, hi int) {
-				r_92 := loop_99.C.H
-				row_86 := loop_99.C.T.H
-				row_87 := loop_99.C.T.T.H
-				row_88 := loop_99.C.T.T.T.H
-				row_89 := loop_99.C.T.T.T.T.H
-				row_90 := loop_99.C.T.T.T.T.T.H
-				row_91 := loop_99.C.T.T.T.T.T.T.H
-				r_35 := loop_99.C.T.T.T.T.T.T.T.H
-				for i_97 := lo_96; i_97 < hi; i_97++ {
-					r_92[i_97] = ((((row_86[i_97] * row_87[i_97]) + (row_88[i_97] * row_89[i_97])) + (row_90[i_97] * row_91[i_97])) * (1.0 - r_35[i_97]))
+	n_53, err_54 := runtime.CheckSize(int64(3))
+	if err_54 != nil {
+		return nil, 0, 0, runtime.WithPos("models.nab:135:14", err_54)
+	}
+	var a_55 []float64
+	if int64(0) >= int64(x_5) {
+		return nil, 0, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(int64(0), x_5))
+	}
+	row_56 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	if r_3 != x_6 {
+		return nil, 0, 0, runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	row_57 := a_42[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	if r_3 != x_6 {
+		return nil, 0, 0, runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	row_58 := a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	if r_3 != x_6 {
+		return nil, 0, 0, runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	rs_59 := x_6
+	tot_60, err_61 := runtime.MulSize(n_53, rs_59)
+	if err_61 != nil {
+		return nil, 0, 0, runtime.WithPos("models.nab:135:14", err_61)
+	}
+	a_55 = ar.F64w(tot_60)
+	if int64(1) >= int64(x_5) {
+		return nil, 0, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(int64(1), x_5))
+	}
+	row_62 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	if r_3 != x_6 {
+		return nil, 0, 0, runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	row_63 := a_42[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	if r_3 != x_6 {
+		return nil, 0, 0, runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	row_64 := a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	if r_3 != x_6 {
+		return nil, 0, 0, runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	if int64(2) >= int64(x_5) {
+		return nil, 0, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(int64(2), x_5))
+	}
+	row_65 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if r_3 != x_6 {
+		return nil, 0, 0, runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	row_66 := a_42[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	if r_3 != x_6 {
+		return nil, 0, 0, runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	row_67 := a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	if r_3 != x_6 {
+		return nil, 0, 0, runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	row_68 := a_55[0*rs_59 : 1*rs_59]
+	row_69 := a_55[1*rs_59 : 2*rs_59]
+	row_70 := a_55[2*rs_59 : 3*rs_59]
+	r_12 := ar.F64w(r_3)
+	row_8 = row_8[:r_3]
+	row_9 = row_9[:r_3]
+	row_10 = row_10[:r_3]
+	r_12 = r_12[:r_3]
+	row_16 = row_16[:r_3]
+	row_17 = row_17[:r_3]
+	row_18 = row_18[:r_3]
+	row_23 = row_23[:r_3]
+	row_24 = row_24[:r_3]
+	row_25 = row_25[:r_3]
+	row_27 = row_27[:r_3]
+	row_28 = row_28[:r_3]
+	row_29 = row_29[:r_3]
+	row_30 = row_30[:r_3]
+	row_31 = row_31[:r_3]
+	row_32 = row_32[:r_3]
+	row_33 = row_33[:r_3]
+	row_34 = row_34[:r_3]
+	row_35 = row_35[:r_3]
+	row_36 = row_36[:r_3]
+	row_37 = row_37[:r_3]
+	row_38 = row_38[:r_3]
+	row_43 = row_43[:r_3]
+	row_44 = row_44[:r_3]
+	row_45 = row_45[:r_3]
+	row_46 = row_46[:r_3]
+	row_47 = row_47[:r_3]
+	row_48 = row_48[:r_3]
+	row_49 = row_49[:r_3]
+	row_50 = row_50[:r_3]
+	row_51 = row_51[:r_3]
+	row_56 = row_56[:r_3]
+	row_57 = row_57[:r_3]
+	row_58 = row_58[:r_3]
+	row_62 = row_62[:r_3]
+	row_63 = row_63[:r_3]
+	row_64 = row_64[:r_3]
+	row_65 = row_65[:r_3]
+	row_66 = row_66[:r_3]
+	row_67 = row_67[:r_3]
+	row_68 = row_68[:r_3]
+	row_69 = row_69[:r_3]
+	row_70 = row_70[:r_3]
+	if r_3 >= 262144 {
+		loop_107 := runtime.EnterLoop(&nbLoop20, runtime.Bind(row_8, runtime.Bind(row_9, runtime.Bind(row_10, runtime.Bind(r_12, runtime.Bind(row_16, runtime.Bind(row_17, runtime.Bind(row_18, runtime.Bind(row_23, runtime.Bind(row_24, runtime.Bind(row_25, runtime.Bind(row_27, runtime.Bind(row_28, runtime.Bind(row_29, runtime.Bind(row_30, runtime.Bind(row_31, runtime.Bind(row_32, runtime.Bind(row_33, runtime.Bind(row_34, runtime.Bind(row_35, runtime.Bind(row_36, runtime.Bind(row_37, runtime.Bind(row_38, runtime.Bind(row_43, runtime.Bind(row_44, runtime.Bind(row_45, runtime.Bind(row_46, runtime.Bind(row_47, runtime.Bind(row_48, runtime.Bind(row_49, runtime.Bind(row_50, runtime.Bind(row_51, runtime.Bind(row_56, runtime.Bind(row_57, runtime.Bind(row_58, runtime.Bind(row_62, runtime.Bind(row_63, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_66, runtime.Bind(row_67, runtime.Bind(row_68, runtime.Bind(row_69, runtime.Bind(row_70, runtime.End{}))))))))))))))))))))))))))))))))))))))))))), r_3, 16384)
+		if loop_107.For == nil {
+			loop_107.For = func(lo_89, hi int) {
+				row_8 := loop_107.C.H
+				row_9 := loop_107.C.T.H
+				row_10 := loop_107.C.T.T.H
+				r_12 := loop_107.C.T.T.T.H
+				row_16 := loop_107.C.T.T.T.T.H
+				row_17 := loop_107.C.T.T.T.T.T.H
+				row_18 := loop_107.C.T.T.T.T.T.T.H
+				row_23 := loop_107.C.T.T.T.T.T.T.T.H
+				row_24 := loop_107.C.T.T.T.T.T.T.T.T.H
+				row_25 := loop_107.C.T.T.T.T.T.T.T.T.T.H
+				row_27 := loop_107.C.T.T.T.T.T.T.T.T.T.T.H
+				row_28 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_29 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_30 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_31 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_32 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_33 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_34 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_35 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_36 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_37 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_38 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_43 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_44 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_45 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_46 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_47 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_48 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_49 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_50 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_51 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_56 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_57 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_58 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_62 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_63 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_64 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_65 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_66 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_67 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_68 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_69 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_70 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_90 := lo_89; i_90 < hi; i_90++ {
+					e_92 := (((row_8[i_90] * row_8[i_90]) + (row_9[i_90] * row_9[i_90])) + (row_10[i_90] * row_10[i_90]))
+					e_93 := (runtime.Sign(e_92))
+					r_12[i_90] = e_93
+					e_94 := (math.Sqrt((e_92 + (1.0 - e_93))))
+					e_95 := (math.Cos(e_94))
+					e_96 := (math.Sin(e_94))
+					e_97 := (row_16[i_90] / e_94)
+					e_98 := (row_17[i_90] / e_94)
+					e_99 := (row_18[i_90] / e_94)
+					row_23[i_90] = e_97
+					row_24[i_90] = e_98
+					row_25[i_90] = e_99
+					e_100 := ((row_27[i_90] * row_28[i_90]) - (row_29[i_90] * row_30[i_90]))
+					e_101 := ((row_31[i_90] * row_32[i_90]) - (row_33[i_90] * row_34[i_90]))
+					e_102 := ((row_35[i_90] * row_36[i_90]) - (row_37[i_90] * row_38[i_90]))
+					row_43[i_90] = e_100
+					row_44[i_90] = e_101
+					row_45[i_90] = e_102
+					e_103 := ((((row_46[i_90] * row_47[i_90]) + (row_48[i_90] * row_49[i_90])) + (row_50[i_90] * row_51[i_90])) * (1.0 - e_95))
+					e_104 := (((row_56[i_90] * e_95) + (row_57[i_90] * e_96)) + (row_58[i_90] * e_103))
+					e_105 := (((row_62[i_90] * e_95) + (row_63[i_90] * e_96)) + (row_64[i_90] * e_103))
+					e_106 := (((row_65[i_90] * e_95) + (row_66[i_90] * e_96)) + (row_67[i_90] * e_103))
+					row_68[i_90] = e_104
+					row_69[i_90] = e_105
+					row_70[i_90] = e_106
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_92), 16384, loop_99.For)
-		loop_99.Leave(&nbLoop33)
+		runtime.ParallelFor(r_3, 16384, loop_107.For)
+		loop_107.Leave(&nbLoop20)
 	} else {
-		for i_93 := range r_92 {
-			r_92[i_93] = ((((row_86[i_93] * row_87[i_93]) + (row_88[i_93] * row_89[i_93])) + (row_90[i_93] * row_91[i_93])) * (1.0 - r_35[i_93]))
+		for i_71 := 0; i_71 < r_3; i_71++ {
+			e_73 := (((row_8[i_71] * row_8[i_71]) + (row_9[i_71] * row_9[i_71])) + (row_10[i_71] * row_10[i_71]))
+			e_74 := (runtime.Sign(e_73))
+			r_12[i_71] = e_74
+			e_75 := (math.Sqrt((e_73 + (1.0 - e_74))))
+			e_76 := (math.Cos(e_75))
+			e_77 := (math.Sin(e_75))
+			e_78 := (row_16[i_71] / e_75)
+			e_79 := (row_17[i_71] / e_75)
+			e_80 := (row_18[i_71] / e_75)
+			row_23[i_71] = e_78
+			row_24[i_71] = e_79
+			row_25[i_71] = e_80
+			e_81 := ((row_27[i_71] * row_28[i_71]) - (row_29[i_71] * row_30[i_71]))
+			e_82 := ((row_31[i_71] * row_32[i_71]) - (row_33[i_71] * row_34[i_71]))
+			e_83 := ((row_35[i_71] * row_36[i_71]) - (row_37[i_71] * row_38[i_71]))
+			row_43[i_71] = e_81
+			row_44[i_71] = e_82
+			row_45[i_71] = e_83
+			e_84 := ((((row_46[i_71] * row_47[i_71]) + (row_48[i_71] * row_49[i_71])) + (row_50[i_71] * row_51[i_71])) * (1.0 - e_76))
+			e_85 := (((row_56[i_71] * e_76) + (row_57[i_71] * e_77)) + (row_58[i_71] * e_84))
+			e_86 := (((row_62[i_71] * e_76) + (row_63[i_71] * e_77)) + (row_64[i_71] * e_84))
+			e_87 := (((row_65[i_71] * e_76) + (row_66[i_71] * e_77)) + (row_67[i_71] * e_84))
+			row_68[i_71] = e_85
+			row_69[i_71] = e_86
+			row_70[i_71] = e_87
 		}
 	}
-	n_100, err_101 := runtime.CheckSize(int64(3))
-	if err_101 != nil {
-		return nil, 0, 0, runtime.WithPos("models.nab:135:14", err_101)
+	r_108, r_109, r_110, err_111 := fn_cross(ar, r_1, r_2, r_3, x_4, x_5, x_6)
+	if err_111 != nil {
+		return nil, 0, 0, runtime.WithFrame(err_111, "cross", "models.nab:122:5", "models.nab:136:19")
 	}
-	var a_102 []float64
-	var d_103 int = 0
-	var rs_104 int = 0
-	for i_105 := 0; i_105 < n_100; i_105++ {
-		mark_106 := ar.Mark()
-		i_107 := int64(i_105)
-		if i_107 < 0 || i_107 >= int64(x_5) {
-			return nil, 0, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(i_107, x_5))
-		}
-		row_108 := x_4[int(i_107)*x_6 : (int(i_107)+1)*x_6]
-		if r_3 != x_6 {
-			return nil, 0, 0, runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
-		}
-		if i_107 < 0 || i_107 >= int64(r_83) {
-			return nil, 0, 0, runtime.WithPos("models.nab:135:31", runtime.CheckIndex(i_107, r_83))
-		}
-		row_109 := r_82[int(i_107)*r_84 : (int(i_107)+1)*r_84]
-		if r_3 != r_84 {
-			return nil, 0, 0, runtime.NewError("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_84})+" and "+runtime.ShapeString([]int{r_3}))
-		}
-		if r_84 != x_6 {
-			return nil, 0, 0, runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_84}))
-		}
-		if i_107 < 0 || i_107 >= int64(3) {
-			return nil, 0, 0, runtime.WithPos("models.nab:135:48", runtime.CheckIndex(i_107, 3))
-		}
-		row_110 := a_57[int(i_107)*r_3 : (int(i_107)+1)*r_3]
-		if r_3 != x_6 {
-			return nil, 0, 0, runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
-		}
-		if i_105 == 0 {
-			d_103 = x_6
-			rs_104 = d_103
-			tot_111, err_112 := runtime.MulSize(n_100, rs_104)
-			if err_112 != nil {
-				return nil, 0, 0, runtime.WithPos("models.nab:135:14", err_112)
-			}
-			a_102 = ar.F64w(tot_111)
-		} else if x_6 != d_103 {
-			return nil, 0, 0, runtime.NewError("models.nab:135:14", "build: element "+strconv.Itoa(i_105)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_103}))
-		}
-		row_113 := a_102[i_105*rs_104 : (i_105+1)*rs_104]
-		row_108 = row_108[:len(row_113)]
-		r_35 = r_35[:len(row_113)]
-		row_109 = row_109[:len(row_113)]
-		r_43 = r_43[:len(row_113)]
-		row_110 = row_110[:len(row_113)]
-		r_92 = r_92[:len(row_113)]
-		if len(row_113) >= 262144 {
-			loop_120 := runtime.EnterLoop(&nbLoop34, runtime.Bind(row_113, runtime.Bind(row_108, runtime.Bind(r_35, runtime.Bind(row_109, runtime.Bind(r_43, runtime.Bind(row_110, runtime.Bind(r_92, runtime.End{}))))))), len(row_113), 16384)
-			if loop_120.For == nil {
-				loop_120.For = func(lo_117, hi int) {
-					row_113 := loop_120.C.H
-					row_108 := loop_120.C.T.H
-					r_35 := loop_120.C.T.T.H
-					row_109 := loop_120.C.T.T.T.H
-					r_43 := loop_120.C.T.T.T.T.H
-					row_110 := loop_120.C.T.T.T.T.T.H
-					r_92 := loop_120.C.T.T.T.T.T.T.H
-					for i_118 := lo_117; i_118 < hi; i_118++ {
-						row_113[i_118] = (((row_108[i_118] * r_35[i_118]) + (row_109[i_118] * r_43[i_118])) + (row_110[i_118] * r_92[i_118]))
-					}
-				}
-			}
-			runtime.ParallelFor(len(row_113), 16384, loop_120.For)
-			loop_120.Leave(&nbLoop34)
-		} else {
-			for i_114 := range row_113 {
-				row_113[i_114] = (((row_108[i_114] * r_35[i_114]) + (row_109[i_114] * r_43[i_114])) + (row_110[i_114] * r_92[i_114]))
-			}
-		}
-		if i_105 > 0 {
-			ar.Release(mark_106)
-		}
+	if r_109 != x_5 || r_110 != x_6 {
+		return nil, 0, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_109, r_110}))
 	}
-	r_121, r_122, r_123, err_124 := fn_cross(ar, r_1, r_2, r_3, x_4, x_5, x_6)
-	if err_124 != nil {
-		return nil, 0, 0, runtime.WithFrame(err_124, "cross", "models.nab:122:5", "models.nab:136:19")
-	}
-	if r_122 != x_5 || r_123 != x_6 {
-		return nil, 0, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_122, r_123}))
-	}
-	n_125 := x_5 * x_6
-	r_126 := ar.F64w(n_125)
-	x_4 = x_4[:len(r_126)]
-	r_121 = r_121[:len(r_126)]
-	if len(r_126) >= 262144 {
-		loop_133 := runtime.EnterLoop(&nbLoop35, runtime.Bind(r_126, runtime.Bind(x_4, runtime.Bind(r_121, runtime.End{}))), len(r_126), 16384)
-		if loop_133.For == nil {
-			loop_133.For = func(lo_130, hi int) {
-				r_126 := loop_133.C.H
-				x_4 := loop_133.C.T.H
-				r_121 := loop_133.C.T.T.H
-				for i_131 := lo_130; i_131 < hi; i_131++ {
-					r_126[i_131] = (x_4[i_131] + r_121[i_131])
+	n_112 := x_5 * x_6
+	r_113 := ar.F64w(n_112)
+	x_4 = x_4[:len(r_113)]
+	r_108 = r_108[:len(r_113)]
+	if len(r_113) >= 262144 {
+		loop_120 := runtime.EnterLoop(&nbLoop21, runtime.Bind(r_113, runtime.Bind(x_4, runtime.Bind(r_108, runtime.End{}))), len(r_113), 16384)
+		if loop_120.For == nil {
+			loop_120.For = func(lo_117, hi int) {
+				r_113 := loop_120.C.H
+				x_4 := loop_120.C.T.H
+				r_108 := loop_120.C.T.T.H
+				for i_118 := lo_117; i_118 < hi; i_118++ {
+					r_113[i_118] = (x_4[i_118] + r_108[i_118])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_126), 16384, loop_133.For)
-		loop_133.Leave(&nbLoop35)
+		runtime.ParallelFor(len(r_113), 16384, loop_120.For)
+		loop_120.Leave(&nbLoop21)
 	} else {
-		for i_127 := range r_126 {
-			r_126[i_127] = (x_4[i_127] + r_121[i_127])
+		for i_114 := range r_113 {
+			r_113[i_114] = (x_4[i_114] + r_108[i_114])
 		}
 	}
-	n_134, err_135 := runtime.CheckSize(int64(3))
-	if err_135 != nil {
-		return nil, 0, 0, runtime.WithPos("models.nab:137:6", err_135)
+	n_121, err_122 := runtime.CheckSize(int64(3))
+	if err_122 != nil {
+		return nil, 0, 0, runtime.WithPos("models.nab:137:6", err_122)
 	}
-	var a_136 []float64
-	var d_137 int = 0
-	var rs_138 int = 0
-	for i_139 := 0; i_139 < n_134; i_139++ {
-		mark_140 := ar.Mark()
-		i_141 := int64(i_139)
-		if i_141 < 0 || i_141 >= int64(n_100) {
-			return nil, 0, 0, runtime.WithPos("models.nab:137:20", runtime.CheckIndex(i_141, n_100))
-		}
-		row_142 := a_102[int(i_141)*d_103 : (int(i_141)+1)*d_103]
-		if d_103 != r_3 {
-			return nil, 0, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_103}))
-		}
-		if i_141 < 0 || i_141 >= int64(x_5) {
-			return nil, 0, 0, runtime.WithPos("models.nab:137:48", runtime.CheckIndex(i_141, x_5))
-		}
-		row_143 := r_126[int(i_141)*x_6 : (int(i_141)+1)*x_6]
-		if x_6 != r_3 {
-			return nil, 0, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
-		}
-		if i_139 == 0 {
-			d_137 = r_3
-			rs_138 = d_137
-			tot_144, err_145 := runtime.MulSize(n_134, rs_138)
-			if err_145 != nil {
-				return nil, 0, 0, runtime.WithPos("models.nab:137:6", err_145)
-			}
-			a_136 = ar.F64w(tot_144)
-		} else if r_3 != d_137 {
-			return nil, 0, 0, runtime.NewError("models.nab:137:6", "build: element "+strconv.Itoa(i_139)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_137}))
-		}
-		row_146 := a_136[i_139*rs_138 : (i_139+1)*rs_138]
-		r_19 = r_19[:len(row_146)]
-		row_142 = row_142[:len(row_146)]
-		row_143 = row_143[:len(row_146)]
-		if len(row_146) >= 262144 {
-			loop_153 := runtime.EnterLoop(&nbLoop36, runtime.Bind(row_146, runtime.Bind(r_19, runtime.Bind(row_142, runtime.Bind(row_143, runtime.End{})))), len(row_146), 16384)
-			if loop_153.For == nil {
-				loop_153.For = func(lo_150, hi int) {
-					row_146 := loop_153.C.H
-					r_19 := loop_153.C.T.H
-					row_142 := loop_153.C.T.T.H
-					row_143 := loop_153.C.T.T.T.H
-					for i_151 := lo_150; i_151 < hi; i_151++ {
-						row_146[i_151] = ((r_19[i_151] * row_142[i_151]) + ((1.0 - r_19[i_151]) * row_143[i_151]))
-					}
+	var a_123 []float64
+	row_124 := a_55[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+	}
+	if int64(0) >= int64(x_5) {
+		return nil, 0, 0, runtime.WithPos("models.nab:137:48", runtime.CheckIndex(int64(0), x_5))
+	}
+	row_125 := r_113[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+	}
+	rs_126 := r_3
+	tot_127, err_128 := runtime.MulSize(n_121, rs_126)
+	if err_128 != nil {
+		return nil, 0, 0, runtime.WithPos("models.nab:137:6", err_128)
+	}
+	a_123 = ar.F64w(tot_127)
+	row_129 := a_55[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+	}
+	if int64(1) >= int64(x_5) {
+		return nil, 0, 0, runtime.WithPos("models.nab:137:48", runtime.CheckIndex(int64(1), x_5))
+	}
+	row_130 := r_113[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+	}
+	row_131 := a_55[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+	}
+	if int64(2) >= int64(x_5) {
+		return nil, 0, 0, runtime.WithPos("models.nab:137:48", runtime.CheckIndex(int64(2), x_5))
+	}
+	row_132 := r_113[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+	}
+	row_133 := a_123[0*rs_126 : 1*rs_126]
+	row_134 := a_123[1*rs_126 : 2*rs_126]
+	row_135 := a_123[2*rs_126 : 3*rs_126]
+	r_12 = r_12[:r_3]
+	row_124 = row_124[:r_3]
+	row_125 = row_125[:r_3]
+	row_129 = row_129[:r_3]
+	row_130 = row_130[:r_3]
+	row_131 = row_131[:r_3]
+	row_132 = row_132[:r_3]
+	row_133 = row_133[:r_3]
+	row_134 = row_134[:r_3]
+	row_135 = row_135[:r_3]
+	if r_3 >= 262144 {
+		loop_148 := runtime.EnterLoop(&nbLoop22, runtime.Bind(r_12, runtime.Bind(row_124, runtime.Bind(row_125, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.Bind(row_133, runtime.Bind(row_134, runtime.Bind(row_135, runtime.End{})))))))))), r_3, 16384)
+		if loop_148.For == nil {
+			loop_148.For = func(lo_142, hi int) {
+				r_12 := loop_148.C.H
+				row_124 := loop_148.C.T.H
+				row_125 := loop_148.C.T.T.H
+				row_129 := loop_148.C.T.T.T.H
+				row_130 := loop_148.C.T.T.T.T.H
+				row_131 := loop_148.C.T.T.T.T.T.H
+				row_132 := loop_148.C.T.T.T.T.T.T.H
+				row_133 := loop_148.C.T.T.T.T.T.T.T.H
+				row_134 := loop_148.C.T.T.T.T.T.T.T.T.H
+				row_135 := loop_148.C.T.T.T.T.T.T.T.T.T.H
+				for i_143 := lo_142; i_143 < hi; i_143++ {
+					e_145 := ((r_12[i_143] * row_124[i_143]) + ((1.0 - r_12[i_143]) * row_125[i_143]))
+					e_146 := ((r_12[i_143] * row_129[i_143]) + ((1.0 - r_12[i_143]) * row_130[i_143]))
+					e_147 := ((r_12[i_143] * row_131[i_143]) + ((1.0 - r_12[i_143]) * row_132[i_143]))
+					row_133[i_143] = e_145
+					row_134[i_143] = e_146
+					row_135[i_143] = e_147
 				}
 			}
-			runtime.ParallelFor(len(row_146), 16384, loop_153.For)
-			loop_153.Leave(&nbLoop36)
-		} else {
-			for i_147 := range row_146 {
-				row_146[i_147] = ((r_19[i_147] * row_142[i_147]) + ((1.0 - r_19[i_147]) * row_143[i_147]))
-			}
 		}
-		if i_139 > 0 {
-			ar.Release(mark_140)
+		runtime.ParallelFor(r_3, 16384, loop_148.For)
+		loop_148.Leave(&nbLoop22)
+	} else {
+		for i_136 := 0; i_136 < r_3; i_136++ {
+			e_138 := ((r_12[i_136] * row_124[i_136]) + ((1.0 - r_12[i_136]) * row_125[i_136]))
+			e_139 := ((r_12[i_136] * row_129[i_136]) + ((1.0 - r_12[i_136]) * row_130[i_136]))
+			e_140 := ((r_12[i_136] * row_131[i_136]) + ((1.0 - r_12[i_136]) * row_132[i_136]))
+			row_133[i_136] = e_138
+			row_134[i_136] = e_139
+			row_135[i_136] = e_140
 		}
 	}
-	ar.Keep(mark_154, &a_136)
-	return a_136, n_134, d_137, nil
+	ar.Keep(mark_149, &a_123)
+	return a_123, 3, r_3, nil
 }
 
-// nbLoop37 keeps the records of a parallel loop of fn_residuals.
-var nbLoop37 runtime.LoopSite
+// nbLoop23 keeps the records of a parallel loop of fn_residuals.
+var nbLoop23 runtime.LoopSite
 
-// nbLoop38 keeps the records of a parallel loop of fn_residuals.
-var nbLoop38 runtime.LoopSite
+// nbLoop24 keeps the records of a parallel loop of fn_residuals.
+var nbLoop24 runtime.LoopSite
 
-// nbLoop39 keeps the records of a parallel loop of fn_residuals.
-var nbLoop39 runtime.LoopSite
+// nbLoop25 keeps the records of a parallel loop of fn_residuals.
+var nbLoop25 runtime.LoopSite
 
-// nbLoop40 keeps the records of a parallel loop of fn_residuals.
-var nbLoop40 runtime.LoopSite
-
-// nbLoop41 keeps the records of a parallel loop of fn_residuals.
-var nbLoop41 runtime.LoopSite
-
-// nbLoop42 keeps the records of a parallel loop of fn_residuals.
-var nbLoop42 runtime.LoopSite
-
-// nbLoop43 keeps the records of a parallel loop of fn_residuals.
-var nbLoop43 runtime.LoopSite
-
-// nbLoop44 keeps the records of a parallel loop of fn_residuals.
-var nbLoop44 runtime.LoopSite
+// nbLoop26 keeps the records of a parallel loop of fn_residuals.
+var nbLoop26 runtime.LoopSite
 
 // fn_residuals is def residuals (models.nab:142:5).
 func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int) ([]float64, int, int, []float64, int, error) {
-	mark_124 := ar.Mark()
+	mark_112 := ar.Mark()
 	size_12 := int64(cam_3)
 	if int64(x_6) != size_12 {
 		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:39", fmt.Sprintf("size mismatch: p is %d (dimension 2 of cam) but dimension 2 of x has size %d", size_12, x_6))
@@ -8681,7 +8582,7 @@ func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 
 	x_4 = x_4[:len(r_18)]
 	s_16 = s_16[:len(r_18)]
 	if len(r_18) >= 262144 {
-		loop_25 := runtime.EnterLoop(&nbLoop37, runtime.Bind(r_18, runtime.Bind(x_4, runtime.Bind(s_16, runtime.End{}))), len(r_18), 16384)
+		loop_25 := runtime.EnterLoop(&nbLoop23, runtime.Bind(r_18, runtime.Bind(x_4, runtime.Bind(s_16, runtime.End{}))), len(r_18), 16384)
 		if loop_25.For == nil {
 			loop_25.For = func(lo_22, hi int) {
 				r_18 := loop_25.C.H
@@ -8693,7 +8594,7 @@ func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 
 			}
 		}
 		runtime.ParallelFor(len(r_18), 16384, loop_25.For)
-		loop_25.Leave(&nbLoop37)
+		loop_25.Leave(&nbLoop23)
 	} else {
 		for i_19 := range r_18 {
 			r_18[i_19] = (x_4[i_19] - s_16[i_19])
@@ -8726,274 +8627,238 @@ func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 
 	}
 	a_37 := ar.F64w(tot_35)
 	row_38 := a_37[0*rs_34 : 1*rs_34]
-	row_30 = row_30[:len(row_38)]
-	row_31 = row_31[:len(row_38)]
-	if len(row_38) >= 262144 {
-		loop_45 := runtime.EnterLoop(&nbLoop38, runtime.Bind(row_38, runtime.Bind(row_30, runtime.Bind(row_31, runtime.End{}))), len(row_38), 16384)
-		if loop_45.For == nil {
-			loop_45.For = func(lo_42, hi int) {
-				row_38 := loop_45.C.H
-				row_30 := loop_45.C.T.H
-				row_31 := loop_45.C.T.T.H
-				for i_43 := lo_42; i_43 < hi; i_43++ {
-					row_38[i_43] = (row_30[i_43] / row_31[i_43])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_38), 16384, loop_45.For)
-		loop_45.Leave(&nbLoop38)
-	} else {
-		for i_39 := range row_38 {
-			row_38[i_39] = (row_30[i_39] / row_31[i_39])
-		}
-	}
-	row_46 := a_37[1*rs_34 : 2*rs_34]
-	row_32 = row_32[:len(row_46)]
-	row_33 = row_33[:len(row_46)]
-	if len(row_46) >= 262144 {
-		loop_53 := runtime.EnterLoop(&nbLoop39, runtime.Bind(row_46, runtime.Bind(row_32, runtime.Bind(row_33, runtime.End{}))), len(row_46), 16384)
-		if loop_53.For == nil {
-			loop_53.For = func(lo_50, hi int) {
-				row_46 := loop_53.C.H
-				row_32 := loop_53.C.T.H
-				row_33 := loop_53.C.T.T.H
-				for i_51 := lo_50; i_51 < hi; i_51++ {
-					row_46[i_51] = (row_32[i_51] / row_33[i_51])
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_46), 16384, loop_53.For)
-		loop_53.Leave(&nbLoop39)
-	} else {
-		for i_47 := range row_46 {
-			row_46[i_47] = (row_32[i_47] / row_33[i_47])
-		}
-	}
-	row_54 := a_37[int(int64(0))*r_28 : (int(int64(0))+1)*r_28]
-	row_55 := a_37[int(int64(1))*r_28 : (int(int64(1))+1)*r_28]
-	r_56 := ar.F64w(r_28)
-	row_54 = row_54[:len(r_56)]
-	row_55 = row_55[:len(r_56)]
-	if len(r_56) >= 262144 {
-		loop_63 := runtime.EnterLoop(&nbLoop40, runtime.Bind(r_56, runtime.Bind(row_54, runtime.Bind(row_55, runtime.End{}))), len(r_56), 16384)
-		if loop_63.For == nil {
-			loop_63.For = func(lo_60, hi int) {
-				r_56 := loop_63.C.H
-				row_54 := loop_63.C.T.H
-				row_55 := loop_63.C.T.T.H
-				for i_61 := lo_60; i_61 < hi; i_61++ {
-					r_56[i_61] = ((row_54[i_61] * row_54[i_61]) + (row_55[i_61] * row_55[i_61]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_56), 16384, loop_63.For)
-		loop_63.Leave(&nbLoop40)
-	} else {
-		for i_57 := range r_56 {
-			r_56[i_57] = ((row_54[i_57] * row_54[i_57]) + (row_55[i_57] * row_55[i_57]))
-		}
-	}
+	row_39 := a_37[1*rs_34 : 2*rs_34]
+	row_40 := a_37[int(int64(0))*r_28 : (int(int64(0))+1)*r_28]
+	row_41 := a_37[int(int64(1))*r_28 : (int(int64(1))+1)*r_28]
 	if int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
 	}
-	row_64 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
+	row_43 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
 	if r_28 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_28}))
 	}
 	if int64(10) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
-	row_65 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
+	row_44 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
 	if r_28 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_28}))
 	}
-	r_66 := ar.F64w(cam_3)
-	row_64 = row_64[:len(r_66)]
-	r_56 = r_56[:len(r_66)]
-	row_65 = row_65[:len(r_66)]
-	if len(r_66) >= 262144 {
-		loop_73 := runtime.EnterLoop(&nbLoop41, runtime.Bind(r_66, runtime.Bind(row_64, runtime.Bind(r_56, runtime.Bind(row_65, runtime.End{})))), len(r_66), 16384)
-		if loop_73.For == nil {
-			loop_73.For = func(lo_70, hi int) {
-				r_66 := loop_73.C.H
-				row_64 := loop_73.C.T.H
-				r_56 := loop_73.C.T.T.H
-				row_65 := loop_73.C.T.T.T.H
-				for i_71 := lo_70; i_71 < hi; i_71++ {
-					r_66[i_71] = ((1.0 + (row_64[i_71] * r_56[i_71])) + (row_65[i_71] * (r_56[i_71] * r_56[i_71])))
+	n_46, err_47 := runtime.CheckSize(int64(2))
+	if err_47 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_47)
+	}
+	var a_48 []float64
+	if int64(6) >= int64(cam_2) {
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
+	}
+	row_49 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+	row_50 := a_37[int(int64(0))*r_28 : (int(int64(0))+1)*r_28]
+	if r_28 != cam_3 {
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_28}))
+	}
+	x_51 := int64(7) + int64(0)
+	if x_51 < 0 || x_51 >= int64(cam_2) {
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_51, cam_2))
+	}
+	row_52 := cam_1[int(x_51)*cam_3 : (int(x_51)+1)*cam_3]
+	rs_53 := cam_3
+	tot_54, err_55 := runtime.MulSize(n_46, rs_53)
+	if err_55 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_55)
+	}
+	a_48 = ar.F64w(tot_54)
+	if int64(6) >= int64(cam_2) {
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
+	}
+	row_56 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+	row_57 := a_37[int(int64(1))*r_28 : (int(int64(1))+1)*r_28]
+	if r_28 != cam_3 {
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_28}))
+	}
+	x_58 := int64(7) + int64(1)
+	if x_58 < 0 || x_58 >= int64(cam_2) {
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_58, cam_2))
+	}
+	row_59 := cam_1[int(x_58)*cam_3 : (int(x_58)+1)*cam_3]
+	row_60 := a_48[0*rs_53 : 1*rs_53]
+	row_61 := a_48[1*rs_53 : 2*rs_53]
+	row_30 = row_30[:r_28]
+	row_31 = row_31[:r_28]
+	row_32 = row_32[:r_28]
+	row_33 = row_33[:r_28]
+	row_38 = row_38[:r_28]
+	row_39 = row_39[:r_28]
+	row_40 = row_40[:r_28]
+	row_41 = row_41[:r_28]
+	row_43 = row_43[:r_28]
+	row_44 = row_44[:r_28]
+	row_49 = row_49[:r_28]
+	row_50 = row_50[:r_28]
+	row_52 = row_52[:r_28]
+	row_56 = row_56[:r_28]
+	row_57 = row_57[:r_28]
+	row_59 = row_59[:r_28]
+	row_60 = row_60[:r_28]
+	row_61 = row_61[:r_28]
+	if r_28 >= 262144 {
+		loop_80 := runtime.EnterLoop(&nbLoop24, runtime.Bind(row_30, runtime.Bind(row_31, runtime.Bind(row_32, runtime.Bind(row_33, runtime.Bind(row_38, runtime.Bind(row_39, runtime.Bind(row_40, runtime.Bind(row_41, runtime.Bind(row_43, runtime.Bind(row_44, runtime.Bind(row_49, runtime.Bind(row_50, runtime.Bind(row_52, runtime.Bind(row_56, runtime.Bind(row_57, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_61, runtime.End{})))))))))))))))))), r_28, 16384)
+		if loop_80.For == nil {
+			loop_80.For = func(lo_71, hi int) {
+				row_30 := loop_80.C.H
+				row_31 := loop_80.C.T.H
+				row_32 := loop_80.C.T.T.H
+				row_33 := loop_80.C.T.T.T.H
+				row_38 := loop_80.C.T.T.T.T.H
+				row_39 := loop_80.C.T.T.T.T.T.H
+				row_40 := loop_80.C.T.T.T.T.T.T.H
+				row_41 := loop_80.C.T.T.T.T.T.T.T.H
+				row_43 := loop_80.C.T.T.T.T.T.T.T.T.H
+				row_44 := loop_80.C.T.T.T.T.T.T.T.T.T.H
+				row_49 := loop_80.C.T.T.T.T.T.T.T.T.T.T.H
+				row_50 := loop_80.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_52 := loop_80.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_56 := loop_80.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_57 := loop_80.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_59 := loop_80.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_60 := loop_80.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_61 := loop_80.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_72 := lo_71; i_72 < hi; i_72++ {
+					e_74 := (row_30[i_72] / row_31[i_72])
+					e_75 := (row_32[i_72] / row_33[i_72])
+					row_38[i_72] = e_74
+					row_39[i_72] = e_75
+					e_76 := ((row_40[i_72] * row_40[i_72]) + (row_41[i_72] * row_41[i_72]))
+					e_77 := ((1.0 + (row_43[i_72] * e_76)) + (row_44[i_72] * (e_76 * e_76)))
+					e_78 := (((row_49[i_72] * row_50[i_72]) * e_77) + row_52[i_72])
+					e_79 := (((row_56[i_72] * row_57[i_72]) * e_77) + row_59[i_72])
+					row_60[i_72] = e_78
+					row_61[i_72] = e_79
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_66), 16384, loop_73.For)
-		loop_73.Leave(&nbLoop41)
+		runtime.ParallelFor(r_28, 16384, loop_80.For)
+		loop_80.Leave(&nbLoop24)
 	} else {
-		for i_67 := range r_66 {
-			r_66[i_67] = ((1.0 + (row_64[i_67] * r_56[i_67])) + (row_65[i_67] * (r_56[i_67] * r_56[i_67])))
+		for i_62 := 0; i_62 < r_28; i_62++ {
+			e_64 := (row_30[i_62] / row_31[i_62])
+			e_65 := (row_32[i_62] / row_33[i_62])
+			row_38[i_62] = e_64
+			row_39[i_62] = e_65
+			e_66 := ((row_40[i_62] * row_40[i_62]) + (row_41[i_62] * row_41[i_62]))
+			e_67 := ((1.0 + (row_43[i_62] * e_66)) + (row_44[i_62] * (e_66 * e_66)))
+			e_68 := (((row_49[i_62] * row_50[i_62]) * e_67) + row_52[i_62])
+			e_69 := (((row_56[i_62] * row_57[i_62]) * e_67) + row_59[i_62])
+			row_60[i_62] = e_68
+			row_61[i_62] = e_69
 		}
 	}
-	n_74, err_75 := runtime.CheckSize(int64(2))
-	if err_75 != nil {
-		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_75)
+	n_81, err_82 := runtime.CheckSize(int64(2))
+	if err_82 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_82)
 	}
-	var a_76 []float64
-	var d_77 int = 0
-	var rs_78 int = 0
-	for i_79 := 0; i_79 < n_74; i_79++ {
-		mark_80 := ar.Mark()
-		i_81 := int64(i_79)
-		if int64(6) >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
-		}
-		row_82 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-		if i_81 < 0 || i_81 >= int64(2) {
-			return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_81, 2))
-		}
-		row_83 := a_37[int(i_81)*r_28 : (int(i_81)+1)*r_28]
-		if r_28 != cam_3 {
-			return nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_28}))
-		}
-		x_84 := int64(7) + i_81
-		if x_84 < 0 || x_84 >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_84, cam_2))
-		}
-		row_85 := cam_1[int(x_84)*cam_3 : (int(x_84)+1)*cam_3]
-		if i_79 == 0 {
-			d_77 = cam_3
-			rs_78 = d_77
-			tot_86, err_87 := runtime.MulSize(n_74, rs_78)
-			if err_87 != nil {
-				return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_87)
-			}
-			a_76 = ar.F64w(tot_86)
-		} else if cam_3 != d_77 {
-			return nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_79)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_77}))
-		}
-		row_88 := a_76[i_79*rs_78 : (i_79+1)*rs_78]
-		row_82 = row_82[:len(row_88)]
-		row_83 = row_83[:len(row_88)]
-		r_66 = r_66[:len(row_88)]
-		row_85 = row_85[:len(row_88)]
-		if len(row_88) >= 262144 {
-			loop_95 := runtime.EnterLoop(&nbLoop42, runtime.Bind(row_88, runtime.Bind(row_82, runtime.Bind(row_83, runtime.Bind(r_66, runtime.Bind(row_85, runtime.End{}))))), len(row_88), 16384)
-			if loop_95.For == nil {
-				loop_95.For = func(lo_92, hi int) {
-					row_88 := loop_95.C.H
-					row_82 := loop_95.C.T.H
-					row_83 := loop_95.C.T.T.H
-					r_66 := loop_95.C.T.T.T.H
-					row_85 := loop_95.C.T.T.T.T.H
-					for i_93 := lo_92; i_93 < hi; i_93++ {
-						row_88[i_93] = (((row_82[i_93] * row_83[i_93]) * r_66[i_93]) + row_85[i_93])
-					}
-				}
-			}
-			runtime.ParallelFor(len(row_88), 16384, loop_95.For)
-			loop_95.Leave(&nbLoop42)
-		} else {
-			for i_89 := range row_88 {
-				row_88[i_89] = (((row_82[i_89] * row_83[i_89]) * r_66[i_89]) + row_85[i_89])
-			}
-		}
-		if i_79 > 0 {
-			ar.Release(mark_80)
-		}
+	var a_83 []float64
+	row_84 := a_48[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	if int64(0) >= int64(feat_10) {
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(int64(0), feat_10))
 	}
-	n_96, err_97 := runtime.CheckSize(int64(2))
-	if err_97 != nil {
-		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_97)
+	row_85 := feat_9[int(int64(0))*feat_11 : (int(int64(0))+1)*feat_11]
+	if feat_11 != cam_3 {
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{feat_11}))
 	}
-	var a_98 []float64
-	var d_99 int = 0
-	var rs_100 int = 0
-	for i_101 := 0; i_101 < n_96; i_101++ {
-		mark_102 := ar.Mark()
-		i_103 := int64(i_101)
-		if i_103 < 0 || i_103 >= int64(n_74) {
-			return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_103, n_74))
-		}
-		row_104 := a_76[int(i_103)*d_77 : (int(i_103)+1)*d_77]
-		if i_103 < 0 || i_103 >= int64(feat_10) {
-			return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(i_103, feat_10))
-		}
-		row_105 := feat_9[int(i_103)*feat_11 : (int(i_103)+1)*feat_11]
-		if feat_11 != d_77 {
-			return nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_77})+" and "+runtime.ShapeString([]int{feat_11}))
-		}
-		if d_77 != w_8 {
-			return nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_77}))
-		}
-		if i_101 == 0 {
-			d_99 = w_8
-			rs_100 = d_99
-			tot_106, err_107 := runtime.MulSize(n_96, rs_100)
-			if err_107 != nil {
-				return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_107)
-			}
-			a_98 = ar.F64w(tot_106)
-		} else if w_8 != d_99 {
-			return nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_101)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_99}))
-		}
-		row_108 := a_98[i_101*rs_100 : (i_101+1)*rs_100]
-		w_7 = w_7[:len(row_108)]
-		row_104 = row_104[:len(row_108)]
-		row_105 = row_105[:len(row_108)]
-		if len(row_108) >= 262144 {
-			loop_115 := runtime.EnterLoop(&nbLoop43, runtime.Bind(row_108, runtime.Bind(w_7, runtime.Bind(row_104, runtime.Bind(row_105, runtime.End{})))), len(row_108), 16384)
-			if loop_115.For == nil {
-				loop_115.For = func(lo_112, hi int) {
-					row_108 := loop_115.C.H
-					w_7 := loop_115.C.T.H
-					row_104 := loop_115.C.T.T.H
-					row_105 := loop_115.C.T.T.T.H
-					for i_113 := lo_112; i_113 < hi; i_113++ {
-						row_108[i_113] = (w_7[i_113] * (row_104[i_113] - row_105[i_113]))
-					}
-				}
-			}
-			runtime.ParallelFor(len(row_108), 16384, loop_115.For)
-			loop_115.Leave(&nbLoop43)
-		} else {
-			for i_109 := range row_108 {
-				row_108[i_109] = (w_7[i_109] * (row_104[i_109] - row_105[i_109]))
-			}
-		}
-		if i_101 > 0 {
-			ar.Release(mark_102)
-		}
+	if cam_3 != w_8 {
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	r_116 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_116)]
-	if len(r_116) >= 262144 {
-		loop_123 := runtime.EnterLoop(&nbLoop44, runtime.Bind(r_116, runtime.Bind(w_7, runtime.End{})), len(r_116), 16384)
-		if loop_123.For == nil {
-			loop_123.For = func(lo_120, hi int) {
-				r_116 := loop_123.C.H
-				w_7 := loop_123.C.T.H
-				for i_121 := lo_120; i_121 < hi; i_121++ {
-					r_116[i_121] = (1.0 - (w_7[i_121] * w_7[i_121]))
+	rs_86 := w_8
+	tot_87, err_88 := runtime.MulSize(n_81, rs_86)
+	if err_88 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_88)
+	}
+	a_83 = ar.F64w(tot_87)
+	row_89 := a_48[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	if int64(1) >= int64(feat_10) {
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(int64(1), feat_10))
+	}
+	row_90 := feat_9[int(int64(1))*feat_11 : (int(int64(1))+1)*feat_11]
+	if feat_11 != cam_3 {
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{feat_11}))
+	}
+	if cam_3 != w_8 {
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{cam_3}))
+	}
+	row_91 := a_83[0*rs_86 : 1*rs_86]
+	row_92 := a_83[1*rs_86 : 2*rs_86]
+	w_7 = w_7[:w_8]
+	row_84 = row_84[:w_8]
+	row_85 = row_85[:w_8]
+	row_89 = row_89[:w_8]
+	row_90 = row_90[:w_8]
+	row_91 = row_91[:w_8]
+	row_92 = row_92[:w_8]
+	if w_8 >= 262144 {
+		loop_103 := runtime.EnterLoop(&nbLoop25, runtime.Bind(w_7, runtime.Bind(row_84, runtime.Bind(row_85, runtime.Bind(row_89, runtime.Bind(row_90, runtime.Bind(row_91, runtime.Bind(row_92, runtime.End{}))))))), w_8, 16384)
+		if loop_103.For == nil {
+			loop_103.For = func(lo_98, hi int) {
+				w_7 := loop_103.C.H
+				row_84 := loop_103.C.T.H
+				row_85 := loop_103.C.T.T.H
+				row_89 := loop_103.C.T.T.T.H
+				row_90 := loop_103.C.T.T.T.T.H
+				row_91 := loop_103.C.T.T.T.T.T.H
+				row_92 := loop_103.C.T.T.T.T.T.T.H
+				for i_99 := lo_98; i_99 < hi; i_99++ {
+					e_101 := (w_7[i_99] * (row_84[i_99] - row_85[i_99]))
+					e_102 := (w_7[i_99] * (row_89[i_99] - row_90[i_99]))
+					row_91[i_99] = e_101
+					row_92[i_99] = e_102
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_116), 16384, loop_123.For)
-		loop_123.Leave(&nbLoop44)
+		runtime.ParallelFor(w_8, 16384, loop_103.For)
+		loop_103.Leave(&nbLoop25)
 	} else {
-		for i_117 := range r_116 {
-			r_116[i_117] = (1.0 - (w_7[i_117] * w_7[i_117]))
+		for i_93 := 0; i_93 < w_8; i_93++ {
+			e_95 := (w_7[i_93] * (row_84[i_93] - row_85[i_93]))
+			e_96 := (w_7[i_93] * (row_89[i_93] - row_90[i_93]))
+			row_91[i_93] = e_95
+			row_92[i_93] = e_96
 		}
 	}
-	ar.Keep(mark_124, &a_98, &r_116)
-	return a_98, n_96, d_99, r_116, w_8, nil
+	r_104 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_104)]
+	if len(r_104) >= 262144 {
+		loop_111 := runtime.EnterLoop(&nbLoop26, runtime.Bind(r_104, runtime.Bind(w_7, runtime.End{})), len(r_104), 16384)
+		if loop_111.For == nil {
+			loop_111.For = func(lo_108, hi int) {
+				r_104 := loop_111.C.H
+				w_7 := loop_111.C.T.H
+				for i_109 := lo_108; i_109 < hi; i_109++ {
+					r_104[i_109] = (1.0 - (w_7[i_109] * w_7[i_109]))
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_104), 16384, loop_111.For)
+		loop_111.Leave(&nbLoop26)
+	} else {
+		for i_105 := range r_104 {
+			r_104[i_105] = (1.0 - (w_7[i_105] * w_7[i_105]))
+		}
+	}
+	ar.Keep(mark_112, &a_83, &r_104)
+	return a_83, 2, w_8, r_104, w_8, nil
 }
 
-// nbLoop45 keeps the records of a parallel loop of fn_gathered.
-var nbLoop45 runtime.LoopSite
+// nbLoop27 keeps the records of a parallel loop of fn_gathered.
+var nbLoop27 runtime.LoopSite
 
-// nbLoop46 keeps the records of a parallel loop of fn_gathered.
-var nbLoop46 runtime.LoopSite
+// nbLoop28 keeps the records of a parallel loop of fn_gathered.
+var nbLoop28 runtime.LoopSite
 
 // fn_gathered is def gathered (models.nab:151:5).
 func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, camidx_7 []int64, camidx_8 int, ptidx_9 []int64, ptidx_10 int) ([]float64, int, int, []float64, int, int, error) {
-	mark_60 := ar.Mark()
+	var checked_25 bool
+	var checked_94 bool
+	mark_118 := ar.Mark()
 	_ = int64(cams_2)
 	_ = int64(pts_5)
 	size_13 := int64(camidx_8)
@@ -9027,113 +8892,337 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:7", err_21)
 	}
 	var a_22 []float64
-	var d_23 int = 0
-	var rs_24 int = 0
-	for i_25 := 0; i_25 < n_20; i_25++ {
-		mark_26 := ar.Mark()
-		i_27 := int64(i_25)
-		if i_27 < 0 || i_27 >= int64(cams_3) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(i_27, cams_3))
-		}
-		row_28 := t_14[int(i_27)*cams_2 : (int(i_27)+1)*cams_2]
-		for _, j_29 := range camidx_7 {
-			if j_29 < 0 || j_29 >= int64(cams_2) {
-				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_29, cams_2))
+	if int64(0) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(0), cams_3))
+	}
+	row_23 := t_14[int(int64(0))*cams_2 : (int(int64(0))+1)*cams_2]
+	if !checked_25 {
+		for _, j_24 := range camidx_7 {
+			if j_24 < 0 || j_24 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_24, cams_2))
 			}
 		}
-		if i_25 == 0 {
-			d_23 = camidx_8
-			rs_24 = d_23
-			tot_30, err_31 := runtime.MulSize(n_20, rs_24)
-			if err_31 != nil {
-				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:7", err_31)
+		checked_25 = true
+	}
+	rs_26 := camidx_8
+	tot_27, err_28 := runtime.MulSize(n_20, rs_26)
+	if err_28 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:7", err_28)
+	}
+	a_22 = ar.F64w(tot_27)
+	if int64(1) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(1), cams_3))
+	}
+	row_29 := t_14[int(int64(1))*cams_2 : (int(int64(1))+1)*cams_2]
+	if !checked_25 {
+		for _, j_30 := range camidx_7 {
+			if j_30 < 0 || j_30 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_30, cams_2))
 			}
-			a_22 = ar.F64w(tot_30)
-		} else if camidx_8 != d_23 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:154:7", "build: element "+strconv.Itoa(i_25)+" has shape "+runtime.ShapeString([]int{camidx_8})+", element 0 has shape "+runtime.ShapeString([]int{d_23}))
 		}
-		row_32 := a_22[i_25*rs_24 : (i_25+1)*rs_24]
-		camidx_7 = camidx_7[:len(row_32)]
-		if len(row_32) >= 262144 {
-			loop_39 := runtime.EnterLoop(&nbLoop45, runtime.Bind(row_32, runtime.Bind(row_28, runtime.Bind(camidx_7, runtime.End{}))), len(row_32), 16384)
-			if loop_39.For == nil {
-				loop_39.For = func(lo_36, hi int) {
-					row_32 := loop_39.C.H
-					row_28 := loop_39.C.T.H
-					camidx_7 := loop_39.C.T.T.H
-					for i_37 := lo_36; i_37 < hi; i_37++ {
-						row_32[i_37] = row_28[int(camidx_7[i_37])]
-					}
+		checked_25 = true
+	}
+	if int64(2) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(2), cams_3))
+	}
+	row_31 := t_14[int(int64(2))*cams_2 : (int(int64(2))+1)*cams_2]
+	if !checked_25 {
+		for _, j_32 := range camidx_7 {
+			if j_32 < 0 || j_32 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_32, cams_2))
+			}
+		}
+		checked_25 = true
+	}
+	if int64(3) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(3), cams_3))
+	}
+	row_33 := t_14[int(int64(3))*cams_2 : (int(int64(3))+1)*cams_2]
+	if !checked_25 {
+		for _, j_34 := range camidx_7 {
+			if j_34 < 0 || j_34 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_34, cams_2))
+			}
+		}
+		checked_25 = true
+	}
+	if int64(4) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(4), cams_3))
+	}
+	row_35 := t_14[int(int64(4))*cams_2 : (int(int64(4))+1)*cams_2]
+	if !checked_25 {
+		for _, j_36 := range camidx_7 {
+			if j_36 < 0 || j_36 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_36, cams_2))
+			}
+		}
+		checked_25 = true
+	}
+	if int64(5) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(5), cams_3))
+	}
+	row_37 := t_14[int(int64(5))*cams_2 : (int(int64(5))+1)*cams_2]
+	if !checked_25 {
+		for _, j_38 := range camidx_7 {
+			if j_38 < 0 || j_38 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_38, cams_2))
+			}
+		}
+		checked_25 = true
+	}
+	if int64(6) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(6), cams_3))
+	}
+	row_39 := t_14[int(int64(6))*cams_2 : (int(int64(6))+1)*cams_2]
+	if !checked_25 {
+		for _, j_40 := range camidx_7 {
+			if j_40 < 0 || j_40 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_40, cams_2))
+			}
+		}
+		checked_25 = true
+	}
+	if int64(7) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(7), cams_3))
+	}
+	row_41 := t_14[int(int64(7))*cams_2 : (int(int64(7))+1)*cams_2]
+	if !checked_25 {
+		for _, j_42 := range camidx_7 {
+			if j_42 < 0 || j_42 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_42, cams_2))
+			}
+		}
+		checked_25 = true
+	}
+	if int64(8) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(8), cams_3))
+	}
+	row_43 := t_14[int(int64(8))*cams_2 : (int(int64(8))+1)*cams_2]
+	if !checked_25 {
+		for _, j_44 := range camidx_7 {
+			if j_44 < 0 || j_44 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_44, cams_2))
+			}
+		}
+		checked_25 = true
+	}
+	if int64(9) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(9), cams_3))
+	}
+	row_45 := t_14[int(int64(9))*cams_2 : (int(int64(9))+1)*cams_2]
+	if !checked_25 {
+		for _, j_46 := range camidx_7 {
+			if j_46 < 0 || j_46 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_46, cams_2))
+			}
+		}
+		checked_25 = true
+	}
+	if int64(10) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(10), cams_3))
+	}
+	row_47 := t_14[int(int64(10))*cams_2 : (int(int64(10))+1)*cams_2]
+	if !checked_25 {
+		for _, j_48 := range camidx_7 {
+			if j_48 < 0 || j_48 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_48, cams_2))
+			}
+		}
+		checked_25 = true
+	}
+	row_49 := a_22[0*rs_26 : 1*rs_26]
+	row_50 := a_22[1*rs_26 : 2*rs_26]
+	row_51 := a_22[2*rs_26 : 3*rs_26]
+	row_52 := a_22[3*rs_26 : 4*rs_26]
+	row_53 := a_22[4*rs_26 : 5*rs_26]
+	row_54 := a_22[5*rs_26 : 6*rs_26]
+	row_55 := a_22[6*rs_26 : 7*rs_26]
+	row_56 := a_22[7*rs_26 : 8*rs_26]
+	row_57 := a_22[8*rs_26 : 9*rs_26]
+	row_58 := a_22[9*rs_26 : 10*rs_26]
+	row_59 := a_22[10*rs_26 : 11*rs_26]
+	camidx_7 = camidx_7[:camidx_8]
+	row_49 = row_49[:camidx_8]
+	row_50 = row_50[:camidx_8]
+	row_51 = row_51[:camidx_8]
+	row_52 = row_52[:camidx_8]
+	row_53 = row_53[:camidx_8]
+	row_54 = row_54[:camidx_8]
+	row_55 = row_55[:camidx_8]
+	row_56 = row_56[:camidx_8]
+	row_57 = row_57[:camidx_8]
+	row_58 = row_58[:camidx_8]
+	row_59 = row_59[:camidx_8]
+	if camidx_8 >= 262144 {
+		loop_88 := runtime.EnterLoop(&nbLoop27, runtime.Bind(row_23, runtime.Bind(camidx_7, runtime.Bind(row_29, runtime.Bind(row_31, runtime.Bind(row_33, runtime.Bind(row_35, runtime.Bind(row_37, runtime.Bind(row_39, runtime.Bind(row_41, runtime.Bind(row_43, runtime.Bind(row_45, runtime.Bind(row_47, runtime.Bind(row_49, runtime.Bind(row_50, runtime.Bind(row_51, runtime.Bind(row_52, runtime.Bind(row_53, runtime.Bind(row_54, runtime.Bind(row_55, runtime.Bind(row_56, runtime.Bind(row_57, runtime.Bind(row_58, runtime.Bind(row_59, runtime.End{}))))))))))))))))))))))), camidx_8, 16384)
+		if loop_88.For == nil {
+			loop_88.For = func(lo_74, hi int) {
+				row_23 := loop_88.C.H
+				camidx_7 := loop_88.C.T.H
+				row_29 := loop_88.C.T.T.H
+				row_31 := loop_88.C.T.T.T.H
+				row_33 := loop_88.C.T.T.T.T.H
+				row_35 := loop_88.C.T.T.T.T.T.H
+				row_37 := loop_88.C.T.T.T.T.T.T.H
+				row_39 := loop_88.C.T.T.T.T.T.T.T.H
+				row_41 := loop_88.C.T.T.T.T.T.T.T.T.H
+				row_43 := loop_88.C.T.T.T.T.T.T.T.T.T.H
+				row_45 := loop_88.C.T.T.T.T.T.T.T.T.T.T.H
+				row_47 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_49 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_50 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_51 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_52 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_53 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_54 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_55 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_56 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_57 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_58 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_59 := loop_88.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_75 := lo_74; i_75 < hi; i_75++ {
+					e_77 := row_23[int(camidx_7[i_75])]
+					e_78 := row_29[int(camidx_7[i_75])]
+					e_79 := row_31[int(camidx_7[i_75])]
+					e_80 := row_33[int(camidx_7[i_75])]
+					e_81 := row_35[int(camidx_7[i_75])]
+					e_82 := row_37[int(camidx_7[i_75])]
+					e_83 := row_39[int(camidx_7[i_75])]
+					e_84 := row_41[int(camidx_7[i_75])]
+					e_85 := row_43[int(camidx_7[i_75])]
+					e_86 := row_45[int(camidx_7[i_75])]
+					e_87 := row_47[int(camidx_7[i_75])]
+					row_49[i_75] = e_77
+					row_50[i_75] = e_78
+					row_51[i_75] = e_79
+					row_52[i_75] = e_80
+					row_53[i_75] = e_81
+					row_54[i_75] = e_82
+					row_55[i_75] = e_83
+					row_56[i_75] = e_84
+					row_57[i_75] = e_85
+					row_58[i_75] = e_86
+					row_59[i_75] = e_87
 				}
 			}
-			runtime.ParallelFor(len(row_32), 16384, loop_39.For)
-			loop_39.Leave(&nbLoop45)
-		} else {
-			for i_33 := range row_32 {
-				row_32[i_33] = row_28[int(camidx_7[i_33])]
-			}
 		}
-		if i_25 > 0 {
-			ar.Release(mark_26)
+		runtime.ParallelFor(camidx_8, 16384, loop_88.For)
+		loop_88.Leave(&nbLoop27)
+	} else {
+		for i_60 := 0; i_60 < camidx_8; i_60++ {
+			e_62 := row_23[int(camidx_7[i_60])]
+			e_63 := row_29[int(camidx_7[i_60])]
+			e_64 := row_31[int(camidx_7[i_60])]
+			e_65 := row_33[int(camidx_7[i_60])]
+			e_66 := row_35[int(camidx_7[i_60])]
+			e_67 := row_37[int(camidx_7[i_60])]
+			e_68 := row_39[int(camidx_7[i_60])]
+			e_69 := row_41[int(camidx_7[i_60])]
+			e_70 := row_43[int(camidx_7[i_60])]
+			e_71 := row_45[int(camidx_7[i_60])]
+			e_72 := row_47[int(camidx_7[i_60])]
+			row_49[i_60] = e_62
+			row_50[i_60] = e_63
+			row_51[i_60] = e_64
+			row_52[i_60] = e_65
+			row_53[i_60] = e_66
+			row_54[i_60] = e_67
+			row_55[i_60] = e_68
+			row_56[i_60] = e_69
+			row_57[i_60] = e_70
+			row_58[i_60] = e_71
+			row_59[i_60] = e_72
 		}
 	}
-	n_40, err_41 := runtime.CheckSize(int64(3))
-	if err_41 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:44", err_41)
+	n_89, err_90 := runtime.CheckSize(int64(3))
+	if err_90 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:44", err_90)
 	}
-	var a_42 []float64
-	var d_43 int = 0
-	var rs_44 int = 0
-	for i_45 := 0; i_45 < n_40; i_45++ {
-		mark_46 := ar.Mark()
-		i_47 := int64(i_45)
-		if i_47 < 0 || i_47 >= int64(pts_6) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:54", runtime.CheckIndex(i_47, pts_6))
-		}
-		row_48 := t_17[int(i_47)*pts_5 : (int(i_47)+1)*pts_5]
-		for _, j_49 := range ptidx_9 {
-			if j_49 < 0 || j_49 >= int64(pts_5) {
-				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:45", runtime.CheckIndex(j_49, pts_5))
+	var a_91 []float64
+	if int64(0) >= int64(pts_6) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(0), pts_6))
+	}
+	row_92 := t_17[int(int64(0))*pts_5 : (int(int64(0))+1)*pts_5]
+	if !checked_94 {
+		for _, j_93 := range ptidx_9 {
+			if j_93 < 0 || j_93 >= int64(pts_5) {
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:45", runtime.CheckIndex(j_93, pts_5))
 			}
 		}
-		if i_45 == 0 {
-			d_43 = ptidx_10
-			rs_44 = d_43
-			tot_50, err_51 := runtime.MulSize(n_40, rs_44)
-			if err_51 != nil {
-				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:44", err_51)
+		checked_94 = true
+	}
+	rs_95 := ptidx_10
+	tot_96, err_97 := runtime.MulSize(n_89, rs_95)
+	if err_97 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:44", err_97)
+	}
+	a_91 = ar.F64w(tot_96)
+	if int64(1) >= int64(pts_6) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(1), pts_6))
+	}
+	row_98 := t_17[int(int64(1))*pts_5 : (int(int64(1))+1)*pts_5]
+	if !checked_94 {
+		for _, j_99 := range ptidx_9 {
+			if j_99 < 0 || j_99 >= int64(pts_5) {
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:45", runtime.CheckIndex(j_99, pts_5))
 			}
-			a_42 = ar.F64w(tot_50)
-		} else if ptidx_10 != d_43 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:154:44", "build: element "+strconv.Itoa(i_45)+" has shape "+runtime.ShapeString([]int{ptidx_10})+", element 0 has shape "+runtime.ShapeString([]int{d_43}))
 		}
-		row_52 := a_42[i_45*rs_44 : (i_45+1)*rs_44]
-		ptidx_9 = ptidx_9[:len(row_52)]
-		if len(row_52) >= 262144 {
-			loop_59 := runtime.EnterLoop(&nbLoop46, runtime.Bind(row_52, runtime.Bind(row_48, runtime.Bind(ptidx_9, runtime.End{}))), len(row_52), 16384)
-			if loop_59.For == nil {
-				loop_59.For = func(lo_56, hi int) {
-					row_52 := loop_59.C.H
-					row_48 := loop_59.C.T.H
-					ptidx_9 := loop_59.C.T.T.H
-					for i_57 := lo_56; i_57 < hi; i_57++ {
-						row_52[i_57] = row_48[int(ptidx_9[i_57])]
-					}
+		checked_94 = true
+	}
+	if int64(2) >= int64(pts_6) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(2), pts_6))
+	}
+	row_100 := t_17[int(int64(2))*pts_5 : (int(int64(2))+1)*pts_5]
+	if !checked_94 {
+		for _, j_101 := range ptidx_9 {
+			if j_101 < 0 || j_101 >= int64(pts_5) {
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:45", runtime.CheckIndex(j_101, pts_5))
+			}
+		}
+		checked_94 = true
+	}
+	row_102 := a_91[0*rs_95 : 1*rs_95]
+	row_103 := a_91[1*rs_95 : 2*rs_95]
+	row_104 := a_91[2*rs_95 : 3*rs_95]
+	ptidx_9 = ptidx_9[:ptidx_10]
+	row_102 = row_102[:ptidx_10]
+	row_103 = row_103[:ptidx_10]
+	row_104 = row_104[:ptidx_10]
+	if ptidx_10 >= 262144 {
+		loop_117 := runtime.EnterLoop(&nbLoop28, runtime.Bind(row_92, runtime.Bind(ptidx_9, runtime.Bind(row_98, runtime.Bind(row_100, runtime.Bind(row_102, runtime.Bind(row_103, runtime.Bind(row_104, runtime.End{}))))))), ptidx_10, 16384)
+		if loop_117.For == nil {
+			loop_117.For = func(lo_111, hi int) {
+				row_92 := loop_117.C.H
+				ptidx_9 := loop_117.C.T.H
+				row_98 := loop_117.C.T.T.H
+				row_100 := loop_117.C.T.T.T.H
+				row_102 := loop_117.C.T.T.T.T.H
+				row_103 := loop_117.C.T.T.T.T.T.H
+				row_104 := loop_117.C.T.T.T.T.T.T.H
+				for i_112 := lo_111; i_112 < hi; i_112++ {
+					e_114 := row_92[int(ptidx_9[i_112])]
+					e_115 := row_98[int(ptidx_9[i_112])]
+					e_116 := row_100[int(ptidx_9[i_112])]
+					row_102[i_112] = e_114
+					row_103[i_112] = e_115
+					row_104[i_112] = e_116
 				}
 			}
-			runtime.ParallelFor(len(row_52), 16384, loop_59.For)
-			loop_59.Leave(&nbLoop46)
-		} else {
-			for i_53 := range row_52 {
-				row_52[i_53] = row_48[int(ptidx_9[i_53])]
-			}
 		}
-		if i_45 > 0 {
-			ar.Release(mark_46)
+		runtime.ParallelFor(ptidx_10, 16384, loop_117.For)
+		loop_117.Leave(&nbLoop28)
+	} else {
+		for i_105 := 0; i_105 < ptidx_10; i_105++ {
+			e_107 := row_92[int(ptidx_9[i_105])]
+			e_108 := row_98[int(ptidx_9[i_105])]
+			e_109 := row_100[int(ptidx_9[i_105])]
+			row_102[i_105] = e_107
+			row_103[i_105] = e_108
+			row_104[i_105] = e_109
 		}
 	}
-	ar.Keep(mark_60, &a_22, &a_42)
-	return a_22, n_20, d_23, a_42, n_40, d_43, nil
+	ar.Keep(mark_118, &a_22, &a_91)
+	return a_22, 11, camidx_8, a_91, 3, ptidx_10, nil
 }
 
 // fn_baobjective is def ba_objective (models.nab:156:12).
@@ -9184,18 +9273,12 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	return r_29, r_30, r_31, r_32, r_33, nil
 }
 
-// nbLoop47 keeps the records of a parallel loop of fn_crosssplit11fwd.
-var nbLoop47 runtime.LoopSite
-
-// nbLoop48 keeps the records of a parallel loop of fn_crosssplit11fwd.
-var nbLoop48 runtime.LoopSite
-
-// nbLoop49 keeps the records of a parallel loop of fn_crosssplit11fwd.
-var nbLoop49 runtime.LoopSite
+// nbLoop29 keeps the records of a parallel loop of fn_crosssplit11fwd.
+var nbLoop29 runtime.LoopSite
 
 // fn_crosssplit11fwd is def cross$split_11$fwd (models.nab:122:5).
 func fn_crosssplit11fwd(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, b_6 int) ([]float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
-	mark_41 := ar.Mark()
+	mark_33 := ar.Mark()
 	if a_2 != 3 {
 		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:122:5", fmt.Sprintf("size mismatch: a has size %d but its type [3][p]f64 says 3", a_2))
 	}
@@ -9253,131 +9336,100 @@ func fn_crosssplit11fwd(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 
 	}
 	a_16 := ar.F64w(tot_14)
 	row_17 := a_16[0*rs_13 : 1*rs_13]
-	row_7 = row_7[:len(row_17)]
-	row_8 = row_8[:len(row_17)]
-	row_9 = row_9[:len(row_17)]
-	row_10 = row_10[:len(row_17)]
-	if len(row_17) >= 262144 {
-		loop_24 := runtime.EnterLoop(&nbLoop47, runtime.Bind(row_17, runtime.Bind(row_7, runtime.Bind(row_8, runtime.Bind(row_9, runtime.Bind(row_10, runtime.End{}))))), len(row_17), 16384)
-		if loop_24.For == nil {
-			loop_24.For = func(lo_21, hi int) {
-				row_17 := loop_24.C.H
-				row_7 := loop_24.C.T.H
-				row_8 := loop_24.C.T.T.H
-				row_9 := loop_24.C.T.T.T.H
-				row_10 := loop_24.C.T.T.T.T.H
-				for i_22 := lo_21; i_22 < hi; i_22++ {
-					row_17[i_22] = ((row_7[i_22] * row_8[i_22]) - (row_9[i_22] * row_10[i_22]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_17), 16384, loop_24.For)
-		loop_24.Leave(&nbLoop47)
-	} else {
-		for i_18 := range row_17 {
-			row_17[i_18] = ((row_7[i_18] * row_8[i_18]) - (row_9[i_18] * row_10[i_18]))
-		}
-	}
-	row_25 := a_16[1*rs_13 : 2*rs_13]
-	row_9 = row_9[:len(row_25)]
-	row_11 = row_11[:len(row_25)]
-	row_12 = row_12[:len(row_25)]
-	row_8 = row_8[:len(row_25)]
-	if len(row_25) >= 262144 {
-		loop_32 := runtime.EnterLoop(&nbLoop48, runtime.Bind(row_25, runtime.Bind(row_9, runtime.Bind(row_11, runtime.Bind(row_12, runtime.Bind(row_8, runtime.End{}))))), len(row_25), 16384)
+	row_18 := a_16[1*rs_13 : 2*rs_13]
+	row_19 := a_16[2*rs_13 : 3*rs_13]
+	row_7 = row_7[:a_3]
+	row_8 = row_8[:a_3]
+	row_9 = row_9[:a_3]
+	row_10 = row_10[:a_3]
+	row_11 = row_11[:a_3]
+	row_12 = row_12[:a_3]
+	row_17 = row_17[:a_3]
+	row_18 = row_18[:a_3]
+	row_19 = row_19[:a_3]
+	if a_3 >= 262144 {
+		loop_32 := runtime.EnterLoop(&nbLoop29, runtime.Bind(row_7, runtime.Bind(row_8, runtime.Bind(row_9, runtime.Bind(row_10, runtime.Bind(row_11, runtime.Bind(row_12, runtime.Bind(row_17, runtime.Bind(row_18, runtime.Bind(row_19, runtime.End{}))))))))), a_3, 16384)
 		if loop_32.For == nil {
-			loop_32.For = func(lo_29, hi int) {
-				row_25 := loop_32.C.H
-				row_9 := loop_32.C.T.H
-				row_11 := loop_32.C.T.T.H
-				row_12 := loop_32.C.T.T.T.H
-				row_8 := loop_32.C.T.T.T.T.H
-				for i_30 := lo_29; i_30 < hi; i_30++ {
-					row_25[i_30] = ((row_9[i_30] * row_11[i_30]) - (row_12[i_30] * row_8[i_30]))
+			loop_32.For = func(lo_26, hi int) {
+				row_7 := loop_32.C.H
+				row_8 := loop_32.C.T.H
+				row_9 := loop_32.C.T.T.H
+				row_10 := loop_32.C.T.T.T.H
+				row_11 := loop_32.C.T.T.T.T.H
+				row_12 := loop_32.C.T.T.T.T.T.H
+				row_17 := loop_32.C.T.T.T.T.T.T.H
+				row_18 := loop_32.C.T.T.T.T.T.T.T.H
+				row_19 := loop_32.C.T.T.T.T.T.T.T.T.H
+				for i_27 := lo_26; i_27 < hi; i_27++ {
+					e_29 := ((row_7[i_27] * row_8[i_27]) - (row_9[i_27] * row_10[i_27]))
+					e_30 := ((row_9[i_27] * row_11[i_27]) - (row_12[i_27] * row_8[i_27]))
+					e_31 := ((row_12[i_27] * row_10[i_27]) - (row_7[i_27] * row_11[i_27]))
+					row_17[i_27] = e_29
+					row_18[i_27] = e_30
+					row_19[i_27] = e_31
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_25), 16384, loop_32.For)
-		loop_32.Leave(&nbLoop48)
+		runtime.ParallelFor(a_3, 16384, loop_32.For)
+		loop_32.Leave(&nbLoop29)
 	} else {
-		for i_26 := range row_25 {
-			row_25[i_26] = ((row_9[i_26] * row_11[i_26]) - (row_12[i_26] * row_8[i_26]))
+		for i_20 := 0; i_20 < a_3; i_20++ {
+			e_22 := ((row_7[i_20] * row_8[i_20]) - (row_9[i_20] * row_10[i_20]))
+			e_23 := ((row_9[i_20] * row_11[i_20]) - (row_12[i_20] * row_8[i_20]))
+			e_24 := ((row_12[i_20] * row_10[i_20]) - (row_7[i_20] * row_11[i_20]))
+			row_17[i_20] = e_22
+			row_18[i_20] = e_23
+			row_19[i_20] = e_24
 		}
 	}
-	row_33 := a_16[2*rs_13 : 3*rs_13]
-	row_12 = row_12[:len(row_33)]
-	row_10 = row_10[:len(row_33)]
-	row_7 = row_7[:len(row_33)]
-	row_11 = row_11[:len(row_33)]
-	if len(row_33) >= 262144 {
-		loop_40 := runtime.EnterLoop(&nbLoop49, runtime.Bind(row_33, runtime.Bind(row_12, runtime.Bind(row_10, runtime.Bind(row_7, runtime.Bind(row_11, runtime.End{}))))), len(row_33), 16384)
-		if loop_40.For == nil {
-			loop_40.For = func(lo_37, hi int) {
-				row_33 := loop_40.C.H
-				row_12 := loop_40.C.T.H
-				row_10 := loop_40.C.T.T.H
-				row_7 := loop_40.C.T.T.T.H
-				row_11 := loop_40.C.T.T.T.T.H
-				for i_38 := lo_37; i_38 < hi; i_38++ {
-					row_33[i_38] = ((row_12[i_38] * row_10[i_38]) - (row_7[i_38] * row_11[i_38]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(row_33), 16384, loop_40.For)
-		loop_40.Leave(&nbLoop49)
-	} else {
-		for i_34 := range row_33 {
-			row_33[i_34] = ((row_12[i_34] * row_10[i_34]) - (row_7[i_34] * row_11[i_34]))
-		}
-	}
-	ar.Keep(mark_41, &a_16, &row_11, &row_7, &b_4, &a_1, &row_10, &row_12, &row_8, &row_9)
+	ar.Keep(mark_33, &a_16, &row_11, &row_7, &b_4, &a_1, &row_10, &row_12, &row_8, &row_9)
 	return a_16, 3, a_3, row_11, b_6, row_7, a_3, b_4, b_5, b_6, a_1, a_2, a_3, row_10, b_6, row_12, a_3, row_8, b_6, row_12, a_3, row_11, b_6, row_9, a_3, row_10, b_6, row_9, a_3, row_8, b_6, row_7, a_3, nil
 }
 
-// nbLoop50 keeps the records of a parallel loop of fn_crosssplit11bwd.
-var nbLoop50 runtime.LoopSite
+// nbLoop30 keeps the records of a parallel loop of fn_crosssplit11bwd.
+var nbLoop30 runtime.LoopSite
 
-// nbLoop51 keeps the records of a parallel loop of fn_crosssplit11bwd.
-var nbLoop51 runtime.LoopSite
+// nbLoop31 keeps the records of a parallel loop of fn_crosssplit11bwd.
+var nbLoop31 runtime.LoopSite
 
-// nbLoop52 keeps the records of a parallel loop of fn_crosssplit11bwd.
-var nbLoop52 runtime.LoopSite
+// nbLoop32 keeps the records of a parallel loop of fn_crosssplit11bwd.
+var nbLoop32 runtime.LoopSite
 
-// nbLoop53 keeps the records of a parallel loop of fn_crosssplit11bwd.
-var nbLoop53 runtime.LoopSite
+// nbLoop33 keeps the records of a parallel loop of fn_crosssplit11bwd.
+var nbLoop33 runtime.LoopSite
 
-// nbLoop54 keeps the records of a parallel loop of fn_crosssplit11bwd.
-var nbLoop54 runtime.LoopSite
+// nbLoop34 keeps the records of a parallel loop of fn_crosssplit11bwd.
+var nbLoop34 runtime.LoopSite
 
-// nbLoop55 keeps the records of a parallel loop of fn_crosssplit11bwd.
-var nbLoop55 runtime.LoopSite
+// nbLoop35 keeps the records of a parallel loop of fn_crosssplit11bwd.
+var nbLoop35 runtime.LoopSite
 
-// nbLoop56 keeps the records of a parallel loop of fn_crosssplit11bwd.
-var nbLoop56 runtime.LoopSite
+// nbLoop36 keeps the records of a parallel loop of fn_crosssplit11bwd.
+var nbLoop36 runtime.LoopSite
 
-// nbLoop57 keeps the records of a parallel loop of fn_crosssplit11bwd.
-var nbLoop57 runtime.LoopSite
+// nbLoop37 keeps the records of a parallel loop of fn_crosssplit11bwd.
+var nbLoop37 runtime.LoopSite
 
-// nbLoop58 keeps the records of a parallel loop of fn_crosssplit11bwd.
-var nbLoop58 runtime.LoopSite
+// nbLoop38 keeps the records of a parallel loop of fn_crosssplit11bwd.
+var nbLoop38 runtime.LoopSite
 
-// nbLoop59 keeps the records of a parallel loop of fn_crosssplit11bwd.
-var nbLoop59 runtime.LoopSite
+// nbLoop39 keeps the records of a parallel loop of fn_crosssplit11bwd.
+var nbLoop39 runtime.LoopSite
 
-// nbLoop60 keeps the records of a parallel loop of fn_crosssplit11bwd.
-var nbLoop60 runtime.LoopSite
+// nbLoop40 keeps the records of a parallel loop of fn_crosssplit11bwd.
+var nbLoop40 runtime.LoopSite
 
-// nbLoop61 keeps the records of a parallel loop of fn_crosssplit11bwd.
-var nbLoop61 runtime.LoopSite
+// nbLoop41 keeps the records of a parallel loop of fn_crosssplit11bwd.
+var nbLoop41 runtime.LoopSite
 
-// nbLoop62 keeps the records of a parallel loop of fn_crosssplit11bwd.
-var nbLoop62 runtime.LoopSite
+// nbLoop42 keeps the records of a parallel loop of fn_crosssplit11bwd.
+var nbLoop42 runtime.LoopSite
 
-// nbLoop63 keeps the records of a parallel loop of fn_crosssplit11bwd.
-var nbLoop63 runtime.LoopSite
+// nbLoop43 keeps the records of a parallel loop of fn_crosssplit11bwd.
+var nbLoop43 runtime.LoopSite
 
-// nbLoop64 keeps the records of a parallel loop of fn_crosssplit11bwd.
-var nbLoop64 runtime.LoopSite
+// nbLoop44 keeps the records of a parallel loop of fn_crosssplit11bwd.
+var nbLoop44 runtime.LoopSite
 
 // fn_crosssplit11bwd is def cross$split_11$bwd (models.nab:122:5).
 func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 []float64, tape_4 int, tape_5 []float64, tape_6 int, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 []float64, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 []float64, tape_20 int, tape_21 []float64, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 []float64, tape_30 int, ybar_31 []float64, ybar_32 int, ybar_33 int) ([]float64, int, int, []float64, int, int, error) {
@@ -9415,7 +9467,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 	r_37 := ar.F64w(ybar_33)
 	row_36 = row_36[:len(r_37)]
 	if len(r_37) >= 262144 {
-		loop_44 := runtime.EnterLoop(&nbLoop50, runtime.Bind(r_37, runtime.Bind(row_36, runtime.End{})), len(r_37), 16384)
+		loop_44 := runtime.EnterLoop(&nbLoop30, runtime.Bind(r_37, runtime.Bind(row_36, runtime.End{})), len(r_37), 16384)
 		if loop_44.For == nil {
 			loop_44.For = func(lo_41, hi int) {
 				r_37 := loop_44.C.H
@@ -9426,7 +9478,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 			}
 		}
 		runtime.ParallelFor(len(r_37), 16384, loop_44.For)
-		loop_44.Leave(&nbLoop50)
+		loop_44.Leave(&nbLoop30)
 	} else {
 		for i_38 := range r_37 {
 			r_37[i_38] = -row_36[i_38]
@@ -9446,7 +9498,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 	tape_3 = tape_3[:len(row_46)]
 	r_37 = r_37[:len(row_46)]
 	if len(row_46) >= 262144 {
-		loop_53 := runtime.EnterLoop(&nbLoop51, runtime.Bind(row_46, runtime.Bind(tape_3, runtime.Bind(r_37, runtime.End{}))), len(row_46), 16384)
+		loop_53 := runtime.EnterLoop(&nbLoop31, runtime.Bind(row_46, runtime.Bind(tape_3, runtime.Bind(r_37, runtime.End{}))), len(row_46), 16384)
 		if loop_53.For == nil {
 			loop_53.For = func(lo_50, hi int) {
 				row_46 := loop_53.C.H
@@ -9458,7 +9510,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 			}
 		}
 		runtime.ParallelFor(len(row_46), 16384, loop_53.For)
-		loop_53.Leave(&nbLoop51)
+		loop_53.Leave(&nbLoop31)
 	} else {
 		for i_47 := range row_46 {
 			row_46[i_47] += (tape_3[i_47] * r_37[i_47])
@@ -9478,7 +9530,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 	tape_1 = tape_1[:len(row_55)]
 	r_37 = r_37[:len(row_55)]
 	if len(row_55) >= 262144 {
-		loop_62 := runtime.EnterLoop(&nbLoop52, runtime.Bind(row_55, runtime.Bind(tape_1, runtime.Bind(r_37, runtime.End{}))), len(row_55), 16384)
+		loop_62 := runtime.EnterLoop(&nbLoop32, runtime.Bind(row_55, runtime.Bind(tape_1, runtime.Bind(r_37, runtime.End{}))), len(row_55), 16384)
 		if loop_62.For == nil {
 			loop_62.For = func(lo_59, hi int) {
 				row_55 := loop_62.C.H
@@ -9490,7 +9542,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 			}
 		}
 		runtime.ParallelFor(len(row_55), 16384, loop_62.For)
-		loop_62.Leave(&nbLoop52)
+		loop_62.Leave(&nbLoop32)
 	} else {
 		for i_56 := range row_55 {
 			row_55[i_56] += (tape_1[i_56] * r_37[i_56])
@@ -9509,7 +9561,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 	tape_13 = tape_13[:len(row_63)]
 	row_36 = row_36[:len(row_63)]
 	if len(row_63) >= 262144 {
-		loop_70 := runtime.EnterLoop(&nbLoop53, runtime.Bind(row_63, runtime.Bind(tape_13, runtime.Bind(row_36, runtime.End{}))), len(row_63), 16384)
+		loop_70 := runtime.EnterLoop(&nbLoop33, runtime.Bind(row_63, runtime.Bind(tape_13, runtime.Bind(row_36, runtime.End{}))), len(row_63), 16384)
 		if loop_70.For == nil {
 			loop_70.For = func(lo_67, hi int) {
 				row_63 := loop_70.C.H
@@ -9521,7 +9573,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 			}
 		}
 		runtime.ParallelFor(len(row_63), 16384, loop_70.For)
-		loop_70.Leave(&nbLoop53)
+		loop_70.Leave(&nbLoop33)
 	} else {
 		for i_64 := range row_63 {
 			row_63[i_64] += (tape_13[i_64] * row_36[i_64])
@@ -9540,7 +9592,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 	tape_11 = tape_11[:len(row_71)]
 	row_36 = row_36[:len(row_71)]
 	if len(row_71) >= 262144 {
-		loop_78 := runtime.EnterLoop(&nbLoop54, runtime.Bind(row_71, runtime.Bind(tape_11, runtime.Bind(row_36, runtime.End{}))), len(row_71), 16384)
+		loop_78 := runtime.EnterLoop(&nbLoop34, runtime.Bind(row_71, runtime.Bind(tape_11, runtime.Bind(row_36, runtime.End{}))), len(row_71), 16384)
 		if loop_78.For == nil {
 			loop_78.For = func(lo_75, hi int) {
 				row_71 := loop_78.C.H
@@ -9552,7 +9604,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 			}
 		}
 		runtime.ParallelFor(len(row_71), 16384, loop_78.For)
-		loop_78.Leave(&nbLoop54)
+		loop_78.Leave(&nbLoop34)
 	} else {
 		for i_72 := range row_71 {
 			row_71[i_72] += (tape_11[i_72] * row_36[i_72])
@@ -9561,7 +9613,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 	r_79 := ar.F64w(ybar_33)
 	row_35 = row_35[:len(r_79)]
 	if len(r_79) >= 262144 {
-		loop_86 := runtime.EnterLoop(&nbLoop55, runtime.Bind(r_79, runtime.Bind(row_35, runtime.End{})), len(r_79), 16384)
+		loop_86 := runtime.EnterLoop(&nbLoop35, runtime.Bind(r_79, runtime.Bind(row_35, runtime.End{})), len(r_79), 16384)
 		if loop_86.For == nil {
 			loop_86.For = func(lo_83, hi int) {
 				r_79 := loop_86.C.H
@@ -9572,7 +9624,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 			}
 		}
 		runtime.ParallelFor(len(r_79), 16384, loop_86.For)
-		loop_86.Leave(&nbLoop55)
+		loop_86.Leave(&nbLoop35)
 	} else {
 		for i_80 := range r_79 {
 			r_79[i_80] = -row_35[i_80]
@@ -9591,7 +9643,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 	tape_17 = tape_17[:len(row_87)]
 	r_79 = r_79[:len(row_87)]
 	if len(row_87) >= 262144 {
-		loop_94 := runtime.EnterLoop(&nbLoop56, runtime.Bind(row_87, runtime.Bind(tape_17, runtime.Bind(r_79, runtime.End{}))), len(row_87), 16384)
+		loop_94 := runtime.EnterLoop(&nbLoop36, runtime.Bind(row_87, runtime.Bind(tape_17, runtime.Bind(r_79, runtime.End{}))), len(row_87), 16384)
 		if loop_94.For == nil {
 			loop_94.For = func(lo_91, hi int) {
 				row_87 := loop_94.C.H
@@ -9603,7 +9655,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 			}
 		}
 		runtime.ParallelFor(len(row_87), 16384, loop_94.For)
-		loop_94.Leave(&nbLoop56)
+		loop_94.Leave(&nbLoop36)
 	} else {
 		for i_88 := range row_87 {
 			row_87[i_88] += (tape_17[i_88] * r_79[i_88])
@@ -9622,7 +9674,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 	tape_15 = tape_15[:len(row_95)]
 	r_79 = r_79[:len(row_95)]
 	if len(row_95) >= 262144 {
-		loop_102 := runtime.EnterLoop(&nbLoop57, runtime.Bind(row_95, runtime.Bind(tape_15, runtime.Bind(r_79, runtime.End{}))), len(row_95), 16384)
+		loop_102 := runtime.EnterLoop(&nbLoop37, runtime.Bind(row_95, runtime.Bind(tape_15, runtime.Bind(r_79, runtime.End{}))), len(row_95), 16384)
 		if loop_102.For == nil {
 			loop_102.For = func(lo_99, hi int) {
 				row_95 := loop_102.C.H
@@ -9634,7 +9686,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 			}
 		}
 		runtime.ParallelFor(len(row_95), 16384, loop_102.For)
-		loop_102.Leave(&nbLoop57)
+		loop_102.Leave(&nbLoop37)
 	} else {
 		for i_96 := range row_95 {
 			row_95[i_96] += (tape_15[i_96] * r_79[i_96])
@@ -9653,7 +9705,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 	tape_21 = tape_21[:len(row_103)]
 	row_35 = row_35[:len(row_103)]
 	if len(row_103) >= 262144 {
-		loop_110 := runtime.EnterLoop(&nbLoop58, runtime.Bind(row_103, runtime.Bind(tape_21, runtime.Bind(row_35, runtime.End{}))), len(row_103), 16384)
+		loop_110 := runtime.EnterLoop(&nbLoop38, runtime.Bind(row_103, runtime.Bind(tape_21, runtime.Bind(row_35, runtime.End{}))), len(row_103), 16384)
 		if loop_110.For == nil {
 			loop_110.For = func(lo_107, hi int) {
 				row_103 := loop_110.C.H
@@ -9665,7 +9717,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 			}
 		}
 		runtime.ParallelFor(len(row_103), 16384, loop_110.For)
-		loop_110.Leave(&nbLoop58)
+		loop_110.Leave(&nbLoop38)
 	} else {
 		for i_104 := range row_103 {
 			row_103[i_104] += (tape_21[i_104] * row_35[i_104])
@@ -9684,7 +9736,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 	tape_19 = tape_19[:len(row_111)]
 	row_35 = row_35[:len(row_111)]
 	if len(row_111) >= 262144 {
-		loop_118 := runtime.EnterLoop(&nbLoop59, runtime.Bind(row_111, runtime.Bind(tape_19, runtime.Bind(row_35, runtime.End{}))), len(row_111), 16384)
+		loop_118 := runtime.EnterLoop(&nbLoop39, runtime.Bind(row_111, runtime.Bind(tape_19, runtime.Bind(row_35, runtime.End{}))), len(row_111), 16384)
 		if loop_118.For == nil {
 			loop_118.For = func(lo_115, hi int) {
 				row_111 := loop_118.C.H
@@ -9696,7 +9748,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 			}
 		}
 		runtime.ParallelFor(len(row_111), 16384, loop_118.For)
-		loop_118.Leave(&nbLoop59)
+		loop_118.Leave(&nbLoop39)
 	} else {
 		for i_112 := range row_111 {
 			row_111[i_112] += (tape_19[i_112] * row_35[i_112])
@@ -9705,7 +9757,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 	r_119 := ar.F64w(ybar_33)
 	row_34 = row_34[:len(r_119)]
 	if len(r_119) >= 262144 {
-		loop_126 := runtime.EnterLoop(&nbLoop60, runtime.Bind(r_119, runtime.Bind(row_34, runtime.End{})), len(r_119), 16384)
+		loop_126 := runtime.EnterLoop(&nbLoop40, runtime.Bind(r_119, runtime.Bind(row_34, runtime.End{})), len(r_119), 16384)
 		if loop_126.For == nil {
 			loop_126.For = func(lo_123, hi int) {
 				r_119 := loop_126.C.H
@@ -9716,7 +9768,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 			}
 		}
 		runtime.ParallelFor(len(r_119), 16384, loop_126.For)
-		loop_126.Leave(&nbLoop60)
+		loop_126.Leave(&nbLoop40)
 	} else {
 		for i_120 := range r_119 {
 			r_119[i_120] = -row_34[i_120]
@@ -9735,7 +9787,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 	tape_25 = tape_25[:len(row_127)]
 	r_119 = r_119[:len(row_127)]
 	if len(row_127) >= 262144 {
-		loop_134 := runtime.EnterLoop(&nbLoop61, runtime.Bind(row_127, runtime.Bind(tape_25, runtime.Bind(r_119, runtime.End{}))), len(row_127), 16384)
+		loop_134 := runtime.EnterLoop(&nbLoop41, runtime.Bind(row_127, runtime.Bind(tape_25, runtime.Bind(r_119, runtime.End{}))), len(row_127), 16384)
 		if loop_134.For == nil {
 			loop_134.For = func(lo_131, hi int) {
 				row_127 := loop_134.C.H
@@ -9747,7 +9799,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 			}
 		}
 		runtime.ParallelFor(len(row_127), 16384, loop_134.For)
-		loop_134.Leave(&nbLoop61)
+		loop_134.Leave(&nbLoop41)
 	} else {
 		for i_128 := range row_127 {
 			row_127[i_128] += (tape_25[i_128] * r_119[i_128])
@@ -9766,7 +9818,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 	tape_23 = tape_23[:len(row_135)]
 	r_119 = r_119[:len(row_135)]
 	if len(row_135) >= 262144 {
-		loop_142 := runtime.EnterLoop(&nbLoop62, runtime.Bind(row_135, runtime.Bind(tape_23, runtime.Bind(r_119, runtime.End{}))), len(row_135), 16384)
+		loop_142 := runtime.EnterLoop(&nbLoop42, runtime.Bind(row_135, runtime.Bind(tape_23, runtime.Bind(r_119, runtime.End{}))), len(row_135), 16384)
 		if loop_142.For == nil {
 			loop_142.For = func(lo_139, hi int) {
 				row_135 := loop_142.C.H
@@ -9778,7 +9830,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 			}
 		}
 		runtime.ParallelFor(len(row_135), 16384, loop_142.For)
-		loop_142.Leave(&nbLoop62)
+		loop_142.Leave(&nbLoop42)
 	} else {
 		for i_136 := range row_135 {
 			row_135[i_136] += (tape_23[i_136] * r_119[i_136])
@@ -9797,7 +9849,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 	tape_29 = tape_29[:len(row_143)]
 	row_34 = row_34[:len(row_143)]
 	if len(row_143) >= 262144 {
-		loop_150 := runtime.EnterLoop(&nbLoop63, runtime.Bind(row_143, runtime.Bind(tape_29, runtime.Bind(row_34, runtime.End{}))), len(row_143), 16384)
+		loop_150 := runtime.EnterLoop(&nbLoop43, runtime.Bind(row_143, runtime.Bind(tape_29, runtime.Bind(row_34, runtime.End{}))), len(row_143), 16384)
 		if loop_150.For == nil {
 			loop_150.For = func(lo_147, hi int) {
 				row_143 := loop_150.C.H
@@ -9809,7 +9861,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 			}
 		}
 		runtime.ParallelFor(len(row_143), 16384, loop_150.For)
-		loop_150.Leave(&nbLoop63)
+		loop_150.Leave(&nbLoop43)
 	} else {
 		for i_144 := range row_143 {
 			row_143[i_144] += (tape_29[i_144] * row_34[i_144])
@@ -9828,7 +9880,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 	tape_27 = tape_27[:len(row_151)]
 	row_34 = row_34[:len(row_151)]
 	if len(row_151) >= 262144 {
-		loop_158 := runtime.EnterLoop(&nbLoop64, runtime.Bind(row_151, runtime.Bind(tape_27, runtime.Bind(row_34, runtime.End{}))), len(row_151), 16384)
+		loop_158 := runtime.EnterLoop(&nbLoop44, runtime.Bind(row_151, runtime.Bind(tape_27, runtime.Bind(row_34, runtime.End{}))), len(row_151), 16384)
 		if loop_158.For == nil {
 			loop_158.For = func(lo_155, hi int) {
 				row_151 := loop_158.C.H
@@ -9840,7 +9892,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 			}
 		}
 		runtime.ParallelFor(len(row_151), 16384, loop_158.For)
-		loop_158.Leave(&nbLoop64)
+		loop_158.Leave(&nbLoop44)
 	} else {
 		for i_152 := range row_151 {
 			row_151[i_152] += (tape_27[i_152] * row_34[i_152])
@@ -9850,51 +9902,21 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 	return z_54, tape_9, tape_10, z_45, tape_6, tape_7, nil
 }
 
-// nbLoop65 keeps the records of a parallel loop of fn_rotatesplit11fwd.
-var nbLoop65 runtime.LoopSite
+// nbLoop45 keeps the records of a parallel loop of fn_rotatesplit11fwd.
+var nbLoop45 runtime.LoopSite
 
-// nbLoop66 keeps the records of a parallel loop of fn_rotatesplit11fwd.
-var nbLoop66 runtime.LoopSite
+// nbLoop46 keeps the records of a parallel loop of fn_rotatesplit11fwd.
+var nbLoop46 runtime.LoopSite
 
-// nbLoop67 keeps the records of a parallel loop of fn_rotatesplit11fwd.
-var nbLoop67 runtime.LoopSite
+// nbLoop47 keeps the records of a parallel loop of fn_rotatesplit11fwd.
+var nbLoop47 runtime.LoopSite
 
-// nbLoop68 keeps the records of a parallel loop of fn_rotatesplit11fwd.
-var nbLoop68 runtime.LoopSite
-
-// nbLoop69 keeps the records of a parallel loop of fn_rotatesplit11fwd.
-var nbLoop69 runtime.LoopSite
-
-// nbLoop70 keeps the records of a parallel loop of fn_rotatesplit11fwd.
-var nbLoop70 runtime.LoopSite
-
-// nbLoop71 keeps the records of a parallel loop of fn_rotatesplit11fwd.
-var nbLoop71 runtime.LoopSite
-
-// nbLoop72 keeps the records of a parallel loop of fn_rotatesplit11fwd.
-var nbLoop72 runtime.LoopSite
-
-// nbLoop73 keeps the records of a parallel loop of fn_rotatesplit11fwd.
-var nbLoop73 runtime.LoopSite
-
-// nbLoop74 keeps the records of a parallel loop of fn_rotatesplit11fwd.
-var nbLoop74 runtime.LoopSite
-
-// nbLoop75 keeps the records of a parallel loop of fn_rotatesplit11fwd.
-var nbLoop75 runtime.LoopSite
-
-// nbLoop76 keeps the records of a parallel loop of fn_rotatesplit11fwd.
-var nbLoop76 runtime.LoopSite
-
-// nbLoop77 keeps the records of a parallel loop of fn_rotatesplit11fwd.
-var nbLoop77 runtime.LoopSite
-
-// nbLoop78 keeps the records of a parallel loop of fn_rotatesplit11fwd.
-var nbLoop78 runtime.LoopSite
+// nbLoop48 keeps the records of a parallel loop of fn_rotatesplit11fwd.
+var nbLoop48 runtime.LoopSite
 
 // fn_rotatesplit11fwd is def rotate$split_11$fwd (models.nab:126:5).
 func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
-	mark_238 := ar.Mark()
+	mark_206 := ar.Mark()
 	if r_2 != 3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: r has size %d but its type [3][p]f64 says 3", r_2))
 	}
@@ -9915,229 +9937,135 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), r_2))
 	}
 	row_9 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	rs_19 := r_3
+	tot_20, err_21 := runtime.MulSize(3, rs_19)
+	if err_21 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:132:14", err_21)
+	}
+	a_22 := ar.F64w(tot_20)
+	row_23 := a_22[0*rs_19 : 1*rs_19]
+	row_24 := a_22[1*rs_19 : 2*rs_19]
+	row_25 := a_22[2*rs_19 : 3*rs_19]
 	r_10 := ar.F64w(r_3)
-	row_7 = row_7[:len(r_10)]
-	row_8 = row_8[:len(r_10)]
-	row_9 = row_9[:len(r_10)]
-	if len(r_10) >= 262144 {
-		loop_17 := runtime.EnterLoop(&nbLoop65, runtime.Bind(r_10, runtime.Bind(row_7, runtime.Bind(row_8, runtime.Bind(row_9, runtime.End{})))), len(r_10), 16384)
-		if loop_17.For == nil {
-			loop_17.For = func(lo_14, hi int) {
-				r_10 := loop_17.C.H
-				row_7 := loop_17.C.T.H
-				row_8 := loop_17.C.T.T.H
-				row_9 := loop_17.C.T.T.T.H
-				for i_15 := lo_14; i_15 < hi; i_15++ {
-					r_10[i_15] = (((row_7[i_15] * row_7[i_15]) + (row_8[i_15] * row_8[i_15])) + (row_9[i_15] * row_9[i_15]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_10), 16384, loop_17.For)
-		loop_17.Leave(&nbLoop65)
-	} else {
-		for i_11 := range r_10 {
-			r_10[i_11] = (((row_7[i_11] * row_7[i_11]) + (row_8[i_11] * row_8[i_11])) + (row_9[i_11] * row_9[i_11]))
-		}
-	}
+	r_11 := ar.F64w(r_3)
+	r_12 := ar.F64w(r_3)
+	r_13 := ar.F64w(r_3)
+	r_14 := ar.F64w(r_3)
+	r_15 := ar.F64w(r_3)
+	r_16 := ar.F64w(r_3)
+	r_17 := ar.F64w(r_3)
 	r_18 := ar.F64w(r_3)
-	r_10 = r_10[:len(r_18)]
-	if len(r_18) >= 262144 {
-		loop_25 := runtime.EnterLoop(&nbLoop66, runtime.Bind(r_18, runtime.Bind(r_10, runtime.End{})), len(r_18), 16384)
-		if loop_25.For == nil {
-			loop_25.For = func(lo_22, hi int) {
-				r_18 := loop_25.C.H
-				r_10 := loop_25.C.T.H
-				for i_23 := lo_22; i_23 < hi; i_23++ {
-					r_18[i_23] = (runtime.Sign(r_10[i_23]))
+	row_7 = row_7[:r_3]
+	row_8 = row_8[:r_3]
+	row_9 = row_9[:r_3]
+	r_10 = r_10[:r_3]
+	r_11 = r_11[:r_3]
+	r_12 = r_12[:r_3]
+	r_13 = r_13[:r_3]
+	r_14 = r_14[:r_3]
+	r_15 = r_15[:r_3]
+	r_16 = r_16[:r_3]
+	r_17 = r_17[:r_3]
+	r_18 = r_18[:r_3]
+	row_23 = row_23[:r_3]
+	row_24 = row_24[:r_3]
+	row_25 = row_25[:r_3]
+	if r_3 >= 262144 {
+		loop_56 := runtime.EnterLoop(&nbLoop45, runtime.Bind(row_7, runtime.Bind(row_8, runtime.Bind(row_9, runtime.Bind(r_10, runtime.Bind(r_11, runtime.Bind(r_12, runtime.Bind(r_13, runtime.Bind(r_14, runtime.Bind(r_15, runtime.Bind(r_16, runtime.Bind(r_17, runtime.Bind(r_18, runtime.Bind(row_23, runtime.Bind(row_24, runtime.Bind(row_25, runtime.End{}))))))))))))))), r_3, 16384)
+		if loop_56.For == nil {
+			loop_56.For = func(lo_41, hi int) {
+				row_7 := loop_56.C.H
+				row_8 := loop_56.C.T.H
+				row_9 := loop_56.C.T.T.H
+				r_10 := loop_56.C.T.T.T.H
+				r_11 := loop_56.C.T.T.T.T.H
+				r_12 := loop_56.C.T.T.T.T.T.H
+				r_13 := loop_56.C.T.T.T.T.T.T.H
+				r_14 := loop_56.C.T.T.T.T.T.T.T.H
+				r_15 := loop_56.C.T.T.T.T.T.T.T.T.H
+				r_16 := loop_56.C.T.T.T.T.T.T.T.T.T.H
+				r_17 := loop_56.C.T.T.T.T.T.T.T.T.T.T.H
+				r_18 := loop_56.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_23 := loop_56.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_24 := loop_56.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_25 := loop_56.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_42 := lo_41; i_42 < hi; i_42++ {
+					e_44 := (((row_7[i_42] * row_7[i_42]) + (row_8[i_42] * row_8[i_42])) + (row_9[i_42] * row_9[i_42]))
+					r_10[i_42] = e_44
+					e_45 := (runtime.Sign(e_44))
+					r_11[i_42] = e_45
+					e_46 := (1.0 - e_45)
+					r_12[i_42] = e_46
+					e_47 := (math.Sqrt((e_44 + e_46)))
+					r_13[i_42] = e_47
+					e_48 := (math.Cos(e_47))
+					r_14[i_42] = e_48
+					e_49 := (math.Sin(e_47))
+					r_15[i_42] = e_49
+					e_50 := (row_7[i_42] / e_47)
+					r_16[i_42] = e_50
+					e_51 := (row_8[i_42] / e_47)
+					r_17[i_42] = e_51
+					e_52 := (row_9[i_42] / e_47)
+					r_18[i_42] = e_52
+					e_53 := e_50
+					e_54 := e_51
+					e_55 := e_52
+					row_23[i_42] = e_53
+					row_24[i_42] = e_54
+					row_25[i_42] = e_55
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_18), 16384, loop_25.For)
-		loop_25.Leave(&nbLoop66)
+		runtime.ParallelFor(r_3, 16384, loop_56.For)
+		loop_56.Leave(&nbLoop45)
 	} else {
-		for i_19 := range r_18 {
-			r_18[i_19] = (runtime.Sign(r_10[i_19]))
+		for i_26 := 0; i_26 < r_3; i_26++ {
+			e_28 := (((row_7[i_26] * row_7[i_26]) + (row_8[i_26] * row_8[i_26])) + (row_9[i_26] * row_9[i_26]))
+			r_10[i_26] = e_28
+			e_29 := (runtime.Sign(e_28))
+			r_11[i_26] = e_29
+			e_30 := (1.0 - e_29)
+			r_12[i_26] = e_30
+			e_31 := (math.Sqrt((e_28 + e_30)))
+			r_13[i_26] = e_31
+			e_32 := (math.Cos(e_31))
+			r_14[i_26] = e_32
+			e_33 := (math.Sin(e_31))
+			r_15[i_26] = e_33
+			e_34 := (row_7[i_26] / e_31)
+			r_16[i_26] = e_34
+			e_35 := (row_8[i_26] / e_31)
+			r_17[i_26] = e_35
+			e_36 := (row_9[i_26] / e_31)
+			r_18[i_26] = e_36
+			e_37 := e_34
+			e_38 := e_35
+			e_39 := e_36
+			row_23[i_26] = e_37
+			row_24[i_26] = e_38
+			row_25[i_26] = e_39
 		}
 	}
-	r_26 := ar.F64w(r_3)
-	r_18 = r_18[:len(r_26)]
-	if len(r_26) >= 262144 {
-		loop_33 := runtime.EnterLoop(&nbLoop67, runtime.Bind(r_26, runtime.Bind(r_18, runtime.End{})), len(r_26), 16384)
-		if loop_33.For == nil {
-			loop_33.For = func(lo_30, hi int) {
-				r_26 := loop_33.C.H
-				r_18 := loop_33.C.T.H
-				for i_31 := lo_30; i_31 < hi; i_31++ {
-					r_26[i_31] = (1.0 - r_18[i_31])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_26), 16384, loop_33.For)
-		loop_33.Leave(&nbLoop67)
-	} else {
-		for i_27 := range r_26 {
-			r_26[i_27] = (1.0 - r_18[i_27])
-		}
+	r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, err_90 := fn_crosssplit11fwd(ar, a_22, 3, r_3, x_4, x_5, x_6)
+	if err_90 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(err_90, "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	r_34 := ar.F64w(r_3)
-	r_10 = r_10[:len(r_34)]
-	r_26 = r_26[:len(r_34)]
-	if len(r_34) >= 262144 {
-		loop_41 := runtime.EnterLoop(&nbLoop68, runtime.Bind(r_34, runtime.Bind(r_10, runtime.Bind(r_26, runtime.End{}))), len(r_34), 16384)
-		if loop_41.For == nil {
-			loop_41.For = func(lo_38, hi int) {
-				r_34 := loop_41.C.H
-				r_10 := loop_41.C.T.H
-				r_26 := loop_41.C.T.T.H
-				for i_39 := lo_38; i_39 < hi; i_39++ {
-					r_34[i_39] = (math.Sqrt((r_10[i_39] + r_26[i_39])))
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_34), 16384, loop_41.For)
-		loop_41.Leave(&nbLoop68)
-	} else {
-		for i_35 := range r_34 {
-			r_34[i_35] = (math.Sqrt((r_10[i_35] + r_26[i_35])))
-		}
-	}
-	r_42 := ar.F64w(r_3)
-	r_34 = r_34[:len(r_42)]
-	if len(r_42) >= 262144 {
-		loop_49 := runtime.EnterLoop(&nbLoop69, runtime.Bind(r_42, runtime.Bind(r_34, runtime.End{})), len(r_42), 16384)
-		if loop_49.For == nil {
-			loop_49.For = func(lo_46, hi int) {
-				r_42 := loop_49.C.H
-				r_34 := loop_49.C.T.H
-				for i_47 := lo_46; i_47 < hi; i_47++ {
-					r_42[i_47] = (math.Cos(r_34[i_47]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_42), 16384, loop_49.For)
-		loop_49.Leave(&nbLoop69)
-	} else {
-		for i_43 := range r_42 {
-			r_42[i_43] = (math.Cos(r_34[i_43]))
-		}
-	}
-	r_50 := ar.F64w(r_3)
-	r_34 = r_34[:len(r_50)]
-	if len(r_50) >= 262144 {
-		loop_57 := runtime.EnterLoop(&nbLoop70, runtime.Bind(r_50, runtime.Bind(r_34, runtime.End{})), len(r_50), 16384)
-		if loop_57.For == nil {
-			loop_57.For = func(lo_54, hi int) {
-				r_50 := loop_57.C.H
-				r_34 := loop_57.C.T.H
-				for i_55 := lo_54; i_55 < hi; i_55++ {
-					r_50[i_55] = (math.Sin(r_34[i_55]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_50), 16384, loop_57.For)
-		loop_57.Leave(&nbLoop70)
-	} else {
-		for i_51 := range r_50 {
-			r_50[i_51] = (math.Sin(r_34[i_51]))
-		}
-	}
-	r_58 := ar.F64w(r_3)
-	row_7 = row_7[:len(r_58)]
-	r_34 = r_34[:len(r_58)]
-	if len(r_58) >= 262144 {
-		loop_65 := runtime.EnterLoop(&nbLoop71, runtime.Bind(r_58, runtime.Bind(row_7, runtime.Bind(r_34, runtime.End{}))), len(r_58), 16384)
-		if loop_65.For == nil {
-			loop_65.For = func(lo_62, hi int) {
-				r_58 := loop_65.C.H
-				row_7 := loop_65.C.T.H
-				r_34 := loop_65.C.T.T.H
-				for i_63 := lo_62; i_63 < hi; i_63++ {
-					r_58[i_63] = (row_7[i_63] / r_34[i_63])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_58), 16384, loop_65.For)
-		loop_65.Leave(&nbLoop71)
-	} else {
-		for i_59 := range r_58 {
-			r_58[i_59] = (row_7[i_59] / r_34[i_59])
-		}
-	}
-	r_66 := ar.F64w(r_3)
-	row_8 = row_8[:len(r_66)]
-	r_34 = r_34[:len(r_66)]
-	if len(r_66) >= 262144 {
-		loop_73 := runtime.EnterLoop(&nbLoop72, runtime.Bind(r_66, runtime.Bind(row_8, runtime.Bind(r_34, runtime.End{}))), len(r_66), 16384)
-		if loop_73.For == nil {
-			loop_73.For = func(lo_70, hi int) {
-				r_66 := loop_73.C.H
-				row_8 := loop_73.C.T.H
-				r_34 := loop_73.C.T.T.H
-				for i_71 := lo_70; i_71 < hi; i_71++ {
-					r_66[i_71] = (row_8[i_71] / r_34[i_71])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_66), 16384, loop_73.For)
-		loop_73.Leave(&nbLoop72)
-	} else {
-		for i_67 := range r_66 {
-			r_66[i_67] = (row_8[i_67] / r_34[i_67])
-		}
-	}
-	r_74 := ar.F64w(r_3)
-	row_9 = row_9[:len(r_74)]
-	r_34 = r_34[:len(r_74)]
-	if len(r_74) >= 262144 {
-		loop_81 := runtime.EnterLoop(&nbLoop73, runtime.Bind(r_74, runtime.Bind(row_9, runtime.Bind(r_34, runtime.End{}))), len(r_74), 16384)
-		if loop_81.For == nil {
-			loop_81.For = func(lo_78, hi int) {
-				r_74 := loop_81.C.H
-				row_9 := loop_81.C.T.H
-				r_34 := loop_81.C.T.T.H
-				for i_79 := lo_78; i_79 < hi; i_79++ {
-					r_74[i_79] = (row_9[i_79] / r_34[i_79])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_74), 16384, loop_81.For)
-		loop_81.Leave(&nbLoop73)
-	} else {
-		for i_75 := range r_74 {
-			r_74[i_75] = (row_9[i_75] / r_34[i_75])
-		}
-	}
-	rs_82 := r_3
-	tot_83, err_84 := runtime.MulSize(3, rs_82)
-	if err_84 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:132:14", err_84)
-	}
-	a_85 := ar.F64w(tot_83)
-	row_86 := a_85[0*rs_82 : 1*rs_82]
-	copy(row_86, r_58)
-	row_87 := a_85[1*rs_82 : 2*rs_82]
-	copy(row_87, r_66)
-	row_88 := a_85[2*rs_82 : 3*rs_82]
-	copy(row_88, r_74)
-	r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, err_122 := fn_crosssplit11fwd(ar, a_85, 3, r_3, x_4, x_5, x_6)
-	if err_122 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(err_122, "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	row_123 := a_85[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	row_91 := a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(0) >= int64(x_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
 	}
-	row_124 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
-	row_125 := a_85[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	row_92 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	row_93 := a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(1) >= int64(x_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
 	}
-	row_126 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
-	row_127 := a_85[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	row_94 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	row_95 := a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(2) >= int64(x_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
 	}
-	row_128 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	row_96 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != r_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
@@ -10147,333 +10075,349 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 	if x_6 != r_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	r_129 := ar.F64w(r_3)
-	row_123 = row_123[:len(r_129)]
-	row_124 = row_124[:len(r_129)]
-	row_125 = row_125[:len(r_129)]
-	row_126 = row_126[:len(r_129)]
-	row_127 = row_127[:len(r_129)]
-	row_128 = row_128[:len(r_129)]
-	if len(r_129) >= 262144 {
-		loop_136 := runtime.EnterLoop(&nbLoop74, runtime.Bind(r_129, runtime.Bind(row_123, runtime.Bind(row_124, runtime.Bind(row_125, runtime.Bind(row_126, runtime.Bind(row_127, runtime.Bind(row_128, runtime.End{}))))))), len(r_129), 16384)
-		if loop_136.For == nil {
-			loop_136.For = func(lo_133, hi int) {
-				r_129 := loop_136.C.H
-				row_123 := loop_136.C.T.H
-				row_124 := loop_136.C.T.T.H
-				row_125 := loop_136.C.T.T.T.H
-				row_126 := loop_136.C.T.T.T.T.H
-				row_127 := loop_136.C.T.T.T.T.T.H
-				row_128 := loop_136.C.T.T.T.T.T.T.H
-				for i_134 := lo_133; i_134 < hi; i_134++ {
-					r_129[i_134] = (((row_123[i_134] * row_124[i_134]) + (row_125[i_134] * row_126[i_134])) + (row_127[i_134] * row_128[i_134]))
+	r_97 := ar.F64w(r_3)
+	r_98 := ar.F64w(r_3)
+	r_99 := ar.F64w(r_3)
+	row_91 = row_91[:r_3]
+	row_92 = row_92[:r_3]
+	row_93 = row_93[:r_3]
+	row_94 = row_94[:r_3]
+	row_95 = row_95[:r_3]
+	row_96 = row_96[:r_3]
+	r_97 = r_97[:r_3]
+	r_14 = r_14[:r_3]
+	r_98 = r_98[:r_3]
+	r_99 = r_99[:r_3]
+	if r_3 >= 262144 {
+		loop_112 := runtime.EnterLoop(&nbLoop46, runtime.Bind(row_91, runtime.Bind(row_92, runtime.Bind(row_93, runtime.Bind(row_94, runtime.Bind(row_95, runtime.Bind(row_96, runtime.Bind(r_97, runtime.Bind(r_14, runtime.Bind(r_98, runtime.Bind(r_99, runtime.End{})))))))))), r_3, 16384)
+		if loop_112.For == nil {
+			loop_112.For = func(lo_106, hi int) {
+				row_91 := loop_112.C.H
+				row_92 := loop_112.C.T.H
+				row_93 := loop_112.C.T.T.H
+				row_94 := loop_112.C.T.T.T.H
+				row_95 := loop_112.C.T.T.T.T.H
+				row_96 := loop_112.C.T.T.T.T.T.H
+				r_97 := loop_112.C.T.T.T.T.T.T.H
+				r_14 := loop_112.C.T.T.T.T.T.T.T.H
+				r_98 := loop_112.C.T.T.T.T.T.T.T.T.H
+				r_99 := loop_112.C.T.T.T.T.T.T.T.T.T.H
+				for i_107 := lo_106; i_107 < hi; i_107++ {
+					e_109 := (((row_91[i_107] * row_92[i_107]) + (row_93[i_107] * row_94[i_107])) + (row_95[i_107] * row_96[i_107]))
+					r_97[i_107] = e_109
+					e_110 := (1.0 - r_14[i_107])
+					r_98[i_107] = e_110
+					e_111 := (e_109 * e_110)
+					r_99[i_107] = e_111
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_129), 16384, loop_136.For)
-		loop_136.Leave(&nbLoop74)
+		runtime.ParallelFor(r_3, 16384, loop_112.For)
+		loop_112.Leave(&nbLoop46)
 	} else {
-		for i_130 := range r_129 {
-			r_129[i_130] = (((row_123[i_130] * row_124[i_130]) + (row_125[i_130] * row_126[i_130])) + (row_127[i_130] * row_128[i_130]))
+		for i_100 := 0; i_100 < r_3; i_100++ {
+			e_102 := (((row_91[i_100] * row_92[i_100]) + (row_93[i_100] * row_94[i_100])) + (row_95[i_100] * row_96[i_100]))
+			r_97[i_100] = e_102
+			e_103 := (1.0 - r_14[i_100])
+			r_98[i_100] = e_103
+			e_104 := (e_102 * e_103)
+			r_99[i_100] = e_104
 		}
 	}
-	r_137 := ar.F64w(r_3)
-	r_42 = r_42[:len(r_137)]
-	if len(r_137) >= 262144 {
-		loop_144 := runtime.EnterLoop(&nbLoop75, runtime.Bind(r_137, runtime.Bind(r_42, runtime.End{})), len(r_137), 16384)
-		if loop_144.For == nil {
-			loop_144.For = func(lo_141, hi int) {
-				r_137 := loop_144.C.H
-				r_42 := loop_144.C.T.H
-				for i_142 := lo_141; i_142 < hi; i_142++ {
-					r_137[i_142] = (1.0 - r_42[i_142])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_137), 16384, loop_144.For)
-		loop_144.Leave(&nbLoop75)
-	} else {
-		for i_138 := range r_137 {
-			r_137[i_138] = (1.0 - r_42[i_138])
-		}
+	n_113, err_114 := runtime.CheckSize(int64(3))
+	if err_114 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:14", err_114)
 	}
-	r_145 := ar.F64w(r_3)
-	r_129 = r_129[:len(r_145)]
-	r_137 = r_137[:len(r_145)]
-	if len(r_145) >= 262144 {
-		loop_152 := runtime.EnterLoop(&nbLoop76, runtime.Bind(r_145, runtime.Bind(r_129, runtime.Bind(r_137, runtime.End{}))), len(r_145), 16384)
-		if loop_152.For == nil {
-			loop_152.For = func(lo_149, hi int) {
-				r_145 := loop_152.C.H
-				r_129 := loop_152.C.T.H
-				r_137 := loop_152.C.T.T.H
-				for i_150 := lo_149; i_150 < hi; i_150++ {
-					r_145[i_150] = (r_129[i_150] * r_137[i_150])
-				}
-			}
+	var a_115 []float64
+	var d_116 int = 0
+	var rs_117 int = 0
+	var a_118 []float64
+	var a_119 []float64
+	var a_120 []float64
+	for i_121 := 0; i_121 < n_113; i_121++ {
+		mark_122 := ar.Mark()
+		i_123 := int64(i_121)
+		if i_123 < 0 || i_123 >= int64(x_5) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(i_123, x_5))
 		}
-		runtime.ParallelFor(len(r_145), 16384, loop_152.For)
-		loop_152.Leave(&nbLoop76)
-	} else {
-		for i_146 := range r_145 {
-			r_145[i_146] = (r_129[i_146] * r_137[i_146])
+		row_124 := x_4[int(i_123)*x_6 : (int(i_123)+1)*x_6]
+		if i_123 < 0 || i_123 >= int64(r_58) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:31", runtime.CheckIndex(i_123, r_58))
 		}
-	}
-	n_153, err_154 := runtime.CheckSize(int64(3))
-	if err_154 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:14", err_154)
-	}
-	var a_155 []float64
-	var d_156 int = 0
-	var rs_157 int = 0
-	var a_158 []float64
-	var a_159 []float64
-	var a_160 []float64
-	for i_161 := 0; i_161 < n_153; i_161++ {
-		mark_162 := ar.Mark()
-		i_163 := int64(i_161)
-		if i_163 < 0 || i_163 >= int64(x_5) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(i_163, x_5))
+		row_125 := r_57[int(i_123)*r_59 : (int(i_123)+1)*r_59]
+		if i_123 < 0 || i_123 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:48", runtime.CheckIndex(i_123, 3))
 		}
-		row_164 := x_4[int(i_163)*x_6 : (int(i_163)+1)*x_6]
-		if i_163 < 0 || i_163 >= int64(r_90) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:31", runtime.CheckIndex(i_163, r_90))
-		}
-		row_165 := r_89[int(i_163)*r_91 : (int(i_163)+1)*r_91]
-		if i_163 < 0 || i_163 >= int64(3) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:48", runtime.CheckIndex(i_163, 3))
-		}
-		row_166 := a_85[int(i_163)*r_3 : (int(i_163)+1)*r_3]
+		row_126 := a_22[int(i_123)*r_3 : (int(i_123)+1)*r_3]
 		if r_3 != x_6 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		if r_3 != r_91 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_91})+" and "+runtime.ShapeString([]int{r_3}))
+		if r_3 != r_59 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_59})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		if r_91 != x_6 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_91}))
+		if r_59 != x_6 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_59}))
 		}
 		if r_3 != x_6 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		r_167 := ar.F64w(x_6)
-		row_164 = row_164[:len(r_167)]
-		r_42 = r_42[:len(r_167)]
-		row_165 = row_165[:len(r_167)]
-		r_50 = r_50[:len(r_167)]
-		row_166 = row_166[:len(r_167)]
-		r_145 = r_145[:len(r_167)]
-		for i_168 := range r_167 {
-			r_167[i_168] = (((row_164[i_168] * r_42[i_168]) + (row_165[i_168] * r_50[i_168])) + (row_166[i_168] * r_145[i_168]))
+		r_127 := ar.F64w(x_6)
+		row_124 = row_124[:len(r_127)]
+		r_14 = r_14[:len(r_127)]
+		row_125 = row_125[:len(r_127)]
+		r_15 = r_15[:len(r_127)]
+		row_126 = row_126[:len(r_127)]
+		r_99 = r_99[:len(r_127)]
+		for i_128 := range r_127 {
+			r_127[i_128] = (((row_124[i_128] * r_14[i_128]) + (row_125[i_128] * r_15[i_128])) + (row_126[i_128] * r_99[i_128]))
 		}
-		if i_161 == 0 {
-			d_156 = x_6
-			rs_157 = d_156
-			tot_170, err_171 := runtime.MulSize(n_153, rs_157)
-			if err_171 != nil {
-				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:14", err_171)
+		if i_121 == 0 {
+			d_116 = x_6
+			rs_117 = d_116
+			tot_130, err_131 := runtime.MulSize(n_113, rs_117)
+			if err_131 != nil {
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:14", err_131)
 			}
-			a_155 = ar.F64w(tot_170)
-		} else if x_6 != d_156 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:14", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_156}))
+			a_115 = ar.F64w(tot_130)
+		} else if x_6 != d_116 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:14", "build: element "+strconv.Itoa(i_121)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_116}))
 		}
-		copy(a_155[i_161*rs_157:(i_161+1)*rs_157], r_167)
-		if i_161 > 0 {
-			ar.Release(mark_162)
+		copy(a_115[i_121*rs_117:(i_121+1)*rs_117], r_127)
+		if i_121 > 0 {
+			ar.Release(mark_122)
 		}
 	}
-	a_158 = a_85[:n_153*r_3]
-	a_159 = r_89[:n_153*r_91]
-	a_160 = x_4[:n_153*x_6]
-	n_172, err_173 := runtime.CheckSize(int64(3))
-	_ = n_172
-	if err_173 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:14", err_173)
+	a_118 = a_22[:n_113*r_3]
+	a_119 = r_57[:n_113*r_59]
+	a_120 = x_4[:n_113*x_6]
+	n_132, err_133 := runtime.CheckSize(int64(3))
+	_ = n_132
+	if err_133 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:14", err_133)
 	}
-	view_174 := a_155
-	r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, r_196, r_197, r_198, r_199, r_200, r_201, r_202, r_203, r_204, r_205, r_206, r_207, err_208 := fn_crosssplit11fwd(ar, r_1, r_2, r_3, x_4, x_5, x_6)
-	if err_208 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(err_208, "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+	view_134 := a_115
+	r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, r_166, r_167, err_168 := fn_crosssplit11fwd(ar, r_1, r_2, r_3, x_4, x_5, x_6)
+	if err_168 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(err_168, "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	if r_176 != x_5 || r_177 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_176, r_177}))
+	if r_136 != x_5 || r_137 != x_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_136, r_137}))
 	}
-	n_209 := x_5 * x_6
-	r_210 := ar.F64w(n_209)
-	x_4 = x_4[:len(r_210)]
-	r_175 = r_175[:len(r_210)]
-	if len(r_210) >= 262144 {
-		loop_217 := runtime.EnterLoop(&nbLoop77, runtime.Bind(r_210, runtime.Bind(x_4, runtime.Bind(r_175, runtime.End{}))), len(r_210), 16384)
-		if loop_217.For == nil {
-			loop_217.For = func(lo_214, hi int) {
-				r_210 := loop_217.C.H
-				x_4 := loop_217.C.T.H
-				r_175 := loop_217.C.T.T.H
-				for i_215 := lo_214; i_215 < hi; i_215++ {
-					r_210[i_215] = (x_4[i_215] + r_175[i_215])
+	n_169 := x_5 * x_6
+	r_170 := ar.F64w(n_169)
+	x_4 = x_4[:len(r_170)]
+	r_135 = r_135[:len(r_170)]
+	if len(r_170) >= 262144 {
+		loop_177 := runtime.EnterLoop(&nbLoop47, runtime.Bind(r_170, runtime.Bind(x_4, runtime.Bind(r_135, runtime.End{}))), len(r_170), 16384)
+		if loop_177.For == nil {
+			loop_177.For = func(lo_174, hi int) {
+				r_170 := loop_177.C.H
+				x_4 := loop_177.C.T.H
+				r_135 := loop_177.C.T.T.H
+				for i_175 := lo_174; i_175 < hi; i_175++ {
+					r_170[i_175] = (x_4[i_175] + r_135[i_175])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_210), 16384, loop_217.For)
-		loop_217.Leave(&nbLoop77)
+		runtime.ParallelFor(len(r_170), 16384, loop_177.For)
+		loop_177.Leave(&nbLoop47)
 	} else {
-		for i_211 := range r_210 {
-			r_210[i_211] = (x_4[i_211] + r_175[i_211])
+		for i_171 := range r_170 {
+			r_170[i_171] = (x_4[i_171] + r_135[i_171])
 		}
 	}
-	n_218, err_219 := runtime.CheckSize(int64(3))
-	if err_219 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:6", err_219)
+	n_178, err_179 := runtime.CheckSize(int64(3))
+	if err_179 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:6", err_179)
 	}
-	var a_220 []float64
-	var d_221 int = 0
-	var rs_222 int = 0
-	for i_223 := 0; i_223 < n_218; i_223++ {
-		mark_224 := ar.Mark()
-		i_225 := int64(i_223)
-		if i_225 < 0 || i_225 >= int64(n_153) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:20", runtime.CheckIndex(i_225, n_153))
-		}
-		row_226 := view_174[int(i_225)*d_156 : (int(i_225)+1)*d_156]
-		if d_156 != r_3 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_156}))
-		}
-		if i_225 < 0 || i_225 >= int64(x_5) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:48", runtime.CheckIndex(i_225, x_5))
-		}
-		row_227 := r_210[int(i_225)*x_6 : (int(i_225)+1)*x_6]
-		if x_6 != r_3 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
-		}
-		if i_223 == 0 {
-			d_221 = r_3
-			rs_222 = d_221
-			tot_228, err_229 := runtime.MulSize(n_218, rs_222)
-			if err_229 != nil {
-				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:6", err_229)
-			}
-			a_220 = ar.F64w(tot_228)
-		} else if r_3 != d_221 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:6", "build: element "+strconv.Itoa(i_223)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_221}))
-		}
-		row_230 := a_220[i_223*rs_222 : (i_223+1)*rs_222]
-		r_18 = r_18[:len(row_230)]
-		row_226 = row_226[:len(row_230)]
-		r_26 = r_26[:len(row_230)]
-		row_227 = row_227[:len(row_230)]
-		if len(row_230) >= 262144 {
-			loop_237 := runtime.EnterLoop(&nbLoop78, runtime.Bind(row_230, runtime.Bind(r_18, runtime.Bind(row_226, runtime.Bind(r_26, runtime.Bind(row_227, runtime.End{}))))), len(row_230), 16384)
-			if loop_237.For == nil {
-				loop_237.For = func(lo_234, hi int) {
-					row_230 := loop_237.C.H
-					r_18 := loop_237.C.T.H
-					row_226 := loop_237.C.T.T.H
-					r_26 := loop_237.C.T.T.T.H
-					row_227 := loop_237.C.T.T.T.T.H
-					for i_235 := lo_234; i_235 < hi; i_235++ {
-						row_230[i_235] = ((r_18[i_235] * row_226[i_235]) + (r_26[i_235] * row_227[i_235]))
-					}
+	var a_180 []float64
+	if int64(0) >= int64(n_113) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:20", runtime.CheckIndex(int64(0), n_113))
+	}
+	row_181 := view_134[int(int64(0))*d_116 : (int(int64(0))+1)*d_116]
+	if d_116 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_116}))
+	}
+	if int64(0) >= int64(x_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:48", runtime.CheckIndex(int64(0), x_5))
+	}
+	row_182 := r_170[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+	}
+	rs_183 := r_3
+	tot_184, err_185 := runtime.MulSize(n_178, rs_183)
+	if err_185 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:6", err_185)
+	}
+	a_180 = ar.F64w(tot_184)
+	if int64(1) >= int64(n_113) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:20", runtime.CheckIndex(int64(1), n_113))
+	}
+	row_186 := view_134[int(int64(1))*d_116 : (int(int64(1))+1)*d_116]
+	if d_116 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_116}))
+	}
+	if int64(1) >= int64(x_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:48", runtime.CheckIndex(int64(1), x_5))
+	}
+	row_187 := r_170[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+	}
+	if int64(2) >= int64(n_113) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:20", runtime.CheckIndex(int64(2), n_113))
+	}
+	row_188 := view_134[int(int64(2))*d_116 : (int(int64(2))+1)*d_116]
+	if d_116 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_116}))
+	}
+	if int64(2) >= int64(x_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:48", runtime.CheckIndex(int64(2), x_5))
+	}
+	row_189 := r_170[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+	}
+	row_190 := a_180[0*rs_183 : 1*rs_183]
+	row_191 := a_180[1*rs_183 : 2*rs_183]
+	row_192 := a_180[2*rs_183 : 3*rs_183]
+	r_11 = r_11[:r_3]
+	row_181 = row_181[:r_3]
+	r_12 = r_12[:r_3]
+	row_182 = row_182[:r_3]
+	row_186 = row_186[:r_3]
+	row_187 = row_187[:r_3]
+	row_188 = row_188[:r_3]
+	row_189 = row_189[:r_3]
+	row_190 = row_190[:r_3]
+	row_191 = row_191[:r_3]
+	row_192 = row_192[:r_3]
+	if r_3 >= 262144 {
+		loop_205 := runtime.EnterLoop(&nbLoop48, runtime.Bind(r_11, runtime.Bind(row_181, runtime.Bind(r_12, runtime.Bind(row_182, runtime.Bind(row_186, runtime.Bind(row_187, runtime.Bind(row_188, runtime.Bind(row_189, runtime.Bind(row_190, runtime.Bind(row_191, runtime.Bind(row_192, runtime.End{}))))))))))), r_3, 16384)
+		if loop_205.For == nil {
+			loop_205.For = func(lo_199, hi int) {
+				r_11 := loop_205.C.H
+				row_181 := loop_205.C.T.H
+				r_12 := loop_205.C.T.T.H
+				row_182 := loop_205.C.T.T.T.H
+				row_186 := loop_205.C.T.T.T.T.H
+				row_187 := loop_205.C.T.T.T.T.T.H
+				row_188 := loop_205.C.T.T.T.T.T.T.H
+				row_189 := loop_205.C.T.T.T.T.T.T.T.H
+				row_190 := loop_205.C.T.T.T.T.T.T.T.T.H
+				row_191 := loop_205.C.T.T.T.T.T.T.T.T.T.H
+				row_192 := loop_205.C.T.T.T.T.T.T.T.T.T.T.H
+				for i_200 := lo_199; i_200 < hi; i_200++ {
+					e_202 := ((r_11[i_200] * row_181[i_200]) + (r_12[i_200] * row_182[i_200]))
+					e_203 := ((r_11[i_200] * row_186[i_200]) + (r_12[i_200] * row_187[i_200]))
+					e_204 := ((r_11[i_200] * row_188[i_200]) + (r_12[i_200] * row_189[i_200]))
+					row_190[i_200] = e_202
+					row_191[i_200] = e_203
+					row_192[i_200] = e_204
 				}
 			}
-			runtime.ParallelFor(len(row_230), 16384, loop_237.For)
-			loop_237.Leave(&nbLoop78)
-		} else {
-			for i_231 := range row_230 {
-				row_230[i_231] = ((r_18[i_231] * row_226[i_231]) + (r_26[i_231] * row_227[i_231]))
-			}
 		}
-		if i_223 > 0 {
-			ar.Release(mark_224)
+		runtime.ParallelFor(r_3, 16384, loop_205.For)
+		loop_205.Leave(&nbLoop48)
+	} else {
+		for i_193 := 0; i_193 < r_3; i_193++ {
+			e_195 := ((r_11[i_193] * row_181[i_193]) + (r_12[i_193] * row_182[i_193]))
+			e_196 := ((r_11[i_193] * row_186[i_193]) + (r_12[i_193] * row_187[i_193]))
+			e_197 := ((r_11[i_193] * row_188[i_193]) + (r_12[i_193] * row_189[i_193]))
+			row_190[i_193] = e_195
+			row_191[i_193] = e_196
+			row_192[i_193] = e_197
 		}
 	}
-	ar.Keep(mark_238, &a_220, &view_174, &r_210, &r_10, &r_178, &r_180, &r_182, &r_185, &r_188, &r_190, &r_192, &r_194, &r_196, &r_198, &r_200, &r_202, &r_204, &r_206, &r_42, &r_89, &r_50, &a_85, &r_145, &a_155, &a_158, &a_159, &a_160, &r_137, &r_129, &row_128, &row_127, &row_126, &row_125, &row_124, &row_123, &r_92, &r_94, &r_96, &r_99, &r_102, &r_104, &r_106, &r_108, &r_110, &r_112, &r_114, &r_116, &r_118, &r_120, &r_34, &r_74, &r_1, &r_66, &r_58, &row_9, &row_8, &row_7)
-	return a_220, n_218, d_221, view_174, n_153, d_156, r_210, x_5, x_6, r_10, r_3, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, r_196, r_197, r_198, r_199, r_200, r_201, r_202, r_203, r_204, r_205, r_206, r_207, r_42, r_3, r_89, r_90, r_91, r_50, r_3, a_85, 3, r_3, r_145, r_3, a_155, n_153, d_156, a_158, n_153, r_3, a_159, n_153, r_91, a_160, n_153, x_6, r_137, r_3, r_129, r_3, row_128, x_6, row_127, r_3, row_126, x_6, row_125, r_3, row_124, x_6, row_123, r_3, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_34, r_3, r_74, r_3, r_1, r_2, r_3, r_66, r_3, r_58, r_3, row_9, r_3, row_8, r_3, row_7, r_3, nil
+	ar.Keep(mark_206, &a_180, &view_134, &r_170, &r_10, &r_138, &r_140, &r_142, &r_145, &r_148, &r_150, &r_152, &r_154, &r_156, &r_158, &r_160, &r_162, &r_164, &r_166, &r_14, &r_57, &r_15, &a_22, &r_99, &a_115, &a_118, &a_119, &a_120, &r_98, &r_97, &row_96, &row_95, &row_94, &row_93, &row_92, &row_91, &r_60, &r_62, &r_64, &r_67, &r_70, &r_72, &r_74, &r_76, &r_78, &r_80, &r_82, &r_84, &r_86, &r_88, &r_13, &r_18, &r_1, &r_17, &r_16, &row_9, &row_8, &row_7)
+	return a_180, 3, r_3, view_134, n_113, d_116, r_170, x_5, x_6, r_10, r_3, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, r_166, r_167, r_14, r_3, r_57, r_58, r_59, r_15, r_3, a_22, 3, r_3, r_99, r_3, a_115, n_113, d_116, a_118, n_113, r_3, a_119, n_113, r_59, a_120, n_113, x_6, r_98, r_3, r_97, r_3, row_96, x_6, row_95, r_3, row_94, x_6, row_93, r_3, row_92, x_6, row_91, r_3, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_13, r_3, r_18, r_3, r_1, r_2, r_3, r_17, r_3, r_16, r_3, row_9, r_3, row_8, r_3, row_7, r_3, nil
 }
 
-// nbLoop79 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop79 runtime.LoopSite
+// nbLoop49 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop49 runtime.LoopSite
 
-// nbLoop80 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop80 runtime.LoopSite
+// nbLoop50 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop50 runtime.LoopSite
 
-// nbLoop81 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop81 runtime.LoopSite
+// nbLoop51 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop51 runtime.LoopSite
 
-// nbLoop82 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop82 runtime.LoopSite
+// nbLoop52 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop52 runtime.LoopSite
 
-// nbLoop83 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop83 runtime.LoopSite
+// nbLoop53 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop53 runtime.LoopSite
 
-// nbLoop84 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop84 runtime.LoopSite
+// nbLoop54 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop54 runtime.LoopSite
 
-// nbLoop85 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop85 runtime.LoopSite
+// nbLoop55 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop55 runtime.LoopSite
 
-// nbLoop86 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop86 runtime.LoopSite
+// nbLoop56 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop56 runtime.LoopSite
 
-// nbLoop87 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop87 runtime.LoopSite
+// nbLoop57 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop57 runtime.LoopSite
 
-// nbLoop88 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop88 runtime.LoopSite
+// nbLoop58 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop58 runtime.LoopSite
 
-// nbLoop89 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop89 runtime.LoopSite
+// nbLoop59 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop59 runtime.LoopSite
 
-// nbLoop90 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop90 runtime.LoopSite
+// nbLoop60 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop60 runtime.LoopSite
 
-// nbLoop91 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop91 runtime.LoopSite
+// nbLoop61 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop61 runtime.LoopSite
 
-// nbLoop92 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop92 runtime.LoopSite
+// nbLoop62 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop62 runtime.LoopSite
 
-// nbLoop93 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop93 runtime.LoopSite
+// nbLoop63 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop63 runtime.LoopSite
 
-// nbLoop94 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop94 runtime.LoopSite
+// nbLoop64 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop64 runtime.LoopSite
 
-// nbLoop95 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop95 runtime.LoopSite
+// nbLoop65 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop65 runtime.LoopSite
 
-// nbLoop96 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop96 runtime.LoopSite
+// nbLoop66 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop66 runtime.LoopSite
 
-// nbLoop97 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop97 runtime.LoopSite
+// nbLoop67 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop67 runtime.LoopSite
 
-// nbLoop98 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop98 runtime.LoopSite
+// nbLoop68 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop68 runtime.LoopSite
 
-// nbLoop99 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop99 runtime.LoopSite
+// nbLoop69 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop69 runtime.LoopSite
 
-// nbLoop100 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop100 runtime.LoopSite
+// nbLoop70 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop70 runtime.LoopSite
 
-// nbLoop101 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop101 runtime.LoopSite
+// nbLoop71 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop71 runtime.LoopSite
 
-// nbLoop102 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop102 runtime.LoopSite
+// nbLoop72 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop72 runtime.LoopSite
 
-// nbLoop103 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop103 runtime.LoopSite
+// nbLoop73 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop73 runtime.LoopSite
 
-// nbLoop104 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop104 runtime.LoopSite
+// nbLoop74 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop74 runtime.LoopSite
 
-// nbLoop105 keeps the records of a parallel loop of fn_rotatesplit11bwd.
-var nbLoop105 runtime.LoopSite
+// nbLoop75 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop75 runtime.LoopSite
 
 // fn_rotatesplit11bwd is def rotate$split_11$bwd (models.nab:126:5).
 func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 []float64, tape_12 int, tape_13 []float64, tape_14 int, tape_15 int, tape_16 []float64, tape_17 int, tape_18 int, tape_19 []float64, tape_20 int, tape_21 []float64, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 []float64, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 []float64, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 int, tape_44 []float64, tape_45 int, tape_46 []float64, tape_47 int, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 int, tape_54 []float64, tape_55 int, tape_56 int, tape_57 []float64, tape_58 int, tape_59 int, tape_60 []float64, tape_61 int, tape_62 int, tape_63 []float64, tape_64 int, tape_65 []float64, tape_66 int, tape_67 []float64, tape_68 int, tape_69 []float64, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 []float64, tape_78 int, tape_79 []float64, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 int, tape_86 []float64, tape_87 int, tape_88 int, tape_89 []float64, tape_90 int, tape_91 []float64, tape_92 int, tape_93 []float64, tape_94 int, tape_95 []float64, tape_96 int, tape_97 []float64, tape_98 int, tape_99 []float64, tape_100 int, tape_101 []float64, tape_102 int, tape_103 []float64, tape_104 int, tape_105 []float64, tape_106 int, tape_107 []float64, tape_108 int, tape_109 []float64, tape_110 int, tape_111 []float64, tape_112 int, tape_113 []float64, tape_114 int, tape_115 int, tape_116 []float64, tape_117 int, tape_118 []float64, tape_119 int, tape_120 []float64, tape_121 int, tape_122 []float64, tape_123 int, tape_124 []float64, tape_125 int, ybar_126 []float64, ybar_127 int, ybar_128 int) ([]float64, int, int, []float64, int, int, error) {
-	mark_460 := ar.Mark()
+	mark_484 := ar.Mark()
 	if ybar_127 != 3 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_127))
 	}
@@ -10533,7 +10477,7 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	r_129 := ar.F64w(tape_8)
 	tape_7 = tape_7[:len(r_129)]
 	if len(r_129) >= 262144 {
-		loop_136 := runtime.EnterLoop(&nbLoop79, runtime.Bind(r_129, runtime.Bind(tape_7, runtime.End{})), len(r_129), 16384)
+		loop_136 := runtime.EnterLoop(&nbLoop49, runtime.Bind(r_129, runtime.Bind(tape_7, runtime.End{})), len(r_129), 16384)
 		if loop_136.For == nil {
 			loop_136.For = func(lo_133, hi int) {
 				r_129 := loop_136.C.H
@@ -10544,7 +10488,7 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 			}
 		}
 		runtime.ParallelFor(len(r_129), 16384, loop_136.For)
-		loop_136.Leave(&nbLoop79)
+		loop_136.Leave(&nbLoop49)
 	} else {
 		for i_130 := range r_129 {
 			r_129[i_130] = (runtime.Sign(tape_7[i_130]))
@@ -10555,344 +10499,410 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_138)
 	}
 	var a_139 []float64
-	var d_140 int = 0
-	var rs_141 int = 0
-	for i_142 := 0; i_142 < n_137; i_142++ {
-		mark_143 := ar.Mark()
-		i_144 := int64(i_142)
-		if i_144 < 0 || i_144 >= int64(ybar_127) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_144, ybar_127))
-		}
-		row_145 := ybar_126[int(i_144)*ybar_128 : (int(i_144)+1)*ybar_128]
-		if ybar_128 != tape_8 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
-		}
-		if i_142 == 0 {
-			d_140 = tape_8
-			rs_141 = d_140
-			tot_146, err_147 := runtime.MulSize(n_137, rs_141)
-			if err_147 != nil {
-				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_147)
-			}
-			a_139 = ar.F64w(tot_146)
-		} else if tape_8 != d_140 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "build: element "+strconv.Itoa(i_142)+" has shape "+runtime.ShapeString([]int{tape_8})+", element 0 has shape "+runtime.ShapeString([]int{d_140}))
-		}
-		row_148 := a_139[i_142*rs_141 : (i_142+1)*rs_141]
-		r_129 = r_129[:len(row_148)]
-		row_145 = row_145[:len(row_148)]
-		if len(row_148) >= 262144 {
-			loop_155 := runtime.EnterLoop(&nbLoop80, runtime.Bind(row_148, runtime.Bind(r_129, runtime.Bind(row_145, runtime.End{}))), len(row_148), 16384)
-			if loop_155.For == nil {
-				loop_155.For = func(lo_152, hi int) {
-					row_148 := loop_155.C.H
-					r_129 := loop_155.C.T.H
-					row_145 := loop_155.C.T.T.H
-					for i_153 := lo_152; i_153 < hi; i_153++ {
-						row_148[i_153] = (r_129[i_153] * row_145[i_153])
-					}
-				}
-			}
-			runtime.ParallelFor(len(row_148), 16384, loop_155.For)
-			loop_155.Leave(&nbLoop80)
-		} else {
-			for i_149 := range row_148 {
-				row_148[i_149] = (r_129[i_149] * row_145[i_149])
-			}
-		}
-		if i_142 > 0 {
-			ar.Release(mark_143)
-		}
+	if int64(0) >= int64(ybar_127) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), ybar_127))
 	}
-	n_156, err_157 := runtime.CheckSize(int64(3))
-	if err_157 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_157)
+	row_140 := ybar_126[int(int64(0))*ybar_128 : (int(int64(0))+1)*ybar_128]
+	if ybar_128 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
 	}
-	var a_158 []float64
-	var d_159 int = 0
-	var rs_160 int = 0
-	for i_161 := 0; i_161 < n_156; i_161++ {
-		mark_162 := ar.Mark()
-		i_163 := int64(i_161)
-		if i_163 < 0 || i_163 >= int64(ybar_127) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_163, ybar_127))
-		}
-		row_164 := ybar_126[int(i_163)*ybar_128 : (int(i_163)+1)*ybar_128]
-		if ybar_128 != tape_8 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
-		}
-		if i_161 == 0 {
-			d_159 = tape_8
-			rs_160 = d_159
-			tot_165, err_166 := runtime.MulSize(n_156, rs_160)
-			if err_166 != nil {
-				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_166)
-			}
-			a_158 = ar.F64w(tot_165)
-		} else if tape_8 != d_159 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{tape_8})+", element 0 has shape "+runtime.ShapeString([]int{d_159}))
-		}
-		row_167 := a_158[i_161*rs_160 : (i_161+1)*rs_160]
-		r_129 = r_129[:len(row_167)]
-		row_164 = row_164[:len(row_167)]
-		if len(row_167) >= 262144 {
-			loop_174 := runtime.EnterLoop(&nbLoop81, runtime.Bind(row_167, runtime.Bind(r_129, runtime.Bind(row_164, runtime.End{}))), len(row_167), 16384)
-			if loop_174.For == nil {
-				loop_174.For = func(lo_171, hi int) {
-					row_167 := loop_174.C.H
-					r_129 := loop_174.C.T.H
-					row_164 := loop_174.C.T.T.H
-					for i_172 := lo_171; i_172 < hi; i_172++ {
-						row_167[i_172] = ((1.0 - r_129[i_172]) * row_164[i_172])
-					}
-				}
-			}
-			runtime.ParallelFor(len(row_167), 16384, loop_174.For)
-			loop_174.Leave(&nbLoop81)
-		} else {
-			for i_168 := range row_167 {
-				row_167[i_168] = ((1.0 - r_129[i_168]) * row_164[i_168])
-			}
-		}
-		if i_161 > 0 {
-			ar.Release(mark_162)
-		}
+	rs_141 := tape_8
+	tot_142, err_143 := runtime.MulSize(n_137, rs_141)
+	if err_143 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_143)
 	}
-	r_175, r_176, r_177, r_178, r_179, r_180, err_181 := fn_crosssplit11bwd(ar, tape_9, tape_10, tape_11, tape_12, tape_13, tape_14, tape_15, tape_16, tape_17, tape_18, tape_19, tape_20, tape_21, tape_22, tape_23, tape_24, tape_25, tape_26, tape_27, tape_28, tape_29, tape_30, tape_31, tape_32, tape_33, tape_34, tape_35, tape_36, tape_37, tape_38, a_158, n_156, d_159)
-	if err_181 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_181, "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	a_139 = ar.F64w(tot_142)
+	if int64(1) >= int64(ybar_127) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), ybar_127))
 	}
-	if r_179 != n_156 || r_180 != d_159 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{n_156, d_159})+" and "+runtime.ShapeString([]int{r_179, r_180}))
+	row_144 := ybar_126[int(int64(1))*ybar_128 : (int(int64(1))+1)*ybar_128]
+	if ybar_128 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
 	}
-	n_182 := n_156 * d_159
-	r_183 := ar.F64w(n_182)
-	a_158 = a_158[:len(r_183)]
-	r_178 = r_178[:len(r_183)]
-	if len(r_183) >= 262144 {
-		loop_190 := runtime.EnterLoop(&nbLoop82, runtime.Bind(r_183, runtime.Bind(a_158, runtime.Bind(r_178, runtime.End{}))), len(r_183), 16384)
-		if loop_190.For == nil {
-			loop_190.For = func(lo_187, hi int) {
-				r_183 := loop_190.C.H
-				a_158 := loop_190.C.T.H
-				r_178 := loop_190.C.T.T.H
-				for i_188 := lo_187; i_188 < hi; i_188++ {
-					r_183[i_188] = (a_158[i_188] + r_178[i_188])
+	if int64(2) >= int64(ybar_127) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), ybar_127))
+	}
+	row_145 := ybar_126[int(int64(2))*ybar_128 : (int(int64(2))+1)*ybar_128]
+	if ybar_128 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
+	}
+	row_146 := a_139[0*rs_141 : 1*rs_141]
+	row_147 := a_139[1*rs_141 : 2*rs_141]
+	row_148 := a_139[2*rs_141 : 3*rs_141]
+	r_129 = r_129[:tape_8]
+	row_140 = row_140[:tape_8]
+	row_144 = row_144[:tape_8]
+	row_145 = row_145[:tape_8]
+	row_146 = row_146[:tape_8]
+	row_147 = row_147[:tape_8]
+	row_148 = row_148[:tape_8]
+	if tape_8 >= 262144 {
+		loop_161 := runtime.EnterLoop(&nbLoop50, runtime.Bind(r_129, runtime.Bind(row_140, runtime.Bind(row_144, runtime.Bind(row_145, runtime.Bind(row_146, runtime.Bind(row_147, runtime.Bind(row_148, runtime.End{}))))))), tape_8, 16384)
+		if loop_161.For == nil {
+			loop_161.For = func(lo_155, hi int) {
+				r_129 := loop_161.C.H
+				row_140 := loop_161.C.T.H
+				row_144 := loop_161.C.T.T.H
+				row_145 := loop_161.C.T.T.T.H
+				row_146 := loop_161.C.T.T.T.T.H
+				row_147 := loop_161.C.T.T.T.T.T.H
+				row_148 := loop_161.C.T.T.T.T.T.T.H
+				for i_156 := lo_155; i_156 < hi; i_156++ {
+					e_158 := (r_129[i_156] * row_140[i_156])
+					e_159 := (r_129[i_156] * row_144[i_156])
+					e_160 := (r_129[i_156] * row_145[i_156])
+					row_146[i_156] = e_158
+					row_147[i_156] = e_159
+					row_148[i_156] = e_160
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_183), 16384, loop_190.For)
-		loop_190.Leave(&nbLoop82)
+		runtime.ParallelFor(tape_8, 16384, loop_161.For)
+		loop_161.Leave(&nbLoop50)
 	} else {
-		for i_184 := range r_183 {
-			r_183[i_184] = (a_158[i_184] + r_178[i_184])
+		for i_149 := 0; i_149 < tape_8; i_149++ {
+			e_151 := (r_129[i_149] * row_140[i_149])
+			e_152 := (r_129[i_149] * row_144[i_149])
+			e_153 := (r_129[i_149] * row_145[i_149])
+			row_146[i_149] = e_151
+			row_147[i_149] = e_152
+			row_148[i_149] = e_153
 		}
 	}
-	z_191 := ar.F64(len(tape_39))
-	z_192 := ar.F64(len(tape_44))
-	z_193 := ar.F64(len(tape_49))
-	var rev_194 []float64
-	var rev_195 int
-	var rev_196 int
-	var rev_197 []float64
-	var rev_198 int
-	var rev_199 []float64
-	var rev_200 int
-	var rev_201 []float64
-	var rev_202 int
-	rev_194, rev_195, rev_196, rev_197, rev_198, rev_199, rev_200, rev_201, rev_202 = r_183, n_156, d_159, z_191, tape_40, z_192, tape_45, z_193, tape_50
-	for i_221 := int64(0); i_221 < int64(3); i_221++ {
-		if i_221 < 0 || i_221 >= int64(n_137) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_221, n_137))
-		}
-		row_223 := a_139[int(i_221)*d_140 : (int(i_221)+1)*d_140]
-		if i_221 < 0 || i_221 >= int64(tape_52) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_221, tape_52))
-		}
-		_ = tape_51[int(i_221)*tape_53 : (int(i_221)+1)*tape_53]
-		row_225 := tape_54[int(i_221)*tape_56 : (int(i_221)+1)*tape_56]
-		row_226 := tape_57[int(i_221)*tape_59 : (int(i_221)+1)*tape_59]
-		row_227 := tape_60[int(i_221)*tape_62 : (int(i_221)+1)*tape_62]
-		if d_140 != tape_56 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{d_140}))
-		}
-		if rev_202 != tape_56 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_202})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
-		}
-		row_225 = row_225[:len(rev_201)]
-		row_223 = row_223[:len(rev_201)]
-		for i_229 := range rev_201 {
-			rev_201[i_229] += (row_225[i_229] * row_223[i_229])
-		}
-		if d_140 != tape_59 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_59})+" and "+runtime.ShapeString([]int{d_140}))
-		}
-		if rev_200 != tape_59 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_200})+" and "+runtime.ShapeString([]int{tape_59})+" differ")
-		}
-		row_226 = row_226[:len(rev_199)]
-		row_223 = row_223[:len(rev_199)]
-		for i_232 := range rev_199 {
-			rev_199[i_232] += (row_226[i_232] * row_223[i_232])
-		}
-		if d_140 != tape_62 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_62})+" and "+runtime.ShapeString([]int{d_140}))
-		}
-		if rev_198 != tape_62 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_198})+" and "+runtime.ShapeString([]int{tape_62})+" differ")
-		}
-		row_227 = row_227[:len(rev_197)]
-		row_223 = row_223[:len(rev_197)]
-		for i_235 := range rev_197 {
-			rev_197[i_235] += (row_227[i_235] * row_223[i_235])
-		}
-		if d_140 != tape_40 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{d_140}))
-		}
-		if i_221 < 0 || i_221 >= int64(rev_195) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_221, rev_195))
-		}
-		if rev_196 != tape_40 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_196})+" and "+runtime.ShapeString([]int{tape_40})+" differ")
-		}
-		row_237 := rev_194[i_221*int64(rev_196) : (i_221+1)*int64(rev_196)]
-		tape_39 = tape_39[:len(row_237)]
-		row_223 = row_223[:len(row_237)]
-		for i_238 := range row_237 {
-			row_237[i_238] += (tape_39[i_238] * row_223[i_238])
-		}
+	n_162, err_163 := runtime.CheckSize(int64(3))
+	if err_163 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_163)
 	}
-	n_240, err_241 := runtime.CheckSize(int64(3))
-	if err_241 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_241)
+	var a_164 []float64
+	if int64(0) >= int64(ybar_127) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), ybar_127))
 	}
-	var a_242 []float64
-	var d_243 int = 0
-	var rs_244 int = 0
-	for i_245 := 0; i_245 < n_240; i_245++ {
-		mark_246 := ar.Mark()
-		i_247 := int64(i_245)
-		if i_247 < 0 || i_247 >= int64(n_137) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_247, n_137))
-		}
-		row_248 := a_139[int(i_247)*d_140 : (int(i_247)+1)*d_140]
-		if d_140 != tape_50 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{d_140}))
-		}
-		if i_245 == 0 {
-			d_243 = tape_50
-			rs_244 = d_243
-			tot_249, err_250 := runtime.MulSize(n_240, rs_244)
-			if err_250 != nil {
-				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_250)
-			}
-			a_242 = ar.F64w(tot_249)
-		} else if tape_50 != d_243 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "build: element "+strconv.Itoa(i_245)+" has shape "+runtime.ShapeString([]int{tape_50})+", element 0 has shape "+runtime.ShapeString([]int{d_243}))
-		}
-		row_251 := a_242[i_245*rs_244 : (i_245+1)*rs_244]
-		tape_49 = tape_49[:len(row_251)]
-		row_248 = row_248[:len(row_251)]
-		if len(row_251) >= 262144 {
-			loop_258 := runtime.EnterLoop(&nbLoop83, runtime.Bind(row_251, runtime.Bind(tape_49, runtime.Bind(row_248, runtime.End{}))), len(row_251), 16384)
-			if loop_258.For == nil {
-				loop_258.For = func(lo_255, hi int) {
-					row_251 := loop_258.C.H
-					tape_49 := loop_258.C.T.H
-					row_248 := loop_258.C.T.T.H
-					for i_256 := lo_255; i_256 < hi; i_256++ {
-						row_251[i_256] = (tape_49[i_256] * row_248[i_256])
-					}
+	row_165 := ybar_126[int(int64(0))*ybar_128 : (int(int64(0))+1)*ybar_128]
+	if ybar_128 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
+	}
+	rs_166 := tape_8
+	tot_167, err_168 := runtime.MulSize(n_162, rs_166)
+	if err_168 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_168)
+	}
+	a_164 = ar.F64w(tot_167)
+	if int64(1) >= int64(ybar_127) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), ybar_127))
+	}
+	row_169 := ybar_126[int(int64(1))*ybar_128 : (int(int64(1))+1)*ybar_128]
+	if ybar_128 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
+	}
+	if int64(2) >= int64(ybar_127) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), ybar_127))
+	}
+	row_170 := ybar_126[int(int64(2))*ybar_128 : (int(int64(2))+1)*ybar_128]
+	if ybar_128 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
+	}
+	row_171 := a_164[0*rs_166 : 1*rs_166]
+	row_172 := a_164[1*rs_166 : 2*rs_166]
+	row_173 := a_164[2*rs_166 : 3*rs_166]
+	r_129 = r_129[:tape_8]
+	row_165 = row_165[:tape_8]
+	row_169 = row_169[:tape_8]
+	row_170 = row_170[:tape_8]
+	row_171 = row_171[:tape_8]
+	row_172 = row_172[:tape_8]
+	row_173 = row_173[:tape_8]
+	if tape_8 >= 262144 {
+		loop_186 := runtime.EnterLoop(&nbLoop51, runtime.Bind(r_129, runtime.Bind(row_165, runtime.Bind(row_169, runtime.Bind(row_170, runtime.Bind(row_171, runtime.Bind(row_172, runtime.Bind(row_173, runtime.End{}))))))), tape_8, 16384)
+		if loop_186.For == nil {
+			loop_186.For = func(lo_180, hi int) {
+				r_129 := loop_186.C.H
+				row_165 := loop_186.C.T.H
+				row_169 := loop_186.C.T.T.H
+				row_170 := loop_186.C.T.T.T.H
+				row_171 := loop_186.C.T.T.T.T.H
+				row_172 := loop_186.C.T.T.T.T.T.H
+				row_173 := loop_186.C.T.T.T.T.T.T.H
+				for i_181 := lo_180; i_181 < hi; i_181++ {
+					e_183 := ((1.0 - r_129[i_181]) * row_165[i_181])
+					e_184 := ((1.0 - r_129[i_181]) * row_169[i_181])
+					e_185 := ((1.0 - r_129[i_181]) * row_170[i_181])
+					row_171[i_181] = e_183
+					row_172[i_181] = e_184
+					row_173[i_181] = e_185
 				}
 			}
-			runtime.ParallelFor(len(row_251), 16384, loop_258.For)
-			loop_258.Leave(&nbLoop83)
-		} else {
-			for i_252 := range row_251 {
-				row_251[i_252] = (tape_49[i_252] * row_248[i_252])
-			}
 		}
-		if i_245 > 0 {
-			ar.Release(mark_246)
+		runtime.ParallelFor(tape_8, 16384, loop_186.For)
+		loop_186.Leave(&nbLoop51)
+	} else {
+		for i_174 := 0; i_174 < tape_8; i_174++ {
+			e_176 := ((1.0 - r_129[i_174]) * row_165[i_174])
+			e_177 := ((1.0 - r_129[i_174]) * row_169[i_174])
+			e_178 := ((1.0 - r_129[i_174]) * row_170[i_174])
+			row_171[i_174] = e_176
+			row_172[i_174] = e_177
+			row_173[i_174] = e_178
 		}
 	}
-	n_259, err_260 := runtime.CheckSize(int64(3))
-	if err_260 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_260)
+	r_187, r_188, r_189, r_190, r_191, r_192, err_193 := fn_crosssplit11bwd(ar, tape_9, tape_10, tape_11, tape_12, tape_13, tape_14, tape_15, tape_16, tape_17, tape_18, tape_19, tape_20, tape_21, tape_22, tape_23, tape_24, tape_25, tape_26, tape_27, tape_28, tape_29, tape_30, tape_31, tape_32, tape_33, tape_34, tape_35, tape_36, tape_37, tape_38, a_164, 3, tape_8)
+	if err_193 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_193, "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	var a_261 []float64
-	var d_262 int = 0
-	var rs_263 int = 0
-	for i_264 := 0; i_264 < n_259; i_264++ {
-		mark_265 := ar.Mark()
-		i_266 := int64(i_264)
-		if i_266 < 0 || i_266 >= int64(n_137) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_266, n_137))
-		}
-		row_267 := a_139[int(i_266)*d_140 : (int(i_266)+1)*d_140]
-		if d_140 != tape_45 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{d_140}))
-		}
-		if i_264 == 0 {
-			d_262 = tape_45
-			rs_263 = d_262
-			tot_268, err_269 := runtime.MulSize(n_259, rs_263)
-			if err_269 != nil {
-				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_269)
-			}
-			a_261 = ar.F64w(tot_268)
-		} else if tape_45 != d_262 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "build: element "+strconv.Itoa(i_264)+" has shape "+runtime.ShapeString([]int{tape_45})+", element 0 has shape "+runtime.ShapeString([]int{d_262}))
-		}
-		row_270 := a_261[i_264*rs_263 : (i_264+1)*rs_263]
-		tape_44 = tape_44[:len(row_270)]
-		row_267 = row_267[:len(row_270)]
-		if len(row_270) >= 262144 {
-			loop_277 := runtime.EnterLoop(&nbLoop84, runtime.Bind(row_270, runtime.Bind(tape_44, runtime.Bind(row_267, runtime.End{}))), len(row_270), 16384)
-			if loop_277.For == nil {
-				loop_277.For = func(lo_274, hi int) {
-					row_270 := loop_277.C.H
-					tape_44 := loop_277.C.T.H
-					row_267 := loop_277.C.T.T.H
-					for i_275 := lo_274; i_275 < hi; i_275++ {
-						row_270[i_275] = (tape_44[i_275] * row_267[i_275])
-					}
+	if r_191 != 3 || r_192 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{3, tape_8})+" and "+runtime.ShapeString([]int{r_191, r_192}))
+	}
+	n_194 := 3 * tape_8
+	r_195 := ar.F64w(n_194)
+	a_164 = a_164[:len(r_195)]
+	r_190 = r_190[:len(r_195)]
+	if len(r_195) >= 262144 {
+		loop_202 := runtime.EnterLoop(&nbLoop52, runtime.Bind(r_195, runtime.Bind(a_164, runtime.Bind(r_190, runtime.End{}))), len(r_195), 16384)
+		if loop_202.For == nil {
+			loop_202.For = func(lo_199, hi int) {
+				r_195 := loop_202.C.H
+				a_164 := loop_202.C.T.H
+				r_190 := loop_202.C.T.T.H
+				for i_200 := lo_199; i_200 < hi; i_200++ {
+					r_195[i_200] = (a_164[i_200] + r_190[i_200])
 				}
 			}
-			runtime.ParallelFor(len(row_270), 16384, loop_277.For)
-			loop_277.Leave(&nbLoop84)
-		} else {
-			for i_271 := range row_270 {
-				row_270[i_271] = (tape_44[i_271] * row_267[i_271])
+		}
+		runtime.ParallelFor(len(r_195), 16384, loop_202.For)
+		loop_202.Leave(&nbLoop52)
+	} else {
+		for i_196 := range r_195 {
+			r_195[i_196] = (a_164[i_196] + r_190[i_196])
+		}
+	}
+	z_203 := ar.F64(len(tape_39))
+	z_204 := ar.F64(len(tape_44))
+	z_205 := ar.F64(len(tape_49))
+	var rev_206 []float64
+	var rev_207 int
+	var rev_208 int
+	var rev_209 []float64
+	var rev_210 int
+	var rev_211 []float64
+	var rev_212 int
+	var rev_213 []float64
+	var rev_214 int
+	rev_206, rev_207, rev_208, rev_209, rev_210, rev_211, rev_212, rev_213, rev_214 = r_195, 3, tape_8, z_203, tape_40, z_204, tape_45, z_205, tape_50
+	for i_233 := int64(0); i_233 < int64(3); i_233++ {
+		if i_233 < 0 || i_233 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_233, 3))
+		}
+		row_235 := a_139[int(i_233)*tape_8 : (int(i_233)+1)*tape_8]
+		if i_233 < 0 || i_233 >= int64(tape_52) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_233, tape_52))
+		}
+		_ = tape_51[int(i_233)*tape_53 : (int(i_233)+1)*tape_53]
+		row_237 := tape_54[int(i_233)*tape_56 : (int(i_233)+1)*tape_56]
+		row_238 := tape_57[int(i_233)*tape_59 : (int(i_233)+1)*tape_59]
+		row_239 := tape_60[int(i_233)*tape_62 : (int(i_233)+1)*tape_62]
+		if tape_8 != tape_56 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_8}))
+		}
+		if rev_214 != tape_56 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_214})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
+		}
+		row_237 = row_237[:len(rev_213)]
+		row_235 = row_235[:len(rev_213)]
+		for i_241 := range rev_213 {
+			rev_213[i_241] += (row_237[i_241] * row_235[i_241])
+		}
+		if tape_8 != tape_59 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_59})+" and "+runtime.ShapeString([]int{tape_8}))
+		}
+		if rev_212 != tape_59 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_212})+" and "+runtime.ShapeString([]int{tape_59})+" differ")
+		}
+		row_238 = row_238[:len(rev_211)]
+		row_235 = row_235[:len(rev_211)]
+		for i_244 := range rev_211 {
+			rev_211[i_244] += (row_238[i_244] * row_235[i_244])
+		}
+		if tape_8 != tape_62 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_62})+" and "+runtime.ShapeString([]int{tape_8}))
+		}
+		if rev_210 != tape_62 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_210})+" and "+runtime.ShapeString([]int{tape_62})+" differ")
+		}
+		row_239 = row_239[:len(rev_209)]
+		row_235 = row_235[:len(rev_209)]
+		for i_247 := range rev_209 {
+			rev_209[i_247] += (row_239[i_247] * row_235[i_247])
+		}
+		if tape_8 != tape_40 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_8}))
+		}
+		if i_233 < 0 || i_233 >= int64(rev_207) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_233, rev_207))
+		}
+		if rev_208 != tape_40 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_208})+" and "+runtime.ShapeString([]int{tape_40})+" differ")
+		}
+		row_249 := rev_206[i_233*int64(rev_208) : (i_233+1)*int64(rev_208)]
+		tape_39 = tape_39[:len(row_249)]
+		row_235 = row_235[:len(row_249)]
+		for i_250 := range row_249 {
+			row_249[i_250] += (tape_39[i_250] * row_235[i_250])
+		}
+	}
+	n_252, err_253 := runtime.CheckSize(int64(3))
+	if err_253 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_253)
+	}
+	var a_254 []float64
+	row_255 := a_139[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	if tape_8 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	rs_256 := tape_50
+	tot_257, err_258 := runtime.MulSize(n_252, rs_256)
+	if err_258 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_258)
+	}
+	a_254 = ar.F64w(tot_257)
+	row_259 := a_139[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	if tape_8 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	row_260 := a_139[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	if tape_8 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	row_261 := a_254[0*rs_256 : 1*rs_256]
+	row_262 := a_254[1*rs_256 : 2*rs_256]
+	row_263 := a_254[2*rs_256 : 3*rs_256]
+	tape_49 = tape_49[:tape_50]
+	row_255 = row_255[:tape_50]
+	row_259 = row_259[:tape_50]
+	row_260 = row_260[:tape_50]
+	row_261 = row_261[:tape_50]
+	row_262 = row_262[:tape_50]
+	row_263 = row_263[:tape_50]
+	if tape_50 >= 262144 {
+		loop_276 := runtime.EnterLoop(&nbLoop53, runtime.Bind(tape_49, runtime.Bind(row_255, runtime.Bind(row_259, runtime.Bind(row_260, runtime.Bind(row_261, runtime.Bind(row_262, runtime.Bind(row_263, runtime.End{}))))))), tape_50, 16384)
+		if loop_276.For == nil {
+			loop_276.For = func(lo_270, hi int) {
+				tape_49 := loop_276.C.H
+				row_255 := loop_276.C.T.H
+				row_259 := loop_276.C.T.T.H
+				row_260 := loop_276.C.T.T.T.H
+				row_261 := loop_276.C.T.T.T.T.H
+				row_262 := loop_276.C.T.T.T.T.T.H
+				row_263 := loop_276.C.T.T.T.T.T.T.H
+				for i_271 := lo_270; i_271 < hi; i_271++ {
+					e_273 := (tape_49[i_271] * row_255[i_271])
+					e_274 := (tape_49[i_271] * row_259[i_271])
+					e_275 := (tape_49[i_271] * row_260[i_271])
+					row_261[i_271] = e_273
+					row_262[i_271] = e_274
+					row_263[i_271] = e_275
+				}
 			}
 		}
-		if i_264 > 0 {
-			ar.Release(mark_265)
+		runtime.ParallelFor(tape_50, 16384, loop_276.For)
+		loop_276.Leave(&nbLoop53)
+	} else {
+		for i_264 := 0; i_264 < tape_50; i_264++ {
+			e_266 := (tape_49[i_264] * row_255[i_264])
+			e_267 := (tape_49[i_264] * row_259[i_264])
+			e_268 := (tape_49[i_264] * row_260[i_264])
+			row_261[i_264] = e_266
+			row_262[i_264] = e_267
+			row_263[i_264] = e_268
+		}
+	}
+	n_277, err_278 := runtime.CheckSize(int64(3))
+	if err_278 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_278)
+	}
+	var a_279 []float64
+	row_280 := a_139[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	if tape_8 != tape_45 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	rs_281 := tape_45
+	tot_282, err_283 := runtime.MulSize(n_277, rs_281)
+	if err_283 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_283)
+	}
+	a_279 = ar.F64w(tot_282)
+	row_284 := a_139[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	if tape_8 != tape_45 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	row_285 := a_139[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	if tape_8 != tape_45 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	row_286 := a_279[0*rs_281 : 1*rs_281]
+	row_287 := a_279[1*rs_281 : 2*rs_281]
+	row_288 := a_279[2*rs_281 : 3*rs_281]
+	tape_44 = tape_44[:tape_45]
+	row_280 = row_280[:tape_45]
+	row_284 = row_284[:tape_45]
+	row_285 = row_285[:tape_45]
+	row_286 = row_286[:tape_45]
+	row_287 = row_287[:tape_45]
+	row_288 = row_288[:tape_45]
+	if tape_45 >= 262144 {
+		loop_301 := runtime.EnterLoop(&nbLoop54, runtime.Bind(tape_44, runtime.Bind(row_280, runtime.Bind(row_284, runtime.Bind(row_285, runtime.Bind(row_286, runtime.Bind(row_287, runtime.Bind(row_288, runtime.End{}))))))), tape_45, 16384)
+		if loop_301.For == nil {
+			loop_301.For = func(lo_295, hi int) {
+				tape_44 := loop_301.C.H
+				row_280 := loop_301.C.T.H
+				row_284 := loop_301.C.T.T.H
+				row_285 := loop_301.C.T.T.T.H
+				row_286 := loop_301.C.T.T.T.T.H
+				row_287 := loop_301.C.T.T.T.T.T.H
+				row_288 := loop_301.C.T.T.T.T.T.T.H
+				for i_296 := lo_295; i_296 < hi; i_296++ {
+					e_298 := (tape_44[i_296] * row_280[i_296])
+					e_299 := (tape_44[i_296] * row_284[i_296])
+					e_300 := (tape_44[i_296] * row_285[i_296])
+					row_286[i_296] = e_298
+					row_287[i_296] = e_299
+					row_288[i_296] = e_300
+				}
+			}
+		}
+		runtime.ParallelFor(tape_45, 16384, loop_301.For)
+		loop_301.Leave(&nbLoop54)
+	} else {
+		for i_289 := 0; i_289 < tape_45; i_289++ {
+			e_291 := (tape_44[i_289] * row_280[i_289])
+			e_292 := (tape_44[i_289] * row_284[i_289])
+			e_293 := (tape_44[i_289] * row_285[i_289])
+			row_286[i_289] = e_291
+			row_287[i_289] = e_292
+			row_288[i_289] = e_293
 		}
 	}
 	if tape_50 != tape_64 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_64})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	r_278 := ar.F64w(tape_64)
-	tape_63 = tape_63[:len(r_278)]
-	z_193 = z_193[:len(r_278)]
-	if len(r_278) >= 262144 {
-		loop_285 := runtime.EnterLoop(&nbLoop85, runtime.Bind(r_278, runtime.Bind(tape_63, runtime.Bind(z_193, runtime.End{}))), len(r_278), 16384)
-		if loop_285.For == nil {
-			loop_285.For = func(lo_282, hi int) {
-				r_278 := loop_285.C.H
-				tape_63 := loop_285.C.T.H
-				z_193 := loop_285.C.T.T.H
-				for i_283 := lo_282; i_283 < hi; i_283++ {
-					r_278[i_283] = (tape_63[i_283] * z_193[i_283])
+	r_302 := ar.F64w(tape_64)
+	tape_63 = tape_63[:len(r_302)]
+	z_205 = z_205[:len(r_302)]
+	if len(r_302) >= 262144 {
+		loop_309 := runtime.EnterLoop(&nbLoop55, runtime.Bind(r_302, runtime.Bind(tape_63, runtime.Bind(z_205, runtime.End{}))), len(r_302), 16384)
+		if loop_309.For == nil {
+			loop_309.For = func(lo_306, hi int) {
+				r_302 := loop_309.C.H
+				tape_63 := loop_309.C.T.H
+				z_205 := loop_309.C.T.T.H
+				for i_307 := lo_306; i_307 < hi; i_307++ {
+					r_302[i_307] = (tape_63[i_307] * z_205[i_307])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_278), 16384, loop_285.For)
-		loop_285.Leave(&nbLoop85)
+		runtime.ParallelFor(len(r_302), 16384, loop_309.For)
+		loop_309.Leave(&nbLoop55)
 	} else {
-		for i_279 := range r_278 {
-			r_278[i_279] = (tape_63[i_279] * z_193[i_279])
+		for i_303 := range r_302 {
+			r_302[i_303] = (tape_63[i_303] * z_205[i_303])
 		}
 	}
 	if tape_50 != tape_66 {
@@ -10901,303 +10911,276 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_40 != tape_66 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_66})+" differ")
 	}
-	tape_65 = tape_65[:len(z_191)]
-	z_193 = z_193[:len(z_191)]
-	if len(z_191) >= 262144 {
-		loop_293 := runtime.EnterLoop(&nbLoop86, runtime.Bind(z_191, runtime.Bind(tape_65, runtime.Bind(z_193, runtime.End{}))), len(z_191), 16384)
-		if loop_293.For == nil {
-			loop_293.For = func(lo_290, hi int) {
-				z_191 := loop_293.C.H
-				tape_65 := loop_293.C.T.H
-				z_193 := loop_293.C.T.T.H
-				for i_291 := lo_290; i_291 < hi; i_291++ {
-					z_191[i_291] += (-(tape_65[i_291] * z_193[i_291]))
+	tape_65 = tape_65[:len(z_203)]
+	z_205 = z_205[:len(z_203)]
+	if len(z_203) >= 262144 {
+		loop_317 := runtime.EnterLoop(&nbLoop56, runtime.Bind(z_203, runtime.Bind(tape_65, runtime.Bind(z_205, runtime.End{}))), len(z_203), 16384)
+		if loop_317.For == nil {
+			loop_317.For = func(lo_314, hi int) {
+				z_203 := loop_317.C.H
+				tape_65 := loop_317.C.T.H
+				z_205 := loop_317.C.T.T.H
+				for i_315 := lo_314; i_315 < hi; i_315++ {
+					z_203[i_315] += (-(tape_65[i_315] * z_205[i_315]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(z_191), 16384, loop_293.For)
-		loop_293.Leave(&nbLoop86)
+		runtime.ParallelFor(len(z_203), 16384, loop_317.For)
+		loop_317.Leave(&nbLoop56)
 	} else {
-		for i_287 := range z_191 {
-			z_191[i_287] += (-(tape_65[i_287] * z_193[i_287]))
+		for i_311 := range z_203 {
+			z_203[i_311] += (-(tape_65[i_311] * z_205[i_311]))
 		}
 	}
 	if tape_64 != tape_70 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_70})+" and "+runtime.ShapeString([]int{tape_64}))
 	}
-	if int64(2) >= int64(n_156) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), n_156))
+	if tape_8 != tape_70 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_70})+" differ")
 	}
-	if d_159 != tape_70 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_159})+" and "+runtime.ShapeString([]int{tape_70})+" differ")
-	}
-	row_294 := r_183[int64(2)*int64(d_159) : (int64(2)+1)*int64(d_159)]
-	tape_69 = tape_69[:len(row_294)]
-	r_278 = r_278[:len(row_294)]
-	if len(row_294) >= 262144 {
-		loop_301 := runtime.EnterLoop(&nbLoop87, runtime.Bind(row_294, runtime.Bind(tape_69, runtime.Bind(r_278, runtime.End{}))), len(row_294), 16384)
-		if loop_301.For == nil {
-			loop_301.For = func(lo_298, hi int) {
-				row_294 := loop_301.C.H
-				tape_69 := loop_301.C.T.H
-				r_278 := loop_301.C.T.T.H
-				for i_299 := lo_298; i_299 < hi; i_299++ {
-					row_294[i_299] += (tape_69[i_299] * r_278[i_299])
+	row_318 := r_195[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
+	tape_69 = tape_69[:len(row_318)]
+	r_302 = r_302[:len(row_318)]
+	if len(row_318) >= 262144 {
+		loop_325 := runtime.EnterLoop(&nbLoop57, runtime.Bind(row_318, runtime.Bind(tape_69, runtime.Bind(r_302, runtime.End{}))), len(row_318), 16384)
+		if loop_325.For == nil {
+			loop_325.For = func(lo_322, hi int) {
+				row_318 := loop_325.C.H
+				tape_69 := loop_325.C.T.H
+				r_302 := loop_325.C.T.T.H
+				for i_323 := lo_322; i_323 < hi; i_323++ {
+					row_318[i_323] += (tape_69[i_323] * r_302[i_323])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_294), 16384, loop_301.For)
-		loop_301.Leave(&nbLoop87)
+		runtime.ParallelFor(len(row_318), 16384, loop_325.For)
+		loop_325.Leave(&nbLoop57)
 	} else {
-		for i_295 := range row_294 {
-			row_294[i_295] += (tape_69[i_295] * r_278[i_295])
+		for i_319 := range row_318 {
+			row_318[i_319] += (tape_69[i_319] * r_302[i_319])
 		}
 	}
 	if tape_64 != tape_68 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_68})+" and "+runtime.ShapeString([]int{tape_64}))
 	}
-	if int64(2) >= int64(n_240) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), n_240))
+	if tape_50 != tape_68 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_68})+" differ")
 	}
-	if d_243 != tape_68 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_243})+" and "+runtime.ShapeString([]int{tape_68})+" differ")
-	}
-	row_302 := a_242[int64(2)*int64(d_243) : (int64(2)+1)*int64(d_243)]
-	tape_67 = tape_67[:len(row_302)]
-	r_278 = r_278[:len(row_302)]
-	if len(row_302) >= 262144 {
-		loop_309 := runtime.EnterLoop(&nbLoop88, runtime.Bind(row_302, runtime.Bind(tape_67, runtime.Bind(r_278, runtime.End{}))), len(row_302), 16384)
-		if loop_309.For == nil {
-			loop_309.For = func(lo_306, hi int) {
-				row_302 := loop_309.C.H
-				tape_67 := loop_309.C.T.H
-				r_278 := loop_309.C.T.T.H
-				for i_307 := lo_306; i_307 < hi; i_307++ {
-					row_302[i_307] += (tape_67[i_307] * r_278[i_307])
+	row_326 := a_254[int64(2)*int64(tape_50) : (int64(2)+1)*int64(tape_50)]
+	tape_67 = tape_67[:len(row_326)]
+	r_302 = r_302[:len(row_326)]
+	if len(row_326) >= 262144 {
+		loop_333 := runtime.EnterLoop(&nbLoop58, runtime.Bind(row_326, runtime.Bind(tape_67, runtime.Bind(r_302, runtime.End{}))), len(row_326), 16384)
+		if loop_333.For == nil {
+			loop_333.For = func(lo_330, hi int) {
+				row_326 := loop_333.C.H
+				tape_67 := loop_333.C.T.H
+				r_302 := loop_333.C.T.T.H
+				for i_331 := lo_330; i_331 < hi; i_331++ {
+					row_326[i_331] += (tape_67[i_331] * r_302[i_331])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_302), 16384, loop_309.For)
-		loop_309.Leave(&nbLoop88)
+		runtime.ParallelFor(len(row_326), 16384, loop_333.For)
+		loop_333.Leave(&nbLoop58)
 	} else {
-		for i_303 := range row_302 {
-			row_302[i_303] += (tape_67[i_303] * r_278[i_303])
+		for i_327 := range row_326 {
+			row_326[i_327] += (tape_67[i_327] * r_302[i_327])
 		}
 	}
 	if tape_64 != tape_74 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_74})+" and "+runtime.ShapeString([]int{tape_64}))
 	}
-	if int64(1) >= int64(n_156) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), n_156))
+	if tape_8 != tape_74 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_74})+" differ")
 	}
-	if d_159 != tape_74 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_159})+" and "+runtime.ShapeString([]int{tape_74})+" differ")
-	}
-	row_310 := r_183[int64(1)*int64(d_159) : (int64(1)+1)*int64(d_159)]
-	tape_73 = tape_73[:len(row_310)]
-	r_278 = r_278[:len(row_310)]
-	if len(row_310) >= 262144 {
-		loop_317 := runtime.EnterLoop(&nbLoop89, runtime.Bind(row_310, runtime.Bind(tape_73, runtime.Bind(r_278, runtime.End{}))), len(row_310), 16384)
-		if loop_317.For == nil {
-			loop_317.For = func(lo_314, hi int) {
-				row_310 := loop_317.C.H
-				tape_73 := loop_317.C.T.H
-				r_278 := loop_317.C.T.T.H
-				for i_315 := lo_314; i_315 < hi; i_315++ {
-					row_310[i_315] += (tape_73[i_315] * r_278[i_315])
+	row_334 := r_195[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
+	tape_73 = tape_73[:len(row_334)]
+	r_302 = r_302[:len(row_334)]
+	if len(row_334) >= 262144 {
+		loop_341 := runtime.EnterLoop(&nbLoop59, runtime.Bind(row_334, runtime.Bind(tape_73, runtime.Bind(r_302, runtime.End{}))), len(row_334), 16384)
+		if loop_341.For == nil {
+			loop_341.For = func(lo_338, hi int) {
+				row_334 := loop_341.C.H
+				tape_73 := loop_341.C.T.H
+				r_302 := loop_341.C.T.T.H
+				for i_339 := lo_338; i_339 < hi; i_339++ {
+					row_334[i_339] += (tape_73[i_339] * r_302[i_339])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_310), 16384, loop_317.For)
-		loop_317.Leave(&nbLoop89)
+		runtime.ParallelFor(len(row_334), 16384, loop_341.For)
+		loop_341.Leave(&nbLoop59)
 	} else {
-		for i_311 := range row_310 {
-			row_310[i_311] += (tape_73[i_311] * r_278[i_311])
+		for i_335 := range row_334 {
+			row_334[i_335] += (tape_73[i_335] * r_302[i_335])
 		}
 	}
 	if tape_64 != tape_72 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_72})+" and "+runtime.ShapeString([]int{tape_64}))
 	}
-	if int64(1) >= int64(n_240) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), n_240))
+	if tape_50 != tape_72 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_72})+" differ")
 	}
-	if d_243 != tape_72 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_243})+" and "+runtime.ShapeString([]int{tape_72})+" differ")
-	}
-	row_318 := a_242[int64(1)*int64(d_243) : (int64(1)+1)*int64(d_243)]
-	tape_71 = tape_71[:len(row_318)]
-	r_278 = r_278[:len(row_318)]
-	if len(row_318) >= 262144 {
-		loop_325 := runtime.EnterLoop(&nbLoop90, runtime.Bind(row_318, runtime.Bind(tape_71, runtime.Bind(r_278, runtime.End{}))), len(row_318), 16384)
-		if loop_325.For == nil {
-			loop_325.For = func(lo_322, hi int) {
-				row_318 := loop_325.C.H
-				tape_71 := loop_325.C.T.H
-				r_278 := loop_325.C.T.T.H
-				for i_323 := lo_322; i_323 < hi; i_323++ {
-					row_318[i_323] += (tape_71[i_323] * r_278[i_323])
+	row_342 := a_254[int64(1)*int64(tape_50) : (int64(1)+1)*int64(tape_50)]
+	tape_71 = tape_71[:len(row_342)]
+	r_302 = r_302[:len(row_342)]
+	if len(row_342) >= 262144 {
+		loop_349 := runtime.EnterLoop(&nbLoop60, runtime.Bind(row_342, runtime.Bind(tape_71, runtime.Bind(r_302, runtime.End{}))), len(row_342), 16384)
+		if loop_349.For == nil {
+			loop_349.For = func(lo_346, hi int) {
+				row_342 := loop_349.C.H
+				tape_71 := loop_349.C.T.H
+				r_302 := loop_349.C.T.T.H
+				for i_347 := lo_346; i_347 < hi; i_347++ {
+					row_342[i_347] += (tape_71[i_347] * r_302[i_347])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_318), 16384, loop_325.For)
-		loop_325.Leave(&nbLoop90)
+		runtime.ParallelFor(len(row_342), 16384, loop_349.For)
+		loop_349.Leave(&nbLoop60)
 	} else {
-		for i_319 := range row_318 {
-			row_318[i_319] += (tape_71[i_319] * r_278[i_319])
+		for i_343 := range row_342 {
+			row_342[i_343] += (tape_71[i_343] * r_302[i_343])
 		}
 	}
 	if tape_64 != tape_78 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_78})+" and "+runtime.ShapeString([]int{tape_64}))
 	}
-	if int64(0) >= int64(n_156) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), n_156))
+	if tape_8 != tape_78 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_78})+" differ")
 	}
-	if d_159 != tape_78 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_159})+" and "+runtime.ShapeString([]int{tape_78})+" differ")
-	}
-	row_326 := r_183[int64(0)*int64(d_159) : (int64(0)+1)*int64(d_159)]
-	tape_77 = tape_77[:len(row_326)]
-	r_278 = r_278[:len(row_326)]
-	if len(row_326) >= 262144 {
-		loop_333 := runtime.EnterLoop(&nbLoop91, runtime.Bind(row_326, runtime.Bind(tape_77, runtime.Bind(r_278, runtime.End{}))), len(row_326), 16384)
-		if loop_333.For == nil {
-			loop_333.For = func(lo_330, hi int) {
-				row_326 := loop_333.C.H
-				tape_77 := loop_333.C.T.H
-				r_278 := loop_333.C.T.T.H
-				for i_331 := lo_330; i_331 < hi; i_331++ {
-					row_326[i_331] += (tape_77[i_331] * r_278[i_331])
+	row_350 := r_195[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
+	tape_77 = tape_77[:len(row_350)]
+	r_302 = r_302[:len(row_350)]
+	if len(row_350) >= 262144 {
+		loop_357 := runtime.EnterLoop(&nbLoop61, runtime.Bind(row_350, runtime.Bind(tape_77, runtime.Bind(r_302, runtime.End{}))), len(row_350), 16384)
+		if loop_357.For == nil {
+			loop_357.For = func(lo_354, hi int) {
+				row_350 := loop_357.C.H
+				tape_77 := loop_357.C.T.H
+				r_302 := loop_357.C.T.T.H
+				for i_355 := lo_354; i_355 < hi; i_355++ {
+					row_350[i_355] += (tape_77[i_355] * r_302[i_355])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_326), 16384, loop_333.For)
-		loop_333.Leave(&nbLoop91)
+		runtime.ParallelFor(len(row_350), 16384, loop_357.For)
+		loop_357.Leave(&nbLoop61)
 	} else {
-		for i_327 := range row_326 {
-			row_326[i_327] += (tape_77[i_327] * r_278[i_327])
+		for i_351 := range row_350 {
+			row_350[i_351] += (tape_77[i_351] * r_302[i_351])
 		}
 	}
 	if tape_64 != tape_76 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_76})+" and "+runtime.ShapeString([]int{tape_64}))
 	}
-	if int64(0) >= int64(n_240) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), n_240))
+	if tape_50 != tape_76 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_76})+" differ")
 	}
-	if d_243 != tape_76 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_243})+" and "+runtime.ShapeString([]int{tape_76})+" differ")
-	}
-	row_334 := a_242[int64(0)*int64(d_243) : (int64(0)+1)*int64(d_243)]
-	tape_75 = tape_75[:len(row_334)]
-	r_278 = r_278[:len(row_334)]
-	if len(row_334) >= 262144 {
-		loop_341 := runtime.EnterLoop(&nbLoop92, runtime.Bind(row_334, runtime.Bind(tape_75, runtime.Bind(r_278, runtime.End{}))), len(row_334), 16384)
-		if loop_341.For == nil {
-			loop_341.For = func(lo_338, hi int) {
-				row_334 := loop_341.C.H
-				tape_75 := loop_341.C.T.H
-				r_278 := loop_341.C.T.T.H
-				for i_339 := lo_338; i_339 < hi; i_339++ {
-					row_334[i_339] += (tape_75[i_339] * r_278[i_339])
+	row_358 := a_254[int64(0)*int64(tape_50) : (int64(0)+1)*int64(tape_50)]
+	tape_75 = tape_75[:len(row_358)]
+	r_302 = r_302[:len(row_358)]
+	if len(row_358) >= 262144 {
+		loop_365 := runtime.EnterLoop(&nbLoop62, runtime.Bind(row_358, runtime.Bind(tape_75, runtime.Bind(r_302, runtime.End{}))), len(row_358), 16384)
+		if loop_365.For == nil {
+			loop_365.For = func(lo_362, hi int) {
+				row_358 := loop_365.C.H
+				tape_75 := loop_365.C.T.H
+				r_302 := loop_365.C.T.T.H
+				for i_363 := lo_362; i_363 < hi; i_363++ {
+					row_358[i_363] += (tape_75[i_363] * r_302[i_363])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_334), 16384, loop_341.For)
-		loop_341.Leave(&nbLoop92)
+		runtime.ParallelFor(len(row_358), 16384, loop_365.For)
+		loop_365.Leave(&nbLoop62)
 	} else {
-		for i_335 := range row_334 {
-			row_334[i_335] += (tape_75[i_335] * r_278[i_335])
+		for i_359 := range row_358 {
+			row_358[i_359] += (tape_75[i_359] * r_302[i_359])
 		}
 	}
-	r_342, r_343, r_344, r_345, r_346, r_347, err_348 := fn_crosssplit11bwd(ar, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, tape_92, tape_93, tape_94, tape_95, tape_96, tape_97, tape_98, tape_99, tape_100, tape_101, tape_102, tape_103, tape_104, tape_105, tape_106, tape_107, tape_108, a_261, n_259, d_262)
-	if err_348 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_348, "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	r_366, r_367, r_368, r_369, r_370, r_371, err_372 := fn_crosssplit11bwd(ar, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, tape_92, tape_93, tape_94, tape_95, tape_96, tape_97, tape_98, tape_99, tape_100, tape_101, tape_102, tape_103, tape_104, tape_105, tape_106, tape_107, tape_108, a_279, 3, tape_45)
+	if err_372 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_372, "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	if n_240 != r_343 || d_243 != r_344 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{n_240, d_243})+" and "+runtime.ShapeString([]int{r_343, r_344})+" differ")
+	if 3 != r_367 || tape_50 != r_368 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_50})+" and "+runtime.ShapeString([]int{r_367, r_368})+" differ")
 	}
-	r_342 = r_342[:len(a_242)]
-	for i_349 := range a_242 {
-		a_242[i_349] += r_342[i_349]
+	r_366 = r_366[:len(a_254)]
+	for i_373 := range a_254 {
+		a_254[i_373] += r_366[i_373]
 	}
-	if n_156 != r_346 || d_159 != r_347 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{n_156, d_159})+" and "+runtime.ShapeString([]int{r_346, r_347})+" differ")
+	if 3 != r_370 || tape_8 != r_371 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_8})+" and "+runtime.ShapeString([]int{r_370, r_371})+" differ")
 	}
-	r_345 = r_345[:len(r_183)]
-	for i_350 := range r_183 {
-		r_183[i_350] += r_345[i_350]
+	r_369 = r_369[:len(r_195)]
+	for i_374 := range r_195 {
+		r_195[i_374] += r_369[i_374]
 	}
-	if int64(0) >= int64(n_240) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), n_240))
-	}
-	row_351 := a_242[int(int64(0))*d_243 : (int(int64(0))+1)*d_243]
-	if int64(1) >= int64(n_240) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), n_240))
-	}
-	row_352 := a_242[int(int64(1))*d_243 : (int(int64(1))+1)*d_243]
-	if int64(2) >= int64(n_240) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), n_240))
-	}
-	row_353 := a_242[int(int64(2))*d_243 : (int(int64(2))+1)*d_243]
-	r_354 := ar.F64w(tape_110)
-	tape_109 = tape_109[:len(r_354)]
-	if len(r_354) >= 262144 {
-		loop_361 := runtime.EnterLoop(&nbLoop93, runtime.Bind(r_354, runtime.Bind(tape_109, runtime.End{})), len(r_354), 16384)
-		if loop_361.For == nil {
-			loop_361.For = func(lo_358, hi int) {
-				r_354 := loop_361.C.H
-				tape_109 := loop_361.C.T.H
-				for i_359 := lo_358; i_359 < hi; i_359++ {
-					r_354[i_359] = (1.0 / tape_109[i_359])
+	row_375 := a_254[int(int64(0))*tape_50 : (int(int64(0))+1)*tape_50]
+	row_376 := a_254[int(int64(1))*tape_50 : (int(int64(1))+1)*tape_50]
+	row_377 := a_254[int(int64(2))*tape_50 : (int(int64(2))+1)*tape_50]
+	r_378 := ar.F64w(tape_110)
+	tape_109 = tape_109[:len(r_378)]
+	if len(r_378) >= 262144 {
+		loop_385 := runtime.EnterLoop(&nbLoop63, runtime.Bind(r_378, runtime.Bind(tape_109, runtime.End{})), len(r_378), 16384)
+		if loop_385.For == nil {
+			loop_385.For = func(lo_382, hi int) {
+				r_378 := loop_385.C.H
+				tape_109 := loop_385.C.T.H
+				for i_383 := lo_382; i_383 < hi; i_383++ {
+					r_378[i_383] = (1.0 / tape_109[i_383])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_354), 16384, loop_361.For)
-		loop_361.Leave(&nbLoop93)
+		runtime.ParallelFor(len(r_378), 16384, loop_385.For)
+		loop_385.Leave(&nbLoop63)
 	} else {
-		for i_355 := range r_354 {
-			r_354[i_355] = (1.0 / tape_109[i_355])
+		for i_379 := range r_378 {
+			r_378[i_379] = (1.0 / tape_109[i_379])
 		}
 	}
 	if tape_110 != tape_112 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_110}))
 	}
-	if d_243 != tape_112 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{d_243}))
+	if tape_50 != tape_112 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	r_362 := ar.F64w(tape_112)
-	tape_111 = tape_111[:len(r_362)]
-	tape_109 = tape_109[:len(r_362)]
-	row_353 = row_353[:len(r_362)]
-	if len(r_362) >= 262144 {
-		loop_369 := runtime.EnterLoop(&nbLoop94, runtime.Bind(r_362, runtime.Bind(tape_111, runtime.Bind(tape_109, runtime.Bind(row_353, runtime.End{})))), len(r_362), 16384)
-		if loop_369.For == nil {
-			loop_369.For = func(lo_366, hi int) {
-				r_362 := loop_369.C.H
-				tape_111 := loop_369.C.T.H
-				tape_109 := loop_369.C.T.T.H
-				row_353 := loop_369.C.T.T.T.H
-				for i_367 := lo_366; i_367 < hi; i_367++ {
-					r_362[i_367] = ((-(tape_111[i_367] / tape_109[i_367])) * row_353[i_367])
+	r_386 := ar.F64w(tape_112)
+	tape_111 = tape_111[:len(r_386)]
+	tape_109 = tape_109[:len(r_386)]
+	row_377 = row_377[:len(r_386)]
+	if len(r_386) >= 262144 {
+		loop_393 := runtime.EnterLoop(&nbLoop64, runtime.Bind(r_386, runtime.Bind(tape_111, runtime.Bind(tape_109, runtime.Bind(row_377, runtime.End{})))), len(r_386), 16384)
+		if loop_393.For == nil {
+			loop_393.For = func(lo_390, hi int) {
+				r_386 := loop_393.C.H
+				tape_111 := loop_393.C.T.H
+				tape_109 := loop_393.C.T.T.H
+				row_377 := loop_393.C.T.T.T.H
+				for i_391 := lo_390; i_391 < hi; i_391++ {
+					r_386[i_391] = ((-(tape_111[i_391] / tape_109[i_391])) * row_377[i_391])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_362), 16384, loop_369.For)
-		loop_369.Leave(&nbLoop94)
+		runtime.ParallelFor(len(r_386), 16384, loop_393.For)
+		loop_393.Leave(&nbLoop64)
 	} else {
-		for i_363 := range r_362 {
-			r_362[i_363] = ((-(tape_111[i_363] / tape_109[i_363])) * row_353[i_363])
+		for i_387 := range r_386 {
+			r_386[i_387] = ((-(tape_111[i_387] / tape_109[i_387])) * row_377[i_387])
 		}
 	}
-	z_370 := ar.F64(len(tape_113))
-	if tape_114 != r_176 || tape_115 != r_177 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_114, tape_115})+" and "+runtime.ShapeString([]int{r_176, r_177})+" differ")
+	z_394 := ar.F64(len(tape_113))
+	if tape_114 != r_188 || tape_115 != r_189 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_114, tape_115})+" and "+runtime.ShapeString([]int{r_188, r_189})+" differ")
 	}
-	r_175 = r_175[:len(z_370)]
-	for i_371 := range z_370 {
-		z_370[i_371] += r_175[i_371]
+	r_187 = r_187[:len(z_394)]
+	for i_395 := range z_394 {
+		z_394[i_395] += r_187[i_395]
 	}
-	if d_243 != tape_110 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{d_243}))
+	if tape_50 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
 	if int64(2) >= int64(tape_114) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_114))
@@ -11205,62 +11188,62 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_115 != tape_110 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
 	}
-	row_372 := z_370[int64(2)*int64(tape_115) : (int64(2)+1)*int64(tape_115)]
-	r_354 = r_354[:len(row_372)]
-	row_353 = row_353[:len(row_372)]
-	if len(row_372) >= 262144 {
-		loop_379 := runtime.EnterLoop(&nbLoop95, runtime.Bind(row_372, runtime.Bind(r_354, runtime.Bind(row_353, runtime.End{}))), len(row_372), 16384)
-		if loop_379.For == nil {
-			loop_379.For = func(lo_376, hi int) {
-				row_372 := loop_379.C.H
-				r_354 := loop_379.C.T.H
-				row_353 := loop_379.C.T.T.H
-				for i_377 := lo_376; i_377 < hi; i_377++ {
-					row_372[i_377] += (r_354[i_377] * row_353[i_377])
+	row_396 := z_394[int64(2)*int64(tape_115) : (int64(2)+1)*int64(tape_115)]
+	r_378 = r_378[:len(row_396)]
+	row_377 = row_377[:len(row_396)]
+	if len(row_396) >= 262144 {
+		loop_403 := runtime.EnterLoop(&nbLoop65, runtime.Bind(row_396, runtime.Bind(r_378, runtime.Bind(row_377, runtime.End{}))), len(row_396), 16384)
+		if loop_403.For == nil {
+			loop_403.For = func(lo_400, hi int) {
+				row_396 := loop_403.C.H
+				r_378 := loop_403.C.T.H
+				row_377 := loop_403.C.T.T.H
+				for i_401 := lo_400; i_401 < hi; i_401++ {
+					row_396[i_401] += (r_378[i_401] * row_377[i_401])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_372), 16384, loop_379.For)
-		loop_379.Leave(&nbLoop95)
+		runtime.ParallelFor(len(row_396), 16384, loop_403.For)
+		loop_403.Leave(&nbLoop65)
 	} else {
-		for i_373 := range row_372 {
-			row_372[i_373] += (r_354[i_373] * row_353[i_373])
+		for i_397 := range row_396 {
+			row_396[i_397] += (r_378[i_397] * row_377[i_397])
 		}
 	}
 	if tape_110 != tape_117 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_117})+" and "+runtime.ShapeString([]int{tape_110}))
 	}
-	if d_243 != tape_117 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_117})+" and "+runtime.ShapeString([]int{d_243}))
+	if tape_50 != tape_117 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_117})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
 	if tape_112 != tape_117 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_117})+" differ")
 	}
-	tape_116 = tape_116[:len(r_362)]
-	tape_109 = tape_109[:len(r_362)]
-	row_352 = row_352[:len(r_362)]
-	if len(r_362) >= 262144 {
-		loop_387 := runtime.EnterLoop(&nbLoop96, runtime.Bind(r_362, runtime.Bind(tape_116, runtime.Bind(tape_109, runtime.Bind(row_352, runtime.End{})))), len(r_362), 16384)
-		if loop_387.For == nil {
-			loop_387.For = func(lo_384, hi int) {
-				r_362 := loop_387.C.H
-				tape_116 := loop_387.C.T.H
-				tape_109 := loop_387.C.T.T.H
-				row_352 := loop_387.C.T.T.T.H
-				for i_385 := lo_384; i_385 < hi; i_385++ {
-					r_362[i_385] += ((-(tape_116[i_385] / tape_109[i_385])) * row_352[i_385])
+	tape_116 = tape_116[:len(r_386)]
+	tape_109 = tape_109[:len(r_386)]
+	row_376 = row_376[:len(r_386)]
+	if len(r_386) >= 262144 {
+		loop_411 := runtime.EnterLoop(&nbLoop66, runtime.Bind(r_386, runtime.Bind(tape_116, runtime.Bind(tape_109, runtime.Bind(row_376, runtime.End{})))), len(r_386), 16384)
+		if loop_411.For == nil {
+			loop_411.For = func(lo_408, hi int) {
+				r_386 := loop_411.C.H
+				tape_116 := loop_411.C.T.H
+				tape_109 := loop_411.C.T.T.H
+				row_376 := loop_411.C.T.T.T.H
+				for i_409 := lo_408; i_409 < hi; i_409++ {
+					r_386[i_409] += ((-(tape_116[i_409] / tape_109[i_409])) * row_376[i_409])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_362), 16384, loop_387.For)
-		loop_387.Leave(&nbLoop96)
+		runtime.ParallelFor(len(r_386), 16384, loop_411.For)
+		loop_411.Leave(&nbLoop66)
 	} else {
-		for i_381 := range r_362 {
-			r_362[i_381] += ((-(tape_116[i_381] / tape_109[i_381])) * row_352[i_381])
+		for i_405 := range r_386 {
+			r_386[i_405] += ((-(tape_116[i_405] / tape_109[i_405])) * row_376[i_405])
 		}
 	}
-	if d_243 != tape_110 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{d_243}))
+	if tape_50 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
 	if int64(1) >= int64(tape_114) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_114))
@@ -11268,62 +11251,62 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_115 != tape_110 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
 	}
-	row_388 := z_370[int64(1)*int64(tape_115) : (int64(1)+1)*int64(tape_115)]
-	r_354 = r_354[:len(row_388)]
-	row_352 = row_352[:len(row_388)]
-	if len(row_388) >= 262144 {
-		loop_395 := runtime.EnterLoop(&nbLoop97, runtime.Bind(row_388, runtime.Bind(r_354, runtime.Bind(row_352, runtime.End{}))), len(row_388), 16384)
-		if loop_395.For == nil {
-			loop_395.For = func(lo_392, hi int) {
-				row_388 := loop_395.C.H
-				r_354 := loop_395.C.T.H
-				row_352 := loop_395.C.T.T.H
-				for i_393 := lo_392; i_393 < hi; i_393++ {
-					row_388[i_393] += (r_354[i_393] * row_352[i_393])
+	row_412 := z_394[int64(1)*int64(tape_115) : (int64(1)+1)*int64(tape_115)]
+	r_378 = r_378[:len(row_412)]
+	row_376 = row_376[:len(row_412)]
+	if len(row_412) >= 262144 {
+		loop_419 := runtime.EnterLoop(&nbLoop67, runtime.Bind(row_412, runtime.Bind(r_378, runtime.Bind(row_376, runtime.End{}))), len(row_412), 16384)
+		if loop_419.For == nil {
+			loop_419.For = func(lo_416, hi int) {
+				row_412 := loop_419.C.H
+				r_378 := loop_419.C.T.H
+				row_376 := loop_419.C.T.T.H
+				for i_417 := lo_416; i_417 < hi; i_417++ {
+					row_412[i_417] += (r_378[i_417] * row_376[i_417])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_388), 16384, loop_395.For)
-		loop_395.Leave(&nbLoop97)
+		runtime.ParallelFor(len(row_412), 16384, loop_419.For)
+		loop_419.Leave(&nbLoop67)
 	} else {
-		for i_389 := range row_388 {
-			row_388[i_389] += (r_354[i_389] * row_352[i_389])
+		for i_413 := range row_412 {
+			row_412[i_413] += (r_378[i_413] * row_376[i_413])
 		}
 	}
 	if tape_110 != tape_119 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_119})+" and "+runtime.ShapeString([]int{tape_110}))
 	}
-	if d_243 != tape_119 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_119})+" and "+runtime.ShapeString([]int{d_243}))
+	if tape_50 != tape_119 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_119})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
 	if tape_112 != tape_119 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_119})+" differ")
 	}
-	tape_118 = tape_118[:len(r_362)]
-	tape_109 = tape_109[:len(r_362)]
-	row_351 = row_351[:len(r_362)]
-	if len(r_362) >= 262144 {
-		loop_403 := runtime.EnterLoop(&nbLoop98, runtime.Bind(r_362, runtime.Bind(tape_118, runtime.Bind(tape_109, runtime.Bind(row_351, runtime.End{})))), len(r_362), 16384)
-		if loop_403.For == nil {
-			loop_403.For = func(lo_400, hi int) {
-				r_362 := loop_403.C.H
-				tape_118 := loop_403.C.T.H
-				tape_109 := loop_403.C.T.T.H
-				row_351 := loop_403.C.T.T.T.H
-				for i_401 := lo_400; i_401 < hi; i_401++ {
-					r_362[i_401] += ((-(tape_118[i_401] / tape_109[i_401])) * row_351[i_401])
+	tape_118 = tape_118[:len(r_386)]
+	tape_109 = tape_109[:len(r_386)]
+	row_375 = row_375[:len(r_386)]
+	if len(r_386) >= 262144 {
+		loop_427 := runtime.EnterLoop(&nbLoop68, runtime.Bind(r_386, runtime.Bind(tape_118, runtime.Bind(tape_109, runtime.Bind(row_375, runtime.End{})))), len(r_386), 16384)
+		if loop_427.For == nil {
+			loop_427.For = func(lo_424, hi int) {
+				r_386 := loop_427.C.H
+				tape_118 := loop_427.C.T.H
+				tape_109 := loop_427.C.T.T.H
+				row_375 := loop_427.C.T.T.T.H
+				for i_425 := lo_424; i_425 < hi; i_425++ {
+					r_386[i_425] += ((-(tape_118[i_425] / tape_109[i_425])) * row_375[i_425])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_362), 16384, loop_403.For)
-		loop_403.Leave(&nbLoop98)
+		runtime.ParallelFor(len(r_386), 16384, loop_427.For)
+		loop_427.Leave(&nbLoop68)
 	} else {
-		for i_397 := range r_362 {
-			r_362[i_397] += ((-(tape_118[i_397] / tape_109[i_397])) * row_351[i_397])
+		for i_421 := range r_386 {
+			r_386[i_421] += ((-(tape_118[i_421] / tape_109[i_421])) * row_375[i_421])
 		}
 	}
-	if d_243 != tape_110 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{d_243}))
+	if tape_50 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
 	if int64(0) >= int64(tape_114) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_114))
@@ -11331,26 +11314,26 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_115 != tape_110 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
 	}
-	row_404 := z_370[int64(0)*int64(tape_115) : (int64(0)+1)*int64(tape_115)]
-	r_354 = r_354[:len(row_404)]
-	row_351 = row_351[:len(row_404)]
-	if len(row_404) >= 262144 {
-		loop_411 := runtime.EnterLoop(&nbLoop99, runtime.Bind(row_404, runtime.Bind(r_354, runtime.Bind(row_351, runtime.End{}))), len(row_404), 16384)
-		if loop_411.For == nil {
-			loop_411.For = func(lo_408, hi int) {
-				row_404 := loop_411.C.H
-				r_354 := loop_411.C.T.H
-				row_351 := loop_411.C.T.T.H
-				for i_409 := lo_408; i_409 < hi; i_409++ {
-					row_404[i_409] += (r_354[i_409] * row_351[i_409])
+	row_428 := z_394[int64(0)*int64(tape_115) : (int64(0)+1)*int64(tape_115)]
+	r_378 = r_378[:len(row_428)]
+	row_375 = row_375[:len(row_428)]
+	if len(row_428) >= 262144 {
+		loop_435 := runtime.EnterLoop(&nbLoop69, runtime.Bind(row_428, runtime.Bind(r_378, runtime.Bind(row_375, runtime.End{}))), len(row_428), 16384)
+		if loop_435.For == nil {
+			loop_435.For = func(lo_432, hi int) {
+				row_428 := loop_435.C.H
+				r_378 := loop_435.C.T.H
+				row_375 := loop_435.C.T.T.H
+				for i_433 := lo_432; i_433 < hi; i_433++ {
+					row_428[i_433] += (r_378[i_433] * row_375[i_433])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_404), 16384, loop_411.For)
-		loop_411.Leave(&nbLoop99)
+		runtime.ParallelFor(len(row_428), 16384, loop_435.For)
+		loop_435.Leave(&nbLoop69)
 	} else {
-		for i_405 := range row_404 {
-			row_404[i_405] += (r_354[i_405] * row_351[i_405])
+		for i_429 := range row_428 {
+			row_428[i_429] += (r_378[i_429] * row_375[i_429])
 		}
 	}
 	if tape_45 != tape_110 {
@@ -11359,25 +11342,25 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_112 != tape_110 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
 	}
-	tape_109 = tape_109[:len(r_362)]
-	z_192 = z_192[:len(r_362)]
-	if len(r_362) >= 262144 {
-		loop_419 := runtime.EnterLoop(&nbLoop100, runtime.Bind(r_362, runtime.Bind(tape_109, runtime.Bind(z_192, runtime.End{}))), len(r_362), 16384)
-		if loop_419.For == nil {
-			loop_419.For = func(lo_416, hi int) {
-				r_362 := loop_419.C.H
-				tape_109 := loop_419.C.T.H
-				z_192 := loop_419.C.T.T.H
-				for i_417 := lo_416; i_417 < hi; i_417++ {
-					r_362[i_417] += ((math.Cos(tape_109[i_417])) * z_192[i_417])
+	tape_109 = tape_109[:len(r_386)]
+	z_204 = z_204[:len(r_386)]
+	if len(r_386) >= 262144 {
+		loop_443 := runtime.EnterLoop(&nbLoop70, runtime.Bind(r_386, runtime.Bind(tape_109, runtime.Bind(z_204, runtime.End{}))), len(r_386), 16384)
+		if loop_443.For == nil {
+			loop_443.For = func(lo_440, hi int) {
+				r_386 := loop_443.C.H
+				tape_109 := loop_443.C.T.H
+				z_204 := loop_443.C.T.T.H
+				for i_441 := lo_440; i_441 < hi; i_441++ {
+					r_386[i_441] += ((math.Cos(tape_109[i_441])) * z_204[i_441])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_362), 16384, loop_419.For)
-		loop_419.Leave(&nbLoop100)
+		runtime.ParallelFor(len(r_386), 16384, loop_443.For)
+		loop_443.Leave(&nbLoop70)
 	} else {
-		for i_413 := range r_362 {
-			r_362[i_413] += ((math.Cos(tape_109[i_413])) * z_192[i_413])
+		for i_437 := range r_386 {
+			r_386[i_437] += ((math.Cos(tape_109[i_437])) * z_204[i_437])
 		}
 	}
 	if tape_40 != tape_110 {
@@ -11386,50 +11369,50 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_112 != tape_110 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
 	}
-	tape_109 = tape_109[:len(r_362)]
-	z_191 = z_191[:len(r_362)]
-	if len(r_362) >= 262144 {
-		loop_427 := runtime.EnterLoop(&nbLoop101, runtime.Bind(r_362, runtime.Bind(tape_109, runtime.Bind(z_191, runtime.End{}))), len(r_362), 16384)
-		if loop_427.For == nil {
-			loop_427.For = func(lo_424, hi int) {
-				r_362 := loop_427.C.H
-				tape_109 := loop_427.C.T.H
-				z_191 := loop_427.C.T.T.H
-				for i_425 := lo_424; i_425 < hi; i_425++ {
-					r_362[i_425] += ((-(math.Sin(tape_109[i_425]))) * z_191[i_425])
+	tape_109 = tape_109[:len(r_386)]
+	z_203 = z_203[:len(r_386)]
+	if len(r_386) >= 262144 {
+		loop_451 := runtime.EnterLoop(&nbLoop71, runtime.Bind(r_386, runtime.Bind(tape_109, runtime.Bind(z_203, runtime.End{}))), len(r_386), 16384)
+		if loop_451.For == nil {
+			loop_451.For = func(lo_448, hi int) {
+				r_386 := loop_451.C.H
+				tape_109 := loop_451.C.T.H
+				z_203 := loop_451.C.T.T.H
+				for i_449 := lo_448; i_449 < hi; i_449++ {
+					r_386[i_449] += ((-(math.Sin(tape_109[i_449]))) * z_203[i_449])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_362), 16384, loop_427.For)
-		loop_427.Leave(&nbLoop101)
+		runtime.ParallelFor(len(r_386), 16384, loop_451.For)
+		loop_451.Leave(&nbLoop71)
 	} else {
-		for i_421 := range r_362 {
-			r_362[i_421] += ((-(math.Sin(tape_109[i_421]))) * z_191[i_421])
+		for i_445 := range r_386 {
+			r_386[i_445] += ((-(math.Sin(tape_109[i_445]))) * z_203[i_445])
 		}
 	}
 	if tape_112 != tape_110 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_112}))
 	}
-	r_428 := ar.F64w(tape_110)
-	tape_109 = tape_109[:len(r_428)]
-	r_362 = r_362[:len(r_428)]
-	if len(r_428) >= 262144 {
-		loop_435 := runtime.EnterLoop(&nbLoop102, runtime.Bind(r_428, runtime.Bind(tape_109, runtime.Bind(r_362, runtime.End{}))), len(r_428), 16384)
-		if loop_435.For == nil {
-			loop_435.For = func(lo_432, hi int) {
-				r_428 := loop_435.C.H
-				tape_109 := loop_435.C.T.H
-				r_362 := loop_435.C.T.T.H
-				for i_433 := lo_432; i_433 < hi; i_433++ {
-					r_428[i_433] = ((0.5 / tape_109[i_433]) * r_362[i_433])
+	r_452 := ar.F64w(tape_110)
+	tape_109 = tape_109[:len(r_452)]
+	r_386 = r_386[:len(r_452)]
+	if len(r_452) >= 262144 {
+		loop_459 := runtime.EnterLoop(&nbLoop72, runtime.Bind(r_452, runtime.Bind(tape_109, runtime.Bind(r_386, runtime.End{}))), len(r_452), 16384)
+		if loop_459.For == nil {
+			loop_459.For = func(lo_456, hi int) {
+				r_452 := loop_459.C.H
+				tape_109 := loop_459.C.T.H
+				r_386 := loop_459.C.T.T.H
+				for i_457 := lo_456; i_457 < hi; i_457++ {
+					r_452[i_457] = ((0.5 / tape_109[i_457]) * r_386[i_457])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_428), 16384, loop_435.For)
-		loop_435.Leave(&nbLoop102)
+		runtime.ParallelFor(len(r_452), 16384, loop_459.For)
+		loop_459.Leave(&nbLoop72)
 	} else {
-		for i_429 := range r_428 {
-			r_428[i_429] = ((0.5 / tape_109[i_429]) * r_362[i_429])
+		for i_453 := range r_452 {
+			r_452[i_453] = ((0.5 / tape_109[i_453]) * r_386[i_453])
 		}
 	}
 	if tape_110 != tape_121 {
@@ -11441,26 +11424,26 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_115 != tape_121 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_121})+" differ")
 	}
-	row_436 := z_370[int64(2)*int64(tape_115) : (int64(2)+1)*int64(tape_115)]
-	tape_120 = tape_120[:len(row_436)]
-	r_428 = r_428[:len(row_436)]
-	if len(row_436) >= 262144 {
-		loop_443 := runtime.EnterLoop(&nbLoop103, runtime.Bind(row_436, runtime.Bind(tape_120, runtime.Bind(r_428, runtime.End{}))), len(row_436), 16384)
-		if loop_443.For == nil {
-			loop_443.For = func(lo_440, hi int) {
-				row_436 := loop_443.C.H
-				tape_120 := loop_443.C.T.H
-				r_428 := loop_443.C.T.T.H
-				for i_441 := lo_440; i_441 < hi; i_441++ {
-					row_436[i_441] += ((2.0 * tape_120[i_441]) * r_428[i_441])
+	row_460 := z_394[int64(2)*int64(tape_115) : (int64(2)+1)*int64(tape_115)]
+	tape_120 = tape_120[:len(row_460)]
+	r_452 = r_452[:len(row_460)]
+	if len(row_460) >= 262144 {
+		loop_467 := runtime.EnterLoop(&nbLoop73, runtime.Bind(row_460, runtime.Bind(tape_120, runtime.Bind(r_452, runtime.End{}))), len(row_460), 16384)
+		if loop_467.For == nil {
+			loop_467.For = func(lo_464, hi int) {
+				row_460 := loop_467.C.H
+				tape_120 := loop_467.C.T.H
+				r_452 := loop_467.C.T.T.H
+				for i_465 := lo_464; i_465 < hi; i_465++ {
+					row_460[i_465] += ((2.0 * tape_120[i_465]) * r_452[i_465])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_436), 16384, loop_443.For)
-		loop_443.Leave(&nbLoop103)
+		runtime.ParallelFor(len(row_460), 16384, loop_467.For)
+		loop_467.Leave(&nbLoop73)
 	} else {
-		for i_437 := range row_436 {
-			row_436[i_437] += ((2.0 * tape_120[i_437]) * r_428[i_437])
+		for i_461 := range row_460 {
+			row_460[i_461] += ((2.0 * tape_120[i_461]) * r_452[i_461])
 		}
 	}
 	if tape_110 != tape_123 {
@@ -11472,26 +11455,26 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_115 != tape_123 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_123})+" differ")
 	}
-	row_444 := z_370[int64(1)*int64(tape_115) : (int64(1)+1)*int64(tape_115)]
-	tape_122 = tape_122[:len(row_444)]
-	r_428 = r_428[:len(row_444)]
-	if len(row_444) >= 262144 {
-		loop_451 := runtime.EnterLoop(&nbLoop104, runtime.Bind(row_444, runtime.Bind(tape_122, runtime.Bind(r_428, runtime.End{}))), len(row_444), 16384)
-		if loop_451.For == nil {
-			loop_451.For = func(lo_448, hi int) {
-				row_444 := loop_451.C.H
-				tape_122 := loop_451.C.T.H
-				r_428 := loop_451.C.T.T.H
-				for i_449 := lo_448; i_449 < hi; i_449++ {
-					row_444[i_449] += ((2.0 * tape_122[i_449]) * r_428[i_449])
+	row_468 := z_394[int64(1)*int64(tape_115) : (int64(1)+1)*int64(tape_115)]
+	tape_122 = tape_122[:len(row_468)]
+	r_452 = r_452[:len(row_468)]
+	if len(row_468) >= 262144 {
+		loop_475 := runtime.EnterLoop(&nbLoop74, runtime.Bind(row_468, runtime.Bind(tape_122, runtime.Bind(r_452, runtime.End{}))), len(row_468), 16384)
+		if loop_475.For == nil {
+			loop_475.For = func(lo_472, hi int) {
+				row_468 := loop_475.C.H
+				tape_122 := loop_475.C.T.H
+				r_452 := loop_475.C.T.T.H
+				for i_473 := lo_472; i_473 < hi; i_473++ {
+					row_468[i_473] += ((2.0 * tape_122[i_473]) * r_452[i_473])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_444), 16384, loop_451.For)
-		loop_451.Leave(&nbLoop104)
+		runtime.ParallelFor(len(row_468), 16384, loop_475.For)
+		loop_475.Leave(&nbLoop74)
 	} else {
-		for i_445 := range row_444 {
-			row_444[i_445] += ((2.0 * tape_122[i_445]) * r_428[i_445])
+		for i_469 := range row_468 {
+			row_468[i_469] += ((2.0 * tape_122[i_469]) * r_452[i_469])
 		}
 	}
 	if tape_110 != tape_125 {
@@ -11503,98 +11486,86 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_115 != tape_125 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_125})+" differ")
 	}
-	row_452 := z_370[int64(0)*int64(tape_115) : (int64(0)+1)*int64(tape_115)]
-	tape_124 = tape_124[:len(row_452)]
-	r_428 = r_428[:len(row_452)]
-	if len(row_452) >= 262144 {
-		loop_459 := runtime.EnterLoop(&nbLoop105, runtime.Bind(row_452, runtime.Bind(tape_124, runtime.Bind(r_428, runtime.End{}))), len(row_452), 16384)
-		if loop_459.For == nil {
-			loop_459.For = func(lo_456, hi int) {
-				row_452 := loop_459.C.H
-				tape_124 := loop_459.C.T.H
-				r_428 := loop_459.C.T.T.H
-				for i_457 := lo_456; i_457 < hi; i_457++ {
-					row_452[i_457] += ((2.0 * tape_124[i_457]) * r_428[i_457])
+	row_476 := z_394[int64(0)*int64(tape_115) : (int64(0)+1)*int64(tape_115)]
+	tape_124 = tape_124[:len(row_476)]
+	r_452 = r_452[:len(row_476)]
+	if len(row_476) >= 262144 {
+		loop_483 := runtime.EnterLoop(&nbLoop75, runtime.Bind(row_476, runtime.Bind(tape_124, runtime.Bind(r_452, runtime.End{}))), len(row_476), 16384)
+		if loop_483.For == nil {
+			loop_483.For = func(lo_480, hi int) {
+				row_476 := loop_483.C.H
+				tape_124 := loop_483.C.T.H
+				r_452 := loop_483.C.T.T.H
+				for i_481 := lo_480; i_481 < hi; i_481++ {
+					row_476[i_481] += ((2.0 * tape_124[i_481]) * r_452[i_481])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_452), 16384, loop_459.For)
-		loop_459.Leave(&nbLoop105)
+		runtime.ParallelFor(len(row_476), 16384, loop_483.For)
+		loop_483.Leave(&nbLoop75)
 	} else {
-		for i_453 := range row_452 {
-			row_452[i_453] += ((2.0 * tape_124[i_453]) * r_428[i_453])
+		for i_477 := range row_476 {
+			row_476[i_477] += ((2.0 * tape_124[i_477]) * r_452[i_477])
 		}
 	}
-	ar.Keep(mark_460, &z_370, &r_183)
-	return z_370, tape_114, tape_115, r_183, n_156, d_159, nil
+	ar.Keep(mark_484, &z_394, &r_195)
+	return z_394, tape_114, tape_115, r_195, 3, tape_8, nil
 }
 
-// nbLoop106 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop106 runtime.LoopSite
+// nbLoop76 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop76 runtime.LoopSite
 
-// nbLoop107 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop107 runtime.LoopSite
+// nbLoop77 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop77 runtime.LoopSite
 
-// nbLoop108 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop108 runtime.LoopSite
+// nbLoop78 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop78 runtime.LoopSite
 
-// nbLoop109 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop109 runtime.LoopSite
+// nbLoop79 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop79 runtime.LoopSite
 
-// nbLoop110 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop110 runtime.LoopSite
+// nbLoop80 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop80 runtime.LoopSite
 
-// nbLoop111 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop111 runtime.LoopSite
+// nbLoop81 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop81 runtime.LoopSite
 
-// nbLoop112 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop112 runtime.LoopSite
+// nbLoop82 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop82 runtime.LoopSite
 
-// nbLoop113 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop113 runtime.LoopSite
+// nbLoop83 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop83 runtime.LoopSite
 
-// nbLoop114 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop114 runtime.LoopSite
+// nbLoop84 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop84 runtime.LoopSite
 
-// nbLoop115 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop115 runtime.LoopSite
+// nbLoop85 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop85 runtime.LoopSite
 
-// nbLoop116 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop116 runtime.LoopSite
+// nbLoop86 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop86 runtime.LoopSite
 
-// nbLoop117 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop117 runtime.LoopSite
+// nbLoop87 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop87 runtime.LoopSite
 
-// nbLoop118 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop118 runtime.LoopSite
+// nbLoop88 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop88 runtime.LoopSite
 
-// nbLoop119 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop119 runtime.LoopSite
+// nbLoop89 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop89 runtime.LoopSite
 
-// nbLoop120 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop120 runtime.LoopSite
+// nbLoop90 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop90 runtime.LoopSite
 
-// nbLoop121 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop121 runtime.LoopSite
+// nbLoop91 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop91 runtime.LoopSite
 
-// nbLoop122 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop122 runtime.LoopSite
-
-// nbLoop123 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop123 runtime.LoopSite
-
-// nbLoop124 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop124 runtime.LoopSite
-
-// nbLoop125 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop125 runtime.LoopSite
-
-// nbLoop126 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop126 runtime.LoopSite
+// nbLoop92 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop92 runtime.LoopSite
 
 // fn_residualsvjp1110 is def residuals$vjp_1110 (models.nab:142:5).
 func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int, ybar_12 []float64, ybar_13 int, ybar_14 int, ybar_15 []float64, ybar_16 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_486 := ar.Mark()
+	mark_474 := ar.Mark()
 	if cam_2 != 11 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
 	}
@@ -11628,7 +11599,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	x_4 = x_4[:len(r_22)]
 	s_20 = s_20[:len(r_22)]
 	if len(r_22) >= 262144 {
-		loop_29 := runtime.EnterLoop(&nbLoop106, runtime.Bind(r_22, runtime.Bind(x_4, runtime.Bind(s_20, runtime.End{}))), len(r_22), 16384)
+		loop_29 := runtime.EnterLoop(&nbLoop76, runtime.Bind(r_22, runtime.Bind(x_4, runtime.Bind(s_20, runtime.End{}))), len(r_22), 16384)
 		if loop_29.For == nil {
 			loop_29.For = func(lo_26, hi int) {
 				r_22 := loop_29.C.H
@@ -11640,7 +11611,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(r_22), 16384, loop_29.For)
-		loop_29.Leave(&nbLoop106)
+		loop_29.Leave(&nbLoop76)
 	} else {
 		for i_23 := range r_22 {
 			r_22[i_23] = (x_4[i_23] - s_20[i_23])
@@ -11658,525 +11629,491 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:13", runtime.CheckIndex(int64(0), r_31))
 	}
 	row_160 := r_30[int(int64(0))*r_32 : (int(int64(0))+1)*r_32]
-	r_161 := ar.F64w(r_32)
-	row_160 = row_160[:len(r_161)]
-	row_159 = row_159[:len(r_161)]
-	if len(r_161) >= 262144 {
-		loop_168 := runtime.EnterLoop(&nbLoop107, runtime.Bind(r_161, runtime.Bind(row_160, runtime.Bind(row_159, runtime.End{}))), len(r_161), 16384)
-		if loop_168.For == nil {
-			loop_168.For = func(lo_165, hi int) {
-				r_161 := loop_168.C.H
-				row_160 := loop_168.C.T.H
-				row_159 := loop_168.C.T.T.H
-				for i_166 := lo_165; i_166 < hi; i_166++ {
-					r_161[i_166] = (row_160[i_166] / row_159[i_166])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_161), 16384, loop_168.For)
-		loop_168.Leave(&nbLoop107)
-	} else {
-		for i_162 := range r_161 {
-			r_161[i_162] = (row_160[i_162] / row_159[i_162])
-		}
-	}
 	if int64(1) >= int64(r_31) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:26", runtime.CheckIndex(int64(1), r_31))
 	}
-	row_169 := r_30[int(int64(1))*r_32 : (int(int64(1))+1)*r_32]
-	r_170 := ar.F64w(r_32)
-	row_169 = row_169[:len(r_170)]
-	row_159 = row_159[:len(r_170)]
-	if len(r_170) >= 262144 {
-		loop_177 := runtime.EnterLoop(&nbLoop108, runtime.Bind(r_170, runtime.Bind(row_169, runtime.Bind(row_159, runtime.End{}))), len(r_170), 16384)
-		if loop_177.For == nil {
-			loop_177.For = func(lo_174, hi int) {
-				r_170 := loop_177.C.H
-				row_169 := loop_177.C.T.H
-				row_159 := loop_177.C.T.T.H
-				for i_175 := lo_174; i_175 < hi; i_175++ {
-					r_170[i_175] = (row_169[i_175] / row_159[i_175])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_170), 16384, loop_177.For)
-		loop_177.Leave(&nbLoop108)
-	} else {
-		for i_171 := range r_170 {
-			r_170[i_171] = (row_169[i_171] / row_159[i_171])
-		}
+	row_162 := r_30[int(int64(1))*r_32 : (int(int64(1))+1)*r_32]
+	rs_164 := r_32
+	tot_165, err_166 := runtime.MulSize(2, rs_164)
+	if err_166 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:11", err_166)
 	}
-	rs_178 := r_32
-	tot_179, err_180 := runtime.MulSize(2, rs_178)
-	if err_180 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:11", err_180)
-	}
-	a_181 := ar.F64w(tot_179)
-	row_182 := a_181[0*rs_178 : 1*rs_178]
-	copy(row_182, r_161)
-	row_183 := a_181[1*rs_178 : 2*rs_178]
-	copy(row_183, r_170)
-	row_184 := a_181[int(int64(0))*r_32 : (int(int64(0))+1)*r_32]
-	row_185 := a_181[int(int64(1))*r_32 : (int(int64(1))+1)*r_32]
-	r_186 := ar.F64w(r_32)
-	row_184 = row_184[:len(r_186)]
-	row_185 = row_185[:len(r_186)]
-	if len(r_186) >= 262144 {
-		loop_193 := runtime.EnterLoop(&nbLoop109, runtime.Bind(r_186, runtime.Bind(row_184, runtime.Bind(row_185, runtime.End{}))), len(r_186), 16384)
-		if loop_193.For == nil {
-			loop_193.For = func(lo_190, hi int) {
-				r_186 := loop_193.C.H
-				row_184 := loop_193.C.T.H
-				row_185 := loop_193.C.T.T.H
-				for i_191 := lo_190; i_191 < hi; i_191++ {
-					r_186[i_191] = ((row_184[i_191] * row_184[i_191]) + (row_185[i_191] * row_185[i_191]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_186), 16384, loop_193.For)
-		loop_193.Leave(&nbLoop109)
-	} else {
-		for i_187 := range r_186 {
-			r_186[i_187] = ((row_184[i_187] * row_184[i_187]) + (row_185[i_187] * row_185[i_187]))
-		}
-	}
+	a_167 := ar.F64w(tot_165)
+	row_168 := a_167[0*rs_164 : 1*rs_164]
+	row_169 := a_167[1*rs_164 : 2*rs_164]
+	row_170 := a_167[int(int64(0))*r_32 : (int(int64(0))+1)*r_32]
+	row_171 := a_167[int(int64(1))*r_32 : (int(int64(1))+1)*r_32]
 	if int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
 	}
-	row_194 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
+	row_173 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
 	if int64(10) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
-	row_195 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
-	r_196 := ar.F64w(r_32)
-	r_186 = r_186[:len(r_196)]
-	if len(r_196) >= 262144 {
-		loop_203 := runtime.EnterLoop(&nbLoop110, runtime.Bind(r_196, runtime.Bind(r_186, runtime.End{})), len(r_196), 16384)
-		if loop_203.For == nil {
-			loop_203.For = func(lo_200, hi int) {
-				r_196 := loop_203.C.H
-				r_186 := loop_203.C.T.H
-				for i_201 := lo_200; i_201 < hi; i_201++ {
-					r_196[i_201] = (r_186[i_201] * r_186[i_201])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_196), 16384, loop_203.For)
-		loop_203.Leave(&nbLoop110)
-	} else {
-		for i_197 := range r_196 {
-			r_196[i_197] = (r_186[i_197] * r_186[i_197])
-		}
-	}
+	row_174 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
 	if r_32 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_32}))
 	}
 	if r_32 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_32}))
 	}
-	r_204 := ar.F64w(cam_3)
-	row_194 = row_194[:len(r_204)]
-	r_186 = r_186[:len(r_204)]
-	row_195 = row_195[:len(r_204)]
-	r_196 = r_196[:len(r_204)]
-	if len(r_204) >= 262144 {
-		loop_211 := runtime.EnterLoop(&nbLoop111, runtime.Bind(r_204, runtime.Bind(row_194, runtime.Bind(r_186, runtime.Bind(row_195, runtime.Bind(r_196, runtime.End{}))))), len(r_204), 16384)
-		if loop_211.For == nil {
-			loop_211.For = func(lo_208, hi int) {
-				r_204 := loop_211.C.H
-				row_194 := loop_211.C.T.H
-				r_186 := loop_211.C.T.T.H
-				row_195 := loop_211.C.T.T.T.H
-				r_196 := loop_211.C.T.T.T.T.H
-				for i_209 := lo_208; i_209 < hi; i_209++ {
-					r_204[i_209] = ((1.0 + (row_194[i_209] * r_186[i_209])) + (row_195[i_209] * r_196[i_209]))
+	r_161 := ar.F64w(r_32)
+	r_163 := ar.F64w(r_32)
+	r_172 := ar.F64w(r_32)
+	r_175 := ar.F64w(r_32)
+	r_176 := ar.F64w(r_32)
+	row_160 = row_160[:r_32]
+	row_159 = row_159[:r_32]
+	r_161 = r_161[:r_32]
+	row_162 = row_162[:r_32]
+	r_163 = r_163[:r_32]
+	row_168 = row_168[:r_32]
+	row_169 = row_169[:r_32]
+	row_170 = row_170[:r_32]
+	row_171 = row_171[:r_32]
+	r_172 = r_172[:r_32]
+	r_175 = r_175[:r_32]
+	row_173 = row_173[:r_32]
+	row_174 = row_174[:r_32]
+	r_176 = r_176[:r_32]
+	if r_32 >= 262144 {
+		loop_197 := runtime.EnterLoop(&nbLoop77, runtime.Bind(row_160, runtime.Bind(row_159, runtime.Bind(r_161, runtime.Bind(row_162, runtime.Bind(r_163, runtime.Bind(row_168, runtime.Bind(row_169, runtime.Bind(row_170, runtime.Bind(row_171, runtime.Bind(r_172, runtime.Bind(r_175, runtime.Bind(row_173, runtime.Bind(row_174, runtime.Bind(r_176, runtime.End{})))))))))))))), r_32, 16384)
+		if loop_197.For == nil {
+			loop_197.For = func(lo_187, hi int) {
+				row_160 := loop_197.C.H
+				row_159 := loop_197.C.T.H
+				r_161 := loop_197.C.T.T.H
+				row_162 := loop_197.C.T.T.T.H
+				r_163 := loop_197.C.T.T.T.T.H
+				row_168 := loop_197.C.T.T.T.T.T.H
+				row_169 := loop_197.C.T.T.T.T.T.T.H
+				row_170 := loop_197.C.T.T.T.T.T.T.T.H
+				row_171 := loop_197.C.T.T.T.T.T.T.T.T.H
+				r_172 := loop_197.C.T.T.T.T.T.T.T.T.T.H
+				r_175 := loop_197.C.T.T.T.T.T.T.T.T.T.T.H
+				row_173 := loop_197.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_174 := loop_197.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				r_176 := loop_197.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_188 := lo_187; i_188 < hi; i_188++ {
+					e_190 := (row_160[i_188] / row_159[i_188])
+					r_161[i_188] = e_190
+					e_191 := (row_162[i_188] / row_159[i_188])
+					r_163[i_188] = e_191
+					e_192 := e_190
+					e_193 := e_191
+					row_168[i_188] = e_192
+					row_169[i_188] = e_193
+					e_194 := ((row_170[i_188] * row_170[i_188]) + (row_171[i_188] * row_171[i_188]))
+					r_172[i_188] = e_194
+					e_195 := (e_194 * e_194)
+					r_175[i_188] = e_195
+					e_196 := ((1.0 + (row_173[i_188] * e_194)) + (row_174[i_188] * e_195))
+					r_176[i_188] = e_196
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_204), 16384, loop_211.For)
-		loop_211.Leave(&nbLoop111)
+		runtime.ParallelFor(r_32, 16384, loop_197.For)
+		loop_197.Leave(&nbLoop77)
 	} else {
-		for i_205 := range r_204 {
-			r_204[i_205] = ((1.0 + (row_194[i_205] * r_186[i_205])) + (row_195[i_205] * r_196[i_205]))
+		for i_177 := 0; i_177 < r_32; i_177++ {
+			e_179 := (row_160[i_177] / row_159[i_177])
+			r_161[i_177] = e_179
+			e_180 := (row_162[i_177] / row_159[i_177])
+			r_163[i_177] = e_180
+			e_181 := e_179
+			e_182 := e_180
+			row_168[i_177] = e_181
+			row_169[i_177] = e_182
+			e_183 := ((row_170[i_177] * row_170[i_177]) + (row_171[i_177] * row_171[i_177]))
+			r_172[i_177] = e_183
+			e_184 := (e_183 * e_183)
+			r_175[i_177] = e_184
+			e_185 := ((1.0 + (row_173[i_177] * e_183)) + (row_174[i_177] * e_184))
+			r_176[i_177] = e_185
 		}
 	}
-	n_212, err_213 := runtime.CheckSize(int64(2))
-	if err_213 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_213)
+	n_198, err_199 := runtime.CheckSize(int64(2))
+	if err_199 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_199)
 	}
-	var a_214 []float64
-	var d_215 int = 0
-	var rs_216 int = 0
-	var a_217 []float64
-	var d_218 int = 0
-	var rs_219 int = 0
-	var a_220 []float64
-	var a_221 []float64
-	var d_222 int = 0
-	var rs_223 int = 0
-	for i_224 := 0; i_224 < n_212; i_224++ {
-		mark_225 := ar.Mark()
-		i_226 := int64(i_224)
+	var a_200 []float64
+	var d_201 int = 0
+	var rs_202 int = 0
+	var a_203 []float64
+	var d_204 int = 0
+	var rs_205 int = 0
+	var a_206 []float64
+	var a_207 []float64
+	var d_208 int = 0
+	var rs_209 int = 0
+	for i_210 := 0; i_210 < n_198; i_210++ {
+		mark_211 := ar.Mark()
+		i_212 := int64(i_210)
 		if int64(6) >= int64(cam_2) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 		}
-		row_227 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-		if i_226 < 0 || i_226 >= int64(2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_226, 2))
+		row_213 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+		if i_212 < 0 || i_212 >= int64(2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_212, 2))
 		}
-		row_228 := a_181[int(i_226)*r_32 : (int(i_226)+1)*r_32]
+		row_214 := a_167[int(i_212)*r_32 : (int(i_212)+1)*r_32]
 		if r_32 != cam_3 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_32}))
 		}
-		r_229 := ar.F64w(cam_3)
-		row_227 = row_227[:len(r_229)]
-		row_228 = row_228[:len(r_229)]
-		for i_230 := range r_229 {
-			r_229[i_230] = (row_227[i_230] * row_228[i_230])
+		r_215 := ar.F64w(cam_3)
+		row_213 = row_213[:len(r_215)]
+		row_214 = row_214[:len(r_215)]
+		for i_216 := range r_215 {
+			r_215[i_216] = (row_213[i_216] * row_214[i_216])
 		}
-		x_232 := int64(7) + i_226
-		if x_232 < 0 || x_232 >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_232, cam_2))
+		x_218 := int64(7) + i_212
+		if x_218 < 0 || x_218 >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_218, cam_2))
 		}
-		row_233 := cam_1[int(x_232)*cam_3 : (int(x_232)+1)*cam_3]
-		r_234 := ar.F64w(cam_3)
-		r_229 = r_229[:len(r_234)]
-		r_204 = r_204[:len(r_234)]
-		row_233 = row_233[:len(r_234)]
-		for i_235 := range r_234 {
-			r_234[i_235] = ((r_229[i_235] * r_204[i_235]) + row_233[i_235])
+		row_219 := cam_1[int(x_218)*cam_3 : (int(x_218)+1)*cam_3]
+		r_220 := ar.F64w(cam_3)
+		r_215 = r_215[:len(r_220)]
+		r_176 = r_176[:len(r_220)]
+		row_219 = row_219[:len(r_220)]
+		for i_221 := range r_220 {
+			r_220[i_221] = ((r_215[i_221] * r_176[i_221]) + row_219[i_221])
 		}
-		if i_224 == 0 {
-			d_215 = cam_3
-			rs_216 = d_215
-			tot_237, err_238 := runtime.MulSize(n_212, rs_216)
-			if err_238 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_238)
+		if i_210 == 0 {
+			d_201 = cam_3
+			rs_202 = d_201
+			tot_223, err_224 := runtime.MulSize(n_198, rs_202)
+			if err_224 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_224)
 			}
-			a_214 = ar.F64w(tot_237)
-		} else if cam_3 != d_215 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_224)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_215}))
+			a_200 = ar.F64w(tot_223)
+		} else if cam_3 != d_201 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_210)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_201}))
 		}
-		copy(a_214[i_224*rs_216:(i_224+1)*rs_216], r_234)
-		if i_224 == 0 {
-			d_218 = cam_3
-			rs_219 = d_218
-			tot_239, err_240 := runtime.MulSize(n_212, rs_219)
-			if err_240 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_240)
+		copy(a_200[i_210*rs_202:(i_210+1)*rs_202], r_220)
+		if i_210 == 0 {
+			d_204 = cam_3
+			rs_205 = d_204
+			tot_225, err_226 := runtime.MulSize(n_198, rs_205)
+			if err_226 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_226)
 			}
-			a_217 = ar.F64w(tot_239)
-		} else if cam_3 != d_218 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_224)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_218}))
+			a_203 = ar.F64w(tot_225)
+		} else if cam_3 != d_204 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_210)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_204}))
 		}
-		copy(a_217[i_224*rs_219:(i_224+1)*rs_219], r_229)
-		if i_224 == 0 {
-			d_222 = cam_3
-			rs_223 = d_222
-			tot_241, err_242 := runtime.MulSize(n_212, rs_223)
-			if err_242 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_242)
+		copy(a_203[i_210*rs_205:(i_210+1)*rs_205], r_215)
+		if i_210 == 0 {
+			d_208 = cam_3
+			rs_209 = d_208
+			tot_227, err_228 := runtime.MulSize(n_198, rs_209)
+			if err_228 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_228)
 			}
-			a_221 = ar.F64w(tot_241)
-		} else if cam_3 != d_222 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_224)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_222}))
+			a_207 = ar.F64w(tot_227)
+		} else if cam_3 != d_208 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_210)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_208}))
 		}
-		copy(a_221[i_224*rs_223:(i_224+1)*rs_223], row_227)
-		if i_224 > 0 {
-			ar.Release(mark_225)
+		copy(a_207[i_210*rs_209:(i_210+1)*rs_209], row_213)
+		if i_210 > 0 {
+			ar.Release(mark_211)
 		}
 	}
-	a_220 = a_181[:n_212*r_32]
-	n_243, err_244 := runtime.CheckSize(int64(2))
-	_ = n_243
-	if err_244 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_244)
+	a_206 = a_167[:n_198*r_32]
+	n_229, err_230 := runtime.CheckSize(int64(2))
+	_ = n_229
+	if err_230 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_230)
 	}
-	view_245 := a_214
-	n_246, err_247 := runtime.CheckSize(int64(2))
-	if err_247 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_247)
+	view_231 := a_200
+	n_232, err_233 := runtime.CheckSize(int64(2))
+	if err_233 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_233)
 	}
-	var a_248 []float64
-	var d_249 int = 0
-	var rs_250 int = 0
-	var a_251 []float64
-	var d_252 int = 0
-	var rs_253 int = 0
-	for i_254 := 0; i_254 < n_246; i_254++ {
-		mark_255 := ar.Mark()
-		i_256 := int64(i_254)
-		if i_256 < 0 || i_256 >= int64(n_212) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_256, n_212))
+	var a_234 []float64
+	var d_235 int = 0
+	var rs_236 int = 0
+	var a_237 []float64
+	var d_238 int = 0
+	var rs_239 int = 0
+	for i_240 := 0; i_240 < n_232; i_240++ {
+		mark_241 := ar.Mark()
+		i_242 := int64(i_240)
+		if i_242 < 0 || i_242 >= int64(n_198) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_242, n_198))
 		}
-		row_257 := view_245[int(i_256)*d_215 : (int(i_256)+1)*d_215]
-		if i_256 < 0 || i_256 >= int64(feat_10) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(i_256, feat_10))
+		row_243 := view_231[int(i_242)*d_201 : (int(i_242)+1)*d_201]
+		if i_242 < 0 || i_242 >= int64(feat_10) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(i_242, feat_10))
 		}
-		row_258 := feat_9[int(i_256)*feat_11 : (int(i_256)+1)*feat_11]
-		if feat_11 != d_215 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_215})+" and "+runtime.ShapeString([]int{feat_11}))
+		row_244 := feat_9[int(i_242)*feat_11 : (int(i_242)+1)*feat_11]
+		if feat_11 != d_201 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_201})+" and "+runtime.ShapeString([]int{feat_11}))
 		}
-		r_259 := ar.F64w(d_215)
-		row_257 = row_257[:len(r_259)]
-		row_258 = row_258[:len(r_259)]
-		for i_260 := range r_259 {
-			r_259[i_260] = (row_257[i_260] - row_258[i_260])
+		r_245 := ar.F64w(d_201)
+		row_243 = row_243[:len(r_245)]
+		row_244 = row_244[:len(r_245)]
+		for i_246 := range r_245 {
+			r_245[i_246] = (row_243[i_246] - row_244[i_246])
 		}
-		if d_215 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_215}))
+		if d_201 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_201}))
 		}
-		r_262 := ar.F64w(w_8)
-		w_7 = w_7[:len(r_262)]
-		r_259 = r_259[:len(r_262)]
-		for i_263 := range r_262 {
-			r_262[i_263] = (w_7[i_263] * r_259[i_263])
+		r_248 := ar.F64w(w_8)
+		w_7 = w_7[:len(r_248)]
+		r_245 = r_245[:len(r_248)]
+		for i_249 := range r_248 {
+			r_248[i_249] = (w_7[i_249] * r_245[i_249])
 		}
-		if i_254 == 0 {
-			d_249 = w_8
-			rs_250 = d_249
-			tot_265, err_266 := runtime.MulSize(n_246, rs_250)
-			if err_266 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_266)
+		if i_240 == 0 {
+			d_235 = w_8
+			rs_236 = d_235
+			tot_251, err_252 := runtime.MulSize(n_232, rs_236)
+			if err_252 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_252)
 			}
-			a_248 = ar.F64w(tot_265)
-		} else if w_8 != d_249 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_254)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_249}))
+			a_234 = ar.F64w(tot_251)
+		} else if w_8 != d_235 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_240)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_235}))
 		}
-		copy(a_248[i_254*rs_250:(i_254+1)*rs_250], r_262)
-		if i_254 == 0 {
-			d_252 = d_215
-			rs_253 = d_252
-			tot_267, err_268 := runtime.MulSize(n_246, rs_253)
-			if err_268 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_268)
+		copy(a_234[i_240*rs_236:(i_240+1)*rs_236], r_248)
+		if i_240 == 0 {
+			d_238 = d_201
+			rs_239 = d_238
+			tot_253, err_254 := runtime.MulSize(n_232, rs_239)
+			if err_254 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_254)
 			}
-			a_251 = ar.F64w(tot_267)
-		} else if d_215 != d_252 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_254)+" has shape "+runtime.ShapeString([]int{d_215})+", element 0 has shape "+runtime.ShapeString([]int{d_252}))
+			a_237 = ar.F64w(tot_253)
+		} else if d_201 != d_238 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_240)+" has shape "+runtime.ShapeString([]int{d_201})+", element 0 has shape "+runtime.ShapeString([]int{d_238}))
 		}
-		copy(a_251[i_254*rs_253:(i_254+1)*rs_253], r_259)
-		if i_254 > 0 {
-			ar.Release(mark_255)
+		copy(a_237[i_240*rs_239:(i_240+1)*rs_239], r_245)
+		if i_240 > 0 {
+			ar.Release(mark_241)
 		}
 	}
 	if ybar_16 != w_8 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_16}))
 	}
-	r_269 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_269)]
-	ybar_15 = ybar_15[:len(r_269)]
-	if len(r_269) >= 262144 {
-		loop_276 := runtime.EnterLoop(&nbLoop112, runtime.Bind(r_269, runtime.Bind(w_7, runtime.Bind(ybar_15, runtime.End{}))), len(r_269), 16384)
-		if loop_276.For == nil {
-			loop_276.For = func(lo_273, hi int) {
-				r_269 := loop_276.C.H
-				w_7 := loop_276.C.T.H
-				ybar_15 := loop_276.C.T.T.H
-				for i_274 := lo_273; i_274 < hi; i_274++ {
-					r_269[i_274] = ((2.0 * w_7[i_274]) * -ybar_15[i_274])
+	r_255 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_255)]
+	ybar_15 = ybar_15[:len(r_255)]
+	if len(r_255) >= 262144 {
+		loop_262 := runtime.EnterLoop(&nbLoop78, runtime.Bind(r_255, runtime.Bind(w_7, runtime.Bind(ybar_15, runtime.End{}))), len(r_255), 16384)
+		if loop_262.For == nil {
+			loop_262.For = func(lo_259, hi int) {
+				r_255 := loop_262.C.H
+				w_7 := loop_262.C.T.H
+				ybar_15 := loop_262.C.T.T.H
+				for i_260 := lo_259; i_260 < hi; i_260++ {
+					r_255[i_260] = ((2.0 * w_7[i_260]) * -ybar_15[i_260])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_269), 16384, loop_276.For)
-		loop_276.Leave(&nbLoop112)
+		runtime.ParallelFor(len(r_255), 16384, loop_262.For)
+		loop_262.Leave(&nbLoop78)
 	} else {
-		for i_270 := range r_269 {
-			r_269[i_270] = ((2.0 * w_7[i_270]) * -ybar_15[i_270])
+		for i_256 := range r_255 {
+			r_255[i_256] = ((2.0 * w_7[i_256]) * -ybar_15[i_256])
 		}
 	}
-	var rev_277 []float64
-	var rev_278 int
-	rev_277, rev_278 = r_269, w_8
-	for i_286 := int64(0); i_286 < int64(2); i_286++ {
-		if i_286 < 0 || i_286 >= int64(n_246) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_286, n_246))
+	var rev_263 []float64
+	var rev_264 int
+	rev_263, rev_264 = r_255, w_8
+	for i_272 := int64(0); i_272 < int64(2); i_272++ {
+		if i_272 < 0 || i_272 >= int64(n_232) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_272, n_232))
 		}
-		_ = a_248[int(i_286)*d_249 : (int(i_286)+1)*d_249]
-		row_289 := a_251[int(i_286)*d_252 : (int(i_286)+1)*d_252]
-		if i_286 < 0 || i_286 >= int64(ybar_13) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_286, ybar_13))
+		_ = a_234[int(i_272)*d_235 : (int(i_272)+1)*d_235]
+		row_275 := a_237[int(i_272)*d_238 : (int(i_272)+1)*d_238]
+		if i_272 < 0 || i_272 >= int64(ybar_13) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_272, ybar_13))
 		}
-		row_290 := ybar_12[int(i_286)*ybar_14 : (int(i_286)+1)*ybar_14]
-		if ybar_14 != d_252 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{d_252})+" and "+runtime.ShapeString([]int{ybar_14}))
+		row_276 := ybar_12[int(i_272)*ybar_14 : (int(i_272)+1)*ybar_14]
+		if ybar_14 != d_238 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{d_238})+" and "+runtime.ShapeString([]int{ybar_14}))
 		}
-		if rev_278 != d_252 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_278})+" and "+runtime.ShapeString([]int{d_252})+" differ")
+		if rev_264 != d_238 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_264})+" and "+runtime.ShapeString([]int{d_238})+" differ")
 		}
-		row_289 = row_289[:len(rev_277)]
-		row_290 = row_290[:len(rev_277)]
-		for i_292 := range rev_277 {
-			rev_277[i_292] += (row_289[i_292] * row_290[i_292])
+		row_275 = row_275[:len(rev_263)]
+		row_276 = row_276[:len(rev_263)]
+		for i_278 := range rev_263 {
+			rev_263[i_278] += (row_275[i_278] * row_276[i_278])
 		}
 	}
-	n_294, err_295 := runtime.CheckSize(int64(2))
-	if err_295 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_295)
+	n_280, err_281 := runtime.CheckSize(int64(2))
+	if err_281 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_281)
 	}
-	var a_296 []float64
-	var d_297 int = 0
-	var rs_298 int = 0
-	for i_299 := 0; i_299 < n_294; i_299++ {
-		mark_300 := ar.Mark()
-		i_301 := int64(i_299)
-		if i_301 < 0 || i_301 >= int64(ybar_13) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_301, ybar_13))
-		}
-		row_302 := ybar_12[int(i_301)*ybar_14 : (int(i_301)+1)*ybar_14]
-		if ybar_14 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_14}))
-		}
-		if i_299 == 0 {
-			d_297 = w_8
-			rs_298 = d_297
-			tot_303, err_304 := runtime.MulSize(n_294, rs_298)
-			if err_304 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_304)
-			}
-			a_296 = ar.F64w(tot_303)
-		} else if w_8 != d_297 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "build: element "+strconv.Itoa(i_299)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_297}))
-		}
-		row_305 := a_296[i_299*rs_298 : (i_299+1)*rs_298]
-		w_7 = w_7[:len(row_305)]
-		row_302 = row_302[:len(row_305)]
-		if len(row_305) >= 262144 {
-			loop_312 := runtime.EnterLoop(&nbLoop113, runtime.Bind(row_305, runtime.Bind(w_7, runtime.Bind(row_302, runtime.End{}))), len(row_305), 16384)
-			if loop_312.For == nil {
-				loop_312.For = func(lo_309, hi int) {
-					row_305 := loop_312.C.H
-					w_7 := loop_312.C.T.H
-					row_302 := loop_312.C.T.T.H
-					for i_310 := lo_309; i_310 < hi; i_310++ {
-						row_305[i_310] = (w_7[i_310] * row_302[i_310])
-					}
+	var a_282 []float64
+	if int64(0) >= int64(ybar_13) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_13))
+	}
+	row_283 := ybar_12[int(int64(0))*ybar_14 : (int(int64(0))+1)*ybar_14]
+	if ybar_14 != w_8 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_14}))
+	}
+	rs_284 := w_8
+	tot_285, err_286 := runtime.MulSize(n_280, rs_284)
+	if err_286 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_286)
+	}
+	a_282 = ar.F64w(tot_285)
+	if int64(1) >= int64(ybar_13) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_13))
+	}
+	row_287 := ybar_12[int(int64(1))*ybar_14 : (int(int64(1))+1)*ybar_14]
+	if ybar_14 != w_8 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_14}))
+	}
+	row_288 := a_282[0*rs_284 : 1*rs_284]
+	row_289 := a_282[1*rs_284 : 2*rs_284]
+	w_7 = w_7[:w_8]
+	row_283 = row_283[:w_8]
+	row_287 = row_287[:w_8]
+	row_288 = row_288[:w_8]
+	row_289 = row_289[:w_8]
+	if w_8 >= 262144 {
+		loop_300 := runtime.EnterLoop(&nbLoop79, runtime.Bind(w_7, runtime.Bind(row_283, runtime.Bind(row_287, runtime.Bind(row_288, runtime.Bind(row_289, runtime.End{}))))), w_8, 16384)
+		if loop_300.For == nil {
+			loop_300.For = func(lo_295, hi int) {
+				w_7 := loop_300.C.H
+				row_283 := loop_300.C.T.H
+				row_287 := loop_300.C.T.T.H
+				row_288 := loop_300.C.T.T.T.H
+				row_289 := loop_300.C.T.T.T.T.H
+				for i_296 := lo_295; i_296 < hi; i_296++ {
+					e_298 := (w_7[i_296] * row_283[i_296])
+					e_299 := (w_7[i_296] * row_287[i_296])
+					row_288[i_296] = e_298
+					row_289[i_296] = e_299
 				}
 			}
-			runtime.ParallelFor(len(row_305), 16384, loop_312.For)
-			loop_312.Leave(&nbLoop113)
-		} else {
-			for i_306 := range row_305 {
-				row_305[i_306] = (w_7[i_306] * row_302[i_306])
-			}
 		}
-		if i_299 > 0 {
-			ar.Release(mark_300)
+		runtime.ParallelFor(w_8, 16384, loop_300.For)
+		loop_300.Leave(&nbLoop79)
+	} else {
+		for i_290 := 0; i_290 < w_8; i_290++ {
+			e_292 := (w_7[i_290] * row_283[i_290])
+			e_293 := (w_7[i_290] * row_287[i_290])
+			row_288[i_290] = e_292
+			row_289[i_290] = e_293
 		}
 	}
-	z_313 := ar.F64(len(cam_1))
-	z_314 := ar.F64(len(a_181))
-	z_315 := ar.F64(len(r_204))
-	var rev_316 []float64
-	var rev_317 int
-	var rev_318 int
-	var rev_319 []float64
-	var rev_320 int
-	var rev_321 int
-	var rev_322 []float64
-	var rev_323 int
-	rev_316, rev_317, rev_318, rev_319, rev_320, rev_321, rev_322, rev_323 = z_313, cam_2, cam_3, z_314, 2, r_32, z_315, cam_3
-	for i_345 := int64(0); i_345 < int64(2); i_345++ {
-		mark_346 := ar.Mark()
-		if i_345 < 0 || i_345 >= int64(n_294) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_345, n_294))
+	z_301 := ar.F64(len(cam_1))
+	z_302 := ar.F64(len(a_167))
+	z_303 := ar.F64(len(r_176))
+	var rev_304 []float64
+	var rev_305 int
+	var rev_306 int
+	var rev_307 []float64
+	var rev_308 int
+	var rev_309 int
+	var rev_310 []float64
+	var rev_311 int
+	rev_304, rev_305, rev_306, rev_307, rev_308, rev_309, rev_310, rev_311 = z_301, cam_2, cam_3, z_302, 2, r_32, z_303, cam_3
+	for i_333 := int64(0); i_333 < int64(2); i_333++ {
+		mark_334 := ar.Mark()
+		if i_333 < 0 || i_333 >= int64(2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_333, 2))
 		}
-		row_347 := a_296[int(i_345)*d_297 : (int(i_345)+1)*d_297]
-		if i_345 < 0 || i_345 >= int64(n_212) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_345, n_212))
+		row_335 := a_282[int(i_333)*w_8 : (int(i_333)+1)*w_8]
+		if i_333 < 0 || i_333 >= int64(n_198) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_333, n_198))
 		}
-		_ = a_214[int(i_345)*d_215 : (int(i_345)+1)*d_215]
-		row_349 := a_217[int(i_345)*d_218 : (int(i_345)+1)*d_218]
-		row_350 := a_220[int(i_345)*r_32 : (int(i_345)+1)*r_32]
-		row_351 := a_221[int(i_345)*d_222 : (int(i_345)+1)*d_222]
-		x_352 := int64(7) + i_345
-		if x_352 < 0 || x_352 >= int64(rev_317) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_352, rev_317))
+		_ = a_200[int(i_333)*d_201 : (int(i_333)+1)*d_201]
+		row_337 := a_203[int(i_333)*d_204 : (int(i_333)+1)*d_204]
+		row_338 := a_206[int(i_333)*r_32 : (int(i_333)+1)*r_32]
+		row_339 := a_207[int(i_333)*d_208 : (int(i_333)+1)*d_208]
+		x_340 := int64(7) + i_333
+		if x_340 < 0 || x_340 >= int64(rev_305) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_340, rev_305))
 		}
-		if rev_318 != d_297 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_318})+" and "+runtime.ShapeString([]int{d_297})+" differ")
+		if rev_306 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_306})+" and "+runtime.ShapeString([]int{w_8})+" differ")
 		}
-		row_353 := rev_316[x_352*int64(rev_318) : (x_352+1)*int64(rev_318)]
-		for j_354 := range row_353 {
-			row_353[j_354] += row_347[j_354]
+		row_341 := rev_304[x_340*int64(rev_306) : (x_340+1)*int64(rev_306)]
+		for j_342 := range row_341 {
+			row_341[j_342] += row_335[j_342]
 		}
-		if d_297 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_297}))
+		if w_8 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{w_8}))
 		}
-		r_355 := ar.F64w(cam_3)
-		r_204 = r_204[:len(r_355)]
-		row_347 = row_347[:len(r_355)]
-		for i_356 := range r_355 {
-			r_355[i_356] = (r_204[i_356] * row_347[i_356])
+		r_343 := ar.F64w(cam_3)
+		r_176 = r_176[:len(r_343)]
+		row_335 = row_335[:len(r_343)]
+		for i_344 := range r_343 {
+			r_343[i_344] = (r_176[i_344] * row_335[i_344])
 		}
-		if d_297 != d_218 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_218})+" and "+runtime.ShapeString([]int{d_297}))
+		if w_8 != d_204 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_204})+" and "+runtime.ShapeString([]int{w_8}))
 		}
-		if rev_323 != d_218 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_323})+" and "+runtime.ShapeString([]int{d_218})+" differ")
+		if rev_311 != d_204 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_311})+" and "+runtime.ShapeString([]int{d_204})+" differ")
 		}
-		row_349 = row_349[:len(rev_322)]
-		row_347 = row_347[:len(rev_322)]
-		for i_359 := range rev_322 {
-			rev_322[i_359] += (row_349[i_359] * row_347[i_359])
+		row_337 = row_337[:len(rev_310)]
+		row_335 = row_335[:len(rev_310)]
+		for i_347 := range rev_310 {
+			rev_310[i_347] += (row_337[i_347] * row_335[i_347])
 		}
-		if cam_3 != d_222 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_222})+" and "+runtime.ShapeString([]int{cam_3}))
+		if cam_3 != d_208 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_208})+" and "+runtime.ShapeString([]int{cam_3}))
 		}
-		if i_345 < 0 || i_345 >= int64(rev_320) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_345, rev_320))
+		if i_333 < 0 || i_333 >= int64(rev_308) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_333, rev_308))
 		}
-		if rev_321 != d_222 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_321})+" and "+runtime.ShapeString([]int{d_222})+" differ")
+		if rev_309 != d_208 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_309})+" and "+runtime.ShapeString([]int{d_208})+" differ")
 		}
-		row_361 := rev_319[i_345*int64(rev_321) : (i_345+1)*int64(rev_321)]
-		row_351 = row_351[:len(row_361)]
-		r_355 = r_355[:len(row_361)]
-		for i_362 := range row_361 {
-			row_361[i_362] += (row_351[i_362] * r_355[i_362])
+		row_349 := rev_307[i_333*int64(rev_309) : (i_333+1)*int64(rev_309)]
+		row_339 = row_339[:len(row_349)]
+		r_343 = r_343[:len(row_349)]
+		for i_350 := range row_349 {
+			row_349[i_350] += (row_339[i_350] * r_343[i_350])
 		}
 		if cam_3 != r_32 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_32})+" and "+runtime.ShapeString([]int{cam_3}))
 		}
-		if int64(6) >= int64(rev_317) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_317))
+		if int64(6) >= int64(rev_305) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_305))
 		}
-		if rev_318 != r_32 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_318})+" and "+runtime.ShapeString([]int{r_32})+" differ")
+		if rev_306 != r_32 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_306})+" and "+runtime.ShapeString([]int{r_32})+" differ")
 		}
-		row_364 := rev_316[int64(6)*int64(rev_318) : (int64(6)+1)*int64(rev_318)]
-		row_350 = row_350[:len(row_364)]
-		r_355 = r_355[:len(row_364)]
-		for i_365 := range row_364 {
-			row_364[i_365] += (row_350[i_365] * r_355[i_365])
+		row_352 := rev_304[int64(6)*int64(rev_306) : (int64(6)+1)*int64(rev_306)]
+		row_338 = row_338[:len(row_352)]
+		r_343 = r_343[:len(row_352)]
+		for i_353 := range row_352 {
+			row_352[i_353] += (row_338[i_353] * r_343[i_353])
 		}
-		ar.Release(mark_346)
+		ar.Release(mark_334)
 	}
 	if cam_3 != r_32 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_32})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	r_367 := ar.F64w(r_32)
-	r_186 = r_186[:len(r_367)]
-	row_195 = row_195[:len(r_367)]
-	z_315 = z_315[:len(r_367)]
-	if len(r_367) >= 262144 {
-		loop_374 := runtime.EnterLoop(&nbLoop114, runtime.Bind(r_367, runtime.Bind(r_186, runtime.Bind(row_195, runtime.Bind(z_315, runtime.End{})))), len(r_367), 16384)
-		if loop_374.For == nil {
-			loop_374.For = func(lo_371, hi int) {
-				r_367 := loop_374.C.H
-				r_186 := loop_374.C.T.H
-				row_195 := loop_374.C.T.T.H
-				z_315 := loop_374.C.T.T.T.H
-				for i_372 := lo_371; i_372 < hi; i_372++ {
-					r_367[i_372] = ((2.0 * r_186[i_372]) * (row_195[i_372] * z_315[i_372]))
+	r_355 := ar.F64w(r_32)
+	r_172 = r_172[:len(r_355)]
+	row_174 = row_174[:len(r_355)]
+	z_303 = z_303[:len(r_355)]
+	if len(r_355) >= 262144 {
+		loop_362 := runtime.EnterLoop(&nbLoop80, runtime.Bind(r_355, runtime.Bind(r_172, runtime.Bind(row_174, runtime.Bind(z_303, runtime.End{})))), len(r_355), 16384)
+		if loop_362.For == nil {
+			loop_362.For = func(lo_359, hi int) {
+				r_355 := loop_362.C.H
+				r_172 := loop_362.C.T.H
+				row_174 := loop_362.C.T.T.H
+				z_303 := loop_362.C.T.T.T.H
+				for i_360 := lo_359; i_360 < hi; i_360++ {
+					r_355[i_360] = ((2.0 * r_172[i_360]) * (row_174[i_360] * z_303[i_360]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_367), 16384, loop_374.For)
-		loop_374.Leave(&nbLoop114)
+		runtime.ParallelFor(len(r_355), 16384, loop_362.For)
+		loop_362.Leave(&nbLoop80)
 	} else {
-		for i_368 := range r_367 {
-			r_367[i_368] = ((2.0 * r_186[i_368]) * (row_195[i_368] * z_315[i_368]))
+		for i_356 := range r_355 {
+			r_355[i_356] = ((2.0 * r_172[i_356]) * (row_174[i_356] * z_303[i_356]))
 		}
 	}
 	if cam_3 != r_32 {
@@ -12188,50 +12125,50 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	if cam_3 != r_32 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_32})+" differ")
 	}
-	row_375 := z_313[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
-	r_196 = r_196[:len(row_375)]
-	z_315 = z_315[:len(row_375)]
-	if len(row_375) >= 262144 {
-		loop_382 := runtime.EnterLoop(&nbLoop115, runtime.Bind(row_375, runtime.Bind(r_196, runtime.Bind(z_315, runtime.End{}))), len(row_375), 16384)
-		if loop_382.For == nil {
-			loop_382.For = func(lo_379, hi int) {
-				row_375 := loop_382.C.H
-				r_196 := loop_382.C.T.H
-				z_315 := loop_382.C.T.T.H
-				for i_380 := lo_379; i_380 < hi; i_380++ {
-					row_375[i_380] += (r_196[i_380] * z_315[i_380])
+	row_363 := z_301[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
+	r_175 = r_175[:len(row_363)]
+	z_303 = z_303[:len(row_363)]
+	if len(row_363) >= 262144 {
+		loop_370 := runtime.EnterLoop(&nbLoop81, runtime.Bind(row_363, runtime.Bind(r_175, runtime.Bind(z_303, runtime.End{}))), len(row_363), 16384)
+		if loop_370.For == nil {
+			loop_370.For = func(lo_367, hi int) {
+				row_363 := loop_370.C.H
+				r_175 := loop_370.C.T.H
+				z_303 := loop_370.C.T.T.H
+				for i_368 := lo_367; i_368 < hi; i_368++ {
+					row_363[i_368] += (r_175[i_368] * z_303[i_368])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_375), 16384, loop_382.For)
-		loop_382.Leave(&nbLoop115)
+		runtime.ParallelFor(len(row_363), 16384, loop_370.For)
+		loop_370.Leave(&nbLoop81)
 	} else {
-		for i_376 := range row_375 {
-			row_375[i_376] += (r_196[i_376] * z_315[i_376])
+		for i_364 := range row_363 {
+			row_363[i_364] += (r_175[i_364] * z_303[i_364])
 		}
 	}
 	if r_32 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{r_32})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
 	}
-	row_194 = row_194[:len(r_367)]
-	z_315 = z_315[:len(r_367)]
-	if len(r_367) >= 262144 {
-		loop_390 := runtime.EnterLoop(&nbLoop116, runtime.Bind(r_367, runtime.Bind(row_194, runtime.Bind(z_315, runtime.End{}))), len(r_367), 16384)
-		if loop_390.For == nil {
-			loop_390.For = func(lo_387, hi int) {
-				r_367 := loop_390.C.H
-				row_194 := loop_390.C.T.H
-				z_315 := loop_390.C.T.T.H
-				for i_388 := lo_387; i_388 < hi; i_388++ {
-					r_367[i_388] += (row_194[i_388] * z_315[i_388])
+	row_173 = row_173[:len(r_355)]
+	z_303 = z_303[:len(r_355)]
+	if len(r_355) >= 262144 {
+		loop_378 := runtime.EnterLoop(&nbLoop82, runtime.Bind(r_355, runtime.Bind(row_173, runtime.Bind(z_303, runtime.End{}))), len(r_355), 16384)
+		if loop_378.For == nil {
+			loop_378.For = func(lo_375, hi int) {
+				r_355 := loop_378.C.H
+				row_173 := loop_378.C.T.H
+				z_303 := loop_378.C.T.T.H
+				for i_376 := lo_375; i_376 < hi; i_376++ {
+					r_355[i_376] += (row_173[i_376] * z_303[i_376])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_367), 16384, loop_390.For)
-		loop_390.Leave(&nbLoop116)
+		runtime.ParallelFor(len(r_355), 16384, loop_378.For)
+		loop_378.Leave(&nbLoop82)
 	} else {
-		for i_384 := range r_367 {
-			r_367[i_384] += (row_194[i_384] * z_315[i_384])
+		for i_372 := range r_355 {
+			r_355[i_372] += (row_173[i_372] * z_303[i_372])
 		}
 	}
 	if cam_3 != r_32 {
@@ -12243,294 +12180,282 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	if cam_3 != r_32 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_32})+" differ")
 	}
-	row_391 := z_313[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
-	r_186 = r_186[:len(row_391)]
-	z_315 = z_315[:len(row_391)]
-	if len(row_391) >= 262144 {
-		loop_398 := runtime.EnterLoop(&nbLoop117, runtime.Bind(row_391, runtime.Bind(r_186, runtime.Bind(z_315, runtime.End{}))), len(row_391), 16384)
-		if loop_398.For == nil {
-			loop_398.For = func(lo_395, hi int) {
-				row_391 := loop_398.C.H
-				r_186 := loop_398.C.T.H
-				z_315 := loop_398.C.T.T.H
-				for i_396 := lo_395; i_396 < hi; i_396++ {
-					row_391[i_396] += (r_186[i_396] * z_315[i_396])
+	row_379 := z_301[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
+	r_172 = r_172[:len(row_379)]
+	z_303 = z_303[:len(row_379)]
+	if len(row_379) >= 262144 {
+		loop_386 := runtime.EnterLoop(&nbLoop83, runtime.Bind(row_379, runtime.Bind(r_172, runtime.Bind(z_303, runtime.End{}))), len(row_379), 16384)
+		if loop_386.For == nil {
+			loop_386.For = func(lo_383, hi int) {
+				row_379 := loop_386.C.H
+				r_172 := loop_386.C.T.H
+				z_303 := loop_386.C.T.T.H
+				for i_384 := lo_383; i_384 < hi; i_384++ {
+					row_379[i_384] += (r_172[i_384] * z_303[i_384])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_391), 16384, loop_398.For)
-		loop_398.Leave(&nbLoop117)
+		runtime.ParallelFor(len(row_379), 16384, loop_386.For)
+		loop_386.Leave(&nbLoop83)
 	} else {
-		for i_392 := range row_391 {
-			row_391[i_392] += (r_186[i_392] * z_315[i_392])
+		for i_380 := range row_379 {
+			row_379[i_380] += (r_172[i_380] * z_303[i_380])
 		}
 	}
-	row_399 := z_314[int64(1)*int64(r_32) : (int64(1)+1)*int64(r_32)]
-	row_185 = row_185[:len(row_399)]
-	r_367 = r_367[:len(row_399)]
-	if len(row_399) >= 262144 {
-		loop_406 := runtime.EnterLoop(&nbLoop118, runtime.Bind(row_399, runtime.Bind(row_185, runtime.Bind(r_367, runtime.End{}))), len(row_399), 16384)
-		if loop_406.For == nil {
-			loop_406.For = func(lo_403, hi int) {
-				row_399 := loop_406.C.H
-				row_185 := loop_406.C.T.H
-				r_367 := loop_406.C.T.T.H
-				for i_404 := lo_403; i_404 < hi; i_404++ {
-					row_399[i_404] += ((2.0 * row_185[i_404]) * r_367[i_404])
+	row_387 := z_302[int64(1)*int64(r_32) : (int64(1)+1)*int64(r_32)]
+	row_171 = row_171[:len(row_387)]
+	r_355 = r_355[:len(row_387)]
+	if len(row_387) >= 262144 {
+		loop_394 := runtime.EnterLoop(&nbLoop84, runtime.Bind(row_387, runtime.Bind(row_171, runtime.Bind(r_355, runtime.End{}))), len(row_387), 16384)
+		if loop_394.For == nil {
+			loop_394.For = func(lo_391, hi int) {
+				row_387 := loop_394.C.H
+				row_171 := loop_394.C.T.H
+				r_355 := loop_394.C.T.T.H
+				for i_392 := lo_391; i_392 < hi; i_392++ {
+					row_387[i_392] += ((2.0 * row_171[i_392]) * r_355[i_392])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_399), 16384, loop_406.For)
-		loop_406.Leave(&nbLoop118)
+		runtime.ParallelFor(len(row_387), 16384, loop_394.For)
+		loop_394.Leave(&nbLoop84)
 	} else {
-		for i_400 := range row_399 {
-			row_399[i_400] += ((2.0 * row_185[i_400]) * r_367[i_400])
+		for i_388 := range row_387 {
+			row_387[i_388] += ((2.0 * row_171[i_388]) * r_355[i_388])
 		}
 	}
-	row_407 := z_314[int64(0)*int64(r_32) : (int64(0)+1)*int64(r_32)]
-	row_184 = row_184[:len(row_407)]
-	r_367 = r_367[:len(row_407)]
-	if len(row_407) >= 262144 {
-		loop_414 := runtime.EnterLoop(&nbLoop119, runtime.Bind(row_407, runtime.Bind(row_184, runtime.Bind(r_367, runtime.End{}))), len(row_407), 16384)
-		if loop_414.For == nil {
-			loop_414.For = func(lo_411, hi int) {
-				row_407 := loop_414.C.H
-				row_184 := loop_414.C.T.H
-				r_367 := loop_414.C.T.T.H
-				for i_412 := lo_411; i_412 < hi; i_412++ {
-					row_407[i_412] += ((2.0 * row_184[i_412]) * r_367[i_412])
+	row_395 := z_302[int64(0)*int64(r_32) : (int64(0)+1)*int64(r_32)]
+	row_170 = row_170[:len(row_395)]
+	r_355 = r_355[:len(row_395)]
+	if len(row_395) >= 262144 {
+		loop_402 := runtime.EnterLoop(&nbLoop85, runtime.Bind(row_395, runtime.Bind(row_170, runtime.Bind(r_355, runtime.End{}))), len(row_395), 16384)
+		if loop_402.For == nil {
+			loop_402.For = func(lo_399, hi int) {
+				row_395 := loop_402.C.H
+				row_170 := loop_402.C.T.H
+				r_355 := loop_402.C.T.T.H
+				for i_400 := lo_399; i_400 < hi; i_400++ {
+					row_395[i_400] += ((2.0 * row_170[i_400]) * r_355[i_400])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_407), 16384, loop_414.For)
-		loop_414.Leave(&nbLoop119)
+		runtime.ParallelFor(len(row_395), 16384, loop_402.For)
+		loop_402.Leave(&nbLoop85)
 	} else {
-		for i_408 := range row_407 {
-			row_407[i_408] += ((2.0 * row_184[i_408]) * r_367[i_408])
+		for i_396 := range row_395 {
+			row_395[i_396] += ((2.0 * row_170[i_396]) * r_355[i_396])
 		}
 	}
-	row_415 := z_314[int(int64(0))*r_32 : (int(int64(0))+1)*r_32]
-	row_416 := z_314[int(int64(1))*r_32 : (int(int64(1))+1)*r_32]
-	r_417 := ar.F64w(r_32)
-	row_159 = row_159[:len(r_417)]
-	if len(r_417) >= 262144 {
-		loop_424 := runtime.EnterLoop(&nbLoop120, runtime.Bind(r_417, runtime.Bind(row_159, runtime.End{})), len(r_417), 16384)
-		if loop_424.For == nil {
-			loop_424.For = func(lo_421, hi int) {
-				r_417 := loop_424.C.H
-				row_159 := loop_424.C.T.H
-				for i_422 := lo_421; i_422 < hi; i_422++ {
-					r_417[i_422] = (1.0 / row_159[i_422])
+	row_403 := z_302[int(int64(0))*r_32 : (int(int64(0))+1)*r_32]
+	row_404 := z_302[int(int64(1))*r_32 : (int(int64(1))+1)*r_32]
+	r_405 := ar.F64w(r_32)
+	row_159 = row_159[:len(r_405)]
+	if len(r_405) >= 262144 {
+		loop_412 := runtime.EnterLoop(&nbLoop86, runtime.Bind(r_405, runtime.Bind(row_159, runtime.End{})), len(r_405), 16384)
+		if loop_412.For == nil {
+			loop_412.For = func(lo_409, hi int) {
+				r_405 := loop_412.C.H
+				row_159 := loop_412.C.T.H
+				for i_410 := lo_409; i_410 < hi; i_410++ {
+					r_405[i_410] = (1.0 / row_159[i_410])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_417), 16384, loop_424.For)
-		loop_424.Leave(&nbLoop120)
+		runtime.ParallelFor(len(r_405), 16384, loop_412.For)
+		loop_412.Leave(&nbLoop86)
 	} else {
-		for i_418 := range r_417 {
-			r_417[i_418] = (1.0 / row_159[i_418])
+		for i_406 := range r_405 {
+			r_405[i_406] = (1.0 / row_159[i_406])
 		}
 	}
-	z_425 := ar.F64(len(r_30))
+	z_413 := ar.F64(len(r_30))
 	if int64(2) >= int64(r_31) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(2), r_31))
 	}
-	row_426 := z_425[int64(2)*int64(r_32) : (int64(2)+1)*int64(r_32)]
-	r_170 = r_170[:len(row_426)]
-	row_159 = row_159[:len(row_426)]
-	row_416 = row_416[:len(row_426)]
-	if len(row_426) >= 262144 {
-		loop_433 := runtime.EnterLoop(&nbLoop121, runtime.Bind(row_426, runtime.Bind(r_170, runtime.Bind(row_159, runtime.Bind(row_416, runtime.End{})))), len(row_426), 16384)
-		if loop_433.For == nil {
-			loop_433.For = func(lo_430, hi int) {
-				row_426 := loop_433.C.H
-				r_170 := loop_433.C.T.H
-				row_159 := loop_433.C.T.T.H
-				row_416 := loop_433.C.T.T.T.H
-				for i_431 := lo_430; i_431 < hi; i_431++ {
-					row_426[i_431] += ((-(r_170[i_431] / row_159[i_431])) * row_416[i_431])
+	row_414 := z_413[int64(2)*int64(r_32) : (int64(2)+1)*int64(r_32)]
+	r_163 = r_163[:len(row_414)]
+	row_159 = row_159[:len(row_414)]
+	row_404 = row_404[:len(row_414)]
+	if len(row_414) >= 262144 {
+		loop_421 := runtime.EnterLoop(&nbLoop87, runtime.Bind(row_414, runtime.Bind(r_163, runtime.Bind(row_159, runtime.Bind(row_404, runtime.End{})))), len(row_414), 16384)
+		if loop_421.For == nil {
+			loop_421.For = func(lo_418, hi int) {
+				row_414 := loop_421.C.H
+				r_163 := loop_421.C.T.H
+				row_159 := loop_421.C.T.T.H
+				row_404 := loop_421.C.T.T.T.H
+				for i_419 := lo_418; i_419 < hi; i_419++ {
+					row_414[i_419] += ((-(r_163[i_419] / row_159[i_419])) * row_404[i_419])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_426), 16384, loop_433.For)
-		loop_433.Leave(&nbLoop121)
+		runtime.ParallelFor(len(row_414), 16384, loop_421.For)
+		loop_421.Leave(&nbLoop87)
 	} else {
-		for i_427 := range row_426 {
-			row_426[i_427] += ((-(r_170[i_427] / row_159[i_427])) * row_416[i_427])
+		for i_415 := range row_414 {
+			row_414[i_415] += ((-(r_163[i_415] / row_159[i_415])) * row_404[i_415])
 		}
 	}
 	if int64(1) >= int64(r_31) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), r_31))
 	}
-	row_434 := z_425[int64(1)*int64(r_32) : (int64(1)+1)*int64(r_32)]
-	r_417 = r_417[:len(row_434)]
-	row_416 = row_416[:len(row_434)]
-	if len(row_434) >= 262144 {
-		loop_441 := runtime.EnterLoop(&nbLoop122, runtime.Bind(row_434, runtime.Bind(r_417, runtime.Bind(row_416, runtime.End{}))), len(row_434), 16384)
-		if loop_441.For == nil {
-			loop_441.For = func(lo_438, hi int) {
-				row_434 := loop_441.C.H
-				r_417 := loop_441.C.T.H
-				row_416 := loop_441.C.T.T.H
-				for i_439 := lo_438; i_439 < hi; i_439++ {
-					row_434[i_439] += (r_417[i_439] * row_416[i_439])
+	row_422 := z_413[int64(1)*int64(r_32) : (int64(1)+1)*int64(r_32)]
+	r_405 = r_405[:len(row_422)]
+	row_404 = row_404[:len(row_422)]
+	if len(row_422) >= 262144 {
+		loop_429 := runtime.EnterLoop(&nbLoop88, runtime.Bind(row_422, runtime.Bind(r_405, runtime.Bind(row_404, runtime.End{}))), len(row_422), 16384)
+		if loop_429.For == nil {
+			loop_429.For = func(lo_426, hi int) {
+				row_422 := loop_429.C.H
+				r_405 := loop_429.C.T.H
+				row_404 := loop_429.C.T.T.H
+				for i_427 := lo_426; i_427 < hi; i_427++ {
+					row_422[i_427] += (r_405[i_427] * row_404[i_427])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_434), 16384, loop_441.For)
-		loop_441.Leave(&nbLoop122)
+		runtime.ParallelFor(len(row_422), 16384, loop_429.For)
+		loop_429.Leave(&nbLoop88)
 	} else {
-		for i_435 := range row_434 {
-			row_434[i_435] += (r_417[i_435] * row_416[i_435])
+		for i_423 := range row_422 {
+			row_422[i_423] += (r_405[i_423] * row_404[i_423])
 		}
 	}
 	if int64(2) >= int64(r_31) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(2), r_31))
 	}
-	row_442 := z_425[int64(2)*int64(r_32) : (int64(2)+1)*int64(r_32)]
-	r_161 = r_161[:len(row_442)]
-	row_159 = row_159[:len(row_442)]
-	row_415 = row_415[:len(row_442)]
-	if len(row_442) >= 262144 {
-		loop_449 := runtime.EnterLoop(&nbLoop123, runtime.Bind(row_442, runtime.Bind(r_161, runtime.Bind(row_159, runtime.Bind(row_415, runtime.End{})))), len(row_442), 16384)
-		if loop_449.For == nil {
-			loop_449.For = func(lo_446, hi int) {
-				row_442 := loop_449.C.H
-				r_161 := loop_449.C.T.H
-				row_159 := loop_449.C.T.T.H
-				row_415 := loop_449.C.T.T.T.H
-				for i_447 := lo_446; i_447 < hi; i_447++ {
-					row_442[i_447] += ((-(r_161[i_447] / row_159[i_447])) * row_415[i_447])
+	row_430 := z_413[int64(2)*int64(r_32) : (int64(2)+1)*int64(r_32)]
+	r_161 = r_161[:len(row_430)]
+	row_159 = row_159[:len(row_430)]
+	row_403 = row_403[:len(row_430)]
+	if len(row_430) >= 262144 {
+		loop_437 := runtime.EnterLoop(&nbLoop89, runtime.Bind(row_430, runtime.Bind(r_161, runtime.Bind(row_159, runtime.Bind(row_403, runtime.End{})))), len(row_430), 16384)
+		if loop_437.For == nil {
+			loop_437.For = func(lo_434, hi int) {
+				row_430 := loop_437.C.H
+				r_161 := loop_437.C.T.H
+				row_159 := loop_437.C.T.T.H
+				row_403 := loop_437.C.T.T.T.H
+				for i_435 := lo_434; i_435 < hi; i_435++ {
+					row_430[i_435] += ((-(r_161[i_435] / row_159[i_435])) * row_403[i_435])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_442), 16384, loop_449.For)
-		loop_449.Leave(&nbLoop123)
+		runtime.ParallelFor(len(row_430), 16384, loop_437.For)
+		loop_437.Leave(&nbLoop89)
 	} else {
-		for i_443 := range row_442 {
-			row_442[i_443] += ((-(r_161[i_443] / row_159[i_443])) * row_415[i_443])
+		for i_431 := range row_430 {
+			row_430[i_431] += ((-(r_161[i_431] / row_159[i_431])) * row_403[i_431])
 		}
 	}
 	if int64(0) >= int64(r_31) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), r_31))
 	}
-	row_450 := z_425[int64(0)*int64(r_32) : (int64(0)+1)*int64(r_32)]
-	r_417 = r_417[:len(row_450)]
-	row_415 = row_415[:len(row_450)]
-	if len(row_450) >= 262144 {
-		loop_457 := runtime.EnterLoop(&nbLoop124, runtime.Bind(row_450, runtime.Bind(r_417, runtime.Bind(row_415, runtime.End{}))), len(row_450), 16384)
-		if loop_457.For == nil {
-			loop_457.For = func(lo_454, hi int) {
-				row_450 := loop_457.C.H
-				r_417 := loop_457.C.T.H
-				row_415 := loop_457.C.T.T.H
-				for i_455 := lo_454; i_455 < hi; i_455++ {
-					row_450[i_455] += (r_417[i_455] * row_415[i_455])
+	row_438 := z_413[int64(0)*int64(r_32) : (int64(0)+1)*int64(r_32)]
+	r_405 = r_405[:len(row_438)]
+	row_403 = row_403[:len(row_438)]
+	if len(row_438) >= 262144 {
+		loop_445 := runtime.EnterLoop(&nbLoop90, runtime.Bind(row_438, runtime.Bind(r_405, runtime.Bind(row_403, runtime.End{}))), len(row_438), 16384)
+		if loop_445.For == nil {
+			loop_445.For = func(lo_442, hi int) {
+				row_438 := loop_445.C.H
+				r_405 := loop_445.C.T.H
+				row_403 := loop_445.C.T.T.H
+				for i_443 := lo_442; i_443 < hi; i_443++ {
+					row_438[i_443] += (r_405[i_443] * row_403[i_443])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_450), 16384, loop_457.For)
-		loop_457.Leave(&nbLoop124)
+		runtime.ParallelFor(len(row_438), 16384, loop_445.For)
+		loop_445.Leave(&nbLoop90)
 	} else {
-		for i_451 := range row_450 {
-			row_450[i_451] += (r_417[i_451] * row_415[i_451])
+		for i_439 := range row_438 {
+			row_438[i_439] += (r_405[i_439] * row_403[i_439])
 		}
 	}
-	r_458, r_459, r_460, r_461, r_462, r_463, err_464 := fn_rotatesplit11bwd(ar, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, z_425, r_31, r_32)
+	r_446, r_447, r_448, r_449, r_450, r_451, err_452 := fn_rotatesplit11bwd(ar, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, z_413, r_31, r_32)
+	if err_452 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_452, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	}
+	if int64(3)+int64(r_450) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_450), cam_2))
+	}
+	if r_451 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_451})+" and "+runtime.ShapeString([]int{cam_3}))
+	}
+	region_453 := z_301[int(int64(3))*cam_3 : (int(int64(3))+r_450)*cam_3]
+	r_449 = r_449[:len(region_453)]
+	if len(region_453) >= 262144 {
+		loop_460 := runtime.EnterLoop(&nbLoop91, runtime.Bind(region_453, runtime.Bind(r_449, runtime.End{})), len(region_453), 16384)
+		if loop_460.For == nil {
+			loop_460.For = func(lo_457, hi int) {
+				region_453 := loop_460.C.H
+				r_449 := loop_460.C.T.H
+				for i_458 := lo_457; i_458 < hi; i_458++ {
+					region_453[i_458] += -r_449[i_458]
+				}
+			}
+		}
+		runtime.ParallelFor(len(region_453), 16384, loop_460.For)
+		loop_460.Leave(&nbLoop91)
+	} else {
+		for i_454 := range region_453 {
+			region_453[i_454] += -r_449[i_454]
+		}
+	}
+	if int64(0)+int64(r_447) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_447), cam_2))
+	}
+	if r_448 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_448})+" and "+runtime.ShapeString([]int{cam_3}))
+	}
+	region_461 := z_301[int(int64(0))*cam_3 : (int(int64(0))+r_447)*cam_3]
+	r_446 = r_446[:len(region_461)]
+	for i_462 := range region_461 {
+		region_461[i_462] += r_446[i_462]
+	}
+	n_463, err_464 := runtime.CheckSize(int64(2))
+	_ = n_463
 	if err_464 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_464, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_464)
 	}
-	if int64(3)+int64(r_462) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_462), cam_2))
-	}
-	if r_463 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_463})+" and "+runtime.ShapeString([]int{cam_3}))
-	}
-	region_465 := z_313[int(int64(3))*cam_3 : (int(int64(3))+r_462)*cam_3]
-	r_461 = r_461[:len(region_465)]
-	if len(region_465) >= 262144 {
-		loop_472 := runtime.EnterLoop(&nbLoop125, runtime.Bind(region_465, runtime.Bind(r_461, runtime.End{})), len(region_465), 16384)
-		if loop_472.For == nil {
-			loop_472.For = func(lo_469, hi int) {
-				region_465 := loop_472.C.H
-				r_461 := loop_472.C.T.H
-				for i_470 := lo_469; i_470 < hi; i_470++ {
-					region_465[i_470] += -r_461[i_470]
+	view_465 := a_234
+	r_466 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_466)]
+	if len(r_466) >= 262144 {
+		loop_473 := runtime.EnterLoop(&nbLoop92, runtime.Bind(r_466, runtime.Bind(w_7, runtime.End{})), len(r_466), 16384)
+		if loop_473.For == nil {
+			loop_473.For = func(lo_470, hi int) {
+				r_466 := loop_473.C.H
+				w_7 := loop_473.C.T.H
+				for i_471 := lo_470; i_471 < hi; i_471++ {
+					r_466[i_471] = (1.0 - (w_7[i_471] * w_7[i_471]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(region_465), 16384, loop_472.For)
-		loop_472.Leave(&nbLoop125)
+		runtime.ParallelFor(len(r_466), 16384, loop_473.For)
+		loop_473.Leave(&nbLoop92)
 	} else {
-		for i_466 := range region_465 {
-			region_465[i_466] += -r_461[i_466]
+		for i_467 := range r_466 {
+			r_466[i_467] = (1.0 - (w_7[i_467] * w_7[i_467]))
 		}
 	}
-	if int64(0)+int64(r_459) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_459), cam_2))
-	}
-	if r_460 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_460})+" and "+runtime.ShapeString([]int{cam_3}))
-	}
-	region_473 := z_313[int(int64(0))*cam_3 : (int(int64(0))+r_459)*cam_3]
-	r_458 = r_458[:len(region_473)]
-	for i_474 := range region_473 {
-		region_473[i_474] += r_458[i_474]
-	}
-	n_475, err_476 := runtime.CheckSize(int64(2))
-	_ = n_475
-	if err_476 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_476)
-	}
-	view_477 := a_248
-	r_478 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_478)]
-	if len(r_478) >= 262144 {
-		loop_485 := runtime.EnterLoop(&nbLoop126, runtime.Bind(r_478, runtime.Bind(w_7, runtime.End{})), len(r_478), 16384)
-		if loop_485.For == nil {
-			loop_485.For = func(lo_482, hi int) {
-				r_478 := loop_485.C.H
-				w_7 := loop_485.C.T.H
-				for i_483 := lo_482; i_483 < hi; i_483++ {
-					r_478[i_483] = (1.0 - (w_7[i_483] * w_7[i_483]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_478), 16384, loop_485.For)
-		loop_485.Leave(&nbLoop126)
-	} else {
-		for i_479 := range r_478 {
-			r_478[i_479] = (1.0 - (w_7[i_479] * w_7[i_479]))
-		}
-	}
-	ar.Keep(mark_486, &view_477, &r_478, &z_313, &r_461, &r_269)
-	return view_477, n_246, d_249, r_478, w_8, z_313, cam_2, cam_3, r_461, r_462, r_463, r_269, w_8, nil
+	ar.Keep(mark_474, &view_465, &r_466, &z_301, &r_449, &r_255)
+	return view_465, n_232, d_235, r_466, w_8, z_301, cam_2, cam_3, r_449, r_450, r_451, r_255, w_8, nil
 }
 
-// nbLoop127 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop127 runtime.LoopSite
+// nbLoop93 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop93 runtime.LoopSite
 
-// nbLoop128 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop128 runtime.LoopSite
+// nbLoop94 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop94 runtime.LoopSite
 
-// nbLoop129 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop129 runtime.LoopSite
-
-// nbLoop130 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop130 runtime.LoopSite
-
-// nbLoop131 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop131 runtime.LoopSite
-
-// nbLoop132 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop132 runtime.LoopSite
-
-// nbLoop133 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop133 runtime.LoopSite
+// nbLoop95 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop95 runtime.LoopSite
 
 // fn_residualssplit1110fwd is def residuals$split_1110$fwd (models.nab:142:5).
 func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
-	mark_275 := ar.Mark()
+	mark_261 := ar.Mark()
 	if cam_2 != 11 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
 	}
@@ -12562,7 +12487,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	x_4 = x_4[:len(r_17)]
 	s_15 = s_15[:len(r_17)]
 	if len(r_17) >= 262144 {
-		loop_24 := runtime.EnterLoop(&nbLoop127, runtime.Bind(r_17, runtime.Bind(x_4, runtime.Bind(s_15, runtime.End{}))), len(r_17), 16384)
+		loop_24 := runtime.EnterLoop(&nbLoop93, runtime.Bind(r_17, runtime.Bind(x_4, runtime.Bind(s_15, runtime.End{}))), len(r_17), 16384)
 		if loop_24.For == nil {
 			loop_24.For = func(lo_21, hi int) {
 				r_17 := loop_24.C.H
@@ -12574,7 +12499,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(len(r_17), 16384, loop_24.For)
-		loop_24.Leave(&nbLoop127)
+		loop_24.Leave(&nbLoop93)
 	} else {
 		for i_18 := range r_17 {
 			r_17[i_18] = (x_4[i_18] - s_15[i_18])
@@ -12592,380 +12517,341 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:144:13", runtime.CheckIndex(int64(0), r_26))
 	}
 	row_155 := r_25[int(int64(0))*r_27 : (int(int64(0))+1)*r_27]
-	r_156 := ar.F64w(r_27)
-	row_155 = row_155[:len(r_156)]
-	row_154 = row_154[:len(r_156)]
-	if len(r_156) >= 262144 {
-		loop_163 := runtime.EnterLoop(&nbLoop128, runtime.Bind(r_156, runtime.Bind(row_155, runtime.Bind(row_154, runtime.End{}))), len(r_156), 16384)
-		if loop_163.For == nil {
-			loop_163.For = func(lo_160, hi int) {
-				r_156 := loop_163.C.H
-				row_155 := loop_163.C.T.H
-				row_154 := loop_163.C.T.T.H
-				for i_161 := lo_160; i_161 < hi; i_161++ {
-					r_156[i_161] = (row_155[i_161] / row_154[i_161])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_156), 16384, loop_163.For)
-		loop_163.Leave(&nbLoop128)
-	} else {
-		for i_157 := range r_156 {
-			r_156[i_157] = (row_155[i_157] / row_154[i_157])
-		}
-	}
 	if int64(1) >= int64(r_26) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:144:26", runtime.CheckIndex(int64(1), r_26))
 	}
-	row_164 := r_25[int(int64(1))*r_27 : (int(int64(1))+1)*r_27]
-	r_165 := ar.F64w(r_27)
-	row_164 = row_164[:len(r_165)]
-	row_154 = row_154[:len(r_165)]
-	if len(r_165) >= 262144 {
-		loop_172 := runtime.EnterLoop(&nbLoop129, runtime.Bind(r_165, runtime.Bind(row_164, runtime.Bind(row_154, runtime.End{}))), len(r_165), 16384)
-		if loop_172.For == nil {
-			loop_172.For = func(lo_169, hi int) {
-				r_165 := loop_172.C.H
-				row_164 := loop_172.C.T.H
-				row_154 := loop_172.C.T.T.H
-				for i_170 := lo_169; i_170 < hi; i_170++ {
-					r_165[i_170] = (row_164[i_170] / row_154[i_170])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_165), 16384, loop_172.For)
-		loop_172.Leave(&nbLoop129)
-	} else {
-		for i_166 := range r_165 {
-			r_165[i_166] = (row_164[i_166] / row_154[i_166])
-		}
+	row_157 := r_25[int(int64(1))*r_27 : (int(int64(1))+1)*r_27]
+	rs_159 := r_27
+	tot_160, err_161 := runtime.MulSize(2, rs_159)
+	if err_161 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:144:11", err_161)
 	}
-	rs_173 := r_27
-	tot_174, err_175 := runtime.MulSize(2, rs_173)
-	if err_175 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:144:11", err_175)
-	}
-	a_176 := ar.F64w(tot_174)
-	row_177 := a_176[0*rs_173 : 1*rs_173]
-	copy(row_177, r_156)
-	row_178 := a_176[1*rs_173 : 2*rs_173]
-	copy(row_178, r_165)
-	row_179 := a_176[int(int64(0))*r_27 : (int(int64(0))+1)*r_27]
-	row_180 := a_176[int(int64(1))*r_27 : (int(int64(1))+1)*r_27]
-	r_181 := ar.F64w(r_27)
-	row_179 = row_179[:len(r_181)]
-	row_180 = row_180[:len(r_181)]
-	if len(r_181) >= 262144 {
-		loop_188 := runtime.EnterLoop(&nbLoop130, runtime.Bind(r_181, runtime.Bind(row_179, runtime.Bind(row_180, runtime.End{}))), len(r_181), 16384)
-		if loop_188.For == nil {
-			loop_188.For = func(lo_185, hi int) {
-				r_181 := loop_188.C.H
-				row_179 := loop_188.C.T.H
-				row_180 := loop_188.C.T.T.H
-				for i_186 := lo_185; i_186 < hi; i_186++ {
-					r_181[i_186] = ((row_179[i_186] * row_179[i_186]) + (row_180[i_186] * row_180[i_186]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_181), 16384, loop_188.For)
-		loop_188.Leave(&nbLoop130)
-	} else {
-		for i_182 := range r_181 {
-			r_181[i_182] = ((row_179[i_182] * row_179[i_182]) + (row_180[i_182] * row_180[i_182]))
-		}
-	}
+	a_162 := ar.F64w(tot_160)
+	row_163 := a_162[0*rs_159 : 1*rs_159]
+	row_164 := a_162[1*rs_159 : 2*rs_159]
+	row_165 := a_162[int(int64(0))*r_27 : (int(int64(0))+1)*r_27]
+	row_166 := a_162[int(int64(1))*r_27 : (int(int64(1))+1)*r_27]
 	if int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
 	}
-	row_189 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
+	row_168 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
 	if int64(10) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
-	row_190 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
-	r_191 := ar.F64w(r_27)
-	r_181 = r_181[:len(r_191)]
-	if len(r_191) >= 262144 {
-		loop_198 := runtime.EnterLoop(&nbLoop131, runtime.Bind(r_191, runtime.Bind(r_181, runtime.End{})), len(r_191), 16384)
-		if loop_198.For == nil {
-			loop_198.For = func(lo_195, hi int) {
-				r_191 := loop_198.C.H
-				r_181 := loop_198.C.T.H
-				for i_196 := lo_195; i_196 < hi; i_196++ {
-					r_191[i_196] = (r_181[i_196] * r_181[i_196])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_191), 16384, loop_198.For)
-		loop_198.Leave(&nbLoop131)
-	} else {
-		for i_192 := range r_191 {
-			r_191[i_192] = (r_181[i_192] * r_181[i_192])
-		}
-	}
+	row_169 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
 	if r_27 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
 	}
 	if r_27 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
 	}
-	r_199 := ar.F64w(cam_3)
-	row_189 = row_189[:len(r_199)]
-	r_181 = r_181[:len(r_199)]
-	row_190 = row_190[:len(r_199)]
-	r_191 = r_191[:len(r_199)]
-	if len(r_199) >= 262144 {
-		loop_206 := runtime.EnterLoop(&nbLoop132, runtime.Bind(r_199, runtime.Bind(row_189, runtime.Bind(r_181, runtime.Bind(row_190, runtime.Bind(r_191, runtime.End{}))))), len(r_199), 16384)
-		if loop_206.For == nil {
-			loop_206.For = func(lo_203, hi int) {
-				r_199 := loop_206.C.H
-				row_189 := loop_206.C.T.H
-				r_181 := loop_206.C.T.T.H
-				row_190 := loop_206.C.T.T.T.H
-				r_191 := loop_206.C.T.T.T.T.H
-				for i_204 := lo_203; i_204 < hi; i_204++ {
-					r_199[i_204] = ((1.0 + (row_189[i_204] * r_181[i_204])) + (row_190[i_204] * r_191[i_204]))
+	r_156 := ar.F64w(r_27)
+	r_158 := ar.F64w(r_27)
+	r_167 := ar.F64w(r_27)
+	r_170 := ar.F64w(r_27)
+	r_171 := ar.F64w(r_27)
+	row_155 = row_155[:r_27]
+	row_154 = row_154[:r_27]
+	r_156 = r_156[:r_27]
+	row_157 = row_157[:r_27]
+	r_158 = r_158[:r_27]
+	row_163 = row_163[:r_27]
+	row_164 = row_164[:r_27]
+	row_165 = row_165[:r_27]
+	row_166 = row_166[:r_27]
+	r_167 = r_167[:r_27]
+	r_170 = r_170[:r_27]
+	row_168 = row_168[:r_27]
+	row_169 = row_169[:r_27]
+	r_171 = r_171[:r_27]
+	if r_27 >= 262144 {
+		loop_192 := runtime.EnterLoop(&nbLoop94, runtime.Bind(row_155, runtime.Bind(row_154, runtime.Bind(r_156, runtime.Bind(row_157, runtime.Bind(r_158, runtime.Bind(row_163, runtime.Bind(row_164, runtime.Bind(row_165, runtime.Bind(row_166, runtime.Bind(r_167, runtime.Bind(r_170, runtime.Bind(row_168, runtime.Bind(row_169, runtime.Bind(r_171, runtime.End{})))))))))))))), r_27, 16384)
+		if loop_192.For == nil {
+			loop_192.For = func(lo_182, hi int) {
+				row_155 := loop_192.C.H
+				row_154 := loop_192.C.T.H
+				r_156 := loop_192.C.T.T.H
+				row_157 := loop_192.C.T.T.T.H
+				r_158 := loop_192.C.T.T.T.T.H
+				row_163 := loop_192.C.T.T.T.T.T.H
+				row_164 := loop_192.C.T.T.T.T.T.T.H
+				row_165 := loop_192.C.T.T.T.T.T.T.T.H
+				row_166 := loop_192.C.T.T.T.T.T.T.T.T.H
+				r_167 := loop_192.C.T.T.T.T.T.T.T.T.T.H
+				r_170 := loop_192.C.T.T.T.T.T.T.T.T.T.T.H
+				row_168 := loop_192.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_169 := loop_192.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				r_171 := loop_192.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_183 := lo_182; i_183 < hi; i_183++ {
+					e_185 := (row_155[i_183] / row_154[i_183])
+					r_156[i_183] = e_185
+					e_186 := (row_157[i_183] / row_154[i_183])
+					r_158[i_183] = e_186
+					e_187 := e_185
+					e_188 := e_186
+					row_163[i_183] = e_187
+					row_164[i_183] = e_188
+					e_189 := ((row_165[i_183] * row_165[i_183]) + (row_166[i_183] * row_166[i_183]))
+					r_167[i_183] = e_189
+					e_190 := (e_189 * e_189)
+					r_170[i_183] = e_190
+					e_191 := ((1.0 + (row_168[i_183] * e_189)) + (row_169[i_183] * e_190))
+					r_171[i_183] = e_191
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_199), 16384, loop_206.For)
-		loop_206.Leave(&nbLoop132)
+		runtime.ParallelFor(r_27, 16384, loop_192.For)
+		loop_192.Leave(&nbLoop94)
 	} else {
-		for i_200 := range r_199 {
-			r_199[i_200] = ((1.0 + (row_189[i_200] * r_181[i_200])) + (row_190[i_200] * r_191[i_200]))
+		for i_172 := 0; i_172 < r_27; i_172++ {
+			e_174 := (row_155[i_172] / row_154[i_172])
+			r_156[i_172] = e_174
+			e_175 := (row_157[i_172] / row_154[i_172])
+			r_158[i_172] = e_175
+			e_176 := e_174
+			e_177 := e_175
+			row_163[i_172] = e_176
+			row_164[i_172] = e_177
+			e_178 := ((row_165[i_172] * row_165[i_172]) + (row_166[i_172] * row_166[i_172]))
+			r_167[i_172] = e_178
+			e_179 := (e_178 * e_178)
+			r_170[i_172] = e_179
+			e_180 := ((1.0 + (row_168[i_172] * e_178)) + (row_169[i_172] * e_179))
+			r_171[i_172] = e_180
 		}
 	}
-	n_207, err_208 := runtime.CheckSize(int64(2))
-	if err_208 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_208)
+	n_193, err_194 := runtime.CheckSize(int64(2))
+	if err_194 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_194)
 	}
-	var a_209 []float64
-	var d_210 int = 0
-	var rs_211 int = 0
-	var a_212 []float64
-	var d_213 int = 0
-	var rs_214 int = 0
-	var a_215 []float64
-	var a_216 []float64
-	var d_217 int = 0
-	var rs_218 int = 0
-	for i_219 := 0; i_219 < n_207; i_219++ {
-		mark_220 := ar.Mark()
-		i_221 := int64(i_219)
+	var a_195 []float64
+	var d_196 int = 0
+	var rs_197 int = 0
+	var a_198 []float64
+	var d_199 int = 0
+	var rs_200 int = 0
+	var a_201 []float64
+	var a_202 []float64
+	var d_203 int = 0
+	var rs_204 int = 0
+	for i_205 := 0; i_205 < n_193; i_205++ {
+		mark_206 := ar.Mark()
+		i_207 := int64(i_205)
 		if int64(6) >= int64(cam_2) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 		}
-		row_222 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-		if i_221 < 0 || i_221 >= int64(2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_221, 2))
+		row_208 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+		if i_207 < 0 || i_207 >= int64(2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_207, 2))
 		}
-		row_223 := a_176[int(i_221)*r_27 : (int(i_221)+1)*r_27]
+		row_209 := a_162[int(i_207)*r_27 : (int(i_207)+1)*r_27]
 		if r_27 != cam_3 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
 		}
-		r_224 := ar.F64w(cam_3)
-		row_222 = row_222[:len(r_224)]
-		row_223 = row_223[:len(r_224)]
-		for i_225 := range r_224 {
-			r_224[i_225] = (row_222[i_225] * row_223[i_225])
+		r_210 := ar.F64w(cam_3)
+		row_208 = row_208[:len(r_210)]
+		row_209 = row_209[:len(r_210)]
+		for i_211 := range r_210 {
+			r_210[i_211] = (row_208[i_211] * row_209[i_211])
 		}
-		x_227 := int64(7) + i_221
-		if x_227 < 0 || x_227 >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_227, cam_2))
+		x_213 := int64(7) + i_207
+		if x_213 < 0 || x_213 >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_213, cam_2))
 		}
-		row_228 := cam_1[int(x_227)*cam_3 : (int(x_227)+1)*cam_3]
-		r_229 := ar.F64w(cam_3)
-		r_224 = r_224[:len(r_229)]
-		r_199 = r_199[:len(r_229)]
-		row_228 = row_228[:len(r_229)]
-		for i_230 := range r_229 {
-			r_229[i_230] = ((r_224[i_230] * r_199[i_230]) + row_228[i_230])
+		row_214 := cam_1[int(x_213)*cam_3 : (int(x_213)+1)*cam_3]
+		r_215 := ar.F64w(cam_3)
+		r_210 = r_210[:len(r_215)]
+		r_171 = r_171[:len(r_215)]
+		row_214 = row_214[:len(r_215)]
+		for i_216 := range r_215 {
+			r_215[i_216] = ((r_210[i_216] * r_171[i_216]) + row_214[i_216])
 		}
-		if i_219 == 0 {
-			d_210 = cam_3
-			rs_211 = d_210
-			tot_232, err_233 := runtime.MulSize(n_207, rs_211)
-			if err_233 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_233)
+		if i_205 == 0 {
+			d_196 = cam_3
+			rs_197 = d_196
+			tot_218, err_219 := runtime.MulSize(n_193, rs_197)
+			if err_219 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_219)
 			}
-			a_209 = ar.F64w(tot_232)
-		} else if cam_3 != d_210 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_219)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_210}))
+			a_195 = ar.F64w(tot_218)
+		} else if cam_3 != d_196 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_205)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_196}))
 		}
-		copy(a_209[i_219*rs_211:(i_219+1)*rs_211], r_229)
-		if i_219 == 0 {
-			d_213 = cam_3
-			rs_214 = d_213
-			tot_234, err_235 := runtime.MulSize(n_207, rs_214)
-			if err_235 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_235)
+		copy(a_195[i_205*rs_197:(i_205+1)*rs_197], r_215)
+		if i_205 == 0 {
+			d_199 = cam_3
+			rs_200 = d_199
+			tot_220, err_221 := runtime.MulSize(n_193, rs_200)
+			if err_221 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_221)
 			}
-			a_212 = ar.F64w(tot_234)
-		} else if cam_3 != d_213 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_219)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_213}))
+			a_198 = ar.F64w(tot_220)
+		} else if cam_3 != d_199 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_205)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_199}))
 		}
-		copy(a_212[i_219*rs_214:(i_219+1)*rs_214], r_224)
-		if i_219 == 0 {
-			d_217 = cam_3
-			rs_218 = d_217
-			tot_236, err_237 := runtime.MulSize(n_207, rs_218)
-			if err_237 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_237)
+		copy(a_198[i_205*rs_200:(i_205+1)*rs_200], r_210)
+		if i_205 == 0 {
+			d_203 = cam_3
+			rs_204 = d_203
+			tot_222, err_223 := runtime.MulSize(n_193, rs_204)
+			if err_223 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_223)
 			}
-			a_216 = ar.F64w(tot_236)
-		} else if cam_3 != d_217 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_219)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_217}))
+			a_202 = ar.F64w(tot_222)
+		} else if cam_3 != d_203 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_205)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_203}))
 		}
-		copy(a_216[i_219*rs_218:(i_219+1)*rs_218], row_222)
-		if i_219 > 0 {
-			ar.Release(mark_220)
+		copy(a_202[i_205*rs_204:(i_205+1)*rs_204], row_208)
+		if i_205 > 0 {
+			ar.Release(mark_206)
 		}
 	}
-	a_215 = a_176[:n_207*r_27]
-	n_238, err_239 := runtime.CheckSize(int64(2))
-	_ = n_238
-	if err_239 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_239)
+	a_201 = a_162[:n_193*r_27]
+	n_224, err_225 := runtime.CheckSize(int64(2))
+	_ = n_224
+	if err_225 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_225)
 	}
-	view_240 := a_209
-	n_241, err_242 := runtime.CheckSize(int64(2))
-	if err_242 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_242)
+	view_226 := a_195
+	n_227, err_228 := runtime.CheckSize(int64(2))
+	if err_228 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_228)
 	}
-	var a_243 []float64
-	var d_244 int = 0
-	var rs_245 int = 0
-	var a_246 []float64
-	var d_247 int = 0
-	var rs_248 int = 0
-	for i_249 := 0; i_249 < n_241; i_249++ {
-		mark_250 := ar.Mark()
-		i_251 := int64(i_249)
-		if i_251 < 0 || i_251 >= int64(n_207) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_251, n_207))
+	var a_229 []float64
+	var d_230 int = 0
+	var rs_231 int = 0
+	var a_232 []float64
+	var d_233 int = 0
+	var rs_234 int = 0
+	for i_235 := 0; i_235 < n_227; i_235++ {
+		mark_236 := ar.Mark()
+		i_237 := int64(i_235)
+		if i_237 < 0 || i_237 >= int64(n_193) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_237, n_193))
 		}
-		row_252 := view_240[int(i_251)*d_210 : (int(i_251)+1)*d_210]
-		if i_251 < 0 || i_251 >= int64(feat_10) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(i_251, feat_10))
+		row_238 := view_226[int(i_237)*d_196 : (int(i_237)+1)*d_196]
+		if i_237 < 0 || i_237 >= int64(feat_10) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(i_237, feat_10))
 		}
-		row_253 := feat_9[int(i_251)*feat_11 : (int(i_251)+1)*feat_11]
-		if feat_11 != d_210 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_210})+" and "+runtime.ShapeString([]int{feat_11}))
+		row_239 := feat_9[int(i_237)*feat_11 : (int(i_237)+1)*feat_11]
+		if feat_11 != d_196 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_196})+" and "+runtime.ShapeString([]int{feat_11}))
 		}
-		r_254 := ar.F64w(d_210)
-		row_252 = row_252[:len(r_254)]
-		row_253 = row_253[:len(r_254)]
-		for i_255 := range r_254 {
-			r_254[i_255] = (row_252[i_255] - row_253[i_255])
+		r_240 := ar.F64w(d_196)
+		row_238 = row_238[:len(r_240)]
+		row_239 = row_239[:len(r_240)]
+		for i_241 := range r_240 {
+			r_240[i_241] = (row_238[i_241] - row_239[i_241])
 		}
-		if d_210 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_210}))
+		if d_196 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_196}))
 		}
-		r_257 := ar.F64w(w_8)
-		w_7 = w_7[:len(r_257)]
-		r_254 = r_254[:len(r_257)]
-		for i_258 := range r_257 {
-			r_257[i_258] = (w_7[i_258] * r_254[i_258])
+		r_243 := ar.F64w(w_8)
+		w_7 = w_7[:len(r_243)]
+		r_240 = r_240[:len(r_243)]
+		for i_244 := range r_243 {
+			r_243[i_244] = (w_7[i_244] * r_240[i_244])
 		}
-		if i_249 == 0 {
-			d_244 = w_8
-			rs_245 = d_244
-			tot_260, err_261 := runtime.MulSize(n_241, rs_245)
-			if err_261 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_261)
+		if i_235 == 0 {
+			d_230 = w_8
+			rs_231 = d_230
+			tot_246, err_247 := runtime.MulSize(n_227, rs_231)
+			if err_247 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_247)
 			}
-			a_243 = ar.F64w(tot_260)
-		} else if w_8 != d_244 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_249)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_244}))
+			a_229 = ar.F64w(tot_246)
+		} else if w_8 != d_230 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_235)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_230}))
 		}
-		copy(a_243[i_249*rs_245:(i_249+1)*rs_245], r_257)
-		if i_249 == 0 {
-			d_247 = d_210
-			rs_248 = d_247
-			tot_262, err_263 := runtime.MulSize(n_241, rs_248)
-			if err_263 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_263)
+		copy(a_229[i_235*rs_231:(i_235+1)*rs_231], r_243)
+		if i_235 == 0 {
+			d_233 = d_196
+			rs_234 = d_233
+			tot_248, err_249 := runtime.MulSize(n_227, rs_234)
+			if err_249 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_249)
 			}
-			a_246 = ar.F64w(tot_262)
-		} else if d_210 != d_247 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_249)+" has shape "+runtime.ShapeString([]int{d_210})+", element 0 has shape "+runtime.ShapeString([]int{d_247}))
+			a_232 = ar.F64w(tot_248)
+		} else if d_196 != d_233 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_235)+" has shape "+runtime.ShapeString([]int{d_196})+", element 0 has shape "+runtime.ShapeString([]int{d_233}))
 		}
-		copy(a_246[i_249*rs_248:(i_249+1)*rs_248], r_254)
-		if i_249 > 0 {
-			ar.Release(mark_250)
+		copy(a_232[i_235*rs_234:(i_235+1)*rs_234], r_240)
+		if i_235 > 0 {
+			ar.Release(mark_236)
 		}
 	}
-	n_264, err_265 := runtime.CheckSize(int64(2))
-	_ = n_264
-	if err_265 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_265)
+	n_250, err_251 := runtime.CheckSize(int64(2))
+	_ = n_250
+	if err_251 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_251)
 	}
-	view_266 := a_243
-	r_267 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_267)]
-	if len(r_267) >= 262144 {
-		loop_274 := runtime.EnterLoop(&nbLoop133, runtime.Bind(r_267, runtime.Bind(w_7, runtime.End{})), len(r_267), 16384)
-		if loop_274.For == nil {
-			loop_274.For = func(lo_271, hi int) {
-				r_267 := loop_274.C.H
-				w_7 := loop_274.C.T.H
-				for i_272 := lo_271; i_272 < hi; i_272++ {
-					r_267[i_272] = (1.0 - (w_7[i_272] * w_7[i_272]))
+	view_252 := a_229
+	r_253 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_253)]
+	if len(r_253) >= 262144 {
+		loop_260 := runtime.EnterLoop(&nbLoop95, runtime.Bind(r_253, runtime.Bind(w_7, runtime.End{})), len(r_253), 16384)
+		if loop_260.For == nil {
+			loop_260.For = func(lo_257, hi int) {
+				r_253 := loop_260.C.H
+				w_7 := loop_260.C.T.H
+				for i_258 := lo_257; i_258 < hi; i_258++ {
+					r_253[i_258] = (1.0 - (w_7[i_258] * w_7[i_258]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_267), 16384, loop_274.For)
-		loop_274.Leave(&nbLoop133)
+		runtime.ParallelFor(len(r_253), 16384, loop_260.For)
+		loop_260.Leave(&nbLoop95)
 	} else {
-		for i_268 := range r_267 {
-			r_267[i_268] = (1.0 - (w_7[i_268] * w_7[i_268]))
+		for i_254 := range r_253 {
+			r_253[i_254] = (1.0 - (w_7[i_254] * w_7[i_254]))
 		}
 	}
-	ar.Keep(mark_275, &view_266, &r_267, &w_7, &view_240, &a_243, &a_246, &cam_1, &a_176, &r_199, &a_209, &a_212, &a_215, &a_216, &r_191, &row_190, &r_181, &row_189, &row_180, &row_179, &row_154, &r_165, &r_25, &r_156, &r_28, &r_31, &r_34, &r_36, &r_38, &r_40, &r_43, &r_46, &r_48, &r_50, &r_52, &r_54, &r_56, &r_58, &r_60, &r_62, &r_64, &r_66, &r_68, &r_71, &r_73, &r_76, &r_78, &r_81, &r_84, &r_87, &r_90, &r_92, &r_94, &r_96, &r_98, &r_100, &r_102, &r_104, &r_106, &r_108, &r_110, &r_113, &r_116, &r_118, &r_120, &r_122, &r_124, &r_126, &r_128, &r_130, &r_132, &r_134, &r_136, &r_138, &r_140, &r_143, &r_145, &r_147, &r_149, &r_151)
-	return view_266, n_241, d_244, r_267, w_8, view_266, n_241, d_244, r_267, w_8, w_7, w_8, view_240, n_207, d_210, a_243, n_241, d_244, a_246, n_241, d_247, cam_1, cam_2, cam_3, a_176, 2, r_27, r_199, cam_3, a_209, n_207, d_210, a_212, n_207, d_213, a_215, n_207, r_27, a_216, n_207, d_217, r_191, r_27, row_190, cam_3, r_181, r_27, row_189, cam_3, row_180, r_27, row_179, r_27, row_154, r_27, r_165, r_27, r_25, r_26, r_27, row_154, r_27, r_156, r_27, r_28, r_29, r_30, r_31, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, nil
+	ar.Keep(mark_261, &view_252, &r_253, &w_7, &view_226, &a_229, &a_232, &cam_1, &a_162, &r_171, &a_195, &a_198, &a_201, &a_202, &r_170, &row_169, &r_167, &row_168, &row_166, &row_165, &row_154, &r_158, &r_25, &r_156, &r_28, &r_31, &r_34, &r_36, &r_38, &r_40, &r_43, &r_46, &r_48, &r_50, &r_52, &r_54, &r_56, &r_58, &r_60, &r_62, &r_64, &r_66, &r_68, &r_71, &r_73, &r_76, &r_78, &r_81, &r_84, &r_87, &r_90, &r_92, &r_94, &r_96, &r_98, &r_100, &r_102, &r_104, &r_106, &r_108, &r_110, &r_113, &r_116, &r_118, &r_120, &r_122, &r_124, &r_126, &r_128, &r_130, &r_132, &r_134, &r_136, &r_138, &r_140, &r_143, &r_145, &r_147, &r_149, &r_151)
+	return view_252, n_227, d_230, r_253, w_8, view_252, n_227, d_230, r_253, w_8, w_7, w_8, view_226, n_193, d_196, a_229, n_227, d_230, a_232, n_227, d_233, cam_1, cam_2, cam_3, a_162, 2, r_27, r_171, cam_3, a_195, n_193, d_196, a_198, n_193, d_199, a_201, n_193, r_27, a_202, n_193, d_203, r_170, r_27, row_169, cam_3, r_167, r_27, row_168, cam_3, row_166, r_27, row_165, r_27, row_154, r_27, r_158, r_27, r_25, r_26, r_27, row_154, r_27, r_156, r_27, r_28, r_29, r_30, r_31, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, nil
 }
 
-// nbLoop134 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop134 runtime.LoopSite
+// nbLoop96 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop96 runtime.LoopSite
 
-// nbLoop135 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop135 runtime.LoopSite
+// nbLoop97 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop97 runtime.LoopSite
 
-// nbLoop136 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop136 runtime.LoopSite
+// nbLoop98 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop98 runtime.LoopSite
 
-// nbLoop137 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop137 runtime.LoopSite
+// nbLoop99 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop99 runtime.LoopSite
 
-// nbLoop138 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop138 runtime.LoopSite
+// nbLoop100 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop100 runtime.LoopSite
 
-// nbLoop139 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop139 runtime.LoopSite
+// nbLoop101 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop101 runtime.LoopSite
 
-// nbLoop140 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop140 runtime.LoopSite
+// nbLoop102 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop102 runtime.LoopSite
 
-// nbLoop141 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop141 runtime.LoopSite
+// nbLoop103 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop103 runtime.LoopSite
 
-// nbLoop142 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop142 runtime.LoopSite
+// nbLoop104 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop104 runtime.LoopSite
 
-// nbLoop143 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop143 runtime.LoopSite
+// nbLoop105 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop105 runtime.LoopSite
 
-// nbLoop144 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop144 runtime.LoopSite
+// nbLoop106 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop106 runtime.LoopSite
 
-// nbLoop145 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop145 runtime.LoopSite
+// nbLoop107 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop107 runtime.LoopSite
 
-// nbLoop146 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop146 runtime.LoopSite
+// nbLoop108 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop108 runtime.LoopSite
 
 // fn_residualssplit1110bwd is def residuals$split_1110$bwd (models.nab:142:5).
 func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 []float64, tape_61 int, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 []float64, tape_71 int, tape_72 []float64, tape_73 int, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 []float64, tape_81 int, tape_82 []float64, tape_83 int, tape_84 []float64, tape_85 int, tape_86 []float64, tape_87 int, tape_88 []float64, tape_89 int, tape_90 []float64, tape_91 int, tape_92 []float64, tape_93 int, tape_94 []float64, tape_95 int, tape_96 []float64, tape_97 int, tape_98 []float64, tape_99 int, tape_100 []float64, tape_101 int, tape_102 int, tape_103 []float64, tape_104 int, tape_105 []float64, tape_106 int, tape_107 int, tape_108 []float64, tape_109 int, tape_110 []float64, tape_111 int, tape_112 int, tape_113 []float64, tape_114 int, tape_115 int, tape_116 []float64, tape_117 int, tape_118 int, tape_119 []float64, tape_120 int, tape_121 int, tape_122 []float64, tape_123 int, tape_124 []float64, tape_125 int, tape_126 []float64, tape_127 int, tape_128 []float64, tape_129 int, tape_130 []float64, tape_131 int, tape_132 []float64, tape_133 int, tape_134 []float64, tape_135 int, tape_136 []float64, tape_137 int, tape_138 []float64, tape_139 int, tape_140 []float64, tape_141 int, tape_142 []float64, tape_143 int, tape_144 int, tape_145 []float64, tape_146 int, tape_147 int, tape_148 []float64, tape_149 int, tape_150 []float64, tape_151 int, tape_152 []float64, tape_153 int, tape_154 []float64, tape_155 int, tape_156 []float64, tape_157 int, tape_158 []float64, tape_159 int, tape_160 []float64, tape_161 int, tape_162 []float64, tape_163 int, tape_164 []float64, tape_165 int, tape_166 []float64, tape_167 int, tape_168 []float64, tape_169 int, tape_170 []float64, tape_171 int, tape_172 []float64, tape_173 int, tape_174 int, tape_175 []float64, tape_176 int, tape_177 []float64, tape_178 int, tape_179 []float64, tape_180 int, tape_181 []float64, tape_182 int, tape_183 []float64, tape_184 int, ybar_185 []float64, ybar_186 int, ybar_187 int, ybar_188 []float64, ybar_189 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_388 := ar.Mark()
+	mark_390 := ar.Mark()
 	tape_6 = tape_6[:tape_7]
 	tape_11 = tape_11[:tape_12*tape_13]
 	tape_14 = tape_14[:tape_15*tape_16]
@@ -13052,7 +12938,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	tape_6 = tape_6[:len(r_190)]
 	ybar_188 = ybar_188[:len(r_190)]
 	if len(r_190) >= 262144 {
-		loop_197 := runtime.EnterLoop(&nbLoop134, runtime.Bind(r_190, runtime.Bind(tape_6, runtime.Bind(ybar_188, runtime.End{}))), len(r_190), 16384)
+		loop_197 := runtime.EnterLoop(&nbLoop96, runtime.Bind(r_190, runtime.Bind(tape_6, runtime.Bind(ybar_188, runtime.End{}))), len(r_190), 16384)
 		if loop_197.For == nil {
 			loop_197.For = func(lo_194, hi int) {
 				r_190 := loop_197.C.H
@@ -13064,7 +12950,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(r_190), 16384, loop_197.For)
-		loop_197.Leave(&nbLoop134)
+		loop_197.Leave(&nbLoop96)
 	} else {
 		for i_191 := range r_190 {
 			r_190[i_191] = ((2.0 * tape_6[i_191]) * -ybar_188[i_191])
@@ -13100,142 +12986,147 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_216)
 	}
 	var a_217 []float64
-	var d_218 int = 0
-	var rs_219 int = 0
-	for i_220 := 0; i_220 < n_215; i_220++ {
-		mark_221 := ar.Mark()
-		i_222 := int64(i_220)
-		if i_222 < 0 || i_222 >= int64(ybar_186) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_222, ybar_186))
-		}
-		row_223 := ybar_185[int(i_222)*ybar_187 : (int(i_222)+1)*ybar_187]
-		if ybar_187 != tape_7 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_187}))
-		}
-		if i_220 == 0 {
-			d_218 = tape_7
-			rs_219 = d_218
-			tot_224, err_225 := runtime.MulSize(n_215, rs_219)
-			if err_225 != nil {
-				return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_225)
-			}
-			a_217 = ar.F64w(tot_224)
-		} else if tape_7 != d_218 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "build: element "+strconv.Itoa(i_220)+" has shape "+runtime.ShapeString([]int{tape_7})+", element 0 has shape "+runtime.ShapeString([]int{d_218}))
-		}
-		row_226 := a_217[i_220*rs_219 : (i_220+1)*rs_219]
-		tape_6 = tape_6[:len(row_226)]
-		row_223 = row_223[:len(row_226)]
-		if len(row_226) >= 262144 {
-			loop_233 := runtime.EnterLoop(&nbLoop135, runtime.Bind(row_226, runtime.Bind(tape_6, runtime.Bind(row_223, runtime.End{}))), len(row_226), 16384)
-			if loop_233.For == nil {
-				loop_233.For = func(lo_230, hi int) {
-					row_226 := loop_233.C.H
-					tape_6 := loop_233.C.T.H
-					row_223 := loop_233.C.T.T.H
-					for i_231 := lo_230; i_231 < hi; i_231++ {
-						row_226[i_231] = (tape_6[i_231] * row_223[i_231])
-					}
+	if int64(0) >= int64(ybar_186) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_186))
+	}
+	row_218 := ybar_185[int(int64(0))*ybar_187 : (int(int64(0))+1)*ybar_187]
+	if ybar_187 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_187}))
+	}
+	rs_219 := tape_7
+	tot_220, err_221 := runtime.MulSize(n_215, rs_219)
+	if err_221 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_221)
+	}
+	a_217 = ar.F64w(tot_220)
+	if int64(1) >= int64(ybar_186) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_186))
+	}
+	row_222 := ybar_185[int(int64(1))*ybar_187 : (int(int64(1))+1)*ybar_187]
+	if ybar_187 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_187}))
+	}
+	row_223 := a_217[0*rs_219 : 1*rs_219]
+	row_224 := a_217[1*rs_219 : 2*rs_219]
+	tape_6 = tape_6[:tape_7]
+	row_218 = row_218[:tape_7]
+	row_222 = row_222[:tape_7]
+	row_223 = row_223[:tape_7]
+	row_224 = row_224[:tape_7]
+	if tape_7 >= 262144 {
+		loop_235 := runtime.EnterLoop(&nbLoop97, runtime.Bind(tape_6, runtime.Bind(row_218, runtime.Bind(row_222, runtime.Bind(row_223, runtime.Bind(row_224, runtime.End{}))))), tape_7, 16384)
+		if loop_235.For == nil {
+			loop_235.For = func(lo_230, hi int) {
+				tape_6 := loop_235.C.H
+				row_218 := loop_235.C.T.H
+				row_222 := loop_235.C.T.T.H
+				row_223 := loop_235.C.T.T.T.H
+				row_224 := loop_235.C.T.T.T.T.H
+				for i_231 := lo_230; i_231 < hi; i_231++ {
+					e_233 := (tape_6[i_231] * row_218[i_231])
+					e_234 := (tape_6[i_231] * row_222[i_231])
+					row_223[i_231] = e_233
+					row_224[i_231] = e_234
 				}
 			}
-			runtime.ParallelFor(len(row_226), 16384, loop_233.For)
-			loop_233.Leave(&nbLoop135)
-		} else {
-			for i_227 := range row_226 {
-				row_226[i_227] = (tape_6[i_227] * row_223[i_227])
-			}
 		}
-		if i_220 > 0 {
-			ar.Release(mark_221)
+		runtime.ParallelFor(tape_7, 16384, loop_235.For)
+		loop_235.Leave(&nbLoop97)
+	} else {
+		for i_225 := 0; i_225 < tape_7; i_225++ {
+			e_227 := (tape_6[i_225] * row_218[i_225])
+			e_228 := (tape_6[i_225] * row_222[i_225])
+			row_223[i_225] = e_227
+			row_224[i_225] = e_228
 		}
 	}
-	z_234 := ar.F64(len(tape_17))
-	z_235 := ar.F64(len(tape_20))
-	z_236 := ar.F64(len(tape_23))
-	var rev_237 []float64
-	var rev_238 int
-	var rev_239 int
-	var rev_240 []float64
+	z_236 := ar.F64(len(tape_17))
+	z_237 := ar.F64(len(tape_20))
+	z_238 := ar.F64(len(tape_23))
+	var rev_239 []float64
+	var rev_240 int
 	var rev_241 int
-	var rev_242 int
-	var rev_243 []float64
+	var rev_242 []float64
+	var rev_243 int
 	var rev_244 int
-	rev_237, rev_238, rev_239, rev_240, rev_241, rev_242, rev_243, rev_244 = z_234, tape_18, tape_19, z_235, tape_21, tape_22, z_236, tape_24
-	for i_266 := int64(0); i_266 < int64(2); i_266++ {
-		mark_267 := ar.Mark()
-		if i_266 < 0 || i_266 >= int64(n_215) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_266, n_215))
+	var rev_245 []float64
+	var rev_246 int
+	rev_239, rev_240, rev_241, rev_242, rev_243, rev_244, rev_245, rev_246 = z_236, tape_18, tape_19, z_237, tape_21, tape_22, z_238, tape_24
+	for i_268 := int64(0); i_268 < int64(2); i_268++ {
+		mark_269 := ar.Mark()
+		if i_268 < 0 || i_268 >= int64(2) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_268, 2))
 		}
-		row_268 := a_217[int(i_266)*d_218 : (int(i_266)+1)*d_218]
-		if i_266 < 0 || i_266 >= int64(tape_26) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_266, tape_26))
+		row_270 := a_217[int(i_268)*tape_7 : (int(i_268)+1)*tape_7]
+		if i_268 < 0 || i_268 >= int64(tape_26) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_268, tape_26))
 		}
-		_ = tape_25[int(i_266)*tape_27 : (int(i_266)+1)*tape_27]
-		row_270 := tape_28[int(i_266)*tape_30 : (int(i_266)+1)*tape_30]
-		row_271 := tape_31[int(i_266)*tape_33 : (int(i_266)+1)*tape_33]
-		row_272 := tape_34[int(i_266)*tape_36 : (int(i_266)+1)*tape_36]
-		x_273 := int64(7) + i_266
-		if x_273 < 0 || x_273 >= int64(rev_238) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_273, rev_238))
+		_ = tape_25[int(i_268)*tape_27 : (int(i_268)+1)*tape_27]
+		row_272 := tape_28[int(i_268)*tape_30 : (int(i_268)+1)*tape_30]
+		row_273 := tape_31[int(i_268)*tape_33 : (int(i_268)+1)*tape_33]
+		row_274 := tape_34[int(i_268)*tape_36 : (int(i_268)+1)*tape_36]
+		x_275 := int64(7) + i_268
+		if x_275 < 0 || x_275 >= int64(rev_240) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_275, rev_240))
 		}
-		if rev_239 != d_218 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_239})+" and "+runtime.ShapeString([]int{d_218})+" differ")
+		if rev_241 != tape_7 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_241})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
 		}
-		row_274 := rev_237[x_273*int64(rev_239) : (x_273+1)*int64(rev_239)]
-		for j_275 := range row_274 {
-			row_274[j_275] += row_268[j_275]
+		row_276 := rev_239[x_275*int64(rev_241) : (x_275+1)*int64(rev_241)]
+		for j_277 := range row_276 {
+			row_276[j_277] += row_270[j_277]
 		}
-		if d_218 != tape_24 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{d_218}))
+		if tape_7 != tape_24 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		r_276 := ar.F64w(tape_24)
-		tape_23 = tape_23[:len(r_276)]
-		row_268 = row_268[:len(r_276)]
-		for i_277 := range r_276 {
-			r_276[i_277] = (tape_23[i_277] * row_268[i_277])
+		r_278 := ar.F64w(tape_24)
+		tape_23 = tape_23[:len(r_278)]
+		row_270 = row_270[:len(r_278)]
+		for i_279 := range r_278 {
+			r_278[i_279] = (tape_23[i_279] * row_270[i_279])
 		}
-		if d_218 != tape_30 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{d_218}))
+		if tape_7 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		if rev_244 != tape_30 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_244})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
+		if rev_246 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_246})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
 		}
-		row_270 = row_270[:len(rev_243)]
-		row_268 = row_268[:len(rev_243)]
-		for i_280 := range rev_243 {
-			rev_243[i_280] += (row_270[i_280] * row_268[i_280])
+		row_272 = row_272[:len(rev_245)]
+		row_270 = row_270[:len(rev_245)]
+		for i_282 := range rev_245 {
+			rev_245[i_282] += (row_272[i_282] * row_270[i_282])
 		}
 		if tape_24 != tape_36 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
-		if i_266 < 0 || i_266 >= int64(rev_241) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_266, rev_241))
+		if i_268 < 0 || i_268 >= int64(rev_243) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_268, rev_243))
 		}
-		if rev_242 != tape_36 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_242})+" and "+runtime.ShapeString([]int{tape_36})+" differ")
+		if rev_244 != tape_36 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_244})+" and "+runtime.ShapeString([]int{tape_36})+" differ")
 		}
-		row_282 := rev_240[i_266*int64(rev_242) : (i_266+1)*int64(rev_242)]
-		row_272 = row_272[:len(row_282)]
-		r_276 = r_276[:len(row_282)]
-		for i_283 := range row_282 {
-			row_282[i_283] += (row_272[i_283] * r_276[i_283])
+		row_284 := rev_242[i_268*int64(rev_244) : (i_268+1)*int64(rev_244)]
+		row_274 = row_274[:len(row_284)]
+		r_278 = r_278[:len(row_284)]
+		for i_285 := range row_284 {
+			row_284[i_285] += (row_274[i_285] * r_278[i_285])
 		}
 		if tape_24 != tape_33 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_33})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
-		if int64(6) >= int64(rev_238) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_238))
+		if int64(6) >= int64(rev_240) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_240))
 		}
-		if rev_239 != tape_33 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_239})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
+		if rev_241 != tape_33 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_241})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
 		}
-		row_285 := rev_237[int64(6)*int64(rev_239) : (int64(6)+1)*int64(rev_239)]
-		row_271 = row_271[:len(row_285)]
-		r_276 = r_276[:len(row_285)]
-		for i_286 := range row_285 {
-			row_285[i_286] += (row_271[i_286] * r_276[i_286])
+		row_287 := rev_239[int64(6)*int64(rev_241) : (int64(6)+1)*int64(rev_241)]
+		row_273 = row_273[:len(row_287)]
+		r_278 = r_278[:len(row_287)]
+		for i_288 := range row_287 {
+			row_287[i_288] += (row_273[i_288] * r_278[i_288])
 		}
-		ar.Release(mark_267)
+		ar.Release(mark_269)
 	}
 	if tape_24 != tape_40 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_24}))
@@ -13243,28 +13134,28 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_40 != tape_42 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_40}))
 	}
-	r_288 := ar.F64w(tape_42)
-	tape_41 = tape_41[:len(r_288)]
-	tape_39 = tape_39[:len(r_288)]
-	z_236 = z_236[:len(r_288)]
-	if len(r_288) >= 262144 {
-		loop_295 := runtime.EnterLoop(&nbLoop136, runtime.Bind(r_288, runtime.Bind(tape_41, runtime.Bind(tape_39, runtime.Bind(z_236, runtime.End{})))), len(r_288), 16384)
-		if loop_295.For == nil {
-			loop_295.For = func(lo_292, hi int) {
-				r_288 := loop_295.C.H
-				tape_41 := loop_295.C.T.H
-				tape_39 := loop_295.C.T.T.H
-				z_236 := loop_295.C.T.T.T.H
-				for i_293 := lo_292; i_293 < hi; i_293++ {
-					r_288[i_293] = ((2.0 * tape_41[i_293]) * (tape_39[i_293] * z_236[i_293]))
+	r_290 := ar.F64w(tape_42)
+	tape_41 = tape_41[:len(r_290)]
+	tape_39 = tape_39[:len(r_290)]
+	z_238 = z_238[:len(r_290)]
+	if len(r_290) >= 262144 {
+		loop_297 := runtime.EnterLoop(&nbLoop98, runtime.Bind(r_290, runtime.Bind(tape_41, runtime.Bind(tape_39, runtime.Bind(z_238, runtime.End{})))), len(r_290), 16384)
+		if loop_297.For == nil {
+			loop_297.For = func(lo_294, hi int) {
+				r_290 := loop_297.C.H
+				tape_41 := loop_297.C.T.H
+				tape_39 := loop_297.C.T.T.H
+				z_238 := loop_297.C.T.T.T.H
+				for i_295 := lo_294; i_295 < hi; i_295++ {
+					r_290[i_295] = ((2.0 * tape_41[i_295]) * (tape_39[i_295] * z_238[i_295]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_288), 16384, loop_295.For)
-		loop_295.Leave(&nbLoop136)
+		runtime.ParallelFor(len(r_290), 16384, loop_297.For)
+		loop_297.Leave(&nbLoop98)
 	} else {
-		for i_289 := range r_288 {
-			r_288[i_289] = ((2.0 * tape_41[i_289]) * (tape_39[i_289] * z_236[i_289]))
+		for i_291 := range r_290 {
+			r_290[i_291] = ((2.0 * tape_41[i_291]) * (tape_39[i_291] * z_238[i_291]))
 		}
 	}
 	if tape_24 != tape_38 {
@@ -13276,26 +13167,26 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_19 != tape_38 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_38})+" differ")
 	}
-	row_296 := z_234[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
-	tape_37 = tape_37[:len(row_296)]
-	z_236 = z_236[:len(row_296)]
-	if len(row_296) >= 262144 {
-		loop_303 := runtime.EnterLoop(&nbLoop137, runtime.Bind(row_296, runtime.Bind(tape_37, runtime.Bind(z_236, runtime.End{}))), len(row_296), 16384)
-		if loop_303.For == nil {
-			loop_303.For = func(lo_300, hi int) {
-				row_296 := loop_303.C.H
-				tape_37 := loop_303.C.T.H
-				z_236 := loop_303.C.T.T.H
-				for i_301 := lo_300; i_301 < hi; i_301++ {
-					row_296[i_301] += (tape_37[i_301] * z_236[i_301])
+	row_298 := z_236[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
+	tape_37 = tape_37[:len(row_298)]
+	z_238 = z_238[:len(row_298)]
+	if len(row_298) >= 262144 {
+		loop_305 := runtime.EnterLoop(&nbLoop99, runtime.Bind(row_298, runtime.Bind(tape_37, runtime.Bind(z_238, runtime.End{}))), len(row_298), 16384)
+		if loop_305.For == nil {
+			loop_305.For = func(lo_302, hi int) {
+				row_298 := loop_305.C.H
+				tape_37 := loop_305.C.T.H
+				z_238 := loop_305.C.T.T.H
+				for i_303 := lo_302; i_303 < hi; i_303++ {
+					row_298[i_303] += (tape_37[i_303] * z_238[i_303])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_296), 16384, loop_303.For)
-		loop_303.Leave(&nbLoop137)
+		runtime.ParallelFor(len(row_298), 16384, loop_305.For)
+		loop_305.Leave(&nbLoop99)
 	} else {
-		for i_297 := range row_296 {
-			row_296[i_297] += (tape_37[i_297] * z_236[i_297])
+		for i_299 := range row_298 {
+			row_298[i_299] += (tape_37[i_299] * z_238[i_299])
 		}
 	}
 	if tape_24 != tape_44 {
@@ -13304,25 +13195,25 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_42 != tape_44 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_44})+" differ")
 	}
-	tape_43 = tape_43[:len(r_288)]
-	z_236 = z_236[:len(r_288)]
-	if len(r_288) >= 262144 {
-		loop_311 := runtime.EnterLoop(&nbLoop138, runtime.Bind(r_288, runtime.Bind(tape_43, runtime.Bind(z_236, runtime.End{}))), len(r_288), 16384)
-		if loop_311.For == nil {
-			loop_311.For = func(lo_308, hi int) {
-				r_288 := loop_311.C.H
-				tape_43 := loop_311.C.T.H
-				z_236 := loop_311.C.T.T.H
-				for i_309 := lo_308; i_309 < hi; i_309++ {
-					r_288[i_309] += (tape_43[i_309] * z_236[i_309])
+	tape_43 = tape_43[:len(r_290)]
+	z_238 = z_238[:len(r_290)]
+	if len(r_290) >= 262144 {
+		loop_313 := runtime.EnterLoop(&nbLoop100, runtime.Bind(r_290, runtime.Bind(tape_43, runtime.Bind(z_238, runtime.End{}))), len(r_290), 16384)
+		if loop_313.For == nil {
+			loop_313.For = func(lo_310, hi int) {
+				r_290 := loop_313.C.H
+				tape_43 := loop_313.C.T.H
+				z_238 := loop_313.C.T.T.H
+				for i_311 := lo_310; i_311 < hi; i_311++ {
+					r_290[i_311] += (tape_43[i_311] * z_238[i_311])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_288), 16384, loop_311.For)
-		loop_311.Leave(&nbLoop138)
+		runtime.ParallelFor(len(r_290), 16384, loop_313.For)
+		loop_313.Leave(&nbLoop100)
 	} else {
-		for i_305 := range r_288 {
-			r_288[i_305] += (tape_43[i_305] * z_236[i_305])
+		for i_307 := range r_290 {
+			r_290[i_307] += (tape_43[i_307] * z_238[i_307])
 		}
 	}
 	if tape_24 != tape_42 {
@@ -13334,26 +13225,26 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_19 != tape_42 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_42})+" differ")
 	}
-	row_312 := z_234[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
-	tape_41 = tape_41[:len(row_312)]
-	z_236 = z_236[:len(row_312)]
-	if len(row_312) >= 262144 {
-		loop_319 := runtime.EnterLoop(&nbLoop139, runtime.Bind(row_312, runtime.Bind(tape_41, runtime.Bind(z_236, runtime.End{}))), len(row_312), 16384)
-		if loop_319.For == nil {
-			loop_319.For = func(lo_316, hi int) {
-				row_312 := loop_319.C.H
-				tape_41 := loop_319.C.T.H
-				z_236 := loop_319.C.T.T.H
-				for i_317 := lo_316; i_317 < hi; i_317++ {
-					row_312[i_317] += (tape_41[i_317] * z_236[i_317])
+	row_314 := z_236[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
+	tape_41 = tape_41[:len(row_314)]
+	z_238 = z_238[:len(row_314)]
+	if len(row_314) >= 262144 {
+		loop_321 := runtime.EnterLoop(&nbLoop101, runtime.Bind(row_314, runtime.Bind(tape_41, runtime.Bind(z_238, runtime.End{}))), len(row_314), 16384)
+		if loop_321.For == nil {
+			loop_321.For = func(lo_318, hi int) {
+				row_314 := loop_321.C.H
+				tape_41 := loop_321.C.T.H
+				z_238 := loop_321.C.T.T.H
+				for i_319 := lo_318; i_319 < hi; i_319++ {
+					row_314[i_319] += (tape_41[i_319] * z_238[i_319])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_312), 16384, loop_319.For)
-		loop_319.Leave(&nbLoop139)
+		runtime.ParallelFor(len(row_314), 16384, loop_321.For)
+		loop_321.Leave(&nbLoop101)
 	} else {
-		for i_313 := range row_312 {
-			row_312[i_313] += (tape_41[i_313] * z_236[i_313])
+		for i_315 := range row_314 {
+			row_314[i_315] += (tape_41[i_315] * z_238[i_315])
 		}
 	}
 	if tape_42 != tape_46 {
@@ -13365,26 +13256,26 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_22 != tape_46 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_46})+" differ")
 	}
-	row_320 := z_235[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
-	tape_45 = tape_45[:len(row_320)]
-	r_288 = r_288[:len(row_320)]
-	if len(row_320) >= 262144 {
-		loop_327 := runtime.EnterLoop(&nbLoop140, runtime.Bind(row_320, runtime.Bind(tape_45, runtime.Bind(r_288, runtime.End{}))), len(row_320), 16384)
-		if loop_327.For == nil {
-			loop_327.For = func(lo_324, hi int) {
-				row_320 := loop_327.C.H
-				tape_45 := loop_327.C.T.H
-				r_288 := loop_327.C.T.T.H
-				for i_325 := lo_324; i_325 < hi; i_325++ {
-					row_320[i_325] += ((2.0 * tape_45[i_325]) * r_288[i_325])
+	row_322 := z_237[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
+	tape_45 = tape_45[:len(row_322)]
+	r_290 = r_290[:len(row_322)]
+	if len(row_322) >= 262144 {
+		loop_329 := runtime.EnterLoop(&nbLoop102, runtime.Bind(row_322, runtime.Bind(tape_45, runtime.Bind(r_290, runtime.End{}))), len(row_322), 16384)
+		if loop_329.For == nil {
+			loop_329.For = func(lo_326, hi int) {
+				row_322 := loop_329.C.H
+				tape_45 := loop_329.C.T.H
+				r_290 := loop_329.C.T.T.H
+				for i_327 := lo_326; i_327 < hi; i_327++ {
+					row_322[i_327] += ((2.0 * tape_45[i_327]) * r_290[i_327])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_320), 16384, loop_327.For)
-		loop_327.Leave(&nbLoop140)
+		runtime.ParallelFor(len(row_322), 16384, loop_329.For)
+		loop_329.Leave(&nbLoop102)
 	} else {
-		for i_321 := range row_320 {
-			row_320[i_321] += ((2.0 * tape_45[i_321]) * r_288[i_321])
+		for i_323 := range row_322 {
+			row_322[i_323] += ((2.0 * tape_45[i_323]) * r_290[i_323])
 		}
 	}
 	if tape_42 != tape_48 {
@@ -13396,37 +13287,37 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_22 != tape_48 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_48})+" differ")
 	}
-	row_328 := z_235[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
-	tape_47 = tape_47[:len(row_328)]
-	r_288 = r_288[:len(row_328)]
-	if len(row_328) >= 262144 {
-		loop_335 := runtime.EnterLoop(&nbLoop141, runtime.Bind(row_328, runtime.Bind(tape_47, runtime.Bind(r_288, runtime.End{}))), len(row_328), 16384)
-		if loop_335.For == nil {
-			loop_335.For = func(lo_332, hi int) {
-				row_328 := loop_335.C.H
-				tape_47 := loop_335.C.T.H
-				r_288 := loop_335.C.T.T.H
-				for i_333 := lo_332; i_333 < hi; i_333++ {
-					row_328[i_333] += ((2.0 * tape_47[i_333]) * r_288[i_333])
+	row_330 := z_237[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
+	tape_47 = tape_47[:len(row_330)]
+	r_290 = r_290[:len(row_330)]
+	if len(row_330) >= 262144 {
+		loop_337 := runtime.EnterLoop(&nbLoop103, runtime.Bind(row_330, runtime.Bind(tape_47, runtime.Bind(r_290, runtime.End{}))), len(row_330), 16384)
+		if loop_337.For == nil {
+			loop_337.For = func(lo_334, hi int) {
+				row_330 := loop_337.C.H
+				tape_47 := loop_337.C.T.H
+				r_290 := loop_337.C.T.T.H
+				for i_335 := lo_334; i_335 < hi; i_335++ {
+					row_330[i_335] += ((2.0 * tape_47[i_335]) * r_290[i_335])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_328), 16384, loop_335.For)
-		loop_335.Leave(&nbLoop141)
+		runtime.ParallelFor(len(row_330), 16384, loop_337.For)
+		loop_337.Leave(&nbLoop103)
 	} else {
-		for i_329 := range row_328 {
-			row_328[i_329] += ((2.0 * tape_47[i_329]) * r_288[i_329])
+		for i_331 := range row_330 {
+			row_330[i_331] += ((2.0 * tape_47[i_331]) * r_290[i_331])
 		}
 	}
 	if int64(0) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
 	}
-	row_336 := z_235[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	row_338 := z_237[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
 	if int64(1) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
 	}
-	row_337 := z_235[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
-	z_338 := ar.F64(len(tape_53))
+	row_339 := z_237[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	z_340 := ar.F64(len(tape_53))
 	if tape_50 != tape_52 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_52})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
@@ -13439,28 +13330,28 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_55 != tape_52 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_52})+" differ")
 	}
-	row_339 := z_338[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
-	tape_51 = tape_51[:len(row_339)]
-	tape_49 = tape_49[:len(row_339)]
-	row_337 = row_337[:len(row_339)]
-	if len(row_339) >= 262144 {
-		loop_346 := runtime.EnterLoop(&nbLoop142, runtime.Bind(row_339, runtime.Bind(tape_51, runtime.Bind(tape_49, runtime.Bind(row_337, runtime.End{})))), len(row_339), 16384)
-		if loop_346.For == nil {
-			loop_346.For = func(lo_343, hi int) {
-				row_339 := loop_346.C.H
-				tape_51 := loop_346.C.T.H
-				tape_49 := loop_346.C.T.T.H
-				row_337 := loop_346.C.T.T.T.H
-				for i_344 := lo_343; i_344 < hi; i_344++ {
-					row_339[i_344] += ((-(tape_51[i_344] / tape_49[i_344])) * row_337[i_344])
+	row_341 := z_340[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
+	tape_51 = tape_51[:len(row_341)]
+	tape_49 = tape_49[:len(row_341)]
+	row_339 = row_339[:len(row_341)]
+	if len(row_341) >= 262144 {
+		loop_348 := runtime.EnterLoop(&nbLoop104, runtime.Bind(row_341, runtime.Bind(tape_51, runtime.Bind(tape_49, runtime.Bind(row_339, runtime.End{})))), len(row_341), 16384)
+		if loop_348.For == nil {
+			loop_348.For = func(lo_345, hi int) {
+				row_341 := loop_348.C.H
+				tape_51 := loop_348.C.T.H
+				tape_49 := loop_348.C.T.T.H
+				row_339 := loop_348.C.T.T.T.H
+				for i_346 := lo_345; i_346 < hi; i_346++ {
+					row_341[i_346] += ((-(tape_51[i_346] / tape_49[i_346])) * row_339[i_346])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_339), 16384, loop_346.For)
-		loop_346.Leave(&nbLoop142)
+		runtime.ParallelFor(len(row_341), 16384, loop_348.For)
+		loop_348.Leave(&nbLoop104)
 	} else {
-		for i_340 := range row_339 {
-			row_339[i_340] += ((-(tape_51[i_340] / tape_49[i_340])) * row_337[i_340])
+		for i_342 := range row_341 {
+			row_341[i_342] += ((-(tape_51[i_342] / tape_49[i_342])) * row_339[i_342])
 		}
 	}
 	if tape_22 != tape_50 {
@@ -13472,26 +13363,26 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_55 != tape_50 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_50})+" differ")
 	}
-	row_347 := z_338[int64(1)*int64(tape_55) : (int64(1)+1)*int64(tape_55)]
-	tape_49 = tape_49[:len(row_347)]
-	row_337 = row_337[:len(row_347)]
-	if len(row_347) >= 262144 {
-		loop_354 := runtime.EnterLoop(&nbLoop143, runtime.Bind(row_347, runtime.Bind(tape_49, runtime.Bind(row_337, runtime.End{}))), len(row_347), 16384)
-		if loop_354.For == nil {
-			loop_354.For = func(lo_351, hi int) {
-				row_347 := loop_354.C.H
-				tape_49 := loop_354.C.T.H
-				row_337 := loop_354.C.T.T.H
-				for i_352 := lo_351; i_352 < hi; i_352++ {
-					row_347[i_352] += ((1.0 / tape_49[i_352]) * row_337[i_352])
+	row_349 := z_340[int64(1)*int64(tape_55) : (int64(1)+1)*int64(tape_55)]
+	tape_49 = tape_49[:len(row_349)]
+	row_339 = row_339[:len(row_349)]
+	if len(row_349) >= 262144 {
+		loop_356 := runtime.EnterLoop(&nbLoop105, runtime.Bind(row_349, runtime.Bind(tape_49, runtime.Bind(row_339, runtime.End{}))), len(row_349), 16384)
+		if loop_356.For == nil {
+			loop_356.For = func(lo_353, hi int) {
+				row_349 := loop_356.C.H
+				tape_49 := loop_356.C.T.H
+				row_339 := loop_356.C.T.T.H
+				for i_354 := lo_353; i_354 < hi; i_354++ {
+					row_349[i_354] += ((1.0 / tape_49[i_354]) * row_339[i_354])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_347), 16384, loop_354.For)
-		loop_354.Leave(&nbLoop143)
+		runtime.ParallelFor(len(row_349), 16384, loop_356.For)
+		loop_356.Leave(&nbLoop105)
 	} else {
-		for i_348 := range row_347 {
-			row_347[i_348] += ((1.0 / tape_49[i_348]) * row_337[i_348])
+		for i_350 := range row_349 {
+			row_349[i_350] += ((1.0 / tape_49[i_350]) * row_339[i_350])
 		}
 	}
 	if tape_57 != tape_59 {
@@ -13506,28 +13397,28 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_55 != tape_59 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_59})+" differ")
 	}
-	row_355 := z_338[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
-	tape_58 = tape_58[:len(row_355)]
-	tape_56 = tape_56[:len(row_355)]
-	row_336 = row_336[:len(row_355)]
-	if len(row_355) >= 262144 {
-		loop_362 := runtime.EnterLoop(&nbLoop144, runtime.Bind(row_355, runtime.Bind(tape_58, runtime.Bind(tape_56, runtime.Bind(row_336, runtime.End{})))), len(row_355), 16384)
-		if loop_362.For == nil {
-			loop_362.For = func(lo_359, hi int) {
-				row_355 := loop_362.C.H
-				tape_58 := loop_362.C.T.H
-				tape_56 := loop_362.C.T.T.H
-				row_336 := loop_362.C.T.T.T.H
-				for i_360 := lo_359; i_360 < hi; i_360++ {
-					row_355[i_360] += ((-(tape_58[i_360] / tape_56[i_360])) * row_336[i_360])
+	row_357 := z_340[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
+	tape_58 = tape_58[:len(row_357)]
+	tape_56 = tape_56[:len(row_357)]
+	row_338 = row_338[:len(row_357)]
+	if len(row_357) >= 262144 {
+		loop_364 := runtime.EnterLoop(&nbLoop106, runtime.Bind(row_357, runtime.Bind(tape_58, runtime.Bind(tape_56, runtime.Bind(row_338, runtime.End{})))), len(row_357), 16384)
+		if loop_364.For == nil {
+			loop_364.For = func(lo_361, hi int) {
+				row_357 := loop_364.C.H
+				tape_58 := loop_364.C.T.H
+				tape_56 := loop_364.C.T.T.H
+				row_338 := loop_364.C.T.T.T.H
+				for i_362 := lo_361; i_362 < hi; i_362++ {
+					row_357[i_362] += ((-(tape_58[i_362] / tape_56[i_362])) * row_338[i_362])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_355), 16384, loop_362.For)
-		loop_362.Leave(&nbLoop144)
+		runtime.ParallelFor(len(row_357), 16384, loop_364.For)
+		loop_364.Leave(&nbLoop106)
 	} else {
-		for i_356 := range row_355 {
-			row_355[i_356] += ((-(tape_58[i_356] / tape_56[i_356])) * row_336[i_356])
+		for i_358 := range row_357 {
+			row_357[i_358] += ((-(tape_58[i_358] / tape_56[i_358])) * row_338[i_358])
 		}
 	}
 	if tape_22 != tape_57 {
@@ -13539,75 +13430,75 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_55 != tape_57 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_57})+" differ")
 	}
-	row_363 := z_338[int64(0)*int64(tape_55) : (int64(0)+1)*int64(tape_55)]
-	tape_56 = tape_56[:len(row_363)]
-	row_336 = row_336[:len(row_363)]
-	if len(row_363) >= 262144 {
-		loop_370 := runtime.EnterLoop(&nbLoop145, runtime.Bind(row_363, runtime.Bind(tape_56, runtime.Bind(row_336, runtime.End{}))), len(row_363), 16384)
-		if loop_370.For == nil {
-			loop_370.For = func(lo_367, hi int) {
-				row_363 := loop_370.C.H
-				tape_56 := loop_370.C.T.H
-				row_336 := loop_370.C.T.T.H
-				for i_368 := lo_367; i_368 < hi; i_368++ {
-					row_363[i_368] += ((1.0 / tape_56[i_368]) * row_336[i_368])
+	row_365 := z_340[int64(0)*int64(tape_55) : (int64(0)+1)*int64(tape_55)]
+	tape_56 = tape_56[:len(row_365)]
+	row_338 = row_338[:len(row_365)]
+	if len(row_365) >= 262144 {
+		loop_372 := runtime.EnterLoop(&nbLoop107, runtime.Bind(row_365, runtime.Bind(tape_56, runtime.Bind(row_338, runtime.End{}))), len(row_365), 16384)
+		if loop_372.For == nil {
+			loop_372.For = func(lo_369, hi int) {
+				row_365 := loop_372.C.H
+				tape_56 := loop_372.C.T.H
+				row_338 := loop_372.C.T.T.H
+				for i_370 := lo_369; i_370 < hi; i_370++ {
+					row_365[i_370] += ((1.0 / tape_56[i_370]) * row_338[i_370])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_363), 16384, loop_370.For)
-		loop_370.Leave(&nbLoop145)
+		runtime.ParallelFor(len(row_365), 16384, loop_372.For)
+		loop_372.Leave(&nbLoop107)
 	} else {
-		for i_364 := range row_363 {
-			row_363[i_364] += ((1.0 / tape_56[i_364]) * row_336[i_364])
+		for i_366 := range row_365 {
+			row_365[i_366] += ((1.0 / tape_56[i_366]) * row_338[i_366])
 		}
 	}
-	r_371, r_372, r_373, r_374, r_375, r_376, err_377 := fn_rotatesplit11bwd(ar, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, tape_92, tape_93, tape_94, tape_95, tape_96, tape_97, tape_98, tape_99, tape_100, tape_101, tape_102, tape_103, tape_104, tape_105, tape_106, tape_107, tape_108, tape_109, tape_110, tape_111, tape_112, tape_113, tape_114, tape_115, tape_116, tape_117, tape_118, tape_119, tape_120, tape_121, tape_122, tape_123, tape_124, tape_125, tape_126, tape_127, tape_128, tape_129, tape_130, tape_131, tape_132, tape_133, tape_134, tape_135, tape_136, tape_137, tape_138, tape_139, tape_140, tape_141, tape_142, tape_143, tape_144, tape_145, tape_146, tape_147, tape_148, tape_149, tape_150, tape_151, tape_152, tape_153, tape_154, tape_155, tape_156, tape_157, tape_158, tape_159, tape_160, tape_161, tape_162, tape_163, tape_164, tape_165, tape_166, tape_167, tape_168, tape_169, tape_170, tape_171, tape_172, tape_173, tape_174, tape_175, tape_176, tape_177, tape_178, tape_179, tape_180, tape_181, tape_182, tape_183, tape_184, z_338, tape_54, tape_55)
-	if err_377 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_377, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	r_373, r_374, r_375, r_376, r_377, r_378, err_379 := fn_rotatesplit11bwd(ar, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, tape_92, tape_93, tape_94, tape_95, tape_96, tape_97, tape_98, tape_99, tape_100, tape_101, tape_102, tape_103, tape_104, tape_105, tape_106, tape_107, tape_108, tape_109, tape_110, tape_111, tape_112, tape_113, tape_114, tape_115, tape_116, tape_117, tape_118, tape_119, tape_120, tape_121, tape_122, tape_123, tape_124, tape_125, tape_126, tape_127, tape_128, tape_129, tape_130, tape_131, tape_132, tape_133, tape_134, tape_135, tape_136, tape_137, tape_138, tape_139, tape_140, tape_141, tape_142, tape_143, tape_144, tape_145, tape_146, tape_147, tape_148, tape_149, tape_150, tape_151, tape_152, tape_153, tape_154, tape_155, tape_156, tape_157, tape_158, tape_159, tape_160, tape_161, tape_162, tape_163, tape_164, tape_165, tape_166, tape_167, tape_168, tape_169, tape_170, tape_171, tape_172, tape_173, tape_174, tape_175, tape_176, tape_177, tape_178, tape_179, tape_180, tape_181, tape_182, tape_183, tape_184, z_340, tape_54, tape_55)
+	if err_379 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_379, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	if int64(3)+int64(r_375) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_375), tape_18))
+	if int64(3)+int64(r_377) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_377), tape_18))
 	}
-	if r_376 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_376})+" and "+runtime.ShapeString([]int{tape_19}))
+	if r_378 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_378})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_378 := z_234[int(int64(3))*tape_19 : (int(int64(3))+r_375)*tape_19]
-	r_374 = r_374[:len(region_378)]
-	if len(region_378) >= 262144 {
-		loop_385 := runtime.EnterLoop(&nbLoop146, runtime.Bind(region_378, runtime.Bind(r_374, runtime.End{})), len(region_378), 16384)
-		if loop_385.For == nil {
-			loop_385.For = func(lo_382, hi int) {
-				region_378 := loop_385.C.H
-				r_374 := loop_385.C.T.H
-				for i_383 := lo_382; i_383 < hi; i_383++ {
-					region_378[i_383] += -r_374[i_383]
+	region_380 := z_236[int(int64(3))*tape_19 : (int(int64(3))+r_377)*tape_19]
+	r_376 = r_376[:len(region_380)]
+	if len(region_380) >= 262144 {
+		loop_387 := runtime.EnterLoop(&nbLoop108, runtime.Bind(region_380, runtime.Bind(r_376, runtime.End{})), len(region_380), 16384)
+		if loop_387.For == nil {
+			loop_387.For = func(lo_384, hi int) {
+				region_380 := loop_387.C.H
+				r_376 := loop_387.C.T.H
+				for i_385 := lo_384; i_385 < hi; i_385++ {
+					region_380[i_385] += -r_376[i_385]
 				}
 			}
 		}
-		runtime.ParallelFor(len(region_378), 16384, loop_385.For)
-		loop_385.Leave(&nbLoop146)
+		runtime.ParallelFor(len(region_380), 16384, loop_387.For)
+		loop_387.Leave(&nbLoop108)
 	} else {
-		for i_379 := range region_378 {
-			region_378[i_379] += -r_374[i_379]
+		for i_381 := range region_380 {
+			region_380[i_381] += -r_376[i_381]
 		}
 	}
-	if int64(0)+int64(r_372) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_372), tape_18))
+	if int64(0)+int64(r_374) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_374), tape_18))
 	}
-	if r_373 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_373})+" and "+runtime.ShapeString([]int{tape_19}))
+	if r_375 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_375})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_386 := z_234[int(int64(0))*tape_19 : (int(int64(0))+r_372)*tape_19]
-	r_371 = r_371[:len(region_386)]
-	for i_387 := range region_386 {
-		region_386[i_387] += r_371[i_387]
+	region_388 := z_236[int(int64(0))*tape_19 : (int(int64(0))+r_374)*tape_19]
+	r_373 = r_373[:len(region_388)]
+	for i_389 := range region_388 {
+		region_388[i_389] += r_373[i_389]
 	}
-	ar.Keep(mark_388, &z_234, &r_374, &r_190)
-	return z_234, tape_18, tape_19, r_374, r_375, r_376, r_190, tape_7, nil
+	ar.Keep(mark_390, &z_236, &r_376, &r_190)
+	return z_236, tape_18, tape_19, r_376, r_377, r_378, r_190, tape_7, nil
 }
 
-// nbLoop147 keeps the records of a parallel loop of fn_residualssplit1110bwd01.
-var nbLoop147 runtime.LoopSite
+// nbLoop109 keeps the records of a parallel loop of fn_residualssplit1110bwd01.
+var nbLoop109 runtime.LoopSite
 
 // fn_residualssplit1110bwd01 is def residuals$split_1110$bwd_01 (models.nab:142:5).
 func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 []float64, tape_61 int, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 []float64, tape_71 int, tape_72 []float64, tape_73 int, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 []float64, tape_81 int, tape_82 []float64, tape_83 int, tape_84 []float64, tape_85 int, tape_86 []float64, tape_87 int, tape_88 []float64, tape_89 int, tape_90 []float64, tape_91 int, tape_92 []float64, tape_93 int, tape_94 []float64, tape_95 int, tape_96 []float64, tape_97 int, tape_98 []float64, tape_99 int, tape_100 []float64, tape_101 int, tape_102 int, tape_103 []float64, tape_104 int, tape_105 []float64, tape_106 int, tape_107 int, tape_108 []float64, tape_109 int, tape_110 []float64, tape_111 int, tape_112 int, tape_113 []float64, tape_114 int, tape_115 int, tape_116 []float64, tape_117 int, tape_118 int, tape_119 []float64, tape_120 int, tape_121 int, tape_122 []float64, tape_123 int, tape_124 []float64, tape_125 int, tape_126 []float64, tape_127 int, tape_128 []float64, tape_129 int, tape_130 []float64, tape_131 int, tape_132 []float64, tape_133 int, tape_134 []float64, tape_135 int, tape_136 []float64, tape_137 int, tape_138 []float64, tape_139 int, tape_140 []float64, tape_141 int, tape_142 []float64, tape_143 int, tape_144 int, tape_145 []float64, tape_146 int, tape_147 int, tape_148 []float64, tape_149 int, tape_150 []float64, tape_151 int, tape_152 []float64, tape_153 int, tape_154 []float64, tape_155 int, tape_156 []float64, tape_157 int, tape_158 []float64, tape_159 int, tape_160 []float64, tape_161 int, tape_162 []float64, tape_163 int, tape_164 []float64, tape_165 int, tape_166 []float64, tape_167 int, tape_168 []float64, tape_169 int, tape_170 []float64, tape_171 int, tape_172 []float64, tape_173 int, tape_174 int, tape_175 []float64, tape_176 int, tape_177 []float64, tape_178 int, tape_179 []float64, tape_180 int, tape_181 []float64, tape_182 int, tape_183 []float64, tape_184 int, ybar_185 []float64, ybar_186 int, ybar_187 int, ybar_188 []float64, ybar_189 int) ([]float64, int, error) {
@@ -13621,7 +13512,7 @@ func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	tape_6 = tape_6[:len(r_190)]
 	ybar_188 = ybar_188[:len(r_190)]
 	if len(r_190) >= 262144 {
-		loop_197 := runtime.EnterLoop(&nbLoop147, runtime.Bind(r_190, runtime.Bind(tape_6, runtime.Bind(ybar_188, runtime.End{}))), len(r_190), 16384)
+		loop_197 := runtime.EnterLoop(&nbLoop109, runtime.Bind(r_190, runtime.Bind(tape_6, runtime.Bind(ybar_188, runtime.End{}))), len(r_190), 16384)
 		if loop_197.For == nil {
 			loop_197.For = func(lo_194, hi int) {
 				r_190 := loop_197.C.H
@@ -13633,7 +13524,7 @@ func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(r_190), 16384, loop_197.For)
-		loop_197.Leave(&nbLoop147)
+		loop_197.Leave(&nbLoop109)
 	} else {
 		for i_191 := range r_190 {
 			r_190[i_191] = ((2.0 * tape_6[i_191]) * -ybar_188[i_191])
@@ -13643,45 +13534,45 @@ func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	return r_190, tape_7, nil
 }
 
-// nbLoop148 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop148 runtime.LoopSite
+// nbLoop110 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop110 runtime.LoopSite
 
-// nbLoop149 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop149 runtime.LoopSite
+// nbLoop111 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop111 runtime.LoopSite
 
-// nbLoop150 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop150 runtime.LoopSite
+// nbLoop112 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop112 runtime.LoopSite
 
-// nbLoop151 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop151 runtime.LoopSite
+// nbLoop113 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop113 runtime.LoopSite
 
-// nbLoop152 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop152 runtime.LoopSite
+// nbLoop114 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop114 runtime.LoopSite
 
-// nbLoop153 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop153 runtime.LoopSite
+// nbLoop115 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop115 runtime.LoopSite
 
-// nbLoop154 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop154 runtime.LoopSite
+// nbLoop116 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop116 runtime.LoopSite
 
-// nbLoop155 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop155 runtime.LoopSite
+// nbLoop117 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop117 runtime.LoopSite
 
-// nbLoop156 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop156 runtime.LoopSite
+// nbLoop118 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop118 runtime.LoopSite
 
-// nbLoop157 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop157 runtime.LoopSite
+// nbLoop119 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop119 runtime.LoopSite
 
-// nbLoop158 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop158 runtime.LoopSite
+// nbLoop120 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop120 runtime.LoopSite
 
-// nbLoop159 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop159 runtime.LoopSite
+// nbLoop121 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop121 runtime.LoopSite
 
 // fn_residualssplit1110bwd10 is def residuals$split_1110$bwd_10 (models.nab:142:5).
 func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 []float64, tape_61 int, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 []float64, tape_71 int, tape_72 []float64, tape_73 int, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 []float64, tape_81 int, tape_82 []float64, tape_83 int, tape_84 []float64, tape_85 int, tape_86 []float64, tape_87 int, tape_88 []float64, tape_89 int, tape_90 []float64, tape_91 int, tape_92 []float64, tape_93 int, tape_94 []float64, tape_95 int, tape_96 []float64, tape_97 int, tape_98 []float64, tape_99 int, tape_100 []float64, tape_101 int, tape_102 int, tape_103 []float64, tape_104 int, tape_105 []float64, tape_106 int, tape_107 int, tape_108 []float64, tape_109 int, tape_110 []float64, tape_111 int, tape_112 int, tape_113 []float64, tape_114 int, tape_115 int, tape_116 []float64, tape_117 int, tape_118 int, tape_119 []float64, tape_120 int, tape_121 int, tape_122 []float64, tape_123 int, tape_124 []float64, tape_125 int, tape_126 []float64, tape_127 int, tape_128 []float64, tape_129 int, tape_130 []float64, tape_131 int, tape_132 []float64, tape_133 int, tape_134 []float64, tape_135 int, tape_136 []float64, tape_137 int, tape_138 []float64, tape_139 int, tape_140 []float64, tape_141 int, tape_142 []float64, tape_143 int, tape_144 int, tape_145 []float64, tape_146 int, tape_147 int, tape_148 []float64, tape_149 int, tape_150 []float64, tape_151 int, tape_152 []float64, tape_153 int, tape_154 []float64, tape_155 int, tape_156 []float64, tape_157 int, tape_158 []float64, tape_159 int, tape_160 []float64, tape_161 int, tape_162 []float64, tape_163 int, tape_164 []float64, tape_165 int, tape_166 []float64, tape_167 int, tape_168 []float64, tape_169 int, tape_170 []float64, tape_171 int, tape_172 []float64, tape_173 int, tape_174 int, tape_175 []float64, tape_176 int, tape_177 []float64, tape_178 int, tape_179 []float64, tape_180 int, tape_181 []float64, tape_182 int, tape_183 []float64, tape_184 int, ybar_185 []float64, ybar_186 int, ybar_187 int, ybar_188 []float64, ybar_189 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_381 := ar.Mark()
+	mark_383 := ar.Mark()
 	tape_6 = tape_6[:tape_7]
 	tape_11 = tape_11[:tape_12*tape_13]
 	tape_14 = tape_14[:tape_15*tape_16]
@@ -13791,142 +13682,147 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_209)
 	}
 	var a_210 []float64
-	var d_211 int = 0
-	var rs_212 int = 0
-	for i_213 := 0; i_213 < n_208; i_213++ {
-		mark_214 := ar.Mark()
-		i_215 := int64(i_213)
-		if i_215 < 0 || i_215 >= int64(ybar_186) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_215, ybar_186))
-		}
-		row_216 := ybar_185[int(i_215)*ybar_187 : (int(i_215)+1)*ybar_187]
-		if ybar_187 != tape_7 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_187}))
-		}
-		if i_213 == 0 {
-			d_211 = tape_7
-			rs_212 = d_211
-			tot_217, err_218 := runtime.MulSize(n_208, rs_212)
-			if err_218 != nil {
-				return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_218)
-			}
-			a_210 = ar.F64w(tot_217)
-		} else if tape_7 != d_211 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "build: element "+strconv.Itoa(i_213)+" has shape "+runtime.ShapeString([]int{tape_7})+", element 0 has shape "+runtime.ShapeString([]int{d_211}))
-		}
-		row_219 := a_210[i_213*rs_212 : (i_213+1)*rs_212]
-		tape_6 = tape_6[:len(row_219)]
-		row_216 = row_216[:len(row_219)]
-		if len(row_219) >= 262144 {
-			loop_226 := runtime.EnterLoop(&nbLoop148, runtime.Bind(row_219, runtime.Bind(tape_6, runtime.Bind(row_216, runtime.End{}))), len(row_219), 16384)
-			if loop_226.For == nil {
-				loop_226.For = func(lo_223, hi int) {
-					row_219 := loop_226.C.H
-					tape_6 := loop_226.C.T.H
-					row_216 := loop_226.C.T.T.H
-					for i_224 := lo_223; i_224 < hi; i_224++ {
-						row_219[i_224] = (tape_6[i_224] * row_216[i_224])
-					}
+	if int64(0) >= int64(ybar_186) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_186))
+	}
+	row_211 := ybar_185[int(int64(0))*ybar_187 : (int(int64(0))+1)*ybar_187]
+	if ybar_187 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_187}))
+	}
+	rs_212 := tape_7
+	tot_213, err_214 := runtime.MulSize(n_208, rs_212)
+	if err_214 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_214)
+	}
+	a_210 = ar.F64w(tot_213)
+	if int64(1) >= int64(ybar_186) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_186))
+	}
+	row_215 := ybar_185[int(int64(1))*ybar_187 : (int(int64(1))+1)*ybar_187]
+	if ybar_187 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_187}))
+	}
+	row_216 := a_210[0*rs_212 : 1*rs_212]
+	row_217 := a_210[1*rs_212 : 2*rs_212]
+	tape_6 = tape_6[:tape_7]
+	row_211 = row_211[:tape_7]
+	row_215 = row_215[:tape_7]
+	row_216 = row_216[:tape_7]
+	row_217 = row_217[:tape_7]
+	if tape_7 >= 262144 {
+		loop_228 := runtime.EnterLoop(&nbLoop110, runtime.Bind(tape_6, runtime.Bind(row_211, runtime.Bind(row_215, runtime.Bind(row_216, runtime.Bind(row_217, runtime.End{}))))), tape_7, 16384)
+		if loop_228.For == nil {
+			loop_228.For = func(lo_223, hi int) {
+				tape_6 := loop_228.C.H
+				row_211 := loop_228.C.T.H
+				row_215 := loop_228.C.T.T.H
+				row_216 := loop_228.C.T.T.T.H
+				row_217 := loop_228.C.T.T.T.T.H
+				for i_224 := lo_223; i_224 < hi; i_224++ {
+					e_226 := (tape_6[i_224] * row_211[i_224])
+					e_227 := (tape_6[i_224] * row_215[i_224])
+					row_216[i_224] = e_226
+					row_217[i_224] = e_227
 				}
 			}
-			runtime.ParallelFor(len(row_219), 16384, loop_226.For)
-			loop_226.Leave(&nbLoop148)
-		} else {
-			for i_220 := range row_219 {
-				row_219[i_220] = (tape_6[i_220] * row_216[i_220])
-			}
 		}
-		if i_213 > 0 {
-			ar.Release(mark_214)
+		runtime.ParallelFor(tape_7, 16384, loop_228.For)
+		loop_228.Leave(&nbLoop110)
+	} else {
+		for i_218 := 0; i_218 < tape_7; i_218++ {
+			e_220 := (tape_6[i_218] * row_211[i_218])
+			e_221 := (tape_6[i_218] * row_215[i_218])
+			row_216[i_218] = e_220
+			row_217[i_218] = e_221
 		}
 	}
-	z_227 := ar.F64(len(tape_17))
-	z_228 := ar.F64(len(tape_20))
-	z_229 := ar.F64(len(tape_23))
-	var rev_230 []float64
-	var rev_231 int
-	var rev_232 int
-	var rev_233 []float64
+	z_229 := ar.F64(len(tape_17))
+	z_230 := ar.F64(len(tape_20))
+	z_231 := ar.F64(len(tape_23))
+	var rev_232 []float64
+	var rev_233 int
 	var rev_234 int
-	var rev_235 int
-	var rev_236 []float64
+	var rev_235 []float64
+	var rev_236 int
 	var rev_237 int
-	rev_230, rev_231, rev_232, rev_233, rev_234, rev_235, rev_236, rev_237 = z_227, tape_18, tape_19, z_228, tape_21, tape_22, z_229, tape_24
-	for i_259 := int64(0); i_259 < int64(2); i_259++ {
-		mark_260 := ar.Mark()
-		if i_259 < 0 || i_259 >= int64(n_208) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_259, n_208))
+	var rev_238 []float64
+	var rev_239 int
+	rev_232, rev_233, rev_234, rev_235, rev_236, rev_237, rev_238, rev_239 = z_229, tape_18, tape_19, z_230, tape_21, tape_22, z_231, tape_24
+	for i_261 := int64(0); i_261 < int64(2); i_261++ {
+		mark_262 := ar.Mark()
+		if i_261 < 0 || i_261 >= int64(2) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_261, 2))
 		}
-		row_261 := a_210[int(i_259)*d_211 : (int(i_259)+1)*d_211]
-		if i_259 < 0 || i_259 >= int64(tape_26) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_259, tape_26))
+		row_263 := a_210[int(i_261)*tape_7 : (int(i_261)+1)*tape_7]
+		if i_261 < 0 || i_261 >= int64(tape_26) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_261, tape_26))
 		}
-		_ = tape_25[int(i_259)*tape_27 : (int(i_259)+1)*tape_27]
-		row_263 := tape_28[int(i_259)*tape_30 : (int(i_259)+1)*tape_30]
-		row_264 := tape_31[int(i_259)*tape_33 : (int(i_259)+1)*tape_33]
-		row_265 := tape_34[int(i_259)*tape_36 : (int(i_259)+1)*tape_36]
-		x_266 := int64(7) + i_259
-		if x_266 < 0 || x_266 >= int64(rev_231) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_266, rev_231))
+		_ = tape_25[int(i_261)*tape_27 : (int(i_261)+1)*tape_27]
+		row_265 := tape_28[int(i_261)*tape_30 : (int(i_261)+1)*tape_30]
+		row_266 := tape_31[int(i_261)*tape_33 : (int(i_261)+1)*tape_33]
+		row_267 := tape_34[int(i_261)*tape_36 : (int(i_261)+1)*tape_36]
+		x_268 := int64(7) + i_261
+		if x_268 < 0 || x_268 >= int64(rev_233) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_268, rev_233))
 		}
-		if rev_232 != d_211 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_232})+" and "+runtime.ShapeString([]int{d_211})+" differ")
+		if rev_234 != tape_7 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_234})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
 		}
-		row_267 := rev_230[x_266*int64(rev_232) : (x_266+1)*int64(rev_232)]
-		for j_268 := range row_267 {
-			row_267[j_268] += row_261[j_268]
+		row_269 := rev_232[x_268*int64(rev_234) : (x_268+1)*int64(rev_234)]
+		for j_270 := range row_269 {
+			row_269[j_270] += row_263[j_270]
 		}
-		if d_211 != tape_24 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{d_211}))
+		if tape_7 != tape_24 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		r_269 := ar.F64w(tape_24)
-		tape_23 = tape_23[:len(r_269)]
-		row_261 = row_261[:len(r_269)]
-		for i_270 := range r_269 {
-			r_269[i_270] = (tape_23[i_270] * row_261[i_270])
+		r_271 := ar.F64w(tape_24)
+		tape_23 = tape_23[:len(r_271)]
+		row_263 = row_263[:len(r_271)]
+		for i_272 := range r_271 {
+			r_271[i_272] = (tape_23[i_272] * row_263[i_272])
 		}
-		if d_211 != tape_30 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{d_211}))
+		if tape_7 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		if rev_237 != tape_30 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_237})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
+		if rev_239 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_239})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
 		}
-		row_263 = row_263[:len(rev_236)]
-		row_261 = row_261[:len(rev_236)]
-		for i_273 := range rev_236 {
-			rev_236[i_273] += (row_263[i_273] * row_261[i_273])
+		row_265 = row_265[:len(rev_238)]
+		row_263 = row_263[:len(rev_238)]
+		for i_275 := range rev_238 {
+			rev_238[i_275] += (row_265[i_275] * row_263[i_275])
 		}
 		if tape_24 != tape_36 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
-		if i_259 < 0 || i_259 >= int64(rev_234) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_259, rev_234))
+		if i_261 < 0 || i_261 >= int64(rev_236) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_261, rev_236))
 		}
-		if rev_235 != tape_36 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_235})+" and "+runtime.ShapeString([]int{tape_36})+" differ")
+		if rev_237 != tape_36 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_237})+" and "+runtime.ShapeString([]int{tape_36})+" differ")
 		}
-		row_275 := rev_233[i_259*int64(rev_235) : (i_259+1)*int64(rev_235)]
-		row_265 = row_265[:len(row_275)]
-		r_269 = r_269[:len(row_275)]
-		for i_276 := range row_275 {
-			row_275[i_276] += (row_265[i_276] * r_269[i_276])
+		row_277 := rev_235[i_261*int64(rev_237) : (i_261+1)*int64(rev_237)]
+		row_267 = row_267[:len(row_277)]
+		r_271 = r_271[:len(row_277)]
+		for i_278 := range row_277 {
+			row_277[i_278] += (row_267[i_278] * r_271[i_278])
 		}
 		if tape_24 != tape_33 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_33})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
-		if int64(6) >= int64(rev_231) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_231))
+		if int64(6) >= int64(rev_233) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_233))
 		}
-		if rev_232 != tape_33 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_232})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
+		if rev_234 != tape_33 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_234})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
 		}
-		row_278 := rev_230[int64(6)*int64(rev_232) : (int64(6)+1)*int64(rev_232)]
-		row_264 = row_264[:len(row_278)]
-		r_269 = r_269[:len(row_278)]
-		for i_279 := range row_278 {
-			row_278[i_279] += (row_264[i_279] * r_269[i_279])
+		row_280 := rev_232[int64(6)*int64(rev_234) : (int64(6)+1)*int64(rev_234)]
+		row_266 = row_266[:len(row_280)]
+		r_271 = r_271[:len(row_280)]
+		for i_281 := range row_280 {
+			row_280[i_281] += (row_266[i_281] * r_271[i_281])
 		}
-		ar.Release(mark_260)
+		ar.Release(mark_262)
 	}
 	if tape_24 != tape_40 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_24}))
@@ -13934,28 +13830,28 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_40 != tape_42 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_40}))
 	}
-	r_281 := ar.F64w(tape_42)
-	tape_41 = tape_41[:len(r_281)]
-	tape_39 = tape_39[:len(r_281)]
-	z_229 = z_229[:len(r_281)]
-	if len(r_281) >= 262144 {
-		loop_288 := runtime.EnterLoop(&nbLoop149, runtime.Bind(r_281, runtime.Bind(tape_41, runtime.Bind(tape_39, runtime.Bind(z_229, runtime.End{})))), len(r_281), 16384)
-		if loop_288.For == nil {
-			loop_288.For = func(lo_285, hi int) {
-				r_281 := loop_288.C.H
-				tape_41 := loop_288.C.T.H
-				tape_39 := loop_288.C.T.T.H
-				z_229 := loop_288.C.T.T.T.H
-				for i_286 := lo_285; i_286 < hi; i_286++ {
-					r_281[i_286] = ((2.0 * tape_41[i_286]) * (tape_39[i_286] * z_229[i_286]))
+	r_283 := ar.F64w(tape_42)
+	tape_41 = tape_41[:len(r_283)]
+	tape_39 = tape_39[:len(r_283)]
+	z_231 = z_231[:len(r_283)]
+	if len(r_283) >= 262144 {
+		loop_290 := runtime.EnterLoop(&nbLoop111, runtime.Bind(r_283, runtime.Bind(tape_41, runtime.Bind(tape_39, runtime.Bind(z_231, runtime.End{})))), len(r_283), 16384)
+		if loop_290.For == nil {
+			loop_290.For = func(lo_287, hi int) {
+				r_283 := loop_290.C.H
+				tape_41 := loop_290.C.T.H
+				tape_39 := loop_290.C.T.T.H
+				z_231 := loop_290.C.T.T.T.H
+				for i_288 := lo_287; i_288 < hi; i_288++ {
+					r_283[i_288] = ((2.0 * tape_41[i_288]) * (tape_39[i_288] * z_231[i_288]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_281), 16384, loop_288.For)
-		loop_288.Leave(&nbLoop149)
+		runtime.ParallelFor(len(r_283), 16384, loop_290.For)
+		loop_290.Leave(&nbLoop111)
 	} else {
-		for i_282 := range r_281 {
-			r_281[i_282] = ((2.0 * tape_41[i_282]) * (tape_39[i_282] * z_229[i_282]))
+		for i_284 := range r_283 {
+			r_283[i_284] = ((2.0 * tape_41[i_284]) * (tape_39[i_284] * z_231[i_284]))
 		}
 	}
 	if tape_24 != tape_38 {
@@ -13967,26 +13863,26 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_19 != tape_38 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_38})+" differ")
 	}
-	row_289 := z_227[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
-	tape_37 = tape_37[:len(row_289)]
-	z_229 = z_229[:len(row_289)]
-	if len(row_289) >= 262144 {
-		loop_296 := runtime.EnterLoop(&nbLoop150, runtime.Bind(row_289, runtime.Bind(tape_37, runtime.Bind(z_229, runtime.End{}))), len(row_289), 16384)
-		if loop_296.For == nil {
-			loop_296.For = func(lo_293, hi int) {
-				row_289 := loop_296.C.H
-				tape_37 := loop_296.C.T.H
-				z_229 := loop_296.C.T.T.H
-				for i_294 := lo_293; i_294 < hi; i_294++ {
-					row_289[i_294] += (tape_37[i_294] * z_229[i_294])
+	row_291 := z_229[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
+	tape_37 = tape_37[:len(row_291)]
+	z_231 = z_231[:len(row_291)]
+	if len(row_291) >= 262144 {
+		loop_298 := runtime.EnterLoop(&nbLoop112, runtime.Bind(row_291, runtime.Bind(tape_37, runtime.Bind(z_231, runtime.End{}))), len(row_291), 16384)
+		if loop_298.For == nil {
+			loop_298.For = func(lo_295, hi int) {
+				row_291 := loop_298.C.H
+				tape_37 := loop_298.C.T.H
+				z_231 := loop_298.C.T.T.H
+				for i_296 := lo_295; i_296 < hi; i_296++ {
+					row_291[i_296] += (tape_37[i_296] * z_231[i_296])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_289), 16384, loop_296.For)
-		loop_296.Leave(&nbLoop150)
+		runtime.ParallelFor(len(row_291), 16384, loop_298.For)
+		loop_298.Leave(&nbLoop112)
 	} else {
-		for i_290 := range row_289 {
-			row_289[i_290] += (tape_37[i_290] * z_229[i_290])
+		for i_292 := range row_291 {
+			row_291[i_292] += (tape_37[i_292] * z_231[i_292])
 		}
 	}
 	if tape_24 != tape_44 {
@@ -13995,25 +13891,25 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_42 != tape_44 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_44})+" differ")
 	}
-	tape_43 = tape_43[:len(r_281)]
-	z_229 = z_229[:len(r_281)]
-	if len(r_281) >= 262144 {
-		loop_304 := runtime.EnterLoop(&nbLoop151, runtime.Bind(r_281, runtime.Bind(tape_43, runtime.Bind(z_229, runtime.End{}))), len(r_281), 16384)
-		if loop_304.For == nil {
-			loop_304.For = func(lo_301, hi int) {
-				r_281 := loop_304.C.H
-				tape_43 := loop_304.C.T.H
-				z_229 := loop_304.C.T.T.H
-				for i_302 := lo_301; i_302 < hi; i_302++ {
-					r_281[i_302] += (tape_43[i_302] * z_229[i_302])
+	tape_43 = tape_43[:len(r_283)]
+	z_231 = z_231[:len(r_283)]
+	if len(r_283) >= 262144 {
+		loop_306 := runtime.EnterLoop(&nbLoop113, runtime.Bind(r_283, runtime.Bind(tape_43, runtime.Bind(z_231, runtime.End{}))), len(r_283), 16384)
+		if loop_306.For == nil {
+			loop_306.For = func(lo_303, hi int) {
+				r_283 := loop_306.C.H
+				tape_43 := loop_306.C.T.H
+				z_231 := loop_306.C.T.T.H
+				for i_304 := lo_303; i_304 < hi; i_304++ {
+					r_283[i_304] += (tape_43[i_304] * z_231[i_304])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_281), 16384, loop_304.For)
-		loop_304.Leave(&nbLoop151)
+		runtime.ParallelFor(len(r_283), 16384, loop_306.For)
+		loop_306.Leave(&nbLoop113)
 	} else {
-		for i_298 := range r_281 {
-			r_281[i_298] += (tape_43[i_298] * z_229[i_298])
+		for i_300 := range r_283 {
+			r_283[i_300] += (tape_43[i_300] * z_231[i_300])
 		}
 	}
 	if tape_24 != tape_42 {
@@ -14025,26 +13921,26 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_19 != tape_42 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_42})+" differ")
 	}
-	row_305 := z_227[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
-	tape_41 = tape_41[:len(row_305)]
-	z_229 = z_229[:len(row_305)]
-	if len(row_305) >= 262144 {
-		loop_312 := runtime.EnterLoop(&nbLoop152, runtime.Bind(row_305, runtime.Bind(tape_41, runtime.Bind(z_229, runtime.End{}))), len(row_305), 16384)
-		if loop_312.For == nil {
-			loop_312.For = func(lo_309, hi int) {
-				row_305 := loop_312.C.H
-				tape_41 := loop_312.C.T.H
-				z_229 := loop_312.C.T.T.H
-				for i_310 := lo_309; i_310 < hi; i_310++ {
-					row_305[i_310] += (tape_41[i_310] * z_229[i_310])
+	row_307 := z_229[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
+	tape_41 = tape_41[:len(row_307)]
+	z_231 = z_231[:len(row_307)]
+	if len(row_307) >= 262144 {
+		loop_314 := runtime.EnterLoop(&nbLoop114, runtime.Bind(row_307, runtime.Bind(tape_41, runtime.Bind(z_231, runtime.End{}))), len(row_307), 16384)
+		if loop_314.For == nil {
+			loop_314.For = func(lo_311, hi int) {
+				row_307 := loop_314.C.H
+				tape_41 := loop_314.C.T.H
+				z_231 := loop_314.C.T.T.H
+				for i_312 := lo_311; i_312 < hi; i_312++ {
+					row_307[i_312] += (tape_41[i_312] * z_231[i_312])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_305), 16384, loop_312.For)
-		loop_312.Leave(&nbLoop152)
+		runtime.ParallelFor(len(row_307), 16384, loop_314.For)
+		loop_314.Leave(&nbLoop114)
 	} else {
-		for i_306 := range row_305 {
-			row_305[i_306] += (tape_41[i_306] * z_229[i_306])
+		for i_308 := range row_307 {
+			row_307[i_308] += (tape_41[i_308] * z_231[i_308])
 		}
 	}
 	if tape_42 != tape_46 {
@@ -14056,26 +13952,26 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_22 != tape_46 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_46})+" differ")
 	}
-	row_313 := z_228[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
-	tape_45 = tape_45[:len(row_313)]
-	r_281 = r_281[:len(row_313)]
-	if len(row_313) >= 262144 {
-		loop_320 := runtime.EnterLoop(&nbLoop153, runtime.Bind(row_313, runtime.Bind(tape_45, runtime.Bind(r_281, runtime.End{}))), len(row_313), 16384)
-		if loop_320.For == nil {
-			loop_320.For = func(lo_317, hi int) {
-				row_313 := loop_320.C.H
-				tape_45 := loop_320.C.T.H
-				r_281 := loop_320.C.T.T.H
-				for i_318 := lo_317; i_318 < hi; i_318++ {
-					row_313[i_318] += ((2.0 * tape_45[i_318]) * r_281[i_318])
+	row_315 := z_230[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
+	tape_45 = tape_45[:len(row_315)]
+	r_283 = r_283[:len(row_315)]
+	if len(row_315) >= 262144 {
+		loop_322 := runtime.EnterLoop(&nbLoop115, runtime.Bind(row_315, runtime.Bind(tape_45, runtime.Bind(r_283, runtime.End{}))), len(row_315), 16384)
+		if loop_322.For == nil {
+			loop_322.For = func(lo_319, hi int) {
+				row_315 := loop_322.C.H
+				tape_45 := loop_322.C.T.H
+				r_283 := loop_322.C.T.T.H
+				for i_320 := lo_319; i_320 < hi; i_320++ {
+					row_315[i_320] += ((2.0 * tape_45[i_320]) * r_283[i_320])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_313), 16384, loop_320.For)
-		loop_320.Leave(&nbLoop153)
+		runtime.ParallelFor(len(row_315), 16384, loop_322.For)
+		loop_322.Leave(&nbLoop115)
 	} else {
-		for i_314 := range row_313 {
-			row_313[i_314] += ((2.0 * tape_45[i_314]) * r_281[i_314])
+		for i_316 := range row_315 {
+			row_315[i_316] += ((2.0 * tape_45[i_316]) * r_283[i_316])
 		}
 	}
 	if tape_42 != tape_48 {
@@ -14087,37 +13983,37 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_22 != tape_48 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_48})+" differ")
 	}
-	row_321 := z_228[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
-	tape_47 = tape_47[:len(row_321)]
-	r_281 = r_281[:len(row_321)]
-	if len(row_321) >= 262144 {
-		loop_328 := runtime.EnterLoop(&nbLoop154, runtime.Bind(row_321, runtime.Bind(tape_47, runtime.Bind(r_281, runtime.End{}))), len(row_321), 16384)
-		if loop_328.For == nil {
-			loop_328.For = func(lo_325, hi int) {
-				row_321 := loop_328.C.H
-				tape_47 := loop_328.C.T.H
-				r_281 := loop_328.C.T.T.H
-				for i_326 := lo_325; i_326 < hi; i_326++ {
-					row_321[i_326] += ((2.0 * tape_47[i_326]) * r_281[i_326])
+	row_323 := z_230[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
+	tape_47 = tape_47[:len(row_323)]
+	r_283 = r_283[:len(row_323)]
+	if len(row_323) >= 262144 {
+		loop_330 := runtime.EnterLoop(&nbLoop116, runtime.Bind(row_323, runtime.Bind(tape_47, runtime.Bind(r_283, runtime.End{}))), len(row_323), 16384)
+		if loop_330.For == nil {
+			loop_330.For = func(lo_327, hi int) {
+				row_323 := loop_330.C.H
+				tape_47 := loop_330.C.T.H
+				r_283 := loop_330.C.T.T.H
+				for i_328 := lo_327; i_328 < hi; i_328++ {
+					row_323[i_328] += ((2.0 * tape_47[i_328]) * r_283[i_328])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_321), 16384, loop_328.For)
-		loop_328.Leave(&nbLoop154)
+		runtime.ParallelFor(len(row_323), 16384, loop_330.For)
+		loop_330.Leave(&nbLoop116)
 	} else {
-		for i_322 := range row_321 {
-			row_321[i_322] += ((2.0 * tape_47[i_322]) * r_281[i_322])
+		for i_324 := range row_323 {
+			row_323[i_324] += ((2.0 * tape_47[i_324]) * r_283[i_324])
 		}
 	}
 	if int64(0) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
 	}
-	row_329 := z_228[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	row_331 := z_230[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
 	if int64(1) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
 	}
-	row_330 := z_228[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
-	z_331 := ar.F64(len(tape_53))
+	row_332 := z_230[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	z_333 := ar.F64(len(tape_53))
 	if tape_50 != tape_52 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_52})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
@@ -14130,28 +14026,28 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_55 != tape_52 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_52})+" differ")
 	}
-	row_332 := z_331[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
-	tape_51 = tape_51[:len(row_332)]
-	tape_49 = tape_49[:len(row_332)]
-	row_330 = row_330[:len(row_332)]
-	if len(row_332) >= 262144 {
-		loop_339 := runtime.EnterLoop(&nbLoop155, runtime.Bind(row_332, runtime.Bind(tape_51, runtime.Bind(tape_49, runtime.Bind(row_330, runtime.End{})))), len(row_332), 16384)
-		if loop_339.For == nil {
-			loop_339.For = func(lo_336, hi int) {
-				row_332 := loop_339.C.H
-				tape_51 := loop_339.C.T.H
-				tape_49 := loop_339.C.T.T.H
-				row_330 := loop_339.C.T.T.T.H
-				for i_337 := lo_336; i_337 < hi; i_337++ {
-					row_332[i_337] += ((-(tape_51[i_337] / tape_49[i_337])) * row_330[i_337])
+	row_334 := z_333[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
+	tape_51 = tape_51[:len(row_334)]
+	tape_49 = tape_49[:len(row_334)]
+	row_332 = row_332[:len(row_334)]
+	if len(row_334) >= 262144 {
+		loop_341 := runtime.EnterLoop(&nbLoop117, runtime.Bind(row_334, runtime.Bind(tape_51, runtime.Bind(tape_49, runtime.Bind(row_332, runtime.End{})))), len(row_334), 16384)
+		if loop_341.For == nil {
+			loop_341.For = func(lo_338, hi int) {
+				row_334 := loop_341.C.H
+				tape_51 := loop_341.C.T.H
+				tape_49 := loop_341.C.T.T.H
+				row_332 := loop_341.C.T.T.T.H
+				for i_339 := lo_338; i_339 < hi; i_339++ {
+					row_334[i_339] += ((-(tape_51[i_339] / tape_49[i_339])) * row_332[i_339])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_332), 16384, loop_339.For)
-		loop_339.Leave(&nbLoop155)
+		runtime.ParallelFor(len(row_334), 16384, loop_341.For)
+		loop_341.Leave(&nbLoop117)
 	} else {
-		for i_333 := range row_332 {
-			row_332[i_333] += ((-(tape_51[i_333] / tape_49[i_333])) * row_330[i_333])
+		for i_335 := range row_334 {
+			row_334[i_335] += ((-(tape_51[i_335] / tape_49[i_335])) * row_332[i_335])
 		}
 	}
 	if tape_22 != tape_50 {
@@ -14163,26 +14059,26 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_55 != tape_50 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_50})+" differ")
 	}
-	row_340 := z_331[int64(1)*int64(tape_55) : (int64(1)+1)*int64(tape_55)]
-	tape_49 = tape_49[:len(row_340)]
-	row_330 = row_330[:len(row_340)]
-	if len(row_340) >= 262144 {
-		loop_347 := runtime.EnterLoop(&nbLoop156, runtime.Bind(row_340, runtime.Bind(tape_49, runtime.Bind(row_330, runtime.End{}))), len(row_340), 16384)
-		if loop_347.For == nil {
-			loop_347.For = func(lo_344, hi int) {
-				row_340 := loop_347.C.H
-				tape_49 := loop_347.C.T.H
-				row_330 := loop_347.C.T.T.H
-				for i_345 := lo_344; i_345 < hi; i_345++ {
-					row_340[i_345] += ((1.0 / tape_49[i_345]) * row_330[i_345])
+	row_342 := z_333[int64(1)*int64(tape_55) : (int64(1)+1)*int64(tape_55)]
+	tape_49 = tape_49[:len(row_342)]
+	row_332 = row_332[:len(row_342)]
+	if len(row_342) >= 262144 {
+		loop_349 := runtime.EnterLoop(&nbLoop118, runtime.Bind(row_342, runtime.Bind(tape_49, runtime.Bind(row_332, runtime.End{}))), len(row_342), 16384)
+		if loop_349.For == nil {
+			loop_349.For = func(lo_346, hi int) {
+				row_342 := loop_349.C.H
+				tape_49 := loop_349.C.T.H
+				row_332 := loop_349.C.T.T.H
+				for i_347 := lo_346; i_347 < hi; i_347++ {
+					row_342[i_347] += ((1.0 / tape_49[i_347]) * row_332[i_347])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_340), 16384, loop_347.For)
-		loop_347.Leave(&nbLoop156)
+		runtime.ParallelFor(len(row_342), 16384, loop_349.For)
+		loop_349.Leave(&nbLoop118)
 	} else {
-		for i_341 := range row_340 {
-			row_340[i_341] += ((1.0 / tape_49[i_341]) * row_330[i_341])
+		for i_343 := range row_342 {
+			row_342[i_343] += ((1.0 / tape_49[i_343]) * row_332[i_343])
 		}
 	}
 	if tape_57 != tape_59 {
@@ -14197,28 +14093,28 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_55 != tape_59 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_59})+" differ")
 	}
-	row_348 := z_331[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
-	tape_58 = tape_58[:len(row_348)]
-	tape_56 = tape_56[:len(row_348)]
-	row_329 = row_329[:len(row_348)]
-	if len(row_348) >= 262144 {
-		loop_355 := runtime.EnterLoop(&nbLoop157, runtime.Bind(row_348, runtime.Bind(tape_58, runtime.Bind(tape_56, runtime.Bind(row_329, runtime.End{})))), len(row_348), 16384)
-		if loop_355.For == nil {
-			loop_355.For = func(lo_352, hi int) {
-				row_348 := loop_355.C.H
-				tape_58 := loop_355.C.T.H
-				tape_56 := loop_355.C.T.T.H
-				row_329 := loop_355.C.T.T.T.H
-				for i_353 := lo_352; i_353 < hi; i_353++ {
-					row_348[i_353] += ((-(tape_58[i_353] / tape_56[i_353])) * row_329[i_353])
+	row_350 := z_333[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
+	tape_58 = tape_58[:len(row_350)]
+	tape_56 = tape_56[:len(row_350)]
+	row_331 = row_331[:len(row_350)]
+	if len(row_350) >= 262144 {
+		loop_357 := runtime.EnterLoop(&nbLoop119, runtime.Bind(row_350, runtime.Bind(tape_58, runtime.Bind(tape_56, runtime.Bind(row_331, runtime.End{})))), len(row_350), 16384)
+		if loop_357.For == nil {
+			loop_357.For = func(lo_354, hi int) {
+				row_350 := loop_357.C.H
+				tape_58 := loop_357.C.T.H
+				tape_56 := loop_357.C.T.T.H
+				row_331 := loop_357.C.T.T.T.H
+				for i_355 := lo_354; i_355 < hi; i_355++ {
+					row_350[i_355] += ((-(tape_58[i_355] / tape_56[i_355])) * row_331[i_355])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_348), 16384, loop_355.For)
-		loop_355.Leave(&nbLoop157)
+		runtime.ParallelFor(len(row_350), 16384, loop_357.For)
+		loop_357.Leave(&nbLoop119)
 	} else {
-		for i_349 := range row_348 {
-			row_348[i_349] += ((-(tape_58[i_349] / tape_56[i_349])) * row_329[i_349])
+		for i_351 := range row_350 {
+			row_350[i_351] += ((-(tape_58[i_351] / tape_56[i_351])) * row_331[i_351])
 		}
 	}
 	if tape_22 != tape_57 {
@@ -14230,75 +14126,75 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_55 != tape_57 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_57})+" differ")
 	}
-	row_356 := z_331[int64(0)*int64(tape_55) : (int64(0)+1)*int64(tape_55)]
-	tape_56 = tape_56[:len(row_356)]
-	row_329 = row_329[:len(row_356)]
-	if len(row_356) >= 262144 {
-		loop_363 := runtime.EnterLoop(&nbLoop158, runtime.Bind(row_356, runtime.Bind(tape_56, runtime.Bind(row_329, runtime.End{}))), len(row_356), 16384)
-		if loop_363.For == nil {
-			loop_363.For = func(lo_360, hi int) {
-				row_356 := loop_363.C.H
-				tape_56 := loop_363.C.T.H
-				row_329 := loop_363.C.T.T.H
-				for i_361 := lo_360; i_361 < hi; i_361++ {
-					row_356[i_361] += ((1.0 / tape_56[i_361]) * row_329[i_361])
+	row_358 := z_333[int64(0)*int64(tape_55) : (int64(0)+1)*int64(tape_55)]
+	tape_56 = tape_56[:len(row_358)]
+	row_331 = row_331[:len(row_358)]
+	if len(row_358) >= 262144 {
+		loop_365 := runtime.EnterLoop(&nbLoop120, runtime.Bind(row_358, runtime.Bind(tape_56, runtime.Bind(row_331, runtime.End{}))), len(row_358), 16384)
+		if loop_365.For == nil {
+			loop_365.For = func(lo_362, hi int) {
+				row_358 := loop_365.C.H
+				tape_56 := loop_365.C.T.H
+				row_331 := loop_365.C.T.T.H
+				for i_363 := lo_362; i_363 < hi; i_363++ {
+					row_358[i_363] += ((1.0 / tape_56[i_363]) * row_331[i_363])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_356), 16384, loop_363.For)
-		loop_363.Leave(&nbLoop158)
+		runtime.ParallelFor(len(row_358), 16384, loop_365.For)
+		loop_365.Leave(&nbLoop120)
 	} else {
-		for i_357 := range row_356 {
-			row_356[i_357] += ((1.0 / tape_56[i_357]) * row_329[i_357])
+		for i_359 := range row_358 {
+			row_358[i_359] += ((1.0 / tape_56[i_359]) * row_331[i_359])
 		}
 	}
-	r_364, r_365, r_366, r_367, r_368, r_369, err_370 := fn_rotatesplit11bwd(ar, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, tape_92, tape_93, tape_94, tape_95, tape_96, tape_97, tape_98, tape_99, tape_100, tape_101, tape_102, tape_103, tape_104, tape_105, tape_106, tape_107, tape_108, tape_109, tape_110, tape_111, tape_112, tape_113, tape_114, tape_115, tape_116, tape_117, tape_118, tape_119, tape_120, tape_121, tape_122, tape_123, tape_124, tape_125, tape_126, tape_127, tape_128, tape_129, tape_130, tape_131, tape_132, tape_133, tape_134, tape_135, tape_136, tape_137, tape_138, tape_139, tape_140, tape_141, tape_142, tape_143, tape_144, tape_145, tape_146, tape_147, tape_148, tape_149, tape_150, tape_151, tape_152, tape_153, tape_154, tape_155, tape_156, tape_157, tape_158, tape_159, tape_160, tape_161, tape_162, tape_163, tape_164, tape_165, tape_166, tape_167, tape_168, tape_169, tape_170, tape_171, tape_172, tape_173, tape_174, tape_175, tape_176, tape_177, tape_178, tape_179, tape_180, tape_181, tape_182, tape_183, tape_184, z_331, tape_54, tape_55)
-	if err_370 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_370, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	r_366, r_367, r_368, r_369, r_370, r_371, err_372 := fn_rotatesplit11bwd(ar, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, tape_92, tape_93, tape_94, tape_95, tape_96, tape_97, tape_98, tape_99, tape_100, tape_101, tape_102, tape_103, tape_104, tape_105, tape_106, tape_107, tape_108, tape_109, tape_110, tape_111, tape_112, tape_113, tape_114, tape_115, tape_116, tape_117, tape_118, tape_119, tape_120, tape_121, tape_122, tape_123, tape_124, tape_125, tape_126, tape_127, tape_128, tape_129, tape_130, tape_131, tape_132, tape_133, tape_134, tape_135, tape_136, tape_137, tape_138, tape_139, tape_140, tape_141, tape_142, tape_143, tape_144, tape_145, tape_146, tape_147, tape_148, tape_149, tape_150, tape_151, tape_152, tape_153, tape_154, tape_155, tape_156, tape_157, tape_158, tape_159, tape_160, tape_161, tape_162, tape_163, tape_164, tape_165, tape_166, tape_167, tape_168, tape_169, tape_170, tape_171, tape_172, tape_173, tape_174, tape_175, tape_176, tape_177, tape_178, tape_179, tape_180, tape_181, tape_182, tape_183, tape_184, z_333, tape_54, tape_55)
+	if err_372 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_372, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	if int64(3)+int64(r_368) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_368), tape_18))
+	if int64(3)+int64(r_370) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_370), tape_18))
 	}
-	if r_369 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_369})+" and "+runtime.ShapeString([]int{tape_19}))
+	if r_371 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_371})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_371 := z_227[int(int64(3))*tape_19 : (int(int64(3))+r_368)*tape_19]
-	r_367 = r_367[:len(region_371)]
-	if len(region_371) >= 262144 {
-		loop_378 := runtime.EnterLoop(&nbLoop159, runtime.Bind(region_371, runtime.Bind(r_367, runtime.End{})), len(region_371), 16384)
-		if loop_378.For == nil {
-			loop_378.For = func(lo_375, hi int) {
-				region_371 := loop_378.C.H
-				r_367 := loop_378.C.T.H
-				for i_376 := lo_375; i_376 < hi; i_376++ {
-					region_371[i_376] += -r_367[i_376]
+	region_373 := z_229[int(int64(3))*tape_19 : (int(int64(3))+r_370)*tape_19]
+	r_369 = r_369[:len(region_373)]
+	if len(region_373) >= 262144 {
+		loop_380 := runtime.EnterLoop(&nbLoop121, runtime.Bind(region_373, runtime.Bind(r_369, runtime.End{})), len(region_373), 16384)
+		if loop_380.For == nil {
+			loop_380.For = func(lo_377, hi int) {
+				region_373 := loop_380.C.H
+				r_369 := loop_380.C.T.H
+				for i_378 := lo_377; i_378 < hi; i_378++ {
+					region_373[i_378] += -r_369[i_378]
 				}
 			}
 		}
-		runtime.ParallelFor(len(region_371), 16384, loop_378.For)
-		loop_378.Leave(&nbLoop159)
+		runtime.ParallelFor(len(region_373), 16384, loop_380.For)
+		loop_380.Leave(&nbLoop121)
 	} else {
-		for i_372 := range region_371 {
-			region_371[i_372] += -r_367[i_372]
+		for i_374 := range region_373 {
+			region_373[i_374] += -r_369[i_374]
 		}
 	}
-	if int64(0)+int64(r_365) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_365), tape_18))
+	if int64(0)+int64(r_367) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_367), tape_18))
 	}
-	if r_366 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_366})+" and "+runtime.ShapeString([]int{tape_19}))
+	if r_368 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_368})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_379 := z_227[int(int64(0))*tape_19 : (int(int64(0))+r_365)*tape_19]
-	r_364 = r_364[:len(region_379)]
-	for i_380 := range region_379 {
-		region_379[i_380] += r_364[i_380]
+	region_381 := z_229[int(int64(0))*tape_19 : (int(int64(0))+r_367)*tape_19]
+	r_366 = r_366[:len(region_381)]
+	for i_382 := range region_381 {
+		region_381[i_382] += r_366[i_382]
 	}
-	ar.Keep(mark_381, &z_227, &r_367, &z_190)
-	return z_227, tape_18, tape_19, r_367, r_368, r_369, z_190, tape_7, nil
+	ar.Keep(mark_383, &z_229, &r_369, &z_190)
+	return z_229, tape_18, tape_19, r_369, r_370, r_371, z_190, tape_7, nil
 }
 
-// nbLoop160 keeps the records of a parallel loop of fn_bajacobian.
-var nbLoop160 runtime.LoopSite
+// nbLoop122 keeps the records of a parallel loop of fn_bajacobian.
+var nbLoop122 runtime.LoopSite
 
 // fn_bajacobian is def ba_jacobian (models.nab:171:12).
 func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, int, []float64, int, error) {
@@ -14515,8 +14411,8 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	}
 	a_304 := ar.F64w(tot_302)
 	row_305 := a_304[0*rs_301 : 1*rs_301]
-	copy(row_305, c_259)
 	row_306 := a_304[1*rs_301 : 2*rs_301]
+	copy(row_305, c_259)
 	copy(row_306, c_300)
 	n_307, err_308 := runtime.CheckSize(int64(2))
 	if err_308 != nil {
@@ -14563,7 +14459,7 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	r_39 = r_39[:len(r_323)]
 	a_321 = a_321[:len(r_323)]
 	if len(r_323) >= 262144 {
-		loop_330 := runtime.EnterLoop(&nbLoop160, runtime.Bind(r_323, runtime.Bind(r_39, runtime.Bind(a_321, runtime.End{}))), len(r_323), 16384)
+		loop_330 := runtime.EnterLoop(&nbLoop122, runtime.Bind(r_323, runtime.Bind(r_39, runtime.Bind(a_321, runtime.End{}))), len(r_323), 16384)
 		if loop_330.For == nil {
 			loop_330.For = func(lo_327, hi int) {
 				r_323 := loop_330.C.H
@@ -14575,7 +14471,7 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 			}
 		}
 		runtime.ParallelFor(len(r_323), 16384, loop_330.For)
-		loop_330.Leave(&nbLoop160)
+		loop_330.Leave(&nbLoop122)
 	} else {
 		for i_324 := range r_323 {
 			r_323[i_324] = ((2.0 * r_39[i_324]) * -a_321[i_324])

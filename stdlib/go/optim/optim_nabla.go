@@ -1768,7 +1768,7 @@ var nbLoop4 runtime.LoopSite
 
 // fn_optimadamstep is def optim.adam_step (std/optim:115:5).
 func fn_optimadamstep(ar *runtime.Arena, g_1 []float64, g_2 int, m_3 []float64, m_4 int, v_5 []float64, v_6 int, t_7 int64) ([]float64, int, []float64, int, []float64, int, error) {
-	mark_39 := ar.Mark()
+	mark_43 := ar.Mark()
 	size_8 := int64(g_2)
 	if int64(m_4) != size_8 {
 		return nil, 0, nil, 0, nil, 0, runtime.NewError("std/optim:115:30", fmt.Sprintf("size mismatch: n is %d (g) but m has size %d", size_8, m_4))
@@ -1782,88 +1782,94 @@ func fn_optimadamstep(ar *runtime.Arena, g_1 []float64, g_2 int, m_3 []float64, 
 	if g_2 != m_4 {
 		return nil, 0, nil, 0, nil, 0, runtime.NewError("std/optim:116:20", "shape mismatch in '+': "+runtime.ShapeString([]int{m_4})+" and "+runtime.ShapeString([]int{g_2}))
 	}
-	r_9 := ar.F64w(m_4)
-	m_3 = m_3[:len(r_9)]
-	g_1 = g_1[:len(r_9)]
-	if len(r_9) >= 262144 {
-		loop_16 := runtime.EnterLoop(&nbLoop2, runtime.Bind(r_9, runtime.Bind(m_3, runtime.Bind(g_1, runtime.End{}))), len(r_9), 16384)
-		if loop_16.For == nil {
-			loop_16.For = func(lo_13, hi int) {
-				r_9 := loop_16.C.H
-				m_3 := loop_16.C.T.H
-				g_1 := loop_16.C.T.T.H
-				for i_14 := lo_13; i_14 < hi; i_14++ {
-					r_9[i_14] = ((0.9 * m_3[i_14]) + (0.1 * g_1[i_14]))
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_9), 16384, loop_16.For)
-		loop_16.Leave(&nbLoop2)
-	} else {
-		for i_10 := range r_9 {
-			r_9[i_10] = ((0.9 * m_3[i_10]) + (0.1 * g_1[i_10]))
-		}
-	}
 	if g_2 != v_6 {
 		return nil, 0, nil, 0, nil, 0, runtime.NewError("std/optim:117:22", "shape mismatch in '+': "+runtime.ShapeString([]int{v_6})+" and "+runtime.ShapeString([]int{g_2}))
 	}
-	r_17 := ar.F64w(v_6)
-	v_5 = v_5[:len(r_17)]
-	g_1 = g_1[:len(r_17)]
-	if len(r_17) >= 262144 {
-		loop_24 := runtime.EnterLoop(&nbLoop3, runtime.Bind(r_17, runtime.Bind(v_5, runtime.Bind(g_1, runtime.End{}))), len(r_17), 16384)
-		if loop_24.For == nil {
-			loop_24.For = func(lo_21, hi int) {
-				r_17 := loop_24.C.H
-				v_5 := loop_24.C.T.H
-				g_1 := loop_24.C.T.T.H
-				for i_22 := lo_21; i_22 < hi; i_22++ {
-					r_17[i_22] = ((0.999 * v_5[i_22]) + (0.001 * (g_1[i_22] * g_1[i_22])))
+	r_9 := ar.F64w(m_4)
+	m_3 = m_3[:m_4]
+	g_1 = g_1[:m_4]
+	r_9 = r_9[:m_4]
+	if m_4 >= 262144 {
+		loop_19 := runtime.EnterLoop(&nbLoop2, runtime.Bind(m_3, runtime.Bind(g_1, runtime.Bind(r_9, runtime.End{}))), m_4, 16384)
+		if loop_19.For == nil {
+			loop_19.For = func(lo_15, hi int) {
+				m_3 := loop_19.C.H
+				g_1 := loop_19.C.T.H
+				r_9 := loop_19.C.T.T.H
+				for i_16 := lo_15; i_16 < hi; i_16++ {
+					e_18 := ((0.9 * m_3[i_16]) + (0.1 * g_1[i_16]))
+					r_9[i_16] = e_18
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_17), 16384, loop_24.For)
-		loop_24.Leave(&nbLoop3)
+		runtime.ParallelFor(m_4, 16384, loop_19.For)
+		loop_19.Leave(&nbLoop2)
 	} else {
-		for i_18 := range r_17 {
-			r_17[i_18] = ((0.999 * v_5[i_18]) + (0.001 * (g_1[i_18] * g_1[i_18])))
+		for i_11 := 0; i_11 < m_4; i_11++ {
+			e_13 := ((0.9 * m_3[i_11]) + (0.1 * g_1[i_11]))
+			r_9[i_11] = e_13
 		}
 	}
-	x_25 := float64(t_7)
-	x_26 := math.Pow(0.9, x_25)
-	x_27 := 1.0 - x_26
-	x_28 := float64(t_7)
-	x_29 := math.Pow(0.999, x_28)
-	x_30 := 1.0 - x_29
+	r_10 := ar.F64w(v_6)
+	v_5 = v_5[:v_6]
+	g_1 = g_1[:v_6]
+	r_10 = r_10[:v_6]
+	if v_6 >= 262144 {
+		loop_28 := runtime.EnterLoop(&nbLoop3, runtime.Bind(v_5, runtime.Bind(g_1, runtime.Bind(r_10, runtime.End{}))), v_6, 16384)
+		if loop_28.For == nil {
+			loop_28.For = func(lo_24, hi int) {
+				v_5 := loop_28.C.H
+				g_1 := loop_28.C.T.H
+				r_10 := loop_28.C.T.T.H
+				for i_25 := lo_24; i_25 < hi; i_25++ {
+					e_27 := ((0.999 * v_5[i_25]) + (0.001 * (g_1[i_25] * g_1[i_25])))
+					r_10[i_25] = e_27
+				}
+			}
+		}
+		runtime.ParallelFor(v_6, 16384, loop_28.For)
+		loop_28.Leave(&nbLoop3)
+	} else {
+		for i_20 := 0; i_20 < v_6; i_20++ {
+			e_22 := ((0.999 * v_5[i_20]) + (0.001 * (g_1[i_20] * g_1[i_20])))
+			r_10[i_20] = e_22
+		}
+	}
+	x_29 := float64(t_7)
+	x_30 := math.Pow(0.9, x_29)
+	x_31 := 1.0 - x_30
+	x_32 := float64(t_7)
+	x_33 := math.Pow(0.999, x_32)
+	x_34 := 1.0 - x_33
 	if v_6 != m_4 {
 		return nil, 0, nil, 0, nil, 0, runtime.NewError("std/optim:120:10", "shape mismatch in '/': "+runtime.ShapeString([]int{m_4})+" and "+runtime.ShapeString([]int{v_6}))
 	}
-	r_31 := ar.F64w(m_4)
-	r_9 = r_9[:len(r_31)]
-	r_17 = r_17[:len(r_31)]
-	if len(r_31) >= 262144 {
-		loop_38 := runtime.EnterLoop(&nbLoop4, runtime.Bind(r_31, runtime.Bind(r_9, runtime.Bind(x_27, runtime.Bind(r_17, runtime.Bind(x_30, runtime.End{}))))), len(r_31), 16384)
-		if loop_38.For == nil {
-			loop_38.For = func(lo_35, hi int) {
-				r_31 := loop_38.C.H
-				r_9 := loop_38.C.T.H
-				x_27 := loop_38.C.T.T.H
-				r_17 := loop_38.C.T.T.T.H
-				x_30 := loop_38.C.T.T.T.T.H
-				for i_36 := lo_35; i_36 < hi; i_36++ {
-					r_31[i_36] = ((r_9[i_36] / x_27) / ((math.Sqrt((r_17[i_36] / x_30))) + 1e-08))
+	r_35 := ar.F64w(m_4)
+	r_9 = r_9[:len(r_35)]
+	r_10 = r_10[:len(r_35)]
+	if len(r_35) >= 262144 {
+		loop_42 := runtime.EnterLoop(&nbLoop4, runtime.Bind(r_35, runtime.Bind(r_9, runtime.Bind(x_31, runtime.Bind(r_10, runtime.Bind(x_34, runtime.End{}))))), len(r_35), 16384)
+		if loop_42.For == nil {
+			loop_42.For = func(lo_39, hi int) {
+				r_35 := loop_42.C.H
+				r_9 := loop_42.C.T.H
+				x_31 := loop_42.C.T.T.H
+				r_10 := loop_42.C.T.T.T.H
+				x_34 := loop_42.C.T.T.T.T.H
+				for i_40 := lo_39; i_40 < hi; i_40++ {
+					r_35[i_40] = ((r_9[i_40] / x_31) / ((math.Sqrt((r_10[i_40] / x_34))) + 1e-08))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_31), 16384, loop_38.For)
-		loop_38.Leave(&nbLoop4)
+		runtime.ParallelFor(len(r_35), 16384, loop_42.For)
+		loop_42.Leave(&nbLoop4)
 	} else {
-		for i_32 := range r_31 {
-			r_31[i_32] = ((r_9[i_32] / x_27) / ((math.Sqrt((r_17[i_32] / x_30))) + 1e-08))
+		for i_36 := range r_35 {
+			r_35[i_36] = ((r_9[i_36] / x_31) / ((math.Sqrt((r_10[i_36] / x_34))) + 1e-08))
 		}
 	}
-	ar.Keep(mark_39, &r_31, &r_9, &r_17)
-	return r_31, m_4, r_9, m_4, r_17, v_6, nil
+	ar.Keep(mark_43, &r_35, &r_9, &r_10)
+	return r_35, m_4, r_9, m_4, r_10, v_6, nil
 }
 
 // fn_optimmtstep is def optim.mt_step (std/optim:281:5).
@@ -2427,7 +2433,7 @@ var nbLoop7 runtime.LoopSite
 
 // fn_lbfgs is def lbfgs (optim.nab:29:12).
 func fn_lbfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, m_4 int64, maxiter_5 int64, gtol_6 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_1194 := ar.Mark()
+	mark_1196 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_8 := maxiter_5 >= int64(0)
@@ -2535,640 +2541,642 @@ func fn_lbfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, 
 	var state_62 bool
 	state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, state_61, state_62 = x0_2, x0_3, r_13, r_14, r_15, a_18, n_16, d_19, a_31, n_29, d_32, a_44, n_42, int64(0), int64(0), int64(0), int64(1), false
 	for {
-		x_621 := !state_62
-		var c_622 bool
-		if x_621 {
-			x_623 := state_60 < maxiter_5
-			c_622 = x_623
+		x_622 := !state_62
+		var c_623 bool
+		if x_622 {
+			x_624 := state_60 < maxiter_5
+			c_623 = x_624
 		} else {
-			c_622 = false
+			c_623 = false
 		}
-		var c_624 bool
-		if c_622 {
-			r_625 := ar.F64w(state_49)
-			state_48 = state_48[:len(r_625)]
-			if len(r_625) >= 262144 {
-				loop_632 := runtime.EnterLoop(&nbLoop7, runtime.Bind(r_625, runtime.Bind(state_48, runtime.End{})), len(r_625), 16384)
-				if loop_632.For == nil {
-					loop_632.For = func(lo_629, hi int) {
-						r_625 := loop_632.C.H
-						state_48 := loop_632.C.T.H
-						for i_630 := lo_629; i_630 < hi; i_630++ {
-							r_625[i_630] = (math.Abs(state_48[i_630]))
+		var c_625 bool
+		if c_623 {
+			r_626 := ar.F64w(state_49)
+			state_48 = state_48[:len(r_626)]
+			if len(r_626) >= 262144 {
+				loop_633 := runtime.EnterLoop(&nbLoop7, runtime.Bind(r_626, runtime.Bind(state_48, runtime.End{})), len(r_626), 16384)
+				if loop_633.For == nil {
+					loop_633.For = func(lo_630, hi int) {
+						r_626 := loop_633.C.H
+						state_48 := loop_633.C.T.H
+						for i_631 := lo_630; i_631 < hi; i_631++ {
+							r_626[i_631] = (math.Abs(state_48[i_631]))
 						}
 					}
 				}
-				runtime.ParallelFor(len(r_625), 16384, loop_632.For)
-				loop_632.Leave(&nbLoop7)
+				runtime.ParallelFor(len(r_626), 16384, loop_633.For)
+				loop_633.Leave(&nbLoop7)
 			} else {
-				for i_626 := range r_625 {
-					r_625[i_626] = (math.Abs(state_48[i_626]))
+				for i_627 := range r_626 {
+					r_626[i_627] = (math.Abs(state_48[i_627]))
 				}
 			}
-			s_633 := runtime.Max(r_625)
-			x_634 := s_633 > gtol_6
-			c_624 = x_634
+			s_634 := runtime.Max(r_626)
+			x_635 := s_634 > gtol_6
+			c_625 = x_635
 		} else {
-			c_624 = false
+			c_625 = false
 		}
-		if !c_624 {
+		if !c_625 {
 			break
 		}
-		mark_635 := ar.Mark()
-		r_636, r_637, err_638 := fn_optimtwoloop(ar, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59)
-		if err_638 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithFrame(err_638, "optim.two_loop", "std/optim:391:5", "std/optim:412:17")
+		mark_636 := ar.Mark()
+		r_637, r_638, err_639 := fn_optimtwoloop(ar, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59)
+		if err_639 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_639, "optim.two_loop", "std/optim:391:5", "std/optim:412:17")
 		}
-		r_639 := ar.F64w(r_637)
-		r_636 = r_636[:len(r_639)]
-		for i_640 := range r_639 {
-			r_639[i_640] = -r_636[i_640]
+		r_640 := ar.F64w(r_638)
+		r_637 = r_637[:len(r_640)]
+		for i_641 := range r_640 {
+			r_640[i_641] = -r_637[i_641]
 		}
-		if len(r_639) != len(state_48) {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:413:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_639), len(state_48)))
+		if len(r_640) != len(state_48) {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:413:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_640), len(state_48)))
 		}
-		d_642 := runtime.Dot(r_639, state_48)
-		x_643 := d_642 < 0.0
-		var c_644 []float64
-		var c_645 int
-		if x_643 {
-			c_644, c_645 = r_639, r_637
+		d_643 := runtime.Dot(r_640, state_48)
+		x_644 := d_643 < 0.0
+		var c_645 []float64
+		var c_646 int
+		if x_644 {
+			c_645, c_646 = r_640, r_638
 		} else {
-			r_646 := ar.F64w(state_49)
-			state_48 = state_48[:len(r_646)]
-			for i_647 := range r_646 {
-				r_646[i_647] = -state_48[i_647]
+			r_647 := ar.F64w(state_49)
+			state_48 = state_48[:len(r_647)]
+			for i_648 := range r_647 {
+				r_647[i_648] = -state_48[i_648]
 			}
-			c_644, c_645 = r_646, state_49
+			c_645, c_646 = r_647, state_49
 		}
-		x_649 := state_59 == int64(0)
-		var c_650 float64
-		if x_649 {
-			s_651 := runtime.Norm2(state_48)
-			x_652 := 1.0 / s_651
-			x_653 := runtime.Min2(1.0, x_652)
-			c_650 = x_653
+		x_650 := state_59 == int64(0)
+		var c_651 float64
+		if x_650 {
+			s_652 := runtime.Norm2(state_48)
+			x_653 := 1.0 / s_652
+			x_654 := runtime.Min2(1.0, x_653)
+			c_651 = x_654
 		} else {
-			c_650 = 1.0
+			c_651 = 1.0
 		}
-		n_654 := int64(state_46)
-		if int64(state_49) != n_654 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_49), n_654))
+		n_655 := int64(state_46)
+		if int64(state_49) != n_655 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_49), n_655))
 		}
-		if int64(c_645) != n_654 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_645), n_654))
+		if int64(c_646) != n_655 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_646), n_655))
 		}
-		if len(state_48) != len(c_644) {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_48), len(c_644)))
+		if len(state_48) != len(c_645) {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_48), len(c_645)))
 		}
-		d_655 := runtime.Dot(state_48, c_644)
-		x_656 := 0.0001 * d_655
-		x_657 := 4.0 * c_650
-		x_658 := c_650 + x_657
-		var state_659 float64
+		d_656 := runtime.Dot(state_48, c_645)
+		x_657 := 0.0001 * d_656
+		x_658 := 4.0 * c_651
+		x_659 := c_651 + x_658
 		var state_660 float64
-		var state_661 []float64
-		var state_662 int
-		var state_663 float64
+		var state_661 float64
+		var state_662 []float64
+		var state_663 int
 		var state_664 float64
 		var state_665 float64
-		var state_666 []float64
-		var state_667 int
-		var state_668 float64
+		var state_666 float64
+		var state_667 []float64
+		var state_668 int
 		var state_669 float64
 		var state_670 float64
 		var state_671 float64
 		var state_672 float64
-		var state_673 bool
-		var state_674 int64
-		var state_675 float64
+		var state_673 float64
+		var state_674 bool
+		var state_675 int64
 		var state_676 float64
-		var state_677 bool
+		var state_677 float64
 		var state_678 bool
-		var state_679 int64
-		state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, state_674, state_675, state_676, state_677, state_678, state_679 = c_650, state_47, state_48, state_49, 0.0, state_47, d_655, state_48, state_49, 0.0, state_47, d_655, 0.0, x_658, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
+		var state_679 bool
+		var state_680 int64
+		state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, state_674, state_675, state_676, state_677, state_678, state_679, state_680 = c_651, state_47, state_48, state_49, 0.0, state_47, d_656, state_48, state_49, 0.0, state_47, d_656, 0.0, x_659, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
 		for {
-			x_898 := !state_677
-			var c_899 bool
-			if x_898 {
-				x_900 := state_679 < int64(20)
-				c_899 = x_900
+			x_899 := !state_678
+			var c_900 bool
+			if x_899 {
+				x_901 := state_680 < int64(20)
+				c_900 = x_901
 			} else {
-				c_899 = false
+				c_900 = false
 			}
-			if !c_899 {
+			if !c_900 {
 				break
 			}
-			mark_901 := ar.Mark()
-			if c_645 != state_46 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_645}))
+			mark_902 := ar.Mark()
+			if c_646 != state_46 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_646}))
 			}
-			r_902 := ar.F64w(state_46)
-			state_45 = state_45[:len(r_902)]
-			c_644 = c_644[:len(r_902)]
-			for i_903 := range r_902 {
-				r_902[i_903] = (state_45[i_903] + (state_659 * c_644[i_903]))
+			r_903 := ar.F64w(state_46)
+			state_45 = state_45[:len(r_903)]
+			c_645 = c_645[:len(r_903)]
+			for i_904 := range r_903 {
+				r_903[i_904] = (state_45[i_904] + (state_660 * c_645[i_904]))
 			}
-			r_905, r_906, r_907 := fg_1(r_902, state_46)
-			if int64(r_907) != n_654 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_907), n_654))
+			r_906, r_907, r_908 := fg_1(r_903, state_46)
+			if int64(r_908) != n_655 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_908), n_655))
 			}
-			if len(r_906) != len(c_644) {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_906), len(c_644)))
+			if len(r_907) != len(c_645) {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_907), len(c_645)))
 			}
-			d_908 := runtime.Dot(r_906, c_644)
-			x_909 := state_659 * x_656
-			x_910 := state_47 + x_909
-			x_911 := state_674 == int64(1)
-			var c_912 bool
-			if x_911 {
-				x_913 := r_905 <= x_910
-				c_912 = x_913
+			d_909 := runtime.Dot(r_907, c_645)
+			x_910 := state_660 * x_657
+			x_911 := state_47 + x_910
+			x_912 := state_675 == int64(1)
+			var c_913 bool
+			if x_912 {
+				x_914 := r_906 <= x_911
+				c_913 = x_914
 			} else {
-				c_912 = false
+				c_913 = false
 			}
-			var c_914 bool
-			if c_912 {
-				x_915 := d_908 >= 0.0
-				c_914 = x_915
+			var c_915 bool
+			if c_913 {
+				x_916 := d_909 >= 0.0
+				c_915 = x_916
 			} else {
-				c_914 = false
+				c_915 = false
 			}
-			var c_916 int64
-			if c_914 {
-				c_916 = int64(2)
+			var c_917 int64
+			if c_915 {
+				c_917 = int64(2)
 			} else {
-				c_916 = state_674
+				c_917 = state_675
 			}
-			var c_917 bool
-			if state_673 {
-				x_918 := state_659 <= state_671
-				var c_919 bool
-				if x_918 {
-					c_919 = true
+			var c_918 bool
+			if state_674 {
+				x_919 := state_660 <= state_672
+				var c_920 bool
+				if x_919 {
+					c_920 = true
 				} else {
-					x_920 := state_659 >= state_672
-					c_919 = x_920
+					x_921 := state_660 >= state_673
+					c_920 = x_921
 				}
-				c_917 = c_919
+				c_918 = c_920
 			} else {
-				c_917 = false
+				c_918 = false
 			}
-			var c_921 bool
-			if c_917 {
-				c_921 = true
+			var c_922 bool
+			if c_918 {
+				c_922 = true
 			} else {
-				var c_922 bool
-				if state_673 {
-					x_923 := state_672 - state_671
-					x_924 := 1e-10 * state_672
-					x_925 := x_923 <= x_924
-					c_922 = x_925
+				var c_923 bool
+				if state_674 {
+					x_924 := state_673 - state_672
+					x_925 := 1e-10 * state_673
+					x_926 := x_924 <= x_925
+					c_923 = x_926
 				} else {
-					c_922 = false
+					c_923 = false
 				}
-				c_921 = c_922
+				c_922 = c_923
 			}
-			var c_926 bool
-			if c_921 {
-				c_926 = true
+			var c_927 bool
+			if c_922 {
+				c_927 = true
 			} else {
-				x_927 := state_659 == 1e+20
-				var c_928 bool
-				if x_927 {
-					x_929 := r_905 <= x_910
-					c_928 = x_929
+				x_928 := state_660 == 1e+20
+				var c_929 bool
+				if x_928 {
+					x_930 := r_906 <= x_911
+					c_929 = x_930
 				} else {
-					c_928 = false
+					c_929 = false
 				}
-				var c_930 bool
-				if c_928 {
-					x_931 := d_908 <= x_656
-					c_930 = x_931
+				var c_931 bool
+				if c_929 {
+					x_932 := d_909 <= x_657
+					c_931 = x_932
 				} else {
-					c_930 = false
+					c_931 = false
 				}
-				c_926 = c_930
+				c_927 = c_931
 			}
-			x_932 := r_905 <= x_910
-			var c_933 bool
-			if x_932 {
-				x_934 := math.Abs(d_908)
-				x_935 := -d_655
-				x_936 := 0.9 * x_935
-				x_937 := x_934 <= x_936
-				c_933 = x_937
+			x_933 := r_906 <= x_911
+			var c_934 bool
+			if x_933 {
+				x_935 := math.Abs(d_909)
+				x_936 := -d_656
+				x_937 := 0.9 * x_936
+				x_938 := x_935 <= x_937
+				c_934 = x_938
 			} else {
-				c_933 = false
+				c_934 = false
 			}
-			var c_938 float64
 			var c_939 float64
-			var c_940 []float64
-			var c_941 int
-			var c_942 float64
+			var c_940 float64
+			var c_941 []float64
+			var c_942 int
 			var c_943 float64
 			var c_944 float64
-			var c_945 []float64
-			var c_946 int
-			var c_947 float64
+			var c_945 float64
+			var c_946 []float64
+			var c_947 int
 			var c_948 float64
 			var c_949 float64
 			var c_950 float64
 			var c_951 float64
-			var c_952 bool
-			var c_953 int64
-			var c_954 float64
+			var c_952 float64
+			var c_953 bool
+			var c_954 int64
 			var c_955 float64
-			var c_956 bool
+			var c_956 float64
 			var c_957 bool
-			var c_958 int64
-			if c_933 {
-				x_959 := state_679 + int64(1)
-				c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958 = state_659, r_905, r_906, r_907, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, c_916, state_675, state_676, true, true, x_959
+			var c_958 bool
+			var c_959 int64
+			if c_934 {
+				x_960 := state_680 + int64(1)
+				c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959 = state_660, r_906, r_907, r_908, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, state_674, c_917, state_676, state_677, true, true, x_960
 			} else {
-				x_960 := r_905 < math.Inf(1)
-				x_961 := !x_960
-				var c_962 float64
+				x_961 := r_906 < math.Inf(1)
+				x_962 := !x_961
 				var c_963 float64
-				var c_964 []float64
-				var c_965 int
-				var c_966 float64
+				var c_964 float64
+				var c_965 []float64
+				var c_966 int
 				var c_967 float64
 				var c_968 float64
-				var c_969 []float64
-				var c_970 int
-				var c_971 float64
+				var c_969 float64
+				var c_970 []float64
+				var c_971 int
 				var c_972 float64
 				var c_973 float64
 				var c_974 float64
 				var c_975 float64
-				var c_976 bool
-				var c_977 int64
-				var c_978 float64
+				var c_976 float64
+				var c_977 bool
+				var c_978 int64
 				var c_979 float64
-				var c_980 bool
+				var c_980 float64
 				var c_981 bool
-				var c_982 int64
-				if x_961 {
-					x_983 := state_659 - state_663
-					x_984 := 0.5 * x_983
-					x_985 := state_663 + x_984
-					x_986 := state_679 + int64(1)
-					c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982 = x_985, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, state_674, state_675, state_676, false, false, x_986
+				var c_982 bool
+				var c_983 int64
+				if x_962 {
+					x_984 := state_660 - state_664
+					x_985 := 0.5 * x_984
+					x_986 := state_664 + x_985
+					x_987 := state_680 + int64(1)
+					c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983 = x_986, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, state_674, state_675, state_676, state_677, false, false, x_987
 				} else {
-					var c_987 float64
 					var c_988 float64
-					var c_989 []float64
-					var c_990 int
-					var c_991 float64
+					var c_989 float64
+					var c_990 []float64
+					var c_991 int
 					var c_992 float64
 					var c_993 float64
-					var c_994 []float64
-					var c_995 int
-					var c_996 float64
+					var c_994 float64
+					var c_995 []float64
+					var c_996 int
 					var c_997 float64
 					var c_998 float64
 					var c_999 float64
 					var c_1000 float64
-					var c_1001 bool
-					var c_1002 int64
-					var c_1003 float64
+					var c_1001 float64
+					var c_1002 bool
+					var c_1003 int64
 					var c_1004 float64
-					var c_1005 bool
+					var c_1005 float64
 					var c_1006 bool
-					var c_1007 int64
-					if c_926 {
-						x_1008 := r_905 <= x_910
-						var c_1009 float64
+					var c_1007 bool
+					var c_1008 int64
+					if c_927 {
+						x_1009 := r_906 <= x_911
 						var c_1010 float64
-						var c_1011 []float64
-						var c_1012 int
-						var c_1013 float64
+						var c_1011 float64
+						var c_1012 []float64
+						var c_1013 int
 						var c_1014 float64
 						var c_1015 float64
-						var c_1016 []float64
-						var c_1017 int
-						var c_1018 float64
+						var c_1016 float64
+						var c_1017 []float64
+						var c_1018 int
 						var c_1019 float64
 						var c_1020 float64
 						var c_1021 float64
 						var c_1022 float64
-						var c_1023 bool
-						var c_1024 int64
-						var c_1025 float64
+						var c_1023 float64
+						var c_1024 bool
+						var c_1025 int64
 						var c_1026 float64
-						var c_1027 bool
+						var c_1027 float64
 						var c_1028 bool
-						var c_1029 int64
-						if x_1008 {
-							x_1030 := state_679 + int64(1)
-							c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028, c_1029 = state_659, r_905, r_906, r_907, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, c_916, state_675, state_676, true, true, x_1030
+						var c_1029 bool
+						var c_1030 int64
+						if x_1009 {
+							x_1031 := state_680 + int64(1)
+							c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028, c_1029, c_1030 = state_660, r_906, r_907, r_908, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, state_674, c_917, state_676, state_677, true, true, x_1031
 						} else {
-							x_1031 := state_663 > 0.0
-							var c_1032 bool
-							if x_1031 {
-								x_1033 := state_664 < state_47
-								c_1032 = x_1033
+							x_1032 := state_664 > 0.0
+							var c_1033 bool
+							if x_1032 {
+								x_1034 := state_665 < state_47
+								c_1033 = x_1034
 							} else {
-								c_1032 = false
+								c_1033 = false
 							}
-							x_1034 := state_679 + int64(1)
-							c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028, c_1029 = state_663, state_664, state_666, state_667, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, c_916, state_675, state_676, true, c_1032, x_1034
+							x_1035 := state_680 + int64(1)
+							c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028, c_1029, c_1030 = state_664, state_665, state_667, state_668, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, state_674, c_917, state_676, state_677, true, c_1033, x_1035
 						}
-						c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007 = c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028, c_1029
+						c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008 = c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020, c_1021, c_1022, c_1023, c_1024, c_1025, c_1026, c_1027, c_1028, c_1029, c_1030
 					} else {
-						x_1035 := c_916 == int64(1)
-						var c_1036 bool
-						if x_1035 {
-							x_1037 := r_905 <= state_664
-							c_1036 = x_1037
+						x_1036 := c_917 == int64(1)
+						var c_1037 bool
+						if x_1036 {
+							x_1038 := r_906 <= state_665
+							c_1037 = x_1038
 						} else {
-							c_1036 = false
+							c_1037 = false
 						}
-						var c_1038 bool
-						if c_1036 {
-							x_1039 := r_905 > x_910
-							c_1038 = x_1039
+						var c_1039 bool
+						if c_1037 {
+							x_1040 := r_906 > x_911
+							c_1039 = x_1040
 						} else {
-							c_1038 = false
+							c_1039 = false
 						}
-						var c_1040 float64
 						var c_1041 float64
 						var c_1042 float64
 						var c_1043 float64
 						var c_1044 float64
 						var c_1045 float64
-						var c_1046 bool
-						var c_1047 float64
-						var c_1048 bool
-						if c_1038 {
-							x_1049 := state_663 * x_656
-							x_1050 := state_664 - x_1049
-							x_1051 := state_665 - x_656
-							x_1052 := state_668 * x_656
-							x_1053 := state_669 - x_1052
-							x_1054 := state_670 - x_656
-							x_1055 := state_659 * x_656
-							x_1056 := r_905 - x_1055
-							x_1057 := d_908 - x_656
-							r_1058, r_1059, r_1060, r_1061, r_1062, r_1063, r_1064, r_1065, r_1066 := fn_optimmtstep(ar, state_663, x_1050, x_1051, state_668, x_1053, x_1054, state_659, x_1056, x_1057, state_673, state_671, state_672)
-							x_1067 := r_1058 * x_656
-							x_1068 := r_1059 + x_1067
-							x_1069 := r_1060 + x_656
-							x_1070 := r_1061 * x_656
-							x_1071 := r_1062 + x_1070
-							x_1072 := r_1063 + x_656
-							c_1040, c_1041, c_1042, c_1043, c_1044, c_1045, c_1046, c_1047, c_1048 = r_1058, x_1068, x_1069, r_1061, x_1071, x_1072, r_1064, r_1065, r_1066
+						var c_1046 float64
+						var c_1047 bool
+						var c_1048 float64
+						var c_1049 bool
+						if c_1039 {
+							x_1050 := state_664 * x_657
+							x_1051 := state_665 - x_1050
+							x_1052 := state_666 - x_657
+							x_1053 := state_669 * x_657
+							x_1054 := state_670 - x_1053
+							x_1055 := state_671 - x_657
+							x_1056 := state_660 * x_657
+							x_1057 := r_906 - x_1056
+							x_1058 := d_909 - x_657
+							r_1059, r_1060, r_1061, r_1062, r_1063, r_1064, r_1065, r_1066, r_1067 := fn_optimmtstep(ar, state_664, x_1051, x_1052, state_669, x_1054, x_1055, state_660, x_1057, x_1058, state_674, state_672, state_673)
+							x_1068 := r_1059 * x_657
+							x_1069 := r_1060 + x_1068
+							x_1070 := r_1061 + x_657
+							x_1071 := r_1062 * x_657
+							x_1072 := r_1063 + x_1071
+							x_1073 := r_1064 + x_657
+							c_1041, c_1042, c_1043, c_1044, c_1045, c_1046, c_1047, c_1048, c_1049 = r_1059, x_1069, x_1070, r_1062, x_1072, x_1073, r_1065, r_1066, r_1067
 						} else {
-							r_1073, r_1074, r_1075, r_1076, r_1077, r_1078, r_1079, r_1080, r_1081 := fn_optimmtstep(ar, state_663, state_664, state_665, state_668, state_669, state_670, state_659, r_905, d_908, state_673, state_671, state_672)
-							c_1040, c_1041, c_1042, c_1043, c_1044, c_1045, c_1046, c_1047, c_1048 = r_1073, r_1074, r_1075, r_1076, r_1077, r_1078, r_1079, r_1080, r_1081
+							r_1074, r_1075, r_1076, r_1077, r_1078, r_1079, r_1080, r_1081, r_1082 := fn_optimmtstep(ar, state_664, state_665, state_666, state_669, state_670, state_671, state_660, r_906, d_909, state_674, state_672, state_673)
+							c_1041, c_1042, c_1043, c_1044, c_1045, c_1046, c_1047, c_1048, c_1049 = r_1074, r_1075, r_1076, r_1077, r_1078, r_1079, r_1080, r_1081, r_1082
 						}
-						var c_1082 bool
-						if c_1046 {
-							x_1083 := c_1043 - c_1040
-							x_1084 := math.Abs(x_1083)
-							x_1085 := 0.66 * state_676
-							x_1086 := x_1084 >= x_1085
-							c_1082 = x_1086
+						var c_1083 bool
+						if c_1047 {
+							x_1084 := c_1044 - c_1041
+							x_1085 := math.Abs(x_1084)
+							x_1086 := 0.66 * state_677
+							x_1087 := x_1085 >= x_1086
+							c_1083 = x_1087
 						} else {
-							c_1082 = false
+							c_1083 = false
 						}
-						var c_1087 float64
-						if c_1082 {
-							x_1088 := c_1043 - c_1040
-							x_1089 := 0.5 * x_1088
-							x_1090 := c_1040 + x_1089
-							c_1087 = x_1090
+						var c_1088 float64
+						if c_1083 {
+							x_1089 := c_1044 - c_1041
+							x_1090 := 0.5 * x_1089
+							x_1091 := c_1041 + x_1090
+							c_1088 = x_1091
 						} else {
-							c_1087 = c_1047
+							c_1088 = c_1048
 						}
-						var c_1091 float64
 						var c_1092 float64
-						if c_1046 {
-							x_1093 := c_1043 - c_1040
-							x_1094 := math.Abs(x_1093)
-							c_1091, c_1092 = x_1094, state_675
+						var c_1093 float64
+						if c_1047 {
+							x_1094 := c_1044 - c_1041
+							x_1095 := math.Abs(x_1094)
+							c_1092, c_1093 = x_1095, state_676
 						} else {
-							c_1091, c_1092 = state_675, state_676
+							c_1092, c_1093 = state_676, state_677
 						}
-						var c_1095 float64
 						var c_1096 float64
-						if c_1046 {
-							x_1097 := runtime.Min2(c_1040, c_1043)
-							x_1098 := runtime.Max2(c_1040, c_1043)
-							c_1095, c_1096 = x_1097, x_1098
+						var c_1097 float64
+						if c_1047 {
+							x_1098 := runtime.Min2(c_1041, c_1044)
+							x_1099 := runtime.Max2(c_1041, c_1044)
+							c_1096, c_1097 = x_1098, x_1099
 						} else {
-							x_1099 := c_1087 - c_1040
-							x_1100 := 1.1 * x_1099
-							x_1101 := c_1087 + x_1100
-							x_1102 := c_1087 - c_1040
-							x_1103 := 4.0 * x_1102
-							x_1104 := c_1087 + x_1103
-							c_1095, c_1096 = x_1101, x_1104
+							x_1100 := c_1088 - c_1041
+							x_1101 := 1.1 * x_1100
+							x_1102 := c_1088 + x_1101
+							x_1103 := c_1088 - c_1041
+							x_1104 := 4.0 * x_1103
+							x_1105 := c_1088 + x_1104
+							c_1096, c_1097 = x_1102, x_1105
 						}
-						x_1105 := runtime.Min2(c_1087, 1e+20)
-						x_1106 := runtime.Max2(0.0, x_1105)
-						var c_1107 bool
-						if c_1046 {
-							x_1108 := x_1106 <= c_1095
-							var c_1109 bool
-							if x_1108 {
-								c_1109 = true
+						x_1106 := runtime.Min2(c_1088, 1e+20)
+						x_1107 := runtime.Max2(0.0, x_1106)
+						var c_1108 bool
+						if c_1047 {
+							x_1109 := x_1107 <= c_1096
+							var c_1110 bool
+							if x_1109 {
+								c_1110 = true
 							} else {
-								x_1110 := x_1106 >= c_1096
-								c_1109 = x_1110
+								x_1111 := x_1107 >= c_1097
+								c_1110 = x_1111
 							}
-							c_1107 = c_1109
+							c_1108 = c_1110
 						} else {
-							c_1107 = false
+							c_1108 = false
 						}
-						var c_1111 bool
-						if c_1107 {
-							c_1111 = true
+						var c_1112 bool
+						if c_1108 {
+							c_1112 = true
 						} else {
-							var c_1112 bool
-							if c_1046 {
-								x_1113 := c_1096 - c_1095
-								x_1114 := 1e-10 * c_1096
-								x_1115 := x_1113 <= x_1114
-								c_1112 = x_1115
+							var c_1113 bool
+							if c_1047 {
+								x_1114 := c_1097 - c_1096
+								x_1115 := 1e-10 * c_1097
+								x_1116 := x_1114 <= x_1115
+								c_1113 = x_1116
 							} else {
-								c_1112 = false
+								c_1113 = false
 							}
-							c_1111 = c_1112
+							c_1112 = c_1113
 						}
-						var c_1116 float64
-						if c_1111 {
-							c_1116 = c_1040
+						var c_1117 float64
+						if c_1112 {
+							c_1117 = c_1041
 						} else {
-							c_1116 = x_1106
+							c_1117 = x_1107
 						}
-						var c_1117 []float64
-						var c_1118 int
-						if c_1048 {
-							c_1117, c_1118 = r_906, r_907
+						var c_1118 []float64
+						var c_1119 int
+						if c_1049 {
+							c_1118, c_1119 = r_907, r_908
 						} else {
-							c_1117, c_1118 = state_666, state_667
+							c_1118, c_1119 = state_667, state_668
 						}
-						x_1119 := state_679 + int64(1)
-						c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007 = c_1116, r_905, r_906, r_907, c_1040, c_1041, c_1042, c_1117, c_1118, c_1043, c_1044, c_1045, c_1095, c_1096, c_1046, c_916, c_1091, c_1092, false, false, x_1119
+						x_1120 := state_680 + int64(1)
+						c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008 = c_1117, r_906, r_907, r_908, c_1041, c_1042, c_1043, c_1118, c_1119, c_1044, c_1045, c_1046, c_1096, c_1097, c_1047, c_917, c_1092, c_1093, false, false, x_1120
 					}
-					c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982 = c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007
+					c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983 = c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998, c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008
 				}
-				c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958 = c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982
+				c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959 = c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973, c_974, c_975, c_976, c_977, c_978, c_979, c_980, c_981, c_982, c_983
 			}
-			state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, state_674, state_675, state_676, state_677, state_678, state_679 = c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958
-			_ = mark_901
+			state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670, state_671, state_672, state_673, state_674, state_675, state_676, state_677, state_678, state_679, state_680 = c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949, c_950, c_951, c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959
+			_ = mark_902
 		}
-		var c_1120 float64
 		var c_1121 float64
-		var c_1122 []float64
-		var c_1123 int
-		var c_1124 int64
-		var c_1125 bool
-		if state_677 {
-			c_1120, c_1121, c_1122, c_1123, c_1124, c_1125 = state_659, state_660, state_661, state_662, state_679, state_678
+		var c_1122 float64
+		var c_1123 []float64
+		var c_1124 int
+		var c_1125 int64
+		var c_1126 bool
+		if state_678 {
+			c_1121, c_1122, c_1123, c_1124, c_1125, c_1126 = state_660, state_661, state_662, state_663, state_680, state_679
 		} else {
-			x_1126 := state_663 > 0.0
-			var c_1127 bool
-			if x_1126 {
-				x_1128 := state_664 < state_47
-				c_1127 = x_1128
+			x_1127 := state_664 > 0.0
+			var c_1128 bool
+			if x_1127 {
+				x_1129 := state_665 < state_47
+				c_1128 = x_1129
 			} else {
-				c_1127 = false
+				c_1128 = false
 			}
-			c_1120, c_1121, c_1122, c_1123, c_1124, c_1125 = state_663, state_664, state_666, state_667, state_679, c_1127
+			c_1121, c_1122, c_1123, c_1124, c_1125, c_1126 = state_664, state_665, state_667, state_668, state_680, c_1128
 		}
-		x_1129 := !c_1125
-		var c_1130 []float64
-		var c_1131 int
-		var c_1132 float64
-		var c_1133 []float64
-		var c_1134 int
-		var c_1135 []float64
-		var c_1136 int
+		x_1130 := !c_1126
+		var c_1131 []float64
+		var c_1132 int
+		var c_1133 float64
+		var c_1134 []float64
+		var c_1135 int
+		var c_1136 []float64
 		var c_1137 int
-		var c_1138 []float64
-		var c_1139 int
+		var c_1138 int
+		var c_1139 []float64
 		var c_1140 int
-		var c_1141 []float64
-		var c_1142 int
-		var c_1143 int64
+		var c_1141 int
+		var c_1142 []float64
+		var c_1143 int
 		var c_1144 int64
 		var c_1145 int64
 		var c_1146 int64
-		var c_1147 bool
-		if x_1129 {
-			x_1148 := state_61 + c_1124
-			c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146, c_1147 = state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, x_1148, true
+		var c_1147 int64
+		var c_1148 bool
+		if x_1130 {
+			x_1149 := state_61 + c_1125
+			c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146, c_1147, c_1148 = state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, x_1149, true
 		} else {
-			if c_645 != state_46 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:417:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_645}))
+			if c_646 != state_46 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:417:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_646}))
 			}
-			r_1149 := ar.F64w(state_46)
-			state_45 = state_45[:len(r_1149)]
-			c_644 = c_644[:len(r_1149)]
-			for i_1150 := range r_1149 {
-				r_1149[i_1150] = (state_45[i_1150] + (c_1120 * c_644[i_1150]))
+			if state_49 != c_1124 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:419:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1124})+" and "+runtime.ShapeString([]int{state_49}))
 			}
-			r_1152 := ar.F64w(state_46)
-			r_1149 = r_1149[:len(r_1152)]
-			state_45 = state_45[:len(r_1152)]
-			for i_1153 := range r_1152 {
-				r_1152[i_1153] = (r_1149[i_1153] - state_45[i_1153])
+			r_1150 := ar.F64w(state_46)
+			r_1151 := ar.F64w(state_46)
+			state_45 = state_45[:state_46]
+			c_645 = c_645[:state_46]
+			r_1150 = r_1150[:state_46]
+			r_1151 = r_1151[:state_46]
+			for i_1153 := 0; i_1153 < state_46; i_1153++ {
+				e_1155 := (state_45[i_1153] + (c_1121 * c_645[i_1153]))
+				r_1150[i_1153] = e_1155
+				e_1156 := (e_1155 - state_45[i_1153])
+				r_1151[i_1153] = e_1156
 			}
-			if state_49 != c_1123 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:419:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1123})+" and "+runtime.ShapeString([]int{state_49}))
+			r_1152 := ar.F64w(c_1124)
+			c_1123 = c_1123[:c_1124]
+			state_48 = state_48[:c_1124]
+			r_1152 = r_1152[:c_1124]
+			for i_1157 := 0; i_1157 < c_1124; i_1157++ {
+				e_1159 := (c_1123[i_1157] - state_48[i_1157])
+				r_1152[i_1157] = e_1159
 			}
-			r_1155 := ar.F64w(c_1123)
-			c_1122 = c_1122[:len(r_1155)]
-			state_48 = state_48[:len(r_1155)]
-			for i_1156 := range r_1155 {
-				r_1155[i_1156] = (c_1122[i_1156] - state_48[i_1156])
+			if len(r_1151) != len(r_1152) {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:420:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1151), len(r_1152)))
 			}
-			if len(r_1152) != len(r_1155) {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:420:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1152), len(r_1155)))
-			}
-			d_1158 := runtime.Dot(r_1152, r_1155)
-			x_1159 := state_60 + int64(1)
-			d_1160 := runtime.Dot(r_1155, r_1155)
-			x_1161 := 1e-16 * d_1160
-			x_1162 := d_1158 > x_1161
-			var c_1163 []float64
-			var c_1164 int
-			var c_1165 float64
-			var c_1166 []float64
-			var c_1167 int
+			d_1160 := runtime.Dot(r_1151, r_1152)
+			x_1161 := state_60 + int64(1)
+			d_1162 := runtime.Dot(r_1152, r_1152)
+			x_1163 := 1e-16 * d_1162
+			x_1164 := d_1160 > x_1163
+			var c_1165 []float64
+			var c_1166 int
+			var c_1167 float64
 			var c_1168 []float64
 			var c_1169 int
-			var c_1170 int
-			var c_1171 []float64
+			var c_1170 []float64
+			var c_1171 int
 			var c_1172 int
-			var c_1173 int
-			var c_1174 []float64
+			var c_1173 []float64
+			var c_1174 int
 			var c_1175 int
-			var c_1176 int64
-			var c_1177 int64
+			var c_1176 []float64
+			var c_1177 int
 			var c_1178 int64
 			var c_1179 int64
-			var c_1180 bool
-			if x_1162 {
+			var c_1180 int64
+			var c_1181 int64
+			var c_1182 bool
+			if x_1164 {
 				if state_58 < 0 || state_58 >= int64(state_51) {
 					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:423:25", runtime.CheckIndex(state_58, state_51))
 				}
 				if state_46 != state_52 {
 					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:423:25", "update: value has shape "+runtime.ShapeString([]int{state_46})+"; elements have shape "+runtime.ShapeString([]int{state_52}))
 				}
-				c_1181 := ar.F64w(len(state_50))
-				copy(c_1181, state_50)
-				copy(c_1181[int(state_58)*state_52:(int(state_58)+1)*state_52], r_1152)
+				c_1183 := ar.F64w(len(state_50))
+				copy(c_1183, state_50)
+				copy(c_1183[int(state_58)*state_52:(int(state_58)+1)*state_52], r_1151)
 				if state_58 < 0 || state_58 >= int64(state_54) {
 					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:423:46", runtime.CheckIndex(state_58, state_54))
 				}
-				if c_1123 != state_55 {
-					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:423:46", "update: value has shape "+runtime.ShapeString([]int{c_1123})+"; elements have shape "+runtime.ShapeString([]int{state_55}))
+				if c_1124 != state_55 {
+					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:423:46", "update: value has shape "+runtime.ShapeString([]int{c_1124})+"; elements have shape "+runtime.ShapeString([]int{state_55}))
 				}
-				c_1182 := ar.F64w(len(state_53))
-				copy(c_1182, state_53)
-				copy(c_1182[int(state_58)*state_55:(int(state_58)+1)*state_55], r_1155)
-				x_1183 := 1.0 / d_1158
+				c_1184 := ar.F64w(len(state_53))
+				copy(c_1184, state_53)
+				copy(c_1184[int(state_58)*state_55:(int(state_58)+1)*state_55], r_1152)
+				x_1185 := 1.0 / d_1160
 				if state_58 < 0 || state_58 >= int64(state_57) {
 					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:423:67", runtime.CheckIndex(state_58, state_57))
 				}
-				c_1184 := ar.F64w(len(state_56))
-				copy(c_1184, state_56)
-				c_1184[int(state_58)] = x_1183
-				x_1185 := state_58 + int64(1)
+				c_1186 := ar.F64w(len(state_56))
+				copy(c_1186, state_56)
+				c_1186[int(state_58)] = x_1185
+				x_1187 := state_58 + int64(1)
 				if x_12 == 0 {
 					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:423:107", "integer division by zero")
 				}
-				x_1186 := x_1185 % x_12
-				x_1187 := state_59 + int64(1)
-				x_1188 := min(x_1187, x_12)
-				x_1189 := state_61 + c_1124
-				c_1163, c_1164, c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172, c_1173, c_1174, c_1175, c_1176, c_1177, c_1178, c_1179, c_1180 = r_1149, state_46, c_1121, c_1122, c_1123, c_1181, state_51, state_52, c_1182, state_54, state_55, c_1184, state_57, x_1186, x_1188, x_1159, x_1189, false
+				x_1188 := x_1187 % x_12
+				x_1189 := state_59 + int64(1)
+				x_1190 := min(x_1189, x_12)
+				x_1191 := state_61 + c_1125
+				c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172, c_1173, c_1174, c_1175, c_1176, c_1177, c_1178, c_1179, c_1180, c_1181, c_1182 = r_1150, state_46, c_1122, c_1123, c_1124, c_1183, state_51, state_52, c_1184, state_54, state_55, c_1186, state_57, x_1188, x_1190, x_1161, x_1191, false
 			} else {
-				x_1190 := state_61 + c_1124
-				c_1163, c_1164, c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172, c_1173, c_1174, c_1175, c_1176, c_1177, c_1178, c_1179, c_1180 = r_1149, state_46, c_1121, c_1122, c_1123, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, x_1159, x_1190, false
+				x_1192 := state_61 + c_1125
+				c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172, c_1173, c_1174, c_1175, c_1176, c_1177, c_1178, c_1179, c_1180, c_1181, c_1182 = r_1150, state_46, c_1122, c_1123, c_1124, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, x_1161, x_1192, false
 			}
-			c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146, c_1147 = c_1163, c_1164, c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172, c_1173, c_1174, c_1175, c_1176, c_1177, c_1178, c_1179, c_1180
+			c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146, c_1147, c_1148 = c_1165, c_1166, c_1167, c_1168, c_1169, c_1170, c_1171, c_1172, c_1173, c_1174, c_1175, c_1176, c_1177, c_1178, c_1179, c_1180, c_1181, c_1182
 		}
-		n_1191 := int64(state_51)
-		if int64(c_1136) != n_1191 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_1136), n_1191))
+		n_1193 := int64(state_51)
+		if int64(c_1137) != n_1193 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_1137), n_1193))
 		}
-		n_1192 := int64(state_54)
-		if int64(c_1139) != n_1192 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_1139), n_1192))
+		n_1194 := int64(state_54)
+		if int64(c_1140) != n_1194 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_1140), n_1194))
 		}
-		n_1193 := int64(state_57)
-		if int64(c_1142) != n_1193 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_1142), n_1193))
+		n_1195 := int64(state_57)
+		if int64(c_1143) != n_1195 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_1143), n_1195))
 		}
-		state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, state_61, state_62 = c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146, c_1147
-		_ = mark_635
+		state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, state_61, state_62 = c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146, c_1147, c_1148
+		_ = mark_636
 	}
-	ar.Keep(mark_1194, &state_45)
+	ar.Keep(mark_1196, &state_45)
 	return state_45, state_46, state_47, state_60, state_61, nil
 }
 
@@ -3180,7 +3188,7 @@ var nbLoop9 runtime.LoopSite
 
 // fn_bfgs is def bfgs (optim.nab:45:12).
 func fn_bfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, maxiter_4 int64, gtol_5 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_1181 := ar.Mark()
+	mark_1183 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_7 := maxiter_4 >= int64(0)
@@ -3273,658 +3281,660 @@ func fn_bfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, i
 	var state_49 bool
 	state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49 = x0_2, x0_3, r_10, r_11, r_12, a_15, n_13, d_16, int64(0), int64(1), false
 	for {
-		x_608 := !state_49
-		var c_609 bool
-		if x_608 {
-			x_610 := state_47 < maxiter_4
-			c_609 = x_610
+		x_609 := !state_49
+		var c_610 bool
+		if x_609 {
+			x_611 := state_47 < maxiter_4
+			c_610 = x_611
 		} else {
-			c_609 = false
+			c_610 = false
 		}
-		var c_611 bool
-		if c_609 {
-			r_612 := ar.F64w(state_43)
-			state_42 = state_42[:len(r_612)]
-			if len(r_612) >= 262144 {
-				loop_619 := runtime.EnterLoop(&nbLoop9, runtime.Bind(r_612, runtime.Bind(state_42, runtime.End{})), len(r_612), 16384)
-				if loop_619.For == nil {
-					loop_619.For = func(lo_616, hi int) {
-						r_612 := loop_619.C.H
-						state_42 := loop_619.C.T.H
-						for i_617 := lo_616; i_617 < hi; i_617++ {
-							r_612[i_617] = (math.Abs(state_42[i_617]))
+		var c_612 bool
+		if c_610 {
+			r_613 := ar.F64w(state_43)
+			state_42 = state_42[:len(r_613)]
+			if len(r_613) >= 262144 {
+				loop_620 := runtime.EnterLoop(&nbLoop9, runtime.Bind(r_613, runtime.Bind(state_42, runtime.End{})), len(r_613), 16384)
+				if loop_620.For == nil {
+					loop_620.For = func(lo_617, hi int) {
+						r_613 := loop_620.C.H
+						state_42 := loop_620.C.T.H
+						for i_618 := lo_617; i_618 < hi; i_618++ {
+							r_613[i_618] = (math.Abs(state_42[i_618]))
 						}
 					}
 				}
-				runtime.ParallelFor(len(r_612), 16384, loop_619.For)
-				loop_619.Leave(&nbLoop9)
+				runtime.ParallelFor(len(r_613), 16384, loop_620.For)
+				loop_620.Leave(&nbLoop9)
 			} else {
-				for i_613 := range r_612 {
-					r_612[i_613] = (math.Abs(state_42[i_613]))
+				for i_614 := range r_613 {
+					r_613[i_614] = (math.Abs(state_42[i_614]))
 				}
 			}
-			s_620 := runtime.Max(r_612)
-			x_621 := s_620 > gtol_5
-			c_611 = x_621
+			s_621 := runtime.Max(r_613)
+			x_622 := s_621 > gtol_5
+			c_612 = x_622
 		} else {
-			c_611 = false
+			c_612 = false
 		}
-		if !c_611 {
+		if !c_612 {
 			break
 		}
-		mark_622 := ar.Mark()
+		mark_623 := ar.Mark()
 		if state_43 != state_46 {
 			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:456:20", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_45, state_46})+" @ "+runtime.ShapeString([]int{state_43}))
 		}
-		a_623 := ar.F64(state_45)
+		a_624 := ar.F64(state_45)
 		if state_46 <= 32 {
 			state_42 = state_42[:state_46]
-			for r_624 := range a_623 {
-				row_625 := state_44[r_624*state_46 : (r_624+1)*state_46]
-				s_626 := 0.0
-				for c_627, v_628 := range row_625 {
-					s_626 += v_628 * state_42[c_627]
+			for r_625 := range a_624 {
+				row_626 := state_44[r_625*state_46 : (r_625+1)*state_46]
+				s_627 := 0.0
+				for c_628, v_629 := range row_626 {
+					s_627 += v_629 * state_42[c_628]
 				}
-				a_623[r_624] = s_626
+				a_624[r_625] = s_627
 			}
 		} else {
-			runtime.Gemv(false, state_45, state_46, 1, state_44, state_42, 0, a_623)
+			runtime.Gemv(false, state_45, state_46, 1, state_44, state_42, 0, a_624)
 		}
-		r_629 := ar.F64w(state_45)
-		a_623 = a_623[:len(r_629)]
-		for i_630 := range r_629 {
-			r_629[i_630] = -a_623[i_630]
+		r_630 := ar.F64w(state_45)
+		a_624 = a_624[:len(r_630)]
+		for i_631 := range r_630 {
+			r_630[i_631] = -a_624[i_631]
 		}
-		if len(r_629) != len(state_42) {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:457:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_629), len(state_42)))
+		if len(r_630) != len(state_42) {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:457:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_630), len(state_42)))
 		}
-		d_632 := runtime.Dot(r_629, state_42)
-		x_633 := d_632 < 0.0
-		var c_634 []float64
-		var c_635 int
-		if x_633 {
-			c_634, c_635 = r_629, state_45
+		d_633 := runtime.Dot(r_630, state_42)
+		x_634 := d_633 < 0.0
+		var c_635 []float64
+		var c_636 int
+		if x_634 {
+			c_635, c_636 = r_630, state_45
 		} else {
-			r_636 := ar.F64w(state_43)
-			state_42 = state_42[:len(r_636)]
-			for i_637 := range r_636 {
-				r_636[i_637] = -state_42[i_637]
+			r_637 := ar.F64w(state_43)
+			state_42 = state_42[:len(r_637)]
+			for i_638 := range r_637 {
+				r_637[i_638] = -state_42[i_638]
 			}
-			c_634, c_635 = r_636, state_43
+			c_635, c_636 = r_637, state_43
 		}
-		x_639 := state_47 == int64(0)
-		var c_640 float64
-		if x_639 {
-			s_641 := runtime.Norm2(state_42)
-			x_642 := 1.0 / s_641
-			x_643 := runtime.Min2(1.0, x_642)
-			c_640 = x_643
+		x_640 := state_47 == int64(0)
+		var c_641 float64
+		if x_640 {
+			s_642 := runtime.Norm2(state_42)
+			x_643 := 1.0 / s_642
+			x_644 := runtime.Min2(1.0, x_643)
+			c_641 = x_644
 		} else {
-			c_640 = 1.0
+			c_641 = 1.0
 		}
-		n_644 := int64(state_40)
-		if int64(state_43) != n_644 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_43), n_644))
+		n_645 := int64(state_40)
+		if int64(state_43) != n_645 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_43), n_645))
 		}
-		if int64(c_635) != n_644 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_635), n_644))
+		if int64(c_636) != n_645 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_636), n_645))
 		}
-		if len(state_42) != len(c_634) {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_42), len(c_634)))
+		if len(state_42) != len(c_635) {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_42), len(c_635)))
 		}
-		d_645 := runtime.Dot(state_42, c_634)
-		x_646 := 0.0001 * d_645
-		x_647 := 4.0 * c_640
-		x_648 := c_640 + x_647
-		var state_649 float64
+		d_646 := runtime.Dot(state_42, c_635)
+		x_647 := 0.0001 * d_646
+		x_648 := 4.0 * c_641
+		x_649 := c_641 + x_648
 		var state_650 float64
-		var state_651 []float64
-		var state_652 int
-		var state_653 float64
+		var state_651 float64
+		var state_652 []float64
+		var state_653 int
 		var state_654 float64
 		var state_655 float64
-		var state_656 []float64
-		var state_657 int
-		var state_658 float64
+		var state_656 float64
+		var state_657 []float64
+		var state_658 int
 		var state_659 float64
 		var state_660 float64
 		var state_661 float64
 		var state_662 float64
-		var state_663 bool
-		var state_664 int64
-		var state_665 float64
+		var state_663 float64
+		var state_664 bool
+		var state_665 int64
 		var state_666 float64
-		var state_667 bool
+		var state_667 float64
 		var state_668 bool
-		var state_669 int64
-		state_649, state_650, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669 = c_640, state_41, state_42, state_43, 0.0, state_41, d_645, state_42, state_43, 0.0, state_41, d_645, 0.0, x_648, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
+		var state_669 bool
+		var state_670 int64
+		state_650, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670 = c_641, state_41, state_42, state_43, 0.0, state_41, d_646, state_42, state_43, 0.0, state_41, d_646, 0.0, x_649, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
 		for {
-			x_888 := !state_667
-			var c_889 bool
-			if x_888 {
-				x_890 := state_669 < int64(20)
-				c_889 = x_890
+			x_889 := !state_668
+			var c_890 bool
+			if x_889 {
+				x_891 := state_670 < int64(20)
+				c_890 = x_891
 			} else {
-				c_889 = false
+				c_890 = false
 			}
-			if !c_889 {
+			if !c_890 {
 				break
 			}
-			mark_891 := ar.Mark()
-			if c_635 != state_40 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{c_635}))
+			mark_892 := ar.Mark()
+			if c_636 != state_40 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{c_636}))
 			}
-			r_892 := ar.F64w(state_40)
-			state_39 = state_39[:len(r_892)]
-			c_634 = c_634[:len(r_892)]
-			for i_893 := range r_892 {
-				r_892[i_893] = (state_39[i_893] + (state_649 * c_634[i_893]))
+			r_893 := ar.F64w(state_40)
+			state_39 = state_39[:len(r_893)]
+			c_635 = c_635[:len(r_893)]
+			for i_894 := range r_893 {
+				r_893[i_894] = (state_39[i_894] + (state_650 * c_635[i_894]))
 			}
-			r_895, r_896, r_897 := fg_1(r_892, state_40)
-			if int64(r_897) != n_644 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_897), n_644))
+			r_896, r_897, r_898 := fg_1(r_893, state_40)
+			if int64(r_898) != n_645 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_898), n_645))
 			}
-			if len(r_896) != len(c_634) {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_896), len(c_634)))
+			if len(r_897) != len(c_635) {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_897), len(c_635)))
 			}
-			d_898 := runtime.Dot(r_896, c_634)
-			x_899 := state_649 * x_646
-			x_900 := state_41 + x_899
-			x_901 := state_664 == int64(1)
-			var c_902 bool
-			if x_901 {
-				x_903 := r_895 <= x_900
-				c_902 = x_903
+			d_899 := runtime.Dot(r_897, c_635)
+			x_900 := state_650 * x_647
+			x_901 := state_41 + x_900
+			x_902 := state_665 == int64(1)
+			var c_903 bool
+			if x_902 {
+				x_904 := r_896 <= x_901
+				c_903 = x_904
 			} else {
-				c_902 = false
+				c_903 = false
 			}
-			var c_904 bool
-			if c_902 {
-				x_905 := d_898 >= 0.0
-				c_904 = x_905
+			var c_905 bool
+			if c_903 {
+				x_906 := d_899 >= 0.0
+				c_905 = x_906
 			} else {
-				c_904 = false
+				c_905 = false
 			}
-			var c_906 int64
-			if c_904 {
-				c_906 = int64(2)
+			var c_907 int64
+			if c_905 {
+				c_907 = int64(2)
 			} else {
-				c_906 = state_664
+				c_907 = state_665
 			}
-			var c_907 bool
-			if state_663 {
-				x_908 := state_649 <= state_661
-				var c_909 bool
-				if x_908 {
-					c_909 = true
+			var c_908 bool
+			if state_664 {
+				x_909 := state_650 <= state_662
+				var c_910 bool
+				if x_909 {
+					c_910 = true
 				} else {
-					x_910 := state_649 >= state_662
-					c_909 = x_910
+					x_911 := state_650 >= state_663
+					c_910 = x_911
 				}
-				c_907 = c_909
+				c_908 = c_910
 			} else {
-				c_907 = false
+				c_908 = false
 			}
-			var c_911 bool
-			if c_907 {
-				c_911 = true
+			var c_912 bool
+			if c_908 {
+				c_912 = true
 			} else {
-				var c_912 bool
-				if state_663 {
-					x_913 := state_662 - state_661
-					x_914 := 1e-10 * state_662
-					x_915 := x_913 <= x_914
-					c_912 = x_915
+				var c_913 bool
+				if state_664 {
+					x_914 := state_663 - state_662
+					x_915 := 1e-10 * state_663
+					x_916 := x_914 <= x_915
+					c_913 = x_916
 				} else {
-					c_912 = false
+					c_913 = false
 				}
-				c_911 = c_912
+				c_912 = c_913
 			}
-			var c_916 bool
-			if c_911 {
-				c_916 = true
+			var c_917 bool
+			if c_912 {
+				c_917 = true
 			} else {
-				x_917 := state_649 == 1e+20
-				var c_918 bool
-				if x_917 {
-					x_919 := r_895 <= x_900
-					c_918 = x_919
+				x_918 := state_650 == 1e+20
+				var c_919 bool
+				if x_918 {
+					x_920 := r_896 <= x_901
+					c_919 = x_920
 				} else {
-					c_918 = false
+					c_919 = false
 				}
-				var c_920 bool
-				if c_918 {
-					x_921 := d_898 <= x_646
-					c_920 = x_921
+				var c_921 bool
+				if c_919 {
+					x_922 := d_899 <= x_647
+					c_921 = x_922
 				} else {
-					c_920 = false
+					c_921 = false
 				}
-				c_916 = c_920
+				c_917 = c_921
 			}
-			x_922 := r_895 <= x_900
-			var c_923 bool
-			if x_922 {
-				x_924 := math.Abs(d_898)
-				x_925 := -d_645
-				x_926 := 0.9 * x_925
-				x_927 := x_924 <= x_926
-				c_923 = x_927
+			x_923 := r_896 <= x_901
+			var c_924 bool
+			if x_923 {
+				x_925 := math.Abs(d_899)
+				x_926 := -d_646
+				x_927 := 0.9 * x_926
+				x_928 := x_925 <= x_927
+				c_924 = x_928
 			} else {
-				c_923 = false
+				c_924 = false
 			}
-			var c_928 float64
 			var c_929 float64
-			var c_930 []float64
-			var c_931 int
-			var c_932 float64
+			var c_930 float64
+			var c_931 []float64
+			var c_932 int
 			var c_933 float64
 			var c_934 float64
-			var c_935 []float64
-			var c_936 int
-			var c_937 float64
+			var c_935 float64
+			var c_936 []float64
+			var c_937 int
 			var c_938 float64
 			var c_939 float64
 			var c_940 float64
 			var c_941 float64
-			var c_942 bool
-			var c_943 int64
-			var c_944 float64
+			var c_942 float64
+			var c_943 bool
+			var c_944 int64
 			var c_945 float64
-			var c_946 bool
+			var c_946 float64
 			var c_947 bool
-			var c_948 int64
-			if c_923 {
-				x_949 := state_669 + int64(1)
-				c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948 = state_649, r_895, r_896, r_897, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, c_906, state_665, state_666, true, true, x_949
+			var c_948 bool
+			var c_949 int64
+			if c_924 {
+				x_950 := state_670 + int64(1)
+				c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949 = state_650, r_896, r_897, r_898, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, c_907, state_666, state_667, true, true, x_950
 			} else {
-				x_950 := r_895 < math.Inf(1)
-				x_951 := !x_950
-				var c_952 float64
+				x_951 := r_896 < math.Inf(1)
+				x_952 := !x_951
 				var c_953 float64
-				var c_954 []float64
-				var c_955 int
-				var c_956 float64
+				var c_954 float64
+				var c_955 []float64
+				var c_956 int
 				var c_957 float64
 				var c_958 float64
-				var c_959 []float64
-				var c_960 int
-				var c_961 float64
+				var c_959 float64
+				var c_960 []float64
+				var c_961 int
 				var c_962 float64
 				var c_963 float64
 				var c_964 float64
 				var c_965 float64
-				var c_966 bool
-				var c_967 int64
-				var c_968 float64
+				var c_966 float64
+				var c_967 bool
+				var c_968 int64
 				var c_969 float64
-				var c_970 bool
+				var c_970 float64
 				var c_971 bool
-				var c_972 int64
-				if x_951 {
-					x_973 := state_649 - state_653
-					x_974 := 0.5 * x_973
-					x_975 := state_653 + x_974
-					x_976 := state_669 + int64(1)
-					c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972 = x_975, state_650, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, false, false, x_976
+				var c_972 bool
+				var c_973 int64
+				if x_952 {
+					x_974 := state_650 - state_654
+					x_975 := 0.5 * x_974
+					x_976 := state_654 + x_975
+					x_977 := state_670 + int64(1)
+					c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973 = x_976, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, false, false, x_977
 				} else {
-					var c_977 float64
 					var c_978 float64
-					var c_979 []float64
-					var c_980 int
-					var c_981 float64
+					var c_979 float64
+					var c_980 []float64
+					var c_981 int
 					var c_982 float64
 					var c_983 float64
-					var c_984 []float64
-					var c_985 int
-					var c_986 float64
+					var c_984 float64
+					var c_985 []float64
+					var c_986 int
 					var c_987 float64
 					var c_988 float64
 					var c_989 float64
 					var c_990 float64
-					var c_991 bool
-					var c_992 int64
-					var c_993 float64
+					var c_991 float64
+					var c_992 bool
+					var c_993 int64
 					var c_994 float64
-					var c_995 bool
+					var c_995 float64
 					var c_996 bool
-					var c_997 int64
-					if c_916 {
-						x_998 := r_895 <= x_900
-						var c_999 float64
+					var c_997 bool
+					var c_998 int64
+					if c_917 {
+						x_999 := r_896 <= x_901
 						var c_1000 float64
-						var c_1001 []float64
-						var c_1002 int
-						var c_1003 float64
+						var c_1001 float64
+						var c_1002 []float64
+						var c_1003 int
 						var c_1004 float64
 						var c_1005 float64
-						var c_1006 []float64
-						var c_1007 int
-						var c_1008 float64
+						var c_1006 float64
+						var c_1007 []float64
+						var c_1008 int
 						var c_1009 float64
 						var c_1010 float64
 						var c_1011 float64
 						var c_1012 float64
-						var c_1013 bool
-						var c_1014 int64
-						var c_1015 float64
+						var c_1013 float64
+						var c_1014 bool
+						var c_1015 int64
 						var c_1016 float64
-						var c_1017 bool
+						var c_1017 float64
 						var c_1018 bool
-						var c_1019 int64
-						if x_998 {
-							x_1020 := state_669 + int64(1)
-							c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019 = state_649, r_895, r_896, r_897, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, c_906, state_665, state_666, true, true, x_1020
+						var c_1019 bool
+						var c_1020 int64
+						if x_999 {
+							x_1021 := state_670 + int64(1)
+							c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020 = state_650, r_896, r_897, r_898, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, c_907, state_666, state_667, true, true, x_1021
 						} else {
-							x_1021 := state_653 > 0.0
-							var c_1022 bool
-							if x_1021 {
-								x_1023 := state_654 < state_41
-								c_1022 = x_1023
+							x_1022 := state_654 > 0.0
+							var c_1023 bool
+							if x_1022 {
+								x_1024 := state_655 < state_41
+								c_1023 = x_1024
 							} else {
-								c_1022 = false
+								c_1023 = false
 							}
-							x_1024 := state_669 + int64(1)
-							c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019 = state_653, state_654, state_656, state_657, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, c_906, state_665, state_666, true, c_1022, x_1024
+							x_1025 := state_670 + int64(1)
+							c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020 = state_654, state_655, state_657, state_658, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, c_907, state_666, state_667, true, c_1023, x_1025
 						}
-						c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997 = c_999, c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019
+						c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998 = c_1000, c_1001, c_1002, c_1003, c_1004, c_1005, c_1006, c_1007, c_1008, c_1009, c_1010, c_1011, c_1012, c_1013, c_1014, c_1015, c_1016, c_1017, c_1018, c_1019, c_1020
 					} else {
-						x_1025 := c_906 == int64(1)
-						var c_1026 bool
-						if x_1025 {
-							x_1027 := r_895 <= state_654
-							c_1026 = x_1027
+						x_1026 := c_907 == int64(1)
+						var c_1027 bool
+						if x_1026 {
+							x_1028 := r_896 <= state_655
+							c_1027 = x_1028
 						} else {
-							c_1026 = false
+							c_1027 = false
 						}
-						var c_1028 bool
-						if c_1026 {
-							x_1029 := r_895 > x_900
-							c_1028 = x_1029
+						var c_1029 bool
+						if c_1027 {
+							x_1030 := r_896 > x_901
+							c_1029 = x_1030
 						} else {
-							c_1028 = false
+							c_1029 = false
 						}
-						var c_1030 float64
 						var c_1031 float64
 						var c_1032 float64
 						var c_1033 float64
 						var c_1034 float64
 						var c_1035 float64
-						var c_1036 bool
-						var c_1037 float64
-						var c_1038 bool
-						if c_1028 {
-							x_1039 := state_653 * x_646
-							x_1040 := state_654 - x_1039
-							x_1041 := state_655 - x_646
-							x_1042 := state_658 * x_646
-							x_1043 := state_659 - x_1042
-							x_1044 := state_660 - x_646
-							x_1045 := state_649 * x_646
-							x_1046 := r_895 - x_1045
-							x_1047 := d_898 - x_646
-							r_1048, r_1049, r_1050, r_1051, r_1052, r_1053, r_1054, r_1055, r_1056 := fn_optimmtstep(ar, state_653, x_1040, x_1041, state_658, x_1043, x_1044, state_649, x_1046, x_1047, state_663, state_661, state_662)
-							x_1057 := r_1048 * x_646
-							x_1058 := r_1049 + x_1057
-							x_1059 := r_1050 + x_646
-							x_1060 := r_1051 * x_646
-							x_1061 := r_1052 + x_1060
-							x_1062 := r_1053 + x_646
-							c_1030, c_1031, c_1032, c_1033, c_1034, c_1035, c_1036, c_1037, c_1038 = r_1048, x_1058, x_1059, r_1051, x_1061, x_1062, r_1054, r_1055, r_1056
+						var c_1036 float64
+						var c_1037 bool
+						var c_1038 float64
+						var c_1039 bool
+						if c_1029 {
+							x_1040 := state_654 * x_647
+							x_1041 := state_655 - x_1040
+							x_1042 := state_656 - x_647
+							x_1043 := state_659 * x_647
+							x_1044 := state_660 - x_1043
+							x_1045 := state_661 - x_647
+							x_1046 := state_650 * x_647
+							x_1047 := r_896 - x_1046
+							x_1048 := d_899 - x_647
+							r_1049, r_1050, r_1051, r_1052, r_1053, r_1054, r_1055, r_1056, r_1057 := fn_optimmtstep(ar, state_654, x_1041, x_1042, state_659, x_1044, x_1045, state_650, x_1047, x_1048, state_664, state_662, state_663)
+							x_1058 := r_1049 * x_647
+							x_1059 := r_1050 + x_1058
+							x_1060 := r_1051 + x_647
+							x_1061 := r_1052 * x_647
+							x_1062 := r_1053 + x_1061
+							x_1063 := r_1054 + x_647
+							c_1031, c_1032, c_1033, c_1034, c_1035, c_1036, c_1037, c_1038, c_1039 = r_1049, x_1059, x_1060, r_1052, x_1062, x_1063, r_1055, r_1056, r_1057
 						} else {
-							r_1063, r_1064, r_1065, r_1066, r_1067, r_1068, r_1069, r_1070, r_1071 := fn_optimmtstep(ar, state_653, state_654, state_655, state_658, state_659, state_660, state_649, r_895, d_898, state_663, state_661, state_662)
-							c_1030, c_1031, c_1032, c_1033, c_1034, c_1035, c_1036, c_1037, c_1038 = r_1063, r_1064, r_1065, r_1066, r_1067, r_1068, r_1069, r_1070, r_1071
+							r_1064, r_1065, r_1066, r_1067, r_1068, r_1069, r_1070, r_1071, r_1072 := fn_optimmtstep(ar, state_654, state_655, state_656, state_659, state_660, state_661, state_650, r_896, d_899, state_664, state_662, state_663)
+							c_1031, c_1032, c_1033, c_1034, c_1035, c_1036, c_1037, c_1038, c_1039 = r_1064, r_1065, r_1066, r_1067, r_1068, r_1069, r_1070, r_1071, r_1072
 						}
-						var c_1072 bool
-						if c_1036 {
-							x_1073 := c_1033 - c_1030
-							x_1074 := math.Abs(x_1073)
-							x_1075 := 0.66 * state_666
-							x_1076 := x_1074 >= x_1075
-							c_1072 = x_1076
+						var c_1073 bool
+						if c_1037 {
+							x_1074 := c_1034 - c_1031
+							x_1075 := math.Abs(x_1074)
+							x_1076 := 0.66 * state_667
+							x_1077 := x_1075 >= x_1076
+							c_1073 = x_1077
 						} else {
-							c_1072 = false
+							c_1073 = false
 						}
-						var c_1077 float64
-						if c_1072 {
-							x_1078 := c_1033 - c_1030
-							x_1079 := 0.5 * x_1078
-							x_1080 := c_1030 + x_1079
-							c_1077 = x_1080
+						var c_1078 float64
+						if c_1073 {
+							x_1079 := c_1034 - c_1031
+							x_1080 := 0.5 * x_1079
+							x_1081 := c_1031 + x_1080
+							c_1078 = x_1081
 						} else {
-							c_1077 = c_1037
+							c_1078 = c_1038
 						}
-						var c_1081 float64
 						var c_1082 float64
-						if c_1036 {
-							x_1083 := c_1033 - c_1030
-							x_1084 := math.Abs(x_1083)
-							c_1081, c_1082 = x_1084, state_665
+						var c_1083 float64
+						if c_1037 {
+							x_1084 := c_1034 - c_1031
+							x_1085 := math.Abs(x_1084)
+							c_1082, c_1083 = x_1085, state_666
 						} else {
-							c_1081, c_1082 = state_665, state_666
+							c_1082, c_1083 = state_666, state_667
 						}
-						var c_1085 float64
 						var c_1086 float64
-						if c_1036 {
-							x_1087 := runtime.Min2(c_1030, c_1033)
-							x_1088 := runtime.Max2(c_1030, c_1033)
-							c_1085, c_1086 = x_1087, x_1088
+						var c_1087 float64
+						if c_1037 {
+							x_1088 := runtime.Min2(c_1031, c_1034)
+							x_1089 := runtime.Max2(c_1031, c_1034)
+							c_1086, c_1087 = x_1088, x_1089
 						} else {
-							x_1089 := c_1077 - c_1030
-							x_1090 := 1.1 * x_1089
-							x_1091 := c_1077 + x_1090
-							x_1092 := c_1077 - c_1030
-							x_1093 := 4.0 * x_1092
-							x_1094 := c_1077 + x_1093
-							c_1085, c_1086 = x_1091, x_1094
+							x_1090 := c_1078 - c_1031
+							x_1091 := 1.1 * x_1090
+							x_1092 := c_1078 + x_1091
+							x_1093 := c_1078 - c_1031
+							x_1094 := 4.0 * x_1093
+							x_1095 := c_1078 + x_1094
+							c_1086, c_1087 = x_1092, x_1095
 						}
-						x_1095 := runtime.Min2(c_1077, 1e+20)
-						x_1096 := runtime.Max2(0.0, x_1095)
-						var c_1097 bool
-						if c_1036 {
-							x_1098 := x_1096 <= c_1085
-							var c_1099 bool
-							if x_1098 {
-								c_1099 = true
+						x_1096 := runtime.Min2(c_1078, 1e+20)
+						x_1097 := runtime.Max2(0.0, x_1096)
+						var c_1098 bool
+						if c_1037 {
+							x_1099 := x_1097 <= c_1086
+							var c_1100 bool
+							if x_1099 {
+								c_1100 = true
 							} else {
-								x_1100 := x_1096 >= c_1086
-								c_1099 = x_1100
+								x_1101 := x_1097 >= c_1087
+								c_1100 = x_1101
 							}
-							c_1097 = c_1099
+							c_1098 = c_1100
 						} else {
-							c_1097 = false
+							c_1098 = false
 						}
-						var c_1101 bool
-						if c_1097 {
-							c_1101 = true
+						var c_1102 bool
+						if c_1098 {
+							c_1102 = true
 						} else {
-							var c_1102 bool
-							if c_1036 {
-								x_1103 := c_1086 - c_1085
-								x_1104 := 1e-10 * c_1086
-								x_1105 := x_1103 <= x_1104
-								c_1102 = x_1105
+							var c_1103 bool
+							if c_1037 {
+								x_1104 := c_1087 - c_1086
+								x_1105 := 1e-10 * c_1087
+								x_1106 := x_1104 <= x_1105
+								c_1103 = x_1106
 							} else {
-								c_1102 = false
+								c_1103 = false
 							}
-							c_1101 = c_1102
+							c_1102 = c_1103
 						}
-						var c_1106 float64
-						if c_1101 {
-							c_1106 = c_1030
+						var c_1107 float64
+						if c_1102 {
+							c_1107 = c_1031
 						} else {
-							c_1106 = x_1096
+							c_1107 = x_1097
 						}
-						var c_1107 []float64
-						var c_1108 int
-						if c_1038 {
-							c_1107, c_1108 = r_896, r_897
+						var c_1108 []float64
+						var c_1109 int
+						if c_1039 {
+							c_1108, c_1109 = r_897, r_898
 						} else {
-							c_1107, c_1108 = state_656, state_657
+							c_1108, c_1109 = state_657, state_658
 						}
-						x_1109 := state_669 + int64(1)
-						c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997 = c_1106, r_895, r_896, r_897, c_1030, c_1031, c_1032, c_1107, c_1108, c_1033, c_1034, c_1035, c_1085, c_1086, c_1036, c_906, c_1081, c_1082, false, false, x_1109
+						x_1110 := state_670 + int64(1)
+						c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998 = c_1107, r_896, r_897, r_898, c_1031, c_1032, c_1033, c_1108, c_1109, c_1034, c_1035, c_1036, c_1086, c_1087, c_1037, c_907, c_1082, c_1083, false, false, x_1110
 					}
-					c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972 = c_977, c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997
+					c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973 = c_978, c_979, c_980, c_981, c_982, c_983, c_984, c_985, c_986, c_987, c_988, c_989, c_990, c_991, c_992, c_993, c_994, c_995, c_996, c_997, c_998
 				}
-				c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948 = c_952, c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972
+				c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949 = c_953, c_954, c_955, c_956, c_957, c_958, c_959, c_960, c_961, c_962, c_963, c_964, c_965, c_966, c_967, c_968, c_969, c_970, c_971, c_972, c_973
 			}
-			state_649, state_650, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669 = c_928, c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948
-			_ = mark_891
+			state_650, state_651, state_652, state_653, state_654, state_655, state_656, state_657, state_658, state_659, state_660, state_661, state_662, state_663, state_664, state_665, state_666, state_667, state_668, state_669, state_670 = c_929, c_930, c_931, c_932, c_933, c_934, c_935, c_936, c_937, c_938, c_939, c_940, c_941, c_942, c_943, c_944, c_945, c_946, c_947, c_948, c_949
+			_ = mark_892
 		}
-		var c_1110 float64
 		var c_1111 float64
-		var c_1112 []float64
-		var c_1113 int
-		var c_1114 int64
-		var c_1115 bool
-		if state_667 {
-			c_1110, c_1111, c_1112, c_1113, c_1114, c_1115 = state_649, state_650, state_651, state_652, state_669, state_668
+		var c_1112 float64
+		var c_1113 []float64
+		var c_1114 int
+		var c_1115 int64
+		var c_1116 bool
+		if state_668 {
+			c_1111, c_1112, c_1113, c_1114, c_1115, c_1116 = state_650, state_651, state_652, state_653, state_670, state_669
 		} else {
-			x_1116 := state_653 > 0.0
-			var c_1117 bool
-			if x_1116 {
-				x_1118 := state_654 < state_41
-				c_1117 = x_1118
+			x_1117 := state_654 > 0.0
+			var c_1118 bool
+			if x_1117 {
+				x_1119 := state_655 < state_41
+				c_1118 = x_1119
 			} else {
-				c_1117 = false
+				c_1118 = false
 			}
-			c_1110, c_1111, c_1112, c_1113, c_1114, c_1115 = state_653, state_654, state_656, state_657, state_669, c_1117
+			c_1111, c_1112, c_1113, c_1114, c_1115, c_1116 = state_654, state_655, state_657, state_658, state_670, c_1118
 		}
-		x_1119 := !c_1115
-		var c_1120 []float64
-		var c_1121 int
-		var c_1122 float64
-		var c_1123 []float64
-		var c_1124 int
-		var c_1125 []float64
-		var c_1126 int
+		x_1120 := !c_1116
+		var c_1121 []float64
+		var c_1122 int
+		var c_1123 float64
+		var c_1124 []float64
+		var c_1125 int
+		var c_1126 []float64
 		var c_1127 int
-		var c_1128 int64
+		var c_1128 int
 		var c_1129 int64
-		var c_1130 bool
-		if x_1119 {
-			x_1131 := state_48 + c_1114
-			c_1120, c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128, c_1129, c_1130 = state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, state_47, x_1131, true
+		var c_1130 int64
+		var c_1131 bool
+		if x_1120 {
+			x_1132 := state_48 + c_1115
+			c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128, c_1129, c_1130, c_1131 = state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, state_47, x_1132, true
 		} else {
-			if c_635 != state_40 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:461:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{c_635}))
+			if c_636 != state_40 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:461:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_40})+" and "+runtime.ShapeString([]int{c_636}))
 			}
-			r_1132 := ar.F64w(state_40)
-			state_39 = state_39[:len(r_1132)]
-			c_634 = c_634[:len(r_1132)]
-			for i_1133 := range r_1132 {
-				r_1132[i_1133] = (state_39[i_1133] + (c_1110 * c_634[i_1133]))
+			if state_43 != c_1114 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:463:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1114})+" and "+runtime.ShapeString([]int{state_43}))
 			}
-			r_1135 := ar.F64w(state_40)
-			r_1132 = r_1132[:len(r_1135)]
-			state_39 = state_39[:len(r_1135)]
-			for i_1136 := range r_1135 {
-				r_1135[i_1136] = (r_1132[i_1136] - state_39[i_1136])
+			r_1133 := ar.F64w(state_40)
+			r_1134 := ar.F64w(state_40)
+			state_39 = state_39[:state_40]
+			c_635 = c_635[:state_40]
+			r_1133 = r_1133[:state_40]
+			r_1134 = r_1134[:state_40]
+			for i_1136 := 0; i_1136 < state_40; i_1136++ {
+				e_1138 := (state_39[i_1136] + (c_1111 * c_635[i_1136]))
+				r_1133[i_1136] = e_1138
+				e_1139 := (e_1138 - state_39[i_1136])
+				r_1134[i_1136] = e_1139
 			}
-			if state_43 != c_1113 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:463:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1113})+" and "+runtime.ShapeString([]int{state_43}))
+			r_1135 := ar.F64w(c_1114)
+			c_1113 = c_1113[:c_1114]
+			state_42 = state_42[:c_1114]
+			r_1135 = r_1135[:c_1114]
+			for i_1140 := 0; i_1140 < c_1114; i_1140++ {
+				e_1142 := (c_1113[i_1140] - state_42[i_1140])
+				r_1135[i_1140] = e_1142
 			}
-			r_1138 := ar.F64w(c_1113)
-			c_1112 = c_1112[:len(r_1138)]
-			state_42 = state_42[:len(r_1138)]
-			for i_1139 := range r_1138 {
-				r_1138[i_1139] = (c_1112[i_1139] - state_42[i_1139])
+			if len(r_1134) != len(r_1135) {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:464:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1134), len(r_1135)))
 			}
-			if len(r_1135) != len(r_1138) {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:464:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1135), len(r_1138)))
-			}
-			d_1141 := runtime.Dot(r_1135, r_1138)
-			x_1142 := state_47 == int64(0)
-			var c_1143 []float64
-			var c_1144 int
-			var c_1145 int
-			if x_1142 {
-				d_1146 := runtime.Dot(r_1138, r_1138)
-				x_1147 := d_1141 / d_1146
-				n_1148 := n_13 * d_16
-				r_1149 := ar.F64w(n_1148)
-				a_15 = a_15[:len(r_1149)]
-				for i_1150 := range r_1149 {
-					r_1149[i_1150] = (x_1147 * a_15[i_1150])
+			d_1143 := runtime.Dot(r_1134, r_1135)
+			x_1144 := state_47 == int64(0)
+			var c_1145 []float64
+			var c_1146 int
+			var c_1147 int
+			if x_1144 {
+				d_1148 := runtime.Dot(r_1135, r_1135)
+				x_1149 := d_1143 / d_1148
+				n_1150 := n_13 * d_16
+				r_1151 := ar.F64w(n_1150)
+				a_15 = a_15[:len(r_1151)]
+				for i_1152 := range r_1151 {
+					r_1151[i_1152] = (x_1149 * a_15[i_1152])
 				}
-				c_1143, c_1144, c_1145 = r_1149, n_13, d_16
+				c_1145, c_1146, c_1147 = r_1151, n_13, d_16
 			} else {
-				c_1143, c_1144, c_1145 = state_44, state_45, state_46
+				c_1145, c_1146, c_1147 = state_44, state_45, state_46
 			}
-			if c_1113 != c_1145 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:467:19", "'@': inner sizes differ: "+runtime.ShapeString([]int{c_1144, c_1145})+" @ "+runtime.ShapeString([]int{c_1113}))
+			if c_1114 != c_1147 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:467:19", "'@': inner sizes differ: "+runtime.ShapeString([]int{c_1146, c_1147})+" @ "+runtime.ShapeString([]int{c_1114}))
 			}
-			a_1152 := ar.F64(c_1144)
-			if c_1145 <= 32 {
-				r_1138 = r_1138[:c_1145]
-				for r_1153 := range a_1152 {
-					row_1154 := c_1143[r_1153*c_1145 : (r_1153+1)*c_1145]
-					s_1155 := 0.0
-					for c_1156, v_1157 := range row_1154 {
-						s_1155 += v_1157 * r_1138[c_1156]
+			a_1154 := ar.F64(c_1146)
+			if c_1147 <= 32 {
+				r_1135 = r_1135[:c_1147]
+				for r_1155 := range a_1154 {
+					row_1156 := c_1145[r_1155*c_1147 : (r_1155+1)*c_1147]
+					s_1157 := 0.0
+					for c_1158, v_1159 := range row_1156 {
+						s_1157 += v_1159 * r_1135[c_1158]
 					}
-					a_1152[r_1153] = s_1155
+					a_1154[r_1155] = s_1157
 				}
 			} else {
-				runtime.Gemv(false, c_1144, c_1145, 1, c_1143, r_1138, 0, a_1152)
+				runtime.Gemv(false, c_1146, c_1147, 1, c_1145, r_1135, 0, a_1154)
 			}
-			x_1158 := 1.0 / d_1141
-			tot_1159, err_1160 := runtime.MulSize(state_40, c_1144)
-			if err_1160 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:469:26", err_1160)
-			}
-			_ = tot_1159
-			tot_1161, err_1162 := runtime.MulSize(c_1144, state_40)
+			x_1160 := 1.0 / d_1143
+			tot_1161, err_1162 := runtime.MulSize(state_40, c_1146)
 			if err_1162 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:469:42", err_1162)
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:469:26", err_1162)
 			}
 			_ = tot_1161
-			if c_1144 != state_40 || state_40 != c_1144 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:40", "shape mismatch in '+': "+runtime.ShapeString([]int{state_40, c_1144})+" and "+runtime.ShapeString([]int{c_1144, state_40}))
+			tot_1163, err_1164 := runtime.MulSize(c_1146, state_40)
+			if err_1164 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:469:42", err_1164)
 			}
-			if state_40 != c_1144 || c_1144 != c_1145 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1144, c_1145})+" and "+runtime.ShapeString([]int{state_40, c_1144}))
+			_ = tot_1163
+			if c_1146 != state_40 || state_40 != c_1146 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:40", "shape mismatch in '+': "+runtime.ShapeString([]int{state_40, c_1146})+" and "+runtime.ShapeString([]int{c_1146, state_40}))
 			}
-			x_1163 := x_1158 * x_1158
-			if len(r_1138) != len(a_1152) {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:68", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1138), len(a_1152)))
+			if state_40 != c_1146 || c_1146 != c_1147 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1146, c_1147})+" and "+runtime.ShapeString([]int{state_40, c_1146}))
 			}
-			d_1164 := runtime.Dot(r_1138, a_1152)
-			x_1165 := x_1163 * d_1164
-			x_1166 := x_1165 + x_1158
-			tot_1167, err_1168 := runtime.MulSize(state_40, state_40)
-			if err_1168 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:469:87", err_1168)
+			x_1165 := x_1160 * x_1160
+			if len(r_1135) != len(a_1154) {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:68", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1135), len(a_1154)))
 			}
-			_ = tot_1167
-			if state_40 != c_1144 || state_40 != c_1145 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:57", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1144, c_1145})+" and "+runtime.ShapeString([]int{state_40, state_40}))
+			d_1166 := runtime.Dot(r_1135, a_1154)
+			x_1167 := x_1165 * d_1166
+			x_1168 := x_1167 + x_1160
+			tot_1169, err_1170 := runtime.MulSize(state_40, state_40)
+			if err_1170 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:469:87", err_1170)
 			}
-			n_1169 := c_1144 * c_1145
-			r_1170 := ar.F64w(n_1169)
-			c_1143 = c_1143[:len(r_1170)]
-			for i_1171 := range r_1170 {
-				r_1170[i_1171] = ((c_1143[i_1171] - (x_1158 * (r_1135[i_1171/c_1144]*a_1152[i_1171%c_1144] + a_1152[i_1171/state_40]*r_1135[i_1171%state_40]))) + (x_1166 * r_1135[i_1171/state_40] * r_1135[i_1171%state_40]))
+			_ = tot_1169
+			if state_40 != c_1146 || state_40 != c_1147 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:57", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1146, c_1147})+" and "+runtime.ShapeString([]int{state_40, state_40}))
 			}
-			d_1173 := runtime.Dot(r_1138, r_1138)
-			x_1174 := 1e-16 * d_1173
-			x_1175 := d_1141 > x_1174
-			var c_1176 []float64
-			var c_1177 int
-			var c_1178 int
-			if x_1175 {
-				c_1176, c_1177, c_1178 = r_1170, c_1144, c_1145
+			n_1171 := c_1146 * c_1147
+			r_1172 := ar.F64w(n_1171)
+			c_1145 = c_1145[:len(r_1172)]
+			for i_1173 := range r_1172 {
+				r_1172[i_1173] = ((c_1145[i_1173] - (x_1160 * (r_1134[i_1173/c_1146]*a_1154[i_1173%c_1146] + a_1154[i_1173/state_40]*r_1134[i_1173%state_40]))) + (x_1168 * r_1134[i_1173/state_40] * r_1134[i_1173%state_40]))
+			}
+			d_1175 := runtime.Dot(r_1135, r_1135)
+			x_1176 := 1e-16 * d_1175
+			x_1177 := d_1143 > x_1176
+			var c_1178 []float64
+			var c_1179 int
+			var c_1180 int
+			if x_1177 {
+				c_1178, c_1179, c_1180 = r_1172, c_1146, c_1147
 			} else {
-				c_1176, c_1177, c_1178 = state_44, state_45, state_46
+				c_1178, c_1179, c_1180 = state_44, state_45, state_46
 			}
-			x_1179 := state_47 + int64(1)
-			x_1180 := state_48 + c_1114
-			c_1120, c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128, c_1129, c_1130 = r_1132, state_40, c_1111, c_1112, c_1113, c_1176, c_1177, c_1178, x_1179, x_1180, false
+			x_1181 := state_47 + int64(1)
+			x_1182 := state_48 + c_1115
+			c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128, c_1129, c_1130, c_1131 = r_1133, state_40, c_1112, c_1113, c_1114, c_1178, c_1179, c_1180, x_1181, x_1182, false
 		}
-		state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49 = c_1120, c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128, c_1129, c_1130
-		_ = mark_622
+		state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49 = c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128, c_1129, c_1130, c_1131
+		_ = mark_623
 	}
-	ar.Keep(mark_1181, &state_39)
+	ar.Keep(mark_1183, &state_39)
 	return state_39, state_40, state_41, state_47, state_48, nil
 }
 
@@ -4597,7 +4607,7 @@ var nbLoop13 runtime.LoopSite
 
 // fn_lbfgsb is def lbfgsb (optim.nab:73:12).
 func fn_lbfgsb(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lo_4 []float64, lo_5 int, hi_6 []float64, hi_7 int, m_8 int64, maxiter_9 int64, gtol_10 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_415 := ar.Mark()
+	mark_419 := ar.Mark()
 	size_11 := int64(x0_3)
 	if int64(lo_5) != size_11 {
 		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:73:65", fmt.Sprintf("size mismatch: n is %d (x0) but lo has size %d", size_11, lo_5))
@@ -4751,403 +4761,407 @@ func fn_lbfgsb(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 	var state_80 bool
 	state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, state_79, state_80 = r_28, r_29, r_31, r_32, r_33, a_36, n_34, d_37, a_49, n_47, d_50, a_62, n_60, int64(0), int64(0), int64(0), int64(1), false
 	for {
-		x_235 := !state_80
-		var c_236 bool
-		if x_235 {
-			x_237 := state_78 < maxiter_9
-			c_236 = x_237
-		} else {
-			c_236 = false
-		}
+		x_237 := !state_80
 		var c_238 bool
-		if c_236 {
-			if state_67 != state_64 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:871:47", "shape mismatch in '-': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{state_67}))
-			}
-			r_239 := ar.F64w(state_64)
-			state_63 = state_63[:len(r_239)]
-			state_66 = state_66[:len(r_239)]
-			if len(r_239) >= 262144 {
-				loop_246 := runtime.EnterLoop(&nbLoop12, runtime.Bind(r_239, runtime.Bind(state_63, runtime.Bind(state_66, runtime.End{}))), len(r_239), 16384)
-				if loop_246.For == nil {
-					loop_246.For = func(lo_243, hi int) {
-						r_239 := loop_246.C.H
-						state_63 := loop_246.C.T.H
-						state_66 := loop_246.C.T.T.H
-						for i_244 := lo_243; i_244 < hi; i_244++ {
-							r_239[i_244] = (state_63[i_244] - state_66[i_244])
-						}
-					}
-				}
-				runtime.ParallelFor(len(r_239), 16384, loop_246.For)
-				loop_246.Leave(&nbLoop12)
-			} else {
-				for i_240 := range r_239 {
-					r_239[i_240] = (state_63[i_240] - state_66[i_240])
-				}
-			}
-			r_247, r_248, err_249 := fn_optimclip(ar, r_239, state_64, lo_4, lo_5, hi_6, hi_7)
-			if err_249 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithFrame(err_249, "optim.clip", "std/optim:848:5", "std/optim:871:40")
-			}
-			if state_64 != r_248 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:871:60", "shape mismatch in '-': "+runtime.ShapeString([]int{r_248})+" and "+runtime.ShapeString([]int{state_64}))
-			}
-			r_250 := ar.F64w(r_248)
-			r_247 = r_247[:len(r_250)]
-			state_63 = state_63[:len(r_250)]
-			if len(r_250) >= 262144 {
-				loop_257 := runtime.EnterLoop(&nbLoop13, runtime.Bind(r_250, runtime.Bind(r_247, runtime.Bind(state_63, runtime.End{}))), len(r_250), 16384)
-				if loop_257.For == nil {
-					loop_257.For = func(lo_254, hi int) {
-						r_250 := loop_257.C.H
-						r_247 := loop_257.C.T.H
-						state_63 := loop_257.C.T.T.H
-						for i_255 := lo_254; i_255 < hi; i_255++ {
-							r_250[i_255] = (math.Abs((r_247[i_255] - state_63[i_255])))
-						}
-					}
-				}
-				runtime.ParallelFor(len(r_250), 16384, loop_257.For)
-				loop_257.Leave(&nbLoop13)
-			} else {
-				for i_251 := range r_250 {
-					r_250[i_251] = (math.Abs((r_247[i_251] - state_63[i_251])))
-				}
-			}
-			s_258 := runtime.Max(r_250)
-			x_259 := s_258 > gtol_10
-			c_238 = x_259
+		if x_237 {
+			x_239 := state_78 < maxiter_9
+			c_238 = x_239
 		} else {
 			c_238 = false
 		}
-		if !c_238 {
+		var c_240 bool
+		if c_238 {
+			if state_67 != state_64 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:871:47", "shape mismatch in '-': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{state_67}))
+			}
+			r_241 := ar.F64w(state_64)
+			state_63 = state_63[:len(r_241)]
+			state_66 = state_66[:len(r_241)]
+			if len(r_241) >= 262144 {
+				loop_248 := runtime.EnterLoop(&nbLoop12, runtime.Bind(r_241, runtime.Bind(state_63, runtime.Bind(state_66, runtime.End{}))), len(r_241), 16384)
+				if loop_248.For == nil {
+					loop_248.For = func(lo_245, hi int) {
+						r_241 := loop_248.C.H
+						state_63 := loop_248.C.T.H
+						state_66 := loop_248.C.T.T.H
+						for i_246 := lo_245; i_246 < hi; i_246++ {
+							r_241[i_246] = (state_63[i_246] - state_66[i_246])
+						}
+					}
+				}
+				runtime.ParallelFor(len(r_241), 16384, loop_248.For)
+				loop_248.Leave(&nbLoop12)
+			} else {
+				for i_242 := range r_241 {
+					r_241[i_242] = (state_63[i_242] - state_66[i_242])
+				}
+			}
+			r_249, r_250, err_251 := fn_optimclip(ar, r_241, state_64, lo_4, lo_5, hi_6, hi_7)
+			if err_251 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithFrame(err_251, "optim.clip", "std/optim:848:5", "std/optim:871:40")
+			}
+			if state_64 != r_250 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:871:60", "shape mismatch in '-': "+runtime.ShapeString([]int{r_250})+" and "+runtime.ShapeString([]int{state_64}))
+			}
+			r_252 := ar.F64w(r_250)
+			r_249 = r_249[:len(r_252)]
+			state_63 = state_63[:len(r_252)]
+			if len(r_252) >= 262144 {
+				loop_259 := runtime.EnterLoop(&nbLoop13, runtime.Bind(r_252, runtime.Bind(r_249, runtime.Bind(state_63, runtime.End{}))), len(r_252), 16384)
+				if loop_259.For == nil {
+					loop_259.For = func(lo_256, hi int) {
+						r_252 := loop_259.C.H
+						r_249 := loop_259.C.T.H
+						state_63 := loop_259.C.T.T.H
+						for i_257 := lo_256; i_257 < hi; i_257++ {
+							r_252[i_257] = (math.Abs((r_249[i_257] - state_63[i_257])))
+						}
+					}
+				}
+				runtime.ParallelFor(len(r_252), 16384, loop_259.For)
+				loop_259.Leave(&nbLoop13)
+			} else {
+				for i_253 := range r_252 {
+					r_252[i_253] = (math.Abs((r_249[i_253] - state_63[i_253])))
+				}
+			}
+			s_260 := runtime.Max(r_252)
+			x_261 := s_260 > gtol_10
+			c_240 = x_261
+		} else {
+			c_240 = false
+		}
+		if !c_240 {
 			break
 		}
-		mark_260 := ar.Mark()
-		n_261, err_262 := runtime.CheckSize(n_25)
-		if err_262 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:18", err_262)
+		mark_262 := ar.Mark()
+		n_263, err_264 := runtime.CheckSize(n_25)
+		if err_264 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:18", err_264)
 		}
-		r_263 := ar.F64w(n_261)
-		for i_264 := range r_263 {
-			i_266 := int64(i_264)
-			if i_266 < 0 || i_266 >= int64(state_64) {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:24", runtime.CheckIndex(i_266, state_64))
+		r_265 := ar.F64w(n_263)
+		for i_266 := range r_265 {
+			i_268 := int64(i_266)
+			if i_268 < 0 || i_268 >= int64(state_64) {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:24", runtime.CheckIndex(i_268, state_64))
 			}
-			x_267 := state_63[int(i_266)]
-			if i_266 < 0 || i_266 >= int64(lo_5) {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:33", runtime.CheckIndex(i_266, lo_5))
+			x_269 := state_63[int(i_268)]
+			if i_268 < 0 || i_268 >= int64(lo_5) {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:33", runtime.CheckIndex(i_268, lo_5))
 			}
-			x_268 := lo_4[int(i_266)]
-			x_269 := x_267 <= x_268
-			var c_270 bool
-			if x_269 {
-				if i_266 < 0 || i_266 >= int64(state_67) {
-					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:41", runtime.CheckIndex(i_266, state_67))
+			x_270 := lo_4[int(i_268)]
+			x_271 := x_269 <= x_270
+			var c_272 bool
+			if x_271 {
+				if i_268 < 0 || i_268 >= int64(state_67) {
+					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:41", runtime.CheckIndex(i_268, state_67))
 				}
-				x_271 := state_66[int(i_266)]
-				x_272 := x_271 > 0.0
-				c_270 = x_272
+				x_273 := state_66[int(i_268)]
+				x_274 := x_273 > 0.0
+				c_272 = x_274
 			} else {
-				c_270 = false
+				c_272 = false
 			}
-			var c_273 bool
-			if c_270 {
-				c_273 = true
+			var c_275 bool
+			if c_272 {
+				c_275 = true
 			} else {
-				if i_266 < 0 || i_266 >= int64(state_64) {
-					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:57", runtime.CheckIndex(i_266, state_64))
+				if i_268 < 0 || i_268 >= int64(state_64) {
+					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:57", runtime.CheckIndex(i_268, state_64))
 				}
-				x_274 := state_63[int(i_266)]
-				if i_266 < 0 || i_266 >= int64(hi_7) {
-					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:66", runtime.CheckIndex(i_266, hi_7))
+				x_276 := state_63[int(i_268)]
+				if i_268 < 0 || i_268 >= int64(hi_7) {
+					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:66", runtime.CheckIndex(i_268, hi_7))
 				}
-				x_275 := hi_6[int(i_266)]
-				x_276 := x_274 >= x_275
-				var c_277 bool
-				if x_276 {
-					if i_266 < 0 || i_266 >= int64(state_67) {
-						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:74", runtime.CheckIndex(i_266, state_67))
+				x_277 := hi_6[int(i_268)]
+				x_278 := x_276 >= x_277
+				var c_279 bool
+				if x_278 {
+					if i_268 < 0 || i_268 >= int64(state_67) {
+						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:74", runtime.CheckIndex(i_268, state_67))
 					}
-					x_278 := state_66[int(i_266)]
-					x_279 := x_278 < 0.0
-					c_277 = x_279
+					x_280 := state_66[int(i_268)]
+					x_281 := x_280 < 0.0
+					c_279 = x_281
 				} else {
-					c_277 = false
+					c_279 = false
 				}
-				c_273 = c_277
+				c_275 = c_279
 			}
-			var c_280 float64
-			if c_273 {
-				c_280 = 0.0
+			var c_282 float64
+			if c_275 {
+				c_282 = 0.0
 			} else {
-				c_280 = 1.0
+				c_282 = 1.0
 			}
-			r_263[i_264] = c_280
+			r_265[i_266] = c_282
 		}
-		if state_67 != n_261 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:878:38", "shape mismatch in '*': "+runtime.ShapeString([]int{n_261})+" and "+runtime.ShapeString([]int{state_67}))
+		if state_67 != n_263 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:878:38", "shape mismatch in '*': "+runtime.ShapeString([]int{n_263})+" and "+runtime.ShapeString([]int{state_67}))
 		}
-		r_281 := ar.F64w(n_261)
-		r_263 = r_263[:len(r_281)]
-		state_66 = state_66[:len(r_281)]
-		for i_282 := range r_281 {
-			r_281[i_282] = (r_263[i_282] * state_66[i_282])
+		r_283 := ar.F64w(n_263)
+		r_265 = r_265[:len(r_283)]
+		state_66 = state_66[:len(r_283)]
+		for i_284 := range r_283 {
+			r_283[i_284] = (r_265[i_284] * state_66[i_284])
 		}
-		r_284, r_285, err_286 := fn_optimtwoloop(ar, r_281, n_261, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77)
-		if err_286 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithFrame(err_286, "optim.two_loop", "std/optim:391:5", "std/optim:878:24")
+		r_286, r_287, err_288 := fn_optimtwoloop(ar, r_283, n_263, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77)
+		if err_288 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_288, "optim.two_loop", "std/optim:391:5", "std/optim:878:24")
 		}
-		if r_285 != n_261 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:878:22", "shape mismatch in '*': "+runtime.ShapeString([]int{n_261})+" and "+runtime.ShapeString([]int{r_285}))
+		if r_287 != n_263 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:878:22", "shape mismatch in '*': "+runtime.ShapeString([]int{n_263})+" and "+runtime.ShapeString([]int{r_287}))
 		}
-		r_287 := ar.F64w(n_261)
-		r_263 = r_263[:len(r_287)]
-		r_284 = r_284[:len(r_287)]
-		for i_288 := range r_287 {
-			r_287[i_288] = (-r_263[i_288] * r_284[i_288])
+		r_289 := ar.F64w(n_263)
+		r_265 = r_265[:len(r_289)]
+		r_286 = r_286[:len(r_289)]
+		for i_290 := range r_289 {
+			r_289[i_290] = (-r_265[i_290] * r_286[i_290])
 		}
-		if len(r_287) != len(state_66) {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:879:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_287), len(state_66)))
+		if len(r_289) != len(state_66) {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:879:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_289), len(state_66)))
 		}
-		d_290 := runtime.Dot(r_287, state_66)
-		x_291 := d_290 < 0.0
-		var c_292 []float64
-		var c_293 int
-		if x_291 {
-			c_292, c_293 = r_287, n_261
+		d_292 := runtime.Dot(r_289, state_66)
+		x_293 := d_292 < 0.0
+		var c_294 []float64
+		var c_295 int
+		if x_293 {
+			c_294, c_295 = r_289, n_263
 		} else {
-			if state_67 != n_261 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:879:54", "shape mismatch in '*': "+runtime.ShapeString([]int{n_261})+" and "+runtime.ShapeString([]int{state_67}))
+			if state_67 != n_263 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:879:54", "shape mismatch in '*': "+runtime.ShapeString([]int{n_263})+" and "+runtime.ShapeString([]int{state_67}))
 			}
-			r_294 := ar.F64w(n_261)
-			r_263 = r_263[:len(r_294)]
-			state_66 = state_66[:len(r_294)]
-			for i_295 := range r_294 {
-				r_294[i_295] = (-r_263[i_295] * state_66[i_295])
+			r_296 := ar.F64w(n_263)
+			r_265 = r_265[:len(r_296)]
+			state_66 = state_66[:len(r_296)]
+			for i_297 := range r_296 {
+				r_296[i_297] = (-r_265[i_297] * state_66[i_297])
 			}
-			c_292, c_293 = r_294, n_261
+			c_294, c_295 = r_296, n_263
 		}
-		x_297 := state_77 == int64(0)
-		var c_298 float64
-		if x_297 {
-			if state_67 != n_261 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:880:58", "shape mismatch in '*': "+runtime.ShapeString([]int{n_261})+" and "+runtime.ShapeString([]int{state_67}))
+		x_299 := state_77 == int64(0)
+		var c_300 float64
+		if x_299 {
+			if state_67 != n_263 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:880:58", "shape mismatch in '*': "+runtime.ShapeString([]int{n_263})+" and "+runtime.ShapeString([]int{state_67}))
 			}
-			r_299 := ar.F64w(n_261)
-			r_263 = r_263[:len(r_299)]
-			state_66 = state_66[:len(r_299)]
-			for i_300 := range r_299 {
-				r_299[i_300] = (r_263[i_300] * state_66[i_300])
+			r_301 := ar.F64w(n_263)
+			r_265 = r_265[:len(r_301)]
+			state_66 = state_66[:len(r_301)]
+			for i_302 := range r_301 {
+				r_301[i_302] = (r_265[i_302] * state_66[i_302])
 			}
-			s_302 := runtime.Norm2(r_299)
-			x_303 := 1.0 / s_302
-			x_304 := runtime.Min2(1.0, x_303)
-			c_298 = x_304
+			s_304 := runtime.Norm2(r_301)
+			x_305 := 1.0 / s_304
+			x_306 := runtime.Min2(1.0, x_305)
+			c_300 = x_306
 		} else {
-			c_298 = 1.0
+			c_300 = 1.0
 		}
-		if c_293 != state_64 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:882:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_293}))
+		if c_295 != state_64 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:882:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_295}))
 		}
-		r_305 := ar.F64w(state_64)
-		state_63 = state_63[:len(r_305)]
-		c_292 = c_292[:len(r_305)]
-		for i_306 := range r_305 {
-			r_305[i_306] = (state_63[i_306] + (c_298 * c_292[i_306]))
+		r_307 := ar.F64w(state_64)
+		state_63 = state_63[:len(r_307)]
+		c_294 = c_294[:len(r_307)]
+		for i_308 := range r_307 {
+			r_307[i_308] = (state_63[i_308] + (c_300 * c_294[i_308]))
 		}
-		r_308, r_309, err_310 := fn_optimclip(ar, r_305, state_64, lo_4, lo_5, hi_6, hi_7)
-		if err_310 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithFrame(err_310, "optim.clip", "std/optim:848:5", "std/optim:882:17")
+		r_310, r_311, err_312 := fn_optimclip(ar, r_307, state_64, lo_4, lo_5, hi_6, hi_7)
+		if err_312 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_312, "optim.clip", "std/optim:848:5", "std/optim:882:17")
 		}
-		r_311, r_312, r_313 := fg_1(r_308, r_309)
-		if int64(r_313) != n_25 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:883:24", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_313), n_25))
+		r_313, r_314, r_315 := fg_1(r_310, r_311)
+		if int64(r_315) != n_25 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:883:24", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_315), n_25))
 		}
-		var state_314 float64
-		var state_315 []float64
-		var state_316 int
-		var state_317 float64
-		var state_318 []float64
-		var state_319 int
-		var state_320 int64
-		state_314, state_315, state_316, state_317, state_318, state_319, state_320 = c_298, r_308, r_309, r_311, r_312, r_313, int64(1)
+		var state_316 float64
+		var state_317 []float64
+		var state_318 int
+		var state_319 float64
+		var state_320 []float64
+		var state_321 int
+		var state_322 int64
+		state_316, state_317, state_318, state_319, state_320, state_321, state_322 = c_300, r_310, r_311, r_313, r_314, r_315, int64(1)
 		for {
-			if state_64 != state_316 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:885:45", "shape mismatch in '-': "+runtime.ShapeString([]int{state_316})+" and "+runtime.ShapeString([]int{state_64}))
+			if state_64 != state_318 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:885:45", "shape mismatch in '-': "+runtime.ShapeString([]int{state_318})+" and "+runtime.ShapeString([]int{state_64}))
 			}
-			if state_67 != state_316 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:885:35", fmt.Sprintf("dot: sizes %d and %d differ", state_67, state_316))
+			if state_67 != state_318 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:885:35", fmt.Sprintf("dot: sizes %d and %d differ", state_67, state_318))
 			}
-			var s_332 float64 = 0
+			var s_334 float64 = 0
 			state_66 = state_66[:state_67]
-			state_315 = state_315[:state_67]
+			state_317 = state_317[:state_67]
 			state_63 = state_63[:state_67]
-			for i_333 := 0; i_333 < state_67; i_333++ {
-				s_332 += state_66[i_333] * (state_315[i_333] - state_63[i_333])
+			for i_335 := 0; i_335 < state_67; i_335++ {
+				s_334 += state_66[i_335] * (state_317[i_335] - state_63[i_335])
 			}
-			x_335 := 0.0001 * s_332
-			x_336 := state_65 + x_335
-			x_337 := state_317 <= x_336
-			x_338 := !x_337
-			var c_339 bool
-			if x_338 {
-				x_340 := state_314 >= 1e-10
-				c_339 = x_340
+			x_337 := 0.0001 * s_334
+			x_338 := state_65 + x_337
+			x_339 := state_319 <= x_338
+			x_340 := !x_339
+			var c_341 bool
+			if x_340 {
+				x_342 := state_316 >= 1e-10
+				c_341 = x_342
 			} else {
-				c_339 = false
+				c_341 = false
 			}
-			if !c_339 {
+			if !c_341 {
 				break
 			}
-			mark_341 := ar.Mark()
-			x_342 := state_314 / 2.0
-			if c_293 != state_64 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:887:28", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_293}))
+			mark_343 := ar.Mark()
+			x_344 := state_316 / 2.0
+			if c_295 != state_64 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:887:28", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_295}))
 			}
-			r_343 := ar.F64w(state_64)
-			state_63 = state_63[:len(r_343)]
-			c_292 = c_292[:len(r_343)]
-			for i_344 := range r_343 {
-				r_343[i_344] = (state_63[i_344] + (x_342 * c_292[i_344]))
+			r_345 := ar.F64w(state_64)
+			state_63 = state_63[:len(r_345)]
+			c_294 = c_294[:len(r_345)]
+			for i_346 := range r_345 {
+				r_345[i_346] = (state_63[i_346] + (x_344 * c_294[i_346]))
 			}
-			r_346, r_347, err_348 := fn_optimclip(ar, r_343, state_64, lo_4, lo_5, hi_6, hi_7)
-			if err_348 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithFrame(err_348, "optim.clip", "std/optim:848:5", "std/optim:887:21")
+			r_348, r_349, err_350 := fn_optimclip(ar, r_345, state_64, lo_4, lo_5, hi_6, hi_7)
+			if err_350 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithFrame(err_350, "optim.clip", "std/optim:848:5", "std/optim:887:21")
 			}
-			r_349, r_350, r_351 := fg_1(r_346, r_347)
-			if int64(r_351) != n_25 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:888:28", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_351), n_25))
+			r_351, r_352, r_353 := fg_1(r_348, r_349)
+			if int64(r_353) != n_25 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:888:28", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_353), n_25))
 			}
-			x_352 := state_320 + int64(1)
-			state_314, state_315, state_316, state_317, state_318, state_319, state_320 = x_342, r_346, r_347, r_349, r_350, r_351, x_352
-			_ = mark_341
+			x_354 := state_322 + int64(1)
+			state_316, state_317, state_318, state_319, state_320, state_321, state_322 = x_344, r_348, r_349, r_351, r_352, r_353, x_354
+			_ = mark_343
 		}
-		x_353 := state_314 < 1e-10
-		var c_354 []float64
-		var c_355 int
-		var c_356 float64
-		var c_357 []float64
-		var c_358 int
+		x_355 := state_316 < 1e-10
+		var c_356 []float64
+		var c_357 int
+		var c_358 float64
 		var c_359 []float64
 		var c_360 int
-		var c_361 int
-		var c_362 []float64
+		var c_361 []float64
+		var c_362 int
 		var c_363 int
-		var c_364 int
-		var c_365 []float64
+		var c_364 []float64
+		var c_365 int
 		var c_366 int
-		var c_367 int64
-		var c_368 int64
+		var c_367 []float64
+		var c_368 int
 		var c_369 int64
 		var c_370 int64
-		var c_371 bool
-		if x_353 {
-			x_372 := state_79 + state_320
-			c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369, c_370, c_371 = state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, x_372, true
+		var c_371 int64
+		var c_372 int64
+		var c_373 bool
+		if x_355 {
+			x_374 := state_79 + state_322
+			c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369, c_370, c_371, c_372, c_373 = state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, x_374, true
 		} else {
-			if state_64 != state_316 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:891:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_316})+" and "+runtime.ShapeString([]int{state_64}))
+			if state_64 != state_318 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:891:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_318})+" and "+runtime.ShapeString([]int{state_64}))
 			}
-			r_373 := ar.F64w(state_316)
-			state_315 = state_315[:len(r_373)]
-			state_63 = state_63[:len(r_373)]
-			for i_374 := range r_373 {
-				r_373[i_374] = (state_315[i_374] - state_63[i_374])
+			if state_67 != state_321 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:892:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_321})+" and "+runtime.ShapeString([]int{state_67}))
 			}
-			if state_67 != state_319 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:892:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_319})+" and "+runtime.ShapeString([]int{state_67}))
+			r_375 := ar.F64w(state_318)
+			state_317 = state_317[:state_318]
+			state_63 = state_63[:state_318]
+			r_375 = r_375[:state_318]
+			for i_377 := 0; i_377 < state_318; i_377++ {
+				e_379 := (state_317[i_377] - state_63[i_377])
+				r_375[i_377] = e_379
 			}
-			r_376 := ar.F64w(state_319)
-			state_318 = state_318[:len(r_376)]
-			state_66 = state_66[:len(r_376)]
-			for i_377 := range r_376 {
-				r_376[i_377] = (state_318[i_377] - state_66[i_377])
+			r_376 := ar.F64w(state_321)
+			state_320 = state_320[:state_321]
+			state_66 = state_66[:state_321]
+			r_376 = r_376[:state_321]
+			for i_380 := 0; i_380 < state_321; i_380++ {
+				e_382 := (state_320[i_380] - state_66[i_380])
+				r_376[i_380] = e_382
 			}
-			if len(r_373) != len(r_376) {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:893:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_373), len(r_376)))
+			if len(r_375) != len(r_376) {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:893:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_375), len(r_376)))
 			}
-			d_379 := runtime.Dot(r_373, r_376)
-			x_380 := state_78 + int64(1)
-			d_381 := runtime.Dot(r_376, r_376)
-			x_382 := 1e-10 * d_381
-			x_383 := d_379 > x_382
-			var c_384 []float64
-			var c_385 int
-			var c_386 float64
-			var c_387 []float64
-			var c_388 int
-			var c_389 []float64
-			var c_390 int
-			var c_391 int
-			var c_392 []float64
-			var c_393 int
+			d_383 := runtime.Dot(r_375, r_376)
+			x_384 := state_78 + int64(1)
+			d_385 := runtime.Dot(r_376, r_376)
+			x_386 := 1e-10 * d_385
+			x_387 := d_383 > x_386
+			var c_388 []float64
+			var c_389 int
+			var c_390 float64
+			var c_391 []float64
+			var c_392 int
+			var c_393 []float64
 			var c_394 int
-			var c_395 []float64
-			var c_396 int
-			var c_397 int64
-			var c_398 int64
-			var c_399 int64
-			var c_400 int64
-			var c_401 bool
-			if x_383 {
+			var c_395 int
+			var c_396 []float64
+			var c_397 int
+			var c_398 int
+			var c_399 []float64
+			var c_400 int
+			var c_401 int64
+			var c_402 int64
+			var c_403 int64
+			var c_404 int64
+			var c_405 bool
+			if x_387 {
 				if state_76 < 0 || state_76 >= int64(state_69) {
 					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:896:25", runtime.CheckIndex(state_76, state_69))
 				}
-				if state_316 != state_70 {
-					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:896:25", "update: value has shape "+runtime.ShapeString([]int{state_316})+"; elements have shape "+runtime.ShapeString([]int{state_70}))
+				if state_318 != state_70 {
+					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:896:25", "update: value has shape "+runtime.ShapeString([]int{state_318})+"; elements have shape "+runtime.ShapeString([]int{state_70}))
 				}
-				c_402 := ar.F64w(len(state_68))
-				copy(c_402, state_68)
-				copy(c_402[int(state_76)*state_70:(int(state_76)+1)*state_70], r_373)
+				c_406 := ar.F64w(len(state_68))
+				copy(c_406, state_68)
+				copy(c_406[int(state_76)*state_70:(int(state_76)+1)*state_70], r_375)
 				if state_76 < 0 || state_76 >= int64(state_72) {
 					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:896:46", runtime.CheckIndex(state_76, state_72))
 				}
-				if state_319 != state_73 {
-					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:896:46", "update: value has shape "+runtime.ShapeString([]int{state_319})+"; elements have shape "+runtime.ShapeString([]int{state_73}))
+				if state_321 != state_73 {
+					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:896:46", "update: value has shape "+runtime.ShapeString([]int{state_321})+"; elements have shape "+runtime.ShapeString([]int{state_73}))
 				}
-				c_403 := ar.F64w(len(state_71))
-				copy(c_403, state_71)
-				copy(c_403[int(state_76)*state_73:(int(state_76)+1)*state_73], r_376)
-				x_404 := 1.0 / d_379
+				c_407 := ar.F64w(len(state_71))
+				copy(c_407, state_71)
+				copy(c_407[int(state_76)*state_73:(int(state_76)+1)*state_73], r_376)
+				x_408 := 1.0 / d_383
 				if state_76 < 0 || state_76 >= int64(state_75) {
 					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:896:67", runtime.CheckIndex(state_76, state_75))
 				}
-				c_405 := ar.F64w(len(state_74))
-				copy(c_405, state_74)
-				c_405[int(state_76)] = x_404
-				x_406 := state_76 + int64(1)
+				c_409 := ar.F64w(len(state_74))
+				copy(c_409, state_74)
+				c_409[int(state_76)] = x_408
+				x_410 := state_76 + int64(1)
 				if x_27 == 0 {
 					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:896:107", "integer division by zero")
 				}
-				x_407 := x_406 % x_27
-				x_408 := state_77 + int64(1)
-				x_409 := min(x_408, x_27)
-				x_410 := state_79 + state_320
-				c_384, c_385, c_386, c_387, c_388, c_389, c_390, c_391, c_392, c_393, c_394, c_395, c_396, c_397, c_398, c_399, c_400, c_401 = state_315, state_316, state_317, state_318, state_319, c_402, state_69, state_70, c_403, state_72, state_73, c_405, state_75, x_407, x_409, x_380, x_410, false
+				x_411 := x_410 % x_27
+				x_412 := state_77 + int64(1)
+				x_413 := min(x_412, x_27)
+				x_414 := state_79 + state_322
+				c_388, c_389, c_390, c_391, c_392, c_393, c_394, c_395, c_396, c_397, c_398, c_399, c_400, c_401, c_402, c_403, c_404, c_405 = state_317, state_318, state_319, state_320, state_321, c_406, state_69, state_70, c_407, state_72, state_73, c_409, state_75, x_411, x_413, x_384, x_414, false
 			} else {
-				x_411 := state_79 + state_320
-				c_384, c_385, c_386, c_387, c_388, c_389, c_390, c_391, c_392, c_393, c_394, c_395, c_396, c_397, c_398, c_399, c_400, c_401 = state_315, state_316, state_317, state_318, state_319, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, x_380, x_411, false
+				x_415 := state_79 + state_322
+				c_388, c_389, c_390, c_391, c_392, c_393, c_394, c_395, c_396, c_397, c_398, c_399, c_400, c_401, c_402, c_403, c_404, c_405 = state_317, state_318, state_319, state_320, state_321, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, x_384, x_415, false
 			}
-			c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369, c_370, c_371 = c_384, c_385, c_386, c_387, c_388, c_389, c_390, c_391, c_392, c_393, c_394, c_395, c_396, c_397, c_398, c_399, c_400, c_401
+			c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369, c_370, c_371, c_372, c_373 = c_388, c_389, c_390, c_391, c_392, c_393, c_394, c_395, c_396, c_397, c_398, c_399, c_400, c_401, c_402, c_403, c_404, c_405
 		}
-		n_412 := int64(state_69)
-		if int64(c_360) != n_412 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:877:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_360), n_412))
+		n_416 := int64(state_69)
+		if int64(c_362) != n_416 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:877:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_362), n_416))
 		}
-		n_413 := int64(state_72)
-		if int64(c_363) != n_413 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:877:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_363), n_413))
+		n_417 := int64(state_72)
+		if int64(c_365) != n_417 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:877:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_365), n_417))
 		}
-		n_414 := int64(state_75)
-		if int64(c_366) != n_414 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:877:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_366), n_414))
+		n_418 := int64(state_75)
+		if int64(c_368) != n_418 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:877:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_368), n_418))
 		}
-		state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, state_79, state_80 = c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369, c_370, c_371
-		_ = mark_260
+		state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, state_79, state_80 = c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369, c_370, c_371, c_372, c_373
+		_ = mark_262
 	}
-	ar.Keep(mark_415, &state_63)
+	ar.Keep(mark_419, &state_63)
 	return state_63, state_64, state_65, state_78, state_79, nil
 }
 

@@ -2029,17 +2029,15 @@ func fn_solveadmmlasso(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 [
 		if state_78 != r_103 {
 			return nil, 0, runtime.NewError("std/solve:51:32", "shape mismatch in '+': "+runtime.ShapeString([]int{r_103})+" and "+runtime.ShapeString([]int{state_78}))
 		}
-		r_105 := ar.F64w(r_103)
-		r_102 = r_102[:len(r_105)]
-		state_77 = state_77[:len(r_105)]
-		for i_106 := range r_105 {
-			r_105[i_106] = (r_102[i_106] + state_77[i_106])
-		}
-		x_108 := lam_6 / rho_7
-		r_109 := ar.F64w(r_103)
-		r_105 = r_105[:len(r_109)]
-		for i_110 := range r_109 {
-			r_109[i_110] = ((runtime.Sign(r_105[i_110])) * (runtime.Max2(((math.Abs(r_105[i_110])) - x_108), 0.0)))
+		x_106 := lam_6 / rho_7
+		r_107 := ar.F64w(r_103)
+		r_102 = r_102[:r_103]
+		state_77 = state_77[:r_103]
+		r_107 = r_107[:r_103]
+		for i_108 := 0; i_108 < r_103; i_108++ {
+			e_110 := (r_102[i_108] + state_77[i_108])
+			e_111 := ((runtime.Sign(e_110)) * (runtime.Max2(((math.Abs(e_110)) - x_106), 0.0)))
+			r_107[i_108] = e_111
 		}
 		if r_103 != state_78 {
 			return nil, 0, runtime.NewError("std/solve:52:126", "shape mismatch in '+': "+runtime.ShapeString([]int{state_78})+" and "+runtime.ShapeString([]int{r_103}))
@@ -2050,11 +2048,11 @@ func fn_solveadmmlasso(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 [
 		r_112 := ar.F64w(state_78)
 		state_77 = state_77[:len(r_112)]
 		r_102 = r_102[:len(r_112)]
-		r_109 = r_109[:len(r_112)]
+		r_107 = r_107[:len(r_112)]
 		for i_113 := range r_112 {
-			r_112[i_113] = ((state_77[i_113] + r_102[i_113]) - r_109[i_113])
+			r_112[i_113] = ((state_77[i_113] + r_102[i_113]) - r_107[i_113])
 		}
-		state_75, state_76, state_77 = r_109, r_103, r_112
+		state_75, state_76, state_77 = r_107, r_103, r_112
 		_ = mark_98
 	}
 	ar.Keep(mark_115, &state_75)
@@ -3718,7 +3716,7 @@ var nbLoop14 runtime.LoopSite
 
 // fn_auglag is def auglag (solve.nab:77:12).
 func fn_auglag(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), c_2 func([]float64, int) ([]float64, int), jac_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, outer_6 int64, inner_7 int64) ([]float64, int, []float64, int, error) {
-	mark_2822 := ar.Mark()
+	mark_2826 := ar.Mark()
 	size_8 := int64(x0_5)
 	x0_4 = x0_4[:x0_5]
 	x_9 := outer_6 >= int64(0)
@@ -3748,1034 +3746,1036 @@ func fn_auglag(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 	var state_26 bool
 	state_19, state_20, state_21, state_22, state_23, state_24, state_25, state_26 = x0_4, x0_5, a_17, n_15, 10.0, s_18, int64(0), false
 	for {
-		x_1404 := !state_26
-		var c_1405 bool
-		if x_1404 {
-			x_1406 := state_25 < outer_6
-			c_1405 = x_1406
+		x_1406 := !state_26
+		var c_1407 bool
+		if x_1406 {
+			x_1408 := state_25 < outer_6
+			c_1407 = x_1408
 		} else {
-			c_1405 = false
+			c_1407 = false
 		}
-		if !c_1405 {
+		if !c_1407 {
 			break
 		}
-		mark_1407 := ar.Mark()
-		n_1408 := int64(state_20)
-		r_1409, r_1410, r_1411 := fg_1(state_19, state_20)
-		if int64(r_1411) != n_11 {
-			return nil, 0, nil, 0, runtime.NewError("std/solve:120:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_1411), n_11))
+		mark_1409 := ar.Mark()
+		n_1410 := int64(state_20)
+		r_1411, r_1412, r_1413 := fg_1(state_19, state_20)
+		if int64(r_1413) != n_11 {
+			return nil, 0, nil, 0, runtime.NewError("std/solve:120:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_1413), n_11))
 		}
-		r_1412, r_1413 := c_2(state_19, state_20)
-		if int64(r_1413) != n_14 {
-			return nil, 0, nil, 0, runtime.NewError("std/solve:121:16", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_1413), n_14))
+		r_1414, r_1415 := c_2(state_19, state_20)
+		if int64(r_1415) != n_14 {
+			return nil, 0, nil, 0, runtime.NewError("std/solve:121:16", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_1415), n_14))
 		}
-		if len(state_21) != len(r_1412) {
-			return nil, 0, nil, 0, runtime.NewError("std/solve:122:16", fmt.Sprintf("dot: sizes %d and %d differ", len(state_21), len(r_1412)))
+		if len(state_21) != len(r_1414) {
+			return nil, 0, nil, 0, runtime.NewError("std/solve:122:16", fmt.Sprintf("dot: sizes %d and %d differ", len(state_21), len(r_1414)))
 		}
-		d_1414 := runtime.Dot(state_21, r_1412)
-		x_1415 := r_1409 + d_1414
-		x_1416 := 0.5 * state_23
-		d_1417 := runtime.Dot(r_1412, r_1412)
-		x_1418 := x_1416 * d_1417
-		x_1419 := x_1415 + x_1418
-		r_1420, r_1421 := jac_3(state_19, state_20)
-		n_1422 := int64(r_1421)
-		x_1423 := max(size_8, int64(1))
-		if x_1423 == 0 {
+		d_1416 := runtime.Dot(state_21, r_1414)
+		x_1417 := r_1411 + d_1416
+		x_1418 := 0.5 * state_23
+		d_1419 := runtime.Dot(r_1414, r_1414)
+		x_1420 := x_1418 * d_1419
+		x_1421 := x_1417 + x_1420
+		r_1422, r_1423 := jac_3(state_19, state_20)
+		n_1424 := int64(r_1423)
+		x_1425 := max(size_8, int64(1))
+		if x_1425 == 0 {
 			return nil, 0, nil, 0, runtime.NewError("solve.nab:82:25", "integer division by zero")
 		}
-		x_1424 := n_1422 % x_1423
-		x_1425 := x_1424 == int64(0)
-		if !x_1425 {
+		x_1426 := n_1424 % x_1425
+		x_1427 := x_1426 == int64(0)
+		if !x_1427 {
 			return nil, 0, nil, 0, runtime.NewError("solve.nab:82:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
 		}
-		x_1426 := max(size_8, int64(1))
-		if x_1426 == 0 {
+		x_1428 := max(size_8, int64(1))
+		if x_1428 == 0 {
 			return nil, 0, nil, 0, runtime.NewError("solve.nab:82:128", "integer division by zero")
 		}
-		x_1427 := n_1422 / x_1426
-		n_1428 := int64(len(r_1420))
-		if x_1427 < 0 || size_8 < 0 || (size_8 == 0 && n_1428 != 0) || (size_8 != 0 && (n_1428%size_8 != 0 || n_1428/size_8 != x_1427)) {
-			return nil, 0, nil, 0, runtime.NewError("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_1428, x_1427, size_8))
+		x_1429 := n_1424 / x_1428
+		n_1430 := int64(len(r_1422))
+		if x_1429 < 0 || size_8 < 0 || (size_8 == 0 && n_1430 != 0) || (size_8 != 0 && (n_1430%size_8 != 0 || n_1430/size_8 != x_1429)) {
+			return nil, 0, nil, 0, runtime.NewError("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_1430, x_1429, size_8))
 		}
-		m_1429 := int(x_1427)
-		n_1430 := int(size_8)
-		t_1431 := ar.F64w(len(r_1420))
-		for i_1432 := 0; i_1432 < m_1429; i_1432++ {
-			for j_1433 := 0; j_1433 < n_1430; j_1433++ {
-				t_1431[j_1433*m_1429+i_1432] = r_1420[i_1432*n_1430+j_1433]
+		m_1431 := int(x_1429)
+		n_1432 := int(size_8)
+		t_1433 := ar.F64w(len(r_1422))
+		for i_1434 := 0; i_1434 < m_1431; i_1434++ {
+			for j_1435 := 0; j_1435 < n_1432; j_1435++ {
+				t_1433[j_1435*m_1431+i_1434] = r_1422[i_1434*n_1432+j_1435]
 			}
 		}
-		if r_1413 != state_22 {
-			return nil, 0, nil, 0, runtime.NewError("std/solve:122:71", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_1413}))
+		if r_1415 != state_22 {
+			return nil, 0, nil, 0, runtime.NewError("std/solve:122:71", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_1415}))
 		}
-		r_1434 := ar.F64w(state_22)
-		state_21 = state_21[:len(r_1434)]
-		r_1412 = r_1412[:len(r_1434)]
-		for i_1435 := range r_1434 {
-			r_1434[i_1435] = (state_21[i_1435] + (state_23 * r_1412[i_1435]))
+		r_1436 := ar.F64w(state_22)
+		state_21 = state_21[:len(r_1436)]
+		r_1414 = r_1414[:len(r_1436)]
+		for i_1437 := range r_1436 {
+			r_1436[i_1437] = (state_21[i_1437] + (state_23 * r_1414[i_1437]))
 		}
-		if state_22 != m_1429 {
-			return nil, 0, nil, 0, runtime.NewError("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_1430, m_1429})+" @ "+runtime.ShapeString([]int{state_22}))
+		if state_22 != m_1431 {
+			return nil, 0, nil, 0, runtime.NewError("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_1432, m_1431})+" @ "+runtime.ShapeString([]int{state_22}))
 		}
-		a_1437 := ar.F64(n_1430)
-		if m_1429 <= 32 {
-			r_1434 = r_1434[:m_1429]
-			for r_1438 := range a_1437 {
-				row_1439 := t_1431[r_1438*m_1429 : (r_1438+1)*m_1429]
-				s_1440 := 0.0
-				for c_1441, v_1442 := range row_1439 {
-					s_1440 += v_1442 * r_1434[c_1441]
+		a_1439 := ar.F64(n_1432)
+		if m_1431 <= 32 {
+			r_1436 = r_1436[:m_1431]
+			for r_1440 := range a_1439 {
+				row_1441 := t_1433[r_1440*m_1431 : (r_1440+1)*m_1431]
+				s_1442 := 0.0
+				for c_1443, v_1444 := range row_1441 {
+					s_1442 += v_1444 * r_1436[c_1443]
 				}
-				a_1437[r_1438] = s_1440
+				a_1439[r_1440] = s_1442
 			}
 		} else {
-			runtime.Gemv(false, n_1430, m_1429, 1, t_1431, r_1434, 0, a_1437)
+			runtime.Gemv(false, n_1432, m_1431, 1, t_1433, r_1436, 0, a_1439)
 		}
-		if int64(n_1430) != n_11 {
-			return nil, 0, nil, 0, runtime.NewError("std/solve:122:61", runtime.DimMessage("the result of jt", "[n]f64", "n", int64(n_1430), n_11))
+		if int64(n_1432) != n_11 {
+			return nil, 0, nil, 0, runtime.NewError("std/solve:122:61", runtime.DimMessage("the result of jt", "[n]f64", "n", int64(n_1432), n_11))
 		}
-		if n_1430 != r_1411 {
-			return nil, 0, nil, 0, runtime.NewError("std/solve:122:59", "shape mismatch in '+': "+runtime.ShapeString([]int{r_1411})+" and "+runtime.ShapeString([]int{n_1430}))
+		if n_1432 != r_1413 {
+			return nil, 0, nil, 0, runtime.NewError("std/solve:122:59", "shape mismatch in '+': "+runtime.ShapeString([]int{r_1413})+" and "+runtime.ShapeString([]int{n_1432}))
 		}
-		r_1443 := ar.F64w(r_1411)
-		r_1410 = r_1410[:len(r_1443)]
-		a_1437 = a_1437[:len(r_1443)]
-		for i_1444 := range r_1443 {
-			r_1443[i_1444] = (r_1410[i_1444] + a_1437[i_1444])
+		r_1445 := ar.F64w(r_1413)
+		r_1412 = r_1412[:len(r_1445)]
+		a_1439 = a_1439[:len(r_1445)]
+		for i_1446 := range r_1445 {
+			r_1445[i_1446] = (r_1412[i_1446] + a_1439[i_1446])
 		}
-		if int64(r_1411) != n_1408 {
-			return nil, 0, nil, 0, runtime.NewError("std/optim:407:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_1411), n_1408))
+		if int64(r_1413) != n_1410 {
+			return nil, 0, nil, 0, runtime.NewError("std/optim:407:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_1413), n_1410))
 		}
-		n_1446, err_1447 := runtime.CheckSize(int64(10))
-		if err_1447 != nil {
-			return nil, 0, nil, 0, runtime.WithPos("std/optim:410:20", err_1447)
+		n_1448, err_1449 := runtime.CheckSize(int64(10))
+		if err_1449 != nil {
+			return nil, 0, nil, 0, runtime.WithPos("std/optim:410:20", err_1449)
 		}
-		var a_1448 []float64
-		var d_1449 int = 0
-		var rs_1450 int = 0
-		for i_1451 := 0; i_1451 < n_1446; i_1451++ {
-			mark_1452 := ar.Mark()
-			_ = int64(i_1451)
-			n_1454, err_1455 := runtime.CheckSize(n_1408)
-			if err_1455 != nil {
-				return nil, 0, nil, 0, runtime.WithPos("std/optim:410:21", err_1455)
+		var a_1450 []float64
+		var d_1451 int = 0
+		var rs_1452 int = 0
+		for i_1453 := 0; i_1453 < n_1448; i_1453++ {
+			mark_1454 := ar.Mark()
+			_ = int64(i_1453)
+			n_1456, err_1457 := runtime.CheckSize(n_1410)
+			if err_1457 != nil {
+				return nil, 0, nil, 0, runtime.WithPos("std/optim:410:21", err_1457)
 			}
-			a_1456 := ar.F64(n_1454)
-			if i_1451 == 0 {
-				d_1449 = n_1454
-				rs_1450 = d_1449
-				tot_1457, err_1458 := runtime.MulSize(n_1446, rs_1450)
-				if err_1458 != nil {
-					return nil, 0, nil, 0, runtime.WithPos("std/optim:410:20", err_1458)
+			a_1458 := ar.F64(n_1456)
+			if i_1453 == 0 {
+				d_1451 = n_1456
+				rs_1452 = d_1451
+				tot_1459, err_1460 := runtime.MulSize(n_1448, rs_1452)
+				if err_1460 != nil {
+					return nil, 0, nil, 0, runtime.WithPos("std/optim:410:20", err_1460)
 				}
-				a_1448 = ar.F64w(tot_1457)
-			} else if n_1454 != d_1449 {
-				return nil, 0, nil, 0, runtime.NewError("std/optim:410:20", "build: element "+strconv.Itoa(i_1451)+" has shape "+runtime.ShapeString([]int{n_1454})+", element 0 has shape "+runtime.ShapeString([]int{d_1449}))
+				a_1450 = ar.F64w(tot_1459)
+			} else if n_1456 != d_1451 {
+				return nil, 0, nil, 0, runtime.NewError("std/optim:410:20", "build: element "+strconv.Itoa(i_1453)+" has shape "+runtime.ShapeString([]int{n_1456})+", element 0 has shape "+runtime.ShapeString([]int{d_1451}))
 			}
-			copy(a_1448[i_1451*rs_1450:(i_1451+1)*rs_1450], a_1456)
-			if i_1451 > 0 {
-				ar.Release(mark_1452)
+			copy(a_1450[i_1453*rs_1452:(i_1453+1)*rs_1452], a_1458)
+			if i_1453 > 0 {
+				ar.Release(mark_1454)
 			}
 		}
-		n_1459, err_1460 := runtime.CheckSize(int64(10))
-		if err_1460 != nil {
-			return nil, 0, nil, 0, runtime.WithPos("std/optim:410:43", err_1460)
+		n_1461, err_1462 := runtime.CheckSize(int64(10))
+		if err_1462 != nil {
+			return nil, 0, nil, 0, runtime.WithPos("std/optim:410:43", err_1462)
 		}
-		var a_1461 []float64
-		var d_1462 int = 0
-		var rs_1463 int = 0
-		for i_1464 := 0; i_1464 < n_1459; i_1464++ {
-			mark_1465 := ar.Mark()
-			_ = int64(i_1464)
-			n_1467, err_1468 := runtime.CheckSize(n_1408)
-			if err_1468 != nil {
-				return nil, 0, nil, 0, runtime.WithPos("std/optim:410:44", err_1468)
+		var a_1463 []float64
+		var d_1464 int = 0
+		var rs_1465 int = 0
+		for i_1466 := 0; i_1466 < n_1461; i_1466++ {
+			mark_1467 := ar.Mark()
+			_ = int64(i_1466)
+			n_1469, err_1470 := runtime.CheckSize(n_1410)
+			if err_1470 != nil {
+				return nil, 0, nil, 0, runtime.WithPos("std/optim:410:44", err_1470)
 			}
-			a_1469 := ar.F64(n_1467)
-			if i_1464 == 0 {
-				d_1462 = n_1467
-				rs_1463 = d_1462
-				tot_1470, err_1471 := runtime.MulSize(n_1459, rs_1463)
-				if err_1471 != nil {
-					return nil, 0, nil, 0, runtime.WithPos("std/optim:410:43", err_1471)
+			a_1471 := ar.F64(n_1469)
+			if i_1466 == 0 {
+				d_1464 = n_1469
+				rs_1465 = d_1464
+				tot_1472, err_1473 := runtime.MulSize(n_1461, rs_1465)
+				if err_1473 != nil {
+					return nil, 0, nil, 0, runtime.WithPos("std/optim:410:43", err_1473)
 				}
-				a_1461 = ar.F64w(tot_1470)
-			} else if n_1467 != d_1462 {
-				return nil, 0, nil, 0, runtime.NewError("std/optim:410:43", "build: element "+strconv.Itoa(i_1464)+" has shape "+runtime.ShapeString([]int{n_1467})+", element 0 has shape "+runtime.ShapeString([]int{d_1462}))
+				a_1463 = ar.F64w(tot_1472)
+			} else if n_1469 != d_1464 {
+				return nil, 0, nil, 0, runtime.NewError("std/optim:410:43", "build: element "+strconv.Itoa(i_1466)+" has shape "+runtime.ShapeString([]int{n_1469})+", element 0 has shape "+runtime.ShapeString([]int{d_1464}))
 			}
-			copy(a_1461[i_1464*rs_1463:(i_1464+1)*rs_1463], a_1469)
-			if i_1464 > 0 {
-				ar.Release(mark_1465)
+			copy(a_1463[i_1466*rs_1465:(i_1466+1)*rs_1465], a_1471)
+			if i_1466 > 0 {
+				ar.Release(mark_1467)
 			}
 		}
-		n_1472, err_1473 := runtime.CheckSize(int64(10))
-		if err_1473 != nil {
-			return nil, 0, nil, 0, runtime.WithPos("std/optim:410:66", err_1473)
+		n_1474, err_1475 := runtime.CheckSize(int64(10))
+		if err_1475 != nil {
+			return nil, 0, nil, 0, runtime.WithPos("std/optim:410:66", err_1475)
 		}
-		a_1474 := ar.F64(n_1472)
-		var state_1475 []float64
-		var state_1476 int
-		var state_1477 float64
-		var state_1478 []float64
-		var state_1479 int
+		a_1476 := ar.F64(n_1474)
+		var state_1477 []float64
+		var state_1478 int
+		var state_1479 float64
 		var state_1480 []float64
 		var state_1481 int
-		var state_1482 int
-		var state_1483 []float64
+		var state_1482 []float64
+		var state_1483 int
 		var state_1484 int
-		var state_1485 int
-		var state_1486 []float64
+		var state_1485 []float64
+		var state_1486 int
 		var state_1487 int
-		var state_1488 int64
-		var state_1489 int64
+		var state_1488 []float64
+		var state_1489 int
 		var state_1490 int64
 		var state_1491 int64
-		var state_1492 bool
-		state_1475, state_1476, state_1477, state_1478, state_1479, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, state_1491, state_1492 = state_19, state_20, x_1419, r_1443, r_1411, a_1448, n_1446, d_1449, a_1461, n_1459, d_1462, a_1474, n_1472, int64(0), int64(0), int64(0), int64(1), false
+		var state_1492 int64
+		var state_1493 int64
+		var state_1494 bool
+		state_1477, state_1478, state_1479, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, state_1491, state_1492, state_1493, state_1494 = state_19, state_20, x_1421, r_1445, r_1413, a_1450, n_1448, d_1451, a_1463, n_1461, d_1464, a_1476, n_1474, int64(0), int64(0), int64(0), int64(1), false
 		for {
-			x_2119 := !state_1492
-			var c_2120 bool
-			if x_2119 {
-				x_2121 := state_1490 < inner_7
-				c_2120 = x_2121
+			x_2122 := !state_1494
+			var c_2123 bool
+			if x_2122 {
+				x_2124 := state_1492 < inner_7
+				c_2123 = x_2124
 			} else {
-				c_2120 = false
+				c_2123 = false
 			}
-			var c_2122 bool
-			if c_2120 {
-				r_2123 := ar.F64w(state_1479)
-				state_1478 = state_1478[:len(r_2123)]
-				for i_2124 := range r_2123 {
-					r_2123[i_2124] = (math.Abs(state_1478[i_2124]))
+			var c_2125 bool
+			if c_2123 {
+				r_2126 := ar.F64w(state_1481)
+				state_1480 = state_1480[:len(r_2126)]
+				for i_2127 := range r_2126 {
+					r_2126[i_2127] = (math.Abs(state_1480[i_2127]))
 				}
-				s_2126 := runtime.Max(r_2123)
-				x_2127 := s_2126 > 1e-10
-				c_2122 = x_2127
+				s_2129 := runtime.Max(r_2126)
+				x_2130 := s_2129 > 1e-10
+				c_2125 = x_2130
 			} else {
-				c_2122 = false
+				c_2125 = false
 			}
-			if !c_2122 {
+			if !c_2125 {
 				break
 			}
-			mark_2128 := ar.Mark()
-			r_2129, r_2130, err_2131 := fn_optimtwoloop(ar, state_1478, state_1479, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489)
-			if err_2131 != nil {
-				return nil, 0, nil, 0, runtime.WithFrame(err_2131, "optim.two_loop", "std/optim:391:5", "std/optim:412:17")
+			mark_2131 := ar.Mark()
+			r_2132, r_2133, err_2134 := fn_optimtwoloop(ar, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, state_1491)
+			if err_2134 != nil {
+				return nil, 0, nil, 0, runtime.WithFrame(err_2134, "optim.two_loop", "std/optim:391:5", "std/optim:412:17")
 			}
-			r_2132 := ar.F64w(r_2130)
-			r_2129 = r_2129[:len(r_2132)]
-			for i_2133 := range r_2132 {
-				r_2132[i_2133] = -r_2129[i_2133]
+			r_2135 := ar.F64w(r_2133)
+			r_2132 = r_2132[:len(r_2135)]
+			for i_2136 := range r_2135 {
+				r_2135[i_2136] = -r_2132[i_2136]
 			}
-			if len(r_2132) != len(state_1478) {
-				return nil, 0, nil, 0, runtime.NewError("std/optim:413:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2132), len(state_1478)))
+			if len(r_2135) != len(state_1480) {
+				return nil, 0, nil, 0, runtime.NewError("std/optim:413:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2135), len(state_1480)))
 			}
-			d_2135 := runtime.Dot(r_2132, state_1478)
-			x_2136 := d_2135 < 0.0
-			var c_2137 []float64
-			var c_2138 int
-			if x_2136 {
-				c_2137, c_2138 = r_2132, r_2130
+			d_2138 := runtime.Dot(r_2135, state_1480)
+			x_2139 := d_2138 < 0.0
+			var c_2140 []float64
+			var c_2141 int
+			if x_2139 {
+				c_2140, c_2141 = r_2135, r_2133
 			} else {
-				r_2139 := ar.F64w(state_1479)
-				state_1478 = state_1478[:len(r_2139)]
-				for i_2140 := range r_2139 {
-					r_2139[i_2140] = -state_1478[i_2140]
+				r_2142 := ar.F64w(state_1481)
+				state_1480 = state_1480[:len(r_2142)]
+				for i_2143 := range r_2142 {
+					r_2142[i_2143] = -state_1480[i_2143]
 				}
-				c_2137, c_2138 = r_2139, state_1479
+				c_2140, c_2141 = r_2142, state_1481
 			}
-			x_2142 := state_1489 == int64(0)
-			var c_2143 float64
-			if x_2142 {
-				s_2144 := runtime.Norm2(state_1478)
-				x_2145 := 1.0 / s_2144
-				x_2146 := runtime.Min2(1.0, x_2145)
-				c_2143 = x_2146
+			x_2145 := state_1491 == int64(0)
+			var c_2146 float64
+			if x_2145 {
+				s_2147 := runtime.Norm2(state_1480)
+				x_2148 := 1.0 / s_2147
+				x_2149 := runtime.Min2(1.0, x_2148)
+				c_2146 = x_2149
 			} else {
-				c_2143 = 1.0
+				c_2146 = 1.0
 			}
-			n_2147 := int64(state_1476)
-			if int64(state_1479) != n_2147 {
-				return nil, 0, nil, 0, runtime.NewError("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_1479), n_2147))
+			n_2150 := int64(state_1478)
+			if int64(state_1481) != n_2150 {
+				return nil, 0, nil, 0, runtime.NewError("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_1481), n_2150))
 			}
-			if int64(c_2138) != n_2147 {
-				return nil, 0, nil, 0, runtime.NewError("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_2138), n_2147))
+			if int64(c_2141) != n_2150 {
+				return nil, 0, nil, 0, runtime.NewError("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_2141), n_2150))
 			}
-			if len(state_1478) != len(c_2137) {
-				return nil, 0, nil, 0, runtime.NewError("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_1478), len(c_2137)))
+			if len(state_1480) != len(c_2140) {
+				return nil, 0, nil, 0, runtime.NewError("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_1480), len(c_2140)))
 			}
-			d_2148 := runtime.Dot(state_1478, c_2137)
-			x_2149 := 0.0001 * d_2148
-			x_2150 := 4.0 * c_2143
-			x_2151 := c_2143 + x_2150
-			var state_2152 float64
-			var state_2153 float64
-			var state_2154 []float64
-			var state_2155 int
+			d_2151 := runtime.Dot(state_1480, c_2140)
+			x_2152 := 0.0001 * d_2151
+			x_2153 := 4.0 * c_2146
+			x_2154 := c_2146 + x_2153
+			var state_2155 float64
 			var state_2156 float64
-			var state_2157 float64
-			var state_2158 float64
-			var state_2159 []float64
-			var state_2160 int
+			var state_2157 []float64
+			var state_2158 int
+			var state_2159 float64
+			var state_2160 float64
 			var state_2161 float64
-			var state_2162 float64
-			var state_2163 float64
+			var state_2162 []float64
+			var state_2163 int
 			var state_2164 float64
 			var state_2165 float64
-			var state_2166 bool
-			var state_2167 int64
+			var state_2166 float64
+			var state_2167 float64
 			var state_2168 float64
-			var state_2169 float64
-			var state_2170 bool
-			var state_2171 bool
-			var state_2172 int64
-			state_2152, state_2153, state_2154, state_2155, state_2156, state_2157, state_2158, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, state_2167, state_2168, state_2169, state_2170, state_2171, state_2172 = c_2143, state_1477, state_1478, state_1479, 0.0, state_1477, d_2148, state_1478, state_1479, 0.0, state_1477, d_2148, 0.0, x_2151, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
+			var state_2169 bool
+			var state_2170 int64
+			var state_2171 float64
+			var state_2172 float64
+			var state_2173 bool
+			var state_2174 bool
+			var state_2175 int64
+			state_2155, state_2156, state_2157, state_2158, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, state_2167, state_2168, state_2169, state_2170, state_2171, state_2172, state_2173, state_2174, state_2175 = c_2146, state_1479, state_1480, state_1481, 0.0, state_1479, d_2151, state_1480, state_1481, 0.0, state_1479, d_2151, 0.0, x_2154, false, int64(1), 1e+20, 2e+20, false, false, int64(0)
 			for {
-				x_2425 := !state_2170
-				var c_2426 bool
-				if x_2425 {
-					x_2427 := state_2172 < int64(20)
-					c_2426 = x_2427
+				x_2428 := !state_2173
+				var c_2429 bool
+				if x_2428 {
+					x_2430 := state_2175 < int64(20)
+					c_2429 = x_2430
 				} else {
-					c_2426 = false
+					c_2429 = false
 				}
-				if !c_2426 {
+				if !c_2429 {
 					break
 				}
-				mark_2428 := ar.Mark()
-				if c_2138 != state_1476 {
-					return nil, 0, nil, 0, runtime.NewError("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1476})+" and "+runtime.ShapeString([]int{c_2138}))
+				mark_2431 := ar.Mark()
+				if c_2141 != state_1478 {
+					return nil, 0, nil, 0, runtime.NewError("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1478})+" and "+runtime.ShapeString([]int{c_2141}))
 				}
-				r_2429 := ar.F64w(state_1476)
-				state_1475 = state_1475[:len(r_2429)]
-				c_2137 = c_2137[:len(r_2429)]
-				for i_2430 := range r_2429 {
-					r_2429[i_2430] = (state_1475[i_2430] + (state_2152 * c_2137[i_2430]))
+				r_2432 := ar.F64w(state_1478)
+				state_1477 = state_1477[:len(r_2432)]
+				c_2140 = c_2140[:len(r_2432)]
+				for i_2433 := range r_2432 {
+					r_2432[i_2433] = (state_1477[i_2433] + (state_2155 * c_2140[i_2433]))
 				}
-				r_2432, r_2433, r_2434 := fg_1(r_2429, state_1476)
-				if int64(r_2434) != n_11 {
-					return nil, 0, nil, 0, runtime.NewError("std/solve:120:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2434), n_11))
+				r_2435, r_2436, r_2437 := fg_1(r_2432, state_1478)
+				if int64(r_2437) != n_11 {
+					return nil, 0, nil, 0, runtime.NewError("std/solve:120:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2437), n_11))
 				}
-				r_2435, r_2436 := c_2(r_2429, state_1476)
-				if int64(r_2436) != n_14 {
-					return nil, 0, nil, 0, runtime.NewError("std/solve:121:16", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_2436), n_14))
+				r_2438, r_2439 := c_2(r_2432, state_1478)
+				if int64(r_2439) != n_14 {
+					return nil, 0, nil, 0, runtime.NewError("std/solve:121:16", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_2439), n_14))
 				}
-				if len(state_21) != len(r_2435) {
-					return nil, 0, nil, 0, runtime.NewError("std/solve:122:16", fmt.Sprintf("dot: sizes %d and %d differ", len(state_21), len(r_2435)))
+				if len(state_21) != len(r_2438) {
+					return nil, 0, nil, 0, runtime.NewError("std/solve:122:16", fmt.Sprintf("dot: sizes %d and %d differ", len(state_21), len(r_2438)))
 				}
-				d_2437 := runtime.Dot(state_21, r_2435)
-				x_2438 := r_2432 + d_2437
-				x_2439 := 0.5 * state_23
-				d_2440 := runtime.Dot(r_2435, r_2435)
-				x_2441 := x_2439 * d_2440
-				x_2442 := x_2438 + x_2441
-				r_2443, r_2444 := jac_3(r_2429, state_1476)
-				n_2445 := int64(r_2444)
-				x_2446 := max(size_8, int64(1))
-				if x_2446 == 0 {
-					return nil, 0, nil, 0, runtime.NewError("solve.nab:82:25", "integer division by zero")
-				}
-				x_2447 := n_2445 % x_2446
-				x_2448 := x_2447 == int64(0)
-				if !x_2448 {
-					return nil, 0, nil, 0, runtime.NewError("solve.nab:82:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
-				}
+				d_2440 := runtime.Dot(state_21, r_2438)
+				x_2441 := r_2435 + d_2440
+				x_2442 := 0.5 * state_23
+				d_2443 := runtime.Dot(r_2438, r_2438)
+				x_2444 := x_2442 * d_2443
+				x_2445 := x_2441 + x_2444
+				r_2446, r_2447 := jac_3(r_2432, state_1478)
+				n_2448 := int64(r_2447)
 				x_2449 := max(size_8, int64(1))
 				if x_2449 == 0 {
+					return nil, 0, nil, 0, runtime.NewError("solve.nab:82:25", "integer division by zero")
+				}
+				x_2450 := n_2448 % x_2449
+				x_2451 := x_2450 == int64(0)
+				if !x_2451 {
+					return nil, 0, nil, 0, runtime.NewError("solve.nab:82:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
+				}
+				x_2452 := max(size_8, int64(1))
+				if x_2452 == 0 {
 					return nil, 0, nil, 0, runtime.NewError("solve.nab:82:128", "integer division by zero")
 				}
-				x_2450 := n_2445 / x_2449
-				n_2451 := int64(len(r_2443))
-				if x_2450 < 0 || size_8 < 0 || (size_8 == 0 && n_2451 != 0) || (size_8 != 0 && (n_2451%size_8 != 0 || n_2451/size_8 != x_2450)) {
-					return nil, 0, nil, 0, runtime.NewError("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_2451, x_2450, size_8))
+				x_2453 := n_2448 / x_2452
+				n_2454 := int64(len(r_2446))
+				if x_2453 < 0 || size_8 < 0 || (size_8 == 0 && n_2454 != 0) || (size_8 != 0 && (n_2454%size_8 != 0 || n_2454/size_8 != x_2453)) {
+					return nil, 0, nil, 0, runtime.NewError("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_2454, x_2453, size_8))
 				}
-				m_2452 := int(x_2450)
-				n_2453 := int(size_8)
-				t_2454 := ar.F64w(len(r_2443))
-				for i_2455 := 0; i_2455 < m_2452; i_2455++ {
-					for j_2456 := 0; j_2456 < n_2453; j_2456++ {
-						t_2454[j_2456*m_2452+i_2455] = r_2443[i_2455*n_2453+j_2456]
+				m_2455 := int(x_2453)
+				n_2456 := int(size_8)
+				t_2457 := ar.F64w(len(r_2446))
+				for i_2458 := 0; i_2458 < m_2455; i_2458++ {
+					for j_2459 := 0; j_2459 < n_2456; j_2459++ {
+						t_2457[j_2459*m_2455+i_2458] = r_2446[i_2458*n_2456+j_2459]
 					}
 				}
-				if r_2436 != state_22 {
-					return nil, 0, nil, 0, runtime.NewError("std/solve:122:71", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_2436}))
+				if r_2439 != state_22 {
+					return nil, 0, nil, 0, runtime.NewError("std/solve:122:71", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_2439}))
 				}
-				r_2457 := ar.F64w(state_22)
-				state_21 = state_21[:len(r_2457)]
-				r_2435 = r_2435[:len(r_2457)]
-				for i_2458 := range r_2457 {
-					r_2457[i_2458] = (state_21[i_2458] + (state_23 * r_2435[i_2458]))
+				r_2460 := ar.F64w(state_22)
+				state_21 = state_21[:len(r_2460)]
+				r_2438 = r_2438[:len(r_2460)]
+				for i_2461 := range r_2460 {
+					r_2460[i_2461] = (state_21[i_2461] + (state_23 * r_2438[i_2461]))
 				}
-				if state_22 != m_2452 {
-					return nil, 0, nil, 0, runtime.NewError("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_2453, m_2452})+" @ "+runtime.ShapeString([]int{state_22}))
+				if state_22 != m_2455 {
+					return nil, 0, nil, 0, runtime.NewError("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_2456, m_2455})+" @ "+runtime.ShapeString([]int{state_22}))
 				}
-				a_2460 := ar.F64(n_2453)
-				if m_2452 <= 32 {
-					r_2457 = r_2457[:m_2452]
-					for r_2461 := range a_2460 {
-						row_2462 := t_2454[r_2461*m_2452 : (r_2461+1)*m_2452]
-						s_2463 := 0.0
-						for c_2464, v_2465 := range row_2462 {
-							s_2463 += v_2465 * r_2457[c_2464]
+				a_2463 := ar.F64(n_2456)
+				if m_2455 <= 32 {
+					r_2460 = r_2460[:m_2455]
+					for r_2464 := range a_2463 {
+						row_2465 := t_2457[r_2464*m_2455 : (r_2464+1)*m_2455]
+						s_2466 := 0.0
+						for c_2467, v_2468 := range row_2465 {
+							s_2466 += v_2468 * r_2460[c_2467]
 						}
-						a_2460[r_2461] = s_2463
+						a_2463[r_2464] = s_2466
 					}
 				} else {
-					runtime.Gemv(false, n_2453, m_2452, 1, t_2454, r_2457, 0, a_2460)
+					runtime.Gemv(false, n_2456, m_2455, 1, t_2457, r_2460, 0, a_2463)
 				}
-				if int64(n_2453) != n_11 {
-					return nil, 0, nil, 0, runtime.NewError("std/solve:122:61", runtime.DimMessage("the result of jt", "[n]f64", "n", int64(n_2453), n_11))
+				if int64(n_2456) != n_11 {
+					return nil, 0, nil, 0, runtime.NewError("std/solve:122:61", runtime.DimMessage("the result of jt", "[n]f64", "n", int64(n_2456), n_11))
 				}
-				if n_2453 != r_2434 {
-					return nil, 0, nil, 0, runtime.NewError("std/solve:122:59", "shape mismatch in '+': "+runtime.ShapeString([]int{r_2434})+" and "+runtime.ShapeString([]int{n_2453}))
+				if n_2456 != r_2437 {
+					return nil, 0, nil, 0, runtime.NewError("std/solve:122:59", "shape mismatch in '+': "+runtime.ShapeString([]int{r_2437})+" and "+runtime.ShapeString([]int{n_2456}))
 				}
-				r_2466 := ar.F64w(r_2434)
-				r_2433 = r_2433[:len(r_2466)]
-				a_2460 = a_2460[:len(r_2466)]
-				for i_2467 := range r_2466 {
-					r_2466[i_2467] = (r_2433[i_2467] + a_2460[i_2467])
+				r_2469 := ar.F64w(r_2437)
+				r_2436 = r_2436[:len(r_2469)]
+				a_2463 = a_2463[:len(r_2469)]
+				for i_2470 := range r_2469 {
+					r_2469[i_2470] = (r_2436[i_2470] + a_2463[i_2470])
 				}
-				if int64(r_2434) != n_2147 {
-					return nil, 0, nil, 0, runtime.NewError("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2434), n_2147))
+				if int64(r_2437) != n_2150 {
+					return nil, 0, nil, 0, runtime.NewError("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2437), n_2150))
 				}
-				if len(r_2466) != len(c_2137) {
-					return nil, 0, nil, 0, runtime.NewError("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2466), len(c_2137)))
+				if len(r_2469) != len(c_2140) {
+					return nil, 0, nil, 0, runtime.NewError("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2469), len(c_2140)))
 				}
-				d_2469 := runtime.Dot(r_2466, c_2137)
-				x_2470 := state_2152 * x_2149
-				x_2471 := state_1477 + x_2470
-				x_2472 := state_2167 == int64(1)
-				var c_2473 bool
-				if x_2472 {
-					x_2474 := x_2442 <= x_2471
-					c_2473 = x_2474
+				d_2472 := runtime.Dot(r_2469, c_2140)
+				x_2473 := state_2155 * x_2152
+				x_2474 := state_1479 + x_2473
+				x_2475 := state_2170 == int64(1)
+				var c_2476 bool
+				if x_2475 {
+					x_2477 := x_2445 <= x_2474
+					c_2476 = x_2477
 				} else {
-					c_2473 = false
-				}
-				var c_2475 bool
-				if c_2473 {
-					x_2476 := d_2469 >= 0.0
-					c_2475 = x_2476
-				} else {
-					c_2475 = false
-				}
-				var c_2477 int64
-				if c_2475 {
-					c_2477 = int64(2)
-				} else {
-					c_2477 = state_2167
+					c_2476 = false
 				}
 				var c_2478 bool
-				if state_2166 {
-					x_2479 := state_2152 <= state_2164
-					var c_2480 bool
-					if x_2479 {
-						c_2480 = true
-					} else {
-						x_2481 := state_2152 >= state_2165
-						c_2480 = x_2481
-					}
-					c_2478 = c_2480
+				if c_2476 {
+					x_2479 := d_2472 >= 0.0
+					c_2478 = x_2479
 				} else {
 					c_2478 = false
 				}
-				var c_2482 bool
+				var c_2480 int64
 				if c_2478 {
-					c_2482 = true
+					c_2480 = int64(2)
 				} else {
+					c_2480 = state_2170
+				}
+				var c_2481 bool
+				if state_2169 {
+					x_2482 := state_2155 <= state_2167
 					var c_2483 bool
-					if state_2166 {
-						x_2484 := state_2165 - state_2164
-						x_2485 := 1e-10 * state_2165
-						x_2486 := x_2484 <= x_2485
-						c_2483 = x_2486
+					if x_2482 {
+						c_2483 = true
 					} else {
-						c_2483 = false
+						x_2484 := state_2155 >= state_2168
+						c_2483 = x_2484
 					}
-					c_2482 = c_2483
-				}
-				var c_2487 bool
-				if c_2482 {
-					c_2487 = true
+					c_2481 = c_2483
 				} else {
-					x_2488 := state_2152 == 1e+20
-					var c_2489 bool
-					if x_2488 {
-						x_2490 := x_2442 <= x_2471
-						c_2489 = x_2490
-					} else {
-						c_2489 = false
-					}
-					var c_2491 bool
-					if c_2489 {
-						x_2492 := d_2469 <= x_2149
-						c_2491 = x_2492
-					} else {
-						c_2491 = false
-					}
-					c_2487 = c_2491
+					c_2481 = false
 				}
-				x_2493 := x_2442 <= x_2471
-				var c_2494 bool
-				if x_2493 {
-					x_2495 := math.Abs(d_2469)
-					x_2496 := -d_2148
-					x_2497 := 0.9 * x_2496
-					x_2498 := x_2495 <= x_2497
-					c_2494 = x_2498
+				var c_2485 bool
+				if c_2481 {
+					c_2485 = true
 				} else {
-					c_2494 = false
+					var c_2486 bool
+					if state_2169 {
+						x_2487 := state_2168 - state_2167
+						x_2488 := 1e-10 * state_2168
+						x_2489 := x_2487 <= x_2488
+						c_2486 = x_2489
+					} else {
+						c_2486 = false
+					}
+					c_2485 = c_2486
 				}
-				var c_2499 float64
-				var c_2500 float64
-				var c_2501 []float64
-				var c_2502 int
+				var c_2490 bool
+				if c_2485 {
+					c_2490 = true
+				} else {
+					x_2491 := state_2155 == 1e+20
+					var c_2492 bool
+					if x_2491 {
+						x_2493 := x_2445 <= x_2474
+						c_2492 = x_2493
+					} else {
+						c_2492 = false
+					}
+					var c_2494 bool
+					if c_2492 {
+						x_2495 := d_2472 <= x_2152
+						c_2494 = x_2495
+					} else {
+						c_2494 = false
+					}
+					c_2490 = c_2494
+				}
+				x_2496 := x_2445 <= x_2474
+				var c_2497 bool
+				if x_2496 {
+					x_2498 := math.Abs(d_2472)
+					x_2499 := -d_2151
+					x_2500 := 0.9 * x_2499
+					x_2501 := x_2498 <= x_2500
+					c_2497 = x_2501
+				} else {
+					c_2497 = false
+				}
+				var c_2502 float64
 				var c_2503 float64
-				var c_2504 float64
-				var c_2505 float64
-				var c_2506 []float64
-				var c_2507 int
+				var c_2504 []float64
+				var c_2505 int
+				var c_2506 float64
+				var c_2507 float64
 				var c_2508 float64
-				var c_2509 float64
-				var c_2510 float64
+				var c_2509 []float64
+				var c_2510 int
 				var c_2511 float64
 				var c_2512 float64
-				var c_2513 bool
-				var c_2514 int64
+				var c_2513 float64
+				var c_2514 float64
 				var c_2515 float64
-				var c_2516 float64
-				var c_2517 bool
-				var c_2518 bool
-				var c_2519 int64
-				if c_2494 {
-					x_2520 := state_2172 + int64(1)
-					c_2499, c_2500, c_2501, c_2502, c_2503, c_2504, c_2505, c_2506, c_2507, c_2508, c_2509, c_2510, c_2511, c_2512, c_2513, c_2514, c_2515, c_2516, c_2517, c_2518, c_2519 = state_2152, x_2442, r_2466, r_2434, state_2156, state_2157, state_2158, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, c_2477, state_2168, state_2169, true, true, x_2520
+				var c_2516 bool
+				var c_2517 int64
+				var c_2518 float64
+				var c_2519 float64
+				var c_2520 bool
+				var c_2521 bool
+				var c_2522 int64
+				if c_2497 {
+					x_2523 := state_2175 + int64(1)
+					c_2502, c_2503, c_2504, c_2505, c_2506, c_2507, c_2508, c_2509, c_2510, c_2511, c_2512, c_2513, c_2514, c_2515, c_2516, c_2517, c_2518, c_2519, c_2520, c_2521, c_2522 = state_2155, x_2445, r_2469, r_2437, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, state_2167, state_2168, state_2169, c_2480, state_2171, state_2172, true, true, x_2523
 				} else {
-					x_2521 := x_2442 < math.Inf(1)
-					x_2522 := !x_2521
-					var c_2523 float64
-					var c_2524 float64
-					var c_2525 []float64
-					var c_2526 int
+					x_2524 := x_2445 < math.Inf(1)
+					x_2525 := !x_2524
+					var c_2526 float64
 					var c_2527 float64
-					var c_2528 float64
-					var c_2529 float64
-					var c_2530 []float64
-					var c_2531 int
+					var c_2528 []float64
+					var c_2529 int
+					var c_2530 float64
+					var c_2531 float64
 					var c_2532 float64
-					var c_2533 float64
-					var c_2534 float64
+					var c_2533 []float64
+					var c_2534 int
 					var c_2535 float64
 					var c_2536 float64
-					var c_2537 bool
-					var c_2538 int64
+					var c_2537 float64
+					var c_2538 float64
 					var c_2539 float64
-					var c_2540 float64
-					var c_2541 bool
-					var c_2542 bool
-					var c_2543 int64
-					if x_2522 {
-						x_2544 := state_2152 - state_2156
-						x_2545 := 0.5 * x_2544
-						x_2546 := state_2156 + x_2545
-						x_2547 := state_2172 + int64(1)
-						c_2523, c_2524, c_2525, c_2526, c_2527, c_2528, c_2529, c_2530, c_2531, c_2532, c_2533, c_2534, c_2535, c_2536, c_2537, c_2538, c_2539, c_2540, c_2541, c_2542, c_2543 = x_2546, state_2153, state_2154, state_2155, state_2156, state_2157, state_2158, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, state_2167, state_2168, state_2169, false, false, x_2547
+					var c_2540 bool
+					var c_2541 int64
+					var c_2542 float64
+					var c_2543 float64
+					var c_2544 bool
+					var c_2545 bool
+					var c_2546 int64
+					if x_2525 {
+						x_2547 := state_2155 - state_2159
+						x_2548 := 0.5 * x_2547
+						x_2549 := state_2159 + x_2548
+						x_2550 := state_2175 + int64(1)
+						c_2526, c_2527, c_2528, c_2529, c_2530, c_2531, c_2532, c_2533, c_2534, c_2535, c_2536, c_2537, c_2538, c_2539, c_2540, c_2541, c_2542, c_2543, c_2544, c_2545, c_2546 = x_2549, state_2156, state_2157, state_2158, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, state_2167, state_2168, state_2169, state_2170, state_2171, state_2172, false, false, x_2550
 					} else {
-						var c_2548 float64
-						var c_2549 float64
-						var c_2550 []float64
-						var c_2551 int
+						var c_2551 float64
 						var c_2552 float64
-						var c_2553 float64
-						var c_2554 float64
-						var c_2555 []float64
-						var c_2556 int
+						var c_2553 []float64
+						var c_2554 int
+						var c_2555 float64
+						var c_2556 float64
 						var c_2557 float64
-						var c_2558 float64
-						var c_2559 float64
+						var c_2558 []float64
+						var c_2559 int
 						var c_2560 float64
 						var c_2561 float64
-						var c_2562 bool
-						var c_2563 int64
+						var c_2562 float64
+						var c_2563 float64
 						var c_2564 float64
-						var c_2565 float64
-						var c_2566 bool
-						var c_2567 bool
-						var c_2568 int64
-						if c_2487 {
-							x_2569 := x_2442 <= x_2471
-							var c_2570 float64
-							var c_2571 float64
-							var c_2572 []float64
-							var c_2573 int
+						var c_2565 bool
+						var c_2566 int64
+						var c_2567 float64
+						var c_2568 float64
+						var c_2569 bool
+						var c_2570 bool
+						var c_2571 int64
+						if c_2490 {
+							x_2572 := x_2445 <= x_2474
+							var c_2573 float64
 							var c_2574 float64
-							var c_2575 float64
-							var c_2576 float64
-							var c_2577 []float64
-							var c_2578 int
+							var c_2575 []float64
+							var c_2576 int
+							var c_2577 float64
+							var c_2578 float64
 							var c_2579 float64
-							var c_2580 float64
-							var c_2581 float64
+							var c_2580 []float64
+							var c_2581 int
 							var c_2582 float64
 							var c_2583 float64
-							var c_2584 bool
-							var c_2585 int64
+							var c_2584 float64
+							var c_2585 float64
 							var c_2586 float64
-							var c_2587 float64
-							var c_2588 bool
-							var c_2589 bool
-							var c_2590 int64
-							if x_2569 {
-								x_2591 := state_2172 + int64(1)
-								c_2570, c_2571, c_2572, c_2573, c_2574, c_2575, c_2576, c_2577, c_2578, c_2579, c_2580, c_2581, c_2582, c_2583, c_2584, c_2585, c_2586, c_2587, c_2588, c_2589, c_2590 = state_2152, x_2442, r_2466, r_2434, state_2156, state_2157, state_2158, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, c_2477, state_2168, state_2169, true, true, x_2591
+							var c_2587 bool
+							var c_2588 int64
+							var c_2589 float64
+							var c_2590 float64
+							var c_2591 bool
+							var c_2592 bool
+							var c_2593 int64
+							if x_2572 {
+								x_2594 := state_2175 + int64(1)
+								c_2573, c_2574, c_2575, c_2576, c_2577, c_2578, c_2579, c_2580, c_2581, c_2582, c_2583, c_2584, c_2585, c_2586, c_2587, c_2588, c_2589, c_2590, c_2591, c_2592, c_2593 = state_2155, x_2445, r_2469, r_2437, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, state_2167, state_2168, state_2169, c_2480, state_2171, state_2172, true, true, x_2594
 							} else {
-								x_2592 := state_2156 > 0.0
-								var c_2593 bool
-								if x_2592 {
-									x_2594 := state_2157 < state_1477
-									c_2593 = x_2594
+								x_2595 := state_2159 > 0.0
+								var c_2596 bool
+								if x_2595 {
+									x_2597 := state_2160 < state_1479
+									c_2596 = x_2597
 								} else {
-									c_2593 = false
+									c_2596 = false
 								}
-								x_2595 := state_2172 + int64(1)
-								c_2570, c_2571, c_2572, c_2573, c_2574, c_2575, c_2576, c_2577, c_2578, c_2579, c_2580, c_2581, c_2582, c_2583, c_2584, c_2585, c_2586, c_2587, c_2588, c_2589, c_2590 = state_2156, state_2157, state_2159, state_2160, state_2156, state_2157, state_2158, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, c_2477, state_2168, state_2169, true, c_2593, x_2595
+								x_2598 := state_2175 + int64(1)
+								c_2573, c_2574, c_2575, c_2576, c_2577, c_2578, c_2579, c_2580, c_2581, c_2582, c_2583, c_2584, c_2585, c_2586, c_2587, c_2588, c_2589, c_2590, c_2591, c_2592, c_2593 = state_2159, state_2160, state_2162, state_2163, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, state_2167, state_2168, state_2169, c_2480, state_2171, state_2172, true, c_2596, x_2598
 							}
-							c_2548, c_2549, c_2550, c_2551, c_2552, c_2553, c_2554, c_2555, c_2556, c_2557, c_2558, c_2559, c_2560, c_2561, c_2562, c_2563, c_2564, c_2565, c_2566, c_2567, c_2568 = c_2570, c_2571, c_2572, c_2573, c_2574, c_2575, c_2576, c_2577, c_2578, c_2579, c_2580, c_2581, c_2582, c_2583, c_2584, c_2585, c_2586, c_2587, c_2588, c_2589, c_2590
+							c_2551, c_2552, c_2553, c_2554, c_2555, c_2556, c_2557, c_2558, c_2559, c_2560, c_2561, c_2562, c_2563, c_2564, c_2565, c_2566, c_2567, c_2568, c_2569, c_2570, c_2571 = c_2573, c_2574, c_2575, c_2576, c_2577, c_2578, c_2579, c_2580, c_2581, c_2582, c_2583, c_2584, c_2585, c_2586, c_2587, c_2588, c_2589, c_2590, c_2591, c_2592, c_2593
 						} else {
-							x_2596 := c_2477 == int64(1)
-							var c_2597 bool
-							if x_2596 {
-								x_2598 := x_2442 <= state_2157
-								c_2597 = x_2598
+							x_2599 := c_2480 == int64(1)
+							var c_2600 bool
+							if x_2599 {
+								x_2601 := x_2445 <= state_2160
+								c_2600 = x_2601
 							} else {
-								c_2597 = false
+								c_2600 = false
 							}
-							var c_2599 bool
-							if c_2597 {
-								x_2600 := x_2442 > x_2471
-								c_2599 = x_2600
+							var c_2602 bool
+							if c_2600 {
+								x_2603 := x_2445 > x_2474
+								c_2602 = x_2603
 							} else {
-								c_2599 = false
+								c_2602 = false
 							}
-							var c_2601 float64
-							var c_2602 float64
-							var c_2603 float64
 							var c_2604 float64
 							var c_2605 float64
 							var c_2606 float64
-							var c_2607 bool
+							var c_2607 float64
 							var c_2608 float64
-							var c_2609 bool
-							if c_2599 {
-								x_2610 := state_2156 * x_2149
-								x_2611 := state_2157 - x_2610
-								x_2612 := state_2158 - x_2149
-								x_2613 := state_2161 * x_2149
-								x_2614 := state_2162 - x_2613
-								x_2615 := state_2163 - x_2149
-								x_2616 := state_2152 * x_2149
-								x_2617 := x_2442 - x_2616
-								x_2618 := d_2469 - x_2149
-								r_2619, r_2620, r_2621, r_2622, r_2623, r_2624, r_2625, r_2626, r_2627 := fn_optimmtstep(ar, state_2156, x_2611, x_2612, state_2161, x_2614, x_2615, state_2152, x_2617, x_2618, state_2166, state_2164, state_2165)
-								x_2628 := r_2619 * x_2149
-								x_2629 := r_2620 + x_2628
-								x_2630 := r_2621 + x_2149
-								x_2631 := r_2622 * x_2149
+							var c_2609 float64
+							var c_2610 bool
+							var c_2611 float64
+							var c_2612 bool
+							if c_2602 {
+								x_2613 := state_2159 * x_2152
+								x_2614 := state_2160 - x_2613
+								x_2615 := state_2161 - x_2152
+								x_2616 := state_2164 * x_2152
+								x_2617 := state_2165 - x_2616
+								x_2618 := state_2166 - x_2152
+								x_2619 := state_2155 * x_2152
+								x_2620 := x_2445 - x_2619
+								x_2621 := d_2472 - x_2152
+								r_2622, r_2623, r_2624, r_2625, r_2626, r_2627, r_2628, r_2629, r_2630 := fn_optimmtstep(ar, state_2159, x_2614, x_2615, state_2164, x_2617, x_2618, state_2155, x_2620, x_2621, state_2169, state_2167, state_2168)
+								x_2631 := r_2622 * x_2152
 								x_2632 := r_2623 + x_2631
-								x_2633 := r_2624 + x_2149
-								c_2601, c_2602, c_2603, c_2604, c_2605, c_2606, c_2607, c_2608, c_2609 = r_2619, x_2629, x_2630, r_2622, x_2632, x_2633, r_2625, r_2626, r_2627
+								x_2633 := r_2624 + x_2152
+								x_2634 := r_2625 * x_2152
+								x_2635 := r_2626 + x_2634
+								x_2636 := r_2627 + x_2152
+								c_2604, c_2605, c_2606, c_2607, c_2608, c_2609, c_2610, c_2611, c_2612 = r_2622, x_2632, x_2633, r_2625, x_2635, x_2636, r_2628, r_2629, r_2630
 							} else {
-								r_2634, r_2635, r_2636, r_2637, r_2638, r_2639, r_2640, r_2641, r_2642 := fn_optimmtstep(ar, state_2156, state_2157, state_2158, state_2161, state_2162, state_2163, state_2152, x_2442, d_2469, state_2166, state_2164, state_2165)
-								c_2601, c_2602, c_2603, c_2604, c_2605, c_2606, c_2607, c_2608, c_2609 = r_2634, r_2635, r_2636, r_2637, r_2638, r_2639, r_2640, r_2641, r_2642
+								r_2637, r_2638, r_2639, r_2640, r_2641, r_2642, r_2643, r_2644, r_2645 := fn_optimmtstep(ar, state_2159, state_2160, state_2161, state_2164, state_2165, state_2166, state_2155, x_2445, d_2472, state_2169, state_2167, state_2168)
+								c_2604, c_2605, c_2606, c_2607, c_2608, c_2609, c_2610, c_2611, c_2612 = r_2637, r_2638, r_2639, r_2640, r_2641, r_2642, r_2643, r_2644, r_2645
 							}
-							var c_2643 bool
-							if c_2607 {
-								x_2644 := c_2604 - c_2601
-								x_2645 := math.Abs(x_2644)
-								x_2646 := 0.66 * state_2169
-								x_2647 := x_2645 >= x_2646
-								c_2643 = x_2647
+							var c_2646 bool
+							if c_2610 {
+								x_2647 := c_2607 - c_2604
+								x_2648 := math.Abs(x_2647)
+								x_2649 := 0.66 * state_2172
+								x_2650 := x_2648 >= x_2649
+								c_2646 = x_2650
 							} else {
-								c_2643 = false
+								c_2646 = false
 							}
-							var c_2648 float64
-							if c_2643 {
-								x_2649 := c_2604 - c_2601
-								x_2650 := 0.5 * x_2649
-								x_2651 := c_2601 + x_2650
-								c_2648 = x_2651
+							var c_2651 float64
+							if c_2646 {
+								x_2652 := c_2607 - c_2604
+								x_2653 := 0.5 * x_2652
+								x_2654 := c_2604 + x_2653
+								c_2651 = x_2654
 							} else {
-								c_2648 = c_2608
+								c_2651 = c_2611
 							}
-							var c_2652 float64
-							var c_2653 float64
-							if c_2607 {
-								x_2654 := c_2604 - c_2601
-								x_2655 := math.Abs(x_2654)
-								c_2652, c_2653 = x_2655, state_2168
-							} else {
-								c_2652, c_2653 = state_2168, state_2169
-							}
+							var c_2655 float64
 							var c_2656 float64
-							var c_2657 float64
-							if c_2607 {
-								x_2658 := runtime.Min2(c_2601, c_2604)
-								x_2659 := runtime.Max2(c_2601, c_2604)
-								c_2656, c_2657 = x_2658, x_2659
+							if c_2610 {
+								x_2657 := c_2607 - c_2604
+								x_2658 := math.Abs(x_2657)
+								c_2655, c_2656 = x_2658, state_2171
 							} else {
-								x_2660 := c_2648 - c_2601
-								x_2661 := 1.1 * x_2660
-								x_2662 := c_2648 + x_2661
-								x_2663 := c_2648 - c_2601
-								x_2664 := 4.0 * x_2663
-								x_2665 := c_2648 + x_2664
-								c_2656, c_2657 = x_2662, x_2665
+								c_2655, c_2656 = state_2171, state_2172
 							}
-							x_2666 := runtime.Min2(c_2648, 1e+20)
-							x_2667 := runtime.Max2(0.0, x_2666)
-							var c_2668 bool
-							if c_2607 {
-								x_2669 := x_2667 <= c_2656
-								var c_2670 bool
-								if x_2669 {
-									c_2670 = true
-								} else {
-									x_2671 := x_2667 >= c_2657
-									c_2670 = x_2671
-								}
-								c_2668 = c_2670
+							var c_2659 float64
+							var c_2660 float64
+							if c_2610 {
+								x_2661 := runtime.Min2(c_2604, c_2607)
+								x_2662 := runtime.Max2(c_2604, c_2607)
+								c_2659, c_2660 = x_2661, x_2662
 							} else {
-								c_2668 = false
+								x_2663 := c_2651 - c_2604
+								x_2664 := 1.1 * x_2663
+								x_2665 := c_2651 + x_2664
+								x_2666 := c_2651 - c_2604
+								x_2667 := 4.0 * x_2666
+								x_2668 := c_2651 + x_2667
+								c_2659, c_2660 = x_2665, x_2668
 							}
-							var c_2672 bool
-							if c_2668 {
-								c_2672 = true
-							} else {
+							x_2669 := runtime.Min2(c_2651, 1e+20)
+							x_2670 := runtime.Max2(0.0, x_2669)
+							var c_2671 bool
+							if c_2610 {
+								x_2672 := x_2670 <= c_2659
 								var c_2673 bool
-								if c_2607 {
-									x_2674 := c_2657 - c_2656
-									x_2675 := 1e-10 * c_2657
-									x_2676 := x_2674 <= x_2675
-									c_2673 = x_2676
+								if x_2672 {
+									c_2673 = true
 								} else {
-									c_2673 = false
+									x_2674 := x_2670 >= c_2660
+									c_2673 = x_2674
 								}
-								c_2672 = c_2673
-							}
-							var c_2677 float64
-							if c_2672 {
-								c_2677 = c_2601
+								c_2671 = c_2673
 							} else {
-								c_2677 = x_2667
+								c_2671 = false
 							}
-							var c_2678 []float64
-							var c_2679 int
-							if c_2609 {
-								c_2678, c_2679 = r_2466, r_2434
+							var c_2675 bool
+							if c_2671 {
+								c_2675 = true
 							} else {
-								c_2678, c_2679 = state_2159, state_2160
+								var c_2676 bool
+								if c_2610 {
+									x_2677 := c_2660 - c_2659
+									x_2678 := 1e-10 * c_2660
+									x_2679 := x_2677 <= x_2678
+									c_2676 = x_2679
+								} else {
+									c_2676 = false
+								}
+								c_2675 = c_2676
 							}
-							x_2680 := state_2172 + int64(1)
-							c_2548, c_2549, c_2550, c_2551, c_2552, c_2553, c_2554, c_2555, c_2556, c_2557, c_2558, c_2559, c_2560, c_2561, c_2562, c_2563, c_2564, c_2565, c_2566, c_2567, c_2568 = c_2677, x_2442, r_2466, r_2434, c_2601, c_2602, c_2603, c_2678, c_2679, c_2604, c_2605, c_2606, c_2656, c_2657, c_2607, c_2477, c_2652, c_2653, false, false, x_2680
+							var c_2680 float64
+							if c_2675 {
+								c_2680 = c_2604
+							} else {
+								c_2680 = x_2670
+							}
+							var c_2681 []float64
+							var c_2682 int
+							if c_2612 {
+								c_2681, c_2682 = r_2469, r_2437
+							} else {
+								c_2681, c_2682 = state_2162, state_2163
+							}
+							x_2683 := state_2175 + int64(1)
+							c_2551, c_2552, c_2553, c_2554, c_2555, c_2556, c_2557, c_2558, c_2559, c_2560, c_2561, c_2562, c_2563, c_2564, c_2565, c_2566, c_2567, c_2568, c_2569, c_2570, c_2571 = c_2680, x_2445, r_2469, r_2437, c_2604, c_2605, c_2606, c_2681, c_2682, c_2607, c_2608, c_2609, c_2659, c_2660, c_2610, c_2480, c_2655, c_2656, false, false, x_2683
 						}
-						c_2523, c_2524, c_2525, c_2526, c_2527, c_2528, c_2529, c_2530, c_2531, c_2532, c_2533, c_2534, c_2535, c_2536, c_2537, c_2538, c_2539, c_2540, c_2541, c_2542, c_2543 = c_2548, c_2549, c_2550, c_2551, c_2552, c_2553, c_2554, c_2555, c_2556, c_2557, c_2558, c_2559, c_2560, c_2561, c_2562, c_2563, c_2564, c_2565, c_2566, c_2567, c_2568
+						c_2526, c_2527, c_2528, c_2529, c_2530, c_2531, c_2532, c_2533, c_2534, c_2535, c_2536, c_2537, c_2538, c_2539, c_2540, c_2541, c_2542, c_2543, c_2544, c_2545, c_2546 = c_2551, c_2552, c_2553, c_2554, c_2555, c_2556, c_2557, c_2558, c_2559, c_2560, c_2561, c_2562, c_2563, c_2564, c_2565, c_2566, c_2567, c_2568, c_2569, c_2570, c_2571
 					}
-					c_2499, c_2500, c_2501, c_2502, c_2503, c_2504, c_2505, c_2506, c_2507, c_2508, c_2509, c_2510, c_2511, c_2512, c_2513, c_2514, c_2515, c_2516, c_2517, c_2518, c_2519 = c_2523, c_2524, c_2525, c_2526, c_2527, c_2528, c_2529, c_2530, c_2531, c_2532, c_2533, c_2534, c_2535, c_2536, c_2537, c_2538, c_2539, c_2540, c_2541, c_2542, c_2543
+					c_2502, c_2503, c_2504, c_2505, c_2506, c_2507, c_2508, c_2509, c_2510, c_2511, c_2512, c_2513, c_2514, c_2515, c_2516, c_2517, c_2518, c_2519, c_2520, c_2521, c_2522 = c_2526, c_2527, c_2528, c_2529, c_2530, c_2531, c_2532, c_2533, c_2534, c_2535, c_2536, c_2537, c_2538, c_2539, c_2540, c_2541, c_2542, c_2543, c_2544, c_2545, c_2546
 				}
-				state_2152, state_2153, state_2154, state_2155, state_2156, state_2157, state_2158, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, state_2167, state_2168, state_2169, state_2170, state_2171, state_2172 = c_2499, c_2500, c_2501, c_2502, c_2503, c_2504, c_2505, c_2506, c_2507, c_2508, c_2509, c_2510, c_2511, c_2512, c_2513, c_2514, c_2515, c_2516, c_2517, c_2518, c_2519
-				_ = mark_2428
+				state_2155, state_2156, state_2157, state_2158, state_2159, state_2160, state_2161, state_2162, state_2163, state_2164, state_2165, state_2166, state_2167, state_2168, state_2169, state_2170, state_2171, state_2172, state_2173, state_2174, state_2175 = c_2502, c_2503, c_2504, c_2505, c_2506, c_2507, c_2508, c_2509, c_2510, c_2511, c_2512, c_2513, c_2514, c_2515, c_2516, c_2517, c_2518, c_2519, c_2520, c_2521, c_2522
+				_ = mark_2431
 			}
-			var c_2681 float64
-			var c_2682 float64
-			var c_2683 []float64
-			var c_2684 int
-			var c_2685 int64
-			var c_2686 bool
-			if state_2170 {
-				c_2681, c_2682, c_2683, c_2684, c_2685, c_2686 = state_2152, state_2153, state_2154, state_2155, state_2172, state_2171
+			var c_2684 float64
+			var c_2685 float64
+			var c_2686 []float64
+			var c_2687 int
+			var c_2688 int64
+			var c_2689 bool
+			if state_2173 {
+				c_2684, c_2685, c_2686, c_2687, c_2688, c_2689 = state_2155, state_2156, state_2157, state_2158, state_2175, state_2174
 			} else {
-				x_2687 := state_2156 > 0.0
-				var c_2688 bool
-				if x_2687 {
-					x_2689 := state_2157 < state_1477
-					c_2688 = x_2689
+				x_2690 := state_2159 > 0.0
+				var c_2691 bool
+				if x_2690 {
+					x_2692 := state_2160 < state_1479
+					c_2691 = x_2692
 				} else {
-					c_2688 = false
+					c_2691 = false
 				}
-				c_2681, c_2682, c_2683, c_2684, c_2685, c_2686 = state_2156, state_2157, state_2159, state_2160, state_2172, c_2688
+				c_2684, c_2685, c_2686, c_2687, c_2688, c_2689 = state_2159, state_2160, state_2162, state_2163, state_2175, c_2691
 			}
-			x_2690 := !c_2686
-			var c_2691 []float64
-			var c_2692 int
-			var c_2693 float64
+			x_2693 := !c_2689
 			var c_2694 []float64
 			var c_2695 int
-			var c_2696 []float64
-			var c_2697 int
+			var c_2696 float64
+			var c_2697 []float64
 			var c_2698 int
 			var c_2699 []float64
 			var c_2700 int
 			var c_2701 int
 			var c_2702 []float64
 			var c_2703 int
-			var c_2704 int64
-			var c_2705 int64
-			var c_2706 int64
+			var c_2704 int
+			var c_2705 []float64
+			var c_2706 int
 			var c_2707 int64
-			var c_2708 bool
-			if x_2690 {
-				x_2709 := state_1491 + c_2685
-				c_2691, c_2692, c_2693, c_2694, c_2695, c_2696, c_2697, c_2698, c_2699, c_2700, c_2701, c_2702, c_2703, c_2704, c_2705, c_2706, c_2707, c_2708 = state_1475, state_1476, state_1477, state_1478, state_1479, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, x_2709, true
+			var c_2708 int64
+			var c_2709 int64
+			var c_2710 int64
+			var c_2711 bool
+			if x_2693 {
+				x_2712 := state_1493 + c_2688
+				c_2694, c_2695, c_2696, c_2697, c_2698, c_2699, c_2700, c_2701, c_2702, c_2703, c_2704, c_2705, c_2706, c_2707, c_2708, c_2709, c_2710, c_2711 = state_1477, state_1478, state_1479, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, state_1491, state_1492, x_2712, true
 			} else {
-				if c_2138 != state_1476 {
-					return nil, 0, nil, 0, runtime.NewError("std/optim:417:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1476})+" and "+runtime.ShapeString([]int{c_2138}))
+				if c_2141 != state_1478 {
+					return nil, 0, nil, 0, runtime.NewError("std/optim:417:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1478})+" and "+runtime.ShapeString([]int{c_2141}))
 				}
-				r_2710 := ar.F64w(state_1476)
-				state_1475 = state_1475[:len(r_2710)]
-				c_2137 = c_2137[:len(r_2710)]
-				for i_2711 := range r_2710 {
-					r_2710[i_2711] = (state_1475[i_2711] + (c_2681 * c_2137[i_2711]))
+				if state_1481 != c_2687 {
+					return nil, 0, nil, 0, runtime.NewError("std/optim:419:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_2687})+" and "+runtime.ShapeString([]int{state_1481}))
 				}
-				r_2713 := ar.F64w(state_1476)
-				r_2710 = r_2710[:len(r_2713)]
-				state_1475 = state_1475[:len(r_2713)]
-				for i_2714 := range r_2713 {
-					r_2713[i_2714] = (r_2710[i_2714] - state_1475[i_2714])
+				r_2713 := ar.F64w(state_1478)
+				r_2714 := ar.F64w(state_1478)
+				state_1477 = state_1477[:state_1478]
+				c_2140 = c_2140[:state_1478]
+				r_2713 = r_2713[:state_1478]
+				r_2714 = r_2714[:state_1478]
+				for i_2716 := 0; i_2716 < state_1478; i_2716++ {
+					e_2718 := (state_1477[i_2716] + (c_2684 * c_2140[i_2716]))
+					r_2713[i_2716] = e_2718
+					e_2719 := (e_2718 - state_1477[i_2716])
+					r_2714[i_2716] = e_2719
 				}
-				if state_1479 != c_2684 {
-					return nil, 0, nil, 0, runtime.NewError("std/optim:419:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_2684})+" and "+runtime.ShapeString([]int{state_1479}))
+				r_2715 := ar.F64w(c_2687)
+				c_2686 = c_2686[:c_2687]
+				state_1480 = state_1480[:c_2687]
+				r_2715 = r_2715[:c_2687]
+				for i_2720 := 0; i_2720 < c_2687; i_2720++ {
+					e_2722 := (c_2686[i_2720] - state_1480[i_2720])
+					r_2715[i_2720] = e_2722
 				}
-				r_2716 := ar.F64w(c_2684)
-				c_2683 = c_2683[:len(r_2716)]
-				state_1478 = state_1478[:len(r_2716)]
-				for i_2717 := range r_2716 {
-					r_2716[i_2717] = (c_2683[i_2717] - state_1478[i_2717])
+				if len(r_2714) != len(r_2715) {
+					return nil, 0, nil, 0, runtime.NewError("std/optim:420:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2714), len(r_2715)))
 				}
-				if len(r_2713) != len(r_2716) {
-					return nil, 0, nil, 0, runtime.NewError("std/optim:420:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2713), len(r_2716)))
-				}
-				d_2719 := runtime.Dot(r_2713, r_2716)
-				x_2720 := state_1490 + int64(1)
-				d_2721 := runtime.Dot(r_2716, r_2716)
-				x_2722 := 1e-16 * d_2721
-				x_2723 := d_2719 > x_2722
-				var c_2724 []float64
-				var c_2725 int
-				var c_2726 float64
-				var c_2727 []float64
-				var c_2728 int
-				var c_2729 []float64
-				var c_2730 int
-				var c_2731 int
-				var c_2732 []float64
-				var c_2733 int
+				d_2723 := runtime.Dot(r_2714, r_2715)
+				x_2724 := state_1492 + int64(1)
+				d_2725 := runtime.Dot(r_2715, r_2715)
+				x_2726 := 1e-16 * d_2725
+				x_2727 := d_2723 > x_2726
+				var c_2728 []float64
+				var c_2729 int
+				var c_2730 float64
+				var c_2731 []float64
+				var c_2732 int
+				var c_2733 []float64
 				var c_2734 int
-				var c_2735 []float64
-				var c_2736 int
-				var c_2737 int64
-				var c_2738 int64
-				var c_2739 int64
-				var c_2740 int64
-				var c_2741 bool
-				if x_2723 {
-					if state_1488 < 0 || state_1488 >= int64(state_1481) {
-						return nil, 0, nil, 0, runtime.WithPos("std/optim:423:25", runtime.CheckIndex(state_1488, state_1481))
+				var c_2735 int
+				var c_2736 []float64
+				var c_2737 int
+				var c_2738 int
+				var c_2739 []float64
+				var c_2740 int
+				var c_2741 int64
+				var c_2742 int64
+				var c_2743 int64
+				var c_2744 int64
+				var c_2745 bool
+				if x_2727 {
+					if state_1490 < 0 || state_1490 >= int64(state_1483) {
+						return nil, 0, nil, 0, runtime.WithPos("std/optim:423:25", runtime.CheckIndex(state_1490, state_1483))
 					}
-					if state_1476 != state_1482 {
-						return nil, 0, nil, 0, runtime.NewError("std/optim:423:25", "update: value has shape "+runtime.ShapeString([]int{state_1476})+"; elements have shape "+runtime.ShapeString([]int{state_1482}))
+					if state_1478 != state_1484 {
+						return nil, 0, nil, 0, runtime.NewError("std/optim:423:25", "update: value has shape "+runtime.ShapeString([]int{state_1478})+"; elements have shape "+runtime.ShapeString([]int{state_1484}))
 					}
-					c_2742 := ar.F64w(len(state_1480))
-					copy(c_2742, state_1480)
-					copy(c_2742[int(state_1488)*state_1482:(int(state_1488)+1)*state_1482], r_2713)
-					if state_1488 < 0 || state_1488 >= int64(state_1484) {
-						return nil, 0, nil, 0, runtime.WithPos("std/optim:423:46", runtime.CheckIndex(state_1488, state_1484))
+					c_2746 := ar.F64w(len(state_1482))
+					copy(c_2746, state_1482)
+					copy(c_2746[int(state_1490)*state_1484:(int(state_1490)+1)*state_1484], r_2714)
+					if state_1490 < 0 || state_1490 >= int64(state_1486) {
+						return nil, 0, nil, 0, runtime.WithPos("std/optim:423:46", runtime.CheckIndex(state_1490, state_1486))
 					}
-					if c_2684 != state_1485 {
-						return nil, 0, nil, 0, runtime.NewError("std/optim:423:46", "update: value has shape "+runtime.ShapeString([]int{c_2684})+"; elements have shape "+runtime.ShapeString([]int{state_1485}))
+					if c_2687 != state_1487 {
+						return nil, 0, nil, 0, runtime.NewError("std/optim:423:46", "update: value has shape "+runtime.ShapeString([]int{c_2687})+"; elements have shape "+runtime.ShapeString([]int{state_1487}))
 					}
-					c_2743 := ar.F64w(len(state_1483))
-					copy(c_2743, state_1483)
-					copy(c_2743[int(state_1488)*state_1485:(int(state_1488)+1)*state_1485], r_2716)
-					x_2744 := 1.0 / d_2719
-					if state_1488 < 0 || state_1488 >= int64(state_1487) {
-						return nil, 0, nil, 0, runtime.WithPos("std/optim:423:67", runtime.CheckIndex(state_1488, state_1487))
+					c_2747 := ar.F64w(len(state_1485))
+					copy(c_2747, state_1485)
+					copy(c_2747[int(state_1490)*state_1487:(int(state_1490)+1)*state_1487], r_2715)
+					x_2748 := 1.0 / d_2723
+					if state_1490 < 0 || state_1490 >= int64(state_1489) {
+						return nil, 0, nil, 0, runtime.WithPos("std/optim:423:67", runtime.CheckIndex(state_1490, state_1489))
 					}
-					c_2745 := ar.F64w(len(state_1486))
-					copy(c_2745, state_1486)
-					c_2745[int(state_1488)] = x_2744
-					x_2746 := state_1488 + int64(1)
-					x_2747 := x_2746 % int64(10)
-					x_2748 := state_1489 + int64(1)
-					x_2749 := min(x_2748, int64(10))
-					x_2750 := state_1491 + c_2685
-					c_2724, c_2725, c_2726, c_2727, c_2728, c_2729, c_2730, c_2731, c_2732, c_2733, c_2734, c_2735, c_2736, c_2737, c_2738, c_2739, c_2740, c_2741 = r_2710, state_1476, c_2682, c_2683, c_2684, c_2742, state_1481, state_1482, c_2743, state_1484, state_1485, c_2745, state_1487, x_2747, x_2749, x_2720, x_2750, false
+					c_2749 := ar.F64w(len(state_1488))
+					copy(c_2749, state_1488)
+					c_2749[int(state_1490)] = x_2748
+					x_2750 := state_1490 + int64(1)
+					x_2751 := x_2750 % int64(10)
+					x_2752 := state_1491 + int64(1)
+					x_2753 := min(x_2752, int64(10))
+					x_2754 := state_1493 + c_2688
+					c_2728, c_2729, c_2730, c_2731, c_2732, c_2733, c_2734, c_2735, c_2736, c_2737, c_2738, c_2739, c_2740, c_2741, c_2742, c_2743, c_2744, c_2745 = r_2713, state_1478, c_2685, c_2686, c_2687, c_2746, state_1483, state_1484, c_2747, state_1486, state_1487, c_2749, state_1489, x_2751, x_2753, x_2724, x_2754, false
 				} else {
-					x_2751 := state_1491 + c_2685
-					c_2724, c_2725, c_2726, c_2727, c_2728, c_2729, c_2730, c_2731, c_2732, c_2733, c_2734, c_2735, c_2736, c_2737, c_2738, c_2739, c_2740, c_2741 = r_2710, state_1476, c_2682, c_2683, c_2684, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, x_2720, x_2751, false
+					x_2755 := state_1493 + c_2688
+					c_2728, c_2729, c_2730, c_2731, c_2732, c_2733, c_2734, c_2735, c_2736, c_2737, c_2738, c_2739, c_2740, c_2741, c_2742, c_2743, c_2744, c_2745 = r_2713, state_1478, c_2685, c_2686, c_2687, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, state_1491, x_2724, x_2755, false
 				}
-				c_2691, c_2692, c_2693, c_2694, c_2695, c_2696, c_2697, c_2698, c_2699, c_2700, c_2701, c_2702, c_2703, c_2704, c_2705, c_2706, c_2707, c_2708 = c_2724, c_2725, c_2726, c_2727, c_2728, c_2729, c_2730, c_2731, c_2732, c_2733, c_2734, c_2735, c_2736, c_2737, c_2738, c_2739, c_2740, c_2741
+				c_2694, c_2695, c_2696, c_2697, c_2698, c_2699, c_2700, c_2701, c_2702, c_2703, c_2704, c_2705, c_2706, c_2707, c_2708, c_2709, c_2710, c_2711 = c_2728, c_2729, c_2730, c_2731, c_2732, c_2733, c_2734, c_2735, c_2736, c_2737, c_2738, c_2739, c_2740, c_2741, c_2742, c_2743, c_2744, c_2745
 			}
-			n_2752 := int64(state_1481)
-			if int64(c_2697) != n_2752 {
-				return nil, 0, nil, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_2697), n_2752))
+			n_2756 := int64(state_1483)
+			if int64(c_2700) != n_2756 {
+				return nil, 0, nil, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_2700), n_2756))
 			}
-			n_2753 := int64(state_1484)
-			if int64(c_2700) != n_2753 {
-				return nil, 0, nil, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_2700), n_2753))
+			n_2757 := int64(state_1486)
+			if int64(c_2703) != n_2757 {
+				return nil, 0, nil, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_2703), n_2757))
 			}
-			n_2754 := int64(state_1487)
-			if int64(c_2703) != n_2754 {
-				return nil, 0, nil, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_2703), n_2754))
+			n_2758 := int64(state_1489)
+			if int64(c_2706) != n_2758 {
+				return nil, 0, nil, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_2706), n_2758))
 			}
-			state_1475, state_1476, state_1477, state_1478, state_1479, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, state_1491, state_1492 = c_2691, c_2692, c_2693, c_2694, c_2695, c_2696, c_2697, c_2698, c_2699, c_2700, c_2701, c_2702, c_2703, c_2704, c_2705, c_2706, c_2707, c_2708
-			_ = mark_2128
+			state_1477, state_1478, state_1479, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, state_1491, state_1492, state_1493, state_1494 = c_2694, c_2695, c_2696, c_2697, c_2698, c_2699, c_2700, c_2701, c_2702, c_2703, c_2704, c_2705, c_2706, c_2707, c_2708, c_2709, c_2710, c_2711
+			_ = mark_2131
 		}
-		r_2755, r_2756 := c_2(state_1475, state_1476)
-		if int64(r_2756) != n_14 {
-			return nil, 0, nil, 0, runtime.NewError("std/solve:124:14", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_2756), n_14))
+		r_2759, r_2760 := c_2(state_1477, state_1478)
+		if int64(r_2760) != n_14 {
+			return nil, 0, nil, 0, runtime.NewError("std/solve:124:14", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_2760), n_14))
 		}
-		s_2757 := runtime.Norm2(r_2755)
-		r_2758 := ar.F64w(state_1476)
-		state_1475 = state_1475[:len(r_2758)]
-		for i_2759 := range r_2758 {
-			r_2758[i_2759] = (math.Abs(state_1475[i_2759]))
+		s_2761 := runtime.Norm2(r_2759)
+		r_2762 := ar.F64w(state_1478)
+		state_1477 = state_1477[:len(r_2762)]
+		for i_2763 := range r_2762 {
+			r_2762[i_2763] = (math.Abs(state_1477[i_2763]))
 		}
-		s_2761 := runtime.Max(r_2758)
-		x_2762 := 1.0 + s_2761
-		if r_2756 != state_22 {
-			return nil, 0, nil, 0, runtime.NewError("std/solve:129:17", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_2756}))
+		s_2765 := runtime.Max(r_2762)
+		x_2766 := 1.0 + s_2765
+		if r_2760 != state_22 {
+			return nil, 0, nil, 0, runtime.NewError("std/solve:129:17", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_2760}))
 		}
-		r_2763 := ar.F64w(state_22)
-		state_21 = state_21[:len(r_2763)]
-		r_2755 = r_2755[:len(r_2763)]
-		for i_2764 := range r_2763 {
-			r_2763[i_2764] = (state_21[i_2764] + (state_23 * r_2755[i_2764]))
+		r_2767 := ar.F64w(state_22)
+		state_21 = state_21[:len(r_2767)]
+		r_2759 = r_2759[:len(r_2767)]
+		for i_2768 := range r_2767 {
+			r_2767[i_2768] = (state_21[i_2768] + (state_23 * r_2759[i_2768]))
 		}
-		x_2766 := 0.25 * state_24
-		x_2767 := s_2757 > x_2766
-		var c_2768 bool
-		if x_2767 {
-			r_2769 := ar.F64w(r_2756)
-			r_2755 = r_2755[:len(r_2769)]
-			for i_2770 := range r_2769 {
-				r_2769[i_2770] = (math.Abs(r_2755[i_2770]))
+		x_2770 := 0.25 * state_24
+		x_2771 := s_2761 > x_2770
+		var c_2772 bool
+		if x_2771 {
+			r_2773 := ar.F64w(r_2760)
+			r_2759 = r_2759[:len(r_2773)]
+			for i_2774 := range r_2773 {
+				r_2773[i_2774] = (math.Abs(r_2759[i_2774]))
 			}
-			s_2772 := runtime.Max(r_2769)
-			x_2773 := 1e-10 * x_2762
-			x_2774 := s_2772 > x_2773
-			c_2768 = x_2774
+			s_2776 := runtime.Max(r_2773)
+			x_2777 := 1e-10 * x_2766
+			x_2778 := s_2776 > x_2777
+			c_2772 = x_2778
 		} else {
-			c_2768 = false
+			c_2772 = false
 		}
-		var c_2775 float64
-		if c_2768 {
-			x_2776 := 10.0 * state_23
-			x_2777 := runtime.Min2(x_2776, 1e+08)
-			c_2775 = x_2777
+		var c_2779 float64
+		if c_2772 {
+			x_2780 := 10.0 * state_23
+			x_2781 := runtime.Min2(x_2780, 1e+08)
+			c_2779 = x_2781
 		} else {
-			c_2775 = state_23
+			c_2779 = state_23
 		}
-		x_2778 := state_25 + int64(1)
-		r_2779 := ar.F64w(r_2756)
-		r_2755 = r_2755[:len(r_2779)]
-		for i_2780 := range r_2779 {
-			r_2779[i_2780] = (math.Abs(r_2755[i_2780]))
+		x_2782 := state_25 + int64(1)
+		r_2783 := ar.F64w(r_2760)
+		r_2759 = r_2759[:len(r_2783)]
+		for i_2784 := range r_2783 {
+			r_2783[i_2784] = (math.Abs(r_2759[i_2784]))
 		}
-		s_2782 := runtime.Max(r_2779)
-		x_2783 := 1e-12 * x_2762
-		x_2784 := s_2782 <= x_2783
-		state_19, state_20, state_21, state_23, state_24, state_25, state_26 = state_1475, state_1476, r_2763, c_2775, s_2757, x_2778, x_2784
-		_ = mark_1407
+		s_2786 := runtime.Max(r_2783)
+		x_2787 := 1e-12 * x_2766
+		x_2788 := s_2786 <= x_2787
+		state_19, state_20, state_21, state_23, state_24, state_25, state_26 = state_1477, state_1478, r_2767, c_2779, s_2761, x_2782, x_2788
+		_ = mark_1409
 	}
-	r_2785, r_2786 := jac_3(state_19, state_20)
-	n_2787 := int64(r_2786)
-	x_2788 := max(size_8, int64(1))
-	if x_2788 == 0 {
+	r_2789, r_2790 := jac_3(state_19, state_20)
+	n_2791 := int64(r_2790)
+	x_2792 := max(size_8, int64(1))
+	if x_2792 == 0 {
 		return nil, 0, nil, 0, runtime.NewError("solve.nab:82:25", "integer division by zero")
 	}
-	x_2789 := n_2787 % x_2788
-	x_2790 := x_2789 == int64(0)
-	if !x_2790 {
+	x_2793 := n_2791 % x_2792
+	x_2794 := x_2793 == int64(0)
+	if !x_2794 {
 		return nil, 0, nil, 0, runtime.NewError("solve.nab:82:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
 	}
-	x_2791 := max(size_8, int64(1))
-	if x_2791 == 0 {
+	x_2795 := max(size_8, int64(1))
+	if x_2795 == 0 {
 		return nil, 0, nil, 0, runtime.NewError("solve.nab:82:128", "integer division by zero")
 	}
-	x_2792 := n_2787 / x_2791
-	n_2793 := int64(len(r_2785))
-	if x_2792 < 0 || size_8 < 0 || (size_8 == 0 && n_2793 != 0) || (size_8 != 0 && (n_2793%size_8 != 0 || n_2793/size_8 != x_2792)) {
-		return nil, 0, nil, 0, runtime.NewError("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_2793, x_2792, size_8))
+	x_2796 := n_2791 / x_2795
+	n_2797 := int64(len(r_2789))
+	if x_2796 < 0 || size_8 < 0 || (size_8 == 0 && n_2797 != 0) || (size_8 != 0 && (n_2797%size_8 != 0 || n_2797/size_8 != x_2796)) {
+		return nil, 0, nil, 0, runtime.NewError("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_2797, x_2796, size_8))
 	}
-	m_2794 := int(x_2792)
-	n_2795 := int(size_8)
-	if int64(m_2794) != n_14 {
-		return nil, 0, nil, 0, runtime.NewError("std/solve:131:11", runtime.DimMessage("the result of jac", "[p][n]f64", "p", int64(m_2794), n_14))
+	m_2798 := int(x_2796)
+	n_2799 := int(size_8)
+	if int64(m_2798) != n_14 {
+		return nil, 0, nil, 0, runtime.NewError("std/solve:131:11", runtime.DimMessage("the result of jac", "[p][n]f64", "p", int64(m_2798), n_14))
 	}
-	if int64(n_2795) != n_11 {
-		return nil, 0, nil, 0, runtime.NewError("std/solve:131:11", runtime.DimMessage("dimension 2 of the result of jac", "[p][n]f64", "n", int64(n_2795), n_11))
+	if int64(n_2799) != n_11 {
+		return nil, 0, nil, 0, runtime.NewError("std/solve:131:11", runtime.DimMessage("dimension 2 of the result of jac", "[p][n]f64", "n", int64(n_2799), n_11))
 	}
-	t_2796 := ar.F64w(len(r_2785))
-	for i_2797 := 0; i_2797 < m_2794; i_2797++ {
-		for j_2798 := 0; j_2798 < n_2795; j_2798++ {
-			t_2796[j_2798*m_2794+i_2797] = r_2785[i_2797*n_2795+j_2798]
+	t_2800 := ar.F64w(len(r_2789))
+	for i_2801 := 0; i_2801 < m_2798; i_2801++ {
+		for j_2802 := 0; j_2802 < n_2799; j_2802++ {
+			t_2800[j_2802*m_2798+i_2801] = r_2789[i_2801*n_2799+j_2802]
 		}
 	}
-	tot_2799, err_2800 := runtime.MulSize(m_2794, m_2794)
-	if err_2800 != nil {
-		return nil, 0, nil, 0, runtime.WithPos("std/solve:132:29", err_2800)
+	tot_2803, err_2804 := runtime.MulSize(m_2798, m_2798)
+	if err_2804 != nil {
+		return nil, 0, nil, 0, runtime.WithPos("std/solve:132:29", err_2804)
 	}
-	a_2801 := ar.F64(tot_2799)
-	runtime.Gemm(false, false, m_2794, m_2794, n_2795, 1, r_2785, t_2796, 0, a_2801)
-	r_2802, r_2803, r_2804 := fg_1(state_19, state_20)
-	_ = r_2802
-	if int64(r_2804) != n_11 {
-		return nil, 0, nil, 0, runtime.NewError("std/solve:132:49", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2804), n_11))
+	a_2805 := ar.F64(tot_2803)
+	runtime.Gemm(false, false, m_2798, m_2798, n_2799, 1, r_2789, t_2800, 0, a_2805)
+	r_2806, r_2807, r_2808 := fg_1(state_19, state_20)
+	_ = r_2806
+	if int64(r_2808) != n_11 {
+		return nil, 0, nil, 0, runtime.NewError("std/solve:132:49", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2808), n_11))
 	}
-	if r_2804 != n_2795 {
-		return nil, 0, nil, 0, runtime.NewError("std/solve:132:47", "'@': inner sizes differ: "+runtime.ShapeString([]int{m_2794, n_2795})+" @ "+runtime.ShapeString([]int{r_2804}))
+	if r_2808 != n_2799 {
+		return nil, 0, nil, 0, runtime.NewError("std/solve:132:47", "'@': inner sizes differ: "+runtime.ShapeString([]int{m_2798, n_2799})+" @ "+runtime.ShapeString([]int{r_2808}))
 	}
-	a_2805 := ar.F64(m_2794)
-	if n_2795 <= 32 {
-		r_2803 = r_2803[:n_2795]
-		for r_2806 := range a_2805 {
-			row_2807 := r_2785[r_2806*n_2795 : (r_2806+1)*n_2795]
-			s_2808 := 0.0
-			for c_2809, v_2810 := range row_2807 {
-				s_2808 += v_2810 * r_2803[c_2809]
+	a_2809 := ar.F64(m_2798)
+	if n_2799 <= 32 {
+		r_2807 = r_2807[:n_2799]
+		for r_2810 := range a_2809 {
+			row_2811 := r_2789[r_2810*n_2799 : (r_2810+1)*n_2799]
+			s_2812 := 0.0
+			for c_2813, v_2814 := range row_2811 {
+				s_2812 += v_2814 * r_2807[c_2813]
 			}
-			a_2805[r_2806] = s_2808
+			a_2809[r_2810] = s_2812
 		}
 	} else {
-		runtime.Gemv(false, m_2794, n_2795, 1, r_2785, r_2803, 0, a_2805)
+		runtime.Gemv(false, m_2798, n_2799, 1, r_2789, r_2807, 0, a_2809)
 	}
-	r_2811, r_2812, err_2813 := fn_linalglusolve(ar, a_2801, m_2794, m_2794, a_2805, m_2794)
-	if err_2813 != nil {
-		return nil, 0, nil, 0, runtime.WithFrame(err_2813, "linalg.lu_solve", "std/linalg:69:5", "std/solve:132:11")
+	r_2815, r_2816, err_2817 := fn_linalglusolve(ar, a_2805, m_2798, m_2798, a_2809, m_2798)
+	if err_2817 != nil {
+		return nil, 0, nil, 0, runtime.WithFrame(err_2817, "linalg.lu_solve", "std/linalg:69:5", "std/solve:132:11")
 	}
-	r_2814 := ar.F64w(r_2812)
-	r_2811 = r_2811[:len(r_2814)]
-	if len(r_2814) >= 262144 {
-		loop_2821 := runtime.EnterLoop(&nbLoop14, runtime.Bind(r_2814, runtime.Bind(r_2811, runtime.End{})), len(r_2814), 16384)
-		if loop_2821.For == nil {
-			loop_2821.For = func(lo_2818, hi int) {
-				r_2814 := loop_2821.C.H
-				r_2811 := loop_2821.C.T.H
-				for i_2819 := lo_2818; i_2819 < hi; i_2819++ {
-					r_2814[i_2819] = -r_2811[i_2819]
+	r_2818 := ar.F64w(r_2816)
+	r_2815 = r_2815[:len(r_2818)]
+	if len(r_2818) >= 262144 {
+		loop_2825 := runtime.EnterLoop(&nbLoop14, runtime.Bind(r_2818, runtime.Bind(r_2815, runtime.End{})), len(r_2818), 16384)
+		if loop_2825.For == nil {
+			loop_2825.For = func(lo_2822, hi int) {
+				r_2818 := loop_2825.C.H
+				r_2815 := loop_2825.C.T.H
+				for i_2823 := lo_2822; i_2823 < hi; i_2823++ {
+					r_2818[i_2823] = -r_2815[i_2823]
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_2814), 16384, loop_2821.For)
-		loop_2821.Leave(&nbLoop14)
+		runtime.ParallelFor(len(r_2818), 16384, loop_2825.For)
+		loop_2825.Leave(&nbLoop14)
 	} else {
-		for i_2815 := range r_2814 {
-			r_2814[i_2815] = -r_2811[i_2815]
+		for i_2819 := range r_2818 {
+			r_2818[i_2819] = -r_2815[i_2819]
 		}
 	}
-	ar.Keep(mark_2822, &state_19, &r_2814)
-	return state_19, state_20, r_2814, r_2812, nil
+	ar.Keep(mark_2826, &state_19, &r_2818)
+	return state_19, state_20, r_2818, r_2816, nil
 }
 
 // fn_frankwolfesimplex is def frank_wolfe_simplex (solve.nab:92:12).

@@ -1,0 +1,578 @@
+package codegen
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/nabla-lang/nabla/ir"
+)
+
+// Horizontal fusion. A vectorized program (bench/gradbench/ba.nab) is a
+// chain of lets over vectors of one length, each read by several later
+// ones:
+//
+//	let sqtheta = r[0]^2 + r[1]^2 + r[2]^2
+//	let turned = sign(sqtheta)
+//	let theta = sqrt(sqtheta + (1.0 - turned))
+//	let axis = [r[0] / theta, r[1] / theta, r[2] / theta]
+//
+// A let read more than once is stored, so each costs a pass writing a
+// vector and later passes reading it back. A run of such lets (members)
+// is instead compiled first, their checks emitted in order, and then
+// computed in one loop over the index: member k's element is a local
+// that later members read, and a member is stored only when something
+// after the run reads it (an array literal of vectors, whose rows are
+// read as views, always is). A member's recipe cannot fail while it is
+// evaluated, so errors keep their order; the elements are the same
+// expressions as before, so the results keep their bits.
+//
+// A member's value is a recipe-only expression: elementwise arithmetic
+// on vectors, scalars and rows x[k] of arrays, which compiles to checks,
+// views and a recipe and reads no array data until its loop runs. The
+// run stops at anything else (a call, a build, a scalar read).
+
+// groupMember is one let of a run.
+type groupMember struct {
+	v    *ir.Var
+	rows []val    // the value's rows: one for a vector, each row of a literal
+	out  []string // where each row is stored ("" for a vector stored nowhere)
+	elem string   // a vector's storage name, read by later members as elem[i]
+	dims []string
+	lit  bool // an array literal of vectors, allocated when compiled
+	bad  bool // not recipes of one length (unfuse)
+}
+
+// fuseRun reports whether e starts a run of at least two members.
+func (f *fn) fuseRun(e *ir.Let) bool {
+	n := 0
+	for cur := e; cur != nil; {
+		switch {
+		case viewLet(cur):
+		case f.memberLet(cur):
+			n++
+		default:
+			return n >= 2
+		}
+		cur, _ = cur.Body.(*ir.Let)
+	}
+	return n >= 2
+}
+
+// viewLet is a let of a row or a variable: it binds a view and reads no
+// data, so a run goes on through it.
+func viewLet(e *ir.Let) bool {
+	_, isFn := e.Value.Type().(*ir.Func)
+	return !isFn && isView(e.Value)
+}
+
+func isView(e ir.Expr) bool {
+	switch x := e.(type) {
+	case *ir.PrimCall:
+		if x.Op != ir.PrimIndex || ir.Rank(x.T) == 0 {
+			return false
+		}
+		_, ok := x.Args[0].(*ir.Var)
+		// The index is scalar arithmetic (7 + j), which reads no array.
+		return ok && recipeOnly(x.Args[1])
+	}
+	return false
+}
+
+// memberLet is a let of a vector of f64 or an array literal of such
+// vectors, computed by a recipe-only expression and read afterwards.
+func (f *fn) memberLet(e *ir.Let) bool {
+	// (A build is a saver, whose plan matters for tuples only: a member
+	// has a leaf of f64.)
+	if n, _ := f.varUses(e.Body, e.Var); n == 0 {
+		return false
+	}
+	if k, ok := ir.Leaf(e.Var.T); !ok || k != ir.F64 {
+		return false
+	}
+	switch ir.Rank(e.Var.T) {
+	case 1:
+		return recipeOnly(e.Value)
+	case 2:
+		if di, _ := f.kernelCall(e.Value); di != nil {
+			return true
+		}
+		pc, ok := e.Value.(*ir.PrimCall)
+		if ok && pc.Op == ir.PrimBuild {
+			return unrolled(pc)
+		}
+		if !ok || pc.Op != ir.PrimArray || len(pc.Args) == 0 {
+			return false
+		}
+		for _, a := range pc.Args {
+			if !recipeOnly(a) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// recipeOnly reports whether compiling e emits checks, views, scalar
+// arithmetic and a recipe of one vector, and reads no array's data.
+func recipeOnly(e ir.Expr) bool {
+	switch x := e.(type) {
+	case *ir.Var:
+		_, isFn := x.T.(*ir.Func)
+		return !isFn
+	case *ir.Const:
+		return true
+	case *ir.Let:
+		return viewLet(x) && recipeOnly(x.Body)
+	case *ir.PrimCall:
+		switch x.Op {
+		case ir.PrimIndex:
+			return isView(x)
+		case ir.PrimGather:
+			// Its check reads the i64 indices, never a member; then it
+			// is a recipe.
+			return isVar(x.Args[1]) && ir.Rank(x.T) == 1 && (isView(x.Args[0]) || isVar(x.Args[0]))
+		}
+		if !x.Op.Elementwise || x.Op.InPlace() || x.Op.AD != ir.NotAD {
+			return false
+		}
+		if ir.Rank(x.T) > 0 {
+			if k, ok := ir.Leaf(x.T); !ok || k != ir.F64 {
+				return false
+			}
+			switch x.Op.Fails { // an i64 failure is not one of f64's
+			case ir.NeverFails, ir.FailsOnShapes, ir.FailsOnShapesOrInt:
+			default:
+				return false
+			}
+		}
+		for _, a := range x.Args {
+			if !recipeOnly(a) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// compileRun compiles the run that starts at e and then the rest of the
+// chain.
+func (f *fn) compileRun(e *ir.Let) val {
+	var group []*groupMember
+	var gdims []string
+	pending := map[*ir.Var]bool{} // the group's members and their rows
+	cur := e
+	for {
+		if viewLet(cur) {
+			f.env[cur.Var] = f.compileL(cur.Value)
+			if pending[cur.Value.(*ir.PrimCall).Args[0].(*ir.Var)] {
+				pending[cur.Var] = true // a row of a member
+			}
+		} else if f.memberLet(cur) {
+			if gathersFrom(cur.Value, pending) {
+				// gather reads its source anywhere, not at the loop's
+				// index: the members so far must be stored first.
+				f.flushGroup(group, nil)
+				group, gdims, pending = nil, nil, map[*ir.Var]bool{}
+			}
+			m := f.compileMember(cur)
+			if m.bad {
+				// Not recipes of one length after all: the members so far
+				// are stored, and this one as a let would be.
+				f.flushGroup(group, nil)
+				group, gdims, pending = nil, nil, map[*ir.Var]bool{}
+				f.unfuse(cur, m)
+				goto next
+			}
+			if gdims != nil && strings.Join(m.dims, ",") != strings.Join(gdims, ",") && !readsGroup(cur.Value, group) {
+				// Maybe another length: the members so far are one loop,
+				// stored, and this one starts the next. (One that reads a
+				// member has its length: its elementwise operations checked
+				// their operands' shapes against the member's.)
+				f.flushGroup(group, nil)
+				group, gdims, pending = nil, nil, map[*ir.Var]bool{}
+			}
+			if gdims == nil {
+				gdims = m.dims
+			}
+			group = append(group, m)
+			pending[m.v] = true
+		} else {
+			break
+		}
+	next:
+		nx, ok := cur.Body.(*ir.Let)
+		if !ok {
+			cur = nil
+			break
+		}
+		cur = nx
+	}
+	var rest ir.Expr
+	if cur != nil {
+		rest = cur
+	} else {
+		rest = lastBody(e)
+	}
+	f.flushGroup(group, rest)
+	return f.compileL(rest)
+}
+
+// readsGroup reports whether e reads a member of group.
+func readsGroup(e ir.Expr, group []*groupMember) bool {
+	for _, m := range group {
+		if mentions(e, m.v) {
+			return true
+		}
+	}
+	return false
+}
+
+// gathersFrom reports whether a gather in e reads from one of vars (or
+// a row of one).
+func gathersFrom(e ir.Expr, vars map[*ir.Var]bool) bool {
+	found := false
+	var walk func(e ir.Expr)
+	walk = func(e ir.Expr) {
+		if l, ok := e.(*ir.Let); ok && viewLet(l) && vars[l.Value.(*ir.PrimCall).Args[0].(*ir.Var)] {
+			vars[l.Var] = true // a row of one, bound inside e
+		}
+		if pc, ok := e.(*ir.PrimCall); ok && pc.Op == ir.PrimGather {
+			src := pc.Args[0]
+			if ix, ok := src.(*ir.PrimCall); ok && ix.Op == ir.PrimIndex {
+				src = ix.Args[0]
+			}
+			if v, ok := src.(*ir.Var); ok && vars[v] {
+				found = true
+			}
+		}
+		ir.EachChild(e, func(_ int, c ir.Expr) { walk(c) })
+	}
+	walk(e)
+	return found
+}
+
+// lastBody is the body of the last let of the chain that starts at e.
+func lastBody(e *ir.Let) ir.Expr {
+	for {
+		next, ok := e.Body.(*ir.Let)
+		if !ok {
+			return e.Body
+		}
+		e = next
+	}
+}
+
+// compileMember compiles a member's value and binds its variable to its
+// storage, which its loop fills; nil if it did not compile to recipes of
+// one length (it is then bound as compiled, and forced where read).
+func (f *fn) compileMember(e *ir.Let) *groupMember {
+	m := &groupMember{v: e.Var}
+	di, call := f.kernelCall(e.Value)
+	if pc, ok := e.Value.(*ir.PrimCall); di != nil || ok && (pc.Op == ir.PrimArray || pc.Op == ir.PrimBuild) {
+		var rows []val
+		var data, rs string
+		if di != nil {
+			rows, data, rs = f.inlineKernel(di, call)
+		} else if pc.Op == ir.PrimArray {
+			rows, data, rs = f.litRows(pc, e.Var.T.(*ir.Array))
+		} else {
+			n := f.sizeArg(f.compile(pc.Args[0]).parts[0], pc.P)
+			rows, data, rs = f.buildRows(pc, n, f.staticFn(pc.Args[1]))
+		}
+		m.rows, m.lit = rows, true
+		m.dims = dimsOf(rows[0])
+		for i := range rows {
+			m.out = append(m.out, f.def("row", fmt.Sprintf("%s[%d*%s : %d*%s]", data, i, rs, i+1, rs)))
+		}
+		f.env[e.Var] = val{t: e.Var.T, parts: append([]string{data, fmt.Sprint(len(rows))}, m.dims...)}
+	} else {
+		v := f.compileL(e.Value)
+		m.rows, m.dims = []val{v}, dimsOf(v)
+		m.elem = f.fresh("r")
+		f.env[e.Var] = val{t: e.Var.T, parts: append([]string{m.elem}, m.dims...)}
+	}
+	for _, r := range m.rows {
+		if len(dimsOf(r)) != 1 || (r.lz != nil && (!r.lz.safe || r.lz.outer != nil)) {
+			m.bad = true
+		}
+	}
+	return m
+}
+
+// unfuse finishes a member that is not one after all, as a let would:
+// a literal's rows are stored, a vector forced.
+func (f *fn) unfuse(e *ir.Let, m *groupMember) {
+	if m.lit {
+		for i, r := range m.rows {
+			f.writeRow(m.out[i], r)
+		}
+		return
+	}
+	f.env[e.Var] = f.force(m.rows[0])
+}
+
+// writeRow stores a row's elements into dst.
+func (f *fn) writeRow(dst string, r val) {
+	if r.lz != nil {
+		f.writeLazy(dst, r.lz)
+	} else {
+		f.line("copy(%s, %s)", dst, r.parts[0])
+	}
+}
+
+// flushGroup emits the loop computing a group's members. A vector member
+// is stored when rest (nil: everything after) reads it.
+func (f *fn) flushGroup(group []*groupMember, rest ir.Expr) {
+	if len(group) == 0 {
+		return
+	}
+	n := group[0].dims[0]
+	var arrays []string
+	for _, m := range group {
+		if !m.lit {
+			if rest == nil || f.mentionsVar(rest, m.v) {
+				m.out = []string{m.elem}
+				f.line("%s := %s", m.elem, f.mkW(ir.F64, n))
+			}
+		}
+		for _, r := range m.rows {
+			_, as := elemOf(r)
+			arrays = append(arrays, as...)
+		}
+		arrays = append(arrays, m.out...)
+	}
+	var keep []string
+	for _, a := range arrays {
+		if f.stored(group, a) {
+			keep = append(keep, a)
+		}
+	}
+	f.reslice(keep, n)
+	iter := func(i string) string {
+		mark := f.iterMark()
+		var subst []string
+		for _, m := range group {
+			locals := make([]string, len(m.rows))
+			piece := f.scratch(func() {
+				for k, r := range m.rows {
+					el, _ := elemOf(r)
+					locals[k] = f.def("e", el(i))
+				}
+			})
+			if len(subst) > 0 {
+				piece = strings.NewReplacer(subst...).Replace(piece)
+			}
+			f.b.WriteString(piece)
+			for k, o := range m.out {
+				if o != "" {
+					f.line("%s[%s] = %s", o, i, locals[k])
+				}
+			}
+			if !m.lit {
+				subst = append(subst, m.elem+"["+i+"]", locals[0])
+			}
+		}
+		f.release(mark, "")
+		return ""
+	}
+	seq := f.seqLoop(n, iter)
+	for _, m := range group {
+		if !m.lit && len(m.out) == 0 && identRE2(m.elem).MatchString(seq) {
+			f.g.fail("internal error: fused vector %s read other than by element", m.elem)
+		}
+	}
+	if !f.parallel(n, n, seq, "", iter) {
+		f.b.WriteString(seq)
+	}
+}
+
+// stored reports whether array a exists: every array but a vector member
+// of the group that is stored nowhere.
+func (f *fn) stored(group []*groupMember, a string) bool {
+	for _, m := range group {
+		if !m.lit && m.elem == a {
+			return len(m.out) > 0
+		}
+	}
+	return true
+}
+
+func identRE2(name string) *regexp.Regexp {
+	return regexp.MustCompile(`\b` + regexp.QuoteMeta(name) + `\b`)
+}
+
+// mentionsVar reports whether v is read in e.
+func (f *fn) mentionsVar(e ir.Expr, v *ir.Var) bool {
+	n, _ := f.varUses(e, v)
+	return n > 0
+}
+
+// unrollCount is the number of rows of build(k, f) when k is a constant
+// from 1 to 16, else 0.
+func unrollCount(e *ir.PrimCall) int {
+	c, ok := e.Args[0].(*ir.Const)
+	if !ok {
+		return 0
+	}
+	k, ok := c.Val.(int64)
+	if !ok || k < 1 || k > 16 {
+		return 0
+	}
+	return int(k)
+}
+
+// unrolled reports whether build(k, f) is compiled row by row: k is a
+// small constant, the rows are vectors of f64 computed by recipes (a
+// build of plain rows x[j] is a view of x, see rowViews).
+func unrolled(e *ir.PrimCall) bool {
+	lam, ok := e.Args[1].(*ir.Lambda)
+	if !ok || len(lam.Params) != 1 || unrollCount(e) == 0 || ir.Rank(e.T) != 2 {
+		return false
+	}
+	if k, ok := ir.Leaf(e.T); !ok || k != ir.F64 {
+		return false
+	}
+	return recipeOnly(lam.Body) && !isView(lam.Body)
+}
+
+func isVar(e ir.Expr) bool {
+	_, ok := e.(*ir.Var)
+	return ok
+}
+
+// storeRows stores the rows of an array literal or unrolled build into
+// data (rows of rs elements), in one loop when every row is a vector
+// that cannot fail while it is computed, and returns the array.
+func (f *fn) storeRows(t ir.Type, rows []val, data, rs string) val {
+	m := &groupMember{rows: rows, lit: true}
+	for i, r := range rows {
+		m.out = append(m.out, f.def("row", fmt.Sprintf("%s[%d*%s : %d*%s]", data, i, rs, i+1, rs)))
+		if len(dimsOf(r)) != 1 || (r.lz != nil && (!r.lz.safe || r.lz.outer != nil)) {
+			m.bad = true
+		}
+	}
+	if m.bad || len(rows) == 1 {
+		for i, r := range rows {
+			f.writeRow(m.out[i], r)
+		}
+	} else {
+		m.dims = dimsOf(rows[0])
+		f.flushGroup([]*groupMember{m}, nil)
+	}
+	return val{t: t, parts: append([]string{data, fmt.Sprint(len(rows))}, dimsOf(rows[0])...)}
+}
+
+// buildRows is litRows for build(k, f) with a constant k: f's body is
+// compiled for each row in turn, with the build's checks in the order
+// its loop makes them (the size, then each element's own checks, the
+// allocation after element 0's and each later element's shape against
+// element 0's).
+func (f *fn) buildRows(e *ir.PrimCall, n string, sf staticFn) (rows []val, data, rs string) {
+	at := e.T.(*ir.Array)
+	k, _ := ir.Leaf(at.Elem)
+	f.step("int64("+n+")", e.P)
+	data = f.fresh("a")
+	f.line("var %s []float64", data)
+	var d0 []string
+	for j := 0; j < unrollCount(e); j++ {
+		r := f.callStaticL(sf, []val{valOf(ir.TI64, fmt.Sprintf("int64(%d)", j))}, e.P, at.Elem)
+		rd := dimsOf(r)
+		if j == 0 {
+			d0 = rd
+			rs = f.def("rs", strings.Join(rd, " * "))
+			f.line("%s = %s", data, f.mkW(k, f.mulSize(n, rs, e.P)))
+		} else if conds := dimConds(d0, rd); len(conds) > 0 {
+			f.failIf(strings.Join(conds, " || "), e.P, fmt.Sprintf(`"build: element %d has shape " + runtime.ShapeString([]int{%s}) + ", element 0 has shape " + runtime.ShapeString([]int{%s})`,
+				j, strings.Join(rd, ", "), strings.Join(d0, ", ")))
+		}
+		rows = append(rows, r)
+	}
+	return rows, data, rs
+}
+
+// kernelCall recognizes a call that a run inlines as a member: the def's
+// body is an array literal or unrolled build of vector recipes of its
+// parameters (cross(a, b) = [a[1] * b[2] - a[2] * b[1], ...]), its
+// arguments are variables or rows, and its sizes come from its
+// parameters.
+func (f *fn) kernelCall(e ir.Expr) (*defInfo, *ir.Call) {
+	c, ok := e.(*ir.Call)
+	if !ok {
+		return nil, nil
+	}
+	g, ok := c.Fn.(*ir.Global)
+	if !ok {
+		return nil, nil
+	}
+	di := f.g.defs[g.Name]
+	if di == nil || di.value || di.skip != nil || di == f.di || !di.def.HasParams || len(di.def.Params) != len(c.Args) {
+		return nil, nil
+	}
+	for _, p := range di.def.Params {
+		if _, isFn := p.T.(*ir.Func); isFn {
+			return nil, nil
+		}
+	}
+	for _, a := range c.Args {
+		if !isVar(a) && !isView(a) {
+			return nil, nil
+		}
+	}
+	for _, sv := range di.def.SizeVars {
+		if sv.Param < 0 {
+			return nil, nil
+		}
+	}
+	body, ok := di.def.Body.(*ir.PrimCall)
+	if !ok || ir.Rank(body.T) != 2 {
+		return nil, nil
+	}
+	if k, ok := ir.Leaf(body.T); !ok || k != ir.F64 {
+		return nil, nil
+	}
+	switch body.Op {
+	case ir.PrimBuild:
+		if !unrolled(body) {
+			return nil, nil
+		}
+	case ir.PrimArray:
+		for _, a := range body.Args {
+			if !recipeOnly(a) {
+				return nil, nil
+			}
+		}
+	default:
+		return nil, nil
+	}
+	return di, c
+}
+
+// inlineKernel compiles a kernel call's body in place: its parameters'
+// checks as the call makes them, then its rows, with the call's frame on
+// every error (as the call would add it).
+func (f *fn) inlineKernel(di *defInfo, c *ir.Call) (rows []val, data, rs string) {
+	args := make([]val, len(c.Args))
+	for i, a := range c.Args {
+		args[i] = f.compile(a)
+	}
+	saveEnv, saveFenv := f.env, f.fenv
+	f.env, f.fenv = map[*ir.Var]val{}, map[*ir.Var]staticFn{}
+	for i, p := range di.def.Params {
+		f.env[p] = args[i]
+	}
+	f.frames = append(f.frames, frameArgs(di, c.P))
+	f.bindSizesOf(di.def, di.def.Params)
+	body := di.def.Body.(*ir.PrimCall)
+	if body.Op == ir.PrimArray {
+		rows, data, rs = f.litRows(body, body.T.(*ir.Array))
+	} else {
+		n := f.sizeArg(f.compile(body.Args[0]).parts[0], body.P)
+		rows, data, rs = f.buildRows(body, n, f.staticFn(body.Args[1]))
+	}
+	f.frames = f.frames[:len(f.frames)-1]
+	f.env, f.fenv = saveEnv, saveFenv
+	return rows, data, rs
+}
