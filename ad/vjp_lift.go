@@ -52,6 +52,9 @@ func (r *rev) lift(kind string, own []*ir.Var, ownActive []bool, body ir.Expr, p
 		params = append(params, v)
 		active = append(active, r.isActive(r.atomOf(v)))
 	}
+	if !slices.Contains(active, true) {
+		return nil, nil // nothing to differentiate: no tape, no reverse pass
+	}
 	r.a.lifts++
 	d := &ir.Def{Name: fmt.Sprintf("%s$%d", kind, r.a.lifts), Params: params, HasParams: true, Result: body.Type(), Body: body, P: pos}
 	s, err := r.a.splitDef(d, active)
