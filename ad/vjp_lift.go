@@ -31,11 +31,11 @@ type lifted struct {
 }
 
 // lift returns body lifted as a def of own (whose activity ownActive
-// gives) and its free variables, or nil to keep it as plain copies:
-// body decides on no numbers, or the code being generated may be
-// differentiated again (flat tapes, which call defs plainly).
+// gives) and its free variables, or nil to keep it as plain copies when
+// it decides on no numbers or has nothing to differentiate. In code
+// with flat tapes the split has flat tapes too (splitDef).
 func (r *rev) lift(kind string, own []*ir.Var, ownActive []bool, body ir.Expr, pos ir.Pos) (*lifted, error) {
-	if r.a.flat || !r.a.decidesOnNumbers(body) {
+	if !r.a.decidesOnNumbers(body) {
 		return nil, nil
 	}
 	params := slices.Clone(own)
@@ -151,7 +151,8 @@ func (a *expander) decidesOnNumbers(e ir.Expr) bool {
 				return true
 			}
 		case *ir.PrimCall:
-			if jumps[e.Op] {
+			// % of integers is exact; of numbers it jumps.
+			if jumps[e.Op] && slices.ContainsFunc(e.Args, func(x ir.Expr) bool { return carriesF64(x.Type()) }) {
 				return true
 			}
 		}
