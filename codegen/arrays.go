@@ -45,7 +45,7 @@ func (f *fn) checkIndex(i, n string, pos ir.Pos) {
 		return
 	}
 	f.line("if %s {", cond)
-	f.retErr(fmt.Sprintf("nbAt(%q, runtime.CheckIndex(%s, %s))", posString(pos), i, n))
+	f.retErr(fmt.Sprintf("runtime.WithPos(%q, runtime.CheckIndex(%s, %s))", posString(pos), i, n))
 	f.line("}")
 }
 
@@ -268,7 +268,7 @@ func (f *fn) stackP(name string, at *ir.Array, n string, pos ir.Pos, releasable 
 		tot, errv := f.fresh("tot"), f.fresh("err")
 		f.line("%s, %s := runtime.MulSize(%s, %s)", tot, errv, n, r.rs)
 		f.line("if %s != nil {", errv)
-		f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(pos), errv))
+		f.retErr(fmt.Sprintf("runtime.WithPos(%q, %s)", posString(pos), errv))
 		f.line("}")
 		if r.data != deadAtom {
 			f.line("%s = %s", r.data, f.mkW(l.kind, tot)) // every row is copied in
@@ -280,7 +280,7 @@ func (f *fn) stackP(name string, at *ir.Array, n string, pos ir.Pos, releasable 
 			conds = append(conds, ep[k][1+a]+" != "+r.dims[a])
 		}
 		f.line("} else if %s {", strings.Join(conds, " || "))
-		f.retErr(fmt.Sprintf(`nbErrorf(%q, "%s: element " + strconv.Itoa(%s) + " has shape " + runtime.ShapeString([]int{%s}) + ", element 0 has shape " + runtime.ShapeString([]int{%s}))`,
+		f.retErr(fmt.Sprintf(`runtime.NewError(%q, "%s: element " + strconv.Itoa(%s) + " has shape " + runtime.ShapeString([]int{%s}) + ", element 0 has shape " + runtime.ShapeString([]int{%s}))`,
 			posString(pos), name, i, strings.Join(ep[k][1:], ", "), strings.Join(r.dims, ", ")))
 		f.line("}")
 		if r.data != deadAtom { // a field whose shape alone is read is not stored
@@ -315,7 +315,7 @@ func (f *fn) stackLazyRow(name, data string, dims []string, rs string, k ir.Scal
 	tot, errv := f.fresh("tot"), f.fresh("err")
 	f.line("%s, %s := runtime.MulSize(%s, %s)", tot, errv, n, rs)
 	f.line("if %s != nil {", errv)
-	f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(pos), errv))
+	f.retErr(fmt.Sprintf("runtime.WithPos(%q, %s)", posString(pos), errv))
 	f.line("}")
 	f.line("%s = %s", data, f.mkW(k, tot))
 	var conds []string
@@ -323,7 +323,7 @@ func (f *fn) stackLazyRow(name, data string, dims []string, rs string, k ir.Scal
 		conds = append(conds, lz.dims[a]+" != "+dims[a])
 	}
 	f.line("} else if %s {", strings.Join(conds, " || "))
-	f.retErr(fmt.Sprintf(`nbErrorf(%q, "%s: element " + strconv.Itoa(%s) + " has shape " + runtime.ShapeString([]int{%s}) + ", element 0 has shape " + runtime.ShapeString([]int{%s}))`,
+	f.retErr(fmt.Sprintf(`runtime.NewError(%q, "%s: element " + strconv.Itoa(%s) + " has shape " + runtime.ShapeString([]int{%s}) + ", element 0 has shape " + runtime.ShapeString([]int{%s}))`,
 		posString(pos), name, i, strings.Join(lz.dims, ", "), strings.Join(dims, ", ")))
 	f.line("}")
 	row := f.def("row", fmt.Sprintf("%s[%s*%s : (%s+1)*%s]", data, i, rs, i, rs))
@@ -343,7 +343,7 @@ func (f *fn) sizeArg(n string, pos ir.Pos) string {
 		f.setLin(v, linForm{base: "int(" + n + ")"})
 	}
 	f.line("if %s != nil {", errv)
-	f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(pos), errv))
+	f.retErr(fmt.Sprintf("runtime.WithPos(%q, %s)", posString(pos), errv))
 	f.line("}")
 	return v
 }
@@ -505,7 +505,7 @@ func (f *fn) arrayLitRows(e *ir.PrimCall, at *ir.Array) val {
 	tot, errv := f.fresh("tot"), f.fresh("err")
 	f.line("%s, %s := runtime.MulSize(%s, %s)", tot, errv, n, rs)
 	f.line("if %s != nil {", errv)
-	f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(e.P), errv))
+	f.retErr(fmt.Sprintf("runtime.WithPos(%q, %s)", posString(e.P), errv))
 	f.line("}")
 	data := f.def("a", f.mkW(k, tot))
 	for i, r := range rows {
@@ -865,7 +865,7 @@ func (f *fn) alloc(k ir.ScalarKind, pos ir.Pos, dims ...string) string {
 		t, errv := f.fresh("tot"), f.fresh("err")
 		f.line("%s, %s := runtime.MulSize(%s, %s)", t, errv, total, d)
 		f.line("if %s != nil {", errv)
-		f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(pos), errv))
+		f.retErr(fmt.Sprintf("runtime.WithPos(%q, %s)", posString(pos), errv))
 		f.line("}")
 		total = t
 	}
@@ -880,7 +880,7 @@ func lowerOuter(f *fn, e *ir.PrimCall) val {
 	tot, errv := f.fresh("tot"), f.fresh("err")
 	f.line("%s, %s := runtime.MulSize(%s, %s)", tot, errv, x.parts[1], y.parts[1])
 	f.line("if %s != nil {", errv)
-	f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(e.P), errv))
+	f.retErr(fmt.Sprintf("runtime.WithPos(%q, %s)", posString(e.P), errv))
 	f.line("}")
 	f.line("_ = %s", tot)
 	xd, yd, n := x.parts[0], y.parts[0], y.parts[1]
@@ -1634,7 +1634,7 @@ func lowerLinsolve(f *fn, e *ir.PrimCall) val {
 	x, errv := f.fresh("x"), f.fresh("err")
 	f.line("%s, %s := runtime.GMRES(%s, %s, 1e-13, 30, 20*len(%s)+100)", x, errv, mv, b.parts[0], b.parts[0])
 	f.line("if %s != nil {", errv)
-	f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(e.P), errv))
+	f.retErr(fmt.Sprintf("runtime.WithPos(%q, %s)", posString(e.P), errv))
 	f.line("}")
 	return valOf(e.T, x, "len("+x+")")
 }
@@ -1650,9 +1650,8 @@ func isScalarTuple(t ir.Type) bool {
 }
 
 // mk is the expression allocating a zeroed slice of n (an int
-// expression) elements of kind k, from the call's arena (see nbArena).
+// expression) elements of kind k, from the call's arena (see runtime.Arena).
 func (f *fn) mk(k ir.ScalarKind, n string) string {
-	f.g.helper("nbArena")
 	f.arena = true
 	f.allocs++
 	return fmt.Sprintf("ar.%s(%s)", [...]string{"F64", "I64", "Bool"}[k], n)

@@ -7,7 +7,7 @@ import "testing"
 // "f$jvp_01", is no local to capture.
 func TestBlankStrings(t *testing.T) {
 	cases := []struct{ in, want string }{
-		{`err = nbFrame(err_4, "f$jvp_01", "m.nab:1:5", "")`, `err = nbFrame(err_4, "        ", "         ", "")`},
+		{`err = runtime.WithFrame(err_4, "f$jvp_01", "m.nab:1:5", "")`, `err = runtime.WithFrame(err_4, "        ", "         ", "")`},
 		{`x_1 := "a\"b_2" + y_3`, `x_1 := "      " + y_3`},
 		{`r_5[i_6] = x_7 * 2.0`, `r_5[i_6] = x_7 * 2.0`},
 	}

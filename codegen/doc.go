@@ -50,7 +50,7 @@
 // Primitives are lowered by a table keyed by *ir.Prim (prims.go), one
 // self-contained rule per primitive, so that the rules can move into the
 // primitives' declarations: an elementwise primitive gives a Go expression
-// per operand kind ("math.Exp(%s)", a + b, nbSigmoid(x)) plus, for i64
+// per operand kind ("math.Exp(%s)", a + b, runtime.Sigmoid(x)) plus, for i64
 // operations that can fail, a guard; every other primitive gives a Lower
 // function (arrays.go) emitting loops or runtime kernel calls (runtime.Sum,
 // Dot, Gemv, Gemm, LogSumExp, ...; the kernels the interpreter uses, so
@@ -113,8 +113,8 @@
 //
 // # Memory: arenas
 //
-// Every array a call allocates comes from an arena (nbArena in the
-// generated file): zeroed slices cut from chunks that are kept from call
+// Every array a call allocates comes from an arena (runtime.Arena):
+// zeroed slices cut from chunks that are kept from call
 // to call, or, for a slice whose every element is stored before any is
 // read (a forced recipe, a copy, a transpose, the rows of a build),
 // slices left as they are (F64w), which saves a pass over memory. A call
@@ -135,7 +135,7 @@
 // call allocates nothing but its results, and an ...Into call nothing
 // at all. A function that cuts more than a few thousand elements moves
 // its float64 array results down to where its arena stood when it was
-// called and releases the rest (nbKeep), so that its caller's arena
+// called and releases the rest (Arena.Keep), so that its caller's arena
 // holds what it returns, not everything it computed. The run harness
 // calls every def it is asked to with one arena, request after request.
 // Values that outlive a call (value defs, computed once) use plain make,
@@ -166,7 +166,7 @@
 // shapes, slice bounds, i64 division and conversions, and sizes computed
 // by the program (negative, overflowing or absurd sizes, before any
 // make) are checked with the interpreter's messages. An error is an
-// *nbError carrying "file:line:col: message"; as it leaves each def the
+// *runtime.Error carrying "file:line:col: message"; as it leaves each def the
 // caller adds the frame "in def (pos), called at pos", and the exported
 // function (or the harness) adds the entry frame. A function that can
 // fail returns an error last; whether it can is known after its body is
@@ -204,11 +204,16 @@
 // Anything with Nabla's semantics (scalar functions such as
 // runtime.Sigmoid, size and index checks with their messages,
 // runtime.ShapeString, GMRES, the series kernels) is called from runtime,
-// the code the interpreter runs, never copied. A file carries only what
-// belongs to generated code (helpers.go): the arena, the error type with
-// its frames, and the conversions of the exported API. Its imports are
-// computed from the finished source, so they are exactly the packages it
-// uses.
+// the code the interpreter runs, never copied. So is what belongs to
+// generated code alone: the arena (runtime.Arena, runtime.Arenas), the
+// error type with its frames (runtime.Error, NewError, WithPos,
+// WithFrame), and the conversions of the exported API (runtime.Out1..3,
+// Into1..3, Flatten2/3; runtime/dense for *mat.Dense). A generated
+// package is its program's code alone, without a type or helper of its
+// own (TestNoPrelude). Only a run harness carries package state of its
+// own (helpers.go: the step counter, the progress writer, besides its
+// JSON decoding). Imports are computed from the finished source, so they
+// are exactly the packages the file uses.
 //
 // # Hygiene
 //

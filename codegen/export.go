@@ -149,7 +149,7 @@ func (g *gen) emitExported(w *bytes.Buffer, di *defInfo) {
 				base += fmt.Sprint(k)
 			}
 			n := base
-			for j := 2; used[n] || token.IsKeyword(n) || g.used[n] || n == "nbArenas"; j++ {
+			for j := 2; used[n] || token.IsKeyword(n) || g.used[n] || importable[n] != ""; j++ {
 				n = fmt.Sprintf("%s%d", base, j)
 			}
 			used[n] = true
@@ -296,9 +296,9 @@ func (g *gen) emitExportBody(w *bytes.Buffer, di *defInfo, params []exportParam,
 	if di.value && !hasFlatten(params) {
 		// a cached value: nothing to allocate per call
 	} else if di.arena || hasFlatten(params) {
-		w.WriteString("ar := nbArenas.Get()\nar.reset()\ndefer nbArenas.Put(ar)\n")
+		w.WriteString("ar := runtime.Arenas.Get()\nar.Reset()\ndefer runtime.Arenas.Put(ar)\n")
 	} else {
-		w.WriteString("var ar *nbArena // nothing to allocate\n")
+		w.WriteString("var ar *runtime.Arena // nothing to allocate\n")
 	}
 	var args []string
 	if !di.value {
@@ -318,18 +318,16 @@ func (g *gen) emitExportBody(w *bytes.Buffer, di *defInfo, params []exportParam,
 			args = append(args, p.name, "len("+p.name+")")
 		case g.dense(p.l):
 			// A matrix whose rows are contiguous is read in place.
-			g.helper("nbDense")
-			fmt.Fprintf(w, "%sFlat, %sDims, ok := nbFromDense(ar, %s)\nif !ok {\n%s\n}\n", p.name, p.name, p.name,
+			fmt.Fprintf(w, "%sFlat, %sDims, ok := dense.From(ar, %s)\nif !ok {\n%s\n}\n", p.name, p.name, p.name,
 				retErr(fmt.Sprintf("fmt.Errorf(%q)", fmt.Sprintf("%s: argument %s is a nil matrix", di.def.Name, p.name))))
 			args = append(args, p.name+"Flat", p.name+"Dims[0]", p.name+"Dims[1]")
 		default:
-			g.helper("nbFlatten")
 			flat := p.name + "Flat"
 			var dims []string
 			for a := 0; a < p.l.rank; a++ {
 				dims = append(dims, fmt.Sprintf("%sDims[%d]", p.name, a))
 			}
-			fmt.Fprintf(w, "%s, %sDims, ok := nbFlatten%d(ar, %s)\nif !ok {\n%s\n}\n", flat, p.name, p.l.rank, p.name,
+			fmt.Fprintf(w, "%s, %sDims, ok := runtime.Flatten%d(ar, %s)\nif !ok {\n%s\n}\n", flat, p.name, p.l.rank, p.name,
 				retErr(fmt.Sprintf("fmt.Errorf(%q)", fmt.Sprintf("%s: argument %s is not rectangular", di.def.Name, p.name))))
 			args = append(args, flat)
 			args = append(args, dims...)
@@ -349,7 +347,7 @@ func (g *gen) emitExportBody(w *bytes.Buffer, di *defInfo, params []exportParam,
 		} else {
 			lhs += ", err"
 		}
-		fmt.Fprintf(w, "%s := %s\nif err != nil {\n%s\n}\n", lhs, call, retErr(fmt.Sprintf("nbFrame(err, %q, %q, \"\")", di.def.Name, posString(di.def.P))))
+		fmt.Fprintf(w, "%s := %s\nif err != nil {\n%s\n}\n", lhs, call, retErr(fmt.Sprintf("runtime.WithFrame(err, %q, %q, \"\")", di.def.Name, posString(di.def.P))))
 	} else if lhs != "" {
 		fmt.Fprintf(w, "%s := %s\n", lhs, call)
 	} else {
@@ -367,25 +365,22 @@ func (g *gen) emitExportBody(w *bytes.Buffer, di *defInfo, params []exportParam,
 			dims = append(dims, fmt.Sprintf("r%d_%d", i, a))
 		}
 		if g.dense(l) {
-			g.helper("nbDense")
 			if into {
 				dst := fmt.Sprintf("dst%d", i)
-				fmt.Fprintf(w, "if !nbIntoDense(%s, %s, %s) {\n%s\n}\n", dst, r, strings.Join(dims, ", "),
+				fmt.Fprintf(w, "if !dense.Into(%s, %s, %s) {\n%s\n}\n", dst, r, strings.Join(dims, ", "),
 					retErr(fmt.Sprintf(`fmt.Errorf("%s: %s is not a %%d×%%d matrix", %s)`, di.def.Name, dst, strings.Join(dims, ", "))))
 				continue
 			}
-			outs = append(outs, fmt.Sprintf("nbToDense(%s, %s)", r, strings.Join(dims, ", ")))
+			outs = append(outs, fmt.Sprintf("dense.To(%s, %s)", r, strings.Join(dims, ", ")))
 			continue
 		}
 		if into {
-			g.helper(fmt.Sprintf("nbInto%d", min(l.rank, 3)))
 			dst := fmt.Sprintf("dst%d", i)
-			fmt.Fprintf(w, "if !nbInto%d(%s, %s, %s) {\n%s\n}\n", min(l.rank, 3), dst, r, strings.Join(dims, ", "),
+			fmt.Fprintf(w, "if !runtime.Into%d(%s, %s, %s) {\n%s\n}\n", min(l.rank, 3), dst, r, strings.Join(dims, ", "),
 				retErr(fmt.Sprintf(`fmt.Errorf("%s: %s does not have the result's shape %%v", []int{%s})`, di.def.Name, dst, strings.Join(dims, ", "))))
 			continue
 		}
-		g.helper(fmt.Sprintf("nbOut%d", min(l.rank, 3)))
-		outs = append(outs, fmt.Sprintf("nbOut%d(%s, %s)", min(l.rank, 3), r, strings.Join(dims, ", ")))
+		outs = append(outs, fmt.Sprintf("runtime.Out%d(%s, %s)", min(l.rank, 3), r, strings.Join(dims, ", ")))
 	}
 	if fails {
 		outs = append(outs, "nil")

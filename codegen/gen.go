@@ -165,7 +165,7 @@ func (g *gen) run() ([]byte, error) {
 // refers to them by.
 var importable = map[string]string{
 	"bufio": "bufio", "fmt": "fmt", "io": "io", "json": "encoding/json", "mat": "gonum.org/v1/gonum/mat", "math": "math",
-	"os": "os", "runtime": runtimeImport, "strconv": "strconv", "sync": "sync", "time": "time", "atomic": "sync/atomic",
+	"os": "os", "runtime": runtimeImport, "dense": runtimeImport + "/dense", "strconv": "strconv", "sync": "sync", "time": "time", "atomic": "sync/atomic",
 	"debug": "runtime/debug", "metrics": "runtime/metrics",
 }
 
@@ -326,8 +326,7 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 		return err
 	}
 	f := newFn(g, di)
-	sig := []string{"ar *nbArena"}
-	g.helper("nbArena")
+	sig := []string{"ar *runtime.Arena"}
 	for _, p := range params {
 		if ft, ok := p.T.(*ir.Func); ok {
 			name := f.fresh(p.Name)
@@ -423,7 +422,7 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 }
 
 // keepResults brackets a function's code with a mark of its arena and
-// nbKeep on its float64 array results, so that the temporaries it cuts
+// Arena.Keep on its float64 array results, so that the temporaries it cuts
 // are released when it returns (its results moved down to the mark).
 func (f *fn) keepResults(code string, res val) string {
 	var ptrs []string
@@ -438,9 +437,8 @@ func (f *fn) keepResults(code string, res val) string {
 	if len(ptrs) == 0 {
 		return code
 	}
-	f.g.helper("nbKeep")
 	m := f.fresh("mark")
-	return fmt.Sprintf("%s := ar.mark()\n%snbKeep(ar, %s, %s)\n", m, code, m, strings.Join(ptrs, ", "))
+	return fmt.Sprintf("%s := ar.Mark()\n%sar.Keep(%s, %s)\n", m, code, m, strings.Join(ptrs, ", "))
 }
 
 // dropLine deletes every line of the function being emitted that is, but
@@ -470,7 +468,7 @@ func (g *gen) emitValueDef(di *defInfo, code string, resTypes []string) {
 		i := strings.LastIndex(code, "return ")
 		code = code[:i] + "return " + code[i+len("return "):] + ", nil\n"
 	}
-	fmt.Fprintf(&g.body, "func %s_compute() (%s) {\nvar ar *nbArena // values outlive calls: plain allocation\n_ = ar\n%s}\n\n", n, rets, code)
+	fmt.Fprintf(&g.body, "func %s_compute() (%s) {\nvar ar *runtime.Arena // values outlive calls: plain allocation\n_ = ar\n%s}\n\n", n, rets, code)
 	di.fails = true
 }
 
@@ -653,7 +651,6 @@ func (f *fn) defT(hint, typ, expr string) string {
 // retErr emits the return of an error value.
 func (f *fn) retErr(errExpr string) {
 	f.fails = true
-	f.g.helper("nbError") // errExpr is built with nbAt, nbErrorf or nbFrame
 	if f.errHook != nil {
 		f.line("%s", f.errHook(errExpr))
 		return
@@ -668,9 +665,8 @@ func (f *fn) failIf(cond string, pos ir.Pos, msgExpr string) {
 		return
 	}
 	f.line("if %s {", cond)
-	f.retErr(fmt.Sprintf("nbErrorf(%s, %s)", strconv.Quote(posString(pos)), msgExpr))
+	f.retErr(fmt.Sprintf("runtime.NewError(%s, %s)", strconv.Quote(posString(pos)), msgExpr))
 	f.line("}")
-	f.g.helper("nbError")
 }
 
 func posString(p ir.Pos) string {
@@ -1014,9 +1010,8 @@ func (f *fn) callDef(di *defInfo, args []val, pos ir.Pos, t ir.Type) val {
 		f.line("%s, %s := %s", lhs, errv, call)
 	}
 	f.line("if %s != nil {", errv)
-	f.retErr(fmt.Sprintf("nbFrame(%s, %q, %q, %q)", errv, di.def.Name, posString(di.def.P), posString(pos)))
+	f.retErr(fmt.Sprintf("runtime.WithFrame(%s, %q, %q, %q)", errv, di.def.Name, posString(di.def.P), posString(pos)))
 	f.line("}")
-	f.g.helper("nbError")
 	return res
 }
 
@@ -1308,8 +1303,7 @@ func inPlaceLoop(e *ir.Loop) bool {
 // iterMark marks the arena at the start of a loop iteration.
 func (f *fn) iterMark() string {
 	m := f.fresh("mark")
-	f.line("%s := ar.mark()", m)
-	f.g.helper("nbArena")
+	f.line("%s := ar.Mark()", m)
 	if f.marks == nil {
 		f.marks = map[string]int{}
 	}
@@ -1324,13 +1318,13 @@ func (f *fn) release(mark, cond string) {
 		if f.drop == nil {
 			f.drop = map[string]bool{}
 		}
-		f.drop[mark+" := ar.mark()"] = true
+		f.drop[mark+" := ar.Mark()"] = true
 		return
 	}
 	if cond != "" {
 		f.line("if %s {", cond)
 	}
-	f.line("ar.release(%s)", mark)
+	f.line("ar.Release(%s)", mark)
 	if cond != "" {
 		f.line("}")
 	}

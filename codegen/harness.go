@@ -31,8 +31,6 @@ import (
 // run kills the process at the deadline).
 
 func (g *gen) emitHarness(w *bytes.Buffer) {
-	g.helper("nbError")
-	g.helper("nbArena")
 	w.WriteString("func main() {\n\tos.Exit(nbMain(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))\n}\n\n")
 	w.WriteString(`// nbRunArena is the arena of every run: requests are answered one after
 // the other, each run resets it, and a request's result is encoded
@@ -41,7 +39,7 @@ func (g *gen) emitHarness(w *bytes.Buffer) {
 // makes a first run slow. Its large chunks are mapped from the system
 // (on huge pages where it has them) unless a memory limit is set, which
 // only counts the Go heap.
-var nbRunArena = &nbArena{f: nbChunks[float64]{mapped: true}}
+var nbRunArena = runtime.NewMappedArena()
 
 // nbPrepare decodes the arguments of def name and returns run, which
 // calls the def on them (again at each call, reusing one arena), and
@@ -85,7 +83,7 @@ func nbPrepare(name string, in []any) (run func() error, result func() any, err 
 		}
 		w.WriteString("run = func() error {\n")
 		if !di.value {
-			w.WriteString("ar.reset()\n")
+			w.WriteString("ar.Reset()\n")
 		}
 		lhs := strings.Join(res, ", ")
 		if di.fails {
@@ -103,7 +101,7 @@ func nbPrepare(name string, in []any) (run func() error, result func() any, err 
 			fmt.Fprintf(w, "%s = %s\n", lhs, call)
 		}
 		if di.fails {
-			fmt.Fprintf(w, "if err != nil {\nreturn nbFrame(err, %q, %q, \"\")\n}\n", di.def.Name, posString(di.def.P))
+			fmt.Fprintf(w, "if err != nil {\nreturn runtime.WithFrame(err, %q, %q, \"\")\n}\n", di.def.Name, posString(di.def.P))
 		}
 		w.WriteString("return nil\n}\n")
 		var leaves []string
@@ -411,7 +409,7 @@ func nbWatch(name string, base int64, stderr io.Writer) {
 		time.Sleep(10 * time.Millisecond)
 		if live := nbLive() - base; live > nbMaxBytes {
 			pos := nbDefPos(name)
-			fmt.Fprintln(stderr, nbFrame(nbErrorf(pos, fmt.Sprintf("memory limit exceeded: %d bytes alive pass the limit of %d bytes", live, nbMaxBytes)), name, pos, ""))
+			fmt.Fprintln(stderr, runtime.WithFrame(runtime.NewError(pos, fmt.Sprintf("memory limit exceeded: %d bytes alive pass the limit of %d bytes", live, nbMaxBytes)), name, pos, ""))
 			os.Exit(1)
 		}
 	}
@@ -450,7 +448,7 @@ func nbMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				return 2
 			}
 			nbMaxBytes = n
-			nbRunArena.f.mapped = false
+			nbRunArena.Unmap()
 			runtime.SetArrayLimit(n)
 			i++
 		case args[i] == "-max-steps" && i+1 < len(args):

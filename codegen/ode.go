@@ -21,15 +21,14 @@ func lowerODE(f *fn, e *ir.PrimCall) val {
 		args[i] = f.compile(e.Args[i+1]).parts[0]
 	}
 	y0t := e.Args[1].Type()
-	f.g.helper("nbArena")
 	mark, rhs, t, y := f.fresh("mark"), f.fresh("rhs"), f.fresh("t"), f.fresh("y")
-	f.line("%s := ar.mark()", mark)
+	f.line("%s := ar.Mark()", mark)
 	f.line("%s := func(%s float64, %s []float64) ([]float64, error) {", rhs, t, y)
 	// A fresh mark each time: a release is a no-op once the arena has
-	// moved to a larger chunk since the mark (nbArena), and the next
+	// moved to a larger chunk since the mark (runtime.Arena), and the next
 	// evaluation must still release this one's arrays.
-	f.line("ar.release(%s)", mark)
-	f.line("%s = ar.mark()", mark)
+	f.line("ar.Release(%s)", mark)
+	f.line("%s = ar.Mark()", mark)
 	saveHook, saveEnv, saveFenv := f.errHook, f.env, f.fenv
 	f.env, f.fenv = cloneEnv(saveEnv), cloneFenv(saveFenv)
 	f.errHook = func(errExpr string) string { return "return nil, " + errExpr }
@@ -48,9 +47,9 @@ func lowerODE(f *fn, e *ir.PrimCall) val {
 	}
 	res, errv := f.fresh("y"), f.fresh("err")
 	f.line("%s, %s := runtime.Dopri5(%s, %s, %s, %s, %s, %s, %s)", res, errv, rhs, args[0], args[1], args[2], args[3], args[4], report)
-	f.line("ar.release(%s)", mark)
+	f.line("ar.Release(%s)", mark)
 	f.line("if %s != nil {", errv)
-	f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(e.P), errv))
+	f.retErr(fmt.Sprintf("runtime.WithPos(%q, %s)", posString(e.P), errv))
 	f.line("}")
 	return valOf(e.T, res, "len("+res+")")
 }

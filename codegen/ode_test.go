@@ -17,17 +17,16 @@ const odeTest = `package gen
 import (
 	"math"
 	"testing"
+
+	"github.com/nabla-lang/nabla/runtime"
 )
 
 // arenaCap is the f64 capacity of the arena the next call will use: the
 // capacities of all its chunks.
 func arenaCap() int {
-	a := nbArenas.Get()
-	defer nbArenas.Put(a)
-	n := 0
-	for _, c := range a.f.all {
-		n += cap(c)
-	}
+	a := runtime.Arenas.Get()
+	defer runtime.Arenas.Put(a)
+	n, _, _ := a.Held()
 	return n
 }
 

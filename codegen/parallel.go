@@ -143,10 +143,9 @@ func (f *fn) parallel(n, size, seq, sum string, body func(i string) string) bool
 	}
 	if f.allocs > allocs {
 		// Each chunk allocates from an arena of its own.
-		f.g.helper("nbArena")
-		f.line("ar := nbArenas.Get()")
-		f.line("ar.reset()")
-		f.line("defer nbArenas.Put(ar)")
+		f.line("ar := runtime.Arenas.Get()")
+		f.line("ar.Reset()")
+		f.line("defer runtime.Arenas.Put(ar)")
 	}
 	if sum != "" {
 		f.line("%s := 0.0", sum)

@@ -203,7 +203,7 @@ func (f *fn) scalarExpr(e *ir.PrimCall, r *rule, k ir.ScalarKind, ops []string) 
 		v, errv := f.fresh("x"), f.fresh("err")
 		f.line("%s, %s := %s", v, errv, x)
 		f.line("if %s != nil {", errv)
-		f.retErr(fmt.Sprintf("nbAt(%q, %s)", posString(e.P), errv))
+		f.retErr(fmt.Sprintf("runtime.WithPos(%q, %s)", posString(e.P), errv))
 		f.line("}")
 		return v
 	}

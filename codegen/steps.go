@@ -50,7 +50,7 @@ func nbStep(n int64) bool { return nbSteps.Add(n) > nbStepLimit }
 
 // nbStepError is the interpreter's error for a passed step limit, at pos.
 func nbStepError(pos string) error {
-	return nbErrorf(pos, fmt.Sprintf("step limit exceeded (%d steps)", nbStepLimit))
+	return runtime.NewError(pos, fmt.Sprintf("step limit exceeded (%d steps)", nbStepLimit))
 }
 `
 

@@ -41,6 +41,24 @@
 //     slices, and SeriesMap1/SeriesMap2 to apply them to series of arrays.
 //   - GMRES (linsolve.go), the matrix-free solver behind linsolve.
 //
+// # Support of generated code
+//
+// What generated packages need besides the kernels, so that a generated
+// file holds its program's code alone:
+//
+//   - Arena (arena.go): the memory of one call, cut from chunks kept from
+//     call to call, with marks to release a loop iteration's temporaries
+//     and Keep to move a function's results down to its entry mark;
+//     Arenas, the pool the exported functions take arenas from.
+//   - Error (generr.go): a failure with its position and the frames of
+//     the defs it left, in the interpreter's words (NewError, WithPos,
+//     WithFrame).
+//   - The conversions of the exported API (exported.go): Flatten2/3 copy
+//     a [][]T argument in (refusing ragged input), Out1..3 copy a result
+//     out of the arena, Into1..3 copy it into the caller's slices after
+//     checking their shape. Package runtime/dense does the same for
+//     gonum's *mat.Dense, so that runtime itself does not import gonum.
+//
 // # Conventions
 //
 // The caller allocates: kernels write into a dst (or y, z) slice they are

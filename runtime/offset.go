@@ -4,7 +4,7 @@ import "unsafe"
 
 // OffsetIn reports where s starts within the storage of base: the index
 // of s[0] in base[:cap(base)], and whether all of s lies there. Generated
-// code uses it to move a call's results within its arena (nbArena.keep).
+// code uses it to move a call's results within its arena (Arena.Keep).
 func OffsetIn(base, s []float64) (int, bool) {
 	if cap(base) == 0 || len(s) == 0 {
 		return 0, false

@@ -499,12 +499,13 @@ into caller buffers), for use with go generate:
 
 export def rosen(x: [n]f64): f64 becomes func Rosen(x []float64) float64
 (with an error result where a run can fail). The file imports only the
-standard library and github.com/nabla-lang/nabla/runtime; the same input
-always gives the same bytes.
+standard library and github.com/nabla-lang/nabla/runtime, and holds the
+program's code alone (its arenas, errors and conversions are runtime's);
+the same input always gives the same bytes.
 
 Matrices of f64 are [][]float64 in the exported signatures; with -dense
 they are gonum's *mat.Dense instead (and the file imports
-gonum.org/v1/gonum/mat): an argument whose rows are contiguous, as
+gonum.org/v1/gonum/mat and github.com/nabla-lang/nabla/runtime/dense): an argument whose rows are contiguous, as
 mat.NewDense makes them, is then read without a copy.
 
 --asm is accepted for compatibility: the vectorized assembly kernels live

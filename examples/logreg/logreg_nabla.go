@@ -4,7 +4,6 @@ package logreg
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/nabla-lang/nabla/runtime"
 )
@@ -14,16 +13,16 @@ import (
 //
 // It is the Nabla def loss(w: [d]f64, b: f64, x: [n][d]f64, y: [n]f64, lam: f64): f64 (logreg.nab:6:12).
 func Loss(w []float64, b float64, x [][]float64, y []float64, lam float64) (float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	xFlat, xDims, ok := nbFlatten2(ar, x)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	xFlat, xDims, ok := runtime.Flatten2(ar, x)
 	if !ok {
 		return 0, fmt.Errorf("loss: argument x is not rectangular")
 	}
 	r0_0, err := fn_loss(ar, w, len(w), b, xFlat, xDims[0], xDims[1], y, len(y), lam)
 	if err != nil {
-		return 0, nbFrame(err, "loss", "logreg.nab:6:12", "")
+		return 0, runtime.WithFrame(err, "loss", "logreg.nab:6:12", "")
 	}
 	return r0_0, nil
 }
@@ -33,36 +32,36 @@ func Loss(w []float64, b float64, x [][]float64, y []float64, lam float64) (floa
 // It is the Nabla def loss_grad(w: [d]f64, b: f64, x: [n][d]f64, y: [n]f64, lam: f64): ([d]f64, f64) (logreg.nab:11:12).
 // Its array results are newly allocated; LossGradInto writes them into buffers instead.
 func LossGrad(w []float64, b float64, x [][]float64, y []float64, lam float64) ([]float64, float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	xFlat, xDims, ok := nbFlatten2(ar, x)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	xFlat, xDims, ok := runtime.Flatten2(ar, x)
 	if !ok {
 		return nil, 0, fmt.Errorf("loss_grad: argument x is not rectangular")
 	}
 	r0_0, r0_1, r1_0, err := fn_lossgrad(ar, w, len(w), b, xFlat, xDims[0], xDims[1], y, len(y), lam)
 	if err != nil {
-		return nil, 0, nbFrame(err, "loss_grad", "logreg.nab:11:12", "")
+		return nil, 0, runtime.WithFrame(err, "loss_grad", "logreg.nab:11:12", "")
 	}
-	return nbOut1(r0_0, r0_1), r1_0, nil
+	return runtime.Out1(r0_0, r0_1), r1_0, nil
 }
 
 // LossGradInto is LossGrad with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func LossGradInto(dst0 []float64, w []float64, b float64, x [][]float64, y []float64, lam float64) (float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	xFlat, xDims, ok := nbFlatten2(ar, x)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	xFlat, xDims, ok := runtime.Flatten2(ar, x)
 	if !ok {
 		return 0, fmt.Errorf("loss_grad: argument x is not rectangular")
 	}
 	r0_0, r0_1, r1_0, err := fn_lossgrad(ar, w, len(w), b, xFlat, xDims[0], xDims[1], y, len(y), lam)
 	if err != nil {
-		return 0, nbFrame(err, "loss_grad", "logreg.nab:11:12", "")
+		return 0, runtime.WithFrame(err, "loss_grad", "logreg.nab:11:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return 0, fmt.Errorf("loss_grad: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return r1_0, nil
@@ -74,36 +73,36 @@ func LossGradInto(dst0 []float64, w []float64, b float64, x [][]float64, y []flo
 // It is the Nabla def train(x: [n][d]f64, y: [n]f64, lam: f64, lr: f64, steps: i64): ([d]f64, f64) (logreg.nab:16:12).
 // Its array results are newly allocated; TrainInto writes them into buffers instead.
 func Train(x [][]float64, y []float64, lam float64, lr float64, steps int64) ([]float64, float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	xFlat, xDims, ok := nbFlatten2(ar, x)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	xFlat, xDims, ok := runtime.Flatten2(ar, x)
 	if !ok {
 		return nil, 0, fmt.Errorf("train: argument x is not rectangular")
 	}
 	r0_0, r0_1, r1_0, err := fn_train(ar, xFlat, xDims[0], xDims[1], y, len(y), lam, lr, steps)
 	if err != nil {
-		return nil, 0, nbFrame(err, "train", "logreg.nab:16:12", "")
+		return nil, 0, runtime.WithFrame(err, "train", "logreg.nab:16:12", "")
 	}
-	return nbOut1(r0_0, r0_1), r1_0, nil
+	return runtime.Out1(r0_0, r0_1), r1_0, nil
 }
 
 // TrainInto is Train with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func TrainInto(dst0 []float64, x [][]float64, y []float64, lam float64, lr float64, steps int64) (float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	xFlat, xDims, ok := nbFlatten2(ar, x)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	xFlat, xDims, ok := runtime.Flatten2(ar, x)
 	if !ok {
 		return 0, fmt.Errorf("train: argument x is not rectangular")
 	}
 	r0_0, r0_1, r1_0, err := fn_train(ar, xFlat, xDims[0], xDims[1], y, len(y), lam, lr, steps)
 	if err != nil {
-		return 0, nbFrame(err, "train", "logreg.nab:16:12", "")
+		return 0, runtime.WithFrame(err, "train", "logreg.nab:16:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return 0, fmt.Errorf("train: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return r1_0, nil
@@ -114,56 +113,56 @@ func TrainInto(dst0 []float64, x [][]float64, y []float64, lam float64, lr float
 // It is the Nabla def predict(w: [d]f64, b: f64, x: [n][d]f64): [n]f64 (logreg.nab:22:12).
 // Its array results are newly allocated; PredictInto writes them into buffers instead.
 func Predict(w []float64, b float64, x [][]float64) ([]float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	xFlat, xDims, ok := nbFlatten2(ar, x)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	xFlat, xDims, ok := runtime.Flatten2(ar, x)
 	if !ok {
 		return nil, fmt.Errorf("predict: argument x is not rectangular")
 	}
 	r0_0, r0_1, err := fn_predict(ar, w, len(w), b, xFlat, xDims[0], xDims[1])
 	if err != nil {
-		return nil, nbFrame(err, "predict", "logreg.nab:22:12", "")
+		return nil, runtime.WithFrame(err, "predict", "logreg.nab:22:12", "")
 	}
-	return nbOut1(r0_0, r0_1), nil
+	return runtime.Out1(r0_0, r0_1), nil
 }
 
 // PredictInto is Predict with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func PredictInto(dst0 []float64, w []float64, b float64, x [][]float64) error {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	xFlat, xDims, ok := nbFlatten2(ar, x)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	xFlat, xDims, ok := runtime.Flatten2(ar, x)
 	if !ok {
 		return fmt.Errorf("predict: argument x is not rectangular")
 	}
 	r0_0, r0_1, err := fn_predict(ar, w, len(w), b, xFlat, xDims[0], xDims[1])
 	if err != nil {
-		return nbFrame(err, "predict", "logreg.nab:22:12", "")
+		return runtime.WithFrame(err, "predict", "logreg.nab:22:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("predict: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return nil
 }
 
 // fn_loss is def loss (logreg.nab:6:12).
-func fn_loss(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_5 int, x_6 int, y_7 []float64, y_8 int, lam_9 float64) (float64, error) {
+func fn_loss(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_5 int, x_6 int, y_7 []float64, y_8 int, lam_9 float64) (float64, error) {
 	size_10 := int64(w_2)
 	if int64(x_6) != size_10 {
-		return 0, nbErrorf("logreg.nab:6:43", fmt.Sprintf("size mismatch: d is %d (w) but dimension 2 of x has size %d", size_10, x_6))
+		return 0, runtime.NewError("logreg.nab:6:43", fmt.Sprintf("size mismatch: d is %d (w) but dimension 2 of x has size %d", size_10, x_6))
 	}
 	size_11 := int64(x_5)
 	if int64(y_8) != size_11 {
-		return 0, nbErrorf("logreg.nab:6:54", fmt.Sprintf("size mismatch: n is %d (x) but y has size %d", size_11, y_8))
+		return 0, runtime.NewError("logreg.nab:6:54", fmt.Sprintf("size mismatch: n is %d (x) but y has size %d", size_11, y_8))
 	}
 	w_1 = w_1[:w_2]
 	x_4 = x_4[:x_5*x_6]
 	y_7 = y_7[:y_8]
 	if w_2 != x_6 {
-		return 0, nbErrorf("logreg.nab:7:13", "'@': inner sizes differ: "+runtime.ShapeString([]int{x_5, x_6})+" @ "+runtime.ShapeString([]int{w_2}))
+		return 0, runtime.NewError("logreg.nab:7:13", "'@': inner sizes differ: "+runtime.ShapeString([]int{x_5, x_6})+" @ "+runtime.ShapeString([]int{w_2}))
 	}
 	a_12 := ar.F64(x_5)
 	if x_6 <= 32 {
@@ -196,10 +195,10 @@ func fn_loss(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_
 		}
 	}
 	if x_5 != y_8 {
-		return 0, nbErrorf("logreg.nab:8:27", "shape mismatch in '*': "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5}))
+		return 0, runtime.NewError("logreg.nab:8:27", "shape mismatch in '*': "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5}))
 	}
 	if y_8 != x_5 {
-		return 0, nbErrorf("logreg.nab:8:23", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5})+" and "+runtime.ShapeString([]int{y_8}))
+		return 0, runtime.NewError("logreg.nab:8:23", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5})+" and "+runtime.ShapeString([]int{y_8}))
 	}
 	var s_25 float64 = 0
 	r_18 = r_18[:x_5]
@@ -228,13 +227,13 @@ func fn_loss(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_
 }
 
 // fn_lossvjp11000 is def loss$vjp_11000 (logreg.nab:6:12).
-func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_5 int, x_6 int, y_7 []float64, y_8 int, lam_9 float64, ybar_10 float64) (float64, []float64, int, float64, error) {
-	mark_75 := ar.mark()
+func fn_lossvjp11000(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_5 int, x_6 int, y_7 []float64, y_8 int, lam_9 float64, ybar_10 float64) (float64, []float64, int, float64, error) {
+	mark_75 := ar.Mark()
 	w_1 = w_1[:w_2]
 	x_4 = x_4[:x_5*x_6]
 	y_7 = y_7[:y_8]
 	if w_2 != x_6 {
-		return 0, nil, 0, 0, nbErrorf("logreg.nab:7:13", "'@': inner sizes differ: "+runtime.ShapeString([]int{x_5, x_6})+" @ "+runtime.ShapeString([]int{w_2}))
+		return 0, nil, 0, 0, runtime.NewError("logreg.nab:7:13", "'@': inner sizes differ: "+runtime.ShapeString([]int{x_5, x_6})+" @ "+runtime.ShapeString([]int{w_2}))
 	}
 	a_11 := ar.F64(x_5)
 	if x_6 <= 32 {
@@ -267,10 +266,10 @@ func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []flo
 		}
 	}
 	if x_5 != y_8 {
-		return 0, nil, 0, 0, nbErrorf("logreg.nab:8:27", "shape mismatch in '*': "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5}))
+		return 0, nil, 0, 0, runtime.NewError("logreg.nab:8:27", "shape mismatch in '*': "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5}))
 	}
 	if y_8 != x_5 {
-		return 0, nil, 0, 0, nbErrorf("logreg.nab:8:23", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5})+" and "+runtime.ShapeString([]int{y_8}))
+		return 0, nil, 0, 0, runtime.NewError("logreg.nab:8:23", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5})+" and "+runtime.ShapeString([]int{y_8}))
 	}
 	r_24 := ar.F64w(x_5)
 	r_17 = r_17[:len(r_24)]
@@ -326,7 +325,7 @@ func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []flo
 	x_48 := float64(n_47)
 	x_49 := ybar_10 / x_48
 	if x_5 != y_8 {
-		return 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "shape mismatch in '*': "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5}))
+		return 0, nil, 0, 0, runtime.NewError("logreg.nab:6:12", "shape mismatch in '*': "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5}))
 	}
 	r_50 := ar.F64w(y_8)
 	y_7 = y_7[:len(r_50)]
@@ -345,7 +344,7 @@ func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []flo
 		}
 	}
 	if y_8 != x_5 {
-		return 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "acc_add: shapes "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5})+" differ")
+		return 0, nil, 0, 0, runtime.NewError("logreg.nab:6:12", "acc_add: shapes "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5})+" differ")
 	}
 	r_17 = r_17[:len(r_50)]
 	if len(r_50) >= 262144 {
@@ -363,7 +362,7 @@ func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []flo
 		}
 	}
 	if y_8 != x_5 {
-		return 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "'@': inner sizes differ: "+runtime.ShapeString([]int{y_8})+" @ "+runtime.ShapeString([]int{x_5, x_6}))
+		return 0, nil, 0, 0, runtime.NewError("logreg.nab:6:12", "'@': inner sizes differ: "+runtime.ShapeString([]int{y_8})+" @ "+runtime.ShapeString([]int{x_5, x_6}))
 	}
 	a_64 := ar.F64(x_6)
 	if x_6 <= 32 {
@@ -379,7 +378,7 @@ func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []flo
 		runtime.Gemv(true, x_5, x_6, 1, x_4, r_50, 0, a_64)
 	}
 	if w_2 != x_6 {
-		return 0, nil, 0, 0, nbErrorf("logreg.nab:6:12", "acc_add: shapes "+runtime.ShapeString([]int{w_2})+" and "+runtime.ShapeString([]int{x_6})+" differ")
+		return 0, nil, 0, 0, runtime.NewError("logreg.nab:6:12", "acc_add: shapes "+runtime.ShapeString([]int{w_2})+" and "+runtime.ShapeString([]int{x_6})+" differ")
 	}
 	a_64 = a_64[:len(r_33)]
 	for i_69 := range r_33 {
@@ -390,19 +389,19 @@ func fn_lossvjp11000(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []flo
 	x_72 := x_31 * d_71
 	x_73 := m_70 + x_72
 	s_74 := runtime.Sum(r_50)
-	nbKeep(ar, mark_75, &r_33)
+	ar.Keep(mark_75, &r_33)
 	return x_73, r_33, w_2, s_74, nil
 }
 
 // fn_lossgrad is def loss_grad (logreg.nab:11:12).
-func fn_lossgrad(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_5 int, x_6 int, y_7 []float64, y_8 int, lam_9 float64) ([]float64, int, float64, error) {
+func fn_lossgrad(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_5 int, x_6 int, y_7 []float64, y_8 int, lam_9 float64) ([]float64, int, float64, error) {
 	size_10 := int64(w_2)
 	if int64(x_6) != size_10 {
-		return nil, 0, 0, nbErrorf("logreg.nab:11:48", fmt.Sprintf("size mismatch: d is %d (w) but dimension 2 of x has size %d", size_10, x_6))
+		return nil, 0, 0, runtime.NewError("logreg.nab:11:48", fmt.Sprintf("size mismatch: d is %d (w) but dimension 2 of x has size %d", size_10, x_6))
 	}
 	size_11 := int64(x_5)
 	if int64(y_8) != size_11 {
-		return nil, 0, 0, nbErrorf("logreg.nab:11:59", fmt.Sprintf("size mismatch: n is %d (x) but y has size %d", size_11, y_8))
+		return nil, 0, 0, runtime.NewError("logreg.nab:11:59", fmt.Sprintf("size mismatch: n is %d (x) but y has size %d", size_11, y_8))
 	}
 	w_1 = w_1[:w_2]
 	x_4 = x_4[:x_5*x_6]
@@ -410,24 +409,24 @@ func fn_lossgrad(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64
 	r_12, r_13, r_14, r_15, err_16 := fn_lossvjp11000(ar, w_1, w_2, b_3, x_4, x_5, x_6, y_7, y_8, lam_9, 1.0)
 	_ = r_12
 	if err_16 != nil {
-		return nil, 0, 0, nbFrame(err_16, "loss$vjp_11000", "logreg.nab:6:12", "logreg.nab:12:22")
+		return nil, 0, 0, runtime.WithFrame(err_16, "loss$vjp_11000", "logreg.nab:6:12", "logreg.nab:12:22")
 	}
 	return r_13, r_14, r_15, nil
 }
 
 // fn_train is def train (logreg.nab:16:12).
-func fn_train(ar *nbArena, x_1 []float64, x_2 int, x_3 int, y_4 []float64, y_5 int, lam_6 float64, lr_7 float64, steps_8 int64) ([]float64, int, float64, error) {
-	mark_39 := ar.mark()
+func fn_train(ar *runtime.Arena, x_1 []float64, x_2 int, x_3 int, y_4 []float64, y_5 int, lam_6 float64, lr_7 float64, steps_8 int64) ([]float64, int, float64, error) {
+	mark_39 := ar.Mark()
 	size_9 := int64(x_2)
 	if int64(y_5) != size_9 {
-		return nil, 0, 0, nbErrorf("logreg.nab:16:36", fmt.Sprintf("size mismatch: n is %d (x) but y has size %d", size_9, y_5))
+		return nil, 0, 0, runtime.NewError("logreg.nab:16:36", fmt.Sprintf("size mismatch: n is %d (x) but y has size %d", size_9, y_5))
 	}
 	size_10 := int64(x_3)
 	x_1 = x_1[:x_2*x_3]
 	y_4 = y_4[:y_5]
 	n_11, err_12 := runtime.CheckSize(size_10)
 	if err_12 != nil {
-		return nil, 0, 0, nbAt("logreg.nab:17:18", err_12)
+		return nil, 0, 0, runtime.WithPos("logreg.nab:17:18", err_12)
 	}
 	a_13 := ar.F64(n_11)
 	var state_14 []float64
@@ -436,13 +435,13 @@ func fn_train(ar *nbArena, x_1 []float64, x_2 int, x_3 int, y_4 []float64, y_5 i
 	state_14, state_15, state_16 = a_13, n_11, 0.0
 	buf_38 := ar.F64w(state_15)
 	for t_27 := int64(0); t_27 < steps_8; t_27++ {
-		mark_28 := ar.mark()
+		mark_28 := ar.Mark()
 		r_29, r_30, r_31, err_32 := fn_lossgrad(ar, state_14, state_15, state_16, x_1, x_2, x_3, y_4, y_5, lam_6)
 		if err_32 != nil {
-			return nil, 0, 0, nbFrame(err_32, "loss_grad", "logreg.nab:11:12", "logreg.nab:18:20")
+			return nil, 0, 0, runtime.WithFrame(err_32, "loss_grad", "logreg.nab:11:12", "logreg.nab:18:20")
 		}
 		if r_30 != state_15 {
-			return nil, 0, 0, nbErrorf("logreg.nab:19:11", "shape mismatch in '-': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{r_30}))
+			return nil, 0, 0, runtime.NewError("logreg.nab:19:11", "shape mismatch in '-': "+runtime.ShapeString([]int{state_15})+" and "+runtime.ShapeString([]int{r_30}))
 		}
 		r_33 := ar.F64w(state_15)
 		state_14 = state_14[:len(r_33)]
@@ -456,25 +455,25 @@ func fn_train(ar *nbArena, x_1 []float64, x_2 int, x_3 int, y_4 []float64, y_5 i
 		if state_15 == len(buf_38) {
 			copy(buf_38, state_14)
 			state_14 = buf_38
-			ar.release(mark_28)
+			ar.Release(mark_28)
 		}
 	}
-	nbKeep(ar, mark_39, &state_14)
+	ar.Keep(mark_39, &state_14)
 	return state_14, n_11, state_16, nil
 }
 
 // fn_predict is def predict (logreg.nab:22:12).
-func fn_predict(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_5 int, x_6 int) ([]float64, int, error) {
-	mark_22 := ar.mark()
+func fn_predict(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_5 int, x_6 int) ([]float64, int, error) {
+	mark_22 := ar.Mark()
 	size_7 := int64(w_2)
 	if int64(x_6) != size_7 {
-		return nil, 0, nbErrorf("logreg.nab:22:46", fmt.Sprintf("size mismatch: d is %d (w) but dimension 2 of x has size %d", size_7, x_6))
+		return nil, 0, runtime.NewError("logreg.nab:22:46", fmt.Sprintf("size mismatch: d is %d (w) but dimension 2 of x has size %d", size_7, x_6))
 	}
 	_ = int64(x_5)
 	w_1 = w_1[:w_2]
 	x_4 = x_4[:x_5*x_6]
 	if w_2 != x_6 {
-		return nil, 0, nbErrorf("logreg.nab:22:73", "'@': inner sizes differ: "+runtime.ShapeString([]int{x_5, x_6})+" @ "+runtime.ShapeString([]int{w_2}))
+		return nil, 0, runtime.NewError("logreg.nab:22:73", "'@': inner sizes differ: "+runtime.ShapeString([]int{x_5, x_6})+" @ "+runtime.ShapeString([]int{w_2}))
 	}
 	a_9 := ar.F64(x_5)
 	if x_6 <= 32 {
@@ -506,380 +505,6 @@ func fn_predict(ar *nbArena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64,
 			r_15[i_16] = (runtime.Sigmoid((a_9[i_16] + b_3)))
 		}
 	}
-	nbKeep(ar, mark_22, &r_15)
+	ar.Keep(mark_22, &r_15)
 	return r_15, x_5, nil
-}
-
-// nbArena hands out the arrays of one call: slices cut from chunks
-// that are kept from call to call, so that a call in steady state
-// allocates nothing. A nil *nbArena allocates with make (for values that
-// outlive the call). An arena serves one call at a time; exported
-// functions take one from nbArenas.
-type nbArena struct {
-	f nbChunks[float64]
-	i nbChunks[int64]
-	b nbChunks[bool]
-}
-
-// nbChunks is an arena's memory for one element type: every chunk it has
-// allocated, and cur, chunk k cut up to its length. A call that outgrows
-// a chunk moves on to the next one, allocated then, and the next call
-// walks the same chunks again: only the first call touches new memory,
-// however many chunks it needed (taking fresh pages from the system is
-// what makes a first call slow), and releasing a mark goes back across
-// chunks.
-type nbChunks[T any] struct {
-	cur []T
-	all [][]T
-	k   int
-	// mapped: large float64 chunks are mapped outside the Go heap, on
-	// huge pages where the system has them (runtime.MapF64), for an
-	// arena that lives as long as the program.
-	mapped bool
-}
-
-// nbPos is a point in one kind's chunks: chunk k cut to length n.
-type nbPos struct{ k, n int }
-
-func (c *nbChunks[T]) pos() nbPos { return nbPos{c.k, len(c.cur)} }
-
-func (c *nbChunks[T]) back(p nbPos) {
-	if len(c.all) > 0 {
-		c.k, c.cur = p.k, c.all[p.k][:p.n]
-	}
-}
-
-// cut returns the next n elements, of unspecified contents.
-func (c *nbChunks[T]) cut(n int) []T {
-	if l := len(c.cur); l+n <= cap(c.cur) {
-		c.cur = c.cur[:l+n]
-		return c.cur[l : l+n : l+n]
-	}
-	return c.next(n)
-}
-
-// next moves on to the first later chunk that holds n elements, or to a
-// new one, at least twice the size of the last.
-func (c *nbChunks[T]) next(n int) []T {
-	for c.k+1 < len(c.all) {
-		c.k++
-		if cap(c.all[c.k]) >= n {
-			c.cur = c.all[c.k][:n]
-			return c.cur[:n:n]
-		}
-	}
-	size := max(n, 1024)
-	if len(c.all) > 0 {
-		size = max(size, 2*cap(c.all[len(c.all)-1]))
-	}
-	var chunk []T
-	if c.mapped && size >= 1<<18 {
-		if p, ok := any(&chunk).(*[]float64); ok {
-			*p, _ = runtime.MapF64(size)
-		}
-	}
-	if chunk == nil {
-		chunk = make([]T, size)
-	}
-	c.all = append(c.all, chunk[:n])
-	c.k = len(c.all) - 1
-	c.cur = c.all[c.k]
-	return c.cur[:n:n]
-}
-
-func (a *nbArena) reset() {
-	a.f.back(nbPos{})
-	a.i.back(nbPos{})
-	a.b.back(nbPos{})
-}
-
-// nbMark is a point in an arena to release back to.
-type nbMark struct{ f, i, b nbPos }
-
-func (a *nbArena) mark() nbMark {
-	if a == nil {
-		return nbMark{}
-	}
-	return nbMark{a.f.pos(), a.i.pos(), a.b.pos()}
-}
-
-// release frees what was cut since m, for reuse by the next cuts (a loop
-// releases each iteration's temporaries). Nothing allocated since m may
-// be used afterwards.
-func (a *nbArena) release(m nbMark) {
-	if a != nil {
-		a.f.back(m.f)
-		a.i.back(m.i)
-		a.b.back(m.b)
-	}
-}
-
-// F64w cuts n elements of unspecified contents, for code that stores
-// every one before reading any: clearing them would be a wasted pass.
-func (a *nbArena) F64w(n int) []float64 {
-	if a == nil {
-		return make([]float64, n)
-	}
-	return a.f.cut(n)
-}
-
-// F64, I64 and Bool cut n zeroed elements.
-func (a *nbArena) F64(n int) []float64 {
-	s := a.F64w(n)
-	clear(s)
-	return s
-}
-
-func (a *nbArena) I64(n int) []int64 {
-	if a == nil {
-		return make([]int64, n)
-	}
-	s := a.i.cut(n)
-	clear(s)
-	return s
-}
-
-func (a *nbArena) Bool(n int) []bool {
-	if a == nil {
-		return make([]bool, n)
-	}
-	s := a.b.cut(n)
-	clear(s)
-	return s
-}
-
-// nbArenas keeps idle arenas. Unlike a sync.Pool it is not emptied by
-// the garbage collector, so a call in steady state really allocates
-// nothing; it holds at most 16 arenas, each keeping the
-// largest chunks a call needed.
-var nbArenas nbArenaPool
-
-// nbArenaPool is a stack: the arena returned last, whose memory is the
-// most likely to be in cache, is the next one handed out.
-type nbArenaPool struct {
-	mu   sync.Mutex
-	idle []*nbArena
-}
-
-func (p *nbArenaPool) Get() *nbArena {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if n := len(p.idle); n > 0 {
-		a := p.idle[n-1]
-		p.idle = p.idle[:n-1]
-		return a
-	}
-	return new(nbArena)
-}
-
-func (p *nbArenaPool) Put(a *nbArena) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.idle) < 16 {
-		p.idle = append(p.idle, a)
-	}
-}
-
-// nbError is a run-time error of the generated code: a position, a
-// message and the defs that were active, innermost first. Its text is the
-// interpreter's: "file:line:col: message" and one "in def (pos), called
-// at pos" line per def.
-type nbError struct {
-	pos, msg string
-	frames   []string
-}
-
-func (e *nbError) Error() string {
-	s := e.msg
-	if e.pos != "" {
-		s = e.pos + ": " + e.msg
-	}
-	for _, f := range e.frames {
-		s += "\n\tin " + f
-	}
-	return s
-}
-
-// nbErrorf makes a positioned error.
-func nbErrorf(pos, msg string) error { return &nbError{pos: pos, msg: msg} }
-
-// nbAt positions err at pos unless it has a position already.
-func nbAt(pos string, err error) error {
-	if e, ok := err.(*nbError); ok {
-		return e
-	}
-	return &nbError{pos: pos, msg: err.Error()}
-}
-
-// nbFrame records that err left def (declared at defPos), called at call.
-func nbFrame(err error, def, defPos, call string) error {
-	e, ok := err.(*nbError)
-	if !ok {
-		e = &nbError{pos: defPos, msg: err.Error()}
-	}
-	f := def + " (" + defPos + ")"
-	if call != "" {
-		f += ", called at " + call
-	}
-	e.frames = append(e.frames, f)
-	return e
-}
-
-// nbAlloc cuts n zeroed elements of type T from the arena.
-func nbAlloc[T any](ar *nbArena, n int) []T {
-	var s []T
-	if p, ok := any(&ar.f).(*nbChunks[T]); ok {
-		s = p.cut(n)
-	} else if p, ok := any(&ar.i).(*nbChunks[T]); ok {
-		s = p.cut(n)
-	} else if p, ok := any(&ar.b).(*nbChunks[T]); ok {
-		s = p.cut(n)
-	} else {
-		return make([]T, n)
-	}
-	clear(s)
-	return s
-}
-
-// nbFlatten2 copies a rectangular [][]T into one row-major slice; ok is
-// false for ragged input.
-func nbFlatten2[T any](ar *nbArena, x [][]T) ([]T, [2]int, bool) {
-	m, n := len(x), 0
-	if m > 0 {
-		n = len(x[0])
-	}
-	flat := nbAlloc[T](ar, m*n)
-	for i, row := range x {
-		if len(row) != n {
-			return nil, [2]int{}, false
-		}
-		copy(flat[i*n:], row)
-	}
-	return flat, [2]int{m, n}, true
-}
-
-// nbFlatten3 is nbFlatten2 for [][][]T.
-func nbFlatten3[T any](ar *nbArena, x [][][]T) ([]T, [3]int, bool) {
-	a, b, c := len(x), 0, 0
-	if a > 0 {
-		b = len(x[0])
-		if b > 0 {
-			c = len(x[0][0])
-		}
-	}
-	flat := nbAlloc[T](ar, a*b*c)
-	for i, m := range x {
-		if len(m) != b {
-			return nil, [3]int{}, false
-		}
-		for j, row := range m {
-			if len(row) != c {
-				return nil, [3]int{}, false
-			}
-			copy(flat[(i*b+j)*c:], row)
-		}
-	}
-	return flat, [3]int{a, b, c}, true
-}
-
-// nbInto1 copies an array result into dst, which must have its length.
-func nbInto1[T any](dst, r []T, n int) bool {
-	if len(dst) != n {
-		return false
-	}
-	copy(dst, r)
-	return true
-}
-
-// nbKeep ends a call that cut its temporaries from a after m: the
-// float64 arrays it returns (*rs) move down to m (or, when they do not
-// fit in m's chunk, to the start of the first later chunk of the call
-// where they do) and all else the call cut there is released, so that a
-// caller's arena holds what its callees return, not everything they
-// computed. Nothing moves when the call cut little (moving would cost
-// more than it frees) or when two results share storage.
-func nbKeep(a *nbArena, m nbMark, rs ...*[]float64) {
-	if a == nil || len(a.f.all) == 0 || len(rs) > 32 {
-		return
-	}
-	c, k0 := &a.f, m.f.k
-	start := func(k int) int {
-		if k == k0 {
-			return m.f.n
-		}
-		return 0
-	}
-	cut := len(c.cur) - start(c.k)
-	for k := k0; k < c.k; k++ {
-		cut += cap(c.all[k]) - start(k)
-	}
-	if cut < 1<<12 {
-		return
-	}
-	// The results cut since m, by chunk and position. (They are kept by
-	// index into rs, so that no pointer to a caller's local leaves the
-	// stack.)
-	type result struct{ i, k, off int }
-	var ms [32]result
-	nm, total := 0, 0
-	for i, r := range rs {
-		dup := false
-		for _, x := range ms[:nm] {
-			dup = dup || rs[x.i] == r
-		}
-		if dup || len(*r) == 0 {
-			continue
-		}
-		for k := k0; k <= c.k; k++ {
-			if off, ok := runtime.OffsetIn(c.all[k], *r); ok && off >= start(k) {
-				ms[nm] = result{i, k, off}
-				nm++
-				total += len(*r)
-				break
-			}
-		}
-	}
-	if 2*total > cut {
-		return
-	}
-	t := k0
-	for t <= c.k && start(t)+total > cap(c.all[t]) {
-		t++
-	}
-	if t > c.k {
-		return
-	}
-	for i := 1; i < nm; i++ {
-		for j := i; j > 0 && (ms[j].k < ms[j-1].k || ms[j].k == ms[j-1].k && ms[j].off < ms[j-1].off); j-- {
-			ms[j], ms[j-1] = ms[j-1], ms[j]
-		}
-	}
-	for i := 1; i < nm; i++ {
-		if p := ms[i-1]; p.k == ms[i].k && p.off+len(*rs[p.i]) > ms[i].off {
-			return // results sharing storage
-		}
-	}
-	// Chunk t's results first, in order: each moves down, over nothing
-	// it still needs; then the others, from other chunks.
-	base, dst := c.all[t], start(t)
-	for pass := 0; pass < 2; pass++ {
-		for _, x := range ms[:nm] {
-			if (x.k == t) != (pass == 0) {
-				continue
-			}
-			r := rs[x.i]
-			n := len(*r)
-			copy(base[dst:dst+n], *r)
-			*r = base[dst : dst+n : dst+n]
-			dst += n
-		}
-	}
-	c.k, c.cur = t, base[:dst]
-}
-
-// nbOut1 copies an array result out of the call's arena.
-func nbOut1[T any](r []T, n int) []T {
-	out := make([]T, n)
-	copy(out, r)
-	return out
 }

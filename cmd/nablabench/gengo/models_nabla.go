@@ -6,17 +6,16 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"sync"
 
 	"github.com/nabla-lang/nabla/runtime"
 )
 
 // Rosen is the Nabla def rosen(x: [n]f64): f64 (models.nab:7:12).
 func Rosen(x []float64) (float64, error) {
-	var ar *nbArena // nothing to allocate
+	var ar *runtime.Arena // nothing to allocate
 	r0_0, err := fn_rosen(ar, x, len(x))
 	if err != nil {
-		return 0, nbFrame(err, "rosen", "models.nab:7:12", "")
+		return 0, runtime.WithFrame(err, "rosen", "models.nab:7:12", "")
 	}
 	return r0_0, nil
 }
@@ -24,28 +23,28 @@ func Rosen(x []float64) (float64, error) {
 // RosenGrad is the Nabla def rosen_grad(x: [n]f64): [n]f64 (models.nab:8:12).
 // Its array results are newly allocated; RosenGradInto writes them into buffers instead.
 func RosenGrad(x []float64) ([]float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	r0_0, r0_1, err := fn_rosengrad(ar, x, len(x))
 	if err != nil {
-		return nil, nbFrame(err, "rosen_grad", "models.nab:8:12", "")
+		return nil, runtime.WithFrame(err, "rosen_grad", "models.nab:8:12", "")
 	}
-	return nbOut1(r0_0, r0_1), nil
+	return runtime.Out1(r0_0, r0_1), nil
 }
 
 // RosenGradInto is RosenGrad with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func RosenGradInto(dst0 []float64, x []float64) error {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	r0_0, r0_1, err := fn_rosengrad(ar, x, len(x))
 	if err != nil {
-		return nbFrame(err, "rosen_grad", "models.nab:8:12", "")
+		return runtime.WithFrame(err, "rosen_grad", "models.nab:8:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("rosen_grad: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return nil
@@ -53,24 +52,24 @@ func RosenGradInto(dst0 []float64, x []float64) error {
 
 // Gmm is the Nabla def gmm(alphas: [k]f64, means: [k][d]f64, icf: [k][p]f64, x: [n][d]f64, gamma: f64, m: i64): f64 (models.nab:53:12).
 func Gmm(alphas []float64, means [][]float64, icf [][]float64, x [][]float64, gamma float64, m int64) (float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	meansFlat, meansDims, ok := nbFlatten2(ar, means)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	meansFlat, meansDims, ok := runtime.Flatten2(ar, means)
 	if !ok {
 		return 0, fmt.Errorf("gmm: argument means is not rectangular")
 	}
-	icfFlat, icfDims, ok := nbFlatten2(ar, icf)
+	icfFlat, icfDims, ok := runtime.Flatten2(ar, icf)
 	if !ok {
 		return 0, fmt.Errorf("gmm: argument icf is not rectangular")
 	}
-	xFlat, xDims, ok := nbFlatten2(ar, x)
+	xFlat, xDims, ok := runtime.Flatten2(ar, x)
 	if !ok {
 		return 0, fmt.Errorf("gmm: argument x is not rectangular")
 	}
 	r0_0, err := fn_gmm(ar, alphas, len(alphas), meansFlat, meansDims[0], meansDims[1], icfFlat, icfDims[0], icfDims[1], xFlat, xDims[0], xDims[1], gamma, m)
 	if err != nil {
-		return 0, nbFrame(err, "gmm", "models.nab:53:12", "")
+		return 0, runtime.WithFrame(err, "gmm", "models.nab:53:12", "")
 	}
 	return r0_0, nil
 }
@@ -80,58 +79,58 @@ func Gmm(alphas []float64, means [][]float64, icf [][]float64, x [][]float64, ga
 // It is the Nabla def gmm_grad(alphas: [k]f64, means: [k][d]f64, icf: [k][p]f64, x: [n][d]f64, gamma: f64, m: i64): ([k]f64, [k][d]f64, [k][p]f64) (models.nab:64:12).
 // Its array results are newly allocated; GmmGradInto writes them into buffers instead.
 func GmmGrad(alphas []float64, means [][]float64, icf [][]float64, x [][]float64, gamma float64, m int64) ([]float64, [][]float64, [][]float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	meansFlat, meansDims, ok := nbFlatten2(ar, means)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	meansFlat, meansDims, ok := runtime.Flatten2(ar, means)
 	if !ok {
 		return nil, nil, nil, fmt.Errorf("gmm_grad: argument means is not rectangular")
 	}
-	icfFlat, icfDims, ok := nbFlatten2(ar, icf)
+	icfFlat, icfDims, ok := runtime.Flatten2(ar, icf)
 	if !ok {
 		return nil, nil, nil, fmt.Errorf("gmm_grad: argument icf is not rectangular")
 	}
-	xFlat, xDims, ok := nbFlatten2(ar, x)
+	xFlat, xDims, ok := runtime.Flatten2(ar, x)
 	if !ok {
 		return nil, nil, nil, fmt.Errorf("gmm_grad: argument x is not rectangular")
 	}
 	r0_0, r0_1, r1_0, r1_1, r1_2, r2_0, r2_1, r2_2, err := fn_gmmgrad(ar, alphas, len(alphas), meansFlat, meansDims[0], meansDims[1], icfFlat, icfDims[0], icfDims[1], xFlat, xDims[0], xDims[1], gamma, m)
 	if err != nil {
-		return nil, nil, nil, nbFrame(err, "gmm_grad", "models.nab:64:12", "")
+		return nil, nil, nil, runtime.WithFrame(err, "gmm_grad", "models.nab:64:12", "")
 	}
-	return nbOut1(r0_0, r0_1), nbOut2(r1_0, r1_1, r1_2), nbOut2(r2_0, r2_1, r2_2), nil
+	return runtime.Out1(r0_0, r0_1), runtime.Out2(r1_0, r1_1, r1_2), runtime.Out2(r2_0, r2_1, r2_2), nil
 }
 
 // GmmGradInto is GmmGrad with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func GmmGradInto(dst0 []float64, dst1 [][]float64, dst2 [][]float64, alphas []float64, means [][]float64, icf [][]float64, x [][]float64, gamma float64, m int64) error {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	meansFlat, meansDims, ok := nbFlatten2(ar, means)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	meansFlat, meansDims, ok := runtime.Flatten2(ar, means)
 	if !ok {
 		return fmt.Errorf("gmm_grad: argument means is not rectangular")
 	}
-	icfFlat, icfDims, ok := nbFlatten2(ar, icf)
+	icfFlat, icfDims, ok := runtime.Flatten2(ar, icf)
 	if !ok {
 		return fmt.Errorf("gmm_grad: argument icf is not rectangular")
 	}
-	xFlat, xDims, ok := nbFlatten2(ar, x)
+	xFlat, xDims, ok := runtime.Flatten2(ar, x)
 	if !ok {
 		return fmt.Errorf("gmm_grad: argument x is not rectangular")
 	}
 	r0_0, r0_1, r1_0, r1_1, r1_2, r2_0, r2_1, r2_2, err := fn_gmmgrad(ar, alphas, len(alphas), meansFlat, meansDims[0], meansDims[1], icfFlat, icfDims[0], icfDims[1], xFlat, xDims[0], xDims[1], gamma, m)
 	if err != nil {
-		return nbFrame(err, "gmm_grad", "models.nab:64:12", "")
+		return runtime.WithFrame(err, "gmm_grad", "models.nab:64:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("gmm_grad: dst0 does not have the result's shape %v", []int{r0_1})
 	}
-	if !nbInto2(dst1, r1_0, r1_1, r1_2) {
+	if !runtime.Into2(dst1, r1_0, r1_1, r1_2) {
 		return fmt.Errorf("gmm_grad: dst1 does not have the result's shape %v", []int{r1_1, r1_2})
 	}
-	if !nbInto2(dst2, r2_0, r2_1, r2_2) {
+	if !runtime.Into2(dst2, r2_0, r2_1, r2_2) {
 		return fmt.Errorf("gmm_grad: dst2 does not have the result's shape %v", []int{r2_1, r2_2})
 	}
 	return nil
@@ -139,28 +138,28 @@ func GmmGradInto(dst0 []float64, dst1 [][]float64, dst2 [][]float64, alphas []fl
 
 // LstmObjective is the Nabla def lstm_objective(main_params: [r][w]f64, extra_params: [3][b]f64, state: [r][b]f64, sequence: [c][b]f64): f64 (models.nab:80:12).
 func LstmObjective(mainparams [][]float64, extraparams [][]float64, state [][]float64, sequence [][]float64) (float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	mainparamsFlat, mainparamsDims, ok := nbFlatten2(ar, mainparams)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	mainparamsFlat, mainparamsDims, ok := runtime.Flatten2(ar, mainparams)
 	if !ok {
 		return 0, fmt.Errorf("lstm_objective: argument mainparams is not rectangular")
 	}
-	extraparamsFlat, extraparamsDims, ok := nbFlatten2(ar, extraparams)
+	extraparamsFlat, extraparamsDims, ok := runtime.Flatten2(ar, extraparams)
 	if !ok {
 		return 0, fmt.Errorf("lstm_objective: argument extraparams is not rectangular")
 	}
-	stateFlat, stateDims, ok := nbFlatten2(ar, state)
+	stateFlat, stateDims, ok := runtime.Flatten2(ar, state)
 	if !ok {
 		return 0, fmt.Errorf("lstm_objective: argument state is not rectangular")
 	}
-	sequenceFlat, sequenceDims, ok := nbFlatten2(ar, sequence)
+	sequenceFlat, sequenceDims, ok := runtime.Flatten2(ar, sequence)
 	if !ok {
 		return 0, fmt.Errorf("lstm_objective: argument sequence is not rectangular")
 	}
 	r0_0, err := fn_lstmobjective(ar, mainparamsFlat, mainparamsDims[0], mainparamsDims[1], extraparamsFlat, extraparamsDims[0], extraparamsDims[1], stateFlat, stateDims[0], stateDims[1], sequenceFlat, sequenceDims[0], sequenceDims[1])
 	if err != nil {
-		return 0, nbFrame(err, "lstm_objective", "models.nab:80:12", "")
+		return 0, runtime.WithFrame(err, "lstm_objective", "models.nab:80:12", "")
 	}
 	return r0_0, nil
 }
@@ -170,63 +169,63 @@ func LstmObjective(mainparams [][]float64, extraparams [][]float64, state [][]fl
 // It is the Nabla def lstm_jacobian(main_params: [r][w]f64, extra_params: [3][b]f64, state: [r][b]f64, sequence: [c][b]f64): ([r][w]f64, [3][b]f64) (models.nab:100:12).
 // Its array results are newly allocated; LstmJacobianInto writes them into buffers instead.
 func LstmJacobian(mainparams [][]float64, extraparams [][]float64, state [][]float64, sequence [][]float64) ([][]float64, [][]float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	mainparamsFlat, mainparamsDims, ok := nbFlatten2(ar, mainparams)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	mainparamsFlat, mainparamsDims, ok := runtime.Flatten2(ar, mainparams)
 	if !ok {
 		return nil, nil, fmt.Errorf("lstm_jacobian: argument mainparams is not rectangular")
 	}
-	extraparamsFlat, extraparamsDims, ok := nbFlatten2(ar, extraparams)
+	extraparamsFlat, extraparamsDims, ok := runtime.Flatten2(ar, extraparams)
 	if !ok {
 		return nil, nil, fmt.Errorf("lstm_jacobian: argument extraparams is not rectangular")
 	}
-	stateFlat, stateDims, ok := nbFlatten2(ar, state)
+	stateFlat, stateDims, ok := runtime.Flatten2(ar, state)
 	if !ok {
 		return nil, nil, fmt.Errorf("lstm_jacobian: argument state is not rectangular")
 	}
-	sequenceFlat, sequenceDims, ok := nbFlatten2(ar, sequence)
+	sequenceFlat, sequenceDims, ok := runtime.Flatten2(ar, sequence)
 	if !ok {
 		return nil, nil, fmt.Errorf("lstm_jacobian: argument sequence is not rectangular")
 	}
 	r0_0, r0_1, r0_2, r1_0, r1_1, r1_2, err := fn_lstmjacobian(ar, mainparamsFlat, mainparamsDims[0], mainparamsDims[1], extraparamsFlat, extraparamsDims[0], extraparamsDims[1], stateFlat, stateDims[0], stateDims[1], sequenceFlat, sequenceDims[0], sequenceDims[1])
 	if err != nil {
-		return nil, nil, nbFrame(err, "lstm_jacobian", "models.nab:100:12", "")
+		return nil, nil, runtime.WithFrame(err, "lstm_jacobian", "models.nab:100:12", "")
 	}
-	return nbOut2(r0_0, r0_1, r0_2), nbOut2(r1_0, r1_1, r1_2), nil
+	return runtime.Out2(r0_0, r0_1, r0_2), runtime.Out2(r1_0, r1_1, r1_2), nil
 }
 
 // LstmJacobianInto is LstmJacobian with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func LstmJacobianInto(dst0 [][]float64, dst1 [][]float64, mainparams [][]float64, extraparams [][]float64, state [][]float64, sequence [][]float64) error {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	mainparamsFlat, mainparamsDims, ok := nbFlatten2(ar, mainparams)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	mainparamsFlat, mainparamsDims, ok := runtime.Flatten2(ar, mainparams)
 	if !ok {
 		return fmt.Errorf("lstm_jacobian: argument mainparams is not rectangular")
 	}
-	extraparamsFlat, extraparamsDims, ok := nbFlatten2(ar, extraparams)
+	extraparamsFlat, extraparamsDims, ok := runtime.Flatten2(ar, extraparams)
 	if !ok {
 		return fmt.Errorf("lstm_jacobian: argument extraparams is not rectangular")
 	}
-	stateFlat, stateDims, ok := nbFlatten2(ar, state)
+	stateFlat, stateDims, ok := runtime.Flatten2(ar, state)
 	if !ok {
 		return fmt.Errorf("lstm_jacobian: argument state is not rectangular")
 	}
-	sequenceFlat, sequenceDims, ok := nbFlatten2(ar, sequence)
+	sequenceFlat, sequenceDims, ok := runtime.Flatten2(ar, sequence)
 	if !ok {
 		return fmt.Errorf("lstm_jacobian: argument sequence is not rectangular")
 	}
 	r0_0, r0_1, r0_2, r1_0, r1_1, r1_2, err := fn_lstmjacobian(ar, mainparamsFlat, mainparamsDims[0], mainparamsDims[1], extraparamsFlat, extraparamsDims[0], extraparamsDims[1], stateFlat, stateDims[0], stateDims[1], sequenceFlat, sequenceDims[0], sequenceDims[1])
 	if err != nil {
-		return nbFrame(err, "lstm_jacobian", "models.nab:100:12", "")
+		return runtime.WithFrame(err, "lstm_jacobian", "models.nab:100:12", "")
 	}
-	if !nbInto2(dst0, r0_0, r0_1, r0_2) {
+	if !runtime.Into2(dst0, r0_0, r0_1, r0_2) {
 		return fmt.Errorf("lstm_jacobian: dst0 does not have the result's shape %v", []int{r0_1, r0_2})
 	}
-	if !nbInto2(dst1, r1_0, r1_1, r1_2) {
+	if !runtime.Into2(dst1, r1_0, r1_1, r1_2) {
 		return fmt.Errorf("lstm_jacobian: dst1 does not have the result's shape %v", []int{r1_1, r1_2})
 	}
 	return nil
@@ -235,55 +234,55 @@ func LstmJacobianInto(dst0 [][]float64, dst1 [][]float64, mainparams [][]float64
 // BaObjective is the Nabla def ba_objective(cams: [n][11]f64, pts: [m][3]f64, w: [p]f64, feats: [p][2]f64, cam_idx: [p]i64, pt_idx: [p]i64): ([2][p]f64, [p]f64) (models.nab:156:12).
 // Its array results are newly allocated; BaObjectiveInto writes them into buffers instead.
 func BaObjective(cams [][]float64, pts [][]float64, w []float64, feats [][]float64, camidx []int64, ptidx []int64) ([][]float64, []float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	camsFlat, camsDims, ok := nbFlatten2(ar, cams)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	camsFlat, camsDims, ok := runtime.Flatten2(ar, cams)
 	if !ok {
 		return nil, nil, fmt.Errorf("ba_objective: argument cams is not rectangular")
 	}
-	ptsFlat, ptsDims, ok := nbFlatten2(ar, pts)
+	ptsFlat, ptsDims, ok := runtime.Flatten2(ar, pts)
 	if !ok {
 		return nil, nil, fmt.Errorf("ba_objective: argument pts is not rectangular")
 	}
-	featsFlat, featsDims, ok := nbFlatten2(ar, feats)
+	featsFlat, featsDims, ok := runtime.Flatten2(ar, feats)
 	if !ok {
 		return nil, nil, fmt.Errorf("ba_objective: argument feats is not rectangular")
 	}
 	r0_0, r0_1, r0_2, r1_0, r1_1, err := fn_baobjective(ar, camsFlat, camsDims[0], camsDims[1], ptsFlat, ptsDims[0], ptsDims[1], w, len(w), featsFlat, featsDims[0], featsDims[1], camidx, len(camidx), ptidx, len(ptidx))
 	if err != nil {
-		return nil, nil, nbFrame(err, "ba_objective", "models.nab:156:12", "")
+		return nil, nil, runtime.WithFrame(err, "ba_objective", "models.nab:156:12", "")
 	}
-	return nbOut2(r0_0, r0_1, r0_2), nbOut1(r1_0, r1_1), nil
+	return runtime.Out2(r0_0, r0_1, r0_2), runtime.Out1(r1_0, r1_1), nil
 }
 
 // BaObjectiveInto is BaObjective with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func BaObjectiveInto(dst0 [][]float64, dst1 []float64, cams [][]float64, pts [][]float64, w []float64, feats [][]float64, camidx []int64, ptidx []int64) error {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	camsFlat, camsDims, ok := nbFlatten2(ar, cams)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	camsFlat, camsDims, ok := runtime.Flatten2(ar, cams)
 	if !ok {
 		return fmt.Errorf("ba_objective: argument cams is not rectangular")
 	}
-	ptsFlat, ptsDims, ok := nbFlatten2(ar, pts)
+	ptsFlat, ptsDims, ok := runtime.Flatten2(ar, pts)
 	if !ok {
 		return fmt.Errorf("ba_objective: argument pts is not rectangular")
 	}
-	featsFlat, featsDims, ok := nbFlatten2(ar, feats)
+	featsFlat, featsDims, ok := runtime.Flatten2(ar, feats)
 	if !ok {
 		return fmt.Errorf("ba_objective: argument feats is not rectangular")
 	}
 	r0_0, r0_1, r0_2, r1_0, r1_1, err := fn_baobjective(ar, camsFlat, camsDims[0], camsDims[1], ptsFlat, ptsDims[0], ptsDims[1], w, len(w), featsFlat, featsDims[0], featsDims[1], camidx, len(camidx), ptidx, len(ptidx))
 	if err != nil {
-		return nbFrame(err, "ba_objective", "models.nab:156:12", "")
+		return runtime.WithFrame(err, "ba_objective", "models.nab:156:12", "")
 	}
-	if !nbInto2(dst0, r0_0, r0_1, r0_2) {
+	if !runtime.Into2(dst0, r0_0, r0_1, r0_2) {
 		return fmt.Errorf("ba_objective: dst0 does not have the result's shape %v", []int{r0_1, r0_2})
 	}
-	if !nbInto1(dst1, r1_0, r1_1) {
+	if !runtime.Into1(dst1, r1_0, r1_1) {
 		return fmt.Errorf("ba_objective: dst1 does not have the result's shape %v", []int{r1_1})
 	}
 	return nil
@@ -303,68 +302,68 @@ func BaObjectiveInto(dst0 [][]float64, dst1 []float64, cams [][]float64, pts [][
 // It is the Nabla def ba_jacobian(cams: [n][11]f64, pts: [m][3]f64, w: [p]f64, feats: [p][2]f64, cam_idx: [p]i64, pt_idx: [p]i64): ([2][15][p]f64, [p]f64) (models.nab:171:12).
 // Its array results are newly allocated; BaJacobianInto writes them into buffers instead.
 func BaJacobian(cams [][]float64, pts [][]float64, w []float64, feats [][]float64, camidx []int64, ptidx []int64) ([][][]float64, []float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	camsFlat, camsDims, ok := nbFlatten2(ar, cams)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	camsFlat, camsDims, ok := runtime.Flatten2(ar, cams)
 	if !ok {
 		return nil, nil, fmt.Errorf("ba_jacobian: argument cams is not rectangular")
 	}
-	ptsFlat, ptsDims, ok := nbFlatten2(ar, pts)
+	ptsFlat, ptsDims, ok := runtime.Flatten2(ar, pts)
 	if !ok {
 		return nil, nil, fmt.Errorf("ba_jacobian: argument pts is not rectangular")
 	}
-	featsFlat, featsDims, ok := nbFlatten2(ar, feats)
+	featsFlat, featsDims, ok := runtime.Flatten2(ar, feats)
 	if !ok {
 		return nil, nil, fmt.Errorf("ba_jacobian: argument feats is not rectangular")
 	}
 	r0_0, r0_1, r0_2, r0_3, r1_0, r1_1, err := fn_bajacobian(ar, camsFlat, camsDims[0], camsDims[1], ptsFlat, ptsDims[0], ptsDims[1], w, len(w), featsFlat, featsDims[0], featsDims[1], camidx, len(camidx), ptidx, len(ptidx))
 	if err != nil {
-		return nil, nil, nbFrame(err, "ba_jacobian", "models.nab:171:12", "")
+		return nil, nil, runtime.WithFrame(err, "ba_jacobian", "models.nab:171:12", "")
 	}
-	return nbOut3(r0_0, r0_1, r0_2, r0_3), nbOut1(r1_0, r1_1), nil
+	return runtime.Out3(r0_0, r0_1, r0_2, r0_3), runtime.Out1(r1_0, r1_1), nil
 }
 
 // BaJacobianInto is BaJacobian with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func BaJacobianInto(dst0 [][][]float64, dst1 []float64, cams [][]float64, pts [][]float64, w []float64, feats [][]float64, camidx []int64, ptidx []int64) error {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	camsFlat, camsDims, ok := nbFlatten2(ar, cams)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	camsFlat, camsDims, ok := runtime.Flatten2(ar, cams)
 	if !ok {
 		return fmt.Errorf("ba_jacobian: argument cams is not rectangular")
 	}
-	ptsFlat, ptsDims, ok := nbFlatten2(ar, pts)
+	ptsFlat, ptsDims, ok := runtime.Flatten2(ar, pts)
 	if !ok {
 		return fmt.Errorf("ba_jacobian: argument pts is not rectangular")
 	}
-	featsFlat, featsDims, ok := nbFlatten2(ar, feats)
+	featsFlat, featsDims, ok := runtime.Flatten2(ar, feats)
 	if !ok {
 		return fmt.Errorf("ba_jacobian: argument feats is not rectangular")
 	}
 	r0_0, r0_1, r0_2, r0_3, r1_0, r1_1, err := fn_bajacobian(ar, camsFlat, camsDims[0], camsDims[1], ptsFlat, ptsDims[0], ptsDims[1], w, len(w), featsFlat, featsDims[0], featsDims[1], camidx, len(camidx), ptidx, len(ptidx))
 	if err != nil {
-		return nbFrame(err, "ba_jacobian", "models.nab:171:12", "")
+		return runtime.WithFrame(err, "ba_jacobian", "models.nab:171:12", "")
 	}
-	if !nbInto3(dst0, r0_0, r0_1, r0_2, r0_3) {
+	if !runtime.Into3(dst0, r0_0, r0_1, r0_2, r0_3) {
 		return fmt.Errorf("ba_jacobian: dst0 does not have the result's shape %v", []int{r0_1, r0_2, r0_3})
 	}
-	if !nbInto1(dst1, r1_0, r1_1) {
+	if !runtime.Into1(dst1, r1_0, r1_1) {
 		return fmt.Errorf("ba_jacobian: dst1 does not have the result's shape %v", []int{r1_1})
 	}
 	return nil
 }
 
 // fn_rosen is def rosen (models.nab:7:12).
-func fn_rosen(ar *nbArena, x_1 []float64, x_2 int) (float64, error) {
+func fn_rosen(ar *runtime.Arena, x_1 []float64, x_2 int) (float64, error) {
 	size_3 := int64(x_2)
 	x_1 = x_1[:x_2]
 	x_4 := size_3 - int64(1)
 	n_5, err_6 := runtime.CheckSize(x_4)
 	if err_6 != nil {
-		return 0, nbAt("models.nab:7:40", err_6)
+		return 0, runtime.WithPos("models.nab:7:40", err_6)
 	}
 	var s_7 float64 = 0
 	if n_5 >= 262144 {
@@ -409,14 +408,14 @@ func fn_rosen(ar *nbArena, x_1 []float64, x_2 int) (float64, error) {
 }
 
 // fn_rosenvjp is def rosen$vjp (models.nab:7:12).
-func fn_rosenvjp(ar *nbArena, x_1 []float64, x_2 int, ybar_3 float64) (float64, []float64, int, error) {
-	mark_76 := ar.mark()
+func fn_rosenvjp(ar *runtime.Arena, x_1 []float64, x_2 int, ybar_3 float64) (float64, []float64, int, error) {
+	mark_76 := ar.Mark()
 	x_1 = x_1[:x_2]
 	n_4 := int64(x_2)
 	x_5 := n_4 - int64(1)
 	n_6, err_7 := runtime.CheckSize(x_5)
 	if err_7 != nil {
-		return 0, nil, 0, nbAt("models.nab:7:40", err_7)
+		return 0, nil, 0, runtime.WithPos("models.nab:7:40", err_7)
 	}
 	r_8 := ar.F64w(n_6)
 	if len(r_8) >= 262144 {
@@ -480,24 +479,24 @@ func fn_rosenvjp(ar *nbArena, x_1 []float64, x_2 int, ybar_3 float64) (float64, 
 		rev_40[x_60] += x_71
 	}
 	s_75 := runtime.Sum(r_8)
-	nbKeep(ar, mark_76, &z_39)
+	ar.Keep(mark_76, &z_39)
 	return s_75, z_39, x_2, nil
 }
 
 // fn_rosengrad is def rosen_grad (models.nab:8:12).
-func fn_rosengrad(ar *nbArena, x_1 []float64, x_2 int) ([]float64, int, error) {
+func fn_rosengrad(ar *runtime.Arena, x_1 []float64, x_2 int) ([]float64, int, error) {
 	_ = int64(x_2)
 	x_1 = x_1[:x_2]
 	r_4, r_5, r_6, err_7 := fn_rosenvjp(ar, x_1, x_2, 1.0)
 	_ = r_4
 	if err_7 != nil {
-		return nil, 0, nbFrame(err_7, "rosen$vjp", "models.nab:7:12", "models.nab:8:44")
+		return nil, 0, runtime.WithFrame(err_7, "rosen$vjp", "models.nab:7:12", "models.nab:8:44")
 	}
 	return r_5, r_6, nil
 }
 
 // fn_lgamma is def lgamma (models.nab:26:5).
-func fn_lgamma(ar *nbArena, x_1 float64) (float64, error) {
+func fn_lgamma(ar *runtime.Arena, x_1 float64) (float64, error) {
 	a_2 := ar.F64w(9)
 	a_2[0], a_2[1], a_2[2], a_2[3], a_2[4], a_2[5], a_2[6], a_2[7], a_2[8] = 0.9999999999998099, 676.5203681218851, (-1259.1392167224028), 771.3234287776531, (-176.6150291621406), 12.507343278686905, (-0.13857109526572012), 9.984369578019572e-06, 1.5056327351493116e-07
 	x_3 := x_1 - 1.0
@@ -510,14 +509,14 @@ func fn_lgamma(ar *nbArena, x_1 float64) (float64, error) {
 	x_10 := a_2[int(int64(0))]
 	n_11, err_12 := runtime.CheckSize(int64(8))
 	if err_12 != nil {
-		return 0, nbAt("models.nab:31:22", err_12)
+		return 0, runtime.WithPos("models.nab:31:22", err_12)
 	}
 	var s_13 float64 = 0
 	for i_14 := 0; i_14 < n_11; i_14++ {
 		i_16 := int64(i_14)
 		x_17 := i_16 + int64(1)
 		if x_17 < 0 || x_17 >= int64(9) {
-			return 0, nbAt("models.nab:31:24", runtime.CheckIndex(x_17, 9))
+			return 0, runtime.WithPos("models.nab:31:24", runtime.CheckIndex(x_17, 9))
 		}
 		x_18 := a_2[int(x_17)]
 		x_19 := i_16 + int64(1)
@@ -533,7 +532,7 @@ func fn_lgamma(ar *nbArena, x_1 float64) (float64, error) {
 }
 
 // fn_logmvgamma is def log_mvgamma (models.nab:36:5).
-func fn_logmvgamma(ar *nbArena, d_1 int64, a_2 float64) (float64, error) {
+func fn_logmvgamma(ar *runtime.Arena, d_1 int64, a_2 float64) (float64, error) {
 	x_3 := d_1 - int64(1)
 	x_4 := d_1 * x_3
 	x_5 := float64(x_4)
@@ -541,30 +540,30 @@ func fn_logmvgamma(ar *nbArena, d_1 int64, a_2 float64) (float64, error) {
 	x_7 := x_6 * 1.1447298858494002
 	n_8, err_9 := runtime.CheckSize(d_1)
 	if err_9 != nil {
-		return 0, nbAt("models.nab:37:43", err_9)
+		return 0, runtime.WithPos("models.nab:37:43", err_9)
 	}
 	var s_10 float64 = 0
 	if n_8 >= 256 {
 		a_2 := a_2
 		errs_19 := make([]error, (n_8+31)/32)
 		s_10 = runtime.ParallelSum(n_8, 32, func(lo_20, hi int) float64 {
-			ar := nbArenas.Get()
-			ar.reset()
-			defer nbArenas.Put(ar)
+			ar := runtime.Arenas.Get()
+			ar.Reset()
+			defer runtime.Arenas.Put(ar)
 			s_10 := 0.0
 			for i_21 := lo_20; i_21 < hi; i_21++ {
-				mark_22 := ar.mark()
+				mark_22 := ar.Mark()
 				i_23 := int64(i_21)
 				x_24 := float64(i_23)
 				x_25 := 0.5 * x_24
 				x_26 := a_2 - x_25
 				r_27, err_28 := fn_lgamma(ar, x_26)
 				if err_28 != nil {
-					errs_19[lo_20/32] = nbFrame(err_28, "lgamma", "models.nab:26:5", "models.nab:37:44")
+					errs_19[lo_20/32] = runtime.WithFrame(err_28, "lgamma", "models.nab:26:5", "models.nab:37:44")
 					return 0
 				}
 				s_10 += r_27
-				ar.release(mark_22)
+				ar.Release(mark_22)
 			}
 			return s_10
 		})
@@ -575,17 +574,17 @@ func fn_logmvgamma(ar *nbArena, d_1 int64, a_2 float64) (float64, error) {
 		}
 	} else {
 		for i_11 := 0; i_11 < n_8; i_11++ {
-			mark_12 := ar.mark()
+			mark_12 := ar.Mark()
 			i_13 := int64(i_11)
 			x_14 := float64(i_13)
 			x_15 := 0.5 * x_14
 			x_16 := a_2 - x_15
 			r_17, err_18 := fn_lgamma(ar, x_16)
 			if err_18 != nil {
-				return 0, nbFrame(err_18, "lgamma", "models.nab:26:5", "models.nab:37:44")
+				return 0, runtime.WithFrame(err_18, "lgamma", "models.nab:26:5", "models.nab:37:44")
 			}
 			s_10 += r_17
-			ar.release(mark_12)
+			ar.Release(mark_12)
 		}
 	}
 	x_30 := x_7 + s_10
@@ -593,7 +592,7 @@ func fn_logmvgamma(ar *nbArena, d_1 int64, a_2 float64) (float64, error) {
 }
 
 // fn_wishartc is def wishart_c (models.nab:40:5).
-func fn_wishartc(ar *nbArena, d_1 int64, gamma_2 float64, m_3 int64) (float64, error) {
+func fn_wishartc(ar *runtime.Arena, d_1 int64, gamma_2 float64, m_3 int64) (float64, error) {
 	x_4 := d_1 + m_3
 	x_5 := x_4 + int64(1)
 	x_6 := x_5 * d_1
@@ -610,30 +609,30 @@ func fn_wishartc(ar *nbArena, d_1 int64, gamma_2 float64, m_3 int64) (float64, e
 	x_17 := x_16 * 1.1447298858494002
 	n_18, err_19 := runtime.CheckSize(d_1)
 	if err_19 != nil {
-		return 0, nbAt("models.nab:37:43", err_19)
+		return 0, runtime.WithPos("models.nab:37:43", err_19)
 	}
 	var s_20 float64 = 0
 	if n_18 >= 256 {
 		x_12 := x_12
 		errs_29 := make([]error, (n_18+31)/32)
 		s_20 = runtime.ParallelSum(n_18, 32, func(lo_30, hi int) float64 {
-			ar := nbArenas.Get()
-			ar.reset()
-			defer nbArenas.Put(ar)
+			ar := runtime.Arenas.Get()
+			ar.Reset()
+			defer runtime.Arenas.Put(ar)
 			s_20 := 0.0
 			for i_31 := lo_30; i_31 < hi; i_31++ {
-				mark_32 := ar.mark()
+				mark_32 := ar.Mark()
 				i_33 := int64(i_31)
 				x_34 := float64(i_33)
 				x_35 := 0.5 * x_34
 				x_36 := x_12 - x_35
 				r_37, err_38 := fn_lgamma(ar, x_36)
 				if err_38 != nil {
-					errs_29[lo_30/32] = nbFrame(err_38, "lgamma", "models.nab:26:5", "models.nab:37:44")
+					errs_29[lo_30/32] = runtime.WithFrame(err_38, "lgamma", "models.nab:26:5", "models.nab:37:44")
 					return 0
 				}
 				s_20 += r_37
-				ar.release(mark_32)
+				ar.Release(mark_32)
 			}
 			return s_20
 		})
@@ -644,17 +643,17 @@ func fn_wishartc(ar *nbArena, d_1 int64, gamma_2 float64, m_3 int64) (float64, e
 		}
 	} else {
 		for i_21 := 0; i_21 < n_18; i_21++ {
-			mark_22 := ar.mark()
+			mark_22 := ar.Mark()
 			i_23 := int64(i_21)
 			x_24 := float64(i_23)
 			x_25 := 0.5 * x_24
 			x_26 := x_12 - x_25
 			r_27, err_28 := fn_lgamma(ar, x_26)
 			if err_28 != nil {
-				return 0, nbFrame(err_28, "lgamma", "models.nab:26:5", "models.nab:37:44")
+				return 0, runtime.WithFrame(err_28, "lgamma", "models.nab:26:5", "models.nab:37:44")
 			}
 			s_20 += r_27
-			ar.release(mark_22)
+			ar.Release(mark_22)
 		}
 	}
 	x_40 := x_17 + s_20
@@ -663,51 +662,51 @@ func fn_wishartc(ar *nbArena, d_1 int64, gamma_2 float64, m_3 int64) (float64, e
 }
 
 // fn_qmat is def qmat (models.nab:47:5).
-func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, int, error) {
-	mark_59 := ar.mark()
+func fn_qmat(ar *runtime.Arena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, int, error) {
+	mark_59 := ar.Mark()
 	_ = int64(v_2)
 	v_1 = v_1[:v_2]
 	n_5, err_6 := runtime.CheckSize(d_3)
 	if err_6 != nil {
-		return nil, 0, 0, nbAt("models.nab:48:3", err_6)
+		return nil, 0, 0, runtime.WithPos("models.nab:48:3", err_6)
 	}
 	var a_7 []float64
 	var d_8 int = 0
 	var rs_9 int = 0
 	for i_10 := 0; i_10 < n_5; i_10++ {
-		mark_11 := ar.mark()
+		mark_11 := ar.Mark()
 		i_12 := int64(i_10)
 		n_13, err_14 := runtime.CheckSize(d_3)
 		if err_14 != nil {
-			return nil, 0, 0, nbAt("models.nab:48:3", err_14)
+			return nil, 0, 0, runtime.WithPos("models.nab:48:3", err_14)
 		}
 		if i_10 == 0 {
 			d_8 = n_13
 			rs_9 = d_8
 			tot_15, err_16 := runtime.MulSize(n_5, rs_9)
 			if err_16 != nil {
-				return nil, 0, 0, nbAt("models.nab:48:3", err_16)
+				return nil, 0, 0, runtime.WithPos("models.nab:48:3", err_16)
 			}
 			a_7 = ar.F64w(tot_15)
 		} else if n_13 != d_8 {
-			return nil, 0, 0, nbErrorf("models.nab:48:3", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_13})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
+			return nil, 0, 0, runtime.NewError("models.nab:48:3", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_13})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
 		}
 		row_17 := a_7[i_10*rs_9 : (i_10+1)*rs_9]
-		if len(row_17) >= 262144 {
+		if len(row_17) >= 256 {
 			i_12 := i_12
 			v_2 := v_2
 			v_1 := v_1
 			d_3 := d_3
 			row_17 := row_17
-			errs_37 := make([]error, (len(row_17)+16383)/16384)
-			runtime.ParallelFor(len(row_17), 16384, func(lo_38, hi int) {
+			errs_37 := make([]error, (len(row_17)+31)/32)
+			runtime.ParallelFor(len(row_17), 32, func(lo_38, hi int) {
 				for i_39 := lo_38; i_39 < hi; i_39++ {
 					i_41 := int64(i_39)
 					x_42 := i_12 == i_41
 					var c_43 float64
 					if x_42 {
 						if i_12 < 0 || i_12 >= int64(v_2) {
-							errs_37[lo_38/16384] = nbAt("models.nab:48:25", runtime.CheckIndex(i_12, v_2))
+							errs_37[lo_38/32] = runtime.WithPos("models.nab:48:25", runtime.CheckIndex(i_12, v_2))
 							return
 						}
 						x_44 := v_1[int(i_12)]
@@ -727,7 +726,7 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 							x_55 := x_54 - i_41
 							x_56 := x_55 - int64(1)
 							if x_56 < 0 || x_56 >= int64(v_2) {
-								errs_37[lo_38/16384] = nbAt("models.nab:49:25", runtime.CheckIndex(x_56, v_2))
+								errs_37[lo_38/32] = runtime.WithPos("models.nab:49:25", runtime.CheckIndex(x_56, v_2))
 								return
 							}
 							x_57 := v_1[int(x_56)]
@@ -752,7 +751,7 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 				var c_22 float64
 				if x_21 {
 					if i_12 < 0 || i_12 >= int64(v_2) {
-						return nil, 0, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_12, v_2))
+						return nil, 0, 0, runtime.WithPos("models.nab:48:25", runtime.CheckIndex(i_12, v_2))
 					}
 					x_23 := v_1[int(i_12)]
 					x_24 := math.Exp(x_23)
@@ -771,7 +770,7 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 						x_34 := x_33 - i_20
 						x_35 := x_34 - int64(1)
 						if x_35 < 0 || x_35 >= int64(v_2) {
-							return nil, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_35, v_2))
+							return nil, 0, 0, runtime.WithPos("models.nab:49:25", runtime.CheckIndex(x_35, v_2))
 						}
 						x_36 := v_1[int(x_35)]
 						c_26 = x_36
@@ -784,25 +783,25 @@ func fn_qmat(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, in
 			}
 		}
 		if i_10 > 0 {
-			ar.release(mark_11)
+			ar.Release(mark_11)
 		}
 	}
-	nbKeep(ar, mark_59, &a_7)
+	ar.Keep(mark_59, &a_7)
 	return a_7, n_5, d_8, nil
 }
 
 // fn_gmm is def gmm (models.nab:53:12).
-func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64) (float64, error) {
+func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64) (float64, error) {
 	size_14 := int64(alphas_2)
 	if int64(means_4) != size_14 {
-		return 0, nbErrorf("models.nab:53:40", fmt.Sprintf("size mismatch: k is %d (alphas) but means has size %d", size_14, means_4))
+		return 0, runtime.NewError("models.nab:53:40", fmt.Sprintf("size mismatch: k is %d (alphas) but means has size %d", size_14, means_4))
 	}
 	if int64(icf_7) != size_14 {
-		return 0, nbErrorf("models.nab:53:56", fmt.Sprintf("size mismatch: k is %d (alphas) but icf has size %d", size_14, icf_7))
+		return 0, runtime.NewError("models.nab:53:56", fmt.Sprintf("size mismatch: k is %d (alphas) but icf has size %d", size_14, icf_7))
 	}
 	size_15 := int64(means_5)
 	if int64(x_11) != size_15 {
-		return 0, nbErrorf("models.nab:53:73", fmt.Sprintf("size mismatch: d is %d (dimension 2 of means) but dimension 2 of x has size %d", size_15, x_11))
+		return 0, runtime.NewError("models.nab:53:73", fmt.Sprintf("size mismatch: d is %d (dimension 2 of means) but dimension 2 of x has size %d", size_15, x_11))
 	}
 	_ = int64(icf_8)
 	size_17 := int64(x_10)
@@ -812,43 +811,43 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 	x_9 = x_9[:x_10*x_11]
 	n_18, err_19 := runtime.CheckSize(size_14)
 	if err_19 != nil {
-		return 0, nbAt("models.nab:54:12", err_19)
+		return 0, runtime.WithPos("models.nab:54:12", err_19)
 	}
 	var a_20 []float64
 	var d_21 int = 0
 	var d_22 int = 0
 	var rs_23 int = 0
 	for i_24 := 0; i_24 < n_18; i_24++ {
-		mark_25 := ar.mark()
+		mark_25 := ar.Mark()
 		i_26 := int64(i_24)
 		if i_26 < 0 || i_26 >= int64(icf_7) {
-			return 0, nbAt("models.nab:54:21", runtime.CheckIndex(i_26, icf_7))
+			return 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_26, icf_7))
 		}
 		row_27 := icf_6[int(i_26)*icf_8 : (int(i_26)+1)*icf_8]
 		n_28, err_29 := runtime.CheckSize(size_15)
 		if err_29 != nil {
-			return 0, nbAt("models.nab:48:3", err_29)
+			return 0, runtime.WithPos("models.nab:48:3", err_29)
 		}
 		var a_30 []float64
 		var d_31 int = 0
 		var rs_32 int = 0
 		for i_33 := 0; i_33 < n_28; i_33++ {
-			mark_34 := ar.mark()
+			mark_34 := ar.Mark()
 			i_35 := int64(i_33)
 			n_36, err_37 := runtime.CheckSize(size_15)
 			if err_37 != nil {
-				return 0, nbAt("models.nab:48:3", err_37)
+				return 0, runtime.WithPos("models.nab:48:3", err_37)
 			}
 			if i_33 == 0 {
 				d_31 = n_36
 				rs_32 = d_31
 				tot_38, err_39 := runtime.MulSize(n_28, rs_32)
 				if err_39 != nil {
-					return 0, nbAt("models.nab:48:3", err_39)
+					return 0, runtime.WithPos("models.nab:48:3", err_39)
 				}
 				a_30 = ar.F64w(tot_38)
 			} else if n_36 != d_31 {
-				return 0, nbErrorf("models.nab:48:3", "build: element "+strconv.Itoa(i_33)+" has shape "+runtime.ShapeString([]int{n_36})+", element 0 has shape "+runtime.ShapeString([]int{d_31}))
+				return 0, runtime.NewError("models.nab:48:3", "build: element "+strconv.Itoa(i_33)+" has shape "+runtime.ShapeString([]int{n_36})+", element 0 has shape "+runtime.ShapeString([]int{d_31}))
 			}
 			row_40 := a_30[i_33*rs_32 : (i_33+1)*rs_32]
 			for i_41 := range row_40 {
@@ -857,7 +856,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 				var c_45 float64
 				if x_44 {
 					if i_35 < 0 || i_35 >= int64(icf_8) {
-						return 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_35, icf_8))
+						return 0, runtime.WithPos("models.nab:48:25", runtime.CheckIndex(i_35, icf_8))
 					}
 					x_46 := row_27[int(i_35)]
 					x_47 := math.Exp(x_46)
@@ -876,7 +875,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 						x_57 := x_56 - i_43
 						x_58 := x_57 - int64(1)
 						if x_58 < 0 || x_58 >= int64(icf_8) {
-							return 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_58, icf_8))
+							return 0, runtime.WithPos("models.nab:49:25", runtime.CheckIndex(x_58, icf_8))
 						}
 						x_59 := row_27[int(x_58)]
 						c_49 = x_59
@@ -888,7 +887,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 				row_40[i_41] = c_45
 			}
 			if i_33 > 0 {
-				ar.release(mark_34)
+				ar.Release(mark_34)
 			}
 		}
 		if i_24 == 0 {
@@ -896,20 +895,20 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 			rs_23 = d_21 * d_22
 			tot_60, err_61 := runtime.MulSize(n_18, rs_23)
 			if err_61 != nil {
-				return 0, nbAt("models.nab:54:12", err_61)
+				return 0, runtime.WithPos("models.nab:54:12", err_61)
 			}
 			a_20 = ar.F64w(tot_60)
 		} else if n_28 != d_21 || d_31 != d_22 {
-			return 0, nbErrorf("models.nab:54:12", "build: element "+strconv.Itoa(i_24)+" has shape "+runtime.ShapeString([]int{n_28, d_31})+", element 0 has shape "+runtime.ShapeString([]int{d_21, d_22}))
+			return 0, runtime.NewError("models.nab:54:12", "build: element "+strconv.Itoa(i_24)+" has shape "+runtime.ShapeString([]int{n_28, d_31})+", element 0 has shape "+runtime.ShapeString([]int{d_21, d_22}))
 		}
 		copy(a_20[i_24*rs_23:(i_24+1)*rs_23], a_30)
 		if i_24 > 0 {
-			ar.release(mark_25)
+			ar.Release(mark_25)
 		}
 	}
 	n_62, err_63 := runtime.CheckSize(size_14)
 	if err_63 != nil {
-		return 0, nbAt("models.nab:55:14", err_63)
+		return 0, runtime.WithPos("models.nab:55:14", err_63)
 	}
 	r_64 := ar.F64w(n_62)
 	if len(r_64) >= 256 {
@@ -923,12 +922,12 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 			for i_74 := lo_73; i_74 < hi; i_74++ {
 				i_76 := int64(i_74)
 				if i_76 < 0 || i_76 >= int64(icf_7) {
-					errs_72[lo_73/32] = nbAt("models.nab:55:22", runtime.CheckIndex(i_76, icf_7))
+					errs_72[lo_73/32] = runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_76, icf_7))
 					return
 				}
 				row_77 := icf_6[int(i_76)*icf_8 : (int(i_76)+1)*icf_8]
 				if size_15 < int64(0) || size_15 > int64(icf_8) {
-					errs_72[lo_73/32] = nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+					errs_72[lo_73/32] = runtime.NewError("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 					return
 				}
 				_ = int(size_15) - int(int64(0))
@@ -946,11 +945,11 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 		for i_65 := range r_64 {
 			i_67 := int64(i_65)
 			if i_67 < 0 || i_67 >= int64(icf_7) {
-				return 0, nbAt("models.nab:55:22", runtime.CheckIndex(i_67, icf_7))
+				return 0, runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_67, icf_7))
 			}
 			row_68 := icf_6[int(i_67)*icf_8 : (int(i_67)+1)*icf_8]
 			if size_15 < int64(0) || size_15 > int64(icf_8) {
-				return 0, nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+				return 0, runtime.NewError("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 			}
 			_ = int(size_15) - int(int64(0))
 			s_70 := row_68[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
@@ -964,7 +963,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 	x_85 := x_84 * 1.8378770664093453
 	n_86, err_87 := runtime.CheckSize(size_17)
 	if err_87 != nil {
-		return 0, nbAt("models.nab:56:18", err_87)
+		return 0, runtime.WithPos("models.nab:56:18", err_87)
 	}
 	var s_88 float64 = 0
 	if n_86 >= 256 {
@@ -981,21 +980,21 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 		means_5 := means_5
 		errs_120 := make([]error, (n_86+31)/32)
 		s_88 = runtime.ParallelSum(n_86, 32, func(lo_121, hi int) float64 {
-			ar := nbArenas.Get()
-			ar.reset()
-			defer nbArenas.Put(ar)
+			ar := runtime.Arenas.Get()
+			ar.Reset()
+			defer runtime.Arenas.Put(ar)
 			s_88 := 0.0
 			for i_122 := lo_121; i_122 < hi; i_122++ {
-				mark_123 := ar.mark()
+				mark_123 := ar.Mark()
 				i_124 := int64(i_122)
 				n_125, err_126 := runtime.CheckSize(size_14)
 				if err_126 != nil {
-					errs_120[lo_121/32] = nbAt("models.nab:56:30", err_126)
+					errs_120[lo_121/32] = runtime.WithPos("models.nab:56:30", err_126)
 					return 0
 				}
 				r_127 := ar.F64w(n_125)
 				for i_128 := range r_127 {
-					mark_129 := ar.mark()
+					mark_129 := ar.Mark()
 					i_130 := int64(i_128)
 					x_131 := alphas_1[int(i_130)]
 					x_132 := r_64[int(i_130)]
@@ -1004,16 +1003,16 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 					row_135 := a_20[int(i_130)*rs_134 : (int(i_130)+1)*rs_134]
 					row_136 := x_9[int(i_124)*x_11 : (int(i_124)+1)*x_11]
 					if i_130 < 0 || i_130 >= int64(means_4) {
-						errs_120[lo_121/32] = nbAt("models.nab:56:85", runtime.CheckIndex(i_130, means_4))
+						errs_120[lo_121/32] = runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_130, means_4))
 						return 0
 					}
 					row_137 := means_3[int(i_130)*means_5 : (int(i_130)+1)*means_5]
 					if means_5 != x_11 {
-						errs_120[lo_121/32] = nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+						errs_120[lo_121/32] = runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 						return 0
 					}
 					if x_11 != d_22 {
-						errs_120[lo_121/32] = nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+						errs_120[lo_121/32] = runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 						return 0
 					}
 					a_138 := ar.F64(d_21)
@@ -1045,11 +1044,11 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 					x_150 := 0.5 * s_147
 					x_151 := x_133 - x_150
 					r_127[i_128] = x_151
-					ar.release(mark_129)
+					ar.Release(mark_129)
 				}
 				s_152 := runtime.LogSumExp(r_127)
 				s_88 += s_152
-				ar.release(mark_123)
+				ar.Release(mark_123)
 			}
 			return s_88
 		})
@@ -1060,15 +1059,15 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 		}
 	} else {
 		for i_89 := 0; i_89 < n_86; i_89++ {
-			mark_90 := ar.mark()
+			mark_90 := ar.Mark()
 			i_91 := int64(i_89)
 			n_92, err_93 := runtime.CheckSize(size_14)
 			if err_93 != nil {
-				return 0, nbAt("models.nab:56:30", err_93)
+				return 0, runtime.WithPos("models.nab:56:30", err_93)
 			}
 			r_94 := ar.F64w(n_92)
 			for i_95 := range r_94 {
-				mark_96 := ar.mark()
+				mark_96 := ar.Mark()
 				i_97 := int64(i_95)
 				x_98 := alphas_1[int(i_97)]
 				x_99 := r_64[int(i_97)]
@@ -1077,14 +1076,14 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 				row_102 := a_20[int(i_97)*rs_101 : (int(i_97)+1)*rs_101]
 				row_103 := x_9[int(i_91)*x_11 : (int(i_91)+1)*x_11]
 				if i_97 < 0 || i_97 >= int64(means_4) {
-					return 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_97, means_4))
+					return 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_97, means_4))
 				}
 				row_104 := means_3[int(i_97)*means_5 : (int(i_97)+1)*means_5]
 				if means_5 != x_11 {
-					return 0, nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+					return 0, runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 				}
 				if x_11 != d_22 {
-					return 0, nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+					return 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 				}
 				a_105 := ar.F64(d_21)
 				if d_22 <= 32 {
@@ -1115,11 +1114,11 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 				x_117 := 0.5 * s_114
 				x_118 := x_100 - x_117
 				r_94[i_95] = x_118
-				ar.release(mark_96)
+				ar.Release(mark_96)
 			}
 			s_119 := runtime.LogSumExp(r_94)
 			s_88 += s_119
-			ar.release(mark_90)
+			ar.Release(mark_90)
 		}
 	}
 	x_154 := x_85 + s_88
@@ -1129,7 +1128,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 	x_158 := x_154 - x_157
 	n_159, err_160 := runtime.CheckSize(size_14)
 	if err_160 != nil {
-		return 0, nbAt("models.nab:58:19", err_160)
+		return 0, runtime.WithPos("models.nab:58:19", err_160)
 	}
 	var s_161 float64 = 0
 	if n_159 >= 256 {
@@ -1142,22 +1141,22 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 		r_64 := r_64
 		errs_189 := make([]error, (n_159+31)/32)
 		s_161 = runtime.ParallelSum(n_159, 32, func(lo_190, hi int) float64 {
-			ar := nbArenas.Get()
-			ar.reset()
-			defer nbArenas.Put(ar)
+			ar := runtime.Arenas.Get()
+			ar.Reset()
+			defer runtime.Arenas.Put(ar)
 			s_161 := 0.0
 			for i_191 := lo_190; i_191 < hi; i_191++ {
-				mark_192 := ar.mark()
+				mark_192 := ar.Mark()
 				i_193 := int64(i_191)
 				x_194 := gamma_12 * gamma_12
 				x_195 := 0.5 * x_194
 				if i_193 < 0 || i_193 >= int64(icf_7) {
-					errs_189[lo_190/32] = nbAt("models.nab:58:49", runtime.CheckIndex(i_193, icf_7))
+					errs_189[lo_190/32] = runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_193, icf_7))
 					return 0
 				}
 				row_196 := icf_6[int(i_193)*icf_8 : (int(i_193)+1)*icf_8]
 				if size_15 < int64(0) || size_15 > int64(icf_8) {
-					errs_189[lo_190/32] = nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+					errs_189[lo_190/32] = runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 					return 0
 				}
 				n_197 := int(size_15) - int(int64(0))
@@ -1173,13 +1172,13 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 					s_202 += (r_199[i_203] * r_199[i_203])
 				}
 				if i_193 < 0 || i_193 >= int64(icf_7) {
-					errs_189[lo_190/32] = nbAt("models.nab:58:70", runtime.CheckIndex(i_193, icf_7))
+					errs_189[lo_190/32] = runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_193, icf_7))
 					return 0
 				}
 				row_205 := icf_6[int(i_193)*icf_8 : (int(i_193)+1)*icf_8]
 				n_206 := int64(icf_8)
 				if size_15 < 0 || n_206 < size_15 || n_206 > int64(icf_8) {
-					errs_189[lo_190/32] = nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_206, icf_8))
+					errs_189[lo_190/32] = runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_206, icf_8))
 					return 0
 				}
 				n_207 := int(n_206) - int(size_15)
@@ -1196,7 +1195,7 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 				x_216 := x_214 * x_215
 				x_217 := x_213 - x_216
 				s_161 += x_217
-				ar.release(mark_192)
+				ar.Release(mark_192)
 			}
 			return s_161
 		})
@@ -1207,16 +1206,16 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 		}
 	} else {
 		for i_162 := 0; i_162 < n_159; i_162++ {
-			mark_163 := ar.mark()
+			mark_163 := ar.Mark()
 			i_164 := int64(i_162)
 			x_165 := gamma_12 * gamma_12
 			x_166 := 0.5 * x_165
 			if i_164 < 0 || i_164 >= int64(icf_7) {
-				return 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_164, icf_7))
+				return 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_164, icf_7))
 			}
 			row_167 := icf_6[int(i_164)*icf_8 : (int(i_164)+1)*icf_8]
 			if size_15 < int64(0) || size_15 > int64(icf_8) {
-				return 0, nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
+				return 0, runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, icf_8))
 			}
 			n_168 := int(size_15) - int(int64(0))
 			s_169 := row_167[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
@@ -1231,12 +1230,12 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 				s_173 += (r_170[i_174] * r_170[i_174])
 			}
 			if i_164 < 0 || i_164 >= int64(icf_7) {
-				return 0, nbAt("models.nab:58:70", runtime.CheckIndex(i_164, icf_7))
+				return 0, runtime.WithPos("models.nab:58:70", runtime.CheckIndex(i_164, icf_7))
 			}
 			row_176 := icf_6[int(i_164)*icf_8 : (int(i_164)+1)*icf_8]
 			n_177 := int64(icf_8)
 			if size_15 < 0 || n_177 < size_15 || n_177 > int64(icf_8) {
-				return 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_177, icf_8))
+				return 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, n_177, icf_8))
 			}
 			n_178 := int(n_177) - int(size_15)
 			s_179 := row_176[int(size_15)*1 : int(n_177)*1 : int(n_177)*1]
@@ -1252,14 +1251,14 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 			x_187 := x_185 * x_186
 			x_188 := x_184 - x_187
 			s_161 += x_188
-			ar.release(mark_163)
+			ar.Release(mark_163)
 		}
 	}
 	x_219 := x_158 + s_161
 	x_220 := float64(size_14)
 	r_221, err_222 := fn_wishartc(ar, size_15, gamma_12, m_13)
 	if err_222 != nil {
-		return 0, nbFrame(err_222, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+		return 0, runtime.WithFrame(err_222, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
 	x_223 := x_220 * r_221
 	x_224 := x_219 - x_223
@@ -1267,50 +1266,50 @@ func fn_gmm(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, me
 }
 
 // fn_qmatsplit10fwd is def qmat$split_10$fwd (models.nab:47:5).
-func fn_qmatsplit10fwd(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, int, []float64, int, int64, error) {
-	mark_58 := ar.mark()
+func fn_qmatsplit10fwd(ar *runtime.Arena, v_1 []float64, v_2 int, d_3 int64) ([]float64, int, int, []float64, int, int64, error) {
+	mark_58 := ar.Mark()
 	v_1 = v_1[:v_2]
 	n_4, err_5 := runtime.CheckSize(d_3)
 	if err_5 != nil {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:3", err_5)
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:48:3", err_5)
 	}
 	var a_6 []float64
 	var d_7 int = 0
 	var rs_8 int = 0
 	for i_9 := 0; i_9 < n_4; i_9++ {
-		mark_10 := ar.mark()
+		mark_10 := ar.Mark()
 		i_11 := int64(i_9)
 		n_12, err_13 := runtime.CheckSize(d_3)
 		if err_13 != nil {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:3", err_13)
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:48:3", err_13)
 		}
 		if i_9 == 0 {
 			d_7 = n_12
 			rs_8 = d_7
 			tot_14, err_15 := runtime.MulSize(n_4, rs_8)
 			if err_15 != nil {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:3", err_15)
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:48:3", err_15)
 			}
 			a_6 = ar.F64w(tot_14)
 		} else if n_12 != d_7 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:48:3", "build: element "+strconv.Itoa(i_9)+" has shape "+runtime.ShapeString([]int{n_12})+", element 0 has shape "+runtime.ShapeString([]int{d_7}))
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:48:3", "build: element "+strconv.Itoa(i_9)+" has shape "+runtime.ShapeString([]int{n_12})+", element 0 has shape "+runtime.ShapeString([]int{d_7}))
 		}
 		row_16 := a_6[i_9*rs_8 : (i_9+1)*rs_8]
-		if len(row_16) >= 262144 {
+		if len(row_16) >= 256 {
 			i_11 := i_11
 			v_2 := v_2
 			v_1 := v_1
 			d_3 := d_3
 			row_16 := row_16
-			errs_36 := make([]error, (len(row_16)+16383)/16384)
-			runtime.ParallelFor(len(row_16), 16384, func(lo_37, hi int) {
+			errs_36 := make([]error, (len(row_16)+31)/32)
+			runtime.ParallelFor(len(row_16), 32, func(lo_37, hi int) {
 				for i_38 := lo_37; i_38 < hi; i_38++ {
 					i_40 := int64(i_38)
 					x_41 := i_11 == i_40
 					var c_42 float64
 					if x_41 {
 						if i_11 < 0 || i_11 >= int64(v_2) {
-							errs_36[lo_37/16384] = nbAt("models.nab:48:25", runtime.CheckIndex(i_11, v_2))
+							errs_36[lo_37/32] = runtime.WithPos("models.nab:48:25", runtime.CheckIndex(i_11, v_2))
 							return
 						}
 						x_43 := v_1[int(i_11)]
@@ -1330,7 +1329,7 @@ func fn_qmatsplit10fwd(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float6
 							x_54 := x_53 - i_40
 							x_55 := x_54 - int64(1)
 							if x_55 < 0 || x_55 >= int64(v_2) {
-								errs_36[lo_37/16384] = nbAt("models.nab:49:25", runtime.CheckIndex(x_55, v_2))
+								errs_36[lo_37/32] = runtime.WithPos("models.nab:49:25", runtime.CheckIndex(x_55, v_2))
 								return
 							}
 							x_56 := v_1[int(x_55)]
@@ -1355,7 +1354,7 @@ func fn_qmatsplit10fwd(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float6
 				var c_21 float64
 				if x_20 {
 					if i_11 < 0 || i_11 >= int64(v_2) {
-						return nil, 0, 0, nil, 0, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_11, v_2))
+						return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:48:25", runtime.CheckIndex(i_11, v_2))
 					}
 					x_22 := v_1[int(i_11)]
 					x_23 := math.Exp(x_22)
@@ -1374,7 +1373,7 @@ func fn_qmatsplit10fwd(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float6
 						x_33 := x_32 - i_19
 						x_34 := x_33 - int64(1)
 						if x_34 < 0 || x_34 >= int64(v_2) {
-							return nil, 0, 0, nil, 0, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_34, v_2))
+							return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:49:25", runtime.CheckIndex(x_34, v_2))
 						}
 						x_35 := v_1[int(x_34)]
 						c_25 = x_35
@@ -1387,16 +1386,16 @@ func fn_qmatsplit10fwd(ar *nbArena, v_1 []float64, v_2 int, d_3 int64) ([]float6
 			}
 		}
 		if i_9 > 0 {
-			ar.release(mark_10)
+			ar.Release(mark_10)
 		}
 	}
-	nbKeep(ar, mark_58, &a_6, &v_1)
+	ar.Keep(mark_58, &a_6, &v_1)
 	return a_6, n_4, d_7, v_1, v_2, d_3, nil
 }
 
 // fn_qmatsplit10bwd is def qmat$split_10$bwd (models.nab:47:5).
-func fn_qmatsplit10bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int64, ybar_4 []float64, ybar_5 int, ybar_6 int) ([]float64, int, error) {
-	mark_149 := ar.mark()
+func fn_qmatsplit10bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int64, ybar_4 []float64, ybar_5 int, ybar_6 int) ([]float64, int, error) {
+	mark_149 := ar.Mark()
 	tape_1 = tape_1[:tape_2]
 	ybar_4 = ybar_4[:ybar_5*ybar_6]
 	z_7 := ar.F64(len(tape_1))
@@ -1404,18 +1403,18 @@ func fn_qmatsplit10bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int64, 
 	var rev_9 int
 	rev_8, rev_9 = z_7, tape_2
 	for i_79 := int64(0); i_79 < tape_3; i_79++ {
-		mark_80 := ar.mark()
+		mark_80 := ar.Mark()
 		if i_79 < 0 || i_79 >= int64(ybar_5) {
-			return nil, 0, nbAt("models.nab:47:5", runtime.CheckIndex(i_79, ybar_5))
+			return nil, 0, runtime.WithPos("models.nab:47:5", runtime.CheckIndex(i_79, ybar_5))
 		}
 		row_81 := ybar_4[int(i_79)*ybar_6 : (int(i_79)+1)*ybar_6]
 		var rev_82 []float64
 		var rev_83 int
 		rev_82, rev_83 = rev_8, rev_9
 		for i_116 := int64(0); i_116 < tape_3; i_116++ {
-			mark_117 := ar.mark()
+			mark_117 := ar.Mark()
 			if i_116 < 0 || i_116 >= int64(ybar_6) {
-				return nil, 0, nbAt("models.nab:48:3", runtime.CheckIndex(i_116, ybar_6))
+				return nil, 0, runtime.WithPos("models.nab:48:3", runtime.CheckIndex(i_116, ybar_6))
 			}
 			x_118 := row_81[int(i_116)]
 			x_119 := i_79 == i_116
@@ -1423,13 +1422,13 @@ func fn_qmatsplit10bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int64, 
 			var c_121 int
 			if x_119 {
 				if i_79 < 0 || i_79 >= int64(tape_2) {
-					return nil, 0, nbAt("models.nab:48:25", runtime.CheckIndex(i_79, tape_2))
+					return nil, 0, runtime.WithPos("models.nab:48:25", runtime.CheckIndex(i_79, tape_2))
 				}
 				x_122 := tape_1[int(i_79)]
 				x_123 := math.Exp(x_122)
 				x_124 := x_123 * x_118
 				if i_79 < 0 || i_79 >= int64(rev_83) {
-					return nil, 0, nbAt("models.nab:48:5", runtime.CheckIndex(i_79, rev_83))
+					return nil, 0, runtime.WithPos("models.nab:48:5", runtime.CheckIndex(i_79, rev_83))
 				}
 				rev_82[i_79] += x_124
 				c_120, c_121 = rev_82, rev_83
@@ -1446,7 +1445,7 @@ func fn_qmatsplit10bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int64, 
 					x_134 := x_133 - i_116
 					x_135 := x_134 - int64(1)
 					if x_135 < 0 || x_135 >= int64(tape_2) {
-						return nil, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_135, tape_2))
+						return nil, 0, runtime.WithPos("models.nab:49:25", runtime.CheckIndex(x_135, tape_2))
 					}
 					x_136 := tape_1[int(x_135)]
 					_ = x_136
@@ -1466,11 +1465,11 @@ func fn_qmatsplit10bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int64, 
 					x_146 := x_145 - i_116
 					x_147 := x_146 - int64(1)
 					if x_147 < 0 || x_147 >= int64(tape_2) {
-						return nil, 0, nbAt("models.nab:49:25", runtime.CheckIndex(x_147, tape_2))
+						return nil, 0, runtime.WithPos("models.nab:49:25", runtime.CheckIndex(x_147, tape_2))
 					}
 					_ = tape_1[int(x_147)]
 					if x_147 < 0 || x_147 >= int64(rev_83) {
-						return nil, 0, nbAt("models.nab:49:10", runtime.CheckIndex(x_147, rev_83))
+						return nil, 0, runtime.WithPos("models.nab:49:10", runtime.CheckIndex(x_147, rev_83))
 					}
 					rev_82[x_147] += x_118
 					c_137, c_138 = rev_82, rev_83
@@ -1485,13 +1484,13 @@ func fn_qmatsplit10bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int64, 
 		rev_8, rev_9 = rev_82, rev_83
 		_ = mark_80
 	}
-	nbKeep(ar, mark_149, &rev_8)
+	ar.Keep(mark_149, &rev_8)
 	return rev_8, rev_9, nil
 }
 
 // fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:53:12).
-func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, error) {
-	mark_512 := ar.mark()
+func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, error) {
+	mark_512 := ar.Mark()
 	alphas_1 = alphas_1[:alphas_2]
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
@@ -1501,7 +1500,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	n_17 := int64(x_10)
 	n_18, err_19 := runtime.CheckSize(n_15)
 	if err_19 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:12", err_19)
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", err_19)
 	}
 	var a_20 []float64
 	var d_21 int = 0
@@ -1509,10 +1508,10 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	var rs_23 int = 0
 	var a_24 []float64
 	for i_25 := 0; i_25 < n_18; i_25++ {
-		mark_26 := ar.mark()
+		mark_26 := ar.Mark()
 		i_27 := int64(i_25)
 		if i_27 < 0 || i_27 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:21", runtime.CheckIndex(i_27, icf_7))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:21", runtime.CheckIndex(i_27, icf_7))
 		}
 		row_28 := icf_6[int(i_27)*icf_8 : (int(i_27)+1)*icf_8]
 		r_29, r_30, r_31, r_32, r_33, r_34, err_35 := fn_qmatsplit10fwd(ar, row_28, icf_8, n_16)
@@ -1520,34 +1519,34 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		_ = r_33
 		_ = r_34
 		if err_35 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_35, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_35, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
 		}
 		if i_25 == 0 {
 			d_21, d_22 = r_30, r_31
 			rs_23 = d_21 * d_22
 			tot_36, err_37 := runtime.MulSize(n_18, rs_23)
 			if err_37 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:12", err_37)
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", err_37)
 			}
 			a_20 = ar.F64w(tot_36)
 		} else if r_30 != d_21 || r_31 != d_22 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:12", "build: element "+strconv.Itoa(i_25)+" has shape "+runtime.ShapeString([]int{r_30, r_31})+", element 0 has shape "+runtime.ShapeString([]int{d_21, d_22}))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "build: element "+strconv.Itoa(i_25)+" has shape "+runtime.ShapeString([]int{r_30, r_31})+", element 0 has shape "+runtime.ShapeString([]int{d_21, d_22}))
 		}
 		copy(a_20[i_25*rs_23:(i_25+1)*rs_23], r_29)
 		if i_25 > 0 {
-			ar.release(mark_26)
+			ar.Release(mark_26)
 		}
 	}
 	a_24 = icf_6[:n_18*icf_8]
 	n_38, err_39 := runtime.CheckSize(n_15)
 	_ = n_38
 	if err_39 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:12", err_39)
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", err_39)
 	}
 	view_40 := a_20
 	n_41, err_42 := runtime.CheckSize(n_15)
 	if err_42 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:55:14", err_42)
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", err_42)
 	}
 	a_43 := ar.F64w(n_41)
 	var d_44 int = 0
@@ -1556,11 +1555,11 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	for i_47 := 0; i_47 < n_41; i_47++ {
 		i_49 := int64(i_47)
 		if i_49 < 0 || i_49 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:55:22", runtime.CheckIndex(i_49, icf_7))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:22", runtime.CheckIndex(i_49, icf_7))
 		}
 		row_50 := icf_6[int(i_49)*icf_8 : (int(i_49)+1)*icf_8]
 		if n_16 < int64(0) || n_16 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:25", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
 		n_51 := int(n_16) - int(int64(0))
 		s_52 := row_50[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
@@ -1571,23 +1570,23 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			rs_45 = d_44
 			tot_54, err_55 := runtime.MulSize(n_41, rs_45)
 			if err_55 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:55:14", err_55)
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", err_55)
 			}
 			_ = tot_54
 		} else if n_51 != d_44 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:14", "build: element "+strconv.Itoa(i_47)+" has shape "+runtime.ShapeString([]int{n_51})+", element 0 has shape "+runtime.ShapeString([]int{d_44}))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "build: element "+strconv.Itoa(i_47)+" has shape "+runtime.ShapeString([]int{n_51})+", element 0 has shape "+runtime.ShapeString([]int{d_44}))
 		}
 	}
 	a_46 = icf_6[:n_41*icf_8]
 	n_56, err_57 := runtime.CheckSize(n_15)
 	_ = n_56
 	if err_57 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:55:14", err_57)
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", err_57)
 	}
 	view_58 := a_43
 	n_59, err_60 := runtime.CheckSize(n_17)
 	if err_60 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_60)
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_60)
 	}
 	a_61 := ar.F64w(n_59)
 	var a_62 []float64
@@ -1613,11 +1612,11 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	var d_82 int = 0
 	var rs_83 int = 0
 	for i_84 := 0; i_84 < n_59; i_84++ {
-		mark_85 := ar.mark()
+		mark_85 := ar.Mark()
 		i_86 := int64(i_84)
 		n_87, err_88 := runtime.CheckSize(n_15)
 		if err_88 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_88)
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_88)
 		}
 		a_89 := ar.F64w(n_87)
 		var a_90 []float64
@@ -1631,17 +1630,17 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		var rs_98 int = 0
 		var a_99 []float64
 		for i_100 := 0; i_100 < n_87; i_100++ {
-			mark_101 := ar.mark()
+			mark_101 := ar.Mark()
 			i_102 := int64(i_100)
 			rs_103 := d_21 * d_22
 			row_104 := view_40[int(i_102)*rs_103 : (int(i_102)+1)*rs_103]
 			row_105 := x_9[int(i_86)*x_11 : (int(i_86)+1)*x_11]
 			if i_102 < 0 || i_102 >= int64(means_4) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:85", runtime.CheckIndex(i_102, means_4))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:85", runtime.CheckIndex(i_102, means_4))
 			}
 			row_106 := means_3[int(i_102)*means_5 : (int(i_102)+1)*means_5]
 			if means_5 != x_11 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:78", "shape mismatch in '-': "+runtime.ShapeString([]int{x_11})+" and "+runtime.ShapeString([]int{means_5}))
 			}
 			r_107 := ar.F64w(x_11)
 			row_105 = row_105[:len(r_107)]
@@ -1650,7 +1649,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 				r_107[i_108] = (row_105[i_108] - row_106[i_108])
 			}
 			if x_11 != d_22 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
 			a_110 := ar.F64(d_21)
 			if d_22 <= 32 {
@@ -1683,11 +1682,11 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 				rs_92 = d_91
 				tot_125, err_126 := runtime.MulSize(n_87, rs_92)
 				if err_126 != nil {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_126)
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_126)
 				}
 				a_90 = ar.F64w(tot_125)
 			} else if d_21 != d_91 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_91}))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_91}))
 			}
 			copy(a_90[i_100*rs_92:(i_100+1)*rs_92], r_116)
 			if i_100 == 0 {
@@ -1695,11 +1694,11 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 				rs_95 = d_94
 				tot_127, err_128 := runtime.MulSize(n_87, rs_95)
 				if err_128 != nil {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_128)
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_128)
 				}
 				a_93 = ar.F64w(tot_127)
 			} else if d_21 != d_94 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_94}))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_94}))
 			}
 			copy(a_93[i_100*rs_95:(i_100+1)*rs_95], a_110)
 			if i_100 == 0 {
@@ -1707,22 +1706,22 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 				rs_98 = d_97
 				tot_129, err_130 := runtime.MulSize(n_87, rs_98)
 				if err_130 != nil {
-					return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_130)
+					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_130)
 				}
 				a_96 = ar.F64w(tot_129)
 			} else if x_11 != d_97 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{x_11})+", element 0 has shape "+runtime.ShapeString([]int{d_97}))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{x_11})+", element 0 has shape "+runtime.ShapeString([]int{d_97}))
 			}
 			copy(a_96[i_100*rs_98:(i_100+1)*rs_98], r_107)
 			if i_100 > 0 {
-				ar.release(mark_101)
+				ar.Release(mark_101)
 			}
 		}
 		a_99 = view_40[:n_87*d_21*d_22]
 		n_131, err_132 := runtime.CheckSize(n_15)
 		_ = n_131
 		if err_132 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_132)
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_132)
 		}
 		view_133 := a_89
 		s_134 := runtime.LogSumExp(view_133)
@@ -1732,11 +1731,11 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			rs_64 = d_63
 			tot_135, err_136 := runtime.MulSize(n_59, rs_64)
 			if err_136 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_136)
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_136)
 			}
 			a_62 = ar.F64w(tot_135)
 		} else if n_87 != d_63 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87})+", element 0 has shape "+runtime.ShapeString([]int{d_63}))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87})+", element 0 has shape "+runtime.ShapeString([]int{d_63}))
 		}
 		copy(a_62[i_84*rs_64:(i_84+1)*rs_64], view_133)
 		a_65[i_84] = s_134
@@ -1745,33 +1744,33 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			rs_67 = d_66
 			tot_137, err_138 := runtime.MulSize(n_59, rs_67)
 			if err_138 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_138)
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_138)
 			}
 			_ = tot_137
 		} else if n_87 != d_66 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87})+", element 0 has shape "+runtime.ShapeString([]int{d_66}))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87})+", element 0 has shape "+runtime.ShapeString([]int{d_66}))
 		}
 		if i_84 == 0 {
 			d_68, d_69 = n_87, d_91
 			rs_70 = d_68 * d_69
 			tot_139, err_140 := runtime.MulSize(n_59, rs_70)
 			if err_140 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_140)
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_140)
 			}
 			_ = tot_139
 		} else if n_87 != d_68 || d_91 != d_69 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_91})+", element 0 has shape "+runtime.ShapeString([]int{d_68, d_69}))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_91})+", element 0 has shape "+runtime.ShapeString([]int{d_68, d_69}))
 		}
 		if i_84 == 0 {
 			d_72, d_73 = n_87, d_94
 			rs_74 = d_72 * d_73
 			tot_141, err_142 := runtime.MulSize(n_59, rs_74)
 			if err_142 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_142)
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_142)
 			}
 			a_71 = ar.F64w(tot_141)
 		} else if n_87 != d_72 || d_94 != d_73 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_94})+", element 0 has shape "+runtime.ShapeString([]int{d_72, d_73}))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_94})+", element 0 has shape "+runtime.ShapeString([]int{d_72, d_73}))
 		}
 		copy(a_71[i_84*rs_74:(i_84+1)*rs_74], a_93)
 		if i_84 == 0 {
@@ -1779,11 +1778,11 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			rs_78 = d_76 * d_77
 			tot_143, err_144 := runtime.MulSize(n_59, rs_78)
 			if err_144 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_144)
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_144)
 			}
 			a_75 = ar.F64w(tot_143)
 		} else if n_87 != d_76 || d_97 != d_77 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_97})+", element 0 has shape "+runtime.ShapeString([]int{d_76, d_77}))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_97})+", element 0 has shape "+runtime.ShapeString([]int{d_76, d_77}))
 		}
 		copy(a_75[i_84*rs_78:(i_84+1)*rs_78], a_96)
 		if i_84 == 0 {
@@ -1791,26 +1790,26 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			rs_83 = d_80 * d_81 * d_82
 			tot_145, err_146 := runtime.MulSize(n_59, rs_83)
 			if err_146 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_146)
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_146)
 			}
 			a_79 = ar.F64w(tot_145)
 		} else if n_87 != d_80 || d_21 != d_81 || d_22 != d_82 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_21, d_22})+", element 0 has shape "+runtime.ShapeString([]int{d_80, d_81, d_82}))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:18", "build: element "+strconv.Itoa(i_84)+" has shape "+runtime.ShapeString([]int{n_87, d_21, d_22})+", element 0 has shape "+runtime.ShapeString([]int{d_80, d_81, d_82}))
 		}
 		copy(a_79[i_84*rs_83:(i_84+1)*rs_83], a_99)
 		if i_84 > 0 {
-			ar.release(mark_85)
+			ar.Release(mark_85)
 		}
 	}
 	n_147, err_148 := runtime.CheckSize(n_17)
 	_ = n_147
 	if err_148 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", err_148)
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", err_148)
 	}
 	view_149 := a_61
 	n_150, err_151 := runtime.CheckSize(n_15)
 	if err_151 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_151)
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_151)
 	}
 	a_152 := ar.F64w(n_150)
 	var a_153 []float64
@@ -1822,14 +1821,14 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	var rs_159 int = 0
 	var a_160 []float64
 	for i_161 := 0; i_161 < n_150; i_161++ {
-		mark_162 := ar.mark()
+		mark_162 := ar.Mark()
 		i_163 := int64(i_161)
 		if i_163 < 0 || i_163 >= int64(icf_7) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:49", runtime.CheckIndex(i_163, icf_7))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:49", runtime.CheckIndex(i_163, icf_7))
 		}
 		row_164 := icf_6[int(i_163)*icf_8 : (int(i_163)+1)*icf_8]
 		if n_16 < int64(0) || n_16 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:52", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, icf_8))
 		}
 		n_165 := int(n_16) - int(int64(0))
 		s_166 := row_164[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
@@ -1840,7 +1839,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		}
 		n_170 := int64(icf_8)
 		if n_16 < 0 || n_170 < n_16 || n_170 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_170, icf_8))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_170, icf_8))
 		}
 		n_171 := int(n_170) - int(n_16)
 		s_172 := row_164[int(n_16)*1 : int(n_170)*1 : int(n_170)*1]
@@ -1868,11 +1867,11 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			rs_155 = d_154
 			tot_193, err_194 := runtime.MulSize(n_150, rs_155)
 			if err_194 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_194)
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_194)
 			}
 			a_153 = ar.F64w(tot_193)
 		} else if n_171 != d_154 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{n_171})+", element 0 has shape "+runtime.ShapeString([]int{d_154}))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{n_171})+", element 0 has shape "+runtime.ShapeString([]int{d_154}))
 		}
 		copy(a_153[i_161*rs_155:(i_161+1)*rs_155], s_172)
 		if i_161 == 0 {
@@ -1880,15 +1879,15 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			rs_159 = d_158
 			tot_195, err_196 := runtime.MulSize(n_150, rs_159)
 			if err_196 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_196)
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_196)
 			}
 			a_157 = ar.F64w(tot_195)
 		} else if n_165 != d_158 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{n_165})+", element 0 has shape "+runtime.ShapeString([]int{d_158}))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{n_165})+", element 0 has shape "+runtime.ShapeString([]int{d_158}))
 		}
 		copy(a_157[i_161*rs_159:(i_161+1)*rs_159], r_167)
 		if i_161 > 0 {
-			ar.release(mark_162)
+			ar.Release(mark_162)
 		}
 	}
 	a_156 = icf_6[:n_150*icf_8]
@@ -1896,7 +1895,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	n_197, err_198 := runtime.CheckSize(n_15)
 	_ = n_197
 	if err_198 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", err_198)
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_198)
 	}
 	view_199 := a_152
 	x_200 := float64(n_17)
@@ -1941,13 +1940,13 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		x_249 := 0.5 * x_248
 		x_250 := x_249 * ybar_14
 		if n_16 < 0 || n_16+int64(d_154) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(d_154), icf_8))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(d_154), icf_8))
 		}
 		if i_238 < 0 || i_238 >= int64(rev_214) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_238, rev_214))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_238, rev_214))
 		}
 		if rev_215 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_215})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_215})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
 		row_251 := rev_213[i_238*int64(rev_215) : (i_238+1)*int64(rev_215)]
 		region_252 := row_251[int(n_16)*1 : (int(n_16)+d_154)*1]
@@ -1956,13 +1955,13 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			region_252[i_253] += ((2.0 * row_241[i_253]) * x_250)
 		}
 		if int64(0)+int64(d_158) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_158), icf_8))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_158), icf_8))
 		}
 		if i_238 < 0 || i_238 >= int64(rev_214) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:58:19", runtime.CheckIndex(i_238, rev_214))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_238, rev_214))
 		}
 		if rev_215 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_215})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_215})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
 		row_255 := rev_213[i_238*int64(rev_215) : (i_238+1)*int64(rev_215)]
 		region_256 := row_255[int(int64(0))*1 : (int(int64(0))+d_158)*1]
@@ -1983,7 +1982,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	var rev_271 int
 	rev_261, rev_263, rev_265, rev_267, rev_268, rev_269, rev_270, rev_271 = r_204, z_212, z_259, d_21, d_22, z_260, means_4, means_5
 	for i_353 := int64(0); i_353 < n_17; i_353++ {
-		mark_354 := ar.mark()
+		mark_354 := ar.Mark()
 		_ = a_61[int(i_353)]
 		row_356 := a_62[int(i_353)*d_63 : (int(i_353)+1)*d_63]
 		x_357 := a_65[int(i_353)]
@@ -2008,13 +2007,13 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		var rev_377 int
 		rev_367, rev_369, rev_371, rev_373, rev_374, rev_375, rev_376, rev_377 = rev_261, rev_263, rev_265, rev_267, rev_268, rev_269, rev_270, rev_271
 		for i_406 := int64(0); i_406 < n_15; i_406++ {
-			mark_407 := ar.mark()
+			mark_407 := ar.Mark()
 			if i_406 < 0 || i_406 >= int64(d_63) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_406, d_63))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_406, d_63))
 			}
 			x_408 := r_364[int(i_406)]
 			if i_406 < 0 || i_406 >= int64(d_66) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:18", runtime.CheckIndex(i_406, d_66))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_406, d_66))
 			}
 			row_409 := row_359[int(i_406)*d_73 : (int(i_406)+1)*d_73]
 			row_410 := row_361[int(i_406)*d_77 : (int(i_406)+1)*d_77]
@@ -2028,7 +2027,7 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 				r_415[i_416] = ((2.0 * row_409[i_416]) * x_414)
 			}
 			if d_73 != d_81 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_73})+" @ "+runtime.ShapeString([]int{d_81, d_82}))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_73})+" @ "+runtime.ShapeString([]int{d_81, d_82}))
 			}
 			a_418 := ar.F64(d_82)
 			if d_82 <= 32 {
@@ -2044,10 +2043,10 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 				runtime.Gemv(true, d_81, d_82, 1, row_412, r_415, 0, a_418)
 			}
 			if i_406 < 0 || i_406 >= int64(rev_376) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", runtime.CheckIndex(i_406, rev_376))
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_406, rev_376))
 			}
 			if rev_377 != d_82 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_377})+" and "+runtime.ShapeString([]int{d_82})+" differ")
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_377})+" and "+runtime.ShapeString([]int{d_82})+" differ")
 			}
 			row_423 := rev_375[i_406*int64(rev_377) : (i_406+1)*int64(rev_377)]
 			a_418 = a_418[:len(row_423)]
@@ -2056,11 +2055,11 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			}
 			tot_426, err_427 := runtime.MulSize(d_73, d_77)
 			if err_427 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:56:30", err_427)
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_427)
 			}
 			_ = tot_426
 			if rev_373 != d_73 || rev_374 != d_77 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_373, rev_374})+" and "+runtime.ShapeString([]int{d_73, d_77})+" differ")
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_373, rev_374})+" and "+runtime.ShapeString([]int{d_73, d_77})+" differ")
 			}
 			rs_428 := rev_373 * rev_374
 			row_429 := rev_371[i_406*int64(rs_428) : (i_406+1)*int64(rs_428)]
@@ -2072,16 +2071,16 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			}
 			rev_369[i_406] += x_408
 			rev_367[i_406] += x_408
-			ar.release(mark_407)
+			ar.Release(mark_407)
 		}
-		ar.release(mark_354)
+		ar.Release(mark_354)
 	}
 	var rev_435 []float64
 	var rev_436 int
 	var rev_437 int
 	rev_435, rev_436, rev_437 = z_211, icf_7, icf_8
 	for i_447 := int64(0); i_447 < n_15; i_447++ {
-		mark_448 := ar.mark()
+		mark_448 := ar.Mark()
 		_ = a_43[int(i_447)]
 		_ = a_46[int(i_447)*icf_8 : (int(i_447)+1)*icf_8]
 		z_451 := ar.F64(d_44)
@@ -2090,13 +2089,13 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 			z_451[i_453] += x_452
 		}
 		if int64(0)+int64(d_44) > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_44), icf_8))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_44), icf_8))
 		}
 		if i_447 < 0 || i_447 >= int64(rev_436) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:55:14", runtime.CheckIndex(i_447, rev_436))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_447, rev_436))
 		}
 		if rev_437 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_437})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_437})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
 		row_454 := rev_435[i_447*int64(rev_437) : (i_447+1)*int64(rev_437)]
 		region_455 := row_454[int(int64(0))*1 : (int(int64(0))+d_44)*1]
@@ -2104,14 +2103,14 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		for i_456 := range region_455 {
 			region_455[i_456] += z_451[i_456]
 		}
-		ar.release(mark_448)
+		ar.Release(mark_448)
 	}
 	var rev_457 []float64
 	var rev_458 int
 	var rev_459 int
 	rev_457, rev_458, rev_459 = z_211, icf_7, icf_8
 	for i_478 := int64(0); i_478 < n_15; i_478++ {
-		mark_479 := ar.mark()
+		mark_479 := ar.Mark()
 		rs_480 := d_21 * d_22
 		_ = a_20[int(i_478)*rs_480 : (int(i_478)+1)*rs_480]
 		row_482 := a_24[int(i_478)*icf_8 : (int(i_478)+1)*icf_8]
@@ -2120,25 +2119,25 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 		_ = r_484
 		_ = r_485
 		if err_489 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_489, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_489, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
 		}
 		rs_490 := d_21 * d_22
 		row_491 := z_259[int(i_478)*rs_490 : (int(i_478)+1)*rs_490]
 		r_492, r_493, err_494 := fn_qmatsplit10bwd(ar, r_486, r_487, r_488, row_491, d_21, d_22)
 		if err_494 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_494, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_494, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
 		}
 		if i_478 < 0 || i_478 >= int64(rev_458) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:54:12", runtime.CheckIndex(i_478, rev_458))
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_478, rev_458))
 		}
 		if rev_459 != r_493 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_459})+" and "+runtime.ShapeString([]int{r_493})+" differ")
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_459})+" and "+runtime.ShapeString([]int{r_493})+" differ")
 		}
 		row_495 := rev_457[i_478*int64(rev_459) : (i_478+1)*int64(rev_459)]
 		for j_496 := range row_495 {
 			row_495[j_496] += r_492[j_496]
 		}
-		ar.release(mark_479)
+		ar.Release(mark_479)
 	}
 	x_497 := n_17 * n_16
 	x_498 := float64(x_497)
@@ -2153,26 +2152,26 @@ func fn_gmmvjp111000(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []fl
 	x_507 := float64(n_15)
 	r_508, err_509 := fn_wishartc(ar, n_16, gamma_12, m_13)
 	if err_509 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_509, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_509, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
 	x_510 := x_507 * r_508
 	x_511 := x_506 - x_510
-	nbKeep(ar, mark_512, &r_204, &z_260, &z_211)
+	ar.Keep(mark_512, &r_204, &z_260, &z_211)
 	return x_511, r_204, alphas_2, z_260, means_4, means_5, z_211, icf_7, icf_8, nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:64:12).
-func fn_gmmgrad(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64) ([]float64, int, []float64, int, int, []float64, int, int, error) {
+func fn_gmmgrad(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64) ([]float64, int, []float64, int, int, []float64, int, int, error) {
 	size_14 := int64(alphas_2)
 	if int64(means_4) != size_14 {
-		return nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:64:45", fmt.Sprintf("size mismatch: k is %d (alphas) but means has size %d", size_14, means_4))
+		return nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:64:45", fmt.Sprintf("size mismatch: k is %d (alphas) but means has size %d", size_14, means_4))
 	}
 	if int64(icf_7) != size_14 {
-		return nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:64:61", fmt.Sprintf("size mismatch: k is %d (alphas) but icf has size %d", size_14, icf_7))
+		return nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:64:61", fmt.Sprintf("size mismatch: k is %d (alphas) but icf has size %d", size_14, icf_7))
 	}
 	size_15 := int64(means_5)
 	if int64(x_11) != size_15 {
-		return nil, 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:64:78", fmt.Sprintf("size mismatch: d is %d (dimension 2 of means) but dimension 2 of x has size %d", size_15, x_11))
+		return nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:64:78", fmt.Sprintf("size mismatch: d is %d (dimension 2 of means) but dimension 2 of x has size %d", size_15, x_11))
 	}
 	_ = int64(icf_8)
 	_ = int64(x_10)
@@ -2183,28 +2182,28 @@ func fn_gmmgrad(ar *nbArena, alphas_1 []float64, alphas_2 int, means_3 []float64
 	r_18, r_19, r_20, r_21, r_22, r_23, r_24, r_25, r_26, err_27 := fn_gmmvjp111000(ar, alphas_1, alphas_2, means_3, means_4, means_5, icf_6, icf_7, icf_8, x_9, x_10, x_11, gamma_12, m_13, 1.0)
 	_ = r_18
 	if err_27 != nil {
-		return nil, 0, nil, 0, 0, nil, 0, 0, nbFrame(err_27, "gmm$vjp_111000", "models.nab:53:12", "models.nab:65:24")
+		return nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_27, "gmm$vjp_111000", "models.nab:53:12", "models.nab:65:24")
 	}
 	return r_19, r_20, r_21, r_22, r_23, r_24, r_25, r_26, nil
 }
 
 // fn_lstmobjective is def lstm_objective (models.nab:80:12).
-func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mainparams_3 int, extraparams_4 []float64, extraparams_5 int, extraparams_6 int, state_7 []float64, state_8 int, state_9 int, sequence_10 []float64, sequence_11 int, sequence_12 int) (float64, error) {
+func fn_lstmobjective(ar *runtime.Arena, mainparams_1 []float64, mainparams_2 int, mainparams_3 int, extraparams_4 []float64, extraparams_5 int, extraparams_6 int, state_7 []float64, state_8 int, state_9 int, sequence_10 []float64, sequence_11 int, sequence_12 int) (float64, error) {
 	size_13 := int64(mainparams_2)
 	if int64(state_8) != size_13 {
-		return 0, nbErrorf("models.nab:81:23", fmt.Sprintf("size mismatch: r is %d (main_params) but state has size %d", size_13, state_8))
+		return 0, runtime.NewError("models.nab:81:23", fmt.Sprintf("size mismatch: r is %d (main_params) but state has size %d", size_13, state_8))
 	}
 	_ = int64(mainparams_3)
 	size_15 := int64(extraparams_6)
 	if int64(state_9) != size_15 {
-		return 0, nbErrorf("models.nab:81:26", fmt.Sprintf("size mismatch: b is %d (dimension 2 of extra_params) but dimension 2 of state has size %d", size_15, state_9))
+		return 0, runtime.NewError("models.nab:81:26", fmt.Sprintf("size mismatch: b is %d (dimension 2 of extra_params) but dimension 2 of state has size %d", size_15, state_9))
 	}
 	if int64(sequence_12) != size_15 {
-		return 0, nbErrorf("models.nab:81:47", fmt.Sprintf("size mismatch: b is %d (dimension 2 of extra_params) but dimension 2 of sequence has size %d", size_15, sequence_12))
+		return 0, runtime.NewError("models.nab:81:47", fmt.Sprintf("size mismatch: b is %d (dimension 2 of extra_params) but dimension 2 of sequence has size %d", size_15, sequence_12))
 	}
 	size_16 := int64(sequence_11)
 	if extraparams_5 != 3 {
-		return 0, nbErrorf("models.nab:80:51", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
+		return 0, runtime.NewError("models.nab:80:51", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
 	}
 	mainparams_1 = mainparams_1[:mainparams_2*mainparams_3]
 	extraparams_4 = extraparams_4[:extraparams_5*extraparams_6]
@@ -2217,14 +2216,14 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 	state_17, state_18, state_19, state_20 = state_7, state_8, state_9, 0.0
 	x_148 := size_16 - int64(1)
 	for t_149 := int64(0); t_149 < x_148; t_149++ {
-		mark_150 := ar.mark()
+		mark_150 := ar.Mark()
 		row_151 := sequence_10[int(t_149)*sequence_12 : (int(t_149)+1)*sequence_12]
 		if int64(0) >= int64(extraparams_5) {
-			return 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
+			return 0, runtime.WithPos("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 		}
 		row_152 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 		if extraparams_6 != sequence_12 {
-			return 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			return 0, runtime.NewError("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
 		r_153 := ar.F64w(sequence_12)
 		row_151 = row_151[:len(r_153)]
@@ -2242,90 +2241,90 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 		buf_261 := ar.F64w(state_157)
 		buf_262 := ar.F64w(state_159 * state_160)
 		for i_211 := int64(0); i_211 < x_210; i_211++ {
-			mark_212 := ar.mark()
+			mark_212 := ar.Mark()
 			x_213 := int64(2) * i_211
 			if x_213 < 0 || x_213 >= int64(mainparams_2) {
-				return 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_213, mainparams_2))
+				return 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_213, mainparams_2))
 			}
 			row_214 := mainparams_1[int(x_213)*mainparams_3 : (int(x_213)+1)*mainparams_3]
 			x_215 := int64(2) * i_211
 			x_216 := x_215 + int64(1)
 			if x_216 < 0 || x_216 >= int64(mainparams_2) {
-				return 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_216, mainparams_2))
+				return 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_216, mainparams_2))
 			}
 			row_217 := mainparams_1[int(x_216)*mainparams_3 : (int(x_216)+1)*mainparams_3]
 			x_218 := int64(2) * i_211
 			x_219 := x_218 + int64(1)
 			if x_219 < 0 || x_219 >= int64(state_159) {
-				return 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_219, state_159))
+				return 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_219, state_159))
 			}
 			row_220 := state_158[int(x_219)*state_160 : (int(x_219)+1)*state_160]
 			if size_15 < int64(0) || size_15 > int64(mainparams_3) {
-				return 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, mainparams_3))
+				return 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, mainparams_3))
 			}
 			n_221 := int(size_15) - int(int64(0))
 			s_222 := row_214[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
 			if n_221 != state_157 {
-				return 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{n_221}))
+				return 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{n_221}))
 			}
 			if size_15 < int64(0) || size_15 > int64(mainparams_3) {
-				return 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, mainparams_3))
+				return 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), size_15, mainparams_3))
 			}
 			n_223 := int(size_15) - int(int64(0))
 			s_224 := row_217[int(int64(0))*1 : int(size_15)*1 : int(size_15)*1]
 			if n_223 != state_157 {
-				return 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{n_223}))
+				return 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{n_223}))
 			}
 			if state_157 != state_160 {
-				return 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{state_157}))
+				return 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{state_157}))
 			}
 			x_225 := int64(2) * i_211
 			if x_225 < 0 || x_225 >= int64(state_159) {
-				return 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_225, state_159))
+				return 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_225, state_159))
 			}
 			row_226 := state_158[int(x_225)*state_160 : (int(x_225)+1)*state_160]
 			x_227 := int64(2) * size_15
 			if size_15 < 0 || x_227 < size_15 || x_227 > int64(mainparams_3) {
-				return 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, x_227, mainparams_3))
+				return 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, x_227, mainparams_3))
 			}
 			n_228 := int(x_227) - int(size_15)
 			s_229 := row_214[int(size_15)*1 : int(x_227)*1 : int(x_227)*1]
 			if n_228 != state_160 {
-				return 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{n_228}))
+				return 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{n_228}))
 			}
 			x_230 := int64(2) * size_15
 			if size_15 < 0 || x_230 < size_15 || x_230 > int64(mainparams_3) {
-				return 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, x_230, mainparams_3))
+				return 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", size_15, x_230, mainparams_3))
 			}
 			n_231 := int(x_230) - int(size_15)
 			s_232 := row_217[int(size_15)*1 : int(x_230)*1 : int(x_230)*1]
 			if n_231 != state_160 {
-				return 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{n_231}))
+				return 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{n_231}))
 			}
 			x_233 := int64(2) * i_211
 			if x_233 < 0 || x_233 >= int64(state_159) {
-				return 0, nbAt("models.nab:90:35", runtime.CheckIndex(x_233, state_159))
+				return 0, runtime.WithPos("models.nab:90:35", runtime.CheckIndex(x_233, state_159))
 			}
 			row_234 := state_158[int(x_233)*state_160 : (int(x_233)+1)*state_160]
 			x_235 := int64(3) * size_15
 			x_236 := int64(4) * size_15
 			if x_235 < 0 || x_236 < x_235 || x_236 > int64(mainparams_3) {
-				return 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_235, x_236, mainparams_3))
+				return 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_235, x_236, mainparams_3))
 			}
 			n_237 := int(x_236) - int(x_235)
 			s_238 := row_214[int(x_235)*1 : int(x_236)*1 : int(x_236)*1]
 			if n_237 != state_160 {
-				return 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{n_237}))
+				return 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{n_237}))
 			}
 			x_239 := int64(3) * size_15
 			x_240 := int64(4) * size_15
 			if x_239 < 0 || x_240 < x_239 || x_240 > int64(mainparams_3) {
-				return 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_239, x_240, mainparams_3))
+				return 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_239, x_240, mainparams_3))
 			}
 			n_241 := int(x_240) - int(x_239)
 			s_242 := row_217[int(x_239)*1 : int(x_240)*1 : int(x_240)*1]
 			if n_241 != state_160 {
-				return 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{n_241}))
+				return 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_160})+" and "+runtime.ShapeString([]int{n_241}))
 			}
 			r_243 := ar.F64w(state_160)
 			row_220 = row_220[:len(r_243)]
@@ -2344,25 +2343,25 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 			x_246 := int64(2) * size_15
 			x_247 := int64(3) * size_15
 			if x_246 < 0 || x_247 < x_246 || x_247 > int64(mainparams_3) {
-				return 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_246, x_247, mainparams_3))
+				return 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_246, x_247, mainparams_3))
 			}
 			n_248 := int(x_247) - int(x_246)
 			s_249 := row_214[int(x_246)*1 : int(x_247)*1 : int(x_247)*1]
 			if n_248 != state_157 {
-				return 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{n_248}))
+				return 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{n_248}))
 			}
 			x_250 := int64(2) * size_15
 			x_251 := int64(3) * size_15
 			if x_250 < 0 || x_251 < x_250 || x_251 > int64(mainparams_3) {
-				return 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_250, x_251, mainparams_3))
+				return 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_250, x_251, mainparams_3))
 			}
 			n_252 := int(x_251) - int(x_250)
 			s_253 := row_217[int(x_250)*1 : int(x_251)*1 : int(x_251)*1]
 			if n_252 != state_157 {
-				return 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{n_252}))
+				return 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{n_252}))
 			}
 			if state_160 != state_157 {
-				return 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{state_160}))
+				return 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{state_157})+" and "+runtime.ShapeString([]int{state_160}))
 			}
 			r_254 := ar.F64w(state_157)
 			state_156 = state_156[:len(r_254)]
@@ -2374,10 +2373,10 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 			}
 			x_257 := int64(2) * i_211
 			if x_257 < 0 || x_257 >= int64(state_159) {
-				return 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_257, state_159))
+				return 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(x_257, state_159))
 			}
 			if state_157 != state_160 {
-				return 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{state_157})+"; elements have shape "+runtime.ShapeString([]int{state_160}))
+				return 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{state_157})+"; elements have shape "+runtime.ShapeString([]int{state_160}))
 			}
 			c_258 := ar.F64w(len(state_158))
 			copy(c_258, state_158)
@@ -2385,7 +2384,7 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 			x_259 := int64(2) * i_211
 			x_260 := x_259 + int64(1)
 			if x_260 < 0 || x_260 >= int64(state_159) {
-				return 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_260, state_159))
+				return 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(x_260, state_159))
 			}
 			copy(c_258[int(x_260)*state_160:(int(x_260)+1)*state_160], r_243)
 			state_156, state_158 = r_254, c_258
@@ -2394,22 +2393,22 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 				state_156 = buf_261
 				copy(buf_262, state_158)
 				state_158 = buf_262
-				ar.release(mark_212)
+				ar.Release(mark_212)
 			}
 		}
 		if int64(1) >= int64(extraparams_5) {
-			return 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
+			return 0, runtime.WithPos("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 		}
 		row_263 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
 		if extraparams_6 != sequence_12 {
-			return 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			return 0, runtime.NewError("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
 		if int64(2) >= int64(extraparams_5) {
-			return 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
+			return 0, runtime.WithPos("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 		}
 		row_264 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
 		if extraparams_6 != sequence_12 {
-			return 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			return 0, runtime.NewError("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
 		r_265 := ar.F64w(sequence_12)
 		state_156 = state_156[:len(r_265)]
@@ -2446,10 +2445,10 @@ func fn_lstmobjective(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mai
 }
 
 // fn_lstmobjectivevjp1100 is def lstm_objective$vjp_1100 (models.nab:80:12).
-func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mainparams_3 int, extraparams_4 []float64, extraparams_5 int, extraparams_6 int, state_7 []float64, state_8 int, state_9 int, sequence_10 []float64, sequence_11 int, sequence_12 int, ybar_13 float64) (float64, []float64, int, int, []float64, int, int, error) {
-	mark_2541 := ar.mark()
+func fn_lstmobjectivevjp1100(ar *runtime.Arena, mainparams_1 []float64, mainparams_2 int, mainparams_3 int, extraparams_4 []float64, extraparams_5 int, extraparams_6 int, state_7 []float64, state_8 int, state_9 int, sequence_10 []float64, sequence_11 int, sequence_12 int, ybar_13 float64) (float64, []float64, int, int, []float64, int, int, error) {
+	mark_2541 := ar.Mark()
 	if extraparams_5 != 3 {
-		return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
+		return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
 	}
 	mainparams_1 = mainparams_1[:mainparams_2*mainparams_3]
 	extraparams_4 = extraparams_4[:extraparams_5*extraparams_6]
@@ -2525,15 +2524,15 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 	if x_19 {
 		x_130 := x_18 - int64(1)
 		if int64(0) >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(int64(0), sequence_11))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:43", runtime.CheckIndex(int64(0), sequence_11))
 		}
 		row_131 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
 		if int64(0) >= int64(extraparams_5) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 		}
 		row_132 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 		if extraparams_6 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
 		r_133 := ar.F64w(sequence_12)
 		row_131 = row_131[:len(r_133)]
@@ -2617,28 +2616,28 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		if x_142 {
 			x_202 := x_141 - int64(1)
 			if int64(0) >= int64(mainparams_2) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 			}
 			row_203 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 			if int64(1) >= int64(mainparams_2) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 			}
 			row_204 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 			if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 			}
 			n_205 := int(n_15) - int(int64(0))
 			s_206 := row_203[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 			if n_205 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_205}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_205}))
 			}
 			if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 			}
 			n_207 := int(n_15) - int(int64(0))
 			s_208 := row_204[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 			if n_207 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_207}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_207}))
 			}
 			r_209 := ar.F64w(sequence_12)
 			r_133 = r_133[:len(r_209)]
@@ -2660,25 +2659,25 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				}
 			}
 			if int64(0) >= int64(state_8) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 			}
 			row_216 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
 			x_217 := int64(2) * n_15
 			if n_15 < 0 || x_217 < n_15 || x_217 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_217, mainparams_3))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_217, mainparams_3))
 			}
 			n_218 := int(x_217) - int(n_15)
 			s_219 := row_203[int(n_15)*1 : int(x_217)*1 : int(x_217)*1]
 			if n_218 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_218}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_218}))
 			}
 			if n_15 < 0 || x_217 < n_15 || x_217 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_217, mainparams_3))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_217, mainparams_3))
 			}
 			n_220 := int(x_217) - int(n_15)
 			s_221 := row_204[int(n_15)*1 : int(x_217)*1 : int(x_217)*1]
 			if n_220 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_220}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_220}))
 			}
 			r_222 := ar.F64w(state_9)
 			row_216 = row_216[:len(r_222)]
@@ -2701,20 +2700,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			}
 			x_229 := int64(3) * n_15
 			if x_217 < 0 || x_229 < x_217 || x_229 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_217, x_229, mainparams_3))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_217, x_229, mainparams_3))
 			}
 			n_230 := int(x_229) - int(x_217)
 			s_231 := row_203[int(x_217)*1 : int(x_229)*1 : int(x_229)*1]
 			if n_230 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_230}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_230}))
 			}
 			if x_217 < 0 || x_229 < x_217 || x_229 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_217, x_229, mainparams_3))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_217, x_229, mainparams_3))
 			}
 			n_232 := int(x_229) - int(x_217)
 			s_233 := row_204[int(x_217)*1 : int(x_229)*1 : int(x_229)*1]
 			if n_232 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_232}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_232}))
 			}
 			r_234 := ar.F64w(sequence_12)
 			r_133 = r_133[:len(r_234)]
@@ -2737,20 +2736,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			}
 			x_241 := int64(4) * n_15
 			if x_229 < 0 || x_241 < x_229 || x_241 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_229, x_241, mainparams_3))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_229, x_241, mainparams_3))
 			}
 			n_242 := int(x_241) - int(x_229)
 			s_243 := row_203[int(x_229)*1 : int(x_241)*1 : int(x_241)*1]
 			if n_242 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_242}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_242}))
 			}
 			if x_229 < 0 || x_241 < x_229 || x_241 > int64(mainparams_3) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_229, x_241, mainparams_3))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_229, x_241, mainparams_3))
 			}
 			n_244 := int(x_241) - int(x_229)
 			s_245 := row_204[int(x_229)*1 : int(x_241)*1 : int(x_241)*1]
 			if n_244 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_244}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_244}))
 			}
 			r_246 := ar.F64w(state_9)
 			row_216 = row_216[:len(r_246)]
@@ -2772,11 +2771,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				}
 			}
 			if int64(1) >= int64(state_8) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 			}
 			row_253 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 			if sequence_12 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 			}
 			r_254 := ar.F64w(state_9)
 			row_253 = row_253[:len(r_254)]
@@ -2815,7 +2814,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				}
 			}
 			if state_9 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 			}
 			r_268 := ar.F64w(sequence_12)
 			r_234 = r_234[:len(r_268)]
@@ -2835,16 +2834,16 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				}
 			}
 			if int64(0) >= int64(state_8) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
 			}
 			if sequence_12 != state_9 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 			}
 			c_275 := ar.F64w(len(state_7))
 			copy(c_275, state_7)
 			copy(c_275[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_268)
 			if int64(1) >= int64(state_8) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 			}
 			copy(c_275[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_254)
 			n_276 := int(max(x_202, 0)) + 1
@@ -2935,35 +2934,35 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			var d_364 int = 0
 			var rs_365 int = 0
 			for i_366 := 0; i_366 < n_276; i_366++ {
-				mark_367 := ar.mark()
+				mark_367 := ar.Mark()
 				if i_366 > 0 {
 					k_368 := int64(i_366 - 1)
 					x_369 := k_368 + int64(1)
 					x_370 := int64(2) * x_369
 					if x_370 < 0 || x_370 >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_370, mainparams_2))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_370, mainparams_2))
 					}
 					row_371 := mainparams_1[int(x_370)*mainparams_3 : (int(x_370)+1)*mainparams_3]
 					x_372 := x_370 + int64(1)
 					if x_372 < 0 || x_372 >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_372, mainparams_2))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_372, mainparams_2))
 					}
 					row_373 := mainparams_1[int(x_372)*mainparams_3 : (int(x_372)+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
 					n_374 := int(n_15) - int(int64(0))
 					s_375 := row_371[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 					if n_374 != st_278 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{n_374}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{n_374}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
 					n_376 := int(n_15) - int(int64(0))
 					s_377 := row_373[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 					if n_376 != st_278 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{n_376}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{n_376}))
 					}
 					r_378 := ar.F64w(st_278)
 					st_277 = st_277[:len(r_378)]
@@ -2973,25 +2972,25 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						r_378[i_379] = (runtime.Sigmoid(((st_277[i_379] * s_375[i_379]) + s_377[i_379])))
 					}
 					if x_370 < 0 || x_370 >= int64(st_280) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_370, st_280))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_370, st_280))
 					}
 					row_381 := st_279[int(x_370)*st_281 : (int(x_370)+1)*st_281]
 					x_382 := int64(2) * n_15
 					if n_15 < 0 || x_382 < n_15 || x_382 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_382, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_382, mainparams_3))
 					}
 					n_383 := int(x_382) - int(n_15)
 					s_384 := row_371[int(n_15)*1 : int(x_382)*1 : int(x_382)*1]
 					if n_383 != st_281 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{n_383}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{n_383}))
 					}
 					if n_15 < 0 || x_382 < n_15 || x_382 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_382, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_382, mainparams_3))
 					}
 					n_385 := int(x_382) - int(n_15)
 					s_386 := row_373[int(n_15)*1 : int(x_382)*1 : int(x_382)*1]
 					if n_385 != st_281 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{n_385}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{n_385}))
 					}
 					r_387 := ar.F64w(st_281)
 					row_381 = row_381[:len(r_387)]
@@ -3002,20 +3001,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					}
 					x_390 := int64(3) * n_15
 					if x_382 < 0 || x_390 < x_382 || x_390 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_382, x_390, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_382, x_390, mainparams_3))
 					}
 					n_391 := int(x_390) - int(x_382)
 					s_392 := row_371[int(x_382)*1 : int(x_390)*1 : int(x_390)*1]
 					if n_391 != st_278 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{n_391}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{n_391}))
 					}
 					if x_382 < 0 || x_390 < x_382 || x_390 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_382, x_390, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_382, x_390, mainparams_3))
 					}
 					n_393 := int(x_390) - int(x_382)
 					s_394 := row_373[int(x_382)*1 : int(x_390)*1 : int(x_390)*1]
 					if n_393 != st_278 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{n_393}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{n_393}))
 					}
 					r_395 := ar.F64w(st_278)
 					st_277 = st_277[:len(r_395)]
@@ -3026,20 +3025,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					}
 					x_398 := int64(4) * n_15
 					if x_390 < 0 || x_398 < x_390 || x_398 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_390, x_398, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_390, x_398, mainparams_3))
 					}
 					n_399 := int(x_398) - int(x_390)
 					s_400 := row_371[int(x_390)*1 : int(x_398)*1 : int(x_398)*1]
 					if n_399 != st_281 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{n_399}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{n_399}))
 					}
 					if x_390 < 0 || x_398 < x_390 || x_398 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_390, x_398, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_390, x_398, mainparams_3))
 					}
 					n_401 := int(x_398) - int(x_390)
 					s_402 := row_373[int(x_390)*1 : int(x_398)*1 : int(x_398)*1]
 					if n_401 != st_281 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{n_401}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{n_401}))
 					}
 					r_403 := ar.F64w(st_281)
 					row_381 = row_381[:len(r_403)]
@@ -3049,11 +3048,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						r_403[i_404] = (math.Tanh(((row_381[i_404] * s_400[i_404]) + s_402[i_404])))
 					}
 					if x_372 < 0 || x_372 >= int64(st_280) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_372, st_280))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_372, st_280))
 					}
 					row_406 := st_279[int(x_372)*st_281 : (int(x_372)+1)*st_281]
 					if st_278 != st_281 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{st_278}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_281})+" and "+runtime.ShapeString([]int{st_278}))
 					}
 					r_407 := ar.F64w(st_281)
 					row_406 = row_406[:len(r_407)]
@@ -3069,7 +3068,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						r_410[i_411] = (math.Tanh(r_407[i_411]))
 					}
 					if st_281 != st_278 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{st_281}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_278})+" and "+runtime.ShapeString([]int{st_281}))
 					}
 					r_413 := ar.F64w(st_278)
 					r_395 = r_395[:len(r_413)]
@@ -3078,16 +3077,16 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						r_413[i_414] = (r_395[i_414] * r_410[i_414])
 					}
 					if x_370 < 0 || x_370 >= int64(st_280) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_370, st_280))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(x_370, st_280))
 					}
 					if st_278 != st_281 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_278})+"; elements have shape "+runtime.ShapeString([]int{st_281}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_278})+"; elements have shape "+runtime.ShapeString([]int{st_281}))
 					}
 					c_416 := ar.F64w(len(st_279))
 					copy(c_416, st_279)
 					copy(c_416[int(x_370)*st_281:(int(x_370)+1)*st_281], r_413)
 					if x_372 < 0 || x_372 >= int64(st_280) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_372, st_280))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(x_372, st_280))
 					}
 					copy(c_416[int(x_372)*st_281:(int(x_372)+1)*st_281], r_407)
 					st_277, st_279, st_283, st_284, st_285, st_286, st_287, st_288, st_289, st_290, st_291, st_292, st_293, st_294, st_295, st_296, st_297, st_298, st_299, st_300, st_301, st_302, st_303, st_304, st_305, st_306, st_307, st_308, st_309, st_310, st_311, st_312, st_313 = r_413, c_416, st_281, r_410, st_281, r_395, st_278, r_403, st_281, r_387, st_281, r_378, st_278, row_406, st_281, row_373, mainparams_3, s_400, n_399, row_381, st_281, row_371, mainparams_3, s_392, n_391, st_277, st_278, s_384, n_383, row_381, st_281, s_375, n_374
@@ -3097,22 +3096,22 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_320 = d_319
 					tot_417, err_418 := runtime.MulSize(n_276, rs_320)
 					if err_418 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_418)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_418)
 					}
 					_ = tot_417
 				} else if st_283 != d_319 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_283})+", element 0 has shape "+runtime.ShapeString([]int{d_319}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_283})+", element 0 has shape "+runtime.ShapeString([]int{d_319}))
 				}
 				if i_366 == 0 {
 					d_322 = st_285
 					rs_323 = d_322
 					tot_419, err_420 := runtime.MulSize(n_276, rs_323)
 					if err_420 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_420)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_420)
 					}
 					a_321 = ar.F64w(tot_419)
 				} else if st_285 != d_322 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_285})+", element 0 has shape "+runtime.ShapeString([]int{d_322}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_285})+", element 0 has shape "+runtime.ShapeString([]int{d_322}))
 				}
 				copy(a_321[i_366*rs_323:(i_366+1)*rs_323], st_284)
 				if i_366 == 0 {
@@ -3120,11 +3119,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_326 = d_325
 					tot_421, err_422 := runtime.MulSize(n_276, rs_326)
 					if err_422 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_422)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_422)
 					}
 					a_324 = ar.F64w(tot_421)
 				} else if st_287 != d_325 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_287})+", element 0 has shape "+runtime.ShapeString([]int{d_325}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_287})+", element 0 has shape "+runtime.ShapeString([]int{d_325}))
 				}
 				copy(a_324[i_366*rs_326:(i_366+1)*rs_326], st_286)
 				if i_366 == 0 {
@@ -3132,11 +3131,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_329 = d_328
 					tot_423, err_424 := runtime.MulSize(n_276, rs_329)
 					if err_424 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_424)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_424)
 					}
 					a_327 = ar.F64w(tot_423)
 				} else if st_289 != d_328 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_289})+", element 0 has shape "+runtime.ShapeString([]int{d_328}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_289})+", element 0 has shape "+runtime.ShapeString([]int{d_328}))
 				}
 				copy(a_327[i_366*rs_329:(i_366+1)*rs_329], st_288)
 				if i_366 == 0 {
@@ -3144,11 +3143,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_332 = d_331
 					tot_425, err_426 := runtime.MulSize(n_276, rs_332)
 					if err_426 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_426)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_426)
 					}
 					a_330 = ar.F64w(tot_425)
 				} else if st_291 != d_331 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_291})+", element 0 has shape "+runtime.ShapeString([]int{d_331}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_291})+", element 0 has shape "+runtime.ShapeString([]int{d_331}))
 				}
 				copy(a_330[i_366*rs_332:(i_366+1)*rs_332], st_290)
 				if i_366 == 0 {
@@ -3156,11 +3155,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_335 = d_334
 					tot_427, err_428 := runtime.MulSize(n_276, rs_335)
 					if err_428 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_428)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_428)
 					}
 					a_333 = ar.F64w(tot_427)
 				} else if st_293 != d_334 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_293})+", element 0 has shape "+runtime.ShapeString([]int{d_334}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_293})+", element 0 has shape "+runtime.ShapeString([]int{d_334}))
 				}
 				copy(a_333[i_366*rs_335:(i_366+1)*rs_335], st_292)
 				if i_366 == 0 {
@@ -3168,11 +3167,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_338 = d_337
 					tot_429, err_430 := runtime.MulSize(n_276, rs_338)
 					if err_430 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_430)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_430)
 					}
 					a_336 = ar.F64w(tot_429)
 				} else if st_295 != d_337 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_295})+", element 0 has shape "+runtime.ShapeString([]int{d_337}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_295})+", element 0 has shape "+runtime.ShapeString([]int{d_337}))
 				}
 				copy(a_336[i_366*rs_338:(i_366+1)*rs_338], st_294)
 				if i_366 == 0 {
@@ -3180,11 +3179,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_341 = d_340
 					tot_431, err_432 := runtime.MulSize(n_276, rs_341)
 					if err_432 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_432)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_432)
 					}
 					a_339 = ar.F64w(tot_431)
 				} else if st_297 != d_340 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_297})+", element 0 has shape "+runtime.ShapeString([]int{d_340}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_297})+", element 0 has shape "+runtime.ShapeString([]int{d_340}))
 				}
 				copy(a_339[i_366*rs_341:(i_366+1)*rs_341], st_296)
 				if i_366 == 0 {
@@ -3192,11 +3191,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_344 = d_343
 					tot_433, err_434 := runtime.MulSize(n_276, rs_344)
 					if err_434 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_434)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_434)
 					}
 					a_342 = ar.F64w(tot_433)
 				} else if st_299 != d_343 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_299})+", element 0 has shape "+runtime.ShapeString([]int{d_343}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_299})+", element 0 has shape "+runtime.ShapeString([]int{d_343}))
 				}
 				copy(a_342[i_366*rs_344:(i_366+1)*rs_344], st_298)
 				if i_366 == 0 {
@@ -3204,11 +3203,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_347 = d_346
 					tot_435, err_436 := runtime.MulSize(n_276, rs_347)
 					if err_436 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_436)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_436)
 					}
 					a_345 = ar.F64w(tot_435)
 				} else if st_301 != d_346 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_301})+", element 0 has shape "+runtime.ShapeString([]int{d_346}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_301})+", element 0 has shape "+runtime.ShapeString([]int{d_346}))
 				}
 				copy(a_345[i_366*rs_347:(i_366+1)*rs_347], st_300)
 				if i_366 == 0 {
@@ -3216,11 +3215,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_350 = d_349
 					tot_437, err_438 := runtime.MulSize(n_276, rs_350)
 					if err_438 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_438)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_438)
 					}
 					a_348 = ar.F64w(tot_437)
 				} else if st_303 != d_349 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_303})+", element 0 has shape "+runtime.ShapeString([]int{d_349}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_303})+", element 0 has shape "+runtime.ShapeString([]int{d_349}))
 				}
 				copy(a_348[i_366*rs_350:(i_366+1)*rs_350], st_302)
 				if i_366 == 0 {
@@ -3228,11 +3227,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_353 = d_352
 					tot_439, err_440 := runtime.MulSize(n_276, rs_353)
 					if err_440 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_440)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_440)
 					}
 					a_351 = ar.F64w(tot_439)
 				} else if st_305 != d_352 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_305})+", element 0 has shape "+runtime.ShapeString([]int{d_352}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_305})+", element 0 has shape "+runtime.ShapeString([]int{d_352}))
 				}
 				copy(a_351[i_366*rs_353:(i_366+1)*rs_353], st_304)
 				if i_366 == 0 {
@@ -3240,11 +3239,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_356 = d_355
 					tot_441, err_442 := runtime.MulSize(n_276, rs_356)
 					if err_442 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_442)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_442)
 					}
 					a_354 = ar.F64w(tot_441)
 				} else if st_307 != d_355 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_307})+", element 0 has shape "+runtime.ShapeString([]int{d_355}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_307})+", element 0 has shape "+runtime.ShapeString([]int{d_355}))
 				}
 				copy(a_354[i_366*rs_356:(i_366+1)*rs_356], st_306)
 				if i_366 == 0 {
@@ -3252,11 +3251,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_359 = d_358
 					tot_443, err_444 := runtime.MulSize(n_276, rs_359)
 					if err_444 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_444)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_444)
 					}
 					a_357 = ar.F64w(tot_443)
 				} else if st_309 != d_358 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_309})+", element 0 has shape "+runtime.ShapeString([]int{d_358}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_309})+", element 0 has shape "+runtime.ShapeString([]int{d_358}))
 				}
 				copy(a_357[i_366*rs_359:(i_366+1)*rs_359], st_308)
 				if i_366 == 0 {
@@ -3264,11 +3263,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_362 = d_361
 					tot_445, err_446 := runtime.MulSize(n_276, rs_362)
 					if err_446 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_446)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_446)
 					}
 					a_360 = ar.F64w(tot_445)
 				} else if st_311 != d_361 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_311})+", element 0 has shape "+runtime.ShapeString([]int{d_361}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_311})+", element 0 has shape "+runtime.ShapeString([]int{d_361}))
 				}
 				copy(a_360[i_366*rs_362:(i_366+1)*rs_362], st_310)
 				if i_366 == 0 {
@@ -3276,11 +3275,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_365 = d_364
 					tot_447, err_448 := runtime.MulSize(n_276, rs_365)
 					if err_448 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_448)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_448)
 					}
 					a_363 = ar.F64w(tot_447)
 				} else if st_313 != d_364 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_313})+", element 0 has shape "+runtime.ShapeString([]int{d_364}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_366)+" has shape "+runtime.ShapeString([]int{st_313})+", element 0 has shape "+runtime.ShapeString([]int{d_364}))
 				}
 				copy(a_363[i_366*rs_365:(i_366+1)*rs_365], st_312)
 				st_284 = a_321[i_366*rs_323 : (i_366+1)*rs_323]
@@ -3303,14 +3302,14 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					st_277 = buf_449
 					copy(buf_450, st_279)
 					st_279 = buf_450
-					ar.release(mark_367)
+					ar.Release(mark_367)
 				}
 			}
 			c_143, c_144, c_145, c_146, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201 = st_277, n_276, st_278, st_279, n_276, st_280, st_281, n_276, d_319, a_321, n_276, d_322, a_324, n_276, d_325, a_327, n_276, d_328, a_330, n_276, d_331, a_333, n_276, d_334, a_336, n_276, d_337, a_339, n_276, d_340, a_342, n_276, d_343, a_345, n_276, d_346, a_348, n_276, d_349, a_351, n_276, d_352, a_354, n_276, d_355, a_357, n_276, d_358, a_360, n_276, d_361, a_363, n_276, d_364, n_276, 0, n_276, 0, 0
 		} else {
 			n_451, err_452 := runtime.CheckSize(int64(0))
 			if err_452 != nil {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_452)
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_452)
 			}
 			var d_453 int = 0
 			var rs_454 int = 0
@@ -3365,31 +3364,31 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			var d_503 int = 0
 			var rs_504 int = 0
 			for i_505 := 0; i_505 < n_451; i_505++ {
-				mark_506 := ar.mark()
+				mark_506 := ar.Mark()
 				_ = int64(i_505)
 				if int64(0) >= int64(mainparams_2) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 				}
 				row_508 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 				if int64(1) >= int64(mainparams_2) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 				}
 				row_509 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
 				n_510 := int(n_15) - int(int64(0))
 				s_511 := row_508[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 				if n_510 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_510}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_510}))
 				}
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
 				n_512 := int(n_15) - int(int64(0))
 				s_513 := row_509[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 				if n_512 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_512}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_512}))
 				}
 				r_514 := ar.F64w(sequence_12)
 				r_133 = r_133[:len(r_514)]
@@ -3399,25 +3398,25 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					r_514[i_515] = (runtime.Sigmoid(((r_133[i_515] * s_511[i_515]) + s_513[i_515])))
 				}
 				if int64(0) >= int64(state_8) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 				}
 				row_517 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
 				x_518 := int64(2) * n_15
 				if n_15 < 0 || x_518 < n_15 || x_518 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_518, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_518, mainparams_3))
 				}
 				n_519 := int(x_518) - int(n_15)
 				s_520 := row_508[int(n_15)*1 : int(x_518)*1 : int(x_518)*1]
 				if n_519 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_519}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_519}))
 				}
 				if n_15 < 0 || x_518 < n_15 || x_518 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_518, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_518, mainparams_3))
 				}
 				n_521 := int(x_518) - int(n_15)
 				s_522 := row_509[int(n_15)*1 : int(x_518)*1 : int(x_518)*1]
 				if n_521 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_521}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_521}))
 				}
 				r_523 := ar.F64w(state_9)
 				row_517 = row_517[:len(r_523)]
@@ -3428,20 +3427,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				}
 				x_526 := int64(3) * n_15
 				if x_518 < 0 || x_526 < x_518 || x_526 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_518, x_526, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_518, x_526, mainparams_3))
 				}
 				n_527 := int(x_526) - int(x_518)
 				s_528 := row_508[int(x_518)*1 : int(x_526)*1 : int(x_526)*1]
 				if n_527 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_527}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_527}))
 				}
 				if x_518 < 0 || x_526 < x_518 || x_526 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_518, x_526, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_518, x_526, mainparams_3))
 				}
 				n_529 := int(x_526) - int(x_518)
 				s_530 := row_509[int(x_518)*1 : int(x_526)*1 : int(x_526)*1]
 				if n_529 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_529}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_529}))
 				}
 				r_531 := ar.F64w(sequence_12)
 				r_133 = r_133[:len(r_531)]
@@ -3452,20 +3451,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				}
 				x_534 := int64(4) * n_15
 				if x_526 < 0 || x_534 < x_526 || x_534 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_526, x_534, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_526, x_534, mainparams_3))
 				}
 				n_535 := int(x_534) - int(x_526)
 				s_536 := row_508[int(x_526)*1 : int(x_534)*1 : int(x_534)*1]
 				if n_535 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_535}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_535}))
 				}
 				if x_526 < 0 || x_534 < x_526 || x_534 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_526, x_534, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_526, x_534, mainparams_3))
 				}
 				n_537 := int(x_534) - int(x_526)
 				s_538 := row_509[int(x_526)*1 : int(x_534)*1 : int(x_534)*1]
 				if n_537 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_537}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_537}))
 				}
 				r_539 := ar.F64w(state_9)
 				row_517 = row_517[:len(r_539)]
@@ -3475,11 +3474,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					r_539[i_540] = (math.Tanh(((row_517[i_540] * s_536[i_540]) + s_538[i_540])))
 				}
 				if int64(1) >= int64(state_8) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 				}
 				row_542 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 				if sequence_12 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 				}
 				r_543 := ar.F64w(state_9)
 				row_542 = row_542[:len(r_543)]
@@ -3495,7 +3494,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					r_546[i_547] = (math.Tanh(r_543[i_547]))
 				}
 				if state_9 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
 				r_549 := ar.F64w(sequence_12)
 				r_531 = r_531[:len(r_549)]
@@ -3504,16 +3503,16 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					r_549[i_550] = (r_531[i_550] * r_546[i_550])
 				}
 				if int64(0) >= int64(state_8) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
 				}
 				if sequence_12 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 				}
 				c_552 := ar.F64w(len(state_7))
 				copy(c_552, state_7)
 				copy(c_552[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_549)
 				if int64(1) >= int64(state_8) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 				}
 				copy(c_552[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_543)
 				if i_505 == 0 {
@@ -3521,44 +3520,44 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_454 = d_453
 					tot_553, err_554 := runtime.MulSize(n_451, rs_454)
 					if err_554 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_554)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_554)
 					}
 					_ = tot_553
 				} else if sequence_12 != d_453 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_453}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_453}))
 				}
 				if i_505 == 0 {
 					d_455, d_456 = state_8, state_9
 					rs_457 = d_455 * d_456
 					tot_555, err_556 := runtime.MulSize(n_451, rs_457)
 					if err_556 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_556)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_556)
 					}
 					_ = tot_555
 				} else if state_8 != d_455 || state_9 != d_456 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_455, d_456}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_455, d_456}))
 				}
 				if i_505 == 0 {
 					d_458 = state_9
 					rs_459 = d_458
 					tot_557, err_558 := runtime.MulSize(n_451, rs_459)
 					if err_558 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_558)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_558)
 					}
 					_ = tot_557
 				} else if state_9 != d_458 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_458}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_458}))
 				}
 				if i_505 == 0 {
 					d_461 = state_9
 					rs_462 = d_461
 					tot_559, err_560 := runtime.MulSize(n_451, rs_462)
 					if err_560 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_560)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_560)
 					}
 					a_460 = ar.F64w(tot_559)
 				} else if state_9 != d_461 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_461}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_461}))
 				}
 				copy(a_460[i_505*rs_462:(i_505+1)*rs_462], r_546)
 				if i_505 == 0 {
@@ -3566,11 +3565,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_465 = d_464
 					tot_561, err_562 := runtime.MulSize(n_451, rs_465)
 					if err_562 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_562)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_562)
 					}
 					a_463 = ar.F64w(tot_561)
 				} else if sequence_12 != d_464 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_464}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_464}))
 				}
 				copy(a_463[i_505*rs_465:(i_505+1)*rs_465], r_531)
 				if i_505 == 0 {
@@ -3578,11 +3577,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_468 = d_467
 					tot_563, err_564 := runtime.MulSize(n_451, rs_468)
 					if err_564 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_564)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_564)
 					}
 					a_466 = ar.F64w(tot_563)
 				} else if state_9 != d_467 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_467}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_467}))
 				}
 				copy(a_466[i_505*rs_468:(i_505+1)*rs_468], r_539)
 				if i_505 == 0 {
@@ -3590,11 +3589,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_471 = d_470
 					tot_565, err_566 := runtime.MulSize(n_451, rs_471)
 					if err_566 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_566)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_566)
 					}
 					a_469 = ar.F64w(tot_565)
 				} else if state_9 != d_470 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_470}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_470}))
 				}
 				copy(a_469[i_505*rs_471:(i_505+1)*rs_471], r_523)
 				if i_505 == 0 {
@@ -3602,11 +3601,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_474 = d_473
 					tot_567, err_568 := runtime.MulSize(n_451, rs_474)
 					if err_568 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_568)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_568)
 					}
 					a_472 = ar.F64w(tot_567)
 				} else if sequence_12 != d_473 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_473}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_473}))
 				}
 				copy(a_472[i_505*rs_474:(i_505+1)*rs_474], r_514)
 				if i_505 == 0 {
@@ -3614,11 +3613,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_477 = d_476
 					tot_569, err_570 := runtime.MulSize(n_451, rs_477)
 					if err_570 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_570)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_570)
 					}
 					a_475 = ar.F64w(tot_569)
 				} else if state_9 != d_476 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_476}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_476}))
 				}
 				copy(a_475[i_505*rs_477:(i_505+1)*rs_477], row_542)
 				if i_505 == 0 {
@@ -3626,11 +3625,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_480 = d_479
 					tot_571, err_572 := runtime.MulSize(n_451, rs_480)
 					if err_572 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_572)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_572)
 					}
 					a_478 = ar.F64w(tot_571)
 				} else if mainparams_3 != d_479 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_479}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_479}))
 				}
 				copy(a_478[i_505*rs_480:(i_505+1)*rs_480], row_509)
 				if i_505 == 0 {
@@ -3638,11 +3637,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_483 = d_482
 					tot_573, err_574 := runtime.MulSize(n_451, rs_483)
 					if err_574 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_574)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_574)
 					}
 					a_481 = ar.F64w(tot_573)
 				} else if n_535 != d_482 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{n_535})+", element 0 has shape "+runtime.ShapeString([]int{d_482}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{n_535})+", element 0 has shape "+runtime.ShapeString([]int{d_482}))
 				}
 				copy(a_481[i_505*rs_483:(i_505+1)*rs_483], s_536)
 				if i_505 == 0 {
@@ -3650,11 +3649,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_486 = d_485
 					tot_575, err_576 := runtime.MulSize(n_451, rs_486)
 					if err_576 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_576)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_576)
 					}
 					a_484 = ar.F64w(tot_575)
 				} else if state_9 != d_485 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_485}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_485}))
 				}
 				copy(a_484[i_505*rs_486:(i_505+1)*rs_486], row_517)
 				if i_505 == 0 {
@@ -3662,11 +3661,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_489 = d_488
 					tot_577, err_578 := runtime.MulSize(n_451, rs_489)
 					if err_578 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_578)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_578)
 					}
 					a_487 = ar.F64w(tot_577)
 				} else if mainparams_3 != d_488 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_488}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_488}))
 				}
 				copy(a_487[i_505*rs_489:(i_505+1)*rs_489], row_508)
 				if i_505 == 0 {
@@ -3674,11 +3673,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_492 = d_491
 					tot_579, err_580 := runtime.MulSize(n_451, rs_492)
 					if err_580 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_580)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_580)
 					}
 					a_490 = ar.F64w(tot_579)
 				} else if n_527 != d_491 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{n_527})+", element 0 has shape "+runtime.ShapeString([]int{d_491}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{n_527})+", element 0 has shape "+runtime.ShapeString([]int{d_491}))
 				}
 				copy(a_490[i_505*rs_492:(i_505+1)*rs_492], s_528)
 				if i_505 == 0 {
@@ -3686,11 +3685,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_495 = d_494
 					tot_581, err_582 := runtime.MulSize(n_451, rs_495)
 					if err_582 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_582)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_582)
 					}
 					a_493 = ar.F64w(tot_581)
 				} else if sequence_12 != d_494 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_494}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_494}))
 				}
 				copy(a_493[i_505*rs_495:(i_505+1)*rs_495], r_133)
 				if i_505 == 0 {
@@ -3698,11 +3697,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_498 = d_497
 					tot_583, err_584 := runtime.MulSize(n_451, rs_498)
 					if err_584 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_584)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_584)
 					}
 					a_496 = ar.F64w(tot_583)
 				} else if n_519 != d_497 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{n_519})+", element 0 has shape "+runtime.ShapeString([]int{d_497}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{n_519})+", element 0 has shape "+runtime.ShapeString([]int{d_497}))
 				}
 				copy(a_496[i_505*rs_498:(i_505+1)*rs_498], s_520)
 				if i_505 == 0 {
@@ -3710,11 +3709,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_501 = d_500
 					tot_585, err_586 := runtime.MulSize(n_451, rs_501)
 					if err_586 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_586)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_586)
 					}
 					a_499 = ar.F64w(tot_585)
 				} else if state_9 != d_500 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_500}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_500}))
 				}
 				copy(a_499[i_505*rs_501:(i_505+1)*rs_501], row_517)
 				if i_505 == 0 {
@@ -3722,15 +3721,15 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					rs_504 = d_503
 					tot_587, err_588 := runtime.MulSize(n_451, rs_504)
 					if err_588 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_588)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_588)
 					}
 					a_502 = ar.F64w(tot_587)
 				} else if n_510 != d_503 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{n_510})+", element 0 has shape "+runtime.ShapeString([]int{d_503}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_505)+" has shape "+runtime.ShapeString([]int{n_510})+", element 0 has shape "+runtime.ShapeString([]int{d_503}))
 				}
 				copy(a_502[i_505*rs_504:(i_505+1)*rs_504], s_511)
 				if i_505 > 0 {
-					ar.release(mark_506)
+					ar.Release(mark_506)
 				}
 			}
 			c_144, c_145, c_147, c_148, c_149, c_150, c_151, c_152, c_153, c_154, c_155, c_156, c_157, c_158, c_159, c_160, c_161, c_162, c_163, c_164, c_165, c_166, c_167, c_168, c_169, c_170, c_171, c_172, c_173, c_174, c_175, c_176, c_177, c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185, c_186, c_187, c_188, c_189, c_190, c_191, c_192, c_193, c_194, c_195, c_196, c_197, c_198, c_199, c_200, c_201 = n_451, d_453, n_451, d_455, d_456, n_451, d_458, a_460, n_451, d_461, a_463, n_451, d_464, a_466, n_451, d_467, a_469, n_451, d_470, a_472, n_451, d_473, a_475, n_451, d_476, a_478, n_451, d_479, a_481, n_451, d_482, a_484, n_451, d_485, a_487, n_451, d_488, a_490, n_451, d_491, a_493, n_451, d_494, a_496, n_451, d_497, a_499, n_451, d_500, a_502, n_451, d_503, n_451, 0, n_451, 0, 0
@@ -3743,7 +3742,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		if x_142 {
 			x_594 := x_141 - int64(1)
 			if x_594 < 0 || x_594 >= int64(c_144) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_594, c_144))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_594, c_144))
 			}
 			_ = c_152[int(x_594)*c_154 : (int(x_594)+1)*c_154]
 			_ = c_155[int(x_594)*c_157 : (int(x_594)+1)*c_157]
@@ -3765,18 +3764,18 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			c_589, c_590, c_591, c_592, c_593 = r_133, sequence_12, state_7, state_8, state_9
 		}
 		if int64(1) >= int64(extraparams_5) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 		}
 		row_610 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
 		if extraparams_6 != c_590 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_590})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_590})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
 		if int64(2) >= int64(extraparams_5) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 		}
 		row_611 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
 		if extraparams_6 != c_590 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_590})+" and "+runtime.ShapeString([]int{extraparams_6}))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_590})+" and "+runtime.ShapeString([]int{extraparams_6}))
 		}
 		r_612 := ar.F64w(c_590)
 		c_589 = c_589[:len(r_612)]
@@ -3815,12 +3814,12 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		s_626 := runtime.Sum(r_619)
 		x_627 := s_626 + 2.0
 		if int64(1) >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(int64(1), sequence_11))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:96:33", runtime.CheckIndex(int64(1), sequence_11))
 		}
 		row_628 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
 		x_629 := math.Log(x_627)
 		if c_590 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_590}))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_590}))
 		}
 		r_630 := ar.F64w(sequence_12)
 		row_628 = row_628[:len(r_630)]
@@ -4004,20 +4003,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		var d_816 int = 0
 		var rs_817 int = 0
 		for i_818 := 0; i_818 < n_638; i_818++ {
-			mark_819 := ar.mark()
+			mark_819 := ar.Mark()
 			if i_818 > 0 {
 				k_820 := int64(i_818 - 1)
 				x_821 := k_820 + int64(1)
 				if x_821 < 0 || x_821 >= int64(sequence_11) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_821, sequence_11))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:43", runtime.CheckIndex(x_821, sequence_11))
 				}
 				row_822 := sequence_10[int(x_821)*sequence_12 : (int(x_821)+1)*sequence_12]
 				if int64(0) >= int64(extraparams_5) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 				}
 				row_823 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 				if extraparams_6 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
 				r_824 := ar.F64w(sequence_12)
 				row_822 = row_822[:len(r_824)]
@@ -4090,28 +4089,28 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if x_829 {
 					x_889 := x_828 - int64(1)
 					if int64(0) >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 					}
 					row_890 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 					if int64(1) >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 					}
 					row_891 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
 					n_892 := int(n_15) - int(int64(0))
 					s_893 := row_890[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 					if n_892 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_892}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_892}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
 					n_894 := int(n_15) - int(int64(0))
 					s_895 := row_891[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 					if n_894 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_894}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_894}))
 					}
 					r_896 := ar.F64w(sequence_12)
 					r_824 = r_824[:len(r_896)]
@@ -4121,25 +4120,25 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						r_896[i_897] = (runtime.Sigmoid(((r_824[i_897] * s_893[i_897]) + s_895[i_897])))
 					}
 					if int64(0) >= int64(st_640) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_640))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), st_640))
 					}
 					row_899 := st_639[int(int64(0))*st_641 : (int(int64(0))+1)*st_641]
 					x_900 := int64(2) * n_15
 					if n_15 < 0 || x_900 < n_15 || x_900 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_900, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_900, mainparams_3))
 					}
 					n_901 := int(x_900) - int(n_15)
 					s_902 := row_890[int(n_15)*1 : int(x_900)*1 : int(x_900)*1]
 					if n_901 != st_641 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_901}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_901}))
 					}
 					if n_15 < 0 || x_900 < n_15 || x_900 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_900, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_900, mainparams_3))
 					}
 					n_903 := int(x_900) - int(n_15)
 					s_904 := row_891[int(n_15)*1 : int(x_900)*1 : int(x_900)*1]
 					if n_903 != st_641 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_903}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_903}))
 					}
 					r_905 := ar.F64w(st_641)
 					row_899 = row_899[:len(r_905)]
@@ -4150,20 +4149,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					}
 					x_908 := int64(3) * n_15
 					if x_900 < 0 || x_908 < x_900 || x_908 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_900, x_908, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_900, x_908, mainparams_3))
 					}
 					n_909 := int(x_908) - int(x_900)
 					s_910 := row_890[int(x_900)*1 : int(x_908)*1 : int(x_908)*1]
 					if n_909 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_909}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_909}))
 					}
 					if x_900 < 0 || x_908 < x_900 || x_908 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_900, x_908, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_900, x_908, mainparams_3))
 					}
 					n_911 := int(x_908) - int(x_900)
 					s_912 := row_891[int(x_900)*1 : int(x_908)*1 : int(x_908)*1]
 					if n_911 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_911}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_911}))
 					}
 					r_913 := ar.F64w(sequence_12)
 					r_824 = r_824[:len(r_913)]
@@ -4174,20 +4173,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					}
 					x_916 := int64(4) * n_15
 					if x_908 < 0 || x_916 < x_908 || x_916 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_908, x_916, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_908, x_916, mainparams_3))
 					}
 					n_917 := int(x_916) - int(x_908)
 					s_918 := row_890[int(x_908)*1 : int(x_916)*1 : int(x_916)*1]
 					if n_917 != st_641 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_917}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_917}))
 					}
 					if x_908 < 0 || x_916 < x_908 || x_916 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_908, x_916, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_908, x_916, mainparams_3))
 					}
 					n_919 := int(x_916) - int(x_908)
 					s_920 := row_891[int(x_908)*1 : int(x_916)*1 : int(x_916)*1]
 					if n_919 != st_641 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_919}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_919}))
 					}
 					r_921 := ar.F64w(st_641)
 					row_899 = row_899[:len(r_921)]
@@ -4197,11 +4196,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						r_921[i_922] = (math.Tanh(((row_899[i_922] * s_918[i_922]) + s_920[i_922])))
 					}
 					if int64(1) >= int64(st_640) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_640))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), st_640))
 					}
 					row_924 := st_639[int(int64(1))*st_641 : (int(int64(1))+1)*st_641]
 					if sequence_12 != st_641 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{sequence_12}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{sequence_12}))
 					}
 					r_925 := ar.F64w(st_641)
 					row_924 = row_924[:len(r_925)]
@@ -4217,7 +4216,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						r_928[i_929] = (math.Tanh(r_925[i_929]))
 					}
 					if st_641 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_641}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_641}))
 					}
 					r_931 := ar.F64w(sequence_12)
 					r_913 = r_913[:len(r_931)]
@@ -4226,16 +4225,16 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						r_931[i_932] = (r_913[i_932] * r_928[i_932])
 					}
 					if int64(0) >= int64(st_640) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_640))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(int64(0), st_640))
 					}
 					if sequence_12 != st_641 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_641}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_641}))
 					}
 					c_934 := ar.F64w(len(st_639))
 					copy(c_934, st_639)
 					copy(c_934[int(int64(0))*st_641:(int(int64(0))+1)*st_641], r_931)
 					if int64(1) >= int64(st_640) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_640))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), st_640))
 					}
 					copy(c_934[int(int64(1))*st_641:(int(int64(1))+1)*st_641], r_925)
 					n_935 := int(max(x_889, 0)) + 1
@@ -4326,35 +4325,35 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					var d_1023 int = 0
 					var rs_1024 int = 0
 					for i_1025 := 0; i_1025 < n_935; i_1025++ {
-						mark_1026 := ar.mark()
+						mark_1026 := ar.Mark()
 						if i_1025 > 0 {
 							k_1027 := int64(i_1025 - 1)
 							x_1028 := k_1027 + int64(1)
 							x_1029 := int64(2) * x_1028
 							if x_1029 < 0 || x_1029 >= int64(mainparams_2) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1029, mainparams_2))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_1029, mainparams_2))
 							}
 							row_1030 := mainparams_1[int(x_1029)*mainparams_3 : (int(x_1029)+1)*mainparams_3]
 							x_1031 := x_1029 + int64(1)
 							if x_1031 < 0 || x_1031 >= int64(mainparams_2) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1031, mainparams_2))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_1031, mainparams_2))
 							}
 							row_1032 := mainparams_1[int(x_1031)*mainparams_3 : (int(x_1031)+1)*mainparams_3]
 							if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 							}
 							n_1033 := int(n_15) - int(int64(0))
 							s_1034 := row_1030[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 							if n_1033 != st_937 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{n_1033}))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{n_1033}))
 							}
 							if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 							}
 							n_1035 := int(n_15) - int(int64(0))
 							s_1036 := row_1032[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 							if n_1035 != st_937 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{n_1035}))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{n_1035}))
 							}
 							r_1037 := ar.F64w(st_937)
 							st_936 = st_936[:len(r_1037)]
@@ -4364,25 +4363,25 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 								r_1037[i_1038] = (runtime.Sigmoid(((st_936[i_1038] * s_1034[i_1038]) + s_1036[i_1038])))
 							}
 							if x_1029 < 0 || x_1029 >= int64(st_939) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1029, st_939))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_1029, st_939))
 							}
 							row_1040 := st_938[int(x_1029)*st_940 : (int(x_1029)+1)*st_940]
 							x_1041 := int64(2) * n_15
 							if n_15 < 0 || x_1041 < n_15 || x_1041 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1041, mainparams_3))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1041, mainparams_3))
 							}
 							n_1042 := int(x_1041) - int(n_15)
 							s_1043 := row_1030[int(n_15)*1 : int(x_1041)*1 : int(x_1041)*1]
 							if n_1042 != st_940 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_940})+" and "+runtime.ShapeString([]int{n_1042}))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_940})+" and "+runtime.ShapeString([]int{n_1042}))
 							}
 							if n_15 < 0 || x_1041 < n_15 || x_1041 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1041, mainparams_3))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1041, mainparams_3))
 							}
 							n_1044 := int(x_1041) - int(n_15)
 							s_1045 := row_1032[int(n_15)*1 : int(x_1041)*1 : int(x_1041)*1]
 							if n_1044 != st_940 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_940})+" and "+runtime.ShapeString([]int{n_1044}))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_940})+" and "+runtime.ShapeString([]int{n_1044}))
 							}
 							r_1046 := ar.F64w(st_940)
 							row_1040 = row_1040[:len(r_1046)]
@@ -4393,20 +4392,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							}
 							x_1049 := int64(3) * n_15
 							if x_1041 < 0 || x_1049 < x_1041 || x_1049 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1041, x_1049, mainparams_3))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1041, x_1049, mainparams_3))
 							}
 							n_1050 := int(x_1049) - int(x_1041)
 							s_1051 := row_1030[int(x_1041)*1 : int(x_1049)*1 : int(x_1049)*1]
 							if n_1050 != st_937 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{n_1050}))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{n_1050}))
 							}
 							if x_1041 < 0 || x_1049 < x_1041 || x_1049 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1041, x_1049, mainparams_3))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1041, x_1049, mainparams_3))
 							}
 							n_1052 := int(x_1049) - int(x_1041)
 							s_1053 := row_1032[int(x_1041)*1 : int(x_1049)*1 : int(x_1049)*1]
 							if n_1052 != st_937 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{n_1052}))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{n_1052}))
 							}
 							r_1054 := ar.F64w(st_937)
 							st_936 = st_936[:len(r_1054)]
@@ -4417,20 +4416,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							}
 							x_1057 := int64(4) * n_15
 							if x_1049 < 0 || x_1057 < x_1049 || x_1057 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1049, x_1057, mainparams_3))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1049, x_1057, mainparams_3))
 							}
 							n_1058 := int(x_1057) - int(x_1049)
 							s_1059 := row_1030[int(x_1049)*1 : int(x_1057)*1 : int(x_1057)*1]
 							if n_1058 != st_940 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_940})+" and "+runtime.ShapeString([]int{n_1058}))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_940})+" and "+runtime.ShapeString([]int{n_1058}))
 							}
 							if x_1049 < 0 || x_1057 < x_1049 || x_1057 > int64(mainparams_3) {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1049, x_1057, mainparams_3))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1049, x_1057, mainparams_3))
 							}
 							n_1060 := int(x_1057) - int(x_1049)
 							s_1061 := row_1032[int(x_1049)*1 : int(x_1057)*1 : int(x_1057)*1]
 							if n_1060 != st_940 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_940})+" and "+runtime.ShapeString([]int{n_1060}))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_940})+" and "+runtime.ShapeString([]int{n_1060}))
 							}
 							r_1062 := ar.F64w(st_940)
 							row_1040 = row_1040[:len(r_1062)]
@@ -4440,11 +4439,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 								r_1062[i_1063] = (math.Tanh(((row_1040[i_1063] * s_1059[i_1063]) + s_1061[i_1063])))
 							}
 							if x_1031 < 0 || x_1031 >= int64(st_939) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1031, st_939))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_1031, st_939))
 							}
 							row_1065 := st_938[int(x_1031)*st_940 : (int(x_1031)+1)*st_940]
 							if st_937 != st_940 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_940})+" and "+runtime.ShapeString([]int{st_937}))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_940})+" and "+runtime.ShapeString([]int{st_937}))
 							}
 							r_1066 := ar.F64w(st_940)
 							row_1065 = row_1065[:len(r_1066)]
@@ -4460,7 +4459,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 								r_1069[i_1070] = (math.Tanh(r_1066[i_1070]))
 							}
 							if st_940 != st_937 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{st_940}))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_937})+" and "+runtime.ShapeString([]int{st_940}))
 							}
 							r_1072 := ar.F64w(st_937)
 							r_1054 = r_1054[:len(r_1072)]
@@ -4469,16 +4468,16 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 								r_1072[i_1073] = (r_1054[i_1073] * r_1069[i_1073])
 							}
 							if x_1029 < 0 || x_1029 >= int64(st_939) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1029, st_939))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(x_1029, st_939))
 							}
 							if st_937 != st_940 {
-								return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_937})+"; elements have shape "+runtime.ShapeString([]int{st_940}))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_937})+"; elements have shape "+runtime.ShapeString([]int{st_940}))
 							}
 							c_1075 := ar.F64w(len(st_938))
 							copy(c_1075, st_938)
 							copy(c_1075[int(x_1029)*st_940:(int(x_1029)+1)*st_940], r_1072)
 							if x_1031 < 0 || x_1031 >= int64(st_939) {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1031, st_939))
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(x_1031, st_939))
 							}
 							copy(c_1075[int(x_1031)*st_940:(int(x_1031)+1)*st_940], r_1066)
 							st_936, st_938, st_942, st_943, st_944, st_945, st_946, st_947, st_948, st_949, st_950, st_951, st_952, st_953, st_954, st_955, st_956, st_957, st_958, st_959, st_960, st_961, st_962, st_963, st_964, st_965, st_966, st_967, st_968, st_969, st_970, st_971, st_972 = r_1072, c_1075, st_940, r_1069, st_940, r_1054, st_937, r_1062, st_940, r_1046, st_940, r_1037, st_937, row_1065, st_940, row_1032, mainparams_3, s_1059, n_1058, row_1040, st_940, row_1030, mainparams_3, s_1051, n_1050, st_936, st_937, s_1043, n_1042, row_1040, st_940, s_1034, n_1033
@@ -4488,22 +4487,22 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_979 = d_978
 							tot_1076, err_1077 := runtime.MulSize(n_935, rs_979)
 							if err_1077 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1077)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1077)
 							}
 							_ = tot_1076
 						} else if st_942 != d_978 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_942})+", element 0 has shape "+runtime.ShapeString([]int{d_978}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_942})+", element 0 has shape "+runtime.ShapeString([]int{d_978}))
 						}
 						if i_1025 == 0 {
 							d_981 = st_944
 							rs_982 = d_981
 							tot_1078, err_1079 := runtime.MulSize(n_935, rs_982)
 							if err_1079 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1079)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1079)
 							}
 							a_980 = ar.F64w(tot_1078)
 						} else if st_944 != d_981 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_944})+", element 0 has shape "+runtime.ShapeString([]int{d_981}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_944})+", element 0 has shape "+runtime.ShapeString([]int{d_981}))
 						}
 						copy(a_980[i_1025*rs_982:(i_1025+1)*rs_982], st_943)
 						if i_1025 == 0 {
@@ -4511,11 +4510,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_985 = d_984
 							tot_1080, err_1081 := runtime.MulSize(n_935, rs_985)
 							if err_1081 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1081)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1081)
 							}
 							a_983 = ar.F64w(tot_1080)
 						} else if st_946 != d_984 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_946})+", element 0 has shape "+runtime.ShapeString([]int{d_984}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_946})+", element 0 has shape "+runtime.ShapeString([]int{d_984}))
 						}
 						copy(a_983[i_1025*rs_985:(i_1025+1)*rs_985], st_945)
 						if i_1025 == 0 {
@@ -4523,11 +4522,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_988 = d_987
 							tot_1082, err_1083 := runtime.MulSize(n_935, rs_988)
 							if err_1083 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1083)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1083)
 							}
 							a_986 = ar.F64w(tot_1082)
 						} else if st_948 != d_987 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_948})+", element 0 has shape "+runtime.ShapeString([]int{d_987}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_948})+", element 0 has shape "+runtime.ShapeString([]int{d_987}))
 						}
 						copy(a_986[i_1025*rs_988:(i_1025+1)*rs_988], st_947)
 						if i_1025 == 0 {
@@ -4535,11 +4534,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_991 = d_990
 							tot_1084, err_1085 := runtime.MulSize(n_935, rs_991)
 							if err_1085 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1085)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1085)
 							}
 							a_989 = ar.F64w(tot_1084)
 						} else if st_950 != d_990 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_950})+", element 0 has shape "+runtime.ShapeString([]int{d_990}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_950})+", element 0 has shape "+runtime.ShapeString([]int{d_990}))
 						}
 						copy(a_989[i_1025*rs_991:(i_1025+1)*rs_991], st_949)
 						if i_1025 == 0 {
@@ -4547,11 +4546,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_994 = d_993
 							tot_1086, err_1087 := runtime.MulSize(n_935, rs_994)
 							if err_1087 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1087)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1087)
 							}
 							a_992 = ar.F64w(tot_1086)
 						} else if st_952 != d_993 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_952})+", element 0 has shape "+runtime.ShapeString([]int{d_993}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_952})+", element 0 has shape "+runtime.ShapeString([]int{d_993}))
 						}
 						copy(a_992[i_1025*rs_994:(i_1025+1)*rs_994], st_951)
 						if i_1025 == 0 {
@@ -4559,11 +4558,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_997 = d_996
 							tot_1088, err_1089 := runtime.MulSize(n_935, rs_997)
 							if err_1089 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1089)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1089)
 							}
 							a_995 = ar.F64w(tot_1088)
 						} else if st_954 != d_996 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_954})+", element 0 has shape "+runtime.ShapeString([]int{d_996}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_954})+", element 0 has shape "+runtime.ShapeString([]int{d_996}))
 						}
 						copy(a_995[i_1025*rs_997:(i_1025+1)*rs_997], st_953)
 						if i_1025 == 0 {
@@ -4571,11 +4570,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1000 = d_999
 							tot_1090, err_1091 := runtime.MulSize(n_935, rs_1000)
 							if err_1091 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1091)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1091)
 							}
 							a_998 = ar.F64w(tot_1090)
 						} else if st_956 != d_999 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_956})+", element 0 has shape "+runtime.ShapeString([]int{d_999}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_956})+", element 0 has shape "+runtime.ShapeString([]int{d_999}))
 						}
 						copy(a_998[i_1025*rs_1000:(i_1025+1)*rs_1000], st_955)
 						if i_1025 == 0 {
@@ -4583,11 +4582,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1003 = d_1002
 							tot_1092, err_1093 := runtime.MulSize(n_935, rs_1003)
 							if err_1093 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1093)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1093)
 							}
 							a_1001 = ar.F64w(tot_1092)
 						} else if st_958 != d_1002 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_958})+", element 0 has shape "+runtime.ShapeString([]int{d_1002}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_958})+", element 0 has shape "+runtime.ShapeString([]int{d_1002}))
 						}
 						copy(a_1001[i_1025*rs_1003:(i_1025+1)*rs_1003], st_957)
 						if i_1025 == 0 {
@@ -4595,11 +4594,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1006 = d_1005
 							tot_1094, err_1095 := runtime.MulSize(n_935, rs_1006)
 							if err_1095 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1095)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1095)
 							}
 							a_1004 = ar.F64w(tot_1094)
 						} else if st_960 != d_1005 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_960})+", element 0 has shape "+runtime.ShapeString([]int{d_1005}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_960})+", element 0 has shape "+runtime.ShapeString([]int{d_1005}))
 						}
 						copy(a_1004[i_1025*rs_1006:(i_1025+1)*rs_1006], st_959)
 						if i_1025 == 0 {
@@ -4607,11 +4606,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1009 = d_1008
 							tot_1096, err_1097 := runtime.MulSize(n_935, rs_1009)
 							if err_1097 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1097)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1097)
 							}
 							a_1007 = ar.F64w(tot_1096)
 						} else if st_962 != d_1008 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_962})+", element 0 has shape "+runtime.ShapeString([]int{d_1008}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_962})+", element 0 has shape "+runtime.ShapeString([]int{d_1008}))
 						}
 						copy(a_1007[i_1025*rs_1009:(i_1025+1)*rs_1009], st_961)
 						if i_1025 == 0 {
@@ -4619,11 +4618,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1012 = d_1011
 							tot_1098, err_1099 := runtime.MulSize(n_935, rs_1012)
 							if err_1099 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1099)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1099)
 							}
 							a_1010 = ar.F64w(tot_1098)
 						} else if st_964 != d_1011 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_964})+", element 0 has shape "+runtime.ShapeString([]int{d_1011}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_964})+", element 0 has shape "+runtime.ShapeString([]int{d_1011}))
 						}
 						copy(a_1010[i_1025*rs_1012:(i_1025+1)*rs_1012], st_963)
 						if i_1025 == 0 {
@@ -4631,11 +4630,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1015 = d_1014
 							tot_1100, err_1101 := runtime.MulSize(n_935, rs_1015)
 							if err_1101 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1101)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1101)
 							}
 							a_1013 = ar.F64w(tot_1100)
 						} else if st_966 != d_1014 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_966})+", element 0 has shape "+runtime.ShapeString([]int{d_1014}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_966})+", element 0 has shape "+runtime.ShapeString([]int{d_1014}))
 						}
 						copy(a_1013[i_1025*rs_1015:(i_1025+1)*rs_1015], st_965)
 						if i_1025 == 0 {
@@ -4643,11 +4642,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1018 = d_1017
 							tot_1102, err_1103 := runtime.MulSize(n_935, rs_1018)
 							if err_1103 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1103)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1103)
 							}
 							a_1016 = ar.F64w(tot_1102)
 						} else if st_968 != d_1017 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_968})+", element 0 has shape "+runtime.ShapeString([]int{d_1017}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_968})+", element 0 has shape "+runtime.ShapeString([]int{d_1017}))
 						}
 						copy(a_1016[i_1025*rs_1018:(i_1025+1)*rs_1018], st_967)
 						if i_1025 == 0 {
@@ -4655,11 +4654,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1021 = d_1020
 							tot_1104, err_1105 := runtime.MulSize(n_935, rs_1021)
 							if err_1105 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1105)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1105)
 							}
 							a_1019 = ar.F64w(tot_1104)
 						} else if st_970 != d_1020 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_970})+", element 0 has shape "+runtime.ShapeString([]int{d_1020}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_970})+", element 0 has shape "+runtime.ShapeString([]int{d_1020}))
 						}
 						copy(a_1019[i_1025*rs_1021:(i_1025+1)*rs_1021], st_969)
 						if i_1025 == 0 {
@@ -4667,11 +4666,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1024 = d_1023
 							tot_1106, err_1107 := runtime.MulSize(n_935, rs_1024)
 							if err_1107 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1107)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1107)
 							}
 							a_1022 = ar.F64w(tot_1106)
 						} else if st_972 != d_1023 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_972})+", element 0 has shape "+runtime.ShapeString([]int{d_1023}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1025)+" has shape "+runtime.ShapeString([]int{st_972})+", element 0 has shape "+runtime.ShapeString([]int{d_1023}))
 						}
 						copy(a_1022[i_1025*rs_1024:(i_1025+1)*rs_1024], st_971)
 						st_943 = a_980[i_1025*rs_982 : (i_1025+1)*rs_982]
@@ -4694,14 +4693,14 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							st_936 = buf_1108
 							copy(buf_1109, st_938)
 							st_938 = buf_1109
-							ar.release(mark_1026)
+							ar.Release(mark_1026)
 						}
 					}
 					c_830, c_831, c_832, c_833, c_834, c_835, c_836, c_837, c_838, c_839, c_840, c_841, c_842, c_843, c_844, c_845, c_846, c_847, c_848, c_849, c_850, c_851, c_852, c_853, c_854, c_855, c_856, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878, c_879, c_880, c_881, c_882, c_883, c_884, c_885, c_886, c_887, c_888 = st_936, n_935, st_937, st_938, n_935, st_939, st_940, n_935, d_978, a_980, n_935, d_981, a_983, n_935, d_984, a_986, n_935, d_987, a_989, n_935, d_990, a_992, n_935, d_993, a_995, n_935, d_996, a_998, n_935, d_999, a_1001, n_935, d_1002, a_1004, n_935, d_1005, a_1007, n_935, d_1008, a_1010, n_935, d_1011, a_1013, n_935, d_1014, a_1016, n_935, d_1017, a_1019, n_935, d_1020, a_1022, n_935, d_1023, n_935, 0, n_935, 0, 0
 				} else {
 					n_1110, err_1111 := runtime.CheckSize(int64(0))
 					if err_1111 != nil {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1111)
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1111)
 					}
 					var d_1112 int = 0
 					var rs_1113 int = 0
@@ -4756,31 +4755,31 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					var d_1162 int = 0
 					var rs_1163 int = 0
 					for i_1164 := 0; i_1164 < n_1110; i_1164++ {
-						mark_1165 := ar.mark()
+						mark_1165 := ar.Mark()
 						_ = int64(i_1164)
 						if int64(0) >= int64(mainparams_2) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 						}
 						row_1167 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 						if int64(1) >= int64(mainparams_2) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 						}
 						row_1168 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
 						n_1169 := int(n_15) - int(int64(0))
 						s_1170 := row_1167[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 						if n_1169 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1169}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1169}))
 						}
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
 						n_1171 := int(n_15) - int(int64(0))
 						s_1172 := row_1168[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 						if n_1171 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1171}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1171}))
 						}
 						r_1173 := ar.F64w(sequence_12)
 						r_824 = r_824[:len(r_1173)]
@@ -4790,25 +4789,25 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							r_1173[i_1174] = (runtime.Sigmoid(((r_824[i_1174] * s_1170[i_1174]) + s_1172[i_1174])))
 						}
 						if int64(0) >= int64(st_640) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), st_640))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), st_640))
 						}
 						row_1176 := st_639[int(int64(0))*st_641 : (int(int64(0))+1)*st_641]
 						x_1177 := int64(2) * n_15
 						if n_15 < 0 || x_1177 < n_15 || x_1177 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1177, mainparams_3))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1177, mainparams_3))
 						}
 						n_1178 := int(x_1177) - int(n_15)
 						s_1179 := row_1167[int(n_15)*1 : int(x_1177)*1 : int(x_1177)*1]
 						if n_1178 != st_641 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_1178}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_1178}))
 						}
 						if n_15 < 0 || x_1177 < n_15 || x_1177 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1177, mainparams_3))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1177, mainparams_3))
 						}
 						n_1180 := int(x_1177) - int(n_15)
 						s_1181 := row_1168[int(n_15)*1 : int(x_1177)*1 : int(x_1177)*1]
 						if n_1180 != st_641 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_1180}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_1180}))
 						}
 						r_1182 := ar.F64w(st_641)
 						row_1176 = row_1176[:len(r_1182)]
@@ -4819,20 +4818,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						}
 						x_1185 := int64(3) * n_15
 						if x_1177 < 0 || x_1185 < x_1177 || x_1185 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1177, x_1185, mainparams_3))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1177, x_1185, mainparams_3))
 						}
 						n_1186 := int(x_1185) - int(x_1177)
 						s_1187 := row_1167[int(x_1177)*1 : int(x_1185)*1 : int(x_1185)*1]
 						if n_1186 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1186}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1186}))
 						}
 						if x_1177 < 0 || x_1185 < x_1177 || x_1185 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1177, x_1185, mainparams_3))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1177, x_1185, mainparams_3))
 						}
 						n_1188 := int(x_1185) - int(x_1177)
 						s_1189 := row_1168[int(x_1177)*1 : int(x_1185)*1 : int(x_1185)*1]
 						if n_1188 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1188}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1188}))
 						}
 						r_1190 := ar.F64w(sequence_12)
 						r_824 = r_824[:len(r_1190)]
@@ -4843,20 +4842,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						}
 						x_1193 := int64(4) * n_15
 						if x_1185 < 0 || x_1193 < x_1185 || x_1193 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1185, x_1193, mainparams_3))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1185, x_1193, mainparams_3))
 						}
 						n_1194 := int(x_1193) - int(x_1185)
 						s_1195 := row_1167[int(x_1185)*1 : int(x_1193)*1 : int(x_1193)*1]
 						if n_1194 != st_641 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_1194}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_1194}))
 						}
 						if x_1185 < 0 || x_1193 < x_1185 || x_1193 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1185, x_1193, mainparams_3))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1185, x_1193, mainparams_3))
 						}
 						n_1196 := int(x_1193) - int(x_1185)
 						s_1197 := row_1168[int(x_1185)*1 : int(x_1193)*1 : int(x_1193)*1]
 						if n_1196 != st_641 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_1196}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{n_1196}))
 						}
 						r_1198 := ar.F64w(st_641)
 						row_1176 = row_1176[:len(r_1198)]
@@ -4866,11 +4865,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							r_1198[i_1199] = (math.Tanh(((row_1176[i_1199] * s_1195[i_1199]) + s_1197[i_1199])))
 						}
 						if int64(1) >= int64(st_640) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), st_640))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), st_640))
 						}
 						row_1201 := st_639[int(int64(1))*st_641 : (int(int64(1))+1)*st_641]
 						if sequence_12 != st_641 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{sequence_12}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_641})+" and "+runtime.ShapeString([]int{sequence_12}))
 						}
 						r_1202 := ar.F64w(st_641)
 						row_1201 = row_1201[:len(r_1202)]
@@ -4886,7 +4885,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							r_1205[i_1206] = (math.Tanh(r_1202[i_1206]))
 						}
 						if st_641 != sequence_12 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_641}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{st_641}))
 						}
 						r_1208 := ar.F64w(sequence_12)
 						r_1190 = r_1190[:len(r_1208)]
@@ -4895,16 +4894,16 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							r_1208[i_1209] = (r_1190[i_1209] * r_1205[i_1209])
 						}
 						if int64(0) >= int64(st_640) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), st_640))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(int64(0), st_640))
 						}
 						if sequence_12 != st_641 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_641}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{st_641}))
 						}
 						c_1211 := ar.F64w(len(st_639))
 						copy(c_1211, st_639)
 						copy(c_1211[int(int64(0))*st_641:(int(int64(0))+1)*st_641], r_1208)
 						if int64(1) >= int64(st_640) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), st_640))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), st_640))
 						}
 						copy(c_1211[int(int64(1))*st_641:(int(int64(1))+1)*st_641], r_1202)
 						if i_1164 == 0 {
@@ -4912,44 +4911,44 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1113 = d_1112
 							tot_1212, err_1213 := runtime.MulSize(n_1110, rs_1113)
 							if err_1213 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1213)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1213)
 							}
 							_ = tot_1212
 						} else if sequence_12 != d_1112 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1112}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1112}))
 						}
 						if i_1164 == 0 {
 							d_1114, d_1115 = st_640, st_641
 							rs_1116 = d_1114 * d_1115
 							tot_1214, err_1215 := runtime.MulSize(n_1110, rs_1116)
 							if err_1215 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1215)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1215)
 							}
 							_ = tot_1214
 						} else if st_640 != d_1114 || st_641 != d_1115 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_640, st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1114, d_1115}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_640, st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1114, d_1115}))
 						}
 						if i_1164 == 0 {
 							d_1117 = st_641
 							rs_1118 = d_1117
 							tot_1216, err_1217 := runtime.MulSize(n_1110, rs_1118)
 							if err_1217 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1217)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1217)
 							}
 							_ = tot_1216
 						} else if st_641 != d_1117 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1117}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1117}))
 						}
 						if i_1164 == 0 {
 							d_1120 = st_641
 							rs_1121 = d_1120
 							tot_1218, err_1219 := runtime.MulSize(n_1110, rs_1121)
 							if err_1219 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1219)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1219)
 							}
 							a_1119 = ar.F64w(tot_1218)
 						} else if st_641 != d_1120 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1120}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1120}))
 						}
 						copy(a_1119[i_1164*rs_1121:(i_1164+1)*rs_1121], r_1205)
 						if i_1164 == 0 {
@@ -4957,11 +4956,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1124 = d_1123
 							tot_1220, err_1221 := runtime.MulSize(n_1110, rs_1124)
 							if err_1221 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1221)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1221)
 							}
 							a_1122 = ar.F64w(tot_1220)
 						} else if sequence_12 != d_1123 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1123}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1123}))
 						}
 						copy(a_1122[i_1164*rs_1124:(i_1164+1)*rs_1124], r_1190)
 						if i_1164 == 0 {
@@ -4969,11 +4968,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1127 = d_1126
 							tot_1222, err_1223 := runtime.MulSize(n_1110, rs_1127)
 							if err_1223 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1223)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1223)
 							}
 							a_1125 = ar.F64w(tot_1222)
 						} else if st_641 != d_1126 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1126}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1126}))
 						}
 						copy(a_1125[i_1164*rs_1127:(i_1164+1)*rs_1127], r_1198)
 						if i_1164 == 0 {
@@ -4981,11 +4980,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1130 = d_1129
 							tot_1224, err_1225 := runtime.MulSize(n_1110, rs_1130)
 							if err_1225 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1225)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1225)
 							}
 							a_1128 = ar.F64w(tot_1224)
 						} else if st_641 != d_1129 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1129}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1129}))
 						}
 						copy(a_1128[i_1164*rs_1130:(i_1164+1)*rs_1130], r_1182)
 						if i_1164 == 0 {
@@ -4993,11 +4992,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1133 = d_1132
 							tot_1226, err_1227 := runtime.MulSize(n_1110, rs_1133)
 							if err_1227 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1227)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1227)
 							}
 							a_1131 = ar.F64w(tot_1226)
 						} else if sequence_12 != d_1132 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1132}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1132}))
 						}
 						copy(a_1131[i_1164*rs_1133:(i_1164+1)*rs_1133], r_1173)
 						if i_1164 == 0 {
@@ -5005,11 +5004,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1136 = d_1135
 							tot_1228, err_1229 := runtime.MulSize(n_1110, rs_1136)
 							if err_1229 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1229)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1229)
 							}
 							a_1134 = ar.F64w(tot_1228)
 						} else if st_641 != d_1135 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1135}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1135}))
 						}
 						copy(a_1134[i_1164*rs_1136:(i_1164+1)*rs_1136], row_1201)
 						if i_1164 == 0 {
@@ -5017,11 +5016,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1139 = d_1138
 							tot_1230, err_1231 := runtime.MulSize(n_1110, rs_1139)
 							if err_1231 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1231)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1231)
 							}
 							a_1137 = ar.F64w(tot_1230)
 						} else if mainparams_3 != d_1138 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1138}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1138}))
 						}
 						copy(a_1137[i_1164*rs_1139:(i_1164+1)*rs_1139], row_1168)
 						if i_1164 == 0 {
@@ -5029,11 +5028,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1142 = d_1141
 							tot_1232, err_1233 := runtime.MulSize(n_1110, rs_1142)
 							if err_1233 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1233)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1233)
 							}
 							a_1140 = ar.F64w(tot_1232)
 						} else if n_1194 != d_1141 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{n_1194})+", element 0 has shape "+runtime.ShapeString([]int{d_1141}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{n_1194})+", element 0 has shape "+runtime.ShapeString([]int{d_1141}))
 						}
 						copy(a_1140[i_1164*rs_1142:(i_1164+1)*rs_1142], s_1195)
 						if i_1164 == 0 {
@@ -5041,11 +5040,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1145 = d_1144
 							tot_1234, err_1235 := runtime.MulSize(n_1110, rs_1145)
 							if err_1235 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1235)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1235)
 							}
 							a_1143 = ar.F64w(tot_1234)
 						} else if st_641 != d_1144 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1144}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1144}))
 						}
 						copy(a_1143[i_1164*rs_1145:(i_1164+1)*rs_1145], row_1176)
 						if i_1164 == 0 {
@@ -5053,11 +5052,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1148 = d_1147
 							tot_1236, err_1237 := runtime.MulSize(n_1110, rs_1148)
 							if err_1237 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1237)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1237)
 							}
 							a_1146 = ar.F64w(tot_1236)
 						} else if mainparams_3 != d_1147 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1147}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1147}))
 						}
 						copy(a_1146[i_1164*rs_1148:(i_1164+1)*rs_1148], row_1167)
 						if i_1164 == 0 {
@@ -5065,11 +5064,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1151 = d_1150
 							tot_1238, err_1239 := runtime.MulSize(n_1110, rs_1151)
 							if err_1239 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1239)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1239)
 							}
 							a_1149 = ar.F64w(tot_1238)
 						} else if n_1186 != d_1150 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{n_1186})+", element 0 has shape "+runtime.ShapeString([]int{d_1150}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{n_1186})+", element 0 has shape "+runtime.ShapeString([]int{d_1150}))
 						}
 						copy(a_1149[i_1164*rs_1151:(i_1164+1)*rs_1151], s_1187)
 						if i_1164 == 0 {
@@ -5077,11 +5076,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1154 = d_1153
 							tot_1240, err_1241 := runtime.MulSize(n_1110, rs_1154)
 							if err_1241 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1241)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1241)
 							}
 							a_1152 = ar.F64w(tot_1240)
 						} else if sequence_12 != d_1153 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1153}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1153}))
 						}
 						copy(a_1152[i_1164*rs_1154:(i_1164+1)*rs_1154], r_824)
 						if i_1164 == 0 {
@@ -5089,11 +5088,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1157 = d_1156
 							tot_1242, err_1243 := runtime.MulSize(n_1110, rs_1157)
 							if err_1243 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1243)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1243)
 							}
 							a_1155 = ar.F64w(tot_1242)
 						} else if n_1178 != d_1156 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{n_1178})+", element 0 has shape "+runtime.ShapeString([]int{d_1156}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{n_1178})+", element 0 has shape "+runtime.ShapeString([]int{d_1156}))
 						}
 						copy(a_1155[i_1164*rs_1157:(i_1164+1)*rs_1157], s_1179)
 						if i_1164 == 0 {
@@ -5101,11 +5100,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1160 = d_1159
 							tot_1244, err_1245 := runtime.MulSize(n_1110, rs_1160)
 							if err_1245 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1245)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1245)
 							}
 							a_1158 = ar.F64w(tot_1244)
 						} else if st_641 != d_1159 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1159}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{st_641})+", element 0 has shape "+runtime.ShapeString([]int{d_1159}))
 						}
 						copy(a_1158[i_1164*rs_1160:(i_1164+1)*rs_1160], row_1176)
 						if i_1164 == 0 {
@@ -5113,15 +5112,15 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							rs_1163 = d_1162
 							tot_1246, err_1247 := runtime.MulSize(n_1110, rs_1163)
 							if err_1247 != nil {
-								return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1247)
+								return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1247)
 							}
 							a_1161 = ar.F64w(tot_1246)
 						} else if n_1169 != d_1162 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{n_1169})+", element 0 has shape "+runtime.ShapeString([]int{d_1162}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1164)+" has shape "+runtime.ShapeString([]int{n_1169})+", element 0 has shape "+runtime.ShapeString([]int{d_1162}))
 						}
 						copy(a_1161[i_1164*rs_1163:(i_1164+1)*rs_1163], s_1170)
 						if i_1164 > 0 {
-							ar.release(mark_1165)
+							ar.Release(mark_1165)
 						}
 					}
 					c_831, c_832, c_834, c_835, c_836, c_837, c_838, c_839, c_840, c_841, c_842, c_843, c_844, c_845, c_846, c_847, c_848, c_849, c_850, c_851, c_852, c_853, c_854, c_855, c_856, c_857, c_858, c_859, c_860, c_861, c_862, c_863, c_864, c_865, c_866, c_867, c_868, c_869, c_870, c_871, c_872, c_873, c_874, c_875, c_876, c_877, c_878, c_879, c_880, c_881, c_882, c_883, c_884, c_885, c_886, c_887, c_888 = n_1110, d_1112, n_1110, d_1114, d_1115, n_1110, d_1117, a_1119, n_1110, d_1120, a_1122, n_1110, d_1123, a_1125, n_1110, d_1126, a_1128, n_1110, d_1129, a_1131, n_1110, d_1132, a_1134, n_1110, d_1135, a_1137, n_1110, d_1138, a_1140, n_1110, d_1141, a_1143, n_1110, d_1144, a_1146, n_1110, d_1147, a_1149, n_1110, d_1150, a_1152, n_1110, d_1153, a_1155, n_1110, d_1156, a_1158, n_1110, d_1159, a_1161, n_1110, d_1162, n_1110, 0, n_1110, 0, 0
@@ -5134,7 +5133,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				if x_829 {
 					x_1253 := x_828 - int64(1)
 					if x_1253 < 0 || x_1253 >= int64(c_831) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1253, c_831))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_1253, c_831))
 					}
 					_ = c_839[int(x_1253)*c_841 : (int(x_1253)+1)*c_841]
 					_ = c_842[int(x_1253)*c_844 : (int(x_1253)+1)*c_844]
@@ -5156,18 +5155,18 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					c_1248, c_1249, c_1250, c_1251, c_1252 = r_824, sequence_12, st_639, st_640, st_641
 				}
 				if int64(1) >= int64(extraparams_5) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 				}
 				row_1269 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
 				if extraparams_6 != c_1249 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1249})+" and "+runtime.ShapeString([]int{extraparams_6}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1249})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
 				if int64(2) >= int64(extraparams_5) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 				}
 				row_1270 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
 				if extraparams_6 != c_1249 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1249})+" and "+runtime.ShapeString([]int{extraparams_6}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1249})+" and "+runtime.ShapeString([]int{extraparams_6}))
 				}
 				r_1271 := ar.F64w(c_1249)
 				c_1248 = c_1248[:len(r_1271)]
@@ -5185,12 +5184,12 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				x_1278 := s_1277 + 2.0
 				x_1279 := x_821 + int64(1)
 				if x_1279 < 0 || x_1279 >= int64(sequence_11) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_1279, sequence_11))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:96:33", runtime.CheckIndex(x_1279, sequence_11))
 				}
 				row_1280 := sequence_10[int(x_1279)*sequence_12 : (int(x_1279)+1)*sequence_12]
 				x_1281 := math.Log(x_1278)
 				if c_1249 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1249}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1249}))
 				}
 				r_1282 := ar.F64w(sequence_12)
 				row_1280 = row_1280[:len(r_1282)]
@@ -5208,11 +5207,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_731 = d_730
 				tot_1287, err_1288 := runtime.MulSize(n_638, rs_731)
 				if err_1288 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1288)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1288)
 				}
 				a_729 = ar.F64w(tot_1287)
 			} else if st_647 != d_730 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_647})+", element 0 has shape "+runtime.ShapeString([]int{d_730}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_647})+", element 0 has shape "+runtime.ShapeString([]int{d_730}))
 			}
 			copy(a_729[i_818*rs_731:(i_818+1)*rs_731], st_646)
 			if i_818 == 0 {
@@ -5220,11 +5219,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_734 = d_733
 				tot_1289, err_1290 := runtime.MulSize(n_638, rs_734)
 				if err_1290 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1290)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1290)
 				}
 				a_732 = ar.F64w(tot_1289)
 			} else if st_649 != d_733 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_649})+", element 0 has shape "+runtime.ShapeString([]int{d_733}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_649})+", element 0 has shape "+runtime.ShapeString([]int{d_733}))
 			}
 			copy(a_732[i_818*rs_734:(i_818+1)*rs_734], st_648)
 			if i_818 == 0 {
@@ -5232,11 +5231,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_737 = d_736
 				tot_1291, err_1292 := runtime.MulSize(n_638, rs_737)
 				if err_1292 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1292)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1292)
 				}
 				a_735 = ar.F64w(tot_1291)
 			} else if st_651 != d_736 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_651})+", element 0 has shape "+runtime.ShapeString([]int{d_736}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_651})+", element 0 has shape "+runtime.ShapeString([]int{d_736}))
 			}
 			copy(a_735[i_818*rs_737:(i_818+1)*rs_737], st_650)
 			if i_818 == 0 {
@@ -5244,44 +5243,44 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_740 = d_738 * d_739
 				tot_1293, err_1294 := runtime.MulSize(n_638, rs_740)
 				if err_1294 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1294)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1294)
 				}
 				_ = tot_1293
 			} else if st_658 != d_738 || st_659 != d_739 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_658, st_659})+", element 0 has shape "+runtime.ShapeString([]int{d_738, d_739}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_658, st_659})+", element 0 has shape "+runtime.ShapeString([]int{d_738, d_739}))
 			}
 			if i_818 == 0 {
 				d_741, d_742, d_743 = st_661, st_662, st_663
 				rs_744 = d_741 * d_742 * d_743
 				tot_1295, err_1296 := runtime.MulSize(n_638, rs_744)
 				if err_1296 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1296)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1296)
 				}
 				_ = tot_1295
 			} else if st_661 != d_741 || st_662 != d_742 || st_663 != d_743 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_661, st_662, st_663})+", element 0 has shape "+runtime.ShapeString([]int{d_741, d_742, d_743}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_661, st_662, st_663})+", element 0 has shape "+runtime.ShapeString([]int{d_741, d_742, d_743}))
 			}
 			if i_818 == 0 {
 				d_745, d_746 = st_665, st_666
 				rs_747 = d_745 * d_746
 				tot_1297, err_1298 := runtime.MulSize(n_638, rs_747)
 				if err_1298 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1298)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1298)
 				}
 				_ = tot_1297
 			} else if st_665 != d_745 || st_666 != d_746 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_665, st_666})+", element 0 has shape "+runtime.ShapeString([]int{d_745, d_746}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_665, st_666})+", element 0 has shape "+runtime.ShapeString([]int{d_745, d_746}))
 			}
 			if i_818 == 0 {
 				d_749, d_750 = st_668, st_669
 				rs_751 = d_749 * d_750
 				tot_1299, err_1300 := runtime.MulSize(n_638, rs_751)
 				if err_1300 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1300)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1300)
 				}
 				a_748 = ar.F64w(tot_1299)
 			} else if st_668 != d_749 || st_669 != d_750 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_668, st_669})+", element 0 has shape "+runtime.ShapeString([]int{d_749, d_750}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_668, st_669})+", element 0 has shape "+runtime.ShapeString([]int{d_749, d_750}))
 			}
 			copy(a_748[i_818*rs_751:(i_818+1)*rs_751], st_667)
 			if i_818 == 0 {
@@ -5289,11 +5288,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_755 = d_753 * d_754
 				tot_1301, err_1302 := runtime.MulSize(n_638, rs_755)
 				if err_1302 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1302)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1302)
 				}
 				a_752 = ar.F64w(tot_1301)
 			} else if st_671 != d_753 || st_672 != d_754 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_671, st_672})+", element 0 has shape "+runtime.ShapeString([]int{d_753, d_754}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_671, st_672})+", element 0 has shape "+runtime.ShapeString([]int{d_753, d_754}))
 			}
 			copy(a_752[i_818*rs_755:(i_818+1)*rs_755], st_670)
 			if i_818 == 0 {
@@ -5301,11 +5300,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_759 = d_757 * d_758
 				tot_1303, err_1304 := runtime.MulSize(n_638, rs_759)
 				if err_1304 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1304)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1304)
 				}
 				a_756 = ar.F64w(tot_1303)
 			} else if st_674 != d_757 || st_675 != d_758 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_674, st_675})+", element 0 has shape "+runtime.ShapeString([]int{d_757, d_758}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_674, st_675})+", element 0 has shape "+runtime.ShapeString([]int{d_757, d_758}))
 			}
 			copy(a_756[i_818*rs_759:(i_818+1)*rs_759], st_673)
 			if i_818 == 0 {
@@ -5313,11 +5312,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_763 = d_761 * d_762
 				tot_1305, err_1306 := runtime.MulSize(n_638, rs_763)
 				if err_1306 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1306)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1306)
 				}
 				a_760 = ar.F64w(tot_1305)
 			} else if st_677 != d_761 || st_678 != d_762 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_677, st_678})+", element 0 has shape "+runtime.ShapeString([]int{d_761, d_762}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_677, st_678})+", element 0 has shape "+runtime.ShapeString([]int{d_761, d_762}))
 			}
 			copy(a_760[i_818*rs_763:(i_818+1)*rs_763], st_676)
 			if i_818 == 0 {
@@ -5325,11 +5324,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_767 = d_765 * d_766
 				tot_1307, err_1308 := runtime.MulSize(n_638, rs_767)
 				if err_1308 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1308)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1308)
 				}
 				a_764 = ar.F64w(tot_1307)
 			} else if st_680 != d_765 || st_681 != d_766 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_680, st_681})+", element 0 has shape "+runtime.ShapeString([]int{d_765, d_766}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_680, st_681})+", element 0 has shape "+runtime.ShapeString([]int{d_765, d_766}))
 			}
 			copy(a_764[i_818*rs_767:(i_818+1)*rs_767], st_679)
 			if i_818 == 0 {
@@ -5337,11 +5336,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_771 = d_769 * d_770
 				tot_1309, err_1310 := runtime.MulSize(n_638, rs_771)
 				if err_1310 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1310)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1310)
 				}
 				a_768 = ar.F64w(tot_1309)
 			} else if st_683 != d_769 || st_684 != d_770 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_683, st_684})+", element 0 has shape "+runtime.ShapeString([]int{d_769, d_770}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_683, st_684})+", element 0 has shape "+runtime.ShapeString([]int{d_769, d_770}))
 			}
 			copy(a_768[i_818*rs_771:(i_818+1)*rs_771], st_682)
 			if i_818 == 0 {
@@ -5349,11 +5348,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_775 = d_773 * d_774
 				tot_1311, err_1312 := runtime.MulSize(n_638, rs_775)
 				if err_1312 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1312)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1312)
 				}
 				a_772 = ar.F64w(tot_1311)
 			} else if st_686 != d_773 || st_687 != d_774 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_686, st_687})+", element 0 has shape "+runtime.ShapeString([]int{d_773, d_774}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_686, st_687})+", element 0 has shape "+runtime.ShapeString([]int{d_773, d_774}))
 			}
 			copy(a_772[i_818*rs_775:(i_818+1)*rs_775], st_685)
 			if i_818 == 0 {
@@ -5361,11 +5360,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_779 = d_777 * d_778
 				tot_1313, err_1314 := runtime.MulSize(n_638, rs_779)
 				if err_1314 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1314)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1314)
 				}
 				a_776 = ar.F64w(tot_1313)
 			} else if st_689 != d_777 || st_690 != d_778 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_689, st_690})+", element 0 has shape "+runtime.ShapeString([]int{d_777, d_778}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_689, st_690})+", element 0 has shape "+runtime.ShapeString([]int{d_777, d_778}))
 			}
 			copy(a_776[i_818*rs_779:(i_818+1)*rs_779], st_688)
 			if i_818 == 0 {
@@ -5373,11 +5372,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_783 = d_781 * d_782
 				tot_1315, err_1316 := runtime.MulSize(n_638, rs_783)
 				if err_1316 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1316)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1316)
 				}
 				a_780 = ar.F64w(tot_1315)
 			} else if st_692 != d_781 || st_693 != d_782 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_692, st_693})+", element 0 has shape "+runtime.ShapeString([]int{d_781, d_782}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_692, st_693})+", element 0 has shape "+runtime.ShapeString([]int{d_781, d_782}))
 			}
 			copy(a_780[i_818*rs_783:(i_818+1)*rs_783], st_691)
 			if i_818 == 0 {
@@ -5385,11 +5384,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_787 = d_785 * d_786
 				tot_1317, err_1318 := runtime.MulSize(n_638, rs_787)
 				if err_1318 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1318)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1318)
 				}
 				a_784 = ar.F64w(tot_1317)
 			} else if st_695 != d_785 || st_696 != d_786 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_695, st_696})+", element 0 has shape "+runtime.ShapeString([]int{d_785, d_786}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_695, st_696})+", element 0 has shape "+runtime.ShapeString([]int{d_785, d_786}))
 			}
 			copy(a_784[i_818*rs_787:(i_818+1)*rs_787], st_694)
 			if i_818 == 0 {
@@ -5397,11 +5396,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_791 = d_789 * d_790
 				tot_1319, err_1320 := runtime.MulSize(n_638, rs_791)
 				if err_1320 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1320)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1320)
 				}
 				a_788 = ar.F64w(tot_1319)
 			} else if st_698 != d_789 || st_699 != d_790 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_698, st_699})+", element 0 has shape "+runtime.ShapeString([]int{d_789, d_790}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_698, st_699})+", element 0 has shape "+runtime.ShapeString([]int{d_789, d_790}))
 			}
 			copy(a_788[i_818*rs_791:(i_818+1)*rs_791], st_697)
 			if i_818 == 0 {
@@ -5409,11 +5408,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_795 = d_793 * d_794
 				tot_1321, err_1322 := runtime.MulSize(n_638, rs_795)
 				if err_1322 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1322)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1322)
 				}
 				a_792 = ar.F64w(tot_1321)
 			} else if st_701 != d_793 || st_702 != d_794 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_701, st_702})+", element 0 has shape "+runtime.ShapeString([]int{d_793, d_794}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_701, st_702})+", element 0 has shape "+runtime.ShapeString([]int{d_793, d_794}))
 			}
 			copy(a_792[i_818*rs_795:(i_818+1)*rs_795], st_700)
 			if i_818 == 0 {
@@ -5421,11 +5420,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_799 = d_797 * d_798
 				tot_1323, err_1324 := runtime.MulSize(n_638, rs_799)
 				if err_1324 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1324)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1324)
 				}
 				a_796 = ar.F64w(tot_1323)
 			} else if st_704 != d_797 || st_705 != d_798 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_704, st_705})+", element 0 has shape "+runtime.ShapeString([]int{d_797, d_798}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_704, st_705})+", element 0 has shape "+runtime.ShapeString([]int{d_797, d_798}))
 			}
 			copy(a_796[i_818*rs_799:(i_818+1)*rs_799], st_703)
 			if i_818 == 0 {
@@ -5433,11 +5432,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_803 = d_801 * d_802
 				tot_1325, err_1326 := runtime.MulSize(n_638, rs_803)
 				if err_1326 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1326)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1326)
 				}
 				a_800 = ar.F64w(tot_1325)
 			} else if st_707 != d_801 || st_708 != d_802 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_707, st_708})+", element 0 has shape "+runtime.ShapeString([]int{d_801, d_802}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_707, st_708})+", element 0 has shape "+runtime.ShapeString([]int{d_801, d_802}))
 			}
 			copy(a_800[i_818*rs_803:(i_818+1)*rs_803], st_706)
 			if i_818 == 0 {
@@ -5445,11 +5444,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_807 = d_805 * d_806
 				tot_1327, err_1328 := runtime.MulSize(n_638, rs_807)
 				if err_1328 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1328)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1328)
 				}
 				a_804 = ar.F64w(tot_1327)
 			} else if st_710 != d_805 || st_711 != d_806 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_710, st_711})+", element 0 has shape "+runtime.ShapeString([]int{d_805, d_806}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_710, st_711})+", element 0 has shape "+runtime.ShapeString([]int{d_805, d_806}))
 			}
 			copy(a_804[i_818*rs_807:(i_818+1)*rs_807], st_709)
 			if i_818 == 0 {
@@ -5457,33 +5456,33 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_810 = d_808 * d_809
 				tot_1329, err_1330 := runtime.MulSize(n_638, rs_810)
 				if err_1330 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1330)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1330)
 				}
 				_ = tot_1329
 			} else if st_713 != d_808 || st_714 != d_809 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_713, st_714})+", element 0 has shape "+runtime.ShapeString([]int{d_808, d_809}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_713, st_714})+", element 0 has shape "+runtime.ShapeString([]int{d_808, d_809}))
 			}
 			if i_818 == 0 {
 				d_811, d_812, d_813 = st_716, st_717, st_718
 				rs_814 = d_811 * d_812 * d_813
 				tot_1331, err_1332 := runtime.MulSize(n_638, rs_814)
 				if err_1332 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1332)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1332)
 				}
 				_ = tot_1331
 			} else if st_716 != d_811 || st_717 != d_812 || st_718 != d_813 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_716, st_717, st_718})+", element 0 has shape "+runtime.ShapeString([]int{d_811, d_812, d_813}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_716, st_717, st_718})+", element 0 has shape "+runtime.ShapeString([]int{d_811, d_812, d_813}))
 			}
 			if i_818 == 0 {
 				d_815, d_816 = st_725, st_726
 				rs_817 = d_815 * d_816
 				tot_1333, err_1334 := runtime.MulSize(n_638, rs_817)
 				if err_1334 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", err_1334)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", err_1334)
 				}
 				_ = tot_1333
 			} else if st_725 != d_815 || st_726 != d_816 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_725, st_726})+", element 0 has shape "+runtime.ShapeString([]int{d_815, d_816}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:80:12", "loop_save: element "+strconv.Itoa(i_818)+" has shape "+runtime.ShapeString([]int{st_725, st_726})+", element 0 has shape "+runtime.ShapeString([]int{d_815, d_816}))
 			}
 			st_646 = a_729[i_818*rs_731 : (i_818+1)*rs_731]
 			st_648 = a_732[i_818*rs_734 : (i_818+1)*rs_734]
@@ -5509,7 +5508,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 	} else {
 		n_1335, err_1336 := runtime.CheckSize(int64(0))
 		if err_1336 != nil {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1336)
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1336)
 		}
 		var d_1337 int = 0
 		var d_1338 int = 0
@@ -5605,18 +5604,18 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		var d_1428 int = 0
 		var rs_1429 int = 0
 		for i_1430 := 0; i_1430 < n_1335; i_1430++ {
-			mark_1431 := ar.mark()
+			mark_1431 := ar.Mark()
 			_ = int64(i_1430)
 			if int64(0) >= int64(sequence_11) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(int64(0), sequence_11))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:43", runtime.CheckIndex(int64(0), sequence_11))
 			}
 			row_1433 := sequence_10[int(int64(0))*sequence_12 : (int(int64(0))+1)*sequence_12]
 			if int64(0) >= int64(extraparams_5) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:61", runtime.CheckIndex(int64(0), extraparams_5))
 			}
 			row_1434 := extraparams_4[int(int64(0))*extraparams_6 : (int(int64(0))+1)*extraparams_6]
 			if extraparams_6 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:47", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
 			r_1435 := ar.F64w(sequence_12)
 			row_1433 = row_1433[:len(r_1435)]
@@ -5692,28 +5691,28 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if x_1440 {
 				x_1503 := x_1439 - int64(1)
 				if int64(0) >= int64(mainparams_2) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 				}
 				row_1504 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 				if int64(1) >= int64(mainparams_2) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 				}
 				row_1505 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
 				n_1506 := int(n_15) - int(int64(0))
 				s_1507 := row_1504[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 				if n_1506 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1506}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1506}))
 				}
 				if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 				}
 				n_1508 := int(n_15) - int(int64(0))
 				s_1509 := row_1505[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 				if n_1508 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1508}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1508}))
 				}
 				r_1510 := ar.F64w(sequence_12)
 				r_1435 = r_1435[:len(r_1510)]
@@ -5723,25 +5722,25 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					r_1510[i_1511] = (runtime.Sigmoid(((r_1435[i_1511] * s_1507[i_1511]) + s_1509[i_1511])))
 				}
 				if int64(0) >= int64(state_8) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 				}
 				row_1513 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
 				x_1514 := int64(2) * n_15
 				if n_15 < 0 || x_1514 < n_15 || x_1514 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1514, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1514, mainparams_3))
 				}
 				n_1515 := int(x_1514) - int(n_15)
 				s_1516 := row_1504[int(n_15)*1 : int(x_1514)*1 : int(x_1514)*1]
 				if n_1515 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1515}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1515}))
 				}
 				if n_15 < 0 || x_1514 < n_15 || x_1514 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1514, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1514, mainparams_3))
 				}
 				n_1517 := int(x_1514) - int(n_15)
 				s_1518 := row_1505[int(n_15)*1 : int(x_1514)*1 : int(x_1514)*1]
 				if n_1517 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1517}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1517}))
 				}
 				r_1519 := ar.F64w(state_9)
 				row_1513 = row_1513[:len(r_1519)]
@@ -5752,20 +5751,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				}
 				x_1522 := int64(3) * n_15
 				if x_1514 < 0 || x_1522 < x_1514 || x_1522 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1514, x_1522, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1514, x_1522, mainparams_3))
 				}
 				n_1523 := int(x_1522) - int(x_1514)
 				s_1524 := row_1504[int(x_1514)*1 : int(x_1522)*1 : int(x_1522)*1]
 				if n_1523 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1523}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1523}))
 				}
 				if x_1514 < 0 || x_1522 < x_1514 || x_1522 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1514, x_1522, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1514, x_1522, mainparams_3))
 				}
 				n_1525 := int(x_1522) - int(x_1514)
 				s_1526 := row_1505[int(x_1514)*1 : int(x_1522)*1 : int(x_1522)*1]
 				if n_1525 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1525}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1525}))
 				}
 				r_1527 := ar.F64w(sequence_12)
 				r_1435 = r_1435[:len(r_1527)]
@@ -5776,20 +5775,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				}
 				x_1530 := int64(4) * n_15
 				if x_1522 < 0 || x_1530 < x_1522 || x_1530 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1522, x_1530, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1522, x_1530, mainparams_3))
 				}
 				n_1531 := int(x_1530) - int(x_1522)
 				s_1532 := row_1504[int(x_1522)*1 : int(x_1530)*1 : int(x_1530)*1]
 				if n_1531 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1531}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1531}))
 				}
 				if x_1522 < 0 || x_1530 < x_1522 || x_1530 > int64(mainparams_3) {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1522, x_1530, mainparams_3))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1522, x_1530, mainparams_3))
 				}
 				n_1533 := int(x_1530) - int(x_1522)
 				s_1534 := row_1505[int(x_1522)*1 : int(x_1530)*1 : int(x_1530)*1]
 				if n_1533 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1533}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1533}))
 				}
 				r_1535 := ar.F64w(state_9)
 				row_1513 = row_1513[:len(r_1535)]
@@ -5799,11 +5798,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					r_1535[i_1536] = (math.Tanh(((row_1513[i_1536] * s_1532[i_1536]) + s_1534[i_1536])))
 				}
 				if int64(1) >= int64(state_8) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 				}
 				row_1538 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 				if sequence_12 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 				}
 				r_1539 := ar.F64w(state_9)
 				row_1538 = row_1538[:len(r_1539)]
@@ -5819,7 +5818,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					r_1542[i_1543] = (math.Tanh(r_1539[i_1543]))
 				}
 				if state_9 != sequence_12 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 				}
 				r_1545 := ar.F64w(sequence_12)
 				r_1527 = r_1527[:len(r_1545)]
@@ -5828,16 +5827,16 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					r_1545[i_1546] = (r_1527[i_1546] * r_1542[i_1546])
 				}
 				if int64(0) >= int64(state_8) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
 				}
 				if sequence_12 != state_9 {
-					return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 				}
 				c_1548 := ar.F64w(len(state_7))
 				copy(c_1548, state_7)
 				copy(c_1548[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1545)
 				if int64(1) >= int64(state_8) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 				}
 				copy(c_1548[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1539)
 				n_1549 := int(max(x_1503, 0)) + 1
@@ -5947,35 +5946,35 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				var d_1652 int = 0
 				var rs_1653 int = 0
 				for i_1654 := 0; i_1654 < n_1549; i_1654++ {
-					mark_1655 := ar.mark()
+					mark_1655 := ar.Mark()
 					if i_1654 > 0 {
 						k_1656 := int64(i_1654 - 1)
 						x_1657 := k_1656 + int64(1)
 						x_1658 := int64(2) * x_1657
 						if x_1658 < 0 || x_1658 >= int64(mainparams_2) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(x_1658, mainparams_2))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(x_1658, mainparams_2))
 						}
 						row_1659 := mainparams_1[int(x_1658)*mainparams_3 : (int(x_1658)+1)*mainparams_3]
 						x_1660 := x_1658 + int64(1)
 						if x_1660 < 0 || x_1660 >= int64(mainparams_2) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(x_1660, mainparams_2))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(x_1660, mainparams_2))
 						}
 						row_1661 := mainparams_1[int(x_1660)*mainparams_3 : (int(x_1660)+1)*mainparams_3]
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
 						n_1662 := int(n_15) - int(int64(0))
 						s_1663 := row_1659[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 						if n_1662 != st_1551 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1551})+" and "+runtime.ShapeString([]int{n_1662}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1551})+" and "+runtime.ShapeString([]int{n_1662}))
 						}
 						if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 						}
 						n_1664 := int(n_15) - int(int64(0))
 						s_1665 := row_1661[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 						if n_1664 != st_1551 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1551})+" and "+runtime.ShapeString([]int{n_1664}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1551})+" and "+runtime.ShapeString([]int{n_1664}))
 						}
 						r_1666 := ar.F64w(st_1551)
 						st_1550 = st_1550[:len(r_1666)]
@@ -5985,25 +5984,25 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							r_1666[i_1667] = (runtime.Sigmoid(((st_1550[i_1667] * s_1663[i_1667]) + s_1665[i_1667])))
 						}
 						if x_1658 < 0 || x_1658 >= int64(st_1553) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(x_1658, st_1553))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(x_1658, st_1553))
 						}
 						row_1669 := st_1552[int(x_1658)*st_1554 : (int(x_1658)+1)*st_1554]
 						x_1670 := int64(2) * n_15
 						if n_15 < 0 || x_1670 < n_15 || x_1670 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1670, mainparams_3))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1670, mainparams_3))
 						}
 						n_1671 := int(x_1670) - int(n_15)
 						s_1672 := row_1659[int(n_15)*1 : int(x_1670)*1 : int(x_1670)*1]
 						if n_1671 != st_1554 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1554})+" and "+runtime.ShapeString([]int{n_1671}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1554})+" and "+runtime.ShapeString([]int{n_1671}))
 						}
 						if n_15 < 0 || x_1670 < n_15 || x_1670 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1670, mainparams_3))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1670, mainparams_3))
 						}
 						n_1673 := int(x_1670) - int(n_15)
 						s_1674 := row_1661[int(n_15)*1 : int(x_1670)*1 : int(x_1670)*1]
 						if n_1673 != st_1554 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1554})+" and "+runtime.ShapeString([]int{n_1673}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1554})+" and "+runtime.ShapeString([]int{n_1673}))
 						}
 						r_1675 := ar.F64w(st_1554)
 						row_1669 = row_1669[:len(r_1675)]
@@ -6014,20 +6013,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						}
 						x_1678 := int64(3) * n_15
 						if x_1670 < 0 || x_1678 < x_1670 || x_1678 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1670, x_1678, mainparams_3))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1670, x_1678, mainparams_3))
 						}
 						n_1679 := int(x_1678) - int(x_1670)
 						s_1680 := row_1659[int(x_1670)*1 : int(x_1678)*1 : int(x_1678)*1]
 						if n_1679 != st_1551 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1551})+" and "+runtime.ShapeString([]int{n_1679}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1551})+" and "+runtime.ShapeString([]int{n_1679}))
 						}
 						if x_1670 < 0 || x_1678 < x_1670 || x_1678 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1670, x_1678, mainparams_3))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1670, x_1678, mainparams_3))
 						}
 						n_1681 := int(x_1678) - int(x_1670)
 						s_1682 := row_1661[int(x_1670)*1 : int(x_1678)*1 : int(x_1678)*1]
 						if n_1681 != st_1551 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1551})+" and "+runtime.ShapeString([]int{n_1681}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1551})+" and "+runtime.ShapeString([]int{n_1681}))
 						}
 						r_1683 := ar.F64w(st_1551)
 						st_1550 = st_1550[:len(r_1683)]
@@ -6038,20 +6037,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						}
 						x_1686 := int64(4) * n_15
 						if x_1678 < 0 || x_1686 < x_1678 || x_1686 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1678, x_1686, mainparams_3))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1678, x_1686, mainparams_3))
 						}
 						n_1687 := int(x_1686) - int(x_1678)
 						s_1688 := row_1659[int(x_1678)*1 : int(x_1686)*1 : int(x_1686)*1]
 						if n_1687 != st_1554 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1554})+" and "+runtime.ShapeString([]int{n_1687}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1554})+" and "+runtime.ShapeString([]int{n_1687}))
 						}
 						if x_1678 < 0 || x_1686 < x_1678 || x_1686 > int64(mainparams_3) {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1678, x_1686, mainparams_3))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1678, x_1686, mainparams_3))
 						}
 						n_1689 := int(x_1686) - int(x_1678)
 						s_1690 := row_1661[int(x_1678)*1 : int(x_1686)*1 : int(x_1686)*1]
 						if n_1689 != st_1554 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1554})+" and "+runtime.ShapeString([]int{n_1689}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{st_1554})+" and "+runtime.ShapeString([]int{n_1689}))
 						}
 						r_1691 := ar.F64w(st_1554)
 						row_1669 = row_1669[:len(r_1691)]
@@ -6061,11 +6060,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							r_1691[i_1692] = (math.Tanh(((row_1669[i_1692] * s_1688[i_1692]) + s_1690[i_1692])))
 						}
 						if x_1660 < 0 || x_1660 >= int64(st_1553) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(x_1660, st_1553))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(x_1660, st_1553))
 						}
 						row_1694 := st_1552[int(x_1660)*st_1554 : (int(x_1660)+1)*st_1554]
 						if st_1551 != st_1554 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1554})+" and "+runtime.ShapeString([]int{st_1551}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1554})+" and "+runtime.ShapeString([]int{st_1551}))
 						}
 						r_1695 := ar.F64w(st_1554)
 						row_1694 = row_1694[:len(r_1695)]
@@ -6081,7 +6080,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							r_1698[i_1699] = (math.Tanh(r_1695[i_1699]))
 						}
 						if st_1554 != st_1551 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1551})+" and "+runtime.ShapeString([]int{st_1554}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{st_1551})+" and "+runtime.ShapeString([]int{st_1554}))
 						}
 						r_1701 := ar.F64w(st_1551)
 						r_1683 = r_1683[:len(r_1701)]
@@ -6090,16 +6089,16 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 							r_1701[i_1702] = (r_1683[i_1702] * r_1698[i_1702])
 						}
 						if x_1658 < 0 || x_1658 >= int64(st_1553) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(x_1658, st_1553))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(x_1658, st_1553))
 						}
 						if st_1551 != st_1554 {
-							return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1551})+"; elements have shape "+runtime.ShapeString([]int{st_1554}))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{st_1551})+"; elements have shape "+runtime.ShapeString([]int{st_1554}))
 						}
 						c_1704 := ar.F64w(len(st_1552))
 						copy(c_1704, st_1552)
 						copy(c_1704[int(x_1658)*st_1554:(int(x_1658)+1)*st_1554], r_1701)
 						if x_1660 < 0 || x_1660 >= int64(st_1553) {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(x_1660, st_1553))
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(x_1660, st_1553))
 						}
 						copy(c_1704[int(x_1660)*st_1554:(int(x_1660)+1)*st_1554], r_1695)
 						st_1550, st_1552, st_1555, st_1556, st_1557, st_1558, st_1559, st_1560, st_1561, st_1562, st_1563, st_1564, st_1565, st_1566, st_1567, st_1568, st_1569, st_1570, st_1571, st_1572, st_1573, st_1574, st_1575, st_1576, st_1577, st_1578, st_1579, st_1580, st_1581, st_1582, st_1583, st_1584, st_1585, st_1586, st_1587, st_1588, st_1589, st_1590, st_1591 = r_1701, c_1704, r_1695, st_1554, r_1698, st_1554, r_1683, st_1551, r_1691, st_1554, r_1675, st_1554, r_1666, st_1551, row_1694, st_1554, row_1661, mainparams_3, s_1688, n_1687, row_1669, st_1554, row_1659, mainparams_3, s_1680, n_1679, st_1550, st_1551, s_1672, n_1671, row_1669, st_1554, s_1663, n_1662, st_1550, st_1551, st_1552, st_1553, st_1554
@@ -6109,11 +6108,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1594 = d_1593
 						tot_1705, err_1706 := runtime.MulSize(n_1549, rs_1594)
 						if err_1706 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1706)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1706)
 						}
 						a_1592 = ar.F64w(tot_1705)
 					} else if st_1551 != d_1593 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1551})+", element 0 has shape "+runtime.ShapeString([]int{d_1593}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1551})+", element 0 has shape "+runtime.ShapeString([]int{d_1593}))
 					}
 					copy(a_1592[i_1654*rs_1594:(i_1654+1)*rs_1594], st_1550)
 					if i_1654 == 0 {
@@ -6121,11 +6120,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1598 = d_1596 * d_1597
 						tot_1707, err_1708 := runtime.MulSize(n_1549, rs_1598)
 						if err_1708 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1708)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1708)
 						}
 						a_1595 = ar.F64w(tot_1707)
 					} else if st_1553 != d_1596 || st_1554 != d_1597 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1553, st_1554})+", element 0 has shape "+runtime.ShapeString([]int{d_1596, d_1597}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1553, st_1554})+", element 0 has shape "+runtime.ShapeString([]int{d_1596, d_1597}))
 					}
 					copy(a_1595[i_1654*rs_1598:(i_1654+1)*rs_1598], st_1552)
 					if i_1654 == 0 {
@@ -6133,11 +6132,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1601 = d_1600
 						tot_1709, err_1710 := runtime.MulSize(n_1549, rs_1601)
 						if err_1710 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1710)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1710)
 						}
 						a_1599 = ar.F64w(tot_1709)
 					} else if st_1556 != d_1600 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1556})+", element 0 has shape "+runtime.ShapeString([]int{d_1600}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1556})+", element 0 has shape "+runtime.ShapeString([]int{d_1600}))
 					}
 					copy(a_1599[i_1654*rs_1601:(i_1654+1)*rs_1601], st_1555)
 					if i_1654 == 0 {
@@ -6145,11 +6144,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1604 = d_1603
 						tot_1711, err_1712 := runtime.MulSize(n_1549, rs_1604)
 						if err_1712 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1712)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1712)
 						}
 						a_1602 = ar.F64w(tot_1711)
 					} else if st_1558 != d_1603 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1558})+", element 0 has shape "+runtime.ShapeString([]int{d_1603}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1558})+", element 0 has shape "+runtime.ShapeString([]int{d_1603}))
 					}
 					copy(a_1602[i_1654*rs_1604:(i_1654+1)*rs_1604], st_1557)
 					if i_1654 == 0 {
@@ -6157,11 +6156,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1607 = d_1606
 						tot_1713, err_1714 := runtime.MulSize(n_1549, rs_1607)
 						if err_1714 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1714)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1714)
 						}
 						a_1605 = ar.F64w(tot_1713)
 					} else if st_1560 != d_1606 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1560})+", element 0 has shape "+runtime.ShapeString([]int{d_1606}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1560})+", element 0 has shape "+runtime.ShapeString([]int{d_1606}))
 					}
 					copy(a_1605[i_1654*rs_1607:(i_1654+1)*rs_1607], st_1559)
 					if i_1654 == 0 {
@@ -6169,11 +6168,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1610 = d_1609
 						tot_1715, err_1716 := runtime.MulSize(n_1549, rs_1610)
 						if err_1716 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1716)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1716)
 						}
 						a_1608 = ar.F64w(tot_1715)
 					} else if st_1562 != d_1609 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1562})+", element 0 has shape "+runtime.ShapeString([]int{d_1609}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1562})+", element 0 has shape "+runtime.ShapeString([]int{d_1609}))
 					}
 					copy(a_1608[i_1654*rs_1610:(i_1654+1)*rs_1610], st_1561)
 					if i_1654 == 0 {
@@ -6181,11 +6180,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1613 = d_1612
 						tot_1717, err_1718 := runtime.MulSize(n_1549, rs_1613)
 						if err_1718 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1718)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1718)
 						}
 						a_1611 = ar.F64w(tot_1717)
 					} else if st_1564 != d_1612 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1564})+", element 0 has shape "+runtime.ShapeString([]int{d_1612}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1564})+", element 0 has shape "+runtime.ShapeString([]int{d_1612}))
 					}
 					copy(a_1611[i_1654*rs_1613:(i_1654+1)*rs_1613], st_1563)
 					if i_1654 == 0 {
@@ -6193,11 +6192,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1616 = d_1615
 						tot_1719, err_1720 := runtime.MulSize(n_1549, rs_1616)
 						if err_1720 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1720)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1720)
 						}
 						a_1614 = ar.F64w(tot_1719)
 					} else if st_1566 != d_1615 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1566})+", element 0 has shape "+runtime.ShapeString([]int{d_1615}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1566})+", element 0 has shape "+runtime.ShapeString([]int{d_1615}))
 					}
 					copy(a_1614[i_1654*rs_1616:(i_1654+1)*rs_1616], st_1565)
 					if i_1654 == 0 {
@@ -6205,11 +6204,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1619 = d_1618
 						tot_1721, err_1722 := runtime.MulSize(n_1549, rs_1619)
 						if err_1722 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1722)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1722)
 						}
 						a_1617 = ar.F64w(tot_1721)
 					} else if st_1568 != d_1618 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1568})+", element 0 has shape "+runtime.ShapeString([]int{d_1618}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1568})+", element 0 has shape "+runtime.ShapeString([]int{d_1618}))
 					}
 					copy(a_1617[i_1654*rs_1619:(i_1654+1)*rs_1619], st_1567)
 					if i_1654 == 0 {
@@ -6217,11 +6216,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1622 = d_1621
 						tot_1723, err_1724 := runtime.MulSize(n_1549, rs_1622)
 						if err_1724 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1724)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1724)
 						}
 						a_1620 = ar.F64w(tot_1723)
 					} else if st_1570 != d_1621 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1570})+", element 0 has shape "+runtime.ShapeString([]int{d_1621}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1570})+", element 0 has shape "+runtime.ShapeString([]int{d_1621}))
 					}
 					copy(a_1620[i_1654*rs_1622:(i_1654+1)*rs_1622], st_1569)
 					if i_1654 == 0 {
@@ -6229,11 +6228,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1625 = d_1624
 						tot_1725, err_1726 := runtime.MulSize(n_1549, rs_1625)
 						if err_1726 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1726)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1726)
 						}
 						a_1623 = ar.F64w(tot_1725)
 					} else if st_1572 != d_1624 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1572})+", element 0 has shape "+runtime.ShapeString([]int{d_1624}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1572})+", element 0 has shape "+runtime.ShapeString([]int{d_1624}))
 					}
 					copy(a_1623[i_1654*rs_1625:(i_1654+1)*rs_1625], st_1571)
 					if i_1654 == 0 {
@@ -6241,11 +6240,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1628 = d_1627
 						tot_1727, err_1728 := runtime.MulSize(n_1549, rs_1628)
 						if err_1728 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1728)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1728)
 						}
 						a_1626 = ar.F64w(tot_1727)
 					} else if st_1574 != d_1627 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1574})+", element 0 has shape "+runtime.ShapeString([]int{d_1627}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1574})+", element 0 has shape "+runtime.ShapeString([]int{d_1627}))
 					}
 					copy(a_1626[i_1654*rs_1628:(i_1654+1)*rs_1628], st_1573)
 					if i_1654 == 0 {
@@ -6253,11 +6252,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1631 = d_1630
 						tot_1729, err_1730 := runtime.MulSize(n_1549, rs_1631)
 						if err_1730 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1730)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1730)
 						}
 						a_1629 = ar.F64w(tot_1729)
 					} else if st_1576 != d_1630 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1576})+", element 0 has shape "+runtime.ShapeString([]int{d_1630}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1576})+", element 0 has shape "+runtime.ShapeString([]int{d_1630}))
 					}
 					copy(a_1629[i_1654*rs_1631:(i_1654+1)*rs_1631], st_1575)
 					if i_1654 == 0 {
@@ -6265,11 +6264,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1634 = d_1633
 						tot_1731, err_1732 := runtime.MulSize(n_1549, rs_1634)
 						if err_1732 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1732)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1732)
 						}
 						a_1632 = ar.F64w(tot_1731)
 					} else if st_1578 != d_1633 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1578})+", element 0 has shape "+runtime.ShapeString([]int{d_1633}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1578})+", element 0 has shape "+runtime.ShapeString([]int{d_1633}))
 					}
 					copy(a_1632[i_1654*rs_1634:(i_1654+1)*rs_1634], st_1577)
 					if i_1654 == 0 {
@@ -6277,11 +6276,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1637 = d_1636
 						tot_1733, err_1734 := runtime.MulSize(n_1549, rs_1637)
 						if err_1734 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1734)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1734)
 						}
 						a_1635 = ar.F64w(tot_1733)
 					} else if st_1580 != d_1636 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1580})+", element 0 has shape "+runtime.ShapeString([]int{d_1636}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1580})+", element 0 has shape "+runtime.ShapeString([]int{d_1636}))
 					}
 					copy(a_1635[i_1654*rs_1637:(i_1654+1)*rs_1637], st_1579)
 					if i_1654 == 0 {
@@ -6289,11 +6288,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1640 = d_1639
 						tot_1735, err_1736 := runtime.MulSize(n_1549, rs_1640)
 						if err_1736 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1736)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1736)
 						}
 						a_1638 = ar.F64w(tot_1735)
 					} else if st_1582 != d_1639 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1582})+", element 0 has shape "+runtime.ShapeString([]int{d_1639}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1582})+", element 0 has shape "+runtime.ShapeString([]int{d_1639}))
 					}
 					copy(a_1638[i_1654*rs_1640:(i_1654+1)*rs_1640], st_1581)
 					if i_1654 == 0 {
@@ -6301,11 +6300,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1643 = d_1642
 						tot_1737, err_1738 := runtime.MulSize(n_1549, rs_1643)
 						if err_1738 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1738)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1738)
 						}
 						a_1641 = ar.F64w(tot_1737)
 					} else if st_1584 != d_1642 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1584})+", element 0 has shape "+runtime.ShapeString([]int{d_1642}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1584})+", element 0 has shape "+runtime.ShapeString([]int{d_1642}))
 					}
 					copy(a_1641[i_1654*rs_1643:(i_1654+1)*rs_1643], st_1583)
 					if i_1654 == 0 {
@@ -6313,11 +6312,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1646 = d_1645
 						tot_1739, err_1740 := runtime.MulSize(n_1549, rs_1646)
 						if err_1740 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1740)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1740)
 						}
 						a_1644 = ar.F64w(tot_1739)
 					} else if st_1586 != d_1645 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1586})+", element 0 has shape "+runtime.ShapeString([]int{d_1645}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1586})+", element 0 has shape "+runtime.ShapeString([]int{d_1645}))
 					}
 					copy(a_1644[i_1654*rs_1646:(i_1654+1)*rs_1646], st_1585)
 					if i_1654 == 0 {
@@ -6325,11 +6324,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1649 = d_1648
 						tot_1741, err_1742 := runtime.MulSize(n_1549, rs_1649)
 						if err_1742 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1742)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1742)
 						}
 						a_1647 = ar.F64w(tot_1741)
 					} else if st_1588 != d_1648 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1588})+", element 0 has shape "+runtime.ShapeString([]int{d_1648}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1588})+", element 0 has shape "+runtime.ShapeString([]int{d_1648}))
 					}
 					copy(a_1647[i_1654*rs_1649:(i_1654+1)*rs_1649], st_1587)
 					if i_1654 == 0 {
@@ -6337,11 +6336,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1653 = d_1651 * d_1652
 						tot_1743, err_1744 := runtime.MulSize(n_1549, rs_1653)
 						if err_1744 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1744)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1744)
 						}
 						a_1650 = ar.F64w(tot_1743)
 					} else if st_1590 != d_1651 || st_1591 != d_1652 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1590, st_1591})+", element 0 has shape "+runtime.ShapeString([]int{d_1651, d_1652}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "loop_save: element "+strconv.Itoa(i_1654)+" has shape "+runtime.ShapeString([]int{st_1590, st_1591})+", element 0 has shape "+runtime.ShapeString([]int{d_1651, d_1652}))
 					}
 					copy(a_1650[i_1654*rs_1653:(i_1654+1)*rs_1653], st_1589)
 					st_1550 = a_1592[i_1654*rs_1594 : (i_1654+1)*rs_1594]
@@ -6365,14 +6364,14 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					st_1587 = a_1647[i_1654*rs_1649 : (i_1654+1)*rs_1649]
 					st_1589 = a_1650[i_1654*rs_1653 : (i_1654+1)*rs_1653]
 					if i_1654 > 0 {
-						ar.release(mark_1655)
+						ar.Release(mark_1655)
 					}
 				}
 				c_1441, c_1442, c_1443, c_1444, c_1445, c_1446, c_1447, c_1448, c_1449, c_1450, c_1451, c_1452, c_1453, c_1454, c_1455, c_1456, c_1457, c_1458, c_1459, c_1460, c_1461, c_1462, c_1463, c_1464, c_1465, c_1466, c_1467, c_1468, c_1469, c_1470, c_1471, c_1472, c_1473, c_1474, c_1475, c_1476, c_1477, c_1478, c_1479, c_1480, c_1481, c_1482, c_1483, c_1484, c_1485, c_1486, c_1487, c_1488, c_1489, c_1490, c_1491, c_1492, c_1493, c_1494, c_1495, c_1496, c_1497, c_1498, c_1499, c_1500, c_1501, c_1502 = a_1592, n_1549, d_1593, a_1595, n_1549, d_1596, d_1597, a_1599, n_1549, d_1600, a_1602, n_1549, d_1603, a_1605, n_1549, d_1606, a_1608, n_1549, d_1609, a_1611, n_1549, d_1612, a_1614, n_1549, d_1615, a_1617, n_1549, d_1618, a_1620, n_1549, d_1621, a_1623, n_1549, d_1624, a_1626, n_1549, d_1627, a_1629, n_1549, d_1630, a_1632, n_1549, d_1633, a_1635, n_1549, d_1636, a_1638, n_1549, d_1639, a_1641, n_1549, d_1642, a_1644, n_1549, d_1645, a_1647, n_1549, d_1648, a_1650, n_1549, d_1651, d_1652
 			} else {
 				n_1745, err_1746 := runtime.CheckSize(int64(0))
 				if err_1746 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1746)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1746)
 				}
 				var a_1747 []float64
 				var d_1748 int = 0
@@ -6437,31 +6436,31 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				var d_1807 int = 0
 				var rs_1808 int = 0
 				for i_1809 := 0; i_1809 < n_1745; i_1809++ {
-					mark_1810 := ar.mark()
+					mark_1810 := ar.Mark()
 					_ = int64(i_1809)
 					if int64(0) >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:84:31", runtime.CheckIndex(int64(0), mainparams_2))
 					}
 					row_1812 := mainparams_1[int(int64(0))*mainparams_3 : (int(int64(0))+1)*mainparams_3]
 					if int64(1) >= int64(mainparams_2) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:85:29", runtime.CheckIndex(int64(1), mainparams_2))
 					}
 					row_1813 := mainparams_1[int(int64(1))*mainparams_3 : (int(int64(1))+1)*mainparams_3]
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
 					n_1814 := int(n_15) - int(int64(0))
 					s_1815 := row_1812[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 					if n_1814 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1814}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1814}))
 					}
 					if n_15 < int64(0) || n_15 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_15, mainparams_3))
 					}
 					n_1816 := int(n_15) - int(int64(0))
 					s_1817 := row_1813[int(int64(0))*1 : int(n_15)*1 : int(n_15)*1]
 					if n_1816 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1816}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1816}))
 					}
 					r_1818 := ar.F64w(sequence_12)
 					r_1435 = r_1435[:len(r_1818)]
@@ -6471,25 +6470,25 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						r_1818[i_1819] = (runtime.Sigmoid(((r_1435[i_1819] * s_1815[i_1819]) + s_1817[i_1819])))
 					}
 					if int64(0) >= int64(state_8) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:88:38", runtime.CheckIndex(int64(0), state_8))
 					}
 					row_1821 := state_7[int(int64(0))*state_9 : (int(int64(0))+1)*state_9]
 					x_1822 := int64(2) * n_15
 					if n_15 < 0 || x_1822 < n_15 || x_1822 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1822, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1822, mainparams_3))
 					}
 					n_1823 := int(x_1822) - int(n_15)
 					s_1824 := row_1812[int(n_15)*1 : int(x_1822)*1 : int(x_1822)*1]
 					if n_1823 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1823}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1823}))
 					}
 					if n_15 < 0 || x_1822 < n_15 || x_1822 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1822, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_15, x_1822, mainparams_3))
 					}
 					n_1825 := int(x_1822) - int(n_15)
 					s_1826 := row_1813[int(n_15)*1 : int(x_1822)*1 : int(x_1822)*1]
 					if n_1825 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1825}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1825}))
 					}
 					r_1827 := ar.F64w(state_9)
 					row_1821 = row_1821[:len(r_1827)]
@@ -6500,20 +6499,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					}
 					x_1830 := int64(3) * n_15
 					if x_1822 < 0 || x_1830 < x_1822 || x_1830 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1822, x_1830, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1822, x_1830, mainparams_3))
 					}
 					n_1831 := int(x_1830) - int(x_1822)
 					s_1832 := row_1812[int(x_1822)*1 : int(x_1830)*1 : int(x_1830)*1]
 					if n_1831 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1831}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1831}))
 					}
 					if x_1822 < 0 || x_1830 < x_1822 || x_1830 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1822, x_1830, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1822, x_1830, mainparams_3))
 					}
 					n_1833 := int(x_1830) - int(x_1822)
 					s_1834 := row_1813[int(x_1822)*1 : int(x_1830)*1 : int(x_1830)*1]
 					if n_1833 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1833}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{n_1833}))
 					}
 					r_1835 := ar.F64w(sequence_12)
 					r_1435 = r_1435[:len(r_1835)]
@@ -6524,20 +6523,20 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 					}
 					x_1838 := int64(4) * n_15
 					if x_1830 < 0 || x_1838 < x_1830 || x_1838 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1830, x_1838, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:53", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1830, x_1838, mainparams_3))
 					}
 					n_1839 := int(x_1838) - int(x_1830)
 					s_1840 := row_1812[int(x_1830)*1 : int(x_1838)*1 : int(x_1838)*1]
 					if n_1839 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1839}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:45", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1839}))
 					}
 					if x_1830 < 0 || x_1838 < x_1830 || x_1838 > int64(mainparams_3) {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1830, x_1838, mainparams_3))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:79", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_1830, x_1838, mainparams_3))
 					}
 					n_1841 := int(x_1838) - int(x_1830)
 					s_1842 := row_1813[int(x_1830)*1 : int(x_1838)*1 : int(x_1838)*1]
 					if n_1841 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1841}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:86:73", "shape mismatch in '+': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{n_1841}))
 					}
 					r_1843 := ar.F64w(state_9)
 					row_1821 = row_1821[:len(r_1843)]
@@ -6547,11 +6546,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						r_1843[i_1844] = (math.Tanh(((row_1821[i_1844] * s_1840[i_1844]) + s_1842[i_1844])))
 					}
 					if int64(1) >= int64(state_8) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:91:20", runtime.CheckIndex(int64(1), state_8))
 					}
 					row_1846 := state_7[int(int64(1))*state_9 : (int(int64(1))+1)*state_9]
 					if sequence_12 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:91:32", "shape mismatch in '*': "+runtime.ShapeString([]int{state_9})+" and "+runtime.ShapeString([]int{sequence_12}))
 					}
 					r_1847 := ar.F64w(state_9)
 					row_1846 = row_1846[:len(r_1847)]
@@ -6567,7 +6566,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						r_1850[i_1851] = (math.Tanh(r_1847[i_1851]))
 					}
 					if state_9 != sequence_12 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:92:28", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{state_9}))
 					}
 					r_1853 := ar.F64w(sequence_12)
 					r_1835 = r_1835[:len(r_1853)]
@@ -6576,16 +6575,16 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						r_1853[i_1854] = (r_1835[i_1854] * r_1850[i_1854])
 					}
 					if int64(0) >= int64(state_8) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:26", runtime.CheckIndex(int64(0), state_8))
 					}
 					if sequence_12 != state_9 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:93:26", "update: value has shape "+runtime.ShapeString([]int{sequence_12})+"; elements have shape "+runtime.ShapeString([]int{state_9}))
 					}
 					c_1856 := ar.F64w(len(state_7))
 					copy(c_1856, state_7)
 					copy(c_1856[int(int64(0))*state_9:(int(int64(0))+1)*state_9], r_1853)
 					if int64(1) >= int64(state_8) {
-						return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:93:19", runtime.CheckIndex(int64(1), state_8))
 					}
 					copy(c_1856[int(int64(1))*state_9:(int(int64(1))+1)*state_9], r_1847)
 					if i_1809 == 0 {
@@ -6593,11 +6592,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1749 = d_1748
 						tot_1857, err_1858 := runtime.MulSize(n_1745, rs_1749)
 						if err_1858 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1858)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1858)
 						}
 						a_1747 = ar.F64w(tot_1857)
 					} else if sequence_12 != d_1748 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1748}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1748}))
 					}
 					copy(a_1747[i_1809*rs_1749:(i_1809+1)*rs_1749], r_1853)
 					if i_1809 == 0 {
@@ -6605,11 +6604,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1753 = d_1751 * d_1752
 						tot_1859, err_1860 := runtime.MulSize(n_1745, rs_1753)
 						if err_1860 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1860)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1860)
 						}
 						a_1750 = ar.F64w(tot_1859)
 					} else if state_8 != d_1751 || state_9 != d_1752 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1751, d_1752}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1751, d_1752}))
 					}
 					copy(a_1750[i_1809*rs_1753:(i_1809+1)*rs_1753], c_1856)
 					if i_1809 == 0 {
@@ -6617,11 +6616,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1756 = d_1755
 						tot_1861, err_1862 := runtime.MulSize(n_1745, rs_1756)
 						if err_1862 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1862)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1862)
 						}
 						a_1754 = ar.F64w(tot_1861)
 					} else if state_9 != d_1755 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1755}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1755}))
 					}
 					copy(a_1754[i_1809*rs_1756:(i_1809+1)*rs_1756], r_1847)
 					if i_1809 == 0 {
@@ -6629,11 +6628,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1759 = d_1758
 						tot_1863, err_1864 := runtime.MulSize(n_1745, rs_1759)
 						if err_1864 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1864)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1864)
 						}
 						a_1757 = ar.F64w(tot_1863)
 					} else if state_9 != d_1758 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1758}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1758}))
 					}
 					copy(a_1757[i_1809*rs_1759:(i_1809+1)*rs_1759], r_1850)
 					if i_1809 == 0 {
@@ -6641,11 +6640,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1762 = d_1761
 						tot_1865, err_1866 := runtime.MulSize(n_1745, rs_1762)
 						if err_1866 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1866)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1866)
 						}
 						a_1760 = ar.F64w(tot_1865)
 					} else if sequence_12 != d_1761 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1761}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1761}))
 					}
 					copy(a_1760[i_1809*rs_1762:(i_1809+1)*rs_1762], r_1835)
 					if i_1809 == 0 {
@@ -6653,11 +6652,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1765 = d_1764
 						tot_1867, err_1868 := runtime.MulSize(n_1745, rs_1765)
 						if err_1868 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1868)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1868)
 						}
 						a_1763 = ar.F64w(tot_1867)
 					} else if state_9 != d_1764 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1764}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1764}))
 					}
 					copy(a_1763[i_1809*rs_1765:(i_1809+1)*rs_1765], r_1843)
 					if i_1809 == 0 {
@@ -6665,11 +6664,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1768 = d_1767
 						tot_1869, err_1870 := runtime.MulSize(n_1745, rs_1768)
 						if err_1870 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1870)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1870)
 						}
 						a_1766 = ar.F64w(tot_1869)
 					} else if state_9 != d_1767 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1767}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1767}))
 					}
 					copy(a_1766[i_1809*rs_1768:(i_1809+1)*rs_1768], r_1827)
 					if i_1809 == 0 {
@@ -6677,11 +6676,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1771 = d_1770
 						tot_1871, err_1872 := runtime.MulSize(n_1745, rs_1771)
 						if err_1872 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1872)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1872)
 						}
 						a_1769 = ar.F64w(tot_1871)
 					} else if sequence_12 != d_1770 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1770}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1770}))
 					}
 					copy(a_1769[i_1809*rs_1771:(i_1809+1)*rs_1771], r_1818)
 					if i_1809 == 0 {
@@ -6689,11 +6688,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1774 = d_1773
 						tot_1873, err_1874 := runtime.MulSize(n_1745, rs_1774)
 						if err_1874 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1874)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1874)
 						}
 						a_1772 = ar.F64w(tot_1873)
 					} else if state_9 != d_1773 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1773}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1773}))
 					}
 					copy(a_1772[i_1809*rs_1774:(i_1809+1)*rs_1774], row_1846)
 					if i_1809 == 0 {
@@ -6701,11 +6700,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1777 = d_1776
 						tot_1875, err_1876 := runtime.MulSize(n_1745, rs_1777)
 						if err_1876 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1876)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1876)
 						}
 						a_1775 = ar.F64w(tot_1875)
 					} else if mainparams_3 != d_1776 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1776}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1776}))
 					}
 					copy(a_1775[i_1809*rs_1777:(i_1809+1)*rs_1777], row_1813)
 					if i_1809 == 0 {
@@ -6713,11 +6712,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1780 = d_1779
 						tot_1877, err_1878 := runtime.MulSize(n_1745, rs_1780)
 						if err_1878 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1878)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1878)
 						}
 						a_1778 = ar.F64w(tot_1877)
 					} else if n_1839 != d_1779 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{n_1839})+", element 0 has shape "+runtime.ShapeString([]int{d_1779}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{n_1839})+", element 0 has shape "+runtime.ShapeString([]int{d_1779}))
 					}
 					copy(a_1778[i_1809*rs_1780:(i_1809+1)*rs_1780], s_1840)
 					if i_1809 == 0 {
@@ -6725,11 +6724,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1783 = d_1782
 						tot_1879, err_1880 := runtime.MulSize(n_1745, rs_1783)
 						if err_1880 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1880)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1880)
 						}
 						a_1781 = ar.F64w(tot_1879)
 					} else if state_9 != d_1782 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1782}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1782}))
 					}
 					copy(a_1781[i_1809*rs_1783:(i_1809+1)*rs_1783], row_1821)
 					if i_1809 == 0 {
@@ -6737,11 +6736,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1786 = d_1785
 						tot_1881, err_1882 := runtime.MulSize(n_1745, rs_1786)
 						if err_1882 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1882)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1882)
 						}
 						a_1784 = ar.F64w(tot_1881)
 					} else if mainparams_3 != d_1785 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1785}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{mainparams_3})+", element 0 has shape "+runtime.ShapeString([]int{d_1785}))
 					}
 					copy(a_1784[i_1809*rs_1786:(i_1809+1)*rs_1786], row_1812)
 					if i_1809 == 0 {
@@ -6749,11 +6748,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1789 = d_1788
 						tot_1883, err_1884 := runtime.MulSize(n_1745, rs_1789)
 						if err_1884 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1884)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1884)
 						}
 						a_1787 = ar.F64w(tot_1883)
 					} else if n_1831 != d_1788 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{n_1831})+", element 0 has shape "+runtime.ShapeString([]int{d_1788}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{n_1831})+", element 0 has shape "+runtime.ShapeString([]int{d_1788}))
 					}
 					copy(a_1787[i_1809*rs_1789:(i_1809+1)*rs_1789], s_1832)
 					if i_1809 == 0 {
@@ -6761,11 +6760,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1792 = d_1791
 						tot_1885, err_1886 := runtime.MulSize(n_1745, rs_1792)
 						if err_1886 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1886)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1886)
 						}
 						a_1790 = ar.F64w(tot_1885)
 					} else if sequence_12 != d_1791 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1791}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1791}))
 					}
 					copy(a_1790[i_1809*rs_1792:(i_1809+1)*rs_1792], r_1435)
 					if i_1809 == 0 {
@@ -6773,11 +6772,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1795 = d_1794
 						tot_1887, err_1888 := runtime.MulSize(n_1745, rs_1795)
 						if err_1888 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1888)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1888)
 						}
 						a_1793 = ar.F64w(tot_1887)
 					} else if n_1823 != d_1794 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{n_1823})+", element 0 has shape "+runtime.ShapeString([]int{d_1794}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{n_1823})+", element 0 has shape "+runtime.ShapeString([]int{d_1794}))
 					}
 					copy(a_1793[i_1809*rs_1795:(i_1809+1)*rs_1795], s_1824)
 					if i_1809 == 0 {
@@ -6785,11 +6784,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1798 = d_1797
 						tot_1889, err_1890 := runtime.MulSize(n_1745, rs_1798)
 						if err_1890 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1890)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1890)
 						}
 						a_1796 = ar.F64w(tot_1889)
 					} else if state_9 != d_1797 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1797}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1797}))
 					}
 					copy(a_1796[i_1809*rs_1798:(i_1809+1)*rs_1798], row_1821)
 					if i_1809 == 0 {
@@ -6797,11 +6796,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1801 = d_1800
 						tot_1891, err_1892 := runtime.MulSize(n_1745, rs_1801)
 						if err_1892 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1892)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1892)
 						}
 						a_1799 = ar.F64w(tot_1891)
 					} else if n_1814 != d_1800 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{n_1814})+", element 0 has shape "+runtime.ShapeString([]int{d_1800}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{n_1814})+", element 0 has shape "+runtime.ShapeString([]int{d_1800}))
 					}
 					copy(a_1799[i_1809*rs_1801:(i_1809+1)*rs_1801], s_1815)
 					if i_1809 == 0 {
@@ -6809,11 +6808,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1804 = d_1803
 						tot_1893, err_1894 := runtime.MulSize(n_1745, rs_1804)
 						if err_1894 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1894)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1894)
 						}
 						a_1802 = ar.F64w(tot_1893)
 					} else if sequence_12 != d_1803 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1803}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{sequence_12})+", element 0 has shape "+runtime.ShapeString([]int{d_1803}))
 					}
 					copy(a_1802[i_1809*rs_1804:(i_1809+1)*rs_1804], r_1435)
 					if i_1809 == 0 {
@@ -6821,15 +6820,15 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 						rs_1808 = d_1806 * d_1807
 						tot_1895, err_1896 := runtime.MulSize(n_1745, rs_1808)
 						if err_1896 != nil {
-							return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", err_1896)
+							return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", err_1896)
 						}
 						a_1805 = ar.F64w(tot_1895)
 					} else if state_8 != d_1806 || state_9 != d_1807 {
-						return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1806, d_1807}))
+						return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "build: element "+strconv.Itoa(i_1809)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1806, d_1807}))
 					}
 					copy(a_1805[i_1809*rs_1808:(i_1809+1)*rs_1808], state_7)
 					if i_1809 > 0 {
-						ar.release(mark_1810)
+						ar.Release(mark_1810)
 					}
 				}
 				c_1441, c_1442, c_1443, c_1444, c_1445, c_1446, c_1447, c_1448, c_1449, c_1450, c_1451, c_1452, c_1453, c_1454, c_1455, c_1456, c_1457, c_1458, c_1459, c_1460, c_1461, c_1462, c_1463, c_1464, c_1465, c_1466, c_1467, c_1468, c_1469, c_1470, c_1471, c_1472, c_1473, c_1474, c_1475, c_1476, c_1477, c_1478, c_1479, c_1480, c_1481, c_1482, c_1483, c_1484, c_1485, c_1486, c_1487, c_1488, c_1489, c_1490, c_1491, c_1492, c_1493, c_1494, c_1495, c_1496, c_1497, c_1498, c_1499, c_1500, c_1501, c_1502 = a_1747, n_1745, d_1748, a_1750, n_1745, d_1751, d_1752, a_1754, n_1745, d_1755, a_1757, n_1745, d_1758, a_1760, n_1745, d_1761, a_1763, n_1745, d_1764, a_1766, n_1745, d_1767, a_1769, n_1745, d_1770, a_1772, n_1745, d_1773, a_1775, n_1745, d_1776, a_1778, n_1745, d_1779, a_1781, n_1745, d_1782, a_1784, n_1745, d_1785, a_1787, n_1745, d_1788, a_1790, n_1745, d_1791, a_1793, n_1745, d_1794, a_1796, n_1745, d_1797, a_1799, n_1745, d_1800, a_1802, n_1745, d_1803, a_1805, n_1745, d_1806, d_1807
@@ -6841,7 +6840,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if x_1440 {
 				x_1902 := x_1439 - int64(1)
 				if x_1902 < 0 || x_1902 >= int64(c_1442) {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_1902, c_1442))
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_1902, c_1442))
 				}
 				row_1903 := c_1441[int(x_1902)*c_1443 : (int(x_1902)+1)*c_1443]
 				rs_1904 := c_1446 * c_1447
@@ -6870,18 +6869,18 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				c_1897, c_1898, c_1900, c_1901 = r_1435, sequence_12, state_8, state_9
 			}
 			if int64(1) >= int64(extraparams_5) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:29", runtime.CheckIndex(int64(1), extraparams_5))
 			}
 			row_1925 := extraparams_4[int(int64(1))*extraparams_6 : (int(int64(1))+1)*extraparams_6]
 			if extraparams_6 != c_1898 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1898})+" and "+runtime.ShapeString([]int{extraparams_6}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:15", "shape mismatch in '*': "+runtime.ShapeString([]int{c_1898})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
 			if int64(2) >= int64(extraparams_5) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:94:47", runtime.CheckIndex(int64(2), extraparams_5))
 			}
 			row_1926 := extraparams_4[int(int64(2))*extraparams_6 : (int(int64(2))+1)*extraparams_6]
 			if extraparams_6 != c_1898 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1898})+" and "+runtime.ShapeString([]int{extraparams_6}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:94:33", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1898})+" and "+runtime.ShapeString([]int{extraparams_6}))
 			}
 			r_1927 := ar.F64w(c_1898)
 			c_1897 = c_1897[:len(r_1927)]
@@ -6898,12 +6897,12 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			s_1933 := runtime.Sum(r_1930)
 			x_1934 := s_1933 + 2.0
 			if int64(1) >= int64(sequence_11) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(int64(1), sequence_11))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:96:33", runtime.CheckIndex(int64(1), sequence_11))
 			}
 			row_1935 := sequence_10[int(int64(1))*sequence_12 : (int(int64(1))+1)*sequence_12]
 			x_1936 := math.Log(x_1934)
 			if c_1898 != sequence_12 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1898}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:96:41", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_1898}))
 			}
 			r_1937 := ar.F64w(sequence_12)
 			row_1935 = row_1935[:len(r_1937)]
@@ -6917,11 +6916,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1339 = d_1337 * d_1338
 				tot_1941, err_1942 := runtime.MulSize(n_1335, rs_1339)
 				if err_1942 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1942)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1942)
 				}
 				_ = tot_1941
 			} else if c_1900 != d_1337 || c_1901 != d_1338 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1900, c_1901})+", element 0 has shape "+runtime.ShapeString([]int{d_1337, d_1338}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1900, c_1901})+", element 0 has shape "+runtime.ShapeString([]int{d_1337, d_1338}))
 			}
 			a_1340[i_1430] = x_1934
 			if i_1430 == 0 {
@@ -6929,11 +6928,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1343 = d_1342
 				tot_1943, err_1944 := runtime.MulSize(n_1335, rs_1343)
 				if err_1944 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1944)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1944)
 				}
 				a_1341 = ar.F64w(tot_1943)
 			} else if c_1898 != d_1342 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1898})+", element 0 has shape "+runtime.ShapeString([]int{d_1342}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1898})+", element 0 has shape "+runtime.ShapeString([]int{d_1342}))
 			}
 			copy(a_1341[i_1430*rs_1343:(i_1430+1)*rs_1343], r_1930)
 			if i_1430 == 0 {
@@ -6941,11 +6940,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1346 = d_1345
 				tot_1945, err_1946 := runtime.MulSize(n_1335, rs_1346)
 				if err_1946 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1946)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1946)
 				}
 				a_1344 = ar.F64w(tot_1945)
 			} else if extraparams_6 != d_1345 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{extraparams_6})+", element 0 has shape "+runtime.ShapeString([]int{d_1345}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{extraparams_6})+", element 0 has shape "+runtime.ShapeString([]int{d_1345}))
 			}
 			copy(a_1344[i_1430*rs_1346:(i_1430+1)*rs_1346], row_1925)
 			if i_1430 == 0 {
@@ -6953,11 +6952,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1349 = d_1348
 				tot_1947, err_1948 := runtime.MulSize(n_1335, rs_1349)
 				if err_1948 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1948)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1948)
 				}
 				a_1347 = ar.F64w(tot_1947)
 			} else if c_1898 != d_1348 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1898})+", element 0 has shape "+runtime.ShapeString([]int{d_1348}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1898})+", element 0 has shape "+runtime.ShapeString([]int{d_1348}))
 			}
 			copy(a_1347[i_1430*rs_1349:(i_1430+1)*rs_1349], c_1897)
 			if i_1430 == 0 {
@@ -6965,44 +6964,44 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1352 = d_1350 * d_1351
 				tot_1949, err_1950 := runtime.MulSize(n_1335, rs_1352)
 				if err_1950 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1950)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1950)
 				}
 				_ = tot_1949
 			} else if c_1442 != d_1350 || c_1443 != d_1351 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1442, c_1443})+", element 0 has shape "+runtime.ShapeString([]int{d_1350, d_1351}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1442, c_1443})+", element 0 has shape "+runtime.ShapeString([]int{d_1350, d_1351}))
 			}
 			if i_1430 == 0 {
 				d_1353, d_1354, d_1355 = c_1445, c_1446, c_1447
 				rs_1356 = d_1353 * d_1354 * d_1355
 				tot_1951, err_1952 := runtime.MulSize(n_1335, rs_1356)
 				if err_1952 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1952)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1952)
 				}
 				_ = tot_1951
 			} else if c_1445 != d_1353 || c_1446 != d_1354 || c_1447 != d_1355 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1445, c_1446, c_1447})+", element 0 has shape "+runtime.ShapeString([]int{d_1353, d_1354, d_1355}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1445, c_1446, c_1447})+", element 0 has shape "+runtime.ShapeString([]int{d_1353, d_1354, d_1355}))
 			}
 			if i_1430 == 0 {
 				d_1357, d_1358 = c_1449, c_1450
 				rs_1359 = d_1357 * d_1358
 				tot_1953, err_1954 := runtime.MulSize(n_1335, rs_1359)
 				if err_1954 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1954)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1954)
 				}
 				_ = tot_1953
 			} else if c_1449 != d_1357 || c_1450 != d_1358 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1449, c_1450})+", element 0 has shape "+runtime.ShapeString([]int{d_1357, d_1358}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1449, c_1450})+", element 0 has shape "+runtime.ShapeString([]int{d_1357, d_1358}))
 			}
 			if i_1430 == 0 {
 				d_1361, d_1362 = c_1452, c_1453
 				rs_1363 = d_1361 * d_1362
 				tot_1955, err_1956 := runtime.MulSize(n_1335, rs_1363)
 				if err_1956 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1956)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1956)
 				}
 				a_1360 = ar.F64w(tot_1955)
 			} else if c_1452 != d_1361 || c_1453 != d_1362 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1452, c_1453})+", element 0 has shape "+runtime.ShapeString([]int{d_1361, d_1362}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1452, c_1453})+", element 0 has shape "+runtime.ShapeString([]int{d_1361, d_1362}))
 			}
 			copy(a_1360[i_1430*rs_1363:(i_1430+1)*rs_1363], c_1451)
 			if i_1430 == 0 {
@@ -7010,11 +7009,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1367 = d_1365 * d_1366
 				tot_1957, err_1958 := runtime.MulSize(n_1335, rs_1367)
 				if err_1958 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1958)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1958)
 				}
 				a_1364 = ar.F64w(tot_1957)
 			} else if c_1455 != d_1365 || c_1456 != d_1366 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1455, c_1456})+", element 0 has shape "+runtime.ShapeString([]int{d_1365, d_1366}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1455, c_1456})+", element 0 has shape "+runtime.ShapeString([]int{d_1365, d_1366}))
 			}
 			copy(a_1364[i_1430*rs_1367:(i_1430+1)*rs_1367], c_1454)
 			if i_1430 == 0 {
@@ -7022,11 +7021,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1371 = d_1369 * d_1370
 				tot_1959, err_1960 := runtime.MulSize(n_1335, rs_1371)
 				if err_1960 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1960)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1960)
 				}
 				a_1368 = ar.F64w(tot_1959)
 			} else if c_1458 != d_1369 || c_1459 != d_1370 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1458, c_1459})+", element 0 has shape "+runtime.ShapeString([]int{d_1369, d_1370}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1458, c_1459})+", element 0 has shape "+runtime.ShapeString([]int{d_1369, d_1370}))
 			}
 			copy(a_1368[i_1430*rs_1371:(i_1430+1)*rs_1371], c_1457)
 			if i_1430 == 0 {
@@ -7034,11 +7033,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1375 = d_1373 * d_1374
 				tot_1961, err_1962 := runtime.MulSize(n_1335, rs_1375)
 				if err_1962 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1962)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1962)
 				}
 				a_1372 = ar.F64w(tot_1961)
 			} else if c_1461 != d_1373 || c_1462 != d_1374 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1461, c_1462})+", element 0 has shape "+runtime.ShapeString([]int{d_1373, d_1374}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1461, c_1462})+", element 0 has shape "+runtime.ShapeString([]int{d_1373, d_1374}))
 			}
 			copy(a_1372[i_1430*rs_1375:(i_1430+1)*rs_1375], c_1460)
 			if i_1430 == 0 {
@@ -7046,11 +7045,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1379 = d_1377 * d_1378
 				tot_1963, err_1964 := runtime.MulSize(n_1335, rs_1379)
 				if err_1964 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1964)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1964)
 				}
 				a_1376 = ar.F64w(tot_1963)
 			} else if c_1464 != d_1377 || c_1465 != d_1378 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1464, c_1465})+", element 0 has shape "+runtime.ShapeString([]int{d_1377, d_1378}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1464, c_1465})+", element 0 has shape "+runtime.ShapeString([]int{d_1377, d_1378}))
 			}
 			copy(a_1376[i_1430*rs_1379:(i_1430+1)*rs_1379], c_1463)
 			if i_1430 == 0 {
@@ -7058,11 +7057,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1383 = d_1381 * d_1382
 				tot_1965, err_1966 := runtime.MulSize(n_1335, rs_1383)
 				if err_1966 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1966)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1966)
 				}
 				a_1380 = ar.F64w(tot_1965)
 			} else if c_1467 != d_1381 || c_1468 != d_1382 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1467, c_1468})+", element 0 has shape "+runtime.ShapeString([]int{d_1381, d_1382}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1467, c_1468})+", element 0 has shape "+runtime.ShapeString([]int{d_1381, d_1382}))
 			}
 			copy(a_1380[i_1430*rs_1383:(i_1430+1)*rs_1383], c_1466)
 			if i_1430 == 0 {
@@ -7070,11 +7069,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1387 = d_1385 * d_1386
 				tot_1967, err_1968 := runtime.MulSize(n_1335, rs_1387)
 				if err_1968 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1968)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1968)
 				}
 				a_1384 = ar.F64w(tot_1967)
 			} else if c_1470 != d_1385 || c_1471 != d_1386 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1470, c_1471})+", element 0 has shape "+runtime.ShapeString([]int{d_1385, d_1386}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1470, c_1471})+", element 0 has shape "+runtime.ShapeString([]int{d_1385, d_1386}))
 			}
 			copy(a_1384[i_1430*rs_1387:(i_1430+1)*rs_1387], c_1469)
 			if i_1430 == 0 {
@@ -7082,11 +7081,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1391 = d_1389 * d_1390
 				tot_1969, err_1970 := runtime.MulSize(n_1335, rs_1391)
 				if err_1970 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1970)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1970)
 				}
 				a_1388 = ar.F64w(tot_1969)
 			} else if c_1473 != d_1389 || c_1474 != d_1390 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1473, c_1474})+", element 0 has shape "+runtime.ShapeString([]int{d_1389, d_1390}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1473, c_1474})+", element 0 has shape "+runtime.ShapeString([]int{d_1389, d_1390}))
 			}
 			copy(a_1388[i_1430*rs_1391:(i_1430+1)*rs_1391], c_1472)
 			if i_1430 == 0 {
@@ -7094,11 +7093,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1395 = d_1393 * d_1394
 				tot_1971, err_1972 := runtime.MulSize(n_1335, rs_1395)
 				if err_1972 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1972)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1972)
 				}
 				a_1392 = ar.F64w(tot_1971)
 			} else if c_1476 != d_1393 || c_1477 != d_1394 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1476, c_1477})+", element 0 has shape "+runtime.ShapeString([]int{d_1393, d_1394}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1476, c_1477})+", element 0 has shape "+runtime.ShapeString([]int{d_1393, d_1394}))
 			}
 			copy(a_1392[i_1430*rs_1395:(i_1430+1)*rs_1395], c_1475)
 			if i_1430 == 0 {
@@ -7106,11 +7105,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1399 = d_1397 * d_1398
 				tot_1973, err_1974 := runtime.MulSize(n_1335, rs_1399)
 				if err_1974 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1974)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1974)
 				}
 				a_1396 = ar.F64w(tot_1973)
 			} else if c_1479 != d_1397 || c_1480 != d_1398 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1479, c_1480})+", element 0 has shape "+runtime.ShapeString([]int{d_1397, d_1398}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1479, c_1480})+", element 0 has shape "+runtime.ShapeString([]int{d_1397, d_1398}))
 			}
 			copy(a_1396[i_1430*rs_1399:(i_1430+1)*rs_1399], c_1478)
 			if i_1430 == 0 {
@@ -7118,11 +7117,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1403 = d_1401 * d_1402
 				tot_1975, err_1976 := runtime.MulSize(n_1335, rs_1403)
 				if err_1976 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1976)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1976)
 				}
 				a_1400 = ar.F64w(tot_1975)
 			} else if c_1482 != d_1401 || c_1483 != d_1402 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1482, c_1483})+", element 0 has shape "+runtime.ShapeString([]int{d_1401, d_1402}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1482, c_1483})+", element 0 has shape "+runtime.ShapeString([]int{d_1401, d_1402}))
 			}
 			copy(a_1400[i_1430*rs_1403:(i_1430+1)*rs_1403], c_1481)
 			if i_1430 == 0 {
@@ -7130,11 +7129,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1407 = d_1405 * d_1406
 				tot_1977, err_1978 := runtime.MulSize(n_1335, rs_1407)
 				if err_1978 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1978)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1978)
 				}
 				a_1404 = ar.F64w(tot_1977)
 			} else if c_1485 != d_1405 || c_1486 != d_1406 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1485, c_1486})+", element 0 has shape "+runtime.ShapeString([]int{d_1405, d_1406}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1485, c_1486})+", element 0 has shape "+runtime.ShapeString([]int{d_1405, d_1406}))
 			}
 			copy(a_1404[i_1430*rs_1407:(i_1430+1)*rs_1407], c_1484)
 			if i_1430 == 0 {
@@ -7142,11 +7141,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1411 = d_1409 * d_1410
 				tot_1979, err_1980 := runtime.MulSize(n_1335, rs_1411)
 				if err_1980 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1980)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1980)
 				}
 				a_1408 = ar.F64w(tot_1979)
 			} else if c_1488 != d_1409 || c_1489 != d_1410 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1488, c_1489})+", element 0 has shape "+runtime.ShapeString([]int{d_1409, d_1410}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1488, c_1489})+", element 0 has shape "+runtime.ShapeString([]int{d_1409, d_1410}))
 			}
 			copy(a_1408[i_1430*rs_1411:(i_1430+1)*rs_1411], c_1487)
 			if i_1430 == 0 {
@@ -7154,11 +7153,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1415 = d_1413 * d_1414
 				tot_1981, err_1982 := runtime.MulSize(n_1335, rs_1415)
 				if err_1982 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1982)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1982)
 				}
 				a_1412 = ar.F64w(tot_1981)
 			} else if c_1491 != d_1413 || c_1492 != d_1414 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1491, c_1492})+", element 0 has shape "+runtime.ShapeString([]int{d_1413, d_1414}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1491, c_1492})+", element 0 has shape "+runtime.ShapeString([]int{d_1413, d_1414}))
 			}
 			copy(a_1412[i_1430*rs_1415:(i_1430+1)*rs_1415], c_1490)
 			if i_1430 == 0 {
@@ -7166,11 +7165,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1419 = d_1417 * d_1418
 				tot_1983, err_1984 := runtime.MulSize(n_1335, rs_1419)
 				if err_1984 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1984)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1984)
 				}
 				a_1416 = ar.F64w(tot_1983)
 			} else if c_1494 != d_1417 || c_1495 != d_1418 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1494, c_1495})+", element 0 has shape "+runtime.ShapeString([]int{d_1417, d_1418}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1494, c_1495})+", element 0 has shape "+runtime.ShapeString([]int{d_1417, d_1418}))
 			}
 			copy(a_1416[i_1430*rs_1419:(i_1430+1)*rs_1419], c_1493)
 			if i_1430 == 0 {
@@ -7178,36 +7177,36 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				rs_1422 = d_1420 * d_1421
 				tot_1985, err_1986 := runtime.MulSize(n_1335, rs_1422)
 				if err_1986 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1986)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1986)
 				}
 				_ = tot_1985
 			} else if c_1497 != d_1420 || c_1498 != d_1421 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1497, c_1498})+", element 0 has shape "+runtime.ShapeString([]int{d_1420, d_1421}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1497, c_1498})+", element 0 has shape "+runtime.ShapeString([]int{d_1420, d_1421}))
 			}
 			if i_1430 == 0 {
 				d_1423, d_1424, d_1425 = c_1500, c_1501, c_1502
 				rs_1426 = d_1423 * d_1424 * d_1425
 				tot_1987, err_1988 := runtime.MulSize(n_1335, rs_1426)
 				if err_1988 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1988)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1988)
 				}
 				_ = tot_1987
 			} else if c_1500 != d_1423 || c_1501 != d_1424 || c_1502 != d_1425 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1500, c_1501, c_1502})+", element 0 has shape "+runtime.ShapeString([]int{d_1423, d_1424, d_1425}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{c_1500, c_1501, c_1502})+", element 0 has shape "+runtime.ShapeString([]int{d_1423, d_1424, d_1425}))
 			}
 			if i_1430 == 0 {
 				d_1427, d_1428 = state_8, state_9
 				rs_1429 = d_1427 * d_1428
 				tot_1989, err_1990 := runtime.MulSize(n_1335, rs_1429)
 				if err_1990 != nil {
-					return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", err_1990)
+					return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", err_1990)
 				}
 				_ = tot_1989
 			} else if state_8 != d_1427 || state_9 != d_1428 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1427, d_1428}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "build: element "+strconv.Itoa(i_1430)+" has shape "+runtime.ShapeString([]int{state_8, state_9})+", element 0 has shape "+runtime.ShapeString([]int{d_1427, d_1428}))
 			}
 			if i_1430 > 0 {
-				ar.release(mark_1431)
+				ar.Release(mark_1431)
 			}
 		}
 		c_21, c_22, c_23, c_28, c_30, c_32, c_33, c_35, c_36, c_38, c_45, c_53, c_54, c_56, c_57, c_58, c_60, c_61, c_62, c_64, c_65, c_66, c_68, c_69, c_70, c_72, c_73, c_74, c_76, c_77, c_78, c_80, c_81, c_82, c_84, c_85, c_86, c_88, c_89, c_90, c_92, c_93, c_94, c_96, c_97, c_98, c_100, c_101, c_102, c_104, c_105, c_106, c_108, c_109, c_110, c_112, c_113, c_127, c_128 = n_1335, d_1337, d_1338, a_1340, a_1341, d_1342, a_1344, d_1345, a_1347, d_1348, d_1350, d_1358, a_1360, d_1361, d_1362, a_1364, d_1365, d_1366, a_1368, d_1369, d_1370, a_1372, d_1373, d_1374, a_1376, d_1377, d_1378, a_1380, d_1381, d_1382, a_1384, d_1385, d_1386, a_1388, d_1389, d_1390, a_1392, d_1393, d_1394, a_1396, d_1397, d_1398, a_1400, d_1401, d_1402, a_1404, d_1405, d_1406, a_1408, d_1409, d_1410, a_1412, d_1413, d_1414, a_1416, d_1417, d_1418, d_1427, d_1428
@@ -7219,7 +7218,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 	if x_19 {
 		x_1995 := x_18 - int64(1)
 		if x_1995 < 0 || x_1995 >= int64(c_21) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_1995, c_21))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", runtime.CheckIndex(x_1995, c_21))
 		}
 		_ = c_28[int(x_1995)]
 		_ = c_30[int(x_1995)*c_32 : (int(x_1995)+1)*c_32]
@@ -7280,11 +7279,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 	rev_2038, rev_2039, rev_2040, rev_2041, rev_2042, rev_2043, rev_2044, rev_2045, rev_2046, rev_2047 = z_2035, c_1992, c_1993, x_2034, z_2036, extraparams_5, extraparams_6, z_2037, mainparams_2, mainparams_3
 	buf_2538 := ar.F64w(rev_2039 * rev_2040)
 	for t_2292 := int64(0); t_2292 < x_18; t_2292++ {
-		mark_2293 := ar.mark()
+		mark_2293 := ar.Mark()
 		x_2294 := x_18 - t_2292
 		x_2295 := x_2294 - int64(1)
 		if x_2295 < 0 || x_2295 >= int64(c_21) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:80:12", runtime.CheckIndex(x_2295, c_21))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:80:12", runtime.CheckIndex(x_2295, c_21))
 		}
 		x_2296 := c_28[int(x_2295)]
 		row_2297 := c_30[int(x_2295)*c_32 : (int(x_2295)+1)*c_32]
@@ -7324,7 +7323,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		x_2331 := max(x_2330, int64(0))
 		x_2332 := x_2295 + int64(1)
 		if x_2332 < 0 || x_2332 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:96:33", runtime.CheckIndex(x_2332, sequence_11))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:96:33", runtime.CheckIndex(x_2332, sequence_11))
 		}
 		row_2333 := sequence_10[int(x_2332)*sequence_12 : (int(x_2332)+1)*sequence_12]
 		r_2334 := ar.F64w(sequence_12)
@@ -7337,7 +7336,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		x_2339 := -s_2338
 		x_2340 := x_2337 * x_2339
 		if c_32 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_32}))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '+': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{c_32}))
 		}
 		r_2341 := ar.F64w(sequence_12)
 		r_2334 = r_2334[:len(r_2341)]
@@ -7346,17 +7345,17 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			r_2341[i_2342] = (r_2334[i_2342] + (row_2297[i_2342] * x_2340))
 		}
 		if int64(2) >= int64(rev_2043) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(2), rev_2043))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(int64(2), rev_2043))
 		}
 		if rev_2044 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2044})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2044})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
 		row_2344 := rev_2042[int64(2)*int64(rev_2044) : (int64(2)+1)*int64(rev_2044)]
 		for j_2345 := range row_2344 {
 			row_2344[j_2345] += r_2341[j_2345]
 		}
 		if sequence_12 != c_35 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_35})+" and "+runtime.ShapeString([]int{sequence_12}))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_35})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
 		r_2346 := ar.F64w(c_35)
 		row_2298 = row_2298[:len(r_2346)]
@@ -7365,13 +7364,13 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			r_2346[i_2347] = (row_2298[i_2347] * r_2341[i_2347])
 		}
 		if sequence_12 != c_38 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_38})+" and "+runtime.ShapeString([]int{sequence_12}))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{c_38})+" and "+runtime.ShapeString([]int{sequence_12}))
 		}
 		if int64(1) >= int64(rev_2043) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(1), rev_2043))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(int64(1), rev_2043))
 		}
 		if rev_2044 != c_38 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2044})+" and "+runtime.ShapeString([]int{c_38})+" differ")
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2044})+" and "+runtime.ShapeString([]int{c_38})+" differ")
 		}
 		row_2349 := rev_2042[int64(1)*int64(rev_2044) : (int64(1)+1)*int64(rev_2044)]
 		row_2299 = row_2299[:len(row_2349)]
@@ -7390,11 +7389,11 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		rev_2352, rev_2353, rev_2354, rev_2355, rev_2356, rev_2357, rev_2358, rev_2359 = r_2346, c_35, rev_2038, rev_2039, rev_2040, rev_2045, rev_2046, rev_2047
 		buf_2531 := ar.F64w(rev_2353)
 		for t_2445 := int64(0); t_2445 < x_2331; t_2445++ {
-			mark_2446 := ar.mark()
+			mark_2446 := ar.Mark()
 			x_2447 := x_2331 - t_2445
 			x_2448 := x_2447 - int64(1)
 			if x_2448 < 0 || x_2448 >= int64(c_45) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(x_2448, c_45))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(x_2448, c_45))
 			}
 			row_2449 := row_2301[int(x_2448)*c_57 : (int(x_2448)+1)*c_57]
 			row_2450 := row_2303[int(x_2448)*c_61 : (int(x_2448)+1)*c_61]
@@ -7417,43 +7416,43 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			x_2467 := int64(3) * n_15
 			z_2468 := ar.F64(c_53)
 			if x_2465 < 0 || x_2465 >= int64(rev_2355) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2355))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2355))
 			}
 			row_2469 := rev_2354[int(x_2465)*rev_2356 : (int(x_2465)+1)*rev_2356]
 			if c_53 != rev_2356 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_53})+" and "+runtime.ShapeString([]int{rev_2356})+" differ")
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_53})+" and "+runtime.ShapeString([]int{rev_2356})+" differ")
 			}
 			row_2469 = row_2469[:len(z_2468)]
 			for i_2470 := range z_2468 {
 				z_2468[i_2470] += row_2469[i_2470]
 			}
 			if x_2465 < 0 || x_2465 >= int64(rev_2355) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2355))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2355))
 			}
 			clear(rev_2354[x_2465*int64(rev_2356) : (x_2465+1)*int64(rev_2356)])
 			if x_2464 < 0 || x_2464 >= int64(rev_2355) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2355))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2355))
 			}
 			row_2471 := rev_2354[int(x_2464)*rev_2356 : (int(x_2464)+1)*rev_2356]
 			if rev_2353 != rev_2356 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{rev_2353})+" and "+runtime.ShapeString([]int{rev_2356})+" differ")
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{rev_2353})+" and "+runtime.ShapeString([]int{rev_2356})+" differ")
 			}
 			row_2471 = row_2471[:len(rev_2352)]
 			for i_2472 := range rev_2352 {
 				rev_2352[i_2472] += row_2471[i_2472]
 			}
 			if x_2464 < 0 || x_2464 >= int64(rev_2355) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2355))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2355))
 			}
 			clear(rev_2354[x_2464*int64(rev_2356) : (x_2464+1)*int64(rev_2356)])
 			if rev_2353 != c_61 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_61})+" and "+runtime.ShapeString([]int{rev_2353}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_61})+" and "+runtime.ShapeString([]int{rev_2353}))
 			}
 			if c_61 != c_57 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_57})+" and "+runtime.ShapeString([]int{c_61}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_57})+" and "+runtime.ShapeString([]int{c_61}))
 			}
 			if c_53 != c_57 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_53})+" and "+runtime.ShapeString([]int{c_57})+" differ")
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_53})+" and "+runtime.ShapeString([]int{c_57})+" differ")
 			}
 			row_2449 = row_2449[:len(z_2468)]
 			row_2450 = row_2450[:len(z_2468)]
@@ -7462,13 +7461,13 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				z_2468[i_2474] += ((1.0 - (row_2449[i_2474] * row_2449[i_2474])) * (row_2450[i_2474] * rev_2352[i_2474]))
 			}
 			if c_53 != c_73 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_73})+" and "+runtime.ShapeString([]int{c_53}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_73})+" and "+runtime.ShapeString([]int{c_53}))
 			}
 			if x_2465 < 0 || x_2465 >= int64(rev_2355) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2355))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2355))
 			}
 			if rev_2356 != c_73 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2356})+" and "+runtime.ShapeString([]int{c_73})+" differ")
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2356})+" and "+runtime.ShapeString([]int{c_73})+" differ")
 			}
 			row_2476 := rev_2354[x_2465*int64(rev_2356) : (x_2465+1)*int64(rev_2356)]
 			row_2453 = row_2453[:len(row_2476)]
@@ -7477,10 +7476,10 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				row_2476[i_2477] += (row_2453[i_2477] * z_2468[i_2477])
 			}
 			if c_53 != c_69 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_69})+" and "+runtime.ShapeString([]int{c_53}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_69})+" and "+runtime.ShapeString([]int{c_53}))
 			}
 			if c_69 != c_65 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_65})+" and "+runtime.ShapeString([]int{c_69}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_65})+" and "+runtime.ShapeString([]int{c_69}))
 			}
 			r_2479 := ar.F64w(c_65)
 			row_2451 = row_2451[:len(r_2479)]
@@ -7490,13 +7489,13 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				r_2479[i_2480] = ((1.0 - (row_2451[i_2480] * row_2451[i_2480])) * (row_2452[i_2480] * z_2468[i_2480]))
 			}
 			if x_2467 < 0 || x_2467+int64(c_65) > int64(c_81) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2467, x_2467+int64(c_65), c_81))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2467, x_2467+int64(c_65), c_81))
 			}
 			if x_2465 < 0 || x_2465 >= int64(rev_2358) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2358))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2358))
 			}
 			if rev_2359 != c_81 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_81})+" differ")
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_81})+" differ")
 			}
 			row_2482 := rev_2357[x_2465*int64(rev_2359) : (x_2465+1)*int64(rev_2359)]
 			region_2483 := row_2482[int(x_2467)*1 : (int(x_2467)+c_65)*1]
@@ -7505,16 +7504,16 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				region_2483[i_2484] += r_2479[i_2484]
 			}
 			if c_65 != c_89 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_89})+" and "+runtime.ShapeString([]int{c_65}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_89})+" and "+runtime.ShapeString([]int{c_65}))
 			}
 			if x_2467 < 0 || x_2467+int64(c_89) > int64(c_93) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2467, x_2467+int64(c_89), c_93))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2467, x_2467+int64(c_89), c_93))
 			}
 			if x_2464 < 0 || x_2464 >= int64(rev_2358) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2358))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2358))
 			}
 			if rev_2359 != c_93 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_93})+" differ")
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_93})+" differ")
 			}
 			row_2485 := rev_2357[x_2464*int64(rev_2359) : (x_2464+1)*int64(rev_2359)]
 			region_2486 := row_2485[int(x_2467)*1 : (int(x_2467)+c_89)*1]
@@ -7524,13 +7523,13 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				region_2486[i_2487] += (row_2457[i_2487] * r_2479[i_2487])
 			}
 			if c_65 != c_85 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_85})+" and "+runtime.ShapeString([]int{c_65}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_85})+" and "+runtime.ShapeString([]int{c_65}))
 			}
 			if x_2464 < 0 || x_2464 >= int64(rev_2355) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2355))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2355))
 			}
 			if rev_2356 != c_85 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2356})+" and "+runtime.ShapeString([]int{c_85})+" differ")
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2356})+" and "+runtime.ShapeString([]int{c_85})+" differ")
 			}
 			row_2489 := rev_2354[x_2464*int64(rev_2356) : (x_2464+1)*int64(rev_2356)]
 			row_2456 = row_2456[:len(row_2489)]
@@ -7539,10 +7538,10 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				row_2489[i_2490] += (row_2456[i_2490] * r_2479[i_2490])
 			}
 			if rev_2353 != c_57 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_57})+" and "+runtime.ShapeString([]int{rev_2353}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_57})+" and "+runtime.ShapeString([]int{rev_2353}))
 			}
 			if c_57 != c_61 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_61})+" and "+runtime.ShapeString([]int{c_57}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_61})+" and "+runtime.ShapeString([]int{c_57}))
 			}
 			r_2492 := ar.F64w(c_61)
 			row_2450 = row_2450[:len(r_2492)]
@@ -7552,13 +7551,13 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				r_2492[i_2493] = ((row_2450[i_2493] * (1.0 - row_2450[i_2493])) * (row_2449[i_2493] * rev_2352[i_2493]))
 			}
 			if x_2466 < 0 || x_2466+int64(c_61) > int64(c_81) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2466, x_2466+int64(c_61), c_81))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2466, x_2466+int64(c_61), c_81))
 			}
 			if x_2465 < 0 || x_2465 >= int64(rev_2358) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2358))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2358))
 			}
 			if rev_2359 != c_81 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_81})+" differ")
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_81})+" differ")
 			}
 			row_2495 := rev_2357[x_2465*int64(rev_2359) : (x_2465+1)*int64(rev_2359)]
 			region_2496 := row_2495[int(x_2466)*1 : (int(x_2466)+c_61)*1]
@@ -7567,7 +7566,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				region_2496[i_2497] += r_2492[i_2497]
 			}
 			if c_61 != c_97 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_97})+" and "+runtime.ShapeString([]int{c_61}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_97})+" and "+runtime.ShapeString([]int{c_61}))
 			}
 			r_2498 := ar.F64w(c_97)
 			row_2459 = row_2459[:len(r_2498)]
@@ -7576,16 +7575,16 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				r_2498[i_2499] = (row_2459[i_2499] * r_2492[i_2499])
 			}
 			if c_61 != c_101 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_101})+" and "+runtime.ShapeString([]int{c_61}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_101})+" and "+runtime.ShapeString([]int{c_61}))
 			}
 			if x_2466 < 0 || x_2466+int64(c_101) > int64(c_93) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2466, x_2466+int64(c_101), c_93))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", x_2466, x_2466+int64(c_101), c_93))
 			}
 			if x_2464 < 0 || x_2464 >= int64(rev_2358) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2358))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2358))
 			}
 			if rev_2359 != c_93 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_93})+" differ")
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_93})+" differ")
 			}
 			row_2501 := rev_2357[x_2464*int64(rev_2359) : (x_2464+1)*int64(rev_2359)]
 			region_2502 := row_2501[int(x_2466)*1 : (int(x_2466)+c_101)*1]
@@ -7595,10 +7594,10 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				region_2502[i_2503] += (row_2460[i_2503] * r_2492[i_2503])
 			}
 			if c_53 != c_65 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_65})+" and "+runtime.ShapeString([]int{c_53}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_65})+" and "+runtime.ShapeString([]int{c_53}))
 			}
 			if c_65 != c_69 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_69})+" and "+runtime.ShapeString([]int{c_65}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_69})+" and "+runtime.ShapeString([]int{c_65}))
 			}
 			r_2505 := ar.F64w(c_69)
 			row_2452 = row_2452[:len(r_2505)]
@@ -7608,13 +7607,13 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				r_2505[i_2506] = ((row_2452[i_2506] * (1.0 - row_2452[i_2506])) * (row_2451[i_2506] * z_2468[i_2506]))
 			}
 			if n_15 < 0 || n_15+int64(c_69) > int64(c_81) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_69), c_81))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_69), c_81))
 			}
 			if x_2465 < 0 || x_2465 >= int64(rev_2358) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2358))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2358))
 			}
 			if rev_2359 != c_81 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_81})+" differ")
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_81})+" differ")
 			}
 			row_2508 := rev_2357[x_2465*int64(rev_2359) : (x_2465+1)*int64(rev_2359)]
 			region_2509 := row_2508[int(n_15)*1 : (int(n_15)+c_69)*1]
@@ -7623,16 +7622,16 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				region_2509[i_2510] += r_2505[i_2510]
 			}
 			if c_69 != c_109 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_109})+" and "+runtime.ShapeString([]int{c_69}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_109})+" and "+runtime.ShapeString([]int{c_69}))
 			}
 			if n_15 < 0 || n_15+int64(c_109) > int64(c_93) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_109), c_93))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_15, n_15+int64(c_109), c_93))
 			}
 			if x_2464 < 0 || x_2464 >= int64(rev_2358) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2358))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2358))
 			}
 			if rev_2359 != c_93 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_93})+" differ")
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_93})+" differ")
 			}
 			row_2511 := rev_2357[x_2464*int64(rev_2359) : (x_2464+1)*int64(rev_2359)]
 			region_2512 := row_2511[int(n_15)*1 : (int(n_15)+c_109)*1]
@@ -7642,13 +7641,13 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				region_2512[i_2513] += (row_2462[i_2513] * r_2505[i_2513])
 			}
 			if c_69 != c_105 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_105})+" and "+runtime.ShapeString([]int{c_69}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_105})+" and "+runtime.ShapeString([]int{c_69}))
 			}
 			if x_2464 < 0 || x_2464 >= int64(rev_2355) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2355))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2355))
 			}
 			if rev_2356 != c_105 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2356})+" and "+runtime.ShapeString([]int{c_105})+" differ")
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2356})+" and "+runtime.ShapeString([]int{c_105})+" differ")
 			}
 			row_2515 := rev_2354[x_2464*int64(rev_2356) : (x_2464+1)*int64(rev_2356)]
 			row_2461 = row_2461[:len(row_2515)]
@@ -7657,10 +7656,10 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				row_2515[i_2516] += (row_2461[i_2516] * r_2505[i_2516])
 			}
 			if c_53 != c_77 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_77})+" and "+runtime.ShapeString([]int{c_53}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_77})+" and "+runtime.ShapeString([]int{c_53}))
 			}
 			if c_77 != c_73 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_73})+" and "+runtime.ShapeString([]int{c_77}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_73})+" and "+runtime.ShapeString([]int{c_77}))
 			}
 			r_2518 := ar.F64w(c_73)
 			row_2453 = row_2453[:len(r_2518)]
@@ -7670,13 +7669,13 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				r_2518[i_2519] = ((row_2453[i_2519] * (1.0 - row_2453[i_2519])) * (row_2454[i_2519] * z_2468[i_2519]))
 			}
 			if int64(0)+int64(c_73) > int64(c_81) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_73), c_81))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_73), c_81))
 			}
 			if x_2465 < 0 || x_2465 >= int64(rev_2358) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2358))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2465, rev_2358))
 			}
 			if rev_2359 != c_81 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_81})+" differ")
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_81})+" differ")
 			}
 			row_2521 := rev_2357[x_2465*int64(rev_2359) : (x_2465+1)*int64(rev_2359)]
 			region_2522 := row_2521[int(int64(0))*1 : (int(int64(0))+c_73)*1]
@@ -7685,10 +7684,10 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				region_2522[i_2523] += r_2518[i_2523]
 			}
 			if c_73 != c_113 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_113})+" and "+runtime.ShapeString([]int{c_73}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_113})+" and "+runtime.ShapeString([]int{c_73}))
 			}
 			if c_97 != c_113 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_97})+" and "+runtime.ShapeString([]int{c_113})+" differ")
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add: shapes "+runtime.ShapeString([]int{c_97})+" and "+runtime.ShapeString([]int{c_113})+" differ")
 			}
 			row_2463 = row_2463[:len(r_2498)]
 			r_2518 = r_2518[:len(r_2498)]
@@ -7696,16 +7695,16 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 				r_2498[i_2525] += (row_2463[i_2525] * r_2518[i_2525])
 			}
 			if c_73 != c_101 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_101})+" and "+runtime.ShapeString([]int{c_73}))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "shape mismatch in '*': "+runtime.ShapeString([]int{c_101})+" and "+runtime.ShapeString([]int{c_73}))
 			}
 			if int64(0)+int64(c_101) > int64(c_93) {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_101), c_93))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(c_101), c_93))
 			}
 			if x_2464 < 0 || x_2464 >= int64(rev_2358) {
-				return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2358))
+				return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:19", runtime.CheckIndex(x_2464, rev_2358))
 			}
 			if rev_2359 != c_93 {
-				return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_93})+" differ")
+				return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:83:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2359})+" and "+runtime.ShapeString([]int{c_93})+" differ")
 			}
 			row_2527 := rev_2357[x_2464*int64(rev_2359) : (x_2464+1)*int64(rev_2359)]
 			region_2528 := row_2527[int(int64(0))*1 : (int(int64(0))+c_101)*1]
@@ -7718,21 +7717,21 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 			if rev_2353 == len(buf_2531) {
 				copy(buf_2531, rev_2352)
 				rev_2352 = buf_2531
-				ar.release(mark_2446)
+				ar.Release(mark_2446)
 			}
 		}
 		if x_2295 < 0 || x_2295 >= int64(sequence_11) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:83:43", runtime.CheckIndex(x_2295, sequence_11))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:83:43", runtime.CheckIndex(x_2295, sequence_11))
 		}
 		row_2532 := sequence_10[int(x_2295)*sequence_12 : (int(x_2295)+1)*sequence_12]
 		if rev_2353 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_2353}))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "shape mismatch in '*': "+runtime.ShapeString([]int{sequence_12})+" and "+runtime.ShapeString([]int{rev_2353}))
 		}
 		if int64(0) >= int64(rev_2043) {
-			return 0, nil, 0, 0, nil, 0, 0, nbAt("models.nab:82:20", runtime.CheckIndex(int64(0), rev_2043))
+			return 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:82:20", runtime.CheckIndex(int64(0), rev_2043))
 		}
 		if rev_2044 != sequence_12 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2044})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_2044})+" and "+runtime.ShapeString([]int{sequence_12})+" differ")
 		}
 		row_2533 := rev_2042[int64(0)*int64(rev_2044) : (int64(0)+1)*int64(rev_2044)]
 		row_2532 = row_2532[:len(row_2533)]
@@ -7742,7 +7741,7 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		}
 		z_2536 := ar.F64(c_127 * c_128)
 		if c_127 != rev_2039 || c_128 != rev_2040 {
-			return 0, nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{c_127, c_128})+" and "+runtime.ShapeString([]int{rev_2039, rev_2040})+" differ")
+			return 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:82:20", "acc_add: shapes "+runtime.ShapeString([]int{c_127, c_128})+" and "+runtime.ShapeString([]int{rev_2039, rev_2040})+" differ")
 		}
 		rev_2038 = rev_2038[:len(z_2536)]
 		for i_2537 := range z_2536 {
@@ -7752,32 +7751,32 @@ func fn_lstmobjectivevjp1100(ar *nbArena, mainparams_1 []float64, mainparams_2 i
 		if rev_2039*rev_2040 == len(buf_2538) {
 			copy(buf_2538, rev_2038)
 			rev_2038 = buf_2538
-			ar.release(mark_2293)
+			ar.Release(mark_2293)
 		}
 	}
 	x_2539 := -c_1994
 	x_2540 := x_2539 / x_2031
-	nbKeep(ar, mark_2541, &z_2037, &z_2036)
+	ar.Keep(mark_2541, &z_2037, &z_2036)
 	return x_2540, z_2037, mainparams_2, mainparams_3, z_2036, extraparams_5, extraparams_6, nil
 }
 
 // fn_lstmjacobian is def lstm_jacobian (models.nab:100:12).
-func fn_lstmjacobian(ar *nbArena, mainparams_1 []float64, mainparams_2 int, mainparams_3 int, extraparams_4 []float64, extraparams_5 int, extraparams_6 int, state_7 []float64, state_8 int, state_9 int, sequence_10 []float64, sequence_11 int, sequence_12 int) ([]float64, int, int, []float64, int, int, error) {
+func fn_lstmjacobian(ar *runtime.Arena, mainparams_1 []float64, mainparams_2 int, mainparams_3 int, extraparams_4 []float64, extraparams_5 int, extraparams_6 int, state_7 []float64, state_8 int, state_9 int, sequence_10 []float64, sequence_11 int, sequence_12 int) ([]float64, int, int, []float64, int, int, error) {
 	size_13 := int64(mainparams_2)
 	if int64(state_8) != size_13 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:101:22", fmt.Sprintf("size mismatch: r is %d (main_params) but state has size %d", size_13, state_8))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:101:22", fmt.Sprintf("size mismatch: r is %d (main_params) but state has size %d", size_13, state_8))
 	}
 	_ = int64(mainparams_3)
 	size_15 := int64(extraparams_6)
 	if int64(state_9) != size_15 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:101:25", fmt.Sprintf("size mismatch: b is %d (dimension 2 of extra_params) but dimension 2 of state has size %d", size_15, state_9))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:101:25", fmt.Sprintf("size mismatch: b is %d (dimension 2 of extra_params) but dimension 2 of state has size %d", size_15, state_9))
 	}
 	if int64(sequence_12) != size_15 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:101:46", fmt.Sprintf("size mismatch: b is %d (dimension 2 of extra_params) but dimension 2 of sequence has size %d", size_15, sequence_12))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:101:46", fmt.Sprintf("size mismatch: b is %d (dimension 2 of extra_params) but dimension 2 of sequence has size %d", size_15, sequence_12))
 	}
 	_ = int64(sequence_11)
 	if extraparams_5 != 3 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:100:50", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:100:50", fmt.Sprintf("size mismatch: extra_params has size %d but its type [3][b]f64 says 3", extraparams_5))
 	}
 	mainparams_1 = mainparams_1[:mainparams_2*mainparams_3]
 	extraparams_4 = extraparams_4[:extraparams_5*extraparams_6]
@@ -7786,96 +7785,96 @@ func fn_lstmjacobian(ar *nbArena, mainparams_1 []float64, mainparams_2 int, main
 	r_17, r_18, r_19, r_20, r_21, r_22, r_23, err_24 := fn_lstmobjectivevjp1100(ar, mainparams_1, mainparams_2, mainparams_3, extraparams_4, extraparams_5, extraparams_6, state_7, state_8, state_9, sequence_10, sequence_11, sequence_12, 1.0)
 	_ = r_17
 	if err_24 != nil {
-		return nil, 0, 0, nil, 0, 0, nbFrame(err_24, "lstm_objective$vjp_1100", "models.nab:80:12", "models.nab:102:44")
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_24, "lstm_objective$vjp_1100", "models.nab:80:12", "models.nab:102:44")
 	}
 	return r_18, r_19, r_20, r_21, r_22, r_23, nil
 }
 
 // fn_cross is def cross (models.nab:122:5).
-func fn_cross(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, b_6 int) ([]float64, int, int, error) {
-	mark_45 := ar.mark()
+func fn_cross(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, b_6 int) ([]float64, int, int, error) {
+	mark_45 := ar.Mark()
 	size_7 := int64(a_3)
 	if int64(b_6) != size_7 {
-		return nil, 0, 0, nbErrorf("models.nab:122:32", fmt.Sprintf("size mismatch: p is %d (dimension 2 of a) but dimension 2 of b has size %d", size_7, b_6))
+		return nil, 0, 0, runtime.NewError("models.nab:122:32", fmt.Sprintf("size mismatch: p is %d (dimension 2 of a) but dimension 2 of b has size %d", size_7, b_6))
 	}
 	if a_2 != 3 {
-		return nil, 0, 0, nbErrorf("models.nab:122:11", fmt.Sprintf("size mismatch: a has size %d but its type [3][p]f64 says 3", a_2))
+		return nil, 0, 0, runtime.NewError("models.nab:122:11", fmt.Sprintf("size mismatch: a has size %d but its type [3][p]f64 says 3", a_2))
 	}
 	if b_5 != 3 {
-		return nil, 0, 0, nbErrorf("models.nab:122:25", fmt.Sprintf("size mismatch: b has size %d but its type [3][p]f64 says 3", b_5))
+		return nil, 0, 0, runtime.NewError("models.nab:122:25", fmt.Sprintf("size mismatch: b has size %d but its type [3][p]f64 says 3", b_5))
 	}
 	a_1 = a_1[:a_2*a_3]
 	b_4 = b_4[:b_5*b_6]
 	if int64(1) >= int64(a_2) {
-		return nil, 0, 0, nbAt("models.nab:123:5", runtime.CheckIndex(int64(1), a_2))
+		return nil, 0, 0, runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), a_2))
 	}
 	row_8 := a_1[int(int64(1))*a_3 : (int(int64(1))+1)*a_3]
 	if int64(2) >= int64(b_5) {
-		return nil, 0, 0, nbAt("models.nab:123:12", runtime.CheckIndex(int64(2), b_5))
+		return nil, 0, 0, runtime.WithPos("models.nab:123:12", runtime.CheckIndex(int64(2), b_5))
 	}
 	row_9 := b_4[int(int64(2))*b_6 : (int(int64(2))+1)*b_6]
 	if b_6 != a_3 {
-		return nil, 0, 0, nbErrorf("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+		return nil, 0, 0, runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
 	if int64(2) >= int64(a_2) {
-		return nil, 0, 0, nbAt("models.nab:123:19", runtime.CheckIndex(int64(2), a_2))
+		return nil, 0, 0, runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), a_2))
 	}
 	row_10 := a_1[int(int64(2))*a_3 : (int(int64(2))+1)*a_3]
 	if int64(1) >= int64(b_5) {
-		return nil, 0, 0, nbAt("models.nab:123:26", runtime.CheckIndex(int64(1), b_5))
+		return nil, 0, 0, runtime.WithPos("models.nab:123:26", runtime.CheckIndex(int64(1), b_5))
 	}
 	row_11 := b_4[int(int64(1))*b_6 : (int(int64(1))+1)*b_6]
 	if b_6 != a_3 {
-		return nil, 0, 0, nbErrorf("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+		return nil, 0, 0, runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
 	if int64(2) >= int64(a_2) {
-		return nil, 0, 0, nbAt("models.nab:123:32", runtime.CheckIndex(int64(2), a_2))
+		return nil, 0, 0, runtime.WithPos("models.nab:123:32", runtime.CheckIndex(int64(2), a_2))
 	}
 	row_12 := a_1[int(int64(2))*a_3 : (int(int64(2))+1)*a_3]
 	if int64(0) >= int64(b_5) {
-		return nil, 0, 0, nbAt("models.nab:123:39", runtime.CheckIndex(int64(0), b_5))
+		return nil, 0, 0, runtime.WithPos("models.nab:123:39", runtime.CheckIndex(int64(0), b_5))
 	}
 	row_13 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
 	if b_6 != a_3 {
-		return nil, 0, 0, nbErrorf("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+		return nil, 0, 0, runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
 	if int64(0) >= int64(a_2) {
-		return nil, 0, 0, nbAt("models.nab:123:46", runtime.CheckIndex(int64(0), a_2))
+		return nil, 0, 0, runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), a_2))
 	}
 	row_14 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
 	if int64(2) >= int64(b_5) {
-		return nil, 0, 0, nbAt("models.nab:123:53", runtime.CheckIndex(int64(2), b_5))
+		return nil, 0, 0, runtime.WithPos("models.nab:123:53", runtime.CheckIndex(int64(2), b_5))
 	}
 	row_15 := b_4[int(int64(2))*b_6 : (int(int64(2))+1)*b_6]
 	if b_6 != a_3 {
-		return nil, 0, 0, nbErrorf("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+		return nil, 0, 0, runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
 	if int64(0) >= int64(a_2) {
-		return nil, 0, 0, nbAt("models.nab:123:59", runtime.CheckIndex(int64(0), a_2))
+		return nil, 0, 0, runtime.WithPos("models.nab:123:59", runtime.CheckIndex(int64(0), a_2))
 	}
 	row_16 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
 	if int64(1) >= int64(b_5) {
-		return nil, 0, 0, nbAt("models.nab:123:66", runtime.CheckIndex(int64(1), b_5))
+		return nil, 0, 0, runtime.WithPos("models.nab:123:66", runtime.CheckIndex(int64(1), b_5))
 	}
 	row_17 := b_4[int(int64(1))*b_6 : (int(int64(1))+1)*b_6]
 	if b_6 != a_3 {
-		return nil, 0, 0, nbErrorf("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+		return nil, 0, 0, runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
 	if int64(1) >= int64(a_2) {
-		return nil, 0, 0, nbAt("models.nab:123:73", runtime.CheckIndex(int64(1), a_2))
+		return nil, 0, 0, runtime.WithPos("models.nab:123:73", runtime.CheckIndex(int64(1), a_2))
 	}
 	row_18 := a_1[int(int64(1))*a_3 : (int(int64(1))+1)*a_3]
 	if int64(0) >= int64(b_5) {
-		return nil, 0, 0, nbAt("models.nab:123:80", runtime.CheckIndex(int64(0), b_5))
+		return nil, 0, 0, runtime.WithPos("models.nab:123:80", runtime.CheckIndex(int64(0), b_5))
 	}
 	row_19 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
 	if b_6 != a_3 {
-		return nil, 0, 0, nbErrorf("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+		return nil, 0, 0, runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
 	rs_20 := a_3
 	tot_21, err_22 := runtime.MulSize(3, rs_20)
 	if err_22 != nil {
-		return nil, 0, 0, nbAt("models.nab:123:3", err_22)
+		return nil, 0, 0, runtime.WithPos("models.nab:123:3", err_22)
 	}
 	a_23 := ar.F64w(tot_21)
 	row_24 := a_23[0*rs_20 : 1*rs_20]
@@ -7941,35 +7940,35 @@ func fn_cross(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 i
 			row_38[i_39] = ((row_16[i_39] * row_17[i_39]) - (row_18[i_39] * row_19[i_39]))
 		}
 	}
-	nbKeep(ar, mark_45, &a_23)
+	ar.Keep(mark_45, &a_23)
 	return a_23, 3, a_3, nil
 }
 
 // fn_rotate is def rotate (models.nab:126:5).
-func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, error) {
-	mark_142 := ar.mark()
+func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, error) {
+	mark_142 := ar.Mark()
 	size_7 := int64(r_3)
 	if int64(x_6) != size_7 {
-		return nil, 0, 0, nbErrorf("models.nab:126:33", fmt.Sprintf("size mismatch: p is %d (dimension 2 of r) but dimension 2 of x has size %d", size_7, x_6))
+		return nil, 0, 0, runtime.NewError("models.nab:126:33", fmt.Sprintf("size mismatch: p is %d (dimension 2 of r) but dimension 2 of x has size %d", size_7, x_6))
 	}
 	if r_2 != 3 {
-		return nil, 0, 0, nbErrorf("models.nab:126:12", fmt.Sprintf("size mismatch: r has size %d but its type [3][p]f64 says 3", r_2))
+		return nil, 0, 0, runtime.NewError("models.nab:126:12", fmt.Sprintf("size mismatch: r has size %d but its type [3][p]f64 says 3", r_2))
 	}
 	if x_5 != 3 {
-		return nil, 0, 0, nbErrorf("models.nab:126:26", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
+		return nil, 0, 0, runtime.NewError("models.nab:126:26", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
 	}
 	r_1 = r_1[:r_2*r_3]
 	x_4 = x_4[:x_5*x_6]
 	if int64(0) >= int64(r_2) {
-		return nil, 0, 0, nbAt("models.nab:127:18", runtime.CheckIndex(int64(0), r_2))
+		return nil, 0, 0, runtime.WithPos("models.nab:127:18", runtime.CheckIndex(int64(0), r_2))
 	}
 	row_8 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(1) >= int64(r_2) {
-		return nil, 0, 0, nbAt("models.nab:127:27", runtime.CheckIndex(int64(1), r_2))
+		return nil, 0, 0, runtime.WithPos("models.nab:127:27", runtime.CheckIndex(int64(1), r_2))
 	}
 	row_9 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(2) >= int64(r_2) {
-		return nil, 0, 0, nbAt("models.nab:127:36", runtime.CheckIndex(int64(2), r_2))
+		return nil, 0, 0, runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), r_2))
 	}
 	row_10 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	r_11 := ar.F64w(r_3)
@@ -8054,21 +8053,21 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 		}
 	}
 	if int64(0) >= int64(r_2) {
-		return nil, 0, 0, nbAt("models.nab:132:16", runtime.CheckIndex(int64(0), r_2))
+		return nil, 0, 0, runtime.WithPos("models.nab:132:16", runtime.CheckIndex(int64(0), r_2))
 	}
 	row_46 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(1) >= int64(r_2) {
-		return nil, 0, 0, nbAt("models.nab:132:30", runtime.CheckIndex(int64(1), r_2))
+		return nil, 0, 0, runtime.WithPos("models.nab:132:30", runtime.CheckIndex(int64(1), r_2))
 	}
 	row_47 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(2) >= int64(r_2) {
-		return nil, 0, 0, nbAt("models.nab:132:44", runtime.CheckIndex(int64(2), r_2))
+		return nil, 0, 0, runtime.WithPos("models.nab:132:44", runtime.CheckIndex(int64(2), r_2))
 	}
 	row_48 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	rs_49 := r_3
 	tot_50, err_51 := runtime.MulSize(3, rs_49)
 	if err_51 != nil {
-		return nil, 0, 0, nbAt("models.nab:132:14", err_51)
+		return nil, 0, 0, runtime.WithPos("models.nab:132:14", err_51)
 	}
 	a_52 := ar.F64w(tot_50)
 	row_53 := a_52[0*rs_49 : 1*rs_49]
@@ -8124,31 +8123,31 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 	}
 	r_74, r_75, r_76, err_77 := fn_cross(ar, a_52, 3, r_3, x_4, x_5, x_6)
 	if err_77 != nil {
-		return nil, 0, 0, nbFrame(err_77, "cross", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, runtime.WithFrame(err_77, "cross", "models.nab:122:5", "models.nab:133:12")
 	}
 	row_78 := a_52[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(0) >= int64(x_5) {
-		return nil, 0, 0, nbAt("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
+		return nil, 0, 0, runtime.WithPos("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
 	}
 	row_79 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nbErrorf("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, runtime.NewError("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	row_80 := a_52[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(1) >= int64(x_5) {
-		return nil, 0, 0, nbAt("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
+		return nil, 0, 0, runtime.WithPos("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
 	}
 	row_81 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nbErrorf("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, runtime.NewError("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	row_82 := a_52[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(2) >= int64(x_5) {
-		return nil, 0, 0, nbAt("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
+		return nil, 0, 0, runtime.WithPos("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
 	}
 	row_83 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nbErrorf("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	r_84 := ar.F64w(r_3)
 	row_78 = row_78[:len(r_84)]
@@ -8179,48 +8178,48 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 	}
 	n_91, err_92 := runtime.CheckSize(int64(3))
 	if err_92 != nil {
-		return nil, 0, 0, nbAt("models.nab:135:14", err_92)
+		return nil, 0, 0, runtime.WithPos("models.nab:135:14", err_92)
 	}
 	var a_93 []float64
 	var d_94 int = 0
 	var rs_95 int = 0
 	for i_96 := 0; i_96 < n_91; i_96++ {
-		mark_97 := ar.mark()
+		mark_97 := ar.Mark()
 		i_98 := int64(i_96)
 		if i_98 < 0 || i_98 >= int64(x_5) {
-			return nil, 0, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_98, x_5))
+			return nil, 0, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(i_98, x_5))
 		}
 		row_99 := x_4[int(i_98)*x_6 : (int(i_98)+1)*x_6]
 		if r_3 != x_6 {
-			return nil, 0, 0, nbErrorf("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+			return nil, 0, 0, runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
 		if i_98 < 0 || i_98 >= int64(r_75) {
-			return nil, 0, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_98, r_75))
+			return nil, 0, 0, runtime.WithPos("models.nab:135:31", runtime.CheckIndex(i_98, r_75))
 		}
 		row_100 := r_74[int(i_98)*r_76 : (int(i_98)+1)*r_76]
 		if r_3 != r_76 {
-			return nil, 0, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_76})+" and "+runtime.ShapeString([]int{r_3}))
+			return nil, 0, 0, runtime.NewError("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_76})+" and "+runtime.ShapeString([]int{r_3}))
 		}
 		if r_76 != x_6 {
-			return nil, 0, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_76}))
+			return nil, 0, 0, runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_76}))
 		}
 		if i_98 < 0 || i_98 >= int64(3) {
-			return nil, 0, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_98, 3))
+			return nil, 0, 0, runtime.WithPos("models.nab:135:48", runtime.CheckIndex(i_98, 3))
 		}
 		row_101 := a_52[int(i_98)*r_3 : (int(i_98)+1)*r_3]
 		if r_3 != x_6 {
-			return nil, 0, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+			return nil, 0, 0, runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
 		if i_96 == 0 {
 			d_94 = x_6
 			rs_95 = d_94
 			tot_102, err_103 := runtime.MulSize(n_91, rs_95)
 			if err_103 != nil {
-				return nil, 0, 0, nbAt("models.nab:135:14", err_103)
+				return nil, 0, 0, runtime.WithPos("models.nab:135:14", err_103)
 			}
 			a_93 = ar.F64w(tot_102)
 		} else if x_6 != d_94 {
-			return nil, 0, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_96)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_94}))
+			return nil, 0, 0, runtime.NewError("models.nab:135:14", "build: element "+strconv.Itoa(i_96)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_94}))
 		}
 		row_104 := a_93[i_96*rs_95 : (i_96+1)*rs_95]
 		row_99 = row_99[:len(row_104)]
@@ -8248,15 +8247,15 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 			}
 		}
 		if i_96 > 0 {
-			ar.release(mark_97)
+			ar.Release(mark_97)
 		}
 	}
 	r_111, r_112, r_113, err_114 := fn_cross(ar, r_1, r_2, r_3, x_4, x_5, x_6)
 	if err_114 != nil {
-		return nil, 0, 0, nbFrame(err_114, "cross", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, runtime.WithFrame(err_114, "cross", "models.nab:122:5", "models.nab:136:19")
 	}
 	if r_112 != x_5 || r_113 != x_6 {
-		return nil, 0, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_112, r_113}))
+		return nil, 0, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_112, r_113}))
 	}
 	n_115 := x_5 * x_6
 	r_116 := ar.F64w(n_115)
@@ -8278,38 +8277,38 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 	}
 	n_123, err_124 := runtime.CheckSize(int64(3))
 	if err_124 != nil {
-		return nil, 0, 0, nbAt("models.nab:137:6", err_124)
+		return nil, 0, 0, runtime.WithPos("models.nab:137:6", err_124)
 	}
 	var a_125 []float64
 	var d_126 int = 0
 	var rs_127 int = 0
 	for i_128 := 0; i_128 < n_123; i_128++ {
-		mark_129 := ar.mark()
+		mark_129 := ar.Mark()
 		i_130 := int64(i_128)
 		if i_130 < 0 || i_130 >= int64(n_91) {
-			return nil, 0, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_130, n_91))
+			return nil, 0, 0, runtime.WithPos("models.nab:137:20", runtime.CheckIndex(i_130, n_91))
 		}
 		row_131 := a_93[int(i_130)*d_94 : (int(i_130)+1)*d_94]
 		if d_94 != r_3 {
-			return nil, 0, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_94}))
+			return nil, 0, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_94}))
 		}
 		if i_130 < 0 || i_130 >= int64(x_5) {
-			return nil, 0, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_130, x_5))
+			return nil, 0, 0, runtime.WithPos("models.nab:137:48", runtime.CheckIndex(i_130, x_5))
 		}
 		row_132 := r_116[int(i_130)*x_6 : (int(i_130)+1)*x_6]
 		if x_6 != r_3 {
-			return nil, 0, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+			return nil, 0, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 		}
 		if i_128 == 0 {
 			d_126 = r_3
 			rs_127 = d_126
 			tot_133, err_134 := runtime.MulSize(n_123, rs_127)
 			if err_134 != nil {
-				return nil, 0, 0, nbAt("models.nab:137:6", err_134)
+				return nil, 0, 0, runtime.WithPos("models.nab:137:6", err_134)
 			}
 			a_125 = ar.F64w(tot_133)
 		} else if r_3 != d_126 {
-			return nil, 0, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_128)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_126}))
+			return nil, 0, 0, runtime.NewError("models.nab:137:6", "build: element "+strconv.Itoa(i_128)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_126}))
 		}
 		row_135 := a_125[i_128*rs_127 : (i_128+1)*rs_127]
 		r_18 = r_18[:len(row_135)]
@@ -8331,51 +8330,51 @@ func fn_rotate(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 
 			}
 		}
 		if i_128 > 0 {
-			ar.release(mark_129)
+			ar.Release(mark_129)
 		}
 	}
-	nbKeep(ar, mark_142, &a_125)
+	ar.Keep(mark_142, &a_125)
 	return a_125, n_123, d_126, nil
 }
 
 // fn_residuals is def residuals (models.nab:142:5).
-func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int) ([]float64, int, int, []float64, int, error) {
-	mark_116 := ar.mark()
+func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int) ([]float64, int, int, []float64, int, error) {
+	mark_116 := ar.Mark()
 	size_12 := int64(cam_3)
 	if int64(x_6) != size_12 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:142:39", fmt.Sprintf("size mismatch: p is %d (dimension 2 of cam) but dimension 2 of x has size %d", size_12, x_6))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:39", fmt.Sprintf("size mismatch: p is %d (dimension 2 of cam) but dimension 2 of x has size %d", size_12, x_6))
 	}
 	if int64(w_8) != size_12 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:142:50", fmt.Sprintf("size mismatch: p is %d (dimension 2 of cam) but w has size %d", size_12, w_8))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:50", fmt.Sprintf("size mismatch: p is %d (dimension 2 of cam) but w has size %d", size_12, w_8))
 	}
 	if int64(feat_11) != size_12 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:142:67", fmt.Sprintf("size mismatch: p is %d (dimension 2 of cam) but dimension 2 of feat has size %d", size_12, feat_11))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:67", fmt.Sprintf("size mismatch: p is %d (dimension 2 of cam) but dimension 2 of feat has size %d", size_12, feat_11))
 	}
 	if cam_2 != 11 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:142:15", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:15", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
 	}
 	if x_5 != 3 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:142:32", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:32", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
 	}
 	if feat_10 != 2 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:142:57", fmt.Sprintf("size mismatch: feat has size %d but its type [2][p]f64 says 2", feat_10))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:57", fmt.Sprintf("size mismatch: feat has size %d but its type [2][p]f64 says 2", feat_10))
 	}
 	cam_1 = cam_1[:cam_2*cam_3]
 	x_4 = x_4[:x_5*x_6]
 	w_7 = w_7[:w_8]
 	feat_9 = feat_9[:feat_10*feat_11]
 	if int64(3) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:143:21", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), int64(3), cam_2))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:143:21", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), int64(3), cam_2))
 	}
 	n_13 := int(int64(3)) - int(int64(0))
 	s_14 := cam_1[int(int64(0))*cam_3 : int(int64(3))*cam_3 : int(int64(3))*cam_3]
 	if int64(6) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:143:35", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), int64(6), cam_2))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:143:35", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), int64(6), cam_2))
 	}
 	n_15 := int(int64(6)) - int(int64(3))
 	s_16 := cam_1[int(int64(3))*cam_3 : int(int64(6))*cam_3 : int(int64(6))*cam_3]
 	if n_15 != x_5 || cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{n_15, cam_3}))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{n_15, cam_3}))
 	}
 	n_17 := x_5 * x_6
 	r_18 := ar.F64w(n_17)
@@ -8397,28 +8396,28 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 	}
 	r_25, r_26, r_27, err_28 := fn_rotate(ar, s_14, n_13, cam_3, r_18, x_5, x_6)
 	if err_28 != nil {
-		return nil, 0, 0, nil, 0, nbFrame(err_28, "rotate", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, runtime.WithFrame(err_28, "rotate", "models.nab:126:5", "models.nab:143:11")
 	}
 	if int64(0) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:144:13", runtime.CheckIndex(int64(0), r_26))
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:13", runtime.CheckIndex(int64(0), r_26))
 	}
 	row_29 := r_25[int(int64(0))*r_27 : (int(int64(0))+1)*r_27]
 	if int64(2) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:144:20", runtime.CheckIndex(int64(2), r_26))
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:20", runtime.CheckIndex(int64(2), r_26))
 	}
 	row_30 := r_25[int(int64(2))*r_27 : (int(int64(2))+1)*r_27]
 	if int64(1) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:144:26", runtime.CheckIndex(int64(1), r_26))
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:26", runtime.CheckIndex(int64(1), r_26))
 	}
 	row_31 := r_25[int(int64(1))*r_27 : (int(int64(1))+1)*r_27]
 	if int64(2) >= int64(r_26) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:144:33", runtime.CheckIndex(int64(2), r_26))
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:33", runtime.CheckIndex(int64(2), r_26))
 	}
 	row_32 := r_25[int(int64(2))*r_27 : (int(int64(2))+1)*r_27]
 	rs_33 := r_27
 	tot_34, err_35 := runtime.MulSize(2, rs_33)
 	if err_35 != nil {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:144:11", err_35)
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:11", err_35)
 	}
 	a_36 := ar.F64w(tot_34)
 	row_37 := a_36[0*rs_33 : 1*rs_33]
@@ -8475,18 +8474,18 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 		}
 	}
 	if int64(9) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
 	}
 	row_60 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
 	if r_27 != cam_3 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
 	}
 	if int64(10) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
 	row_61 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
 	if r_27 != cam_3 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
 	}
 	r_62 := ar.F64w(cam_3)
 	row_60 = row_60[:len(r_62)]
@@ -8509,28 +8508,28 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 	}
 	n_69, err_70 := runtime.CheckSize(int64(2))
 	if err_70 != nil {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_70)
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_70)
 	}
 	var a_71 []float64
 	var d_72 int = 0
 	var rs_73 int = 0
 	for i_74 := 0; i_74 < n_69; i_74++ {
-		mark_75 := ar.mark()
+		mark_75 := ar.Mark()
 		i_76 := int64(i_74)
 		if int64(6) >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nbAt("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
+			return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 		}
 		row_77 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
 		if i_76 < 0 || i_76 >= int64(2) {
-			return nil, 0, 0, nil, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_76, 2))
+			return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_76, 2))
 		}
 		row_78 := a_36[int(i_76)*r_27 : (int(i_76)+1)*r_27]
 		if r_27 != cam_3 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
+			return nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_27}))
 		}
 		x_79 := int64(7) + i_76
 		if x_79 < 0 || x_79 >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_79, cam_2))
+			return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_79, cam_2))
 		}
 		row_80 := cam_1[int(x_79)*cam_3 : (int(x_79)+1)*cam_3]
 		if i_74 == 0 {
@@ -8538,11 +8537,11 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 			rs_73 = d_72
 			tot_81, err_82 := runtime.MulSize(n_69, rs_73)
 			if err_82 != nil {
-				return nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_82)
+				return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_82)
 			}
 			a_71 = ar.F64w(tot_81)
 		} else if cam_3 != d_72 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_74)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_72}))
+			return nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_74)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_72}))
 		}
 		row_83 := a_71[i_74*rs_73 : (i_74+1)*rs_73]
 		row_77 = row_77[:len(row_83)]
@@ -8566,43 +8565,43 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 			}
 		}
 		if i_74 > 0 {
-			ar.release(mark_75)
+			ar.Release(mark_75)
 		}
 	}
 	n_90, err_91 := runtime.CheckSize(int64(2))
 	if err_91 != nil {
-		return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_91)
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_91)
 	}
 	var a_92 []float64
 	var d_93 int = 0
 	var rs_94 int = 0
 	for i_95 := 0; i_95 < n_90; i_95++ {
-		mark_96 := ar.mark()
+		mark_96 := ar.Mark()
 		i_97 := int64(i_95)
 		if i_97 < 0 || i_97 >= int64(n_69) {
-			return nil, 0, 0, nil, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_97, n_69))
+			return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_97, n_69))
 		}
 		row_98 := a_71[int(i_97)*d_72 : (int(i_97)+1)*d_72]
 		if i_97 < 0 || i_97 >= int64(feat_10) {
-			return nil, 0, 0, nil, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_97, feat_10))
+			return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(i_97, feat_10))
 		}
 		row_99 := feat_9[int(i_97)*feat_11 : (int(i_97)+1)*feat_11]
 		if feat_11 != d_72 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_72})+" and "+runtime.ShapeString([]int{feat_11}))
+			return nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_72})+" and "+runtime.ShapeString([]int{feat_11}))
 		}
 		if d_72 != w_8 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_72}))
+			return nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_72}))
 		}
 		if i_95 == 0 {
 			d_93 = w_8
 			rs_94 = d_93
 			tot_100, err_101 := runtime.MulSize(n_90, rs_94)
 			if err_101 != nil {
-				return nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_101)
+				return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_101)
 			}
 			a_92 = ar.F64w(tot_100)
 		} else if w_8 != d_93 {
-			return nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_95)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_93}))
+			return nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_95)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_93}))
 		}
 		row_102 := a_92[i_95*rs_94 : (i_95+1)*rs_94]
 		w_7 = w_7[:len(row_102)]
@@ -8624,7 +8623,7 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 			}
 		}
 		if i_95 > 0 {
-			ar.release(mark_96)
+			ar.Release(mark_96)
 		}
 	}
 	r_109 := ar.F64w(w_8)
@@ -8642,24 +8641,24 @@ func fn_residuals(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []floa
 			r_109[i_110] = (1.0 - (w_7[i_110] * w_7[i_110]))
 		}
 	}
-	nbKeep(ar, mark_116, &a_92, &r_109)
+	ar.Keep(mark_116, &a_92, &r_109)
 	return a_92, n_90, d_93, r_109, w_8, nil
 }
 
 // fn_gathered is def gathered (models.nab:151:5).
-func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, camidx_7 []int64, camidx_8 int, ptidx_9 []int64, ptidx_10 int) ([]float64, int, int, []float64, int, int, error) {
-	mark_58 := ar.mark()
+func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, camidx_7 []int64, camidx_8 int, ptidx_9 []int64, ptidx_10 int) ([]float64, int, int, []float64, int, int, error) {
+	mark_58 := ar.Mark()
 	_ = int64(cams_2)
 	_ = int64(pts_5)
 	size_13 := int64(camidx_8)
 	if int64(ptidx_10) != size_13 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:151:74", fmt.Sprintf("size mismatch: p is %d (cam_idx) but pt_idx has size %d", size_13, ptidx_10))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:151:74", fmt.Sprintf("size mismatch: p is %d (cam_idx) but pt_idx has size %d", size_13, ptidx_10))
 	}
 	if cams_3 != 11 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:151:14", fmt.Sprintf("size mismatch: dimension 2 of cams has size %d but its type [n][11]f64 says 11", cams_3))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:151:14", fmt.Sprintf("size mismatch: dimension 2 of cams has size %d but its type [n][11]f64 says 11", cams_3))
 	}
 	if pts_6 != 3 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:151:32", fmt.Sprintf("size mismatch: dimension 2 of pts has size %d but its type [m][3]f64 says 3", pts_6))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:151:32", fmt.Sprintf("size mismatch: dimension 2 of pts has size %d but its type [m][3]f64 says 3", pts_6))
 	}
 	cams_1 = cams_1[:cams_2*cams_3]
 	pts_4 = pts_4[:pts_5*pts_6]
@@ -8679,21 +8678,21 @@ func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []
 	}
 	n_20, err_21 := runtime.CheckSize(int64(11))
 	if err_21 != nil {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:7", err_21)
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:7", err_21)
 	}
 	var a_22 []float64
 	var d_23 int = 0
 	var rs_24 int = 0
 	for i_25 := 0; i_25 < n_20; i_25++ {
-		mark_26 := ar.mark()
+		mark_26 := ar.Mark()
 		i_27 := int64(i_25)
 		if i_27 < 0 || i_27 >= int64(cams_3) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:17", runtime.CheckIndex(i_27, cams_3))
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:17", runtime.CheckIndex(i_27, cams_3))
 		}
 		row_28 := t_14[int(i_27)*cams_2 : (int(i_27)+1)*cams_2]
 		for _, j_29 := range camidx_7 {
 			if j_29 < 0 || j_29 >= int64(cams_2) {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:8", runtime.CheckIndex(j_29, cams_2))
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_29, cams_2))
 			}
 		}
 		if i_25 == 0 {
@@ -8701,11 +8700,11 @@ func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []
 			rs_24 = d_23
 			tot_30, err_31 := runtime.MulSize(n_20, rs_24)
 			if err_31 != nil {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:7", err_31)
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:7", err_31)
 			}
 			a_22 = ar.F64w(tot_30)
 		} else if camidx_8 != d_23 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:154:7", "build: element "+strconv.Itoa(i_25)+" has shape "+runtime.ShapeString([]int{camidx_8})+", element 0 has shape "+runtime.ShapeString([]int{d_23}))
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:154:7", "build: element "+strconv.Itoa(i_25)+" has shape "+runtime.ShapeString([]int{camidx_8})+", element 0 has shape "+runtime.ShapeString([]int{d_23}))
 		}
 		row_32 := a_22[i_25*rs_24 : (i_25+1)*rs_24]
 		camidx_7 = camidx_7[:len(row_32)]
@@ -8724,26 +8723,26 @@ func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []
 			}
 		}
 		if i_25 > 0 {
-			ar.release(mark_26)
+			ar.Release(mark_26)
 		}
 	}
 	n_39, err_40 := runtime.CheckSize(int64(3))
 	if err_40 != nil {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:44", err_40)
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:44", err_40)
 	}
 	var a_41 []float64
 	var d_42 int = 0
 	var rs_43 int = 0
 	for i_44 := 0; i_44 < n_39; i_44++ {
-		mark_45 := ar.mark()
+		mark_45 := ar.Mark()
 		i_46 := int64(i_44)
 		if i_46 < 0 || i_46 >= int64(pts_6) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:54", runtime.CheckIndex(i_46, pts_6))
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:54", runtime.CheckIndex(i_46, pts_6))
 		}
 		row_47 := t_17[int(i_46)*pts_5 : (int(i_46)+1)*pts_5]
 		for _, j_48 := range ptidx_9 {
 			if j_48 < 0 || j_48 >= int64(pts_5) {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:45", runtime.CheckIndex(j_48, pts_5))
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:45", runtime.CheckIndex(j_48, pts_5))
 			}
 		}
 		if i_44 == 0 {
@@ -8751,11 +8750,11 @@ func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []
 			rs_43 = d_42
 			tot_49, err_50 := runtime.MulSize(n_39, rs_43)
 			if err_50 != nil {
-				return nil, 0, 0, nil, 0, 0, nbAt("models.nab:154:44", err_50)
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:154:44", err_50)
 			}
 			a_41 = ar.F64w(tot_49)
 		} else if ptidx_10 != d_42 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:154:44", "build: element "+strconv.Itoa(i_44)+" has shape "+runtime.ShapeString([]int{ptidx_10})+", element 0 has shape "+runtime.ShapeString([]int{d_42}))
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:154:44", "build: element "+strconv.Itoa(i_44)+" has shape "+runtime.ShapeString([]int{ptidx_10})+", element 0 has shape "+runtime.ShapeString([]int{d_42}))
 		}
 		row_51 := a_41[i_44*rs_43 : (i_44+1)*rs_43]
 		ptidx_9 = ptidx_9[:len(row_51)]
@@ -8774,36 +8773,36 @@ func fn_gathered(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []
 			}
 		}
 		if i_44 > 0 {
-			ar.release(mark_45)
+			ar.Release(mark_45)
 		}
 	}
-	nbKeep(ar, mark_58, &a_22, &a_41)
+	ar.Keep(mark_58, &a_22, &a_41)
 	return a_22, n_20, d_23, a_41, n_39, d_42, nil
 }
 
 // fn_baobjective is def ba_objective (models.nab:156:12).
-func fn_baobjective(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, []float64, int, error) {
-	mark_35 := ar.mark()
+func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, []float64, int, error) {
+	mark_35 := ar.Mark()
 	_ = int64(cams_2)
 	_ = int64(pts_5)
 	size_18 := int64(w_8)
 	if int64(feats_10) != size_18 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:156:78", fmt.Sprintf("size mismatch: p is %d (w) but feats has size %d", size_18, feats_10))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:156:78", fmt.Sprintf("size mismatch: p is %d (w) but feats has size %d", size_18, feats_10))
 	}
 	if int64(camidx_13) != size_18 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:157:25", fmt.Sprintf("size mismatch: p is %d (w) but cam_idx has size %d", size_18, camidx_13))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:157:25", fmt.Sprintf("size mismatch: p is %d (w) but cam_idx has size %d", size_18, camidx_13))
 	}
 	if int64(ptidx_15) != size_18 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:157:41", fmt.Sprintf("size mismatch: p is %d (w) but pt_idx has size %d", size_18, ptidx_15))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:157:41", fmt.Sprintf("size mismatch: p is %d (w) but pt_idx has size %d", size_18, ptidx_15))
 	}
 	if cams_3 != 11 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:156:25", fmt.Sprintf("size mismatch: dimension 2 of cams has size %d but its type [n][11]f64 says 11", cams_3))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:156:25", fmt.Sprintf("size mismatch: dimension 2 of cams has size %d but its type [n][11]f64 says 11", cams_3))
 	}
 	if pts_6 != 3 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:156:43", fmt.Sprintf("size mismatch: dimension 2 of pts has size %d but its type [m][3]f64 says 3", pts_6))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:156:43", fmt.Sprintf("size mismatch: dimension 2 of pts has size %d but its type [m][3]f64 says 3", pts_6))
 	}
 	if feats_11 != 2 {
-		return nil, 0, 0, nil, 0, nbErrorf("models.nab:156:70", fmt.Sprintf("size mismatch: dimension 2 of feats has size %d but its type [p][2]f64 says 2", feats_11))
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:156:70", fmt.Sprintf("size mismatch: dimension 2 of feats has size %d but its type [p][2]f64 says 2", feats_11))
 	}
 	cams_1 = cams_1[:cams_2*cams_3]
 	pts_4 = pts_4[:pts_5*pts_6]
@@ -8813,7 +8812,7 @@ func fn_baobjective(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4
 	ptidx_14 = ptidx_14[:ptidx_15]
 	r_19, r_20, r_21, r_22, r_23, r_24, err_25 := fn_gathered(ar, cams_1, cams_2, cams_3, pts_4, pts_5, pts_6, camidx_12, camidx_13, ptidx_14, ptidx_15)
 	if err_25 != nil {
-		return nil, 0, 0, nil, 0, nbFrame(err_25, "gathered", "models.nab:151:5", "models.nab:158:18")
+		return nil, 0, 0, nil, 0, runtime.WithFrame(err_25, "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
 	t_26 := ar.F64w(len(feats_9))
 	for i_27 := 0; i_27 < feats_10; i_27++ {
@@ -8823,69 +8822,69 @@ func fn_baobjective(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4
 	}
 	r_29, r_30, r_31, r_32, r_33, err_34 := fn_residuals(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10)
 	if err_34 != nil {
-		return nil, 0, 0, nil, 0, nbFrame(err_34, "residuals", "models.nab:142:5", "models.nab:159:6")
+		return nil, 0, 0, nil, 0, runtime.WithFrame(err_34, "residuals", "models.nab:142:5", "models.nab:159:6")
 	}
-	nbKeep(ar, mark_35, &r_29, &r_32)
+	ar.Keep(mark_35, &r_29, &r_32)
 	return r_29, r_30, r_31, r_32, r_33, nil
 }
 
 // fn_crosssplit11fwd is def cross$split_11$fwd (models.nab:122:5).
-func fn_crosssplit11fwd(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, b_6 int) ([]float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
-	mark_38 := ar.mark()
+func fn_crosssplit11fwd(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, b_6 int) ([]float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
+	mark_38 := ar.Mark()
 	if a_2 != 3 {
-		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:122:5", fmt.Sprintf("size mismatch: a has size %d but its type [3][p]f64 says 3", a_2))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:122:5", fmt.Sprintf("size mismatch: a has size %d but its type [3][p]f64 says 3", a_2))
 	}
 	if b_5 != 3 {
-		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:122:5", fmt.Sprintf("size mismatch: b has size %d but its type [3][p]f64 says 3", b_5))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:122:5", fmt.Sprintf("size mismatch: b has size %d but its type [3][p]f64 says 3", b_5))
 	}
 	a_1 = a_1[:a_2*a_3]
 	b_4 = b_4[:b_5*b_6]
 	if int64(1) >= int64(a_2) {
-		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:5", runtime.CheckIndex(int64(1), a_2))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), a_2))
 	}
 	row_7 := a_1[int(int64(1))*a_3 : (int(int64(1))+1)*a_3]
 	if int64(2) >= int64(b_5) {
-		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:12", runtime.CheckIndex(int64(2), b_5))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:123:12", runtime.CheckIndex(int64(2), b_5))
 	}
 	row_8 := b_4[int(int64(2))*b_6 : (int(int64(2))+1)*b_6]
 	if int64(2) >= int64(a_2) {
-		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:19", runtime.CheckIndex(int64(2), a_2))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), a_2))
 	}
 	row_9 := a_1[int(int64(2))*a_3 : (int(int64(2))+1)*a_3]
 	if int64(1) >= int64(b_5) {
-		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:26", runtime.CheckIndex(int64(1), b_5))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:123:26", runtime.CheckIndex(int64(1), b_5))
 	}
 	row_10 := b_4[int(int64(1))*b_6 : (int(int64(1))+1)*b_6]
 	if int64(0) >= int64(b_5) {
-		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:39", runtime.CheckIndex(int64(0), b_5))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:123:39", runtime.CheckIndex(int64(0), b_5))
 	}
 	row_11 := b_4[int(int64(0))*b_6 : (int(int64(0))+1)*b_6]
 	if int64(0) >= int64(a_2) {
-		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:46", runtime.CheckIndex(int64(0), a_2))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), a_2))
 	}
 	row_12 := a_1[int(int64(0))*a_3 : (int(int64(0))+1)*a_3]
 	if b_6 != a_3 {
-		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
 	if b_6 != a_3 {
-		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
 	if b_6 != a_3 {
-		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
 	if b_6 != a_3 {
-		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
 	if b_6 != a_3 {
-		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
 	if b_6 != a_3 {
-		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{b_6}))
 	}
 	rs_13 := a_3
 	tot_14, err_15 := runtime.MulSize(3, rs_13)
 	if err_15 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:123:3", err_15)
+		return nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:123:3", err_15)
 	}
 	a_16 := ar.F64w(tot_14)
 	row_17 := a_16[0*rs_13 : 1*rs_13]
@@ -8951,15 +8950,15 @@ func fn_crosssplit11fwd(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []floa
 			row_31[i_32] = ((row_12[i_32] * row_10[i_32]) - (row_7[i_32] * row_11[i_32]))
 		}
 	}
-	nbKeep(ar, mark_38, &a_16, &row_11, &row_7, &b_4, &a_1, &row_10, &row_12, &row_8, &row_9)
+	ar.Keep(mark_38, &a_16, &row_11, &row_7, &b_4, &a_1, &row_10, &row_12, &row_8, &row_9)
 	return a_16, 3, a_3, row_11, b_6, row_7, a_3, b_4, b_5, b_6, a_1, a_2, a_3, row_10, b_6, row_12, a_3, row_8, b_6, row_12, a_3, row_11, b_6, row_9, a_3, row_10, b_6, row_9, a_3, row_8, b_6, row_7, a_3, nil
 }
 
 // fn_crosssplit11bwd is def cross$split_11$bwd (models.nab:122:5).
-func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []float64, tape_4 int, tape_5 []float64, tape_6 int, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 []float64, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 []float64, tape_20 int, tape_21 []float64, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 []float64, tape_30 int, ybar_31 []float64, ybar_32 int, ybar_33 int) ([]float64, int, int, []float64, int, int, error) {
-	mark_144 := ar.mark()
+func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 []float64, tape_4 int, tape_5 []float64, tape_6 int, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 []float64, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 []float64, tape_20 int, tape_21 []float64, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 []float64, tape_30 int, ybar_31 []float64, ybar_32 int, ybar_33 int) ([]float64, int, int, []float64, int, int, error) {
+	mark_144 := ar.Mark()
 	if ybar_32 != 3 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_32))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_32))
 	}
 	tape_1 = tape_1[:tape_2]
 	tape_3 = tape_3[:tape_4]
@@ -8977,15 +8976,15 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 	tape_29 = tape_29[:tape_30]
 	ybar_31 = ybar_31[:ybar_32*ybar_33]
 	if int64(0) >= int64(ybar_32) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), ybar_32))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), ybar_32))
 	}
 	row_34 := ybar_31[int(int64(0))*ybar_33 : (int(int64(0))+1)*ybar_33]
 	if int64(1) >= int64(ybar_32) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), ybar_32))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), ybar_32))
 	}
 	row_35 := ybar_31[int(int64(1))*ybar_33 : (int(int64(1))+1)*ybar_33]
 	if int64(2) >= int64(ybar_32) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), ybar_32))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), ybar_32))
 	}
 	row_36 := ybar_31[int(int64(2))*ybar_33 : (int(int64(2))+1)*ybar_33]
 	r_37 := ar.F64w(ybar_33)
@@ -9005,13 +9004,13 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 	}
 	z_44 := ar.F64(len(tape_5))
 	if ybar_33 != tape_4 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_4})+" and "+runtime.ShapeString([]int{ybar_33}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_4})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
 	if int64(0) >= int64(tape_6) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), tape_6))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_6))
 	}
 	if tape_7 != tape_4 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_4})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_4})+" differ")
 	}
 	row_45 := z_44[int64(0)*int64(tape_7) : (int64(0)+1)*int64(tape_7)]
 	tape_3 = tape_3[:len(row_45)]
@@ -9032,13 +9031,13 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 	}
 	z_52 := ar.F64(len(tape_8))
 	if ybar_33 != tape_2 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_2})+" and "+runtime.ShapeString([]int{ybar_33}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_2})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
 	if int64(1) >= int64(tape_9) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), tape_9))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_9))
 	}
 	if tape_10 != tape_2 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_2})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_2})+" differ")
 	}
 	row_53 := z_52[int64(1)*int64(tape_10) : (int64(1)+1)*int64(tape_10)]
 	tape_1 = tape_1[:len(row_53)]
@@ -9058,13 +9057,13 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 		}
 	}
 	if ybar_33 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{ybar_33}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
 	if int64(1) >= int64(tape_6) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), tape_6))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_6))
 	}
 	if tape_7 != tape_14 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_14})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_14})+" differ")
 	}
 	row_60 := z_44[int64(1)*int64(tape_7) : (int64(1)+1)*int64(tape_7)]
 	tape_13 = tape_13[:len(row_60)]
@@ -9084,13 +9083,13 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 		}
 	}
 	if ybar_33 != tape_12 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_12})+" and "+runtime.ShapeString([]int{ybar_33}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_12})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
 	if int64(0) >= int64(tape_9) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), tape_9))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_9))
 	}
 	if tape_10 != tape_12 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_12})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_12})+" differ")
 	}
 	row_67 := z_52[int64(0)*int64(tape_10) : (int64(0)+1)*int64(tape_10)]
 	tape_11 = tape_11[:len(row_67)]
@@ -9125,13 +9124,13 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 		}
 	}
 	if ybar_33 != tape_18 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{ybar_33}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
 	if int64(2) >= int64(tape_6) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), tape_6))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_6))
 	}
 	if tape_7 != tape_18 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_18})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_18})+" differ")
 	}
 	row_81 := z_44[int64(2)*int64(tape_7) : (int64(2)+1)*int64(tape_7)]
 	tape_17 = tape_17[:len(row_81)]
@@ -9151,13 +9150,13 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 		}
 	}
 	if ybar_33 != tape_16 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_33}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
 	if int64(0) >= int64(tape_9) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), tape_9))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_9))
 	}
 	if tape_10 != tape_16 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
 	}
 	row_88 := z_52[int64(0)*int64(tape_10) : (int64(0)+1)*int64(tape_10)]
 	tape_15 = tape_15[:len(row_88)]
@@ -9177,13 +9176,13 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 		}
 	}
 	if ybar_33 != tape_22 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{ybar_33}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
 	if int64(0) >= int64(tape_6) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(0), tape_6))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_6))
 	}
 	if tape_7 != tape_22 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_22})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_22})+" differ")
 	}
 	row_95 := z_44[int64(0)*int64(tape_7) : (int64(0)+1)*int64(tape_7)]
 	tape_21 = tape_21[:len(row_95)]
@@ -9203,13 +9202,13 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 		}
 	}
 	if ybar_33 != tape_20 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_20})+" and "+runtime.ShapeString([]int{ybar_33}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_20})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
 	if int64(2) >= int64(tape_9) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), tape_9))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_9))
 	}
 	if tape_10 != tape_20 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_20})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_20})+" differ")
 	}
 	row_102 := z_52[int64(2)*int64(tape_10) : (int64(2)+1)*int64(tape_10)]
 	tape_19 = tape_19[:len(row_102)]
@@ -9244,13 +9243,13 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 		}
 	}
 	if ybar_33 != tape_26 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{ybar_33}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
 	if int64(1) >= int64(tape_6) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), tape_6))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_6))
 	}
 	if tape_7 != tape_26 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_26})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_26})+" differ")
 	}
 	row_116 := z_44[int64(1)*int64(tape_7) : (int64(1)+1)*int64(tape_7)]
 	tape_25 = tape_25[:len(row_116)]
@@ -9270,13 +9269,13 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 		}
 	}
 	if ybar_33 != tape_24 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{ybar_33}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
 	if int64(2) >= int64(tape_9) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), tape_9))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_9))
 	}
 	if tape_10 != tape_24 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
 	}
 	row_123 := z_52[int64(2)*int64(tape_10) : (int64(2)+1)*int64(tape_10)]
 	tape_23 = tape_23[:len(row_123)]
@@ -9296,13 +9295,13 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 		}
 	}
 	if ybar_33 != tape_30 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{ybar_33}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
 	if int64(2) >= int64(tape_6) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(2), tape_6))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_6))
 	}
 	if tape_7 != tape_30 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
 	}
 	row_130 := z_44[int64(2)*int64(tape_7) : (int64(2)+1)*int64(tape_7)]
 	tape_29 = tape_29[:len(row_130)]
@@ -9322,13 +9321,13 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 		}
 	}
 	if ybar_33 != tape_28 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_28})+" and "+runtime.ShapeString([]int{ybar_33}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_28})+" and "+runtime.ShapeString([]int{ybar_33}))
 	}
 	if int64(1) >= int64(tape_9) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:122:5", runtime.CheckIndex(int64(1), tape_9))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_9))
 	}
 	if tape_10 != tape_28 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_28})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_28})+" differ")
 	}
 	row_137 := z_52[int64(1)*int64(tape_10) : (int64(1)+1)*int64(tape_10)]
 	tape_27 = tape_27[:len(row_137)]
@@ -9347,31 +9346,31 @@ func fn_crosssplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 []floa
 			row_137[i_138] += (tape_27[i_138] * row_34[i_138])
 		}
 	}
-	nbKeep(ar, mark_144, &z_52, &z_44)
+	ar.Keep(mark_144, &z_52, &z_44)
 	return z_52, tape_9, tape_10, z_44, tape_6, tape_7, nil
 }
 
 // fn_rotatesplit11fwd is def rotate$split_11$fwd (models.nab:126:5).
-func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
-	mark_224 := ar.mark()
+func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
+	mark_224 := ar.Mark()
 	if r_2 != 3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:126:5", fmt.Sprintf("size mismatch: r has size %d but its type [3][p]f64 says 3", r_2))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: r has size %d but its type [3][p]f64 says 3", r_2))
 	}
 	if x_5 != 3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:126:5", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
 	}
 	r_1 = r_1[:r_2*r_3]
 	x_4 = x_4[:x_5*x_6]
 	if int64(0) >= int64(r_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:127:18", runtime.CheckIndex(int64(0), r_2))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:127:18", runtime.CheckIndex(int64(0), r_2))
 	}
 	row_7 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(1) >= int64(r_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:127:27", runtime.CheckIndex(int64(1), r_2))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:127:27", runtime.CheckIndex(int64(1), r_2))
 	}
 	row_8 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(2) >= int64(r_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:127:36", runtime.CheckIndex(int64(2), r_2))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), r_2))
 	}
 	row_9 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	r_10 := ar.F64w(r_3)
@@ -9524,7 +9523,7 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 	rs_73 := r_3
 	tot_74, err_75 := runtime.MulSize(3, rs_73)
 	if err_75 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:132:14", err_75)
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:132:14", err_75)
 	}
 	a_76 := ar.F64w(tot_74)
 	row_77 := a_76[0*rs_73 : 1*rs_73]
@@ -9565,31 +9564,31 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 	_ = r_111
 	_ = r_112
 	if err_113 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbFrame(err_113, "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(err_113, "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	row_114 := a_76[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(0) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
 	}
 	row_115 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	row_116 := a_76[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(1) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
 	}
 	row_117 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	row_118 := a_76[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(2) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
 	}
 	row_119 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	r_120 := ar.F64w(r_3)
 	row_114 = row_114[:len(r_120)]
@@ -9650,7 +9649,7 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 	}
 	n_141, err_142 := runtime.CheckSize(int64(3))
 	if err_142 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_142)
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:14", err_142)
 	}
 	var a_143 []float64
 	var d_144 int = 0
@@ -9659,31 +9658,31 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 	var a_147 []float64
 	var a_148 []float64
 	for i_149 := 0; i_149 < n_141; i_149++ {
-		mark_150 := ar.mark()
+		mark_150 := ar.Mark()
 		i_151 := int64(i_149)
 		if i_151 < 0 || i_151 >= int64(x_5) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:16", runtime.CheckIndex(i_151, x_5))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(i_151, x_5))
 		}
 		row_152 := x_4[int(i_151)*x_6 : (int(i_151)+1)*x_6]
 		if i_151 < 0 || i_151 >= int64(r_81) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:31", runtime.CheckIndex(i_151, r_81))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:31", runtime.CheckIndex(i_151, r_81))
 		}
 		row_153 := r_80[int(i_151)*r_82 : (int(i_151)+1)*r_82]
 		if i_151 < 0 || i_151 >= int64(3) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:48", runtime.CheckIndex(i_151, 3))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:48", runtime.CheckIndex(i_151, 3))
 		}
 		row_154 := a_76[int(i_151)*r_3 : (int(i_151)+1)*r_3]
 		if r_3 != x_6 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
 		if r_3 != r_82 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_82})+" and "+runtime.ShapeString([]int{r_3}))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_82})+" and "+runtime.ShapeString([]int{r_3}))
 		}
 		if r_82 != x_6 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_82}))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_82}))
 		}
 		if r_3 != x_6 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
 		r_155 := ar.F64w(x_6)
 		row_152 = row_152[:len(r_155)]
@@ -9700,15 +9699,15 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 			rs_145 = d_144
 			tot_158, err_159 := runtime.MulSize(n_141, rs_145)
 			if err_159 != nil {
-				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_159)
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:14", err_159)
 			}
 			a_143 = ar.F64w(tot_158)
 		} else if x_6 != d_144 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:135:14", "build: element "+strconv.Itoa(i_149)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_144}))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:14", "build: element "+strconv.Itoa(i_149)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_144}))
 		}
 		copy(a_143[i_149*rs_145:(i_149+1)*rs_145], r_155)
 		if i_149 > 0 {
-			ar.release(mark_150)
+			ar.Release(mark_150)
 		}
 	}
 	a_146 = a_76[:n_141*r_3]
@@ -9717,7 +9716,7 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 	n_160, err_161 := runtime.CheckSize(int64(3))
 	_ = n_160
 	if err_161 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:135:14", err_161)
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:14", err_161)
 	}
 	view_162 := a_143
 	r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, err_196 := fn_crosssplit11fwd(ar, r_1, r_2, r_3, x_4, x_5, x_6)
@@ -9752,10 +9751,10 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 	_ = r_194
 	_ = r_195
 	if err_196 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbFrame(err_196, "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(err_196, "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if r_164 != x_5 || r_165 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_164, r_165}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_164, r_165}))
 	}
 	n_197 := x_5 * x_6
 	r_198 := ar.F64w(n_197)
@@ -9777,38 +9776,38 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 	}
 	n_205, err_206 := runtime.CheckSize(int64(3))
 	if err_206 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:6", err_206)
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:6", err_206)
 	}
 	var a_207 []float64
 	var d_208 int = 0
 	var rs_209 int = 0
 	for i_210 := 0; i_210 < n_205; i_210++ {
-		mark_211 := ar.mark()
+		mark_211 := ar.Mark()
 		i_212 := int64(i_210)
 		if i_212 < 0 || i_212 >= int64(n_141) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:20", runtime.CheckIndex(i_212, n_141))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:20", runtime.CheckIndex(i_212, n_141))
 		}
 		row_213 := view_162[int(i_212)*d_144 : (int(i_212)+1)*d_144]
 		if d_144 != r_3 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_144}))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_144}))
 		}
 		if i_212 < 0 || i_212 >= int64(x_5) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:48", runtime.CheckIndex(i_212, x_5))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:48", runtime.CheckIndex(i_212, x_5))
 		}
 		row_214 := r_198[int(i_212)*x_6 : (int(i_212)+1)*x_6]
 		if x_6 != r_3 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 		}
 		if i_210 == 0 {
 			d_208 = r_3
 			rs_209 = d_208
 			tot_215, err_216 := runtime.MulSize(n_205, rs_209)
 			if err_216 != nil {
-				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbAt("models.nab:137:6", err_216)
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:6", err_216)
 			}
 			a_207 = ar.F64w(tot_215)
 		} else if r_3 != d_208 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nbErrorf("models.nab:137:6", "build: element "+strconv.Itoa(i_210)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_208}))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:6", "build: element "+strconv.Itoa(i_210)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_208}))
 		}
 		row_217 := a_207[i_210*rs_209 : (i_210+1)*rs_209]
 		r_17 = r_17[:len(row_217)]
@@ -9832,18 +9831,18 @@ func fn_rotatesplit11fwd(ar *nbArena, r_1 []float64, r_2 int, r_3 int, x_4 []flo
 			}
 		}
 		if i_210 > 0 {
-			ar.release(mark_211)
+			ar.Release(mark_211)
 		}
 	}
-	nbKeep(ar, mark_224, &a_207, &view_162, &r_198, &r_10, &r_1, &x_4, &r_38, &r_80, &r_45, &a_76, &r_134, &a_143, &a_146, &a_147, &a_148, &r_127, &r_120, &row_119, &row_118, &row_117, &row_116, &row_115, &row_114, &r_31, &r_66, &r_59, &r_52, &row_9, &row_8, &row_7)
+	ar.Keep(mark_224, &a_207, &view_162, &r_198, &r_10, &r_1, &x_4, &r_38, &r_80, &r_45, &a_76, &r_134, &a_143, &a_146, &a_147, &a_148, &r_127, &r_120, &row_119, &row_118, &row_117, &row_116, &row_115, &row_114, &r_31, &r_66, &r_59, &r_52, &row_9, &row_8, &row_7)
 	return a_207, n_205, d_208, view_162, n_141, d_144, r_198, x_5, x_6, r_10, r_3, r_1, r_2, r_3, x_4, x_5, x_6, r_38, r_3, r_80, r_81, r_82, r_45, r_3, a_76, 3, r_3, r_134, r_3, a_143, n_141, d_144, a_146, n_141, r_3, a_147, n_141, r_82, a_148, n_141, x_6, r_127, r_3, r_120, r_3, row_119, x_6, row_118, r_3, row_117, x_6, row_116, r_3, row_115, x_6, row_114, r_3, r_31, r_3, r_66, r_3, r_59, r_3, r_52, r_3, row_9, r_3, row_8, r_3, row_7, r_3, nil
 }
 
 // fn_rotatesplit11bwd is def rotate$split_11$bwd (models.nab:126:5).
-func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 int, tape_12 []float64, tape_13 int, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 []float64, tape_23 int, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 int, tape_30 []float64, tape_31 int, tape_32 int, tape_33 []float64, tape_34 int, tape_35 int, tape_36 []float64, tape_37 int, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 []float64, tape_56 int, tape_57 []float64, tape_58 int, tape_59 []float64, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 []float64, tape_66 int, tape_67 []float64, tape_68 int, ybar_69 []float64, ybar_70 int, ybar_71 int) ([]float64, int, int, []float64, int, int, error) {
-	mark_417 := ar.mark()
+func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 int, tape_12 []float64, tape_13 int, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 []float64, tape_23 int, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 int, tape_30 []float64, tape_31 int, tape_32 int, tape_33 []float64, tape_34 int, tape_35 int, tape_36 []float64, tape_37 int, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 []float64, tape_56 int, tape_57 []float64, tape_58 int, tape_59 []float64, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 []float64, tape_66 int, tape_67 []float64, tape_68 int, ybar_69 []float64, ybar_70 int, ybar_71 int) ([]float64, int, int, []float64, int, int, error) {
+	mark_417 := ar.Mark()
 	if ybar_70 != 3 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_70))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_70))
 	}
 	tape_1 = tape_1[:tape_2*tape_3]
 	tape_4 = tape_4[:tape_5*tape_6]
@@ -9901,17 +9900,17 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	rev_81, rev_82, rev_83, rev_84, rev_85, rev_86 = z_79, tape_2, tape_3, z_80, tape_5, tape_6
 	for i_95 := int64(0); i_95 < int64(3); i_95++ {
 		if i_95 < 0 || i_95 >= int64(ybar_70) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(i_95, ybar_70))
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_95, ybar_70))
 		}
 		row_97 := ybar_69[int(i_95)*ybar_71 : (int(i_95)+1)*ybar_71]
 		if ybar_71 != tape_8 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_71}))
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_71}))
 		}
 		if i_95 < 0 || i_95 >= int64(rev_85) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", runtime.CheckIndex(i_95, rev_85))
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:137:6", runtime.CheckIndex(i_95, rev_85))
 		}
 		if rev_86 != tape_8 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_86})+" and "+runtime.ShapeString([]int{tape_8})+" differ")
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_86})+" and "+runtime.ShapeString([]int{tape_8})+" differ")
 		}
 		row_98 := rev_84[i_95*int64(rev_86) : (i_95+1)*int64(rev_86)]
 		r_72 = r_72[:len(row_98)]
@@ -9920,13 +9919,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 			row_98[i_99] += ((1.0 - r_72[i_99]) * row_97[i_99])
 		}
 		if ybar_71 != tape_8 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_71}))
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_71}))
 		}
 		if i_95 < 0 || i_95 >= int64(rev_82) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:137:6", runtime.CheckIndex(i_95, rev_82))
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:137:6", runtime.CheckIndex(i_95, rev_82))
 		}
 		if rev_83 != tape_8 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_83})+" and "+runtime.ShapeString([]int{tape_8})+" differ")
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_83})+" and "+runtime.ShapeString([]int{tape_8})+" differ")
 		}
 		row_101 := rev_81[i_95*int64(rev_83) : (i_95+1)*int64(rev_83)]
 		r_72 = r_72[:len(row_101)]
@@ -9940,14 +9939,14 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	_ = r_105
 	_ = r_106
 	if err_137 != nil {
-		return nil, 0, 0, nil, 0, 0, nbFrame(err_137, "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_137, "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	r_138, r_139, r_140, r_141, r_142, r_143, err_144 := fn_crosssplit11bwd(ar, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, z_80, tape_5, tape_6)
 	if err_144 != nil {
-		return nil, 0, 0, nil, 0, 0, nbFrame(err_144, "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_144, "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if r_142 != tape_5 || r_143 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_5, tape_6})+" and "+runtime.ShapeString([]int{r_142, r_143}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_5, tape_6})+" and "+runtime.ShapeString([]int{r_142, r_143}))
 	}
 	n_145 := tape_5 * tape_6
 	r_146 := ar.F64w(n_145)
@@ -9990,21 +9989,21 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	rev_158, rev_159, rev_160, rev_161, rev_162, rev_163, rev_164, rev_165, rev_166, rev_167, rev_168, rev_169, rev_170, rev_171, rev_172 = r_146, tape_5, tape_6, z_153, tape_16, z_154, tape_18, tape_19, z_155, tape_21, z_156, tape_23, tape_24, z_157, tape_26
 	for i_197 := int64(0); i_197 < int64(3); i_197++ {
 		if i_197 < 0 || i_197 >= int64(tape_2) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(i_197, tape_2))
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_197, tape_2))
 		}
 		row_199 := z_79[int(i_197)*tape_3 : (int(i_197)+1)*tape_3]
 		if i_197 < 0 || i_197 >= int64(tape_28) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(i_197, tape_28))
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_197, tape_28))
 		}
 		_ = tape_27[int(i_197)*tape_29 : (int(i_197)+1)*tape_29]
 		row_201 := tape_30[int(i_197)*tape_32 : (int(i_197)+1)*tape_32]
 		row_202 := tape_33[int(i_197)*tape_35 : (int(i_197)+1)*tape_35]
 		row_203 := tape_36[int(i_197)*tape_38 : (int(i_197)+1)*tape_38]
 		if tape_3 != tape_32 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_3}))
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_3}))
 		}
 		if rev_172 != tape_32 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_172})+" and "+runtime.ShapeString([]int{tape_32})+" differ")
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_172})+" and "+runtime.ShapeString([]int{tape_32})+" differ")
 		}
 		row_201 = row_201[:len(rev_171)]
 		row_199 = row_199[:len(rev_171)]
@@ -10012,13 +10011,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 			rev_171[i_205] += (row_201[i_205] * row_199[i_205])
 		}
 		if tape_3 != tape_26 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_3}))
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_3}))
 		}
 		if i_197 < 0 || i_197 >= int64(rev_169) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_197, rev_169))
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_197, rev_169))
 		}
 		if rev_170 != tape_26 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_170})+" and "+runtime.ShapeString([]int{tape_26})+" differ")
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_170})+" and "+runtime.ShapeString([]int{tape_26})+" differ")
 		}
 		row_207 := rev_168[i_197*int64(rev_170) : (i_197+1)*int64(rev_170)]
 		tape_25 = tape_25[:len(row_207)]
@@ -10027,10 +10026,10 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 			row_207[i_208] += (tape_25[i_208] * row_199[i_208])
 		}
 		if tape_3 != tape_35 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_35})+" and "+runtime.ShapeString([]int{tape_3}))
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_35})+" and "+runtime.ShapeString([]int{tape_3}))
 		}
 		if rev_167 != tape_35 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_167})+" and "+runtime.ShapeString([]int{tape_35})+" differ")
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_167})+" and "+runtime.ShapeString([]int{tape_35})+" differ")
 		}
 		row_202 = row_202[:len(rev_166)]
 		row_199 = row_199[:len(rev_166)]
@@ -10038,13 +10037,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 			rev_166[i_211] += (row_202[i_211] * row_199[i_211])
 		}
 		if tape_3 != tape_21 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_3}))
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_3}))
 		}
 		if i_197 < 0 || i_197 >= int64(rev_164) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_197, rev_164))
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_197, rev_164))
 		}
 		if rev_165 != tape_21 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_165})+" and "+runtime.ShapeString([]int{tape_21})+" differ")
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_165})+" and "+runtime.ShapeString([]int{tape_21})+" differ")
 		}
 		row_213 := rev_163[i_197*int64(rev_165) : (i_197+1)*int64(rev_165)]
 		tape_20 = tape_20[:len(row_213)]
@@ -10053,10 +10052,10 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 			row_213[i_214] += (tape_20[i_214] * row_199[i_214])
 		}
 		if tape_3 != tape_38 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_38})+" and "+runtime.ShapeString([]int{tape_3}))
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_38})+" and "+runtime.ShapeString([]int{tape_3}))
 		}
 		if rev_162 != tape_38 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_162})+" and "+runtime.ShapeString([]int{tape_38})+" differ")
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_162})+" and "+runtime.ShapeString([]int{tape_38})+" differ")
 		}
 		row_203 = row_203[:len(rev_161)]
 		row_199 = row_199[:len(rev_161)]
@@ -10064,13 +10063,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 			rev_161[i_217] += (row_203[i_217] * row_199[i_217])
 		}
 		if tape_3 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_3}))
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_3}))
 		}
 		if i_197 < 0 || i_197 >= int64(rev_159) {
-			return nil, 0, 0, nil, 0, 0, nbAt("models.nab:135:14", runtime.CheckIndex(i_197, rev_159))
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_197, rev_159))
 		}
 		if rev_160 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_160})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_160})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
 		}
 		row_219 := rev_158[i_197*int64(rev_160) : (i_197+1)*int64(rev_160)]
 		tape_15 = tape_15[:len(row_219)]
@@ -10080,7 +10079,7 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_26 != tape_40 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_26}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
 	r_222 := ar.F64w(tape_40)
 	tape_39 = tape_39[:len(r_222)]
@@ -10100,10 +10099,10 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_26 != tape_42 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_26}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_26}))
 	}
 	if tape_16 != tape_42 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_42})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_42})+" differ")
 	}
 	tape_41 = tape_41[:len(z_153)]
 	z_157 = z_157[:len(z_153)]
@@ -10122,13 +10121,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_40 != tape_46 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_46})+" and "+runtime.ShapeString([]int{tape_40}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_46})+" and "+runtime.ShapeString([]int{tape_40}))
 	}
 	if int64(2) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), tape_5))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_5))
 	}
 	if tape_6 != tape_46 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_46})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_46})+" differ")
 	}
 	row_236 := r_146[int64(2)*int64(tape_6) : (int64(2)+1)*int64(tape_6)]
 	tape_45 = tape_45[:len(row_236)]
@@ -10148,13 +10147,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_40 != tape_44 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_44})+" and "+runtime.ShapeString([]int{tape_40}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_44})+" and "+runtime.ShapeString([]int{tape_40}))
 	}
 	if int64(2) >= int64(tape_23) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), tape_23))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_23))
 	}
 	if tape_24 != tape_44 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_44})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_44})+" differ")
 	}
 	row_243 := z_156[int64(2)*int64(tape_24) : (int64(2)+1)*int64(tape_24)]
 	tape_43 = tape_43[:len(row_243)]
@@ -10174,13 +10173,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_40 != tape_50 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_40}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_40}))
 	}
 	if int64(1) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), tape_5))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_5))
 	}
 	if tape_6 != tape_50 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_50})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_50})+" differ")
 	}
 	row_250 := r_146[int64(1)*int64(tape_6) : (int64(1)+1)*int64(tape_6)]
 	tape_49 = tape_49[:len(row_250)]
@@ -10200,13 +10199,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_40 != tape_48 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_48})+" and "+runtime.ShapeString([]int{tape_40}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_48})+" and "+runtime.ShapeString([]int{tape_40}))
 	}
 	if int64(1) >= int64(tape_23) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), tape_23))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_23))
 	}
 	if tape_24 != tape_48 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_48})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_48})+" differ")
 	}
 	row_257 := z_156[int64(1)*int64(tape_24) : (int64(1)+1)*int64(tape_24)]
 	tape_47 = tape_47[:len(row_257)]
@@ -10226,13 +10225,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_40 != tape_54 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_54})+" and "+runtime.ShapeString([]int{tape_40}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_54})+" and "+runtime.ShapeString([]int{tape_40}))
 	}
 	if int64(0) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), tape_5))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_5))
 	}
 	if tape_6 != tape_54 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_54})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_54})+" differ")
 	}
 	row_264 := r_146[int64(0)*int64(tape_6) : (int64(0)+1)*int64(tape_6)]
 	tape_53 = tape_53[:len(row_264)]
@@ -10252,13 +10251,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_40 != tape_52 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_52})+" and "+runtime.ShapeString([]int{tape_40}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_52})+" and "+runtime.ShapeString([]int{tape_40}))
 	}
 	if int64(0) >= int64(tape_23) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), tape_23))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_23))
 	}
 	if tape_24 != tape_52 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_52})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_52})+" differ")
 	}
 	row_271 := z_156[int64(0)*int64(tape_24) : (int64(0)+1)*int64(tape_24)]
 	tape_51 = tape_51[:len(row_271)]
@@ -10282,36 +10281,36 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	_ = r_279
 	_ = r_280
 	if err_311 != nil {
-		return nil, 0, 0, nil, 0, 0, nbFrame(err_311, "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_311, "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	r_312, r_313, r_314, r_315, r_316, r_317, err_318 := fn_crosssplit11bwd(ar, r_281, r_282, r_283, r_284, r_285, r_286, r_287, r_288, r_289, r_290, r_291, r_292, r_293, r_294, r_295, r_296, r_297, r_298, r_299, r_300, r_301, r_302, r_303, r_304, r_305, r_306, r_307, r_308, r_309, r_310, z_154, tape_18, tape_19)
 	if err_318 != nil {
-		return nil, 0, 0, nil, 0, 0, nbFrame(err_318, "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_318, "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	if tape_23 != r_313 || tape_24 != r_314 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_23, tape_24})+" and "+runtime.ShapeString([]int{r_313, r_314})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_23, tape_24})+" and "+runtime.ShapeString([]int{r_313, r_314})+" differ")
 	}
 	r_312 = r_312[:len(z_156)]
 	for i_319 := range z_156 {
 		z_156[i_319] += r_312[i_319]
 	}
 	if tape_5 != r_316 || tape_6 != r_317 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_5, tape_6})+" and "+runtime.ShapeString([]int{r_316, r_317})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_5, tape_6})+" and "+runtime.ShapeString([]int{r_316, r_317})+" differ")
 	}
 	r_315 = r_315[:len(r_146)]
 	for i_320 := range r_146 {
 		r_146[i_320] += r_315[i_320]
 	}
 	if int64(0) >= int64(tape_23) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), tape_23))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_23))
 	}
 	row_321 := z_156[int(int64(0))*tape_24 : (int(int64(0))+1)*tape_24]
 	if int64(1) >= int64(tape_23) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), tape_23))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_23))
 	}
 	row_322 := z_156[int(int64(1))*tape_24 : (int(int64(1))+1)*tape_24]
 	if int64(2) >= int64(tape_23) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), tape_23))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_23))
 	}
 	row_323 := z_156[int(int64(2))*tape_24 : (int(int64(2))+1)*tape_24]
 	r_324 := ar.F64w(tape_56)
@@ -10330,10 +10329,10 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_56 != tape_58 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_56}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_56}))
 	}
 	if tape_24 != tape_58 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_24}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
 	r_331 := ar.F64w(tape_58)
 	tape_57 = tape_57[:len(r_331)]
@@ -10356,20 +10355,20 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 	}
 	z_338 := ar.F64(len(tape_9))
 	if tape_10 != r_139 || tape_11 != r_140 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_10, tape_11})+" and "+runtime.ShapeString([]int{r_139, r_140})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_10, tape_11})+" and "+runtime.ShapeString([]int{r_139, r_140})+" differ")
 	}
 	r_138 = r_138[:len(z_338)]
 	for i_339 := range z_338 {
 		z_338[i_339] += r_138[i_339]
 	}
 	if tape_24 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_24}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
 	if int64(2) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), tape_10))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_10))
 	}
 	if tape_11 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
 	}
 	row_340 := z_338[int64(2)*int64(tape_11) : (int64(2)+1)*int64(tape_11)]
 	r_324 = r_324[:len(row_340)]
@@ -10389,13 +10388,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_56 != tape_60 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_60})+" and "+runtime.ShapeString([]int{tape_56}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_60})+" and "+runtime.ShapeString([]int{tape_56}))
 	}
 	if tape_24 != tape_60 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_60})+" and "+runtime.ShapeString([]int{tape_24}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_60})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
 	if tape_58 != tape_60 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_60})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_60})+" differ")
 	}
 	tape_59 = tape_59[:len(r_331)]
 	tape_55 = tape_55[:len(r_331)]
@@ -10416,13 +10415,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_24 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_24}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
 	if int64(1) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), tape_10))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_10))
 	}
 	if tape_11 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
 	}
 	row_354 := z_338[int64(1)*int64(tape_11) : (int64(1)+1)*int64(tape_11)]
 	r_324 = r_324[:len(row_354)]
@@ -10442,13 +10441,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_56 != tape_62 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_62})+" and "+runtime.ShapeString([]int{tape_56}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_62})+" and "+runtime.ShapeString([]int{tape_56}))
 	}
 	if tape_24 != tape_62 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_62})+" and "+runtime.ShapeString([]int{tape_24}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_62})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
 	if tape_58 != tape_62 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_62})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_62})+" differ")
 	}
 	tape_61 = tape_61[:len(r_331)]
 	tape_55 = tape_55[:len(r_331)]
@@ -10469,13 +10468,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_24 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_24}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_24}))
 	}
 	if int64(0) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), tape_10))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_10))
 	}
 	if tape_11 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
 	}
 	row_368 := z_338[int64(0)*int64(tape_11) : (int64(0)+1)*int64(tape_11)]
 	r_324 = r_324[:len(row_368)]
@@ -10495,10 +10494,10 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_21 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_21}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_21}))
 	}
 	if tape_58 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
 	}
 	tape_55 = tape_55[:len(r_331)]
 	z_155 = z_155[:len(r_331)]
@@ -10517,10 +10516,10 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_16 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_16}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_16}))
 	}
 	if tape_58 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
 	}
 	tape_55 = tape_55[:len(r_331)]
 	z_153 = z_153[:len(r_331)]
@@ -10539,7 +10538,7 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_58 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_58}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_58}))
 	}
 	r_389 := ar.F64w(tape_56)
 	tape_55 = tape_55[:len(r_389)]
@@ -10559,13 +10558,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_56 != tape_64 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_64})+" and "+runtime.ShapeString([]int{tape_56}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_64})+" and "+runtime.ShapeString([]int{tape_56}))
 	}
 	if int64(2) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(2), tape_10))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_10))
 	}
 	if tape_11 != tape_64 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_64})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_64})+" differ")
 	}
 	row_396 := z_338[int64(2)*int64(tape_11) : (int64(2)+1)*int64(tape_11)]
 	tape_63 = tape_63[:len(row_396)]
@@ -10585,13 +10584,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_56 != tape_66 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_66})+" and "+runtime.ShapeString([]int{tape_56}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_66})+" and "+runtime.ShapeString([]int{tape_56}))
 	}
 	if int64(1) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(1), tape_10))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_10))
 	}
 	if tape_11 != tape_66 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_66})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_66})+" differ")
 	}
 	row_403 := z_338[int64(1)*int64(tape_11) : (int64(1)+1)*int64(tape_11)]
 	tape_65 = tape_65[:len(row_403)]
@@ -10611,13 +10610,13 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 		}
 	}
 	if tape_56 != tape_68 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_68})+" and "+runtime.ShapeString([]int{tape_56}))
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_68})+" and "+runtime.ShapeString([]int{tape_56}))
 	}
 	if int64(0) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, nbAt("models.nab:126:5", runtime.CheckIndex(int64(0), tape_10))
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_10))
 	}
 	if tape_11 != tape_68 {
-		return nil, 0, 0, nil, 0, 0, nbErrorf("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_68})+" differ")
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_68})+" differ")
 	}
 	row_410 := z_338[int64(0)*int64(tape_11) : (int64(0)+1)*int64(tape_11)]
 	tape_67 = tape_67[:len(row_410)]
@@ -10636,21 +10635,21 @@ func fn_rotatesplit11bwd(ar *nbArena, tape_1 []float64, tape_2 int, tape_3 int, 
 			row_410[i_411] += ((2.0 * tape_67[i_411]) * r_389[i_411])
 		}
 	}
-	nbKeep(ar, mark_417, &z_338, &r_146)
+	ar.Keep(mark_417, &z_338, &r_146)
 	return z_338, tape_10, tape_11, r_146, tape_5, tape_6, nil
 }
 
 // fn_residualsvjp1110 is def residuals$vjp_1110 (models.nab:142:5).
-func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int, ybar_12 []float64, ybar_13 int, ybar_14 int, ybar_15 []float64, ybar_16 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_400 := ar.mark()
+func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int, ybar_12 []float64, ybar_13 int, ybar_14 int, ybar_15 []float64, ybar_16 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
+	mark_400 := ar.Mark()
 	if cam_2 != 11 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
 	}
 	if x_5 != 3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
 	}
 	if feat_10 != 2 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("size mismatch: feat has size %d but its type [2][p]f64 says 2", feat_10))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: feat has size %d but its type [2][p]f64 says 2", feat_10))
 	}
 	cam_1 = cam_1[:cam_2*cam_3]
 	x_4 = x_4[:x_5*x_6]
@@ -10659,17 +10658,17 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	ybar_12 = ybar_12[:ybar_13*ybar_14]
 	ybar_15 = ybar_15[:ybar_16]
 	if int64(3) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:143:21", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), int64(3), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:143:21", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), int64(3), cam_2))
 	}
 	n_17 := int(int64(3)) - int(int64(0))
 	s_18 := cam_1[int(int64(0))*cam_3 : int(int64(3))*cam_3 : int(int64(3))*cam_3]
 	if int64(6) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:143:35", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), int64(6), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:143:35", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), int64(6), cam_2))
 	}
 	n_19 := int(int64(6)) - int(int64(3))
 	s_20 := cam_1[int(int64(3))*cam_3 : int(int64(6))*cam_3 : int(int64(6))*cam_3]
 	if n_19 != x_5 || cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{n_19, cam_3}))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{n_19, cam_3}))
 	}
 	n_21 := x_5 * x_6
 	r_22 := ar.F64w(n_21)
@@ -10691,14 +10690,14 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	}
 	r_29, r_30, r_31, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, err_100 := fn_rotatesplit11fwd(ar, s_18, n_17, cam_3, r_22, x_5, x_6)
 	if err_100 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbFrame(err_100, "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_100, "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if int64(2) >= int64(r_30) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:20", runtime.CheckIndex(int64(2), r_30))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:20", runtime.CheckIndex(int64(2), r_30))
 	}
 	row_101 := r_29[int(int64(2))*r_31 : (int(int64(2))+1)*r_31]
 	if int64(0) >= int64(r_30) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:13", runtime.CheckIndex(int64(0), r_30))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:13", runtime.CheckIndex(int64(0), r_30))
 	}
 	row_102 := r_29[int(int64(0))*r_31 : (int(int64(0))+1)*r_31]
 	r_103 := ar.F64w(r_31)
@@ -10719,7 +10718,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		}
 	}
 	if int64(1) >= int64(r_30) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:26", runtime.CheckIndex(int64(1), r_30))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:26", runtime.CheckIndex(int64(1), r_30))
 	}
 	row_110 := r_29[int(int64(1))*r_31 : (int(int64(1))+1)*r_31]
 	r_111 := ar.F64w(r_31)
@@ -10742,7 +10741,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	rs_118 := r_31
 	tot_119, err_120 := runtime.MulSize(2, rs_118)
 	if err_120 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:144:11", err_120)
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:11", err_120)
 	}
 	a_121 := ar.F64w(tot_119)
 	row_122 := a_121[0*rs_118 : 1*rs_118]
@@ -10769,11 +10768,11 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		}
 	}
 	if int64(9) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
 	}
 	row_133 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
 	if int64(10) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
 	row_134 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
 	r_135 := ar.F64w(r_31)
@@ -10792,10 +10791,10 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		}
 	}
 	if r_31 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31}))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31}))
 	}
 	if r_31 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31}))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31}))
 	}
 	r_142 := ar.F64w(cam_3)
 	row_133 = row_133[:len(r_142)]
@@ -10820,7 +10819,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	}
 	n_149, err_150 := runtime.CheckSize(int64(2))
 	if err_150 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_150)
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_150)
 	}
 	var a_151 []float64
 	var d_152 int = 0
@@ -10833,18 +10832,18 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	var d_159 int = 0
 	var rs_160 int = 0
 	for i_161 := 0; i_161 < n_149; i_161++ {
-		mark_162 := ar.mark()
+		mark_162 := ar.Mark()
 		i_163 := int64(i_161)
 		if int64(6) >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 		}
 		row_164 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
 		if i_163 < 0 || i_163 >= int64(2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:25", runtime.CheckIndex(i_163, 2))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_163, 2))
 		}
 		row_165 := a_121[int(i_163)*r_31 : (int(i_163)+1)*r_31]
 		if r_31 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31}))
 		}
 		r_166 := ar.F64w(cam_3)
 		row_164 = row_164[:len(r_166)]
@@ -10854,7 +10853,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		}
 		x_169 := int64(7) + i_163
 		if x_169 < 0 || x_169 >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:44", runtime.CheckIndex(x_169, cam_2))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_169, cam_2))
 		}
 		row_170 := cam_1[int(x_169)*cam_3 : (int(x_169)+1)*cam_3]
 		r_171 := ar.F64w(cam_3)
@@ -10869,11 +10868,11 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			rs_153 = d_152
 			tot_174, err_175 := runtime.MulSize(n_149, rs_153)
 			if err_175 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_175)
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_175)
 			}
 			a_151 = ar.F64w(tot_174)
 		} else if cam_3 != d_152 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_152}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_152}))
 		}
 		copy(a_151[i_161*rs_153:(i_161+1)*rs_153], r_171)
 		if i_161 == 0 {
@@ -10881,11 +10880,11 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			rs_156 = d_155
 			tot_176, err_177 := runtime.MulSize(n_149, rs_156)
 			if err_177 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_177)
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_177)
 			}
 			a_154 = ar.F64w(tot_176)
 		} else if cam_3 != d_155 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_155}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_155}))
 		}
 		copy(a_154[i_161*rs_156:(i_161+1)*rs_156], r_166)
 		if i_161 == 0 {
@@ -10893,27 +10892,27 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			rs_160 = d_159
 			tot_178, err_179 := runtime.MulSize(n_149, rs_160)
 			if err_179 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_179)
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_179)
 			}
 			a_158 = ar.F64w(tot_178)
 		} else if cam_3 != d_159 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_159}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_159}))
 		}
 		copy(a_158[i_161*rs_160:(i_161+1)*rs_160], row_164)
 		if i_161 > 0 {
-			ar.release(mark_162)
+			ar.Release(mark_162)
 		}
 	}
 	a_157 = a_121[:n_149*r_31]
 	n_180, err_181 := runtime.CheckSize(int64(2))
 	_ = n_180
 	if err_181 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", err_181)
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_181)
 	}
 	view_182 := a_151
 	n_183, err_184 := runtime.CheckSize(int64(2))
 	if err_184 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_184)
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_184)
 	}
 	var a_185 []float64
 	var d_186 int = 0
@@ -10922,18 +10921,18 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	var d_189 int = 0
 	var rs_190 int = 0
 	for i_191 := 0; i_191 < n_183; i_191++ {
-		mark_192 := ar.mark()
+		mark_192 := ar.Mark()
 		i_193 := int64(i_191)
 		if i_193 < 0 || i_193 >= int64(n_149) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:17", runtime.CheckIndex(i_193, n_149))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_193, n_149))
 		}
 		row_194 := view_182[int(i_193)*d_152 : (int(i_193)+1)*d_152]
 		if i_193 < 0 || i_193 >= int64(feat_10) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:27", runtime.CheckIndex(i_193, feat_10))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(i_193, feat_10))
 		}
 		row_195 := feat_9[int(i_193)*feat_11 : (int(i_193)+1)*feat_11]
 		if feat_11 != d_152 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_152})+" and "+runtime.ShapeString([]int{feat_11}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_152})+" and "+runtime.ShapeString([]int{feat_11}))
 		}
 		r_196 := ar.F64w(d_152)
 		row_194 = row_194[:len(r_196)]
@@ -10942,7 +10941,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			r_196[i_197] = (row_194[i_197] - row_195[i_197])
 		}
 		if d_152 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_152}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_152}))
 		}
 		r_199 := ar.F64w(w_8)
 		w_7 = w_7[:len(r_199)]
@@ -10955,11 +10954,11 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			rs_187 = d_186
 			tot_202, err_203 := runtime.MulSize(n_183, rs_187)
 			if err_203 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_203)
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_203)
 			}
 			a_185 = ar.F64w(tot_202)
 		} else if w_8 != d_186 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_191)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_186}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_191)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_186}))
 		}
 		copy(a_185[i_191*rs_187:(i_191+1)*rs_187], r_199)
 		if i_191 == 0 {
@@ -10967,19 +10966,19 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			rs_190 = d_189
 			tot_204, err_205 := runtime.MulSize(n_183, rs_190)
 			if err_205 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_205)
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_205)
 			}
 			a_188 = ar.F64w(tot_204)
 		} else if d_152 != d_189 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "build: element "+strconv.Itoa(i_191)+" has shape "+runtime.ShapeString([]int{d_152})+", element 0 has shape "+runtime.ShapeString([]int{d_189}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_191)+" has shape "+runtime.ShapeString([]int{d_152})+", element 0 has shape "+runtime.ShapeString([]int{d_189}))
 		}
 		copy(a_188[i_191*rs_190:(i_191+1)*rs_190], r_196)
 		if i_191 > 0 {
-			ar.release(mark_192)
+			ar.Release(mark_192)
 		}
 	}
 	if ybar_16 != w_8 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_16}))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_16}))
 	}
 	r_206 := ar.F64w(w_8)
 	w_7 = w_7[:len(r_206)]
@@ -11007,19 +11006,19 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	rev_214, rev_215, rev_216, rev_217, rev_218 = r_206, w_8, z_213, n_149, d_152
 	for i_229 := int64(0); i_229 < int64(2); i_229++ {
 		if i_229 < 0 || i_229 >= int64(ybar_13) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_229, ybar_13))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_229, ybar_13))
 		}
 		row_231 := ybar_12[int(i_229)*ybar_14 : (int(i_229)+1)*ybar_14]
 		if i_229 < 0 || i_229 >= int64(n_183) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_229, n_183))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_229, n_183))
 		}
 		_ = a_185[int(i_229)*d_186 : (int(i_229)+1)*d_186]
 		row_233 := a_188[int(i_229)*d_189 : (int(i_229)+1)*d_189]
 		if ybar_14 != d_189 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{d_189})+" and "+runtime.ShapeString([]int{ybar_14}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{d_189})+" and "+runtime.ShapeString([]int{ybar_14}))
 		}
 		if rev_215 != d_189 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_215})+" and "+runtime.ShapeString([]int{d_189})+" differ")
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_215})+" and "+runtime.ShapeString([]int{d_189})+" differ")
 		}
 		row_233 = row_233[:len(rev_214)]
 		row_231 = row_231[:len(rev_214)]
@@ -11027,13 +11026,13 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			rev_214[i_235] += (row_233[i_235] * row_231[i_235])
 		}
 		if ybar_14 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_14}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_14}))
 		}
 		if i_229 < 0 || i_229 >= int64(rev_217) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", runtime.CheckIndex(i_229, rev_217))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", runtime.CheckIndex(i_229, rev_217))
 		}
 		if rev_218 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:148:7", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_218})+" and "+runtime.ShapeString([]int{w_8})+" differ")
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_218})+" and "+runtime.ShapeString([]int{w_8})+" differ")
 		}
 		row_237 := rev_216[i_229*int64(rev_218) : (i_229+1)*int64(rev_218)]
 		w_7 = w_7[:len(row_237)]
@@ -11055,13 +11054,13 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	var rev_250 int
 	rev_243, rev_244, rev_245, rev_246, rev_247, rev_248, rev_249, rev_250 = z_240, cam_2, cam_3, z_241, 2, r_31, z_242, cam_3
 	for i_272 := int64(0); i_272 < int64(2); i_272++ {
-		mark_273 := ar.mark()
+		mark_273 := ar.Mark()
 		if i_272 < 0 || i_272 >= int64(n_149) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_272, n_149))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_272, n_149))
 		}
 		row_274 := z_213[int(i_272)*d_152 : (int(i_272)+1)*d_152]
 		if i_272 < 0 || i_272 >= int64(n_149) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(i_272, n_149))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_272, n_149))
 		}
 		_ = a_151[int(i_272)*d_152 : (int(i_272)+1)*d_152]
 		row_276 := a_154[int(i_272)*d_155 : (int(i_272)+1)*d_155]
@@ -11069,17 +11068,17 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		row_278 := a_158[int(i_272)*d_159 : (int(i_272)+1)*d_159]
 		x_279 := int64(7) + i_272
 		if x_279 < 0 || x_279 >= int64(rev_244) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(x_279, rev_244))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_279, rev_244))
 		}
 		if rev_245 != d_152 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_245})+" and "+runtime.ShapeString([]int{d_152})+" differ")
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_245})+" and "+runtime.ShapeString([]int{d_152})+" differ")
 		}
 		row_280 := rev_243[x_279*int64(rev_245) : (x_279+1)*int64(rev_245)]
 		for j_281 := range row_280 {
 			row_280[j_281] += row_274[j_281]
 		}
 		if d_152 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_152}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_152}))
 		}
 		r_282 := ar.F64w(cam_3)
 		r_142 = r_142[:len(r_282)]
@@ -11088,10 +11087,10 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			r_282[i_283] = (r_142[i_283] * row_274[i_283])
 		}
 		if d_152 != d_155 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_155})+" and "+runtime.ShapeString([]int{d_152}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_155})+" and "+runtime.ShapeString([]int{d_152}))
 		}
 		if rev_250 != d_155 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_250})+" and "+runtime.ShapeString([]int{d_155})+" differ")
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_250})+" and "+runtime.ShapeString([]int{d_155})+" differ")
 		}
 		row_276 = row_276[:len(rev_249)]
 		row_274 = row_274[:len(rev_249)]
@@ -11099,13 +11098,13 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			rev_249[i_286] += (row_276[i_286] * row_274[i_286])
 		}
 		if cam_3 != d_159 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_159})+" and "+runtime.ShapeString([]int{cam_3}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_159})+" and "+runtime.ShapeString([]int{cam_3}))
 		}
 		if i_272 < 0 || i_272 >= int64(rev_247) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(i_272, rev_247))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_272, rev_247))
 		}
 		if rev_248 != d_159 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_248})+" and "+runtime.ShapeString([]int{d_159})+" differ")
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_248})+" and "+runtime.ShapeString([]int{d_159})+" differ")
 		}
 		row_288 := rev_246[i_272*int64(rev_248) : (i_272+1)*int64(rev_248)]
 		row_278 = row_278[:len(row_288)]
@@ -11114,13 +11113,13 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			row_288[i_289] += (row_278[i_289] * r_282[i_289])
 		}
 		if cam_3 != r_31 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3}))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3}))
 		}
 		if int64(6) >= int64(rev_244) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:147:14", runtime.CheckIndex(int64(6), rev_244))
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_244))
 		}
 		if rev_245 != r_31 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_245})+" and "+runtime.ShapeString([]int{r_31})+" differ")
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_245})+" and "+runtime.ShapeString([]int{r_31})+" differ")
 		}
 		row_291 := rev_243[int64(6)*int64(rev_245) : (int64(6)+1)*int64(rev_245)]
 		row_277 = row_277[:len(row_291)]
@@ -11128,10 +11127,10 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		for i_292 := range row_291 {
 			row_291[i_292] += (row_277[i_292] * r_282[i_292])
 		}
-		ar.release(mark_273)
+		ar.Release(mark_273)
 	}
 	if cam_3 != r_31 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3}))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
 	r_294 := ar.F64w(r_31)
 	r_126 = r_126[:len(r_294)]
@@ -11153,13 +11152,13 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		}
 	}
 	if cam_3 != r_31 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3}))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
 	if int64(10) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(10), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(10), cam_2))
 	}
 	if cam_3 != r_31 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31})+" differ")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31})+" differ")
 	}
 	row_301 := z_240[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
 	r_135 = r_135[:len(row_301)]
@@ -11179,7 +11178,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		}
 	}
 	if r_31 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
 	}
 	row_133 = row_133[:len(r_294)]
 	z_242 = z_242[:len(r_294)]
@@ -11198,13 +11197,13 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		}
 	}
 	if cam_3 != r_31 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3}))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
 	if int64(9) >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(9), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(9), cam_2))
 	}
 	if cam_3 != r_31 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31})+" differ")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31})+" differ")
 	}
 	row_315 := z_240[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
 	r_126 = r_126[:len(row_315)]
@@ -11276,7 +11275,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	}
 	z_345 := ar.F64(len(r_29))
 	if int64(2) >= int64(r_30) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(2), r_30))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(2), r_30))
 	}
 	row_346 := z_345[int64(2)*int64(r_31) : (int64(2)+1)*int64(r_31)]
 	r_111 = r_111[:len(row_346)]
@@ -11298,7 +11297,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		}
 	}
 	if int64(1) >= int64(r_30) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(1), r_30))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), r_30))
 	}
 	row_353 := z_345[int64(1)*int64(r_31) : (int64(1)+1)*int64(r_31)]
 	r_338 = r_338[:len(row_353)]
@@ -11318,7 +11317,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		}
 	}
 	if int64(2) >= int64(r_30) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(2), r_30))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(2), r_30))
 	}
 	row_360 := z_345[int64(2)*int64(r_31) : (int64(2)+1)*int64(r_31)]
 	r_103 = r_103[:len(row_360)]
@@ -11340,7 +11339,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		}
 	}
 	if int64(0) >= int64(r_30) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:142:5", runtime.CheckIndex(int64(0), r_30))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), r_30))
 	}
 	row_367 := z_345[int64(0)*int64(r_31) : (int64(0)+1)*int64(r_31)]
 	r_338 = r_338[:len(row_367)]
@@ -11361,13 +11360,13 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	}
 	r_374, r_375, r_376, r_377, r_378, r_379, err_380 := fn_rotatesplit11bwd(ar, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, z_345, r_30, r_31)
 	if err_380 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbFrame(err_380, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_380, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if int64(3)+int64(r_378) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_378), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_378), cam_2))
 	}
 	if r_379 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_379})+" and "+runtime.ShapeString([]int{cam_3}))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_379})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
 	region_381 := z_240[int(int64(3))*cam_3 : (int(int64(3))+r_378)*cam_3]
 	r_377 = r_377[:len(region_381)]
@@ -11385,10 +11384,10 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 		}
 	}
 	if int64(0)+int64(r_375) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_375), cam_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_375), cam_2))
 	}
 	if r_376 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbErrorf("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_376})+" and "+runtime.ShapeString([]int{cam_3}))
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_376})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
 	region_388 := z_240[int(int64(0))*cam_3 : (int(int64(0))+r_375)*cam_3]
 	r_374 = r_374[:len(region_388)]
@@ -11398,7 +11397,7 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 	n_390, err_391 := runtime.CheckSize(int64(2))
 	_ = n_390
 	if err_391 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nbAt("models.nab:148:7", err_391)
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_391)
 	}
 	view_392 := a_185
 	r_393 := ar.F64w(w_8)
@@ -11416,33 +11415,33 @@ func fn_residualsvjp1110(ar *nbArena, cam_1 []float64, cam_2 int, cam_3 int, x_4
 			r_393[i_394] = (1.0 - (w_7[i_394] * w_7[i_394]))
 		}
 	}
-	nbKeep(ar, mark_400, &view_392, &r_393, &z_240, &r_377, &r_206)
+	ar.Keep(mark_400, &view_392, &r_393, &z_240, &r_377, &r_206)
 	return view_392, n_183, d_186, r_393, w_8, z_240, cam_2, cam_3, r_377, r_378, r_379, r_206, w_8, nil
 }
 
 // fn_bajacobian is def ba_jacobian (models.nab:171:12).
-func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, int, []float64, int, error) {
-	mark_157 := ar.mark()
+func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, int, []float64, int, error) {
+	mark_157 := ar.Mark()
 	_ = int64(cams_2)
 	_ = int64(pts_5)
 	size_18 := int64(w_8)
 	if int64(feats_10) != size_18 {
-		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:171:77", fmt.Sprintf("size mismatch: p is %d (w) but feats has size %d", size_18, feats_10))
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:171:77", fmt.Sprintf("size mismatch: p is %d (w) but feats has size %d", size_18, feats_10))
 	}
 	if int64(camidx_13) != size_18 {
-		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:172:24", fmt.Sprintf("size mismatch: p is %d (w) but cam_idx has size %d", size_18, camidx_13))
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:172:24", fmt.Sprintf("size mismatch: p is %d (w) but cam_idx has size %d", size_18, camidx_13))
 	}
 	if int64(ptidx_15) != size_18 {
-		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:172:40", fmt.Sprintf("size mismatch: p is %d (w) but pt_idx has size %d", size_18, ptidx_15))
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:172:40", fmt.Sprintf("size mismatch: p is %d (w) but pt_idx has size %d", size_18, ptidx_15))
 	}
 	if cams_3 != 11 {
-		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:171:24", fmt.Sprintf("size mismatch: dimension 2 of cams has size %d but its type [n][11]f64 says 11", cams_3))
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:171:24", fmt.Sprintf("size mismatch: dimension 2 of cams has size %d but its type [n][11]f64 says 11", cams_3))
 	}
 	if pts_6 != 3 {
-		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:171:42", fmt.Sprintf("size mismatch: dimension 2 of pts has size %d but its type [m][3]f64 says 3", pts_6))
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:171:42", fmt.Sprintf("size mismatch: dimension 2 of pts has size %d but its type [m][3]f64 says 3", pts_6))
 	}
 	if feats_11 != 2 {
-		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:171:69", fmt.Sprintf("size mismatch: dimension 2 of feats has size %d but its type [p][2]f64 says 2", feats_11))
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:171:69", fmt.Sprintf("size mismatch: dimension 2 of feats has size %d but its type [p][2]f64 says 2", feats_11))
 	}
 	cams_1 = cams_1[:cams_2*cams_3]
 	pts_4 = pts_4[:pts_5*pts_6]
@@ -11452,7 +11451,7 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 	ptidx_14 = ptidx_14[:ptidx_15]
 	r_19, r_20, r_21, r_22, r_23, r_24, err_25 := fn_gathered(ar, cams_1, cams_2, cams_3, pts_4, pts_5, pts_6, camidx_12, camidx_13, ptidx_14, ptidx_15)
 	if err_25 != nil {
-		return nil, 0, 0, 0, nil, 0, nbFrame(err_25, "gathered", "models.nab:151:5", "models.nab:173:18")
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_25, "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
 	t_26 := ar.F64w(len(feats_9))
 	for i_27 := 0; i_27 < feats_10; i_27++ {
@@ -11462,13 +11461,13 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 	}
 	n_29, err_30 := runtime.CheckSize(int64(2))
 	if err_30 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:50", err_30)
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_30)
 	}
 	var a_31 []float64
 	var d_32 int = 0
 	var rs_33 int = 0
 	for i_34 := 0; i_34 < n_29; i_34++ {
-		mark_35 := ar.mark()
+		mark_35 := ar.Mark()
 		i_36 := int64(i_34)
 		x_37 := i_36 == int64(0)
 		var c_38 []float64
@@ -11476,7 +11475,7 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 		if x_37 {
 			n_40, err_41 := runtime.CheckSize(size_18)
 			if err_41 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:66", err_41)
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:66", err_41)
 			}
 			a_42 := ar.F64(n_40)
 			for i_43 := range a_42 {
@@ -11486,7 +11485,7 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 		} else {
 			n_44, err_45 := runtime.CheckSize(size_18)
 			if err_45 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:79", err_45)
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:79", err_45)
 			}
 			a_46 := ar.F64(n_44)
 			c_38, c_39 = a_46, n_44
@@ -11496,20 +11495,20 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 			rs_33 = d_32
 			tot_47, err_48 := runtime.MulSize(n_29, rs_33)
 			if err_48 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:50", err_48)
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_48)
 			}
 			a_31 = ar.F64w(tot_47)
 		} else if c_39 != d_32 {
-			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:177:50", "build: element "+strconv.Itoa(i_34)+" has shape "+runtime.ShapeString([]int{c_39})+", element 0 has shape "+runtime.ShapeString([]int{d_32}))
+			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:177:50", "build: element "+strconv.Itoa(i_34)+" has shape "+runtime.ShapeString([]int{c_39})+", element 0 has shape "+runtime.ShapeString([]int{d_32}))
 		}
 		copy(a_31[i_34*rs_33:(i_34+1)*rs_33], c_38)
 		if i_34 > 0 {
-			ar.release(mark_35)
+			ar.Release(mark_35)
 		}
 	}
 	n_49, err_50 := runtime.CheckSize(size_18)
 	if err_50 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:100", err_50)
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:100", err_50)
 	}
 	a_51 := ar.F64(n_49)
 	r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, err_65 := fn_residualsvjp1110(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10, a_31, n_29, d_32, a_51, n_49)
@@ -11519,11 +11518,11 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 	_ = r_55
 	_ = r_56
 	if err_65 != nil {
-		return nil, 0, 0, 0, nil, 0, nbFrame(err_65, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_65, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
 	}
 	n_66 := r_58 + r_61
 	if r_59 != r_62 {
-		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_59})+" and "+runtime.ShapeString([]int{r_62}))
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_59})+" and "+runtime.ShapeString([]int{r_62}))
 	}
 	c_67 := ar.F64w(len(r_57) + len(r_60))
 	copy(c_67, r_57)
@@ -11531,27 +11530,27 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 	rs_68 := r_64
 	tot_69, err_70 := runtime.MulSize(1, rs_68)
 	if err_70 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:178:31", err_70)
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:31", err_70)
 	}
 	a_71 := ar.F64w(tot_69)
 	row_72 := a_71[0*rs_68 : 1*rs_68]
 	copy(row_72, r_63)
 	n_73 := n_66 + 1
 	if r_59 != r_64 {
-		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_59})+" and "+runtime.ShapeString([]int{r_64}))
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_59})+" and "+runtime.ShapeString([]int{r_64}))
 	}
 	c_74 := ar.F64w(len(c_67) + len(a_71))
 	copy(c_74, c_67)
 	copy(c_74[len(c_67):], a_71)
 	n_75, err_76 := runtime.CheckSize(int64(2))
 	if err_76 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:50", err_76)
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_76)
 	}
 	var a_77 []float64
 	var d_78 int = 0
 	var rs_79 int = 0
 	for i_80 := 0; i_80 < n_75; i_80++ {
-		mark_81 := ar.mark()
+		mark_81 := ar.Mark()
 		i_82 := int64(i_80)
 		x_83 := i_82 == int64(1)
 		var c_84 []float64
@@ -11559,7 +11558,7 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 		if x_83 {
 			n_86, err_87 := runtime.CheckSize(size_18)
 			if err_87 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:66", err_87)
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:66", err_87)
 			}
 			a_88 := ar.F64(n_86)
 			for i_89 := range a_88 {
@@ -11569,7 +11568,7 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 		} else {
 			n_90, err_91 := runtime.CheckSize(size_18)
 			if err_91 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:79", err_91)
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:79", err_91)
 			}
 			a_92 := ar.F64(n_90)
 			c_84, c_85 = a_92, n_90
@@ -11579,20 +11578,20 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 			rs_79 = d_78
 			tot_93, err_94 := runtime.MulSize(n_75, rs_79)
 			if err_94 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:50", err_94)
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_94)
 			}
 			a_77 = ar.F64w(tot_93)
 		} else if c_85 != d_78 {
-			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:177:50", "build: element "+strconv.Itoa(i_80)+" has shape "+runtime.ShapeString([]int{c_85})+", element 0 has shape "+runtime.ShapeString([]int{d_78}))
+			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:177:50", "build: element "+strconv.Itoa(i_80)+" has shape "+runtime.ShapeString([]int{c_85})+", element 0 has shape "+runtime.ShapeString([]int{d_78}))
 		}
 		copy(a_77[i_80*rs_79:(i_80+1)*rs_79], c_84)
 		if i_80 > 0 {
-			ar.release(mark_81)
+			ar.Release(mark_81)
 		}
 	}
 	n_95, err_96 := runtime.CheckSize(size_18)
 	if err_96 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:177:100", err_96)
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:100", err_96)
 	}
 	a_97 := ar.F64(n_95)
 	r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, err_111 := fn_residualsvjp1110(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10, a_77, n_75, d_78, a_97, n_95)
@@ -11602,11 +11601,11 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 	_ = r_101
 	_ = r_102
 	if err_111 != nil {
-		return nil, 0, 0, 0, nil, 0, nbFrame(err_111, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_111, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
 	}
 	n_112 := r_104 + r_107
 	if r_105 != r_108 {
-		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_105})+" and "+runtime.ShapeString([]int{r_108}))
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_105})+" and "+runtime.ShapeString([]int{r_108}))
 	}
 	c_113 := ar.F64w(len(r_103) + len(r_106))
 	copy(c_113, r_103)
@@ -11614,25 +11613,25 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 	rs_114 := r_110
 	tot_115, err_116 := runtime.MulSize(1, rs_114)
 	if err_116 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:178:31", err_116)
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:31", err_116)
 	}
 	a_117 := ar.F64w(tot_115)
 	row_118 := a_117[0*rs_114 : 1*rs_114]
 	copy(row_118, r_109)
 	n_119 := n_112 + 1
 	if r_105 != r_110 {
-		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_105})+" and "+runtime.ShapeString([]int{r_110}))
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_105})+" and "+runtime.ShapeString([]int{r_110}))
 	}
 	c_120 := ar.F64w(len(c_113) + len(a_117))
 	copy(c_120, c_113)
 	copy(c_120[len(c_113):], a_117)
 	if n_119 != n_73 || r_105 != r_59 {
-		return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:180:7", "array literal: element 1 has shape "+runtime.ShapeString([]int{n_119, r_105})+", element 0 has shape "+runtime.ShapeString([]int{n_73, r_59}))
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:180:7", "array literal: element 1 has shape "+runtime.ShapeString([]int{n_119, r_105})+", element 0 has shape "+runtime.ShapeString([]int{n_73, r_59}))
 	}
 	rs_121 := n_73 * r_59
 	tot_122, err_123 := runtime.MulSize(2, rs_121)
 	if err_123 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:180:7", err_123)
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:180:7", err_123)
 	}
 	a_124 := ar.F64w(tot_122)
 	row_125 := a_124[0*rs_121 : 1*rs_121]
@@ -11641,37 +11640,37 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 	copy(row_126, c_120)
 	n_127, err_128 := runtime.CheckSize(int64(2))
 	if err_128 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:49", err_128)
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_128)
 	}
 	n_129, err_130 := runtime.CheckSize(size_18)
 	if err_130 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:57", err_130)
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:57", err_130)
 	}
 	a_131 := ar.F64(n_129)
 	var a_132 []float64
 	var d_133 int = 0
 	var rs_134 int = 0
 	for i_135 := 0; i_135 < n_127; i_135++ {
-		mark_136 := ar.mark()
+		mark_136 := ar.Mark()
 		if i_135 == 0 {
 			d_133 = n_129
 			rs_134 = d_133
 			tot_137, err_138 := runtime.MulSize(n_127, rs_134)
 			if err_138 != nil {
-				return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:49", err_138)
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_138)
 			}
 			a_132 = ar.F64w(tot_137)
 		} else if n_129 != d_133 {
-			return nil, 0, 0, 0, nil, 0, nbErrorf("models.nab:179:49", "fill: element "+strconv.Itoa(i_135)+" has shape "+runtime.ShapeString([]int{n_129})+", element 0 has shape "+runtime.ShapeString([]int{d_133}))
+			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:179:49", "fill: element "+strconv.Itoa(i_135)+" has shape "+runtime.ShapeString([]int{n_129})+", element 0 has shape "+runtime.ShapeString([]int{d_133}))
 		}
 		copy(a_132[i_135*rs_134:(i_135+1)*rs_134], a_131)
 		if i_135 > 0 {
-			ar.release(mark_136)
+			ar.Release(mark_136)
 		}
 	}
 	n_139, err_140 := runtime.CheckSize(size_18)
 	if err_140 != nil {
-		return nil, 0, 0, 0, nil, 0, nbAt("models.nab:179:68", err_140)
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:68", err_140)
 	}
 	a_141 := ar.F64(n_139)
 	for i_142 := range a_141 {
@@ -11690,431 +11689,8 @@ func fn_bajacobian(ar *nbArena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 
 	_ = r_152
 	_ = r_153
 	if err_156 != nil {
-		return nil, 0, 0, 0, nil, 0, nbFrame(err_156, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_156, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
 	}
-	nbKeep(ar, mark_157, &a_124, &r_154)
+	ar.Keep(mark_157, &a_124, &r_154)
 	return a_124, 2, n_73, r_59, r_154, r_155, nil
-}
-
-// nbArena hands out the arrays of one call: slices cut from chunks
-// that are kept from call to call, so that a call in steady state
-// allocates nothing. A nil *nbArena allocates with make (for values that
-// outlive the call). An arena serves one call at a time; exported
-// functions take one from nbArenas.
-type nbArena struct {
-	f nbChunks[float64]
-	i nbChunks[int64]
-	b nbChunks[bool]
-}
-
-// nbChunks is an arena's memory for one element type: every chunk it has
-// allocated, and cur, chunk k cut up to its length. A call that outgrows
-// a chunk moves on to the next one, allocated then, and the next call
-// walks the same chunks again: only the first call touches new memory,
-// however many chunks it needed (taking fresh pages from the system is
-// what makes a first call slow), and releasing a mark goes back across
-// chunks.
-type nbChunks[T any] struct {
-	cur []T
-	all [][]T
-	k   int
-	// mapped: large float64 chunks are mapped outside the Go heap, on
-	// huge pages where the system has them (runtime.MapF64), for an
-	// arena that lives as long as the program.
-	mapped bool
-}
-
-// nbPos is a point in one kind's chunks: chunk k cut to length n.
-type nbPos struct{ k, n int }
-
-func (c *nbChunks[T]) pos() nbPos { return nbPos{c.k, len(c.cur)} }
-
-func (c *nbChunks[T]) back(p nbPos) {
-	if len(c.all) > 0 {
-		c.k, c.cur = p.k, c.all[p.k][:p.n]
-	}
-}
-
-// cut returns the next n elements, of unspecified contents.
-func (c *nbChunks[T]) cut(n int) []T {
-	if l := len(c.cur); l+n <= cap(c.cur) {
-		c.cur = c.cur[:l+n]
-		return c.cur[l : l+n : l+n]
-	}
-	return c.next(n)
-}
-
-// next moves on to the first later chunk that holds n elements, or to a
-// new one, at least twice the size of the last.
-func (c *nbChunks[T]) next(n int) []T {
-	for c.k+1 < len(c.all) {
-		c.k++
-		if cap(c.all[c.k]) >= n {
-			c.cur = c.all[c.k][:n]
-			return c.cur[:n:n]
-		}
-	}
-	size := max(n, 1024)
-	if len(c.all) > 0 {
-		size = max(size, 2*cap(c.all[len(c.all)-1]))
-	}
-	var chunk []T
-	if c.mapped && size >= 1<<18 {
-		if p, ok := any(&chunk).(*[]float64); ok {
-			*p, _ = runtime.MapF64(size)
-		}
-	}
-	if chunk == nil {
-		chunk = make([]T, size)
-	}
-	c.all = append(c.all, chunk[:n])
-	c.k = len(c.all) - 1
-	c.cur = c.all[c.k]
-	return c.cur[:n:n]
-}
-
-func (a *nbArena) reset() {
-	a.f.back(nbPos{})
-	a.i.back(nbPos{})
-	a.b.back(nbPos{})
-}
-
-// nbMark is a point in an arena to release back to.
-type nbMark struct{ f, i, b nbPos }
-
-func (a *nbArena) mark() nbMark {
-	if a == nil {
-		return nbMark{}
-	}
-	return nbMark{a.f.pos(), a.i.pos(), a.b.pos()}
-}
-
-// release frees what was cut since m, for reuse by the next cuts (a loop
-// releases each iteration's temporaries). Nothing allocated since m may
-// be used afterwards.
-func (a *nbArena) release(m nbMark) {
-	if a != nil {
-		a.f.back(m.f)
-		a.i.back(m.i)
-		a.b.back(m.b)
-	}
-}
-
-// F64w cuts n elements of unspecified contents, for code that stores
-// every one before reading any: clearing them would be a wasted pass.
-func (a *nbArena) F64w(n int) []float64 {
-	if a == nil {
-		return make([]float64, n)
-	}
-	return a.f.cut(n)
-}
-
-// F64, I64 and Bool cut n zeroed elements.
-func (a *nbArena) F64(n int) []float64 {
-	s := a.F64w(n)
-	clear(s)
-	return s
-}
-
-func (a *nbArena) I64(n int) []int64 {
-	if a == nil {
-		return make([]int64, n)
-	}
-	s := a.i.cut(n)
-	clear(s)
-	return s
-}
-
-func (a *nbArena) Bool(n int) []bool {
-	if a == nil {
-		return make([]bool, n)
-	}
-	s := a.b.cut(n)
-	clear(s)
-	return s
-}
-
-// nbArenas keeps idle arenas. Unlike a sync.Pool it is not emptied by
-// the garbage collector, so a call in steady state really allocates
-// nothing; it holds at most 16 arenas, each keeping the
-// largest chunks a call needed.
-var nbArenas nbArenaPool
-
-// nbArenaPool is a stack: the arena returned last, whose memory is the
-// most likely to be in cache, is the next one handed out.
-type nbArenaPool struct {
-	mu   sync.Mutex
-	idle []*nbArena
-}
-
-func (p *nbArenaPool) Get() *nbArena {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if n := len(p.idle); n > 0 {
-		a := p.idle[n-1]
-		p.idle = p.idle[:n-1]
-		return a
-	}
-	return new(nbArena)
-}
-
-func (p *nbArenaPool) Put(a *nbArena) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.idle) < 16 {
-		p.idle = append(p.idle, a)
-	}
-}
-
-// nbError is a run-time error of the generated code: a position, a
-// message and the defs that were active, innermost first. Its text is the
-// interpreter's: "file:line:col: message" and one "in def (pos), called
-// at pos" line per def.
-type nbError struct {
-	pos, msg string
-	frames   []string
-}
-
-func (e *nbError) Error() string {
-	s := e.msg
-	if e.pos != "" {
-		s = e.pos + ": " + e.msg
-	}
-	for _, f := range e.frames {
-		s += "\n\tin " + f
-	}
-	return s
-}
-
-// nbErrorf makes a positioned error.
-func nbErrorf(pos, msg string) error { return &nbError{pos: pos, msg: msg} }
-
-// nbAt positions err at pos unless it has a position already.
-func nbAt(pos string, err error) error {
-	if e, ok := err.(*nbError); ok {
-		return e
-	}
-	return &nbError{pos: pos, msg: err.Error()}
-}
-
-// nbFrame records that err left def (declared at defPos), called at call.
-func nbFrame(err error, def, defPos, call string) error {
-	e, ok := err.(*nbError)
-	if !ok {
-		e = &nbError{pos: defPos, msg: err.Error()}
-	}
-	f := def + " (" + defPos + ")"
-	if call != "" {
-		f += ", called at " + call
-	}
-	e.frames = append(e.frames, f)
-	return e
-}
-
-// nbAlloc cuts n zeroed elements of type T from the arena.
-func nbAlloc[T any](ar *nbArena, n int) []T {
-	var s []T
-	if p, ok := any(&ar.f).(*nbChunks[T]); ok {
-		s = p.cut(n)
-	} else if p, ok := any(&ar.i).(*nbChunks[T]); ok {
-		s = p.cut(n)
-	} else if p, ok := any(&ar.b).(*nbChunks[T]); ok {
-		s = p.cut(n)
-	} else {
-		return make([]T, n)
-	}
-	clear(s)
-	return s
-}
-
-// nbFlatten2 copies a rectangular [][]T into one row-major slice; ok is
-// false for ragged input.
-func nbFlatten2[T any](ar *nbArena, x [][]T) ([]T, [2]int, bool) {
-	m, n := len(x), 0
-	if m > 0 {
-		n = len(x[0])
-	}
-	flat := nbAlloc[T](ar, m*n)
-	for i, row := range x {
-		if len(row) != n {
-			return nil, [2]int{}, false
-		}
-		copy(flat[i*n:], row)
-	}
-	return flat, [2]int{m, n}, true
-}
-
-// nbFlatten3 is nbFlatten2 for [][][]T.
-func nbFlatten3[T any](ar *nbArena, x [][][]T) ([]T, [3]int, bool) {
-	a, b, c := len(x), 0, 0
-	if a > 0 {
-		b = len(x[0])
-		if b > 0 {
-			c = len(x[0][0])
-		}
-	}
-	flat := nbAlloc[T](ar, a*b*c)
-	for i, m := range x {
-		if len(m) != b {
-			return nil, [3]int{}, false
-		}
-		for j, row := range m {
-			if len(row) != c {
-				return nil, [3]int{}, false
-			}
-			copy(flat[(i*b+j)*c:], row)
-		}
-	}
-	return flat, [3]int{a, b, c}, true
-}
-
-// nbInto1 copies an array result into dst, which must have its length.
-func nbInto1[T any](dst, r []T, n int) bool {
-	if len(dst) != n {
-		return false
-	}
-	copy(dst, r)
-	return true
-}
-
-// nbInto2 copies a matrix result into the rows of dst.
-func nbInto2[T any](dst [][]T, r []T, m, n int) bool {
-	if len(dst) != m {
-		return false
-	}
-	for i, row := range dst {
-		if len(row) != n {
-			return false
-		}
-		copy(row, r[i*n:(i+1)*n])
-	}
-	return true
-}
-
-// nbInto3 copies a rank-3 result into dst.
-func nbInto3[T any](dst [][][]T, r []T, a, b, c int) bool {
-	if len(dst) != a {
-		return false
-	}
-	for i, m := range dst {
-		if !nbInto2(m, r[i*b*c:(i+1)*b*c], b, c) {
-			return false
-		}
-	}
-	return true
-}
-
-// nbKeep ends a call that cut its temporaries from a after m: the
-// float64 arrays it returns (*rs) move down to m (or, when they do not
-// fit in m's chunk, to the start of the first later chunk of the call
-// where they do) and all else the call cut there is released, so that a
-// caller's arena holds what its callees return, not everything they
-// computed. Nothing moves when the call cut little (moving would cost
-// more than it frees) or when two results share storage.
-func nbKeep(a *nbArena, m nbMark, rs ...*[]float64) {
-	if a == nil || len(a.f.all) == 0 || len(rs) > 32 {
-		return
-	}
-	c, k0 := &a.f, m.f.k
-	start := func(k int) int {
-		if k == k0 {
-			return m.f.n
-		}
-		return 0
-	}
-	cut := len(c.cur) - start(c.k)
-	for k := k0; k < c.k; k++ {
-		cut += cap(c.all[k]) - start(k)
-	}
-	if cut < 1<<12 {
-		return
-	}
-	// The results cut since m, by chunk and position. (They are kept by
-	// index into rs, so that no pointer to a caller's local leaves the
-	// stack.)
-	type result struct{ i, k, off int }
-	var ms [32]result
-	nm, total := 0, 0
-	for i, r := range rs {
-		dup := false
-		for _, x := range ms[:nm] {
-			dup = dup || rs[x.i] == r
-		}
-		if dup || len(*r) == 0 {
-			continue
-		}
-		for k := k0; k <= c.k; k++ {
-			if off, ok := runtime.OffsetIn(c.all[k], *r); ok && off >= start(k) {
-				ms[nm] = result{i, k, off}
-				nm++
-				total += len(*r)
-				break
-			}
-		}
-	}
-	if 2*total > cut {
-		return
-	}
-	t := k0
-	for t <= c.k && start(t)+total > cap(c.all[t]) {
-		t++
-	}
-	if t > c.k {
-		return
-	}
-	for i := 1; i < nm; i++ {
-		for j := i; j > 0 && (ms[j].k < ms[j-1].k || ms[j].k == ms[j-1].k && ms[j].off < ms[j-1].off); j-- {
-			ms[j], ms[j-1] = ms[j-1], ms[j]
-		}
-	}
-	for i := 1; i < nm; i++ {
-		if p := ms[i-1]; p.k == ms[i].k && p.off+len(*rs[p.i]) > ms[i].off {
-			return // results sharing storage
-		}
-	}
-	// Chunk t's results first, in order: each moves down, over nothing
-	// it still needs; then the others, from other chunks.
-	base, dst := c.all[t], start(t)
-	for pass := 0; pass < 2; pass++ {
-		for _, x := range ms[:nm] {
-			if (x.k == t) != (pass == 0) {
-				continue
-			}
-			r := rs[x.i]
-			n := len(*r)
-			copy(base[dst:dst+n], *r)
-			*r = base[dst : dst+n : dst+n]
-			dst += n
-		}
-	}
-	c.k, c.cur = t, base[:dst]
-}
-
-// nbOut1 copies an array result out of the call's arena.
-func nbOut1[T any](r []T, n int) []T {
-	out := make([]T, n)
-	copy(out, r)
-	return out
-}
-
-// nbOut2 copies a matrix result out of the call's arena as rows of one
-// flat slice.
-func nbOut2[T any](r []T, m, n int) [][]T {
-	flat := make([]T, m*n)
-	copy(flat, r)
-	out := make([][]T, m)
-	for i := range out {
-		out[i] = flat[i*n : (i+1)*n : (i+1)*n]
-	}
-	return out
-}
-
-// nbOut3 copies a rank-3 result out of the call's arena.
-func nbOut3[T any](r []T, a, b, c int) [][][]T {
-	flat := nbOut2(r, a*b, c)
-	out := make([][][]T, a)
-	for i := range out {
-		out[i] = flat[i*b : (i+1)*b : (i+1)*b]
-	}
-	return out
 }

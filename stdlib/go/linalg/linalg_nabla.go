@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"sync"
 
 	"github.com/nabla-lang/nabla/runtime"
 )
@@ -19,36 +18,36 @@ import (
 // It is the Nabla def solve(a: [n][n]f64, b: [n]f64): [n]f64 (linalg.nab:11:12).
 // Its array results are newly allocated; SolveInto writes them into buffers instead.
 func Solve(a [][]float64, b []float64) ([]float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	aFlat, aDims, ok := nbFlatten2(ar, a)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	aFlat, aDims, ok := runtime.Flatten2(ar, a)
 	if !ok {
 		return nil, fmt.Errorf("solve: argument a is not rectangular")
 	}
 	r0_0, r0_1, err := fn_solve(ar, aFlat, aDims[0], aDims[1], b, len(b))
 	if err != nil {
-		return nil, nbFrame(err, "solve", "linalg.nab:11:12", "")
+		return nil, runtime.WithFrame(err, "solve", "linalg.nab:11:12", "")
 	}
-	return nbOut1(r0_0, r0_1), nil
+	return runtime.Out1(r0_0, r0_1), nil
 }
 
 // SolveInto is Solve with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel and linsolve's work buffers, when it runs them.
 func SolveInto(dst0 []float64, a [][]float64, b []float64) error {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	aFlat, aDims, ok := nbFlatten2(ar, a)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	aFlat, aDims, ok := runtime.Flatten2(ar, a)
 	if !ok {
 		return fmt.Errorf("solve: argument a is not rectangular")
 	}
 	r0_0, r0_1, err := fn_solve(ar, aFlat, aDims[0], aDims[1], b, len(b))
 	if err != nil {
-		return nbFrame(err, "solve", "linalg.nab:11:12", "")
+		return runtime.WithFrame(err, "solve", "linalg.nab:11:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("solve: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return nil
@@ -61,36 +60,36 @@ func SolveInto(dst0 []float64, a [][]float64, b []float64) error {
 // It is the Nabla def cholesky(a: [n][n]f64): [n][n]f64 (linalg.nab:16:12).
 // Its array results are newly allocated; CholeskyInto writes them into buffers instead.
 func Cholesky(a [][]float64) ([][]float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	aFlat, aDims, ok := nbFlatten2(ar, a)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	aFlat, aDims, ok := runtime.Flatten2(ar, a)
 	if !ok {
 		return nil, fmt.Errorf("cholesky: argument a is not rectangular")
 	}
 	r0_0, r0_1, r0_2, err := fn_cholesky(ar, aFlat, aDims[0], aDims[1])
 	if err != nil {
-		return nil, nbFrame(err, "cholesky", "linalg.nab:16:12", "")
+		return nil, runtime.WithFrame(err, "cholesky", "linalg.nab:16:12", "")
 	}
-	return nbOut2(r0_0, r0_1, r0_2), nil
+	return runtime.Out2(r0_0, r0_1, r0_2), nil
 }
 
 // CholeskyInto is Cholesky with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel and linsolve's work buffers, when it runs them.
 func CholeskyInto(dst0 [][]float64, a [][]float64) error {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	aFlat, aDims, ok := nbFlatten2(ar, a)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	aFlat, aDims, ok := runtime.Flatten2(ar, a)
 	if !ok {
 		return fmt.Errorf("cholesky: argument a is not rectangular")
 	}
 	r0_0, r0_1, r0_2, err := fn_cholesky(ar, aFlat, aDims[0], aDims[1])
 	if err != nil {
-		return nbFrame(err, "cholesky", "linalg.nab:16:12", "")
+		return runtime.WithFrame(err, "cholesky", "linalg.nab:16:12", "")
 	}
-	if !nbInto2(dst0, r0_0, r0_1, r0_2) {
+	if !runtime.Into2(dst0, r0_0, r0_1, r0_2) {
 		return fmt.Errorf("cholesky: dst0 does not have the result's shape %v", []int{r0_1, r0_2})
 	}
 	return nil
@@ -102,36 +101,36 @@ func CholeskyInto(dst0 [][]float64, a [][]float64) error {
 // It is the Nabla def cho_solve(l: [n][n]f64, b: [n]f64): [n]f64 (linalg.nab:20:12).
 // Its array results are newly allocated; ChoSolveInto writes them into buffers instead.
 func ChoSolve(l [][]float64, b []float64) ([]float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	lFlat, lDims, ok := nbFlatten2(ar, l)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	lFlat, lDims, ok := runtime.Flatten2(ar, l)
 	if !ok {
 		return nil, fmt.Errorf("cho_solve: argument l is not rectangular")
 	}
 	r0_0, r0_1, err := fn_chosolve(ar, lFlat, lDims[0], lDims[1], b, len(b))
 	if err != nil {
-		return nil, nbFrame(err, "cho_solve", "linalg.nab:20:12", "")
+		return nil, runtime.WithFrame(err, "cho_solve", "linalg.nab:20:12", "")
 	}
-	return nbOut1(r0_0, r0_1), nil
+	return runtime.Out1(r0_0, r0_1), nil
 }
 
 // ChoSolveInto is ChoSolve with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel and linsolve's work buffers, when it runs them.
 func ChoSolveInto(dst0 []float64, l [][]float64, b []float64) error {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	lFlat, lDims, ok := nbFlatten2(ar, l)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	lFlat, lDims, ok := runtime.Flatten2(ar, l)
 	if !ok {
 		return fmt.Errorf("cho_solve: argument l is not rectangular")
 	}
 	r0_0, r0_1, err := fn_chosolve(ar, lFlat, lDims[0], lDims[1], b, len(b))
 	if err != nil {
-		return nbFrame(err, "cho_solve", "linalg.nab:20:12", "")
+		return runtime.WithFrame(err, "cho_solve", "linalg.nab:20:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("cho_solve: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return nil
@@ -145,9 +144,9 @@ func ChoSolveInto(dst0 []float64, l [][]float64, b []float64) error {
 // It is the Nabla def cg(matvec: [n]f64 -> [n]f64, b: [n]f64, x0: [n]f64, tol: f64, max_iter: i64): [n]f64 (linalg.nab:26:12).
 // Its array results are newly allocated; CgInto writes them into buffers instead.
 func Cg(matvec func([]float64) []float64, b []float64, x0 []float64, tol float64, maxiter int64) ([]float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if matvec == nil {
 		return nil, fmt.Errorf("cg: argument matvec is a nil function")
 	}
@@ -157,18 +156,18 @@ func Cg(matvec func([]float64) []float64, b []float64, x0 []float64, tol float64
 	}
 	r0_0, r0_1, err := fn_cg(ar, matvecIn, b, len(b), x0, len(x0), tol, maxiter)
 	if err != nil {
-		return nil, nbFrame(err, "cg", "linalg.nab:26:12", "")
+		return nil, runtime.WithFrame(err, "cg", "linalg.nab:26:12", "")
 	}
-	return nbOut1(r0_0, r0_1), nil
+	return runtime.Out1(r0_0, r0_1), nil
 }
 
 // CgInto is Cg with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel and linsolve's work buffers, when it runs them.
 func CgInto(dst0 []float64, matvec func([]float64) []float64, b []float64, x0 []float64, tol float64, maxiter int64) error {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if matvec == nil {
 		return fmt.Errorf("cg: argument matvec is a nil function")
 	}
@@ -178,9 +177,9 @@ func CgInto(dst0 []float64, matvec func([]float64) []float64, b []float64, x0 []
 	}
 	r0_0, r0_1, err := fn_cg(ar, matvecIn, b, len(b), x0, len(x0), tol, maxiter)
 	if err != nil {
-		return nbFrame(err, "cg", "linalg.nab:26:12", "")
+		return runtime.WithFrame(err, "cg", "linalg.nab:26:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("cg: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return nil
@@ -193,9 +192,9 @@ func CgInto(dst0 []float64, matvec func([]float64) []float64, b []float64, x0 []
 // It is the Nabla def pcg(matvec: [n]f64 -> [n]f64, precond: [n]f64 -> [n]f64, b: [n]f64, x0: [n]f64, tol: f64, max_iter: i64): [n]f64 (linalg.nab:32:12).
 // Its array results are newly allocated; PcgInto writes them into buffers instead.
 func Pcg(matvec func([]float64) []float64, precond func([]float64) []float64, b []float64, x0 []float64, tol float64, maxiter int64) ([]float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if matvec == nil {
 		return nil, fmt.Errorf("pcg: argument matvec is a nil function")
 	}
@@ -212,18 +211,18 @@ func Pcg(matvec func([]float64) []float64, precond func([]float64) []float64, b 
 	}
 	r0_0, r0_1, err := fn_pcg(ar, matvecIn, precondIn, b, len(b), x0, len(x0), tol, maxiter)
 	if err != nil {
-		return nil, nbFrame(err, "pcg", "linalg.nab:32:12", "")
+		return nil, runtime.WithFrame(err, "pcg", "linalg.nab:32:12", "")
 	}
-	return nbOut1(r0_0, r0_1), nil
+	return runtime.Out1(r0_0, r0_1), nil
 }
 
 // PcgInto is Pcg with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel and linsolve's work buffers, when it runs them.
 func PcgInto(dst0 []float64, matvec func([]float64) []float64, precond func([]float64) []float64, b []float64, x0 []float64, tol float64, maxiter int64) error {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if matvec == nil {
 		return fmt.Errorf("pcg: argument matvec is a nil function")
 	}
@@ -240,9 +239,9 @@ func PcgInto(dst0 []float64, matvec func([]float64) []float64, precond func([]fl
 	}
 	r0_0, r0_1, err := fn_pcg(ar, matvecIn, precondIn, b, len(b), x0, len(x0), tol, maxiter)
 	if err != nil {
-		return nbFrame(err, "pcg", "linalg.nab:32:12", "")
+		return runtime.WithFrame(err, "pcg", "linalg.nab:32:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("pcg: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return nil
@@ -256,36 +255,36 @@ func PcgInto(dst0 []float64, matvec func([]float64) []float64, precond func([]fl
 // It is the Nabla def sor(a: [n][n]f64, b: [n]f64, omega: f64, iters: i64): [n]f64 (linalg.nab:39:12).
 // Its array results are newly allocated; SorInto writes them into buffers instead.
 func Sor(a [][]float64, b []float64, omega float64, iters int64) ([]float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	aFlat, aDims, ok := nbFlatten2(ar, a)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	aFlat, aDims, ok := runtime.Flatten2(ar, a)
 	if !ok {
 		return nil, fmt.Errorf("sor: argument a is not rectangular")
 	}
 	r0_0, r0_1, err := fn_sor(ar, aFlat, aDims[0], aDims[1], b, len(b), omega, iters)
 	if err != nil {
-		return nil, nbFrame(err, "sor", "linalg.nab:39:12", "")
+		return nil, runtime.WithFrame(err, "sor", "linalg.nab:39:12", "")
 	}
-	return nbOut1(r0_0, r0_1), nil
+	return runtime.Out1(r0_0, r0_1), nil
 }
 
 // SorInto is Sor with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel and linsolve's work buffers, when it runs them.
 func SorInto(dst0 []float64, a [][]float64, b []float64, omega float64, iters int64) error {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	aFlat, aDims, ok := nbFlatten2(ar, a)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	aFlat, aDims, ok := runtime.Flatten2(ar, a)
 	if !ok {
 		return fmt.Errorf("sor: argument a is not rectangular")
 	}
 	r0_0, r0_1, err := fn_sor(ar, aFlat, aDims[0], aDims[1], b, len(b), omega, iters)
 	if err != nil {
-		return nbFrame(err, "sor", "linalg.nab:39:12", "")
+		return runtime.WithFrame(err, "sor", "linalg.nab:39:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("sor: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return nil
@@ -297,62 +296,62 @@ func SorInto(dst0 []float64, a [][]float64, b []float64, omega float64, iters in
 // It is the Nabla def sor_auto(a: [n][n]f64, b: [n]f64, iters: i64): [n]f64 (linalg.nab:43:12).
 // Its array results are newly allocated; SorAutoInto writes them into buffers instead.
 func SorAuto(a [][]float64, b []float64, iters int64) ([]float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	aFlat, aDims, ok := nbFlatten2(ar, a)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	aFlat, aDims, ok := runtime.Flatten2(ar, a)
 	if !ok {
 		return nil, fmt.Errorf("sor_auto: argument a is not rectangular")
 	}
 	r0_0, r0_1, err := fn_sorauto(ar, aFlat, aDims[0], aDims[1], b, len(b), iters)
 	if err != nil {
-		return nil, nbFrame(err, "sor_auto", "linalg.nab:43:12", "")
+		return nil, runtime.WithFrame(err, "sor_auto", "linalg.nab:43:12", "")
 	}
-	return nbOut1(r0_0, r0_1), nil
+	return runtime.Out1(r0_0, r0_1), nil
 }
 
 // SorAutoInto is SorAuto with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel and linsolve's work buffers, when it runs them.
 func SorAutoInto(dst0 []float64, a [][]float64, b []float64, iters int64) error {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	aFlat, aDims, ok := nbFlatten2(ar, a)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	aFlat, aDims, ok := runtime.Flatten2(ar, a)
 	if !ok {
 		return fmt.Errorf("sor_auto: argument a is not rectangular")
 	}
 	r0_0, r0_1, err := fn_sorauto(ar, aFlat, aDims[0], aDims[1], b, len(b), iters)
 	if err != nil {
-		return nbFrame(err, "sor_auto", "linalg.nab:43:12", "")
+		return runtime.WithFrame(err, "sor_auto", "linalg.nab:43:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("sor_auto: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return nil
 }
 
 // fn_linalgcholtry is def linalg.chol_try (std/linalg:16:5).
-func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, int, int, bool, error) {
-	mark_197 := ar.mark()
+func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]float64, int, int, bool, error) {
+	mark_197 := ar.Mark()
 	size_4 := int64(a_2)
 	if int64(a_3) != size_4 {
-		return nil, 0, 0, false, nbErrorf("std/linalg:16:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
+		return nil, 0, 0, false, runtime.NewError("std/linalg:16:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
 	}
 	a_1 = a_1[:a_2*a_3]
 	n_5, err_6 := runtime.CheckSize(size_4)
 	if err_6 != nil {
-		return nil, 0, 0, false, nbAt("std/linalg:17:19", err_6)
+		return nil, 0, 0, false, runtime.WithPos("std/linalg:17:19", err_6)
 	}
 	var a_7 []float64
 	var d_8 int = 0
 	var rs_9 int = 0
 	for i_10 := 0; i_10 < n_5; i_10++ {
-		mark_11 := ar.mark()
+		mark_11 := ar.Mark()
 		_ = int64(i_10)
 		n_13, err_14 := runtime.CheckSize(size_4)
 		if err_14 != nil {
-			return nil, 0, 0, false, nbAt("std/linalg:17:20", err_14)
+			return nil, 0, 0, false, runtime.WithPos("std/linalg:17:20", err_14)
 		}
 		a_15 := ar.F64(n_13)
 		if i_10 == 0 {
@@ -360,15 +359,15 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 			rs_9 = d_8
 			tot_16, err_17 := runtime.MulSize(n_5, rs_9)
 			if err_17 != nil {
-				return nil, 0, 0, false, nbAt("std/linalg:17:19", err_17)
+				return nil, 0, 0, false, runtime.WithPos("std/linalg:17:19", err_17)
 			}
 			a_7 = ar.F64w(tot_16)
 		} else if n_13 != d_8 {
-			return nil, 0, 0, false, nbErrorf("std/linalg:17:19", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_13})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
+			return nil, 0, 0, false, runtime.NewError("std/linalg:17:19", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_13})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
 		}
 		copy(a_7[i_10*rs_9:(i_10+1)*rs_9], a_15)
 		if i_10 > 0 {
-			ar.release(mark_11)
+			ar.Release(mark_11)
 		}
 	}
 	var state_18 []float64
@@ -377,7 +376,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 	var state_21 bool
 	state_18, state_19, state_20, state_21 = a_7, n_5, d_8, true
 	for i_109 := int64(0); i_109 < size_4; i_109++ {
-		mark_110 := ar.mark()
+		mark_110 := ar.Mark()
 		x_111 := !state_21
 		var c_112 []float64
 		var c_113 int
@@ -388,7 +387,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 		} else {
 			n_116, err_117 := runtime.CheckSize(size_4)
 			if err_117 != nil {
-				return nil, 0, 0, false, nbAt("std/linalg:20:26", err_117)
+				return nil, 0, 0, false, runtime.WithPos("std/linalg:20:26", err_117)
 			}
 			a_118 := ar.F64(n_116)
 			var state_119 []float64
@@ -397,7 +396,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 			state_119, state_120, state_121 = a_118, n_116, true
 			x_158 := i_109 + int64(1)
 			for j_159 := int64(0); j_159 < x_158; j_159++ {
-				mark_160 := ar.mark()
+				mark_160 := ar.Mark()
 				x_161 := j_159 == i_109
 				var c_162 []float64
 				var c_163 int
@@ -405,14 +404,14 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 					c_162, c_163 = state_119, state_120
 				} else {
 					if j_159 < 0 || j_159 >= int64(state_19) {
-						return nil, 0, 0, false, nbAt("std/linalg:21:43", runtime.CheckIndex(j_159, state_19))
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:21:43", runtime.CheckIndex(j_159, state_19))
 					}
 					row_164 := state_18[int(j_159)*state_20 : (int(j_159)+1)*state_20]
 					c_162, c_163 = row_164, state_20
 				}
 				n_165, err_166 := runtime.CheckSize(size_4)
 				if err_166 != nil {
-					return nil, 0, 0, false, nbAt("std/linalg:22:21", err_166)
+					return nil, 0, 0, false, runtime.WithPos("std/linalg:22:21", err_166)
 				}
 				var s_167 float64 = 0
 				for i_168 := 0; i_168 < n_165; i_168++ {
@@ -421,11 +420,11 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 					var c_172 float64
 					if x_171 {
 						if i_170 < 0 || i_170 >= int64(state_120) {
-							return nil, 0, 0, false, nbAt("std/linalg:22:39", runtime.CheckIndex(i_170, state_120))
+							return nil, 0, 0, false, runtime.WithPos("std/linalg:22:39", runtime.CheckIndex(i_170, state_120))
 						}
 						x_173 := state_119[int(i_170)]
 						if i_170 < 0 || i_170 >= int64(c_163) {
-							return nil, 0, 0, false, nbAt("std/linalg:22:47", runtime.CheckIndex(i_170, c_163))
+							return nil, 0, 0, false, runtime.WithPos("std/linalg:22:47", runtime.CheckIndex(i_170, c_163))
 						}
 						x_174 := c_162[int(i_170)]
 						x_175 := x_173 * x_174
@@ -442,7 +441,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 				if x_176 {
 					row_180 := a_1[int(i_109)*a_3 : (int(i_109)+1)*a_3]
 					if i_109 < 0 || i_109 >= int64(a_3) {
-						return nil, 0, 0, false, nbAt("std/linalg:24:25", runtime.CheckIndex(i_109, a_3))
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:24:25", runtime.CheckIndex(i_109, a_3))
 					}
 					x_181 := row_180[int(i_109)]
 					x_182 := x_181 - s_167
@@ -453,7 +452,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 					if x_183 {
 						x_187 := math.Sqrt(x_182)
 						if i_109 < 0 || i_109 >= int64(state_120) {
-							return nil, 0, 0, false, nbAt("std/linalg:25:36", runtime.CheckIndex(i_109, state_120))
+							return nil, 0, 0, false, runtime.WithPos("std/linalg:25:36", runtime.CheckIndex(i_109, state_120))
 						}
 						c_188 := ar.F64w(len(state_119))
 						copy(c_188, state_119)
@@ -466,21 +465,21 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 				} else {
 					row_189 := a_1[int(i_109)*a_3 : (int(i_109)+1)*a_3]
 					if j_159 < 0 || j_159 >= int64(a_3) {
-						return nil, 0, 0, false, nbAt("std/linalg:26:35", runtime.CheckIndex(j_159, a_3))
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:35", runtime.CheckIndex(j_159, a_3))
 					}
 					x_190 := row_189[int(j_159)]
 					x_191 := x_190 - s_167
 					if j_159 < 0 || j_159 >= int64(state_19) {
-						return nil, 0, 0, false, nbAt("std/linalg:26:50", runtime.CheckIndex(j_159, state_19))
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:50", runtime.CheckIndex(j_159, state_19))
 					}
 					row_192 := state_18[int(j_159)*state_20 : (int(j_159)+1)*state_20]
 					if j_159 < 0 || j_159 >= int64(state_20) {
-						return nil, 0, 0, false, nbAt("std/linalg:26:50", runtime.CheckIndex(j_159, state_20))
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:50", runtime.CheckIndex(j_159, state_20))
 					}
 					x_193 := row_192[int(j_159)]
 					x_194 := x_191 / x_193
 					if j_159 < 0 || j_159 >= int64(state_120) {
-						return nil, 0, 0, false, nbAt("std/linalg:26:18", runtime.CheckIndex(j_159, state_120))
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:18", runtime.CheckIndex(j_159, state_120))
 					}
 					c_195 := ar.F64w(len(state_119))
 					copy(c_195, state_119)
@@ -491,10 +490,10 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 				_ = mark_160
 			}
 			if i_109 < 0 || i_109 >= int64(state_19) {
-				return nil, 0, 0, false, nbAt("std/linalg:27:9", runtime.CheckIndex(i_109, state_19))
+				return nil, 0, 0, false, runtime.WithPos("std/linalg:27:9", runtime.CheckIndex(i_109, state_19))
 			}
 			if state_120 != state_20 {
-				return nil, 0, 0, false, nbErrorf("std/linalg:27:9", "update: value has shape "+runtime.ShapeString([]int{state_120})+"; elements have shape "+runtime.ShapeString([]int{state_20}))
+				return nil, 0, 0, false, runtime.NewError("std/linalg:27:9", "update: value has shape "+runtime.ShapeString([]int{state_120})+"; elements have shape "+runtime.ShapeString([]int{state_20}))
 			}
 			c_196 := ar.F64w(len(state_18))
 			copy(c_196, state_18)
@@ -504,54 +503,54 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 		state_18, state_19, state_20, state_21 = c_112, c_113, c_114, c_115
 		_ = mark_110
 	}
-	nbKeep(ar, mark_197, &state_18)
+	ar.Keep(mark_197, &state_18)
 	return state_18, state_19, state_20, state_21, nil
 }
 
 // fn_linalgcholesky is def linalg.cholesky (std/linalg:32:5).
-func fn_linalgcholesky(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, int, int, error) {
+func fn_linalgcholesky(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]float64, int, int, error) {
 	size_4 := int64(a_2)
 	if int64(a_3) != size_4 {
-		return nil, 0, 0, nbErrorf("std/linalg:32:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
+		return nil, 0, 0, runtime.NewError("std/linalg:32:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
 	}
 	a_1 = a_1[:a_2*a_3]
 	r_5, r_6, r_7, r_8, err_9 := fn_linalgcholtry(ar, a_1, a_2, a_3)
 	if err_9 != nil {
-		return nil, 0, 0, nbFrame(err_9, "linalg.chol_try", "std/linalg:16:5", "std/linalg:33:17")
+		return nil, 0, 0, runtime.WithFrame(err_9, "linalg.chol_try", "std/linalg:16:5", "std/linalg:33:17")
 	}
 	if !r_8 {
-		return nil, 0, 0, nbErrorf("std/linalg:34:6", "linalg.cholesky: argument 1 (A) is not positive definite")
+		return nil, 0, 0, runtime.NewError("std/linalg:34:6", "linalg.cholesky: argument 1 (A) is not positive definite")
 	}
 	return r_5, r_6, r_7, nil
 }
 
 // fn_linalgchosolve is def linalg.cho_solve (std/linalg:38:5).
-func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
-	mark_80 := ar.mark()
+func fn_linalgchosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
+	mark_80 := ar.Mark()
 	size_6 := int64(l_2)
 	if int64(l_3) != size_6 {
-		return nil, 0, nbErrorf("std/linalg:38:22", fmt.Sprintf("size mismatch: n is %d (l) but dimension 2 of l has size %d", size_6, l_3))
+		return nil, 0, runtime.NewError("std/linalg:38:22", fmt.Sprintf("size mismatch: n is %d (l) but dimension 2 of l has size %d", size_6, l_3))
 	}
 	if int64(b_5) != size_6 {
-		return nil, 0, nbErrorf("std/linalg:38:33", fmt.Sprintf("size mismatch: n is %d (l) but b has size %d", size_6, b_5))
+		return nil, 0, runtime.NewError("std/linalg:38:33", fmt.Sprintf("size mismatch: n is %d (l) but b has size %d", size_6, b_5))
 	}
 	l_1 = l_1[:l_2*l_3]
 	b_4 = b_4[:b_5]
 	n_7, err_8 := runtime.CheckSize(size_6)
 	if err_8 != nil {
-		return nil, 0, nbAt("std/linalg:39:20", err_8)
+		return nil, 0, runtime.WithPos("std/linalg:39:20", err_8)
 	}
 	a_9 := ar.F64(n_7)
 	var y_10 []float64
 	y_10 = a_9
 	for i_12 := int64(0); i_12 < size_6; i_12++ {
 		if i_12 < 0 || i_12 >= int64(b_5) {
-			return nil, 0, nbAt("std/linalg:40:20", runtime.CheckIndex(i_12, b_5))
+			return nil, 0, runtime.WithPos("std/linalg:40:20", runtime.CheckIndex(i_12, b_5))
 		}
 		x_14 := b_4[int(i_12)]
 		n_15, err_16 := runtime.CheckSize(size_6)
 		if err_16 != nil {
-			return nil, 0, nbAt("std/linalg:40:30", err_16)
+			return nil, 0, runtime.WithPos("std/linalg:40:30", err_16)
 		}
 		var s_17 float64 = 0
 		for i_18 := 0; i_18 < n_15; i_18++ {
@@ -561,7 +560,7 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 			if x_21 {
 				row_23 := l_1[int(i_12)*l_3 : (int(i_12)+1)*l_3]
 				if i_20 < 0 || i_20 >= int64(l_3) {
-					return nil, 0, nbAt("std/linalg:40:46", runtime.CheckIndex(i_20, l_3))
+					return nil, 0, runtime.WithPos("std/linalg:40:46", runtime.CheckIndex(i_20, l_3))
 				}
 				x_24 := row_23[int(i_20)]
 				x_25 := y_10[int(i_20)]
@@ -575,7 +574,7 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 		x_27 := x_14 - s_17
 		row_28 := l_1[int(i_12)*l_3 : (int(i_12)+1)*l_3]
 		if i_12 < 0 || i_12 >= int64(l_3) {
-			return nil, 0, nbAt("std/linalg:40:85", runtime.CheckIndex(i_12, l_3))
+			return nil, 0, runtime.WithPos("std/linalg:40:85", runtime.CheckIndex(i_12, l_3))
 		}
 		x_29 := row_28[int(i_12)]
 		x_30 := x_27 / x_29
@@ -583,7 +582,7 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 	}
 	n_31, err_32 := runtime.CheckSize(size_6)
 	if err_32 != nil {
-		return nil, 0, nbAt("std/linalg:41:15", err_32)
+		return nil, 0, runtime.WithPos("std/linalg:41:15", err_32)
 	}
 	a_33 := ar.F64(n_31)
 	var x_34 []float64
@@ -591,16 +590,16 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 	x_34, x_35 = a_33, n_31
 	buf_79 := ar.F64w(x_35)
 	for t_57 := int64(0); t_57 < size_6; t_57++ {
-		mark_58 := ar.mark()
+		mark_58 := ar.Mark()
 		x_59 := size_6 - int64(1)
 		x_60 := x_59 - t_57
 		if x_60 < 0 || x_60 >= int64(n_7) {
-			return nil, 0, nbAt("std/linalg:43:26", runtime.CheckIndex(x_60, n_7))
+			return nil, 0, runtime.WithPos("std/linalg:43:26", runtime.CheckIndex(x_60, n_7))
 		}
 		x_61 := a_9[int(x_60)]
 		n_62, err_63 := runtime.CheckSize(size_6)
 		if err_63 != nil {
-			return nil, 0, nbAt("std/linalg:43:36", err_63)
+			return nil, 0, runtime.WithPos("std/linalg:43:36", err_63)
 		}
 		var s_64 float64 = 0
 		for i_65 := 0; i_65 < n_62; i_65++ {
@@ -610,11 +609,11 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 			if x_68 {
 				row_70 := l_1[int(i_67)*l_3 : (int(i_67)+1)*l_3]
 				if x_60 < 0 || x_60 >= int64(l_3) {
-					return nil, 0, nbAt("std/linalg:43:52", runtime.CheckIndex(x_60, l_3))
+					return nil, 0, runtime.WithPos("std/linalg:43:52", runtime.CheckIndex(x_60, l_3))
 				}
 				x_71 := row_70[int(x_60)]
 				if i_67 < 0 || i_67 >= int64(x_35) {
-					return nil, 0, nbAt("std/linalg:43:62", runtime.CheckIndex(i_67, x_35))
+					return nil, 0, runtime.WithPos("std/linalg:43:62", runtime.CheckIndex(i_67, x_35))
 				}
 				x_72 := x_34[int(i_67)]
 				x_73 := x_71 * x_72
@@ -626,16 +625,16 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 		}
 		x_74 := x_61 - s_64
 		if x_60 < 0 || x_60 >= int64(l_2) {
-			return nil, 0, nbAt("std/linalg:43:91", runtime.CheckIndex(x_60, l_2))
+			return nil, 0, runtime.WithPos("std/linalg:43:91", runtime.CheckIndex(x_60, l_2))
 		}
 		row_75 := l_1[int(x_60)*l_3 : (int(x_60)+1)*l_3]
 		if x_60 < 0 || x_60 >= int64(l_3) {
-			return nil, 0, nbAt("std/linalg:43:91", runtime.CheckIndex(x_60, l_3))
+			return nil, 0, runtime.WithPos("std/linalg:43:91", runtime.CheckIndex(x_60, l_3))
 		}
 		x_76 := row_75[int(x_60)]
 		x_77 := x_74 / x_76
 		if x_60 < 0 || x_60 >= int64(x_35) {
-			return nil, 0, nbAt("std/linalg:43:11", runtime.CheckIndex(x_60, x_35))
+			return nil, 0, runtime.WithPos("std/linalg:43:11", runtime.CheckIndex(x_60, x_35))
 		}
 		c_78 := ar.F64w(len(x_34))
 		copy(c_78, x_34)
@@ -644,22 +643,22 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 		if x_35 == len(buf_79) {
 			copy(buf_79, x_34)
 			x_34 = buf_79
-			ar.release(mark_58)
+			ar.Release(mark_58)
 		}
 	}
-	nbKeep(ar, mark_80, &x_34)
+	ar.Keep(mark_80, &x_34)
 	return x_34, n_31, nil
 }
 
 // fn_linalglusolve is def linalg.lu_solve (std/linalg:69:5).
-func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
-	mark_180 := ar.mark()
+func fn_linalglusolve(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
+	mark_180 := ar.Mark()
 	size_6 := int64(a_2)
 	if int64(a_3) != size_6 {
-		return nil, 0, nbErrorf("std/linalg:69:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_6, a_3))
+		return nil, 0, runtime.NewError("std/linalg:69:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_6, a_3))
 	}
 	if int64(b_5) != size_6 {
-		return nil, 0, nbErrorf("std/linalg:69:32", fmt.Sprintf("size mismatch: n is %d (a) but b has size %d", size_6, b_5))
+		return nil, 0, runtime.NewError("std/linalg:69:32", fmt.Sprintf("size mismatch: n is %d (a) but b has size %d", size_6, b_5))
 	}
 	a_1 = a_1[:a_2*a_3]
 	b_4 = b_4[:b_5]
@@ -670,10 +669,10 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 	var state_11 int
 	state_7, state_8, state_9, state_10, state_11 = a_1, a_2, a_3, b_4, b_5
 	for k_71 := int64(0); k_71 < size_6; k_71++ {
-		mark_72 := ar.mark()
+		mark_72 := ar.Mark()
 		n_73, err_74 := runtime.CheckSize(size_6)
 		if err_74 != nil {
-			return nil, 0, nbAt("std/linalg:72:22", err_74)
+			return nil, 0, runtime.WithPos("std/linalg:72:22", err_74)
 		}
 		r_75 := ar.F64w(n_73)
 		for i_76 := range r_75 {
@@ -682,11 +681,11 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 			var c_80 float64
 			if x_79 {
 				if i_78 < 0 || i_78 >= int64(state_8) {
-					return nil, 0, nbAt("std/linalg:72:43", runtime.CheckIndex(i_78, state_8))
+					return nil, 0, runtime.WithPos("std/linalg:72:43", runtime.CheckIndex(i_78, state_8))
 				}
 				row_81 := state_7[int(i_78)*state_9 : (int(i_78)+1)*state_9]
 				if k_71 < 0 || k_71 >= int64(state_9) {
-					return nil, 0, nbAt("std/linalg:72:43", runtime.CheckIndex(k_71, state_9))
+					return nil, 0, runtime.WithPos("std/linalg:72:43", runtime.CheckIndex(k_71, state_9))
 				}
 				x_82 := row_81[int(k_71)]
 				x_83 := math.Abs(x_82)
@@ -697,82 +696,82 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 			r_75[i_76] = c_80
 		}
 		if n_73 == 0 {
-			return nil, 0, nbErrorf("std/linalg:72:15", "argmax of an empty array")
+			return nil, 0, runtime.NewError("std/linalg:72:15", "argmax of an empty array")
 		}
 		k_84 := int64(runtime.ArgMax(r_75))
 		if k_84 < 0 || k_84 >= int64(state_8) {
-			return nil, 0, nbAt("std/linalg:73:19", runtime.CheckIndex(k_84, state_8))
+			return nil, 0, runtime.WithPos("std/linalg:73:19", runtime.CheckIndex(k_84, state_8))
 		}
 		row_85 := state_7[int(k_84)*state_9 : (int(k_84)+1)*state_9]
 		if k_71 < 0 || k_71 >= int64(state_8) {
-			return nil, 0, nbAt("std/linalg:77:23", runtime.CheckIndex(k_71, state_8))
+			return nil, 0, runtime.WithPos("std/linalg:77:23", runtime.CheckIndex(k_71, state_8))
 		}
 		c_86 := ar.F64w(len(state_7))
 		copy(c_86, state_7)
 		copy(c_86[int(k_71)*state_9:(int(k_71)+1)*state_9], row_85)
 		if k_71 < 0 || k_71 >= int64(state_8) {
-			return nil, 0, nbAt("std/linalg:74:19", runtime.CheckIndex(k_71, state_8))
+			return nil, 0, runtime.WithPos("std/linalg:74:19", runtime.CheckIndex(k_71, state_8))
 		}
 		row_87 := state_7[int(k_71)*state_9 : (int(k_71)+1)*state_9]
 		if k_84 < 0 || k_84 >= int64(state_8) {
-			return nil, 0, nbAt("std/linalg:77:16", runtime.CheckIndex(k_84, state_8))
+			return nil, 0, runtime.WithPos("std/linalg:77:16", runtime.CheckIndex(k_84, state_8))
 		}
 		copy(c_86[int(k_84)*state_9:(int(k_84)+1)*state_9], row_87)
 		if k_84 < 0 || k_84 >= int64(state_11) {
-			return nil, 0, nbAt("std/linalg:75:17", runtime.CheckIndex(k_84, state_11))
+			return nil, 0, runtime.WithPos("std/linalg:75:17", runtime.CheckIndex(k_84, state_11))
 		}
 		x_88 := state_10[int(k_84)]
 		if k_71 < 0 || k_71 >= int64(state_11) {
-			return nil, 0, nbAt("std/linalg:78:23", runtime.CheckIndex(k_71, state_11))
+			return nil, 0, runtime.WithPos("std/linalg:78:23", runtime.CheckIndex(k_71, state_11))
 		}
 		c_89 := ar.F64w(len(state_10))
 		copy(c_89, state_10)
 		c_89[int(k_71)] = x_88
 		if k_71 < 0 || k_71 >= int64(state_11) {
-			return nil, 0, nbAt("std/linalg:76:17", runtime.CheckIndex(k_71, state_11))
+			return nil, 0, runtime.WithPos("std/linalg:76:17", runtime.CheckIndex(k_71, state_11))
 		}
 		x_90 := state_10[int(k_71)]
 		if k_84 < 0 || k_84 >= int64(state_11) {
-			return nil, 0, nbAt("std/linalg:78:16", runtime.CheckIndex(k_84, state_11))
+			return nil, 0, runtime.WithPos("std/linalg:78:16", runtime.CheckIndex(k_84, state_11))
 		}
 		c_89[int(k_84)] = x_90
 		if k_71 < 0 || k_71 >= int64(state_8) {
-			return nil, 0, nbAt("std/linalg:79:19", runtime.CheckIndex(k_71, state_8))
+			return nil, 0, runtime.WithPos("std/linalg:79:19", runtime.CheckIndex(k_71, state_8))
 		}
 		row_91 := c_86[int(k_71)*state_9 : (int(k_71)+1)*state_9]
 		if k_71 < 0 || k_71 >= int64(state_9) {
-			return nil, 0, nbAt("std/linalg:79:19", runtime.CheckIndex(k_71, state_9))
+			return nil, 0, runtime.WithPos("std/linalg:79:19", runtime.CheckIndex(k_71, state_9))
 		}
 		x_92 := row_91[int(k_71)]
 		n_93, err_94 := runtime.CheckSize(size_6)
 		if err_94 != nil {
-			return nil, 0, nbAt("std/linalg:80:11", err_94)
+			return nil, 0, runtime.WithPos("std/linalg:80:11", err_94)
 		}
 		var a_95 []float64
 		var d_96 int = 0
 		var rs_97 int = 0
 		for i_98 := 0; i_98 < n_93; i_98++ {
-			mark_99 := ar.mark()
+			mark_99 := ar.Mark()
 			i_100 := int64(i_98)
 			x_101 := i_100 > k_71
 			var c_102 []float64
 			var c_103 int
 			if x_101 {
 				if i_100 < 0 || i_100 >= int64(state_8) {
-					return nil, 0, nbAt("std/linalg:80:28", runtime.CheckIndex(i_100, state_8))
+					return nil, 0, runtime.WithPos("std/linalg:80:28", runtime.CheckIndex(i_100, state_8))
 				}
 				row_104 := c_86[int(i_100)*state_9 : (int(i_100)+1)*state_9]
 				if i_100 < 0 || i_100 >= int64(state_8) {
-					return nil, 0, nbAt("std/linalg:80:37", runtime.CheckIndex(i_100, state_8))
+					return nil, 0, runtime.WithPos("std/linalg:80:37", runtime.CheckIndex(i_100, state_8))
 				}
 				row_105 := c_86[int(i_100)*state_9 : (int(i_100)+1)*state_9]
 				if k_71 < 0 || k_71 >= int64(state_9) {
-					return nil, 0, nbAt("std/linalg:80:37", runtime.CheckIndex(k_71, state_9))
+					return nil, 0, runtime.WithPos("std/linalg:80:37", runtime.CheckIndex(k_71, state_9))
 				}
 				x_106 := row_105[int(k_71)]
 				x_107 := x_106 / x_92
 				if k_71 < 0 || k_71 >= int64(state_8) {
-					return nil, 0, nbAt("std/linalg:80:55", runtime.CheckIndex(k_71, state_8))
+					return nil, 0, runtime.WithPos("std/linalg:80:55", runtime.CheckIndex(k_71, state_8))
 				}
 				row_108 := c_86[int(k_71)*state_9 : (int(k_71)+1)*state_9]
 				r_109 := ar.F64w(state_9)
@@ -784,7 +783,7 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 				c_102, c_103 = r_109, state_9
 			} else {
 				if i_100 < 0 || i_100 >= int64(state_8) {
-					return nil, 0, nbAt("std/linalg:80:66", runtime.CheckIndex(i_100, state_8))
+					return nil, 0, runtime.WithPos("std/linalg:80:66", runtime.CheckIndex(i_100, state_8))
 				}
 				row_112 := c_86[int(i_100)*state_9 : (int(i_100)+1)*state_9]
 				c_102, c_103 = row_112, state_9
@@ -794,20 +793,20 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 				rs_97 = d_96
 				tot_113, err_114 := runtime.MulSize(n_93, rs_97)
 				if err_114 != nil {
-					return nil, 0, nbAt("std/linalg:80:11", err_114)
+					return nil, 0, runtime.WithPos("std/linalg:80:11", err_114)
 				}
 				a_95 = ar.F64w(tot_113)
 			} else if c_103 != d_96 {
-				return nil, 0, nbErrorf("std/linalg:80:11", "build: element "+strconv.Itoa(i_98)+" has shape "+runtime.ShapeString([]int{c_103})+", element 0 has shape "+runtime.ShapeString([]int{d_96}))
+				return nil, 0, runtime.NewError("std/linalg:80:11", "build: element "+strconv.Itoa(i_98)+" has shape "+runtime.ShapeString([]int{c_103})+", element 0 has shape "+runtime.ShapeString([]int{d_96}))
 			}
 			copy(a_95[i_98*rs_97:(i_98+1)*rs_97], c_102)
 			if i_98 > 0 {
-				ar.release(mark_99)
+				ar.Release(mark_99)
 			}
 		}
 		n_115, err_116 := runtime.CheckSize(size_6)
 		if err_116 != nil {
-			return nil, 0, nbAt("std/linalg:81:11", err_116)
+			return nil, 0, runtime.WithPos("std/linalg:81:11", err_116)
 		}
 		r_117 := ar.F64w(n_115)
 		for i_118 := range r_117 {
@@ -816,20 +815,20 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 			var c_122 float64
 			if x_121 {
 				if i_120 < 0 || i_120 >= int64(state_11) {
-					return nil, 0, nbAt("std/linalg:81:28", runtime.CheckIndex(i_120, state_11))
+					return nil, 0, runtime.WithPos("std/linalg:81:28", runtime.CheckIndex(i_120, state_11))
 				}
 				x_123 := c_89[int(i_120)]
 				if i_120 < 0 || i_120 >= int64(state_8) {
-					return nil, 0, nbAt("std/linalg:81:37", runtime.CheckIndex(i_120, state_8))
+					return nil, 0, runtime.WithPos("std/linalg:81:37", runtime.CheckIndex(i_120, state_8))
 				}
 				row_124 := c_86[int(i_120)*state_9 : (int(i_120)+1)*state_9]
 				if k_71 < 0 || k_71 >= int64(state_9) {
-					return nil, 0, nbAt("std/linalg:81:37", runtime.CheckIndex(k_71, state_9))
+					return nil, 0, runtime.WithPos("std/linalg:81:37", runtime.CheckIndex(k_71, state_9))
 				}
 				x_125 := row_124[int(k_71)]
 				x_126 := x_125 / x_92
 				if k_71 < 0 || k_71 >= int64(state_11) {
-					return nil, 0, nbAt("std/linalg:81:55", runtime.CheckIndex(k_71, state_11))
+					return nil, 0, runtime.WithPos("std/linalg:81:55", runtime.CheckIndex(k_71, state_11))
 				}
 				x_127 := c_89[int(k_71)]
 				x_128 := x_126 * x_127
@@ -837,7 +836,7 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 				c_122 = x_129
 			} else {
 				if i_120 < 0 || i_120 >= int64(state_11) {
-					return nil, 0, nbAt("std/linalg:81:66", runtime.CheckIndex(i_120, state_11))
+					return nil, 0, runtime.WithPos("std/linalg:81:66", runtime.CheckIndex(i_120, state_11))
 				}
 				x_130 := c_89[int(i_120)]
 				c_122 = x_130
@@ -849,7 +848,7 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 	}
 	n_131, err_132 := runtime.CheckSize(size_6)
 	if err_132 != nil {
-		return nil, 0, nbAt("std/linalg:82:15", err_132)
+		return nil, 0, runtime.WithPos("std/linalg:82:15", err_132)
 	}
 	a_133 := ar.F64(n_131)
 	var x_134 []float64
@@ -857,16 +856,16 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 	x_134, x_135 = a_133, n_131
 	buf_179 := ar.F64w(x_135)
 	for t_157 := int64(0); t_157 < size_6; t_157++ {
-		mark_158 := ar.mark()
+		mark_158 := ar.Mark()
 		x_159 := size_6 - int64(1)
 		x_160 := x_159 - t_157
 		if x_160 < 0 || x_160 >= int64(state_11) {
-			return nil, 0, nbAt("std/linalg:85:26", runtime.CheckIndex(x_160, state_11))
+			return nil, 0, runtime.WithPos("std/linalg:85:26", runtime.CheckIndex(x_160, state_11))
 		}
 		x_161 := state_10[int(x_160)]
 		n_162, err_163 := runtime.CheckSize(size_6)
 		if err_163 != nil {
-			return nil, 0, nbAt("std/linalg:84:20", err_163)
+			return nil, 0, runtime.WithPos("std/linalg:84:20", err_163)
 		}
 		var s_164 float64 = 0
 		for i_165 := 0; i_165 < n_162; i_165++ {
@@ -875,15 +874,15 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 			var c_169 float64
 			if x_168 {
 				if x_160 < 0 || x_160 >= int64(state_8) {
-					return nil, 0, nbAt("std/linalg:84:36", runtime.CheckIndex(x_160, state_8))
+					return nil, 0, runtime.WithPos("std/linalg:84:36", runtime.CheckIndex(x_160, state_8))
 				}
 				row_170 := state_7[int(x_160)*state_9 : (int(x_160)+1)*state_9]
 				if i_167 < 0 || i_167 >= int64(state_9) {
-					return nil, 0, nbAt("std/linalg:84:36", runtime.CheckIndex(i_167, state_9))
+					return nil, 0, runtime.WithPos("std/linalg:84:36", runtime.CheckIndex(i_167, state_9))
 				}
 				x_171 := row_170[int(i_167)]
 				if i_167 < 0 || i_167 >= int64(x_135) {
-					return nil, 0, nbAt("std/linalg:84:46", runtime.CheckIndex(i_167, x_135))
+					return nil, 0, runtime.WithPos("std/linalg:84:46", runtime.CheckIndex(i_167, x_135))
 				}
 				x_172 := x_134[int(i_167)]
 				x_173 := x_171 * x_172
@@ -895,16 +894,16 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 		}
 		x_174 := x_161 - s_164
 		if x_160 < 0 || x_160 >= int64(state_8) {
-			return nil, 0, nbAt("std/linalg:85:38", runtime.CheckIndex(x_160, state_8))
+			return nil, 0, runtime.WithPos("std/linalg:85:38", runtime.CheckIndex(x_160, state_8))
 		}
 		row_175 := state_7[int(x_160)*state_9 : (int(x_160)+1)*state_9]
 		if x_160 < 0 || x_160 >= int64(state_9) {
-			return nil, 0, nbAt("std/linalg:85:38", runtime.CheckIndex(x_160, state_9))
+			return nil, 0, runtime.WithPos("std/linalg:85:38", runtime.CheckIndex(x_160, state_9))
 		}
 		x_176 := row_175[int(x_160)]
 		x_177 := x_174 / x_176
 		if x_160 < 0 || x_160 >= int64(x_135) {
-			return nil, 0, nbAt("std/linalg:85:11", runtime.CheckIndex(x_160, x_135))
+			return nil, 0, runtime.WithPos("std/linalg:85:11", runtime.CheckIndex(x_160, x_135))
 		}
 		c_178 := ar.F64w(len(x_134))
 		copy(c_178, x_134)
@@ -913,25 +912,25 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 		if x_135 == len(buf_179) {
 			copy(buf_179, x_134)
 			x_134 = buf_179
-			ar.release(mark_158)
+			ar.Release(mark_158)
 		}
 	}
-	nbKeep(ar, mark_180, &x_134)
+	ar.Keep(mark_180, &x_134)
 	return x_134, n_131, nil
 }
 
 // fn_linalgsorsweep is def linalg.sor_sweep (std/linalg:170:5).
-func fn_linalgsorsweep(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, omega_6 float64, x_7 []float64, x_8 int) ([]float64, int, error) {
-	mark_52 := ar.mark()
+func fn_linalgsorsweep(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, omega_6 float64, x_7 []float64, x_8 int) ([]float64, int, error) {
+	mark_52 := ar.Mark()
 	size_9 := int64(a_2)
 	if int64(a_3) != size_9 {
-		return nil, 0, nbErrorf("std/linalg:170:22", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_9, a_3))
+		return nil, 0, runtime.NewError("std/linalg:170:22", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_9, a_3))
 	}
 	if int64(b_5) != size_9 {
-		return nil, 0, nbErrorf("std/linalg:170:33", fmt.Sprintf("size mismatch: n is %d (a) but b has size %d", size_9, b_5))
+		return nil, 0, runtime.NewError("std/linalg:170:33", fmt.Sprintf("size mismatch: n is %d (a) but b has size %d", size_9, b_5))
 	}
 	if int64(x_8) != size_9 {
-		return nil, 0, nbErrorf("std/linalg:170:56", fmt.Sprintf("size mismatch: n is %d (a) but x has size %d", size_9, x_8))
+		return nil, 0, runtime.NewError("std/linalg:170:56", fmt.Sprintf("size mismatch: n is %d (a) but x has size %d", size_9, x_8))
 	}
 	a_1 = a_1[:a_2*a_3]
 	b_4 = b_4[:b_5]
@@ -941,29 +940,29 @@ func fn_linalgsorsweep(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 	x_10, x_11 = x_7, x_8
 	buf_51 := ar.F64w(x_11)
 	for i_31 := int64(0); i_31 < size_9; i_31++ {
-		mark_32 := ar.mark()
+		mark_32 := ar.Mark()
 		x_33 := 1.0 - omega_6
 		if i_31 < 0 || i_31 >= int64(x_11) {
-			return nil, 0, nbAt("std/linalg:173:38", runtime.CheckIndex(i_31, x_11))
+			return nil, 0, runtime.WithPos("std/linalg:173:38", runtime.CheckIndex(i_31, x_11))
 		}
 		x_34 := x_10[int(i_31)]
 		x_35 := x_33 * x_34
 		if i_31 < 0 || i_31 >= int64(b_5) {
-			return nil, 0, nbAt("std/linalg:173:54", runtime.CheckIndex(i_31, b_5))
+			return nil, 0, runtime.WithPos("std/linalg:173:54", runtime.CheckIndex(i_31, b_5))
 		}
 		x_36 := b_4[int(i_31)]
 		row_37 := a_1[int(i_31)*a_3 : (int(i_31)+1)*a_3]
 		if a_3 != x_11 {
-			return nil, 0, nbErrorf("std/linalg:172:18", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3})+" @ "+runtime.ShapeString([]int{x_11}))
+			return nil, 0, runtime.NewError("std/linalg:172:18", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3})+" @ "+runtime.ShapeString([]int{x_11}))
 		}
 		d_38 := runtime.Dot(row_37, x_10)
 		row_39 := a_1[int(i_31)*a_3 : (int(i_31)+1)*a_3]
 		if i_31 < 0 || i_31 >= int64(a_3) {
-			return nil, 0, nbAt("std/linalg:172:25", runtime.CheckIndex(i_31, a_3))
+			return nil, 0, runtime.WithPos("std/linalg:172:25", runtime.CheckIndex(i_31, a_3))
 		}
 		x_40 := row_39[int(i_31)]
 		if i_31 < 0 || i_31 >= int64(x_11) {
-			return nil, 0, nbAt("std/linalg:172:35", runtime.CheckIndex(i_31, x_11))
+			return nil, 0, runtime.WithPos("std/linalg:172:35", runtime.CheckIndex(i_31, x_11))
 		}
 		x_41 := x_10[int(i_31)]
 		x_42 := x_40 * x_41
@@ -972,13 +971,13 @@ func fn_linalgsorsweep(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 		x_45 := omega_6 * x_44
 		row_46 := a_1[int(i_31)*a_3 : (int(i_31)+1)*a_3]
 		if i_31 < 0 || i_31 >= int64(a_3) {
-			return nil, 0, nbAt("std/linalg:173:66", runtime.CheckIndex(i_31, a_3))
+			return nil, 0, runtime.WithPos("std/linalg:173:66", runtime.CheckIndex(i_31, a_3))
 		}
 		x_47 := row_46[int(i_31)]
 		x_48 := x_45 / x_47
 		x_49 := x_35 + x_48
 		if i_31 < 0 || i_31 >= int64(x_11) {
-			return nil, 0, nbAt("std/linalg:173:8", runtime.CheckIndex(i_31, x_11))
+			return nil, 0, runtime.WithPos("std/linalg:173:8", runtime.CheckIndex(i_31, x_11))
 		}
 		c_50 := ar.F64w(len(x_10))
 		copy(c_50, x_10)
@@ -987,32 +986,32 @@ func fn_linalgsorsweep(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 		if x_11 == len(buf_51) {
 			copy(buf_51, x_10)
 			x_10 = buf_51
-			ar.release(mark_32)
+			ar.Release(mark_32)
 		}
 	}
-	nbKeep(ar, mark_52, &x_10)
+	ar.Keep(mark_52, &x_10)
 	return x_10, x_8, nil
 }
 
 // fn_linalgsor is def linalg.sor (std/linalg:181:5).
-func fn_linalgsor(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, omega_6 float64, iters_7 int64) ([]float64, int, error) {
-	mark_45 := ar.mark()
+func fn_linalgsor(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, omega_6 float64, iters_7 int64) ([]float64, int, error) {
+	mark_45 := ar.Mark()
 	size_8 := int64(a_2)
 	if int64(a_3) != size_8 {
-		return nil, 0, nbErrorf("std/linalg:181:16", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_8, a_3))
+		return nil, 0, runtime.NewError("std/linalg:181:16", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_8, a_3))
 	}
 	if int64(b_5) != size_8 {
-		return nil, 0, nbErrorf("std/linalg:181:27", fmt.Sprintf("size mismatch: n is %d (a) but b has size %d", size_8, b_5))
+		return nil, 0, runtime.NewError("std/linalg:181:27", fmt.Sprintf("size mismatch: n is %d (a) but b has size %d", size_8, b_5))
 	}
 	a_1 = a_1[:a_2*a_3]
 	b_4 = b_4[:b_5]
 	x_9 := omega_6 > 0.0
 	if !x_9 {
-		return nil, 0, nbErrorf("std/linalg:183:15", "linalg.sor: argument 3 (omega) must be positive")
+		return nil, 0, runtime.NewError("std/linalg:183:15", "linalg.sor: argument 3 (omega) must be positive")
 	}
 	n_10, err_11 := runtime.CheckSize(size_8)
 	if err_11 != nil {
-		return nil, 0, nbAt("std/linalg:184:15", err_11)
+		return nil, 0, runtime.WithPos("std/linalg:184:15", err_11)
 	}
 	a_12 := ar.F64(n_10)
 	var x_13 []float64
@@ -1020,16 +1019,16 @@ func fn_linalgsor(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b
 	x_13, x_14 = a_12, n_10
 	x_29 := iters_7 >= int64(0)
 	if !x_29 {
-		return nil, 0, nbErrorf("std/linalg:182:15", "linalg.sor: argument 4 (iters) must be non-negative")
+		return nil, 0, runtime.NewError("std/linalg:182:15", "linalg.sor: argument 4 (iters) must be non-negative")
 	}
 	for t_30 := int64(0); t_30 < iters_7; t_30++ {
-		mark_31 := ar.mark()
+		mark_31 := ar.Mark()
 		r_32, r_33, err_34 := fn_linalgsorsweep(ar, a_1, a_2, a_3, b_4, b_5, omega_6, x_13, x_14)
 		if err_34 != nil {
-			return nil, 0, nbFrame(err_34, "linalg.sor_sweep", "std/linalg:170:5", "std/linalg:187:14")
+			return nil, 0, runtime.WithFrame(err_34, "linalg.sor_sweep", "std/linalg:170:5", "std/linalg:187:14")
 		}
 		if r_33 != a_3 {
-			return nil, 0, nbErrorf("std/linalg:188:26", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_2, a_3})+" @ "+runtime.ShapeString([]int{r_33}))
+			return nil, 0, runtime.NewError("std/linalg:188:26", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_2, a_3})+" @ "+runtime.ShapeString([]int{r_33}))
 		}
 		a_35 := ar.F64(a_2)
 		if a_3 <= 32 {
@@ -1046,7 +1045,7 @@ func fn_linalgsor(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b
 			runtime.Gemv(false, a_2, a_3, 1, a_1, r_32, 0, a_35)
 		}
 		if a_2 != b_5 {
-			return nil, 0, nbErrorf("std/linalg:188:22", "shape mismatch in '-': "+runtime.ShapeString([]int{b_5})+" and "+runtime.ShapeString([]int{a_2}))
+			return nil, 0, runtime.NewError("std/linalg:188:22", "shape mismatch in '-': "+runtime.ShapeString([]int{b_5})+" and "+runtime.ShapeString([]int{a_2}))
 		}
 		r_41 := ar.F64w(b_5)
 		b_4 = b_4[:len(r_41)]
@@ -1058,25 +1057,25 @@ func fn_linalgsor(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b
 		x_13, x_14 = r_32, r_33
 		_ = mark_31
 	}
-	nbKeep(ar, mark_45, &x_13)
+	ar.Keep(mark_45, &x_13)
 	return x_13, x_14, nil
 }
 
 // fn_linalgsorauto is def linalg.sor_auto (std/linalg:196:5).
-func fn_linalgsorauto(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, iters_6 int64) ([]float64, int, error) {
-	mark_116 := ar.mark()
+func fn_linalgsorauto(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, iters_6 int64) ([]float64, int, error) {
+	mark_116 := ar.Mark()
 	size_7 := int64(a_2)
 	if int64(a_3) != size_7 {
-		return nil, 0, nbErrorf("std/linalg:196:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_7, a_3))
+		return nil, 0, runtime.NewError("std/linalg:196:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_7, a_3))
 	}
 	if int64(b_5) != size_7 {
-		return nil, 0, nbErrorf("std/linalg:196:32", fmt.Sprintf("size mismatch: n is %d (a) but b has size %d", size_7, b_5))
+		return nil, 0, runtime.NewError("std/linalg:196:32", fmt.Sprintf("size mismatch: n is %d (a) but b has size %d", size_7, b_5))
 	}
 	a_1 = a_1[:a_2*a_3]
 	b_4 = b_4[:b_5]
 	n_8, err_9 := runtime.CheckSize(size_7)
 	if err_9 != nil {
-		return nil, 0, nbAt("std/linalg:198:20", err_9)
+		return nil, 0, runtime.WithPos("std/linalg:198:20", err_9)
 	}
 	a_10 := ar.F64(n_8)
 	for i_11 := range a_10 {
@@ -1104,33 +1103,33 @@ func fn_linalgsorauto(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 	var v_22 int
 	v_21, v_22 = r_14, n_8
 	for t_48 := int64(0); t_48 < int64(30); t_48++ {
-		mark_49 := ar.mark()
+		mark_49 := ar.Mark()
 		n_50, err_51 := runtime.CheckSize(size_7)
 		if err_51 != nil {
-			return nil, 0, nbAt("std/linalg:197:30", err_51)
+			return nil, 0, runtime.WithPos("std/linalg:197:30", err_51)
 		}
 		r_52 := ar.F64w(n_50)
 		for i_53 := range r_52 {
 			i_55 := int64(i_53)
 			row_56 := a_1[int(i_55)*a_3 : (int(i_55)+1)*a_3]
 			if a_3 != v_22 {
-				return nil, 0, nbErrorf("std/linalg:197:37", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3})+" @ "+runtime.ShapeString([]int{v_22}))
+				return nil, 0, runtime.NewError("std/linalg:197:37", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3})+" @ "+runtime.ShapeString([]int{v_22}))
 			}
 			d_57 := runtime.Dot(row_56, v_21)
 			row_58 := a_1[int(i_55)*a_3 : (int(i_55)+1)*a_3]
 			if i_55 < 0 || i_55 >= int64(a_3) {
-				return nil, 0, nbAt("std/linalg:197:44", runtime.CheckIndex(i_55, a_3))
+				return nil, 0, runtime.WithPos("std/linalg:197:44", runtime.CheckIndex(i_55, a_3))
 			}
 			x_59 := row_58[int(i_55)]
 			if i_55 < 0 || i_55 >= int64(v_22) {
-				return nil, 0, nbAt("std/linalg:197:54", runtime.CheckIndex(i_55, v_22))
+				return nil, 0, runtime.WithPos("std/linalg:197:54", runtime.CheckIndex(i_55, v_22))
 			}
 			x_60 := v_21[int(i_55)]
 			x_61 := x_59 * x_60
 			x_62 := d_57 - x_61
 			row_63 := a_1[int(i_55)*a_3 : (int(i_55)+1)*a_3]
 			if i_55 < 0 || i_55 >= int64(a_3) {
-				return nil, 0, nbAt("std/linalg:197:62", runtime.CheckIndex(i_55, a_3))
+				return nil, 0, runtime.WithPos("std/linalg:197:62", runtime.CheckIndex(i_55, a_3))
 			}
 			x_64 := row_63[int(i_55)]
 			x_65 := x_62 / x_64
@@ -1156,7 +1155,7 @@ func fn_linalgsorauto(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 	}
 	n_74, err_75 := runtime.CheckSize(size_7)
 	if err_75 != nil {
-		return nil, 0, nbAt("std/linalg:197:30", err_75)
+		return nil, 0, runtime.WithPos("std/linalg:197:30", err_75)
 	}
 	r_76 := ar.F64w(n_74)
 	if len(r_76) >= 256 {
@@ -1171,18 +1170,18 @@ func fn_linalgsorauto(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 				i_94 := int64(i_92)
 				row_95 := a_1[int(i_94)*a_3 : (int(i_94)+1)*a_3]
 				if a_3 != v_22 {
-					errs_90[lo_91/32] = nbErrorf("std/linalg:197:37", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3})+" @ "+runtime.ShapeString([]int{v_22}))
+					errs_90[lo_91/32] = runtime.NewError("std/linalg:197:37", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3})+" @ "+runtime.ShapeString([]int{v_22}))
 					return
 				}
 				d_96 := runtime.Dot(row_95, v_21)
 				row_97 := a_1[int(i_94)*a_3 : (int(i_94)+1)*a_3]
 				if i_94 < 0 || i_94 >= int64(a_3) {
-					errs_90[lo_91/32] = nbAt("std/linalg:197:44", runtime.CheckIndex(i_94, a_3))
+					errs_90[lo_91/32] = runtime.WithPos("std/linalg:197:44", runtime.CheckIndex(i_94, a_3))
 					return
 				}
 				x_98 := row_97[int(i_94)]
 				if i_94 < 0 || i_94 >= int64(v_22) {
-					errs_90[lo_91/32] = nbAt("std/linalg:197:54", runtime.CheckIndex(i_94, v_22))
+					errs_90[lo_91/32] = runtime.WithPos("std/linalg:197:54", runtime.CheckIndex(i_94, v_22))
 					return
 				}
 				x_99 := v_21[int(i_94)]
@@ -1190,7 +1189,7 @@ func fn_linalgsorauto(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 				x_101 := d_96 - x_100
 				row_102 := a_1[int(i_94)*a_3 : (int(i_94)+1)*a_3]
 				if i_94 < 0 || i_94 >= int64(a_3) {
-					errs_90[lo_91/32] = nbAt("std/linalg:197:62", runtime.CheckIndex(i_94, a_3))
+					errs_90[lo_91/32] = runtime.WithPos("std/linalg:197:62", runtime.CheckIndex(i_94, a_3))
 					return
 				}
 				x_103 := row_102[int(i_94)]
@@ -1208,23 +1207,23 @@ func fn_linalgsorauto(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 			i_79 := int64(i_77)
 			row_80 := a_1[int(i_79)*a_3 : (int(i_79)+1)*a_3]
 			if a_3 != v_22 {
-				return nil, 0, nbErrorf("std/linalg:197:37", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3})+" @ "+runtime.ShapeString([]int{v_22}))
+				return nil, 0, runtime.NewError("std/linalg:197:37", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3})+" @ "+runtime.ShapeString([]int{v_22}))
 			}
 			d_81 := runtime.Dot(row_80, v_21)
 			row_82 := a_1[int(i_79)*a_3 : (int(i_79)+1)*a_3]
 			if i_79 < 0 || i_79 >= int64(a_3) {
-				return nil, 0, nbAt("std/linalg:197:44", runtime.CheckIndex(i_79, a_3))
+				return nil, 0, runtime.WithPos("std/linalg:197:44", runtime.CheckIndex(i_79, a_3))
 			}
 			x_83 := row_82[int(i_79)]
 			if i_79 < 0 || i_79 >= int64(v_22) {
-				return nil, 0, nbAt("std/linalg:197:54", runtime.CheckIndex(i_79, v_22))
+				return nil, 0, runtime.WithPos("std/linalg:197:54", runtime.CheckIndex(i_79, v_22))
 			}
 			x_84 := v_21[int(i_79)]
 			x_85 := x_83 * x_84
 			x_86 := d_81 - x_85
 			row_87 := a_1[int(i_79)*a_3 : (int(i_79)+1)*a_3]
 			if i_79 < 0 || i_79 >= int64(a_3) {
-				return nil, 0, nbAt("std/linalg:197:62", runtime.CheckIndex(i_79, a_3))
+				return nil, 0, runtime.WithPos("std/linalg:197:62", runtime.CheckIndex(i_79, a_3))
 			}
 			x_88 := row_87[int(i_79)]
 			x_89 := x_86 / x_88
@@ -1240,89 +1239,89 @@ func fn_linalgsorauto(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 	x_112 := 2.0 / x_111
 	r_113, r_114, err_115 := fn_linalgsor(ar, a_1, a_2, a_3, b_4, b_5, x_112, iters_6)
 	if err_115 != nil {
-		return nil, 0, nbFrame(err_115, "linalg.sor", "std/linalg:181:5", "std/linalg:201:6")
+		return nil, 0, runtime.WithFrame(err_115, "linalg.sor", "std/linalg:181:5", "std/linalg:201:6")
 	}
-	nbKeep(ar, mark_116, &r_113)
+	ar.Keep(mark_116, &r_113)
 	return r_113, r_114, nil
 }
 
 // fn_solve is def solve (linalg.nab:11:12).
-func fn_solve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
+func fn_solve(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
 	size_6 := int64(a_2)
 	if int64(a_3) != size_6 {
-		return nil, 0, nbErrorf("linalg.nab:11:25", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_6, a_3))
+		return nil, 0, runtime.NewError("linalg.nab:11:25", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_6, a_3))
 	}
 	if int64(b_5) != size_6 {
-		return nil, 0, nbErrorf("linalg.nab:11:36", fmt.Sprintf("size mismatch: n is %d (a) but b has size %d", size_6, b_5))
+		return nil, 0, runtime.NewError("linalg.nab:11:36", fmt.Sprintf("size mismatch: n is %d (a) but b has size %d", size_6, b_5))
 	}
 	a_1 = a_1[:a_2*a_3]
 	b_4 = b_4[:b_5]
 	r_7, r_8, err_9 := fn_linalglusolve(ar, a_1, a_2, a_3, b_4, b_5)
 	if err_9 != nil {
-		return nil, 0, nbFrame(err_9, "linalg.lu_solve", "std/linalg:69:5", "linalg.nab:11:53")
+		return nil, 0, runtime.WithFrame(err_9, "linalg.lu_solve", "std/linalg:69:5", "linalg.nab:11:53")
 	}
 	return r_7, r_8, nil
 }
 
 // fn_cholesky is def cholesky (linalg.nab:16:12).
-func fn_cholesky(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, int, int, error) {
+func fn_cholesky(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]float64, int, int, error) {
 	size_4 := int64(a_2)
 	if int64(a_3) != size_4 {
-		return nil, 0, 0, nbErrorf("linalg.nab:16:28", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
+		return nil, 0, 0, runtime.NewError("linalg.nab:16:28", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
 	}
 	a_1 = a_1[:a_2*a_3]
 	r_5, r_6, r_7, err_8 := fn_linalgcholesky(ar, a_1, a_2, a_3)
 	if err_8 != nil {
-		return nil, 0, 0, nbFrame(err_8, "linalg.cholesky", "std/linalg:32:5", "linalg.nab:16:48")
+		return nil, 0, 0, runtime.WithFrame(err_8, "linalg.cholesky", "std/linalg:32:5", "linalg.nab:16:48")
 	}
 	return r_5, r_6, r_7, nil
 }
 
 // fn_chosolve is def cho_solve (linalg.nab:20:12).
-func fn_chosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
+func fn_chosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
 	size_6 := int64(l_2)
 	if int64(l_3) != size_6 {
-		return nil, 0, nbErrorf("linalg.nab:20:29", fmt.Sprintf("size mismatch: n is %d (l) but dimension 2 of l has size %d", size_6, l_3))
+		return nil, 0, runtime.NewError("linalg.nab:20:29", fmt.Sprintf("size mismatch: n is %d (l) but dimension 2 of l has size %d", size_6, l_3))
 	}
 	if int64(b_5) != size_6 {
-		return nil, 0, nbErrorf("linalg.nab:20:40", fmt.Sprintf("size mismatch: n is %d (l) but b has size %d", size_6, b_5))
+		return nil, 0, runtime.NewError("linalg.nab:20:40", fmt.Sprintf("size mismatch: n is %d (l) but b has size %d", size_6, b_5))
 	}
 	l_1 = l_1[:l_2*l_3]
 	b_4 = b_4[:b_5]
 	r_7, r_8, err_9 := fn_linalgchosolve(ar, l_1, l_2, l_3, b_4, b_5)
 	if err_9 != nil {
-		return nil, 0, nbFrame(err_9, "linalg.cho_solve", "std/linalg:38:5", "linalg.nab:20:57")
+		return nil, 0, runtime.WithFrame(err_9, "linalg.cho_solve", "std/linalg:38:5", "linalg.nab:20:57")
 	}
 	return r_7, r_8, nil
 }
 
 // fn_cg is def cg (linalg.nab:26:12).
-func fn_cg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), b_2 []float64, b_3 int, x0_4 []float64, x0_5 int, tol_6 float64, maxiter_7 int64) ([]float64, int, error) {
-	mark_103 := ar.mark()
+func fn_cg(ar *runtime.Arena, matvec_1 func([]float64, int) ([]float64, int), b_2 []float64, b_3 int, x0_4 []float64, x0_5 int, tol_6 float64, maxiter_7 int64) ([]float64, int, error) {
+	mark_103 := ar.Mark()
 	size_8 := int64(b_3)
 	if int64(x0_5) != size_8 {
-		return nil, 0, nbErrorf("linalg.nab:26:57", fmt.Sprintf("size mismatch: n is %d (b) but x0 has size %d", size_8, x0_5))
+		return nil, 0, runtime.NewError("linalg.nab:26:57", fmt.Sprintf("size mismatch: n is %d (b) but x0 has size %d", size_8, x0_5))
 	}
 	b_2 = b_2[:b_3]
 	x0_4 = x0_4[:x0_5]
 	n_9 := int64(b_3)
 	if int64(x0_5) != n_9 {
-		return nil, 0, nbErrorf("std/linalg:109:50", runtime.DimMessage("x0", "[n]f64", "n", int64(x0_5), n_9))
+		return nil, 0, runtime.NewError("std/linalg:109:50", runtime.DimMessage("x0", "[n]f64", "n", int64(x0_5), n_9))
 	}
 	x_10 := maxiter_7 >= int64(0)
 	if !x_10 {
-		return nil, 0, nbErrorf("std/linalg:111:18", "linalg.cg: argument 5 (max_iter) must be non-negative")
+		return nil, 0, runtime.NewError("std/linalg:111:18", "linalg.cg: argument 5 (max_iter) must be non-negative")
 	}
 	n_11 := int64(b_3)
 	if int64(x0_5) != n_11 {
-		return nil, 0, nbErrorf("std/linalg:126:54", runtime.DimMessage("x0", "[n]f64", "n", int64(x0_5), n_11))
+		return nil, 0, runtime.NewError("std/linalg:126:54", runtime.DimMessage("x0", "[n]f64", "n", int64(x0_5), n_11))
 	}
 	r_12, r_13 := matvec_1(x0_4, x0_5)
 	if int64(r_13) != n_11 {
-		return nil, 0, nbErrorf("std/linalg:127:16", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_13), n_11))
+		return nil, 0, runtime.NewError("std/linalg:127:16", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_13), n_11))
 	}
 	if r_13 != b_3 {
-		return nil, 0, nbErrorf("std/linalg:127:14", "shape mismatch in '-': "+runtime.ShapeString([]int{b_3})+" and "+runtime.ShapeString([]int{r_13}))
+		return nil, 0, runtime.NewError("std/linalg:127:14", "shape mismatch in '-': "+runtime.ShapeString([]int{b_3})+" and "+runtime.ShapeString([]int{r_13}))
 	}
 	r_14 := ar.F64w(b_3)
 	b_2 = b_2[:len(r_14)]
@@ -1343,7 +1342,7 @@ func fn_cg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), b_2 []fl
 	}
 	x_21 := tol_6 >= 0.0
 	if !x_21 {
-		return nil, 0, nbErrorf("std/linalg:110:13", "linalg.cg: argument 4 (tol) must be non-negative")
+		return nil, 0, runtime.NewError("std/linalg:110:13", "linalg.cg: argument 4 (tol) must be non-negative")
 	}
 	s_22 := runtime.Norm2(b_2)
 	x_23 := tol_6 * s_22
@@ -1373,18 +1372,18 @@ func fn_cg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), b_2 []fl
 		if !c_50 {
 			break
 		}
-		mark_53 := ar.mark()
+		mark_53 := ar.Mark()
 		r_54, r_55 := matvec_1(state_29, state_30)
 		if int64(r_55) != n_11 {
-			return nil, 0, nbErrorf("std/linalg:132:16", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_55), n_11))
+			return nil, 0, runtime.NewError("std/linalg:132:16", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_55), n_11))
 		}
 		if len(state_29) != len(r_54) {
-			return nil, 0, nbErrorf("std/linalg:133:24", fmt.Sprintf("dot: sizes %d and %d differ", len(state_29), len(r_54)))
+			return nil, 0, runtime.NewError("std/linalg:133:24", fmt.Sprintf("dot: sizes %d and %d differ", len(state_29), len(r_54)))
 		}
 		d_56 := runtime.Dot(state_29, r_54)
 		x_57 := state_31 / d_56
 		if r_55 != state_28 {
-			return nil, 0, nbErrorf("std/linalg:135:18", "shape mismatch in '-': "+runtime.ShapeString([]int{state_28})+" and "+runtime.ShapeString([]int{r_55}))
+			return nil, 0, runtime.NewError("std/linalg:135:18", "shape mismatch in '-': "+runtime.ShapeString([]int{state_28})+" and "+runtime.ShapeString([]int{r_55}))
 		}
 		r_58 := ar.F64w(state_28)
 		state_27 = state_27[:len(r_58)]
@@ -1394,7 +1393,7 @@ func fn_cg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), b_2 []fl
 		}
 		d_61 := runtime.Dot(r_58, r_58)
 		if state_30 != state_26 {
-			return nil, 0, nbErrorf("std/linalg:134:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{state_30}))
+			return nil, 0, runtime.NewError("std/linalg:134:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{state_30}))
 		}
 		r_62 := ar.F64w(state_26)
 		state_25 = state_25[:len(r_62)]
@@ -1404,7 +1403,7 @@ func fn_cg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), b_2 []fl
 		}
 		x_65 := d_61 / state_31
 		if state_30 != state_28 {
-			return nil, 0, nbErrorf("std/linalg:138:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_28})+" and "+runtime.ShapeString([]int{state_30}))
+			return nil, 0, runtime.NewError("std/linalg:138:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_28})+" and "+runtime.ShapeString([]int{state_30}))
 		}
 		r_66 := ar.F64w(state_28)
 		r_58 = r_58[:len(r_66)]
@@ -1421,19 +1420,19 @@ func fn_cg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), b_2 []fl
 			state_27 = buf_71
 			copy(buf_72, state_29)
 			state_29 = buf_72
-			ar.release(mark_53)
+			ar.Release(mark_53)
 		}
 	}
 	n_73 := int64(b_3)
 	if int64(x0_5) != n_73 {
-		return nil, 0, nbErrorf("std/linalg:120:58", runtime.DimMessage("xs", "[n]f64", "n", int64(x0_5), n_73))
+		return nil, 0, runtime.NewError("std/linalg:120:58", runtime.DimMessage("xs", "[n]f64", "n", int64(x0_5), n_73))
 	}
 	r_74, r_75 := matvec_1(state_25, x0_5)
 	if int64(r_75) != n_73 {
-		return nil, 0, nbErrorf("std/linalg:122:11", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_75), n_73))
+		return nil, 0, runtime.NewError("std/linalg:122:11", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_75), n_73))
 	}
 	if b_3 != r_75 {
-		return nil, 0, nbErrorf("std/linalg:122:21", "shape mismatch in '-': "+runtime.ShapeString([]int{r_75})+" and "+runtime.ShapeString([]int{b_3}))
+		return nil, 0, runtime.NewError("std/linalg:122:21", "shape mismatch in '-': "+runtime.ShapeString([]int{r_75})+" and "+runtime.ShapeString([]int{b_3}))
 	}
 	r_76 := ar.F64w(r_75)
 	r_74 = r_74[:len(r_76)]
@@ -1471,16 +1470,16 @@ func fn_cg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), b_2 []fl
 		r_92, r_93 := matvec_1(v_91, len(v_91))
 		_ = r_93
 		if len(r_92) != len(v_91) {
-			return nil, nbErrorf("std/linalg:123:10", fmt.Sprintf("linsolve: matvec returned %d values for %d", len(r_92), len(v_91)))
+			return nil, runtime.NewError("std/linalg:123:10", fmt.Sprintf("linsolve: matvec returned %d values for %d", len(r_92), len(v_91)))
 		}
 		return r_92, nil
 	}
 	x_94, err_95 := runtime.GMRES(matvec_90, r_83, 1e-13, 30, 20*len(r_83)+100)
 	if err_95 != nil {
-		return nil, 0, nbAt("std/linalg:123:10", err_95)
+		return nil, 0, runtime.WithPos("std/linalg:123:10", err_95)
 	}
 	if len(x_94) != x0_5 {
-		return nil, 0, nbErrorf("std/linalg:123:8", "shape mismatch in '-': "+runtime.ShapeString([]int{x0_5})+" and "+runtime.ShapeString([]int{len(x_94)}))
+		return nil, 0, runtime.NewError("std/linalg:123:8", "shape mismatch in '-': "+runtime.ShapeString([]int{x0_5})+" and "+runtime.ShapeString([]int{len(x_94)}))
 	}
 	r_96 := ar.F64w(x0_5)
 	state_25 = state_25[:len(r_96)]
@@ -1499,37 +1498,37 @@ func fn_cg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), b_2 []fl
 			r_96[i_97] = (state_25[i_97] - x_94[i_97])
 		}
 	}
-	nbKeep(ar, mark_103, &r_96)
+	ar.Keep(mark_103, &r_96)
 	return r_96, x0_5, nil
 }
 
 // fn_pcg is def pcg (linalg.nab:32:12).
-func fn_pcg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), precond_2 func([]float64, int) ([]float64, int), b_3 []float64, b_4 int, x0_5 []float64, x0_6 int, tol_7 float64, maxiter_8 int64) ([]float64, int, error) {
-	mark_110 := ar.mark()
+func fn_pcg(ar *runtime.Arena, matvec_1 func([]float64, int) ([]float64, int), precond_2 func([]float64, int) ([]float64, int), b_3 []float64, b_4 int, x0_5 []float64, x0_6 int, tol_7 float64, maxiter_8 int64) ([]float64, int, error) {
+	mark_110 := ar.Mark()
 	size_9 := int64(b_4)
 	if int64(x0_6) != size_9 {
-		return nil, 0, nbErrorf("linalg.nab:32:85", fmt.Sprintf("size mismatch: n is %d (b) but x0 has size %d", size_9, x0_6))
+		return nil, 0, runtime.NewError("linalg.nab:32:85", fmt.Sprintf("size mismatch: n is %d (b) but x0 has size %d", size_9, x0_6))
 	}
 	b_3 = b_3[:b_4]
 	x0_5 = x0_5[:x0_6]
 	n_10 := int64(b_4)
 	if int64(x0_6) != n_10 {
-		return nil, 0, nbErrorf("std/linalg:146:78", runtime.DimMessage("x0", "[n]f64", "n", int64(x0_6), n_10))
+		return nil, 0, runtime.NewError("std/linalg:146:78", runtime.DimMessage("x0", "[n]f64", "n", int64(x0_6), n_10))
 	}
 	x_11 := maxiter_8 >= int64(0)
 	if !x_11 {
-		return nil, 0, nbErrorf("std/linalg:148:18", "linalg.pcg: argument 6 (max_iter) must be non-negative")
+		return nil, 0, runtime.NewError("std/linalg:148:18", "linalg.pcg: argument 6 (max_iter) must be non-negative")
 	}
 	n_12 := int64(b_4)
 	if int64(x0_6) != n_12 {
-		return nil, 0, nbErrorf("std/linalg:152:82", runtime.DimMessage("x0", "[n]f64", "n", int64(x0_6), n_12))
+		return nil, 0, runtime.NewError("std/linalg:152:82", runtime.DimMessage("x0", "[n]f64", "n", int64(x0_6), n_12))
 	}
 	r_13, r_14 := matvec_1(x0_5, x0_6)
 	if int64(r_14) != n_12 {
-		return nil, 0, nbErrorf("std/linalg:153:16", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_14), n_12))
+		return nil, 0, runtime.NewError("std/linalg:153:16", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_14), n_12))
 	}
 	if r_14 != b_4 {
-		return nil, 0, nbErrorf("std/linalg:153:14", "shape mismatch in '-': "+runtime.ShapeString([]int{b_4})+" and "+runtime.ShapeString([]int{r_14}))
+		return nil, 0, runtime.NewError("std/linalg:153:14", "shape mismatch in '-': "+runtime.ShapeString([]int{b_4})+" and "+runtime.ShapeString([]int{r_14}))
 	}
 	r_15 := ar.F64w(b_4)
 	b_3 = b_3[:len(r_15)]
@@ -1550,16 +1549,16 @@ func fn_pcg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), precond
 	}
 	r_22, r_23 := precond_2(r_15, b_4)
 	if int64(r_23) != n_12 {
-		return nil, 0, nbErrorf("std/linalg:154:12", runtime.DimMessage("the result of precond", "[n]f64", "n", int64(r_23), n_12))
+		return nil, 0, runtime.NewError("std/linalg:154:12", runtime.DimMessage("the result of precond", "[n]f64", "n", int64(r_23), n_12))
 	}
 	x_24 := tol_7 >= 0.0
 	if !x_24 {
-		return nil, 0, nbErrorf("std/linalg:147:13", "linalg.pcg: argument 5 (tol) must be non-negative")
+		return nil, 0, runtime.NewError("std/linalg:147:13", "linalg.pcg: argument 5 (tol) must be non-negative")
 	}
 	s_25 := runtime.Norm2(b_3)
 	x_26 := tol_7 * s_25
 	if len(r_15) != len(r_22) {
-		return nil, 0, nbErrorf("std/linalg:157:42", fmt.Sprintf("dot: sizes %d and %d differ", len(r_15), len(r_22)))
+		return nil, 0, runtime.NewError("std/linalg:157:42", fmt.Sprintf("dot: sizes %d and %d differ", len(r_15), len(r_22)))
 	}
 	d_27 := runtime.Dot(r_15, r_22)
 	var state_28 []float64
@@ -1587,18 +1586,18 @@ func fn_pcg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), precond
 		if !c_55 {
 			break
 		}
-		mark_58 := ar.mark()
+		mark_58 := ar.Mark()
 		r_59, r_60 := matvec_1(state_32, state_33)
 		if int64(r_60) != n_12 {
-			return nil, 0, nbErrorf("std/linalg:159:16", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_60), n_12))
+			return nil, 0, runtime.NewError("std/linalg:159:16", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_60), n_12))
 		}
 		if len(state_32) != len(r_59) {
-			return nil, 0, nbErrorf("std/linalg:160:24", fmt.Sprintf("dot: sizes %d and %d differ", len(state_32), len(r_59)))
+			return nil, 0, runtime.NewError("std/linalg:160:24", fmt.Sprintf("dot: sizes %d and %d differ", len(state_32), len(r_59)))
 		}
 		d_61 := runtime.Dot(state_32, r_59)
 		x_62 := state_34 / d_61
 		if r_60 != state_31 {
-			return nil, 0, nbErrorf("std/linalg:162:18", "shape mismatch in '-': "+runtime.ShapeString([]int{state_31})+" and "+runtime.ShapeString([]int{r_60}))
+			return nil, 0, runtime.NewError("std/linalg:162:18", "shape mismatch in '-': "+runtime.ShapeString([]int{state_31})+" and "+runtime.ShapeString([]int{r_60}))
 		}
 		r_63 := ar.F64w(state_31)
 		state_30 = state_30[:len(r_63)]
@@ -1608,14 +1607,14 @@ func fn_pcg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), precond
 		}
 		r_66, r_67 := precond_2(r_63, state_31)
 		if int64(r_67) != n_12 {
-			return nil, 0, nbErrorf("std/linalg:163:16", runtime.DimMessage("the result of precond", "[n]f64", "n", int64(r_67), n_12))
+			return nil, 0, runtime.NewError("std/linalg:163:16", runtime.DimMessage("the result of precond", "[n]f64", "n", int64(r_67), n_12))
 		}
 		if len(r_63) != len(r_66) {
-			return nil, 0, nbErrorf("std/linalg:164:17", fmt.Sprintf("dot: sizes %d and %d differ", len(r_63), len(r_66)))
+			return nil, 0, runtime.NewError("std/linalg:164:17", fmt.Sprintf("dot: sizes %d and %d differ", len(r_63), len(r_66)))
 		}
 		d_68 := runtime.Dot(r_63, r_66)
 		if state_33 != state_29 {
-			return nil, 0, nbErrorf("std/linalg:161:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_29})+" and "+runtime.ShapeString([]int{state_33}))
+			return nil, 0, runtime.NewError("std/linalg:161:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_29})+" and "+runtime.ShapeString([]int{state_33}))
 		}
 		r_69 := ar.F64w(state_29)
 		state_28 = state_28[:len(r_69)]
@@ -1625,7 +1624,7 @@ func fn_pcg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), precond
 		}
 		x_72 := d_68 / state_34
 		if state_33 != r_67 {
-			return nil, 0, nbErrorf("std/linalg:166:22", "shape mismatch in '+': "+runtime.ShapeString([]int{r_67})+" and "+runtime.ShapeString([]int{state_33}))
+			return nil, 0, runtime.NewError("std/linalg:166:22", "shape mismatch in '+': "+runtime.ShapeString([]int{r_67})+" and "+runtime.ShapeString([]int{state_33}))
 		}
 		r_73 := ar.F64w(r_67)
 		r_66 = r_66[:len(r_73)]
@@ -1642,19 +1641,19 @@ func fn_pcg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), precond
 			state_30 = buf_78
 			copy(buf_79, state_32)
 			state_32 = buf_79
-			ar.release(mark_58)
+			ar.Release(mark_58)
 		}
 	}
 	n_80 := int64(b_4)
 	if int64(x0_6) != n_80 {
-		return nil, 0, nbErrorf("std/linalg:120:58", runtime.DimMessage("xs", "[n]f64", "n", int64(x0_6), n_80))
+		return nil, 0, runtime.NewError("std/linalg:120:58", runtime.DimMessage("xs", "[n]f64", "n", int64(x0_6), n_80))
 	}
 	r_81, r_82 := matvec_1(state_28, x0_6)
 	if int64(r_82) != n_80 {
-		return nil, 0, nbErrorf("std/linalg:122:11", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_82), n_80))
+		return nil, 0, runtime.NewError("std/linalg:122:11", runtime.DimMessage("the result of matvec", "[n]f64", "n", int64(r_82), n_80))
 	}
 	if b_4 != r_82 {
-		return nil, 0, nbErrorf("std/linalg:122:21", "shape mismatch in '-': "+runtime.ShapeString([]int{r_82})+" and "+runtime.ShapeString([]int{b_4}))
+		return nil, 0, runtime.NewError("std/linalg:122:21", "shape mismatch in '-': "+runtime.ShapeString([]int{r_82})+" and "+runtime.ShapeString([]int{b_4}))
 	}
 	r_83 := ar.F64w(r_82)
 	r_81 = r_81[:len(r_83)]
@@ -1692,16 +1691,16 @@ func fn_pcg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), precond
 		r_99, r_100 := matvec_1(v_98, len(v_98))
 		_ = r_100
 		if len(r_99) != len(v_98) {
-			return nil, nbErrorf("std/linalg:123:10", fmt.Sprintf("linsolve: matvec returned %d values for %d", len(r_99), len(v_98)))
+			return nil, runtime.NewError("std/linalg:123:10", fmt.Sprintf("linsolve: matvec returned %d values for %d", len(r_99), len(v_98)))
 		}
 		return r_99, nil
 	}
 	x_101, err_102 := runtime.GMRES(matvec_97, r_90, 1e-13, 30, 20*len(r_90)+100)
 	if err_102 != nil {
-		return nil, 0, nbAt("std/linalg:123:10", err_102)
+		return nil, 0, runtime.WithPos("std/linalg:123:10", err_102)
 	}
 	if len(x_101) != x0_6 {
-		return nil, 0, nbErrorf("std/linalg:123:8", "shape mismatch in '-': "+runtime.ShapeString([]int{x0_6})+" and "+runtime.ShapeString([]int{len(x_101)}))
+		return nil, 0, runtime.NewError("std/linalg:123:8", "shape mismatch in '-': "+runtime.ShapeString([]int{x0_6})+" and "+runtime.ShapeString([]int{len(x_101)}))
 	}
 	r_103 := ar.F64w(x0_6)
 	state_28 = state_28[:len(r_103)]
@@ -1720,442 +1719,42 @@ func fn_pcg(ar *nbArena, matvec_1 func([]float64, int) ([]float64, int), precond
 			r_103[i_104] = (state_28[i_104] - x_101[i_104])
 		}
 	}
-	nbKeep(ar, mark_110, &r_103)
+	ar.Keep(mark_110, &r_103)
 	return r_103, x0_6, nil
 }
 
 // fn_sor is def sor (linalg.nab:39:12).
-func fn_sor(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, omega_6 float64, iters_7 int64) ([]float64, int, error) {
+func fn_sor(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, omega_6 float64, iters_7 int64) ([]float64, int, error) {
 	size_8 := int64(a_2)
 	if int64(a_3) != size_8 {
-		return nil, 0, nbErrorf("linalg.nab:39:23", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_8, a_3))
+		return nil, 0, runtime.NewError("linalg.nab:39:23", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_8, a_3))
 	}
 	if int64(b_5) != size_8 {
-		return nil, 0, nbErrorf("linalg.nab:39:34", fmt.Sprintf("size mismatch: n is %d (a) but b has size %d", size_8, b_5))
+		return nil, 0, runtime.NewError("linalg.nab:39:34", fmt.Sprintf("size mismatch: n is %d (a) but b has size %d", size_8, b_5))
 	}
 	a_1 = a_1[:a_2*a_3]
 	b_4 = b_4[:b_5]
 	r_9, r_10, err_11 := fn_linalgsor(ar, a_1, a_2, a_3, b_4, b_5, omega_6, iters_7)
 	if err_11 != nil {
-		return nil, 0, nbFrame(err_11, "linalg.sor", "std/linalg:181:5", "linalg.nab:39:75")
+		return nil, 0, runtime.WithFrame(err_11, "linalg.sor", "std/linalg:181:5", "linalg.nab:39:75")
 	}
 	return r_9, r_10, nil
 }
 
 // fn_sorauto is def sor_auto (linalg.nab:43:12).
-func fn_sorauto(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, iters_6 int64) ([]float64, int, error) {
+func fn_sorauto(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, iters_6 int64) ([]float64, int, error) {
 	size_7 := int64(a_2)
 	if int64(a_3) != size_7 {
-		return nil, 0, nbErrorf("linalg.nab:43:28", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_7, a_3))
+		return nil, 0, runtime.NewError("linalg.nab:43:28", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_7, a_3))
 	}
 	if int64(b_5) != size_7 {
-		return nil, 0, nbErrorf("linalg.nab:43:39", fmt.Sprintf("size mismatch: n is %d (a) but b has size %d", size_7, b_5))
+		return nil, 0, runtime.NewError("linalg.nab:43:39", fmt.Sprintf("size mismatch: n is %d (a) but b has size %d", size_7, b_5))
 	}
 	a_1 = a_1[:a_2*a_3]
 	b_4 = b_4[:b_5]
 	r_8, r_9, err_10 := fn_linalgsorauto(ar, a_1, a_2, a_3, b_4, b_5, iters_6)
 	if err_10 != nil {
-		return nil, 0, nbFrame(err_10, "linalg.sor_auto", "std/linalg:196:5", "linalg.nab:43:68")
+		return nil, 0, runtime.WithFrame(err_10, "linalg.sor_auto", "std/linalg:196:5", "linalg.nab:43:68")
 	}
 	return r_8, r_9, nil
-}
-
-// nbArena hands out the arrays of one call: slices cut from chunks
-// that are kept from call to call, so that a call in steady state
-// allocates nothing. A nil *nbArena allocates with make (for values that
-// outlive the call). An arena serves one call at a time; exported
-// functions take one from nbArenas.
-type nbArena struct {
-	f nbChunks[float64]
-	i nbChunks[int64]
-	b nbChunks[bool]
-}
-
-// nbChunks is an arena's memory for one element type: every chunk it has
-// allocated, and cur, chunk k cut up to its length. A call that outgrows
-// a chunk moves on to the next one, allocated then, and the next call
-// walks the same chunks again: only the first call touches new memory,
-// however many chunks it needed (taking fresh pages from the system is
-// what makes a first call slow), and releasing a mark goes back across
-// chunks.
-type nbChunks[T any] struct {
-	cur []T
-	all [][]T
-	k   int
-	// mapped: large float64 chunks are mapped outside the Go heap, on
-	// huge pages where the system has them (runtime.MapF64), for an
-	// arena that lives as long as the program.
-	mapped bool
-}
-
-// nbPos is a point in one kind's chunks: chunk k cut to length n.
-type nbPos struct{ k, n int }
-
-func (c *nbChunks[T]) pos() nbPos { return nbPos{c.k, len(c.cur)} }
-
-func (c *nbChunks[T]) back(p nbPos) {
-	if len(c.all) > 0 {
-		c.k, c.cur = p.k, c.all[p.k][:p.n]
-	}
-}
-
-// cut returns the next n elements, of unspecified contents.
-func (c *nbChunks[T]) cut(n int) []T {
-	if l := len(c.cur); l+n <= cap(c.cur) {
-		c.cur = c.cur[:l+n]
-		return c.cur[l : l+n : l+n]
-	}
-	return c.next(n)
-}
-
-// next moves on to the first later chunk that holds n elements, or to a
-// new one, at least twice the size of the last.
-func (c *nbChunks[T]) next(n int) []T {
-	for c.k+1 < len(c.all) {
-		c.k++
-		if cap(c.all[c.k]) >= n {
-			c.cur = c.all[c.k][:n]
-			return c.cur[:n:n]
-		}
-	}
-	size := max(n, 1024)
-	if len(c.all) > 0 {
-		size = max(size, 2*cap(c.all[len(c.all)-1]))
-	}
-	var chunk []T
-	if c.mapped && size >= 1<<18 {
-		if p, ok := any(&chunk).(*[]float64); ok {
-			*p, _ = runtime.MapF64(size)
-		}
-	}
-	if chunk == nil {
-		chunk = make([]T, size)
-	}
-	c.all = append(c.all, chunk[:n])
-	c.k = len(c.all) - 1
-	c.cur = c.all[c.k]
-	return c.cur[:n:n]
-}
-
-func (a *nbArena) reset() {
-	a.f.back(nbPos{})
-	a.i.back(nbPos{})
-	a.b.back(nbPos{})
-}
-
-// nbMark is a point in an arena to release back to.
-type nbMark struct{ f, i, b nbPos }
-
-func (a *nbArena) mark() nbMark {
-	if a == nil {
-		return nbMark{}
-	}
-	return nbMark{a.f.pos(), a.i.pos(), a.b.pos()}
-}
-
-// release frees what was cut since m, for reuse by the next cuts (a loop
-// releases each iteration's temporaries). Nothing allocated since m may
-// be used afterwards.
-func (a *nbArena) release(m nbMark) {
-	if a != nil {
-		a.f.back(m.f)
-		a.i.back(m.i)
-		a.b.back(m.b)
-	}
-}
-
-// F64w cuts n elements of unspecified contents, for code that stores
-// every one before reading any: clearing them would be a wasted pass.
-func (a *nbArena) F64w(n int) []float64 {
-	if a == nil {
-		return make([]float64, n)
-	}
-	return a.f.cut(n)
-}
-
-// F64, I64 and Bool cut n zeroed elements.
-func (a *nbArena) F64(n int) []float64 {
-	s := a.F64w(n)
-	clear(s)
-	return s
-}
-
-func (a *nbArena) I64(n int) []int64 {
-	if a == nil {
-		return make([]int64, n)
-	}
-	s := a.i.cut(n)
-	clear(s)
-	return s
-}
-
-func (a *nbArena) Bool(n int) []bool {
-	if a == nil {
-		return make([]bool, n)
-	}
-	s := a.b.cut(n)
-	clear(s)
-	return s
-}
-
-// nbArenas keeps idle arenas. Unlike a sync.Pool it is not emptied by
-// the garbage collector, so a call in steady state really allocates
-// nothing; it holds at most 16 arenas, each keeping the
-// largest chunks a call needed.
-var nbArenas nbArenaPool
-
-// nbArenaPool is a stack: the arena returned last, whose memory is the
-// most likely to be in cache, is the next one handed out.
-type nbArenaPool struct {
-	mu   sync.Mutex
-	idle []*nbArena
-}
-
-func (p *nbArenaPool) Get() *nbArena {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if n := len(p.idle); n > 0 {
-		a := p.idle[n-1]
-		p.idle = p.idle[:n-1]
-		return a
-	}
-	return new(nbArena)
-}
-
-func (p *nbArenaPool) Put(a *nbArena) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.idle) < 16 {
-		p.idle = append(p.idle, a)
-	}
-}
-
-// nbError is a run-time error of the generated code: a position, a
-// message and the defs that were active, innermost first. Its text is the
-// interpreter's: "file:line:col: message" and one "in def (pos), called
-// at pos" line per def.
-type nbError struct {
-	pos, msg string
-	frames   []string
-}
-
-func (e *nbError) Error() string {
-	s := e.msg
-	if e.pos != "" {
-		s = e.pos + ": " + e.msg
-	}
-	for _, f := range e.frames {
-		s += "\n\tin " + f
-	}
-	return s
-}
-
-// nbErrorf makes a positioned error.
-func nbErrorf(pos, msg string) error { return &nbError{pos: pos, msg: msg} }
-
-// nbAt positions err at pos unless it has a position already.
-func nbAt(pos string, err error) error {
-	if e, ok := err.(*nbError); ok {
-		return e
-	}
-	return &nbError{pos: pos, msg: err.Error()}
-}
-
-// nbFrame records that err left def (declared at defPos), called at call.
-func nbFrame(err error, def, defPos, call string) error {
-	e, ok := err.(*nbError)
-	if !ok {
-		e = &nbError{pos: defPos, msg: err.Error()}
-	}
-	f := def + " (" + defPos + ")"
-	if call != "" {
-		f += ", called at " + call
-	}
-	e.frames = append(e.frames, f)
-	return e
-}
-
-// nbAlloc cuts n zeroed elements of type T from the arena.
-func nbAlloc[T any](ar *nbArena, n int) []T {
-	var s []T
-	if p, ok := any(&ar.f).(*nbChunks[T]); ok {
-		s = p.cut(n)
-	} else if p, ok := any(&ar.i).(*nbChunks[T]); ok {
-		s = p.cut(n)
-	} else if p, ok := any(&ar.b).(*nbChunks[T]); ok {
-		s = p.cut(n)
-	} else {
-		return make([]T, n)
-	}
-	clear(s)
-	return s
-}
-
-// nbFlatten2 copies a rectangular [][]T into one row-major slice; ok is
-// false for ragged input.
-func nbFlatten2[T any](ar *nbArena, x [][]T) ([]T, [2]int, bool) {
-	m, n := len(x), 0
-	if m > 0 {
-		n = len(x[0])
-	}
-	flat := nbAlloc[T](ar, m*n)
-	for i, row := range x {
-		if len(row) != n {
-			return nil, [2]int{}, false
-		}
-		copy(flat[i*n:], row)
-	}
-	return flat, [2]int{m, n}, true
-}
-
-// nbFlatten3 is nbFlatten2 for [][][]T.
-func nbFlatten3[T any](ar *nbArena, x [][][]T) ([]T, [3]int, bool) {
-	a, b, c := len(x), 0, 0
-	if a > 0 {
-		b = len(x[0])
-		if b > 0 {
-			c = len(x[0][0])
-		}
-	}
-	flat := nbAlloc[T](ar, a*b*c)
-	for i, m := range x {
-		if len(m) != b {
-			return nil, [3]int{}, false
-		}
-		for j, row := range m {
-			if len(row) != c {
-				return nil, [3]int{}, false
-			}
-			copy(flat[(i*b+j)*c:], row)
-		}
-	}
-	return flat, [3]int{a, b, c}, true
-}
-
-// nbInto1 copies an array result into dst, which must have its length.
-func nbInto1[T any](dst, r []T, n int) bool {
-	if len(dst) != n {
-		return false
-	}
-	copy(dst, r)
-	return true
-}
-
-// nbInto2 copies a matrix result into the rows of dst.
-func nbInto2[T any](dst [][]T, r []T, m, n int) bool {
-	if len(dst) != m {
-		return false
-	}
-	for i, row := range dst {
-		if len(row) != n {
-			return false
-		}
-		copy(row, r[i*n:(i+1)*n])
-	}
-	return true
-}
-
-// nbKeep ends a call that cut its temporaries from a after m: the
-// float64 arrays it returns (*rs) move down to m (or, when they do not
-// fit in m's chunk, to the start of the first later chunk of the call
-// where they do) and all else the call cut there is released, so that a
-// caller's arena holds what its callees return, not everything they
-// computed. Nothing moves when the call cut little (moving would cost
-// more than it frees) or when two results share storage.
-func nbKeep(a *nbArena, m nbMark, rs ...*[]float64) {
-	if a == nil || len(a.f.all) == 0 || len(rs) > 32 {
-		return
-	}
-	c, k0 := &a.f, m.f.k
-	start := func(k int) int {
-		if k == k0 {
-			return m.f.n
-		}
-		return 0
-	}
-	cut := len(c.cur) - start(c.k)
-	for k := k0; k < c.k; k++ {
-		cut += cap(c.all[k]) - start(k)
-	}
-	if cut < 1<<12 {
-		return
-	}
-	// The results cut since m, by chunk and position. (They are kept by
-	// index into rs, so that no pointer to a caller's local leaves the
-	// stack.)
-	type result struct{ i, k, off int }
-	var ms [32]result
-	nm, total := 0, 0
-	for i, r := range rs {
-		dup := false
-		for _, x := range ms[:nm] {
-			dup = dup || rs[x.i] == r
-		}
-		if dup || len(*r) == 0 {
-			continue
-		}
-		for k := k0; k <= c.k; k++ {
-			if off, ok := runtime.OffsetIn(c.all[k], *r); ok && off >= start(k) {
-				ms[nm] = result{i, k, off}
-				nm++
-				total += len(*r)
-				break
-			}
-		}
-	}
-	if 2*total > cut {
-		return
-	}
-	t := k0
-	for t <= c.k && start(t)+total > cap(c.all[t]) {
-		t++
-	}
-	if t > c.k {
-		return
-	}
-	for i := 1; i < nm; i++ {
-		for j := i; j > 0 && (ms[j].k < ms[j-1].k || ms[j].k == ms[j-1].k && ms[j].off < ms[j-1].off); j-- {
-			ms[j], ms[j-1] = ms[j-1], ms[j]
-		}
-	}
-	for i := 1; i < nm; i++ {
-		if p := ms[i-1]; p.k == ms[i].k && p.off+len(*rs[p.i]) > ms[i].off {
-			return // results sharing storage
-		}
-	}
-	// Chunk t's results first, in order: each moves down, over nothing
-	// it still needs; then the others, from other chunks.
-	base, dst := c.all[t], start(t)
-	for pass := 0; pass < 2; pass++ {
-		for _, x := range ms[:nm] {
-			if (x.k == t) != (pass == 0) {
-				continue
-			}
-			r := rs[x.i]
-			n := len(*r)
-			copy(base[dst:dst+n], *r)
-			*r = base[dst : dst+n : dst+n]
-			dst += n
-		}
-	}
-	c.k, c.cur = t, base[:dst]
-}
-
-// nbOut1 copies an array result out of the call's arena.
-func nbOut1[T any](r []T, n int) []T {
-	out := make([]T, n)
-	copy(out, r)
-	return out
-}
-
-// nbOut2 copies a matrix result out of the call's arena as rows of one
-// flat slice.
-func nbOut2[T any](r []T, m, n int) [][]T {
-	flat := make([]T, m*n)
-	copy(flat, r)
-	out := make([][]T, m)
-	for i := range out {
-		out[i] = flat[i*n : (i+1)*n : (i+1)*n]
-	}
-	return out
 }

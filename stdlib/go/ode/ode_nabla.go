@@ -4,7 +4,6 @@ package ode
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/nabla-lang/nabla/runtime"
 )
@@ -16,9 +15,9 @@ import (
 // It is the Nabla def rk4(f: (f64, [n]f64) -> [n]f64, y0: [n]f64, t0: f64, t1: f64, steps: i64): [n]f64 (ode.nab:10:12).
 // Its array results are newly allocated; Rk4Into writes them into buffers instead.
 func Rk4(f func(float64, []float64) []float64, y0 []float64, t0 float64, t1 float64, steps int64) ([]float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if f == nil {
 		return nil, fmt.Errorf("rk4: argument f is a nil function")
 	}
@@ -28,18 +27,18 @@ func Rk4(f func(float64, []float64) []float64, y0 []float64, t0 float64, t1 floa
 	}
 	r0_0, r0_1, err := fn_rk4(ar, fIn, y0, len(y0), t0, t1, steps)
 	if err != nil {
-		return nil, nbFrame(err, "rk4", "ode.nab:10:12", "")
+		return nil, runtime.WithFrame(err, "rk4", "ode.nab:10:12", "")
 	}
-	return nbOut1(r0_0, r0_1), nil
+	return runtime.Out1(r0_0, r0_1), nil
 }
 
 // Rk4Into is Rk4 with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but ode_dopri5's work buffers, when it runs them.
 func Rk4Into(dst0 []float64, f func(float64, []float64) []float64, y0 []float64, t0 float64, t1 float64, steps int64) error {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if f == nil {
 		return fmt.Errorf("rk4: argument f is a nil function")
 	}
@@ -49,9 +48,9 @@ func Rk4Into(dst0 []float64, f func(float64, []float64) []float64, y0 []float64,
 	}
 	r0_0, r0_1, err := fn_rk4(ar, fIn, y0, len(y0), t0, t1, steps)
 	if err != nil {
-		return nbFrame(err, "rk4", "ode.nab:10:12", "")
+		return runtime.WithFrame(err, "rk4", "ode.nab:10:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("rk4: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return nil
@@ -66,7 +65,7 @@ func Rk4Into(dst0 []float64, f func(float64, []float64) []float64, y0 []float64,
 // It is the Nabla def dopri5(f: (f64, [n]f64) -> [n]f64, y0: [n]f64, t0: f64, t1: f64, rtol: f64, atol: f64): [n]f64 (ode.nab:18:12).
 // Its array results are newly allocated; Dopri5Into writes them into buffers instead.
 func Dopri5(f func(float64, []float64) []float64, y0 []float64, t0 float64, t1 float64, rtol float64, atol float64) ([]float64, error) {
-	var ar *nbArena // nothing to allocate
+	var ar *runtime.Arena // nothing to allocate
 	if f == nil {
 		return nil, fmt.Errorf("dopri5: argument f is a nil function")
 	}
@@ -76,16 +75,16 @@ func Dopri5(f func(float64, []float64) []float64, y0 []float64, t0 float64, t1 f
 	}
 	r0_0, r0_1, err := fn_dopri5(ar, fIn, y0, len(y0), t0, t1, rtol, atol)
 	if err != nil {
-		return nil, nbFrame(err, "dopri5", "ode.nab:18:12", "")
+		return nil, runtime.WithFrame(err, "dopri5", "ode.nab:18:12", "")
 	}
-	return nbOut1(r0_0, r0_1), nil
+	return runtime.Out1(r0_0, r0_1), nil
 }
 
 // Dopri5Into is Dopri5 with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but ode_dopri5's work buffers, when it runs them.
 func Dopri5Into(dst0 []float64, f func(float64, []float64) []float64, y0 []float64, t0 float64, t1 float64, rtol float64, atol float64) error {
-	var ar *nbArena // nothing to allocate
+	var ar *runtime.Arena // nothing to allocate
 	if f == nil {
 		return fmt.Errorf("dopri5: argument f is a nil function")
 	}
@@ -95,23 +94,23 @@ func Dopri5Into(dst0 []float64, f func(float64, []float64) []float64, y0 []float
 	}
 	r0_0, r0_1, err := fn_dopri5(ar, fIn, y0, len(y0), t0, t1, rtol, atol)
 	if err != nil {
-		return nbFrame(err, "dopri5", "ode.nab:18:12", "")
+		return runtime.WithFrame(err, "dopri5", "ode.nab:18:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("dopri5: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return nil
 }
 
 // fn_rk4 is def rk4 (ode.nab:10:12).
-func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_2 []float64, y0_3 int, t0_4 float64, t1_5 float64, steps_6 int64) ([]float64, int, error) {
-	mark_82 := ar.mark()
+func fn_rk4(ar *runtime.Arena, f_1 func(float64, []float64, int) ([]float64, int), y0_2 []float64, y0_3 int, t0_4 float64, t1_5 float64, steps_6 int64) ([]float64, int, error) {
+	mark_82 := ar.Mark()
 	_ = int64(y0_3)
 	y0_2 = y0_2[:y0_3]
 	n_8 := int64(y0_3)
 	x_9 := steps_6 >= int64(0)
 	if !x_9 {
-		return nil, 0, nbErrorf("std/ode:28:15", "ode.rk4: argument 5 (steps) must be non-negative")
+		return nil, 0, runtime.NewError("std/ode:28:15", "ode.rk4: argument 5 (steps) must be non-negative")
 	}
 	x_10 := t1_5 - t0_4
 	x_11 := max(steps_6, int64(1))
@@ -122,19 +121,19 @@ func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_
 	y_14, y_15 = y0_2, y0_3
 	buf_81 := ar.F64w(y_15)
 	for k_48 := int64(0); k_48 < steps_6; k_48++ {
-		mark_49 := ar.mark()
+		mark_49 := ar.Mark()
 		x_50 := float64(k_48)
 		x_51 := x_50 * x_13
 		x_52 := t0_4 + x_51
 		r_53, r_54 := f_1(x_52, y_14, y_15)
 		if int64(r_54) != n_8 {
-			return nil, 0, nbErrorf("std/ode:32:14", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_54), n_8))
+			return nil, 0, runtime.NewError("std/ode:32:14", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_54), n_8))
 		}
 		x_55 := x_13 / 2.0
 		x_56 := x_52 + x_55
 		x_57 := x_13 / 2.0
 		if r_54 != y_15 {
-			return nil, 0, nbErrorf("std/ode:33:31", "shape mismatch in '+': "+runtime.ShapeString([]int{y_15})+" and "+runtime.ShapeString([]int{r_54}))
+			return nil, 0, runtime.NewError("std/ode:33:31", "shape mismatch in '+': "+runtime.ShapeString([]int{y_15})+" and "+runtime.ShapeString([]int{r_54}))
 		}
 		r_58 := ar.F64w(y_15)
 		y_14 = y_14[:len(r_58)]
@@ -144,13 +143,13 @@ func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_
 		}
 		r_61, r_62 := f_1(x_56, r_58, y_15)
 		if int64(r_62) != n_8 {
-			return nil, 0, nbErrorf("std/ode:33:14", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_62), n_8))
+			return nil, 0, runtime.NewError("std/ode:33:14", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_62), n_8))
 		}
 		x_63 := x_13 / 2.0
 		x_64 := x_52 + x_63
 		x_65 := x_13 / 2.0
 		if r_62 != y_15 {
-			return nil, 0, nbErrorf("std/ode:34:31", "shape mismatch in '+': "+runtime.ShapeString([]int{y_15})+" and "+runtime.ShapeString([]int{r_62}))
+			return nil, 0, runtime.NewError("std/ode:34:31", "shape mismatch in '+': "+runtime.ShapeString([]int{y_15})+" and "+runtime.ShapeString([]int{r_62}))
 		}
 		r_66 := ar.F64w(y_15)
 		y_14 = y_14[:len(r_66)]
@@ -160,18 +159,18 @@ func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_
 		}
 		r_69, r_70 := f_1(x_64, r_66, y_15)
 		if int64(r_70) != n_8 {
-			return nil, 0, nbErrorf("std/ode:34:14", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_70), n_8))
+			return nil, 0, runtime.NewError("std/ode:34:14", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_70), n_8))
 		}
 		x_71 := x_13 / 6.0
 		if r_62 != r_54 {
-			return nil, 0, nbErrorf("std/ode:37:34", "shape mismatch in '+': "+runtime.ShapeString([]int{r_54})+" and "+runtime.ShapeString([]int{r_62}))
+			return nil, 0, runtime.NewError("std/ode:37:34", "shape mismatch in '+': "+runtime.ShapeString([]int{r_54})+" and "+runtime.ShapeString([]int{r_62}))
 		}
 		if r_70 != r_54 {
-			return nil, 0, nbErrorf("std/ode:37:45", "shape mismatch in '+': "+runtime.ShapeString([]int{r_54})+" and "+runtime.ShapeString([]int{r_70}))
+			return nil, 0, runtime.NewError("std/ode:37:45", "shape mismatch in '+': "+runtime.ShapeString([]int{r_54})+" and "+runtime.ShapeString([]int{r_70}))
 		}
 		x_72 := x_52 + x_13
 		if r_70 != y_15 {
-			return nil, 0, nbErrorf("std/ode:35:25", "shape mismatch in '+': "+runtime.ShapeString([]int{y_15})+" and "+runtime.ShapeString([]int{r_70}))
+			return nil, 0, runtime.NewError("std/ode:35:25", "shape mismatch in '+': "+runtime.ShapeString([]int{y_15})+" and "+runtime.ShapeString([]int{r_70}))
 		}
 		r_73 := ar.F64w(y_15)
 		y_14 = y_14[:len(r_73)]
@@ -181,13 +180,13 @@ func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_
 		}
 		r_76, r_77 := f_1(x_72, r_73, y_15)
 		if int64(r_77) != n_8 {
-			return nil, 0, nbErrorf("std/ode:35:14", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_77), n_8))
+			return nil, 0, runtime.NewError("std/ode:35:14", runtime.DimMessage("the result of f", "[n]f64", "n", int64(r_77), n_8))
 		}
 		if r_77 != r_54 {
-			return nil, 0, nbErrorf("std/ode:37:56", "shape mismatch in '+': "+runtime.ShapeString([]int{r_54})+" and "+runtime.ShapeString([]int{r_77}))
+			return nil, 0, runtime.NewError("std/ode:37:56", "shape mismatch in '+': "+runtime.ShapeString([]int{r_54})+" and "+runtime.ShapeString([]int{r_77}))
 		}
 		if r_54 != y_15 {
-			return nil, 0, nbErrorf("std/ode:37:16", "shape mismatch in '+': "+runtime.ShapeString([]int{y_15})+" and "+runtime.ShapeString([]int{r_54}))
+			return nil, 0, runtime.NewError("std/ode:37:16", "shape mismatch in '+': "+runtime.ShapeString([]int{y_15})+" and "+runtime.ShapeString([]int{r_54}))
 		}
 		r_78 := ar.F64w(y_15)
 		y_14 = y_14[:len(r_78)]
@@ -202,361 +201,44 @@ func fn_rk4(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_
 		if y_15 == len(buf_81) {
 			copy(buf_81, y_14)
 			y_14 = buf_81
-			ar.release(mark_49)
+			ar.Release(mark_49)
 		}
 	}
-	nbKeep(ar, mark_82, &y_14)
+	ar.Keep(mark_82, &y_14)
 	return y_14, y0_3, nil
 }
 
 // fn_dopri5 is def dopri5 (ode.nab:18:12).
-func fn_dopri5(ar *nbArena, f_1 func(float64, []float64, int) ([]float64, int), y0_2 []float64, y0_3 int, t0_4 float64, t1_5 float64, rtol_6 float64, atol_7 float64) ([]float64, int, error) {
-	mark_21 := ar.mark()
+func fn_dopri5(ar *runtime.Arena, f_1 func(float64, []float64, int) ([]float64, int), y0_2 []float64, y0_3 int, t0_4 float64, t1_5 float64, rtol_6 float64, atol_7 float64) ([]float64, int, error) {
+	mark_21 := ar.Mark()
 	_ = int64(y0_3)
 	y0_2 = y0_2[:y0_3]
 	x_9 := rtol_6 >= 0.0
 	if !x_9 {
-		return nil, 0, nbErrorf("std/ode:55:14", "ode.dopri5: argument 5 (rtol) must be non-negative")
+		return nil, 0, runtime.NewError("std/ode:55:14", "ode.dopri5: argument 5 (rtol) must be non-negative")
 	}
 	x_10 := atol_7 >= 0.0
 	if !x_10 {
-		return nil, 0, nbErrorf("std/ode:56:14", "ode.dopri5: argument 6 (atol) must be non-negative")
+		return nil, 0, runtime.NewError("std/ode:56:14", "ode.dopri5: argument 6 (atol) must be non-negative")
 	}
 	x_11 := rtol_6 + atol_7
 	x_12 := x_11 > 0.0
 	if !x_12 {
-		return nil, 0, nbErrorf("std/ode:57:14", "ode.dopri5: arguments 5 and 6 (rtol, atol) must not both be 0")
+		return nil, 0, runtime.NewError("std/ode:57:14", "ode.dopri5: arguments 5 and 6 (rtol, atol) must not both be 0")
 	}
-	mark_13 := ar.mark()
+	mark_13 := ar.Mark()
 	rhs_14 := func(t_15 float64, y_16 []float64) ([]float64, error) {
-		ar.release(mark_13)
-		mark_13 = ar.mark()
+		ar.Release(mark_13)
+		mark_13 = ar.Mark()
 		r_17, r_18 := f_1(t_15, y_16, len(y_16))
 		_ = r_18
 		return r_17, nil
 	}
 	y_19, err_20 := runtime.Dopri5(rhs_14, y0_2, t0_4, t1_5, rtol_6, atol_7, nil)
-	ar.release(mark_13)
+	ar.Release(mark_13)
 	if err_20 != nil {
-		return nil, 0, nbAt("std/ode:58:6", err_20)
+		return nil, 0, runtime.WithPos("std/ode:58:6", err_20)
 	}
-	nbKeep(ar, mark_21, &y_19)
+	ar.Keep(mark_21, &y_19)
 	return y_19, len(y_19), nil
-}
-
-// nbArena hands out the arrays of one call: slices cut from chunks
-// that are kept from call to call, so that a call in steady state
-// allocates nothing. A nil *nbArena allocates with make (for values that
-// outlive the call). An arena serves one call at a time; exported
-// functions take one from nbArenas.
-type nbArena struct {
-	f nbChunks[float64]
-	i nbChunks[int64]
-	b nbChunks[bool]
-}
-
-// nbChunks is an arena's memory for one element type: every chunk it has
-// allocated, and cur, chunk k cut up to its length. A call that outgrows
-// a chunk moves on to the next one, allocated then, and the next call
-// walks the same chunks again: only the first call touches new memory,
-// however many chunks it needed (taking fresh pages from the system is
-// what makes a first call slow), and releasing a mark goes back across
-// chunks.
-type nbChunks[T any] struct {
-	cur []T
-	all [][]T
-	k   int
-	// mapped: large float64 chunks are mapped outside the Go heap, on
-	// huge pages where the system has them (runtime.MapF64), for an
-	// arena that lives as long as the program.
-	mapped bool
-}
-
-// nbPos is a point in one kind's chunks: chunk k cut to length n.
-type nbPos struct{ k, n int }
-
-func (c *nbChunks[T]) pos() nbPos { return nbPos{c.k, len(c.cur)} }
-
-func (c *nbChunks[T]) back(p nbPos) {
-	if len(c.all) > 0 {
-		c.k, c.cur = p.k, c.all[p.k][:p.n]
-	}
-}
-
-// cut returns the next n elements, of unspecified contents.
-func (c *nbChunks[T]) cut(n int) []T {
-	if l := len(c.cur); l+n <= cap(c.cur) {
-		c.cur = c.cur[:l+n]
-		return c.cur[l : l+n : l+n]
-	}
-	return c.next(n)
-}
-
-// next moves on to the first later chunk that holds n elements, or to a
-// new one, at least twice the size of the last.
-func (c *nbChunks[T]) next(n int) []T {
-	for c.k+1 < len(c.all) {
-		c.k++
-		if cap(c.all[c.k]) >= n {
-			c.cur = c.all[c.k][:n]
-			return c.cur[:n:n]
-		}
-	}
-	size := max(n, 1024)
-	if len(c.all) > 0 {
-		size = max(size, 2*cap(c.all[len(c.all)-1]))
-	}
-	var chunk []T
-	if c.mapped && size >= 1<<18 {
-		if p, ok := any(&chunk).(*[]float64); ok {
-			*p, _ = runtime.MapF64(size)
-		}
-	}
-	if chunk == nil {
-		chunk = make([]T, size)
-	}
-	c.all = append(c.all, chunk[:n])
-	c.k = len(c.all) - 1
-	c.cur = c.all[c.k]
-	return c.cur[:n:n]
-}
-
-func (a *nbArena) reset() {
-	a.f.back(nbPos{})
-	a.i.back(nbPos{})
-	a.b.back(nbPos{})
-}
-
-// nbMark is a point in an arena to release back to.
-type nbMark struct{ f, i, b nbPos }
-
-func (a *nbArena) mark() nbMark {
-	if a == nil {
-		return nbMark{}
-	}
-	return nbMark{a.f.pos(), a.i.pos(), a.b.pos()}
-}
-
-// release frees what was cut since m, for reuse by the next cuts (a loop
-// releases each iteration's temporaries). Nothing allocated since m may
-// be used afterwards.
-func (a *nbArena) release(m nbMark) {
-	if a != nil {
-		a.f.back(m.f)
-		a.i.back(m.i)
-		a.b.back(m.b)
-	}
-}
-
-// F64w cuts n elements of unspecified contents, for code that stores
-// every one before reading any: clearing them would be a wasted pass.
-func (a *nbArena) F64w(n int) []float64 {
-	if a == nil {
-		return make([]float64, n)
-	}
-	return a.f.cut(n)
-}
-
-// F64, I64 and Bool cut n zeroed elements.
-func (a *nbArena) F64(n int) []float64 {
-	s := a.F64w(n)
-	clear(s)
-	return s
-}
-
-func (a *nbArena) I64(n int) []int64 {
-	if a == nil {
-		return make([]int64, n)
-	}
-	s := a.i.cut(n)
-	clear(s)
-	return s
-}
-
-func (a *nbArena) Bool(n int) []bool {
-	if a == nil {
-		return make([]bool, n)
-	}
-	s := a.b.cut(n)
-	clear(s)
-	return s
-}
-
-// nbArenas keeps idle arenas. Unlike a sync.Pool it is not emptied by
-// the garbage collector, so a call in steady state really allocates
-// nothing; it holds at most 16 arenas, each keeping the
-// largest chunks a call needed.
-var nbArenas nbArenaPool
-
-// nbArenaPool is a stack: the arena returned last, whose memory is the
-// most likely to be in cache, is the next one handed out.
-type nbArenaPool struct {
-	mu   sync.Mutex
-	idle []*nbArena
-}
-
-func (p *nbArenaPool) Get() *nbArena {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if n := len(p.idle); n > 0 {
-		a := p.idle[n-1]
-		p.idle = p.idle[:n-1]
-		return a
-	}
-	return new(nbArena)
-}
-
-func (p *nbArenaPool) Put(a *nbArena) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.idle) < 16 {
-		p.idle = append(p.idle, a)
-	}
-}
-
-// nbError is a run-time error of the generated code: a position, a
-// message and the defs that were active, innermost first. Its text is the
-// interpreter's: "file:line:col: message" and one "in def (pos), called
-// at pos" line per def.
-type nbError struct {
-	pos, msg string
-	frames   []string
-}
-
-func (e *nbError) Error() string {
-	s := e.msg
-	if e.pos != "" {
-		s = e.pos + ": " + e.msg
-	}
-	for _, f := range e.frames {
-		s += "\n\tin " + f
-	}
-	return s
-}
-
-// nbErrorf makes a positioned error.
-func nbErrorf(pos, msg string) error { return &nbError{pos: pos, msg: msg} }
-
-// nbAt positions err at pos unless it has a position already.
-func nbAt(pos string, err error) error {
-	if e, ok := err.(*nbError); ok {
-		return e
-	}
-	return &nbError{pos: pos, msg: err.Error()}
-}
-
-// nbFrame records that err left def (declared at defPos), called at call.
-func nbFrame(err error, def, defPos, call string) error {
-	e, ok := err.(*nbError)
-	if !ok {
-		e = &nbError{pos: defPos, msg: err.Error()}
-	}
-	f := def + " (" + defPos + ")"
-	if call != "" {
-		f += ", called at " + call
-	}
-	e.frames = append(e.frames, f)
-	return e
-}
-
-// nbInto1 copies an array result into dst, which must have its length.
-func nbInto1[T any](dst, r []T, n int) bool {
-	if len(dst) != n {
-		return false
-	}
-	copy(dst, r)
-	return true
-}
-
-// nbKeep ends a call that cut its temporaries from a after m: the
-// float64 arrays it returns (*rs) move down to m (or, when they do not
-// fit in m's chunk, to the start of the first later chunk of the call
-// where they do) and all else the call cut there is released, so that a
-// caller's arena holds what its callees return, not everything they
-// computed. Nothing moves when the call cut little (moving would cost
-// more than it frees) or when two results share storage.
-func nbKeep(a *nbArena, m nbMark, rs ...*[]float64) {
-	if a == nil || len(a.f.all) == 0 || len(rs) > 32 {
-		return
-	}
-	c, k0 := &a.f, m.f.k
-	start := func(k int) int {
-		if k == k0 {
-			return m.f.n
-		}
-		return 0
-	}
-	cut := len(c.cur) - start(c.k)
-	for k := k0; k < c.k; k++ {
-		cut += cap(c.all[k]) - start(k)
-	}
-	if cut < 1<<12 {
-		return
-	}
-	// The results cut since m, by chunk and position. (They are kept by
-	// index into rs, so that no pointer to a caller's local leaves the
-	// stack.)
-	type result struct{ i, k, off int }
-	var ms [32]result
-	nm, total := 0, 0
-	for i, r := range rs {
-		dup := false
-		for _, x := range ms[:nm] {
-			dup = dup || rs[x.i] == r
-		}
-		if dup || len(*r) == 0 {
-			continue
-		}
-		for k := k0; k <= c.k; k++ {
-			if off, ok := runtime.OffsetIn(c.all[k], *r); ok && off >= start(k) {
-				ms[nm] = result{i, k, off}
-				nm++
-				total += len(*r)
-				break
-			}
-		}
-	}
-	if 2*total > cut {
-		return
-	}
-	t := k0
-	for t <= c.k && start(t)+total > cap(c.all[t]) {
-		t++
-	}
-	if t > c.k {
-		return
-	}
-	for i := 1; i < nm; i++ {
-		for j := i; j > 0 && (ms[j].k < ms[j-1].k || ms[j].k == ms[j-1].k && ms[j].off < ms[j-1].off); j-- {
-			ms[j], ms[j-1] = ms[j-1], ms[j]
-		}
-	}
-	for i := 1; i < nm; i++ {
-		if p := ms[i-1]; p.k == ms[i].k && p.off+len(*rs[p.i]) > ms[i].off {
-			return // results sharing storage
-		}
-	}
-	// Chunk t's results first, in order: each moves down, over nothing
-	// it still needs; then the others, from other chunks.
-	base, dst := c.all[t], start(t)
-	for pass := 0; pass < 2; pass++ {
-		for _, x := range ms[:nm] {
-			if (x.k == t) != (pass == 0) {
-				continue
-			}
-			r := rs[x.i]
-			n := len(*r)
-			copy(base[dst:dst+n], *r)
-			*r = base[dst : dst+n : dst+n]
-			dst += n
-		}
-	}
-	c.k, c.cur = t, base[:dst]
-}
-
-// nbOut1 copies an array result out of the call's arena.
-func nbOut1[T any](r []T, n int) []T {
-	out := make([]T, n)
-	copy(out, r)
-	return out
 }

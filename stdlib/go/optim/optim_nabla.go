@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"sync"
 
 	"github.com/nabla-lang/nabla/runtime"
 )
@@ -24,9 +23,9 @@ import (
 // It is the Nabla def lbfgs(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, m: i64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:29:12).
 // Its array results are newly allocated; LbfgsInto writes them into buffers instead.
 func Lbfgs(fg func([]float64) (float64, []float64), x0 []float64, m int64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return nil, 0, 0, 0, fmt.Errorf("lbfgs: argument fg is a nil function")
 	}
@@ -36,18 +35,18 @@ func Lbfgs(fg func([]float64) (float64, []float64), x0 []float64, m int64, maxit
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_lbfgs(ar, fgIn, x0, len(x0), m, maxiter, gtol)
 	if err != nil {
-		return nil, 0, 0, 0, nbFrame(err, "lbfgs", "optim.nab:29:12", "")
+		return nil, 0, 0, 0, runtime.WithFrame(err, "lbfgs", "optim.nab:29:12", "")
 	}
-	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
+	return runtime.Out1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
 }
 
 // LbfgsInto is Lbfgs with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func LbfgsInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, m int64, maxiter int64, gtol float64) (float64, int64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return 0, 0, 0, fmt.Errorf("lbfgs: argument fg is a nil function")
 	}
@@ -57,9 +56,9 @@ func LbfgsInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []flo
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_lbfgs(ar, fgIn, x0, len(x0), m, maxiter, gtol)
 	if err != nil {
-		return 0, 0, 0, nbFrame(err, "lbfgs", "optim.nab:29:12", "")
+		return 0, 0, 0, runtime.WithFrame(err, "lbfgs", "optim.nab:29:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return 0, 0, 0, fmt.Errorf("lbfgs: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return r1_0, r2_0, r3_0, nil
@@ -79,9 +78,9 @@ func LbfgsInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []flo
 // It is the Nabla def bfgs(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:45:12).
 // Its array results are newly allocated; BfgsInto writes them into buffers instead.
 func Bfgs(fg func([]float64) (float64, []float64), x0 []float64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return nil, 0, 0, 0, fmt.Errorf("bfgs: argument fg is a nil function")
 	}
@@ -91,18 +90,18 @@ func Bfgs(fg func([]float64) (float64, []float64), x0 []float64, maxiter int64, 
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_bfgs(ar, fgIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
-		return nil, 0, 0, 0, nbFrame(err, "bfgs", "optim.nab:45:12", "")
+		return nil, 0, 0, 0, runtime.WithFrame(err, "bfgs", "optim.nab:45:12", "")
 	}
-	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
+	return runtime.Out1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
 }
 
 // BfgsInto is Bfgs with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func BfgsInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return 0, 0, 0, fmt.Errorf("bfgs: argument fg is a nil function")
 	}
@@ -112,9 +111,9 @@ func BfgsInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_bfgs(ar, fgIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
-		return 0, 0, 0, nbFrame(err, "bfgs", "optim.nab:45:12", "")
+		return 0, 0, 0, runtime.WithFrame(err, "bfgs", "optim.nab:45:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return 0, 0, 0, fmt.Errorf("bfgs: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return r1_0, r2_0, r3_0, nil
@@ -133,9 +132,9 @@ func BfgsInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 // It is the Nabla def nonlinear_cg(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:59:12).
 // Its array results are newly allocated; NonlinearCgInto writes them into buffers instead.
 func NonlinearCg(fg func([]float64) (float64, []float64), x0 []float64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return nil, 0, 0, 0, fmt.Errorf("nonlinear_cg: argument fg is a nil function")
 	}
@@ -145,18 +144,18 @@ func NonlinearCg(fg func([]float64) (float64, []float64), x0 []float64, maxiter 
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_nonlinearcg(ar, fgIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
-		return nil, 0, 0, 0, nbFrame(err, "nonlinear_cg", "optim.nab:59:12", "")
+		return nil, 0, 0, 0, runtime.WithFrame(err, "nonlinear_cg", "optim.nab:59:12", "")
 	}
-	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
+	return runtime.Out1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
 }
 
 // NonlinearCgInto is NonlinearCg with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func NonlinearCgInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return 0, 0, 0, fmt.Errorf("nonlinear_cg: argument fg is a nil function")
 	}
@@ -166,9 +165,9 @@ func NonlinearCgInto(dst0 []float64, fg func([]float64) (float64, []float64), x0
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_nonlinearcg(ar, fgIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
-		return 0, 0, 0, nbFrame(err, "nonlinear_cg", "optim.nab:59:12", "")
+		return 0, 0, 0, runtime.WithFrame(err, "nonlinear_cg", "optim.nab:59:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return 0, 0, 0, fmt.Errorf("nonlinear_cg: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return r1_0, r2_0, r3_0, nil
@@ -187,9 +186,9 @@ func NonlinearCgInto(dst0 []float64, fg func([]float64) (float64, []float64), x0
 // It is the Nabla def lbfgsb(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lo: [n]f64, hi: [n]f64, m: i64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:73:12).
 // Its array results are newly allocated; LbfgsbInto writes them into buffers instead.
 func Lbfgsb(fg func([]float64) (float64, []float64), x0 []float64, lo []float64, hi []float64, m int64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return nil, 0, 0, 0, fmt.Errorf("lbfgsb: argument fg is a nil function")
 	}
@@ -199,18 +198,18 @@ func Lbfgsb(fg func([]float64) (float64, []float64), x0 []float64, lo []float64,
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_lbfgsb(ar, fgIn, x0, len(x0), lo, len(lo), hi, len(hi), m, maxiter, gtol)
 	if err != nil {
-		return nil, 0, 0, 0, nbFrame(err, "lbfgsb", "optim.nab:73:12", "")
+		return nil, 0, 0, 0, runtime.WithFrame(err, "lbfgsb", "optim.nab:73:12", "")
 	}
-	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
+	return runtime.Out1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
 }
 
 // LbfgsbInto is Lbfgsb with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func LbfgsbInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lo []float64, hi []float64, m int64, maxiter int64, gtol float64) (float64, int64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return 0, 0, 0, fmt.Errorf("lbfgsb: argument fg is a nil function")
 	}
@@ -220,9 +219,9 @@ func LbfgsbInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []fl
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_lbfgsb(ar, fgIn, x0, len(x0), lo, len(lo), hi, len(hi), m, maxiter, gtol)
 	if err != nil {
-		return 0, 0, 0, nbFrame(err, "lbfgsb", "optim.nab:73:12", "")
+		return 0, 0, 0, runtime.WithFrame(err, "lbfgsb", "optim.nab:73:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return 0, 0, 0, fmt.Errorf("lbfgsb: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return r1_0, r2_0, r3_0, nil
@@ -234,9 +233,9 @@ func LbfgsbInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []fl
 // It is the Nabla def gd(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:87:12).
 // Its array results are newly allocated; GdInto writes them into buffers instead.
 func Gd(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return nil, 0, 0, fmt.Errorf("gd: argument fg is a nil function")
 	}
@@ -246,18 +245,18 @@ func Gd(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_gd(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "gd", "optim.nab:87:12", "")
+		return nil, 0, 0, runtime.WithFrame(err, "gd", "optim.nab:87:12", "")
 	}
-	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
+	return runtime.Out1(r0_0, r0_1), r1_0, r2_0, nil
 }
 
 // GdInto is Gd with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func GdInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return 0, 0, fmt.Errorf("gd: argument fg is a nil function")
 	}
@@ -267,9 +266,9 @@ func GdInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float6
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_gd(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "gd", "optim.nab:87:12", "")
+		return 0, 0, runtime.WithFrame(err, "gd", "optim.nab:87:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("gd: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return r1_0, r2_0, nil
@@ -282,9 +281,9 @@ func GdInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float6
 // It is the Nabla def momentum(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, beta: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:93:12).
 // Its array results are newly allocated; MomentumInto writes them into buffers instead.
 func Momentum(fg func([]float64) (float64, []float64), x0 []float64, lr float64, beta float64, steps int64) ([]float64, float64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return nil, 0, 0, fmt.Errorf("momentum: argument fg is a nil function")
 	}
@@ -294,18 +293,18 @@ func Momentum(fg func([]float64) (float64, []float64), x0 []float64, lr float64,
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_momentum(ar, fgIn, x0, len(x0), lr, beta, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "momentum", "optim.nab:93:12", "")
+		return nil, 0, 0, runtime.WithFrame(err, "momentum", "optim.nab:93:12", "")
 	}
-	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
+	return runtime.Out1(r0_0, r0_1), r1_0, r2_0, nil
 }
 
 // MomentumInto is Momentum with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func MomentumInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, beta float64, steps int64) (float64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return 0, 0, fmt.Errorf("momentum: argument fg is a nil function")
 	}
@@ -315,9 +314,9 @@ func MomentumInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_momentum(ar, fgIn, x0, len(x0), lr, beta, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "momentum", "optim.nab:93:12", "")
+		return 0, 0, runtime.WithFrame(err, "momentum", "optim.nab:93:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("momentum: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return r1_0, r2_0, nil
@@ -330,9 +329,9 @@ func MomentumInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []
 // It is the Nabla def nesterov(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, beta: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:99:12).
 // Its array results are newly allocated; NesterovInto writes them into buffers instead.
 func Nesterov(fg func([]float64) (float64, []float64), x0 []float64, lr float64, beta float64, steps int64) ([]float64, float64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return nil, 0, 0, fmt.Errorf("nesterov: argument fg is a nil function")
 	}
@@ -342,18 +341,18 @@ func Nesterov(fg func([]float64) (float64, []float64), x0 []float64, lr float64,
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_nesterov(ar, fgIn, x0, len(x0), lr, beta, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "nesterov", "optim.nab:99:12", "")
+		return nil, 0, 0, runtime.WithFrame(err, "nesterov", "optim.nab:99:12", "")
 	}
-	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
+	return runtime.Out1(r0_0, r0_1), r1_0, r2_0, nil
 }
 
 // NesterovInto is Nesterov with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func NesterovInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, beta float64, steps int64) (float64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return 0, 0, fmt.Errorf("nesterov: argument fg is a nil function")
 	}
@@ -363,9 +362,9 @@ func NesterovInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_nesterov(ar, fgIn, x0, len(x0), lr, beta, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "nesterov", "optim.nab:99:12", "")
+		return 0, 0, runtime.WithFrame(err, "nesterov", "optim.nab:99:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("nesterov: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return r1_0, r2_0, nil
@@ -378,9 +377,9 @@ func NesterovInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []
 // It is the Nabla def adagrad(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:105:12).
 // Its array results are newly allocated; AdagradInto writes them into buffers instead.
 func Adagrad(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return nil, 0, 0, fmt.Errorf("adagrad: argument fg is a nil function")
 	}
@@ -390,18 +389,18 @@ func Adagrad(fg func([]float64) (float64, []float64), x0 []float64, lr float64, 
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adagrad(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "adagrad", "optim.nab:105:12", "")
+		return nil, 0, 0, runtime.WithFrame(err, "adagrad", "optim.nab:105:12", "")
 	}
-	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
+	return runtime.Out1(r0_0, r0_1), r1_0, r2_0, nil
 }
 
 // AdagradInto is Adagrad with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func AdagradInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return 0, 0, fmt.Errorf("adagrad: argument fg is a nil function")
 	}
@@ -411,9 +410,9 @@ func AdagradInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []f
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adagrad(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "adagrad", "optim.nab:105:12", "")
+		return 0, 0, runtime.WithFrame(err, "adagrad", "optim.nab:105:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("adagrad: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return r1_0, r2_0, nil
@@ -426,9 +425,9 @@ func AdagradInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []f
 // It is the Nabla def rmsprop(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:111:12).
 // Its array results are newly allocated; RmspropInto writes them into buffers instead.
 func Rmsprop(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return nil, 0, 0, fmt.Errorf("rmsprop: argument fg is a nil function")
 	}
@@ -438,18 +437,18 @@ func Rmsprop(fg func([]float64) (float64, []float64), x0 []float64, lr float64, 
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_rmsprop(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "rmsprop", "optim.nab:111:12", "")
+		return nil, 0, 0, runtime.WithFrame(err, "rmsprop", "optim.nab:111:12", "")
 	}
-	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
+	return runtime.Out1(r0_0, r0_1), r1_0, r2_0, nil
 }
 
 // RmspropInto is Rmsprop with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func RmspropInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return 0, 0, fmt.Errorf("rmsprop: argument fg is a nil function")
 	}
@@ -459,9 +458,9 @@ func RmspropInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []f
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_rmsprop(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "rmsprop", "optim.nab:111:12", "")
+		return 0, 0, runtime.WithFrame(err, "rmsprop", "optim.nab:111:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("rmsprop: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return r1_0, r2_0, nil
@@ -475,9 +474,9 @@ func RmspropInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []f
 // It is the Nabla def adam(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:118:12).
 // Its array results are newly allocated; AdamInto writes them into buffers instead.
 func Adam(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return nil, 0, 0, fmt.Errorf("adam: argument fg is a nil function")
 	}
@@ -487,18 +486,18 @@ func Adam(fg func([]float64) (float64, []float64), x0 []float64, lr float64, ste
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adam(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "adam", "optim.nab:118:12", "")
+		return nil, 0, 0, runtime.WithFrame(err, "adam", "optim.nab:118:12", "")
 	}
-	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
+	return runtime.Out1(r0_0, r0_1), r1_0, r2_0, nil
 }
 
 // AdamInto is Adam with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func AdamInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return 0, 0, fmt.Errorf("adam: argument fg is a nil function")
 	}
@@ -508,9 +507,9 @@ func AdamInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adam(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "adam", "optim.nab:118:12", "")
+		return 0, 0, runtime.WithFrame(err, "adam", "optim.nab:118:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("adam: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return r1_0, r2_0, nil
@@ -523,9 +522,9 @@ func AdamInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 // It is the Nabla def adamw(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, wd: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:124:12).
 // Its array results are newly allocated; AdamwInto writes them into buffers instead.
 func Adamw(fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd float64, steps int64) ([]float64, float64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return nil, 0, 0, fmt.Errorf("adamw: argument fg is a nil function")
 	}
@@ -535,18 +534,18 @@ func Adamw(fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adamw(ar, fgIn, x0, len(x0), lr, wd, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "adamw", "optim.nab:124:12", "")
+		return nil, 0, 0, runtime.WithFrame(err, "adamw", "optim.nab:124:12", "")
 	}
-	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
+	return runtime.Out1(r0_0, r0_1), r1_0, r2_0, nil
 }
 
 // AdamwInto is Adamw with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func AdamwInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd float64, steps int64) (float64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return 0, 0, fmt.Errorf("adamw: argument fg is a nil function")
 	}
@@ -556,9 +555,9 @@ func AdamwInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []flo
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adamw(ar, fgIn, x0, len(x0), lr, wd, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "adamw", "optim.nab:124:12", "")
+		return 0, 0, runtime.WithFrame(err, "adamw", "optim.nab:124:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("adamw: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return r1_0, r2_0, nil
@@ -571,9 +570,9 @@ func AdamwInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []flo
 // It is the Nabla def adabelief(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:130:12).
 // Its array results are newly allocated; AdabeliefInto writes them into buffers instead.
 func Adabelief(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return nil, 0, 0, fmt.Errorf("adabelief: argument fg is a nil function")
 	}
@@ -583,18 +582,18 @@ func Adabelief(fg func([]float64) (float64, []float64), x0 []float64, lr float64
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adabelief(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "adabelief", "optim.nab:130:12", "")
+		return nil, 0, 0, runtime.WithFrame(err, "adabelief", "optim.nab:130:12", "")
 	}
-	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
+	return runtime.Out1(r0_0, r0_1), r1_0, r2_0, nil
 }
 
 // AdabeliefInto is Adabelief with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func AdabeliefInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return 0, 0, fmt.Errorf("adabelief: argument fg is a nil function")
 	}
@@ -604,9 +603,9 @@ func AdabeliefInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 [
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adabelief(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "adabelief", "optim.nab:130:12", "")
+		return 0, 0, runtime.WithFrame(err, "adabelief", "optim.nab:130:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("adabelief: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return r1_0, r2_0, nil
@@ -619,9 +618,9 @@ func AdabeliefInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 [
 // It is the Nabla def diffgrad(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:136:12).
 // Its array results are newly allocated; DiffgradInto writes them into buffers instead.
 func Diffgrad(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return nil, 0, 0, fmt.Errorf("diffgrad: argument fg is a nil function")
 	}
@@ -631,18 +630,18 @@ func Diffgrad(fg func([]float64) (float64, []float64), x0 []float64, lr float64,
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_diffgrad(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "diffgrad", "optim.nab:136:12", "")
+		return nil, 0, 0, runtime.WithFrame(err, "diffgrad", "optim.nab:136:12", "")
 	}
-	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
+	return runtime.Out1(r0_0, r0_1), r1_0, r2_0, nil
 }
 
 // DiffgradInto is Diffgrad with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func DiffgradInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return 0, 0, fmt.Errorf("diffgrad: argument fg is a nil function")
 	}
@@ -652,9 +651,9 @@ func DiffgradInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_diffgrad(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "diffgrad", "optim.nab:136:12", "")
+		return 0, 0, runtime.WithFrame(err, "diffgrad", "optim.nab:136:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("diffgrad: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return r1_0, r2_0, nil
@@ -667,9 +666,9 @@ func DiffgradInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []
 // It is the Nabla def adan(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:142:12).
 // Its array results are newly allocated; AdanInto writes them into buffers instead.
 func Adan(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return nil, 0, 0, fmt.Errorf("adan: argument fg is a nil function")
 	}
@@ -679,18 +678,18 @@ func Adan(fg func([]float64) (float64, []float64), x0 []float64, lr float64, ste
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adan(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "adan", "optim.nab:142:12", "")
+		return nil, 0, 0, runtime.WithFrame(err, "adan", "optim.nab:142:12", "")
 	}
-	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
+	return runtime.Out1(r0_0, r0_1), r1_0, r2_0, nil
 }
 
 // AdanInto is Adan with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func AdanInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) (float64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return 0, 0, fmt.Errorf("adan: argument fg is a nil function")
 	}
@@ -700,9 +699,9 @@ func AdanInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_adan(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "adan", "optim.nab:142:12", "")
+		return 0, 0, runtime.WithFrame(err, "adan", "optim.nab:142:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("adan: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return r1_0, r2_0, nil
@@ -715,9 +714,9 @@ func AdanInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 // It is the Nabla def lion(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, wd: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:148:12).
 // Its array results are newly allocated; LionInto writes them into buffers instead.
 func Lion(fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd float64, steps int64) ([]float64, float64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return nil, 0, 0, fmt.Errorf("lion: argument fg is a nil function")
 	}
@@ -727,18 +726,18 @@ func Lion(fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd 
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_lion(ar, fgIn, x0, len(x0), lr, wd, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "lion", "optim.nab:148:12", "")
+		return nil, 0, 0, runtime.WithFrame(err, "lion", "optim.nab:148:12", "")
 	}
-	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
+	return runtime.Out1(r0_0, r0_1), r1_0, r2_0, nil
 }
 
 // LionInto is Lion with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func LionInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, wd float64, steps int64) (float64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return 0, 0, fmt.Errorf("lion: argument fg is a nil function")
 	}
@@ -748,9 +747,9 @@ func LionInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_lion(ar, fgIn, x0, len(x0), lr, wd, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "lion", "optim.nab:148:12", "")
+		return 0, 0, runtime.WithFrame(err, "lion", "optim.nab:148:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("lion: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return r1_0, r2_0, nil
@@ -763,9 +762,9 @@ func LionInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []floa
 // It is the Nabla def projected_gradient(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lo: [n]f64, hi: [n]f64, lr: f64, steps: i64): ([n]f64, f64, i64) (optim.nab:154:12).
 // Its array results are newly allocated; ProjectedGradientInto writes them into buffers instead.
 func ProjectedGradient(fg func([]float64) (float64, []float64), x0 []float64, lo []float64, hi []float64, lr float64, steps int64) ([]float64, float64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return nil, 0, 0, fmt.Errorf("projected_gradient: argument fg is a nil function")
 	}
@@ -775,18 +774,18 @@ func ProjectedGradient(fg func([]float64) (float64, []float64), x0 []float64, lo
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_projectedgradient(ar, fgIn, x0, len(x0), lo, len(lo), hi, len(hi), lr, steps)
 	if err != nil {
-		return nil, 0, 0, nbFrame(err, "projected_gradient", "optim.nab:154:12", "")
+		return nil, 0, 0, runtime.WithFrame(err, "projected_gradient", "optim.nab:154:12", "")
 	}
-	return nbOut1(r0_0, r0_1), r1_0, r2_0, nil
+	return runtime.Out1(r0_0, r0_1), r1_0, r2_0, nil
 }
 
 // ProjectedGradientInto is ProjectedGradient with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func ProjectedGradientInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lo []float64, hi []float64, lr float64, steps int64) (float64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return 0, 0, fmt.Errorf("projected_gradient: argument fg is a nil function")
 	}
@@ -796,9 +795,9 @@ func ProjectedGradientInto(dst0 []float64, fg func([]float64) (float64, []float6
 	}
 	r0_0, r0_1, r1_0, r2_0, err := fn_projectedgradient(ar, fgIn, x0, len(x0), lo, len(lo), hi, len(hi), lr, steps)
 	if err != nil {
-		return 0, 0, nbFrame(err, "projected_gradient", "optim.nab:154:12", "")
+		return 0, 0, runtime.WithFrame(err, "projected_gradient", "optim.nab:154:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return 0, 0, fmt.Errorf("projected_gradient: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return r1_0, r2_0, nil
@@ -821,9 +820,9 @@ func ProjectedGradientInto(dst0 []float64, fg func([]float64) (float64, []float6
 // It is the Nabla def newton(f: [n]f64 -> f64, g: [n]f64 -> [n]f64, hess: [n]f64 -> [k]f64, x0: [n]f64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:183:12).
 // Its array results are newly allocated; NewtonInto writes them into buffers instead.
 func Newton(f func([]float64) float64, g func([]float64) []float64, hess func([]float64) []float64, x0 []float64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if f == nil {
 		return nil, 0, 0, 0, fmt.Errorf("newton: argument f is a nil function")
 	}
@@ -847,18 +846,18 @@ func Newton(f func([]float64) float64, g func([]float64) []float64, hess func([]
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_newton(ar, fIn, gIn, hessIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
-		return nil, 0, 0, 0, nbFrame(err, "newton", "optim.nab:183:12", "")
+		return nil, 0, 0, 0, runtime.WithFrame(err, "newton", "optim.nab:183:12", "")
 	}
-	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
+	return runtime.Out1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
 }
 
 // NewtonInto is Newton with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func NewtonInto(dst0 []float64, f func([]float64) float64, g func([]float64) []float64, hess func([]float64) []float64, x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if f == nil {
 		return 0, 0, 0, fmt.Errorf("newton: argument f is a nil function")
 	}
@@ -882,9 +881,9 @@ func NewtonInto(dst0 []float64, f func([]float64) float64, g func([]float64) []f
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_newton(ar, fIn, gIn, hessIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
-		return 0, 0, 0, nbFrame(err, "newton", "optim.nab:183:12", "")
+		return 0, 0, 0, runtime.WithFrame(err, "newton", "optim.nab:183:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return 0, 0, 0, fmt.Errorf("newton: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return r1_0, r2_0, r3_0, nil
@@ -903,9 +902,9 @@ func NewtonInto(dst0 []float64, f func([]float64) float64, g func([]float64) []f
 // It is the Nabla def newton_cg(f: [n]f64 -> f64, g: [n]f64 -> [n]f64, hv: ([n]f64, [n]f64) -> [n]f64, x0: [n]f64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:197:12).
 // Its array results are newly allocated; NewtonCgInto writes them into buffers instead.
 func NewtonCg(f func([]float64) float64, g func([]float64) []float64, hv func([]float64, []float64) []float64, x0 []float64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if f == nil {
 		return nil, 0, 0, 0, fmt.Errorf("newton_cg: argument f is a nil function")
 	}
@@ -929,18 +928,18 @@ func NewtonCg(f func([]float64) float64, g func([]float64) []float64, hv func([]
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_newtoncg(ar, fIn, gIn, hvIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
-		return nil, 0, 0, 0, nbFrame(err, "newton_cg", "optim.nab:197:12", "")
+		return nil, 0, 0, 0, runtime.WithFrame(err, "newton_cg", "optim.nab:197:12", "")
 	}
-	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
+	return runtime.Out1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
 }
 
 // NewtonCgInto is NewtonCg with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func NewtonCgInto(dst0 []float64, f func([]float64) float64, g func([]float64) []float64, hv func([]float64, []float64) []float64, x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if f == nil {
 		return 0, 0, 0, fmt.Errorf("newton_cg: argument f is a nil function")
 	}
@@ -964,9 +963,9 @@ func NewtonCgInto(dst0 []float64, f func([]float64) float64, g func([]float64) [
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_newtoncg(ar, fIn, gIn, hvIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
-		return 0, 0, 0, nbFrame(err, "newton_cg", "optim.nab:197:12", "")
+		return 0, 0, 0, runtime.WithFrame(err, "newton_cg", "optim.nab:197:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return 0, 0, 0, fmt.Errorf("newton_cg: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return r1_0, r2_0, r3_0, nil
@@ -982,9 +981,9 @@ func NewtonCgInto(dst0 []float64, f func([]float64) float64, g func([]float64) [
 // It is the Nabla def lazy_newton(f: [n]f64 -> f64, g: [n]f64 -> [n]f64, hess: [n]f64 -> [k]f64, x0: [n]f64, every: i64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:208:12).
 // Its array results are newly allocated; LazyNewtonInto writes them into buffers instead.
 func LazyNewton(f func([]float64) float64, g func([]float64) []float64, hess func([]float64) []float64, x0 []float64, every int64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if f == nil {
 		return nil, 0, 0, 0, fmt.Errorf("lazy_newton: argument f is a nil function")
 	}
@@ -1008,18 +1007,18 @@ func LazyNewton(f func([]float64) float64, g func([]float64) []float64, hess fun
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_lazynewton(ar, fIn, gIn, hessIn, x0, len(x0), every, maxiter, gtol)
 	if err != nil {
-		return nil, 0, 0, 0, nbFrame(err, "lazy_newton", "optim.nab:208:12", "")
+		return nil, 0, 0, 0, runtime.WithFrame(err, "lazy_newton", "optim.nab:208:12", "")
 	}
-	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
+	return runtime.Out1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
 }
 
 // LazyNewtonInto is LazyNewton with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func LazyNewtonInto(dst0 []float64, f func([]float64) float64, g func([]float64) []float64, hess func([]float64) []float64, x0 []float64, every int64, maxiter int64, gtol float64) (float64, int64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if f == nil {
 		return 0, 0, 0, fmt.Errorf("lazy_newton: argument f is a nil function")
 	}
@@ -1043,9 +1042,9 @@ func LazyNewtonInto(dst0 []float64, f func([]float64) float64, g func([]float64)
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_lazynewton(ar, fIn, gIn, hessIn, x0, len(x0), every, maxiter, gtol)
 	if err != nil {
-		return 0, 0, 0, nbFrame(err, "lazy_newton", "optim.nab:208:12", "")
+		return 0, 0, 0, runtime.WithFrame(err, "lazy_newton", "optim.nab:208:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return 0, 0, 0, fmt.Errorf("lazy_newton: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return r1_0, r2_0, r3_0, nil
@@ -1063,9 +1062,9 @@ func LazyNewtonInto(dst0 []float64, f func([]float64) float64, g func([]float64)
 // It is the Nabla def damped_newton(f: [n]f64 -> f64, g: [n]f64 -> [n]f64, hess: [n]f64 -> [k]f64, x0: [n]f64, max_iter: i64, gtol: f64): ([n]f64, f64, i64, i64) (optim.nab:222:12).
 // Its array results are newly allocated; DampedNewtonInto writes them into buffers instead.
 func DampedNewton(f func([]float64) float64, g func([]float64) []float64, hess func([]float64) []float64, x0 []float64, maxiter int64, gtol float64) ([]float64, float64, int64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if f == nil {
 		return nil, 0, 0, 0, fmt.Errorf("damped_newton: argument f is a nil function")
 	}
@@ -1089,18 +1088,18 @@ func DampedNewton(f func([]float64) float64, g func([]float64) []float64, hess f
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_dampednewton(ar, fIn, gIn, hessIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
-		return nil, 0, 0, 0, nbFrame(err, "damped_newton", "optim.nab:222:12", "")
+		return nil, 0, 0, 0, runtime.WithFrame(err, "damped_newton", "optim.nab:222:12", "")
 	}
-	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
+	return runtime.Out1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
 }
 
 // DampedNewtonInto is DampedNewton with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func DampedNewtonInto(dst0 []float64, f func([]float64) float64, g func([]float64) []float64, hess func([]float64) []float64, x0 []float64, maxiter int64, gtol float64) (float64, int64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if f == nil {
 		return 0, 0, 0, fmt.Errorf("damped_newton: argument f is a nil function")
 	}
@@ -1124,9 +1123,9 @@ func DampedNewtonInto(dst0 []float64, f func([]float64) float64, g func([]float6
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_dampednewton(ar, fIn, gIn, hessIn, x0, len(x0), maxiter, gtol)
 	if err != nil {
-		return 0, 0, 0, nbFrame(err, "damped_newton", "optim.nab:222:12", "")
+		return 0, 0, 0, runtime.WithFrame(err, "damped_newton", "optim.nab:222:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return 0, 0, 0, fmt.Errorf("damped_newton: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return r1_0, r2_0, r3_0, nil
@@ -1146,9 +1145,9 @@ func DampedNewtonInto(dst0 []float64, f func([]float64) float64, g func([]float6
 // It is the Nabla def gauss_newton(r: [n]f64 -> [m]f64, jac: [n]f64 -> [k]f64, x0: [n]f64, max_iter: i64, tol: f64): ([n]f64, f64, i64, i64) (optim.nab:242:12).
 // Its array results are newly allocated; GaussNewtonInto writes them into buffers instead.
 func GaussNewton(r func([]float64) []float64, jac func([]float64) []float64, x0 []float64, maxiter int64, tol float64) ([]float64, float64, int64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if r == nil {
 		return nil, 0, 0, 0, fmt.Errorf("gauss_newton: argument r is a nil function")
 	}
@@ -1165,18 +1164,18 @@ func GaussNewton(r func([]float64) []float64, jac func([]float64) []float64, x0 
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_gaussnewton(ar, rIn, jacIn, x0, len(x0), maxiter, tol)
 	if err != nil {
-		return nil, 0, 0, 0, nbFrame(err, "gauss_newton", "optim.nab:242:12", "")
+		return nil, 0, 0, 0, runtime.WithFrame(err, "gauss_newton", "optim.nab:242:12", "")
 	}
-	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
+	return runtime.Out1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
 }
 
 // GaussNewtonInto is GaussNewton with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func GaussNewtonInto(dst0 []float64, r func([]float64) []float64, jac func([]float64) []float64, x0 []float64, maxiter int64, tol float64) (float64, int64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if r == nil {
 		return 0, 0, 0, fmt.Errorf("gauss_newton: argument r is a nil function")
 	}
@@ -1193,9 +1192,9 @@ func GaussNewtonInto(dst0 []float64, r func([]float64) []float64, jac func([]flo
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_gaussnewton(ar, rIn, jacIn, x0, len(x0), maxiter, tol)
 	if err != nil {
-		return 0, 0, 0, nbFrame(err, "gauss_newton", "optim.nab:242:12", "")
+		return 0, 0, 0, runtime.WithFrame(err, "gauss_newton", "optim.nab:242:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return 0, 0, 0, fmt.Errorf("gauss_newton: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return r1_0, r2_0, r3_0, nil
@@ -1216,9 +1215,9 @@ func GaussNewtonInto(dst0 []float64, r func([]float64) []float64, jac func([]flo
 // It is the Nabla def levenberg_marquardt(r: [n]f64 -> [m]f64, jac: [n]f64 -> [k]f64, x0: [n]f64, max_iter: i64, tol: f64): ([n]f64, f64, i64, i64) (optim.nab:258:12).
 // Its array results are newly allocated; LevenbergMarquardtInto writes them into buffers instead.
 func LevenbergMarquardt(r func([]float64) []float64, jac func([]float64) []float64, x0 []float64, maxiter int64, tol float64) ([]float64, float64, int64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if r == nil {
 		return nil, 0, 0, 0, fmt.Errorf("levenberg_marquardt: argument r is a nil function")
 	}
@@ -1235,18 +1234,18 @@ func LevenbergMarquardt(r func([]float64) []float64, jac func([]float64) []float
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_levenbergmarquardt(ar, rIn, jacIn, x0, len(x0), maxiter, tol)
 	if err != nil {
-		return nil, 0, 0, 0, nbFrame(err, "levenberg_marquardt", "optim.nab:258:12", "")
+		return nil, 0, 0, 0, runtime.WithFrame(err, "levenberg_marquardt", "optim.nab:258:12", "")
 	}
-	return nbOut1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
+	return runtime.Out1(r0_0, r0_1), r1_0, r2_0, r3_0, nil
 }
 
 // LevenbergMarquardtInto is LevenbergMarquardt with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func LevenbergMarquardtInto(dst0 []float64, r func([]float64) []float64, jac func([]float64) []float64, x0 []float64, maxiter int64, tol float64) (float64, int64, int64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if r == nil {
 		return 0, 0, 0, fmt.Errorf("levenberg_marquardt: argument r is a nil function")
 	}
@@ -1263,35 +1262,35 @@ func LevenbergMarquardtInto(dst0 []float64, r func([]float64) []float64, jac fun
 	}
 	r0_0, r0_1, r1_0, r2_0, r3_0, err := fn_levenbergmarquardt(ar, rIn, jacIn, x0, len(x0), maxiter, tol)
 	if err != nil {
-		return 0, 0, 0, nbFrame(err, "levenberg_marquardt", "optim.nab:258:12", "")
+		return 0, 0, 0, runtime.WithFrame(err, "levenberg_marquardt", "optim.nab:258:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return 0, 0, 0, fmt.Errorf("levenberg_marquardt: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return r1_0, r2_0, r3_0, nil
 }
 
 // fn_linalgcholtry is def linalg.chol_try (std/linalg:16:5).
-func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, int, int, bool, error) {
-	mark_197 := ar.mark()
+func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]float64, int, int, bool, error) {
+	mark_197 := ar.Mark()
 	size_4 := int64(a_2)
 	if int64(a_3) != size_4 {
-		return nil, 0, 0, false, nbErrorf("std/linalg:16:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
+		return nil, 0, 0, false, runtime.NewError("std/linalg:16:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
 	}
 	a_1 = a_1[:a_2*a_3]
 	n_5, err_6 := runtime.CheckSize(size_4)
 	if err_6 != nil {
-		return nil, 0, 0, false, nbAt("std/linalg:17:19", err_6)
+		return nil, 0, 0, false, runtime.WithPos("std/linalg:17:19", err_6)
 	}
 	var a_7 []float64
 	var d_8 int = 0
 	var rs_9 int = 0
 	for i_10 := 0; i_10 < n_5; i_10++ {
-		mark_11 := ar.mark()
+		mark_11 := ar.Mark()
 		_ = int64(i_10)
 		n_13, err_14 := runtime.CheckSize(size_4)
 		if err_14 != nil {
-			return nil, 0, 0, false, nbAt("std/linalg:17:20", err_14)
+			return nil, 0, 0, false, runtime.WithPos("std/linalg:17:20", err_14)
 		}
 		a_15 := ar.F64(n_13)
 		if i_10 == 0 {
@@ -1299,15 +1298,15 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 			rs_9 = d_8
 			tot_16, err_17 := runtime.MulSize(n_5, rs_9)
 			if err_17 != nil {
-				return nil, 0, 0, false, nbAt("std/linalg:17:19", err_17)
+				return nil, 0, 0, false, runtime.WithPos("std/linalg:17:19", err_17)
 			}
 			a_7 = ar.F64w(tot_16)
 		} else if n_13 != d_8 {
-			return nil, 0, 0, false, nbErrorf("std/linalg:17:19", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_13})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
+			return nil, 0, 0, false, runtime.NewError("std/linalg:17:19", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_13})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
 		}
 		copy(a_7[i_10*rs_9:(i_10+1)*rs_9], a_15)
 		if i_10 > 0 {
-			ar.release(mark_11)
+			ar.Release(mark_11)
 		}
 	}
 	var state_18 []float64
@@ -1316,7 +1315,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 	var state_21 bool
 	state_18, state_19, state_20, state_21 = a_7, n_5, d_8, true
 	for i_109 := int64(0); i_109 < size_4; i_109++ {
-		mark_110 := ar.mark()
+		mark_110 := ar.Mark()
 		x_111 := !state_21
 		var c_112 []float64
 		var c_113 int
@@ -1327,7 +1326,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 		} else {
 			n_116, err_117 := runtime.CheckSize(size_4)
 			if err_117 != nil {
-				return nil, 0, 0, false, nbAt("std/linalg:20:26", err_117)
+				return nil, 0, 0, false, runtime.WithPos("std/linalg:20:26", err_117)
 			}
 			a_118 := ar.F64(n_116)
 			var state_119 []float64
@@ -1336,7 +1335,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 			state_119, state_120, state_121 = a_118, n_116, true
 			x_158 := i_109 + int64(1)
 			for j_159 := int64(0); j_159 < x_158; j_159++ {
-				mark_160 := ar.mark()
+				mark_160 := ar.Mark()
 				x_161 := j_159 == i_109
 				var c_162 []float64
 				var c_163 int
@@ -1344,14 +1343,14 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 					c_162, c_163 = state_119, state_120
 				} else {
 					if j_159 < 0 || j_159 >= int64(state_19) {
-						return nil, 0, 0, false, nbAt("std/linalg:21:43", runtime.CheckIndex(j_159, state_19))
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:21:43", runtime.CheckIndex(j_159, state_19))
 					}
 					row_164 := state_18[int(j_159)*state_20 : (int(j_159)+1)*state_20]
 					c_162, c_163 = row_164, state_20
 				}
 				n_165, err_166 := runtime.CheckSize(size_4)
 				if err_166 != nil {
-					return nil, 0, 0, false, nbAt("std/linalg:22:21", err_166)
+					return nil, 0, 0, false, runtime.WithPos("std/linalg:22:21", err_166)
 				}
 				var s_167 float64 = 0
 				for i_168 := 0; i_168 < n_165; i_168++ {
@@ -1360,11 +1359,11 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 					var c_172 float64
 					if x_171 {
 						if i_170 < 0 || i_170 >= int64(state_120) {
-							return nil, 0, 0, false, nbAt("std/linalg:22:39", runtime.CheckIndex(i_170, state_120))
+							return nil, 0, 0, false, runtime.WithPos("std/linalg:22:39", runtime.CheckIndex(i_170, state_120))
 						}
 						x_173 := state_119[int(i_170)]
 						if i_170 < 0 || i_170 >= int64(c_163) {
-							return nil, 0, 0, false, nbAt("std/linalg:22:47", runtime.CheckIndex(i_170, c_163))
+							return nil, 0, 0, false, runtime.WithPos("std/linalg:22:47", runtime.CheckIndex(i_170, c_163))
 						}
 						x_174 := c_162[int(i_170)]
 						x_175 := x_173 * x_174
@@ -1381,7 +1380,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 				if x_176 {
 					row_180 := a_1[int(i_109)*a_3 : (int(i_109)+1)*a_3]
 					if i_109 < 0 || i_109 >= int64(a_3) {
-						return nil, 0, 0, false, nbAt("std/linalg:24:25", runtime.CheckIndex(i_109, a_3))
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:24:25", runtime.CheckIndex(i_109, a_3))
 					}
 					x_181 := row_180[int(i_109)]
 					x_182 := x_181 - s_167
@@ -1392,7 +1391,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 					if x_183 {
 						x_187 := math.Sqrt(x_182)
 						if i_109 < 0 || i_109 >= int64(state_120) {
-							return nil, 0, 0, false, nbAt("std/linalg:25:36", runtime.CheckIndex(i_109, state_120))
+							return nil, 0, 0, false, runtime.WithPos("std/linalg:25:36", runtime.CheckIndex(i_109, state_120))
 						}
 						c_188 := ar.F64w(len(state_119))
 						copy(c_188, state_119)
@@ -1405,21 +1404,21 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 				} else {
 					row_189 := a_1[int(i_109)*a_3 : (int(i_109)+1)*a_3]
 					if j_159 < 0 || j_159 >= int64(a_3) {
-						return nil, 0, 0, false, nbAt("std/linalg:26:35", runtime.CheckIndex(j_159, a_3))
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:35", runtime.CheckIndex(j_159, a_3))
 					}
 					x_190 := row_189[int(j_159)]
 					x_191 := x_190 - s_167
 					if j_159 < 0 || j_159 >= int64(state_19) {
-						return nil, 0, 0, false, nbAt("std/linalg:26:50", runtime.CheckIndex(j_159, state_19))
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:50", runtime.CheckIndex(j_159, state_19))
 					}
 					row_192 := state_18[int(j_159)*state_20 : (int(j_159)+1)*state_20]
 					if j_159 < 0 || j_159 >= int64(state_20) {
-						return nil, 0, 0, false, nbAt("std/linalg:26:50", runtime.CheckIndex(j_159, state_20))
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:50", runtime.CheckIndex(j_159, state_20))
 					}
 					x_193 := row_192[int(j_159)]
 					x_194 := x_191 / x_193
 					if j_159 < 0 || j_159 >= int64(state_120) {
-						return nil, 0, 0, false, nbAt("std/linalg:26:18", runtime.CheckIndex(j_159, state_120))
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:18", runtime.CheckIndex(j_159, state_120))
 					}
 					c_195 := ar.F64w(len(state_119))
 					copy(c_195, state_119)
@@ -1430,10 +1429,10 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 				_ = mark_160
 			}
 			if i_109 < 0 || i_109 >= int64(state_19) {
-				return nil, 0, 0, false, nbAt("std/linalg:27:9", runtime.CheckIndex(i_109, state_19))
+				return nil, 0, 0, false, runtime.WithPos("std/linalg:27:9", runtime.CheckIndex(i_109, state_19))
 			}
 			if state_120 != state_20 {
-				return nil, 0, 0, false, nbErrorf("std/linalg:27:9", "update: value has shape "+runtime.ShapeString([]int{state_120})+"; elements have shape "+runtime.ShapeString([]int{state_20}))
+				return nil, 0, 0, false, runtime.NewError("std/linalg:27:9", "update: value has shape "+runtime.ShapeString([]int{state_120})+"; elements have shape "+runtime.ShapeString([]int{state_20}))
 			}
 			c_196 := ar.F64w(len(state_18))
 			copy(c_196, state_18)
@@ -1443,37 +1442,37 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 		state_18, state_19, state_20, state_21 = c_112, c_113, c_114, c_115
 		_ = mark_110
 	}
-	nbKeep(ar, mark_197, &state_18)
+	ar.Keep(mark_197, &state_18)
 	return state_18, state_19, state_20, state_21, nil
 }
 
 // fn_linalgchosolve is def linalg.cho_solve (std/linalg:38:5).
-func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
-	mark_80 := ar.mark()
+func fn_linalgchosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
+	mark_80 := ar.Mark()
 	size_6 := int64(l_2)
 	if int64(l_3) != size_6 {
-		return nil, 0, nbErrorf("std/linalg:38:22", fmt.Sprintf("size mismatch: n is %d (l) but dimension 2 of l has size %d", size_6, l_3))
+		return nil, 0, runtime.NewError("std/linalg:38:22", fmt.Sprintf("size mismatch: n is %d (l) but dimension 2 of l has size %d", size_6, l_3))
 	}
 	if int64(b_5) != size_6 {
-		return nil, 0, nbErrorf("std/linalg:38:33", fmt.Sprintf("size mismatch: n is %d (l) but b has size %d", size_6, b_5))
+		return nil, 0, runtime.NewError("std/linalg:38:33", fmt.Sprintf("size mismatch: n is %d (l) but b has size %d", size_6, b_5))
 	}
 	l_1 = l_1[:l_2*l_3]
 	b_4 = b_4[:b_5]
 	n_7, err_8 := runtime.CheckSize(size_6)
 	if err_8 != nil {
-		return nil, 0, nbAt("std/linalg:39:20", err_8)
+		return nil, 0, runtime.WithPos("std/linalg:39:20", err_8)
 	}
 	a_9 := ar.F64(n_7)
 	var y_10 []float64
 	y_10 = a_9
 	for i_12 := int64(0); i_12 < size_6; i_12++ {
 		if i_12 < 0 || i_12 >= int64(b_5) {
-			return nil, 0, nbAt("std/linalg:40:20", runtime.CheckIndex(i_12, b_5))
+			return nil, 0, runtime.WithPos("std/linalg:40:20", runtime.CheckIndex(i_12, b_5))
 		}
 		x_14 := b_4[int(i_12)]
 		n_15, err_16 := runtime.CheckSize(size_6)
 		if err_16 != nil {
-			return nil, 0, nbAt("std/linalg:40:30", err_16)
+			return nil, 0, runtime.WithPos("std/linalg:40:30", err_16)
 		}
 		var s_17 float64 = 0
 		for i_18 := 0; i_18 < n_15; i_18++ {
@@ -1483,7 +1482,7 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 			if x_21 {
 				row_23 := l_1[int(i_12)*l_3 : (int(i_12)+1)*l_3]
 				if i_20 < 0 || i_20 >= int64(l_3) {
-					return nil, 0, nbAt("std/linalg:40:46", runtime.CheckIndex(i_20, l_3))
+					return nil, 0, runtime.WithPos("std/linalg:40:46", runtime.CheckIndex(i_20, l_3))
 				}
 				x_24 := row_23[int(i_20)]
 				x_25 := y_10[int(i_20)]
@@ -1497,7 +1496,7 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 		x_27 := x_14 - s_17
 		row_28 := l_1[int(i_12)*l_3 : (int(i_12)+1)*l_3]
 		if i_12 < 0 || i_12 >= int64(l_3) {
-			return nil, 0, nbAt("std/linalg:40:85", runtime.CheckIndex(i_12, l_3))
+			return nil, 0, runtime.WithPos("std/linalg:40:85", runtime.CheckIndex(i_12, l_3))
 		}
 		x_29 := row_28[int(i_12)]
 		x_30 := x_27 / x_29
@@ -1505,7 +1504,7 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 	}
 	n_31, err_32 := runtime.CheckSize(size_6)
 	if err_32 != nil {
-		return nil, 0, nbAt("std/linalg:41:15", err_32)
+		return nil, 0, runtime.WithPos("std/linalg:41:15", err_32)
 	}
 	a_33 := ar.F64(n_31)
 	var x_34 []float64
@@ -1513,16 +1512,16 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 	x_34, x_35 = a_33, n_31
 	buf_79 := ar.F64w(x_35)
 	for t_57 := int64(0); t_57 < size_6; t_57++ {
-		mark_58 := ar.mark()
+		mark_58 := ar.Mark()
 		x_59 := size_6 - int64(1)
 		x_60 := x_59 - t_57
 		if x_60 < 0 || x_60 >= int64(n_7) {
-			return nil, 0, nbAt("std/linalg:43:26", runtime.CheckIndex(x_60, n_7))
+			return nil, 0, runtime.WithPos("std/linalg:43:26", runtime.CheckIndex(x_60, n_7))
 		}
 		x_61 := a_9[int(x_60)]
 		n_62, err_63 := runtime.CheckSize(size_6)
 		if err_63 != nil {
-			return nil, 0, nbAt("std/linalg:43:36", err_63)
+			return nil, 0, runtime.WithPos("std/linalg:43:36", err_63)
 		}
 		var s_64 float64 = 0
 		for i_65 := 0; i_65 < n_62; i_65++ {
@@ -1532,11 +1531,11 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 			if x_68 {
 				row_70 := l_1[int(i_67)*l_3 : (int(i_67)+1)*l_3]
 				if x_60 < 0 || x_60 >= int64(l_3) {
-					return nil, 0, nbAt("std/linalg:43:52", runtime.CheckIndex(x_60, l_3))
+					return nil, 0, runtime.WithPos("std/linalg:43:52", runtime.CheckIndex(x_60, l_3))
 				}
 				x_71 := row_70[int(x_60)]
 				if i_67 < 0 || i_67 >= int64(x_35) {
-					return nil, 0, nbAt("std/linalg:43:62", runtime.CheckIndex(i_67, x_35))
+					return nil, 0, runtime.WithPos("std/linalg:43:62", runtime.CheckIndex(i_67, x_35))
 				}
 				x_72 := x_34[int(i_67)]
 				x_73 := x_71 * x_72
@@ -1548,16 +1547,16 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 		}
 		x_74 := x_61 - s_64
 		if x_60 < 0 || x_60 >= int64(l_2) {
-			return nil, 0, nbAt("std/linalg:43:91", runtime.CheckIndex(x_60, l_2))
+			return nil, 0, runtime.WithPos("std/linalg:43:91", runtime.CheckIndex(x_60, l_2))
 		}
 		row_75 := l_1[int(x_60)*l_3 : (int(x_60)+1)*l_3]
 		if x_60 < 0 || x_60 >= int64(l_3) {
-			return nil, 0, nbAt("std/linalg:43:91", runtime.CheckIndex(x_60, l_3))
+			return nil, 0, runtime.WithPos("std/linalg:43:91", runtime.CheckIndex(x_60, l_3))
 		}
 		x_76 := row_75[int(x_60)]
 		x_77 := x_74 / x_76
 		if x_60 < 0 || x_60 >= int64(x_35) {
-			return nil, 0, nbAt("std/linalg:43:11", runtime.CheckIndex(x_60, x_35))
+			return nil, 0, runtime.WithPos("std/linalg:43:11", runtime.CheckIndex(x_60, x_35))
 		}
 		c_78 := ar.F64w(len(x_34))
 		copy(c_78, x_34)
@@ -1566,24 +1565,24 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 		if x_35 == len(buf_79) {
 			copy(buf_79, x_34)
 			x_34 = buf_79
-			ar.release(mark_58)
+			ar.Release(mark_58)
 		}
 	}
-	nbKeep(ar, mark_80, &x_34)
+	ar.Keep(mark_80, &x_34)
 	return x_34, n_31, nil
 }
 
 // fn_linalgcholreg is def linalg.chol_reg (std/linalg:51:5).
-func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, int, int, error) {
-	mark_123 := ar.mark()
+func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]float64, int, int, error) {
+	mark_123 := ar.Mark()
 	size_4 := int64(h_2)
 	if int64(h_3) != size_4 {
-		return nil, 0, 0, nbErrorf("std/linalg:51:21", fmt.Sprintf("size mismatch: n is %d (h) but dimension 2 of h has size %d", size_4, h_3))
+		return nil, 0, 0, runtime.NewError("std/linalg:51:21", fmt.Sprintf("size mismatch: n is %d (h) but dimension 2 of h has size %d", size_4, h_3))
 	}
 	h_1 = h_1[:h_2*h_3]
 	r_5, r_6, r_7, r_8, err_9 := fn_linalgcholtry(ar, h_1, h_2, h_3)
 	if err_9 != nil {
-		return nil, 0, 0, nbFrame(err_9, "linalg.chol_try", "std/linalg:16:5", "std/linalg:52:19")
+		return nil, 0, 0, runtime.WithFrame(err_9, "linalg.chol_try", "std/linalg:16:5", "std/linalg:52:19")
 	}
 	var c_10 []float64
 	var c_11 int
@@ -1593,20 +1592,20 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 	} else {
 		n_13, err_14 := runtime.CheckSize(size_4)
 		if err_14 != nil {
-			return nil, 0, 0, nbAt("std/linalg:54:23", err_14)
+			return nil, 0, 0, runtime.WithPos("std/linalg:54:23", err_14)
 		}
 		r_15 := ar.F64w(n_13)
-		if len(r_15) >= 262144 {
+		if len(r_15) >= 256 {
 			h_1 := h_1
 			h_3 := h_3
 			r_15 := r_15
-			errs_21 := make([]error, (len(r_15)+16383)/16384)
-			runtime.ParallelFor(len(r_15), 16384, func(lo_22, hi int) {
+			errs_21 := make([]error, (len(r_15)+31)/32)
+			runtime.ParallelFor(len(r_15), 32, func(lo_22, hi int) {
 				for i_23 := lo_22; i_23 < hi; i_23++ {
 					i_25 := int64(i_23)
 					row_26 := h_1[int(i_25)*h_3 : (int(i_25)+1)*h_3]
 					if i_25 < 0 || i_25 >= int64(h_3) {
-						errs_21[lo_22/16384] = nbAt("std/linalg:54:25", runtime.CheckIndex(i_25, h_3))
+						errs_21[lo_22/32] = runtime.WithPos("std/linalg:54:25", runtime.CheckIndex(i_25, h_3))
 						return
 					}
 					x_27 := row_26[int(i_25)]
@@ -1623,7 +1622,7 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 				i_18 := int64(i_16)
 				row_19 := h_1[int(i_18)*h_3 : (int(i_18)+1)*h_3]
 				if i_18 < 0 || i_18 >= int64(h_3) {
-					return nil, 0, 0, nbAt("std/linalg:54:25", runtime.CheckIndex(i_18, h_3))
+					return nil, 0, 0, runtime.WithPos("std/linalg:54:25", runtime.CheckIndex(i_18, h_3))
 				}
 				x_20 := row_19[int(i_18)]
 				r_15[i_16] = (math.Abs(x_20))
@@ -1657,31 +1656,31 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 			if !c_71 {
 				break
 			}
-			mark_73 := ar.mark()
+			mark_73 := ar.Mark()
 			n_74, err_75 := runtime.CheckSize(size_4)
 			if err_75 != nil {
-				return nil, 0, 0, nbAt("std/linalg:58:32", err_75)
+				return nil, 0, 0, runtime.WithPos("std/linalg:58:32", err_75)
 			}
 			var a_76 []float64
 			var d_77 int = 0
 			var rs_78 int = 0
 			for i_79 := 0; i_79 < n_74; i_79++ {
-				mark_80 := ar.mark()
+				mark_80 := ar.Mark()
 				i_81 := int64(i_79)
 				n_82, err_83 := runtime.CheckSize(size_4)
 				if err_83 != nil {
-					return nil, 0, 0, nbAt("std/linalg:58:33", err_83)
+					return nil, 0, 0, runtime.WithPos("std/linalg:58:33", err_83)
 				}
 				if i_79 == 0 {
 					d_77 = n_82
 					rs_78 = d_77
 					tot_84, err_85 := runtime.MulSize(n_74, rs_78)
 					if err_85 != nil {
-						return nil, 0, 0, nbAt("std/linalg:58:32", err_85)
+						return nil, 0, 0, runtime.WithPos("std/linalg:58:32", err_85)
 					}
 					a_76 = ar.F64w(tot_84)
 				} else if n_82 != d_77 {
-					return nil, 0, 0, nbErrorf("std/linalg:58:32", "build: element "+strconv.Itoa(i_79)+" has shape "+runtime.ShapeString([]int{n_82})+", element 0 has shape "+runtime.ShapeString([]int{d_77}))
+					return nil, 0, 0, runtime.NewError("std/linalg:58:32", "build: element "+strconv.Itoa(i_79)+" has shape "+runtime.ShapeString([]int{n_82})+", element 0 has shape "+runtime.ShapeString([]int{d_77}))
 				}
 				row_86 := a_76[i_79*rs_78 : (i_79+1)*rs_78]
 				for i_87 := range row_86 {
@@ -1691,7 +1690,7 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 					if x_90 {
 						row_92 := h_1[int(i_81)*h_3 : (int(i_81)+1)*h_3]
 						if i_89 < 0 || i_89 >= int64(h_3) {
-							return nil, 0, 0, nbAt("std/linalg:58:50", runtime.CheckIndex(i_89, h_3))
+							return nil, 0, 0, runtime.WithPos("std/linalg:58:50", runtime.CheckIndex(i_89, h_3))
 						}
 						x_93 := row_92[int(i_89)]
 						x_94 := x_93 + state_37
@@ -1699,7 +1698,7 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 					} else {
 						row_95 := h_1[int(i_81)*h_3 : (int(i_81)+1)*h_3]
 						if i_89 < 0 || i_89 >= int64(h_3) {
-							return nil, 0, 0, nbAt("std/linalg:58:69", runtime.CheckIndex(i_89, h_3))
+							return nil, 0, 0, runtime.WithPos("std/linalg:58:69", runtime.CheckIndex(i_89, h_3))
 						}
 						x_96 := row_95[int(i_89)]
 						c_91 = x_96
@@ -1707,12 +1706,12 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 					row_86[i_87] = c_91
 				}
 				if i_79 > 0 {
-					ar.release(mark_80)
+					ar.Release(mark_80)
 				}
 			}
 			r_97, r_98, r_99, r_100, err_101 := fn_linalgcholtry(ar, a_76, n_74, d_77)
 			if err_101 != nil {
-				return nil, 0, 0, nbFrame(err_101, "linalg.chol_try", "std/linalg:16:5", "std/linalg:58:23")
+				return nil, 0, 0, runtime.WithFrame(err_101, "linalg.chol_try", "std/linalg:16:5", "std/linalg:58:23")
 			}
 			var c_102 float64
 			if r_100 {
@@ -1733,17 +1732,17 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 		} else {
 			n_108, err_109 := runtime.CheckSize(size_4)
 			if err_109 != nil {
-				return nil, 0, 0, nbAt("std/linalg:60:24", err_109)
+				return nil, 0, 0, runtime.WithPos("std/linalg:60:24", err_109)
 			}
 			var a_110 []float64
 			var d_111 int = 0
 			var rs_112 int = 0
 			for i_113 := 0; i_113 < n_108; i_113++ {
-				mark_114 := ar.mark()
+				mark_114 := ar.Mark()
 				_ = int64(i_113)
 				n_116, err_117 := runtime.CheckSize(size_4)
 				if err_117 != nil {
-					return nil, 0, 0, nbAt("std/linalg:60:25", err_117)
+					return nil, 0, 0, runtime.WithPos("std/linalg:60:25", err_117)
 				}
 				a_118 := ar.F64w(n_116)
 				for i_119 := 0; i_119 < n_116; i_119++ {
@@ -1754,40 +1753,40 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 					rs_112 = d_111
 					tot_121, err_122 := runtime.MulSize(n_108, rs_112)
 					if err_122 != nil {
-						return nil, 0, 0, nbAt("std/linalg:60:24", err_122)
+						return nil, 0, 0, runtime.WithPos("std/linalg:60:24", err_122)
 					}
 					a_110 = ar.F64w(tot_121)
 				} else if n_116 != d_111 {
-					return nil, 0, 0, nbErrorf("std/linalg:60:24", "build: element "+strconv.Itoa(i_113)+" has shape "+runtime.ShapeString([]int{n_116})+", element 0 has shape "+runtime.ShapeString([]int{d_111}))
+					return nil, 0, 0, runtime.NewError("std/linalg:60:24", "build: element "+strconv.Itoa(i_113)+" has shape "+runtime.ShapeString([]int{n_116})+", element 0 has shape "+runtime.ShapeString([]int{d_111}))
 				}
 				copy(a_110[i_113*rs_112:(i_113+1)*rs_112], a_118)
 				if i_113 > 0 {
-					ar.release(mark_114)
+					ar.Release(mark_114)
 				}
 			}
 			c_105, c_106, c_107 = a_110, n_108, d_111
 		}
 		c_10, c_11, c_12 = c_105, c_106, c_107
 	}
-	nbKeep(ar, mark_123, &c_10)
+	ar.Keep(mark_123, &c_10)
 	return c_10, c_11, c_12, nil
 }
 
 // fn_optimadamstep is def optim.adam_step (std/optim:115:5).
-func fn_optimadamstep(ar *nbArena, g_1 []float64, g_2 int, m_3 []float64, m_4 int, v_5 []float64, v_6 int, t_7 int64) ([]float64, int, []float64, int, []float64, int, error) {
-	mark_36 := ar.mark()
+func fn_optimadamstep(ar *runtime.Arena, g_1 []float64, g_2 int, m_3 []float64, m_4 int, v_5 []float64, v_6 int, t_7 int64) ([]float64, int, []float64, int, []float64, int, error) {
+	mark_36 := ar.Mark()
 	size_8 := int64(g_2)
 	if int64(m_4) != size_8 {
-		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:115:30", fmt.Sprintf("size mismatch: n is %d (g) but m has size %d", size_8, m_4))
+		return nil, 0, nil, 0, nil, 0, runtime.NewError("std/optim:115:30", fmt.Sprintf("size mismatch: n is %d (g) but m has size %d", size_8, m_4))
 	}
 	if int64(v_6) != size_8 {
-		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:115:41", fmt.Sprintf("size mismatch: n is %d (g) but v has size %d", size_8, v_6))
+		return nil, 0, nil, 0, nil, 0, runtime.NewError("std/optim:115:41", fmt.Sprintf("size mismatch: n is %d (g) but v has size %d", size_8, v_6))
 	}
 	g_1 = g_1[:g_2]
 	m_3 = m_3[:m_4]
 	v_5 = v_5[:v_6]
 	if g_2 != m_4 {
-		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:116:20", "shape mismatch in '+': "+runtime.ShapeString([]int{m_4})+" and "+runtime.ShapeString([]int{g_2}))
+		return nil, 0, nil, 0, nil, 0, runtime.NewError("std/optim:116:20", "shape mismatch in '+': "+runtime.ShapeString([]int{m_4})+" and "+runtime.ShapeString([]int{g_2}))
 	}
 	r_9 := ar.F64w(m_4)
 	m_3 = m_3[:len(r_9)]
@@ -1807,7 +1806,7 @@ func fn_optimadamstep(ar *nbArena, g_1 []float64, g_2 int, m_3 []float64, m_4 in
 		}
 	}
 	if g_2 != v_6 {
-		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:117:22", "shape mismatch in '+': "+runtime.ShapeString([]int{v_6})+" and "+runtime.ShapeString([]int{g_2}))
+		return nil, 0, nil, 0, nil, 0, runtime.NewError("std/optim:117:22", "shape mismatch in '+': "+runtime.ShapeString([]int{v_6})+" and "+runtime.ShapeString([]int{g_2}))
 	}
 	r_16 := ar.F64w(v_6)
 	v_5 = v_5[:len(r_16)]
@@ -1833,7 +1832,7 @@ func fn_optimadamstep(ar *nbArena, g_1 []float64, g_2 int, m_3 []float64, m_4 in
 	x_27 := math.Pow(0.999, x_26)
 	x_28 := 1.0 - x_27
 	if v_6 != m_4 {
-		return nil, 0, nil, 0, nil, 0, nbErrorf("std/optim:120:10", "shape mismatch in '/': "+runtime.ShapeString([]int{m_4})+" and "+runtime.ShapeString([]int{v_6}))
+		return nil, 0, nil, 0, nil, 0, runtime.NewError("std/optim:120:10", "shape mismatch in '/': "+runtime.ShapeString([]int{m_4})+" and "+runtime.ShapeString([]int{v_6}))
 	}
 	r_29 := ar.F64w(m_4)
 	r_9 = r_9[:len(r_29)]
@@ -1854,12 +1853,12 @@ func fn_optimadamstep(ar *nbArena, g_1 []float64, g_2 int, m_3 []float64, m_4 in
 			r_29[i_30] = ((r_9[i_30] / x_25) / ((math.Sqrt((r_16[i_30] / x_28))) + 1e-08))
 		}
 	}
-	nbKeep(ar, mark_36, &r_29, &r_9, &r_16)
+	ar.Keep(mark_36, &r_29, &r_9, &r_16)
 	return r_29, m_4, r_9, m_4, r_16, v_6, nil
 }
 
 // fn_optimmtstep is def optim.mt_step (std/optim:281:5).
-func fn_optimmtstep(ar *nbArena, stx_1 float64, fx_2 float64, dx_3 float64, sty_4 float64, fy_5 float64, dy_6 float64, stp_7 float64, fp_8 float64, dp_9 float64, brackt_10 bool, stpmin_11 float64, stpmax_12 float64) (float64, float64, float64, float64, float64, float64, bool, float64, bool) {
+func fn_optimmtstep(ar *runtime.Arena, stx_1 float64, fx_2 float64, dx_3 float64, sty_4 float64, fy_5 float64, dy_6 float64, stp_7 float64, fp_8 float64, dp_9 float64, brackt_10 bool, stpmin_11 float64, stpmax_12 float64) (float64, float64, float64, float64, float64, float64, bool, float64, bool) {
 	x_13 := runtime.Sign(dx_3)
 	x_14 := dp_9 * x_13
 	x_15 := fx_2 - fp_8
@@ -2170,21 +2169,21 @@ func fn_optimmtstep(ar *nbArena, stx_1 float64, fx_2 float64, dx_3 float64, sty_
 }
 
 // fn_optimtwoloop is def optim.two_loop (std/optim:391:5).
-func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 int, s_5 int, y_6 []float64, y_7 int, y_8 int, rho_9 []float64, rho_10 int, head_11 int64, cnt_12 int64) ([]float64, int, error) {
-	mark_109 := ar.mark()
+func fn_optimtwoloop(ar *runtime.Arena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 int, s_5 int, y_6 []float64, y_7 int, y_8 int, rho_9 []float64, rho_10 int, head_11 int64, cnt_12 int64) ([]float64, int, error) {
+	mark_109 := ar.Mark()
 	size_13 := int64(q0_2)
 	if int64(s_5) != size_13 {
-		return nil, 0, nbErrorf("std/optim:391:33", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of s has size %d", size_13, s_5))
+		return nil, 0, runtime.NewError("std/optim:391:33", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of s has size %d", size_13, s_5))
 	}
 	if int64(y_8) != size_13 {
-		return nil, 0, nbErrorf("std/optim:391:47", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of y has size %d", size_13, y_8))
+		return nil, 0, runtime.NewError("std/optim:391:47", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of y has size %d", size_13, y_8))
 	}
 	size_14 := int64(s_4)
 	if int64(y_7) != size_14 {
-		return nil, 0, nbErrorf("std/optim:391:44", fmt.Sprintf("size mismatch: m is %d (s) but y has size %d", size_14, y_7))
+		return nil, 0, runtime.NewError("std/optim:391:44", fmt.Sprintf("size mismatch: m is %d (s) but y has size %d", size_14, y_7))
 	}
 	if int64(rho_10) != size_14 {
-		return nil, 0, nbErrorf("std/optim:391:60", fmt.Sprintf("size mismatch: m is %d (s) but rho has size %d", size_14, rho_10))
+		return nil, 0, runtime.NewError("std/optim:391:60", fmt.Sprintf("size mismatch: m is %d (s) but rho has size %d", size_14, rho_10))
 	}
 	q0_1 = q0_1[:q0_2]
 	s_3 = s_3[:s_4*s_5]
@@ -2192,7 +2191,7 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 	rho_9 = rho_9[:rho_10]
 	n_15, err_16 := runtime.CheckSize(size_14)
 	if err_16 != nil {
-		return nil, 0, nbAt("std/optim:392:43", err_16)
+		return nil, 0, runtime.WithPos("std/optim:392:43", err_16)
 	}
 	a_17 := ar.F64(n_15)
 	var state_18 []float64
@@ -2203,34 +2202,34 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 	buf_53 := ar.F64w(state_19)
 	buf_54 := ar.F64w(state_21)
 	for j_37 := int64(0); j_37 < cnt_12; j_37++ {
-		mark_38 := ar.mark()
+		mark_38 := ar.Mark()
 		x_39 := head_11 - int64(1)
 		x_40 := x_39 - j_37
 		x_41 := int64(2) * size_14
 		x_42 := x_40 + x_41
 		if size_14 == 0 {
-			return nil, 0, nbErrorf("std/optim:393:36", "integer division by zero")
+			return nil, 0, runtime.NewError("std/optim:393:36", "integer division by zero")
 		}
 		x_43 := x_42 % size_14
 		if x_43 < 0 || x_43 >= int64(rho_10) {
-			return nil, 0, nbAt("std/optim:394:16", runtime.CheckIndex(x_43, rho_10))
+			return nil, 0, runtime.WithPos("std/optim:394:16", runtime.CheckIndex(x_43, rho_10))
 		}
 		x_44 := rho_9[int(x_43)]
 		if x_43 < 0 || x_43 >= int64(s_4) {
-			return nil, 0, nbAt("std/optim:394:27", runtime.CheckIndex(x_43, s_4))
+			return nil, 0, runtime.WithPos("std/optim:394:27", runtime.CheckIndex(x_43, s_4))
 		}
 		row_45 := s_3[int(x_43)*s_5 : (int(x_43)+1)*s_5]
 		if len(row_45) != len(state_18) {
-			return nil, 0, nbErrorf("std/optim:394:22", fmt.Sprintf("dot: sizes %d and %d differ", len(row_45), len(state_18)))
+			return nil, 0, runtime.NewError("std/optim:394:22", fmt.Sprintf("dot: sizes %d and %d differ", len(row_45), len(state_18)))
 		}
 		d_46 := runtime.Dot(row_45, state_18)
 		x_47 := x_44 * d_46
 		if x_43 < 0 || x_43 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:395:18", runtime.CheckIndex(x_43, y_7))
+			return nil, 0, runtime.WithPos("std/optim:395:18", runtime.CheckIndex(x_43, y_7))
 		}
 		row_48 := y_6[int(x_43)*y_8 : (int(x_43)+1)*y_8]
 		if y_8 != state_19 {
-			return nil, 0, nbErrorf("std/optim:395:11", "shape mismatch in '-': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{y_8}))
+			return nil, 0, runtime.NewError("std/optim:395:11", "shape mismatch in '-': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{y_8}))
 		}
 		r_49 := ar.F64w(state_19)
 		state_18 = state_18[:len(r_49)]
@@ -2239,7 +2238,7 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 			r_49[i_50] = (state_18[i_50] - (x_47 * row_48[i_50]))
 		}
 		if x_43 < 0 || x_43 >= int64(state_21) {
-			return nil, 0, nbAt("std/optim:395:23", runtime.CheckIndex(x_43, state_21))
+			return nil, 0, runtime.WithPos("std/optim:395:23", runtime.CheckIndex(x_43, state_21))
 		}
 		c_52 := ar.F64w(len(state_20))
 		copy(c_52, state_20)
@@ -2250,32 +2249,32 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 			state_18 = buf_53
 			copy(buf_54, state_20)
 			state_20 = buf_54
-			ar.release(mark_38)
+			ar.Release(mark_38)
 		}
 	}
 	x_55 := head_11 - int64(1)
 	x_56 := x_55 + size_14
 	if size_14 == 0 {
-		return nil, 0, nbErrorf("std/optim:396:31", "integer division by zero")
+		return nil, 0, runtime.NewError("std/optim:396:31", "integer division by zero")
 	}
 	x_57 := x_56 % size_14
 	x_58 := cnt_12 > int64(0)
 	var c_59 float64
 	if x_58 {
 		if x_57 < 0 || x_57 >= int64(rho_10) {
-			return nil, 0, nbAt("std/optim:397:41", runtime.CheckIndex(x_57, rho_10))
+			return nil, 0, runtime.WithPos("std/optim:397:41", runtime.CheckIndex(x_57, rho_10))
 		}
 		x_60 := rho_9[int(x_57)]
 		if x_57 < 0 || x_57 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:397:57", runtime.CheckIndex(x_57, y_7))
+			return nil, 0, runtime.WithPos("std/optim:397:57", runtime.CheckIndex(x_57, y_7))
 		}
 		row_61 := y_6[int(x_57)*y_8 : (int(x_57)+1)*y_8]
 		if x_57 < 0 || x_57 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:397:68", runtime.CheckIndex(x_57, y_7))
+			return nil, 0, runtime.WithPos("std/optim:397:68", runtime.CheckIndex(x_57, y_7))
 		}
 		row_62 := y_6[int(x_57)*y_8 : (int(x_57)+1)*y_8]
 		if len(row_61) != len(row_62) {
-			return nil, 0, nbErrorf("std/optim:397:52", fmt.Sprintf("dot: sizes %d and %d differ", len(row_61), len(row_62)))
+			return nil, 0, runtime.NewError("std/optim:397:52", fmt.Sprintf("dot: sizes %d and %d differ", len(row_61), len(row_62)))
 		}
 		d_63 := runtime.Dot(row_61, row_62)
 		x_64 := x_60 * d_63
@@ -2305,39 +2304,39 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 	r_73, r_74 = r_66, q0_2
 	buf_108 := ar.F64w(r_74)
 	for j_91 := int64(0); j_91 < cnt_12; j_91++ {
-		mark_92 := ar.mark()
+		mark_92 := ar.Mark()
 		x_93 := head_11 - cnt_12
 		x_94 := x_93 + j_91
 		x_95 := int64(2) * size_14
 		x_96 := x_94 + x_95
 		if size_14 == 0 {
-			return nil, 0, nbErrorf("std/optim:399:41", "integer division by zero")
+			return nil, 0, runtime.NewError("std/optim:399:41", "integer division by zero")
 		}
 		x_97 := x_96 % size_14
 		if x_97 < 0 || x_97 >= int64(n_15) {
-			return nil, 0, nbAt("std/optim:401:21", runtime.CheckIndex(x_97, n_15))
+			return nil, 0, runtime.WithPos("std/optim:401:21", runtime.CheckIndex(x_97, n_15))
 		}
 		x_98 := state_20[int(x_97)]
 		if x_97 < 0 || x_97 >= int64(rho_10) {
-			return nil, 0, nbAt("std/optim:400:19", runtime.CheckIndex(x_97, rho_10))
+			return nil, 0, runtime.WithPos("std/optim:400:19", runtime.CheckIndex(x_97, rho_10))
 		}
 		x_99 := rho_9[int(x_97)]
 		if x_97 < 0 || x_97 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:400:30", runtime.CheckIndex(x_97, y_7))
+			return nil, 0, runtime.WithPos("std/optim:400:30", runtime.CheckIndex(x_97, y_7))
 		}
 		row_100 := y_6[int(x_97)*y_8 : (int(x_97)+1)*y_8]
 		if len(row_100) != len(r_73) {
-			return nil, 0, nbErrorf("std/optim:400:25", fmt.Sprintf("dot: sizes %d and %d differ", len(row_100), len(r_73)))
+			return nil, 0, runtime.NewError("std/optim:400:25", fmt.Sprintf("dot: sizes %d and %d differ", len(row_100), len(r_73)))
 		}
 		d_101 := runtime.Dot(row_100, r_73)
 		x_102 := x_99 * d_101
 		x_103 := x_98 - x_102
 		if x_97 < 0 || x_97 >= int64(s_4) {
-			return nil, 0, nbAt("std/optim:401:33", runtime.CheckIndex(x_97, s_4))
+			return nil, 0, runtime.WithPos("std/optim:401:33", runtime.CheckIndex(x_97, s_4))
 		}
 		row_104 := s_3[int(x_97)*s_5 : (int(x_97)+1)*s_5]
 		if s_5 != r_74 {
-			return nil, 0, nbErrorf("std/optim:401:13", "shape mismatch in '+': "+runtime.ShapeString([]int{r_74})+" and "+runtime.ShapeString([]int{s_5}))
+			return nil, 0, runtime.NewError("std/optim:401:13", "shape mismatch in '+': "+runtime.ShapeString([]int{r_74})+" and "+runtime.ShapeString([]int{s_5}))
 		}
 		r_105 := ar.F64w(r_74)
 		r_73 = r_73[:len(r_105)]
@@ -2349,31 +2348,31 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 		if r_74 == len(buf_108) {
 			copy(buf_108, r_73)
 			r_73 = buf_108
-			ar.release(mark_92)
+			ar.Release(mark_92)
 		}
 	}
-	nbKeep(ar, mark_109, &r_73)
+	ar.Keep(mark_109, &r_73)
 	return r_73, q0_2, nil
 }
 
 // fn_optimclip is def optim.clip (std/optim:848:5).
-func fn_optimclip(ar *nbArena, x_1 []float64, x_2 int, lo_3 []float64, lo_4 int, hi_5 []float64, hi_6 int) ([]float64, int, error) {
-	mark_15 := ar.mark()
+func fn_optimclip(ar *runtime.Arena, x_1 []float64, x_2 int, lo_3 []float64, lo_4 int, hi_5 []float64, hi_6 int) ([]float64, int, error) {
+	mark_15 := ar.Mark()
 	size_7 := int64(x_2)
 	if int64(lo_4) != size_7 {
-		return nil, 0, nbErrorf("std/optim:848:26", fmt.Sprintf("size mismatch: n is %d (x) but lo has size %d", size_7, lo_4))
+		return nil, 0, runtime.NewError("std/optim:848:26", fmt.Sprintf("size mismatch: n is %d (x) but lo has size %d", size_7, lo_4))
 	}
 	if int64(hi_6) != size_7 {
-		return nil, 0, nbErrorf("std/optim:848:38", fmt.Sprintf("size mismatch: n is %d (x) but hi has size %d", size_7, hi_6))
+		return nil, 0, runtime.NewError("std/optim:848:38", fmt.Sprintf("size mismatch: n is %d (x) but hi has size %d", size_7, hi_6))
 	}
 	x_1 = x_1[:x_2]
 	lo_3 = lo_3[:lo_4]
 	hi_5 = hi_5[:hi_6]
 	if lo_4 != x_2 {
-		return nil, 0, nbErrorf("std/optim:848:59", "shape mismatch in max: "+runtime.ShapeString([]int{x_2})+" and "+runtime.ShapeString([]int{lo_4}))
+		return nil, 0, runtime.NewError("std/optim:848:59", "shape mismatch in max: "+runtime.ShapeString([]int{x_2})+" and "+runtime.ShapeString([]int{lo_4}))
 	}
 	if hi_6 != x_2 {
-		return nil, 0, nbErrorf("std/optim:848:55", "shape mismatch in min: "+runtime.ShapeString([]int{x_2})+" and "+runtime.ShapeString([]int{hi_6}))
+		return nil, 0, runtime.NewError("std/optim:848:55", "shape mismatch in min: "+runtime.ShapeString([]int{x_2})+" and "+runtime.ShapeString([]int{hi_6}))
 	}
 	r_8 := ar.F64w(x_2)
 	x_1 = x_1[:len(r_8)]
@@ -2394,46 +2393,46 @@ func fn_optimclip(ar *nbArena, x_1 []float64, x_2 int, lo_3 []float64, lo_4 int,
 			r_8[i_9] = (runtime.Min2((runtime.Max2(x_1[i_9], lo_3[i_9])), hi_5[i_9]))
 		}
 	}
-	nbKeep(ar, mark_15, &r_8)
+	ar.Keep(mark_15, &r_8)
 	return r_8, x_2, nil
 }
 
 // fn_lbfgs is def lbfgs (optim.nab:29:12).
-func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, m_4 int64, maxiter_5 int64, gtol_6 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_1193 := ar.mark()
+func fn_lbfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, m_4 int64, maxiter_5 int64, gtol_6 float64) ([]float64, int, float64, int64, int64, error) {
+	mark_1193 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_8 := maxiter_5 >= int64(0)
 	if !x_8 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:31:18", "optim.Lbfgs: argument 4 (max_iter) must be non-negative")
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:31:18", "optim.Lbfgs: argument 4 (max_iter) must be non-negative")
 	}
 	x_9 := gtol_6 >= 0.0
 	if !x_9 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:32:14", "optim.Lbfgs: argument 5 (gtol) must be non-negative")
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:32:14", "optim.Lbfgs: argument 5 (gtol) must be non-negative")
 	}
 	n_10 := int64(x0_3)
 	x_11 := m_4 >= int64(1)
 	if !x_11 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:30:11", "optim.Lbfgs: argument 3 (m) must be at least 1")
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:30:11", "optim.Lbfgs: argument 3 (m) must be at least 1")
 	}
 	x_12 := max(m_4, int64(1))
 	r_13, r_14, r_15 := fg_1(x0_2, x0_3)
 	if int64(r_15) != n_10 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:407:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_15), n_10))
+		return nil, 0, 0, 0, 0, runtime.NewError("std/optim:407:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_15), n_10))
 	}
 	n_16, err_17 := runtime.CheckSize(x_12)
 	if err_17 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:410:20", err_17)
+		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:410:20", err_17)
 	}
 	var a_18 []float64
 	var d_19 int = 0
 	var rs_20 int = 0
 	for i_21 := 0; i_21 < n_16; i_21++ {
-		mark_22 := ar.mark()
+		mark_22 := ar.Mark()
 		_ = int64(i_21)
 		n_24, err_25 := runtime.CheckSize(n_10)
 		if err_25 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:410:21", err_25)
+			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:410:21", err_25)
 		}
 		a_26 := ar.F64(n_24)
 		if i_21 == 0 {
@@ -2441,30 +2440,30 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			rs_20 = d_19
 			tot_27, err_28 := runtime.MulSize(n_16, rs_20)
 			if err_28 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:410:20", err_28)
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:410:20", err_28)
 			}
 			a_18 = ar.F64w(tot_27)
 		} else if n_24 != d_19 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:410:20", "build: element "+strconv.Itoa(i_21)+" has shape "+runtime.ShapeString([]int{n_24})+", element 0 has shape "+runtime.ShapeString([]int{d_19}))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:410:20", "build: element "+strconv.Itoa(i_21)+" has shape "+runtime.ShapeString([]int{n_24})+", element 0 has shape "+runtime.ShapeString([]int{d_19}))
 		}
 		copy(a_18[i_21*rs_20:(i_21+1)*rs_20], a_26)
 		if i_21 > 0 {
-			ar.release(mark_22)
+			ar.Release(mark_22)
 		}
 	}
 	n_29, err_30 := runtime.CheckSize(x_12)
 	if err_30 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:410:43", err_30)
+		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:410:43", err_30)
 	}
 	var a_31 []float64
 	var d_32 int = 0
 	var rs_33 int = 0
 	for i_34 := 0; i_34 < n_29; i_34++ {
-		mark_35 := ar.mark()
+		mark_35 := ar.Mark()
 		_ = int64(i_34)
 		n_37, err_38 := runtime.CheckSize(n_10)
 		if err_38 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:410:44", err_38)
+			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:410:44", err_38)
 		}
 		a_39 := ar.F64(n_37)
 		if i_34 == 0 {
@@ -2472,20 +2471,20 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			rs_33 = d_32
 			tot_40, err_41 := runtime.MulSize(n_29, rs_33)
 			if err_41 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:410:43", err_41)
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:410:43", err_41)
 			}
 			a_31 = ar.F64w(tot_40)
 		} else if n_37 != d_32 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:410:43", "build: element "+strconv.Itoa(i_34)+" has shape "+runtime.ShapeString([]int{n_37})+", element 0 has shape "+runtime.ShapeString([]int{d_32}))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:410:43", "build: element "+strconv.Itoa(i_34)+" has shape "+runtime.ShapeString([]int{n_37})+", element 0 has shape "+runtime.ShapeString([]int{d_32}))
 		}
 		copy(a_31[i_34*rs_33:(i_34+1)*rs_33], a_39)
 		if i_34 > 0 {
-			ar.release(mark_35)
+			ar.Release(mark_35)
 		}
 	}
 	n_42, err_43 := runtime.CheckSize(x_12)
 	if err_43 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:410:66", err_43)
+		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:410:66", err_43)
 	}
 	a_44 := ar.F64(n_42)
 	var state_45 []float64
@@ -2542,10 +2541,10 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		if !c_624 {
 			break
 		}
-		mark_634 := ar.mark()
+		mark_634 := ar.Mark()
 		r_635, r_636, err_637 := fn_optimtwoloop(ar, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59)
 		if err_637 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_637, "optim.two_loop", "std/optim:391:5", "std/optim:412:17")
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_637, "optim.two_loop", "std/optim:391:5", "std/optim:412:17")
 		}
 		r_638 := ar.F64w(r_636)
 		r_635 = r_635[:len(r_638)]
@@ -2553,7 +2552,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			r_638[i_639] = -r_635[i_639]
 		}
 		if len(r_638) != len(state_48) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:413:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_638), len(state_48)))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:413:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_638), len(state_48)))
 		}
 		d_641 := runtime.Dot(r_638, state_48)
 		x_642 := d_641 < 0.0
@@ -2581,13 +2580,13 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		}
 		n_653 := int64(state_46)
 		if int64(state_49) != n_653 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_49), n_653))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_49), n_653))
 		}
 		if int64(c_644) != n_653 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_644), n_653))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_644), n_653))
 		}
 		if len(state_48) != len(c_643) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_48), len(c_643)))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_48), len(c_643)))
 		}
 		d_654 := runtime.Dot(state_48, c_643)
 		x_655 := 0.0001 * d_654
@@ -2627,9 +2626,9 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			if !c_898 {
 				break
 			}
-			mark_900 := ar.mark()
+			mark_900 := ar.Mark()
 			if c_644 != state_46 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_644}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_644}))
 			}
 			r_901 := ar.F64w(state_46)
 			state_45 = state_45[:len(r_901)]
@@ -2639,10 +2638,10 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			}
 			r_904, r_905, r_906 := fg_1(r_901, state_46)
 			if int64(r_906) != n_653 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_906), n_653))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_906), n_653))
 			}
 			if len(r_905) != len(c_643) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_905), len(c_643)))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_905), len(c_643)))
 			}
 			d_907 := runtime.Dot(r_905, c_643)
 			x_908 := state_658 * x_655
@@ -3031,7 +3030,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146 = state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, x_1147, true
 		} else {
 			if c_644 != state_46 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:417:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_644}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:417:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_46})+" and "+runtime.ShapeString([]int{c_644}))
 			}
 			r_1148 := ar.F64w(state_46)
 			state_45 = state_45[:len(r_1148)]
@@ -3046,7 +3045,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 				r_1151[i_1152] = (r_1148[i_1152] - state_45[i_1152])
 			}
 			if state_49 != c_1122 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:419:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1122})+" and "+runtime.ShapeString([]int{state_49}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:419:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1122})+" and "+runtime.ShapeString([]int{state_49}))
 			}
 			r_1154 := ar.F64w(c_1122)
 			c_1121 = c_1121[:len(r_1154)]
@@ -3055,7 +3054,7 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 				r_1154[i_1155] = (c_1121[i_1155] - state_48[i_1155])
 			}
 			if len(r_1151) != len(r_1154) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:420:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1151), len(r_1154)))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:420:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1151), len(r_1154)))
 			}
 			d_1157 := runtime.Dot(r_1151, r_1154)
 			x_1158 := state_60 + int64(1)
@@ -3082,33 +3081,33 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 			var c_1179 bool
 			if x_1161 {
 				if state_58 < 0 || state_58 >= int64(state_51) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:423:25", runtime.CheckIndex(state_58, state_51))
+					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:423:25", runtime.CheckIndex(state_58, state_51))
 				}
 				if state_46 != state_52 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:423:25", "update: value has shape "+runtime.ShapeString([]int{state_46})+"; elements have shape "+runtime.ShapeString([]int{state_52}))
+					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:423:25", "update: value has shape "+runtime.ShapeString([]int{state_46})+"; elements have shape "+runtime.ShapeString([]int{state_52}))
 				}
 				c_1180 := ar.F64w(len(state_50))
 				copy(c_1180, state_50)
 				copy(c_1180[int(state_58)*state_52:(int(state_58)+1)*state_52], r_1151)
 				if state_58 < 0 || state_58 >= int64(state_54) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:423:46", runtime.CheckIndex(state_58, state_54))
+					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:423:46", runtime.CheckIndex(state_58, state_54))
 				}
 				if c_1122 != state_55 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:423:46", "update: value has shape "+runtime.ShapeString([]int{c_1122})+"; elements have shape "+runtime.ShapeString([]int{state_55}))
+					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:423:46", "update: value has shape "+runtime.ShapeString([]int{c_1122})+"; elements have shape "+runtime.ShapeString([]int{state_55}))
 				}
 				c_1181 := ar.F64w(len(state_53))
 				copy(c_1181, state_53)
 				copy(c_1181[int(state_58)*state_55:(int(state_58)+1)*state_55], r_1154)
 				x_1182 := 1.0 / d_1157
 				if state_58 < 0 || state_58 >= int64(state_57) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:423:67", runtime.CheckIndex(state_58, state_57))
+					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:423:67", runtime.CheckIndex(state_58, state_57))
 				}
 				c_1183 := ar.F64w(len(state_56))
 				copy(c_1183, state_56)
 				c_1183[int(state_58)] = x_1182
 				x_1184 := state_58 + int64(1)
 				if x_12 == 0 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:423:107", "integer division by zero")
+					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:423:107", "integer division by zero")
 				}
 				x_1185 := x_1184 % x_12
 				x_1186 := state_59 + int64(1)
@@ -3123,65 +3122,65 @@ func fn_lbfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		}
 		n_1190 := int64(state_51)
 		if int64(c_1135) != n_1190 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_1135), n_1190))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_1135), n_1190))
 		}
 		n_1191 := int64(state_54)
 		if int64(c_1138) != n_1191 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_1138), n_1191))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_1138), n_1191))
 		}
 		n_1192 := int64(state_57)
 		if int64(c_1141) != n_1192 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_1141), n_1192))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_1141), n_1192))
 		}
 		state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52, state_53, state_54, state_55, state_56, state_57, state_58, state_59, state_60, state_61, state_62 = c_1129, c_1130, c_1131, c_1132, c_1133, c_1134, c_1135, c_1136, c_1137, c_1138, c_1139, c_1140, c_1141, c_1142, c_1143, c_1144, c_1145, c_1146
 		_ = mark_634
 	}
-	nbKeep(ar, mark_1193, &state_45)
+	ar.Keep(mark_1193, &state_45)
 	return state_45, state_46, state_47, state_60, state_61, nil
 }
 
 // fn_bfgs is def bfgs (optim.nab:45:12).
-func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, maxiter_4 int64, gtol_5 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_1179 := ar.mark()
+func fn_bfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, maxiter_4 int64, gtol_5 float64) ([]float64, int, float64, int64, int64, error) {
+	mark_1179 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_7 := maxiter_4 >= int64(0)
 	if !x_7 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:46:18", "optim.Bfgs: argument 3 (max_iter) must be non-negative")
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:46:18", "optim.Bfgs: argument 3 (max_iter) must be non-negative")
 	}
 	x_8 := gtol_5 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:47:14", "optim.Bfgs: argument 4 (gtol) must be non-negative")
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:47:14", "optim.Bfgs: argument 4 (gtol) must be non-negative")
 	}
 	n_9 := int64(x0_3)
 	r_10, r_11, r_12 := fg_1(x0_2, x0_3)
 	if int64(r_12) != n_9 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:451:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_9))
+		return nil, 0, 0, 0, 0, runtime.NewError("std/optim:451:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_9))
 	}
 	n_13, err_14 := runtime.CheckSize(n_9)
 	if err_14 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:452:13", err_14)
+		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:452:13", err_14)
 	}
 	var a_15 []float64
 	var d_16 int = 0
 	var rs_17 int = 0
 	for i_18 := 0; i_18 < n_13; i_18++ {
-		mark_19 := ar.mark()
+		mark_19 := ar.Mark()
 		i_20 := int64(i_18)
 		n_21, err_22 := runtime.CheckSize(n_9)
 		if err_22 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:452:14", err_22)
+			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:452:14", err_22)
 		}
 		if i_18 == 0 {
 			d_16 = n_21
 			rs_17 = d_16
 			tot_23, err_24 := runtime.MulSize(n_13, rs_17)
 			if err_24 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:452:13", err_24)
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:452:13", err_24)
 			}
 			a_15 = ar.F64w(tot_23)
 		} else if n_21 != d_16 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:452:13", "build: element "+strconv.Itoa(i_18)+" has shape "+runtime.ShapeString([]int{n_21})+", element 0 has shape "+runtime.ShapeString([]int{d_16}))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:452:13", "build: element "+strconv.Itoa(i_18)+" has shape "+runtime.ShapeString([]int{n_21})+", element 0 has shape "+runtime.ShapeString([]int{d_16}))
 		}
 		row_25 := a_15[i_18*rs_17 : (i_18+1)*rs_17]
 		if len(row_25) >= 262144 {
@@ -3214,7 +3213,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			}
 		}
 		if i_18 > 0 {
-			ar.release(mark_19)
+			ar.Release(mark_19)
 		}
 	}
 	var state_38 []float64
@@ -3264,9 +3263,9 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		if !c_610 {
 			break
 		}
-		mark_620 := ar.mark()
+		mark_620 := ar.Mark()
 		if state_42 != state_45 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:456:20", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_44, state_45})+" @ "+runtime.ShapeString([]int{state_42}))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:456:20", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_44, state_45})+" @ "+runtime.ShapeString([]int{state_42}))
 		}
 		a_621 := ar.F64(state_44)
 		if state_45 <= 32 {
@@ -3288,7 +3287,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_627[i_628] = -a_621[i_628]
 		}
 		if len(r_627) != len(state_41) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:457:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_627), len(state_41)))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:457:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_627), len(state_41)))
 		}
 		d_630 := runtime.Dot(r_627, state_41)
 		x_631 := d_630 < 0.0
@@ -3316,13 +3315,13 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		}
 		n_642 := int64(state_39)
 		if int64(state_42) != n_642 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_42), n_642))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_42), n_642))
 		}
 		if int64(c_633) != n_642 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_633), n_642))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_633), n_642))
 		}
 		if len(state_41) != len(c_632) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_41), len(c_632)))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_41), len(c_632)))
 		}
 		d_643 := runtime.Dot(state_41, c_632)
 		x_644 := 0.0001 * d_643
@@ -3362,9 +3361,9 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			if !c_887 {
 				break
 			}
-			mark_889 := ar.mark()
+			mark_889 := ar.Mark()
 			if c_633 != state_39 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39})+" and "+runtime.ShapeString([]int{c_633}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39})+" and "+runtime.ShapeString([]int{c_633}))
 			}
 			r_890 := ar.F64w(state_39)
 			state_38 = state_38[:len(r_890)]
@@ -3374,10 +3373,10 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			}
 			r_893, r_894, r_895 := fg_1(r_890, state_39)
 			if int64(r_895) != n_642 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_895), n_642))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_895), n_642))
 			}
 			if len(r_894) != len(c_632) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_894), len(c_632)))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_894), len(c_632)))
 			}
 			d_896 := runtime.Dot(r_894, c_632)
 			x_897 := state_647 * x_644
@@ -3759,7 +3758,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			c_1118, c_1119, c_1120, c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128 = state_38, state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, x_1129, true
 		} else {
 			if c_633 != state_39 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:461:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39})+" and "+runtime.ShapeString([]int{c_633}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:461:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39})+" and "+runtime.ShapeString([]int{c_633}))
 			}
 			r_1130 := ar.F64w(state_39)
 			state_38 = state_38[:len(r_1130)]
@@ -3774,7 +3773,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 				r_1133[i_1134] = (r_1130[i_1134] - state_38[i_1134])
 			}
 			if state_42 != c_1111 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:463:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1111})+" and "+runtime.ShapeString([]int{state_42}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:463:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1111})+" and "+runtime.ShapeString([]int{state_42}))
 			}
 			r_1136 := ar.F64w(c_1111)
 			c_1110 = c_1110[:len(r_1136)]
@@ -3783,7 +3782,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 				r_1136[i_1137] = (c_1110[i_1137] - state_41[i_1137])
 			}
 			if len(r_1133) != len(r_1136) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:464:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1133), len(r_1136)))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:464:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1133), len(r_1136)))
 			}
 			d_1139 := runtime.Dot(r_1133, r_1136)
 			x_1140 := state_46 == int64(0)
@@ -3804,7 +3803,7 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 				c_1141, c_1142, c_1143 = state_43, state_44, state_45
 			}
 			if c_1111 != c_1143 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:467:19", "'@': inner sizes differ: "+runtime.ShapeString([]int{c_1142, c_1143})+" @ "+runtime.ShapeString([]int{c_1111}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:467:19", "'@': inner sizes differ: "+runtime.ShapeString([]int{c_1142, c_1143})+" @ "+runtime.ShapeString([]int{c_1111}))
 			}
 			a_1150 := ar.F64(c_1142)
 			if c_1143 <= 32 {
@@ -3823,34 +3822,34 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			x_1156 := 1.0 / d_1139
 			tot_1157, err_1158 := runtime.MulSize(state_39, c_1142)
 			if err_1158 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:469:26", err_1158)
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:469:26", err_1158)
 			}
 			_ = tot_1157
 			tot_1159, err_1160 := runtime.MulSize(c_1142, state_39)
 			if err_1160 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:469:42", err_1160)
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:469:42", err_1160)
 			}
 			_ = tot_1159
 			if c_1142 != state_39 || state_39 != c_1142 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:469:40", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39, c_1142})+" and "+runtime.ShapeString([]int{c_1142, state_39}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:40", "shape mismatch in '+': "+runtime.ShapeString([]int{state_39, c_1142})+" and "+runtime.ShapeString([]int{c_1142, state_39}))
 			}
 			if state_39 != c_1142 || c_1142 != c_1143 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:469:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1142, c_1143})+" and "+runtime.ShapeString([]int{state_39, c_1142}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1142, c_1143})+" and "+runtime.ShapeString([]int{state_39, c_1142}))
 			}
 			x_1161 := x_1156 * x_1156
 			if len(r_1136) != len(a_1150) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:469:68", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1136), len(a_1150)))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:68", fmt.Sprintf("dot: sizes %d and %d differ", len(r_1136), len(a_1150)))
 			}
 			d_1162 := runtime.Dot(r_1136, a_1150)
 			x_1163 := x_1161 * d_1162
 			x_1164 := x_1163 + x_1156
 			tot_1165, err_1166 := runtime.MulSize(state_39, state_39)
 			if err_1166 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:469:87", err_1166)
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:469:87", err_1166)
 			}
 			_ = tot_1165
 			if state_39 != c_1142 || state_39 != c_1143 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:469:57", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1142, c_1143})+" and "+runtime.ShapeString([]int{state_39, state_39}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:469:57", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1142, c_1143})+" and "+runtime.ShapeString([]int{state_39, state_39}))
 			}
 			n_1167 := c_1142 * c_1143
 			r_1168 := ar.F64w(n_1167)
@@ -3876,27 +3875,27 @@ func fn_bfgs(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		state_38, state_39, state_40, state_41, state_42, state_43, state_44, state_45, state_46, state_47, state_48 = c_1118, c_1119, c_1120, c_1121, c_1122, c_1123, c_1124, c_1125, c_1126, c_1127, c_1128
 		_ = mark_620
 	}
-	nbKeep(ar, mark_1179, &state_38)
+	ar.Keep(mark_1179, &state_38)
 	return state_38, state_39, state_40, state_46, state_47, nil
 }
 
 // fn_nonlinearcg is def nonlinear_cg (optim.nab:59:12).
-func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, maxiter_4 int64, gtol_5 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_1125 := ar.mark()
+func fn_nonlinearcg(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, maxiter_4 int64, gtol_5 float64) ([]float64, int, float64, int64, int64, error) {
+	mark_1125 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_7 := maxiter_4 >= int64(0)
 	if !x_7 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:60:18", "optim.NonlinearCg: argument 3 (max_iter) must be non-negative")
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:60:18", "optim.NonlinearCg: argument 3 (max_iter) must be non-negative")
 	}
 	x_8 := gtol_5 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:61:14", "optim.NonlinearCg: argument 4 (gtol) must be non-negative")
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:61:14", "optim.NonlinearCg: argument 4 (gtol) must be non-negative")
 	}
 	n_9 := int64(x0_3)
 	r_10, r_11, r_12 := fg_1(x0_2, x0_3)
 	if int64(r_12) != n_9 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:497:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_9))
+		return nil, 0, 0, 0, 0, runtime.NewError("std/optim:497:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_12), n_9))
 	}
 	r_13 := ar.F64w(r_12)
 	r_11 = r_11[:len(r_13)]
@@ -3965,7 +3964,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 		if !c_577 {
 			break
 		}
-		mark_587 := ar.mark()
+		mark_587 := ar.Mark()
 		x_588 := state_33 == int64(0)
 		var c_589 bool
 		if x_588 {
@@ -3980,7 +3979,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			c_592 = true
 		} else {
 			if len(state_25) != len(state_27) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:504:53", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(state_27)))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:504:53", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(state_27)))
 			}
 			d_593 := runtime.Dot(state_25, state_27)
 			x_594 := math.Abs(d_593)
@@ -3994,7 +3993,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			c_598 = true
 		} else {
 			if len(state_25) != len(state_29) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:504:87", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(state_29)))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:504:87", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(state_29)))
 			}
 			d_599 := runtime.Dot(state_25, state_29)
 			x_600 := d_599 >= 0.0
@@ -4013,7 +4012,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			c_601, c_602 = state_29, state_30
 		}
 		if len(state_25) != len(c_601) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:506:17", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(c_601)))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:506:17", fmt.Sprintf("dot: sizes %d and %d differ", len(state_25), len(c_601)))
 		}
 		d_606 := runtime.Dot(state_25, c_601)
 		x_607 := state_33 == int64(0)
@@ -4036,10 +4035,10 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 		}
 		n_618 := int64(state_23)
 		if int64(state_26) != n_618 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_26), n_618))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_26), n_618))
 		}
 		if int64(c_602) != n_618 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_602), n_618))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_602), n_618))
 		}
 		x_619 := 0.0001 * d_606
 		x_620 := 4.0 * c_608
@@ -4078,9 +4077,9 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			if !c_862 {
 				break
 			}
-			mark_864 := ar.mark()
+			mark_864 := ar.Mark()
 			if c_602 != state_23 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{c_602}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{c_602}))
 			}
 			r_865 := ar.F64w(state_23)
 			state_22 = state_22[:len(r_865)]
@@ -4090,10 +4089,10 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			}
 			r_868, r_869, r_870 := fg_1(r_865, state_23)
 			if int64(r_870) != n_618 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_870), n_618))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_870), n_618))
 			}
 			if len(r_869) != len(c_601) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_869), len(c_601)))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_869), len(c_601)))
 			}
 			d_871 := runtime.Dot(r_869, c_601)
 			x_872 := state_622 * x_619
@@ -4478,7 +4477,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			c_1093, c_1094, c_1095, c_1096, c_1097, c_1098, c_1100, c_1101, c_1102, c_1103, c_1104, c_1105, c_1106, c_1107 = state_22, state_23, state_24, state_25, state_26, state_27, c_601, c_602, d_606, state_32, state_33, state_34, x_1108, true
 		} else {
 			if c_602 != state_23 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:510:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{c_602}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:510:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{c_602}))
 			}
 			r_1109 := ar.F64w(state_23)
 			state_22 = state_22[:len(r_1109)]
@@ -4487,7 +4486,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 				r_1109[i_1110] = (state_22[i_1110] + (c_1083 * c_601[i_1110]))
 			}
 			if state_26 != c_1086 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:511:38", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1086})+" and "+runtime.ShapeString([]int{state_26}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:511:38", "shape mismatch in '-': "+runtime.ShapeString([]int{c_1086})+" and "+runtime.ShapeString([]int{state_26}))
 			}
 			var s_1112 float64 = 0
 			c_1085 = c_1085[:c_1086]
@@ -4499,7 +4498,7 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 			x_1116 := s_1112 / d_1115
 			x_1117 := runtime.Max2(0.0, x_1116)
 			if c_602 != c_1086 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:513:30", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1086})+" and "+runtime.ShapeString([]int{c_602}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:513:30", "shape mismatch in '+': "+runtime.ShapeString([]int{c_1086})+" and "+runtime.ShapeString([]int{c_602}))
 			}
 			r_1118 := ar.F64w(c_1086)
 			c_1085 = c_1085[:len(r_1118)]
@@ -4521,36 +4520,36 @@ func fn_nonlinearcg(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, 
 		state_22, state_23, state_24, state_25, state_26, state_27, state_29, state_30, state_31, state_32, state_33, state_34, state_35, state_36 = c_1093, c_1094, c_1095, c_1096, c_1097, c_1098, c_1100, c_1101, c_1102, c_1103, c_1104, c_1105, c_1106, c_1107
 		_ = mark_587
 	}
-	nbKeep(ar, mark_1125, &state_22)
+	ar.Keep(mark_1125, &state_22)
 	return state_22, state_23, state_24, state_33, state_35, nil
 }
 
 // fn_lbfgsb is def lbfgsb (optim.nab:73:12).
-func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lo_4 []float64, lo_5 int, hi_6 []float64, hi_7 int, m_8 int64, maxiter_9 int64, gtol_10 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_413 := ar.mark()
+func fn_lbfgsb(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lo_4 []float64, lo_5 int, hi_6 []float64, hi_7 int, m_8 int64, maxiter_9 int64, gtol_10 float64) ([]float64, int, float64, int64, int64, error) {
+	mark_413 := ar.Mark()
 	size_11 := int64(x0_3)
 	if int64(lo_5) != size_11 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:73:65", fmt.Sprintf("size mismatch: n is %d (x0) but lo has size %d", size_11, lo_5))
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:73:65", fmt.Sprintf("size mismatch: n is %d (x0) but lo has size %d", size_11, lo_5))
 	}
 	if int64(hi_7) != size_11 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:73:77", fmt.Sprintf("size mismatch: n is %d (x0) but hi has size %d", size_11, hi_7))
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:73:77", fmt.Sprintf("size mismatch: n is %d (x0) but hi has size %d", size_11, hi_7))
 	}
 	x0_2 = x0_2[:x0_3]
 	lo_4 = lo_4[:lo_5]
 	hi_6 = hi_6[:hi_7]
 	n_12, err_13 := runtime.CheckSize(size_11)
 	if err_13 != nil {
-		return nil, 0, 0, 0, 0, nbAt("optim.nab:74:23", err_13)
+		return nil, 0, 0, 0, 0, runtime.WithPos("optim.nab:74:23", err_13)
 	}
 	var s_14 int64 = 0
 	for i_15 := 0; i_15 < n_12; i_15++ {
 		i_17 := int64(i_15)
 		if i_17 < 0 || i_17 >= int64(lo_5) {
-			return nil, 0, 0, 0, 0, nbAt("optim.nab:74:29", runtime.CheckIndex(i_17, lo_5))
+			return nil, 0, 0, 0, 0, runtime.WithPos("optim.nab:74:29", runtime.CheckIndex(i_17, lo_5))
 		}
 		x_18 := lo_4[int(i_17)]
 		if i_17 < 0 || i_17 >= int64(hi_7) {
-			return nil, 0, 0, 0, 0, nbAt("optim.nab:74:38", runtime.CheckIndex(i_17, hi_7))
+			return nil, 0, 0, 0, 0, runtime.WithPos("optim.nab:74:38", runtime.CheckIndex(i_17, hi_7))
 		}
 		x_19 := hi_6[int(i_17)]
 		x_20 := x_18 <= x_19
@@ -4564,49 +4563,49 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	}
 	x_22 := s_14 == int64(0)
 	if !x_22 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:74:12", "optim.Lbfgsb: arguments 3 and 4 (lo, hi) must have lo ≤ hi")
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:74:12", "optim.Lbfgsb: arguments 3 and 4 (lo, hi) must have lo ≤ hi")
 	}
 	x_23 := maxiter_9 >= int64(0)
 	if !x_23 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:76:18", "optim.Lbfgsb: argument 6 (max_iter) must be non-negative")
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:76:18", "optim.Lbfgsb: argument 6 (max_iter) must be non-negative")
 	}
 	x_24 := gtol_10 >= 0.0
 	if !x_24 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:77:14", "optim.Lbfgsb: argument 7 (gtol) must be non-negative")
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:77:14", "optim.Lbfgsb: argument 7 (gtol) must be non-negative")
 	}
 	n_25 := int64(x0_3)
 	if int64(lo_5) != n_25 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:867:63", runtime.DimMessage("lo", "[n]f64", "n", int64(lo_5), n_25))
+		return nil, 0, 0, 0, 0, runtime.NewError("std/optim:867:63", runtime.DimMessage("lo", "[n]f64", "n", int64(lo_5), n_25))
 	}
 	if int64(hi_7) != n_25 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:867:75", runtime.DimMessage("hi", "[n]f64", "n", int64(hi_7), n_25))
+		return nil, 0, 0, 0, 0, runtime.NewError("std/optim:867:75", runtime.DimMessage("hi", "[n]f64", "n", int64(hi_7), n_25))
 	}
 	x_26 := m_8 >= int64(1)
 	if !x_26 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:75:11", "optim.Lbfgsb: argument 5 (m) must be at least 1")
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:75:11", "optim.Lbfgsb: argument 5 (m) must be at least 1")
 	}
 	x_27 := max(m_8, int64(1))
 	r_28, r_29, err_30 := fn_optimclip(ar, x0_2, x0_3, lo_4, lo_5, hi_6, hi_7)
 	if err_30 != nil {
-		return nil, 0, 0, 0, 0, nbFrame(err_30, "optim.clip", "std/optim:848:5", "std/optim:869:12")
+		return nil, 0, 0, 0, 0, runtime.WithFrame(err_30, "optim.clip", "std/optim:848:5", "std/optim:869:12")
 	}
 	r_31, r_32, r_33 := fg_1(r_28, r_29)
 	if int64(r_33) != n_25 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:870:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_33), n_25))
+		return nil, 0, 0, 0, 0, runtime.NewError("std/optim:870:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_33), n_25))
 	}
 	n_34, err_35 := runtime.CheckSize(x_27)
 	if err_35 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:874:20", err_35)
+		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:874:20", err_35)
 	}
 	var a_36 []float64
 	var d_37 int = 0
 	var rs_38 int = 0
 	for i_39 := 0; i_39 < n_34; i_39++ {
-		mark_40 := ar.mark()
+		mark_40 := ar.Mark()
 		_ = int64(i_39)
 		n_42, err_43 := runtime.CheckSize(n_25)
 		if err_43 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:874:21", err_43)
+			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:874:21", err_43)
 		}
 		a_44 := ar.F64(n_42)
 		if i_39 == 0 {
@@ -4614,30 +4613,30 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			rs_38 = d_37
 			tot_45, err_46 := runtime.MulSize(n_34, rs_38)
 			if err_46 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:874:20", err_46)
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:874:20", err_46)
 			}
 			a_36 = ar.F64w(tot_45)
 		} else if n_42 != d_37 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:874:20", "build: element "+strconv.Itoa(i_39)+" has shape "+runtime.ShapeString([]int{n_42})+", element 0 has shape "+runtime.ShapeString([]int{d_37}))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:874:20", "build: element "+strconv.Itoa(i_39)+" has shape "+runtime.ShapeString([]int{n_42})+", element 0 has shape "+runtime.ShapeString([]int{d_37}))
 		}
 		copy(a_36[i_39*rs_38:(i_39+1)*rs_38], a_44)
 		if i_39 > 0 {
-			ar.release(mark_40)
+			ar.Release(mark_40)
 		}
 	}
 	n_47, err_48 := runtime.CheckSize(x_27)
 	if err_48 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:874:43", err_48)
+		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:874:43", err_48)
 	}
 	var a_49 []float64
 	var d_50 int = 0
 	var rs_51 int = 0
 	for i_52 := 0; i_52 < n_47; i_52++ {
-		mark_53 := ar.mark()
+		mark_53 := ar.Mark()
 		_ = int64(i_52)
 		n_55, err_56 := runtime.CheckSize(n_25)
 		if err_56 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:874:44", err_56)
+			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:874:44", err_56)
 		}
 		a_57 := ar.F64(n_55)
 		if i_52 == 0 {
@@ -4645,20 +4644,20 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			rs_51 = d_50
 			tot_58, err_59 := runtime.MulSize(n_47, rs_51)
 			if err_59 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:874:43", err_59)
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:874:43", err_59)
 			}
 			a_49 = ar.F64w(tot_58)
 		} else if n_55 != d_50 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:874:43", "build: element "+strconv.Itoa(i_52)+" has shape "+runtime.ShapeString([]int{n_55})+", element 0 has shape "+runtime.ShapeString([]int{d_50}))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:874:43", "build: element "+strconv.Itoa(i_52)+" has shape "+runtime.ShapeString([]int{n_55})+", element 0 has shape "+runtime.ShapeString([]int{d_50}))
 		}
 		copy(a_49[i_52*rs_51:(i_52+1)*rs_51], a_57)
 		if i_52 > 0 {
-			ar.release(mark_53)
+			ar.Release(mark_53)
 		}
 	}
 	n_60, err_61 := runtime.CheckSize(x_27)
 	if err_61 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:874:66", err_61)
+		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:874:66", err_61)
 	}
 	a_62 := ar.F64(n_60)
 	var state_63 []float64
@@ -4692,7 +4691,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		var c_238 bool
 		if c_236 {
 			if state_67 != state_64 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:871:47", "shape mismatch in '-': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{state_67}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:871:47", "shape mismatch in '-': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{state_67}))
 			}
 			r_239 := ar.F64w(state_64)
 			state_63 = state_63[:len(r_239)]
@@ -4713,10 +4712,10 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			}
 			r_246, r_247, err_248 := fn_optimclip(ar, r_239, state_64, lo_4, lo_5, hi_6, hi_7)
 			if err_248 != nil {
-				return nil, 0, 0, 0, 0, nbFrame(err_248, "optim.clip", "std/optim:848:5", "std/optim:871:40")
+				return nil, 0, 0, 0, 0, runtime.WithFrame(err_248, "optim.clip", "std/optim:848:5", "std/optim:871:40")
 			}
 			if state_64 != r_247 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:871:60", "shape mismatch in '-': "+runtime.ShapeString([]int{r_247})+" and "+runtime.ShapeString([]int{state_64}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:871:60", "shape mismatch in '-': "+runtime.ShapeString([]int{r_247})+" and "+runtime.ShapeString([]int{state_64}))
 			}
 			r_249 := ar.F64w(r_247)
 			r_246 = r_246[:len(r_249)]
@@ -4744,27 +4743,27 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		if !c_238 {
 			break
 		}
-		mark_258 := ar.mark()
+		mark_258 := ar.Mark()
 		n_259, err_260 := runtime.CheckSize(n_25)
 		if err_260 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:877:18", err_260)
+			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:18", err_260)
 		}
 		r_261 := ar.F64w(n_259)
 		for i_262 := range r_261 {
 			i_264 := int64(i_262)
 			if i_264 < 0 || i_264 >= int64(state_64) {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:877:24", runtime.CheckIndex(i_264, state_64))
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:24", runtime.CheckIndex(i_264, state_64))
 			}
 			x_265 := state_63[int(i_264)]
 			if i_264 < 0 || i_264 >= int64(lo_5) {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:877:33", runtime.CheckIndex(i_264, lo_5))
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:33", runtime.CheckIndex(i_264, lo_5))
 			}
 			x_266 := lo_4[int(i_264)]
 			x_267 := x_265 <= x_266
 			var c_268 bool
 			if x_267 {
 				if i_264 < 0 || i_264 >= int64(state_67) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:877:41", runtime.CheckIndex(i_264, state_67))
+					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:41", runtime.CheckIndex(i_264, state_67))
 				}
 				x_269 := state_66[int(i_264)]
 				x_270 := x_269 > 0.0
@@ -4777,18 +4776,18 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				c_271 = true
 			} else {
 				if i_264 < 0 || i_264 >= int64(state_64) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:877:57", runtime.CheckIndex(i_264, state_64))
+					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:57", runtime.CheckIndex(i_264, state_64))
 				}
 				x_272 := state_63[int(i_264)]
 				if i_264 < 0 || i_264 >= int64(hi_7) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:877:66", runtime.CheckIndex(i_264, hi_7))
+					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:66", runtime.CheckIndex(i_264, hi_7))
 				}
 				x_273 := hi_6[int(i_264)]
 				x_274 := x_272 >= x_273
 				var c_275 bool
 				if x_274 {
 					if i_264 < 0 || i_264 >= int64(state_67) {
-						return nil, 0, 0, 0, 0, nbAt("std/optim:877:74", runtime.CheckIndex(i_264, state_67))
+						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:74", runtime.CheckIndex(i_264, state_67))
 					}
 					x_276 := state_66[int(i_264)]
 					x_277 := x_276 < 0.0
@@ -4807,7 +4806,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			r_261[i_262] = c_278
 		}
 		if state_67 != n_259 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:878:38", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:878:38", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
 		}
 		r_279 := ar.F64w(n_259)
 		r_261 = r_261[:len(r_279)]
@@ -4817,10 +4816,10 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		}
 		r_282, r_283, err_284 := fn_optimtwoloop(ar, r_279, n_259, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77)
 		if err_284 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_284, "optim.two_loop", "std/optim:391:5", "std/optim:878:24")
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_284, "optim.two_loop", "std/optim:391:5", "std/optim:878:24")
 		}
 		if r_283 != n_259 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:878:22", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{r_283}))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:878:22", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{r_283}))
 		}
 		r_285 := ar.F64w(n_259)
 		r_261 = r_261[:len(r_285)]
@@ -4829,7 +4828,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			r_285[i_286] = (-r_261[i_286] * r_282[i_286])
 		}
 		if len(r_285) != len(state_66) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:879:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_285), len(state_66)))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:879:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_285), len(state_66)))
 		}
 		d_288 := runtime.Dot(r_285, state_66)
 		x_289 := d_288 < 0.0
@@ -4839,7 +4838,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			c_290, c_291 = r_285, n_259
 		} else {
 			if state_67 != n_259 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:879:54", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:879:54", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
 			}
 			r_292 := ar.F64w(n_259)
 			r_261 = r_261[:len(r_292)]
@@ -4853,7 +4852,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		var c_296 float64
 		if x_295 {
 			if state_67 != n_259 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:880:58", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:880:58", "shape mismatch in '*': "+runtime.ShapeString([]int{n_259})+" and "+runtime.ShapeString([]int{state_67}))
 			}
 			r_297 := ar.F64w(n_259)
 			r_261 = r_261[:len(r_297)]
@@ -4869,7 +4868,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			c_296 = 1.0
 		}
 		if c_291 != state_64 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:882:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:882:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
 		}
 		r_303 := ar.F64w(state_64)
 		state_63 = state_63[:len(r_303)]
@@ -4879,11 +4878,11 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		}
 		r_306, r_307, err_308 := fn_optimclip(ar, r_303, state_64, lo_4, lo_5, hi_6, hi_7)
 		if err_308 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_308, "optim.clip", "std/optim:848:5", "std/optim:882:17")
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_308, "optim.clip", "std/optim:848:5", "std/optim:882:17")
 		}
 		r_309, r_310, r_311 := fg_1(r_306, r_307)
 		if int64(r_311) != n_25 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:883:24", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_311), n_25))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:883:24", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_311), n_25))
 		}
 		var state_312 float64
 		var state_313 []float64
@@ -4895,10 +4894,10 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		state_312, state_313, state_314, state_315, state_316, state_317, state_318 = c_296, r_306, r_307, r_309, r_310, r_311, int64(1)
 		for {
 			if state_64 != state_314 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:885:45", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:885:45", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
 			}
 			if state_67 != state_314 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:885:35", fmt.Sprintf("dot: sizes %d and %d differ", state_67, state_314))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:885:35", fmt.Sprintf("dot: sizes %d and %d differ", state_67, state_314))
 			}
 			var s_330 float64 = 0
 			state_66 = state_66[:state_67]
@@ -4921,10 +4920,10 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			if !c_337 {
 				break
 			}
-			mark_339 := ar.mark()
+			mark_339 := ar.Mark()
 			x_340 := state_312 / 2.0
 			if c_291 != state_64 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:887:28", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:887:28", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_291}))
 			}
 			r_341 := ar.F64w(state_64)
 			state_63 = state_63[:len(r_341)]
@@ -4934,11 +4933,11 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			}
 			r_344, r_345, err_346 := fn_optimclip(ar, r_341, state_64, lo_4, lo_5, hi_6, hi_7)
 			if err_346 != nil {
-				return nil, 0, 0, 0, 0, nbFrame(err_346, "optim.clip", "std/optim:848:5", "std/optim:887:21")
+				return nil, 0, 0, 0, 0, runtime.WithFrame(err_346, "optim.clip", "std/optim:848:5", "std/optim:887:21")
 			}
 			r_347, r_348, r_349 := fg_1(r_344, r_345)
 			if int64(r_349) != n_25 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:888:28", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_349), n_25))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:888:28", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_349), n_25))
 			}
 			x_350 := state_318 + int64(1)
 			state_312, state_313, state_314, state_315, state_316, state_317, state_318 = x_340, r_344, r_345, r_347, r_348, r_349, x_350
@@ -4968,7 +4967,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			c_352, c_353, c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369 = state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, x_370, true
 		} else {
 			if state_64 != state_314 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:891:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:891:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_314})+" and "+runtime.ShapeString([]int{state_64}))
 			}
 			r_371 := ar.F64w(state_314)
 			state_313 = state_313[:len(r_371)]
@@ -4977,7 +4976,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				r_371[i_372] = (state_313[i_372] - state_63[i_372])
 			}
 			if state_67 != state_317 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:892:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_317})+" and "+runtime.ShapeString([]int{state_67}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:892:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_317})+" and "+runtime.ShapeString([]int{state_67}))
 			}
 			r_374 := ar.F64w(state_317)
 			state_316 = state_316[:len(r_374)]
@@ -4986,7 +4985,7 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				r_374[i_375] = (state_316[i_375] - state_66[i_375])
 			}
 			if len(r_371) != len(r_374) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:893:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_371), len(r_374)))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:893:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_371), len(r_374)))
 			}
 			d_377 := runtime.Dot(r_371, r_374)
 			x_378 := state_78 + int64(1)
@@ -5013,33 +5012,33 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			var c_399 bool
 			if x_381 {
 				if state_76 < 0 || state_76 >= int64(state_69) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:896:25", runtime.CheckIndex(state_76, state_69))
+					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:896:25", runtime.CheckIndex(state_76, state_69))
 				}
 				if state_314 != state_70 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:896:25", "update: value has shape "+runtime.ShapeString([]int{state_314})+"; elements have shape "+runtime.ShapeString([]int{state_70}))
+					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:896:25", "update: value has shape "+runtime.ShapeString([]int{state_314})+"; elements have shape "+runtime.ShapeString([]int{state_70}))
 				}
 				c_400 := ar.F64w(len(state_68))
 				copy(c_400, state_68)
 				copy(c_400[int(state_76)*state_70:(int(state_76)+1)*state_70], r_371)
 				if state_76 < 0 || state_76 >= int64(state_72) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:896:46", runtime.CheckIndex(state_76, state_72))
+					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:896:46", runtime.CheckIndex(state_76, state_72))
 				}
 				if state_317 != state_73 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:896:46", "update: value has shape "+runtime.ShapeString([]int{state_317})+"; elements have shape "+runtime.ShapeString([]int{state_73}))
+					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:896:46", "update: value has shape "+runtime.ShapeString([]int{state_317})+"; elements have shape "+runtime.ShapeString([]int{state_73}))
 				}
 				c_401 := ar.F64w(len(state_71))
 				copy(c_401, state_71)
 				copy(c_401[int(state_76)*state_73:(int(state_76)+1)*state_73], r_374)
 				x_402 := 1.0 / d_377
 				if state_76 < 0 || state_76 >= int64(state_75) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:896:67", runtime.CheckIndex(state_76, state_75))
+					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:896:67", runtime.CheckIndex(state_76, state_75))
 				}
 				c_403 := ar.F64w(len(state_74))
 				copy(c_403, state_74)
 				c_403[int(state_76)] = x_402
 				x_404 := state_76 + int64(1)
 				if x_27 == 0 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:896:107", "integer division by zero")
+					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:896:107", "integer division by zero")
 				}
 				x_405 := x_404 % x_27
 				x_406 := state_77 + int64(1)
@@ -5054,49 +5053,49 @@ func fn_lbfgsb(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		}
 		n_410 := int64(state_69)
 		if int64(c_358) != n_410 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:877:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_358), n_410))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:877:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_358), n_410))
 		}
 		n_411 := int64(state_72)
 		if int64(c_361) != n_411 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:877:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_361), n_411))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:877:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_361), n_411))
 		}
 		n_412 := int64(state_75)
 		if int64(c_364) != n_412 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:877:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_364), n_412))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:877:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_364), n_412))
 		}
 		state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, state_79, state_80 = c_352, c_353, c_354, c_355, c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369
 		_ = mark_258
 	}
-	nbKeep(ar, mark_413, &state_63)
+	ar.Keep(mark_413, &state_63)
 	return state_63, state_64, state_65, state_78, state_79, nil
 }
 
 // fn_gd is def gd (optim.nab:87:12).
-func fn_gd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
-	mark_50 := ar.mark()
+func fn_gd(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
+	mark_50 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_7 := lr_4 >= 0.0
 	if !x_7 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:55:12", "optim.gd: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, runtime.NewError("std/optim:55:12", "optim.gd: argument 3 (lr) must be non-negative")
 	}
 	x_8 := steps_5 >= int64(0)
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:56:15", "optim.gd: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, runtime.NewError("std/optim:56:15", "optim.gd: argument 4 (steps) must be non-negative")
 	}
 	var x_9 []float64
 	var x_10 int
 	x_9, x_10 = x0_2, x0_3
 	buf_36 := ar.F64w(x_10)
 	for t_23 := int64(0); t_23 < steps_5; t_23++ {
-		mark_24 := ar.mark()
+		mark_24 := ar.Mark()
 		r_25, r_26, r_27 := fg_1(x_9, x_10)
 		n_28 := int64(x_10)
 		if int64(r_27) != n_28 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_27), n_28))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_27), n_28))
 		}
 		if r_27 != x_10 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_27, x_10))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_27, x_10))
 		}
 		var s_29 float64 = 0
 		r_26 = r_26[:r_27]
@@ -5106,7 +5105,7 @@ func fn_gd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_
 		}
 		_ = r_25 + s_29
 		if r_27 != x_10 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:59:67", "shape mismatch in '-': "+runtime.ShapeString([]int{x_10})+" and "+runtime.ShapeString([]int{r_27}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:59:67", "shape mismatch in '-': "+runtime.ShapeString([]int{x_10})+" and "+runtime.ShapeString([]int{r_27}))
 		}
 		r_33 := ar.F64w(x_10)
 		x_9 = x_9[:len(r_33)]
@@ -5118,16 +5117,16 @@ func fn_gd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_
 		if x_10 == len(buf_36) {
 			copy(buf_36, x_9)
 			x_9 = buf_36
-			ar.release(mark_24)
+			ar.Release(mark_24)
 		}
 	}
 	r_37, r_38, r_39 := fg_1(x_9, x0_3)
 	n_40 := int64(x0_3)
 	if int64(r_39) != n_40 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_39), n_40))
+		return nil, 0, 0, 0, runtime.NewError("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_39), n_40))
 	}
 	if r_39 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_39, x0_3))
+		return nil, 0, 0, 0, runtime.NewError("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_39, x0_3))
 	}
 	var s_41 float64 = 0
 	r_38 = r_38[:r_39]
@@ -5149,31 +5148,31 @@ func fn_gd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_
 	}
 	x_48 := r_37 + s_41
 	x_49 := max(steps_5, int64(0))
-	nbKeep(ar, mark_50, &x_9)
+	ar.Keep(mark_50, &x_9)
 	return x_9, x0_3, x_48, x_49, nil
 }
 
 // fn_momentum is def momentum (optim.nab:93:12).
-func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, beta_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
-	mark_65 := ar.mark()
+func fn_momentum(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, beta_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
+	mark_65 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:66:12", "optim.momentum: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, runtime.NewError("std/optim:66:12", "optim.momentum: argument 3 (lr) must be non-negative")
 	}
 	x_9 := beta_5 >= 0.0
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:67:14", "optim.momentum: argument 4 (beta) must be non-negative")
+		return nil, 0, 0, 0, runtime.NewError("std/optim:67:14", "optim.momentum: argument 4 (beta) must be non-negative")
 	}
 	x_10 := steps_6 >= int64(0)
 	if !x_10 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:68:15", "optim.momentum: argument 5 (steps) must be non-negative")
+		return nil, 0, 0, 0, runtime.NewError("std/optim:68:15", "optim.momentum: argument 5 (steps) must be non-negative")
 	}
 	n_11 := int64(x0_3)
 	n_12, err_13 := runtime.CheckSize(n_11)
 	if err_13 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:69:35", err_13)
+		return nil, 0, 0, 0, runtime.WithPos("std/optim:69:35", err_13)
 	}
 	a_14 := ar.F64(n_12)
 	var state_15 []float64
@@ -5184,14 +5183,14 @@ func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	buf_50 := ar.F64w(state_16)
 	buf_51 := ar.F64w(state_18)
 	for t_34 := int64(0); t_34 < steps_6; t_34++ {
-		mark_35 := ar.mark()
+		mark_35 := ar.Mark()
 		r_36, r_37, r_38 := fg_1(state_15, state_16)
 		n_39 := int64(state_16)
 		if int64(r_38) != n_39 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_38), n_39))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_38), n_39))
 		}
 		if r_38 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_38, state_16))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_38, state_16))
 		}
 		var s_40 float64 = 0
 		r_37 = r_37[:r_38]
@@ -5201,7 +5200,7 @@ func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		}
 		_ = r_36 + s_40
 		if r_38 != state_18 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:71:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_38}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:71:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_38}))
 		}
 		r_44 := ar.F64w(state_18)
 		state_17 = state_17[:len(r_44)]
@@ -5210,7 +5209,7 @@ func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			r_44[i_45] = ((beta_5 * state_17[i_45]) + r_37[i_45])
 		}
 		if state_18 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:72:75", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{state_18}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:72:75", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{state_18}))
 		}
 		r_47 := ar.F64w(state_16)
 		state_15 = state_15[:len(r_47)]
@@ -5224,16 +5223,16 @@ func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			state_15 = buf_50
 			copy(buf_51, state_17)
 			state_17 = buf_51
-			ar.release(mark_35)
+			ar.Release(mark_35)
 		}
 	}
 	r_52, r_53, r_54 := fg_1(state_15, x0_3)
 	n_55 := int64(x0_3)
 	if int64(r_54) != n_55 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_54), n_55))
+		return nil, 0, 0, 0, runtime.NewError("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_54), n_55))
 	}
 	if r_54 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_54, x0_3))
+		return nil, 0, 0, 0, runtime.NewError("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_54, x0_3))
 	}
 	var s_56 float64 = 0
 	r_53 = r_53[:r_54]
@@ -5255,31 +5254,31 @@ func fn_momentum(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	}
 	x_63 := r_52 + s_56
 	x_64 := max(steps_6, int64(0))
-	nbKeep(ar, mark_65, &state_15)
+	ar.Keep(mark_65, &state_15)
 	return state_15, x0_3, x_63, x_64, nil
 }
 
 // fn_nesterov is def nesterov (optim.nab:99:12).
-func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, beta_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
-	mark_65 := ar.mark()
+func fn_nesterov(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, beta_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
+	mark_65 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:80:12", "optim.nesterov: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, runtime.NewError("std/optim:80:12", "optim.nesterov: argument 3 (lr) must be non-negative")
 	}
 	x_9 := beta_5 >= 0.0
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:81:14", "optim.nesterov: argument 4 (beta) must be non-negative")
+		return nil, 0, 0, 0, runtime.NewError("std/optim:81:14", "optim.nesterov: argument 4 (beta) must be non-negative")
 	}
 	x_10 := steps_6 >= int64(0)
 	if !x_10 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:82:15", "optim.nesterov: argument 5 (steps) must be non-negative")
+		return nil, 0, 0, 0, runtime.NewError("std/optim:82:15", "optim.nesterov: argument 5 (steps) must be non-negative")
 	}
 	n_11 := int64(x0_3)
 	n_12, err_13 := runtime.CheckSize(n_11)
 	if err_13 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:83:35", err_13)
+		return nil, 0, 0, 0, runtime.WithPos("std/optim:83:35", err_13)
 	}
 	a_14 := ar.F64(n_12)
 	var state_15 []float64
@@ -5290,14 +5289,14 @@ func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	buf_50 := ar.F64w(state_16)
 	buf_51 := ar.F64w(state_18)
 	for t_34 := int64(0); t_34 < steps_6; t_34++ {
-		mark_35 := ar.mark()
+		mark_35 := ar.Mark()
 		r_36, r_37, r_38 := fg_1(state_15, state_16)
 		n_39 := int64(state_16)
 		if int64(r_38) != n_39 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_38), n_39))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_38), n_39))
 		}
 		if r_38 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_38, state_16))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_38, state_16))
 		}
 		var s_40 float64 = 0
 		r_37 = r_37[:r_38]
@@ -5307,7 +5306,7 @@ func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		}
 		_ = r_36 + s_40
 		if r_38 != state_18 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:85:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_38}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:85:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_38}))
 		}
 		r_44 := ar.F64w(state_18)
 		state_17 = state_17[:len(r_44)]
@@ -5316,10 +5315,10 @@ func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			r_44[i_45] = ((beta_5 * state_17[i_45]) + r_37[i_45])
 		}
 		if state_18 != r_38 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:86:96", "shape mismatch in '+': "+runtime.ShapeString([]int{r_38})+" and "+runtime.ShapeString([]int{state_18}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:86:96", "shape mismatch in '+': "+runtime.ShapeString([]int{r_38})+" and "+runtime.ShapeString([]int{state_18}))
 		}
 		if r_38 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:86:86", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_38}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:86:86", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_38}))
 		}
 		r_47 := ar.F64w(state_16)
 		state_15 = state_15[:len(r_47)]
@@ -5334,16 +5333,16 @@ func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			state_15 = buf_50
 			copy(buf_51, state_17)
 			state_17 = buf_51
-			ar.release(mark_35)
+			ar.Release(mark_35)
 		}
 	}
 	r_52, r_53, r_54 := fg_1(state_15, x0_3)
 	n_55 := int64(x0_3)
 	if int64(r_54) != n_55 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_54), n_55))
+		return nil, 0, 0, 0, runtime.NewError("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_54), n_55))
 	}
 	if r_54 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_54, x0_3))
+		return nil, 0, 0, 0, runtime.NewError("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_54, x0_3))
 	}
 	var s_56 float64 = 0
 	r_53 = r_53[:r_54]
@@ -5365,27 +5364,27 @@ func fn_nesterov(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	}
 	x_63 := r_52 + s_56
 	x_64 := max(steps_6, int64(0))
-	nbKeep(ar, mark_65, &state_15)
+	ar.Keep(mark_65, &state_15)
 	return state_15, x0_3, x_63, x_64, nil
 }
 
 // fn_adagrad is def adagrad (optim.nab:105:12).
-func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
-	mark_63 := ar.mark()
+func fn_adagrad(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
+	mark_63 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_7 := lr_4 >= 0.0
 	if !x_7 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:93:12", "optim.adagrad: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, runtime.NewError("std/optim:93:12", "optim.adagrad: argument 3 (lr) must be non-negative")
 	}
 	x_8 := steps_5 >= int64(0)
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:94:15", "optim.adagrad: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, runtime.NewError("std/optim:94:15", "optim.adagrad: argument 4 (steps) must be non-negative")
 	}
 	n_9 := int64(x0_3)
 	n_10, err_11 := runtime.CheckSize(n_9)
 	if err_11 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:95:35", err_11)
+		return nil, 0, 0, 0, runtime.WithPos("std/optim:95:35", err_11)
 	}
 	a_12 := ar.F64(n_10)
 	var state_13 []float64
@@ -5396,14 +5395,14 @@ func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 	buf_48 := ar.F64w(state_14)
 	buf_49 := ar.F64w(state_16)
 	for t_32 := int64(0); t_32 < steps_5; t_32++ {
-		mark_33 := ar.mark()
+		mark_33 := ar.Mark()
 		r_34, r_35, r_36 := fg_1(state_13, state_14)
 		n_37 := int64(state_14)
 		if int64(r_36) != n_37 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_36), n_37))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_36), n_37))
 		}
 		if r_36 != state_14 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_36, state_14))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_36, state_14))
 		}
 		var s_38 float64 = 0
 		r_35 = r_35[:r_36]
@@ -5413,7 +5412,7 @@ func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 		}
 		_ = r_34 + s_38
 		if r_36 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:97:16", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_36}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:97:16", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_36}))
 		}
 		r_42 := ar.F64w(state_16)
 		state_15 = state_15[:len(r_42)]
@@ -5422,10 +5421,10 @@ func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 			r_42[i_43] = (state_15[i_43] + (r_35[i_43] * r_35[i_43]))
 		}
 		if state_16 != r_36 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:98:103", "shape mismatch in '/': "+runtime.ShapeString([]int{r_36})+" and "+runtime.ShapeString([]int{state_16}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:98:103", "shape mismatch in '/': "+runtime.ShapeString([]int{r_36})+" and "+runtime.ShapeString([]int{state_16}))
 		}
 		if r_36 != state_14 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:98:94", "shape mismatch in '-': "+runtime.ShapeString([]int{state_14})+" and "+runtime.ShapeString([]int{r_36}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:98:94", "shape mismatch in '-': "+runtime.ShapeString([]int{state_14})+" and "+runtime.ShapeString([]int{r_36}))
 		}
 		r_45 := ar.F64w(state_14)
 		state_13 = state_13[:len(r_45)]
@@ -5440,16 +5439,16 @@ func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 			state_13 = buf_48
 			copy(buf_49, state_15)
 			state_15 = buf_49
-			ar.release(mark_33)
+			ar.Release(mark_33)
 		}
 	}
 	r_50, r_51, r_52 := fg_1(state_13, x0_3)
 	n_53 := int64(x0_3)
 	if int64(r_52) != n_53 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_52), n_53))
+		return nil, 0, 0, 0, runtime.NewError("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_52), n_53))
 	}
 	if r_52 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_52, x0_3))
+		return nil, 0, 0, 0, runtime.NewError("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_52, x0_3))
 	}
 	var s_54 float64 = 0
 	r_51 = r_51[:r_52]
@@ -5471,27 +5470,27 @@ func fn_adagrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 	}
 	x_61 := r_50 + s_54
 	x_62 := max(steps_5, int64(0))
-	nbKeep(ar, mark_63, &state_13)
+	ar.Keep(mark_63, &state_13)
 	return state_13, x0_3, x_61, x_62, nil
 }
 
 // fn_rmsprop is def rmsprop (optim.nab:111:12).
-func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
-	mark_63 := ar.mark()
+func fn_rmsprop(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
+	mark_63 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_7 := lr_4 >= 0.0
 	if !x_7 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:105:12", "optim.rmsprop: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, runtime.NewError("std/optim:105:12", "optim.rmsprop: argument 3 (lr) must be non-negative")
 	}
 	x_8 := steps_5 >= int64(0)
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:106:15", "optim.rmsprop: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, runtime.NewError("std/optim:106:15", "optim.rmsprop: argument 4 (steps) must be non-negative")
 	}
 	n_9 := int64(x0_3)
 	n_10, err_11 := runtime.CheckSize(n_9)
 	if err_11 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:107:35", err_11)
+		return nil, 0, 0, 0, runtime.WithPos("std/optim:107:35", err_11)
 	}
 	a_12 := ar.F64(n_10)
 	var state_13 []float64
@@ -5502,14 +5501,14 @@ func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 	buf_48 := ar.F64w(state_14)
 	buf_49 := ar.F64w(state_16)
 	for t_32 := int64(0); t_32 < steps_5; t_32++ {
-		mark_33 := ar.mark()
+		mark_33 := ar.Mark()
 		r_34, r_35, r_36 := fg_1(state_13, state_14)
 		n_37 := int64(state_14)
 		if int64(r_36) != n_37 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_36), n_37))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_36), n_37))
 		}
 		if r_36 != state_14 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_36, state_14))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_36, state_14))
 		}
 		var s_38 float64 = 0
 		r_35 = r_35[:r_36]
@@ -5519,7 +5518,7 @@ func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 		}
 		_ = r_34 + s_38
 		if r_36 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:109:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_36}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:109:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_36}))
 		}
 		r_42 := ar.F64w(state_16)
 		state_15 = state_15[:len(r_42)]
@@ -5528,10 +5527,10 @@ func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 			r_42[i_43] = ((0.99 * state_15[i_43]) + (0.01 * (r_35[i_43] * r_35[i_43])))
 		}
 		if state_16 != r_36 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:110:102", "shape mismatch in '/': "+runtime.ShapeString([]int{r_36})+" and "+runtime.ShapeString([]int{state_16}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:110:102", "shape mismatch in '/': "+runtime.ShapeString([]int{r_36})+" and "+runtime.ShapeString([]int{state_16}))
 		}
 		if r_36 != state_14 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:110:93", "shape mismatch in '-': "+runtime.ShapeString([]int{state_14})+" and "+runtime.ShapeString([]int{r_36}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:110:93", "shape mismatch in '-': "+runtime.ShapeString([]int{state_14})+" and "+runtime.ShapeString([]int{r_36}))
 		}
 		r_45 := ar.F64w(state_14)
 		state_13 = state_13[:len(r_45)]
@@ -5546,16 +5545,16 @@ func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 			state_13 = buf_48
 			copy(buf_49, state_15)
 			state_15 = buf_49
-			ar.release(mark_33)
+			ar.Release(mark_33)
 		}
 	}
 	r_50, r_51, r_52 := fg_1(state_13, x0_3)
 	n_53 := int64(x0_3)
 	if int64(r_52) != n_53 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_52), n_53))
+		return nil, 0, 0, 0, runtime.NewError("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_52), n_53))
 	}
 	if r_52 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_52, x0_3))
+		return nil, 0, 0, 0, runtime.NewError("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_52, x0_3))
 	}
 	var s_54 float64 = 0
 	r_51 = r_51[:r_52]
@@ -5577,32 +5576,32 @@ func fn_rmsprop(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int)
 	}
 	x_61 := r_50 + s_54
 	x_62 := max(steps_5, int64(0))
-	nbKeep(ar, mark_63, &state_13)
+	ar.Keep(mark_63, &state_13)
 	return state_13, x0_3, x_61, x_62, nil
 }
 
 // fn_adam is def adam (optim.nab:118:12).
-func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
-	mark_76 := ar.mark()
+func fn_adam(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
+	mark_76 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	n_7 := int64(x0_3)
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:127:12", "optim.adam: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, runtime.NewError("std/optim:127:12", "optim.adam: argument 3 (lr) must be non-negative")
 	}
 	x_9 := steps_5 >= int64(0)
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:128:15", "optim.adam: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, runtime.NewError("std/optim:128:15", "optim.adam: argument 4 (steps) must be non-negative")
 	}
 	n_10, err_11 := runtime.CheckSize(n_7)
 	if err_11 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:129:41", err_11)
+		return nil, 0, 0, 0, runtime.WithPos("std/optim:129:41", err_11)
 	}
 	a_12 := ar.F64(n_10)
 	n_13, err_14 := runtime.CheckSize(n_7)
 	if err_14 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:129:51", err_14)
+		return nil, 0, 0, 0, runtime.WithPos("std/optim:129:51", err_14)
 	}
 	a_15 := ar.F64(n_13)
 	var state_16 []float64
@@ -5613,14 +5612,14 @@ func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	var state_21 int
 	state_16, state_17, state_18, state_19, state_20, state_21 = x0_2, x0_3, a_12, n_10, a_15, n_13
 	for t_42 := int64(0); t_42 < steps_5; t_42++ {
-		mark_43 := ar.mark()
+		mark_43 := ar.Mark()
 		r_44, r_45, r_46 := fg_1(state_16, state_17)
 		n_47 := int64(state_17)
 		if int64(r_46) != n_47 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_46), n_47))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_46), n_47))
 		}
 		if r_46 != state_17 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_46, state_17))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_46, state_17))
 		}
 		var s_48 float64 = 0
 		r_45 = r_45[:r_46]
@@ -5632,10 +5631,10 @@ func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		x_52 := t_42 + int64(1)
 		r_53, r_54, r_55, r_56, r_57, r_58, err_59 := fn_optimadamstep(ar, r_45, r_46, state_18, state_19, state_20, state_21, x_52)
 		if err_59 != nil {
-			return nil, 0, 0, 0, nbFrame(err_59, "optim.adam_step", "std/optim:115:5", "std/optim:131:23")
+			return nil, 0, 0, 0, runtime.WithFrame(err_59, "optim.adam_step", "std/optim:115:5", "std/optim:131:23")
 		}
 		if r_54 != state_17 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:132:70", "shape mismatch in '-': "+runtime.ShapeString([]int{state_17})+" and "+runtime.ShapeString([]int{r_54}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:132:70", "shape mismatch in '-': "+runtime.ShapeString([]int{state_17})+" and "+runtime.ShapeString([]int{r_54}))
 		}
 		r_60 := ar.F64w(state_17)
 		state_16 = state_16[:len(r_60)]
@@ -5649,10 +5648,10 @@ func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	r_63, r_64, r_65 := fg_1(state_16, x0_3)
 	n_66 := int64(x0_3)
 	if int64(r_65) != n_66 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_65), n_66))
+		return nil, 0, 0, 0, runtime.NewError("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_65), n_66))
 	}
 	if r_65 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_65, x0_3))
+		return nil, 0, 0, 0, runtime.NewError("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_65, x0_3))
 	}
 	var s_67 float64 = 0
 	r_64 = r_64[:r_65]
@@ -5674,36 +5673,36 @@ func fn_adam(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	}
 	x_74 := r_63 + s_67
 	x_75 := max(steps_5, int64(0))
-	nbKeep(ar, mark_76, &state_16)
+	ar.Keep(mark_76, &state_16)
 	return state_16, x0_3, x_74, x_75, nil
 }
 
 // fn_adamw is def adamw (optim.nab:124:12).
-func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, wd_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
-	mark_80 := ar.mark()
+func fn_adamw(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, wd_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
+	mark_80 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	n_8 := int64(x0_3)
 	x_9 := lr_4 >= 0.0
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:139:12", "optim.adamw: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, runtime.NewError("std/optim:139:12", "optim.adamw: argument 3 (lr) must be non-negative")
 	}
 	x_10 := wd_5 >= 0.0
 	if !x_10 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:140:12", "optim.adamw: argument 4 (wd) must be non-negative")
+		return nil, 0, 0, 0, runtime.NewError("std/optim:140:12", "optim.adamw: argument 4 (wd) must be non-negative")
 	}
 	x_11 := steps_6 >= int64(0)
 	if !x_11 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:141:15", "optim.adamw: argument 5 (steps) must be non-negative")
+		return nil, 0, 0, 0, runtime.NewError("std/optim:141:15", "optim.adamw: argument 5 (steps) must be non-negative")
 	}
 	n_12, err_13 := runtime.CheckSize(n_8)
 	if err_13 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:142:41", err_13)
+		return nil, 0, 0, 0, runtime.WithPos("std/optim:142:41", err_13)
 	}
 	a_14 := ar.F64(n_12)
 	n_15, err_16 := runtime.CheckSize(n_8)
 	if err_16 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:142:51", err_16)
+		return nil, 0, 0, 0, runtime.WithPos("std/optim:142:51", err_16)
 	}
 	a_17 := ar.F64(n_15)
 	var state_18 []float64
@@ -5714,14 +5713,14 @@ func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	var state_23 int
 	state_18, state_19, state_20, state_21, state_22, state_23 = x0_2, x0_3, a_14, n_12, a_17, n_15
 	for t_45 := int64(0); t_45 < steps_6; t_45++ {
-		mark_46 := ar.mark()
+		mark_46 := ar.Mark()
 		r_47, r_48, r_49 := fg_1(state_18, state_19)
 		n_50 := int64(state_19)
 		if int64(r_49) != n_50 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_49), n_50))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_49), n_50))
 		}
 		if r_49 != state_19 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_49, state_19))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_49, state_19))
 		}
 		var s_51 float64 = 0
 		r_48 = r_48[:r_49]
@@ -5733,10 +5732,10 @@ func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		x_55 := t_45 + int64(1)
 		r_56, r_57, r_58, r_59, r_60, r_61, err_62 := fn_optimadamstep(ar, r_48, r_49, state_20, state_21, state_22, state_23, x_55)
 		if err_62 != nil {
-			return nil, 0, 0, 0, nbFrame(err_62, "optim.adam_step", "std/optim:115:5", "std/optim:144:23")
+			return nil, 0, 0, 0, runtime.WithFrame(err_62, "optim.adam_step", "std/optim:115:5", "std/optim:144:23")
 		}
 		if r_57 != state_19 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:145:80", "shape mismatch in '-': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{r_57}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:145:80", "shape mismatch in '-': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{r_57}))
 		}
 		x_63 := lr_4 * wd_5
 		r_64 := ar.F64w(state_19)
@@ -5751,10 +5750,10 @@ func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	r_67, r_68, r_69 := fg_1(state_18, x0_3)
 	n_70 := int64(x0_3)
 	if int64(r_69) != n_70 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_69), n_70))
+		return nil, 0, 0, 0, runtime.NewError("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_69), n_70))
 	}
 	if r_69 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_69, x0_3))
+		return nil, 0, 0, 0, runtime.NewError("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_69, x0_3))
 	}
 	var s_71 float64 = 0
 	r_68 = r_68[:r_69]
@@ -5776,32 +5775,32 @@ func fn_adamw(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	}
 	x_78 := r_67 + s_71
 	x_79 := max(steps_6, int64(0))
-	nbKeep(ar, mark_80, &state_18)
+	ar.Keep(mark_80, &state_18)
 	return state_18, x0_3, x_78, x_79, nil
 }
 
 // fn_adabelief is def adabelief (optim.nab:130:12).
-func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
-	mark_97 := ar.mark()
+func fn_adabelief(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
+	mark_97 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	n_7 := int64(x0_3)
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:154:12", "optim.adabelief: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, runtime.NewError("std/optim:154:12", "optim.adabelief: argument 3 (lr) must be non-negative")
 	}
 	x_9 := steps_5 >= int64(0)
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:155:15", "optim.adabelief: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, runtime.NewError("std/optim:155:15", "optim.adabelief: argument 4 (steps) must be non-negative")
 	}
 	n_10, err_11 := runtime.CheckSize(n_7)
 	if err_11 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:156:41", err_11)
+		return nil, 0, 0, 0, runtime.WithPos("std/optim:156:41", err_11)
 	}
 	a_12 := ar.F64(n_10)
 	n_13, err_14 := runtime.CheckSize(n_7)
 	if err_14 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:156:51", err_14)
+		return nil, 0, 0, 0, runtime.WithPos("std/optim:156:51", err_14)
 	}
 	a_15 := ar.F64(n_13)
 	var state_16 []float64
@@ -5815,14 +5814,14 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 	buf_82 := ar.F64w(state_19)
 	buf_83 := ar.F64w(state_21)
 	for t_51 := int64(0); t_51 < steps_5; t_51++ {
-		mark_52 := ar.mark()
+		mark_52 := ar.Mark()
 		r_53, r_54, r_55 := fg_1(state_16, state_17)
 		n_56 := int64(state_17)
 		if int64(r_55) != n_56 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_55), n_56))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_55), n_56))
 		}
 		if r_55 != state_17 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_55, state_17))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_55, state_17))
 		}
 		var s_57 float64 = 0
 		r_54 = r_54[:r_55]
@@ -5832,7 +5831,7 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 		}
 		_ = r_53 + s_57
 		if r_55 != state_19 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:158:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{r_55}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:158:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{r_55}))
 		}
 		r_61 := ar.F64w(state_19)
 		state_18 = state_18[:len(r_61)]
@@ -5841,13 +5840,13 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 			r_61[i_62] = ((0.9 * state_18[i_62]) + (0.1 * r_54[i_62]))
 		}
 		if state_19 != r_55 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:159:38", "shape mismatch in '-': "+runtime.ShapeString([]int{r_55})+" and "+runtime.ShapeString([]int{state_19}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:159:38", "shape mismatch in '-': "+runtime.ShapeString([]int{r_55})+" and "+runtime.ShapeString([]int{state_19}))
 		}
 		if state_19 != r_55 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:159:49", "shape mismatch in '-': "+runtime.ShapeString([]int{r_55})+" and "+runtime.ShapeString([]int{state_19}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:159:49", "shape mismatch in '-': "+runtime.ShapeString([]int{r_55})+" and "+runtime.ShapeString([]int{state_19}))
 		}
 		if r_55 != state_21 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:159:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_21})+" and "+runtime.ShapeString([]int{r_55}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:159:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_21})+" and "+runtime.ShapeString([]int{r_55}))
 		}
 		r_64 := ar.F64w(state_21)
 		state_20 = state_20[:len(r_64)]
@@ -5865,7 +5864,7 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 		x_73 := math.Pow(0.999, x_72)
 		x_74 := 1.0 - x_73
 		if state_21 != state_19 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:162:16", "shape mismatch in '/': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{state_21}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:162:16", "shape mismatch in '/': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{state_21}))
 		}
 		r_75 := ar.F64w(state_19)
 		r_61 = r_61[:len(r_75)]
@@ -5874,7 +5873,7 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 			r_75[i_76] = ((r_61[i_76] / x_70) / ((math.Sqrt((r_64[i_76] / x_74))) + 1e-16))
 		}
 		if state_19 != state_17 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:163:75", "shape mismatch in '-': "+runtime.ShapeString([]int{state_17})+" and "+runtime.ShapeString([]int{state_19}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:163:75", "shape mismatch in '-': "+runtime.ShapeString([]int{state_17})+" and "+runtime.ShapeString([]int{state_19}))
 		}
 		r_78 := ar.F64w(state_17)
 		state_16 = state_16[:len(r_78)]
@@ -5890,16 +5889,16 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 			state_18 = buf_82
 			copy(buf_83, state_20)
 			state_20 = buf_83
-			ar.release(mark_52)
+			ar.Release(mark_52)
 		}
 	}
 	r_84, r_85, r_86 := fg_1(state_16, x0_3)
 	n_87 := int64(x0_3)
 	if int64(r_86) != n_87 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_86), n_87))
+		return nil, 0, 0, 0, runtime.NewError("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_86), n_87))
 	}
 	if r_86 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_86, x0_3))
+		return nil, 0, 0, 0, runtime.NewError("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_86, x0_3))
 	}
 	var s_88 float64 = 0
 	r_85 = r_85[:r_86]
@@ -5921,37 +5920,37 @@ func fn_adabelief(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, in
 	}
 	x_95 := r_84 + s_88
 	x_96 := max(steps_5, int64(0))
-	nbKeep(ar, mark_97, &state_16)
+	ar.Keep(mark_97, &state_16)
 	return state_16, x0_3, x_95, x_96, nil
 }
 
 // fn_diffgrad is def diffgrad (optim.nab:136:12).
-func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
-	mark_99 := ar.mark()
+func fn_diffgrad(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
+	mark_99 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	n_7 := int64(x0_3)
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:171:12", "optim.diffgrad: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, runtime.NewError("std/optim:171:12", "optim.diffgrad: argument 3 (lr) must be non-negative")
 	}
 	x_9 := steps_5 >= int64(0)
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:172:15", "optim.diffgrad: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, runtime.NewError("std/optim:172:15", "optim.diffgrad: argument 4 (steps) must be non-negative")
 	}
 	n_10, err_11 := runtime.CheckSize(n_7)
 	if err_11 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:173:49", err_11)
+		return nil, 0, 0, 0, runtime.WithPos("std/optim:173:49", err_11)
 	}
 	a_12 := ar.F64(n_10)
 	n_13, err_14 := runtime.CheckSize(n_7)
 	if err_14 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:173:59", err_14)
+		return nil, 0, 0, 0, runtime.WithPos("std/optim:173:59", err_14)
 	}
 	a_15 := ar.F64(n_13)
 	n_16, err_17 := runtime.CheckSize(n_7)
 	if err_17 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:173:69", err_17)
+		return nil, 0, 0, 0, runtime.WithPos("std/optim:173:69", err_17)
 	}
 	a_18 := ar.F64(n_16)
 	var state_19 []float64
@@ -5964,14 +5963,14 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	var state_26 int
 	state_19, state_20, state_21, state_22, state_23, state_24, state_25, state_26 = x0_2, x0_3, a_12, n_10, a_15, n_13, a_18, n_16
 	for t_56 := int64(0); t_56 < steps_5; t_56++ {
-		mark_57 := ar.mark()
+		mark_57 := ar.Mark()
 		r_58, r_59, r_60 := fg_1(state_19, state_20)
 		n_61 := int64(state_20)
 		if int64(r_60) != n_61 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_60), n_61))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_60), n_61))
 		}
 		if r_60 != state_20 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_60, state_20))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_60, state_20))
 		}
 		var s_62 float64 = 0
 		r_59 = r_59[:r_60]
@@ -5981,7 +5980,7 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 		}
 		_ = r_58 + s_62
 		if r_60 != state_22 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:175:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_60}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:175:22", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_60}))
 		}
 		r_66 := ar.F64w(state_22)
 		state_21 = state_21[:len(r_66)]
@@ -5990,7 +5989,7 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			r_66[i_67] = ((0.9 * state_21[i_67]) + (0.1 * r_59[i_67]))
 		}
 		if r_60 != state_24 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:176:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_24})+" and "+runtime.ShapeString([]int{r_60}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:176:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_24})+" and "+runtime.ShapeString([]int{r_60}))
 		}
 		r_69 := ar.F64w(state_24)
 		state_23 = state_23[:len(r_69)]
@@ -5999,21 +5998,21 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			r_69[i_70] = ((0.999 * state_23[i_70]) + (0.001 * (r_59[i_70] * r_59[i_70])))
 		}
 		if r_60 != state_26 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:179:29", "shape mismatch in '-': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{r_60}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:179:29", "shape mismatch in '-': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{r_60}))
 		}
 		x_72 := t_56 + int64(1)
 		x_73 := float64(x_72)
 		x_74 := math.Pow(0.9, x_73)
 		x_75 := 1.0 - x_74
 		if state_22 != state_26 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:180:16", "shape mismatch in '*': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{state_22}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:180:16", "shape mismatch in '*': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{state_22}))
 		}
 		x_76 := t_56 + int64(1)
 		x_77 := float64(x_76)
 		x_78 := math.Pow(0.999, x_77)
 		x_79 := 1.0 - x_78
 		if state_24 != state_26 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:180:21", "shape mismatch in '/': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{state_24}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:180:21", "shape mismatch in '/': "+runtime.ShapeString([]int{state_26})+" and "+runtime.ShapeString([]int{state_24}))
 		}
 		r_80 := ar.F64w(state_26)
 		state_25 = state_25[:len(r_80)]
@@ -6024,7 +6023,7 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 			r_80[i_81] = (((runtime.Sigmoid((math.Abs((state_25[i_81] - r_59[i_81]))))) * (r_66[i_81] / x_75)) / ((math.Sqrt((r_69[i_81] / x_79))) + 1e-08))
 		}
 		if state_26 != state_20 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:181:74", "shape mismatch in '-': "+runtime.ShapeString([]int{state_20})+" and "+runtime.ShapeString([]int{state_26}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:181:74", "shape mismatch in '-': "+runtime.ShapeString([]int{state_20})+" and "+runtime.ShapeString([]int{state_26}))
 		}
 		r_83 := ar.F64w(state_20)
 		state_19 = state_19[:len(r_83)]
@@ -6038,10 +6037,10 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	r_86, r_87, r_88 := fg_1(state_19, x0_3)
 	n_89 := int64(x0_3)
 	if int64(r_88) != n_89 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_88), n_89))
+		return nil, 0, 0, 0, runtime.NewError("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_88), n_89))
 	}
 	if r_88 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_88, x0_3))
+		return nil, 0, 0, 0, runtime.NewError("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_88, x0_3))
 	}
 	var s_90 float64 = 0
 	r_87 = r_87[:r_88]
@@ -6063,42 +6062,42 @@ func fn_diffgrad(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int
 	}
 	x_97 := r_86 + s_90
 	x_98 := max(steps_5, int64(0))
-	nbKeep(ar, mark_99, &state_19)
+	ar.Keep(mark_99, &state_19)
 	return state_19, x0_3, x_97, x_98, nil
 }
 
 // fn_adan is def adan (optim.nab:142:12).
-func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
-	mark_142 := ar.mark()
+func fn_adan(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, float64, int64, error) {
+	mark_142 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	n_7 := int64(x0_3)
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:191:12", "optim.adan: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, runtime.NewError("std/optim:191:12", "optim.adan: argument 3 (lr) must be non-negative")
 	}
 	x_9 := steps_5 >= int64(0)
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:192:15", "optim.adan: argument 4 (steps) must be non-negative")
+		return nil, 0, 0, 0, runtime.NewError("std/optim:192:15", "optim.adan: argument 4 (steps) must be non-negative")
 	}
 	n_10, err_11 := runtime.CheckSize(n_7)
 	if err_11 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:193:57", err_11)
+		return nil, 0, 0, 0, runtime.WithPos("std/optim:193:57", err_11)
 	}
 	a_12 := ar.F64(n_10)
 	n_13, err_14 := runtime.CheckSize(n_7)
 	if err_14 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:193:67", err_14)
+		return nil, 0, 0, 0, runtime.WithPos("std/optim:193:67", err_14)
 	}
 	a_15 := ar.F64(n_13)
 	n_16, err_17 := runtime.CheckSize(n_7)
 	if err_17 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:193:77", err_17)
+		return nil, 0, 0, 0, runtime.WithPos("std/optim:193:77", err_17)
 	}
 	a_18 := ar.F64(n_16)
 	n_19, err_20 := runtime.CheckSize(n_7)
 	if err_20 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:193:87", err_20)
+		return nil, 0, 0, 0, runtime.WithPos("std/optim:193:87", err_20)
 	}
 	a_21 := ar.F64(n_19)
 	var state_22 []float64
@@ -6113,14 +6112,14 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	var state_31 int
 	state_22, state_23, state_24, state_25, state_26, state_27, state_28, state_29, state_30, state_31 = x0_2, x0_3, a_12, n_10, a_15, n_13, a_18, n_16, a_21, n_19
 	for t_80 := int64(0); t_80 < steps_5; t_80++ {
-		mark_81 := ar.mark()
+		mark_81 := ar.Mark()
 		r_82, r_83, r_84 := fg_1(state_22, state_23)
 		n_85 := int64(state_23)
 		if int64(r_84) != n_85 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_84), n_85))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_84), n_85))
 		}
 		if r_84 != state_23 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_84, state_23))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_84, state_23))
 		}
 		var s_86 float64 = 0
 		r_83 = r_83[:r_84]
@@ -6135,13 +6134,13 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		if x_90 {
 			n_93, err_94 := runtime.CheckSize(n_7)
 			if err_94 != nil {
-				return nil, 0, 0, 0, nbAt("std/optim:195:28", err_94)
+				return nil, 0, 0, 0, runtime.WithPos("std/optim:195:28", err_94)
 			}
 			a_95 := ar.F64(n_93)
 			c_91, c_92 = a_95, n_93
 		} else {
 			if state_31 != r_84 {
-				return nil, 0, 0, 0, nbErrorf("std/optim:195:44", "shape mismatch in '-': "+runtime.ShapeString([]int{r_84})+" and "+runtime.ShapeString([]int{state_31}))
+				return nil, 0, 0, 0, runtime.NewError("std/optim:195:44", "shape mismatch in '-': "+runtime.ShapeString([]int{r_84})+" and "+runtime.ShapeString([]int{state_31}))
 			}
 			r_96 := ar.F64w(r_84)
 			r_83 = r_83[:len(r_96)]
@@ -6152,7 +6151,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			c_91, c_92 = r_96, r_84
 		}
 		if r_84 != state_25 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:196:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{r_84}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:196:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{r_84}))
 		}
 		r_99 := ar.F64w(state_25)
 		state_24 = state_24[:len(r_99)]
@@ -6161,7 +6160,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_99[i_100] = ((0.98 * state_24[i_100]) + (0.02 * r_83[i_100]))
 		}
 		if c_92 != state_27 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:197:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_27})+" and "+runtime.ShapeString([]int{c_92}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:197:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_27})+" and "+runtime.ShapeString([]int{c_92}))
 		}
 		r_102 := ar.F64w(state_27)
 		state_26 = state_26[:len(r_102)]
@@ -6170,7 +6169,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_102[i_103] = ((0.92 * state_26[i_103]) + (0.08 * c_91[i_103]))
 		}
 		if c_92 != r_84 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:198:15", "shape mismatch in '+': "+runtime.ShapeString([]int{r_84})+" and "+runtime.ShapeString([]int{c_92}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:198:15", "shape mismatch in '+': "+runtime.ShapeString([]int{r_84})+" and "+runtime.ShapeString([]int{c_92}))
 		}
 		r_105 := ar.F64w(r_84)
 		r_83 = r_83[:len(r_105)]
@@ -6179,7 +6178,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_105[i_106] = (r_83[i_106] + (0.92 * c_91[i_106]))
 		}
 		if r_84 != state_29 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:199:25", "shape mismatch in '+': "+runtime.ShapeString([]int{state_29})+" and "+runtime.ShapeString([]int{r_84}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:199:25", "shape mismatch in '+': "+runtime.ShapeString([]int{state_29})+" and "+runtime.ShapeString([]int{r_84}))
 		}
 		r_108 := ar.F64w(state_29)
 		state_28 = state_28[:len(r_108)]
@@ -6196,14 +6195,14 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		x_117 := math.Pow(0.92, x_116)
 		x_118 := 1.0 - x_117
 		if state_27 != state_25 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:203:20", "shape mismatch in '+': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{state_27}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:203:20", "shape mismatch in '+': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{state_27}))
 		}
 		x_119 := t_80 + int64(1)
 		x_120 := float64(x_119)
 		x_121 := math.Pow(0.99, x_120)
 		x_122 := 1.0 - x_121
 		if state_29 != state_25 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:203:33", "shape mismatch in '/': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{state_29}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:203:33", "shape mismatch in '/': "+runtime.ShapeString([]int{state_25})+" and "+runtime.ShapeString([]int{state_29}))
 		}
 		r_123 := ar.F64w(state_25)
 		r_99 = r_99[:len(r_123)]
@@ -6213,7 +6212,7 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_123[i_124] = (((r_99[i_124] / x_114) + (0.92 * (r_102[i_124] / x_118))) / ((math.Sqrt((r_108[i_124] / x_122))) + 1e-08))
 		}
 		if state_25 != state_23 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:204:73", "shape mismatch in '-': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{state_25}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:204:73", "shape mismatch in '-': "+runtime.ShapeString([]int{state_23})+" and "+runtime.ShapeString([]int{state_25}))
 		}
 		r_126 := ar.F64w(state_23)
 		state_22 = state_22[:len(r_126)]
@@ -6227,10 +6226,10 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	r_129, r_130, r_131 := fg_1(state_22, x0_3)
 	n_132 := int64(x0_3)
 	if int64(r_131) != n_132 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_131), n_132))
+		return nil, 0, 0, 0, runtime.NewError("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_131), n_132))
 	}
 	if r_131 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_131, x0_3))
+		return nil, 0, 0, 0, runtime.NewError("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_131, x0_3))
 	}
 	var s_133 float64 = 0
 	r_130 = r_130[:r_131]
@@ -6252,31 +6251,31 @@ func fn_adan(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	}
 	x_140 := r_129 + s_133
 	x_141 := max(steps_5, int64(0))
-	nbKeep(ar, mark_142, &state_22)
+	ar.Keep(mark_142, &state_22)
 	return state_22, x0_3, x_140, x_141, nil
 }
 
 // fn_lion is def lion (optim.nab:148:12).
-func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, wd_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
-	mark_71 := ar.mark()
+func fn_lion(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, wd_5 float64, steps_6 int64) ([]float64, int, float64, int64, error) {
+	mark_71 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:212:12", "optim.lion: argument 3 (lr) must be non-negative")
+		return nil, 0, 0, 0, runtime.NewError("std/optim:212:12", "optim.lion: argument 3 (lr) must be non-negative")
 	}
 	x_9 := wd_5 >= 0.0
 	if !x_9 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:213:12", "optim.lion: argument 4 (wd) must be non-negative")
+		return nil, 0, 0, 0, runtime.NewError("std/optim:213:12", "optim.lion: argument 4 (wd) must be non-negative")
 	}
 	x_10 := steps_6 >= int64(0)
 	if !x_10 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:214:15", "optim.lion: argument 5 (steps) must be non-negative")
+		return nil, 0, 0, 0, runtime.NewError("std/optim:214:15", "optim.lion: argument 5 (steps) must be non-negative")
 	}
 	n_11 := int64(x0_3)
 	n_12, err_13 := runtime.CheckSize(n_11)
 	if err_13 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:215:35", err_13)
+		return nil, 0, 0, 0, runtime.WithPos("std/optim:215:35", err_13)
 	}
 	a_14 := ar.F64(n_12)
 	var state_15 []float64
@@ -6287,14 +6286,14 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	buf_56 := ar.F64w(state_16)
 	buf_57 := ar.F64w(state_18)
 	for t_37 := int64(0); t_37 < steps_6; t_37++ {
-		mark_38 := ar.mark()
+		mark_38 := ar.Mark()
 		r_39, r_40, r_41 := fg_1(state_15, state_16)
 		n_42 := int64(state_16)
 		if int64(r_41) != n_42 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_41), n_42))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_41), n_42))
 		}
 		if r_41 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_41, state_16))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_41, state_16))
 		}
 		var s_43 float64 = 0
 		r_40 = r_40[:r_41]
@@ -6304,7 +6303,7 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 		}
 		_ = r_39 + s_43
 		if r_41 != state_18 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:217:21", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_41}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:217:21", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_41}))
 		}
 		r_47 := ar.F64w(state_18)
 		state_17 = state_17[:len(r_47)]
@@ -6313,10 +6312,10 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_47[i_48] = ((0.9 * state_17[i_48]) + (0.1 * r_40[i_48]))
 		}
 		if state_16 != state_18 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:218:101", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{state_16}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:218:101", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{state_16}))
 		}
 		if state_18 != state_16 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:218:85", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{state_18}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:218:85", "shape mismatch in '-': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{state_18}))
 		}
 		r_50 := ar.F64w(state_16)
 		state_15 = state_15[:len(r_50)]
@@ -6325,7 +6324,7 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			r_50[i_51] = (state_15[i_51] - (lr_4 * ((runtime.Sign(r_47[i_51])) + (wd_5 * state_15[i_51]))))
 		}
 		if r_41 != state_18 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:218:121", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_41}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:218:121", "shape mismatch in '+': "+runtime.ShapeString([]int{state_18})+" and "+runtime.ShapeString([]int{r_41}))
 		}
 		r_53 := ar.F64w(state_18)
 		state_17 = state_17[:len(r_53)]
@@ -6339,16 +6338,16 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 			state_15 = buf_56
 			copy(buf_57, state_17)
 			state_17 = buf_57
-			ar.release(mark_38)
+			ar.Release(mark_38)
 		}
 	}
 	r_58, r_59, r_60 := fg_1(state_15, x0_3)
 	n_61 := int64(x0_3)
 	if int64(r_60) != n_61 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_60), n_61))
+		return nil, 0, 0, 0, runtime.NewError("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_60), n_61))
 	}
 	if r_60 != x0_3 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_60, x0_3))
+		return nil, 0, 0, 0, runtime.NewError("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_60, x0_3))
 	}
 	var s_62 float64 = 0
 	r_59 = r_59[:r_60]
@@ -6370,43 +6369,43 @@ func fn_lion(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x
 	}
 	x_69 := r_58 + s_62
 	x_70 := max(steps_6, int64(0))
-	nbKeep(ar, mark_71, &state_15)
+	ar.Keep(mark_71, &state_15)
 	return state_15, x0_3, x_69, x_70, nil
 }
 
 // fn_projectedgradient is def projected_gradient (optim.nab:154:12).
-func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lo_4 []float64, lo_5 int, hi_6 []float64, hi_7 int, lr_8 float64, steps_9 int64) ([]float64, int, float64, int64, error) {
-	mark_74 := ar.mark()
+func fn_projectedgradient(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lo_4 []float64, lo_5 int, hi_6 []float64, hi_7 int, lr_8 float64, steps_9 int64) ([]float64, int, float64, int64, error) {
+	mark_74 := ar.Mark()
 	size_10 := int64(x0_3)
 	if int64(lo_5) != size_10 {
-		return nil, 0, 0, 0, nbErrorf("optim.nab:154:77", fmt.Sprintf("size mismatch: n is %d (x0) but lo has size %d", size_10, lo_5))
+		return nil, 0, 0, 0, runtime.NewError("optim.nab:154:77", fmt.Sprintf("size mismatch: n is %d (x0) but lo has size %d", size_10, lo_5))
 	}
 	if int64(hi_7) != size_10 {
-		return nil, 0, 0, 0, nbErrorf("optim.nab:154:89", fmt.Sprintf("size mismatch: n is %d (x0) but hi has size %d", size_10, hi_7))
+		return nil, 0, 0, 0, runtime.NewError("optim.nab:154:89", fmt.Sprintf("size mismatch: n is %d (x0) but hi has size %d", size_10, hi_7))
 	}
 	x0_2 = x0_2[:x0_3]
 	lo_4 = lo_4[:lo_5]
 	hi_6 = hi_6[:hi_7]
 	n_11 := int64(x0_3)
 	if int64(lo_5) != n_11 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:854:59", runtime.DimMessage("lo", "[n]f64", "n", int64(lo_5), n_11))
+		return nil, 0, 0, 0, runtime.NewError("std/optim:854:59", runtime.DimMessage("lo", "[n]f64", "n", int64(lo_5), n_11))
 	}
 	if int64(hi_7) != n_11 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:854:71", runtime.DimMessage("hi", "[n]f64", "n", int64(hi_7), n_11))
+		return nil, 0, 0, 0, runtime.NewError("std/optim:854:71", runtime.DimMessage("hi", "[n]f64", "n", int64(hi_7), n_11))
 	}
 	n_12, err_13 := runtime.CheckSize(n_11)
 	if err_13 != nil {
-		return nil, 0, 0, 0, nbAt("std/optim:855:23", err_13)
+		return nil, 0, 0, 0, runtime.WithPos("std/optim:855:23", err_13)
 	}
 	var s_14 int64 = 0
 	for i_15 := 0; i_15 < n_12; i_15++ {
 		i_17 := int64(i_15)
 		if i_17 < 0 || i_17 >= int64(lo_5) {
-			return nil, 0, 0, 0, nbAt("std/optim:855:29", runtime.CheckIndex(i_17, lo_5))
+			return nil, 0, 0, 0, runtime.WithPos("std/optim:855:29", runtime.CheckIndex(i_17, lo_5))
 		}
 		x_18 := lo_4[int(i_17)]
 		if i_17 < 0 || i_17 >= int64(hi_7) {
-			return nil, 0, 0, 0, nbAt("std/optim:855:38", runtime.CheckIndex(i_17, hi_7))
+			return nil, 0, 0, 0, runtime.WithPos("std/optim:855:38", runtime.CheckIndex(i_17, hi_7))
 		}
 		x_19 := hi_6[int(i_17)]
 		x_20 := x_18 <= x_19
@@ -6420,32 +6419,32 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 	}
 	x_22 := s_14 == int64(0)
 	if !x_22 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:855:12", "optim.projected_gradient: arguments 3 and 4 (lo, hi) must have lo ≤ hi")
+		return nil, 0, 0, 0, runtime.NewError("std/optim:855:12", "optim.projected_gradient: arguments 3 and 4 (lo, hi) must have lo ≤ hi")
 	}
 	x_23 := lr_8 >= 0.0
 	if !x_23 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:856:12", "optim.projected_gradient: argument 5 (lr) must be non-negative")
+		return nil, 0, 0, 0, runtime.NewError("std/optim:856:12", "optim.projected_gradient: argument 5 (lr) must be non-negative")
 	}
 	x_24 := steps_9 >= int64(0)
 	if !x_24 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:857:15", "optim.projected_gradient: argument 6 (steps) must be non-negative")
+		return nil, 0, 0, 0, runtime.NewError("std/optim:857:15", "optim.projected_gradient: argument 6 (steps) must be non-negative")
 	}
 	r_25, r_26, err_27 := fn_optimclip(ar, x0_2, x0_3, lo_4, lo_5, hi_6, hi_7)
 	if err_27 != nil {
-		return nil, 0, 0, 0, nbFrame(err_27, "optim.clip", "std/optim:848:5", "std/optim:858:20")
+		return nil, 0, 0, 0, runtime.WithFrame(err_27, "optim.clip", "std/optim:848:5", "std/optim:858:20")
 	}
 	var x_28 []float64
 	var x_29 int
 	x_28, x_29 = r_25, r_26
 	for t_45 := int64(0); t_45 < steps_9; t_45++ {
-		mark_46 := ar.mark()
+		mark_46 := ar.Mark()
 		r_47, r_48, r_49 := fg_1(x_28, x_29)
 		n_50 := int64(x_29)
 		if int64(r_49) != n_50 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_49), n_50))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_49), n_50))
 		}
 		if r_49 != x_29 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_49, x_29))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_49, x_29))
 		}
 		var s_51 float64 = 0
 		r_48 = r_48[:r_49]
@@ -6455,7 +6454,7 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 		}
 		_ = r_47 + s_51
 		if r_49 != x_29 {
-			return nil, 0, 0, 0, nbErrorf("std/optim:860:132", "shape mismatch in '-': "+runtime.ShapeString([]int{x_29})+" and "+runtime.ShapeString([]int{r_49}))
+			return nil, 0, 0, 0, runtime.NewError("std/optim:860:132", "shape mismatch in '-': "+runtime.ShapeString([]int{x_29})+" and "+runtime.ShapeString([]int{r_49}))
 		}
 		r_55 := ar.F64w(x_29)
 		x_28 = x_28[:len(r_55)]
@@ -6465,7 +6464,7 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 		}
 		r_58, r_59, err_60 := fn_optimclip(ar, r_55, x_29, lo_4, lo_5, hi_6, hi_7)
 		if err_60 != nil {
-			return nil, 0, 0, 0, nbFrame(err_60, "optim.clip", "std/optim:848:5", "std/optim:860:125")
+			return nil, 0, 0, 0, runtime.WithFrame(err_60, "optim.clip", "std/optim:848:5", "std/optim:860:125")
 		}
 		x_28, x_29 = r_58, r_59
 		_ = mark_46
@@ -6473,10 +6472,10 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 	r_61, r_62, r_63 := fg_1(x_28, x_29)
 	n_64 := int64(x_29)
 	if int64(r_63) != n_64 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_63), n_64))
+		return nil, 0, 0, 0, runtime.NewError("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_63), n_64))
 	}
 	if r_63 != x_29 {
-		return nil, 0, 0, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_63, x_29))
+		return nil, 0, 0, 0, runtime.NewError("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_63, x_29))
 	}
 	var s_65 float64 = 0
 	r_62 = r_62[:r_63]
@@ -6498,28 +6497,28 @@ func fn_projectedgradient(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 	}
 	x_72 := r_61 + s_65
 	x_73 := max(steps_9, int64(0))
-	nbKeep(ar, mark_74, &x_28)
+	ar.Keep(mark_74, &x_28)
 	return x_28, x_29, x_72, x_73, nil
 }
 
 // fn_newton is def newton (optim.nab:183:12).
-func fn_newton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hess_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, maxiter_6 int64, gtol_7 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_194 := ar.mark()
+func fn_newton(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hess_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, maxiter_6 int64, gtol_7 float64) ([]float64, int, float64, int64, int64, error) {
+	mark_194 := ar.Mark()
 	_ = int64(x0_5)
 	x0_4 = x0_4[:x0_5]
 	x_9 := maxiter_6 >= int64(0)
 	if !x_9 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:184:18", "optim.Newton: argument 5 (max_iter) must be non-negative")
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:184:18", "optim.Newton: argument 5 (max_iter) must be non-negative")
 	}
 	x_10 := gtol_7 >= 0.0
 	if !x_10 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:185:14", "optim.Newton: argument 6 (gtol) must be non-negative")
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:185:14", "optim.Newton: argument 6 (gtol) must be non-negative")
 	}
 	n_11 := int64(x0_5)
 	r_12 := f_1(x0_4, x0_5)
 	r_13, r_14 := g_2(x0_4, x0_5)
 	if int64(r_14) != n_11 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:570:50", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_14), n_11))
+		return nil, 0, 0, 0, 0, runtime.NewError("std/optim:570:50", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_14), n_11))
 	}
 	var state_15 []float64
 	var state_16 int
@@ -6565,34 +6564,34 @@ func fn_newton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64
 		if !c_104 {
 			break
 		}
-		mark_114 := ar.mark()
+		mark_114 := ar.Mark()
 		n_115 := int64(state_16)
 		r_116, r_117 := hess_3(state_15, state_16)
 		n_118 := int64(r_117)
 		x_119 := n_115 * n_115
 		x_120 := n_118 == x_119
 		if !x_120 {
-			return nil, 0, 0, 0, 0, nbErrorf("optim.nab:167:11", "optim: the Hessian callback must return n·n values (row by row) for x of length n")
+			return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:167:11", "optim: the Hessian callback must return n·n values (row by row) for x of length n")
 		}
 		n_121 := int64(len(r_116))
 		if n_115 < 0 || (n_115 == 0 && n_121 != 0) || (n_115 != 0 && (n_121%n_115 != 0 || n_121/n_115 != n_115)) {
-			return nil, 0, 0, 0, 0, nbErrorf("optim.nab:168:6", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_121, n_115, n_115))
+			return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:168:6", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_121, n_115, n_115))
 		}
 		m_122 := int(n_115)
 		n_123 := int(n_115)
 		if int64(m_122) != n_11 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:572:31", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_122), n_11))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:572:31", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_122), n_11))
 		}
 		if int64(n_123) != n_11 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:572:31", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_123), n_11))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:572:31", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_123), n_11))
 		}
 		r_124, r_125, r_126, err_127 := fn_linalgcholreg(ar, r_116, m_122, n_123)
 		if err_127 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_127, "linalg.chol_reg", "std/linalg:51:5", "std/optim:572:15")
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_127, "linalg.chol_reg", "std/linalg:51:5", "std/optim:572:15")
 		}
 		r_128, r_129, err_130 := fn_linalgchosolve(ar, r_124, r_125, r_126, state_18, state_19)
 		if err_130 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_130, "linalg.cho_solve", "std/linalg:38:5", "std/optim:573:16")
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_130, "linalg.cho_solve", "std/linalg:38:5", "std/optim:573:16")
 		}
 		r_131 := ar.F64w(r_129)
 		r_128 = r_128[:len(r_131)]
@@ -6601,17 +6600,17 @@ func fn_newton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64
 		}
 		n_134 := int64(state_16)
 		if int64(state_19) != n_134 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:559:57", runtime.DimMessage("g", "[n]f64", "n", int64(state_19), n_134))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:559:57", runtime.DimMessage("g", "[n]f64", "n", int64(state_19), n_134))
 		}
 		if int64(r_129) != n_134 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:559:68", runtime.DimMessage("d", "[n]f64", "n", int64(r_129), n_134))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:559:68", runtime.DimMessage("d", "[n]f64", "n", int64(r_129), n_134))
 		}
 		if len(state_18) != len(r_131) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_18), len(r_131)))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_18), len(r_131)))
 		}
 		d_135 := runtime.Dot(state_18, r_131)
 		if r_129 != state_16 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_129}))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_129}))
 		}
 		r_136 := ar.F64w(state_16)
 		state_15 = state_15[:len(r_136)]
@@ -6622,7 +6621,7 @@ func fn_newton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64
 		r_139 := f_1(r_136, state_16)
 		n_140, err_141 := runtime.CheckSize(int64(0))
 		if err_141 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:560:67", err_141)
+			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:560:67", err_141)
 		}
 		_ = ar.F64(n_140)
 		n_143 := int64(n_140)
@@ -6648,10 +6647,10 @@ func fn_newton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64
 			if !c_163 {
 				break
 			}
-			mark_165 := ar.mark()
+			mark_165 := ar.Mark()
 			x_166 := state_144 / 2.0
 			if r_129 != state_16 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_129}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_129}))
 			}
 			r_167 := ar.F64w(state_16)
 			state_15 = state_15[:len(r_167)]
@@ -6662,16 +6661,16 @@ func fn_newton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64
 			r_170 := f_1(r_167, state_16)
 			n_171, err_172 := runtime.CheckSize(int64(0))
 			if err_172 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:560:67", err_172)
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:560:67", err_172)
 			}
 			_ = ar.F64(n_171)
 			if int64(n_171) != n_143 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(n_171), n_143))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(n_171), n_143))
 			}
 			x_174 := state_148 + int64(1)
 			state_144, state_145, state_147, state_148 = x_166, r_170, n_171, x_174
 			{
-				ar.release(mark_165)
+				ar.Release(mark_165)
 			}
 		}
 		x_176 := state_144 >= 1e-10
@@ -6689,7 +6688,7 @@ func fn_newton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64
 			c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185 = state_15, state_16, state_17, state_18, state_19, state_20, x_186, true
 		} else {
 			if r_129 != state_16 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:576:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_129}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:576:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{r_129}))
 			}
 			r_187 := ar.F64w(state_16)
 			state_15 = state_15[:len(r_187)]
@@ -6699,7 +6698,7 @@ func fn_newton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64
 			}
 			r_190, r_191 := g_2(r_187, state_16)
 			if int64(r_191) != n_11 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:577:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_191), n_11))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:577:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_191), n_11))
 			}
 			x_192 := state_20 + int64(1)
 			x_193 := state_21 + state_148
@@ -6708,28 +6707,28 @@ func fn_newton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64
 		state_15, state_16, state_17, state_18, state_19, state_20, state_21, state_22 = c_178, c_179, c_180, c_181, c_182, c_183, c_184, c_185
 		_ = mark_114
 	}
-	nbKeep(ar, mark_194, &state_15)
+	ar.Keep(mark_194, &state_15)
 	return state_15, state_16, state_17, state_20, state_21, nil
 }
 
 // fn_newtoncg is def newton_cg (optim.nab:197:12).
-func fn_newtoncg(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hv_3 func([]float64, int, []float64, int) ([]float64, int), x0_4 []float64, x0_5 int, maxiter_6 int64, gtol_7 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_356 := ar.mark()
+func fn_newtoncg(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hv_3 func([]float64, int, []float64, int) ([]float64, int), x0_4 []float64, x0_5 int, maxiter_6 int64, gtol_7 float64) ([]float64, int, float64, int64, int64, error) {
+	mark_356 := ar.Mark()
 	_ = int64(x0_5)
 	x0_4 = x0_4[:x0_5]
 	x_9 := maxiter_6 >= int64(0)
 	if !x_9 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:198:18", "optim.NewtonCg: argument 5 (max_iter) must be non-negative")
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:198:18", "optim.NewtonCg: argument 5 (max_iter) must be non-negative")
 	}
 	x_10 := gtol_7 >= 0.0
 	if !x_10 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:199:14", "optim.NewtonCg: argument 6 (gtol) must be non-negative")
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:199:14", "optim.NewtonCg: argument 6 (gtol) must be non-negative")
 	}
 	n_11 := int64(x0_5)
 	r_12 := f_1(x0_4, x0_5)
 	r_13, r_14 := g_2(x0_4, x0_5)
 	if int64(r_14) != n_11 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:630:50", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_14), n_11))
+		return nil, 0, 0, 0, 0, runtime.NewError("std/optim:630:50", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_14), n_11))
 	}
 	var state_15 []float64
 	var state_16 int
@@ -6775,10 +6774,10 @@ func fn_newtoncg(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float
 		if !c_185 {
 			break
 		}
-		mark_195 := ar.mark()
+		mark_195 := ar.Mark()
 		n_196 := int64(state_16)
 		if int64(state_19) != n_196 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:608:66", runtime.DimMessage("g", "[n]f64", "n", int64(state_19), n_196))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:608:66", runtime.DimMessage("g", "[n]f64", "n", int64(state_19), n_196))
 		}
 		s_197 := runtime.Norm2(state_18)
 		x_198 := math.Sqrt(s_197)
@@ -6786,7 +6785,7 @@ func fn_newtoncg(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float
 		x_200 := x_199 * s_197
 		n_201, err_202 := runtime.CheckSize(n_196)
 		if err_202 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:612:37", err_202)
+			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:612:37", err_202)
 		}
 		a_203 := ar.F64(n_201)
 		r_204 := ar.F64w(state_19)
@@ -6818,13 +6817,13 @@ func fn_newtoncg(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float
 			if !c_248 {
 				break
 			}
-			mark_252 := ar.mark()
+			mark_252 := ar.Mark()
 			r_253, r_254 := hv_3(state_15, state_16, state_211, state_212)
 			if int64(r_254) != n_196 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:614:16", runtime.DimMessage("the result of hv", "[n]f64", "n", int64(r_254), n_196))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:614:16", runtime.DimMessage("the result of hv", "[n]f64", "n", int64(r_254), n_196))
 			}
 			if len(state_211) != len(r_253) {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:615:18", fmt.Sprintf("dot: sizes %d and %d differ", len(state_211), len(r_253)))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:615:18", fmt.Sprintf("dot: sizes %d and %d differ", len(state_211), len(r_253)))
 			}
 			d_255 := runtime.Dot(state_211, r_253)
 			x_256 := d_255 <= 0.0
@@ -6844,7 +6843,7 @@ func fn_newtoncg(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float
 				d_267 := runtime.Dot(state_209, state_209)
 				x_268 := d_267 / d_255
 				if r_254 != state_210 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:619:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_210})+" and "+runtime.ShapeString([]int{r_254}))
+					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:619:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_210})+" and "+runtime.ShapeString([]int{r_254}))
 				}
 				r_269 := ar.F64w(state_210)
 				state_209 = state_209[:len(r_269)]
@@ -6853,7 +6852,7 @@ func fn_newtoncg(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float
 					r_269[i_270] = (state_209[i_270] + (x_268 * r_253[i_270]))
 				}
 				if state_212 != state_208 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:618:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_208})+" and "+runtime.ShapeString([]int{state_212}))
+					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:618:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_208})+" and "+runtime.ShapeString([]int{state_212}))
 				}
 				r_272 := ar.F64w(state_208)
 				state_207 = state_207[:len(r_272)]
@@ -6865,7 +6864,7 @@ func fn_newtoncg(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float
 				d_276 := runtime.Dot(state_209, state_209)
 				x_277 := d_275 / d_276
 				if state_212 != state_210 {
-					return nil, 0, 0, 0, 0, nbErrorf("std/optim:621:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_210})+" and "+runtime.ShapeString([]int{state_212}))
+					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:621:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_210})+" and "+runtime.ShapeString([]int{state_212}))
 				}
 				r_278 := ar.F64w(state_210)
 				r_269 = r_269[:len(r_278)]
@@ -6914,14 +6913,14 @@ func fn_newtoncg(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float
 			c_286, c_287 = c_292, c_293
 		}
 		if int64(c_287) != n_196 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:559:68", runtime.DimMessage("d", "[n]f64", "n", int64(c_287), n_196))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:559:68", runtime.DimMessage("d", "[n]f64", "n", int64(c_287), n_196))
 		}
 		if len(state_18) != len(c_286) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_18), len(c_286)))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_18), len(c_286)))
 		}
 		d_297 := runtime.Dot(state_18, c_286)
 		if c_287 != state_16 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{c_287}))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{c_287}))
 		}
 		r_298 := ar.F64w(state_16)
 		state_15 = state_15[:len(r_298)]
@@ -6932,7 +6931,7 @@ func fn_newtoncg(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float
 		r_301 := f_1(r_298, state_16)
 		n_302, err_303 := runtime.CheckSize(int64(0))
 		if err_303 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:560:67", err_303)
+			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:560:67", err_303)
 		}
 		_ = ar.F64(n_302)
 		n_305 := int64(n_302)
@@ -6958,10 +6957,10 @@ func fn_newtoncg(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float
 			if !c_325 {
 				break
 			}
-			mark_327 := ar.mark()
+			mark_327 := ar.Mark()
 			x_328 := state_306 / 2.0
 			if c_287 != state_16 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{c_287}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{c_287}))
 			}
 			r_329 := ar.F64w(state_16)
 			state_15 = state_15[:len(r_329)]
@@ -6972,16 +6971,16 @@ func fn_newtoncg(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float
 			r_332 := f_1(r_329, state_16)
 			n_333, err_334 := runtime.CheckSize(int64(0))
 			if err_334 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:560:67", err_334)
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:560:67", err_334)
 			}
 			_ = ar.F64(n_333)
 			if int64(n_333) != n_305 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(n_333), n_305))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(n_333), n_305))
 			}
 			x_336 := state_310 + int64(1)
 			state_306, state_307, state_309, state_310 = x_328, r_332, n_333, x_336
 			{
-				ar.release(mark_327)
+				ar.Release(mark_327)
 			}
 		}
 		x_338 := state_306 >= 1e-10
@@ -6999,7 +6998,7 @@ func fn_newtoncg(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float
 			c_340, c_341, c_342, c_343, c_344, c_345, c_346, c_347 = state_15, state_16, state_17, state_18, state_19, state_20, x_348, true
 		} else {
 			if c_287 != state_16 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:635:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{c_287}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:635:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{c_287}))
 			}
 			r_349 := ar.F64w(state_16)
 			state_15 = state_15[:len(r_349)]
@@ -7009,7 +7008,7 @@ func fn_newtoncg(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float
 			}
 			r_352, r_353 := g_2(r_349, state_16)
 			if int64(r_353) != n_11 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:636:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_353), n_11))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:636:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_353), n_11))
 			}
 			x_354 := state_20 + int64(1)
 			x_355 := state_21 + state_310
@@ -7018,47 +7017,47 @@ func fn_newtoncg(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float
 		state_15, state_16, state_17, state_18, state_19, state_20, state_21, state_22 = c_340, c_341, c_342, c_343, c_344, c_345, c_346, c_347
 		_ = mark_195
 	}
-	nbKeep(ar, mark_356, &state_15)
+	ar.Keep(mark_356, &state_15)
 	return state_15, state_16, state_17, state_20, state_21, nil
 }
 
 // fn_lazynewton is def lazy_newton (optim.nab:208:12).
-func fn_lazynewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hess_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, every_6 int64, maxiter_7 int64, gtol_8 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_229 := ar.mark()
+func fn_lazynewton(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hess_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, every_6 int64, maxiter_7 int64, gtol_8 float64) ([]float64, int, float64, int64, int64, error) {
+	mark_229 := ar.Mark()
 	_ = int64(x0_5)
 	x0_4 = x0_4[:x0_5]
 	x_10 := maxiter_7 >= int64(0)
 	if !x_10 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:210:18", "optim.LazyNewton: argument 6 (max_iter) must be non-negative")
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:210:18", "optim.LazyNewton: argument 6 (max_iter) must be non-negative")
 	}
 	x_11 := gtol_8 >= 0.0
 	if !x_11 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:211:14", "optim.LazyNewton: argument 7 (gtol) must be non-negative")
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:211:14", "optim.LazyNewton: argument 7 (gtol) must be non-negative")
 	}
 	n_12 := int64(x0_5)
 	x_13 := every_6 >= int64(1)
 	if !x_13 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:209:15", "optim.LazyNewton: argument 5 (every) must be at least 1")
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:209:15", "optim.LazyNewton: argument 5 (every) must be at least 1")
 	}
 	x_14 := max(every_6, int64(1))
 	r_15 := f_1(x0_4, x0_5)
 	r_16, r_17 := g_2(x0_4, x0_5)
 	if int64(r_17) != n_12 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:668:53", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_17), n_12))
+		return nil, 0, 0, 0, 0, runtime.NewError("std/optim:668:53", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_17), n_12))
 	}
 	n_18, err_19 := runtime.CheckSize(n_12)
 	if err_19 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:668:60", err_19)
+		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:668:60", err_19)
 	}
 	var a_20 []float64
 	var d_21 int = 0
 	var rs_22 int = 0
 	for i_23 := 0; i_23 < n_18; i_23++ {
-		mark_24 := ar.mark()
+		mark_24 := ar.Mark()
 		_ = int64(i_23)
 		n_26, err_27 := runtime.CheckSize(n_12)
 		if err_27 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:668:61", err_27)
+			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:668:61", err_27)
 		}
 		a_28 := ar.F64(n_26)
 		if i_23 == 0 {
@@ -7066,15 +7065,15 @@ func fn_lazynewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]flo
 			rs_22 = d_21
 			tot_29, err_30 := runtime.MulSize(n_18, rs_22)
 			if err_30 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:668:60", err_30)
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:668:60", err_30)
 			}
 			a_20 = ar.F64w(tot_29)
 		} else if n_26 != d_21 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:668:60", "build: element "+strconv.Itoa(i_23)+" has shape "+runtime.ShapeString([]int{n_26})+", element 0 has shape "+runtime.ShapeString([]int{d_21}))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:668:60", "build: element "+strconv.Itoa(i_23)+" has shape "+runtime.ShapeString([]int{n_26})+", element 0 has shape "+runtime.ShapeString([]int{d_21}))
 		}
 		copy(a_20[i_23*rs_22:(i_23+1)*rs_22], a_28)
 		if i_23 > 0 {
-			ar.release(mark_24)
+			ar.Release(mark_24)
 		}
 	}
 	var state_31 []float64
@@ -7124,9 +7123,9 @@ func fn_lazynewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]flo
 		if !c_131 {
 			break
 		}
-		mark_141 := ar.mark()
+		mark_141 := ar.Mark()
 		if x_14 == 0 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:670:21", "integer division by zero")
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:670:21", "integer division by zero")
 		}
 		x_142 := state_39 % x_14
 		x_143 := x_142 == int64(0)
@@ -7140,23 +7139,23 @@ func fn_lazynewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]flo
 			x_151 := n_147 * n_147
 			x_152 := n_150 == x_151
 			if !x_152 {
-				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:167:11", "optim: the Hessian callback must return n·n values (row by row) for x of length n")
+				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:167:11", "optim: the Hessian callback must return n·n values (row by row) for x of length n")
 			}
 			n_153 := int64(len(r_148))
 			if n_147 < 0 || (n_147 == 0 && n_153 != 0) || (n_147 != 0 && (n_153%n_147 != 0 || n_153/n_147 != n_147)) {
-				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:168:6", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_153, n_147, n_147))
+				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:168:6", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_153, n_147, n_147))
 			}
 			m_154 := int(n_147)
 			n_155 := int(n_147)
 			if int64(m_154) != n_12 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:670:52", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_154), n_12))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:670:52", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_154), n_12))
 			}
 			if int64(n_155) != n_12 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:670:52", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_155), n_12))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:670:52", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_155), n_12))
 			}
 			r_156, r_157, r_158, err_159 := fn_linalgcholreg(ar, r_148, m_154, n_155)
 			if err_159 != nil {
-				return nil, 0, 0, 0, 0, nbFrame(err_159, "linalg.chol_reg", "std/linalg:51:5", "std/optim:670:36")
+				return nil, 0, 0, 0, 0, runtime.WithFrame(err_159, "linalg.chol_reg", "std/linalg:51:5", "std/optim:670:36")
 			}
 			c_144, c_145, c_146 = r_156, r_157, r_158
 		} else {
@@ -7164,7 +7163,7 @@ func fn_lazynewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]flo
 		}
 		r_160, r_161, err_162 := fn_linalgchosolve(ar, c_144, c_145, c_146, state_34, state_35)
 		if err_162 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_162, "linalg.cho_solve", "std/linalg:38:5", "std/optim:671:16")
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_162, "linalg.cho_solve", "std/linalg:38:5", "std/optim:671:16")
 		}
 		r_163 := ar.F64w(r_161)
 		r_160 = r_160[:len(r_163)]
@@ -7173,17 +7172,17 @@ func fn_lazynewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]flo
 		}
 		n_166 := int64(state_32)
 		if int64(state_35) != n_166 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:559:57", runtime.DimMessage("g", "[n]f64", "n", int64(state_35), n_166))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:559:57", runtime.DimMessage("g", "[n]f64", "n", int64(state_35), n_166))
 		}
 		if int64(r_161) != n_166 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:559:68", runtime.DimMessage("d", "[n]f64", "n", int64(r_161), n_166))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:559:68", runtime.DimMessage("d", "[n]f64", "n", int64(r_161), n_166))
 		}
 		if len(state_34) != len(r_163) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_34), len(r_163)))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_34), len(r_163)))
 		}
 		d_167 := runtime.Dot(state_34, r_163)
 		if r_161 != state_32 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_32})+" and "+runtime.ShapeString([]int{r_161}))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_32})+" and "+runtime.ShapeString([]int{r_161}))
 		}
 		r_168 := ar.F64w(state_32)
 		state_31 = state_31[:len(r_168)]
@@ -7194,7 +7193,7 @@ func fn_lazynewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]flo
 		r_171 := f_1(r_168, state_32)
 		n_172, err_173 := runtime.CheckSize(int64(0))
 		if err_173 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:560:67", err_173)
+			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:560:67", err_173)
 		}
 		_ = ar.F64(n_172)
 		n_175 := int64(n_172)
@@ -7220,10 +7219,10 @@ func fn_lazynewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]flo
 			if !c_195 {
 				break
 			}
-			mark_197 := ar.mark()
+			mark_197 := ar.Mark()
 			x_198 := state_176 / 2.0
 			if r_161 != state_32 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_32})+" and "+runtime.ShapeString([]int{r_161}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_32})+" and "+runtime.ShapeString([]int{r_161}))
 			}
 			r_199 := ar.F64w(state_32)
 			state_31 = state_31[:len(r_199)]
@@ -7234,16 +7233,16 @@ func fn_lazynewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]flo
 			r_202 := f_1(r_199, state_32)
 			n_203, err_204 := runtime.CheckSize(int64(0))
 			if err_204 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:560:67", err_204)
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:560:67", err_204)
 			}
 			_ = ar.F64(n_203)
 			if int64(n_203) != n_175 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(n_203), n_175))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(n_203), n_175))
 			}
 			x_206 := state_180 + int64(1)
 			state_176, state_177, state_179, state_180 = x_198, r_202, n_203, x_206
 			{
-				ar.release(mark_197)
+				ar.Release(mark_197)
 			}
 		}
 		x_208 := state_176 >= 1e-10
@@ -7264,7 +7263,7 @@ func fn_lazynewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]flo
 			c_210, c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219, c_220 = state_31, state_32, state_33, state_34, state_35, c_144, c_145, c_146, state_39, x_221, true
 		} else {
 			if r_161 != state_32 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:674:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_32})+" and "+runtime.ShapeString([]int{r_161}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:674:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_32})+" and "+runtime.ShapeString([]int{r_161}))
 			}
 			r_222 := ar.F64w(state_32)
 			state_31 = state_31[:len(r_222)]
@@ -7274,7 +7273,7 @@ func fn_lazynewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]flo
 			}
 			r_225, r_226 := g_2(r_222, state_32)
 			if int64(r_226) != n_12 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:675:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_226), n_12))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:675:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_226), n_12))
 			}
 			x_227 := state_39 + int64(1)
 			x_228 := state_40 + state_180
@@ -7283,28 +7282,28 @@ func fn_lazynewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]flo
 		state_31, state_32, state_33, state_34, state_35, state_36, state_37, state_38, state_39, state_40, state_41 = c_210, c_211, c_212, c_213, c_214, c_215, c_216, c_217, c_218, c_219, c_220
 		_ = mark_141
 	}
-	nbKeep(ar, mark_229, &state_31)
+	ar.Keep(mark_229, &state_31)
 	return state_31, state_32, state_33, state_39, state_40, nil
 }
 
 // fn_dampednewton is def damped_newton (optim.nab:222:12).
-func fn_dampednewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hess_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, maxiter_6 int64, gtol_7 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_110 := ar.mark()
+func fn_dampednewton(ar *runtime.Arena, f_1 func([]float64, int) float64, g_2 func([]float64, int) ([]float64, int), hess_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, maxiter_6 int64, gtol_7 float64) ([]float64, int, float64, int64, int64, error) {
+	mark_110 := ar.Mark()
 	_ = int64(x0_5)
 	x0_4 = x0_4[:x0_5]
 	x_9 := maxiter_6 >= int64(0)
 	if !x_9 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:223:18", "optim.DampedNewton: argument 5 (max_iter) must be non-negative")
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:223:18", "optim.DampedNewton: argument 5 (max_iter) must be non-negative")
 	}
 	x_10 := gtol_7 >= 0.0
 	if !x_10 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:224:14", "optim.DampedNewton: argument 6 (gtol) must be non-negative")
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:224:14", "optim.DampedNewton: argument 6 (gtol) must be non-negative")
 	}
 	n_11 := int64(x0_5)
 	r_12 := f_1(x0_4, x0_5)
 	r_13, r_14 := g_2(x0_4, x0_5)
 	if int64(r_14) != n_11 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:706:44", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_14), n_11))
+		return nil, 0, 0, 0, 0, runtime.NewError("std/optim:706:44", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_14), n_11))
 	}
 	var state_15 []float64
 	var state_16 int
@@ -7342,34 +7341,34 @@ func fn_dampednewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]f
 		if !c_61 {
 			break
 		}
-		mark_71 := ar.mark()
+		mark_71 := ar.Mark()
 		n_72 := int64(state_16)
 		r_73, r_74 := hess_3(state_15, state_16)
 		n_75 := int64(r_74)
 		x_76 := n_72 * n_72
 		x_77 := n_75 == x_76
 		if !x_77 {
-			return nil, 0, 0, 0, 0, nbErrorf("optim.nab:167:11", "optim: the Hessian callback must return n·n values (row by row) for x of length n")
+			return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:167:11", "optim: the Hessian callback must return n·n values (row by row) for x of length n")
 		}
 		n_78 := int64(len(r_73))
 		if n_72 < 0 || (n_72 == 0 && n_78 != 0) || (n_72 != 0 && (n_78%n_72 != 0 || n_78/n_72 != n_72)) {
-			return nil, 0, 0, 0, 0, nbErrorf("optim.nab:168:6", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_78, n_72, n_72))
+			return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:168:6", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_78, n_72, n_72))
 		}
 		m_79 := int(n_72)
 		n_80 := int(n_72)
 		if int64(m_79) != n_11 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:708:49", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_79), n_11))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:708:49", runtime.DimMessage("the result of hess", "[n][n]f64", "n", int64(m_79), n_11))
 		}
 		if int64(n_80) != n_11 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:708:49", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_80), n_11))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:708:49", runtime.DimMessage("dimension 2 of the result of hess", "[n][n]f64", "n", int64(n_80), n_11))
 		}
 		r_81, r_82, r_83, err_84 := fn_linalgcholreg(ar, r_73, m_79, n_80)
 		if err_84 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_84, "linalg.chol_reg", "std/linalg:51:5", "std/optim:708:33")
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_84, "linalg.chol_reg", "std/linalg:51:5", "std/optim:708:33")
 		}
 		r_85, r_86, err_87 := fn_linalgchosolve(ar, r_81, r_82, r_83, state_18, state_19)
 		if err_87 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_87, "linalg.cho_solve", "std/linalg:38:5", "std/optim:708:16")
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_87, "linalg.cho_solve", "std/linalg:38:5", "std/optim:708:16")
 		}
 		r_88 := ar.F64w(r_86)
 		r_85 = r_85[:len(r_88)]
@@ -7377,7 +7376,7 @@ func fn_dampednewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]f
 			r_88[i_89] = -r_85[i_89]
 		}
 		if len(state_18) != len(r_88) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:709:32", fmt.Sprintf("dot: sizes %d and %d differ", len(state_18), len(r_88)))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:709:32", fmt.Sprintf("dot: sizes %d and %d differ", len(state_18), len(r_88)))
 		}
 		d_91 := runtime.Dot(state_18, r_88)
 		x_92 := -d_91
@@ -7398,7 +7397,7 @@ func fn_dampednewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]f
 			c_96, c_97 = r_99, r_86
 		}
 		if c_97 != state_16 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:711:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{c_97}))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:711:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_16})+" and "+runtime.ShapeString([]int{c_97}))
 		}
 		r_102 := ar.F64w(state_16)
 		state_15 = state_15[:len(r_102)]
@@ -7409,29 +7408,29 @@ func fn_dampednewton(ar *nbArena, f_1 func([]float64, int) float64, g_2 func([]f
 		r_105 := f_1(r_102, state_16)
 		r_106, r_107 := g_2(r_102, state_16)
 		if int64(r_107) != n_11 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:713:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_107), n_11))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:713:16", runtime.DimMessage("the result of g", "[n]f64", "n", int64(r_107), n_11))
 		}
 		x_108 := state_20 + int64(1)
 		x_109 := state_21 + int64(1)
 		state_15, state_17, state_18, state_19, state_20, state_21 = r_102, r_105, r_106, r_107, x_108, x_109
 		_ = mark_71
 	}
-	nbKeep(ar, mark_110, &state_15)
+	ar.Keep(mark_110, &state_15)
 	return state_15, x0_5, state_17, state_20, state_21, nil
 }
 
 // fn_gaussnewton is def gauss_newton (optim.nab:242:12).
-func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_2 func([]float64, int) ([]float64, int), x0_3 []float64, x0_4 int, maxiter_5 int64, tol_6 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_271 := ar.mark()
+func fn_gaussnewton(ar *runtime.Arena, r_1 func([]float64, int) ([]float64, int), jac_2 func([]float64, int) ([]float64, int), x0_3 []float64, x0_4 int, maxiter_5 int64, tol_6 float64) ([]float64, int, float64, int64, int64, error) {
+	mark_271 := ar.Mark()
 	size_7 := int64(x0_4)
 	x0_3 = x0_3[:x0_4]
 	x_8 := maxiter_5 >= int64(0)
 	if !x_8 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:243:18", "optim.GaussNewton: argument 4 (max_iter) must be non-negative")
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:243:18", "optim.GaussNewton: argument 4 (max_iter) must be non-negative")
 	}
 	x_9 := tol_6 >= 0.0
 	if !x_9 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:244:13", "optim.GaussNewton: argument 5 (tol) must be non-negative")
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:244:13", "optim.GaussNewton: argument 5 (tol) must be non-negative")
 	}
 	n_10 := int64(x0_4)
 	r_11, r_12 := r_1(x0_3, x0_4)
@@ -7440,29 +7439,29 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 	n_16 := int64(r_15)
 	x_17 := max(size_7, int64(1))
 	if x_17 == 0 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:245:77", "integer division by zero")
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:245:77", "integer division by zero")
 	}
 	x_18 := n_16 % x_17
 	x_19 := x_18 == int64(0)
 	if !x_19 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:245:68", "optim.GaussNewton: jac(x) must return m·n values (row by row) for x of length n")
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:245:68", "optim.GaussNewton: jac(x) must return m·n values (row by row) for x of length n")
 	}
 	x_20 := max(size_7, int64(1))
 	if x_20 == 0 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:245:185", "integer division by zero")
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:245:185", "integer division by zero")
 	}
 	x_21 := n_16 / x_20
 	n_22 := int64(len(r_14))
 	if x_21 < 0 || size_7 < 0 || (size_7 == 0 && n_22 != 0) || (size_7 != 0 && (n_22%size_7 != 0 || n_22/size_7 != x_21)) {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:245:60", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_22, x_21, size_7))
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:245:60", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_22, x_21, size_7))
 	}
 	m_23 := int(x_21)
 	n_24 := int(size_7)
 	if int64(m_23) != n_13 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:753:12", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_23), n_13))
+		return nil, 0, 0, 0, 0, runtime.NewError("std/optim:753:12", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_23), n_13))
 	}
 	if int64(n_24) != n_10 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:753:12", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_24), n_10))
+		return nil, 0, 0, 0, 0, runtime.NewError("std/optim:753:12", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_24), n_10))
 	}
 	d_25 := runtime.Dot(r_11, r_11)
 	x_26 := 0.5 * d_25
@@ -7473,7 +7472,7 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 		}
 	}
 	if r_12 != m_23 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:755:82", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_24, m_23})+" @ "+runtime.ShapeString([]int{r_12}))
+		return nil, 0, 0, 0, 0, runtime.NewError("std/optim:755:82", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_24, m_23})+" @ "+runtime.ShapeString([]int{r_12}))
 	}
 	a_30 := ar.F64(n_24)
 	if m_23 <= 32 {
@@ -7497,7 +7496,7 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 	}
 	tot_39, err_40 := runtime.MulSize(n_24, n_24)
 	if err_40 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:755:102", err_40)
+		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:755:102", err_40)
 	}
 	a_41 := ar.F64(tot_39)
 	runtime.Gemm(false, false, n_24, n_24, m_23, 1, t_36, r_14, 0, a_41)
@@ -7548,14 +7547,14 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 		if !c_158 {
 			break
 		}
-		mark_168 := ar.mark()
+		mark_168 := ar.Mark()
 		r_169, r_170, r_171, err_172 := fn_linalgcholreg(ar, state_47, state_48, state_49)
 		if err_172 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_172, "linalg.chol_reg", "std/linalg:51:5", "std/optim:757:33")
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_172, "linalg.chol_reg", "std/linalg:51:5", "std/optim:757:33")
 		}
 		r_173, r_174, err_175 := fn_linalgchosolve(ar, r_169, r_170, r_171, state_45, state_46)
 		if err_175 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_175, "linalg.cho_solve", "std/linalg:38:5", "std/optim:757:16")
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_175, "linalg.cho_solve", "std/linalg:38:5", "std/optim:757:16")
 		}
 		r_176 := ar.F64w(r_174)
 		r_173 = r_173[:len(r_176)]
@@ -7564,17 +7563,17 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 		}
 		n_179 := int64(state_43)
 		if int64(state_46) != n_179 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:548:71", runtime.DimMessage("g", "[n]f64", "n", int64(state_46), n_179))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:548:71", runtime.DimMessage("g", "[n]f64", "n", int64(state_46), n_179))
 		}
 		if int64(r_174) != n_179 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:548:82", runtime.DimMessage("d", "[n]f64", "n", int64(r_174), n_179))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:548:82", runtime.DimMessage("d", "[n]f64", "n", int64(r_174), n_179))
 		}
 		if len(state_45) != len(r_176) {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_45), len(r_176)))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:549:12", fmt.Sprintf("dot: sizes %d and %d differ", len(state_45), len(r_176)))
 		}
 		d_180 := runtime.Dot(state_45, r_176)
 		if r_174 != state_43 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_174}))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:550:23", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_174}))
 		}
 		r_181 := ar.F64w(state_43)
 		state_42 = state_42[:len(r_181)]
@@ -7608,10 +7607,10 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 			if !c_208 {
 				break
 			}
-			mark_210 := ar.mark()
+			mark_210 := ar.Mark()
 			x_211 := state_189 / 2.0
 			if r_174 != state_43 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_174}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:29", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_174}))
 			}
 			r_212 := ar.F64w(state_43)
 			state_42 = state_42[:len(r_212)]
@@ -7623,7 +7622,7 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 			d_217 := runtime.Dot(r_215, r_215)
 			x_218 := 0.5 * d_217
 			if int64(r_216) != n_188 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(r_216), n_188))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:554:24", runtime.DimMessage("field 1 of the result of fg", "[p]f64", "p", int64(r_216), n_188))
 			}
 			x_219 := state_193 + int64(1)
 			state_189, state_190, state_191, state_192, state_193 = x_211, x_218, r_215, r_216, x_219
@@ -7647,7 +7646,7 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 			c_222, c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232 = state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, x_233, true
 		} else {
 			if r_174 != state_43 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:760:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_174}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:760:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_43})+" and "+runtime.ShapeString([]int{r_174}))
 			}
 			r_234 := ar.F64w(state_43)
 			state_42 = state_42[:len(r_234)]
@@ -7659,29 +7658,29 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 			n_239 := int64(r_238)
 			x_240 := max(size_7, int64(1))
 			if x_240 == 0 {
-				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:245:77", "integer division by zero")
+				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:245:77", "integer division by zero")
 			}
 			x_241 := n_239 % x_240
 			x_242 := x_241 == int64(0)
 			if !x_242 {
-				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:245:68", "optim.GaussNewton: jac(x) must return m·n values (row by row) for x of length n")
+				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:245:68", "optim.GaussNewton: jac(x) must return m·n values (row by row) for x of length n")
 			}
 			x_243 := max(size_7, int64(1))
 			if x_243 == 0 {
-				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:245:185", "integer division by zero")
+				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:245:185", "integer division by zero")
 			}
 			x_244 := n_239 / x_243
 			n_245 := int64(len(r_237))
 			if x_244 < 0 || size_7 < 0 || (size_7 == 0 && n_245 != 0) || (size_7 != 0 && (n_245%size_7 != 0 || n_245/size_7 != x_244)) {
-				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:245:60", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_245, x_244, size_7))
+				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:245:60", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_245, x_244, size_7))
 			}
 			m_246 := int(x_244)
 			n_247 := int(size_7)
 			if int64(m_246) != n_13 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:761:16", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_246), n_13))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:761:16", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_246), n_13))
 			}
 			if int64(n_247) != n_10 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:761:16", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_247), n_10))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:761:16", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_247), n_10))
 			}
 			t_248 := ar.F64w(len(r_237))
 			for i_249 := 0; i_249 < m_246; i_249++ {
@@ -7690,7 +7689,7 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 				}
 			}
 			if state_192 != m_246 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:763:33", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_247, m_246})+" @ "+runtime.ShapeString([]int{state_192}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:763:33", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_247, m_246})+" @ "+runtime.ShapeString([]int{state_192}))
 			}
 			a_251 := ar.F64(n_247)
 			if m_246 <= 32 {
@@ -7714,7 +7713,7 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 			}
 			tot_260, err_261 := runtime.MulSize(n_247, n_247)
 			if err_261 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:763:53", err_261)
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:763:53", err_261)
 			}
 			a_262 := ar.F64(tot_260)
 			runtime.Gemm(false, false, n_247, n_247, m_246, 1, t_257, r_237, 0, a_262)
@@ -7731,22 +7730,22 @@ func fn_gaussnewton(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_
 		state_42, state_43, state_44, state_45, state_46, state_47, state_48, state_49, state_50, state_51, state_52 = c_222, c_223, c_224, c_225, c_226, c_227, c_228, c_229, c_230, c_231, c_232
 		_ = mark_168
 	}
-	nbKeep(ar, mark_271, &state_42)
+	ar.Keep(mark_271, &state_42)
 	return state_42, state_43, state_44, state_50, state_51, nil
 }
 
 // fn_levenbergmarquardt is def levenberg_marquardt (optim.nab:258:12).
-func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int), jac_2 func([]float64, int) ([]float64, int), x0_3 []float64, x0_4 int, maxiter_5 int64, tol_6 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_317 := ar.mark()
+func fn_levenbergmarquardt(ar *runtime.Arena, r_1 func([]float64, int) ([]float64, int), jac_2 func([]float64, int) ([]float64, int), x0_3 []float64, x0_4 int, maxiter_5 int64, tol_6 float64) ([]float64, int, float64, int64, int64, error) {
+	mark_317 := ar.Mark()
 	size_7 := int64(x0_4)
 	x0_3 = x0_3[:x0_4]
 	x_8 := maxiter_5 >= int64(0)
 	if !x_8 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:259:18", "optim.LevenbergMarquardt: argument 4 (max_iter) must be non-negative")
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:259:18", "optim.LevenbergMarquardt: argument 4 (max_iter) must be non-negative")
 	}
 	x_9 := tol_6 >= 0.0
 	if !x_9 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:260:13", "optim.LevenbergMarquardt: argument 5 (tol) must be non-negative")
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:260:13", "optim.LevenbergMarquardt: argument 5 (tol) must be non-negative")
 	}
 	n_10 := int64(x0_4)
 	r_11, r_12 := r_1(x0_3, x0_4)
@@ -7755,29 +7754,29 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 	n_16 := int64(r_15)
 	x_17 := max(size_7, int64(1))
 	if x_17 == 0 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:261:84", "integer division by zero")
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:261:84", "integer division by zero")
 	}
 	x_18 := n_16 % x_17
 	x_19 := x_18 == int64(0)
 	if !x_19 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:261:75", "optim.LevenbergMarquardt: jac(x) must return m·n values (row by row) for x of length n")
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:261:75", "optim.LevenbergMarquardt: jac(x) must return m·n values (row by row) for x of length n")
 	}
 	x_20 := max(size_7, int64(1))
 	if x_20 == 0 {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:261:199", "integer division by zero")
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:261:199", "integer division by zero")
 	}
 	x_21 := n_16 / x_20
 	n_22 := int64(len(r_14))
 	if x_21 < 0 || size_7 < 0 || (size_7 == 0 && n_22 != 0) || (size_7 != 0 && (n_22%size_7 != 0 || n_22/size_7 != x_21)) {
-		return nil, 0, 0, 0, 0, nbErrorf("optim.nab:261:67", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_22, x_21, size_7))
+		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:261:67", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_22, x_21, size_7))
 	}
 	m_23 := int(x_21)
 	n_24 := int(size_7)
 	if int64(m_23) != n_13 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:792:12", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_23), n_13))
+		return nil, 0, 0, 0, 0, runtime.NewError("std/optim:792:12", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_23), n_13))
 	}
 	if int64(n_24) != n_10 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:792:12", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_24), n_10))
+		return nil, 0, 0, 0, 0, runtime.NewError("std/optim:792:12", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_24), n_10))
 	}
 	t_25 := ar.F64w(len(r_14))
 	for i_26 := 0; i_26 < m_23; i_26++ {
@@ -7787,7 +7786,7 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 	}
 	tot_28, err_29 := runtime.MulSize(n_24, n_24)
 	if err_29 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:793:26", err_29)
+		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:793:26", err_29)
 	}
 	a_30 := ar.F64(tot_28)
 	runtime.Gemm(false, false, n_24, n_24, m_23, 1, t_25, r_14, 0, a_30)
@@ -7800,7 +7799,7 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 		}
 	}
 	if r_12 != m_23 {
-		return nil, 0, 0, 0, 0, nbErrorf("std/optim:796:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_24, m_23})+" @ "+runtime.ShapeString([]int{r_12}))
+		return nil, 0, 0, 0, 0, runtime.NewError("std/optim:796:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_24, m_23})+" @ "+runtime.ShapeString([]int{r_12}))
 	}
 	a_36 := ar.F64(n_24)
 	if m_23 <= 32 {
@@ -7818,24 +7817,24 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 	}
 	n_42, err_43 := runtime.CheckSize(n_10)
 	if err_43 != nil {
-		return nil, 0, 0, 0, 0, nbAt("std/optim:796:59", err_43)
+		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:796:59", err_43)
 	}
 	r_44 := ar.F64w(n_42)
-	if len(r_44) >= 262144 {
+	if len(r_44) >= 256 {
 		n_24 := n_24
 		a_30 := a_30
 		r_44 := r_44
-		errs_50 := make([]error, (len(r_44)+16383)/16384)
-		runtime.ParallelFor(len(r_44), 16384, func(lo_51, hi int) {
+		errs_50 := make([]error, (len(r_44)+31)/32)
+		runtime.ParallelFor(len(r_44), 32, func(lo_51, hi int) {
 			for i_52 := lo_51; i_52 < hi; i_52++ {
 				i_54 := int64(i_52)
 				if i_54 < 0 || i_54 >= int64(n_24) {
-					errs_50[lo_51/16384] = nbAt("std/optim:796:62", runtime.CheckIndex(i_54, n_24))
+					errs_50[lo_51/32] = runtime.WithPos("std/optim:796:62", runtime.CheckIndex(i_54, n_24))
 					return
 				}
 				row_55 := a_30[int(i_54)*n_24 : (int(i_54)+1)*n_24]
 				if i_54 < 0 || i_54 >= int64(n_24) {
-					errs_50[lo_51/16384] = nbAt("std/optim:796:62", runtime.CheckIndex(i_54, n_24))
+					errs_50[lo_51/32] = runtime.WithPos("std/optim:796:62", runtime.CheckIndex(i_54, n_24))
 					return
 				}
 				x_56 := row_55[int(i_54)]
@@ -7851,11 +7850,11 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 		for i_45 := range r_44 {
 			i_47 := int64(i_45)
 			if i_47 < 0 || i_47 >= int64(n_24) {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:796:62", runtime.CheckIndex(i_47, n_24))
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:796:62", runtime.CheckIndex(i_47, n_24))
 			}
 			row_48 := a_30[int(i_47)*n_24 : (int(i_47)+1)*n_24]
 			if i_47 < 0 || i_47 >= int64(n_24) {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:796:62", runtime.CheckIndex(i_47, n_24))
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:796:62", runtime.CheckIndex(i_47, n_24))
 			}
 			x_49 := row_48[int(i_47)]
 			r_44[i_45] = (runtime.Max2(x_49, 1e-12))
@@ -7912,31 +7911,31 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 		if !c_191 {
 			break
 		}
-		mark_201 := ar.mark()
+		mark_201 := ar.Mark()
 		n_202, err_203 := runtime.CheckSize(n_10)
 		if err_203 != nil {
-			return nil, 0, 0, 0, 0, nbAt("std/optim:798:31", err_203)
+			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:31", err_203)
 		}
 		var a_204 []float64
 		var d_205 int = 0
 		var rs_206 int = 0
 		for i_207 := 0; i_207 < n_202; i_207++ {
-			mark_208 := ar.mark()
+			mark_208 := ar.Mark()
 			i_209 := int64(i_207)
 			n_210, err_211 := runtime.CheckSize(n_10)
 			if err_211 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:798:32", err_211)
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:32", err_211)
 			}
 			if i_207 == 0 {
 				d_205 = n_210
 				rs_206 = d_205
 				tot_212, err_213 := runtime.MulSize(n_202, rs_206)
 				if err_213 != nil {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:798:31", err_213)
+					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:31", err_213)
 				}
 				a_204 = ar.F64w(tot_212)
 			} else if n_210 != d_205 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:798:31", "build: element "+strconv.Itoa(i_207)+" has shape "+runtime.ShapeString([]int{n_210})+", element 0 has shape "+runtime.ShapeString([]int{d_205}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:798:31", "build: element "+strconv.Itoa(i_207)+" has shape "+runtime.ShapeString([]int{n_210})+", element 0 has shape "+runtime.ShapeString([]int{d_205}))
 			}
 			row_214 := a_204[i_207*rs_206 : (i_207+1)*rs_206]
 			for i_215 := range row_214 {
@@ -7945,15 +7944,15 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 				var c_219 float64
 				if x_218 {
 					if i_209 < 0 || i_209 >= int64(state_64) {
-						return nil, 0, 0, 0, 0, nbAt("std/optim:798:51", runtime.CheckIndex(i_209, state_64))
+						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:51", runtime.CheckIndex(i_209, state_64))
 					}
 					row_220 := state_63[int(i_209)*state_65 : (int(i_209)+1)*state_65]
 					if i_217 < 0 || i_217 >= int64(state_65) {
-						return nil, 0, 0, 0, 0, nbAt("std/optim:798:51", runtime.CheckIndex(i_217, state_65))
+						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:51", runtime.CheckIndex(i_217, state_65))
 					}
 					x_221 := row_220[int(i_217)]
 					if i_209 < 0 || i_209 >= int64(state_67) {
-						return nil, 0, 0, 0, 0, nbAt("std/optim:798:67", runtime.CheckIndex(i_209, state_67))
+						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:67", runtime.CheckIndex(i_209, state_67))
 					}
 					x_222 := state_66[int(i_209)]
 					x_223 := state_68 * x_222
@@ -7961,11 +7960,11 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 					c_219 = x_224
 				} else {
 					if i_209 < 0 || i_209 >= int64(state_64) {
-						return nil, 0, 0, 0, 0, nbAt("std/optim:798:79", runtime.CheckIndex(i_209, state_64))
+						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:79", runtime.CheckIndex(i_209, state_64))
 					}
 					row_225 := state_63[int(i_209)*state_65 : (int(i_209)+1)*state_65]
 					if i_217 < 0 || i_217 >= int64(state_65) {
-						return nil, 0, 0, 0, 0, nbAt("std/optim:798:79", runtime.CheckIndex(i_217, state_65))
+						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:798:79", runtime.CheckIndex(i_217, state_65))
 					}
 					x_226 := row_225[int(i_217)]
 					c_219 = x_226
@@ -7973,16 +7972,16 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 				row_214[i_215] = c_219
 			}
 			if i_207 > 0 {
-				ar.release(mark_208)
+				ar.Release(mark_208)
 			}
 		}
 		r_227, r_228, r_229, err_230 := fn_linalgcholreg(ar, a_204, n_202, d_205)
 		if err_230 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_230, "linalg.chol_reg", "std/linalg:51:5", "std/optim:798:15")
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_230, "linalg.chol_reg", "std/linalg:51:5", "std/optim:798:15")
 		}
 		r_231, r_232, err_233 := fn_linalgchosolve(ar, r_227, r_228, r_229, state_61, state_62)
 		if err_233 != nil {
-			return nil, 0, 0, 0, 0, nbFrame(err_233, "linalg.cho_solve", "std/linalg:38:5", "std/optim:799:16")
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_233, "linalg.cho_solve", "std/linalg:38:5", "std/optim:799:16")
 		}
 		r_234 := ar.F64w(r_232)
 		r_231 = r_231[:len(r_234)]
@@ -7990,7 +7989,7 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 			r_234[i_235] = -r_231[i_235]
 		}
 		if r_232 != state_59 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:800:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_59})+" and "+runtime.ShapeString([]int{r_232}))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:800:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_59})+" and "+runtime.ShapeString([]int{r_232}))
 		}
 		r_237 := ar.F64w(state_59)
 		state_58 = state_58[:len(r_237)]
@@ -8000,19 +7999,19 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 		}
 		r_240, r_241 := r_1(r_237, state_59)
 		if int64(r_241) != n_13 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:801:16", runtime.DimMessage("the result of r", "[m]f64", "m", int64(r_241), n_13))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:801:16", runtime.DimMessage("the result of r", "[m]f64", "m", int64(r_241), n_13))
 		}
 		d_242 := runtime.Dot(r_240, r_240)
 		x_243 := 0.5 * d_242
 		x_244 := state_60 - x_243
 		if r_232 != state_67 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:803:39", "shape mismatch in '*': "+runtime.ShapeString([]int{state_67})+" and "+runtime.ShapeString([]int{r_232}))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:803:39", "shape mismatch in '*': "+runtime.ShapeString([]int{state_67})+" and "+runtime.ShapeString([]int{r_232}))
 		}
 		if state_62 != state_67 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:803:43", "shape mismatch in '-': "+runtime.ShapeString([]int{state_67})+" and "+runtime.ShapeString([]int{state_62}))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:803:43", "shape mismatch in '-': "+runtime.ShapeString([]int{state_67})+" and "+runtime.ShapeString([]int{state_62}))
 		}
 		if r_232 != state_67 {
-			return nil, 0, 0, 0, 0, nbErrorf("std/optim:803:24", fmt.Sprintf("dot: sizes %d and %d differ", r_232, state_67))
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:803:24", fmt.Sprintf("dot: sizes %d and %d differ", r_232, state_67))
 		}
 		var s_245 float64 = 0
 		r_234 = r_234[:r_232]
@@ -8044,29 +8043,29 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 			n_268 := int64(r_267)
 			x_269 := max(size_7, int64(1))
 			if x_269 == 0 {
-				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:261:84", "integer division by zero")
+				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:261:84", "integer division by zero")
 			}
 			x_270 := n_268 % x_269
 			x_271 := x_270 == int64(0)
 			if !x_271 {
-				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:261:75", "optim.LevenbergMarquardt: jac(x) must return m·n values (row by row) for x of length n")
+				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:261:75", "optim.LevenbergMarquardt: jac(x) must return m·n values (row by row) for x of length n")
 			}
 			x_272 := max(size_7, int64(1))
 			if x_272 == 0 {
-				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:261:199", "integer division by zero")
+				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:261:199", "integer division by zero")
 			}
 			x_273 := n_268 / x_272
 			n_274 := int64(len(r_266))
 			if x_273 < 0 || size_7 < 0 || (size_7 == 0 && n_274 != 0) || (size_7 != 0 && (n_274%size_7 != 0 || n_274/size_7 != x_273)) {
-				return nil, 0, 0, 0, 0, nbErrorf("optim.nab:261:67", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_274, x_273, size_7))
+				return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:261:67", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_274, x_273, size_7))
 			}
 			m_275 := int(x_273)
 			n_276 := int(size_7)
 			if int64(m_275) != n_13 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:806:21", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_275), n_13))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:806:21", runtime.DimMessage("the result of jac", "[m][n]f64", "m", int64(m_275), n_13))
 			}
 			if int64(n_276) != n_10 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:806:21", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_276), n_10))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:806:21", runtime.DimMessage("dimension 2 of the result of jac", "[m][n]f64", "n", int64(n_276), n_10))
 			}
 			t_277 := ar.F64w(len(r_266))
 			for i_278 := 0; i_278 < m_275; i_278++ {
@@ -8076,7 +8075,7 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 			}
 			tot_280, err_281 := runtime.MulSize(n_276, n_276)
 			if err_281 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:807:35", err_281)
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:807:35", err_281)
 			}
 			a_282 := ar.F64(tot_280)
 			runtime.Gemm(false, false, n_276, n_276, m_275, 1, t_277, r_266, 0, a_282)
@@ -8087,7 +8086,7 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 				}
 			}
 			if r_241 != m_275 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:808:35", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_276, m_275})+" @ "+runtime.ShapeString([]int{r_241}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:808:35", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_276, m_275})+" @ "+runtime.ShapeString([]int{r_241}))
 			}
 			a_286 := ar.F64(n_276)
 			if m_275 <= 32 {
@@ -8105,21 +8104,21 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 			}
 			n_292, err_293 := runtime.CheckSize(n_10)
 			if err_293 != nil {
-				return nil, 0, 0, 0, 0, nbAt("std/optim:810:40", err_293)
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:810:40", err_293)
 			}
 			if n_292 != state_67 {
-				return nil, 0, 0, 0, 0, nbErrorf("std/optim:810:32", "shape mismatch in max: "+runtime.ShapeString([]int{state_67})+" and "+runtime.ShapeString([]int{n_292}))
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:810:32", "shape mismatch in max: "+runtime.ShapeString([]int{state_67})+" and "+runtime.ShapeString([]int{n_292}))
 			}
 			r_294 := ar.F64w(state_67)
 			state_66 = state_66[:len(r_294)]
 			for i_295 := range r_294 {
 				i_297 := int64(i_295)
 				if i_297 < 0 || i_297 >= int64(n_276) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:810:43", runtime.CheckIndex(i_297, n_276))
+					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:810:43", runtime.CheckIndex(i_297, n_276))
 				}
 				row_298 := a_282[int(i_297)*n_276 : (int(i_297)+1)*n_276]
 				if i_297 < 0 || i_297 >= int64(n_276) {
-					return nil, 0, 0, 0, 0, nbAt("std/optim:810:43", runtime.CheckIndex(i_297, n_276))
+					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:810:43", runtime.CheckIndex(i_297, n_276))
 				}
 				x_299 := row_298[int(i_297)]
 				r_294[i_295] = (runtime.Max2(state_66[i_295], x_299))
@@ -8148,323 +8147,6 @@ func fn_levenbergmarquardt(ar *nbArena, r_1 func([]float64, int) ([]float64, int
 		state_58, state_59, state_60, state_61, state_62, state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72 = c_251, c_252, c_253, c_254, c_255, c_256, c_257, c_258, c_259, c_260, c_261, c_262, c_263, c_264, c_265
 		_ = mark_201
 	}
-	nbKeep(ar, mark_317, &state_58)
+	ar.Keep(mark_317, &state_58)
 	return state_58, state_59, state_60, state_70, state_71, nil
-}
-
-// nbArena hands out the arrays of one call: slices cut from chunks
-// that are kept from call to call, so that a call in steady state
-// allocates nothing. A nil *nbArena allocates with make (for values that
-// outlive the call). An arena serves one call at a time; exported
-// functions take one from nbArenas.
-type nbArena struct {
-	f nbChunks[float64]
-	i nbChunks[int64]
-	b nbChunks[bool]
-}
-
-// nbChunks is an arena's memory for one element type: every chunk it has
-// allocated, and cur, chunk k cut up to its length. A call that outgrows
-// a chunk moves on to the next one, allocated then, and the next call
-// walks the same chunks again: only the first call touches new memory,
-// however many chunks it needed (taking fresh pages from the system is
-// what makes a first call slow), and releasing a mark goes back across
-// chunks.
-type nbChunks[T any] struct {
-	cur []T
-	all [][]T
-	k   int
-	// mapped: large float64 chunks are mapped outside the Go heap, on
-	// huge pages where the system has them (runtime.MapF64), for an
-	// arena that lives as long as the program.
-	mapped bool
-}
-
-// nbPos is a point in one kind's chunks: chunk k cut to length n.
-type nbPos struct{ k, n int }
-
-func (c *nbChunks[T]) pos() nbPos { return nbPos{c.k, len(c.cur)} }
-
-func (c *nbChunks[T]) back(p nbPos) {
-	if len(c.all) > 0 {
-		c.k, c.cur = p.k, c.all[p.k][:p.n]
-	}
-}
-
-// cut returns the next n elements, of unspecified contents.
-func (c *nbChunks[T]) cut(n int) []T {
-	if l := len(c.cur); l+n <= cap(c.cur) {
-		c.cur = c.cur[:l+n]
-		return c.cur[l : l+n : l+n]
-	}
-	return c.next(n)
-}
-
-// next moves on to the first later chunk that holds n elements, or to a
-// new one, at least twice the size of the last.
-func (c *nbChunks[T]) next(n int) []T {
-	for c.k+1 < len(c.all) {
-		c.k++
-		if cap(c.all[c.k]) >= n {
-			c.cur = c.all[c.k][:n]
-			return c.cur[:n:n]
-		}
-	}
-	size := max(n, 1024)
-	if len(c.all) > 0 {
-		size = max(size, 2*cap(c.all[len(c.all)-1]))
-	}
-	var chunk []T
-	if c.mapped && size >= 1<<18 {
-		if p, ok := any(&chunk).(*[]float64); ok {
-			*p, _ = runtime.MapF64(size)
-		}
-	}
-	if chunk == nil {
-		chunk = make([]T, size)
-	}
-	c.all = append(c.all, chunk[:n])
-	c.k = len(c.all) - 1
-	c.cur = c.all[c.k]
-	return c.cur[:n:n]
-}
-
-func (a *nbArena) reset() {
-	a.f.back(nbPos{})
-	a.i.back(nbPos{})
-	a.b.back(nbPos{})
-}
-
-// nbMark is a point in an arena to release back to.
-type nbMark struct{ f, i, b nbPos }
-
-func (a *nbArena) mark() nbMark {
-	if a == nil {
-		return nbMark{}
-	}
-	return nbMark{a.f.pos(), a.i.pos(), a.b.pos()}
-}
-
-// release frees what was cut since m, for reuse by the next cuts (a loop
-// releases each iteration's temporaries). Nothing allocated since m may
-// be used afterwards.
-func (a *nbArena) release(m nbMark) {
-	if a != nil {
-		a.f.back(m.f)
-		a.i.back(m.i)
-		a.b.back(m.b)
-	}
-}
-
-// F64w cuts n elements of unspecified contents, for code that stores
-// every one before reading any: clearing them would be a wasted pass.
-func (a *nbArena) F64w(n int) []float64 {
-	if a == nil {
-		return make([]float64, n)
-	}
-	return a.f.cut(n)
-}
-
-// F64, I64 and Bool cut n zeroed elements.
-func (a *nbArena) F64(n int) []float64 {
-	s := a.F64w(n)
-	clear(s)
-	return s
-}
-
-func (a *nbArena) I64(n int) []int64 {
-	if a == nil {
-		return make([]int64, n)
-	}
-	s := a.i.cut(n)
-	clear(s)
-	return s
-}
-
-func (a *nbArena) Bool(n int) []bool {
-	if a == nil {
-		return make([]bool, n)
-	}
-	s := a.b.cut(n)
-	clear(s)
-	return s
-}
-
-// nbArenas keeps idle arenas. Unlike a sync.Pool it is not emptied by
-// the garbage collector, so a call in steady state really allocates
-// nothing; it holds at most 16 arenas, each keeping the
-// largest chunks a call needed.
-var nbArenas nbArenaPool
-
-// nbArenaPool is a stack: the arena returned last, whose memory is the
-// most likely to be in cache, is the next one handed out.
-type nbArenaPool struct {
-	mu   sync.Mutex
-	idle []*nbArena
-}
-
-func (p *nbArenaPool) Get() *nbArena {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if n := len(p.idle); n > 0 {
-		a := p.idle[n-1]
-		p.idle = p.idle[:n-1]
-		return a
-	}
-	return new(nbArena)
-}
-
-func (p *nbArenaPool) Put(a *nbArena) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.idle) < 16 {
-		p.idle = append(p.idle, a)
-	}
-}
-
-// nbError is a run-time error of the generated code: a position, a
-// message and the defs that were active, innermost first. Its text is the
-// interpreter's: "file:line:col: message" and one "in def (pos), called
-// at pos" line per def.
-type nbError struct {
-	pos, msg string
-	frames   []string
-}
-
-func (e *nbError) Error() string {
-	s := e.msg
-	if e.pos != "" {
-		s = e.pos + ": " + e.msg
-	}
-	for _, f := range e.frames {
-		s += "\n\tin " + f
-	}
-	return s
-}
-
-// nbErrorf makes a positioned error.
-func nbErrorf(pos, msg string) error { return &nbError{pos: pos, msg: msg} }
-
-// nbAt positions err at pos unless it has a position already.
-func nbAt(pos string, err error) error {
-	if e, ok := err.(*nbError); ok {
-		return e
-	}
-	return &nbError{pos: pos, msg: err.Error()}
-}
-
-// nbFrame records that err left def (declared at defPos), called at call.
-func nbFrame(err error, def, defPos, call string) error {
-	e, ok := err.(*nbError)
-	if !ok {
-		e = &nbError{pos: defPos, msg: err.Error()}
-	}
-	f := def + " (" + defPos + ")"
-	if call != "" {
-		f += ", called at " + call
-	}
-	e.frames = append(e.frames, f)
-	return e
-}
-
-// nbInto1 copies an array result into dst, which must have its length.
-func nbInto1[T any](dst, r []T, n int) bool {
-	if len(dst) != n {
-		return false
-	}
-	copy(dst, r)
-	return true
-}
-
-// nbKeep ends a call that cut its temporaries from a after m: the
-// float64 arrays it returns (*rs) move down to m (or, when they do not
-// fit in m's chunk, to the start of the first later chunk of the call
-// where they do) and all else the call cut there is released, so that a
-// caller's arena holds what its callees return, not everything they
-// computed. Nothing moves when the call cut little (moving would cost
-// more than it frees) or when two results share storage.
-func nbKeep(a *nbArena, m nbMark, rs ...*[]float64) {
-	if a == nil || len(a.f.all) == 0 || len(rs) > 32 {
-		return
-	}
-	c, k0 := &a.f, m.f.k
-	start := func(k int) int {
-		if k == k0 {
-			return m.f.n
-		}
-		return 0
-	}
-	cut := len(c.cur) - start(c.k)
-	for k := k0; k < c.k; k++ {
-		cut += cap(c.all[k]) - start(k)
-	}
-	if cut < 1<<12 {
-		return
-	}
-	// The results cut since m, by chunk and position. (They are kept by
-	// index into rs, so that no pointer to a caller's local leaves the
-	// stack.)
-	type result struct{ i, k, off int }
-	var ms [32]result
-	nm, total := 0, 0
-	for i, r := range rs {
-		dup := false
-		for _, x := range ms[:nm] {
-			dup = dup || rs[x.i] == r
-		}
-		if dup || len(*r) == 0 {
-			continue
-		}
-		for k := k0; k <= c.k; k++ {
-			if off, ok := runtime.OffsetIn(c.all[k], *r); ok && off >= start(k) {
-				ms[nm] = result{i, k, off}
-				nm++
-				total += len(*r)
-				break
-			}
-		}
-	}
-	if 2*total > cut {
-		return
-	}
-	t := k0
-	for t <= c.k && start(t)+total > cap(c.all[t]) {
-		t++
-	}
-	if t > c.k {
-		return
-	}
-	for i := 1; i < nm; i++ {
-		for j := i; j > 0 && (ms[j].k < ms[j-1].k || ms[j].k == ms[j-1].k && ms[j].off < ms[j-1].off); j-- {
-			ms[j], ms[j-1] = ms[j-1], ms[j]
-		}
-	}
-	for i := 1; i < nm; i++ {
-		if p := ms[i-1]; p.k == ms[i].k && p.off+len(*rs[p.i]) > ms[i].off {
-			return // results sharing storage
-		}
-	}
-	// Chunk t's results first, in order: each moves down, over nothing
-	// it still needs; then the others, from other chunks.
-	base, dst := c.all[t], start(t)
-	for pass := 0; pass < 2; pass++ {
-		for _, x := range ms[:nm] {
-			if (x.k == t) != (pass == 0) {
-				continue
-			}
-			r := rs[x.i]
-			n := len(*r)
-			copy(base[dst:dst+n], *r)
-			*r = base[dst : dst+n : dst+n]
-			dst += n
-		}
-	}
-	c.k, c.cur = t, base[:dst]
-}
-
-// nbOut1 copies an array result out of the call's arena.
-func nbOut1[T any](r []T, n int) []T {
-	out := make([]T, n)
-	copy(out, r)
-	return out
 }

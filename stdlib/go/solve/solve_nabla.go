@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"sync"
 
 	"github.com/nabla-lang/nabla/runtime"
 )
@@ -18,36 +17,36 @@ import (
 // It is the Nabla def admm_lasso(a: [m][n]f64, b: [m]f64, lam: f64, rho: f64, iters: i64): [n]f64 (solve.nab:16:12).
 // Its array results are newly allocated; AdmmLassoInto writes them into buffers instead.
 func AdmmLasso(a [][]float64, b []float64, lam float64, rho float64, iters int64) ([]float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	aFlat, aDims, ok := nbFlatten2(ar, a)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	aFlat, aDims, ok := runtime.Flatten2(ar, a)
 	if !ok {
 		return nil, fmt.Errorf("admm_lasso: argument a is not rectangular")
 	}
 	r0_0, r0_1, err := fn_admmlasso(ar, aFlat, aDims[0], aDims[1], b, len(b), lam, rho, iters)
 	if err != nil {
-		return nil, nbFrame(err, "admm_lasso", "solve.nab:16:12", "")
+		return nil, runtime.WithFrame(err, "admm_lasso", "solve.nab:16:12", "")
 	}
-	return nbOut1(r0_0, r0_1), nil
+	return runtime.Out1(r0_0, r0_1), nil
 }
 
 // AdmmLassoInto is AdmmLasso with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func AdmmLassoInto(dst0 []float64, a [][]float64, b []float64, lam float64, rho float64, iters int64) error {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	aFlat, aDims, ok := nbFlatten2(ar, a)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	aFlat, aDims, ok := runtime.Flatten2(ar, a)
 	if !ok {
 		return fmt.Errorf("admm_lasso: argument a is not rectangular")
 	}
 	r0_0, r0_1, err := fn_admmlasso(ar, aFlat, aDims[0], aDims[1], b, len(b), lam, rho, iters)
 	if err != nil {
-		return nbFrame(err, "admm_lasso", "solve.nab:16:12", "")
+		return runtime.WithFrame(err, "admm_lasso", "solve.nab:16:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("admm_lasso: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return nil
@@ -58,22 +57,22 @@ func AdmmLassoInto(dst0 []float64, a [][]float64, b []float64, lam float64, rho 
 // It is the Nabla def soft_threshold(v: [n]f64, k: f64): [n]f64 (solve.nab:20:12).
 // Its array results are newly allocated; SoftThresholdInto writes them into buffers instead.
 func SoftThreshold(v []float64, k float64) []float64 {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	r0_0, r0_1 := fn_softthreshold(ar, v, len(v), k)
-	return nbOut1(r0_0, r0_1)
+	return runtime.Out1(r0_0, r0_1)
 }
 
 // SoftThresholdInto is SoftThreshold with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func SoftThresholdInto(dst0 []float64, v []float64, k float64) error {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	r0_0, r0_1 := fn_softthreshold(ar, v, len(v), k)
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("soft_threshold: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return nil
@@ -86,9 +85,9 @@ func SoftThresholdInto(dst0 []float64, v []float64, k float64) error {
 // It is the Nabla def extragradient(op: [n]f64 -> [n]f64, z0: [n]f64, lr: f64, steps: i64): [n]f64 (solve.nab:25:12).
 // Its array results are newly allocated; ExtragradientInto writes them into buffers instead.
 func Extragradient(op func([]float64) []float64, z0 []float64, lr float64, steps int64) ([]float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if op == nil {
 		return nil, fmt.Errorf("extragradient: argument op is a nil function")
 	}
@@ -98,18 +97,18 @@ func Extragradient(op func([]float64) []float64, z0 []float64, lr float64, steps
 	}
 	r0_0, r0_1, err := fn_extragradient(ar, opIn, z0, len(z0), lr, steps)
 	if err != nil {
-		return nil, nbFrame(err, "extragradient", "solve.nab:25:12", "")
+		return nil, runtime.WithFrame(err, "extragradient", "solve.nab:25:12", "")
 	}
-	return nbOut1(r0_0, r0_1), nil
+	return runtime.Out1(r0_0, r0_1), nil
 }
 
 // ExtragradientInto is Extragradient with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func ExtragradientInto(dst0 []float64, op func([]float64) []float64, z0 []float64, lr float64, steps int64) error {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if op == nil {
 		return fmt.Errorf("extragradient: argument op is a nil function")
 	}
@@ -119,9 +118,9 @@ func ExtragradientInto(dst0 []float64, op func([]float64) []float64, z0 []float6
 	}
 	r0_0, r0_1, err := fn_extragradient(ar, opIn, z0, len(z0), lr, steps)
 	if err != nil {
-		return nbFrame(err, "extragradient", "solve.nab:25:12", "")
+		return runtime.WithFrame(err, "extragradient", "solve.nab:25:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("extragradient: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return nil
@@ -134,36 +133,36 @@ func ExtragradientInto(dst0 []float64, op func([]float64) []float64, z0 []float6
 // It is the Nabla def sinkhorn(c: [m][n]f64, a: [m]f64, b: [n]f64, eps: f64, iters: i64): [m][n]f64 (solve.nab:31:12).
 // Its array results are newly allocated; SinkhornInto writes them into buffers instead.
 func Sinkhorn(c [][]float64, a []float64, b []float64, eps float64, iters int64) ([][]float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	cFlat, cDims, ok := nbFlatten2(ar, c)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	cFlat, cDims, ok := runtime.Flatten2(ar, c)
 	if !ok {
 		return nil, fmt.Errorf("sinkhorn: argument c is not rectangular")
 	}
 	r0_0, r0_1, r0_2, err := fn_sinkhorn(ar, cFlat, cDims[0], cDims[1], a, len(a), b, len(b), eps, iters)
 	if err != nil {
-		return nil, nbFrame(err, "sinkhorn", "solve.nab:31:12", "")
+		return nil, runtime.WithFrame(err, "sinkhorn", "solve.nab:31:12", "")
 	}
-	return nbOut2(r0_0, r0_1, r0_2), nil
+	return runtime.Out2(r0_0, r0_1, r0_2), nil
 }
 
 // SinkhornInto is Sinkhorn with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func SinkhornInto(dst0 [][]float64, c [][]float64, a []float64, b []float64, eps float64, iters int64) error {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	cFlat, cDims, ok := nbFlatten2(ar, c)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	cFlat, cDims, ok := runtime.Flatten2(ar, c)
 	if !ok {
 		return fmt.Errorf("sinkhorn: argument c is not rectangular")
 	}
 	r0_0, r0_1, r0_2, err := fn_sinkhorn(ar, cFlat, cDims[0], cDims[1], a, len(a), b, len(b), eps, iters)
 	if err != nil {
-		return nbFrame(err, "sinkhorn", "solve.nab:31:12", "")
+		return runtime.WithFrame(err, "sinkhorn", "solve.nab:31:12", "")
 	}
-	if !nbInto2(dst0, r0_0, r0_1, r0_2) {
+	if !runtime.Into2(dst0, r0_0, r0_1, r0_2) {
 		return fmt.Errorf("sinkhorn: dst0 does not have the result's shape %v", []int{r0_1, r0_2})
 	}
 	return nil
@@ -176,44 +175,44 @@ func SinkhornInto(dst0 [][]float64, c [][]float64, a []float64, b []float64, eps
 // It is the Nabla def complete(mm: [m][n]f64, mask: [m][n]f64, rank: i64, iters: i64): [m][n]f64 (solve.nab:37:12).
 // Its array results are newly allocated; CompleteInto writes them into buffers instead.
 func Complete(mm [][]float64, mask [][]float64, rank int64, iters int64) ([][]float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	mmFlat, mmDims, ok := nbFlatten2(ar, mm)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	mmFlat, mmDims, ok := runtime.Flatten2(ar, mm)
 	if !ok {
 		return nil, fmt.Errorf("complete: argument mm is not rectangular")
 	}
-	maskFlat, maskDims, ok := nbFlatten2(ar, mask)
+	maskFlat, maskDims, ok := runtime.Flatten2(ar, mask)
 	if !ok {
 		return nil, fmt.Errorf("complete: argument mask is not rectangular")
 	}
 	r0_0, r0_1, r0_2, err := fn_complete(ar, mmFlat, mmDims[0], mmDims[1], maskFlat, maskDims[0], maskDims[1], rank, iters)
 	if err != nil {
-		return nil, nbFrame(err, "complete", "solve.nab:37:12", "")
+		return nil, runtime.WithFrame(err, "complete", "solve.nab:37:12", "")
 	}
-	return nbOut2(r0_0, r0_1, r0_2), nil
+	return runtime.Out2(r0_0, r0_1, r0_2), nil
 }
 
 // CompleteInto is Complete with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func CompleteInto(dst0 [][]float64, mm [][]float64, mask [][]float64, rank int64, iters int64) error {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
-	mmFlat, mmDims, ok := nbFlatten2(ar, mm)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
+	mmFlat, mmDims, ok := runtime.Flatten2(ar, mm)
 	if !ok {
 		return fmt.Errorf("complete: argument mm is not rectangular")
 	}
-	maskFlat, maskDims, ok := nbFlatten2(ar, mask)
+	maskFlat, maskDims, ok := runtime.Flatten2(ar, mask)
 	if !ok {
 		return fmt.Errorf("complete: argument mask is not rectangular")
 	}
 	r0_0, r0_1, r0_2, err := fn_complete(ar, mmFlat, mmDims[0], mmDims[1], maskFlat, maskDims[0], maskDims[1], rank, iters)
 	if err != nil {
-		return nbFrame(err, "complete", "solve.nab:37:12", "")
+		return runtime.WithFrame(err, "complete", "solve.nab:37:12", "")
 	}
-	if !nbInto2(dst0, r0_0, r0_1, r0_2) {
+	if !runtime.Into2(dst0, r0_0, r0_1, r0_2) {
 		return fmt.Errorf("complete: dst0 does not have the result's shape %v", []int{r0_1, r0_2})
 	}
 	return nil
@@ -231,9 +230,9 @@ func CompleteInto(dst0 [][]float64, mm [][]float64, mask [][]float64, rank int64
 // It is the Nabla def fista(fg: [n]f64 -> (f64, [n]f64), prox: ([n]f64, f64) -> [n]f64, x0: [n]f64, step: f64, steps: i64): [n]f64 (solve.nab:48:12).
 // Its array results are newly allocated; FistaInto writes them into buffers instead.
 func Fista(fg func([]float64) (float64, []float64), prox func([]float64, float64) []float64, x0 []float64, step float64, steps int64) ([]float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return nil, fmt.Errorf("fista: argument fg is a nil function")
 	}
@@ -250,18 +249,18 @@ func Fista(fg func([]float64) (float64, []float64), prox func([]float64, float64
 	}
 	r0_0, r0_1, err := fn_fista(ar, fgIn, proxIn, x0, len(x0), step, steps)
 	if err != nil {
-		return nil, nbFrame(err, "fista", "solve.nab:48:12", "")
+		return nil, runtime.WithFrame(err, "fista", "solve.nab:48:12", "")
 	}
-	return nbOut1(r0_0, r0_1), nil
+	return runtime.Out1(r0_0, r0_1), nil
 }
 
 // FistaInto is Fista with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func FistaInto(dst0 []float64, fg func([]float64) (float64, []float64), prox func([]float64, float64) []float64, x0 []float64, step float64, steps int64) error {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return fmt.Errorf("fista: argument fg is a nil function")
 	}
@@ -278,9 +277,9 @@ func FistaInto(dst0 []float64, fg func([]float64) (float64, []float64), prox fun
 	}
 	r0_0, r0_1, err := fn_fista(ar, fgIn, proxIn, x0, len(x0), step, steps)
 	if err != nil {
-		return nbFrame(err, "fista", "solve.nab:48:12", "")
+		return runtime.WithFrame(err, "fista", "solve.nab:48:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("fista: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return nil
@@ -300,9 +299,9 @@ func FistaInto(dst0 []float64, fg func([]float64) (float64, []float64), prox fun
 // It is the Nabla def bcd(fg: [n]f64 -> (f64, [n]f64), hv: ([n]f64, [n]f64) -> [n]f64, x0: [n]f64, block: i64, iters: i64): [n]f64 (solve.nab:61:12).
 // Its array results are newly allocated; BcdInto writes them into buffers instead.
 func Bcd(fg func([]float64) (float64, []float64), hv func([]float64, []float64) []float64, x0 []float64, block int64, iters int64) ([]float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return nil, fmt.Errorf("bcd: argument fg is a nil function")
 	}
@@ -319,18 +318,18 @@ func Bcd(fg func([]float64) (float64, []float64), hv func([]float64, []float64) 
 	}
 	r0_0, r0_1, err := fn_bcd(ar, fgIn, hvIn, x0, len(x0), block, iters)
 	if err != nil {
-		return nil, nbFrame(err, "bcd", "solve.nab:61:12", "")
+		return nil, runtime.WithFrame(err, "bcd", "solve.nab:61:12", "")
 	}
-	return nbOut1(r0_0, r0_1), nil
+	return runtime.Out1(r0_0, r0_1), nil
 }
 
 // BcdInto is Bcd with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func BcdInto(dst0 []float64, fg func([]float64) (float64, []float64), hv func([]float64, []float64) []float64, x0 []float64, block int64, iters int64) error {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return fmt.Errorf("bcd: argument fg is a nil function")
 	}
@@ -347,9 +346,9 @@ func BcdInto(dst0 []float64, fg func([]float64) (float64, []float64), hv func([]
 	}
 	r0_0, r0_1, err := fn_bcd(ar, fgIn, hvIn, x0, len(x0), block, iters)
 	if err != nil {
-		return nbFrame(err, "bcd", "solve.nab:61:12", "")
+		return runtime.WithFrame(err, "bcd", "solve.nab:61:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("bcd: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return nil
@@ -370,9 +369,9 @@ func BcdInto(dst0 []float64, fg func([]float64) (float64, []float64), hv func([]
 // It is the Nabla def auglag(fg: [n]f64 -> (f64, [n]f64), c: [n]f64 -> [p]f64, jac: [n]f64 -> [k]f64, x0: [n]f64, outer: i64, inner: i64): ([n]f64, [p]f64) (solve.nab:77:12).
 // Its array results are newly allocated; AuglagInto writes them into buffers instead.
 func Auglag(fg func([]float64) (float64, []float64), c func([]float64) []float64, jac func([]float64) []float64, x0 []float64, outer int64, inner int64) ([]float64, []float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return nil, nil, fmt.Errorf("auglag: argument fg is a nil function")
 	}
@@ -396,18 +395,18 @@ func Auglag(fg func([]float64) (float64, []float64), c func([]float64) []float64
 	}
 	r0_0, r0_1, r1_0, r1_1, err := fn_auglag(ar, fgIn, cIn, jacIn, x0, len(x0), outer, inner)
 	if err != nil {
-		return nil, nil, nbFrame(err, "auglag", "solve.nab:77:12", "")
+		return nil, nil, runtime.WithFrame(err, "auglag", "solve.nab:77:12", "")
 	}
-	return nbOut1(r0_0, r0_1), nbOut1(r1_0, r1_1), nil
+	return runtime.Out1(r0_0, r0_1), runtime.Out1(r1_0, r1_1), nil
 }
 
 // AuglagInto is Auglag with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func AuglagInto(dst0 []float64, dst1 []float64, fg func([]float64) (float64, []float64), c func([]float64) []float64, jac func([]float64) []float64, x0 []float64, outer int64, inner int64) error {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return fmt.Errorf("auglag: argument fg is a nil function")
 	}
@@ -431,12 +430,12 @@ func AuglagInto(dst0 []float64, dst1 []float64, fg func([]float64) (float64, []f
 	}
 	r0_0, r0_1, r1_0, r1_1, err := fn_auglag(ar, fgIn, cIn, jacIn, x0, len(x0), outer, inner)
 	if err != nil {
-		return nbFrame(err, "auglag", "solve.nab:77:12", "")
+		return runtime.WithFrame(err, "auglag", "solve.nab:77:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("auglag: dst0 does not have the result's shape %v", []int{r0_1})
 	}
-	if !nbInto1(dst1, r1_0, r1_1) {
+	if !runtime.Into1(dst1, r1_0, r1_1) {
 		return fmt.Errorf("auglag: dst1 does not have the result's shape %v", []int{r1_1})
 	}
 	return nil
@@ -453,9 +452,9 @@ func AuglagInto(dst0 []float64, dst1 []float64, fg func([]float64) (float64, []f
 // It is the Nabla def frank_wolfe_simplex(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, iters: i64): [n]f64 (solve.nab:92:12).
 // Its array results are newly allocated; FrankWolfeSimplexInto writes them into buffers instead.
 func FrankWolfeSimplex(fg func([]float64) (float64, []float64), x0 []float64, iters int64) ([]float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return nil, fmt.Errorf("frank_wolfe_simplex: argument fg is a nil function")
 	}
@@ -465,18 +464,18 @@ func FrankWolfeSimplex(fg func([]float64) (float64, []float64), x0 []float64, it
 	}
 	r0_0, r0_1, err := fn_frankwolfesimplex(ar, fgIn, x0, len(x0), iters)
 	if err != nil {
-		return nil, nbFrame(err, "frank_wolfe_simplex", "solve.nab:92:12", "")
+		return nil, runtime.WithFrame(err, "frank_wolfe_simplex", "solve.nab:92:12", "")
 	}
-	return nbOut1(r0_0, r0_1), nil
+	return runtime.Out1(r0_0, r0_1), nil
 }
 
 // FrankWolfeSimplexInto is FrankWolfeSimplex with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func FrankWolfeSimplexInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, iters int64) error {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return fmt.Errorf("frank_wolfe_simplex: argument fg is a nil function")
 	}
@@ -486,9 +485,9 @@ func FrankWolfeSimplexInto(dst0 []float64, fg func([]float64) (float64, []float6
 	}
 	r0_0, r0_1, err := fn_frankwolfesimplex(ar, fgIn, x0, len(x0), iters)
 	if err != nil {
-		return nbFrame(err, "frank_wolfe_simplex", "solve.nab:92:12", "")
+		return runtime.WithFrame(err, "frank_wolfe_simplex", "solve.nab:92:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("frank_wolfe_simplex: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return nil
@@ -504,9 +503,9 @@ func FrankWolfeSimplexInto(dst0 []float64, fg func([]float64) (float64, []float6
 // It is the Nabla def mirror_descent_simplex(fg: [n]f64 -> (f64, [n]f64), x0: [n]f64, lr: f64, steps: i64): [n]f64 (solve.nab:101:12).
 // Its array results are newly allocated; MirrorDescentSimplexInto writes them into buffers instead.
 func MirrorDescentSimplex(fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) ([]float64, error) {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return nil, fmt.Errorf("mirror_descent_simplex: argument fg is a nil function")
 	}
@@ -516,18 +515,18 @@ func MirrorDescentSimplex(fg func([]float64) (float64, []float64), x0 []float64,
 	}
 	r0_0, r0_1, err := fn_mirrordescentsimplex(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return nil, nbFrame(err, "mirror_descent_simplex", "solve.nab:101:12", "")
+		return nil, runtime.WithFrame(err, "mirror_descent_simplex", "solve.nab:101:12", "")
 	}
-	return nbOut1(r0_0, r0_1), nil
+	return runtime.Out1(r0_0, r0_1), nil
 }
 
 // MirrorDescentSimplexInto is MirrorDescentSimplex with its array results written into the dst buffers,
 // which must have the results' shapes; in steady state it allocates
 // nothing but the goroutines of loops large enough to run in parallel, when it runs them.
 func MirrorDescentSimplexInto(dst0 []float64, fg func([]float64) (float64, []float64), x0 []float64, lr float64, steps int64) error {
-	ar := nbArenas.Get()
-	ar.reset()
-	defer nbArenas.Put(ar)
+	ar := runtime.Arenas.Get()
+	ar.Reset()
+	defer runtime.Arenas.Put(ar)
 	if fg == nil {
 		return fmt.Errorf("mirror_descent_simplex: argument fg is a nil function")
 	}
@@ -537,35 +536,35 @@ func MirrorDescentSimplexInto(dst0 []float64, fg func([]float64) (float64, []flo
 	}
 	r0_0, r0_1, err := fn_mirrordescentsimplex(ar, fgIn, x0, len(x0), lr, steps)
 	if err != nil {
-		return nbFrame(err, "mirror_descent_simplex", "solve.nab:101:12", "")
+		return runtime.WithFrame(err, "mirror_descent_simplex", "solve.nab:101:12", "")
 	}
-	if !nbInto1(dst0, r0_0, r0_1) {
+	if !runtime.Into1(dst0, r0_0, r0_1) {
 		return fmt.Errorf("mirror_descent_simplex: dst0 does not have the result's shape %v", []int{r0_1})
 	}
 	return nil
 }
 
 // fn_linalgcholtry is def linalg.chol_try (std/linalg:16:5).
-func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, int, int, bool, error) {
-	mark_197 := ar.mark()
+func fn_linalgcholtry(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]float64, int, int, bool, error) {
+	mark_197 := ar.Mark()
 	size_4 := int64(a_2)
 	if int64(a_3) != size_4 {
-		return nil, 0, 0, false, nbErrorf("std/linalg:16:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
+		return nil, 0, 0, false, runtime.NewError("std/linalg:16:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
 	}
 	a_1 = a_1[:a_2*a_3]
 	n_5, err_6 := runtime.CheckSize(size_4)
 	if err_6 != nil {
-		return nil, 0, 0, false, nbAt("std/linalg:17:19", err_6)
+		return nil, 0, 0, false, runtime.WithPos("std/linalg:17:19", err_6)
 	}
 	var a_7 []float64
 	var d_8 int = 0
 	var rs_9 int = 0
 	for i_10 := 0; i_10 < n_5; i_10++ {
-		mark_11 := ar.mark()
+		mark_11 := ar.Mark()
 		_ = int64(i_10)
 		n_13, err_14 := runtime.CheckSize(size_4)
 		if err_14 != nil {
-			return nil, 0, 0, false, nbAt("std/linalg:17:20", err_14)
+			return nil, 0, 0, false, runtime.WithPos("std/linalg:17:20", err_14)
 		}
 		a_15 := ar.F64(n_13)
 		if i_10 == 0 {
@@ -573,15 +572,15 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 			rs_9 = d_8
 			tot_16, err_17 := runtime.MulSize(n_5, rs_9)
 			if err_17 != nil {
-				return nil, 0, 0, false, nbAt("std/linalg:17:19", err_17)
+				return nil, 0, 0, false, runtime.WithPos("std/linalg:17:19", err_17)
 			}
 			a_7 = ar.F64w(tot_16)
 		} else if n_13 != d_8 {
-			return nil, 0, 0, false, nbErrorf("std/linalg:17:19", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_13})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
+			return nil, 0, 0, false, runtime.NewError("std/linalg:17:19", "build: element "+strconv.Itoa(i_10)+" has shape "+runtime.ShapeString([]int{n_13})+", element 0 has shape "+runtime.ShapeString([]int{d_8}))
 		}
 		copy(a_7[i_10*rs_9:(i_10+1)*rs_9], a_15)
 		if i_10 > 0 {
-			ar.release(mark_11)
+			ar.Release(mark_11)
 		}
 	}
 	var state_18 []float64
@@ -590,7 +589,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 	var state_21 bool
 	state_18, state_19, state_20, state_21 = a_7, n_5, d_8, true
 	for i_109 := int64(0); i_109 < size_4; i_109++ {
-		mark_110 := ar.mark()
+		mark_110 := ar.Mark()
 		x_111 := !state_21
 		var c_112 []float64
 		var c_113 int
@@ -601,7 +600,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 		} else {
 			n_116, err_117 := runtime.CheckSize(size_4)
 			if err_117 != nil {
-				return nil, 0, 0, false, nbAt("std/linalg:20:26", err_117)
+				return nil, 0, 0, false, runtime.WithPos("std/linalg:20:26", err_117)
 			}
 			a_118 := ar.F64(n_116)
 			var state_119 []float64
@@ -610,7 +609,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 			state_119, state_120, state_121 = a_118, n_116, true
 			x_158 := i_109 + int64(1)
 			for j_159 := int64(0); j_159 < x_158; j_159++ {
-				mark_160 := ar.mark()
+				mark_160 := ar.Mark()
 				x_161 := j_159 == i_109
 				var c_162 []float64
 				var c_163 int
@@ -618,14 +617,14 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 					c_162, c_163 = state_119, state_120
 				} else {
 					if j_159 < 0 || j_159 >= int64(state_19) {
-						return nil, 0, 0, false, nbAt("std/linalg:21:43", runtime.CheckIndex(j_159, state_19))
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:21:43", runtime.CheckIndex(j_159, state_19))
 					}
 					row_164 := state_18[int(j_159)*state_20 : (int(j_159)+1)*state_20]
 					c_162, c_163 = row_164, state_20
 				}
 				n_165, err_166 := runtime.CheckSize(size_4)
 				if err_166 != nil {
-					return nil, 0, 0, false, nbAt("std/linalg:22:21", err_166)
+					return nil, 0, 0, false, runtime.WithPos("std/linalg:22:21", err_166)
 				}
 				var s_167 float64 = 0
 				for i_168 := 0; i_168 < n_165; i_168++ {
@@ -634,11 +633,11 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 					var c_172 float64
 					if x_171 {
 						if i_170 < 0 || i_170 >= int64(state_120) {
-							return nil, 0, 0, false, nbAt("std/linalg:22:39", runtime.CheckIndex(i_170, state_120))
+							return nil, 0, 0, false, runtime.WithPos("std/linalg:22:39", runtime.CheckIndex(i_170, state_120))
 						}
 						x_173 := state_119[int(i_170)]
 						if i_170 < 0 || i_170 >= int64(c_163) {
-							return nil, 0, 0, false, nbAt("std/linalg:22:47", runtime.CheckIndex(i_170, c_163))
+							return nil, 0, 0, false, runtime.WithPos("std/linalg:22:47", runtime.CheckIndex(i_170, c_163))
 						}
 						x_174 := c_162[int(i_170)]
 						x_175 := x_173 * x_174
@@ -655,7 +654,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 				if x_176 {
 					row_180 := a_1[int(i_109)*a_3 : (int(i_109)+1)*a_3]
 					if i_109 < 0 || i_109 >= int64(a_3) {
-						return nil, 0, 0, false, nbAt("std/linalg:24:25", runtime.CheckIndex(i_109, a_3))
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:24:25", runtime.CheckIndex(i_109, a_3))
 					}
 					x_181 := row_180[int(i_109)]
 					x_182 := x_181 - s_167
@@ -666,7 +665,7 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 					if x_183 {
 						x_187 := math.Sqrt(x_182)
 						if i_109 < 0 || i_109 >= int64(state_120) {
-							return nil, 0, 0, false, nbAt("std/linalg:25:36", runtime.CheckIndex(i_109, state_120))
+							return nil, 0, 0, false, runtime.WithPos("std/linalg:25:36", runtime.CheckIndex(i_109, state_120))
 						}
 						c_188 := ar.F64w(len(state_119))
 						copy(c_188, state_119)
@@ -679,21 +678,21 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 				} else {
 					row_189 := a_1[int(i_109)*a_3 : (int(i_109)+1)*a_3]
 					if j_159 < 0 || j_159 >= int64(a_3) {
-						return nil, 0, 0, false, nbAt("std/linalg:26:35", runtime.CheckIndex(j_159, a_3))
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:35", runtime.CheckIndex(j_159, a_3))
 					}
 					x_190 := row_189[int(j_159)]
 					x_191 := x_190 - s_167
 					if j_159 < 0 || j_159 >= int64(state_19) {
-						return nil, 0, 0, false, nbAt("std/linalg:26:50", runtime.CheckIndex(j_159, state_19))
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:50", runtime.CheckIndex(j_159, state_19))
 					}
 					row_192 := state_18[int(j_159)*state_20 : (int(j_159)+1)*state_20]
 					if j_159 < 0 || j_159 >= int64(state_20) {
-						return nil, 0, 0, false, nbAt("std/linalg:26:50", runtime.CheckIndex(j_159, state_20))
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:50", runtime.CheckIndex(j_159, state_20))
 					}
 					x_193 := row_192[int(j_159)]
 					x_194 := x_191 / x_193
 					if j_159 < 0 || j_159 >= int64(state_120) {
-						return nil, 0, 0, false, nbAt("std/linalg:26:18", runtime.CheckIndex(j_159, state_120))
+						return nil, 0, 0, false, runtime.WithPos("std/linalg:26:18", runtime.CheckIndex(j_159, state_120))
 					}
 					c_195 := ar.F64w(len(state_119))
 					copy(c_195, state_119)
@@ -704,10 +703,10 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 				_ = mark_160
 			}
 			if i_109 < 0 || i_109 >= int64(state_19) {
-				return nil, 0, 0, false, nbAt("std/linalg:27:9", runtime.CheckIndex(i_109, state_19))
+				return nil, 0, 0, false, runtime.WithPos("std/linalg:27:9", runtime.CheckIndex(i_109, state_19))
 			}
 			if state_120 != state_20 {
-				return nil, 0, 0, false, nbErrorf("std/linalg:27:9", "update: value has shape "+runtime.ShapeString([]int{state_120})+"; elements have shape "+runtime.ShapeString([]int{state_20}))
+				return nil, 0, 0, false, runtime.NewError("std/linalg:27:9", "update: value has shape "+runtime.ShapeString([]int{state_120})+"; elements have shape "+runtime.ShapeString([]int{state_20}))
 			}
 			c_196 := ar.F64w(len(state_18))
 			copy(c_196, state_18)
@@ -717,54 +716,54 @@ func fn_linalgcholtry(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, 
 		state_18, state_19, state_20, state_21 = c_112, c_113, c_114, c_115
 		_ = mark_110
 	}
-	nbKeep(ar, mark_197, &state_18)
+	ar.Keep(mark_197, &state_18)
 	return state_18, state_19, state_20, state_21, nil
 }
 
 // fn_linalgcholesky is def linalg.cholesky (std/linalg:32:5).
-func fn_linalgcholesky(ar *nbArena, a_1 []float64, a_2 int, a_3 int) ([]float64, int, int, error) {
+func fn_linalgcholesky(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]float64, int, int, error) {
 	size_4 := int64(a_2)
 	if int64(a_3) != size_4 {
-		return nil, 0, 0, nbErrorf("std/linalg:32:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
+		return nil, 0, 0, runtime.NewError("std/linalg:32:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
 	}
 	a_1 = a_1[:a_2*a_3]
 	r_5, r_6, r_7, r_8, err_9 := fn_linalgcholtry(ar, a_1, a_2, a_3)
 	if err_9 != nil {
-		return nil, 0, 0, nbFrame(err_9, "linalg.chol_try", "std/linalg:16:5", "std/linalg:33:17")
+		return nil, 0, 0, runtime.WithFrame(err_9, "linalg.chol_try", "std/linalg:16:5", "std/linalg:33:17")
 	}
 	if !r_8 {
-		return nil, 0, 0, nbErrorf("std/linalg:34:6", "linalg.cholesky: argument 1 (A) is not positive definite")
+		return nil, 0, 0, runtime.NewError("std/linalg:34:6", "linalg.cholesky: argument 1 (A) is not positive definite")
 	}
 	return r_5, r_6, r_7, nil
 }
 
 // fn_linalgchosolve is def linalg.cho_solve (std/linalg:38:5).
-func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
-	mark_80 := ar.mark()
+func fn_linalgchosolve(ar *runtime.Arena, l_1 []float64, l_2 int, l_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
+	mark_80 := ar.Mark()
 	size_6 := int64(l_2)
 	if int64(l_3) != size_6 {
-		return nil, 0, nbErrorf("std/linalg:38:22", fmt.Sprintf("size mismatch: n is %d (l) but dimension 2 of l has size %d", size_6, l_3))
+		return nil, 0, runtime.NewError("std/linalg:38:22", fmt.Sprintf("size mismatch: n is %d (l) but dimension 2 of l has size %d", size_6, l_3))
 	}
 	if int64(b_5) != size_6 {
-		return nil, 0, nbErrorf("std/linalg:38:33", fmt.Sprintf("size mismatch: n is %d (l) but b has size %d", size_6, b_5))
+		return nil, 0, runtime.NewError("std/linalg:38:33", fmt.Sprintf("size mismatch: n is %d (l) but b has size %d", size_6, b_5))
 	}
 	l_1 = l_1[:l_2*l_3]
 	b_4 = b_4[:b_5]
 	n_7, err_8 := runtime.CheckSize(size_6)
 	if err_8 != nil {
-		return nil, 0, nbAt("std/linalg:39:20", err_8)
+		return nil, 0, runtime.WithPos("std/linalg:39:20", err_8)
 	}
 	a_9 := ar.F64(n_7)
 	var y_10 []float64
 	y_10 = a_9
 	for i_12 := int64(0); i_12 < size_6; i_12++ {
 		if i_12 < 0 || i_12 >= int64(b_5) {
-			return nil, 0, nbAt("std/linalg:40:20", runtime.CheckIndex(i_12, b_5))
+			return nil, 0, runtime.WithPos("std/linalg:40:20", runtime.CheckIndex(i_12, b_5))
 		}
 		x_14 := b_4[int(i_12)]
 		n_15, err_16 := runtime.CheckSize(size_6)
 		if err_16 != nil {
-			return nil, 0, nbAt("std/linalg:40:30", err_16)
+			return nil, 0, runtime.WithPos("std/linalg:40:30", err_16)
 		}
 		var s_17 float64 = 0
 		for i_18 := 0; i_18 < n_15; i_18++ {
@@ -774,7 +773,7 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 			if x_21 {
 				row_23 := l_1[int(i_12)*l_3 : (int(i_12)+1)*l_3]
 				if i_20 < 0 || i_20 >= int64(l_3) {
-					return nil, 0, nbAt("std/linalg:40:46", runtime.CheckIndex(i_20, l_3))
+					return nil, 0, runtime.WithPos("std/linalg:40:46", runtime.CheckIndex(i_20, l_3))
 				}
 				x_24 := row_23[int(i_20)]
 				x_25 := y_10[int(i_20)]
@@ -788,7 +787,7 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 		x_27 := x_14 - s_17
 		row_28 := l_1[int(i_12)*l_3 : (int(i_12)+1)*l_3]
 		if i_12 < 0 || i_12 >= int64(l_3) {
-			return nil, 0, nbAt("std/linalg:40:85", runtime.CheckIndex(i_12, l_3))
+			return nil, 0, runtime.WithPos("std/linalg:40:85", runtime.CheckIndex(i_12, l_3))
 		}
 		x_29 := row_28[int(i_12)]
 		x_30 := x_27 / x_29
@@ -796,7 +795,7 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 	}
 	n_31, err_32 := runtime.CheckSize(size_6)
 	if err_32 != nil {
-		return nil, 0, nbAt("std/linalg:41:15", err_32)
+		return nil, 0, runtime.WithPos("std/linalg:41:15", err_32)
 	}
 	a_33 := ar.F64(n_31)
 	var x_34 []float64
@@ -804,16 +803,16 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 	x_34, x_35 = a_33, n_31
 	buf_79 := ar.F64w(x_35)
 	for t_57 := int64(0); t_57 < size_6; t_57++ {
-		mark_58 := ar.mark()
+		mark_58 := ar.Mark()
 		x_59 := size_6 - int64(1)
 		x_60 := x_59 - t_57
 		if x_60 < 0 || x_60 >= int64(n_7) {
-			return nil, 0, nbAt("std/linalg:43:26", runtime.CheckIndex(x_60, n_7))
+			return nil, 0, runtime.WithPos("std/linalg:43:26", runtime.CheckIndex(x_60, n_7))
 		}
 		x_61 := a_9[int(x_60)]
 		n_62, err_63 := runtime.CheckSize(size_6)
 		if err_63 != nil {
-			return nil, 0, nbAt("std/linalg:43:36", err_63)
+			return nil, 0, runtime.WithPos("std/linalg:43:36", err_63)
 		}
 		var s_64 float64 = 0
 		for i_65 := 0; i_65 < n_62; i_65++ {
@@ -823,11 +822,11 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 			if x_68 {
 				row_70 := l_1[int(i_67)*l_3 : (int(i_67)+1)*l_3]
 				if x_60 < 0 || x_60 >= int64(l_3) {
-					return nil, 0, nbAt("std/linalg:43:52", runtime.CheckIndex(x_60, l_3))
+					return nil, 0, runtime.WithPos("std/linalg:43:52", runtime.CheckIndex(x_60, l_3))
 				}
 				x_71 := row_70[int(x_60)]
 				if i_67 < 0 || i_67 >= int64(x_35) {
-					return nil, 0, nbAt("std/linalg:43:62", runtime.CheckIndex(i_67, x_35))
+					return nil, 0, runtime.WithPos("std/linalg:43:62", runtime.CheckIndex(i_67, x_35))
 				}
 				x_72 := x_34[int(i_67)]
 				x_73 := x_71 * x_72
@@ -839,16 +838,16 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 		}
 		x_74 := x_61 - s_64
 		if x_60 < 0 || x_60 >= int64(l_2) {
-			return nil, 0, nbAt("std/linalg:43:91", runtime.CheckIndex(x_60, l_2))
+			return nil, 0, runtime.WithPos("std/linalg:43:91", runtime.CheckIndex(x_60, l_2))
 		}
 		row_75 := l_1[int(x_60)*l_3 : (int(x_60)+1)*l_3]
 		if x_60 < 0 || x_60 >= int64(l_3) {
-			return nil, 0, nbAt("std/linalg:43:91", runtime.CheckIndex(x_60, l_3))
+			return nil, 0, runtime.WithPos("std/linalg:43:91", runtime.CheckIndex(x_60, l_3))
 		}
 		x_76 := row_75[int(x_60)]
 		x_77 := x_74 / x_76
 		if x_60 < 0 || x_60 >= int64(x_35) {
-			return nil, 0, nbAt("std/linalg:43:11", runtime.CheckIndex(x_60, x_35))
+			return nil, 0, runtime.WithPos("std/linalg:43:11", runtime.CheckIndex(x_60, x_35))
 		}
 		c_78 := ar.F64w(len(x_34))
 		copy(c_78, x_34)
@@ -857,24 +856,24 @@ func fn_linalgchosolve(ar *nbArena, l_1 []float64, l_2 int, l_3 int, b_4 []float
 		if x_35 == len(buf_79) {
 			copy(buf_79, x_34)
 			x_34 = buf_79
-			ar.release(mark_58)
+			ar.Release(mark_58)
 		}
 	}
-	nbKeep(ar, mark_80, &x_34)
+	ar.Keep(mark_80, &x_34)
 	return x_34, n_31, nil
 }
 
 // fn_linalgcholreg is def linalg.chol_reg (std/linalg:51:5).
-func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, int, int, error) {
-	mark_123 := ar.mark()
+func fn_linalgcholreg(ar *runtime.Arena, h_1 []float64, h_2 int, h_3 int) ([]float64, int, int, error) {
+	mark_123 := ar.Mark()
 	size_4 := int64(h_2)
 	if int64(h_3) != size_4 {
-		return nil, 0, 0, nbErrorf("std/linalg:51:21", fmt.Sprintf("size mismatch: n is %d (h) but dimension 2 of h has size %d", size_4, h_3))
+		return nil, 0, 0, runtime.NewError("std/linalg:51:21", fmt.Sprintf("size mismatch: n is %d (h) but dimension 2 of h has size %d", size_4, h_3))
 	}
 	h_1 = h_1[:h_2*h_3]
 	r_5, r_6, r_7, r_8, err_9 := fn_linalgcholtry(ar, h_1, h_2, h_3)
 	if err_9 != nil {
-		return nil, 0, 0, nbFrame(err_9, "linalg.chol_try", "std/linalg:16:5", "std/linalg:52:19")
+		return nil, 0, 0, runtime.WithFrame(err_9, "linalg.chol_try", "std/linalg:16:5", "std/linalg:52:19")
 	}
 	var c_10 []float64
 	var c_11 int
@@ -884,20 +883,20 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 	} else {
 		n_13, err_14 := runtime.CheckSize(size_4)
 		if err_14 != nil {
-			return nil, 0, 0, nbAt("std/linalg:54:23", err_14)
+			return nil, 0, 0, runtime.WithPos("std/linalg:54:23", err_14)
 		}
 		r_15 := ar.F64w(n_13)
-		if len(r_15) >= 262144 {
+		if len(r_15) >= 256 {
 			h_1 := h_1
 			h_3 := h_3
 			r_15 := r_15
-			errs_21 := make([]error, (len(r_15)+16383)/16384)
-			runtime.ParallelFor(len(r_15), 16384, func(lo_22, hi int) {
+			errs_21 := make([]error, (len(r_15)+31)/32)
+			runtime.ParallelFor(len(r_15), 32, func(lo_22, hi int) {
 				for i_23 := lo_22; i_23 < hi; i_23++ {
 					i_25 := int64(i_23)
 					row_26 := h_1[int(i_25)*h_3 : (int(i_25)+1)*h_3]
 					if i_25 < 0 || i_25 >= int64(h_3) {
-						errs_21[lo_22/16384] = nbAt("std/linalg:54:25", runtime.CheckIndex(i_25, h_3))
+						errs_21[lo_22/32] = runtime.WithPos("std/linalg:54:25", runtime.CheckIndex(i_25, h_3))
 						return
 					}
 					x_27 := row_26[int(i_25)]
@@ -914,7 +913,7 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 				i_18 := int64(i_16)
 				row_19 := h_1[int(i_18)*h_3 : (int(i_18)+1)*h_3]
 				if i_18 < 0 || i_18 >= int64(h_3) {
-					return nil, 0, 0, nbAt("std/linalg:54:25", runtime.CheckIndex(i_18, h_3))
+					return nil, 0, 0, runtime.WithPos("std/linalg:54:25", runtime.CheckIndex(i_18, h_3))
 				}
 				x_20 := row_19[int(i_18)]
 				r_15[i_16] = (math.Abs(x_20))
@@ -948,31 +947,31 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 			if !c_71 {
 				break
 			}
-			mark_73 := ar.mark()
+			mark_73 := ar.Mark()
 			n_74, err_75 := runtime.CheckSize(size_4)
 			if err_75 != nil {
-				return nil, 0, 0, nbAt("std/linalg:58:32", err_75)
+				return nil, 0, 0, runtime.WithPos("std/linalg:58:32", err_75)
 			}
 			var a_76 []float64
 			var d_77 int = 0
 			var rs_78 int = 0
 			for i_79 := 0; i_79 < n_74; i_79++ {
-				mark_80 := ar.mark()
+				mark_80 := ar.Mark()
 				i_81 := int64(i_79)
 				n_82, err_83 := runtime.CheckSize(size_4)
 				if err_83 != nil {
-					return nil, 0, 0, nbAt("std/linalg:58:33", err_83)
+					return nil, 0, 0, runtime.WithPos("std/linalg:58:33", err_83)
 				}
 				if i_79 == 0 {
 					d_77 = n_82
 					rs_78 = d_77
 					tot_84, err_85 := runtime.MulSize(n_74, rs_78)
 					if err_85 != nil {
-						return nil, 0, 0, nbAt("std/linalg:58:32", err_85)
+						return nil, 0, 0, runtime.WithPos("std/linalg:58:32", err_85)
 					}
 					a_76 = ar.F64w(tot_84)
 				} else if n_82 != d_77 {
-					return nil, 0, 0, nbErrorf("std/linalg:58:32", "build: element "+strconv.Itoa(i_79)+" has shape "+runtime.ShapeString([]int{n_82})+", element 0 has shape "+runtime.ShapeString([]int{d_77}))
+					return nil, 0, 0, runtime.NewError("std/linalg:58:32", "build: element "+strconv.Itoa(i_79)+" has shape "+runtime.ShapeString([]int{n_82})+", element 0 has shape "+runtime.ShapeString([]int{d_77}))
 				}
 				row_86 := a_76[i_79*rs_78 : (i_79+1)*rs_78]
 				for i_87 := range row_86 {
@@ -982,7 +981,7 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 					if x_90 {
 						row_92 := h_1[int(i_81)*h_3 : (int(i_81)+1)*h_3]
 						if i_89 < 0 || i_89 >= int64(h_3) {
-							return nil, 0, 0, nbAt("std/linalg:58:50", runtime.CheckIndex(i_89, h_3))
+							return nil, 0, 0, runtime.WithPos("std/linalg:58:50", runtime.CheckIndex(i_89, h_3))
 						}
 						x_93 := row_92[int(i_89)]
 						x_94 := x_93 + state_37
@@ -990,7 +989,7 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 					} else {
 						row_95 := h_1[int(i_81)*h_3 : (int(i_81)+1)*h_3]
 						if i_89 < 0 || i_89 >= int64(h_3) {
-							return nil, 0, 0, nbAt("std/linalg:58:69", runtime.CheckIndex(i_89, h_3))
+							return nil, 0, 0, runtime.WithPos("std/linalg:58:69", runtime.CheckIndex(i_89, h_3))
 						}
 						x_96 := row_95[int(i_89)]
 						c_91 = x_96
@@ -998,12 +997,12 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 					row_86[i_87] = c_91
 				}
 				if i_79 > 0 {
-					ar.release(mark_80)
+					ar.Release(mark_80)
 				}
 			}
 			r_97, r_98, r_99, r_100, err_101 := fn_linalgcholtry(ar, a_76, n_74, d_77)
 			if err_101 != nil {
-				return nil, 0, 0, nbFrame(err_101, "linalg.chol_try", "std/linalg:16:5", "std/linalg:58:23")
+				return nil, 0, 0, runtime.WithFrame(err_101, "linalg.chol_try", "std/linalg:16:5", "std/linalg:58:23")
 			}
 			var c_102 float64
 			if r_100 {
@@ -1024,17 +1023,17 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 		} else {
 			n_108, err_109 := runtime.CheckSize(size_4)
 			if err_109 != nil {
-				return nil, 0, 0, nbAt("std/linalg:60:24", err_109)
+				return nil, 0, 0, runtime.WithPos("std/linalg:60:24", err_109)
 			}
 			var a_110 []float64
 			var d_111 int = 0
 			var rs_112 int = 0
 			for i_113 := 0; i_113 < n_108; i_113++ {
-				mark_114 := ar.mark()
+				mark_114 := ar.Mark()
 				_ = int64(i_113)
 				n_116, err_117 := runtime.CheckSize(size_4)
 				if err_117 != nil {
-					return nil, 0, 0, nbAt("std/linalg:60:25", err_117)
+					return nil, 0, 0, runtime.WithPos("std/linalg:60:25", err_117)
 				}
 				a_118 := ar.F64w(n_116)
 				for i_119 := 0; i_119 < n_116; i_119++ {
@@ -1045,34 +1044,34 @@ func fn_linalgcholreg(ar *nbArena, h_1 []float64, h_2 int, h_3 int) ([]float64, 
 					rs_112 = d_111
 					tot_121, err_122 := runtime.MulSize(n_108, rs_112)
 					if err_122 != nil {
-						return nil, 0, 0, nbAt("std/linalg:60:24", err_122)
+						return nil, 0, 0, runtime.WithPos("std/linalg:60:24", err_122)
 					}
 					a_110 = ar.F64w(tot_121)
 				} else if n_116 != d_111 {
-					return nil, 0, 0, nbErrorf("std/linalg:60:24", "build: element "+strconv.Itoa(i_113)+" has shape "+runtime.ShapeString([]int{n_116})+", element 0 has shape "+runtime.ShapeString([]int{d_111}))
+					return nil, 0, 0, runtime.NewError("std/linalg:60:24", "build: element "+strconv.Itoa(i_113)+" has shape "+runtime.ShapeString([]int{n_116})+", element 0 has shape "+runtime.ShapeString([]int{d_111}))
 				}
 				copy(a_110[i_113*rs_112:(i_113+1)*rs_112], a_118)
 				if i_113 > 0 {
-					ar.release(mark_114)
+					ar.Release(mark_114)
 				}
 			}
 			c_105, c_106, c_107 = a_110, n_108, d_111
 		}
 		c_10, c_11, c_12 = c_105, c_106, c_107
 	}
-	nbKeep(ar, mark_123, &c_10)
+	ar.Keep(mark_123, &c_10)
 	return c_10, c_11, c_12, nil
 }
 
 // fn_linalglusolve is def linalg.lu_solve (std/linalg:69:5).
-func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
-	mark_180 := ar.mark()
+func fn_linalglusolve(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int) ([]float64, int, error) {
+	mark_180 := ar.Mark()
 	size_6 := int64(a_2)
 	if int64(a_3) != size_6 {
-		return nil, 0, nbErrorf("std/linalg:69:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_6, a_3))
+		return nil, 0, runtime.NewError("std/linalg:69:21", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_6, a_3))
 	}
 	if int64(b_5) != size_6 {
-		return nil, 0, nbErrorf("std/linalg:69:32", fmt.Sprintf("size mismatch: n is %d (a) but b has size %d", size_6, b_5))
+		return nil, 0, runtime.NewError("std/linalg:69:32", fmt.Sprintf("size mismatch: n is %d (a) but b has size %d", size_6, b_5))
 	}
 	a_1 = a_1[:a_2*a_3]
 	b_4 = b_4[:b_5]
@@ -1083,10 +1082,10 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 	var state_11 int
 	state_7, state_8, state_9, state_10, state_11 = a_1, a_2, a_3, b_4, b_5
 	for k_71 := int64(0); k_71 < size_6; k_71++ {
-		mark_72 := ar.mark()
+		mark_72 := ar.Mark()
 		n_73, err_74 := runtime.CheckSize(size_6)
 		if err_74 != nil {
-			return nil, 0, nbAt("std/linalg:72:22", err_74)
+			return nil, 0, runtime.WithPos("std/linalg:72:22", err_74)
 		}
 		r_75 := ar.F64w(n_73)
 		for i_76 := range r_75 {
@@ -1095,11 +1094,11 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 			var c_80 float64
 			if x_79 {
 				if i_78 < 0 || i_78 >= int64(state_8) {
-					return nil, 0, nbAt("std/linalg:72:43", runtime.CheckIndex(i_78, state_8))
+					return nil, 0, runtime.WithPos("std/linalg:72:43", runtime.CheckIndex(i_78, state_8))
 				}
 				row_81 := state_7[int(i_78)*state_9 : (int(i_78)+1)*state_9]
 				if k_71 < 0 || k_71 >= int64(state_9) {
-					return nil, 0, nbAt("std/linalg:72:43", runtime.CheckIndex(k_71, state_9))
+					return nil, 0, runtime.WithPos("std/linalg:72:43", runtime.CheckIndex(k_71, state_9))
 				}
 				x_82 := row_81[int(k_71)]
 				x_83 := math.Abs(x_82)
@@ -1110,82 +1109,82 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 			r_75[i_76] = c_80
 		}
 		if n_73 == 0 {
-			return nil, 0, nbErrorf("std/linalg:72:15", "argmax of an empty array")
+			return nil, 0, runtime.NewError("std/linalg:72:15", "argmax of an empty array")
 		}
 		k_84 := int64(runtime.ArgMax(r_75))
 		if k_84 < 0 || k_84 >= int64(state_8) {
-			return nil, 0, nbAt("std/linalg:73:19", runtime.CheckIndex(k_84, state_8))
+			return nil, 0, runtime.WithPos("std/linalg:73:19", runtime.CheckIndex(k_84, state_8))
 		}
 		row_85 := state_7[int(k_84)*state_9 : (int(k_84)+1)*state_9]
 		if k_71 < 0 || k_71 >= int64(state_8) {
-			return nil, 0, nbAt("std/linalg:77:23", runtime.CheckIndex(k_71, state_8))
+			return nil, 0, runtime.WithPos("std/linalg:77:23", runtime.CheckIndex(k_71, state_8))
 		}
 		c_86 := ar.F64w(len(state_7))
 		copy(c_86, state_7)
 		copy(c_86[int(k_71)*state_9:(int(k_71)+1)*state_9], row_85)
 		if k_71 < 0 || k_71 >= int64(state_8) {
-			return nil, 0, nbAt("std/linalg:74:19", runtime.CheckIndex(k_71, state_8))
+			return nil, 0, runtime.WithPos("std/linalg:74:19", runtime.CheckIndex(k_71, state_8))
 		}
 		row_87 := state_7[int(k_71)*state_9 : (int(k_71)+1)*state_9]
 		if k_84 < 0 || k_84 >= int64(state_8) {
-			return nil, 0, nbAt("std/linalg:77:16", runtime.CheckIndex(k_84, state_8))
+			return nil, 0, runtime.WithPos("std/linalg:77:16", runtime.CheckIndex(k_84, state_8))
 		}
 		copy(c_86[int(k_84)*state_9:(int(k_84)+1)*state_9], row_87)
 		if k_84 < 0 || k_84 >= int64(state_11) {
-			return nil, 0, nbAt("std/linalg:75:17", runtime.CheckIndex(k_84, state_11))
+			return nil, 0, runtime.WithPos("std/linalg:75:17", runtime.CheckIndex(k_84, state_11))
 		}
 		x_88 := state_10[int(k_84)]
 		if k_71 < 0 || k_71 >= int64(state_11) {
-			return nil, 0, nbAt("std/linalg:78:23", runtime.CheckIndex(k_71, state_11))
+			return nil, 0, runtime.WithPos("std/linalg:78:23", runtime.CheckIndex(k_71, state_11))
 		}
 		c_89 := ar.F64w(len(state_10))
 		copy(c_89, state_10)
 		c_89[int(k_71)] = x_88
 		if k_71 < 0 || k_71 >= int64(state_11) {
-			return nil, 0, nbAt("std/linalg:76:17", runtime.CheckIndex(k_71, state_11))
+			return nil, 0, runtime.WithPos("std/linalg:76:17", runtime.CheckIndex(k_71, state_11))
 		}
 		x_90 := state_10[int(k_71)]
 		if k_84 < 0 || k_84 >= int64(state_11) {
-			return nil, 0, nbAt("std/linalg:78:16", runtime.CheckIndex(k_84, state_11))
+			return nil, 0, runtime.WithPos("std/linalg:78:16", runtime.CheckIndex(k_84, state_11))
 		}
 		c_89[int(k_84)] = x_90
 		if k_71 < 0 || k_71 >= int64(state_8) {
-			return nil, 0, nbAt("std/linalg:79:19", runtime.CheckIndex(k_71, state_8))
+			return nil, 0, runtime.WithPos("std/linalg:79:19", runtime.CheckIndex(k_71, state_8))
 		}
 		row_91 := c_86[int(k_71)*state_9 : (int(k_71)+1)*state_9]
 		if k_71 < 0 || k_71 >= int64(state_9) {
-			return nil, 0, nbAt("std/linalg:79:19", runtime.CheckIndex(k_71, state_9))
+			return nil, 0, runtime.WithPos("std/linalg:79:19", runtime.CheckIndex(k_71, state_9))
 		}
 		x_92 := row_91[int(k_71)]
 		n_93, err_94 := runtime.CheckSize(size_6)
 		if err_94 != nil {
-			return nil, 0, nbAt("std/linalg:80:11", err_94)
+			return nil, 0, runtime.WithPos("std/linalg:80:11", err_94)
 		}
 		var a_95 []float64
 		var d_96 int = 0
 		var rs_97 int = 0
 		for i_98 := 0; i_98 < n_93; i_98++ {
-			mark_99 := ar.mark()
+			mark_99 := ar.Mark()
 			i_100 := int64(i_98)
 			x_101 := i_100 > k_71
 			var c_102 []float64
 			var c_103 int
 			if x_101 {
 				if i_100 < 0 || i_100 >= int64(state_8) {
-					return nil, 0, nbAt("std/linalg:80:28", runtime.CheckIndex(i_100, state_8))
+					return nil, 0, runtime.WithPos("std/linalg:80:28", runtime.CheckIndex(i_100, state_8))
 				}
 				row_104 := c_86[int(i_100)*state_9 : (int(i_100)+1)*state_9]
 				if i_100 < 0 || i_100 >= int64(state_8) {
-					return nil, 0, nbAt("std/linalg:80:37", runtime.CheckIndex(i_100, state_8))
+					return nil, 0, runtime.WithPos("std/linalg:80:37", runtime.CheckIndex(i_100, state_8))
 				}
 				row_105 := c_86[int(i_100)*state_9 : (int(i_100)+1)*state_9]
 				if k_71 < 0 || k_71 >= int64(state_9) {
-					return nil, 0, nbAt("std/linalg:80:37", runtime.CheckIndex(k_71, state_9))
+					return nil, 0, runtime.WithPos("std/linalg:80:37", runtime.CheckIndex(k_71, state_9))
 				}
 				x_106 := row_105[int(k_71)]
 				x_107 := x_106 / x_92
 				if k_71 < 0 || k_71 >= int64(state_8) {
-					return nil, 0, nbAt("std/linalg:80:55", runtime.CheckIndex(k_71, state_8))
+					return nil, 0, runtime.WithPos("std/linalg:80:55", runtime.CheckIndex(k_71, state_8))
 				}
 				row_108 := c_86[int(k_71)*state_9 : (int(k_71)+1)*state_9]
 				r_109 := ar.F64w(state_9)
@@ -1197,7 +1196,7 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 				c_102, c_103 = r_109, state_9
 			} else {
 				if i_100 < 0 || i_100 >= int64(state_8) {
-					return nil, 0, nbAt("std/linalg:80:66", runtime.CheckIndex(i_100, state_8))
+					return nil, 0, runtime.WithPos("std/linalg:80:66", runtime.CheckIndex(i_100, state_8))
 				}
 				row_112 := c_86[int(i_100)*state_9 : (int(i_100)+1)*state_9]
 				c_102, c_103 = row_112, state_9
@@ -1207,20 +1206,20 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 				rs_97 = d_96
 				tot_113, err_114 := runtime.MulSize(n_93, rs_97)
 				if err_114 != nil {
-					return nil, 0, nbAt("std/linalg:80:11", err_114)
+					return nil, 0, runtime.WithPos("std/linalg:80:11", err_114)
 				}
 				a_95 = ar.F64w(tot_113)
 			} else if c_103 != d_96 {
-				return nil, 0, nbErrorf("std/linalg:80:11", "build: element "+strconv.Itoa(i_98)+" has shape "+runtime.ShapeString([]int{c_103})+", element 0 has shape "+runtime.ShapeString([]int{d_96}))
+				return nil, 0, runtime.NewError("std/linalg:80:11", "build: element "+strconv.Itoa(i_98)+" has shape "+runtime.ShapeString([]int{c_103})+", element 0 has shape "+runtime.ShapeString([]int{d_96}))
 			}
 			copy(a_95[i_98*rs_97:(i_98+1)*rs_97], c_102)
 			if i_98 > 0 {
-				ar.release(mark_99)
+				ar.Release(mark_99)
 			}
 		}
 		n_115, err_116 := runtime.CheckSize(size_6)
 		if err_116 != nil {
-			return nil, 0, nbAt("std/linalg:81:11", err_116)
+			return nil, 0, runtime.WithPos("std/linalg:81:11", err_116)
 		}
 		r_117 := ar.F64w(n_115)
 		for i_118 := range r_117 {
@@ -1229,20 +1228,20 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 			var c_122 float64
 			if x_121 {
 				if i_120 < 0 || i_120 >= int64(state_11) {
-					return nil, 0, nbAt("std/linalg:81:28", runtime.CheckIndex(i_120, state_11))
+					return nil, 0, runtime.WithPos("std/linalg:81:28", runtime.CheckIndex(i_120, state_11))
 				}
 				x_123 := c_89[int(i_120)]
 				if i_120 < 0 || i_120 >= int64(state_8) {
-					return nil, 0, nbAt("std/linalg:81:37", runtime.CheckIndex(i_120, state_8))
+					return nil, 0, runtime.WithPos("std/linalg:81:37", runtime.CheckIndex(i_120, state_8))
 				}
 				row_124 := c_86[int(i_120)*state_9 : (int(i_120)+1)*state_9]
 				if k_71 < 0 || k_71 >= int64(state_9) {
-					return nil, 0, nbAt("std/linalg:81:37", runtime.CheckIndex(k_71, state_9))
+					return nil, 0, runtime.WithPos("std/linalg:81:37", runtime.CheckIndex(k_71, state_9))
 				}
 				x_125 := row_124[int(k_71)]
 				x_126 := x_125 / x_92
 				if k_71 < 0 || k_71 >= int64(state_11) {
-					return nil, 0, nbAt("std/linalg:81:55", runtime.CheckIndex(k_71, state_11))
+					return nil, 0, runtime.WithPos("std/linalg:81:55", runtime.CheckIndex(k_71, state_11))
 				}
 				x_127 := c_89[int(k_71)]
 				x_128 := x_126 * x_127
@@ -1250,7 +1249,7 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 				c_122 = x_129
 			} else {
 				if i_120 < 0 || i_120 >= int64(state_11) {
-					return nil, 0, nbAt("std/linalg:81:66", runtime.CheckIndex(i_120, state_11))
+					return nil, 0, runtime.WithPos("std/linalg:81:66", runtime.CheckIndex(i_120, state_11))
 				}
 				x_130 := c_89[int(i_120)]
 				c_122 = x_130
@@ -1262,7 +1261,7 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 	}
 	n_131, err_132 := runtime.CheckSize(size_6)
 	if err_132 != nil {
-		return nil, 0, nbAt("std/linalg:82:15", err_132)
+		return nil, 0, runtime.WithPos("std/linalg:82:15", err_132)
 	}
 	a_133 := ar.F64(n_131)
 	var x_134 []float64
@@ -1270,16 +1269,16 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 	x_134, x_135 = a_133, n_131
 	buf_179 := ar.F64w(x_135)
 	for t_157 := int64(0); t_157 < size_6; t_157++ {
-		mark_158 := ar.mark()
+		mark_158 := ar.Mark()
 		x_159 := size_6 - int64(1)
 		x_160 := x_159 - t_157
 		if x_160 < 0 || x_160 >= int64(state_11) {
-			return nil, 0, nbAt("std/linalg:85:26", runtime.CheckIndex(x_160, state_11))
+			return nil, 0, runtime.WithPos("std/linalg:85:26", runtime.CheckIndex(x_160, state_11))
 		}
 		x_161 := state_10[int(x_160)]
 		n_162, err_163 := runtime.CheckSize(size_6)
 		if err_163 != nil {
-			return nil, 0, nbAt("std/linalg:84:20", err_163)
+			return nil, 0, runtime.WithPos("std/linalg:84:20", err_163)
 		}
 		var s_164 float64 = 0
 		for i_165 := 0; i_165 < n_162; i_165++ {
@@ -1288,15 +1287,15 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 			var c_169 float64
 			if x_168 {
 				if x_160 < 0 || x_160 >= int64(state_8) {
-					return nil, 0, nbAt("std/linalg:84:36", runtime.CheckIndex(x_160, state_8))
+					return nil, 0, runtime.WithPos("std/linalg:84:36", runtime.CheckIndex(x_160, state_8))
 				}
 				row_170 := state_7[int(x_160)*state_9 : (int(x_160)+1)*state_9]
 				if i_167 < 0 || i_167 >= int64(state_9) {
-					return nil, 0, nbAt("std/linalg:84:36", runtime.CheckIndex(i_167, state_9))
+					return nil, 0, runtime.WithPos("std/linalg:84:36", runtime.CheckIndex(i_167, state_9))
 				}
 				x_171 := row_170[int(i_167)]
 				if i_167 < 0 || i_167 >= int64(x_135) {
-					return nil, 0, nbAt("std/linalg:84:46", runtime.CheckIndex(i_167, x_135))
+					return nil, 0, runtime.WithPos("std/linalg:84:46", runtime.CheckIndex(i_167, x_135))
 				}
 				x_172 := x_134[int(i_167)]
 				x_173 := x_171 * x_172
@@ -1308,16 +1307,16 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 		}
 		x_174 := x_161 - s_164
 		if x_160 < 0 || x_160 >= int64(state_8) {
-			return nil, 0, nbAt("std/linalg:85:38", runtime.CheckIndex(x_160, state_8))
+			return nil, 0, runtime.WithPos("std/linalg:85:38", runtime.CheckIndex(x_160, state_8))
 		}
 		row_175 := state_7[int(x_160)*state_9 : (int(x_160)+1)*state_9]
 		if x_160 < 0 || x_160 >= int64(state_9) {
-			return nil, 0, nbAt("std/linalg:85:38", runtime.CheckIndex(x_160, state_9))
+			return nil, 0, runtime.WithPos("std/linalg:85:38", runtime.CheckIndex(x_160, state_9))
 		}
 		x_176 := row_175[int(x_160)]
 		x_177 := x_174 / x_176
 		if x_160 < 0 || x_160 >= int64(x_135) {
-			return nil, 0, nbAt("std/linalg:85:11", runtime.CheckIndex(x_160, x_135))
+			return nil, 0, runtime.WithPos("std/linalg:85:11", runtime.CheckIndex(x_160, x_135))
 		}
 		c_178 := ar.F64w(len(x_134))
 		copy(c_178, x_134)
@@ -1326,15 +1325,15 @@ func fn_linalglusolve(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float6
 		if x_135 == len(buf_179) {
 			copy(buf_179, x_134)
 			x_134 = buf_179
-			ar.release(mark_158)
+			ar.Release(mark_158)
 		}
 	}
-	nbKeep(ar, mark_180, &x_134)
+	ar.Keep(mark_180, &x_134)
 	return x_134, n_131, nil
 }
 
 // fn_optimmtstep is def optim.mt_step (std/optim:281:5).
-func fn_optimmtstep(ar *nbArena, stx_1 float64, fx_2 float64, dx_3 float64, sty_4 float64, fy_5 float64, dy_6 float64, stp_7 float64, fp_8 float64, dp_9 float64, brackt_10 bool, stpmin_11 float64, stpmax_12 float64) (float64, float64, float64, float64, float64, float64, bool, float64, bool) {
+func fn_optimmtstep(ar *runtime.Arena, stx_1 float64, fx_2 float64, dx_3 float64, sty_4 float64, fy_5 float64, dy_6 float64, stp_7 float64, fp_8 float64, dp_9 float64, brackt_10 bool, stpmin_11 float64, stpmax_12 float64) (float64, float64, float64, float64, float64, float64, bool, float64, bool) {
 	x_13 := runtime.Sign(dx_3)
 	x_14 := dp_9 * x_13
 	x_15 := fx_2 - fp_8
@@ -1645,21 +1644,21 @@ func fn_optimmtstep(ar *nbArena, stx_1 float64, fx_2 float64, dx_3 float64, sty_
 }
 
 // fn_optimtwoloop is def optim.two_loop (std/optim:391:5).
-func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 int, s_5 int, y_6 []float64, y_7 int, y_8 int, rho_9 []float64, rho_10 int, head_11 int64, cnt_12 int64) ([]float64, int, error) {
-	mark_109 := ar.mark()
+func fn_optimtwoloop(ar *runtime.Arena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 int, s_5 int, y_6 []float64, y_7 int, y_8 int, rho_9 []float64, rho_10 int, head_11 int64, cnt_12 int64) ([]float64, int, error) {
+	mark_109 := ar.Mark()
 	size_13 := int64(q0_2)
 	if int64(s_5) != size_13 {
-		return nil, 0, nbErrorf("std/optim:391:33", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of s has size %d", size_13, s_5))
+		return nil, 0, runtime.NewError("std/optim:391:33", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of s has size %d", size_13, s_5))
 	}
 	if int64(y_8) != size_13 {
-		return nil, 0, nbErrorf("std/optim:391:47", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of y has size %d", size_13, y_8))
+		return nil, 0, runtime.NewError("std/optim:391:47", fmt.Sprintf("size mismatch: n is %d (q0) but dimension 2 of y has size %d", size_13, y_8))
 	}
 	size_14 := int64(s_4)
 	if int64(y_7) != size_14 {
-		return nil, 0, nbErrorf("std/optim:391:44", fmt.Sprintf("size mismatch: m is %d (s) but y has size %d", size_14, y_7))
+		return nil, 0, runtime.NewError("std/optim:391:44", fmt.Sprintf("size mismatch: m is %d (s) but y has size %d", size_14, y_7))
 	}
 	if int64(rho_10) != size_14 {
-		return nil, 0, nbErrorf("std/optim:391:60", fmt.Sprintf("size mismatch: m is %d (s) but rho has size %d", size_14, rho_10))
+		return nil, 0, runtime.NewError("std/optim:391:60", fmt.Sprintf("size mismatch: m is %d (s) but rho has size %d", size_14, rho_10))
 	}
 	q0_1 = q0_1[:q0_2]
 	s_3 = s_3[:s_4*s_5]
@@ -1667,7 +1666,7 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 	rho_9 = rho_9[:rho_10]
 	n_15, err_16 := runtime.CheckSize(size_14)
 	if err_16 != nil {
-		return nil, 0, nbAt("std/optim:392:43", err_16)
+		return nil, 0, runtime.WithPos("std/optim:392:43", err_16)
 	}
 	a_17 := ar.F64(n_15)
 	var state_18 []float64
@@ -1678,34 +1677,34 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 	buf_53 := ar.F64w(state_19)
 	buf_54 := ar.F64w(state_21)
 	for j_37 := int64(0); j_37 < cnt_12; j_37++ {
-		mark_38 := ar.mark()
+		mark_38 := ar.Mark()
 		x_39 := head_11 - int64(1)
 		x_40 := x_39 - j_37
 		x_41 := int64(2) * size_14
 		x_42 := x_40 + x_41
 		if size_14 == 0 {
-			return nil, 0, nbErrorf("std/optim:393:36", "integer division by zero")
+			return nil, 0, runtime.NewError("std/optim:393:36", "integer division by zero")
 		}
 		x_43 := x_42 % size_14
 		if x_43 < 0 || x_43 >= int64(rho_10) {
-			return nil, 0, nbAt("std/optim:394:16", runtime.CheckIndex(x_43, rho_10))
+			return nil, 0, runtime.WithPos("std/optim:394:16", runtime.CheckIndex(x_43, rho_10))
 		}
 		x_44 := rho_9[int(x_43)]
 		if x_43 < 0 || x_43 >= int64(s_4) {
-			return nil, 0, nbAt("std/optim:394:27", runtime.CheckIndex(x_43, s_4))
+			return nil, 0, runtime.WithPos("std/optim:394:27", runtime.CheckIndex(x_43, s_4))
 		}
 		row_45 := s_3[int(x_43)*s_5 : (int(x_43)+1)*s_5]
 		if len(row_45) != len(state_18) {
-			return nil, 0, nbErrorf("std/optim:394:22", fmt.Sprintf("dot: sizes %d and %d differ", len(row_45), len(state_18)))
+			return nil, 0, runtime.NewError("std/optim:394:22", fmt.Sprintf("dot: sizes %d and %d differ", len(row_45), len(state_18)))
 		}
 		d_46 := runtime.Dot(row_45, state_18)
 		x_47 := x_44 * d_46
 		if x_43 < 0 || x_43 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:395:18", runtime.CheckIndex(x_43, y_7))
+			return nil, 0, runtime.WithPos("std/optim:395:18", runtime.CheckIndex(x_43, y_7))
 		}
 		row_48 := y_6[int(x_43)*y_8 : (int(x_43)+1)*y_8]
 		if y_8 != state_19 {
-			return nil, 0, nbErrorf("std/optim:395:11", "shape mismatch in '-': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{y_8}))
+			return nil, 0, runtime.NewError("std/optim:395:11", "shape mismatch in '-': "+runtime.ShapeString([]int{state_19})+" and "+runtime.ShapeString([]int{y_8}))
 		}
 		r_49 := ar.F64w(state_19)
 		state_18 = state_18[:len(r_49)]
@@ -1714,7 +1713,7 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 			r_49[i_50] = (state_18[i_50] - (x_47 * row_48[i_50]))
 		}
 		if x_43 < 0 || x_43 >= int64(state_21) {
-			return nil, 0, nbAt("std/optim:395:23", runtime.CheckIndex(x_43, state_21))
+			return nil, 0, runtime.WithPos("std/optim:395:23", runtime.CheckIndex(x_43, state_21))
 		}
 		c_52 := ar.F64w(len(state_20))
 		copy(c_52, state_20)
@@ -1725,32 +1724,32 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 			state_18 = buf_53
 			copy(buf_54, state_20)
 			state_20 = buf_54
-			ar.release(mark_38)
+			ar.Release(mark_38)
 		}
 	}
 	x_55 := head_11 - int64(1)
 	x_56 := x_55 + size_14
 	if size_14 == 0 {
-		return nil, 0, nbErrorf("std/optim:396:31", "integer division by zero")
+		return nil, 0, runtime.NewError("std/optim:396:31", "integer division by zero")
 	}
 	x_57 := x_56 % size_14
 	x_58 := cnt_12 > int64(0)
 	var c_59 float64
 	if x_58 {
 		if x_57 < 0 || x_57 >= int64(rho_10) {
-			return nil, 0, nbAt("std/optim:397:41", runtime.CheckIndex(x_57, rho_10))
+			return nil, 0, runtime.WithPos("std/optim:397:41", runtime.CheckIndex(x_57, rho_10))
 		}
 		x_60 := rho_9[int(x_57)]
 		if x_57 < 0 || x_57 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:397:57", runtime.CheckIndex(x_57, y_7))
+			return nil, 0, runtime.WithPos("std/optim:397:57", runtime.CheckIndex(x_57, y_7))
 		}
 		row_61 := y_6[int(x_57)*y_8 : (int(x_57)+1)*y_8]
 		if x_57 < 0 || x_57 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:397:68", runtime.CheckIndex(x_57, y_7))
+			return nil, 0, runtime.WithPos("std/optim:397:68", runtime.CheckIndex(x_57, y_7))
 		}
 		row_62 := y_6[int(x_57)*y_8 : (int(x_57)+1)*y_8]
 		if len(row_61) != len(row_62) {
-			return nil, 0, nbErrorf("std/optim:397:52", fmt.Sprintf("dot: sizes %d and %d differ", len(row_61), len(row_62)))
+			return nil, 0, runtime.NewError("std/optim:397:52", fmt.Sprintf("dot: sizes %d and %d differ", len(row_61), len(row_62)))
 		}
 		d_63 := runtime.Dot(row_61, row_62)
 		x_64 := x_60 * d_63
@@ -1780,39 +1779,39 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 	r_73, r_74 = r_66, q0_2
 	buf_108 := ar.F64w(r_74)
 	for j_91 := int64(0); j_91 < cnt_12; j_91++ {
-		mark_92 := ar.mark()
+		mark_92 := ar.Mark()
 		x_93 := head_11 - cnt_12
 		x_94 := x_93 + j_91
 		x_95 := int64(2) * size_14
 		x_96 := x_94 + x_95
 		if size_14 == 0 {
-			return nil, 0, nbErrorf("std/optim:399:41", "integer division by zero")
+			return nil, 0, runtime.NewError("std/optim:399:41", "integer division by zero")
 		}
 		x_97 := x_96 % size_14
 		if x_97 < 0 || x_97 >= int64(n_15) {
-			return nil, 0, nbAt("std/optim:401:21", runtime.CheckIndex(x_97, n_15))
+			return nil, 0, runtime.WithPos("std/optim:401:21", runtime.CheckIndex(x_97, n_15))
 		}
 		x_98 := state_20[int(x_97)]
 		if x_97 < 0 || x_97 >= int64(rho_10) {
-			return nil, 0, nbAt("std/optim:400:19", runtime.CheckIndex(x_97, rho_10))
+			return nil, 0, runtime.WithPos("std/optim:400:19", runtime.CheckIndex(x_97, rho_10))
 		}
 		x_99 := rho_9[int(x_97)]
 		if x_97 < 0 || x_97 >= int64(y_7) {
-			return nil, 0, nbAt("std/optim:400:30", runtime.CheckIndex(x_97, y_7))
+			return nil, 0, runtime.WithPos("std/optim:400:30", runtime.CheckIndex(x_97, y_7))
 		}
 		row_100 := y_6[int(x_97)*y_8 : (int(x_97)+1)*y_8]
 		if len(row_100) != len(r_73) {
-			return nil, 0, nbErrorf("std/optim:400:25", fmt.Sprintf("dot: sizes %d and %d differ", len(row_100), len(r_73)))
+			return nil, 0, runtime.NewError("std/optim:400:25", fmt.Sprintf("dot: sizes %d and %d differ", len(row_100), len(r_73)))
 		}
 		d_101 := runtime.Dot(row_100, r_73)
 		x_102 := x_99 * d_101
 		x_103 := x_98 - x_102
 		if x_97 < 0 || x_97 >= int64(s_4) {
-			return nil, 0, nbAt("std/optim:401:33", runtime.CheckIndex(x_97, s_4))
+			return nil, 0, runtime.WithPos("std/optim:401:33", runtime.CheckIndex(x_97, s_4))
 		}
 		row_104 := s_3[int(x_97)*s_5 : (int(x_97)+1)*s_5]
 		if s_5 != r_74 {
-			return nil, 0, nbErrorf("std/optim:401:13", "shape mismatch in '+': "+runtime.ShapeString([]int{r_74})+" and "+runtime.ShapeString([]int{s_5}))
+			return nil, 0, runtime.NewError("std/optim:401:13", "shape mismatch in '+': "+runtime.ShapeString([]int{r_74})+" and "+runtime.ShapeString([]int{s_5}))
 		}
 		r_105 := ar.F64w(r_74)
 		r_73 = r_73[:len(r_105)]
@@ -1824,30 +1823,30 @@ func fn_optimtwoloop(ar *nbArena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 i
 		if r_74 == len(buf_108) {
 			copy(buf_108, r_73)
 			r_73 = buf_108
-			ar.release(mark_92)
+			ar.Release(mark_92)
 		}
 	}
-	nbKeep(ar, mark_109, &r_73)
+	ar.Keep(mark_109, &r_73)
 	return r_73, q0_2, nil
 }
 
 // fn_solveadmmlasso is def solve.admm_lasso (std/solve:42:5).
-func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, lam_6 float64, rho_7 float64, iters_8 int64) ([]float64, int, error) {
-	mark_113 := ar.mark()
+func fn_solveadmmlasso(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, lam_6 float64, rho_7 float64, iters_8 int64) ([]float64, int, error) {
+	mark_113 := ar.Mark()
 	size_9 := int64(a_2)
 	if int64(b_5) != size_9 {
-		return nil, 0, nbErrorf("std/solve:42:34", fmt.Sprintf("size mismatch: m is %d (a) but b has size %d", size_9, b_5))
+		return nil, 0, runtime.NewError("std/solve:42:34", fmt.Sprintf("size mismatch: m is %d (a) but b has size %d", size_9, b_5))
 	}
 	size_10 := int64(a_3)
 	a_1 = a_1[:a_2*a_3]
 	b_4 = b_4[:b_5]
 	x_11 := lam_6 >= 0.0
 	if !x_11 {
-		return nil, 0, nbErrorf("std/solve:43:13", "solve.admm_lasso: argument 3 (lam) must be non-negative")
+		return nil, 0, runtime.NewError("std/solve:43:13", "solve.admm_lasso: argument 3 (lam) must be non-negative")
 	}
 	x_12 := rho_7 > 0.0
 	if !x_12 {
-		return nil, 0, nbErrorf("std/solve:44:13", "solve.admm_lasso: argument 4 (rho) must be positive")
+		return nil, 0, runtime.NewError("std/solve:44:13", "solve.admm_lasso: argument 4 (rho) must be positive")
 	}
 	t_13 := ar.F64w(len(a_1))
 	for i_14 := 0; i_14 < a_2; i_14++ {
@@ -1857,34 +1856,34 @@ func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 	}
 	tot_16, err_17 := runtime.MulSize(a_3, a_3)
 	if err_17 != nil {
-		return nil, 0, nbAt("std/solve:47:30", err_17)
+		return nil, 0, runtime.WithPos("std/solve:47:30", err_17)
 	}
 	a_18 := ar.F64(tot_16)
 	runtime.Gemm(false, false, a_3, a_3, a_2, 1, t_13, a_1, 0, a_18)
 	n_19, err_20 := runtime.CheckSize(size_10)
 	if err_20 != nil {
-		return nil, 0, nbAt("std/solve:47:42", err_20)
+		return nil, 0, runtime.WithPos("std/solve:47:42", err_20)
 	}
 	var a_21 []float64
 	var d_22 int = 0
 	var rs_23 int = 0
 	for i_24 := 0; i_24 < n_19; i_24++ {
-		mark_25 := ar.mark()
+		mark_25 := ar.Mark()
 		i_26 := int64(i_24)
 		n_27, err_28 := runtime.CheckSize(size_10)
 		if err_28 != nil {
-			return nil, 0, nbAt("std/solve:47:43", err_28)
+			return nil, 0, runtime.WithPos("std/solve:47:43", err_28)
 		}
 		if i_24 == 0 {
 			d_22 = n_27
 			rs_23 = d_22
 			tot_29, err_30 := runtime.MulSize(n_19, rs_23)
 			if err_30 != nil {
-				return nil, 0, nbAt("std/solve:47:42", err_30)
+				return nil, 0, runtime.WithPos("std/solve:47:42", err_30)
 			}
 			a_21 = ar.F64w(tot_29)
 		} else if n_27 != d_22 {
-			return nil, 0, nbErrorf("std/solve:47:42", "build: element "+strconv.Itoa(i_24)+" has shape "+runtime.ShapeString([]int{n_27})+", element 0 has shape "+runtime.ShapeString([]int{d_22}))
+			return nil, 0, runtime.NewError("std/solve:47:42", "build: element "+strconv.Itoa(i_24)+" has shape "+runtime.ShapeString([]int{n_27})+", element 0 has shape "+runtime.ShapeString([]int{d_22}))
 		}
 		row_31 := a_21[i_24*rs_23 : (i_24+1)*rs_23]
 		if len(row_31) >= 262144 {
@@ -1917,11 +1916,11 @@ func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 			}
 		}
 		if i_24 > 0 {
-			ar.release(mark_25)
+			ar.Release(mark_25)
 		}
 	}
 	if n_19 != a_3 || d_22 != a_3 {
-		return nil, 0, nbErrorf("std/solve:47:34", "shape mismatch in '+': "+runtime.ShapeString([]int{a_3, a_3})+" and "+runtime.ShapeString([]int{n_19, d_22}))
+		return nil, 0, runtime.NewError("std/solve:47:34", "shape mismatch in '+': "+runtime.ShapeString([]int{a_3, a_3})+" and "+runtime.ShapeString([]int{n_19, d_22}))
 	}
 	n_44 := a_3 * a_3
 	r_45 := ar.F64w(n_44)
@@ -1944,10 +1943,10 @@ func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 	}
 	r_52, r_53, r_54, err_55 := fn_linalgcholesky(ar, r_45, a_3, a_3)
 	if err_55 != nil {
-		return nil, 0, nbFrame(err_55, "linalg.cholesky", "std/linalg:32:5", "std/solve:47:11")
+		return nil, 0, runtime.WithFrame(err_55, "linalg.cholesky", "std/linalg:32:5", "std/solve:47:11")
 	}
 	if b_5 != a_2 {
-		return nil, 0, nbErrorf("std/solve:48:16", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3, a_2})+" @ "+runtime.ShapeString([]int{b_5}))
+		return nil, 0, runtime.NewError("std/solve:48:16", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3, a_2})+" @ "+runtime.ShapeString([]int{b_5}))
 	}
 	a_56 := ar.F64(a_3)
 	if a_2 <= 32 {
@@ -1965,17 +1964,17 @@ func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 	}
 	n_62, err_63 := runtime.CheckSize(size_10)
 	if err_63 != nil {
-		return nil, 0, nbAt("std/solve:49:37", err_63)
+		return nil, 0, runtime.WithPos("std/solve:49:37", err_63)
 	}
 	_ = ar.F64(n_62)
 	n_65, err_66 := runtime.CheckSize(size_10)
 	if err_66 != nil {
-		return nil, 0, nbAt("std/solve:49:47", err_66)
+		return nil, 0, runtime.WithPos("std/solve:49:47", err_66)
 	}
 	a_67 := ar.F64(n_65)
 	n_68, err_69 := runtime.CheckSize(size_10)
 	if err_69 != nil {
-		return nil, 0, nbAt("std/solve:49:57", err_69)
+		return nil, 0, runtime.WithPos("std/solve:49:57", err_69)
 	}
 	a_70 := ar.F64(n_68)
 	var state_73 []float64
@@ -1985,15 +1984,15 @@ func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 	state_73, state_74, state_75, state_76 = a_67, n_65, a_70, n_68
 	x_94 := iters_8 >= int64(0)
 	if !x_94 {
-		return nil, 0, nbErrorf("std/solve:45:15", "solve.admm_lasso: argument 5 (iters) must be non-negative")
+		return nil, 0, runtime.NewError("std/solve:45:15", "solve.admm_lasso: argument 5 (iters) must be non-negative")
 	}
 	for k_95 := int64(0); k_95 < iters_8; k_95++ {
-		mark_96 := ar.mark()
+		mark_96 := ar.Mark()
 		if state_76 != state_74 {
-			return nil, 0, nbErrorf("std/solve:50:49", "shape mismatch in '-': "+runtime.ShapeString([]int{state_74})+" and "+runtime.ShapeString([]int{state_76}))
+			return nil, 0, runtime.NewError("std/solve:50:49", "shape mismatch in '-': "+runtime.ShapeString([]int{state_74})+" and "+runtime.ShapeString([]int{state_76}))
 		}
 		if state_74 != a_3 {
-			return nil, 0, nbErrorf("std/solve:50:38", "shape mismatch in '+': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{state_74}))
+			return nil, 0, runtime.NewError("std/solve:50:38", "shape mismatch in '+': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{state_74}))
 		}
 		r_97 := ar.F64w(a_3)
 		a_56 = a_56[:len(r_97)]
@@ -2004,10 +2003,10 @@ func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 		}
 		r_100, r_101, err_102 := fn_linalgchosolve(ar, r_52, r_53, r_54, r_97, a_3)
 		if err_102 != nil {
-			return nil, 0, nbFrame(err_102, "linalg.cho_solve", "std/linalg:38:5", "std/solve:50:14")
+			return nil, 0, runtime.WithFrame(err_102, "linalg.cho_solve", "std/linalg:38:5", "std/solve:50:14")
 		}
 		if state_76 != r_101 {
-			return nil, 0, nbErrorf("std/solve:51:32", "shape mismatch in '+': "+runtime.ShapeString([]int{r_101})+" and "+runtime.ShapeString([]int{state_76}))
+			return nil, 0, runtime.NewError("std/solve:51:32", "shape mismatch in '+': "+runtime.ShapeString([]int{r_101})+" and "+runtime.ShapeString([]int{state_76}))
 		}
 		r_103 := ar.F64w(r_101)
 		r_100 = r_100[:len(r_103)]
@@ -2022,10 +2021,10 @@ func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 			r_107[i_108] = ((runtime.Sign(r_103[i_108])) * (runtime.Max2(((math.Abs(r_103[i_108])) - x_106), 0.0)))
 		}
 		if r_101 != state_76 {
-			return nil, 0, nbErrorf("std/solve:52:126", "shape mismatch in '+': "+runtime.ShapeString([]int{state_76})+" and "+runtime.ShapeString([]int{r_101}))
+			return nil, 0, runtime.NewError("std/solve:52:126", "shape mismatch in '+': "+runtime.ShapeString([]int{state_76})+" and "+runtime.ShapeString([]int{r_101}))
 		}
 		if r_101 != state_76 {
-			return nil, 0, nbErrorf("std/solve:52:131", "shape mismatch in '-': "+runtime.ShapeString([]int{state_76})+" and "+runtime.ShapeString([]int{r_101}))
+			return nil, 0, runtime.NewError("std/solve:52:131", "shape mismatch in '-': "+runtime.ShapeString([]int{state_76})+" and "+runtime.ShapeString([]int{r_101}))
 		}
 		r_110 := ar.F64w(state_76)
 		state_75 = state_75[:len(r_110)]
@@ -2037,42 +2036,42 @@ func fn_solveadmmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float
 		state_73, state_74, state_75 = r_107, r_101, r_110
 		_ = mark_96
 	}
-	nbKeep(ar, mark_113, &state_73)
+	ar.Keep(mark_113, &state_73)
 	return state_73, state_74, nil
 }
 
 // fn_solvesinkhornunpack is def solve.sinkhorn_unpack (std/solve:177:5).
-func fn_solvesinkhornunpack(ar *nbArena, p_1 []float64, p_2 int) ([]float64, int, int, []float64, int, []float64, int, float64, error) {
+func fn_solvesinkhornunpack(ar *runtime.Arena, p_1 []float64, p_2 int) ([]float64, int, int, []float64, int, []float64, int, float64, error) {
 	_ = int64(p_2)
 	p_1 = p_1[:p_2]
 	if int64(0) >= int64(p_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nbAt("std/solve:178:16", runtime.CheckIndex(int64(0), p_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, runtime.WithPos("std/solve:178:16", runtime.CheckIndex(int64(0), p_2))
 	}
 	x_4 := p_1[int(int64(0))]
 	x_5, err_6 := runtime.TruncToI64(x_4)
 	if err_6 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nbAt("std/solve:178:11", err_6)
+		return nil, 0, 0, nil, 0, nil, 0, 0, runtime.WithPos("std/solve:178:11", err_6)
 	}
 	x_7 := x_5
 	if int64(1) >= int64(p_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nbAt("std/solve:179:16", runtime.CheckIndex(int64(1), p_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, runtime.WithPos("std/solve:179:16", runtime.CheckIndex(int64(1), p_2))
 	}
 	x_8 := p_1[int(int64(1))]
 	x_9, err_10 := runtime.TruncToI64(x_8)
 	if err_10 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nbAt("std/solve:179:11", err_10)
+		return nil, 0, 0, nil, 0, nil, 0, 0, runtime.WithPos("std/solve:179:11", err_10)
 	}
 	x_11 := x_9
 	x_12 := x_7 * x_11
 	x_13 := int64(3) + x_12
 	if x_13 < int64(3) || x_13 > int64(p_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("std/solve:180:16", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), x_13, p_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, runtime.NewError("std/solve:180:16", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), x_13, p_2))
 	}
 	_ = int(x_13) - int(int64(3))
 	s_15 := p_1[int(int64(3))*1 : int(x_13)*1 : int(x_13)*1]
 	n_16 := int64(len(s_15))
 	if x_7 < 0 || x_11 < 0 || (x_11 == 0 && n_16 != 0) || (x_11 != 0 && (n_16%x_11 != 0 || n_16/x_11 != x_7)) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("std/solve:180:7", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_16, x_7, x_11))
+		return nil, 0, 0, nil, 0, nil, 0, 0, runtime.NewError("std/solve:180:7", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_16, x_7, x_11))
 	}
 	m_17 := int(x_7)
 	n_18 := int(x_11)
@@ -2082,7 +2081,7 @@ func fn_solvesinkhornunpack(ar *nbArena, p_1 []float64, p_2 int) ([]float64, int
 	x_22 := int64(3) + x_21
 	x_23 := x_22 + x_7
 	if x_20 < 0 || x_23 < x_20 || x_23 > int64(p_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("std/solve:180:39", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_20, x_23, p_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, runtime.NewError("std/solve:180:39", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_20, x_23, p_2))
 	}
 	n_24 := int(x_23) - int(x_20)
 	s_25 := p_1[int(x_20)*1 : int(x_23)*1 : int(x_23)*1]
@@ -2094,34 +2093,34 @@ func fn_solvesinkhornunpack(ar *nbArena, p_1 []float64, p_2 int) ([]float64, int
 	x_31 := x_30 + x_7
 	x_32 := x_31 + x_11
 	if x_28 < 0 || x_32 < x_28 || x_32 > int64(p_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nbErrorf("std/solve:180:67", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_28, x_32, p_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, runtime.NewError("std/solve:180:67", fmt.Sprintf("slice [%d:%d] out of range for length %d", x_28, x_32, p_2))
 	}
 	n_33 := int(x_32) - int(x_28)
 	s_34 := p_1[int(x_28)*1 : int(x_32)*1 : int(x_32)*1]
 	if int64(2) >= int64(p_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nbAt("std/solve:180:103", runtime.CheckIndex(int64(2), p_2))
+		return nil, 0, 0, nil, 0, nil, 0, 0, runtime.WithPos("std/solve:180:103", runtime.CheckIndex(int64(2), p_2))
 	}
 	x_35 := p_1[int(int64(2))]
 	return s_15, m_17, n_18, s_25, n_24, s_34, n_33, x_35, nil
 }
 
 // fn_solvesinkhornf is def solve.sinkhorn_f (std/solve:184:5).
-func fn_solvesinkhornf(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float64, a_5 int, g_6 []float64, g_7 int, eps_8 float64) ([]float64, int, error) {
-	mark_43 := ar.mark()
+func fn_solvesinkhornf(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, a_4 []float64, a_5 int, g_6 []float64, g_7 int, eps_8 float64) ([]float64, int, error) {
+	mark_43 := ar.Mark()
 	size_9 := int64(c_2)
 	if int64(a_5) != size_9 {
-		return nil, 0, nbErrorf("std/solve:184:34", fmt.Sprintf("size mismatch: m is %d (c) but a has size %d", size_9, a_5))
+		return nil, 0, runtime.NewError("std/solve:184:34", fmt.Sprintf("size mismatch: m is %d (c) but a has size %d", size_9, a_5))
 	}
 	size_10 := int64(c_3)
 	if int64(g_7) != size_10 {
-		return nil, 0, nbErrorf("std/solve:184:45", fmt.Sprintf("size mismatch: n is %d (dimension 2 of c) but g has size %d", size_10, g_7))
+		return nil, 0, runtime.NewError("std/solve:184:45", fmt.Sprintf("size mismatch: n is %d (dimension 2 of c) but g has size %d", size_10, g_7))
 	}
 	c_1 = c_1[:c_2*c_3]
 	a_4 = a_4[:a_5]
 	g_6 = g_6[:g_7]
 	n_11, err_12 := runtime.CheckSize(size_9)
 	if err_12 != nil {
-		return nil, 0, nbAt("std/solve:185:3", err_12)
+		return nil, 0, runtime.WithPos("std/solve:185:3", err_12)
 	}
 	r_13 := ar.F64w(n_11)
 	if len(r_13) >= 256 {
@@ -2135,14 +2134,14 @@ func fn_solvesinkhornf(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float
 		r_13 := r_13
 		errs_27 := make([]error, (len(r_13)+31)/32)
 		runtime.ParallelFor(len(r_13), 32, func(lo_28, hi int) {
-			ar := nbArenas.Get()
-			ar.reset()
-			defer nbArenas.Put(ar)
+			ar := runtime.Arenas.Get()
+			ar.Reset()
+			defer runtime.Arenas.Put(ar)
 			for i_29 := lo_28; i_29 < hi; i_29++ {
-				mark_30 := ar.mark()
+				mark_30 := ar.Mark()
 				i_31 := int64(i_29)
 				if i_31 < 0 || i_31 >= int64(a_5) {
-					errs_27[lo_28/32] = nbAt("std/solve:185:15", runtime.CheckIndex(i_31, a_5))
+					errs_27[lo_28/32] = runtime.WithPos("std/solve:185:15", runtime.CheckIndex(i_31, a_5))
 					return
 				}
 				x_32 := a_4[int(i_31)]
@@ -2150,7 +2149,7 @@ func fn_solvesinkhornf(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float
 				x_34 := eps_8 * x_33
 				row_35 := c_1[int(i_31)*c_3 : (int(i_31)+1)*c_3]
 				if c_3 != g_7 {
-					errs_27[lo_28/32] = nbErrorf("std/solve:185:41", "shape mismatch in '-': "+runtime.ShapeString([]int{g_7})+" and "+runtime.ShapeString([]int{c_3}))
+					errs_27[lo_28/32] = runtime.NewError("std/solve:185:41", "shape mismatch in '-': "+runtime.ShapeString([]int{g_7})+" and "+runtime.ShapeString([]int{c_3}))
 					return
 				}
 				r_36 := ar.F64w(g_7)
@@ -2163,7 +2162,7 @@ func fn_solvesinkhornf(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float
 				x_40 := eps_8 * s_39
 				x_41 := x_34 - x_40
 				r_13[i_29] = x_41
-				ar.release(mark_30)
+				ar.Release(mark_30)
 			}
 		})
 		for _, err_42 := range errs_27 {
@@ -2173,17 +2172,17 @@ func fn_solvesinkhornf(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float
 		}
 	} else {
 		for i_14 := range r_13 {
-			mark_15 := ar.mark()
+			mark_15 := ar.Mark()
 			i_16 := int64(i_14)
 			if i_16 < 0 || i_16 >= int64(a_5) {
-				return nil, 0, nbAt("std/solve:185:15", runtime.CheckIndex(i_16, a_5))
+				return nil, 0, runtime.WithPos("std/solve:185:15", runtime.CheckIndex(i_16, a_5))
 			}
 			x_17 := a_4[int(i_16)]
 			x_18 := math.Log(x_17)
 			x_19 := eps_8 * x_18
 			row_20 := c_1[int(i_16)*c_3 : (int(i_16)+1)*c_3]
 			if c_3 != g_7 {
-				return nil, 0, nbErrorf("std/solve:185:41", "shape mismatch in '-': "+runtime.ShapeString([]int{g_7})+" and "+runtime.ShapeString([]int{c_3}))
+				return nil, 0, runtime.NewError("std/solve:185:41", "shape mismatch in '-': "+runtime.ShapeString([]int{g_7})+" and "+runtime.ShapeString([]int{c_3}))
 			}
 			r_21 := ar.F64w(g_7)
 			g_6 = g_6[:len(r_21)]
@@ -2195,30 +2194,30 @@ func fn_solvesinkhornf(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float
 			x_25 := eps_8 * s_24
 			x_26 := x_19 - x_25
 			r_13[i_14] = x_26
-			ar.release(mark_15)
+			ar.Release(mark_15)
 		}
 	}
-	nbKeep(ar, mark_43, &r_13)
+	ar.Keep(mark_43, &r_13)
 	return r_13, n_11, nil
 }
 
 // fn_solvesinkhorng is def solve.sinkhorn_g (std/solve:189:5).
-func fn_solvesinkhorng(ar *nbArena, c_1 []float64, c_2 int, c_3 int, b_4 []float64, b_5 int, f_6 []float64, f_7 int, eps_8 float64) ([]float64, int, error) {
-	mark_51 := ar.mark()
+func fn_solvesinkhorng(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, b_4 []float64, b_5 int, f_6 []float64, f_7 int, eps_8 float64) ([]float64, int, error) {
+	mark_51 := ar.Mark()
 	size_9 := int64(c_2)
 	if int64(f_7) != size_9 {
-		return nil, 0, nbErrorf("std/solve:189:45", fmt.Sprintf("size mismatch: m is %d (c) but f has size %d", size_9, f_7))
+		return nil, 0, runtime.NewError("std/solve:189:45", fmt.Sprintf("size mismatch: m is %d (c) but f has size %d", size_9, f_7))
 	}
 	size_10 := int64(c_3)
 	if int64(b_5) != size_10 {
-		return nil, 0, nbErrorf("std/solve:189:34", fmt.Sprintf("size mismatch: n is %d (dimension 2 of c) but b has size %d", size_10, b_5))
+		return nil, 0, runtime.NewError("std/solve:189:34", fmt.Sprintf("size mismatch: n is %d (dimension 2 of c) but b has size %d", size_10, b_5))
 	}
 	c_1 = c_1[:c_2*c_3]
 	b_4 = b_4[:b_5]
 	f_6 = f_6[:f_7]
 	n_11, err_12 := runtime.CheckSize(size_10)
 	if err_12 != nil {
-		return nil, 0, nbAt("std/solve:190:3", err_12)
+		return nil, 0, runtime.WithPos("std/solve:190:3", err_12)
 	}
 	r_13 := ar.F64w(n_11)
 	if len(r_13) >= 256 {
@@ -2233,14 +2232,14 @@ func fn_solvesinkhorng(ar *nbArena, c_1 []float64, c_2 int, c_3 int, b_4 []float
 		r_13 := r_13
 		errs_31 := make([]error, (len(r_13)+31)/32)
 		runtime.ParallelFor(len(r_13), 32, func(lo_32, hi int) {
-			ar := nbArenas.Get()
-			ar.reset()
-			defer nbArenas.Put(ar)
+			ar := runtime.Arenas.Get()
+			ar.Reset()
+			defer runtime.Arenas.Put(ar)
 			for i_33 := lo_32; i_33 < hi; i_33++ {
-				mark_34 := ar.mark()
+				mark_34 := ar.Mark()
 				i_35 := int64(i_33)
 				if i_35 < 0 || i_35 >= int64(b_5) {
-					errs_31[lo_32/32] = nbAt("std/solve:190:15", runtime.CheckIndex(i_35, b_5))
+					errs_31[lo_32/32] = runtime.WithPos("std/solve:190:15", runtime.CheckIndex(i_35, b_5))
 					return
 				}
 				x_36 := b_4[int(i_35)]
@@ -2248,11 +2247,11 @@ func fn_solvesinkhorng(ar *nbArena, c_1 []float64, c_2 int, c_3 int, b_4 []float
 				x_38 := eps_8 * x_37
 				n_39, err_40 := runtime.CheckSize(size_9)
 				if err_40 != nil {
-					errs_31[lo_32/32] = nbAt("std/solve:190:43", err_40)
+					errs_31[lo_32/32] = runtime.WithPos("std/solve:190:43", err_40)
 					return
 				}
 				if n_39 != f_7 {
-					errs_31[lo_32/32] = nbErrorf("std/solve:190:41", "shape mismatch in '-': "+runtime.ShapeString([]int{f_7})+" and "+runtime.ShapeString([]int{n_39}))
+					errs_31[lo_32/32] = runtime.NewError("std/solve:190:41", "shape mismatch in '-': "+runtime.ShapeString([]int{f_7})+" and "+runtime.ShapeString([]int{n_39}))
 					return
 				}
 				r_41 := ar.F64w(f_7)
@@ -2267,7 +2266,7 @@ func fn_solvesinkhorng(ar *nbArena, c_1 []float64, c_2 int, c_3 int, b_4 []float
 				x_48 := eps_8 * s_47
 				x_49 := x_38 - x_48
 				r_13[i_33] = x_49
-				ar.release(mark_34)
+				ar.Release(mark_34)
 			}
 		})
 		for _, err_50 := range errs_31 {
@@ -2277,20 +2276,20 @@ func fn_solvesinkhorng(ar *nbArena, c_1 []float64, c_2 int, c_3 int, b_4 []float
 		}
 	} else {
 		for i_14 := range r_13 {
-			mark_15 := ar.mark()
+			mark_15 := ar.Mark()
 			i_16 := int64(i_14)
 			if i_16 < 0 || i_16 >= int64(b_5) {
-				return nil, 0, nbAt("std/solve:190:15", runtime.CheckIndex(i_16, b_5))
+				return nil, 0, runtime.WithPos("std/solve:190:15", runtime.CheckIndex(i_16, b_5))
 			}
 			x_17 := b_4[int(i_16)]
 			x_18 := math.Log(x_17)
 			x_19 := eps_8 * x_18
 			n_20, err_21 := runtime.CheckSize(size_9)
 			if err_21 != nil {
-				return nil, 0, nbAt("std/solve:190:43", err_21)
+				return nil, 0, runtime.WithPos("std/solve:190:43", err_21)
 			}
 			if n_20 != f_7 {
-				return nil, 0, nbErrorf("std/solve:190:41", "shape mismatch in '-': "+runtime.ShapeString([]int{f_7})+" and "+runtime.ShapeString([]int{n_20}))
+				return nil, 0, runtime.NewError("std/solve:190:41", "shape mismatch in '-': "+runtime.ShapeString([]int{f_7})+" and "+runtime.ShapeString([]int{n_20}))
 			}
 			r_22 := ar.F64w(f_7)
 			f_6 = f_6[:len(r_22)]
@@ -2304,46 +2303,46 @@ func fn_solvesinkhorng(ar *nbArena, c_1 []float64, c_2 int, c_3 int, b_4 []float
 			x_29 := eps_8 * s_28
 			x_30 := x_19 - x_29
 			r_13[i_14] = x_30
-			ar.release(mark_15)
+			ar.Release(mark_15)
 		}
 	}
-	nbKeep(ar, mark_51, &r_13)
+	ar.Keep(mark_51, &r_13)
 	return r_13, n_11, nil
 }
 
 // fn_solvesinkhornF is def solve.sinkhorn_F (std/solve:195:5).
-func fn_solvesinkhornF(ar *nbArena, x_1 []float64, x_2 int, p_3 []float64, p_4 int) ([]float64, int, error) {
-	mark_63 := ar.mark()
+func fn_solvesinkhornF(ar *runtime.Arena, x_1 []float64, x_2 int, p_3 []float64, p_4 int) ([]float64, int, error) {
+	mark_63 := ar.Mark()
 	size_5 := int64(x_2)
 	_ = int64(p_4)
 	x_1 = x_1[:x_2]
 	p_3 = p_3[:p_4]
 	r_7, r_8, r_9, r_10, r_11, r_12, r_13, r_14, err_15 := fn_solvesinkhornunpack(ar, p_3, p_4)
 	if err_15 != nil {
-		return nil, 0, nbFrame(err_15, "solve.sinkhorn_unpack", "std/solve:177:5", "std/solve:196:24")
+		return nil, 0, runtime.WithFrame(err_15, "solve.sinkhorn_unpack", "std/solve:177:5", "std/solve:196:24")
 	}
 	n_16 := int64(r_11)
 	n_17 := int64(r_13)
 	if n_16 < int64(0) || n_16 > int64(x_2) {
-		return nil, 0, nbErrorf("std/solve:199:12", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, x_2))
+		return nil, 0, runtime.NewError("std/solve:199:12", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), n_16, x_2))
 	}
 	n_18 := int(n_16) - int(int64(0))
 	s_19 := x_1[int(int64(0))*1 : int(n_16)*1 : int(n_16)*1]
 	if n_16 < 0 || size_5 < n_16 || size_5 > int64(x_2) {
-		return nil, 0, nbErrorf("std/solve:200:12", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, size_5, x_2))
+		return nil, 0, runtime.NewError("std/solve:200:12", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, size_5, x_2))
 	}
 	n_20 := int(size_5) - int(n_16)
 	s_21 := x_1[int(n_16)*1 : int(size_5)*1 : int(size_5)*1]
 	r_22, r_23, err_24 := fn_solvesinkhorng(ar, r_7, r_8, r_9, r_12, r_13, s_19, n_18, r_14)
 	if err_24 != nil {
-		return nil, 0, nbFrame(err_24, "solve.sinkhorn_g", "std/solve:189:5", "std/solve:202:12")
+		return nil, 0, runtime.WithFrame(err_24, "solve.sinkhorn_g", "std/solve:189:5", "std/solve:202:12")
 	}
 	r_25, r_26, err_27 := fn_solvesinkhornf(ar, r_7, r_8, r_9, r_10, r_11, s_21, n_20, r_14)
 	if err_27 != nil {
-		return nil, 0, nbFrame(err_27, "solve.sinkhorn_f", "std/solve:184:5", "std/solve:201:16")
+		return nil, 0, runtime.WithFrame(err_27, "solve.sinkhorn_f", "std/solve:184:5", "std/solve:201:16")
 	}
 	if r_26 != n_18 {
-		return nil, 0, nbErrorf("std/solve:201:14", "shape mismatch in '-': "+runtime.ShapeString([]int{n_18})+" and "+runtime.ShapeString([]int{r_26}))
+		return nil, 0, runtime.NewError("std/solve:201:14", "shape mismatch in '-': "+runtime.ShapeString([]int{n_18})+" and "+runtime.ShapeString([]int{r_26}))
 	}
 	r_28 := ar.F64w(n_18)
 	s_19 = s_19[:len(r_28)]
@@ -2364,18 +2363,18 @@ func fn_solvesinkhornF(ar *nbArena, x_1 []float64, x_2 int, p_3 []float64, p_4 i
 	}
 	n_35, err_36 := runtime.CheckSize(n_17)
 	if err_36 != nil {
-		return nil, 0, nbAt("std/solve:203:17", err_36)
+		return nil, 0, runtime.WithPos("std/solve:203:17", err_36)
 	}
 	r_37 := ar.F64w(n_35)
-	if len(r_37) >= 262144 {
+	if len(r_37) >= 256 {
 		n_17 := n_17
 		n_20 := n_20
 		s_21 := s_21
 		r_23 := r_23
 		r_22 := r_22
 		r_37 := r_37
-		errs_48 := make([]error, (len(r_37)+16383)/16384)
-		runtime.ParallelFor(len(r_37), 16384, func(lo_49, hi int) {
+		errs_48 := make([]error, (len(r_37)+31)/32)
+		runtime.ParallelFor(len(r_37), 32, func(lo_49, hi int) {
 			for i_50 := lo_49; i_50 < hi; i_50++ {
 				i_52 := int64(i_50)
 				x_53 := n_17 - int64(1)
@@ -2383,12 +2382,12 @@ func fn_solvesinkhornF(ar *nbArena, x_1 []float64, x_2 int, p_3 []float64, p_4 i
 				var c_55 float64
 				if x_54 {
 					if i_52 < 0 || i_52 >= int64(n_20) {
-						errs_48[lo_49/16384] = nbAt("std/solve:203:37", runtime.CheckIndex(i_52, n_20))
+						errs_48[lo_49/32] = runtime.WithPos("std/solve:203:37", runtime.CheckIndex(i_52, n_20))
 						return
 					}
 					x_56 := s_21[int(i_52)]
 					if i_52 < 0 || i_52 >= int64(r_23) {
-						errs_48[lo_49/16384] = nbAt("std/solve:203:45", runtime.CheckIndex(i_52, r_23))
+						errs_48[lo_49/32] = runtime.WithPos("std/solve:203:45", runtime.CheckIndex(i_52, r_23))
 						return
 					}
 					x_57 := r_22[int(i_52)]
@@ -2396,7 +2395,7 @@ func fn_solvesinkhornF(ar *nbArena, x_1 []float64, x_2 int, p_3 []float64, p_4 i
 					c_55 = x_58
 				} else {
 					if i_52 < 0 || i_52 >= int64(n_20) {
-						errs_48[lo_49/16384] = nbAt("std/solve:203:55", runtime.CheckIndex(i_52, n_20))
+						errs_48[lo_49/32] = runtime.WithPos("std/solve:203:55", runtime.CheckIndex(i_52, n_20))
 						return
 					}
 					x_59 := s_21[int(i_52)]
@@ -2418,18 +2417,18 @@ func fn_solvesinkhornF(ar *nbArena, x_1 []float64, x_2 int, p_3 []float64, p_4 i
 			var c_43 float64
 			if x_42 {
 				if i_40 < 0 || i_40 >= int64(n_20) {
-					return nil, 0, nbAt("std/solve:203:37", runtime.CheckIndex(i_40, n_20))
+					return nil, 0, runtime.WithPos("std/solve:203:37", runtime.CheckIndex(i_40, n_20))
 				}
 				x_44 := s_21[int(i_40)]
 				if i_40 < 0 || i_40 >= int64(r_23) {
-					return nil, 0, nbAt("std/solve:203:45", runtime.CheckIndex(i_40, r_23))
+					return nil, 0, runtime.WithPos("std/solve:203:45", runtime.CheckIndex(i_40, r_23))
 				}
 				x_45 := r_22[int(i_40)]
 				x_46 := x_44 - x_45
 				c_43 = x_46
 			} else {
 				if i_40 < 0 || i_40 >= int64(n_20) {
-					return nil, 0, nbAt("std/solve:203:55", runtime.CheckIndex(i_40, n_20))
+					return nil, 0, runtime.WithPos("std/solve:203:55", runtime.CheckIndex(i_40, n_20))
 				}
 				x_47 := s_21[int(i_40)]
 				c_43 = x_47
@@ -2442,31 +2441,31 @@ func fn_solvesinkhornF(ar *nbArena, x_1 []float64, x_2 int, p_3 []float64, p_4 i
 	copy(c_62, r_28)
 	copy(c_62[len(r_28):], r_37)
 	if int64(n_61) != size_5 {
-		return nil, 0, nbErrorf("std/solve:196:3", runtime.DimMessage("the result of sinkhorn_F", "[q]f64", "q", int64(n_61), size_5))
+		return nil, 0, runtime.NewError("std/solve:196:3", runtime.DimMessage("the result of sinkhorn_F", "[q]f64", "q", int64(n_61), size_5))
 	}
-	nbKeep(ar, mark_63, &c_62)
+	ar.Keep(mark_63, &c_62)
 	return c_62, n_61, nil
 }
 
 // fn_solvesinkhornpotentials is def solve.sinkhorn_potentials (std/solve:209:5).
-func fn_solvesinkhornpotentials(ar *nbArena, p_1 []float64, p_2 int) ([]float64, int, error) {
-	mark_67 := ar.mark()
+func fn_solvesinkhornpotentials(ar *runtime.Arena, p_1 []float64, p_2 int) ([]float64, int, error) {
+	mark_67 := ar.Mark()
 	size_3 := int64(p_2)
 	p_1 = p_1[:p_2]
 	r_4, r_5, r_6, r_7, r_8, r_9, r_10, r_11, err_12 := fn_solvesinkhornunpack(ar, p_1, p_2)
 	if err_12 != nil {
-		return nil, 0, nbFrame(err_12, "solve.sinkhorn_unpack", "std/solve:177:5", "std/solve:210:24")
+		return nil, 0, runtime.WithFrame(err_12, "solve.sinkhorn_unpack", "std/solve:177:5", "std/solve:210:24")
 	}
 	n_13 := int64(r_10)
 	n_14 := int64(r_8)
 	n_15, err_16 := runtime.CheckSize(n_14)
 	if err_16 != nil {
-		return nil, 0, nbAt("std/solve:214:31", err_16)
+		return nil, 0, runtime.WithPos("std/solve:214:31", err_16)
 	}
 	a_17 := ar.F64(n_15)
 	n_18, err_19 := runtime.CheckSize(n_13)
 	if err_19 != nil {
-		return nil, 0, nbAt("std/solve:214:41", err_19)
+		return nil, 0, runtime.WithPos("std/solve:214:41", err_19)
 	}
 	a_20 := ar.F64(n_18)
 	var state_21 []float64
@@ -2476,38 +2475,38 @@ func fn_solvesinkhornpotentials(ar *nbArena, p_1 []float64, p_2 int) ([]float64,
 	state_21, state_22, state_23, state_24 = a_17, n_15, a_20, n_18
 	x_34 := size_3 - int64(1)
 	if x_34 < 0 || x_34 >= int64(p_2) {
-		return nil, 0, nbAt("std/solve:213:20", runtime.CheckIndex(x_34, p_2))
+		return nil, 0, runtime.WithPos("std/solve:213:20", runtime.CheckIndex(x_34, p_2))
 	}
 	x_35 := p_1[int(x_34)]
 	x_36, err_37 := runtime.TruncToI64(x_35)
 	if err_37 != nil {
-		return nil, 0, nbAt("std/solve:213:15", err_37)
+		return nil, 0, runtime.WithPos("std/solve:213:15", err_37)
 	}
 	x_38 := x_36
 	for t_39 := int64(0); t_39 < x_38; t_39++ {
-		mark_40 := ar.mark()
+		mark_40 := ar.Mark()
 		r_41, r_42, err_43 := fn_solvesinkhornf(ar, r_4, r_5, r_6, r_7, r_8, state_23, state_24, r_11)
 		if err_43 != nil {
-			return nil, 0, nbFrame(err_43, "solve.sinkhorn_f", "std/solve:184:5", "std/solve:215:14")
+			return nil, 0, runtime.WithFrame(err_43, "solve.sinkhorn_f", "std/solve:184:5", "std/solve:215:14")
 		}
 		r_44, r_45, err_46 := fn_solvesinkhorng(ar, r_4, r_5, r_6, r_9, r_10, r_41, r_42, r_11)
 		if err_46 != nil {
-			return nil, 0, nbFrame(err_46, "solve.sinkhorn_g", "std/solve:189:5", "std/solve:216:14")
+			return nil, 0, runtime.WithFrame(err_46, "solve.sinkhorn_g", "std/solve:189:5", "std/solve:216:14")
 		}
 		n_47 := int64(state_22)
 		if int64(r_42) != n_47 {
-			return nil, 0, nbErrorf("std/solve:215:5", runtime.DimMessage("field 0 of the loop state", "[?]f64", "", int64(r_42), n_47))
+			return nil, 0, runtime.NewError("std/solve:215:5", runtime.DimMessage("field 0 of the loop state", "[?]f64", "", int64(r_42), n_47))
 		}
 		n_48 := int64(state_24)
 		if int64(r_45) != n_48 {
-			return nil, 0, nbErrorf("std/solve:215:5", runtime.DimMessage("field 1 of the loop state", "[?]f64", "", int64(r_45), n_48))
+			return nil, 0, runtime.NewError("std/solve:215:5", runtime.DimMessage("field 1 of the loop state", "[?]f64", "", int64(r_45), n_48))
 		}
 		state_21, state_22, state_23, state_24 = r_41, r_42, r_44, r_45
 		_ = mark_40
 	}
 	x_49 := n_13 - int64(1)
 	if x_49 < 0 || x_49 >= int64(state_24) {
-		return nil, 0, nbAt("std/solve:220:12", runtime.CheckIndex(x_49, state_24))
+		return nil, 0, runtime.WithPos("std/solve:220:12", runtime.CheckIndex(x_49, state_24))
 	}
 	x_50 := state_23[int(x_49)]
 	r_51 := ar.F64w(state_22)
@@ -2546,27 +2545,27 @@ func fn_solvesinkhornpotentials(ar *nbArena, p_1 []float64, p_2 int) ([]float64,
 	c_66 := ar.F64w(len(r_51) + len(r_58))
 	copy(c_66, r_51)
 	copy(c_66[len(r_51):], r_58)
-	nbKeep(ar, mark_67, &c_66)
+	ar.Keep(mark_67, &c_66)
 	return c_66, n_65, nil
 }
 
 // fn_solvesinkhorn is def solve.sinkhorn (std/solve:235:5).
-func fn_solvesinkhorn(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float64, a_5 int, b_6 []float64, b_7 int, eps_8 float64, iters_9 int64) ([]float64, int, int, error) {
-	mark_75 := ar.mark()
+func fn_solvesinkhorn(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, a_4 []float64, a_5 int, b_6 []float64, b_7 int, eps_8 float64, iters_9 int64) ([]float64, int, int, error) {
+	mark_75 := ar.Mark()
 	size_10 := int64(c_2)
 	if int64(a_5) != size_10 {
-		return nil, 0, 0, nbErrorf("std/solve:235:32", fmt.Sprintf("size mismatch: m is %d (c) but a has size %d", size_10, a_5))
+		return nil, 0, 0, runtime.NewError("std/solve:235:32", fmt.Sprintf("size mismatch: m is %d (c) but a has size %d", size_10, a_5))
 	}
 	size_11 := int64(c_3)
 	if int64(b_7) != size_11 {
-		return nil, 0, 0, nbErrorf("std/solve:235:43", fmt.Sprintf("size mismatch: n is %d (dimension 2 of c) but b has size %d", size_11, b_7))
+		return nil, 0, 0, runtime.NewError("std/solve:235:43", fmt.Sprintf("size mismatch: n is %d (dimension 2 of c) but b has size %d", size_11, b_7))
 	}
 	c_1 = c_1[:c_2*c_3]
 	a_4 = a_4[:a_5]
 	b_6 = b_6[:b_7]
 	x_12 := eps_8 > 0.0
 	if !x_12 {
-		return nil, 0, 0, nbErrorf("std/solve:236:13", "solve.sinkhorn: argument 4 (eps) must be positive")
+		return nil, 0, 0, runtime.NewError("std/solve:236:13", "solve.sinkhorn: argument 4 (eps) must be positive")
 	}
 	x_13 := float64(size_10)
 	x_14 := float64(size_11)
@@ -2580,12 +2579,12 @@ func fn_solvesinkhorn(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float6
 	s_19 := runtime.Min(a_4)
 	x_20 := s_19 > 0.0
 	if !x_20 {
-		return nil, 0, 0, nbErrorf("std/solve:238:11", "solve.sinkhorn: argument 2 (a) must have positive entries")
+		return nil, 0, 0, runtime.NewError("std/solve:238:11", "solve.sinkhorn: argument 2 (a) must have positive entries")
 	}
 	s_21 := runtime.Min(b_6)
 	x_22 := s_21 > 0.0
 	if !x_22 {
-		return nil, 0, 0, nbErrorf("std/solve:239:11", "solve.sinkhorn: argument 3 (b) must have positive entries")
+		return nil, 0, 0, runtime.NewError("std/solve:239:11", "solve.sinkhorn: argument 3 (b) must have positive entries")
 	}
 	n_23 := a_5 + b_7
 	c_24 := ar.F64w(len(a_4) + len(b_6))
@@ -2593,7 +2592,7 @@ func fn_solvesinkhorn(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float6
 	copy(c_24[len(a_4):], b_6)
 	x_25 := iters_9 >= int64(0)
 	if !x_25 {
-		return nil, 0, 0, nbErrorf("std/solve:237:15", "solve.sinkhorn: argument 5 (iters) must be non-negative")
+		return nil, 0, 0, runtime.NewError("std/solve:237:15", "solve.sinkhorn: argument 5 (iters) must be non-negative")
 	}
 	x_26 := float64(iters_9)
 	a_27 := ar.F64w(1)
@@ -2608,35 +2607,35 @@ func fn_solvesinkhorn(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float6
 	copy(c_31[len(c_18):], c_29)
 	r_32, r_33, err_34 := fn_solvesinkhornpotentials(ar, c_31, n_30)
 	if err_34 != nil {
-		return nil, 0, 0, nbFrame(err_34, "solve.sinkhorn_potentials", "std/solve:209:5", "std/solve:240:13")
+		return nil, 0, 0, runtime.WithFrame(err_34, "solve.sinkhorn_potentials", "std/solve:209:5", "std/solve:240:13")
 	}
 	n_35, err_36 := runtime.CheckSize(size_10)
 	if err_36 != nil {
-		return nil, 0, 0, nbAt("std/solve:241:6", err_36)
+		return nil, 0, 0, runtime.WithPos("std/solve:241:6", err_36)
 	}
 	var a_37 []float64
 	var d_38 int = 0
 	var rs_39 int = 0
 	for i_40 := 0; i_40 < n_35; i_40++ {
-		mark_41 := ar.mark()
+		mark_41 := ar.Mark()
 		i_42 := int64(i_40)
 		n_43, err_44 := runtime.CheckSize(size_11)
 		if err_44 != nil {
-			return nil, 0, 0, nbAt("std/solve:241:7", err_44)
+			return nil, 0, 0, runtime.WithPos("std/solve:241:7", err_44)
 		}
 		if i_40 == 0 {
 			d_38 = n_43
 			rs_39 = d_38
 			tot_45, err_46 := runtime.MulSize(n_35, rs_39)
 			if err_46 != nil {
-				return nil, 0, 0, nbAt("std/solve:241:6", err_46)
+				return nil, 0, 0, runtime.WithPos("std/solve:241:6", err_46)
 			}
 			a_37 = ar.F64w(tot_45)
 		} else if n_43 != d_38 {
-			return nil, 0, 0, nbErrorf("std/solve:241:6", "build: element "+strconv.Itoa(i_40)+" has shape "+runtime.ShapeString([]int{n_43})+", element 0 has shape "+runtime.ShapeString([]int{d_38}))
+			return nil, 0, 0, runtime.NewError("std/solve:241:6", "build: element "+strconv.Itoa(i_40)+" has shape "+runtime.ShapeString([]int{n_43})+", element 0 has shape "+runtime.ShapeString([]int{d_38}))
 		}
 		row_47 := a_37[i_40*rs_39 : (i_40+1)*rs_39]
-		if len(row_47) >= 262144 {
+		if len(row_47) >= 256 {
 			i_42 := i_42
 			r_33 := r_33
 			r_32 := r_32
@@ -2645,18 +2644,18 @@ func fn_solvesinkhorn(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float6
 			c_3 := c_3
 			eps_8 := eps_8
 			row_47 := row_47
-			errs_60 := make([]error, (len(row_47)+16383)/16384)
-			runtime.ParallelFor(len(row_47), 16384, func(lo_61, hi int) {
+			errs_60 := make([]error, (len(row_47)+31)/32)
+			runtime.ParallelFor(len(row_47), 32, func(lo_61, hi int) {
 				for i_62 := lo_61; i_62 < hi; i_62++ {
 					i_64 := int64(i_62)
 					if i_42 < 0 || i_42 >= int64(r_33) {
-						errs_60[lo_61/16384] = nbAt("std/solve:241:16", runtime.CheckIndex(i_42, r_33))
+						errs_60[lo_61/32] = runtime.WithPos("std/solve:241:16", runtime.CheckIndex(i_42, r_33))
 						return
 					}
 					x_65 := r_32[int(i_42)]
 					x_66 := size_10 + i_64
 					if x_66 < 0 || x_66 >= int64(r_33) {
-						errs_60[lo_61/16384] = nbAt("std/solve:241:25", runtime.CheckIndex(x_66, r_33))
+						errs_60[lo_61/32] = runtime.WithPos("std/solve:241:25", runtime.CheckIndex(x_66, r_33))
 						return
 					}
 					x_67 := r_32[int(x_66)]
@@ -2678,12 +2677,12 @@ func fn_solvesinkhorn(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float6
 			for i_48 := range row_47 {
 				i_50 := int64(i_48)
 				if i_42 < 0 || i_42 >= int64(r_33) {
-					return nil, 0, 0, nbAt("std/solve:241:16", runtime.CheckIndex(i_42, r_33))
+					return nil, 0, 0, runtime.WithPos("std/solve:241:16", runtime.CheckIndex(i_42, r_33))
 				}
 				x_51 := r_32[int(i_42)]
 				x_52 := size_10 + i_50
 				if x_52 < 0 || x_52 >= int64(r_33) {
-					return nil, 0, 0, nbAt("std/solve:241:25", runtime.CheckIndex(x_52, r_33))
+					return nil, 0, 0, runtime.WithPos("std/solve:241:25", runtime.CheckIndex(x_52, r_33))
 				}
 				x_53 := r_32[int(x_52)]
 				x_54 := x_51 + x_53
@@ -2696,46 +2695,46 @@ func fn_solvesinkhorn(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float6
 			}
 		}
 		if i_40 > 0 {
-			ar.release(mark_41)
+			ar.Release(mark_41)
 		}
 	}
-	nbKeep(ar, mark_75, &a_37)
+	ar.Keep(mark_75, &a_37)
 	return a_37, n_35, d_38, nil
 }
 
 // fn_solvecomplete is def solve.complete (std/solve:305:5).
-func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []float64, mask_5 int, mask_6 int, rank_7 int64, iters_8 int64) ([]float64, int, int, error) {
-	mark_305 := ar.mark()
+func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []float64, mask_5 int, mask_6 int, rank_7 int64, iters_8 int64) ([]float64, int, int, error) {
+	mark_305 := ar.Mark()
 	size_9 := int64(mm_2)
 	if int64(mask_5) != size_9 {
-		return nil, 0, 0, nbErrorf("std/solve:305:36", fmt.Sprintf("size mismatch: m is %d (mm) but mask has size %d", size_9, mask_5))
+		return nil, 0, 0, runtime.NewError("std/solve:305:36", fmt.Sprintf("size mismatch: m is %d (mm) but mask has size %d", size_9, mask_5))
 	}
 	size_10 := int64(mm_3)
 	if int64(mask_6) != size_10 {
-		return nil, 0, 0, nbErrorf("std/solve:305:39", fmt.Sprintf("size mismatch: n is %d (dimension 2 of mm) but dimension 2 of mask has size %d", size_10, mask_6))
+		return nil, 0, 0, runtime.NewError("std/solve:305:39", fmt.Sprintf("size mismatch: n is %d (dimension 2 of mm) but dimension 2 of mask has size %d", size_10, mask_6))
 	}
 	mm_1 = mm_1[:mm_2*mm_3]
 	mask_4 = mask_4[:mask_5*mask_6]
 	n_11, err_12 := runtime.CheckSize(size_9)
 	if err_12 != nil {
-		return nil, 0, 0, nbAt("std/solve:306:25", err_12)
+		return nil, 0, 0, runtime.WithPos("std/solve:306:25", err_12)
 	}
 	var s_13 int64 = 0
 	for i_14 := 0; i_14 < n_11; i_14++ {
 		i_16 := int64(i_14)
 		n_17, err_18 := runtime.CheckSize(size_10)
 		if err_18 != nil {
-			return nil, 0, 0, nbAt("std/solve:306:30", err_18)
+			return nil, 0, 0, runtime.WithPos("std/solve:306:30", err_18)
 		}
 		var s_19 int64 = 0
 		for i_20 := 0; i_20 < n_17; i_20++ {
 			i_22 := int64(i_20)
 			if i_16 < 0 || i_16 >= int64(mask_5) {
-				return nil, 0, 0, nbAt("std/solve:306:38", runtime.CheckIndex(i_16, mask_5))
+				return nil, 0, 0, runtime.WithPos("std/solve:306:38", runtime.CheckIndex(i_16, mask_5))
 			}
 			row_23 := mask_4[int(i_16)*mask_6 : (int(i_16)+1)*mask_6]
 			if i_22 < 0 || i_22 >= int64(mask_6) {
-				return nil, 0, 0, nbAt("std/solve:306:38", runtime.CheckIndex(i_22, mask_6))
+				return nil, 0, 0, runtime.WithPos("std/solve:306:38", runtime.CheckIndex(i_22, mask_6))
 			}
 			x_24 := row_23[int(i_22)]
 			x_25 := x_24 == 0.0
@@ -2744,11 +2743,11 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 				c_26 = true
 			} else {
 				if i_16 < 0 || i_16 >= int64(mask_5) {
-					return nil, 0, 0, nbAt("std/solve:306:59", runtime.CheckIndex(i_16, mask_5))
+					return nil, 0, 0, runtime.WithPos("std/solve:306:59", runtime.CheckIndex(i_16, mask_5))
 				}
 				row_27 := mask_4[int(i_16)*mask_6 : (int(i_16)+1)*mask_6]
 				if i_22 < 0 || i_22 >= int64(mask_6) {
-					return nil, 0, 0, nbAt("std/solve:306:59", runtime.CheckIndex(i_22, mask_6))
+					return nil, 0, 0, runtime.WithPos("std/solve:306:59", runtime.CheckIndex(i_22, mask_6))
 				}
 				x_28 := row_27[int(i_22)]
 				x_29 := x_28 == 1.0
@@ -2766,25 +2765,25 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 	}
 	x_31 := s_13 == int64(0)
 	if !x_31 {
-		return nil, 0, 0, nbErrorf("std/solve:306:14", "solve.complete: argument 2 (mask) must have entries 0 or 1")
+		return nil, 0, 0, runtime.NewError("std/solve:306:14", "solve.complete: argument 2 (mask) must have entries 0 or 1")
 	}
 	x_32 := rank_7 >= int64(1)
 	if !x_32 {
-		return nil, 0, 0, nbErrorf("std/solve:308:14", "solve.complete: argument 3 (rank) must be at least 1")
+		return nil, 0, 0, runtime.NewError("std/solve:308:14", "solve.complete: argument 3 (rank) must be at least 1")
 	}
 	n_33, err_34 := runtime.CheckSize(size_9)
 	if err_34 != nil {
-		return nil, 0, 0, nbAt("std/solve:315:31", err_34)
+		return nil, 0, 0, runtime.WithPos("std/solve:315:31", err_34)
 	}
 	var a_35 []float64
 	var d_36 int = 0
 	var rs_37 int = 0
 	for i_38 := 0; i_38 < n_33; i_38++ {
-		mark_39 := ar.mark()
+		mark_39 := ar.Mark()
 		_ = int64(i_38)
 		n_41, err_42 := runtime.CheckSize(rank_7)
 		if err_42 != nil {
-			return nil, 0, 0, nbAt("std/solve:315:32", err_42)
+			return nil, 0, 0, runtime.WithPos("std/solve:315:32", err_42)
 		}
 		a_43 := ar.F64(n_41)
 		if i_38 == 0 {
@@ -2792,41 +2791,41 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 			rs_37 = d_36
 			tot_44, err_45 := runtime.MulSize(n_33, rs_37)
 			if err_45 != nil {
-				return nil, 0, 0, nbAt("std/solve:315:31", err_45)
+				return nil, 0, 0, runtime.WithPos("std/solve:315:31", err_45)
 			}
 			a_35 = ar.F64w(tot_44)
 		} else if n_41 != d_36 {
-			return nil, 0, 0, nbErrorf("std/solve:315:31", "build: element "+strconv.Itoa(i_38)+" has shape "+runtime.ShapeString([]int{n_41})+", element 0 has shape "+runtime.ShapeString([]int{d_36}))
+			return nil, 0, 0, runtime.NewError("std/solve:315:31", "build: element "+strconv.Itoa(i_38)+" has shape "+runtime.ShapeString([]int{n_41})+", element 0 has shape "+runtime.ShapeString([]int{d_36}))
 		}
 		copy(a_35[i_38*rs_37:(i_38+1)*rs_37], a_43)
 		if i_38 > 0 {
-			ar.release(mark_39)
+			ar.Release(mark_39)
 		}
 	}
 	n_46, err_47 := runtime.CheckSize(size_10)
 	if err_47 != nil {
-		return nil, 0, 0, nbAt("std/solve:310:12", err_47)
+		return nil, 0, 0, runtime.WithPos("std/solve:310:12", err_47)
 	}
 	var a_48 []float64
 	var d_49 int = 0
 	var rs_50 int = 0
 	for i_51 := 0; i_51 < n_46; i_51++ {
-		mark_52 := ar.mark()
+		mark_52 := ar.Mark()
 		i_53 := int64(i_51)
 		n_54, err_55 := runtime.CheckSize(rank_7)
 		if err_55 != nil {
-			return nil, 0, 0, nbAt("std/solve:310:13", err_55)
+			return nil, 0, 0, runtime.WithPos("std/solve:310:13", err_55)
 		}
 		if i_51 == 0 {
 			d_49 = n_54
 			rs_50 = d_49
 			tot_56, err_57 := runtime.MulSize(n_46, rs_50)
 			if err_57 != nil {
-				return nil, 0, 0, nbAt("std/solve:310:12", err_57)
+				return nil, 0, 0, runtime.WithPos("std/solve:310:12", err_57)
 			}
 			a_48 = ar.F64w(tot_56)
 		} else if n_54 != d_49 {
-			return nil, 0, 0, nbErrorf("std/solve:310:12", "build: element "+strconv.Itoa(i_51)+" has shape "+runtime.ShapeString([]int{n_54})+", element 0 has shape "+runtime.ShapeString([]int{d_49}))
+			return nil, 0, 0, runtime.NewError("std/solve:310:12", "build: element "+strconv.Itoa(i_51)+" has shape "+runtime.ShapeString([]int{n_54})+", element 0 has shape "+runtime.ShapeString([]int{d_49}))
 		}
 		row_58 := a_48[i_51*rs_50 : (i_51+1)*rs_50]
 		if len(row_58) >= 262144 {
@@ -2855,7 +2854,7 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 			}
 		}
 		if i_51 > 0 {
-			ar.release(mark_52)
+			ar.Release(mark_52)
 		}
 	}
 	var state_77 []float64
@@ -2867,18 +2866,18 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 	state_77, state_78, state_79, state_80, state_81, state_82 = a_35, n_33, d_36, a_48, n_46, d_49
 	x_190 := iters_8 >= int64(0)
 	if !x_190 {
-		return nil, 0, 0, nbErrorf("std/solve:309:15", "solve.complete: argument 4 (iters) must be non-negative")
+		return nil, 0, 0, runtime.NewError("std/solve:309:15", "solve.complete: argument 4 (iters) must be non-negative")
 	}
 	for t_191 := int64(0); t_191 < iters_8; t_191++ {
-		mark_192 := ar.mark()
+		mark_192 := ar.Mark()
 		if mm_2 != mask_5 {
-			return nil, 0, 0, nbErrorf("std/solve:312:5", fmt.Sprintf("map: sizes %d and %d differ", mask_5, mm_2))
+			return nil, 0, 0, runtime.NewError("std/solve:312:5", fmt.Sprintf("map: sizes %d and %d differ", mask_5, mm_2))
 		}
 		var a_193 []float64
 		var d_194 int = 0
 		var rs_195 int = 0
 		for i_196 := 0; i_196 < mask_5; i_196++ {
-			mark_197 := ar.mark()
+			mark_197 := ar.Mark()
 			row_198 := mask_4[i_196*mask_6 : (i_196+1)*mask_6]
 			row_199 := mm_1[i_196*mm_3 : (i_196+1)*mm_3]
 			t_200 := ar.F64w(len(state_80))
@@ -2890,28 +2889,28 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 			n_203 := int64(state_82)
 			n_204, err_205 := runtime.CheckSize(n_203)
 			if err_205 != nil {
-				return nil, 0, 0, nbAt("std/solve:313:15", err_205)
+				return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_205)
 			}
 			var a_206 []float64
 			var d_207 int = 0
 			var rs_208 int = 0
 			for i_209 := 0; i_209 < n_204; i_209++ {
-				mark_210 := ar.mark()
+				mark_210 := ar.Mark()
 				i_211 := int64(i_209)
 				row_212 := t_200[int(i_211)*state_81 : (int(i_211)+1)*state_81]
 				if mask_6 != state_81 {
-					return nil, 0, 0, nbErrorf("std/solve:313:22", "shape mismatch in '*': "+runtime.ShapeString([]int{state_81})+" and "+runtime.ShapeString([]int{mask_6}))
+					return nil, 0, 0, runtime.NewError("std/solve:313:22", "shape mismatch in '*': "+runtime.ShapeString([]int{state_81})+" and "+runtime.ShapeString([]int{mask_6}))
 				}
 				if i_209 == 0 {
 					d_207 = state_81
 					rs_208 = d_207
 					tot_213, err_214 := runtime.MulSize(n_204, rs_208)
 					if err_214 != nil {
-						return nil, 0, 0, nbAt("std/solve:313:15", err_214)
+						return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_214)
 					}
 					a_206 = ar.F64w(tot_213)
 				} else if state_81 != d_207 {
-					return nil, 0, 0, nbErrorf("std/solve:313:15", "build: element "+strconv.Itoa(i_209)+" has shape "+runtime.ShapeString([]int{state_81})+", element 0 has shape "+runtime.ShapeString([]int{d_207}))
+					return nil, 0, 0, runtime.NewError("std/solve:313:15", "build: element "+strconv.Itoa(i_209)+" has shape "+runtime.ShapeString([]int{state_81})+", element 0 has shape "+runtime.ShapeString([]int{d_207}))
 				}
 				row_215 := a_206[i_209*rs_208 : (i_209+1)*rs_208]
 				row_212 = row_212[:len(row_215)]
@@ -2920,24 +2919,24 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 					row_215[i_216] = (row_212[i_216] * row_198[i_216])
 				}
 				if i_209 > 0 {
-					ar.release(mark_210)
+					ar.Release(mark_210)
 				}
 			}
 			if state_81 != d_207 {
-				return nil, 0, 0, nbErrorf("std/solve:314:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_204, d_207})+" @ "+runtime.ShapeString([]int{state_81, state_82}))
+				return nil, 0, 0, runtime.NewError("std/solve:314:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_204, d_207})+" @ "+runtime.ShapeString([]int{state_81, state_82}))
 			}
 			tot_218, err_219 := runtime.MulSize(n_204, state_82)
 			if err_219 != nil {
-				return nil, 0, 0, nbAt("std/solve:314:45", err_219)
+				return nil, 0, 0, runtime.WithPos("std/solve:314:45", err_219)
 			}
 			a_220 := ar.F64(tot_218)
 			runtime.Gemm(false, false, n_204, state_82, d_207, 1, a_206, state_80, 0, a_220)
 			r_221, r_222, r_223, err_224 := fn_linalgcholreg(ar, a_220, n_204, state_82)
 			if err_224 != nil {
-				return nil, 0, 0, nbFrame(err_224, "linalg.chol_reg", "std/linalg:51:5", "std/solve:314:26")
+				return nil, 0, 0, runtime.WithFrame(err_224, "linalg.chol_reg", "std/linalg:51:5", "std/solve:314:26")
 			}
 			if mm_3 != d_207 {
-				return nil, 0, 0, nbErrorf("std/solve:314:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_204, d_207})+" @ "+runtime.ShapeString([]int{mm_3}))
+				return nil, 0, 0, runtime.NewError("std/solve:314:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_204, d_207})+" @ "+runtime.ShapeString([]int{mm_3}))
 			}
 			a_225 := ar.F64(n_204)
 			if d_207 <= 32 {
@@ -2955,22 +2954,22 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 			}
 			r_231, r_232, err_233 := fn_linalgchosolve(ar, r_221, r_222, r_223, a_225, n_204)
 			if err_233 != nil {
-				return nil, 0, 0, nbFrame(err_233, "linalg.cho_solve", "std/linalg:38:5", "std/solve:314:9")
+				return nil, 0, 0, runtime.WithFrame(err_233, "linalg.cho_solve", "std/linalg:38:5", "std/solve:314:9")
 			}
 			if i_196 == 0 {
 				d_194 = r_232
 				rs_195 = d_194
 				tot_234, err_235 := runtime.MulSize(mask_5, rs_195)
 				if err_235 != nil {
-					return nil, 0, 0, nbAt("std/solve:312:5", err_235)
+					return nil, 0, 0, runtime.WithPos("std/solve:312:5", err_235)
 				}
 				a_193 = ar.F64w(tot_234)
 			} else if r_232 != d_194 {
-				return nil, 0, 0, nbErrorf("std/solve:312:5", "map: element "+strconv.Itoa(i_196)+" has shape "+runtime.ShapeString([]int{r_232})+", element 0 has shape "+runtime.ShapeString([]int{d_194}))
+				return nil, 0, 0, runtime.NewError("std/solve:312:5", "map: element "+strconv.Itoa(i_196)+" has shape "+runtime.ShapeString([]int{r_232})+", element 0 has shape "+runtime.ShapeString([]int{d_194}))
 			}
 			copy(a_193[i_196*rs_195:(i_196+1)*rs_195], r_231)
 			if i_196 > 0 {
-				ar.release(mark_197)
+				ar.Release(mark_197)
 			}
 		}
 		t_236 := ar.F64w(len(mask_4))
@@ -2986,13 +2985,13 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 			}
 		}
 		if mm_3 != mask_6 {
-			return nil, 0, 0, nbErrorf("std/solve:312:5", fmt.Sprintf("map: sizes %d and %d differ", mask_6, mm_3))
+			return nil, 0, 0, runtime.NewError("std/solve:312:5", fmt.Sprintf("map: sizes %d and %d differ", mask_6, mm_3))
 		}
 		var a_242 []float64
 		var d_243 int = 0
 		var rs_244 int = 0
 		for i_245 := 0; i_245 < mask_6; i_245++ {
-			mark_246 := ar.mark()
+			mark_246 := ar.Mark()
 			row_247 := t_236[i_245*mask_5 : (i_245+1)*mask_5]
 			row_248 := t_239[i_245*mm_2 : (i_245+1)*mm_2]
 			t_249 := ar.F64w(len(a_193))
@@ -3004,13 +3003,13 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 			n_252 := int64(d_194)
 			n_253, err_254 := runtime.CheckSize(n_252)
 			if err_254 != nil {
-				return nil, 0, 0, nbAt("std/solve:313:15", err_254)
+				return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_254)
 			}
 			var a_255 []float64
 			var d_256 int = 0
 			var rs_257 int = 0
 			for i_258 := 0; i_258 < n_253; i_258++ {
-				mark_259 := ar.mark()
+				mark_259 := ar.Mark()
 				i_260 := int64(i_258)
 				row_261 := t_249[int(i_260)*mask_5 : (int(i_260)+1)*mask_5]
 				if i_258 == 0 {
@@ -3018,11 +3017,11 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 					rs_257 = d_256
 					tot_262, err_263 := runtime.MulSize(n_253, rs_257)
 					if err_263 != nil {
-						return nil, 0, 0, nbAt("std/solve:313:15", err_263)
+						return nil, 0, 0, runtime.WithPos("std/solve:313:15", err_263)
 					}
 					a_255 = ar.F64w(tot_262)
 				} else if mask_5 != d_256 {
-					return nil, 0, 0, nbErrorf("std/solve:313:15", "build: element "+strconv.Itoa(i_258)+" has shape "+runtime.ShapeString([]int{mask_5})+", element 0 has shape "+runtime.ShapeString([]int{d_256}))
+					return nil, 0, 0, runtime.NewError("std/solve:313:15", "build: element "+strconv.Itoa(i_258)+" has shape "+runtime.ShapeString([]int{mask_5})+", element 0 has shape "+runtime.ShapeString([]int{d_256}))
 				}
 				row_264 := a_255[i_258*rs_257 : (i_258+1)*rs_257]
 				row_261 = row_261[:len(row_264)]
@@ -3031,24 +3030,24 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 					row_264[i_265] = (row_261[i_265] * row_247[i_265])
 				}
 				if i_258 > 0 {
-					ar.release(mark_259)
+					ar.Release(mark_259)
 				}
 			}
 			if mask_5 != d_256 {
-				return nil, 0, 0, nbErrorf("std/solve:314:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_253, d_256})+" @ "+runtime.ShapeString([]int{mask_5, d_194}))
+				return nil, 0, 0, runtime.NewError("std/solve:314:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_253, d_256})+" @ "+runtime.ShapeString([]int{mask_5, d_194}))
 			}
 			tot_267, err_268 := runtime.MulSize(n_253, d_194)
 			if err_268 != nil {
-				return nil, 0, 0, nbAt("std/solve:314:45", err_268)
+				return nil, 0, 0, runtime.WithPos("std/solve:314:45", err_268)
 			}
 			a_269 := ar.F64(tot_267)
 			runtime.Gemm(false, false, n_253, d_194, d_256, 1, a_255, a_193, 0, a_269)
 			r_270, r_271, r_272, err_273 := fn_linalgcholreg(ar, a_269, n_253, d_194)
 			if err_273 != nil {
-				return nil, 0, 0, nbFrame(err_273, "linalg.chol_reg", "std/linalg:51:5", "std/solve:314:26")
+				return nil, 0, 0, runtime.WithFrame(err_273, "linalg.chol_reg", "std/linalg:51:5", "std/solve:314:26")
 			}
 			if mm_2 != d_256 {
-				return nil, 0, 0, nbErrorf("std/solve:314:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_253, d_256})+" @ "+runtime.ShapeString([]int{mm_2}))
+				return nil, 0, 0, runtime.NewError("std/solve:314:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_253, d_256})+" @ "+runtime.ShapeString([]int{mm_2}))
 			}
 			a_274 := ar.F64(n_253)
 			if d_256 <= 32 {
@@ -3066,22 +3065,22 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 			}
 			r_280, r_281, err_282 := fn_linalgchosolve(ar, r_270, r_271, r_272, a_274, n_253)
 			if err_282 != nil {
-				return nil, 0, 0, nbFrame(err_282, "linalg.cho_solve", "std/linalg:38:5", "std/solve:314:9")
+				return nil, 0, 0, runtime.WithFrame(err_282, "linalg.cho_solve", "std/linalg:38:5", "std/solve:314:9")
 			}
 			if i_245 == 0 {
 				d_243 = r_281
 				rs_244 = d_243
 				tot_283, err_284 := runtime.MulSize(mask_6, rs_244)
 				if err_284 != nil {
-					return nil, 0, 0, nbAt("std/solve:312:5", err_284)
+					return nil, 0, 0, runtime.WithPos("std/solve:312:5", err_284)
 				}
 				a_242 = ar.F64w(tot_283)
 			} else if r_281 != d_243 {
-				return nil, 0, 0, nbErrorf("std/solve:312:5", "map: element "+strconv.Itoa(i_245)+" has shape "+runtime.ShapeString([]int{r_281})+", element 0 has shape "+runtime.ShapeString([]int{d_243}))
+				return nil, 0, 0, runtime.NewError("std/solve:312:5", "map: element "+strconv.Itoa(i_245)+" has shape "+runtime.ShapeString([]int{r_281})+", element 0 has shape "+runtime.ShapeString([]int{d_243}))
 			}
 			copy(a_242[i_245*rs_244:(i_245+1)*rs_244], r_280)
 			if i_245 > 0 {
-				ar.release(mark_246)
+				ar.Release(mark_246)
 			}
 		}
 		t_285 := ar.F64w(len(a_242))
@@ -3091,16 +3090,16 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 			}
 		}
 		if d_243 != d_194 {
-			return nil, 0, 0, nbErrorf("std/solve:320:39", "'@': inner sizes differ: "+runtime.ShapeString([]int{mask_5, d_194})+" @ "+runtime.ShapeString([]int{d_243, mask_6}))
+			return nil, 0, 0, runtime.NewError("std/solve:320:39", "'@': inner sizes differ: "+runtime.ShapeString([]int{mask_5, d_194})+" @ "+runtime.ShapeString([]int{d_243, mask_6}))
 		}
 		tot_288, err_289 := runtime.MulSize(mask_5, mask_6)
 		if err_289 != nil {
-			return nil, 0, 0, nbAt("std/solve:320:39", err_289)
+			return nil, 0, 0, runtime.WithPos("std/solve:320:39", err_289)
 		}
 		a_290 := ar.F64(tot_288)
 		runtime.Gemm(false, false, mask_5, mask_6, d_194, 1, a_193, t_285, 0, a_290)
 		if mm_2 != mask_5 || mm_3 != mask_6 {
-			return nil, 0, 0, nbErrorf("std/solve:320:55", "shape mismatch in '-': "+runtime.ShapeString([]int{mask_5, mask_6})+" and "+runtime.ShapeString([]int{mm_2, mm_3}))
+			return nil, 0, 0, runtime.NewError("std/solve:320:55", "shape mismatch in '-': "+runtime.ShapeString([]int{mask_5, mask_6})+" and "+runtime.ShapeString([]int{mm_2, mm_3}))
 		}
 		n_291 := mask_5 * mask_6
 		r_292 := ar.F64w(n_291)
@@ -3113,18 +3112,18 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 		_ = mask_5 * mask_6
 		_ = runtime.Norm2(r_292)
 		if int64(mask_5) != size_9 {
-			return nil, 0, 0, nbErrorf("std/solve:316:5", runtime.DimMessage("field 0 of the loop state", "[m][?]f64", "m", int64(mask_5), size_9))
+			return nil, 0, 0, runtime.NewError("std/solve:316:5", runtime.DimMessage("field 0 of the loop state", "[m][?]f64", "m", int64(mask_5), size_9))
 		}
 		n_297 := int64(state_79)
 		if int64(d_194) != n_297 {
-			return nil, 0, 0, nbErrorf("std/solve:316:5", runtime.DimMessage("dimension 2 of field 0 of the loop state", "[m][?]f64", "", int64(d_194), n_297))
+			return nil, 0, 0, runtime.NewError("std/solve:316:5", runtime.DimMessage("dimension 2 of field 0 of the loop state", "[m][?]f64", "", int64(d_194), n_297))
 		}
 		if int64(mask_6) != size_10 {
-			return nil, 0, 0, nbErrorf("std/solve:316:5", runtime.DimMessage("field 1 of the loop state", "[n][?]f64", "n", int64(mask_6), size_10))
+			return nil, 0, 0, runtime.NewError("std/solve:316:5", runtime.DimMessage("field 1 of the loop state", "[n][?]f64", "n", int64(mask_6), size_10))
 		}
 		n_298 := int64(state_82)
 		if int64(d_243) != n_298 {
-			return nil, 0, 0, nbErrorf("std/solve:316:5", runtime.DimMessage("dimension 2 of field 1 of the loop state", "[n][?]f64", "", int64(d_243), n_298))
+			return nil, 0, 0, runtime.NewError("std/solve:316:5", runtime.DimMessage("dimension 2 of field 1 of the loop state", "[n][?]f64", "", int64(d_243), n_298))
 		}
 		state_77, state_78, state_79, state_80, state_81, state_82 = a_193, mask_5, d_194, a_242, mask_6, d_243
 		_ = mark_192
@@ -3136,37 +3135,37 @@ func fn_solvecomplete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []
 		}
 	}
 	if state_82 != state_79 {
-		return nil, 0, 0, nbErrorf("std/solve:322:8", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_78, state_79})+" @ "+runtime.ShapeString([]int{state_82, state_81}))
+		return nil, 0, 0, runtime.NewError("std/solve:322:8", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_78, state_79})+" @ "+runtime.ShapeString([]int{state_82, state_81}))
 	}
 	tot_302, err_303 := runtime.MulSize(state_78, state_81)
 	if err_303 != nil {
-		return nil, 0, 0, nbAt("std/solve:322:8", err_303)
+		return nil, 0, 0, runtime.WithPos("std/solve:322:8", err_303)
 	}
 	a_304 := ar.F64(tot_302)
 	runtime.Gemm(false, false, state_78, state_81, state_79, 1, state_77, t_299, 0, a_304)
-	nbKeep(ar, mark_305, &a_304)
+	ar.Keep(mark_305, &a_304)
 	return a_304, state_78, state_81, nil
 }
 
 // fn_admmlasso is def admm_lasso (solve.nab:16:12).
-func fn_admmlasso(ar *nbArena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, lam_6 float64, rho_7 float64, iters_8 int64) ([]float64, int, error) {
+func fn_admmlasso(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, lam_6 float64, rho_7 float64, iters_8 int64) ([]float64, int, error) {
 	size_9 := int64(a_2)
 	if int64(b_5) != size_9 {
-		return nil, 0, nbErrorf("solve.nab:16:41", fmt.Sprintf("size mismatch: m is %d (a) but b has size %d", size_9, b_5))
+		return nil, 0, runtime.NewError("solve.nab:16:41", fmt.Sprintf("size mismatch: m is %d (a) but b has size %d", size_9, b_5))
 	}
 	_ = int64(a_3)
 	a_1 = a_1[:a_2*a_3]
 	b_4 = b_4[:b_5]
 	r_11, r_12, err_13 := fn_solveadmmlasso(ar, a_1, a_2, a_3, b_4, b_5, lam_6, rho_7, iters_8)
 	if err_13 != nil {
-		return nil, 0, nbFrame(err_13, "solve.admm_lasso", "std/solve:42:5", "solve.nab:17:3")
+		return nil, 0, runtime.WithFrame(err_13, "solve.admm_lasso", "std/solve:42:5", "solve.nab:17:3")
 	}
 	return r_11, r_12, nil
 }
 
 // fn_softthreshold is def soft_threshold (solve.nab:20:12).
-func fn_softthreshold(ar *nbArena, v_1 []float64, v_2 int, k_3 float64) ([]float64, int) {
-	mark_12 := ar.mark()
+func fn_softthreshold(ar *runtime.Arena, v_1 []float64, v_2 int, k_3 float64) ([]float64, int) {
+	mark_12 := ar.Mark()
 	_ = int64(v_2)
 	v_1 = v_1[:v_2]
 	r_5 := ar.F64w(v_2)
@@ -3185,36 +3184,36 @@ func fn_softthreshold(ar *nbArena, v_1 []float64, v_2 int, k_3 float64) ([]float
 			r_5[i_6] = ((runtime.Sign(v_1[i_6])) * (runtime.Max2(((math.Abs(v_1[i_6])) - k_3), 0.0)))
 		}
 	}
-	nbKeep(ar, mark_12, &r_5)
+	ar.Keep(mark_12, &r_5)
 	return r_5, v_2
 }
 
 // fn_extragradient is def extragradient (solve.nab:25:12).
-func fn_extragradient(ar *nbArena, op_1 func([]float64, int) ([]float64, int), z0_2 []float64, z0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, error) {
-	mark_36 := ar.mark()
+func fn_extragradient(ar *runtime.Arena, op_1 func([]float64, int) ([]float64, int), z0_2 []float64, z0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, error) {
+	mark_36 := ar.Mark()
 	_ = int64(z0_3)
 	z0_2 = z0_2[:z0_3]
 	n_7 := int64(z0_3)
 	x_8 := lr_4 >= 0.0
 	if !x_8 {
-		return nil, 0, nbErrorf("std/solve:167:12", "solve.extragradient: argument 3 (lr) must be non-negative")
+		return nil, 0, runtime.NewError("std/solve:167:12", "solve.extragradient: argument 3 (lr) must be non-negative")
 	}
 	var z_9 []float64
 	var z_10 int
 	z_9, z_10 = z0_2, z0_3
 	x_22 := steps_5 >= int64(0)
 	if !x_22 {
-		return nil, 0, nbErrorf("std/solve:168:15", "solve.extragradient: argument 4 (steps) must be non-negative")
+		return nil, 0, runtime.NewError("std/solve:168:15", "solve.extragradient: argument 4 (steps) must be non-negative")
 	}
 	buf_35 := ar.F64w(z_10)
 	for t_23 := int64(0); t_23 < steps_5; t_23++ {
-		mark_24 := ar.mark()
+		mark_24 := ar.Mark()
 		r_25, r_26 := op_1(z_9, z_10)
 		if int64(r_26) != n_7 {
-			return nil, 0, nbErrorf("std/solve:170:23", runtime.DimMessage("the result of op", "[n]f64", "n", int64(r_26), n_7))
+			return nil, 0, runtime.NewError("std/solve:170:23", runtime.DimMessage("the result of op", "[n]f64", "n", int64(r_26), n_7))
 		}
 		if r_26 != z_10 {
-			return nil, 0, nbErrorf("std/solve:170:16", "shape mismatch in '-': "+runtime.ShapeString([]int{z_10})+" and "+runtime.ShapeString([]int{r_26}))
+			return nil, 0, runtime.NewError("std/solve:170:16", "shape mismatch in '-': "+runtime.ShapeString([]int{z_10})+" and "+runtime.ShapeString([]int{r_26}))
 		}
 		r_27 := ar.F64w(z_10)
 		z_9 = z_9[:len(r_27)]
@@ -3224,10 +3223,10 @@ func fn_extragradient(ar *nbArena, op_1 func([]float64, int) ([]float64, int), z
 		}
 		r_30, r_31 := op_1(r_27, z_10)
 		if int64(r_31) != n_7 {
-			return nil, 0, nbErrorf("std/solve:171:95", runtime.DimMessage("the result of op", "[n]f64", "n", int64(r_31), n_7))
+			return nil, 0, runtime.NewError("std/solve:171:95", runtime.DimMessage("the result of op", "[n]f64", "n", int64(r_31), n_7))
 		}
 		if r_31 != z_10 {
-			return nil, 0, nbErrorf("std/solve:171:88", "shape mismatch in '-': "+runtime.ShapeString([]int{z_10})+" and "+runtime.ShapeString([]int{r_31}))
+			return nil, 0, runtime.NewError("std/solve:171:88", "shape mismatch in '-': "+runtime.ShapeString([]int{z_10})+" and "+runtime.ShapeString([]int{r_31}))
 		}
 		r_32 := ar.F64w(z_10)
 		z_9 = z_9[:len(r_32)]
@@ -3239,61 +3238,61 @@ func fn_extragradient(ar *nbArena, op_1 func([]float64, int) ([]float64, int), z
 		if z_10 == len(buf_35) {
 			copy(buf_35, z_9)
 			z_9 = buf_35
-			ar.release(mark_24)
+			ar.Release(mark_24)
 		}
 	}
-	nbKeep(ar, mark_36, &z_9)
+	ar.Keep(mark_36, &z_9)
 	return z_9, z0_3, nil
 }
 
 // fn_sinkhorn is def sinkhorn (solve.nab:31:12).
-func fn_sinkhorn(ar *nbArena, c_1 []float64, c_2 int, c_3 int, a_4 []float64, a_5 int, b_6 []float64, b_7 int, eps_8 float64, iters_9 int64) ([]float64, int, int, error) {
+func fn_sinkhorn(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, a_4 []float64, a_5 int, b_6 []float64, b_7 int, eps_8 float64, iters_9 int64) ([]float64, int, int, error) {
 	size_10 := int64(c_2)
 	if int64(a_5) != size_10 {
-		return nil, 0, 0, nbErrorf("solve.nab:31:39", fmt.Sprintf("size mismatch: m is %d (c) but a has size %d", size_10, a_5))
+		return nil, 0, 0, runtime.NewError("solve.nab:31:39", fmt.Sprintf("size mismatch: m is %d (c) but a has size %d", size_10, a_5))
 	}
 	size_11 := int64(c_3)
 	if int64(b_7) != size_11 {
-		return nil, 0, 0, nbErrorf("solve.nab:31:50", fmt.Sprintf("size mismatch: n is %d (dimension 2 of c) but b has size %d", size_11, b_7))
+		return nil, 0, 0, runtime.NewError("solve.nab:31:50", fmt.Sprintf("size mismatch: n is %d (dimension 2 of c) but b has size %d", size_11, b_7))
 	}
 	c_1 = c_1[:c_2*c_3]
 	a_4 = a_4[:a_5]
 	b_6 = b_6[:b_7]
 	r_12, r_13, r_14, err_15 := fn_solvesinkhorn(ar, c_1, c_2, c_3, a_4, a_5, b_6, b_7, eps_8, iters_9)
 	if err_15 != nil {
-		return nil, 0, 0, nbFrame(err_15, "solve.sinkhorn", "std/solve:235:5", "solve.nab:32:3")
+		return nil, 0, 0, runtime.WithFrame(err_15, "solve.sinkhorn", "std/solve:235:5", "solve.nab:32:3")
 	}
 	return r_12, r_13, r_14, nil
 }
 
 // fn_complete is def complete (solve.nab:37:12).
-func fn_complete(ar *nbArena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []float64, mask_5 int, mask_6 int, rank_7 int64, iters_8 int64) ([]float64, int, int, error) {
+func fn_complete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mask_4 []float64, mask_5 int, mask_6 int, rank_7 int64, iters_8 int64) ([]float64, int, int, error) {
 	size_9 := int64(mm_2)
 	if int64(mask_5) != size_9 {
-		return nil, 0, 0, nbErrorf("solve.nab:37:43", fmt.Sprintf("size mismatch: m is %d (mm) but mask has size %d", size_9, mask_5))
+		return nil, 0, 0, runtime.NewError("solve.nab:37:43", fmt.Sprintf("size mismatch: m is %d (mm) but mask has size %d", size_9, mask_5))
 	}
 	size_10 := int64(mm_3)
 	if int64(mask_6) != size_10 {
-		return nil, 0, 0, nbErrorf("solve.nab:37:46", fmt.Sprintf("size mismatch: n is %d (dimension 2 of mm) but dimension 2 of mask has size %d", size_10, mask_6))
+		return nil, 0, 0, runtime.NewError("solve.nab:37:46", fmt.Sprintf("size mismatch: n is %d (dimension 2 of mm) but dimension 2 of mask has size %d", size_10, mask_6))
 	}
 	mm_1 = mm_1[:mm_2*mm_3]
 	mask_4 = mask_4[:mask_5*mask_6]
 	r_11, r_12, r_13, err_14 := fn_solvecomplete(ar, mm_1, mm_2, mm_3, mask_4, mask_5, mask_6, rank_7, iters_8)
 	if err_14 != nil {
-		return nil, 0, 0, nbFrame(err_14, "solve.complete", "std/solve:305:5", "solve.nab:38:3")
+		return nil, 0, 0, runtime.WithFrame(err_14, "solve.complete", "std/solve:305:5", "solve.nab:38:3")
 	}
 	return r_11, r_12, r_13, nil
 }
 
 // fn_fista is def fista (solve.nab:48:12).
-func fn_fista(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), prox_2 func([]float64, int, float64) ([]float64, int), x0_3 []float64, x0_4 int, step_5 float64, steps_6 int64) ([]float64, int, error) {
-	mark_59 := ar.mark()
+func fn_fista(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), prox_2 func([]float64, int, float64) ([]float64, int), x0_3 []float64, x0_4 int, step_5 float64, steps_6 int64) ([]float64, int, error) {
+	mark_59 := ar.Mark()
 	_ = int64(x0_4)
 	x0_3 = x0_3[:x0_4]
 	n_8 := int64(x0_4)
 	x_9 := step_5 >= 0.0
 	if !x_9 {
-		return nil, 0, nbErrorf("std/solve:23:14", "solve.fista: argument 4 (step) must be non-negative")
+		return nil, 0, runtime.NewError("std/solve:23:14", "solve.fista: argument 4 (step) must be non-negative")
 	}
 	var state_10 []float64
 	var state_11 int
@@ -3303,18 +3302,18 @@ func fn_fista(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 	state_10, state_11, state_12, state_13, state_14 = x0_3, x0_4, x0_3, x0_4, 1.0
 	x_36 := steps_6 >= int64(0)
 	if !x_36 {
-		return nil, 0, nbErrorf("std/solve:24:15", "solve.fista: argument 5 (steps) must be non-negative")
+		return nil, 0, runtime.NewError("std/solve:24:15", "solve.fista: argument 5 (steps) must be non-negative")
 	}
 	for k_37 := int64(0); k_37 < steps_6; k_37++ {
-		mark_38 := ar.mark()
+		mark_38 := ar.Mark()
 		r_39, r_40, r_41 := fg_1(state_12, state_13)
 		_ = r_39
 		n_42 := int64(state_13)
 		if int64(r_41) != n_42 {
-			return nil, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_41), n_42))
+			return nil, 0, runtime.NewError("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_41), n_42))
 		}
 		if r_41 != state_13 {
-			return nil, 0, nbErrorf("std/solve:26:21", "shape mismatch in '-': "+runtime.ShapeString([]int{state_13})+" and "+runtime.ShapeString([]int{r_41}))
+			return nil, 0, runtime.NewError("std/solve:26:21", "shape mismatch in '-': "+runtime.ShapeString([]int{state_13})+" and "+runtime.ShapeString([]int{r_41}))
 		}
 		r_43 := ar.F64w(state_13)
 		state_12 = state_12[:len(r_43)]
@@ -3324,7 +3323,7 @@ func fn_fista(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		}
 		r_46, r_47 := prox_2(r_43, state_13, step_5)
 		if int64(r_47) != n_8 {
-			return nil, 0, nbErrorf("std/solve:26:14", runtime.DimMessage("the result of prox", "[n]f64", "n", int64(r_47), n_8))
+			return nil, 0, runtime.NewError("std/solve:26:14", runtime.DimMessage("the result of prox", "[n]f64", "n", int64(r_47), n_8))
 		}
 		x_48 := 4.0 * state_14
 		x_49 := x_48 * state_14
@@ -3335,7 +3334,7 @@ func fn_fista(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		x_54 := state_14 - 1.0
 		x_55 := x_54 / x_53
 		if state_11 != r_47 {
-			return nil, 0, nbErrorf("std/solve:28:108", "shape mismatch in '-': "+runtime.ShapeString([]int{r_47})+" and "+runtime.ShapeString([]int{state_11}))
+			return nil, 0, runtime.NewError("std/solve:28:108", "shape mismatch in '-': "+runtime.ShapeString([]int{r_47})+" and "+runtime.ShapeString([]int{state_11}))
 		}
 		r_56 := ar.F64w(r_47)
 		r_46 = r_46[:len(r_56)]
@@ -3346,25 +3345,25 @@ func fn_fista(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), 
 		state_10, state_11, state_12, state_13, state_14 = r_46, r_47, r_56, r_47, x_53
 		_ = mark_38
 	}
-	nbKeep(ar, mark_59, &state_10)
+	ar.Keep(mark_59, &state_10)
 	return state_10, state_11, nil
 }
 
 // fn_bcd is def bcd (solve.nab:61:12).
-func fn_bcd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), hv_2 func([]float64, int, []float64, int) ([]float64, int), x0_3 []float64, x0_4 int, block_5 int64, iters_6 int64) ([]float64, int, error) {
-	mark_243 := ar.mark()
+func fn_bcd(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), hv_2 func([]float64, int, []float64, int) ([]float64, int), x0_3 []float64, x0_4 int, block_5 int64, iters_6 int64) ([]float64, int, error) {
+	mark_243 := ar.Mark()
 	_ = int64(x0_4)
 	x0_3 = x0_3[:x0_4]
 	n_8 := int64(x0_4)
 	x_9 := block_5 >= int64(1)
 	if !x_9 {
-		return nil, 0, nbErrorf("solve.nab:62:15", "solve.Bcd: argument 4 (block) must be at least 1")
+		return nil, 0, runtime.NewError("solve.nab:62:15", "solve.Bcd: argument 4 (block) must be at least 1")
 	}
 	x_10 := max(block_5, int64(1))
 	x_11 := n_8 + x_10
 	x_12 := x_11 - int64(1)
 	if x_10 == 0 {
-		return nil, 0, nbErrorf("std/solve:76:25", "integer division by zero")
+		return nil, 0, runtime.NewError("std/solve:76:25", "integer division by zero")
 	}
 	x_13 := x_12 / x_10
 	var x_14 []float64
@@ -3372,43 +3371,43 @@ func fn_bcd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), hv
 	x_14, x_15 = x0_3, x0_4
 	x_128 := iters_6 >= int64(0)
 	if !x_128 {
-		return nil, 0, nbErrorf("solve.nab:63:15", "solve.Bcd: argument 5 (iters) must be non-negative")
+		return nil, 0, runtime.NewError("solve.nab:63:15", "solve.Bcd: argument 5 (iters) must be non-negative")
 	}
 	buf_242 := ar.F64w(x_15)
 	for it_129 := int64(0); it_129 < iters_6; it_129++ {
-		mark_130 := ar.mark()
+		mark_130 := ar.Mark()
 		r_131, r_132, r_133 := fg_1(x_14, x_15)
 		_ = r_131
 		if int64(r_133) != n_8 {
-			return nil, 0, nbErrorf("std/solve:78:19", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_133), n_8))
+			return nil, 0, runtime.NewError("std/solve:78:19", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_133), n_8))
 		}
 		n_134, err_135 := runtime.CheckSize(x_13)
 		if err_135 != nil {
-			return nil, 0, nbAt("std/solve:79:17", err_135)
+			return nil, 0, runtime.WithPos("std/solve:79:17", err_135)
 		}
 		r_136 := ar.F64w(n_134)
 		for i_137 := range r_136 {
 			i_139 := int64(i_137)
 			n_140, err_141 := runtime.CheckSize(n_8)
 			if err_141 != nil {
-				return nil, 0, nbAt("std/solve:79:22", err_141)
+				return nil, 0, runtime.WithPos("std/solve:79:22", err_141)
 			}
 			var s_142 float64 = 0
 			for i_143 := 0; i_143 < n_140; i_143++ {
 				i_145 := int64(i_143)
 				if x_10 == 0 {
-					return nil, 0, nbErrorf("std/solve:79:28", "integer division by zero")
+					return nil, 0, runtime.NewError("std/solve:79:28", "integer division by zero")
 				}
 				x_146 := i_145 / x_10
 				x_147 := x_146 == i_139
 				var c_148 float64
 				if x_147 {
 					if i_145 < 0 || i_145 >= int64(r_133) {
-						return nil, 0, nbAt("std/solve:79:44", runtime.CheckIndex(i_145, r_133))
+						return nil, 0, runtime.WithPos("std/solve:79:44", runtime.CheckIndex(i_145, r_133))
 					}
 					x_149 := r_132[int(i_145)]
 					if i_145 < 0 || i_145 >= int64(r_133) {
-						return nil, 0, nbAt("std/solve:79:51", runtime.CheckIndex(i_145, r_133))
+						return nil, 0, runtime.WithPos("std/solve:79:51", runtime.CheckIndex(i_145, r_133))
 					}
 					x_150 := r_132[int(i_145)]
 					x_151 := x_149 * x_150
@@ -3421,18 +3420,18 @@ func fn_bcd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), hv
 			r_136[i_137] = s_142
 		}
 		if n_134 == 0 {
-			return nil, 0, nbErrorf("std/solve:80:13", "argmax of an empty array")
+			return nil, 0, runtime.NewError("std/solve:80:13", "argmax of an empty array")
 		}
 		k_152 := int64(runtime.ArgMax(r_136))
 		n_153, err_154 := runtime.CheckSize(x_10)
 		if err_154 != nil {
-			return nil, 0, nbAt("std/solve:81:16", err_154)
+			return nil, 0, runtime.WithPos("std/solve:81:16", err_154)
 		}
 		var a_155 []float64
 		var d_156 int = 0
 		var rs_157 int = 0
 		for i_158 := 0; i_158 < n_153; i_158++ {
-			mark_159 := ar.mark()
+			mark_159 := ar.Mark()
 			i_160 := int64(i_158)
 			x_161 := k_152 * x_10
 			x_162 := x_161 + i_160
@@ -3442,7 +3441,7 @@ func fn_bcd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), hv
 			if x_163 {
 				n_166, err_167 := runtime.CheckSize(n_8)
 				if err_167 != nil {
-					return nil, 0, nbAt("std/solve:82:42", err_167)
+					return nil, 0, runtime.WithPos("std/solve:82:42", err_167)
 				}
 				r_168 := ar.F64w(n_166)
 				for i_169 := range r_168 {
@@ -3458,13 +3457,13 @@ func fn_bcd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), hv
 				}
 				r_174, r_175 := hv_2(x_14, x_15, r_168, n_166)
 				if int64(r_175) != n_8 {
-					return nil, 0, nbErrorf("std/solve:82:36", runtime.DimMessage("the result of hv", "[n]f64", "n", int64(r_175), n_8))
+					return nil, 0, runtime.NewError("std/solve:82:36", runtime.DimMessage("the result of hv", "[n]f64", "n", int64(r_175), n_8))
 				}
 				c_164, c_165 = r_174, r_175
 			} else {
 				n_176, err_177 := runtime.CheckSize(n_8)
 				if err_177 != nil {
-					return nil, 0, nbAt("std/solve:82:90", err_177)
+					return nil, 0, runtime.WithPos("std/solve:82:90", err_177)
 				}
 				a_178 := ar.F64(n_176)
 				c_164, c_165 = a_178, n_176
@@ -3474,41 +3473,41 @@ func fn_bcd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), hv
 				rs_157 = d_156
 				tot_179, err_180 := runtime.MulSize(n_153, rs_157)
 				if err_180 != nil {
-					return nil, 0, nbAt("std/solve:81:16", err_180)
+					return nil, 0, runtime.WithPos("std/solve:81:16", err_180)
 				}
 				a_155 = ar.F64w(tot_179)
 			} else if c_165 != d_156 {
-				return nil, 0, nbErrorf("std/solve:81:16", "build: element "+strconv.Itoa(i_158)+" has shape "+runtime.ShapeString([]int{c_165})+", element 0 has shape "+runtime.ShapeString([]int{d_156}))
+				return nil, 0, runtime.NewError("std/solve:81:16", "build: element "+strconv.Itoa(i_158)+" has shape "+runtime.ShapeString([]int{c_165})+", element 0 has shape "+runtime.ShapeString([]int{d_156}))
 			}
 			copy(a_155[i_158*rs_157:(i_158+1)*rs_157], c_164)
 			if i_158 > 0 {
-				ar.release(mark_159)
+				ar.Release(mark_159)
 			}
 		}
 		n_181, err_182 := runtime.CheckSize(x_10)
 		if err_182 != nil {
-			return nil, 0, nbAt("std/solve:83:14", err_182)
+			return nil, 0, runtime.WithPos("std/solve:83:14", err_182)
 		}
 		var a_183 []float64
 		var d_184 int = 0
 		var rs_185 int = 0
 		for i_186 := 0; i_186 < n_181; i_186++ {
-			mark_187 := ar.mark()
+			mark_187 := ar.Mark()
 			i_188 := int64(i_186)
 			n_189, err_190 := runtime.CheckSize(x_10)
 			if err_190 != nil {
-				return nil, 0, nbAt("std/solve:83:15", err_190)
+				return nil, 0, runtime.WithPos("std/solve:83:15", err_190)
 			}
 			if i_186 == 0 {
 				d_184 = n_189
 				rs_185 = d_184
 				tot_191, err_192 := runtime.MulSize(n_181, rs_185)
 				if err_192 != nil {
-					return nil, 0, nbAt("std/solve:83:14", err_192)
+					return nil, 0, runtime.WithPos("std/solve:83:14", err_192)
 				}
 				a_183 = ar.F64w(tot_191)
 			} else if n_189 != d_184 {
-				return nil, 0, nbErrorf("std/solve:83:14", "build: element "+strconv.Itoa(i_186)+" has shape "+runtime.ShapeString([]int{n_189})+", element 0 has shape "+runtime.ShapeString([]int{d_184}))
+				return nil, 0, runtime.NewError("std/solve:83:14", "build: element "+strconv.Itoa(i_186)+" has shape "+runtime.ShapeString([]int{n_189})+", element 0 has shape "+runtime.ShapeString([]int{d_184}))
 			}
 			row_193 := a_183[i_186*rs_185 : (i_186+1)*rs_185]
 			for i_194 := range row_193 {
@@ -3529,7 +3528,7 @@ func fn_bcd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), hv
 				if c_202 {
 					row_205 := a_155[int(i_196)*d_156 : (int(i_196)+1)*d_156]
 					if x_198 < 0 || x_198 >= int64(d_156) {
-						return nil, 0, nbAt("std/solve:85:48", runtime.CheckIndex(x_198, d_156))
+						return nil, 0, runtime.WithPos("std/solve:85:48", runtime.CheckIndex(x_198, d_156))
 					}
 					x_206 := row_205[int(x_198)]
 					c_204 = x_206
@@ -3546,16 +3545,16 @@ func fn_bcd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), hv
 				row_193[i_194] = c_204
 			}
 			if i_186 > 0 {
-				ar.release(mark_187)
+				ar.Release(mark_187)
 			}
 		}
 		r_209, r_210, r_211, err_212 := fn_linalgcholreg(ar, a_183, n_181, d_184)
 		if err_212 != nil {
-			return nil, 0, nbFrame(err_212, "linalg.chol_reg", "std/linalg:51:5", "std/solve:87:30")
+			return nil, 0, runtime.WithFrame(err_212, "linalg.chol_reg", "std/linalg:51:5", "std/solve:87:30")
 		}
 		n_213, err_214 := runtime.CheckSize(x_10)
 		if err_214 != nil {
-			return nil, 0, nbAt("std/solve:86:14", err_214)
+			return nil, 0, runtime.WithPos("std/solve:86:14", err_214)
 		}
 		r_215 := ar.F64w(n_213)
 		for i_216 := range r_215 {
@@ -3566,7 +3565,7 @@ func fn_bcd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), hv
 			var c_222 float64
 			if x_221 {
 				if x_220 < 0 || x_220 >= int64(r_133) {
-					return nil, 0, nbAt("std/solve:86:54", runtime.CheckIndex(x_220, r_133))
+					return nil, 0, runtime.WithPos("std/solve:86:54", runtime.CheckIndex(x_220, r_133))
 				}
 				x_223 := r_132[int(x_220)]
 				c_222 = x_223
@@ -3577,37 +3576,37 @@ func fn_bcd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), hv
 		}
 		r_224, r_225, err_226 := fn_linalgchosolve(ar, r_209, r_210, r_211, r_215, n_213)
 		if err_226 != nil {
-			return nil, 0, nbFrame(err_226, "linalg.cho_solve", "std/linalg:38:5", "std/solve:87:13")
+			return nil, 0, runtime.WithFrame(err_226, "linalg.cho_solve", "std/linalg:38:5", "std/solve:87:13")
 		}
 		n_227, err_228 := runtime.CheckSize(n_8)
 		if err_228 != nil {
-			return nil, 0, nbAt("std/solve:88:62", err_228)
+			return nil, 0, runtime.WithPos("std/solve:88:62", err_228)
 		}
 		r_229 := ar.F64w(n_227)
 		for i_230 := range r_229 {
 			i_232 := int64(i_230)
 			if x_10 == 0 {
-				return nil, 0, nbErrorf("std/solve:88:68", "integer division by zero")
+				return nil, 0, runtime.NewError("std/solve:88:68", "integer division by zero")
 			}
 			x_233 := i_232 / x_10
 			x_234 := x_233 == k_152
 			var c_235 float64
 			if x_234 {
 				if i_232 < 0 || i_232 >= int64(x_15) {
-					return nil, 0, nbAt("std/solve:88:84", runtime.CheckIndex(i_232, x_15))
+					return nil, 0, runtime.WithPos("std/solve:88:84", runtime.CheckIndex(i_232, x_15))
 				}
 				x_236 := x_14[int(i_232)]
 				x_237 := k_152 * x_10
 				x_238 := i_232 - x_237
 				if x_238 < 0 || x_238 >= int64(r_225) {
-					return nil, 0, nbAt("std/solve:88:91", runtime.CheckIndex(x_238, r_225))
+					return nil, 0, runtime.WithPos("std/solve:88:91", runtime.CheckIndex(x_238, r_225))
 				}
 				x_239 := r_224[int(x_238)]
 				x_240 := x_236 - x_239
 				c_235 = x_240
 			} else {
 				if i_232 < 0 || i_232 >= int64(x_15) {
-					return nil, 0, nbAt("std/solve:88:110", runtime.CheckIndex(i_232, x_15))
+					return nil, 0, runtime.WithPos("std/solve:88:110", runtime.CheckIndex(i_232, x_15))
 				}
 				x_241 := x_14[int(i_232)]
 				c_235 = x_241
@@ -3618,32 +3617,32 @@ func fn_bcd(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), hv
 		if x_15 == len(buf_242) {
 			copy(buf_242, x_14)
 			x_14 = buf_242
-			ar.release(mark_130)
+			ar.Release(mark_130)
 		}
 	}
-	nbKeep(ar, mark_243, &x_14)
+	ar.Keep(mark_243, &x_14)
 	return x_14, x_15, nil
 }
 
 // fn_auglag is def auglag (solve.nab:77:12).
-func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), c_2 func([]float64, int) ([]float64, int), jac_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, outer_6 int64, inner_7 int64) ([]float64, int, []float64, int, error) {
-	mark_2821 := ar.mark()
+func fn_auglag(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), c_2 func([]float64, int) ([]float64, int), jac_3 func([]float64, int) ([]float64, int), x0_4 []float64, x0_5 int, outer_6 int64, inner_7 int64) ([]float64, int, []float64, int, error) {
+	mark_2821 := ar.Mark()
 	size_8 := int64(x0_5)
 	x0_4 = x0_4[:x0_5]
 	x_9 := outer_6 >= int64(0)
 	if !x_9 {
-		return nil, 0, nil, 0, nbErrorf("solve.nab:78:15", "solve.Auglag: argument 5 (outer) must be non-negative")
+		return nil, 0, nil, 0, runtime.NewError("solve.nab:78:15", "solve.Auglag: argument 5 (outer) must be non-negative")
 	}
 	x_10 := inner_7 >= int64(0)
 	if !x_10 {
-		return nil, 0, nil, 0, nbErrorf("solve.nab:79:15", "solve.Auglag: argument 6 (inner) must be non-negative")
+		return nil, 0, nil, 0, runtime.NewError("solve.nab:79:15", "solve.Auglag: argument 6 (inner) must be non-negative")
 	}
 	n_11 := int64(x0_5)
 	r_12, r_13 := c_2(x0_4, x0_5)
 	n_14 := int64(r_13)
 	n_15, err_16 := runtime.CheckSize(n_14)
 	if err_16 != nil {
-		return nil, 0, nil, 0, nbAt("std/solve:117:75", err_16)
+		return nil, 0, nil, 0, runtime.WithPos("std/solve:117:75", err_16)
 	}
 	a_17 := ar.F64(n_15)
 	s_18 := runtime.Norm2(r_12)
@@ -3668,18 +3667,18 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		if !c_1405 {
 			break
 		}
-		mark_1407 := ar.mark()
+		mark_1407 := ar.Mark()
 		n_1408 := int64(state_20)
 		r_1409, r_1410, r_1411 := fg_1(state_19, state_20)
 		if int64(r_1411) != n_11 {
-			return nil, 0, nil, 0, nbErrorf("std/solve:120:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_1411), n_11))
+			return nil, 0, nil, 0, runtime.NewError("std/solve:120:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_1411), n_11))
 		}
 		r_1412, r_1413 := c_2(state_19, state_20)
 		if int64(r_1413) != n_14 {
-			return nil, 0, nil, 0, nbErrorf("std/solve:121:16", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_1413), n_14))
+			return nil, 0, nil, 0, runtime.NewError("std/solve:121:16", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_1413), n_14))
 		}
 		if len(state_21) != len(r_1412) {
-			return nil, 0, nil, 0, nbErrorf("std/solve:122:16", fmt.Sprintf("dot: sizes %d and %d differ", len(state_21), len(r_1412)))
+			return nil, 0, nil, 0, runtime.NewError("std/solve:122:16", fmt.Sprintf("dot: sizes %d and %d differ", len(state_21), len(r_1412)))
 		}
 		d_1414 := runtime.Dot(state_21, r_1412)
 		x_1415 := r_1409 + d_1414
@@ -3691,21 +3690,21 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		n_1422 := int64(r_1421)
 		x_1423 := max(size_8, int64(1))
 		if x_1423 == 0 {
-			return nil, 0, nil, 0, nbErrorf("solve.nab:82:25", "integer division by zero")
+			return nil, 0, nil, 0, runtime.NewError("solve.nab:82:25", "integer division by zero")
 		}
 		x_1424 := n_1422 % x_1423
 		x_1425 := x_1424 == int64(0)
 		if !x_1425 {
-			return nil, 0, nil, 0, nbErrorf("solve.nab:82:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
+			return nil, 0, nil, 0, runtime.NewError("solve.nab:82:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
 		}
 		x_1426 := max(size_8, int64(1))
 		if x_1426 == 0 {
-			return nil, 0, nil, 0, nbErrorf("solve.nab:82:128", "integer division by zero")
+			return nil, 0, nil, 0, runtime.NewError("solve.nab:82:128", "integer division by zero")
 		}
 		x_1427 := n_1422 / x_1426
 		n_1428 := int64(len(r_1420))
 		if x_1427 < 0 || size_8 < 0 || (size_8 == 0 && n_1428 != 0) || (size_8 != 0 && (n_1428%size_8 != 0 || n_1428/size_8 != x_1427)) {
-			return nil, 0, nil, 0, nbErrorf("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_1428, x_1427, size_8))
+			return nil, 0, nil, 0, runtime.NewError("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_1428, x_1427, size_8))
 		}
 		m_1429 := int(x_1427)
 		n_1430 := int(size_8)
@@ -3716,7 +3715,7 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			}
 		}
 		if r_1413 != state_22 {
-			return nil, 0, nil, 0, nbErrorf("std/solve:122:71", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_1413}))
+			return nil, 0, nil, 0, runtime.NewError("std/solve:122:71", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_1413}))
 		}
 		r_1434 := ar.F64w(state_22)
 		state_21 = state_21[:len(r_1434)]
@@ -3725,7 +3724,7 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			r_1434[i_1435] = (state_21[i_1435] + (state_23 * r_1412[i_1435]))
 		}
 		if state_22 != m_1429 {
-			return nil, 0, nil, 0, nbErrorf("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_1430, m_1429})+" @ "+runtime.ShapeString([]int{state_22}))
+			return nil, 0, nil, 0, runtime.NewError("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_1430, m_1429})+" @ "+runtime.ShapeString([]int{state_22}))
 		}
 		a_1437 := ar.F64(n_1430)
 		if m_1429 <= 32 {
@@ -3742,10 +3741,10 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			runtime.Gemv(false, n_1430, m_1429, 1, t_1431, r_1434, 0, a_1437)
 		}
 		if int64(n_1430) != n_11 {
-			return nil, 0, nil, 0, nbErrorf("std/solve:122:61", runtime.DimMessage("the result of jt", "[n]f64", "n", int64(n_1430), n_11))
+			return nil, 0, nil, 0, runtime.NewError("std/solve:122:61", runtime.DimMessage("the result of jt", "[n]f64", "n", int64(n_1430), n_11))
 		}
 		if n_1430 != r_1411 {
-			return nil, 0, nil, 0, nbErrorf("std/solve:122:59", "shape mismatch in '+': "+runtime.ShapeString([]int{r_1411})+" and "+runtime.ShapeString([]int{n_1430}))
+			return nil, 0, nil, 0, runtime.NewError("std/solve:122:59", "shape mismatch in '+': "+runtime.ShapeString([]int{r_1411})+" and "+runtime.ShapeString([]int{n_1430}))
 		}
 		r_1443 := ar.F64w(r_1411)
 		r_1410 = r_1410[:len(r_1443)]
@@ -3754,21 +3753,21 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			r_1443[i_1444] = (r_1410[i_1444] + a_1437[i_1444])
 		}
 		if int64(r_1411) != n_1408 {
-			return nil, 0, nil, 0, nbErrorf("std/optim:407:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_1411), n_1408))
+			return nil, 0, nil, 0, runtime.NewError("std/optim:407:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_1411), n_1408))
 		}
 		n_1446, err_1447 := runtime.CheckSize(int64(10))
 		if err_1447 != nil {
-			return nil, 0, nil, 0, nbAt("std/optim:410:20", err_1447)
+			return nil, 0, nil, 0, runtime.WithPos("std/optim:410:20", err_1447)
 		}
 		var a_1448 []float64
 		var d_1449 int = 0
 		var rs_1450 int = 0
 		for i_1451 := 0; i_1451 < n_1446; i_1451++ {
-			mark_1452 := ar.mark()
+			mark_1452 := ar.Mark()
 			_ = int64(i_1451)
 			n_1454, err_1455 := runtime.CheckSize(n_1408)
 			if err_1455 != nil {
-				return nil, 0, nil, 0, nbAt("std/optim:410:21", err_1455)
+				return nil, 0, nil, 0, runtime.WithPos("std/optim:410:21", err_1455)
 			}
 			a_1456 := ar.F64(n_1454)
 			if i_1451 == 0 {
@@ -3776,30 +3775,30 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				rs_1450 = d_1449
 				tot_1457, err_1458 := runtime.MulSize(n_1446, rs_1450)
 				if err_1458 != nil {
-					return nil, 0, nil, 0, nbAt("std/optim:410:20", err_1458)
+					return nil, 0, nil, 0, runtime.WithPos("std/optim:410:20", err_1458)
 				}
 				a_1448 = ar.F64w(tot_1457)
 			} else if n_1454 != d_1449 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:410:20", "build: element "+strconv.Itoa(i_1451)+" has shape "+runtime.ShapeString([]int{n_1454})+", element 0 has shape "+runtime.ShapeString([]int{d_1449}))
+				return nil, 0, nil, 0, runtime.NewError("std/optim:410:20", "build: element "+strconv.Itoa(i_1451)+" has shape "+runtime.ShapeString([]int{n_1454})+", element 0 has shape "+runtime.ShapeString([]int{d_1449}))
 			}
 			copy(a_1448[i_1451*rs_1450:(i_1451+1)*rs_1450], a_1456)
 			if i_1451 > 0 {
-				ar.release(mark_1452)
+				ar.Release(mark_1452)
 			}
 		}
 		n_1459, err_1460 := runtime.CheckSize(int64(10))
 		if err_1460 != nil {
-			return nil, 0, nil, 0, nbAt("std/optim:410:43", err_1460)
+			return nil, 0, nil, 0, runtime.WithPos("std/optim:410:43", err_1460)
 		}
 		var a_1461 []float64
 		var d_1462 int = 0
 		var rs_1463 int = 0
 		for i_1464 := 0; i_1464 < n_1459; i_1464++ {
-			mark_1465 := ar.mark()
+			mark_1465 := ar.Mark()
 			_ = int64(i_1464)
 			n_1467, err_1468 := runtime.CheckSize(n_1408)
 			if err_1468 != nil {
-				return nil, 0, nil, 0, nbAt("std/optim:410:44", err_1468)
+				return nil, 0, nil, 0, runtime.WithPos("std/optim:410:44", err_1468)
 			}
 			a_1469 := ar.F64(n_1467)
 			if i_1464 == 0 {
@@ -3807,20 +3806,20 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				rs_1463 = d_1462
 				tot_1470, err_1471 := runtime.MulSize(n_1459, rs_1463)
 				if err_1471 != nil {
-					return nil, 0, nil, 0, nbAt("std/optim:410:43", err_1471)
+					return nil, 0, nil, 0, runtime.WithPos("std/optim:410:43", err_1471)
 				}
 				a_1461 = ar.F64w(tot_1470)
 			} else if n_1467 != d_1462 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:410:43", "build: element "+strconv.Itoa(i_1464)+" has shape "+runtime.ShapeString([]int{n_1467})+", element 0 has shape "+runtime.ShapeString([]int{d_1462}))
+				return nil, 0, nil, 0, runtime.NewError("std/optim:410:43", "build: element "+strconv.Itoa(i_1464)+" has shape "+runtime.ShapeString([]int{n_1467})+", element 0 has shape "+runtime.ShapeString([]int{d_1462}))
 			}
 			copy(a_1461[i_1464*rs_1463:(i_1464+1)*rs_1463], a_1469)
 			if i_1464 > 0 {
-				ar.release(mark_1465)
+				ar.Release(mark_1465)
 			}
 		}
 		n_1472, err_1473 := runtime.CheckSize(int64(10))
 		if err_1473 != nil {
-			return nil, 0, nil, 0, nbAt("std/optim:410:66", err_1473)
+			return nil, 0, nil, 0, runtime.WithPos("std/optim:410:66", err_1473)
 		}
 		a_1474 := ar.F64(n_1472)
 		var state_1475 []float64
@@ -3867,10 +3866,10 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			if !c_2122 {
 				break
 			}
-			mark_2128 := ar.mark()
+			mark_2128 := ar.Mark()
 			r_2129, r_2130, err_2131 := fn_optimtwoloop(ar, state_1478, state_1479, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489)
 			if err_2131 != nil {
-				return nil, 0, nil, 0, nbFrame(err_2131, "optim.two_loop", "std/optim:391:5", "std/optim:412:17")
+				return nil, 0, nil, 0, runtime.WithFrame(err_2131, "optim.two_loop", "std/optim:391:5", "std/optim:412:17")
 			}
 			r_2132 := ar.F64w(r_2130)
 			r_2129 = r_2129[:len(r_2132)]
@@ -3878,7 +3877,7 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				r_2132[i_2133] = -r_2129[i_2133]
 			}
 			if len(r_2132) != len(state_1478) {
-				return nil, 0, nil, 0, nbErrorf("std/optim:413:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2132), len(state_1478)))
+				return nil, 0, nil, 0, runtime.NewError("std/optim:413:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2132), len(state_1478)))
 			}
 			d_2135 := runtime.Dot(r_2132, state_1478)
 			x_2136 := d_2135 < 0.0
@@ -3906,13 +3905,13 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			}
 			n_2147 := int64(state_1476)
 			if int64(state_1479) != n_2147 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_1479), n_2147))
+				return nil, 0, nil, 0, runtime.NewError("std/optim:341:80", runtime.DimMessage("ginit_v", "[n]f64", "n", int64(state_1479), n_2147))
 			}
 			if int64(c_2138) != n_2147 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_2138), n_2147))
+				return nil, 0, nil, 0, runtime.NewError("std/optim:341:91", runtime.DimMessage("d", "[n]f64", "n", int64(c_2138), n_2147))
 			}
 			if len(state_1478) != len(c_2137) {
-				return nil, 0, nil, 0, nbErrorf("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_1478), len(c_2137)))
+				return nil, 0, nil, 0, runtime.NewError("std/optim:342:15", fmt.Sprintf("dot: sizes %d and %d differ", len(state_1478), len(c_2137)))
 			}
 			d_2148 := runtime.Dot(state_1478, c_2137)
 			x_2149 := 0.0001 * d_2148
@@ -3952,9 +3951,9 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				if !c_2426 {
 					break
 				}
-				mark_2428 := ar.mark()
+				mark_2428 := ar.Mark()
 				if c_2138 != state_1476 {
-					return nil, 0, nil, 0, nbErrorf("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1476})+" and "+runtime.ShapeString([]int{c_2138}))
+					return nil, 0, nil, 0, runtime.NewError("std/optim:350:27", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1476})+" and "+runtime.ShapeString([]int{c_2138}))
 				}
 				r_2429 := ar.F64w(state_1476)
 				state_1475 = state_1475[:len(r_2429)]
@@ -3964,14 +3963,14 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				}
 				r_2432, r_2433, r_2434 := fg_1(r_2429, state_1476)
 				if int64(r_2434) != n_11 {
-					return nil, 0, nil, 0, nbErrorf("std/solve:120:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2434), n_11))
+					return nil, 0, nil, 0, runtime.NewError("std/solve:120:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2434), n_11))
 				}
 				r_2435, r_2436 := c_2(r_2429, state_1476)
 				if int64(r_2436) != n_14 {
-					return nil, 0, nil, 0, nbErrorf("std/solve:121:16", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_2436), n_14))
+					return nil, 0, nil, 0, runtime.NewError("std/solve:121:16", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_2436), n_14))
 				}
 				if len(state_21) != len(r_2435) {
-					return nil, 0, nil, 0, nbErrorf("std/solve:122:16", fmt.Sprintf("dot: sizes %d and %d differ", len(state_21), len(r_2435)))
+					return nil, 0, nil, 0, runtime.NewError("std/solve:122:16", fmt.Sprintf("dot: sizes %d and %d differ", len(state_21), len(r_2435)))
 				}
 				d_2437 := runtime.Dot(state_21, r_2435)
 				x_2438 := r_2432 + d_2437
@@ -3983,21 +3982,21 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				n_2445 := int64(r_2444)
 				x_2446 := max(size_8, int64(1))
 				if x_2446 == 0 {
-					return nil, 0, nil, 0, nbErrorf("solve.nab:82:25", "integer division by zero")
+					return nil, 0, nil, 0, runtime.NewError("solve.nab:82:25", "integer division by zero")
 				}
 				x_2447 := n_2445 % x_2446
 				x_2448 := x_2447 == int64(0)
 				if !x_2448 {
-					return nil, 0, nil, 0, nbErrorf("solve.nab:82:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
+					return nil, 0, nil, 0, runtime.NewError("solve.nab:82:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
 				}
 				x_2449 := max(size_8, int64(1))
 				if x_2449 == 0 {
-					return nil, 0, nil, 0, nbErrorf("solve.nab:82:128", "integer division by zero")
+					return nil, 0, nil, 0, runtime.NewError("solve.nab:82:128", "integer division by zero")
 				}
 				x_2450 := n_2445 / x_2449
 				n_2451 := int64(len(r_2443))
 				if x_2450 < 0 || size_8 < 0 || (size_8 == 0 && n_2451 != 0) || (size_8 != 0 && (n_2451%size_8 != 0 || n_2451/size_8 != x_2450)) {
-					return nil, 0, nil, 0, nbErrorf("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_2451, x_2450, size_8))
+					return nil, 0, nil, 0, runtime.NewError("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_2451, x_2450, size_8))
 				}
 				m_2452 := int(x_2450)
 				n_2453 := int(size_8)
@@ -4008,7 +4007,7 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 					}
 				}
 				if r_2436 != state_22 {
-					return nil, 0, nil, 0, nbErrorf("std/solve:122:71", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_2436}))
+					return nil, 0, nil, 0, runtime.NewError("std/solve:122:71", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_2436}))
 				}
 				r_2457 := ar.F64w(state_22)
 				state_21 = state_21[:len(r_2457)]
@@ -4017,7 +4016,7 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 					r_2457[i_2458] = (state_21[i_2458] + (state_23 * r_2435[i_2458]))
 				}
 				if state_22 != m_2452 {
-					return nil, 0, nil, 0, nbErrorf("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_2453, m_2452})+" @ "+runtime.ShapeString([]int{state_22}))
+					return nil, 0, nil, 0, runtime.NewError("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_2453, m_2452})+" @ "+runtime.ShapeString([]int{state_22}))
 				}
 				a_2460 := ar.F64(n_2453)
 				if m_2452 <= 32 {
@@ -4034,10 +4033,10 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 					runtime.Gemv(false, n_2453, m_2452, 1, t_2454, r_2457, 0, a_2460)
 				}
 				if int64(n_2453) != n_11 {
-					return nil, 0, nil, 0, nbErrorf("std/solve:122:61", runtime.DimMessage("the result of jt", "[n]f64", "n", int64(n_2453), n_11))
+					return nil, 0, nil, 0, runtime.NewError("std/solve:122:61", runtime.DimMessage("the result of jt", "[n]f64", "n", int64(n_2453), n_11))
 				}
 				if n_2453 != r_2434 {
-					return nil, 0, nil, 0, nbErrorf("std/solve:122:59", "shape mismatch in '+': "+runtime.ShapeString([]int{r_2434})+" and "+runtime.ShapeString([]int{n_2453}))
+					return nil, 0, nil, 0, runtime.NewError("std/solve:122:59", "shape mismatch in '+': "+runtime.ShapeString([]int{r_2434})+" and "+runtime.ShapeString([]int{n_2453}))
 				}
 				r_2466 := ar.F64w(r_2434)
 				r_2433 = r_2433[:len(r_2466)]
@@ -4046,10 +4045,10 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 					r_2466[i_2467] = (r_2433[i_2467] + a_2460[i_2467])
 				}
 				if int64(r_2434) != n_2147 {
-					return nil, 0, nil, 0, nbErrorf("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2434), n_2147))
+					return nil, 0, nil, 0, runtime.NewError("std/optim:350:22", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2434), n_2147))
 				}
 				if len(r_2466) != len(c_2137) {
-					return nil, 0, nil, 0, nbErrorf("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2466), len(c_2137)))
+					return nil, 0, nil, 0, runtime.NewError("std/optim:351:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2466), len(c_2137)))
 				}
 				d_2469 := runtime.Dot(r_2466, c_2137)
 				x_2470 := state_2152 * x_2149
@@ -4438,7 +4437,7 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				c_2691, c_2692, c_2693, c_2694, c_2695, c_2696, c_2697, c_2698, c_2699, c_2700, c_2701, c_2702, c_2703, c_2704, c_2705, c_2706, c_2707, c_2708 = state_1475, state_1476, state_1477, state_1478, state_1479, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, x_2709, true
 			} else {
 				if c_2138 != state_1476 {
-					return nil, 0, nil, 0, nbErrorf("std/optim:417:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1476})+" and "+runtime.ShapeString([]int{c_2138}))
+					return nil, 0, nil, 0, runtime.NewError("std/optim:417:18", "shape mismatch in '+': "+runtime.ShapeString([]int{state_1476})+" and "+runtime.ShapeString([]int{c_2138}))
 				}
 				r_2710 := ar.F64w(state_1476)
 				state_1475 = state_1475[:len(r_2710)]
@@ -4453,7 +4452,7 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 					r_2713[i_2714] = (r_2710[i_2714] - state_1475[i_2714])
 				}
 				if state_1479 != c_2684 {
-					return nil, 0, nil, 0, nbErrorf("std/optim:419:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_2684})+" and "+runtime.ShapeString([]int{state_1479}))
+					return nil, 0, nil, 0, runtime.NewError("std/optim:419:19", "shape mismatch in '-': "+runtime.ShapeString([]int{c_2684})+" and "+runtime.ShapeString([]int{state_1479}))
 				}
 				r_2716 := ar.F64w(c_2684)
 				c_2683 = c_2683[:len(r_2716)]
@@ -4462,7 +4461,7 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 					r_2716[i_2717] = (c_2683[i_2717] - state_1478[i_2717])
 				}
 				if len(r_2713) != len(r_2716) {
-					return nil, 0, nil, 0, nbErrorf("std/optim:420:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2713), len(r_2716)))
+					return nil, 0, nil, 0, runtime.NewError("std/optim:420:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_2713), len(r_2716)))
 				}
 				d_2719 := runtime.Dot(r_2713, r_2716)
 				x_2720 := state_1490 + int64(1)
@@ -4489,26 +4488,26 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 				var c_2741 bool
 				if x_2723 {
 					if state_1488 < 0 || state_1488 >= int64(state_1481) {
-						return nil, 0, nil, 0, nbAt("std/optim:423:25", runtime.CheckIndex(state_1488, state_1481))
+						return nil, 0, nil, 0, runtime.WithPos("std/optim:423:25", runtime.CheckIndex(state_1488, state_1481))
 					}
 					if state_1476 != state_1482 {
-						return nil, 0, nil, 0, nbErrorf("std/optim:423:25", "update: value has shape "+runtime.ShapeString([]int{state_1476})+"; elements have shape "+runtime.ShapeString([]int{state_1482}))
+						return nil, 0, nil, 0, runtime.NewError("std/optim:423:25", "update: value has shape "+runtime.ShapeString([]int{state_1476})+"; elements have shape "+runtime.ShapeString([]int{state_1482}))
 					}
 					c_2742 := ar.F64w(len(state_1480))
 					copy(c_2742, state_1480)
 					copy(c_2742[int(state_1488)*state_1482:(int(state_1488)+1)*state_1482], r_2713)
 					if state_1488 < 0 || state_1488 >= int64(state_1484) {
-						return nil, 0, nil, 0, nbAt("std/optim:423:46", runtime.CheckIndex(state_1488, state_1484))
+						return nil, 0, nil, 0, runtime.WithPos("std/optim:423:46", runtime.CheckIndex(state_1488, state_1484))
 					}
 					if c_2684 != state_1485 {
-						return nil, 0, nil, 0, nbErrorf("std/optim:423:46", "update: value has shape "+runtime.ShapeString([]int{c_2684})+"; elements have shape "+runtime.ShapeString([]int{state_1485}))
+						return nil, 0, nil, 0, runtime.NewError("std/optim:423:46", "update: value has shape "+runtime.ShapeString([]int{c_2684})+"; elements have shape "+runtime.ShapeString([]int{state_1485}))
 					}
 					c_2743 := ar.F64w(len(state_1483))
 					copy(c_2743, state_1483)
 					copy(c_2743[int(state_1488)*state_1485:(int(state_1488)+1)*state_1485], r_2716)
 					x_2744 := 1.0 / d_2719
 					if state_1488 < 0 || state_1488 >= int64(state_1487) {
-						return nil, 0, nil, 0, nbAt("std/optim:423:67", runtime.CheckIndex(state_1488, state_1487))
+						return nil, 0, nil, 0, runtime.WithPos("std/optim:423:67", runtime.CheckIndex(state_1488, state_1487))
 					}
 					c_2745 := ar.F64w(len(state_1486))
 					copy(c_2745, state_1486)
@@ -4527,22 +4526,22 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			}
 			n_2752 := int64(state_1481)
 			if int64(c_2697) != n_2752 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_2697), n_2752))
+				return nil, 0, nil, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_2697), n_2752))
 			}
 			n_2753 := int64(state_1484)
 			if int64(c_2700) != n_2753 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_2700), n_2753))
+				return nil, 0, nil, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_2700), n_2753))
 			}
 			n_2754 := int64(state_1487)
 			if int64(c_2703) != n_2754 {
-				return nil, 0, nil, 0, nbErrorf("std/optim:412:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_2703), n_2754))
+				return nil, 0, nil, 0, runtime.NewError("std/optim:412:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_2703), n_2754))
 			}
 			state_1475, state_1476, state_1477, state_1478, state_1479, state_1480, state_1481, state_1482, state_1483, state_1484, state_1485, state_1486, state_1487, state_1488, state_1489, state_1490, state_1491, state_1492 = c_2691, c_2692, c_2693, c_2694, c_2695, c_2696, c_2697, c_2698, c_2699, c_2700, c_2701, c_2702, c_2703, c_2704, c_2705, c_2706, c_2707, c_2708
 			_ = mark_2128
 		}
 		r_2755, r_2756 := c_2(state_1475, state_1476)
 		if int64(r_2756) != n_14 {
-			return nil, 0, nil, 0, nbErrorf("std/solve:124:14", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_2756), n_14))
+			return nil, 0, nil, 0, runtime.NewError("std/solve:124:14", runtime.DimMessage("the result of c", "[p]f64", "p", int64(r_2756), n_14))
 		}
 		s_2757 := runtime.Norm2(r_2755)
 		r_2758 := ar.F64w(state_1476)
@@ -4553,7 +4552,7 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 		s_2761 := runtime.Max(r_2758)
 		x_2762 := 1.0 + s_2761
 		if r_2756 != state_22 {
-			return nil, 0, nil, 0, nbErrorf("std/solve:129:17", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_2756}))
+			return nil, 0, nil, 0, runtime.NewError("std/solve:129:17", "shape mismatch in '+': "+runtime.ShapeString([]int{state_22})+" and "+runtime.ShapeString([]int{r_2756}))
 		}
 		r_2763 := ar.F64w(state_22)
 		state_21 = state_21[:len(r_2763)]
@@ -4601,29 +4600,29 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	n_2787 := int64(r_2786)
 	x_2788 := max(size_8, int64(1))
 	if x_2788 == 0 {
-		return nil, 0, nil, 0, nbErrorf("solve.nab:82:25", "integer division by zero")
+		return nil, 0, nil, 0, runtime.NewError("solve.nab:82:25", "integer division by zero")
 	}
 	x_2789 := n_2787 % x_2788
 	x_2790 := x_2789 == int64(0)
 	if !x_2790 {
-		return nil, 0, nil, 0, nbErrorf("solve.nab:82:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
+		return nil, 0, nil, 0, runtime.NewError("solve.nab:82:16", "solve.Auglag: jac(x) must return p·n values (row by row) for x of length n")
 	}
 	x_2791 := max(size_8, int64(1))
 	if x_2791 == 0 {
-		return nil, 0, nil, 0, nbErrorf("solve.nab:82:128", "integer division by zero")
+		return nil, 0, nil, 0, runtime.NewError("solve.nab:82:128", "integer division by zero")
 	}
 	x_2792 := n_2787 / x_2791
 	n_2793 := int64(len(r_2785))
 	if x_2792 < 0 || size_8 < 0 || (size_8 == 0 && n_2793 != 0) || (size_8 != 0 && (n_2793%size_8 != 0 || n_2793/size_8 != x_2792)) {
-		return nil, 0, nil, 0, nbErrorf("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_2793, x_2792, size_8))
+		return nil, 0, nil, 0, runtime.NewError("solve.nab:82:8", fmt.Sprintf("cannot reshape %d elements to [%d][%d]", n_2793, x_2792, size_8))
 	}
 	m_2794 := int(x_2792)
 	n_2795 := int(size_8)
 	if int64(m_2794) != n_14 {
-		return nil, 0, nil, 0, nbErrorf("std/solve:131:11", runtime.DimMessage("the result of jac", "[p][n]f64", "p", int64(m_2794), n_14))
+		return nil, 0, nil, 0, runtime.NewError("std/solve:131:11", runtime.DimMessage("the result of jac", "[p][n]f64", "p", int64(m_2794), n_14))
 	}
 	if int64(n_2795) != n_11 {
-		return nil, 0, nil, 0, nbErrorf("std/solve:131:11", runtime.DimMessage("dimension 2 of the result of jac", "[p][n]f64", "n", int64(n_2795), n_11))
+		return nil, 0, nil, 0, runtime.NewError("std/solve:131:11", runtime.DimMessage("dimension 2 of the result of jac", "[p][n]f64", "n", int64(n_2795), n_11))
 	}
 	t_2796 := ar.F64w(len(r_2785))
 	for i_2797 := 0; i_2797 < m_2794; i_2797++ {
@@ -4633,17 +4632,17 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	}
 	tot_2799, err_2800 := runtime.MulSize(m_2794, m_2794)
 	if err_2800 != nil {
-		return nil, 0, nil, 0, nbAt("std/solve:132:29", err_2800)
+		return nil, 0, nil, 0, runtime.WithPos("std/solve:132:29", err_2800)
 	}
 	a_2801 := ar.F64(tot_2799)
 	runtime.Gemm(false, false, m_2794, m_2794, n_2795, 1, r_2785, t_2796, 0, a_2801)
 	r_2802, r_2803, r_2804 := fg_1(state_19, state_20)
 	_ = r_2802
 	if int64(r_2804) != n_11 {
-		return nil, 0, nil, 0, nbErrorf("std/solve:132:49", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2804), n_11))
+		return nil, 0, nil, 0, runtime.NewError("std/solve:132:49", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_2804), n_11))
 	}
 	if r_2804 != n_2795 {
-		return nil, 0, nil, 0, nbErrorf("std/solve:132:47", "'@': inner sizes differ: "+runtime.ShapeString([]int{m_2794, n_2795})+" @ "+runtime.ShapeString([]int{r_2804}))
+		return nil, 0, nil, 0, runtime.NewError("std/solve:132:47", "'@': inner sizes differ: "+runtime.ShapeString([]int{m_2794, n_2795})+" @ "+runtime.ShapeString([]int{r_2804}))
 	}
 	a_2805 := ar.F64(m_2794)
 	if n_2795 <= 32 {
@@ -4661,7 +4660,7 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 	}
 	r_2811, r_2812, err_2813 := fn_linalglusolve(ar, a_2801, m_2794, m_2794, a_2805, m_2794)
 	if err_2813 != nil {
-		return nil, 0, nil, 0, nbFrame(err_2813, "linalg.lu_solve", "std/linalg:69:5", "std/solve:132:11")
+		return nil, 0, nil, 0, runtime.WithFrame(err_2813, "linalg.lu_solve", "std/linalg:69:5", "std/solve:132:11")
 	}
 	r_2814 := ar.F64w(r_2812)
 	r_2811 = r_2811[:len(r_2814)]
@@ -4678,13 +4677,13 @@ func fn_auglag(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int),
 			r_2814[i_2815] = -r_2811[i_2815]
 		}
 	}
-	nbKeep(ar, mark_2821, &state_19, &r_2814)
+	ar.Keep(mark_2821, &state_19, &r_2814)
 	return state_19, state_20, r_2814, r_2812, nil
 }
 
 // fn_frankwolfesimplex is def frank_wolfe_simplex (solve.nab:92:12).
-func fn_frankwolfesimplex(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, iters_4 int64) ([]float64, int, error) {
-	mark_56 := ar.mark()
+func fn_frankwolfesimplex(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, iters_4 int64) ([]float64, int, error) {
+	mark_56 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	n_6 := int64(x0_3)
@@ -4693,18 +4692,18 @@ func fn_frankwolfesimplex(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 	x_7, x_8 = x0_2, x0_3
 	x_31 := iters_4 >= int64(0)
 	if !x_31 {
-		return nil, 0, nbErrorf("std/solve:141:15", "solve.frank_wolfe_simplex: argument 3 (iters) must be non-negative")
+		return nil, 0, runtime.NewError("std/solve:141:15", "solve.frank_wolfe_simplex: argument 3 (iters) must be non-negative")
 	}
 	buf_55 := ar.F64w(x_8)
 	for t_32 := int64(0); t_32 < iters_4; t_32++ {
-		mark_33 := ar.mark()
+		mark_33 := ar.Mark()
 		r_34, r_35, r_36 := fg_1(x_7, x_8)
 		n_37 := int64(x_8)
 		if int64(r_36) != n_37 {
-			return nil, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_36), n_37))
+			return nil, 0, runtime.NewError("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_36), n_37))
 		}
 		if r_36 != x_8 {
-			return nil, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_36, x_8))
+			return nil, 0, runtime.NewError("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_36, x_8))
 		}
 		var s_38 float64 = 0
 		r_35 = r_35[:r_36]
@@ -4714,7 +4713,7 @@ func fn_frankwolfesimplex(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 		}
 		_ = r_34 + s_38
 		if r_36 == 0 {
-			return nil, 0, nbErrorf("std/solve:144:13", "argmin of an empty array")
+			return nil, 0, runtime.NewError("std/solve:144:13", "argmin of an empty array")
 		}
 		k_42 := int64(runtime.ArgMin(r_35))
 		x_43 := float64(t_32)
@@ -4723,10 +4722,10 @@ func fn_frankwolfesimplex(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 		x_46 := 1.0 - x_45
 		n_47, err_48 := runtime.CheckSize(n_6)
 		if err_48 != nil {
-			return nil, 0, nbAt("std/solve:146:156", err_48)
+			return nil, 0, runtime.WithPos("std/solve:146:156", err_48)
 		}
 		if n_47 != x_8 {
-			return nil, 0, nbErrorf("std/solve:146:146", "shape mismatch in '+': "+runtime.ShapeString([]int{x_8})+" and "+runtime.ShapeString([]int{n_47}))
+			return nil, 0, runtime.NewError("std/solve:146:146", "shape mismatch in '+': "+runtime.ShapeString([]int{x_8})+" and "+runtime.ShapeString([]int{n_47}))
 		}
 		r_49 := ar.F64w(x_8)
 		x_7 = x_7[:len(r_49)]
@@ -4745,39 +4744,39 @@ func fn_frankwolfesimplex(ar *nbArena, fg_1 func([]float64, int) (float64, []flo
 		if x_8 == len(buf_55) {
 			copy(buf_55, x_7)
 			x_7 = buf_55
-			ar.release(mark_33)
+			ar.Release(mark_33)
 		}
 	}
-	nbKeep(ar, mark_56, &x_7)
+	ar.Keep(mark_56, &x_7)
 	return x_7, x0_3, nil
 }
 
 // fn_mirrordescentsimplex is def mirror_descent_simplex (solve.nab:101:12).
-func fn_mirrordescentsimplex(ar *nbArena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, error) {
-	mark_49 := ar.mark()
+func fn_mirrordescentsimplex(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lr_4 float64, steps_5 int64) ([]float64, int, error) {
+	mark_49 := ar.Mark()
 	_ = int64(x0_3)
 	x0_2 = x0_2[:x0_3]
 	x_7 := lr_4 >= 0.0
 	if !x_7 {
-		return nil, 0, nbErrorf("std/solve:155:12", "solve.mirror_descent_simplex: argument 3 (lr) must be non-negative")
+		return nil, 0, runtime.NewError("std/solve:155:12", "solve.mirror_descent_simplex: argument 3 (lr) must be non-negative")
 	}
 	var x_8 []float64
 	var x_9 int
 	x_8, x_9 = x0_2, x0_3
 	x_28 := steps_5 >= int64(0)
 	if !x_28 {
-		return nil, 0, nbErrorf("std/solve:156:15", "solve.mirror_descent_simplex: argument 4 (steps) must be non-negative")
+		return nil, 0, runtime.NewError("std/solve:156:15", "solve.mirror_descent_simplex: argument 4 (steps) must be non-negative")
 	}
 	buf_48 := ar.F64w(x_9)
 	for t_29 := int64(0); t_29 < steps_5; t_29++ {
-		mark_30 := ar.mark()
+		mark_30 := ar.Mark()
 		r_31, r_32, r_33 := fg_1(x_8, x_9)
 		n_34 := int64(x_9)
 		if int64(r_33) != n_34 {
-			return nil, 0, nbErrorf("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_33), n_34))
+			return nil, 0, runtime.NewError("std/optim:229:30", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_33), n_34))
 		}
 		if r_33 != x_9 {
-			return nil, 0, nbErrorf("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_33, x_9))
+			return nil, 0, runtime.NewError("std/optim:230:10", fmt.Sprintf("dot: sizes %d and %d differ", r_33, x_9))
 		}
 		var s_35 float64 = 0
 		r_32 = r_32[:r_33]
@@ -4789,7 +4788,7 @@ func fn_mirrordescentsimplex(ar *nbArena, fg_1 func([]float64, int) (float64, []
 		x_39 := -lr_4
 		s_40 := runtime.Min(r_32)
 		if r_33 != x_9 {
-			return nil, 0, nbErrorf("std/solve:159:15", "shape mismatch in '*': "+runtime.ShapeString([]int{x_9})+" and "+runtime.ShapeString([]int{r_33}))
+			return nil, 0, runtime.NewError("std/solve:159:15", "shape mismatch in '*': "+runtime.ShapeString([]int{x_9})+" and "+runtime.ShapeString([]int{r_33}))
 		}
 		r_41 := ar.F64w(x_9)
 		x_8 = x_8[:len(r_41)]
@@ -4807,409 +4806,9 @@ func fn_mirrordescentsimplex(ar *nbArena, fg_1 func([]float64, int) (float64, []
 		if x_9 == len(buf_48) {
 			copy(buf_48, x_8)
 			x_8 = buf_48
-			ar.release(mark_30)
+			ar.Release(mark_30)
 		}
 	}
-	nbKeep(ar, mark_49, &x_8)
+	ar.Keep(mark_49, &x_8)
 	return x_8, x0_3, nil
-}
-
-// nbArena hands out the arrays of one call: slices cut from chunks
-// that are kept from call to call, so that a call in steady state
-// allocates nothing. A nil *nbArena allocates with make (for values that
-// outlive the call). An arena serves one call at a time; exported
-// functions take one from nbArenas.
-type nbArena struct {
-	f nbChunks[float64]
-	i nbChunks[int64]
-	b nbChunks[bool]
-}
-
-// nbChunks is an arena's memory for one element type: every chunk it has
-// allocated, and cur, chunk k cut up to its length. A call that outgrows
-// a chunk moves on to the next one, allocated then, and the next call
-// walks the same chunks again: only the first call touches new memory,
-// however many chunks it needed (taking fresh pages from the system is
-// what makes a first call slow), and releasing a mark goes back across
-// chunks.
-type nbChunks[T any] struct {
-	cur []T
-	all [][]T
-	k   int
-	// mapped: large float64 chunks are mapped outside the Go heap, on
-	// huge pages where the system has them (runtime.MapF64), for an
-	// arena that lives as long as the program.
-	mapped bool
-}
-
-// nbPos is a point in one kind's chunks: chunk k cut to length n.
-type nbPos struct{ k, n int }
-
-func (c *nbChunks[T]) pos() nbPos { return nbPos{c.k, len(c.cur)} }
-
-func (c *nbChunks[T]) back(p nbPos) {
-	if len(c.all) > 0 {
-		c.k, c.cur = p.k, c.all[p.k][:p.n]
-	}
-}
-
-// cut returns the next n elements, of unspecified contents.
-func (c *nbChunks[T]) cut(n int) []T {
-	if l := len(c.cur); l+n <= cap(c.cur) {
-		c.cur = c.cur[:l+n]
-		return c.cur[l : l+n : l+n]
-	}
-	return c.next(n)
-}
-
-// next moves on to the first later chunk that holds n elements, or to a
-// new one, at least twice the size of the last.
-func (c *nbChunks[T]) next(n int) []T {
-	for c.k+1 < len(c.all) {
-		c.k++
-		if cap(c.all[c.k]) >= n {
-			c.cur = c.all[c.k][:n]
-			return c.cur[:n:n]
-		}
-	}
-	size := max(n, 1024)
-	if len(c.all) > 0 {
-		size = max(size, 2*cap(c.all[len(c.all)-1]))
-	}
-	var chunk []T
-	if c.mapped && size >= 1<<18 {
-		if p, ok := any(&chunk).(*[]float64); ok {
-			*p, _ = runtime.MapF64(size)
-		}
-	}
-	if chunk == nil {
-		chunk = make([]T, size)
-	}
-	c.all = append(c.all, chunk[:n])
-	c.k = len(c.all) - 1
-	c.cur = c.all[c.k]
-	return c.cur[:n:n]
-}
-
-func (a *nbArena) reset() {
-	a.f.back(nbPos{})
-	a.i.back(nbPos{})
-	a.b.back(nbPos{})
-}
-
-// nbMark is a point in an arena to release back to.
-type nbMark struct{ f, i, b nbPos }
-
-func (a *nbArena) mark() nbMark {
-	if a == nil {
-		return nbMark{}
-	}
-	return nbMark{a.f.pos(), a.i.pos(), a.b.pos()}
-}
-
-// release frees what was cut since m, for reuse by the next cuts (a loop
-// releases each iteration's temporaries). Nothing allocated since m may
-// be used afterwards.
-func (a *nbArena) release(m nbMark) {
-	if a != nil {
-		a.f.back(m.f)
-		a.i.back(m.i)
-		a.b.back(m.b)
-	}
-}
-
-// F64w cuts n elements of unspecified contents, for code that stores
-// every one before reading any: clearing them would be a wasted pass.
-func (a *nbArena) F64w(n int) []float64 {
-	if a == nil {
-		return make([]float64, n)
-	}
-	return a.f.cut(n)
-}
-
-// F64, I64 and Bool cut n zeroed elements.
-func (a *nbArena) F64(n int) []float64 {
-	s := a.F64w(n)
-	clear(s)
-	return s
-}
-
-func (a *nbArena) I64(n int) []int64 {
-	if a == nil {
-		return make([]int64, n)
-	}
-	s := a.i.cut(n)
-	clear(s)
-	return s
-}
-
-func (a *nbArena) Bool(n int) []bool {
-	if a == nil {
-		return make([]bool, n)
-	}
-	s := a.b.cut(n)
-	clear(s)
-	return s
-}
-
-// nbArenas keeps idle arenas. Unlike a sync.Pool it is not emptied by
-// the garbage collector, so a call in steady state really allocates
-// nothing; it holds at most 16 arenas, each keeping the
-// largest chunks a call needed.
-var nbArenas nbArenaPool
-
-// nbArenaPool is a stack: the arena returned last, whose memory is the
-// most likely to be in cache, is the next one handed out.
-type nbArenaPool struct {
-	mu   sync.Mutex
-	idle []*nbArena
-}
-
-func (p *nbArenaPool) Get() *nbArena {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if n := len(p.idle); n > 0 {
-		a := p.idle[n-1]
-		p.idle = p.idle[:n-1]
-		return a
-	}
-	return new(nbArena)
-}
-
-func (p *nbArenaPool) Put(a *nbArena) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.idle) < 16 {
-		p.idle = append(p.idle, a)
-	}
-}
-
-// nbError is a run-time error of the generated code: a position, a
-// message and the defs that were active, innermost first. Its text is the
-// interpreter's: "file:line:col: message" and one "in def (pos), called
-// at pos" line per def.
-type nbError struct {
-	pos, msg string
-	frames   []string
-}
-
-func (e *nbError) Error() string {
-	s := e.msg
-	if e.pos != "" {
-		s = e.pos + ": " + e.msg
-	}
-	for _, f := range e.frames {
-		s += "\n\tin " + f
-	}
-	return s
-}
-
-// nbErrorf makes a positioned error.
-func nbErrorf(pos, msg string) error { return &nbError{pos: pos, msg: msg} }
-
-// nbAt positions err at pos unless it has a position already.
-func nbAt(pos string, err error) error {
-	if e, ok := err.(*nbError); ok {
-		return e
-	}
-	return &nbError{pos: pos, msg: err.Error()}
-}
-
-// nbFrame records that err left def (declared at defPos), called at call.
-func nbFrame(err error, def, defPos, call string) error {
-	e, ok := err.(*nbError)
-	if !ok {
-		e = &nbError{pos: defPos, msg: err.Error()}
-	}
-	f := def + " (" + defPos + ")"
-	if call != "" {
-		f += ", called at " + call
-	}
-	e.frames = append(e.frames, f)
-	return e
-}
-
-// nbAlloc cuts n zeroed elements of type T from the arena.
-func nbAlloc[T any](ar *nbArena, n int) []T {
-	var s []T
-	if p, ok := any(&ar.f).(*nbChunks[T]); ok {
-		s = p.cut(n)
-	} else if p, ok := any(&ar.i).(*nbChunks[T]); ok {
-		s = p.cut(n)
-	} else if p, ok := any(&ar.b).(*nbChunks[T]); ok {
-		s = p.cut(n)
-	} else {
-		return make([]T, n)
-	}
-	clear(s)
-	return s
-}
-
-// nbFlatten2 copies a rectangular [][]T into one row-major slice; ok is
-// false for ragged input.
-func nbFlatten2[T any](ar *nbArena, x [][]T) ([]T, [2]int, bool) {
-	m, n := len(x), 0
-	if m > 0 {
-		n = len(x[0])
-	}
-	flat := nbAlloc[T](ar, m*n)
-	for i, row := range x {
-		if len(row) != n {
-			return nil, [2]int{}, false
-		}
-		copy(flat[i*n:], row)
-	}
-	return flat, [2]int{m, n}, true
-}
-
-// nbFlatten3 is nbFlatten2 for [][][]T.
-func nbFlatten3[T any](ar *nbArena, x [][][]T) ([]T, [3]int, bool) {
-	a, b, c := len(x), 0, 0
-	if a > 0 {
-		b = len(x[0])
-		if b > 0 {
-			c = len(x[0][0])
-		}
-	}
-	flat := nbAlloc[T](ar, a*b*c)
-	for i, m := range x {
-		if len(m) != b {
-			return nil, [3]int{}, false
-		}
-		for j, row := range m {
-			if len(row) != c {
-				return nil, [3]int{}, false
-			}
-			copy(flat[(i*b+j)*c:], row)
-		}
-	}
-	return flat, [3]int{a, b, c}, true
-}
-
-// nbInto1 copies an array result into dst, which must have its length.
-func nbInto1[T any](dst, r []T, n int) bool {
-	if len(dst) != n {
-		return false
-	}
-	copy(dst, r)
-	return true
-}
-
-// nbInto2 copies a matrix result into the rows of dst.
-func nbInto2[T any](dst [][]T, r []T, m, n int) bool {
-	if len(dst) != m {
-		return false
-	}
-	for i, row := range dst {
-		if len(row) != n {
-			return false
-		}
-		copy(row, r[i*n:(i+1)*n])
-	}
-	return true
-}
-
-// nbKeep ends a call that cut its temporaries from a after m: the
-// float64 arrays it returns (*rs) move down to m (or, when they do not
-// fit in m's chunk, to the start of the first later chunk of the call
-// where they do) and all else the call cut there is released, so that a
-// caller's arena holds what its callees return, not everything they
-// computed. Nothing moves when the call cut little (moving would cost
-// more than it frees) or when two results share storage.
-func nbKeep(a *nbArena, m nbMark, rs ...*[]float64) {
-	if a == nil || len(a.f.all) == 0 || len(rs) > 32 {
-		return
-	}
-	c, k0 := &a.f, m.f.k
-	start := func(k int) int {
-		if k == k0 {
-			return m.f.n
-		}
-		return 0
-	}
-	cut := len(c.cur) - start(c.k)
-	for k := k0; k < c.k; k++ {
-		cut += cap(c.all[k]) - start(k)
-	}
-	if cut < 1<<12 {
-		return
-	}
-	// The results cut since m, by chunk and position. (They are kept by
-	// index into rs, so that no pointer to a caller's local leaves the
-	// stack.)
-	type result struct{ i, k, off int }
-	var ms [32]result
-	nm, total := 0, 0
-	for i, r := range rs {
-		dup := false
-		for _, x := range ms[:nm] {
-			dup = dup || rs[x.i] == r
-		}
-		if dup || len(*r) == 0 {
-			continue
-		}
-		for k := k0; k <= c.k; k++ {
-			if off, ok := runtime.OffsetIn(c.all[k], *r); ok && off >= start(k) {
-				ms[nm] = result{i, k, off}
-				nm++
-				total += len(*r)
-				break
-			}
-		}
-	}
-	if 2*total > cut {
-		return
-	}
-	t := k0
-	for t <= c.k && start(t)+total > cap(c.all[t]) {
-		t++
-	}
-	if t > c.k {
-		return
-	}
-	for i := 1; i < nm; i++ {
-		for j := i; j > 0 && (ms[j].k < ms[j-1].k || ms[j].k == ms[j-1].k && ms[j].off < ms[j-1].off); j-- {
-			ms[j], ms[j-1] = ms[j-1], ms[j]
-		}
-	}
-	for i := 1; i < nm; i++ {
-		if p := ms[i-1]; p.k == ms[i].k && p.off+len(*rs[p.i]) > ms[i].off {
-			return // results sharing storage
-		}
-	}
-	// Chunk t's results first, in order: each moves down, over nothing
-	// it still needs; then the others, from other chunks.
-	base, dst := c.all[t], start(t)
-	for pass := 0; pass < 2; pass++ {
-		for _, x := range ms[:nm] {
-			if (x.k == t) != (pass == 0) {
-				continue
-			}
-			r := rs[x.i]
-			n := len(*r)
-			copy(base[dst:dst+n], *r)
-			*r = base[dst : dst+n : dst+n]
-			dst += n
-		}
-	}
-	c.k, c.cur = t, base[:dst]
-}
-
-// nbOut1 copies an array result out of the call's arena.
-func nbOut1[T any](r []T, n int) []T {
-	out := make([]T, n)
-	copy(out, r)
-	return out
-}
-
-// nbOut2 copies a matrix result out of the call's arena as rows of one
-// flat slice.
-func nbOut2[T any](r []T, m, n int) [][]T {
-	flat := make([]T, m*n)
-	copy(flat, r)
-	out := make([][]T, m)
-	for i := range out {
-		out[i] = flat[i*n : (i+1)*n : (i+1)*n]
-	}
-	return out
 }

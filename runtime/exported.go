@@ -1,0 +1,118 @@
+package runtime
+
+// The conversions of generated packages' exported API: inside, an array
+// of rank r is one flat row-major slice and r sizes; outside it is a Go
+// slice of slices. Out copies a result out of the call's arena, Into
+// copies it into the caller's slices, and Flatten copies an argument in.
+
+// Out1 copies the first n elements of a result out of the call's arena.
+func Out1[T any](r []T, n int) []T {
+	out := make([]T, n)
+	copy(out, r)
+	return out
+}
+
+// Out2 copies an m×n result out of the call's arena, as rows of one flat
+// slice (each row capped at its length, so appending to one copies it).
+func Out2[T any](r []T, m, n int) [][]T {
+	flat := make([]T, m*n)
+	copy(flat, r)
+	out := make([][]T, m)
+	for i := range out {
+		out[i] = flat[i*n : (i+1)*n : (i+1)*n]
+	}
+	return out
+}
+
+// Out3 copies an a×b×c result out of the call's arena.
+func Out3[T any](r []T, a, b, c int) [][][]T {
+	flat := Out2(r, a*b, c)
+	out := make([][][]T, a)
+	for i := range out {
+		out[i] = flat[i*b : (i+1)*b : (i+1)*b]
+	}
+	return out
+}
+
+// Into1 copies a result of n elements into dst and reports whether dst
+// has length n (when not, dst is untouched).
+func Into1[T any](dst, r []T, n int) bool {
+	if len(dst) != n {
+		return false
+	}
+	copy(dst, r)
+	return true
+}
+
+// Into2 copies an m×n result into the rows of dst and reports whether
+// dst is m×n. A row of the wrong length is found as the copy reaches it:
+// the rows before it are written.
+func Into2[T any](dst [][]T, r []T, m, n int) bool {
+	if len(dst) != m {
+		return false
+	}
+	for i, row := range dst {
+		if len(row) != n {
+			return false
+		}
+		copy(row, r[i*n:(i+1)*n])
+	}
+	return true
+}
+
+// Into3 copies an a×b×c result into dst and reports whether dst is
+// a×b×c, as Into2 does.
+func Into3[T any](dst [][][]T, r []T, a, b, c int) bool {
+	if len(dst) != a {
+		return false
+	}
+	for i, m := range dst {
+		if !Into2(m, r[i*b*c:(i+1)*b*c], b, c) {
+			return false
+		}
+	}
+	return true
+}
+
+// Flatten2 copies a rectangular [][]T into one row-major slice cut from
+// ar, and gives its sizes; ok is false for ragged input (rows of
+// different lengths). The sizes of an input with no rows are 0, 0.
+func Flatten2[T any](ar *Arena, x [][]T) (flat []T, dims [2]int, ok bool) {
+	m, n := len(x), 0
+	if m > 0 {
+		n = len(x[0])
+	}
+	flat = alloc[T](ar, m*n)
+	for i, row := range x {
+		if len(row) != n {
+			return nil, [2]int{}, false
+		}
+		copy(flat[i*n:], row)
+	}
+	return flat, [2]int{m, n}, true
+}
+
+// Flatten3 is Flatten2 for [][][]T: every matrix must have the first's
+// rows, and every row the first row's length.
+func Flatten3[T any](ar *Arena, x [][][]T) (flat []T, dims [3]int, ok bool) {
+	a, b, c := len(x), 0, 0
+	if a > 0 {
+		b = len(x[0])
+		if b > 0 {
+			c = len(x[0][0])
+		}
+	}
+	flat = alloc[T](ar, a*b*c)
+	for i, m := range x {
+		if len(m) != b {
+			return nil, [3]int{}, false
+		}
+		for j, row := range m {
+			if len(row) != c {
+				return nil, [3]int{}, false
+			}
+			copy(flat[(i*b+j)*c:], row)
+		}
+	}
+	return flat, [3]int{a, b, c}, true
+}
