@@ -31,6 +31,7 @@ func ExpandContext(ctx context.Context, p *ir.Program) (out *ir.Program, err err
 		vjps:   map[string]*ir.Def{},
 		vjpSrc: map[string]vjpSource{},
 		splits: map[string]*splitVJP{},
+		shared: map[*ir.Call]bool{},
 		exp:    map[string]*ir.Def{},
 		state:  map[string]int{},
 		ctx:    ctx,
@@ -110,6 +111,7 @@ type expander struct {
 
 	vjpSrc map[string]vjpSource // what each VJP def was generated from
 	splits map[string]*splitVJP // split VJPs of defs, by def and kept parameters
+	shared map[*ir.Call]bool    // VJP calls shareForward has looked at
 	flat   bool                 // the reverse-mode code being generated keeps its tapes flat
 
 	// noForward holds the errors of forwardAllowed, which forward mode
@@ -155,7 +157,11 @@ func (a *expander) def(name string) *ir.Def {
 	d.Params = append([]*ir.Var(nil), src.Params...)
 	d.Body = a.expandOps(src.Body, specialize.IsTemplate(src))
 	a.exp[name] = &d
-	a.out.Add(&d)
+	// The program gets the body with shared forward passes; derivatives
+	// of d differentiate the plain one, whose VJP calls they can reverse.
+	od := d
+	od.Body = a.shareForward(d.Params, d.Body)
+	a.out.Add(&od)
 	a.state[name] = 2
 	return &d
 }

@@ -332,6 +332,14 @@ type splitVJP struct {
 	fwd, bwd *ir.Def
 	kept     []bool
 	decides  bool // bwd reads decisions fwd took (see recomputeDeciding)
+	// What bwdFor needs to sweep back again for other seeds: the reverse
+	// transformation as the forward sweep left it, the body's result, the
+	// forward code, the parameters and the tape's variables.
+	pre      *rev
+	y        ir.Expr
+	cut      *cut
+	ps, tape []*ir.Var
+	variants map[string]*bwdVariant
 }
 
 // splitDef returns d's split VJP for the given active arguments, or nil
@@ -378,6 +386,7 @@ func (a *expander) splitDef(d *ir.Def, active []bool) (*splitVJP, error) {
 	if err != nil {
 		return nil, err
 	}
+	pre := r.snapshot()
 	bb := &block{pos: pos}
 	ybar := ir.NewVar("ybar", body.Type(), pos)
 	r.addTo(bb, y, ybar)
@@ -388,6 +397,17 @@ func (a *expander) splitDef(d *ir.Def, active []bool) (*splitVJP, error) {
 	for i, p := range ps {
 		if keep[i] {
 			bars = append(bars, r.get(bb, p))
+		}
+	}
+	for _, st := range r.steps {
+		if v, ok := st.aux.(*ir.Var); ok && st.split != nil {
+			// The tape of a split call in d's body goes on d's tape, as
+			// the VJP def keeps it: recomputed (an inactive value to
+			// recomputeDeciding) it would run the callee's forward pass
+			// again in every bwd, which costs most when several bwds
+			// share one fwd (shareForward).
+			r.act[v] = true
+			pre.act[v] = true
 		}
 	}
 	bwd, tape, decs := recomputeDeciding(r, k, ps, bb.close(&ir.MakeTuple{Elems: bars, P: pos}), true)
@@ -420,7 +440,7 @@ func (a *expander) splitDef(d *ir.Def, active []bool) (*splitVJP, error) {
 	}
 	bwdBody := tb.close(ir.Subst(bwd, sub))
 	back := &ir.Def{Name: key + "$bwd", Params: []*ir.Var{tp, ybar}, HasParams: true, Result: bwdBody.Type(), Body: bwdBody, P: pos}
-	s := &splitVJP{fwd: fwd, bwd: back, kept: keep, decides: decides}
+	s := &splitVJP{fwd: fwd, bwd: back, kept: keep, decides: decides, pre: pre, y: y, cut: k, ps: ps, tape: tape}
 	a.splits[key] = s
 	a.out.Add(fwd)
 	a.out.Add(back)

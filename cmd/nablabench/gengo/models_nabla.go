@@ -9351,26 +9351,26 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 }
 
 // fn_rotatesplit11fwd is def rotate$split_11$fwd (models.nab:126:5).
-func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
+func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
 	mark_224 := ar.Mark()
 	if r_2 != 3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: r has size %d but its type [3][p]f64 says 3", r_2))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: r has size %d but its type [3][p]f64 says 3", r_2))
 	}
 	if x_5 != 3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
 	}
 	r_1 = r_1[:r_2*r_3]
 	x_4 = x_4[:x_5*x_6]
 	if int64(0) >= int64(r_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:127:18", runtime.CheckIndex(int64(0), r_2))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:127:18", runtime.CheckIndex(int64(0), r_2))
 	}
 	row_7 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(1) >= int64(r_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:127:27", runtime.CheckIndex(int64(1), r_2))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:127:27", runtime.CheckIndex(int64(1), r_2))
 	}
 	row_8 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(2) >= int64(r_2) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), r_2))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), r_2))
 	}
 	row_9 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	r_10 := ar.F64w(r_3)
@@ -9523,7 +9523,7 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 	rs_73 := r_3
 	tot_74, err_75 := runtime.MulSize(3, rs_73)
 	if err_75 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:132:14", err_75)
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:132:14", err_75)
 	}
 	a_76 := ar.F64w(tot_74)
 	row_77 := a_76[0*rs_73 : 1*rs_73]
@@ -9533,62 +9533,32 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 	row_79 := a_76[2*rs_73 : 3*rs_73]
 	copy(row_79, r_66)
 	r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, err_113 := fn_crosssplit11fwd(ar, a_76, 3, r_3, x_4, x_5, x_6)
-	_ = r_83
-	_ = r_84
-	_ = r_85
-	_ = r_86
-	_ = r_87
-	_ = r_88
-	_ = r_89
-	_ = r_90
-	_ = r_91
-	_ = r_92
-	_ = r_93
-	_ = r_94
-	_ = r_95
-	_ = r_96
-	_ = r_97
-	_ = r_98
-	_ = r_99
-	_ = r_100
-	_ = r_101
-	_ = r_102
-	_ = r_103
-	_ = r_104
-	_ = r_105
-	_ = r_106
-	_ = r_107
-	_ = r_108
-	_ = r_109
-	_ = r_110
-	_ = r_111
-	_ = r_112
 	if err_113 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(err_113, "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(err_113, "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	row_114 := a_76[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(0) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
 	}
 	row_115 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	row_116 := a_76[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(1) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
 	}
 	row_117 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	row_118 := a_76[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(2) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
 	}
 	row_119 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
 	r_120 := ar.F64w(r_3)
 	row_114 = row_114[:len(r_120)]
@@ -9649,7 +9619,7 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 	}
 	n_141, err_142 := runtime.CheckSize(int64(3))
 	if err_142 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:14", err_142)
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:14", err_142)
 	}
 	var a_143 []float64
 	var d_144 int = 0
@@ -9661,28 +9631,28 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 		mark_150 := ar.Mark()
 		i_151 := int64(i_149)
 		if i_151 < 0 || i_151 >= int64(x_5) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(i_151, x_5))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(i_151, x_5))
 		}
 		row_152 := x_4[int(i_151)*x_6 : (int(i_151)+1)*x_6]
 		if i_151 < 0 || i_151 >= int64(r_81) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:31", runtime.CheckIndex(i_151, r_81))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:31", runtime.CheckIndex(i_151, r_81))
 		}
 		row_153 := r_80[int(i_151)*r_82 : (int(i_151)+1)*r_82]
 		if i_151 < 0 || i_151 >= int64(3) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:48", runtime.CheckIndex(i_151, 3))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:48", runtime.CheckIndex(i_151, 3))
 		}
 		row_154 := a_76[int(i_151)*r_3 : (int(i_151)+1)*r_3]
 		if r_3 != x_6 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
 		if r_3 != r_82 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_82})+" and "+runtime.ShapeString([]int{r_3}))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_82})+" and "+runtime.ShapeString([]int{r_3}))
 		}
 		if r_82 != x_6 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_82}))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_82}))
 		}
 		if r_3 != x_6 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
 		r_155 := ar.F64w(x_6)
 		row_152 = row_152[:len(r_155)]
@@ -9699,11 +9669,11 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 			rs_145 = d_144
 			tot_158, err_159 := runtime.MulSize(n_141, rs_145)
 			if err_159 != nil {
-				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:14", err_159)
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:14", err_159)
 			}
 			a_143 = ar.F64w(tot_158)
 		} else if x_6 != d_144 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:14", "build: element "+strconv.Itoa(i_149)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_144}))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:14", "build: element "+strconv.Itoa(i_149)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_144}))
 		}
 		copy(a_143[i_149*rs_145:(i_149+1)*rs_145], r_155)
 		if i_149 > 0 {
@@ -9716,45 +9686,15 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 	n_160, err_161 := runtime.CheckSize(int64(3))
 	_ = n_160
 	if err_161 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:14", err_161)
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:14", err_161)
 	}
 	view_162 := a_143
 	r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, err_196 := fn_crosssplit11fwd(ar, r_1, r_2, r_3, x_4, x_5, x_6)
-	_ = r_166
-	_ = r_167
-	_ = r_168
-	_ = r_169
-	_ = r_170
-	_ = r_171
-	_ = r_172
-	_ = r_173
-	_ = r_174
-	_ = r_175
-	_ = r_176
-	_ = r_177
-	_ = r_178
-	_ = r_179
-	_ = r_180
-	_ = r_181
-	_ = r_182
-	_ = r_183
-	_ = r_184
-	_ = r_185
-	_ = r_186
-	_ = r_187
-	_ = r_188
-	_ = r_189
-	_ = r_190
-	_ = r_191
-	_ = r_192
-	_ = r_193
-	_ = r_194
-	_ = r_195
 	if err_196 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(err_196, "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(err_196, "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if r_164 != x_5 || r_165 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_164, r_165}))
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_164, r_165}))
 	}
 	n_197 := x_5 * x_6
 	r_198 := ar.F64w(n_197)
@@ -9776,7 +9716,7 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 	}
 	n_205, err_206 := runtime.CheckSize(int64(3))
 	if err_206 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:6", err_206)
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:6", err_206)
 	}
 	var a_207 []float64
 	var d_208 int = 0
@@ -9785,29 +9725,29 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 		mark_211 := ar.Mark()
 		i_212 := int64(i_210)
 		if i_212 < 0 || i_212 >= int64(n_141) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:20", runtime.CheckIndex(i_212, n_141))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:20", runtime.CheckIndex(i_212, n_141))
 		}
 		row_213 := view_162[int(i_212)*d_144 : (int(i_212)+1)*d_144]
 		if d_144 != r_3 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_144}))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_144}))
 		}
 		if i_212 < 0 || i_212 >= int64(x_5) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:48", runtime.CheckIndex(i_212, x_5))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:48", runtime.CheckIndex(i_212, x_5))
 		}
 		row_214 := r_198[int(i_212)*x_6 : (int(i_212)+1)*x_6]
 		if x_6 != r_3 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 		}
 		if i_210 == 0 {
 			d_208 = r_3
 			rs_209 = d_208
 			tot_215, err_216 := runtime.MulSize(n_205, rs_209)
 			if err_216 != nil {
-				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:6", err_216)
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:6", err_216)
 			}
 			a_207 = ar.F64w(tot_215)
 		} else if r_3 != d_208 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:6", "build: element "+strconv.Itoa(i_210)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_208}))
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:6", "build: element "+strconv.Itoa(i_210)+" has shape "+runtime.ShapeString([]int{r_3})+", element 0 has shape "+runtime.ShapeString([]int{d_208}))
 		}
 		row_217 := a_207[i_210*rs_209 : (i_210+1)*rs_209]
 		r_17 = r_17[:len(row_217)]
@@ -9834,814 +9774,936 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 			ar.Release(mark_211)
 		}
 	}
-	ar.Keep(mark_224, &a_207, &view_162, &r_198, &r_10, &r_1, &x_4, &r_38, &r_80, &r_45, &a_76, &r_134, &a_143, &a_146, &a_147, &a_148, &r_127, &r_120, &row_119, &row_118, &row_117, &row_116, &row_115, &row_114, &r_31, &r_66, &r_59, &r_52, &row_9, &row_8, &row_7)
-	return a_207, n_205, d_208, view_162, n_141, d_144, r_198, x_5, x_6, r_10, r_3, r_1, r_2, r_3, x_4, x_5, x_6, r_38, r_3, r_80, r_81, r_82, r_45, r_3, a_76, 3, r_3, r_134, r_3, a_143, n_141, d_144, a_146, n_141, r_3, a_147, n_141, r_82, a_148, n_141, x_6, r_127, r_3, r_120, r_3, row_119, x_6, row_118, r_3, row_117, x_6, row_116, r_3, row_115, x_6, row_114, r_3, r_31, r_3, r_66, r_3, r_59, r_3, r_52, r_3, row_9, r_3, row_8, r_3, row_7, r_3, nil
+	ar.Keep(mark_224, &a_207, &view_162, &r_198, &r_10, &r_166, &r_168, &r_170, &r_173, &r_176, &r_178, &r_180, &r_182, &r_184, &r_186, &r_188, &r_190, &r_192, &r_194, &r_38, &r_80, &r_45, &a_76, &r_134, &a_143, &a_146, &a_147, &a_148, &r_127, &r_120, &row_119, &row_118, &row_117, &row_116, &row_115, &row_114, &r_83, &r_85, &r_87, &r_90, &r_93, &r_95, &r_97, &r_99, &r_101, &r_103, &r_105, &r_107, &r_109, &r_111, &r_31, &r_66, &r_1, &r_59, &r_52, &row_9, &row_8, &row_7)
+	return a_207, n_205, d_208, view_162, n_141, d_144, r_198, x_5, x_6, r_10, r_3, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, r_38, r_3, r_80, r_81, r_82, r_45, r_3, a_76, 3, r_3, r_134, r_3, a_143, n_141, d_144, a_146, n_141, r_3, a_147, n_141, r_82, a_148, n_141, x_6, r_127, r_3, r_120, r_3, row_119, x_6, row_118, r_3, row_117, x_6, row_116, r_3, row_115, x_6, row_114, r_3, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_31, r_3, r_66, r_3, r_1, r_2, r_3, r_59, r_3, r_52, r_3, row_9, r_3, row_8, r_3, row_7, r_3, nil
 }
 
 // fn_rotatesplit11bwd is def rotate$split_11$bwd (models.nab:126:5).
-func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 int, tape_12 []float64, tape_13 int, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 []float64, tape_23 int, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 int, tape_30 []float64, tape_31 int, tape_32 int, tape_33 []float64, tape_34 int, tape_35 int, tape_36 []float64, tape_37 int, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 []float64, tape_56 int, tape_57 []float64, tape_58 int, tape_59 []float64, tape_60 int, tape_61 []float64, tape_62 int, tape_63 []float64, tape_64 int, tape_65 []float64, tape_66 int, tape_67 []float64, tape_68 int, ybar_69 []float64, ybar_70 int, ybar_71 int) ([]float64, int, int, []float64, int, int, error) {
-	mark_417 := ar.Mark()
-	if ybar_70 != 3 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_70))
+func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 []float64, tape_12 int, tape_13 []float64, tape_14 int, tape_15 int, tape_16 []float64, tape_17 int, tape_18 int, tape_19 []float64, tape_20 int, tape_21 []float64, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 []float64, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 []float64, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 int, tape_44 []float64, tape_45 int, tape_46 []float64, tape_47 int, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 int, tape_54 []float64, tape_55 int, tape_56 int, tape_57 []float64, tape_58 int, tape_59 int, tape_60 []float64, tape_61 int, tape_62 int, tape_63 []float64, tape_64 int, tape_65 []float64, tape_66 int, tape_67 []float64, tape_68 int, tape_69 []float64, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 []float64, tape_78 int, tape_79 []float64, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 int, tape_86 []float64, tape_87 int, tape_88 int, tape_89 []float64, tape_90 int, tape_91 []float64, tape_92 int, tape_93 []float64, tape_94 int, tape_95 []float64, tape_96 int, tape_97 []float64, tape_98 int, tape_99 []float64, tape_100 int, tape_101 []float64, tape_102 int, tape_103 []float64, tape_104 int, tape_105 []float64, tape_106 int, tape_107 []float64, tape_108 int, tape_109 []float64, tape_110 int, tape_111 []float64, tape_112 int, tape_113 []float64, tape_114 int, tape_115 int, tape_116 []float64, tape_117 int, tape_118 []float64, tape_119 int, tape_120 []float64, tape_121 int, tape_122 []float64, tape_123 int, tape_124 []float64, tape_125 int, ybar_126 []float64, ybar_127 int, ybar_128 int) ([]float64, int, int, []float64, int, int, error) {
+	mark_433 := ar.Mark()
+	if ybar_127 != 3 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_127))
 	}
-	tape_1 = tape_1[:tape_2*tape_3]
-	tape_4 = tape_4[:tape_5*tape_6]
 	tape_7 = tape_7[:tape_8]
-	tape_9 = tape_9[:tape_10*tape_11]
-	tape_12 = tape_12[:tape_13*tape_14]
-	tape_15 = tape_15[:tape_16]
-	tape_17 = tape_17[:tape_18*tape_19]
-	tape_20 = tape_20[:tape_21]
-	tape_22 = tape_22[:tape_23*tape_24]
+	tape_9 = tape_9[:tape_10]
+	tape_11 = tape_11[:tape_12]
+	tape_13 = tape_13[:tape_14*tape_15]
+	tape_16 = tape_16[:tape_17*tape_18]
+	tape_19 = tape_19[:tape_20]
+	tape_21 = tape_21[:tape_22]
+	tape_23 = tape_23[:tape_24]
 	tape_25 = tape_25[:tape_26]
-	tape_27 = tape_27[:tape_28*tape_29]
-	tape_30 = tape_30[:tape_31*tape_32]
-	tape_33 = tape_33[:tape_34*tape_35]
-	tape_36 = tape_36[:tape_37*tape_38]
+	tape_27 = tape_27[:tape_28]
+	tape_29 = tape_29[:tape_30]
+	tape_31 = tape_31[:tape_32]
+	tape_33 = tape_33[:tape_34]
+	tape_35 = tape_35[:tape_36]
+	tape_37 = tape_37[:tape_38]
 	tape_39 = tape_39[:tape_40]
-	tape_41 = tape_41[:tape_42]
-	tape_43 = tape_43[:tape_44]
-	tape_45 = tape_45[:tape_46]
-	tape_47 = tape_47[:tape_48]
+	tape_44 = tape_44[:tape_45]
 	tape_49 = tape_49[:tape_50]
-	tape_51 = tape_51[:tape_52]
-	tape_53 = tape_53[:tape_54]
-	tape_55 = tape_55[:tape_56]
-	tape_57 = tape_57[:tape_58]
-	tape_59 = tape_59[:tape_60]
-	tape_61 = tape_61[:tape_62]
+	tape_51 = tape_51[:tape_52*tape_53]
+	tape_54 = tape_54[:tape_55*tape_56]
+	tape_57 = tape_57[:tape_58*tape_59]
+	tape_60 = tape_60[:tape_61*tape_62]
 	tape_63 = tape_63[:tape_64]
 	tape_65 = tape_65[:tape_66]
 	tape_67 = tape_67[:tape_68]
-	ybar_69 = ybar_69[:ybar_70*ybar_71]
-	r_72 := ar.F64w(tape_8)
-	tape_7 = tape_7[:len(r_72)]
-	if len(r_72) >= 262144 {
-		r_72 := r_72
+	tape_69 = tape_69[:tape_70]
+	tape_71 = tape_71[:tape_72]
+	tape_73 = tape_73[:tape_74]
+	tape_75 = tape_75[:tape_76]
+	tape_77 = tape_77[:tape_78]
+	tape_79 = tape_79[:tape_80]
+	tape_81 = tape_81[:tape_82]
+	tape_83 = tape_83[:tape_84*tape_85]
+	tape_86 = tape_86[:tape_87*tape_88]
+	tape_89 = tape_89[:tape_90]
+	tape_91 = tape_91[:tape_92]
+	tape_93 = tape_93[:tape_94]
+	tape_95 = tape_95[:tape_96]
+	tape_97 = tape_97[:tape_98]
+	tape_99 = tape_99[:tape_100]
+	tape_101 = tape_101[:tape_102]
+	tape_103 = tape_103[:tape_104]
+	tape_105 = tape_105[:tape_106]
+	tape_107 = tape_107[:tape_108]
+	tape_109 = tape_109[:tape_110]
+	tape_111 = tape_111[:tape_112]
+	tape_113 = tape_113[:tape_114*tape_115]
+	tape_116 = tape_116[:tape_117]
+	tape_118 = tape_118[:tape_119]
+	tape_120 = tape_120[:tape_121]
+	tape_122 = tape_122[:tape_123]
+	tape_124 = tape_124[:tape_125]
+	ybar_126 = ybar_126[:ybar_127*ybar_128]
+	r_129 := ar.F64w(tape_8)
+	tape_7 = tape_7[:len(r_129)]
+	if len(r_129) >= 262144 {
+		r_129 := r_129
 		tape_7 := tape_7
-		runtime.ParallelFor(len(r_72), 16384, func(lo_76, hi int) {
-			for i_77 := lo_76; i_77 < hi; i_77++ {
-				r_72[i_77] = (runtime.Sign(tape_7[i_77]))
+		runtime.ParallelFor(len(r_129), 16384, func(lo_133, hi int) {
+			for i_134 := lo_133; i_134 < hi; i_134++ {
+				r_129[i_134] = (runtime.Sign(tape_7[i_134]))
 			}
 		})
 	} else {
-		for i_73 := range r_72 {
-			r_72[i_73] = (runtime.Sign(tape_7[i_73]))
+		for i_130 := range r_129 {
+			r_129[i_130] = (runtime.Sign(tape_7[i_130]))
 		}
 	}
-	z_79 := ar.F64(len(tape_1))
-	z_80 := ar.F64(len(tape_4))
-	var rev_81 []float64
-	var rev_82 int
-	var rev_83 int
-	var rev_84 []float64
-	var rev_85 int
-	var rev_86 int
-	rev_81, rev_82, rev_83, rev_84, rev_85, rev_86 = z_79, tape_2, tape_3, z_80, tape_5, tape_6
-	for i_95 := int64(0); i_95 < int64(3); i_95++ {
-		if i_95 < 0 || i_95 >= int64(ybar_70) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_95, ybar_70))
-		}
-		row_97 := ybar_69[int(i_95)*ybar_71 : (int(i_95)+1)*ybar_71]
-		if ybar_71 != tape_8 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_71}))
-		}
-		if i_95 < 0 || i_95 >= int64(rev_85) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:137:6", runtime.CheckIndex(i_95, rev_85))
-		}
-		if rev_86 != tape_8 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_86})+" and "+runtime.ShapeString([]int{tape_8})+" differ")
-		}
-		row_98 := rev_84[i_95*int64(rev_86) : (i_95+1)*int64(rev_86)]
-		r_72 = r_72[:len(row_98)]
-		row_97 = row_97[:len(row_98)]
-		for i_99 := range row_98 {
-			row_98[i_99] += ((1.0 - r_72[i_99]) * row_97[i_99])
-		}
-		if ybar_71 != tape_8 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_71}))
-		}
-		if i_95 < 0 || i_95 >= int64(rev_82) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:137:6", runtime.CheckIndex(i_95, rev_82))
-		}
-		if rev_83 != tape_8 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_83})+" and "+runtime.ShapeString([]int{tape_8})+" differ")
-		}
-		row_101 := rev_81[i_95*int64(rev_83) : (i_95+1)*int64(rev_83)]
-		r_72 = r_72[:len(row_101)]
-		row_97 = row_97[:len(row_101)]
-		for i_102 := range row_101 {
-			row_101[i_102] += (r_72[i_102] * row_97[i_102])
-		}
-	}
-	r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, err_137 := fn_crosssplit11fwd(ar, tape_9, tape_10, tape_11, tape_12, tape_13, tape_14)
-	_ = r_104
-	_ = r_105
-	_ = r_106
+	n_136, err_137 := runtime.CheckSize(int64(3))
 	if err_137 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_137, "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_137)
 	}
-	r_138, r_139, r_140, r_141, r_142, r_143, err_144 := fn_crosssplit11bwd(ar, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, z_80, tape_5, tape_6)
-	if err_144 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_144, "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	var a_138 []float64
+	var d_139 int = 0
+	var rs_140 int = 0
+	for i_141 := 0; i_141 < n_136; i_141++ {
+		mark_142 := ar.Mark()
+		i_143 := int64(i_141)
+		if i_143 < 0 || i_143 >= int64(ybar_127) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_143, ybar_127))
+		}
+		row_144 := ybar_126[int(i_143)*ybar_128 : (int(i_143)+1)*ybar_128]
+		if ybar_128 != tape_8 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
+		}
+		if i_141 == 0 {
+			d_139 = tape_8
+			rs_140 = d_139
+			tot_145, err_146 := runtime.MulSize(n_136, rs_140)
+			if err_146 != nil {
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_146)
+			}
+			a_138 = ar.F64w(tot_145)
+		} else if tape_8 != d_139 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "build: element "+strconv.Itoa(i_141)+" has shape "+runtime.ShapeString([]int{tape_8})+", element 0 has shape "+runtime.ShapeString([]int{d_139}))
+		}
+		row_147 := a_138[i_141*rs_140 : (i_141+1)*rs_140]
+		r_129 = r_129[:len(row_147)]
+		row_144 = row_144[:len(row_147)]
+		if len(row_147) >= 262144 {
+			row_147 := row_147
+			r_129 := r_129
+			row_144 := row_144
+			runtime.ParallelFor(len(row_147), 16384, func(lo_151, hi int) {
+				for i_152 := lo_151; i_152 < hi; i_152++ {
+					row_147[i_152] = (r_129[i_152] * row_144[i_152])
+				}
+			})
+		} else {
+			for i_148 := range row_147 {
+				row_147[i_148] = (r_129[i_148] * row_144[i_148])
+			}
+		}
+		if i_141 > 0 {
+			ar.Release(mark_142)
+		}
 	}
-	if r_142 != tape_5 || r_143 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_5, tape_6})+" and "+runtime.ShapeString([]int{r_142, r_143}))
+	n_154, err_155 := runtime.CheckSize(int64(3))
+	if err_155 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_155)
 	}
-	n_145 := tape_5 * tape_6
-	r_146 := ar.F64w(n_145)
-	z_80 = z_80[:len(r_146)]
-	r_141 = r_141[:len(r_146)]
-	if len(r_146) >= 262144 {
-		r_146 := r_146
-		z_80 := z_80
-		r_141 := r_141
-		runtime.ParallelFor(len(r_146), 16384, func(lo_150, hi int) {
-			for i_151 := lo_150; i_151 < hi; i_151++ {
-				r_146[i_151] = (z_80[i_151] + r_141[i_151])
+	var a_156 []float64
+	var d_157 int = 0
+	var rs_158 int = 0
+	for i_159 := 0; i_159 < n_154; i_159++ {
+		mark_160 := ar.Mark()
+		i_161 := int64(i_159)
+		if i_161 < 0 || i_161 >= int64(ybar_127) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_161, ybar_127))
+		}
+		row_162 := ybar_126[int(i_161)*ybar_128 : (int(i_161)+1)*ybar_128]
+		if ybar_128 != tape_8 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
+		}
+		if i_159 == 0 {
+			d_157 = tape_8
+			rs_158 = d_157
+			tot_163, err_164 := runtime.MulSize(n_154, rs_158)
+			if err_164 != nil {
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_164)
+			}
+			a_156 = ar.F64w(tot_163)
+		} else if tape_8 != d_157 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "build: element "+strconv.Itoa(i_159)+" has shape "+runtime.ShapeString([]int{tape_8})+", element 0 has shape "+runtime.ShapeString([]int{d_157}))
+		}
+		row_165 := a_156[i_159*rs_158 : (i_159+1)*rs_158]
+		r_129 = r_129[:len(row_165)]
+		row_162 = row_162[:len(row_165)]
+		if len(row_165) >= 262144 {
+			row_165 := row_165
+			r_129 := r_129
+			row_162 := row_162
+			runtime.ParallelFor(len(row_165), 16384, func(lo_169, hi int) {
+				for i_170 := lo_169; i_170 < hi; i_170++ {
+					row_165[i_170] = ((1.0 - r_129[i_170]) * row_162[i_170])
+				}
+			})
+		} else {
+			for i_166 := range row_165 {
+				row_165[i_166] = ((1.0 - r_129[i_166]) * row_162[i_166])
+			}
+		}
+		if i_159 > 0 {
+			ar.Release(mark_160)
+		}
+	}
+	r_172, r_173, r_174, r_175, r_176, r_177, err_178 := fn_crosssplit11bwd(ar, tape_9, tape_10, tape_11, tape_12, tape_13, tape_14, tape_15, tape_16, tape_17, tape_18, tape_19, tape_20, tape_21, tape_22, tape_23, tape_24, tape_25, tape_26, tape_27, tape_28, tape_29, tape_30, tape_31, tape_32, tape_33, tape_34, tape_35, tape_36, tape_37, tape_38, a_156, n_154, d_157)
+	if err_178 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_178, "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	if r_176 != n_154 || r_177 != d_157 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{n_154, d_157})+" and "+runtime.ShapeString([]int{r_176, r_177}))
+	}
+	n_179 := n_154 * d_157
+	r_180 := ar.F64w(n_179)
+	a_156 = a_156[:len(r_180)]
+	r_175 = r_175[:len(r_180)]
+	if len(r_180) >= 262144 {
+		r_180 := r_180
+		a_156 := a_156
+		r_175 := r_175
+		runtime.ParallelFor(len(r_180), 16384, func(lo_184, hi int) {
+			for i_185 := lo_184; i_185 < hi; i_185++ {
+				r_180[i_185] = (a_156[i_185] + r_175[i_185])
 			}
 		})
 	} else {
-		for i_147 := range r_146 {
-			r_146[i_147] = (z_80[i_147] + r_141[i_147])
+		for i_181 := range r_180 {
+			r_180[i_181] = (a_156[i_181] + r_175[i_181])
 		}
 	}
-	z_153 := ar.F64(len(tape_15))
-	z_154 := ar.F64(len(tape_17))
-	z_155 := ar.F64(len(tape_20))
-	z_156 := ar.F64(len(tape_22))
-	z_157 := ar.F64(len(tape_25))
-	var rev_158 []float64
-	var rev_159 int
-	var rev_160 int
-	var rev_161 []float64
-	var rev_162 int
-	var rev_163 []float64
-	var rev_164 int
-	var rev_165 int
-	var rev_166 []float64
-	var rev_167 int
-	var rev_168 []float64
-	var rev_169 int
-	var rev_170 int
-	var rev_171 []float64
-	var rev_172 int
-	rev_158, rev_159, rev_160, rev_161, rev_162, rev_163, rev_164, rev_165, rev_166, rev_167, rev_168, rev_169, rev_170, rev_171, rev_172 = r_146, tape_5, tape_6, z_153, tape_16, z_154, tape_18, tape_19, z_155, tape_21, z_156, tape_23, tape_24, z_157, tape_26
-	for i_197 := int64(0); i_197 < int64(3); i_197++ {
-		if i_197 < 0 || i_197 >= int64(tape_2) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_197, tape_2))
+	z_187 := ar.F64(len(tape_39))
+	z_188 := ar.F64(len(tape_44))
+	z_189 := ar.F64(len(tape_49))
+	var rev_190 []float64
+	var rev_191 int
+	var rev_192 int
+	var rev_193 []float64
+	var rev_194 int
+	var rev_195 []float64
+	var rev_196 int
+	var rev_197 []float64
+	var rev_198 int
+	rev_190, rev_191, rev_192, rev_193, rev_194, rev_195, rev_196, rev_197, rev_198 = r_180, n_154, d_157, z_187, tape_40, z_188, tape_45, z_189, tape_50
+	for i_217 := int64(0); i_217 < int64(3); i_217++ {
+		if i_217 < 0 || i_217 >= int64(n_136) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_217, n_136))
 		}
-		row_199 := z_79[int(i_197)*tape_3 : (int(i_197)+1)*tape_3]
-		if i_197 < 0 || i_197 >= int64(tape_28) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_197, tape_28))
+		row_219 := a_138[int(i_217)*d_139 : (int(i_217)+1)*d_139]
+		if i_217 < 0 || i_217 >= int64(tape_52) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_217, tape_52))
 		}
-		_ = tape_27[int(i_197)*tape_29 : (int(i_197)+1)*tape_29]
-		row_201 := tape_30[int(i_197)*tape_32 : (int(i_197)+1)*tape_32]
-		row_202 := tape_33[int(i_197)*tape_35 : (int(i_197)+1)*tape_35]
-		row_203 := tape_36[int(i_197)*tape_38 : (int(i_197)+1)*tape_38]
-		if tape_3 != tape_32 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_3}))
+		_ = tape_51[int(i_217)*tape_53 : (int(i_217)+1)*tape_53]
+		row_221 := tape_54[int(i_217)*tape_56 : (int(i_217)+1)*tape_56]
+		row_222 := tape_57[int(i_217)*tape_59 : (int(i_217)+1)*tape_59]
+		row_223 := tape_60[int(i_217)*tape_62 : (int(i_217)+1)*tape_62]
+		if d_139 != tape_56 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{d_139}))
 		}
-		if rev_172 != tape_32 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_172})+" and "+runtime.ShapeString([]int{tape_32})+" differ")
+		if rev_198 != tape_56 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_198})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
 		}
-		row_201 = row_201[:len(rev_171)]
-		row_199 = row_199[:len(rev_171)]
-		for i_205 := range rev_171 {
-			rev_171[i_205] += (row_201[i_205] * row_199[i_205])
+		row_221 = row_221[:len(rev_197)]
+		row_219 = row_219[:len(rev_197)]
+		for i_225 := range rev_197 {
+			rev_197[i_225] += (row_221[i_225] * row_219[i_225])
 		}
-		if tape_3 != tape_26 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_3}))
+		if d_139 != tape_59 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_59})+" and "+runtime.ShapeString([]int{d_139}))
 		}
-		if i_197 < 0 || i_197 >= int64(rev_169) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_197, rev_169))
+		if rev_196 != tape_59 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_196})+" and "+runtime.ShapeString([]int{tape_59})+" differ")
 		}
-		if rev_170 != tape_26 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_170})+" and "+runtime.ShapeString([]int{tape_26})+" differ")
+		row_222 = row_222[:len(rev_195)]
+		row_219 = row_219[:len(rev_195)]
+		for i_228 := range rev_195 {
+			rev_195[i_228] += (row_222[i_228] * row_219[i_228])
 		}
-		row_207 := rev_168[i_197*int64(rev_170) : (i_197+1)*int64(rev_170)]
-		tape_25 = tape_25[:len(row_207)]
-		row_199 = row_199[:len(row_207)]
-		for i_208 := range row_207 {
-			row_207[i_208] += (tape_25[i_208] * row_199[i_208])
+		if d_139 != tape_62 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_62})+" and "+runtime.ShapeString([]int{d_139}))
 		}
-		if tape_3 != tape_35 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_35})+" and "+runtime.ShapeString([]int{tape_3}))
+		if rev_194 != tape_62 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_194})+" and "+runtime.ShapeString([]int{tape_62})+" differ")
 		}
-		if rev_167 != tape_35 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_167})+" and "+runtime.ShapeString([]int{tape_35})+" differ")
+		row_223 = row_223[:len(rev_193)]
+		row_219 = row_219[:len(rev_193)]
+		for i_231 := range rev_193 {
+			rev_193[i_231] += (row_223[i_231] * row_219[i_231])
 		}
-		row_202 = row_202[:len(rev_166)]
-		row_199 = row_199[:len(rev_166)]
-		for i_211 := range rev_166 {
-			rev_166[i_211] += (row_202[i_211] * row_199[i_211])
+		if d_139 != tape_40 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{d_139}))
 		}
-		if tape_3 != tape_21 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_21})+" and "+runtime.ShapeString([]int{tape_3}))
+		if i_217 < 0 || i_217 >= int64(rev_191) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_217, rev_191))
 		}
-		if i_197 < 0 || i_197 >= int64(rev_164) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_197, rev_164))
+		if rev_192 != tape_40 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_192})+" and "+runtime.ShapeString([]int{tape_40})+" differ")
 		}
-		if rev_165 != tape_21 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_165})+" and "+runtime.ShapeString([]int{tape_21})+" differ")
-		}
-		row_213 := rev_163[i_197*int64(rev_165) : (i_197+1)*int64(rev_165)]
-		tape_20 = tape_20[:len(row_213)]
-		row_199 = row_199[:len(row_213)]
-		for i_214 := range row_213 {
-			row_213[i_214] += (tape_20[i_214] * row_199[i_214])
-		}
-		if tape_3 != tape_38 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_38})+" and "+runtime.ShapeString([]int{tape_3}))
-		}
-		if rev_162 != tape_38 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_162})+" and "+runtime.ShapeString([]int{tape_38})+" differ")
-		}
-		row_203 = row_203[:len(rev_161)]
-		row_199 = row_199[:len(rev_161)]
-		for i_217 := range rev_161 {
-			rev_161[i_217] += (row_203[i_217] * row_199[i_217])
-		}
-		if tape_3 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_3}))
-		}
-		if i_197 < 0 || i_197 >= int64(rev_159) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_197, rev_159))
-		}
-		if rev_160 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_160})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
-		}
-		row_219 := rev_158[i_197*int64(rev_160) : (i_197+1)*int64(rev_160)]
-		tape_15 = tape_15[:len(row_219)]
-		row_199 = row_199[:len(row_219)]
-		for i_220 := range row_219 {
-			row_219[i_220] += (tape_15[i_220] * row_199[i_220])
+		row_233 := rev_190[i_217*int64(rev_192) : (i_217+1)*int64(rev_192)]
+		tape_39 = tape_39[:len(row_233)]
+		row_219 = row_219[:len(row_233)]
+		for i_234 := range row_233 {
+			row_233[i_234] += (tape_39[i_234] * row_219[i_234])
 		}
 	}
-	if tape_26 != tape_40 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_26}))
+	n_236, err_237 := runtime.CheckSize(int64(3))
+	if err_237 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_237)
 	}
-	r_222 := ar.F64w(tape_40)
-	tape_39 = tape_39[:len(r_222)]
-	z_157 = z_157[:len(r_222)]
-	if len(r_222) >= 262144 {
-		r_222 := r_222
-		tape_39 := tape_39
-		z_157 := z_157
-		runtime.ParallelFor(len(r_222), 16384, func(lo_226, hi int) {
-			for i_227 := lo_226; i_227 < hi; i_227++ {
-				r_222[i_227] = (tape_39[i_227] * z_157[i_227])
+	var a_238 []float64
+	var d_239 int = 0
+	var rs_240 int = 0
+	for i_241 := 0; i_241 < n_236; i_241++ {
+		mark_242 := ar.Mark()
+		i_243 := int64(i_241)
+		if i_243 < 0 || i_243 >= int64(n_136) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_243, n_136))
+		}
+		row_244 := a_138[int(i_243)*d_139 : (int(i_243)+1)*d_139]
+		if d_139 != tape_50 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{d_139}))
+		}
+		if i_241 == 0 {
+			d_239 = tape_50
+			rs_240 = d_239
+			tot_245, err_246 := runtime.MulSize(n_236, rs_240)
+			if err_246 != nil {
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_246)
 			}
-		})
-	} else {
-		for i_223 := range r_222 {
-			r_222[i_223] = (tape_39[i_223] * z_157[i_223])
+			a_238 = ar.F64w(tot_245)
+		} else if tape_50 != d_239 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "build: element "+strconv.Itoa(i_241)+" has shape "+runtime.ShapeString([]int{tape_50})+", element 0 has shape "+runtime.ShapeString([]int{d_239}))
 		}
-	}
-	if tape_26 != tape_42 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_26}))
-	}
-	if tape_16 != tape_42 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{tape_42})+" differ")
-	}
-	tape_41 = tape_41[:len(z_153)]
-	z_157 = z_157[:len(z_153)]
-	if len(z_153) >= 262144 {
-		z_153 := z_153
-		tape_41 := tape_41
-		z_157 := z_157
-		runtime.ParallelFor(len(z_153), 16384, func(lo_233, hi int) {
-			for i_234 := lo_233; i_234 < hi; i_234++ {
-				z_153[i_234] += (-(tape_41[i_234] * z_157[i_234]))
+		row_247 := a_238[i_241*rs_240 : (i_241+1)*rs_240]
+		tape_49 = tape_49[:len(row_247)]
+		row_244 = row_244[:len(row_247)]
+		if len(row_247) >= 262144 {
+			row_247 := row_247
+			tape_49 := tape_49
+			row_244 := row_244
+			runtime.ParallelFor(len(row_247), 16384, func(lo_251, hi int) {
+				for i_252 := lo_251; i_252 < hi; i_252++ {
+					row_247[i_252] = (tape_49[i_252] * row_244[i_252])
+				}
+			})
+		} else {
+			for i_248 := range row_247 {
+				row_247[i_248] = (tape_49[i_248] * row_244[i_248])
 			}
-		})
-	} else {
-		for i_230 := range z_153 {
-			z_153[i_230] += (-(tape_41[i_230] * z_157[i_230]))
+		}
+		if i_241 > 0 {
+			ar.Release(mark_242)
 		}
 	}
-	if tape_40 != tape_46 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_46})+" and "+runtime.ShapeString([]int{tape_40}))
+	n_254, err_255 := runtime.CheckSize(int64(3))
+	if err_255 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_255)
 	}
-	if int64(2) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_5))
-	}
-	if tape_6 != tape_46 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_46})+" differ")
-	}
-	row_236 := r_146[int64(2)*int64(tape_6) : (int64(2)+1)*int64(tape_6)]
-	tape_45 = tape_45[:len(row_236)]
-	r_222 = r_222[:len(row_236)]
-	if len(row_236) >= 262144 {
-		row_236 := row_236
-		tape_45 := tape_45
-		r_222 := r_222
-		runtime.ParallelFor(len(row_236), 16384, func(lo_240, hi int) {
-			for i_241 := lo_240; i_241 < hi; i_241++ {
-				row_236[i_241] += (tape_45[i_241] * r_222[i_241])
+	var a_256 []float64
+	var d_257 int = 0
+	var rs_258 int = 0
+	for i_259 := 0; i_259 < n_254; i_259++ {
+		mark_260 := ar.Mark()
+		i_261 := int64(i_259)
+		if i_261 < 0 || i_261 >= int64(n_136) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_261, n_136))
+		}
+		row_262 := a_138[int(i_261)*d_139 : (int(i_261)+1)*d_139]
+		if d_139 != tape_45 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{d_139}))
+		}
+		if i_259 == 0 {
+			d_257 = tape_45
+			rs_258 = d_257
+			tot_263, err_264 := runtime.MulSize(n_254, rs_258)
+			if err_264 != nil {
+				return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_264)
 			}
-		})
-	} else {
-		for i_237 := range row_236 {
-			row_236[i_237] += (tape_45[i_237] * r_222[i_237])
+			a_256 = ar.F64w(tot_263)
+		} else if tape_45 != d_257 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "build: element "+strconv.Itoa(i_259)+" has shape "+runtime.ShapeString([]int{tape_45})+", element 0 has shape "+runtime.ShapeString([]int{d_257}))
 		}
-	}
-	if tape_40 != tape_44 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_44})+" and "+runtime.ShapeString([]int{tape_40}))
-	}
-	if int64(2) >= int64(tape_23) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_23))
-	}
-	if tape_24 != tape_44 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_44})+" differ")
-	}
-	row_243 := z_156[int64(2)*int64(tape_24) : (int64(2)+1)*int64(tape_24)]
-	tape_43 = tape_43[:len(row_243)]
-	r_222 = r_222[:len(row_243)]
-	if len(row_243) >= 262144 {
-		row_243 := row_243
-		tape_43 := tape_43
-		r_222 := r_222
-		runtime.ParallelFor(len(row_243), 16384, func(lo_247, hi int) {
-			for i_248 := lo_247; i_248 < hi; i_248++ {
-				row_243[i_248] += (tape_43[i_248] * r_222[i_248])
+		row_265 := a_256[i_259*rs_258 : (i_259+1)*rs_258]
+		tape_44 = tape_44[:len(row_265)]
+		row_262 = row_262[:len(row_265)]
+		if len(row_265) >= 262144 {
+			row_265 := row_265
+			tape_44 := tape_44
+			row_262 := row_262
+			runtime.ParallelFor(len(row_265), 16384, func(lo_269, hi int) {
+				for i_270 := lo_269; i_270 < hi; i_270++ {
+					row_265[i_270] = (tape_44[i_270] * row_262[i_270])
+				}
+			})
+		} else {
+			for i_266 := range row_265 {
+				row_265[i_266] = (tape_44[i_266] * row_262[i_266])
 			}
-		})
-	} else {
-		for i_244 := range row_243 {
-			row_243[i_244] += (tape_43[i_244] * r_222[i_244])
+		}
+		if i_259 > 0 {
+			ar.Release(mark_260)
 		}
 	}
-	if tape_40 != tape_50 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_40}))
+	if tape_50 != tape_64 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_64})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	if int64(1) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_5))
-	}
-	if tape_6 != tape_50 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_50})+" differ")
-	}
-	row_250 := r_146[int64(1)*int64(tape_6) : (int64(1)+1)*int64(tape_6)]
-	tape_49 = tape_49[:len(row_250)]
-	r_222 = r_222[:len(row_250)]
-	if len(row_250) >= 262144 {
-		row_250 := row_250
-		tape_49 := tape_49
-		r_222 := r_222
-		runtime.ParallelFor(len(row_250), 16384, func(lo_254, hi int) {
-			for i_255 := lo_254; i_255 < hi; i_255++ {
-				row_250[i_255] += (tape_49[i_255] * r_222[i_255])
-			}
-		})
-	} else {
-		for i_251 := range row_250 {
-			row_250[i_251] += (tape_49[i_251] * r_222[i_251])
-		}
-	}
-	if tape_40 != tape_48 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_48})+" and "+runtime.ShapeString([]int{tape_40}))
-	}
-	if int64(1) >= int64(tape_23) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_23))
-	}
-	if tape_24 != tape_48 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_48})+" differ")
-	}
-	row_257 := z_156[int64(1)*int64(tape_24) : (int64(1)+1)*int64(tape_24)]
-	tape_47 = tape_47[:len(row_257)]
-	r_222 = r_222[:len(row_257)]
-	if len(row_257) >= 262144 {
-		row_257 := row_257
-		tape_47 := tape_47
-		r_222 := r_222
-		runtime.ParallelFor(len(row_257), 16384, func(lo_261, hi int) {
-			for i_262 := lo_261; i_262 < hi; i_262++ {
-				row_257[i_262] += (tape_47[i_262] * r_222[i_262])
-			}
-		})
-	} else {
-		for i_258 := range row_257 {
-			row_257[i_258] += (tape_47[i_258] * r_222[i_258])
-		}
-	}
-	if tape_40 != tape_54 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_54})+" and "+runtime.ShapeString([]int{tape_40}))
-	}
-	if int64(0) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_5))
-	}
-	if tape_6 != tape_54 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_54})+" differ")
-	}
-	row_264 := r_146[int64(0)*int64(tape_6) : (int64(0)+1)*int64(tape_6)]
-	tape_53 = tape_53[:len(row_264)]
-	r_222 = r_222[:len(row_264)]
-	if len(row_264) >= 262144 {
-		row_264 := row_264
-		tape_53 := tape_53
-		r_222 := r_222
-		runtime.ParallelFor(len(row_264), 16384, func(lo_268, hi int) {
-			for i_269 := lo_268; i_269 < hi; i_269++ {
-				row_264[i_269] += (tape_53[i_269] * r_222[i_269])
-			}
-		})
-	} else {
-		for i_265 := range row_264 {
-			row_264[i_265] += (tape_53[i_265] * r_222[i_265])
-		}
-	}
-	if tape_40 != tape_52 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_52})+" and "+runtime.ShapeString([]int{tape_40}))
-	}
-	if int64(0) >= int64(tape_23) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_23))
-	}
-	if tape_24 != tape_52 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_52})+" differ")
-	}
-	row_271 := z_156[int64(0)*int64(tape_24) : (int64(0)+1)*int64(tape_24)]
-	tape_51 = tape_51[:len(row_271)]
-	r_222 = r_222[:len(row_271)]
-	if len(row_271) >= 262144 {
-		row_271 := row_271
-		tape_51 := tape_51
-		r_222 := r_222
-		runtime.ParallelFor(len(row_271), 16384, func(lo_275, hi int) {
-			for i_276 := lo_275; i_276 < hi; i_276++ {
-				row_271[i_276] += (tape_51[i_276] * r_222[i_276])
-			}
-		})
-	} else {
-		for i_272 := range row_271 {
-			row_271[i_272] += (tape_51[i_272] * r_222[i_272])
-		}
-	}
-	r_278, r_279, r_280, r_281, r_282, r_283, r_284, r_285, r_286, r_287, r_288, r_289, r_290, r_291, r_292, r_293, r_294, r_295, r_296, r_297, r_298, r_299, r_300, r_301, r_302, r_303, r_304, r_305, r_306, r_307, r_308, r_309, r_310, err_311 := fn_crosssplit11fwd(ar, tape_22, tape_23, tape_24, tape_12, tape_13, tape_14)
-	_ = r_278
-	_ = r_279
-	_ = r_280
-	if err_311 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_311, "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	r_312, r_313, r_314, r_315, r_316, r_317, err_318 := fn_crosssplit11bwd(ar, r_281, r_282, r_283, r_284, r_285, r_286, r_287, r_288, r_289, r_290, r_291, r_292, r_293, r_294, r_295, r_296, r_297, r_298, r_299, r_300, r_301, r_302, r_303, r_304, r_305, r_306, r_307, r_308, r_309, r_310, z_154, tape_18, tape_19)
-	if err_318 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_318, "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	if tape_23 != r_313 || tape_24 != r_314 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_23, tape_24})+" and "+runtime.ShapeString([]int{r_313, r_314})+" differ")
-	}
-	r_312 = r_312[:len(z_156)]
-	for i_319 := range z_156 {
-		z_156[i_319] += r_312[i_319]
-	}
-	if tape_5 != r_316 || tape_6 != r_317 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_5, tape_6})+" and "+runtime.ShapeString([]int{r_316, r_317})+" differ")
-	}
-	r_315 = r_315[:len(r_146)]
-	for i_320 := range r_146 {
-		r_146[i_320] += r_315[i_320]
-	}
-	if int64(0) >= int64(tape_23) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_23))
-	}
-	row_321 := z_156[int(int64(0))*tape_24 : (int(int64(0))+1)*tape_24]
-	if int64(1) >= int64(tape_23) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_23))
-	}
-	row_322 := z_156[int(int64(1))*tape_24 : (int(int64(1))+1)*tape_24]
-	if int64(2) >= int64(tape_23) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_23))
-	}
-	row_323 := z_156[int(int64(2))*tape_24 : (int(int64(2))+1)*tape_24]
-	r_324 := ar.F64w(tape_56)
-	tape_55 = tape_55[:len(r_324)]
-	if len(r_324) >= 262144 {
-		r_324 := r_324
-		tape_55 := tape_55
-		runtime.ParallelFor(len(r_324), 16384, func(lo_328, hi int) {
-			for i_329 := lo_328; i_329 < hi; i_329++ {
-				r_324[i_329] = (1.0 / tape_55[i_329])
-			}
-		})
-	} else {
-		for i_325 := range r_324 {
-			r_324[i_325] = (1.0 / tape_55[i_325])
-		}
-	}
-	if tape_56 != tape_58 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_56}))
-	}
-	if tape_24 != tape_58 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_24}))
-	}
-	r_331 := ar.F64w(tape_58)
-	tape_57 = tape_57[:len(r_331)]
-	tape_55 = tape_55[:len(r_331)]
-	row_323 = row_323[:len(r_331)]
-	if len(r_331) >= 262144 {
-		r_331 := r_331
-		tape_57 := tape_57
-		tape_55 := tape_55
-		row_323 := row_323
-		runtime.ParallelFor(len(r_331), 16384, func(lo_335, hi int) {
-			for i_336 := lo_335; i_336 < hi; i_336++ {
-				r_331[i_336] = ((-(tape_57[i_336] / tape_55[i_336])) * row_323[i_336])
-			}
-		})
-	} else {
-		for i_332 := range r_331 {
-			r_331[i_332] = ((-(tape_57[i_332] / tape_55[i_332])) * row_323[i_332])
-		}
-	}
-	z_338 := ar.F64(len(tape_9))
-	if tape_10 != r_139 || tape_11 != r_140 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_10, tape_11})+" and "+runtime.ShapeString([]int{r_139, r_140})+" differ")
-	}
-	r_138 = r_138[:len(z_338)]
-	for i_339 := range z_338 {
-		z_338[i_339] += r_138[i_339]
-	}
-	if tape_24 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_24}))
-	}
-	if int64(2) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_10))
-	}
-	if tape_11 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
-	}
-	row_340 := z_338[int64(2)*int64(tape_11) : (int64(2)+1)*int64(tape_11)]
-	r_324 = r_324[:len(row_340)]
-	row_323 = row_323[:len(row_340)]
-	if len(row_340) >= 262144 {
-		row_340 := row_340
-		r_324 := r_324
-		row_323 := row_323
-		runtime.ParallelFor(len(row_340), 16384, func(lo_344, hi int) {
-			for i_345 := lo_344; i_345 < hi; i_345++ {
-				row_340[i_345] += (r_324[i_345] * row_323[i_345])
-			}
-		})
-	} else {
-		for i_341 := range row_340 {
-			row_340[i_341] += (r_324[i_341] * row_323[i_341])
-		}
-	}
-	if tape_56 != tape_60 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_60})+" and "+runtime.ShapeString([]int{tape_56}))
-	}
-	if tape_24 != tape_60 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_60})+" and "+runtime.ShapeString([]int{tape_24}))
-	}
-	if tape_58 != tape_60 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_60})+" differ")
-	}
-	tape_59 = tape_59[:len(r_331)]
-	tape_55 = tape_55[:len(r_331)]
-	row_322 = row_322[:len(r_331)]
-	if len(r_331) >= 262144 {
-		r_331 := r_331
-		tape_59 := tape_59
-		tape_55 := tape_55
-		row_322 := row_322
-		runtime.ParallelFor(len(r_331), 16384, func(lo_351, hi int) {
-			for i_352 := lo_351; i_352 < hi; i_352++ {
-				r_331[i_352] += ((-(tape_59[i_352] / tape_55[i_352])) * row_322[i_352])
-			}
-		})
-	} else {
-		for i_348 := range r_331 {
-			r_331[i_348] += ((-(tape_59[i_348] / tape_55[i_348])) * row_322[i_348])
-		}
-	}
-	if tape_24 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_24}))
-	}
-	if int64(1) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_10))
-	}
-	if tape_11 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
-	}
-	row_354 := z_338[int64(1)*int64(tape_11) : (int64(1)+1)*int64(tape_11)]
-	r_324 = r_324[:len(row_354)]
-	row_322 = row_322[:len(row_354)]
-	if len(row_354) >= 262144 {
-		row_354 := row_354
-		r_324 := r_324
-		row_322 := row_322
-		runtime.ParallelFor(len(row_354), 16384, func(lo_358, hi int) {
-			for i_359 := lo_358; i_359 < hi; i_359++ {
-				row_354[i_359] += (r_324[i_359] * row_322[i_359])
-			}
-		})
-	} else {
-		for i_355 := range row_354 {
-			row_354[i_355] += (r_324[i_355] * row_322[i_355])
-		}
-	}
-	if tape_56 != tape_62 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_62})+" and "+runtime.ShapeString([]int{tape_56}))
-	}
-	if tape_24 != tape_62 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_62})+" and "+runtime.ShapeString([]int{tape_24}))
-	}
-	if tape_58 != tape_62 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_62})+" differ")
-	}
-	tape_61 = tape_61[:len(r_331)]
-	tape_55 = tape_55[:len(r_331)]
-	row_321 = row_321[:len(r_331)]
-	if len(r_331) >= 262144 {
-		r_331 := r_331
-		tape_61 := tape_61
-		tape_55 := tape_55
-		row_321 := row_321
-		runtime.ParallelFor(len(r_331), 16384, func(lo_365, hi int) {
-			for i_366 := lo_365; i_366 < hi; i_366++ {
-				r_331[i_366] += ((-(tape_61[i_366] / tape_55[i_366])) * row_321[i_366])
-			}
-		})
-	} else {
-		for i_362 := range r_331 {
-			r_331[i_362] += ((-(tape_61[i_362] / tape_55[i_362])) * row_321[i_362])
-		}
-	}
-	if tape_24 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_24}))
-	}
-	if int64(0) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_10))
-	}
-	if tape_11 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
-	}
-	row_368 := z_338[int64(0)*int64(tape_11) : (int64(0)+1)*int64(tape_11)]
-	r_324 = r_324[:len(row_368)]
-	row_321 = row_321[:len(row_368)]
-	if len(row_368) >= 262144 {
-		row_368 := row_368
-		r_324 := r_324
-		row_321 := row_321
-		runtime.ParallelFor(len(row_368), 16384, func(lo_372, hi int) {
-			for i_373 := lo_372; i_373 < hi; i_373++ {
-				row_368[i_373] += (r_324[i_373] * row_321[i_373])
-			}
-		})
-	} else {
-		for i_369 := range row_368 {
-			row_368[i_369] += (r_324[i_369] * row_321[i_369])
-		}
-	}
-	if tape_21 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_21}))
-	}
-	if tape_58 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
-	}
-	tape_55 = tape_55[:len(r_331)]
-	z_155 = z_155[:len(r_331)]
-	if len(r_331) >= 262144 {
-		r_331 := r_331
-		tape_55 := tape_55
-		z_155 := z_155
-		runtime.ParallelFor(len(r_331), 16384, func(lo_379, hi int) {
-			for i_380 := lo_379; i_380 < hi; i_380++ {
-				r_331[i_380] += ((math.Cos(tape_55[i_380])) * z_155[i_380])
-			}
-		})
-	} else {
-		for i_376 := range r_331 {
-			r_331[i_376] += ((math.Cos(tape_55[i_376])) * z_155[i_376])
-		}
-	}
-	if tape_16 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_16}))
-	}
-	if tape_58 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_58})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
-	}
-	tape_55 = tape_55[:len(r_331)]
-	z_153 = z_153[:len(r_331)]
-	if len(r_331) >= 262144 {
-		r_331 := r_331
-		tape_55 := tape_55
-		z_153 := z_153
-		runtime.ParallelFor(len(r_331), 16384, func(lo_386, hi int) {
-			for i_387 := lo_386; i_387 < hi; i_387++ {
-				r_331[i_387] += ((-(math.Sin(tape_55[i_387]))) * z_153[i_387])
-			}
-		})
-	} else {
-		for i_383 := range r_331 {
-			r_331[i_383] += ((-(math.Sin(tape_55[i_383]))) * z_153[i_383])
-		}
-	}
-	if tape_58 != tape_56 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_58}))
-	}
-	r_389 := ar.F64w(tape_56)
-	tape_55 = tape_55[:len(r_389)]
-	r_331 = r_331[:len(r_389)]
-	if len(r_389) >= 262144 {
-		r_389 := r_389
-		tape_55 := tape_55
-		r_331 := r_331
-		runtime.ParallelFor(len(r_389), 16384, func(lo_393, hi int) {
-			for i_394 := lo_393; i_394 < hi; i_394++ {
-				r_389[i_394] = ((0.5 / tape_55[i_394]) * r_331[i_394])
-			}
-		})
-	} else {
-		for i_390 := range r_389 {
-			r_389[i_390] = ((0.5 / tape_55[i_390]) * r_331[i_390])
-		}
-	}
-	if tape_56 != tape_64 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_64})+" and "+runtime.ShapeString([]int{tape_56}))
-	}
-	if int64(2) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_10))
-	}
-	if tape_11 != tape_64 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_64})+" differ")
-	}
-	row_396 := z_338[int64(2)*int64(tape_11) : (int64(2)+1)*int64(tape_11)]
-	tape_63 = tape_63[:len(row_396)]
-	r_389 = r_389[:len(row_396)]
-	if len(row_396) >= 262144 {
-		row_396 := row_396
+	r_272 := ar.F64w(tape_64)
+	tape_63 = tape_63[:len(r_272)]
+	z_189 = z_189[:len(r_272)]
+	if len(r_272) >= 262144 {
+		r_272 := r_272
 		tape_63 := tape_63
-		r_389 := r_389
-		runtime.ParallelFor(len(row_396), 16384, func(lo_400, hi int) {
-			for i_401 := lo_400; i_401 < hi; i_401++ {
-				row_396[i_401] += ((2.0 * tape_63[i_401]) * r_389[i_401])
+		z_189 := z_189
+		runtime.ParallelFor(len(r_272), 16384, func(lo_276, hi int) {
+			for i_277 := lo_276; i_277 < hi; i_277++ {
+				r_272[i_277] = (tape_63[i_277] * z_189[i_277])
 			}
 		})
 	} else {
-		for i_397 := range row_396 {
-			row_396[i_397] += ((2.0 * tape_63[i_397]) * r_389[i_397])
+		for i_273 := range r_272 {
+			r_272[i_273] = (tape_63[i_273] * z_189[i_273])
 		}
 	}
-	if tape_56 != tape_66 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_66})+" and "+runtime.ShapeString([]int{tape_56}))
+	if tape_50 != tape_66 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_66})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	if int64(1) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_10))
+	if tape_40 != tape_66 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_66})+" differ")
 	}
-	if tape_11 != tape_66 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_66})+" differ")
-	}
-	row_403 := z_338[int64(1)*int64(tape_11) : (int64(1)+1)*int64(tape_11)]
-	tape_65 = tape_65[:len(row_403)]
-	r_389 = r_389[:len(row_403)]
-	if len(row_403) >= 262144 {
-		row_403 := row_403
+	tape_65 = tape_65[:len(z_187)]
+	z_189 = z_189[:len(z_187)]
+	if len(z_187) >= 262144 {
+		z_187 := z_187
 		tape_65 := tape_65
-		r_389 := r_389
-		runtime.ParallelFor(len(row_403), 16384, func(lo_407, hi int) {
-			for i_408 := lo_407; i_408 < hi; i_408++ {
-				row_403[i_408] += ((2.0 * tape_65[i_408]) * r_389[i_408])
+		z_189 := z_189
+		runtime.ParallelFor(len(z_187), 16384, func(lo_283, hi int) {
+			for i_284 := lo_283; i_284 < hi; i_284++ {
+				z_187[i_284] += (-(tape_65[i_284] * z_189[i_284]))
 			}
 		})
 	} else {
-		for i_404 := range row_403 {
-			row_403[i_404] += ((2.0 * tape_65[i_404]) * r_389[i_404])
+		for i_280 := range z_187 {
+			z_187[i_280] += (-(tape_65[i_280] * z_189[i_280]))
 		}
 	}
-	if tape_56 != tape_68 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_68})+" and "+runtime.ShapeString([]int{tape_56}))
+	if tape_64 != tape_70 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_70})+" and "+runtime.ShapeString([]int{tape_64}))
 	}
-	if int64(0) >= int64(tape_10) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_10))
+	if int64(2) >= int64(n_154) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), n_154))
 	}
-	if tape_11 != tape_68 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_11})+" and "+runtime.ShapeString([]int{tape_68})+" differ")
+	if d_157 != tape_70 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_157})+" and "+runtime.ShapeString([]int{tape_70})+" differ")
 	}
-	row_410 := z_338[int64(0)*int64(tape_11) : (int64(0)+1)*int64(tape_11)]
-	tape_67 = tape_67[:len(row_410)]
-	r_389 = r_389[:len(row_410)]
-	if len(row_410) >= 262144 {
-		row_410 := row_410
+	row_286 := r_180[int64(2)*int64(d_157) : (int64(2)+1)*int64(d_157)]
+	tape_69 = tape_69[:len(row_286)]
+	r_272 = r_272[:len(row_286)]
+	if len(row_286) >= 262144 {
+		row_286 := row_286
+		tape_69 := tape_69
+		r_272 := r_272
+		runtime.ParallelFor(len(row_286), 16384, func(lo_290, hi int) {
+			for i_291 := lo_290; i_291 < hi; i_291++ {
+				row_286[i_291] += (tape_69[i_291] * r_272[i_291])
+			}
+		})
+	} else {
+		for i_287 := range row_286 {
+			row_286[i_287] += (tape_69[i_287] * r_272[i_287])
+		}
+	}
+	if tape_64 != tape_68 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_68})+" and "+runtime.ShapeString([]int{tape_64}))
+	}
+	if int64(2) >= int64(n_236) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), n_236))
+	}
+	if d_239 != tape_68 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_239})+" and "+runtime.ShapeString([]int{tape_68})+" differ")
+	}
+	row_293 := a_238[int64(2)*int64(d_239) : (int64(2)+1)*int64(d_239)]
+	tape_67 = tape_67[:len(row_293)]
+	r_272 = r_272[:len(row_293)]
+	if len(row_293) >= 262144 {
+		row_293 := row_293
 		tape_67 := tape_67
-		r_389 := r_389
-		runtime.ParallelFor(len(row_410), 16384, func(lo_414, hi int) {
-			for i_415 := lo_414; i_415 < hi; i_415++ {
-				row_410[i_415] += ((2.0 * tape_67[i_415]) * r_389[i_415])
+		r_272 := r_272
+		runtime.ParallelFor(len(row_293), 16384, func(lo_297, hi int) {
+			for i_298 := lo_297; i_298 < hi; i_298++ {
+				row_293[i_298] += (tape_67[i_298] * r_272[i_298])
 			}
 		})
 	} else {
-		for i_411 := range row_410 {
-			row_410[i_411] += ((2.0 * tape_67[i_411]) * r_389[i_411])
+		for i_294 := range row_293 {
+			row_293[i_294] += (tape_67[i_294] * r_272[i_294])
 		}
 	}
-	ar.Keep(mark_417, &z_338, &r_146)
-	return z_338, tape_10, tape_11, r_146, tape_5, tape_6, nil
+	if tape_64 != tape_74 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_74})+" and "+runtime.ShapeString([]int{tape_64}))
+	}
+	if int64(1) >= int64(n_154) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), n_154))
+	}
+	if d_157 != tape_74 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_157})+" and "+runtime.ShapeString([]int{tape_74})+" differ")
+	}
+	row_300 := r_180[int64(1)*int64(d_157) : (int64(1)+1)*int64(d_157)]
+	tape_73 = tape_73[:len(row_300)]
+	r_272 = r_272[:len(row_300)]
+	if len(row_300) >= 262144 {
+		row_300 := row_300
+		tape_73 := tape_73
+		r_272 := r_272
+		runtime.ParallelFor(len(row_300), 16384, func(lo_304, hi int) {
+			for i_305 := lo_304; i_305 < hi; i_305++ {
+				row_300[i_305] += (tape_73[i_305] * r_272[i_305])
+			}
+		})
+	} else {
+		for i_301 := range row_300 {
+			row_300[i_301] += (tape_73[i_301] * r_272[i_301])
+		}
+	}
+	if tape_64 != tape_72 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_72})+" and "+runtime.ShapeString([]int{tape_64}))
+	}
+	if int64(1) >= int64(n_236) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), n_236))
+	}
+	if d_239 != tape_72 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_239})+" and "+runtime.ShapeString([]int{tape_72})+" differ")
+	}
+	row_307 := a_238[int64(1)*int64(d_239) : (int64(1)+1)*int64(d_239)]
+	tape_71 = tape_71[:len(row_307)]
+	r_272 = r_272[:len(row_307)]
+	if len(row_307) >= 262144 {
+		row_307 := row_307
+		tape_71 := tape_71
+		r_272 := r_272
+		runtime.ParallelFor(len(row_307), 16384, func(lo_311, hi int) {
+			for i_312 := lo_311; i_312 < hi; i_312++ {
+				row_307[i_312] += (tape_71[i_312] * r_272[i_312])
+			}
+		})
+	} else {
+		for i_308 := range row_307 {
+			row_307[i_308] += (tape_71[i_308] * r_272[i_308])
+		}
+	}
+	if tape_64 != tape_78 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_78})+" and "+runtime.ShapeString([]int{tape_64}))
+	}
+	if int64(0) >= int64(n_154) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), n_154))
+	}
+	if d_157 != tape_78 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_157})+" and "+runtime.ShapeString([]int{tape_78})+" differ")
+	}
+	row_314 := r_180[int64(0)*int64(d_157) : (int64(0)+1)*int64(d_157)]
+	tape_77 = tape_77[:len(row_314)]
+	r_272 = r_272[:len(row_314)]
+	if len(row_314) >= 262144 {
+		row_314 := row_314
+		tape_77 := tape_77
+		r_272 := r_272
+		runtime.ParallelFor(len(row_314), 16384, func(lo_318, hi int) {
+			for i_319 := lo_318; i_319 < hi; i_319++ {
+				row_314[i_319] += (tape_77[i_319] * r_272[i_319])
+			}
+		})
+	} else {
+		for i_315 := range row_314 {
+			row_314[i_315] += (tape_77[i_315] * r_272[i_315])
+		}
+	}
+	if tape_64 != tape_76 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_76})+" and "+runtime.ShapeString([]int{tape_64}))
+	}
+	if int64(0) >= int64(n_236) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), n_236))
+	}
+	if d_239 != tape_76 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{d_239})+" and "+runtime.ShapeString([]int{tape_76})+" differ")
+	}
+	row_321 := a_238[int64(0)*int64(d_239) : (int64(0)+1)*int64(d_239)]
+	tape_75 = tape_75[:len(row_321)]
+	r_272 = r_272[:len(row_321)]
+	if len(row_321) >= 262144 {
+		row_321 := row_321
+		tape_75 := tape_75
+		r_272 := r_272
+		runtime.ParallelFor(len(row_321), 16384, func(lo_325, hi int) {
+			for i_326 := lo_325; i_326 < hi; i_326++ {
+				row_321[i_326] += (tape_75[i_326] * r_272[i_326])
+			}
+		})
+	} else {
+		for i_322 := range row_321 {
+			row_321[i_322] += (tape_75[i_322] * r_272[i_322])
+		}
+	}
+	r_328, r_329, r_330, r_331, r_332, r_333, err_334 := fn_crosssplit11bwd(ar, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, tape_92, tape_93, tape_94, tape_95, tape_96, tape_97, tape_98, tape_99, tape_100, tape_101, tape_102, tape_103, tape_104, tape_105, tape_106, tape_107, tape_108, a_256, n_254, d_257)
+	if err_334 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_334, "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	if n_236 != r_329 || d_239 != r_330 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{n_236, d_239})+" and "+runtime.ShapeString([]int{r_329, r_330})+" differ")
+	}
+	r_328 = r_328[:len(a_238)]
+	for i_335 := range a_238 {
+		a_238[i_335] += r_328[i_335]
+	}
+	if n_154 != r_332 || d_157 != r_333 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{n_154, d_157})+" and "+runtime.ShapeString([]int{r_332, r_333})+" differ")
+	}
+	r_331 = r_331[:len(r_180)]
+	for i_336 := range r_180 {
+		r_180[i_336] += r_331[i_336]
+	}
+	if int64(0) >= int64(n_236) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), n_236))
+	}
+	row_337 := a_238[int(int64(0))*d_239 : (int(int64(0))+1)*d_239]
+	if int64(1) >= int64(n_236) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), n_236))
+	}
+	row_338 := a_238[int(int64(1))*d_239 : (int(int64(1))+1)*d_239]
+	if int64(2) >= int64(n_236) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), n_236))
+	}
+	row_339 := a_238[int(int64(2))*d_239 : (int(int64(2))+1)*d_239]
+	r_340 := ar.F64w(tape_110)
+	tape_109 = tape_109[:len(r_340)]
+	if len(r_340) >= 262144 {
+		r_340 := r_340
+		tape_109 := tape_109
+		runtime.ParallelFor(len(r_340), 16384, func(lo_344, hi int) {
+			for i_345 := lo_344; i_345 < hi; i_345++ {
+				r_340[i_345] = (1.0 / tape_109[i_345])
+			}
+		})
+	} else {
+		for i_341 := range r_340 {
+			r_340[i_341] = (1.0 / tape_109[i_341])
+		}
+	}
+	if tape_110 != tape_112 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_110}))
+	}
+	if d_239 != tape_112 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{d_239}))
+	}
+	r_347 := ar.F64w(tape_112)
+	tape_111 = tape_111[:len(r_347)]
+	tape_109 = tape_109[:len(r_347)]
+	row_339 = row_339[:len(r_347)]
+	if len(r_347) >= 262144 {
+		r_347 := r_347
+		tape_111 := tape_111
+		tape_109 := tape_109
+		row_339 := row_339
+		runtime.ParallelFor(len(r_347), 16384, func(lo_351, hi int) {
+			for i_352 := lo_351; i_352 < hi; i_352++ {
+				r_347[i_352] = ((-(tape_111[i_352] / tape_109[i_352])) * row_339[i_352])
+			}
+		})
+	} else {
+		for i_348 := range r_347 {
+			r_347[i_348] = ((-(tape_111[i_348] / tape_109[i_348])) * row_339[i_348])
+		}
+	}
+	z_354 := ar.F64(len(tape_113))
+	if tape_114 != r_173 || tape_115 != r_174 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_114, tape_115})+" and "+runtime.ShapeString([]int{r_173, r_174})+" differ")
+	}
+	r_172 = r_172[:len(z_354)]
+	for i_355 := range z_354 {
+		z_354[i_355] += r_172[i_355]
+	}
+	if d_239 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{d_239}))
+	}
+	if int64(2) >= int64(tape_114) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_114))
+	}
+	if tape_115 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
+	}
+	row_356 := z_354[int64(2)*int64(tape_115) : (int64(2)+1)*int64(tape_115)]
+	r_340 = r_340[:len(row_356)]
+	row_339 = row_339[:len(row_356)]
+	if len(row_356) >= 262144 {
+		row_356 := row_356
+		r_340 := r_340
+		row_339 := row_339
+		runtime.ParallelFor(len(row_356), 16384, func(lo_360, hi int) {
+			for i_361 := lo_360; i_361 < hi; i_361++ {
+				row_356[i_361] += (r_340[i_361] * row_339[i_361])
+			}
+		})
+	} else {
+		for i_357 := range row_356 {
+			row_356[i_357] += (r_340[i_357] * row_339[i_357])
+		}
+	}
+	if tape_110 != tape_117 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_117})+" and "+runtime.ShapeString([]int{tape_110}))
+	}
+	if d_239 != tape_117 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_117})+" and "+runtime.ShapeString([]int{d_239}))
+	}
+	if tape_112 != tape_117 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_117})+" differ")
+	}
+	tape_116 = tape_116[:len(r_347)]
+	tape_109 = tape_109[:len(r_347)]
+	row_338 = row_338[:len(r_347)]
+	if len(r_347) >= 262144 {
+		r_347 := r_347
+		tape_116 := tape_116
+		tape_109 := tape_109
+		row_338 := row_338
+		runtime.ParallelFor(len(r_347), 16384, func(lo_367, hi int) {
+			for i_368 := lo_367; i_368 < hi; i_368++ {
+				r_347[i_368] += ((-(tape_116[i_368] / tape_109[i_368])) * row_338[i_368])
+			}
+		})
+	} else {
+		for i_364 := range r_347 {
+			r_347[i_364] += ((-(tape_116[i_364] / tape_109[i_364])) * row_338[i_364])
+		}
+	}
+	if d_239 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{d_239}))
+	}
+	if int64(1) >= int64(tape_114) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_114))
+	}
+	if tape_115 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
+	}
+	row_370 := z_354[int64(1)*int64(tape_115) : (int64(1)+1)*int64(tape_115)]
+	r_340 = r_340[:len(row_370)]
+	row_338 = row_338[:len(row_370)]
+	if len(row_370) >= 262144 {
+		row_370 := row_370
+		r_340 := r_340
+		row_338 := row_338
+		runtime.ParallelFor(len(row_370), 16384, func(lo_374, hi int) {
+			for i_375 := lo_374; i_375 < hi; i_375++ {
+				row_370[i_375] += (r_340[i_375] * row_338[i_375])
+			}
+		})
+	} else {
+		for i_371 := range row_370 {
+			row_370[i_371] += (r_340[i_371] * row_338[i_371])
+		}
+	}
+	if tape_110 != tape_119 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_119})+" and "+runtime.ShapeString([]int{tape_110}))
+	}
+	if d_239 != tape_119 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_119})+" and "+runtime.ShapeString([]int{d_239}))
+	}
+	if tape_112 != tape_119 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_119})+" differ")
+	}
+	tape_118 = tape_118[:len(r_347)]
+	tape_109 = tape_109[:len(r_347)]
+	row_337 = row_337[:len(r_347)]
+	if len(r_347) >= 262144 {
+		r_347 := r_347
+		tape_118 := tape_118
+		tape_109 := tape_109
+		row_337 := row_337
+		runtime.ParallelFor(len(r_347), 16384, func(lo_381, hi int) {
+			for i_382 := lo_381; i_382 < hi; i_382++ {
+				r_347[i_382] += ((-(tape_118[i_382] / tape_109[i_382])) * row_337[i_382])
+			}
+		})
+	} else {
+		for i_378 := range r_347 {
+			r_347[i_378] += ((-(tape_118[i_378] / tape_109[i_378])) * row_337[i_378])
+		}
+	}
+	if d_239 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{d_239}))
+	}
+	if int64(0) >= int64(tape_114) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_114))
+	}
+	if tape_115 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
+	}
+	row_384 := z_354[int64(0)*int64(tape_115) : (int64(0)+1)*int64(tape_115)]
+	r_340 = r_340[:len(row_384)]
+	row_337 = row_337[:len(row_384)]
+	if len(row_384) >= 262144 {
+		row_384 := row_384
+		r_340 := r_340
+		row_337 := row_337
+		runtime.ParallelFor(len(row_384), 16384, func(lo_388, hi int) {
+			for i_389 := lo_388; i_389 < hi; i_389++ {
+				row_384[i_389] += (r_340[i_389] * row_337[i_389])
+			}
+		})
+	} else {
+		for i_385 := range row_384 {
+			row_384[i_385] += (r_340[i_385] * row_337[i_385])
+		}
+	}
+	if tape_45 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_45}))
+	}
+	if tape_112 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
+	}
+	tape_109 = tape_109[:len(r_347)]
+	z_188 = z_188[:len(r_347)]
+	if len(r_347) >= 262144 {
+		r_347 := r_347
+		tape_109 := tape_109
+		z_188 := z_188
+		runtime.ParallelFor(len(r_347), 16384, func(lo_395, hi int) {
+			for i_396 := lo_395; i_396 < hi; i_396++ {
+				r_347[i_396] += ((math.Cos(tape_109[i_396])) * z_188[i_396])
+			}
+		})
+	} else {
+		for i_392 := range r_347 {
+			r_347[i_392] += ((math.Cos(tape_109[i_392])) * z_188[i_392])
+		}
+	}
+	if tape_40 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_40}))
+	}
+	if tape_112 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
+	}
+	tape_109 = tape_109[:len(r_347)]
+	z_187 = z_187[:len(r_347)]
+	if len(r_347) >= 262144 {
+		r_347 := r_347
+		tape_109 := tape_109
+		z_187 := z_187
+		runtime.ParallelFor(len(r_347), 16384, func(lo_402, hi int) {
+			for i_403 := lo_402; i_403 < hi; i_403++ {
+				r_347[i_403] += ((-(math.Sin(tape_109[i_403]))) * z_187[i_403])
+			}
+		})
+	} else {
+		for i_399 := range r_347 {
+			r_347[i_399] += ((-(math.Sin(tape_109[i_399]))) * z_187[i_399])
+		}
+	}
+	if tape_112 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_112}))
+	}
+	r_405 := ar.F64w(tape_110)
+	tape_109 = tape_109[:len(r_405)]
+	r_347 = r_347[:len(r_405)]
+	if len(r_405) >= 262144 {
+		r_405 := r_405
+		tape_109 := tape_109
+		r_347 := r_347
+		runtime.ParallelFor(len(r_405), 16384, func(lo_409, hi int) {
+			for i_410 := lo_409; i_410 < hi; i_410++ {
+				r_405[i_410] = ((0.5 / tape_109[i_410]) * r_347[i_410])
+			}
+		})
+	} else {
+		for i_406 := range r_405 {
+			r_405[i_406] = ((0.5 / tape_109[i_406]) * r_347[i_406])
+		}
+	}
+	if tape_110 != tape_121 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_121})+" and "+runtime.ShapeString([]int{tape_110}))
+	}
+	if int64(2) >= int64(tape_114) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_114))
+	}
+	if tape_115 != tape_121 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_121})+" differ")
+	}
+	row_412 := z_354[int64(2)*int64(tape_115) : (int64(2)+1)*int64(tape_115)]
+	tape_120 = tape_120[:len(row_412)]
+	r_405 = r_405[:len(row_412)]
+	if len(row_412) >= 262144 {
+		row_412 := row_412
+		tape_120 := tape_120
+		r_405 := r_405
+		runtime.ParallelFor(len(row_412), 16384, func(lo_416, hi int) {
+			for i_417 := lo_416; i_417 < hi; i_417++ {
+				row_412[i_417] += ((2.0 * tape_120[i_417]) * r_405[i_417])
+			}
+		})
+	} else {
+		for i_413 := range row_412 {
+			row_412[i_413] += ((2.0 * tape_120[i_413]) * r_405[i_413])
+		}
+	}
+	if tape_110 != tape_123 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_123})+" and "+runtime.ShapeString([]int{tape_110}))
+	}
+	if int64(1) >= int64(tape_114) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_114))
+	}
+	if tape_115 != tape_123 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_123})+" differ")
+	}
+	row_419 := z_354[int64(1)*int64(tape_115) : (int64(1)+1)*int64(tape_115)]
+	tape_122 = tape_122[:len(row_419)]
+	r_405 = r_405[:len(row_419)]
+	if len(row_419) >= 262144 {
+		row_419 := row_419
+		tape_122 := tape_122
+		r_405 := r_405
+		runtime.ParallelFor(len(row_419), 16384, func(lo_423, hi int) {
+			for i_424 := lo_423; i_424 < hi; i_424++ {
+				row_419[i_424] += ((2.0 * tape_122[i_424]) * r_405[i_424])
+			}
+		})
+	} else {
+		for i_420 := range row_419 {
+			row_419[i_420] += ((2.0 * tape_122[i_420]) * r_405[i_420])
+		}
+	}
+	if tape_110 != tape_125 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_125})+" and "+runtime.ShapeString([]int{tape_110}))
+	}
+	if int64(0) >= int64(tape_114) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_114))
+	}
+	if tape_115 != tape_125 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_125})+" differ")
+	}
+	row_426 := z_354[int64(0)*int64(tape_115) : (int64(0)+1)*int64(tape_115)]
+	tape_124 = tape_124[:len(row_426)]
+	r_405 = r_405[:len(row_426)]
+	if len(row_426) >= 262144 {
+		row_426 := row_426
+		tape_124 := tape_124
+		r_405 := r_405
+		runtime.ParallelFor(len(row_426), 16384, func(lo_430, hi int) {
+			for i_431 := lo_430; i_431 < hi; i_431++ {
+				row_426[i_431] += ((2.0 * tape_124[i_431]) * r_405[i_431])
+			}
+		})
+	} else {
+		for i_427 := range row_426 {
+			row_426[i_427] += ((2.0 * tape_124[i_427]) * r_405[i_427])
+		}
+	}
+	ar.Keep(mark_433, &z_354, &r_180)
+	return z_354, tape_114, tape_115, r_180, n_154, d_157, nil
 }
 
 // fn_residualsvjp1110 is def residuals$vjp_1110 (models.nab:142:5).
 func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int, ybar_12 []float64, ybar_13 int, ybar_14 int, ybar_15 []float64, ybar_16 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_400 := ar.Mark()
+	mark_465 := ar.Mark()
 	if cam_2 != 11 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
 	}
@@ -10688,106 +10750,106 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			r_22[i_23] = (x_4[i_23] - s_20[i_23])
 		}
 	}
-	r_29, r_30, r_31, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, err_100 := fn_rotatesplit11fwd(ar, s_18, n_17, cam_3, r_22, x_5, x_6)
-	if err_100 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_100, "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+	r_29, r_30, r_31, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, err_157 := fn_rotatesplit11fwd(ar, s_18, n_17, cam_3, r_22, x_5, x_6)
+	if err_157 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_157, "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
 	}
 	if int64(2) >= int64(r_30) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:20", runtime.CheckIndex(int64(2), r_30))
 	}
-	row_101 := r_29[int(int64(2))*r_31 : (int(int64(2))+1)*r_31]
+	row_158 := r_29[int(int64(2))*r_31 : (int(int64(2))+1)*r_31]
 	if int64(0) >= int64(r_30) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:13", runtime.CheckIndex(int64(0), r_30))
 	}
-	row_102 := r_29[int(int64(0))*r_31 : (int(int64(0))+1)*r_31]
-	r_103 := ar.F64w(r_31)
-	row_102 = row_102[:len(r_103)]
-	row_101 = row_101[:len(r_103)]
-	if len(r_103) >= 262144 {
-		r_103 := r_103
-		row_102 := row_102
-		row_101 := row_101
-		runtime.ParallelFor(len(r_103), 16384, func(lo_107, hi int) {
-			for i_108 := lo_107; i_108 < hi; i_108++ {
-				r_103[i_108] = (row_102[i_108] / row_101[i_108])
+	row_159 := r_29[int(int64(0))*r_31 : (int(int64(0))+1)*r_31]
+	r_160 := ar.F64w(r_31)
+	row_159 = row_159[:len(r_160)]
+	row_158 = row_158[:len(r_160)]
+	if len(r_160) >= 262144 {
+		r_160 := r_160
+		row_159 := row_159
+		row_158 := row_158
+		runtime.ParallelFor(len(r_160), 16384, func(lo_164, hi int) {
+			for i_165 := lo_164; i_165 < hi; i_165++ {
+				r_160[i_165] = (row_159[i_165] / row_158[i_165])
 			}
 		})
 	} else {
-		for i_104 := range r_103 {
-			r_103[i_104] = (row_102[i_104] / row_101[i_104])
+		for i_161 := range r_160 {
+			r_160[i_161] = (row_159[i_161] / row_158[i_161])
 		}
 	}
 	if int64(1) >= int64(r_30) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:26", runtime.CheckIndex(int64(1), r_30))
 	}
-	row_110 := r_29[int(int64(1))*r_31 : (int(int64(1))+1)*r_31]
-	r_111 := ar.F64w(r_31)
-	row_110 = row_110[:len(r_111)]
-	row_101 = row_101[:len(r_111)]
-	if len(r_111) >= 262144 {
-		r_111 := r_111
-		row_110 := row_110
-		row_101 := row_101
-		runtime.ParallelFor(len(r_111), 16384, func(lo_115, hi int) {
-			for i_116 := lo_115; i_116 < hi; i_116++ {
-				r_111[i_116] = (row_110[i_116] / row_101[i_116])
+	row_167 := r_29[int(int64(1))*r_31 : (int(int64(1))+1)*r_31]
+	r_168 := ar.F64w(r_31)
+	row_167 = row_167[:len(r_168)]
+	row_158 = row_158[:len(r_168)]
+	if len(r_168) >= 262144 {
+		r_168 := r_168
+		row_167 := row_167
+		row_158 := row_158
+		runtime.ParallelFor(len(r_168), 16384, func(lo_172, hi int) {
+			for i_173 := lo_172; i_173 < hi; i_173++ {
+				r_168[i_173] = (row_167[i_173] / row_158[i_173])
 			}
 		})
 	} else {
-		for i_112 := range r_111 {
-			r_111[i_112] = (row_110[i_112] / row_101[i_112])
+		for i_169 := range r_168 {
+			r_168[i_169] = (row_167[i_169] / row_158[i_169])
 		}
 	}
-	rs_118 := r_31
-	tot_119, err_120 := runtime.MulSize(2, rs_118)
-	if err_120 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:11", err_120)
+	rs_175 := r_31
+	tot_176, err_177 := runtime.MulSize(2, rs_175)
+	if err_177 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:11", err_177)
 	}
-	a_121 := ar.F64w(tot_119)
-	row_122 := a_121[0*rs_118 : 1*rs_118]
-	copy(row_122, r_103)
-	row_123 := a_121[1*rs_118 : 2*rs_118]
-	copy(row_123, r_111)
-	row_124 := a_121[int(int64(0))*r_31 : (int(int64(0))+1)*r_31]
-	row_125 := a_121[int(int64(1))*r_31 : (int(int64(1))+1)*r_31]
-	r_126 := ar.F64w(r_31)
-	row_124 = row_124[:len(r_126)]
-	row_125 = row_125[:len(r_126)]
-	if len(r_126) >= 262144 {
-		r_126 := r_126
-		row_124 := row_124
-		row_125 := row_125
-		runtime.ParallelFor(len(r_126), 16384, func(lo_130, hi int) {
-			for i_131 := lo_130; i_131 < hi; i_131++ {
-				r_126[i_131] = ((row_124[i_131] * row_124[i_131]) + (row_125[i_131] * row_125[i_131]))
+	a_178 := ar.F64w(tot_176)
+	row_179 := a_178[0*rs_175 : 1*rs_175]
+	copy(row_179, r_160)
+	row_180 := a_178[1*rs_175 : 2*rs_175]
+	copy(row_180, r_168)
+	row_181 := a_178[int(int64(0))*r_31 : (int(int64(0))+1)*r_31]
+	row_182 := a_178[int(int64(1))*r_31 : (int(int64(1))+1)*r_31]
+	r_183 := ar.F64w(r_31)
+	row_181 = row_181[:len(r_183)]
+	row_182 = row_182[:len(r_183)]
+	if len(r_183) >= 262144 {
+		r_183 := r_183
+		row_181 := row_181
+		row_182 := row_182
+		runtime.ParallelFor(len(r_183), 16384, func(lo_187, hi int) {
+			for i_188 := lo_187; i_188 < hi; i_188++ {
+				r_183[i_188] = ((row_181[i_188] * row_181[i_188]) + (row_182[i_188] * row_182[i_188]))
 			}
 		})
 	} else {
-		for i_127 := range r_126 {
-			r_126[i_127] = ((row_124[i_127] * row_124[i_127]) + (row_125[i_127] * row_125[i_127]))
+		for i_184 := range r_183 {
+			r_183[i_184] = ((row_181[i_184] * row_181[i_184]) + (row_182[i_184] * row_182[i_184]))
 		}
 	}
 	if int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
 	}
-	row_133 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
+	row_190 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
 	if int64(10) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
-	row_134 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
-	r_135 := ar.F64w(r_31)
-	r_126 = r_126[:len(r_135)]
-	if len(r_135) >= 262144 {
-		r_135 := r_135
-		r_126 := r_126
-		runtime.ParallelFor(len(r_135), 16384, func(lo_139, hi int) {
-			for i_140 := lo_139; i_140 < hi; i_140++ {
-				r_135[i_140] = (r_126[i_140] * r_126[i_140])
+	row_191 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
+	r_192 := ar.F64w(r_31)
+	r_183 = r_183[:len(r_192)]
+	if len(r_192) >= 262144 {
+		r_192 := r_192
+		r_183 := r_183
+		runtime.ParallelFor(len(r_192), 16384, func(lo_196, hi int) {
+			for i_197 := lo_196; i_197 < hi; i_197++ {
+				r_192[i_197] = (r_183[i_197] * r_183[i_197])
 			}
 		})
 	} else {
-		for i_136 := range r_135 {
-			r_135[i_136] = (r_126[i_136] * r_126[i_136])
+		for i_193 := range r_192 {
+			r_192[i_193] = (r_183[i_193] * r_183[i_193])
 		}
 	}
 	if r_31 != cam_3 {
@@ -10796,359 +10858,389 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	if r_31 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31}))
 	}
-	r_142 := ar.F64w(cam_3)
-	row_133 = row_133[:len(r_142)]
-	r_126 = r_126[:len(r_142)]
-	row_134 = row_134[:len(r_142)]
-	r_135 = r_135[:len(r_142)]
-	if len(r_142) >= 262144 {
-		r_142 := r_142
-		row_133 := row_133
-		r_126 := r_126
-		row_134 := row_134
-		r_135 := r_135
-		runtime.ParallelFor(len(r_142), 16384, func(lo_146, hi int) {
-			for i_147 := lo_146; i_147 < hi; i_147++ {
-				r_142[i_147] = ((1.0 + (row_133[i_147] * r_126[i_147])) + (row_134[i_147] * r_135[i_147]))
+	r_199 := ar.F64w(cam_3)
+	row_190 = row_190[:len(r_199)]
+	r_183 = r_183[:len(r_199)]
+	row_191 = row_191[:len(r_199)]
+	r_192 = r_192[:len(r_199)]
+	if len(r_199) >= 262144 {
+		r_199 := r_199
+		row_190 := row_190
+		r_183 := r_183
+		row_191 := row_191
+		r_192 := r_192
+		runtime.ParallelFor(len(r_199), 16384, func(lo_203, hi int) {
+			for i_204 := lo_203; i_204 < hi; i_204++ {
+				r_199[i_204] = ((1.0 + (row_190[i_204] * r_183[i_204])) + (row_191[i_204] * r_192[i_204]))
 			}
 		})
 	} else {
-		for i_143 := range r_142 {
-			r_142[i_143] = ((1.0 + (row_133[i_143] * r_126[i_143])) + (row_134[i_143] * r_135[i_143]))
+		for i_200 := range r_199 {
+			r_199[i_200] = ((1.0 + (row_190[i_200] * r_183[i_200])) + (row_191[i_200] * r_192[i_200]))
 		}
 	}
-	n_149, err_150 := runtime.CheckSize(int64(2))
-	if err_150 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_150)
+	n_206, err_207 := runtime.CheckSize(int64(2))
+	if err_207 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_207)
 	}
-	var a_151 []float64
-	var d_152 int = 0
-	var rs_153 int = 0
-	var a_154 []float64
-	var d_155 int = 0
-	var rs_156 int = 0
-	var a_157 []float64
-	var a_158 []float64
-	var d_159 int = 0
-	var rs_160 int = 0
-	for i_161 := 0; i_161 < n_149; i_161++ {
-		mark_162 := ar.Mark()
-		i_163 := int64(i_161)
+	var a_208 []float64
+	var d_209 int = 0
+	var rs_210 int = 0
+	var a_211 []float64
+	var d_212 int = 0
+	var rs_213 int = 0
+	var a_214 []float64
+	var a_215 []float64
+	var d_216 int = 0
+	var rs_217 int = 0
+	for i_218 := 0; i_218 < n_206; i_218++ {
+		mark_219 := ar.Mark()
+		i_220 := int64(i_218)
 		if int64(6) >= int64(cam_2) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 		}
-		row_164 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-		if i_163 < 0 || i_163 >= int64(2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_163, 2))
+		row_221 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+		if i_220 < 0 || i_220 >= int64(2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_220, 2))
 		}
-		row_165 := a_121[int(i_163)*r_31 : (int(i_163)+1)*r_31]
+		row_222 := a_178[int(i_220)*r_31 : (int(i_220)+1)*r_31]
 		if r_31 != cam_3 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31}))
 		}
-		r_166 := ar.F64w(cam_3)
-		row_164 = row_164[:len(r_166)]
-		row_165 = row_165[:len(r_166)]
-		for i_167 := range r_166 {
-			r_166[i_167] = (row_164[i_167] * row_165[i_167])
+		r_223 := ar.F64w(cam_3)
+		row_221 = row_221[:len(r_223)]
+		row_222 = row_222[:len(r_223)]
+		for i_224 := range r_223 {
+			r_223[i_224] = (row_221[i_224] * row_222[i_224])
 		}
-		x_169 := int64(7) + i_163
-		if x_169 < 0 || x_169 >= int64(cam_2) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_169, cam_2))
+		x_226 := int64(7) + i_220
+		if x_226 < 0 || x_226 >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_226, cam_2))
 		}
-		row_170 := cam_1[int(x_169)*cam_3 : (int(x_169)+1)*cam_3]
-		r_171 := ar.F64w(cam_3)
-		r_166 = r_166[:len(r_171)]
-		r_142 = r_142[:len(r_171)]
-		row_170 = row_170[:len(r_171)]
-		for i_172 := range r_171 {
-			r_171[i_172] = ((r_166[i_172] * r_142[i_172]) + row_170[i_172])
+		row_227 := cam_1[int(x_226)*cam_3 : (int(x_226)+1)*cam_3]
+		r_228 := ar.F64w(cam_3)
+		r_223 = r_223[:len(r_228)]
+		r_199 = r_199[:len(r_228)]
+		row_227 = row_227[:len(r_228)]
+		for i_229 := range r_228 {
+			r_228[i_229] = ((r_223[i_229] * r_199[i_229]) + row_227[i_229])
 		}
-		if i_161 == 0 {
-			d_152 = cam_3
-			rs_153 = d_152
-			tot_174, err_175 := runtime.MulSize(n_149, rs_153)
-			if err_175 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_175)
+		if i_218 == 0 {
+			d_209 = cam_3
+			rs_210 = d_209
+			tot_231, err_232 := runtime.MulSize(n_206, rs_210)
+			if err_232 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_232)
 			}
-			a_151 = ar.F64w(tot_174)
-		} else if cam_3 != d_152 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_152}))
+			a_208 = ar.F64w(tot_231)
+		} else if cam_3 != d_209 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_218)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_209}))
 		}
-		copy(a_151[i_161*rs_153:(i_161+1)*rs_153], r_171)
-		if i_161 == 0 {
-			d_155 = cam_3
-			rs_156 = d_155
-			tot_176, err_177 := runtime.MulSize(n_149, rs_156)
-			if err_177 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_177)
+		copy(a_208[i_218*rs_210:(i_218+1)*rs_210], r_228)
+		if i_218 == 0 {
+			d_212 = cam_3
+			rs_213 = d_212
+			tot_233, err_234 := runtime.MulSize(n_206, rs_213)
+			if err_234 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_234)
 			}
-			a_154 = ar.F64w(tot_176)
-		} else if cam_3 != d_155 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_155}))
+			a_211 = ar.F64w(tot_233)
+		} else if cam_3 != d_212 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_218)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_212}))
 		}
-		copy(a_154[i_161*rs_156:(i_161+1)*rs_156], r_166)
-		if i_161 == 0 {
-			d_159 = cam_3
-			rs_160 = d_159
-			tot_178, err_179 := runtime.MulSize(n_149, rs_160)
-			if err_179 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_179)
+		copy(a_211[i_218*rs_213:(i_218+1)*rs_213], r_223)
+		if i_218 == 0 {
+			d_216 = cam_3
+			rs_217 = d_216
+			tot_235, err_236 := runtime.MulSize(n_206, rs_217)
+			if err_236 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_236)
 			}
-			a_158 = ar.F64w(tot_178)
-		} else if cam_3 != d_159 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_159}))
+			a_215 = ar.F64w(tot_235)
+		} else if cam_3 != d_216 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_218)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_216}))
 		}
-		copy(a_158[i_161*rs_160:(i_161+1)*rs_160], row_164)
-		if i_161 > 0 {
-			ar.Release(mark_162)
+		copy(a_215[i_218*rs_217:(i_218+1)*rs_217], row_221)
+		if i_218 > 0 {
+			ar.Release(mark_219)
 		}
 	}
-	a_157 = a_121[:n_149*r_31]
-	n_180, err_181 := runtime.CheckSize(int64(2))
-	_ = n_180
-	if err_181 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_181)
+	a_214 = a_178[:n_206*r_31]
+	n_237, err_238 := runtime.CheckSize(int64(2))
+	_ = n_237
+	if err_238 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_238)
 	}
-	view_182 := a_151
-	n_183, err_184 := runtime.CheckSize(int64(2))
-	if err_184 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_184)
+	view_239 := a_208
+	n_240, err_241 := runtime.CheckSize(int64(2))
+	if err_241 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_241)
 	}
-	var a_185 []float64
-	var d_186 int = 0
-	var rs_187 int = 0
-	var a_188 []float64
-	var d_189 int = 0
-	var rs_190 int = 0
-	for i_191 := 0; i_191 < n_183; i_191++ {
-		mark_192 := ar.Mark()
-		i_193 := int64(i_191)
-		if i_193 < 0 || i_193 >= int64(n_149) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_193, n_149))
+	var a_242 []float64
+	var d_243 int = 0
+	var rs_244 int = 0
+	var a_245 []float64
+	var d_246 int = 0
+	var rs_247 int = 0
+	for i_248 := 0; i_248 < n_240; i_248++ {
+		mark_249 := ar.Mark()
+		i_250 := int64(i_248)
+		if i_250 < 0 || i_250 >= int64(n_206) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_250, n_206))
 		}
-		row_194 := view_182[int(i_193)*d_152 : (int(i_193)+1)*d_152]
-		if i_193 < 0 || i_193 >= int64(feat_10) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(i_193, feat_10))
+		row_251 := view_239[int(i_250)*d_209 : (int(i_250)+1)*d_209]
+		if i_250 < 0 || i_250 >= int64(feat_10) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(i_250, feat_10))
 		}
-		row_195 := feat_9[int(i_193)*feat_11 : (int(i_193)+1)*feat_11]
-		if feat_11 != d_152 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_152})+" and "+runtime.ShapeString([]int{feat_11}))
+		row_252 := feat_9[int(i_250)*feat_11 : (int(i_250)+1)*feat_11]
+		if feat_11 != d_209 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_209})+" and "+runtime.ShapeString([]int{feat_11}))
 		}
-		r_196 := ar.F64w(d_152)
-		row_194 = row_194[:len(r_196)]
-		row_195 = row_195[:len(r_196)]
-		for i_197 := range r_196 {
-			r_196[i_197] = (row_194[i_197] - row_195[i_197])
+		r_253 := ar.F64w(d_209)
+		row_251 = row_251[:len(r_253)]
+		row_252 = row_252[:len(r_253)]
+		for i_254 := range r_253 {
+			r_253[i_254] = (row_251[i_254] - row_252[i_254])
 		}
-		if d_152 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_152}))
+		if d_209 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_209}))
 		}
-		r_199 := ar.F64w(w_8)
-		w_7 = w_7[:len(r_199)]
-		r_196 = r_196[:len(r_199)]
-		for i_200 := range r_199 {
-			r_199[i_200] = (w_7[i_200] * r_196[i_200])
+		r_256 := ar.F64w(w_8)
+		w_7 = w_7[:len(r_256)]
+		r_253 = r_253[:len(r_256)]
+		for i_257 := range r_256 {
+			r_256[i_257] = (w_7[i_257] * r_253[i_257])
 		}
-		if i_191 == 0 {
-			d_186 = w_8
-			rs_187 = d_186
-			tot_202, err_203 := runtime.MulSize(n_183, rs_187)
-			if err_203 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_203)
+		if i_248 == 0 {
+			d_243 = w_8
+			rs_244 = d_243
+			tot_259, err_260 := runtime.MulSize(n_240, rs_244)
+			if err_260 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_260)
 			}
-			a_185 = ar.F64w(tot_202)
-		} else if w_8 != d_186 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_191)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_186}))
+			a_242 = ar.F64w(tot_259)
+		} else if w_8 != d_243 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_248)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_243}))
 		}
-		copy(a_185[i_191*rs_187:(i_191+1)*rs_187], r_199)
-		if i_191 == 0 {
-			d_189 = d_152
-			rs_190 = d_189
-			tot_204, err_205 := runtime.MulSize(n_183, rs_190)
-			if err_205 != nil {
-				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_205)
+		copy(a_242[i_248*rs_244:(i_248+1)*rs_244], r_256)
+		if i_248 == 0 {
+			d_246 = d_209
+			rs_247 = d_246
+			tot_261, err_262 := runtime.MulSize(n_240, rs_247)
+			if err_262 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_262)
 			}
-			a_188 = ar.F64w(tot_204)
-		} else if d_152 != d_189 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_191)+" has shape "+runtime.ShapeString([]int{d_152})+", element 0 has shape "+runtime.ShapeString([]int{d_189}))
+			a_245 = ar.F64w(tot_261)
+		} else if d_209 != d_246 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_248)+" has shape "+runtime.ShapeString([]int{d_209})+", element 0 has shape "+runtime.ShapeString([]int{d_246}))
 		}
-		copy(a_188[i_191*rs_190:(i_191+1)*rs_190], r_196)
-		if i_191 > 0 {
-			ar.Release(mark_192)
+		copy(a_245[i_248*rs_247:(i_248+1)*rs_247], r_253)
+		if i_248 > 0 {
+			ar.Release(mark_249)
 		}
 	}
 	if ybar_16 != w_8 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_16}))
 	}
-	r_206 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_206)]
-	ybar_15 = ybar_15[:len(r_206)]
-	if len(r_206) >= 262144 {
-		r_206 := r_206
+	r_263 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_263)]
+	ybar_15 = ybar_15[:len(r_263)]
+	if len(r_263) >= 262144 {
+		r_263 := r_263
 		w_7 := w_7
 		ybar_15 := ybar_15
-		runtime.ParallelFor(len(r_206), 16384, func(lo_210, hi int) {
-			for i_211 := lo_210; i_211 < hi; i_211++ {
-				r_206[i_211] = ((2.0 * w_7[i_211]) * -ybar_15[i_211])
+		runtime.ParallelFor(len(r_263), 16384, func(lo_267, hi int) {
+			for i_268 := lo_267; i_268 < hi; i_268++ {
+				r_263[i_268] = ((2.0 * w_7[i_268]) * -ybar_15[i_268])
 			}
 		})
 	} else {
-		for i_207 := range r_206 {
-			r_206[i_207] = ((2.0 * w_7[i_207]) * -ybar_15[i_207])
+		for i_264 := range r_263 {
+			r_263[i_264] = ((2.0 * w_7[i_264]) * -ybar_15[i_264])
 		}
 	}
-	z_213 := ar.F64(len(view_182))
-	var rev_214 []float64
-	var rev_215 int
-	var rev_216 []float64
-	var rev_217 int
-	var rev_218 int
-	rev_214, rev_215, rev_216, rev_217, rev_218 = r_206, w_8, z_213, n_149, d_152
-	for i_229 := int64(0); i_229 < int64(2); i_229++ {
-		if i_229 < 0 || i_229 >= int64(ybar_13) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_229, ybar_13))
+	var rev_270 []float64
+	var rev_271 int
+	rev_270, rev_271 = r_263, w_8
+	for i_279 := int64(0); i_279 < int64(2); i_279++ {
+		if i_279 < 0 || i_279 >= int64(n_240) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_279, n_240))
 		}
-		row_231 := ybar_12[int(i_229)*ybar_14 : (int(i_229)+1)*ybar_14]
-		if i_229 < 0 || i_229 >= int64(n_183) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_229, n_183))
+		_ = a_242[int(i_279)*d_243 : (int(i_279)+1)*d_243]
+		row_282 := a_245[int(i_279)*d_246 : (int(i_279)+1)*d_246]
+		if i_279 < 0 || i_279 >= int64(ybar_13) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_279, ybar_13))
 		}
-		_ = a_185[int(i_229)*d_186 : (int(i_229)+1)*d_186]
-		row_233 := a_188[int(i_229)*d_189 : (int(i_229)+1)*d_189]
-		if ybar_14 != d_189 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{d_189})+" and "+runtime.ShapeString([]int{ybar_14}))
+		row_283 := ybar_12[int(i_279)*ybar_14 : (int(i_279)+1)*ybar_14]
+		if ybar_14 != d_246 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{d_246})+" and "+runtime.ShapeString([]int{ybar_14}))
 		}
-		if rev_215 != d_189 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_215})+" and "+runtime.ShapeString([]int{d_189})+" differ")
+		if rev_271 != d_246 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_271})+" and "+runtime.ShapeString([]int{d_246})+" differ")
 		}
-		row_233 = row_233[:len(rev_214)]
-		row_231 = row_231[:len(rev_214)]
-		for i_235 := range rev_214 {
-			rev_214[i_235] += (row_233[i_235] * row_231[i_235])
+		row_282 = row_282[:len(rev_270)]
+		row_283 = row_283[:len(rev_270)]
+		for i_285 := range rev_270 {
+			rev_270[i_285] += (row_282[i_285] * row_283[i_285])
 		}
+	}
+	n_287, err_288 := runtime.CheckSize(int64(2))
+	if err_288 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_288)
+	}
+	var a_289 []float64
+	var d_290 int = 0
+	var rs_291 int = 0
+	for i_292 := 0; i_292 < n_287; i_292++ {
+		mark_293 := ar.Mark()
+		i_294 := int64(i_292)
+		if i_294 < 0 || i_294 >= int64(ybar_13) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_294, ybar_13))
+		}
+		row_295 := ybar_12[int(i_294)*ybar_14 : (int(i_294)+1)*ybar_14]
 		if ybar_14 != w_8 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_14}))
 		}
-		if i_229 < 0 || i_229 >= int64(rev_217) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", runtime.CheckIndex(i_229, rev_217))
+		if i_292 == 0 {
+			d_290 = w_8
+			rs_291 = d_290
+			tot_296, err_297 := runtime.MulSize(n_287, rs_291)
+			if err_297 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_297)
+			}
+			a_289 = ar.F64w(tot_296)
+		} else if w_8 != d_290 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "build: element "+strconv.Itoa(i_292)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_290}))
 		}
-		if rev_218 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_218})+" and "+runtime.ShapeString([]int{w_8})+" differ")
+		row_298 := a_289[i_292*rs_291 : (i_292+1)*rs_291]
+		w_7 = w_7[:len(row_298)]
+		row_295 = row_295[:len(row_298)]
+		if len(row_298) >= 262144 {
+			row_298 := row_298
+			w_7 := w_7
+			row_295 := row_295
+			runtime.ParallelFor(len(row_298), 16384, func(lo_302, hi int) {
+				for i_303 := lo_302; i_303 < hi; i_303++ {
+					row_298[i_303] = (w_7[i_303] * row_295[i_303])
+				}
+			})
+		} else {
+			for i_299 := range row_298 {
+				row_298[i_299] = (w_7[i_299] * row_295[i_299])
+			}
 		}
-		row_237 := rev_216[i_229*int64(rev_218) : (i_229+1)*int64(rev_218)]
-		w_7 = w_7[:len(row_237)]
-		row_231 = row_231[:len(row_237)]
-		for i_238 := range row_237 {
-			row_237[i_238] += (w_7[i_238] * row_231[i_238])
+		if i_292 > 0 {
+			ar.Release(mark_293)
 		}
 	}
-	z_240 := ar.F64(len(cam_1))
-	z_241 := ar.F64(len(a_121))
-	z_242 := ar.F64(len(r_142))
-	var rev_243 []float64
-	var rev_244 int
-	var rev_245 int
-	var rev_246 []float64
-	var rev_247 int
-	var rev_248 int
-	var rev_249 []float64
-	var rev_250 int
-	rev_243, rev_244, rev_245, rev_246, rev_247, rev_248, rev_249, rev_250 = z_240, cam_2, cam_3, z_241, 2, r_31, z_242, cam_3
-	for i_272 := int64(0); i_272 < int64(2); i_272++ {
-		mark_273 := ar.Mark()
-		if i_272 < 0 || i_272 >= int64(n_149) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_272, n_149))
+	z_305 := ar.F64(len(cam_1))
+	z_306 := ar.F64(len(a_178))
+	z_307 := ar.F64(len(r_199))
+	var rev_308 []float64
+	var rev_309 int
+	var rev_310 int
+	var rev_311 []float64
+	var rev_312 int
+	var rev_313 int
+	var rev_314 []float64
+	var rev_315 int
+	rev_308, rev_309, rev_310, rev_311, rev_312, rev_313, rev_314, rev_315 = z_305, cam_2, cam_3, z_306, 2, r_31, z_307, cam_3
+	for i_337 := int64(0); i_337 < int64(2); i_337++ {
+		mark_338 := ar.Mark()
+		if i_337 < 0 || i_337 >= int64(n_287) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_337, n_287))
 		}
-		row_274 := z_213[int(i_272)*d_152 : (int(i_272)+1)*d_152]
-		if i_272 < 0 || i_272 >= int64(n_149) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_272, n_149))
+		row_339 := a_289[int(i_337)*d_290 : (int(i_337)+1)*d_290]
+		if i_337 < 0 || i_337 >= int64(n_206) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_337, n_206))
 		}
-		_ = a_151[int(i_272)*d_152 : (int(i_272)+1)*d_152]
-		row_276 := a_154[int(i_272)*d_155 : (int(i_272)+1)*d_155]
-		row_277 := a_157[int(i_272)*r_31 : (int(i_272)+1)*r_31]
-		row_278 := a_158[int(i_272)*d_159 : (int(i_272)+1)*d_159]
-		x_279 := int64(7) + i_272
-		if x_279 < 0 || x_279 >= int64(rev_244) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_279, rev_244))
+		_ = a_208[int(i_337)*d_209 : (int(i_337)+1)*d_209]
+		row_341 := a_211[int(i_337)*d_212 : (int(i_337)+1)*d_212]
+		row_342 := a_214[int(i_337)*r_31 : (int(i_337)+1)*r_31]
+		row_343 := a_215[int(i_337)*d_216 : (int(i_337)+1)*d_216]
+		x_344 := int64(7) + i_337
+		if x_344 < 0 || x_344 >= int64(rev_309) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_344, rev_309))
 		}
-		if rev_245 != d_152 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_245})+" and "+runtime.ShapeString([]int{d_152})+" differ")
+		if rev_310 != d_290 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_310})+" and "+runtime.ShapeString([]int{d_290})+" differ")
 		}
-		row_280 := rev_243[x_279*int64(rev_245) : (x_279+1)*int64(rev_245)]
-		for j_281 := range row_280 {
-			row_280[j_281] += row_274[j_281]
+		row_345 := rev_308[x_344*int64(rev_310) : (x_344+1)*int64(rev_310)]
+		for j_346 := range row_345 {
+			row_345[j_346] += row_339[j_346]
 		}
-		if d_152 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_152}))
+		if d_290 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_290}))
 		}
-		r_282 := ar.F64w(cam_3)
-		r_142 = r_142[:len(r_282)]
-		row_274 = row_274[:len(r_282)]
-		for i_283 := range r_282 {
-			r_282[i_283] = (r_142[i_283] * row_274[i_283])
+		r_347 := ar.F64w(cam_3)
+		r_199 = r_199[:len(r_347)]
+		row_339 = row_339[:len(r_347)]
+		for i_348 := range r_347 {
+			r_347[i_348] = (r_199[i_348] * row_339[i_348])
 		}
-		if d_152 != d_155 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_155})+" and "+runtime.ShapeString([]int{d_152}))
+		if d_290 != d_212 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_212})+" and "+runtime.ShapeString([]int{d_290}))
 		}
-		if rev_250 != d_155 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_250})+" and "+runtime.ShapeString([]int{d_155})+" differ")
+		if rev_315 != d_212 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_315})+" and "+runtime.ShapeString([]int{d_212})+" differ")
 		}
-		row_276 = row_276[:len(rev_249)]
-		row_274 = row_274[:len(rev_249)]
-		for i_286 := range rev_249 {
-			rev_249[i_286] += (row_276[i_286] * row_274[i_286])
+		row_341 = row_341[:len(rev_314)]
+		row_339 = row_339[:len(rev_314)]
+		for i_351 := range rev_314 {
+			rev_314[i_351] += (row_341[i_351] * row_339[i_351])
 		}
-		if cam_3 != d_159 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_159})+" and "+runtime.ShapeString([]int{cam_3}))
+		if cam_3 != d_216 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_216})+" and "+runtime.ShapeString([]int{cam_3}))
 		}
-		if i_272 < 0 || i_272 >= int64(rev_247) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_272, rev_247))
+		if i_337 < 0 || i_337 >= int64(rev_312) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_337, rev_312))
 		}
-		if rev_248 != d_159 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_248})+" and "+runtime.ShapeString([]int{d_159})+" differ")
+		if rev_313 != d_216 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_313})+" and "+runtime.ShapeString([]int{d_216})+" differ")
 		}
-		row_288 := rev_246[i_272*int64(rev_248) : (i_272+1)*int64(rev_248)]
-		row_278 = row_278[:len(row_288)]
-		r_282 = r_282[:len(row_288)]
-		for i_289 := range row_288 {
-			row_288[i_289] += (row_278[i_289] * r_282[i_289])
+		row_353 := rev_311[i_337*int64(rev_313) : (i_337+1)*int64(rev_313)]
+		row_343 = row_343[:len(row_353)]
+		r_347 = r_347[:len(row_353)]
+		for i_354 := range row_353 {
+			row_353[i_354] += (row_343[i_354] * r_347[i_354])
 		}
 		if cam_3 != r_31 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3}))
 		}
-		if int64(6) >= int64(rev_244) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_244))
+		if int64(6) >= int64(rev_309) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_309))
 		}
-		if rev_245 != r_31 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_245})+" and "+runtime.ShapeString([]int{r_31})+" differ")
+		if rev_310 != r_31 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_310})+" and "+runtime.ShapeString([]int{r_31})+" differ")
 		}
-		row_291 := rev_243[int64(6)*int64(rev_245) : (int64(6)+1)*int64(rev_245)]
-		row_277 = row_277[:len(row_291)]
-		r_282 = r_282[:len(row_291)]
-		for i_292 := range row_291 {
-			row_291[i_292] += (row_277[i_292] * r_282[i_292])
+		row_356 := rev_308[int64(6)*int64(rev_310) : (int64(6)+1)*int64(rev_310)]
+		row_342 = row_342[:len(row_356)]
+		r_347 = r_347[:len(row_356)]
+		for i_357 := range row_356 {
+			row_356[i_357] += (row_342[i_357] * r_347[i_357])
 		}
-		ar.Release(mark_273)
+		ar.Release(mark_338)
 	}
 	if cam_3 != r_31 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	r_294 := ar.F64w(r_31)
-	r_126 = r_126[:len(r_294)]
-	row_134 = row_134[:len(r_294)]
-	z_242 = z_242[:len(r_294)]
-	if len(r_294) >= 262144 {
-		r_294 := r_294
-		r_126 := r_126
-		row_134 := row_134
-		z_242 := z_242
-		runtime.ParallelFor(len(r_294), 16384, func(lo_298, hi int) {
-			for i_299 := lo_298; i_299 < hi; i_299++ {
-				r_294[i_299] = ((2.0 * r_126[i_299]) * (row_134[i_299] * z_242[i_299]))
+	r_359 := ar.F64w(r_31)
+	r_183 = r_183[:len(r_359)]
+	row_191 = row_191[:len(r_359)]
+	z_307 = z_307[:len(r_359)]
+	if len(r_359) >= 262144 {
+		r_359 := r_359
+		r_183 := r_183
+		row_191 := row_191
+		z_307 := z_307
+		runtime.ParallelFor(len(r_359), 16384, func(lo_363, hi int) {
+			for i_364 := lo_363; i_364 < hi; i_364++ {
+				r_359[i_364] = ((2.0 * r_183[i_364]) * (row_191[i_364] * z_307[i_364]))
 			}
 		})
 	} else {
-		for i_295 := range r_294 {
-			r_294[i_295] = ((2.0 * r_126[i_295]) * (row_134[i_295] * z_242[i_295]))
+		for i_360 := range r_359 {
+			r_359[i_360] = ((2.0 * r_183[i_360]) * (row_191[i_360] * z_307[i_360]))
 		}
 	}
 	if cam_3 != r_31 {
@@ -11160,40 +11252,40 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	if cam_3 != r_31 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31})+" differ")
 	}
-	row_301 := z_240[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
-	r_135 = r_135[:len(row_301)]
-	z_242 = z_242[:len(row_301)]
-	if len(row_301) >= 262144 {
-		row_301 := row_301
-		r_135 := r_135
-		z_242 := z_242
-		runtime.ParallelFor(len(row_301), 16384, func(lo_305, hi int) {
-			for i_306 := lo_305; i_306 < hi; i_306++ {
-				row_301[i_306] += (r_135[i_306] * z_242[i_306])
+	row_366 := z_305[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
+	r_192 = r_192[:len(row_366)]
+	z_307 = z_307[:len(row_366)]
+	if len(row_366) >= 262144 {
+		row_366 := row_366
+		r_192 := r_192
+		z_307 := z_307
+		runtime.ParallelFor(len(row_366), 16384, func(lo_370, hi int) {
+			for i_371 := lo_370; i_371 < hi; i_371++ {
+				row_366[i_371] += (r_192[i_371] * z_307[i_371])
 			}
 		})
 	} else {
-		for i_302 := range row_301 {
-			row_301[i_302] += (r_135[i_302] * z_242[i_302])
+		for i_367 := range row_366 {
+			row_366[i_367] += (r_192[i_367] * z_307[i_367])
 		}
 	}
 	if r_31 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{r_31})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
 	}
-	row_133 = row_133[:len(r_294)]
-	z_242 = z_242[:len(r_294)]
-	if len(r_294) >= 262144 {
-		r_294 := r_294
-		row_133 := row_133
-		z_242 := z_242
-		runtime.ParallelFor(len(r_294), 16384, func(lo_312, hi int) {
-			for i_313 := lo_312; i_313 < hi; i_313++ {
-				r_294[i_313] += (row_133[i_313] * z_242[i_313])
+	row_190 = row_190[:len(r_359)]
+	z_307 = z_307[:len(r_359)]
+	if len(r_359) >= 262144 {
+		r_359 := r_359
+		row_190 := row_190
+		z_307 := z_307
+		runtime.ParallelFor(len(r_359), 16384, func(lo_377, hi int) {
+			for i_378 := lo_377; i_378 < hi; i_378++ {
+				r_359[i_378] += (row_190[i_378] * z_307[i_378])
 			}
 		})
 	} else {
-		for i_309 := range r_294 {
-			r_294[i_309] += (row_133[i_309] * z_242[i_309])
+		for i_374 := range r_359 {
+			r_359[i_374] += (row_190[i_374] * z_307[i_374])
 		}
 	}
 	if cam_3 != r_31 {
@@ -11205,223 +11297,1749 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	if cam_3 != r_31 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_31})+" differ")
 	}
-	row_315 := z_240[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
-	r_126 = r_126[:len(row_315)]
-	z_242 = z_242[:len(row_315)]
-	if len(row_315) >= 262144 {
-		row_315 := row_315
-		r_126 := r_126
-		z_242 := z_242
-		runtime.ParallelFor(len(row_315), 16384, func(lo_319, hi int) {
-			for i_320 := lo_319; i_320 < hi; i_320++ {
-				row_315[i_320] += (r_126[i_320] * z_242[i_320])
+	row_380 := z_305[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
+	r_183 = r_183[:len(row_380)]
+	z_307 = z_307[:len(row_380)]
+	if len(row_380) >= 262144 {
+		row_380 := row_380
+		r_183 := r_183
+		z_307 := z_307
+		runtime.ParallelFor(len(row_380), 16384, func(lo_384, hi int) {
+			for i_385 := lo_384; i_385 < hi; i_385++ {
+				row_380[i_385] += (r_183[i_385] * z_307[i_385])
 			}
 		})
 	} else {
-		for i_316 := range row_315 {
-			row_315[i_316] += (r_126[i_316] * z_242[i_316])
+		for i_381 := range row_380 {
+			row_380[i_381] += (r_183[i_381] * z_307[i_381])
 		}
 	}
-	row_322 := z_241[int64(1)*int64(r_31) : (int64(1)+1)*int64(r_31)]
-	row_125 = row_125[:len(row_322)]
-	r_294 = r_294[:len(row_322)]
-	if len(row_322) >= 262144 {
-		row_322 := row_322
-		row_125 := row_125
-		r_294 := r_294
-		runtime.ParallelFor(len(row_322), 16384, func(lo_326, hi int) {
-			for i_327 := lo_326; i_327 < hi; i_327++ {
-				row_322[i_327] += ((2.0 * row_125[i_327]) * r_294[i_327])
+	row_387 := z_306[int64(1)*int64(r_31) : (int64(1)+1)*int64(r_31)]
+	row_182 = row_182[:len(row_387)]
+	r_359 = r_359[:len(row_387)]
+	if len(row_387) >= 262144 {
+		row_387 := row_387
+		row_182 := row_182
+		r_359 := r_359
+		runtime.ParallelFor(len(row_387), 16384, func(lo_391, hi int) {
+			for i_392 := lo_391; i_392 < hi; i_392++ {
+				row_387[i_392] += ((2.0 * row_182[i_392]) * r_359[i_392])
 			}
 		})
 	} else {
-		for i_323 := range row_322 {
-			row_322[i_323] += ((2.0 * row_125[i_323]) * r_294[i_323])
+		for i_388 := range row_387 {
+			row_387[i_388] += ((2.0 * row_182[i_388]) * r_359[i_388])
 		}
 	}
-	row_329 := z_241[int64(0)*int64(r_31) : (int64(0)+1)*int64(r_31)]
-	row_124 = row_124[:len(row_329)]
-	r_294 = r_294[:len(row_329)]
-	if len(row_329) >= 262144 {
-		row_329 := row_329
-		row_124 := row_124
-		r_294 := r_294
-		runtime.ParallelFor(len(row_329), 16384, func(lo_333, hi int) {
-			for i_334 := lo_333; i_334 < hi; i_334++ {
-				row_329[i_334] += ((2.0 * row_124[i_334]) * r_294[i_334])
+	row_394 := z_306[int64(0)*int64(r_31) : (int64(0)+1)*int64(r_31)]
+	row_181 = row_181[:len(row_394)]
+	r_359 = r_359[:len(row_394)]
+	if len(row_394) >= 262144 {
+		row_394 := row_394
+		row_181 := row_181
+		r_359 := r_359
+		runtime.ParallelFor(len(row_394), 16384, func(lo_398, hi int) {
+			for i_399 := lo_398; i_399 < hi; i_399++ {
+				row_394[i_399] += ((2.0 * row_181[i_399]) * r_359[i_399])
 			}
 		})
 	} else {
-		for i_330 := range row_329 {
-			row_329[i_330] += ((2.0 * row_124[i_330]) * r_294[i_330])
+		for i_395 := range row_394 {
+			row_394[i_395] += ((2.0 * row_181[i_395]) * r_359[i_395])
 		}
 	}
-	row_336 := z_241[int(int64(0))*r_31 : (int(int64(0))+1)*r_31]
-	row_337 := z_241[int(int64(1))*r_31 : (int(int64(1))+1)*r_31]
-	r_338 := ar.F64w(r_31)
-	row_101 = row_101[:len(r_338)]
-	if len(r_338) >= 262144 {
-		r_338 := r_338
-		row_101 := row_101
-		runtime.ParallelFor(len(r_338), 16384, func(lo_342, hi int) {
-			for i_343 := lo_342; i_343 < hi; i_343++ {
-				r_338[i_343] = (1.0 / row_101[i_343])
+	row_401 := z_306[int(int64(0))*r_31 : (int(int64(0))+1)*r_31]
+	row_402 := z_306[int(int64(1))*r_31 : (int(int64(1))+1)*r_31]
+	r_403 := ar.F64w(r_31)
+	row_158 = row_158[:len(r_403)]
+	if len(r_403) >= 262144 {
+		r_403 := r_403
+		row_158 := row_158
+		runtime.ParallelFor(len(r_403), 16384, func(lo_407, hi int) {
+			for i_408 := lo_407; i_408 < hi; i_408++ {
+				r_403[i_408] = (1.0 / row_158[i_408])
 			}
 		})
 	} else {
-		for i_339 := range r_338 {
-			r_338[i_339] = (1.0 / row_101[i_339])
+		for i_404 := range r_403 {
+			r_403[i_404] = (1.0 / row_158[i_404])
 		}
 	}
-	z_345 := ar.F64(len(r_29))
+	z_410 := ar.F64(len(r_29))
 	if int64(2) >= int64(r_30) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(2), r_30))
 	}
-	row_346 := z_345[int64(2)*int64(r_31) : (int64(2)+1)*int64(r_31)]
-	r_111 = r_111[:len(row_346)]
-	row_101 = row_101[:len(row_346)]
-	row_337 = row_337[:len(row_346)]
-	if len(row_346) >= 262144 {
-		row_346 := row_346
-		r_111 := r_111
-		row_101 := row_101
-		row_337 := row_337
-		runtime.ParallelFor(len(row_346), 16384, func(lo_350, hi int) {
-			for i_351 := lo_350; i_351 < hi; i_351++ {
-				row_346[i_351] += ((-(r_111[i_351] / row_101[i_351])) * row_337[i_351])
+	row_411 := z_410[int64(2)*int64(r_31) : (int64(2)+1)*int64(r_31)]
+	r_168 = r_168[:len(row_411)]
+	row_158 = row_158[:len(row_411)]
+	row_402 = row_402[:len(row_411)]
+	if len(row_411) >= 262144 {
+		row_411 := row_411
+		r_168 := r_168
+		row_158 := row_158
+		row_402 := row_402
+		runtime.ParallelFor(len(row_411), 16384, func(lo_415, hi int) {
+			for i_416 := lo_415; i_416 < hi; i_416++ {
+				row_411[i_416] += ((-(r_168[i_416] / row_158[i_416])) * row_402[i_416])
 			}
 		})
 	} else {
-		for i_347 := range row_346 {
-			row_346[i_347] += ((-(r_111[i_347] / row_101[i_347])) * row_337[i_347])
+		for i_412 := range row_411 {
+			row_411[i_412] += ((-(r_168[i_412] / row_158[i_412])) * row_402[i_412])
 		}
 	}
 	if int64(1) >= int64(r_30) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), r_30))
 	}
-	row_353 := z_345[int64(1)*int64(r_31) : (int64(1)+1)*int64(r_31)]
-	r_338 = r_338[:len(row_353)]
-	row_337 = row_337[:len(row_353)]
-	if len(row_353) >= 262144 {
-		row_353 := row_353
-		r_338 := r_338
-		row_337 := row_337
-		runtime.ParallelFor(len(row_353), 16384, func(lo_357, hi int) {
-			for i_358 := lo_357; i_358 < hi; i_358++ {
-				row_353[i_358] += (r_338[i_358] * row_337[i_358])
+	row_418 := z_410[int64(1)*int64(r_31) : (int64(1)+1)*int64(r_31)]
+	r_403 = r_403[:len(row_418)]
+	row_402 = row_402[:len(row_418)]
+	if len(row_418) >= 262144 {
+		row_418 := row_418
+		r_403 := r_403
+		row_402 := row_402
+		runtime.ParallelFor(len(row_418), 16384, func(lo_422, hi int) {
+			for i_423 := lo_422; i_423 < hi; i_423++ {
+				row_418[i_423] += (r_403[i_423] * row_402[i_423])
 			}
 		})
 	} else {
-		for i_354 := range row_353 {
-			row_353[i_354] += (r_338[i_354] * row_337[i_354])
+		for i_419 := range row_418 {
+			row_418[i_419] += (r_403[i_419] * row_402[i_419])
 		}
 	}
 	if int64(2) >= int64(r_30) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(2), r_30))
 	}
-	row_360 := z_345[int64(2)*int64(r_31) : (int64(2)+1)*int64(r_31)]
-	r_103 = r_103[:len(row_360)]
-	row_101 = row_101[:len(row_360)]
-	row_336 = row_336[:len(row_360)]
-	if len(row_360) >= 262144 {
-		row_360 := row_360
-		r_103 := r_103
-		row_101 := row_101
-		row_336 := row_336
-		runtime.ParallelFor(len(row_360), 16384, func(lo_364, hi int) {
-			for i_365 := lo_364; i_365 < hi; i_365++ {
-				row_360[i_365] += ((-(r_103[i_365] / row_101[i_365])) * row_336[i_365])
+	row_425 := z_410[int64(2)*int64(r_31) : (int64(2)+1)*int64(r_31)]
+	r_160 = r_160[:len(row_425)]
+	row_158 = row_158[:len(row_425)]
+	row_401 = row_401[:len(row_425)]
+	if len(row_425) >= 262144 {
+		row_425 := row_425
+		r_160 := r_160
+		row_158 := row_158
+		row_401 := row_401
+		runtime.ParallelFor(len(row_425), 16384, func(lo_429, hi int) {
+			for i_430 := lo_429; i_430 < hi; i_430++ {
+				row_425[i_430] += ((-(r_160[i_430] / row_158[i_430])) * row_401[i_430])
 			}
 		})
 	} else {
-		for i_361 := range row_360 {
-			row_360[i_361] += ((-(r_103[i_361] / row_101[i_361])) * row_336[i_361])
+		for i_426 := range row_425 {
+			row_425[i_426] += ((-(r_160[i_426] / row_158[i_426])) * row_401[i_426])
 		}
 	}
 	if int64(0) >= int64(r_30) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), r_30))
 	}
-	row_367 := z_345[int64(0)*int64(r_31) : (int64(0)+1)*int64(r_31)]
-	r_338 = r_338[:len(row_367)]
-	row_336 = row_336[:len(row_367)]
-	if len(row_367) >= 262144 {
-		row_367 := row_367
-		r_338 := r_338
-		row_336 := row_336
-		runtime.ParallelFor(len(row_367), 16384, func(lo_371, hi int) {
-			for i_372 := lo_371; i_372 < hi; i_372++ {
-				row_367[i_372] += (r_338[i_372] * row_336[i_372])
+	row_432 := z_410[int64(0)*int64(r_31) : (int64(0)+1)*int64(r_31)]
+	r_403 = r_403[:len(row_432)]
+	row_401 = row_401[:len(row_432)]
+	if len(row_432) >= 262144 {
+		row_432 := row_432
+		r_403 := r_403
+		row_401 := row_401
+		runtime.ParallelFor(len(row_432), 16384, func(lo_436, hi int) {
+			for i_437 := lo_436; i_437 < hi; i_437++ {
+				row_432[i_437] += (r_403[i_437] * row_401[i_437])
 			}
 		})
 	} else {
-		for i_368 := range row_367 {
-			row_367[i_368] += (r_338[i_368] * row_336[i_368])
+		for i_433 := range row_432 {
+			row_432[i_433] += (r_403[i_433] * row_401[i_433])
 		}
 	}
-	r_374, r_375, r_376, r_377, r_378, r_379, err_380 := fn_rotatesplit11bwd(ar, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, z_345, r_30, r_31)
-	if err_380 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_380, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	r_439, r_440, r_441, r_442, r_443, r_444, err_445 := fn_rotatesplit11bwd(ar, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, z_410, r_30, r_31)
+	if err_445 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_445, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	if int64(3)+int64(r_378) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_378), cam_2))
+	if int64(3)+int64(r_443) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_443), cam_2))
 	}
-	if r_379 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_379})+" and "+runtime.ShapeString([]int{cam_3}))
+	if r_444 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_444})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	region_381 := z_240[int(int64(3))*cam_3 : (int(int64(3))+r_378)*cam_3]
-	r_377 = r_377[:len(region_381)]
-	if len(region_381) >= 262144 {
-		region_381 := region_381
-		r_377 := r_377
-		runtime.ParallelFor(len(region_381), 16384, func(lo_385, hi int) {
-			for i_386 := lo_385; i_386 < hi; i_386++ {
-				region_381[i_386] += -r_377[i_386]
+	region_446 := z_305[int(int64(3))*cam_3 : (int(int64(3))+r_443)*cam_3]
+	r_442 = r_442[:len(region_446)]
+	if len(region_446) >= 262144 {
+		region_446 := region_446
+		r_442 := r_442
+		runtime.ParallelFor(len(region_446), 16384, func(lo_450, hi int) {
+			for i_451 := lo_450; i_451 < hi; i_451++ {
+				region_446[i_451] += -r_442[i_451]
 			}
 		})
 	} else {
-		for i_382 := range region_381 {
-			region_381[i_382] += -r_377[i_382]
+		for i_447 := range region_446 {
+			region_446[i_447] += -r_442[i_447]
 		}
 	}
-	if int64(0)+int64(r_375) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_375), cam_2))
+	if int64(0)+int64(r_440) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_440), cam_2))
 	}
-	if r_376 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_376})+" and "+runtime.ShapeString([]int{cam_3}))
+	if r_441 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_441})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	region_388 := z_240[int(int64(0))*cam_3 : (int(int64(0))+r_375)*cam_3]
-	r_374 = r_374[:len(region_388)]
-	for i_389 := range region_388 {
-		region_388[i_389] += r_374[i_389]
+	region_453 := z_305[int(int64(0))*cam_3 : (int(int64(0))+r_440)*cam_3]
+	r_439 = r_439[:len(region_453)]
+	for i_454 := range region_453 {
+		region_453[i_454] += r_439[i_454]
 	}
-	n_390, err_391 := runtime.CheckSize(int64(2))
-	_ = n_390
-	if err_391 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_391)
+	n_455, err_456 := runtime.CheckSize(int64(2))
+	_ = n_455
+	if err_456 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_456)
 	}
-	view_392 := a_185
-	r_393 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_393)]
-	if len(r_393) >= 262144 {
-		r_393 := r_393
+	view_457 := a_242
+	r_458 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_458)]
+	if len(r_458) >= 262144 {
+		r_458 := r_458
 		w_7 := w_7
-		runtime.ParallelFor(len(r_393), 16384, func(lo_397, hi int) {
-			for i_398 := lo_397; i_398 < hi; i_398++ {
-				r_393[i_398] = (1.0 - (w_7[i_398] * w_7[i_398]))
+		runtime.ParallelFor(len(r_458), 16384, func(lo_462, hi int) {
+			for i_463 := lo_462; i_463 < hi; i_463++ {
+				r_458[i_463] = (1.0 - (w_7[i_463] * w_7[i_463]))
 			}
 		})
 	} else {
-		for i_394 := range r_393 {
-			r_393[i_394] = (1.0 - (w_7[i_394] * w_7[i_394]))
+		for i_459 := range r_458 {
+			r_458[i_459] = (1.0 - (w_7[i_459] * w_7[i_459]))
 		}
 	}
-	ar.Keep(mark_400, &view_392, &r_393, &z_240, &r_377, &r_206)
-	return view_392, n_183, d_186, r_393, w_8, z_240, cam_2, cam_3, r_377, r_378, r_379, r_206, w_8, nil
+	ar.Keep(mark_465, &view_457, &r_458, &z_305, &r_442, &r_263)
+	return view_457, n_240, d_243, r_458, w_8, z_305, cam_2, cam_3, r_442, r_443, r_444, r_263, w_8, nil
+}
+
+// fn_residualssplit1110fwd is def residuals$split_1110$fwd (models.nab:142:5).
+func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
+	mark_268 := ar.Mark()
+	if cam_2 != 11 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
+	}
+	if x_5 != 3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: x has size %d but its type [3][p]f64 says 3", x_5))
+	}
+	if feat_10 != 2 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: feat has size %d but its type [2][p]f64 says 2", feat_10))
+	}
+	cam_1 = cam_1[:cam_2*cam_3]
+	x_4 = x_4[:x_5*x_6]
+	w_7 = w_7[:w_8]
+	feat_9 = feat_9[:feat_10*feat_11]
+	if int64(3) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:143:21", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(0), int64(3), cam_2))
+	}
+	n_12 := int(int64(3)) - int(int64(0))
+	s_13 := cam_1[int(int64(0))*cam_3 : int(int64(3))*cam_3 : int(int64(3))*cam_3]
+	if int64(6) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:143:35", fmt.Sprintf("slice [%d:%d] out of range for length %d", int64(3), int64(6), cam_2))
+	}
+	n_14 := int(int64(6)) - int(int64(3))
+	s_15 := cam_1[int(int64(3))*cam_3 : int(int64(6))*cam_3 : int(int64(6))*cam_3]
+	if n_14 != x_5 || cam_3 != x_6 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{n_14, cam_3}))
+	}
+	n_16 := x_5 * x_6
+	r_17 := ar.F64w(n_16)
+	x_4 = x_4[:len(r_17)]
+	s_15 = s_15[:len(r_17)]
+	if len(r_17) >= 262144 {
+		r_17 := r_17
+		x_4 := x_4
+		s_15 := s_15
+		runtime.ParallelFor(len(r_17), 16384, func(lo_21, hi int) {
+			for i_22 := lo_21; i_22 < hi; i_22++ {
+				r_17[i_22] = (x_4[i_22] - s_15[i_22])
+			}
+		})
+	} else {
+		for i_18 := range r_17 {
+			r_17[i_18] = (x_4[i_18] - s_15[i_18])
+		}
+	}
+	r_24, r_25, r_26, r_27, r_28, r_29, r_30, r_31, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, err_152 := fn_rotatesplit11fwd(ar, s_13, n_12, cam_3, r_17, x_5, x_6)
+	if err_152 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(err_152, "rotate$split_11$fwd", "models.nab:126:5", "models.nab:143:11")
+	}
+	if int64(2) >= int64(r_25) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:144:20", runtime.CheckIndex(int64(2), r_25))
+	}
+	row_153 := r_24[int(int64(2))*r_26 : (int(int64(2))+1)*r_26]
+	if int64(0) >= int64(r_25) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:144:13", runtime.CheckIndex(int64(0), r_25))
+	}
+	row_154 := r_24[int(int64(0))*r_26 : (int(int64(0))+1)*r_26]
+	r_155 := ar.F64w(r_26)
+	row_154 = row_154[:len(r_155)]
+	row_153 = row_153[:len(r_155)]
+	if len(r_155) >= 262144 {
+		r_155 := r_155
+		row_154 := row_154
+		row_153 := row_153
+		runtime.ParallelFor(len(r_155), 16384, func(lo_159, hi int) {
+			for i_160 := lo_159; i_160 < hi; i_160++ {
+				r_155[i_160] = (row_154[i_160] / row_153[i_160])
+			}
+		})
+	} else {
+		for i_156 := range r_155 {
+			r_155[i_156] = (row_154[i_156] / row_153[i_156])
+		}
+	}
+	if int64(1) >= int64(r_25) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:144:26", runtime.CheckIndex(int64(1), r_25))
+	}
+	row_162 := r_24[int(int64(1))*r_26 : (int(int64(1))+1)*r_26]
+	r_163 := ar.F64w(r_26)
+	row_162 = row_162[:len(r_163)]
+	row_153 = row_153[:len(r_163)]
+	if len(r_163) >= 262144 {
+		r_163 := r_163
+		row_162 := row_162
+		row_153 := row_153
+		runtime.ParallelFor(len(r_163), 16384, func(lo_167, hi int) {
+			for i_168 := lo_167; i_168 < hi; i_168++ {
+				r_163[i_168] = (row_162[i_168] / row_153[i_168])
+			}
+		})
+	} else {
+		for i_164 := range r_163 {
+			r_163[i_164] = (row_162[i_164] / row_153[i_164])
+		}
+	}
+	rs_170 := r_26
+	tot_171, err_172 := runtime.MulSize(2, rs_170)
+	if err_172 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:144:11", err_172)
+	}
+	a_173 := ar.F64w(tot_171)
+	row_174 := a_173[0*rs_170 : 1*rs_170]
+	copy(row_174, r_155)
+	row_175 := a_173[1*rs_170 : 2*rs_170]
+	copy(row_175, r_163)
+	row_176 := a_173[int(int64(0))*r_26 : (int(int64(0))+1)*r_26]
+	row_177 := a_173[int(int64(1))*r_26 : (int(int64(1))+1)*r_26]
+	r_178 := ar.F64w(r_26)
+	row_176 = row_176[:len(r_178)]
+	row_177 = row_177[:len(r_178)]
+	if len(r_178) >= 262144 {
+		r_178 := r_178
+		row_176 := row_176
+		row_177 := row_177
+		runtime.ParallelFor(len(r_178), 16384, func(lo_182, hi int) {
+			for i_183 := lo_182; i_183 < hi; i_183++ {
+				r_178[i_183] = ((row_176[i_183] * row_176[i_183]) + (row_177[i_183] * row_177[i_183]))
+			}
+		})
+	} else {
+		for i_179 := range r_178 {
+			r_178[i_179] = ((row_176[i_179] * row_176[i_179]) + (row_177[i_179] * row_177[i_179]))
+		}
+	}
+	if int64(9) >= int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
+	}
+	row_185 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
+	if int64(10) >= int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
+	}
+	row_186 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
+	r_187 := ar.F64w(r_26)
+	r_178 = r_178[:len(r_187)]
+	if len(r_187) >= 262144 {
+		r_187 := r_187
+		r_178 := r_178
+		runtime.ParallelFor(len(r_187), 16384, func(lo_191, hi int) {
+			for i_192 := lo_191; i_192 < hi; i_192++ {
+				r_187[i_192] = (r_178[i_192] * r_178[i_192])
+			}
+		})
+	} else {
+		for i_188 := range r_187 {
+			r_187[i_188] = (r_178[i_188] * r_178[i_188])
+		}
+	}
+	if r_26 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_26}))
+	}
+	if r_26 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_26}))
+	}
+	r_194 := ar.F64w(cam_3)
+	row_185 = row_185[:len(r_194)]
+	r_178 = r_178[:len(r_194)]
+	row_186 = row_186[:len(r_194)]
+	r_187 = r_187[:len(r_194)]
+	if len(r_194) >= 262144 {
+		r_194 := r_194
+		row_185 := row_185
+		r_178 := r_178
+		row_186 := row_186
+		r_187 := r_187
+		runtime.ParallelFor(len(r_194), 16384, func(lo_198, hi int) {
+			for i_199 := lo_198; i_199 < hi; i_199++ {
+				r_194[i_199] = ((1.0 + (row_185[i_199] * r_178[i_199])) + (row_186[i_199] * r_187[i_199]))
+			}
+		})
+	} else {
+		for i_195 := range r_194 {
+			r_194[i_195] = ((1.0 + (row_185[i_195] * r_178[i_195])) + (row_186[i_195] * r_187[i_195]))
+		}
+	}
+	n_201, err_202 := runtime.CheckSize(int64(2))
+	if err_202 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_202)
+	}
+	var a_203 []float64
+	var d_204 int = 0
+	var rs_205 int = 0
+	var a_206 []float64
+	var d_207 int = 0
+	var rs_208 int = 0
+	var a_209 []float64
+	var a_210 []float64
+	var d_211 int = 0
+	var rs_212 int = 0
+	for i_213 := 0; i_213 < n_201; i_213++ {
+		mark_214 := ar.Mark()
+		i_215 := int64(i_213)
+		if int64(6) >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
+		}
+		row_216 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+		if i_215 < 0 || i_215 >= int64(2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:25", runtime.CheckIndex(i_215, 2))
+		}
+		row_217 := a_173[int(i_215)*r_26 : (int(i_215)+1)*r_26]
+		if r_26 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_26}))
+		}
+		r_218 := ar.F64w(cam_3)
+		row_216 = row_216[:len(r_218)]
+		row_217 = row_217[:len(r_218)]
+		for i_219 := range r_218 {
+			r_218[i_219] = (row_216[i_219] * row_217[i_219])
+		}
+		x_221 := int64(7) + i_215
+		if x_221 < 0 || x_221 >= int64(cam_2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_221, cam_2))
+		}
+		row_222 := cam_1[int(x_221)*cam_3 : (int(x_221)+1)*cam_3]
+		r_223 := ar.F64w(cam_3)
+		r_218 = r_218[:len(r_223)]
+		r_194 = r_194[:len(r_223)]
+		row_222 = row_222[:len(r_223)]
+		for i_224 := range r_223 {
+			r_223[i_224] = ((r_218[i_224] * r_194[i_224]) + row_222[i_224])
+		}
+		if i_213 == 0 {
+			d_204 = cam_3
+			rs_205 = d_204
+			tot_226, err_227 := runtime.MulSize(n_201, rs_205)
+			if err_227 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_227)
+			}
+			a_203 = ar.F64w(tot_226)
+		} else if cam_3 != d_204 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_213)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_204}))
+		}
+		copy(a_203[i_213*rs_205:(i_213+1)*rs_205], r_223)
+		if i_213 == 0 {
+			d_207 = cam_3
+			rs_208 = d_207
+			tot_228, err_229 := runtime.MulSize(n_201, rs_208)
+			if err_229 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_229)
+			}
+			a_206 = ar.F64w(tot_228)
+		} else if cam_3 != d_207 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_213)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_207}))
+		}
+		copy(a_206[i_213*rs_208:(i_213+1)*rs_208], r_218)
+		if i_213 == 0 {
+			d_211 = cam_3
+			rs_212 = d_211
+			tot_230, err_231 := runtime.MulSize(n_201, rs_212)
+			if err_231 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_231)
+			}
+			a_210 = ar.F64w(tot_230)
+		} else if cam_3 != d_211 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:147:14", "build: element "+strconv.Itoa(i_213)+" has shape "+runtime.ShapeString([]int{cam_3})+", element 0 has shape "+runtime.ShapeString([]int{d_211}))
+		}
+		copy(a_210[i_213*rs_212:(i_213+1)*rs_212], row_216)
+		if i_213 > 0 {
+			ar.Release(mark_214)
+		}
+	}
+	a_209 = a_173[:n_201*r_26]
+	n_232, err_233 := runtime.CheckSize(int64(2))
+	_ = n_232
+	if err_233 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_233)
+	}
+	view_234 := a_203
+	n_235, err_236 := runtime.CheckSize(int64(2))
+	if err_236 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_236)
+	}
+	var a_237 []float64
+	var d_238 int = 0
+	var rs_239 int = 0
+	var a_240 []float64
+	var d_241 int = 0
+	var rs_242 int = 0
+	for i_243 := 0; i_243 < n_235; i_243++ {
+		mark_244 := ar.Mark()
+		i_245 := int64(i_243)
+		if i_245 < 0 || i_245 >= int64(n_201) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:17", runtime.CheckIndex(i_245, n_201))
+		}
+		row_246 := view_234[int(i_245)*d_204 : (int(i_245)+1)*d_204]
+		if i_245 < 0 || i_245 >= int64(feat_10) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(i_245, feat_10))
+		}
+		row_247 := feat_9[int(i_245)*feat_11 : (int(i_245)+1)*feat_11]
+		if feat_11 != d_204 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{d_204})+" and "+runtime.ShapeString([]int{feat_11}))
+		}
+		r_248 := ar.F64w(d_204)
+		row_246 = row_246[:len(r_248)]
+		row_247 = row_247[:len(r_248)]
+		for i_249 := range r_248 {
+			r_248[i_249] = (row_246[i_249] - row_247[i_249])
+		}
+		if d_204 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{d_204}))
+		}
+		r_251 := ar.F64w(w_8)
+		w_7 = w_7[:len(r_251)]
+		r_248 = r_248[:len(r_251)]
+		for i_252 := range r_251 {
+			r_251[i_252] = (w_7[i_252] * r_248[i_252])
+		}
+		if i_243 == 0 {
+			d_238 = w_8
+			rs_239 = d_238
+			tot_254, err_255 := runtime.MulSize(n_235, rs_239)
+			if err_255 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_255)
+			}
+			a_237 = ar.F64w(tot_254)
+		} else if w_8 != d_238 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_243)+" has shape "+runtime.ShapeString([]int{w_8})+", element 0 has shape "+runtime.ShapeString([]int{d_238}))
+		}
+		copy(a_237[i_243*rs_239:(i_243+1)*rs_239], r_251)
+		if i_243 == 0 {
+			d_241 = d_204
+			rs_242 = d_241
+			tot_256, err_257 := runtime.MulSize(n_235, rs_242)
+			if err_257 != nil {
+				return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_257)
+			}
+			a_240 = ar.F64w(tot_256)
+		} else if d_204 != d_241 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:148:7", "build: element "+strconv.Itoa(i_243)+" has shape "+runtime.ShapeString([]int{d_204})+", element 0 has shape "+runtime.ShapeString([]int{d_241}))
+		}
+		copy(a_240[i_243*rs_242:(i_243+1)*rs_242], r_248)
+		if i_243 > 0 {
+			ar.Release(mark_244)
+		}
+	}
+	n_258, err_259 := runtime.CheckSize(int64(2))
+	_ = n_258
+	if err_259 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_259)
+	}
+	view_260 := a_237
+	r_261 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_261)]
+	if len(r_261) >= 262144 {
+		r_261 := r_261
+		w_7 := w_7
+		runtime.ParallelFor(len(r_261), 16384, func(lo_265, hi int) {
+			for i_266 := lo_265; i_266 < hi; i_266++ {
+				r_261[i_266] = (1.0 - (w_7[i_266] * w_7[i_266]))
+			}
+		})
+	} else {
+		for i_262 := range r_261 {
+			r_261[i_262] = (1.0 - (w_7[i_262] * w_7[i_262]))
+		}
+	}
+	ar.Keep(mark_268, &view_260, &r_261, &w_7, &view_234, &a_237, &a_240, &cam_1, &a_173, &r_194, &a_203, &a_206, &a_209, &a_210, &r_187, &row_186, &r_178, &row_185, &row_177, &row_176, &row_153, &r_163, &r_24, &r_155, &r_27, &r_30, &r_33, &r_35, &r_37, &r_39, &r_42, &r_45, &r_47, &r_49, &r_51, &r_53, &r_55, &r_57, &r_59, &r_61, &r_63, &r_65, &r_67, &r_70, &r_72, &r_75, &r_77, &r_80, &r_83, &r_86, &r_89, &r_91, &r_93, &r_95, &r_97, &r_99, &r_101, &r_103, &r_105, &r_107, &r_109, &r_112, &r_115, &r_117, &r_119, &r_121, &r_123, &r_125, &r_127, &r_129, &r_131, &r_133, &r_135, &r_137, &r_139, &r_142, &r_144, &r_146, &r_148, &r_150)
+	return view_260, n_235, d_238, r_261, w_8, view_260, n_235, d_238, r_261, w_8, w_7, w_8, view_234, n_201, d_204, a_237, n_235, d_238, a_240, n_235, d_241, cam_1, cam_2, cam_3, a_173, 2, r_26, r_194, cam_3, a_203, n_201, d_204, a_206, n_201, d_207, a_209, n_201, r_26, a_210, n_201, d_211, r_187, r_26, row_186, cam_3, r_178, r_26, row_185, cam_3, row_177, r_26, row_176, r_26, row_153, r_26, r_163, r_26, r_24, r_25, r_26, row_153, r_26, r_155, r_26, r_27, r_28, r_29, r_30, r_31, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, nil
+}
+
+// fn_residualssplit1110bwd is def residuals$split_1110$bwd (models.nab:142:5).
+func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 []float64, tape_61 int, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 []float64, tape_71 int, tape_72 []float64, tape_73 int, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 []float64, tape_81 int, tape_82 []float64, tape_83 int, tape_84 []float64, tape_85 int, tape_86 []float64, tape_87 int, tape_88 []float64, tape_89 int, tape_90 []float64, tape_91 int, tape_92 []float64, tape_93 int, tape_94 []float64, tape_95 int, tape_96 []float64, tape_97 int, tape_98 []float64, tape_99 int, tape_100 []float64, tape_101 int, tape_102 int, tape_103 []float64, tape_104 int, tape_105 []float64, tape_106 int, tape_107 int, tape_108 []float64, tape_109 int, tape_110 []float64, tape_111 int, tape_112 int, tape_113 []float64, tape_114 int, tape_115 int, tape_116 []float64, tape_117 int, tape_118 int, tape_119 []float64, tape_120 int, tape_121 int, tape_122 []float64, tape_123 int, tape_124 []float64, tape_125 int, tape_126 []float64, tape_127 int, tape_128 []float64, tape_129 int, tape_130 []float64, tape_131 int, tape_132 []float64, tape_133 int, tape_134 []float64, tape_135 int, tape_136 []float64, tape_137 int, tape_138 []float64, tape_139 int, tape_140 []float64, tape_141 int, tape_142 []float64, tape_143 int, tape_144 int, tape_145 []float64, tape_146 int, tape_147 int, tape_148 []float64, tape_149 int, tape_150 []float64, tape_151 int, tape_152 []float64, tape_153 int, tape_154 []float64, tape_155 int, tape_156 []float64, tape_157 int, tape_158 []float64, tape_159 int, tape_160 []float64, tape_161 int, tape_162 []float64, tape_163 int, tape_164 []float64, tape_165 int, tape_166 []float64, tape_167 int, tape_168 []float64, tape_169 int, tape_170 []float64, tape_171 int, tape_172 []float64, tape_173 int, tape_174 int, tape_175 []float64, tape_176 int, tape_177 []float64, tape_178 int, tape_179 []float64, tape_180 int, tape_181 []float64, tape_182 int, tape_183 []float64, tape_184 int, ybar_185 []float64, ybar_186 int, ybar_187 int, ybar_188 []float64, ybar_189 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
+	mark_375 := ar.Mark()
+	tape_6 = tape_6[:tape_7]
+	tape_11 = tape_11[:tape_12*tape_13]
+	tape_14 = tape_14[:tape_15*tape_16]
+	tape_17 = tape_17[:tape_18*tape_19]
+	tape_20 = tape_20[:tape_21*tape_22]
+	tape_23 = tape_23[:tape_24]
+	tape_25 = tape_25[:tape_26*tape_27]
+	tape_28 = tape_28[:tape_29*tape_30]
+	tape_31 = tape_31[:tape_32*tape_33]
+	tape_34 = tape_34[:tape_35*tape_36]
+	tape_37 = tape_37[:tape_38]
+	tape_39 = tape_39[:tape_40]
+	tape_41 = tape_41[:tape_42]
+	tape_43 = tape_43[:tape_44]
+	tape_45 = tape_45[:tape_46]
+	tape_47 = tape_47[:tape_48]
+	tape_49 = tape_49[:tape_50]
+	tape_51 = tape_51[:tape_52]
+	tape_53 = tape_53[:tape_54*tape_55]
+	tape_56 = tape_56[:tape_57]
+	tape_58 = tape_58[:tape_59]
+	tape_60 = tape_60[:tape_61*tape_62]
+	tape_63 = tape_63[:tape_64*tape_65]
+	tape_66 = tape_66[:tape_67]
+	tape_68 = tape_68[:tape_69]
+	tape_70 = tape_70[:tape_71]
+	tape_72 = tape_72[:tape_73*tape_74]
+	tape_75 = tape_75[:tape_76*tape_77]
+	tape_78 = tape_78[:tape_79]
+	tape_80 = tape_80[:tape_81]
+	tape_82 = tape_82[:tape_83]
+	tape_84 = tape_84[:tape_85]
+	tape_86 = tape_86[:tape_87]
+	tape_88 = tape_88[:tape_89]
+	tape_90 = tape_90[:tape_91]
+	tape_92 = tape_92[:tape_93]
+	tape_94 = tape_94[:tape_95]
+	tape_96 = tape_96[:tape_97]
+	tape_98 = tape_98[:tape_99]
+	tape_100 = tape_100[:tape_101*tape_102]
+	tape_103 = tape_103[:tape_104]
+	tape_105 = tape_105[:tape_106*tape_107]
+	tape_108 = tape_108[:tape_109]
+	tape_110 = tape_110[:tape_111*tape_112]
+	tape_113 = tape_113[:tape_114*tape_115]
+	tape_116 = tape_116[:tape_117*tape_118]
+	tape_119 = tape_119[:tape_120*tape_121]
+	tape_122 = tape_122[:tape_123]
+	tape_124 = tape_124[:tape_125]
+	tape_126 = tape_126[:tape_127]
+	tape_128 = tape_128[:tape_129]
+	tape_130 = tape_130[:tape_131]
+	tape_132 = tape_132[:tape_133]
+	tape_134 = tape_134[:tape_135]
+	tape_136 = tape_136[:tape_137]
+	tape_138 = tape_138[:tape_139]
+	tape_140 = tape_140[:tape_141]
+	tape_142 = tape_142[:tape_143*tape_144]
+	tape_145 = tape_145[:tape_146*tape_147]
+	tape_148 = tape_148[:tape_149]
+	tape_150 = tape_150[:tape_151]
+	tape_152 = tape_152[:tape_153]
+	tape_154 = tape_154[:tape_155]
+	tape_156 = tape_156[:tape_157]
+	tape_158 = tape_158[:tape_159]
+	tape_160 = tape_160[:tape_161]
+	tape_162 = tape_162[:tape_163]
+	tape_164 = tape_164[:tape_165]
+	tape_166 = tape_166[:tape_167]
+	tape_168 = tape_168[:tape_169]
+	tape_170 = tape_170[:tape_171]
+	tape_172 = tape_172[:tape_173*tape_174]
+	tape_175 = tape_175[:tape_176]
+	tape_177 = tape_177[:tape_178]
+	tape_179 = tape_179[:tape_180]
+	tape_181 = tape_181[:tape_182]
+	tape_183 = tape_183[:tape_184]
+	ybar_185 = ybar_185[:ybar_186*ybar_187]
+	ybar_188 = ybar_188[:ybar_189]
+	if ybar_189 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_189}))
+	}
+	r_190 := ar.F64w(tape_7)
+	tape_6 = tape_6[:len(r_190)]
+	ybar_188 = ybar_188[:len(r_190)]
+	if len(r_190) >= 262144 {
+		r_190 := r_190
+		tape_6 := tape_6
+		ybar_188 := ybar_188
+		runtime.ParallelFor(len(r_190), 16384, func(lo_194, hi int) {
+			for i_195 := lo_194; i_195 < hi; i_195++ {
+				r_190[i_195] = ((2.0 * tape_6[i_195]) * -ybar_188[i_195])
+			}
+		})
+	} else {
+		for i_191 := range r_190 {
+			r_190[i_191] = ((2.0 * tape_6[i_191]) * -ybar_188[i_191])
+		}
+	}
+	var rev_197 []float64
+	var rev_198 int
+	rev_197, rev_198 = r_190, tape_7
+	for i_206 := int64(0); i_206 < int64(2); i_206++ {
+		if i_206 < 0 || i_206 >= int64(tape_12) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_206, tape_12))
+		}
+		_ = tape_11[int(i_206)*tape_13 : (int(i_206)+1)*tape_13]
+		row_209 := tape_14[int(i_206)*tape_16 : (int(i_206)+1)*tape_16]
+		if i_206 < 0 || i_206 >= int64(ybar_186) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_206, ybar_186))
+		}
+		row_210 := ybar_185[int(i_206)*ybar_187 : (int(i_206)+1)*ybar_187]
+		if ybar_187 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_187}))
+		}
+		if rev_198 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_198})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+		}
+		row_209 = row_209[:len(rev_197)]
+		row_210 = row_210[:len(rev_197)]
+		for i_212 := range rev_197 {
+			rev_197[i_212] += (row_209[i_212] * row_210[i_212])
+		}
+	}
+	n_214, err_215 := runtime.CheckSize(int64(2))
+	if err_215 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_215)
+	}
+	var a_216 []float64
+	var d_217 int = 0
+	var rs_218 int = 0
+	for i_219 := 0; i_219 < n_214; i_219++ {
+		mark_220 := ar.Mark()
+		i_221 := int64(i_219)
+		if i_221 < 0 || i_221 >= int64(ybar_186) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_221, ybar_186))
+		}
+		row_222 := ybar_185[int(i_221)*ybar_187 : (int(i_221)+1)*ybar_187]
+		if ybar_187 != tape_7 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_187}))
+		}
+		if i_219 == 0 {
+			d_217 = tape_7
+			rs_218 = d_217
+			tot_223, err_224 := runtime.MulSize(n_214, rs_218)
+			if err_224 != nil {
+				return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_224)
+			}
+			a_216 = ar.F64w(tot_223)
+		} else if tape_7 != d_217 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "build: element "+strconv.Itoa(i_219)+" has shape "+runtime.ShapeString([]int{tape_7})+", element 0 has shape "+runtime.ShapeString([]int{d_217}))
+		}
+		row_225 := a_216[i_219*rs_218 : (i_219+1)*rs_218]
+		tape_6 = tape_6[:len(row_225)]
+		row_222 = row_222[:len(row_225)]
+		if len(row_225) >= 262144 {
+			row_225 := row_225
+			tape_6 := tape_6
+			row_222 := row_222
+			runtime.ParallelFor(len(row_225), 16384, func(lo_229, hi int) {
+				for i_230 := lo_229; i_230 < hi; i_230++ {
+					row_225[i_230] = (tape_6[i_230] * row_222[i_230])
+				}
+			})
+		} else {
+			for i_226 := range row_225 {
+				row_225[i_226] = (tape_6[i_226] * row_222[i_226])
+			}
+		}
+		if i_219 > 0 {
+			ar.Release(mark_220)
+		}
+	}
+	z_232 := ar.F64(len(tape_17))
+	z_233 := ar.F64(len(tape_20))
+	z_234 := ar.F64(len(tape_23))
+	var rev_235 []float64
+	var rev_236 int
+	var rev_237 int
+	var rev_238 []float64
+	var rev_239 int
+	var rev_240 int
+	var rev_241 []float64
+	var rev_242 int
+	rev_235, rev_236, rev_237, rev_238, rev_239, rev_240, rev_241, rev_242 = z_232, tape_18, tape_19, z_233, tape_21, tape_22, z_234, tape_24
+	for i_264 := int64(0); i_264 < int64(2); i_264++ {
+		mark_265 := ar.Mark()
+		if i_264 < 0 || i_264 >= int64(n_214) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_264, n_214))
+		}
+		row_266 := a_216[int(i_264)*d_217 : (int(i_264)+1)*d_217]
+		if i_264 < 0 || i_264 >= int64(tape_26) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_264, tape_26))
+		}
+		_ = tape_25[int(i_264)*tape_27 : (int(i_264)+1)*tape_27]
+		row_268 := tape_28[int(i_264)*tape_30 : (int(i_264)+1)*tape_30]
+		row_269 := tape_31[int(i_264)*tape_33 : (int(i_264)+1)*tape_33]
+		row_270 := tape_34[int(i_264)*tape_36 : (int(i_264)+1)*tape_36]
+		x_271 := int64(7) + i_264
+		if x_271 < 0 || x_271 >= int64(rev_236) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_271, rev_236))
+		}
+		if rev_237 != d_217 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_237})+" and "+runtime.ShapeString([]int{d_217})+" differ")
+		}
+		row_272 := rev_235[x_271*int64(rev_237) : (x_271+1)*int64(rev_237)]
+		for j_273 := range row_272 {
+			row_272[j_273] += row_266[j_273]
+		}
+		if d_217 != tape_24 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{d_217}))
+		}
+		r_274 := ar.F64w(tape_24)
+		tape_23 = tape_23[:len(r_274)]
+		row_266 = row_266[:len(r_274)]
+		for i_275 := range r_274 {
+			r_274[i_275] = (tape_23[i_275] * row_266[i_275])
+		}
+		if d_217 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{d_217}))
+		}
+		if rev_242 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_242})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
+		}
+		row_268 = row_268[:len(rev_241)]
+		row_266 = row_266[:len(rev_241)]
+		for i_278 := range rev_241 {
+			rev_241[i_278] += (row_268[i_278] * row_266[i_278])
+		}
+		if tape_24 != tape_36 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_24}))
+		}
+		if i_264 < 0 || i_264 >= int64(rev_239) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_264, rev_239))
+		}
+		if rev_240 != tape_36 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_240})+" and "+runtime.ShapeString([]int{tape_36})+" differ")
+		}
+		row_280 := rev_238[i_264*int64(rev_240) : (i_264+1)*int64(rev_240)]
+		row_270 = row_270[:len(row_280)]
+		r_274 = r_274[:len(row_280)]
+		for i_281 := range row_280 {
+			row_280[i_281] += (row_270[i_281] * r_274[i_281])
+		}
+		if tape_24 != tape_33 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_33})+" and "+runtime.ShapeString([]int{tape_24}))
+		}
+		if int64(6) >= int64(rev_236) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_236))
+		}
+		if rev_237 != tape_33 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_237})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
+		}
+		row_283 := rev_235[int64(6)*int64(rev_237) : (int64(6)+1)*int64(rev_237)]
+		row_269 = row_269[:len(row_283)]
+		r_274 = r_274[:len(row_283)]
+		for i_284 := range row_283 {
+			row_283[i_284] += (row_269[i_284] * r_274[i_284])
+		}
+		ar.Release(mark_265)
+	}
+	if tape_24 != tape_40 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	if tape_40 != tape_42 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_40}))
+	}
+	r_286 := ar.F64w(tape_42)
+	tape_41 = tape_41[:len(r_286)]
+	tape_39 = tape_39[:len(r_286)]
+	z_234 = z_234[:len(r_286)]
+	if len(r_286) >= 262144 {
+		r_286 := r_286
+		tape_41 := tape_41
+		tape_39 := tape_39
+		z_234 := z_234
+		runtime.ParallelFor(len(r_286), 16384, func(lo_290, hi int) {
+			for i_291 := lo_290; i_291 < hi; i_291++ {
+				r_286[i_291] = ((2.0 * tape_41[i_291]) * (tape_39[i_291] * z_234[i_291]))
+			}
+		})
+	} else {
+		for i_287 := range r_286 {
+			r_286[i_287] = ((2.0 * tape_41[i_287]) * (tape_39[i_287] * z_234[i_287]))
+		}
+	}
+	if tape_24 != tape_38 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_38})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	if int64(10) >= int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(10), tape_18))
+	}
+	if tape_19 != tape_38 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_38})+" differ")
+	}
+	row_293 := z_232[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
+	tape_37 = tape_37[:len(row_293)]
+	z_234 = z_234[:len(row_293)]
+	if len(row_293) >= 262144 {
+		row_293 := row_293
+		tape_37 := tape_37
+		z_234 := z_234
+		runtime.ParallelFor(len(row_293), 16384, func(lo_297, hi int) {
+			for i_298 := lo_297; i_298 < hi; i_298++ {
+				row_293[i_298] += (tape_37[i_298] * z_234[i_298])
+			}
+		})
+	} else {
+		for i_294 := range row_293 {
+			row_293[i_294] += (tape_37[i_294] * z_234[i_294])
+		}
+	}
+	if tape_24 != tape_44 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_44})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	if tape_42 != tape_44 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_44})+" differ")
+	}
+	tape_43 = tape_43[:len(r_286)]
+	z_234 = z_234[:len(r_286)]
+	if len(r_286) >= 262144 {
+		r_286 := r_286
+		tape_43 := tape_43
+		z_234 := z_234
+		runtime.ParallelFor(len(r_286), 16384, func(lo_304, hi int) {
+			for i_305 := lo_304; i_305 < hi; i_305++ {
+				r_286[i_305] += (tape_43[i_305] * z_234[i_305])
+			}
+		})
+	} else {
+		for i_301 := range r_286 {
+			r_286[i_301] += (tape_43[i_301] * z_234[i_301])
+		}
+	}
+	if tape_24 != tape_42 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	if int64(9) >= int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(9), tape_18))
+	}
+	if tape_19 != tape_42 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_42})+" differ")
+	}
+	row_307 := z_232[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
+	tape_41 = tape_41[:len(row_307)]
+	z_234 = z_234[:len(row_307)]
+	if len(row_307) >= 262144 {
+		row_307 := row_307
+		tape_41 := tape_41
+		z_234 := z_234
+		runtime.ParallelFor(len(row_307), 16384, func(lo_311, hi int) {
+			for i_312 := lo_311; i_312 < hi; i_312++ {
+				row_307[i_312] += (tape_41[i_312] * z_234[i_312])
+			}
+		})
+	} else {
+		for i_308 := range row_307 {
+			row_307[i_308] += (tape_41[i_308] * z_234[i_308])
+		}
+	}
+	if tape_42 != tape_46 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_46})+" and "+runtime.ShapeString([]int{tape_42}))
+	}
+	if int64(1) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
+	}
+	if tape_22 != tape_46 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_46})+" differ")
+	}
+	row_314 := z_233[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
+	tape_45 = tape_45[:len(row_314)]
+	r_286 = r_286[:len(row_314)]
+	if len(row_314) >= 262144 {
+		row_314 := row_314
+		tape_45 := tape_45
+		r_286 := r_286
+		runtime.ParallelFor(len(row_314), 16384, func(lo_318, hi int) {
+			for i_319 := lo_318; i_319 < hi; i_319++ {
+				row_314[i_319] += ((2.0 * tape_45[i_319]) * r_286[i_319])
+			}
+		})
+	} else {
+		for i_315 := range row_314 {
+			row_314[i_315] += ((2.0 * tape_45[i_315]) * r_286[i_315])
+		}
+	}
+	if tape_42 != tape_48 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_48})+" and "+runtime.ShapeString([]int{tape_42}))
+	}
+	if int64(0) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
+	}
+	if tape_22 != tape_48 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_48})+" differ")
+	}
+	row_321 := z_233[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
+	tape_47 = tape_47[:len(row_321)]
+	r_286 = r_286[:len(row_321)]
+	if len(row_321) >= 262144 {
+		row_321 := row_321
+		tape_47 := tape_47
+		r_286 := r_286
+		runtime.ParallelFor(len(row_321), 16384, func(lo_325, hi int) {
+			for i_326 := lo_325; i_326 < hi; i_326++ {
+				row_321[i_326] += ((2.0 * tape_47[i_326]) * r_286[i_326])
+			}
+		})
+	} else {
+		for i_322 := range row_321 {
+			row_321[i_322] += ((2.0 * tape_47[i_322]) * r_286[i_322])
+		}
+	}
+	if int64(0) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
+	}
+	row_328 := z_233[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	if int64(1) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
+	}
+	row_329 := z_233[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	z_330 := ar.F64(len(tape_53))
+	if tape_50 != tape_52 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_52})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	if tape_22 != tape_52 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_52})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if int64(2) >= int64(tape_54) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(2), tape_54))
+	}
+	if tape_55 != tape_52 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_52})+" differ")
+	}
+	row_331 := z_330[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
+	tape_51 = tape_51[:len(row_331)]
+	tape_49 = tape_49[:len(row_331)]
+	row_329 = row_329[:len(row_331)]
+	if len(row_331) >= 262144 {
+		row_331 := row_331
+		tape_51 := tape_51
+		tape_49 := tape_49
+		row_329 := row_329
+		runtime.ParallelFor(len(row_331), 16384, func(lo_335, hi int) {
+			for i_336 := lo_335; i_336 < hi; i_336++ {
+				row_331[i_336] += ((-(tape_51[i_336] / tape_49[i_336])) * row_329[i_336])
+			}
+		})
+	} else {
+		for i_332 := range row_331 {
+			row_331[i_332] += ((-(tape_51[i_332] / tape_49[i_332])) * row_329[i_332])
+		}
+	}
+	if tape_22 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if int64(1) >= int64(tape_54) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_54))
+	}
+	if tape_55 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_50})+" differ")
+	}
+	row_338 := z_330[int64(1)*int64(tape_55) : (int64(1)+1)*int64(tape_55)]
+	tape_49 = tape_49[:len(row_338)]
+	row_329 = row_329[:len(row_338)]
+	if len(row_338) >= 262144 {
+		row_338 := row_338
+		tape_49 := tape_49
+		row_329 := row_329
+		runtime.ParallelFor(len(row_338), 16384, func(lo_342, hi int) {
+			for i_343 := lo_342; i_343 < hi; i_343++ {
+				row_338[i_343] += ((1.0 / tape_49[i_343]) * row_329[i_343])
+			}
+		})
+	} else {
+		for i_339 := range row_338 {
+			row_338[i_339] += ((1.0 / tape_49[i_339]) * row_329[i_339])
+		}
+	}
+	if tape_57 != tape_59 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_59})+" and "+runtime.ShapeString([]int{tape_57}))
+	}
+	if tape_22 != tape_59 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_59})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if int64(2) >= int64(tape_54) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(2), tape_54))
+	}
+	if tape_55 != tape_59 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_59})+" differ")
+	}
+	row_345 := z_330[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
+	tape_58 = tape_58[:len(row_345)]
+	tape_56 = tape_56[:len(row_345)]
+	row_328 = row_328[:len(row_345)]
+	if len(row_345) >= 262144 {
+		row_345 := row_345
+		tape_58 := tape_58
+		tape_56 := tape_56
+		row_328 := row_328
+		runtime.ParallelFor(len(row_345), 16384, func(lo_349, hi int) {
+			for i_350 := lo_349; i_350 < hi; i_350++ {
+				row_345[i_350] += ((-(tape_58[i_350] / tape_56[i_350])) * row_328[i_350])
+			}
+		})
+	} else {
+		for i_346 := range row_345 {
+			row_345[i_346] += ((-(tape_58[i_346] / tape_56[i_346])) * row_328[i_346])
+		}
+	}
+	if tape_22 != tape_57 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_57})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if int64(0) >= int64(tape_54) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_54))
+	}
+	if tape_55 != tape_57 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_57})+" differ")
+	}
+	row_352 := z_330[int64(0)*int64(tape_55) : (int64(0)+1)*int64(tape_55)]
+	tape_56 = tape_56[:len(row_352)]
+	row_328 = row_328[:len(row_352)]
+	if len(row_352) >= 262144 {
+		row_352 := row_352
+		tape_56 := tape_56
+		row_328 := row_328
+		runtime.ParallelFor(len(row_352), 16384, func(lo_356, hi int) {
+			for i_357 := lo_356; i_357 < hi; i_357++ {
+				row_352[i_357] += ((1.0 / tape_56[i_357]) * row_328[i_357])
+			}
+		})
+	} else {
+		for i_353 := range row_352 {
+			row_352[i_353] += ((1.0 / tape_56[i_353]) * row_328[i_353])
+		}
+	}
+	r_359, r_360, r_361, r_362, r_363, r_364, err_365 := fn_rotatesplit11bwd(ar, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, tape_92, tape_93, tape_94, tape_95, tape_96, tape_97, tape_98, tape_99, tape_100, tape_101, tape_102, tape_103, tape_104, tape_105, tape_106, tape_107, tape_108, tape_109, tape_110, tape_111, tape_112, tape_113, tape_114, tape_115, tape_116, tape_117, tape_118, tape_119, tape_120, tape_121, tape_122, tape_123, tape_124, tape_125, tape_126, tape_127, tape_128, tape_129, tape_130, tape_131, tape_132, tape_133, tape_134, tape_135, tape_136, tape_137, tape_138, tape_139, tape_140, tape_141, tape_142, tape_143, tape_144, tape_145, tape_146, tape_147, tape_148, tape_149, tape_150, tape_151, tape_152, tape_153, tape_154, tape_155, tape_156, tape_157, tape_158, tape_159, tape_160, tape_161, tape_162, tape_163, tape_164, tape_165, tape_166, tape_167, tape_168, tape_169, tape_170, tape_171, tape_172, tape_173, tape_174, tape_175, tape_176, tape_177, tape_178, tape_179, tape_180, tape_181, tape_182, tape_183, tape_184, z_330, tape_54, tape_55)
+	if err_365 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_365, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	}
+	if int64(3)+int64(r_363) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_363), tape_18))
+	}
+	if r_364 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_364})+" and "+runtime.ShapeString([]int{tape_19}))
+	}
+	region_366 := z_232[int(int64(3))*tape_19 : (int(int64(3))+r_363)*tape_19]
+	r_362 = r_362[:len(region_366)]
+	if len(region_366) >= 262144 {
+		region_366 := region_366
+		r_362 := r_362
+		runtime.ParallelFor(len(region_366), 16384, func(lo_370, hi int) {
+			for i_371 := lo_370; i_371 < hi; i_371++ {
+				region_366[i_371] += -r_362[i_371]
+			}
+		})
+	} else {
+		for i_367 := range region_366 {
+			region_366[i_367] += -r_362[i_367]
+		}
+	}
+	if int64(0)+int64(r_360) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_360), tape_18))
+	}
+	if r_361 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_361})+" and "+runtime.ShapeString([]int{tape_19}))
+	}
+	region_373 := z_232[int(int64(0))*tape_19 : (int(int64(0))+r_360)*tape_19]
+	r_359 = r_359[:len(region_373)]
+	for i_374 := range region_373 {
+		region_373[i_374] += r_359[i_374]
+	}
+	ar.Keep(mark_375, &z_232, &r_362, &r_190)
+	return z_232, tape_18, tape_19, r_362, r_363, r_364, r_190, tape_7, nil
+}
+
+// fn_residualssplit1110bwd01 is def residuals$split_1110$bwd_01 (models.nab:142:5).
+func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 []float64, tape_61 int, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 []float64, tape_71 int, tape_72 []float64, tape_73 int, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 []float64, tape_81 int, tape_82 []float64, tape_83 int, tape_84 []float64, tape_85 int, tape_86 []float64, tape_87 int, tape_88 []float64, tape_89 int, tape_90 []float64, tape_91 int, tape_92 []float64, tape_93 int, tape_94 []float64, tape_95 int, tape_96 []float64, tape_97 int, tape_98 []float64, tape_99 int, tape_100 []float64, tape_101 int, tape_102 int, tape_103 []float64, tape_104 int, tape_105 []float64, tape_106 int, tape_107 int, tape_108 []float64, tape_109 int, tape_110 []float64, tape_111 int, tape_112 int, tape_113 []float64, tape_114 int, tape_115 int, tape_116 []float64, tape_117 int, tape_118 int, tape_119 []float64, tape_120 int, tape_121 int, tape_122 []float64, tape_123 int, tape_124 []float64, tape_125 int, tape_126 []float64, tape_127 int, tape_128 []float64, tape_129 int, tape_130 []float64, tape_131 int, tape_132 []float64, tape_133 int, tape_134 []float64, tape_135 int, tape_136 []float64, tape_137 int, tape_138 []float64, tape_139 int, tape_140 []float64, tape_141 int, tape_142 []float64, tape_143 int, tape_144 int, tape_145 []float64, tape_146 int, tape_147 int, tape_148 []float64, tape_149 int, tape_150 []float64, tape_151 int, tape_152 []float64, tape_153 int, tape_154 []float64, tape_155 int, tape_156 []float64, tape_157 int, tape_158 []float64, tape_159 int, tape_160 []float64, tape_161 int, tape_162 []float64, tape_163 int, tape_164 []float64, tape_165 int, tape_166 []float64, tape_167 int, tape_168 []float64, tape_169 int, tape_170 []float64, tape_171 int, tape_172 []float64, tape_173 int, tape_174 int, tape_175 []float64, tape_176 int, tape_177 []float64, tape_178 int, tape_179 []float64, tape_180 int, tape_181 []float64, tape_182 int, tape_183 []float64, tape_184 int, ybar_185 []float64, ybar_186 int, ybar_187 int, ybar_188 []float64, ybar_189 int) ([]float64, int, error) {
+	mark_197 := ar.Mark()
+	tape_6 = tape_6[:tape_7]
+	ybar_188 = ybar_188[:ybar_189]
+	if ybar_189 != tape_7 {
+		return nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_189}))
+	}
+	r_190 := ar.F64w(tape_7)
+	tape_6 = tape_6[:len(r_190)]
+	ybar_188 = ybar_188[:len(r_190)]
+	if len(r_190) >= 262144 {
+		r_190 := r_190
+		tape_6 := tape_6
+		ybar_188 := ybar_188
+		runtime.ParallelFor(len(r_190), 16384, func(lo_194, hi int) {
+			for i_195 := lo_194; i_195 < hi; i_195++ {
+				r_190[i_195] = ((2.0 * tape_6[i_195]) * -ybar_188[i_195])
+			}
+		})
+	} else {
+		for i_191 := range r_190 {
+			r_190[i_191] = ((2.0 * tape_6[i_191]) * -ybar_188[i_191])
+		}
+	}
+	ar.Keep(mark_197, &r_190)
+	return r_190, tape_7, nil
+}
+
+// fn_residualssplit1110bwd10 is def residuals$split_1110$bwd_10 (models.nab:142:5).
+func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 []float64, tape_61 int, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 []float64, tape_71 int, tape_72 []float64, tape_73 int, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 []float64, tape_81 int, tape_82 []float64, tape_83 int, tape_84 []float64, tape_85 int, tape_86 []float64, tape_87 int, tape_88 []float64, tape_89 int, tape_90 []float64, tape_91 int, tape_92 []float64, tape_93 int, tape_94 []float64, tape_95 int, tape_96 []float64, tape_97 int, tape_98 []float64, tape_99 int, tape_100 []float64, tape_101 int, tape_102 int, tape_103 []float64, tape_104 int, tape_105 []float64, tape_106 int, tape_107 int, tape_108 []float64, tape_109 int, tape_110 []float64, tape_111 int, tape_112 int, tape_113 []float64, tape_114 int, tape_115 int, tape_116 []float64, tape_117 int, tape_118 int, tape_119 []float64, tape_120 int, tape_121 int, tape_122 []float64, tape_123 int, tape_124 []float64, tape_125 int, tape_126 []float64, tape_127 int, tape_128 []float64, tape_129 int, tape_130 []float64, tape_131 int, tape_132 []float64, tape_133 int, tape_134 []float64, tape_135 int, tape_136 []float64, tape_137 int, tape_138 []float64, tape_139 int, tape_140 []float64, tape_141 int, tape_142 []float64, tape_143 int, tape_144 int, tape_145 []float64, tape_146 int, tape_147 int, tape_148 []float64, tape_149 int, tape_150 []float64, tape_151 int, tape_152 []float64, tape_153 int, tape_154 []float64, tape_155 int, tape_156 []float64, tape_157 int, tape_158 []float64, tape_159 int, tape_160 []float64, tape_161 int, tape_162 []float64, tape_163 int, tape_164 []float64, tape_165 int, tape_166 []float64, tape_167 int, tape_168 []float64, tape_169 int, tape_170 []float64, tape_171 int, tape_172 []float64, tape_173 int, tape_174 int, tape_175 []float64, tape_176 int, tape_177 []float64, tape_178 int, tape_179 []float64, tape_180 int, tape_181 []float64, tape_182 int, tape_183 []float64, tape_184 int, ybar_185 []float64, ybar_186 int, ybar_187 int, ybar_188 []float64, ybar_189 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
+	mark_369 := ar.Mark()
+	tape_6 = tape_6[:tape_7]
+	tape_11 = tape_11[:tape_12*tape_13]
+	tape_14 = tape_14[:tape_15*tape_16]
+	tape_17 = tape_17[:tape_18*tape_19]
+	tape_20 = tape_20[:tape_21*tape_22]
+	tape_23 = tape_23[:tape_24]
+	tape_25 = tape_25[:tape_26*tape_27]
+	tape_28 = tape_28[:tape_29*tape_30]
+	tape_31 = tape_31[:tape_32*tape_33]
+	tape_34 = tape_34[:tape_35*tape_36]
+	tape_37 = tape_37[:tape_38]
+	tape_39 = tape_39[:tape_40]
+	tape_41 = tape_41[:tape_42]
+	tape_43 = tape_43[:tape_44]
+	tape_45 = tape_45[:tape_46]
+	tape_47 = tape_47[:tape_48]
+	tape_49 = tape_49[:tape_50]
+	tape_51 = tape_51[:tape_52]
+	tape_53 = tape_53[:tape_54*tape_55]
+	tape_56 = tape_56[:tape_57]
+	tape_58 = tape_58[:tape_59]
+	tape_60 = tape_60[:tape_61*tape_62]
+	tape_63 = tape_63[:tape_64*tape_65]
+	tape_66 = tape_66[:tape_67]
+	tape_68 = tape_68[:tape_69]
+	tape_70 = tape_70[:tape_71]
+	tape_72 = tape_72[:tape_73*tape_74]
+	tape_75 = tape_75[:tape_76*tape_77]
+	tape_78 = tape_78[:tape_79]
+	tape_80 = tape_80[:tape_81]
+	tape_82 = tape_82[:tape_83]
+	tape_84 = tape_84[:tape_85]
+	tape_86 = tape_86[:tape_87]
+	tape_88 = tape_88[:tape_89]
+	tape_90 = tape_90[:tape_91]
+	tape_92 = tape_92[:tape_93]
+	tape_94 = tape_94[:tape_95]
+	tape_96 = tape_96[:tape_97]
+	tape_98 = tape_98[:tape_99]
+	tape_100 = tape_100[:tape_101*tape_102]
+	tape_103 = tape_103[:tape_104]
+	tape_105 = tape_105[:tape_106*tape_107]
+	tape_108 = tape_108[:tape_109]
+	tape_110 = tape_110[:tape_111*tape_112]
+	tape_113 = tape_113[:tape_114*tape_115]
+	tape_116 = tape_116[:tape_117*tape_118]
+	tape_119 = tape_119[:tape_120*tape_121]
+	tape_122 = tape_122[:tape_123]
+	tape_124 = tape_124[:tape_125]
+	tape_126 = tape_126[:tape_127]
+	tape_128 = tape_128[:tape_129]
+	tape_130 = tape_130[:tape_131]
+	tape_132 = tape_132[:tape_133]
+	tape_134 = tape_134[:tape_135]
+	tape_136 = tape_136[:tape_137]
+	tape_138 = tape_138[:tape_139]
+	tape_140 = tape_140[:tape_141]
+	tape_142 = tape_142[:tape_143*tape_144]
+	tape_145 = tape_145[:tape_146*tape_147]
+	tape_148 = tape_148[:tape_149]
+	tape_150 = tape_150[:tape_151]
+	tape_152 = tape_152[:tape_153]
+	tape_154 = tape_154[:tape_155]
+	tape_156 = tape_156[:tape_157]
+	tape_158 = tape_158[:tape_159]
+	tape_160 = tape_160[:tape_161]
+	tape_162 = tape_162[:tape_163]
+	tape_164 = tape_164[:tape_165]
+	tape_166 = tape_166[:tape_167]
+	tape_168 = tape_168[:tape_169]
+	tape_170 = tape_170[:tape_171]
+	tape_172 = tape_172[:tape_173*tape_174]
+	tape_175 = tape_175[:tape_176]
+	tape_177 = tape_177[:tape_178]
+	tape_179 = tape_179[:tape_180]
+	tape_181 = tape_181[:tape_182]
+	tape_183 = tape_183[:tape_184]
+	ybar_185 = ybar_185[:ybar_186*ybar_187]
+	z_190 := ar.F64(len(tape_6))
+	var rev_191 []float64
+	var rev_192 int
+	rev_191, rev_192 = z_190, tape_7
+	for i_200 := int64(0); i_200 < int64(2); i_200++ {
+		if i_200 < 0 || i_200 >= int64(tape_12) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_200, tape_12))
+		}
+		_ = tape_11[int(i_200)*tape_13 : (int(i_200)+1)*tape_13]
+		row_203 := tape_14[int(i_200)*tape_16 : (int(i_200)+1)*tape_16]
+		if i_200 < 0 || i_200 >= int64(ybar_186) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_200, ybar_186))
+		}
+		row_204 := ybar_185[int(i_200)*ybar_187 : (int(i_200)+1)*ybar_187]
+		if ybar_187 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_187}))
+		}
+		if rev_192 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_192})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+		}
+		row_203 = row_203[:len(rev_191)]
+		row_204 = row_204[:len(rev_191)]
+		for i_206 := range rev_191 {
+			rev_191[i_206] += (row_203[i_206] * row_204[i_206])
+		}
+	}
+	n_208, err_209 := runtime.CheckSize(int64(2))
+	if err_209 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_209)
+	}
+	var a_210 []float64
+	var d_211 int = 0
+	var rs_212 int = 0
+	for i_213 := 0; i_213 < n_208; i_213++ {
+		mark_214 := ar.Mark()
+		i_215 := int64(i_213)
+		if i_215 < 0 || i_215 >= int64(ybar_186) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_215, ybar_186))
+		}
+		row_216 := ybar_185[int(i_215)*ybar_187 : (int(i_215)+1)*ybar_187]
+		if ybar_187 != tape_7 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_187}))
+		}
+		if i_213 == 0 {
+			d_211 = tape_7
+			rs_212 = d_211
+			tot_217, err_218 := runtime.MulSize(n_208, rs_212)
+			if err_218 != nil {
+				return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_218)
+			}
+			a_210 = ar.F64w(tot_217)
+		} else if tape_7 != d_211 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "build: element "+strconv.Itoa(i_213)+" has shape "+runtime.ShapeString([]int{tape_7})+", element 0 has shape "+runtime.ShapeString([]int{d_211}))
+		}
+		row_219 := a_210[i_213*rs_212 : (i_213+1)*rs_212]
+		tape_6 = tape_6[:len(row_219)]
+		row_216 = row_216[:len(row_219)]
+		if len(row_219) >= 262144 {
+			row_219 := row_219
+			tape_6 := tape_6
+			row_216 := row_216
+			runtime.ParallelFor(len(row_219), 16384, func(lo_223, hi int) {
+				for i_224 := lo_223; i_224 < hi; i_224++ {
+					row_219[i_224] = (tape_6[i_224] * row_216[i_224])
+				}
+			})
+		} else {
+			for i_220 := range row_219 {
+				row_219[i_220] = (tape_6[i_220] * row_216[i_220])
+			}
+		}
+		if i_213 > 0 {
+			ar.Release(mark_214)
+		}
+	}
+	z_226 := ar.F64(len(tape_17))
+	z_227 := ar.F64(len(tape_20))
+	z_228 := ar.F64(len(tape_23))
+	var rev_229 []float64
+	var rev_230 int
+	var rev_231 int
+	var rev_232 []float64
+	var rev_233 int
+	var rev_234 int
+	var rev_235 []float64
+	var rev_236 int
+	rev_229, rev_230, rev_231, rev_232, rev_233, rev_234, rev_235, rev_236 = z_226, tape_18, tape_19, z_227, tape_21, tape_22, z_228, tape_24
+	for i_258 := int64(0); i_258 < int64(2); i_258++ {
+		mark_259 := ar.Mark()
+		if i_258 < 0 || i_258 >= int64(n_208) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_258, n_208))
+		}
+		row_260 := a_210[int(i_258)*d_211 : (int(i_258)+1)*d_211]
+		if i_258 < 0 || i_258 >= int64(tape_26) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_258, tape_26))
+		}
+		_ = tape_25[int(i_258)*tape_27 : (int(i_258)+1)*tape_27]
+		row_262 := tape_28[int(i_258)*tape_30 : (int(i_258)+1)*tape_30]
+		row_263 := tape_31[int(i_258)*tape_33 : (int(i_258)+1)*tape_33]
+		row_264 := tape_34[int(i_258)*tape_36 : (int(i_258)+1)*tape_36]
+		x_265 := int64(7) + i_258
+		if x_265 < 0 || x_265 >= int64(rev_230) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_265, rev_230))
+		}
+		if rev_231 != d_211 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_231})+" and "+runtime.ShapeString([]int{d_211})+" differ")
+		}
+		row_266 := rev_229[x_265*int64(rev_231) : (x_265+1)*int64(rev_231)]
+		for j_267 := range row_266 {
+			row_266[j_267] += row_260[j_267]
+		}
+		if d_211 != tape_24 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{d_211}))
+		}
+		r_268 := ar.F64w(tape_24)
+		tape_23 = tape_23[:len(r_268)]
+		row_260 = row_260[:len(r_268)]
+		for i_269 := range r_268 {
+			r_268[i_269] = (tape_23[i_269] * row_260[i_269])
+		}
+		if d_211 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{d_211}))
+		}
+		if rev_236 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_236})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
+		}
+		row_262 = row_262[:len(rev_235)]
+		row_260 = row_260[:len(rev_235)]
+		for i_272 := range rev_235 {
+			rev_235[i_272] += (row_262[i_272] * row_260[i_272])
+		}
+		if tape_24 != tape_36 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_24}))
+		}
+		if i_258 < 0 || i_258 >= int64(rev_233) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_258, rev_233))
+		}
+		if rev_234 != tape_36 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_234})+" and "+runtime.ShapeString([]int{tape_36})+" differ")
+		}
+		row_274 := rev_232[i_258*int64(rev_234) : (i_258+1)*int64(rev_234)]
+		row_264 = row_264[:len(row_274)]
+		r_268 = r_268[:len(row_274)]
+		for i_275 := range row_274 {
+			row_274[i_275] += (row_264[i_275] * r_268[i_275])
+		}
+		if tape_24 != tape_33 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_33})+" and "+runtime.ShapeString([]int{tape_24}))
+		}
+		if int64(6) >= int64(rev_230) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_230))
+		}
+		if rev_231 != tape_33 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_231})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
+		}
+		row_277 := rev_229[int64(6)*int64(rev_231) : (int64(6)+1)*int64(rev_231)]
+		row_263 = row_263[:len(row_277)]
+		r_268 = r_268[:len(row_277)]
+		for i_278 := range row_277 {
+			row_277[i_278] += (row_263[i_278] * r_268[i_278])
+		}
+		ar.Release(mark_259)
+	}
+	if tape_24 != tape_40 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	if tape_40 != tape_42 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_40}))
+	}
+	r_280 := ar.F64w(tape_42)
+	tape_41 = tape_41[:len(r_280)]
+	tape_39 = tape_39[:len(r_280)]
+	z_228 = z_228[:len(r_280)]
+	if len(r_280) >= 262144 {
+		r_280 := r_280
+		tape_41 := tape_41
+		tape_39 := tape_39
+		z_228 := z_228
+		runtime.ParallelFor(len(r_280), 16384, func(lo_284, hi int) {
+			for i_285 := lo_284; i_285 < hi; i_285++ {
+				r_280[i_285] = ((2.0 * tape_41[i_285]) * (tape_39[i_285] * z_228[i_285]))
+			}
+		})
+	} else {
+		for i_281 := range r_280 {
+			r_280[i_281] = ((2.0 * tape_41[i_281]) * (tape_39[i_281] * z_228[i_281]))
+		}
+	}
+	if tape_24 != tape_38 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_38})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	if int64(10) >= int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(10), tape_18))
+	}
+	if tape_19 != tape_38 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_38})+" differ")
+	}
+	row_287 := z_226[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
+	tape_37 = tape_37[:len(row_287)]
+	z_228 = z_228[:len(row_287)]
+	if len(row_287) >= 262144 {
+		row_287 := row_287
+		tape_37 := tape_37
+		z_228 := z_228
+		runtime.ParallelFor(len(row_287), 16384, func(lo_291, hi int) {
+			for i_292 := lo_291; i_292 < hi; i_292++ {
+				row_287[i_292] += (tape_37[i_292] * z_228[i_292])
+			}
+		})
+	} else {
+		for i_288 := range row_287 {
+			row_287[i_288] += (tape_37[i_288] * z_228[i_288])
+		}
+	}
+	if tape_24 != tape_44 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_44})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	if tape_42 != tape_44 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_44})+" differ")
+	}
+	tape_43 = tape_43[:len(r_280)]
+	z_228 = z_228[:len(r_280)]
+	if len(r_280) >= 262144 {
+		r_280 := r_280
+		tape_43 := tape_43
+		z_228 := z_228
+		runtime.ParallelFor(len(r_280), 16384, func(lo_298, hi int) {
+			for i_299 := lo_298; i_299 < hi; i_299++ {
+				r_280[i_299] += (tape_43[i_299] * z_228[i_299])
+			}
+		})
+	} else {
+		for i_295 := range r_280 {
+			r_280[i_295] += (tape_43[i_295] * z_228[i_295])
+		}
+	}
+	if tape_24 != tape_42 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	if int64(9) >= int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(9), tape_18))
+	}
+	if tape_19 != tape_42 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_42})+" differ")
+	}
+	row_301 := z_226[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
+	tape_41 = tape_41[:len(row_301)]
+	z_228 = z_228[:len(row_301)]
+	if len(row_301) >= 262144 {
+		row_301 := row_301
+		tape_41 := tape_41
+		z_228 := z_228
+		runtime.ParallelFor(len(row_301), 16384, func(lo_305, hi int) {
+			for i_306 := lo_305; i_306 < hi; i_306++ {
+				row_301[i_306] += (tape_41[i_306] * z_228[i_306])
+			}
+		})
+	} else {
+		for i_302 := range row_301 {
+			row_301[i_302] += (tape_41[i_302] * z_228[i_302])
+		}
+	}
+	if tape_42 != tape_46 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_46})+" and "+runtime.ShapeString([]int{tape_42}))
+	}
+	if int64(1) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
+	}
+	if tape_22 != tape_46 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_46})+" differ")
+	}
+	row_308 := z_227[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
+	tape_45 = tape_45[:len(row_308)]
+	r_280 = r_280[:len(row_308)]
+	if len(row_308) >= 262144 {
+		row_308 := row_308
+		tape_45 := tape_45
+		r_280 := r_280
+		runtime.ParallelFor(len(row_308), 16384, func(lo_312, hi int) {
+			for i_313 := lo_312; i_313 < hi; i_313++ {
+				row_308[i_313] += ((2.0 * tape_45[i_313]) * r_280[i_313])
+			}
+		})
+	} else {
+		for i_309 := range row_308 {
+			row_308[i_309] += ((2.0 * tape_45[i_309]) * r_280[i_309])
+		}
+	}
+	if tape_42 != tape_48 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_48})+" and "+runtime.ShapeString([]int{tape_42}))
+	}
+	if int64(0) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
+	}
+	if tape_22 != tape_48 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_48})+" differ")
+	}
+	row_315 := z_227[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
+	tape_47 = tape_47[:len(row_315)]
+	r_280 = r_280[:len(row_315)]
+	if len(row_315) >= 262144 {
+		row_315 := row_315
+		tape_47 := tape_47
+		r_280 := r_280
+		runtime.ParallelFor(len(row_315), 16384, func(lo_319, hi int) {
+			for i_320 := lo_319; i_320 < hi; i_320++ {
+				row_315[i_320] += ((2.0 * tape_47[i_320]) * r_280[i_320])
+			}
+		})
+	} else {
+		for i_316 := range row_315 {
+			row_315[i_316] += ((2.0 * tape_47[i_316]) * r_280[i_316])
+		}
+	}
+	if int64(0) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
+	}
+	row_322 := z_227[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	if int64(1) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
+	}
+	row_323 := z_227[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	z_324 := ar.F64(len(tape_53))
+	if tape_50 != tape_52 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_52})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	if tape_22 != tape_52 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_52})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if int64(2) >= int64(tape_54) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(2), tape_54))
+	}
+	if tape_55 != tape_52 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_52})+" differ")
+	}
+	row_325 := z_324[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
+	tape_51 = tape_51[:len(row_325)]
+	tape_49 = tape_49[:len(row_325)]
+	row_323 = row_323[:len(row_325)]
+	if len(row_325) >= 262144 {
+		row_325 := row_325
+		tape_51 := tape_51
+		tape_49 := tape_49
+		row_323 := row_323
+		runtime.ParallelFor(len(row_325), 16384, func(lo_329, hi int) {
+			for i_330 := lo_329; i_330 < hi; i_330++ {
+				row_325[i_330] += ((-(tape_51[i_330] / tape_49[i_330])) * row_323[i_330])
+			}
+		})
+	} else {
+		for i_326 := range row_325 {
+			row_325[i_326] += ((-(tape_51[i_326] / tape_49[i_326])) * row_323[i_326])
+		}
+	}
+	if tape_22 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if int64(1) >= int64(tape_54) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_54))
+	}
+	if tape_55 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_50})+" differ")
+	}
+	row_332 := z_324[int64(1)*int64(tape_55) : (int64(1)+1)*int64(tape_55)]
+	tape_49 = tape_49[:len(row_332)]
+	row_323 = row_323[:len(row_332)]
+	if len(row_332) >= 262144 {
+		row_332 := row_332
+		tape_49 := tape_49
+		row_323 := row_323
+		runtime.ParallelFor(len(row_332), 16384, func(lo_336, hi int) {
+			for i_337 := lo_336; i_337 < hi; i_337++ {
+				row_332[i_337] += ((1.0 / tape_49[i_337]) * row_323[i_337])
+			}
+		})
+	} else {
+		for i_333 := range row_332 {
+			row_332[i_333] += ((1.0 / tape_49[i_333]) * row_323[i_333])
+		}
+	}
+	if tape_57 != tape_59 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_59})+" and "+runtime.ShapeString([]int{tape_57}))
+	}
+	if tape_22 != tape_59 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_59})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if int64(2) >= int64(tape_54) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(2), tape_54))
+	}
+	if tape_55 != tape_59 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_59})+" differ")
+	}
+	row_339 := z_324[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
+	tape_58 = tape_58[:len(row_339)]
+	tape_56 = tape_56[:len(row_339)]
+	row_322 = row_322[:len(row_339)]
+	if len(row_339) >= 262144 {
+		row_339 := row_339
+		tape_58 := tape_58
+		tape_56 := tape_56
+		row_322 := row_322
+		runtime.ParallelFor(len(row_339), 16384, func(lo_343, hi int) {
+			for i_344 := lo_343; i_344 < hi; i_344++ {
+				row_339[i_344] += ((-(tape_58[i_344] / tape_56[i_344])) * row_322[i_344])
+			}
+		})
+	} else {
+		for i_340 := range row_339 {
+			row_339[i_340] += ((-(tape_58[i_340] / tape_56[i_340])) * row_322[i_340])
+		}
+	}
+	if tape_22 != tape_57 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_57})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if int64(0) >= int64(tape_54) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_54))
+	}
+	if tape_55 != tape_57 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_57})+" differ")
+	}
+	row_346 := z_324[int64(0)*int64(tape_55) : (int64(0)+1)*int64(tape_55)]
+	tape_56 = tape_56[:len(row_346)]
+	row_322 = row_322[:len(row_346)]
+	if len(row_346) >= 262144 {
+		row_346 := row_346
+		tape_56 := tape_56
+		row_322 := row_322
+		runtime.ParallelFor(len(row_346), 16384, func(lo_350, hi int) {
+			for i_351 := lo_350; i_351 < hi; i_351++ {
+				row_346[i_351] += ((1.0 / tape_56[i_351]) * row_322[i_351])
+			}
+		})
+	} else {
+		for i_347 := range row_346 {
+			row_346[i_347] += ((1.0 / tape_56[i_347]) * row_322[i_347])
+		}
+	}
+	r_353, r_354, r_355, r_356, r_357, r_358, err_359 := fn_rotatesplit11bwd(ar, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, tape_92, tape_93, tape_94, tape_95, tape_96, tape_97, tape_98, tape_99, tape_100, tape_101, tape_102, tape_103, tape_104, tape_105, tape_106, tape_107, tape_108, tape_109, tape_110, tape_111, tape_112, tape_113, tape_114, tape_115, tape_116, tape_117, tape_118, tape_119, tape_120, tape_121, tape_122, tape_123, tape_124, tape_125, tape_126, tape_127, tape_128, tape_129, tape_130, tape_131, tape_132, tape_133, tape_134, tape_135, tape_136, tape_137, tape_138, tape_139, tape_140, tape_141, tape_142, tape_143, tape_144, tape_145, tape_146, tape_147, tape_148, tape_149, tape_150, tape_151, tape_152, tape_153, tape_154, tape_155, tape_156, tape_157, tape_158, tape_159, tape_160, tape_161, tape_162, tape_163, tape_164, tape_165, tape_166, tape_167, tape_168, tape_169, tape_170, tape_171, tape_172, tape_173, tape_174, tape_175, tape_176, tape_177, tape_178, tape_179, tape_180, tape_181, tape_182, tape_183, tape_184, z_324, tape_54, tape_55)
+	if err_359 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_359, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	}
+	if int64(3)+int64(r_357) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_357), tape_18))
+	}
+	if r_358 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_358})+" and "+runtime.ShapeString([]int{tape_19}))
+	}
+	region_360 := z_226[int(int64(3))*tape_19 : (int(int64(3))+r_357)*tape_19]
+	r_356 = r_356[:len(region_360)]
+	if len(region_360) >= 262144 {
+		region_360 := region_360
+		r_356 := r_356
+		runtime.ParallelFor(len(region_360), 16384, func(lo_364, hi int) {
+			for i_365 := lo_364; i_365 < hi; i_365++ {
+				region_360[i_365] += -r_356[i_365]
+			}
+		})
+	} else {
+		for i_361 := range region_360 {
+			region_360[i_361] += -r_356[i_361]
+		}
+	}
+	if int64(0)+int64(r_354) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_354), tape_18))
+	}
+	if r_355 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_355})+" and "+runtime.ShapeString([]int{tape_19}))
+	}
+	region_367 := z_226[int(int64(0))*tape_19 : (int(int64(0))+r_354)*tape_19]
+	r_353 = r_353[:len(region_367)]
+	for i_368 := range region_367 {
+		region_367[i_368] += r_353[i_368]
+	}
+	ar.Keep(mark_369, &z_226, &r_356, &z_190)
+	return z_226, tape_18, tape_19, r_356, r_357, r_358, z_190, tape_7, nil
 }
 
 // fn_bajacobian is def ba_jacobian (models.nab:171:12).
 func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, int, []float64, int, error) {
-	mark_157 := ar.Mark()
+	mark_330 := ar.Mark()
 	_ = int64(cams_2)
 	_ = int64(pts_5)
 	size_18 := int64(w_8)
@@ -11459,238 +13077,242 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 			t_26[j_28*feats_10+i_27] = feats_9[i_27*feats_11+j_28]
 		}
 	}
-	n_29, err_30 := runtime.CheckSize(int64(2))
-	if err_30 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_30)
+	r_29, r_30, r_31, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, r_196, r_197, r_198, r_199, r_200, r_201, r_202, r_203, r_204, r_205, r_206, r_207, r_208, r_209, r_210, r_211, r_212, r_213, r_214, r_215, r_216, r_217, err_218 := fn_residualssplit1110fwd(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10)
+	_ = r_29
+	_ = r_30
+	_ = r_31
+	_ = r_32
+	_ = r_33
+	if err_218 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_218, "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
 	}
-	var a_31 []float64
-	var d_32 int = 0
-	var rs_33 int = 0
-	for i_34 := 0; i_34 < n_29; i_34++ {
-		mark_35 := ar.Mark()
-		i_36 := int64(i_34)
-		x_37 := i_36 == int64(0)
-		var c_38 []float64
-		var c_39 int
-		if x_37 {
-			n_40, err_41 := runtime.CheckSize(size_18)
-			if err_41 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:66", err_41)
+	n_219, err_220 := runtime.CheckSize(int64(2))
+	if err_220 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_220)
+	}
+	var a_221 []float64
+	var d_222 int = 0
+	var rs_223 int = 0
+	for i_224 := 0; i_224 < n_219; i_224++ {
+		mark_225 := ar.Mark()
+		i_226 := int64(i_224)
+		x_227 := i_226 == int64(0)
+		var c_228 []float64
+		var c_229 int
+		if x_227 {
+			n_230, err_231 := runtime.CheckSize(size_18)
+			if err_231 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:66", err_231)
 			}
-			a_42 := ar.F64(n_40)
-			for i_43 := range a_42 {
-				a_42[i_43] = 1
+			a_232 := ar.F64(n_230)
+			for i_233 := range a_232 {
+				a_232[i_233] = 1
 			}
-			c_38, c_39 = a_42, n_40
+			c_228, c_229 = a_232, n_230
 		} else {
-			n_44, err_45 := runtime.CheckSize(size_18)
-			if err_45 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:79", err_45)
+			n_234, err_235 := runtime.CheckSize(size_18)
+			if err_235 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:79", err_235)
 			}
-			a_46 := ar.F64(n_44)
-			c_38, c_39 = a_46, n_44
+			a_236 := ar.F64(n_234)
+			c_228, c_229 = a_236, n_234
 		}
-		if i_34 == 0 {
-			d_32 = c_39
-			rs_33 = d_32
-			tot_47, err_48 := runtime.MulSize(n_29, rs_33)
-			if err_48 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_48)
+		if i_224 == 0 {
+			d_222 = c_229
+			rs_223 = d_222
+			tot_237, err_238 := runtime.MulSize(n_219, rs_223)
+			if err_238 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_238)
 			}
-			a_31 = ar.F64w(tot_47)
-		} else if c_39 != d_32 {
-			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:177:50", "build: element "+strconv.Itoa(i_34)+" has shape "+runtime.ShapeString([]int{c_39})+", element 0 has shape "+runtime.ShapeString([]int{d_32}))
+			a_221 = ar.F64w(tot_237)
+		} else if c_229 != d_222 {
+			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:177:50", "build: element "+strconv.Itoa(i_224)+" has shape "+runtime.ShapeString([]int{c_229})+", element 0 has shape "+runtime.ShapeString([]int{d_222}))
 		}
-		copy(a_31[i_34*rs_33:(i_34+1)*rs_33], c_38)
-		if i_34 > 0 {
-			ar.Release(mark_35)
+		copy(a_221[i_224*rs_223:(i_224+1)*rs_223], c_228)
+		if i_224 > 0 {
+			ar.Release(mark_225)
 		}
 	}
-	n_49, err_50 := runtime.CheckSize(size_18)
-	if err_50 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:100", err_50)
+	n_239, err_240 := runtime.CheckSize(size_18)
+	if err_240 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:100", err_240)
 	}
-	a_51 := ar.F64(n_49)
-	r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, err_65 := fn_residualsvjp1110(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10, a_31, n_29, d_32, a_51, n_49)
-	_ = r_52
-	_ = r_53
-	_ = r_54
-	_ = r_55
-	_ = r_56
-	if err_65 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_65, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
+	a_241 := ar.F64(n_239)
+	r_242, r_243, r_244, r_245, r_246, r_247, r_248, r_249, err_250 := fn_residualssplit1110bwd10(ar, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, r_196, r_197, r_198, r_199, r_200, r_201, r_202, r_203, r_204, r_205, r_206, r_207, r_208, r_209, r_210, r_211, r_212, r_213, r_214, r_215, r_216, r_217, a_221, n_219, d_222, a_241, n_239)
+	if err_250 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_250, "residuals$split_1110$bwd_10", "models.nab:142:5", "models.nab:175:57")
 	}
-	n_66 := r_58 + r_61
-	if r_59 != r_62 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_59})+" and "+runtime.ShapeString([]int{r_62}))
+	n_251 := r_243 + r_246
+	if r_244 != r_247 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_244})+" and "+runtime.ShapeString([]int{r_247}))
 	}
-	c_67 := ar.F64w(len(r_57) + len(r_60))
-	copy(c_67, r_57)
-	copy(c_67[len(r_57):], r_60)
-	rs_68 := r_64
-	tot_69, err_70 := runtime.MulSize(1, rs_68)
-	if err_70 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:31", err_70)
+	c_252 := ar.F64w(len(r_242) + len(r_245))
+	copy(c_252, r_242)
+	copy(c_252[len(r_242):], r_245)
+	rs_253 := r_249
+	tot_254, err_255 := runtime.MulSize(1, rs_253)
+	if err_255 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:31", err_255)
 	}
-	a_71 := ar.F64w(tot_69)
-	row_72 := a_71[0*rs_68 : 1*rs_68]
-	copy(row_72, r_63)
-	n_73 := n_66 + 1
-	if r_59 != r_64 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_59})+" and "+runtime.ShapeString([]int{r_64}))
+	a_256 := ar.F64w(tot_254)
+	row_257 := a_256[0*rs_253 : 1*rs_253]
+	copy(row_257, r_248)
+	n_258 := n_251 + 1
+	if r_244 != r_249 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_244})+" and "+runtime.ShapeString([]int{r_249}))
 	}
-	c_74 := ar.F64w(len(c_67) + len(a_71))
-	copy(c_74, c_67)
-	copy(c_74[len(c_67):], a_71)
-	n_75, err_76 := runtime.CheckSize(int64(2))
-	if err_76 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_76)
+	c_259 := ar.F64w(len(c_252) + len(a_256))
+	copy(c_259, c_252)
+	copy(c_259[len(c_252):], a_256)
+	n_260, err_261 := runtime.CheckSize(int64(2))
+	if err_261 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_261)
 	}
-	var a_77 []float64
-	var d_78 int = 0
-	var rs_79 int = 0
-	for i_80 := 0; i_80 < n_75; i_80++ {
-		mark_81 := ar.Mark()
-		i_82 := int64(i_80)
-		x_83 := i_82 == int64(1)
-		var c_84 []float64
-		var c_85 int
-		if x_83 {
-			n_86, err_87 := runtime.CheckSize(size_18)
-			if err_87 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:66", err_87)
+	var a_262 []float64
+	var d_263 int = 0
+	var rs_264 int = 0
+	for i_265 := 0; i_265 < n_260; i_265++ {
+		mark_266 := ar.Mark()
+		i_267 := int64(i_265)
+		x_268 := i_267 == int64(1)
+		var c_269 []float64
+		var c_270 int
+		if x_268 {
+			n_271, err_272 := runtime.CheckSize(size_18)
+			if err_272 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:66", err_272)
 			}
-			a_88 := ar.F64(n_86)
-			for i_89 := range a_88 {
-				a_88[i_89] = 1
+			a_273 := ar.F64(n_271)
+			for i_274 := range a_273 {
+				a_273[i_274] = 1
 			}
-			c_84, c_85 = a_88, n_86
+			c_269, c_270 = a_273, n_271
 		} else {
-			n_90, err_91 := runtime.CheckSize(size_18)
-			if err_91 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:79", err_91)
+			n_275, err_276 := runtime.CheckSize(size_18)
+			if err_276 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:79", err_276)
 			}
-			a_92 := ar.F64(n_90)
-			c_84, c_85 = a_92, n_90
+			a_277 := ar.F64(n_275)
+			c_269, c_270 = a_277, n_275
 		}
-		if i_80 == 0 {
-			d_78 = c_85
-			rs_79 = d_78
-			tot_93, err_94 := runtime.MulSize(n_75, rs_79)
-			if err_94 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_94)
+		if i_265 == 0 {
+			d_263 = c_270
+			rs_264 = d_263
+			tot_278, err_279 := runtime.MulSize(n_260, rs_264)
+			if err_279 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_279)
 			}
-			a_77 = ar.F64w(tot_93)
-		} else if c_85 != d_78 {
-			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:177:50", "build: element "+strconv.Itoa(i_80)+" has shape "+runtime.ShapeString([]int{c_85})+", element 0 has shape "+runtime.ShapeString([]int{d_78}))
+			a_262 = ar.F64w(tot_278)
+		} else if c_270 != d_263 {
+			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:177:50", "build: element "+strconv.Itoa(i_265)+" has shape "+runtime.ShapeString([]int{c_270})+", element 0 has shape "+runtime.ShapeString([]int{d_263}))
 		}
-		copy(a_77[i_80*rs_79:(i_80+1)*rs_79], c_84)
-		if i_80 > 0 {
-			ar.Release(mark_81)
+		copy(a_262[i_265*rs_264:(i_265+1)*rs_264], c_269)
+		if i_265 > 0 {
+			ar.Release(mark_266)
 		}
 	}
-	n_95, err_96 := runtime.CheckSize(size_18)
-	if err_96 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:100", err_96)
+	n_280, err_281 := runtime.CheckSize(size_18)
+	if err_281 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:100", err_281)
 	}
-	a_97 := ar.F64(n_95)
-	r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, err_111 := fn_residualsvjp1110(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10, a_77, n_75, d_78, a_97, n_95)
-	_ = r_98
-	_ = r_99
-	_ = r_100
-	_ = r_101
-	_ = r_102
-	if err_111 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_111, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
+	a_282 := ar.F64(n_280)
+	r_283, r_284, r_285, r_286, r_287, r_288, r_289, r_290, err_291 := fn_residualssplit1110bwd10(ar, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, r_196, r_197, r_198, r_199, r_200, r_201, r_202, r_203, r_204, r_205, r_206, r_207, r_208, r_209, r_210, r_211, r_212, r_213, r_214, r_215, r_216, r_217, a_262, n_260, d_263, a_282, n_280)
+	if err_291 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_291, "residuals$split_1110$bwd_10", "models.nab:142:5", "models.nab:175:57")
 	}
-	n_112 := r_104 + r_107
-	if r_105 != r_108 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_105})+" and "+runtime.ShapeString([]int{r_108}))
+	n_292 := r_284 + r_287
+	if r_285 != r_288 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_285})+" and "+runtime.ShapeString([]int{r_288}))
 	}
-	c_113 := ar.F64w(len(r_103) + len(r_106))
-	copy(c_113, r_103)
-	copy(c_113[len(r_103):], r_106)
-	rs_114 := r_110
-	tot_115, err_116 := runtime.MulSize(1, rs_114)
-	if err_116 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:31", err_116)
+	c_293 := ar.F64w(len(r_283) + len(r_286))
+	copy(c_293, r_283)
+	copy(c_293[len(r_283):], r_286)
+	rs_294 := r_290
+	tot_295, err_296 := runtime.MulSize(1, rs_294)
+	if err_296 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:31", err_296)
 	}
-	a_117 := ar.F64w(tot_115)
-	row_118 := a_117[0*rs_114 : 1*rs_114]
-	copy(row_118, r_109)
-	n_119 := n_112 + 1
-	if r_105 != r_110 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_105})+" and "+runtime.ShapeString([]int{r_110}))
+	a_297 := ar.F64w(tot_295)
+	row_298 := a_297[0*rs_294 : 1*rs_294]
+	copy(row_298, r_289)
+	n_299 := n_292 + 1
+	if r_285 != r_290 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_285})+" and "+runtime.ShapeString([]int{r_290}))
 	}
-	c_120 := ar.F64w(len(c_113) + len(a_117))
-	copy(c_120, c_113)
-	copy(c_120[len(c_113):], a_117)
-	if n_119 != n_73 || r_105 != r_59 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:180:7", "array literal: element 1 has shape "+runtime.ShapeString([]int{n_119, r_105})+", element 0 has shape "+runtime.ShapeString([]int{n_73, r_59}))
+	c_300 := ar.F64w(len(c_293) + len(a_297))
+	copy(c_300, c_293)
+	copy(c_300[len(c_293):], a_297)
+	if n_299 != n_258 || r_285 != r_244 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:180:7", "array literal: element 1 has shape "+runtime.ShapeString([]int{n_299, r_285})+", element 0 has shape "+runtime.ShapeString([]int{n_258, r_244}))
 	}
-	rs_121 := n_73 * r_59
-	tot_122, err_123 := runtime.MulSize(2, rs_121)
-	if err_123 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:180:7", err_123)
+	rs_301 := n_258 * r_244
+	tot_302, err_303 := runtime.MulSize(2, rs_301)
+	if err_303 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:180:7", err_303)
 	}
-	a_124 := ar.F64w(tot_122)
-	row_125 := a_124[0*rs_121 : 1*rs_121]
-	copy(row_125, c_74)
-	row_126 := a_124[1*rs_121 : 2*rs_121]
-	copy(row_126, c_120)
-	n_127, err_128 := runtime.CheckSize(int64(2))
-	if err_128 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_128)
+	a_304 := ar.F64w(tot_302)
+	row_305 := a_304[0*rs_301 : 1*rs_301]
+	copy(row_305, c_259)
+	row_306 := a_304[1*rs_301 : 2*rs_301]
+	copy(row_306, c_300)
+	n_307, err_308 := runtime.CheckSize(int64(2))
+	if err_308 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_308)
 	}
-	n_129, err_130 := runtime.CheckSize(size_18)
-	if err_130 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:57", err_130)
+	n_309, err_310 := runtime.CheckSize(size_18)
+	if err_310 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:57", err_310)
 	}
-	a_131 := ar.F64(n_129)
-	var a_132 []float64
-	var d_133 int = 0
-	var rs_134 int = 0
-	for i_135 := 0; i_135 < n_127; i_135++ {
-		mark_136 := ar.Mark()
-		if i_135 == 0 {
-			d_133 = n_129
-			rs_134 = d_133
-			tot_137, err_138 := runtime.MulSize(n_127, rs_134)
-			if err_138 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_138)
+	a_311 := ar.F64(n_309)
+	var a_312 []float64
+	var d_313 int = 0
+	var rs_314 int = 0
+	for i_315 := 0; i_315 < n_307; i_315++ {
+		mark_316 := ar.Mark()
+		if i_315 == 0 {
+			d_313 = n_309
+			rs_314 = d_313
+			tot_317, err_318 := runtime.MulSize(n_307, rs_314)
+			if err_318 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_318)
 			}
-			a_132 = ar.F64w(tot_137)
-		} else if n_129 != d_133 {
-			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:179:49", "fill: element "+strconv.Itoa(i_135)+" has shape "+runtime.ShapeString([]int{n_129})+", element 0 has shape "+runtime.ShapeString([]int{d_133}))
+			a_312 = ar.F64w(tot_317)
+		} else if n_309 != d_313 {
+			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:179:49", "fill: element "+strconv.Itoa(i_315)+" has shape "+runtime.ShapeString([]int{n_309})+", element 0 has shape "+runtime.ShapeString([]int{d_313}))
 		}
-		copy(a_132[i_135*rs_134:(i_135+1)*rs_134], a_131)
-		if i_135 > 0 {
-			ar.Release(mark_136)
+		copy(a_312[i_315*rs_314:(i_315+1)*rs_314], a_311)
+		if i_315 > 0 {
+			ar.Release(mark_316)
 		}
 	}
-	n_139, err_140 := runtime.CheckSize(size_18)
-	if err_140 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:68", err_140)
+	n_319, err_320 := runtime.CheckSize(size_18)
+	if err_320 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:68", err_320)
 	}
-	a_141 := ar.F64(n_139)
-	for i_142 := range a_141 {
-		a_141[i_142] = 1
+	a_321 := ar.F64(n_319)
+	for i_322 := range a_321 {
+		a_321[i_322] = 1
 	}
-	r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, err_156 := fn_residualsvjp1110(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10, a_132, n_127, d_133, a_141, n_139)
-	_ = r_143
-	_ = r_144
-	_ = r_145
-	_ = r_146
-	_ = r_147
-	_ = r_148
-	_ = r_149
-	_ = r_150
-	_ = r_151
-	_ = r_152
-	_ = r_153
-	if err_156 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_156, "residuals$vjp_1110", "models.nab:142:5", "models.nab:175:57")
+	if n_319 != r_40 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_40})+" and "+runtime.ShapeString([]int{n_319}))
 	}
-	ar.Keep(mark_157, &a_124, &r_154)
-	return a_124, 2, n_73, r_59, r_154, r_155, nil
+	r_323 := ar.F64w(r_40)
+	r_39 = r_39[:len(r_323)]
+	a_321 = a_321[:len(r_323)]
+	if len(r_323) >= 262144 {
+		r_323 := r_323
+		r_39 := r_39
+		a_321 := a_321
+		runtime.ParallelFor(len(r_323), 16384, func(lo_327, hi int) {
+			for i_328 := lo_327; i_328 < hi; i_328++ {
+				r_323[i_328] = ((2.0 * r_39[i_328]) * -a_321[i_328])
+			}
+		})
+	} else {
+		for i_324 := range r_323 {
+			r_323[i_324] = ((2.0 * r_39[i_324]) * -a_321[i_324])
+		}
+	}
+	ar.Keep(mark_330, &a_304, &r_323)
+	return a_304, 2, n_258, r_244, r_323, r_40, nil
 }
