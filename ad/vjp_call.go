@@ -367,9 +367,9 @@ func (a *expander) splitDef(d *ir.Def, active []bool) (*splitVJP, error) {
 		return nil, err
 	}
 	defer done()
-	// Tapes as flat as the caller's: defs are split where a.flat is
-	// false, and a body lifted (vjp_lift.go) in code with flat tapes,
-	// which may be differentiated again, gets flat ones.
+	// Nested tapes, but for a body lifted (vjp_lift.go) in code with flat
+	// tapes, which may be differentiated again.
+	defer a.flatTapes(a.flat && d.Attr(liftedAttr) != nil)()
 	pos := d.P
 	r := newRev(a)
 	ps := make([]*ir.Var, len(d.Params))

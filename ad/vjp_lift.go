@@ -30,6 +30,11 @@ type lifted struct {
 	free  []*ir.Var // the others: the body's free variables, in the names the body was lifted in
 }
 
+// liftedAttr marks the defs lift makes (never part of the program: only
+// their split halves are), so that splitDef keeps the caller's flat
+// tapes for them.
+const liftedAttr = "lifted"
+
 // lift returns body lifted as a def of own (whose activity ownActive
 // gives) and its free variables, or nil to keep it as plain copies when
 // it decides on no numbers or has nothing to differentiate. In code
@@ -56,7 +61,8 @@ func (r *rev) lift(kind string, own []*ir.Var, ownActive []bool, body ir.Expr, p
 		return nil, nil // nothing to differentiate: no tape, no reverse pass
 	}
 	r.a.lifts++
-	d := &ir.Def{Name: fmt.Sprintf("%s$%d", kind, r.a.lifts), Params: params, HasParams: true, Result: body.Type(), Body: body, P: pos}
+	d := &ir.Def{Name: fmt.Sprintf("%s$%d", kind, r.a.lifts), Params: params, HasParams: true, Result: body.Type(), Body: body, P: pos,
+		Attrs: []ir.Attr{{Name: liftedAttr, P: pos}}}
 	s, err := r.a.splitDef(d, active)
 	if s == nil || err != nil {
 		return nil, err
