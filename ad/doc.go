@@ -21,7 +21,11 @@
 // a loop costs O(1) in the reverse pass, which keeps the cheap-gradient
 // property. Loops save their states (loop_save, while_save) and are
 // reversed iteration by iteration; map and build bodies, if branches and
-// calls are recomputed in the reverse pass from their saved inputs.
+// calls are recomputed in the reverse pass from their saved inputs. Code
+// that both sweeps run and that decides on numbers (an if's branch, a
+// while body, a fold's or scan's operator, a call that compares) is one
+// out-of-line def that both call (vjp_lift.go, splitDef), so that a tie
+// that rounding decides goes the same way in both.
 //
 // Taylor mode (taylor.go) carries, for every active value of type T, its
 // truncated power series as a [k+1]T array of coefficients, and replaces

@@ -119,6 +119,10 @@ type expander struct {
 	noForward map[error]bool
 	// branchFree caches defCannotBranch, by def.
 	branchFree map[string]bool
+	// lifts numbers the bodies reverse mode lifts into defs, and
+	// decideDefs caches defDecides, by def (vjp_lift.go).
+	lifts      int
+	decideDefs map[string]bool
 
 	ctx       context.Context
 	steps     int

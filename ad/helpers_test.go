@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"github.com/nabla-lang/nabla"
+	"github.com/nabla-lang/nabla/ad"
+	"github.com/nabla-lang/nabla/ir"
+	"github.com/nabla-lang/nabla/lang"
 	"gonum.org/v1/gonum/diff/fd"
 	"gonum.org/v1/gonum/mat"
 )
@@ -68,6 +71,21 @@ func likeAny(tmpl any, xs []float64) any {
 func mustCompile(t *testing.T, src string) *nabla.Program {
 	t.Helper()
 	return compileTaylor(t, src)
+}
+
+// expandSource loads src and expands its AD operators, for tests that
+// look at the defs reverse and forward mode generate.
+func expandSource(t *testing.T, src string) *ir.Program {
+	t.Helper()
+	p, err := lang.Load("t.nab", []byte(src), lang.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := ad.Expand(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // callAny calls def name and returns its result.

@@ -3,9 +3,7 @@ package ad_test
 import (
 	"testing"
 
-	"github.com/nabla-lang/nabla/ad"
 	"github.com/nabla-lang/nabla/ir"
-	"github.com/nabla-lang/nabla/lang"
 )
 
 // TestJVPActiveParams: a call whose arguments carry no tangent (data a
@@ -43,14 +41,7 @@ def both(d: [n]f64, w: [n]f64, v: [n]f64) = jvp(fn(d: [n]f64) => loss(d, w, 3.0)
 			return []float64{s}
 		}},
 	}
-	p, err := lang.Load("t.nab", []byte(src), lang.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := ad.Expand(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := expandSource(t, src)
 	prog := mustCompile(t, src)
 	d, w, v := []float64{1, -2, 0.5}, []float64{0.3, 0.7, -1}, []float64{2, 1, -3}
 	for _, c := range cases {

@@ -4,9 +4,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/nabla-lang/nabla/ad"
 	"github.com/nabla-lang/nabla/ir"
-	"github.com/nabla-lang/nabla/lang"
 )
 
 // TestODEInContext: ode_dopri5's rules where the solve sits in other
@@ -81,14 +79,7 @@ func TestODEAdjointKeepsNoTape(t *testing.T) {
 def loss(p: [2]f64): f64 = sum(ode_dopri5(fn(t, y) => [p[0] * y[1], -p[1] * y[0]], [1.0, 0.0], 0.0, 10.0, 1e-8, 1e-10) ^ 2)
 def g(p: [2]f64) = grad(loss)(p)
 `
-	prog, err := lang.Load("t.nab", []byte(src), lang.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := ad.Expand(prog)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := expandSource(t, src)
 	solves, loops := 0, 0
 	var count func(name string, seen map[string]bool)
 	count = func(name string, seen map[string]bool) {

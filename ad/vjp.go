@@ -38,6 +38,10 @@ type step struct {
 	// vjpName is the VJP def a call's cotangents come from.
 	vjpName string
 	split   *splitVJP // a call's split VJP, whose tape is aux (fwdCallSplit)
+	// lift holds the lifted bodies (vjp_lift.go) of an if's two branches,
+	// or of a loop's body, a fold's or a scan's operator; nil where the
+	// body is plain code.
+	lift []*lifted
 }
 
 func newRev(a *expander) *rev {
@@ -258,7 +262,19 @@ func (r *rev) fwd(blk *block, e ir.Expr) (ir.Expr, error) {
 		return r.record(blk, "f", &ir.Proj{X: x, Index: e.Index, P: e.P}, e, []ir.Expr{x}), nil
 	case *ir.If:
 		c := blk.bind("c", r.primal(e.Cond))
-		y := r.record(blk, "y", &ir.If{Cond: c, Then: r.primal(e.Then), Else: r.primal(e.Else), P: e.P}, e, []ir.Expr{c})
+		branches := []ir.Expr{e.Then, e.Else}
+		lifts := make([]*lifted, 2)
+		for i, br := range branches {
+			l, err := r.lift("if", nil, nil, br, br.Pos())
+			if err != nil {
+				return nil, err
+			}
+			if branches[i] = r.primal(br); l != nil {
+				lifts[i], branches[i] = l, l.value(r, nil, br.Pos())
+			}
+		}
+		y := r.record(blk, "y", &ir.If{Cond: c, Then: branches[0], Else: branches[1], P: e.P}, e, []ir.Expr{c})
+		r.steps[len(r.steps)-1].lift = lifts
 		return y, nil
 	case *ir.Loop:
 		return r.fwdLoop(blk, e)
@@ -321,7 +337,23 @@ func (r *rev) fwdPrim(blk *block, e *ir.PrimCall) (ir.Expr, error) {
 		if (e.Op == ir.PrimFold || e.Op == ir.PrimReduce) && !r.foldByRule(e, args) {
 			return r.fwdFoldSaving(blk, e, args)
 		}
+		var lift []*lifted
+		if e.Op == ir.PrimScan {
+			lam, err := lambdaOf(args[0])
+			if err != nil {
+				return nil, err
+			}
+			if lift, err = r.liftOperator(lam, args[2], e.P); err != nil {
+				return nil, err
+			}
+			if lift != nil {
+				// The forward scan and backScan's lambda both call the
+				// lifted forward def.
+				args[0] = lift[0].lambda(r, lam.Params, e.P)
+			}
+		}
 		y := r.record(blk, "y", &ir.PrimCall{Op: e.Op, Args: args, Aux: quietAux(e), T: e.T, P: e.P}, e, args)
+		r.steps[len(r.steps)-1].lift = lift
 		return y, nil
 	}
 	args, err := r.atoms(blk, e.Args)
@@ -529,19 +561,23 @@ func (r *rev) backIf(blk *block, st step, e *ir.If, ybar ir.Expr) error {
 	for i, f := range free {
 		states[i] = r.state(blk, f)
 	}
-	branch := func(body ir.Expr) (ir.Expr, error) {
+	branch := func(body ir.Expr, l *lifted) (ir.Expr, error) {
 		bb := &block{pos: e.P}
-		_, out, err := r.nested(bb, body, func(*rev) {}, ybar, free, states)
+		_, out, err := r.reverseBody(bb, body, l, nil, func(*rev) {}, ybar, free, states)
 		if err != nil {
 			return nil, err
 		}
 		return bb.close(tupleOf(e.P, out)), nil
 	}
-	th, err := branch(e.Then)
+	lift := st.lift
+	if lift == nil {
+		lift = make([]*lifted, 2)
+	}
+	th, err := branch(e.Then, lift[0])
 	if err != nil {
 		return err
 	}
-	el, err := branch(e.Else)
+	el, err := branch(e.Else, lift[1])
 	if err != nil {
 		return err
 	}

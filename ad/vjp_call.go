@@ -367,7 +367,9 @@ func (a *expander) splitDef(d *ir.Def, active []bool) (*splitVJP, error) {
 		return nil, err
 	}
 	defer done()
-	defer a.flatTapes(false)()
+	// Nested tapes, but for a body lifted (vjp_lift.go) in code with flat
+	// tapes, which may be differentiated again.
+	defer a.flatTapes(a.flat && d.Attr(liftedAttr) != nil)()
 	pos := d.P
 	r := newRev(a)
 	ps := make([]*ir.Var, len(d.Params))

@@ -155,7 +155,7 @@ func (r *rev) backFold(blk *block, st step, e *ir.PrimCall, ybar ir.Expr) error 
 	}
 	// General: states[i] is the accumulator before element i, saved by
 	// the forward pass (fwdFoldSaving).
-	return r.backSequential(blk, lam, ne, xs, st.n, ybar, func(bb *block, i ir.Expr) ir.Expr {
+	return r.backSequential(blk, lam, st.lift, ne, xs, st.n, ybar, func(bb *block, i ir.Expr) ir.Expr {
 		return bb.bind("prev", b.Prim(ir.PrimIndex, st.aux, i))
 	}, nil, free)
 }
@@ -191,20 +191,39 @@ func (r *rev) fwdFoldSaving(blk *block, e *ir.PrimCall, args []ir.Expr) (ir.Expr
 	n := blk.bind("n", b.Prim(ir.PrimLen, xs))
 	a := ir.NewVar("a", accT, e.P)
 	j := ir.NewVar("j", ir.TI64, e.P)
-	step := ir.Copy(lam).(*ir.Lambda)
-	body := beta(step.Params, step.Body, []ir.Expr{a, b.Prim(ir.PrimIndex, xs, j)}, e.P)
+	l, err := r.liftOperator(lam, xs, e.P)
+	if err != nil {
+		return nil, err
+	}
+	var body ir.Expr
+	if l != nil {
+		body = l[0].value(r, []ir.Expr{a, b.Prim(ir.PrimIndex, xs, j)}, e.P)
+	} else {
+		step := ir.Copy(lam).(*ir.Lambda)
+		body = beta(step.Params, step.Body, []ir.Expr{a, b.Prim(ir.PrimIndex, xs, j)}, e.P)
+	}
 	states := blk.bind("states", b.Prim(ir.PrimLoopSave, n, ne, &ir.Lambda{Params: []*ir.Var{j, a}, Body: body, P: e.P}))
 	y := r.record(blk, "y", b.Prim(ir.PrimIndex, states, n), e, args)
 	rec := &r.steps[len(r.steps)-1]
-	rec.aux, rec.n = states, n
+	rec.aux, rec.n, rec.lift = states, n, l
 	return y, nil
+}
+
+// liftOperator lifts the operator lam of a fold or a scan over xs
+// (lift), returning it as a step's lift, or nil.
+func (r *rev) liftOperator(lam *ir.Lambda, xs ir.Expr, pos ir.Pos) ([]*lifted, error) {
+	l, err := r.lift("op", lam.Params, []bool{true, r.isActive(xs)}, lam.Body, pos)
+	if l == nil || err != nil {
+		return nil, err
+	}
+	return []*lifted{l}, nil
 }
 
 // backSequential is the reverse loop shared by fold-like and scan: from i
 // = n-1 down to 0 it reverses acc' = op(prev(i), xs[i]) with the carried
 // cotangent (plus extra(i), scan's per-output cotangent), adding element
 // cotangents into xs's accumulator and finally the carry into ne's.
-func (r *rev) backSequential(blk *block, lam *ir.Lambda, ne, xs, n, seed ir.Expr, prev func(bb *block, i ir.Expr) ir.Expr, extra func(bb *block, i ir.Expr) ir.Expr, free []*ir.Var) error {
+func (r *rev) backSequential(blk *block, lam *ir.Lambda, lift []*lifted, ne, xs, n, seed ir.Expr, prev func(bb *block, i ir.Expr) ir.Expr, extra func(bb *block, i ir.Expr) ir.Expr, free []*ir.Var) error {
 	b := blk.builder()
 	pos := blk.pos
 	xsActive := r.isActive(xs)
@@ -227,7 +246,11 @@ func (r *rev) backSequential(blk *block, lam *ir.Lambda, ne, xs, n, seed ir.Expr
 	}
 	av := bb.bindVar("a", prev(bb, i))
 	xv := bb.bindVar("x", b.Prim(ir.PrimIndex, xs, i))
-	c, out, err := r.nested(bb, lam.Body, func(c *rev) {
+	var l *lifted
+	if lift != nil {
+		l = lift[0]
+	}
+	c, out, err := r.reverseBody(bb, lam.Body, l, lam.Params, func(c *rev) {
 		c.ren[lam.Params[0]] = av
 		c.ren[lam.Params[1]] = xv
 		c.act[av] = true
@@ -264,7 +287,7 @@ func (r *rev) backScan(blk *block, st step, e *ir.PrimCall, ybar ir.Expr) error 
 	ne, xs := st.args[1], st.args[2]
 	n := blk.bind("n", b.Prim(ir.PrimLen, xs))
 	zeroSeed := zero(blk, ne)
-	return r.backSequential(blk, lam, ne, xs, n, zeroSeed, func(bb *block, i ir.Expr) ir.Expr {
+	return r.backSequential(blk, lam, st.lift, ne, xs, n, zeroSeed, func(bb *block, i ir.Expr) ir.Expr {
 		return bb.bind("prev", b.If(b.Prim(ir.PrimEq, i, b.I64(0)), ne, b.Prim(ir.PrimIndex, st.y, b.Prim(ir.PrimSub, i, b.I64(1)))))
 	}, func(bb *block, i ir.Expr) ir.Expr {
 		return bb.bind("yb", b.Prim(ir.PrimIndex, ybar, i))

@@ -18,26 +18,49 @@ func (r *rev) fwdLoop(blk *block, e *ir.Loop) (ir.Expr, error) {
 	b := blk.builder()
 	st := e.State.T
 	s := ir.NewVar(e.State.Name, st, e.P)
+	own, ownActive := loopOwn(e)
+	l, err := r.lift("loop", own, ownActive, e.Body, e.P)
+	if err != nil {
+		return nil, err
+	}
 	var states, n ir.Expr
 	if e.Count != nil {
 		count := blk.bind("n", r.primal(e.Count))
 		i := ir.NewVar(e.Index.Name, ir.TI64, e.P)
-		body := ir.Subst(e.Body, r.renaming(e.Body, map[*ir.Var]ir.Expr{e.State: s, e.Index: i}))
-		states = blk.bind("states", b.Prim(ir.PrimLoopSave, count, init, &ir.Lambda{Params: []*ir.Var{i, s}, Body: body, P: e.P}))
+		body := &ir.Lambda{Params: []*ir.Var{i, s}, Body: ir.Subst(e.Body, r.renaming(e.Body, map[*ir.Var]ir.Expr{e.State: s, e.Index: i})), P: e.P}
+		if l != nil {
+			body = l.lambda(r, own, e.P)
+		}
+		states = blk.bind("states", b.Prim(ir.PrimLoopSave, count, init, body))
 		n = blk.bind("n", b.Prim(ir.PrimMax, count, b.I64(0)))
 	} else {
 		cs := ir.NewVar(e.State.Name, st, e.P)
 		cond := ir.Subst(e.Cond, r.renaming(e.Cond, map[*ir.Var]ir.Expr{e.State: cs}))
-		body := ir.Subst(e.Body, r.renaming(e.Body, map[*ir.Var]ir.Expr{e.State: s}))
+		body := &ir.Lambda{Params: []*ir.Var{s}, Body: ir.Subst(e.Body, r.renaming(e.Body, map[*ir.Var]ir.Expr{e.State: s})), P: e.P}
+		if l != nil {
+			body = l.lambda(r, own, e.P)
+		}
 		states = blk.bind("states", b.Prim(ir.PrimWhileSave, init,
-			&ir.Lambda{Params: []*ir.Var{cs}, Body: cond, P: e.P},
-			&ir.Lambda{Params: []*ir.Var{s}, Body: body, P: e.P}))
+			&ir.Lambda{Params: []*ir.Var{cs}, Body: cond, P: e.P}, body))
 		n = blk.bind("n", b.Prim(ir.PrimSub, blk.bind("len", b.Prim(ir.PrimLen, states)), b.I64(1)))
 	}
 	y := r.record(blk, "y", b.Prim(ir.PrimIndex, states, n), e, []ir.Expr{init})
-	r.steps[len(r.steps)-1].aux = states
-	r.steps[len(r.steps)-1].n = n
+	rec := &r.steps[len(r.steps)-1]
+	rec.aux, rec.n = states, n
+	if l != nil {
+		rec.lift = []*lifted{l}
+	}
 	return y, nil
+}
+
+// loopOwn lists the variables a loop binds for its body, in the order of
+// the parameters of loop_save's or while_save's function (the index, if
+// counted, then the state), with their activity.
+func loopOwn(e *ir.Loop) ([]*ir.Var, []bool) {
+	if e.Count != nil {
+		return []*ir.Var{e.Index, e.State}, []bool{false, true}
+	}
+	return []*ir.Var{e.State}, []bool{true}
 }
 
 // renaming is the renaming of e's free variables, with extra: all that
@@ -72,7 +95,12 @@ func (r *rev) backLoop(blk *block, st step, e *ir.Loop, ybar ir.Expr) error {
 	i := bb.bind("i", b.Prim(ir.PrimSub, b.Prim(ir.PrimSub, st.n, t), b.I64(1)))
 	s := bb.bindVar(e.State.Name, b.Prim(ir.PrimIndex, st.aux, i))
 	comps := projs(bb, R, 0, len(init))
-	c, out, err := r.nested(bb, e.Body, func(c *rev) {
+	var l *lifted
+	if st.lift != nil {
+		l = st.lift[0]
+	}
+	own, _ := loopOwn(e)
+	c, out, err := r.reverseBody(bb, e.Body, l, own, func(c *rev) {
 		c.ren[e.State] = s
 		c.act[s] = true
 		if e.Index != nil {

@@ -35,14 +35,8 @@ var pendingLimits = []string{}
 
 // openFindings lists the cases that fail for a defect this branch found
 // but did not fix, each reported in docs/reliability.md; they are logged
-// like pendingLimits.
-var openFindings = []string{
-	// Reverse mode recomputes if branches, while bodies and fold
-	// operators in its reverse pass; the rewrite stage may round that
-	// copy differently from the forward sweep's, and on a tie the
-	// cotangent follows the other branch.
-	"ad/vjp_branch_tie_recompute",
-}
+// like pendingLimits. Empty since tie5 fixed ad/vjp_branch_tie_recompute.
+var openFindings = []string{}
 
 // A case that uses more than hostileCPU seconds of processor time, or
 // waits hostileTimeout without an outcome (a blocked read uses no
