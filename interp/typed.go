@@ -128,6 +128,9 @@ func (c *fnComp) typedF(e ir.Expr) (fcode, error) {
 			return func(fr *frame) float64 { return fr.slots[s].F }, nil
 		}
 	case *ir.Let:
+		if f, ok, err := c.letF(e); ok || err != nil {
+			return f, err
+		}
 		return typedLet(c, e, c.typedF)
 	case *ir.If:
 		return typedIf(c, e, c.typedF)
@@ -210,10 +213,15 @@ func setI(v *runtime.Value, x int64)   { *v = runtime.Value{I: x} }
 func (c *fnComp) store(e ir.Expr, s int) (func(fr *frame), error) {
 	if k, ok := scalarKind(e.Type()); ok {
 		if k == ir.F64 {
-			f, err := c.typedF(e)
+			x, err := c.foperand(e)
 			if err != nil {
 				return nil, err
 			}
+			if x.kind == oLoad {
+				ld := x.ld
+				return func(fr *frame) { fr.slots[s] = runtime.Value{F: ld.get(fr)} }, nil
+			}
+			f := x.fcode()
 			return func(fr *frame) { fr.slots[s] = runtime.Value{F: f(fr)} }, nil
 		}
 		f, err := c.typedI(e)
@@ -1236,6 +1244,12 @@ func (c *fnComp) inlineComp(e *ir.PrimCall) (evalFn, bool, error) {
 
 // arithI compiles the i64 and bool operations of binApply.
 func (c *fnComp) arithI(op binOp, a, b ir.Expr) (icode, error) {
+	if op == iAdd || op == iSub {
+		// i + c, the commonest index, reads i's slot itself.
+		if s, v, ok := c.varPlusConst(op == iSub, a, b); ok {
+			return func(fr *frame) int64 { return fr.slots[s].I + v }, nil
+		}
+	}
 	x, y, err := c.typedI2(a, b)
 	if err != nil {
 		return nil, err

@@ -6,32 +6,164 @@ import (
 )
 
 // f64 arithmetic, the commonest typed code, specialized on where each
-// operand comes from: a slot of the frame, a constant or code. In
-// s + f64(i) * 0.5 the add reads s from its slot and the mul takes 0.5 as
-// a Go constant: fewer closure calls per element. Both operands are
-// always evaluated, left first.
+// operand comes from: a slot of the frame, a constant, an element x[i] or
+// x[i + c] of a vector, or code. In s + f64(i) * 0.5 the add reads s from
+// its slot and the mul takes 0.5 as a Go constant; in 1.0 - x[i] the sub
+// reads the element itself: fewer closure calls per element. Both
+// operands are always evaluated, left first.
+
+// okind is where an operand comes from.
+type okind uint8
+
+const (
+	oCode  okind = iota
+	oSlot        // a slot of the frame
+	oKonst       // a constant
+	oLoad        // an element of a vector (see vload)
+)
 
 // foperand is one operand of an f64 operation.
 type foperand struct {
-	slot  int // >= 0: read this slot
-	konst bool
-	c     float64 // the constant, when konst
-	code  fcode   // otherwise
+	kind okind
+	slot int     // oSlot
+	c    float64 // oKonst
+	ld   vload   // oLoad
+	code fcode   // oCode
+}
+
+// vload is x[i + off] for a vector x in slot arr and an i64 i in slot
+// idx: the index primitive's result, error and position, read inline.
+type vload struct {
+	arr, idx int
+	off      int64
+	pos      ir.Pos // of the index primitive
+}
+
+// get reads the element; a failure is recorded as the index primitive
+// records it, and the element is 0.
+func (l *vload) get(fr *frame) float64 {
+	a, _ := fr.slots[l.arr].R.(*runtime.Array)
+	i := fr.slots[l.idx].I + l.off
+	if a == nil {
+		return 0
+	}
+	if uint64(i) >= uint64(len(a.F)) {
+		return l.fail(fr, i, len(a.F))
+	}
+	return a.F[i]
+}
+
+func (l *vload) fail(fr *frame, i int64, n int) float64 {
+	fr.fail(errAt(l.pos, runtime.CheckIndex(i, n)))
+	return 0
+}
+
+// get evaluates the operand: the specialized closures below read slots
+// and constants themselves, and use get for the other kinds.
+func (o *foperand) get(fr *frame) float64 {
+	switch o.kind {
+	case oSlot:
+		return fr.slots[o.slot].F
+	case oKonst:
+		return o.c
+	case oLoad:
+		return o.ld.get(fr)
+	}
+	return o.code(fr)
+}
+
+// fcode returns the operand as code of its own.
+func (o foperand) fcode() fcode {
+	switch o.kind {
+	case oSlot:
+		s := o.slot
+		return func(fr *frame) float64 { return fr.slots[s].F }
+	case oKonst:
+		k := o.c
+		return func(*frame) float64 { return k }
+	case oLoad:
+		ld := o.ld
+		return ld.get
+	}
+	return o.code
+}
+
+// vloadOf recognizes x[i] and x[i + c] (or x[i - c]) with x an f64 vector
+// and i an i64, both local variables.
+func (c *fnComp) vloadOf(e ir.Expr) (vload, bool) {
+	pc, ok := e.(*ir.PrimCall)
+	if !ok || pc.Op != ir.PrimIndex || len(pc.Args) != 2 {
+		return vload{}, false
+	}
+	at, ok := pc.Args[0].Type().(*ir.Array)
+	if !ok || !ir.Identical(at.Elem, ir.TF64) {
+		return vload{}, false
+	}
+	av, ok := pc.Args[0].(*ir.Var)
+	if !ok {
+		return vload{}, false
+	}
+	arr, ok := c.locals[av]
+	if !ok {
+		return vload{}, false
+	}
+	idx, off, ok := c.slotPlus(pc.Args[1])
+	if !ok {
+		return vload{}, false
+	}
+	return vload{arr: arr, idx: idx, off: off, pos: pc.P}, true
+}
+
+// slotPlus recognizes an i64 local variable i, i + c or i - c, with c a
+// constant: the slot and the (wrapping) offset.
+func (c *fnComp) slotPlus(e ir.Expr) (slot int, off int64, ok bool) {
+	if v, isVar := e.(*ir.Var); isVar {
+		s, ok := c.locals[v]
+		return s, 0, ok && ir.Identical(v.T, ir.TI64)
+	}
+	pc, isCall := e.(*ir.PrimCall)
+	if !isCall || (pc.Op != ir.PrimAdd && pc.Op != ir.PrimSub) || len(pc.Args) != 2 || !ir.Identical(pc.T, ir.TI64) {
+		return 0, 0, false
+	}
+	return c.varPlusConst(pc.Op == ir.PrimSub, pc.Args[0], pc.Args[1])
+}
+
+// varPlusConst recognizes a + b (a - b if sub) of i64, with a a local
+// variable and b a constant.
+func (c *fnComp) varPlusConst(sub bool, a, b ir.Expr) (slot int, off int64, ok bool) {
+	v, isVar := a.(*ir.Var)
+	k, isConst := b.(*ir.Const)
+	if !isVar || !isConst || !ir.Identical(v.T, ir.TI64) {
+		return 0, 0, false
+	}
+	d, isInt := k.Val.(int64)
+	s, local := c.locals[v]
+	if !isInt || !local {
+		return 0, 0, false
+	}
+	if sub {
+		d = -d
+	}
+	return s, d, true
 }
 
 func (c *fnComp) foperand(e ir.Expr) (foperand, error) {
 	switch x := e.(type) {
 	case *ir.Var:
 		if s, ok := c.locals[x]; ok {
-			return foperand{slot: s}, nil
+			return foperand{kind: oSlot, slot: s}, nil
 		}
 	case *ir.Const:
 		if v, ok := x.Val.(float64); ok {
-			return foperand{slot: -1, konst: true, c: v}, nil
+			return foperand{kind: oKonst, c: v}, nil
+		}
+	case *ir.PrimCall:
+		if ld, ok := c.vloadOf(x); ok {
+			return foperand{kind: oLoad, ld: ld}, nil
 		}
 	}
 	f, err := c.typedF(e)
-	return foperand{slot: -1, code: f}, err
+	return foperand{code: f}, err
 }
 
 // arithF compiles a + - * / of f64 operands.
@@ -44,9 +176,12 @@ func (c *fnComp) arithF(op binOp, a, b ir.Expr) (fcode, error) {
 	if err != nil {
 		return nil, err
 	}
-	if x.konst && y.konst {
+	if x.kind == oKonst && y.kind == oKonst {
 		v := binApply(op, runtime.Value{F: x.c}, runtime.Value{F: y.c}).F
 		return func(*frame) float64 { return v }, nil
+	}
+	if x.kind == oLoad || y.kind == oLoad {
+		return loadArithF(op, x, y), nil
 	}
 	switch op {
 	case fAdd:
@@ -63,25 +198,25 @@ func (c *fnComp) arithF(op binOp, a, b ir.Expr) (fcode, error) {
 
 func addF(x, y foperand) fcode {
 	switch {
-	case x.slot >= 0 && y.konst:
+	case x.kind == oSlot && y.kind == oKonst:
 		i, k := x.slot, y.c
 		return func(fr *frame) float64 { return fr.slots[i].F + k }
-	case x.konst && y.slot >= 0:
+	case x.kind == oKonst && y.kind == oSlot:
 		k, j := x.c, y.slot
 		return func(fr *frame) float64 { return k + fr.slots[j].F }
-	case x.slot >= 0 && y.slot >= 0:
+	case x.kind == oSlot && y.kind == oSlot:
 		i, j := x.slot, y.slot
 		return func(fr *frame) float64 { return fr.slots[i].F + fr.slots[j].F }
-	case x.slot >= 0:
+	case x.kind == oSlot:
 		i, g := x.slot, y.code
 		return func(fr *frame) float64 { return fr.slots[i].F + g(fr) }
-	case y.slot >= 0:
+	case y.kind == oSlot:
 		f, j := x.code, y.slot
 		return func(fr *frame) float64 { return f(fr) + fr.slots[j].F }
-	case y.konst:
+	case y.kind == oKonst:
 		f, k := x.code, y.c
 		return func(fr *frame) float64 { return f(fr) + k }
-	case x.konst:
+	case x.kind == oKonst:
 		k, g := x.c, y.code
 		return func(fr *frame) float64 { return k + g(fr) }
 	}
@@ -91,25 +226,25 @@ func addF(x, y foperand) fcode {
 
 func subF(x, y foperand) fcode {
 	switch {
-	case x.slot >= 0 && y.konst:
+	case x.kind == oSlot && y.kind == oKonst:
 		i, k := x.slot, y.c
 		return func(fr *frame) float64 { return fr.slots[i].F - k }
-	case x.konst && y.slot >= 0:
+	case x.kind == oKonst && y.kind == oSlot:
 		k, j := x.c, y.slot
 		return func(fr *frame) float64 { return k - fr.slots[j].F }
-	case x.slot >= 0 && y.slot >= 0:
+	case x.kind == oSlot && y.kind == oSlot:
 		i, j := x.slot, y.slot
 		return func(fr *frame) float64 { return fr.slots[i].F - fr.slots[j].F }
-	case x.slot >= 0:
+	case x.kind == oSlot:
 		i, g := x.slot, y.code
 		return func(fr *frame) float64 { return fr.slots[i].F - g(fr) }
-	case y.slot >= 0:
+	case y.kind == oSlot:
 		f, j := x.code, y.slot
 		return func(fr *frame) float64 { return f(fr) - fr.slots[j].F }
-	case y.konst:
+	case y.kind == oKonst:
 		f, k := x.code, y.c
 		return func(fr *frame) float64 { return f(fr) - k }
-	case x.konst:
+	case x.kind == oKonst:
 		k, g := x.c, y.code
 		return func(fr *frame) float64 { return k - g(fr) }
 	}
@@ -119,25 +254,25 @@ func subF(x, y foperand) fcode {
 
 func mulF(x, y foperand) fcode {
 	switch {
-	case x.slot >= 0 && y.konst:
+	case x.kind == oSlot && y.kind == oKonst:
 		i, k := x.slot, y.c
 		return func(fr *frame) float64 { return fr.slots[i].F * k }
-	case x.konst && y.slot >= 0:
+	case x.kind == oKonst && y.kind == oSlot:
 		k, j := x.c, y.slot
 		return func(fr *frame) float64 { return k * fr.slots[j].F }
-	case x.slot >= 0 && y.slot >= 0:
+	case x.kind == oSlot && y.kind == oSlot:
 		i, j := x.slot, y.slot
 		return func(fr *frame) float64 { return fr.slots[i].F * fr.slots[j].F }
-	case x.slot >= 0:
+	case x.kind == oSlot:
 		i, g := x.slot, y.code
 		return func(fr *frame) float64 { return fr.slots[i].F * g(fr) }
-	case y.slot >= 0:
+	case y.kind == oSlot:
 		f, j := x.code, y.slot
 		return func(fr *frame) float64 { return f(fr) * fr.slots[j].F }
-	case y.konst:
+	case y.kind == oKonst:
 		f, k := x.code, y.c
 		return func(fr *frame) float64 { return f(fr) * k }
-	case x.konst:
+	case x.kind == oKonst:
 		k, g := x.c, y.code
 		return func(fr *frame) float64 { return k * g(fr) }
 	}
@@ -147,28 +282,42 @@ func mulF(x, y foperand) fcode {
 
 func divF(x, y foperand) fcode {
 	switch {
-	case x.slot >= 0 && y.konst:
+	case x.kind == oSlot && y.kind == oKonst:
 		i, k := x.slot, y.c
 		return func(fr *frame) float64 { return fr.slots[i].F / k }
-	case x.konst && y.slot >= 0:
+	case x.kind == oKonst && y.kind == oSlot:
 		k, j := x.c, y.slot
 		return func(fr *frame) float64 { return k / fr.slots[j].F }
-	case x.slot >= 0 && y.slot >= 0:
+	case x.kind == oSlot && y.kind == oSlot:
 		i, j := x.slot, y.slot
 		return func(fr *frame) float64 { return fr.slots[i].F / fr.slots[j].F }
-	case x.slot >= 0:
+	case x.kind == oSlot:
 		i, g := x.slot, y.code
 		return func(fr *frame) float64 { return fr.slots[i].F / g(fr) }
-	case y.slot >= 0:
+	case y.kind == oSlot:
 		f, j := x.code, y.slot
 		return func(fr *frame) float64 { return f(fr) / fr.slots[j].F }
-	case y.konst:
+	case y.kind == oKonst:
 		f, k := x.code, y.c
 		return func(fr *frame) float64 { return f(fr) / k }
-	case x.konst:
+	case x.kind == oKonst:
 		k, g := x.c, y.code
 		return func(fr *frame) float64 { return k / g(fr) }
 	}
 	f, g := x.code, y.code
 	return func(fr *frame) float64 { return f(fr) / g(fr) }
+}
+
+// loadArithF is arithF with an element operand: get reads every kind
+// inline, and its switch costs less than a closure call.
+func loadArithF(op binOp, x, y foperand) fcode {
+	switch op {
+	case fAdd:
+		return func(fr *frame) float64 { return x.get(fr) + y.get(fr) }
+	case fSub:
+		return func(fr *frame) float64 { return x.get(fr) - y.get(fr) }
+	case fMul:
+		return func(fr *frame) float64 { return x.get(fr) * y.get(fr) }
+	}
+	return func(fr *frame) float64 { return x.get(fr) / y.get(fr) }
 }

@@ -1,0 +1,107 @@
+package interp
+
+import (
+	"github.com/nabla-lang/nabla/ir"
+	"github.com/nabla-lang/nabla/runtime"
+)
+
+// Superinstructions: shapes of typed f64 code frequent enough (in the
+// bodies reverse mode and the simplifier produce) to be worth one closure
+// instead of several. Each computes exactly what the general code
+// computes, in the same order, with the same roundings.
+
+// isSquareOf reports whether e is v * v.
+func isSquareOf(e ir.Expr, v *ir.Var) bool {
+	pc, ok := e.(*ir.PrimCall)
+	if !ok || pc.Op != ir.PrimMul || len(pc.Args) != 2 {
+		return false
+	}
+	a, okA := pc.Args[0].(*ir.Var)
+	b, okB := pc.Args[1].(*ir.Var)
+	return okA && okB && a == v && b == v
+}
+
+// squareLet compiles let v = x in v * v, the square that the simplifier
+// leaves of x^2, as one closure that squares x without storing v: v is
+// read nowhere else. ok is false for other lets.
+func (c *fnComp) squareLet(e *ir.Let) (fcode, bool, error) {
+	if e.Var == nil || !ir.Identical(e.Var.T, ir.TF64) || !isSquareOf(e.Body, e.Var) {
+		return nil, false, nil
+	}
+	x, err := c.foperand(e.Value)
+	if err != nil {
+		return nil, true, err
+	}
+	switch x.kind {
+	case oSlot:
+		s := x.slot
+		return func(fr *frame) float64 {
+			t := fr.slots[s].F
+			return t * t
+		}, true, nil
+	case oKonst:
+		t := x.c * x.c
+		return func(*frame) float64 { return t }, true, nil
+	case oLoad:
+		ld := x.ld
+		return func(fr *frame) float64 {
+			t := ld.get(fr)
+			return t * t
+		}, true, nil
+	}
+	f := x.code
+	return func(fr *frame) float64 {
+		t := f(fr)
+		return t * t
+	}, true, nil
+}
+
+// letF compiles a let of a scalar value with an f64 body: the value is
+// stored and the body run by one closure, with no closure for the store
+// (typedLet's general form calls one).
+func (c *fnComp) letF(e *ir.Let) (fcode, bool, error) {
+	if f, ok, err := c.squareLet(e); ok || err != nil {
+		return f, ok, err
+	}
+	k, scalar := scalarKind(e.Value.Type())
+	if e.Var == nil || !scalar || c.it.letDead(e) != deadNone {
+		return nil, false, nil
+	}
+	s := c.alloc(1)
+	var x foperand
+	var xi icode
+	var err error
+	if k == ir.F64 {
+		x, err = c.foperand(e.Value)
+	} else {
+		xi, err = c.typedI(e.Value)
+	}
+	if err != nil {
+		return nil, true, err
+	}
+	c.bind(e.Var, s)
+	b, err := c.typedF(e.Body)
+	delete(c.locals, e.Var)
+	c.depth = s
+	if err != nil {
+		return nil, true, err
+	}
+	if k != ir.F64 {
+		return func(fr *frame) float64 {
+			fr.slots[s] = runtime.Value{I: xi(fr)}
+			return b(fr)
+		}, true, nil
+	}
+	if x.kind == oLoad {
+		ld := x.ld
+		return func(fr *frame) float64 {
+			fr.slots[s] = runtime.Value{F: ld.get(fr)}
+			return b(fr)
+		}, true, nil
+	}
+	f := x.fcode()
+	return func(fr *frame) float64 {
+		fr.slots[s] = runtime.Value{F: f(fr)}
+		return b(fr)
+	}, true, nil
+}
