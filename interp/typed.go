@@ -219,7 +219,13 @@ func (c *fnComp) store(e ir.Expr, s int) (func(fr *frame), error) {
 			}
 			if x.kind == oLoad {
 				ld := x.ld
-				return func(fr *frame) { fr.slots[s] = runtime.Value{F: ld.get(fr)} }, nil
+				return func(fr *frame) {
+					v, ok := ld.at(fr)
+					if !ok {
+						v = ld.slow(fr)
+					}
+					fr.slots[s] = runtime.Value{F: v}
+				}, nil
 			}
 			f := x.fcode()
 			return func(fr *frame) { fr.slots[s] = runtime.Value{F: f(fr)} }, nil

@@ -39,23 +39,36 @@ type vload struct {
 	pos      ir.Pos // of the index primitive
 }
 
-// get reads the element; a failure is recorded as the index primitive
-// records it, and the element is 0.
-func (l *vload) get(fr *frame) float64 {
+// at reads the element if the array is there and i + off is in range;
+// small enough to be inlined into the closures that read elements, which
+// call slow otherwise.
+func (l *vload) at(fr *frame) (float64, bool) {
 	a, _ := fr.slots[l.arr].R.(*runtime.Array)
-	i := fr.slots[l.idx].I + l.off
+	if i := fr.slots[l.idx].I + l.off; a != nil && uint64(i) < uint64(len(a.F)) {
+		return a.F[i], true
+	}
+	return 0, false
+}
+
+// slow is the element without an array (an earlier failure, already
+// recorded) or out of range: the failure is recorded as the index
+// primitive records it, and the element is 0.
+func (l *vload) slow(fr *frame) float64 {
+	a, _ := fr.slots[l.arr].R.(*runtime.Array)
 	if a == nil {
 		return 0
 	}
-	if uint64(i) >= uint64(len(a.F)) {
-		return l.fail(fr, i, len(a.F))
-	}
-	return a.F[i]
+	i := fr.slots[l.idx].I + l.off
+	fr.fail(errAt(l.pos, runtime.CheckIndex(i, len(a.F))))
+	return 0
 }
 
-func (l *vload) fail(fr *frame, i int64, n int) float64 {
-	fr.fail(errAt(l.pos, runtime.CheckIndex(i, n)))
-	return 0
+// get is at, then slow if need be.
+func (l *vload) get(fr *frame) float64 {
+	if v, ok := l.at(fr); ok {
+		return v
+	}
+	return l.slow(fr)
 }
 
 // get evaluates the operand: the specialized closures below read slots
@@ -308,16 +321,293 @@ func divF(x, y foperand) fcode {
 	return func(fr *frame) float64 { return f(fr) / g(fr) }
 }
 
-// loadArithF is arithF with an element operand: get reads every kind
-// inline, and its switch costs less than a closure call.
+// loadArithF is arithF with an element operand, read inline: one
+// closure per operation and kinds of its operands (x left, y right).
 func loadArithF(op binOp, x, y foperand) fcode {
-	switch op {
-	case fAdd:
-		return func(fr *frame) float64 { return x.get(fr) + y.get(fr) }
-	case fSub:
-		return func(fr *frame) float64 { return x.get(fr) - y.get(fr) }
-	case fMul:
-		return func(fr *frame) float64 { return x.get(fr) * y.get(fr) }
+	kinds := [...]byte{oCode: 'C', oSlot: 'S', oKonst: 'K', oLoad: 'L'}
+	switch string([]byte{kinds[x.kind], kinds[y.kind]}) {
+	case "LC":
+		p := x.ld
+		q := y.code
+		switch op {
+		case fAdd:
+			return func(fr *frame) float64 {
+				a, ok := p.at(fr)
+				if !ok {
+					a = p.slow(fr)
+				}
+				return a + q(fr)
+			}
+		case fSub:
+			return func(fr *frame) float64 {
+				a, ok := p.at(fr)
+				if !ok {
+					a = p.slow(fr)
+				}
+				return a - q(fr)
+			}
+		case fMul:
+			return func(fr *frame) float64 {
+				a, ok := p.at(fr)
+				if !ok {
+					a = p.slow(fr)
+				}
+				return a * q(fr)
+			}
+		default:
+			return func(fr *frame) float64 {
+				a, ok := p.at(fr)
+				if !ok {
+					a = p.slow(fr)
+				}
+				return a / q(fr)
+			}
+		}
+	case "CL":
+		p := x.code
+		q := y.ld
+		switch op {
+		case fAdd:
+			return func(fr *frame) float64 {
+				a := p(fr)
+				b, ok := q.at(fr)
+				if !ok {
+					b = q.slow(fr)
+				}
+				return a + b
+			}
+		case fSub:
+			return func(fr *frame) float64 {
+				a := p(fr)
+				b, ok := q.at(fr)
+				if !ok {
+					b = q.slow(fr)
+				}
+				return a - b
+			}
+		case fMul:
+			return func(fr *frame) float64 {
+				a := p(fr)
+				b, ok := q.at(fr)
+				if !ok {
+					b = q.slow(fr)
+				}
+				return a * b
+			}
+		default:
+			return func(fr *frame) float64 {
+				a := p(fr)
+				b, ok := q.at(fr)
+				if !ok {
+					b = q.slow(fr)
+				}
+				return a / b
+			}
+		}
+	case "KL":
+		p := x.c
+		q := y.ld
+		switch op {
+		case fAdd:
+			return func(fr *frame) float64 {
+				b, ok := q.at(fr)
+				if !ok {
+					b = q.slow(fr)
+				}
+				return p + b
+			}
+		case fSub:
+			return func(fr *frame) float64 {
+				b, ok := q.at(fr)
+				if !ok {
+					b = q.slow(fr)
+				}
+				return p - b
+			}
+		case fMul:
+			return func(fr *frame) float64 {
+				b, ok := q.at(fr)
+				if !ok {
+					b = q.slow(fr)
+				}
+				return p * b
+			}
+		default:
+			return func(fr *frame) float64 {
+				b, ok := q.at(fr)
+				if !ok {
+					b = q.slow(fr)
+				}
+				return p / b
+			}
+		}
+	case "LK":
+		p := x.ld
+		q := y.c
+		switch op {
+		case fAdd:
+			return func(fr *frame) float64 {
+				a, ok := p.at(fr)
+				if !ok {
+					a = p.slow(fr)
+				}
+				return a + q
+			}
+		case fSub:
+			return func(fr *frame) float64 {
+				a, ok := p.at(fr)
+				if !ok {
+					a = p.slow(fr)
+				}
+				return a - q
+			}
+		case fMul:
+			return func(fr *frame) float64 {
+				a, ok := p.at(fr)
+				if !ok {
+					a = p.slow(fr)
+				}
+				return a * q
+			}
+		default:
+			return func(fr *frame) float64 {
+				a, ok := p.at(fr)
+				if !ok {
+					a = p.slow(fr)
+				}
+				return a / q
+			}
+		}
+	case "SL":
+		p := x.slot
+		q := y.ld
+		switch op {
+		case fAdd:
+			return func(fr *frame) float64 {
+				b, ok := q.at(fr)
+				if !ok {
+					b = q.slow(fr)
+				}
+				return fr.slots[p].F + b
+			}
+		case fSub:
+			return func(fr *frame) float64 {
+				b, ok := q.at(fr)
+				if !ok {
+					b = q.slow(fr)
+				}
+				return fr.slots[p].F - b
+			}
+		case fMul:
+			return func(fr *frame) float64 {
+				b, ok := q.at(fr)
+				if !ok {
+					b = q.slow(fr)
+				}
+				return fr.slots[p].F * b
+			}
+		default:
+			return func(fr *frame) float64 {
+				b, ok := q.at(fr)
+				if !ok {
+					b = q.slow(fr)
+				}
+				return fr.slots[p].F / b
+			}
+		}
+	case "LS":
+		p := x.ld
+		q := y.slot
+		switch op {
+		case fAdd:
+			return func(fr *frame) float64 {
+				a, ok := p.at(fr)
+				if !ok {
+					a = p.slow(fr)
+				}
+				return a + fr.slots[q].F
+			}
+		case fSub:
+			return func(fr *frame) float64 {
+				a, ok := p.at(fr)
+				if !ok {
+					a = p.slow(fr)
+				}
+				return a - fr.slots[q].F
+			}
+		case fMul:
+			return func(fr *frame) float64 {
+				a, ok := p.at(fr)
+				if !ok {
+					a = p.slow(fr)
+				}
+				return a * fr.slots[q].F
+			}
+		default:
+			return func(fr *frame) float64 {
+				a, ok := p.at(fr)
+				if !ok {
+					a = p.slow(fr)
+				}
+				return a / fr.slots[q].F
+			}
+		}
+	case "LL":
+		p := x.ld
+		q := y.ld
+		switch op {
+		case fAdd:
+			return func(fr *frame) float64 {
+				a, ok := p.at(fr)
+				if !ok {
+					a = p.slow(fr)
+				}
+				b, ok2 := q.at(fr)
+				if !ok2 {
+					b = q.slow(fr)
+				}
+				return a + b
+			}
+		case fSub:
+			return func(fr *frame) float64 {
+				a, ok := p.at(fr)
+				if !ok {
+					a = p.slow(fr)
+				}
+				b, ok2 := q.at(fr)
+				if !ok2 {
+					b = q.slow(fr)
+				}
+				return a - b
+			}
+		case fMul:
+			return func(fr *frame) float64 {
+				a, ok := p.at(fr)
+				if !ok {
+					a = p.slow(fr)
+				}
+				b, ok2 := q.at(fr)
+				if !ok2 {
+					b = q.slow(fr)
+				}
+				return a * b
+			}
+		default:
+			return func(fr *frame) float64 {
+				a, ok := p.at(fr)
+				if !ok {
+					a = p.slow(fr)
+				}
+				b, ok2 := q.at(fr)
+				if !ok2 {
+					b = q.slow(fr)
+				}
+				return a / b
+			}
+		}
 	}
-	return func(fr *frame) float64 { return x.get(fr) / y.get(fr) }
+	// Not an element operand: the general closures.
+	return func(fr *frame) float64 {
+		return binApply(op, runtime.Value{F: x.get(fr)}, runtime.Value{F: y.get(fr)}).F
+	}
 }

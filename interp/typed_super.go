@@ -45,7 +45,10 @@ func (c *fnComp) squareLet(e *ir.Let) (fcode, bool, error) {
 	case oLoad:
 		ld := x.ld
 		return func(fr *frame) float64 {
-			t := ld.get(fr)
+			t, ok := ld.at(fr)
+			if !ok {
+				t = ld.slow(fr)
+			}
 			return t * t
 		}, true, nil
 	}
@@ -95,7 +98,11 @@ func (c *fnComp) letF(e *ir.Let) (fcode, bool, error) {
 	if x.kind == oLoad {
 		ld := x.ld
 		return func(fr *frame) float64 {
-			fr.slots[s] = runtime.Value{F: ld.get(fr)}
+			v, ok := ld.at(fr)
+			if !ok {
+				v = ld.slow(fr)
+			}
+			fr.slots[s] = runtime.Value{F: v}
 			return b(fr)
 		}, true, nil
 	}
