@@ -203,8 +203,22 @@ func (c *fnComp) typedI(e ir.Expr) (icode, error) {
 	return unboxI(g), nil
 }
 
-func setF(v *runtime.Value, x float64) { *v = runtime.Value{F: x} }
-func setI(v *runtime.Value, x int64)   { *v = runtime.Value{I: x} }
+// setF and setI store a scalar as a whole Value: R is cleared only if it
+// holds something, for a write of nil to R costs a write barrier while
+// the collector marks, and the slots of scalars hold nothing there.
+func setF(v *runtime.Value, x float64) {
+	if v.R != nil {
+		v.R = nil
+	}
+	v.F, v.I = x, 0
+}
+
+func setI(v *runtime.Value, x int64) {
+	if v.R != nil {
+		v.R = nil
+	}
+	v.F, v.I = 0, x
+}
 
 // store compiles code that evaluates e into slot s: typed for scalars.
 // Scalar writes replace the whole slot: a slot reused after holding a
@@ -224,17 +238,23 @@ func (c *fnComp) store(e ir.Expr, s int) (func(fr *frame), error) {
 					if !ok {
 						v = ld.slow(fr)
 					}
-					fr.slots[s] = runtime.Value{F: v}
+					setF(&fr.slots[s], v)
 				}, nil
 			}
 			f := x.fcode()
-			return func(fr *frame) { fr.slots[s] = runtime.Value{F: f(fr)} }, nil
+			return func(fr *frame) { setF(&fr.slots[s], f(fr)) }, nil
+		}
+		if k == ir.I64 {
+			if i, d, ok := c.slotPlus(e); ok {
+				// i + c, the index of a neighbour, in one closure.
+				return func(fr *frame) { setI(&fr.slots[s], fr.slots[i].I+d) }, nil
+			}
 		}
 		f, err := c.typedI(e)
 		if err != nil {
 			return nil, err
 		}
-		return func(fr *frame) { fr.slots[s] = runtime.Value{I: f(fr)} }, nil
+		return func(fr *frame) { setI(&fr.slots[s], f(fr)) }, nil
 	}
 	g, err := c.compile(e)
 	if err != nil {
@@ -471,11 +491,11 @@ func (c *fnComp) typedPrimF(e *ir.PrimCall) (f fcode, ok bool, err error) {
 		x, err := c.typedF(e.Args[0])
 		return x, true, err
 	case len(ks) == 1 && ks[0] == ir.F64 && op == ir.PrimNeg:
-		x, err := c.typedF(e.Args[0])
+		x, err := c.foperand(e.Args[0])
 		if err != nil {
 			return nil, true, err
 		}
-		return func(fr *frame) float64 { return -x(fr) }, true, nil
+		return negF(x), true, nil
 	case len(ks) == 1 && ks[0] == ir.F64 && op.F1 != nil:
 		x, err := c.typedF(e.Args[0])
 		if err != nil {

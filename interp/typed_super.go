@@ -2,7 +2,6 @@ package interp
 
 import (
 	"github.com/nabla-lang/nabla/ir"
-	"github.com/nabla-lang/nabla/runtime"
 )
 
 // Superinstructions: shapes of typed f64 code frequent enough (in the
@@ -91,7 +90,7 @@ func (c *fnComp) letF(e *ir.Let) (fcode, bool, error) {
 	}
 	if k != ir.F64 {
 		return func(fr *frame) float64 {
-			fr.slots[s] = runtime.Value{I: xi(fr)}
+			setI(&fr.slots[s], xi(fr))
 			return b(fr)
 		}, true, nil
 	}
@@ -102,13 +101,36 @@ func (c *fnComp) letF(e *ir.Let) (fcode, bool, error) {
 			if !ok {
 				v = ld.slow(fr)
 			}
-			fr.slots[s] = runtime.Value{F: v}
+			setF(&fr.slots[s], v)
 			return b(fr)
 		}, true, nil
 	}
 	f := x.fcode()
 	return func(fr *frame) float64 {
-		fr.slots[s] = runtime.Value{F: f(fr)}
+		setF(&fr.slots[s], f(fr))
 		return b(fr)
 	}, true, nil
+}
+
+// negF compiles -x, reading a slot or an element itself.
+func negF(x foperand) fcode {
+	switch x.kind {
+	case oSlot:
+		s := x.slot
+		return func(fr *frame) float64 { return -fr.slots[s].F }
+	case oKonst:
+		v := -x.c
+		return func(*frame) float64 { return v }
+	case oLoad:
+		ld := x.ld
+		return func(fr *frame) float64 {
+			v, ok := ld.at(fr)
+			if !ok {
+				v = ld.slow(fr)
+			}
+			return -v
+		}
+	}
+	f := x.code
+	return func(fr *frame) float64 { return -f(fr) }
 }
