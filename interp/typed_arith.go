@@ -130,6 +130,9 @@ func (c *fnComp) vloadOf(e ir.Expr) (vload, bool) {
 // slotPlus recognizes an i64 local variable i, i + c or i - c, with c a
 // constant: the slot and the (wrapping) offset.
 func (c *fnComp) slotPlus(e ir.Expr) (slot int, off int64, ok bool) {
+	if plainTyped {
+		return 0, 0, false
+	}
 	if v, isVar := e.(*ir.Var); isVar {
 		s, ok := c.locals[v]
 		return s, 0, ok && ir.Identical(v.T, ir.TI64)
@@ -144,6 +147,9 @@ func (c *fnComp) slotPlus(e ir.Expr) (slot int, off int64, ok bool) {
 // varPlusConst recognizes a + b (a - b if sub) of i64, with a a local
 // variable and b a constant.
 func (c *fnComp) varPlusConst(sub bool, a, b ir.Expr) (slot int, off int64, ok bool) {
+	if plainTyped {
+		return 0, 0, false
+	}
 	v, isVar := a.(*ir.Var)
 	k, isConst := b.(*ir.Const)
 	if !isVar || !isConst || !ir.Identical(v.T, ir.TI64) {
@@ -160,7 +166,16 @@ func (c *fnComp) varPlusConst(sub bool, a, b ir.Expr) (slot int, off int64, ok b
 	return s, d, true
 }
 
+// plainTyped, set by tests, compiles typed code the general way (a
+// closure per node, no superinstruction) to compare the specialized code
+// with, bit for bit.
+var plainTyped bool
+
 func (c *fnComp) foperand(e ir.Expr) (foperand, error) {
+	if plainTyped {
+		f, err := c.typedF(e)
+		return foperand{code: f}, err
+	}
 	switch x := e.(type) {
 	case *ir.Var:
 		if s, ok := c.locals[x]; ok {

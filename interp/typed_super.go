@@ -62,6 +62,9 @@ func (c *fnComp) squareLet(e *ir.Let) (fcode, bool, error) {
 // stored and the body run by one closure, with no closure for the store
 // (typedLet's general form calls one).
 func (c *fnComp) letF(e *ir.Let) (fcode, bool, error) {
+	if plainTyped {
+		return nil, false, nil
+	}
 	if f, ok, err := c.squareLet(e); ok || err != nil {
 		return f, ok, err
 	}
