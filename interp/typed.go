@@ -505,6 +505,9 @@ func (c *fnComp) typedPrimF(e *ir.PrimCall) (f fcode, ok bool, err error) {
 		return func(fr *frame) float64 { return g(x(fr)) }, true, nil
 	case len(ks) == 2 && ks[0] == ir.F64 && ks[1] == ir.F64:
 		if bop, isBin := binOpOf(op, ir.F64, ir.F64); isBin {
+			if f, ok, err := c.scaledAdd(e); ok || err != nil {
+				return f, true, err
+			}
 			f, err := c.arithF(bop, e.Args[0], e.Args[1])
 			return f, true, err
 		}
@@ -932,7 +935,7 @@ type comp struct {
 // bind binds the parameters for element i.
 func (cp *comp) bind(fr *frame, i int) {
 	if cp.ix >= 0 {
-		fr.slots[cp.ix] = runtime.Value{I: int64(i)}
+		setI(&fr.slots[cp.ix], int64(i))
 		return
 	}
 	cp.set(fr, i)

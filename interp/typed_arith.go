@@ -204,6 +204,11 @@ func (c *fnComp) arithF(op binOp, a, b ir.Expr) (fcode, error) {
 	if err != nil {
 		return nil, err
 	}
+	return arithOperands(op, x, y, a.Pos())
+}
+
+// arithOperands is arithF once its operands are compiled.
+func arithOperands(op binOp, x, y foperand, pos ir.Pos) (fcode, error) {
 	if x.kind == oKonst && y.kind == oKonst {
 		v := binApply(op, runtime.Value{F: x.c}, runtime.Value{F: y.c}).F
 		return func(*frame) float64 { return v }, nil
@@ -221,7 +226,7 @@ func (c *fnComp) arithF(op binOp, a, b ir.Expr) (fcode, error) {
 	case fDiv:
 		return divF(x, y), nil
 	}
-	return nil, ir.Errorf(a.Pos(), "arithF: operation %d", op)
+	return nil, ir.Errorf(pos, "arithF: operation %d", op)
 }
 
 func addF(x, y foperand) fcode {

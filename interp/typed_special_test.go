@@ -74,6 +74,23 @@ func specialCases(b *ir.Builder) []*ir.Def {
 			}
 		}
 	}
+	for _, l := range operandKinds {
+		for _, r := range operandKinds {
+			// The squared difference, and k * a + b both ways round.
+			defs = append(defs, elementwiseDef(b, "sqdiff("+l.name+","+r.name+")", func(x, y, s, k, i *ir.Var) ir.Expr {
+				d := b.Prim(ir.PrimSub, l.make(b, x, y, s, k, i), r.make(b, x, y, s, k, i))
+				return b.Let("v", d, func(v *ir.Var) ir.Expr { return b.Prim(ir.PrimMul, v, v) })
+			}))
+			for _, c := range []float64{100, math.Copysign(0, -1)} {
+				defs = append(defs, elementwiseDef(b, fmt.Sprintf("kadd(%g,%s,%s)", c, l.name, r.name), func(x, y, s, k, i *ir.Var) ir.Expr {
+					return b.Prim(ir.PrimAdd, b.Prim(ir.PrimMul, b.F64(c), l.make(b, x, y, s, k, i)), r.make(b, x, y, s, k, i))
+				}))
+				defs = append(defs, elementwiseDef(b, fmt.Sprintf("addk(%g,%s,%s)", c, l.name, r.name), func(x, y, s, k, i *ir.Var) ir.Expr {
+					return b.Prim(ir.PrimAdd, l.make(b, x, y, s, k, i), b.Prim(ir.PrimMul, b.F64(c), r.make(b, x, y, s, k, i)))
+				}))
+			}
+		}
+	}
 	for _, o := range operandKinds {
 		// let v = o in v * v, and with v also used elsewhere.
 		defs = append(defs, elementwiseDef(b, "square("+o.name+")", func(x, y, s, k, i *ir.Var) ir.Expr {
@@ -183,6 +200,21 @@ func TestTypedSpecializedErrors(t *testing.T) {
 		{elementwiseDef(&b, "store", func(x, y, s, k, i *ir.Var) ir.Expr {
 			return b.Proj(b.Let("v", far(y, i, 3), func(v *ir.Var) ir.Expr { return b.Tuple(v, v) }), 1)
 		}), 13, "index 4 out of range [0, 4)"},
+		{elementwiseDef(&b, "sqdiffLC", func(x, y, s, k, i *ir.Var) ir.Expr {
+			return b.Let("v", p(ir.PrimSub, far(x, i, 5), bad(k)), func(v *ir.Var) ir.Expr { return p(ir.PrimMul, v, v) })
+		}), 15, "index 5 out of range [0, 4)"},
+		{elementwiseDef(&b, "sqdiffCL", func(x, y, s, k, i *ir.Var) ir.Expr {
+			return b.Let("v", p(ir.PrimSub, bad(k), far(x, i, 5)), func(v *ir.Var) ir.Expr { return p(ir.PrimMul, v, v) })
+		}), 20, "integer division by zero"},
+		{elementwiseDef(&b, "sqdiffKL", func(x, y, s, k, i *ir.Var) ir.Expr {
+			return b.Let("v", p(ir.PrimSub, b.F64(1), far(y, i, 3)), func(v *ir.Var) ir.Expr { return p(ir.PrimMul, v, v) })
+		}), 13, "index 4 out of range [0, 4)"},
+		{elementwiseDef(&b, "kadd", func(x, y, s, k, i *ir.Var) ir.Expr {
+			return p(ir.PrimAdd, p(ir.PrimMul, b.F64(2), far(x, i, 3)), bad(k))
+		}), 20, "integer division by zero"},
+		{elementwiseDef(&b, "addk", func(x, y, s, k, i *ir.Var) ir.Expr {
+			return p(ir.PrimAdd, far(y, i, 7), p(ir.PrimMul, b.F64(2), bad(k)))
+		}), 17, "index 7 out of range [0, 4)"},
 		{elementwiseDef(&b, "below", func(x, y, s, k, i *ir.Var) ir.Expr { return p(ir.PrimMul, s, far(x, i, -1)) }), 9, "index -1 out of range [0, 4)"},
 	}
 	defs := make([]*ir.Def, len(cases))

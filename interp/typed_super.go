@@ -27,6 +27,9 @@ func (c *fnComp) squareLet(e *ir.Let) (fcode, bool, error) {
 	if e.Var == nil || !ir.Identical(e.Var.T, ir.TF64) || !isSquareOf(e.Body, e.Var) {
 		return nil, false, nil
 	}
+	if f, ok, err := c.squaredDiff(e); ok || err != nil {
+		return f, ok, err
+	}
 	x, err := c.foperand(e.Value)
 	if err != nil {
 		return nil, true, err
@@ -136,4 +139,136 @@ func negF(x foperand) fcode {
 	}
 	f := x.code
 	return func(fr *frame) float64 { return -f(fr) }
+}
+
+// squaredDiff compiles let v = a - b in v * v, the squared difference of
+// least squares and of Rosenbrock's function, as one closure when an
+// operand is an element; ok is false otherwise (squareLet then squares
+// the sub's own code).
+func (c *fnComp) squaredDiff(e *ir.Let) (fcode, bool, error) {
+	pc, isCall := e.Value.(*ir.PrimCall)
+	if !isCall || pc.Op != ir.PrimSub || len(pc.Args) != 2 || !ir.Identical(pc.T, ir.TF64) || !ir.Identical(pc.Args[0].Type(), ir.TF64) {
+		return nil, false, nil
+	}
+	x, err := c.foperand(pc.Args[0])
+	if err != nil {
+		return nil, true, err
+	}
+	y, err := c.foperand(pc.Args[1])
+	if err != nil {
+		return nil, true, err
+	}
+	switch {
+	case x.kind == oLoad && y.kind == oCode:
+		p, q := x.ld, y.code
+		return func(fr *frame) float64 {
+			a, ok := p.at(fr)
+			if !ok {
+				a = p.slow(fr)
+			}
+			t := a - q(fr)
+			return t * t
+		}, true, nil
+	case x.kind == oCode && y.kind == oLoad:
+		p, q := x.code, y.ld
+		return func(fr *frame) float64 {
+			a := p(fr)
+			b, ok := q.at(fr)
+			if !ok {
+				b = q.slow(fr)
+			}
+			t := a - b
+			return t * t
+		}, true, nil
+	case x.kind == oKonst && y.kind == oLoad:
+		k, q := x.c, y.ld
+		return func(fr *frame) float64 {
+			b, ok := q.at(fr)
+			if !ok {
+				b = q.slow(fr)
+			}
+			t := k - b
+			return t * t
+		}, true, nil
+	case x.kind == oLoad && y.kind == oKonst:
+		p, k := x.ld, y.c
+		return func(fr *frame) float64 {
+			a, ok := p.at(fr)
+			if !ok {
+				a = p.slow(fr)
+			}
+			t := a - k
+			return t * t
+		}, true, nil
+	case x.kind == oLoad && y.kind == oLoad:
+		p, q := x.ld, y.ld
+		return func(fr *frame) float64 {
+			a, ok := p.at(fr)
+			if !ok {
+				a = p.slow(fr)
+			}
+			b, ok := q.at(fr)
+			if !ok {
+				b = q.slow(fr)
+			}
+			t := a - b
+			return t * t
+		}, true, nil
+	}
+	f, err := arithOperands(fSub, x, y, pc.P)
+	if err != nil {
+		return nil, true, err
+	}
+	return func(fr *frame) float64 {
+		t := f(fr)
+		return t * t
+	}, true, nil
+}
+
+// scaledAdd compiles k * a + b and b + k * a, with k a constant, as one
+// closure; ok is false for other operations. The product is rounded
+// before the add (float64(...)): no fused multiply-add, whose single
+// rounding would differ from the general code's.
+func (c *fnComp) scaledAdd(e *ir.PrimCall) (fcode, bool, error) {
+	if plainTyped || e.Op != ir.PrimAdd || len(e.Args) != 2 || !ir.Identical(e.T, ir.TF64) {
+		return nil, false, nil
+	}
+	left := true
+	m, ok := scaledBy(e.Args[0])
+	if !ok {
+		if m, ok = scaledBy(e.Args[1]); !ok {
+			return nil, false, nil
+		}
+		left = false
+	}
+	k := m.Args[0].(*ir.Const).Val.(float64)
+	if left {
+		a, b, err := c.typedF2(m.Args[1], e.Args[1])
+		if err != nil {
+			return nil, true, err
+		}
+		return func(fr *frame) float64 { return float64(k*a(fr)) + b(fr) }, true, nil
+	}
+	b, a, err := c.typedF2(e.Args[0], m.Args[1])
+	if err != nil {
+		return nil, true, err
+	}
+	return func(fr *frame) float64 {
+		x := b(fr)
+		return x + float64(k*a(fr))
+	}, true, nil
+}
+
+// scaledBy returns e if it is k * a with k an f64 constant.
+func scaledBy(e ir.Expr) (*ir.PrimCall, bool) {
+	m, ok := e.(*ir.PrimCall)
+	if !ok || m.Op != ir.PrimMul || len(m.Args) != 2 || !ir.Identical(m.T, ir.TF64) {
+		return nil, false
+	}
+	k, ok := m.Args[0].(*ir.Const)
+	if !ok {
+		return nil, false
+	}
+	_, ok = k.Val.(float64)
+	return m, ok
 }
