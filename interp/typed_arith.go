@@ -20,6 +20,7 @@ const (
 	oSlot        // a slot of the frame
 	oKonst       // a constant
 	oLoad        // an element of a vector (see vload)
+	oPair        // an operation on two slots or a slot and a constant (fpair)
 )
 
 // foperand is one operand of an f64 operation.
@@ -28,7 +29,75 @@ type foperand struct {
 	slot int     // oSlot
 	c    float64 // oKonst
 	ld   vload   // oLoad
+	pr   fpair   // oPair
 	code fcode   // oCode
+}
+
+// fpair is a + - * / b with a and b slots or one of them a constant,
+// such as 2.0 * y or 1.0 - y in reverse mode's bodies: computed inline by
+// the closure that uses it, which saves a closure call per pair.
+type fpair struct {
+	op     binOp
+	a, b   int     // slots; -1: the constant
+	ka, kb float64 // the constants
+}
+
+// get computes the pair; small enough to be inlined.
+func (p *fpair) get(fr *frame) float64 {
+	x, y := p.ka, p.kb
+	s := fr.slots
+	if p.a >= 0 {
+		x = s[p.a].F
+	}
+	if p.b >= 0 {
+		y = s[p.b].F
+	}
+	return applyF(p.op, x, y)
+}
+
+// applyF is the f64 arithmetic of binApply.
+func applyF(op binOp, x, y float64) float64 {
+	switch op {
+	case fAdd:
+		return x + y
+	case fSub:
+		return x - y
+	case fMul:
+		return x * y
+	}
+	return x / y
+}
+
+// pairOf recognizes a pair: an f64 + - * / of slots and constants, not
+// both constants.
+func (c *fnComp) pairOf(e *ir.PrimCall) (fpair, bool) {
+	if len(e.Args) != 2 || !ir.Identical(e.T, ir.TF64) || !ir.Identical(e.Args[0].Type(), ir.TF64) {
+		return fpair{}, false
+	}
+	op, ok := binOpOf(e.Op, ir.F64, ir.F64)
+	if !ok || op > fDiv {
+		return fpair{}, false
+	}
+	p := fpair{op: op, a: -1, b: -1}
+	for j, a := range e.Args {
+		s, k := &p.a, &p.ka
+		if j == 1 {
+			s, k = &p.b, &p.kb
+		}
+		switch x := a.(type) {
+		case *ir.Var:
+			if *s, ok = c.locals[x]; !ok {
+				return fpair{}, false
+			}
+		case *ir.Const:
+			if *k, ok = x.Val.(float64); !ok {
+				return fpair{}, false
+			}
+		default:
+			return fpair{}, false
+		}
+	}
+	return p, p.a >= 0 || p.b >= 0
 }
 
 // vload is x[i + off] for a vector x in slot arr and an i64 i in slot
@@ -81,6 +150,8 @@ func (o *foperand) get(fr *frame) float64 {
 		return o.c
 	case oLoad:
 		return o.ld.get(fr)
+	case oPair:
+		return o.pr.get(fr)
 	}
 	return o.code(fr)
 }
@@ -97,6 +168,9 @@ func (o foperand) fcode() fcode {
 	case oLoad:
 		ld := o.ld
 		return ld.get
+	case oPair:
+		pr := o.pr
+		return func(fr *frame) float64 { return pr.get(fr) }
 	}
 	return o.code
 }
@@ -189,6 +263,9 @@ func (c *fnComp) foperand(e ir.Expr) (foperand, error) {
 		if ld, ok := c.vloadOf(x); ok {
 			return foperand{kind: oLoad, ld: ld}, nil
 		}
+		if pr, ok := c.pairOf(x); ok {
+			return foperand{kind: oPair, pr: pr}, nil
+		}
 	}
 	f, err := c.typedF(e)
 	return foperand{code: f}, err
@@ -215,6 +292,9 @@ func arithOperands(op binOp, x, y foperand, pos ir.Pos) (fcode, error) {
 	}
 	if x.kind == oLoad || y.kind == oLoad {
 		return loadArithF(op, x, y), nil
+	}
+	if x.kind == oPair || y.kind == oPair {
+		return pairArithF(op, x, y), nil
 	}
 	switch op {
 	case fAdd:
@@ -344,7 +424,7 @@ func divF(x, y foperand) fcode {
 // loadArithF is arithF with an element operand, read inline: one
 // closure per operation and kinds of its operands (x left, y right).
 func loadArithF(op binOp, x, y foperand) fcode {
-	kinds := [...]byte{oCode: 'C', oSlot: 'S', oKonst: 'K', oLoad: 'L'}
+	kinds := [...]byte{oCode: 'C', oSlot: 'S', oKonst: 'K', oLoad: 'L', oPair: 'P'}
 	switch string([]byte{kinds[x.kind], kinds[y.kind]}) {
 	case "LC":
 		p := x.ld
@@ -625,9 +705,63 @@ func loadArithF(op binOp, x, y foperand) fcode {
 				return a / b
 			}
 		}
+
+	case "LP":
+		p, q := x.ld, y.pr
+		return func(fr *frame) float64 {
+			a, ok := p.at(fr)
+			if !ok {
+				a = p.slow(fr)
+			}
+			return applyF(op, a, q.get(fr))
+		}
+	case "PL":
+		p, q := x.pr, y.ld
+		return func(fr *frame) float64 {
+			a := p.get(fr)
+			b, ok := q.at(fr)
+			if !ok {
+				b = q.slow(fr)
+			}
+			return applyF(op, a, b)
+		}
 	}
 	// Not an element operand: the general closures.
 	return func(fr *frame) float64 {
 		return binApply(op, runtime.Value{F: x.get(fr)}, runtime.Value{F: y.get(fr)}).F
 	}
+}
+
+// pairArithF is arithF with a pair operand (and no element): the pair is
+// computed inline, and the operation is chosen by applyF's switch, which
+// a branch predictor learns per site as well as a closure per operation.
+func pairArithF(op binOp, x, y foperand) fcode {
+	switch {
+	case x.kind == oPair && y.kind == oPair:
+		p, q := x.pr, y.pr
+		return func(fr *frame) float64 { return applyF(op, p.get(fr), q.get(fr)) }
+	case x.kind == oPair && y.kind == oCode:
+		p, g := x.pr, y.code
+		return func(fr *frame) float64 {
+			a := p.get(fr)
+			return applyF(op, a, g(fr))
+		}
+	case x.kind == oCode && y.kind == oPair:
+		f, q := x.code, y.pr
+		return func(fr *frame) float64 {
+			a := f(fr)
+			return applyF(op, a, q.get(fr))
+		}
+	case x.kind == oPair && y.kind == oSlot:
+		p, j := x.pr, y.slot
+		return func(fr *frame) float64 { return applyF(op, p.get(fr), fr.slots[j].F) }
+	case x.kind == oSlot && y.kind == oPair:
+		i, q := x.slot, y.pr
+		return func(fr *frame) float64 { return applyF(op, fr.slots[i].F, q.get(fr)) }
+	case x.kind == oPair && y.kind == oKonst:
+		p, k := x.pr, y.c
+		return func(fr *frame) float64 { return applyF(op, p.get(fr), k) }
+	}
+	k, q := x.c, y.pr // oKonst, oPair
+	return func(fr *frame) float64 { return applyF(op, k, q.get(fr)) }
 }

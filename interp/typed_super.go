@@ -53,6 +53,12 @@ func (c *fnComp) squareLet(e *ir.Let) (fcode, bool, error) {
 			}
 			return t * t
 		}, true, nil
+	case oPair:
+		pr := x.pr
+		return func(fr *frame) float64 {
+			t := pr.get(fr)
+			return t * t
+		}, true, nil
 	}
 	f := x.code
 	return func(fr *frame) float64 {
@@ -136,6 +142,9 @@ func negF(x foperand) fcode {
 			}
 			return -v
 		}
+	case oPair:
+		pr := x.pr
+		return func(fr *frame) float64 { return -pr.get(fr) }
 	}
 	f := x.code
 	return func(fr *frame) float64 { return -f(fr) }
