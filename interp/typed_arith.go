@@ -291,7 +291,7 @@ func arithOperands(op binOp, x, y foperand, pos ir.Pos) (fcode, error) {
 		return func(*frame) float64 { return v }, nil
 	}
 	if x.kind == oLoad || y.kind == oLoad {
-		return loadArithF(op, x, y), nil
+		return loadArithF(op, x, y, false), nil
 	}
 	if x.kind == oPair || y.kind == oPair {
 		return pairArithF(op, x, y), nil
@@ -422,314 +422,113 @@ func divF(x, y foperand) fcode {
 }
 
 // loadArithF is arithF with an element operand, read inline: one
-// closure per operation and kinds of its operands (x left, y right).
-func loadArithF(op binOp, x, y foperand) fcode {
-	kinds := [...]byte{oCode: 'C', oSlot: 'S', oKonst: 'K', oLoad: 'L', oPair: 'P'}
-	switch string([]byte{kinds[x.kind], kinds[y.kind]}) {
-	case "LC":
-		p := x.ld
-		q := y.code
-		switch op {
-		case fAdd:
-			return func(fr *frame) float64 {
-				a, ok := p.at(fr)
-				if !ok {
-					a = p.slow(fr)
-				}
-				return a + q(fr)
-			}
-		case fSub:
-			return func(fr *frame) float64 {
-				a, ok := p.at(fr)
-				if !ok {
-					a = p.slow(fr)
-				}
-				return a - q(fr)
-			}
-		case fMul:
-			return func(fr *frame) float64 {
-				a, ok := p.at(fr)
-				if !ok {
-					a = p.slow(fr)
-				}
-				return a * q(fr)
-			}
-		default:
-			return func(fr *frame) float64 {
-				a, ok := p.at(fr)
-				if !ok {
-					a = p.slow(fr)
-				}
-				return a / q(fr)
-			}
-		}
-	case "CL":
-		p := x.code
-		q := y.ld
-		switch op {
-		case fAdd:
-			return func(fr *frame) float64 {
-				a := p(fr)
-				b, ok := q.at(fr)
-				if !ok {
-					b = q.slow(fr)
-				}
-				return a + b
-			}
-		case fSub:
-			return func(fr *frame) float64 {
-				a := p(fr)
-				b, ok := q.at(fr)
-				if !ok {
-					b = q.slow(fr)
-				}
-				return a - b
-			}
-		case fMul:
-			return func(fr *frame) float64 {
-				a := p(fr)
-				b, ok := q.at(fr)
-				if !ok {
-					b = q.slow(fr)
-				}
-				return a * b
-			}
-		default:
-			return func(fr *frame) float64 {
-				a := p(fr)
-				b, ok := q.at(fr)
-				if !ok {
-					b = q.slow(fr)
-				}
-				return a / b
-			}
-		}
-	case "KL":
-		p := x.c
-		q := y.ld
-		switch op {
-		case fAdd:
-			return func(fr *frame) float64 {
-				b, ok := q.at(fr)
-				if !ok {
-					b = q.slow(fr)
-				}
-				return p + b
-			}
-		case fSub:
-			return func(fr *frame) float64 {
-				b, ok := q.at(fr)
-				if !ok {
-					b = q.slow(fr)
-				}
-				return p - b
-			}
-		case fMul:
-			return func(fr *frame) float64 {
-				b, ok := q.at(fr)
-				if !ok {
-					b = q.slow(fr)
-				}
-				return p * b
-			}
-		default:
-			return func(fr *frame) float64 {
-				b, ok := q.at(fr)
-				if !ok {
-					b = q.slow(fr)
-				}
-				return p / b
-			}
-		}
-	case "LK":
-		p := x.ld
-		q := y.c
-		switch op {
-		case fAdd:
-			return func(fr *frame) float64 {
-				a, ok := p.at(fr)
-				if !ok {
-					a = p.slow(fr)
-				}
-				return a + q
-			}
-		case fSub:
-			return func(fr *frame) float64 {
-				a, ok := p.at(fr)
-				if !ok {
-					a = p.slow(fr)
-				}
-				return a - q
-			}
-		case fMul:
-			return func(fr *frame) float64 {
-				a, ok := p.at(fr)
-				if !ok {
-					a = p.slow(fr)
-				}
-				return a * q
-			}
-		default:
-			return func(fr *frame) float64 {
-				a, ok := p.at(fr)
-				if !ok {
-					a = p.slow(fr)
-				}
-				return a / q
-			}
-		}
-	case "SL":
-		p := x.slot
-		q := y.ld
-		switch op {
-		case fAdd:
-			return func(fr *frame) float64 {
-				b, ok := q.at(fr)
-				if !ok {
-					b = q.slow(fr)
-				}
-				return fr.slots[p].F + b
-			}
-		case fSub:
-			return func(fr *frame) float64 {
-				b, ok := q.at(fr)
-				if !ok {
-					b = q.slow(fr)
-				}
-				return fr.slots[p].F - b
-			}
-		case fMul:
-			return func(fr *frame) float64 {
-				b, ok := q.at(fr)
-				if !ok {
-					b = q.slow(fr)
-				}
-				return fr.slots[p].F * b
-			}
-		default:
-			return func(fr *frame) float64 {
-				b, ok := q.at(fr)
-				if !ok {
-					b = q.slow(fr)
-				}
-				return fr.slots[p].F / b
-			}
-		}
-	case "LS":
-		p := x.ld
-		q := y.slot
-		switch op {
-		case fAdd:
-			return func(fr *frame) float64 {
-				a, ok := p.at(fr)
-				if !ok {
-					a = p.slow(fr)
-				}
-				return a + fr.slots[q].F
-			}
-		case fSub:
-			return func(fr *frame) float64 {
-				a, ok := p.at(fr)
-				if !ok {
-					a = p.slow(fr)
-				}
-				return a - fr.slots[q].F
-			}
-		case fMul:
-			return func(fr *frame) float64 {
-				a, ok := p.at(fr)
-				if !ok {
-					a = p.slow(fr)
-				}
-				return a * fr.slots[q].F
-			}
-		default:
-			return func(fr *frame) float64 {
-				a, ok := p.at(fr)
-				if !ok {
-					a = p.slow(fr)
-				}
-				return a / fr.slots[q].F
-			}
-		}
-	case "LL":
-		p := x.ld
-		q := y.ld
-		switch op {
-		case fAdd:
-			return func(fr *frame) float64 {
-				a, ok := p.at(fr)
-				if !ok {
-					a = p.slow(fr)
-				}
-				b, ok2 := q.at(fr)
-				if !ok2 {
-					b = q.slow(fr)
-				}
-				return a + b
-			}
-		case fSub:
-			return func(fr *frame) float64 {
-				a, ok := p.at(fr)
-				if !ok {
-					a = p.slow(fr)
-				}
-				b, ok2 := q.at(fr)
-				if !ok2 {
-					b = q.slow(fr)
-				}
-				return a - b
-			}
-		case fMul:
-			return func(fr *frame) float64 {
-				a, ok := p.at(fr)
-				if !ok {
-					a = p.slow(fr)
-				}
-				b, ok2 := q.at(fr)
-				if !ok2 {
-					b = q.slow(fr)
-				}
-				return a * b
-			}
-		default:
-			return func(fr *frame) float64 {
-				a, ok := p.at(fr)
-				if !ok {
-					a = p.slow(fr)
-				}
-				b, ok2 := q.at(fr)
-				if !ok2 {
-					b = q.slow(fr)
-				}
-				return a / b
-			}
-		}
-
-	case "LP":
-		p, q := x.ld, y.pr
+// closure per pair of operand kinds (x left, y right), the operation
+// chosen by applyF's switch, which the branch predictor learns per site.
+// With square, the closure returns the result squared (squaredDiff).
+func loadArithF(op binOp, x, y foperand, square bool) fcode {
+	if x.kind == oLoad && y.kind == oLoad {
+		p, q := x.ld, y.ld
 		return func(fr *frame) float64 {
 			a, ok := p.at(fr)
 			if !ok {
 				a = p.slow(fr)
 			}
-			return applyF(op, a, q.get(fr))
-		}
-	case "PL":
-		p, q := x.pr, y.ld
-		return func(fr *frame) float64 {
-			a := p.get(fr)
 			b, ok := q.at(fr)
 			if !ok {
 				b = q.slow(fr)
 			}
-			return applyF(op, a, b)
+			return squareIf(applyF(op, a, b), square)
 		}
 	}
-	// Not an element operand: the general closures.
-	return func(fr *frame) float64 {
-		return binApply(op, runtime.Value{F: x.get(fr)}, runtime.Value{F: y.get(fr)}).F
+	if x.kind == oLoad {
+		p := x.ld
+		switch y.kind {
+		case oCode:
+			g := y.code
+			return func(fr *frame) float64 {
+				a, ok := p.at(fr)
+				if !ok {
+					a = p.slow(fr)
+				}
+				return squareIf(applyF(op, a, g(fr)), square)
+			}
+		case oSlot:
+			j := y.slot
+			return func(fr *frame) float64 {
+				a, ok := p.at(fr)
+				if !ok {
+					a = p.slow(fr)
+				}
+				return squareIf(applyF(op, a, fr.slots[j].F), square)
+			}
+		case oKonst:
+			k := y.c
+			return func(fr *frame) float64 {
+				a, ok := p.at(fr)
+				if !ok {
+					a = p.slow(fr)
+				}
+				return squareIf(applyF(op, a, k), square)
+			}
+		}
+		q := y.pr // oPair
+		return func(fr *frame) float64 {
+			a, ok := p.at(fr)
+			if !ok {
+				a = p.slow(fr)
+			}
+			return squareIf(applyF(op, a, q.get(fr)), square)
+		}
 	}
+	// y is the element; x is evaluated first.
+	q := y.ld
+	switch x.kind {
+	case oCode:
+		f := x.code
+		return func(fr *frame) float64 {
+			a := f(fr)
+			b, ok := q.at(fr)
+			if !ok {
+				b = q.slow(fr)
+			}
+			return squareIf(applyF(op, a, b), square)
+		}
+	case oSlot:
+		i := x.slot
+		return func(fr *frame) float64 {
+			b, ok := q.at(fr)
+			if !ok {
+				b = q.slow(fr)
+			}
+			return squareIf(applyF(op, fr.slots[i].F, b), square)
+		}
+	case oKonst:
+		k := x.c
+		return func(fr *frame) float64 {
+			b, ok := q.at(fr)
+			if !ok {
+				b = q.slow(fr)
+			}
+			return squareIf(applyF(op, k, b), square)
+		}
+	}
+	p := x.pr // oPair
+	return func(fr *frame) float64 {
+		a := p.get(fr)
+		b, ok := q.at(fr)
+		if !ok {
+			b = q.slow(fr)
+		}
+		return squareIf(applyF(op, a, b), square)
+	}
+}
+
+// squareIf returns r * r if square, else r.
+func squareIf(r float64, square bool) float64 {
+	if square {
+		return r * r
+	}
+	return r
 }
 
 // pairArithF is arithF with a pair operand (and no element): the pair is

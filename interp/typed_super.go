@@ -167,62 +167,8 @@ func (c *fnComp) squaredDiff(e *ir.Let) (fcode, bool, error) {
 	if err != nil {
 		return nil, true, err
 	}
-	switch {
-	case x.kind == oLoad && y.kind == oCode:
-		p, q := x.ld, y.code
-		return func(fr *frame) float64 {
-			a, ok := p.at(fr)
-			if !ok {
-				a = p.slow(fr)
-			}
-			t := a - q(fr)
-			return t * t
-		}, true, nil
-	case x.kind == oCode && y.kind == oLoad:
-		p, q := x.code, y.ld
-		return func(fr *frame) float64 {
-			a := p(fr)
-			b, ok := q.at(fr)
-			if !ok {
-				b = q.slow(fr)
-			}
-			t := a - b
-			return t * t
-		}, true, nil
-	case x.kind == oKonst && y.kind == oLoad:
-		k, q := x.c, y.ld
-		return func(fr *frame) float64 {
-			b, ok := q.at(fr)
-			if !ok {
-				b = q.slow(fr)
-			}
-			t := k - b
-			return t * t
-		}, true, nil
-	case x.kind == oLoad && y.kind == oKonst:
-		p, k := x.ld, y.c
-		return func(fr *frame) float64 {
-			a, ok := p.at(fr)
-			if !ok {
-				a = p.slow(fr)
-			}
-			t := a - k
-			return t * t
-		}, true, nil
-	case x.kind == oLoad && y.kind == oLoad:
-		p, q := x.ld, y.ld
-		return func(fr *frame) float64 {
-			a, ok := p.at(fr)
-			if !ok {
-				a = p.slow(fr)
-			}
-			b, ok := q.at(fr)
-			if !ok {
-				b = q.slow(fr)
-			}
-			t := a - b
-			return t * t
-		}, true, nil
+	if x.kind == oLoad || y.kind == oLoad {
+		return loadArithF(fSub, x, y, true), true, nil
 	}
 	f, err := arithOperands(fSub, x, y, pc.P)
 	if err != nil {
