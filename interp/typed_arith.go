@@ -140,22 +140,6 @@ func (l *vload) get(fr *frame) float64 {
 	return l.slow(fr)
 }
 
-// get evaluates the operand: the specialized closures below read slots
-// and constants themselves, and use get for the other kinds.
-func (o *foperand) get(fr *frame) float64 {
-	switch o.kind {
-	case oSlot:
-		return fr.slots[o.slot].F
-	case oKonst:
-		return o.c
-	case oLoad:
-		return o.ld.get(fr)
-	case oPair:
-		return o.pr.get(fr)
-	}
-	return o.code(fr)
-}
-
 // fcode returns the operand as code of its own.
 func (o foperand) fcode() fcode {
 	switch o.kind {
