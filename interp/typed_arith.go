@@ -7,7 +7,8 @@ import (
 
 // f64 arithmetic, the commonest typed code, specialized on where each
 // operand comes from: a slot of the frame, a constant, an element x[i] or
-// x[i + c] of a vector, or code. In s + f64(i) * 0.5 the add reads s from
+// x[i + c] of a vector, a pair such as 2.0 * y, or code. The superinstructions
+// are in typed_super.go. In s + f64(i) * 0.5 the add reads s from
 // its slot and the mul takes 0.5 as a Go constant; in 1.0 - x[i] the sub
 // reads the element itself: fewer closure calls per element. Both
 // operands are always evaluated, left first.
