@@ -1,0 +1,179 @@
+package interp
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/nabla-lang/nabla/ir"
+	"github.com/nabla-lang/nabla/runtime"
+)
+
+// stepsUsed returns the fewest steps under which name(args) succeeds.
+func stepsUsed(t *testing.T, it *Interp, name string, args ...runtime.Value) int64 {
+	t.Helper()
+	lo, hi := int64(1), int64(1<<20)
+	if _, err := it.Call(context.Background(), name, args, runtime.Limits{Steps: hi}); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if _, err := it.Call(context.Background(), name, args, runtime.Limits{Steps: mid}); err == nil {
+			hi = mid
+		} else if !errors.Is(err, runtime.ErrStepLimit) {
+			t.Fatalf("%s under %d steps: %v", name, mid, err)
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo
+}
+
+// bits compares values bit for bit (the sign of zero included).
+func bits(a, b runtime.Value) bool {
+	x, y := a.Array(), b.Array()
+	if x == nil || y == nil || !runtime.SameShape(x.Shape, y.Shape) {
+		return false
+	}
+	for i := range x.F {
+		if math.Float64bits(x.F[i]) != math.Float64bits(y.F[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestAccOneHot checks acc_add_at(A, i, acc_add_at(zeros_like(L), j, y))
+// and its three-level form, run in place (compileAccOneHot), against the
+// same chain with the zero bound by a let, which runs through the
+// primitives: results to the bit (-0 in the row included), steps, and
+// each level's errors at its own position.
+func TestAccOneHot(t *testing.T) {
+	var b ir.Builder
+	p := b.Prim
+	m2, m3 := vec(vec(F)), vec(vec(vec(F)))
+	// hot2(A, i, L, j, y) = acc_add_at(A, i, acc_add_at(zeros_like(L), j, y)):
+	// the outer call on line 1, the inner on line 2, zeros_like on line 3.
+	two := func(name string, let bool) *ir.Def {
+		at(&b, 1)
+		return b.Def(name, []string{"A", "i", "L", "j", "y"}, []ir.Type{m2, I, vec(F), I, F}, func(v []*ir.Var) ir.Expr {
+			body := func(z ir.Expr) ir.Expr {
+				at(&b, 2)
+				inner := p(ir.PrimAccAddAt, z, v[3], v[4])
+				at(&b, 1)
+				return p(ir.PrimAccAddAt, v[0], v[1], inner)
+			}
+			at(&b, 3)
+			z := p(ir.PrimZerosLike, v[2])
+			if let {
+				return b.Let("z", z, func(z *ir.Var) ir.Expr { return body(z) })
+			}
+			return body(z)
+		})
+	}
+	three := func(name string, let bool) *ir.Def {
+		at(&b, 1)
+		return b.Def(name, []string{"A", "i", "L2", "j", "L3", "k", "y"}, []ir.Type{m3, I, m2, I, vec(F), I, F}, func(v []*ir.Var) ir.Expr {
+			at(&b, 3)
+			z2, z3 := p(ir.PrimZerosLike, v[2]), p(ir.PrimZerosLike, v[4])
+			body := func(z2, z3 ir.Expr) ir.Expr {
+				at(&b, 4)
+				in3 := p(ir.PrimAccAddAt, z3, v[5], v[6])
+				at(&b, 2)
+				in2 := p(ir.PrimAccAddAt, z2, v[3], in3)
+				at(&b, 1)
+				return p(ir.PrimAccAddAt, v[0], v[1], in2)
+			}
+			if let {
+				return b.Let("z2", z2, func(z2 *ir.Var) ir.Expr {
+					return b.Let("z3", z3, func(z3 *ir.Var) ir.Expr { return body(z2, z3) })
+				})
+			}
+			return body(z2, z3)
+		})
+	}
+	// loop2(A, L, y) = loop g = A for i < len(A) do acc_add_at(g, i, acc_add_at(zeros_like(L), i, y)):
+	// a step is charged per level and iteration.
+	loop := func(name string, let bool) *ir.Def {
+		at(&b, 5)
+		return b.Def(name, []string{"A", "L", "y"}, []ir.Type{m2, vec(F), F}, func(v []*ir.Var) ir.Expr {
+			n := p(ir.PrimLen, v[0])
+			return b.For("g", v[0], "i", n, func(g, i *ir.Var) ir.Expr {
+				z := p(ir.PrimZerosLike, v[1])
+				if let {
+					return b.Let("z", z, func(z *ir.Var) ir.Expr {
+						return p(ir.PrimAccAddAt, g, i, p(ir.PrimAccAddAt, z, i, v[2]))
+					})
+				}
+				return p(ir.PrimAccAddAt, g, i, p(ir.PrimAccAddAt, z, i, v[2]))
+			})
+		})
+	}
+	it := mustNew(t, two("hot2", false), two("ref2", true), three("hot3", false), three("ref3", true), loop("loop", false), loop("refloop", true))
+	negz := math.Copysign(0, -1)
+	cube := func(xs ...float64) runtime.Value {
+		a := runtime.FromF64(xs)
+		a.Shape = []int{2, 2, 2}
+		return runtime.Arr(a)
+	}
+	ok := []struct {
+		name, hot, ref string
+		args           func() []runtime.Value // fresh each call: the accumulator is updated in place
+	}{
+		{"row 1", "hot2", "ref2", func() []runtime.Value {
+			return []runtime.Value{mat(2, 3, 1, 2, 3, 4, 5, 6), runtime.I64(1), f64s(0, 0, 0), runtime.I64(2), runtime.F64(0.5)}
+		}},
+		{"-0 in the row", "hot2", "ref2", func() []runtime.Value {
+			return []runtime.Value{mat(2, 3, negz, negz, negz, negz, negz, negz), runtime.I64(0), f64s(9, 9, 9), runtime.I64(1), runtime.F64(negz)}
+		}},
+		{"NaN and inf", "hot2", "ref2", func() []runtime.Value {
+			return []runtime.Value{mat(1, 3, math.NaN(), math.Inf(1), 1), runtime.I64(0), f64s(0, 0, 0), runtime.I64(2), runtime.F64(math.Inf(-1))}
+		}},
+		{"three levels", "hot3", "ref3", func() []runtime.Value {
+			return []runtime.Value{cube(1, 2, 3, 4, negz, 6, 7, 8), runtime.I64(1), mat(2, 2, 0, 0, 0, 0), runtime.I64(0), f64s(0, 0), runtime.I64(1), runtime.F64(0.25)}
+		}},
+		{"loop", "loop", "refloop", func() []runtime.Value {
+			return []runtime.Value{mat(3, 3, 1, 1, 1, 1, negz, 1, 1, 1, 1), f64s(0, 0, 0), runtime.F64(2)}
+		}},
+	}
+	for _, c := range ok {
+		got, want := call(t, it, c.hot, c.args()...), call(t, it, c.ref, c.args()...)
+		if !bits(got, want) {
+			t.Errorf("%s: got %s, want %s", c.name, show(got), show(want))
+		}
+		if sh, sr := stepsUsed(t, it, c.hot, c.args()...), stepsUsed(t, it, c.ref, c.args()...); sh != sr {
+			t.Errorf("%s: %d steps, the primitives take %d", c.name, sh, sr)
+		}
+	}
+	bad := []struct {
+		name string
+		def  string
+		args []runtime.Value
+		line int
+		msg  string
+	}{
+		{"inner index", "hot2", []runtime.Value{mat(2, 2, 0, 0, 0, 0), runtime.I64(0), f64s(0, 0), runtime.I64(2), runtime.F64(1)}, 2, "index 2 out of range [0, 2)"},
+		{"inner index first", "hot2", []runtime.Value{mat(2, 2, 0, 0, 0, 0), runtime.I64(5), f64s(0, 0), runtime.I64(-1), runtime.F64(1)}, 2, "index -1 out of range [0, 2)"},
+		{"outer index", "hot2", []runtime.Value{mat(2, 2, 0, 0, 0, 0), runtime.I64(2), f64s(0, 0), runtime.I64(1), runtime.F64(1)}, 1, "index 2 out of range [0, 2)"},
+		{"row shape", "hot2", []runtime.Value{mat(2, 2, 0, 0, 0, 0), runtime.I64(0), f64s(0, 0, 0), runtime.I64(1), runtime.F64(1)}, 1, "acc_add_at: row shapes [2] and [3] differ"},
+		{"middle index", "hot3", []runtime.Value{cube(0, 0, 0, 0, 0, 0, 0, 0), runtime.I64(0), mat(2, 2, 0, 0, 0, 0), runtime.I64(3), f64s(0, 0), runtime.I64(0), runtime.F64(1)}, 2, "index 3 out of range [0, 2)"},
+		{"middle row shape", "hot3", []runtime.Value{cube(0, 0, 0, 0, 0, 0, 0, 0), runtime.I64(0), mat(2, 2, 0, 0, 0, 0), runtime.I64(0), f64s(0, 0, 0), runtime.I64(0), runtime.F64(1)}, 2, "acc_add_at: row shapes [2] and [3] differ"},
+		{"innermost index", "hot3", []runtime.Value{cube(0, 0, 0, 0, 0, 0, 0, 0), runtime.I64(0), mat(2, 2, 0, 0, 0, 0), runtime.I64(0), f64s(0, 0), runtime.I64(7), runtime.F64(1)}, 4, "index 7 out of range [0, 2)"},
+	}
+	for _, c := range bad {
+		e, err := callErr(t, it, c.def, runtime.Limits{}, c.args...)
+		if e.Pos != pos(c.line) || !strings.Contains(err.Error(), c.msg) {
+			t.Errorf("%s: %v at %s, want %q at line %d", c.name, err, e.Pos, c.msg, c.line)
+		}
+	}
+	// A step limit stops the loop at the loop or a level of the chain, as
+	// it stops the primitives.
+	for _, name := range []string{"loop", "refloop"} {
+		_, err := callErr(t, it, name, runtime.Limits{Steps: 4}, mat(3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0), f64s(0, 0, 0), runtime.F64(1))
+		if !errors.Is(err, runtime.ErrStepLimit) {
+			t.Errorf("%s: %v does not wrap ErrStepLimit", name, err)
+		}
+	}
+}
