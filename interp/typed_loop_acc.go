@@ -150,3 +150,148 @@ func addOneHot(a *runtime.Array, is []int64, y float64) {
 	}
 	row[off] += y
 }
+
+// compileAccAddFused compiles acc_add(acc, e) and acc_add_at(acc, i, e)
+// with e an elementwise f64 chain (fuse.go): the chain's pieces are added
+// into the accumulator as they come, so no array holds e. The reverse
+// passes of elementwise code (an LSTM's gates) make one such array per
+// cotangent and step otherwise. The chain runs, charges and fails as it
+// does alone; then come the accumulator's checks, its add and its steps.
+// A chain of more than one piece may read the elements it adds to, so it
+// is evaluated into an array first, which is then added.
+func (c *fnComp) compileAccAddFused(e *ir.PrimCall) (evalFn, bool, error) {
+	at := e.Op == ir.PrimAccAddAt
+	if !at && e.Op != ir.PrimAccAdd || len(e.Args) != 2+btoi(at) {
+		return nil, false, nil
+	}
+	chain, ok := fusibleOp(e.Args[len(e.Args)-1])
+	if !ok || ir.Rank(chain.T) != ir.Rank(e.Args[0].Type())-btoi(at) {
+		return nil, false, nil
+	}
+	acc, err := c.compile(e.Args[0])
+	if err != nil {
+		return nil, true, err
+	}
+	var idx icode
+	if at {
+		if idx, err = c.typedI(e.Args[1]); err != nil {
+			return nil, true, err
+		}
+	}
+	fz, err := c.compileFused(chain)
+	if err != nil {
+		return nil, true, err
+	}
+	pos, chainPos := e.P, chain.P
+	return func(fr *frame) (runtime.Value, error) {
+		av, err := acc(fr)
+		if err != nil {
+			return av, err
+		}
+		var i int64
+		if at {
+			if i = idx(fr); fr.err != nil {
+				return runtime.Value{}, fr.takeErr()
+			}
+		}
+		a, _ := av.R.(*runtime.Array)
+		if a == nil || a.Kind != runtime.ElemF64 {
+			return runtime.Value{}, internalErrorf(pos, "%s of %s", e.Op.Name, describe(av))
+		}
+		var dst []float64
+		var tmp *runtime.Array
+		err = fz.run(fr, chainPos, func(shape []int, n int) ([]float64, error) {
+			d, terr := accTarget(a, at, i, shape)
+			if terr != nil {
+				return nil, errAt(pos, terr)
+			}
+			dst = d
+			if n <= runtime.SumPiece {
+				return nil, nil // one piece: all read before any is added
+			}
+			t, terr := runtime.NewToFill(fr.m, runtime.ElemF64, shape)
+			if terr != nil {
+				return nil, terr
+			}
+			tmp = t
+			return t.F, nil
+		}, func(piece []float64) {
+			if tmp == nil {
+				runtime.AddTo(dst, dst, piece)
+			}
+		})
+		if err != nil {
+			return runtime.Value{}, err
+		}
+		if tmp != nil {
+			runtime.AddTo(dst, dst, tmp.F)
+			fr.m.Recycle(tmp)
+		}
+		steps := len(dst)
+		if !at {
+			steps = len(a.F)
+		}
+		if err := fr.m.Step(int64(steps)); err != nil {
+			return runtime.Value{}, errAt(pos, err)
+		}
+		return av, nil
+	}, true, nil
+}
+
+// accTarget returns the elements of acc that acc_add (at false) or
+// acc_add_at(acc, i, v) adds a value of the given shape to, after the
+// primitives' checks.
+func accTarget(acc *runtime.Array, at bool, i int64, shape []int) ([]float64, error) {
+	if !at {
+		if !runtime.SameShape(acc.Shape, shape) {
+			return nil, fmt.Errorf("acc_add: shapes %s and %s differ", runtime.ShapeString(acc.Shape), runtime.ShapeString(shape))
+		}
+		return acc.F, nil
+	}
+	if err := runtime.CheckIndex(i, acc.Len()); err != nil {
+		return nil, err
+	}
+	if !runtime.SameShape(acc.Shape[1:], shape) {
+		return nil, fmt.Errorf("acc_add_at: row shapes %s and %s differ", runtime.ShapeString(acc.Shape[1:]), runtime.ShapeString(shape))
+	}
+	rs := acc.RowSize()
+	return acc.F[int(i)*rs : int(i+1)*rs], nil
+}
+
+// compileZerosLike compiles zeros_like(x) of an f64 vector as a vector of
+// x's length that takes no shape slice (runtime.NewVec): the reverse
+// passes make one per cotangent of a saved vector, and a recycled one
+// then costs no allocation at all.
+func (c *fnComp) compileZerosLike(e *ir.PrimCall) (evalFn, bool, error) {
+	if e.Op != ir.PrimZerosLike || len(e.Args) != 1 || ir.Rank(e.T) != 1 {
+		return nil, false, nil
+	}
+	if k, ok := ir.Leaf(e.T); !ok || k != ir.F64 {
+		return nil, false, nil
+	}
+	x, err := c.compile(e.Args[0])
+	if err != nil {
+		return nil, true, err
+	}
+	dies := c.it.freshArray(e.Args[0], map[*ir.Var]ir.Expr{})
+	pos := e.P
+	return func(fr *frame) (runtime.Value, error) {
+		v, err := x(fr)
+		if err != nil {
+			return v, err
+		}
+		a, _ := v.R.(*runtime.Array)
+		if a == nil || len(a.Shape) != 1 {
+			return runtime.Value{}, internalErrorf(pos, "zeros_like of %s", describe(v))
+		}
+		n := a.Len()
+		if dies {
+			fr.m.Recycle(a) // the zero may take its storage
+		}
+		z, err := runtime.NewVec(fr.m, runtime.ElemF64, n)
+		if err != nil {
+			return runtime.Value{}, errAt(pos, err)
+		}
+		return runtime.Arr(z), nil
+	}, true, nil
+}

@@ -177,3 +177,119 @@ func TestAccOneHot(t *testing.T) {
 		}
 	}
 }
+
+// TestAccAddFused checks acc_add(acc, e) and acc_add_at(acc, i, e) with e
+// an elementwise chain, added piece by piece without an array for e
+// (compileAccAddFused), against the same with e bound by a let: results
+// to the bit, a chain that reads the accumulator, rows longer than a
+// piece, steps, and the chain's and the accumulator's errors at their
+// positions, the chain's first.
+func TestAccAddFused(t *testing.T) {
+	var b ir.Builder
+	p := b.Prim
+	m := vec(vec(F))
+	// Each def's accumulation is on line 1, its chain on line 2.
+	def := func(name string, let bool, types []ir.Type, chain func(v []*ir.Var) ir.Expr, acc func(v []*ir.Var, e ir.Expr) ir.Expr) *ir.Def {
+		at(&b, 1)
+		names := []string{"a", "b", "c", "d"}[:len(types)]
+		return b.Def(name, names, types, func(v []*ir.Var) ir.Expr {
+			at(&b, 2)
+			e := chain(v)
+			at(&b, 1)
+			if let {
+				return b.Let("e", e, func(x *ir.Var) ir.Expr { return acc(v, x) })
+			}
+			return acc(v, e)
+		})
+	}
+	add := func(v []*ir.Var, e ir.Expr) ir.Expr { return p(ir.PrimAccAdd, v[0], e) }
+	addAt := func(v []*ir.Var, e ir.Expr) ir.Expr { return p(ir.PrimAccAddAt, v[0], v[1], e) }
+	mul := func(v []*ir.Var) ir.Expr { return p(ir.PrimMul, v[1], v[2]) }
+	chain := func(v []*ir.Var) ir.Expr { return p(ir.PrimAdd, p(ir.PrimMul, v[2], v[3]), v[3]) }
+	// acc_add_at(a, i, a[0] * 2.0 - a[i]): the chain reads the accumulator.
+	self := func(v []*ir.Var) ir.Expr {
+		return p(ir.PrimSub, p(ir.PrimMul, p(ir.PrimIndex, v[0], b.I64(0)), b.F64(2)), p(ir.PrimIndex, v[0], v[1]))
+	}
+	var defs []*ir.Def
+	for _, let := range []bool{false, true} {
+		suffix := map[bool]string{false: "", true: "_ref"}[let]
+		defs = append(defs,
+			def("mul"+suffix, let, []ir.Type{vec(F), vec(F), vec(F)}, mul, add),
+			def("chain"+suffix, let, []ir.Type{m, I, m, m}, func(v []*ir.Var) ir.Expr { return p(ir.PrimAdd, p(ir.PrimMul, v[2], v[3]), v[3]) }, add),
+			def("at"+suffix, let, []ir.Type{m, I, vec(F), vec(F)}, chain, addAt),
+			def("self"+suffix, let, []ir.Type{m, I}, self, addAt))
+	}
+	it := mustNew(t, defs...)
+	negz := math.Copysign(0, -1)
+	long := func(rows, n int, f func(i int) float64) runtime.Value {
+		xs := make([]float64, rows*n)
+		for i := range xs {
+			xs[i] = f(i)
+		}
+		return mat(rows, n, xs...)
+	}
+	ok := []struct {
+		name string
+		def  string
+		args func() []runtime.Value
+	}{
+		{"one op", "mul", func() []runtime.Value {
+			return []runtime.Value{f64s(1, negz, 3), f64s(2, 0, -1), f64s(0.5, negz, 7)}
+		}},
+		{"matrix", "chain", func() []runtime.Value {
+			return []runtime.Value{mat(2, 2, 1, 2, 3, 4), runtime.I64(0), mat(2, 2, 5, 6, 7, 8), mat(2, 2, 0.1, 0.2, 0.3, 0.4)}
+		}},
+		{"row", "at", func() []runtime.Value {
+			return []runtime.Value{mat(2, 3, 1, 2, 3, negz, negz, 6), runtime.I64(1), f64s(1, negz, 3), f64s(negz, 0, 0.5)}
+		}},
+		{"reads the accumulator", "self", func() []runtime.Value {
+			return []runtime.Value{mat(2, 2, 1, 2, 3, 4), runtime.I64(1)}
+		}},
+		{"reads the row it adds to", "self", func() []runtime.Value {
+			return []runtime.Value{mat(2, 2, 1, 2, 3, 4), runtime.I64(0)}
+		}},
+		{"rows of several pieces", "self", func() []runtime.Value {
+			return []runtime.Value{long(2, 3*runtime.SumPiece+5, func(i int) float64 { return float64(i%7) - 3 }), runtime.I64(0)}
+		}},
+	}
+	for _, c := range ok {
+		got, want := call(t, it, c.def, c.args()...), call(t, it, c.def+"_ref", c.args()...)
+		if !bits(got, want) {
+			t.Errorf("%s: got %s, want %s", c.name, show(got), show(want))
+		}
+		if sh, sr := stepsUsed(t, it, c.def, c.args()...), stepsUsed(t, it, c.def+"_ref", c.args()...); sh != sr {
+			t.Errorf("%s: %d steps, the primitives take %d", c.name, sh, sr)
+		}
+	}
+	bad := []struct {
+		name string
+		def  string
+		args []runtime.Value
+		line int
+		msg  string
+	}{
+		{"chain shapes first", "at", []runtime.Value{mat(1, 2, 0, 0), runtime.I64(5), f64s(1, 2, 3), f64s(1, 2)}, 2, "shape mismatch"},
+		{"index", "at", []runtime.Value{mat(1, 2, 0, 0), runtime.I64(1), f64s(1, 2), f64s(1, 2)}, 1, "index 1 out of range [0, 1)"},
+		{"row shape", "at", []runtime.Value{mat(1, 2, 0, 0), runtime.I64(0), f64s(1, 2, 3), f64s(1, 2, 3)}, 1, "acc_add_at: row shapes [2] and [3] differ"},
+		{"shape", "mul", []runtime.Value{f64s(0, 0), f64s(1, 2, 3), f64s(1, 2, 3)}, 1, "acc_add: shapes [2] and [3] differ"},
+		{"index in the chain", "self", []runtime.Value{mat(1, 2, 0, 0), runtime.I64(1)}, 2, "index 1 out of range [0, 1)"},
+	}
+	for _, c := range bad {
+		for _, def := range []string{c.def, c.def + "_ref"} {
+			e, err := callErr(t, it, def, runtime.Limits{}, c.args...)
+			if e.Pos != pos(c.line) || !strings.Contains(err.Error(), c.msg) {
+				t.Errorf("%s (%s): %v at %s, want %q at line %d", c.name, def, err, e.Pos, c.msg, c.line)
+			}
+		}
+	}
+	// Steps run out in the chain or at the add, as with the primitives.
+	for _, lim := range []int64{1, 3, 5} {
+		args := func() []runtime.Value { return []runtime.Value{f64s(1, 2, 3), f64s(1, 2, 3), f64s(1, 2, 3)} }
+		_, err := it.Call(context.Background(), "mul", args(), runtime.Limits{Steps: lim})
+		_, errRef := it.Call(context.Background(), "mul_ref", args(), runtime.Limits{Steps: lim})
+		var e, eRef *ir.Error
+		if (err == nil) != (errRef == nil) || err != nil && (!errors.Is(err, runtime.ErrStepLimit) || !errors.As(err, &e) || !errors.As(errRef, &eRef) || e.Pos != eRef.Pos) {
+			t.Errorf("%d steps: %v, the primitives: %v", lim, err, errRef)
+		}
+	}
+}
