@@ -293,3 +293,98 @@ func TestAccAddFused(t *testing.T) {
 		}
 	}
 }
+
+// TestLetTupleLoop checks let r = loop ... in ... r.0 ... r.1 with the
+// loop's result kept in slots (letTupleLoop), at the top of a def and in
+// the body of another tuple loop, against the same loop whose result is
+// also used whole (a tuple made as before): results, steps, an error in
+// the inner loop at its position, and zeros_like of a vector (NewVec).
+func TestLetTupleLoop(t *testing.T) {
+	var b ir.Builder
+	p := b.Prim
+	// inner(x, n, g, s) = loop (g, s) for i < n do (acc_add_at(g, i, 2.0 * x[i]), s + x[i]) (x[i] on line 3)
+	inner := func(x, n, g, s ir.Expr) ir.Expr {
+		at(&b, 2)
+		return b.For("st", b.Tuple(g, s), "i", n, func(st, i *ir.Var) ir.Expr {
+			at(&b, 3)
+			xi := p(ir.PrimIndex, x, i)
+			at(&b, 2)
+			return b.Tuple(p(ir.PrimAccAddAt, b.Proj(st, 0), i, p(ir.PrimMul, b.F64(2), xi)), p(ir.PrimAdd, b.Proj(st, 1), xi))
+		})
+	}
+	// use(r) is (r.0, 3.0 * r.1), or (r.0, 3.0 * r.1 + 0.0 * q.1) with q = r whole.
+	use := func(whole bool, k func(g, s ir.Expr) ir.Expr) func(*ir.Var) ir.Expr {
+		return func(r *ir.Var) ir.Expr {
+			if whole {
+				return b.Let("q", r, func(q *ir.Var) ir.Expr {
+					return k(b.Proj(r, 0), p(ir.PrimAdd, p(ir.PrimMul, b.F64(3), b.Proj(r, 1)), p(ir.PrimMul, b.F64(0), b.Proj(q, 1))))
+				})
+			}
+			return k(b.Proj(r, 0), p(ir.PrimMul, b.F64(3), b.Proj(r, 1)))
+		}
+	}
+	top := func(name string, whole bool) *ir.Def {
+		at(&b, 1)
+		return b.Def(name, []string{"x", "n"}, []ir.Type{vec(F), I}, func(v []*ir.Var) ir.Expr {
+			at(&b, 4)
+			z := p(ir.PrimZerosLike, v[0])
+			return b.Let("r", inner(v[0], v[1], z, b.F64(0)), use(whole, func(g, s ir.Expr) ir.Expr { return b.Tuple(g, s) }))
+		})
+	}
+	// nested(x, n) = loop (g, s) = (zeros_like(x), 0.0) for j < 3 do
+	//   let r = inner(x, n, g, s) in (r.0, 3.0 * r.1)
+	nested := func(name string, whole bool) *ir.Def {
+		at(&b, 1)
+		return b.Def(name, []string{"x", "n"}, []ir.Type{vec(F), I}, func(v []*ir.Var) ir.Expr {
+			at(&b, 5)
+			return b.For("o", b.Tuple(p(ir.PrimZerosLike, v[0]), b.F64(0)), "j", b.I64(3), func(o, _ *ir.Var) ir.Expr {
+				return b.Let("r", inner(v[0], v[1], b.Proj(o, 0), b.Proj(o, 1)), use(whole, func(g, s ir.Expr) ir.Expr { return b.Tuple(g, s) }))
+			})
+		})
+	}
+	it := mustNew(t, top("top", false), top("top_ref", true), nested("nested", false), nested("nested_ref", true))
+	negz := math.Copysign(0, -1)
+	for _, def := range []string{"top", "nested"} {
+		args := func() []runtime.Value { return []runtime.Value{f64s(1.5, negz, -2, 0.25), runtime.I64(4)} }
+		got, want := call(t, it, def, args()...), call(t, it, def+"_ref", args()...)
+		if !same(got, want) || !bits(got.R.(runtime.Tuple)[0], want.R.(runtime.Tuple)[0]) {
+			t.Errorf("%s: got %s, want %s", def, show(got), show(want))
+		}
+		if sh, sr := stepsUsed(t, it, def, args()...), stepsUsed(t, it, def+"_ref", args()...); sh != sr {
+			t.Errorf("%s: %d steps, the tuple loop takes %d", def, sh, sr)
+		}
+		e, err := callErr(t, it, def, runtime.Limits{}, f64s(1, 2), runtime.I64(3))
+		if e.Pos != pos(3) || !strings.Contains(err.Error(), "index 2 out of range [0, 2)") {
+			t.Errorf("%s: %v at %s, want the index error at line 3", def, err, e.Pos)
+		}
+		_, err = callErr(t, it, def, runtime.Limits{Steps: 2}, f64s(1, 2, 3, 4), runtime.I64(4))
+		if !errors.Is(err, runtime.ErrStepLimit) {
+			t.Errorf("%s: %v does not wrap ErrStepLimit", def, err)
+		}
+	}
+}
+
+// TestZerosLikeVector checks zeros_like of a vector (compileZerosLike):
+// zeros of the length, also when its argument is a fresh array whose
+// storage the zero takes, and an error in the argument at its position.
+func TestZerosLikeVector(t *testing.T) {
+	var b ir.Builder
+	p := b.Prim
+	at(&b, 1)
+	z := b.Def("z", []string{"x", "i"}, []ir.Type{vec(vec(F)), I}, func(v []*ir.Var) ir.Expr {
+		at(&b, 2)
+		row := p(ir.PrimIndex, v[0], v[1])
+		at(&b, 1)
+		return p(ir.PrimZerosLike, p(ir.PrimMul, row, b.F64(2)))
+	})
+	it := mustNew(t, z)
+	for i := 0; i < 3; i++ { // again: the storage recycled by the last call
+		if got := call(t, it, "z", mat(2, 3, 1, 2, 3, 4, 5, 6), runtime.I64(1)); !bits(got, f64s(0, 0, 0)) {
+			t.Errorf("zeros_like: got %s", show(got))
+		}
+	}
+	e, err := callErr(t, it, "z", runtime.Limits{}, mat(1, 3, 1, 2, 3), runtime.I64(1))
+	if e.Pos != pos(2) || !strings.Contains(err.Error(), "index 1 out of range [0, 1)") {
+		t.Errorf("zeros_like: %v at %s, want the index error at line 2", err, e.Pos)
+	}
+}
