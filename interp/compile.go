@@ -163,7 +163,7 @@ func (c *fnComp) compileLet(e *ir.Let) (evalFn, error) {
 	if e.Var == nil {
 		return nil, ir.Errorf(e.P, "let without a variable")
 	}
-	if val, base, ok, err := c.letTupleLoop(e); ok || err != nil {
+	if val, base, dead, ok, err := c.letTupleLoop(e); ok || err != nil {
 		if err != nil {
 			return nil, err
 		}
@@ -177,7 +177,9 @@ func (c *fnComp) compileLet(e *ir.Let) (evalFn, error) {
 			if err := val(fr); err != nil {
 				return runtime.Value{}, err
 			}
-			return body(fr)
+			r, err := body(fr)
+			releaseFields(fr, dead)
+			return r, err
 		}, nil
 	}
 	s := c.alloc(1)

@@ -88,7 +88,7 @@ func (c *fnComp) into(e ir.Expr, k, dst int) (func(fr *frame) error, error) {
 		if e.Var == nil {
 			break
 		}
-		if val, base, ok, err := c.letTupleLoop(e); ok || err != nil {
+		if val, base, dead, ok, err := c.letTupleLoop(e); ok || err != nil {
 			if err != nil {
 				return nil, err
 			}
@@ -102,7 +102,9 @@ func (c *fnComp) into(e ir.Expr, k, dst int) (func(fr *frame) error, error) {
 				if err := val(fr); err != nil {
 					return err
 				}
-				return body(fr)
+				err := body(fr)
+				releaseFields(fr, dead)
+				return err
 			}, nil
 		}
 		s := c.alloc(1)

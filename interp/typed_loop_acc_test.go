@@ -342,7 +342,26 @@ func TestLetTupleLoop(t *testing.T) {
 			})
 		})
 	}
-	it := mustNew(t, top("top", false), top("top_ref", true), nested("nested", false), nested("nested_ref", true))
+	// dies(x, n) = (let r = inner(x, n, zeros_like(x), 0.0) in sum(r.0) + r.1, 1.0):
+	// r.0 is the loop's own array and dies with the let (releaseFields).
+	dies := func(name string, whole bool) *ir.Def {
+		at(&b, 1)
+		return b.Def(name, []string{"x", "n"}, []ir.Type{vec(F), I}, func(v []*ir.Var) ir.Expr {
+			at(&b, 4)
+			z := p(ir.PrimZerosLike, v[0])
+			return b.Tuple(b.Let("r", inner(v[0], v[1], z, b.F64(0)), use(whole, func(g, s ir.Expr) ir.Expr { return p(ir.PrimAdd, p(ir.PrimSum, g), s) })), b.F64(1))
+		})
+	}
+	it := mustNew(t, top("top", false), top("top_ref", true), nested("nested", false), nested("nested_ref", true), dies("dies", false), dies("dies_ref", true))
+	if !it.loopFieldFresh(it.defs["dies"].def.Body.(*ir.MakeTuple).Elems[0].(*ir.Let).Value.(*ir.Loop), 0) {
+		t.Errorf("dies: the loop's field 0 is not seen as fresh")
+	}
+	for range 3 { // again: storage recycled by the last call
+		got, want := call(t, it, "dies", f64s(1, 2, 3), runtime.I64(3)), call(t, it, "dies_ref", f64s(1, 2, 3), runtime.I64(3))
+		if !same(got, want) {
+			t.Errorf("dies: got %s, want %s", show(got), show(want))
+		}
+	}
 	negz := math.Copysign(0, -1)
 	for _, def := range []string{"top", "nested"} {
 		args := func() []runtime.Value { return []runtime.Value{f64s(1.5, negz, -2, 0.25), runtime.I64(4)} }
