@@ -31,6 +31,39 @@ func stepsUsed(t *testing.T, it *Interp, name string, args ...runtime.Value) int
 	return lo
 }
 
+// matchesRef checks that hot(args) gives ref(args)'s value to the bit
+// and takes as many steps; args makes fresh arguments per call, since
+// accumulators are updated in place.
+func matchesRef(t *testing.T, it *Interp, name, hot, ref string, args func() []runtime.Value) {
+	t.Helper()
+	got, want := call(t, it, hot, args()...), call(t, it, ref, args()...)
+	if !bits(got, want) {
+		t.Errorf("%s: got %s, want %s", name, show(got), show(want))
+	}
+	if sh, sr := stepsUsed(t, it, hot, args()...), stepsUsed(t, it, ref, args()...); sh != sr {
+		t.Errorf("%s: %d steps, the primitives take %d", name, sh, sr)
+	}
+}
+
+// errCase is a call that must fail with msg at line.
+type errCase struct {
+	name string
+	def  string
+	args []runtime.Value
+	line int
+	msg  string
+}
+
+func checkErrs(t *testing.T, it *Interp, cases []errCase) {
+	t.Helper()
+	for _, c := range cases {
+		e, err := callErr(t, it, c.def, runtime.Limits{}, c.args...)
+		if e.Pos != pos(c.line) || !strings.Contains(err.Error(), c.msg) {
+			t.Errorf("%s (%s): %v at %s, want %q at line %d", c.name, c.def, err, e.Pos, c.msg, c.line)
+		}
+	}
+}
+
 // bits compares values bit for bit (the sign of zero included).
 func bits(a, b runtime.Value) bool {
 	x, y := a.Array(), b.Array()
@@ -139,21 +172,9 @@ func TestAccOneHot(t *testing.T) {
 		}},
 	}
 	for _, c := range ok {
-		got, want := call(t, it, c.hot, c.args()...), call(t, it, c.ref, c.args()...)
-		if !bits(got, want) {
-			t.Errorf("%s: got %s, want %s", c.name, show(got), show(want))
-		}
-		if sh, sr := stepsUsed(t, it, c.hot, c.args()...), stepsUsed(t, it, c.ref, c.args()...); sh != sr {
-			t.Errorf("%s: %d steps, the primitives take %d", c.name, sh, sr)
-		}
+		matchesRef(t, it, c.name, c.hot, c.ref, c.args)
 	}
-	bad := []struct {
-		name string
-		def  string
-		args []runtime.Value
-		line int
-		msg  string
-	}{
+	checkErrs(t, it, []errCase{
 		{"inner index", "hot2", []runtime.Value{mat(2, 2, 0, 0, 0, 0), runtime.I64(0), f64s(0, 0), runtime.I64(2), runtime.F64(1)}, 2, "index 2 out of range [0, 2)"},
 		{"inner index first", "hot2", []runtime.Value{mat(2, 2, 0, 0, 0, 0), runtime.I64(5), f64s(0, 0), runtime.I64(-1), runtime.F64(1)}, 2, "index -1 out of range [0, 2)"},
 		{"outer index", "hot2", []runtime.Value{mat(2, 2, 0, 0, 0, 0), runtime.I64(2), f64s(0, 0), runtime.I64(1), runtime.F64(1)}, 1, "index 2 out of range [0, 2)"},
@@ -161,13 +182,7 @@ func TestAccOneHot(t *testing.T) {
 		{"middle index", "hot3", []runtime.Value{cube(0, 0, 0, 0, 0, 0, 0, 0), runtime.I64(0), mat(2, 2, 0, 0, 0, 0), runtime.I64(3), f64s(0, 0), runtime.I64(0), runtime.F64(1)}, 2, "index 3 out of range [0, 2)"},
 		{"middle row shape", "hot3", []runtime.Value{cube(0, 0, 0, 0, 0, 0, 0, 0), runtime.I64(0), mat(2, 2, 0, 0, 0, 0), runtime.I64(0), f64s(0, 0, 0), runtime.I64(0), runtime.F64(1)}, 2, "acc_add_at: row shapes [2] and [3] differ"},
 		{"innermost index", "hot3", []runtime.Value{cube(0, 0, 0, 0, 0, 0, 0, 0), runtime.I64(0), mat(2, 2, 0, 0, 0, 0), runtime.I64(0), f64s(0, 0), runtime.I64(7), runtime.F64(1)}, 4, "index 7 out of range [0, 2)"},
-	}
-	for _, c := range bad {
-		e, err := callErr(t, it, c.def, runtime.Limits{}, c.args...)
-		if e.Pos != pos(c.line) || !strings.Contains(err.Error(), c.msg) {
-			t.Errorf("%s: %v at %s, want %q at line %d", c.name, err, e.Pos, c.msg, c.line)
-		}
-	}
+	})
 	// A step limit stops the loop at the loop or a level of the chain, as
 	// it stops the primitives.
 	for _, name := range []string{"loop", "refloop"} {
@@ -253,35 +268,20 @@ func TestAccAddFused(t *testing.T) {
 		}},
 	}
 	for _, c := range ok {
-		got, want := call(t, it, c.def, c.args()...), call(t, it, c.def+"_ref", c.args()...)
-		if !bits(got, want) {
-			t.Errorf("%s: got %s, want %s", c.name, show(got), show(want))
-		}
-		if sh, sr := stepsUsed(t, it, c.def, c.args()...), stepsUsed(t, it, c.def+"_ref", c.args()...); sh != sr {
-			t.Errorf("%s: %d steps, the primitives take %d", c.name, sh, sr)
-		}
+		matchesRef(t, it, c.name, c.def, c.def+"_ref", c.args)
 	}
-	bad := []struct {
-		name string
-		def  string
-		args []runtime.Value
-		line int
-		msg  string
-	}{
+	bad := []errCase{
 		{"chain shapes first", "at", []runtime.Value{mat(1, 2, 0, 0), runtime.I64(5), f64s(1, 2, 3), f64s(1, 2)}, 2, "shape mismatch"},
 		{"index", "at", []runtime.Value{mat(1, 2, 0, 0), runtime.I64(1), f64s(1, 2), f64s(1, 2)}, 1, "index 1 out of range [0, 1)"},
 		{"row shape", "at", []runtime.Value{mat(1, 2, 0, 0), runtime.I64(0), f64s(1, 2, 3), f64s(1, 2, 3)}, 1, "acc_add_at: row shapes [2] and [3] differ"},
 		{"shape", "mul", []runtime.Value{f64s(0, 0), f64s(1, 2, 3), f64s(1, 2, 3)}, 1, "acc_add: shapes [2] and [3] differ"},
 		{"index in the chain", "self", []runtime.Value{mat(1, 2, 0, 0), runtime.I64(1)}, 2, "index 1 out of range [0, 1)"},
 	}
-	for _, c := range bad {
-		for _, def := range []string{c.def, c.def + "_ref"} {
-			e, err := callErr(t, it, def, runtime.Limits{}, c.args...)
-			if e.Pos != pos(c.line) || !strings.Contains(err.Error(), c.msg) {
-				t.Errorf("%s (%s): %v at %s, want %q at line %d", c.name, def, err, e.Pos, c.msg, c.line)
-			}
-		}
+	checkErrs(t, it, bad)
+	for i := range bad { // the primitives fail alike
+		bad[i].def += "_ref"
 	}
+	checkErrs(t, it, bad)
 	// Steps run out in the chain or at the add, as with the primitives.
 	for _, lim := range []int64{1, 3, 5} {
 		args := func() []runtime.Value { return []runtime.Value{f64s(1, 2, 3), f64s(1, 2, 3), f64s(1, 2, 3)} }
