@@ -163,6 +163,25 @@ func (c *fnComp) compileLet(e *ir.Let) (evalFn, error) {
 	if e.Var == nil {
 		return nil, ir.Errorf(e.P, "let without a variable")
 	}
+	if val, base, dead, ok, err := c.letTupleLoop(e); ok || err != nil {
+		if err != nil {
+			return nil, err
+		}
+		body, err := c.compile(e.Body)
+		delete(c.fields, e.Var)
+		c.depth = base
+		if err != nil {
+			return nil, err
+		}
+		return func(fr *frame) (runtime.Value, error) {
+			if err := val(fr); err != nil {
+				return runtime.Value{}, err
+			}
+			r, err := body(fr)
+			releaseFields(fr, dead)
+			return r, err
+		}, nil
+	}
 	s := c.alloc(1)
 	val, dead, err := c.storeLet(e, s)
 	if err != nil {

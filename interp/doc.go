@@ -32,7 +32,11 @@
 // adds the elements as they come, in Sum's order (runtime.SumAcc),
 // without the array. Loops whose tuple state is used only through its
 // fields keep the fields in slots (loops.go), and acc_add_at on a vector
-// updates it in place with typed operands.
+// updates it in place with typed operands. The shapes of AD's reverse
+// passes run without their temporaries (typed_loop.go,
+// typed_loop_acc.go): a one-hot acc_add_at(g, i, acc_add_at(zeros_like(l),
+// j, y)) as g[i][j] += y, acc_add of an elementwise chain piece by piece,
+// and the result of a tuple loop bound by a let in slots, not a tuple.
 //
 // # Fusion
 //

@@ -88,6 +88,25 @@ func (c *fnComp) into(e ir.Expr, k, dst int) (func(fr *frame) error, error) {
 		if e.Var == nil {
 			break
 		}
+		if val, base, dead, ok, err := c.letTupleLoop(e); ok || err != nil {
+			if err != nil {
+				return nil, err
+			}
+			body, err := c.into(e.Body, k, dst)
+			delete(c.fields, e.Var)
+			c.depth = base
+			if err != nil {
+				return nil, err
+			}
+			return func(fr *frame) error {
+				if err := val(fr); err != nil {
+					return err
+				}
+				err := body(fr)
+				releaseFields(fr, dead)
+				return err
+			}, nil
+		}
 		s := c.alloc(1)
 		val, dead, err := c.storeLet(e, s)
 		if err != nil {
@@ -154,21 +173,40 @@ func (c *fnComp) into(e ir.Expr, k, dst int) (func(fr *frame) error, error) {
 // compileTupleLoop compiles a loop whose tuple state is used only through
 // its fields (ok is false for other loops).
 func (c *fnComp) compileTupleLoop(e *ir.Loop) (evalFn, bool, error) {
+	run, ss, ok, err := c.tupleLoop(e)
+	if !ok || err != nil {
+		return nil, ok, err
+	}
+	k := len(e.State.T.(*ir.Tuple).Elems)
+	return func(fr *frame) (runtime.Value, error) {
+		if err := run(fr); err != nil {
+			return runtime.Value{}, err
+		}
+		t := make(runtime.Tuple, k)
+		copy(t, fr.slots[ss:ss+k])
+		return runtime.Value{R: t}, nil
+	}, true, nil
+}
+
+// tupleLoop compiles a loop whose tuple state is used only through its
+// fields to code that leaves the final state's fields in slots ss.. (ok
+// is false for other loops). They are scratch slots: read them at once.
+func (c *fnComp) tupleLoop(e *ir.Loop) (run func(fr *frame) error, ss int, ok bool, err error) {
 	tt, isTuple := e.State.T.(*ir.Tuple)
 	if !isTuple || len(tt.Elems) == 0 || !fieldsOnly(e.Body, e.State) || !fieldsOnly(e.Cond, e.State) {
-		return nil, false, nil
+		return nil, 0, false, nil
 	}
 	k, pos := len(tt.Elems), e.P
 	base := c.depth
-	ss := c.alloc(k)
+	ss = c.alloc(k)
 	init, err := c.into(e.Init, k, ss)
 	if err != nil {
-		return nil, true, err
+		return nil, 0, true, err
 	}
 	var count icode
 	if e.Count != nil {
 		if count, err = c.typedI(e.Count); err != nil {
-			return nil, true, err
+			return nil, 0, true, err
 		}
 	}
 	ix := -1
@@ -185,59 +223,54 @@ func (c *fnComp) compileTupleLoop(e *ir.Loop) (evalFn, bool, error) {
 	var cond icode
 	if e.Cond != nil {
 		if cond, err = c.typedI(e.Cond); err != nil {
-			return nil, true, err
+			return nil, 0, true, err
 		}
 	}
 	body, err := c.into(e.Body, k, ss)
 	if err != nil {
-		return nil, true, err
-	}
-	result := func(fr *frame) (runtime.Value, error) {
-		t := make(runtime.Tuple, k)
-		copy(t, fr.slots[ss:ss+k])
-		return runtime.Value{R: t}, nil
+		return nil, 0, true, err
 	}
 	if count != nil {
-		return func(fr *frame) (runtime.Value, error) {
+		return func(fr *frame) error {
 			if err := init(fr); err != nil {
-				return runtime.Value{}, err
+				return err
 			}
 			n := count(fr)
 			if fr.err != nil {
-				return runtime.Value{}, fr.takeErr()
+				return fr.takeErr()
 			}
 			for i := int64(0); i < n; i++ {
 				if i%stepBlock == 0 && !chargeBlock(fr, int(i), int(n), pos) {
-					return runtime.Value{}, fr.takeErr()
+					return fr.takeErr()
 				}
 				fr.slots[ix] = runtime.Value{I: i}
 				if err := body(fr); err != nil {
-					return runtime.Value{}, err
+					return err
 				}
 			}
-			return result(fr)
-		}, true, nil
+			return nil
+		}, ss, true, nil
 	}
-	return func(fr *frame) (runtime.Value, error) {
+	return func(fr *frame) error {
 		if err := init(fr); err != nil {
-			return runtime.Value{}, err
+			return err
 		}
 		for {
 			b := cond(fr)
 			if fr.err != nil {
-				return runtime.Value{}, fr.takeErr()
+				return fr.takeErr()
 			}
 			if b == 0 {
-				return result(fr)
+				return nil
 			}
 			if err := fr.m.Step(1); err != nil {
-				return runtime.Value{}, errAt(pos, err)
+				return errAt(pos, err)
 			}
 			if err := body(fr); err != nil {
-				return runtime.Value{}, err
+				return err
 			}
 		}
-	}, true, nil
+	}, ss, true, nil
 }
 
 // compileAccAddAt compiles acc_add_at(acc, i, v) on a vector: acc[i] += v

@@ -42,6 +42,15 @@ func (c *fnComp) compilePrim(e *ir.PrimCall) (evalFn, error) {
 	if fn, ok, err := c.compileAccAddPad(e); ok || err != nil {
 		return fn, err
 	}
+	if fn, ok, err := c.compileAccAddFused(e); ok || err != nil {
+		return fn, err
+	}
+	if fn, ok, err := c.compileZerosLike(e); ok || err != nil {
+		return fn, err
+	}
+	if fn, ok, err := c.compileAccOneHot(e); ok || err != nil {
+		return fn, err
+	}
 	if fn, ok, err := c.compileAccAddAt(e); ok || err != nil {
 		return fn, err
 	}
