@@ -118,4 +118,3 @@ func TestRematInline(t *testing.T) {
 		}
 	}
 }
-
