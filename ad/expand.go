@@ -17,7 +17,21 @@ func Expand(p *ir.Program) (*ir.Program, error) {
 
 // ExpandContext is Expand, stopped when ctx is done: it then returns, soon
 // after, an error wrapping ctx.Err().
-func ExpandContext(ctx context.Context, p *ir.Program) (out *ir.Program, err error) {
+func ExpandContext(ctx context.Context, p *ir.Program) (*ir.Program, error) {
+	out, err := ExpandMarked(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return ir.ResolveRematProgram(out)
+}
+
+// ExpandMarked is ExpandContext leaving checkpointing to the rewrite
+// stage: a comprehension of a VJP def that reverse mode may either save
+// or recompute is emitted in both forms, joined by checkpointing points
+// (ir.PrimRemat), which the rewrite stage's policy decides (package
+// rewrite, pass remat). ExpandContext decides them by the default policy
+// instead, for code that is run without the rewrite stage.
+func ExpandMarked(ctx context.Context, p *ir.Program) (out *ir.Program, err error) {
 	// Function values must be static: specialization makes them so (and
 	// does nothing to a program that has been through it already).
 	p, err = specialize.Program(p)
@@ -32,6 +46,7 @@ func ExpandContext(ctx context.Context, p *ir.Program) (out *ir.Program, err err
 		vjpSrc: map[string]vjpSource{},
 		splits: map[string]*splitVJP{},
 		shared: map[*ir.Call]bool{},
+		plain:  map[*ir.Def]*ir.Def{},
 		exp:    map[string]*ir.Def{},
 		state:  map[string]int{},
 		ctx:    ctx,
@@ -112,6 +127,8 @@ type expander struct {
 	vjpSrc map[string]vjpSource // what each VJP def was generated from
 	splits map[string]*splitVJP // split VJPs of defs, by def and kept parameters
 	shared map[*ir.Call]bool    // VJP calls shareForward has looked at
+	plain  map[*ir.Def]*ir.Def  // defs with their checkpointing points resolved (plainDef)
+	remats int64                // the checkpointing points emitted so far (fwdMapMarked)
 	flat   bool                 // the reverse-mode code being generated keeps its tapes flat
 
 	// noForward holds the errors of forwardAllowed, which forward mode
@@ -172,7 +189,33 @@ func (a *expander) lookup(name string) *ir.Def {
 	if d := a.def(name); d != nil {
 		return d
 	}
-	return a.out.Def(name)
+	if d := a.out.Def(name); d != nil {
+		return a.plainDef(d)
+	}
+	return nil
+}
+
+// plainDef is d with its checkpointing points (ir.PrimRemat) resolved by
+// the default policy, the code transformations of this package read:
+// the rewrite stage decides them in the program, after AD, and a
+// derivative of derivative code differentiates what runs by default.
+func (a *expander) plainDef(d *ir.Def) *ir.Def {
+	if p := a.plain[d]; p != nil {
+		return p
+	}
+	p := d
+	if d.Body != nil && ir.HasRemat(d.Body) {
+		body, err := ir.ResolveRematDefault(d.Body)
+		if err != nil {
+			a.fail(err)
+		} else {
+			nd := *d
+			nd.Body = body
+			p = &nd
+		}
+	}
+	a.plain[d] = p
+	return p
 }
 
 func isFuncType(t ir.Type) bool { _, ok := t.(*ir.Func); return ok }

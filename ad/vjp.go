@@ -23,6 +23,10 @@ type rev struct {
 	// takes decisions (splitDef), which the code's reverse pass must not
 	// take again in code of its own.
 	decides bool
+	// marks: the code is a VJP def's own body, whose two sweeps stay in
+	// one def, so its top-level comprehensions leave checkpointing to the
+	// rewrite stage (fwdMapMarked). Nested bodies (child) decide here.
+	marks bool
 }
 
 // step is one active binding of the forward sweep: y = e, where e's
@@ -42,6 +46,9 @@ type step struct {
 	// or of a loop's body, a fold's or a scan's operator; nil where the
 	// body is plain code.
 	lift []*lifted
+	// remat is the checkpointing point of a comprehension emitted in both
+	// forms (fwdMapMarked); 0 where there is none.
+	remat int64
 }
 
 func newRev(a *expander) *rev {
@@ -72,13 +79,15 @@ func (r *rev) child(body ir.Expr) *rev {
 
 // vjpLambda transforms fn(params) => body into fn(params, ybar) => (y, xbar).
 func (a *expander) vjpLambda(params []*ir.Var, body ir.Expr, pos ir.Pos) (*ir.Lambda, error) {
-	return a.vjpLambdaFor(params, body, pos, nil)
+	return a.vjpLambdaFor(params, body, pos, nil, false)
 }
 
 // vjpLambdaFor is vjpLambda with respect to the parameters marked in
-// active (nil: all); the others get zero cotangents.
-func (a *expander) vjpLambdaFor(params []*ir.Var, body ir.Expr, pos ir.Pos, active []bool) (*ir.Lambda, error) {
+// active (nil: all); the others get zero cotangents. marks: the lambda
+// is a VJP def's body (rev.marks).
+func (a *expander) vjpLambdaFor(params []*ir.Var, body ir.Expr, pos ir.Pos, active []bool, marks bool) (*ir.Lambda, error) {
 	r := newRev(a)
+	r.marks = marks
 	ps := make([]*ir.Var, len(params))
 	for i, p := range params {
 		ps[i] = ir.NewVar(p.Name, p.T, pos)
@@ -426,6 +435,9 @@ func (r *rev) back(blk *block, st step, ybar ir.Expr) error {
 				return nil
 			}
 		case ir.PrimMap, ir.PrimBuild:
+			if st.remat != 0 {
+				return r.backMapMarked(blk, st, e, ybar)
+			}
 			if st.cut != nil {
 				return r.backMapSaved(blk, st, ybar)
 			}

@@ -116,15 +116,24 @@ func (a *expander) vjpDefGen(d *ir.Def, active []bool, flat bool) (*ir.Def, erro
 	case d.Attr("implicit") != nil:
 		lam, err = a.implicitVJP(d, d.Attr("implicit"))
 	default:
-		lam, err = a.vjpLambdaFor(d.Params, d.BodyWithSizes(), d.P, active)
+		lam, err = a.vjpLambdaFor(d.Params, d.BodyWithSizes(), d.P, active, true)
 	}
 	if err != nil {
 		return nil, err
 	}
 	g := &ir.Def{Name: d.Name + "$vjp" + suffix, Params: lam.Params, HasParams: true, Result: lam.Body.Type(), Body: lam.Body, P: d.P}
+	if at := d.Attr("strategy"); at != nil {
+		// The checkpointing policy its strategy names is d's derivatives'
+		// too (the rewrite stage looks it up), as jax.checkpoint's policy
+		// goes with the function.
+		g.Attrs = []ir.Attr{{Name: "checkpoint", Fn: d.Name, P: at.P}}
+	}
+	a.out.Add(g)
+	// Derivatives of g differentiate its code with the checkpointing
+	// points resolved (plainDef); the program keeps them.
+	g = a.plainDef(g)
 	a.vjps[key] = g
 	a.vjpSrc[g.Name] = vjpSource{def: d, active: orig, flat: flat}
-	a.out.Add(g)
 	return g, nil
 }
 

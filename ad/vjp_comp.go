@@ -12,25 +12,16 @@ import (
 // body is recomputed and reversed; element cotangents go into the arrays'
 // accumulators at that index, and free variables' cotangents are threaded.
 func (r *rev) backMap(blk *block, st step, e *ir.PrimCall, ybar ir.Expr) error {
-	b := blk.builder()
-	var lam *ir.Lambda
-	var arrays []ir.Expr
-	if e.Op == ir.PrimBuild {
-		lam = st.args[1].(*ir.Lambda)
-	} else {
-		l, err := lambdaOf(st.args[0])
-		if err != nil {
-			return err
-		}
-		lam = l
-		arrays = st.args[1:]
+	lam, arrays, err := mapLambda(st, e)
+	if err != nil {
+		return err
 	}
 	// The lambda in st.args is already in the generated code's names; its
 	// free variables are atoms of the generated code. The reverse loop
 	// threads one cotangent state per variable: the lambda's free active
 	// variables and the active arrays mapped over, each once (an array
 	// may be mapped twice, or mapped and read by the lambda).
-	free, activeArr := r.mapFree(lam, arrays)
+	free, _ := r.mapFree(lam, arrays)
 	if len(free) == 0 {
 		return nil
 	}
@@ -38,6 +29,38 @@ func (r *rev) backMap(blk *block, st step, e *ir.PrimCall, ybar ir.Expr) error {
 	for _, f := range free {
 		init = append(init, r.state(blk, f))
 	}
+	loop, err := r.mapLoop(blk, st, e, ybar, free, init)
+	if err != nil {
+		return err
+	}
+	res := blk.bind("grev", loop)
+	gs := projs(blk, res, 0, len(init))
+	for j, f := range free {
+		r.setState(blk, f, gs[j])
+	}
+	return nil
+}
+
+// mapLambda is the lambda of the map or build e, and the arrays a map
+// maps over.
+func mapLambda(st step, e *ir.PrimCall) (*ir.Lambda, []ir.Expr, error) {
+	if e.Op == ir.PrimBuild {
+		return st.args[1].(*ir.Lambda), nil, nil
+	}
+	l, err := lambdaOf(st.args[0])
+	return l, st.args[1:], err
+}
+
+// mapLoop is backMap's loop, which recomputes the lambda's body element
+// by element, from the cotangent states init of free; the element count
+// is bound in blk.
+func (r *rev) mapLoop(blk *block, st step, e *ir.PrimCall, ybar ir.Expr, free []*ir.Var, init []ir.Expr) (*ir.Loop, error) {
+	b := blk.builder()
+	lam, arrays, err := mapLambda(st, e)
+	if err != nil {
+		return nil, err
+	}
+	_, activeArr := r.mapFree(lam, arrays)
 	var n ir.Expr
 	if e.Op == ir.PrimBuild {
 		n = st.args[0]
@@ -62,19 +85,13 @@ func (r *rev) backMap(blk *block, st step, e *ir.PrimCall, ybar ir.Expr) error {
 		}
 	}, yb, free, comps)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, k := range activeArr {
 		j := slices.Index(free, arrays[k].(*ir.Var))
 		out[j] = addAtState(bb, arrays[k].Type(), out[j], i, c.get(bb, elems[k]))
 	}
-	loop := &ir.Loop{State: R, Init: tupleOf(e.P, init), Index: i, Count: n, Body: bb.close(tupleOf(e.P, out)), P: e.P}
-	res := blk.bind("grev", loop)
-	gs := projs(blk, res, 0, len(init))
-	for j, f := range free {
-		r.setState(blk, f, gs[j])
-	}
-	return nil
+	return &ir.Loop{State: R, Init: tupleOf(e.P, init), Index: i, Count: n, Body: bb.close(tupleOf(e.P, out)), P: e.P}, nil
 }
 
 // mapFree lists the variables whose cotangents the reverse loop of a map

@@ -159,35 +159,6 @@ func recomputeDeciding(c *rev, k *cut, own []*ir.Var, bwd ir.Expr, decide bool) 
 	return pre.close(ir.Subst(bwd, sub)), tape, decisions
 }
 
-// cheap reports whether forward code is scalar arithmetic on elements
-// read from arrays: the checkpointing policy recomputes such a lambda in
-// the reverse loop, which costs less than saving its values (a tuple per
-// element and a second array to take the results from). Code with a
-// call, a loop, a comprehension or an array result is saved.
-func cheap(fwd *block) bool {
-	for _, b := range fwd.binds {
-		pc, ok := b.val.(*ir.PrimCall)
-		if !ok {
-			if _, isProj := b.val.(*ir.Proj); isProj && ir.Rank(b.v.T) == 0 {
-				continue
-			}
-			return false
-		}
-		if pc.Op == ir.PrimIndex {
-			continue
-		}
-		if ir.Rank(pc.T) > 0 {
-			return false
-		}
-		for _, a := range pc.Args {
-			if isFuncType(a.Type()) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
 // flatTape reports whether a tape holds only numbers and arrays of
 // numbers. A saved array of such rows has a cotangent reverse mode can
 // represent when it differentiates its own output (reverse over reverse);
@@ -286,8 +257,14 @@ func (r *rev) fwdMapSaving(blk *block, e *ir.PrimCall, args []ir.Expr) (ir.Expr,
 	}
 	var y *ir.Var
 	var saved ir.Expr
-	if r.a.flat && !flatTape(k.tape) || cheap(k.fwd) {
+	if r.a.flat && !flatTape(k.tape) {
 		return nil, nil // the old way: backMap recomputes the lambda
+	}
+	if r.marks && !k.decides && plainCode(lam.Body) {
+		return r.fwdMapMarked(blk, e, args, k, n, free), nil
+	}
+	if ir.CheapForward(k.fwd.close(k.y)) {
+		return nil, nil // the checkpointing policy of nested code: recompute
 	}
 	switch {
 	case len(k.tape) == 0 && k.decides:
@@ -343,17 +320,108 @@ func (k *cut) forward(e *ir.PrimCall, n ir.Expr, i *ir.Var, elems []*ir.Var, arr
 	return &ir.PrimCall{Op: ir.PrimMap, Args: append([]ir.Expr{&ir.Lambda{Params: params, Body: body, P: e.P}}, arrays...), T: e.T, P: e.P}
 }
 
-// backMapSaved is the reverse loop of a map or build emitted by
-// fwdMapSaving: element by element it runs the lambda's backward code on
-// the element's tape, threading the free variables' cotangent states.
-func (r *rev) backMapSaved(blk *block, st step, ybar ir.Expr) error {
+// plainCode reports whether a comprehension's body has no call, lambda,
+// loop or branch: reverse mode can then emit its reverse loop in both
+// forms (fwdMapMarked) without generating a def (a split call, a lifted
+// body) for the form the rewrite stage drops.
+func plainCode(e ir.Expr) bool {
+	plain := true
+	ir.Walk(e, func(x ir.Expr, enter bool) {
+		switch x.(type) {
+		case *ir.Call, *ir.Lambda, *ir.Loop, *ir.If:
+			plain = false
+		}
+	}, nil)
+	return plain
+}
+
+// fwdMapMarked emits an active map or build that fwdMapSaving could save
+// in both forms, for the rewrite stage to choose between (ir.PrimRemat;
+// its pass remat recomputes cheap forward code and saves the rest):
+//
+//	saved = remat(id, build(n, fn(i) => ...; (y_i, tape...)))
+//	y = remat(id, map(f, xs), build(n, fn(j) => saved[j].0))
+//
+// and, in the backward sweep (backMapMarked), the reverse loop that
+// recomputes the body and the one that reads the tape. The tape is
+// emitted even when empty: its code is what the policy looks at.
+func (r *rev) fwdMapMarked(blk *block, e *ir.PrimCall, args []ir.Expr, k *cut, n ir.Expr, free []*ir.Var) *ir.Var {
 	b := blk.builder()
-	k := st.cut
+	r.a.remats++
+	id := r.a.remats
+	elems := []ir.Expr{k.y}
+	for _, v := range k.tape {
+		elems = append(elems, v)
+	}
+	row := &ir.MakeTuple{Elems: elems, P: e.P}
+	dim := e.T.(*ir.Array).Dim
+	i := k.index
+	sv := blk.bindVar("saved", rematPoint(id, e.P, &ir.PrimCall{Op: ir.PrimBuild, Args: []ir.Expr{n, &ir.Lambda{Params: []*ir.Var{i}, Body: k.fwd.close(row), P: e.P}}, T: ir.ArrayOf(dim, row.Type()), P: e.P}))
+	r.act[sv] = true // as in fwdMapSaving
+	again := &ir.PrimCall{Op: e.Op, Args: args, Aux: quietAux(e), T: e.T, P: e.P}
+	var keep ir.Expr
+	var aux ir.Expr
+	if len(k.tape) == 0 {
+		keep = ir.Copy(&ir.PrimCall{Op: e.Op, Args: args, Aux: e.Aux, T: e.T, P: e.P})
+	} else {
+		j := ir.NewVar("i", ir.TI64, e.P)
+		first := &ir.Proj{X: b.Prim(ir.PrimIndex, sv, j), Index: 0, P: e.P}
+		keep = &ir.PrimCall{Op: ir.PrimBuild, Args: []ir.Expr{n, &ir.Lambda{Params: []*ir.Var{j}, Body: first, P: e.P}}, T: e.T, P: e.P}
+		aux = sv
+	}
+	y := r.record(blk, "y", rematPoint(id, e.P, again, keep), e, args)
+	st := &r.steps[len(r.steps)-1]
+	st.aux, st.n, st.cut, st.free, st.remat = aux, n, k, free, id
+	return y
+}
+
+// rematPoint is a checkpointing marker of point id (ir.PrimRemat).
+func rematPoint(id int64, pos ir.Pos, forms ...ir.Expr) *ir.PrimCall {
+	return &ir.PrimCall{Op: ir.PrimRemat, Args: append([]ir.Expr{ir.I64Const(id, pos)}, forms...), T: forms[0].Type(), P: pos}
+}
+
+// backMapMarked is the reverse loop of a comprehension fwdMapMarked
+// emitted: the loop that recomputes the body (backMap's) and the one
+// that reads the tape (backMapSaved's), joined by a marker of the same
+// point, both threading the same cotangent states.
+func (r *rev) backMapMarked(blk *block, st step, e *ir.PrimCall, ybar ir.Expr) error {
 	init := make([]ir.Expr, len(st.free))
 	for j, f := range st.free {
 		init[j] = r.state(blk, f)
 	}
-	pos := blk.pos
+	pre := &block{pos: blk.pos}
+	again, err := r.mapLoop(pre, st, e, ybar, st.free, init)
+	if err != nil {
+		return err
+	}
+	keep := r.savedLoop(st, ybar, init, blk.pos)
+	res := blk.bind("grev", rematPoint(st.remat, e.P, pre.close(again), keep))
+	gs := projs(blk, res, 0, len(init))
+	for j, f := range st.free {
+		r.setState(blk, f, gs[j])
+	}
+	return nil
+}
+
+// backMapSaved is the reverse loop of a map or build emitted by
+// fwdMapSaving: element by element it runs the lambda's backward code on
+// the element's tape, threading the free variables' cotangent states.
+func (r *rev) backMapSaved(blk *block, st step, ybar ir.Expr) error {
+	init := make([]ir.Expr, len(st.free))
+	for j, f := range st.free {
+		init[j] = r.state(blk, f)
+	}
+	gs := projs(blk, blk.bind("grev", r.savedLoop(st, ybar, init, blk.pos)), 0, len(init))
+	for j, f := range st.free {
+		r.setState(blk, f, gs[j])
+	}
+	return nil
+}
+
+// savedLoop is backMapSaved's loop, from the cotangent states init.
+func (r *rev) savedLoop(st step, ybar ir.Expr, init []ir.Expr, pos ir.Pos) *ir.Loop {
+	b := &ir.Builder{Pos: pos}
+	k := st.cut
 	R := ir.NewVar("rev", (&ir.MakeTuple{Elems: init}).Type(), pos)
 	i := ir.NewVar("i", ir.TI64, pos)
 	bb := &block{pos: pos}
@@ -367,12 +435,7 @@ func (r *rev) backMapSaved(blk *block, st step, ybar ir.Expr) error {
 	}
 	res := k.backward(bb, st.aux, i, sub)
 	out := projs(bb, res, 0, len(init))
-	loop := &ir.Loop{State: R, Init: tupleOf(pos, init), Index: i, Count: st.n, Body: bb.close(tupleOf(pos, out)), P: pos}
-	gs := projs(blk, blk.bind("grev", loop), 0, len(init))
-	for j, f := range st.free {
-		r.setState(blk, f, gs[j])
-	}
-	return nil
+	return &ir.Loop{State: R, Init: tupleOf(pos, init), Index: i, Count: st.n, Body: bb.close(tupleOf(pos, out)), P: pos}
 }
 
 // fwdLoopSaving emits an active counted loop whose iterations save the

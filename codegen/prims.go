@@ -160,6 +160,11 @@ func init() {
 		ir.PrimPadLike:      {Lower: lowerPadLike},
 		ir.PrimLinsolve:     {Lower: lowerLinsolve},
 		ir.PrimODE:          {Lower: lowerODE},
+		// The rewrite stage resolves every checkpointing point.
+		ir.PrimRemat: {Lower: func(f *fn, e *ir.PrimCall) val {
+			f.g.fail("%s: internal error: a remat checkpointing point reached code generation", e.P)
+			return val{}
+		}},
 	}
 }
 

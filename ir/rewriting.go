@@ -347,6 +347,7 @@ var builtinStrategies = map[string]int{
 	"topdown": 1, "bottomup": 1, "innermost": 1, "outermost": 1, "normalize": 1,
 	"beta": 0, "inline": 0, "constfold": 0, "simplify": 0, "cse": 0, "dce": 0,
 	"fuse": 0, "lower": 0, "default": 0,
+	"remat": 0, "save_all": 0, "remat_all": 0,
 }
 
 // StrategyArity reports whether name is a built-in strategy (a

@@ -289,7 +289,13 @@ func (e *env) applyDef(d *ir.Def, s Strategy, src string, trace *Trace, opts Opt
 	}
 	c := newCtx(e, d.Name, d.Body, trace, opts.Fuel)
 	c.pos = d.P
-	body, ok, err := s.apply(c, d.Body)
+	// Checkpointing is decided first (remat.go).
+	c.policy = e.policyFor(d, s)
+	body, _, err := c.policy.apply(c, d.Body)
+	ok := err == nil
+	if ok {
+		body, ok, err = s.apply(c, body)
+	}
 	if err != nil {
 		if isCancel(err) {
 			return nil, err

@@ -95,6 +95,7 @@ func (rw *Rewriter) build(p *ir.Program) error {
 	rw.passes = map[string]Strategy{
 		"beta": betaS, "inline": inlineS, "constfold": constfoldS, "simplify": simplifyS,
 		"cse": cseS, "dce": dceS, "fuse": fuseS, "lower": lowerS,
+		"remat": rematDefault, "save_all": saveAllS, "remat_all": rematAllS,
 	}
 	// default's names are the built-in ones: compiled as if in a file
 	// that declares nothing.
@@ -130,7 +131,7 @@ func choiceNames(s ir.Strat) []string {
 // Default returns the standard pipeline, the strategy of every def
 // without @strategy, as builtin.rules declares it:
 //
-//	try(cse);
+//	remat; try(cse);
 //	normalize(beta <+ inline <+ simplify <+ constfold); try(cse);
 //	normalize(fuse <+ beta <+ simplify <+ constfold);
 //	normalize(lower <+ simplify <+ constfold);

@@ -94,10 +94,14 @@
 //
 // beta, inline, constfold, simplify, fuse and lower rewrite at the root
 // of the term they are given and fail elsewhere, like rules; cse and dce
-// work on a whole term and fail when they change nothing. default, as
-// builtin.rules declares it, is
+// work on a whole term and fail when they change nothing. remat,
+// save_all and remat_all are the checkpointing passes (remat.go): the
+// one a def's strategy names decides, before anything else, whether each
+// comprehension reverse mode emitted in two forms saves its forward
+// values or recomputes them, and then succeeds unchanged where it stands.
+// default, as builtin.rules declares it, is
 //
-//	try(cse);
+//	remat; try(cse);
 //	normalize(beta <+ inline <+ simplify <+ constfold); try(cse);
 //	normalize(fuse <+ beta <+ simplify <+ constfold);
 //	normalize(lower <+ simplify <+ constfold);

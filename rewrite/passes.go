@@ -193,6 +193,17 @@ var inlineRules = []goRule{{flowSafe: false, fn: func(c *ctx, e ir.Expr) (ir.Exp
 		return nil, false
 	}
 	eraseSizes(lam)
+	// A callee not yet rewritten (ApplyDef) may hold checkpointing points:
+	// the caller's policy decides them.
+	policy := c.policy
+	if policy == nil {
+		policy = rematDefault
+	}
+	body, err := policy.resolve(c, lam.Body)
+	if err != nil {
+		return nil, false
+	}
+	lam.Body = body
 	if !c.inplace && c.facts.HasInPlace(src) {
 		// The def gets in-place accumulators: track them from here on.
 		// They are all inside the inlined body (a def never updates its

@@ -71,6 +71,7 @@ type ctx struct {
 	far   map[*ir.Var]bool // let variables whose single use was beyond let_inline's reach
 
 	normal map[ir.Expr]bool // the terms the innermost normalize knows to be normal
+	policy *rematS          // the def's checkpointing policy (remat.go)
 	walked int              // c.uses.Walked() at the last tick
 }
 

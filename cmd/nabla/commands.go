@@ -431,7 +431,20 @@ applied, and the term before and after, then a blank line and the IR.
 Built-in strategies: the combinators id, fail, s1; s2, s1 <+ s2, try,
 repeat, all, one, some, topdown, bottomup, innermost, outermost and
 normalize, and the passes beta, inline, constfold, simplify, cse, dce,
-fuse, lower and default.`,
+fuse, lower, remat, save_all, remat_all and default.
+
+Checkpointing: in a VJP def (f$vjp) reverse mode leaves each top-level
+comprehension's choice between saving its forward values and recomputing
+them in the reverse loop to a checkpointing pass, which runs before the
+rest of the strategy and lists each decision in --trace with the
+comprehension's position. remat (in default) recomputes bodies of scalar
+arithmetic on elements (remat.cheap_body) and saves the others
+(remat.save); save_all saves every one, remat_all recomputes every one.
+The def's policy is the checkpointing pass its strategy names; f$vjp
+takes the one f's @strategy names, else remat:
+
+	nabla opt --trace -f 'f$vjp' model.nab
+	nabla opt --trace -f 'f$vjp' --strategy 'save_all; default' model.nab`,
 	setFlags: func(fs *flag.FlagSet) {
 		fs.String("f", "", "the def to optimize (required)")
 		fs.String("strategy", "", "the strategy to apply (default: the def's own)")

@@ -102,7 +102,7 @@ func Compile(ctx context.Context, filename string, src []byte, opts Options) (*R
 	if res.Specialized, err = checked(ctx, Specialize, p); err != nil || last == Specialize {
 		return res, err
 	}
-	if p, err = ad.ExpandContext(ctx, p); err != nil {
+	if p, err = ad.ExpandMarked(ctx, p); err != nil {
 		return nil, err
 	}
 	if res.AD, err = checked(ctx, AD, p); err != nil || last == AD {
@@ -158,5 +158,12 @@ type interpBackend struct{}
 func (interpBackend) Name() string { return "interp" }
 
 func (interpBackend) Load(_ context.Context, p *ir.Program) (Runner, error) {
+	// The AD stage's output still holds its checkpointing points, which
+	// the rewrite stage decides: run without it, it gets the default
+	// policy's decisions.
+	p, err := ir.ResolveRematProgram(p)
+	if err != nil {
+		return nil, err
+	}
 	return interp.New(p)
 }
