@@ -48,51 +48,42 @@ func (a *expander) splitJVP(lam *ir.Lambda, k int) (linSplit, bool) {
 	if !ok || len(res.Elems) != 2 {
 		return linSplit{}, false
 	}
-	tanDep := map[*ir.Var]bool{}
-	for _, t := range ts {
-		tanDep[t] = true
-	}
-	reads := func(x ir.Expr) bool {
-		for _, v := range ir.FreeVars(x) {
-			if tanDep[v] {
-				return true
-			}
-		}
-		return false
-	}
-	// pairs holds, for a split call's result r, its primal and tangent.
-	pairs := map[*ir.Var][2]*ir.Var{}
-	prim, tan := &block{pos: pos}, &block{pos: pos}
+	// An in-place primitive of the tangent map (acc_add on a tangent
+	// forward over reverse accumulates into) must not overwrite a
+	// residual, which every tangent shares: what flows into one is
+	// computed in the tangent map, each time, until none does.
+	forced := map[*ir.Var]bool{}
+	orig := map[*ir.Var]bool{}
 	for _, b := range binds {
-		if pr, ok := a.splitCall(b, reads, prim, tan); ok {
-			pairs[b.v] = pr
-			tanDep[b.v] = true
-			tan.binds = append(tan.binds, binding{b.v, &ir.MakeTuple{Elems: []ir.Expr{pr[0], pr[1]}, P: pos}})
-			continue
+		orig[b.v] = true
+	}
+	var prim, tan *block
+	var tanDep map[*ir.Var]bool
+	for {
+		prim, tan, tanDep = a.partition(binds, ts, forced)
+		bound := map[*ir.Var]bool{}
+		for _, p := range ps {
+			bound[p] = true
 		}
-		if pj, ok := b.val.(*ir.Proj); ok {
-			if r, ok := pj.X.(*ir.Var); ok {
-				if pr, ok := pairs[r]; ok && pj.Index < 2 {
-					if pj.Index == 0 {
-						prim.binds = append(prim.binds, binding{b.v, pr[0]})
-					} else {
-						tanDep[b.v] = true
-						tan.binds = append(tan.binds, b)
-						tan.binds[len(tan.binds)-1].val = pr[1]
-					}
-					continue
-				}
+		for _, b := range prim.binds {
+			bound[b.v] = true
+		}
+		more := false
+		for v := range ir.MutableVars(tan.close(res.Elems[1])) {
+			if !bound[v] {
+				continue
 			}
+			if !orig[v] || forced[v] {
+				return linSplit{}, false // a parameter, or a split call's primal value
+			}
+			forced[v], more = true, true
 		}
-		if reads(b.val) {
-			tanDep[b.v] = true
-			tan.binds = append(tan.binds, b)
-		} else {
-			prim.binds = append(prim.binds, b)
+		if !more {
+			break
 		}
 	}
 	y, dy := res.Elems[0], res.Elems[1]
-	if reads(y) {
+	if readsAny(y, tanDep) {
 		return linSplit{}, false
 	}
 	// The residuals: what the tangent map reads of the primal pass and
@@ -135,6 +126,58 @@ func (a *expander) splitJVP(lam *ir.Lambda, k int) (linSplit, bool) {
 		prim: ir.Copy(&ir.Lambda{Params: ps, Body: primBody, P: pos}).(*ir.Lambda),
 		tan:  ir.Copy(&ir.Lambda{Params: append([]*ir.Var{rp}, ts...), Body: tanBody, P: pos}).(*ir.Lambda),
 	}, true
+}
+
+// partition sorts binds into the primal pass and the tangent map: to the
+// tangent map what reads a tangent (ts, or what is bound there) and what
+// forced holds. It returns the blocks and the variables of the tangent
+// map, which reads consults.
+func (a *expander) partition(binds []binding, ts []*ir.Var, forced map[*ir.Var]bool) (prim, tan *block, tanDep map[*ir.Var]bool) {
+	pos := ir.Pos{}
+	if len(binds) > 0 {
+		pos = binds[0].v.P
+	}
+	tanDep = map[*ir.Var]bool{}
+	for _, t := range ts {
+		tanDep[t] = true
+	}
+	reads := func(x ir.Expr) bool { return readsAny(x, tanDep) }
+	// pairs holds, for a split call's result r, its primal and tangent.
+	pairs := map[*ir.Var][2]*ir.Var{}
+	prim, tan = &block{pos: pos}, &block{pos: pos}
+	for _, b := range binds {
+		if forced[b.v] {
+			tanDep[b.v] = true
+			tan.binds = append(tan.binds, b)
+			continue
+		}
+		if pr, ok := a.splitCall(b, reads, prim, tan); ok {
+			pairs[b.v] = pr
+			tanDep[b.v] = true
+			tan.binds = append(tan.binds, binding{b.v, &ir.MakeTuple{Elems: []ir.Expr{pr[0], pr[1]}, P: pos}})
+			continue
+		}
+		if pj, ok := b.val.(*ir.Proj); ok {
+			if r, ok := pj.X.(*ir.Var); ok {
+				if pr, ok := pairs[r]; ok && pj.Index < 2 {
+					if pj.Index == 0 {
+						prim.binds = append(prim.binds, binding{b.v, pr[0]})
+					} else {
+						tanDep[b.v] = true
+						tan.binds = append(tan.binds, binding{b.v, pr[1]})
+					}
+					continue
+				}
+			}
+		}
+		if reads(b.val) {
+			tanDep[b.v] = true
+			tan.binds = append(tan.binds, b)
+		} else {
+			prim.binds = append(prim.binds, b)
+		}
+	}
+	return prim, tan, tanDep
 }
 
 // splitCall splits a binding r = g$jvp(p.., t..) whose primal arguments
@@ -340,4 +383,14 @@ func (a *expander) hoistCalls(lam *ir.Lambda, pre *block) ir.Expr {
 		return &ir.MakeTuple{Elems: []ir.Expr{&ir.Proj{X: rf, Index: 0, P: pos}, dy}, P: pos}
 	}
 	return walk(lam.Body)
+}
+
+// readsAny reports whether x reads a variable of vs.
+func readsAny(x ir.Expr, vs map[*ir.Var]bool) bool {
+	for _, v := range ir.FreeVars(x) {
+		if vs[v] {
+			return true
+		}
+	}
+	return false
 }
