@@ -117,7 +117,6 @@ func revCases(t *testing.T) []revCase {
 	}
 }
 
-
 // TestGMMElementwise checks that testdata/gmm_elem.nab, the element-wise
 // GMM, agrees with the Go reference and its gradient with gmm.nab's.
 func TestGMMElementwise(t *testing.T) {
