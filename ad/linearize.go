@@ -109,6 +109,15 @@ func (a *expander) splitJVP(lam *ir.Lambda, k int) (linSplit, bool) {
 		need(b.val)
 	}
 	need(dy)
+	// Nor may the primal pass overwrite a residual: in the JVP the
+	// tangent code read it before the in-place primitive ran; split, it
+	// would read it after.
+	overwritten := ir.MutableVars(prim.close(y))
+	for _, v := range resid {
+		if overwritten[v] {
+			return linSplit{}, false
+		}
+	}
 	elems := make([]ir.Expr, len(resid))
 	for i, v := range resid {
 		elems[i] = v
