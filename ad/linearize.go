@@ -109,13 +109,19 @@ func (a *expander) splitJVP(lam *ir.Lambda, k int) (linSplit, bool) {
 		need(b.val)
 	}
 	need(dy)
-	// Nor may the primal pass overwrite a residual: in the JVP the
-	// tangent code read it before the in-place primitive ran; split, it
-	// would read it after.
+	// Nor may the primal pass overwrite a residual, or an array a
+	// residual may share storage with: in the JVP the tangent code read
+	// it before the in-place primitive ran; split, it would read it after.
 	overwritten := ir.MutableVars(prim.close(y))
-	for _, v := range resid {
-		if overwritten[v] {
-			return linSplit{}, false
+	if len(overwritten) > 0 {
+		lets := map[*ir.Var]ir.Expr{}
+		for _, b := range prim.binds {
+			lets[b.v] = b.val
+		}
+		for _, v := range resid {
+			if sharesWith(v, lets, overwritten) {
+				return linSplit{}, false
+			}
 		}
 	}
 	elems := make([]ir.Expr, len(resid))
@@ -400,6 +406,33 @@ func readsAny(x ir.Expr, vs map[*ir.Var]bool) bool {
 		if vs[v] {
 			return true
 		}
+	}
+	return false
+}
+
+// sharesWith reports whether v's value may be, or be part of, the value
+// of a variable in vs: following v's let (lets) and then the children
+// whose value may be part of their parent's (ir.FlowKids), it meets one.
+func sharesWith(v *ir.Var, lets map[*ir.Var]ir.Expr, vs map[*ir.Var]bool) bool {
+	seen := map[ir.Expr]bool{}
+	todo := []ir.Expr{v}
+	for len(todo) > 0 {
+		e := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		if seen[e] {
+			continue
+		}
+		seen[e] = true
+		if x, ok := e.(*ir.Var); ok {
+			if vs[x] {
+				return true
+			}
+			if val, ok := lets[x]; ok {
+				todo = append(todo, val)
+			}
+			continue
+		}
+		todo = append(todo, ir.FlowKids(e)...)
 	}
 	return false
 }

@@ -32,6 +32,12 @@ func TestSplitInPlace(t *testing.T) {
 			u := blk.bindVar("u", b.Prim(ir.PrimMul, z, dp))
 			return blk.bindVar("acc", b.Prim(ir.PrimAccAdd, z, p)), u
 		}, false, nil},
+		{"primal pass overwrites what a residual views", func(blk *block, p, dp ir.Expr) (ir.Expr, ir.Expr) {
+			z := blk.bindVar("z", b.Prim(ir.PrimMul, p, p))
+			w := blk.bindVar("w", z)
+			u := blk.bindVar("u", b.Prim(ir.PrimMul, w, dp))
+			return blk.bindVar("acc", b.Prim(ir.PrimAccAdd, z, p)), u
+		}, false, nil},
 		{"plain", func(blk *block, p, dp ir.Expr) (ir.Expr, ir.Expr) {
 			z := blk.bindVar("z", b.Prim(ir.PrimMul, p, p))
 			return z, blk.bindVar("u", b.Prim(ir.PrimMul, z, dp))
