@@ -39,18 +39,20 @@ func ExpandMarked(ctx context.Context, p *ir.Program) (out *ir.Program, err erro
 		return nil, err
 	}
 	a := &expander{
-		src:    p,
-		out:    ir.NewProgram(nil),
-		jvps:   map[string]*ir.Def{},
-		vjps:   map[string]*ir.Def{},
-		vjpSrc: map[string]vjpSource{},
-		splits: map[string]*splitVJP{},
-		shared: map[*ir.Call]bool{},
-		plain:  map[*ir.Def]*ir.Def{},
-		exp:    map[string]*ir.Def{},
-		state:  map[string]int{},
-		ctx:    ctx,
-		busy:   map[string]bool{},
+		src:        p,
+		out:        ir.NewProgram(nil),
+		jvps:       map[string]*ir.Def{},
+		vjps:       map[string]*ir.Def{},
+		vjpSrc:     map[string]vjpSource{},
+		splits:     map[string]*splitVJP{},
+		lins:       map[string]*linDefs{},
+		jvpPrimals: map[string]int{},
+		shared:     map[*ir.Call]bool{},
+		plain:      map[*ir.Def]*ir.Def{},
+		exp:        map[string]*ir.Def{},
+		state:      map[string]int{},
+		ctx:        ctx,
+		busy:       map[string]bool{},
 
 		noForward:  map[error]bool{},
 		branchFree: map[string]bool{},
@@ -126,10 +128,14 @@ type expander struct {
 
 	vjpSrc map[string]vjpSource // what each VJP def was generated from
 	splits map[string]*splitVJP // split VJPs of defs, by def and kept parameters
-	shared map[*ir.Call]bool    // VJP calls shareForward has looked at
-	plain  map[*ir.Def]*ir.Def  // defs with their checkpointing points resolved (plainDef)
-	remats int64                // the checkpointing points emitted so far (fwdMapMarked)
-	flat   bool                 // the reverse-mode code being generated keeps its tapes flat
+	// jvpPrimals counts the primal parameters of each JVP def, and lins
+	// holds their splits (linearize.go; nil: cannot be split).
+	jvpPrimals map[string]int
+	lins       map[string]*linDefs
+	shared     map[*ir.Call]bool   // VJP calls shareForward has looked at
+	plain      map[*ir.Def]*ir.Def // defs with their checkpointing points resolved (plainDef)
+	remats     int64               // the checkpointing points emitted so far (fwdMapMarked)
+	flat       bool                // the reverse-mode code being generated keeps its tapes flat
 
 	// noForward holds the errors of forwardAllowed, which forward mode
 	// recognizes in a callee's failure (fwd.call).
@@ -177,7 +183,7 @@ func (a *expander) def(name string) *ir.Def {
 	// The program gets the body with shared forward passes; derivatives
 	// of d differentiate the plain one, whose VJP calls they can reverse.
 	od := d
-	od.Body = a.shareForward(d.Params, d.Body)
+	od.Body = a.hoistLinear(a.shareForward(d.Params, d.Body))
 	a.out.Add(&od)
 	a.state[name] = 2
 	return &d

@@ -266,11 +266,21 @@ func (a *expander) jacfwd(blk *block, f fnOf, ps []*ir.Var, x, y ir.Expr) (ir.Ex
 	if err != nil {
 		return nil, err
 	}
-	// cols[p][q]: for input leaf p, the tangents of output leaf q.
-	cols := sweep(blk, x, y.Type(), func(ib *block, seed ir.Expr) ir.Expr {
+	// One JVP per input element: split into a primal pass, run once here,
+	// and a tangent map applied to each seed, if it can be (linearize.go).
+	tangent := func(ib *block, seed ir.Expr) ir.Expr {
 		r := ib.bind("jv", apply(ir.Copy(j), append(asExprs(ps), spread(ib, seed, len(ps))...), pos))
 		return &ir.Proj{X: r, Index: 1, P: pos}
-	})
+	}
+	if prim, tan, ok := a.linearFunc(j, len(ps)); ok {
+		r := blk.bind("lin", apply(ir.Copy(prim), asExprs(ps), pos))
+		res := blk.bind("res", &ir.Proj{X: r, Index: 1, P: pos})
+		tangent = func(ib *block, seed ir.Expr) ir.Expr {
+			return apply(ir.Copy(tan), append([]ir.Expr{res}, spread(ib, seed, len(ps))...), pos)
+		}
+	}
+	// cols[p][q]: for input leaf p, the tangents of output leaf q.
+	cols := sweep(blk, x, y.Type(), tangent)
 	return assemble(blk, y.Type(), x.Type(), nil, nil, func(q, p leafPath) ir.Expr {
 		col := cols[pathKey(p)][pathKey(q)]
 		xp := at(blk, x, p)

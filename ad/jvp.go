@@ -110,6 +110,9 @@ func (a *expander) jvpDefFor(d *ir.Def, active []bool, pos ir.Pos) (*ir.Def, err
 	}
 	g := &ir.Def{Name: d.Name + "$jvp" + suffix, Params: lam.Params, HasParams: true, Result: lam.Body.Type(), Body: lam.Body, P: d.P}
 	a.jvps[key] = g
+	if d.Attr("jvp") == nil {
+		a.jvpPrimals[g.Name] = len(d.Params)
+	}
 	a.out.Add(g)
 	return g, nil
 }

@@ -231,7 +231,7 @@ func measureADBench(c config, sz adSizes, want func(string) bool, log io.Writer)
 		if err != nil {
 			return nil, err
 		}
-		p, err := nabla.Compile("ba.nab", src)
+		p, err := nabla.Compile("ba.nab", append(append([]byte(nil), src...), baFwdSrc...))
 		if err != nil {
 			return nil, err
 		}
@@ -252,11 +252,13 @@ func measureADBench(c config, sz adSizes, want func(string) bool, log io.Writer)
 		args := []runtime.Value{rawMat(cams, n, 11), rawMat(pts, m, 3), vecValue(w), rawMat(feats, obs, 2),
 			runtime.Arr(runtime.FromI64(ci)), runtime.Arr(runtime.FromI64(pi))}
 		fmt.Fprintf(log, "ba n=%d m=%d p=%d\n", n, m, obs)
-		r, err := interp(p, "objective", "jacobian", args, adRow{program: "BA (jacrev)", size: fmt.Sprintf("n=%d m=%d p=%d", n, m, obs), note: "random"})
-		if err != nil {
-			return nil, err
+		for _, jac := range []struct{ def, row string }{{"jacobian", "BA (jacrev)"}, {"jacobian_fwd", "BA (jacfwd)"}} {
+			r, err := interp(p, "objective", jac.def, args, adRow{program: jac.row, size: fmt.Sprintf("n=%d m=%d p=%d", n, m, obs), note: "random"})
+			if err != nil {
+				return nil, err
+			}
+			rows = append(rows, r)
 		}
-		rows = append(rows, r)
 	}
 	if want("rosenbrock") {
 		p, err := nabla.Compile("rosenbrock.nab", rosenSrc)

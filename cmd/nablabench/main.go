@@ -77,6 +77,11 @@ var gmmSrc []byte
 //go:embed rosenbrock.nab
 var rosenSrc []byte
 
+// baFwdSrc is BA's Jacobian by forward mode, appended to ba.nab.
+//
+//go:embed ba_fwd.nab
+var baFwdSrc []byte
+
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
