@@ -294,6 +294,11 @@ func (f *fn) passLet(e *ir.Let, vars map[*ir.Var]bool) bool {
 			}
 		}
 	}, nil)
+	if shapes > 0 && ir.Rank(e.Value.Type()) > 0 && f.mentionsVar(e.Body, e.Var) {
+		// check_dim gives its operand back: a variable of it would be
+		// the member itself, read other than at the loop's index.
+		return false
+	}
 	return ok && reads == shapes
 }
 
