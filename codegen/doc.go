@@ -88,7 +88,13 @@
 // loop over the index, each a local that later lets read, stored only
 // where something after the run reads it. gather's index check runs once
 // per function when its indices and source length are parameters
-// (hoist.go).
+// (hoist.go). So that a run goes on across calls, calls of small
+// straight-line defs on a body's chain of lets are inlined before
+// lowering, with their entry checks and the call's frame on every error
+// (inline.go); an elementwise operation on arrays of a few rows becomes
+// rows; lets that only check shapes are compiled inside a run, and the
+// lengths those checks proved equal are one loop (lengths.go). A
+// literal's rows that nothing after the run reads stay in locals.
 //
 // # Tapes
 //

@@ -350,7 +350,11 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 		}
 	}
 	if d.HasParams {
+		// The entry checks hold in the whole body: runs of lets may join
+		// members whose lengths they prove equal (lengths.go).
+		f.facts = true
 		f.bindSizes(params)
+		f.facts = false
 	}
 	// Tell Go's prover each array parameter's length, so that loops
 	// bounded by the dimensions index without per-element checks.
@@ -368,7 +372,7 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 			}
 		}
 	}
-	res := f.compile(body)
+	res := f.compile(f.inlineCalls(body))
 	resTypes := partTypes(di.result)
 	code := f.b.String()
 	di.fails = f.fails
@@ -591,6 +595,14 @@ type fn struct {
 	// frames are the calls inlined around the code being emitted
 	// (group.go), innermost last: an error gets their frames.
 	frames []string
+	// inl holds the frames of the lets of inlined code (inline.go);
+	// tuples the variables of the elements of an inlined def's tuple.
+	inl    map[*ir.Let][]string
+	tuples map[*ir.Var][]*ir.Var
+	// facts makes failIf record the lengths its check proves equal
+	// (lengths.go); sameLen holds them.
+	facts   bool
+	sameLen map[string]string
 }
 
 // staticFn is a function value known at compile time: a def or a lambda
@@ -679,6 +691,9 @@ func (f *fn) retErr(errExpr string) {
 func (f *fn) failIf(cond string, pos ir.Pos, msgExpr string) {
 	if cond = simplifyCond(cond); cond == "" {
 		return
+	}
+	if f.facts {
+		f.noteEqual(cond)
 	}
 	f.line("if %s {", cond)
 	f.retErr(fmt.Sprintf("runtime.NewError(%s, %s)", strconv.Quote(posString(pos)), msgExpr))
@@ -783,16 +798,20 @@ func (f *fn) compileL(e ir.Expr) val {
 	case *ir.Const:
 		return valOf(e.Type(), constGo(e.Val))
 	case *ir.Let:
+		restore := f.letFrames(e) // inlined code's frames (inline.go)
 		if _, isFn := e.Value.Type().(*ir.Func); isFn {
 			f.fenv[e.Var] = f.staticFn(e.Value)
+			restore()
 			return f.compile(e.Body)
 		}
 		n, _ := f.varUses(e.Body, e.Var)
 		if n == 0 {
 			f.compileUnread(e.Value)
+			restore()
 			return f.compileL(e.Body)
 		}
 		if f.fuseRun(e) {
+			restore()
 			return f.compileRun(e) // group.go
 		}
 		if _, prim := e.Value.(*ir.PrimCall); prim && n > 1 && !isSaver(e.Value) && sharedInBody(e.Body, e.Var) {
@@ -804,6 +823,7 @@ func (f *fn) compileL(e ir.Expr) val {
 				v = f.force(v)
 			}
 			f.env[e.Var] = v
+			restore()
 			return f.compileL(e.Body)
 		}
 		var v val
@@ -818,6 +838,7 @@ func (f *fn) compileL(e ir.Expr) val {
 			v = f.compile(e.Value)
 		}
 		f.env[e.Var] = v
+		restore()
 		return f.compileL(e.Body)
 	case *ir.MakeTuple:
 		v := val{t: e.Type()}

@@ -2,7 +2,10 @@ package codegen
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/nabla-lang/nabla/ir"
@@ -41,16 +44,26 @@ type groupMember struct {
 	dims []string
 	lit  bool // an array literal of vectors, allocated when compiled
 	bad  bool // not recipes of one length (unfuse)
+	// views are the lets in the run bound to rows of a literal member;
+	// data is the literal's storage. A literal nothing after the run
+	// reads (through its variable or these) keeps its rows in locals.
+	views []*ir.Var
+	data  string
+	keep  bool
 }
 
 // fuseRun reports whether e starts a run of at least two members.
 func (f *fn) fuseRun(e *ir.Let) bool {
 	n := 0
+	members := map[*ir.Var]bool{}
 	for cur := e; cur != nil; {
 		switch {
 		case viewLet(cur):
+			members[cur.Var] = true
 		case f.memberLet(cur):
+			members[cur.Var] = true
 			n++
+		case n > 0 && f.passLet(cur, members):
 		default:
 			return n >= 2
 		}
@@ -69,6 +82,11 @@ func viewLet(e *ir.Let) bool {
 func isView(e ir.Expr) bool {
 	switch x := e.(type) {
 	case *ir.PrimCall:
+		if x.Op == ir.PrimSlice && ir.Rank(x.T) >= 2 {
+			// Rows lo to hi of a matrix (cam[3:6]): a view too.
+			_, ok := x.Args[0].(*ir.Var)
+			return ok && recipeOnly(x.Args[1]) && recipeOnly(x.Args[2])
+		}
 		if x.Op != ir.PrimIndex || ir.Rank(x.T) == 0 {
 			return false
 		}
@@ -165,10 +183,16 @@ func (f *fn) compileRun(e *ir.Let) val {
 	pending := map[*ir.Var]bool{} // the group's members and their rows
 	cur := e
 	for {
+		restore := f.letFrames(cur)
 		if viewLet(cur) {
 			f.env[cur.Var] = f.compileL(cur.Value)
-			if pending[cur.Value.(*ir.PrimCall).Args[0].(*ir.Var)] {
+			if src := cur.Value.(*ir.PrimCall).Args[0].(*ir.Var); pending[src] {
 				pending[cur.Var] = true // a row of a member
+				for _, m := range group {
+					if m.v == src || slices.Contains(m.views, src) {
+						m.views = append(m.views, cur.Var)
+					}
+				}
 			}
 		} else if f.memberLet(cur) {
 			if gathersFrom(cur.Value, pending) {
@@ -186,7 +210,7 @@ func (f *fn) compileRun(e *ir.Let) val {
 				f.unfuse(cur, m)
 				goto next
 			}
-			if gdims != nil && strings.Join(m.dims, ",") != strings.Join(gdims, ",") && !readsGroup(cur.Value, group) {
+			if gdims != nil && !f.sameDims(m.dims, gdims) && !readsGroup(cur.Value, group) {
 				// Maybe another length: the members so far are one loop,
 				// stored, and this one starts the next. (One that reads a
 				// member has its length: its elementwise operations checked
@@ -199,10 +223,21 @@ func (f *fn) compileRun(e *ir.Let) val {
 			}
 			group = append(group, m)
 			pending[m.v] = true
+		} else if len(group) > 0 && f.passLet(cur, pending) {
+			// Compiled in place: the run's loop, after it, computes
+			// values this one does not read, and cannot fail.
+			n, _ := f.varUses(cur.Body, cur.Var)
+			if n == 0 {
+				f.compileUnread(cur.Value)
+			} else {
+				f.env[cur.Var] = f.compile(cur.Value)
+			}
 		} else {
+			restore()
 			break
 		}
 	next:
+		restore()
 		nx, ok := cur.Body.(*ir.Let)
 		if !ok {
 			cur = nil
@@ -218,6 +253,53 @@ func (f *fn) compileRun(e *ir.Let) val {
 	}
 	f.flushGroup(group, rest)
 	return f.compileL(rest)
+}
+
+// passLet reports whether let e may be compiled inside a run: its value
+// reads the members (vars) only for their shapes, and is straight-line
+// code (an inlined def's entry checks, a transpose, scalar arithmetic).
+func (f *fn) passLet(e *ir.Let, vars map[*ir.Var]bool) bool {
+	if mt, ok := e.Value.(*ir.MakeTuple); ok && !f.mentionsVar(e.Body, e.Var) {
+		// An inlined def's tuple of its elements' variables, read by
+		// projections that became those variables: nothing to compile.
+		for _, x := range mt.Elems {
+			if !isVar(x) {
+				return false
+			}
+		}
+		return true
+	}
+	if _, isFn := e.Value.Type().(*ir.Func); isFn {
+		return false
+	}
+	ok := true
+	reads, shapes := 0, 0 // uses of vars, and those as dim's operand
+	ir.Walk(e.Value, func(x ir.Expr, enter bool) {
+		if !enter {
+			return
+		}
+		switch x := x.(type) {
+		case *ir.Loop, *ir.If, *ir.Lambda, *ir.Call:
+			ok = false
+		case *ir.PrimCall:
+			if len(x.Args) == 0 {
+				break
+			}
+			if v, isVar := x.Args[0].(*ir.Var); isVar && vars[v] && (x.Op == ir.PrimDim || x.Op == ir.PrimCheckDim) {
+				shapes++
+			}
+		case *ir.Var:
+			if vars[x] {
+				reads++
+			}
+		}
+	}, nil)
+	if shapes > 0 && ir.Rank(e.Value.Type()) > 0 && f.mentionsVar(e.Body, e.Var) {
+		// check_dim gives its operand back: a variable of it would be
+		// the member itself, read other than at the loop's index.
+		return false
+	}
+	return ok && reads == shapes
 }
 
 // readsGroup reports whether e reads a member of group.
@@ -282,7 +364,7 @@ func (f *fn) compileMember(e *ir.Let) *groupMember {
 			n := f.sizeArg(f.compile(pc.Args[0]).parts[0], pc.P)
 			rows, data, rs = f.buildRows(pc, n, f.staticFn(pc.Args[1]))
 		}
-		m.rows, m.lit = rows, true
+		m.rows, m.lit, m.data = rows, true, data
 		m.dims = dimsOf(rows[0])
 		for i := range rows {
 			m.out = append(m.out, f.def("row", fmt.Sprintf("%s[%d*%s : %d*%s]", data, i, rs, i+1, rs)))
@@ -330,14 +412,45 @@ func (f *fn) flushGroup(group []*groupMember, rest ir.Expr) {
 		return
 	}
 	n := group[0].dims[0]
-	var arrays []string
+	// aliases maps each view of a literal member's row that the run's
+	// code made to that row: read at the loop's index, it is the row's
+	// local.
+	aliases := map[string]aliasRow{}
 	for _, m := range group {
 		if !m.lit {
 			if rest == nil || f.mentionsVar(rest, m.v) {
 				m.out = []string{m.elem}
 				f.line("%s := %s", m.elem, f.mkW(ir.F64, n))
 			}
+			continue
 		}
+		m.keep = rest == nil || f.mentionsVar(rest, m.v)
+		for _, v := range m.views {
+			m.keep = m.keep || f.mentionsVar(rest, v)
+		}
+		if m.data != "" {
+			for view, k := range rowViews(f.b.String(), m.data) {
+				if k < len(m.rows) {
+					aliases[view] = aliasRow{m, k}
+				}
+			}
+		}
+	}
+	iter := f.groupIter(group, aliases)
+	seq := f.seqLoop(n, iter)
+	again := false
+	for _, m := range group {
+		// A literal the loop still reads other than through a known view
+		// is stored after all.
+		if m.lit && !m.keep && m.data != "" && f.readsLiteral(seq, m) {
+			m.keep, again = true, true
+		}
+	}
+	if again {
+		seq = f.seqLoop(n, iter)
+	}
+	var arrays []string
+	for _, m := range group {
 		for _, r := range m.rows {
 			_, as := elemOf(r)
 			arrays = append(arrays, as...)
@@ -346,12 +459,34 @@ func (f *fn) flushGroup(group []*groupMember, rest ir.Expr) {
 	}
 	var keep []string
 	for _, a := range arrays {
-		if f.stored(group, a) {
+		// Only the arrays the loop reads or writes: a view whose elements
+		// became locals is not one.
+		if f.stored(group, a) && identRE2(a).MatchString(seq) {
 			keep = append(keep, a)
 		}
 	}
 	f.reslice(keep, n)
-	iter := func(i string) string {
+	for _, m := range group {
+		if !m.lit && len(m.out) == 0 && identRE2(m.elem).MatchString(seq) {
+			f.g.fail("internal error: fused vector %s read other than by element", m.elem)
+		}
+	}
+	if !f.parallel(n, n, seq, "", iter) {
+		f.b.WriteString(seq)
+	}
+}
+
+// aliasRow is row k of a literal member.
+type aliasRow struct {
+	m *groupMember
+	k int
+}
+
+// groupIter returns the body of a group's loop at index i: each member's
+// elements as locals, later members reading earlier ones' locals, and the
+// stores of what is read after the loop.
+func (f *fn) groupIter(group []*groupMember, aliases map[string]aliasRow) func(i string) string {
+	return func(i string) string {
 		mark := f.iterMark()
 		var subst []string
 		for _, m := range group {
@@ -366,27 +501,125 @@ func (f *fn) flushGroup(group []*groupMember, rest ir.Expr) {
 				piece = strings.NewReplacer(subst...).Replace(piece)
 			}
 			f.b.WriteString(piece)
-			for k, o := range m.out {
-				if o != "" {
-					f.line("%s[%s] = %s", o, i, locals[k])
+			if !m.lit || m.keep {
+				for k, o := range m.out {
+					if o != "" {
+						f.line("%s[%s] = %s", o, i, locals[k])
+					}
 				}
 			}
 			if !m.lit {
 				subst = append(subst, m.elem+"["+i+"]", locals[0])
+				continue
+			}
+			for view, a := range sortedAliases(aliases) {
+				if a.m == m {
+					subst = append(subst, view+"["+i+"]", locals[a.k])
+				}
 			}
 		}
 		f.release(mark, "")
 		return ""
 	}
-	seq := f.seqLoop(n, iter)
-	for _, m := range group {
-		if !m.lit && len(m.out) == 0 && identRE2(m.elem).MatchString(seq) {
-			f.g.fail("internal error: fused vector %s read other than by element", m.elem)
+}
+
+// sortedAliases lists aliases in the order of their names, so that the
+// replacements, and the generated code, are deterministic.
+func sortedAliases(aliases map[string]aliasRow) func(yield func(string, aliasRow) bool) {
+	return func(yield func(string, aliasRow) bool) {
+		for _, k := range slices.Sorted(maps.Keys(aliases)) {
+			if !yield(k, aliases[k]) {
+				return
+			}
 		}
 	}
-	if !f.parallel(n, n, seq, "", iter) {
-		f.b.WriteString(seq)
+}
+
+// readsLiteral reports whether the loop's code mentions a literal
+// member's storage or one of its views.
+func (f *fn) readsLiteral(seq string, m *groupMember) bool {
+	if identRE2(m.data).MatchString(seq) {
+		return true
 	}
+	for _, view := range viewsOf(f.b.String(), m.data) {
+		if identRE2(view).MatchString(seq) {
+			return true
+		}
+	}
+	for _, o := range m.out {
+		if identRE2(o).MatchString(seq) {
+			return true
+		}
+	}
+	return false
+}
+
+// rowViewRE matches the line a row view declares:
+// row_7 := a_3[int(int64(1))*rs_2 : (int(int64(1))+1)*rs_2], the index
+// maybe a local (int(x_5)).
+var rowViewRE = regexp.MustCompile(`(?m)^\s*(\w+) := (\w+)\[int\((int64\(\d+\)|\w+)\)\*\w+ : \(int\((int64\(\d+\)|\w+)\)\+1\)\*\w+\]$`)
+
+// sliceViewRE matches the line a slice of rows by constant bounds
+// declares: s_5 := a_3[int(int64(3))*n_2 : int(int64(6))*n_2 : int(int64(6))*n_2].
+var sliceViewRE = regexp.MustCompile(`(?m)^\s*(\w+) := (\w+)\[int\(int64\((\d+)\)\)\*\w+ : int\(int64\(\d+\)\)\*\w+ : int\(int64\(\d+\)\)\*\w+\]$`)
+
+// constIndexRE matches a local index that is a constant or the sum of
+// two (x_5 := int64(7) + int64(1), an unrolled build's cam[7 + j]).
+var constIndexRE = regexp.MustCompile(`(?m)^\s*(\w+) := int64\((\d+)\)(?: \+ int64\((\d+)\))?$`)
+
+// anyViewRE matches the declaration of any slice of an array.
+var anyViewRE = regexp.MustCompile(`(?m)^\s*(\w+) := (\w+)\[[^\]]*:[^\]]*\]$`)
+
+// rowViews finds, in code, the views of rows of data by a constant index,
+// directly or through slices of rows: each view's name and its row.
+func rowViews(code, data string) map[string]int {
+	consts := map[string]int{}
+	for _, sm := range constIndexRE.FindAllStringSubmatch(code, -1) {
+		a, _ := strconv.Atoi(sm[2])
+		b, _ := strconv.Atoi(sm[3] + "0")
+		consts[sm[1]] = a + b/10
+	}
+	index := func(s string) (int, bool) {
+		if strings.HasPrefix(s, "int64(") {
+			k, err := strconv.Atoi(s[len("int64(") : len(s)-1])
+			return k, err == nil
+		}
+		k, ok := consts[s]
+		return k, ok
+	}
+	first := map[string]int{data: 0} // data and its slices: their first row
+	for _, sm := range sliceViewRE.FindAllStringSubmatch(code, -1) {
+		if lo, ok := first[sm[2]]; ok {
+			if k, err := strconv.Atoi(sm[3]); err == nil {
+				first[sm[1]] = lo + k
+			}
+		}
+	}
+	out := map[string]int{}
+	for _, sm := range rowViewRE.FindAllStringSubmatch(code, -1) {
+		lo, ok := first[sm[2]]
+		if !ok || sm[3] != sm[4] {
+			continue
+		}
+		if k, ok := index(sm[3]); ok {
+			out[sm[1]] = lo + k
+		}
+	}
+	return out
+}
+
+// viewsOf lists every array declared, in code, as a slice of data or of
+// such a view.
+func viewsOf(code, data string) []string {
+	of := map[string]bool{data: true}
+	var out []string
+	for _, sm := range anyViewRE.FindAllStringSubmatch(code, -1) {
+		if of[sm[2]] && !of[sm[1]] {
+			of[sm[1]] = true
+			out = append(out, sm[1])
+		}
+	}
+	return out
 }
 
 // stored reports whether array a exists: every array but a vector member

@@ -53,6 +53,41 @@ export def g(t: [k][n]f64, idx: [p]i64) = [gather(t[j], idx) for j < 11]
 			has: []string{"checked_"},
 		},
 		{
+			// Fusion across calls (inline.go): project, turn and cross are
+			// inlined, x + cross(r, c) and x - cam[2:5] split into rows,
+			// and the gathers, the rotation and the results are one loop
+			// over the observations, whose lengths (ci's, pj's, w's) the
+			// entry checks prove equal. Only the results are stored.
+			name: "across calls",
+			src: `
+def cross(a: [3][p]f64, b: [3][p]f64): [3][p]f64 =
+  [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+def turn(r: [3][p]f64, x: [3][p]f64): [3][p]f64 =
+  let t = sqrt(r[0]^2 + r[1]^2 + r[2]^2 + 1.0)
+  let c = cross(r, x)
+  let full = [x[j] * t + c[j] for j < 3]
+  let small = x + cross(r, c)
+  in [full[j] * 0.5 + small[j] for j < 3]
+def project(cam: [5][p]f64, x: [3][p]f64, w: [p]f64): ([2][p]f64, [p]f64) =
+  let y = turn(cam[0:3], x - cam[2:5])
+  let u = [y[0] / y[2], y[1] / y[2]]
+  in ([w * u[j] + cam[3 + j] for j < 2], 1.0 - w^2)
+export def objective(cams: [n][5]f64, pts: [m][3]f64, w: [p]f64, ci: [p]i64, pj: [p]i64) =
+  let ct = transpose(cams)
+  let pt = transpose(pts)
+  let cam = [gather(ct[t], ci) for t < 5]
+  let x = [gather(pt[t], pj) for t < 3]
+  in project(cam, x, w)
+`,
+			// two transposes of two loops each, eight index checks (six
+			// skipped by the flags), the observations' loop; the
+			// transposes, the ten literals (cut but never written: their
+			// rows are locals) and the results
+			def: "objective", loops: 13, allocs: 13,
+			has:    []string{"checked_"},
+			hasNot: []string{"fn_project(", "fn_turn(", "fn_cross("},
+		},
+		{
 			// t is read twice inside sum's recipe: computed once per
 			// element into a local, never stored.
 			name: "shared",

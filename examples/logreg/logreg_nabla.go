@@ -259,7 +259,7 @@ var nbLoop8 runtime.LoopSite
 
 // fn_lossvjp11000 is def loss$vjp_11000 (logreg.nab:6:12).
 func fn_lossvjp11000(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_5 int, x_6 int, y_7 []float64, y_8 int, lam_9 float64, ybar_10 float64) (float64, []float64, int, float64, error) {
-	mark_81 := ar.Mark()
+	mark_85 := ar.Mark()
 	w_1 = w_1[:w_2]
 	x_4 = x_4[:x_5*x_6]
 	y_7 = y_7[:y_8]
@@ -307,151 +307,157 @@ func fn_lossvjp11000(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4
 	if y_8 != x_5 {
 		return 0, nil, 0, 0, runtime.NewError("logreg.nab:8:23", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5})+" and "+runtime.ShapeString([]int{y_8}))
 	}
+	x_26 := 0.5 * lam_9
+	x_27 := x_26 * ybar_10
 	r_25 := ar.F64w(x_5)
-	r_17 = r_17[:len(r_25)]
-	y_7 = y_7[:len(r_25)]
-	if len(r_25) >= 262144 {
-		loop_32 := runtime.EnterLoop(&nbLoop4, runtime.Bind(r_25, runtime.Bind(r_17, runtime.Bind(y_7, runtime.End{}))), len(r_25), 16384)
-		if loop_32.For == nil {
-			loop_32.For = func(lo_29, hi int) {
-				r_25 := loop_32.C.H
-				r_17 := loop_32.C.T.H
-				y_7 := loop_32.C.T.T.H
-				for i_30 := lo_29; i_30 < hi; i_30++ {
-					r_25[i_30] = ((runtime.Softplus(r_17[i_30])) - (y_7[i_30] * r_17[i_30]))
+	r_17 = r_17[:x_5]
+	y_7 = y_7[:x_5]
+	r_25 = r_25[:x_5]
+	if x_5 >= 262144 {
+		loop_37 := runtime.EnterLoop(&nbLoop4, runtime.Bind(r_17, runtime.Bind(y_7, runtime.Bind(r_25, runtime.End{}))), x_5, 16384)
+		if loop_37.For == nil {
+			loop_37.For = func(lo_33, hi int) {
+				r_17 := loop_37.C.H
+				y_7 := loop_37.C.T.H
+				r_25 := loop_37.C.T.T.H
+				for i_34 := lo_33; i_34 < hi; i_34++ {
+					e_36 := ((runtime.Softplus(r_17[i_34])) - (y_7[i_34] * r_17[i_34]))
+					r_25[i_34] = e_36
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_25), 16384, loop_32.For)
-		loop_32.Leave(&nbLoop4)
+		runtime.ParallelFor(x_5, 16384, loop_37.For)
+		loop_37.Leave(&nbLoop4)
 	} else {
-		for i_26 := range r_25 {
-			r_25[i_26] = ((runtime.Softplus(r_17[i_26])) - (y_7[i_26] * r_17[i_26]))
+		for i_29 := 0; i_29 < x_5; i_29++ {
+			e_31 := ((runtime.Softplus(r_17[i_29])) - (y_7[i_29] * r_17[i_29]))
+			r_25[i_29] = e_31
 		}
 	}
-	x_33 := 0.5 * lam_9
-	x_34 := x_33 * ybar_10
-	r_35 := ar.F64w(w_2)
-	w_1 = w_1[:len(r_35)]
-	if len(r_35) >= 262144 {
-		loop_42 := runtime.EnterLoop(&nbLoop5, runtime.Bind(r_35, runtime.Bind(x_34, runtime.Bind(w_1, runtime.End{}))), len(r_35), 16384)
-		if loop_42.For == nil {
-			loop_42.For = func(lo_39, hi int) {
-				r_35 := loop_42.C.H
-				x_34 := loop_42.C.T.H
-				w_1 := loop_42.C.T.T.H
-				for i_40 := lo_39; i_40 < hi; i_40++ {
-					r_35[i_40] = (x_34 * w_1[i_40])
+	r_28 := ar.F64w(w_2)
+	w_1 = w_1[:w_2]
+	r_28 = r_28[:w_2]
+	if w_2 >= 262144 {
+		loop_46 := runtime.EnterLoop(&nbLoop5, runtime.Bind(x_27, runtime.Bind(w_1, runtime.Bind(r_28, runtime.End{}))), w_2, 16384)
+		if loop_46.For == nil {
+			loop_46.For = func(lo_42, hi int) {
+				x_27 := loop_46.C.H
+				w_1 := loop_46.C.T.H
+				r_28 := loop_46.C.T.T.H
+				for i_43 := lo_42; i_43 < hi; i_43++ {
+					e_45 := (x_27 * w_1[i_43])
+					r_28[i_43] = e_45
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_35), 16384, loop_42.For)
-		loop_42.Leave(&nbLoop5)
+		runtime.ParallelFor(w_2, 16384, loop_46.For)
+		loop_46.Leave(&nbLoop5)
 	} else {
-		for i_36 := range r_35 {
-			r_35[i_36] = (x_34 * w_1[i_36])
+		for i_38 := 0; i_38 < w_2; i_38++ {
+			e_40 := (x_27 * w_1[i_38])
+			r_28[i_38] = e_40
 		}
 	}
-	w_1 = w_1[:len(r_35)]
-	if len(r_35) >= 262144 {
-		loop_50 := runtime.EnterLoop(&nbLoop6, runtime.Bind(r_35, runtime.Bind(x_34, runtime.Bind(w_1, runtime.End{}))), len(r_35), 16384)
-		if loop_50.For == nil {
-			loop_50.For = func(lo_47, hi int) {
-				r_35 := loop_50.C.H
-				x_34 := loop_50.C.T.H
-				w_1 := loop_50.C.T.T.H
-				for i_48 := lo_47; i_48 < hi; i_48++ {
-					r_35[i_48] += (x_34 * w_1[i_48])
+	w_1 = w_1[:len(r_28)]
+	if len(r_28) >= 262144 {
+		loop_54 := runtime.EnterLoop(&nbLoop6, runtime.Bind(r_28, runtime.Bind(x_27, runtime.Bind(w_1, runtime.End{}))), len(r_28), 16384)
+		if loop_54.For == nil {
+			loop_54.For = func(lo_51, hi int) {
+				r_28 := loop_54.C.H
+				x_27 := loop_54.C.T.H
+				w_1 := loop_54.C.T.T.H
+				for i_52 := lo_51; i_52 < hi; i_52++ {
+					r_28[i_52] += (x_27 * w_1[i_52])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_35), 16384, loop_50.For)
-		loop_50.Leave(&nbLoop6)
+		runtime.ParallelFor(len(r_28), 16384, loop_54.For)
+		loop_54.Leave(&nbLoop6)
 	} else {
-		for i_44 := range r_35 {
-			r_35[i_44] += (x_34 * w_1[i_44])
+		for i_48 := range r_28 {
+			r_28[i_48] += (x_27 * w_1[i_48])
 		}
 	}
-	n_51 := int64(x_5)
-	x_52 := float64(n_51)
-	x_53 := ybar_10 / x_52
+	n_55 := int64(x_5)
+	x_56 := float64(n_55)
+	x_57 := ybar_10 / x_56
 	if x_5 != y_8 {
 		return 0, nil, 0, 0, runtime.NewError("logreg.nab:6:12", "shape mismatch in '*': "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5}))
 	}
-	r_54 := ar.F64w(y_8)
-	y_7 = y_7[:len(r_54)]
-	if len(r_54) >= 262144 {
-		loop_61 := runtime.EnterLoop(&nbLoop7, runtime.Bind(r_54, runtime.Bind(y_7, runtime.Bind(x_53, runtime.End{}))), len(r_54), 16384)
-		if loop_61.For == nil {
-			loop_61.For = func(lo_58, hi int) {
-				r_54 := loop_61.C.H
-				y_7 := loop_61.C.T.H
-				x_53 := loop_61.C.T.T.H
-				for i_59 := lo_58; i_59 < hi; i_59++ {
-					r_54[i_59] = (y_7[i_59] * -x_53)
+	r_58 := ar.F64w(y_8)
+	y_7 = y_7[:len(r_58)]
+	if len(r_58) >= 262144 {
+		loop_65 := runtime.EnterLoop(&nbLoop7, runtime.Bind(r_58, runtime.Bind(y_7, runtime.Bind(x_57, runtime.End{}))), len(r_58), 16384)
+		if loop_65.For == nil {
+			loop_65.For = func(lo_62, hi int) {
+				r_58 := loop_65.C.H
+				y_7 := loop_65.C.T.H
+				x_57 := loop_65.C.T.T.H
+				for i_63 := lo_62; i_63 < hi; i_63++ {
+					r_58[i_63] = (y_7[i_63] * -x_57)
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_54), 16384, loop_61.For)
-		loop_61.Leave(&nbLoop7)
+		runtime.ParallelFor(len(r_58), 16384, loop_65.For)
+		loop_65.Leave(&nbLoop7)
 	} else {
-		for i_55 := range r_54 {
-			r_54[i_55] = (y_7[i_55] * -x_53)
+		for i_59 := range r_58 {
+			r_58[i_59] = (y_7[i_59] * -x_57)
 		}
 	}
 	if y_8 != x_5 {
 		return 0, nil, 0, 0, runtime.NewError("logreg.nab:6:12", "acc_add: shapes "+runtime.ShapeString([]int{y_8})+" and "+runtime.ShapeString([]int{x_5})+" differ")
 	}
-	r_17 = r_17[:len(r_54)]
-	if len(r_54) >= 262144 {
-		loop_69 := runtime.EnterLoop(&nbLoop8, runtime.Bind(r_54, runtime.Bind(r_17, runtime.Bind(x_53, runtime.End{}))), len(r_54), 16384)
-		if loop_69.For == nil {
-			loop_69.For = func(lo_66, hi int) {
-				r_54 := loop_69.C.H
-				r_17 := loop_69.C.T.H
-				x_53 := loop_69.C.T.T.H
-				for i_67 := lo_66; i_67 < hi; i_67++ {
-					r_54[i_67] += ((runtime.Sigmoid(r_17[i_67])) * x_53)
+	r_17 = r_17[:len(r_58)]
+	if len(r_58) >= 262144 {
+		loop_73 := runtime.EnterLoop(&nbLoop8, runtime.Bind(r_58, runtime.Bind(r_17, runtime.Bind(x_57, runtime.End{}))), len(r_58), 16384)
+		if loop_73.For == nil {
+			loop_73.For = func(lo_70, hi int) {
+				r_58 := loop_73.C.H
+				r_17 := loop_73.C.T.H
+				x_57 := loop_73.C.T.T.H
+				for i_71 := lo_70; i_71 < hi; i_71++ {
+					r_58[i_71] += ((runtime.Sigmoid(r_17[i_71])) * x_57)
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_54), 16384, loop_69.For)
-		loop_69.Leave(&nbLoop8)
+		runtime.ParallelFor(len(r_58), 16384, loop_73.For)
+		loop_73.Leave(&nbLoop8)
 	} else {
-		for i_63 := range r_54 {
-			r_54[i_63] += ((runtime.Sigmoid(r_17[i_63])) * x_53)
+		for i_67 := range r_58 {
+			r_58[i_67] += ((runtime.Sigmoid(r_17[i_67])) * x_57)
 		}
 	}
 	if y_8 != x_5 {
 		return 0, nil, 0, 0, runtime.NewError("logreg.nab:6:12", "'@': inner sizes differ: "+runtime.ShapeString([]int{y_8})+" @ "+runtime.ShapeString([]int{x_5, x_6}))
 	}
-	a_70 := ar.F64(x_6)
+	a_74 := ar.F64(x_6)
 	if x_6 <= 32 {
-		r_54 = r_54[:x_5]
-		for r_71 := range r_54 {
-			row_72 := x_4[r_71*x_6 : (r_71+1)*x_6]
-			a_70 = a_70[:len(row_72)]
-			for c_73, v_74 := range row_72 {
-				a_70[c_73] += r_54[r_71] * v_74
+		r_58 = r_58[:x_5]
+		for r_75 := range r_58 {
+			row_76 := x_4[r_75*x_6 : (r_75+1)*x_6]
+			a_74 = a_74[:len(row_76)]
+			for c_77, v_78 := range row_76 {
+				a_74[c_77] += r_58[r_75] * v_78
 			}
 		}
 	} else {
-		runtime.Gemv(true, x_5, x_6, 1, x_4, r_54, 0, a_70)
+		runtime.Gemv(true, x_5, x_6, 1, x_4, r_58, 0, a_74)
 	}
 	if w_2 != x_6 {
 		return 0, nil, 0, 0, runtime.NewError("logreg.nab:6:12", "acc_add: shapes "+runtime.ShapeString([]int{w_2})+" and "+runtime.ShapeString([]int{x_6})+" differ")
 	}
-	a_70 = a_70[:len(r_35)]
-	for i_75 := range r_35 {
-		r_35[i_75] += a_70[i_75]
+	a_74 = a_74[:len(r_28)]
+	for i_79 := range r_28 {
+		r_28[i_79] += a_74[i_79]
 	}
-	m_76 := runtime.Sum(r_25) / float64(len(r_25))
-	d_77 := runtime.Dot(w_1, w_1)
-	x_78 := x_33 * d_77
-	x_79 := m_76 + x_78
-	s_80 := runtime.Sum(r_54)
-	ar.Keep(mark_81, &r_35)
-	return x_79, r_35, w_2, s_80, nil
+	m_80 := runtime.Sum(r_25) / float64(len(r_25))
+	d_81 := runtime.Dot(w_1, w_1)
+	x_82 := x_26 * d_81
+	x_83 := m_80 + x_82
+	s_84 := runtime.Sum(r_58)
+	ar.Keep(mark_85, &r_28)
+	return x_83, r_28, w_2, s_84, nil
 }
 
 // fn_lossgrad is def loss_grad (logreg.nab:11:12).

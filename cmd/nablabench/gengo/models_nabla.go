@@ -1538,7 +1538,7 @@ var nbLoop10 runtime.LoopSite
 
 // fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:53:12).
 func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, error) {
-	mark_513 := ar.Mark()
+	mark_511 := ar.Mark()
 	alphas_1 = alphas_1[:alphas_2]
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
@@ -1885,51 +1885,57 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 		for i_168 := range r_167 {
 			r_167[i_168] = (math.Exp(s_166[i_168]))
 		}
-		n_170 := int64(icf_8)
-		if n_16 < 0 || n_170 < n_16 || n_170 > int64(icf_8) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_170, icf_8))
+		n_171 := int64(icf_8)
+		if n_16 < 0 || n_171 < n_16 || n_171 > int64(icf_8) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:73", fmt.Sprintf("slice [%d:%d] out of range for length %d", n_16, n_171, icf_8))
 		}
-		n_171 := int(n_170) - int(n_16)
-		s_172 := row_164[int(n_16)*1 : int(n_170)*1 : int(n_170)*1]
-		x_173 := gamma_12 * gamma_12
-		x_174 := 0.5 * x_173
-		var s_175 float64 = 0
+		n_172 := int(n_171) - int(n_16)
+		s_173 := row_164[int(n_16)*1 : int(n_171)*1 : int(n_171)*1]
+		r_170 := ar.F64w(n_165)
 		r_167 = r_167[:n_165]
-		for i_176 := 0; i_176 < n_165; i_176++ {
-			s_175 += (r_167[i_176] * r_167[i_176])
+		r_170 = r_170[:n_165]
+		for i_175 := 0; i_175 < n_165; i_175++ {
+			e_177 := (r_167[i_175] * r_167[i_175])
+			r_170[i_175] = e_177
 		}
-		var s_178 float64 = 0
-		s_172 = s_172[:n_171]
-		for i_179 := 0; i_179 < n_171; i_179++ {
-			s_178 += (s_172[i_179] * s_172[i_179])
+		r_174 := ar.F64w(n_172)
+		s_173 = s_173[:n_172]
+		r_174 = r_174[:n_172]
+		for i_178 := 0; i_178 < n_172; i_178++ {
+			e_180 := (s_173[i_178] * s_173[i_178])
+			r_174[i_178] = e_180
 		}
-		x_181 := s_175 + s_178
-		x_182 := x_174 * x_181
-		x_183 := float64(m_13)
-		x_184 := view_58[int(i_163)]
-		x_185 := x_183 * x_184
-		x_186 := x_182 - x_185
-		a_152[i_161] = x_186
+		x_181 := gamma_12 * gamma_12
+		x_182 := 0.5 * x_181
+		s_183 := runtime.Sum(r_170)
+		s_184 := runtime.Sum(r_174)
+		x_185 := s_183 + s_184
+		x_186 := x_182 * x_185
+		x_187 := float64(m_13)
+		x_188 := view_58[int(i_163)]
+		x_189 := x_187 * x_188
+		x_190 := x_186 - x_189
+		a_152[i_161] = x_190
 		if i_161 == 0 {
-			d_154 = n_171
+			d_154 = n_172
 			rs_155 = d_154
-			tot_193, err_194 := runtime.MulSize(n_150, rs_155)
-			if err_194 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_194)
+			tot_191, err_192 := runtime.MulSize(n_150, rs_155)
+			if err_192 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_192)
 			}
-			a_153 = ar.F64w(tot_193)
-		} else if n_171 != d_154 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{n_171})+", element 0 has shape "+runtime.ShapeString([]int{d_154}))
+			a_153 = ar.F64w(tot_191)
+		} else if n_172 != d_154 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{n_172})+", element 0 has shape "+runtime.ShapeString([]int{d_154}))
 		}
-		copy(a_153[i_161*rs_155:(i_161+1)*rs_155], s_172)
+		copy(a_153[i_161*rs_155:(i_161+1)*rs_155], s_173)
 		if i_161 == 0 {
 			d_158 = n_165
 			rs_159 = d_158
-			tot_195, err_196 := runtime.MulSize(n_150, rs_159)
-			if err_196 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_196)
+			tot_193, err_194 := runtime.MulSize(n_150, rs_159)
+			if err_194 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_194)
 			}
-			a_157 = ar.F64w(tot_195)
+			a_157 = ar.F64w(tot_193)
 		} else if n_165 != d_158 {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "build: element "+strconv.Itoa(i_161)+" has shape "+runtime.ShapeString([]int{n_165})+", element 0 has shape "+runtime.ShapeString([]int{d_158}))
 		}
@@ -1940,277 +1946,277 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	}
 	a_156 = icf_6[:n_150*icf_8]
 	a_160 = icf_6[:n_150*icf_8]
-	n_197, err_198 := runtime.CheckSize(n_15)
-	_ = n_197
-	if err_198 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_198)
+	n_195, err_196 := runtime.CheckSize(n_15)
+	_ = n_195
+	if err_196 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", err_196)
 	}
-	view_199 := a_152
-	x_200 := float64(n_17)
-	s_201 := runtime.LogSumExp(alphas_1)
-	x_202 := -ybar_14
-	x_203 := x_200 * x_202
-	r_204 := ar.F64w(alphas_2)
-	alphas_1 = alphas_1[:len(r_204)]
-	if len(r_204) >= 262144 {
-		loop_211 := runtime.EnterLoop(&nbLoop10, runtime.Bind(r_204, runtime.Bind(alphas_1, runtime.Bind(s_201, runtime.Bind(x_203, runtime.End{})))), len(r_204), 16384)
-		if loop_211.For == nil {
-			loop_211.For = func(lo_208, hi int) {
-				r_204 := loop_211.C.H
-				alphas_1 := loop_211.C.T.H
-				s_201 := loop_211.C.T.T.H
-				x_203 := loop_211.C.T.T.T.H
-				for i_209 := lo_208; i_209 < hi; i_209++ {
-					r_204[i_209] = ((math.Exp((alphas_1[i_209] - s_201))) * x_203)
+	view_197 := a_152
+	x_198 := float64(n_17)
+	s_199 := runtime.LogSumExp(alphas_1)
+	x_200 := -ybar_14
+	x_201 := x_198 * x_200
+	r_202 := ar.F64w(alphas_2)
+	alphas_1 = alphas_1[:len(r_202)]
+	if len(r_202) >= 262144 {
+		loop_209 := runtime.EnterLoop(&nbLoop10, runtime.Bind(r_202, runtime.Bind(alphas_1, runtime.Bind(s_199, runtime.Bind(x_201, runtime.End{})))), len(r_202), 16384)
+		if loop_209.For == nil {
+			loop_209.For = func(lo_206, hi int) {
+				r_202 := loop_209.C.H
+				alphas_1 := loop_209.C.T.H
+				s_199 := loop_209.C.T.T.H
+				x_201 := loop_209.C.T.T.T.H
+				for i_207 := lo_206; i_207 < hi; i_207++ {
+					r_202[i_207] = ((math.Exp((alphas_1[i_207] - s_199))) * x_201)
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_204), 16384, loop_211.For)
-		loop_211.Leave(&nbLoop10)
+		runtime.ParallelFor(len(r_202), 16384, loop_209.For)
+		loop_209.Leave(&nbLoop10)
 	} else {
-		for i_205 := range r_204 {
-			r_204[i_205] = ((math.Exp((alphas_1[i_205] - s_201))) * x_203)
+		for i_203 := range r_202 {
+			r_202[i_203] = ((math.Exp((alphas_1[i_203] - s_199))) * x_201)
 		}
 	}
-	z_212 := ar.F64(len(icf_6))
-	z_213 := ar.F64(len(view_58))
-	var rev_214 []float64
-	var rev_215 int
-	var rev_216 int
-	var rev_217 []float64
-	rev_214, rev_215, rev_216, rev_217 = z_212, icf_7, icf_8, z_213
-	for i_239 := int64(0); i_239 < n_15; i_239++ {
-		_ = a_152[int(i_239)]
-		row_242 := a_153[int(i_239)*d_154 : (int(i_239)+1)*d_154]
-		_ = a_156[int(i_239)*icf_8 : (int(i_239)+1)*icf_8]
-		row_244 := a_157[int(i_239)*d_158 : (int(i_239)+1)*d_158]
-		_ = a_160[int(i_239)*icf_8 : (int(i_239)+1)*icf_8]
-		x_246 := float64(m_13)
-		x_247 := -ybar_14
-		x_248 := x_246 * x_247
-		rev_217[i_239] += x_248
-		x_249 := gamma_12 * gamma_12
-		x_250 := 0.5 * x_249
-		x_251 := x_250 * ybar_14
+	z_210 := ar.F64(len(icf_6))
+	z_211 := ar.F64(len(view_58))
+	var rev_212 []float64
+	var rev_213 int
+	var rev_214 int
+	var rev_215 []float64
+	rev_212, rev_213, rev_214, rev_215 = z_210, icf_7, icf_8, z_211
+	for i_237 := int64(0); i_237 < n_15; i_237++ {
+		_ = a_152[int(i_237)]
+		row_240 := a_153[int(i_237)*d_154 : (int(i_237)+1)*d_154]
+		_ = a_156[int(i_237)*icf_8 : (int(i_237)+1)*icf_8]
+		row_242 := a_157[int(i_237)*d_158 : (int(i_237)+1)*d_158]
+		_ = a_160[int(i_237)*icf_8 : (int(i_237)+1)*icf_8]
+		x_244 := float64(m_13)
+		x_245 := -ybar_14
+		x_246 := x_244 * x_245
+		rev_215[i_237] += x_246
+		x_247 := gamma_12 * gamma_12
+		x_248 := 0.5 * x_247
+		x_249 := x_248 * ybar_14
 		if n_16 < 0 || n_16+int64(d_154) > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", n_16, n_16+int64(d_154), icf_8))
 		}
-		if i_239 < 0 || i_239 >= int64(rev_215) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_239, rev_215))
+		if i_237 < 0 || i_237 >= int64(rev_213) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_237, rev_213))
 		}
-		if rev_216 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_216})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_214 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_214})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_252 := rev_214[i_239*int64(rev_216) : (i_239+1)*int64(rev_216)]
-		region_253 := row_252[int(n_16)*1 : (int(n_16)+d_154)*1]
-		row_242 = row_242[:len(region_253)]
-		for i_254 := range region_253 {
-			region_253[i_254] += ((2.0 * row_242[i_254]) * x_251)
+		row_250 := rev_212[i_237*int64(rev_214) : (i_237+1)*int64(rev_214)]
+		region_251 := row_250[int(n_16)*1 : (int(n_16)+d_154)*1]
+		row_240 = row_240[:len(region_251)]
+		for i_252 := range region_251 {
+			region_251[i_252] += ((2.0 * row_240[i_252]) * x_249)
 		}
 		if int64(0)+int64(d_158) > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_158), icf_8))
 		}
-		if i_239 < 0 || i_239 >= int64(rev_215) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_239, rev_215))
+		if i_237 < 0 || i_237 >= int64(rev_213) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:58:19", runtime.CheckIndex(i_237, rev_213))
 		}
-		if rev_216 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_216})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_214 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:58:19", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_214})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_256 := rev_214[i_239*int64(rev_216) : (i_239+1)*int64(rev_216)]
-		region_257 := row_256[int(int64(0))*1 : (int(int64(0))+d_158)*1]
-		row_244 = row_244[:len(region_257)]
-		for i_258 := range region_257 {
-			region_257[i_258] += (row_244[i_258] * ((2.0 * row_244[i_258]) * x_251))
+		row_254 := rev_212[i_237*int64(rev_214) : (i_237+1)*int64(rev_214)]
+		region_255 := row_254[int(int64(0))*1 : (int(int64(0))+d_158)*1]
+		row_242 = row_242[:len(region_255)]
+		for i_256 := range region_255 {
+			region_255[i_256] += (row_242[i_256] * ((2.0 * row_242[i_256]) * x_249))
 		}
 	}
-	z_260 := ar.F64(len(view_40))
-	z_261 := ar.F64(len(means_3))
+	z_258 := ar.F64(len(view_40))
+	z_259 := ar.F64(len(means_3))
+	var rev_260 []float64
 	var rev_262 []float64
 	var rev_264 []float64
-	var rev_266 []float64
-	var rev_268 int
+	var rev_266 int
+	var rev_267 int
+	var rev_268 []float64
 	var rev_269 int
-	var rev_270 []float64
-	var rev_271 int
-	var rev_272 int
-	rev_262, rev_264, rev_266, rev_268, rev_269, rev_270, rev_271, rev_272 = r_204, z_213, z_260, d_21, d_22, z_261, means_4, means_5
-	for i_354 := int64(0); i_354 < n_17; i_354++ {
-		mark_355 := ar.Mark()
-		_ = a_61[int(i_354)]
-		row_357 := a_62[int(i_354)*d_63 : (int(i_354)+1)*d_63]
-		x_358 := a_65[int(i_354)]
-		rs_359 := d_72 * d_73
-		row_360 := a_71[int(i_354)*rs_359 : (int(i_354)+1)*rs_359]
-		rs_361 := d_76 * d_77
-		row_362 := a_75[int(i_354)*rs_361 : (int(i_354)+1)*rs_361]
-		rs_363 := d_80 * d_81 * d_82
-		row_364 := a_79[int(i_354)*rs_363 : (int(i_354)+1)*rs_363]
-		r_365 := ar.F64w(d_63)
-		row_357 = row_357[:len(r_365)]
-		for i_366 := range r_365 {
-			r_365[i_366] = ((math.Exp((row_357[i_366] - x_358))) * ybar_14)
+	var rev_270 int
+	rev_260, rev_262, rev_264, rev_266, rev_267, rev_268, rev_269, rev_270 = r_202, z_211, z_258, d_21, d_22, z_259, means_4, means_5
+	for i_352 := int64(0); i_352 < n_17; i_352++ {
+		mark_353 := ar.Mark()
+		_ = a_61[int(i_352)]
+		row_355 := a_62[int(i_352)*d_63 : (int(i_352)+1)*d_63]
+		x_356 := a_65[int(i_352)]
+		rs_357 := d_72 * d_73
+		row_358 := a_71[int(i_352)*rs_357 : (int(i_352)+1)*rs_357]
+		rs_359 := d_76 * d_77
+		row_360 := a_75[int(i_352)*rs_359 : (int(i_352)+1)*rs_359]
+		rs_361 := d_80 * d_81 * d_82
+		row_362 := a_79[int(i_352)*rs_361 : (int(i_352)+1)*rs_361]
+		r_363 := ar.F64w(d_63)
+		row_355 = row_355[:len(r_363)]
+		for i_364 := range r_363 {
+			r_363[i_364] = ((math.Exp((row_355[i_364] - x_356))) * ybar_14)
 		}
+		var rev_366 []float64
 		var rev_368 []float64
 		var rev_370 []float64
-		var rev_372 []float64
-		var rev_374 int
+		var rev_372 int
+		var rev_373 int
+		var rev_374 []float64
 		var rev_375 int
-		var rev_376 []float64
-		var rev_377 int
-		var rev_378 int
-		rev_368, rev_370, rev_372, rev_374, rev_375, rev_376, rev_377, rev_378 = rev_262, rev_264, rev_266, rev_268, rev_269, rev_270, rev_271, rev_272
-		for i_407 := int64(0); i_407 < n_15; i_407++ {
-			mark_408 := ar.Mark()
-			if i_407 < 0 || i_407 >= int64(d_63) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_407, d_63))
+		var rev_376 int
+		rev_366, rev_368, rev_370, rev_372, rev_373, rev_374, rev_375, rev_376 = rev_260, rev_262, rev_264, rev_266, rev_267, rev_268, rev_269, rev_270
+		for i_405 := int64(0); i_405 < n_15; i_405++ {
+			mark_406 := ar.Mark()
+			if i_405 < 0 || i_405 >= int64(d_63) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_405, d_63))
 			}
-			x_409 := r_365[int(i_407)]
-			if i_407 < 0 || i_407 >= int64(d_66) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_407, d_66))
+			x_407 := r_363[int(i_405)]
+			if i_405 < 0 || i_405 >= int64(d_66) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_405, d_66))
 			}
-			row_410 := row_360[int(i_407)*d_73 : (int(i_407)+1)*d_73]
-			row_411 := row_362[int(i_407)*d_77 : (int(i_407)+1)*d_77]
-			rs_412 := d_81 * d_82
-			row_413 := row_364[int(i_407)*rs_412 : (int(i_407)+1)*rs_412]
-			x_414 := -x_409
-			x_415 := 0.5 * x_414
-			r_416 := ar.F64w(d_73)
-			row_410 = row_410[:len(r_416)]
-			for i_417 := range r_416 {
-				r_416[i_417] = ((2.0 * row_410[i_417]) * x_415)
+			row_408 := row_358[int(i_405)*d_73 : (int(i_405)+1)*d_73]
+			row_409 := row_360[int(i_405)*d_77 : (int(i_405)+1)*d_77]
+			rs_410 := d_81 * d_82
+			row_411 := row_362[int(i_405)*rs_410 : (int(i_405)+1)*rs_410]
+			x_412 := -x_407
+			x_413 := 0.5 * x_412
+			r_414 := ar.F64w(d_73)
+			row_408 = row_408[:len(r_414)]
+			for i_415 := range r_414 {
+				r_414[i_415] = ((2.0 * row_408[i_415]) * x_413)
 			}
 			if d_73 != d_81 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_73})+" @ "+runtime.ShapeString([]int{d_81, d_82}))
 			}
-			a_419 := ar.F64(d_82)
+			a_417 := ar.F64(d_82)
 			if d_82 <= 32 {
-				r_416 = r_416[:d_81]
-				for r_420 := range r_416 {
-					row_421 := row_413[r_420*d_82 : (r_420+1)*d_82]
-					a_419 = a_419[:len(row_421)]
-					for c_422, v_423 := range row_421 {
-						a_419[c_422] += r_416[r_420] * v_423
+				r_414 = r_414[:d_81]
+				for r_418 := range r_414 {
+					row_419 := row_411[r_418*d_82 : (r_418+1)*d_82]
+					a_417 = a_417[:len(row_419)]
+					for c_420, v_421 := range row_419 {
+						a_417[c_420] += r_414[r_418] * v_421
 					}
 				}
 			} else {
-				runtime.Gemv(true, d_81, d_82, 1, row_413, r_416, 0, a_419)
+				runtime.Gemv(true, d_81, d_82, 1, row_411, r_414, 0, a_417)
 			}
-			if i_407 < 0 || i_407 >= int64(rev_377) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_407, rev_377))
+			if i_405 < 0 || i_405 >= int64(rev_375) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_405, rev_375))
 			}
-			if rev_378 != d_82 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_378})+" and "+runtime.ShapeString([]int{d_82})+" differ")
+			if rev_376 != d_82 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_376})+" and "+runtime.ShapeString([]int{d_82})+" differ")
 			}
-			row_424 := rev_376[i_407*int64(rev_378) : (i_407+1)*int64(rev_378)]
-			a_419 = a_419[:len(row_424)]
-			for i_425 := range row_424 {
-				row_424[i_425] += -a_419[i_425]
+			row_422 := rev_374[i_405*int64(rev_376) : (i_405+1)*int64(rev_376)]
+			a_417 = a_417[:len(row_422)]
+			for i_423 := range row_422 {
+				row_422[i_423] += -a_417[i_423]
 			}
-			tot_427, err_428 := runtime.MulSize(d_73, d_77)
-			if err_428 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_428)
+			tot_425, err_426 := runtime.MulSize(d_73, d_77)
+			if err_426 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_426)
 			}
-			_ = tot_427
-			if rev_374 != d_73 || rev_375 != d_77 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_374, rev_375})+" and "+runtime.ShapeString([]int{d_73, d_77})+" differ")
+			_ = tot_425
+			if rev_372 != d_73 || rev_373 != d_77 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_372, rev_373})+" and "+runtime.ShapeString([]int{d_73, d_77})+" differ")
 			}
-			rs_429 := rev_374 * rev_375
-			row_430 := rev_372[i_407*int64(rs_429) : (i_407+1)*int64(rs_429)]
-			for i_431, xi_432 := range r_416 {
-				row_435 := row_430[i_431*len(row_411) : (i_431+1)*len(row_411)]
-				for j_433, yj_434 := range row_411 {
-					row_435[j_433] += xi_432 * yj_434
+			rs_427 := rev_372 * rev_373
+			row_428 := rev_370[i_405*int64(rs_427) : (i_405+1)*int64(rs_427)]
+			for i_429, xi_430 := range r_414 {
+				row_433 := row_428[i_429*len(row_409) : (i_429+1)*len(row_409)]
+				for j_431, yj_432 := range row_409 {
+					row_433[j_431] += xi_430 * yj_432
 				}
 			}
-			rev_370[i_407] += x_409
-			rev_368[i_407] += x_409
-			ar.Release(mark_408)
+			rev_368[i_405] += x_407
+			rev_366[i_405] += x_407
+			ar.Release(mark_406)
 		}
-		ar.Release(mark_355)
+		ar.Release(mark_353)
 	}
-	var rev_436 []float64
-	var rev_437 int
-	var rev_438 int
-	rev_436, rev_437, rev_438 = z_212, icf_7, icf_8
-	for i_448 := int64(0); i_448 < n_15; i_448++ {
-		mark_449 := ar.Mark()
-		_ = a_43[int(i_448)]
-		_ = a_46[int(i_448)*icf_8 : (int(i_448)+1)*icf_8]
-		z_452 := ar.F64(d_44)
-		x_453 := z_213[int(i_448)]
-		for i_454 := range z_452 {
-			z_452[i_454] += x_453
+	var rev_434 []float64
+	var rev_435 int
+	var rev_436 int
+	rev_434, rev_435, rev_436 = z_210, icf_7, icf_8
+	for i_446 := int64(0); i_446 < n_15; i_446++ {
+		mark_447 := ar.Mark()
+		_ = a_43[int(i_446)]
+		_ = a_46[int(i_446)*icf_8 : (int(i_446)+1)*icf_8]
+		z_450 := ar.F64(d_44)
+		x_451 := z_211[int(i_446)]
+		for i_452 := range z_450 {
+			z_450[i_452] += x_451
 		}
 		if int64(0)+int64(d_44) > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_44), icf_8))
 		}
-		if i_448 < 0 || i_448 >= int64(rev_437) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_448, rev_437))
+		if i_446 < 0 || i_446 >= int64(rev_435) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_446, rev_435))
 		}
-		if rev_438 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_438})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_436 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_436})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_455 := rev_436[i_448*int64(rev_438) : (i_448+1)*int64(rev_438)]
-		region_456 := row_455[int(int64(0))*1 : (int(int64(0))+d_44)*1]
-		z_452 = z_452[:len(region_456)]
-		for i_457 := range region_456 {
-			region_456[i_457] += z_452[i_457]
+		row_453 := rev_434[i_446*int64(rev_436) : (i_446+1)*int64(rev_436)]
+		region_454 := row_453[int(int64(0))*1 : (int(int64(0))+d_44)*1]
+		z_450 = z_450[:len(region_454)]
+		for i_455 := range region_454 {
+			region_454[i_455] += z_450[i_455]
 		}
-		ar.Release(mark_449)
+		ar.Release(mark_447)
 	}
-	var rev_458 []float64
-	var rev_459 int
-	var rev_460 int
-	rev_458, rev_459, rev_460 = z_212, icf_7, icf_8
-	for i_479 := int64(0); i_479 < n_15; i_479++ {
-		mark_480 := ar.Mark()
-		rs_481 := d_21 * d_22
-		_ = a_20[int(i_479)*rs_481 : (int(i_479)+1)*rs_481]
-		row_483 := a_24[int(i_479)*icf_8 : (int(i_479)+1)*icf_8]
-		r_484, r_485, r_486, r_487, r_488, r_489, err_490 := fn_qmatsplit10fwd(ar, row_483, icf_8, n_16)
+	var rev_456 []float64
+	var rev_457 int
+	var rev_458 int
+	rev_456, rev_457, rev_458 = z_210, icf_7, icf_8
+	for i_477 := int64(0); i_477 < n_15; i_477++ {
+		mark_478 := ar.Mark()
+		rs_479 := d_21 * d_22
+		_ = a_20[int(i_477)*rs_479 : (int(i_477)+1)*rs_479]
+		row_481 := a_24[int(i_477)*icf_8 : (int(i_477)+1)*icf_8]
+		r_482, r_483, r_484, r_485, r_486, r_487, err_488 := fn_qmatsplit10fwd(ar, row_481, icf_8, n_16)
+		_ = r_482
+		_ = r_483
 		_ = r_484
-		_ = r_485
-		_ = r_486
-		if err_490 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_490, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
+		if err_488 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_488, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		rs_491 := d_21 * d_22
-		row_492 := z_260[int(i_479)*rs_491 : (int(i_479)+1)*rs_491]
-		r_493, r_494, err_495 := fn_qmatsplit10bwd(ar, r_487, r_488, r_489, row_492, d_21, d_22)
-		if err_495 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_495, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
+		rs_489 := d_21 * d_22
+		row_490 := z_258[int(i_477)*rs_489 : (int(i_477)+1)*rs_489]
+		r_491, r_492, err_493 := fn_qmatsplit10bwd(ar, r_485, r_486, r_487, row_490, d_21, d_22)
+		if err_493 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_493, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		if i_479 < 0 || i_479 >= int64(rev_459) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_479, rev_459))
+		if i_477 < 0 || i_477 >= int64(rev_457) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_477, rev_457))
 		}
-		if rev_460 != r_494 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_460})+" and "+runtime.ShapeString([]int{r_494})+" differ")
+		if rev_458 != r_492 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_458})+" and "+runtime.ShapeString([]int{r_492})+" differ")
 		}
-		row_496 := rev_458[i_479*int64(rev_460) : (i_479+1)*int64(rev_460)]
-		for j_497 := range row_496 {
-			row_496[j_497] += r_493[j_497]
+		row_494 := rev_456[i_477*int64(rev_458) : (i_477+1)*int64(rev_458)]
+		for j_495 := range row_494 {
+			row_494[j_495] += r_491[j_495]
 		}
-		ar.Release(mark_480)
+		ar.Release(mark_478)
 	}
-	x_498 := n_17 * n_16
-	x_499 := float64(x_498)
-	x_500 := (-0.5) * x_499
-	x_501 := x_500 * 1.8378770664093453
-	s_502 := runtime.Sum(view_149)
-	x_503 := x_501 + s_502
-	x_504 := x_200 * s_201
-	x_505 := x_503 - x_504
-	s_506 := runtime.Sum(view_199)
-	x_507 := x_505 + s_506
-	x_508 := float64(n_15)
-	r_509, err_510 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_510 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_510, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_496 := n_17 * n_16
+	x_497 := float64(x_496)
+	x_498 := (-0.5) * x_497
+	x_499 := x_498 * 1.8378770664093453
+	s_500 := runtime.Sum(view_149)
+	x_501 := x_499 + s_500
+	x_502 := x_198 * s_199
+	x_503 := x_501 - x_502
+	s_504 := runtime.Sum(view_197)
+	x_505 := x_503 + s_504
+	x_506 := float64(n_15)
+	r_507, err_508 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_508 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_508, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_511 := x_508 * r_509
-	x_512 := x_507 - x_511
-	ar.Keep(mark_513, &r_204, &z_261, &z_212)
-	return x_512, r_204, alphas_2, z_261, means_4, means_5, z_212, icf_7, icf_8, nil
+	x_509 := x_506 * r_507
+	x_510 := x_505 - x_509
+	ar.Keep(mark_511, &r_202, &z_259, &z_210)
+	return x_510, r_202, alphas_2, z_259, means_4, means_5, z_210, icf_7, icf_8, nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:64:12).
@@ -8050,12 +8056,9 @@ var nbLoop20 runtime.LoopSite
 // nbLoop21 keeps the records of a parallel loop of fn_rotate.
 var nbLoop21 runtime.LoopSite
 
-// nbLoop22 keeps the records of a parallel loop of fn_rotate.
-var nbLoop22 runtime.LoopSite
-
 // fn_rotate is def rotate (models.nab:126:5).
 func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, error) {
-	mark_149 := ar.Mark()
+	mark_181 := ar.Mark()
 	size_7 := int64(r_3)
 	if int64(x_6) != size_7 {
 		return nil, 0, 0, runtime.NewError("models.nab:126:33", fmt.Sprintf("size mismatch: p is %d (dimension 2 of r) but dimension 2 of x has size %d", size_7, x_6))
@@ -8098,17 +8101,17 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 		return nil, 0, 0, runtime.WithPos("models.nab:132:14", err_21)
 	}
 	a_22 := ar.F64w(tot_20)
-	row_23 := a_22[0*rs_19 : 1*rs_19]
-	row_24 := a_22[1*rs_19 : 2*rs_19]
-	row_25 := a_22[2*rs_19 : 3*rs_19]
-	size_26 := int64(r_3)
-	if int64(x_6) != size_26 {
-		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:32", fmt.Sprintf("size mismatch: p is %d (dimension 2 of a) but dimension 2 of b has size %d", size_26, x_6)), "cross", "models.nab:122:5", "models.nab:133:12")
+	_ = a_22[0*rs_19 : 1*rs_19]
+	_ = a_22[1*rs_19 : 2*rs_19]
+	_ = a_22[2*rs_19 : 3*rs_19]
+	n_26 := int64(r_3)
+	if int64(x_6) != n_26 {
+		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:32", runtime.DimMessage("dimension 2 of b", "[3][p]f64", "p", int64(x_6), n_26)), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
-	if x_5 != 3 {
-		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:25", fmt.Sprintf("size mismatch: b has size %d but its type [3][p]f64 says 3", x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
+	if int64(x_5) != int64(3) {
+		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:25", runtime.DimMessage("b", "[3][p]f64", "3", int64(x_5), int64(3))), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_27 := a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	_ = a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(2) >= int64(x_5) {
 		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:12", runtime.CheckIndex(int64(2), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
@@ -8116,7 +8119,7 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	if x_6 != r_3 {
 		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_29 := a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	_ = a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(1) >= int64(x_5) {
 		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:26", runtime.CheckIndex(int64(1), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
@@ -8124,7 +8127,7 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	if x_6 != r_3 {
 		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_31 := a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	_ = a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(0) >= int64(x_5) {
 		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:39", runtime.CheckIndex(int64(0), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
@@ -8132,7 +8135,7 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	if x_6 != r_3 {
 		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_33 := a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	_ = a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(2) >= int64(x_5) {
 		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:53", runtime.CheckIndex(int64(2), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
@@ -8140,7 +8143,7 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	if x_6 != r_3 {
 		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_35 := a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	_ = a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(1) >= int64(x_5) {
 		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:66", runtime.CheckIndex(int64(1), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
@@ -8148,7 +8151,7 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	if x_6 != r_3 {
 		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_37 := a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	_ = a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(0) >= int64(x_5) {
 		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:80", runtime.CheckIndex(int64(0), x_5)), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
@@ -8162,10 +8165,10 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_41), "cross", "models.nab:122:5", "models.nab:133:12")
 	}
 	a_42 := ar.F64w(tot_40)
-	row_43 := a_42[0*rs_39 : 1*rs_39]
-	row_44 := a_42[1*rs_39 : 2*rs_39]
-	row_45 := a_42[2*rs_39 : 3*rs_39]
-	row_46 := a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	_ = a_42[0*rs_39 : 1*rs_39]
+	_ = a_42[1*rs_39 : 2*rs_39]
+	_ = a_42[2*rs_39 : 3*rs_39]
+	_ = a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(0) >= int64(x_5) {
 		return nil, 0, 0, runtime.WithPos("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
 	}
@@ -8173,7 +8176,7 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	if x_6 != r_3 {
 		return nil, 0, 0, runtime.NewError("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	row_48 := a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	_ = a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(1) >= int64(x_5) {
 		return nil, 0, 0, runtime.WithPos("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
 	}
@@ -8181,7 +8184,7 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	if x_6 != r_3 {
 		return nil, 0, 0, runtime.NewError("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	row_50 := a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	_ = a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(2) >= int64(x_5) {
 		return nil, 0, 0, runtime.WithPos("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
 	}
@@ -8201,11 +8204,11 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	if r_3 != x_6 {
 		return nil, 0, 0, runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	row_57 := a_42[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	_ = a_42[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if r_3 != x_6 {
 		return nil, 0, 0, runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	row_58 := a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	_ = a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if r_3 != x_6 {
 		return nil, 0, 0, runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
@@ -8222,11 +8225,11 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	if r_3 != x_6 {
 		return nil, 0, 0, runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	row_63 := a_42[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	_ = a_42[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if r_3 != x_6 {
 		return nil, 0, 0, runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	row_64 := a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	_ = a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if r_3 != x_6 {
 		return nil, 0, 0, runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
@@ -8237,17 +8240,135 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	if r_3 != x_6 {
 		return nil, 0, 0, runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	row_66 := a_42[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	_ = a_42[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if r_3 != x_6 {
 		return nil, 0, 0, runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
-	row_67 := a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	_ = a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if r_3 != x_6 {
 		return nil, 0, 0, runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 	}
 	row_68 := a_55[0*rs_59 : 1*rs_59]
 	row_69 := a_55[1*rs_59 : 2*rs_59]
 	row_70 := a_55[2*rs_59 : 3*rs_59]
+	n_71 := int64(r_3)
+	if int64(x_6) != n_71 {
+		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:32", runtime.DimMessage("dimension 2 of b", "[3][p]f64", "p", int64(x_6), n_71)), "cross", "models.nab:122:5", "models.nab:136:19")
+	}
+	if int64(r_2) != int64(3) {
+		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:11", runtime.DimMessage("a", "[3][p]f64", "3", int64(r_2), int64(3))), "cross", "models.nab:122:5", "models.nab:136:19")
+	}
+	if int64(x_5) != int64(3) {
+		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:25", runtime.DimMessage("b", "[3][p]f64", "3", int64(x_5), int64(3))), "cross", "models.nab:122:5", "models.nab:136:19")
+	}
+	if int64(1) >= int64(r_2) {
+		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), r_2)), "cross", "models.nab:122:5", "models.nab:136:19")
+	}
+	row_72 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	if int64(2) >= int64(x_5) {
+		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:12", runtime.CheckIndex(int64(2), x_5)), "cross", "models.nab:122:5", "models.nab:136:19")
+	}
+	row_73 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:136:19")
+	}
+	if int64(2) >= int64(r_2) {
+		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), r_2)), "cross", "models.nab:122:5", "models.nab:136:19")
+	}
+	row_74 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	if int64(1) >= int64(x_5) {
+		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:26", runtime.CheckIndex(int64(1), x_5)), "cross", "models.nab:122:5", "models.nab:136:19")
+	}
+	row_75 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:136:19")
+	}
+	if int64(2) >= int64(r_2) {
+		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:32", runtime.CheckIndex(int64(2), r_2)), "cross", "models.nab:122:5", "models.nab:136:19")
+	}
+	row_76 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	if int64(0) >= int64(x_5) {
+		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:39", runtime.CheckIndex(int64(0), x_5)), "cross", "models.nab:122:5", "models.nab:136:19")
+	}
+	row_77 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:136:19")
+	}
+	if int64(0) >= int64(r_2) {
+		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), r_2)), "cross", "models.nab:122:5", "models.nab:136:19")
+	}
+	row_78 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	if int64(2) >= int64(x_5) {
+		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:53", runtime.CheckIndex(int64(2), x_5)), "cross", "models.nab:122:5", "models.nab:136:19")
+	}
+	row_79 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:136:19")
+	}
+	if int64(0) >= int64(r_2) {
+		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:59", runtime.CheckIndex(int64(0), r_2)), "cross", "models.nab:122:5", "models.nab:136:19")
+	}
+	row_80 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	if int64(1) >= int64(x_5) {
+		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:66", runtime.CheckIndex(int64(1), x_5)), "cross", "models.nab:122:5", "models.nab:136:19")
+	}
+	row_81 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:136:19")
+	}
+	if int64(1) >= int64(r_2) {
+		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:73", runtime.CheckIndex(int64(1), r_2)), "cross", "models.nab:122:5", "models.nab:136:19")
+	}
+	row_82 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	if int64(0) >= int64(x_5) {
+		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:80", runtime.CheckIndex(int64(0), x_5)), "cross", "models.nab:122:5", "models.nab:136:19")
+	}
+	row_83 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:136:19")
+	}
+	rs_84 := r_3
+	tot_85, err_86 := runtime.MulSize(3, rs_84)
+	if err_86 != nil {
+		return nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_86), "cross", "models.nab:122:5", "models.nab:136:19")
+	}
+	a_87 := ar.F64w(tot_85)
+	_ = a_87[0*rs_84 : 1*rs_84]
+	_ = a_87[1*rs_84 : 2*rs_84]
+	_ = a_87[2*rs_84 : 3*rs_84]
+	if int64(0) >= int64(x_5) {
+		return nil, 0, 0, runtime.WithPos("models.nab:136:17", runtime.CheckIndex(int64(0), x_5))
+	}
+	row_91 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	_ = a_87[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	if r_3 != x_6 {
+		return nil, 0, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	if int64(1) >= int64(x_5) {
+		return nil, 0, 0, runtime.WithPos("models.nab:136:17", runtime.CheckIndex(int64(1), x_5))
+	}
+	row_93 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	_ = a_87[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	if r_3 != x_6 {
+		return nil, 0, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	if int64(2) >= int64(x_5) {
+		return nil, 0, 0, runtime.WithPos("models.nab:136:17", runtime.CheckIndex(int64(2), x_5))
+	}
+	row_95 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	_ = a_87[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	if r_3 != x_6 {
+		return nil, 0, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	rs_97 := x_6
+	tot_98, err_99 := runtime.MulSize(3, rs_97)
+	if err_99 != nil {
+		return nil, 0, 0, runtime.WithPos("models.nab:136:17", err_99)
+	}
+	a_100 := ar.F64w(tot_98)
+	row_101 := a_100[0*rs_97 : 1*rs_97]
+	row_102 := a_100[1*rs_97 : 2*rs_97]
+	row_103 := a_100[2*rs_97 : 3*rs_97]
 	r_12 := ar.F64w(r_3)
 	row_8 = row_8[:r_3]
 	row_9 = row_9[:r_3]
@@ -8256,275 +8377,239 @@ func fn_rotate(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64
 	row_16 = row_16[:r_3]
 	row_17 = row_17[:r_3]
 	row_18 = row_18[:r_3]
-	row_23 = row_23[:r_3]
-	row_24 = row_24[:r_3]
-	row_25 = row_25[:r_3]
-	row_27 = row_27[:r_3]
 	row_28 = row_28[:r_3]
-	row_29 = row_29[:r_3]
 	row_30 = row_30[:r_3]
-	row_31 = row_31[:r_3]
 	row_32 = row_32[:r_3]
-	row_33 = row_33[:r_3]
 	row_34 = row_34[:r_3]
-	row_35 = row_35[:r_3]
 	row_36 = row_36[:r_3]
-	row_37 = row_37[:r_3]
 	row_38 = row_38[:r_3]
-	row_43 = row_43[:r_3]
-	row_44 = row_44[:r_3]
-	row_45 = row_45[:r_3]
-	row_46 = row_46[:r_3]
 	row_47 = row_47[:r_3]
-	row_48 = row_48[:r_3]
 	row_49 = row_49[:r_3]
-	row_50 = row_50[:r_3]
 	row_51 = row_51[:r_3]
 	row_56 = row_56[:r_3]
-	row_57 = row_57[:r_3]
-	row_58 = row_58[:r_3]
 	row_62 = row_62[:r_3]
-	row_63 = row_63[:r_3]
-	row_64 = row_64[:r_3]
 	row_65 = row_65[:r_3]
-	row_66 = row_66[:r_3]
-	row_67 = row_67[:r_3]
 	row_68 = row_68[:r_3]
 	row_69 = row_69[:r_3]
 	row_70 = row_70[:r_3]
+	row_72 = row_72[:r_3]
+	row_73 = row_73[:r_3]
+	row_74 = row_74[:r_3]
+	row_75 = row_75[:r_3]
+	row_76 = row_76[:r_3]
+	row_77 = row_77[:r_3]
+	row_78 = row_78[:r_3]
+	row_79 = row_79[:r_3]
+	row_80 = row_80[:r_3]
+	row_81 = row_81[:r_3]
+	row_82 = row_82[:r_3]
+	row_83 = row_83[:r_3]
+	row_91 = row_91[:r_3]
+	row_93 = row_93[:r_3]
+	row_95 = row_95[:r_3]
+	row_101 = row_101[:r_3]
+	row_102 = row_102[:r_3]
+	row_103 = row_103[:r_3]
 	if r_3 >= 262144 {
-		loop_107 := runtime.EnterLoop(&nbLoop20, runtime.Bind(row_8, runtime.Bind(row_9, runtime.Bind(row_10, runtime.Bind(r_12, runtime.Bind(row_16, runtime.Bind(row_17, runtime.Bind(row_18, runtime.Bind(row_23, runtime.Bind(row_24, runtime.Bind(row_25, runtime.Bind(row_27, runtime.Bind(row_28, runtime.Bind(row_29, runtime.Bind(row_30, runtime.Bind(row_31, runtime.Bind(row_32, runtime.Bind(row_33, runtime.Bind(row_34, runtime.Bind(row_35, runtime.Bind(row_36, runtime.Bind(row_37, runtime.Bind(row_38, runtime.Bind(row_43, runtime.Bind(row_44, runtime.Bind(row_45, runtime.Bind(row_46, runtime.Bind(row_47, runtime.Bind(row_48, runtime.Bind(row_49, runtime.Bind(row_50, runtime.Bind(row_51, runtime.Bind(row_56, runtime.Bind(row_57, runtime.Bind(row_58, runtime.Bind(row_62, runtime.Bind(row_63, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_66, runtime.Bind(row_67, runtime.Bind(row_68, runtime.Bind(row_69, runtime.Bind(row_70, runtime.End{}))))))))))))))))))))))))))))))))))))))))))), r_3, 16384)
-		if loop_107.For == nil {
-			loop_107.For = func(lo_89, hi int) {
-				row_8 := loop_107.C.H
-				row_9 := loop_107.C.T.H
-				row_10 := loop_107.C.T.T.H
-				r_12 := loop_107.C.T.T.T.H
-				row_16 := loop_107.C.T.T.T.T.H
-				row_17 := loop_107.C.T.T.T.T.T.H
-				row_18 := loop_107.C.T.T.T.T.T.T.H
-				row_23 := loop_107.C.T.T.T.T.T.T.T.H
-				row_24 := loop_107.C.T.T.T.T.T.T.T.T.H
-				row_25 := loop_107.C.T.T.T.T.T.T.T.T.T.H
-				row_27 := loop_107.C.T.T.T.T.T.T.T.T.T.T.H
-				row_28 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_29 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_30 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_31 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_32 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_33 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_34 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_35 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_36 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_37 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_38 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_43 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_44 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_45 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_46 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_47 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_48 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_49 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_50 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_51 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_56 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_57 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_58 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_62 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_63 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_64 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_65 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_66 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_67 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_68 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_69 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_70 := loop_107.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_90 := lo_89; i_90 < hi; i_90++ {
-					e_92 := (((row_8[i_90] * row_8[i_90]) + (row_9[i_90] * row_9[i_90])) + (row_10[i_90] * row_10[i_90]))
-					e_93 := (runtime.Sign(e_92))
-					r_12[i_90] = e_93
-					e_94 := (math.Sqrt((e_92 + (1.0 - e_93))))
-					e_95 := (math.Cos(e_94))
-					e_96 := (math.Sin(e_94))
-					e_97 := (row_16[i_90] / e_94)
-					e_98 := (row_17[i_90] / e_94)
-					e_99 := (row_18[i_90] / e_94)
-					row_23[i_90] = e_97
-					row_24[i_90] = e_98
-					row_25[i_90] = e_99
-					e_100 := ((row_27[i_90] * row_28[i_90]) - (row_29[i_90] * row_30[i_90]))
-					e_101 := ((row_31[i_90] * row_32[i_90]) - (row_33[i_90] * row_34[i_90]))
-					e_102 := ((row_35[i_90] * row_36[i_90]) - (row_37[i_90] * row_38[i_90]))
-					row_43[i_90] = e_100
-					row_44[i_90] = e_101
-					row_45[i_90] = e_102
-					e_103 := ((((row_46[i_90] * row_47[i_90]) + (row_48[i_90] * row_49[i_90])) + (row_50[i_90] * row_51[i_90])) * (1.0 - e_95))
-					e_104 := (((row_56[i_90] * e_95) + (row_57[i_90] * e_96)) + (row_58[i_90] * e_103))
-					e_105 := (((row_62[i_90] * e_95) + (row_63[i_90] * e_96)) + (row_64[i_90] * e_103))
-					e_106 := (((row_65[i_90] * e_95) + (row_66[i_90] * e_96)) + (row_67[i_90] * e_103))
-					row_68[i_90] = e_104
-					row_69[i_90] = e_105
-					row_70[i_90] = e_106
+		loop_152 := runtime.EnterLoop(&nbLoop20, runtime.Bind(row_8, runtime.Bind(row_9, runtime.Bind(row_10, runtime.Bind(r_12, runtime.Bind(row_16, runtime.Bind(row_17, runtime.Bind(row_18, runtime.Bind(row_28, runtime.Bind(row_30, runtime.Bind(row_32, runtime.Bind(row_34, runtime.Bind(row_36, runtime.Bind(row_38, runtime.Bind(row_47, runtime.Bind(row_49, runtime.Bind(row_51, runtime.Bind(row_56, runtime.Bind(row_62, runtime.Bind(row_65, runtime.Bind(row_68, runtime.Bind(row_69, runtime.Bind(row_70, runtime.Bind(row_72, runtime.Bind(row_73, runtime.Bind(row_74, runtime.Bind(row_75, runtime.Bind(row_76, runtime.Bind(row_77, runtime.Bind(row_78, runtime.Bind(row_79, runtime.Bind(row_80, runtime.Bind(row_81, runtime.Bind(row_82, runtime.Bind(row_83, runtime.Bind(row_91, runtime.Bind(row_93, runtime.Bind(row_95, runtime.Bind(row_101, runtime.Bind(row_102, runtime.Bind(row_103, runtime.End{})))))))))))))))))))))))))))))))))))))))), r_3, 16384)
+		if loop_152.For == nil {
+			loop_152.For = func(lo_128, hi int) {
+				row_8 := loop_152.C.H
+				row_9 := loop_152.C.T.H
+				row_10 := loop_152.C.T.T.H
+				r_12 := loop_152.C.T.T.T.H
+				row_16 := loop_152.C.T.T.T.T.H
+				row_17 := loop_152.C.T.T.T.T.T.H
+				row_18 := loop_152.C.T.T.T.T.T.T.H
+				row_28 := loop_152.C.T.T.T.T.T.T.T.H
+				row_30 := loop_152.C.T.T.T.T.T.T.T.T.H
+				row_32 := loop_152.C.T.T.T.T.T.T.T.T.T.H
+				row_34 := loop_152.C.T.T.T.T.T.T.T.T.T.T.H
+				row_36 := loop_152.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_38 := loop_152.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_47 := loop_152.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_49 := loop_152.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_51 := loop_152.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_56 := loop_152.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_62 := loop_152.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_65 := loop_152.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_68 := loop_152.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_69 := loop_152.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_70 := loop_152.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_72 := loop_152.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_73 := loop_152.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_74 := loop_152.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_75 := loop_152.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_76 := loop_152.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_77 := loop_152.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_78 := loop_152.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_79 := loop_152.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_80 := loop_152.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_81 := loop_152.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_82 := loop_152.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_83 := loop_152.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_91 := loop_152.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_93 := loop_152.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_95 := loop_152.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_101 := loop_152.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_102 := loop_152.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_103 := loop_152.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_129 := lo_128; i_129 < hi; i_129++ {
+					e_131 := (((row_8[i_129] * row_8[i_129]) + (row_9[i_129] * row_9[i_129])) + (row_10[i_129] * row_10[i_129]))
+					e_132 := (runtime.Sign(e_131))
+					r_12[i_129] = e_132
+					e_133 := (math.Sqrt((e_131 + (1.0 - e_132))))
+					e_134 := (math.Cos(e_133))
+					e_135 := (math.Sin(e_133))
+					e_136 := (row_16[i_129] / e_133)
+					e_137 := (row_17[i_129] / e_133)
+					e_138 := (row_18[i_129] / e_133)
+					e_139 := ((e_137 * row_28[i_129]) - (e_138 * row_30[i_129]))
+					e_140 := ((e_138 * row_32[i_129]) - (e_136 * row_34[i_129]))
+					e_141 := ((e_136 * row_36[i_129]) - (e_137 * row_38[i_129]))
+					e_142 := ((((e_136 * row_47[i_129]) + (e_137 * row_49[i_129])) + (e_138 * row_51[i_129])) * (1.0 - e_134))
+					e_143 := (((row_56[i_129] * e_134) + (e_139 * e_135)) + (e_136 * e_142))
+					e_144 := (((row_62[i_129] * e_134) + (e_140 * e_135)) + (e_137 * e_142))
+					e_145 := (((row_65[i_129] * e_134) + (e_141 * e_135)) + (e_138 * e_142))
+					row_68[i_129] = e_143
+					row_69[i_129] = e_144
+					row_70[i_129] = e_145
+					e_146 := ((row_72[i_129] * row_73[i_129]) - (row_74[i_129] * row_75[i_129]))
+					e_147 := ((row_76[i_129] * row_77[i_129]) - (row_78[i_129] * row_79[i_129]))
+					e_148 := ((row_80[i_129] * row_81[i_129]) - (row_82[i_129] * row_83[i_129]))
+					e_149 := (row_91[i_129] + e_146)
+					e_150 := (row_93[i_129] + e_147)
+					e_151 := (row_95[i_129] + e_148)
+					row_101[i_129] = e_149
+					row_102[i_129] = e_150
+					row_103[i_129] = e_151
 				}
 			}
 		}
-		runtime.ParallelFor(r_3, 16384, loop_107.For)
-		loop_107.Leave(&nbLoop20)
+		runtime.ParallelFor(r_3, 16384, loop_152.For)
+		loop_152.Leave(&nbLoop20)
 	} else {
-		for i_71 := 0; i_71 < r_3; i_71++ {
-			e_73 := (((row_8[i_71] * row_8[i_71]) + (row_9[i_71] * row_9[i_71])) + (row_10[i_71] * row_10[i_71]))
-			e_74 := (runtime.Sign(e_73))
-			r_12[i_71] = e_74
-			e_75 := (math.Sqrt((e_73 + (1.0 - e_74))))
-			e_76 := (math.Cos(e_75))
-			e_77 := (math.Sin(e_75))
-			e_78 := (row_16[i_71] / e_75)
-			e_79 := (row_17[i_71] / e_75)
-			e_80 := (row_18[i_71] / e_75)
-			row_23[i_71] = e_78
-			row_24[i_71] = e_79
-			row_25[i_71] = e_80
-			e_81 := ((row_27[i_71] * row_28[i_71]) - (row_29[i_71] * row_30[i_71]))
-			e_82 := ((row_31[i_71] * row_32[i_71]) - (row_33[i_71] * row_34[i_71]))
-			e_83 := ((row_35[i_71] * row_36[i_71]) - (row_37[i_71] * row_38[i_71]))
-			row_43[i_71] = e_81
-			row_44[i_71] = e_82
-			row_45[i_71] = e_83
-			e_84 := ((((row_46[i_71] * row_47[i_71]) + (row_48[i_71] * row_49[i_71])) + (row_50[i_71] * row_51[i_71])) * (1.0 - e_76))
-			e_85 := (((row_56[i_71] * e_76) + (row_57[i_71] * e_77)) + (row_58[i_71] * e_84))
-			e_86 := (((row_62[i_71] * e_76) + (row_63[i_71] * e_77)) + (row_64[i_71] * e_84))
-			e_87 := (((row_65[i_71] * e_76) + (row_66[i_71] * e_77)) + (row_67[i_71] * e_84))
-			row_68[i_71] = e_85
-			row_69[i_71] = e_86
-			row_70[i_71] = e_87
+		for i_104 := 0; i_104 < r_3; i_104++ {
+			e_106 := (((row_8[i_104] * row_8[i_104]) + (row_9[i_104] * row_9[i_104])) + (row_10[i_104] * row_10[i_104]))
+			e_107 := (runtime.Sign(e_106))
+			r_12[i_104] = e_107
+			e_108 := (math.Sqrt((e_106 + (1.0 - e_107))))
+			e_109 := (math.Cos(e_108))
+			e_110 := (math.Sin(e_108))
+			e_111 := (row_16[i_104] / e_108)
+			e_112 := (row_17[i_104] / e_108)
+			e_113 := (row_18[i_104] / e_108)
+			e_114 := ((e_112 * row_28[i_104]) - (e_113 * row_30[i_104]))
+			e_115 := ((e_113 * row_32[i_104]) - (e_111 * row_34[i_104]))
+			e_116 := ((e_111 * row_36[i_104]) - (e_112 * row_38[i_104]))
+			e_117 := ((((e_111 * row_47[i_104]) + (e_112 * row_49[i_104])) + (e_113 * row_51[i_104])) * (1.0 - e_109))
+			e_118 := (((row_56[i_104] * e_109) + (e_114 * e_110)) + (e_111 * e_117))
+			e_119 := (((row_62[i_104] * e_109) + (e_115 * e_110)) + (e_112 * e_117))
+			e_120 := (((row_65[i_104] * e_109) + (e_116 * e_110)) + (e_113 * e_117))
+			row_68[i_104] = e_118
+			row_69[i_104] = e_119
+			row_70[i_104] = e_120
+			e_121 := ((row_72[i_104] * row_73[i_104]) - (row_74[i_104] * row_75[i_104]))
+			e_122 := ((row_76[i_104] * row_77[i_104]) - (row_78[i_104] * row_79[i_104]))
+			e_123 := ((row_80[i_104] * row_81[i_104]) - (row_82[i_104] * row_83[i_104]))
+			e_124 := (row_91[i_104] + e_121)
+			e_125 := (row_93[i_104] + e_122)
+			e_126 := (row_95[i_104] + e_123)
+			row_101[i_104] = e_124
+			row_102[i_104] = e_125
+			row_103[i_104] = e_126
 		}
 	}
-	r_108, r_109, r_110, err_111 := fn_cross(ar, r_1, r_2, r_3, x_4, x_5, x_6)
-	if err_111 != nil {
-		return nil, 0, 0, runtime.WithFrame(err_111, "cross", "models.nab:122:5", "models.nab:136:19")
+	n_153, err_154 := runtime.CheckSize(int64(3))
+	if err_154 != nil {
+		return nil, 0, 0, runtime.WithPos("models.nab:137:6", err_154)
 	}
-	if r_109 != x_5 || r_110 != x_6 {
-		return nil, 0, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_109, r_110}))
-	}
-	n_112 := x_5 * x_6
-	r_113 := ar.F64w(n_112)
-	x_4 = x_4[:len(r_113)]
-	r_108 = r_108[:len(r_113)]
-	if len(r_113) >= 262144 {
-		loop_120 := runtime.EnterLoop(&nbLoop21, runtime.Bind(r_113, runtime.Bind(x_4, runtime.Bind(r_108, runtime.End{}))), len(r_113), 16384)
-		if loop_120.For == nil {
-			loop_120.For = func(lo_117, hi int) {
-				r_113 := loop_120.C.H
-				x_4 := loop_120.C.T.H
-				r_108 := loop_120.C.T.T.H
-				for i_118 := lo_117; i_118 < hi; i_118++ {
-					r_113[i_118] = (x_4[i_118] + r_108[i_118])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_113), 16384, loop_120.For)
-		loop_120.Leave(&nbLoop21)
-	} else {
-		for i_114 := range r_113 {
-			r_113[i_114] = (x_4[i_114] + r_108[i_114])
-		}
-	}
-	n_121, err_122 := runtime.CheckSize(int64(3))
-	if err_122 != nil {
-		return nil, 0, 0, runtime.WithPos("models.nab:137:6", err_122)
-	}
-	var a_123 []float64
-	row_124 := a_55[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	var a_155 []float64
+	row_156 := a_55[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != r_3 {
 		return nil, 0, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	if int64(0) >= int64(x_5) {
-		return nil, 0, 0, runtime.WithPos("models.nab:137:48", runtime.CheckIndex(int64(0), x_5))
-	}
-	row_125 := r_113[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	row_157 := a_100[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
 	if x_6 != r_3 {
 		return nil, 0, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	rs_126 := r_3
-	tot_127, err_128 := runtime.MulSize(n_121, rs_126)
-	if err_128 != nil {
-		return nil, 0, 0, runtime.WithPos("models.nab:137:6", err_128)
+	rs_158 := r_3
+	tot_159, err_160 := runtime.MulSize(n_153, rs_158)
+	if err_160 != nil {
+		return nil, 0, 0, runtime.WithPos("models.nab:137:6", err_160)
 	}
-	a_123 = ar.F64w(tot_127)
-	row_129 := a_55[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	a_155 = ar.F64w(tot_159)
+	row_161 := a_55[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != r_3 {
 		return nil, 0, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	if int64(1) >= int64(x_5) {
-		return nil, 0, 0, runtime.WithPos("models.nab:137:48", runtime.CheckIndex(int64(1), x_5))
-	}
-	row_130 := r_113[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	row_162 := a_100[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != r_3 {
 		return nil, 0, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	row_131 := a_55[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	row_163 := a_55[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != r_3 {
 		return nil, 0, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	if int64(2) >= int64(x_5) {
-		return nil, 0, 0, runtime.WithPos("models.nab:137:48", runtime.CheckIndex(int64(2), x_5))
-	}
-	row_132 := r_113[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	row_164 := a_100[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != r_3 {
 		return nil, 0, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	row_133 := a_123[0*rs_126 : 1*rs_126]
-	row_134 := a_123[1*rs_126 : 2*rs_126]
-	row_135 := a_123[2*rs_126 : 3*rs_126]
+	row_165 := a_155[0*rs_158 : 1*rs_158]
+	row_166 := a_155[1*rs_158 : 2*rs_158]
+	row_167 := a_155[2*rs_158 : 3*rs_158]
 	r_12 = r_12[:r_3]
-	row_124 = row_124[:r_3]
-	row_125 = row_125[:r_3]
-	row_129 = row_129[:r_3]
-	row_130 = row_130[:r_3]
-	row_131 = row_131[:r_3]
-	row_132 = row_132[:r_3]
-	row_133 = row_133[:r_3]
-	row_134 = row_134[:r_3]
-	row_135 = row_135[:r_3]
+	row_156 = row_156[:r_3]
+	row_157 = row_157[:r_3]
+	row_161 = row_161[:r_3]
+	row_162 = row_162[:r_3]
+	row_163 = row_163[:r_3]
+	row_164 = row_164[:r_3]
+	row_165 = row_165[:r_3]
+	row_166 = row_166[:r_3]
+	row_167 = row_167[:r_3]
 	if r_3 >= 262144 {
-		loop_148 := runtime.EnterLoop(&nbLoop22, runtime.Bind(r_12, runtime.Bind(row_124, runtime.Bind(row_125, runtime.Bind(row_129, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.Bind(row_133, runtime.Bind(row_134, runtime.Bind(row_135, runtime.End{})))))))))), r_3, 16384)
-		if loop_148.For == nil {
-			loop_148.For = func(lo_142, hi int) {
-				r_12 := loop_148.C.H
-				row_124 := loop_148.C.T.H
-				row_125 := loop_148.C.T.T.H
-				row_129 := loop_148.C.T.T.T.H
-				row_130 := loop_148.C.T.T.T.T.H
-				row_131 := loop_148.C.T.T.T.T.T.H
-				row_132 := loop_148.C.T.T.T.T.T.T.H
-				row_133 := loop_148.C.T.T.T.T.T.T.T.H
-				row_134 := loop_148.C.T.T.T.T.T.T.T.T.H
-				row_135 := loop_148.C.T.T.T.T.T.T.T.T.T.H
-				for i_143 := lo_142; i_143 < hi; i_143++ {
-					e_145 := ((r_12[i_143] * row_124[i_143]) + ((1.0 - r_12[i_143]) * row_125[i_143]))
-					e_146 := ((r_12[i_143] * row_129[i_143]) + ((1.0 - r_12[i_143]) * row_130[i_143]))
-					e_147 := ((r_12[i_143] * row_131[i_143]) + ((1.0 - r_12[i_143]) * row_132[i_143]))
-					row_133[i_143] = e_145
-					row_134[i_143] = e_146
-					row_135[i_143] = e_147
+		loop_180 := runtime.EnterLoop(&nbLoop21, runtime.Bind(r_12, runtime.Bind(row_156, runtime.Bind(row_157, runtime.Bind(row_161, runtime.Bind(row_162, runtime.Bind(row_163, runtime.Bind(row_164, runtime.Bind(row_165, runtime.Bind(row_166, runtime.Bind(row_167, runtime.End{})))))))))), r_3, 16384)
+		if loop_180.For == nil {
+			loop_180.For = func(lo_174, hi int) {
+				r_12 := loop_180.C.H
+				row_156 := loop_180.C.T.H
+				row_157 := loop_180.C.T.T.H
+				row_161 := loop_180.C.T.T.T.H
+				row_162 := loop_180.C.T.T.T.T.H
+				row_163 := loop_180.C.T.T.T.T.T.H
+				row_164 := loop_180.C.T.T.T.T.T.T.H
+				row_165 := loop_180.C.T.T.T.T.T.T.T.H
+				row_166 := loop_180.C.T.T.T.T.T.T.T.T.H
+				row_167 := loop_180.C.T.T.T.T.T.T.T.T.T.H
+				for i_175 := lo_174; i_175 < hi; i_175++ {
+					e_177 := ((r_12[i_175] * row_156[i_175]) + ((1.0 - r_12[i_175]) * row_157[i_175]))
+					e_178 := ((r_12[i_175] * row_161[i_175]) + ((1.0 - r_12[i_175]) * row_162[i_175]))
+					e_179 := ((r_12[i_175] * row_163[i_175]) + ((1.0 - r_12[i_175]) * row_164[i_175]))
+					row_165[i_175] = e_177
+					row_166[i_175] = e_178
+					row_167[i_175] = e_179
 				}
 			}
 		}
-		runtime.ParallelFor(r_3, 16384, loop_148.For)
-		loop_148.Leave(&nbLoop22)
+		runtime.ParallelFor(r_3, 16384, loop_180.For)
+		loop_180.Leave(&nbLoop21)
 	} else {
-		for i_136 := 0; i_136 < r_3; i_136++ {
-			e_138 := ((r_12[i_136] * row_124[i_136]) + ((1.0 - r_12[i_136]) * row_125[i_136]))
-			e_139 := ((r_12[i_136] * row_129[i_136]) + ((1.0 - r_12[i_136]) * row_130[i_136]))
-			e_140 := ((r_12[i_136] * row_131[i_136]) + ((1.0 - r_12[i_136]) * row_132[i_136]))
-			row_133[i_136] = e_138
-			row_134[i_136] = e_139
-			row_135[i_136] = e_140
+		for i_168 := 0; i_168 < r_3; i_168++ {
+			e_170 := ((r_12[i_168] * row_156[i_168]) + ((1.0 - r_12[i_168]) * row_157[i_168]))
+			e_171 := ((r_12[i_168] * row_161[i_168]) + ((1.0 - r_12[i_168]) * row_162[i_168]))
+			e_172 := ((r_12[i_168] * row_163[i_168]) + ((1.0 - r_12[i_168]) * row_164[i_168]))
+			row_165[i_168] = e_170
+			row_166[i_168] = e_171
+			row_167[i_168] = e_172
 		}
 	}
-	ar.Keep(mark_149, &a_123)
-	return a_123, 3, r_3, nil
+	ar.Keep(mark_181, &a_155)
+	return a_155, 3, r_3, nil
 }
+
+// nbLoop22 keeps the records of a parallel loop of fn_residuals.
+var nbLoop22 runtime.LoopSite
 
 // nbLoop23 keeps the records of a parallel loop of fn_residuals.
 var nbLoop23 runtime.LoopSite
@@ -8532,15 +8617,9 @@ var nbLoop23 runtime.LoopSite
 // nbLoop24 keeps the records of a parallel loop of fn_residuals.
 var nbLoop24 runtime.LoopSite
 
-// nbLoop25 keeps the records of a parallel loop of fn_residuals.
-var nbLoop25 runtime.LoopSite
-
-// nbLoop26 keeps the records of a parallel loop of fn_residuals.
-var nbLoop26 runtime.LoopSite
-
 // fn_residuals is def residuals (models.nab:142:5).
 func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int) ([]float64, int, int, []float64, int, error) {
-	mark_112 := ar.Mark()
+	mark_278 := ar.Mark()
 	size_12 := int64(cam_3)
 	if int64(x_6) != size_12 {
 		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:39", fmt.Sprintf("size mismatch: p is %d (dimension 2 of cam) but dimension 2 of x has size %d", size_12, x_6))
@@ -8574,285 +8653,613 @@ func fn_residuals(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 
 	}
 	n_15 := int(int64(6)) - int(int64(3))
 	s_16 := cam_1[int(int64(3))*cam_3 : int(int64(6))*cam_3 : int(int64(6))*cam_3]
-	if n_15 != x_5 || cam_3 != x_6 {
-		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{n_15, cam_3}))
+	if int64(0) >= int64(x_5) {
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(0), x_5))
 	}
-	n_17 := x_5 * x_6
-	r_18 := ar.F64w(n_17)
-	x_4 = x_4[:len(r_18)]
-	s_16 = s_16[:len(r_18)]
-	if len(r_18) >= 262144 {
-		loop_25 := runtime.EnterLoop(&nbLoop23, runtime.Bind(r_18, runtime.Bind(x_4, runtime.Bind(s_16, runtime.End{}))), len(r_18), 16384)
-		if loop_25.For == nil {
-			loop_25.For = func(lo_22, hi int) {
-				r_18 := loop_25.C.H
-				x_4 := loop_25.C.T.H
-				s_16 := loop_25.C.T.T.H
-				for i_23 := lo_22; i_23 < hi; i_23++ {
-					r_18[i_23] = (x_4[i_23] - s_16[i_23])
-				}
-			}
-		}
-		runtime.ParallelFor(len(r_18), 16384, loop_25.For)
-		loop_25.Leave(&nbLoop23)
-	} else {
-		for i_19 := range r_18 {
-			r_18[i_19] = (x_4[i_19] - s_16[i_19])
-		}
+	row_17 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	if int64(0) >= int64(n_15) {
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(0), n_15))
 	}
-	r_26, r_27, r_28, err_29 := fn_rotate(ar, s_14, n_13, cam_3, r_18, x_5, x_6)
-	if err_29 != nil {
-		return nil, 0, 0, nil, 0, runtime.WithFrame(err_29, "rotate", "models.nab:126:5", "models.nab:143:11")
+	row_18 := s_16[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	if cam_3 != x_6 {
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	if int64(0) >= int64(r_27) {
-		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:13", runtime.CheckIndex(int64(0), r_27))
+	if int64(1) >= int64(x_5) {
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(1), x_5))
 	}
-	row_30 := r_26[int(int64(0))*r_28 : (int(int64(0))+1)*r_28]
-	if int64(2) >= int64(r_27) {
-		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:20", runtime.CheckIndex(int64(2), r_27))
+	row_19 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	if int64(1) >= int64(n_15) {
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(1), n_15))
 	}
-	row_31 := r_26[int(int64(2))*r_28 : (int(int64(2))+1)*r_28]
-	if int64(1) >= int64(r_27) {
-		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:26", runtime.CheckIndex(int64(1), r_27))
+	row_20 := s_16[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	if cam_3 != x_6 {
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	row_32 := r_26[int(int64(1))*r_28 : (int(int64(1))+1)*r_28]
-	if int64(2) >= int64(r_27) {
-		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:33", runtime.CheckIndex(int64(2), r_27))
+	if int64(2) >= int64(x_5) {
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(2), x_5))
 	}
-	row_33 := r_26[int(int64(2))*r_28 : (int(int64(2))+1)*r_28]
-	rs_34 := r_28
-	tot_35, err_36 := runtime.MulSize(2, rs_34)
-	if err_36 != nil {
-		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:11", err_36)
+	row_21 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if int64(2) >= int64(n_15) {
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(2), n_15))
 	}
-	a_37 := ar.F64w(tot_35)
-	row_38 := a_37[0*rs_34 : 1*rs_34]
-	row_39 := a_37[1*rs_34 : 2*rs_34]
-	row_40 := a_37[int(int64(0))*r_28 : (int(int64(0))+1)*r_28]
-	row_41 := a_37[int(int64(1))*r_28 : (int(int64(1))+1)*r_28]
+	row_22 := s_16[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
+	if cam_3 != x_6 {
+		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3}))
+	}
+	rs_23 := x_6
+	tot_24, err_25 := runtime.MulSize(3, rs_23)
+	if err_25 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:143:30", err_25)
+	}
+	a_26 := ar.F64w(tot_24)
+	_ = a_26[0*rs_23 : 1*rs_23]
+	_ = a_26[1*rs_23 : 2*rs_23]
+	_ = a_26[2*rs_23 : 3*rs_23]
+	n_30 := int64(cam_3)
+	if int64(x_6) != n_30 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:126:33", runtime.DimMessage("dimension 2 of x", "[3][p]f64", "p", int64(x_6), n_30)), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	if int64(n_13) != int64(3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:126:12", runtime.DimMessage("r", "[3][p]f64", "3", int64(n_13), int64(3))), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	if int64(0) >= int64(n_13) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:127:18", runtime.CheckIndex(int64(0), n_13)), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	row_31 := s_14[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	if int64(1) >= int64(n_13) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:127:27", runtime.CheckIndex(int64(1), n_13)), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	row_32 := s_14[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	if int64(2) >= int64(n_13) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), n_13)), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	row_33 := s_14[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
+	if int64(0) >= int64(n_13) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:132:16", runtime.CheckIndex(int64(0), n_13)), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	row_39 := s_14[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	if int64(1) >= int64(n_13) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:132:30", runtime.CheckIndex(int64(1), n_13)), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	row_40 := s_14[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	if int64(2) >= int64(n_13) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:132:44", runtime.CheckIndex(int64(2), n_13)), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	row_41 := s_14[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
+	rs_42 := cam_3
+	tot_43, err_44 := runtime.MulSize(3, rs_42)
+	if err_44 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:132:14", err_44), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	a_45 := ar.F64w(tot_43)
+	_ = a_45[0*rs_42 : 1*rs_42]
+	_ = a_45[1*rs_42 : 2*rs_42]
+	_ = a_45[2*rs_42 : 3*rs_42]
+	n_49 := int64(cam_3)
+	if int64(x_6) != n_49 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:122:32", runtime.DimMessage("dimension 2 of b", "[3][p]f64", "p", int64(x_6), n_49)), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	_ = a_45[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	_ = a_26[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if x_6 != cam_3 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	_ = a_45[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
+	_ = a_26[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	if x_6 != cam_3 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	_ = a_45[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
+	_ = a_26[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	if x_6 != cam_3 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	_ = a_45[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	_ = a_26[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if x_6 != cam_3 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	_ = a_45[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	_ = a_26[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	if x_6 != cam_3 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	_ = a_45[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	_ = a_26[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	if x_6 != cam_3 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	rs_62 := cam_3
+	tot_63, err_64 := runtime.MulSize(3, rs_62)
+	if err_64 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_64), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	a_65 := ar.F64w(tot_63)
+	_ = a_65[0*rs_62 : 1*rs_62]
+	_ = a_65[1*rs_62 : 2*rs_62]
+	_ = a_65[2*rs_62 : 3*rs_62]
+	_ = a_45[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	_ = a_26[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	if x_6 != cam_3 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	_ = a_45[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	_ = a_26[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	if x_6 != cam_3 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	_ = a_45[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
+	_ = a_26[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if x_6 != cam_3 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	n_76, err_77 := runtime.CheckSize(int64(3))
+	if err_77 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_77), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	var a_78 []float64
+	_ = a_26[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	if cam_3 != x_6 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	_ = a_65[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	if cam_3 != x_6 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	_ = a_45[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	if cam_3 != x_6 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	rs_82 := x_6
+	tot_83, err_84 := runtime.MulSize(n_76, rs_82)
+	if err_84 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_84), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	a_78 = ar.F64w(tot_83)
+	_ = a_26[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	if cam_3 != x_6 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	_ = a_65[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	if cam_3 != x_6 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	_ = a_45[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	if cam_3 != x_6 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	_ = a_26[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if cam_3 != x_6 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	_ = a_65[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
+	if cam_3 != x_6 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	_ = a_45[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
+	if cam_3 != x_6 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	_ = a_78[0*rs_82 : 1*rs_82]
+	_ = a_78[1*rs_82 : 2*rs_82]
+	_ = a_78[2*rs_82 : 3*rs_82]
+	n_94 := int64(cam_3)
+	if int64(x_6) != n_94 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:122:32", runtime.DimMessage("dimension 2 of b", "[3][p]f64", "p", int64(x_6), n_94)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	if int64(n_13) != int64(3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:122:11", runtime.DimMessage("a", "[3][p]f64", "3", int64(n_13), int64(3))), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	if int64(1) >= int64(n_13) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), n_13)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	row_95 := s_14[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	_ = a_26[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if x_6 != cam_3 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	if int64(2) >= int64(n_13) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), n_13)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	row_97 := s_14[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
+	_ = a_26[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	if x_6 != cam_3 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	if int64(2) >= int64(n_13) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:32", runtime.CheckIndex(int64(2), n_13)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	row_99 := s_14[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
+	_ = a_26[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	if x_6 != cam_3 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	if int64(0) >= int64(n_13) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), n_13)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	row_101 := s_14[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	_ = a_26[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if x_6 != cam_3 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	if int64(0) >= int64(n_13) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:59", runtime.CheckIndex(int64(0), n_13)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	row_103 := s_14[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	_ = a_26[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	if x_6 != cam_3 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	if int64(1) >= int64(n_13) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:73", runtime.CheckIndex(int64(1), n_13)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	row_105 := s_14[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	_ = a_26[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	if x_6 != cam_3 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	rs_107 := cam_3
+	tot_108, err_109 := runtime.MulSize(3, rs_107)
+	if err_109 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_109), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	a_110 := ar.F64w(tot_108)
+	_ = a_110[0*rs_107 : 1*rs_107]
+	_ = a_110[1*rs_107 : 2*rs_107]
+	_ = a_110[2*rs_107 : 3*rs_107]
+	_ = a_26[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	_ = a_110[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	if cam_3 != x_6 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	_ = a_26[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	_ = a_110[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	if cam_3 != x_6 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	_ = a_26[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	_ = a_110[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
+	if cam_3 != x_6 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{cam_3})), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	rs_120 := x_6
+	tot_121, err_122 := runtime.MulSize(3, rs_120)
+	if err_122 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:136:17", err_122), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	a_123 := ar.F64w(tot_121)
+	_ = a_123[0*rs_120 : 1*rs_120]
+	_ = a_123[1*rs_120 : 2*rs_120]
+	_ = a_123[2*rs_120 : 3*rs_120]
+	n_127, err_128 := runtime.CheckSize(int64(3))
+	if err_128 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_128), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	var a_129 []float64
+	_ = a_78[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	if x_6 != cam_3 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	_ = a_123[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	if x_6 != cam_3 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	rs_132 := cam_3
+	tot_133, err_134 := runtime.MulSize(n_127, rs_132)
+	if err_134 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_134), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	a_129 = ar.F64w(tot_133)
+	_ = a_78[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	if x_6 != cam_3 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	_ = a_123[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	if x_6 != cam_3 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	_ = a_78[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if x_6 != cam_3 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	_ = a_123[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if x_6 != cam_3 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{x_6})), "rotate", "models.nab:126:5", "models.nab:143:11")
+	}
+	_ = a_129[0*rs_132 : 1*rs_132]
+	_ = a_129[1*rs_132 : 2*rs_132]
+	_ = a_129[2*rs_132 : 3*rs_132]
+	_ = a_129[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	_ = a_129[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
+	_ = a_129[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	_ = a_129[int(int64(2))*cam_3 : (int(int64(2))+1)*cam_3]
+	rs_146 := cam_3
+	tot_147, err_148 := runtime.MulSize(2, rs_146)
+	if err_148 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:144:11", err_148)
+	}
+	a_149 := ar.F64w(tot_147)
+	_ = a_149[0*rs_146 : 1*rs_146]
+	_ = a_149[1*rs_146 : 2*rs_146]
+	_ = a_149[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	_ = a_149[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if int64(9) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:26", runtime.CheckIndex(int64(9), cam_2))
 	}
-	row_43 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
-	if r_28 != cam_3 {
-		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:146:30", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_28}))
-	}
+	row_155 := cam_1[int(int64(9))*cam_3 : (int(int64(9))+1)*cam_3]
 	if int64(10) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:146:41", runtime.CheckIndex(int64(10), cam_2))
 	}
-	row_44 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
-	if r_28 != cam_3 {
-		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:146:46", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_28}))
+	row_156 := cam_1[int(int64(10))*cam_3 : (int(int64(10))+1)*cam_3]
+	n_158, err_159 := runtime.CheckSize(int64(2))
+	if err_159 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_159)
 	}
-	n_46, err_47 := runtime.CheckSize(int64(2))
-	if err_47 != nil {
-		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_47)
-	}
-	var a_48 []float64
+	var a_160 []float64
 	if int64(6) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 	}
-	row_49 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-	row_50 := a_37[int(int64(0))*r_28 : (int(int64(0))+1)*r_28]
-	if r_28 != cam_3 {
-		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_28}))
+	row_161 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+	_ = a_149[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	x_163 := int64(7) + int64(0)
+	if x_163 < 0 || x_163 >= int64(cam_2) {
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_163, cam_2))
 	}
-	x_51 := int64(7) + int64(0)
-	if x_51 < 0 || x_51 >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_51, cam_2))
+	row_164 := cam_1[int(x_163)*cam_3 : (int(x_163)+1)*cam_3]
+	rs_165 := cam_3
+	tot_166, err_167 := runtime.MulSize(n_158, rs_165)
+	if err_167 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_167)
 	}
-	row_52 := cam_1[int(x_51)*cam_3 : (int(x_51)+1)*cam_3]
-	rs_53 := cam_3
-	tot_54, err_55 := runtime.MulSize(n_46, rs_53)
-	if err_55 != nil {
-		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", err_55)
-	}
-	a_48 = ar.F64w(tot_54)
+	a_160 = ar.F64w(tot_166)
 	if int64(6) >= int64(cam_2) {
 		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:18", runtime.CheckIndex(int64(6), cam_2))
 	}
-	row_56 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
-	row_57 := a_37[int(int64(1))*r_28 : (int(int64(1))+1)*r_28]
-	if r_28 != cam_3 {
-		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:22", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_28}))
+	row_168 := cam_1[int(int64(6))*cam_3 : (int(int64(6))+1)*cam_3]
+	_ = a_149[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	x_170 := int64(7) + int64(1)
+	if x_170 < 0 || x_170 >= int64(cam_2) {
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_170, cam_2))
 	}
-	x_58 := int64(7) + int64(1)
-	if x_58 < 0 || x_58 >= int64(cam_2) {
-		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_58, cam_2))
-	}
-	row_59 := cam_1[int(x_58)*cam_3 : (int(x_58)+1)*cam_3]
-	row_60 := a_48[0*rs_53 : 1*rs_53]
-	row_61 := a_48[1*rs_53 : 2*rs_53]
-	row_30 = row_30[:r_28]
-	row_31 = row_31[:r_28]
-	row_32 = row_32[:r_28]
-	row_33 = row_33[:r_28]
-	row_38 = row_38[:r_28]
-	row_39 = row_39[:r_28]
-	row_40 = row_40[:r_28]
-	row_41 = row_41[:r_28]
-	row_43 = row_43[:r_28]
-	row_44 = row_44[:r_28]
-	row_49 = row_49[:r_28]
-	row_50 = row_50[:r_28]
-	row_52 = row_52[:r_28]
-	row_56 = row_56[:r_28]
-	row_57 = row_57[:r_28]
-	row_59 = row_59[:r_28]
-	row_60 = row_60[:r_28]
-	row_61 = row_61[:r_28]
-	if r_28 >= 262144 {
-		loop_80 := runtime.EnterLoop(&nbLoop24, runtime.Bind(row_30, runtime.Bind(row_31, runtime.Bind(row_32, runtime.Bind(row_33, runtime.Bind(row_38, runtime.Bind(row_39, runtime.Bind(row_40, runtime.Bind(row_41, runtime.Bind(row_43, runtime.Bind(row_44, runtime.Bind(row_49, runtime.Bind(row_50, runtime.Bind(row_52, runtime.Bind(row_56, runtime.Bind(row_57, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_61, runtime.End{})))))))))))))))))), r_28, 16384)
-		if loop_80.For == nil {
-			loop_80.For = func(lo_71, hi int) {
-				row_30 := loop_80.C.H
-				row_31 := loop_80.C.T.H
-				row_32 := loop_80.C.T.T.H
-				row_33 := loop_80.C.T.T.T.H
-				row_38 := loop_80.C.T.T.T.T.H
-				row_39 := loop_80.C.T.T.T.T.T.H
-				row_40 := loop_80.C.T.T.T.T.T.T.H
-				row_41 := loop_80.C.T.T.T.T.T.T.T.H
-				row_43 := loop_80.C.T.T.T.T.T.T.T.T.H
-				row_44 := loop_80.C.T.T.T.T.T.T.T.T.T.H
-				row_49 := loop_80.C.T.T.T.T.T.T.T.T.T.T.H
-				row_50 := loop_80.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_52 := loop_80.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_56 := loop_80.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_57 := loop_80.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_59 := loop_80.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_60 := loop_80.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_61 := loop_80.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_72 := lo_71; i_72 < hi; i_72++ {
-					e_74 := (row_30[i_72] / row_31[i_72])
-					e_75 := (row_32[i_72] / row_33[i_72])
-					row_38[i_72] = e_74
-					row_39[i_72] = e_75
-					e_76 := ((row_40[i_72] * row_40[i_72]) + (row_41[i_72] * row_41[i_72]))
-					e_77 := ((1.0 + (row_43[i_72] * e_76)) + (row_44[i_72] * (e_76 * e_76)))
-					e_78 := (((row_49[i_72] * row_50[i_72]) * e_77) + row_52[i_72])
-					e_79 := (((row_56[i_72] * row_57[i_72]) * e_77) + row_59[i_72])
-					row_60[i_72] = e_78
-					row_61[i_72] = e_79
+	row_171 := cam_1[int(x_170)*cam_3 : (int(x_170)+1)*cam_3]
+	row_172 := a_160[0*rs_165 : 1*rs_165]
+	row_173 := a_160[1*rs_165 : 2*rs_165]
+	row_17 = row_17[:x_6]
+	row_18 = row_18[:x_6]
+	row_19 = row_19[:x_6]
+	row_20 = row_20[:x_6]
+	row_21 = row_21[:x_6]
+	row_22 = row_22[:x_6]
+	row_31 = row_31[:x_6]
+	row_32 = row_32[:x_6]
+	row_33 = row_33[:x_6]
+	row_39 = row_39[:x_6]
+	row_40 = row_40[:x_6]
+	row_41 = row_41[:x_6]
+	row_95 = row_95[:x_6]
+	row_97 = row_97[:x_6]
+	row_99 = row_99[:x_6]
+	row_101 = row_101[:x_6]
+	row_103 = row_103[:x_6]
+	row_105 = row_105[:x_6]
+	row_155 = row_155[:x_6]
+	row_156 = row_156[:x_6]
+	row_161 = row_161[:x_6]
+	row_164 = row_164[:x_6]
+	row_168 = row_168[:x_6]
+	row_171 = row_171[:x_6]
+	row_172 = row_172[:x_6]
+	row_173 = row_173[:x_6]
+	if x_6 >= 262144 {
+		loop_246 := runtime.EnterLoop(&nbLoop22, runtime.Bind(row_17, runtime.Bind(row_18, runtime.Bind(row_19, runtime.Bind(row_20, runtime.Bind(row_21, runtime.Bind(row_22, runtime.Bind(row_31, runtime.Bind(row_32, runtime.Bind(row_33, runtime.Bind(row_39, runtime.Bind(row_40, runtime.Bind(row_41, runtime.Bind(row_95, runtime.Bind(row_97, runtime.Bind(row_99, runtime.Bind(row_101, runtime.Bind(row_103, runtime.Bind(row_105, runtime.Bind(row_155, runtime.Bind(row_156, runtime.Bind(row_161, runtime.Bind(row_164, runtime.Bind(row_168, runtime.Bind(row_171, runtime.Bind(row_172, runtime.Bind(row_173, runtime.End{})))))))))))))))))))))))))), x_6, 16384)
+		if loop_246.For == nil {
+			loop_246.For = func(lo_210, hi int) {
+				row_17 := loop_246.C.H
+				row_18 := loop_246.C.T.H
+				row_19 := loop_246.C.T.T.H
+				row_20 := loop_246.C.T.T.T.H
+				row_21 := loop_246.C.T.T.T.T.H
+				row_22 := loop_246.C.T.T.T.T.T.H
+				row_31 := loop_246.C.T.T.T.T.T.T.H
+				row_32 := loop_246.C.T.T.T.T.T.T.T.H
+				row_33 := loop_246.C.T.T.T.T.T.T.T.T.H
+				row_39 := loop_246.C.T.T.T.T.T.T.T.T.T.H
+				row_40 := loop_246.C.T.T.T.T.T.T.T.T.T.T.H
+				row_41 := loop_246.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_95 := loop_246.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_97 := loop_246.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_99 := loop_246.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_101 := loop_246.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_103 := loop_246.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_105 := loop_246.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_155 := loop_246.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_156 := loop_246.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_161 := loop_246.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_164 := loop_246.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_168 := loop_246.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_171 := loop_246.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_172 := loop_246.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_173 := loop_246.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_211 := lo_210; i_211 < hi; i_211++ {
+					e_213 := (row_17[i_211] - row_18[i_211])
+					e_214 := (row_19[i_211] - row_20[i_211])
+					e_215 := (row_21[i_211] - row_22[i_211])
+					e_216 := (((row_31[i_211] * row_31[i_211]) + (row_32[i_211] * row_32[i_211])) + (row_33[i_211] * row_33[i_211]))
+					e_217 := (runtime.Sign(e_216))
+					e_218 := (math.Sqrt((e_216 + (1.0 - e_217))))
+					e_219 := (math.Cos(e_218))
+					e_220 := (math.Sin(e_218))
+					e_221 := (row_39[i_211] / e_218)
+					e_222 := (row_40[i_211] / e_218)
+					e_223 := (row_41[i_211] / e_218)
+					e_224 := ((e_222 * e_215) - (e_223 * e_214))
+					e_225 := ((e_223 * e_213) - (e_221 * e_215))
+					e_226 := ((e_221 * e_214) - (e_222 * e_213))
+					e_227 := ((((e_221 * e_213) + (e_222 * e_214)) + (e_223 * e_215)) * (1.0 - e_219))
+					e_228 := (((e_213 * e_219) + (e_224 * e_220)) + (e_221 * e_227))
+					e_229 := (((e_214 * e_219) + (e_225 * e_220)) + (e_222 * e_227))
+					e_230 := (((e_215 * e_219) + (e_226 * e_220)) + (e_223 * e_227))
+					e_231 := ((row_95[i_211] * e_215) - (row_97[i_211] * e_214))
+					e_232 := ((row_99[i_211] * e_213) - (row_101[i_211] * e_215))
+					e_233 := ((row_103[i_211] * e_214) - (row_105[i_211] * e_213))
+					e_234 := (e_213 + e_231)
+					e_235 := (e_214 + e_232)
+					e_236 := (e_215 + e_233)
+					e_237 := ((e_217 * e_228) + ((1.0 - e_217) * e_234))
+					e_238 := ((e_217 * e_229) + ((1.0 - e_217) * e_235))
+					e_239 := ((e_217 * e_230) + ((1.0 - e_217) * e_236))
+					e_240 := (e_237 / e_239)
+					e_241 := (e_238 / e_239)
+					e_242 := ((e_240 * e_240) + (e_241 * e_241))
+					e_243 := ((1.0 + (row_155[i_211] * e_242)) + (row_156[i_211] * (e_242 * e_242)))
+					e_244 := (((row_161[i_211] * e_240) * e_243) + row_164[i_211])
+					e_245 := (((row_168[i_211] * e_241) * e_243) + row_171[i_211])
+					row_172[i_211] = e_244
+					row_173[i_211] = e_245
 				}
 			}
 		}
-		runtime.ParallelFor(r_28, 16384, loop_80.For)
-		loop_80.Leave(&nbLoop24)
+		runtime.ParallelFor(x_6, 16384, loop_246.For)
+		loop_246.Leave(&nbLoop22)
 	} else {
-		for i_62 := 0; i_62 < r_28; i_62++ {
-			e_64 := (row_30[i_62] / row_31[i_62])
-			e_65 := (row_32[i_62] / row_33[i_62])
-			row_38[i_62] = e_64
-			row_39[i_62] = e_65
-			e_66 := ((row_40[i_62] * row_40[i_62]) + (row_41[i_62] * row_41[i_62]))
-			e_67 := ((1.0 + (row_43[i_62] * e_66)) + (row_44[i_62] * (e_66 * e_66)))
-			e_68 := (((row_49[i_62] * row_50[i_62]) * e_67) + row_52[i_62])
-			e_69 := (((row_56[i_62] * row_57[i_62]) * e_67) + row_59[i_62])
-			row_60[i_62] = e_68
-			row_61[i_62] = e_69
+		for i_174 := 0; i_174 < x_6; i_174++ {
+			e_176 := (row_17[i_174] - row_18[i_174])
+			e_177 := (row_19[i_174] - row_20[i_174])
+			e_178 := (row_21[i_174] - row_22[i_174])
+			e_179 := (((row_31[i_174] * row_31[i_174]) + (row_32[i_174] * row_32[i_174])) + (row_33[i_174] * row_33[i_174]))
+			e_180 := (runtime.Sign(e_179))
+			e_181 := (math.Sqrt((e_179 + (1.0 - e_180))))
+			e_182 := (math.Cos(e_181))
+			e_183 := (math.Sin(e_181))
+			e_184 := (row_39[i_174] / e_181)
+			e_185 := (row_40[i_174] / e_181)
+			e_186 := (row_41[i_174] / e_181)
+			e_187 := ((e_185 * e_178) - (e_186 * e_177))
+			e_188 := ((e_186 * e_176) - (e_184 * e_178))
+			e_189 := ((e_184 * e_177) - (e_185 * e_176))
+			e_190 := ((((e_184 * e_176) + (e_185 * e_177)) + (e_186 * e_178)) * (1.0 - e_182))
+			e_191 := (((e_176 * e_182) + (e_187 * e_183)) + (e_184 * e_190))
+			e_192 := (((e_177 * e_182) + (e_188 * e_183)) + (e_185 * e_190))
+			e_193 := (((e_178 * e_182) + (e_189 * e_183)) + (e_186 * e_190))
+			e_194 := ((row_95[i_174] * e_178) - (row_97[i_174] * e_177))
+			e_195 := ((row_99[i_174] * e_176) - (row_101[i_174] * e_178))
+			e_196 := ((row_103[i_174] * e_177) - (row_105[i_174] * e_176))
+			e_197 := (e_176 + e_194)
+			e_198 := (e_177 + e_195)
+			e_199 := (e_178 + e_196)
+			e_200 := ((e_180 * e_191) + ((1.0 - e_180) * e_197))
+			e_201 := ((e_180 * e_192) + ((1.0 - e_180) * e_198))
+			e_202 := ((e_180 * e_193) + ((1.0 - e_180) * e_199))
+			e_203 := (e_200 / e_202)
+			e_204 := (e_201 / e_202)
+			e_205 := ((e_203 * e_203) + (e_204 * e_204))
+			e_206 := ((1.0 + (row_155[i_174] * e_205)) + (row_156[i_174] * (e_205 * e_205)))
+			e_207 := (((row_161[i_174] * e_203) * e_206) + row_164[i_174])
+			e_208 := (((row_168[i_174] * e_204) * e_206) + row_171[i_174])
+			row_172[i_174] = e_207
+			row_173[i_174] = e_208
 		}
 	}
-	n_81, err_82 := runtime.CheckSize(int64(2))
-	if err_82 != nil {
-		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_82)
+	n_247, err_248 := runtime.CheckSize(int64(2))
+	if err_248 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_248)
 	}
-	var a_83 []float64
-	row_84 := a_48[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
+	var a_249 []float64
+	row_250 := a_160[int(int64(0))*cam_3 : (int(int64(0))+1)*cam_3]
 	if int64(0) >= int64(feat_10) {
 		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(int64(0), feat_10))
 	}
-	row_85 := feat_9[int(int64(0))*feat_11 : (int(int64(0))+1)*feat_11]
+	row_251 := feat_9[int(int64(0))*feat_11 : (int(int64(0))+1)*feat_11]
 	if feat_11 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{feat_11}))
 	}
 	if cam_3 != w_8 {
 		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	rs_86 := w_8
-	tot_87, err_88 := runtime.MulSize(n_81, rs_86)
-	if err_88 != nil {
-		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_88)
+	rs_252 := w_8
+	tot_253, err_254 := runtime.MulSize(n_247, rs_252)
+	if err_254 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_254)
 	}
-	a_83 = ar.F64w(tot_87)
-	row_89 := a_48[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
+	a_249 = ar.F64w(tot_253)
+	row_255 := a_160[int(int64(1))*cam_3 : (int(int64(1))+1)*cam_3]
 	if int64(1) >= int64(feat_10) {
 		return nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:27", runtime.CheckIndex(int64(1), feat_10))
 	}
-	row_90 := feat_9[int(int64(1))*feat_11 : (int(int64(1))+1)*feat_11]
+	row_256 := feat_9[int(int64(1))*feat_11 : (int(int64(1))+1)*feat_11]
 	if feat_11 != cam_3 {
 		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{feat_11}))
 	}
 	if cam_3 != w_8 {
 		return nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	row_91 := a_83[0*rs_86 : 1*rs_86]
-	row_92 := a_83[1*rs_86 : 2*rs_86]
+	row_257 := a_249[0*rs_252 : 1*rs_252]
+	row_258 := a_249[1*rs_252 : 2*rs_252]
 	w_7 = w_7[:w_8]
-	row_84 = row_84[:w_8]
-	row_85 = row_85[:w_8]
-	row_89 = row_89[:w_8]
-	row_90 = row_90[:w_8]
-	row_91 = row_91[:w_8]
-	row_92 = row_92[:w_8]
+	row_250 = row_250[:w_8]
+	row_251 = row_251[:w_8]
+	row_255 = row_255[:w_8]
+	row_256 = row_256[:w_8]
+	row_257 = row_257[:w_8]
+	row_258 = row_258[:w_8]
 	if w_8 >= 262144 {
-		loop_103 := runtime.EnterLoop(&nbLoop25, runtime.Bind(w_7, runtime.Bind(row_84, runtime.Bind(row_85, runtime.Bind(row_89, runtime.Bind(row_90, runtime.Bind(row_91, runtime.Bind(row_92, runtime.End{}))))))), w_8, 16384)
-		if loop_103.For == nil {
-			loop_103.For = func(lo_98, hi int) {
-				w_7 := loop_103.C.H
-				row_84 := loop_103.C.T.H
-				row_85 := loop_103.C.T.T.H
-				row_89 := loop_103.C.T.T.T.H
-				row_90 := loop_103.C.T.T.T.T.H
-				row_91 := loop_103.C.T.T.T.T.T.H
-				row_92 := loop_103.C.T.T.T.T.T.T.H
-				for i_99 := lo_98; i_99 < hi; i_99++ {
-					e_101 := (w_7[i_99] * (row_84[i_99] - row_85[i_99]))
-					e_102 := (w_7[i_99] * (row_89[i_99] - row_90[i_99]))
-					row_91[i_99] = e_101
-					row_92[i_99] = e_102
+		loop_269 := runtime.EnterLoop(&nbLoop23, runtime.Bind(w_7, runtime.Bind(row_250, runtime.Bind(row_251, runtime.Bind(row_255, runtime.Bind(row_256, runtime.Bind(row_257, runtime.Bind(row_258, runtime.End{}))))))), w_8, 16384)
+		if loop_269.For == nil {
+			loop_269.For = func(lo_264, hi int) {
+				w_7 := loop_269.C.H
+				row_250 := loop_269.C.T.H
+				row_251 := loop_269.C.T.T.H
+				row_255 := loop_269.C.T.T.T.H
+				row_256 := loop_269.C.T.T.T.T.H
+				row_257 := loop_269.C.T.T.T.T.T.H
+				row_258 := loop_269.C.T.T.T.T.T.T.H
+				for i_265 := lo_264; i_265 < hi; i_265++ {
+					e_267 := (w_7[i_265] * (row_250[i_265] - row_251[i_265]))
+					e_268 := (w_7[i_265] * (row_255[i_265] - row_256[i_265]))
+					row_257[i_265] = e_267
+					row_258[i_265] = e_268
 				}
 			}
 		}
-		runtime.ParallelFor(w_8, 16384, loop_103.For)
-		loop_103.Leave(&nbLoop25)
+		runtime.ParallelFor(w_8, 16384, loop_269.For)
+		loop_269.Leave(&nbLoop23)
 	} else {
-		for i_93 := 0; i_93 < w_8; i_93++ {
-			e_95 := (w_7[i_93] * (row_84[i_93] - row_85[i_93]))
-			e_96 := (w_7[i_93] * (row_89[i_93] - row_90[i_93]))
-			row_91[i_93] = e_95
-			row_92[i_93] = e_96
+		for i_259 := 0; i_259 < w_8; i_259++ {
+			e_261 := (w_7[i_259] * (row_250[i_259] - row_251[i_259]))
+			e_262 := (w_7[i_259] * (row_255[i_259] - row_256[i_259]))
+			row_257[i_259] = e_261
+			row_258[i_259] = e_262
 		}
 	}
-	r_104 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_104)]
-	if len(r_104) >= 262144 {
-		loop_111 := runtime.EnterLoop(&nbLoop26, runtime.Bind(r_104, runtime.Bind(w_7, runtime.End{})), len(r_104), 16384)
-		if loop_111.For == nil {
-			loop_111.For = func(lo_108, hi int) {
-				r_104 := loop_111.C.H
-				w_7 := loop_111.C.T.H
-				for i_109 := lo_108; i_109 < hi; i_109++ {
-					r_104[i_109] = (1.0 - (w_7[i_109] * w_7[i_109]))
+	r_270 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_270)]
+	if len(r_270) >= 262144 {
+		loop_277 := runtime.EnterLoop(&nbLoop24, runtime.Bind(r_270, runtime.Bind(w_7, runtime.End{})), len(r_270), 16384)
+		if loop_277.For == nil {
+			loop_277.For = func(lo_274, hi int) {
+				r_270 := loop_277.C.H
+				w_7 := loop_277.C.T.H
+				for i_275 := lo_274; i_275 < hi; i_275++ {
+					r_270[i_275] = (1.0 - (w_7[i_275] * w_7[i_275]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_104), 16384, loop_111.For)
-		loop_111.Leave(&nbLoop26)
+		runtime.ParallelFor(len(r_270), 16384, loop_277.For)
+		loop_277.Leave(&nbLoop24)
 	} else {
-		for i_105 := range r_104 {
-			r_104[i_105] = (1.0 - (w_7[i_105] * w_7[i_105]))
+		for i_271 := range r_270 {
+			r_270[i_271] = (1.0 - (w_7[i_271] * w_7[i_271]))
 		}
 	}
-	ar.Keep(mark_112, &a_83, &r_104)
-	return a_83, 2, w_8, r_104, w_8, nil
+	ar.Keep(mark_278, &a_249, &r_270)
+	return a_249, 2, w_8, r_270, w_8, nil
 }
 
-// nbLoop27 keeps the records of a parallel loop of fn_gathered.
-var nbLoop27 runtime.LoopSite
+// nbLoop25 keeps the records of a parallel loop of fn_gathered.
+var nbLoop25 runtime.LoopSite
 
-// nbLoop28 keeps the records of a parallel loop of fn_gathered.
-var nbLoop28 runtime.LoopSite
+// nbLoop26 keeps the records of a parallel loop of fn_gathered.
+var nbLoop26 runtime.LoopSite
 
 // fn_gathered is def gathered (models.nab:151:5).
 func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, camidx_7 []int64, camidx_8 int, ptidx_9 []int64, ptidx_10 int) ([]float64, int, int, []float64, int, int, error) {
@@ -9054,7 +9461,7 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	row_58 = row_58[:camidx_8]
 	row_59 = row_59[:camidx_8]
 	if camidx_8 >= 262144 {
-		loop_88 := runtime.EnterLoop(&nbLoop27, runtime.Bind(row_23, runtime.Bind(camidx_7, runtime.Bind(row_29, runtime.Bind(row_31, runtime.Bind(row_33, runtime.Bind(row_35, runtime.Bind(row_37, runtime.Bind(row_39, runtime.Bind(row_41, runtime.Bind(row_43, runtime.Bind(row_45, runtime.Bind(row_47, runtime.Bind(row_49, runtime.Bind(row_50, runtime.Bind(row_51, runtime.Bind(row_52, runtime.Bind(row_53, runtime.Bind(row_54, runtime.Bind(row_55, runtime.Bind(row_56, runtime.Bind(row_57, runtime.Bind(row_58, runtime.Bind(row_59, runtime.End{}))))))))))))))))))))))), camidx_8, 16384)
+		loop_88 := runtime.EnterLoop(&nbLoop25, runtime.Bind(row_23, runtime.Bind(camidx_7, runtime.Bind(row_29, runtime.Bind(row_31, runtime.Bind(row_33, runtime.Bind(row_35, runtime.Bind(row_37, runtime.Bind(row_39, runtime.Bind(row_41, runtime.Bind(row_43, runtime.Bind(row_45, runtime.Bind(row_47, runtime.Bind(row_49, runtime.Bind(row_50, runtime.Bind(row_51, runtime.Bind(row_52, runtime.Bind(row_53, runtime.Bind(row_54, runtime.Bind(row_55, runtime.Bind(row_56, runtime.Bind(row_57, runtime.Bind(row_58, runtime.Bind(row_59, runtime.End{}))))))))))))))))))))))), camidx_8, 16384)
 		if loop_88.For == nil {
 			loop_88.For = func(lo_74, hi int) {
 				row_23 := loop_88.C.H
@@ -9107,7 +9514,7 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 			}
 		}
 		runtime.ParallelFor(camidx_8, 16384, loop_88.For)
-		loop_88.Leave(&nbLoop27)
+		loop_88.Leave(&nbLoop25)
 	} else {
 		for i_60 := 0; i_60 < camidx_8; i_60++ {
 			e_62 := row_23[int(camidx_7[i_60])]
@@ -9189,7 +9596,7 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	row_103 = row_103[:ptidx_10]
 	row_104 = row_104[:ptidx_10]
 	if ptidx_10 >= 262144 {
-		loop_117 := runtime.EnterLoop(&nbLoop28, runtime.Bind(row_92, runtime.Bind(ptidx_9, runtime.Bind(row_98, runtime.Bind(row_100, runtime.Bind(row_102, runtime.Bind(row_103, runtime.Bind(row_104, runtime.End{}))))))), ptidx_10, 16384)
+		loop_117 := runtime.EnterLoop(&nbLoop26, runtime.Bind(row_92, runtime.Bind(ptidx_9, runtime.Bind(row_98, runtime.Bind(row_100, runtime.Bind(row_102, runtime.Bind(row_103, runtime.Bind(row_104, runtime.End{}))))))), ptidx_10, 16384)
 		if loop_117.For == nil {
 			loop_117.For = func(lo_111, hi int) {
 				row_92 := loop_117.C.H
@@ -9210,7 +9617,7 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 			}
 		}
 		runtime.ParallelFor(ptidx_10, 16384, loop_117.For)
-		loop_117.Leave(&nbLoop28)
+		loop_117.Leave(&nbLoop26)
 	} else {
 		for i_105 := 0; i_105 < ptidx_10; i_105++ {
 			e_107 := row_92[int(ptidx_9[i_105])]
@@ -9225,9 +9632,14 @@ func fn_gathered(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pt
 	return a_22, 11, camidx_8, a_91, 3, ptidx_10, nil
 }
 
+// nbLoop27 keeps the records of a parallel loop of fn_baobjective.
+var nbLoop27 runtime.LoopSite
+
 // fn_baobjective is def ba_objective (models.nab:156:12).
 func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, []float64, int, error) {
-	mark_35 := ar.Mark()
+	var checked_33 bool
+	var checked_73 bool
+	mark_369 := ar.Mark()
 	_ = int64(cams_2)
 	_ = int64(pts_5)
 	size_18 := int64(w_8)
@@ -9255,26 +9667,797 @@ func fn_baobjective(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int,
 	feats_9 = feats_9[:feats_10*feats_11]
 	camidx_12 = camidx_12[:camidx_13]
 	ptidx_14 = ptidx_14[:ptidx_15]
-	r_19, r_20, r_21, r_22, r_23, r_24, err_25 := fn_gathered(ar, cams_1, cams_2, cams_3, pts_4, pts_5, pts_6, camidx_12, camidx_13, ptidx_14, ptidx_15)
-	if err_25 != nil {
-		return nil, 0, 0, nil, 0, runtime.WithFrame(err_25, "gathered", "models.nab:151:5", "models.nab:158:18")
+	n_21 := int64(camidx_13)
+	if int64(ptidx_15) != n_21 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:151:74", runtime.DimMessage("pt_idx", "[p]i64", "p", int64(ptidx_15), n_21)), "gathered", "models.nab:151:5", "models.nab:158:18")
 	}
-	t_26 := ar.F64w(len(feats_9))
-	for i_27 := 0; i_27 < feats_10; i_27++ {
-		for j_28 := 0; j_28 < feats_11; j_28++ {
-			t_26[j_28*feats_10+i_27] = feats_9[i_27*feats_11+j_28]
+	if int64(cams_3) != int64(11) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:151:14", runtime.DimMessage("dimension 2 of cams", "[n][11]f64", "11", int64(cams_3), int64(11))), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	if int64(pts_6) != int64(3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:151:32", runtime.DimMessage("dimension 2 of pts", "[m][3]f64", "3", int64(pts_6), int64(3))), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	t_22 := ar.F64w(len(cams_1))
+	for i_23 := 0; i_23 < cams_2; i_23++ {
+		for j_24 := 0; j_24 < cams_3; j_24++ {
+			t_22[j_24*cams_2+i_23] = cams_1[i_23*cams_3+j_24]
 		}
 	}
-	r_29, r_30, r_31, r_32, r_33, err_34 := fn_residuals(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10)
-	if err_34 != nil {
-		return nil, 0, 0, nil, 0, runtime.WithFrame(err_34, "residuals", "models.nab:142:5", "models.nab:159:6")
+	t_25 := ar.F64w(len(pts_4))
+	for i_26 := 0; i_26 < pts_5; i_26++ {
+		for j_27 := 0; j_27 < pts_6; j_27++ {
+			t_25[j_27*pts_5+i_26] = pts_4[i_26*pts_6+j_27]
+		}
 	}
-	ar.Keep(mark_35, &r_29, &r_32)
-	return r_29, r_30, r_31, r_32, r_33, nil
+	n_28, err_29 := runtime.CheckSize(int64(11))
+	if err_29 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:7", err_29), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	var a_30 []float64
+	if int64(0) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(0), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	row_31 := t_22[int(int64(0))*cams_2 : (int(int64(0))+1)*cams_2]
+	if !checked_33 {
+		for _, j_32 := range camidx_12 {
+			if j_32 < 0 || j_32 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_32, cams_2)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_33 = true
+	}
+	rs_34 := camidx_13
+	tot_35, err_36 := runtime.MulSize(n_28, rs_34)
+	if err_36 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:7", err_36), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	a_30 = ar.F64w(tot_35)
+	if int64(1) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(1), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	row_37 := t_22[int(int64(1))*cams_2 : (int(int64(1))+1)*cams_2]
+	if !checked_33 {
+		for _, j_38 := range camidx_12 {
+			if j_38 < 0 || j_38 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_38, cams_2)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(2) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(2), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	row_39 := t_22[int(int64(2))*cams_2 : (int(int64(2))+1)*cams_2]
+	if !checked_33 {
+		for _, j_40 := range camidx_12 {
+			if j_40 < 0 || j_40 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_40, cams_2)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(3) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(3), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	row_41 := t_22[int(int64(3))*cams_2 : (int(int64(3))+1)*cams_2]
+	if !checked_33 {
+		for _, j_42 := range camidx_12 {
+			if j_42 < 0 || j_42 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_42, cams_2)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(4) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(4), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	row_43 := t_22[int(int64(4))*cams_2 : (int(int64(4))+1)*cams_2]
+	if !checked_33 {
+		for _, j_44 := range camidx_12 {
+			if j_44 < 0 || j_44 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_44, cams_2)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(5) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(5), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	row_45 := t_22[int(int64(5))*cams_2 : (int(int64(5))+1)*cams_2]
+	if !checked_33 {
+		for _, j_46 := range camidx_12 {
+			if j_46 < 0 || j_46 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_46, cams_2)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(6) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(6), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	row_47 := t_22[int(int64(6))*cams_2 : (int(int64(6))+1)*cams_2]
+	if !checked_33 {
+		for _, j_48 := range camidx_12 {
+			if j_48 < 0 || j_48 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_48, cams_2)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(7) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(7), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	row_49 := t_22[int(int64(7))*cams_2 : (int(int64(7))+1)*cams_2]
+	if !checked_33 {
+		for _, j_50 := range camidx_12 {
+			if j_50 < 0 || j_50 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_50, cams_2)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(8) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(8), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	row_51 := t_22[int(int64(8))*cams_2 : (int(int64(8))+1)*cams_2]
+	if !checked_33 {
+		for _, j_52 := range camidx_12 {
+			if j_52 < 0 || j_52 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_52, cams_2)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(9) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(9), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	row_53 := t_22[int(int64(9))*cams_2 : (int(int64(9))+1)*cams_2]
+	if !checked_33 {
+		for _, j_54 := range camidx_12 {
+			if j_54 < 0 || j_54 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_54, cams_2)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(10) >= int64(cams_3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(10), cams_3)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	row_55 := t_22[int(int64(10))*cams_2 : (int(int64(10))+1)*cams_2]
+	if !checked_33 {
+		for _, j_56 := range camidx_12 {
+			if j_56 < 0 || j_56 >= int64(cams_2) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_56, cams_2)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_33 = true
+	}
+	_ = a_30[0*rs_34 : 1*rs_34]
+	_ = a_30[1*rs_34 : 2*rs_34]
+	_ = a_30[2*rs_34 : 3*rs_34]
+	_ = a_30[3*rs_34 : 4*rs_34]
+	_ = a_30[4*rs_34 : 5*rs_34]
+	_ = a_30[5*rs_34 : 6*rs_34]
+	_ = a_30[6*rs_34 : 7*rs_34]
+	_ = a_30[7*rs_34 : 8*rs_34]
+	_ = a_30[8*rs_34 : 9*rs_34]
+	_ = a_30[9*rs_34 : 10*rs_34]
+	_ = a_30[10*rs_34 : 11*rs_34]
+	n_68, err_69 := runtime.CheckSize(int64(3))
+	if err_69 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:44", err_69), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	var a_70 []float64
+	if int64(0) >= int64(pts_6) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(0), pts_6)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	row_71 := t_25[int(int64(0))*pts_5 : (int(int64(0))+1)*pts_5]
+	if !checked_73 {
+		for _, j_72 := range ptidx_14 {
+			if j_72 < 0 || j_72 >= int64(pts_5) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:45", runtime.CheckIndex(j_72, pts_5)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_73 = true
+	}
+	rs_74 := ptidx_15
+	tot_75, err_76 := runtime.MulSize(n_68, rs_74)
+	if err_76 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:44", err_76), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	a_70 = ar.F64w(tot_75)
+	if int64(1) >= int64(pts_6) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(1), pts_6)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	row_77 := t_25[int(int64(1))*pts_5 : (int(int64(1))+1)*pts_5]
+	if !checked_73 {
+		for _, j_78 := range ptidx_14 {
+			if j_78 < 0 || j_78 >= int64(pts_5) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:45", runtime.CheckIndex(j_78, pts_5)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_73 = true
+	}
+	if int64(2) >= int64(pts_6) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(2), pts_6)), "gathered", "models.nab:151:5", "models.nab:158:18")
+	}
+	row_79 := t_25[int(int64(2))*pts_5 : (int(int64(2))+1)*pts_5]
+	if !checked_73 {
+		for _, j_80 := range ptidx_14 {
+			if j_80 < 0 || j_80 >= int64(pts_5) {
+				return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:45", runtime.CheckIndex(j_80, pts_5)), "gathered", "models.nab:151:5", "models.nab:158:18")
+			}
+		}
+		checked_73 = true
+	}
+	_ = a_70[0*rs_74 : 1*rs_74]
+	_ = a_70[1*rs_74 : 2*rs_74]
+	_ = a_70[2*rs_74 : 3*rs_74]
+	t_84 := ar.F64w(len(feats_9))
+	for i_85 := 0; i_85 < feats_10; i_85++ {
+		for j_86 := 0; j_86 < feats_11; j_86++ {
+			t_84[j_86*feats_10+i_85] = feats_9[i_85*feats_11+j_86]
+		}
+	}
+	n_87 := int64(camidx_13)
+	if int64(ptidx_15) != n_87 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:142:39", runtime.DimMessage("dimension 2 of x", "[3][p]f64", "p", int64(ptidx_15), n_87)), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(w_8) != n_87 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:142:50", runtime.DimMessage("w", "[p]f64", "p", int64(w_8), n_87)), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(feats_10) != n_87 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:142:67", runtime.DimMessage("dimension 2 of feat", "[2][p]f64", "p", int64(feats_10), n_87)), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(feats_11) != int64(2) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:142:57", runtime.DimMessage("feat", "[2][p]f64", "2", int64(feats_11), int64(2))), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	n_88 := int(int64(3)) - int(int64(0))
+	s_89 := a_30[int(int64(0))*camidx_13 : int(int64(3))*camidx_13 : int(int64(3))*camidx_13]
+	n_90 := int(int64(6)) - int(int64(3))
+	s_91 := a_30[int(int64(3))*camidx_13 : int(int64(6))*camidx_13 : int(int64(6))*camidx_13]
+	_ = a_70[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
+	if int64(0) >= int64(n_90) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(0), n_90)), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = s_91[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = a_70[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
+	if int64(1) >= int64(n_90) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(1), n_90)), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = s_91[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = a_70[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
+	if int64(2) >= int64(n_90) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:143:30", runtime.CheckIndex(int64(2), n_90)), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = s_91[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:143:30", "shape mismatch in '-': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	rs_98 := ptidx_15
+	tot_99, err_100 := runtime.MulSize(3, rs_98)
+	if err_100 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:143:30", err_100), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	a_101 := ar.F64w(tot_99)
+	_ = a_101[0*rs_98 : 1*rs_98]
+	_ = a_101[1*rs_98 : 2*rs_98]
+	_ = a_101[2*rs_98 : 3*rs_98]
+	n_105 := int64(camidx_13)
+	if int64(ptidx_15) != n_105 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:126:33", runtime.DimMessage("dimension 2 of x", "[3][p]f64", "p", int64(ptidx_15), n_105)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(n_88) != int64(3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:126:12", runtime.DimMessage("r", "[3][p]f64", "3", int64(n_88), int64(3))), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(0) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:127:18", runtime.CheckIndex(int64(0), n_88)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = s_89[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
+	if int64(1) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:127:27", runtime.CheckIndex(int64(1), n_88)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = s_89[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
+	if int64(2) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:127:36", runtime.CheckIndex(int64(2), n_88)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = s_89[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
+	if int64(0) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:132:16", runtime.CheckIndex(int64(0), n_88)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = s_89[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
+	if int64(1) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:132:30", runtime.CheckIndex(int64(1), n_88)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = s_89[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
+	if int64(2) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:132:44", runtime.CheckIndex(int64(2), n_88)), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = s_89[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
+	rs_117 := camidx_13
+	tot_118, err_119 := runtime.MulSize(3, rs_117)
+	if err_119 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:132:14", err_119), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	a_120 := ar.F64w(tot_118)
+	_ = a_120[0*rs_117 : 1*rs_117]
+	_ = a_120[1*rs_117 : 2*rs_117]
+	_ = a_120[2*rs_117 : 3*rs_117]
+	n_124 := int64(camidx_13)
+	if int64(ptidx_15) != n_124 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:122:32", runtime.DimMessage("dimension 2 of b", "[3][p]f64", "p", int64(ptidx_15), n_124)), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = a_120[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
+	_ = a_101[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = a_120[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
+	_ = a_101[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = a_120[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
+	_ = a_101[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = a_120[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
+	_ = a_101[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = a_120[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
+	_ = a_101[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = a_120[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
+	_ = a_101[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	rs_137 := camidx_13
+	tot_138, err_139 := runtime.MulSize(3, rs_137)
+	if err_139 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_139), "cross", "models.nab:122:5", "models.nab:133:12"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	a_140 := ar.F64w(tot_138)
+	_ = a_140[0*rs_137 : 1*rs_137]
+	_ = a_140[1*rs_137 : 2*rs_137]
+	_ = a_140[2*rs_137 : 3*rs_137]
+	_ = a_120[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
+	_ = a_101[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = a_120[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
+	_ = a_101[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:134:39", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = a_120[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
+	_ = a_101[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	n_151, err_152 := runtime.CheckSize(int64(3))
+	if err_152 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_152), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	var a_153 []float64
+	_ = a_101[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = a_140[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = a_120[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	rs_157 := ptidx_15
+	tot_158, err_159 := runtime.MulSize(n_151, rs_157)
+	if err_159 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:135:14", err_159), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	a_153 = ar.F64w(tot_158)
+	_ = a_101[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = a_140[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = a_120[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = a_101[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = a_140[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = a_120[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = a_153[0*rs_157 : 1*rs_157]
+	_ = a_153[1*rs_157 : 2*rs_157]
+	_ = a_153[2*rs_157 : 3*rs_157]
+	n_169 := int64(camidx_13)
+	if int64(ptidx_15) != n_169 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:122:32", runtime.DimMessage("dimension 2 of b", "[3][p]f64", "p", int64(ptidx_15), n_169)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(n_88) != int64(3) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:122:11", runtime.DimMessage("a", "[3][p]f64", "3", int64(n_88), int64(3))), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(1) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), n_88)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = s_89[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
+	_ = a_101[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(2) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), n_88)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = s_89[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
+	_ = a_101[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(2) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:32", runtime.CheckIndex(int64(2), n_88)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = s_89[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
+	_ = a_101[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(0) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), n_88)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = s_89[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
+	_ = a_101[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(0) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:59", runtime.CheckIndex(int64(0), n_88)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = s_89[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
+	_ = a_101[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if int64(1) >= int64(n_88) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:73", runtime.CheckIndex(int64(1), n_88)), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = s_89[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
+	_ = a_101[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	rs_182 := camidx_13
+	tot_183, err_184 := runtime.MulSize(3, rs_182)
+	if err_184 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_184), "cross", "models.nab:122:5", "models.nab:136:19"), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	a_185 := ar.F64w(tot_183)
+	_ = a_185[0*rs_182 : 1*rs_182]
+	_ = a_185[1*rs_182 : 2*rs_182]
+	_ = a_185[2*rs_182 : 3*rs_182]
+	_ = a_101[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
+	_ = a_185[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = a_101[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
+	_ = a_185[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = a_101[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
+	_ = a_185[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
+	if camidx_13 != ptidx_15 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{ptidx_15})+" and "+runtime.ShapeString([]int{camidx_13})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	rs_195 := ptidx_15
+	tot_196, err_197 := runtime.MulSize(3, rs_195)
+	if err_197 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:136:17", err_197), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	a_198 := ar.F64w(tot_196)
+	_ = a_198[0*rs_195 : 1*rs_195]
+	_ = a_198[1*rs_195 : 2*rs_195]
+	_ = a_198[2*rs_195 : 3*rs_195]
+	n_202, err_203 := runtime.CheckSize(int64(3))
+	if err_203 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_203), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	var a_204 []float64
+	_ = a_153[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = a_198[int(int64(0))*ptidx_15 : (int(int64(0))+1)*ptidx_15]
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	rs_207 := camidx_13
+	tot_208, err_209 := runtime.MulSize(n_202, rs_207)
+	if err_209 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.WithPos("models.nab:137:6", err_209), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	a_204 = ar.F64w(tot_208)
+	_ = a_153[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = a_198[int(int64(1))*ptidx_15 : (int(int64(1))+1)*ptidx_15]
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = a_153[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = a_198[int(int64(2))*ptidx_15 : (int(int64(2))+1)*ptidx_15]
+	if ptidx_15 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithFrame(runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{ptidx_15})), "rotate", "models.nab:126:5", "models.nab:143:11"), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = a_204[0*rs_207 : 1*rs_207]
+	_ = a_204[1*rs_207 : 2*rs_207]
+	_ = a_204[2*rs_207 : 3*rs_207]
+	_ = a_204[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
+	_ = a_204[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
+	_ = a_204[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
+	_ = a_204[int(int64(2))*camidx_13 : (int(int64(2))+1)*camidx_13]
+	rs_221 := camidx_13
+	tot_222, err_223 := runtime.MulSize(2, rs_221)
+	if err_223 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:144:11", err_223), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	a_224 := ar.F64w(tot_222)
+	_ = a_224[0*rs_221 : 1*rs_221]
+	_ = a_224[1*rs_221 : 2*rs_221]
+	_ = a_224[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
+	_ = a_224[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
+	_ = a_30[int(int64(9))*camidx_13 : (int(int64(9))+1)*camidx_13]
+	_ = a_30[int(int64(10))*camidx_13 : (int(int64(10))+1)*camidx_13]
+	n_233, err_234 := runtime.CheckSize(int64(2))
+	if err_234 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:147:14", err_234), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	var a_235 []float64
+	_ = a_30[int(int64(6))*camidx_13 : (int(int64(6))+1)*camidx_13]
+	_ = a_224[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
+	x_238 := int64(7) + int64(0)
+	if x_238 < 0 || x_238 >= int64(11) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_238, 11)), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = a_30[int(x_238)*camidx_13 : (int(x_238)+1)*camidx_13]
+	rs_240 := camidx_13
+	tot_241, err_242 := runtime.MulSize(n_233, rs_240)
+	if err_242 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:147:14", err_242), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	a_235 = ar.F64w(tot_241)
+	_ = a_30[int(int64(6))*camidx_13 : (int(int64(6))+1)*camidx_13]
+	_ = a_224[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
+	x_245 := int64(7) + int64(1)
+	if x_245 < 0 || x_245 >= int64(11) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:147:44", runtime.CheckIndex(x_245, 11)), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	_ = a_30[int(x_245)*camidx_13 : (int(x_245)+1)*camidx_13]
+	_ = a_235[0*rs_240 : 1*rs_240]
+	_ = a_235[1*rs_240 : 2*rs_240]
+	n_249, err_250 := runtime.CheckSize(int64(2))
+	if err_250 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:148:7", err_250), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	var a_251 []float64
+	_ = a_235[int(int64(0))*camidx_13 : (int(int64(0))+1)*camidx_13]
+	if int64(0) >= int64(feats_11) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:148:27", runtime.CheckIndex(int64(0), feats_11)), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	row_253 := t_84[int(int64(0))*feats_10 : (int(int64(0))+1)*feats_10]
+	if feats_10 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{feats_10})), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != w_8 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{camidx_13})), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	rs_254 := w_8
+	tot_255, err_256 := runtime.MulSize(n_249, rs_254)
+	if err_256 != nil {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:148:7", err_256), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	a_251 = ar.F64w(tot_255)
+	_ = a_235[int(int64(1))*camidx_13 : (int(int64(1))+1)*camidx_13]
+	if int64(1) >= int64(feats_11) {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:148:27", runtime.CheckIndex(int64(1), feats_11)), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	row_258 := t_84[int(int64(1))*feats_10 : (int(int64(1))+1)*feats_10]
+	if feats_10 != camidx_13 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:148:21", "shape mismatch in '-': "+runtime.ShapeString([]int{camidx_13})+" and "+runtime.ShapeString([]int{feats_10})), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	if camidx_13 != w_8 {
+		return nil, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:148:10", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{camidx_13})), "residuals", "models.nab:142:5", "models.nab:159:6")
+	}
+	row_259 := a_251[0*rs_254 : 1*rs_254]
+	row_260 := a_251[1*rs_254 : 2*rs_254]
+	r_261 := ar.F64w(camidx_13)
+	camidx_12 = camidx_12[:camidx_13]
+	ptidx_14 = ptidx_14[:camidx_13]
+	w_7 = w_7[:camidx_13]
+	row_253 = row_253[:camidx_13]
+	row_258 = row_258[:camidx_13]
+	row_259 = row_259[:camidx_13]
+	row_260 = row_260[:camidx_13]
+	r_261 = r_261[:camidx_13]
+	if camidx_13 >= 262144 {
+		loop_368 := runtime.EnterLoop(&nbLoop27, runtime.Bind(row_31, runtime.Bind(camidx_12, runtime.Bind(row_37, runtime.Bind(row_39, runtime.Bind(row_41, runtime.Bind(row_43, runtime.Bind(row_45, runtime.Bind(row_47, runtime.Bind(row_49, runtime.Bind(row_51, runtime.Bind(row_53, runtime.Bind(row_55, runtime.Bind(row_71, runtime.Bind(ptidx_14, runtime.Bind(row_77, runtime.Bind(row_79, runtime.Bind(w_7, runtime.Bind(row_253, runtime.Bind(row_258, runtime.Bind(row_259, runtime.Bind(row_260, runtime.Bind(r_261, runtime.End{})))))))))))))))))))))), camidx_13, 16384)
+		if loop_368.For == nil {
+			loop_368.For = func(lo_315, hi int) {
+				row_31 := loop_368.C.H
+				camidx_12 := loop_368.C.T.H
+				row_37 := loop_368.C.T.T.H
+				row_39 := loop_368.C.T.T.T.H
+				row_41 := loop_368.C.T.T.T.T.H
+				row_43 := loop_368.C.T.T.T.T.T.H
+				row_45 := loop_368.C.T.T.T.T.T.T.H
+				row_47 := loop_368.C.T.T.T.T.T.T.T.H
+				row_49 := loop_368.C.T.T.T.T.T.T.T.T.H
+				row_51 := loop_368.C.T.T.T.T.T.T.T.T.T.H
+				row_53 := loop_368.C.T.T.T.T.T.T.T.T.T.T.H
+				row_55 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_71 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				ptidx_14 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_77 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_79 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				w_7 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_253 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_258 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_259 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_260 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				r_261 := loop_368.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_316 := lo_315; i_316 < hi; i_316++ {
+					e_318 := row_31[int(camidx_12[i_316])]
+					e_319 := row_37[int(camidx_12[i_316])]
+					e_320 := row_39[int(camidx_12[i_316])]
+					e_321 := row_41[int(camidx_12[i_316])]
+					e_322 := row_43[int(camidx_12[i_316])]
+					e_323 := row_45[int(camidx_12[i_316])]
+					e_324 := row_47[int(camidx_12[i_316])]
+					e_325 := row_49[int(camidx_12[i_316])]
+					e_326 := row_51[int(camidx_12[i_316])]
+					e_327 := row_53[int(camidx_12[i_316])]
+					e_328 := row_55[int(camidx_12[i_316])]
+					e_329 := row_71[int(ptidx_14[i_316])]
+					e_330 := row_77[int(ptidx_14[i_316])]
+					e_331 := row_79[int(ptidx_14[i_316])]
+					e_332 := (e_329 - e_321)
+					e_333 := (e_330 - e_322)
+					e_334 := (e_331 - e_323)
+					e_335 := (((e_318 * e_318) + (e_319 * e_319)) + (e_320 * e_320))
+					e_336 := (runtime.Sign(e_335))
+					e_337 := (math.Sqrt((e_335 + (1.0 - e_336))))
+					e_338 := (math.Cos(e_337))
+					e_339 := (math.Sin(e_337))
+					e_340 := (e_318 / e_337)
+					e_341 := (e_319 / e_337)
+					e_342 := (e_320 / e_337)
+					e_343 := ((e_341 * e_334) - (e_342 * e_333))
+					e_344 := ((e_342 * e_332) - (e_340 * e_334))
+					e_345 := ((e_340 * e_333) - (e_341 * e_332))
+					e_346 := ((((e_340 * e_332) + (e_341 * e_333)) + (e_342 * e_334)) * (1.0 - e_338))
+					e_347 := (((e_332 * e_338) + (e_343 * e_339)) + (e_340 * e_346))
+					e_348 := (((e_333 * e_338) + (e_344 * e_339)) + (e_341 * e_346))
+					e_349 := (((e_334 * e_338) + (e_345 * e_339)) + (e_342 * e_346))
+					e_350 := ((e_319 * e_334) - (e_320 * e_333))
+					e_351 := ((e_320 * e_332) - (e_318 * e_334))
+					e_352 := ((e_318 * e_333) - (e_319 * e_332))
+					e_353 := (e_332 + e_350)
+					e_354 := (e_333 + e_351)
+					e_355 := (e_334 + e_352)
+					e_356 := ((e_336 * e_347) + ((1.0 - e_336) * e_353))
+					e_357 := ((e_336 * e_348) + ((1.0 - e_336) * e_354))
+					e_358 := ((e_336 * e_349) + ((1.0 - e_336) * e_355))
+					e_359 := (e_356 / e_358)
+					e_360 := (e_357 / e_358)
+					e_361 := ((e_359 * e_359) + (e_360 * e_360))
+					e_362 := ((1.0 + (e_327 * e_361)) + (e_328 * (e_361 * e_361)))
+					e_363 := (((e_324 * e_359) * e_362) + e_325)
+					e_364 := (((e_324 * e_360) * e_362) + e_326)
+					e_365 := (w_7[i_316] * (e_363 - row_253[i_316]))
+					e_366 := (w_7[i_316] * (e_364 - row_258[i_316]))
+					row_259[i_316] = e_365
+					row_260[i_316] = e_366
+					e_367 := (1.0 - (w_7[i_316] * w_7[i_316]))
+					r_261[i_316] = e_367
+				}
+			}
+		}
+		runtime.ParallelFor(camidx_13, 16384, loop_368.For)
+		loop_368.Leave(&nbLoop27)
+	} else {
+		for i_262 := 0; i_262 < camidx_13; i_262++ {
+			e_264 := row_31[int(camidx_12[i_262])]
+			e_265 := row_37[int(camidx_12[i_262])]
+			e_266 := row_39[int(camidx_12[i_262])]
+			e_267 := row_41[int(camidx_12[i_262])]
+			e_268 := row_43[int(camidx_12[i_262])]
+			e_269 := row_45[int(camidx_12[i_262])]
+			e_270 := row_47[int(camidx_12[i_262])]
+			e_271 := row_49[int(camidx_12[i_262])]
+			e_272 := row_51[int(camidx_12[i_262])]
+			e_273 := row_53[int(camidx_12[i_262])]
+			e_274 := row_55[int(camidx_12[i_262])]
+			e_275 := row_71[int(ptidx_14[i_262])]
+			e_276 := row_77[int(ptidx_14[i_262])]
+			e_277 := row_79[int(ptidx_14[i_262])]
+			e_278 := (e_275 - e_267)
+			e_279 := (e_276 - e_268)
+			e_280 := (e_277 - e_269)
+			e_281 := (((e_264 * e_264) + (e_265 * e_265)) + (e_266 * e_266))
+			e_282 := (runtime.Sign(e_281))
+			e_283 := (math.Sqrt((e_281 + (1.0 - e_282))))
+			e_284 := (math.Cos(e_283))
+			e_285 := (math.Sin(e_283))
+			e_286 := (e_264 / e_283)
+			e_287 := (e_265 / e_283)
+			e_288 := (e_266 / e_283)
+			e_289 := ((e_287 * e_280) - (e_288 * e_279))
+			e_290 := ((e_288 * e_278) - (e_286 * e_280))
+			e_291 := ((e_286 * e_279) - (e_287 * e_278))
+			e_292 := ((((e_286 * e_278) + (e_287 * e_279)) + (e_288 * e_280)) * (1.0 - e_284))
+			e_293 := (((e_278 * e_284) + (e_289 * e_285)) + (e_286 * e_292))
+			e_294 := (((e_279 * e_284) + (e_290 * e_285)) + (e_287 * e_292))
+			e_295 := (((e_280 * e_284) + (e_291 * e_285)) + (e_288 * e_292))
+			e_296 := ((e_265 * e_280) - (e_266 * e_279))
+			e_297 := ((e_266 * e_278) - (e_264 * e_280))
+			e_298 := ((e_264 * e_279) - (e_265 * e_278))
+			e_299 := (e_278 + e_296)
+			e_300 := (e_279 + e_297)
+			e_301 := (e_280 + e_298)
+			e_302 := ((e_282 * e_293) + ((1.0 - e_282) * e_299))
+			e_303 := ((e_282 * e_294) + ((1.0 - e_282) * e_300))
+			e_304 := ((e_282 * e_295) + ((1.0 - e_282) * e_301))
+			e_305 := (e_302 / e_304)
+			e_306 := (e_303 / e_304)
+			e_307 := ((e_305 * e_305) + (e_306 * e_306))
+			e_308 := ((1.0 + (e_273 * e_307)) + (e_274 * (e_307 * e_307)))
+			e_309 := (((e_270 * e_305) * e_308) + e_271)
+			e_310 := (((e_270 * e_306) * e_308) + e_272)
+			e_311 := (w_7[i_262] * (e_309 - row_253[i_262]))
+			e_312 := (w_7[i_262] * (e_310 - row_258[i_262]))
+			row_259[i_262] = e_311
+			row_260[i_262] = e_312
+			e_313 := (1.0 - (w_7[i_262] * w_7[i_262]))
+			r_261[i_262] = e_313
+		}
+	}
+	ar.Keep(mark_369, &a_251, &r_261)
+	return a_251, 2, w_8, r_261, w_8, nil
 }
 
-// nbLoop29 keeps the records of a parallel loop of fn_crosssplit11fwd.
-var nbLoop29 runtime.LoopSite
+// nbLoop28 keeps the records of a parallel loop of fn_crosssplit11fwd.
+var nbLoop28 runtime.LoopSite
 
 // fn_crosssplit11fwd is def cross$split_11$fwd (models.nab:122:5).
 func fn_crosssplit11fwd(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, b_6 int) ([]float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
@@ -9348,7 +10531,7 @@ func fn_crosssplit11fwd(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 
 	row_18 = row_18[:a_3]
 	row_19 = row_19[:a_3]
 	if a_3 >= 262144 {
-		loop_32 := runtime.EnterLoop(&nbLoop29, runtime.Bind(row_7, runtime.Bind(row_8, runtime.Bind(row_9, runtime.Bind(row_10, runtime.Bind(row_11, runtime.Bind(row_12, runtime.Bind(row_17, runtime.Bind(row_18, runtime.Bind(row_19, runtime.End{}))))))))), a_3, 16384)
+		loop_32 := runtime.EnterLoop(&nbLoop28, runtime.Bind(row_7, runtime.Bind(row_8, runtime.Bind(row_9, runtime.Bind(row_10, runtime.Bind(row_11, runtime.Bind(row_12, runtime.Bind(row_17, runtime.Bind(row_18, runtime.Bind(row_19, runtime.End{}))))))))), a_3, 16384)
 		if loop_32.For == nil {
 			loop_32.For = func(lo_26, hi int) {
 				row_7 := loop_32.C.H
@@ -9371,7 +10554,7 @@ func fn_crosssplit11fwd(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 
 			}
 		}
 		runtime.ParallelFor(a_3, 16384, loop_32.For)
-		loop_32.Leave(&nbLoop29)
+		loop_32.Leave(&nbLoop28)
 	} else {
 		for i_20 := 0; i_20 < a_3; i_20++ {
 			e_22 := ((row_7[i_20] * row_8[i_20]) - (row_9[i_20] * row_10[i_20]))
@@ -9385,6 +10568,9 @@ func fn_crosssplit11fwd(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 
 	ar.Keep(mark_33, &a_16, &row_11, &row_7, &b_4, &a_1, &row_10, &row_12, &row_8, &row_9)
 	return a_16, 3, a_3, row_11, b_6, row_7, a_3, b_4, b_5, b_6, a_1, a_2, a_3, row_10, b_6, row_12, a_3, row_8, b_6, row_12, a_3, row_11, b_6, row_9, a_3, row_10, b_6, row_9, a_3, row_8, b_6, row_7, a_3, nil
 }
+
+// nbLoop29 keeps the records of a parallel loop of fn_crosssplit11bwd.
+var nbLoop29 runtime.LoopSite
 
 // nbLoop30 keeps the records of a parallel loop of fn_crosssplit11bwd.
 var nbLoop30 runtime.LoopSite
@@ -9428,9 +10614,6 @@ var nbLoop42 runtime.LoopSite
 // nbLoop43 keeps the records of a parallel loop of fn_crosssplit11bwd.
 var nbLoop43 runtime.LoopSite
 
-// nbLoop44 keeps the records of a parallel loop of fn_crosssplit11bwd.
-var nbLoop44 runtime.LoopSite
-
 // fn_crosssplit11bwd is def cross$split_11$bwd (models.nab:122:5).
 func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 []float64, tape_4 int, tape_5 []float64, tape_6 int, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 []float64, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 []float64, tape_20 int, tape_21 []float64, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 []float64, tape_30 int, ybar_31 []float64, ybar_32 int, ybar_33 int) ([]float64, int, int, []float64, int, int, error) {
 	mark_159 := ar.Mark()
@@ -9467,7 +10650,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 	r_37 := ar.F64w(ybar_33)
 	row_36 = row_36[:len(r_37)]
 	if len(r_37) >= 262144 {
-		loop_44 := runtime.EnterLoop(&nbLoop30, runtime.Bind(r_37, runtime.Bind(row_36, runtime.End{})), len(r_37), 16384)
+		loop_44 := runtime.EnterLoop(&nbLoop29, runtime.Bind(r_37, runtime.Bind(row_36, runtime.End{})), len(r_37), 16384)
 		if loop_44.For == nil {
 			loop_44.For = func(lo_41, hi int) {
 				r_37 := loop_44.C.H
@@ -9478,7 +10661,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 			}
 		}
 		runtime.ParallelFor(len(r_37), 16384, loop_44.For)
-		loop_44.Leave(&nbLoop30)
+		loop_44.Leave(&nbLoop29)
 	} else {
 		for i_38 := range r_37 {
 			r_37[i_38] = -row_36[i_38]
@@ -9498,7 +10681,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 	tape_3 = tape_3[:len(row_46)]
 	r_37 = r_37[:len(row_46)]
 	if len(row_46) >= 262144 {
-		loop_53 := runtime.EnterLoop(&nbLoop31, runtime.Bind(row_46, runtime.Bind(tape_3, runtime.Bind(r_37, runtime.End{}))), len(row_46), 16384)
+		loop_53 := runtime.EnterLoop(&nbLoop30, runtime.Bind(row_46, runtime.Bind(tape_3, runtime.Bind(r_37, runtime.End{}))), len(row_46), 16384)
 		if loop_53.For == nil {
 			loop_53.For = func(lo_50, hi int) {
 				row_46 := loop_53.C.H
@@ -9510,7 +10693,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 			}
 		}
 		runtime.ParallelFor(len(row_46), 16384, loop_53.For)
-		loop_53.Leave(&nbLoop31)
+		loop_53.Leave(&nbLoop30)
 	} else {
 		for i_47 := range row_46 {
 			row_46[i_47] += (tape_3[i_47] * r_37[i_47])
@@ -9530,7 +10713,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 	tape_1 = tape_1[:len(row_55)]
 	r_37 = r_37[:len(row_55)]
 	if len(row_55) >= 262144 {
-		loop_62 := runtime.EnterLoop(&nbLoop32, runtime.Bind(row_55, runtime.Bind(tape_1, runtime.Bind(r_37, runtime.End{}))), len(row_55), 16384)
+		loop_62 := runtime.EnterLoop(&nbLoop31, runtime.Bind(row_55, runtime.Bind(tape_1, runtime.Bind(r_37, runtime.End{}))), len(row_55), 16384)
 		if loop_62.For == nil {
 			loop_62.For = func(lo_59, hi int) {
 				row_55 := loop_62.C.H
@@ -9542,7 +10725,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 			}
 		}
 		runtime.ParallelFor(len(row_55), 16384, loop_62.For)
-		loop_62.Leave(&nbLoop32)
+		loop_62.Leave(&nbLoop31)
 	} else {
 		for i_56 := range row_55 {
 			row_55[i_56] += (tape_1[i_56] * r_37[i_56])
@@ -9561,7 +10744,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 	tape_13 = tape_13[:len(row_63)]
 	row_36 = row_36[:len(row_63)]
 	if len(row_63) >= 262144 {
-		loop_70 := runtime.EnterLoop(&nbLoop33, runtime.Bind(row_63, runtime.Bind(tape_13, runtime.Bind(row_36, runtime.End{}))), len(row_63), 16384)
+		loop_70 := runtime.EnterLoop(&nbLoop32, runtime.Bind(row_63, runtime.Bind(tape_13, runtime.Bind(row_36, runtime.End{}))), len(row_63), 16384)
 		if loop_70.For == nil {
 			loop_70.For = func(lo_67, hi int) {
 				row_63 := loop_70.C.H
@@ -9573,7 +10756,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 			}
 		}
 		runtime.ParallelFor(len(row_63), 16384, loop_70.For)
-		loop_70.Leave(&nbLoop33)
+		loop_70.Leave(&nbLoop32)
 	} else {
 		for i_64 := range row_63 {
 			row_63[i_64] += (tape_13[i_64] * row_36[i_64])
@@ -9592,7 +10775,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 	tape_11 = tape_11[:len(row_71)]
 	row_36 = row_36[:len(row_71)]
 	if len(row_71) >= 262144 {
-		loop_78 := runtime.EnterLoop(&nbLoop34, runtime.Bind(row_71, runtime.Bind(tape_11, runtime.Bind(row_36, runtime.End{}))), len(row_71), 16384)
+		loop_78 := runtime.EnterLoop(&nbLoop33, runtime.Bind(row_71, runtime.Bind(tape_11, runtime.Bind(row_36, runtime.End{}))), len(row_71), 16384)
 		if loop_78.For == nil {
 			loop_78.For = func(lo_75, hi int) {
 				row_71 := loop_78.C.H
@@ -9604,7 +10787,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 			}
 		}
 		runtime.ParallelFor(len(row_71), 16384, loop_78.For)
-		loop_78.Leave(&nbLoop34)
+		loop_78.Leave(&nbLoop33)
 	} else {
 		for i_72 := range row_71 {
 			row_71[i_72] += (tape_11[i_72] * row_36[i_72])
@@ -9613,7 +10796,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 	r_79 := ar.F64w(ybar_33)
 	row_35 = row_35[:len(r_79)]
 	if len(r_79) >= 262144 {
-		loop_86 := runtime.EnterLoop(&nbLoop35, runtime.Bind(r_79, runtime.Bind(row_35, runtime.End{})), len(r_79), 16384)
+		loop_86 := runtime.EnterLoop(&nbLoop34, runtime.Bind(r_79, runtime.Bind(row_35, runtime.End{})), len(r_79), 16384)
 		if loop_86.For == nil {
 			loop_86.For = func(lo_83, hi int) {
 				r_79 := loop_86.C.H
@@ -9624,7 +10807,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 			}
 		}
 		runtime.ParallelFor(len(r_79), 16384, loop_86.For)
-		loop_86.Leave(&nbLoop35)
+		loop_86.Leave(&nbLoop34)
 	} else {
 		for i_80 := range r_79 {
 			r_79[i_80] = -row_35[i_80]
@@ -9643,7 +10826,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 	tape_17 = tape_17[:len(row_87)]
 	r_79 = r_79[:len(row_87)]
 	if len(row_87) >= 262144 {
-		loop_94 := runtime.EnterLoop(&nbLoop36, runtime.Bind(row_87, runtime.Bind(tape_17, runtime.Bind(r_79, runtime.End{}))), len(row_87), 16384)
+		loop_94 := runtime.EnterLoop(&nbLoop35, runtime.Bind(row_87, runtime.Bind(tape_17, runtime.Bind(r_79, runtime.End{}))), len(row_87), 16384)
 		if loop_94.For == nil {
 			loop_94.For = func(lo_91, hi int) {
 				row_87 := loop_94.C.H
@@ -9655,7 +10838,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 			}
 		}
 		runtime.ParallelFor(len(row_87), 16384, loop_94.For)
-		loop_94.Leave(&nbLoop36)
+		loop_94.Leave(&nbLoop35)
 	} else {
 		for i_88 := range row_87 {
 			row_87[i_88] += (tape_17[i_88] * r_79[i_88])
@@ -9674,7 +10857,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 	tape_15 = tape_15[:len(row_95)]
 	r_79 = r_79[:len(row_95)]
 	if len(row_95) >= 262144 {
-		loop_102 := runtime.EnterLoop(&nbLoop37, runtime.Bind(row_95, runtime.Bind(tape_15, runtime.Bind(r_79, runtime.End{}))), len(row_95), 16384)
+		loop_102 := runtime.EnterLoop(&nbLoop36, runtime.Bind(row_95, runtime.Bind(tape_15, runtime.Bind(r_79, runtime.End{}))), len(row_95), 16384)
 		if loop_102.For == nil {
 			loop_102.For = func(lo_99, hi int) {
 				row_95 := loop_102.C.H
@@ -9686,7 +10869,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 			}
 		}
 		runtime.ParallelFor(len(row_95), 16384, loop_102.For)
-		loop_102.Leave(&nbLoop37)
+		loop_102.Leave(&nbLoop36)
 	} else {
 		for i_96 := range row_95 {
 			row_95[i_96] += (tape_15[i_96] * r_79[i_96])
@@ -9705,7 +10888,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 	tape_21 = tape_21[:len(row_103)]
 	row_35 = row_35[:len(row_103)]
 	if len(row_103) >= 262144 {
-		loop_110 := runtime.EnterLoop(&nbLoop38, runtime.Bind(row_103, runtime.Bind(tape_21, runtime.Bind(row_35, runtime.End{}))), len(row_103), 16384)
+		loop_110 := runtime.EnterLoop(&nbLoop37, runtime.Bind(row_103, runtime.Bind(tape_21, runtime.Bind(row_35, runtime.End{}))), len(row_103), 16384)
 		if loop_110.For == nil {
 			loop_110.For = func(lo_107, hi int) {
 				row_103 := loop_110.C.H
@@ -9717,7 +10900,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 			}
 		}
 		runtime.ParallelFor(len(row_103), 16384, loop_110.For)
-		loop_110.Leave(&nbLoop38)
+		loop_110.Leave(&nbLoop37)
 	} else {
 		for i_104 := range row_103 {
 			row_103[i_104] += (tape_21[i_104] * row_35[i_104])
@@ -9736,7 +10919,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 	tape_19 = tape_19[:len(row_111)]
 	row_35 = row_35[:len(row_111)]
 	if len(row_111) >= 262144 {
-		loop_118 := runtime.EnterLoop(&nbLoop39, runtime.Bind(row_111, runtime.Bind(tape_19, runtime.Bind(row_35, runtime.End{}))), len(row_111), 16384)
+		loop_118 := runtime.EnterLoop(&nbLoop38, runtime.Bind(row_111, runtime.Bind(tape_19, runtime.Bind(row_35, runtime.End{}))), len(row_111), 16384)
 		if loop_118.For == nil {
 			loop_118.For = func(lo_115, hi int) {
 				row_111 := loop_118.C.H
@@ -9748,7 +10931,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 			}
 		}
 		runtime.ParallelFor(len(row_111), 16384, loop_118.For)
-		loop_118.Leave(&nbLoop39)
+		loop_118.Leave(&nbLoop38)
 	} else {
 		for i_112 := range row_111 {
 			row_111[i_112] += (tape_19[i_112] * row_35[i_112])
@@ -9757,7 +10940,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 	r_119 := ar.F64w(ybar_33)
 	row_34 = row_34[:len(r_119)]
 	if len(r_119) >= 262144 {
-		loop_126 := runtime.EnterLoop(&nbLoop40, runtime.Bind(r_119, runtime.Bind(row_34, runtime.End{})), len(r_119), 16384)
+		loop_126 := runtime.EnterLoop(&nbLoop39, runtime.Bind(r_119, runtime.Bind(row_34, runtime.End{})), len(r_119), 16384)
 		if loop_126.For == nil {
 			loop_126.For = func(lo_123, hi int) {
 				r_119 := loop_126.C.H
@@ -9768,7 +10951,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 			}
 		}
 		runtime.ParallelFor(len(r_119), 16384, loop_126.For)
-		loop_126.Leave(&nbLoop40)
+		loop_126.Leave(&nbLoop39)
 	} else {
 		for i_120 := range r_119 {
 			r_119[i_120] = -row_34[i_120]
@@ -9787,7 +10970,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 	tape_25 = tape_25[:len(row_127)]
 	r_119 = r_119[:len(row_127)]
 	if len(row_127) >= 262144 {
-		loop_134 := runtime.EnterLoop(&nbLoop41, runtime.Bind(row_127, runtime.Bind(tape_25, runtime.Bind(r_119, runtime.End{}))), len(row_127), 16384)
+		loop_134 := runtime.EnterLoop(&nbLoop40, runtime.Bind(row_127, runtime.Bind(tape_25, runtime.Bind(r_119, runtime.End{}))), len(row_127), 16384)
 		if loop_134.For == nil {
 			loop_134.For = func(lo_131, hi int) {
 				row_127 := loop_134.C.H
@@ -9799,7 +10982,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 			}
 		}
 		runtime.ParallelFor(len(row_127), 16384, loop_134.For)
-		loop_134.Leave(&nbLoop41)
+		loop_134.Leave(&nbLoop40)
 	} else {
 		for i_128 := range row_127 {
 			row_127[i_128] += (tape_25[i_128] * r_119[i_128])
@@ -9818,7 +11001,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 	tape_23 = tape_23[:len(row_135)]
 	r_119 = r_119[:len(row_135)]
 	if len(row_135) >= 262144 {
-		loop_142 := runtime.EnterLoop(&nbLoop42, runtime.Bind(row_135, runtime.Bind(tape_23, runtime.Bind(r_119, runtime.End{}))), len(row_135), 16384)
+		loop_142 := runtime.EnterLoop(&nbLoop41, runtime.Bind(row_135, runtime.Bind(tape_23, runtime.Bind(r_119, runtime.End{}))), len(row_135), 16384)
 		if loop_142.For == nil {
 			loop_142.For = func(lo_139, hi int) {
 				row_135 := loop_142.C.H
@@ -9830,7 +11013,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 			}
 		}
 		runtime.ParallelFor(len(row_135), 16384, loop_142.For)
-		loop_142.Leave(&nbLoop42)
+		loop_142.Leave(&nbLoop41)
 	} else {
 		for i_136 := range row_135 {
 			row_135[i_136] += (tape_23[i_136] * r_119[i_136])
@@ -9849,7 +11032,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 	tape_29 = tape_29[:len(row_143)]
 	row_34 = row_34[:len(row_143)]
 	if len(row_143) >= 262144 {
-		loop_150 := runtime.EnterLoop(&nbLoop43, runtime.Bind(row_143, runtime.Bind(tape_29, runtime.Bind(row_34, runtime.End{}))), len(row_143), 16384)
+		loop_150 := runtime.EnterLoop(&nbLoop42, runtime.Bind(row_143, runtime.Bind(tape_29, runtime.Bind(row_34, runtime.End{}))), len(row_143), 16384)
 		if loop_150.For == nil {
 			loop_150.For = func(lo_147, hi int) {
 				row_143 := loop_150.C.H
@@ -9861,7 +11044,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 			}
 		}
 		runtime.ParallelFor(len(row_143), 16384, loop_150.For)
-		loop_150.Leave(&nbLoop43)
+		loop_150.Leave(&nbLoop42)
 	} else {
 		for i_144 := range row_143 {
 			row_143[i_144] += (tape_29[i_144] * row_34[i_144])
@@ -9880,7 +11063,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 	tape_27 = tape_27[:len(row_151)]
 	row_34 = row_34[:len(row_151)]
 	if len(row_151) >= 262144 {
-		loop_158 := runtime.EnterLoop(&nbLoop44, runtime.Bind(row_151, runtime.Bind(tape_27, runtime.Bind(row_34, runtime.End{}))), len(row_151), 16384)
+		loop_158 := runtime.EnterLoop(&nbLoop43, runtime.Bind(row_151, runtime.Bind(tape_27, runtime.Bind(row_34, runtime.End{}))), len(row_151), 16384)
 		if loop_158.For == nil {
 			loop_158.For = func(lo_155, hi int) {
 				row_151 := loop_158.C.H
@@ -9892,7 +11075,7 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 			}
 		}
 		runtime.ParallelFor(len(row_151), 16384, loop_158.For)
-		loop_158.Leave(&nbLoop44)
+		loop_158.Leave(&nbLoop43)
 	} else {
 		for i_152 := range row_151 {
 			row_151[i_152] += (tape_27[i_152] * row_34[i_152])
@@ -9901,6 +11084,9 @@ func fn_crosssplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 
 	ar.Keep(mark_159, &z_54, &z_45)
 	return z_54, tape_9, tape_10, z_45, tape_6, tape_7, nil
 }
+
+// nbLoop44 keeps the records of a parallel loop of fn_rotatesplit11fwd.
+var nbLoop44 runtime.LoopSite
 
 // nbLoop45 keeps the records of a parallel loop of fn_rotatesplit11fwd.
 var nbLoop45 runtime.LoopSite
@@ -9916,7 +11102,7 @@ var nbLoop48 runtime.LoopSite
 
 // fn_rotatesplit11fwd is def rotate$split_11$fwd (models.nab:126:5).
 func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4 []float64, x_5 int, x_6 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
-	mark_206 := ar.Mark()
+	mark_200 := ar.Mark()
 	if r_2 != 3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: r has size %d but its type [3][p]f64 says 3", r_2))
 	}
@@ -9946,6 +11132,51 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 	row_23 := a_22[0*rs_19 : 1*rs_19]
 	row_24 := a_22[1*rs_19 : 2*rs_19]
 	row_25 := a_22[2*rs_19 : 3*rs_19]
+	if int64(x_5) != int64(3) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", runtime.DimMessage("b", "[3][p]f64", "3", int64(x_5), int64(3))), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_26 := a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	if int64(2) >= int64(x_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:12", runtime.CheckIndex(int64(2), x_5)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_27 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	row_28 := a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	if int64(1) >= int64(x_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:26", runtime.CheckIndex(int64(1), x_5)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_29 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	if int64(0) >= int64(x_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:39", runtime.CheckIndex(int64(0), x_5)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_30 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	row_31 := a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	if x_6 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	if x_6 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	if x_6 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	if x_6 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	if x_6 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	if x_6 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	rs_32 := r_3
+	tot_33, err_34 := runtime.MulSize(3, rs_32)
+	if err_34 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_34), "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	a_35 := ar.F64w(tot_33)
+	row_36 := a_35[0*rs_32 : 1*rs_32]
+	row_37 := a_35[1*rs_32 : 2*rs_32]
+	row_38 := a_35[2*rs_32 : 3*rs_32]
 	r_10 := ar.F64w(r_3)
 	r_11 := ar.F64w(r_3)
 	r_12 := ar.F64w(r_3)
@@ -9970,102 +11201,122 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 	row_23 = row_23[:r_3]
 	row_24 = row_24[:r_3]
 	row_25 = row_25[:r_3]
+	row_27 = row_27[:r_3]
+	row_29 = row_29[:r_3]
+	row_30 = row_30[:r_3]
+	row_36 = row_36[:r_3]
+	row_37 = row_37[:r_3]
+	row_38 = row_38[:r_3]
 	if r_3 >= 262144 {
-		loop_56 := runtime.EnterLoop(&nbLoop45, runtime.Bind(row_7, runtime.Bind(row_8, runtime.Bind(row_9, runtime.Bind(r_10, runtime.Bind(r_11, runtime.Bind(r_12, runtime.Bind(r_13, runtime.Bind(r_14, runtime.Bind(r_15, runtime.Bind(r_16, runtime.Bind(r_17, runtime.Bind(r_18, runtime.Bind(row_23, runtime.Bind(row_24, runtime.Bind(row_25, runtime.End{}))))))))))))))), r_3, 16384)
-		if loop_56.For == nil {
-			loop_56.For = func(lo_41, hi int) {
-				row_7 := loop_56.C.H
-				row_8 := loop_56.C.T.H
-				row_9 := loop_56.C.T.T.H
-				r_10 := loop_56.C.T.T.T.H
-				r_11 := loop_56.C.T.T.T.T.H
-				r_12 := loop_56.C.T.T.T.T.T.H
-				r_13 := loop_56.C.T.T.T.T.T.T.H
-				r_14 := loop_56.C.T.T.T.T.T.T.T.H
-				r_15 := loop_56.C.T.T.T.T.T.T.T.T.H
-				r_16 := loop_56.C.T.T.T.T.T.T.T.T.T.H
-				r_17 := loop_56.C.T.T.T.T.T.T.T.T.T.T.H
-				r_18 := loop_56.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_23 := loop_56.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_24 := loop_56.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				row_25 := loop_56.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
-				for i_42 := lo_41; i_42 < hi; i_42++ {
-					e_44 := (((row_7[i_42] * row_7[i_42]) + (row_8[i_42] * row_8[i_42])) + (row_9[i_42] * row_9[i_42]))
-					r_10[i_42] = e_44
-					e_45 := (runtime.Sign(e_44))
-					r_11[i_42] = e_45
-					e_46 := (1.0 - e_45)
-					r_12[i_42] = e_46
-					e_47 := (math.Sqrt((e_44 + e_46)))
-					r_13[i_42] = e_47
-					e_48 := (math.Cos(e_47))
-					r_14[i_42] = e_48
-					e_49 := (math.Sin(e_47))
-					r_15[i_42] = e_49
-					e_50 := (row_7[i_42] / e_47)
-					r_16[i_42] = e_50
-					e_51 := (row_8[i_42] / e_47)
-					r_17[i_42] = e_51
-					e_52 := (row_9[i_42] / e_47)
-					r_18[i_42] = e_52
-					e_53 := e_50
-					e_54 := e_51
-					e_55 := e_52
-					row_23[i_42] = e_53
-					row_24[i_42] = e_54
-					row_25[i_42] = e_55
+		loop_75 := runtime.EnterLoop(&nbLoop44, runtime.Bind(row_7, runtime.Bind(row_8, runtime.Bind(row_9, runtime.Bind(r_10, runtime.Bind(r_11, runtime.Bind(r_12, runtime.Bind(r_13, runtime.Bind(r_14, runtime.Bind(r_15, runtime.Bind(r_16, runtime.Bind(r_17, runtime.Bind(r_18, runtime.Bind(row_23, runtime.Bind(row_24, runtime.Bind(row_25, runtime.Bind(row_27, runtime.Bind(row_29, runtime.Bind(row_30, runtime.Bind(row_36, runtime.Bind(row_37, runtime.Bind(row_38, runtime.End{}))))))))))))))))))))), r_3, 16384)
+		if loop_75.For == nil {
+			loop_75.For = func(lo_57, hi int) {
+				row_7 := loop_75.C.H
+				row_8 := loop_75.C.T.H
+				row_9 := loop_75.C.T.T.H
+				r_10 := loop_75.C.T.T.T.H
+				r_11 := loop_75.C.T.T.T.T.H
+				r_12 := loop_75.C.T.T.T.T.T.H
+				r_13 := loop_75.C.T.T.T.T.T.T.H
+				r_14 := loop_75.C.T.T.T.T.T.T.T.H
+				r_15 := loop_75.C.T.T.T.T.T.T.T.T.H
+				r_16 := loop_75.C.T.T.T.T.T.T.T.T.T.H
+				r_17 := loop_75.C.T.T.T.T.T.T.T.T.T.T.H
+				r_18 := loop_75.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_23 := loop_75.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_24 := loop_75.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_25 := loop_75.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_27 := loop_75.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_29 := loop_75.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_30 := loop_75.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_36 := loop_75.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_37 := loop_75.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_38 := loop_75.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_58 := lo_57; i_58 < hi; i_58++ {
+					e_60 := (((row_7[i_58] * row_7[i_58]) + (row_8[i_58] * row_8[i_58])) + (row_9[i_58] * row_9[i_58]))
+					r_10[i_58] = e_60
+					e_61 := (runtime.Sign(e_60))
+					r_11[i_58] = e_61
+					e_62 := (1.0 - e_61)
+					r_12[i_58] = e_62
+					e_63 := (math.Sqrt((e_60 + e_62)))
+					r_13[i_58] = e_63
+					e_64 := (math.Cos(e_63))
+					r_14[i_58] = e_64
+					e_65 := (math.Sin(e_63))
+					r_15[i_58] = e_65
+					e_66 := (row_7[i_58] / e_63)
+					r_16[i_58] = e_66
+					e_67 := (row_8[i_58] / e_63)
+					r_17[i_58] = e_67
+					e_68 := (row_9[i_58] / e_63)
+					r_18[i_58] = e_68
+					e_69 := e_66
+					e_70 := e_67
+					e_71 := e_68
+					row_23[i_58] = e_69
+					row_24[i_58] = e_70
+					row_25[i_58] = e_71
+					e_72 := ((e_70 * row_27[i_58]) - (e_71 * row_29[i_58]))
+					e_73 := ((e_71 * row_30[i_58]) - (e_69 * row_27[i_58]))
+					e_74 := ((e_69 * row_29[i_58]) - (e_70 * row_30[i_58]))
+					row_36[i_58] = e_72
+					row_37[i_58] = e_73
+					row_38[i_58] = e_74
 				}
 			}
 		}
-		runtime.ParallelFor(r_3, 16384, loop_56.For)
-		loop_56.Leave(&nbLoop45)
+		runtime.ParallelFor(r_3, 16384, loop_75.For)
+		loop_75.Leave(&nbLoop44)
 	} else {
-		for i_26 := 0; i_26 < r_3; i_26++ {
-			e_28 := (((row_7[i_26] * row_7[i_26]) + (row_8[i_26] * row_8[i_26])) + (row_9[i_26] * row_9[i_26]))
-			r_10[i_26] = e_28
-			e_29 := (runtime.Sign(e_28))
-			r_11[i_26] = e_29
-			e_30 := (1.0 - e_29)
-			r_12[i_26] = e_30
-			e_31 := (math.Sqrt((e_28 + e_30)))
-			r_13[i_26] = e_31
-			e_32 := (math.Cos(e_31))
-			r_14[i_26] = e_32
-			e_33 := (math.Sin(e_31))
-			r_15[i_26] = e_33
-			e_34 := (row_7[i_26] / e_31)
-			r_16[i_26] = e_34
-			e_35 := (row_8[i_26] / e_31)
-			r_17[i_26] = e_35
-			e_36 := (row_9[i_26] / e_31)
-			r_18[i_26] = e_36
-			e_37 := e_34
-			e_38 := e_35
-			e_39 := e_36
-			row_23[i_26] = e_37
-			row_24[i_26] = e_38
-			row_25[i_26] = e_39
+		for i_39 := 0; i_39 < r_3; i_39++ {
+			e_41 := (((row_7[i_39] * row_7[i_39]) + (row_8[i_39] * row_8[i_39])) + (row_9[i_39] * row_9[i_39]))
+			r_10[i_39] = e_41
+			e_42 := (runtime.Sign(e_41))
+			r_11[i_39] = e_42
+			e_43 := (1.0 - e_42)
+			r_12[i_39] = e_43
+			e_44 := (math.Sqrt((e_41 + e_43)))
+			r_13[i_39] = e_44
+			e_45 := (math.Cos(e_44))
+			r_14[i_39] = e_45
+			e_46 := (math.Sin(e_44))
+			r_15[i_39] = e_46
+			e_47 := (row_7[i_39] / e_44)
+			r_16[i_39] = e_47
+			e_48 := (row_8[i_39] / e_44)
+			r_17[i_39] = e_48
+			e_49 := (row_9[i_39] / e_44)
+			r_18[i_39] = e_49
+			e_50 := e_47
+			e_51 := e_48
+			e_52 := e_49
+			row_23[i_39] = e_50
+			row_24[i_39] = e_51
+			row_25[i_39] = e_52
+			e_53 := ((e_51 * row_27[i_39]) - (e_52 * row_29[i_39]))
+			e_54 := ((e_52 * row_30[i_39]) - (e_50 * row_27[i_39]))
+			e_55 := ((e_50 * row_29[i_39]) - (e_51 * row_30[i_39]))
+			row_36[i_39] = e_53
+			row_37[i_39] = e_54
+			row_38[i_39] = e_55
 		}
 	}
-	r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, err_90 := fn_crosssplit11fwd(ar, a_22, 3, r_3, x_4, x_5, x_6)
-	if err_90 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(err_90, "cross$split_11$fwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	row_91 := a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	row_76 := a_22[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
 	if int64(0) >= int64(x_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:134:25", runtime.CheckIndex(int64(0), x_5))
 	}
-	row_92 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
-	row_93 := a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	row_77 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	row_78 := a_22[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
 	if int64(1) >= int64(x_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:134:42", runtime.CheckIndex(int64(1), x_5))
 	}
-	row_94 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
-	row_95 := a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	row_79 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	row_80 := a_22[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
 	if int64(2) >= int64(x_5) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:134:59", runtime.CheckIndex(int64(2), x_5))
 	}
-	row_96 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	row_81 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != r_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:134:22", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
@@ -10075,263 +11326,399 @@ func fn_rotatesplit11fwd(ar *runtime.Arena, r_1 []float64, r_2 int, r_3 int, x_4
 	if x_6 != r_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:134:56", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	r_97 := ar.F64w(r_3)
-	r_98 := ar.F64w(r_3)
-	r_99 := ar.F64w(r_3)
-	row_91 = row_91[:r_3]
-	row_92 = row_92[:r_3]
-	row_93 = row_93[:r_3]
-	row_94 = row_94[:r_3]
-	row_95 = row_95[:r_3]
-	row_96 = row_96[:r_3]
-	r_97 = r_97[:r_3]
+	r_82 := ar.F64w(r_3)
+	r_83 := ar.F64w(r_3)
+	r_84 := ar.F64w(r_3)
+	row_76 = row_76[:r_3]
+	row_77 = row_77[:r_3]
+	row_78 = row_78[:r_3]
+	row_79 = row_79[:r_3]
+	row_80 = row_80[:r_3]
+	row_81 = row_81[:r_3]
+	r_82 = r_82[:r_3]
 	r_14 = r_14[:r_3]
-	r_98 = r_98[:r_3]
-	r_99 = r_99[:r_3]
+	r_83 = r_83[:r_3]
+	r_84 = r_84[:r_3]
 	if r_3 >= 262144 {
-		loop_112 := runtime.EnterLoop(&nbLoop46, runtime.Bind(row_91, runtime.Bind(row_92, runtime.Bind(row_93, runtime.Bind(row_94, runtime.Bind(row_95, runtime.Bind(row_96, runtime.Bind(r_97, runtime.Bind(r_14, runtime.Bind(r_98, runtime.Bind(r_99, runtime.End{})))))))))), r_3, 16384)
-		if loop_112.For == nil {
-			loop_112.For = func(lo_106, hi int) {
-				row_91 := loop_112.C.H
-				row_92 := loop_112.C.T.H
-				row_93 := loop_112.C.T.T.H
-				row_94 := loop_112.C.T.T.T.H
-				row_95 := loop_112.C.T.T.T.T.H
-				row_96 := loop_112.C.T.T.T.T.T.H
-				r_97 := loop_112.C.T.T.T.T.T.T.H
-				r_14 := loop_112.C.T.T.T.T.T.T.T.H
-				r_98 := loop_112.C.T.T.T.T.T.T.T.T.H
-				r_99 := loop_112.C.T.T.T.T.T.T.T.T.T.H
-				for i_107 := lo_106; i_107 < hi; i_107++ {
-					e_109 := (((row_91[i_107] * row_92[i_107]) + (row_93[i_107] * row_94[i_107])) + (row_95[i_107] * row_96[i_107]))
-					r_97[i_107] = e_109
-					e_110 := (1.0 - r_14[i_107])
-					r_98[i_107] = e_110
-					e_111 := (e_109 * e_110)
-					r_99[i_107] = e_111
+		loop_97 := runtime.EnterLoop(&nbLoop45, runtime.Bind(row_76, runtime.Bind(row_77, runtime.Bind(row_78, runtime.Bind(row_79, runtime.Bind(row_80, runtime.Bind(row_81, runtime.Bind(r_82, runtime.Bind(r_14, runtime.Bind(r_83, runtime.Bind(r_84, runtime.End{})))))))))), r_3, 16384)
+		if loop_97.For == nil {
+			loop_97.For = func(lo_91, hi int) {
+				row_76 := loop_97.C.H
+				row_77 := loop_97.C.T.H
+				row_78 := loop_97.C.T.T.H
+				row_79 := loop_97.C.T.T.T.H
+				row_80 := loop_97.C.T.T.T.T.H
+				row_81 := loop_97.C.T.T.T.T.T.H
+				r_82 := loop_97.C.T.T.T.T.T.T.H
+				r_14 := loop_97.C.T.T.T.T.T.T.T.H
+				r_83 := loop_97.C.T.T.T.T.T.T.T.T.H
+				r_84 := loop_97.C.T.T.T.T.T.T.T.T.T.H
+				for i_92 := lo_91; i_92 < hi; i_92++ {
+					e_94 := (((row_76[i_92] * row_77[i_92]) + (row_78[i_92] * row_79[i_92])) + (row_80[i_92] * row_81[i_92]))
+					r_82[i_92] = e_94
+					e_95 := (1.0 - r_14[i_92])
+					r_83[i_92] = e_95
+					e_96 := (e_94 * e_95)
+					r_84[i_92] = e_96
 				}
 			}
 		}
-		runtime.ParallelFor(r_3, 16384, loop_112.For)
-		loop_112.Leave(&nbLoop46)
+		runtime.ParallelFor(r_3, 16384, loop_97.For)
+		loop_97.Leave(&nbLoop45)
 	} else {
-		for i_100 := 0; i_100 < r_3; i_100++ {
-			e_102 := (((row_91[i_100] * row_92[i_100]) + (row_93[i_100] * row_94[i_100])) + (row_95[i_100] * row_96[i_100]))
-			r_97[i_100] = e_102
-			e_103 := (1.0 - r_14[i_100])
-			r_98[i_100] = e_103
-			e_104 := (e_102 * e_103)
-			r_99[i_100] = e_104
+		for i_85 := 0; i_85 < r_3; i_85++ {
+			e_87 := (((row_76[i_85] * row_77[i_85]) + (row_78[i_85] * row_79[i_85])) + (row_80[i_85] * row_81[i_85]))
+			r_82[i_85] = e_87
+			e_88 := (1.0 - r_14[i_85])
+			r_83[i_85] = e_88
+			e_89 := (e_87 * e_88)
+			r_84[i_85] = e_89
 		}
 	}
-	n_113, err_114 := runtime.CheckSize(int64(3))
-	if err_114 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:14", err_114)
+	n_98, err_99 := runtime.CheckSize(int64(3))
+	if err_99 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:14", err_99)
 	}
-	var a_115 []float64
-	var d_116 int = 0
-	var rs_117 int = 0
-	var a_118 []float64
-	var a_119 []float64
-	var a_120 []float64
-	for i_121 := 0; i_121 < n_113; i_121++ {
-		mark_122 := ar.Mark()
-		i_123 := int64(i_121)
-		if i_123 < 0 || i_123 >= int64(x_5) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(i_123, x_5))
+	var a_100 []float64
+	var d_101 int = 0
+	var rs_102 int = 0
+	var a_103 []float64
+	var a_104 []float64
+	var a_105 []float64
+	for i_106 := 0; i_106 < n_98; i_106++ {
+		mark_107 := ar.Mark()
+		i_108 := int64(i_106)
+		if i_108 < 0 || i_108 >= int64(x_5) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:16", runtime.CheckIndex(i_108, x_5))
 		}
-		row_124 := x_4[int(i_123)*x_6 : (int(i_123)+1)*x_6]
-		if i_123 < 0 || i_123 >= int64(r_58) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:31", runtime.CheckIndex(i_123, r_58))
+		row_109 := x_4[int(i_108)*x_6 : (int(i_108)+1)*x_6]
+		if i_108 < 0 || i_108 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:31", runtime.CheckIndex(i_108, 3))
 		}
-		row_125 := r_57[int(i_123)*r_59 : (int(i_123)+1)*r_59]
-		if i_123 < 0 || i_123 >= int64(3) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:48", runtime.CheckIndex(i_123, 3))
+		row_110 := a_35[int(i_108)*r_3 : (int(i_108)+1)*r_3]
+		if i_108 < 0 || i_108 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:48", runtime.CheckIndex(i_108, 3))
 		}
-		row_126 := a_22[int(i_123)*r_3 : (int(i_123)+1)*r_3]
+		row_111 := a_22[int(i_108)*r_3 : (int(i_108)+1)*r_3]
 		if r_3 != x_6 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:20", "shape mismatch in '*': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		if r_3 != r_59 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:35", "shape mismatch in '*': "+runtime.ShapeString([]int{r_59})+" and "+runtime.ShapeString([]int{r_3}))
-		}
-		if r_59 != x_6 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_59}))
+		if r_3 != x_6 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:27", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
 		if r_3 != x_6 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:42", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
 		}
-		r_127 := ar.F64w(x_6)
-		row_124 = row_124[:len(r_127)]
-		r_14 = r_14[:len(r_127)]
-		row_125 = row_125[:len(r_127)]
-		r_15 = r_15[:len(r_127)]
-		row_126 = row_126[:len(r_127)]
-		r_99 = r_99[:len(r_127)]
-		for i_128 := range r_127 {
-			r_127[i_128] = (((row_124[i_128] * r_14[i_128]) + (row_125[i_128] * r_15[i_128])) + (row_126[i_128] * r_99[i_128]))
+		r_112 := ar.F64w(x_6)
+		row_109 = row_109[:len(r_112)]
+		r_14 = r_14[:len(r_112)]
+		row_110 = row_110[:len(r_112)]
+		r_15 = r_15[:len(r_112)]
+		row_111 = row_111[:len(r_112)]
+		r_84 = r_84[:len(r_112)]
+		for i_113 := range r_112 {
+			r_112[i_113] = (((row_109[i_113] * r_14[i_113]) + (row_110[i_113] * r_15[i_113])) + (row_111[i_113] * r_84[i_113]))
 		}
-		if i_121 == 0 {
-			d_116 = x_6
-			rs_117 = d_116
-			tot_130, err_131 := runtime.MulSize(n_113, rs_117)
-			if err_131 != nil {
-				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:14", err_131)
+		if i_106 == 0 {
+			d_101 = x_6
+			rs_102 = d_101
+			tot_115, err_116 := runtime.MulSize(n_98, rs_102)
+			if err_116 != nil {
+				return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:14", err_116)
 			}
-			a_115 = ar.F64w(tot_130)
-		} else if x_6 != d_116 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:14", "build: element "+strconv.Itoa(i_121)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_116}))
+			a_100 = ar.F64w(tot_115)
+		} else if x_6 != d_101 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:135:14", "build: element "+strconv.Itoa(i_106)+" has shape "+runtime.ShapeString([]int{x_6})+", element 0 has shape "+runtime.ShapeString([]int{d_101}))
 		}
-		copy(a_115[i_121*rs_117:(i_121+1)*rs_117], r_127)
-		if i_121 > 0 {
-			ar.Release(mark_122)
+		copy(a_100[i_106*rs_102:(i_106+1)*rs_102], r_112)
+		if i_106 > 0 {
+			ar.Release(mark_107)
 		}
 	}
-	a_118 = a_22[:n_113*r_3]
-	a_119 = r_57[:n_113*r_59]
-	a_120 = x_4[:n_113*x_6]
-	n_132, err_133 := runtime.CheckSize(int64(3))
-	_ = n_132
-	if err_133 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:14", err_133)
+	a_103 = a_22[:n_98*r_3]
+	a_104 = a_35[:n_98*r_3]
+	a_105 = x_4[:n_98*x_6]
+	n_117, err_118 := runtime.CheckSize(int64(3))
+	_ = n_117
+	if err_118 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:135:14", err_118)
 	}
-	view_134 := a_115
-	r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, r_166, r_167, err_168 := fn_crosssplit11fwd(ar, r_1, r_2, r_3, x_4, x_5, x_6)
-	if err_168 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(err_168, "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+	view_119 := a_100
+	if int64(r_2) != int64(3) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", runtime.DimMessage("a", "[3][p]f64", "3", int64(r_2), int64(3))), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	if r_136 != x_5 || r_137 != x_6 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_5, x_6})+" and "+runtime.ShapeString([]int{r_136, r_137}))
+	if int64(x_5) != int64(3) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", runtime.DimMessage("b", "[3][p]f64", "3", int64(x_5), int64(3))), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	n_169 := x_5 * x_6
-	r_170 := ar.F64w(n_169)
-	x_4 = x_4[:len(r_170)]
-	r_135 = r_135[:len(r_170)]
-	if len(r_170) >= 262144 {
-		loop_177 := runtime.EnterLoop(&nbLoop47, runtime.Bind(r_170, runtime.Bind(x_4, runtime.Bind(r_135, runtime.End{}))), len(r_170), 16384)
-		if loop_177.For == nil {
-			loop_177.For = func(lo_174, hi int) {
-				r_170 := loop_177.C.H
-				x_4 := loop_177.C.T.H
-				r_135 := loop_177.C.T.T.H
-				for i_175 := lo_174; i_175 < hi; i_175++ {
-					r_170[i_175] = (x_4[i_175] + r_135[i_175])
+	if int64(1) >= int64(r_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:5", runtime.CheckIndex(int64(1), r_2)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	row_120 := r_1[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	if int64(2) >= int64(x_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:12", runtime.CheckIndex(int64(2), x_5)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	row_121 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	if int64(2) >= int64(r_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:19", runtime.CheckIndex(int64(2), r_2)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	row_122 := r_1[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	if int64(1) >= int64(x_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:26", runtime.CheckIndex(int64(1), x_5)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	row_123 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	if int64(0) >= int64(x_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:39", runtime.CheckIndex(int64(0), x_5)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	row_124 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	if int64(0) >= int64(r_2) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:46", runtime.CheckIndex(int64(0), r_2)), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	row_125 := r_1[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	if x_6 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:9", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	if x_6 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:23", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	if x_6 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:36", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	if x_6 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:50", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	if x_6 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:63", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	if x_6 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:123:77", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6})), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	rs_126 := r_3
+	tot_127, err_128 := runtime.MulSize(3, rs_126)
+	if err_128 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:123:3", err_128), "cross$split_11$fwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	a_129 := ar.F64w(tot_127)
+	row_130 := a_129[0*rs_126 : 1*rs_126]
+	row_131 := a_129[1*rs_126 : 2*rs_126]
+	row_132 := a_129[2*rs_126 : 3*rs_126]
+	row_120 = row_120[:r_3]
+	row_121 = row_121[:r_3]
+	row_122 = row_122[:r_3]
+	row_123 = row_123[:r_3]
+	row_124 = row_124[:r_3]
+	row_125 = row_125[:r_3]
+	row_130 = row_130[:r_3]
+	row_131 = row_131[:r_3]
+	row_132 = row_132[:r_3]
+	if r_3 >= 262144 {
+		loop_145 := runtime.EnterLoop(&nbLoop46, runtime.Bind(row_120, runtime.Bind(row_121, runtime.Bind(row_122, runtime.Bind(row_123, runtime.Bind(row_124, runtime.Bind(row_125, runtime.Bind(row_130, runtime.Bind(row_131, runtime.Bind(row_132, runtime.End{}))))))))), r_3, 16384)
+		if loop_145.For == nil {
+			loop_145.For = func(lo_139, hi int) {
+				row_120 := loop_145.C.H
+				row_121 := loop_145.C.T.H
+				row_122 := loop_145.C.T.T.H
+				row_123 := loop_145.C.T.T.T.H
+				row_124 := loop_145.C.T.T.T.T.H
+				row_125 := loop_145.C.T.T.T.T.T.H
+				row_130 := loop_145.C.T.T.T.T.T.T.H
+				row_131 := loop_145.C.T.T.T.T.T.T.T.H
+				row_132 := loop_145.C.T.T.T.T.T.T.T.T.H
+				for i_140 := lo_139; i_140 < hi; i_140++ {
+					e_142 := ((row_120[i_140] * row_121[i_140]) - (row_122[i_140] * row_123[i_140]))
+					e_143 := ((row_122[i_140] * row_124[i_140]) - (row_125[i_140] * row_121[i_140]))
+					e_144 := ((row_125[i_140] * row_123[i_140]) - (row_120[i_140] * row_124[i_140]))
+					row_130[i_140] = e_142
+					row_131[i_140] = e_143
+					row_132[i_140] = e_144
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_170), 16384, loop_177.For)
-		loop_177.Leave(&nbLoop47)
+		runtime.ParallelFor(r_3, 16384, loop_145.For)
+		loop_145.Leave(&nbLoop46)
 	} else {
-		for i_171 := range r_170 {
-			r_170[i_171] = (x_4[i_171] + r_135[i_171])
+		for i_133 := 0; i_133 < r_3; i_133++ {
+			e_135 := ((row_120[i_133] * row_121[i_133]) - (row_122[i_133] * row_123[i_133]))
+			e_136 := ((row_122[i_133] * row_124[i_133]) - (row_125[i_133] * row_121[i_133]))
+			e_137 := ((row_125[i_133] * row_123[i_133]) - (row_120[i_133] * row_124[i_133]))
+			row_130[i_133] = e_135
+			row_131[i_133] = e_136
+			row_132[i_133] = e_137
 		}
 	}
-	n_178, err_179 := runtime.CheckSize(int64(3))
+	if int64(0) >= int64(x_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:136:17", runtime.CheckIndex(int64(0), x_5))
+	}
+	row_146 := x_4[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	row_147 := a_129[int(int64(0))*r_3 : (int(int64(0))+1)*r_3]
+	if r_3 != x_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	if int64(1) >= int64(x_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:136:17", runtime.CheckIndex(int64(1), x_5))
+	}
+	row_148 := x_4[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	row_149 := a_129[int(int64(1))*r_3 : (int(int64(1))+1)*r_3]
+	if r_3 != x_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	if int64(2) >= int64(x_5) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:136:17", runtime.CheckIndex(int64(2), x_5))
+	}
+	row_150 := x_4[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
+	row_151 := a_129[int(int64(2))*r_3 : (int(int64(2))+1)*r_3]
+	if r_3 != x_6 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:136:17", "shape mismatch in '+': "+runtime.ShapeString([]int{x_6})+" and "+runtime.ShapeString([]int{r_3}))
+	}
+	rs_152 := x_6
+	tot_153, err_154 := runtime.MulSize(3, rs_152)
+	if err_154 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:136:17", err_154)
+	}
+	a_155 := ar.F64w(tot_153)
+	row_156 := a_155[0*rs_152 : 1*rs_152]
+	row_157 := a_155[1*rs_152 : 2*rs_152]
+	row_158 := a_155[2*rs_152 : 3*rs_152]
+	row_146 = row_146[:x_6]
+	row_147 = row_147[:x_6]
+	row_148 = row_148[:x_6]
+	row_149 = row_149[:x_6]
+	row_150 = row_150[:x_6]
+	row_151 = row_151[:x_6]
+	row_156 = row_156[:x_6]
+	row_157 = row_157[:x_6]
+	row_158 = row_158[:x_6]
+	if x_6 >= 262144 {
+		loop_171 := runtime.EnterLoop(&nbLoop47, runtime.Bind(row_146, runtime.Bind(row_147, runtime.Bind(row_148, runtime.Bind(row_149, runtime.Bind(row_150, runtime.Bind(row_151, runtime.Bind(row_156, runtime.Bind(row_157, runtime.Bind(row_158, runtime.End{}))))))))), x_6, 16384)
+		if loop_171.For == nil {
+			loop_171.For = func(lo_165, hi int) {
+				row_146 := loop_171.C.H
+				row_147 := loop_171.C.T.H
+				row_148 := loop_171.C.T.T.H
+				row_149 := loop_171.C.T.T.T.H
+				row_150 := loop_171.C.T.T.T.T.H
+				row_151 := loop_171.C.T.T.T.T.T.H
+				row_156 := loop_171.C.T.T.T.T.T.T.H
+				row_157 := loop_171.C.T.T.T.T.T.T.T.H
+				row_158 := loop_171.C.T.T.T.T.T.T.T.T.H
+				for i_166 := lo_165; i_166 < hi; i_166++ {
+					e_168 := (row_146[i_166] + row_147[i_166])
+					e_169 := (row_148[i_166] + row_149[i_166])
+					e_170 := (row_150[i_166] + row_151[i_166])
+					row_156[i_166] = e_168
+					row_157[i_166] = e_169
+					row_158[i_166] = e_170
+				}
+			}
+		}
+		runtime.ParallelFor(x_6, 16384, loop_171.For)
+		loop_171.Leave(&nbLoop47)
+	} else {
+		for i_159 := 0; i_159 < x_6; i_159++ {
+			e_161 := (row_146[i_159] + row_147[i_159])
+			e_162 := (row_148[i_159] + row_149[i_159])
+			e_163 := (row_150[i_159] + row_151[i_159])
+			row_156[i_159] = e_161
+			row_157[i_159] = e_162
+			row_158[i_159] = e_163
+		}
+	}
+	n_172, err_173 := runtime.CheckSize(int64(3))
+	if err_173 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:6", err_173)
+	}
+	var a_174 []float64
+	if int64(0) >= int64(n_98) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:20", runtime.CheckIndex(int64(0), n_98))
+	}
+	row_175 := view_119[int(int64(0))*d_101 : (int(int64(0))+1)*d_101]
+	if d_101 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_101}))
+	}
+	row_176 := a_155[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	if x_6 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
+	}
+	rs_177 := r_3
+	tot_178, err_179 := runtime.MulSize(n_172, rs_177)
 	if err_179 != nil {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:6", err_179)
 	}
-	var a_180 []float64
-	if int64(0) >= int64(n_113) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:20", runtime.CheckIndex(int64(0), n_113))
+	a_174 = ar.F64w(tot_178)
+	if int64(1) >= int64(n_98) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:20", runtime.CheckIndex(int64(1), n_98))
 	}
-	row_181 := view_134[int(int64(0))*d_116 : (int(int64(0))+1)*d_116]
-	if d_116 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_116}))
+	row_180 := view_119[int(int64(1))*d_101 : (int(int64(1))+1)*d_101]
+	if d_101 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_101}))
 	}
-	if int64(0) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:48", runtime.CheckIndex(int64(0), x_5))
-	}
-	row_182 := r_170[int(int64(0))*x_6 : (int(int64(0))+1)*x_6]
+	row_181 := a_155[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
 	if x_6 != r_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	rs_183 := r_3
-	tot_184, err_185 := runtime.MulSize(n_178, rs_183)
-	if err_185 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:6", err_185)
+	if int64(2) >= int64(n_98) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:20", runtime.CheckIndex(int64(2), n_98))
 	}
-	a_180 = ar.F64w(tot_184)
-	if int64(1) >= int64(n_113) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:20", runtime.CheckIndex(int64(1), n_113))
+	row_182 := view_119[int(int64(2))*d_101 : (int(int64(2))+1)*d_101]
+	if d_101 != r_3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_101}))
 	}
-	row_186 := view_134[int(int64(1))*d_116 : (int(int64(1))+1)*d_116]
-	if d_116 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_116}))
-	}
-	if int64(1) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:48", runtime.CheckIndex(int64(1), x_5))
-	}
-	row_187 := r_170[int(int64(1))*x_6 : (int(int64(1))+1)*x_6]
+	row_183 := a_155[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
 	if x_6 != r_3 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
 	}
-	if int64(2) >= int64(n_113) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:20", runtime.CheckIndex(int64(2), n_113))
-	}
-	row_188 := view_134[int(int64(2))*d_116 : (int(int64(2))+1)*d_116]
-	if d_116 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{d_116}))
-	}
-	if int64(2) >= int64(x_5) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.WithPos("models.nab:137:48", runtime.CheckIndex(int64(2), x_5))
-	}
-	row_189 := r_170[int(int64(2))*x_6 : (int(int64(2))+1)*x_6]
-	if x_6 != r_3 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, 0, nil, 0, nil, 0, nil, 0, nil, 0, nil, 0, runtime.NewError("models.nab:137:41", "shape mismatch in '*': "+runtime.ShapeString([]int{r_3})+" and "+runtime.ShapeString([]int{x_6}))
-	}
-	row_190 := a_180[0*rs_183 : 1*rs_183]
-	row_191 := a_180[1*rs_183 : 2*rs_183]
-	row_192 := a_180[2*rs_183 : 3*rs_183]
+	row_184 := a_174[0*rs_177 : 1*rs_177]
+	row_185 := a_174[1*rs_177 : 2*rs_177]
+	row_186 := a_174[2*rs_177 : 3*rs_177]
 	r_11 = r_11[:r_3]
-	row_181 = row_181[:r_3]
+	row_175 = row_175[:r_3]
 	r_12 = r_12[:r_3]
+	row_176 = row_176[:r_3]
+	row_180 = row_180[:r_3]
+	row_181 = row_181[:r_3]
 	row_182 = row_182[:r_3]
+	row_183 = row_183[:r_3]
+	row_184 = row_184[:r_3]
+	row_185 = row_185[:r_3]
 	row_186 = row_186[:r_3]
-	row_187 = row_187[:r_3]
-	row_188 = row_188[:r_3]
-	row_189 = row_189[:r_3]
-	row_190 = row_190[:r_3]
-	row_191 = row_191[:r_3]
-	row_192 = row_192[:r_3]
 	if r_3 >= 262144 {
-		loop_205 := runtime.EnterLoop(&nbLoop48, runtime.Bind(r_11, runtime.Bind(row_181, runtime.Bind(r_12, runtime.Bind(row_182, runtime.Bind(row_186, runtime.Bind(row_187, runtime.Bind(row_188, runtime.Bind(row_189, runtime.Bind(row_190, runtime.Bind(row_191, runtime.Bind(row_192, runtime.End{}))))))))))), r_3, 16384)
-		if loop_205.For == nil {
-			loop_205.For = func(lo_199, hi int) {
-				r_11 := loop_205.C.H
-				row_181 := loop_205.C.T.H
-				r_12 := loop_205.C.T.T.H
-				row_182 := loop_205.C.T.T.T.H
-				row_186 := loop_205.C.T.T.T.T.H
-				row_187 := loop_205.C.T.T.T.T.T.H
-				row_188 := loop_205.C.T.T.T.T.T.T.H
-				row_189 := loop_205.C.T.T.T.T.T.T.T.H
-				row_190 := loop_205.C.T.T.T.T.T.T.T.T.H
-				row_191 := loop_205.C.T.T.T.T.T.T.T.T.T.H
-				row_192 := loop_205.C.T.T.T.T.T.T.T.T.T.T.H
-				for i_200 := lo_199; i_200 < hi; i_200++ {
-					e_202 := ((r_11[i_200] * row_181[i_200]) + (r_12[i_200] * row_182[i_200]))
-					e_203 := ((r_11[i_200] * row_186[i_200]) + (r_12[i_200] * row_187[i_200]))
-					e_204 := ((r_11[i_200] * row_188[i_200]) + (r_12[i_200] * row_189[i_200]))
-					row_190[i_200] = e_202
-					row_191[i_200] = e_203
-					row_192[i_200] = e_204
+		loop_199 := runtime.EnterLoop(&nbLoop48, runtime.Bind(r_11, runtime.Bind(row_175, runtime.Bind(r_12, runtime.Bind(row_176, runtime.Bind(row_180, runtime.Bind(row_181, runtime.Bind(row_182, runtime.Bind(row_183, runtime.Bind(row_184, runtime.Bind(row_185, runtime.Bind(row_186, runtime.End{}))))))))))), r_3, 16384)
+		if loop_199.For == nil {
+			loop_199.For = func(lo_193, hi int) {
+				r_11 := loop_199.C.H
+				row_175 := loop_199.C.T.H
+				r_12 := loop_199.C.T.T.H
+				row_176 := loop_199.C.T.T.T.H
+				row_180 := loop_199.C.T.T.T.T.H
+				row_181 := loop_199.C.T.T.T.T.T.H
+				row_182 := loop_199.C.T.T.T.T.T.T.H
+				row_183 := loop_199.C.T.T.T.T.T.T.T.H
+				row_184 := loop_199.C.T.T.T.T.T.T.T.T.H
+				row_185 := loop_199.C.T.T.T.T.T.T.T.T.T.H
+				row_186 := loop_199.C.T.T.T.T.T.T.T.T.T.T.H
+				for i_194 := lo_193; i_194 < hi; i_194++ {
+					e_196 := ((r_11[i_194] * row_175[i_194]) + (r_12[i_194] * row_176[i_194]))
+					e_197 := ((r_11[i_194] * row_180[i_194]) + (r_12[i_194] * row_181[i_194]))
+					e_198 := ((r_11[i_194] * row_182[i_194]) + (r_12[i_194] * row_183[i_194]))
+					row_184[i_194] = e_196
+					row_185[i_194] = e_197
+					row_186[i_194] = e_198
 				}
 			}
 		}
-		runtime.ParallelFor(r_3, 16384, loop_205.For)
-		loop_205.Leave(&nbLoop48)
+		runtime.ParallelFor(r_3, 16384, loop_199.For)
+		loop_199.Leave(&nbLoop48)
 	} else {
-		for i_193 := 0; i_193 < r_3; i_193++ {
-			e_195 := ((r_11[i_193] * row_181[i_193]) + (r_12[i_193] * row_182[i_193]))
-			e_196 := ((r_11[i_193] * row_186[i_193]) + (r_12[i_193] * row_187[i_193]))
-			e_197 := ((r_11[i_193] * row_188[i_193]) + (r_12[i_193] * row_189[i_193]))
-			row_190[i_193] = e_195
-			row_191[i_193] = e_196
-			row_192[i_193] = e_197
+		for i_187 := 0; i_187 < r_3; i_187++ {
+			e_189 := ((r_11[i_187] * row_175[i_187]) + (r_12[i_187] * row_176[i_187]))
+			e_190 := ((r_11[i_187] * row_180[i_187]) + (r_12[i_187] * row_181[i_187]))
+			e_191 := ((r_11[i_187] * row_182[i_187]) + (r_12[i_187] * row_183[i_187]))
+			row_184[i_187] = e_189
+			row_185[i_187] = e_190
+			row_186[i_187] = e_191
 		}
 	}
-	ar.Keep(mark_206, &a_180, &view_134, &r_170, &r_10, &r_138, &r_140, &r_142, &r_145, &r_148, &r_150, &r_152, &r_154, &r_156, &r_158, &r_160, &r_162, &r_164, &r_166, &r_14, &r_57, &r_15, &a_22, &r_99, &a_115, &a_118, &a_119, &a_120, &r_98, &r_97, &row_96, &row_95, &row_94, &row_93, &row_92, &row_91, &r_60, &r_62, &r_64, &r_67, &r_70, &r_72, &r_74, &r_76, &r_78, &r_80, &r_82, &r_84, &r_86, &r_88, &r_13, &r_18, &r_1, &r_17, &r_16, &row_9, &row_8, &row_7)
-	return a_180, 3, r_3, view_134, n_113, d_116, r_170, x_5, x_6, r_10, r_3, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, r_166, r_167, r_14, r_3, r_57, r_58, r_59, r_15, r_3, a_22, 3, r_3, r_99, r_3, a_115, n_113, d_116, a_118, n_113, r_3, a_119, n_113, r_59, a_120, n_113, x_6, r_98, r_3, r_97, r_3, row_96, x_6, row_95, r_3, row_94, x_6, row_93, r_3, row_92, x_6, row_91, r_3, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_13, r_3, r_18, r_3, r_1, r_2, r_3, r_17, r_3, r_16, r_3, row_9, r_3, row_8, r_3, row_7, r_3, nil
+	ar.Keep(mark_200, &a_174, &view_119, &a_155, &r_10, &row_124, &row_120, &x_4, &r_1, &row_123, &row_125, &row_121, &row_122, &r_14, &a_35, &r_15, &a_22, &r_84, &a_100, &a_103, &a_104, &a_105, &r_83, &r_82, &row_81, &row_80, &row_79, &row_78, &row_77, &row_76, &row_30, &row_26, &row_29, &row_31, &row_27, &row_28, &r_13, &r_18, &r_17, &r_16, &row_9, &row_8, &row_7)
+	return a_174, 3, r_3, view_119, n_98, d_101, a_155, 3, x_6, r_10, r_3, row_124, x_6, row_120, r_3, x_4, x_5, x_6, r_1, r_2, r_3, row_123, x_6, row_125, r_3, row_121, x_6, row_125, r_3, row_124, x_6, row_122, r_3, row_123, x_6, row_122, r_3, row_121, x_6, row_120, r_3, r_14, r_3, a_35, 3, r_3, r_15, r_3, a_22, 3, r_3, r_84, r_3, a_100, n_98, d_101, a_103, n_98, r_3, a_104, n_98, r_3, a_105, n_98, x_6, r_83, r_3, r_82, r_3, row_81, x_6, row_80, r_3, row_79, x_6, row_78, r_3, row_77, x_6, row_76, r_3, row_30, x_6, row_26, r_3, x_4, x_5, x_6, a_22, 3, r_3, row_29, x_6, row_31, r_3, row_27, x_6, row_31, r_3, row_30, x_6, row_28, r_3, row_29, x_6, row_28, r_3, row_27, x_6, row_26, r_3, r_13, r_3, r_18, r_3, r_1, r_2, r_3, r_17, r_3, r_16, r_3, row_9, r_3, row_8, r_3, row_7, r_3, nil
 }
 
 // nbLoop49 keeps the records of a parallel loop of fn_rotatesplit11bwd.
@@ -10403,9 +11790,99 @@ var nbLoop70 runtime.LoopSite
 // nbLoop71 keeps the records of a parallel loop of fn_rotatesplit11bwd.
 var nbLoop71 runtime.LoopSite
 
+// nbLoop72 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop72 runtime.LoopSite
+
+// nbLoop73 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop73 runtime.LoopSite
+
+// nbLoop74 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop74 runtime.LoopSite
+
+// nbLoop75 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop75 runtime.LoopSite
+
+// nbLoop76 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop76 runtime.LoopSite
+
+// nbLoop77 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop77 runtime.LoopSite
+
+// nbLoop78 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop78 runtime.LoopSite
+
+// nbLoop79 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop79 runtime.LoopSite
+
+// nbLoop80 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop80 runtime.LoopSite
+
+// nbLoop81 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop81 runtime.LoopSite
+
+// nbLoop82 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop82 runtime.LoopSite
+
+// nbLoop83 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop83 runtime.LoopSite
+
+// nbLoop84 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop84 runtime.LoopSite
+
+// nbLoop85 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop85 runtime.LoopSite
+
+// nbLoop86 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop86 runtime.LoopSite
+
+// nbLoop87 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop87 runtime.LoopSite
+
+// nbLoop88 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop88 runtime.LoopSite
+
+// nbLoop89 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop89 runtime.LoopSite
+
+// nbLoop90 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop90 runtime.LoopSite
+
+// nbLoop91 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop91 runtime.LoopSite
+
+// nbLoop92 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop92 runtime.LoopSite
+
+// nbLoop93 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop93 runtime.LoopSite
+
+// nbLoop94 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop94 runtime.LoopSite
+
+// nbLoop95 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop95 runtime.LoopSite
+
+// nbLoop96 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop96 runtime.LoopSite
+
+// nbLoop97 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop97 runtime.LoopSite
+
+// nbLoop98 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop98 runtime.LoopSite
+
+// nbLoop99 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop99 runtime.LoopSite
+
+// nbLoop100 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop100 runtime.LoopSite
+
+// nbLoop101 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop101 runtime.LoopSite
+
 // fn_rotatesplit11bwd is def rotate$split_11$bwd (models.nab:126:5).
 func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 []float64, tape_12 int, tape_13 []float64, tape_14 int, tape_15 int, tape_16 []float64, tape_17 int, tape_18 int, tape_19 []float64, tape_20 int, tape_21 []float64, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 []float64, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 []float64, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 int, tape_44 []float64, tape_45 int, tape_46 []float64, tape_47 int, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 int, tape_54 []float64, tape_55 int, tape_56 int, tape_57 []float64, tape_58 int, tape_59 int, tape_60 []float64, tape_61 int, tape_62 int, tape_63 []float64, tape_64 int, tape_65 []float64, tape_66 int, tape_67 []float64, tape_68 int, tape_69 []float64, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 []float64, tape_78 int, tape_79 []float64, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 int, tape_86 []float64, tape_87 int, tape_88 int, tape_89 []float64, tape_90 int, tape_91 []float64, tape_92 int, tape_93 []float64, tape_94 int, tape_95 []float64, tape_96 int, tape_97 []float64, tape_98 int, tape_99 []float64, tape_100 int, tape_101 []float64, tape_102 int, tape_103 []float64, tape_104 int, tape_105 []float64, tape_106 int, tape_107 []float64, tape_108 int, tape_109 []float64, tape_110 int, tape_111 []float64, tape_112 int, tape_113 []float64, tape_114 int, tape_115 int, tape_116 []float64, tape_117 int, tape_118 []float64, tape_119 int, tape_120 []float64, tape_121 int, tape_122 []float64, tape_123 int, tape_124 []float64, tape_125 int, ybar_126 []float64, ybar_127 int, ybar_128 int) ([]float64, int, int, []float64, int, int, error) {
-	mark_429 := ar.Mark()
+	mark_682 := ar.Mark()
 	if ybar_127 != 3 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_127))
 	}
@@ -10531,171 +12008,676 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 			row_159[i_160] += (r_129[i_160] * row_155[i_160])
 		}
 	}
-	r_162, r_163, r_164, r_165, r_166, r_167, err_168 := fn_crosssplit11bwd(ar, tape_9, tape_10, tape_11, tape_12, tape_13, tape_14, tape_15, tape_16, tape_17, tape_18, tape_19, tape_20, tape_21, tape_22, tape_23, tape_24, tape_25, tape_26, tape_27, tape_28, tape_29, tape_30, tape_31, tape_32, tape_33, tape_34, tape_35, tape_36, tape_37, tape_38, z_138, tape_5, tape_6)
-	if err_168 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_168, "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	if int64(tape_5) != int64(3) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", runtime.DimMessage("ybar", "[3][p]f64", "3", int64(tape_5), int64(3))), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	if r_166 != tape_5 || r_167 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_5, tape_6})+" and "+runtime.ShapeString([]int{r_166, r_167}))
+	if int64(0) >= int64(tape_5) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_5)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	n_169 := tape_5 * tape_6
-	r_170 := ar.F64w(n_169)
-	z_138 = z_138[:len(r_170)]
-	r_165 = r_165[:len(r_170)]
-	if len(r_170) >= 262144 {
-		loop_177 := runtime.EnterLoop(&nbLoop50, runtime.Bind(r_170, runtime.Bind(z_138, runtime.Bind(r_165, runtime.End{}))), len(r_170), 16384)
-		if loop_177.For == nil {
-			loop_177.For = func(lo_174, hi int) {
-				r_170 := loop_177.C.H
-				z_138 := loop_177.C.T.H
-				r_165 := loop_177.C.T.T.H
-				for i_175 := lo_174; i_175 < hi; i_175++ {
-					r_170[i_175] = (z_138[i_175] + r_165[i_175])
+	row_162 := z_138[int(int64(0))*tape_6 : (int(int64(0))+1)*tape_6]
+	if int64(1) >= int64(tape_5) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_5)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	row_163 := z_138[int(int64(1))*tape_6 : (int(int64(1))+1)*tape_6]
+	if int64(2) >= int64(tape_5) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_5)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	row_164 := z_138[int(int64(2))*tape_6 : (int(int64(2))+1)*tape_6]
+	r_165 := ar.F64w(tape_6)
+	row_164 = row_164[:len(r_165)]
+	if len(r_165) >= 262144 {
+		loop_172 := runtime.EnterLoop(&nbLoop50, runtime.Bind(r_165, runtime.Bind(row_164, runtime.End{})), len(r_165), 16384)
+		if loop_172.For == nil {
+			loop_172.For = func(lo_169, hi int) {
+				r_165 := loop_172.C.H
+				row_164 := loop_172.C.T.H
+				for i_170 := lo_169; i_170 < hi; i_170++ {
+					r_165[i_170] = -row_164[i_170]
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_170), 16384, loop_177.For)
-		loop_177.Leave(&nbLoop50)
+		runtime.ParallelFor(len(r_165), 16384, loop_172.For)
+		loop_172.Leave(&nbLoop50)
 	} else {
-		for i_171 := range r_170 {
-			r_170[i_171] = (z_138[i_171] + r_165[i_171])
+		for i_166 := range r_165 {
+			r_165[i_166] = -row_164[i_166]
 		}
 	}
-	z_178 := ar.F64(len(tape_39))
-	z_179 := ar.F64(len(tape_41))
-	z_180 := ar.F64(len(tape_44))
-	z_181 := ar.F64(len(tape_46))
-	z_182 := ar.F64(len(tape_49))
-	var rev_183 []float64
-	var rev_184 int
-	var rev_185 int
-	var rev_186 []float64
-	var rev_187 int
-	var rev_188 []float64
-	var rev_189 int
-	var rev_190 int
-	var rev_191 []float64
-	var rev_192 int
-	var rev_193 []float64
-	var rev_194 int
-	var rev_195 int
-	var rev_196 []float64
-	var rev_197 int
-	rev_183, rev_184, rev_185, rev_186, rev_187, rev_188, rev_189, rev_190, rev_191, rev_192, rev_193, rev_194, rev_195, rev_196, rev_197 = r_170, tape_5, tape_6, z_178, tape_40, z_179, tape_42, tape_43, z_180, tape_45, z_181, tape_47, tape_48, z_182, tape_50
-	for i_222 := int64(0); i_222 < int64(3); i_222++ {
-		if i_222 < 0 || i_222 >= int64(tape_2) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_222, tape_2))
+	z_173 := ar.F64(len(tape_13))
+	if tape_6 != tape_12 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_12})+" and "+runtime.ShapeString([]int{tape_6})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	if int64(0) >= int64(tape_14) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_14)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	if tape_15 != tape_12 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_15})+" and "+runtime.ShapeString([]int{tape_12})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	row_174 := z_173[int64(0)*int64(tape_15) : (int64(0)+1)*int64(tape_15)]
+	tape_11 = tape_11[:len(row_174)]
+	r_165 = r_165[:len(row_174)]
+	if len(row_174) >= 262144 {
+		loop_181 := runtime.EnterLoop(&nbLoop51, runtime.Bind(row_174, runtime.Bind(tape_11, runtime.Bind(r_165, runtime.End{}))), len(row_174), 16384)
+		if loop_181.For == nil {
+			loop_181.For = func(lo_178, hi int) {
+				row_174 := loop_181.C.H
+				tape_11 := loop_181.C.T.H
+				r_165 := loop_181.C.T.T.H
+				for i_179 := lo_178; i_179 < hi; i_179++ {
+					row_174[i_179] += (tape_11[i_179] * r_165[i_179])
+				}
+			}
 		}
-		row_224 := z_137[int(i_222)*tape_3 : (int(i_222)+1)*tape_3]
-		if i_222 < 0 || i_222 >= int64(tape_52) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_222, tape_52))
+		runtime.ParallelFor(len(row_174), 16384, loop_181.For)
+		loop_181.Leave(&nbLoop51)
+	} else {
+		for i_175 := range row_174 {
+			row_174[i_175] += (tape_11[i_175] * r_165[i_175])
 		}
-		_ = tape_51[int(i_222)*tape_53 : (int(i_222)+1)*tape_53]
-		row_226 := tape_54[int(i_222)*tape_56 : (int(i_222)+1)*tape_56]
-		row_227 := tape_57[int(i_222)*tape_59 : (int(i_222)+1)*tape_59]
-		row_228 := tape_60[int(i_222)*tape_62 : (int(i_222)+1)*tape_62]
+	}
+	z_182 := ar.F64(len(tape_16))
+	if tape_6 != tape_10 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_6})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	if int64(1) >= int64(tape_17) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_17)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	if tape_18 != tape_10 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{tape_10})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	row_183 := z_182[int64(1)*int64(tape_18) : (int64(1)+1)*int64(tape_18)]
+	tape_9 = tape_9[:len(row_183)]
+	r_165 = r_165[:len(row_183)]
+	if len(row_183) >= 262144 {
+		loop_190 := runtime.EnterLoop(&nbLoop52, runtime.Bind(row_183, runtime.Bind(tape_9, runtime.Bind(r_165, runtime.End{}))), len(row_183), 16384)
+		if loop_190.For == nil {
+			loop_190.For = func(lo_187, hi int) {
+				row_183 := loop_190.C.H
+				tape_9 := loop_190.C.T.H
+				r_165 := loop_190.C.T.T.H
+				for i_188 := lo_187; i_188 < hi; i_188++ {
+					row_183[i_188] += (tape_9[i_188] * r_165[i_188])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_183), 16384, loop_190.For)
+		loop_190.Leave(&nbLoop52)
+	} else {
+		for i_184 := range row_183 {
+			row_183[i_184] += (tape_9[i_184] * r_165[i_184])
+		}
+	}
+	if tape_6 != tape_22 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_6})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	if int64(1) >= int64(tape_14) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_14)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	if tape_15 != tape_22 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_15})+" and "+runtime.ShapeString([]int{tape_22})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	row_191 := z_173[int64(1)*int64(tape_15) : (int64(1)+1)*int64(tape_15)]
+	tape_21 = tape_21[:len(row_191)]
+	row_164 = row_164[:len(row_191)]
+	if len(row_191) >= 262144 {
+		loop_198 := runtime.EnterLoop(&nbLoop53, runtime.Bind(row_191, runtime.Bind(tape_21, runtime.Bind(row_164, runtime.End{}))), len(row_191), 16384)
+		if loop_198.For == nil {
+			loop_198.For = func(lo_195, hi int) {
+				row_191 := loop_198.C.H
+				tape_21 := loop_198.C.T.H
+				row_164 := loop_198.C.T.T.H
+				for i_196 := lo_195; i_196 < hi; i_196++ {
+					row_191[i_196] += (tape_21[i_196] * row_164[i_196])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_191), 16384, loop_198.For)
+		loop_198.Leave(&nbLoop53)
+	} else {
+		for i_192 := range row_191 {
+			row_191[i_192] += (tape_21[i_192] * row_164[i_192])
+		}
+	}
+	if tape_6 != tape_20 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_20})+" and "+runtime.ShapeString([]int{tape_6})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	if int64(0) >= int64(tape_17) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_17)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	if tape_18 != tape_20 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{tape_20})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	row_199 := z_182[int64(0)*int64(tape_18) : (int64(0)+1)*int64(tape_18)]
+	tape_19 = tape_19[:len(row_199)]
+	row_164 = row_164[:len(row_199)]
+	if len(row_199) >= 262144 {
+		loop_206 := runtime.EnterLoop(&nbLoop54, runtime.Bind(row_199, runtime.Bind(tape_19, runtime.Bind(row_164, runtime.End{}))), len(row_199), 16384)
+		if loop_206.For == nil {
+			loop_206.For = func(lo_203, hi int) {
+				row_199 := loop_206.C.H
+				tape_19 := loop_206.C.T.H
+				row_164 := loop_206.C.T.T.H
+				for i_204 := lo_203; i_204 < hi; i_204++ {
+					row_199[i_204] += (tape_19[i_204] * row_164[i_204])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_199), 16384, loop_206.For)
+		loop_206.Leave(&nbLoop54)
+	} else {
+		for i_200 := range row_199 {
+			row_199[i_200] += (tape_19[i_200] * row_164[i_200])
+		}
+	}
+	r_207 := ar.F64w(tape_6)
+	row_163 = row_163[:len(r_207)]
+	if len(r_207) >= 262144 {
+		loop_214 := runtime.EnterLoop(&nbLoop55, runtime.Bind(r_207, runtime.Bind(row_163, runtime.End{})), len(r_207), 16384)
+		if loop_214.For == nil {
+			loop_214.For = func(lo_211, hi int) {
+				r_207 := loop_214.C.H
+				row_163 := loop_214.C.T.H
+				for i_212 := lo_211; i_212 < hi; i_212++ {
+					r_207[i_212] = -row_163[i_212]
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_207), 16384, loop_214.For)
+		loop_214.Leave(&nbLoop55)
+	} else {
+		for i_208 := range r_207 {
+			r_207[i_208] = -row_163[i_208]
+		}
+	}
+	if tape_6 != tape_26 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_6})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	if int64(2) >= int64(tape_14) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_14)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	if tape_15 != tape_26 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_15})+" and "+runtime.ShapeString([]int{tape_26})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	row_215 := z_173[int64(2)*int64(tape_15) : (int64(2)+1)*int64(tape_15)]
+	tape_25 = tape_25[:len(row_215)]
+	r_207 = r_207[:len(row_215)]
+	if len(row_215) >= 262144 {
+		loop_222 := runtime.EnterLoop(&nbLoop56, runtime.Bind(row_215, runtime.Bind(tape_25, runtime.Bind(r_207, runtime.End{}))), len(row_215), 16384)
+		if loop_222.For == nil {
+			loop_222.For = func(lo_219, hi int) {
+				row_215 := loop_222.C.H
+				tape_25 := loop_222.C.T.H
+				r_207 := loop_222.C.T.T.H
+				for i_220 := lo_219; i_220 < hi; i_220++ {
+					row_215[i_220] += (tape_25[i_220] * r_207[i_220])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_215), 16384, loop_222.For)
+		loop_222.Leave(&nbLoop56)
+	} else {
+		for i_216 := range row_215 {
+			row_215[i_216] += (tape_25[i_216] * r_207[i_216])
+		}
+	}
+	if tape_6 != tape_24 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_6})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	if int64(0) >= int64(tape_17) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_17)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	if tape_18 != tape_24 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{tape_24})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	row_223 := z_182[int64(0)*int64(tape_18) : (int64(0)+1)*int64(tape_18)]
+	tape_23 = tape_23[:len(row_223)]
+	r_207 = r_207[:len(row_223)]
+	if len(row_223) >= 262144 {
+		loop_230 := runtime.EnterLoop(&nbLoop57, runtime.Bind(row_223, runtime.Bind(tape_23, runtime.Bind(r_207, runtime.End{}))), len(row_223), 16384)
+		if loop_230.For == nil {
+			loop_230.For = func(lo_227, hi int) {
+				row_223 := loop_230.C.H
+				tape_23 := loop_230.C.T.H
+				r_207 := loop_230.C.T.T.H
+				for i_228 := lo_227; i_228 < hi; i_228++ {
+					row_223[i_228] += (tape_23[i_228] * r_207[i_228])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_223), 16384, loop_230.For)
+		loop_230.Leave(&nbLoop57)
+	} else {
+		for i_224 := range row_223 {
+			row_223[i_224] += (tape_23[i_224] * r_207[i_224])
+		}
+	}
+	if tape_6 != tape_30 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_6})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	if int64(0) >= int64(tape_14) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_14)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	if tape_15 != tape_30 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_15})+" and "+runtime.ShapeString([]int{tape_30})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	row_231 := z_173[int64(0)*int64(tape_15) : (int64(0)+1)*int64(tape_15)]
+	tape_29 = tape_29[:len(row_231)]
+	row_163 = row_163[:len(row_231)]
+	if len(row_231) >= 262144 {
+		loop_238 := runtime.EnterLoop(&nbLoop58, runtime.Bind(row_231, runtime.Bind(tape_29, runtime.Bind(row_163, runtime.End{}))), len(row_231), 16384)
+		if loop_238.For == nil {
+			loop_238.For = func(lo_235, hi int) {
+				row_231 := loop_238.C.H
+				tape_29 := loop_238.C.T.H
+				row_163 := loop_238.C.T.T.H
+				for i_236 := lo_235; i_236 < hi; i_236++ {
+					row_231[i_236] += (tape_29[i_236] * row_163[i_236])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_231), 16384, loop_238.For)
+		loop_238.Leave(&nbLoop58)
+	} else {
+		for i_232 := range row_231 {
+			row_231[i_232] += (tape_29[i_232] * row_163[i_232])
+		}
+	}
+	if tape_6 != tape_28 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_28})+" and "+runtime.ShapeString([]int{tape_6})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	if int64(2) >= int64(tape_17) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_17)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	if tape_18 != tape_28 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{tape_28})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	row_239 := z_182[int64(2)*int64(tape_18) : (int64(2)+1)*int64(tape_18)]
+	tape_27 = tape_27[:len(row_239)]
+	row_163 = row_163[:len(row_239)]
+	if len(row_239) >= 262144 {
+		loop_246 := runtime.EnterLoop(&nbLoop59, runtime.Bind(row_239, runtime.Bind(tape_27, runtime.Bind(row_163, runtime.End{}))), len(row_239), 16384)
+		if loop_246.For == nil {
+			loop_246.For = func(lo_243, hi int) {
+				row_239 := loop_246.C.H
+				tape_27 := loop_246.C.T.H
+				row_163 := loop_246.C.T.T.H
+				for i_244 := lo_243; i_244 < hi; i_244++ {
+					row_239[i_244] += (tape_27[i_244] * row_163[i_244])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_239), 16384, loop_246.For)
+		loop_246.Leave(&nbLoop59)
+	} else {
+		for i_240 := range row_239 {
+			row_239[i_240] += (tape_27[i_240] * row_163[i_240])
+		}
+	}
+	r_247 := ar.F64w(tape_6)
+	row_162 = row_162[:len(r_247)]
+	if len(r_247) >= 262144 {
+		loop_254 := runtime.EnterLoop(&nbLoop60, runtime.Bind(r_247, runtime.Bind(row_162, runtime.End{})), len(r_247), 16384)
+		if loop_254.For == nil {
+			loop_254.For = func(lo_251, hi int) {
+				r_247 := loop_254.C.H
+				row_162 := loop_254.C.T.H
+				for i_252 := lo_251; i_252 < hi; i_252++ {
+					r_247[i_252] = -row_162[i_252]
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_247), 16384, loop_254.For)
+		loop_254.Leave(&nbLoop60)
+	} else {
+		for i_248 := range r_247 {
+			r_247[i_248] = -row_162[i_248]
+		}
+	}
+	if tape_6 != tape_34 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_6})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	if int64(1) >= int64(tape_14) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_14)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	if tape_15 != tape_34 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_15})+" and "+runtime.ShapeString([]int{tape_34})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	row_255 := z_173[int64(1)*int64(tape_15) : (int64(1)+1)*int64(tape_15)]
+	tape_33 = tape_33[:len(row_255)]
+	r_247 = r_247[:len(row_255)]
+	if len(row_255) >= 262144 {
+		loop_262 := runtime.EnterLoop(&nbLoop61, runtime.Bind(row_255, runtime.Bind(tape_33, runtime.Bind(r_247, runtime.End{}))), len(row_255), 16384)
+		if loop_262.For == nil {
+			loop_262.For = func(lo_259, hi int) {
+				row_255 := loop_262.C.H
+				tape_33 := loop_262.C.T.H
+				r_247 := loop_262.C.T.T.H
+				for i_260 := lo_259; i_260 < hi; i_260++ {
+					row_255[i_260] += (tape_33[i_260] * r_247[i_260])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_255), 16384, loop_262.For)
+		loop_262.Leave(&nbLoop61)
+	} else {
+		for i_256 := range row_255 {
+			row_255[i_256] += (tape_33[i_256] * r_247[i_256])
+		}
+	}
+	if tape_6 != tape_32 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_6})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	if int64(2) >= int64(tape_17) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_17)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	if tape_18 != tape_32 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{tape_32})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	row_263 := z_182[int64(2)*int64(tape_18) : (int64(2)+1)*int64(tape_18)]
+	tape_31 = tape_31[:len(row_263)]
+	r_247 = r_247[:len(row_263)]
+	if len(row_263) >= 262144 {
+		loop_270 := runtime.EnterLoop(&nbLoop62, runtime.Bind(row_263, runtime.Bind(tape_31, runtime.Bind(r_247, runtime.End{}))), len(row_263), 16384)
+		if loop_270.For == nil {
+			loop_270.For = func(lo_267, hi int) {
+				row_263 := loop_270.C.H
+				tape_31 := loop_270.C.T.H
+				r_247 := loop_270.C.T.T.H
+				for i_268 := lo_267; i_268 < hi; i_268++ {
+					row_263[i_268] += (tape_31[i_268] * r_247[i_268])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_263), 16384, loop_270.For)
+		loop_270.Leave(&nbLoop62)
+	} else {
+		for i_264 := range row_263 {
+			row_263[i_264] += (tape_31[i_264] * r_247[i_264])
+		}
+	}
+	if tape_6 != tape_38 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_38})+" and "+runtime.ShapeString([]int{tape_6})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	if int64(2) >= int64(tape_14) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_14)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	if tape_15 != tape_38 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_15})+" and "+runtime.ShapeString([]int{tape_38})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	row_271 := z_173[int64(2)*int64(tape_15) : (int64(2)+1)*int64(tape_15)]
+	tape_37 = tape_37[:len(row_271)]
+	row_162 = row_162[:len(row_271)]
+	if len(row_271) >= 262144 {
+		loop_278 := runtime.EnterLoop(&nbLoop63, runtime.Bind(row_271, runtime.Bind(tape_37, runtime.Bind(row_162, runtime.End{}))), len(row_271), 16384)
+		if loop_278.For == nil {
+			loop_278.For = func(lo_275, hi int) {
+				row_271 := loop_278.C.H
+				tape_37 := loop_278.C.T.H
+				row_162 := loop_278.C.T.T.H
+				for i_276 := lo_275; i_276 < hi; i_276++ {
+					row_271[i_276] += (tape_37[i_276] * row_162[i_276])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_271), 16384, loop_278.For)
+		loop_278.Leave(&nbLoop63)
+	} else {
+		for i_272 := range row_271 {
+			row_271[i_272] += (tape_37[i_272] * row_162[i_272])
+		}
+	}
+	if tape_6 != tape_36 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_6})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	if int64(1) >= int64(tape_17) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_17)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	if tape_18 != tape_36 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{tape_36})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	row_279 := z_182[int64(1)*int64(tape_18) : (int64(1)+1)*int64(tape_18)]
+	tape_35 = tape_35[:len(row_279)]
+	row_162 = row_162[:len(row_279)]
+	if len(row_279) >= 262144 {
+		loop_286 := runtime.EnterLoop(&nbLoop64, runtime.Bind(row_279, runtime.Bind(tape_35, runtime.Bind(row_162, runtime.End{}))), len(row_279), 16384)
+		if loop_286.For == nil {
+			loop_286.For = func(lo_283, hi int) {
+				row_279 := loop_286.C.H
+				tape_35 := loop_286.C.T.H
+				row_162 := loop_286.C.T.T.H
+				for i_284 := lo_283; i_284 < hi; i_284++ {
+					row_279[i_284] += (tape_35[i_284] * row_162[i_284])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_279), 16384, loop_286.For)
+		loop_286.Leave(&nbLoop64)
+	} else {
+		for i_280 := range row_279 {
+			row_279[i_280] += (tape_35[i_280] * row_162[i_280])
+		}
+	}
+	if int64(0) >= int64(tape_5) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_5))
+	}
+	row_287 := z_138[int(int64(0))*tape_6 : (int(int64(0))+1)*tape_6]
+	if int64(0) >= int64(tape_14) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_14))
+	}
+	row_288 := z_173[int(int64(0))*tape_15 : (int(int64(0))+1)*tape_15]
+	if tape_15 != tape_6 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_15}))
+	}
+	if int64(1) >= int64(tape_5) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_5))
+	}
+	row_289 := z_138[int(int64(1))*tape_6 : (int(int64(1))+1)*tape_6]
+	if int64(1) >= int64(tape_14) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_14))
+	}
+	row_290 := z_173[int(int64(1))*tape_15 : (int(int64(1))+1)*tape_15]
+	if tape_15 != tape_6 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_15}))
+	}
+	if int64(2) >= int64(tape_5) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_5))
+	}
+	row_291 := z_138[int(int64(2))*tape_6 : (int(int64(2))+1)*tape_6]
+	if int64(2) >= int64(tape_14) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_14))
+	}
+	row_292 := z_173[int(int64(2))*tape_15 : (int(int64(2))+1)*tape_15]
+	if tape_15 != tape_6 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_15}))
+	}
+	rs_293 := tape_6
+	tot_294, err_295 := runtime.MulSize(3, rs_293)
+	if err_295 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_295)
+	}
+	a_296 := ar.F64w(tot_294)
+	row_297 := a_296[0*rs_293 : 1*rs_293]
+	row_298 := a_296[1*rs_293 : 2*rs_293]
+	row_299 := a_296[2*rs_293 : 3*rs_293]
+	row_287 = row_287[:tape_6]
+	row_288 = row_288[:tape_6]
+	row_289 = row_289[:tape_6]
+	row_290 = row_290[:tape_6]
+	row_291 = row_291[:tape_6]
+	row_292 = row_292[:tape_6]
+	row_297 = row_297[:tape_6]
+	row_298 = row_298[:tape_6]
+	row_299 = row_299[:tape_6]
+	if tape_6 >= 262144 {
+		loop_312 := runtime.EnterLoop(&nbLoop65, runtime.Bind(row_287, runtime.Bind(row_288, runtime.Bind(row_289, runtime.Bind(row_290, runtime.Bind(row_291, runtime.Bind(row_292, runtime.Bind(row_297, runtime.Bind(row_298, runtime.Bind(row_299, runtime.End{}))))))))), tape_6, 16384)
+		if loop_312.For == nil {
+			loop_312.For = func(lo_306, hi int) {
+				row_287 := loop_312.C.H
+				row_288 := loop_312.C.T.H
+				row_289 := loop_312.C.T.T.H
+				row_290 := loop_312.C.T.T.T.H
+				row_291 := loop_312.C.T.T.T.T.H
+				row_292 := loop_312.C.T.T.T.T.T.H
+				row_297 := loop_312.C.T.T.T.T.T.T.H
+				row_298 := loop_312.C.T.T.T.T.T.T.T.H
+				row_299 := loop_312.C.T.T.T.T.T.T.T.T.H
+				for i_307 := lo_306; i_307 < hi; i_307++ {
+					e_309 := (row_287[i_307] + row_288[i_307])
+					e_310 := (row_289[i_307] + row_290[i_307])
+					e_311 := (row_291[i_307] + row_292[i_307])
+					row_297[i_307] = e_309
+					row_298[i_307] = e_310
+					row_299[i_307] = e_311
+				}
+			}
+		}
+		runtime.ParallelFor(tape_6, 16384, loop_312.For)
+		loop_312.Leave(&nbLoop65)
+	} else {
+		for i_300 := 0; i_300 < tape_6; i_300++ {
+			e_302 := (row_287[i_300] + row_288[i_300])
+			e_303 := (row_289[i_300] + row_290[i_300])
+			e_304 := (row_291[i_300] + row_292[i_300])
+			row_297[i_300] = e_302
+			row_298[i_300] = e_303
+			row_299[i_300] = e_304
+		}
+	}
+	z_313 := ar.F64(len(tape_39))
+	z_314 := ar.F64(len(tape_41))
+	z_315 := ar.F64(len(tape_44))
+	z_316 := ar.F64(len(tape_46))
+	z_317 := ar.F64(len(tape_49))
+	var rev_318 []float64
+	var rev_319 int
+	var rev_320 int
+	var rev_321 []float64
+	var rev_322 int
+	var rev_323 []float64
+	var rev_324 int
+	var rev_325 int
+	var rev_326 []float64
+	var rev_327 int
+	var rev_328 []float64
+	var rev_329 int
+	var rev_330 int
+	var rev_331 []float64
+	var rev_332 int
+	rev_318, rev_319, rev_320, rev_321, rev_322, rev_323, rev_324, rev_325, rev_326, rev_327, rev_328, rev_329, rev_330, rev_331, rev_332 = a_296, 3, tape_6, z_313, tape_40, z_314, tape_42, tape_43, z_315, tape_45, z_316, tape_47, tape_48, z_317, tape_50
+	for i_357 := int64(0); i_357 < int64(3); i_357++ {
+		if i_357 < 0 || i_357 >= int64(tape_2) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_357, tape_2))
+		}
+		row_359 := z_137[int(i_357)*tape_3 : (int(i_357)+1)*tape_3]
+		if i_357 < 0 || i_357 >= int64(tape_52) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_357, tape_52))
+		}
+		_ = tape_51[int(i_357)*tape_53 : (int(i_357)+1)*tape_53]
+		row_361 := tape_54[int(i_357)*tape_56 : (int(i_357)+1)*tape_56]
+		row_362 := tape_57[int(i_357)*tape_59 : (int(i_357)+1)*tape_59]
+		row_363 := tape_60[int(i_357)*tape_62 : (int(i_357)+1)*tape_62]
 		if tape_3 != tape_56 {
 			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_3}))
 		}
-		if rev_197 != tape_56 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_197})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
+		if rev_332 != tape_56 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_332})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
 		}
-		row_226 = row_226[:len(rev_196)]
-		row_224 = row_224[:len(rev_196)]
-		for i_230 := range rev_196 {
-			rev_196[i_230] += (row_226[i_230] * row_224[i_230])
+		row_361 = row_361[:len(rev_331)]
+		row_359 = row_359[:len(rev_331)]
+		for i_365 := range rev_331 {
+			rev_331[i_365] += (row_361[i_365] * row_359[i_365])
 		}
 		if tape_3 != tape_50 {
 			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_3}))
 		}
-		if i_222 < 0 || i_222 >= int64(rev_194) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_222, rev_194))
+		if i_357 < 0 || i_357 >= int64(rev_329) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_357, rev_329))
 		}
-		if rev_195 != tape_50 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_195})+" and "+runtime.ShapeString([]int{tape_50})+" differ")
+		if rev_330 != tape_50 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_330})+" and "+runtime.ShapeString([]int{tape_50})+" differ")
 		}
-		row_232 := rev_193[i_222*int64(rev_195) : (i_222+1)*int64(rev_195)]
-		tape_49 = tape_49[:len(row_232)]
-		row_224 = row_224[:len(row_232)]
-		for i_233 := range row_232 {
-			row_232[i_233] += (tape_49[i_233] * row_224[i_233])
+		row_367 := rev_328[i_357*int64(rev_330) : (i_357+1)*int64(rev_330)]
+		tape_49 = tape_49[:len(row_367)]
+		row_359 = row_359[:len(row_367)]
+		for i_368 := range row_367 {
+			row_367[i_368] += (tape_49[i_368] * row_359[i_368])
 		}
 		if tape_3 != tape_59 {
 			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_59})+" and "+runtime.ShapeString([]int{tape_3}))
 		}
-		if rev_192 != tape_59 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_192})+" and "+runtime.ShapeString([]int{tape_59})+" differ")
+		if rev_327 != tape_59 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_327})+" and "+runtime.ShapeString([]int{tape_59})+" differ")
 		}
-		row_227 = row_227[:len(rev_191)]
-		row_224 = row_224[:len(rev_191)]
-		for i_236 := range rev_191 {
-			rev_191[i_236] += (row_227[i_236] * row_224[i_236])
+		row_362 = row_362[:len(rev_326)]
+		row_359 = row_359[:len(rev_326)]
+		for i_371 := range rev_326 {
+			rev_326[i_371] += (row_362[i_371] * row_359[i_371])
 		}
 		if tape_3 != tape_45 {
 			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_3}))
 		}
-		if i_222 < 0 || i_222 >= int64(rev_189) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_222, rev_189))
+		if i_357 < 0 || i_357 >= int64(rev_324) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_357, rev_324))
 		}
-		if rev_190 != tape_45 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_190})+" and "+runtime.ShapeString([]int{tape_45})+" differ")
+		if rev_325 != tape_45 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_325})+" and "+runtime.ShapeString([]int{tape_45})+" differ")
 		}
-		row_238 := rev_188[i_222*int64(rev_190) : (i_222+1)*int64(rev_190)]
-		tape_44 = tape_44[:len(row_238)]
-		row_224 = row_224[:len(row_238)]
-		for i_239 := range row_238 {
-			row_238[i_239] += (tape_44[i_239] * row_224[i_239])
+		row_373 := rev_323[i_357*int64(rev_325) : (i_357+1)*int64(rev_325)]
+		tape_44 = tape_44[:len(row_373)]
+		row_359 = row_359[:len(row_373)]
+		for i_374 := range row_373 {
+			row_373[i_374] += (tape_44[i_374] * row_359[i_374])
 		}
 		if tape_3 != tape_62 {
 			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_62})+" and "+runtime.ShapeString([]int{tape_3}))
 		}
-		if rev_187 != tape_62 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_187})+" and "+runtime.ShapeString([]int{tape_62})+" differ")
+		if rev_322 != tape_62 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_322})+" and "+runtime.ShapeString([]int{tape_62})+" differ")
 		}
-		row_228 = row_228[:len(rev_186)]
-		row_224 = row_224[:len(rev_186)]
-		for i_242 := range rev_186 {
-			rev_186[i_242] += (row_228[i_242] * row_224[i_242])
+		row_363 = row_363[:len(rev_321)]
+		row_359 = row_359[:len(rev_321)]
+		for i_377 := range rev_321 {
+			rev_321[i_377] += (row_363[i_377] * row_359[i_377])
 		}
 		if tape_3 != tape_40 {
 			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_3}))
 		}
-		if i_222 < 0 || i_222 >= int64(rev_184) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_222, rev_184))
+		if i_357 < 0 || i_357 >= int64(rev_319) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_357, rev_319))
 		}
-		if rev_185 != tape_40 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_185})+" and "+runtime.ShapeString([]int{tape_40})+" differ")
+		if rev_320 != tape_40 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_320})+" and "+runtime.ShapeString([]int{tape_40})+" differ")
 		}
-		row_244 := rev_183[i_222*int64(rev_185) : (i_222+1)*int64(rev_185)]
-		tape_39 = tape_39[:len(row_244)]
-		row_224 = row_224[:len(row_244)]
-		for i_245 := range row_244 {
-			row_244[i_245] += (tape_39[i_245] * row_224[i_245])
+		row_379 := rev_318[i_357*int64(rev_320) : (i_357+1)*int64(rev_320)]
+		tape_39 = tape_39[:len(row_379)]
+		row_359 = row_359[:len(row_379)]
+		for i_380 := range row_379 {
+			row_379[i_380] += (tape_39[i_380] * row_359[i_380])
 		}
 	}
 	if tape_50 != tape_64 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_64})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	r_247 := ar.F64w(tape_64)
-	tape_63 = tape_63[:len(r_247)]
-	z_182 = z_182[:len(r_247)]
-	if len(r_247) >= 262144 {
-		loop_254 := runtime.EnterLoop(&nbLoop51, runtime.Bind(r_247, runtime.Bind(tape_63, runtime.Bind(z_182, runtime.End{}))), len(r_247), 16384)
-		if loop_254.For == nil {
-			loop_254.For = func(lo_251, hi int) {
-				r_247 := loop_254.C.H
-				tape_63 := loop_254.C.T.H
-				z_182 := loop_254.C.T.T.H
-				for i_252 := lo_251; i_252 < hi; i_252++ {
-					r_247[i_252] = (tape_63[i_252] * z_182[i_252])
+	r_382 := ar.F64w(tape_64)
+	tape_63 = tape_63[:len(r_382)]
+	z_317 = z_317[:len(r_382)]
+	if len(r_382) >= 262144 {
+		loop_389 := runtime.EnterLoop(&nbLoop66, runtime.Bind(r_382, runtime.Bind(tape_63, runtime.Bind(z_317, runtime.End{}))), len(r_382), 16384)
+		if loop_389.For == nil {
+			loop_389.For = func(lo_386, hi int) {
+				r_382 := loop_389.C.H
+				tape_63 := loop_389.C.T.H
+				z_317 := loop_389.C.T.T.H
+				for i_387 := lo_386; i_387 < hi; i_387++ {
+					r_382[i_387] = (tape_63[i_387] * z_317[i_387])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_247), 16384, loop_254.For)
-		loop_254.Leave(&nbLoop51)
+		runtime.ParallelFor(len(r_382), 16384, loop_389.For)
+		loop_389.Leave(&nbLoop66)
 	} else {
-		for i_248 := range r_247 {
-			r_247[i_248] = (tape_63[i_248] * z_182[i_248])
+		for i_383 := range r_382 {
+			r_382[i_383] = (tape_63[i_383] * z_317[i_383])
 		}
 	}
 	if tape_50 != tape_66 {
@@ -10704,56 +12686,53 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_40 != tape_66 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_66})+" differ")
 	}
-	tape_65 = tape_65[:len(z_178)]
-	z_182 = z_182[:len(z_178)]
-	if len(z_178) >= 262144 {
-		loop_262 := runtime.EnterLoop(&nbLoop52, runtime.Bind(z_178, runtime.Bind(tape_65, runtime.Bind(z_182, runtime.End{}))), len(z_178), 16384)
-		if loop_262.For == nil {
-			loop_262.For = func(lo_259, hi int) {
-				z_178 := loop_262.C.H
-				tape_65 := loop_262.C.T.H
-				z_182 := loop_262.C.T.T.H
-				for i_260 := lo_259; i_260 < hi; i_260++ {
-					z_178[i_260] += (-(tape_65[i_260] * z_182[i_260]))
+	tape_65 = tape_65[:len(z_313)]
+	z_317 = z_317[:len(z_313)]
+	if len(z_313) >= 262144 {
+		loop_397 := runtime.EnterLoop(&nbLoop67, runtime.Bind(z_313, runtime.Bind(tape_65, runtime.Bind(z_317, runtime.End{}))), len(z_313), 16384)
+		if loop_397.For == nil {
+			loop_397.For = func(lo_394, hi int) {
+				z_313 := loop_397.C.H
+				tape_65 := loop_397.C.T.H
+				z_317 := loop_397.C.T.T.H
+				for i_395 := lo_394; i_395 < hi; i_395++ {
+					z_313[i_395] += (-(tape_65[i_395] * z_317[i_395]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(z_178), 16384, loop_262.For)
-		loop_262.Leave(&nbLoop52)
+		runtime.ParallelFor(len(z_313), 16384, loop_397.For)
+		loop_397.Leave(&nbLoop67)
 	} else {
-		for i_256 := range z_178 {
-			z_178[i_256] += (-(tape_65[i_256] * z_182[i_256]))
+		for i_391 := range z_313 {
+			z_313[i_391] += (-(tape_65[i_391] * z_317[i_391]))
 		}
 	}
 	if tape_64 != tape_70 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_70})+" and "+runtime.ShapeString([]int{tape_64}))
 	}
-	if int64(2) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_5))
-	}
 	if tape_6 != tape_70 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_70})+" differ")
 	}
-	row_263 := r_170[int64(2)*int64(tape_6) : (int64(2)+1)*int64(tape_6)]
-	tape_69 = tape_69[:len(row_263)]
-	r_247 = r_247[:len(row_263)]
-	if len(row_263) >= 262144 {
-		loop_270 := runtime.EnterLoop(&nbLoop53, runtime.Bind(row_263, runtime.Bind(tape_69, runtime.Bind(r_247, runtime.End{}))), len(row_263), 16384)
-		if loop_270.For == nil {
-			loop_270.For = func(lo_267, hi int) {
-				row_263 := loop_270.C.H
-				tape_69 := loop_270.C.T.H
-				r_247 := loop_270.C.T.T.H
-				for i_268 := lo_267; i_268 < hi; i_268++ {
-					row_263[i_268] += (tape_69[i_268] * r_247[i_268])
+	row_398 := a_296[int64(2)*int64(tape_6) : (int64(2)+1)*int64(tape_6)]
+	tape_69 = tape_69[:len(row_398)]
+	r_382 = r_382[:len(row_398)]
+	if len(row_398) >= 262144 {
+		loop_405 := runtime.EnterLoop(&nbLoop68, runtime.Bind(row_398, runtime.Bind(tape_69, runtime.Bind(r_382, runtime.End{}))), len(row_398), 16384)
+		if loop_405.For == nil {
+			loop_405.For = func(lo_402, hi int) {
+				row_398 := loop_405.C.H
+				tape_69 := loop_405.C.T.H
+				r_382 := loop_405.C.T.T.H
+				for i_403 := lo_402; i_403 < hi; i_403++ {
+					row_398[i_403] += (tape_69[i_403] * r_382[i_403])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_263), 16384, loop_270.For)
-		loop_270.Leave(&nbLoop53)
+		runtime.ParallelFor(len(row_398), 16384, loop_405.For)
+		loop_405.Leave(&nbLoop68)
 	} else {
-		for i_264 := range row_263 {
-			row_263[i_264] += (tape_69[i_264] * r_247[i_264])
+		for i_399 := range row_398 {
+			row_398[i_399] += (tape_69[i_399] * r_382[i_399])
 		}
 	}
 	if tape_64 != tape_68 {
@@ -10765,57 +12744,54 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_48 != tape_68 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_48})+" and "+runtime.ShapeString([]int{tape_68})+" differ")
 	}
-	row_271 := z_181[int64(2)*int64(tape_48) : (int64(2)+1)*int64(tape_48)]
-	tape_67 = tape_67[:len(row_271)]
-	r_247 = r_247[:len(row_271)]
-	if len(row_271) >= 262144 {
-		loop_278 := runtime.EnterLoop(&nbLoop54, runtime.Bind(row_271, runtime.Bind(tape_67, runtime.Bind(r_247, runtime.End{}))), len(row_271), 16384)
-		if loop_278.For == nil {
-			loop_278.For = func(lo_275, hi int) {
-				row_271 := loop_278.C.H
-				tape_67 := loop_278.C.T.H
-				r_247 := loop_278.C.T.T.H
-				for i_276 := lo_275; i_276 < hi; i_276++ {
-					row_271[i_276] += (tape_67[i_276] * r_247[i_276])
+	row_406 := z_316[int64(2)*int64(tape_48) : (int64(2)+1)*int64(tape_48)]
+	tape_67 = tape_67[:len(row_406)]
+	r_382 = r_382[:len(row_406)]
+	if len(row_406) >= 262144 {
+		loop_413 := runtime.EnterLoop(&nbLoop69, runtime.Bind(row_406, runtime.Bind(tape_67, runtime.Bind(r_382, runtime.End{}))), len(row_406), 16384)
+		if loop_413.For == nil {
+			loop_413.For = func(lo_410, hi int) {
+				row_406 := loop_413.C.H
+				tape_67 := loop_413.C.T.H
+				r_382 := loop_413.C.T.T.H
+				for i_411 := lo_410; i_411 < hi; i_411++ {
+					row_406[i_411] += (tape_67[i_411] * r_382[i_411])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_271), 16384, loop_278.For)
-		loop_278.Leave(&nbLoop54)
+		runtime.ParallelFor(len(row_406), 16384, loop_413.For)
+		loop_413.Leave(&nbLoop69)
 	} else {
-		for i_272 := range row_271 {
-			row_271[i_272] += (tape_67[i_272] * r_247[i_272])
+		for i_407 := range row_406 {
+			row_406[i_407] += (tape_67[i_407] * r_382[i_407])
 		}
 	}
 	if tape_64 != tape_74 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_74})+" and "+runtime.ShapeString([]int{tape_64}))
 	}
-	if int64(1) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_5))
-	}
 	if tape_6 != tape_74 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_74})+" differ")
 	}
-	row_279 := r_170[int64(1)*int64(tape_6) : (int64(1)+1)*int64(tape_6)]
-	tape_73 = tape_73[:len(row_279)]
-	r_247 = r_247[:len(row_279)]
-	if len(row_279) >= 262144 {
-		loop_286 := runtime.EnterLoop(&nbLoop55, runtime.Bind(row_279, runtime.Bind(tape_73, runtime.Bind(r_247, runtime.End{}))), len(row_279), 16384)
-		if loop_286.For == nil {
-			loop_286.For = func(lo_283, hi int) {
-				row_279 := loop_286.C.H
-				tape_73 := loop_286.C.T.H
-				r_247 := loop_286.C.T.T.H
-				for i_284 := lo_283; i_284 < hi; i_284++ {
-					row_279[i_284] += (tape_73[i_284] * r_247[i_284])
+	row_414 := a_296[int64(1)*int64(tape_6) : (int64(1)+1)*int64(tape_6)]
+	tape_73 = tape_73[:len(row_414)]
+	r_382 = r_382[:len(row_414)]
+	if len(row_414) >= 262144 {
+		loop_421 := runtime.EnterLoop(&nbLoop70, runtime.Bind(row_414, runtime.Bind(tape_73, runtime.Bind(r_382, runtime.End{}))), len(row_414), 16384)
+		if loop_421.For == nil {
+			loop_421.For = func(lo_418, hi int) {
+				row_414 := loop_421.C.H
+				tape_73 := loop_421.C.T.H
+				r_382 := loop_421.C.T.T.H
+				for i_419 := lo_418; i_419 < hi; i_419++ {
+					row_414[i_419] += (tape_73[i_419] * r_382[i_419])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_279), 16384, loop_286.For)
-		loop_286.Leave(&nbLoop55)
+		runtime.ParallelFor(len(row_414), 16384, loop_421.For)
+		loop_421.Leave(&nbLoop70)
 	} else {
-		for i_280 := range row_279 {
-			row_279[i_280] += (tape_73[i_280] * r_247[i_280])
+		for i_415 := range row_414 {
+			row_414[i_415] += (tape_73[i_415] * r_382[i_415])
 		}
 	}
 	if tape_64 != tape_72 {
@@ -10827,57 +12803,54 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_48 != tape_72 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_48})+" and "+runtime.ShapeString([]int{tape_72})+" differ")
 	}
-	row_287 := z_181[int64(1)*int64(tape_48) : (int64(1)+1)*int64(tape_48)]
-	tape_71 = tape_71[:len(row_287)]
-	r_247 = r_247[:len(row_287)]
-	if len(row_287) >= 262144 {
-		loop_294 := runtime.EnterLoop(&nbLoop56, runtime.Bind(row_287, runtime.Bind(tape_71, runtime.Bind(r_247, runtime.End{}))), len(row_287), 16384)
-		if loop_294.For == nil {
-			loop_294.For = func(lo_291, hi int) {
-				row_287 := loop_294.C.H
-				tape_71 := loop_294.C.T.H
-				r_247 := loop_294.C.T.T.H
-				for i_292 := lo_291; i_292 < hi; i_292++ {
-					row_287[i_292] += (tape_71[i_292] * r_247[i_292])
+	row_422 := z_316[int64(1)*int64(tape_48) : (int64(1)+1)*int64(tape_48)]
+	tape_71 = tape_71[:len(row_422)]
+	r_382 = r_382[:len(row_422)]
+	if len(row_422) >= 262144 {
+		loop_429 := runtime.EnterLoop(&nbLoop71, runtime.Bind(row_422, runtime.Bind(tape_71, runtime.Bind(r_382, runtime.End{}))), len(row_422), 16384)
+		if loop_429.For == nil {
+			loop_429.For = func(lo_426, hi int) {
+				row_422 := loop_429.C.H
+				tape_71 := loop_429.C.T.H
+				r_382 := loop_429.C.T.T.H
+				for i_427 := lo_426; i_427 < hi; i_427++ {
+					row_422[i_427] += (tape_71[i_427] * r_382[i_427])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_287), 16384, loop_294.For)
-		loop_294.Leave(&nbLoop56)
+		runtime.ParallelFor(len(row_422), 16384, loop_429.For)
+		loop_429.Leave(&nbLoop71)
 	} else {
-		for i_288 := range row_287 {
-			row_287[i_288] += (tape_71[i_288] * r_247[i_288])
+		for i_423 := range row_422 {
+			row_422[i_423] += (tape_71[i_423] * r_382[i_423])
 		}
 	}
 	if tape_64 != tape_78 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_78})+" and "+runtime.ShapeString([]int{tape_64}))
 	}
-	if int64(0) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_5))
-	}
 	if tape_6 != tape_78 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_78})+" differ")
 	}
-	row_295 := r_170[int64(0)*int64(tape_6) : (int64(0)+1)*int64(tape_6)]
-	tape_77 = tape_77[:len(row_295)]
-	r_247 = r_247[:len(row_295)]
-	if len(row_295) >= 262144 {
-		loop_302 := runtime.EnterLoop(&nbLoop57, runtime.Bind(row_295, runtime.Bind(tape_77, runtime.Bind(r_247, runtime.End{}))), len(row_295), 16384)
-		if loop_302.For == nil {
-			loop_302.For = func(lo_299, hi int) {
-				row_295 := loop_302.C.H
-				tape_77 := loop_302.C.T.H
-				r_247 := loop_302.C.T.T.H
-				for i_300 := lo_299; i_300 < hi; i_300++ {
-					row_295[i_300] += (tape_77[i_300] * r_247[i_300])
+	row_430 := a_296[int64(0)*int64(tape_6) : (int64(0)+1)*int64(tape_6)]
+	tape_77 = tape_77[:len(row_430)]
+	r_382 = r_382[:len(row_430)]
+	if len(row_430) >= 262144 {
+		loop_437 := runtime.EnterLoop(&nbLoop72, runtime.Bind(row_430, runtime.Bind(tape_77, runtime.Bind(r_382, runtime.End{}))), len(row_430), 16384)
+		if loop_437.For == nil {
+			loop_437.For = func(lo_434, hi int) {
+				row_430 := loop_437.C.H
+				tape_77 := loop_437.C.T.H
+				r_382 := loop_437.C.T.T.H
+				for i_435 := lo_434; i_435 < hi; i_435++ {
+					row_430[i_435] += (tape_77[i_435] * r_382[i_435])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_295), 16384, loop_302.For)
-		loop_302.Leave(&nbLoop57)
+		runtime.ParallelFor(len(row_430), 16384, loop_437.For)
+		loop_437.Leave(&nbLoop72)
 	} else {
-		for i_296 := range row_295 {
-			row_295[i_296] += (tape_77[i_296] * r_247[i_296])
+		for i_431 := range row_430 {
+			row_430[i_431] += (tape_77[i_431] * r_382[i_431])
 		}
 	}
 	if tape_64 != tape_76 {
@@ -10889,76 +12862,521 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_48 != tape_76 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_48})+" and "+runtime.ShapeString([]int{tape_76})+" differ")
 	}
-	row_303 := z_181[int64(0)*int64(tape_48) : (int64(0)+1)*int64(tape_48)]
-	tape_75 = tape_75[:len(row_303)]
-	r_247 = r_247[:len(row_303)]
-	if len(row_303) >= 262144 {
-		loop_310 := runtime.EnterLoop(&nbLoop58, runtime.Bind(row_303, runtime.Bind(tape_75, runtime.Bind(r_247, runtime.End{}))), len(row_303), 16384)
-		if loop_310.For == nil {
-			loop_310.For = func(lo_307, hi int) {
-				row_303 := loop_310.C.H
-				tape_75 := loop_310.C.T.H
-				r_247 := loop_310.C.T.T.H
-				for i_308 := lo_307; i_308 < hi; i_308++ {
-					row_303[i_308] += (tape_75[i_308] * r_247[i_308])
+	row_438 := z_316[int64(0)*int64(tape_48) : (int64(0)+1)*int64(tape_48)]
+	tape_75 = tape_75[:len(row_438)]
+	r_382 = r_382[:len(row_438)]
+	if len(row_438) >= 262144 {
+		loop_445 := runtime.EnterLoop(&nbLoop73, runtime.Bind(row_438, runtime.Bind(tape_75, runtime.Bind(r_382, runtime.End{}))), len(row_438), 16384)
+		if loop_445.For == nil {
+			loop_445.For = func(lo_442, hi int) {
+				row_438 := loop_445.C.H
+				tape_75 := loop_445.C.T.H
+				r_382 := loop_445.C.T.T.H
+				for i_443 := lo_442; i_443 < hi; i_443++ {
+					row_438[i_443] += (tape_75[i_443] * r_382[i_443])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_303), 16384, loop_310.For)
-		loop_310.Leave(&nbLoop58)
+		runtime.ParallelFor(len(row_438), 16384, loop_445.For)
+		loop_445.Leave(&nbLoop73)
 	} else {
-		for i_304 := range row_303 {
-			row_303[i_304] += (tape_75[i_304] * r_247[i_304])
+		for i_439 := range row_438 {
+			row_438[i_439] += (tape_75[i_439] * r_382[i_439])
 		}
 	}
-	r_311, r_312, r_313, r_314, r_315, r_316, err_317 := fn_crosssplit11bwd(ar, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, tape_92, tape_93, tape_94, tape_95, tape_96, tape_97, tape_98, tape_99, tape_100, tape_101, tape_102, tape_103, tape_104, tape_105, tape_106, tape_107, tape_108, z_179, tape_42, tape_43)
-	if err_317 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_317, "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	if int64(tape_42) != int64(3) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", runtime.DimMessage("ybar", "[3][p]f64", "3", int64(tape_42), int64(3))), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	if tape_47 != r_312 || tape_48 != r_313 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_47, tape_48})+" and "+runtime.ShapeString([]int{r_312, r_313})+" differ")
+	if int64(0) >= int64(tape_42) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_42)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	r_311 = r_311[:len(z_181)]
-	for i_318 := range z_181 {
-		z_181[i_318] += r_311[i_318]
+	row_446 := z_314[int(int64(0))*tape_43 : (int(int64(0))+1)*tape_43]
+	if int64(1) >= int64(tape_42) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_42)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	if tape_5 != r_315 || tape_6 != r_316 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_5, tape_6})+" and "+runtime.ShapeString([]int{r_315, r_316})+" differ")
+	row_447 := z_314[int(int64(1))*tape_43 : (int(int64(1))+1)*tape_43]
+	if int64(2) >= int64(tape_42) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_42)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	r_314 = r_314[:len(r_170)]
-	for i_319 := range r_170 {
-		r_170[i_319] += r_314[i_319]
+	row_448 := z_314[int(int64(2))*tape_43 : (int(int64(2))+1)*tape_43]
+	r_449 := ar.F64w(tape_43)
+	row_448 = row_448[:len(r_449)]
+	if len(r_449) >= 262144 {
+		loop_456 := runtime.EnterLoop(&nbLoop74, runtime.Bind(r_449, runtime.Bind(row_448, runtime.End{})), len(r_449), 16384)
+		if loop_456.For == nil {
+			loop_456.For = func(lo_453, hi int) {
+				r_449 := loop_456.C.H
+				row_448 := loop_456.C.T.H
+				for i_454 := lo_453; i_454 < hi; i_454++ {
+					r_449[i_454] = -row_448[i_454]
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_449), 16384, loop_456.For)
+		loop_456.Leave(&nbLoop74)
+	} else {
+		for i_450 := range r_449 {
+			r_449[i_450] = -row_448[i_450]
+		}
+	}
+	z_457 := ar.F64(len(tape_83))
+	if tape_43 != tape_82 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_82})+" and "+runtime.ShapeString([]int{tape_43})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	if int64(0) >= int64(tape_84) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_84)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	if tape_85 != tape_82 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_85})+" and "+runtime.ShapeString([]int{tape_82})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_458 := z_457[int64(0)*int64(tape_85) : (int64(0)+1)*int64(tape_85)]
+	tape_81 = tape_81[:len(row_458)]
+	r_449 = r_449[:len(row_458)]
+	if len(row_458) >= 262144 {
+		loop_465 := runtime.EnterLoop(&nbLoop75, runtime.Bind(row_458, runtime.Bind(tape_81, runtime.Bind(r_449, runtime.End{}))), len(row_458), 16384)
+		if loop_465.For == nil {
+			loop_465.For = func(lo_462, hi int) {
+				row_458 := loop_465.C.H
+				tape_81 := loop_465.C.T.H
+				r_449 := loop_465.C.T.T.H
+				for i_463 := lo_462; i_463 < hi; i_463++ {
+					row_458[i_463] += (tape_81[i_463] * r_449[i_463])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_458), 16384, loop_465.For)
+		loop_465.Leave(&nbLoop75)
+	} else {
+		for i_459 := range row_458 {
+			row_458[i_459] += (tape_81[i_459] * r_449[i_459])
+		}
+	}
+	z_466 := ar.F64(len(tape_86))
+	if tape_43 != tape_80 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_80})+" and "+runtime.ShapeString([]int{tape_43})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	if int64(1) >= int64(tape_87) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_87)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	if tape_88 != tape_80 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_88})+" and "+runtime.ShapeString([]int{tape_80})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_467 := z_466[int64(1)*int64(tape_88) : (int64(1)+1)*int64(tape_88)]
+	tape_79 = tape_79[:len(row_467)]
+	r_449 = r_449[:len(row_467)]
+	if len(row_467) >= 262144 {
+		loop_474 := runtime.EnterLoop(&nbLoop76, runtime.Bind(row_467, runtime.Bind(tape_79, runtime.Bind(r_449, runtime.End{}))), len(row_467), 16384)
+		if loop_474.For == nil {
+			loop_474.For = func(lo_471, hi int) {
+				row_467 := loop_474.C.H
+				tape_79 := loop_474.C.T.H
+				r_449 := loop_474.C.T.T.H
+				for i_472 := lo_471; i_472 < hi; i_472++ {
+					row_467[i_472] += (tape_79[i_472] * r_449[i_472])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_467), 16384, loop_474.For)
+		loop_474.Leave(&nbLoop76)
+	} else {
+		for i_468 := range row_467 {
+			row_467[i_468] += (tape_79[i_468] * r_449[i_468])
+		}
+	}
+	if tape_43 != tape_92 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_92})+" and "+runtime.ShapeString([]int{tape_43})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	if int64(1) >= int64(tape_84) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_84)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	if tape_85 != tape_92 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_85})+" and "+runtime.ShapeString([]int{tape_92})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_475 := z_457[int64(1)*int64(tape_85) : (int64(1)+1)*int64(tape_85)]
+	tape_91 = tape_91[:len(row_475)]
+	row_448 = row_448[:len(row_475)]
+	if len(row_475) >= 262144 {
+		loop_482 := runtime.EnterLoop(&nbLoop77, runtime.Bind(row_475, runtime.Bind(tape_91, runtime.Bind(row_448, runtime.End{}))), len(row_475), 16384)
+		if loop_482.For == nil {
+			loop_482.For = func(lo_479, hi int) {
+				row_475 := loop_482.C.H
+				tape_91 := loop_482.C.T.H
+				row_448 := loop_482.C.T.T.H
+				for i_480 := lo_479; i_480 < hi; i_480++ {
+					row_475[i_480] += (tape_91[i_480] * row_448[i_480])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_475), 16384, loop_482.For)
+		loop_482.Leave(&nbLoop77)
+	} else {
+		for i_476 := range row_475 {
+			row_475[i_476] += (tape_91[i_476] * row_448[i_476])
+		}
+	}
+	if tape_43 != tape_90 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_90})+" and "+runtime.ShapeString([]int{tape_43})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	if int64(0) >= int64(tape_87) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_87)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	if tape_88 != tape_90 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_88})+" and "+runtime.ShapeString([]int{tape_90})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_483 := z_466[int64(0)*int64(tape_88) : (int64(0)+1)*int64(tape_88)]
+	tape_89 = tape_89[:len(row_483)]
+	row_448 = row_448[:len(row_483)]
+	if len(row_483) >= 262144 {
+		loop_490 := runtime.EnterLoop(&nbLoop78, runtime.Bind(row_483, runtime.Bind(tape_89, runtime.Bind(row_448, runtime.End{}))), len(row_483), 16384)
+		if loop_490.For == nil {
+			loop_490.For = func(lo_487, hi int) {
+				row_483 := loop_490.C.H
+				tape_89 := loop_490.C.T.H
+				row_448 := loop_490.C.T.T.H
+				for i_488 := lo_487; i_488 < hi; i_488++ {
+					row_483[i_488] += (tape_89[i_488] * row_448[i_488])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_483), 16384, loop_490.For)
+		loop_490.Leave(&nbLoop78)
+	} else {
+		for i_484 := range row_483 {
+			row_483[i_484] += (tape_89[i_484] * row_448[i_484])
+		}
+	}
+	r_491 := ar.F64w(tape_43)
+	row_447 = row_447[:len(r_491)]
+	if len(r_491) >= 262144 {
+		loop_498 := runtime.EnterLoop(&nbLoop79, runtime.Bind(r_491, runtime.Bind(row_447, runtime.End{})), len(r_491), 16384)
+		if loop_498.For == nil {
+			loop_498.For = func(lo_495, hi int) {
+				r_491 := loop_498.C.H
+				row_447 := loop_498.C.T.H
+				for i_496 := lo_495; i_496 < hi; i_496++ {
+					r_491[i_496] = -row_447[i_496]
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_491), 16384, loop_498.For)
+		loop_498.Leave(&nbLoop79)
+	} else {
+		for i_492 := range r_491 {
+			r_491[i_492] = -row_447[i_492]
+		}
+	}
+	if tape_43 != tape_96 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_96})+" and "+runtime.ShapeString([]int{tape_43})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	if int64(2) >= int64(tape_84) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_84)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	if tape_85 != tape_96 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_85})+" and "+runtime.ShapeString([]int{tape_96})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_499 := z_457[int64(2)*int64(tape_85) : (int64(2)+1)*int64(tape_85)]
+	tape_95 = tape_95[:len(row_499)]
+	r_491 = r_491[:len(row_499)]
+	if len(row_499) >= 262144 {
+		loop_506 := runtime.EnterLoop(&nbLoop80, runtime.Bind(row_499, runtime.Bind(tape_95, runtime.Bind(r_491, runtime.End{}))), len(row_499), 16384)
+		if loop_506.For == nil {
+			loop_506.For = func(lo_503, hi int) {
+				row_499 := loop_506.C.H
+				tape_95 := loop_506.C.T.H
+				r_491 := loop_506.C.T.T.H
+				for i_504 := lo_503; i_504 < hi; i_504++ {
+					row_499[i_504] += (tape_95[i_504] * r_491[i_504])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_499), 16384, loop_506.For)
+		loop_506.Leave(&nbLoop80)
+	} else {
+		for i_500 := range row_499 {
+			row_499[i_500] += (tape_95[i_500] * r_491[i_500])
+		}
+	}
+	if tape_43 != tape_94 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_94})+" and "+runtime.ShapeString([]int{tape_43})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	if int64(0) >= int64(tape_87) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_87)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	if tape_88 != tape_94 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_88})+" and "+runtime.ShapeString([]int{tape_94})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_507 := z_466[int64(0)*int64(tape_88) : (int64(0)+1)*int64(tape_88)]
+	tape_93 = tape_93[:len(row_507)]
+	r_491 = r_491[:len(row_507)]
+	if len(row_507) >= 262144 {
+		loop_514 := runtime.EnterLoop(&nbLoop81, runtime.Bind(row_507, runtime.Bind(tape_93, runtime.Bind(r_491, runtime.End{}))), len(row_507), 16384)
+		if loop_514.For == nil {
+			loop_514.For = func(lo_511, hi int) {
+				row_507 := loop_514.C.H
+				tape_93 := loop_514.C.T.H
+				r_491 := loop_514.C.T.T.H
+				for i_512 := lo_511; i_512 < hi; i_512++ {
+					row_507[i_512] += (tape_93[i_512] * r_491[i_512])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_507), 16384, loop_514.For)
+		loop_514.Leave(&nbLoop81)
+	} else {
+		for i_508 := range row_507 {
+			row_507[i_508] += (tape_93[i_508] * r_491[i_508])
+		}
+	}
+	if tape_43 != tape_100 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_100})+" and "+runtime.ShapeString([]int{tape_43})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	if int64(0) >= int64(tape_84) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_84)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	if tape_85 != tape_100 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_85})+" and "+runtime.ShapeString([]int{tape_100})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_515 := z_457[int64(0)*int64(tape_85) : (int64(0)+1)*int64(tape_85)]
+	tape_99 = tape_99[:len(row_515)]
+	row_447 = row_447[:len(row_515)]
+	if len(row_515) >= 262144 {
+		loop_522 := runtime.EnterLoop(&nbLoop82, runtime.Bind(row_515, runtime.Bind(tape_99, runtime.Bind(row_447, runtime.End{}))), len(row_515), 16384)
+		if loop_522.For == nil {
+			loop_522.For = func(lo_519, hi int) {
+				row_515 := loop_522.C.H
+				tape_99 := loop_522.C.T.H
+				row_447 := loop_522.C.T.T.H
+				for i_520 := lo_519; i_520 < hi; i_520++ {
+					row_515[i_520] += (tape_99[i_520] * row_447[i_520])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_515), 16384, loop_522.For)
+		loop_522.Leave(&nbLoop82)
+	} else {
+		for i_516 := range row_515 {
+			row_515[i_516] += (tape_99[i_516] * row_447[i_516])
+		}
+	}
+	if tape_43 != tape_98 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_98})+" and "+runtime.ShapeString([]int{tape_43})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	if int64(2) >= int64(tape_87) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_87)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	if tape_88 != tape_98 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_88})+" and "+runtime.ShapeString([]int{tape_98})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_523 := z_466[int64(2)*int64(tape_88) : (int64(2)+1)*int64(tape_88)]
+	tape_97 = tape_97[:len(row_523)]
+	row_447 = row_447[:len(row_523)]
+	if len(row_523) >= 262144 {
+		loop_530 := runtime.EnterLoop(&nbLoop83, runtime.Bind(row_523, runtime.Bind(tape_97, runtime.Bind(row_447, runtime.End{}))), len(row_523), 16384)
+		if loop_530.For == nil {
+			loop_530.For = func(lo_527, hi int) {
+				row_523 := loop_530.C.H
+				tape_97 := loop_530.C.T.H
+				row_447 := loop_530.C.T.T.H
+				for i_528 := lo_527; i_528 < hi; i_528++ {
+					row_523[i_528] += (tape_97[i_528] * row_447[i_528])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_523), 16384, loop_530.For)
+		loop_530.Leave(&nbLoop83)
+	} else {
+		for i_524 := range row_523 {
+			row_523[i_524] += (tape_97[i_524] * row_447[i_524])
+		}
+	}
+	r_531 := ar.F64w(tape_43)
+	row_446 = row_446[:len(r_531)]
+	if len(r_531) >= 262144 {
+		loop_538 := runtime.EnterLoop(&nbLoop84, runtime.Bind(r_531, runtime.Bind(row_446, runtime.End{})), len(r_531), 16384)
+		if loop_538.For == nil {
+			loop_538.For = func(lo_535, hi int) {
+				r_531 := loop_538.C.H
+				row_446 := loop_538.C.T.H
+				for i_536 := lo_535; i_536 < hi; i_536++ {
+					r_531[i_536] = -row_446[i_536]
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_531), 16384, loop_538.For)
+		loop_538.Leave(&nbLoop84)
+	} else {
+		for i_532 := range r_531 {
+			r_531[i_532] = -row_446[i_532]
+		}
+	}
+	if tape_43 != tape_104 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_104})+" and "+runtime.ShapeString([]int{tape_43})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	if int64(1) >= int64(tape_84) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_84)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	if tape_85 != tape_104 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_85})+" and "+runtime.ShapeString([]int{tape_104})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_539 := z_457[int64(1)*int64(tape_85) : (int64(1)+1)*int64(tape_85)]
+	tape_103 = tape_103[:len(row_539)]
+	r_531 = r_531[:len(row_539)]
+	if len(row_539) >= 262144 {
+		loop_546 := runtime.EnterLoop(&nbLoop85, runtime.Bind(row_539, runtime.Bind(tape_103, runtime.Bind(r_531, runtime.End{}))), len(row_539), 16384)
+		if loop_546.For == nil {
+			loop_546.For = func(lo_543, hi int) {
+				row_539 := loop_546.C.H
+				tape_103 := loop_546.C.T.H
+				r_531 := loop_546.C.T.T.H
+				for i_544 := lo_543; i_544 < hi; i_544++ {
+					row_539[i_544] += (tape_103[i_544] * r_531[i_544])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_539), 16384, loop_546.For)
+		loop_546.Leave(&nbLoop85)
+	} else {
+		for i_540 := range row_539 {
+			row_539[i_540] += (tape_103[i_540] * r_531[i_540])
+		}
+	}
+	if tape_43 != tape_102 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_102})+" and "+runtime.ShapeString([]int{tape_43})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	if int64(2) >= int64(tape_87) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_87)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	if tape_88 != tape_102 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_88})+" and "+runtime.ShapeString([]int{tape_102})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_547 := z_466[int64(2)*int64(tape_88) : (int64(2)+1)*int64(tape_88)]
+	tape_101 = tape_101[:len(row_547)]
+	r_531 = r_531[:len(row_547)]
+	if len(row_547) >= 262144 {
+		loop_554 := runtime.EnterLoop(&nbLoop86, runtime.Bind(row_547, runtime.Bind(tape_101, runtime.Bind(r_531, runtime.End{}))), len(row_547), 16384)
+		if loop_554.For == nil {
+			loop_554.For = func(lo_551, hi int) {
+				row_547 := loop_554.C.H
+				tape_101 := loop_554.C.T.H
+				r_531 := loop_554.C.T.T.H
+				for i_552 := lo_551; i_552 < hi; i_552++ {
+					row_547[i_552] += (tape_101[i_552] * r_531[i_552])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_547), 16384, loop_554.For)
+		loop_554.Leave(&nbLoop86)
+	} else {
+		for i_548 := range row_547 {
+			row_547[i_548] += (tape_101[i_548] * r_531[i_548])
+		}
+	}
+	if tape_43 != tape_108 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_108})+" and "+runtime.ShapeString([]int{tape_43})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	if int64(2) >= int64(tape_84) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_84)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	if tape_85 != tape_108 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_85})+" and "+runtime.ShapeString([]int{tape_108})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_555 := z_457[int64(2)*int64(tape_85) : (int64(2)+1)*int64(tape_85)]
+	tape_107 = tape_107[:len(row_555)]
+	row_446 = row_446[:len(row_555)]
+	if len(row_555) >= 262144 {
+		loop_562 := runtime.EnterLoop(&nbLoop87, runtime.Bind(row_555, runtime.Bind(tape_107, runtime.Bind(row_446, runtime.End{}))), len(row_555), 16384)
+		if loop_562.For == nil {
+			loop_562.For = func(lo_559, hi int) {
+				row_555 := loop_562.C.H
+				tape_107 := loop_562.C.T.H
+				row_446 := loop_562.C.T.T.H
+				for i_560 := lo_559; i_560 < hi; i_560++ {
+					row_555[i_560] += (tape_107[i_560] * row_446[i_560])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_555), 16384, loop_562.For)
+		loop_562.Leave(&nbLoop87)
+	} else {
+		for i_556 := range row_555 {
+			row_555[i_556] += (tape_107[i_556] * row_446[i_556])
+		}
+	}
+	if tape_43 != tape_106 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_106})+" and "+runtime.ShapeString([]int{tape_43})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	if int64(1) >= int64(tape_87) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_87)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	if tape_88 != tape_106 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_88})+" and "+runtime.ShapeString([]int{tape_106})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	}
+	row_563 := z_466[int64(1)*int64(tape_88) : (int64(1)+1)*int64(tape_88)]
+	tape_105 = tape_105[:len(row_563)]
+	row_446 = row_446[:len(row_563)]
+	if len(row_563) >= 262144 {
+		loop_570 := runtime.EnterLoop(&nbLoop88, runtime.Bind(row_563, runtime.Bind(tape_105, runtime.Bind(row_446, runtime.End{}))), len(row_563), 16384)
+		if loop_570.For == nil {
+			loop_570.For = func(lo_567, hi int) {
+				row_563 := loop_570.C.H
+				tape_105 := loop_570.C.T.H
+				row_446 := loop_570.C.T.T.H
+				for i_568 := lo_567; i_568 < hi; i_568++ {
+					row_563[i_568] += (tape_105[i_568] * row_446[i_568])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_563), 16384, loop_570.For)
+		loop_570.Leave(&nbLoop88)
+	} else {
+		for i_564 := range row_563 {
+			row_563[i_564] += (tape_105[i_564] * row_446[i_564])
+		}
+	}
+	if tape_47 != tape_87 || tape_48 != tape_88 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_47, tape_48})+" and "+runtime.ShapeString([]int{tape_87, tape_88})+" differ")
+	}
+	z_466 = z_466[:len(z_316)]
+	for i_571 := range z_316 {
+		z_316[i_571] += z_466[i_571]
+	}
+	if 3 != tape_84 || tape_6 != tape_85 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_6})+" and "+runtime.ShapeString([]int{tape_84, tape_85})+" differ")
+	}
+	z_457 = z_457[:len(a_296)]
+	for i_572 := range a_296 {
+		a_296[i_572] += z_457[i_572]
 	}
 	if int64(0) >= int64(tape_47) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_47))
 	}
-	row_320 := z_181[int(int64(0))*tape_48 : (int(int64(0))+1)*tape_48]
+	row_573 := z_316[int(int64(0))*tape_48 : (int(int64(0))+1)*tape_48]
 	if int64(1) >= int64(tape_47) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_47))
 	}
-	row_321 := z_181[int(int64(1))*tape_48 : (int(int64(1))+1)*tape_48]
+	row_574 := z_316[int(int64(1))*tape_48 : (int(int64(1))+1)*tape_48]
 	if int64(2) >= int64(tape_47) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_47))
 	}
-	row_322 := z_181[int(int64(2))*tape_48 : (int(int64(2))+1)*tape_48]
-	r_323 := ar.F64w(tape_110)
-	tape_109 = tape_109[:len(r_323)]
-	if len(r_323) >= 262144 {
-		loop_330 := runtime.EnterLoop(&nbLoop59, runtime.Bind(r_323, runtime.Bind(tape_109, runtime.End{})), len(r_323), 16384)
-		if loop_330.For == nil {
-			loop_330.For = func(lo_327, hi int) {
-				r_323 := loop_330.C.H
-				tape_109 := loop_330.C.T.H
-				for i_328 := lo_327; i_328 < hi; i_328++ {
-					r_323[i_328] = (1.0 / tape_109[i_328])
+	row_575 := z_316[int(int64(2))*tape_48 : (int(int64(2))+1)*tape_48]
+	r_576 := ar.F64w(tape_110)
+	tape_109 = tape_109[:len(r_576)]
+	if len(r_576) >= 262144 {
+		loop_583 := runtime.EnterLoop(&nbLoop89, runtime.Bind(r_576, runtime.Bind(tape_109, runtime.End{})), len(r_576), 16384)
+		if loop_583.For == nil {
+			loop_583.For = func(lo_580, hi int) {
+				r_576 := loop_583.C.H
+				tape_109 := loop_583.C.T.H
+				for i_581 := lo_580; i_581 < hi; i_581++ {
+					r_576[i_581] = (1.0 / tape_109[i_581])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_323), 16384, loop_330.For)
-		loop_330.Leave(&nbLoop59)
+		runtime.ParallelFor(len(r_576), 16384, loop_583.For)
+		loop_583.Leave(&nbLoop89)
 	} else {
-		for i_324 := range r_323 {
-			r_323[i_324] = (1.0 / tape_109[i_324])
+		for i_577 := range r_576 {
+			r_576[i_577] = (1.0 / tape_109[i_577])
 		}
 	}
 	if tape_110 != tape_112 {
@@ -10967,37 +13385,37 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_48 != tape_112 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_48}))
 	}
-	r_331 := ar.F64w(tape_112)
-	tape_111 = tape_111[:len(r_331)]
-	tape_109 = tape_109[:len(r_331)]
-	row_322 = row_322[:len(r_331)]
-	if len(r_331) >= 262144 {
-		loop_338 := runtime.EnterLoop(&nbLoop60, runtime.Bind(r_331, runtime.Bind(tape_111, runtime.Bind(tape_109, runtime.Bind(row_322, runtime.End{})))), len(r_331), 16384)
-		if loop_338.For == nil {
-			loop_338.For = func(lo_335, hi int) {
-				r_331 := loop_338.C.H
-				tape_111 := loop_338.C.T.H
-				tape_109 := loop_338.C.T.T.H
-				row_322 := loop_338.C.T.T.T.H
-				for i_336 := lo_335; i_336 < hi; i_336++ {
-					r_331[i_336] = ((-(tape_111[i_336] / tape_109[i_336])) * row_322[i_336])
+	r_584 := ar.F64w(tape_112)
+	tape_111 = tape_111[:len(r_584)]
+	tape_109 = tape_109[:len(r_584)]
+	row_575 = row_575[:len(r_584)]
+	if len(r_584) >= 262144 {
+		loop_591 := runtime.EnterLoop(&nbLoop90, runtime.Bind(r_584, runtime.Bind(tape_111, runtime.Bind(tape_109, runtime.Bind(row_575, runtime.End{})))), len(r_584), 16384)
+		if loop_591.For == nil {
+			loop_591.For = func(lo_588, hi int) {
+				r_584 := loop_591.C.H
+				tape_111 := loop_591.C.T.H
+				tape_109 := loop_591.C.T.T.H
+				row_575 := loop_591.C.T.T.T.H
+				for i_589 := lo_588; i_589 < hi; i_589++ {
+					r_584[i_589] = ((-(tape_111[i_589] / tape_109[i_589])) * row_575[i_589])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_331), 16384, loop_338.For)
-		loop_338.Leave(&nbLoop60)
+		runtime.ParallelFor(len(r_584), 16384, loop_591.For)
+		loop_591.Leave(&nbLoop90)
 	} else {
-		for i_332 := range r_331 {
-			r_331[i_332] = ((-(tape_111[i_332] / tape_109[i_332])) * row_322[i_332])
+		for i_585 := range r_584 {
+			r_584[i_585] = ((-(tape_111[i_585] / tape_109[i_585])) * row_575[i_585])
 		}
 	}
-	z_339 := ar.F64(len(tape_113))
-	if tape_114 != r_163 || tape_115 != r_164 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_114, tape_115})+" and "+runtime.ShapeString([]int{r_163, r_164})+" differ")
+	z_592 := ar.F64(len(tape_113))
+	if tape_114 != tape_17 || tape_115 != tape_18 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_114, tape_115})+" and "+runtime.ShapeString([]int{tape_17, tape_18})+" differ")
 	}
-	r_162 = r_162[:len(z_339)]
-	for i_340 := range z_339 {
-		z_339[i_340] += r_162[i_340]
+	z_182 = z_182[:len(z_592)]
+	for i_593 := range z_592 {
+		z_592[i_593] += z_182[i_593]
 	}
 	if tape_48 != tape_110 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_48}))
@@ -11008,26 +13426,26 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_115 != tape_110 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
 	}
-	row_341 := z_339[int64(2)*int64(tape_115) : (int64(2)+1)*int64(tape_115)]
-	r_323 = r_323[:len(row_341)]
-	row_322 = row_322[:len(row_341)]
-	if len(row_341) >= 262144 {
-		loop_348 := runtime.EnterLoop(&nbLoop61, runtime.Bind(row_341, runtime.Bind(r_323, runtime.Bind(row_322, runtime.End{}))), len(row_341), 16384)
-		if loop_348.For == nil {
-			loop_348.For = func(lo_345, hi int) {
-				row_341 := loop_348.C.H
-				r_323 := loop_348.C.T.H
-				row_322 := loop_348.C.T.T.H
-				for i_346 := lo_345; i_346 < hi; i_346++ {
-					row_341[i_346] += (r_323[i_346] * row_322[i_346])
+	row_594 := z_592[int64(2)*int64(tape_115) : (int64(2)+1)*int64(tape_115)]
+	r_576 = r_576[:len(row_594)]
+	row_575 = row_575[:len(row_594)]
+	if len(row_594) >= 262144 {
+		loop_601 := runtime.EnterLoop(&nbLoop91, runtime.Bind(row_594, runtime.Bind(r_576, runtime.Bind(row_575, runtime.End{}))), len(row_594), 16384)
+		if loop_601.For == nil {
+			loop_601.For = func(lo_598, hi int) {
+				row_594 := loop_601.C.H
+				r_576 := loop_601.C.T.H
+				row_575 := loop_601.C.T.T.H
+				for i_599 := lo_598; i_599 < hi; i_599++ {
+					row_594[i_599] += (r_576[i_599] * row_575[i_599])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_341), 16384, loop_348.For)
-		loop_348.Leave(&nbLoop61)
+		runtime.ParallelFor(len(row_594), 16384, loop_601.For)
+		loop_601.Leave(&nbLoop91)
 	} else {
-		for i_342 := range row_341 {
-			row_341[i_342] += (r_323[i_342] * row_322[i_342])
+		for i_595 := range row_594 {
+			row_594[i_595] += (r_576[i_595] * row_575[i_595])
 		}
 	}
 	if tape_110 != tape_117 {
@@ -11039,27 +13457,27 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_112 != tape_117 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_117})+" differ")
 	}
-	tape_116 = tape_116[:len(r_331)]
-	tape_109 = tape_109[:len(r_331)]
-	row_321 = row_321[:len(r_331)]
-	if len(r_331) >= 262144 {
-		loop_356 := runtime.EnterLoop(&nbLoop62, runtime.Bind(r_331, runtime.Bind(tape_116, runtime.Bind(tape_109, runtime.Bind(row_321, runtime.End{})))), len(r_331), 16384)
-		if loop_356.For == nil {
-			loop_356.For = func(lo_353, hi int) {
-				r_331 := loop_356.C.H
-				tape_116 := loop_356.C.T.H
-				tape_109 := loop_356.C.T.T.H
-				row_321 := loop_356.C.T.T.T.H
-				for i_354 := lo_353; i_354 < hi; i_354++ {
-					r_331[i_354] += ((-(tape_116[i_354] / tape_109[i_354])) * row_321[i_354])
+	tape_116 = tape_116[:len(r_584)]
+	tape_109 = tape_109[:len(r_584)]
+	row_574 = row_574[:len(r_584)]
+	if len(r_584) >= 262144 {
+		loop_609 := runtime.EnterLoop(&nbLoop92, runtime.Bind(r_584, runtime.Bind(tape_116, runtime.Bind(tape_109, runtime.Bind(row_574, runtime.End{})))), len(r_584), 16384)
+		if loop_609.For == nil {
+			loop_609.For = func(lo_606, hi int) {
+				r_584 := loop_609.C.H
+				tape_116 := loop_609.C.T.H
+				tape_109 := loop_609.C.T.T.H
+				row_574 := loop_609.C.T.T.T.H
+				for i_607 := lo_606; i_607 < hi; i_607++ {
+					r_584[i_607] += ((-(tape_116[i_607] / tape_109[i_607])) * row_574[i_607])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_331), 16384, loop_356.For)
-		loop_356.Leave(&nbLoop62)
+		runtime.ParallelFor(len(r_584), 16384, loop_609.For)
+		loop_609.Leave(&nbLoop92)
 	} else {
-		for i_350 := range r_331 {
-			r_331[i_350] += ((-(tape_116[i_350] / tape_109[i_350])) * row_321[i_350])
+		for i_603 := range r_584 {
+			r_584[i_603] += ((-(tape_116[i_603] / tape_109[i_603])) * row_574[i_603])
 		}
 	}
 	if tape_48 != tape_110 {
@@ -11071,26 +13489,26 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_115 != tape_110 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
 	}
-	row_357 := z_339[int64(1)*int64(tape_115) : (int64(1)+1)*int64(tape_115)]
-	r_323 = r_323[:len(row_357)]
-	row_321 = row_321[:len(row_357)]
-	if len(row_357) >= 262144 {
-		loop_364 := runtime.EnterLoop(&nbLoop63, runtime.Bind(row_357, runtime.Bind(r_323, runtime.Bind(row_321, runtime.End{}))), len(row_357), 16384)
-		if loop_364.For == nil {
-			loop_364.For = func(lo_361, hi int) {
-				row_357 := loop_364.C.H
-				r_323 := loop_364.C.T.H
-				row_321 := loop_364.C.T.T.H
-				for i_362 := lo_361; i_362 < hi; i_362++ {
-					row_357[i_362] += (r_323[i_362] * row_321[i_362])
+	row_610 := z_592[int64(1)*int64(tape_115) : (int64(1)+1)*int64(tape_115)]
+	r_576 = r_576[:len(row_610)]
+	row_574 = row_574[:len(row_610)]
+	if len(row_610) >= 262144 {
+		loop_617 := runtime.EnterLoop(&nbLoop93, runtime.Bind(row_610, runtime.Bind(r_576, runtime.Bind(row_574, runtime.End{}))), len(row_610), 16384)
+		if loop_617.For == nil {
+			loop_617.For = func(lo_614, hi int) {
+				row_610 := loop_617.C.H
+				r_576 := loop_617.C.T.H
+				row_574 := loop_617.C.T.T.H
+				for i_615 := lo_614; i_615 < hi; i_615++ {
+					row_610[i_615] += (r_576[i_615] * row_574[i_615])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_357), 16384, loop_364.For)
-		loop_364.Leave(&nbLoop63)
+		runtime.ParallelFor(len(row_610), 16384, loop_617.For)
+		loop_617.Leave(&nbLoop93)
 	} else {
-		for i_358 := range row_357 {
-			row_357[i_358] += (r_323[i_358] * row_321[i_358])
+		for i_611 := range row_610 {
+			row_610[i_611] += (r_576[i_611] * row_574[i_611])
 		}
 	}
 	if tape_110 != tape_119 {
@@ -11102,27 +13520,27 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_112 != tape_119 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_119})+" differ")
 	}
-	tape_118 = tape_118[:len(r_331)]
-	tape_109 = tape_109[:len(r_331)]
-	row_320 = row_320[:len(r_331)]
-	if len(r_331) >= 262144 {
-		loop_372 := runtime.EnterLoop(&nbLoop64, runtime.Bind(r_331, runtime.Bind(tape_118, runtime.Bind(tape_109, runtime.Bind(row_320, runtime.End{})))), len(r_331), 16384)
-		if loop_372.For == nil {
-			loop_372.For = func(lo_369, hi int) {
-				r_331 := loop_372.C.H
-				tape_118 := loop_372.C.T.H
-				tape_109 := loop_372.C.T.T.H
-				row_320 := loop_372.C.T.T.T.H
-				for i_370 := lo_369; i_370 < hi; i_370++ {
-					r_331[i_370] += ((-(tape_118[i_370] / tape_109[i_370])) * row_320[i_370])
+	tape_118 = tape_118[:len(r_584)]
+	tape_109 = tape_109[:len(r_584)]
+	row_573 = row_573[:len(r_584)]
+	if len(r_584) >= 262144 {
+		loop_625 := runtime.EnterLoop(&nbLoop94, runtime.Bind(r_584, runtime.Bind(tape_118, runtime.Bind(tape_109, runtime.Bind(row_573, runtime.End{})))), len(r_584), 16384)
+		if loop_625.For == nil {
+			loop_625.For = func(lo_622, hi int) {
+				r_584 := loop_625.C.H
+				tape_118 := loop_625.C.T.H
+				tape_109 := loop_625.C.T.T.H
+				row_573 := loop_625.C.T.T.T.H
+				for i_623 := lo_622; i_623 < hi; i_623++ {
+					r_584[i_623] += ((-(tape_118[i_623] / tape_109[i_623])) * row_573[i_623])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_331), 16384, loop_372.For)
-		loop_372.Leave(&nbLoop64)
+		runtime.ParallelFor(len(r_584), 16384, loop_625.For)
+		loop_625.Leave(&nbLoop94)
 	} else {
-		for i_366 := range r_331 {
-			r_331[i_366] += ((-(tape_118[i_366] / tape_109[i_366])) * row_320[i_366])
+		for i_619 := range r_584 {
+			r_584[i_619] += ((-(tape_118[i_619] / tape_109[i_619])) * row_573[i_619])
 		}
 	}
 	if tape_48 != tape_110 {
@@ -11134,26 +13552,26 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_115 != tape_110 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
 	}
-	row_373 := z_339[int64(0)*int64(tape_115) : (int64(0)+1)*int64(tape_115)]
-	r_323 = r_323[:len(row_373)]
-	row_320 = row_320[:len(row_373)]
-	if len(row_373) >= 262144 {
-		loop_380 := runtime.EnterLoop(&nbLoop65, runtime.Bind(row_373, runtime.Bind(r_323, runtime.Bind(row_320, runtime.End{}))), len(row_373), 16384)
-		if loop_380.For == nil {
-			loop_380.For = func(lo_377, hi int) {
-				row_373 := loop_380.C.H
-				r_323 := loop_380.C.T.H
-				row_320 := loop_380.C.T.T.H
-				for i_378 := lo_377; i_378 < hi; i_378++ {
-					row_373[i_378] += (r_323[i_378] * row_320[i_378])
+	row_626 := z_592[int64(0)*int64(tape_115) : (int64(0)+1)*int64(tape_115)]
+	r_576 = r_576[:len(row_626)]
+	row_573 = row_573[:len(row_626)]
+	if len(row_626) >= 262144 {
+		loop_633 := runtime.EnterLoop(&nbLoop95, runtime.Bind(row_626, runtime.Bind(r_576, runtime.Bind(row_573, runtime.End{}))), len(row_626), 16384)
+		if loop_633.For == nil {
+			loop_633.For = func(lo_630, hi int) {
+				row_626 := loop_633.C.H
+				r_576 := loop_633.C.T.H
+				row_573 := loop_633.C.T.T.H
+				for i_631 := lo_630; i_631 < hi; i_631++ {
+					row_626[i_631] += (r_576[i_631] * row_573[i_631])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_373), 16384, loop_380.For)
-		loop_380.Leave(&nbLoop65)
+		runtime.ParallelFor(len(row_626), 16384, loop_633.For)
+		loop_633.Leave(&nbLoop95)
 	} else {
-		for i_374 := range row_373 {
-			row_373[i_374] += (r_323[i_374] * row_320[i_374])
+		for i_627 := range row_626 {
+			row_626[i_627] += (r_576[i_627] * row_573[i_627])
 		}
 	}
 	if tape_45 != tape_110 {
@@ -11162,25 +13580,25 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_112 != tape_110 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
 	}
-	tape_109 = tape_109[:len(r_331)]
-	z_180 = z_180[:len(r_331)]
-	if len(r_331) >= 262144 {
-		loop_388 := runtime.EnterLoop(&nbLoop66, runtime.Bind(r_331, runtime.Bind(tape_109, runtime.Bind(z_180, runtime.End{}))), len(r_331), 16384)
-		if loop_388.For == nil {
-			loop_388.For = func(lo_385, hi int) {
-				r_331 := loop_388.C.H
-				tape_109 := loop_388.C.T.H
-				z_180 := loop_388.C.T.T.H
-				for i_386 := lo_385; i_386 < hi; i_386++ {
-					r_331[i_386] += ((math.Cos(tape_109[i_386])) * z_180[i_386])
+	tape_109 = tape_109[:len(r_584)]
+	z_315 = z_315[:len(r_584)]
+	if len(r_584) >= 262144 {
+		loop_641 := runtime.EnterLoop(&nbLoop96, runtime.Bind(r_584, runtime.Bind(tape_109, runtime.Bind(z_315, runtime.End{}))), len(r_584), 16384)
+		if loop_641.For == nil {
+			loop_641.For = func(lo_638, hi int) {
+				r_584 := loop_641.C.H
+				tape_109 := loop_641.C.T.H
+				z_315 := loop_641.C.T.T.H
+				for i_639 := lo_638; i_639 < hi; i_639++ {
+					r_584[i_639] += ((math.Cos(tape_109[i_639])) * z_315[i_639])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_331), 16384, loop_388.For)
-		loop_388.Leave(&nbLoop66)
+		runtime.ParallelFor(len(r_584), 16384, loop_641.For)
+		loop_641.Leave(&nbLoop96)
 	} else {
-		for i_382 := range r_331 {
-			r_331[i_382] += ((math.Cos(tape_109[i_382])) * z_180[i_382])
+		for i_635 := range r_584 {
+			r_584[i_635] += ((math.Cos(tape_109[i_635])) * z_315[i_635])
 		}
 	}
 	if tape_40 != tape_110 {
@@ -11189,50 +13607,50 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_112 != tape_110 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
 	}
-	tape_109 = tape_109[:len(r_331)]
-	z_178 = z_178[:len(r_331)]
-	if len(r_331) >= 262144 {
-		loop_396 := runtime.EnterLoop(&nbLoop67, runtime.Bind(r_331, runtime.Bind(tape_109, runtime.Bind(z_178, runtime.End{}))), len(r_331), 16384)
-		if loop_396.For == nil {
-			loop_396.For = func(lo_393, hi int) {
-				r_331 := loop_396.C.H
-				tape_109 := loop_396.C.T.H
-				z_178 := loop_396.C.T.T.H
-				for i_394 := lo_393; i_394 < hi; i_394++ {
-					r_331[i_394] += ((-(math.Sin(tape_109[i_394]))) * z_178[i_394])
+	tape_109 = tape_109[:len(r_584)]
+	z_313 = z_313[:len(r_584)]
+	if len(r_584) >= 262144 {
+		loop_649 := runtime.EnterLoop(&nbLoop97, runtime.Bind(r_584, runtime.Bind(tape_109, runtime.Bind(z_313, runtime.End{}))), len(r_584), 16384)
+		if loop_649.For == nil {
+			loop_649.For = func(lo_646, hi int) {
+				r_584 := loop_649.C.H
+				tape_109 := loop_649.C.T.H
+				z_313 := loop_649.C.T.T.H
+				for i_647 := lo_646; i_647 < hi; i_647++ {
+					r_584[i_647] += ((-(math.Sin(tape_109[i_647]))) * z_313[i_647])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_331), 16384, loop_396.For)
-		loop_396.Leave(&nbLoop67)
+		runtime.ParallelFor(len(r_584), 16384, loop_649.For)
+		loop_649.Leave(&nbLoop97)
 	} else {
-		for i_390 := range r_331 {
-			r_331[i_390] += ((-(math.Sin(tape_109[i_390]))) * z_178[i_390])
+		for i_643 := range r_584 {
+			r_584[i_643] += ((-(math.Sin(tape_109[i_643]))) * z_313[i_643])
 		}
 	}
 	if tape_112 != tape_110 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_112}))
 	}
-	r_397 := ar.F64w(tape_110)
-	tape_109 = tape_109[:len(r_397)]
-	r_331 = r_331[:len(r_397)]
-	if len(r_397) >= 262144 {
-		loop_404 := runtime.EnterLoop(&nbLoop68, runtime.Bind(r_397, runtime.Bind(tape_109, runtime.Bind(r_331, runtime.End{}))), len(r_397), 16384)
-		if loop_404.For == nil {
-			loop_404.For = func(lo_401, hi int) {
-				r_397 := loop_404.C.H
-				tape_109 := loop_404.C.T.H
-				r_331 := loop_404.C.T.T.H
-				for i_402 := lo_401; i_402 < hi; i_402++ {
-					r_397[i_402] = ((0.5 / tape_109[i_402]) * r_331[i_402])
+	r_650 := ar.F64w(tape_110)
+	tape_109 = tape_109[:len(r_650)]
+	r_584 = r_584[:len(r_650)]
+	if len(r_650) >= 262144 {
+		loop_657 := runtime.EnterLoop(&nbLoop98, runtime.Bind(r_650, runtime.Bind(tape_109, runtime.Bind(r_584, runtime.End{}))), len(r_650), 16384)
+		if loop_657.For == nil {
+			loop_657.For = func(lo_654, hi int) {
+				r_650 := loop_657.C.H
+				tape_109 := loop_657.C.T.H
+				r_584 := loop_657.C.T.T.H
+				for i_655 := lo_654; i_655 < hi; i_655++ {
+					r_650[i_655] = ((0.5 / tape_109[i_655]) * r_584[i_655])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_397), 16384, loop_404.For)
-		loop_404.Leave(&nbLoop68)
+		runtime.ParallelFor(len(r_650), 16384, loop_657.For)
+		loop_657.Leave(&nbLoop98)
 	} else {
-		for i_398 := range r_397 {
-			r_397[i_398] = ((0.5 / tape_109[i_398]) * r_331[i_398])
+		for i_651 := range r_650 {
+			r_650[i_651] = ((0.5 / tape_109[i_651]) * r_584[i_651])
 		}
 	}
 	if tape_110 != tape_121 {
@@ -11244,26 +13662,26 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_115 != tape_121 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_121})+" differ")
 	}
-	row_405 := z_339[int64(2)*int64(tape_115) : (int64(2)+1)*int64(tape_115)]
-	tape_120 = tape_120[:len(row_405)]
-	r_397 = r_397[:len(row_405)]
-	if len(row_405) >= 262144 {
-		loop_412 := runtime.EnterLoop(&nbLoop69, runtime.Bind(row_405, runtime.Bind(tape_120, runtime.Bind(r_397, runtime.End{}))), len(row_405), 16384)
-		if loop_412.For == nil {
-			loop_412.For = func(lo_409, hi int) {
-				row_405 := loop_412.C.H
-				tape_120 := loop_412.C.T.H
-				r_397 := loop_412.C.T.T.H
-				for i_410 := lo_409; i_410 < hi; i_410++ {
-					row_405[i_410] += ((2.0 * tape_120[i_410]) * r_397[i_410])
+	row_658 := z_592[int64(2)*int64(tape_115) : (int64(2)+1)*int64(tape_115)]
+	tape_120 = tape_120[:len(row_658)]
+	r_650 = r_650[:len(row_658)]
+	if len(row_658) >= 262144 {
+		loop_665 := runtime.EnterLoop(&nbLoop99, runtime.Bind(row_658, runtime.Bind(tape_120, runtime.Bind(r_650, runtime.End{}))), len(row_658), 16384)
+		if loop_665.For == nil {
+			loop_665.For = func(lo_662, hi int) {
+				row_658 := loop_665.C.H
+				tape_120 := loop_665.C.T.H
+				r_650 := loop_665.C.T.T.H
+				for i_663 := lo_662; i_663 < hi; i_663++ {
+					row_658[i_663] += ((2.0 * tape_120[i_663]) * r_650[i_663])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_405), 16384, loop_412.For)
-		loop_412.Leave(&nbLoop69)
+		runtime.ParallelFor(len(row_658), 16384, loop_665.For)
+		loop_665.Leave(&nbLoop99)
 	} else {
-		for i_406 := range row_405 {
-			row_405[i_406] += ((2.0 * tape_120[i_406]) * r_397[i_406])
+		for i_659 := range row_658 {
+			row_658[i_659] += ((2.0 * tape_120[i_659]) * r_650[i_659])
 		}
 	}
 	if tape_110 != tape_123 {
@@ -11275,26 +13693,26 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_115 != tape_123 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_123})+" differ")
 	}
-	row_413 := z_339[int64(1)*int64(tape_115) : (int64(1)+1)*int64(tape_115)]
-	tape_122 = tape_122[:len(row_413)]
-	r_397 = r_397[:len(row_413)]
-	if len(row_413) >= 262144 {
-		loop_420 := runtime.EnterLoop(&nbLoop70, runtime.Bind(row_413, runtime.Bind(tape_122, runtime.Bind(r_397, runtime.End{}))), len(row_413), 16384)
-		if loop_420.For == nil {
-			loop_420.For = func(lo_417, hi int) {
-				row_413 := loop_420.C.H
-				tape_122 := loop_420.C.T.H
-				r_397 := loop_420.C.T.T.H
-				for i_418 := lo_417; i_418 < hi; i_418++ {
-					row_413[i_418] += ((2.0 * tape_122[i_418]) * r_397[i_418])
+	row_666 := z_592[int64(1)*int64(tape_115) : (int64(1)+1)*int64(tape_115)]
+	tape_122 = tape_122[:len(row_666)]
+	r_650 = r_650[:len(row_666)]
+	if len(row_666) >= 262144 {
+		loop_673 := runtime.EnterLoop(&nbLoop100, runtime.Bind(row_666, runtime.Bind(tape_122, runtime.Bind(r_650, runtime.End{}))), len(row_666), 16384)
+		if loop_673.For == nil {
+			loop_673.For = func(lo_670, hi int) {
+				row_666 := loop_673.C.H
+				tape_122 := loop_673.C.T.H
+				r_650 := loop_673.C.T.T.H
+				for i_671 := lo_670; i_671 < hi; i_671++ {
+					row_666[i_671] += ((2.0 * tape_122[i_671]) * r_650[i_671])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_413), 16384, loop_420.For)
-		loop_420.Leave(&nbLoop70)
+		runtime.ParallelFor(len(row_666), 16384, loop_673.For)
+		loop_673.Leave(&nbLoop100)
 	} else {
-		for i_414 := range row_413 {
-			row_413[i_414] += ((2.0 * tape_122[i_414]) * r_397[i_414])
+		for i_667 := range row_666 {
+			row_666[i_667] += ((2.0 * tape_122[i_667]) * r_650[i_667])
 		}
 	}
 	if tape_110 != tape_125 {
@@ -11306,79 +13724,79 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_115 != tape_125 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_125})+" differ")
 	}
-	row_421 := z_339[int64(0)*int64(tape_115) : (int64(0)+1)*int64(tape_115)]
-	tape_124 = tape_124[:len(row_421)]
-	r_397 = r_397[:len(row_421)]
-	if len(row_421) >= 262144 {
-		loop_428 := runtime.EnterLoop(&nbLoop71, runtime.Bind(row_421, runtime.Bind(tape_124, runtime.Bind(r_397, runtime.End{}))), len(row_421), 16384)
-		if loop_428.For == nil {
-			loop_428.For = func(lo_425, hi int) {
-				row_421 := loop_428.C.H
-				tape_124 := loop_428.C.T.H
-				r_397 := loop_428.C.T.T.H
-				for i_426 := lo_425; i_426 < hi; i_426++ {
-					row_421[i_426] += ((2.0 * tape_124[i_426]) * r_397[i_426])
+	row_674 := z_592[int64(0)*int64(tape_115) : (int64(0)+1)*int64(tape_115)]
+	tape_124 = tape_124[:len(row_674)]
+	r_650 = r_650[:len(row_674)]
+	if len(row_674) >= 262144 {
+		loop_681 := runtime.EnterLoop(&nbLoop101, runtime.Bind(row_674, runtime.Bind(tape_124, runtime.Bind(r_650, runtime.End{}))), len(row_674), 16384)
+		if loop_681.For == nil {
+			loop_681.For = func(lo_678, hi int) {
+				row_674 := loop_681.C.H
+				tape_124 := loop_681.C.T.H
+				r_650 := loop_681.C.T.T.H
+				for i_679 := lo_678; i_679 < hi; i_679++ {
+					row_674[i_679] += ((2.0 * tape_124[i_679]) * r_650[i_679])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_421), 16384, loop_428.For)
-		loop_428.Leave(&nbLoop71)
+		runtime.ParallelFor(len(row_674), 16384, loop_681.For)
+		loop_681.Leave(&nbLoop101)
 	} else {
-		for i_422 := range row_421 {
-			row_421[i_422] += ((2.0 * tape_124[i_422]) * r_397[i_422])
+		for i_675 := range row_674 {
+			row_674[i_675] += ((2.0 * tape_124[i_675]) * r_650[i_675])
 		}
 	}
-	ar.Keep(mark_429, &z_339, &r_170)
-	return z_339, tape_114, tape_115, r_170, tape_5, tape_6, nil
+	ar.Keep(mark_682, &z_592, &a_296)
+	return z_592, tape_114, tape_115, a_296, 3, tape_6, nil
 }
 
-// nbLoop72 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop72 runtime.LoopSite
+// nbLoop102 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop102 runtime.LoopSite
 
-// nbLoop73 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop73 runtime.LoopSite
+// nbLoop103 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop103 runtime.LoopSite
 
-// nbLoop74 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop74 runtime.LoopSite
+// nbLoop104 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop104 runtime.LoopSite
 
-// nbLoop75 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop75 runtime.LoopSite
+// nbLoop105 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop105 runtime.LoopSite
 
-// nbLoop76 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop76 runtime.LoopSite
+// nbLoop106 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop106 runtime.LoopSite
 
-// nbLoop77 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop77 runtime.LoopSite
+// nbLoop107 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop107 runtime.LoopSite
 
-// nbLoop78 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop78 runtime.LoopSite
+// nbLoop108 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop108 runtime.LoopSite
 
-// nbLoop79 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop79 runtime.LoopSite
+// nbLoop109 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop109 runtime.LoopSite
 
-// nbLoop80 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop80 runtime.LoopSite
+// nbLoop110 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop110 runtime.LoopSite
 
-// nbLoop81 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop81 runtime.LoopSite
+// nbLoop111 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop111 runtime.LoopSite
 
-// nbLoop82 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop82 runtime.LoopSite
+// nbLoop112 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop112 runtime.LoopSite
 
-// nbLoop83 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop83 runtime.LoopSite
+// nbLoop113 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop113 runtime.LoopSite
 
-// nbLoop84 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop84 runtime.LoopSite
+// nbLoop114 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop114 runtime.LoopSite
 
-// nbLoop85 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop85 runtime.LoopSite
+// nbLoop115 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop115 runtime.LoopSite
 
-// nbLoop86 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop86 runtime.LoopSite
+// nbLoop116 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop116 runtime.LoopSite
 
-// nbLoop87 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop87 runtime.LoopSite
+// nbLoop117 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop117 runtime.LoopSite
 
 // fn_residualsvjp1110 is def residuals$vjp_1110 (models.nab:142:5).
 func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int, ybar_12 []float64, ybar_13 int, ybar_14 int, ybar_15 []float64, ybar_16 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
@@ -11416,7 +13834,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	x_4 = x_4[:len(r_22)]
 	s_20 = s_20[:len(r_22)]
 	if len(r_22) >= 262144 {
-		loop_29 := runtime.EnterLoop(&nbLoop72, runtime.Bind(r_22, runtime.Bind(x_4, runtime.Bind(s_20, runtime.End{}))), len(r_22), 16384)
+		loop_29 := runtime.EnterLoop(&nbLoop102, runtime.Bind(r_22, runtime.Bind(x_4, runtime.Bind(s_20, runtime.End{}))), len(r_22), 16384)
 		if loop_29.For == nil {
 			loop_29.For = func(lo_26, hi int) {
 				r_22 := loop_29.C.H
@@ -11428,7 +13846,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(r_22), 16384, loop_29.For)
-		loop_29.Leave(&nbLoop72)
+		loop_29.Leave(&nbLoop102)
 	} else {
 		for i_23 := range r_22 {
 			r_22[i_23] = (x_4[i_23] - s_20[i_23])
@@ -11486,15 +13904,13 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	r_163 = r_163[:r_32]
 	row_168 = row_168[:r_32]
 	row_169 = row_169[:r_32]
-	row_170 = row_170[:r_32]
-	row_171 = row_171[:r_32]
 	r_172 = r_172[:r_32]
 	r_175 = r_175[:r_32]
 	row_173 = row_173[:r_32]
 	row_174 = row_174[:r_32]
 	r_176 = r_176[:r_32]
 	if r_32 >= 262144 {
-		loop_197 := runtime.EnterLoop(&nbLoop73, runtime.Bind(row_160, runtime.Bind(row_159, runtime.Bind(r_161, runtime.Bind(row_162, runtime.Bind(r_163, runtime.Bind(row_168, runtime.Bind(row_169, runtime.Bind(row_170, runtime.Bind(row_171, runtime.Bind(r_172, runtime.Bind(r_175, runtime.Bind(row_173, runtime.Bind(row_174, runtime.Bind(r_176, runtime.End{})))))))))))))), r_32, 16384)
+		loop_197 := runtime.EnterLoop(&nbLoop103, runtime.Bind(row_160, runtime.Bind(row_159, runtime.Bind(r_161, runtime.Bind(row_162, runtime.Bind(r_163, runtime.Bind(row_168, runtime.Bind(row_169, runtime.Bind(r_172, runtime.Bind(r_175, runtime.Bind(row_173, runtime.Bind(row_174, runtime.Bind(r_176, runtime.End{})))))))))))), r_32, 16384)
 		if loop_197.For == nil {
 			loop_197.For = func(lo_187, hi int) {
 				row_160 := loop_197.C.H
@@ -11504,13 +13920,11 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 				r_163 := loop_197.C.T.T.T.T.H
 				row_168 := loop_197.C.T.T.T.T.T.H
 				row_169 := loop_197.C.T.T.T.T.T.T.H
-				row_170 := loop_197.C.T.T.T.T.T.T.T.H
-				row_171 := loop_197.C.T.T.T.T.T.T.T.T.H
-				r_172 := loop_197.C.T.T.T.T.T.T.T.T.T.H
-				r_175 := loop_197.C.T.T.T.T.T.T.T.T.T.T.H
-				row_173 := loop_197.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_174 := loop_197.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_176 := loop_197.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				r_172 := loop_197.C.T.T.T.T.T.T.T.H
+				r_175 := loop_197.C.T.T.T.T.T.T.T.T.H
+				row_173 := loop_197.C.T.T.T.T.T.T.T.T.T.H
+				row_174 := loop_197.C.T.T.T.T.T.T.T.T.T.T.H
+				r_176 := loop_197.C.T.T.T.T.T.T.T.T.T.T.T.H
 				for i_188 := lo_187; i_188 < hi; i_188++ {
 					e_190 := (row_160[i_188] / row_159[i_188])
 					r_161[i_188] = e_190
@@ -11520,7 +13934,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 					e_193 := e_191
 					row_168[i_188] = e_192
 					row_169[i_188] = e_193
-					e_194 := ((row_170[i_188] * row_170[i_188]) + (row_171[i_188] * row_171[i_188]))
+					e_194 := ((e_192 * e_192) + (e_193 * e_193))
 					r_172[i_188] = e_194
 					e_195 := (e_194 * e_194)
 					r_175[i_188] = e_195
@@ -11530,7 +13944,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(r_32, 16384, loop_197.For)
-		loop_197.Leave(&nbLoop73)
+		loop_197.Leave(&nbLoop103)
 	} else {
 		for i_177 := 0; i_177 < r_32; i_177++ {
 			e_179 := (row_160[i_177] / row_159[i_177])
@@ -11541,7 +13955,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			e_182 := e_180
 			row_168[i_177] = e_181
 			row_169[i_177] = e_182
-			e_183 := ((row_170[i_177] * row_170[i_177]) + (row_171[i_177] * row_171[i_177]))
+			e_183 := ((e_181 * e_181) + (e_182 * e_182))
 			r_172[i_177] = e_183
 			e_184 := (e_183 * e_183)
 			r_175[i_177] = e_184
@@ -11716,7 +14130,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	w_7 = w_7[:len(r_255)]
 	ybar_15 = ybar_15[:len(r_255)]
 	if len(r_255) >= 262144 {
-		loop_262 := runtime.EnterLoop(&nbLoop74, runtime.Bind(r_255, runtime.Bind(w_7, runtime.Bind(ybar_15, runtime.End{}))), len(r_255), 16384)
+		loop_262 := runtime.EnterLoop(&nbLoop104, runtime.Bind(r_255, runtime.Bind(w_7, runtime.Bind(ybar_15, runtime.End{}))), len(r_255), 16384)
 		if loop_262.For == nil {
 			loop_262.For = func(lo_259, hi int) {
 				r_255 := loop_262.C.H
@@ -11728,7 +14142,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(r_255), 16384, loop_262.For)
-		loop_262.Leave(&nbLoop74)
+		loop_262.Leave(&nbLoop104)
 	} else {
 		for i_256 := range r_255 {
 			r_255[i_256] = ((2.0 * w_7[i_256]) * -ybar_15[i_256])
@@ -11874,7 +14288,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	row_174 = row_174[:len(r_344)]
 	z_292 = z_292[:len(r_344)]
 	if len(r_344) >= 262144 {
-		loop_351 := runtime.EnterLoop(&nbLoop75, runtime.Bind(r_344, runtime.Bind(r_172, runtime.Bind(row_174, runtime.Bind(z_292, runtime.End{})))), len(r_344), 16384)
+		loop_351 := runtime.EnterLoop(&nbLoop105, runtime.Bind(r_344, runtime.Bind(r_172, runtime.Bind(row_174, runtime.Bind(z_292, runtime.End{})))), len(r_344), 16384)
 		if loop_351.For == nil {
 			loop_351.For = func(lo_348, hi int) {
 				r_344 := loop_351.C.H
@@ -11887,7 +14301,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(r_344), 16384, loop_351.For)
-		loop_351.Leave(&nbLoop75)
+		loop_351.Leave(&nbLoop105)
 	} else {
 		for i_345 := range r_344 {
 			r_344[i_345] = ((2.0 * r_172[i_345]) * (row_174[i_345] * z_292[i_345]))
@@ -11906,7 +14320,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	r_175 = r_175[:len(row_352)]
 	z_292 = z_292[:len(row_352)]
 	if len(row_352) >= 262144 {
-		loop_359 := runtime.EnterLoop(&nbLoop76, runtime.Bind(row_352, runtime.Bind(r_175, runtime.Bind(z_292, runtime.End{}))), len(row_352), 16384)
+		loop_359 := runtime.EnterLoop(&nbLoop106, runtime.Bind(row_352, runtime.Bind(r_175, runtime.Bind(z_292, runtime.End{}))), len(row_352), 16384)
 		if loop_359.For == nil {
 			loop_359.For = func(lo_356, hi int) {
 				row_352 := loop_359.C.H
@@ -11918,7 +14332,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(row_352), 16384, loop_359.For)
-		loop_359.Leave(&nbLoop76)
+		loop_359.Leave(&nbLoop106)
 	} else {
 		for i_353 := range row_352 {
 			row_352[i_353] += (r_175[i_353] * z_292[i_353])
@@ -11930,7 +14344,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	row_173 = row_173[:len(r_344)]
 	z_292 = z_292[:len(r_344)]
 	if len(r_344) >= 262144 {
-		loop_367 := runtime.EnterLoop(&nbLoop77, runtime.Bind(r_344, runtime.Bind(row_173, runtime.Bind(z_292, runtime.End{}))), len(r_344), 16384)
+		loop_367 := runtime.EnterLoop(&nbLoop107, runtime.Bind(r_344, runtime.Bind(row_173, runtime.Bind(z_292, runtime.End{}))), len(r_344), 16384)
 		if loop_367.For == nil {
 			loop_367.For = func(lo_364, hi int) {
 				r_344 := loop_367.C.H
@@ -11942,7 +14356,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(r_344), 16384, loop_367.For)
-		loop_367.Leave(&nbLoop77)
+		loop_367.Leave(&nbLoop107)
 	} else {
 		for i_361 := range r_344 {
 			r_344[i_361] += (row_173[i_361] * z_292[i_361])
@@ -11961,7 +14375,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	r_172 = r_172[:len(row_368)]
 	z_292 = z_292[:len(row_368)]
 	if len(row_368) >= 262144 {
-		loop_375 := runtime.EnterLoop(&nbLoop78, runtime.Bind(row_368, runtime.Bind(r_172, runtime.Bind(z_292, runtime.End{}))), len(row_368), 16384)
+		loop_375 := runtime.EnterLoop(&nbLoop108, runtime.Bind(row_368, runtime.Bind(r_172, runtime.Bind(z_292, runtime.End{}))), len(row_368), 16384)
 		if loop_375.For == nil {
 			loop_375.For = func(lo_372, hi int) {
 				row_368 := loop_375.C.H
@@ -11973,7 +14387,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(row_368), 16384, loop_375.For)
-		loop_375.Leave(&nbLoop78)
+		loop_375.Leave(&nbLoop108)
 	} else {
 		for i_369 := range row_368 {
 			row_368[i_369] += (r_172[i_369] * z_292[i_369])
@@ -11983,7 +14397,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	row_171 = row_171[:len(row_376)]
 	r_344 = r_344[:len(row_376)]
 	if len(row_376) >= 262144 {
-		loop_383 := runtime.EnterLoop(&nbLoop79, runtime.Bind(row_376, runtime.Bind(row_171, runtime.Bind(r_344, runtime.End{}))), len(row_376), 16384)
+		loop_383 := runtime.EnterLoop(&nbLoop109, runtime.Bind(row_376, runtime.Bind(row_171, runtime.Bind(r_344, runtime.End{}))), len(row_376), 16384)
 		if loop_383.For == nil {
 			loop_383.For = func(lo_380, hi int) {
 				row_376 := loop_383.C.H
@@ -11995,7 +14409,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(row_376), 16384, loop_383.For)
-		loop_383.Leave(&nbLoop79)
+		loop_383.Leave(&nbLoop109)
 	} else {
 		for i_377 := range row_376 {
 			row_376[i_377] += ((2.0 * row_171[i_377]) * r_344[i_377])
@@ -12005,7 +14419,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	row_170 = row_170[:len(row_384)]
 	r_344 = r_344[:len(row_384)]
 	if len(row_384) >= 262144 {
-		loop_391 := runtime.EnterLoop(&nbLoop80, runtime.Bind(row_384, runtime.Bind(row_170, runtime.Bind(r_344, runtime.End{}))), len(row_384), 16384)
+		loop_391 := runtime.EnterLoop(&nbLoop110, runtime.Bind(row_384, runtime.Bind(row_170, runtime.Bind(r_344, runtime.End{}))), len(row_384), 16384)
 		if loop_391.For == nil {
 			loop_391.For = func(lo_388, hi int) {
 				row_384 := loop_391.C.H
@@ -12017,7 +14431,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(row_384), 16384, loop_391.For)
-		loop_391.Leave(&nbLoop80)
+		loop_391.Leave(&nbLoop110)
 	} else {
 		for i_385 := range row_384 {
 			row_384[i_385] += ((2.0 * row_170[i_385]) * r_344[i_385])
@@ -12028,7 +14442,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	r_394 := ar.F64w(r_32)
 	row_159 = row_159[:len(r_394)]
 	if len(r_394) >= 262144 {
-		loop_401 := runtime.EnterLoop(&nbLoop81, runtime.Bind(r_394, runtime.Bind(row_159, runtime.End{})), len(r_394), 16384)
+		loop_401 := runtime.EnterLoop(&nbLoop111, runtime.Bind(r_394, runtime.Bind(row_159, runtime.End{})), len(r_394), 16384)
 		if loop_401.For == nil {
 			loop_401.For = func(lo_398, hi int) {
 				r_394 := loop_401.C.H
@@ -12039,7 +14453,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(r_394), 16384, loop_401.For)
-		loop_401.Leave(&nbLoop81)
+		loop_401.Leave(&nbLoop111)
 	} else {
 		for i_395 := range r_394 {
 			r_394[i_395] = (1.0 / row_159[i_395])
@@ -12054,7 +14468,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	row_159 = row_159[:len(row_403)]
 	row_393 = row_393[:len(row_403)]
 	if len(row_403) >= 262144 {
-		loop_410 := runtime.EnterLoop(&nbLoop82, runtime.Bind(row_403, runtime.Bind(r_163, runtime.Bind(row_159, runtime.Bind(row_393, runtime.End{})))), len(row_403), 16384)
+		loop_410 := runtime.EnterLoop(&nbLoop112, runtime.Bind(row_403, runtime.Bind(r_163, runtime.Bind(row_159, runtime.Bind(row_393, runtime.End{})))), len(row_403), 16384)
 		if loop_410.For == nil {
 			loop_410.For = func(lo_407, hi int) {
 				row_403 := loop_410.C.H
@@ -12067,7 +14481,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(row_403), 16384, loop_410.For)
-		loop_410.Leave(&nbLoop82)
+		loop_410.Leave(&nbLoop112)
 	} else {
 		for i_404 := range row_403 {
 			row_403[i_404] += ((-(r_163[i_404] / row_159[i_404])) * row_393[i_404])
@@ -12080,7 +14494,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	r_394 = r_394[:len(row_411)]
 	row_393 = row_393[:len(row_411)]
 	if len(row_411) >= 262144 {
-		loop_418 := runtime.EnterLoop(&nbLoop83, runtime.Bind(row_411, runtime.Bind(r_394, runtime.Bind(row_393, runtime.End{}))), len(row_411), 16384)
+		loop_418 := runtime.EnterLoop(&nbLoop113, runtime.Bind(row_411, runtime.Bind(r_394, runtime.Bind(row_393, runtime.End{}))), len(row_411), 16384)
 		if loop_418.For == nil {
 			loop_418.For = func(lo_415, hi int) {
 				row_411 := loop_418.C.H
@@ -12092,7 +14506,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(row_411), 16384, loop_418.For)
-		loop_418.Leave(&nbLoop83)
+		loop_418.Leave(&nbLoop113)
 	} else {
 		for i_412 := range row_411 {
 			row_411[i_412] += (r_394[i_412] * row_393[i_412])
@@ -12106,7 +14520,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	row_159 = row_159[:len(row_419)]
 	row_392 = row_392[:len(row_419)]
 	if len(row_419) >= 262144 {
-		loop_426 := runtime.EnterLoop(&nbLoop84, runtime.Bind(row_419, runtime.Bind(r_161, runtime.Bind(row_159, runtime.Bind(row_392, runtime.End{})))), len(row_419), 16384)
+		loop_426 := runtime.EnterLoop(&nbLoop114, runtime.Bind(row_419, runtime.Bind(r_161, runtime.Bind(row_159, runtime.Bind(row_392, runtime.End{})))), len(row_419), 16384)
 		if loop_426.For == nil {
 			loop_426.For = func(lo_423, hi int) {
 				row_419 := loop_426.C.H
@@ -12119,7 +14533,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(row_419), 16384, loop_426.For)
-		loop_426.Leave(&nbLoop84)
+		loop_426.Leave(&nbLoop114)
 	} else {
 		for i_420 := range row_419 {
 			row_419[i_420] += ((-(r_161[i_420] / row_159[i_420])) * row_392[i_420])
@@ -12132,7 +14546,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	r_394 = r_394[:len(row_427)]
 	row_392 = row_392[:len(row_427)]
 	if len(row_427) >= 262144 {
-		loop_434 := runtime.EnterLoop(&nbLoop85, runtime.Bind(row_427, runtime.Bind(r_394, runtime.Bind(row_392, runtime.End{}))), len(row_427), 16384)
+		loop_434 := runtime.EnterLoop(&nbLoop115, runtime.Bind(row_427, runtime.Bind(r_394, runtime.Bind(row_392, runtime.End{}))), len(row_427), 16384)
 		if loop_434.For == nil {
 			loop_434.For = func(lo_431, hi int) {
 				row_427 := loop_434.C.H
@@ -12144,7 +14558,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(row_427), 16384, loop_434.For)
-		loop_434.Leave(&nbLoop85)
+		loop_434.Leave(&nbLoop115)
 	} else {
 		for i_428 := range row_427 {
 			row_427[i_428] += (r_394[i_428] * row_392[i_428])
@@ -12163,7 +14577,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	region_442 := z_290[int(int64(3))*cam_3 : (int(int64(3))+r_439)*cam_3]
 	r_438 = r_438[:len(region_442)]
 	if len(region_442) >= 262144 {
-		loop_449 := runtime.EnterLoop(&nbLoop86, runtime.Bind(region_442, runtime.Bind(r_438, runtime.End{})), len(region_442), 16384)
+		loop_449 := runtime.EnterLoop(&nbLoop116, runtime.Bind(region_442, runtime.Bind(r_438, runtime.End{})), len(region_442), 16384)
 		if loop_449.For == nil {
 			loop_449.For = func(lo_446, hi int) {
 				region_442 := loop_449.C.H
@@ -12174,7 +14588,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(region_442), 16384, loop_449.For)
-		loop_449.Leave(&nbLoop86)
+		loop_449.Leave(&nbLoop116)
 	} else {
 		for i_443 := range region_442 {
 			region_442[i_443] += -r_438[i_443]
@@ -12200,7 +14614,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	r_455 := ar.F64w(w_8)
 	w_7 = w_7[:len(r_455)]
 	if len(r_455) >= 262144 {
-		loop_462 := runtime.EnterLoop(&nbLoop87, runtime.Bind(r_455, runtime.Bind(w_7, runtime.End{})), len(r_455), 16384)
+		loop_462 := runtime.EnterLoop(&nbLoop117, runtime.Bind(r_455, runtime.Bind(w_7, runtime.End{})), len(r_455), 16384)
 		if loop_462.For == nil {
 			loop_462.For = func(lo_459, hi int) {
 				r_455 := loop_462.C.H
@@ -12211,7 +14625,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(r_455), 16384, loop_462.For)
-		loop_462.Leave(&nbLoop87)
+		loop_462.Leave(&nbLoop117)
 	} else {
 		for i_456 := range r_455 {
 			r_455[i_456] = (1.0 - (w_7[i_456] * w_7[i_456]))
@@ -12221,14 +14635,14 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	return view_454, n_232, d_235, r_455, w_8, z_290, cam_2, cam_3, r_438, r_439, r_440, r_255, w_8, nil
 }
 
-// nbLoop88 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop88 runtime.LoopSite
+// nbLoop118 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop118 runtime.LoopSite
 
-// nbLoop89 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop89 runtime.LoopSite
+// nbLoop119 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop119 runtime.LoopSite
 
-// nbLoop90 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop90 runtime.LoopSite
+// nbLoop120 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop120 runtime.LoopSite
 
 // fn_residualssplit1110fwd is def residuals$split_1110$fwd (models.nab:142:5).
 func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
@@ -12264,7 +14678,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	x_4 = x_4[:len(r_17)]
 	s_15 = s_15[:len(r_17)]
 	if len(r_17) >= 262144 {
-		loop_24 := runtime.EnterLoop(&nbLoop88, runtime.Bind(r_17, runtime.Bind(x_4, runtime.Bind(s_15, runtime.End{}))), len(r_17), 16384)
+		loop_24 := runtime.EnterLoop(&nbLoop118, runtime.Bind(r_17, runtime.Bind(x_4, runtime.Bind(s_15, runtime.End{}))), len(r_17), 16384)
 		if loop_24.For == nil {
 			loop_24.For = func(lo_21, hi int) {
 				r_17 := loop_24.C.H
@@ -12276,7 +14690,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(len(r_17), 16384, loop_24.For)
-		loop_24.Leave(&nbLoop88)
+		loop_24.Leave(&nbLoop118)
 	} else {
 		for i_18 := range r_17 {
 			r_17[i_18] = (x_4[i_18] - s_15[i_18])
@@ -12334,15 +14748,13 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	r_158 = r_158[:r_27]
 	row_163 = row_163[:r_27]
 	row_164 = row_164[:r_27]
-	row_165 = row_165[:r_27]
-	row_166 = row_166[:r_27]
 	r_167 = r_167[:r_27]
 	r_170 = r_170[:r_27]
 	row_168 = row_168[:r_27]
 	row_169 = row_169[:r_27]
 	r_171 = r_171[:r_27]
 	if r_27 >= 262144 {
-		loop_192 := runtime.EnterLoop(&nbLoop89, runtime.Bind(row_155, runtime.Bind(row_154, runtime.Bind(r_156, runtime.Bind(row_157, runtime.Bind(r_158, runtime.Bind(row_163, runtime.Bind(row_164, runtime.Bind(row_165, runtime.Bind(row_166, runtime.Bind(r_167, runtime.Bind(r_170, runtime.Bind(row_168, runtime.Bind(row_169, runtime.Bind(r_171, runtime.End{})))))))))))))), r_27, 16384)
+		loop_192 := runtime.EnterLoop(&nbLoop119, runtime.Bind(row_155, runtime.Bind(row_154, runtime.Bind(r_156, runtime.Bind(row_157, runtime.Bind(r_158, runtime.Bind(row_163, runtime.Bind(row_164, runtime.Bind(r_167, runtime.Bind(r_170, runtime.Bind(row_168, runtime.Bind(row_169, runtime.Bind(r_171, runtime.End{})))))))))))), r_27, 16384)
 		if loop_192.For == nil {
 			loop_192.For = func(lo_182, hi int) {
 				row_155 := loop_192.C.H
@@ -12352,13 +14764,11 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 				r_158 := loop_192.C.T.T.T.T.H
 				row_163 := loop_192.C.T.T.T.T.T.H
 				row_164 := loop_192.C.T.T.T.T.T.T.H
-				row_165 := loop_192.C.T.T.T.T.T.T.T.H
-				row_166 := loop_192.C.T.T.T.T.T.T.T.T.H
-				r_167 := loop_192.C.T.T.T.T.T.T.T.T.T.H
-				r_170 := loop_192.C.T.T.T.T.T.T.T.T.T.T.H
-				row_168 := loop_192.C.T.T.T.T.T.T.T.T.T.T.T.H
-				row_169 := loop_192.C.T.T.T.T.T.T.T.T.T.T.T.T.H
-				r_171 := loop_192.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				r_167 := loop_192.C.T.T.T.T.T.T.T.H
+				r_170 := loop_192.C.T.T.T.T.T.T.T.T.H
+				row_168 := loop_192.C.T.T.T.T.T.T.T.T.T.H
+				row_169 := loop_192.C.T.T.T.T.T.T.T.T.T.T.H
+				r_171 := loop_192.C.T.T.T.T.T.T.T.T.T.T.T.H
 				for i_183 := lo_182; i_183 < hi; i_183++ {
 					e_185 := (row_155[i_183] / row_154[i_183])
 					r_156[i_183] = e_185
@@ -12368,7 +14778,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 					e_188 := e_186
 					row_163[i_183] = e_187
 					row_164[i_183] = e_188
-					e_189 := ((row_165[i_183] * row_165[i_183]) + (row_166[i_183] * row_166[i_183]))
+					e_189 := ((e_187 * e_187) + (e_188 * e_188))
 					r_167[i_183] = e_189
 					e_190 := (e_189 * e_189)
 					r_170[i_183] = e_190
@@ -12378,7 +14788,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(r_27, 16384, loop_192.For)
-		loop_192.Leave(&nbLoop89)
+		loop_192.Leave(&nbLoop119)
 	} else {
 		for i_172 := 0; i_172 < r_27; i_172++ {
 			e_174 := (row_155[i_172] / row_154[i_172])
@@ -12389,7 +14799,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			e_177 := e_175
 			row_163[i_172] = e_176
 			row_164[i_172] = e_177
-			e_178 := ((row_165[i_172] * row_165[i_172]) + (row_166[i_172] * row_166[i_172]))
+			e_178 := ((e_176 * e_176) + (e_177 * e_177))
 			r_167[i_172] = e_178
 			e_179 := (e_178 * e_178)
 			r_170[i_172] = e_179
@@ -12566,7 +14976,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	r_253 := ar.F64w(w_8)
 	w_7 = w_7[:len(r_253)]
 	if len(r_253) >= 262144 {
-		loop_260 := runtime.EnterLoop(&nbLoop90, runtime.Bind(r_253, runtime.Bind(w_7, runtime.End{})), len(r_253), 16384)
+		loop_260 := runtime.EnterLoop(&nbLoop120, runtime.Bind(r_253, runtime.Bind(w_7, runtime.End{})), len(r_253), 16384)
 		if loop_260.For == nil {
 			loop_260.For = func(lo_257, hi int) {
 				r_253 := loop_260.C.H
@@ -12577,7 +14987,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(len(r_253), 16384, loop_260.For)
-		loop_260.Leave(&nbLoop90)
+		loop_260.Leave(&nbLoop120)
 	} else {
 		for i_254 := range r_253 {
 			r_253[i_254] = (1.0 - (w_7[i_254] * w_7[i_254]))
@@ -12587,41 +14997,41 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	return view_252, n_227, d_230, r_253, w_8, view_252, n_227, d_230, r_253, w_8, w_7, w_8, view_226, n_193, d_196, a_229, n_227, d_230, a_232, n_227, d_233, cam_1, cam_2, cam_3, a_162, 2, r_27, r_171, cam_3, a_195, n_193, d_196, a_198, n_193, d_199, a_201, n_193, r_27, a_202, n_193, d_203, r_170, r_27, row_169, cam_3, r_167, r_27, row_168, cam_3, row_166, r_27, row_165, r_27, row_154, r_27, r_158, r_27, r_25, r_26, r_27, row_154, r_27, r_156, r_27, r_28, r_29, r_30, r_31, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, nil
 }
 
-// nbLoop91 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop91 runtime.LoopSite
+// nbLoop121 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop121 runtime.LoopSite
 
-// nbLoop92 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop92 runtime.LoopSite
+// nbLoop122 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop122 runtime.LoopSite
 
-// nbLoop93 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop93 runtime.LoopSite
+// nbLoop123 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop123 runtime.LoopSite
 
-// nbLoop94 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop94 runtime.LoopSite
+// nbLoop124 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop124 runtime.LoopSite
 
-// nbLoop95 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop95 runtime.LoopSite
+// nbLoop125 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop125 runtime.LoopSite
 
-// nbLoop96 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop96 runtime.LoopSite
+// nbLoop126 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop126 runtime.LoopSite
 
-// nbLoop97 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop97 runtime.LoopSite
+// nbLoop127 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop127 runtime.LoopSite
 
-// nbLoop98 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop98 runtime.LoopSite
+// nbLoop128 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop128 runtime.LoopSite
 
-// nbLoop99 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop99 runtime.LoopSite
+// nbLoop129 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop129 runtime.LoopSite
 
-// nbLoop100 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop100 runtime.LoopSite
+// nbLoop130 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop130 runtime.LoopSite
 
-// nbLoop101 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop101 runtime.LoopSite
+// nbLoop131 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop131 runtime.LoopSite
 
-// nbLoop102 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop102 runtime.LoopSite
+// nbLoop132 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop132 runtime.LoopSite
 
 // fn_residualssplit1110bwd is def residuals$split_1110$bwd (models.nab:142:5).
 func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 []float64, tape_61 int, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 []float64, tape_71 int, tape_72 []float64, tape_73 int, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 []float64, tape_81 int, tape_82 []float64, tape_83 int, tape_84 []float64, tape_85 int, tape_86 []float64, tape_87 int, tape_88 []float64, tape_89 int, tape_90 []float64, tape_91 int, tape_92 []float64, tape_93 int, tape_94 []float64, tape_95 int, tape_96 []float64, tape_97 int, tape_98 []float64, tape_99 int, tape_100 []float64, tape_101 int, tape_102 int, tape_103 []float64, tape_104 int, tape_105 []float64, tape_106 int, tape_107 int, tape_108 []float64, tape_109 int, tape_110 []float64, tape_111 int, tape_112 int, tape_113 []float64, tape_114 int, tape_115 int, tape_116 []float64, tape_117 int, tape_118 int, tape_119 []float64, tape_120 int, tape_121 int, tape_122 []float64, tape_123 int, tape_124 []float64, tape_125 int, tape_126 []float64, tape_127 int, tape_128 []float64, tape_129 int, tape_130 []float64, tape_131 int, tape_132 []float64, tape_133 int, tape_134 []float64, tape_135 int, tape_136 []float64, tape_137 int, tape_138 []float64, tape_139 int, tape_140 []float64, tape_141 int, tape_142 []float64, tape_143 int, tape_144 int, tape_145 []float64, tape_146 int, tape_147 int, tape_148 []float64, tape_149 int, tape_150 []float64, tape_151 int, tape_152 []float64, tape_153 int, tape_154 []float64, tape_155 int, tape_156 []float64, tape_157 int, tape_158 []float64, tape_159 int, tape_160 []float64, tape_161 int, tape_162 []float64, tape_163 int, tape_164 []float64, tape_165 int, tape_166 []float64, tape_167 int, tape_168 []float64, tape_169 int, tape_170 []float64, tape_171 int, tape_172 []float64, tape_173 int, tape_174 int, tape_175 []float64, tape_176 int, tape_177 []float64, tape_178 int, tape_179 []float64, tape_180 int, tape_181 []float64, tape_182 int, tape_183 []float64, tape_184 int, ybar_185 []float64, ybar_186 int, ybar_187 int, ybar_188 []float64, ybar_189 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
@@ -12713,7 +15123,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	tape_6 = tape_6[:len(r_190)]
 	ybar_188 = ybar_188[:len(r_190)]
 	if len(r_190) >= 262144 {
-		loop_197 := runtime.EnterLoop(&nbLoop91, runtime.Bind(r_190, runtime.Bind(tape_6, runtime.Bind(ybar_188, runtime.End{}))), len(r_190), 16384)
+		loop_197 := runtime.EnterLoop(&nbLoop121, runtime.Bind(r_190, runtime.Bind(tape_6, runtime.Bind(ybar_188, runtime.End{}))), len(r_190), 16384)
 		if loop_197.For == nil {
 			loop_197.For = func(lo_194, hi int) {
 				r_190 := loop_197.C.H
@@ -12725,7 +15135,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(r_190), 16384, loop_197.For)
-		loop_197.Leave(&nbLoop91)
+		loop_197.Leave(&nbLoop121)
 	} else {
 		for i_191 := range r_190 {
 			r_190[i_191] = ((2.0 * tape_6[i_191]) * -ybar_188[i_191])
@@ -12874,7 +15284,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	tape_39 = tape_39[:len(r_279)]
 	z_227 = z_227[:len(r_279)]
 	if len(r_279) >= 262144 {
-		loop_286 := runtime.EnterLoop(&nbLoop92, runtime.Bind(r_279, runtime.Bind(tape_41, runtime.Bind(tape_39, runtime.Bind(z_227, runtime.End{})))), len(r_279), 16384)
+		loop_286 := runtime.EnterLoop(&nbLoop122, runtime.Bind(r_279, runtime.Bind(tape_41, runtime.Bind(tape_39, runtime.Bind(z_227, runtime.End{})))), len(r_279), 16384)
 		if loop_286.For == nil {
 			loop_286.For = func(lo_283, hi int) {
 				r_279 := loop_286.C.H
@@ -12887,7 +15297,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(r_279), 16384, loop_286.For)
-		loop_286.Leave(&nbLoop92)
+		loop_286.Leave(&nbLoop122)
 	} else {
 		for i_280 := range r_279 {
 			r_279[i_280] = ((2.0 * tape_41[i_280]) * (tape_39[i_280] * z_227[i_280]))
@@ -12906,7 +15316,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	tape_37 = tape_37[:len(row_287)]
 	z_227 = z_227[:len(row_287)]
 	if len(row_287) >= 262144 {
-		loop_294 := runtime.EnterLoop(&nbLoop93, runtime.Bind(row_287, runtime.Bind(tape_37, runtime.Bind(z_227, runtime.End{}))), len(row_287), 16384)
+		loop_294 := runtime.EnterLoop(&nbLoop123, runtime.Bind(row_287, runtime.Bind(tape_37, runtime.Bind(z_227, runtime.End{}))), len(row_287), 16384)
 		if loop_294.For == nil {
 			loop_294.For = func(lo_291, hi int) {
 				row_287 := loop_294.C.H
@@ -12918,7 +15328,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(row_287), 16384, loop_294.For)
-		loop_294.Leave(&nbLoop93)
+		loop_294.Leave(&nbLoop123)
 	} else {
 		for i_288 := range row_287 {
 			row_287[i_288] += (tape_37[i_288] * z_227[i_288])
@@ -12933,7 +15343,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	tape_43 = tape_43[:len(r_279)]
 	z_227 = z_227[:len(r_279)]
 	if len(r_279) >= 262144 {
-		loop_302 := runtime.EnterLoop(&nbLoop94, runtime.Bind(r_279, runtime.Bind(tape_43, runtime.Bind(z_227, runtime.End{}))), len(r_279), 16384)
+		loop_302 := runtime.EnterLoop(&nbLoop124, runtime.Bind(r_279, runtime.Bind(tape_43, runtime.Bind(z_227, runtime.End{}))), len(r_279), 16384)
 		if loop_302.For == nil {
 			loop_302.For = func(lo_299, hi int) {
 				r_279 := loop_302.C.H
@@ -12945,7 +15355,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(r_279), 16384, loop_302.For)
-		loop_302.Leave(&nbLoop94)
+		loop_302.Leave(&nbLoop124)
 	} else {
 		for i_296 := range r_279 {
 			r_279[i_296] += (tape_43[i_296] * z_227[i_296])
@@ -12964,7 +15374,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	tape_41 = tape_41[:len(row_303)]
 	z_227 = z_227[:len(row_303)]
 	if len(row_303) >= 262144 {
-		loop_310 := runtime.EnterLoop(&nbLoop95, runtime.Bind(row_303, runtime.Bind(tape_41, runtime.Bind(z_227, runtime.End{}))), len(row_303), 16384)
+		loop_310 := runtime.EnterLoop(&nbLoop125, runtime.Bind(row_303, runtime.Bind(tape_41, runtime.Bind(z_227, runtime.End{}))), len(row_303), 16384)
 		if loop_310.For == nil {
 			loop_310.For = func(lo_307, hi int) {
 				row_303 := loop_310.C.H
@@ -12976,7 +15386,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(row_303), 16384, loop_310.For)
-		loop_310.Leave(&nbLoop95)
+		loop_310.Leave(&nbLoop125)
 	} else {
 		for i_304 := range row_303 {
 			row_303[i_304] += (tape_41[i_304] * z_227[i_304])
@@ -12995,7 +15405,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	tape_45 = tape_45[:len(row_311)]
 	r_279 = r_279[:len(row_311)]
 	if len(row_311) >= 262144 {
-		loop_318 := runtime.EnterLoop(&nbLoop96, runtime.Bind(row_311, runtime.Bind(tape_45, runtime.Bind(r_279, runtime.End{}))), len(row_311), 16384)
+		loop_318 := runtime.EnterLoop(&nbLoop126, runtime.Bind(row_311, runtime.Bind(tape_45, runtime.Bind(r_279, runtime.End{}))), len(row_311), 16384)
 		if loop_318.For == nil {
 			loop_318.For = func(lo_315, hi int) {
 				row_311 := loop_318.C.H
@@ -13007,7 +15417,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(row_311), 16384, loop_318.For)
-		loop_318.Leave(&nbLoop96)
+		loop_318.Leave(&nbLoop126)
 	} else {
 		for i_312 := range row_311 {
 			row_311[i_312] += ((2.0 * tape_45[i_312]) * r_279[i_312])
@@ -13026,7 +15436,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	tape_47 = tape_47[:len(row_319)]
 	r_279 = r_279[:len(row_319)]
 	if len(row_319) >= 262144 {
-		loop_326 := runtime.EnterLoop(&nbLoop97, runtime.Bind(row_319, runtime.Bind(tape_47, runtime.Bind(r_279, runtime.End{}))), len(row_319), 16384)
+		loop_326 := runtime.EnterLoop(&nbLoop127, runtime.Bind(row_319, runtime.Bind(tape_47, runtime.Bind(r_279, runtime.End{}))), len(row_319), 16384)
 		if loop_326.For == nil {
 			loop_326.For = func(lo_323, hi int) {
 				row_319 := loop_326.C.H
@@ -13038,7 +15448,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(row_319), 16384, loop_326.For)
-		loop_326.Leave(&nbLoop97)
+		loop_326.Leave(&nbLoop127)
 	} else {
 		for i_320 := range row_319 {
 			row_319[i_320] += ((2.0 * tape_47[i_320]) * r_279[i_320])
@@ -13070,7 +15480,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	tape_49 = tape_49[:len(row_330)]
 	row_328 = row_328[:len(row_330)]
 	if len(row_330) >= 262144 {
-		loop_337 := runtime.EnterLoop(&nbLoop98, runtime.Bind(row_330, runtime.Bind(tape_51, runtime.Bind(tape_49, runtime.Bind(row_328, runtime.End{})))), len(row_330), 16384)
+		loop_337 := runtime.EnterLoop(&nbLoop128, runtime.Bind(row_330, runtime.Bind(tape_51, runtime.Bind(tape_49, runtime.Bind(row_328, runtime.End{})))), len(row_330), 16384)
 		if loop_337.For == nil {
 			loop_337.For = func(lo_334, hi int) {
 				row_330 := loop_337.C.H
@@ -13083,7 +15493,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(row_330), 16384, loop_337.For)
-		loop_337.Leave(&nbLoop98)
+		loop_337.Leave(&nbLoop128)
 	} else {
 		for i_331 := range row_330 {
 			row_330[i_331] += ((-(tape_51[i_331] / tape_49[i_331])) * row_328[i_331])
@@ -13102,7 +15512,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	tape_49 = tape_49[:len(row_338)]
 	row_328 = row_328[:len(row_338)]
 	if len(row_338) >= 262144 {
-		loop_345 := runtime.EnterLoop(&nbLoop99, runtime.Bind(row_338, runtime.Bind(tape_49, runtime.Bind(row_328, runtime.End{}))), len(row_338), 16384)
+		loop_345 := runtime.EnterLoop(&nbLoop129, runtime.Bind(row_338, runtime.Bind(tape_49, runtime.Bind(row_328, runtime.End{}))), len(row_338), 16384)
 		if loop_345.For == nil {
 			loop_345.For = func(lo_342, hi int) {
 				row_338 := loop_345.C.H
@@ -13114,7 +15524,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(row_338), 16384, loop_345.For)
-		loop_345.Leave(&nbLoop99)
+		loop_345.Leave(&nbLoop129)
 	} else {
 		for i_339 := range row_338 {
 			row_338[i_339] += ((1.0 / tape_49[i_339]) * row_328[i_339])
@@ -13137,7 +15547,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	tape_56 = tape_56[:len(row_346)]
 	row_327 = row_327[:len(row_346)]
 	if len(row_346) >= 262144 {
-		loop_353 := runtime.EnterLoop(&nbLoop100, runtime.Bind(row_346, runtime.Bind(tape_58, runtime.Bind(tape_56, runtime.Bind(row_327, runtime.End{})))), len(row_346), 16384)
+		loop_353 := runtime.EnterLoop(&nbLoop130, runtime.Bind(row_346, runtime.Bind(tape_58, runtime.Bind(tape_56, runtime.Bind(row_327, runtime.End{})))), len(row_346), 16384)
 		if loop_353.For == nil {
 			loop_353.For = func(lo_350, hi int) {
 				row_346 := loop_353.C.H
@@ -13150,7 +15560,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(row_346), 16384, loop_353.For)
-		loop_353.Leave(&nbLoop100)
+		loop_353.Leave(&nbLoop130)
 	} else {
 		for i_347 := range row_346 {
 			row_346[i_347] += ((-(tape_58[i_347] / tape_56[i_347])) * row_327[i_347])
@@ -13169,7 +15579,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	tape_56 = tape_56[:len(row_354)]
 	row_327 = row_327[:len(row_354)]
 	if len(row_354) >= 262144 {
-		loop_361 := runtime.EnterLoop(&nbLoop101, runtime.Bind(row_354, runtime.Bind(tape_56, runtime.Bind(row_327, runtime.End{}))), len(row_354), 16384)
+		loop_361 := runtime.EnterLoop(&nbLoop131, runtime.Bind(row_354, runtime.Bind(tape_56, runtime.Bind(row_327, runtime.End{}))), len(row_354), 16384)
 		if loop_361.For == nil {
 			loop_361.For = func(lo_358, hi int) {
 				row_354 := loop_361.C.H
@@ -13181,7 +15591,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(row_354), 16384, loop_361.For)
-		loop_361.Leave(&nbLoop101)
+		loop_361.Leave(&nbLoop131)
 	} else {
 		for i_355 := range row_354 {
 			row_354[i_355] += ((1.0 / tape_56[i_355]) * row_327[i_355])
@@ -13200,7 +15610,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	region_369 := z_225[int(int64(3))*tape_19 : (int(int64(3))+r_366)*tape_19]
 	r_365 = r_365[:len(region_369)]
 	if len(region_369) >= 262144 {
-		loop_376 := runtime.EnterLoop(&nbLoop102, runtime.Bind(region_369, runtime.Bind(r_365, runtime.End{})), len(region_369), 16384)
+		loop_376 := runtime.EnterLoop(&nbLoop132, runtime.Bind(region_369, runtime.Bind(r_365, runtime.End{})), len(region_369), 16384)
 		if loop_376.For == nil {
 			loop_376.For = func(lo_373, hi int) {
 				region_369 := loop_376.C.H
@@ -13211,7 +15621,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(region_369), 16384, loop_376.For)
-		loop_376.Leave(&nbLoop102)
+		loop_376.Leave(&nbLoop132)
 	} else {
 		for i_370 := range region_369 {
 			region_369[i_370] += -r_365[i_370]
@@ -13232,8 +15642,8 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	return z_225, tape_18, tape_19, r_365, r_366, r_367, r_190, tape_7, nil
 }
 
-// nbLoop103 keeps the records of a parallel loop of fn_residualssplit1110bwd01.
-var nbLoop103 runtime.LoopSite
+// nbLoop133 keeps the records of a parallel loop of fn_residualssplit1110bwd01.
+var nbLoop133 runtime.LoopSite
 
 // fn_residualssplit1110bwd01 is def residuals$split_1110$bwd_01 (models.nab:142:5).
 func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 []float64, tape_61 int, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 []float64, tape_71 int, tape_72 []float64, tape_73 int, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 []float64, tape_81 int, tape_82 []float64, tape_83 int, tape_84 []float64, tape_85 int, tape_86 []float64, tape_87 int, tape_88 []float64, tape_89 int, tape_90 []float64, tape_91 int, tape_92 []float64, tape_93 int, tape_94 []float64, tape_95 int, tape_96 []float64, tape_97 int, tape_98 []float64, tape_99 int, tape_100 []float64, tape_101 int, tape_102 int, tape_103 []float64, tape_104 int, tape_105 []float64, tape_106 int, tape_107 int, tape_108 []float64, tape_109 int, tape_110 []float64, tape_111 int, tape_112 int, tape_113 []float64, tape_114 int, tape_115 int, tape_116 []float64, tape_117 int, tape_118 int, tape_119 []float64, tape_120 int, tape_121 int, tape_122 []float64, tape_123 int, tape_124 []float64, tape_125 int, tape_126 []float64, tape_127 int, tape_128 []float64, tape_129 int, tape_130 []float64, tape_131 int, tape_132 []float64, tape_133 int, tape_134 []float64, tape_135 int, tape_136 []float64, tape_137 int, tape_138 []float64, tape_139 int, tape_140 []float64, tape_141 int, tape_142 []float64, tape_143 int, tape_144 int, tape_145 []float64, tape_146 int, tape_147 int, tape_148 []float64, tape_149 int, tape_150 []float64, tape_151 int, tape_152 []float64, tape_153 int, tape_154 []float64, tape_155 int, tape_156 []float64, tape_157 int, tape_158 []float64, tape_159 int, tape_160 []float64, tape_161 int, tape_162 []float64, tape_163 int, tape_164 []float64, tape_165 int, tape_166 []float64, tape_167 int, tape_168 []float64, tape_169 int, tape_170 []float64, tape_171 int, tape_172 []float64, tape_173 int, tape_174 int, tape_175 []float64, tape_176 int, tape_177 []float64, tape_178 int, tape_179 []float64, tape_180 int, tape_181 []float64, tape_182 int, tape_183 []float64, tape_184 int, ybar_185 []float64, ybar_186 int, ybar_187 int, ybar_188 []float64, ybar_189 int) ([]float64, int, error) {
@@ -13247,7 +15657,7 @@ func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	tape_6 = tape_6[:len(r_190)]
 	ybar_188 = ybar_188[:len(r_190)]
 	if len(r_190) >= 262144 {
-		loop_197 := runtime.EnterLoop(&nbLoop103, runtime.Bind(r_190, runtime.Bind(tape_6, runtime.Bind(ybar_188, runtime.End{}))), len(r_190), 16384)
+		loop_197 := runtime.EnterLoop(&nbLoop133, runtime.Bind(r_190, runtime.Bind(tape_6, runtime.Bind(ybar_188, runtime.End{}))), len(r_190), 16384)
 		if loop_197.For == nil {
 			loop_197.For = func(lo_194, hi int) {
 				r_190 := loop_197.C.H
@@ -13259,7 +15669,7 @@ func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(r_190), 16384, loop_197.For)
-		loop_197.Leave(&nbLoop103)
+		loop_197.Leave(&nbLoop133)
 	} else {
 		for i_191 := range r_190 {
 			r_190[i_191] = ((2.0 * tape_6[i_191]) * -ybar_188[i_191])
@@ -13269,38 +15679,38 @@ func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	return r_190, tape_7, nil
 }
 
-// nbLoop104 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop104 runtime.LoopSite
+// nbLoop134 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop134 runtime.LoopSite
 
-// nbLoop105 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop105 runtime.LoopSite
+// nbLoop135 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop135 runtime.LoopSite
 
-// nbLoop106 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop106 runtime.LoopSite
+// nbLoop136 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop136 runtime.LoopSite
 
-// nbLoop107 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop107 runtime.LoopSite
+// nbLoop137 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop137 runtime.LoopSite
 
-// nbLoop108 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop108 runtime.LoopSite
+// nbLoop138 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop138 runtime.LoopSite
 
-// nbLoop109 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop109 runtime.LoopSite
+// nbLoop139 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop139 runtime.LoopSite
 
-// nbLoop110 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop110 runtime.LoopSite
+// nbLoop140 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop140 runtime.LoopSite
 
-// nbLoop111 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop111 runtime.LoopSite
+// nbLoop141 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop141 runtime.LoopSite
 
-// nbLoop112 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop112 runtime.LoopSite
+// nbLoop142 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop142 runtime.LoopSite
 
-// nbLoop113 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop113 runtime.LoopSite
+// nbLoop143 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop143 runtime.LoopSite
 
-// nbLoop114 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop114 runtime.LoopSite
+// nbLoop144 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop144 runtime.LoopSite
 
 // fn_residualssplit1110bwd10 is def residuals$split_1110$bwd_10 (models.nab:142:5).
 func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 []float64, tape_61 int, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 []float64, tape_71 int, tape_72 []float64, tape_73 int, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 []float64, tape_81 int, tape_82 []float64, tape_83 int, tape_84 []float64, tape_85 int, tape_86 []float64, tape_87 int, tape_88 []float64, tape_89 int, tape_90 []float64, tape_91 int, tape_92 []float64, tape_93 int, tape_94 []float64, tape_95 int, tape_96 []float64, tape_97 int, tape_98 []float64, tape_99 int, tape_100 []float64, tape_101 int, tape_102 int, tape_103 []float64, tape_104 int, tape_105 []float64, tape_106 int, tape_107 int, tape_108 []float64, tape_109 int, tape_110 []float64, tape_111 int, tape_112 int, tape_113 []float64, tape_114 int, tape_115 int, tape_116 []float64, tape_117 int, tape_118 int, tape_119 []float64, tape_120 int, tape_121 int, tape_122 []float64, tape_123 int, tape_124 []float64, tape_125 int, tape_126 []float64, tape_127 int, tape_128 []float64, tape_129 int, tape_130 []float64, tape_131 int, tape_132 []float64, tape_133 int, tape_134 []float64, tape_135 int, tape_136 []float64, tape_137 int, tape_138 []float64, tape_139 int, tape_140 []float64, tape_141 int, tape_142 []float64, tape_143 int, tape_144 int, tape_145 []float64, tape_146 int, tape_147 int, tape_148 []float64, tape_149 int, tape_150 []float64, tape_151 int, tape_152 []float64, tape_153 int, tape_154 []float64, tape_155 int, tape_156 []float64, tape_157 int, tape_158 []float64, tape_159 int, tape_160 []float64, tape_161 int, tape_162 []float64, tape_163 int, tape_164 []float64, tape_165 int, tape_166 []float64, tape_167 int, tape_168 []float64, tape_169 int, tape_170 []float64, tape_171 int, tape_172 []float64, tape_173 int, tape_174 int, tape_175 []float64, tape_176 int, tape_177 []float64, tape_178 int, tape_179 []float64, tape_180 int, tape_181 []float64, tape_182 int, tape_183 []float64, tape_184 int, ybar_185 []float64, ybar_186 int, ybar_187 int, ybar_188 []float64, ybar_189 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
@@ -13528,7 +15938,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	tape_39 = tape_39[:len(r_272)]
 	z_220 = z_220[:len(r_272)]
 	if len(r_272) >= 262144 {
-		loop_279 := runtime.EnterLoop(&nbLoop104, runtime.Bind(r_272, runtime.Bind(tape_41, runtime.Bind(tape_39, runtime.Bind(z_220, runtime.End{})))), len(r_272), 16384)
+		loop_279 := runtime.EnterLoop(&nbLoop134, runtime.Bind(r_272, runtime.Bind(tape_41, runtime.Bind(tape_39, runtime.Bind(z_220, runtime.End{})))), len(r_272), 16384)
 		if loop_279.For == nil {
 			loop_279.For = func(lo_276, hi int) {
 				r_272 := loop_279.C.H
@@ -13541,7 +15951,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(r_272), 16384, loop_279.For)
-		loop_279.Leave(&nbLoop104)
+		loop_279.Leave(&nbLoop134)
 	} else {
 		for i_273 := range r_272 {
 			r_272[i_273] = ((2.0 * tape_41[i_273]) * (tape_39[i_273] * z_220[i_273]))
@@ -13560,7 +15970,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	tape_37 = tape_37[:len(row_280)]
 	z_220 = z_220[:len(row_280)]
 	if len(row_280) >= 262144 {
-		loop_287 := runtime.EnterLoop(&nbLoop105, runtime.Bind(row_280, runtime.Bind(tape_37, runtime.Bind(z_220, runtime.End{}))), len(row_280), 16384)
+		loop_287 := runtime.EnterLoop(&nbLoop135, runtime.Bind(row_280, runtime.Bind(tape_37, runtime.Bind(z_220, runtime.End{}))), len(row_280), 16384)
 		if loop_287.For == nil {
 			loop_287.For = func(lo_284, hi int) {
 				row_280 := loop_287.C.H
@@ -13572,7 +15982,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(row_280), 16384, loop_287.For)
-		loop_287.Leave(&nbLoop105)
+		loop_287.Leave(&nbLoop135)
 	} else {
 		for i_281 := range row_280 {
 			row_280[i_281] += (tape_37[i_281] * z_220[i_281])
@@ -13587,7 +15997,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	tape_43 = tape_43[:len(r_272)]
 	z_220 = z_220[:len(r_272)]
 	if len(r_272) >= 262144 {
-		loop_295 := runtime.EnterLoop(&nbLoop106, runtime.Bind(r_272, runtime.Bind(tape_43, runtime.Bind(z_220, runtime.End{}))), len(r_272), 16384)
+		loop_295 := runtime.EnterLoop(&nbLoop136, runtime.Bind(r_272, runtime.Bind(tape_43, runtime.Bind(z_220, runtime.End{}))), len(r_272), 16384)
 		if loop_295.For == nil {
 			loop_295.For = func(lo_292, hi int) {
 				r_272 := loop_295.C.H
@@ -13599,7 +16009,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(r_272), 16384, loop_295.For)
-		loop_295.Leave(&nbLoop106)
+		loop_295.Leave(&nbLoop136)
 	} else {
 		for i_289 := range r_272 {
 			r_272[i_289] += (tape_43[i_289] * z_220[i_289])
@@ -13618,7 +16028,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	tape_41 = tape_41[:len(row_296)]
 	z_220 = z_220[:len(row_296)]
 	if len(row_296) >= 262144 {
-		loop_303 := runtime.EnterLoop(&nbLoop107, runtime.Bind(row_296, runtime.Bind(tape_41, runtime.Bind(z_220, runtime.End{}))), len(row_296), 16384)
+		loop_303 := runtime.EnterLoop(&nbLoop137, runtime.Bind(row_296, runtime.Bind(tape_41, runtime.Bind(z_220, runtime.End{}))), len(row_296), 16384)
 		if loop_303.For == nil {
 			loop_303.For = func(lo_300, hi int) {
 				row_296 := loop_303.C.H
@@ -13630,7 +16040,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(row_296), 16384, loop_303.For)
-		loop_303.Leave(&nbLoop107)
+		loop_303.Leave(&nbLoop137)
 	} else {
 		for i_297 := range row_296 {
 			row_296[i_297] += (tape_41[i_297] * z_220[i_297])
@@ -13649,7 +16059,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	tape_45 = tape_45[:len(row_304)]
 	r_272 = r_272[:len(row_304)]
 	if len(row_304) >= 262144 {
-		loop_311 := runtime.EnterLoop(&nbLoop108, runtime.Bind(row_304, runtime.Bind(tape_45, runtime.Bind(r_272, runtime.End{}))), len(row_304), 16384)
+		loop_311 := runtime.EnterLoop(&nbLoop138, runtime.Bind(row_304, runtime.Bind(tape_45, runtime.Bind(r_272, runtime.End{}))), len(row_304), 16384)
 		if loop_311.For == nil {
 			loop_311.For = func(lo_308, hi int) {
 				row_304 := loop_311.C.H
@@ -13661,7 +16071,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(row_304), 16384, loop_311.For)
-		loop_311.Leave(&nbLoop108)
+		loop_311.Leave(&nbLoop138)
 	} else {
 		for i_305 := range row_304 {
 			row_304[i_305] += ((2.0 * tape_45[i_305]) * r_272[i_305])
@@ -13680,7 +16090,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	tape_47 = tape_47[:len(row_312)]
 	r_272 = r_272[:len(row_312)]
 	if len(row_312) >= 262144 {
-		loop_319 := runtime.EnterLoop(&nbLoop109, runtime.Bind(row_312, runtime.Bind(tape_47, runtime.Bind(r_272, runtime.End{}))), len(row_312), 16384)
+		loop_319 := runtime.EnterLoop(&nbLoop139, runtime.Bind(row_312, runtime.Bind(tape_47, runtime.Bind(r_272, runtime.End{}))), len(row_312), 16384)
 		if loop_319.For == nil {
 			loop_319.For = func(lo_316, hi int) {
 				row_312 := loop_319.C.H
@@ -13692,7 +16102,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(row_312), 16384, loop_319.For)
-		loop_319.Leave(&nbLoop109)
+		loop_319.Leave(&nbLoop139)
 	} else {
 		for i_313 := range row_312 {
 			row_312[i_313] += ((2.0 * tape_47[i_313]) * r_272[i_313])
@@ -13724,7 +16134,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	tape_49 = tape_49[:len(row_323)]
 	row_321 = row_321[:len(row_323)]
 	if len(row_323) >= 262144 {
-		loop_330 := runtime.EnterLoop(&nbLoop110, runtime.Bind(row_323, runtime.Bind(tape_51, runtime.Bind(tape_49, runtime.Bind(row_321, runtime.End{})))), len(row_323), 16384)
+		loop_330 := runtime.EnterLoop(&nbLoop140, runtime.Bind(row_323, runtime.Bind(tape_51, runtime.Bind(tape_49, runtime.Bind(row_321, runtime.End{})))), len(row_323), 16384)
 		if loop_330.For == nil {
 			loop_330.For = func(lo_327, hi int) {
 				row_323 := loop_330.C.H
@@ -13737,7 +16147,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(row_323), 16384, loop_330.For)
-		loop_330.Leave(&nbLoop110)
+		loop_330.Leave(&nbLoop140)
 	} else {
 		for i_324 := range row_323 {
 			row_323[i_324] += ((-(tape_51[i_324] / tape_49[i_324])) * row_321[i_324])
@@ -13756,7 +16166,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	tape_49 = tape_49[:len(row_331)]
 	row_321 = row_321[:len(row_331)]
 	if len(row_331) >= 262144 {
-		loop_338 := runtime.EnterLoop(&nbLoop111, runtime.Bind(row_331, runtime.Bind(tape_49, runtime.Bind(row_321, runtime.End{}))), len(row_331), 16384)
+		loop_338 := runtime.EnterLoop(&nbLoop141, runtime.Bind(row_331, runtime.Bind(tape_49, runtime.Bind(row_321, runtime.End{}))), len(row_331), 16384)
 		if loop_338.For == nil {
 			loop_338.For = func(lo_335, hi int) {
 				row_331 := loop_338.C.H
@@ -13768,7 +16178,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(row_331), 16384, loop_338.For)
-		loop_338.Leave(&nbLoop111)
+		loop_338.Leave(&nbLoop141)
 	} else {
 		for i_332 := range row_331 {
 			row_331[i_332] += ((1.0 / tape_49[i_332]) * row_321[i_332])
@@ -13791,7 +16201,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	tape_56 = tape_56[:len(row_339)]
 	row_320 = row_320[:len(row_339)]
 	if len(row_339) >= 262144 {
-		loop_346 := runtime.EnterLoop(&nbLoop112, runtime.Bind(row_339, runtime.Bind(tape_58, runtime.Bind(tape_56, runtime.Bind(row_320, runtime.End{})))), len(row_339), 16384)
+		loop_346 := runtime.EnterLoop(&nbLoop142, runtime.Bind(row_339, runtime.Bind(tape_58, runtime.Bind(tape_56, runtime.Bind(row_320, runtime.End{})))), len(row_339), 16384)
 		if loop_346.For == nil {
 			loop_346.For = func(lo_343, hi int) {
 				row_339 := loop_346.C.H
@@ -13804,7 +16214,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(row_339), 16384, loop_346.For)
-		loop_346.Leave(&nbLoop112)
+		loop_346.Leave(&nbLoop142)
 	} else {
 		for i_340 := range row_339 {
 			row_339[i_340] += ((-(tape_58[i_340] / tape_56[i_340])) * row_320[i_340])
@@ -13823,7 +16233,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	tape_56 = tape_56[:len(row_347)]
 	row_320 = row_320[:len(row_347)]
 	if len(row_347) >= 262144 {
-		loop_354 := runtime.EnterLoop(&nbLoop113, runtime.Bind(row_347, runtime.Bind(tape_56, runtime.Bind(row_320, runtime.End{}))), len(row_347), 16384)
+		loop_354 := runtime.EnterLoop(&nbLoop143, runtime.Bind(row_347, runtime.Bind(tape_56, runtime.Bind(row_320, runtime.End{}))), len(row_347), 16384)
 		if loop_354.For == nil {
 			loop_354.For = func(lo_351, hi int) {
 				row_347 := loop_354.C.H
@@ -13835,7 +16245,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(row_347), 16384, loop_354.For)
-		loop_354.Leave(&nbLoop113)
+		loop_354.Leave(&nbLoop143)
 	} else {
 		for i_348 := range row_347 {
 			row_347[i_348] += ((1.0 / tape_56[i_348]) * row_320[i_348])
@@ -13854,7 +16264,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	region_362 := z_218[int(int64(3))*tape_19 : (int(int64(3))+r_359)*tape_19]
 	r_358 = r_358[:len(region_362)]
 	if len(region_362) >= 262144 {
-		loop_369 := runtime.EnterLoop(&nbLoop114, runtime.Bind(region_362, runtime.Bind(r_358, runtime.End{})), len(region_362), 16384)
+		loop_369 := runtime.EnterLoop(&nbLoop144, runtime.Bind(region_362, runtime.Bind(r_358, runtime.End{})), len(region_362), 16384)
 		if loop_369.For == nil {
 			loop_369.For = func(lo_366, hi int) {
 				region_362 := loop_369.C.H
@@ -13865,7 +16275,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(region_362), 16384, loop_369.For)
-		loop_369.Leave(&nbLoop114)
+		loop_369.Leave(&nbLoop144)
 	} else {
 		for i_363 := range region_362 {
 			region_362[i_363] += -r_358[i_363]
@@ -13886,12 +16296,17 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	return z_218, tape_18, tape_19, r_358, r_359, r_360, z_190, tape_7, nil
 }
 
-// nbLoop115 keeps the records of a parallel loop of fn_bajacobian.
-var nbLoop115 runtime.LoopSite
+// nbLoop145 keeps the records of a parallel loop of fn_bajacobian.
+var nbLoop145 runtime.LoopSite
+
+// nbLoop146 keeps the records of a parallel loop of fn_bajacobian.
+var nbLoop146 runtime.LoopSite
 
 // fn_bajacobian is def ba_jacobian (models.nab:171:12).
 func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, int, []float64, int, error) {
-	mark_331 := ar.Mark()
+	var checked_33 bool
+	var checked_73 bool
+	mark_424 := ar.Mark()
 	_ = int64(cams_2)
 	_ = int64(pts_5)
 	size_18 := int64(w_8)
@@ -13919,257 +16334,595 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	feats_9 = feats_9[:feats_10*feats_11]
 	camidx_12 = camidx_12[:camidx_13]
 	ptidx_14 = ptidx_14[:ptidx_15]
-	r_19, r_20, r_21, r_22, r_23, r_24, err_25 := fn_gathered(ar, cams_1, cams_2, cams_3, pts_4, pts_5, pts_6, camidx_12, camidx_13, ptidx_14, ptidx_15)
-	if err_25 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_25, "gathered", "models.nab:151:5", "models.nab:173:18")
+	n_21 := int64(camidx_13)
+	if int64(ptidx_15) != n_21 {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:151:74", runtime.DimMessage("pt_idx", "[p]i64", "p", int64(ptidx_15), n_21)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	t_26 := ar.F64w(len(feats_9))
-	for i_27 := 0; i_27 < feats_10; i_27++ {
-		for j_28 := 0; j_28 < feats_11; j_28++ {
-			t_26[j_28*feats_10+i_27] = feats_9[i_27*feats_11+j_28]
+	if int64(cams_3) != int64(11) {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:151:14", runtime.DimMessage("dimension 2 of cams", "[n][11]f64", "11", int64(cams_3), int64(11))), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	if int64(pts_6) != int64(3) {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.NewError("models.nab:151:32", runtime.DimMessage("dimension 2 of pts", "[m][3]f64", "3", int64(pts_6), int64(3))), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	t_22 := ar.F64w(len(cams_1))
+	for i_23 := 0; i_23 < cams_2; i_23++ {
+		for j_24 := 0; j_24 < cams_3; j_24++ {
+			t_22[j_24*cams_2+i_23] = cams_1[i_23*cams_3+j_24]
 		}
 	}
-	r_29, r_30, r_31, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, r_196, r_197, r_198, r_199, r_200, r_201, r_202, r_203, r_204, r_205, r_206, r_207, r_208, r_209, r_210, r_211, r_212, r_213, r_214, r_215, r_216, r_217, err_218 := fn_residualssplit1110fwd(ar, r_19, r_20, r_21, r_22, r_23, r_24, w_7, w_8, t_26, feats_11, feats_10)
-	_ = r_29
-	_ = r_30
-	_ = r_31
-	_ = r_32
-	_ = r_33
-	if err_218 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_218, "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
-	}
-	n_219, err_220 := runtime.CheckSize(int64(2))
-	if err_220 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_220)
-	}
-	var a_221 []float64
-	var d_222 int = 0
-	var rs_223 int = 0
-	for i_224 := 0; i_224 < n_219; i_224++ {
-		mark_225 := ar.Mark()
-		i_226 := int64(i_224)
-		x_227 := i_226 == int64(0)
-		var c_228 []float64
-		var c_229 int
-		if x_227 {
-			n_230, err_231 := runtime.CheckSize(size_18)
-			if err_231 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:66", err_231)
-			}
-			a_232 := ar.F64(n_230)
-			for i_233 := range a_232 {
-				a_232[i_233] = 1
-			}
-			c_228, c_229 = a_232, n_230
-		} else {
-			n_234, err_235 := runtime.CheckSize(size_18)
-			if err_235 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:79", err_235)
-			}
-			a_236 := ar.F64(n_234)
-			c_228, c_229 = a_236, n_234
-		}
-		if i_224 == 0 {
-			d_222 = c_229
-			rs_223 = d_222
-			tot_237, err_238 := runtime.MulSize(n_219, rs_223)
-			if err_238 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_238)
-			}
-			a_221 = ar.F64w(tot_237)
-		} else if c_229 != d_222 {
-			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:177:50", "build: element "+strconv.Itoa(i_224)+" has shape "+runtime.ShapeString([]int{c_229})+", element 0 has shape "+runtime.ShapeString([]int{d_222}))
-		}
-		copy(a_221[i_224*rs_223:(i_224+1)*rs_223], c_228)
-		if i_224 > 0 {
-			ar.Release(mark_225)
+	t_25 := ar.F64w(len(pts_4))
+	for i_26 := 0; i_26 < pts_5; i_26++ {
+		for j_27 := 0; j_27 < pts_6; j_27++ {
+			t_25[j_27*pts_5+i_26] = pts_4[i_26*pts_6+j_27]
 		}
 	}
-	n_239, err_240 := runtime.CheckSize(size_18)
-	if err_240 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:100", err_240)
+	n_28, err_29 := runtime.CheckSize(int64(11))
+	if err_29 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:7", err_29), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	a_241 := ar.F64(n_239)
-	r_242, r_243, r_244, r_245, r_246, r_247, r_248, r_249, err_250 := fn_residualssplit1110bwd10(ar, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, r_196, r_197, r_198, r_199, r_200, r_201, r_202, r_203, r_204, r_205, r_206, r_207, r_208, r_209, r_210, r_211, r_212, r_213, r_214, r_215, r_216, r_217, a_221, n_219, d_222, a_241, n_239)
-	if err_250 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_250, "residuals$split_1110$bwd_10", "models.nab:142:5", "models.nab:175:57")
+	var a_30 []float64
+	if int64(0) >= int64(cams_3) {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(0), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	n_251 := r_243 + r_246
-	if r_244 != r_247 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_244})+" and "+runtime.ShapeString([]int{r_247}))
-	}
-	c_252 := ar.F64w(len(r_242) + len(r_245))
-	copy(c_252, r_242)
-	copy(c_252[len(r_242):], r_245)
-	rs_253 := r_249
-	tot_254, err_255 := runtime.MulSize(1, rs_253)
-	if err_255 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:31", err_255)
-	}
-	a_256 := ar.F64w(tot_254)
-	row_257 := a_256[0*rs_253 : 1*rs_253]
-	copy(row_257, r_248)
-	n_258 := n_251 + 1
-	if r_244 != r_249 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_244})+" and "+runtime.ShapeString([]int{r_249}))
-	}
-	c_259 := ar.F64w(len(c_252) + len(a_256))
-	copy(c_259, c_252)
-	copy(c_259[len(c_252):], a_256)
-	n_260, err_261 := runtime.CheckSize(int64(2))
-	if err_261 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_261)
-	}
-	var a_262 []float64
-	var d_263 int = 0
-	var rs_264 int = 0
-	for i_265 := 0; i_265 < n_260; i_265++ {
-		mark_266 := ar.Mark()
-		i_267 := int64(i_265)
-		x_268 := i_267 == int64(1)
-		var c_269 []float64
-		var c_270 int
-		if x_268 {
-			n_271, err_272 := runtime.CheckSize(size_18)
-			if err_272 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:66", err_272)
+	row_31 := t_22[int(int64(0))*cams_2 : (int(int64(0))+1)*cams_2]
+	if !checked_33 {
+		for _, j_32 := range camidx_12 {
+			if j_32 < 0 || j_32 >= int64(cams_2) {
+				return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_32, cams_2)), "gathered", "models.nab:151:5", "models.nab:173:18")
 			}
-			a_273 := ar.F64(n_271)
-			for i_274 := range a_273 {
-				a_273[i_274] = 1
+		}
+		checked_33 = true
+	}
+	rs_34 := camidx_13
+	tot_35, err_36 := runtime.MulSize(n_28, rs_34)
+	if err_36 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:7", err_36), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	a_30 = ar.F64w(tot_35)
+	if int64(1) >= int64(cams_3) {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(1), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	row_37 := t_22[int(int64(1))*cams_2 : (int(int64(1))+1)*cams_2]
+	if !checked_33 {
+		for _, j_38 := range camidx_12 {
+			if j_38 < 0 || j_38 >= int64(cams_2) {
+				return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_38, cams_2)), "gathered", "models.nab:151:5", "models.nab:173:18")
 			}
-			c_269, c_270 = a_273, n_271
-		} else {
-			n_275, err_276 := runtime.CheckSize(size_18)
-			if err_276 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:79", err_276)
+		}
+		checked_33 = true
+	}
+	if int64(2) >= int64(cams_3) {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(2), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	row_39 := t_22[int(int64(2))*cams_2 : (int(int64(2))+1)*cams_2]
+	if !checked_33 {
+		for _, j_40 := range camidx_12 {
+			if j_40 < 0 || j_40 >= int64(cams_2) {
+				return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_40, cams_2)), "gathered", "models.nab:151:5", "models.nab:173:18")
 			}
-			a_277 := ar.F64(n_275)
-			c_269, c_270 = a_277, n_275
 		}
-		if i_265 == 0 {
-			d_263 = c_270
-			rs_264 = d_263
-			tot_278, err_279 := runtime.MulSize(n_260, rs_264)
-			if err_279 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_279)
+		checked_33 = true
+	}
+	if int64(3) >= int64(cams_3) {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(3), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	row_41 := t_22[int(int64(3))*cams_2 : (int(int64(3))+1)*cams_2]
+	if !checked_33 {
+		for _, j_42 := range camidx_12 {
+			if j_42 < 0 || j_42 >= int64(cams_2) {
+				return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_42, cams_2)), "gathered", "models.nab:151:5", "models.nab:173:18")
 			}
-			a_262 = ar.F64w(tot_278)
-		} else if c_270 != d_263 {
-			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:177:50", "build: element "+strconv.Itoa(i_265)+" has shape "+runtime.ShapeString([]int{c_270})+", element 0 has shape "+runtime.ShapeString([]int{d_263}))
 		}
-		copy(a_262[i_265*rs_264:(i_265+1)*rs_264], c_269)
-		if i_265 > 0 {
-			ar.Release(mark_266)
-		}
+		checked_33 = true
 	}
-	n_280, err_281 := runtime.CheckSize(size_18)
-	if err_281 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:100", err_281)
+	if int64(4) >= int64(cams_3) {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(4), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	a_282 := ar.F64(n_280)
-	r_283, r_284, r_285, r_286, r_287, r_288, r_289, r_290, err_291 := fn_residualssplit1110bwd10(ar, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, r_196, r_197, r_198, r_199, r_200, r_201, r_202, r_203, r_204, r_205, r_206, r_207, r_208, r_209, r_210, r_211, r_212, r_213, r_214, r_215, r_216, r_217, a_262, n_260, d_263, a_282, n_280)
-	if err_291 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_291, "residuals$split_1110$bwd_10", "models.nab:142:5", "models.nab:175:57")
-	}
-	n_292 := r_284 + r_287
-	if r_285 != r_288 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_285})+" and "+runtime.ShapeString([]int{r_288}))
-	}
-	c_293 := ar.F64w(len(r_283) + len(r_286))
-	copy(c_293, r_283)
-	copy(c_293[len(r_283):], r_286)
-	rs_294 := r_290
-	tot_295, err_296 := runtime.MulSize(1, rs_294)
-	if err_296 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:31", err_296)
-	}
-	a_297 := ar.F64w(tot_295)
-	row_298 := a_297[0*rs_294 : 1*rs_294]
-	copy(row_298, r_289)
-	n_299 := n_292 + 1
-	if r_285 != r_290 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_285})+" and "+runtime.ShapeString([]int{r_290}))
-	}
-	c_300 := ar.F64w(len(c_293) + len(a_297))
-	copy(c_300, c_293)
-	copy(c_300[len(c_293):], a_297)
-	if n_299 != n_258 || r_285 != r_244 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:180:7", "array literal: element 1 has shape "+runtime.ShapeString([]int{n_299, r_285})+", element 0 has shape "+runtime.ShapeString([]int{n_258, r_244}))
-	}
-	rs_301 := n_258 * r_244
-	tot_302, err_303 := runtime.MulSize(2, rs_301)
-	if err_303 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:180:7", err_303)
-	}
-	a_304 := ar.F64w(tot_302)
-	row_305 := a_304[0*rs_301 : 1*rs_301]
-	row_306 := a_304[1*rs_301 : 2*rs_301]
-	copy(row_305, c_259)
-	copy(row_306, c_300)
-	n_307, err_308 := runtime.CheckSize(int64(2))
-	if err_308 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_308)
-	}
-	n_309, err_310 := runtime.CheckSize(size_18)
-	if err_310 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:57", err_310)
-	}
-	a_311 := ar.F64(n_309)
-	var a_312 []float64
-	var d_313 int = 0
-	var rs_314 int = 0
-	for i_315 := 0; i_315 < n_307; i_315++ {
-		mark_316 := ar.Mark()
-		if i_315 == 0 {
-			d_313 = n_309
-			rs_314 = d_313
-			tot_317, err_318 := runtime.MulSize(n_307, rs_314)
-			if err_318 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_318)
+	row_43 := t_22[int(int64(4))*cams_2 : (int(int64(4))+1)*cams_2]
+	if !checked_33 {
+		for _, j_44 := range camidx_12 {
+			if j_44 < 0 || j_44 >= int64(cams_2) {
+				return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_44, cams_2)), "gathered", "models.nab:151:5", "models.nab:173:18")
 			}
-			a_312 = ar.F64w(tot_317)
-		} else if n_309 != d_313 {
-			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:179:49", "fill: element "+strconv.Itoa(i_315)+" has shape "+runtime.ShapeString([]int{n_309})+", element 0 has shape "+runtime.ShapeString([]int{d_313}))
 		}
-		copy(a_312[i_315*rs_314:(i_315+1)*rs_314], a_311)
-		if i_315 > 0 {
-			ar.Release(mark_316)
+		checked_33 = true
+	}
+	if int64(5) >= int64(cams_3) {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(5), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	row_45 := t_22[int(int64(5))*cams_2 : (int(int64(5))+1)*cams_2]
+	if !checked_33 {
+		for _, j_46 := range camidx_12 {
+			if j_46 < 0 || j_46 >= int64(cams_2) {
+				return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_46, cams_2)), "gathered", "models.nab:151:5", "models.nab:173:18")
+			}
 		}
+		checked_33 = true
 	}
-	n_319, err_320 := runtime.CheckSize(size_18)
-	if err_320 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:68", err_320)
+	if int64(6) >= int64(cams_3) {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(6), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	a_321 := ar.F64(n_319)
-	for i_322 := range a_321 {
-		a_321[i_322] = 1
+	row_47 := t_22[int(int64(6))*cams_2 : (int(int64(6))+1)*cams_2]
+	if !checked_33 {
+		for _, j_48 := range camidx_12 {
+			if j_48 < 0 || j_48 >= int64(cams_2) {
+				return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_48, cams_2)), "gathered", "models.nab:151:5", "models.nab:173:18")
+			}
+		}
+		checked_33 = true
 	}
-	if n_319 != r_40 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_40})+" and "+runtime.ShapeString([]int{n_319}))
+	if int64(7) >= int64(cams_3) {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(7), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
 	}
-	r_323 := ar.F64w(r_40)
-	r_39 = r_39[:len(r_323)]
-	a_321 = a_321[:len(r_323)]
-	if len(r_323) >= 262144 {
-		loop_330 := runtime.EnterLoop(&nbLoop115, runtime.Bind(r_323, runtime.Bind(r_39, runtime.Bind(a_321, runtime.End{}))), len(r_323), 16384)
-		if loop_330.For == nil {
-			loop_330.For = func(lo_327, hi int) {
-				r_323 := loop_330.C.H
-				r_39 := loop_330.C.T.H
-				a_321 := loop_330.C.T.T.H
-				for i_328 := lo_327; i_328 < hi; i_328++ {
-					r_323[i_328] = ((2.0 * r_39[i_328]) * -a_321[i_328])
+	row_49 := t_22[int(int64(7))*cams_2 : (int(int64(7))+1)*cams_2]
+	if !checked_33 {
+		for _, j_50 := range camidx_12 {
+			if j_50 < 0 || j_50 >= int64(cams_2) {
+				return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_50, cams_2)), "gathered", "models.nab:151:5", "models.nab:173:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(8) >= int64(cams_3) {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(8), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	row_51 := t_22[int(int64(8))*cams_2 : (int(int64(8))+1)*cams_2]
+	if !checked_33 {
+		for _, j_52 := range camidx_12 {
+			if j_52 < 0 || j_52 >= int64(cams_2) {
+				return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_52, cams_2)), "gathered", "models.nab:151:5", "models.nab:173:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(9) >= int64(cams_3) {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(9), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	row_53 := t_22[int(int64(9))*cams_2 : (int(int64(9))+1)*cams_2]
+	if !checked_33 {
+		for _, j_54 := range camidx_12 {
+			if j_54 < 0 || j_54 >= int64(cams_2) {
+				return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_54, cams_2)), "gathered", "models.nab:151:5", "models.nab:173:18")
+			}
+		}
+		checked_33 = true
+	}
+	if int64(10) >= int64(cams_3) {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:17", runtime.CheckIndex(int64(10), cams_3)), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	row_55 := t_22[int(int64(10))*cams_2 : (int(int64(10))+1)*cams_2]
+	if !checked_33 {
+		for _, j_56 := range camidx_12 {
+			if j_56 < 0 || j_56 >= int64(cams_2) {
+				return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:8", runtime.CheckIndex(j_56, cams_2)), "gathered", "models.nab:151:5", "models.nab:173:18")
+			}
+		}
+		checked_33 = true
+	}
+	row_57 := a_30[0*rs_34 : 1*rs_34]
+	row_58 := a_30[1*rs_34 : 2*rs_34]
+	row_59 := a_30[2*rs_34 : 3*rs_34]
+	row_60 := a_30[3*rs_34 : 4*rs_34]
+	row_61 := a_30[4*rs_34 : 5*rs_34]
+	row_62 := a_30[5*rs_34 : 6*rs_34]
+	row_63 := a_30[6*rs_34 : 7*rs_34]
+	row_64 := a_30[7*rs_34 : 8*rs_34]
+	row_65 := a_30[8*rs_34 : 9*rs_34]
+	row_66 := a_30[9*rs_34 : 10*rs_34]
+	row_67 := a_30[10*rs_34 : 11*rs_34]
+	n_68, err_69 := runtime.CheckSize(int64(3))
+	if err_69 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:44", err_69), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	var a_70 []float64
+	if int64(0) >= int64(pts_6) {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(0), pts_6)), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	row_71 := t_25[int(int64(0))*pts_5 : (int(int64(0))+1)*pts_5]
+	if !checked_73 {
+		for _, j_72 := range ptidx_14 {
+			if j_72 < 0 || j_72 >= int64(pts_5) {
+				return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:45", runtime.CheckIndex(j_72, pts_5)), "gathered", "models.nab:151:5", "models.nab:173:18")
+			}
+		}
+		checked_73 = true
+	}
+	rs_74 := ptidx_15
+	tot_75, err_76 := runtime.MulSize(n_68, rs_74)
+	if err_76 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:44", err_76), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	a_70 = ar.F64w(tot_75)
+	if int64(1) >= int64(pts_6) {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(1), pts_6)), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	row_77 := t_25[int(int64(1))*pts_5 : (int(int64(1))+1)*pts_5]
+	if !checked_73 {
+		for _, j_78 := range ptidx_14 {
+			if j_78 < 0 || j_78 >= int64(pts_5) {
+				return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:45", runtime.CheckIndex(j_78, pts_5)), "gathered", "models.nab:151:5", "models.nab:173:18")
+			}
+		}
+		checked_73 = true
+	}
+	if int64(2) >= int64(pts_6) {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:54", runtime.CheckIndex(int64(2), pts_6)), "gathered", "models.nab:151:5", "models.nab:173:18")
+	}
+	row_79 := t_25[int(int64(2))*pts_5 : (int(int64(2))+1)*pts_5]
+	if !checked_73 {
+		for _, j_80 := range ptidx_14 {
+			if j_80 < 0 || j_80 >= int64(pts_5) {
+				return nil, 0, 0, 0, nil, 0, runtime.WithFrame(runtime.WithPos("models.nab:154:45", runtime.CheckIndex(j_80, pts_5)), "gathered", "models.nab:151:5", "models.nab:173:18")
+			}
+		}
+		checked_73 = true
+	}
+	row_81 := a_70[0*rs_74 : 1*rs_74]
+	row_82 := a_70[1*rs_74 : 2*rs_74]
+	row_83 := a_70[2*rs_74 : 3*rs_74]
+	camidx_12 = camidx_12[:camidx_13]
+	row_57 = row_57[:camidx_13]
+	row_58 = row_58[:camidx_13]
+	row_59 = row_59[:camidx_13]
+	row_60 = row_60[:camidx_13]
+	row_61 = row_61[:camidx_13]
+	row_62 = row_62[:camidx_13]
+	row_63 = row_63[:camidx_13]
+	row_64 = row_64[:camidx_13]
+	row_65 = row_65[:camidx_13]
+	row_66 = row_66[:camidx_13]
+	row_67 = row_67[:camidx_13]
+	ptidx_14 = ptidx_14[:camidx_13]
+	row_81 = row_81[:camidx_13]
+	row_82 = row_82[:camidx_13]
+	row_83 = row_83[:camidx_13]
+	if camidx_13 >= 262144 {
+		loop_118 := runtime.EnterLoop(&nbLoop145, runtime.Bind(row_31, runtime.Bind(camidx_12, runtime.Bind(row_37, runtime.Bind(row_39, runtime.Bind(row_41, runtime.Bind(row_43, runtime.Bind(row_45, runtime.Bind(row_47, runtime.Bind(row_49, runtime.Bind(row_51, runtime.Bind(row_53, runtime.Bind(row_55, runtime.Bind(row_57, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_61, runtime.Bind(row_62, runtime.Bind(row_63, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_66, runtime.Bind(row_67, runtime.Bind(row_71, runtime.Bind(ptidx_14, runtime.Bind(row_77, runtime.Bind(row_79, runtime.Bind(row_81, runtime.Bind(row_82, runtime.Bind(row_83, runtime.End{})))))))))))))))))))))))))))))), camidx_13, 16384)
+		if loop_118.For == nil {
+			loop_118.For = func(lo_101, hi int) {
+				row_31 := loop_118.C.H
+				camidx_12 := loop_118.C.T.H
+				row_37 := loop_118.C.T.T.H
+				row_39 := loop_118.C.T.T.T.H
+				row_41 := loop_118.C.T.T.T.T.H
+				row_43 := loop_118.C.T.T.T.T.T.H
+				row_45 := loop_118.C.T.T.T.T.T.T.H
+				row_47 := loop_118.C.T.T.T.T.T.T.T.H
+				row_49 := loop_118.C.T.T.T.T.T.T.T.T.H
+				row_51 := loop_118.C.T.T.T.T.T.T.T.T.T.H
+				row_53 := loop_118.C.T.T.T.T.T.T.T.T.T.T.H
+				row_55 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_57 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_58 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_59 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_60 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_61 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_62 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_63 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_64 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_65 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_66 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_67 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_71 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				ptidx_14 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_77 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_79 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_81 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_82 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_83 := loop_118.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_102 := lo_101; i_102 < hi; i_102++ {
+					e_104 := row_31[int(camidx_12[i_102])]
+					e_105 := row_37[int(camidx_12[i_102])]
+					e_106 := row_39[int(camidx_12[i_102])]
+					e_107 := row_41[int(camidx_12[i_102])]
+					e_108 := row_43[int(camidx_12[i_102])]
+					e_109 := row_45[int(camidx_12[i_102])]
+					e_110 := row_47[int(camidx_12[i_102])]
+					e_111 := row_49[int(camidx_12[i_102])]
+					e_112 := row_51[int(camidx_12[i_102])]
+					e_113 := row_53[int(camidx_12[i_102])]
+					e_114 := row_55[int(camidx_12[i_102])]
+					row_57[i_102] = e_104
+					row_58[i_102] = e_105
+					row_59[i_102] = e_106
+					row_60[i_102] = e_107
+					row_61[i_102] = e_108
+					row_62[i_102] = e_109
+					row_63[i_102] = e_110
+					row_64[i_102] = e_111
+					row_65[i_102] = e_112
+					row_66[i_102] = e_113
+					row_67[i_102] = e_114
+					e_115 := row_71[int(ptidx_14[i_102])]
+					e_116 := row_77[int(ptidx_14[i_102])]
+					e_117 := row_79[int(ptidx_14[i_102])]
+					row_81[i_102] = e_115
+					row_82[i_102] = e_116
+					row_83[i_102] = e_117
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_323), 16384, loop_330.For)
-		loop_330.Leave(&nbLoop115)
+		runtime.ParallelFor(camidx_13, 16384, loop_118.For)
+		loop_118.Leave(&nbLoop145)
 	} else {
-		for i_324 := range r_323 {
-			r_323[i_324] = ((2.0 * r_39[i_324]) * -a_321[i_324])
+		for i_84 := 0; i_84 < camidx_13; i_84++ {
+			e_86 := row_31[int(camidx_12[i_84])]
+			e_87 := row_37[int(camidx_12[i_84])]
+			e_88 := row_39[int(camidx_12[i_84])]
+			e_89 := row_41[int(camidx_12[i_84])]
+			e_90 := row_43[int(camidx_12[i_84])]
+			e_91 := row_45[int(camidx_12[i_84])]
+			e_92 := row_47[int(camidx_12[i_84])]
+			e_93 := row_49[int(camidx_12[i_84])]
+			e_94 := row_51[int(camidx_12[i_84])]
+			e_95 := row_53[int(camidx_12[i_84])]
+			e_96 := row_55[int(camidx_12[i_84])]
+			row_57[i_84] = e_86
+			row_58[i_84] = e_87
+			row_59[i_84] = e_88
+			row_60[i_84] = e_89
+			row_61[i_84] = e_90
+			row_62[i_84] = e_91
+			row_63[i_84] = e_92
+			row_64[i_84] = e_93
+			row_65[i_84] = e_94
+			row_66[i_84] = e_95
+			row_67[i_84] = e_96
+			e_97 := row_71[int(ptidx_14[i_84])]
+			e_98 := row_77[int(ptidx_14[i_84])]
+			e_99 := row_79[int(ptidx_14[i_84])]
+			row_81[i_84] = e_97
+			row_82[i_84] = e_98
+			row_83[i_84] = e_99
 		}
 	}
-	ar.Keep(mark_331, &a_304, &r_323)
-	return a_304, 2, n_258, r_244, r_323, r_40, nil
+	t_119 := ar.F64w(len(feats_9))
+	for i_120 := 0; i_120 < feats_10; i_120++ {
+		for j_121 := 0; j_121 < feats_11; j_121++ {
+			t_119[j_121*feats_10+i_120] = feats_9[i_120*feats_11+j_121]
+		}
+	}
+	r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, r_196, r_197, r_198, r_199, r_200, r_201, r_202, r_203, r_204, r_205, r_206, r_207, r_208, r_209, r_210, r_211, r_212, r_213, r_214, r_215, r_216, r_217, r_218, r_219, r_220, r_221, r_222, r_223, r_224, r_225, r_226, r_227, r_228, r_229, r_230, r_231, r_232, r_233, r_234, r_235, r_236, r_237, r_238, r_239, r_240, r_241, r_242, r_243, r_244, r_245, r_246, r_247, r_248, r_249, r_250, r_251, r_252, r_253, r_254, r_255, r_256, r_257, r_258, r_259, r_260, r_261, r_262, r_263, r_264, r_265, r_266, r_267, r_268, r_269, r_270, r_271, r_272, r_273, r_274, r_275, r_276, r_277, r_278, r_279, r_280, r_281, r_282, r_283, r_284, r_285, r_286, r_287, r_288, r_289, r_290, r_291, r_292, r_293, r_294, r_295, r_296, r_297, r_298, r_299, r_300, r_301, r_302, r_303, r_304, r_305, r_306, r_307, r_308, r_309, r_310, err_311 := fn_residualssplit1110fwd(ar, a_30, 11, camidx_13, a_70, 3, ptidx_15, w_7, w_8, t_119, feats_11, feats_10)
+	_ = r_122
+	_ = r_123
+	_ = r_124
+	_ = r_125
+	_ = r_126
+	if err_311 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_311, "residuals$split_1110$fwd", "models.nab:142:5", "models.nab:175:57")
+	}
+	n_312, err_313 := runtime.CheckSize(int64(2))
+	if err_313 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_313)
+	}
+	var a_314 []float64
+	var d_315 int = 0
+	var rs_316 int = 0
+	for i_317 := 0; i_317 < n_312; i_317++ {
+		mark_318 := ar.Mark()
+		i_319 := int64(i_317)
+		x_320 := i_319 == int64(0)
+		var c_321 []float64
+		var c_322 int
+		if x_320 {
+			n_323, err_324 := runtime.CheckSize(size_18)
+			if err_324 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:66", err_324)
+			}
+			a_325 := ar.F64(n_323)
+			for i_326 := range a_325 {
+				a_325[i_326] = 1
+			}
+			c_321, c_322 = a_325, n_323
+		} else {
+			n_327, err_328 := runtime.CheckSize(size_18)
+			if err_328 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:79", err_328)
+			}
+			a_329 := ar.F64(n_327)
+			c_321, c_322 = a_329, n_327
+		}
+		if i_317 == 0 {
+			d_315 = c_322
+			rs_316 = d_315
+			tot_330, err_331 := runtime.MulSize(n_312, rs_316)
+			if err_331 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_331)
+			}
+			a_314 = ar.F64w(tot_330)
+		} else if c_322 != d_315 {
+			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:177:50", "build: element "+strconv.Itoa(i_317)+" has shape "+runtime.ShapeString([]int{c_322})+", element 0 has shape "+runtime.ShapeString([]int{d_315}))
+		}
+		copy(a_314[i_317*rs_316:(i_317+1)*rs_316], c_321)
+		if i_317 > 0 {
+			ar.Release(mark_318)
+		}
+	}
+	n_332, err_333 := runtime.CheckSize(size_18)
+	if err_333 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:100", err_333)
+	}
+	a_334 := ar.F64(n_332)
+	r_335, r_336, r_337, r_338, r_339, r_340, r_341, r_342, err_343 := fn_residualssplit1110bwd10(ar, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, r_196, r_197, r_198, r_199, r_200, r_201, r_202, r_203, r_204, r_205, r_206, r_207, r_208, r_209, r_210, r_211, r_212, r_213, r_214, r_215, r_216, r_217, r_218, r_219, r_220, r_221, r_222, r_223, r_224, r_225, r_226, r_227, r_228, r_229, r_230, r_231, r_232, r_233, r_234, r_235, r_236, r_237, r_238, r_239, r_240, r_241, r_242, r_243, r_244, r_245, r_246, r_247, r_248, r_249, r_250, r_251, r_252, r_253, r_254, r_255, r_256, r_257, r_258, r_259, r_260, r_261, r_262, r_263, r_264, r_265, r_266, r_267, r_268, r_269, r_270, r_271, r_272, r_273, r_274, r_275, r_276, r_277, r_278, r_279, r_280, r_281, r_282, r_283, r_284, r_285, r_286, r_287, r_288, r_289, r_290, r_291, r_292, r_293, r_294, r_295, r_296, r_297, r_298, r_299, r_300, r_301, r_302, r_303, r_304, r_305, r_306, r_307, r_308, r_309, r_310, a_314, n_312, d_315, a_334, n_332)
+	if err_343 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_343, "residuals$split_1110$bwd_10", "models.nab:142:5", "models.nab:175:57")
+	}
+	n_344 := r_336 + r_339
+	if r_337 != r_340 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_337})+" and "+runtime.ShapeString([]int{r_340}))
+	}
+	c_345 := ar.F64w(len(r_335) + len(r_338))
+	copy(c_345, r_335)
+	copy(c_345[len(r_335):], r_338)
+	rs_346 := r_342
+	tot_347, err_348 := runtime.MulSize(1, rs_346)
+	if err_348 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:31", err_348)
+	}
+	a_349 := ar.F64w(tot_347)
+	row_350 := a_349[0*rs_346 : 1*rs_346]
+	copy(row_350, r_341)
+	n_351 := n_344 + 1
+	if r_337 != r_342 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_337})+" and "+runtime.ShapeString([]int{r_342}))
+	}
+	c_352 := ar.F64w(len(c_345) + len(a_349))
+	copy(c_352, c_345)
+	copy(c_352[len(c_345):], a_349)
+	n_353, err_354 := runtime.CheckSize(int64(2))
+	if err_354 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_354)
+	}
+	var a_355 []float64
+	var d_356 int = 0
+	var rs_357 int = 0
+	for i_358 := 0; i_358 < n_353; i_358++ {
+		mark_359 := ar.Mark()
+		i_360 := int64(i_358)
+		x_361 := i_360 == int64(1)
+		var c_362 []float64
+		var c_363 int
+		if x_361 {
+			n_364, err_365 := runtime.CheckSize(size_18)
+			if err_365 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:66", err_365)
+			}
+			a_366 := ar.F64(n_364)
+			for i_367 := range a_366 {
+				a_366[i_367] = 1
+			}
+			c_362, c_363 = a_366, n_364
+		} else {
+			n_368, err_369 := runtime.CheckSize(size_18)
+			if err_369 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:79", err_369)
+			}
+			a_370 := ar.F64(n_368)
+			c_362, c_363 = a_370, n_368
+		}
+		if i_358 == 0 {
+			d_356 = c_363
+			rs_357 = d_356
+			tot_371, err_372 := runtime.MulSize(n_353, rs_357)
+			if err_372 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_372)
+			}
+			a_355 = ar.F64w(tot_371)
+		} else if c_363 != d_356 {
+			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:177:50", "build: element "+strconv.Itoa(i_358)+" has shape "+runtime.ShapeString([]int{c_363})+", element 0 has shape "+runtime.ShapeString([]int{d_356}))
+		}
+		copy(a_355[i_358*rs_357:(i_358+1)*rs_357], c_362)
+		if i_358 > 0 {
+			ar.Release(mark_359)
+		}
+	}
+	n_373, err_374 := runtime.CheckSize(size_18)
+	if err_374 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:100", err_374)
+	}
+	a_375 := ar.F64(n_373)
+	r_376, r_377, r_378, r_379, r_380, r_381, r_382, r_383, err_384 := fn_residualssplit1110bwd10(ar, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, r_196, r_197, r_198, r_199, r_200, r_201, r_202, r_203, r_204, r_205, r_206, r_207, r_208, r_209, r_210, r_211, r_212, r_213, r_214, r_215, r_216, r_217, r_218, r_219, r_220, r_221, r_222, r_223, r_224, r_225, r_226, r_227, r_228, r_229, r_230, r_231, r_232, r_233, r_234, r_235, r_236, r_237, r_238, r_239, r_240, r_241, r_242, r_243, r_244, r_245, r_246, r_247, r_248, r_249, r_250, r_251, r_252, r_253, r_254, r_255, r_256, r_257, r_258, r_259, r_260, r_261, r_262, r_263, r_264, r_265, r_266, r_267, r_268, r_269, r_270, r_271, r_272, r_273, r_274, r_275, r_276, r_277, r_278, r_279, r_280, r_281, r_282, r_283, r_284, r_285, r_286, r_287, r_288, r_289, r_290, r_291, r_292, r_293, r_294, r_295, r_296, r_297, r_298, r_299, r_300, r_301, r_302, r_303, r_304, r_305, r_306, r_307, r_308, r_309, r_310, a_355, n_353, d_356, a_375, n_373)
+	if err_384 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_384, "residuals$split_1110$bwd_10", "models.nab:142:5", "models.nab:175:57")
+	}
+	n_385 := r_377 + r_380
+	if r_378 != r_381 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_378})+" and "+runtime.ShapeString([]int{r_381}))
+	}
+	c_386 := ar.F64w(len(r_376) + len(r_379))
+	copy(c_386, r_376)
+	copy(c_386[len(r_376):], r_379)
+	rs_387 := r_383
+	tot_388, err_389 := runtime.MulSize(1, rs_387)
+	if err_389 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:31", err_389)
+	}
+	a_390 := ar.F64w(tot_388)
+	row_391 := a_390[0*rs_387 : 1*rs_387]
+	copy(row_391, r_382)
+	n_392 := n_385 + 1
+	if r_378 != r_383 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_378})+" and "+runtime.ShapeString([]int{r_383}))
+	}
+	c_393 := ar.F64w(len(c_386) + len(a_390))
+	copy(c_393, c_386)
+	copy(c_393[len(c_386):], a_390)
+	if n_392 != n_351 || r_378 != r_337 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:180:7", "array literal: element 1 has shape "+runtime.ShapeString([]int{n_392, r_378})+", element 0 has shape "+runtime.ShapeString([]int{n_351, r_337}))
+	}
+	rs_394 := n_351 * r_337
+	tot_395, err_396 := runtime.MulSize(2, rs_394)
+	if err_396 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:180:7", err_396)
+	}
+	a_397 := ar.F64w(tot_395)
+	row_398 := a_397[0*rs_394 : 1*rs_394]
+	row_399 := a_397[1*rs_394 : 2*rs_394]
+	copy(row_398, c_352)
+	copy(row_399, c_393)
+	n_400, err_401 := runtime.CheckSize(int64(2))
+	if err_401 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_401)
+	}
+	n_402, err_403 := runtime.CheckSize(size_18)
+	if err_403 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:57", err_403)
+	}
+	a_404 := ar.F64(n_402)
+	var a_405 []float64
+	var d_406 int = 0
+	var rs_407 int = 0
+	for i_408 := 0; i_408 < n_400; i_408++ {
+		mark_409 := ar.Mark()
+		if i_408 == 0 {
+			d_406 = n_402
+			rs_407 = d_406
+			tot_410, err_411 := runtime.MulSize(n_400, rs_407)
+			if err_411 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_411)
+			}
+			a_405 = ar.F64w(tot_410)
+		} else if n_402 != d_406 {
+			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:179:49", "fill: element "+strconv.Itoa(i_408)+" has shape "+runtime.ShapeString([]int{n_402})+", element 0 has shape "+runtime.ShapeString([]int{d_406}))
+		}
+		copy(a_405[i_408*rs_407:(i_408+1)*rs_407], a_404)
+		if i_408 > 0 {
+			ar.Release(mark_409)
+		}
+	}
+	n_412, err_413 := runtime.CheckSize(size_18)
+	if err_413 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:68", err_413)
+	}
+	a_414 := ar.F64(n_412)
+	for i_415 := range a_414 {
+		a_414[i_415] = 1
+	}
+	if n_412 != r_133 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_133})+" and "+runtime.ShapeString([]int{n_412}))
+	}
+	r_416 := ar.F64w(r_133)
+	r_132 = r_132[:len(r_416)]
+	a_414 = a_414[:len(r_416)]
+	if len(r_416) >= 262144 {
+		loop_423 := runtime.EnterLoop(&nbLoop146, runtime.Bind(r_416, runtime.Bind(r_132, runtime.Bind(a_414, runtime.End{}))), len(r_416), 16384)
+		if loop_423.For == nil {
+			loop_423.For = func(lo_420, hi int) {
+				r_416 := loop_423.C.H
+				r_132 := loop_423.C.T.H
+				a_414 := loop_423.C.T.T.H
+				for i_421 := lo_420; i_421 < hi; i_421++ {
+					r_416[i_421] = ((2.0 * r_132[i_421]) * -a_414[i_421])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_416), 16384, loop_423.For)
+		loop_423.Leave(&nbLoop146)
+	} else {
+		for i_417 := range r_416 {
+			r_416[i_417] = ((2.0 * r_132[i_417]) * -a_414[i_417])
+		}
+	}
+	ar.Keep(mark_424, &a_397, &r_416)
+	return a_397, 2, n_351, r_337, r_416, r_133, nil
 }

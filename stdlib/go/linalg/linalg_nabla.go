@@ -1285,11 +1285,18 @@ func fn_cholesky(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int) ([]float64,
 		return nil, 0, 0, runtime.NewError("linalg.nab:16:28", fmt.Sprintf("size mismatch: n is %d (a) but dimension 2 of a has size %d", size_4, a_3))
 	}
 	a_1 = a_1[:a_2*a_3]
-	r_5, r_6, r_7, err_8 := fn_linalgcholesky(ar, a_1, a_2, a_3)
-	if err_8 != nil {
-		return nil, 0, 0, runtime.WithFrame(err_8, "linalg.cholesky", "std/linalg:32:5", "linalg.nab:16:48")
+	n_5 := int64(a_2)
+	if int64(a_3) != n_5 {
+		return nil, 0, 0, runtime.WithFrame(runtime.NewError("std/linalg:32:21", runtime.DimMessage("dimension 2 of a", "[n][n]f64", "n", int64(a_3), n_5)), "linalg.cholesky", "std/linalg:32:5", "linalg.nab:16:48")
 	}
-	return r_5, r_6, r_7, nil
+	r_6, r_7, r_8, r_9, err_10 := fn_linalgcholtry(ar, a_1, a_2, a_3)
+	if err_10 != nil {
+		return nil, 0, 0, runtime.WithFrame(runtime.WithFrame(err_10, "linalg.chol_try", "std/linalg:16:5", "std/linalg:33:17"), "linalg.cholesky", "std/linalg:32:5", "linalg.nab:16:48")
+	}
+	if !r_9 {
+		return nil, 0, 0, runtime.WithFrame(runtime.NewError("std/linalg:34:6", "linalg.cholesky: argument 1 (A) is not positive definite"), "linalg.cholesky", "std/linalg:32:5", "linalg.nab:16:48")
+	}
+	return r_6, r_7, r_8, nil
 }
 
 // fn_chosolve is def cho_solve (linalg.nab:20:12).

@@ -1763,12 +1763,9 @@ var nbLoop2 runtime.LoopSite
 // nbLoop3 keeps the records of a parallel loop of fn_optimadamstep.
 var nbLoop3 runtime.LoopSite
 
-// nbLoop4 keeps the records of a parallel loop of fn_optimadamstep.
-var nbLoop4 runtime.LoopSite
-
 // fn_optimadamstep is def optim.adam_step (std/optim:115:5).
 func fn_optimadamstep(ar *runtime.Arena, g_1 []float64, g_2 int, m_3 []float64, m_4 int, v_5 []float64, v_6 int, t_7 int64) ([]float64, int, []float64, int, []float64, int, error) {
-	mark_43 := ar.Mark()
+	mark_36 := ar.Mark()
 	size_8 := int64(g_2)
 	if int64(m_4) != size_8 {
 		return nil, 0, nil, 0, nil, 0, runtime.NewError("std/optim:115:30", fmt.Sprintf("size mismatch: n is %d (g) but m has size %d", size_8, m_4))
@@ -1786,90 +1783,74 @@ func fn_optimadamstep(ar *runtime.Arena, g_1 []float64, g_2 int, m_3 []float64, 
 		return nil, 0, nil, 0, nil, 0, runtime.NewError("std/optim:117:22", "shape mismatch in '+': "+runtime.ShapeString([]int{v_6})+" and "+runtime.ShapeString([]int{g_2}))
 	}
 	r_9 := ar.F64w(m_4)
+	r_10 := ar.F64w(m_4)
 	m_3 = m_3[:m_4]
 	g_1 = g_1[:m_4]
 	r_9 = r_9[:m_4]
+	v_5 = v_5[:m_4]
+	r_10 = r_10[:m_4]
 	if m_4 >= 262144 {
-		loop_19 := runtime.EnterLoop(&nbLoop2, runtime.Bind(m_3, runtime.Bind(g_1, runtime.Bind(r_9, runtime.End{}))), m_4, 16384)
-		if loop_19.For == nil {
-			loop_19.For = func(lo_15, hi int) {
-				m_3 := loop_19.C.H
-				g_1 := loop_19.C.T.H
-				r_9 := loop_19.C.T.T.H
-				for i_16 := lo_15; i_16 < hi; i_16++ {
-					e_18 := ((0.9 * m_3[i_16]) + (0.1 * g_1[i_16]))
-					r_9[i_16] = e_18
+		loop_21 := runtime.EnterLoop(&nbLoop2, runtime.Bind(m_3, runtime.Bind(g_1, runtime.Bind(r_9, runtime.Bind(v_5, runtime.Bind(r_10, runtime.End{}))))), m_4, 16384)
+		if loop_21.For == nil {
+			loop_21.For = func(lo_16, hi int) {
+				m_3 := loop_21.C.H
+				g_1 := loop_21.C.T.H
+				r_9 := loop_21.C.T.T.H
+				v_5 := loop_21.C.T.T.T.H
+				r_10 := loop_21.C.T.T.T.T.H
+				for i_17 := lo_16; i_17 < hi; i_17++ {
+					e_19 := ((0.9 * m_3[i_17]) + (0.1 * g_1[i_17]))
+					r_9[i_17] = e_19
+					e_20 := ((0.999 * v_5[i_17]) + (0.001 * (g_1[i_17] * g_1[i_17])))
+					r_10[i_17] = e_20
 				}
 			}
 		}
-		runtime.ParallelFor(m_4, 16384, loop_19.For)
-		loop_19.Leave(&nbLoop2)
+		runtime.ParallelFor(m_4, 16384, loop_21.For)
+		loop_21.Leave(&nbLoop2)
 	} else {
 		for i_11 := 0; i_11 < m_4; i_11++ {
 			e_13 := ((0.9 * m_3[i_11]) + (0.1 * g_1[i_11]))
 			r_9[i_11] = e_13
+			e_14 := ((0.999 * v_5[i_11]) + (0.001 * (g_1[i_11] * g_1[i_11])))
+			r_10[i_11] = e_14
 		}
 	}
-	r_10 := ar.F64w(v_6)
-	v_5 = v_5[:v_6]
-	g_1 = g_1[:v_6]
-	r_10 = r_10[:v_6]
-	if v_6 >= 262144 {
-		loop_28 := runtime.EnterLoop(&nbLoop3, runtime.Bind(v_5, runtime.Bind(g_1, runtime.Bind(r_10, runtime.End{}))), v_6, 16384)
-		if loop_28.For == nil {
-			loop_28.For = func(lo_24, hi int) {
-				v_5 := loop_28.C.H
-				g_1 := loop_28.C.T.H
-				r_10 := loop_28.C.T.T.H
-				for i_25 := lo_24; i_25 < hi; i_25++ {
-					e_27 := ((0.999 * v_5[i_25]) + (0.001 * (g_1[i_25] * g_1[i_25])))
-					r_10[i_25] = e_27
-				}
-			}
-		}
-		runtime.ParallelFor(v_6, 16384, loop_28.For)
-		loop_28.Leave(&nbLoop3)
-	} else {
-		for i_20 := 0; i_20 < v_6; i_20++ {
-			e_22 := ((0.999 * v_5[i_20]) + (0.001 * (g_1[i_20] * g_1[i_20])))
-			r_10[i_20] = e_22
-		}
-	}
-	x_29 := float64(t_7)
-	x_30 := math.Pow(0.9, x_29)
-	x_31 := 1.0 - x_30
-	x_32 := float64(t_7)
-	x_33 := math.Pow(0.999, x_32)
-	x_34 := 1.0 - x_33
+	x_22 := float64(t_7)
+	x_23 := math.Pow(0.9, x_22)
+	x_24 := 1.0 - x_23
+	x_25 := float64(t_7)
+	x_26 := math.Pow(0.999, x_25)
+	x_27 := 1.0 - x_26
 	if v_6 != m_4 {
 		return nil, 0, nil, 0, nil, 0, runtime.NewError("std/optim:120:10", "shape mismatch in '/': "+runtime.ShapeString([]int{m_4})+" and "+runtime.ShapeString([]int{v_6}))
 	}
-	r_35 := ar.F64w(m_4)
-	r_9 = r_9[:len(r_35)]
-	r_10 = r_10[:len(r_35)]
-	if len(r_35) >= 262144 {
-		loop_42 := runtime.EnterLoop(&nbLoop4, runtime.Bind(r_35, runtime.Bind(r_9, runtime.Bind(x_31, runtime.Bind(r_10, runtime.Bind(x_34, runtime.End{}))))), len(r_35), 16384)
-		if loop_42.For == nil {
-			loop_42.For = func(lo_39, hi int) {
-				r_35 := loop_42.C.H
-				r_9 := loop_42.C.T.H
-				x_31 := loop_42.C.T.T.H
-				r_10 := loop_42.C.T.T.T.H
-				x_34 := loop_42.C.T.T.T.T.H
-				for i_40 := lo_39; i_40 < hi; i_40++ {
-					r_35[i_40] = ((r_9[i_40] / x_31) / ((math.Sqrt((r_10[i_40] / x_34))) + 1e-08))
+	r_28 := ar.F64w(m_4)
+	r_9 = r_9[:len(r_28)]
+	r_10 = r_10[:len(r_28)]
+	if len(r_28) >= 262144 {
+		loop_35 := runtime.EnterLoop(&nbLoop3, runtime.Bind(r_28, runtime.Bind(r_9, runtime.Bind(x_24, runtime.Bind(r_10, runtime.Bind(x_27, runtime.End{}))))), len(r_28), 16384)
+		if loop_35.For == nil {
+			loop_35.For = func(lo_32, hi int) {
+				r_28 := loop_35.C.H
+				r_9 := loop_35.C.T.H
+				x_24 := loop_35.C.T.T.H
+				r_10 := loop_35.C.T.T.T.H
+				x_27 := loop_35.C.T.T.T.T.H
+				for i_33 := lo_32; i_33 < hi; i_33++ {
+					r_28[i_33] = ((r_9[i_33] / x_24) / ((math.Sqrt((r_10[i_33] / x_27))) + 1e-08))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_35), 16384, loop_42.For)
-		loop_42.Leave(&nbLoop4)
+		runtime.ParallelFor(len(r_28), 16384, loop_35.For)
+		loop_35.Leave(&nbLoop3)
 	} else {
-		for i_36 := range r_35 {
-			r_35[i_36] = ((r_9[i_36] / x_31) / ((math.Sqrt((r_10[i_36] / x_34))) + 1e-08))
+		for i_29 := range r_28 {
+			r_28[i_29] = ((r_9[i_29] / x_24) / ((math.Sqrt((r_10[i_29] / x_27))) + 1e-08))
 		}
 	}
-	ar.Keep(mark_43, &r_35, &r_9, &r_10)
-	return r_35, m_4, r_9, m_4, r_10, v_6, nil
+	ar.Keep(mark_36, &r_28, &r_9, &r_10)
+	return r_28, m_4, r_9, m_4, r_10, v_6, nil
 }
 
 // fn_optimmtstep is def optim.mt_step (std/optim:281:5).
@@ -2183,8 +2164,8 @@ func fn_optimmtstep(ar *runtime.Arena, stx_1 float64, fx_2 float64, dx_3 float64
 	return c_200, c_201, c_202, c_203, c_204, c_205, c_206, c_207, c_208
 }
 
-// nbLoop5 keeps the records of a parallel loop of fn_optimtwoloop.
-var nbLoop5 runtime.LoopSite
+// nbLoop4 keeps the records of a parallel loop of fn_optimtwoloop.
+var nbLoop4 runtime.LoopSite
 
 // fn_optimtwoloop is def optim.two_loop (std/optim:391:5).
 func fn_optimtwoloop(ar *runtime.Arena, q0_1 []float64, q0_2 int, s_3 []float64, s_4 int, s_5 int, y_6 []float64, y_7 int, y_8 int, rho_9 []float64, rho_10 int, head_11 int64, cnt_12 int64) ([]float64, int, error) {
@@ -2304,7 +2285,7 @@ func fn_optimtwoloop(ar *runtime.Arena, q0_1 []float64, q0_2 int, s_3 []float64,
 	r_66 := ar.F64w(q0_2)
 	state_18 = state_18[:len(r_66)]
 	if len(r_66) >= 262144 {
-		loop_73 := runtime.EnterLoop(&nbLoop5, runtime.Bind(r_66, runtime.Bind(c_59, runtime.Bind(state_18, runtime.End{}))), len(r_66), 16384)
+		loop_73 := runtime.EnterLoop(&nbLoop4, runtime.Bind(r_66, runtime.Bind(c_59, runtime.Bind(state_18, runtime.End{}))), len(r_66), 16384)
 		if loop_73.For == nil {
 			loop_73.For = func(lo_70, hi int) {
 				r_66 := loop_73.C.H
@@ -2316,7 +2297,7 @@ func fn_optimtwoloop(ar *runtime.Arena, q0_1 []float64, q0_2 int, s_3 []float64,
 			}
 		}
 		runtime.ParallelFor(len(r_66), 16384, loop_73.For)
-		loop_73.Leave(&nbLoop5)
+		loop_73.Leave(&nbLoop4)
 	} else {
 		for i_67 := range r_66 {
 			r_66[i_67] = (c_59 * state_18[i_67])
@@ -2378,8 +2359,8 @@ func fn_optimtwoloop(ar *runtime.Arena, q0_1 []float64, q0_2 int, s_3 []float64,
 	return r_74, q0_2, nil
 }
 
-// nbLoop6 keeps the records of a parallel loop of fn_optimclip.
-var nbLoop6 runtime.LoopSite
+// nbLoop5 keeps the records of a parallel loop of fn_optimclip.
+var nbLoop5 runtime.LoopSite
 
 // fn_optimclip is def optim.clip (std/optim:848:5).
 func fn_optimclip(ar *runtime.Arena, x_1 []float64, x_2 int, lo_3 []float64, lo_4 int, hi_5 []float64, hi_6 int) ([]float64, int, error) {
@@ -2405,7 +2386,7 @@ func fn_optimclip(ar *runtime.Arena, x_1 []float64, x_2 int, lo_3 []float64, lo_
 	lo_3 = lo_3[:len(r_8)]
 	hi_5 = hi_5[:len(r_8)]
 	if len(r_8) >= 262144 {
-		loop_15 := runtime.EnterLoop(&nbLoop6, runtime.Bind(r_8, runtime.Bind(x_1, runtime.Bind(lo_3, runtime.Bind(hi_5, runtime.End{})))), len(r_8), 16384)
+		loop_15 := runtime.EnterLoop(&nbLoop5, runtime.Bind(r_8, runtime.Bind(x_1, runtime.Bind(lo_3, runtime.Bind(hi_5, runtime.End{})))), len(r_8), 16384)
 		if loop_15.For == nil {
 			loop_15.For = func(lo_12, hi int) {
 				r_8 := loop_15.C.H
@@ -2418,7 +2399,7 @@ func fn_optimclip(ar *runtime.Arena, x_1 []float64, x_2 int, lo_3 []float64, lo_
 			}
 		}
 		runtime.ParallelFor(len(r_8), 16384, loop_15.For)
-		loop_15.Leave(&nbLoop6)
+		loop_15.Leave(&nbLoop5)
 	} else {
 		for i_9 := range r_8 {
 			r_8[i_9] = (runtime.Min2((runtime.Max2(x_1[i_9], lo_3[i_9])), hi_5[i_9]))
@@ -2428,8 +2409,8 @@ func fn_optimclip(ar *runtime.Arena, x_1 []float64, x_2 int, lo_3 []float64, lo_
 	return r_8, x_2, nil
 }
 
-// nbLoop7 keeps the records of a parallel loop of fn_lbfgs.
-var nbLoop7 runtime.LoopSite
+// nbLoop6 keeps the records of a parallel loop of fn_lbfgs.
+var nbLoop6 runtime.LoopSite
 
 // fn_lbfgs is def lbfgs (optim.nab:29:12).
 func fn_lbfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, m_4 int64, maxiter_5 int64, gtol_6 float64) ([]float64, int, float64, int64, int64, error) {
@@ -2554,7 +2535,7 @@ func fn_lbfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, 
 			r_626 := ar.F64w(state_49)
 			state_48 = state_48[:len(r_626)]
 			if len(r_626) >= 262144 {
-				loop_633 := runtime.EnterLoop(&nbLoop7, runtime.Bind(r_626, runtime.Bind(state_48, runtime.End{})), len(r_626), 16384)
+				loop_633 := runtime.EnterLoop(&nbLoop6, runtime.Bind(r_626, runtime.Bind(state_48, runtime.End{})), len(r_626), 16384)
 				if loop_633.For == nil {
 					loop_633.For = func(lo_630, hi int) {
 						r_626 := loop_633.C.H
@@ -2565,7 +2546,7 @@ func fn_lbfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, 
 					}
 				}
 				runtime.ParallelFor(len(r_626), 16384, loop_633.For)
-				loop_633.Leave(&nbLoop7)
+				loop_633.Leave(&nbLoop6)
 			} else {
 				for i_627 := range r_626 {
 					r_626[i_627] = (math.Abs(state_48[i_627]))
@@ -3180,11 +3161,11 @@ func fn_lbfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, 
 	return state_45, state_46, state_47, state_60, state_61, nil
 }
 
+// nbLoop7 keeps the records of a parallel loop of fn_bfgs.
+var nbLoop7 runtime.LoopSite
+
 // nbLoop8 keeps the records of a parallel loop of fn_bfgs.
 var nbLoop8 runtime.LoopSite
-
-// nbLoop9 keeps the records of a parallel loop of fn_bfgs.
-var nbLoop9 runtime.LoopSite
 
 // fn_bfgs is def bfgs (optim.nab:45:12).
 func fn_bfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, maxiter_4 int64, gtol_5 float64) ([]float64, int, float64, int64, int64, error) {
@@ -3231,7 +3212,7 @@ func fn_bfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, i
 		}
 		row_25 := a_15[i_18*rs_17 : (i_18+1)*rs_17]
 		if len(row_25) >= 262144 {
-			loop_38 := runtime.EnterLoop(&nbLoop8, runtime.Bind(i_20, runtime.Bind(row_25, runtime.End{})), len(row_25), 16384)
+			loop_38 := runtime.EnterLoop(&nbLoop7, runtime.Bind(i_20, runtime.Bind(row_25, runtime.End{})), len(row_25), 16384)
 			if loop_38.For == nil {
 				loop_38.For = func(lo_32, hi int) {
 					i_20 := loop_38.C.H
@@ -3250,7 +3231,7 @@ func fn_bfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, i
 				}
 			}
 			runtime.ParallelFor(len(row_25), 16384, loop_38.For)
-			loop_38.Leave(&nbLoop8)
+			loop_38.Leave(&nbLoop7)
 		} else {
 			for i_26 := range row_25 {
 				i_28 := int64(i_26)
@@ -3294,7 +3275,7 @@ func fn_bfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, i
 			r_613 := ar.F64w(state_43)
 			state_42 = state_42[:len(r_613)]
 			if len(r_613) >= 262144 {
-				loop_620 := runtime.EnterLoop(&nbLoop9, runtime.Bind(r_613, runtime.Bind(state_42, runtime.End{})), len(r_613), 16384)
+				loop_620 := runtime.EnterLoop(&nbLoop8, runtime.Bind(r_613, runtime.Bind(state_42, runtime.End{})), len(r_613), 16384)
 				if loop_620.For == nil {
 					loop_620.For = func(lo_617, hi int) {
 						r_613 := loop_620.C.H
@@ -3305,7 +3286,7 @@ func fn_bfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, i
 					}
 				}
 				runtime.ParallelFor(len(r_613), 16384, loop_620.For)
-				loop_620.Leave(&nbLoop9)
+				loop_620.Leave(&nbLoop8)
 			} else {
 				for i_614 := range r_613 {
 					r_613[i_614] = (math.Abs(state_42[i_614]))
@@ -3938,11 +3919,11 @@ func fn_bfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, i
 	return state_39, state_40, state_41, state_47, state_48, nil
 }
 
+// nbLoop9 keeps the records of a parallel loop of fn_nonlinearcg.
+var nbLoop9 runtime.LoopSite
+
 // nbLoop10 keeps the records of a parallel loop of fn_nonlinearcg.
 var nbLoop10 runtime.LoopSite
-
-// nbLoop11 keeps the records of a parallel loop of fn_nonlinearcg.
-var nbLoop11 runtime.LoopSite
 
 // fn_nonlinearcg is def nonlinear_cg (optim.nab:59:12).
 func fn_nonlinearcg(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, maxiter_4 int64, gtol_5 float64) ([]float64, int, float64, int64, int64, error) {
@@ -3965,7 +3946,7 @@ func fn_nonlinearcg(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []flo
 	r_13 := ar.F64w(r_12)
 	r_11 = r_11[:len(r_13)]
 	if len(r_13) >= 262144 {
-		loop_20 := runtime.EnterLoop(&nbLoop10, runtime.Bind(r_13, runtime.Bind(r_11, runtime.End{})), len(r_13), 16384)
+		loop_20 := runtime.EnterLoop(&nbLoop9, runtime.Bind(r_13, runtime.Bind(r_11, runtime.End{})), len(r_13), 16384)
 		if loop_20.For == nil {
 			loop_20.For = func(lo_17, hi int) {
 				r_13 := loop_20.C.H
@@ -3976,7 +3957,7 @@ func fn_nonlinearcg(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []flo
 			}
 		}
 		runtime.ParallelFor(len(r_13), 16384, loop_20.For)
-		loop_20.Leave(&nbLoop10)
+		loop_20.Leave(&nbLoop9)
 	} else {
 		for i_14 := range r_13 {
 			r_13[i_14] = -r_11[i_14]
@@ -4013,7 +3994,7 @@ func fn_nonlinearcg(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []flo
 			r_579 := ar.F64w(state_27)
 			state_26 = state_26[:len(r_579)]
 			if len(r_579) >= 262144 {
-				loop_586 := runtime.EnterLoop(&nbLoop11, runtime.Bind(r_579, runtime.Bind(state_26, runtime.End{})), len(r_579), 16384)
+				loop_586 := runtime.EnterLoop(&nbLoop10, runtime.Bind(r_579, runtime.Bind(state_26, runtime.End{})), len(r_579), 16384)
 				if loop_586.For == nil {
 					loop_586.For = func(lo_583, hi int) {
 						r_579 := loop_586.C.H
@@ -4024,7 +4005,7 @@ func fn_nonlinearcg(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []flo
 					}
 				}
 				runtime.ParallelFor(len(r_579), 16384, loop_586.For)
-				loop_586.Leave(&nbLoop11)
+				loop_586.Leave(&nbLoop10)
 			} else {
 				for i_580 := range r_579 {
 					r_579[i_580] = (math.Abs(state_26[i_580]))
@@ -4599,6 +4580,9 @@ func fn_nonlinearcg(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []flo
 	return state_23, state_24, state_25, state_34, state_36, nil
 }
 
+// nbLoop11 keeps the records of a parallel loop of fn_lbfgsb.
+var nbLoop11 runtime.LoopSite
+
 // nbLoop12 keeps the records of a parallel loop of fn_lbfgsb.
 var nbLoop12 runtime.LoopSite
 
@@ -4607,7 +4591,7 @@ var nbLoop13 runtime.LoopSite
 
 // fn_lbfgsb is def lbfgsb (optim.nab:73:12).
 func fn_lbfgsb(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, int), x0_2 []float64, x0_3 int, lo_4 []float64, lo_5 int, hi_6 []float64, hi_7 int, m_8 int64, maxiter_9 int64, gtol_10 float64) ([]float64, int, float64, int64, int64, error) {
-	mark_419 := ar.Mark()
+	mark_425 := ar.Mark()
 	size_11 := int64(x0_3)
 	if int64(lo_5) != size_11 {
 		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:73:65", fmt.Sprintf("size mismatch: n is %d (x0) but lo has size %d", size_11, lo_5))
@@ -4666,503 +4650,536 @@ func fn_lbfgsb(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 		return nil, 0, 0, 0, 0, runtime.NewError("optim.nab:75:11", "optim.Lbfgsb: argument 5 (m) must be at least 1")
 	}
 	x_27 := max(m_8, int64(1))
-	r_28, r_29, err_30 := fn_optimclip(ar, x0_2, x0_3, lo_4, lo_5, hi_6, hi_7)
-	if err_30 != nil {
-		return nil, 0, 0, 0, 0, runtime.WithFrame(err_30, "optim.clip", "std/optim:848:5", "std/optim:869:12")
+	n_28 := int64(x0_3)
+	if int64(lo_5) != n_28 {
+		return nil, 0, 0, 0, 0, runtime.WithFrame(runtime.NewError("std/optim:848:26", runtime.DimMessage("lo", "[n]f64", "n", int64(lo_5), n_28)), "optim.clip", "std/optim:848:5", "std/optim:869:12")
 	}
-	r_31, r_32, r_33 := fg_1(r_28, r_29)
-	if int64(r_33) != n_25 {
-		return nil, 0, 0, 0, 0, runtime.NewError("std/optim:870:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_33), n_25))
+	if int64(hi_7) != n_28 {
+		return nil, 0, 0, 0, 0, runtime.WithFrame(runtime.NewError("std/optim:848:38", runtime.DimMessage("hi", "[n]f64", "n", int64(hi_7), n_28)), "optim.clip", "std/optim:848:5", "std/optim:869:12")
 	}
-	n_34, err_35 := runtime.CheckSize(x_27)
-	if err_35 != nil {
-		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:874:20", err_35)
+	if lo_5 != x0_3 {
+		return nil, 0, 0, 0, 0, runtime.WithFrame(runtime.NewError("std/optim:848:59", "shape mismatch in max: "+runtime.ShapeString([]int{x0_3})+" and "+runtime.ShapeString([]int{lo_5})), "optim.clip", "std/optim:848:5", "std/optim:869:12")
 	}
-	var a_36 []float64
-	var d_37 int = 0
-	var rs_38 int = 0
-	for i_39 := 0; i_39 < n_34; i_39++ {
-		mark_40 := ar.Mark()
-		_ = int64(i_39)
-		n_42, err_43 := runtime.CheckSize(n_25)
-		if err_43 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:874:21", err_43)
-		}
-		a_44 := ar.F64(n_42)
-		if i_39 == 0 {
-			d_37 = n_42
-			rs_38 = d_37
-			tot_45, err_46 := runtime.MulSize(n_34, rs_38)
-			if err_46 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:874:20", err_46)
+	if hi_7 != x0_3 {
+		return nil, 0, 0, 0, 0, runtime.WithFrame(runtime.NewError("std/optim:848:55", "shape mismatch in min: "+runtime.ShapeString([]int{x0_3})+" and "+runtime.ShapeString([]int{hi_7})), "optim.clip", "std/optim:848:5", "std/optim:869:12")
+	}
+	r_29 := ar.F64w(x0_3)
+	x0_2 = x0_2[:len(r_29)]
+	lo_4 = lo_4[:len(r_29)]
+	hi_6 = hi_6[:len(r_29)]
+	if len(r_29) >= 262144 {
+		loop_36 := runtime.EnterLoop(&nbLoop11, runtime.Bind(r_29, runtime.Bind(x0_2, runtime.Bind(lo_4, runtime.Bind(hi_6, runtime.End{})))), len(r_29), 16384)
+		if loop_36.For == nil {
+			loop_36.For = func(lo_33, hi int) {
+				r_29 := loop_36.C.H
+				x0_2 := loop_36.C.T.H
+				lo_4 := loop_36.C.T.T.H
+				hi_6 := loop_36.C.T.T.T.H
+				for i_34 := lo_33; i_34 < hi; i_34++ {
+					r_29[i_34] = (runtime.Min2((runtime.Max2(x0_2[i_34], lo_4[i_34])), hi_6[i_34]))
+				}
 			}
-			a_36 = ar.F64w(tot_45)
-		} else if n_42 != d_37 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:874:20", "build: element "+strconv.Itoa(i_39)+" has shape "+runtime.ShapeString([]int{n_42})+", element 0 has shape "+runtime.ShapeString([]int{d_37}))
 		}
-		copy(a_36[i_39*rs_38:(i_39+1)*rs_38], a_44)
-		if i_39 > 0 {
-			ar.Release(mark_40)
+		runtime.ParallelFor(len(r_29), 16384, loop_36.For)
+		loop_36.Leave(&nbLoop11)
+	} else {
+		for i_30 := range r_29 {
+			r_29[i_30] = (runtime.Min2((runtime.Max2(x0_2[i_30], lo_4[i_30])), hi_6[i_30]))
 		}
 	}
-	n_47, err_48 := runtime.CheckSize(x_27)
-	if err_48 != nil {
-		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:874:43", err_48)
+	r_37, r_38, r_39 := fg_1(r_29, x0_3)
+	if int64(r_39) != n_25 {
+		return nil, 0, 0, 0, 0, runtime.NewError("std/optim:870:18", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_39), n_25))
 	}
-	var a_49 []float64
-	var d_50 int = 0
-	var rs_51 int = 0
-	for i_52 := 0; i_52 < n_47; i_52++ {
-		mark_53 := ar.Mark()
-		_ = int64(i_52)
-		n_55, err_56 := runtime.CheckSize(n_25)
-		if err_56 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:874:44", err_56)
+	n_40, err_41 := runtime.CheckSize(x_27)
+	if err_41 != nil {
+		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:874:20", err_41)
+	}
+	var a_42 []float64
+	var d_43 int = 0
+	var rs_44 int = 0
+	for i_45 := 0; i_45 < n_40; i_45++ {
+		mark_46 := ar.Mark()
+		_ = int64(i_45)
+		n_48, err_49 := runtime.CheckSize(n_25)
+		if err_49 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:874:21", err_49)
 		}
-		a_57 := ar.F64(n_55)
-		if i_52 == 0 {
-			d_50 = n_55
-			rs_51 = d_50
-			tot_58, err_59 := runtime.MulSize(n_47, rs_51)
-			if err_59 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:874:43", err_59)
+		a_50 := ar.F64(n_48)
+		if i_45 == 0 {
+			d_43 = n_48
+			rs_44 = d_43
+			tot_51, err_52 := runtime.MulSize(n_40, rs_44)
+			if err_52 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:874:20", err_52)
 			}
-			a_49 = ar.F64w(tot_58)
-		} else if n_55 != d_50 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:874:43", "build: element "+strconv.Itoa(i_52)+" has shape "+runtime.ShapeString([]int{n_55})+", element 0 has shape "+runtime.ShapeString([]int{d_50}))
+			a_42 = ar.F64w(tot_51)
+		} else if n_48 != d_43 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:874:20", "build: element "+strconv.Itoa(i_45)+" has shape "+runtime.ShapeString([]int{n_48})+", element 0 has shape "+runtime.ShapeString([]int{d_43}))
 		}
-		copy(a_49[i_52*rs_51:(i_52+1)*rs_51], a_57)
-		if i_52 > 0 {
-			ar.Release(mark_53)
+		copy(a_42[i_45*rs_44:(i_45+1)*rs_44], a_50)
+		if i_45 > 0 {
+			ar.Release(mark_46)
 		}
 	}
-	n_60, err_61 := runtime.CheckSize(x_27)
-	if err_61 != nil {
-		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:874:66", err_61)
+	n_53, err_54 := runtime.CheckSize(x_27)
+	if err_54 != nil {
+		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:874:43", err_54)
 	}
-	a_62 := ar.F64(n_60)
-	var state_63 []float64
-	var state_64 int
-	var state_65 float64
-	var state_66 []float64
-	var state_67 int
-	var state_68 []float64
-	var state_69 int
+	var a_55 []float64
+	var d_56 int = 0
+	var rs_57 int = 0
+	for i_58 := 0; i_58 < n_53; i_58++ {
+		mark_59 := ar.Mark()
+		_ = int64(i_58)
+		n_61, err_62 := runtime.CheckSize(n_25)
+		if err_62 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:874:44", err_62)
+		}
+		a_63 := ar.F64(n_61)
+		if i_58 == 0 {
+			d_56 = n_61
+			rs_57 = d_56
+			tot_64, err_65 := runtime.MulSize(n_53, rs_57)
+			if err_65 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:874:43", err_65)
+			}
+			a_55 = ar.F64w(tot_64)
+		} else if n_61 != d_56 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:874:43", "build: element "+strconv.Itoa(i_58)+" has shape "+runtime.ShapeString([]int{n_61})+", element 0 has shape "+runtime.ShapeString([]int{d_56}))
+		}
+		copy(a_55[i_58*rs_57:(i_58+1)*rs_57], a_63)
+		if i_58 > 0 {
+			ar.Release(mark_59)
+		}
+	}
+	n_66, err_67 := runtime.CheckSize(x_27)
+	if err_67 != nil {
+		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:874:66", err_67)
+	}
+	a_68 := ar.F64(n_66)
+	var state_69 []float64
 	var state_70 int
-	var state_71 []float64
-	var state_72 int
+	var state_71 float64
+	var state_72 []float64
 	var state_73 int
 	var state_74 []float64
 	var state_75 int
-	var state_76 int64
-	var state_77 int64
-	var state_78 int64
-	var state_79 int64
-	var state_80 bool
-	state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, state_79, state_80 = r_28, r_29, r_31, r_32, r_33, a_36, n_34, d_37, a_49, n_47, d_50, a_62, n_60, int64(0), int64(0), int64(0), int64(1), false
+	var state_76 int
+	var state_77 []float64
+	var state_78 int
+	var state_79 int
+	var state_80 []float64
+	var state_81 int
+	var state_82 int64
+	var state_83 int64
+	var state_84 int64
+	var state_85 int64
+	var state_86 bool
+	state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, state_79, state_80, state_81, state_82, state_83, state_84, state_85, state_86 = r_29, x0_3, r_37, r_38, r_39, a_42, n_40, d_43, a_55, n_53, d_56, a_68, n_66, int64(0), int64(0), int64(0), int64(1), false
 	for {
-		x_237 := !state_80
-		var c_238 bool
-		if x_237 {
-			x_239 := state_78 < maxiter_9
-			c_238 = x_239
+		x_243 := !state_86
+		var c_244 bool
+		if x_243 {
+			x_245 := state_84 < maxiter_9
+			c_244 = x_245
 		} else {
-			c_238 = false
+			c_244 = false
 		}
-		var c_240 bool
-		if c_238 {
-			if state_67 != state_64 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:871:47", "shape mismatch in '-': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{state_67}))
+		var c_246 bool
+		if c_244 {
+			if state_73 != state_70 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:871:47", "shape mismatch in '-': "+runtime.ShapeString([]int{state_70})+" and "+runtime.ShapeString([]int{state_73}))
 			}
-			r_241 := ar.F64w(state_64)
-			state_63 = state_63[:len(r_241)]
-			state_66 = state_66[:len(r_241)]
-			if len(r_241) >= 262144 {
-				loop_248 := runtime.EnterLoop(&nbLoop12, runtime.Bind(r_241, runtime.Bind(state_63, runtime.Bind(state_66, runtime.End{}))), len(r_241), 16384)
-				if loop_248.For == nil {
-					loop_248.For = func(lo_245, hi int) {
-						r_241 := loop_248.C.H
-						state_63 := loop_248.C.T.H
-						state_66 := loop_248.C.T.T.H
-						for i_246 := lo_245; i_246 < hi; i_246++ {
-							r_241[i_246] = (state_63[i_246] - state_66[i_246])
+			r_247 := ar.F64w(state_70)
+			state_69 = state_69[:len(r_247)]
+			state_72 = state_72[:len(r_247)]
+			if len(r_247) >= 262144 {
+				loop_254 := runtime.EnterLoop(&nbLoop12, runtime.Bind(r_247, runtime.Bind(state_69, runtime.Bind(state_72, runtime.End{}))), len(r_247), 16384)
+				if loop_254.For == nil {
+					loop_254.For = func(lo_251, hi int) {
+						r_247 := loop_254.C.H
+						state_69 := loop_254.C.T.H
+						state_72 := loop_254.C.T.T.H
+						for i_252 := lo_251; i_252 < hi; i_252++ {
+							r_247[i_252] = (state_69[i_252] - state_72[i_252])
 						}
 					}
 				}
-				runtime.ParallelFor(len(r_241), 16384, loop_248.For)
-				loop_248.Leave(&nbLoop12)
+				runtime.ParallelFor(len(r_247), 16384, loop_254.For)
+				loop_254.Leave(&nbLoop12)
 			} else {
-				for i_242 := range r_241 {
-					r_241[i_242] = (state_63[i_242] - state_66[i_242])
+				for i_248 := range r_247 {
+					r_247[i_248] = (state_69[i_248] - state_72[i_248])
 				}
 			}
-			r_249, r_250, err_251 := fn_optimclip(ar, r_241, state_64, lo_4, lo_5, hi_6, hi_7)
-			if err_251 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithFrame(err_251, "optim.clip", "std/optim:848:5", "std/optim:871:40")
+			r_255, r_256, err_257 := fn_optimclip(ar, r_247, state_70, lo_4, lo_5, hi_6, hi_7)
+			if err_257 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithFrame(err_257, "optim.clip", "std/optim:848:5", "std/optim:871:40")
 			}
-			if state_64 != r_250 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:871:60", "shape mismatch in '-': "+runtime.ShapeString([]int{r_250})+" and "+runtime.ShapeString([]int{state_64}))
+			if state_70 != r_256 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:871:60", "shape mismatch in '-': "+runtime.ShapeString([]int{r_256})+" and "+runtime.ShapeString([]int{state_70}))
 			}
-			r_252 := ar.F64w(r_250)
-			r_249 = r_249[:len(r_252)]
-			state_63 = state_63[:len(r_252)]
-			if len(r_252) >= 262144 {
-				loop_259 := runtime.EnterLoop(&nbLoop13, runtime.Bind(r_252, runtime.Bind(r_249, runtime.Bind(state_63, runtime.End{}))), len(r_252), 16384)
-				if loop_259.For == nil {
-					loop_259.For = func(lo_256, hi int) {
-						r_252 := loop_259.C.H
-						r_249 := loop_259.C.T.H
-						state_63 := loop_259.C.T.T.H
-						for i_257 := lo_256; i_257 < hi; i_257++ {
-							r_252[i_257] = (math.Abs((r_249[i_257] - state_63[i_257])))
+			r_258 := ar.F64w(r_256)
+			r_255 = r_255[:len(r_258)]
+			state_69 = state_69[:len(r_258)]
+			if len(r_258) >= 262144 {
+				loop_265 := runtime.EnterLoop(&nbLoop13, runtime.Bind(r_258, runtime.Bind(r_255, runtime.Bind(state_69, runtime.End{}))), len(r_258), 16384)
+				if loop_265.For == nil {
+					loop_265.For = func(lo_262, hi int) {
+						r_258 := loop_265.C.H
+						r_255 := loop_265.C.T.H
+						state_69 := loop_265.C.T.T.H
+						for i_263 := lo_262; i_263 < hi; i_263++ {
+							r_258[i_263] = (math.Abs((r_255[i_263] - state_69[i_263])))
 						}
 					}
 				}
-				runtime.ParallelFor(len(r_252), 16384, loop_259.For)
-				loop_259.Leave(&nbLoop13)
+				runtime.ParallelFor(len(r_258), 16384, loop_265.For)
+				loop_265.Leave(&nbLoop13)
 			} else {
-				for i_253 := range r_252 {
-					r_252[i_253] = (math.Abs((r_249[i_253] - state_63[i_253])))
+				for i_259 := range r_258 {
+					r_258[i_259] = (math.Abs((r_255[i_259] - state_69[i_259])))
 				}
 			}
-			s_260 := runtime.Max(r_252)
-			x_261 := s_260 > gtol_10
-			c_240 = x_261
+			s_266 := runtime.Max(r_258)
+			x_267 := s_266 > gtol_10
+			c_246 = x_267
 		} else {
-			c_240 = false
+			c_246 = false
 		}
-		if !c_240 {
+		if !c_246 {
 			break
 		}
-		mark_262 := ar.Mark()
-		n_263, err_264 := runtime.CheckSize(n_25)
-		if err_264 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:18", err_264)
+		mark_268 := ar.Mark()
+		n_269, err_270 := runtime.CheckSize(n_25)
+		if err_270 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:18", err_270)
 		}
-		r_265 := ar.F64w(n_263)
-		for i_266 := range r_265 {
-			i_268 := int64(i_266)
-			if i_268 < 0 || i_268 >= int64(state_64) {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:24", runtime.CheckIndex(i_268, state_64))
+		r_271 := ar.F64w(n_269)
+		for i_272 := range r_271 {
+			i_274 := int64(i_272)
+			if i_274 < 0 || i_274 >= int64(state_70) {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:24", runtime.CheckIndex(i_274, state_70))
 			}
-			x_269 := state_63[int(i_268)]
-			if i_268 < 0 || i_268 >= int64(lo_5) {
-				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:33", runtime.CheckIndex(i_268, lo_5))
+			x_275 := state_69[int(i_274)]
+			if i_274 < 0 || i_274 >= int64(lo_5) {
+				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:33", runtime.CheckIndex(i_274, lo_5))
 			}
-			x_270 := lo_4[int(i_268)]
-			x_271 := x_269 <= x_270
-			var c_272 bool
-			if x_271 {
-				if i_268 < 0 || i_268 >= int64(state_67) {
-					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:41", runtime.CheckIndex(i_268, state_67))
+			x_276 := lo_4[int(i_274)]
+			x_277 := x_275 <= x_276
+			var c_278 bool
+			if x_277 {
+				if i_274 < 0 || i_274 >= int64(state_73) {
+					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:41", runtime.CheckIndex(i_274, state_73))
 				}
-				x_273 := state_66[int(i_268)]
-				x_274 := x_273 > 0.0
-				c_272 = x_274
+				x_279 := state_72[int(i_274)]
+				x_280 := x_279 > 0.0
+				c_278 = x_280
 			} else {
-				c_272 = false
+				c_278 = false
 			}
-			var c_275 bool
-			if c_272 {
-				c_275 = true
+			var c_281 bool
+			if c_278 {
+				c_281 = true
 			} else {
-				if i_268 < 0 || i_268 >= int64(state_64) {
-					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:57", runtime.CheckIndex(i_268, state_64))
+				if i_274 < 0 || i_274 >= int64(state_70) {
+					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:57", runtime.CheckIndex(i_274, state_70))
 				}
-				x_276 := state_63[int(i_268)]
-				if i_268 < 0 || i_268 >= int64(hi_7) {
-					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:66", runtime.CheckIndex(i_268, hi_7))
+				x_282 := state_69[int(i_274)]
+				if i_274 < 0 || i_274 >= int64(hi_7) {
+					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:66", runtime.CheckIndex(i_274, hi_7))
 				}
-				x_277 := hi_6[int(i_268)]
-				x_278 := x_276 >= x_277
-				var c_279 bool
-				if x_278 {
-					if i_268 < 0 || i_268 >= int64(state_67) {
-						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:74", runtime.CheckIndex(i_268, state_67))
+				x_283 := hi_6[int(i_274)]
+				x_284 := x_282 >= x_283
+				var c_285 bool
+				if x_284 {
+					if i_274 < 0 || i_274 >= int64(state_73) {
+						return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:877:74", runtime.CheckIndex(i_274, state_73))
 					}
-					x_280 := state_66[int(i_268)]
-					x_281 := x_280 < 0.0
-					c_279 = x_281
+					x_286 := state_72[int(i_274)]
+					x_287 := x_286 < 0.0
+					c_285 = x_287
 				} else {
-					c_279 = false
+					c_285 = false
 				}
-				c_275 = c_279
+				c_281 = c_285
 			}
-			var c_282 float64
-			if c_275 {
-				c_282 = 0.0
+			var c_288 float64
+			if c_281 {
+				c_288 = 0.0
 			} else {
-				c_282 = 1.0
+				c_288 = 1.0
 			}
-			r_265[i_266] = c_282
+			r_271[i_272] = c_288
 		}
-		if state_67 != n_263 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:878:38", "shape mismatch in '*': "+runtime.ShapeString([]int{n_263})+" and "+runtime.ShapeString([]int{state_67}))
+		if state_73 != n_269 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:878:38", "shape mismatch in '*': "+runtime.ShapeString([]int{n_269})+" and "+runtime.ShapeString([]int{state_73}))
 		}
-		r_283 := ar.F64w(n_263)
-		r_265 = r_265[:len(r_283)]
-		state_66 = state_66[:len(r_283)]
-		for i_284 := range r_283 {
-			r_283[i_284] = (r_265[i_284] * state_66[i_284])
-		}
-		r_286, r_287, err_288 := fn_optimtwoloop(ar, r_283, n_263, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77)
-		if err_288 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithFrame(err_288, "optim.two_loop", "std/optim:391:5", "std/optim:878:24")
-		}
-		if r_287 != n_263 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:878:22", "shape mismatch in '*': "+runtime.ShapeString([]int{n_263})+" and "+runtime.ShapeString([]int{r_287}))
-		}
-		r_289 := ar.F64w(n_263)
-		r_265 = r_265[:len(r_289)]
-		r_286 = r_286[:len(r_289)]
+		r_289 := ar.F64w(n_269)
+		r_271 = r_271[:len(r_289)]
+		state_72 = state_72[:len(r_289)]
 		for i_290 := range r_289 {
-			r_289[i_290] = (-r_265[i_290] * r_286[i_290])
+			r_289[i_290] = (r_271[i_290] * state_72[i_290])
 		}
-		if len(r_289) != len(state_66) {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:879:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_289), len(state_66)))
+		r_292, r_293, err_294 := fn_optimtwoloop(ar, r_289, n_269, state_74, state_75, state_76, state_77, state_78, state_79, state_80, state_81, state_82, state_83)
+		if err_294 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_294, "optim.two_loop", "std/optim:391:5", "std/optim:878:24")
 		}
-		d_292 := runtime.Dot(r_289, state_66)
-		x_293 := d_292 < 0.0
-		var c_294 []float64
-		var c_295 int
-		if x_293 {
-			c_294, c_295 = r_289, n_263
-		} else {
-			if state_67 != n_263 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:879:54", "shape mismatch in '*': "+runtime.ShapeString([]int{n_263})+" and "+runtime.ShapeString([]int{state_67}))
-			}
-			r_296 := ar.F64w(n_263)
-			r_265 = r_265[:len(r_296)]
-			state_66 = state_66[:len(r_296)]
-			for i_297 := range r_296 {
-				r_296[i_297] = (-r_265[i_297] * state_66[i_297])
-			}
-			c_294, c_295 = r_296, n_263
+		if r_293 != n_269 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:878:22", "shape mismatch in '*': "+runtime.ShapeString([]int{n_269})+" and "+runtime.ShapeString([]int{r_293}))
 		}
-		x_299 := state_77 == int64(0)
-		var c_300 float64
+		r_295 := ar.F64w(n_269)
+		r_271 = r_271[:len(r_295)]
+		r_292 = r_292[:len(r_295)]
+		for i_296 := range r_295 {
+			r_295[i_296] = (-r_271[i_296] * r_292[i_296])
+		}
+		if len(r_295) != len(state_72) {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:879:18", fmt.Sprintf("dot: sizes %d and %d differ", len(r_295), len(state_72)))
+		}
+		d_298 := runtime.Dot(r_295, state_72)
+		x_299 := d_298 < 0.0
+		var c_300 []float64
+		var c_301 int
 		if x_299 {
-			if state_67 != n_263 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:880:58", "shape mismatch in '*': "+runtime.ShapeString([]int{n_263})+" and "+runtime.ShapeString([]int{state_67}))
-			}
-			r_301 := ar.F64w(n_263)
-			r_265 = r_265[:len(r_301)]
-			state_66 = state_66[:len(r_301)]
-			for i_302 := range r_301 {
-				r_301[i_302] = (r_265[i_302] * state_66[i_302])
-			}
-			s_304 := runtime.Norm2(r_301)
-			x_305 := 1.0 / s_304
-			x_306 := runtime.Min2(1.0, x_305)
-			c_300 = x_306
+			c_300, c_301 = r_295, n_269
 		} else {
-			c_300 = 1.0
+			if state_73 != n_269 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:879:54", "shape mismatch in '*': "+runtime.ShapeString([]int{n_269})+" and "+runtime.ShapeString([]int{state_73}))
+			}
+			r_302 := ar.F64w(n_269)
+			r_271 = r_271[:len(r_302)]
+			state_72 = state_72[:len(r_302)]
+			for i_303 := range r_302 {
+				r_302[i_303] = (-r_271[i_303] * state_72[i_303])
+			}
+			c_300, c_301 = r_302, n_269
 		}
-		if c_295 != state_64 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:882:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_295}))
+		x_305 := state_83 == int64(0)
+		var c_306 float64
+		if x_305 {
+			if state_73 != n_269 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:880:58", "shape mismatch in '*': "+runtime.ShapeString([]int{n_269})+" and "+runtime.ShapeString([]int{state_73}))
+			}
+			r_307 := ar.F64w(n_269)
+			r_271 = r_271[:len(r_307)]
+			state_72 = state_72[:len(r_307)]
+			for i_308 := range r_307 {
+				r_307[i_308] = (r_271[i_308] * state_72[i_308])
+			}
+			s_310 := runtime.Norm2(r_307)
+			x_311 := 1.0 / s_310
+			x_312 := runtime.Min2(1.0, x_311)
+			c_306 = x_312
+		} else {
+			c_306 = 1.0
 		}
-		r_307 := ar.F64w(state_64)
-		state_63 = state_63[:len(r_307)]
-		c_294 = c_294[:len(r_307)]
-		for i_308 := range r_307 {
-			r_307[i_308] = (state_63[i_308] + (c_300 * c_294[i_308]))
+		if c_301 != state_70 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:882:24", "shape mismatch in '+': "+runtime.ShapeString([]int{state_70})+" and "+runtime.ShapeString([]int{c_301}))
 		}
-		r_310, r_311, err_312 := fn_optimclip(ar, r_307, state_64, lo_4, lo_5, hi_6, hi_7)
-		if err_312 != nil {
-			return nil, 0, 0, 0, 0, runtime.WithFrame(err_312, "optim.clip", "std/optim:848:5", "std/optim:882:17")
+		r_313 := ar.F64w(state_70)
+		state_69 = state_69[:len(r_313)]
+		c_300 = c_300[:len(r_313)]
+		for i_314 := range r_313 {
+			r_313[i_314] = (state_69[i_314] + (c_306 * c_300[i_314]))
 		}
-		r_313, r_314, r_315 := fg_1(r_310, r_311)
-		if int64(r_315) != n_25 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:883:24", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_315), n_25))
+		r_316, r_317, err_318 := fn_optimclip(ar, r_313, state_70, lo_4, lo_5, hi_6, hi_7)
+		if err_318 != nil {
+			return nil, 0, 0, 0, 0, runtime.WithFrame(err_318, "optim.clip", "std/optim:848:5", "std/optim:882:17")
 		}
-		var state_316 float64
-		var state_317 []float64
-		var state_318 int
-		var state_319 float64
-		var state_320 []float64
-		var state_321 int
-		var state_322 int64
-		state_316, state_317, state_318, state_319, state_320, state_321, state_322 = c_300, r_310, r_311, r_313, r_314, r_315, int64(1)
+		r_319, r_320, r_321 := fg_1(r_316, r_317)
+		if int64(r_321) != n_25 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:883:24", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_321), n_25))
+		}
+		var state_322 float64
+		var state_323 []float64
+		var state_324 int
+		var state_325 float64
+		var state_326 []float64
+		var state_327 int
+		var state_328 int64
+		state_322, state_323, state_324, state_325, state_326, state_327, state_328 = c_306, r_316, r_317, r_319, r_320, r_321, int64(1)
 		for {
-			if state_64 != state_318 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:885:45", "shape mismatch in '-': "+runtime.ShapeString([]int{state_318})+" and "+runtime.ShapeString([]int{state_64}))
+			if state_70 != state_324 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:885:45", "shape mismatch in '-': "+runtime.ShapeString([]int{state_324})+" and "+runtime.ShapeString([]int{state_70}))
 			}
-			if state_67 != state_318 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:885:35", fmt.Sprintf("dot: sizes %d and %d differ", state_67, state_318))
+			if state_73 != state_324 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:885:35", fmt.Sprintf("dot: sizes %d and %d differ", state_73, state_324))
 			}
-			var s_334 float64 = 0
-			state_66 = state_66[:state_67]
-			state_317 = state_317[:state_67]
-			state_63 = state_63[:state_67]
-			for i_335 := 0; i_335 < state_67; i_335++ {
-				s_334 += state_66[i_335] * (state_317[i_335] - state_63[i_335])
+			var s_340 float64 = 0
+			state_72 = state_72[:state_73]
+			state_323 = state_323[:state_73]
+			state_69 = state_69[:state_73]
+			for i_341 := 0; i_341 < state_73; i_341++ {
+				s_340 += state_72[i_341] * (state_323[i_341] - state_69[i_341])
 			}
-			x_337 := 0.0001 * s_334
-			x_338 := state_65 + x_337
-			x_339 := state_319 <= x_338
-			x_340 := !x_339
-			var c_341 bool
-			if x_340 {
-				x_342 := state_316 >= 1e-10
-				c_341 = x_342
+			x_343 := 0.0001 * s_340
+			x_344 := state_71 + x_343
+			x_345 := state_325 <= x_344
+			x_346 := !x_345
+			var c_347 bool
+			if x_346 {
+				x_348 := state_322 >= 1e-10
+				c_347 = x_348
 			} else {
-				c_341 = false
+				c_347 = false
 			}
-			if !c_341 {
+			if !c_347 {
 				break
 			}
-			mark_343 := ar.Mark()
-			x_344 := state_316 / 2.0
-			if c_295 != state_64 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:887:28", "shape mismatch in '+': "+runtime.ShapeString([]int{state_64})+" and "+runtime.ShapeString([]int{c_295}))
+			mark_349 := ar.Mark()
+			x_350 := state_322 / 2.0
+			if c_301 != state_70 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:887:28", "shape mismatch in '+': "+runtime.ShapeString([]int{state_70})+" and "+runtime.ShapeString([]int{c_301}))
 			}
-			r_345 := ar.F64w(state_64)
-			state_63 = state_63[:len(r_345)]
-			c_294 = c_294[:len(r_345)]
-			for i_346 := range r_345 {
-				r_345[i_346] = (state_63[i_346] + (x_344 * c_294[i_346]))
+			r_351 := ar.F64w(state_70)
+			state_69 = state_69[:len(r_351)]
+			c_300 = c_300[:len(r_351)]
+			for i_352 := range r_351 {
+				r_351[i_352] = (state_69[i_352] + (x_350 * c_300[i_352]))
 			}
-			r_348, r_349, err_350 := fn_optimclip(ar, r_345, state_64, lo_4, lo_5, hi_6, hi_7)
-			if err_350 != nil {
-				return nil, 0, 0, 0, 0, runtime.WithFrame(err_350, "optim.clip", "std/optim:848:5", "std/optim:887:21")
+			r_354, r_355, err_356 := fn_optimclip(ar, r_351, state_70, lo_4, lo_5, hi_6, hi_7)
+			if err_356 != nil {
+				return nil, 0, 0, 0, 0, runtime.WithFrame(err_356, "optim.clip", "std/optim:848:5", "std/optim:887:21")
 			}
-			r_351, r_352, r_353 := fg_1(r_348, r_349)
-			if int64(r_353) != n_25 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:888:28", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_353), n_25))
+			r_357, r_358, r_359 := fg_1(r_354, r_355)
+			if int64(r_359) != n_25 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:888:28", runtime.DimMessage("field 1 of the result of fg", "[n]f64", "n", int64(r_359), n_25))
 			}
-			x_354 := state_322 + int64(1)
-			state_316, state_317, state_318, state_319, state_320, state_321, state_322 = x_344, r_348, r_349, r_351, r_352, r_353, x_354
-			_ = mark_343
+			x_360 := state_328 + int64(1)
+			state_322, state_323, state_324, state_325, state_326, state_327, state_328 = x_350, r_354, r_355, r_357, r_358, r_359, x_360
+			_ = mark_349
 		}
-		x_355 := state_316 < 1e-10
-		var c_356 []float64
-		var c_357 int
-		var c_358 float64
-		var c_359 []float64
-		var c_360 int
-		var c_361 []float64
-		var c_362 int
+		x_361 := state_322 < 1e-10
+		var c_362 []float64
 		var c_363 int
-		var c_364 []float64
-		var c_365 int
+		var c_364 float64
+		var c_365 []float64
 		var c_366 int
 		var c_367 []float64
 		var c_368 int
-		var c_369 int64
-		var c_370 int64
-		var c_371 int64
-		var c_372 int64
-		var c_373 bool
-		if x_355 {
-			x_374 := state_79 + state_322
-			c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369, c_370, c_371, c_372, c_373 = state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, x_374, true
+		var c_369 int
+		var c_370 []float64
+		var c_371 int
+		var c_372 int
+		var c_373 []float64
+		var c_374 int
+		var c_375 int64
+		var c_376 int64
+		var c_377 int64
+		var c_378 int64
+		var c_379 bool
+		if x_361 {
+			x_380 := state_85 + state_328
+			c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369, c_370, c_371, c_372, c_373, c_374, c_375, c_376, c_377, c_378, c_379 = state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, state_79, state_80, state_81, state_82, state_83, state_84, x_380, true
 		} else {
-			if state_64 != state_318 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:891:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_318})+" and "+runtime.ShapeString([]int{state_64}))
+			if state_70 != state_324 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:891:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_324})+" and "+runtime.ShapeString([]int{state_70}))
 			}
-			if state_67 != state_321 {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:892:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_321})+" and "+runtime.ShapeString([]int{state_67}))
+			if state_73 != state_327 {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:892:19", "shape mismatch in '-': "+runtime.ShapeString([]int{state_327})+" and "+runtime.ShapeString([]int{state_73}))
 			}
-			r_375 := ar.F64w(state_318)
-			state_317 = state_317[:state_318]
-			state_63 = state_63[:state_318]
-			r_375 = r_375[:state_318]
-			for i_377 := 0; i_377 < state_318; i_377++ {
-				e_379 := (state_317[i_377] - state_63[i_377])
-				r_375[i_377] = e_379
+			r_381 := ar.F64w(state_324)
+			state_323 = state_323[:state_324]
+			state_69 = state_69[:state_324]
+			r_381 = r_381[:state_324]
+			for i_383 := 0; i_383 < state_324; i_383++ {
+				e_385 := (state_323[i_383] - state_69[i_383])
+				r_381[i_383] = e_385
 			}
-			r_376 := ar.F64w(state_321)
-			state_320 = state_320[:state_321]
-			state_66 = state_66[:state_321]
-			r_376 = r_376[:state_321]
-			for i_380 := 0; i_380 < state_321; i_380++ {
-				e_382 := (state_320[i_380] - state_66[i_380])
-				r_376[i_380] = e_382
+			r_382 := ar.F64w(state_327)
+			state_326 = state_326[:state_327]
+			state_72 = state_72[:state_327]
+			r_382 = r_382[:state_327]
+			for i_386 := 0; i_386 < state_327; i_386++ {
+				e_388 := (state_326[i_386] - state_72[i_386])
+				r_382[i_386] = e_388
 			}
-			if len(r_375) != len(r_376) {
-				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:893:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_375), len(r_376)))
+			if len(r_381) != len(r_382) {
+				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:893:16", fmt.Sprintf("dot: sizes %d and %d differ", len(r_381), len(r_382)))
 			}
-			d_383 := runtime.Dot(r_375, r_376)
-			x_384 := state_78 + int64(1)
-			d_385 := runtime.Dot(r_376, r_376)
-			x_386 := 1e-10 * d_385
-			x_387 := d_383 > x_386
-			var c_388 []float64
-			var c_389 int
-			var c_390 float64
-			var c_391 []float64
-			var c_392 int
-			var c_393 []float64
-			var c_394 int
+			d_389 := runtime.Dot(r_381, r_382)
+			x_390 := state_84 + int64(1)
+			d_391 := runtime.Dot(r_382, r_382)
+			x_392 := 1e-10 * d_391
+			x_393 := d_389 > x_392
+			var c_394 []float64
 			var c_395 int
-			var c_396 []float64
-			var c_397 int
+			var c_396 float64
+			var c_397 []float64
 			var c_398 int
 			var c_399 []float64
 			var c_400 int
-			var c_401 int64
-			var c_402 int64
-			var c_403 int64
-			var c_404 int64
-			var c_405 bool
-			if x_387 {
-				if state_76 < 0 || state_76 >= int64(state_69) {
-					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:896:25", runtime.CheckIndex(state_76, state_69))
+			var c_401 int
+			var c_402 []float64
+			var c_403 int
+			var c_404 int
+			var c_405 []float64
+			var c_406 int
+			var c_407 int64
+			var c_408 int64
+			var c_409 int64
+			var c_410 int64
+			var c_411 bool
+			if x_393 {
+				if state_82 < 0 || state_82 >= int64(state_75) {
+					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:896:25", runtime.CheckIndex(state_82, state_75))
 				}
-				if state_318 != state_70 {
-					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:896:25", "update: value has shape "+runtime.ShapeString([]int{state_318})+"; elements have shape "+runtime.ShapeString([]int{state_70}))
+				if state_324 != state_76 {
+					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:896:25", "update: value has shape "+runtime.ShapeString([]int{state_324})+"; elements have shape "+runtime.ShapeString([]int{state_76}))
 				}
-				c_406 := ar.F64w(len(state_68))
-				copy(c_406, state_68)
-				copy(c_406[int(state_76)*state_70:(int(state_76)+1)*state_70], r_375)
-				if state_76 < 0 || state_76 >= int64(state_72) {
-					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:896:46", runtime.CheckIndex(state_76, state_72))
+				c_412 := ar.F64w(len(state_74))
+				copy(c_412, state_74)
+				copy(c_412[int(state_82)*state_76:(int(state_82)+1)*state_76], r_381)
+				if state_82 < 0 || state_82 >= int64(state_78) {
+					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:896:46", runtime.CheckIndex(state_82, state_78))
 				}
-				if state_321 != state_73 {
-					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:896:46", "update: value has shape "+runtime.ShapeString([]int{state_321})+"; elements have shape "+runtime.ShapeString([]int{state_73}))
+				if state_327 != state_79 {
+					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:896:46", "update: value has shape "+runtime.ShapeString([]int{state_327})+"; elements have shape "+runtime.ShapeString([]int{state_79}))
 				}
-				c_407 := ar.F64w(len(state_71))
-				copy(c_407, state_71)
-				copy(c_407[int(state_76)*state_73:(int(state_76)+1)*state_73], r_376)
-				x_408 := 1.0 / d_383
-				if state_76 < 0 || state_76 >= int64(state_75) {
-					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:896:67", runtime.CheckIndex(state_76, state_75))
+				c_413 := ar.F64w(len(state_77))
+				copy(c_413, state_77)
+				copy(c_413[int(state_82)*state_79:(int(state_82)+1)*state_79], r_382)
+				x_414 := 1.0 / d_389
+				if state_82 < 0 || state_82 >= int64(state_81) {
+					return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:896:67", runtime.CheckIndex(state_82, state_81))
 				}
-				c_409 := ar.F64w(len(state_74))
-				copy(c_409, state_74)
-				c_409[int(state_76)] = x_408
-				x_410 := state_76 + int64(1)
+				c_415 := ar.F64w(len(state_80))
+				copy(c_415, state_80)
+				c_415[int(state_82)] = x_414
+				x_416 := state_82 + int64(1)
 				if x_27 == 0 {
 					return nil, 0, 0, 0, 0, runtime.NewError("std/optim:896:107", "integer division by zero")
 				}
-				x_411 := x_410 % x_27
-				x_412 := state_77 + int64(1)
-				x_413 := min(x_412, x_27)
-				x_414 := state_79 + state_322
-				c_388, c_389, c_390, c_391, c_392, c_393, c_394, c_395, c_396, c_397, c_398, c_399, c_400, c_401, c_402, c_403, c_404, c_405 = state_317, state_318, state_319, state_320, state_321, c_406, state_69, state_70, c_407, state_72, state_73, c_409, state_75, x_411, x_413, x_384, x_414, false
+				x_417 := x_416 % x_27
+				x_418 := state_83 + int64(1)
+				x_419 := min(x_418, x_27)
+				x_420 := state_85 + state_328
+				c_394, c_395, c_396, c_397, c_398, c_399, c_400, c_401, c_402, c_403, c_404, c_405, c_406, c_407, c_408, c_409, c_410, c_411 = state_323, state_324, state_325, state_326, state_327, c_412, state_75, state_76, c_413, state_78, state_79, c_415, state_81, x_417, x_419, x_390, x_420, false
 			} else {
-				x_415 := state_79 + state_322
-				c_388, c_389, c_390, c_391, c_392, c_393, c_394, c_395, c_396, c_397, c_398, c_399, c_400, c_401, c_402, c_403, c_404, c_405 = state_317, state_318, state_319, state_320, state_321, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, x_384, x_415, false
+				x_421 := state_85 + state_328
+				c_394, c_395, c_396, c_397, c_398, c_399, c_400, c_401, c_402, c_403, c_404, c_405, c_406, c_407, c_408, c_409, c_410, c_411 = state_323, state_324, state_325, state_326, state_327, state_74, state_75, state_76, state_77, state_78, state_79, state_80, state_81, state_82, state_83, x_390, x_421, false
 			}
-			c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369, c_370, c_371, c_372, c_373 = c_388, c_389, c_390, c_391, c_392, c_393, c_394, c_395, c_396, c_397, c_398, c_399, c_400, c_401, c_402, c_403, c_404, c_405
+			c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369, c_370, c_371, c_372, c_373, c_374, c_375, c_376, c_377, c_378, c_379 = c_394, c_395, c_396, c_397, c_398, c_399, c_400, c_401, c_402, c_403, c_404, c_405, c_406, c_407, c_408, c_409, c_410, c_411
 		}
-		n_416 := int64(state_69)
-		if int64(c_362) != n_416 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:877:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_362), n_416))
+		n_422 := int64(state_75)
+		if int64(c_368) != n_422 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:877:7", runtime.DimMessage("field 3 of the loop state", "[?][n]f64", "", int64(c_368), n_422))
 		}
-		n_417 := int64(state_72)
-		if int64(c_365) != n_417 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:877:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_365), n_417))
+		n_423 := int64(state_78)
+		if int64(c_371) != n_423 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:877:7", runtime.DimMessage("field 4 of the loop state", "[?][n]f64", "", int64(c_371), n_423))
 		}
-		n_418 := int64(state_75)
-		if int64(c_368) != n_418 {
-			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:877:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_368), n_418))
+		n_424 := int64(state_81)
+		if int64(c_374) != n_424 {
+			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:877:7", runtime.DimMessage("field 5 of the loop state", "[?]f64", "", int64(c_374), n_424))
 		}
-		state_63, state_64, state_65, state_66, state_67, state_68, state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, state_79, state_80 = c_356, c_357, c_358, c_359, c_360, c_361, c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369, c_370, c_371, c_372, c_373
-		_ = mark_262
+		state_69, state_70, state_71, state_72, state_73, state_74, state_75, state_76, state_77, state_78, state_79, state_80, state_81, state_82, state_83, state_84, state_85, state_86 = c_362, c_363, c_364, c_365, c_366, c_367, c_368, c_369, c_370, c_371, c_372, c_373, c_374, c_375, c_376, c_377, c_378, c_379
+		_ = mark_268
 	}
-	ar.Keep(mark_419, &state_63)
-	return state_63, state_64, state_65, state_78, state_79, nil
+	ar.Keep(mark_425, &state_69)
+	return state_69, state_70, state_71, state_84, state_85, nil
 }
 
 // nbLoop14 keeps the records of a parallel loop of fn_gd.

@@ -1843,7 +1843,7 @@ var nbLoop4 runtime.LoopSite
 
 // fn_solveadmmlasso is def solve.admm_lasso (std/solve:42:5).
 func fn_solveadmmlasso(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []float64, b_5 int, lam_6 float64, rho_7 float64, iters_8 int64) ([]float64, int, error) {
-	mark_115 := ar.Mark()
+	mark_117 := ar.Mark()
 	size_9 := int64(a_2)
 	if int64(b_5) != size_9 {
 		return nil, 0, runtime.NewError("std/solve:42:34", fmt.Sprintf("size mismatch: m is %d (a) but b has size %d", size_9, b_5))
@@ -1962,101 +1962,108 @@ func fn_solveadmmlasso(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 [
 			r_46[i_47] = (a_18[i_47] + (rho_7 * a_21[i_47]))
 		}
 	}
-	r_54, r_55, r_56, err_57 := fn_linalgcholesky(ar, r_46, a_3, a_3)
-	if err_57 != nil {
-		return nil, 0, runtime.WithFrame(err_57, "linalg.cholesky", "std/linalg:32:5", "std/solve:47:11")
+	n_54 := int64(a_3)
+	if int64(a_3) != n_54 {
+		return nil, 0, runtime.WithFrame(runtime.NewError("std/linalg:32:21", runtime.DimMessage("dimension 2 of a", "[n][n]f64", "n", int64(a_3), n_54)), "linalg.cholesky", "std/linalg:32:5", "std/solve:47:11")
+	}
+	r_55, r_56, r_57, r_58, err_59 := fn_linalgcholtry(ar, r_46, a_3, a_3)
+	if err_59 != nil {
+		return nil, 0, runtime.WithFrame(runtime.WithFrame(err_59, "linalg.chol_try", "std/linalg:16:5", "std/linalg:33:17"), "linalg.cholesky", "std/linalg:32:5", "std/solve:47:11")
+	}
+	if !r_58 {
+		return nil, 0, runtime.WithFrame(runtime.NewError("std/linalg:34:6", "linalg.cholesky: argument 1 (A) is not positive definite"), "linalg.cholesky", "std/linalg:32:5", "std/solve:47:11")
 	}
 	if b_5 != a_2 {
 		return nil, 0, runtime.NewError("std/solve:48:16", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3, a_2})+" @ "+runtime.ShapeString([]int{b_5}))
 	}
-	a_58 := ar.F64(a_3)
+	a_60 := ar.F64(a_3)
 	if a_2 <= 32 {
 		b_4 = b_4[:a_2]
-		for r_59 := range a_58 {
-			row_60 := t_13[r_59*a_2 : (r_59+1)*a_2]
-			s_61 := 0.0
-			for c_62, v_63 := range row_60 {
-				s_61 += v_63 * b_4[c_62]
+		for r_61 := range a_60 {
+			row_62 := t_13[r_61*a_2 : (r_61+1)*a_2]
+			s_63 := 0.0
+			for c_64, v_65 := range row_62 {
+				s_63 += v_65 * b_4[c_64]
 			}
-			a_58[r_59] = s_61
+			a_60[r_61] = s_63
 		}
 	} else {
-		runtime.Gemv(false, a_3, a_2, 1, t_13, b_4, 0, a_58)
+		runtime.Gemv(false, a_3, a_2, 1, t_13, b_4, 0, a_60)
 	}
-	n_64, err_65 := runtime.CheckSize(size_10)
-	if err_65 != nil {
-		return nil, 0, runtime.WithPos("std/solve:49:37", err_65)
+	n_66, err_67 := runtime.CheckSize(size_10)
+	if err_67 != nil {
+		return nil, 0, runtime.WithPos("std/solve:49:37", err_67)
 	}
-	_ = ar.F64(n_64)
-	n_67, err_68 := runtime.CheckSize(size_10)
-	if err_68 != nil {
-		return nil, 0, runtime.WithPos("std/solve:49:47", err_68)
+	_ = ar.F64(n_66)
+	n_69, err_70 := runtime.CheckSize(size_10)
+	if err_70 != nil {
+		return nil, 0, runtime.WithPos("std/solve:49:47", err_70)
 	}
-	a_69 := ar.F64(n_67)
-	n_70, err_71 := runtime.CheckSize(size_10)
-	if err_71 != nil {
-		return nil, 0, runtime.WithPos("std/solve:49:57", err_71)
+	a_71 := ar.F64(n_69)
+	n_72, err_73 := runtime.CheckSize(size_10)
+	if err_73 != nil {
+		return nil, 0, runtime.WithPos("std/solve:49:57", err_73)
 	}
-	a_72 := ar.F64(n_70)
-	var state_75 []float64
-	var state_76 int
+	a_74 := ar.F64(n_72)
 	var state_77 []float64
 	var state_78 int
-	state_75, state_76, state_77, state_78 = a_69, n_67, a_72, n_70
-	x_96 := iters_8 >= int64(0)
-	if !x_96 {
+	var state_79 []float64
+	var state_80 int
+	state_77, state_78, state_79, state_80 = a_71, n_69, a_74, n_72
+	x_98 := iters_8 >= int64(0)
+	if !x_98 {
 		return nil, 0, runtime.NewError("std/solve:45:15", "solve.admm_lasso: argument 5 (iters) must be non-negative")
 	}
-	for k_97 := int64(0); k_97 < iters_8; k_97++ {
-		mark_98 := ar.Mark()
-		if state_78 != state_76 {
-			return nil, 0, runtime.NewError("std/solve:50:49", "shape mismatch in '-': "+runtime.ShapeString([]int{state_76})+" and "+runtime.ShapeString([]int{state_78}))
+	for k_99 := int64(0); k_99 < iters_8; k_99++ {
+		mark_100 := ar.Mark()
+		if state_80 != state_78 {
+			return nil, 0, runtime.NewError("std/solve:50:49", "shape mismatch in '-': "+runtime.ShapeString([]int{state_78})+" and "+runtime.ShapeString([]int{state_80}))
 		}
-		if state_76 != a_3 {
-			return nil, 0, runtime.NewError("std/solve:50:38", "shape mismatch in '+': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{state_76}))
+		if state_78 != a_3 {
+			return nil, 0, runtime.NewError("std/solve:50:38", "shape mismatch in '+': "+runtime.ShapeString([]int{a_3})+" and "+runtime.ShapeString([]int{state_78}))
 		}
-		r_99 := ar.F64w(a_3)
-		a_58 = a_58[:len(r_99)]
-		state_75 = state_75[:len(r_99)]
-		state_77 = state_77[:len(r_99)]
-		for i_100 := range r_99 {
-			r_99[i_100] = (a_58[i_100] + (rho_7 * (state_75[i_100] - state_77[i_100])))
+		r_101 := ar.F64w(a_3)
+		a_60 = a_60[:len(r_101)]
+		state_77 = state_77[:len(r_101)]
+		state_79 = state_79[:len(r_101)]
+		for i_102 := range r_101 {
+			r_101[i_102] = (a_60[i_102] + (rho_7 * (state_77[i_102] - state_79[i_102])))
 		}
-		r_102, r_103, err_104 := fn_linalgchosolve(ar, r_54, r_55, r_56, r_99, a_3)
-		if err_104 != nil {
-			return nil, 0, runtime.WithFrame(err_104, "linalg.cho_solve", "std/linalg:38:5", "std/solve:50:14")
+		r_104, r_105, err_106 := fn_linalgchosolve(ar, r_55, r_56, r_57, r_101, a_3)
+		if err_106 != nil {
+			return nil, 0, runtime.WithFrame(err_106, "linalg.cho_solve", "std/linalg:38:5", "std/solve:50:14")
 		}
-		if state_78 != r_103 {
-			return nil, 0, runtime.NewError("std/solve:51:32", "shape mismatch in '+': "+runtime.ShapeString([]int{r_103})+" and "+runtime.ShapeString([]int{state_78}))
+		if state_80 != r_105 {
+			return nil, 0, runtime.NewError("std/solve:51:32", "shape mismatch in '+': "+runtime.ShapeString([]int{r_105})+" and "+runtime.ShapeString([]int{state_80}))
 		}
-		x_106 := lam_6 / rho_7
-		r_107 := ar.F64w(r_103)
-		r_102 = r_102[:r_103]
-		state_77 = state_77[:r_103]
-		r_107 = r_107[:r_103]
-		for i_108 := 0; i_108 < r_103; i_108++ {
-			e_110 := (r_102[i_108] + state_77[i_108])
-			e_111 := ((runtime.Sign(e_110)) * (runtime.Max2(((math.Abs(e_110)) - x_106), 0.0)))
-			r_107[i_108] = e_111
+		x_108 := lam_6 / rho_7
+		r_109 := ar.F64w(r_105)
+		r_104 = r_104[:r_105]
+		state_79 = state_79[:r_105]
+		r_109 = r_109[:r_105]
+		for i_110 := 0; i_110 < r_105; i_110++ {
+			e_112 := (r_104[i_110] + state_79[i_110])
+			e_113 := ((runtime.Sign(e_112)) * (runtime.Max2(((math.Abs(e_112)) - x_108), 0.0)))
+			r_109[i_110] = e_113
 		}
-		if r_103 != state_78 {
-			return nil, 0, runtime.NewError("std/solve:52:126", "shape mismatch in '+': "+runtime.ShapeString([]int{state_78})+" and "+runtime.ShapeString([]int{r_103}))
+		if r_105 != state_80 {
+			return nil, 0, runtime.NewError("std/solve:52:126", "shape mismatch in '+': "+runtime.ShapeString([]int{state_80})+" and "+runtime.ShapeString([]int{r_105}))
 		}
-		if r_103 != state_78 {
-			return nil, 0, runtime.NewError("std/solve:52:131", "shape mismatch in '-': "+runtime.ShapeString([]int{state_78})+" and "+runtime.ShapeString([]int{r_103}))
+		if r_105 != state_80 {
+			return nil, 0, runtime.NewError("std/solve:52:131", "shape mismatch in '-': "+runtime.ShapeString([]int{state_80})+" and "+runtime.ShapeString([]int{r_105}))
 		}
-		r_112 := ar.F64w(state_78)
-		state_77 = state_77[:len(r_112)]
-		r_102 = r_102[:len(r_112)]
-		r_107 = r_107[:len(r_112)]
-		for i_113 := range r_112 {
-			r_112[i_113] = ((state_77[i_113] + r_102[i_113]) - r_107[i_113])
+		r_114 := ar.F64w(state_80)
+		state_79 = state_79[:len(r_114)]
+		r_104 = r_104[:len(r_114)]
+		r_109 = r_109[:len(r_114)]
+		for i_115 := range r_114 {
+			r_114[i_115] = ((state_79[i_115] + r_104[i_115]) - r_109[i_115])
 		}
-		state_75, state_76, state_77 = r_107, r_103, r_112
-		_ = mark_98
+		state_77, state_78, state_79 = r_109, r_105, r_114
+		_ = mark_100
 	}
-	ar.Keep(mark_115, &state_75)
-	return state_75, state_76, nil
+	ar.Keep(mark_117, &state_77)
+	return state_77, state_78, nil
 }
 
 // fn_solvesinkhornunpack is def solve.sinkhorn_unpack (std/solve:177:5).
