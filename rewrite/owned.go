@@ -48,9 +48,9 @@ type owner struct {
 	env      map[*ir.Var]*aval
 	locOf    map[locKey]int // the one place of each parameter
 	keyOf    []locKey       // by loc: what made it
-	cur      []int           // by loc: the current generation
-	external []bool          // by loc: storage the def does not own
-	writes   [][]clobber     // by loc: the writes that bumped it
+	cur      []int          // by loc: the current generation
+	external []bool         // by loc: storage the def does not own
+	writes   [][]clobber    // by loc: the writes that bumped it
 	gen      int
 	culprits map[*ir.PrimCall]bool
 	inside   []map[*ir.PrimCall]bool // the in-place calls of each loop being followed
