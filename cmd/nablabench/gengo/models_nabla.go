@@ -10403,14 +10403,24 @@ var nbLoop70 runtime.LoopSite
 // nbLoop71 keeps the records of a parallel loop of fn_rotatesplit11bwd.
 var nbLoop71 runtime.LoopSite
 
+// nbLoop72 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop72 runtime.LoopSite
+
+// nbLoop73 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop73 runtime.LoopSite
+
+// nbLoop74 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop74 runtime.LoopSite
+
+// nbLoop75 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop75 runtime.LoopSite
+
 // fn_rotatesplit11bwd is def rotate$split_11$bwd (models.nab:126:5).
 func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 []float64, tape_12 int, tape_13 []float64, tape_14 int, tape_15 int, tape_16 []float64, tape_17 int, tape_18 int, tape_19 []float64, tape_20 int, tape_21 []float64, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 []float64, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 []float64, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 int, tape_44 []float64, tape_45 int, tape_46 []float64, tape_47 int, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 int, tape_54 []float64, tape_55 int, tape_56 int, tape_57 []float64, tape_58 int, tape_59 int, tape_60 []float64, tape_61 int, tape_62 int, tape_63 []float64, tape_64 int, tape_65 []float64, tape_66 int, tape_67 []float64, tape_68 int, tape_69 []float64, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 []float64, tape_78 int, tape_79 []float64, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 int, tape_86 []float64, tape_87 int, tape_88 int, tape_89 []float64, tape_90 int, tape_91 []float64, tape_92 int, tape_93 []float64, tape_94 int, tape_95 []float64, tape_96 int, tape_97 []float64, tape_98 int, tape_99 []float64, tape_100 int, tape_101 []float64, tape_102 int, tape_103 []float64, tape_104 int, tape_105 []float64, tape_106 int, tape_107 []float64, tape_108 int, tape_109 []float64, tape_110 int, tape_111 []float64, tape_112 int, tape_113 []float64, tape_114 int, tape_115 int, tape_116 []float64, tape_117 int, tape_118 []float64, tape_119 int, tape_120 []float64, tape_121 int, tape_122 []float64, tape_123 int, tape_124 []float64, tape_125 int, ybar_126 []float64, ybar_127 int, ybar_128 int) ([]float64, int, int, []float64, int, int, error) {
-	mark_429 := ar.Mark()
+	mark_484 := ar.Mark()
 	if ybar_127 != 3 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_127))
 	}
-	tape_1 = tape_1[:tape_2*tape_3]
-	tape_4 = tape_4[:tape_5*tape_6]
 	tape_7 = tape_7[:tape_8]
 	tape_9 = tape_9[:tape_10]
 	tape_11 = tape_11[:tape_12]
@@ -10427,9 +10437,7 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	tape_35 = tape_35[:tape_36]
 	tape_37 = tape_37[:tape_38]
 	tape_39 = tape_39[:tape_40]
-	tape_41 = tape_41[:tape_42*tape_43]
 	tape_44 = tape_44[:tape_45]
-	tape_46 = tape_46[:tape_47*tape_48]
 	tape_49 = tape_49[:tape_50]
 	tape_51 = tape_51[:tape_52*tape_53]
 	tape_54 = tape_54[:tape_55*tape_56]
@@ -10486,216 +10494,415 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 			r_129[i_130] = (runtime.Sign(tape_7[i_130]))
 		}
 	}
-	z_137 := ar.F64(len(tape_1))
-	z_138 := ar.F64(len(tape_4))
-	var rev_139 []float64
-	var rev_140 int
-	var rev_141 int
-	var rev_142 []float64
-	var rev_143 int
-	var rev_144 int
-	rev_139, rev_140, rev_141, rev_142, rev_143, rev_144 = z_137, tape_2, tape_3, z_138, tape_5, tape_6
-	for i_153 := int64(0); i_153 < int64(3); i_153++ {
-		if i_153 < 0 || i_153 >= int64(ybar_127) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_153, ybar_127))
-		}
-		row_155 := ybar_126[int(i_153)*ybar_128 : (int(i_153)+1)*ybar_128]
-		if ybar_128 != tape_8 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
-		}
-		if i_153 < 0 || i_153 >= int64(rev_143) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:137:6", runtime.CheckIndex(i_153, rev_143))
-		}
-		if rev_144 != tape_8 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_144})+" and "+runtime.ShapeString([]int{tape_8})+" differ")
-		}
-		row_156 := rev_142[i_153*int64(rev_144) : (i_153+1)*int64(rev_144)]
-		r_129 = r_129[:len(row_156)]
-		row_155 = row_155[:len(row_156)]
-		for i_157 := range row_156 {
-			row_156[i_157] += ((1.0 - r_129[i_157]) * row_155[i_157])
-		}
-		if ybar_128 != tape_8 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
-		}
-		if i_153 < 0 || i_153 >= int64(rev_140) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:137:6", runtime.CheckIndex(i_153, rev_140))
-		}
-		if rev_141 != tape_8 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_141})+" and "+runtime.ShapeString([]int{tape_8})+" differ")
-		}
-		row_159 := rev_139[i_153*int64(rev_141) : (i_153+1)*int64(rev_141)]
-		r_129 = r_129[:len(row_159)]
-		row_155 = row_155[:len(row_159)]
-		for i_160 := range row_159 {
-			row_159[i_160] += (r_129[i_160] * row_155[i_160])
-		}
+	n_137, err_138 := runtime.CheckSize(int64(3))
+	if err_138 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_138)
 	}
-	r_162, r_163, r_164, r_165, r_166, r_167, err_168 := fn_crosssplit11bwd(ar, tape_9, tape_10, tape_11, tape_12, tape_13, tape_14, tape_15, tape_16, tape_17, tape_18, tape_19, tape_20, tape_21, tape_22, tape_23, tape_24, tape_25, tape_26, tape_27, tape_28, tape_29, tape_30, tape_31, tape_32, tape_33, tape_34, tape_35, tape_36, tape_37, tape_38, z_138, tape_5, tape_6)
-	if err_168 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_168, "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	var a_139 []float64
+	if int64(0) >= int64(ybar_127) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), ybar_127))
 	}
-	if r_166 != tape_5 || r_167 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_5, tape_6})+" and "+runtime.ShapeString([]int{r_166, r_167}))
+	row_140 := ybar_126[int(int64(0))*ybar_128 : (int(int64(0))+1)*ybar_128]
+	if ybar_128 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
 	}
-	n_169 := tape_5 * tape_6
-	r_170 := ar.F64w(n_169)
-	z_138 = z_138[:len(r_170)]
-	r_165 = r_165[:len(r_170)]
-	if len(r_170) >= 262144 {
-		loop_177 := runtime.EnterLoop(&nbLoop50, runtime.Bind(r_170, runtime.Bind(z_138, runtime.Bind(r_165, runtime.End{}))), len(r_170), 16384)
-		if loop_177.For == nil {
-			loop_177.For = func(lo_174, hi int) {
-				r_170 := loop_177.C.H
-				z_138 := loop_177.C.T.H
-				r_165 := loop_177.C.T.T.H
-				for i_175 := lo_174; i_175 < hi; i_175++ {
-					r_170[i_175] = (z_138[i_175] + r_165[i_175])
+	rs_141 := tape_8
+	tot_142, err_143 := runtime.MulSize(n_137, rs_141)
+	if err_143 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_143)
+	}
+	a_139 = ar.F64w(tot_142)
+	if int64(1) >= int64(ybar_127) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), ybar_127))
+	}
+	row_144 := ybar_126[int(int64(1))*ybar_128 : (int(int64(1))+1)*ybar_128]
+	if ybar_128 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
+	}
+	if int64(2) >= int64(ybar_127) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), ybar_127))
+	}
+	row_145 := ybar_126[int(int64(2))*ybar_128 : (int(int64(2))+1)*ybar_128]
+	if ybar_128 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
+	}
+	row_146 := a_139[0*rs_141 : 1*rs_141]
+	row_147 := a_139[1*rs_141 : 2*rs_141]
+	row_148 := a_139[2*rs_141 : 3*rs_141]
+	r_129 = r_129[:tape_8]
+	row_140 = row_140[:tape_8]
+	row_144 = row_144[:tape_8]
+	row_145 = row_145[:tape_8]
+	row_146 = row_146[:tape_8]
+	row_147 = row_147[:tape_8]
+	row_148 = row_148[:tape_8]
+	if tape_8 >= 262144 {
+		loop_161 := runtime.EnterLoop(&nbLoop50, runtime.Bind(r_129, runtime.Bind(row_140, runtime.Bind(row_144, runtime.Bind(row_145, runtime.Bind(row_146, runtime.Bind(row_147, runtime.Bind(row_148, runtime.End{}))))))), tape_8, 16384)
+		if loop_161.For == nil {
+			loop_161.For = func(lo_155, hi int) {
+				r_129 := loop_161.C.H
+				row_140 := loop_161.C.T.H
+				row_144 := loop_161.C.T.T.H
+				row_145 := loop_161.C.T.T.T.H
+				row_146 := loop_161.C.T.T.T.T.H
+				row_147 := loop_161.C.T.T.T.T.T.H
+				row_148 := loop_161.C.T.T.T.T.T.T.H
+				for i_156 := lo_155; i_156 < hi; i_156++ {
+					e_158 := (r_129[i_156] * row_140[i_156])
+					e_159 := (r_129[i_156] * row_144[i_156])
+					e_160 := (r_129[i_156] * row_145[i_156])
+					row_146[i_156] = e_158
+					row_147[i_156] = e_159
+					row_148[i_156] = e_160
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_170), 16384, loop_177.For)
-		loop_177.Leave(&nbLoop50)
+		runtime.ParallelFor(tape_8, 16384, loop_161.For)
+		loop_161.Leave(&nbLoop50)
 	} else {
-		for i_171 := range r_170 {
-			r_170[i_171] = (z_138[i_171] + r_165[i_171])
+		for i_149 := 0; i_149 < tape_8; i_149++ {
+			e_151 := (r_129[i_149] * row_140[i_149])
+			e_152 := (r_129[i_149] * row_144[i_149])
+			e_153 := (r_129[i_149] * row_145[i_149])
+			row_146[i_149] = e_151
+			row_147[i_149] = e_152
+			row_148[i_149] = e_153
 		}
 	}
-	z_178 := ar.F64(len(tape_39))
-	z_179 := ar.F64(len(tape_41))
-	z_180 := ar.F64(len(tape_44))
-	z_181 := ar.F64(len(tape_46))
-	z_182 := ar.F64(len(tape_49))
-	var rev_183 []float64
-	var rev_184 int
-	var rev_185 int
-	var rev_186 []float64
-	var rev_187 int
-	var rev_188 []float64
-	var rev_189 int
-	var rev_190 int
-	var rev_191 []float64
-	var rev_192 int
-	var rev_193 []float64
-	var rev_194 int
-	var rev_195 int
-	var rev_196 []float64
-	var rev_197 int
-	rev_183, rev_184, rev_185, rev_186, rev_187, rev_188, rev_189, rev_190, rev_191, rev_192, rev_193, rev_194, rev_195, rev_196, rev_197 = r_170, tape_5, tape_6, z_178, tape_40, z_179, tape_42, tape_43, z_180, tape_45, z_181, tape_47, tape_48, z_182, tape_50
-	for i_222 := int64(0); i_222 < int64(3); i_222++ {
-		if i_222 < 0 || i_222 >= int64(tape_2) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_222, tape_2))
+	n_162, err_163 := runtime.CheckSize(int64(3))
+	if err_163 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_163)
+	}
+	var a_164 []float64
+	if int64(0) >= int64(ybar_127) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), ybar_127))
+	}
+	row_165 := ybar_126[int(int64(0))*ybar_128 : (int(int64(0))+1)*ybar_128]
+	if ybar_128 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
+	}
+	rs_166 := tape_8
+	tot_167, err_168 := runtime.MulSize(n_162, rs_166)
+	if err_168 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_168)
+	}
+	a_164 = ar.F64w(tot_167)
+	if int64(1) >= int64(ybar_127) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), ybar_127))
+	}
+	row_169 := ybar_126[int(int64(1))*ybar_128 : (int(int64(1))+1)*ybar_128]
+	if ybar_128 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
+	}
+	if int64(2) >= int64(ybar_127) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), ybar_127))
+	}
+	row_170 := ybar_126[int(int64(2))*ybar_128 : (int(int64(2))+1)*ybar_128]
+	if ybar_128 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
+	}
+	row_171 := a_164[0*rs_166 : 1*rs_166]
+	row_172 := a_164[1*rs_166 : 2*rs_166]
+	row_173 := a_164[2*rs_166 : 3*rs_166]
+	r_129 = r_129[:tape_8]
+	row_165 = row_165[:tape_8]
+	row_169 = row_169[:tape_8]
+	row_170 = row_170[:tape_8]
+	row_171 = row_171[:tape_8]
+	row_172 = row_172[:tape_8]
+	row_173 = row_173[:tape_8]
+	if tape_8 >= 262144 {
+		loop_186 := runtime.EnterLoop(&nbLoop51, runtime.Bind(r_129, runtime.Bind(row_165, runtime.Bind(row_169, runtime.Bind(row_170, runtime.Bind(row_171, runtime.Bind(row_172, runtime.Bind(row_173, runtime.End{}))))))), tape_8, 16384)
+		if loop_186.For == nil {
+			loop_186.For = func(lo_180, hi int) {
+				r_129 := loop_186.C.H
+				row_165 := loop_186.C.T.H
+				row_169 := loop_186.C.T.T.H
+				row_170 := loop_186.C.T.T.T.H
+				row_171 := loop_186.C.T.T.T.T.H
+				row_172 := loop_186.C.T.T.T.T.T.H
+				row_173 := loop_186.C.T.T.T.T.T.T.H
+				for i_181 := lo_180; i_181 < hi; i_181++ {
+					e_183 := ((1.0 - r_129[i_181]) * row_165[i_181])
+					e_184 := ((1.0 - r_129[i_181]) * row_169[i_181])
+					e_185 := ((1.0 - r_129[i_181]) * row_170[i_181])
+					row_171[i_181] = e_183
+					row_172[i_181] = e_184
+					row_173[i_181] = e_185
+				}
+			}
 		}
-		row_224 := z_137[int(i_222)*tape_3 : (int(i_222)+1)*tape_3]
-		if i_222 < 0 || i_222 >= int64(tape_52) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_222, tape_52))
+		runtime.ParallelFor(tape_8, 16384, loop_186.For)
+		loop_186.Leave(&nbLoop51)
+	} else {
+		for i_174 := 0; i_174 < tape_8; i_174++ {
+			e_176 := ((1.0 - r_129[i_174]) * row_165[i_174])
+			e_177 := ((1.0 - r_129[i_174]) * row_169[i_174])
+			e_178 := ((1.0 - r_129[i_174]) * row_170[i_174])
+			row_171[i_174] = e_176
+			row_172[i_174] = e_177
+			row_173[i_174] = e_178
 		}
-		_ = tape_51[int(i_222)*tape_53 : (int(i_222)+1)*tape_53]
-		row_226 := tape_54[int(i_222)*tape_56 : (int(i_222)+1)*tape_56]
-		row_227 := tape_57[int(i_222)*tape_59 : (int(i_222)+1)*tape_59]
-		row_228 := tape_60[int(i_222)*tape_62 : (int(i_222)+1)*tape_62]
-		if tape_3 != tape_56 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_3}))
+	}
+	r_187, r_188, r_189, r_190, r_191, r_192, err_193 := fn_crosssplit11bwd(ar, tape_9, tape_10, tape_11, tape_12, tape_13, tape_14, tape_15, tape_16, tape_17, tape_18, tape_19, tape_20, tape_21, tape_22, tape_23, tape_24, tape_25, tape_26, tape_27, tape_28, tape_29, tape_30, tape_31, tape_32, tape_33, tape_34, tape_35, tape_36, tape_37, tape_38, a_164, 3, tape_8)
+	if err_193 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_193, "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	}
+	if r_191 != 3 || r_192 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{3, tape_8})+" and "+runtime.ShapeString([]int{r_191, r_192}))
+	}
+	n_194 := 3 * tape_8
+	r_195 := ar.F64w(n_194)
+	a_164 = a_164[:len(r_195)]
+	r_190 = r_190[:len(r_195)]
+	if len(r_195) >= 262144 {
+		loop_202 := runtime.EnterLoop(&nbLoop52, runtime.Bind(r_195, runtime.Bind(a_164, runtime.Bind(r_190, runtime.End{}))), len(r_195), 16384)
+		if loop_202.For == nil {
+			loop_202.For = func(lo_199, hi int) {
+				r_195 := loop_202.C.H
+				a_164 := loop_202.C.T.H
+				r_190 := loop_202.C.T.T.H
+				for i_200 := lo_199; i_200 < hi; i_200++ {
+					r_195[i_200] = (a_164[i_200] + r_190[i_200])
+				}
+			}
 		}
-		if rev_197 != tape_56 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_197})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
+		runtime.ParallelFor(len(r_195), 16384, loop_202.For)
+		loop_202.Leave(&nbLoop52)
+	} else {
+		for i_196 := range r_195 {
+			r_195[i_196] = (a_164[i_196] + r_190[i_196])
 		}
-		row_226 = row_226[:len(rev_196)]
-		row_224 = row_224[:len(rev_196)]
-		for i_230 := range rev_196 {
-			rev_196[i_230] += (row_226[i_230] * row_224[i_230])
+	}
+	z_203 := ar.F64(len(tape_39))
+	z_204 := ar.F64(len(tape_44))
+	z_205 := ar.F64(len(tape_49))
+	var rev_206 []float64
+	var rev_207 int
+	var rev_208 int
+	var rev_209 []float64
+	var rev_210 int
+	var rev_211 []float64
+	var rev_212 int
+	var rev_213 []float64
+	var rev_214 int
+	rev_206, rev_207, rev_208, rev_209, rev_210, rev_211, rev_212, rev_213, rev_214 = r_195, 3, tape_8, z_203, tape_40, z_204, tape_45, z_205, tape_50
+	for i_233 := int64(0); i_233 < int64(3); i_233++ {
+		if i_233 < 0 || i_233 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_233, 3))
 		}
-		if tape_3 != tape_50 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_3}))
+		row_235 := a_139[int(i_233)*tape_8 : (int(i_233)+1)*tape_8]
+		if i_233 < 0 || i_233 >= int64(tape_52) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_233, tape_52))
 		}
-		if i_222 < 0 || i_222 >= int64(rev_194) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_222, rev_194))
+		_ = tape_51[int(i_233)*tape_53 : (int(i_233)+1)*tape_53]
+		row_237 := tape_54[int(i_233)*tape_56 : (int(i_233)+1)*tape_56]
+		row_238 := tape_57[int(i_233)*tape_59 : (int(i_233)+1)*tape_59]
+		row_239 := tape_60[int(i_233)*tape_62 : (int(i_233)+1)*tape_62]
+		if tape_8 != tape_56 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if rev_195 != tape_50 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_195})+" and "+runtime.ShapeString([]int{tape_50})+" differ")
+		if rev_214 != tape_56 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_214})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
 		}
-		row_232 := rev_193[i_222*int64(rev_195) : (i_222+1)*int64(rev_195)]
-		tape_49 = tape_49[:len(row_232)]
-		row_224 = row_224[:len(row_232)]
-		for i_233 := range row_232 {
-			row_232[i_233] += (tape_49[i_233] * row_224[i_233])
+		row_237 = row_237[:len(rev_213)]
+		row_235 = row_235[:len(rev_213)]
+		for i_241 := range rev_213 {
+			rev_213[i_241] += (row_237[i_241] * row_235[i_241])
 		}
-		if tape_3 != tape_59 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_59})+" and "+runtime.ShapeString([]int{tape_3}))
+		if tape_8 != tape_59 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_59})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if rev_192 != tape_59 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_192})+" and "+runtime.ShapeString([]int{tape_59})+" differ")
+		if rev_212 != tape_59 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_212})+" and "+runtime.ShapeString([]int{tape_59})+" differ")
 		}
-		row_227 = row_227[:len(rev_191)]
-		row_224 = row_224[:len(rev_191)]
-		for i_236 := range rev_191 {
-			rev_191[i_236] += (row_227[i_236] * row_224[i_236])
+		row_238 = row_238[:len(rev_211)]
+		row_235 = row_235[:len(rev_211)]
+		for i_244 := range rev_211 {
+			rev_211[i_244] += (row_238[i_244] * row_235[i_244])
 		}
-		if tape_3 != tape_45 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_3}))
+		if tape_8 != tape_62 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_62})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if i_222 < 0 || i_222 >= int64(rev_189) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_222, rev_189))
+		if rev_210 != tape_62 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_210})+" and "+runtime.ShapeString([]int{tape_62})+" differ")
 		}
-		if rev_190 != tape_45 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_190})+" and "+runtime.ShapeString([]int{tape_45})+" differ")
+		row_239 = row_239[:len(rev_209)]
+		row_235 = row_235[:len(rev_209)]
+		for i_247 := range rev_209 {
+			rev_209[i_247] += (row_239[i_247] * row_235[i_247])
 		}
-		row_238 := rev_188[i_222*int64(rev_190) : (i_222+1)*int64(rev_190)]
-		tape_44 = tape_44[:len(row_238)]
-		row_224 = row_224[:len(row_238)]
-		for i_239 := range row_238 {
-			row_238[i_239] += (tape_44[i_239] * row_224[i_239])
+		if tape_8 != tape_40 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if tape_3 != tape_62 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_62})+" and "+runtime.ShapeString([]int{tape_3}))
+		if i_233 < 0 || i_233 >= int64(rev_207) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_233, rev_207))
 		}
-		if rev_187 != tape_62 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_187})+" and "+runtime.ShapeString([]int{tape_62})+" differ")
+		if rev_208 != tape_40 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_208})+" and "+runtime.ShapeString([]int{tape_40})+" differ")
 		}
-		row_228 = row_228[:len(rev_186)]
-		row_224 = row_224[:len(rev_186)]
-		for i_242 := range rev_186 {
-			rev_186[i_242] += (row_228[i_242] * row_224[i_242])
+		row_249 := rev_206[i_233*int64(rev_208) : (i_233+1)*int64(rev_208)]
+		tape_39 = tape_39[:len(row_249)]
+		row_235 = row_235[:len(row_249)]
+		for i_250 := range row_249 {
+			row_249[i_250] += (tape_39[i_250] * row_235[i_250])
 		}
-		if tape_3 != tape_40 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_3}))
+	}
+	n_252, err_253 := runtime.CheckSize(int64(3))
+	if err_253 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_253)
+	}
+	var a_254 []float64
+	row_255 := a_139[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	if tape_8 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	rs_256 := tape_50
+	tot_257, err_258 := runtime.MulSize(n_252, rs_256)
+	if err_258 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_258)
+	}
+	a_254 = ar.F64w(tot_257)
+	row_259 := a_139[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	if tape_8 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	row_260 := a_139[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	if tape_8 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	row_261 := a_254[0*rs_256 : 1*rs_256]
+	row_262 := a_254[1*rs_256 : 2*rs_256]
+	row_263 := a_254[2*rs_256 : 3*rs_256]
+	tape_49 = tape_49[:tape_50]
+	row_255 = row_255[:tape_50]
+	row_259 = row_259[:tape_50]
+	row_260 = row_260[:tape_50]
+	row_261 = row_261[:tape_50]
+	row_262 = row_262[:tape_50]
+	row_263 = row_263[:tape_50]
+	if tape_50 >= 262144 {
+		loop_276 := runtime.EnterLoop(&nbLoop53, runtime.Bind(tape_49, runtime.Bind(row_255, runtime.Bind(row_259, runtime.Bind(row_260, runtime.Bind(row_261, runtime.Bind(row_262, runtime.Bind(row_263, runtime.End{}))))))), tape_50, 16384)
+		if loop_276.For == nil {
+			loop_276.For = func(lo_270, hi int) {
+				tape_49 := loop_276.C.H
+				row_255 := loop_276.C.T.H
+				row_259 := loop_276.C.T.T.H
+				row_260 := loop_276.C.T.T.T.H
+				row_261 := loop_276.C.T.T.T.T.H
+				row_262 := loop_276.C.T.T.T.T.T.H
+				row_263 := loop_276.C.T.T.T.T.T.T.H
+				for i_271 := lo_270; i_271 < hi; i_271++ {
+					e_273 := (tape_49[i_271] * row_255[i_271])
+					e_274 := (tape_49[i_271] * row_259[i_271])
+					e_275 := (tape_49[i_271] * row_260[i_271])
+					row_261[i_271] = e_273
+					row_262[i_271] = e_274
+					row_263[i_271] = e_275
+				}
+			}
 		}
-		if i_222 < 0 || i_222 >= int64(rev_184) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_222, rev_184))
+		runtime.ParallelFor(tape_50, 16384, loop_276.For)
+		loop_276.Leave(&nbLoop53)
+	} else {
+		for i_264 := 0; i_264 < tape_50; i_264++ {
+			e_266 := (tape_49[i_264] * row_255[i_264])
+			e_267 := (tape_49[i_264] * row_259[i_264])
+			e_268 := (tape_49[i_264] * row_260[i_264])
+			row_261[i_264] = e_266
+			row_262[i_264] = e_267
+			row_263[i_264] = e_268
 		}
-		if rev_185 != tape_40 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_185})+" and "+runtime.ShapeString([]int{tape_40})+" differ")
+	}
+	n_277, err_278 := runtime.CheckSize(int64(3))
+	if err_278 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_278)
+	}
+	var a_279 []float64
+	row_280 := a_139[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	if tape_8 != tape_45 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	rs_281 := tape_45
+	tot_282, err_283 := runtime.MulSize(n_277, rs_281)
+	if err_283 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_283)
+	}
+	a_279 = ar.F64w(tot_282)
+	row_284 := a_139[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	if tape_8 != tape_45 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	row_285 := a_139[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	if tape_8 != tape_45 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	row_286 := a_279[0*rs_281 : 1*rs_281]
+	row_287 := a_279[1*rs_281 : 2*rs_281]
+	row_288 := a_279[2*rs_281 : 3*rs_281]
+	tape_44 = tape_44[:tape_45]
+	row_280 = row_280[:tape_45]
+	row_284 = row_284[:tape_45]
+	row_285 = row_285[:tape_45]
+	row_286 = row_286[:tape_45]
+	row_287 = row_287[:tape_45]
+	row_288 = row_288[:tape_45]
+	if tape_45 >= 262144 {
+		loop_301 := runtime.EnterLoop(&nbLoop54, runtime.Bind(tape_44, runtime.Bind(row_280, runtime.Bind(row_284, runtime.Bind(row_285, runtime.Bind(row_286, runtime.Bind(row_287, runtime.Bind(row_288, runtime.End{}))))))), tape_45, 16384)
+		if loop_301.For == nil {
+			loop_301.For = func(lo_295, hi int) {
+				tape_44 := loop_301.C.H
+				row_280 := loop_301.C.T.H
+				row_284 := loop_301.C.T.T.H
+				row_285 := loop_301.C.T.T.T.H
+				row_286 := loop_301.C.T.T.T.T.H
+				row_287 := loop_301.C.T.T.T.T.T.H
+				row_288 := loop_301.C.T.T.T.T.T.T.H
+				for i_296 := lo_295; i_296 < hi; i_296++ {
+					e_298 := (tape_44[i_296] * row_280[i_296])
+					e_299 := (tape_44[i_296] * row_284[i_296])
+					e_300 := (tape_44[i_296] * row_285[i_296])
+					row_286[i_296] = e_298
+					row_287[i_296] = e_299
+					row_288[i_296] = e_300
+				}
+			}
 		}
-		row_244 := rev_183[i_222*int64(rev_185) : (i_222+1)*int64(rev_185)]
-		tape_39 = tape_39[:len(row_244)]
-		row_224 = row_224[:len(row_244)]
-		for i_245 := range row_244 {
-			row_244[i_245] += (tape_39[i_245] * row_224[i_245])
+		runtime.ParallelFor(tape_45, 16384, loop_301.For)
+		loop_301.Leave(&nbLoop54)
+	} else {
+		for i_289 := 0; i_289 < tape_45; i_289++ {
+			e_291 := (tape_44[i_289] * row_280[i_289])
+			e_292 := (tape_44[i_289] * row_284[i_289])
+			e_293 := (tape_44[i_289] * row_285[i_289])
+			row_286[i_289] = e_291
+			row_287[i_289] = e_292
+			row_288[i_289] = e_293
 		}
 	}
 	if tape_50 != tape_64 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_64})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	r_247 := ar.F64w(tape_64)
-	tape_63 = tape_63[:len(r_247)]
-	z_182 = z_182[:len(r_247)]
-	if len(r_247) >= 262144 {
-		loop_254 := runtime.EnterLoop(&nbLoop51, runtime.Bind(r_247, runtime.Bind(tape_63, runtime.Bind(z_182, runtime.End{}))), len(r_247), 16384)
-		if loop_254.For == nil {
-			loop_254.For = func(lo_251, hi int) {
-				r_247 := loop_254.C.H
-				tape_63 := loop_254.C.T.H
-				z_182 := loop_254.C.T.T.H
-				for i_252 := lo_251; i_252 < hi; i_252++ {
-					r_247[i_252] = (tape_63[i_252] * z_182[i_252])
+	r_302 := ar.F64w(tape_64)
+	tape_63 = tape_63[:len(r_302)]
+	z_205 = z_205[:len(r_302)]
+	if len(r_302) >= 262144 {
+		loop_309 := runtime.EnterLoop(&nbLoop55, runtime.Bind(r_302, runtime.Bind(tape_63, runtime.Bind(z_205, runtime.End{}))), len(r_302), 16384)
+		if loop_309.For == nil {
+			loop_309.For = func(lo_306, hi int) {
+				r_302 := loop_309.C.H
+				tape_63 := loop_309.C.T.H
+				z_205 := loop_309.C.T.T.H
+				for i_307 := lo_306; i_307 < hi; i_307++ {
+					r_302[i_307] = (tape_63[i_307] * z_205[i_307])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_247), 16384, loop_254.For)
-		loop_254.Leave(&nbLoop51)
+		runtime.ParallelFor(len(r_302), 16384, loop_309.For)
+		loop_309.Leave(&nbLoop55)
 	} else {
-		for i_248 := range r_247 {
-			r_247[i_248] = (tape_63[i_248] * z_182[i_248])
+		for i_303 := range r_302 {
+			r_302[i_303] = (tape_63[i_303] * z_205[i_303])
 		}
 	}
 	if tape_50 != tape_66 {
@@ -10704,303 +10911,276 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_40 != tape_66 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_66})+" differ")
 	}
-	tape_65 = tape_65[:len(z_178)]
-	z_182 = z_182[:len(z_178)]
-	if len(z_178) >= 262144 {
-		loop_262 := runtime.EnterLoop(&nbLoop52, runtime.Bind(z_178, runtime.Bind(tape_65, runtime.Bind(z_182, runtime.End{}))), len(z_178), 16384)
-		if loop_262.For == nil {
-			loop_262.For = func(lo_259, hi int) {
-				z_178 := loop_262.C.H
-				tape_65 := loop_262.C.T.H
-				z_182 := loop_262.C.T.T.H
-				for i_260 := lo_259; i_260 < hi; i_260++ {
-					z_178[i_260] += (-(tape_65[i_260] * z_182[i_260]))
+	tape_65 = tape_65[:len(z_203)]
+	z_205 = z_205[:len(z_203)]
+	if len(z_203) >= 262144 {
+		loop_317 := runtime.EnterLoop(&nbLoop56, runtime.Bind(z_203, runtime.Bind(tape_65, runtime.Bind(z_205, runtime.End{}))), len(z_203), 16384)
+		if loop_317.For == nil {
+			loop_317.For = func(lo_314, hi int) {
+				z_203 := loop_317.C.H
+				tape_65 := loop_317.C.T.H
+				z_205 := loop_317.C.T.T.H
+				for i_315 := lo_314; i_315 < hi; i_315++ {
+					z_203[i_315] += (-(tape_65[i_315] * z_205[i_315]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(z_178), 16384, loop_262.For)
-		loop_262.Leave(&nbLoop52)
+		runtime.ParallelFor(len(z_203), 16384, loop_317.For)
+		loop_317.Leave(&nbLoop56)
 	} else {
-		for i_256 := range z_178 {
-			z_178[i_256] += (-(tape_65[i_256] * z_182[i_256]))
+		for i_311 := range z_203 {
+			z_203[i_311] += (-(tape_65[i_311] * z_205[i_311]))
 		}
 	}
 	if tape_64 != tape_70 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_70})+" and "+runtime.ShapeString([]int{tape_64}))
 	}
-	if int64(2) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_5))
+	if tape_8 != tape_70 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_70})+" differ")
 	}
-	if tape_6 != tape_70 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_70})+" differ")
-	}
-	row_263 := r_170[int64(2)*int64(tape_6) : (int64(2)+1)*int64(tape_6)]
-	tape_69 = tape_69[:len(row_263)]
-	r_247 = r_247[:len(row_263)]
-	if len(row_263) >= 262144 {
-		loop_270 := runtime.EnterLoop(&nbLoop53, runtime.Bind(row_263, runtime.Bind(tape_69, runtime.Bind(r_247, runtime.End{}))), len(row_263), 16384)
-		if loop_270.For == nil {
-			loop_270.For = func(lo_267, hi int) {
-				row_263 := loop_270.C.H
-				tape_69 := loop_270.C.T.H
-				r_247 := loop_270.C.T.T.H
-				for i_268 := lo_267; i_268 < hi; i_268++ {
-					row_263[i_268] += (tape_69[i_268] * r_247[i_268])
+	row_318 := r_195[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
+	tape_69 = tape_69[:len(row_318)]
+	r_302 = r_302[:len(row_318)]
+	if len(row_318) >= 262144 {
+		loop_325 := runtime.EnterLoop(&nbLoop57, runtime.Bind(row_318, runtime.Bind(tape_69, runtime.Bind(r_302, runtime.End{}))), len(row_318), 16384)
+		if loop_325.For == nil {
+			loop_325.For = func(lo_322, hi int) {
+				row_318 := loop_325.C.H
+				tape_69 := loop_325.C.T.H
+				r_302 := loop_325.C.T.T.H
+				for i_323 := lo_322; i_323 < hi; i_323++ {
+					row_318[i_323] += (tape_69[i_323] * r_302[i_323])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_263), 16384, loop_270.For)
-		loop_270.Leave(&nbLoop53)
+		runtime.ParallelFor(len(row_318), 16384, loop_325.For)
+		loop_325.Leave(&nbLoop57)
 	} else {
-		for i_264 := range row_263 {
-			row_263[i_264] += (tape_69[i_264] * r_247[i_264])
+		for i_319 := range row_318 {
+			row_318[i_319] += (tape_69[i_319] * r_302[i_319])
 		}
 	}
 	if tape_64 != tape_68 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_68})+" and "+runtime.ShapeString([]int{tape_64}))
 	}
-	if int64(2) >= int64(tape_47) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_47))
+	if tape_50 != tape_68 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_68})+" differ")
 	}
-	if tape_48 != tape_68 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_48})+" and "+runtime.ShapeString([]int{tape_68})+" differ")
-	}
-	row_271 := z_181[int64(2)*int64(tape_48) : (int64(2)+1)*int64(tape_48)]
-	tape_67 = tape_67[:len(row_271)]
-	r_247 = r_247[:len(row_271)]
-	if len(row_271) >= 262144 {
-		loop_278 := runtime.EnterLoop(&nbLoop54, runtime.Bind(row_271, runtime.Bind(tape_67, runtime.Bind(r_247, runtime.End{}))), len(row_271), 16384)
-		if loop_278.For == nil {
-			loop_278.For = func(lo_275, hi int) {
-				row_271 := loop_278.C.H
-				tape_67 := loop_278.C.T.H
-				r_247 := loop_278.C.T.T.H
-				for i_276 := lo_275; i_276 < hi; i_276++ {
-					row_271[i_276] += (tape_67[i_276] * r_247[i_276])
+	row_326 := a_254[int64(2)*int64(tape_50) : (int64(2)+1)*int64(tape_50)]
+	tape_67 = tape_67[:len(row_326)]
+	r_302 = r_302[:len(row_326)]
+	if len(row_326) >= 262144 {
+		loop_333 := runtime.EnterLoop(&nbLoop58, runtime.Bind(row_326, runtime.Bind(tape_67, runtime.Bind(r_302, runtime.End{}))), len(row_326), 16384)
+		if loop_333.For == nil {
+			loop_333.For = func(lo_330, hi int) {
+				row_326 := loop_333.C.H
+				tape_67 := loop_333.C.T.H
+				r_302 := loop_333.C.T.T.H
+				for i_331 := lo_330; i_331 < hi; i_331++ {
+					row_326[i_331] += (tape_67[i_331] * r_302[i_331])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_271), 16384, loop_278.For)
-		loop_278.Leave(&nbLoop54)
+		runtime.ParallelFor(len(row_326), 16384, loop_333.For)
+		loop_333.Leave(&nbLoop58)
 	} else {
-		for i_272 := range row_271 {
-			row_271[i_272] += (tape_67[i_272] * r_247[i_272])
+		for i_327 := range row_326 {
+			row_326[i_327] += (tape_67[i_327] * r_302[i_327])
 		}
 	}
 	if tape_64 != tape_74 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_74})+" and "+runtime.ShapeString([]int{tape_64}))
 	}
-	if int64(1) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_5))
+	if tape_8 != tape_74 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_74})+" differ")
 	}
-	if tape_6 != tape_74 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_74})+" differ")
-	}
-	row_279 := r_170[int64(1)*int64(tape_6) : (int64(1)+1)*int64(tape_6)]
-	tape_73 = tape_73[:len(row_279)]
-	r_247 = r_247[:len(row_279)]
-	if len(row_279) >= 262144 {
-		loop_286 := runtime.EnterLoop(&nbLoop55, runtime.Bind(row_279, runtime.Bind(tape_73, runtime.Bind(r_247, runtime.End{}))), len(row_279), 16384)
-		if loop_286.For == nil {
-			loop_286.For = func(lo_283, hi int) {
-				row_279 := loop_286.C.H
-				tape_73 := loop_286.C.T.H
-				r_247 := loop_286.C.T.T.H
-				for i_284 := lo_283; i_284 < hi; i_284++ {
-					row_279[i_284] += (tape_73[i_284] * r_247[i_284])
+	row_334 := r_195[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
+	tape_73 = tape_73[:len(row_334)]
+	r_302 = r_302[:len(row_334)]
+	if len(row_334) >= 262144 {
+		loop_341 := runtime.EnterLoop(&nbLoop59, runtime.Bind(row_334, runtime.Bind(tape_73, runtime.Bind(r_302, runtime.End{}))), len(row_334), 16384)
+		if loop_341.For == nil {
+			loop_341.For = func(lo_338, hi int) {
+				row_334 := loop_341.C.H
+				tape_73 := loop_341.C.T.H
+				r_302 := loop_341.C.T.T.H
+				for i_339 := lo_338; i_339 < hi; i_339++ {
+					row_334[i_339] += (tape_73[i_339] * r_302[i_339])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_279), 16384, loop_286.For)
-		loop_286.Leave(&nbLoop55)
+		runtime.ParallelFor(len(row_334), 16384, loop_341.For)
+		loop_341.Leave(&nbLoop59)
 	} else {
-		for i_280 := range row_279 {
-			row_279[i_280] += (tape_73[i_280] * r_247[i_280])
+		for i_335 := range row_334 {
+			row_334[i_335] += (tape_73[i_335] * r_302[i_335])
 		}
 	}
 	if tape_64 != tape_72 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_72})+" and "+runtime.ShapeString([]int{tape_64}))
 	}
-	if int64(1) >= int64(tape_47) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_47))
+	if tape_50 != tape_72 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_72})+" differ")
 	}
-	if tape_48 != tape_72 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_48})+" and "+runtime.ShapeString([]int{tape_72})+" differ")
-	}
-	row_287 := z_181[int64(1)*int64(tape_48) : (int64(1)+1)*int64(tape_48)]
-	tape_71 = tape_71[:len(row_287)]
-	r_247 = r_247[:len(row_287)]
-	if len(row_287) >= 262144 {
-		loop_294 := runtime.EnterLoop(&nbLoop56, runtime.Bind(row_287, runtime.Bind(tape_71, runtime.Bind(r_247, runtime.End{}))), len(row_287), 16384)
-		if loop_294.For == nil {
-			loop_294.For = func(lo_291, hi int) {
-				row_287 := loop_294.C.H
-				tape_71 := loop_294.C.T.H
-				r_247 := loop_294.C.T.T.H
-				for i_292 := lo_291; i_292 < hi; i_292++ {
-					row_287[i_292] += (tape_71[i_292] * r_247[i_292])
+	row_342 := a_254[int64(1)*int64(tape_50) : (int64(1)+1)*int64(tape_50)]
+	tape_71 = tape_71[:len(row_342)]
+	r_302 = r_302[:len(row_342)]
+	if len(row_342) >= 262144 {
+		loop_349 := runtime.EnterLoop(&nbLoop60, runtime.Bind(row_342, runtime.Bind(tape_71, runtime.Bind(r_302, runtime.End{}))), len(row_342), 16384)
+		if loop_349.For == nil {
+			loop_349.For = func(lo_346, hi int) {
+				row_342 := loop_349.C.H
+				tape_71 := loop_349.C.T.H
+				r_302 := loop_349.C.T.T.H
+				for i_347 := lo_346; i_347 < hi; i_347++ {
+					row_342[i_347] += (tape_71[i_347] * r_302[i_347])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_287), 16384, loop_294.For)
-		loop_294.Leave(&nbLoop56)
+		runtime.ParallelFor(len(row_342), 16384, loop_349.For)
+		loop_349.Leave(&nbLoop60)
 	} else {
-		for i_288 := range row_287 {
-			row_287[i_288] += (tape_71[i_288] * r_247[i_288])
+		for i_343 := range row_342 {
+			row_342[i_343] += (tape_71[i_343] * r_302[i_343])
 		}
 	}
 	if tape_64 != tape_78 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_78})+" and "+runtime.ShapeString([]int{tape_64}))
 	}
-	if int64(0) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_5))
+	if tape_8 != tape_78 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_78})+" differ")
 	}
-	if tape_6 != tape_78 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_78})+" differ")
-	}
-	row_295 := r_170[int64(0)*int64(tape_6) : (int64(0)+1)*int64(tape_6)]
-	tape_77 = tape_77[:len(row_295)]
-	r_247 = r_247[:len(row_295)]
-	if len(row_295) >= 262144 {
-		loop_302 := runtime.EnterLoop(&nbLoop57, runtime.Bind(row_295, runtime.Bind(tape_77, runtime.Bind(r_247, runtime.End{}))), len(row_295), 16384)
-		if loop_302.For == nil {
-			loop_302.For = func(lo_299, hi int) {
-				row_295 := loop_302.C.H
-				tape_77 := loop_302.C.T.H
-				r_247 := loop_302.C.T.T.H
-				for i_300 := lo_299; i_300 < hi; i_300++ {
-					row_295[i_300] += (tape_77[i_300] * r_247[i_300])
+	row_350 := r_195[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
+	tape_77 = tape_77[:len(row_350)]
+	r_302 = r_302[:len(row_350)]
+	if len(row_350) >= 262144 {
+		loop_357 := runtime.EnterLoop(&nbLoop61, runtime.Bind(row_350, runtime.Bind(tape_77, runtime.Bind(r_302, runtime.End{}))), len(row_350), 16384)
+		if loop_357.For == nil {
+			loop_357.For = func(lo_354, hi int) {
+				row_350 := loop_357.C.H
+				tape_77 := loop_357.C.T.H
+				r_302 := loop_357.C.T.T.H
+				for i_355 := lo_354; i_355 < hi; i_355++ {
+					row_350[i_355] += (tape_77[i_355] * r_302[i_355])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_295), 16384, loop_302.For)
-		loop_302.Leave(&nbLoop57)
+		runtime.ParallelFor(len(row_350), 16384, loop_357.For)
+		loop_357.Leave(&nbLoop61)
 	} else {
-		for i_296 := range row_295 {
-			row_295[i_296] += (tape_77[i_296] * r_247[i_296])
+		for i_351 := range row_350 {
+			row_350[i_351] += (tape_77[i_351] * r_302[i_351])
 		}
 	}
 	if tape_64 != tape_76 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_76})+" and "+runtime.ShapeString([]int{tape_64}))
 	}
-	if int64(0) >= int64(tape_47) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_47))
+	if tape_50 != tape_76 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_76})+" differ")
 	}
-	if tape_48 != tape_76 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_48})+" and "+runtime.ShapeString([]int{tape_76})+" differ")
-	}
-	row_303 := z_181[int64(0)*int64(tape_48) : (int64(0)+1)*int64(tape_48)]
-	tape_75 = tape_75[:len(row_303)]
-	r_247 = r_247[:len(row_303)]
-	if len(row_303) >= 262144 {
-		loop_310 := runtime.EnterLoop(&nbLoop58, runtime.Bind(row_303, runtime.Bind(tape_75, runtime.Bind(r_247, runtime.End{}))), len(row_303), 16384)
-		if loop_310.For == nil {
-			loop_310.For = func(lo_307, hi int) {
-				row_303 := loop_310.C.H
-				tape_75 := loop_310.C.T.H
-				r_247 := loop_310.C.T.T.H
-				for i_308 := lo_307; i_308 < hi; i_308++ {
-					row_303[i_308] += (tape_75[i_308] * r_247[i_308])
+	row_358 := a_254[int64(0)*int64(tape_50) : (int64(0)+1)*int64(tape_50)]
+	tape_75 = tape_75[:len(row_358)]
+	r_302 = r_302[:len(row_358)]
+	if len(row_358) >= 262144 {
+		loop_365 := runtime.EnterLoop(&nbLoop62, runtime.Bind(row_358, runtime.Bind(tape_75, runtime.Bind(r_302, runtime.End{}))), len(row_358), 16384)
+		if loop_365.For == nil {
+			loop_365.For = func(lo_362, hi int) {
+				row_358 := loop_365.C.H
+				tape_75 := loop_365.C.T.H
+				r_302 := loop_365.C.T.T.H
+				for i_363 := lo_362; i_363 < hi; i_363++ {
+					row_358[i_363] += (tape_75[i_363] * r_302[i_363])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_303), 16384, loop_310.For)
-		loop_310.Leave(&nbLoop58)
+		runtime.ParallelFor(len(row_358), 16384, loop_365.For)
+		loop_365.Leave(&nbLoop62)
 	} else {
-		for i_304 := range row_303 {
-			row_303[i_304] += (tape_75[i_304] * r_247[i_304])
+		for i_359 := range row_358 {
+			row_358[i_359] += (tape_75[i_359] * r_302[i_359])
 		}
 	}
-	r_311, r_312, r_313, r_314, r_315, r_316, err_317 := fn_crosssplit11bwd(ar, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, tape_92, tape_93, tape_94, tape_95, tape_96, tape_97, tape_98, tape_99, tape_100, tape_101, tape_102, tape_103, tape_104, tape_105, tape_106, tape_107, tape_108, z_179, tape_42, tape_43)
-	if err_317 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_317, "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	r_366, r_367, r_368, r_369, r_370, r_371, err_372 := fn_crosssplit11bwd(ar, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, tape_92, tape_93, tape_94, tape_95, tape_96, tape_97, tape_98, tape_99, tape_100, tape_101, tape_102, tape_103, tape_104, tape_105, tape_106, tape_107, tape_108, a_279, 3, tape_45)
+	if err_372 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_372, "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	if tape_47 != r_312 || tape_48 != r_313 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_47, tape_48})+" and "+runtime.ShapeString([]int{r_312, r_313})+" differ")
+	if 3 != r_367 || tape_50 != r_368 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_50})+" and "+runtime.ShapeString([]int{r_367, r_368})+" differ")
 	}
-	r_311 = r_311[:len(z_181)]
-	for i_318 := range z_181 {
-		z_181[i_318] += r_311[i_318]
+	r_366 = r_366[:len(a_254)]
+	for i_373 := range a_254 {
+		a_254[i_373] += r_366[i_373]
 	}
-	if tape_5 != r_315 || tape_6 != r_316 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_5, tape_6})+" and "+runtime.ShapeString([]int{r_315, r_316})+" differ")
+	if 3 != r_370 || tape_8 != r_371 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_8})+" and "+runtime.ShapeString([]int{r_370, r_371})+" differ")
 	}
-	r_314 = r_314[:len(r_170)]
-	for i_319 := range r_170 {
-		r_170[i_319] += r_314[i_319]
+	r_369 = r_369[:len(r_195)]
+	for i_374 := range r_195 {
+		r_195[i_374] += r_369[i_374]
 	}
-	if int64(0) >= int64(tape_47) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_47))
-	}
-	row_320 := z_181[int(int64(0))*tape_48 : (int(int64(0))+1)*tape_48]
-	if int64(1) >= int64(tape_47) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_47))
-	}
-	row_321 := z_181[int(int64(1))*tape_48 : (int(int64(1))+1)*tape_48]
-	if int64(2) >= int64(tape_47) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_47))
-	}
-	row_322 := z_181[int(int64(2))*tape_48 : (int(int64(2))+1)*tape_48]
-	r_323 := ar.F64w(tape_110)
-	tape_109 = tape_109[:len(r_323)]
-	if len(r_323) >= 262144 {
-		loop_330 := runtime.EnterLoop(&nbLoop59, runtime.Bind(r_323, runtime.Bind(tape_109, runtime.End{})), len(r_323), 16384)
-		if loop_330.For == nil {
-			loop_330.For = func(lo_327, hi int) {
-				r_323 := loop_330.C.H
-				tape_109 := loop_330.C.T.H
-				for i_328 := lo_327; i_328 < hi; i_328++ {
-					r_323[i_328] = (1.0 / tape_109[i_328])
+	row_375 := a_254[int(int64(0))*tape_50 : (int(int64(0))+1)*tape_50]
+	row_376 := a_254[int(int64(1))*tape_50 : (int(int64(1))+1)*tape_50]
+	row_377 := a_254[int(int64(2))*tape_50 : (int(int64(2))+1)*tape_50]
+	r_378 := ar.F64w(tape_110)
+	tape_109 = tape_109[:len(r_378)]
+	if len(r_378) >= 262144 {
+		loop_385 := runtime.EnterLoop(&nbLoop63, runtime.Bind(r_378, runtime.Bind(tape_109, runtime.End{})), len(r_378), 16384)
+		if loop_385.For == nil {
+			loop_385.For = func(lo_382, hi int) {
+				r_378 := loop_385.C.H
+				tape_109 := loop_385.C.T.H
+				for i_383 := lo_382; i_383 < hi; i_383++ {
+					r_378[i_383] = (1.0 / tape_109[i_383])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_323), 16384, loop_330.For)
-		loop_330.Leave(&nbLoop59)
+		runtime.ParallelFor(len(r_378), 16384, loop_385.For)
+		loop_385.Leave(&nbLoop63)
 	} else {
-		for i_324 := range r_323 {
-			r_323[i_324] = (1.0 / tape_109[i_324])
+		for i_379 := range r_378 {
+			r_378[i_379] = (1.0 / tape_109[i_379])
 		}
 	}
 	if tape_110 != tape_112 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_110}))
 	}
-	if tape_48 != tape_112 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_48}))
+	if tape_50 != tape_112 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	r_331 := ar.F64w(tape_112)
-	tape_111 = tape_111[:len(r_331)]
-	tape_109 = tape_109[:len(r_331)]
-	row_322 = row_322[:len(r_331)]
-	if len(r_331) >= 262144 {
-		loop_338 := runtime.EnterLoop(&nbLoop60, runtime.Bind(r_331, runtime.Bind(tape_111, runtime.Bind(tape_109, runtime.Bind(row_322, runtime.End{})))), len(r_331), 16384)
-		if loop_338.For == nil {
-			loop_338.For = func(lo_335, hi int) {
-				r_331 := loop_338.C.H
-				tape_111 := loop_338.C.T.H
-				tape_109 := loop_338.C.T.T.H
-				row_322 := loop_338.C.T.T.T.H
-				for i_336 := lo_335; i_336 < hi; i_336++ {
-					r_331[i_336] = ((-(tape_111[i_336] / tape_109[i_336])) * row_322[i_336])
+	r_386 := ar.F64w(tape_112)
+	tape_111 = tape_111[:len(r_386)]
+	tape_109 = tape_109[:len(r_386)]
+	row_377 = row_377[:len(r_386)]
+	if len(r_386) >= 262144 {
+		loop_393 := runtime.EnterLoop(&nbLoop64, runtime.Bind(r_386, runtime.Bind(tape_111, runtime.Bind(tape_109, runtime.Bind(row_377, runtime.End{})))), len(r_386), 16384)
+		if loop_393.For == nil {
+			loop_393.For = func(lo_390, hi int) {
+				r_386 := loop_393.C.H
+				tape_111 := loop_393.C.T.H
+				tape_109 := loop_393.C.T.T.H
+				row_377 := loop_393.C.T.T.T.H
+				for i_391 := lo_390; i_391 < hi; i_391++ {
+					r_386[i_391] = ((-(tape_111[i_391] / tape_109[i_391])) * row_377[i_391])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_331), 16384, loop_338.For)
-		loop_338.Leave(&nbLoop60)
+		runtime.ParallelFor(len(r_386), 16384, loop_393.For)
+		loop_393.Leave(&nbLoop64)
 	} else {
-		for i_332 := range r_331 {
-			r_331[i_332] = ((-(tape_111[i_332] / tape_109[i_332])) * row_322[i_332])
+		for i_387 := range r_386 {
+			r_386[i_387] = ((-(tape_111[i_387] / tape_109[i_387])) * row_377[i_387])
 		}
 	}
-	z_339 := ar.F64(len(tape_113))
-	if tape_114 != r_163 || tape_115 != r_164 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_114, tape_115})+" and "+runtime.ShapeString([]int{r_163, r_164})+" differ")
+	z_394 := ar.F64(len(tape_113))
+	if tape_114 != r_188 || tape_115 != r_189 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_114, tape_115})+" and "+runtime.ShapeString([]int{r_188, r_189})+" differ")
 	}
-	r_162 = r_162[:len(z_339)]
-	for i_340 := range z_339 {
-		z_339[i_340] += r_162[i_340]
+	r_187 = r_187[:len(z_394)]
+	for i_395 := range z_394 {
+		z_394[i_395] += r_187[i_395]
 	}
-	if tape_48 != tape_110 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_48}))
+	if tape_50 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
 	if int64(2) >= int64(tape_114) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_114))
@@ -11008,62 +11188,62 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_115 != tape_110 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
 	}
-	row_341 := z_339[int64(2)*int64(tape_115) : (int64(2)+1)*int64(tape_115)]
-	r_323 = r_323[:len(row_341)]
-	row_322 = row_322[:len(row_341)]
-	if len(row_341) >= 262144 {
-		loop_348 := runtime.EnterLoop(&nbLoop61, runtime.Bind(row_341, runtime.Bind(r_323, runtime.Bind(row_322, runtime.End{}))), len(row_341), 16384)
-		if loop_348.For == nil {
-			loop_348.For = func(lo_345, hi int) {
-				row_341 := loop_348.C.H
-				r_323 := loop_348.C.T.H
-				row_322 := loop_348.C.T.T.H
-				for i_346 := lo_345; i_346 < hi; i_346++ {
-					row_341[i_346] += (r_323[i_346] * row_322[i_346])
+	row_396 := z_394[int64(2)*int64(tape_115) : (int64(2)+1)*int64(tape_115)]
+	r_378 = r_378[:len(row_396)]
+	row_377 = row_377[:len(row_396)]
+	if len(row_396) >= 262144 {
+		loop_403 := runtime.EnterLoop(&nbLoop65, runtime.Bind(row_396, runtime.Bind(r_378, runtime.Bind(row_377, runtime.End{}))), len(row_396), 16384)
+		if loop_403.For == nil {
+			loop_403.For = func(lo_400, hi int) {
+				row_396 := loop_403.C.H
+				r_378 := loop_403.C.T.H
+				row_377 := loop_403.C.T.T.H
+				for i_401 := lo_400; i_401 < hi; i_401++ {
+					row_396[i_401] += (r_378[i_401] * row_377[i_401])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_341), 16384, loop_348.For)
-		loop_348.Leave(&nbLoop61)
+		runtime.ParallelFor(len(row_396), 16384, loop_403.For)
+		loop_403.Leave(&nbLoop65)
 	} else {
-		for i_342 := range row_341 {
-			row_341[i_342] += (r_323[i_342] * row_322[i_342])
+		for i_397 := range row_396 {
+			row_396[i_397] += (r_378[i_397] * row_377[i_397])
 		}
 	}
 	if tape_110 != tape_117 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_117})+" and "+runtime.ShapeString([]int{tape_110}))
 	}
-	if tape_48 != tape_117 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_117})+" and "+runtime.ShapeString([]int{tape_48}))
+	if tape_50 != tape_117 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_117})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
 	if tape_112 != tape_117 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_117})+" differ")
 	}
-	tape_116 = tape_116[:len(r_331)]
-	tape_109 = tape_109[:len(r_331)]
-	row_321 = row_321[:len(r_331)]
-	if len(r_331) >= 262144 {
-		loop_356 := runtime.EnterLoop(&nbLoop62, runtime.Bind(r_331, runtime.Bind(tape_116, runtime.Bind(tape_109, runtime.Bind(row_321, runtime.End{})))), len(r_331), 16384)
-		if loop_356.For == nil {
-			loop_356.For = func(lo_353, hi int) {
-				r_331 := loop_356.C.H
-				tape_116 := loop_356.C.T.H
-				tape_109 := loop_356.C.T.T.H
-				row_321 := loop_356.C.T.T.T.H
-				for i_354 := lo_353; i_354 < hi; i_354++ {
-					r_331[i_354] += ((-(tape_116[i_354] / tape_109[i_354])) * row_321[i_354])
+	tape_116 = tape_116[:len(r_386)]
+	tape_109 = tape_109[:len(r_386)]
+	row_376 = row_376[:len(r_386)]
+	if len(r_386) >= 262144 {
+		loop_411 := runtime.EnterLoop(&nbLoop66, runtime.Bind(r_386, runtime.Bind(tape_116, runtime.Bind(tape_109, runtime.Bind(row_376, runtime.End{})))), len(r_386), 16384)
+		if loop_411.For == nil {
+			loop_411.For = func(lo_408, hi int) {
+				r_386 := loop_411.C.H
+				tape_116 := loop_411.C.T.H
+				tape_109 := loop_411.C.T.T.H
+				row_376 := loop_411.C.T.T.T.H
+				for i_409 := lo_408; i_409 < hi; i_409++ {
+					r_386[i_409] += ((-(tape_116[i_409] / tape_109[i_409])) * row_376[i_409])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_331), 16384, loop_356.For)
-		loop_356.Leave(&nbLoop62)
+		runtime.ParallelFor(len(r_386), 16384, loop_411.For)
+		loop_411.Leave(&nbLoop66)
 	} else {
-		for i_350 := range r_331 {
-			r_331[i_350] += ((-(tape_116[i_350] / tape_109[i_350])) * row_321[i_350])
+		for i_405 := range r_386 {
+			r_386[i_405] += ((-(tape_116[i_405] / tape_109[i_405])) * row_376[i_405])
 		}
 	}
-	if tape_48 != tape_110 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_48}))
+	if tape_50 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
 	if int64(1) >= int64(tape_114) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_114))
@@ -11071,62 +11251,62 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_115 != tape_110 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
 	}
-	row_357 := z_339[int64(1)*int64(tape_115) : (int64(1)+1)*int64(tape_115)]
-	r_323 = r_323[:len(row_357)]
-	row_321 = row_321[:len(row_357)]
-	if len(row_357) >= 262144 {
-		loop_364 := runtime.EnterLoop(&nbLoop63, runtime.Bind(row_357, runtime.Bind(r_323, runtime.Bind(row_321, runtime.End{}))), len(row_357), 16384)
-		if loop_364.For == nil {
-			loop_364.For = func(lo_361, hi int) {
-				row_357 := loop_364.C.H
-				r_323 := loop_364.C.T.H
-				row_321 := loop_364.C.T.T.H
-				for i_362 := lo_361; i_362 < hi; i_362++ {
-					row_357[i_362] += (r_323[i_362] * row_321[i_362])
+	row_412 := z_394[int64(1)*int64(tape_115) : (int64(1)+1)*int64(tape_115)]
+	r_378 = r_378[:len(row_412)]
+	row_376 = row_376[:len(row_412)]
+	if len(row_412) >= 262144 {
+		loop_419 := runtime.EnterLoop(&nbLoop67, runtime.Bind(row_412, runtime.Bind(r_378, runtime.Bind(row_376, runtime.End{}))), len(row_412), 16384)
+		if loop_419.For == nil {
+			loop_419.For = func(lo_416, hi int) {
+				row_412 := loop_419.C.H
+				r_378 := loop_419.C.T.H
+				row_376 := loop_419.C.T.T.H
+				for i_417 := lo_416; i_417 < hi; i_417++ {
+					row_412[i_417] += (r_378[i_417] * row_376[i_417])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_357), 16384, loop_364.For)
-		loop_364.Leave(&nbLoop63)
+		runtime.ParallelFor(len(row_412), 16384, loop_419.For)
+		loop_419.Leave(&nbLoop67)
 	} else {
-		for i_358 := range row_357 {
-			row_357[i_358] += (r_323[i_358] * row_321[i_358])
+		for i_413 := range row_412 {
+			row_412[i_413] += (r_378[i_413] * row_376[i_413])
 		}
 	}
 	if tape_110 != tape_119 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_119})+" and "+runtime.ShapeString([]int{tape_110}))
 	}
-	if tape_48 != tape_119 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_119})+" and "+runtime.ShapeString([]int{tape_48}))
+	if tape_50 != tape_119 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_119})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
 	if tape_112 != tape_119 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_119})+" differ")
 	}
-	tape_118 = tape_118[:len(r_331)]
-	tape_109 = tape_109[:len(r_331)]
-	row_320 = row_320[:len(r_331)]
-	if len(r_331) >= 262144 {
-		loop_372 := runtime.EnterLoop(&nbLoop64, runtime.Bind(r_331, runtime.Bind(tape_118, runtime.Bind(tape_109, runtime.Bind(row_320, runtime.End{})))), len(r_331), 16384)
-		if loop_372.For == nil {
-			loop_372.For = func(lo_369, hi int) {
-				r_331 := loop_372.C.H
-				tape_118 := loop_372.C.T.H
-				tape_109 := loop_372.C.T.T.H
-				row_320 := loop_372.C.T.T.T.H
-				for i_370 := lo_369; i_370 < hi; i_370++ {
-					r_331[i_370] += ((-(tape_118[i_370] / tape_109[i_370])) * row_320[i_370])
+	tape_118 = tape_118[:len(r_386)]
+	tape_109 = tape_109[:len(r_386)]
+	row_375 = row_375[:len(r_386)]
+	if len(r_386) >= 262144 {
+		loop_427 := runtime.EnterLoop(&nbLoop68, runtime.Bind(r_386, runtime.Bind(tape_118, runtime.Bind(tape_109, runtime.Bind(row_375, runtime.End{})))), len(r_386), 16384)
+		if loop_427.For == nil {
+			loop_427.For = func(lo_424, hi int) {
+				r_386 := loop_427.C.H
+				tape_118 := loop_427.C.T.H
+				tape_109 := loop_427.C.T.T.H
+				row_375 := loop_427.C.T.T.T.H
+				for i_425 := lo_424; i_425 < hi; i_425++ {
+					r_386[i_425] += ((-(tape_118[i_425] / tape_109[i_425])) * row_375[i_425])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_331), 16384, loop_372.For)
-		loop_372.Leave(&nbLoop64)
+		runtime.ParallelFor(len(r_386), 16384, loop_427.For)
+		loop_427.Leave(&nbLoop68)
 	} else {
-		for i_366 := range r_331 {
-			r_331[i_366] += ((-(tape_118[i_366] / tape_109[i_366])) * row_320[i_366])
+		for i_421 := range r_386 {
+			r_386[i_421] += ((-(tape_118[i_421] / tape_109[i_421])) * row_375[i_421])
 		}
 	}
-	if tape_48 != tape_110 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_48}))
+	if tape_50 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
 	if int64(0) >= int64(tape_114) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_114))
@@ -11134,26 +11314,26 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_115 != tape_110 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
 	}
-	row_373 := z_339[int64(0)*int64(tape_115) : (int64(0)+1)*int64(tape_115)]
-	r_323 = r_323[:len(row_373)]
-	row_320 = row_320[:len(row_373)]
-	if len(row_373) >= 262144 {
-		loop_380 := runtime.EnterLoop(&nbLoop65, runtime.Bind(row_373, runtime.Bind(r_323, runtime.Bind(row_320, runtime.End{}))), len(row_373), 16384)
-		if loop_380.For == nil {
-			loop_380.For = func(lo_377, hi int) {
-				row_373 := loop_380.C.H
-				r_323 := loop_380.C.T.H
-				row_320 := loop_380.C.T.T.H
-				for i_378 := lo_377; i_378 < hi; i_378++ {
-					row_373[i_378] += (r_323[i_378] * row_320[i_378])
+	row_428 := z_394[int64(0)*int64(tape_115) : (int64(0)+1)*int64(tape_115)]
+	r_378 = r_378[:len(row_428)]
+	row_375 = row_375[:len(row_428)]
+	if len(row_428) >= 262144 {
+		loop_435 := runtime.EnterLoop(&nbLoop69, runtime.Bind(row_428, runtime.Bind(r_378, runtime.Bind(row_375, runtime.End{}))), len(row_428), 16384)
+		if loop_435.For == nil {
+			loop_435.For = func(lo_432, hi int) {
+				row_428 := loop_435.C.H
+				r_378 := loop_435.C.T.H
+				row_375 := loop_435.C.T.T.H
+				for i_433 := lo_432; i_433 < hi; i_433++ {
+					row_428[i_433] += (r_378[i_433] * row_375[i_433])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_373), 16384, loop_380.For)
-		loop_380.Leave(&nbLoop65)
+		runtime.ParallelFor(len(row_428), 16384, loop_435.For)
+		loop_435.Leave(&nbLoop69)
 	} else {
-		for i_374 := range row_373 {
-			row_373[i_374] += (r_323[i_374] * row_320[i_374])
+		for i_429 := range row_428 {
+			row_428[i_429] += (r_378[i_429] * row_375[i_429])
 		}
 	}
 	if tape_45 != tape_110 {
@@ -11162,25 +11342,25 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_112 != tape_110 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
 	}
-	tape_109 = tape_109[:len(r_331)]
-	z_180 = z_180[:len(r_331)]
-	if len(r_331) >= 262144 {
-		loop_388 := runtime.EnterLoop(&nbLoop66, runtime.Bind(r_331, runtime.Bind(tape_109, runtime.Bind(z_180, runtime.End{}))), len(r_331), 16384)
-		if loop_388.For == nil {
-			loop_388.For = func(lo_385, hi int) {
-				r_331 := loop_388.C.H
-				tape_109 := loop_388.C.T.H
-				z_180 := loop_388.C.T.T.H
-				for i_386 := lo_385; i_386 < hi; i_386++ {
-					r_331[i_386] += ((math.Cos(tape_109[i_386])) * z_180[i_386])
+	tape_109 = tape_109[:len(r_386)]
+	z_204 = z_204[:len(r_386)]
+	if len(r_386) >= 262144 {
+		loop_443 := runtime.EnterLoop(&nbLoop70, runtime.Bind(r_386, runtime.Bind(tape_109, runtime.Bind(z_204, runtime.End{}))), len(r_386), 16384)
+		if loop_443.For == nil {
+			loop_443.For = func(lo_440, hi int) {
+				r_386 := loop_443.C.H
+				tape_109 := loop_443.C.T.H
+				z_204 := loop_443.C.T.T.H
+				for i_441 := lo_440; i_441 < hi; i_441++ {
+					r_386[i_441] += ((math.Cos(tape_109[i_441])) * z_204[i_441])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_331), 16384, loop_388.For)
-		loop_388.Leave(&nbLoop66)
+		runtime.ParallelFor(len(r_386), 16384, loop_443.For)
+		loop_443.Leave(&nbLoop70)
 	} else {
-		for i_382 := range r_331 {
-			r_331[i_382] += ((math.Cos(tape_109[i_382])) * z_180[i_382])
+		for i_437 := range r_386 {
+			r_386[i_437] += ((math.Cos(tape_109[i_437])) * z_204[i_437])
 		}
 	}
 	if tape_40 != tape_110 {
@@ -11189,50 +11369,50 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_112 != tape_110 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
 	}
-	tape_109 = tape_109[:len(r_331)]
-	z_178 = z_178[:len(r_331)]
-	if len(r_331) >= 262144 {
-		loop_396 := runtime.EnterLoop(&nbLoop67, runtime.Bind(r_331, runtime.Bind(tape_109, runtime.Bind(z_178, runtime.End{}))), len(r_331), 16384)
-		if loop_396.For == nil {
-			loop_396.For = func(lo_393, hi int) {
-				r_331 := loop_396.C.H
-				tape_109 := loop_396.C.T.H
-				z_178 := loop_396.C.T.T.H
-				for i_394 := lo_393; i_394 < hi; i_394++ {
-					r_331[i_394] += ((-(math.Sin(tape_109[i_394]))) * z_178[i_394])
+	tape_109 = tape_109[:len(r_386)]
+	z_203 = z_203[:len(r_386)]
+	if len(r_386) >= 262144 {
+		loop_451 := runtime.EnterLoop(&nbLoop71, runtime.Bind(r_386, runtime.Bind(tape_109, runtime.Bind(z_203, runtime.End{}))), len(r_386), 16384)
+		if loop_451.For == nil {
+			loop_451.For = func(lo_448, hi int) {
+				r_386 := loop_451.C.H
+				tape_109 := loop_451.C.T.H
+				z_203 := loop_451.C.T.T.H
+				for i_449 := lo_448; i_449 < hi; i_449++ {
+					r_386[i_449] += ((-(math.Sin(tape_109[i_449]))) * z_203[i_449])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_331), 16384, loop_396.For)
-		loop_396.Leave(&nbLoop67)
+		runtime.ParallelFor(len(r_386), 16384, loop_451.For)
+		loop_451.Leave(&nbLoop71)
 	} else {
-		for i_390 := range r_331 {
-			r_331[i_390] += ((-(math.Sin(tape_109[i_390]))) * z_178[i_390])
+		for i_445 := range r_386 {
+			r_386[i_445] += ((-(math.Sin(tape_109[i_445]))) * z_203[i_445])
 		}
 	}
 	if tape_112 != tape_110 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_112}))
 	}
-	r_397 := ar.F64w(tape_110)
-	tape_109 = tape_109[:len(r_397)]
-	r_331 = r_331[:len(r_397)]
-	if len(r_397) >= 262144 {
-		loop_404 := runtime.EnterLoop(&nbLoop68, runtime.Bind(r_397, runtime.Bind(tape_109, runtime.Bind(r_331, runtime.End{}))), len(r_397), 16384)
-		if loop_404.For == nil {
-			loop_404.For = func(lo_401, hi int) {
-				r_397 := loop_404.C.H
-				tape_109 := loop_404.C.T.H
-				r_331 := loop_404.C.T.T.H
-				for i_402 := lo_401; i_402 < hi; i_402++ {
-					r_397[i_402] = ((0.5 / tape_109[i_402]) * r_331[i_402])
+	r_452 := ar.F64w(tape_110)
+	tape_109 = tape_109[:len(r_452)]
+	r_386 = r_386[:len(r_452)]
+	if len(r_452) >= 262144 {
+		loop_459 := runtime.EnterLoop(&nbLoop72, runtime.Bind(r_452, runtime.Bind(tape_109, runtime.Bind(r_386, runtime.End{}))), len(r_452), 16384)
+		if loop_459.For == nil {
+			loop_459.For = func(lo_456, hi int) {
+				r_452 := loop_459.C.H
+				tape_109 := loop_459.C.T.H
+				r_386 := loop_459.C.T.T.H
+				for i_457 := lo_456; i_457 < hi; i_457++ {
+					r_452[i_457] = ((0.5 / tape_109[i_457]) * r_386[i_457])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_397), 16384, loop_404.For)
-		loop_404.Leave(&nbLoop68)
+		runtime.ParallelFor(len(r_452), 16384, loop_459.For)
+		loop_459.Leave(&nbLoop72)
 	} else {
-		for i_398 := range r_397 {
-			r_397[i_398] = ((0.5 / tape_109[i_398]) * r_331[i_398])
+		for i_453 := range r_452 {
+			r_452[i_453] = ((0.5 / tape_109[i_453]) * r_386[i_453])
 		}
 	}
 	if tape_110 != tape_121 {
@@ -11244,26 +11424,26 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_115 != tape_121 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_121})+" differ")
 	}
-	row_405 := z_339[int64(2)*int64(tape_115) : (int64(2)+1)*int64(tape_115)]
-	tape_120 = tape_120[:len(row_405)]
-	r_397 = r_397[:len(row_405)]
-	if len(row_405) >= 262144 {
-		loop_412 := runtime.EnterLoop(&nbLoop69, runtime.Bind(row_405, runtime.Bind(tape_120, runtime.Bind(r_397, runtime.End{}))), len(row_405), 16384)
-		if loop_412.For == nil {
-			loop_412.For = func(lo_409, hi int) {
-				row_405 := loop_412.C.H
-				tape_120 := loop_412.C.T.H
-				r_397 := loop_412.C.T.T.H
-				for i_410 := lo_409; i_410 < hi; i_410++ {
-					row_405[i_410] += ((2.0 * tape_120[i_410]) * r_397[i_410])
+	row_460 := z_394[int64(2)*int64(tape_115) : (int64(2)+1)*int64(tape_115)]
+	tape_120 = tape_120[:len(row_460)]
+	r_452 = r_452[:len(row_460)]
+	if len(row_460) >= 262144 {
+		loop_467 := runtime.EnterLoop(&nbLoop73, runtime.Bind(row_460, runtime.Bind(tape_120, runtime.Bind(r_452, runtime.End{}))), len(row_460), 16384)
+		if loop_467.For == nil {
+			loop_467.For = func(lo_464, hi int) {
+				row_460 := loop_467.C.H
+				tape_120 := loop_467.C.T.H
+				r_452 := loop_467.C.T.T.H
+				for i_465 := lo_464; i_465 < hi; i_465++ {
+					row_460[i_465] += ((2.0 * tape_120[i_465]) * r_452[i_465])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_405), 16384, loop_412.For)
-		loop_412.Leave(&nbLoop69)
+		runtime.ParallelFor(len(row_460), 16384, loop_467.For)
+		loop_467.Leave(&nbLoop73)
 	} else {
-		for i_406 := range row_405 {
-			row_405[i_406] += ((2.0 * tape_120[i_406]) * r_397[i_406])
+		for i_461 := range row_460 {
+			row_460[i_461] += ((2.0 * tape_120[i_461]) * r_452[i_461])
 		}
 	}
 	if tape_110 != tape_123 {
@@ -11275,26 +11455,26 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_115 != tape_123 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_123})+" differ")
 	}
-	row_413 := z_339[int64(1)*int64(tape_115) : (int64(1)+1)*int64(tape_115)]
-	tape_122 = tape_122[:len(row_413)]
-	r_397 = r_397[:len(row_413)]
-	if len(row_413) >= 262144 {
-		loop_420 := runtime.EnterLoop(&nbLoop70, runtime.Bind(row_413, runtime.Bind(tape_122, runtime.Bind(r_397, runtime.End{}))), len(row_413), 16384)
-		if loop_420.For == nil {
-			loop_420.For = func(lo_417, hi int) {
-				row_413 := loop_420.C.H
-				tape_122 := loop_420.C.T.H
-				r_397 := loop_420.C.T.T.H
-				for i_418 := lo_417; i_418 < hi; i_418++ {
-					row_413[i_418] += ((2.0 * tape_122[i_418]) * r_397[i_418])
+	row_468 := z_394[int64(1)*int64(tape_115) : (int64(1)+1)*int64(tape_115)]
+	tape_122 = tape_122[:len(row_468)]
+	r_452 = r_452[:len(row_468)]
+	if len(row_468) >= 262144 {
+		loop_475 := runtime.EnterLoop(&nbLoop74, runtime.Bind(row_468, runtime.Bind(tape_122, runtime.Bind(r_452, runtime.End{}))), len(row_468), 16384)
+		if loop_475.For == nil {
+			loop_475.For = func(lo_472, hi int) {
+				row_468 := loop_475.C.H
+				tape_122 := loop_475.C.T.H
+				r_452 := loop_475.C.T.T.H
+				for i_473 := lo_472; i_473 < hi; i_473++ {
+					row_468[i_473] += ((2.0 * tape_122[i_473]) * r_452[i_473])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_413), 16384, loop_420.For)
-		loop_420.Leave(&nbLoop70)
+		runtime.ParallelFor(len(row_468), 16384, loop_475.For)
+		loop_475.Leave(&nbLoop74)
 	} else {
-		for i_414 := range row_413 {
-			row_413[i_414] += ((2.0 * tape_122[i_414]) * r_397[i_414])
+		for i_469 := range row_468 {
+			row_468[i_469] += ((2.0 * tape_122[i_469]) * r_452[i_469])
 		}
 	}
 	if tape_110 != tape_125 {
@@ -11306,43 +11486,31 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_115 != tape_125 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_125})+" differ")
 	}
-	row_421 := z_339[int64(0)*int64(tape_115) : (int64(0)+1)*int64(tape_115)]
-	tape_124 = tape_124[:len(row_421)]
-	r_397 = r_397[:len(row_421)]
-	if len(row_421) >= 262144 {
-		loop_428 := runtime.EnterLoop(&nbLoop71, runtime.Bind(row_421, runtime.Bind(tape_124, runtime.Bind(r_397, runtime.End{}))), len(row_421), 16384)
-		if loop_428.For == nil {
-			loop_428.For = func(lo_425, hi int) {
-				row_421 := loop_428.C.H
-				tape_124 := loop_428.C.T.H
-				r_397 := loop_428.C.T.T.H
-				for i_426 := lo_425; i_426 < hi; i_426++ {
-					row_421[i_426] += ((2.0 * tape_124[i_426]) * r_397[i_426])
+	row_476 := z_394[int64(0)*int64(tape_115) : (int64(0)+1)*int64(tape_115)]
+	tape_124 = tape_124[:len(row_476)]
+	r_452 = r_452[:len(row_476)]
+	if len(row_476) >= 262144 {
+		loop_483 := runtime.EnterLoop(&nbLoop75, runtime.Bind(row_476, runtime.Bind(tape_124, runtime.Bind(r_452, runtime.End{}))), len(row_476), 16384)
+		if loop_483.For == nil {
+			loop_483.For = func(lo_480, hi int) {
+				row_476 := loop_483.C.H
+				tape_124 := loop_483.C.T.H
+				r_452 := loop_483.C.T.T.H
+				for i_481 := lo_480; i_481 < hi; i_481++ {
+					row_476[i_481] += ((2.0 * tape_124[i_481]) * r_452[i_481])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_421), 16384, loop_428.For)
-		loop_428.Leave(&nbLoop71)
+		runtime.ParallelFor(len(row_476), 16384, loop_483.For)
+		loop_483.Leave(&nbLoop75)
 	} else {
-		for i_422 := range row_421 {
-			row_421[i_422] += ((2.0 * tape_124[i_422]) * r_397[i_422])
+		for i_477 := range row_476 {
+			row_476[i_477] += ((2.0 * tape_124[i_477]) * r_452[i_477])
 		}
 	}
-	ar.Keep(mark_429, &z_339, &r_170)
-	return z_339, tape_114, tape_115, r_170, tape_5, tape_6, nil
+	ar.Keep(mark_484, &z_394, &r_195)
+	return z_394, tape_114, tape_115, r_195, 3, tape_8, nil
 }
-
-// nbLoop72 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop72 runtime.LoopSite
-
-// nbLoop73 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop73 runtime.LoopSite
-
-// nbLoop74 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop74 runtime.LoopSite
-
-// nbLoop75 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop75 runtime.LoopSite
 
 // nbLoop76 keeps the records of a parallel loop of fn_residualsvjp1110.
 var nbLoop76 runtime.LoopSite
@@ -11380,9 +11548,24 @@ var nbLoop86 runtime.LoopSite
 // nbLoop87 keeps the records of a parallel loop of fn_residualsvjp1110.
 var nbLoop87 runtime.LoopSite
 
+// nbLoop88 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop88 runtime.LoopSite
+
+// nbLoop89 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop89 runtime.LoopSite
+
+// nbLoop90 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop90 runtime.LoopSite
+
+// nbLoop91 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop91 runtime.LoopSite
+
+// nbLoop92 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop92 runtime.LoopSite
+
 // fn_residualsvjp1110 is def residuals$vjp_1110 (models.nab:142:5).
 func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int, ybar_12 []float64, ybar_13 int, ybar_14 int, ybar_15 []float64, ybar_16 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_463 := ar.Mark()
+	mark_474 := ar.Mark()
 	if cam_2 != 11 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
 	}
@@ -11416,7 +11599,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	x_4 = x_4[:len(r_22)]
 	s_20 = s_20[:len(r_22)]
 	if len(r_22) >= 262144 {
-		loop_29 := runtime.EnterLoop(&nbLoop72, runtime.Bind(r_22, runtime.Bind(x_4, runtime.Bind(s_20, runtime.End{}))), len(r_22), 16384)
+		loop_29 := runtime.EnterLoop(&nbLoop76, runtime.Bind(r_22, runtime.Bind(x_4, runtime.Bind(s_20, runtime.End{}))), len(r_22), 16384)
 		if loop_29.For == nil {
 			loop_29.For = func(lo_26, hi int) {
 				r_22 := loop_29.C.H
@@ -11428,7 +11611,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(r_22), 16384, loop_29.For)
-		loop_29.Leave(&nbLoop72)
+		loop_29.Leave(&nbLoop76)
 	} else {
 		for i_23 := range r_22 {
 			r_22[i_23] = (x_4[i_23] - s_20[i_23])
@@ -11494,7 +11677,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	row_174 = row_174[:r_32]
 	r_176 = r_176[:r_32]
 	if r_32 >= 262144 {
-		loop_197 := runtime.EnterLoop(&nbLoop73, runtime.Bind(row_160, runtime.Bind(row_159, runtime.Bind(r_161, runtime.Bind(row_162, runtime.Bind(r_163, runtime.Bind(row_168, runtime.Bind(row_169, runtime.Bind(row_170, runtime.Bind(row_171, runtime.Bind(r_172, runtime.Bind(r_175, runtime.Bind(row_173, runtime.Bind(row_174, runtime.Bind(r_176, runtime.End{})))))))))))))), r_32, 16384)
+		loop_197 := runtime.EnterLoop(&nbLoop77, runtime.Bind(row_160, runtime.Bind(row_159, runtime.Bind(r_161, runtime.Bind(row_162, runtime.Bind(r_163, runtime.Bind(row_168, runtime.Bind(row_169, runtime.Bind(row_170, runtime.Bind(row_171, runtime.Bind(r_172, runtime.Bind(r_175, runtime.Bind(row_173, runtime.Bind(row_174, runtime.Bind(r_176, runtime.End{})))))))))))))), r_32, 16384)
 		if loop_197.For == nil {
 			loop_197.For = func(lo_187, hi int) {
 				row_160 := loop_197.C.H
@@ -11530,7 +11713,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(r_32, 16384, loop_197.For)
-		loop_197.Leave(&nbLoop73)
+		loop_197.Leave(&nbLoop77)
 	} else {
 		for i_177 := 0; i_177 < r_32; i_177++ {
 			e_179 := (row_160[i_177] / row_159[i_177])
@@ -11716,7 +11899,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	w_7 = w_7[:len(r_255)]
 	ybar_15 = ybar_15[:len(r_255)]
 	if len(r_255) >= 262144 {
-		loop_262 := runtime.EnterLoop(&nbLoop74, runtime.Bind(r_255, runtime.Bind(w_7, runtime.Bind(ybar_15, runtime.End{}))), len(r_255), 16384)
+		loop_262 := runtime.EnterLoop(&nbLoop78, runtime.Bind(r_255, runtime.Bind(w_7, runtime.Bind(ybar_15, runtime.End{}))), len(r_255), 16384)
 		if loop_262.For == nil {
 			loop_262.For = func(lo_259, hi int) {
 				r_255 := loop_262.C.H
@@ -11728,169 +11911,209 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(r_255), 16384, loop_262.For)
-		loop_262.Leave(&nbLoop74)
+		loop_262.Leave(&nbLoop78)
 	} else {
 		for i_256 := range r_255 {
 			r_255[i_256] = ((2.0 * w_7[i_256]) * -ybar_15[i_256])
 		}
 	}
-	z_263 := ar.F64(len(view_231))
-	var rev_264 []float64
-	var rev_265 int
-	var rev_266 []float64
-	var rev_267 int
-	var rev_268 int
-	rev_264, rev_265, rev_266, rev_267, rev_268 = r_255, w_8, z_263, n_198, d_201
-	for i_279 := int64(0); i_279 < int64(2); i_279++ {
-		if i_279 < 0 || i_279 >= int64(ybar_13) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_279, ybar_13))
+	var rev_263 []float64
+	var rev_264 int
+	rev_263, rev_264 = r_255, w_8
+	for i_272 := int64(0); i_272 < int64(2); i_272++ {
+		if i_272 < 0 || i_272 >= int64(n_232) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_272, n_232))
 		}
-		row_281 := ybar_12[int(i_279)*ybar_14 : (int(i_279)+1)*ybar_14]
-		if i_279 < 0 || i_279 >= int64(n_232) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_279, n_232))
+		_ = a_234[int(i_272)*d_235 : (int(i_272)+1)*d_235]
+		row_275 := a_237[int(i_272)*d_238 : (int(i_272)+1)*d_238]
+		if i_272 < 0 || i_272 >= int64(ybar_13) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_272, ybar_13))
 		}
-		_ = a_234[int(i_279)*d_235 : (int(i_279)+1)*d_235]
-		row_283 := a_237[int(i_279)*d_238 : (int(i_279)+1)*d_238]
+		row_276 := ybar_12[int(i_272)*ybar_14 : (int(i_272)+1)*ybar_14]
 		if ybar_14 != d_238 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{d_238})+" and "+runtime.ShapeString([]int{ybar_14}))
 		}
-		if rev_265 != d_238 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_265})+" and "+runtime.ShapeString([]int{d_238})+" differ")
+		if rev_264 != d_238 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_264})+" and "+runtime.ShapeString([]int{d_238})+" differ")
 		}
-		row_283 = row_283[:len(rev_264)]
-		row_281 = row_281[:len(rev_264)]
-		for i_285 := range rev_264 {
-			rev_264[i_285] += (row_283[i_285] * row_281[i_285])
-		}
-		if ybar_14 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_14}))
-		}
-		if i_279 < 0 || i_279 >= int64(rev_267) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", runtime.CheckIndex(i_279, rev_267))
-		}
-		if rev_268 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_268})+" and "+runtime.ShapeString([]int{w_8})+" differ")
-		}
-		row_287 := rev_266[i_279*int64(rev_268) : (i_279+1)*int64(rev_268)]
-		w_7 = w_7[:len(row_287)]
-		row_281 = row_281[:len(row_287)]
-		for i_288 := range row_287 {
-			row_287[i_288] += (w_7[i_288] * row_281[i_288])
+		row_275 = row_275[:len(rev_263)]
+		row_276 = row_276[:len(rev_263)]
+		for i_278 := range rev_263 {
+			rev_263[i_278] += (row_275[i_278] * row_276[i_278])
 		}
 	}
-	z_290 := ar.F64(len(cam_1))
-	z_291 := ar.F64(len(a_167))
-	z_292 := ar.F64(len(r_176))
-	var rev_293 []float64
-	var rev_294 int
-	var rev_295 int
-	var rev_296 []float64
-	var rev_297 int
-	var rev_298 int
-	var rev_299 []float64
-	var rev_300 int
-	rev_293, rev_294, rev_295, rev_296, rev_297, rev_298, rev_299, rev_300 = z_290, cam_2, cam_3, z_291, 2, r_32, z_292, cam_3
-	for i_322 := int64(0); i_322 < int64(2); i_322++ {
-		mark_323 := ar.Mark()
-		if i_322 < 0 || i_322 >= int64(n_198) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_322, n_198))
+	n_280, err_281 := runtime.CheckSize(int64(2))
+	if err_281 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_281)
+	}
+	var a_282 []float64
+	if int64(0) >= int64(ybar_13) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_13))
+	}
+	row_283 := ybar_12[int(int64(0))*ybar_14 : (int(int64(0))+1)*ybar_14]
+	if ybar_14 != w_8 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_14}))
+	}
+	rs_284 := w_8
+	tot_285, err_286 := runtime.MulSize(n_280, rs_284)
+	if err_286 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_286)
+	}
+	a_282 = ar.F64w(tot_285)
+	if int64(1) >= int64(ybar_13) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_13))
+	}
+	row_287 := ybar_12[int(int64(1))*ybar_14 : (int(int64(1))+1)*ybar_14]
+	if ybar_14 != w_8 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_14}))
+	}
+	row_288 := a_282[0*rs_284 : 1*rs_284]
+	row_289 := a_282[1*rs_284 : 2*rs_284]
+	w_7 = w_7[:w_8]
+	row_283 = row_283[:w_8]
+	row_287 = row_287[:w_8]
+	row_288 = row_288[:w_8]
+	row_289 = row_289[:w_8]
+	if w_8 >= 262144 {
+		loop_300 := runtime.EnterLoop(&nbLoop79, runtime.Bind(w_7, runtime.Bind(row_283, runtime.Bind(row_287, runtime.Bind(row_288, runtime.Bind(row_289, runtime.End{}))))), w_8, 16384)
+		if loop_300.For == nil {
+			loop_300.For = func(lo_295, hi int) {
+				w_7 := loop_300.C.H
+				row_283 := loop_300.C.T.H
+				row_287 := loop_300.C.T.T.H
+				row_288 := loop_300.C.T.T.T.H
+				row_289 := loop_300.C.T.T.T.T.H
+				for i_296 := lo_295; i_296 < hi; i_296++ {
+					e_298 := (w_7[i_296] * row_283[i_296])
+					e_299 := (w_7[i_296] * row_287[i_296])
+					row_288[i_296] = e_298
+					row_289[i_296] = e_299
+				}
+			}
 		}
-		row_324 := z_263[int(i_322)*d_201 : (int(i_322)+1)*d_201]
-		if i_322 < 0 || i_322 >= int64(n_198) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_322, n_198))
+		runtime.ParallelFor(w_8, 16384, loop_300.For)
+		loop_300.Leave(&nbLoop79)
+	} else {
+		for i_290 := 0; i_290 < w_8; i_290++ {
+			e_292 := (w_7[i_290] * row_283[i_290])
+			e_293 := (w_7[i_290] * row_287[i_290])
+			row_288[i_290] = e_292
+			row_289[i_290] = e_293
 		}
-		_ = a_200[int(i_322)*d_201 : (int(i_322)+1)*d_201]
-		row_326 := a_203[int(i_322)*d_204 : (int(i_322)+1)*d_204]
-		row_327 := a_206[int(i_322)*r_32 : (int(i_322)+1)*r_32]
-		row_328 := a_207[int(i_322)*d_208 : (int(i_322)+1)*d_208]
-		x_329 := int64(7) + i_322
-		if x_329 < 0 || x_329 >= int64(rev_294) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_329, rev_294))
+	}
+	z_301 := ar.F64(len(cam_1))
+	z_302 := ar.F64(len(a_167))
+	z_303 := ar.F64(len(r_176))
+	var rev_304 []float64
+	var rev_305 int
+	var rev_306 int
+	var rev_307 []float64
+	var rev_308 int
+	var rev_309 int
+	var rev_310 []float64
+	var rev_311 int
+	rev_304, rev_305, rev_306, rev_307, rev_308, rev_309, rev_310, rev_311 = z_301, cam_2, cam_3, z_302, 2, r_32, z_303, cam_3
+	for i_333 := int64(0); i_333 < int64(2); i_333++ {
+		mark_334 := ar.Mark()
+		if i_333 < 0 || i_333 >= int64(2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_333, 2))
 		}
-		if rev_295 != d_201 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_295})+" and "+runtime.ShapeString([]int{d_201})+" differ")
+		row_335 := a_282[int(i_333)*w_8 : (int(i_333)+1)*w_8]
+		if i_333 < 0 || i_333 >= int64(n_198) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_333, n_198))
 		}
-		row_330 := rev_293[x_329*int64(rev_295) : (x_329+1)*int64(rev_295)]
-		for j_331 := range row_330 {
-			row_330[j_331] += row_324[j_331]
+		_ = a_200[int(i_333)*d_201 : (int(i_333)+1)*d_201]
+		row_337 := a_203[int(i_333)*d_204 : (int(i_333)+1)*d_204]
+		row_338 := a_206[int(i_333)*r_32 : (int(i_333)+1)*r_32]
+		row_339 := a_207[int(i_333)*d_208 : (int(i_333)+1)*d_208]
+		x_340 := int64(7) + i_333
+		if x_340 < 0 || x_340 >= int64(rev_305) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_340, rev_305))
 		}
-		if d_201 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_201}))
+		if rev_306 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_306})+" and "+runtime.ShapeString([]int{w_8})+" differ")
 		}
-		r_332 := ar.F64w(cam_3)
-		r_176 = r_176[:len(r_332)]
-		row_324 = row_324[:len(r_332)]
-		for i_333 := range r_332 {
-			r_332[i_333] = (r_176[i_333] * row_324[i_333])
+		row_341 := rev_304[x_340*int64(rev_306) : (x_340+1)*int64(rev_306)]
+		for j_342 := range row_341 {
+			row_341[j_342] += row_335[j_342]
 		}
-		if d_201 != d_204 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_204})+" and "+runtime.ShapeString([]int{d_201}))
+		if w_8 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{w_8}))
 		}
-		if rev_300 != d_204 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_300})+" and "+runtime.ShapeString([]int{d_204})+" differ")
+		r_343 := ar.F64w(cam_3)
+		r_176 = r_176[:len(r_343)]
+		row_335 = row_335[:len(r_343)]
+		for i_344 := range r_343 {
+			r_343[i_344] = (r_176[i_344] * row_335[i_344])
 		}
-		row_326 = row_326[:len(rev_299)]
-		row_324 = row_324[:len(rev_299)]
-		for i_336 := range rev_299 {
-			rev_299[i_336] += (row_326[i_336] * row_324[i_336])
+		if w_8 != d_204 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_204})+" and "+runtime.ShapeString([]int{w_8}))
+		}
+		if rev_311 != d_204 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_311})+" and "+runtime.ShapeString([]int{d_204})+" differ")
+		}
+		row_337 = row_337[:len(rev_310)]
+		row_335 = row_335[:len(rev_310)]
+		for i_347 := range rev_310 {
+			rev_310[i_347] += (row_337[i_347] * row_335[i_347])
 		}
 		if cam_3 != d_208 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_208})+" and "+runtime.ShapeString([]int{cam_3}))
 		}
-		if i_322 < 0 || i_322 >= int64(rev_297) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_322, rev_297))
+		if i_333 < 0 || i_333 >= int64(rev_308) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_333, rev_308))
 		}
-		if rev_298 != d_208 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_298})+" and "+runtime.ShapeString([]int{d_208})+" differ")
+		if rev_309 != d_208 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_309})+" and "+runtime.ShapeString([]int{d_208})+" differ")
 		}
-		row_338 := rev_296[i_322*int64(rev_298) : (i_322+1)*int64(rev_298)]
-		row_328 = row_328[:len(row_338)]
-		r_332 = r_332[:len(row_338)]
-		for i_339 := range row_338 {
-			row_338[i_339] += (row_328[i_339] * r_332[i_339])
+		row_349 := rev_307[i_333*int64(rev_309) : (i_333+1)*int64(rev_309)]
+		row_339 = row_339[:len(row_349)]
+		r_343 = r_343[:len(row_349)]
+		for i_350 := range row_349 {
+			row_349[i_350] += (row_339[i_350] * r_343[i_350])
 		}
 		if cam_3 != r_32 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_32})+" and "+runtime.ShapeString([]int{cam_3}))
 		}
-		if int64(6) >= int64(rev_294) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_294))
+		if int64(6) >= int64(rev_305) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_305))
 		}
-		if rev_295 != r_32 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_295})+" and "+runtime.ShapeString([]int{r_32})+" differ")
+		if rev_306 != r_32 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_306})+" and "+runtime.ShapeString([]int{r_32})+" differ")
 		}
-		row_341 := rev_293[int64(6)*int64(rev_295) : (int64(6)+1)*int64(rev_295)]
-		row_327 = row_327[:len(row_341)]
-		r_332 = r_332[:len(row_341)]
-		for i_342 := range row_341 {
-			row_341[i_342] += (row_327[i_342] * r_332[i_342])
+		row_352 := rev_304[int64(6)*int64(rev_306) : (int64(6)+1)*int64(rev_306)]
+		row_338 = row_338[:len(row_352)]
+		r_343 = r_343[:len(row_352)]
+		for i_353 := range row_352 {
+			row_352[i_353] += (row_338[i_353] * r_343[i_353])
 		}
-		ar.Release(mark_323)
+		ar.Release(mark_334)
 	}
 	if cam_3 != r_32 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_32})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	r_344 := ar.F64w(r_32)
-	r_172 = r_172[:len(r_344)]
-	row_174 = row_174[:len(r_344)]
-	z_292 = z_292[:len(r_344)]
-	if len(r_344) >= 262144 {
-		loop_351 := runtime.EnterLoop(&nbLoop75, runtime.Bind(r_344, runtime.Bind(r_172, runtime.Bind(row_174, runtime.Bind(z_292, runtime.End{})))), len(r_344), 16384)
-		if loop_351.For == nil {
-			loop_351.For = func(lo_348, hi int) {
-				r_344 := loop_351.C.H
-				r_172 := loop_351.C.T.H
-				row_174 := loop_351.C.T.T.H
-				z_292 := loop_351.C.T.T.T.H
-				for i_349 := lo_348; i_349 < hi; i_349++ {
-					r_344[i_349] = ((2.0 * r_172[i_349]) * (row_174[i_349] * z_292[i_349]))
+	r_355 := ar.F64w(r_32)
+	r_172 = r_172[:len(r_355)]
+	row_174 = row_174[:len(r_355)]
+	z_303 = z_303[:len(r_355)]
+	if len(r_355) >= 262144 {
+		loop_362 := runtime.EnterLoop(&nbLoop80, runtime.Bind(r_355, runtime.Bind(r_172, runtime.Bind(row_174, runtime.Bind(z_303, runtime.End{})))), len(r_355), 16384)
+		if loop_362.For == nil {
+			loop_362.For = func(lo_359, hi int) {
+				r_355 := loop_362.C.H
+				r_172 := loop_362.C.T.H
+				row_174 := loop_362.C.T.T.H
+				z_303 := loop_362.C.T.T.T.H
+				for i_360 := lo_359; i_360 < hi; i_360++ {
+					r_355[i_360] = ((2.0 * r_172[i_360]) * (row_174[i_360] * z_303[i_360]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_344), 16384, loop_351.For)
-		loop_351.Leave(&nbLoop75)
+		runtime.ParallelFor(len(r_355), 16384, loop_362.For)
+		loop_362.Leave(&nbLoop80)
 	} else {
-		for i_345 := range r_344 {
-			r_344[i_345] = ((2.0 * r_172[i_345]) * (row_174[i_345] * z_292[i_345]))
+		for i_356 := range r_355 {
+			r_355[i_356] = ((2.0 * r_172[i_356]) * (row_174[i_356] * z_303[i_356]))
 		}
 	}
 	if cam_3 != r_32 {
@@ -11902,50 +12125,50 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	if cam_3 != r_32 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_32})+" differ")
 	}
-	row_352 := z_290[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
-	r_175 = r_175[:len(row_352)]
-	z_292 = z_292[:len(row_352)]
-	if len(row_352) >= 262144 {
-		loop_359 := runtime.EnterLoop(&nbLoop76, runtime.Bind(row_352, runtime.Bind(r_175, runtime.Bind(z_292, runtime.End{}))), len(row_352), 16384)
-		if loop_359.For == nil {
-			loop_359.For = func(lo_356, hi int) {
-				row_352 := loop_359.C.H
-				r_175 := loop_359.C.T.H
-				z_292 := loop_359.C.T.T.H
-				for i_357 := lo_356; i_357 < hi; i_357++ {
-					row_352[i_357] += (r_175[i_357] * z_292[i_357])
+	row_363 := z_301[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
+	r_175 = r_175[:len(row_363)]
+	z_303 = z_303[:len(row_363)]
+	if len(row_363) >= 262144 {
+		loop_370 := runtime.EnterLoop(&nbLoop81, runtime.Bind(row_363, runtime.Bind(r_175, runtime.Bind(z_303, runtime.End{}))), len(row_363), 16384)
+		if loop_370.For == nil {
+			loop_370.For = func(lo_367, hi int) {
+				row_363 := loop_370.C.H
+				r_175 := loop_370.C.T.H
+				z_303 := loop_370.C.T.T.H
+				for i_368 := lo_367; i_368 < hi; i_368++ {
+					row_363[i_368] += (r_175[i_368] * z_303[i_368])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_352), 16384, loop_359.For)
-		loop_359.Leave(&nbLoop76)
+		runtime.ParallelFor(len(row_363), 16384, loop_370.For)
+		loop_370.Leave(&nbLoop81)
 	} else {
-		for i_353 := range row_352 {
-			row_352[i_353] += (r_175[i_353] * z_292[i_353])
+		for i_364 := range row_363 {
+			row_363[i_364] += (r_175[i_364] * z_303[i_364])
 		}
 	}
 	if r_32 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{r_32})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
 	}
-	row_173 = row_173[:len(r_344)]
-	z_292 = z_292[:len(r_344)]
-	if len(r_344) >= 262144 {
-		loop_367 := runtime.EnterLoop(&nbLoop77, runtime.Bind(r_344, runtime.Bind(row_173, runtime.Bind(z_292, runtime.End{}))), len(r_344), 16384)
-		if loop_367.For == nil {
-			loop_367.For = func(lo_364, hi int) {
-				r_344 := loop_367.C.H
-				row_173 := loop_367.C.T.H
-				z_292 := loop_367.C.T.T.H
-				for i_365 := lo_364; i_365 < hi; i_365++ {
-					r_344[i_365] += (row_173[i_365] * z_292[i_365])
+	row_173 = row_173[:len(r_355)]
+	z_303 = z_303[:len(r_355)]
+	if len(r_355) >= 262144 {
+		loop_378 := runtime.EnterLoop(&nbLoop82, runtime.Bind(r_355, runtime.Bind(row_173, runtime.Bind(z_303, runtime.End{}))), len(r_355), 16384)
+		if loop_378.For == nil {
+			loop_378.For = func(lo_375, hi int) {
+				r_355 := loop_378.C.H
+				row_173 := loop_378.C.T.H
+				z_303 := loop_378.C.T.T.H
+				for i_376 := lo_375; i_376 < hi; i_376++ {
+					r_355[i_376] += (row_173[i_376] * z_303[i_376])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_344), 16384, loop_367.For)
-		loop_367.Leave(&nbLoop77)
+		runtime.ParallelFor(len(r_355), 16384, loop_378.For)
+		loop_378.Leave(&nbLoop82)
 	} else {
-		for i_361 := range r_344 {
-			r_344[i_361] += (row_173[i_361] * z_292[i_361])
+		for i_372 := range r_355 {
+			r_355[i_372] += (row_173[i_372] * z_303[i_372])
 		}
 	}
 	if cam_3 != r_32 {
@@ -11957,278 +12180,278 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	if cam_3 != r_32 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_32})+" differ")
 	}
-	row_368 := z_290[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
-	r_172 = r_172[:len(row_368)]
-	z_292 = z_292[:len(row_368)]
-	if len(row_368) >= 262144 {
-		loop_375 := runtime.EnterLoop(&nbLoop78, runtime.Bind(row_368, runtime.Bind(r_172, runtime.Bind(z_292, runtime.End{}))), len(row_368), 16384)
-		if loop_375.For == nil {
-			loop_375.For = func(lo_372, hi int) {
-				row_368 := loop_375.C.H
-				r_172 := loop_375.C.T.H
-				z_292 := loop_375.C.T.T.H
-				for i_373 := lo_372; i_373 < hi; i_373++ {
-					row_368[i_373] += (r_172[i_373] * z_292[i_373])
+	row_379 := z_301[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
+	r_172 = r_172[:len(row_379)]
+	z_303 = z_303[:len(row_379)]
+	if len(row_379) >= 262144 {
+		loop_386 := runtime.EnterLoop(&nbLoop83, runtime.Bind(row_379, runtime.Bind(r_172, runtime.Bind(z_303, runtime.End{}))), len(row_379), 16384)
+		if loop_386.For == nil {
+			loop_386.For = func(lo_383, hi int) {
+				row_379 := loop_386.C.H
+				r_172 := loop_386.C.T.H
+				z_303 := loop_386.C.T.T.H
+				for i_384 := lo_383; i_384 < hi; i_384++ {
+					row_379[i_384] += (r_172[i_384] * z_303[i_384])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_368), 16384, loop_375.For)
-		loop_375.Leave(&nbLoop78)
+		runtime.ParallelFor(len(row_379), 16384, loop_386.For)
+		loop_386.Leave(&nbLoop83)
 	} else {
-		for i_369 := range row_368 {
-			row_368[i_369] += (r_172[i_369] * z_292[i_369])
+		for i_380 := range row_379 {
+			row_379[i_380] += (r_172[i_380] * z_303[i_380])
 		}
 	}
-	row_376 := z_291[int64(1)*int64(r_32) : (int64(1)+1)*int64(r_32)]
-	row_171 = row_171[:len(row_376)]
-	r_344 = r_344[:len(row_376)]
-	if len(row_376) >= 262144 {
-		loop_383 := runtime.EnterLoop(&nbLoop79, runtime.Bind(row_376, runtime.Bind(row_171, runtime.Bind(r_344, runtime.End{}))), len(row_376), 16384)
-		if loop_383.For == nil {
-			loop_383.For = func(lo_380, hi int) {
-				row_376 := loop_383.C.H
-				row_171 := loop_383.C.T.H
-				r_344 := loop_383.C.T.T.H
-				for i_381 := lo_380; i_381 < hi; i_381++ {
-					row_376[i_381] += ((2.0 * row_171[i_381]) * r_344[i_381])
+	row_387 := z_302[int64(1)*int64(r_32) : (int64(1)+1)*int64(r_32)]
+	row_171 = row_171[:len(row_387)]
+	r_355 = r_355[:len(row_387)]
+	if len(row_387) >= 262144 {
+		loop_394 := runtime.EnterLoop(&nbLoop84, runtime.Bind(row_387, runtime.Bind(row_171, runtime.Bind(r_355, runtime.End{}))), len(row_387), 16384)
+		if loop_394.For == nil {
+			loop_394.For = func(lo_391, hi int) {
+				row_387 := loop_394.C.H
+				row_171 := loop_394.C.T.H
+				r_355 := loop_394.C.T.T.H
+				for i_392 := lo_391; i_392 < hi; i_392++ {
+					row_387[i_392] += ((2.0 * row_171[i_392]) * r_355[i_392])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_376), 16384, loop_383.For)
-		loop_383.Leave(&nbLoop79)
+		runtime.ParallelFor(len(row_387), 16384, loop_394.For)
+		loop_394.Leave(&nbLoop84)
 	} else {
-		for i_377 := range row_376 {
-			row_376[i_377] += ((2.0 * row_171[i_377]) * r_344[i_377])
+		for i_388 := range row_387 {
+			row_387[i_388] += ((2.0 * row_171[i_388]) * r_355[i_388])
 		}
 	}
-	row_384 := z_291[int64(0)*int64(r_32) : (int64(0)+1)*int64(r_32)]
-	row_170 = row_170[:len(row_384)]
-	r_344 = r_344[:len(row_384)]
-	if len(row_384) >= 262144 {
-		loop_391 := runtime.EnterLoop(&nbLoop80, runtime.Bind(row_384, runtime.Bind(row_170, runtime.Bind(r_344, runtime.End{}))), len(row_384), 16384)
-		if loop_391.For == nil {
-			loop_391.For = func(lo_388, hi int) {
-				row_384 := loop_391.C.H
-				row_170 := loop_391.C.T.H
-				r_344 := loop_391.C.T.T.H
-				for i_389 := lo_388; i_389 < hi; i_389++ {
-					row_384[i_389] += ((2.0 * row_170[i_389]) * r_344[i_389])
+	row_395 := z_302[int64(0)*int64(r_32) : (int64(0)+1)*int64(r_32)]
+	row_170 = row_170[:len(row_395)]
+	r_355 = r_355[:len(row_395)]
+	if len(row_395) >= 262144 {
+		loop_402 := runtime.EnterLoop(&nbLoop85, runtime.Bind(row_395, runtime.Bind(row_170, runtime.Bind(r_355, runtime.End{}))), len(row_395), 16384)
+		if loop_402.For == nil {
+			loop_402.For = func(lo_399, hi int) {
+				row_395 := loop_402.C.H
+				row_170 := loop_402.C.T.H
+				r_355 := loop_402.C.T.T.H
+				for i_400 := lo_399; i_400 < hi; i_400++ {
+					row_395[i_400] += ((2.0 * row_170[i_400]) * r_355[i_400])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_384), 16384, loop_391.For)
-		loop_391.Leave(&nbLoop80)
+		runtime.ParallelFor(len(row_395), 16384, loop_402.For)
+		loop_402.Leave(&nbLoop85)
 	} else {
-		for i_385 := range row_384 {
-			row_384[i_385] += ((2.0 * row_170[i_385]) * r_344[i_385])
+		for i_396 := range row_395 {
+			row_395[i_396] += ((2.0 * row_170[i_396]) * r_355[i_396])
 		}
 	}
-	row_392 := z_291[int(int64(0))*r_32 : (int(int64(0))+1)*r_32]
-	row_393 := z_291[int(int64(1))*r_32 : (int(int64(1))+1)*r_32]
-	r_394 := ar.F64w(r_32)
-	row_159 = row_159[:len(r_394)]
-	if len(r_394) >= 262144 {
-		loop_401 := runtime.EnterLoop(&nbLoop81, runtime.Bind(r_394, runtime.Bind(row_159, runtime.End{})), len(r_394), 16384)
-		if loop_401.For == nil {
-			loop_401.For = func(lo_398, hi int) {
-				r_394 := loop_401.C.H
-				row_159 := loop_401.C.T.H
-				for i_399 := lo_398; i_399 < hi; i_399++ {
-					r_394[i_399] = (1.0 / row_159[i_399])
+	row_403 := z_302[int(int64(0))*r_32 : (int(int64(0))+1)*r_32]
+	row_404 := z_302[int(int64(1))*r_32 : (int(int64(1))+1)*r_32]
+	r_405 := ar.F64w(r_32)
+	row_159 = row_159[:len(r_405)]
+	if len(r_405) >= 262144 {
+		loop_412 := runtime.EnterLoop(&nbLoop86, runtime.Bind(r_405, runtime.Bind(row_159, runtime.End{})), len(r_405), 16384)
+		if loop_412.For == nil {
+			loop_412.For = func(lo_409, hi int) {
+				r_405 := loop_412.C.H
+				row_159 := loop_412.C.T.H
+				for i_410 := lo_409; i_410 < hi; i_410++ {
+					r_405[i_410] = (1.0 / row_159[i_410])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_394), 16384, loop_401.For)
-		loop_401.Leave(&nbLoop81)
+		runtime.ParallelFor(len(r_405), 16384, loop_412.For)
+		loop_412.Leave(&nbLoop86)
 	} else {
-		for i_395 := range r_394 {
-			r_394[i_395] = (1.0 / row_159[i_395])
+		for i_406 := range r_405 {
+			r_405[i_406] = (1.0 / row_159[i_406])
 		}
 	}
-	z_402 := ar.F64(len(r_30))
+	z_413 := ar.F64(len(r_30))
 	if int64(2) >= int64(r_31) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(2), r_31))
 	}
-	row_403 := z_402[int64(2)*int64(r_32) : (int64(2)+1)*int64(r_32)]
-	r_163 = r_163[:len(row_403)]
-	row_159 = row_159[:len(row_403)]
-	row_393 = row_393[:len(row_403)]
-	if len(row_403) >= 262144 {
-		loop_410 := runtime.EnterLoop(&nbLoop82, runtime.Bind(row_403, runtime.Bind(r_163, runtime.Bind(row_159, runtime.Bind(row_393, runtime.End{})))), len(row_403), 16384)
-		if loop_410.For == nil {
-			loop_410.For = func(lo_407, hi int) {
-				row_403 := loop_410.C.H
-				r_163 := loop_410.C.T.H
-				row_159 := loop_410.C.T.T.H
-				row_393 := loop_410.C.T.T.T.H
-				for i_408 := lo_407; i_408 < hi; i_408++ {
-					row_403[i_408] += ((-(r_163[i_408] / row_159[i_408])) * row_393[i_408])
+	row_414 := z_413[int64(2)*int64(r_32) : (int64(2)+1)*int64(r_32)]
+	r_163 = r_163[:len(row_414)]
+	row_159 = row_159[:len(row_414)]
+	row_404 = row_404[:len(row_414)]
+	if len(row_414) >= 262144 {
+		loop_421 := runtime.EnterLoop(&nbLoop87, runtime.Bind(row_414, runtime.Bind(r_163, runtime.Bind(row_159, runtime.Bind(row_404, runtime.End{})))), len(row_414), 16384)
+		if loop_421.For == nil {
+			loop_421.For = func(lo_418, hi int) {
+				row_414 := loop_421.C.H
+				r_163 := loop_421.C.T.H
+				row_159 := loop_421.C.T.T.H
+				row_404 := loop_421.C.T.T.T.H
+				for i_419 := lo_418; i_419 < hi; i_419++ {
+					row_414[i_419] += ((-(r_163[i_419] / row_159[i_419])) * row_404[i_419])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_403), 16384, loop_410.For)
-		loop_410.Leave(&nbLoop82)
+		runtime.ParallelFor(len(row_414), 16384, loop_421.For)
+		loop_421.Leave(&nbLoop87)
 	} else {
-		for i_404 := range row_403 {
-			row_403[i_404] += ((-(r_163[i_404] / row_159[i_404])) * row_393[i_404])
+		for i_415 := range row_414 {
+			row_414[i_415] += ((-(r_163[i_415] / row_159[i_415])) * row_404[i_415])
 		}
 	}
 	if int64(1) >= int64(r_31) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), r_31))
 	}
-	row_411 := z_402[int64(1)*int64(r_32) : (int64(1)+1)*int64(r_32)]
-	r_394 = r_394[:len(row_411)]
-	row_393 = row_393[:len(row_411)]
-	if len(row_411) >= 262144 {
-		loop_418 := runtime.EnterLoop(&nbLoop83, runtime.Bind(row_411, runtime.Bind(r_394, runtime.Bind(row_393, runtime.End{}))), len(row_411), 16384)
-		if loop_418.For == nil {
-			loop_418.For = func(lo_415, hi int) {
-				row_411 := loop_418.C.H
-				r_394 := loop_418.C.T.H
-				row_393 := loop_418.C.T.T.H
-				for i_416 := lo_415; i_416 < hi; i_416++ {
-					row_411[i_416] += (r_394[i_416] * row_393[i_416])
+	row_422 := z_413[int64(1)*int64(r_32) : (int64(1)+1)*int64(r_32)]
+	r_405 = r_405[:len(row_422)]
+	row_404 = row_404[:len(row_422)]
+	if len(row_422) >= 262144 {
+		loop_429 := runtime.EnterLoop(&nbLoop88, runtime.Bind(row_422, runtime.Bind(r_405, runtime.Bind(row_404, runtime.End{}))), len(row_422), 16384)
+		if loop_429.For == nil {
+			loop_429.For = func(lo_426, hi int) {
+				row_422 := loop_429.C.H
+				r_405 := loop_429.C.T.H
+				row_404 := loop_429.C.T.T.H
+				for i_427 := lo_426; i_427 < hi; i_427++ {
+					row_422[i_427] += (r_405[i_427] * row_404[i_427])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_411), 16384, loop_418.For)
-		loop_418.Leave(&nbLoop83)
+		runtime.ParallelFor(len(row_422), 16384, loop_429.For)
+		loop_429.Leave(&nbLoop88)
 	} else {
-		for i_412 := range row_411 {
-			row_411[i_412] += (r_394[i_412] * row_393[i_412])
+		for i_423 := range row_422 {
+			row_422[i_423] += (r_405[i_423] * row_404[i_423])
 		}
 	}
 	if int64(2) >= int64(r_31) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(2), r_31))
 	}
-	row_419 := z_402[int64(2)*int64(r_32) : (int64(2)+1)*int64(r_32)]
-	r_161 = r_161[:len(row_419)]
-	row_159 = row_159[:len(row_419)]
-	row_392 = row_392[:len(row_419)]
-	if len(row_419) >= 262144 {
-		loop_426 := runtime.EnterLoop(&nbLoop84, runtime.Bind(row_419, runtime.Bind(r_161, runtime.Bind(row_159, runtime.Bind(row_392, runtime.End{})))), len(row_419), 16384)
-		if loop_426.For == nil {
-			loop_426.For = func(lo_423, hi int) {
-				row_419 := loop_426.C.H
-				r_161 := loop_426.C.T.H
-				row_159 := loop_426.C.T.T.H
-				row_392 := loop_426.C.T.T.T.H
-				for i_424 := lo_423; i_424 < hi; i_424++ {
-					row_419[i_424] += ((-(r_161[i_424] / row_159[i_424])) * row_392[i_424])
+	row_430 := z_413[int64(2)*int64(r_32) : (int64(2)+1)*int64(r_32)]
+	r_161 = r_161[:len(row_430)]
+	row_159 = row_159[:len(row_430)]
+	row_403 = row_403[:len(row_430)]
+	if len(row_430) >= 262144 {
+		loop_437 := runtime.EnterLoop(&nbLoop89, runtime.Bind(row_430, runtime.Bind(r_161, runtime.Bind(row_159, runtime.Bind(row_403, runtime.End{})))), len(row_430), 16384)
+		if loop_437.For == nil {
+			loop_437.For = func(lo_434, hi int) {
+				row_430 := loop_437.C.H
+				r_161 := loop_437.C.T.H
+				row_159 := loop_437.C.T.T.H
+				row_403 := loop_437.C.T.T.T.H
+				for i_435 := lo_434; i_435 < hi; i_435++ {
+					row_430[i_435] += ((-(r_161[i_435] / row_159[i_435])) * row_403[i_435])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_419), 16384, loop_426.For)
-		loop_426.Leave(&nbLoop84)
+		runtime.ParallelFor(len(row_430), 16384, loop_437.For)
+		loop_437.Leave(&nbLoop89)
 	} else {
-		for i_420 := range row_419 {
-			row_419[i_420] += ((-(r_161[i_420] / row_159[i_420])) * row_392[i_420])
+		for i_431 := range row_430 {
+			row_430[i_431] += ((-(r_161[i_431] / row_159[i_431])) * row_403[i_431])
 		}
 	}
 	if int64(0) >= int64(r_31) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), r_31))
 	}
-	row_427 := z_402[int64(0)*int64(r_32) : (int64(0)+1)*int64(r_32)]
-	r_394 = r_394[:len(row_427)]
-	row_392 = row_392[:len(row_427)]
-	if len(row_427) >= 262144 {
-		loop_434 := runtime.EnterLoop(&nbLoop85, runtime.Bind(row_427, runtime.Bind(r_394, runtime.Bind(row_392, runtime.End{}))), len(row_427), 16384)
-		if loop_434.For == nil {
-			loop_434.For = func(lo_431, hi int) {
-				row_427 := loop_434.C.H
-				r_394 := loop_434.C.T.H
-				row_392 := loop_434.C.T.T.H
-				for i_432 := lo_431; i_432 < hi; i_432++ {
-					row_427[i_432] += (r_394[i_432] * row_392[i_432])
+	row_438 := z_413[int64(0)*int64(r_32) : (int64(0)+1)*int64(r_32)]
+	r_405 = r_405[:len(row_438)]
+	row_403 = row_403[:len(row_438)]
+	if len(row_438) >= 262144 {
+		loop_445 := runtime.EnterLoop(&nbLoop90, runtime.Bind(row_438, runtime.Bind(r_405, runtime.Bind(row_403, runtime.End{}))), len(row_438), 16384)
+		if loop_445.For == nil {
+			loop_445.For = func(lo_442, hi int) {
+				row_438 := loop_445.C.H
+				r_405 := loop_445.C.T.H
+				row_403 := loop_445.C.T.T.H
+				for i_443 := lo_442; i_443 < hi; i_443++ {
+					row_438[i_443] += (r_405[i_443] * row_403[i_443])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_427), 16384, loop_434.For)
-		loop_434.Leave(&nbLoop85)
+		runtime.ParallelFor(len(row_438), 16384, loop_445.For)
+		loop_445.Leave(&nbLoop90)
 	} else {
-		for i_428 := range row_427 {
-			row_427[i_428] += (r_394[i_428] * row_392[i_428])
+		for i_439 := range row_438 {
+			row_438[i_439] += (r_405[i_439] * row_403[i_439])
 		}
 	}
-	r_435, r_436, r_437, r_438, r_439, r_440, err_441 := fn_rotatesplit11bwd(ar, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, z_402, r_31, r_32)
-	if err_441 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_441, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	r_446, r_447, r_448, r_449, r_450, r_451, err_452 := fn_rotatesplit11bwd(ar, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, z_413, r_31, r_32)
+	if err_452 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_452, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	if int64(3)+int64(r_439) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_439), cam_2))
+	if int64(3)+int64(r_450) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_450), cam_2))
 	}
-	if r_440 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_440})+" and "+runtime.ShapeString([]int{cam_3}))
+	if r_451 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_451})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	region_442 := z_290[int(int64(3))*cam_3 : (int(int64(3))+r_439)*cam_3]
-	r_438 = r_438[:len(region_442)]
-	if len(region_442) >= 262144 {
-		loop_449 := runtime.EnterLoop(&nbLoop86, runtime.Bind(region_442, runtime.Bind(r_438, runtime.End{})), len(region_442), 16384)
-		if loop_449.For == nil {
-			loop_449.For = func(lo_446, hi int) {
-				region_442 := loop_449.C.H
-				r_438 := loop_449.C.T.H
-				for i_447 := lo_446; i_447 < hi; i_447++ {
-					region_442[i_447] += -r_438[i_447]
+	region_453 := z_301[int(int64(3))*cam_3 : (int(int64(3))+r_450)*cam_3]
+	r_449 = r_449[:len(region_453)]
+	if len(region_453) >= 262144 {
+		loop_460 := runtime.EnterLoop(&nbLoop91, runtime.Bind(region_453, runtime.Bind(r_449, runtime.End{})), len(region_453), 16384)
+		if loop_460.For == nil {
+			loop_460.For = func(lo_457, hi int) {
+				region_453 := loop_460.C.H
+				r_449 := loop_460.C.T.H
+				for i_458 := lo_457; i_458 < hi; i_458++ {
+					region_453[i_458] += -r_449[i_458]
 				}
 			}
 		}
-		runtime.ParallelFor(len(region_442), 16384, loop_449.For)
-		loop_449.Leave(&nbLoop86)
+		runtime.ParallelFor(len(region_453), 16384, loop_460.For)
+		loop_460.Leave(&nbLoop91)
 	} else {
-		for i_443 := range region_442 {
-			region_442[i_443] += -r_438[i_443]
+		for i_454 := range region_453 {
+			region_453[i_454] += -r_449[i_454]
 		}
 	}
-	if int64(0)+int64(r_436) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_436), cam_2))
+	if int64(0)+int64(r_447) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_447), cam_2))
 	}
-	if r_437 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_437})+" and "+runtime.ShapeString([]int{cam_3}))
+	if r_448 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_448})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	region_450 := z_290[int(int64(0))*cam_3 : (int(int64(0))+r_436)*cam_3]
-	r_435 = r_435[:len(region_450)]
-	for i_451 := range region_450 {
-		region_450[i_451] += r_435[i_451]
+	region_461 := z_301[int(int64(0))*cam_3 : (int(int64(0))+r_447)*cam_3]
+	r_446 = r_446[:len(region_461)]
+	for i_462 := range region_461 {
+		region_461[i_462] += r_446[i_462]
 	}
-	n_452, err_453 := runtime.CheckSize(int64(2))
-	_ = n_452
-	if err_453 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_453)
+	n_463, err_464 := runtime.CheckSize(int64(2))
+	_ = n_463
+	if err_464 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_464)
 	}
-	view_454 := a_234
-	r_455 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_455)]
-	if len(r_455) >= 262144 {
-		loop_462 := runtime.EnterLoop(&nbLoop87, runtime.Bind(r_455, runtime.Bind(w_7, runtime.End{})), len(r_455), 16384)
-		if loop_462.For == nil {
-			loop_462.For = func(lo_459, hi int) {
-				r_455 := loop_462.C.H
-				w_7 := loop_462.C.T.H
-				for i_460 := lo_459; i_460 < hi; i_460++ {
-					r_455[i_460] = (1.0 - (w_7[i_460] * w_7[i_460]))
+	view_465 := a_234
+	r_466 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_466)]
+	if len(r_466) >= 262144 {
+		loop_473 := runtime.EnterLoop(&nbLoop92, runtime.Bind(r_466, runtime.Bind(w_7, runtime.End{})), len(r_466), 16384)
+		if loop_473.For == nil {
+			loop_473.For = func(lo_470, hi int) {
+				r_466 := loop_473.C.H
+				w_7 := loop_473.C.T.H
+				for i_471 := lo_470; i_471 < hi; i_471++ {
+					r_466[i_471] = (1.0 - (w_7[i_471] * w_7[i_471]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_455), 16384, loop_462.For)
-		loop_462.Leave(&nbLoop87)
+		runtime.ParallelFor(len(r_466), 16384, loop_473.For)
+		loop_473.Leave(&nbLoop92)
 	} else {
-		for i_456 := range r_455 {
-			r_455[i_456] = (1.0 - (w_7[i_456] * w_7[i_456]))
+		for i_467 := range r_466 {
+			r_466[i_467] = (1.0 - (w_7[i_467] * w_7[i_467]))
 		}
 	}
-	ar.Keep(mark_463, &view_454, &r_455, &z_290, &r_438, &r_255)
-	return view_454, n_232, d_235, r_455, w_8, z_290, cam_2, cam_3, r_438, r_439, r_440, r_255, w_8, nil
+	ar.Keep(mark_474, &view_465, &r_466, &z_301, &r_449, &r_255)
+	return view_465, n_232, d_235, r_466, w_8, z_301, cam_2, cam_3, r_449, r_450, r_451, r_255, w_8, nil
 }
 
-// nbLoop88 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop88 runtime.LoopSite
+// nbLoop93 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop93 runtime.LoopSite
 
-// nbLoop89 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop89 runtime.LoopSite
+// nbLoop94 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop94 runtime.LoopSite
 
-// nbLoop90 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop90 runtime.LoopSite
+// nbLoop95 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop95 runtime.LoopSite
 
 // fn_residualssplit1110fwd is def residuals$split_1110$fwd (models.nab:142:5).
 func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
@@ -12264,7 +12487,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	x_4 = x_4[:len(r_17)]
 	s_15 = s_15[:len(r_17)]
 	if len(r_17) >= 262144 {
-		loop_24 := runtime.EnterLoop(&nbLoop88, runtime.Bind(r_17, runtime.Bind(x_4, runtime.Bind(s_15, runtime.End{}))), len(r_17), 16384)
+		loop_24 := runtime.EnterLoop(&nbLoop93, runtime.Bind(r_17, runtime.Bind(x_4, runtime.Bind(s_15, runtime.End{}))), len(r_17), 16384)
 		if loop_24.For == nil {
 			loop_24.For = func(lo_21, hi int) {
 				r_17 := loop_24.C.H
@@ -12276,7 +12499,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(len(r_17), 16384, loop_24.For)
-		loop_24.Leave(&nbLoop88)
+		loop_24.Leave(&nbLoop93)
 	} else {
 		for i_18 := range r_17 {
 			r_17[i_18] = (x_4[i_18] - s_15[i_18])
@@ -12342,7 +12565,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_169 = row_169[:r_27]
 	r_171 = r_171[:r_27]
 	if r_27 >= 262144 {
-		loop_192 := runtime.EnterLoop(&nbLoop89, runtime.Bind(row_155, runtime.Bind(row_154, runtime.Bind(r_156, runtime.Bind(row_157, runtime.Bind(r_158, runtime.Bind(row_163, runtime.Bind(row_164, runtime.Bind(row_165, runtime.Bind(row_166, runtime.Bind(r_167, runtime.Bind(r_170, runtime.Bind(row_168, runtime.Bind(row_169, runtime.Bind(r_171, runtime.End{})))))))))))))), r_27, 16384)
+		loop_192 := runtime.EnterLoop(&nbLoop94, runtime.Bind(row_155, runtime.Bind(row_154, runtime.Bind(r_156, runtime.Bind(row_157, runtime.Bind(r_158, runtime.Bind(row_163, runtime.Bind(row_164, runtime.Bind(row_165, runtime.Bind(row_166, runtime.Bind(r_167, runtime.Bind(r_170, runtime.Bind(row_168, runtime.Bind(row_169, runtime.Bind(r_171, runtime.End{})))))))))))))), r_27, 16384)
 		if loop_192.For == nil {
 			loop_192.For = func(lo_182, hi int) {
 				row_155 := loop_192.C.H
@@ -12378,7 +12601,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(r_27, 16384, loop_192.For)
-		loop_192.Leave(&nbLoop89)
+		loop_192.Leave(&nbLoop94)
 	} else {
 		for i_172 := 0; i_172 < r_27; i_172++ {
 			e_174 := (row_155[i_172] / row_154[i_172])
@@ -12566,7 +12789,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	r_253 := ar.F64w(w_8)
 	w_7 = w_7[:len(r_253)]
 	if len(r_253) >= 262144 {
-		loop_260 := runtime.EnterLoop(&nbLoop90, runtime.Bind(r_253, runtime.Bind(w_7, runtime.End{})), len(r_253), 16384)
+		loop_260 := runtime.EnterLoop(&nbLoop95, runtime.Bind(r_253, runtime.Bind(w_7, runtime.End{})), len(r_253), 16384)
 		if loop_260.For == nil {
 			loop_260.For = func(lo_257, hi int) {
 				r_253 := loop_260.C.H
@@ -12577,7 +12800,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(len(r_253), 16384, loop_260.For)
-		loop_260.Leave(&nbLoop90)
+		loop_260.Leave(&nbLoop95)
 	} else {
 		for i_254 := range r_253 {
 			r_253[i_254] = (1.0 - (w_7[i_254] * w_7[i_254]))
@@ -12586,21 +12809,6 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	ar.Keep(mark_261, &view_252, &r_253, &w_7, &view_226, &a_229, &a_232, &cam_1, &a_162, &r_171, &a_195, &a_198, &a_201, &a_202, &r_170, &row_169, &r_167, &row_168, &row_166, &row_165, &row_154, &r_158, &r_25, &r_156, &r_28, &r_31, &r_34, &r_36, &r_38, &r_40, &r_43, &r_46, &r_48, &r_50, &r_52, &r_54, &r_56, &r_58, &r_60, &r_62, &r_64, &r_66, &r_68, &r_71, &r_73, &r_76, &r_78, &r_81, &r_84, &r_87, &r_90, &r_92, &r_94, &r_96, &r_98, &r_100, &r_102, &r_104, &r_106, &r_108, &r_110, &r_113, &r_116, &r_118, &r_120, &r_122, &r_124, &r_126, &r_128, &r_130, &r_132, &r_134, &r_136, &r_138, &r_140, &r_143, &r_145, &r_147, &r_149, &r_151)
 	return view_252, n_227, d_230, r_253, w_8, view_252, n_227, d_230, r_253, w_8, w_7, w_8, view_226, n_193, d_196, a_229, n_227, d_230, a_232, n_227, d_233, cam_1, cam_2, cam_3, a_162, 2, r_27, r_171, cam_3, a_195, n_193, d_196, a_198, n_193, d_199, a_201, n_193, r_27, a_202, n_193, d_203, r_170, r_27, row_169, cam_3, r_167, r_27, row_168, cam_3, row_166, r_27, row_165, r_27, row_154, r_27, r_158, r_27, r_25, r_26, r_27, row_154, r_27, r_156, r_27, r_28, r_29, r_30, r_31, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, nil
 }
-
-// nbLoop91 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop91 runtime.LoopSite
-
-// nbLoop92 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop92 runtime.LoopSite
-
-// nbLoop93 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop93 runtime.LoopSite
-
-// nbLoop94 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop94 runtime.LoopSite
-
-// nbLoop95 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop95 runtime.LoopSite
 
 // nbLoop96 keeps the records of a parallel loop of fn_residualssplit1110bwd.
 var nbLoop96 runtime.LoopSite
@@ -12623,11 +12831,28 @@ var nbLoop101 runtime.LoopSite
 // nbLoop102 keeps the records of a parallel loop of fn_residualssplit1110bwd.
 var nbLoop102 runtime.LoopSite
 
+// nbLoop103 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop103 runtime.LoopSite
+
+// nbLoop104 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop104 runtime.LoopSite
+
+// nbLoop105 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop105 runtime.LoopSite
+
+// nbLoop106 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop106 runtime.LoopSite
+
+// nbLoop107 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop107 runtime.LoopSite
+
+// nbLoop108 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop108 runtime.LoopSite
+
 // fn_residualssplit1110bwd is def residuals$split_1110$bwd (models.nab:142:5).
 func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 []float64, tape_61 int, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 []float64, tape_71 int, tape_72 []float64, tape_73 int, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 []float64, tape_81 int, tape_82 []float64, tape_83 int, tape_84 []float64, tape_85 int, tape_86 []float64, tape_87 int, tape_88 []float64, tape_89 int, tape_90 []float64, tape_91 int, tape_92 []float64, tape_93 int, tape_94 []float64, tape_95 int, tape_96 []float64, tape_97 int, tape_98 []float64, tape_99 int, tape_100 []float64, tape_101 int, tape_102 int, tape_103 []float64, tape_104 int, tape_105 []float64, tape_106 int, tape_107 int, tape_108 []float64, tape_109 int, tape_110 []float64, tape_111 int, tape_112 int, tape_113 []float64, tape_114 int, tape_115 int, tape_116 []float64, tape_117 int, tape_118 int, tape_119 []float64, tape_120 int, tape_121 int, tape_122 []float64, tape_123 int, tape_124 []float64, tape_125 int, tape_126 []float64, tape_127 int, tape_128 []float64, tape_129 int, tape_130 []float64, tape_131 int, tape_132 []float64, tape_133 int, tape_134 []float64, tape_135 int, tape_136 []float64, tape_137 int, tape_138 []float64, tape_139 int, tape_140 []float64, tape_141 int, tape_142 []float64, tape_143 int, tape_144 int, tape_145 []float64, tape_146 int, tape_147 int, tape_148 []float64, tape_149 int, tape_150 []float64, tape_151 int, tape_152 []float64, tape_153 int, tape_154 []float64, tape_155 int, tape_156 []float64, tape_157 int, tape_158 []float64, tape_159 int, tape_160 []float64, tape_161 int, tape_162 []float64, tape_163 int, tape_164 []float64, tape_165 int, tape_166 []float64, tape_167 int, tape_168 []float64, tape_169 int, tape_170 []float64, tape_171 int, tape_172 []float64, tape_173 int, tape_174 int, tape_175 []float64, tape_176 int, tape_177 []float64, tape_178 int, tape_179 []float64, tape_180 int, tape_181 []float64, tape_182 int, tape_183 []float64, tape_184 int, ybar_185 []float64, ybar_186 int, ybar_187 int, ybar_188 []float64, ybar_189 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_379 := ar.Mark()
+	mark_390 := ar.Mark()
 	tape_6 = tape_6[:tape_7]
-	tape_8 = tape_8[:tape_9*tape_10]
 	tape_11 = tape_11[:tape_12*tape_13]
 	tape_14 = tape_14[:tape_15*tape_16]
 	tape_17 = tape_17[:tape_18*tape_19]
@@ -12713,7 +12938,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	tape_6 = tape_6[:len(r_190)]
 	ybar_188 = ybar_188[:len(r_190)]
 	if len(r_190) >= 262144 {
-		loop_197 := runtime.EnterLoop(&nbLoop91, runtime.Bind(r_190, runtime.Bind(tape_6, runtime.Bind(ybar_188, runtime.End{}))), len(r_190), 16384)
+		loop_197 := runtime.EnterLoop(&nbLoop96, runtime.Bind(r_190, runtime.Bind(tape_6, runtime.Bind(ybar_188, runtime.End{}))), len(r_190), 16384)
 		if loop_197.For == nil {
 			loop_197.For = func(lo_194, hi int) {
 				r_190 := loop_197.C.H
@@ -12725,143 +12950,183 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(r_190), 16384, loop_197.For)
-		loop_197.Leave(&nbLoop91)
+		loop_197.Leave(&nbLoop96)
 	} else {
 		for i_191 := range r_190 {
 			r_190[i_191] = ((2.0 * tape_6[i_191]) * -ybar_188[i_191])
 		}
 	}
-	z_198 := ar.F64(len(tape_8))
-	var rev_199 []float64
-	var rev_200 int
-	var rev_201 []float64
-	var rev_202 int
-	var rev_203 int
-	rev_199, rev_200, rev_201, rev_202, rev_203 = r_190, tape_7, z_198, tape_9, tape_10
-	for i_214 := int64(0); i_214 < int64(2); i_214++ {
-		if i_214 < 0 || i_214 >= int64(ybar_186) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_214, ybar_186))
+	var rev_198 []float64
+	var rev_199 int
+	rev_198, rev_199 = r_190, tape_7
+	for i_207 := int64(0); i_207 < int64(2); i_207++ {
+		if i_207 < 0 || i_207 >= int64(tape_12) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_207, tape_12))
 		}
-		row_216 := ybar_185[int(i_214)*ybar_187 : (int(i_214)+1)*ybar_187]
-		if i_214 < 0 || i_214 >= int64(tape_12) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_214, tape_12))
+		_ = tape_11[int(i_207)*tape_13 : (int(i_207)+1)*tape_13]
+		row_210 := tape_14[int(i_207)*tape_16 : (int(i_207)+1)*tape_16]
+		if i_207 < 0 || i_207 >= int64(ybar_186) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_207, ybar_186))
 		}
-		_ = tape_11[int(i_214)*tape_13 : (int(i_214)+1)*tape_13]
-		row_218 := tape_14[int(i_214)*tape_16 : (int(i_214)+1)*tape_16]
+		row_211 := ybar_185[int(i_207)*ybar_187 : (int(i_207)+1)*ybar_187]
 		if ybar_187 != tape_16 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_187}))
 		}
-		if rev_200 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_200})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+		if rev_199 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_199})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
 		}
-		row_218 = row_218[:len(rev_199)]
-		row_216 = row_216[:len(rev_199)]
-		for i_220 := range rev_199 {
-			rev_199[i_220] += (row_218[i_220] * row_216[i_220])
-		}
-		if ybar_187 != tape_7 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_187}))
-		}
-		if i_214 < 0 || i_214 >= int64(rev_202) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", runtime.CheckIndex(i_214, rev_202))
-		}
-		if rev_203 != tape_7 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_203})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
-		}
-		row_222 := rev_201[i_214*int64(rev_203) : (i_214+1)*int64(rev_203)]
-		tape_6 = tape_6[:len(row_222)]
-		row_216 = row_216[:len(row_222)]
-		for i_223 := range row_222 {
-			row_222[i_223] += (tape_6[i_223] * row_216[i_223])
+		row_210 = row_210[:len(rev_198)]
+		row_211 = row_211[:len(rev_198)]
+		for i_213 := range rev_198 {
+			rev_198[i_213] += (row_210[i_213] * row_211[i_213])
 		}
 	}
-	z_225 := ar.F64(len(tape_17))
-	z_226 := ar.F64(len(tape_20))
-	z_227 := ar.F64(len(tape_23))
-	var rev_228 []float64
-	var rev_229 int
-	var rev_230 int
-	var rev_231 []float64
-	var rev_232 int
-	var rev_233 int
-	var rev_234 []float64
-	var rev_235 int
-	rev_228, rev_229, rev_230, rev_231, rev_232, rev_233, rev_234, rev_235 = z_225, tape_18, tape_19, z_226, tape_21, tape_22, z_227, tape_24
-	for i_257 := int64(0); i_257 < int64(2); i_257++ {
-		mark_258 := ar.Mark()
-		if i_257 < 0 || i_257 >= int64(tape_9) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_257, tape_9))
+	n_215, err_216 := runtime.CheckSize(int64(2))
+	if err_216 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_216)
+	}
+	var a_217 []float64
+	if int64(0) >= int64(ybar_186) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_186))
+	}
+	row_218 := ybar_185[int(int64(0))*ybar_187 : (int(int64(0))+1)*ybar_187]
+	if ybar_187 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_187}))
+	}
+	rs_219 := tape_7
+	tot_220, err_221 := runtime.MulSize(n_215, rs_219)
+	if err_221 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_221)
+	}
+	a_217 = ar.F64w(tot_220)
+	if int64(1) >= int64(ybar_186) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_186))
+	}
+	row_222 := ybar_185[int(int64(1))*ybar_187 : (int(int64(1))+1)*ybar_187]
+	if ybar_187 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_187}))
+	}
+	row_223 := a_217[0*rs_219 : 1*rs_219]
+	row_224 := a_217[1*rs_219 : 2*rs_219]
+	tape_6 = tape_6[:tape_7]
+	row_218 = row_218[:tape_7]
+	row_222 = row_222[:tape_7]
+	row_223 = row_223[:tape_7]
+	row_224 = row_224[:tape_7]
+	if tape_7 >= 262144 {
+		loop_235 := runtime.EnterLoop(&nbLoop97, runtime.Bind(tape_6, runtime.Bind(row_218, runtime.Bind(row_222, runtime.Bind(row_223, runtime.Bind(row_224, runtime.End{}))))), tape_7, 16384)
+		if loop_235.For == nil {
+			loop_235.For = func(lo_230, hi int) {
+				tape_6 := loop_235.C.H
+				row_218 := loop_235.C.T.H
+				row_222 := loop_235.C.T.T.H
+				row_223 := loop_235.C.T.T.T.H
+				row_224 := loop_235.C.T.T.T.T.H
+				for i_231 := lo_230; i_231 < hi; i_231++ {
+					e_233 := (tape_6[i_231] * row_218[i_231])
+					e_234 := (tape_6[i_231] * row_222[i_231])
+					row_223[i_231] = e_233
+					row_224[i_231] = e_234
+				}
+			}
 		}
-		row_259 := z_198[int(i_257)*tape_10 : (int(i_257)+1)*tape_10]
-		if i_257 < 0 || i_257 >= int64(tape_26) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_257, tape_26))
+		runtime.ParallelFor(tape_7, 16384, loop_235.For)
+		loop_235.Leave(&nbLoop97)
+	} else {
+		for i_225 := 0; i_225 < tape_7; i_225++ {
+			e_227 := (tape_6[i_225] * row_218[i_225])
+			e_228 := (tape_6[i_225] * row_222[i_225])
+			row_223[i_225] = e_227
+			row_224[i_225] = e_228
 		}
-		_ = tape_25[int(i_257)*tape_27 : (int(i_257)+1)*tape_27]
-		row_261 := tape_28[int(i_257)*tape_30 : (int(i_257)+1)*tape_30]
-		row_262 := tape_31[int(i_257)*tape_33 : (int(i_257)+1)*tape_33]
-		row_263 := tape_34[int(i_257)*tape_36 : (int(i_257)+1)*tape_36]
-		x_264 := int64(7) + i_257
-		if x_264 < 0 || x_264 >= int64(rev_229) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_264, rev_229))
+	}
+	z_236 := ar.F64(len(tape_17))
+	z_237 := ar.F64(len(tape_20))
+	z_238 := ar.F64(len(tape_23))
+	var rev_239 []float64
+	var rev_240 int
+	var rev_241 int
+	var rev_242 []float64
+	var rev_243 int
+	var rev_244 int
+	var rev_245 []float64
+	var rev_246 int
+	rev_239, rev_240, rev_241, rev_242, rev_243, rev_244, rev_245, rev_246 = z_236, tape_18, tape_19, z_237, tape_21, tape_22, z_238, tape_24
+	for i_268 := int64(0); i_268 < int64(2); i_268++ {
+		mark_269 := ar.Mark()
+		if i_268 < 0 || i_268 >= int64(2) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_268, 2))
 		}
-		if rev_230 != tape_10 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_230})+" and "+runtime.ShapeString([]int{tape_10})+" differ")
+		row_270 := a_217[int(i_268)*tape_7 : (int(i_268)+1)*tape_7]
+		if i_268 < 0 || i_268 >= int64(tape_26) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_268, tape_26))
 		}
-		row_265 := rev_228[x_264*int64(rev_230) : (x_264+1)*int64(rev_230)]
-		for j_266 := range row_265 {
-			row_265[j_266] += row_259[j_266]
+		_ = tape_25[int(i_268)*tape_27 : (int(i_268)+1)*tape_27]
+		row_272 := tape_28[int(i_268)*tape_30 : (int(i_268)+1)*tape_30]
+		row_273 := tape_31[int(i_268)*tape_33 : (int(i_268)+1)*tape_33]
+		row_274 := tape_34[int(i_268)*tape_36 : (int(i_268)+1)*tape_36]
+		x_275 := int64(7) + i_268
+		if x_275 < 0 || x_275 >= int64(rev_240) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_275, rev_240))
 		}
-		if tape_10 != tape_24 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_10}))
+		if rev_241 != tape_7 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_241})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
 		}
-		r_267 := ar.F64w(tape_24)
-		tape_23 = tape_23[:len(r_267)]
-		row_259 = row_259[:len(r_267)]
-		for i_268 := range r_267 {
-			r_267[i_268] = (tape_23[i_268] * row_259[i_268])
+		row_276 := rev_239[x_275*int64(rev_241) : (x_275+1)*int64(rev_241)]
+		for j_277 := range row_276 {
+			row_276[j_277] += row_270[j_277]
 		}
-		if tape_10 != tape_30 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_10}))
+		if tape_7 != tape_24 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		if rev_235 != tape_30 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_235})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
+		r_278 := ar.F64w(tape_24)
+		tape_23 = tape_23[:len(r_278)]
+		row_270 = row_270[:len(r_278)]
+		for i_279 := range r_278 {
+			r_278[i_279] = (tape_23[i_279] * row_270[i_279])
 		}
-		row_261 = row_261[:len(rev_234)]
-		row_259 = row_259[:len(rev_234)]
-		for i_271 := range rev_234 {
-			rev_234[i_271] += (row_261[i_271] * row_259[i_271])
+		if tape_7 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_7}))
+		}
+		if rev_246 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_246})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
+		}
+		row_272 = row_272[:len(rev_245)]
+		row_270 = row_270[:len(rev_245)]
+		for i_282 := range rev_245 {
+			rev_245[i_282] += (row_272[i_282] * row_270[i_282])
 		}
 		if tape_24 != tape_36 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
-		if i_257 < 0 || i_257 >= int64(rev_232) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_257, rev_232))
+		if i_268 < 0 || i_268 >= int64(rev_243) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_268, rev_243))
 		}
-		if rev_233 != tape_36 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_233})+" and "+runtime.ShapeString([]int{tape_36})+" differ")
+		if rev_244 != tape_36 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_244})+" and "+runtime.ShapeString([]int{tape_36})+" differ")
 		}
-		row_273 := rev_231[i_257*int64(rev_233) : (i_257+1)*int64(rev_233)]
-		row_263 = row_263[:len(row_273)]
-		r_267 = r_267[:len(row_273)]
-		for i_274 := range row_273 {
-			row_273[i_274] += (row_263[i_274] * r_267[i_274])
+		row_284 := rev_242[i_268*int64(rev_244) : (i_268+1)*int64(rev_244)]
+		row_274 = row_274[:len(row_284)]
+		r_278 = r_278[:len(row_284)]
+		for i_285 := range row_284 {
+			row_284[i_285] += (row_274[i_285] * r_278[i_285])
 		}
 		if tape_24 != tape_33 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_33})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
-		if int64(6) >= int64(rev_229) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_229))
+		if int64(6) >= int64(rev_240) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_240))
 		}
-		if rev_230 != tape_33 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_230})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
+		if rev_241 != tape_33 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_241})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
 		}
-		row_276 := rev_228[int64(6)*int64(rev_230) : (int64(6)+1)*int64(rev_230)]
-		row_262 = row_262[:len(row_276)]
-		r_267 = r_267[:len(row_276)]
-		for i_277 := range row_276 {
-			row_276[i_277] += (row_262[i_277] * r_267[i_277])
+		row_287 := rev_239[int64(6)*int64(rev_241) : (int64(6)+1)*int64(rev_241)]
+		row_273 = row_273[:len(row_287)]
+		r_278 = r_278[:len(row_287)]
+		for i_288 := range row_287 {
+			row_287[i_288] += (row_273[i_288] * r_278[i_288])
 		}
-		ar.Release(mark_258)
+		ar.Release(mark_269)
 	}
 	if tape_24 != tape_40 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_24}))
@@ -12869,28 +13134,28 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_40 != tape_42 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_40}))
 	}
-	r_279 := ar.F64w(tape_42)
-	tape_41 = tape_41[:len(r_279)]
-	tape_39 = tape_39[:len(r_279)]
-	z_227 = z_227[:len(r_279)]
-	if len(r_279) >= 262144 {
-		loop_286 := runtime.EnterLoop(&nbLoop92, runtime.Bind(r_279, runtime.Bind(tape_41, runtime.Bind(tape_39, runtime.Bind(z_227, runtime.End{})))), len(r_279), 16384)
-		if loop_286.For == nil {
-			loop_286.For = func(lo_283, hi int) {
-				r_279 := loop_286.C.H
-				tape_41 := loop_286.C.T.H
-				tape_39 := loop_286.C.T.T.H
-				z_227 := loop_286.C.T.T.T.H
-				for i_284 := lo_283; i_284 < hi; i_284++ {
-					r_279[i_284] = ((2.0 * tape_41[i_284]) * (tape_39[i_284] * z_227[i_284]))
+	r_290 := ar.F64w(tape_42)
+	tape_41 = tape_41[:len(r_290)]
+	tape_39 = tape_39[:len(r_290)]
+	z_238 = z_238[:len(r_290)]
+	if len(r_290) >= 262144 {
+		loop_297 := runtime.EnterLoop(&nbLoop98, runtime.Bind(r_290, runtime.Bind(tape_41, runtime.Bind(tape_39, runtime.Bind(z_238, runtime.End{})))), len(r_290), 16384)
+		if loop_297.For == nil {
+			loop_297.For = func(lo_294, hi int) {
+				r_290 := loop_297.C.H
+				tape_41 := loop_297.C.T.H
+				tape_39 := loop_297.C.T.T.H
+				z_238 := loop_297.C.T.T.T.H
+				for i_295 := lo_294; i_295 < hi; i_295++ {
+					r_290[i_295] = ((2.0 * tape_41[i_295]) * (tape_39[i_295] * z_238[i_295]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_279), 16384, loop_286.For)
-		loop_286.Leave(&nbLoop92)
+		runtime.ParallelFor(len(r_290), 16384, loop_297.For)
+		loop_297.Leave(&nbLoop98)
 	} else {
-		for i_280 := range r_279 {
-			r_279[i_280] = ((2.0 * tape_41[i_280]) * (tape_39[i_280] * z_227[i_280]))
+		for i_291 := range r_290 {
+			r_290[i_291] = ((2.0 * tape_41[i_291]) * (tape_39[i_291] * z_238[i_291]))
 		}
 	}
 	if tape_24 != tape_38 {
@@ -12902,26 +13167,26 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_19 != tape_38 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_38})+" differ")
 	}
-	row_287 := z_225[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
-	tape_37 = tape_37[:len(row_287)]
-	z_227 = z_227[:len(row_287)]
-	if len(row_287) >= 262144 {
-		loop_294 := runtime.EnterLoop(&nbLoop93, runtime.Bind(row_287, runtime.Bind(tape_37, runtime.Bind(z_227, runtime.End{}))), len(row_287), 16384)
-		if loop_294.For == nil {
-			loop_294.For = func(lo_291, hi int) {
-				row_287 := loop_294.C.H
-				tape_37 := loop_294.C.T.H
-				z_227 := loop_294.C.T.T.H
-				for i_292 := lo_291; i_292 < hi; i_292++ {
-					row_287[i_292] += (tape_37[i_292] * z_227[i_292])
+	row_298 := z_236[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
+	tape_37 = tape_37[:len(row_298)]
+	z_238 = z_238[:len(row_298)]
+	if len(row_298) >= 262144 {
+		loop_305 := runtime.EnterLoop(&nbLoop99, runtime.Bind(row_298, runtime.Bind(tape_37, runtime.Bind(z_238, runtime.End{}))), len(row_298), 16384)
+		if loop_305.For == nil {
+			loop_305.For = func(lo_302, hi int) {
+				row_298 := loop_305.C.H
+				tape_37 := loop_305.C.T.H
+				z_238 := loop_305.C.T.T.H
+				for i_303 := lo_302; i_303 < hi; i_303++ {
+					row_298[i_303] += (tape_37[i_303] * z_238[i_303])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_287), 16384, loop_294.For)
-		loop_294.Leave(&nbLoop93)
+		runtime.ParallelFor(len(row_298), 16384, loop_305.For)
+		loop_305.Leave(&nbLoop99)
 	} else {
-		for i_288 := range row_287 {
-			row_287[i_288] += (tape_37[i_288] * z_227[i_288])
+		for i_299 := range row_298 {
+			row_298[i_299] += (tape_37[i_299] * z_238[i_299])
 		}
 	}
 	if tape_24 != tape_44 {
@@ -12930,25 +13195,25 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_42 != tape_44 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_44})+" differ")
 	}
-	tape_43 = tape_43[:len(r_279)]
-	z_227 = z_227[:len(r_279)]
-	if len(r_279) >= 262144 {
-		loop_302 := runtime.EnterLoop(&nbLoop94, runtime.Bind(r_279, runtime.Bind(tape_43, runtime.Bind(z_227, runtime.End{}))), len(r_279), 16384)
-		if loop_302.For == nil {
-			loop_302.For = func(lo_299, hi int) {
-				r_279 := loop_302.C.H
-				tape_43 := loop_302.C.T.H
-				z_227 := loop_302.C.T.T.H
-				for i_300 := lo_299; i_300 < hi; i_300++ {
-					r_279[i_300] += (tape_43[i_300] * z_227[i_300])
+	tape_43 = tape_43[:len(r_290)]
+	z_238 = z_238[:len(r_290)]
+	if len(r_290) >= 262144 {
+		loop_313 := runtime.EnterLoop(&nbLoop100, runtime.Bind(r_290, runtime.Bind(tape_43, runtime.Bind(z_238, runtime.End{}))), len(r_290), 16384)
+		if loop_313.For == nil {
+			loop_313.For = func(lo_310, hi int) {
+				r_290 := loop_313.C.H
+				tape_43 := loop_313.C.T.H
+				z_238 := loop_313.C.T.T.H
+				for i_311 := lo_310; i_311 < hi; i_311++ {
+					r_290[i_311] += (tape_43[i_311] * z_238[i_311])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_279), 16384, loop_302.For)
-		loop_302.Leave(&nbLoop94)
+		runtime.ParallelFor(len(r_290), 16384, loop_313.For)
+		loop_313.Leave(&nbLoop100)
 	} else {
-		for i_296 := range r_279 {
-			r_279[i_296] += (tape_43[i_296] * z_227[i_296])
+		for i_307 := range r_290 {
+			r_290[i_307] += (tape_43[i_307] * z_238[i_307])
 		}
 	}
 	if tape_24 != tape_42 {
@@ -12960,26 +13225,26 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_19 != tape_42 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_42})+" differ")
 	}
-	row_303 := z_225[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
-	tape_41 = tape_41[:len(row_303)]
-	z_227 = z_227[:len(row_303)]
-	if len(row_303) >= 262144 {
-		loop_310 := runtime.EnterLoop(&nbLoop95, runtime.Bind(row_303, runtime.Bind(tape_41, runtime.Bind(z_227, runtime.End{}))), len(row_303), 16384)
-		if loop_310.For == nil {
-			loop_310.For = func(lo_307, hi int) {
-				row_303 := loop_310.C.H
-				tape_41 := loop_310.C.T.H
-				z_227 := loop_310.C.T.T.H
-				for i_308 := lo_307; i_308 < hi; i_308++ {
-					row_303[i_308] += (tape_41[i_308] * z_227[i_308])
+	row_314 := z_236[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
+	tape_41 = tape_41[:len(row_314)]
+	z_238 = z_238[:len(row_314)]
+	if len(row_314) >= 262144 {
+		loop_321 := runtime.EnterLoop(&nbLoop101, runtime.Bind(row_314, runtime.Bind(tape_41, runtime.Bind(z_238, runtime.End{}))), len(row_314), 16384)
+		if loop_321.For == nil {
+			loop_321.For = func(lo_318, hi int) {
+				row_314 := loop_321.C.H
+				tape_41 := loop_321.C.T.H
+				z_238 := loop_321.C.T.T.H
+				for i_319 := lo_318; i_319 < hi; i_319++ {
+					row_314[i_319] += (tape_41[i_319] * z_238[i_319])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_303), 16384, loop_310.For)
-		loop_310.Leave(&nbLoop95)
+		runtime.ParallelFor(len(row_314), 16384, loop_321.For)
+		loop_321.Leave(&nbLoop101)
 	} else {
-		for i_304 := range row_303 {
-			row_303[i_304] += (tape_41[i_304] * z_227[i_304])
+		for i_315 := range row_314 {
+			row_314[i_315] += (tape_41[i_315] * z_238[i_315])
 		}
 	}
 	if tape_42 != tape_46 {
@@ -12991,26 +13256,26 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_22 != tape_46 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_46})+" differ")
 	}
-	row_311 := z_226[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
-	tape_45 = tape_45[:len(row_311)]
-	r_279 = r_279[:len(row_311)]
-	if len(row_311) >= 262144 {
-		loop_318 := runtime.EnterLoop(&nbLoop96, runtime.Bind(row_311, runtime.Bind(tape_45, runtime.Bind(r_279, runtime.End{}))), len(row_311), 16384)
-		if loop_318.For == nil {
-			loop_318.For = func(lo_315, hi int) {
-				row_311 := loop_318.C.H
-				tape_45 := loop_318.C.T.H
-				r_279 := loop_318.C.T.T.H
-				for i_316 := lo_315; i_316 < hi; i_316++ {
-					row_311[i_316] += ((2.0 * tape_45[i_316]) * r_279[i_316])
+	row_322 := z_237[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
+	tape_45 = tape_45[:len(row_322)]
+	r_290 = r_290[:len(row_322)]
+	if len(row_322) >= 262144 {
+		loop_329 := runtime.EnterLoop(&nbLoop102, runtime.Bind(row_322, runtime.Bind(tape_45, runtime.Bind(r_290, runtime.End{}))), len(row_322), 16384)
+		if loop_329.For == nil {
+			loop_329.For = func(lo_326, hi int) {
+				row_322 := loop_329.C.H
+				tape_45 := loop_329.C.T.H
+				r_290 := loop_329.C.T.T.H
+				for i_327 := lo_326; i_327 < hi; i_327++ {
+					row_322[i_327] += ((2.0 * tape_45[i_327]) * r_290[i_327])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_311), 16384, loop_318.For)
-		loop_318.Leave(&nbLoop96)
+		runtime.ParallelFor(len(row_322), 16384, loop_329.For)
+		loop_329.Leave(&nbLoop102)
 	} else {
-		for i_312 := range row_311 {
-			row_311[i_312] += ((2.0 * tape_45[i_312]) * r_279[i_312])
+		for i_323 := range row_322 {
+			row_322[i_323] += ((2.0 * tape_45[i_323]) * r_290[i_323])
 		}
 	}
 	if tape_42 != tape_48 {
@@ -13022,37 +13287,37 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_22 != tape_48 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_48})+" differ")
 	}
-	row_319 := z_226[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
-	tape_47 = tape_47[:len(row_319)]
-	r_279 = r_279[:len(row_319)]
-	if len(row_319) >= 262144 {
-		loop_326 := runtime.EnterLoop(&nbLoop97, runtime.Bind(row_319, runtime.Bind(tape_47, runtime.Bind(r_279, runtime.End{}))), len(row_319), 16384)
-		if loop_326.For == nil {
-			loop_326.For = func(lo_323, hi int) {
-				row_319 := loop_326.C.H
-				tape_47 := loop_326.C.T.H
-				r_279 := loop_326.C.T.T.H
-				for i_324 := lo_323; i_324 < hi; i_324++ {
-					row_319[i_324] += ((2.0 * tape_47[i_324]) * r_279[i_324])
+	row_330 := z_237[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
+	tape_47 = tape_47[:len(row_330)]
+	r_290 = r_290[:len(row_330)]
+	if len(row_330) >= 262144 {
+		loop_337 := runtime.EnterLoop(&nbLoop103, runtime.Bind(row_330, runtime.Bind(tape_47, runtime.Bind(r_290, runtime.End{}))), len(row_330), 16384)
+		if loop_337.For == nil {
+			loop_337.For = func(lo_334, hi int) {
+				row_330 := loop_337.C.H
+				tape_47 := loop_337.C.T.H
+				r_290 := loop_337.C.T.T.H
+				for i_335 := lo_334; i_335 < hi; i_335++ {
+					row_330[i_335] += ((2.0 * tape_47[i_335]) * r_290[i_335])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_319), 16384, loop_326.For)
-		loop_326.Leave(&nbLoop97)
+		runtime.ParallelFor(len(row_330), 16384, loop_337.For)
+		loop_337.Leave(&nbLoop103)
 	} else {
-		for i_320 := range row_319 {
-			row_319[i_320] += ((2.0 * tape_47[i_320]) * r_279[i_320])
+		for i_331 := range row_330 {
+			row_330[i_331] += ((2.0 * tape_47[i_331]) * r_290[i_331])
 		}
 	}
 	if int64(0) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
 	}
-	row_327 := z_226[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	row_338 := z_237[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
 	if int64(1) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
 	}
-	row_328 := z_226[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
-	z_329 := ar.F64(len(tape_53))
+	row_339 := z_237[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	z_340 := ar.F64(len(tape_53))
 	if tape_50 != tape_52 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_52})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
@@ -13065,28 +13330,28 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_55 != tape_52 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_52})+" differ")
 	}
-	row_330 := z_329[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
-	tape_51 = tape_51[:len(row_330)]
-	tape_49 = tape_49[:len(row_330)]
-	row_328 = row_328[:len(row_330)]
-	if len(row_330) >= 262144 {
-		loop_337 := runtime.EnterLoop(&nbLoop98, runtime.Bind(row_330, runtime.Bind(tape_51, runtime.Bind(tape_49, runtime.Bind(row_328, runtime.End{})))), len(row_330), 16384)
-		if loop_337.For == nil {
-			loop_337.For = func(lo_334, hi int) {
-				row_330 := loop_337.C.H
-				tape_51 := loop_337.C.T.H
-				tape_49 := loop_337.C.T.T.H
-				row_328 := loop_337.C.T.T.T.H
-				for i_335 := lo_334; i_335 < hi; i_335++ {
-					row_330[i_335] += ((-(tape_51[i_335] / tape_49[i_335])) * row_328[i_335])
+	row_341 := z_340[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
+	tape_51 = tape_51[:len(row_341)]
+	tape_49 = tape_49[:len(row_341)]
+	row_339 = row_339[:len(row_341)]
+	if len(row_341) >= 262144 {
+		loop_348 := runtime.EnterLoop(&nbLoop104, runtime.Bind(row_341, runtime.Bind(tape_51, runtime.Bind(tape_49, runtime.Bind(row_339, runtime.End{})))), len(row_341), 16384)
+		if loop_348.For == nil {
+			loop_348.For = func(lo_345, hi int) {
+				row_341 := loop_348.C.H
+				tape_51 := loop_348.C.T.H
+				tape_49 := loop_348.C.T.T.H
+				row_339 := loop_348.C.T.T.T.H
+				for i_346 := lo_345; i_346 < hi; i_346++ {
+					row_341[i_346] += ((-(tape_51[i_346] / tape_49[i_346])) * row_339[i_346])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_330), 16384, loop_337.For)
-		loop_337.Leave(&nbLoop98)
+		runtime.ParallelFor(len(row_341), 16384, loop_348.For)
+		loop_348.Leave(&nbLoop104)
 	} else {
-		for i_331 := range row_330 {
-			row_330[i_331] += ((-(tape_51[i_331] / tape_49[i_331])) * row_328[i_331])
+		for i_342 := range row_341 {
+			row_341[i_342] += ((-(tape_51[i_342] / tape_49[i_342])) * row_339[i_342])
 		}
 	}
 	if tape_22 != tape_50 {
@@ -13098,26 +13363,26 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_55 != tape_50 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_50})+" differ")
 	}
-	row_338 := z_329[int64(1)*int64(tape_55) : (int64(1)+1)*int64(tape_55)]
-	tape_49 = tape_49[:len(row_338)]
-	row_328 = row_328[:len(row_338)]
-	if len(row_338) >= 262144 {
-		loop_345 := runtime.EnterLoop(&nbLoop99, runtime.Bind(row_338, runtime.Bind(tape_49, runtime.Bind(row_328, runtime.End{}))), len(row_338), 16384)
-		if loop_345.For == nil {
-			loop_345.For = func(lo_342, hi int) {
-				row_338 := loop_345.C.H
-				tape_49 := loop_345.C.T.H
-				row_328 := loop_345.C.T.T.H
-				for i_343 := lo_342; i_343 < hi; i_343++ {
-					row_338[i_343] += ((1.0 / tape_49[i_343]) * row_328[i_343])
+	row_349 := z_340[int64(1)*int64(tape_55) : (int64(1)+1)*int64(tape_55)]
+	tape_49 = tape_49[:len(row_349)]
+	row_339 = row_339[:len(row_349)]
+	if len(row_349) >= 262144 {
+		loop_356 := runtime.EnterLoop(&nbLoop105, runtime.Bind(row_349, runtime.Bind(tape_49, runtime.Bind(row_339, runtime.End{}))), len(row_349), 16384)
+		if loop_356.For == nil {
+			loop_356.For = func(lo_353, hi int) {
+				row_349 := loop_356.C.H
+				tape_49 := loop_356.C.T.H
+				row_339 := loop_356.C.T.T.H
+				for i_354 := lo_353; i_354 < hi; i_354++ {
+					row_349[i_354] += ((1.0 / tape_49[i_354]) * row_339[i_354])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_338), 16384, loop_345.For)
-		loop_345.Leave(&nbLoop99)
+		runtime.ParallelFor(len(row_349), 16384, loop_356.For)
+		loop_356.Leave(&nbLoop105)
 	} else {
-		for i_339 := range row_338 {
-			row_338[i_339] += ((1.0 / tape_49[i_339]) * row_328[i_339])
+		for i_350 := range row_349 {
+			row_349[i_350] += ((1.0 / tape_49[i_350]) * row_339[i_350])
 		}
 	}
 	if tape_57 != tape_59 {
@@ -13132,28 +13397,28 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_55 != tape_59 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_59})+" differ")
 	}
-	row_346 := z_329[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
-	tape_58 = tape_58[:len(row_346)]
-	tape_56 = tape_56[:len(row_346)]
-	row_327 = row_327[:len(row_346)]
-	if len(row_346) >= 262144 {
-		loop_353 := runtime.EnterLoop(&nbLoop100, runtime.Bind(row_346, runtime.Bind(tape_58, runtime.Bind(tape_56, runtime.Bind(row_327, runtime.End{})))), len(row_346), 16384)
-		if loop_353.For == nil {
-			loop_353.For = func(lo_350, hi int) {
-				row_346 := loop_353.C.H
-				tape_58 := loop_353.C.T.H
-				tape_56 := loop_353.C.T.T.H
-				row_327 := loop_353.C.T.T.T.H
-				for i_351 := lo_350; i_351 < hi; i_351++ {
-					row_346[i_351] += ((-(tape_58[i_351] / tape_56[i_351])) * row_327[i_351])
+	row_357 := z_340[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
+	tape_58 = tape_58[:len(row_357)]
+	tape_56 = tape_56[:len(row_357)]
+	row_338 = row_338[:len(row_357)]
+	if len(row_357) >= 262144 {
+		loop_364 := runtime.EnterLoop(&nbLoop106, runtime.Bind(row_357, runtime.Bind(tape_58, runtime.Bind(tape_56, runtime.Bind(row_338, runtime.End{})))), len(row_357), 16384)
+		if loop_364.For == nil {
+			loop_364.For = func(lo_361, hi int) {
+				row_357 := loop_364.C.H
+				tape_58 := loop_364.C.T.H
+				tape_56 := loop_364.C.T.T.H
+				row_338 := loop_364.C.T.T.T.H
+				for i_362 := lo_361; i_362 < hi; i_362++ {
+					row_357[i_362] += ((-(tape_58[i_362] / tape_56[i_362])) * row_338[i_362])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_346), 16384, loop_353.For)
-		loop_353.Leave(&nbLoop100)
+		runtime.ParallelFor(len(row_357), 16384, loop_364.For)
+		loop_364.Leave(&nbLoop106)
 	} else {
-		for i_347 := range row_346 {
-			row_346[i_347] += ((-(tape_58[i_347] / tape_56[i_347])) * row_327[i_347])
+		for i_358 := range row_357 {
+			row_357[i_358] += ((-(tape_58[i_358] / tape_56[i_358])) * row_338[i_358])
 		}
 	}
 	if tape_22 != tape_57 {
@@ -13165,75 +13430,75 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_55 != tape_57 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_57})+" differ")
 	}
-	row_354 := z_329[int64(0)*int64(tape_55) : (int64(0)+1)*int64(tape_55)]
-	tape_56 = tape_56[:len(row_354)]
-	row_327 = row_327[:len(row_354)]
-	if len(row_354) >= 262144 {
-		loop_361 := runtime.EnterLoop(&nbLoop101, runtime.Bind(row_354, runtime.Bind(tape_56, runtime.Bind(row_327, runtime.End{}))), len(row_354), 16384)
-		if loop_361.For == nil {
-			loop_361.For = func(lo_358, hi int) {
-				row_354 := loop_361.C.H
-				tape_56 := loop_361.C.T.H
-				row_327 := loop_361.C.T.T.H
-				for i_359 := lo_358; i_359 < hi; i_359++ {
-					row_354[i_359] += ((1.0 / tape_56[i_359]) * row_327[i_359])
+	row_365 := z_340[int64(0)*int64(tape_55) : (int64(0)+1)*int64(tape_55)]
+	tape_56 = tape_56[:len(row_365)]
+	row_338 = row_338[:len(row_365)]
+	if len(row_365) >= 262144 {
+		loop_372 := runtime.EnterLoop(&nbLoop107, runtime.Bind(row_365, runtime.Bind(tape_56, runtime.Bind(row_338, runtime.End{}))), len(row_365), 16384)
+		if loop_372.For == nil {
+			loop_372.For = func(lo_369, hi int) {
+				row_365 := loop_372.C.H
+				tape_56 := loop_372.C.T.H
+				row_338 := loop_372.C.T.T.H
+				for i_370 := lo_369; i_370 < hi; i_370++ {
+					row_365[i_370] += ((1.0 / tape_56[i_370]) * row_338[i_370])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_354), 16384, loop_361.For)
-		loop_361.Leave(&nbLoop101)
+		runtime.ParallelFor(len(row_365), 16384, loop_372.For)
+		loop_372.Leave(&nbLoop107)
 	} else {
-		for i_355 := range row_354 {
-			row_354[i_355] += ((1.0 / tape_56[i_355]) * row_327[i_355])
+		for i_366 := range row_365 {
+			row_365[i_366] += ((1.0 / tape_56[i_366]) * row_338[i_366])
 		}
 	}
-	r_362, r_363, r_364, r_365, r_366, r_367, err_368 := fn_rotatesplit11bwd(ar, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, tape_92, tape_93, tape_94, tape_95, tape_96, tape_97, tape_98, tape_99, tape_100, tape_101, tape_102, tape_103, tape_104, tape_105, tape_106, tape_107, tape_108, tape_109, tape_110, tape_111, tape_112, tape_113, tape_114, tape_115, tape_116, tape_117, tape_118, tape_119, tape_120, tape_121, tape_122, tape_123, tape_124, tape_125, tape_126, tape_127, tape_128, tape_129, tape_130, tape_131, tape_132, tape_133, tape_134, tape_135, tape_136, tape_137, tape_138, tape_139, tape_140, tape_141, tape_142, tape_143, tape_144, tape_145, tape_146, tape_147, tape_148, tape_149, tape_150, tape_151, tape_152, tape_153, tape_154, tape_155, tape_156, tape_157, tape_158, tape_159, tape_160, tape_161, tape_162, tape_163, tape_164, tape_165, tape_166, tape_167, tape_168, tape_169, tape_170, tape_171, tape_172, tape_173, tape_174, tape_175, tape_176, tape_177, tape_178, tape_179, tape_180, tape_181, tape_182, tape_183, tape_184, z_329, tape_54, tape_55)
-	if err_368 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_368, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	r_373, r_374, r_375, r_376, r_377, r_378, err_379 := fn_rotatesplit11bwd(ar, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, tape_92, tape_93, tape_94, tape_95, tape_96, tape_97, tape_98, tape_99, tape_100, tape_101, tape_102, tape_103, tape_104, tape_105, tape_106, tape_107, tape_108, tape_109, tape_110, tape_111, tape_112, tape_113, tape_114, tape_115, tape_116, tape_117, tape_118, tape_119, tape_120, tape_121, tape_122, tape_123, tape_124, tape_125, tape_126, tape_127, tape_128, tape_129, tape_130, tape_131, tape_132, tape_133, tape_134, tape_135, tape_136, tape_137, tape_138, tape_139, tape_140, tape_141, tape_142, tape_143, tape_144, tape_145, tape_146, tape_147, tape_148, tape_149, tape_150, tape_151, tape_152, tape_153, tape_154, tape_155, tape_156, tape_157, tape_158, tape_159, tape_160, tape_161, tape_162, tape_163, tape_164, tape_165, tape_166, tape_167, tape_168, tape_169, tape_170, tape_171, tape_172, tape_173, tape_174, tape_175, tape_176, tape_177, tape_178, tape_179, tape_180, tape_181, tape_182, tape_183, tape_184, z_340, tape_54, tape_55)
+	if err_379 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_379, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	if int64(3)+int64(r_366) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_366), tape_18))
+	if int64(3)+int64(r_377) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_377), tape_18))
 	}
-	if r_367 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_367})+" and "+runtime.ShapeString([]int{tape_19}))
+	if r_378 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_378})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_369 := z_225[int(int64(3))*tape_19 : (int(int64(3))+r_366)*tape_19]
-	r_365 = r_365[:len(region_369)]
-	if len(region_369) >= 262144 {
-		loop_376 := runtime.EnterLoop(&nbLoop102, runtime.Bind(region_369, runtime.Bind(r_365, runtime.End{})), len(region_369), 16384)
-		if loop_376.For == nil {
-			loop_376.For = func(lo_373, hi int) {
-				region_369 := loop_376.C.H
-				r_365 := loop_376.C.T.H
-				for i_374 := lo_373; i_374 < hi; i_374++ {
-					region_369[i_374] += -r_365[i_374]
+	region_380 := z_236[int(int64(3))*tape_19 : (int(int64(3))+r_377)*tape_19]
+	r_376 = r_376[:len(region_380)]
+	if len(region_380) >= 262144 {
+		loop_387 := runtime.EnterLoop(&nbLoop108, runtime.Bind(region_380, runtime.Bind(r_376, runtime.End{})), len(region_380), 16384)
+		if loop_387.For == nil {
+			loop_387.For = func(lo_384, hi int) {
+				region_380 := loop_387.C.H
+				r_376 := loop_387.C.T.H
+				for i_385 := lo_384; i_385 < hi; i_385++ {
+					region_380[i_385] += -r_376[i_385]
 				}
 			}
 		}
-		runtime.ParallelFor(len(region_369), 16384, loop_376.For)
-		loop_376.Leave(&nbLoop102)
+		runtime.ParallelFor(len(region_380), 16384, loop_387.For)
+		loop_387.Leave(&nbLoop108)
 	} else {
-		for i_370 := range region_369 {
-			region_369[i_370] += -r_365[i_370]
+		for i_381 := range region_380 {
+			region_380[i_381] += -r_376[i_381]
 		}
 	}
-	if int64(0)+int64(r_363) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_363), tape_18))
+	if int64(0)+int64(r_374) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_374), tape_18))
 	}
-	if r_364 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_364})+" and "+runtime.ShapeString([]int{tape_19}))
+	if r_375 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_375})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_377 := z_225[int(int64(0))*tape_19 : (int(int64(0))+r_363)*tape_19]
-	r_362 = r_362[:len(region_377)]
-	for i_378 := range region_377 {
-		region_377[i_378] += r_362[i_378]
+	region_388 := z_236[int(int64(0))*tape_19 : (int(int64(0))+r_374)*tape_19]
+	r_373 = r_373[:len(region_388)]
+	for i_389 := range region_388 {
+		region_388[i_389] += r_373[i_389]
 	}
-	ar.Keep(mark_379, &z_225, &r_365, &r_190)
-	return z_225, tape_18, tape_19, r_365, r_366, r_367, r_190, tape_7, nil
+	ar.Keep(mark_390, &z_236, &r_376, &r_190)
+	return z_236, tape_18, tape_19, r_376, r_377, r_378, r_190, tape_7, nil
 }
 
-// nbLoop103 keeps the records of a parallel loop of fn_residualssplit1110bwd01.
-var nbLoop103 runtime.LoopSite
+// nbLoop109 keeps the records of a parallel loop of fn_residualssplit1110bwd01.
+var nbLoop109 runtime.LoopSite
 
 // fn_residualssplit1110bwd01 is def residuals$split_1110$bwd_01 (models.nab:142:5).
 func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 []float64, tape_61 int, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 []float64, tape_71 int, tape_72 []float64, tape_73 int, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 []float64, tape_81 int, tape_82 []float64, tape_83 int, tape_84 []float64, tape_85 int, tape_86 []float64, tape_87 int, tape_88 []float64, tape_89 int, tape_90 []float64, tape_91 int, tape_92 []float64, tape_93 int, tape_94 []float64, tape_95 int, tape_96 []float64, tape_97 int, tape_98 []float64, tape_99 int, tape_100 []float64, tape_101 int, tape_102 int, tape_103 []float64, tape_104 int, tape_105 []float64, tape_106 int, tape_107 int, tape_108 []float64, tape_109 int, tape_110 []float64, tape_111 int, tape_112 int, tape_113 []float64, tape_114 int, tape_115 int, tape_116 []float64, tape_117 int, tape_118 int, tape_119 []float64, tape_120 int, tape_121 int, tape_122 []float64, tape_123 int, tape_124 []float64, tape_125 int, tape_126 []float64, tape_127 int, tape_128 []float64, tape_129 int, tape_130 []float64, tape_131 int, tape_132 []float64, tape_133 int, tape_134 []float64, tape_135 int, tape_136 []float64, tape_137 int, tape_138 []float64, tape_139 int, tape_140 []float64, tape_141 int, tape_142 []float64, tape_143 int, tape_144 int, tape_145 []float64, tape_146 int, tape_147 int, tape_148 []float64, tape_149 int, tape_150 []float64, tape_151 int, tape_152 []float64, tape_153 int, tape_154 []float64, tape_155 int, tape_156 []float64, tape_157 int, tape_158 []float64, tape_159 int, tape_160 []float64, tape_161 int, tape_162 []float64, tape_163 int, tape_164 []float64, tape_165 int, tape_166 []float64, tape_167 int, tape_168 []float64, tape_169 int, tape_170 []float64, tape_171 int, tape_172 []float64, tape_173 int, tape_174 int, tape_175 []float64, tape_176 int, tape_177 []float64, tape_178 int, tape_179 []float64, tape_180 int, tape_181 []float64, tape_182 int, tape_183 []float64, tape_184 int, ybar_185 []float64, ybar_186 int, ybar_187 int, ybar_188 []float64, ybar_189 int) ([]float64, int, error) {
@@ -13247,7 +13512,7 @@ func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	tape_6 = tape_6[:len(r_190)]
 	ybar_188 = ybar_188[:len(r_190)]
 	if len(r_190) >= 262144 {
-		loop_197 := runtime.EnterLoop(&nbLoop103, runtime.Bind(r_190, runtime.Bind(tape_6, runtime.Bind(ybar_188, runtime.End{}))), len(r_190), 16384)
+		loop_197 := runtime.EnterLoop(&nbLoop109, runtime.Bind(r_190, runtime.Bind(tape_6, runtime.Bind(ybar_188, runtime.End{}))), len(r_190), 16384)
 		if loop_197.For == nil {
 			loop_197.For = func(lo_194, hi int) {
 				r_190 := loop_197.C.H
@@ -13259,7 +13524,7 @@ func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(r_190), 16384, loop_197.For)
-		loop_197.Leave(&nbLoop103)
+		loop_197.Leave(&nbLoop109)
 	} else {
 		for i_191 := range r_190 {
 			r_190[i_191] = ((2.0 * tape_6[i_191]) * -ybar_188[i_191])
@@ -13268,24 +13533,6 @@ func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	ar.Keep(mark_198, &r_190)
 	return r_190, tape_7, nil
 }
-
-// nbLoop104 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop104 runtime.LoopSite
-
-// nbLoop105 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop105 runtime.LoopSite
-
-// nbLoop106 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop106 runtime.LoopSite
-
-// nbLoop107 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop107 runtime.LoopSite
-
-// nbLoop108 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop108 runtime.LoopSite
-
-// nbLoop109 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop109 runtime.LoopSite
 
 // nbLoop110 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
 var nbLoop110 runtime.LoopSite
@@ -13302,11 +13549,31 @@ var nbLoop113 runtime.LoopSite
 // nbLoop114 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
 var nbLoop114 runtime.LoopSite
 
+// nbLoop115 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop115 runtime.LoopSite
+
+// nbLoop116 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop116 runtime.LoopSite
+
+// nbLoop117 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop117 runtime.LoopSite
+
+// nbLoop118 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop118 runtime.LoopSite
+
+// nbLoop119 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop119 runtime.LoopSite
+
+// nbLoop120 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop120 runtime.LoopSite
+
+// nbLoop121 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop121 runtime.LoopSite
+
 // fn_residualssplit1110bwd10 is def residuals$split_1110$bwd_10 (models.nab:142:5).
 func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 []float64, tape_61 int, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 []float64, tape_71 int, tape_72 []float64, tape_73 int, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 []float64, tape_81 int, tape_82 []float64, tape_83 int, tape_84 []float64, tape_85 int, tape_86 []float64, tape_87 int, tape_88 []float64, tape_89 int, tape_90 []float64, tape_91 int, tape_92 []float64, tape_93 int, tape_94 []float64, tape_95 int, tape_96 []float64, tape_97 int, tape_98 []float64, tape_99 int, tape_100 []float64, tape_101 int, tape_102 int, tape_103 []float64, tape_104 int, tape_105 []float64, tape_106 int, tape_107 int, tape_108 []float64, tape_109 int, tape_110 []float64, tape_111 int, tape_112 int, tape_113 []float64, tape_114 int, tape_115 int, tape_116 []float64, tape_117 int, tape_118 int, tape_119 []float64, tape_120 int, tape_121 int, tape_122 []float64, tape_123 int, tape_124 []float64, tape_125 int, tape_126 []float64, tape_127 int, tape_128 []float64, tape_129 int, tape_130 []float64, tape_131 int, tape_132 []float64, tape_133 int, tape_134 []float64, tape_135 int, tape_136 []float64, tape_137 int, tape_138 []float64, tape_139 int, tape_140 []float64, tape_141 int, tape_142 []float64, tape_143 int, tape_144 int, tape_145 []float64, tape_146 int, tape_147 int, tape_148 []float64, tape_149 int, tape_150 []float64, tape_151 int, tape_152 []float64, tape_153 int, tape_154 []float64, tape_155 int, tape_156 []float64, tape_157 int, tape_158 []float64, tape_159 int, tape_160 []float64, tape_161 int, tape_162 []float64, tape_163 int, tape_164 []float64, tape_165 int, tape_166 []float64, tape_167 int, tape_168 []float64, tape_169 int, tape_170 []float64, tape_171 int, tape_172 []float64, tape_173 int, tape_174 int, tape_175 []float64, tape_176 int, tape_177 []float64, tape_178 int, tape_179 []float64, tape_180 int, tape_181 []float64, tape_182 int, tape_183 []float64, tape_184 int, ybar_185 []float64, ybar_186 int, ybar_187 int, ybar_188 []float64, ybar_189 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_372 := ar.Mark()
+	mark_383 := ar.Mark()
 	tape_6 = tape_6[:tape_7]
-	tape_8 = tape_8[:tape_9*tape_10]
 	tape_11 = tape_11[:tape_12*tape_13]
 	tape_14 = tape_14[:tape_15*tape_16]
 	tape_17 = tape_17[:tape_18*tape_19]
@@ -13385,137 +13652,177 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	tape_183 = tape_183[:tape_184]
 	ybar_185 = ybar_185[:ybar_186*ybar_187]
 	z_190 := ar.F64(len(tape_6))
-	z_191 := ar.F64(len(tape_8))
-	var rev_192 []float64
-	var rev_193 int
-	var rev_194 []float64
-	var rev_195 int
-	var rev_196 int
-	rev_192, rev_193, rev_194, rev_195, rev_196 = z_190, tape_7, z_191, tape_9, tape_10
-	for i_207 := int64(0); i_207 < int64(2); i_207++ {
-		if i_207 < 0 || i_207 >= int64(ybar_186) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_207, ybar_186))
+	var rev_191 []float64
+	var rev_192 int
+	rev_191, rev_192 = z_190, tape_7
+	for i_200 := int64(0); i_200 < int64(2); i_200++ {
+		if i_200 < 0 || i_200 >= int64(tape_12) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_200, tape_12))
 		}
-		row_209 := ybar_185[int(i_207)*ybar_187 : (int(i_207)+1)*ybar_187]
-		if i_207 < 0 || i_207 >= int64(tape_12) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_207, tape_12))
+		_ = tape_11[int(i_200)*tape_13 : (int(i_200)+1)*tape_13]
+		row_203 := tape_14[int(i_200)*tape_16 : (int(i_200)+1)*tape_16]
+		if i_200 < 0 || i_200 >= int64(ybar_186) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_200, ybar_186))
 		}
-		_ = tape_11[int(i_207)*tape_13 : (int(i_207)+1)*tape_13]
-		row_211 := tape_14[int(i_207)*tape_16 : (int(i_207)+1)*tape_16]
+		row_204 := ybar_185[int(i_200)*ybar_187 : (int(i_200)+1)*ybar_187]
 		if ybar_187 != tape_16 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_187}))
 		}
-		if rev_193 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_193})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+		if rev_192 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_192})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
 		}
-		row_211 = row_211[:len(rev_192)]
-		row_209 = row_209[:len(rev_192)]
-		for i_213 := range rev_192 {
-			rev_192[i_213] += (row_211[i_213] * row_209[i_213])
-		}
-		if ybar_187 != tape_7 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_187}))
-		}
-		if i_207 < 0 || i_207 >= int64(rev_195) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", runtime.CheckIndex(i_207, rev_195))
-		}
-		if rev_196 != tape_7 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_196})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
-		}
-		row_215 := rev_194[i_207*int64(rev_196) : (i_207+1)*int64(rev_196)]
-		tape_6 = tape_6[:len(row_215)]
-		row_209 = row_209[:len(row_215)]
-		for i_216 := range row_215 {
-			row_215[i_216] += (tape_6[i_216] * row_209[i_216])
+		row_203 = row_203[:len(rev_191)]
+		row_204 = row_204[:len(rev_191)]
+		for i_206 := range rev_191 {
+			rev_191[i_206] += (row_203[i_206] * row_204[i_206])
 		}
 	}
-	z_218 := ar.F64(len(tape_17))
-	z_219 := ar.F64(len(tape_20))
-	z_220 := ar.F64(len(tape_23))
-	var rev_221 []float64
-	var rev_222 int
-	var rev_223 int
-	var rev_224 []float64
-	var rev_225 int
-	var rev_226 int
-	var rev_227 []float64
-	var rev_228 int
-	rev_221, rev_222, rev_223, rev_224, rev_225, rev_226, rev_227, rev_228 = z_218, tape_18, tape_19, z_219, tape_21, tape_22, z_220, tape_24
-	for i_250 := int64(0); i_250 < int64(2); i_250++ {
-		mark_251 := ar.Mark()
-		if i_250 < 0 || i_250 >= int64(tape_9) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_250, tape_9))
+	n_208, err_209 := runtime.CheckSize(int64(2))
+	if err_209 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_209)
+	}
+	var a_210 []float64
+	if int64(0) >= int64(ybar_186) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_186))
+	}
+	row_211 := ybar_185[int(int64(0))*ybar_187 : (int(int64(0))+1)*ybar_187]
+	if ybar_187 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_187}))
+	}
+	rs_212 := tape_7
+	tot_213, err_214 := runtime.MulSize(n_208, rs_212)
+	if err_214 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_214)
+	}
+	a_210 = ar.F64w(tot_213)
+	if int64(1) >= int64(ybar_186) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_186))
+	}
+	row_215 := ybar_185[int(int64(1))*ybar_187 : (int(int64(1))+1)*ybar_187]
+	if ybar_187 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_187}))
+	}
+	row_216 := a_210[0*rs_212 : 1*rs_212]
+	row_217 := a_210[1*rs_212 : 2*rs_212]
+	tape_6 = tape_6[:tape_7]
+	row_211 = row_211[:tape_7]
+	row_215 = row_215[:tape_7]
+	row_216 = row_216[:tape_7]
+	row_217 = row_217[:tape_7]
+	if tape_7 >= 262144 {
+		loop_228 := runtime.EnterLoop(&nbLoop110, runtime.Bind(tape_6, runtime.Bind(row_211, runtime.Bind(row_215, runtime.Bind(row_216, runtime.Bind(row_217, runtime.End{}))))), tape_7, 16384)
+		if loop_228.For == nil {
+			loop_228.For = func(lo_223, hi int) {
+				tape_6 := loop_228.C.H
+				row_211 := loop_228.C.T.H
+				row_215 := loop_228.C.T.T.H
+				row_216 := loop_228.C.T.T.T.H
+				row_217 := loop_228.C.T.T.T.T.H
+				for i_224 := lo_223; i_224 < hi; i_224++ {
+					e_226 := (tape_6[i_224] * row_211[i_224])
+					e_227 := (tape_6[i_224] * row_215[i_224])
+					row_216[i_224] = e_226
+					row_217[i_224] = e_227
+				}
+			}
 		}
-		row_252 := z_191[int(i_250)*tape_10 : (int(i_250)+1)*tape_10]
-		if i_250 < 0 || i_250 >= int64(tape_26) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_250, tape_26))
+		runtime.ParallelFor(tape_7, 16384, loop_228.For)
+		loop_228.Leave(&nbLoop110)
+	} else {
+		for i_218 := 0; i_218 < tape_7; i_218++ {
+			e_220 := (tape_6[i_218] * row_211[i_218])
+			e_221 := (tape_6[i_218] * row_215[i_218])
+			row_216[i_218] = e_220
+			row_217[i_218] = e_221
 		}
-		_ = tape_25[int(i_250)*tape_27 : (int(i_250)+1)*tape_27]
-		row_254 := tape_28[int(i_250)*tape_30 : (int(i_250)+1)*tape_30]
-		row_255 := tape_31[int(i_250)*tape_33 : (int(i_250)+1)*tape_33]
-		row_256 := tape_34[int(i_250)*tape_36 : (int(i_250)+1)*tape_36]
-		x_257 := int64(7) + i_250
-		if x_257 < 0 || x_257 >= int64(rev_222) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_257, rev_222))
+	}
+	z_229 := ar.F64(len(tape_17))
+	z_230 := ar.F64(len(tape_20))
+	z_231 := ar.F64(len(tape_23))
+	var rev_232 []float64
+	var rev_233 int
+	var rev_234 int
+	var rev_235 []float64
+	var rev_236 int
+	var rev_237 int
+	var rev_238 []float64
+	var rev_239 int
+	rev_232, rev_233, rev_234, rev_235, rev_236, rev_237, rev_238, rev_239 = z_229, tape_18, tape_19, z_230, tape_21, tape_22, z_231, tape_24
+	for i_261 := int64(0); i_261 < int64(2); i_261++ {
+		mark_262 := ar.Mark()
+		if i_261 < 0 || i_261 >= int64(2) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_261, 2))
 		}
-		if rev_223 != tape_10 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_223})+" and "+runtime.ShapeString([]int{tape_10})+" differ")
+		row_263 := a_210[int(i_261)*tape_7 : (int(i_261)+1)*tape_7]
+		if i_261 < 0 || i_261 >= int64(tape_26) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_261, tape_26))
 		}
-		row_258 := rev_221[x_257*int64(rev_223) : (x_257+1)*int64(rev_223)]
-		for j_259 := range row_258 {
-			row_258[j_259] += row_252[j_259]
+		_ = tape_25[int(i_261)*tape_27 : (int(i_261)+1)*tape_27]
+		row_265 := tape_28[int(i_261)*tape_30 : (int(i_261)+1)*tape_30]
+		row_266 := tape_31[int(i_261)*tape_33 : (int(i_261)+1)*tape_33]
+		row_267 := tape_34[int(i_261)*tape_36 : (int(i_261)+1)*tape_36]
+		x_268 := int64(7) + i_261
+		if x_268 < 0 || x_268 >= int64(rev_233) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_268, rev_233))
 		}
-		if tape_10 != tape_24 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_10}))
+		if rev_234 != tape_7 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_234})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
 		}
-		r_260 := ar.F64w(tape_24)
-		tape_23 = tape_23[:len(r_260)]
-		row_252 = row_252[:len(r_260)]
-		for i_261 := range r_260 {
-			r_260[i_261] = (tape_23[i_261] * row_252[i_261])
+		row_269 := rev_232[x_268*int64(rev_234) : (x_268+1)*int64(rev_234)]
+		for j_270 := range row_269 {
+			row_269[j_270] += row_263[j_270]
 		}
-		if tape_10 != tape_30 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_10}))
+		if tape_7 != tape_24 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		if rev_228 != tape_30 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_228})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
+		r_271 := ar.F64w(tape_24)
+		tape_23 = tape_23[:len(r_271)]
+		row_263 = row_263[:len(r_271)]
+		for i_272 := range r_271 {
+			r_271[i_272] = (tape_23[i_272] * row_263[i_272])
 		}
-		row_254 = row_254[:len(rev_227)]
-		row_252 = row_252[:len(rev_227)]
-		for i_264 := range rev_227 {
-			rev_227[i_264] += (row_254[i_264] * row_252[i_264])
+		if tape_7 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_7}))
+		}
+		if rev_239 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_239})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
+		}
+		row_265 = row_265[:len(rev_238)]
+		row_263 = row_263[:len(rev_238)]
+		for i_275 := range rev_238 {
+			rev_238[i_275] += (row_265[i_275] * row_263[i_275])
 		}
 		if tape_24 != tape_36 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
-		if i_250 < 0 || i_250 >= int64(rev_225) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_250, rev_225))
+		if i_261 < 0 || i_261 >= int64(rev_236) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_261, rev_236))
 		}
-		if rev_226 != tape_36 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_226})+" and "+runtime.ShapeString([]int{tape_36})+" differ")
+		if rev_237 != tape_36 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_237})+" and "+runtime.ShapeString([]int{tape_36})+" differ")
 		}
-		row_266 := rev_224[i_250*int64(rev_226) : (i_250+1)*int64(rev_226)]
-		row_256 = row_256[:len(row_266)]
-		r_260 = r_260[:len(row_266)]
-		for i_267 := range row_266 {
-			row_266[i_267] += (row_256[i_267] * r_260[i_267])
+		row_277 := rev_235[i_261*int64(rev_237) : (i_261+1)*int64(rev_237)]
+		row_267 = row_267[:len(row_277)]
+		r_271 = r_271[:len(row_277)]
+		for i_278 := range row_277 {
+			row_277[i_278] += (row_267[i_278] * r_271[i_278])
 		}
 		if tape_24 != tape_33 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_33})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
-		if int64(6) >= int64(rev_222) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_222))
+		if int64(6) >= int64(rev_233) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_233))
 		}
-		if rev_223 != tape_33 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_223})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
+		if rev_234 != tape_33 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_234})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
 		}
-		row_269 := rev_221[int64(6)*int64(rev_223) : (int64(6)+1)*int64(rev_223)]
-		row_255 = row_255[:len(row_269)]
-		r_260 = r_260[:len(row_269)]
-		for i_270 := range row_269 {
-			row_269[i_270] += (row_255[i_270] * r_260[i_270])
+		row_280 := rev_232[int64(6)*int64(rev_234) : (int64(6)+1)*int64(rev_234)]
+		row_266 = row_266[:len(row_280)]
+		r_271 = r_271[:len(row_280)]
+		for i_281 := range row_280 {
+			row_280[i_281] += (row_266[i_281] * r_271[i_281])
 		}
-		ar.Release(mark_251)
+		ar.Release(mark_262)
 	}
 	if tape_24 != tape_40 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_24}))
@@ -13523,28 +13830,28 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_40 != tape_42 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_40}))
 	}
-	r_272 := ar.F64w(tape_42)
-	tape_41 = tape_41[:len(r_272)]
-	tape_39 = tape_39[:len(r_272)]
-	z_220 = z_220[:len(r_272)]
-	if len(r_272) >= 262144 {
-		loop_279 := runtime.EnterLoop(&nbLoop104, runtime.Bind(r_272, runtime.Bind(tape_41, runtime.Bind(tape_39, runtime.Bind(z_220, runtime.End{})))), len(r_272), 16384)
-		if loop_279.For == nil {
-			loop_279.For = func(lo_276, hi int) {
-				r_272 := loop_279.C.H
-				tape_41 := loop_279.C.T.H
-				tape_39 := loop_279.C.T.T.H
-				z_220 := loop_279.C.T.T.T.H
-				for i_277 := lo_276; i_277 < hi; i_277++ {
-					r_272[i_277] = ((2.0 * tape_41[i_277]) * (tape_39[i_277] * z_220[i_277]))
+	r_283 := ar.F64w(tape_42)
+	tape_41 = tape_41[:len(r_283)]
+	tape_39 = tape_39[:len(r_283)]
+	z_231 = z_231[:len(r_283)]
+	if len(r_283) >= 262144 {
+		loop_290 := runtime.EnterLoop(&nbLoop111, runtime.Bind(r_283, runtime.Bind(tape_41, runtime.Bind(tape_39, runtime.Bind(z_231, runtime.End{})))), len(r_283), 16384)
+		if loop_290.For == nil {
+			loop_290.For = func(lo_287, hi int) {
+				r_283 := loop_290.C.H
+				tape_41 := loop_290.C.T.H
+				tape_39 := loop_290.C.T.T.H
+				z_231 := loop_290.C.T.T.T.H
+				for i_288 := lo_287; i_288 < hi; i_288++ {
+					r_283[i_288] = ((2.0 * tape_41[i_288]) * (tape_39[i_288] * z_231[i_288]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_272), 16384, loop_279.For)
-		loop_279.Leave(&nbLoop104)
+		runtime.ParallelFor(len(r_283), 16384, loop_290.For)
+		loop_290.Leave(&nbLoop111)
 	} else {
-		for i_273 := range r_272 {
-			r_272[i_273] = ((2.0 * tape_41[i_273]) * (tape_39[i_273] * z_220[i_273]))
+		for i_284 := range r_283 {
+			r_283[i_284] = ((2.0 * tape_41[i_284]) * (tape_39[i_284] * z_231[i_284]))
 		}
 	}
 	if tape_24 != tape_38 {
@@ -13556,26 +13863,26 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_19 != tape_38 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_38})+" differ")
 	}
-	row_280 := z_218[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
-	tape_37 = tape_37[:len(row_280)]
-	z_220 = z_220[:len(row_280)]
-	if len(row_280) >= 262144 {
-		loop_287 := runtime.EnterLoop(&nbLoop105, runtime.Bind(row_280, runtime.Bind(tape_37, runtime.Bind(z_220, runtime.End{}))), len(row_280), 16384)
-		if loop_287.For == nil {
-			loop_287.For = func(lo_284, hi int) {
-				row_280 := loop_287.C.H
-				tape_37 := loop_287.C.T.H
-				z_220 := loop_287.C.T.T.H
-				for i_285 := lo_284; i_285 < hi; i_285++ {
-					row_280[i_285] += (tape_37[i_285] * z_220[i_285])
+	row_291 := z_229[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
+	tape_37 = tape_37[:len(row_291)]
+	z_231 = z_231[:len(row_291)]
+	if len(row_291) >= 262144 {
+		loop_298 := runtime.EnterLoop(&nbLoop112, runtime.Bind(row_291, runtime.Bind(tape_37, runtime.Bind(z_231, runtime.End{}))), len(row_291), 16384)
+		if loop_298.For == nil {
+			loop_298.For = func(lo_295, hi int) {
+				row_291 := loop_298.C.H
+				tape_37 := loop_298.C.T.H
+				z_231 := loop_298.C.T.T.H
+				for i_296 := lo_295; i_296 < hi; i_296++ {
+					row_291[i_296] += (tape_37[i_296] * z_231[i_296])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_280), 16384, loop_287.For)
-		loop_287.Leave(&nbLoop105)
+		runtime.ParallelFor(len(row_291), 16384, loop_298.For)
+		loop_298.Leave(&nbLoop112)
 	} else {
-		for i_281 := range row_280 {
-			row_280[i_281] += (tape_37[i_281] * z_220[i_281])
+		for i_292 := range row_291 {
+			row_291[i_292] += (tape_37[i_292] * z_231[i_292])
 		}
 	}
 	if tape_24 != tape_44 {
@@ -13584,25 +13891,25 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_42 != tape_44 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_44})+" differ")
 	}
-	tape_43 = tape_43[:len(r_272)]
-	z_220 = z_220[:len(r_272)]
-	if len(r_272) >= 262144 {
-		loop_295 := runtime.EnterLoop(&nbLoop106, runtime.Bind(r_272, runtime.Bind(tape_43, runtime.Bind(z_220, runtime.End{}))), len(r_272), 16384)
-		if loop_295.For == nil {
-			loop_295.For = func(lo_292, hi int) {
-				r_272 := loop_295.C.H
-				tape_43 := loop_295.C.T.H
-				z_220 := loop_295.C.T.T.H
-				for i_293 := lo_292; i_293 < hi; i_293++ {
-					r_272[i_293] += (tape_43[i_293] * z_220[i_293])
+	tape_43 = tape_43[:len(r_283)]
+	z_231 = z_231[:len(r_283)]
+	if len(r_283) >= 262144 {
+		loop_306 := runtime.EnterLoop(&nbLoop113, runtime.Bind(r_283, runtime.Bind(tape_43, runtime.Bind(z_231, runtime.End{}))), len(r_283), 16384)
+		if loop_306.For == nil {
+			loop_306.For = func(lo_303, hi int) {
+				r_283 := loop_306.C.H
+				tape_43 := loop_306.C.T.H
+				z_231 := loop_306.C.T.T.H
+				for i_304 := lo_303; i_304 < hi; i_304++ {
+					r_283[i_304] += (tape_43[i_304] * z_231[i_304])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_272), 16384, loop_295.For)
-		loop_295.Leave(&nbLoop106)
+		runtime.ParallelFor(len(r_283), 16384, loop_306.For)
+		loop_306.Leave(&nbLoop113)
 	} else {
-		for i_289 := range r_272 {
-			r_272[i_289] += (tape_43[i_289] * z_220[i_289])
+		for i_300 := range r_283 {
+			r_283[i_300] += (tape_43[i_300] * z_231[i_300])
 		}
 	}
 	if tape_24 != tape_42 {
@@ -13614,26 +13921,26 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_19 != tape_42 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_42})+" differ")
 	}
-	row_296 := z_218[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
-	tape_41 = tape_41[:len(row_296)]
-	z_220 = z_220[:len(row_296)]
-	if len(row_296) >= 262144 {
-		loop_303 := runtime.EnterLoop(&nbLoop107, runtime.Bind(row_296, runtime.Bind(tape_41, runtime.Bind(z_220, runtime.End{}))), len(row_296), 16384)
-		if loop_303.For == nil {
-			loop_303.For = func(lo_300, hi int) {
-				row_296 := loop_303.C.H
-				tape_41 := loop_303.C.T.H
-				z_220 := loop_303.C.T.T.H
-				for i_301 := lo_300; i_301 < hi; i_301++ {
-					row_296[i_301] += (tape_41[i_301] * z_220[i_301])
+	row_307 := z_229[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
+	tape_41 = tape_41[:len(row_307)]
+	z_231 = z_231[:len(row_307)]
+	if len(row_307) >= 262144 {
+		loop_314 := runtime.EnterLoop(&nbLoop114, runtime.Bind(row_307, runtime.Bind(tape_41, runtime.Bind(z_231, runtime.End{}))), len(row_307), 16384)
+		if loop_314.For == nil {
+			loop_314.For = func(lo_311, hi int) {
+				row_307 := loop_314.C.H
+				tape_41 := loop_314.C.T.H
+				z_231 := loop_314.C.T.T.H
+				for i_312 := lo_311; i_312 < hi; i_312++ {
+					row_307[i_312] += (tape_41[i_312] * z_231[i_312])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_296), 16384, loop_303.For)
-		loop_303.Leave(&nbLoop107)
+		runtime.ParallelFor(len(row_307), 16384, loop_314.For)
+		loop_314.Leave(&nbLoop114)
 	} else {
-		for i_297 := range row_296 {
-			row_296[i_297] += (tape_41[i_297] * z_220[i_297])
+		for i_308 := range row_307 {
+			row_307[i_308] += (tape_41[i_308] * z_231[i_308])
 		}
 	}
 	if tape_42 != tape_46 {
@@ -13645,26 +13952,26 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_22 != tape_46 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_46})+" differ")
 	}
-	row_304 := z_219[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
-	tape_45 = tape_45[:len(row_304)]
-	r_272 = r_272[:len(row_304)]
-	if len(row_304) >= 262144 {
-		loop_311 := runtime.EnterLoop(&nbLoop108, runtime.Bind(row_304, runtime.Bind(tape_45, runtime.Bind(r_272, runtime.End{}))), len(row_304), 16384)
-		if loop_311.For == nil {
-			loop_311.For = func(lo_308, hi int) {
-				row_304 := loop_311.C.H
-				tape_45 := loop_311.C.T.H
-				r_272 := loop_311.C.T.T.H
-				for i_309 := lo_308; i_309 < hi; i_309++ {
-					row_304[i_309] += ((2.0 * tape_45[i_309]) * r_272[i_309])
+	row_315 := z_230[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
+	tape_45 = tape_45[:len(row_315)]
+	r_283 = r_283[:len(row_315)]
+	if len(row_315) >= 262144 {
+		loop_322 := runtime.EnterLoop(&nbLoop115, runtime.Bind(row_315, runtime.Bind(tape_45, runtime.Bind(r_283, runtime.End{}))), len(row_315), 16384)
+		if loop_322.For == nil {
+			loop_322.For = func(lo_319, hi int) {
+				row_315 := loop_322.C.H
+				tape_45 := loop_322.C.T.H
+				r_283 := loop_322.C.T.T.H
+				for i_320 := lo_319; i_320 < hi; i_320++ {
+					row_315[i_320] += ((2.0 * tape_45[i_320]) * r_283[i_320])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_304), 16384, loop_311.For)
-		loop_311.Leave(&nbLoop108)
+		runtime.ParallelFor(len(row_315), 16384, loop_322.For)
+		loop_322.Leave(&nbLoop115)
 	} else {
-		for i_305 := range row_304 {
-			row_304[i_305] += ((2.0 * tape_45[i_305]) * r_272[i_305])
+		for i_316 := range row_315 {
+			row_315[i_316] += ((2.0 * tape_45[i_316]) * r_283[i_316])
 		}
 	}
 	if tape_42 != tape_48 {
@@ -13676,37 +13983,37 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_22 != tape_48 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_48})+" differ")
 	}
-	row_312 := z_219[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
-	tape_47 = tape_47[:len(row_312)]
-	r_272 = r_272[:len(row_312)]
-	if len(row_312) >= 262144 {
-		loop_319 := runtime.EnterLoop(&nbLoop109, runtime.Bind(row_312, runtime.Bind(tape_47, runtime.Bind(r_272, runtime.End{}))), len(row_312), 16384)
-		if loop_319.For == nil {
-			loop_319.For = func(lo_316, hi int) {
-				row_312 := loop_319.C.H
-				tape_47 := loop_319.C.T.H
-				r_272 := loop_319.C.T.T.H
-				for i_317 := lo_316; i_317 < hi; i_317++ {
-					row_312[i_317] += ((2.0 * tape_47[i_317]) * r_272[i_317])
+	row_323 := z_230[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
+	tape_47 = tape_47[:len(row_323)]
+	r_283 = r_283[:len(row_323)]
+	if len(row_323) >= 262144 {
+		loop_330 := runtime.EnterLoop(&nbLoop116, runtime.Bind(row_323, runtime.Bind(tape_47, runtime.Bind(r_283, runtime.End{}))), len(row_323), 16384)
+		if loop_330.For == nil {
+			loop_330.For = func(lo_327, hi int) {
+				row_323 := loop_330.C.H
+				tape_47 := loop_330.C.T.H
+				r_283 := loop_330.C.T.T.H
+				for i_328 := lo_327; i_328 < hi; i_328++ {
+					row_323[i_328] += ((2.0 * tape_47[i_328]) * r_283[i_328])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_312), 16384, loop_319.For)
-		loop_319.Leave(&nbLoop109)
+		runtime.ParallelFor(len(row_323), 16384, loop_330.For)
+		loop_330.Leave(&nbLoop116)
 	} else {
-		for i_313 := range row_312 {
-			row_312[i_313] += ((2.0 * tape_47[i_313]) * r_272[i_313])
+		for i_324 := range row_323 {
+			row_323[i_324] += ((2.0 * tape_47[i_324]) * r_283[i_324])
 		}
 	}
 	if int64(0) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
 	}
-	row_320 := z_219[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	row_331 := z_230[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
 	if int64(1) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
 	}
-	row_321 := z_219[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
-	z_322 := ar.F64(len(tape_53))
+	row_332 := z_230[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	z_333 := ar.F64(len(tape_53))
 	if tape_50 != tape_52 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_52})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
@@ -13719,28 +14026,28 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_55 != tape_52 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_52})+" differ")
 	}
-	row_323 := z_322[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
-	tape_51 = tape_51[:len(row_323)]
-	tape_49 = tape_49[:len(row_323)]
-	row_321 = row_321[:len(row_323)]
-	if len(row_323) >= 262144 {
-		loop_330 := runtime.EnterLoop(&nbLoop110, runtime.Bind(row_323, runtime.Bind(tape_51, runtime.Bind(tape_49, runtime.Bind(row_321, runtime.End{})))), len(row_323), 16384)
-		if loop_330.For == nil {
-			loop_330.For = func(lo_327, hi int) {
-				row_323 := loop_330.C.H
-				tape_51 := loop_330.C.T.H
-				tape_49 := loop_330.C.T.T.H
-				row_321 := loop_330.C.T.T.T.H
-				for i_328 := lo_327; i_328 < hi; i_328++ {
-					row_323[i_328] += ((-(tape_51[i_328] / tape_49[i_328])) * row_321[i_328])
+	row_334 := z_333[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
+	tape_51 = tape_51[:len(row_334)]
+	tape_49 = tape_49[:len(row_334)]
+	row_332 = row_332[:len(row_334)]
+	if len(row_334) >= 262144 {
+		loop_341 := runtime.EnterLoop(&nbLoop117, runtime.Bind(row_334, runtime.Bind(tape_51, runtime.Bind(tape_49, runtime.Bind(row_332, runtime.End{})))), len(row_334), 16384)
+		if loop_341.For == nil {
+			loop_341.For = func(lo_338, hi int) {
+				row_334 := loop_341.C.H
+				tape_51 := loop_341.C.T.H
+				tape_49 := loop_341.C.T.T.H
+				row_332 := loop_341.C.T.T.T.H
+				for i_339 := lo_338; i_339 < hi; i_339++ {
+					row_334[i_339] += ((-(tape_51[i_339] / tape_49[i_339])) * row_332[i_339])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_323), 16384, loop_330.For)
-		loop_330.Leave(&nbLoop110)
+		runtime.ParallelFor(len(row_334), 16384, loop_341.For)
+		loop_341.Leave(&nbLoop117)
 	} else {
-		for i_324 := range row_323 {
-			row_323[i_324] += ((-(tape_51[i_324] / tape_49[i_324])) * row_321[i_324])
+		for i_335 := range row_334 {
+			row_334[i_335] += ((-(tape_51[i_335] / tape_49[i_335])) * row_332[i_335])
 		}
 	}
 	if tape_22 != tape_50 {
@@ -13752,26 +14059,26 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_55 != tape_50 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_50})+" differ")
 	}
-	row_331 := z_322[int64(1)*int64(tape_55) : (int64(1)+1)*int64(tape_55)]
-	tape_49 = tape_49[:len(row_331)]
-	row_321 = row_321[:len(row_331)]
-	if len(row_331) >= 262144 {
-		loop_338 := runtime.EnterLoop(&nbLoop111, runtime.Bind(row_331, runtime.Bind(tape_49, runtime.Bind(row_321, runtime.End{}))), len(row_331), 16384)
-		if loop_338.For == nil {
-			loop_338.For = func(lo_335, hi int) {
-				row_331 := loop_338.C.H
-				tape_49 := loop_338.C.T.H
-				row_321 := loop_338.C.T.T.H
-				for i_336 := lo_335; i_336 < hi; i_336++ {
-					row_331[i_336] += ((1.0 / tape_49[i_336]) * row_321[i_336])
+	row_342 := z_333[int64(1)*int64(tape_55) : (int64(1)+1)*int64(tape_55)]
+	tape_49 = tape_49[:len(row_342)]
+	row_332 = row_332[:len(row_342)]
+	if len(row_342) >= 262144 {
+		loop_349 := runtime.EnterLoop(&nbLoop118, runtime.Bind(row_342, runtime.Bind(tape_49, runtime.Bind(row_332, runtime.End{}))), len(row_342), 16384)
+		if loop_349.For == nil {
+			loop_349.For = func(lo_346, hi int) {
+				row_342 := loop_349.C.H
+				tape_49 := loop_349.C.T.H
+				row_332 := loop_349.C.T.T.H
+				for i_347 := lo_346; i_347 < hi; i_347++ {
+					row_342[i_347] += ((1.0 / tape_49[i_347]) * row_332[i_347])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_331), 16384, loop_338.For)
-		loop_338.Leave(&nbLoop111)
+		runtime.ParallelFor(len(row_342), 16384, loop_349.For)
+		loop_349.Leave(&nbLoop118)
 	} else {
-		for i_332 := range row_331 {
-			row_331[i_332] += ((1.0 / tape_49[i_332]) * row_321[i_332])
+		for i_343 := range row_342 {
+			row_342[i_343] += ((1.0 / tape_49[i_343]) * row_332[i_343])
 		}
 	}
 	if tape_57 != tape_59 {
@@ -13786,28 +14093,28 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_55 != tape_59 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_59})+" differ")
 	}
-	row_339 := z_322[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
-	tape_58 = tape_58[:len(row_339)]
-	tape_56 = tape_56[:len(row_339)]
-	row_320 = row_320[:len(row_339)]
-	if len(row_339) >= 262144 {
-		loop_346 := runtime.EnterLoop(&nbLoop112, runtime.Bind(row_339, runtime.Bind(tape_58, runtime.Bind(tape_56, runtime.Bind(row_320, runtime.End{})))), len(row_339), 16384)
-		if loop_346.For == nil {
-			loop_346.For = func(lo_343, hi int) {
-				row_339 := loop_346.C.H
-				tape_58 := loop_346.C.T.H
-				tape_56 := loop_346.C.T.T.H
-				row_320 := loop_346.C.T.T.T.H
-				for i_344 := lo_343; i_344 < hi; i_344++ {
-					row_339[i_344] += ((-(tape_58[i_344] / tape_56[i_344])) * row_320[i_344])
+	row_350 := z_333[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
+	tape_58 = tape_58[:len(row_350)]
+	tape_56 = tape_56[:len(row_350)]
+	row_331 = row_331[:len(row_350)]
+	if len(row_350) >= 262144 {
+		loop_357 := runtime.EnterLoop(&nbLoop119, runtime.Bind(row_350, runtime.Bind(tape_58, runtime.Bind(tape_56, runtime.Bind(row_331, runtime.End{})))), len(row_350), 16384)
+		if loop_357.For == nil {
+			loop_357.For = func(lo_354, hi int) {
+				row_350 := loop_357.C.H
+				tape_58 := loop_357.C.T.H
+				tape_56 := loop_357.C.T.T.H
+				row_331 := loop_357.C.T.T.T.H
+				for i_355 := lo_354; i_355 < hi; i_355++ {
+					row_350[i_355] += ((-(tape_58[i_355] / tape_56[i_355])) * row_331[i_355])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_339), 16384, loop_346.For)
-		loop_346.Leave(&nbLoop112)
+		runtime.ParallelFor(len(row_350), 16384, loop_357.For)
+		loop_357.Leave(&nbLoop119)
 	} else {
-		for i_340 := range row_339 {
-			row_339[i_340] += ((-(tape_58[i_340] / tape_56[i_340])) * row_320[i_340])
+		for i_351 := range row_350 {
+			row_350[i_351] += ((-(tape_58[i_351] / tape_56[i_351])) * row_331[i_351])
 		}
 	}
 	if tape_22 != tape_57 {
@@ -13819,75 +14126,75 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_55 != tape_57 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_57})+" differ")
 	}
-	row_347 := z_322[int64(0)*int64(tape_55) : (int64(0)+1)*int64(tape_55)]
-	tape_56 = tape_56[:len(row_347)]
-	row_320 = row_320[:len(row_347)]
-	if len(row_347) >= 262144 {
-		loop_354 := runtime.EnterLoop(&nbLoop113, runtime.Bind(row_347, runtime.Bind(tape_56, runtime.Bind(row_320, runtime.End{}))), len(row_347), 16384)
-		if loop_354.For == nil {
-			loop_354.For = func(lo_351, hi int) {
-				row_347 := loop_354.C.H
-				tape_56 := loop_354.C.T.H
-				row_320 := loop_354.C.T.T.H
-				for i_352 := lo_351; i_352 < hi; i_352++ {
-					row_347[i_352] += ((1.0 / tape_56[i_352]) * row_320[i_352])
+	row_358 := z_333[int64(0)*int64(tape_55) : (int64(0)+1)*int64(tape_55)]
+	tape_56 = tape_56[:len(row_358)]
+	row_331 = row_331[:len(row_358)]
+	if len(row_358) >= 262144 {
+		loop_365 := runtime.EnterLoop(&nbLoop120, runtime.Bind(row_358, runtime.Bind(tape_56, runtime.Bind(row_331, runtime.End{}))), len(row_358), 16384)
+		if loop_365.For == nil {
+			loop_365.For = func(lo_362, hi int) {
+				row_358 := loop_365.C.H
+				tape_56 := loop_365.C.T.H
+				row_331 := loop_365.C.T.T.H
+				for i_363 := lo_362; i_363 < hi; i_363++ {
+					row_358[i_363] += ((1.0 / tape_56[i_363]) * row_331[i_363])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_347), 16384, loop_354.For)
-		loop_354.Leave(&nbLoop113)
+		runtime.ParallelFor(len(row_358), 16384, loop_365.For)
+		loop_365.Leave(&nbLoop120)
 	} else {
-		for i_348 := range row_347 {
-			row_347[i_348] += ((1.0 / tape_56[i_348]) * row_320[i_348])
+		for i_359 := range row_358 {
+			row_358[i_359] += ((1.0 / tape_56[i_359]) * row_331[i_359])
 		}
 	}
-	r_355, r_356, r_357, r_358, r_359, r_360, err_361 := fn_rotatesplit11bwd(ar, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, tape_92, tape_93, tape_94, tape_95, tape_96, tape_97, tape_98, tape_99, tape_100, tape_101, tape_102, tape_103, tape_104, tape_105, tape_106, tape_107, tape_108, tape_109, tape_110, tape_111, tape_112, tape_113, tape_114, tape_115, tape_116, tape_117, tape_118, tape_119, tape_120, tape_121, tape_122, tape_123, tape_124, tape_125, tape_126, tape_127, tape_128, tape_129, tape_130, tape_131, tape_132, tape_133, tape_134, tape_135, tape_136, tape_137, tape_138, tape_139, tape_140, tape_141, tape_142, tape_143, tape_144, tape_145, tape_146, tape_147, tape_148, tape_149, tape_150, tape_151, tape_152, tape_153, tape_154, tape_155, tape_156, tape_157, tape_158, tape_159, tape_160, tape_161, tape_162, tape_163, tape_164, tape_165, tape_166, tape_167, tape_168, tape_169, tape_170, tape_171, tape_172, tape_173, tape_174, tape_175, tape_176, tape_177, tape_178, tape_179, tape_180, tape_181, tape_182, tape_183, tape_184, z_322, tape_54, tape_55)
-	if err_361 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_361, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	r_366, r_367, r_368, r_369, r_370, r_371, err_372 := fn_rotatesplit11bwd(ar, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, tape_92, tape_93, tape_94, tape_95, tape_96, tape_97, tape_98, tape_99, tape_100, tape_101, tape_102, tape_103, tape_104, tape_105, tape_106, tape_107, tape_108, tape_109, tape_110, tape_111, tape_112, tape_113, tape_114, tape_115, tape_116, tape_117, tape_118, tape_119, tape_120, tape_121, tape_122, tape_123, tape_124, tape_125, tape_126, tape_127, tape_128, tape_129, tape_130, tape_131, tape_132, tape_133, tape_134, tape_135, tape_136, tape_137, tape_138, tape_139, tape_140, tape_141, tape_142, tape_143, tape_144, tape_145, tape_146, tape_147, tape_148, tape_149, tape_150, tape_151, tape_152, tape_153, tape_154, tape_155, tape_156, tape_157, tape_158, tape_159, tape_160, tape_161, tape_162, tape_163, tape_164, tape_165, tape_166, tape_167, tape_168, tape_169, tape_170, tape_171, tape_172, tape_173, tape_174, tape_175, tape_176, tape_177, tape_178, tape_179, tape_180, tape_181, tape_182, tape_183, tape_184, z_333, tape_54, tape_55)
+	if err_372 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_372, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	if int64(3)+int64(r_359) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_359), tape_18))
+	if int64(3)+int64(r_370) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_370), tape_18))
 	}
-	if r_360 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_360})+" and "+runtime.ShapeString([]int{tape_19}))
+	if r_371 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_371})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_362 := z_218[int(int64(3))*tape_19 : (int(int64(3))+r_359)*tape_19]
-	r_358 = r_358[:len(region_362)]
-	if len(region_362) >= 262144 {
-		loop_369 := runtime.EnterLoop(&nbLoop114, runtime.Bind(region_362, runtime.Bind(r_358, runtime.End{})), len(region_362), 16384)
-		if loop_369.For == nil {
-			loop_369.For = func(lo_366, hi int) {
-				region_362 := loop_369.C.H
-				r_358 := loop_369.C.T.H
-				for i_367 := lo_366; i_367 < hi; i_367++ {
-					region_362[i_367] += -r_358[i_367]
+	region_373 := z_229[int(int64(3))*tape_19 : (int(int64(3))+r_370)*tape_19]
+	r_369 = r_369[:len(region_373)]
+	if len(region_373) >= 262144 {
+		loop_380 := runtime.EnterLoop(&nbLoop121, runtime.Bind(region_373, runtime.Bind(r_369, runtime.End{})), len(region_373), 16384)
+		if loop_380.For == nil {
+			loop_380.For = func(lo_377, hi int) {
+				region_373 := loop_380.C.H
+				r_369 := loop_380.C.T.H
+				for i_378 := lo_377; i_378 < hi; i_378++ {
+					region_373[i_378] += -r_369[i_378]
 				}
 			}
 		}
-		runtime.ParallelFor(len(region_362), 16384, loop_369.For)
-		loop_369.Leave(&nbLoop114)
+		runtime.ParallelFor(len(region_373), 16384, loop_380.For)
+		loop_380.Leave(&nbLoop121)
 	} else {
-		for i_363 := range region_362 {
-			region_362[i_363] += -r_358[i_363]
+		for i_374 := range region_373 {
+			region_373[i_374] += -r_369[i_374]
 		}
 	}
-	if int64(0)+int64(r_356) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_356), tape_18))
+	if int64(0)+int64(r_367) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_367), tape_18))
 	}
-	if r_357 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_357})+" and "+runtime.ShapeString([]int{tape_19}))
+	if r_368 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_368})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_370 := z_218[int(int64(0))*tape_19 : (int(int64(0))+r_356)*tape_19]
-	r_355 = r_355[:len(region_370)]
-	for i_371 := range region_370 {
-		region_370[i_371] += r_355[i_371]
+	region_381 := z_229[int(int64(0))*tape_19 : (int(int64(0))+r_367)*tape_19]
+	r_366 = r_366[:len(region_381)]
+	for i_382 := range region_381 {
+		region_381[i_382] += r_366[i_382]
 	}
-	ar.Keep(mark_372, &z_218, &r_358, &z_190)
-	return z_218, tape_18, tape_19, r_358, r_359, r_360, z_190, tape_7, nil
+	ar.Keep(mark_383, &z_229, &r_369, &z_190)
+	return z_229, tape_18, tape_19, r_369, r_370, r_371, z_190, tape_7, nil
 }
 
-// nbLoop115 keeps the records of a parallel loop of fn_bajacobian.
-var nbLoop115 runtime.LoopSite
+// nbLoop122 keeps the records of a parallel loop of fn_bajacobian.
+var nbLoop122 runtime.LoopSite
 
 // fn_bajacobian is def ba_jacobian (models.nab:171:12).
 func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, int, []float64, int, error) {
@@ -14152,7 +14459,7 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	r_39 = r_39[:len(r_323)]
 	a_321 = a_321[:len(r_323)]
 	if len(r_323) >= 262144 {
-		loop_330 := runtime.EnterLoop(&nbLoop115, runtime.Bind(r_323, runtime.Bind(r_39, runtime.Bind(a_321, runtime.End{}))), len(r_323), 16384)
+		loop_330 := runtime.EnterLoop(&nbLoop122, runtime.Bind(r_323, runtime.Bind(r_39, runtime.Bind(a_321, runtime.End{}))), len(r_323), 16384)
 		if loop_330.For == nil {
 			loop_330.For = func(lo_327, hi int) {
 				r_323 := loop_330.C.H
@@ -14164,7 +14471,7 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 			}
 		}
 		runtime.ParallelFor(len(r_323), 16384, loop_330.For)
-		loop_330.Leave(&nbLoop115)
+		loop_330.Leave(&nbLoop122)
 	} else {
 		for i_324 := range r_323 {
 			r_323[i_324] = ((2.0 * r_39[i_324]) * -a_321[i_324])
