@@ -14193,12 +14193,4761 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	return z_229, tape_18, tape_19, r_369, r_370, r_371, z_190, tape_7, nil
 }
 
-// nbLoop122 keeps the records of a parallel loop of fn_bajacobian.
+// nbLoop122 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
 var nbLoop122 runtime.LoopSite
+
+// nbLoop123 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop123 runtime.LoopSite
+
+// nbLoop124 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop124 runtime.LoopSite
+
+// nbLoop125 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop125 runtime.LoopSite
+
+// nbLoop126 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop126 runtime.LoopSite
+
+// nbLoop127 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop127 runtime.LoopSite
+
+// nbLoop128 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop128 runtime.LoopSite
+
+// nbLoop129 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop129 runtime.LoopSite
+
+// nbLoop130 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop130 runtime.LoopSite
+
+// nbLoop131 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop131 runtime.LoopSite
+
+// nbLoop132 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop132 runtime.LoopSite
+
+// nbLoop133 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop133 runtime.LoopSite
+
+// nbLoop134 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop134 runtime.LoopSite
+
+// nbLoop135 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop135 runtime.LoopSite
+
+// nbLoop136 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop136 runtime.LoopSite
+
+// nbLoop137 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop137 runtime.LoopSite
+
+// nbLoop138 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop138 runtime.LoopSite
+
+// nbLoop139 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop139 runtime.LoopSite
+
+// nbLoop140 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop140 runtime.LoopSite
+
+// nbLoop141 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop141 runtime.LoopSite
+
+// nbLoop142 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop142 runtime.LoopSite
+
+// nbLoop143 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop143 runtime.LoopSite
+
+// nbLoop144 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop144 runtime.LoopSite
+
+// nbLoop145 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop145 runtime.LoopSite
+
+// nbLoop146 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop146 runtime.LoopSite
+
+// nbLoop147 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop147 runtime.LoopSite
+
+// nbLoop148 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop148 runtime.LoopSite
+
+// nbLoop149 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop149 runtime.LoopSite
+
+// nbLoop150 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop150 runtime.LoopSite
+
+// nbLoop151 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop151 runtime.LoopSite
+
+// fn_crosssplit11bwdx2 is def cross$split_11$bwd$x2 (models.nab:122:5).
+func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 []float64, tape_4 int, tape_5 []float64, tape_6 int, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 []float64, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 []float64, tape_20 int, tape_21 []float64, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 []float64, tape_30 int, ybar_31 []float64, ybar_32 int, ybar_33 int, ybar_34 []float64, ybar_35 int, ybar_36 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, error) {
+	mark_299 := ar.Mark()
+	if ybar_32 != 3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_32))
+	}
+	if ybar_35 != 3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_35))
+	}
+	tape_1 = tape_1[:tape_2]
+	tape_3 = tape_3[:tape_4]
+	tape_5 = tape_5[:tape_6*tape_7]
+	tape_8 = tape_8[:tape_9*tape_10]
+	tape_11 = tape_11[:tape_12]
+	tape_13 = tape_13[:tape_14]
+	tape_15 = tape_15[:tape_16]
+	tape_17 = tape_17[:tape_18]
+	tape_19 = tape_19[:tape_20]
+	tape_21 = tape_21[:tape_22]
+	tape_23 = tape_23[:tape_24]
+	tape_25 = tape_25[:tape_26]
+	tape_27 = tape_27[:tape_28]
+	tape_29 = tape_29[:tape_30]
+	ybar_31 = ybar_31[:ybar_32*ybar_33]
+	ybar_34 = ybar_34[:ybar_35*ybar_36]
+	if int64(0) >= int64(ybar_32) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), ybar_32))
+	}
+	row_37 := ybar_31[int(int64(0))*ybar_33 : (int(int64(0))+1)*ybar_33]
+	if int64(0) >= int64(ybar_35) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), ybar_35))
+	}
+	row_38 := ybar_34[int(int64(0))*ybar_36 : (int(int64(0))+1)*ybar_36]
+	if int64(1) >= int64(ybar_32) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), ybar_32))
+	}
+	row_39 := ybar_31[int(int64(1))*ybar_33 : (int(int64(1))+1)*ybar_33]
+	if int64(1) >= int64(ybar_35) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), ybar_35))
+	}
+	row_40 := ybar_34[int(int64(1))*ybar_36 : (int(int64(1))+1)*ybar_36]
+	if int64(2) >= int64(ybar_32) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), ybar_32))
+	}
+	row_41 := ybar_31[int(int64(2))*ybar_33 : (int(int64(2))+1)*ybar_33]
+	if int64(2) >= int64(ybar_35) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), ybar_35))
+	}
+	row_42 := ybar_34[int(int64(2))*ybar_36 : (int(int64(2))+1)*ybar_36]
+	r_43 := ar.F64w(ybar_33)
+	row_41 = row_41[:ybar_33]
+	r_43 = r_43[:ybar_33]
+	if ybar_33 >= 262144 {
+		loop_53 := runtime.EnterLoop(&nbLoop122, runtime.Bind(row_41, runtime.Bind(r_43, runtime.End{})), ybar_33, 16384)
+		if loop_53.For == nil {
+			loop_53.For = func(lo_49, hi int) {
+				row_41 := loop_53.C.H
+				r_43 := loop_53.C.T.H
+				for i_50 := lo_49; i_50 < hi; i_50++ {
+					e_52 := -row_41[i_50]
+					r_43[i_50] = e_52
+				}
+			}
+		}
+		runtime.ParallelFor(ybar_33, 16384, loop_53.For)
+		loop_53.Leave(&nbLoop122)
+	} else {
+		for i_45 := 0; i_45 < ybar_33; i_45++ {
+			e_47 := -row_41[i_45]
+			r_43[i_45] = e_47
+		}
+	}
+	r_44 := ar.F64w(ybar_36)
+	row_42 = row_42[:ybar_36]
+	r_44 = r_44[:ybar_36]
+	if ybar_36 >= 262144 {
+		loop_62 := runtime.EnterLoop(&nbLoop123, runtime.Bind(row_42, runtime.Bind(r_44, runtime.End{})), ybar_36, 16384)
+		if loop_62.For == nil {
+			loop_62.For = func(lo_58, hi int) {
+				row_42 := loop_62.C.H
+				r_44 := loop_62.C.T.H
+				for i_59 := lo_58; i_59 < hi; i_59++ {
+					e_61 := -row_42[i_59]
+					r_44[i_59] = e_61
+				}
+			}
+		}
+		runtime.ParallelFor(ybar_36, 16384, loop_62.For)
+		loop_62.Leave(&nbLoop123)
+	} else {
+		for i_54 := 0; i_54 < ybar_36; i_54++ {
+			e_56 := -row_42[i_54]
+			r_44[i_54] = e_56
+		}
+	}
+	z_63 := ar.F64(len(tape_5))
+	if ybar_33 != tape_4 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_4})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(0) >= int64(tape_6) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_6))
+	}
+	if tape_7 != tape_4 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_4})+" differ")
+	}
+	row_64 := z_63[int64(0)*int64(tape_7) : (int64(0)+1)*int64(tape_7)]
+	tape_3 = tape_3[:len(row_64)]
+	r_43 = r_43[:len(row_64)]
+	if len(row_64) >= 262144 {
+		loop_71 := runtime.EnterLoop(&nbLoop124, runtime.Bind(row_64, runtime.Bind(tape_3, runtime.Bind(r_43, runtime.End{}))), len(row_64), 16384)
+		if loop_71.For == nil {
+			loop_71.For = func(lo_68, hi int) {
+				row_64 := loop_71.C.H
+				tape_3 := loop_71.C.T.H
+				r_43 := loop_71.C.T.T.H
+				for i_69 := lo_68; i_69 < hi; i_69++ {
+					row_64[i_69] += (tape_3[i_69] * r_43[i_69])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_64), 16384, loop_71.For)
+		loop_71.Leave(&nbLoop124)
+	} else {
+		for i_65 := range row_64 {
+			row_64[i_65] += (tape_3[i_65] * r_43[i_65])
+		}
+	}
+	z_72 := ar.F64(len(tape_5))
+	if ybar_36 != tape_4 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_4})+" and "+runtime.ShapeString([]int{ybar_36}))
+	}
+	if int64(0) >= int64(tape_6) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_6))
+	}
+	if tape_7 != tape_4 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_4})+" differ")
+	}
+	row_73 := z_72[int64(0)*int64(tape_7) : (int64(0)+1)*int64(tape_7)]
+	tape_3 = tape_3[:len(row_73)]
+	r_44 = r_44[:len(row_73)]
+	if len(row_73) >= 262144 {
+		loop_80 := runtime.EnterLoop(&nbLoop125, runtime.Bind(row_73, runtime.Bind(tape_3, runtime.Bind(r_44, runtime.End{}))), len(row_73), 16384)
+		if loop_80.For == nil {
+			loop_80.For = func(lo_77, hi int) {
+				row_73 := loop_80.C.H
+				tape_3 := loop_80.C.T.H
+				r_44 := loop_80.C.T.T.H
+				for i_78 := lo_77; i_78 < hi; i_78++ {
+					row_73[i_78] += (tape_3[i_78] * r_44[i_78])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_73), 16384, loop_80.For)
+		loop_80.Leave(&nbLoop125)
+	} else {
+		for i_74 := range row_73 {
+			row_73[i_74] += (tape_3[i_74] * r_44[i_74])
+		}
+	}
+	z_81 := ar.F64(len(tape_8))
+	if ybar_33 != tape_2 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_2})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(1) >= int64(tape_9) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_9))
+	}
+	if tape_10 != tape_2 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_2})+" differ")
+	}
+	row_82 := z_81[int64(1)*int64(tape_10) : (int64(1)+1)*int64(tape_10)]
+	tape_1 = tape_1[:len(row_82)]
+	r_43 = r_43[:len(row_82)]
+	if len(row_82) >= 262144 {
+		loop_89 := runtime.EnterLoop(&nbLoop126, runtime.Bind(row_82, runtime.Bind(tape_1, runtime.Bind(r_43, runtime.End{}))), len(row_82), 16384)
+		if loop_89.For == nil {
+			loop_89.For = func(lo_86, hi int) {
+				row_82 := loop_89.C.H
+				tape_1 := loop_89.C.T.H
+				r_43 := loop_89.C.T.T.H
+				for i_87 := lo_86; i_87 < hi; i_87++ {
+					row_82[i_87] += (tape_1[i_87] * r_43[i_87])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_82), 16384, loop_89.For)
+		loop_89.Leave(&nbLoop126)
+	} else {
+		for i_83 := range row_82 {
+			row_82[i_83] += (tape_1[i_83] * r_43[i_83])
+		}
+	}
+	z_90 := ar.F64(len(tape_8))
+	if ybar_36 != tape_2 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_2})+" and "+runtime.ShapeString([]int{ybar_36}))
+	}
+	if int64(1) >= int64(tape_9) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_9))
+	}
+	if tape_10 != tape_2 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_2})+" differ")
+	}
+	row_91 := z_90[int64(1)*int64(tape_10) : (int64(1)+1)*int64(tape_10)]
+	tape_1 = tape_1[:len(row_91)]
+	r_44 = r_44[:len(row_91)]
+	if len(row_91) >= 262144 {
+		loop_98 := runtime.EnterLoop(&nbLoop127, runtime.Bind(row_91, runtime.Bind(tape_1, runtime.Bind(r_44, runtime.End{}))), len(row_91), 16384)
+		if loop_98.For == nil {
+			loop_98.For = func(lo_95, hi int) {
+				row_91 := loop_98.C.H
+				tape_1 := loop_98.C.T.H
+				r_44 := loop_98.C.T.T.H
+				for i_96 := lo_95; i_96 < hi; i_96++ {
+					row_91[i_96] += (tape_1[i_96] * r_44[i_96])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_91), 16384, loop_98.For)
+		loop_98.Leave(&nbLoop127)
+	} else {
+		for i_92 := range row_91 {
+			row_91[i_92] += (tape_1[i_92] * r_44[i_92])
+		}
+	}
+	if ybar_33 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(1) >= int64(tape_6) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_6))
+	}
+	if tape_7 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_14})+" differ")
+	}
+	row_99 := z_63[int64(1)*int64(tape_7) : (int64(1)+1)*int64(tape_7)]
+	tape_13 = tape_13[:len(row_99)]
+	row_41 = row_41[:len(row_99)]
+	if len(row_99) >= 262144 {
+		loop_106 := runtime.EnterLoop(&nbLoop128, runtime.Bind(row_99, runtime.Bind(tape_13, runtime.Bind(row_41, runtime.End{}))), len(row_99), 16384)
+		if loop_106.For == nil {
+			loop_106.For = func(lo_103, hi int) {
+				row_99 := loop_106.C.H
+				tape_13 := loop_106.C.T.H
+				row_41 := loop_106.C.T.T.H
+				for i_104 := lo_103; i_104 < hi; i_104++ {
+					row_99[i_104] += (tape_13[i_104] * row_41[i_104])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_99), 16384, loop_106.For)
+		loop_106.Leave(&nbLoop128)
+	} else {
+		for i_100 := range row_99 {
+			row_99[i_100] += (tape_13[i_100] * row_41[i_100])
+		}
+	}
+	if ybar_36 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{ybar_36}))
+	}
+	if int64(1) >= int64(tape_6) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_6))
+	}
+	if tape_7 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_14})+" differ")
+	}
+	row_107 := z_72[int64(1)*int64(tape_7) : (int64(1)+1)*int64(tape_7)]
+	tape_13 = tape_13[:len(row_107)]
+	row_42 = row_42[:len(row_107)]
+	if len(row_107) >= 262144 {
+		loop_114 := runtime.EnterLoop(&nbLoop129, runtime.Bind(row_107, runtime.Bind(tape_13, runtime.Bind(row_42, runtime.End{}))), len(row_107), 16384)
+		if loop_114.For == nil {
+			loop_114.For = func(lo_111, hi int) {
+				row_107 := loop_114.C.H
+				tape_13 := loop_114.C.T.H
+				row_42 := loop_114.C.T.T.H
+				for i_112 := lo_111; i_112 < hi; i_112++ {
+					row_107[i_112] += (tape_13[i_112] * row_42[i_112])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_107), 16384, loop_114.For)
+		loop_114.Leave(&nbLoop129)
+	} else {
+		for i_108 := range row_107 {
+			row_107[i_108] += (tape_13[i_108] * row_42[i_108])
+		}
+	}
+	if ybar_33 != tape_12 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_12})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(0) >= int64(tape_9) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_9))
+	}
+	if tape_10 != tape_12 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_12})+" differ")
+	}
+	row_115 := z_81[int64(0)*int64(tape_10) : (int64(0)+1)*int64(tape_10)]
+	tape_11 = tape_11[:len(row_115)]
+	row_41 = row_41[:len(row_115)]
+	if len(row_115) >= 262144 {
+		loop_122 := runtime.EnterLoop(&nbLoop130, runtime.Bind(row_115, runtime.Bind(tape_11, runtime.Bind(row_41, runtime.End{}))), len(row_115), 16384)
+		if loop_122.For == nil {
+			loop_122.For = func(lo_119, hi int) {
+				row_115 := loop_122.C.H
+				tape_11 := loop_122.C.T.H
+				row_41 := loop_122.C.T.T.H
+				for i_120 := lo_119; i_120 < hi; i_120++ {
+					row_115[i_120] += (tape_11[i_120] * row_41[i_120])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_115), 16384, loop_122.For)
+		loop_122.Leave(&nbLoop130)
+	} else {
+		for i_116 := range row_115 {
+			row_115[i_116] += (tape_11[i_116] * row_41[i_116])
+		}
+	}
+	if ybar_36 != tape_12 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_12})+" and "+runtime.ShapeString([]int{ybar_36}))
+	}
+	if int64(0) >= int64(tape_9) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_9))
+	}
+	if tape_10 != tape_12 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_12})+" differ")
+	}
+	row_123 := z_90[int64(0)*int64(tape_10) : (int64(0)+1)*int64(tape_10)]
+	tape_11 = tape_11[:len(row_123)]
+	row_42 = row_42[:len(row_123)]
+	if len(row_123) >= 262144 {
+		loop_130 := runtime.EnterLoop(&nbLoop131, runtime.Bind(row_123, runtime.Bind(tape_11, runtime.Bind(row_42, runtime.End{}))), len(row_123), 16384)
+		if loop_130.For == nil {
+			loop_130.For = func(lo_127, hi int) {
+				row_123 := loop_130.C.H
+				tape_11 := loop_130.C.T.H
+				row_42 := loop_130.C.T.T.H
+				for i_128 := lo_127; i_128 < hi; i_128++ {
+					row_123[i_128] += (tape_11[i_128] * row_42[i_128])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_123), 16384, loop_130.For)
+		loop_130.Leave(&nbLoop131)
+	} else {
+		for i_124 := range row_123 {
+			row_123[i_124] += (tape_11[i_124] * row_42[i_124])
+		}
+	}
+	r_131 := ar.F64w(ybar_33)
+	row_39 = row_39[:ybar_33]
+	r_131 = r_131[:ybar_33]
+	if ybar_33 >= 262144 {
+		loop_141 := runtime.EnterLoop(&nbLoop132, runtime.Bind(row_39, runtime.Bind(r_131, runtime.End{})), ybar_33, 16384)
+		if loop_141.For == nil {
+			loop_141.For = func(lo_137, hi int) {
+				row_39 := loop_141.C.H
+				r_131 := loop_141.C.T.H
+				for i_138 := lo_137; i_138 < hi; i_138++ {
+					e_140 := -row_39[i_138]
+					r_131[i_138] = e_140
+				}
+			}
+		}
+		runtime.ParallelFor(ybar_33, 16384, loop_141.For)
+		loop_141.Leave(&nbLoop132)
+	} else {
+		for i_133 := 0; i_133 < ybar_33; i_133++ {
+			e_135 := -row_39[i_133]
+			r_131[i_133] = e_135
+		}
+	}
+	r_132 := ar.F64w(ybar_36)
+	row_40 = row_40[:ybar_36]
+	r_132 = r_132[:ybar_36]
+	if ybar_36 >= 262144 {
+		loop_150 := runtime.EnterLoop(&nbLoop133, runtime.Bind(row_40, runtime.Bind(r_132, runtime.End{})), ybar_36, 16384)
+		if loop_150.For == nil {
+			loop_150.For = func(lo_146, hi int) {
+				row_40 := loop_150.C.H
+				r_132 := loop_150.C.T.H
+				for i_147 := lo_146; i_147 < hi; i_147++ {
+					e_149 := -row_40[i_147]
+					r_132[i_147] = e_149
+				}
+			}
+		}
+		runtime.ParallelFor(ybar_36, 16384, loop_150.For)
+		loop_150.Leave(&nbLoop133)
+	} else {
+		for i_142 := 0; i_142 < ybar_36; i_142++ {
+			e_144 := -row_40[i_142]
+			r_132[i_142] = e_144
+		}
+	}
+	if ybar_33 != tape_18 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(2) >= int64(tape_6) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_6))
+	}
+	if tape_7 != tape_18 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_18})+" differ")
+	}
+	row_151 := z_63[int64(2)*int64(tape_7) : (int64(2)+1)*int64(tape_7)]
+	tape_17 = tape_17[:len(row_151)]
+	r_131 = r_131[:len(row_151)]
+	if len(row_151) >= 262144 {
+		loop_158 := runtime.EnterLoop(&nbLoop134, runtime.Bind(row_151, runtime.Bind(tape_17, runtime.Bind(r_131, runtime.End{}))), len(row_151), 16384)
+		if loop_158.For == nil {
+			loop_158.For = func(lo_155, hi int) {
+				row_151 := loop_158.C.H
+				tape_17 := loop_158.C.T.H
+				r_131 := loop_158.C.T.T.H
+				for i_156 := lo_155; i_156 < hi; i_156++ {
+					row_151[i_156] += (tape_17[i_156] * r_131[i_156])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_151), 16384, loop_158.For)
+		loop_158.Leave(&nbLoop134)
+	} else {
+		for i_152 := range row_151 {
+			row_151[i_152] += (tape_17[i_152] * r_131[i_152])
+		}
+	}
+	if ybar_36 != tape_18 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{ybar_36}))
+	}
+	if int64(2) >= int64(tape_6) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_6))
+	}
+	if tape_7 != tape_18 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_18})+" differ")
+	}
+	row_159 := z_72[int64(2)*int64(tape_7) : (int64(2)+1)*int64(tape_7)]
+	tape_17 = tape_17[:len(row_159)]
+	r_132 = r_132[:len(row_159)]
+	if len(row_159) >= 262144 {
+		loop_166 := runtime.EnterLoop(&nbLoop135, runtime.Bind(row_159, runtime.Bind(tape_17, runtime.Bind(r_132, runtime.End{}))), len(row_159), 16384)
+		if loop_166.For == nil {
+			loop_166.For = func(lo_163, hi int) {
+				row_159 := loop_166.C.H
+				tape_17 := loop_166.C.T.H
+				r_132 := loop_166.C.T.T.H
+				for i_164 := lo_163; i_164 < hi; i_164++ {
+					row_159[i_164] += (tape_17[i_164] * r_132[i_164])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_159), 16384, loop_166.For)
+		loop_166.Leave(&nbLoop135)
+	} else {
+		for i_160 := range row_159 {
+			row_159[i_160] += (tape_17[i_160] * r_132[i_160])
+		}
+	}
+	if ybar_33 != tape_16 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(0) >= int64(tape_9) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_9))
+	}
+	if tape_10 != tape_16 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+	}
+	row_167 := z_81[int64(0)*int64(tape_10) : (int64(0)+1)*int64(tape_10)]
+	tape_15 = tape_15[:len(row_167)]
+	r_131 = r_131[:len(row_167)]
+	if len(row_167) >= 262144 {
+		loop_174 := runtime.EnterLoop(&nbLoop136, runtime.Bind(row_167, runtime.Bind(tape_15, runtime.Bind(r_131, runtime.End{}))), len(row_167), 16384)
+		if loop_174.For == nil {
+			loop_174.For = func(lo_171, hi int) {
+				row_167 := loop_174.C.H
+				tape_15 := loop_174.C.T.H
+				r_131 := loop_174.C.T.T.H
+				for i_172 := lo_171; i_172 < hi; i_172++ {
+					row_167[i_172] += (tape_15[i_172] * r_131[i_172])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_167), 16384, loop_174.For)
+		loop_174.Leave(&nbLoop136)
+	} else {
+		for i_168 := range row_167 {
+			row_167[i_168] += (tape_15[i_168] * r_131[i_168])
+		}
+	}
+	if ybar_36 != tape_16 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_36}))
+	}
+	if int64(0) >= int64(tape_9) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_9))
+	}
+	if tape_10 != tape_16 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+	}
+	row_175 := z_90[int64(0)*int64(tape_10) : (int64(0)+1)*int64(tape_10)]
+	tape_15 = tape_15[:len(row_175)]
+	r_132 = r_132[:len(row_175)]
+	if len(row_175) >= 262144 {
+		loop_182 := runtime.EnterLoop(&nbLoop137, runtime.Bind(row_175, runtime.Bind(tape_15, runtime.Bind(r_132, runtime.End{}))), len(row_175), 16384)
+		if loop_182.For == nil {
+			loop_182.For = func(lo_179, hi int) {
+				row_175 := loop_182.C.H
+				tape_15 := loop_182.C.T.H
+				r_132 := loop_182.C.T.T.H
+				for i_180 := lo_179; i_180 < hi; i_180++ {
+					row_175[i_180] += (tape_15[i_180] * r_132[i_180])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_175), 16384, loop_182.For)
+		loop_182.Leave(&nbLoop137)
+	} else {
+		for i_176 := range row_175 {
+			row_175[i_176] += (tape_15[i_176] * r_132[i_176])
+		}
+	}
+	if ybar_33 != tape_22 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(0) >= int64(tape_6) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_6))
+	}
+	if tape_7 != tape_22 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_22})+" differ")
+	}
+	row_183 := z_63[int64(0)*int64(tape_7) : (int64(0)+1)*int64(tape_7)]
+	tape_21 = tape_21[:len(row_183)]
+	row_39 = row_39[:len(row_183)]
+	if len(row_183) >= 262144 {
+		loop_190 := runtime.EnterLoop(&nbLoop138, runtime.Bind(row_183, runtime.Bind(tape_21, runtime.Bind(row_39, runtime.End{}))), len(row_183), 16384)
+		if loop_190.For == nil {
+			loop_190.For = func(lo_187, hi int) {
+				row_183 := loop_190.C.H
+				tape_21 := loop_190.C.T.H
+				row_39 := loop_190.C.T.T.H
+				for i_188 := lo_187; i_188 < hi; i_188++ {
+					row_183[i_188] += (tape_21[i_188] * row_39[i_188])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_183), 16384, loop_190.For)
+		loop_190.Leave(&nbLoop138)
+	} else {
+		for i_184 := range row_183 {
+			row_183[i_184] += (tape_21[i_184] * row_39[i_184])
+		}
+	}
+	if ybar_36 != tape_22 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{ybar_36}))
+	}
+	if int64(0) >= int64(tape_6) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_6))
+	}
+	if tape_7 != tape_22 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_22})+" differ")
+	}
+	row_191 := z_72[int64(0)*int64(tape_7) : (int64(0)+1)*int64(tape_7)]
+	tape_21 = tape_21[:len(row_191)]
+	row_40 = row_40[:len(row_191)]
+	if len(row_191) >= 262144 {
+		loop_198 := runtime.EnterLoop(&nbLoop139, runtime.Bind(row_191, runtime.Bind(tape_21, runtime.Bind(row_40, runtime.End{}))), len(row_191), 16384)
+		if loop_198.For == nil {
+			loop_198.For = func(lo_195, hi int) {
+				row_191 := loop_198.C.H
+				tape_21 := loop_198.C.T.H
+				row_40 := loop_198.C.T.T.H
+				for i_196 := lo_195; i_196 < hi; i_196++ {
+					row_191[i_196] += (tape_21[i_196] * row_40[i_196])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_191), 16384, loop_198.For)
+		loop_198.Leave(&nbLoop139)
+	} else {
+		for i_192 := range row_191 {
+			row_191[i_192] += (tape_21[i_192] * row_40[i_192])
+		}
+	}
+	if ybar_33 != tape_20 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_20})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(2) >= int64(tape_9) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_9))
+	}
+	if tape_10 != tape_20 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_20})+" differ")
+	}
+	row_199 := z_81[int64(2)*int64(tape_10) : (int64(2)+1)*int64(tape_10)]
+	tape_19 = tape_19[:len(row_199)]
+	row_39 = row_39[:len(row_199)]
+	if len(row_199) >= 262144 {
+		loop_206 := runtime.EnterLoop(&nbLoop140, runtime.Bind(row_199, runtime.Bind(tape_19, runtime.Bind(row_39, runtime.End{}))), len(row_199), 16384)
+		if loop_206.For == nil {
+			loop_206.For = func(lo_203, hi int) {
+				row_199 := loop_206.C.H
+				tape_19 := loop_206.C.T.H
+				row_39 := loop_206.C.T.T.H
+				for i_204 := lo_203; i_204 < hi; i_204++ {
+					row_199[i_204] += (tape_19[i_204] * row_39[i_204])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_199), 16384, loop_206.For)
+		loop_206.Leave(&nbLoop140)
+	} else {
+		for i_200 := range row_199 {
+			row_199[i_200] += (tape_19[i_200] * row_39[i_200])
+		}
+	}
+	if ybar_36 != tape_20 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_20})+" and "+runtime.ShapeString([]int{ybar_36}))
+	}
+	if int64(2) >= int64(tape_9) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_9))
+	}
+	if tape_10 != tape_20 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_20})+" differ")
+	}
+	row_207 := z_90[int64(2)*int64(tape_10) : (int64(2)+1)*int64(tape_10)]
+	tape_19 = tape_19[:len(row_207)]
+	row_40 = row_40[:len(row_207)]
+	if len(row_207) >= 262144 {
+		loop_214 := runtime.EnterLoop(&nbLoop141, runtime.Bind(row_207, runtime.Bind(tape_19, runtime.Bind(row_40, runtime.End{}))), len(row_207), 16384)
+		if loop_214.For == nil {
+			loop_214.For = func(lo_211, hi int) {
+				row_207 := loop_214.C.H
+				tape_19 := loop_214.C.T.H
+				row_40 := loop_214.C.T.T.H
+				for i_212 := lo_211; i_212 < hi; i_212++ {
+					row_207[i_212] += (tape_19[i_212] * row_40[i_212])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_207), 16384, loop_214.For)
+		loop_214.Leave(&nbLoop141)
+	} else {
+		for i_208 := range row_207 {
+			row_207[i_208] += (tape_19[i_208] * row_40[i_208])
+		}
+	}
+	r_215 := ar.F64w(ybar_33)
+	row_37 = row_37[:ybar_33]
+	r_215 = r_215[:ybar_33]
+	if ybar_33 >= 262144 {
+		loop_225 := runtime.EnterLoop(&nbLoop142, runtime.Bind(row_37, runtime.Bind(r_215, runtime.End{})), ybar_33, 16384)
+		if loop_225.For == nil {
+			loop_225.For = func(lo_221, hi int) {
+				row_37 := loop_225.C.H
+				r_215 := loop_225.C.T.H
+				for i_222 := lo_221; i_222 < hi; i_222++ {
+					e_224 := -row_37[i_222]
+					r_215[i_222] = e_224
+				}
+			}
+		}
+		runtime.ParallelFor(ybar_33, 16384, loop_225.For)
+		loop_225.Leave(&nbLoop142)
+	} else {
+		for i_217 := 0; i_217 < ybar_33; i_217++ {
+			e_219 := -row_37[i_217]
+			r_215[i_217] = e_219
+		}
+	}
+	r_216 := ar.F64w(ybar_36)
+	row_38 = row_38[:ybar_36]
+	r_216 = r_216[:ybar_36]
+	if ybar_36 >= 262144 {
+		loop_234 := runtime.EnterLoop(&nbLoop143, runtime.Bind(row_38, runtime.Bind(r_216, runtime.End{})), ybar_36, 16384)
+		if loop_234.For == nil {
+			loop_234.For = func(lo_230, hi int) {
+				row_38 := loop_234.C.H
+				r_216 := loop_234.C.T.H
+				for i_231 := lo_230; i_231 < hi; i_231++ {
+					e_233 := -row_38[i_231]
+					r_216[i_231] = e_233
+				}
+			}
+		}
+		runtime.ParallelFor(ybar_36, 16384, loop_234.For)
+		loop_234.Leave(&nbLoop143)
+	} else {
+		for i_226 := 0; i_226 < ybar_36; i_226++ {
+			e_228 := -row_38[i_226]
+			r_216[i_226] = e_228
+		}
+	}
+	if ybar_33 != tape_26 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(1) >= int64(tape_6) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_6))
+	}
+	if tape_7 != tape_26 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_26})+" differ")
+	}
+	row_235 := z_63[int64(1)*int64(tape_7) : (int64(1)+1)*int64(tape_7)]
+	tape_25 = tape_25[:len(row_235)]
+	r_215 = r_215[:len(row_235)]
+	if len(row_235) >= 262144 {
+		loop_242 := runtime.EnterLoop(&nbLoop144, runtime.Bind(row_235, runtime.Bind(tape_25, runtime.Bind(r_215, runtime.End{}))), len(row_235), 16384)
+		if loop_242.For == nil {
+			loop_242.For = func(lo_239, hi int) {
+				row_235 := loop_242.C.H
+				tape_25 := loop_242.C.T.H
+				r_215 := loop_242.C.T.T.H
+				for i_240 := lo_239; i_240 < hi; i_240++ {
+					row_235[i_240] += (tape_25[i_240] * r_215[i_240])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_235), 16384, loop_242.For)
+		loop_242.Leave(&nbLoop144)
+	} else {
+		for i_236 := range row_235 {
+			row_235[i_236] += (tape_25[i_236] * r_215[i_236])
+		}
+	}
+	if ybar_36 != tape_26 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{ybar_36}))
+	}
+	if int64(1) >= int64(tape_6) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_6))
+	}
+	if tape_7 != tape_26 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_26})+" differ")
+	}
+	row_243 := z_72[int64(1)*int64(tape_7) : (int64(1)+1)*int64(tape_7)]
+	tape_25 = tape_25[:len(row_243)]
+	r_216 = r_216[:len(row_243)]
+	if len(row_243) >= 262144 {
+		loop_250 := runtime.EnterLoop(&nbLoop145, runtime.Bind(row_243, runtime.Bind(tape_25, runtime.Bind(r_216, runtime.End{}))), len(row_243), 16384)
+		if loop_250.For == nil {
+			loop_250.For = func(lo_247, hi int) {
+				row_243 := loop_250.C.H
+				tape_25 := loop_250.C.T.H
+				r_216 := loop_250.C.T.T.H
+				for i_248 := lo_247; i_248 < hi; i_248++ {
+					row_243[i_248] += (tape_25[i_248] * r_216[i_248])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_243), 16384, loop_250.For)
+		loop_250.Leave(&nbLoop145)
+	} else {
+		for i_244 := range row_243 {
+			row_243[i_244] += (tape_25[i_244] * r_216[i_244])
+		}
+	}
+	if ybar_33 != tape_24 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(2) >= int64(tape_9) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_9))
+	}
+	if tape_10 != tape_24 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
+	}
+	row_251 := z_81[int64(2)*int64(tape_10) : (int64(2)+1)*int64(tape_10)]
+	tape_23 = tape_23[:len(row_251)]
+	r_215 = r_215[:len(row_251)]
+	if len(row_251) >= 262144 {
+		loop_258 := runtime.EnterLoop(&nbLoop146, runtime.Bind(row_251, runtime.Bind(tape_23, runtime.Bind(r_215, runtime.End{}))), len(row_251), 16384)
+		if loop_258.For == nil {
+			loop_258.For = func(lo_255, hi int) {
+				row_251 := loop_258.C.H
+				tape_23 := loop_258.C.T.H
+				r_215 := loop_258.C.T.T.H
+				for i_256 := lo_255; i_256 < hi; i_256++ {
+					row_251[i_256] += (tape_23[i_256] * r_215[i_256])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_251), 16384, loop_258.For)
+		loop_258.Leave(&nbLoop146)
+	} else {
+		for i_252 := range row_251 {
+			row_251[i_252] += (tape_23[i_252] * r_215[i_252])
+		}
+	}
+	if ybar_36 != tape_24 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{ybar_36}))
+	}
+	if int64(2) >= int64(tape_9) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_9))
+	}
+	if tape_10 != tape_24 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
+	}
+	row_259 := z_90[int64(2)*int64(tape_10) : (int64(2)+1)*int64(tape_10)]
+	tape_23 = tape_23[:len(row_259)]
+	r_216 = r_216[:len(row_259)]
+	if len(row_259) >= 262144 {
+		loop_266 := runtime.EnterLoop(&nbLoop147, runtime.Bind(row_259, runtime.Bind(tape_23, runtime.Bind(r_216, runtime.End{}))), len(row_259), 16384)
+		if loop_266.For == nil {
+			loop_266.For = func(lo_263, hi int) {
+				row_259 := loop_266.C.H
+				tape_23 := loop_266.C.T.H
+				r_216 := loop_266.C.T.T.H
+				for i_264 := lo_263; i_264 < hi; i_264++ {
+					row_259[i_264] += (tape_23[i_264] * r_216[i_264])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_259), 16384, loop_266.For)
+		loop_266.Leave(&nbLoop147)
+	} else {
+		for i_260 := range row_259 {
+			row_259[i_260] += (tape_23[i_260] * r_216[i_260])
+		}
+	}
+	if ybar_33 != tape_30 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(2) >= int64(tape_6) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_6))
+	}
+	if tape_7 != tape_30 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
+	}
+	row_267 := z_63[int64(2)*int64(tape_7) : (int64(2)+1)*int64(tape_7)]
+	tape_29 = tape_29[:len(row_267)]
+	row_37 = row_37[:len(row_267)]
+	if len(row_267) >= 262144 {
+		loop_274 := runtime.EnterLoop(&nbLoop148, runtime.Bind(row_267, runtime.Bind(tape_29, runtime.Bind(row_37, runtime.End{}))), len(row_267), 16384)
+		if loop_274.For == nil {
+			loop_274.For = func(lo_271, hi int) {
+				row_267 := loop_274.C.H
+				tape_29 := loop_274.C.T.H
+				row_37 := loop_274.C.T.T.H
+				for i_272 := lo_271; i_272 < hi; i_272++ {
+					row_267[i_272] += (tape_29[i_272] * row_37[i_272])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_267), 16384, loop_274.For)
+		loop_274.Leave(&nbLoop148)
+	} else {
+		for i_268 := range row_267 {
+			row_267[i_268] += (tape_29[i_268] * row_37[i_268])
+		}
+	}
+	if ybar_36 != tape_30 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{ybar_36}))
+	}
+	if int64(2) >= int64(tape_6) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_6))
+	}
+	if tape_7 != tape_30 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
+	}
+	row_275 := z_72[int64(2)*int64(tape_7) : (int64(2)+1)*int64(tape_7)]
+	tape_29 = tape_29[:len(row_275)]
+	row_38 = row_38[:len(row_275)]
+	if len(row_275) >= 262144 {
+		loop_282 := runtime.EnterLoop(&nbLoop149, runtime.Bind(row_275, runtime.Bind(tape_29, runtime.Bind(row_38, runtime.End{}))), len(row_275), 16384)
+		if loop_282.For == nil {
+			loop_282.For = func(lo_279, hi int) {
+				row_275 := loop_282.C.H
+				tape_29 := loop_282.C.T.H
+				row_38 := loop_282.C.T.T.H
+				for i_280 := lo_279; i_280 < hi; i_280++ {
+					row_275[i_280] += (tape_29[i_280] * row_38[i_280])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_275), 16384, loop_282.For)
+		loop_282.Leave(&nbLoop149)
+	} else {
+		for i_276 := range row_275 {
+			row_275[i_276] += (tape_29[i_276] * row_38[i_276])
+		}
+	}
+	if ybar_33 != tape_28 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_28})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(1) >= int64(tape_9) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_9))
+	}
+	if tape_10 != tape_28 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_28})+" differ")
+	}
+	row_283 := z_81[int64(1)*int64(tape_10) : (int64(1)+1)*int64(tape_10)]
+	tape_27 = tape_27[:len(row_283)]
+	row_37 = row_37[:len(row_283)]
+	if len(row_283) >= 262144 {
+		loop_290 := runtime.EnterLoop(&nbLoop150, runtime.Bind(row_283, runtime.Bind(tape_27, runtime.Bind(row_37, runtime.End{}))), len(row_283), 16384)
+		if loop_290.For == nil {
+			loop_290.For = func(lo_287, hi int) {
+				row_283 := loop_290.C.H
+				tape_27 := loop_290.C.T.H
+				row_37 := loop_290.C.T.T.H
+				for i_288 := lo_287; i_288 < hi; i_288++ {
+					row_283[i_288] += (tape_27[i_288] * row_37[i_288])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_283), 16384, loop_290.For)
+		loop_290.Leave(&nbLoop150)
+	} else {
+		for i_284 := range row_283 {
+			row_283[i_284] += (tape_27[i_284] * row_37[i_284])
+		}
+	}
+	if ybar_36 != tape_28 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_28})+" and "+runtime.ShapeString([]int{ybar_36}))
+	}
+	if int64(1) >= int64(tape_9) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_9))
+	}
+	if tape_10 != tape_28 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_28})+" differ")
+	}
+	row_291 := z_90[int64(1)*int64(tape_10) : (int64(1)+1)*int64(tape_10)]
+	tape_27 = tape_27[:len(row_291)]
+	row_38 = row_38[:len(row_291)]
+	if len(row_291) >= 262144 {
+		loop_298 := runtime.EnterLoop(&nbLoop151, runtime.Bind(row_291, runtime.Bind(tape_27, runtime.Bind(row_38, runtime.End{}))), len(row_291), 16384)
+		if loop_298.For == nil {
+			loop_298.For = func(lo_295, hi int) {
+				row_291 := loop_298.C.H
+				tape_27 := loop_298.C.T.H
+				row_38 := loop_298.C.T.T.H
+				for i_296 := lo_295; i_296 < hi; i_296++ {
+					row_291[i_296] += (tape_27[i_296] * row_38[i_296])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_291), 16384, loop_298.For)
+		loop_298.Leave(&nbLoop151)
+	} else {
+		for i_292 := range row_291 {
+			row_291[i_292] += (tape_27[i_292] * row_38[i_292])
+		}
+	}
+	ar.Keep(mark_299, &z_81, &z_63, &z_90, &z_72)
+	return z_81, tape_9, tape_10, z_63, tape_6, tape_7, z_90, tape_9, tape_10, z_72, tape_6, tape_7, nil
+}
+
+// nbLoop152 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop152 runtime.LoopSite
+
+// nbLoop153 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop153 runtime.LoopSite
+
+// nbLoop154 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop154 runtime.LoopSite
+
+// nbLoop155 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop155 runtime.LoopSite
+
+// nbLoop156 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop156 runtime.LoopSite
+
+// nbLoop157 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop157 runtime.LoopSite
+
+// nbLoop158 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop158 runtime.LoopSite
+
+// nbLoop159 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop159 runtime.LoopSite
+
+// nbLoop160 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop160 runtime.LoopSite
+
+// nbLoop161 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop161 runtime.LoopSite
+
+// nbLoop162 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop162 runtime.LoopSite
+
+// nbLoop163 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop163 runtime.LoopSite
+
+// nbLoop164 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop164 runtime.LoopSite
+
+// nbLoop165 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop165 runtime.LoopSite
+
+// nbLoop166 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop166 runtime.LoopSite
+
+// nbLoop167 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop167 runtime.LoopSite
+
+// nbLoop168 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop168 runtime.LoopSite
+
+// nbLoop169 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop169 runtime.LoopSite
+
+// nbLoop170 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop170 runtime.LoopSite
+
+// nbLoop171 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop171 runtime.LoopSite
+
+// nbLoop172 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop172 runtime.LoopSite
+
+// nbLoop173 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop173 runtime.LoopSite
+
+// nbLoop174 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop174 runtime.LoopSite
+
+// nbLoop175 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop175 runtime.LoopSite
+
+// nbLoop176 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop176 runtime.LoopSite
+
+// nbLoop177 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop177 runtime.LoopSite
+
+// nbLoop178 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop178 runtime.LoopSite
+
+// nbLoop179 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop179 runtime.LoopSite
+
+// nbLoop180 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop180 runtime.LoopSite
+
+// nbLoop181 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop181 runtime.LoopSite
+
+// nbLoop182 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop182 runtime.LoopSite
+
+// nbLoop183 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop183 runtime.LoopSite
+
+// nbLoop184 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop184 runtime.LoopSite
+
+// nbLoop185 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop185 runtime.LoopSite
+
+// nbLoop186 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop186 runtime.LoopSite
+
+// nbLoop187 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop187 runtime.LoopSite
+
+// nbLoop188 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop188 runtime.LoopSite
+
+// nbLoop189 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop189 runtime.LoopSite
+
+// nbLoop190 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop190 runtime.LoopSite
+
+// nbLoop191 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop191 runtime.LoopSite
+
+// nbLoop192 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop192 runtime.LoopSite
+
+// nbLoop193 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop193 runtime.LoopSite
+
+// nbLoop194 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop194 runtime.LoopSite
+
+// nbLoop195 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop195 runtime.LoopSite
+
+// nbLoop196 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop196 runtime.LoopSite
+
+// nbLoop197 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop197 runtime.LoopSite
+
+// nbLoop198 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop198 runtime.LoopSite
+
+// nbLoop199 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop199 runtime.LoopSite
+
+// nbLoop200 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop200 runtime.LoopSite
+
+// nbLoop201 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop201 runtime.LoopSite
+
+// nbLoop202 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop202 runtime.LoopSite
+
+// nbLoop203 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop203 runtime.LoopSite
+
+// nbLoop204 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop204 runtime.LoopSite
+
+// nbLoop205 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop205 runtime.LoopSite
+
+// nbLoop206 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop206 runtime.LoopSite
+
+// nbLoop207 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop207 runtime.LoopSite
+
+// nbLoop208 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop208 runtime.LoopSite
+
+// fn_rotatesplit11bwdx2 is def rotate$split_11$bwd$x2 (models.nab:126:5).
+func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 []float64, tape_12 int, tape_13 []float64, tape_14 int, tape_15 int, tape_16 []float64, tape_17 int, tape_18 int, tape_19 []float64, tape_20 int, tape_21 []float64, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 []float64, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 []float64, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 int, tape_44 []float64, tape_45 int, tape_46 []float64, tape_47 int, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 int, tape_54 []float64, tape_55 int, tape_56 int, tape_57 []float64, tape_58 int, tape_59 int, tape_60 []float64, tape_61 int, tape_62 int, tape_63 []float64, tape_64 int, tape_65 []float64, tape_66 int, tape_67 []float64, tape_68 int, tape_69 []float64, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 []float64, tape_78 int, tape_79 []float64, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 int, tape_86 []float64, tape_87 int, tape_88 int, tape_89 []float64, tape_90 int, tape_91 []float64, tape_92 int, tape_93 []float64, tape_94 int, tape_95 []float64, tape_96 int, tape_97 []float64, tape_98 int, tape_99 []float64, tape_100 int, tape_101 []float64, tape_102 int, tape_103 []float64, tape_104 int, tape_105 []float64, tape_106 int, tape_107 []float64, tape_108 int, tape_109 []float64, tape_110 int, tape_111 []float64, tape_112 int, tape_113 []float64, tape_114 int, tape_115 int, tape_116 []float64, tape_117 int, tape_118 []float64, tape_119 int, tape_120 []float64, tape_121 int, tape_122 []float64, tape_123 int, tape_124 []float64, tape_125 int, ybar_126 []float64, ybar_127 int, ybar_128 int, ybar_129 []float64, ybar_130 int, ybar_131 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, error) {
+	mark_882 := ar.Mark()
+	if ybar_127 != 3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_127))
+	}
+	if ybar_130 != 3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_130))
+	}
+	tape_7 = tape_7[:tape_8]
+	tape_9 = tape_9[:tape_10]
+	tape_11 = tape_11[:tape_12]
+	tape_13 = tape_13[:tape_14*tape_15]
+	tape_16 = tape_16[:tape_17*tape_18]
+	tape_19 = tape_19[:tape_20]
+	tape_21 = tape_21[:tape_22]
+	tape_23 = tape_23[:tape_24]
+	tape_25 = tape_25[:tape_26]
+	tape_27 = tape_27[:tape_28]
+	tape_29 = tape_29[:tape_30]
+	tape_31 = tape_31[:tape_32]
+	tape_33 = tape_33[:tape_34]
+	tape_35 = tape_35[:tape_36]
+	tape_37 = tape_37[:tape_38]
+	tape_39 = tape_39[:tape_40]
+	tape_44 = tape_44[:tape_45]
+	tape_49 = tape_49[:tape_50]
+	tape_51 = tape_51[:tape_52*tape_53]
+	tape_54 = tape_54[:tape_55*tape_56]
+	tape_57 = tape_57[:tape_58*tape_59]
+	tape_60 = tape_60[:tape_61*tape_62]
+	tape_63 = tape_63[:tape_64]
+	tape_65 = tape_65[:tape_66]
+	tape_67 = tape_67[:tape_68]
+	tape_69 = tape_69[:tape_70]
+	tape_71 = tape_71[:tape_72]
+	tape_73 = tape_73[:tape_74]
+	tape_75 = tape_75[:tape_76]
+	tape_77 = tape_77[:tape_78]
+	tape_79 = tape_79[:tape_80]
+	tape_81 = tape_81[:tape_82]
+	tape_83 = tape_83[:tape_84*tape_85]
+	tape_86 = tape_86[:tape_87*tape_88]
+	tape_89 = tape_89[:tape_90]
+	tape_91 = tape_91[:tape_92]
+	tape_93 = tape_93[:tape_94]
+	tape_95 = tape_95[:tape_96]
+	tape_97 = tape_97[:tape_98]
+	tape_99 = tape_99[:tape_100]
+	tape_101 = tape_101[:tape_102]
+	tape_103 = tape_103[:tape_104]
+	tape_105 = tape_105[:tape_106]
+	tape_107 = tape_107[:tape_108]
+	tape_109 = tape_109[:tape_110]
+	tape_111 = tape_111[:tape_112]
+	tape_113 = tape_113[:tape_114*tape_115]
+	tape_116 = tape_116[:tape_117]
+	tape_118 = tape_118[:tape_119]
+	tape_120 = tape_120[:tape_121]
+	tape_122 = tape_122[:tape_123]
+	tape_124 = tape_124[:tape_125]
+	ybar_126 = ybar_126[:ybar_127*ybar_128]
+	ybar_129 = ybar_129[:ybar_130*ybar_131]
+	r_132 := ar.F64w(tape_8)
+	tape_7 = tape_7[:len(r_132)]
+	if len(r_132) >= 262144 {
+		loop_139 := runtime.EnterLoop(&nbLoop152, runtime.Bind(r_132, runtime.Bind(tape_7, runtime.End{})), len(r_132), 16384)
+		if loop_139.For == nil {
+			loop_139.For = func(lo_136, hi int) {
+				r_132 := loop_139.C.H
+				tape_7 := loop_139.C.T.H
+				for i_137 := lo_136; i_137 < hi; i_137++ {
+					r_132[i_137] = (runtime.Sign(tape_7[i_137]))
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_132), 16384, loop_139.For)
+		loop_139.Leave(&nbLoop152)
+	} else {
+		for i_133 := range r_132 {
+			r_132[i_133] = (runtime.Sign(tape_7[i_133]))
+		}
+	}
+	n_140, err_141 := runtime.CheckSize(int64(3))
+	if err_141 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_141)
+	}
+	var a_142 []float64
+	if int64(0) >= int64(ybar_127) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), ybar_127))
+	}
+	row_143 := ybar_126[int(int64(0))*ybar_128 : (int(int64(0))+1)*ybar_128]
+	if ybar_128 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
+	}
+	rs_144 := tape_8
+	tot_145, err_146 := runtime.MulSize(n_140, rs_144)
+	if err_146 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_146)
+	}
+	a_142 = ar.F64w(tot_145)
+	if int64(1) >= int64(ybar_127) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), ybar_127))
+	}
+	row_147 := ybar_126[int(int64(1))*ybar_128 : (int(int64(1))+1)*ybar_128]
+	if ybar_128 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
+	}
+	if int64(2) >= int64(ybar_127) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), ybar_127))
+	}
+	row_148 := ybar_126[int(int64(2))*ybar_128 : (int(int64(2))+1)*ybar_128]
+	if ybar_128 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
+	}
+	row_149 := a_142[0*rs_144 : 1*rs_144]
+	row_150 := a_142[1*rs_144 : 2*rs_144]
+	row_151 := a_142[2*rs_144 : 3*rs_144]
+	r_132 = r_132[:tape_8]
+	row_143 = row_143[:tape_8]
+	row_147 = row_147[:tape_8]
+	row_148 = row_148[:tape_8]
+	row_149 = row_149[:tape_8]
+	row_150 = row_150[:tape_8]
+	row_151 = row_151[:tape_8]
+	if tape_8 >= 262144 {
+		loop_164 := runtime.EnterLoop(&nbLoop153, runtime.Bind(r_132, runtime.Bind(row_143, runtime.Bind(row_147, runtime.Bind(row_148, runtime.Bind(row_149, runtime.Bind(row_150, runtime.Bind(row_151, runtime.End{}))))))), tape_8, 16384)
+		if loop_164.For == nil {
+			loop_164.For = func(lo_158, hi int) {
+				r_132 := loop_164.C.H
+				row_143 := loop_164.C.T.H
+				row_147 := loop_164.C.T.T.H
+				row_148 := loop_164.C.T.T.T.H
+				row_149 := loop_164.C.T.T.T.T.H
+				row_150 := loop_164.C.T.T.T.T.T.H
+				row_151 := loop_164.C.T.T.T.T.T.T.H
+				for i_159 := lo_158; i_159 < hi; i_159++ {
+					e_161 := (r_132[i_159] * row_143[i_159])
+					e_162 := (r_132[i_159] * row_147[i_159])
+					e_163 := (r_132[i_159] * row_148[i_159])
+					row_149[i_159] = e_161
+					row_150[i_159] = e_162
+					row_151[i_159] = e_163
+				}
+			}
+		}
+		runtime.ParallelFor(tape_8, 16384, loop_164.For)
+		loop_164.Leave(&nbLoop153)
+	} else {
+		for i_152 := 0; i_152 < tape_8; i_152++ {
+			e_154 := (r_132[i_152] * row_143[i_152])
+			e_155 := (r_132[i_152] * row_147[i_152])
+			e_156 := (r_132[i_152] * row_148[i_152])
+			row_149[i_152] = e_154
+			row_150[i_152] = e_155
+			row_151[i_152] = e_156
+		}
+	}
+	n_165, err_166 := runtime.CheckSize(int64(3))
+	if err_166 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_166)
+	}
+	var a_167 []float64
+	if int64(0) >= int64(ybar_127) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), ybar_127))
+	}
+	row_168 := ybar_126[int(int64(0))*ybar_128 : (int(int64(0))+1)*ybar_128]
+	if ybar_128 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
+	}
+	rs_169 := tape_8
+	tot_170, err_171 := runtime.MulSize(n_165, rs_169)
+	if err_171 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_171)
+	}
+	a_167 = ar.F64w(tot_170)
+	if int64(1) >= int64(ybar_127) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), ybar_127))
+	}
+	row_172 := ybar_126[int(int64(1))*ybar_128 : (int(int64(1))+1)*ybar_128]
+	if ybar_128 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
+	}
+	if int64(2) >= int64(ybar_127) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), ybar_127))
+	}
+	row_173 := ybar_126[int(int64(2))*ybar_128 : (int(int64(2))+1)*ybar_128]
+	if ybar_128 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
+	}
+	row_174 := a_167[0*rs_169 : 1*rs_169]
+	row_175 := a_167[1*rs_169 : 2*rs_169]
+	row_176 := a_167[2*rs_169 : 3*rs_169]
+	r_132 = r_132[:tape_8]
+	row_168 = row_168[:tape_8]
+	row_172 = row_172[:tape_8]
+	row_173 = row_173[:tape_8]
+	row_174 = row_174[:tape_8]
+	row_175 = row_175[:tape_8]
+	row_176 = row_176[:tape_8]
+	if tape_8 >= 262144 {
+		loop_189 := runtime.EnterLoop(&nbLoop154, runtime.Bind(r_132, runtime.Bind(row_168, runtime.Bind(row_172, runtime.Bind(row_173, runtime.Bind(row_174, runtime.Bind(row_175, runtime.Bind(row_176, runtime.End{}))))))), tape_8, 16384)
+		if loop_189.For == nil {
+			loop_189.For = func(lo_183, hi int) {
+				r_132 := loop_189.C.H
+				row_168 := loop_189.C.T.H
+				row_172 := loop_189.C.T.T.H
+				row_173 := loop_189.C.T.T.T.H
+				row_174 := loop_189.C.T.T.T.T.H
+				row_175 := loop_189.C.T.T.T.T.T.H
+				row_176 := loop_189.C.T.T.T.T.T.T.H
+				for i_184 := lo_183; i_184 < hi; i_184++ {
+					e_186 := ((1.0 - r_132[i_184]) * row_168[i_184])
+					e_187 := ((1.0 - r_132[i_184]) * row_172[i_184])
+					e_188 := ((1.0 - r_132[i_184]) * row_173[i_184])
+					row_174[i_184] = e_186
+					row_175[i_184] = e_187
+					row_176[i_184] = e_188
+				}
+			}
+		}
+		runtime.ParallelFor(tape_8, 16384, loop_189.For)
+		loop_189.Leave(&nbLoop154)
+	} else {
+		for i_177 := 0; i_177 < tape_8; i_177++ {
+			e_179 := ((1.0 - r_132[i_177]) * row_168[i_177])
+			e_180 := ((1.0 - r_132[i_177]) * row_172[i_177])
+			e_181 := ((1.0 - r_132[i_177]) * row_173[i_177])
+			row_174[i_177] = e_179
+			row_175[i_177] = e_180
+			row_176[i_177] = e_181
+		}
+	}
+	n_190, err_191 := runtime.CheckSize(int64(3))
+	if err_191 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_191)
+	}
+	var a_192 []float64
+	if int64(0) >= int64(ybar_130) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), ybar_130))
+	}
+	row_193 := ybar_129[int(int64(0))*ybar_131 : (int(int64(0))+1)*ybar_131]
+	if ybar_131 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_131}))
+	}
+	rs_194 := tape_8
+	tot_195, err_196 := runtime.MulSize(n_190, rs_194)
+	if err_196 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_196)
+	}
+	a_192 = ar.F64w(tot_195)
+	if int64(1) >= int64(ybar_130) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), ybar_130))
+	}
+	row_197 := ybar_129[int(int64(1))*ybar_131 : (int(int64(1))+1)*ybar_131]
+	if ybar_131 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_131}))
+	}
+	if int64(2) >= int64(ybar_130) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), ybar_130))
+	}
+	row_198 := ybar_129[int(int64(2))*ybar_131 : (int(int64(2))+1)*ybar_131]
+	if ybar_131 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_131}))
+	}
+	row_199 := a_192[0*rs_194 : 1*rs_194]
+	row_200 := a_192[1*rs_194 : 2*rs_194]
+	row_201 := a_192[2*rs_194 : 3*rs_194]
+	r_132 = r_132[:tape_8]
+	row_193 = row_193[:tape_8]
+	row_197 = row_197[:tape_8]
+	row_198 = row_198[:tape_8]
+	row_199 = row_199[:tape_8]
+	row_200 = row_200[:tape_8]
+	row_201 = row_201[:tape_8]
+	if tape_8 >= 262144 {
+		loop_214 := runtime.EnterLoop(&nbLoop155, runtime.Bind(r_132, runtime.Bind(row_193, runtime.Bind(row_197, runtime.Bind(row_198, runtime.Bind(row_199, runtime.Bind(row_200, runtime.Bind(row_201, runtime.End{}))))))), tape_8, 16384)
+		if loop_214.For == nil {
+			loop_214.For = func(lo_208, hi int) {
+				r_132 := loop_214.C.H
+				row_193 := loop_214.C.T.H
+				row_197 := loop_214.C.T.T.H
+				row_198 := loop_214.C.T.T.T.H
+				row_199 := loop_214.C.T.T.T.T.H
+				row_200 := loop_214.C.T.T.T.T.T.H
+				row_201 := loop_214.C.T.T.T.T.T.T.H
+				for i_209 := lo_208; i_209 < hi; i_209++ {
+					e_211 := (r_132[i_209] * row_193[i_209])
+					e_212 := (r_132[i_209] * row_197[i_209])
+					e_213 := (r_132[i_209] * row_198[i_209])
+					row_199[i_209] = e_211
+					row_200[i_209] = e_212
+					row_201[i_209] = e_213
+				}
+			}
+		}
+		runtime.ParallelFor(tape_8, 16384, loop_214.For)
+		loop_214.Leave(&nbLoop155)
+	} else {
+		for i_202 := 0; i_202 < tape_8; i_202++ {
+			e_204 := (r_132[i_202] * row_193[i_202])
+			e_205 := (r_132[i_202] * row_197[i_202])
+			e_206 := (r_132[i_202] * row_198[i_202])
+			row_199[i_202] = e_204
+			row_200[i_202] = e_205
+			row_201[i_202] = e_206
+		}
+	}
+	n_215, err_216 := runtime.CheckSize(int64(3))
+	if err_216 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_216)
+	}
+	var a_217 []float64
+	if int64(0) >= int64(ybar_130) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), ybar_130))
+	}
+	row_218 := ybar_129[int(int64(0))*ybar_131 : (int(int64(0))+1)*ybar_131]
+	if ybar_131 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_131}))
+	}
+	rs_219 := tape_8
+	tot_220, err_221 := runtime.MulSize(n_215, rs_219)
+	if err_221 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_221)
+	}
+	a_217 = ar.F64w(tot_220)
+	if int64(1) >= int64(ybar_130) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), ybar_130))
+	}
+	row_222 := ybar_129[int(int64(1))*ybar_131 : (int(int64(1))+1)*ybar_131]
+	if ybar_131 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_131}))
+	}
+	if int64(2) >= int64(ybar_130) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), ybar_130))
+	}
+	row_223 := ybar_129[int(int64(2))*ybar_131 : (int(int64(2))+1)*ybar_131]
+	if ybar_131 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_131}))
+	}
+	row_224 := a_217[0*rs_219 : 1*rs_219]
+	row_225 := a_217[1*rs_219 : 2*rs_219]
+	row_226 := a_217[2*rs_219 : 3*rs_219]
+	r_132 = r_132[:tape_8]
+	row_218 = row_218[:tape_8]
+	row_222 = row_222[:tape_8]
+	row_223 = row_223[:tape_8]
+	row_224 = row_224[:tape_8]
+	row_225 = row_225[:tape_8]
+	row_226 = row_226[:tape_8]
+	if tape_8 >= 262144 {
+		loop_239 := runtime.EnterLoop(&nbLoop156, runtime.Bind(r_132, runtime.Bind(row_218, runtime.Bind(row_222, runtime.Bind(row_223, runtime.Bind(row_224, runtime.Bind(row_225, runtime.Bind(row_226, runtime.End{}))))))), tape_8, 16384)
+		if loop_239.For == nil {
+			loop_239.For = func(lo_233, hi int) {
+				r_132 := loop_239.C.H
+				row_218 := loop_239.C.T.H
+				row_222 := loop_239.C.T.T.H
+				row_223 := loop_239.C.T.T.T.H
+				row_224 := loop_239.C.T.T.T.T.H
+				row_225 := loop_239.C.T.T.T.T.T.H
+				row_226 := loop_239.C.T.T.T.T.T.T.H
+				for i_234 := lo_233; i_234 < hi; i_234++ {
+					e_236 := ((1.0 - r_132[i_234]) * row_218[i_234])
+					e_237 := ((1.0 - r_132[i_234]) * row_222[i_234])
+					e_238 := ((1.0 - r_132[i_234]) * row_223[i_234])
+					row_224[i_234] = e_236
+					row_225[i_234] = e_237
+					row_226[i_234] = e_238
+				}
+			}
+		}
+		runtime.ParallelFor(tape_8, 16384, loop_239.For)
+		loop_239.Leave(&nbLoop156)
+	} else {
+		for i_227 := 0; i_227 < tape_8; i_227++ {
+			e_229 := ((1.0 - r_132[i_227]) * row_218[i_227])
+			e_230 := ((1.0 - r_132[i_227]) * row_222[i_227])
+			e_231 := ((1.0 - r_132[i_227]) * row_223[i_227])
+			row_224[i_227] = e_229
+			row_225[i_227] = e_230
+			row_226[i_227] = e_231
+		}
+	}
+	r_240, r_241, r_242, r_243, r_244, r_245, r_246, r_247, r_248, r_249, r_250, r_251, err_252 := fn_crosssplit11bwdx2(ar, tape_9, tape_10, tape_11, tape_12, tape_13, tape_14, tape_15, tape_16, tape_17, tape_18, tape_19, tape_20, tape_21, tape_22, tape_23, tape_24, tape_25, tape_26, tape_27, tape_28, tape_29, tape_30, tape_31, tape_32, tape_33, tape_34, tape_35, tape_36, tape_37, tape_38, a_167, 3, tape_8, a_217, 3, tape_8)
+	if err_252 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_252, "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if r_244 != 3 || r_245 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{3, tape_8})+" and "+runtime.ShapeString([]int{r_244, r_245}))
+	}
+	n_253 := 3 * tape_8
+	r_254 := ar.F64w(n_253)
+	a_167 = a_167[:len(r_254)]
+	r_243 = r_243[:len(r_254)]
+	if len(r_254) >= 262144 {
+		loop_261 := runtime.EnterLoop(&nbLoop157, runtime.Bind(r_254, runtime.Bind(a_167, runtime.Bind(r_243, runtime.End{}))), len(r_254), 16384)
+		if loop_261.For == nil {
+			loop_261.For = func(lo_258, hi int) {
+				r_254 := loop_261.C.H
+				a_167 := loop_261.C.T.H
+				r_243 := loop_261.C.T.T.H
+				for i_259 := lo_258; i_259 < hi; i_259++ {
+					r_254[i_259] = (a_167[i_259] + r_243[i_259])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_254), 16384, loop_261.For)
+		loop_261.Leave(&nbLoop157)
+	} else {
+		for i_255 := range r_254 {
+			r_254[i_255] = (a_167[i_255] + r_243[i_255])
+		}
+	}
+	if r_250 != 3 || r_251 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{3, tape_8})+" and "+runtime.ShapeString([]int{r_250, r_251}))
+	}
+	n_262 := 3 * tape_8
+	r_263 := ar.F64w(n_262)
+	a_217 = a_217[:len(r_263)]
+	r_249 = r_249[:len(r_263)]
+	if len(r_263) >= 262144 {
+		loop_270 := runtime.EnterLoop(&nbLoop158, runtime.Bind(r_263, runtime.Bind(a_217, runtime.Bind(r_249, runtime.End{}))), len(r_263), 16384)
+		if loop_270.For == nil {
+			loop_270.For = func(lo_267, hi int) {
+				r_263 := loop_270.C.H
+				a_217 := loop_270.C.T.H
+				r_249 := loop_270.C.T.T.H
+				for i_268 := lo_267; i_268 < hi; i_268++ {
+					r_263[i_268] = (a_217[i_268] + r_249[i_268])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_263), 16384, loop_270.For)
+		loop_270.Leave(&nbLoop158)
+	} else {
+		for i_264 := range r_263 {
+			r_263[i_264] = (a_217[i_264] + r_249[i_264])
+		}
+	}
+	z_271 := ar.F64(len(tape_39))
+	z_272 := ar.F64(len(tape_44))
+	z_273 := ar.F64(len(tape_49))
+	var rev_274 []float64
+	var rev_275 int
+	var rev_276 int
+	var rev_277 []float64
+	var rev_278 int
+	var rev_279 []float64
+	var rev_280 int
+	var rev_281 []float64
+	var rev_282 int
+	rev_274, rev_275, rev_276, rev_277, rev_278, rev_279, rev_280, rev_281, rev_282 = r_254, 3, tape_8, z_271, tape_40, z_272, tape_45, z_273, tape_50
+	for i_301 := int64(0); i_301 < int64(3); i_301++ {
+		if i_301 < 0 || i_301 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_301, 3))
+		}
+		row_303 := a_142[int(i_301)*tape_8 : (int(i_301)+1)*tape_8]
+		if i_301 < 0 || i_301 >= int64(tape_52) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_301, tape_52))
+		}
+		_ = tape_51[int(i_301)*tape_53 : (int(i_301)+1)*tape_53]
+		row_305 := tape_54[int(i_301)*tape_56 : (int(i_301)+1)*tape_56]
+		row_306 := tape_57[int(i_301)*tape_59 : (int(i_301)+1)*tape_59]
+		row_307 := tape_60[int(i_301)*tape_62 : (int(i_301)+1)*tape_62]
+		if tape_8 != tape_56 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_8}))
+		}
+		if rev_282 != tape_56 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_282})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
+		}
+		row_305 = row_305[:len(rev_281)]
+		row_303 = row_303[:len(rev_281)]
+		for i_309 := range rev_281 {
+			rev_281[i_309] += (row_305[i_309] * row_303[i_309])
+		}
+		if tape_8 != tape_59 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_59})+" and "+runtime.ShapeString([]int{tape_8}))
+		}
+		if rev_280 != tape_59 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_280})+" and "+runtime.ShapeString([]int{tape_59})+" differ")
+		}
+		row_306 = row_306[:len(rev_279)]
+		row_303 = row_303[:len(rev_279)]
+		for i_312 := range rev_279 {
+			rev_279[i_312] += (row_306[i_312] * row_303[i_312])
+		}
+		if tape_8 != tape_62 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_62})+" and "+runtime.ShapeString([]int{tape_8}))
+		}
+		if rev_278 != tape_62 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_278})+" and "+runtime.ShapeString([]int{tape_62})+" differ")
+		}
+		row_307 = row_307[:len(rev_277)]
+		row_303 = row_303[:len(rev_277)]
+		for i_315 := range rev_277 {
+			rev_277[i_315] += (row_307[i_315] * row_303[i_315])
+		}
+		if tape_8 != tape_40 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_8}))
+		}
+		if i_301 < 0 || i_301 >= int64(rev_275) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_301, rev_275))
+		}
+		if rev_276 != tape_40 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_276})+" and "+runtime.ShapeString([]int{tape_40})+" differ")
+		}
+		row_317 := rev_274[i_301*int64(rev_276) : (i_301+1)*int64(rev_276)]
+		tape_39 = tape_39[:len(row_317)]
+		row_303 = row_303[:len(row_317)]
+		for i_318 := range row_317 {
+			row_317[i_318] += (tape_39[i_318] * row_303[i_318])
+		}
+	}
+	n_320, err_321 := runtime.CheckSize(int64(3))
+	if err_321 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_321)
+	}
+	var a_322 []float64
+	row_323 := a_142[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	if tape_8 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	rs_324 := tape_50
+	tot_325, err_326 := runtime.MulSize(n_320, rs_324)
+	if err_326 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_326)
+	}
+	a_322 = ar.F64w(tot_325)
+	row_327 := a_142[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	if tape_8 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	row_328 := a_142[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	if tape_8 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	row_329 := a_322[0*rs_324 : 1*rs_324]
+	row_330 := a_322[1*rs_324 : 2*rs_324]
+	row_331 := a_322[2*rs_324 : 3*rs_324]
+	tape_49 = tape_49[:tape_50]
+	row_323 = row_323[:tape_50]
+	row_327 = row_327[:tape_50]
+	row_328 = row_328[:tape_50]
+	row_329 = row_329[:tape_50]
+	row_330 = row_330[:tape_50]
+	row_331 = row_331[:tape_50]
+	if tape_50 >= 262144 {
+		loop_344 := runtime.EnterLoop(&nbLoop159, runtime.Bind(tape_49, runtime.Bind(row_323, runtime.Bind(row_327, runtime.Bind(row_328, runtime.Bind(row_329, runtime.Bind(row_330, runtime.Bind(row_331, runtime.End{}))))))), tape_50, 16384)
+		if loop_344.For == nil {
+			loop_344.For = func(lo_338, hi int) {
+				tape_49 := loop_344.C.H
+				row_323 := loop_344.C.T.H
+				row_327 := loop_344.C.T.T.H
+				row_328 := loop_344.C.T.T.T.H
+				row_329 := loop_344.C.T.T.T.T.H
+				row_330 := loop_344.C.T.T.T.T.T.H
+				row_331 := loop_344.C.T.T.T.T.T.T.H
+				for i_339 := lo_338; i_339 < hi; i_339++ {
+					e_341 := (tape_49[i_339] * row_323[i_339])
+					e_342 := (tape_49[i_339] * row_327[i_339])
+					e_343 := (tape_49[i_339] * row_328[i_339])
+					row_329[i_339] = e_341
+					row_330[i_339] = e_342
+					row_331[i_339] = e_343
+				}
+			}
+		}
+		runtime.ParallelFor(tape_50, 16384, loop_344.For)
+		loop_344.Leave(&nbLoop159)
+	} else {
+		for i_332 := 0; i_332 < tape_50; i_332++ {
+			e_334 := (tape_49[i_332] * row_323[i_332])
+			e_335 := (tape_49[i_332] * row_327[i_332])
+			e_336 := (tape_49[i_332] * row_328[i_332])
+			row_329[i_332] = e_334
+			row_330[i_332] = e_335
+			row_331[i_332] = e_336
+		}
+	}
+	n_345, err_346 := runtime.CheckSize(int64(3))
+	if err_346 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_346)
+	}
+	var a_347 []float64
+	row_348 := a_142[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	if tape_8 != tape_45 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	rs_349 := tape_45
+	tot_350, err_351 := runtime.MulSize(n_345, rs_349)
+	if err_351 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_351)
+	}
+	a_347 = ar.F64w(tot_350)
+	row_352 := a_142[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	if tape_8 != tape_45 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	row_353 := a_142[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	if tape_8 != tape_45 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	row_354 := a_347[0*rs_349 : 1*rs_349]
+	row_355 := a_347[1*rs_349 : 2*rs_349]
+	row_356 := a_347[2*rs_349 : 3*rs_349]
+	tape_44 = tape_44[:tape_45]
+	row_348 = row_348[:tape_45]
+	row_352 = row_352[:tape_45]
+	row_353 = row_353[:tape_45]
+	row_354 = row_354[:tape_45]
+	row_355 = row_355[:tape_45]
+	row_356 = row_356[:tape_45]
+	if tape_45 >= 262144 {
+		loop_369 := runtime.EnterLoop(&nbLoop160, runtime.Bind(tape_44, runtime.Bind(row_348, runtime.Bind(row_352, runtime.Bind(row_353, runtime.Bind(row_354, runtime.Bind(row_355, runtime.Bind(row_356, runtime.End{}))))))), tape_45, 16384)
+		if loop_369.For == nil {
+			loop_369.For = func(lo_363, hi int) {
+				tape_44 := loop_369.C.H
+				row_348 := loop_369.C.T.H
+				row_352 := loop_369.C.T.T.H
+				row_353 := loop_369.C.T.T.T.H
+				row_354 := loop_369.C.T.T.T.T.H
+				row_355 := loop_369.C.T.T.T.T.T.H
+				row_356 := loop_369.C.T.T.T.T.T.T.H
+				for i_364 := lo_363; i_364 < hi; i_364++ {
+					e_366 := (tape_44[i_364] * row_348[i_364])
+					e_367 := (tape_44[i_364] * row_352[i_364])
+					e_368 := (tape_44[i_364] * row_353[i_364])
+					row_354[i_364] = e_366
+					row_355[i_364] = e_367
+					row_356[i_364] = e_368
+				}
+			}
+		}
+		runtime.ParallelFor(tape_45, 16384, loop_369.For)
+		loop_369.Leave(&nbLoop160)
+	} else {
+		for i_357 := 0; i_357 < tape_45; i_357++ {
+			e_359 := (tape_44[i_357] * row_348[i_357])
+			e_360 := (tape_44[i_357] * row_352[i_357])
+			e_361 := (tape_44[i_357] * row_353[i_357])
+			row_354[i_357] = e_359
+			row_355[i_357] = e_360
+			row_356[i_357] = e_361
+		}
+	}
+	z_370 := ar.F64(len(tape_39))
+	z_371 := ar.F64(len(tape_44))
+	z_372 := ar.F64(len(tape_49))
+	var rev_373 []float64
+	var rev_374 int
+	var rev_375 int
+	var rev_376 []float64
+	var rev_377 int
+	var rev_378 []float64
+	var rev_379 int
+	var rev_380 []float64
+	var rev_381 int
+	rev_373, rev_374, rev_375, rev_376, rev_377, rev_378, rev_379, rev_380, rev_381 = r_263, 3, tape_8, z_370, tape_40, z_371, tape_45, z_372, tape_50
+	for i_400 := int64(0); i_400 < int64(3); i_400++ {
+		if i_400 < 0 || i_400 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_400, 3))
+		}
+		row_402 := a_192[int(i_400)*tape_8 : (int(i_400)+1)*tape_8]
+		if i_400 < 0 || i_400 >= int64(tape_52) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_400, tape_52))
+		}
+		_ = tape_51[int(i_400)*tape_53 : (int(i_400)+1)*tape_53]
+		row_404 := tape_54[int(i_400)*tape_56 : (int(i_400)+1)*tape_56]
+		row_405 := tape_57[int(i_400)*tape_59 : (int(i_400)+1)*tape_59]
+		row_406 := tape_60[int(i_400)*tape_62 : (int(i_400)+1)*tape_62]
+		if tape_8 != tape_56 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_8}))
+		}
+		if rev_381 != tape_56 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_381})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
+		}
+		row_404 = row_404[:len(rev_380)]
+		row_402 = row_402[:len(rev_380)]
+		for i_408 := range rev_380 {
+			rev_380[i_408] += (row_404[i_408] * row_402[i_408])
+		}
+		if tape_8 != tape_59 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_59})+" and "+runtime.ShapeString([]int{tape_8}))
+		}
+		if rev_379 != tape_59 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_379})+" and "+runtime.ShapeString([]int{tape_59})+" differ")
+		}
+		row_405 = row_405[:len(rev_378)]
+		row_402 = row_402[:len(rev_378)]
+		for i_411 := range rev_378 {
+			rev_378[i_411] += (row_405[i_411] * row_402[i_411])
+		}
+		if tape_8 != tape_62 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_62})+" and "+runtime.ShapeString([]int{tape_8}))
+		}
+		if rev_377 != tape_62 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_377})+" and "+runtime.ShapeString([]int{tape_62})+" differ")
+		}
+		row_406 = row_406[:len(rev_376)]
+		row_402 = row_402[:len(rev_376)]
+		for i_414 := range rev_376 {
+			rev_376[i_414] += (row_406[i_414] * row_402[i_414])
+		}
+		if tape_8 != tape_40 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_8}))
+		}
+		if i_400 < 0 || i_400 >= int64(rev_374) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_400, rev_374))
+		}
+		if rev_375 != tape_40 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_375})+" and "+runtime.ShapeString([]int{tape_40})+" differ")
+		}
+		row_416 := rev_373[i_400*int64(rev_375) : (i_400+1)*int64(rev_375)]
+		tape_39 = tape_39[:len(row_416)]
+		row_402 = row_402[:len(row_416)]
+		for i_417 := range row_416 {
+			row_416[i_417] += (tape_39[i_417] * row_402[i_417])
+		}
+	}
+	n_419, err_420 := runtime.CheckSize(int64(3))
+	if err_420 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_420)
+	}
+	var a_421 []float64
+	row_422 := a_192[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	if tape_8 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	rs_423 := tape_50
+	tot_424, err_425 := runtime.MulSize(n_419, rs_423)
+	if err_425 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_425)
+	}
+	a_421 = ar.F64w(tot_424)
+	row_426 := a_192[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	if tape_8 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	row_427 := a_192[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	if tape_8 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	row_428 := a_421[0*rs_423 : 1*rs_423]
+	row_429 := a_421[1*rs_423 : 2*rs_423]
+	row_430 := a_421[2*rs_423 : 3*rs_423]
+	tape_49 = tape_49[:tape_50]
+	row_422 = row_422[:tape_50]
+	row_426 = row_426[:tape_50]
+	row_427 = row_427[:tape_50]
+	row_428 = row_428[:tape_50]
+	row_429 = row_429[:tape_50]
+	row_430 = row_430[:tape_50]
+	if tape_50 >= 262144 {
+		loop_443 := runtime.EnterLoop(&nbLoop161, runtime.Bind(tape_49, runtime.Bind(row_422, runtime.Bind(row_426, runtime.Bind(row_427, runtime.Bind(row_428, runtime.Bind(row_429, runtime.Bind(row_430, runtime.End{}))))))), tape_50, 16384)
+		if loop_443.For == nil {
+			loop_443.For = func(lo_437, hi int) {
+				tape_49 := loop_443.C.H
+				row_422 := loop_443.C.T.H
+				row_426 := loop_443.C.T.T.H
+				row_427 := loop_443.C.T.T.T.H
+				row_428 := loop_443.C.T.T.T.T.H
+				row_429 := loop_443.C.T.T.T.T.T.H
+				row_430 := loop_443.C.T.T.T.T.T.T.H
+				for i_438 := lo_437; i_438 < hi; i_438++ {
+					e_440 := (tape_49[i_438] * row_422[i_438])
+					e_441 := (tape_49[i_438] * row_426[i_438])
+					e_442 := (tape_49[i_438] * row_427[i_438])
+					row_428[i_438] = e_440
+					row_429[i_438] = e_441
+					row_430[i_438] = e_442
+				}
+			}
+		}
+		runtime.ParallelFor(tape_50, 16384, loop_443.For)
+		loop_443.Leave(&nbLoop161)
+	} else {
+		for i_431 := 0; i_431 < tape_50; i_431++ {
+			e_433 := (tape_49[i_431] * row_422[i_431])
+			e_434 := (tape_49[i_431] * row_426[i_431])
+			e_435 := (tape_49[i_431] * row_427[i_431])
+			row_428[i_431] = e_433
+			row_429[i_431] = e_434
+			row_430[i_431] = e_435
+		}
+	}
+	n_444, err_445 := runtime.CheckSize(int64(3))
+	if err_445 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_445)
+	}
+	var a_446 []float64
+	row_447 := a_192[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	if tape_8 != tape_45 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	rs_448 := tape_45
+	tot_449, err_450 := runtime.MulSize(n_444, rs_448)
+	if err_450 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_450)
+	}
+	a_446 = ar.F64w(tot_449)
+	row_451 := a_192[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	if tape_8 != tape_45 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	row_452 := a_192[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	if tape_8 != tape_45 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	row_453 := a_446[0*rs_448 : 1*rs_448]
+	row_454 := a_446[1*rs_448 : 2*rs_448]
+	row_455 := a_446[2*rs_448 : 3*rs_448]
+	tape_44 = tape_44[:tape_45]
+	row_447 = row_447[:tape_45]
+	row_451 = row_451[:tape_45]
+	row_452 = row_452[:tape_45]
+	row_453 = row_453[:tape_45]
+	row_454 = row_454[:tape_45]
+	row_455 = row_455[:tape_45]
+	if tape_45 >= 262144 {
+		loop_468 := runtime.EnterLoop(&nbLoop162, runtime.Bind(tape_44, runtime.Bind(row_447, runtime.Bind(row_451, runtime.Bind(row_452, runtime.Bind(row_453, runtime.Bind(row_454, runtime.Bind(row_455, runtime.End{}))))))), tape_45, 16384)
+		if loop_468.For == nil {
+			loop_468.For = func(lo_462, hi int) {
+				tape_44 := loop_468.C.H
+				row_447 := loop_468.C.T.H
+				row_451 := loop_468.C.T.T.H
+				row_452 := loop_468.C.T.T.T.H
+				row_453 := loop_468.C.T.T.T.T.H
+				row_454 := loop_468.C.T.T.T.T.T.H
+				row_455 := loop_468.C.T.T.T.T.T.T.H
+				for i_463 := lo_462; i_463 < hi; i_463++ {
+					e_465 := (tape_44[i_463] * row_447[i_463])
+					e_466 := (tape_44[i_463] * row_451[i_463])
+					e_467 := (tape_44[i_463] * row_452[i_463])
+					row_453[i_463] = e_465
+					row_454[i_463] = e_466
+					row_455[i_463] = e_467
+				}
+			}
+		}
+		runtime.ParallelFor(tape_45, 16384, loop_468.For)
+		loop_468.Leave(&nbLoop162)
+	} else {
+		for i_456 := 0; i_456 < tape_45; i_456++ {
+			e_458 := (tape_44[i_456] * row_447[i_456])
+			e_459 := (tape_44[i_456] * row_451[i_456])
+			e_460 := (tape_44[i_456] * row_452[i_456])
+			row_453[i_456] = e_458
+			row_454[i_456] = e_459
+			row_455[i_456] = e_460
+		}
+	}
+	if tape_50 != tape_64 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_64})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	if tape_50 != tape_64 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_64})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	r_469 := ar.F64w(tape_64)
+	r_470 := ar.F64w(tape_64)
+	tape_63 = tape_63[:tape_64]
+	z_273 = z_273[:tape_64]
+	r_469 = r_469[:tape_64]
+	z_372 = z_372[:tape_64]
+	r_470 = r_470[:tape_64]
+	if tape_64 >= 262144 {
+		loop_481 := runtime.EnterLoop(&nbLoop163, runtime.Bind(tape_63, runtime.Bind(z_273, runtime.Bind(r_469, runtime.Bind(z_372, runtime.Bind(r_470, runtime.End{}))))), tape_64, 16384)
+		if loop_481.For == nil {
+			loop_481.For = func(lo_476, hi int) {
+				tape_63 := loop_481.C.H
+				z_273 := loop_481.C.T.H
+				r_469 := loop_481.C.T.T.H
+				z_372 := loop_481.C.T.T.T.H
+				r_470 := loop_481.C.T.T.T.T.H
+				for i_477 := lo_476; i_477 < hi; i_477++ {
+					e_479 := (tape_63[i_477] * z_273[i_477])
+					r_469[i_477] = e_479
+					e_480 := (tape_63[i_477] * z_372[i_477])
+					r_470[i_477] = e_480
+				}
+			}
+		}
+		runtime.ParallelFor(tape_64, 16384, loop_481.For)
+		loop_481.Leave(&nbLoop163)
+	} else {
+		for i_471 := 0; i_471 < tape_64; i_471++ {
+			e_473 := (tape_63[i_471] * z_273[i_471])
+			r_469[i_471] = e_473
+			e_474 := (tape_63[i_471] * z_372[i_471])
+			r_470[i_471] = e_474
+		}
+	}
+	if tape_50 != tape_66 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_66})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	if tape_40 != tape_66 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_66})+" differ")
+	}
+	tape_65 = tape_65[:len(z_271)]
+	z_273 = z_273[:len(z_271)]
+	if len(z_271) >= 262144 {
+		loop_489 := runtime.EnterLoop(&nbLoop164, runtime.Bind(z_271, runtime.Bind(tape_65, runtime.Bind(z_273, runtime.End{}))), len(z_271), 16384)
+		if loop_489.For == nil {
+			loop_489.For = func(lo_486, hi int) {
+				z_271 := loop_489.C.H
+				tape_65 := loop_489.C.T.H
+				z_273 := loop_489.C.T.T.H
+				for i_487 := lo_486; i_487 < hi; i_487++ {
+					z_271[i_487] += (-(tape_65[i_487] * z_273[i_487]))
+				}
+			}
+		}
+		runtime.ParallelFor(len(z_271), 16384, loop_489.For)
+		loop_489.Leave(&nbLoop164)
+	} else {
+		for i_483 := range z_271 {
+			z_271[i_483] += (-(tape_65[i_483] * z_273[i_483]))
+		}
+	}
+	if tape_50 != tape_66 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_66})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	if tape_40 != tape_66 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_66})+" differ")
+	}
+	tape_65 = tape_65[:len(z_370)]
+	z_372 = z_372[:len(z_370)]
+	if len(z_370) >= 262144 {
+		loop_497 := runtime.EnterLoop(&nbLoop165, runtime.Bind(z_370, runtime.Bind(tape_65, runtime.Bind(z_372, runtime.End{}))), len(z_370), 16384)
+		if loop_497.For == nil {
+			loop_497.For = func(lo_494, hi int) {
+				z_370 := loop_497.C.H
+				tape_65 := loop_497.C.T.H
+				z_372 := loop_497.C.T.T.H
+				for i_495 := lo_494; i_495 < hi; i_495++ {
+					z_370[i_495] += (-(tape_65[i_495] * z_372[i_495]))
+				}
+			}
+		}
+		runtime.ParallelFor(len(z_370), 16384, loop_497.For)
+		loop_497.Leave(&nbLoop165)
+	} else {
+		for i_491 := range z_370 {
+			z_370[i_491] += (-(tape_65[i_491] * z_372[i_491]))
+		}
+	}
+	if tape_64 != tape_70 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_70})+" and "+runtime.ShapeString([]int{tape_64}))
+	}
+	if tape_8 != tape_70 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_70})+" differ")
+	}
+	row_498 := r_254[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
+	tape_69 = tape_69[:len(row_498)]
+	r_469 = r_469[:len(row_498)]
+	if len(row_498) >= 262144 {
+		loop_505 := runtime.EnterLoop(&nbLoop166, runtime.Bind(row_498, runtime.Bind(tape_69, runtime.Bind(r_469, runtime.End{}))), len(row_498), 16384)
+		if loop_505.For == nil {
+			loop_505.For = func(lo_502, hi int) {
+				row_498 := loop_505.C.H
+				tape_69 := loop_505.C.T.H
+				r_469 := loop_505.C.T.T.H
+				for i_503 := lo_502; i_503 < hi; i_503++ {
+					row_498[i_503] += (tape_69[i_503] * r_469[i_503])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_498), 16384, loop_505.For)
+		loop_505.Leave(&nbLoop166)
+	} else {
+		for i_499 := range row_498 {
+			row_498[i_499] += (tape_69[i_499] * r_469[i_499])
+		}
+	}
+	if tape_64 != tape_70 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_70})+" and "+runtime.ShapeString([]int{tape_64}))
+	}
+	if tape_8 != tape_70 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_70})+" differ")
+	}
+	row_506 := r_263[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
+	tape_69 = tape_69[:len(row_506)]
+	r_470 = r_470[:len(row_506)]
+	if len(row_506) >= 262144 {
+		loop_513 := runtime.EnterLoop(&nbLoop167, runtime.Bind(row_506, runtime.Bind(tape_69, runtime.Bind(r_470, runtime.End{}))), len(row_506), 16384)
+		if loop_513.For == nil {
+			loop_513.For = func(lo_510, hi int) {
+				row_506 := loop_513.C.H
+				tape_69 := loop_513.C.T.H
+				r_470 := loop_513.C.T.T.H
+				for i_511 := lo_510; i_511 < hi; i_511++ {
+					row_506[i_511] += (tape_69[i_511] * r_470[i_511])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_506), 16384, loop_513.For)
+		loop_513.Leave(&nbLoop167)
+	} else {
+		for i_507 := range row_506 {
+			row_506[i_507] += (tape_69[i_507] * r_470[i_507])
+		}
+	}
+	if tape_64 != tape_68 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_68})+" and "+runtime.ShapeString([]int{tape_64}))
+	}
+	if tape_50 != tape_68 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_68})+" differ")
+	}
+	row_514 := a_322[int64(2)*int64(tape_50) : (int64(2)+1)*int64(tape_50)]
+	tape_67 = tape_67[:len(row_514)]
+	r_469 = r_469[:len(row_514)]
+	if len(row_514) >= 262144 {
+		loop_521 := runtime.EnterLoop(&nbLoop168, runtime.Bind(row_514, runtime.Bind(tape_67, runtime.Bind(r_469, runtime.End{}))), len(row_514), 16384)
+		if loop_521.For == nil {
+			loop_521.For = func(lo_518, hi int) {
+				row_514 := loop_521.C.H
+				tape_67 := loop_521.C.T.H
+				r_469 := loop_521.C.T.T.H
+				for i_519 := lo_518; i_519 < hi; i_519++ {
+					row_514[i_519] += (tape_67[i_519] * r_469[i_519])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_514), 16384, loop_521.For)
+		loop_521.Leave(&nbLoop168)
+	} else {
+		for i_515 := range row_514 {
+			row_514[i_515] += (tape_67[i_515] * r_469[i_515])
+		}
+	}
+	if tape_64 != tape_68 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_68})+" and "+runtime.ShapeString([]int{tape_64}))
+	}
+	if tape_50 != tape_68 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_68})+" differ")
+	}
+	row_522 := a_421[int64(2)*int64(tape_50) : (int64(2)+1)*int64(tape_50)]
+	tape_67 = tape_67[:len(row_522)]
+	r_470 = r_470[:len(row_522)]
+	if len(row_522) >= 262144 {
+		loop_529 := runtime.EnterLoop(&nbLoop169, runtime.Bind(row_522, runtime.Bind(tape_67, runtime.Bind(r_470, runtime.End{}))), len(row_522), 16384)
+		if loop_529.For == nil {
+			loop_529.For = func(lo_526, hi int) {
+				row_522 := loop_529.C.H
+				tape_67 := loop_529.C.T.H
+				r_470 := loop_529.C.T.T.H
+				for i_527 := lo_526; i_527 < hi; i_527++ {
+					row_522[i_527] += (tape_67[i_527] * r_470[i_527])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_522), 16384, loop_529.For)
+		loop_529.Leave(&nbLoop169)
+	} else {
+		for i_523 := range row_522 {
+			row_522[i_523] += (tape_67[i_523] * r_470[i_523])
+		}
+	}
+	if tape_64 != tape_74 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_74})+" and "+runtime.ShapeString([]int{tape_64}))
+	}
+	if tape_8 != tape_74 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_74})+" differ")
+	}
+	row_530 := r_254[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
+	tape_73 = tape_73[:len(row_530)]
+	r_469 = r_469[:len(row_530)]
+	if len(row_530) >= 262144 {
+		loop_537 := runtime.EnterLoop(&nbLoop170, runtime.Bind(row_530, runtime.Bind(tape_73, runtime.Bind(r_469, runtime.End{}))), len(row_530), 16384)
+		if loop_537.For == nil {
+			loop_537.For = func(lo_534, hi int) {
+				row_530 := loop_537.C.H
+				tape_73 := loop_537.C.T.H
+				r_469 := loop_537.C.T.T.H
+				for i_535 := lo_534; i_535 < hi; i_535++ {
+					row_530[i_535] += (tape_73[i_535] * r_469[i_535])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_530), 16384, loop_537.For)
+		loop_537.Leave(&nbLoop170)
+	} else {
+		for i_531 := range row_530 {
+			row_530[i_531] += (tape_73[i_531] * r_469[i_531])
+		}
+	}
+	if tape_64 != tape_74 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_74})+" and "+runtime.ShapeString([]int{tape_64}))
+	}
+	if tape_8 != tape_74 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_74})+" differ")
+	}
+	row_538 := r_263[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
+	tape_73 = tape_73[:len(row_538)]
+	r_470 = r_470[:len(row_538)]
+	if len(row_538) >= 262144 {
+		loop_545 := runtime.EnterLoop(&nbLoop171, runtime.Bind(row_538, runtime.Bind(tape_73, runtime.Bind(r_470, runtime.End{}))), len(row_538), 16384)
+		if loop_545.For == nil {
+			loop_545.For = func(lo_542, hi int) {
+				row_538 := loop_545.C.H
+				tape_73 := loop_545.C.T.H
+				r_470 := loop_545.C.T.T.H
+				for i_543 := lo_542; i_543 < hi; i_543++ {
+					row_538[i_543] += (tape_73[i_543] * r_470[i_543])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_538), 16384, loop_545.For)
+		loop_545.Leave(&nbLoop171)
+	} else {
+		for i_539 := range row_538 {
+			row_538[i_539] += (tape_73[i_539] * r_470[i_539])
+		}
+	}
+	if tape_64 != tape_72 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_72})+" and "+runtime.ShapeString([]int{tape_64}))
+	}
+	if tape_50 != tape_72 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_72})+" differ")
+	}
+	row_546 := a_322[int64(1)*int64(tape_50) : (int64(1)+1)*int64(tape_50)]
+	tape_71 = tape_71[:len(row_546)]
+	r_469 = r_469[:len(row_546)]
+	if len(row_546) >= 262144 {
+		loop_553 := runtime.EnterLoop(&nbLoop172, runtime.Bind(row_546, runtime.Bind(tape_71, runtime.Bind(r_469, runtime.End{}))), len(row_546), 16384)
+		if loop_553.For == nil {
+			loop_553.For = func(lo_550, hi int) {
+				row_546 := loop_553.C.H
+				tape_71 := loop_553.C.T.H
+				r_469 := loop_553.C.T.T.H
+				for i_551 := lo_550; i_551 < hi; i_551++ {
+					row_546[i_551] += (tape_71[i_551] * r_469[i_551])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_546), 16384, loop_553.For)
+		loop_553.Leave(&nbLoop172)
+	} else {
+		for i_547 := range row_546 {
+			row_546[i_547] += (tape_71[i_547] * r_469[i_547])
+		}
+	}
+	if tape_64 != tape_72 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_72})+" and "+runtime.ShapeString([]int{tape_64}))
+	}
+	if tape_50 != tape_72 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_72})+" differ")
+	}
+	row_554 := a_421[int64(1)*int64(tape_50) : (int64(1)+1)*int64(tape_50)]
+	tape_71 = tape_71[:len(row_554)]
+	r_470 = r_470[:len(row_554)]
+	if len(row_554) >= 262144 {
+		loop_561 := runtime.EnterLoop(&nbLoop173, runtime.Bind(row_554, runtime.Bind(tape_71, runtime.Bind(r_470, runtime.End{}))), len(row_554), 16384)
+		if loop_561.For == nil {
+			loop_561.For = func(lo_558, hi int) {
+				row_554 := loop_561.C.H
+				tape_71 := loop_561.C.T.H
+				r_470 := loop_561.C.T.T.H
+				for i_559 := lo_558; i_559 < hi; i_559++ {
+					row_554[i_559] += (tape_71[i_559] * r_470[i_559])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_554), 16384, loop_561.For)
+		loop_561.Leave(&nbLoop173)
+	} else {
+		for i_555 := range row_554 {
+			row_554[i_555] += (tape_71[i_555] * r_470[i_555])
+		}
+	}
+	if tape_64 != tape_78 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_78})+" and "+runtime.ShapeString([]int{tape_64}))
+	}
+	if tape_8 != tape_78 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_78})+" differ")
+	}
+	row_562 := r_254[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
+	tape_77 = tape_77[:len(row_562)]
+	r_469 = r_469[:len(row_562)]
+	if len(row_562) >= 262144 {
+		loop_569 := runtime.EnterLoop(&nbLoop174, runtime.Bind(row_562, runtime.Bind(tape_77, runtime.Bind(r_469, runtime.End{}))), len(row_562), 16384)
+		if loop_569.For == nil {
+			loop_569.For = func(lo_566, hi int) {
+				row_562 := loop_569.C.H
+				tape_77 := loop_569.C.T.H
+				r_469 := loop_569.C.T.T.H
+				for i_567 := lo_566; i_567 < hi; i_567++ {
+					row_562[i_567] += (tape_77[i_567] * r_469[i_567])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_562), 16384, loop_569.For)
+		loop_569.Leave(&nbLoop174)
+	} else {
+		for i_563 := range row_562 {
+			row_562[i_563] += (tape_77[i_563] * r_469[i_563])
+		}
+	}
+	if tape_64 != tape_78 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_78})+" and "+runtime.ShapeString([]int{tape_64}))
+	}
+	if tape_8 != tape_78 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_78})+" differ")
+	}
+	row_570 := r_263[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
+	tape_77 = tape_77[:len(row_570)]
+	r_470 = r_470[:len(row_570)]
+	if len(row_570) >= 262144 {
+		loop_577 := runtime.EnterLoop(&nbLoop175, runtime.Bind(row_570, runtime.Bind(tape_77, runtime.Bind(r_470, runtime.End{}))), len(row_570), 16384)
+		if loop_577.For == nil {
+			loop_577.For = func(lo_574, hi int) {
+				row_570 := loop_577.C.H
+				tape_77 := loop_577.C.T.H
+				r_470 := loop_577.C.T.T.H
+				for i_575 := lo_574; i_575 < hi; i_575++ {
+					row_570[i_575] += (tape_77[i_575] * r_470[i_575])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_570), 16384, loop_577.For)
+		loop_577.Leave(&nbLoop175)
+	} else {
+		for i_571 := range row_570 {
+			row_570[i_571] += (tape_77[i_571] * r_470[i_571])
+		}
+	}
+	if tape_64 != tape_76 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_76})+" and "+runtime.ShapeString([]int{tape_64}))
+	}
+	if tape_50 != tape_76 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_76})+" differ")
+	}
+	row_578 := a_322[int64(0)*int64(tape_50) : (int64(0)+1)*int64(tape_50)]
+	tape_75 = tape_75[:len(row_578)]
+	r_469 = r_469[:len(row_578)]
+	if len(row_578) >= 262144 {
+		loop_585 := runtime.EnterLoop(&nbLoop176, runtime.Bind(row_578, runtime.Bind(tape_75, runtime.Bind(r_469, runtime.End{}))), len(row_578), 16384)
+		if loop_585.For == nil {
+			loop_585.For = func(lo_582, hi int) {
+				row_578 := loop_585.C.H
+				tape_75 := loop_585.C.T.H
+				r_469 := loop_585.C.T.T.H
+				for i_583 := lo_582; i_583 < hi; i_583++ {
+					row_578[i_583] += (tape_75[i_583] * r_469[i_583])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_578), 16384, loop_585.For)
+		loop_585.Leave(&nbLoop176)
+	} else {
+		for i_579 := range row_578 {
+			row_578[i_579] += (tape_75[i_579] * r_469[i_579])
+		}
+	}
+	if tape_64 != tape_76 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_76})+" and "+runtime.ShapeString([]int{tape_64}))
+	}
+	if tape_50 != tape_76 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_76})+" differ")
+	}
+	row_586 := a_421[int64(0)*int64(tape_50) : (int64(0)+1)*int64(tape_50)]
+	tape_75 = tape_75[:len(row_586)]
+	r_470 = r_470[:len(row_586)]
+	if len(row_586) >= 262144 {
+		loop_593 := runtime.EnterLoop(&nbLoop177, runtime.Bind(row_586, runtime.Bind(tape_75, runtime.Bind(r_470, runtime.End{}))), len(row_586), 16384)
+		if loop_593.For == nil {
+			loop_593.For = func(lo_590, hi int) {
+				row_586 := loop_593.C.H
+				tape_75 := loop_593.C.T.H
+				r_470 := loop_593.C.T.T.H
+				for i_591 := lo_590; i_591 < hi; i_591++ {
+					row_586[i_591] += (tape_75[i_591] * r_470[i_591])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_586), 16384, loop_593.For)
+		loop_593.Leave(&nbLoop177)
+	} else {
+		for i_587 := range row_586 {
+			row_586[i_587] += (tape_75[i_587] * r_470[i_587])
+		}
+	}
+	r_594, r_595, r_596, r_597, r_598, r_599, r_600, r_601, r_602, r_603, r_604, r_605, err_606 := fn_crosssplit11bwdx2(ar, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, tape_92, tape_93, tape_94, tape_95, tape_96, tape_97, tape_98, tape_99, tape_100, tape_101, tape_102, tape_103, tape_104, tape_105, tape_106, tape_107, tape_108, a_347, 3, tape_45, a_446, 3, tape_45)
+	if err_606 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_606, "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if 3 != r_595 || tape_50 != r_596 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_50})+" and "+runtime.ShapeString([]int{r_595, r_596})+" differ")
+	}
+	r_594 = r_594[:len(a_322)]
+	for i_607 := range a_322 {
+		a_322[i_607] += r_594[i_607]
+	}
+	if 3 != r_601 || tape_50 != r_602 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_50})+" and "+runtime.ShapeString([]int{r_601, r_602})+" differ")
+	}
+	r_600 = r_600[:len(a_421)]
+	for i_608 := range a_421 {
+		a_421[i_608] += r_600[i_608]
+	}
+	if 3 != r_598 || tape_8 != r_599 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_8})+" and "+runtime.ShapeString([]int{r_598, r_599})+" differ")
+	}
+	r_597 = r_597[:len(r_254)]
+	for i_609 := range r_254 {
+		r_254[i_609] += r_597[i_609]
+	}
+	if 3 != r_604 || tape_8 != r_605 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_8})+" and "+runtime.ShapeString([]int{r_604, r_605})+" differ")
+	}
+	r_603 = r_603[:len(r_263)]
+	for i_610 := range r_263 {
+		r_263[i_610] += r_603[i_610]
+	}
+	row_611 := a_322[int(int64(0))*tape_50 : (int(int64(0))+1)*tape_50]
+	row_612 := a_421[int(int64(0))*tape_50 : (int(int64(0))+1)*tape_50]
+	row_613 := a_322[int(int64(1))*tape_50 : (int(int64(1))+1)*tape_50]
+	row_614 := a_421[int(int64(1))*tape_50 : (int(int64(1))+1)*tape_50]
+	row_615 := a_322[int(int64(2))*tape_50 : (int(int64(2))+1)*tape_50]
+	row_616 := a_421[int(int64(2))*tape_50 : (int(int64(2))+1)*tape_50]
+	r_617 := ar.F64w(tape_110)
+	tape_109 = tape_109[:len(r_617)]
+	if len(r_617) >= 262144 {
+		loop_624 := runtime.EnterLoop(&nbLoop178, runtime.Bind(r_617, runtime.Bind(tape_109, runtime.End{})), len(r_617), 16384)
+		if loop_624.For == nil {
+			loop_624.For = func(lo_621, hi int) {
+				r_617 := loop_624.C.H
+				tape_109 := loop_624.C.T.H
+				for i_622 := lo_621; i_622 < hi; i_622++ {
+					r_617[i_622] = (1.0 / tape_109[i_622])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_617), 16384, loop_624.For)
+		loop_624.Leave(&nbLoop178)
+	} else {
+		for i_618 := range r_617 {
+			r_617[i_618] = (1.0 / tape_109[i_618])
+		}
+	}
+	if tape_110 != tape_112 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_110}))
+	}
+	r_625 := ar.F64w(tape_112)
+	tape_111 = tape_111[:len(r_625)]
+	tape_109 = tape_109[:len(r_625)]
+	if len(r_625) >= 262144 {
+		loop_632 := runtime.EnterLoop(&nbLoop179, runtime.Bind(r_625, runtime.Bind(tape_111, runtime.Bind(tape_109, runtime.End{}))), len(r_625), 16384)
+		if loop_632.For == nil {
+			loop_632.For = func(lo_629, hi int) {
+				r_625 := loop_632.C.H
+				tape_111 := loop_632.C.T.H
+				tape_109 := loop_632.C.T.T.H
+				for i_630 := lo_629; i_630 < hi; i_630++ {
+					r_625[i_630] = (-(tape_111[i_630] / tape_109[i_630]))
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_625), 16384, loop_632.For)
+		loop_632.Leave(&nbLoop179)
+	} else {
+		for i_626 := range r_625 {
+			r_625[i_626] = (-(tape_111[i_626] / tape_109[i_626]))
+		}
+	}
+	if tape_50 != tape_112 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	if tape_50 != tape_112 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	r_633 := ar.F64w(tape_112)
+	r_634 := ar.F64w(tape_112)
+	r_625 = r_625[:tape_112]
+	row_615 = row_615[:tape_112]
+	r_633 = r_633[:tape_112]
+	row_616 = row_616[:tape_112]
+	r_634 = r_634[:tape_112]
+	if tape_112 >= 262144 {
+		loop_645 := runtime.EnterLoop(&nbLoop180, runtime.Bind(r_625, runtime.Bind(row_615, runtime.Bind(r_633, runtime.Bind(row_616, runtime.Bind(r_634, runtime.End{}))))), tape_112, 16384)
+		if loop_645.For == nil {
+			loop_645.For = func(lo_640, hi int) {
+				r_625 := loop_645.C.H
+				row_615 := loop_645.C.T.H
+				r_633 := loop_645.C.T.T.H
+				row_616 := loop_645.C.T.T.T.H
+				r_634 := loop_645.C.T.T.T.T.H
+				for i_641 := lo_640; i_641 < hi; i_641++ {
+					e_643 := (r_625[i_641] * row_615[i_641])
+					r_633[i_641] = e_643
+					e_644 := (r_625[i_641] * row_616[i_641])
+					r_634[i_641] = e_644
+				}
+			}
+		}
+		runtime.ParallelFor(tape_112, 16384, loop_645.For)
+		loop_645.Leave(&nbLoop180)
+	} else {
+		for i_635 := 0; i_635 < tape_112; i_635++ {
+			e_637 := (r_625[i_635] * row_615[i_635])
+			r_633[i_635] = e_637
+			e_638 := (r_625[i_635] * row_616[i_635])
+			r_634[i_635] = e_638
+		}
+	}
+	z_646 := ar.F64(len(tape_113))
+	if tape_114 != r_241 || tape_115 != r_242 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_114, tape_115})+" and "+runtime.ShapeString([]int{r_241, r_242})+" differ")
+	}
+	r_240 = r_240[:len(z_646)]
+	for i_647 := range z_646 {
+		z_646[i_647] += r_240[i_647]
+	}
+	z_648 := ar.F64(len(tape_113))
+	if tape_114 != r_247 || tape_115 != r_248 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_114, tape_115})+" and "+runtime.ShapeString([]int{r_247, r_248})+" differ")
+	}
+	r_246 = r_246[:len(z_648)]
+	for i_649 := range z_648 {
+		z_648[i_649] += r_246[i_649]
+	}
+	if tape_50 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	if int64(2) >= int64(tape_114) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_114))
+	}
+	if tape_115 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
+	}
+	row_650 := z_646[int64(2)*int64(tape_115) : (int64(2)+1)*int64(tape_115)]
+	r_617 = r_617[:len(row_650)]
+	row_615 = row_615[:len(row_650)]
+	if len(row_650) >= 262144 {
+		loop_657 := runtime.EnterLoop(&nbLoop181, runtime.Bind(row_650, runtime.Bind(r_617, runtime.Bind(row_615, runtime.End{}))), len(row_650), 16384)
+		if loop_657.For == nil {
+			loop_657.For = func(lo_654, hi int) {
+				row_650 := loop_657.C.H
+				r_617 := loop_657.C.T.H
+				row_615 := loop_657.C.T.T.H
+				for i_655 := lo_654; i_655 < hi; i_655++ {
+					row_650[i_655] += (r_617[i_655] * row_615[i_655])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_650), 16384, loop_657.For)
+		loop_657.Leave(&nbLoop181)
+	} else {
+		for i_651 := range row_650 {
+			row_650[i_651] += (r_617[i_651] * row_615[i_651])
+		}
+	}
+	if tape_50 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	if int64(2) >= int64(tape_114) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_114))
+	}
+	if tape_115 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
+	}
+	row_658 := z_648[int64(2)*int64(tape_115) : (int64(2)+1)*int64(tape_115)]
+	r_617 = r_617[:len(row_658)]
+	row_616 = row_616[:len(row_658)]
+	if len(row_658) >= 262144 {
+		loop_665 := runtime.EnterLoop(&nbLoop182, runtime.Bind(row_658, runtime.Bind(r_617, runtime.Bind(row_616, runtime.End{}))), len(row_658), 16384)
+		if loop_665.For == nil {
+			loop_665.For = func(lo_662, hi int) {
+				row_658 := loop_665.C.H
+				r_617 := loop_665.C.T.H
+				row_616 := loop_665.C.T.T.H
+				for i_663 := lo_662; i_663 < hi; i_663++ {
+					row_658[i_663] += (r_617[i_663] * row_616[i_663])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_658), 16384, loop_665.For)
+		loop_665.Leave(&nbLoop182)
+	} else {
+		for i_659 := range row_658 {
+			row_658[i_659] += (r_617[i_659] * row_616[i_659])
+		}
+	}
+	if tape_110 != tape_117 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_117})+" and "+runtime.ShapeString([]int{tape_110}))
+	}
+	r_666 := ar.F64w(tape_117)
+	tape_116 = tape_116[:len(r_666)]
+	tape_109 = tape_109[:len(r_666)]
+	if len(r_666) >= 262144 {
+		loop_673 := runtime.EnterLoop(&nbLoop183, runtime.Bind(r_666, runtime.Bind(tape_116, runtime.Bind(tape_109, runtime.End{}))), len(r_666), 16384)
+		if loop_673.For == nil {
+			loop_673.For = func(lo_670, hi int) {
+				r_666 := loop_673.C.H
+				tape_116 := loop_673.C.T.H
+				tape_109 := loop_673.C.T.T.H
+				for i_671 := lo_670; i_671 < hi; i_671++ {
+					r_666[i_671] = (-(tape_116[i_671] / tape_109[i_671]))
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_666), 16384, loop_673.For)
+		loop_673.Leave(&nbLoop183)
+	} else {
+		for i_667 := range r_666 {
+			r_666[i_667] = (-(tape_116[i_667] / tape_109[i_667]))
+		}
+	}
+	if tape_50 != tape_117 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_117})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	if tape_112 != tape_117 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_117})+" differ")
+	}
+	r_666 = r_666[:len(r_633)]
+	row_613 = row_613[:len(r_633)]
+	if len(r_633) >= 262144 {
+		loop_681 := runtime.EnterLoop(&nbLoop184, runtime.Bind(r_633, runtime.Bind(r_666, runtime.Bind(row_613, runtime.End{}))), len(r_633), 16384)
+		if loop_681.For == nil {
+			loop_681.For = func(lo_678, hi int) {
+				r_633 := loop_681.C.H
+				r_666 := loop_681.C.T.H
+				row_613 := loop_681.C.T.T.H
+				for i_679 := lo_678; i_679 < hi; i_679++ {
+					r_633[i_679] += (r_666[i_679] * row_613[i_679])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_633), 16384, loop_681.For)
+		loop_681.Leave(&nbLoop184)
+	} else {
+		for i_675 := range r_633 {
+			r_633[i_675] += (r_666[i_675] * row_613[i_675])
+		}
+	}
+	if tape_50 != tape_117 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_117})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	if tape_112 != tape_117 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_117})+" differ")
+	}
+	r_666 = r_666[:len(r_634)]
+	row_614 = row_614[:len(r_634)]
+	if len(r_634) >= 262144 {
+		loop_689 := runtime.EnterLoop(&nbLoop185, runtime.Bind(r_634, runtime.Bind(r_666, runtime.Bind(row_614, runtime.End{}))), len(r_634), 16384)
+		if loop_689.For == nil {
+			loop_689.For = func(lo_686, hi int) {
+				r_634 := loop_689.C.H
+				r_666 := loop_689.C.T.H
+				row_614 := loop_689.C.T.T.H
+				for i_687 := lo_686; i_687 < hi; i_687++ {
+					r_634[i_687] += (r_666[i_687] * row_614[i_687])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_634), 16384, loop_689.For)
+		loop_689.Leave(&nbLoop185)
+	} else {
+		for i_683 := range r_634 {
+			r_634[i_683] += (r_666[i_683] * row_614[i_683])
+		}
+	}
+	if tape_50 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	if int64(1) >= int64(tape_114) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_114))
+	}
+	if tape_115 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
+	}
+	row_690 := z_646[int64(1)*int64(tape_115) : (int64(1)+1)*int64(tape_115)]
+	r_617 = r_617[:len(row_690)]
+	row_613 = row_613[:len(row_690)]
+	if len(row_690) >= 262144 {
+		loop_697 := runtime.EnterLoop(&nbLoop186, runtime.Bind(row_690, runtime.Bind(r_617, runtime.Bind(row_613, runtime.End{}))), len(row_690), 16384)
+		if loop_697.For == nil {
+			loop_697.For = func(lo_694, hi int) {
+				row_690 := loop_697.C.H
+				r_617 := loop_697.C.T.H
+				row_613 := loop_697.C.T.T.H
+				for i_695 := lo_694; i_695 < hi; i_695++ {
+					row_690[i_695] += (r_617[i_695] * row_613[i_695])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_690), 16384, loop_697.For)
+		loop_697.Leave(&nbLoop186)
+	} else {
+		for i_691 := range row_690 {
+			row_690[i_691] += (r_617[i_691] * row_613[i_691])
+		}
+	}
+	if tape_50 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	if int64(1) >= int64(tape_114) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_114))
+	}
+	if tape_115 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
+	}
+	row_698 := z_648[int64(1)*int64(tape_115) : (int64(1)+1)*int64(tape_115)]
+	r_617 = r_617[:len(row_698)]
+	row_614 = row_614[:len(row_698)]
+	if len(row_698) >= 262144 {
+		loop_705 := runtime.EnterLoop(&nbLoop187, runtime.Bind(row_698, runtime.Bind(r_617, runtime.Bind(row_614, runtime.End{}))), len(row_698), 16384)
+		if loop_705.For == nil {
+			loop_705.For = func(lo_702, hi int) {
+				row_698 := loop_705.C.H
+				r_617 := loop_705.C.T.H
+				row_614 := loop_705.C.T.T.H
+				for i_703 := lo_702; i_703 < hi; i_703++ {
+					row_698[i_703] += (r_617[i_703] * row_614[i_703])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_698), 16384, loop_705.For)
+		loop_705.Leave(&nbLoop187)
+	} else {
+		for i_699 := range row_698 {
+			row_698[i_699] += (r_617[i_699] * row_614[i_699])
+		}
+	}
+	if tape_110 != tape_119 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_119})+" and "+runtime.ShapeString([]int{tape_110}))
+	}
+	r_706 := ar.F64w(tape_119)
+	tape_118 = tape_118[:len(r_706)]
+	tape_109 = tape_109[:len(r_706)]
+	if len(r_706) >= 262144 {
+		loop_713 := runtime.EnterLoop(&nbLoop188, runtime.Bind(r_706, runtime.Bind(tape_118, runtime.Bind(tape_109, runtime.End{}))), len(r_706), 16384)
+		if loop_713.For == nil {
+			loop_713.For = func(lo_710, hi int) {
+				r_706 := loop_713.C.H
+				tape_118 := loop_713.C.T.H
+				tape_109 := loop_713.C.T.T.H
+				for i_711 := lo_710; i_711 < hi; i_711++ {
+					r_706[i_711] = (-(tape_118[i_711] / tape_109[i_711]))
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_706), 16384, loop_713.For)
+		loop_713.Leave(&nbLoop188)
+	} else {
+		for i_707 := range r_706 {
+			r_706[i_707] = (-(tape_118[i_707] / tape_109[i_707]))
+		}
+	}
+	if tape_50 != tape_119 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_119})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	if tape_112 != tape_119 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_119})+" differ")
+	}
+	r_706 = r_706[:len(r_633)]
+	row_611 = row_611[:len(r_633)]
+	if len(r_633) >= 262144 {
+		loop_721 := runtime.EnterLoop(&nbLoop189, runtime.Bind(r_633, runtime.Bind(r_706, runtime.Bind(row_611, runtime.End{}))), len(r_633), 16384)
+		if loop_721.For == nil {
+			loop_721.For = func(lo_718, hi int) {
+				r_633 := loop_721.C.H
+				r_706 := loop_721.C.T.H
+				row_611 := loop_721.C.T.T.H
+				for i_719 := lo_718; i_719 < hi; i_719++ {
+					r_633[i_719] += (r_706[i_719] * row_611[i_719])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_633), 16384, loop_721.For)
+		loop_721.Leave(&nbLoop189)
+	} else {
+		for i_715 := range r_633 {
+			r_633[i_715] += (r_706[i_715] * row_611[i_715])
+		}
+	}
+	if tape_50 != tape_119 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_119})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	if tape_112 != tape_119 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_119})+" differ")
+	}
+	r_706 = r_706[:len(r_634)]
+	row_612 = row_612[:len(r_634)]
+	if len(r_634) >= 262144 {
+		loop_729 := runtime.EnterLoop(&nbLoop190, runtime.Bind(r_634, runtime.Bind(r_706, runtime.Bind(row_612, runtime.End{}))), len(r_634), 16384)
+		if loop_729.For == nil {
+			loop_729.For = func(lo_726, hi int) {
+				r_634 := loop_729.C.H
+				r_706 := loop_729.C.T.H
+				row_612 := loop_729.C.T.T.H
+				for i_727 := lo_726; i_727 < hi; i_727++ {
+					r_634[i_727] += (r_706[i_727] * row_612[i_727])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_634), 16384, loop_729.For)
+		loop_729.Leave(&nbLoop190)
+	} else {
+		for i_723 := range r_634 {
+			r_634[i_723] += (r_706[i_723] * row_612[i_723])
+		}
+	}
+	if tape_50 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	if int64(0) >= int64(tape_114) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_114))
+	}
+	if tape_115 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
+	}
+	row_730 := z_646[int64(0)*int64(tape_115) : (int64(0)+1)*int64(tape_115)]
+	r_617 = r_617[:len(row_730)]
+	row_611 = row_611[:len(row_730)]
+	if len(row_730) >= 262144 {
+		loop_737 := runtime.EnterLoop(&nbLoop191, runtime.Bind(row_730, runtime.Bind(r_617, runtime.Bind(row_611, runtime.End{}))), len(row_730), 16384)
+		if loop_737.For == nil {
+			loop_737.For = func(lo_734, hi int) {
+				row_730 := loop_737.C.H
+				r_617 := loop_737.C.T.H
+				row_611 := loop_737.C.T.T.H
+				for i_735 := lo_734; i_735 < hi; i_735++ {
+					row_730[i_735] += (r_617[i_735] * row_611[i_735])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_730), 16384, loop_737.For)
+		loop_737.Leave(&nbLoop191)
+	} else {
+		for i_731 := range row_730 {
+			row_730[i_731] += (r_617[i_731] * row_611[i_731])
+		}
+	}
+	if tape_50 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	if int64(0) >= int64(tape_114) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_114))
+	}
+	if tape_115 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
+	}
+	row_738 := z_648[int64(0)*int64(tape_115) : (int64(0)+1)*int64(tape_115)]
+	r_617 = r_617[:len(row_738)]
+	row_612 = row_612[:len(row_738)]
+	if len(row_738) >= 262144 {
+		loop_745 := runtime.EnterLoop(&nbLoop192, runtime.Bind(row_738, runtime.Bind(r_617, runtime.Bind(row_612, runtime.End{}))), len(row_738), 16384)
+		if loop_745.For == nil {
+			loop_745.For = func(lo_742, hi int) {
+				row_738 := loop_745.C.H
+				r_617 := loop_745.C.T.H
+				row_612 := loop_745.C.T.T.H
+				for i_743 := lo_742; i_743 < hi; i_743++ {
+					row_738[i_743] += (r_617[i_743] * row_612[i_743])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_738), 16384, loop_745.For)
+		loop_745.Leave(&nbLoop192)
+	} else {
+		for i_739 := range row_738 {
+			row_738[i_739] += (r_617[i_739] * row_612[i_739])
+		}
+	}
+	r_746 := ar.F64w(tape_110)
+	tape_109 = tape_109[:len(r_746)]
+	if len(r_746) >= 262144 {
+		loop_753 := runtime.EnterLoop(&nbLoop193, runtime.Bind(r_746, runtime.Bind(tape_109, runtime.End{})), len(r_746), 16384)
+		if loop_753.For == nil {
+			loop_753.For = func(lo_750, hi int) {
+				r_746 := loop_753.C.H
+				tape_109 := loop_753.C.T.H
+				for i_751 := lo_750; i_751 < hi; i_751++ {
+					r_746[i_751] = (math.Cos(tape_109[i_751]))
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_746), 16384, loop_753.For)
+		loop_753.Leave(&nbLoop193)
+	} else {
+		for i_747 := range r_746 {
+			r_746[i_747] = (math.Cos(tape_109[i_747]))
+		}
+	}
+	if tape_45 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_45}))
+	}
+	if tape_112 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
+	}
+	r_746 = r_746[:len(r_633)]
+	z_272 = z_272[:len(r_633)]
+	if len(r_633) >= 262144 {
+		loop_761 := runtime.EnterLoop(&nbLoop194, runtime.Bind(r_633, runtime.Bind(r_746, runtime.Bind(z_272, runtime.End{}))), len(r_633), 16384)
+		if loop_761.For == nil {
+			loop_761.For = func(lo_758, hi int) {
+				r_633 := loop_761.C.H
+				r_746 := loop_761.C.T.H
+				z_272 := loop_761.C.T.T.H
+				for i_759 := lo_758; i_759 < hi; i_759++ {
+					r_633[i_759] += (r_746[i_759] * z_272[i_759])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_633), 16384, loop_761.For)
+		loop_761.Leave(&nbLoop194)
+	} else {
+		for i_755 := range r_633 {
+			r_633[i_755] += (r_746[i_755] * z_272[i_755])
+		}
+	}
+	if tape_45 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_45}))
+	}
+	if tape_112 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
+	}
+	r_746 = r_746[:len(r_634)]
+	z_371 = z_371[:len(r_634)]
+	if len(r_634) >= 262144 {
+		loop_769 := runtime.EnterLoop(&nbLoop195, runtime.Bind(r_634, runtime.Bind(r_746, runtime.Bind(z_371, runtime.End{}))), len(r_634), 16384)
+		if loop_769.For == nil {
+			loop_769.For = func(lo_766, hi int) {
+				r_634 := loop_769.C.H
+				r_746 := loop_769.C.T.H
+				z_371 := loop_769.C.T.T.H
+				for i_767 := lo_766; i_767 < hi; i_767++ {
+					r_634[i_767] += (r_746[i_767] * z_371[i_767])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_634), 16384, loop_769.For)
+		loop_769.Leave(&nbLoop195)
+	} else {
+		for i_763 := range r_634 {
+			r_634[i_763] += (r_746[i_763] * z_371[i_763])
+		}
+	}
+	r_770 := ar.F64w(tape_110)
+	tape_109 = tape_109[:len(r_770)]
+	if len(r_770) >= 262144 {
+		loop_777 := runtime.EnterLoop(&nbLoop196, runtime.Bind(r_770, runtime.Bind(tape_109, runtime.End{})), len(r_770), 16384)
+		if loop_777.For == nil {
+			loop_777.For = func(lo_774, hi int) {
+				r_770 := loop_777.C.H
+				tape_109 := loop_777.C.T.H
+				for i_775 := lo_774; i_775 < hi; i_775++ {
+					r_770[i_775] = (-(math.Sin(tape_109[i_775])))
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_770), 16384, loop_777.For)
+		loop_777.Leave(&nbLoop196)
+	} else {
+		for i_771 := range r_770 {
+			r_770[i_771] = (-(math.Sin(tape_109[i_771])))
+		}
+	}
+	if tape_40 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_40}))
+	}
+	if tape_112 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
+	}
+	r_770 = r_770[:len(r_633)]
+	z_271 = z_271[:len(r_633)]
+	if len(r_633) >= 262144 {
+		loop_785 := runtime.EnterLoop(&nbLoop197, runtime.Bind(r_633, runtime.Bind(r_770, runtime.Bind(z_271, runtime.End{}))), len(r_633), 16384)
+		if loop_785.For == nil {
+			loop_785.For = func(lo_782, hi int) {
+				r_633 := loop_785.C.H
+				r_770 := loop_785.C.T.H
+				z_271 := loop_785.C.T.T.H
+				for i_783 := lo_782; i_783 < hi; i_783++ {
+					r_633[i_783] += (r_770[i_783] * z_271[i_783])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_633), 16384, loop_785.For)
+		loop_785.Leave(&nbLoop197)
+	} else {
+		for i_779 := range r_633 {
+			r_633[i_779] += (r_770[i_779] * z_271[i_779])
+		}
+	}
+	if tape_40 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_40}))
+	}
+	if tape_112 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
+	}
+	r_770 = r_770[:len(r_634)]
+	z_370 = z_370[:len(r_634)]
+	if len(r_634) >= 262144 {
+		loop_793 := runtime.EnterLoop(&nbLoop198, runtime.Bind(r_634, runtime.Bind(r_770, runtime.Bind(z_370, runtime.End{}))), len(r_634), 16384)
+		if loop_793.For == nil {
+			loop_793.For = func(lo_790, hi int) {
+				r_634 := loop_793.C.H
+				r_770 := loop_793.C.T.H
+				z_370 := loop_793.C.T.T.H
+				for i_791 := lo_790; i_791 < hi; i_791++ {
+					r_634[i_791] += (r_770[i_791] * z_370[i_791])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_634), 16384, loop_793.For)
+		loop_793.Leave(&nbLoop198)
+	} else {
+		for i_787 := range r_634 {
+			r_634[i_787] += (r_770[i_787] * z_370[i_787])
+		}
+	}
+	if tape_112 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_112}))
+	}
+	if tape_112 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_112}))
+	}
+	r_795 := ar.F64w(tape_110)
+	r_796 := ar.F64w(tape_110)
+	tape_109 = tape_109[:tape_110]
+	r_633 = r_633[:tape_110]
+	r_795 = r_795[:tape_110]
+	r_634 = r_634[:tape_110]
+	r_796 = r_796[:tape_110]
+	if tape_110 >= 262144 {
+		loop_809 := runtime.EnterLoop(&nbLoop199, runtime.Bind(tape_109, runtime.Bind(r_633, runtime.Bind(r_795, runtime.Bind(r_634, runtime.Bind(r_796, runtime.End{}))))), tape_110, 16384)
+		if loop_809.For == nil {
+			loop_809.For = func(lo_803, hi int) {
+				tape_109 := loop_809.C.H
+				r_633 := loop_809.C.T.H
+				r_795 := loop_809.C.T.T.H
+				r_634 := loop_809.C.T.T.T.H
+				r_796 := loop_809.C.T.T.T.T.H
+				for i_804 := lo_803; i_804 < hi; i_804++ {
+					e_806 := (0.5 / tape_109[i_804])
+					e_807 := (e_806 * r_633[i_804])
+					r_795[i_804] = e_807
+					e_808 := (e_806 * r_634[i_804])
+					r_796[i_804] = e_808
+				}
+			}
+		}
+		runtime.ParallelFor(tape_110, 16384, loop_809.For)
+		loop_809.Leave(&nbLoop199)
+	} else {
+		for i_797 := 0; i_797 < tape_110; i_797++ {
+			e_799 := (0.5 / tape_109[i_797])
+			e_800 := (e_799 * r_633[i_797])
+			r_795[i_797] = e_800
+			e_801 := (e_799 * r_634[i_797])
+			r_796[i_797] = e_801
+		}
+	}
+	r_810 := ar.F64w(tape_121)
+	tape_120 = tape_120[:len(r_810)]
+	if len(r_810) >= 262144 {
+		loop_817 := runtime.EnterLoop(&nbLoop200, runtime.Bind(r_810, runtime.Bind(tape_120, runtime.End{})), len(r_810), 16384)
+		if loop_817.For == nil {
+			loop_817.For = func(lo_814, hi int) {
+				r_810 := loop_817.C.H
+				tape_120 := loop_817.C.T.H
+				for i_815 := lo_814; i_815 < hi; i_815++ {
+					r_810[i_815] = (2.0 * tape_120[i_815])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_810), 16384, loop_817.For)
+		loop_817.Leave(&nbLoop200)
+	} else {
+		for i_811 := range r_810 {
+			r_810[i_811] = (2.0 * tape_120[i_811])
+		}
+	}
+	if tape_110 != tape_121 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_121})+" and "+runtime.ShapeString([]int{tape_110}))
+	}
+	if int64(2) >= int64(tape_114) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_114))
+	}
+	if tape_115 != tape_121 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_121})+" differ")
+	}
+	row_818 := z_646[int64(2)*int64(tape_115) : (int64(2)+1)*int64(tape_115)]
+	r_810 = r_810[:len(row_818)]
+	r_795 = r_795[:len(row_818)]
+	if len(row_818) >= 262144 {
+		loop_825 := runtime.EnterLoop(&nbLoop201, runtime.Bind(row_818, runtime.Bind(r_810, runtime.Bind(r_795, runtime.End{}))), len(row_818), 16384)
+		if loop_825.For == nil {
+			loop_825.For = func(lo_822, hi int) {
+				row_818 := loop_825.C.H
+				r_810 := loop_825.C.T.H
+				r_795 := loop_825.C.T.T.H
+				for i_823 := lo_822; i_823 < hi; i_823++ {
+					row_818[i_823] += (r_810[i_823] * r_795[i_823])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_818), 16384, loop_825.For)
+		loop_825.Leave(&nbLoop201)
+	} else {
+		for i_819 := range row_818 {
+			row_818[i_819] += (r_810[i_819] * r_795[i_819])
+		}
+	}
+	if tape_110 != tape_121 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_121})+" and "+runtime.ShapeString([]int{tape_110}))
+	}
+	if int64(2) >= int64(tape_114) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_114))
+	}
+	if tape_115 != tape_121 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_121})+" differ")
+	}
+	row_826 := z_648[int64(2)*int64(tape_115) : (int64(2)+1)*int64(tape_115)]
+	r_810 = r_810[:len(row_826)]
+	r_796 = r_796[:len(row_826)]
+	if len(row_826) >= 262144 {
+		loop_833 := runtime.EnterLoop(&nbLoop202, runtime.Bind(row_826, runtime.Bind(r_810, runtime.Bind(r_796, runtime.End{}))), len(row_826), 16384)
+		if loop_833.For == nil {
+			loop_833.For = func(lo_830, hi int) {
+				row_826 := loop_833.C.H
+				r_810 := loop_833.C.T.H
+				r_796 := loop_833.C.T.T.H
+				for i_831 := lo_830; i_831 < hi; i_831++ {
+					row_826[i_831] += (r_810[i_831] * r_796[i_831])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_826), 16384, loop_833.For)
+		loop_833.Leave(&nbLoop202)
+	} else {
+		for i_827 := range row_826 {
+			row_826[i_827] += (r_810[i_827] * r_796[i_827])
+		}
+	}
+	r_834 := ar.F64w(tape_123)
+	tape_122 = tape_122[:len(r_834)]
+	if len(r_834) >= 262144 {
+		loop_841 := runtime.EnterLoop(&nbLoop203, runtime.Bind(r_834, runtime.Bind(tape_122, runtime.End{})), len(r_834), 16384)
+		if loop_841.For == nil {
+			loop_841.For = func(lo_838, hi int) {
+				r_834 := loop_841.C.H
+				tape_122 := loop_841.C.T.H
+				for i_839 := lo_838; i_839 < hi; i_839++ {
+					r_834[i_839] = (2.0 * tape_122[i_839])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_834), 16384, loop_841.For)
+		loop_841.Leave(&nbLoop203)
+	} else {
+		for i_835 := range r_834 {
+			r_834[i_835] = (2.0 * tape_122[i_835])
+		}
+	}
+	if tape_110 != tape_123 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_123})+" and "+runtime.ShapeString([]int{tape_110}))
+	}
+	if int64(1) >= int64(tape_114) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_114))
+	}
+	if tape_115 != tape_123 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_123})+" differ")
+	}
+	row_842 := z_646[int64(1)*int64(tape_115) : (int64(1)+1)*int64(tape_115)]
+	r_834 = r_834[:len(row_842)]
+	r_795 = r_795[:len(row_842)]
+	if len(row_842) >= 262144 {
+		loop_849 := runtime.EnterLoop(&nbLoop204, runtime.Bind(row_842, runtime.Bind(r_834, runtime.Bind(r_795, runtime.End{}))), len(row_842), 16384)
+		if loop_849.For == nil {
+			loop_849.For = func(lo_846, hi int) {
+				row_842 := loop_849.C.H
+				r_834 := loop_849.C.T.H
+				r_795 := loop_849.C.T.T.H
+				for i_847 := lo_846; i_847 < hi; i_847++ {
+					row_842[i_847] += (r_834[i_847] * r_795[i_847])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_842), 16384, loop_849.For)
+		loop_849.Leave(&nbLoop204)
+	} else {
+		for i_843 := range row_842 {
+			row_842[i_843] += (r_834[i_843] * r_795[i_843])
+		}
+	}
+	if tape_110 != tape_123 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_123})+" and "+runtime.ShapeString([]int{tape_110}))
+	}
+	if int64(1) >= int64(tape_114) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_114))
+	}
+	if tape_115 != tape_123 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_123})+" differ")
+	}
+	row_850 := z_648[int64(1)*int64(tape_115) : (int64(1)+1)*int64(tape_115)]
+	r_834 = r_834[:len(row_850)]
+	r_796 = r_796[:len(row_850)]
+	if len(row_850) >= 262144 {
+		loop_857 := runtime.EnterLoop(&nbLoop205, runtime.Bind(row_850, runtime.Bind(r_834, runtime.Bind(r_796, runtime.End{}))), len(row_850), 16384)
+		if loop_857.For == nil {
+			loop_857.For = func(lo_854, hi int) {
+				row_850 := loop_857.C.H
+				r_834 := loop_857.C.T.H
+				r_796 := loop_857.C.T.T.H
+				for i_855 := lo_854; i_855 < hi; i_855++ {
+					row_850[i_855] += (r_834[i_855] * r_796[i_855])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_850), 16384, loop_857.For)
+		loop_857.Leave(&nbLoop205)
+	} else {
+		for i_851 := range row_850 {
+			row_850[i_851] += (r_834[i_851] * r_796[i_851])
+		}
+	}
+	r_858 := ar.F64w(tape_125)
+	tape_124 = tape_124[:len(r_858)]
+	if len(r_858) >= 262144 {
+		loop_865 := runtime.EnterLoop(&nbLoop206, runtime.Bind(r_858, runtime.Bind(tape_124, runtime.End{})), len(r_858), 16384)
+		if loop_865.For == nil {
+			loop_865.For = func(lo_862, hi int) {
+				r_858 := loop_865.C.H
+				tape_124 := loop_865.C.T.H
+				for i_863 := lo_862; i_863 < hi; i_863++ {
+					r_858[i_863] = (2.0 * tape_124[i_863])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_858), 16384, loop_865.For)
+		loop_865.Leave(&nbLoop206)
+	} else {
+		for i_859 := range r_858 {
+			r_858[i_859] = (2.0 * tape_124[i_859])
+		}
+	}
+	if tape_110 != tape_125 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_125})+" and "+runtime.ShapeString([]int{tape_110}))
+	}
+	if int64(0) >= int64(tape_114) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_114))
+	}
+	if tape_115 != tape_125 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_125})+" differ")
+	}
+	row_866 := z_646[int64(0)*int64(tape_115) : (int64(0)+1)*int64(tape_115)]
+	r_858 = r_858[:len(row_866)]
+	r_795 = r_795[:len(row_866)]
+	if len(row_866) >= 262144 {
+		loop_873 := runtime.EnterLoop(&nbLoop207, runtime.Bind(row_866, runtime.Bind(r_858, runtime.Bind(r_795, runtime.End{}))), len(row_866), 16384)
+		if loop_873.For == nil {
+			loop_873.For = func(lo_870, hi int) {
+				row_866 := loop_873.C.H
+				r_858 := loop_873.C.T.H
+				r_795 := loop_873.C.T.T.H
+				for i_871 := lo_870; i_871 < hi; i_871++ {
+					row_866[i_871] += (r_858[i_871] * r_795[i_871])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_866), 16384, loop_873.For)
+		loop_873.Leave(&nbLoop207)
+	} else {
+		for i_867 := range row_866 {
+			row_866[i_867] += (r_858[i_867] * r_795[i_867])
+		}
+	}
+	if tape_110 != tape_125 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_125})+" and "+runtime.ShapeString([]int{tape_110}))
+	}
+	if int64(0) >= int64(tape_114) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_114))
+	}
+	if tape_115 != tape_125 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_125})+" differ")
+	}
+	row_874 := z_648[int64(0)*int64(tape_115) : (int64(0)+1)*int64(tape_115)]
+	r_858 = r_858[:len(row_874)]
+	r_796 = r_796[:len(row_874)]
+	if len(row_874) >= 262144 {
+		loop_881 := runtime.EnterLoop(&nbLoop208, runtime.Bind(row_874, runtime.Bind(r_858, runtime.Bind(r_796, runtime.End{}))), len(row_874), 16384)
+		if loop_881.For == nil {
+			loop_881.For = func(lo_878, hi int) {
+				row_874 := loop_881.C.H
+				r_858 := loop_881.C.T.H
+				r_796 := loop_881.C.T.T.H
+				for i_879 := lo_878; i_879 < hi; i_879++ {
+					row_874[i_879] += (r_858[i_879] * r_796[i_879])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_874), 16384, loop_881.For)
+		loop_881.Leave(&nbLoop208)
+	} else {
+		for i_875 := range row_874 {
+			row_874[i_875] += (r_858[i_875] * r_796[i_875])
+		}
+	}
+	ar.Keep(mark_882, &z_646, &r_254, &z_648, &r_263)
+	return z_646, tape_114, tape_115, r_254, 3, tape_8, z_648, tape_114, tape_115, r_263, 3, tape_8, nil
+}
+
+// nbLoop209 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop209 runtime.LoopSite
+
+// nbLoop210 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop210 runtime.LoopSite
+
+// nbLoop211 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop211 runtime.LoopSite
+
+// nbLoop212 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop212 runtime.LoopSite
+
+// nbLoop213 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop213 runtime.LoopSite
+
+// nbLoop214 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop214 runtime.LoopSite
+
+// nbLoop215 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop215 runtime.LoopSite
+
+// nbLoop216 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop216 runtime.LoopSite
+
+// nbLoop217 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop217 runtime.LoopSite
+
+// nbLoop218 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop218 runtime.LoopSite
+
+// nbLoop219 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop219 runtime.LoopSite
+
+// nbLoop220 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop220 runtime.LoopSite
+
+// nbLoop221 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop221 runtime.LoopSite
+
+// nbLoop222 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop222 runtime.LoopSite
+
+// nbLoop223 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop223 runtime.LoopSite
+
+// nbLoop224 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop224 runtime.LoopSite
+
+// nbLoop225 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop225 runtime.LoopSite
+
+// nbLoop226 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop226 runtime.LoopSite
+
+// nbLoop227 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop227 runtime.LoopSite
+
+// nbLoop228 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop228 runtime.LoopSite
+
+// nbLoop229 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop229 runtime.LoopSite
+
+// nbLoop230 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop230 runtime.LoopSite
+
+// nbLoop231 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop231 runtime.LoopSite
+
+// nbLoop232 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop232 runtime.LoopSite
+
+// nbLoop233 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop233 runtime.LoopSite
+
+// nbLoop234 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop234 runtime.LoopSite
+
+// nbLoop235 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop235 runtime.LoopSite
+
+// nbLoop236 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop236 runtime.LoopSite
+
+// nbLoop237 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop237 runtime.LoopSite
+
+// fn_residualssplit1110bwd10x2 is def residuals$split_1110$bwd_10$x2 (models.nab:142:5).
+func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 []float64, tape_61 int, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 []float64, tape_71 int, tape_72 []float64, tape_73 int, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 []float64, tape_81 int, tape_82 []float64, tape_83 int, tape_84 []float64, tape_85 int, tape_86 []float64, tape_87 int, tape_88 []float64, tape_89 int, tape_90 []float64, tape_91 int, tape_92 []float64, tape_93 int, tape_94 []float64, tape_95 int, tape_96 []float64, tape_97 int, tape_98 []float64, tape_99 int, tape_100 []float64, tape_101 int, tape_102 int, tape_103 []float64, tape_104 int, tape_105 []float64, tape_106 int, tape_107 int, tape_108 []float64, tape_109 int, tape_110 []float64, tape_111 int, tape_112 int, tape_113 []float64, tape_114 int, tape_115 int, tape_116 []float64, tape_117 int, tape_118 int, tape_119 []float64, tape_120 int, tape_121 int, tape_122 []float64, tape_123 int, tape_124 []float64, tape_125 int, tape_126 []float64, tape_127 int, tape_128 []float64, tape_129 int, tape_130 []float64, tape_131 int, tape_132 []float64, tape_133 int, tape_134 []float64, tape_135 int, tape_136 []float64, tape_137 int, tape_138 []float64, tape_139 int, tape_140 []float64, tape_141 int, tape_142 []float64, tape_143 int, tape_144 int, tape_145 []float64, tape_146 int, tape_147 int, tape_148 []float64, tape_149 int, tape_150 []float64, tape_151 int, tape_152 []float64, tape_153 int, tape_154 []float64, tape_155 int, tape_156 []float64, tape_157 int, tape_158 []float64, tape_159 int, tape_160 []float64, tape_161 int, tape_162 []float64, tape_163 int, tape_164 []float64, tape_165 int, tape_166 []float64, tape_167 int, tape_168 []float64, tape_169 int, tape_170 []float64, tape_171 int, tape_172 []float64, tape_173 int, tape_174 int, tape_175 []float64, tape_176 int, tape_177 []float64, tape_178 int, tape_179 []float64, tape_180 int, tape_181 []float64, tape_182 int, tape_183 []float64, tape_184 int, ybar_185 []float64, ybar_186 int, ybar_187 int, ybar_188 []float64, ybar_189 int, ybar_190 []float64, ybar_191 int, ybar_192 int, ybar_193 []float64, ybar_194 int) ([]float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
+	mark_628 := ar.Mark()
+	tape_6 = tape_6[:tape_7]
+	tape_11 = tape_11[:tape_12*tape_13]
+	tape_14 = tape_14[:tape_15*tape_16]
+	tape_17 = tape_17[:tape_18*tape_19]
+	tape_20 = tape_20[:tape_21*tape_22]
+	tape_23 = tape_23[:tape_24]
+	tape_25 = tape_25[:tape_26*tape_27]
+	tape_28 = tape_28[:tape_29*tape_30]
+	tape_31 = tape_31[:tape_32*tape_33]
+	tape_34 = tape_34[:tape_35*tape_36]
+	tape_37 = tape_37[:tape_38]
+	tape_39 = tape_39[:tape_40]
+	tape_41 = tape_41[:tape_42]
+	tape_43 = tape_43[:tape_44]
+	tape_45 = tape_45[:tape_46]
+	tape_47 = tape_47[:tape_48]
+	tape_49 = tape_49[:tape_50]
+	tape_51 = tape_51[:tape_52]
+	tape_53 = tape_53[:tape_54*tape_55]
+	tape_56 = tape_56[:tape_57]
+	tape_58 = tape_58[:tape_59]
+	tape_60 = tape_60[:tape_61*tape_62]
+	tape_63 = tape_63[:tape_64*tape_65]
+	tape_66 = tape_66[:tape_67]
+	tape_68 = tape_68[:tape_69]
+	tape_70 = tape_70[:tape_71]
+	tape_72 = tape_72[:tape_73*tape_74]
+	tape_75 = tape_75[:tape_76*tape_77]
+	tape_78 = tape_78[:tape_79]
+	tape_80 = tape_80[:tape_81]
+	tape_82 = tape_82[:tape_83]
+	tape_84 = tape_84[:tape_85]
+	tape_86 = tape_86[:tape_87]
+	tape_88 = tape_88[:tape_89]
+	tape_90 = tape_90[:tape_91]
+	tape_92 = tape_92[:tape_93]
+	tape_94 = tape_94[:tape_95]
+	tape_96 = tape_96[:tape_97]
+	tape_98 = tape_98[:tape_99]
+	tape_100 = tape_100[:tape_101*tape_102]
+	tape_103 = tape_103[:tape_104]
+	tape_105 = tape_105[:tape_106*tape_107]
+	tape_108 = tape_108[:tape_109]
+	tape_110 = tape_110[:tape_111*tape_112]
+	tape_113 = tape_113[:tape_114*tape_115]
+	tape_116 = tape_116[:tape_117*tape_118]
+	tape_119 = tape_119[:tape_120*tape_121]
+	tape_122 = tape_122[:tape_123]
+	tape_124 = tape_124[:tape_125]
+	tape_126 = tape_126[:tape_127]
+	tape_128 = tape_128[:tape_129]
+	tape_130 = tape_130[:tape_131]
+	tape_132 = tape_132[:tape_133]
+	tape_134 = tape_134[:tape_135]
+	tape_136 = tape_136[:tape_137]
+	tape_138 = tape_138[:tape_139]
+	tape_140 = tape_140[:tape_141]
+	tape_142 = tape_142[:tape_143*tape_144]
+	tape_145 = tape_145[:tape_146*tape_147]
+	tape_148 = tape_148[:tape_149]
+	tape_150 = tape_150[:tape_151]
+	tape_152 = tape_152[:tape_153]
+	tape_154 = tape_154[:tape_155]
+	tape_156 = tape_156[:tape_157]
+	tape_158 = tape_158[:tape_159]
+	tape_160 = tape_160[:tape_161]
+	tape_162 = tape_162[:tape_163]
+	tape_164 = tape_164[:tape_165]
+	tape_166 = tape_166[:tape_167]
+	tape_168 = tape_168[:tape_169]
+	tape_170 = tape_170[:tape_171]
+	tape_172 = tape_172[:tape_173*tape_174]
+	tape_175 = tape_175[:tape_176]
+	tape_177 = tape_177[:tape_178]
+	tape_179 = tape_179[:tape_180]
+	tape_181 = tape_181[:tape_182]
+	tape_183 = tape_183[:tape_184]
+	ybar_185 = ybar_185[:ybar_186*ybar_187]
+	ybar_190 = ybar_190[:ybar_191*ybar_192]
+	z_195 := ar.F64(len(tape_6))
+	var rev_196 []float64
+	var rev_197 int
+	rev_196, rev_197 = z_195, tape_7
+	for i_205 := int64(0); i_205 < int64(2); i_205++ {
+		if i_205 < 0 || i_205 >= int64(tape_12) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_205, tape_12))
+		}
+		_ = tape_11[int(i_205)*tape_13 : (int(i_205)+1)*tape_13]
+		row_208 := tape_14[int(i_205)*tape_16 : (int(i_205)+1)*tape_16]
+		if i_205 < 0 || i_205 >= int64(ybar_186) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_205, ybar_186))
+		}
+		row_209 := ybar_185[int(i_205)*ybar_187 : (int(i_205)+1)*ybar_187]
+		if ybar_187 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_187}))
+		}
+		if rev_197 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_197})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+		}
+		row_208 = row_208[:len(rev_196)]
+		row_209 = row_209[:len(rev_196)]
+		for i_211 := range rev_196 {
+			rev_196[i_211] += (row_208[i_211] * row_209[i_211])
+		}
+	}
+	n_213, err_214 := runtime.CheckSize(int64(2))
+	if err_214 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_214)
+	}
+	var a_215 []float64
+	if int64(0) >= int64(ybar_186) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_186))
+	}
+	row_216 := ybar_185[int(int64(0))*ybar_187 : (int(int64(0))+1)*ybar_187]
+	if ybar_187 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_187}))
+	}
+	rs_217 := tape_7
+	tot_218, err_219 := runtime.MulSize(n_213, rs_217)
+	if err_219 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_219)
+	}
+	a_215 = ar.F64w(tot_218)
+	if int64(1) >= int64(ybar_186) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_186))
+	}
+	row_220 := ybar_185[int(int64(1))*ybar_187 : (int(int64(1))+1)*ybar_187]
+	if ybar_187 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_187}))
+	}
+	row_221 := a_215[0*rs_217 : 1*rs_217]
+	row_222 := a_215[1*rs_217 : 2*rs_217]
+	tape_6 = tape_6[:tape_7]
+	row_216 = row_216[:tape_7]
+	row_220 = row_220[:tape_7]
+	row_221 = row_221[:tape_7]
+	row_222 = row_222[:tape_7]
+	if tape_7 >= 262144 {
+		loop_233 := runtime.EnterLoop(&nbLoop209, runtime.Bind(tape_6, runtime.Bind(row_216, runtime.Bind(row_220, runtime.Bind(row_221, runtime.Bind(row_222, runtime.End{}))))), tape_7, 16384)
+		if loop_233.For == nil {
+			loop_233.For = func(lo_228, hi int) {
+				tape_6 := loop_233.C.H
+				row_216 := loop_233.C.T.H
+				row_220 := loop_233.C.T.T.H
+				row_221 := loop_233.C.T.T.T.H
+				row_222 := loop_233.C.T.T.T.T.H
+				for i_229 := lo_228; i_229 < hi; i_229++ {
+					e_231 := (tape_6[i_229] * row_216[i_229])
+					e_232 := (tape_6[i_229] * row_220[i_229])
+					row_221[i_229] = e_231
+					row_222[i_229] = e_232
+				}
+			}
+		}
+		runtime.ParallelFor(tape_7, 16384, loop_233.For)
+		loop_233.Leave(&nbLoop209)
+	} else {
+		for i_223 := 0; i_223 < tape_7; i_223++ {
+			e_225 := (tape_6[i_223] * row_216[i_223])
+			e_226 := (tape_6[i_223] * row_220[i_223])
+			row_221[i_223] = e_225
+			row_222[i_223] = e_226
+		}
+	}
+	z_234 := ar.F64(len(tape_6))
+	var rev_235 []float64
+	var rev_236 int
+	rev_235, rev_236 = z_234, tape_7
+	for i_244 := int64(0); i_244 < int64(2); i_244++ {
+		if i_244 < 0 || i_244 >= int64(tape_12) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_244, tape_12))
+		}
+		_ = tape_11[int(i_244)*tape_13 : (int(i_244)+1)*tape_13]
+		row_247 := tape_14[int(i_244)*tape_16 : (int(i_244)+1)*tape_16]
+		if i_244 < 0 || i_244 >= int64(ybar_191) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_244, ybar_191))
+		}
+		row_248 := ybar_190[int(i_244)*ybar_192 : (int(i_244)+1)*ybar_192]
+		if ybar_192 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_192}))
+		}
+		if rev_236 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_236})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+		}
+		row_247 = row_247[:len(rev_235)]
+		row_248 = row_248[:len(rev_235)]
+		for i_250 := range rev_235 {
+			rev_235[i_250] += (row_247[i_250] * row_248[i_250])
+		}
+	}
+	n_252, err_253 := runtime.CheckSize(int64(2))
+	if err_253 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_253)
+	}
+	var a_254 []float64
+	if int64(0) >= int64(ybar_191) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_191))
+	}
+	row_255 := ybar_190[int(int64(0))*ybar_192 : (int(int64(0))+1)*ybar_192]
+	if ybar_192 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_192}))
+	}
+	rs_256 := tape_7
+	tot_257, err_258 := runtime.MulSize(n_252, rs_256)
+	if err_258 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_258)
+	}
+	a_254 = ar.F64w(tot_257)
+	if int64(1) >= int64(ybar_191) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_191))
+	}
+	row_259 := ybar_190[int(int64(1))*ybar_192 : (int(int64(1))+1)*ybar_192]
+	if ybar_192 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_192}))
+	}
+	row_260 := a_254[0*rs_256 : 1*rs_256]
+	row_261 := a_254[1*rs_256 : 2*rs_256]
+	tape_6 = tape_6[:tape_7]
+	row_255 = row_255[:tape_7]
+	row_259 = row_259[:tape_7]
+	row_260 = row_260[:tape_7]
+	row_261 = row_261[:tape_7]
+	if tape_7 >= 262144 {
+		loop_272 := runtime.EnterLoop(&nbLoop210, runtime.Bind(tape_6, runtime.Bind(row_255, runtime.Bind(row_259, runtime.Bind(row_260, runtime.Bind(row_261, runtime.End{}))))), tape_7, 16384)
+		if loop_272.For == nil {
+			loop_272.For = func(lo_267, hi int) {
+				tape_6 := loop_272.C.H
+				row_255 := loop_272.C.T.H
+				row_259 := loop_272.C.T.T.H
+				row_260 := loop_272.C.T.T.T.H
+				row_261 := loop_272.C.T.T.T.T.H
+				for i_268 := lo_267; i_268 < hi; i_268++ {
+					e_270 := (tape_6[i_268] * row_255[i_268])
+					e_271 := (tape_6[i_268] * row_259[i_268])
+					row_260[i_268] = e_270
+					row_261[i_268] = e_271
+				}
+			}
+		}
+		runtime.ParallelFor(tape_7, 16384, loop_272.For)
+		loop_272.Leave(&nbLoop210)
+	} else {
+		for i_262 := 0; i_262 < tape_7; i_262++ {
+			e_264 := (tape_6[i_262] * row_255[i_262])
+			e_265 := (tape_6[i_262] * row_259[i_262])
+			row_260[i_262] = e_264
+			row_261[i_262] = e_265
+		}
+	}
+	z_273 := ar.F64(len(tape_17))
+	z_274 := ar.F64(len(tape_20))
+	z_275 := ar.F64(len(tape_23))
+	var rev_276 []float64
+	var rev_277 int
+	var rev_278 int
+	var rev_279 []float64
+	var rev_280 int
+	var rev_281 int
+	var rev_282 []float64
+	var rev_283 int
+	rev_276, rev_277, rev_278, rev_279, rev_280, rev_281, rev_282, rev_283 = z_273, tape_18, tape_19, z_274, tape_21, tape_22, z_275, tape_24
+	for i_305 := int64(0); i_305 < int64(2); i_305++ {
+		mark_306 := ar.Mark()
+		if i_305 < 0 || i_305 >= int64(2) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_305, 2))
+		}
+		row_307 := a_215[int(i_305)*tape_7 : (int(i_305)+1)*tape_7]
+		if i_305 < 0 || i_305 >= int64(tape_26) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_305, tape_26))
+		}
+		_ = tape_25[int(i_305)*tape_27 : (int(i_305)+1)*tape_27]
+		row_309 := tape_28[int(i_305)*tape_30 : (int(i_305)+1)*tape_30]
+		row_310 := tape_31[int(i_305)*tape_33 : (int(i_305)+1)*tape_33]
+		row_311 := tape_34[int(i_305)*tape_36 : (int(i_305)+1)*tape_36]
+		x_312 := int64(7) + i_305
+		if x_312 < 0 || x_312 >= int64(rev_277) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_312, rev_277))
+		}
+		if rev_278 != tape_7 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_278})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
+		}
+		row_313 := rev_276[x_312*int64(rev_278) : (x_312+1)*int64(rev_278)]
+		for j_314 := range row_313 {
+			row_313[j_314] += row_307[j_314]
+		}
+		if tape_7 != tape_24 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
+		}
+		r_315 := ar.F64w(tape_24)
+		tape_23 = tape_23[:len(r_315)]
+		row_307 = row_307[:len(r_315)]
+		for i_316 := range r_315 {
+			r_315[i_316] = (tape_23[i_316] * row_307[i_316])
+		}
+		if tape_7 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_7}))
+		}
+		if rev_283 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_283})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
+		}
+		row_309 = row_309[:len(rev_282)]
+		row_307 = row_307[:len(rev_282)]
+		for i_319 := range rev_282 {
+			rev_282[i_319] += (row_309[i_319] * row_307[i_319])
+		}
+		if tape_24 != tape_36 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_24}))
+		}
+		if i_305 < 0 || i_305 >= int64(rev_280) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_305, rev_280))
+		}
+		if rev_281 != tape_36 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_281})+" and "+runtime.ShapeString([]int{tape_36})+" differ")
+		}
+		row_321 := rev_279[i_305*int64(rev_281) : (i_305+1)*int64(rev_281)]
+		row_311 = row_311[:len(row_321)]
+		r_315 = r_315[:len(row_321)]
+		for i_322 := range row_321 {
+			row_321[i_322] += (row_311[i_322] * r_315[i_322])
+		}
+		if tape_24 != tape_33 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_33})+" and "+runtime.ShapeString([]int{tape_24}))
+		}
+		if int64(6) >= int64(rev_277) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_277))
+		}
+		if rev_278 != tape_33 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_278})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
+		}
+		row_324 := rev_276[int64(6)*int64(rev_278) : (int64(6)+1)*int64(rev_278)]
+		row_310 = row_310[:len(row_324)]
+		r_315 = r_315[:len(row_324)]
+		for i_325 := range row_324 {
+			row_324[i_325] += (row_310[i_325] * r_315[i_325])
+		}
+		ar.Release(mark_306)
+	}
+	z_327 := ar.F64(len(tape_17))
+	z_328 := ar.F64(len(tape_20))
+	z_329 := ar.F64(len(tape_23))
+	var rev_330 []float64
+	var rev_331 int
+	var rev_332 int
+	var rev_333 []float64
+	var rev_334 int
+	var rev_335 int
+	var rev_336 []float64
+	var rev_337 int
+	rev_330, rev_331, rev_332, rev_333, rev_334, rev_335, rev_336, rev_337 = z_327, tape_18, tape_19, z_328, tape_21, tape_22, z_329, tape_24
+	for i_359 := int64(0); i_359 < int64(2); i_359++ {
+		mark_360 := ar.Mark()
+		if i_359 < 0 || i_359 >= int64(2) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_359, 2))
+		}
+		row_361 := a_254[int(i_359)*tape_7 : (int(i_359)+1)*tape_7]
+		if i_359 < 0 || i_359 >= int64(tape_26) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_359, tape_26))
+		}
+		_ = tape_25[int(i_359)*tape_27 : (int(i_359)+1)*tape_27]
+		row_363 := tape_28[int(i_359)*tape_30 : (int(i_359)+1)*tape_30]
+		row_364 := tape_31[int(i_359)*tape_33 : (int(i_359)+1)*tape_33]
+		row_365 := tape_34[int(i_359)*tape_36 : (int(i_359)+1)*tape_36]
+		x_366 := int64(7) + i_359
+		if x_366 < 0 || x_366 >= int64(rev_331) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_366, rev_331))
+		}
+		if rev_332 != tape_7 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_332})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
+		}
+		row_367 := rev_330[x_366*int64(rev_332) : (x_366+1)*int64(rev_332)]
+		for j_368 := range row_367 {
+			row_367[j_368] += row_361[j_368]
+		}
+		if tape_7 != tape_24 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
+		}
+		r_369 := ar.F64w(tape_24)
+		tape_23 = tape_23[:len(r_369)]
+		row_361 = row_361[:len(r_369)]
+		for i_370 := range r_369 {
+			r_369[i_370] = (tape_23[i_370] * row_361[i_370])
+		}
+		if tape_7 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_7}))
+		}
+		if rev_337 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_337})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
+		}
+		row_363 = row_363[:len(rev_336)]
+		row_361 = row_361[:len(rev_336)]
+		for i_373 := range rev_336 {
+			rev_336[i_373] += (row_363[i_373] * row_361[i_373])
+		}
+		if tape_24 != tape_36 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_24}))
+		}
+		if i_359 < 0 || i_359 >= int64(rev_334) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_359, rev_334))
+		}
+		if rev_335 != tape_36 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_335})+" and "+runtime.ShapeString([]int{tape_36})+" differ")
+		}
+		row_375 := rev_333[i_359*int64(rev_335) : (i_359+1)*int64(rev_335)]
+		row_365 = row_365[:len(row_375)]
+		r_369 = r_369[:len(row_375)]
+		for i_376 := range row_375 {
+			row_375[i_376] += (row_365[i_376] * r_369[i_376])
+		}
+		if tape_24 != tape_33 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_33})+" and "+runtime.ShapeString([]int{tape_24}))
+		}
+		if int64(6) >= int64(rev_331) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_331))
+		}
+		if rev_332 != tape_33 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_332})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
+		}
+		row_378 := rev_330[int64(6)*int64(rev_332) : (int64(6)+1)*int64(rev_332)]
+		row_364 = row_364[:len(row_378)]
+		r_369 = r_369[:len(row_378)]
+		for i_379 := range row_378 {
+			row_378[i_379] += (row_364[i_379] * r_369[i_379])
+		}
+		ar.Release(mark_360)
+	}
+	if tape_24 != tape_40 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	if tape_40 != tape_42 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_40}))
+	}
+	if tape_24 != tape_40 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	if tape_40 != tape_42 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_40}))
+	}
+	r_382 := ar.F64w(tape_42)
+	r_383 := ar.F64w(tape_42)
+	tape_41 = tape_41[:tape_42]
+	tape_39 = tape_39[:tape_42]
+	z_275 = z_275[:tape_42]
+	r_382 = r_382[:tape_42]
+	z_329 = z_329[:tape_42]
+	r_383 = r_383[:tape_42]
+	if tape_42 >= 262144 {
+		loop_396 := runtime.EnterLoop(&nbLoop211, runtime.Bind(tape_41, runtime.Bind(tape_39, runtime.Bind(z_275, runtime.Bind(r_382, runtime.Bind(z_329, runtime.Bind(r_383, runtime.End{})))))), tape_42, 16384)
+		if loop_396.For == nil {
+			loop_396.For = func(lo_390, hi int) {
+				tape_41 := loop_396.C.H
+				tape_39 := loop_396.C.T.H
+				z_275 := loop_396.C.T.T.H
+				r_382 := loop_396.C.T.T.T.H
+				z_329 := loop_396.C.T.T.T.T.H
+				r_383 := loop_396.C.T.T.T.T.T.H
+				for i_391 := lo_390; i_391 < hi; i_391++ {
+					e_393 := (2.0 * tape_41[i_391])
+					e_394 := (e_393 * (tape_39[i_391] * z_275[i_391]))
+					r_382[i_391] = e_394
+					e_395 := (e_393 * (tape_39[i_391] * z_329[i_391]))
+					r_383[i_391] = e_395
+				}
+			}
+		}
+		runtime.ParallelFor(tape_42, 16384, loop_396.For)
+		loop_396.Leave(&nbLoop211)
+	} else {
+		for i_384 := 0; i_384 < tape_42; i_384++ {
+			e_386 := (2.0 * tape_41[i_384])
+			e_387 := (e_386 * (tape_39[i_384] * z_275[i_384]))
+			r_382[i_384] = e_387
+			e_388 := (e_386 * (tape_39[i_384] * z_329[i_384]))
+			r_383[i_384] = e_388
+		}
+	}
+	if tape_24 != tape_38 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_38})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	if int64(10) >= int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(10), tape_18))
+	}
+	if tape_19 != tape_38 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_38})+" differ")
+	}
+	row_397 := z_273[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
+	tape_37 = tape_37[:len(row_397)]
+	z_275 = z_275[:len(row_397)]
+	if len(row_397) >= 262144 {
+		loop_404 := runtime.EnterLoop(&nbLoop212, runtime.Bind(row_397, runtime.Bind(tape_37, runtime.Bind(z_275, runtime.End{}))), len(row_397), 16384)
+		if loop_404.For == nil {
+			loop_404.For = func(lo_401, hi int) {
+				row_397 := loop_404.C.H
+				tape_37 := loop_404.C.T.H
+				z_275 := loop_404.C.T.T.H
+				for i_402 := lo_401; i_402 < hi; i_402++ {
+					row_397[i_402] += (tape_37[i_402] * z_275[i_402])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_397), 16384, loop_404.For)
+		loop_404.Leave(&nbLoop212)
+	} else {
+		for i_398 := range row_397 {
+			row_397[i_398] += (tape_37[i_398] * z_275[i_398])
+		}
+	}
+	if tape_24 != tape_38 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_38})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	if int64(10) >= int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(10), tape_18))
+	}
+	if tape_19 != tape_38 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_38})+" differ")
+	}
+	row_405 := z_327[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
+	tape_37 = tape_37[:len(row_405)]
+	z_329 = z_329[:len(row_405)]
+	if len(row_405) >= 262144 {
+		loop_412 := runtime.EnterLoop(&nbLoop213, runtime.Bind(row_405, runtime.Bind(tape_37, runtime.Bind(z_329, runtime.End{}))), len(row_405), 16384)
+		if loop_412.For == nil {
+			loop_412.For = func(lo_409, hi int) {
+				row_405 := loop_412.C.H
+				tape_37 := loop_412.C.T.H
+				z_329 := loop_412.C.T.T.H
+				for i_410 := lo_409; i_410 < hi; i_410++ {
+					row_405[i_410] += (tape_37[i_410] * z_329[i_410])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_405), 16384, loop_412.For)
+		loop_412.Leave(&nbLoop213)
+	} else {
+		for i_406 := range row_405 {
+			row_405[i_406] += (tape_37[i_406] * z_329[i_406])
+		}
+	}
+	if tape_24 != tape_44 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_44})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	if tape_42 != tape_44 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_44})+" differ")
+	}
+	tape_43 = tape_43[:len(r_382)]
+	z_275 = z_275[:len(r_382)]
+	if len(r_382) >= 262144 {
+		loop_420 := runtime.EnterLoop(&nbLoop214, runtime.Bind(r_382, runtime.Bind(tape_43, runtime.Bind(z_275, runtime.End{}))), len(r_382), 16384)
+		if loop_420.For == nil {
+			loop_420.For = func(lo_417, hi int) {
+				r_382 := loop_420.C.H
+				tape_43 := loop_420.C.T.H
+				z_275 := loop_420.C.T.T.H
+				for i_418 := lo_417; i_418 < hi; i_418++ {
+					r_382[i_418] += (tape_43[i_418] * z_275[i_418])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_382), 16384, loop_420.For)
+		loop_420.Leave(&nbLoop214)
+	} else {
+		for i_414 := range r_382 {
+			r_382[i_414] += (tape_43[i_414] * z_275[i_414])
+		}
+	}
+	if tape_24 != tape_44 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_44})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	if tape_42 != tape_44 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_44})+" differ")
+	}
+	tape_43 = tape_43[:len(r_383)]
+	z_329 = z_329[:len(r_383)]
+	if len(r_383) >= 262144 {
+		loop_428 := runtime.EnterLoop(&nbLoop215, runtime.Bind(r_383, runtime.Bind(tape_43, runtime.Bind(z_329, runtime.End{}))), len(r_383), 16384)
+		if loop_428.For == nil {
+			loop_428.For = func(lo_425, hi int) {
+				r_383 := loop_428.C.H
+				tape_43 := loop_428.C.T.H
+				z_329 := loop_428.C.T.T.H
+				for i_426 := lo_425; i_426 < hi; i_426++ {
+					r_383[i_426] += (tape_43[i_426] * z_329[i_426])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_383), 16384, loop_428.For)
+		loop_428.Leave(&nbLoop215)
+	} else {
+		for i_422 := range r_383 {
+			r_383[i_422] += (tape_43[i_422] * z_329[i_422])
+		}
+	}
+	if tape_24 != tape_42 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	if int64(9) >= int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(9), tape_18))
+	}
+	if tape_19 != tape_42 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_42})+" differ")
+	}
+	row_429 := z_273[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
+	tape_41 = tape_41[:len(row_429)]
+	z_275 = z_275[:len(row_429)]
+	if len(row_429) >= 262144 {
+		loop_436 := runtime.EnterLoop(&nbLoop216, runtime.Bind(row_429, runtime.Bind(tape_41, runtime.Bind(z_275, runtime.End{}))), len(row_429), 16384)
+		if loop_436.For == nil {
+			loop_436.For = func(lo_433, hi int) {
+				row_429 := loop_436.C.H
+				tape_41 := loop_436.C.T.H
+				z_275 := loop_436.C.T.T.H
+				for i_434 := lo_433; i_434 < hi; i_434++ {
+					row_429[i_434] += (tape_41[i_434] * z_275[i_434])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_429), 16384, loop_436.For)
+		loop_436.Leave(&nbLoop216)
+	} else {
+		for i_430 := range row_429 {
+			row_429[i_430] += (tape_41[i_430] * z_275[i_430])
+		}
+	}
+	if tape_24 != tape_42 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	if int64(9) >= int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(9), tape_18))
+	}
+	if tape_19 != tape_42 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_42})+" differ")
+	}
+	row_437 := z_327[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
+	tape_41 = tape_41[:len(row_437)]
+	z_329 = z_329[:len(row_437)]
+	if len(row_437) >= 262144 {
+		loop_444 := runtime.EnterLoop(&nbLoop217, runtime.Bind(row_437, runtime.Bind(tape_41, runtime.Bind(z_329, runtime.End{}))), len(row_437), 16384)
+		if loop_444.For == nil {
+			loop_444.For = func(lo_441, hi int) {
+				row_437 := loop_444.C.H
+				tape_41 := loop_444.C.T.H
+				z_329 := loop_444.C.T.T.H
+				for i_442 := lo_441; i_442 < hi; i_442++ {
+					row_437[i_442] += (tape_41[i_442] * z_329[i_442])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_437), 16384, loop_444.For)
+		loop_444.Leave(&nbLoop217)
+	} else {
+		for i_438 := range row_437 {
+			row_437[i_438] += (tape_41[i_438] * z_329[i_438])
+		}
+	}
+	r_445 := ar.F64w(tape_46)
+	tape_45 = tape_45[:len(r_445)]
+	if len(r_445) >= 262144 {
+		loop_452 := runtime.EnterLoop(&nbLoop218, runtime.Bind(r_445, runtime.Bind(tape_45, runtime.End{})), len(r_445), 16384)
+		if loop_452.For == nil {
+			loop_452.For = func(lo_449, hi int) {
+				r_445 := loop_452.C.H
+				tape_45 := loop_452.C.T.H
+				for i_450 := lo_449; i_450 < hi; i_450++ {
+					r_445[i_450] = (2.0 * tape_45[i_450])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_445), 16384, loop_452.For)
+		loop_452.Leave(&nbLoop218)
+	} else {
+		for i_446 := range r_445 {
+			r_445[i_446] = (2.0 * tape_45[i_446])
+		}
+	}
+	if tape_42 != tape_46 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_46})+" and "+runtime.ShapeString([]int{tape_42}))
+	}
+	if int64(1) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
+	}
+	if tape_22 != tape_46 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_46})+" differ")
+	}
+	row_453 := z_274[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
+	r_445 = r_445[:len(row_453)]
+	r_382 = r_382[:len(row_453)]
+	if len(row_453) >= 262144 {
+		loop_460 := runtime.EnterLoop(&nbLoop219, runtime.Bind(row_453, runtime.Bind(r_445, runtime.Bind(r_382, runtime.End{}))), len(row_453), 16384)
+		if loop_460.For == nil {
+			loop_460.For = func(lo_457, hi int) {
+				row_453 := loop_460.C.H
+				r_445 := loop_460.C.T.H
+				r_382 := loop_460.C.T.T.H
+				for i_458 := lo_457; i_458 < hi; i_458++ {
+					row_453[i_458] += (r_445[i_458] * r_382[i_458])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_453), 16384, loop_460.For)
+		loop_460.Leave(&nbLoop219)
+	} else {
+		for i_454 := range row_453 {
+			row_453[i_454] += (r_445[i_454] * r_382[i_454])
+		}
+	}
+	if tape_42 != tape_46 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_46})+" and "+runtime.ShapeString([]int{tape_42}))
+	}
+	if int64(1) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
+	}
+	if tape_22 != tape_46 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_46})+" differ")
+	}
+	row_461 := z_328[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
+	r_445 = r_445[:len(row_461)]
+	r_383 = r_383[:len(row_461)]
+	if len(row_461) >= 262144 {
+		loop_468 := runtime.EnterLoop(&nbLoop220, runtime.Bind(row_461, runtime.Bind(r_445, runtime.Bind(r_383, runtime.End{}))), len(row_461), 16384)
+		if loop_468.For == nil {
+			loop_468.For = func(lo_465, hi int) {
+				row_461 := loop_468.C.H
+				r_445 := loop_468.C.T.H
+				r_383 := loop_468.C.T.T.H
+				for i_466 := lo_465; i_466 < hi; i_466++ {
+					row_461[i_466] += (r_445[i_466] * r_383[i_466])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_461), 16384, loop_468.For)
+		loop_468.Leave(&nbLoop220)
+	} else {
+		for i_462 := range row_461 {
+			row_461[i_462] += (r_445[i_462] * r_383[i_462])
+		}
+	}
+	r_469 := ar.F64w(tape_48)
+	tape_47 = tape_47[:len(r_469)]
+	if len(r_469) >= 262144 {
+		loop_476 := runtime.EnterLoop(&nbLoop221, runtime.Bind(r_469, runtime.Bind(tape_47, runtime.End{})), len(r_469), 16384)
+		if loop_476.For == nil {
+			loop_476.For = func(lo_473, hi int) {
+				r_469 := loop_476.C.H
+				tape_47 := loop_476.C.T.H
+				for i_474 := lo_473; i_474 < hi; i_474++ {
+					r_469[i_474] = (2.0 * tape_47[i_474])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_469), 16384, loop_476.For)
+		loop_476.Leave(&nbLoop221)
+	} else {
+		for i_470 := range r_469 {
+			r_469[i_470] = (2.0 * tape_47[i_470])
+		}
+	}
+	if tape_42 != tape_48 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_48})+" and "+runtime.ShapeString([]int{tape_42}))
+	}
+	if int64(0) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
+	}
+	if tape_22 != tape_48 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_48})+" differ")
+	}
+	row_477 := z_274[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
+	r_469 = r_469[:len(row_477)]
+	r_382 = r_382[:len(row_477)]
+	if len(row_477) >= 262144 {
+		loop_484 := runtime.EnterLoop(&nbLoop222, runtime.Bind(row_477, runtime.Bind(r_469, runtime.Bind(r_382, runtime.End{}))), len(row_477), 16384)
+		if loop_484.For == nil {
+			loop_484.For = func(lo_481, hi int) {
+				row_477 := loop_484.C.H
+				r_469 := loop_484.C.T.H
+				r_382 := loop_484.C.T.T.H
+				for i_482 := lo_481; i_482 < hi; i_482++ {
+					row_477[i_482] += (r_469[i_482] * r_382[i_482])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_477), 16384, loop_484.For)
+		loop_484.Leave(&nbLoop222)
+	} else {
+		for i_478 := range row_477 {
+			row_477[i_478] += (r_469[i_478] * r_382[i_478])
+		}
+	}
+	if tape_42 != tape_48 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_48})+" and "+runtime.ShapeString([]int{tape_42}))
+	}
+	if int64(0) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
+	}
+	if tape_22 != tape_48 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_48})+" differ")
+	}
+	row_485 := z_328[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
+	r_469 = r_469[:len(row_485)]
+	r_383 = r_383[:len(row_485)]
+	if len(row_485) >= 262144 {
+		loop_492 := runtime.EnterLoop(&nbLoop223, runtime.Bind(row_485, runtime.Bind(r_469, runtime.Bind(r_383, runtime.End{}))), len(row_485), 16384)
+		if loop_492.For == nil {
+			loop_492.For = func(lo_489, hi int) {
+				row_485 := loop_492.C.H
+				r_469 := loop_492.C.T.H
+				r_383 := loop_492.C.T.T.H
+				for i_490 := lo_489; i_490 < hi; i_490++ {
+					row_485[i_490] += (r_469[i_490] * r_383[i_490])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_485), 16384, loop_492.For)
+		loop_492.Leave(&nbLoop223)
+	} else {
+		for i_486 := range row_485 {
+			row_485[i_486] += (r_469[i_486] * r_383[i_486])
+		}
+	}
+	if int64(0) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
+	}
+	row_493 := z_274[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	if int64(0) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
+	}
+	row_494 := z_328[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	if int64(1) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
+	}
+	row_495 := z_274[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	if int64(1) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
+	}
+	row_496 := z_328[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	r_497 := ar.F64w(tape_50)
+	tape_49 = tape_49[:len(r_497)]
+	if len(r_497) >= 262144 {
+		loop_504 := runtime.EnterLoop(&nbLoop224, runtime.Bind(r_497, runtime.Bind(tape_49, runtime.End{})), len(r_497), 16384)
+		if loop_504.For == nil {
+			loop_504.For = func(lo_501, hi int) {
+				r_497 := loop_504.C.H
+				tape_49 := loop_504.C.T.H
+				for i_502 := lo_501; i_502 < hi; i_502++ {
+					r_497[i_502] = (1.0 / tape_49[i_502])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_497), 16384, loop_504.For)
+		loop_504.Leave(&nbLoop224)
+	} else {
+		for i_498 := range r_497 {
+			r_497[i_498] = (1.0 / tape_49[i_498])
+		}
+	}
+	if tape_50 != tape_52 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_52})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	r_505 := ar.F64w(tape_52)
+	tape_51 = tape_51[:len(r_505)]
+	tape_49 = tape_49[:len(r_505)]
+	if len(r_505) >= 262144 {
+		loop_512 := runtime.EnterLoop(&nbLoop225, runtime.Bind(r_505, runtime.Bind(tape_51, runtime.Bind(tape_49, runtime.End{}))), len(r_505), 16384)
+		if loop_512.For == nil {
+			loop_512.For = func(lo_509, hi int) {
+				r_505 := loop_512.C.H
+				tape_51 := loop_512.C.T.H
+				tape_49 := loop_512.C.T.T.H
+				for i_510 := lo_509; i_510 < hi; i_510++ {
+					r_505[i_510] = (-(tape_51[i_510] / tape_49[i_510]))
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_505), 16384, loop_512.For)
+		loop_512.Leave(&nbLoop225)
+	} else {
+		for i_506 := range r_505 {
+			r_505[i_506] = (-(tape_51[i_506] / tape_49[i_506]))
+		}
+	}
+	z_513 := ar.F64(len(tape_53))
+	if tape_22 != tape_52 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_52})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if int64(2) >= int64(tape_54) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(2), tape_54))
+	}
+	if tape_55 != tape_52 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_52})+" differ")
+	}
+	row_514 := z_513[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
+	r_505 = r_505[:len(row_514)]
+	row_495 = row_495[:len(row_514)]
+	if len(row_514) >= 262144 {
+		loop_521 := runtime.EnterLoop(&nbLoop226, runtime.Bind(row_514, runtime.Bind(r_505, runtime.Bind(row_495, runtime.End{}))), len(row_514), 16384)
+		if loop_521.For == nil {
+			loop_521.For = func(lo_518, hi int) {
+				row_514 := loop_521.C.H
+				r_505 := loop_521.C.T.H
+				row_495 := loop_521.C.T.T.H
+				for i_519 := lo_518; i_519 < hi; i_519++ {
+					row_514[i_519] += (r_505[i_519] * row_495[i_519])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_514), 16384, loop_521.For)
+		loop_521.Leave(&nbLoop226)
+	} else {
+		for i_515 := range row_514 {
+			row_514[i_515] += (r_505[i_515] * row_495[i_515])
+		}
+	}
+	z_522 := ar.F64(len(tape_53))
+	if tape_22 != tape_52 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_52})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if int64(2) >= int64(tape_54) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(2), tape_54))
+	}
+	if tape_55 != tape_52 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_52})+" differ")
+	}
+	row_523 := z_522[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
+	r_505 = r_505[:len(row_523)]
+	row_496 = row_496[:len(row_523)]
+	if len(row_523) >= 262144 {
+		loop_530 := runtime.EnterLoop(&nbLoop227, runtime.Bind(row_523, runtime.Bind(r_505, runtime.Bind(row_496, runtime.End{}))), len(row_523), 16384)
+		if loop_530.For == nil {
+			loop_530.For = func(lo_527, hi int) {
+				row_523 := loop_530.C.H
+				r_505 := loop_530.C.T.H
+				row_496 := loop_530.C.T.T.H
+				for i_528 := lo_527; i_528 < hi; i_528++ {
+					row_523[i_528] += (r_505[i_528] * row_496[i_528])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_523), 16384, loop_530.For)
+		loop_530.Leave(&nbLoop227)
+	} else {
+		for i_524 := range row_523 {
+			row_523[i_524] += (r_505[i_524] * row_496[i_524])
+		}
+	}
+	if tape_22 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if int64(1) >= int64(tape_54) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_54))
+	}
+	if tape_55 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_50})+" differ")
+	}
+	row_531 := z_513[int64(1)*int64(tape_55) : (int64(1)+1)*int64(tape_55)]
+	r_497 = r_497[:len(row_531)]
+	row_495 = row_495[:len(row_531)]
+	if len(row_531) >= 262144 {
+		loop_538 := runtime.EnterLoop(&nbLoop228, runtime.Bind(row_531, runtime.Bind(r_497, runtime.Bind(row_495, runtime.End{}))), len(row_531), 16384)
+		if loop_538.For == nil {
+			loop_538.For = func(lo_535, hi int) {
+				row_531 := loop_538.C.H
+				r_497 := loop_538.C.T.H
+				row_495 := loop_538.C.T.T.H
+				for i_536 := lo_535; i_536 < hi; i_536++ {
+					row_531[i_536] += (r_497[i_536] * row_495[i_536])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_531), 16384, loop_538.For)
+		loop_538.Leave(&nbLoop228)
+	} else {
+		for i_532 := range row_531 {
+			row_531[i_532] += (r_497[i_532] * row_495[i_532])
+		}
+	}
+	if tape_22 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if int64(1) >= int64(tape_54) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_54))
+	}
+	if tape_55 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_50})+" differ")
+	}
+	row_539 := z_522[int64(1)*int64(tape_55) : (int64(1)+1)*int64(tape_55)]
+	r_497 = r_497[:len(row_539)]
+	row_496 = row_496[:len(row_539)]
+	if len(row_539) >= 262144 {
+		loop_546 := runtime.EnterLoop(&nbLoop229, runtime.Bind(row_539, runtime.Bind(r_497, runtime.Bind(row_496, runtime.End{}))), len(row_539), 16384)
+		if loop_546.For == nil {
+			loop_546.For = func(lo_543, hi int) {
+				row_539 := loop_546.C.H
+				r_497 := loop_546.C.T.H
+				row_496 := loop_546.C.T.T.H
+				for i_544 := lo_543; i_544 < hi; i_544++ {
+					row_539[i_544] += (r_497[i_544] * row_496[i_544])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_539), 16384, loop_546.For)
+		loop_546.Leave(&nbLoop229)
+	} else {
+		for i_540 := range row_539 {
+			row_539[i_540] += (r_497[i_540] * row_496[i_540])
+		}
+	}
+	r_547 := ar.F64w(tape_57)
+	tape_56 = tape_56[:len(r_547)]
+	if len(r_547) >= 262144 {
+		loop_554 := runtime.EnterLoop(&nbLoop230, runtime.Bind(r_547, runtime.Bind(tape_56, runtime.End{})), len(r_547), 16384)
+		if loop_554.For == nil {
+			loop_554.For = func(lo_551, hi int) {
+				r_547 := loop_554.C.H
+				tape_56 := loop_554.C.T.H
+				for i_552 := lo_551; i_552 < hi; i_552++ {
+					r_547[i_552] = (1.0 / tape_56[i_552])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_547), 16384, loop_554.For)
+		loop_554.Leave(&nbLoop230)
+	} else {
+		for i_548 := range r_547 {
+			r_547[i_548] = (1.0 / tape_56[i_548])
+		}
+	}
+	if tape_57 != tape_59 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_59})+" and "+runtime.ShapeString([]int{tape_57}))
+	}
+	r_555 := ar.F64w(tape_59)
+	tape_58 = tape_58[:len(r_555)]
+	tape_56 = tape_56[:len(r_555)]
+	if len(r_555) >= 262144 {
+		loop_562 := runtime.EnterLoop(&nbLoop231, runtime.Bind(r_555, runtime.Bind(tape_58, runtime.Bind(tape_56, runtime.End{}))), len(r_555), 16384)
+		if loop_562.For == nil {
+			loop_562.For = func(lo_559, hi int) {
+				r_555 := loop_562.C.H
+				tape_58 := loop_562.C.T.H
+				tape_56 := loop_562.C.T.T.H
+				for i_560 := lo_559; i_560 < hi; i_560++ {
+					r_555[i_560] = (-(tape_58[i_560] / tape_56[i_560]))
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_555), 16384, loop_562.For)
+		loop_562.Leave(&nbLoop231)
+	} else {
+		for i_556 := range r_555 {
+			r_555[i_556] = (-(tape_58[i_556] / tape_56[i_556]))
+		}
+	}
+	if tape_22 != tape_59 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_59})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if int64(2) >= int64(tape_54) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(2), tape_54))
+	}
+	if tape_55 != tape_59 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_59})+" differ")
+	}
+	row_563 := z_513[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
+	r_555 = r_555[:len(row_563)]
+	row_493 = row_493[:len(row_563)]
+	if len(row_563) >= 262144 {
+		loop_570 := runtime.EnterLoop(&nbLoop232, runtime.Bind(row_563, runtime.Bind(r_555, runtime.Bind(row_493, runtime.End{}))), len(row_563), 16384)
+		if loop_570.For == nil {
+			loop_570.For = func(lo_567, hi int) {
+				row_563 := loop_570.C.H
+				r_555 := loop_570.C.T.H
+				row_493 := loop_570.C.T.T.H
+				for i_568 := lo_567; i_568 < hi; i_568++ {
+					row_563[i_568] += (r_555[i_568] * row_493[i_568])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_563), 16384, loop_570.For)
+		loop_570.Leave(&nbLoop232)
+	} else {
+		for i_564 := range row_563 {
+			row_563[i_564] += (r_555[i_564] * row_493[i_564])
+		}
+	}
+	if tape_22 != tape_59 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_59})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if int64(2) >= int64(tape_54) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(2), tape_54))
+	}
+	if tape_55 != tape_59 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_59})+" differ")
+	}
+	row_571 := z_522[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
+	r_555 = r_555[:len(row_571)]
+	row_494 = row_494[:len(row_571)]
+	if len(row_571) >= 262144 {
+		loop_578 := runtime.EnterLoop(&nbLoop233, runtime.Bind(row_571, runtime.Bind(r_555, runtime.Bind(row_494, runtime.End{}))), len(row_571), 16384)
+		if loop_578.For == nil {
+			loop_578.For = func(lo_575, hi int) {
+				row_571 := loop_578.C.H
+				r_555 := loop_578.C.T.H
+				row_494 := loop_578.C.T.T.H
+				for i_576 := lo_575; i_576 < hi; i_576++ {
+					row_571[i_576] += (r_555[i_576] * row_494[i_576])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_571), 16384, loop_578.For)
+		loop_578.Leave(&nbLoop233)
+	} else {
+		for i_572 := range row_571 {
+			row_571[i_572] += (r_555[i_572] * row_494[i_572])
+		}
+	}
+	if tape_22 != tape_57 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_57})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if int64(0) >= int64(tape_54) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_54))
+	}
+	if tape_55 != tape_57 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_57})+" differ")
+	}
+	row_579 := z_513[int64(0)*int64(tape_55) : (int64(0)+1)*int64(tape_55)]
+	r_547 = r_547[:len(row_579)]
+	row_493 = row_493[:len(row_579)]
+	if len(row_579) >= 262144 {
+		loop_586 := runtime.EnterLoop(&nbLoop234, runtime.Bind(row_579, runtime.Bind(r_547, runtime.Bind(row_493, runtime.End{}))), len(row_579), 16384)
+		if loop_586.For == nil {
+			loop_586.For = func(lo_583, hi int) {
+				row_579 := loop_586.C.H
+				r_547 := loop_586.C.T.H
+				row_493 := loop_586.C.T.T.H
+				for i_584 := lo_583; i_584 < hi; i_584++ {
+					row_579[i_584] += (r_547[i_584] * row_493[i_584])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_579), 16384, loop_586.For)
+		loop_586.Leave(&nbLoop234)
+	} else {
+		for i_580 := range row_579 {
+			row_579[i_580] += (r_547[i_580] * row_493[i_580])
+		}
+	}
+	if tape_22 != tape_57 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_57})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if int64(0) >= int64(tape_54) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_54))
+	}
+	if tape_55 != tape_57 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_57})+" differ")
+	}
+	row_587 := z_522[int64(0)*int64(tape_55) : (int64(0)+1)*int64(tape_55)]
+	r_547 = r_547[:len(row_587)]
+	row_494 = row_494[:len(row_587)]
+	if len(row_587) >= 262144 {
+		loop_594 := runtime.EnterLoop(&nbLoop235, runtime.Bind(row_587, runtime.Bind(r_547, runtime.Bind(row_494, runtime.End{}))), len(row_587), 16384)
+		if loop_594.For == nil {
+			loop_594.For = func(lo_591, hi int) {
+				row_587 := loop_594.C.H
+				r_547 := loop_594.C.T.H
+				row_494 := loop_594.C.T.T.H
+				for i_592 := lo_591; i_592 < hi; i_592++ {
+					row_587[i_592] += (r_547[i_592] * row_494[i_592])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_587), 16384, loop_594.For)
+		loop_594.Leave(&nbLoop235)
+	} else {
+		for i_588 := range row_587 {
+			row_587[i_588] += (r_547[i_588] * row_494[i_588])
+		}
+	}
+	r_595, r_596, r_597, r_598, r_599, r_600, r_601, r_602, r_603, r_604, r_605, r_606, err_607 := fn_rotatesplit11bwdx2(ar, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, tape_92, tape_93, tape_94, tape_95, tape_96, tape_97, tape_98, tape_99, tape_100, tape_101, tape_102, tape_103, tape_104, tape_105, tape_106, tape_107, tape_108, tape_109, tape_110, tape_111, tape_112, tape_113, tape_114, tape_115, tape_116, tape_117, tape_118, tape_119, tape_120, tape_121, tape_122, tape_123, tape_124, tape_125, tape_126, tape_127, tape_128, tape_129, tape_130, tape_131, tape_132, tape_133, tape_134, tape_135, tape_136, tape_137, tape_138, tape_139, tape_140, tape_141, tape_142, tape_143, tape_144, tape_145, tape_146, tape_147, tape_148, tape_149, tape_150, tape_151, tape_152, tape_153, tape_154, tape_155, tape_156, tape_157, tape_158, tape_159, tape_160, tape_161, tape_162, tape_163, tape_164, tape_165, tape_166, tape_167, tape_168, tape_169, tape_170, tape_171, tape_172, tape_173, tape_174, tape_175, tape_176, tape_177, tape_178, tape_179, tape_180, tape_181, tape_182, tape_183, tape_184, z_513, tape_54, tape_55, z_522, tape_54, tape_55)
+	if err_607 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_607, "rotate$split_11$bwd$x2", "models.nab:126:5", "models.nab:142:5")
+	}
+	if int64(3)+int64(r_599) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_599), tape_18))
+	}
+	if r_600 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_600})+" and "+runtime.ShapeString([]int{tape_19}))
+	}
+	region_608 := z_273[int(int64(3))*tape_19 : (int(int64(3))+r_599)*tape_19]
+	r_598 = r_598[:len(region_608)]
+	if len(region_608) >= 262144 {
+		loop_615 := runtime.EnterLoop(&nbLoop236, runtime.Bind(region_608, runtime.Bind(r_598, runtime.End{})), len(region_608), 16384)
+		if loop_615.For == nil {
+			loop_615.For = func(lo_612, hi int) {
+				region_608 := loop_615.C.H
+				r_598 := loop_615.C.T.H
+				for i_613 := lo_612; i_613 < hi; i_613++ {
+					region_608[i_613] += -r_598[i_613]
+				}
+			}
+		}
+		runtime.ParallelFor(len(region_608), 16384, loop_615.For)
+		loop_615.Leave(&nbLoop236)
+	} else {
+		for i_609 := range region_608 {
+			region_608[i_609] += -r_598[i_609]
+		}
+	}
+	if int64(3)+int64(r_605) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_605), tape_18))
+	}
+	if r_606 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_606})+" and "+runtime.ShapeString([]int{tape_19}))
+	}
+	region_616 := z_327[int(int64(3))*tape_19 : (int(int64(3))+r_605)*tape_19]
+	r_604 = r_604[:len(region_616)]
+	if len(region_616) >= 262144 {
+		loop_623 := runtime.EnterLoop(&nbLoop237, runtime.Bind(region_616, runtime.Bind(r_604, runtime.End{})), len(region_616), 16384)
+		if loop_623.For == nil {
+			loop_623.For = func(lo_620, hi int) {
+				region_616 := loop_623.C.H
+				r_604 := loop_623.C.T.H
+				for i_621 := lo_620; i_621 < hi; i_621++ {
+					region_616[i_621] += -r_604[i_621]
+				}
+			}
+		}
+		runtime.ParallelFor(len(region_616), 16384, loop_623.For)
+		loop_623.Leave(&nbLoop237)
+	} else {
+		for i_617 := range region_616 {
+			region_616[i_617] += -r_604[i_617]
+		}
+	}
+	if int64(0)+int64(r_596) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_596), tape_18))
+	}
+	if r_597 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_597})+" and "+runtime.ShapeString([]int{tape_19}))
+	}
+	region_624 := z_273[int(int64(0))*tape_19 : (int(int64(0))+r_596)*tape_19]
+	r_595 = r_595[:len(region_624)]
+	for i_625 := range region_624 {
+		region_624[i_625] += r_595[i_625]
+	}
+	if int64(0)+int64(r_602) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_602), tape_18))
+	}
+	if r_603 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_603})+" and "+runtime.ShapeString([]int{tape_19}))
+	}
+	region_626 := z_327[int(int64(0))*tape_19 : (int(int64(0))+r_602)*tape_19]
+	r_601 = r_601[:len(region_626)]
+	for i_627 := range region_626 {
+		region_626[i_627] += r_601[i_627]
+	}
+	ar.Keep(mark_628, &z_273, &r_598, &z_195, &z_327, &r_604, &z_234)
+	return z_273, tape_18, tape_19, r_598, r_599, r_600, z_195, tape_7, z_327, tape_18, tape_19, r_604, r_605, r_606, z_234, tape_7, nil
+}
+
+// nbLoop238 keeps the records of a parallel loop of fn_bajacobian.
+var nbLoop238 runtime.LoopSite
 
 // fn_bajacobian is def ba_jacobian (models.nab:171:12).
 func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, int, []float64, int, error) {
-	mark_331 := ar.Mark()
+	mark_330 := ar.Mark()
 	_ = int64(cams_2)
 	_ = int64(pts_5)
 	size_18 := int64(w_8)
@@ -14297,186 +19046,182 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:100", err_240)
 	}
 	a_241 := ar.F64(n_239)
-	r_242, r_243, r_244, r_245, r_246, r_247, r_248, r_249, err_250 := fn_residualssplit1110bwd10(ar, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, r_196, r_197, r_198, r_199, r_200, r_201, r_202, r_203, r_204, r_205, r_206, r_207, r_208, r_209, r_210, r_211, r_212, r_213, r_214, r_215, r_216, r_217, a_221, n_219, d_222, a_241, n_239)
-	if err_250 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_250, "residuals$split_1110$bwd_10", "models.nab:142:5", "models.nab:175:57")
+	n_242, err_243 := runtime.CheckSize(int64(2))
+	if err_243 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_243)
 	}
-	n_251 := r_243 + r_246
-	if r_244 != r_247 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_244})+" and "+runtime.ShapeString([]int{r_247}))
-	}
-	c_252 := ar.F64w(len(r_242) + len(r_245))
-	copy(c_252, r_242)
-	copy(c_252[len(r_242):], r_245)
-	rs_253 := r_249
-	tot_254, err_255 := runtime.MulSize(1, rs_253)
-	if err_255 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:31", err_255)
-	}
-	a_256 := ar.F64w(tot_254)
-	row_257 := a_256[0*rs_253 : 1*rs_253]
-	copy(row_257, r_248)
-	n_258 := n_251 + 1
-	if r_244 != r_249 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_244})+" and "+runtime.ShapeString([]int{r_249}))
-	}
-	c_259 := ar.F64w(len(c_252) + len(a_256))
-	copy(c_259, c_252)
-	copy(c_259[len(c_252):], a_256)
-	n_260, err_261 := runtime.CheckSize(int64(2))
-	if err_261 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_261)
-	}
-	var a_262 []float64
-	var d_263 int = 0
-	var rs_264 int = 0
-	for i_265 := 0; i_265 < n_260; i_265++ {
-		mark_266 := ar.Mark()
-		i_267 := int64(i_265)
-		x_268 := i_267 == int64(1)
-		var c_269 []float64
-		var c_270 int
-		if x_268 {
-			n_271, err_272 := runtime.CheckSize(size_18)
-			if err_272 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:66", err_272)
+	var a_244 []float64
+	var d_245 int = 0
+	var rs_246 int = 0
+	for i_247 := 0; i_247 < n_242; i_247++ {
+		mark_248 := ar.Mark()
+		i_249 := int64(i_247)
+		x_250 := i_249 == int64(1)
+		var c_251 []float64
+		var c_252 int
+		if x_250 {
+			n_253, err_254 := runtime.CheckSize(size_18)
+			if err_254 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:66", err_254)
 			}
-			a_273 := ar.F64(n_271)
-			for i_274 := range a_273 {
-				a_273[i_274] = 1
+			a_255 := ar.F64(n_253)
+			for i_256 := range a_255 {
+				a_255[i_256] = 1
 			}
-			c_269, c_270 = a_273, n_271
+			c_251, c_252 = a_255, n_253
 		} else {
-			n_275, err_276 := runtime.CheckSize(size_18)
-			if err_276 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:79", err_276)
+			n_257, err_258 := runtime.CheckSize(size_18)
+			if err_258 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:79", err_258)
 			}
-			a_277 := ar.F64(n_275)
-			c_269, c_270 = a_277, n_275
+			a_259 := ar.F64(n_257)
+			c_251, c_252 = a_259, n_257
 		}
-		if i_265 == 0 {
-			d_263 = c_270
-			rs_264 = d_263
-			tot_278, err_279 := runtime.MulSize(n_260, rs_264)
-			if err_279 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_279)
+		if i_247 == 0 {
+			d_245 = c_252
+			rs_246 = d_245
+			tot_260, err_261 := runtime.MulSize(n_242, rs_246)
+			if err_261 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_261)
 			}
-			a_262 = ar.F64w(tot_278)
-		} else if c_270 != d_263 {
-			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:177:50", "build: element "+strconv.Itoa(i_265)+" has shape "+runtime.ShapeString([]int{c_270})+", element 0 has shape "+runtime.ShapeString([]int{d_263}))
+			a_244 = ar.F64w(tot_260)
+		} else if c_252 != d_245 {
+			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:177:50", "build: element "+strconv.Itoa(i_247)+" has shape "+runtime.ShapeString([]int{c_252})+", element 0 has shape "+runtime.ShapeString([]int{d_245}))
 		}
-		copy(a_262[i_265*rs_264:(i_265+1)*rs_264], c_269)
-		if i_265 > 0 {
-			ar.Release(mark_266)
+		copy(a_244[i_247*rs_246:(i_247+1)*rs_246], c_251)
+		if i_247 > 0 {
+			ar.Release(mark_248)
 		}
 	}
-	n_280, err_281 := runtime.CheckSize(size_18)
+	n_262, err_263 := runtime.CheckSize(size_18)
+	if err_263 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:100", err_263)
+	}
+	a_264 := ar.F64(n_262)
+	r_265, r_266, r_267, r_268, r_269, r_270, r_271, r_272, r_273, r_274, r_275, r_276, r_277, r_278, r_279, r_280, err_281 := fn_residualssplit1110bwd10x2(ar, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, r_196, r_197, r_198, r_199, r_200, r_201, r_202, r_203, r_204, r_205, r_206, r_207, r_208, r_209, r_210, r_211, r_212, r_213, r_214, r_215, r_216, r_217, a_221, n_219, d_222, a_241, n_239, a_244, n_242, d_245, a_264, n_262)
 	if err_281 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:100", err_281)
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_281, "residuals$split_1110$bwd_10$x2", "models.nab:142:5", "models.nab:175:57")
 	}
-	a_282 := ar.F64(n_280)
-	r_283, r_284, r_285, r_286, r_287, r_288, r_289, r_290, err_291 := fn_residualssplit1110bwd10(ar, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, r_196, r_197, r_198, r_199, r_200, r_201, r_202, r_203, r_204, r_205, r_206, r_207, r_208, r_209, r_210, r_211, r_212, r_213, r_214, r_215, r_216, r_217, a_262, n_260, d_263, a_282, n_280)
-	if err_291 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_291, "residuals$split_1110$bwd_10", "models.nab:142:5", "models.nab:175:57")
+	n_282 := r_266 + r_269
+	if r_267 != r_270 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_267})+" and "+runtime.ShapeString([]int{r_270}))
 	}
-	n_292 := r_284 + r_287
-	if r_285 != r_288 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_285})+" and "+runtime.ShapeString([]int{r_288}))
+	c_283 := ar.F64w(len(r_265) + len(r_268))
+	copy(c_283, r_265)
+	copy(c_283[len(r_265):], r_268)
+	rs_284 := r_272
+	tot_285, err_286 := runtime.MulSize(1, rs_284)
+	if err_286 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:31", err_286)
 	}
-	c_293 := ar.F64w(len(r_283) + len(r_286))
-	copy(c_293, r_283)
-	copy(c_293[len(r_283):], r_286)
-	rs_294 := r_290
-	tot_295, err_296 := runtime.MulSize(1, rs_294)
-	if err_296 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:31", err_296)
+	a_287 := ar.F64w(tot_285)
+	row_288 := a_287[0*rs_284 : 1*rs_284]
+	copy(row_288, r_271)
+	n_289 := n_282 + 1
+	if r_267 != r_272 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_267})+" and "+runtime.ShapeString([]int{r_272}))
 	}
-	a_297 := ar.F64w(tot_295)
-	row_298 := a_297[0*rs_294 : 1*rs_294]
-	copy(row_298, r_289)
-	n_299 := n_292 + 1
-	if r_285 != r_290 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_285})+" and "+runtime.ShapeString([]int{r_290}))
+	c_290 := ar.F64w(len(c_283) + len(a_287))
+	copy(c_290, c_283)
+	copy(c_290[len(c_283):], a_287)
+	n_291 := r_274 + r_277
+	if r_275 != r_278 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_275})+" and "+runtime.ShapeString([]int{r_278}))
 	}
-	c_300 := ar.F64w(len(c_293) + len(a_297))
-	copy(c_300, c_293)
-	copy(c_300[len(c_293):], a_297)
-	if n_299 != n_258 || r_285 != r_244 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:180:7", "array literal: element 1 has shape "+runtime.ShapeString([]int{n_299, r_285})+", element 0 has shape "+runtime.ShapeString([]int{n_258, r_244}))
+	c_292 := ar.F64w(len(r_273) + len(r_276))
+	copy(c_292, r_273)
+	copy(c_292[len(r_273):], r_276)
+	rs_293 := r_280
+	tot_294, err_295 := runtime.MulSize(1, rs_293)
+	if err_295 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:31", err_295)
 	}
-	rs_301 := n_258 * r_244
-	tot_302, err_303 := runtime.MulSize(2, rs_301)
-	if err_303 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:180:7", err_303)
+	a_296 := ar.F64w(tot_294)
+	row_297 := a_296[0*rs_293 : 1*rs_293]
+	copy(row_297, r_279)
+	n_298 := n_291 + 1
+	if r_275 != r_280 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_275})+" and "+runtime.ShapeString([]int{r_280}))
 	}
-	a_304 := ar.F64w(tot_302)
-	row_305 := a_304[0*rs_301 : 1*rs_301]
-	row_306 := a_304[1*rs_301 : 2*rs_301]
-	copy(row_305, c_259)
-	copy(row_306, c_300)
-	n_307, err_308 := runtime.CheckSize(int64(2))
-	if err_308 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_308)
+	c_299 := ar.F64w(len(c_292) + len(a_296))
+	copy(c_299, c_292)
+	copy(c_299[len(c_292):], a_296)
+	if n_298 != n_289 || r_275 != r_267 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:180:7", "array literal: element 1 has shape "+runtime.ShapeString([]int{n_298, r_275})+", element 0 has shape "+runtime.ShapeString([]int{n_289, r_267}))
 	}
-	n_309, err_310 := runtime.CheckSize(size_18)
-	if err_310 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:57", err_310)
+	rs_300 := n_289 * r_267
+	tot_301, err_302 := runtime.MulSize(2, rs_300)
+	if err_302 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:180:7", err_302)
 	}
-	a_311 := ar.F64(n_309)
-	var a_312 []float64
-	var d_313 int = 0
-	var rs_314 int = 0
-	for i_315 := 0; i_315 < n_307; i_315++ {
-		mark_316 := ar.Mark()
-		if i_315 == 0 {
-			d_313 = n_309
-			rs_314 = d_313
-			tot_317, err_318 := runtime.MulSize(n_307, rs_314)
-			if err_318 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_318)
+	a_303 := ar.F64w(tot_301)
+	row_304 := a_303[0*rs_300 : 1*rs_300]
+	row_305 := a_303[1*rs_300 : 2*rs_300]
+	copy(row_304, c_290)
+	copy(row_305, c_299)
+	n_306, err_307 := runtime.CheckSize(int64(2))
+	if err_307 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_307)
+	}
+	n_308, err_309 := runtime.CheckSize(size_18)
+	if err_309 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:57", err_309)
+	}
+	a_310 := ar.F64(n_308)
+	var a_311 []float64
+	var d_312 int = 0
+	var rs_313 int = 0
+	for i_314 := 0; i_314 < n_306; i_314++ {
+		mark_315 := ar.Mark()
+		if i_314 == 0 {
+			d_312 = n_308
+			rs_313 = d_312
+			tot_316, err_317 := runtime.MulSize(n_306, rs_313)
+			if err_317 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_317)
 			}
-			a_312 = ar.F64w(tot_317)
-		} else if n_309 != d_313 {
-			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:179:49", "fill: element "+strconv.Itoa(i_315)+" has shape "+runtime.ShapeString([]int{n_309})+", element 0 has shape "+runtime.ShapeString([]int{d_313}))
+			a_311 = ar.F64w(tot_316)
+		} else if n_308 != d_312 {
+			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:179:49", "fill: element "+strconv.Itoa(i_314)+" has shape "+runtime.ShapeString([]int{n_308})+", element 0 has shape "+runtime.ShapeString([]int{d_312}))
 		}
-		copy(a_312[i_315*rs_314:(i_315+1)*rs_314], a_311)
-		if i_315 > 0 {
-			ar.Release(mark_316)
+		copy(a_311[i_314*rs_313:(i_314+1)*rs_313], a_310)
+		if i_314 > 0 {
+			ar.Release(mark_315)
 		}
 	}
-	n_319, err_320 := runtime.CheckSize(size_18)
-	if err_320 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:68", err_320)
+	n_318, err_319 := runtime.CheckSize(size_18)
+	if err_319 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:68", err_319)
 	}
-	a_321 := ar.F64(n_319)
-	for i_322 := range a_321 {
-		a_321[i_322] = 1
+	a_320 := ar.F64(n_318)
+	for i_321 := range a_320 {
+		a_320[i_321] = 1
 	}
-	if n_319 != r_40 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_40})+" and "+runtime.ShapeString([]int{n_319}))
+	if n_318 != r_40 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_40})+" and "+runtime.ShapeString([]int{n_318}))
 	}
-	r_323 := ar.F64w(r_40)
-	r_39 = r_39[:len(r_323)]
-	a_321 = a_321[:len(r_323)]
-	if len(r_323) >= 262144 {
-		loop_330 := runtime.EnterLoop(&nbLoop122, runtime.Bind(r_323, runtime.Bind(r_39, runtime.Bind(a_321, runtime.End{}))), len(r_323), 16384)
-		if loop_330.For == nil {
-			loop_330.For = func(lo_327, hi int) {
-				r_323 := loop_330.C.H
-				r_39 := loop_330.C.T.H
-				a_321 := loop_330.C.T.T.H
-				for i_328 := lo_327; i_328 < hi; i_328++ {
-					r_323[i_328] = ((2.0 * r_39[i_328]) * -a_321[i_328])
+	r_322 := ar.F64w(r_40)
+	r_39 = r_39[:len(r_322)]
+	a_320 = a_320[:len(r_322)]
+	if len(r_322) >= 262144 {
+		loop_329 := runtime.EnterLoop(&nbLoop238, runtime.Bind(r_322, runtime.Bind(r_39, runtime.Bind(a_320, runtime.End{}))), len(r_322), 16384)
+		if loop_329.For == nil {
+			loop_329.For = func(lo_326, hi int) {
+				r_322 := loop_329.C.H
+				r_39 := loop_329.C.T.H
+				a_320 := loop_329.C.T.T.H
+				for i_327 := lo_326; i_327 < hi; i_327++ {
+					r_322[i_327] = ((2.0 * r_39[i_327]) * -a_320[i_327])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_323), 16384, loop_330.For)
-		loop_330.Leave(&nbLoop122)
+		runtime.ParallelFor(len(r_322), 16384, loop_329.For)
+		loop_329.Leave(&nbLoop238)
 	} else {
-		for i_324 := range r_323 {
-			r_323[i_324] = ((2.0 * r_39[i_324]) * -a_321[i_324])
+		for i_323 := range r_322 {
+			r_322[i_323] = ((2.0 * r_39[i_323]) * -a_320[i_323])
 		}
 	}
-	ar.Keep(mark_331, &a_304, &r_323)
-	return a_304, 2, n_258, r_244, r_323, r_40, nil
+	ar.Keep(mark_330, &a_303, &r_322)
+	return a_303, 2, n_289, r_267, r_322, r_40, nil
 }
