@@ -52,6 +52,7 @@ type owner struct {
 	external []bool         // by loc: storage the def does not own
 	writes   [][]clobber    // by loc: the writes that bumped it
 	gen      int
+	budget   int // steps left; below 0, eval gives up
 	culprits map[*ir.PrimCall]bool
 	inside   []map[*ir.PrimCall]bool // the in-place calls of each loop being followed
 }
@@ -71,10 +72,16 @@ func ensureOwned(params []*ir.Var, body ir.Expr) (ir.Expr, error) {
 	copied := map[*ir.PrimCall]bool{}
 	for {
 		o := &owner{env: map[*ir.Var]*aval{}, locOf: map[locKey]int{}, culprits: map[*ir.PrimCall]bool{}}
+		o.budget = ownerBudget + 64*ir.Size(body)
 		for _, p := range params {
 			o.env[p] = o.externalOf(p, p.T)
 		}
 		o.eval(body)
+		if o.budget < 0 {
+			// Too costly to follow (loops nested deep): every write not
+			// into a zero made for it gets a copy, once.
+			return copyAccumulators(body, uncopied(body, copied), copied)
+		}
 		if len(o.culprits) == 0 {
 			return body, nil
 		}
@@ -84,6 +91,28 @@ func ensureOwned(params []*ir.Var, body ir.Expr) (ir.Expr, error) {
 			return nil, err
 		}
 	}
+}
+
+// ownerBudget bounds the work of following one def (ensureOwned), with
+// 64 steps per node of its body: each loop is followed until it settles,
+// so loops nested deep would cost a power of their depth.
+const ownerBudget = 1 << 20
+
+// uncopied lists the in-place writes of body that are neither copies'
+// nor into a zero made for them.
+func uncopied(body ir.Expr, copied map[*ir.PrimCall]bool) map[*ir.PrimCall]bool {
+	out := map[*ir.PrimCall]bool{}
+	ir.Walk(body, func(x ir.Expr, enter bool) {
+		pc, ok := x.(*ir.PrimCall)
+		if !ok || !enter || !pc.Op.InPlace() || copied[pc] {
+			return
+		}
+		if z, ok := pc.Args[0].(*ir.PrimCall); ok && z.Op == ir.PrimZerosLike {
+			return
+		}
+		out[pc] = true
+	}, nil)
+	return out
 }
 
 // copyAccumulators rewrites each call in culprits to write into a fresh
@@ -280,6 +309,9 @@ func (o *owner) write(a *aval, op *ir.PrimCall) {
 }
 
 func (o *owner) eval(e ir.Expr) *aval {
+	if o.budget--; o.budget < 0 {
+		return noStorage
+	}
 	switch e := e.(type) {
 	case *ir.Var:
 		a, ok := o.env[e]
@@ -309,12 +341,12 @@ func (o *owner) eval(e ir.Expr) *aval {
 		return x
 	case *ir.If:
 		o.eval(e.Cond)
-		start := slices.Clone(o.cur)
+		start := o.snapshot()
 		t := o.eval(e.Then)
-		afterThen := slices.Clone(o.cur)
+		afterThen := o.snapshot()
 		copy(o.cur, start)
 		f := o.eval(e.Else)
-		afterElse := slices.Clone(o.cur)
+		afterElse := o.snapshot()
 		for l := range afterThen {
 			o.cur[l] = max(o.cur[l], afterThen[l])
 		}
@@ -390,7 +422,7 @@ func (o *owner) loop(e *ir.Loop) *aval {
 	if e.Count != nil {
 		o.eval(e.Count)
 	}
-	entry := slices.Clone(o.cur)
+	entry := o.snapshot()
 	if e.Index != nil {
 		o.env[e.Index] = noStorage
 	}
@@ -425,13 +457,19 @@ func (o *owner) loop(e *ir.Loop) *aval {
 			o.eval(e.Cond)
 		}
 		state = o.eval(e.Body)
-		ends = append(ends, end{state, slices.Clone(o.cur)})
+		ends = append(ends, end{state, o.snapshot()})
 		sig := o.signature(state, entry)
 		if sig == last {
 			return value()
 		}
 		last = sig
 	}
+}
+
+// snapshot copies the current generations, a cost the budget counts.
+func (o *owner) snapshot() []int {
+	o.budget -= len(o.cur)
+	return slices.Clone(o.cur)
 }
 
 // settle is a, made when the generations were at, seen now: a version

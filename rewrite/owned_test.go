@@ -172,3 +172,41 @@ func TestEnsureOwned(t *testing.T) {
 		})
 	}
 }
+
+// TestEnsureOwnedDeepLoops checks that loops nested deep, each followed
+// until it settles, stay within ensureOwned's budget: past it every
+// write gets a copy, which keeps the value right.
+func TestEnsureOwnedDeepLoops(t *testing.T) {
+	var b ir.Builder
+	vec := ir.ArrayOf(ir.ConstDim(3), ir.TF64)
+	d := b.Def("f", []string{"y"}, []ir.Type{vec}, func(ps []*ir.Var) ir.Expr {
+		var nest func(depth int, s ir.Expr) ir.Expr
+		nest = func(depth int, s ir.Expr) ir.Expr {
+			if depth == 0 {
+				return b.Prim(ir.PrimAccAddAt, s, b.I64(0), b.F64(1))
+			}
+			return b.For("s", s, "i", b.I64(1), func(st, _ *ir.Var) ir.Expr { return nest(depth-1, st) })
+		}
+		return nest(40, b.Prim(ir.PrimZerosLike, ps[0]))
+	})
+	body, err := ensureOwned(d.Params, d.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(ir.PrintExpr(body), "acc_add(zeros_like("); n != 1 {
+		t.Errorf("%d copies, want 1 (the budget's fallback)", n)
+	}
+	nd := *d
+	nd.Body = body
+	it, err := interp.New(ir.NewProgram([]*ir.Def{&nd}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := it.Call(context.Background(), "f", []runtime.Value{runtime.Arr(runtime.FromF64([]float64{1, 2, 3}))}, runtime.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := v.Array().F; got[0] != 1 || got[1] != 0 || got[2] != 0 {
+		t.Errorf("f = %v, want [1 0 0]", got)
+	}
+}
