@@ -227,6 +227,10 @@ func (a *expander) shareGroup(al *aliases, params []*ir.Var, body ir.Expr, g *vj
 		bwd := &ir.Call{Fn: &ir.Global{Name: s.bwd.Name, T: s.bwd.Type(), P: c.P}, Args: []ir.Expr{tape, seed}, T: s.bwd.Result, P: c.P}
 		return &ir.MakeTuple{Elems: []ir.Expr{y, unwrap(bwd)}, P: c.P}
 	})
+	for _, l := range chain {
+		inScope[l.Var] = true
+	}
+	rest = a.batchBackward(al, s, rest, sh, inScope)
 	out := ir.Expr(&ir.Let{Var: sh, Value: &ir.Call{Fn: &ir.Global{Name: s.fwd.Name, T: s.fwd.Type(), P: pos}, Args: args, T: s.fwd.Result, P: pos}, Body: rest, P: pos})
 	for i := len(chain) - 1; i >= 0; i-- {
 		out = &ir.Let{Var: chain[i].Var, Value: chain[i].Value, Body: out, P: chain[i].P}

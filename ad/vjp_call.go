@@ -349,6 +349,7 @@ type splitVJP struct {
 	cut      *cut
 	ps, tape []*ir.Var
 	variants map[string]*bwdVariant
+	batches  map[string]*ir.Def // backward defs for several seeds (batchDef)
 }
 
 // splitDef returns d's split VJP for the given active arguments, or nil

@@ -37,6 +37,8 @@ var adBodies = []string{
 	"sum(reverse(x) * x) + sum(concat(x, x * 2.0))",
 	"let m = [[x[0], x[1]], [x[2], x[3]]] in sum(transpose(m) @ m)",
 	"sum(map(fn(p) => p.0 * p.1, zip(x, x * 3.0)))",
+	splitBuildBodies[0],
+	splitBuildBodies[1],
 }
 
 // adWrappers differentiate f in every mode; j and hv take a direction.

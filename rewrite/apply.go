@@ -309,6 +309,9 @@ func (e *env) applyDef(d *ir.Def, s Strategy, src string, trace *Trace, opts Opt
 	if !ok {
 		return nil, ir.Errorf(pos, "%s failed on %s: it does not apply to the def's body (after AD); a rule applies only at the root of the term it is given, so to apply one wherever it matches write topdown(try(r)) or normalize(r)", what, d.Name)
 	}
+	if body, err = ensureOwned(d.Params, body); err != nil {
+		return nil, err
+	}
 	nd := *d
 	nd.Body = body
 	if err := ir.ValidateDef(&nd); err != nil {

@@ -728,6 +728,7 @@ func replaceProj(e ir.Expr, v *ir.Var, n int, f func(i int) ir.Expr) ir.Expr {
 
 var fuseRules = []goRule{
 	{name: "loop_to_build", fn: loopToBuild},
+	{name: "loop_split_build", flowSafe: true, fn: loopSplitBuild},
 	{name: "build_to_map", fn: buildToMap},
 	// build(n, fn(i) => xs[i]) => xs, where n is xs's length.
 	{name: "build_index", fn: func(c *ctx, e ir.Expr) (ir.Expr, bool) {
@@ -797,7 +798,7 @@ func loopToBuild(c *ctx, e ir.Expr) (ir.Expr, bool) {
 		init, tupled = t.Elems[0], true
 	}
 	z, ok := init.(*ir.PrimCall)
-	if !ok || z.Op != ir.PrimZerosLike || !isFreshZero(c, z) || ir.Rank(z.T) == 0 || !isLengthOf(l.Count, z.Args[0]) {
+	if !ok || z.Op != ir.PrimZerosLike || !isFreshZero(c, z) || ir.Rank(z.T) == 0 || !countsRows(l.Count, z) {
 		return nil, false
 	}
 	// Walk the body's let chain down to the final update.
@@ -937,6 +938,222 @@ func buildToMap(c *ctx, e ir.Expr) (ir.Expr, bool) {
 }
 
 // isLengthOf reports whether n is len(xs) or dim[0](xs).
+// countsRows reports whether n, a loop's count, is the number of rows of
+// z = zeros_like(x): len(x), or a constant equal to x's static length.
+func countsRows(n ir.Expr, z *ir.PrimCall) bool {
+	if isLengthOf(n, z.Args[0]) {
+		return true
+	}
+	k, ok := n.(*ir.Const)
+	if !ok {
+		return false
+	}
+	v, ok := k.Val.(int64)
+	d := ir.Dims(z.T)[0]
+	return ok && d.Known() && d.N == v
+}
+
+// loopSplitBuild takes out of a loop of several states a state that
+// loopToBuild would turn into a build: one that starts as a fresh zero
+// with a row per iteration and gets e added to row i in iteration i, e
+// reading no state. Reverse mode makes such loops for a comprehension
+// whose body reads several active values (each gets a state), and the
+// zero rows each state starts from cost as much as the additions:
+//
+//	loop rev = (zeros_like(y), s) for i < len(y) do
+//	  let g = rev.0 in let h = rev.1 in ... in (acc_add_at(g, i, e), h')
+//
+// becomes (build(len(y), fn(i) => ... in e), (loop rev = (s,) ...).0).
+// The lets e reads are copied into the build; one that the loop's other
+// states read as well is copied only if it is a view or an atom, so that
+// nothing is computed twice.
+func loopSplitBuild(c *ctx, e ir.Expr) (ir.Expr, bool) {
+	l, ok := e.(*ir.Loop)
+	if !ok || l.Index == nil || !c.facts.Total(l.Count) {
+		return nil, false
+	}
+	init, ok := l.Init.(*ir.MakeTuple)
+	if !ok || len(init.Elems) < 2 {
+		return nil, false
+	}
+	var lets []*ir.Let
+	body := l.Body
+	for {
+		let, ok := body.(*ir.Let)
+		if !ok {
+			break
+		}
+		lets = append(lets, let)
+		body = let.Body
+	}
+	final, ok := body.(*ir.MakeTuple)
+	if !ok || len(final.Elems) != len(init.Elems) {
+		return nil, false
+	}
+	// The state is read only through projections bound by lets.
+	proj := map[*ir.Var]int{}
+	for _, let := range lets {
+		if p, ok := let.Value.(*ir.Proj); ok && p.X == l.State {
+			proj[let.Var] = p.Index
+		}
+	}
+	if n, _ := ir.VarUses(l.Body, l.State); n != len(proj) {
+		return nil, false
+	}
+	// tainted: the lets that read the state.
+	tainted := map[*ir.Var]bool{l.State: true}
+	for _, let := range lets {
+		if ir.Mentions(let.Value, tainted) {
+			tainted[let.Var] = true
+		}
+	}
+	for j, x := range init.Elems {
+		z, ok := x.(*ir.PrimCall)
+		if !ok || z.Op != ir.PrimZerosLike || !isFreshZero(c, z) || ir.Rank(z.T) == 0 || !countsRows(l.Count, z) {
+			continue
+		}
+		if out, ok := splitState(l, lets, final, proj, tainted, j, z); ok {
+			return out, true
+		}
+	}
+	return nil, false
+}
+
+// splitState is loopSplitBuild for state j, if it qualifies.
+func splitState(l *ir.Loop, lets []*ir.Let, final *ir.MakeTuple, proj map[*ir.Var]int, tainted map[*ir.Var]bool, j int, z *ir.PrimCall) (ir.Expr, bool) {
+	a, ok := final.Elems[j].(*ir.Var)
+	if !ok {
+		return nil, false
+	}
+	var upd *ir.PrimCall
+	var updLet *ir.Let
+	for _, let := range lets {
+		if let.Var == a {
+			upd, _ = let.Value.(*ir.PrimCall)
+			updLet = let
+		}
+	}
+	if upd == nil || upd.Op != ir.PrimAccAddAt || upd.Args[1] != l.Index {
+		return nil, false
+	}
+	g, ok := upd.Args[0].(*ir.Var)
+	if !ok {
+		return nil, false
+	}
+	if k, isProj := proj[g]; !isProj || k != j {
+		return nil, false
+	}
+	if n, _ := ir.VarUses(l.Body, g); n != 1 {
+		return nil, false
+	}
+	if n, _ := ir.VarUses(l.Body, a); n != 1 {
+		return nil, false
+	}
+	for v, k := range proj {
+		if k == j && v != g {
+			return nil, false
+		}
+	}
+	elem := upd.Args[2]
+	if ir.Mentions(elem, tainted) {
+		return nil, false
+	}
+	// The lets elem needs, in order.
+	need := map[*ir.Var]bool{}
+	for _, v := range ir.FreeVars(elem) {
+		need[v] = true
+	}
+	var copied []*ir.Let
+	for i := len(lets) - 1; i >= 0; i-- {
+		if !need[lets[i].Var] {
+			continue
+		}
+		copied = append(copied, lets[i])
+		for _, v := range ir.FreeVars(lets[i].Value) {
+			need[v] = true
+		}
+	}
+	inCopy := map[*ir.Var]bool{}
+	for _, let := range copied {
+		inCopy[let.Var] = true
+	}
+	for _, let := range copied {
+		if ir.IsAtom(let.Value) || isView(let.Value) {
+			continue
+		}
+		// Computed: the loop must have no other reader of it.
+		total, _ := ir.VarUses(l.Body, let.Var)
+		inside, _ := ir.VarUses(elem, let.Var)
+		for _, o := range copied {
+			n, _ := ir.VarUses(o.Value, let.Var)
+			inside += n
+		}
+		if total != inside {
+			return nil, false
+		}
+	}
+	be := elem
+	for _, let := range copied { // innermost first
+		be = &ir.Let{Var: let.Var, Value: let.Value, Body: be, P: let.P}
+	}
+	lam := ir.Copy(&ir.Lambda{Params: []*ir.Var{l.Index}, Body: be, P: l.P}).(*ir.Lambda)
+	b, err := ir.PrimBuild.Call(l.P, ir.Dims(z.T)[0], ir.Copy(l.Count), lam)
+	if err != nil || !ir.Equal(b.T, z.T) {
+		return nil, false
+	}
+	// The loop without state j.
+	var inits, outs []ir.Expr
+	var types []ir.Type
+	for k, x := range l.Init.(*ir.MakeTuple).Elems {
+		if k != j {
+			inits = append(inits, x)
+			outs = append(outs, final.Elems[k])
+			types = append(types, x.Type())
+		}
+	}
+	st := ir.NewVar(l.State.Name, ir.TupleOf(types...), l.State.P)
+	shift := func(k int) int {
+		if k > j {
+			return k - 1
+		}
+		return k
+	}
+	var nb ir.Expr = &ir.MakeTuple{Elems: outs, P: final.P}
+	for i := len(lets) - 1; i >= 0; i-- {
+		let := lets[i]
+		if let == updLet || let.Var == g {
+			continue
+		}
+		val := let.Value
+		if k, ok := proj[let.Var]; ok {
+			val = &ir.Proj{X: st, Index: shift(k), P: let.Value.Pos()}
+		}
+		nb = &ir.Let{Var: let.Var, Value: val, Body: nb, P: let.P}
+	}
+	rest := ir.NewVar("rest", st.T, l.P)
+	loop := &ir.Loop{State: st, Init: &ir.MakeTuple{Elems: inits, P: l.Init.Pos()}, Index: l.Index, Count: l.Count, Body: nb, P: l.P}
+	elems := make([]ir.Expr, len(final.Elems))
+	bv := ir.NewVar("built", b.T, l.P)
+	for k := range elems {
+		if k == j {
+			elems[k] = bv
+		} else {
+			elems[k] = &ir.Proj{X: rest, Index: shift(k), P: l.P}
+		}
+	}
+	return &ir.Let{Var: bv, Value: b, Body: &ir.Let{Var: rest, Value: loop, Body: &ir.MakeTuple{Elems: elems, P: l.P}, P: l.P}, P: l.P}, true
+}
+
+// isView reports whether e reads part of a value without computing: a
+// projection or an element x[i] (a row is a view).
+func isView(e ir.Expr) bool {
+	if _, ok := e.(*ir.Proj); ok {
+		return true
+	}
+	pc, ok := e.(*ir.PrimCall)
+	return ok && pc.Op == ir.PrimIndex
+}
+
 func isLengthOf(n, xs ir.Expr) bool {
 	pc, ok := n.(*ir.PrimCall)
 	if !ok || !(pc.Op == ir.PrimLen || pc.Op == ir.PrimDim && pc.Aux == 0) {

@@ -1,8 +1,13 @@
 package tests
 
 import (
+	"context"
 	"math/rand/v2"
+	"strings"
 	"testing"
+
+	"github.com/nabla-lang/nabla/internal/pipeline"
+	"github.com/nabla-lang/nabla/ir"
 )
 
 // shareSrc has several VJPs of one function at one point (shared), which
@@ -118,5 +123,26 @@ func TestBAJacobian(t *testing.T) {
 	for _, sz := range [][3]int{{1, 1, 1}, {2, 5, 9}, {4, 30, 200}} {
 		args := baArgs(rng, sz[0], sz[1], sz[2])
 		checkClose(t, "ba jacobian", flat(call(t, fn(t, p, "jacobian"), args...)), flat(call(t, fn(t, p, "jacobian_fwd"), args...)), 1e-12)
+	}
+}
+
+// TestBatchedBackward checks that BA's two reprojection rows sweep back
+// in one batched backward def (ad/share_batch.go), and that its
+// rotation's backward sweeps are batched in turn, so that what they
+// compute from the tape alone is computed once.
+func TestBatchedBackward(t *testing.T) {
+	res, err := pipeline.Compile(context.Background(), "ba.nab", readBench(t, "ba.nab"), pipeline.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := res.Final()
+	for _, name := range []string{"residuals$split_1110$bwd_10$x2", "rotate$split_11$bwd$x2"} {
+		if p.Def(name) == nil {
+			t.Errorf("no def %s", name)
+		}
+	}
+	text := ir.PrintDef(p.Def("jacobian"))
+	if n := strings.Count(text, "$bwd_10"); n != 1 {
+		t.Errorf("jacobian calls a backward def of the reprojection rows %d times, want 1 (batched):\n%s", n, text)
 	}
 }

@@ -11880,14 +11880,24 @@ var nbLoop100 runtime.LoopSite
 // nbLoop101 keeps the records of a parallel loop of fn_rotatesplit11bwd.
 var nbLoop101 runtime.LoopSite
 
+// nbLoop102 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop102 runtime.LoopSite
+
+// nbLoop103 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop103 runtime.LoopSite
+
+// nbLoop104 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop104 runtime.LoopSite
+
+// nbLoop105 keeps the records of a parallel loop of fn_rotatesplit11bwd.
+var nbLoop105 runtime.LoopSite
+
 // fn_rotatesplit11bwd is def rotate$split_11$bwd (models.nab:126:5).
 func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 []float64, tape_12 int, tape_13 []float64, tape_14 int, tape_15 int, tape_16 []float64, tape_17 int, tape_18 int, tape_19 []float64, tape_20 int, tape_21 []float64, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 []float64, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 []float64, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 int, tape_44 []float64, tape_45 int, tape_46 []float64, tape_47 int, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 int, tape_54 []float64, tape_55 int, tape_56 int, tape_57 []float64, tape_58 int, tape_59 int, tape_60 []float64, tape_61 int, tape_62 int, tape_63 []float64, tape_64 int, tape_65 []float64, tape_66 int, tape_67 []float64, tape_68 int, tape_69 []float64, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 []float64, tape_78 int, tape_79 []float64, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 int, tape_86 []float64, tape_87 int, tape_88 int, tape_89 []float64, tape_90 int, tape_91 []float64, tape_92 int, tape_93 []float64, tape_94 int, tape_95 []float64, tape_96 int, tape_97 []float64, tape_98 int, tape_99 []float64, tape_100 int, tape_101 []float64, tape_102 int, tape_103 []float64, tape_104 int, tape_105 []float64, tape_106 int, tape_107 []float64, tape_108 int, tape_109 []float64, tape_110 int, tape_111 []float64, tape_112 int, tape_113 []float64, tape_114 int, tape_115 int, tape_116 []float64, tape_117 int, tape_118 []float64, tape_119 int, tape_120 []float64, tape_121 int, tape_122 []float64, tape_123 int, tape_124 []float64, tape_125 int, ybar_126 []float64, ybar_127 int, ybar_128 int) ([]float64, int, int, []float64, int, int, error) {
-	mark_682 := ar.Mark()
+	mark_737 := ar.Mark()
 	if ybar_127 != 3 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_127))
 	}
-	tape_1 = tape_1[:tape_2*tape_3]
-	tape_4 = tape_4[:tape_5*tape_6]
 	tape_7 = tape_7[:tape_8]
 	tape_9 = tape_9[:tape_10]
 	tape_11 = tape_11[:tape_12]
@@ -11904,9 +11914,7 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	tape_35 = tape_35[:tape_36]
 	tape_37 = tape_37[:tape_38]
 	tape_39 = tape_39[:tape_40]
-	tape_41 = tape_41[:tape_42*tape_43]
 	tape_44 = tape_44[:tape_45]
-	tape_46 = tape_46[:tape_47*tape_48]
 	tape_49 = tape_49[:tape_50]
 	tape_51 = tape_51[:tape_52*tape_53]
 	tape_54 = tape_54[:tape_55*tape_56]
@@ -11963,89 +11971,182 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 			r_129[i_130] = (runtime.Sign(tape_7[i_130]))
 		}
 	}
-	z_137 := ar.F64(len(tape_1))
-	z_138 := ar.F64(len(tape_4))
-	var rev_139 []float64
-	var rev_140 int
-	var rev_141 int
-	var rev_142 []float64
-	var rev_143 int
-	var rev_144 int
-	rev_139, rev_140, rev_141, rev_142, rev_143, rev_144 = z_137, tape_2, tape_3, z_138, tape_5, tape_6
-	for i_153 := int64(0); i_153 < int64(3); i_153++ {
-		if i_153 < 0 || i_153 >= int64(ybar_127) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_153, ybar_127))
-		}
-		row_155 := ybar_126[int(i_153)*ybar_128 : (int(i_153)+1)*ybar_128]
-		if ybar_128 != tape_8 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
-		}
-		if i_153 < 0 || i_153 >= int64(rev_143) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:137:6", runtime.CheckIndex(i_153, rev_143))
-		}
-		if rev_144 != tape_8 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_144})+" and "+runtime.ShapeString([]int{tape_8})+" differ")
-		}
-		row_156 := rev_142[i_153*int64(rev_144) : (i_153+1)*int64(rev_144)]
-		r_129 = r_129[:len(row_156)]
-		row_155 = row_155[:len(row_156)]
-		for i_157 := range row_156 {
-			row_156[i_157] += ((1.0 - r_129[i_157]) * row_155[i_157])
-		}
-		if ybar_128 != tape_8 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
-		}
-		if i_153 < 0 || i_153 >= int64(rev_140) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:137:6", runtime.CheckIndex(i_153, rev_140))
-		}
-		if rev_141 != tape_8 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_141})+" and "+runtime.ShapeString([]int{tape_8})+" differ")
-		}
-		row_159 := rev_139[i_153*int64(rev_141) : (i_153+1)*int64(rev_141)]
-		r_129 = r_129[:len(row_159)]
-		row_155 = row_155[:len(row_159)]
-		for i_160 := range row_159 {
-			row_159[i_160] += (r_129[i_160] * row_155[i_160])
-		}
+	n_137, err_138 := runtime.CheckSize(int64(3))
+	if err_138 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_138)
 	}
-	if int64(tape_5) != int64(3) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", runtime.DimMessage("ybar", "[3][p]f64", "3", int64(tape_5), int64(3))), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	var a_139 []float64
+	if int64(0) >= int64(ybar_127) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), ybar_127))
 	}
-	if int64(0) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_5)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	row_140 := ybar_126[int(int64(0))*ybar_128 : (int(int64(0))+1)*ybar_128]
+	if ybar_128 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
 	}
-	row_162 := z_138[int(int64(0))*tape_6 : (int(int64(0))+1)*tape_6]
-	if int64(1) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_5)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	rs_141 := tape_8
+	tot_142, err_143 := runtime.MulSize(n_137, rs_141)
+	if err_143 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_143)
 	}
-	row_163 := z_138[int(int64(1))*tape_6 : (int(int64(1))+1)*tape_6]
-	if int64(2) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_5)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	a_139 = ar.F64w(tot_142)
+	if int64(1) >= int64(ybar_127) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), ybar_127))
 	}
-	row_164 := z_138[int(int64(2))*tape_6 : (int(int64(2))+1)*tape_6]
-	r_165 := ar.F64w(tape_6)
-	row_164 = row_164[:len(r_165)]
-	if len(r_165) >= 262144 {
-		loop_172 := runtime.EnterLoop(&nbLoop50, runtime.Bind(r_165, runtime.Bind(row_164, runtime.End{})), len(r_165), 16384)
-		if loop_172.For == nil {
-			loop_172.For = func(lo_169, hi int) {
-				r_165 := loop_172.C.H
-				row_164 := loop_172.C.T.H
-				for i_170 := lo_169; i_170 < hi; i_170++ {
-					r_165[i_170] = -row_164[i_170]
+	row_144 := ybar_126[int(int64(1))*ybar_128 : (int(int64(1))+1)*ybar_128]
+	if ybar_128 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
+	}
+	if int64(2) >= int64(ybar_127) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), ybar_127))
+	}
+	row_145 := ybar_126[int(int64(2))*ybar_128 : (int(int64(2))+1)*ybar_128]
+	if ybar_128 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
+	}
+	row_146 := a_139[0*rs_141 : 1*rs_141]
+	row_147 := a_139[1*rs_141 : 2*rs_141]
+	row_148 := a_139[2*rs_141 : 3*rs_141]
+	r_129 = r_129[:tape_8]
+	row_140 = row_140[:tape_8]
+	row_144 = row_144[:tape_8]
+	row_145 = row_145[:tape_8]
+	row_146 = row_146[:tape_8]
+	row_147 = row_147[:tape_8]
+	row_148 = row_148[:tape_8]
+	if tape_8 >= 262144 {
+		loop_161 := runtime.EnterLoop(&nbLoop50, runtime.Bind(r_129, runtime.Bind(row_140, runtime.Bind(row_144, runtime.Bind(row_145, runtime.Bind(row_146, runtime.Bind(row_147, runtime.Bind(row_148, runtime.End{}))))))), tape_8, 16384)
+		if loop_161.For == nil {
+			loop_161.For = func(lo_155, hi int) {
+				r_129 := loop_161.C.H
+				row_140 := loop_161.C.T.H
+				row_144 := loop_161.C.T.T.H
+				row_145 := loop_161.C.T.T.T.H
+				row_146 := loop_161.C.T.T.T.T.H
+				row_147 := loop_161.C.T.T.T.T.T.H
+				row_148 := loop_161.C.T.T.T.T.T.T.H
+				for i_156 := lo_155; i_156 < hi; i_156++ {
+					e_158 := (r_129[i_156] * row_140[i_156])
+					e_159 := (r_129[i_156] * row_144[i_156])
+					e_160 := (r_129[i_156] * row_145[i_156])
+					row_146[i_156] = e_158
+					row_147[i_156] = e_159
+					row_148[i_156] = e_160
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_165), 16384, loop_172.For)
-		loop_172.Leave(&nbLoop50)
+		runtime.ParallelFor(tape_8, 16384, loop_161.For)
+		loop_161.Leave(&nbLoop50)
 	} else {
-		for i_166 := range r_165 {
-			r_165[i_166] = -row_164[i_166]
+		for i_149 := 0; i_149 < tape_8; i_149++ {
+			e_151 := (r_129[i_149] * row_140[i_149])
+			e_152 := (r_129[i_149] * row_144[i_149])
+			e_153 := (r_129[i_149] * row_145[i_149])
+			row_146[i_149] = e_151
+			row_147[i_149] = e_152
+			row_148[i_149] = e_153
 		}
 	}
-	z_173 := ar.F64(len(tape_13))
-	if tape_6 != tape_12 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_12})+" and "+runtime.ShapeString([]int{tape_6})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	n_162, err_163 := runtime.CheckSize(int64(3))
+	if err_163 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_163)
+	}
+	var a_164 []float64
+	if int64(0) >= int64(ybar_127) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), ybar_127))
+	}
+	row_165 := ybar_126[int(int64(0))*ybar_128 : (int(int64(0))+1)*ybar_128]
+	if ybar_128 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
+	}
+	rs_166 := tape_8
+	tot_167, err_168 := runtime.MulSize(n_162, rs_166)
+	if err_168 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_168)
+	}
+	a_164 = ar.F64w(tot_167)
+	if int64(1) >= int64(ybar_127) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), ybar_127))
+	}
+	row_169 := ybar_126[int(int64(1))*ybar_128 : (int(int64(1))+1)*ybar_128]
+	if ybar_128 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
+	}
+	if int64(2) >= int64(ybar_127) {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), ybar_127))
+	}
+	row_170 := ybar_126[int(int64(2))*ybar_128 : (int(int64(2))+1)*ybar_128]
+	if ybar_128 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
+	}
+	row_171 := a_164[0*rs_166 : 1*rs_166]
+	row_172 := a_164[1*rs_166 : 2*rs_166]
+	row_173 := a_164[2*rs_166 : 3*rs_166]
+	r_129 = r_129[:tape_8]
+	row_165 = row_165[:tape_8]
+	row_169 = row_169[:tape_8]
+	row_170 = row_170[:tape_8]
+	row_171 = row_171[:tape_8]
+	row_172 = row_172[:tape_8]
+	row_173 = row_173[:tape_8]
+	if tape_8 >= 262144 {
+		loop_186 := runtime.EnterLoop(&nbLoop51, runtime.Bind(r_129, runtime.Bind(row_165, runtime.Bind(row_169, runtime.Bind(row_170, runtime.Bind(row_171, runtime.Bind(row_172, runtime.Bind(row_173, runtime.End{}))))))), tape_8, 16384)
+		if loop_186.For == nil {
+			loop_186.For = func(lo_180, hi int) {
+				r_129 := loop_186.C.H
+				row_165 := loop_186.C.T.H
+				row_169 := loop_186.C.T.T.H
+				row_170 := loop_186.C.T.T.T.H
+				row_171 := loop_186.C.T.T.T.T.H
+				row_172 := loop_186.C.T.T.T.T.T.H
+				row_173 := loop_186.C.T.T.T.T.T.T.H
+				for i_181 := lo_180; i_181 < hi; i_181++ {
+					e_183 := ((1.0 - r_129[i_181]) * row_165[i_181])
+					e_184 := ((1.0 - r_129[i_181]) * row_169[i_181])
+					e_185 := ((1.0 - r_129[i_181]) * row_170[i_181])
+					row_171[i_181] = e_183
+					row_172[i_181] = e_184
+					row_173[i_181] = e_185
+				}
+			}
+		}
+		runtime.ParallelFor(tape_8, 16384, loop_186.For)
+		loop_186.Leave(&nbLoop51)
+	} else {
+		for i_174 := 0; i_174 < tape_8; i_174++ {
+			e_176 := ((1.0 - r_129[i_174]) * row_165[i_174])
+			e_177 := ((1.0 - r_129[i_174]) * row_169[i_174])
+			e_178 := ((1.0 - r_129[i_174]) * row_170[i_174])
+			row_171[i_174] = e_176
+			row_172[i_174] = e_177
+			row_173[i_174] = e_178
+		}
+	}
+	row_187 := a_164[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	row_188 := a_164[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	row_189 := a_164[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	r_190 := ar.F64w(tape_8)
+	row_189 = row_189[:len(r_190)]
+	if len(r_190) >= 262144 {
+		loop_197 := runtime.EnterLoop(&nbLoop52, runtime.Bind(r_190, runtime.Bind(row_189, runtime.End{})), len(r_190), 16384)
+		if loop_197.For == nil {
+			loop_197.For = func(lo_194, hi int) {
+				r_190 := loop_197.C.H
+				row_189 := loop_197.C.T.H
+				for i_195 := lo_194; i_195 < hi; i_195++ {
+					r_190[i_195] = -row_189[i_195]
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_190), 16384, loop_197.For)
+		loop_197.Leave(&nbLoop52)
+	} else {
+		for i_191 := range r_190 {
+			r_190[i_191] = -row_189[i_191]
+		}
+	}
+	z_198 := ar.F64(len(tape_13))
+	if tape_8 != tape_12 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_12})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if int64(0) >= int64(tape_14) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_14)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
@@ -12053,31 +12154,31 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_15 != tape_12 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_15})+" and "+runtime.ShapeString([]int{tape_12})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	row_174 := z_173[int64(0)*int64(tape_15) : (int64(0)+1)*int64(tape_15)]
-	tape_11 = tape_11[:len(row_174)]
-	r_165 = r_165[:len(row_174)]
-	if len(row_174) >= 262144 {
-		loop_181 := runtime.EnterLoop(&nbLoop51, runtime.Bind(row_174, runtime.Bind(tape_11, runtime.Bind(r_165, runtime.End{}))), len(row_174), 16384)
-		if loop_181.For == nil {
-			loop_181.For = func(lo_178, hi int) {
-				row_174 := loop_181.C.H
-				tape_11 := loop_181.C.T.H
-				r_165 := loop_181.C.T.T.H
-				for i_179 := lo_178; i_179 < hi; i_179++ {
-					row_174[i_179] += (tape_11[i_179] * r_165[i_179])
+	row_199 := z_198[int64(0)*int64(tape_15) : (int64(0)+1)*int64(tape_15)]
+	tape_11 = tape_11[:len(row_199)]
+	r_190 = r_190[:len(row_199)]
+	if len(row_199) >= 262144 {
+		loop_206 := runtime.EnterLoop(&nbLoop53, runtime.Bind(row_199, runtime.Bind(tape_11, runtime.Bind(r_190, runtime.End{}))), len(row_199), 16384)
+		if loop_206.For == nil {
+			loop_206.For = func(lo_203, hi int) {
+				row_199 := loop_206.C.H
+				tape_11 := loop_206.C.T.H
+				r_190 := loop_206.C.T.T.H
+				for i_204 := lo_203; i_204 < hi; i_204++ {
+					row_199[i_204] += (tape_11[i_204] * r_190[i_204])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_174), 16384, loop_181.For)
-		loop_181.Leave(&nbLoop51)
+		runtime.ParallelFor(len(row_199), 16384, loop_206.For)
+		loop_206.Leave(&nbLoop53)
 	} else {
-		for i_175 := range row_174 {
-			row_174[i_175] += (tape_11[i_175] * r_165[i_175])
+		for i_200 := range row_199 {
+			row_199[i_200] += (tape_11[i_200] * r_190[i_200])
 		}
 	}
-	z_182 := ar.F64(len(tape_16))
-	if tape_6 != tape_10 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_6})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	z_207 := ar.F64(len(tape_16))
+	if tape_8 != tape_10 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if int64(1) >= int64(tape_17) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_17)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
@@ -12085,30 +12186,30 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_18 != tape_10 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{tape_10})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	row_183 := z_182[int64(1)*int64(tape_18) : (int64(1)+1)*int64(tape_18)]
-	tape_9 = tape_9[:len(row_183)]
-	r_165 = r_165[:len(row_183)]
-	if len(row_183) >= 262144 {
-		loop_190 := runtime.EnterLoop(&nbLoop52, runtime.Bind(row_183, runtime.Bind(tape_9, runtime.Bind(r_165, runtime.End{}))), len(row_183), 16384)
-		if loop_190.For == nil {
-			loop_190.For = func(lo_187, hi int) {
-				row_183 := loop_190.C.H
-				tape_9 := loop_190.C.T.H
-				r_165 := loop_190.C.T.T.H
-				for i_188 := lo_187; i_188 < hi; i_188++ {
-					row_183[i_188] += (tape_9[i_188] * r_165[i_188])
+	row_208 := z_207[int64(1)*int64(tape_18) : (int64(1)+1)*int64(tape_18)]
+	tape_9 = tape_9[:len(row_208)]
+	r_190 = r_190[:len(row_208)]
+	if len(row_208) >= 262144 {
+		loop_215 := runtime.EnterLoop(&nbLoop54, runtime.Bind(row_208, runtime.Bind(tape_9, runtime.Bind(r_190, runtime.End{}))), len(row_208), 16384)
+		if loop_215.For == nil {
+			loop_215.For = func(lo_212, hi int) {
+				row_208 := loop_215.C.H
+				tape_9 := loop_215.C.T.H
+				r_190 := loop_215.C.T.T.H
+				for i_213 := lo_212; i_213 < hi; i_213++ {
+					row_208[i_213] += (tape_9[i_213] * r_190[i_213])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_183), 16384, loop_190.For)
-		loop_190.Leave(&nbLoop52)
+		runtime.ParallelFor(len(row_208), 16384, loop_215.For)
+		loop_215.Leave(&nbLoop54)
 	} else {
-		for i_184 := range row_183 {
-			row_183[i_184] += (tape_9[i_184] * r_165[i_184])
+		for i_209 := range row_208 {
+			row_208[i_209] += (tape_9[i_209] * r_190[i_209])
 		}
 	}
-	if tape_6 != tape_22 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_6})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	if tape_8 != tape_22 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if int64(1) >= int64(tape_14) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_14)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
@@ -12116,30 +12217,30 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_15 != tape_22 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_15})+" and "+runtime.ShapeString([]int{tape_22})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	row_191 := z_173[int64(1)*int64(tape_15) : (int64(1)+1)*int64(tape_15)]
-	tape_21 = tape_21[:len(row_191)]
-	row_164 = row_164[:len(row_191)]
-	if len(row_191) >= 262144 {
-		loop_198 := runtime.EnterLoop(&nbLoop53, runtime.Bind(row_191, runtime.Bind(tape_21, runtime.Bind(row_164, runtime.End{}))), len(row_191), 16384)
-		if loop_198.For == nil {
-			loop_198.For = func(lo_195, hi int) {
-				row_191 := loop_198.C.H
-				tape_21 := loop_198.C.T.H
-				row_164 := loop_198.C.T.T.H
-				for i_196 := lo_195; i_196 < hi; i_196++ {
-					row_191[i_196] += (tape_21[i_196] * row_164[i_196])
+	row_216 := z_198[int64(1)*int64(tape_15) : (int64(1)+1)*int64(tape_15)]
+	tape_21 = tape_21[:len(row_216)]
+	row_189 = row_189[:len(row_216)]
+	if len(row_216) >= 262144 {
+		loop_223 := runtime.EnterLoop(&nbLoop55, runtime.Bind(row_216, runtime.Bind(tape_21, runtime.Bind(row_189, runtime.End{}))), len(row_216), 16384)
+		if loop_223.For == nil {
+			loop_223.For = func(lo_220, hi int) {
+				row_216 := loop_223.C.H
+				tape_21 := loop_223.C.T.H
+				row_189 := loop_223.C.T.T.H
+				for i_221 := lo_220; i_221 < hi; i_221++ {
+					row_216[i_221] += (tape_21[i_221] * row_189[i_221])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_191), 16384, loop_198.For)
-		loop_198.Leave(&nbLoop53)
+		runtime.ParallelFor(len(row_216), 16384, loop_223.For)
+		loop_223.Leave(&nbLoop55)
 	} else {
-		for i_192 := range row_191 {
-			row_191[i_192] += (tape_21[i_192] * row_164[i_192])
+		for i_217 := range row_216 {
+			row_216[i_217] += (tape_21[i_217] * row_189[i_217])
 		}
 	}
-	if tape_6 != tape_20 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_20})+" and "+runtime.ShapeString([]int{tape_6})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	if tape_8 != tape_20 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_20})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if int64(0) >= int64(tape_17) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_17)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
@@ -12147,50 +12248,50 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_18 != tape_20 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{tape_20})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	row_199 := z_182[int64(0)*int64(tape_18) : (int64(0)+1)*int64(tape_18)]
-	tape_19 = tape_19[:len(row_199)]
-	row_164 = row_164[:len(row_199)]
-	if len(row_199) >= 262144 {
-		loop_206 := runtime.EnterLoop(&nbLoop54, runtime.Bind(row_199, runtime.Bind(tape_19, runtime.Bind(row_164, runtime.End{}))), len(row_199), 16384)
-		if loop_206.For == nil {
-			loop_206.For = func(lo_203, hi int) {
-				row_199 := loop_206.C.H
-				tape_19 := loop_206.C.T.H
-				row_164 := loop_206.C.T.T.H
-				for i_204 := lo_203; i_204 < hi; i_204++ {
-					row_199[i_204] += (tape_19[i_204] * row_164[i_204])
+	row_224 := z_207[int64(0)*int64(tape_18) : (int64(0)+1)*int64(tape_18)]
+	tape_19 = tape_19[:len(row_224)]
+	row_189 = row_189[:len(row_224)]
+	if len(row_224) >= 262144 {
+		loop_231 := runtime.EnterLoop(&nbLoop56, runtime.Bind(row_224, runtime.Bind(tape_19, runtime.Bind(row_189, runtime.End{}))), len(row_224), 16384)
+		if loop_231.For == nil {
+			loop_231.For = func(lo_228, hi int) {
+				row_224 := loop_231.C.H
+				tape_19 := loop_231.C.T.H
+				row_189 := loop_231.C.T.T.H
+				for i_229 := lo_228; i_229 < hi; i_229++ {
+					row_224[i_229] += (tape_19[i_229] * row_189[i_229])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_199), 16384, loop_206.For)
-		loop_206.Leave(&nbLoop54)
+		runtime.ParallelFor(len(row_224), 16384, loop_231.For)
+		loop_231.Leave(&nbLoop56)
 	} else {
-		for i_200 := range row_199 {
-			row_199[i_200] += (tape_19[i_200] * row_164[i_200])
+		for i_225 := range row_224 {
+			row_224[i_225] += (tape_19[i_225] * row_189[i_225])
 		}
 	}
-	r_207 := ar.F64w(tape_6)
-	row_163 = row_163[:len(r_207)]
-	if len(r_207) >= 262144 {
-		loop_214 := runtime.EnterLoop(&nbLoop55, runtime.Bind(r_207, runtime.Bind(row_163, runtime.End{})), len(r_207), 16384)
-		if loop_214.For == nil {
-			loop_214.For = func(lo_211, hi int) {
-				r_207 := loop_214.C.H
-				row_163 := loop_214.C.T.H
-				for i_212 := lo_211; i_212 < hi; i_212++ {
-					r_207[i_212] = -row_163[i_212]
+	r_232 := ar.F64w(tape_8)
+	row_188 = row_188[:len(r_232)]
+	if len(r_232) >= 262144 {
+		loop_239 := runtime.EnterLoop(&nbLoop57, runtime.Bind(r_232, runtime.Bind(row_188, runtime.End{})), len(r_232), 16384)
+		if loop_239.For == nil {
+			loop_239.For = func(lo_236, hi int) {
+				r_232 := loop_239.C.H
+				row_188 := loop_239.C.T.H
+				for i_237 := lo_236; i_237 < hi; i_237++ {
+					r_232[i_237] = -row_188[i_237]
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_207), 16384, loop_214.For)
-		loop_214.Leave(&nbLoop55)
+		runtime.ParallelFor(len(r_232), 16384, loop_239.For)
+		loop_239.Leave(&nbLoop57)
 	} else {
-		for i_208 := range r_207 {
-			r_207[i_208] = -row_163[i_208]
+		for i_233 := range r_232 {
+			r_232[i_233] = -row_188[i_233]
 		}
 	}
-	if tape_6 != tape_26 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_6})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	if tape_8 != tape_26 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if int64(2) >= int64(tape_14) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_14)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
@@ -12198,30 +12299,30 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_15 != tape_26 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_15})+" and "+runtime.ShapeString([]int{tape_26})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	row_215 := z_173[int64(2)*int64(tape_15) : (int64(2)+1)*int64(tape_15)]
-	tape_25 = tape_25[:len(row_215)]
-	r_207 = r_207[:len(row_215)]
-	if len(row_215) >= 262144 {
-		loop_222 := runtime.EnterLoop(&nbLoop56, runtime.Bind(row_215, runtime.Bind(tape_25, runtime.Bind(r_207, runtime.End{}))), len(row_215), 16384)
-		if loop_222.For == nil {
-			loop_222.For = func(lo_219, hi int) {
-				row_215 := loop_222.C.H
-				tape_25 := loop_222.C.T.H
-				r_207 := loop_222.C.T.T.H
-				for i_220 := lo_219; i_220 < hi; i_220++ {
-					row_215[i_220] += (tape_25[i_220] * r_207[i_220])
+	row_240 := z_198[int64(2)*int64(tape_15) : (int64(2)+1)*int64(tape_15)]
+	tape_25 = tape_25[:len(row_240)]
+	r_232 = r_232[:len(row_240)]
+	if len(row_240) >= 262144 {
+		loop_247 := runtime.EnterLoop(&nbLoop58, runtime.Bind(row_240, runtime.Bind(tape_25, runtime.Bind(r_232, runtime.End{}))), len(row_240), 16384)
+		if loop_247.For == nil {
+			loop_247.For = func(lo_244, hi int) {
+				row_240 := loop_247.C.H
+				tape_25 := loop_247.C.T.H
+				r_232 := loop_247.C.T.T.H
+				for i_245 := lo_244; i_245 < hi; i_245++ {
+					row_240[i_245] += (tape_25[i_245] * r_232[i_245])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_215), 16384, loop_222.For)
-		loop_222.Leave(&nbLoop56)
+		runtime.ParallelFor(len(row_240), 16384, loop_247.For)
+		loop_247.Leave(&nbLoop58)
 	} else {
-		for i_216 := range row_215 {
-			row_215[i_216] += (tape_25[i_216] * r_207[i_216])
+		for i_241 := range row_240 {
+			row_240[i_241] += (tape_25[i_241] * r_232[i_241])
 		}
 	}
-	if tape_6 != tape_24 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_6})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	if tape_8 != tape_24 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if int64(0) >= int64(tape_17) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_17)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
@@ -12229,30 +12330,30 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_18 != tape_24 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{tape_24})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	row_223 := z_182[int64(0)*int64(tape_18) : (int64(0)+1)*int64(tape_18)]
-	tape_23 = tape_23[:len(row_223)]
-	r_207 = r_207[:len(row_223)]
-	if len(row_223) >= 262144 {
-		loop_230 := runtime.EnterLoop(&nbLoop57, runtime.Bind(row_223, runtime.Bind(tape_23, runtime.Bind(r_207, runtime.End{}))), len(row_223), 16384)
-		if loop_230.For == nil {
-			loop_230.For = func(lo_227, hi int) {
-				row_223 := loop_230.C.H
-				tape_23 := loop_230.C.T.H
-				r_207 := loop_230.C.T.T.H
-				for i_228 := lo_227; i_228 < hi; i_228++ {
-					row_223[i_228] += (tape_23[i_228] * r_207[i_228])
+	row_248 := z_207[int64(0)*int64(tape_18) : (int64(0)+1)*int64(tape_18)]
+	tape_23 = tape_23[:len(row_248)]
+	r_232 = r_232[:len(row_248)]
+	if len(row_248) >= 262144 {
+		loop_255 := runtime.EnterLoop(&nbLoop59, runtime.Bind(row_248, runtime.Bind(tape_23, runtime.Bind(r_232, runtime.End{}))), len(row_248), 16384)
+		if loop_255.For == nil {
+			loop_255.For = func(lo_252, hi int) {
+				row_248 := loop_255.C.H
+				tape_23 := loop_255.C.T.H
+				r_232 := loop_255.C.T.T.H
+				for i_253 := lo_252; i_253 < hi; i_253++ {
+					row_248[i_253] += (tape_23[i_253] * r_232[i_253])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_223), 16384, loop_230.For)
-		loop_230.Leave(&nbLoop57)
+		runtime.ParallelFor(len(row_248), 16384, loop_255.For)
+		loop_255.Leave(&nbLoop59)
 	} else {
-		for i_224 := range row_223 {
-			row_223[i_224] += (tape_23[i_224] * r_207[i_224])
+		for i_249 := range row_248 {
+			row_248[i_249] += (tape_23[i_249] * r_232[i_249])
 		}
 	}
-	if tape_6 != tape_30 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_6})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	if tape_8 != tape_30 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if int64(0) >= int64(tape_14) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_14)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
@@ -12260,30 +12361,30 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_15 != tape_30 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_15})+" and "+runtime.ShapeString([]int{tape_30})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	row_231 := z_173[int64(0)*int64(tape_15) : (int64(0)+1)*int64(tape_15)]
-	tape_29 = tape_29[:len(row_231)]
-	row_163 = row_163[:len(row_231)]
-	if len(row_231) >= 262144 {
-		loop_238 := runtime.EnterLoop(&nbLoop58, runtime.Bind(row_231, runtime.Bind(tape_29, runtime.Bind(row_163, runtime.End{}))), len(row_231), 16384)
-		if loop_238.For == nil {
-			loop_238.For = func(lo_235, hi int) {
-				row_231 := loop_238.C.H
-				tape_29 := loop_238.C.T.H
-				row_163 := loop_238.C.T.T.H
-				for i_236 := lo_235; i_236 < hi; i_236++ {
-					row_231[i_236] += (tape_29[i_236] * row_163[i_236])
+	row_256 := z_198[int64(0)*int64(tape_15) : (int64(0)+1)*int64(tape_15)]
+	tape_29 = tape_29[:len(row_256)]
+	row_188 = row_188[:len(row_256)]
+	if len(row_256) >= 262144 {
+		loop_263 := runtime.EnterLoop(&nbLoop60, runtime.Bind(row_256, runtime.Bind(tape_29, runtime.Bind(row_188, runtime.End{}))), len(row_256), 16384)
+		if loop_263.For == nil {
+			loop_263.For = func(lo_260, hi int) {
+				row_256 := loop_263.C.H
+				tape_29 := loop_263.C.T.H
+				row_188 := loop_263.C.T.T.H
+				for i_261 := lo_260; i_261 < hi; i_261++ {
+					row_256[i_261] += (tape_29[i_261] * row_188[i_261])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_231), 16384, loop_238.For)
-		loop_238.Leave(&nbLoop58)
+		runtime.ParallelFor(len(row_256), 16384, loop_263.For)
+		loop_263.Leave(&nbLoop60)
 	} else {
-		for i_232 := range row_231 {
-			row_231[i_232] += (tape_29[i_232] * row_163[i_232])
+		for i_257 := range row_256 {
+			row_256[i_257] += (tape_29[i_257] * row_188[i_257])
 		}
 	}
-	if tape_6 != tape_28 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_28})+" and "+runtime.ShapeString([]int{tape_6})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	if tape_8 != tape_28 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_28})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if int64(2) >= int64(tape_17) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_17)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
@@ -12291,50 +12392,50 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_18 != tape_28 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{tape_28})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	row_239 := z_182[int64(2)*int64(tape_18) : (int64(2)+1)*int64(tape_18)]
-	tape_27 = tape_27[:len(row_239)]
-	row_163 = row_163[:len(row_239)]
-	if len(row_239) >= 262144 {
-		loop_246 := runtime.EnterLoop(&nbLoop59, runtime.Bind(row_239, runtime.Bind(tape_27, runtime.Bind(row_163, runtime.End{}))), len(row_239), 16384)
-		if loop_246.For == nil {
-			loop_246.For = func(lo_243, hi int) {
-				row_239 := loop_246.C.H
-				tape_27 := loop_246.C.T.H
-				row_163 := loop_246.C.T.T.H
-				for i_244 := lo_243; i_244 < hi; i_244++ {
-					row_239[i_244] += (tape_27[i_244] * row_163[i_244])
+	row_264 := z_207[int64(2)*int64(tape_18) : (int64(2)+1)*int64(tape_18)]
+	tape_27 = tape_27[:len(row_264)]
+	row_188 = row_188[:len(row_264)]
+	if len(row_264) >= 262144 {
+		loop_271 := runtime.EnterLoop(&nbLoop61, runtime.Bind(row_264, runtime.Bind(tape_27, runtime.Bind(row_188, runtime.End{}))), len(row_264), 16384)
+		if loop_271.For == nil {
+			loop_271.For = func(lo_268, hi int) {
+				row_264 := loop_271.C.H
+				tape_27 := loop_271.C.T.H
+				row_188 := loop_271.C.T.T.H
+				for i_269 := lo_268; i_269 < hi; i_269++ {
+					row_264[i_269] += (tape_27[i_269] * row_188[i_269])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_239), 16384, loop_246.For)
-		loop_246.Leave(&nbLoop59)
+		runtime.ParallelFor(len(row_264), 16384, loop_271.For)
+		loop_271.Leave(&nbLoop61)
 	} else {
-		for i_240 := range row_239 {
-			row_239[i_240] += (tape_27[i_240] * row_163[i_240])
+		for i_265 := range row_264 {
+			row_264[i_265] += (tape_27[i_265] * row_188[i_265])
 		}
 	}
-	r_247 := ar.F64w(tape_6)
-	row_162 = row_162[:len(r_247)]
-	if len(r_247) >= 262144 {
-		loop_254 := runtime.EnterLoop(&nbLoop60, runtime.Bind(r_247, runtime.Bind(row_162, runtime.End{})), len(r_247), 16384)
-		if loop_254.For == nil {
-			loop_254.For = func(lo_251, hi int) {
-				r_247 := loop_254.C.H
-				row_162 := loop_254.C.T.H
-				for i_252 := lo_251; i_252 < hi; i_252++ {
-					r_247[i_252] = -row_162[i_252]
+	r_272 := ar.F64w(tape_8)
+	row_187 = row_187[:len(r_272)]
+	if len(r_272) >= 262144 {
+		loop_279 := runtime.EnterLoop(&nbLoop62, runtime.Bind(r_272, runtime.Bind(row_187, runtime.End{})), len(r_272), 16384)
+		if loop_279.For == nil {
+			loop_279.For = func(lo_276, hi int) {
+				r_272 := loop_279.C.H
+				row_187 := loop_279.C.T.H
+				for i_277 := lo_276; i_277 < hi; i_277++ {
+					r_272[i_277] = -row_187[i_277]
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_247), 16384, loop_254.For)
-		loop_254.Leave(&nbLoop60)
+		runtime.ParallelFor(len(r_272), 16384, loop_279.For)
+		loop_279.Leave(&nbLoop62)
 	} else {
-		for i_248 := range r_247 {
-			r_247[i_248] = -row_162[i_248]
+		for i_273 := range r_272 {
+			r_272[i_273] = -row_187[i_273]
 		}
 	}
-	if tape_6 != tape_34 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_6})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	if tape_8 != tape_34 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if int64(1) >= int64(tape_14) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_14)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
@@ -12342,30 +12443,30 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_15 != tape_34 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_15})+" and "+runtime.ShapeString([]int{tape_34})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	row_255 := z_173[int64(1)*int64(tape_15) : (int64(1)+1)*int64(tape_15)]
-	tape_33 = tape_33[:len(row_255)]
-	r_247 = r_247[:len(row_255)]
-	if len(row_255) >= 262144 {
-		loop_262 := runtime.EnterLoop(&nbLoop61, runtime.Bind(row_255, runtime.Bind(tape_33, runtime.Bind(r_247, runtime.End{}))), len(row_255), 16384)
-		if loop_262.For == nil {
-			loop_262.For = func(lo_259, hi int) {
-				row_255 := loop_262.C.H
-				tape_33 := loop_262.C.T.H
-				r_247 := loop_262.C.T.T.H
-				for i_260 := lo_259; i_260 < hi; i_260++ {
-					row_255[i_260] += (tape_33[i_260] * r_247[i_260])
+	row_280 := z_198[int64(1)*int64(tape_15) : (int64(1)+1)*int64(tape_15)]
+	tape_33 = tape_33[:len(row_280)]
+	r_272 = r_272[:len(row_280)]
+	if len(row_280) >= 262144 {
+		loop_287 := runtime.EnterLoop(&nbLoop63, runtime.Bind(row_280, runtime.Bind(tape_33, runtime.Bind(r_272, runtime.End{}))), len(row_280), 16384)
+		if loop_287.For == nil {
+			loop_287.For = func(lo_284, hi int) {
+				row_280 := loop_287.C.H
+				tape_33 := loop_287.C.T.H
+				r_272 := loop_287.C.T.T.H
+				for i_285 := lo_284; i_285 < hi; i_285++ {
+					row_280[i_285] += (tape_33[i_285] * r_272[i_285])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_255), 16384, loop_262.For)
-		loop_262.Leave(&nbLoop61)
+		runtime.ParallelFor(len(row_280), 16384, loop_287.For)
+		loop_287.Leave(&nbLoop63)
 	} else {
-		for i_256 := range row_255 {
-			row_255[i_256] += (tape_33[i_256] * r_247[i_256])
+		for i_281 := range row_280 {
+			row_280[i_281] += (tape_33[i_281] * r_272[i_281])
 		}
 	}
-	if tape_6 != tape_32 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_6})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	if tape_8 != tape_32 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if int64(2) >= int64(tape_17) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_17)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
@@ -12373,30 +12474,30 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_18 != tape_32 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{tape_32})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	row_263 := z_182[int64(2)*int64(tape_18) : (int64(2)+1)*int64(tape_18)]
-	tape_31 = tape_31[:len(row_263)]
-	r_247 = r_247[:len(row_263)]
-	if len(row_263) >= 262144 {
-		loop_270 := runtime.EnterLoop(&nbLoop62, runtime.Bind(row_263, runtime.Bind(tape_31, runtime.Bind(r_247, runtime.End{}))), len(row_263), 16384)
-		if loop_270.For == nil {
-			loop_270.For = func(lo_267, hi int) {
-				row_263 := loop_270.C.H
-				tape_31 := loop_270.C.T.H
-				r_247 := loop_270.C.T.T.H
-				for i_268 := lo_267; i_268 < hi; i_268++ {
-					row_263[i_268] += (tape_31[i_268] * r_247[i_268])
+	row_288 := z_207[int64(2)*int64(tape_18) : (int64(2)+1)*int64(tape_18)]
+	tape_31 = tape_31[:len(row_288)]
+	r_272 = r_272[:len(row_288)]
+	if len(row_288) >= 262144 {
+		loop_295 := runtime.EnterLoop(&nbLoop64, runtime.Bind(row_288, runtime.Bind(tape_31, runtime.Bind(r_272, runtime.End{}))), len(row_288), 16384)
+		if loop_295.For == nil {
+			loop_295.For = func(lo_292, hi int) {
+				row_288 := loop_295.C.H
+				tape_31 := loop_295.C.T.H
+				r_272 := loop_295.C.T.T.H
+				for i_293 := lo_292; i_293 < hi; i_293++ {
+					row_288[i_293] += (tape_31[i_293] * r_272[i_293])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_263), 16384, loop_270.For)
-		loop_270.Leave(&nbLoop62)
+		runtime.ParallelFor(len(row_288), 16384, loop_295.For)
+		loop_295.Leave(&nbLoop64)
 	} else {
-		for i_264 := range row_263 {
-			row_263[i_264] += (tape_31[i_264] * r_247[i_264])
+		for i_289 := range row_288 {
+			row_288[i_289] += (tape_31[i_289] * r_272[i_289])
 		}
 	}
-	if tape_6 != tape_38 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_38})+" and "+runtime.ShapeString([]int{tape_6})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	if tape_8 != tape_38 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_38})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if int64(2) >= int64(tape_14) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_14)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
@@ -12404,30 +12505,30 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_15 != tape_38 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_15})+" and "+runtime.ShapeString([]int{tape_38})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	row_271 := z_173[int64(2)*int64(tape_15) : (int64(2)+1)*int64(tape_15)]
-	tape_37 = tape_37[:len(row_271)]
-	row_162 = row_162[:len(row_271)]
-	if len(row_271) >= 262144 {
-		loop_278 := runtime.EnterLoop(&nbLoop63, runtime.Bind(row_271, runtime.Bind(tape_37, runtime.Bind(row_162, runtime.End{}))), len(row_271), 16384)
-		if loop_278.For == nil {
-			loop_278.For = func(lo_275, hi int) {
-				row_271 := loop_278.C.H
-				tape_37 := loop_278.C.T.H
-				row_162 := loop_278.C.T.T.H
-				for i_276 := lo_275; i_276 < hi; i_276++ {
-					row_271[i_276] += (tape_37[i_276] * row_162[i_276])
+	row_296 := z_198[int64(2)*int64(tape_15) : (int64(2)+1)*int64(tape_15)]
+	tape_37 = tape_37[:len(row_296)]
+	row_187 = row_187[:len(row_296)]
+	if len(row_296) >= 262144 {
+		loop_303 := runtime.EnterLoop(&nbLoop65, runtime.Bind(row_296, runtime.Bind(tape_37, runtime.Bind(row_187, runtime.End{}))), len(row_296), 16384)
+		if loop_303.For == nil {
+			loop_303.For = func(lo_300, hi int) {
+				row_296 := loop_303.C.H
+				tape_37 := loop_303.C.T.H
+				row_187 := loop_303.C.T.T.H
+				for i_301 := lo_300; i_301 < hi; i_301++ {
+					row_296[i_301] += (tape_37[i_301] * row_187[i_301])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_271), 16384, loop_278.For)
-		loop_278.Leave(&nbLoop63)
+		runtime.ParallelFor(len(row_296), 16384, loop_303.For)
+		loop_303.Leave(&nbLoop65)
 	} else {
-		for i_272 := range row_271 {
-			row_271[i_272] += (tape_37[i_272] * row_162[i_272])
+		for i_297 := range row_296 {
+			row_296[i_297] += (tape_37[i_297] * row_187[i_297])
 		}
 	}
-	if tape_6 != tape_36 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_6})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
+	if tape_8 != tape_36 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
 	if int64(1) >= int64(tape_17) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_17)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
@@ -12435,249 +12536,334 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_18 != tape_36 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{tape_36})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:136:19")
 	}
-	row_279 := z_182[int64(1)*int64(tape_18) : (int64(1)+1)*int64(tape_18)]
-	tape_35 = tape_35[:len(row_279)]
-	row_162 = row_162[:len(row_279)]
-	if len(row_279) >= 262144 {
-		loop_286 := runtime.EnterLoop(&nbLoop64, runtime.Bind(row_279, runtime.Bind(tape_35, runtime.Bind(row_162, runtime.End{}))), len(row_279), 16384)
-		if loop_286.For == nil {
-			loop_286.For = func(lo_283, hi int) {
-				row_279 := loop_286.C.H
-				tape_35 := loop_286.C.T.H
-				row_162 := loop_286.C.T.T.H
-				for i_284 := lo_283; i_284 < hi; i_284++ {
-					row_279[i_284] += (tape_35[i_284] * row_162[i_284])
+	row_304 := z_207[int64(1)*int64(tape_18) : (int64(1)+1)*int64(tape_18)]
+	tape_35 = tape_35[:len(row_304)]
+	row_187 = row_187[:len(row_304)]
+	if len(row_304) >= 262144 {
+		loop_311 := runtime.EnterLoop(&nbLoop66, runtime.Bind(row_304, runtime.Bind(tape_35, runtime.Bind(row_187, runtime.End{}))), len(row_304), 16384)
+		if loop_311.For == nil {
+			loop_311.For = func(lo_308, hi int) {
+				row_304 := loop_311.C.H
+				tape_35 := loop_311.C.T.H
+				row_187 := loop_311.C.T.T.H
+				for i_309 := lo_308; i_309 < hi; i_309++ {
+					row_304[i_309] += (tape_35[i_309] * row_187[i_309])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_279), 16384, loop_286.For)
-		loop_286.Leave(&nbLoop64)
+		runtime.ParallelFor(len(row_304), 16384, loop_311.For)
+		loop_311.Leave(&nbLoop66)
 	} else {
-		for i_280 := range row_279 {
-			row_279[i_280] += (tape_35[i_280] * row_162[i_280])
+		for i_305 := range row_304 {
+			row_304[i_305] += (tape_35[i_305] * row_187[i_305])
 		}
 	}
-	if int64(0) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_5))
-	}
-	row_287 := z_138[int(int64(0))*tape_6 : (int(int64(0))+1)*tape_6]
+	row_312 := a_164[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
 	if int64(0) >= int64(tape_14) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_14))
 	}
-	row_288 := z_173[int(int64(0))*tape_15 : (int(int64(0))+1)*tape_15]
-	if tape_15 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_15}))
+	row_313 := z_198[int(int64(0))*tape_15 : (int(int64(0))+1)*tape_15]
+	if tape_15 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_15}))
 	}
-	if int64(1) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_5))
-	}
-	row_289 := z_138[int(int64(1))*tape_6 : (int(int64(1))+1)*tape_6]
+	row_314 := a_164[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
 	if int64(1) >= int64(tape_14) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_14))
 	}
-	row_290 := z_173[int(int64(1))*tape_15 : (int(int64(1))+1)*tape_15]
-	if tape_15 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_15}))
+	row_315 := z_198[int(int64(1))*tape_15 : (int(int64(1))+1)*tape_15]
+	if tape_15 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_15}))
 	}
-	if int64(2) >= int64(tape_5) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_5))
-	}
-	row_291 := z_138[int(int64(2))*tape_6 : (int(int64(2))+1)*tape_6]
+	row_316 := a_164[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
 	if int64(2) >= int64(tape_14) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_14))
 	}
-	row_292 := z_173[int(int64(2))*tape_15 : (int(int64(2))+1)*tape_15]
-	if tape_15 != tape_6 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_15}))
+	row_317 := z_198[int(int64(2))*tape_15 : (int(int64(2))+1)*tape_15]
+	if tape_15 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_15}))
 	}
-	rs_293 := tape_6
-	tot_294, err_295 := runtime.MulSize(3, rs_293)
-	if err_295 != nil {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_295)
+	rs_318 := tape_8
+	tot_319, err_320 := runtime.MulSize(3, rs_318)
+	if err_320 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_320)
 	}
-	a_296 := ar.F64w(tot_294)
-	row_297 := a_296[0*rs_293 : 1*rs_293]
-	row_298 := a_296[1*rs_293 : 2*rs_293]
-	row_299 := a_296[2*rs_293 : 3*rs_293]
-	row_287 = row_287[:tape_6]
-	row_288 = row_288[:tape_6]
-	row_289 = row_289[:tape_6]
-	row_290 = row_290[:tape_6]
-	row_291 = row_291[:tape_6]
-	row_292 = row_292[:tape_6]
-	row_297 = row_297[:tape_6]
-	row_298 = row_298[:tape_6]
-	row_299 = row_299[:tape_6]
-	if tape_6 >= 262144 {
-		loop_312 := runtime.EnterLoop(&nbLoop65, runtime.Bind(row_287, runtime.Bind(row_288, runtime.Bind(row_289, runtime.Bind(row_290, runtime.Bind(row_291, runtime.Bind(row_292, runtime.Bind(row_297, runtime.Bind(row_298, runtime.Bind(row_299, runtime.End{}))))))))), tape_6, 16384)
-		if loop_312.For == nil {
-			loop_312.For = func(lo_306, hi int) {
-				row_287 := loop_312.C.H
-				row_288 := loop_312.C.T.H
-				row_289 := loop_312.C.T.T.H
-				row_290 := loop_312.C.T.T.T.H
-				row_291 := loop_312.C.T.T.T.T.H
-				row_292 := loop_312.C.T.T.T.T.T.H
-				row_297 := loop_312.C.T.T.T.T.T.T.H
-				row_298 := loop_312.C.T.T.T.T.T.T.T.H
-				row_299 := loop_312.C.T.T.T.T.T.T.T.T.H
-				for i_307 := lo_306; i_307 < hi; i_307++ {
-					e_309 := (row_287[i_307] + row_288[i_307])
-					e_310 := (row_289[i_307] + row_290[i_307])
-					e_311 := (row_291[i_307] + row_292[i_307])
-					row_297[i_307] = e_309
-					row_298[i_307] = e_310
-					row_299[i_307] = e_311
+	a_321 := ar.F64w(tot_319)
+	row_322 := a_321[0*rs_318 : 1*rs_318]
+	row_323 := a_321[1*rs_318 : 2*rs_318]
+	row_324 := a_321[2*rs_318 : 3*rs_318]
+	row_312 = row_312[:tape_8]
+	row_313 = row_313[:tape_8]
+	row_314 = row_314[:tape_8]
+	row_315 = row_315[:tape_8]
+	row_316 = row_316[:tape_8]
+	row_317 = row_317[:tape_8]
+	row_322 = row_322[:tape_8]
+	row_323 = row_323[:tape_8]
+	row_324 = row_324[:tape_8]
+	if tape_8 >= 262144 {
+		loop_337 := runtime.EnterLoop(&nbLoop67, runtime.Bind(row_312, runtime.Bind(row_313, runtime.Bind(row_314, runtime.Bind(row_315, runtime.Bind(row_316, runtime.Bind(row_317, runtime.Bind(row_322, runtime.Bind(row_323, runtime.Bind(row_324, runtime.End{}))))))))), tape_8, 16384)
+		if loop_337.For == nil {
+			loop_337.For = func(lo_331, hi int) {
+				row_312 := loop_337.C.H
+				row_313 := loop_337.C.T.H
+				row_314 := loop_337.C.T.T.H
+				row_315 := loop_337.C.T.T.T.H
+				row_316 := loop_337.C.T.T.T.T.H
+				row_317 := loop_337.C.T.T.T.T.T.H
+				row_322 := loop_337.C.T.T.T.T.T.T.H
+				row_323 := loop_337.C.T.T.T.T.T.T.T.H
+				row_324 := loop_337.C.T.T.T.T.T.T.T.T.H
+				for i_332 := lo_331; i_332 < hi; i_332++ {
+					e_334 := (row_312[i_332] + row_313[i_332])
+					e_335 := (row_314[i_332] + row_315[i_332])
+					e_336 := (row_316[i_332] + row_317[i_332])
+					row_322[i_332] = e_334
+					row_323[i_332] = e_335
+					row_324[i_332] = e_336
 				}
 			}
 		}
-		runtime.ParallelFor(tape_6, 16384, loop_312.For)
-		loop_312.Leave(&nbLoop65)
+		runtime.ParallelFor(tape_8, 16384, loop_337.For)
+		loop_337.Leave(&nbLoop67)
 	} else {
-		for i_300 := 0; i_300 < tape_6; i_300++ {
-			e_302 := (row_287[i_300] + row_288[i_300])
-			e_303 := (row_289[i_300] + row_290[i_300])
-			e_304 := (row_291[i_300] + row_292[i_300])
-			row_297[i_300] = e_302
-			row_298[i_300] = e_303
-			row_299[i_300] = e_304
+		for i_325 := 0; i_325 < tape_8; i_325++ {
+			e_327 := (row_312[i_325] + row_313[i_325])
+			e_328 := (row_314[i_325] + row_315[i_325])
+			e_329 := (row_316[i_325] + row_317[i_325])
+			row_322[i_325] = e_327
+			row_323[i_325] = e_328
+			row_324[i_325] = e_329
 		}
 	}
-	z_313 := ar.F64(len(tape_39))
-	z_314 := ar.F64(len(tape_41))
-	z_315 := ar.F64(len(tape_44))
-	z_316 := ar.F64(len(tape_46))
-	z_317 := ar.F64(len(tape_49))
-	var rev_318 []float64
-	var rev_319 int
-	var rev_320 int
-	var rev_321 []float64
-	var rev_322 int
-	var rev_323 []float64
-	var rev_324 int
-	var rev_325 int
-	var rev_326 []float64
-	var rev_327 int
-	var rev_328 []float64
-	var rev_329 int
-	var rev_330 int
-	var rev_331 []float64
-	var rev_332 int
-	rev_318, rev_319, rev_320, rev_321, rev_322, rev_323, rev_324, rev_325, rev_326, rev_327, rev_328, rev_329, rev_330, rev_331, rev_332 = a_296, 3, tape_6, z_313, tape_40, z_314, tape_42, tape_43, z_315, tape_45, z_316, tape_47, tape_48, z_317, tape_50
-	for i_357 := int64(0); i_357 < int64(3); i_357++ {
-		if i_357 < 0 || i_357 >= int64(tape_2) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_357, tape_2))
+	z_338 := ar.F64(len(tape_39))
+	z_339 := ar.F64(len(tape_44))
+	z_340 := ar.F64(len(tape_49))
+	var rev_341 []float64
+	var rev_342 int
+	var rev_343 int
+	var rev_344 []float64
+	var rev_345 int
+	var rev_346 []float64
+	var rev_347 int
+	var rev_348 []float64
+	var rev_349 int
+	rev_341, rev_342, rev_343, rev_344, rev_345, rev_346, rev_347, rev_348, rev_349 = a_321, 3, tape_8, z_338, tape_40, z_339, tape_45, z_340, tape_50
+	for i_368 := int64(0); i_368 < int64(3); i_368++ {
+		if i_368 < 0 || i_368 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_368, 3))
 		}
-		row_359 := z_137[int(i_357)*tape_3 : (int(i_357)+1)*tape_3]
-		if i_357 < 0 || i_357 >= int64(tape_52) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_357, tape_52))
+		row_370 := a_139[int(i_368)*tape_8 : (int(i_368)+1)*tape_8]
+		if i_368 < 0 || i_368 >= int64(tape_52) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_368, tape_52))
 		}
-		_ = tape_51[int(i_357)*tape_53 : (int(i_357)+1)*tape_53]
-		row_361 := tape_54[int(i_357)*tape_56 : (int(i_357)+1)*tape_56]
-		row_362 := tape_57[int(i_357)*tape_59 : (int(i_357)+1)*tape_59]
-		row_363 := tape_60[int(i_357)*tape_62 : (int(i_357)+1)*tape_62]
-		if tape_3 != tape_56 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_3}))
+		_ = tape_51[int(i_368)*tape_53 : (int(i_368)+1)*tape_53]
+		row_372 := tape_54[int(i_368)*tape_56 : (int(i_368)+1)*tape_56]
+		row_373 := tape_57[int(i_368)*tape_59 : (int(i_368)+1)*tape_59]
+		row_374 := tape_60[int(i_368)*tape_62 : (int(i_368)+1)*tape_62]
+		if tape_8 != tape_56 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if rev_332 != tape_56 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_332})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
+		if rev_349 != tape_56 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_349})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
 		}
-		row_361 = row_361[:len(rev_331)]
-		row_359 = row_359[:len(rev_331)]
-		for i_365 := range rev_331 {
-			rev_331[i_365] += (row_361[i_365] * row_359[i_365])
+		row_372 = row_372[:len(rev_348)]
+		row_370 = row_370[:len(rev_348)]
+		for i_376 := range rev_348 {
+			rev_348[i_376] += (row_372[i_376] * row_370[i_376])
 		}
-		if tape_3 != tape_50 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_3}))
+		if tape_8 != tape_59 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_59})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if i_357 < 0 || i_357 >= int64(rev_329) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_357, rev_329))
+		if rev_347 != tape_59 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_347})+" and "+runtime.ShapeString([]int{tape_59})+" differ")
 		}
-		if rev_330 != tape_50 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_330})+" and "+runtime.ShapeString([]int{tape_50})+" differ")
+		row_373 = row_373[:len(rev_346)]
+		row_370 = row_370[:len(rev_346)]
+		for i_379 := range rev_346 {
+			rev_346[i_379] += (row_373[i_379] * row_370[i_379])
 		}
-		row_367 := rev_328[i_357*int64(rev_330) : (i_357+1)*int64(rev_330)]
-		tape_49 = tape_49[:len(row_367)]
-		row_359 = row_359[:len(row_367)]
-		for i_368 := range row_367 {
-			row_367[i_368] += (tape_49[i_368] * row_359[i_368])
+		if tape_8 != tape_62 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_62})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if tape_3 != tape_59 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_59})+" and "+runtime.ShapeString([]int{tape_3}))
+		if rev_345 != tape_62 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_345})+" and "+runtime.ShapeString([]int{tape_62})+" differ")
 		}
-		if rev_327 != tape_59 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_327})+" and "+runtime.ShapeString([]int{tape_59})+" differ")
+		row_374 = row_374[:len(rev_344)]
+		row_370 = row_370[:len(rev_344)]
+		for i_382 := range rev_344 {
+			rev_344[i_382] += (row_374[i_382] * row_370[i_382])
 		}
-		row_362 = row_362[:len(rev_326)]
-		row_359 = row_359[:len(rev_326)]
-		for i_371 := range rev_326 {
-			rev_326[i_371] += (row_362[i_371] * row_359[i_371])
+		if tape_8 != tape_40 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_8}))
 		}
-		if tape_3 != tape_45 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_3}))
+		if i_368 < 0 || i_368 >= int64(rev_342) {
+			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_368, rev_342))
 		}
-		if i_357 < 0 || i_357 >= int64(rev_324) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_357, rev_324))
+		if rev_343 != tape_40 {
+			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_343})+" and "+runtime.ShapeString([]int{tape_40})+" differ")
 		}
-		if rev_325 != tape_45 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_325})+" and "+runtime.ShapeString([]int{tape_45})+" differ")
+		row_384 := rev_341[i_368*int64(rev_343) : (i_368+1)*int64(rev_343)]
+		tape_39 = tape_39[:len(row_384)]
+		row_370 = row_370[:len(row_384)]
+		for i_385 := range row_384 {
+			row_384[i_385] += (tape_39[i_385] * row_370[i_385])
 		}
-		row_373 := rev_323[i_357*int64(rev_325) : (i_357+1)*int64(rev_325)]
-		tape_44 = tape_44[:len(row_373)]
-		row_359 = row_359[:len(row_373)]
-		for i_374 := range row_373 {
-			row_373[i_374] += (tape_44[i_374] * row_359[i_374])
+	}
+	n_387, err_388 := runtime.CheckSize(int64(3))
+	if err_388 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_388)
+	}
+	var a_389 []float64
+	row_390 := a_139[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	if tape_8 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	rs_391 := tape_50
+	tot_392, err_393 := runtime.MulSize(n_387, rs_391)
+	if err_393 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_393)
+	}
+	a_389 = ar.F64w(tot_392)
+	row_394 := a_139[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	if tape_8 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	row_395 := a_139[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	if tape_8 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	row_396 := a_389[0*rs_391 : 1*rs_391]
+	row_397 := a_389[1*rs_391 : 2*rs_391]
+	row_398 := a_389[2*rs_391 : 3*rs_391]
+	tape_49 = tape_49[:tape_50]
+	row_390 = row_390[:tape_50]
+	row_394 = row_394[:tape_50]
+	row_395 = row_395[:tape_50]
+	row_396 = row_396[:tape_50]
+	row_397 = row_397[:tape_50]
+	row_398 = row_398[:tape_50]
+	if tape_50 >= 262144 {
+		loop_411 := runtime.EnterLoop(&nbLoop68, runtime.Bind(tape_49, runtime.Bind(row_390, runtime.Bind(row_394, runtime.Bind(row_395, runtime.Bind(row_396, runtime.Bind(row_397, runtime.Bind(row_398, runtime.End{}))))))), tape_50, 16384)
+		if loop_411.For == nil {
+			loop_411.For = func(lo_405, hi int) {
+				tape_49 := loop_411.C.H
+				row_390 := loop_411.C.T.H
+				row_394 := loop_411.C.T.T.H
+				row_395 := loop_411.C.T.T.T.H
+				row_396 := loop_411.C.T.T.T.T.H
+				row_397 := loop_411.C.T.T.T.T.T.H
+				row_398 := loop_411.C.T.T.T.T.T.T.H
+				for i_406 := lo_405; i_406 < hi; i_406++ {
+					e_408 := (tape_49[i_406] * row_390[i_406])
+					e_409 := (tape_49[i_406] * row_394[i_406])
+					e_410 := (tape_49[i_406] * row_395[i_406])
+					row_396[i_406] = e_408
+					row_397[i_406] = e_409
+					row_398[i_406] = e_410
+				}
+			}
 		}
-		if tape_3 != tape_62 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_62})+" and "+runtime.ShapeString([]int{tape_3}))
+		runtime.ParallelFor(tape_50, 16384, loop_411.For)
+		loop_411.Leave(&nbLoop68)
+	} else {
+		for i_399 := 0; i_399 < tape_50; i_399++ {
+			e_401 := (tape_49[i_399] * row_390[i_399])
+			e_402 := (tape_49[i_399] * row_394[i_399])
+			e_403 := (tape_49[i_399] * row_395[i_399])
+			row_396[i_399] = e_401
+			row_397[i_399] = e_402
+			row_398[i_399] = e_403
 		}
-		if rev_322 != tape_62 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_322})+" and "+runtime.ShapeString([]int{tape_62})+" differ")
+	}
+	n_412, err_413 := runtime.CheckSize(int64(3))
+	if err_413 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_413)
+	}
+	var a_414 []float64
+	row_415 := a_139[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	if tape_8 != tape_45 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	rs_416 := tape_45
+	tot_417, err_418 := runtime.MulSize(n_412, rs_416)
+	if err_418 != nil {
+		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_418)
+	}
+	a_414 = ar.F64w(tot_417)
+	row_419 := a_139[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	if tape_8 != tape_45 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	row_420 := a_139[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	if tape_8 != tape_45 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	row_421 := a_414[0*rs_416 : 1*rs_416]
+	row_422 := a_414[1*rs_416 : 2*rs_416]
+	row_423 := a_414[2*rs_416 : 3*rs_416]
+	tape_44 = tape_44[:tape_45]
+	row_415 = row_415[:tape_45]
+	row_419 = row_419[:tape_45]
+	row_420 = row_420[:tape_45]
+	row_421 = row_421[:tape_45]
+	row_422 = row_422[:tape_45]
+	row_423 = row_423[:tape_45]
+	if tape_45 >= 262144 {
+		loop_436 := runtime.EnterLoop(&nbLoop69, runtime.Bind(tape_44, runtime.Bind(row_415, runtime.Bind(row_419, runtime.Bind(row_420, runtime.Bind(row_421, runtime.Bind(row_422, runtime.Bind(row_423, runtime.End{}))))))), tape_45, 16384)
+		if loop_436.For == nil {
+			loop_436.For = func(lo_430, hi int) {
+				tape_44 := loop_436.C.H
+				row_415 := loop_436.C.T.H
+				row_419 := loop_436.C.T.T.H
+				row_420 := loop_436.C.T.T.T.H
+				row_421 := loop_436.C.T.T.T.T.H
+				row_422 := loop_436.C.T.T.T.T.T.H
+				row_423 := loop_436.C.T.T.T.T.T.T.H
+				for i_431 := lo_430; i_431 < hi; i_431++ {
+					e_433 := (tape_44[i_431] * row_415[i_431])
+					e_434 := (tape_44[i_431] * row_419[i_431])
+					e_435 := (tape_44[i_431] * row_420[i_431])
+					row_421[i_431] = e_433
+					row_422[i_431] = e_434
+					row_423[i_431] = e_435
+				}
+			}
 		}
-		row_363 = row_363[:len(rev_321)]
-		row_359 = row_359[:len(rev_321)]
-		for i_377 := range rev_321 {
-			rev_321[i_377] += (row_363[i_377] * row_359[i_377])
-		}
-		if tape_3 != tape_40 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_3}))
-		}
-		if i_357 < 0 || i_357 >= int64(rev_319) {
-			return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_357, rev_319))
-		}
-		if rev_320 != tape_40 {
-			return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_320})+" and "+runtime.ShapeString([]int{tape_40})+" differ")
-		}
-		row_379 := rev_318[i_357*int64(rev_320) : (i_357+1)*int64(rev_320)]
-		tape_39 = tape_39[:len(row_379)]
-		row_359 = row_359[:len(row_379)]
-		for i_380 := range row_379 {
-			row_379[i_380] += (tape_39[i_380] * row_359[i_380])
+		runtime.ParallelFor(tape_45, 16384, loop_436.For)
+		loop_436.Leave(&nbLoop69)
+	} else {
+		for i_424 := 0; i_424 < tape_45; i_424++ {
+			e_426 := (tape_44[i_424] * row_415[i_424])
+			e_427 := (tape_44[i_424] * row_419[i_424])
+			e_428 := (tape_44[i_424] * row_420[i_424])
+			row_421[i_424] = e_426
+			row_422[i_424] = e_427
+			row_423[i_424] = e_428
 		}
 	}
 	if tape_50 != tape_64 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_64})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	r_382 := ar.F64w(tape_64)
-	tape_63 = tape_63[:len(r_382)]
-	z_317 = z_317[:len(r_382)]
-	if len(r_382) >= 262144 {
-		loop_389 := runtime.EnterLoop(&nbLoop66, runtime.Bind(r_382, runtime.Bind(tape_63, runtime.Bind(z_317, runtime.End{}))), len(r_382), 16384)
-		if loop_389.For == nil {
-			loop_389.For = func(lo_386, hi int) {
-				r_382 := loop_389.C.H
-				tape_63 := loop_389.C.T.H
-				z_317 := loop_389.C.T.T.H
-				for i_387 := lo_386; i_387 < hi; i_387++ {
-					r_382[i_387] = (tape_63[i_387] * z_317[i_387])
+	r_437 := ar.F64w(tape_64)
+	tape_63 = tape_63[:len(r_437)]
+	z_340 = z_340[:len(r_437)]
+	if len(r_437) >= 262144 {
+		loop_444 := runtime.EnterLoop(&nbLoop70, runtime.Bind(r_437, runtime.Bind(tape_63, runtime.Bind(z_340, runtime.End{}))), len(r_437), 16384)
+		if loop_444.For == nil {
+			loop_444.For = func(lo_441, hi int) {
+				r_437 := loop_444.C.H
+				tape_63 := loop_444.C.T.H
+				z_340 := loop_444.C.T.T.H
+				for i_442 := lo_441; i_442 < hi; i_442++ {
+					r_437[i_442] = (tape_63[i_442] * z_340[i_442])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_382), 16384, loop_389.For)
-		loop_389.Leave(&nbLoop66)
+		runtime.ParallelFor(len(r_437), 16384, loop_444.For)
+		loop_444.Leave(&nbLoop70)
 	} else {
-		for i_383 := range r_382 {
-			r_382[i_383] = (tape_63[i_383] * z_317[i_383])
+		for i_438 := range r_437 {
+			r_437[i_438] = (tape_63[i_438] * z_340[i_438])
 		}
 	}
 	if tape_50 != tape_66 {
@@ -12686,242 +12872,221 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_40 != tape_66 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_66})+" differ")
 	}
-	tape_65 = tape_65[:len(z_313)]
-	z_317 = z_317[:len(z_313)]
-	if len(z_313) >= 262144 {
-		loop_397 := runtime.EnterLoop(&nbLoop67, runtime.Bind(z_313, runtime.Bind(tape_65, runtime.Bind(z_317, runtime.End{}))), len(z_313), 16384)
-		if loop_397.For == nil {
-			loop_397.For = func(lo_394, hi int) {
-				z_313 := loop_397.C.H
-				tape_65 := loop_397.C.T.H
-				z_317 := loop_397.C.T.T.H
-				for i_395 := lo_394; i_395 < hi; i_395++ {
-					z_313[i_395] += (-(tape_65[i_395] * z_317[i_395]))
+	tape_65 = tape_65[:len(z_338)]
+	z_340 = z_340[:len(z_338)]
+	if len(z_338) >= 262144 {
+		loop_452 := runtime.EnterLoop(&nbLoop71, runtime.Bind(z_338, runtime.Bind(tape_65, runtime.Bind(z_340, runtime.End{}))), len(z_338), 16384)
+		if loop_452.For == nil {
+			loop_452.For = func(lo_449, hi int) {
+				z_338 := loop_452.C.H
+				tape_65 := loop_452.C.T.H
+				z_340 := loop_452.C.T.T.H
+				for i_450 := lo_449; i_450 < hi; i_450++ {
+					z_338[i_450] += (-(tape_65[i_450] * z_340[i_450]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(z_313), 16384, loop_397.For)
-		loop_397.Leave(&nbLoop67)
+		runtime.ParallelFor(len(z_338), 16384, loop_452.For)
+		loop_452.Leave(&nbLoop71)
 	} else {
-		for i_391 := range z_313 {
-			z_313[i_391] += (-(tape_65[i_391] * z_317[i_391]))
+		for i_446 := range z_338 {
+			z_338[i_446] += (-(tape_65[i_446] * z_340[i_446]))
 		}
 	}
 	if tape_64 != tape_70 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_70})+" and "+runtime.ShapeString([]int{tape_64}))
 	}
-	if tape_6 != tape_70 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_70})+" differ")
+	if tape_8 != tape_70 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_70})+" differ")
 	}
-	row_398 := a_296[int64(2)*int64(tape_6) : (int64(2)+1)*int64(tape_6)]
-	tape_69 = tape_69[:len(row_398)]
-	r_382 = r_382[:len(row_398)]
-	if len(row_398) >= 262144 {
-		loop_405 := runtime.EnterLoop(&nbLoop68, runtime.Bind(row_398, runtime.Bind(tape_69, runtime.Bind(r_382, runtime.End{}))), len(row_398), 16384)
-		if loop_405.For == nil {
-			loop_405.For = func(lo_402, hi int) {
-				row_398 := loop_405.C.H
-				tape_69 := loop_405.C.T.H
-				r_382 := loop_405.C.T.T.H
-				for i_403 := lo_402; i_403 < hi; i_403++ {
-					row_398[i_403] += (tape_69[i_403] * r_382[i_403])
+	row_453 := a_321[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
+	tape_69 = tape_69[:len(row_453)]
+	r_437 = r_437[:len(row_453)]
+	if len(row_453) >= 262144 {
+		loop_460 := runtime.EnterLoop(&nbLoop72, runtime.Bind(row_453, runtime.Bind(tape_69, runtime.Bind(r_437, runtime.End{}))), len(row_453), 16384)
+		if loop_460.For == nil {
+			loop_460.For = func(lo_457, hi int) {
+				row_453 := loop_460.C.H
+				tape_69 := loop_460.C.T.H
+				r_437 := loop_460.C.T.T.H
+				for i_458 := lo_457; i_458 < hi; i_458++ {
+					row_453[i_458] += (tape_69[i_458] * r_437[i_458])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_398), 16384, loop_405.For)
-		loop_405.Leave(&nbLoop68)
+		runtime.ParallelFor(len(row_453), 16384, loop_460.For)
+		loop_460.Leave(&nbLoop72)
 	} else {
-		for i_399 := range row_398 {
-			row_398[i_399] += (tape_69[i_399] * r_382[i_399])
+		for i_454 := range row_453 {
+			row_453[i_454] += (tape_69[i_454] * r_437[i_454])
 		}
 	}
 	if tape_64 != tape_68 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_68})+" and "+runtime.ShapeString([]int{tape_64}))
 	}
-	if int64(2) >= int64(tape_47) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_47))
+	if tape_50 != tape_68 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_68})+" differ")
 	}
-	if tape_48 != tape_68 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_48})+" and "+runtime.ShapeString([]int{tape_68})+" differ")
-	}
-	row_406 := z_316[int64(2)*int64(tape_48) : (int64(2)+1)*int64(tape_48)]
-	tape_67 = tape_67[:len(row_406)]
-	r_382 = r_382[:len(row_406)]
-	if len(row_406) >= 262144 {
-		loop_413 := runtime.EnterLoop(&nbLoop69, runtime.Bind(row_406, runtime.Bind(tape_67, runtime.Bind(r_382, runtime.End{}))), len(row_406), 16384)
-		if loop_413.For == nil {
-			loop_413.For = func(lo_410, hi int) {
-				row_406 := loop_413.C.H
-				tape_67 := loop_413.C.T.H
-				r_382 := loop_413.C.T.T.H
-				for i_411 := lo_410; i_411 < hi; i_411++ {
-					row_406[i_411] += (tape_67[i_411] * r_382[i_411])
+	row_461 := a_389[int64(2)*int64(tape_50) : (int64(2)+1)*int64(tape_50)]
+	tape_67 = tape_67[:len(row_461)]
+	r_437 = r_437[:len(row_461)]
+	if len(row_461) >= 262144 {
+		loop_468 := runtime.EnterLoop(&nbLoop73, runtime.Bind(row_461, runtime.Bind(tape_67, runtime.Bind(r_437, runtime.End{}))), len(row_461), 16384)
+		if loop_468.For == nil {
+			loop_468.For = func(lo_465, hi int) {
+				row_461 := loop_468.C.H
+				tape_67 := loop_468.C.T.H
+				r_437 := loop_468.C.T.T.H
+				for i_466 := lo_465; i_466 < hi; i_466++ {
+					row_461[i_466] += (tape_67[i_466] * r_437[i_466])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_406), 16384, loop_413.For)
-		loop_413.Leave(&nbLoop69)
+		runtime.ParallelFor(len(row_461), 16384, loop_468.For)
+		loop_468.Leave(&nbLoop73)
 	} else {
-		for i_407 := range row_406 {
-			row_406[i_407] += (tape_67[i_407] * r_382[i_407])
+		for i_462 := range row_461 {
+			row_461[i_462] += (tape_67[i_462] * r_437[i_462])
 		}
 	}
 	if tape_64 != tape_74 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_74})+" and "+runtime.ShapeString([]int{tape_64}))
 	}
-	if tape_6 != tape_74 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_74})+" differ")
+	if tape_8 != tape_74 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_74})+" differ")
 	}
-	row_414 := a_296[int64(1)*int64(tape_6) : (int64(1)+1)*int64(tape_6)]
-	tape_73 = tape_73[:len(row_414)]
-	r_382 = r_382[:len(row_414)]
-	if len(row_414) >= 262144 {
-		loop_421 := runtime.EnterLoop(&nbLoop70, runtime.Bind(row_414, runtime.Bind(tape_73, runtime.Bind(r_382, runtime.End{}))), len(row_414), 16384)
-		if loop_421.For == nil {
-			loop_421.For = func(lo_418, hi int) {
-				row_414 := loop_421.C.H
-				tape_73 := loop_421.C.T.H
-				r_382 := loop_421.C.T.T.H
-				for i_419 := lo_418; i_419 < hi; i_419++ {
-					row_414[i_419] += (tape_73[i_419] * r_382[i_419])
+	row_469 := a_321[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
+	tape_73 = tape_73[:len(row_469)]
+	r_437 = r_437[:len(row_469)]
+	if len(row_469) >= 262144 {
+		loop_476 := runtime.EnterLoop(&nbLoop74, runtime.Bind(row_469, runtime.Bind(tape_73, runtime.Bind(r_437, runtime.End{}))), len(row_469), 16384)
+		if loop_476.For == nil {
+			loop_476.For = func(lo_473, hi int) {
+				row_469 := loop_476.C.H
+				tape_73 := loop_476.C.T.H
+				r_437 := loop_476.C.T.T.H
+				for i_474 := lo_473; i_474 < hi; i_474++ {
+					row_469[i_474] += (tape_73[i_474] * r_437[i_474])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_414), 16384, loop_421.For)
-		loop_421.Leave(&nbLoop70)
+		runtime.ParallelFor(len(row_469), 16384, loop_476.For)
+		loop_476.Leave(&nbLoop74)
 	} else {
-		for i_415 := range row_414 {
-			row_414[i_415] += (tape_73[i_415] * r_382[i_415])
+		for i_470 := range row_469 {
+			row_469[i_470] += (tape_73[i_470] * r_437[i_470])
 		}
 	}
 	if tape_64 != tape_72 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_72})+" and "+runtime.ShapeString([]int{tape_64}))
 	}
-	if int64(1) >= int64(tape_47) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_47))
+	if tape_50 != tape_72 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_72})+" differ")
 	}
-	if tape_48 != tape_72 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_48})+" and "+runtime.ShapeString([]int{tape_72})+" differ")
-	}
-	row_422 := z_316[int64(1)*int64(tape_48) : (int64(1)+1)*int64(tape_48)]
-	tape_71 = tape_71[:len(row_422)]
-	r_382 = r_382[:len(row_422)]
-	if len(row_422) >= 262144 {
-		loop_429 := runtime.EnterLoop(&nbLoop71, runtime.Bind(row_422, runtime.Bind(tape_71, runtime.Bind(r_382, runtime.End{}))), len(row_422), 16384)
-		if loop_429.For == nil {
-			loop_429.For = func(lo_426, hi int) {
-				row_422 := loop_429.C.H
-				tape_71 := loop_429.C.T.H
-				r_382 := loop_429.C.T.T.H
-				for i_427 := lo_426; i_427 < hi; i_427++ {
-					row_422[i_427] += (tape_71[i_427] * r_382[i_427])
+	row_477 := a_389[int64(1)*int64(tape_50) : (int64(1)+1)*int64(tape_50)]
+	tape_71 = tape_71[:len(row_477)]
+	r_437 = r_437[:len(row_477)]
+	if len(row_477) >= 262144 {
+		loop_484 := runtime.EnterLoop(&nbLoop75, runtime.Bind(row_477, runtime.Bind(tape_71, runtime.Bind(r_437, runtime.End{}))), len(row_477), 16384)
+		if loop_484.For == nil {
+			loop_484.For = func(lo_481, hi int) {
+				row_477 := loop_484.C.H
+				tape_71 := loop_484.C.T.H
+				r_437 := loop_484.C.T.T.H
+				for i_482 := lo_481; i_482 < hi; i_482++ {
+					row_477[i_482] += (tape_71[i_482] * r_437[i_482])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_422), 16384, loop_429.For)
-		loop_429.Leave(&nbLoop71)
+		runtime.ParallelFor(len(row_477), 16384, loop_484.For)
+		loop_484.Leave(&nbLoop75)
 	} else {
-		for i_423 := range row_422 {
-			row_422[i_423] += (tape_71[i_423] * r_382[i_423])
+		for i_478 := range row_477 {
+			row_477[i_478] += (tape_71[i_478] * r_437[i_478])
 		}
 	}
 	if tape_64 != tape_78 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_78})+" and "+runtime.ShapeString([]int{tape_64}))
 	}
-	if tape_6 != tape_78 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_6})+" and "+runtime.ShapeString([]int{tape_78})+" differ")
+	if tape_8 != tape_78 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_78})+" differ")
 	}
-	row_430 := a_296[int64(0)*int64(tape_6) : (int64(0)+1)*int64(tape_6)]
-	tape_77 = tape_77[:len(row_430)]
-	r_382 = r_382[:len(row_430)]
-	if len(row_430) >= 262144 {
-		loop_437 := runtime.EnterLoop(&nbLoop72, runtime.Bind(row_430, runtime.Bind(tape_77, runtime.Bind(r_382, runtime.End{}))), len(row_430), 16384)
-		if loop_437.For == nil {
-			loop_437.For = func(lo_434, hi int) {
-				row_430 := loop_437.C.H
-				tape_77 := loop_437.C.T.H
-				r_382 := loop_437.C.T.T.H
-				for i_435 := lo_434; i_435 < hi; i_435++ {
-					row_430[i_435] += (tape_77[i_435] * r_382[i_435])
+	row_485 := a_321[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
+	tape_77 = tape_77[:len(row_485)]
+	r_437 = r_437[:len(row_485)]
+	if len(row_485) >= 262144 {
+		loop_492 := runtime.EnterLoop(&nbLoop76, runtime.Bind(row_485, runtime.Bind(tape_77, runtime.Bind(r_437, runtime.End{}))), len(row_485), 16384)
+		if loop_492.For == nil {
+			loop_492.For = func(lo_489, hi int) {
+				row_485 := loop_492.C.H
+				tape_77 := loop_492.C.T.H
+				r_437 := loop_492.C.T.T.H
+				for i_490 := lo_489; i_490 < hi; i_490++ {
+					row_485[i_490] += (tape_77[i_490] * r_437[i_490])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_430), 16384, loop_437.For)
-		loop_437.Leave(&nbLoop72)
+		runtime.ParallelFor(len(row_485), 16384, loop_492.For)
+		loop_492.Leave(&nbLoop76)
 	} else {
-		for i_431 := range row_430 {
-			row_430[i_431] += (tape_77[i_431] * r_382[i_431])
+		for i_486 := range row_485 {
+			row_485[i_486] += (tape_77[i_486] * r_437[i_486])
 		}
 	}
 	if tape_64 != tape_76 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_76})+" and "+runtime.ShapeString([]int{tape_64}))
 	}
-	if int64(0) >= int64(tape_47) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_47))
+	if tape_50 != tape_76 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_76})+" differ")
 	}
-	if tape_48 != tape_76 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_48})+" and "+runtime.ShapeString([]int{tape_76})+" differ")
-	}
-	row_438 := z_316[int64(0)*int64(tape_48) : (int64(0)+1)*int64(tape_48)]
-	tape_75 = tape_75[:len(row_438)]
-	r_382 = r_382[:len(row_438)]
-	if len(row_438) >= 262144 {
-		loop_445 := runtime.EnterLoop(&nbLoop73, runtime.Bind(row_438, runtime.Bind(tape_75, runtime.Bind(r_382, runtime.End{}))), len(row_438), 16384)
-		if loop_445.For == nil {
-			loop_445.For = func(lo_442, hi int) {
-				row_438 := loop_445.C.H
-				tape_75 := loop_445.C.T.H
-				r_382 := loop_445.C.T.T.H
-				for i_443 := lo_442; i_443 < hi; i_443++ {
-					row_438[i_443] += (tape_75[i_443] * r_382[i_443])
+	row_493 := a_389[int64(0)*int64(tape_50) : (int64(0)+1)*int64(tape_50)]
+	tape_75 = tape_75[:len(row_493)]
+	r_437 = r_437[:len(row_493)]
+	if len(row_493) >= 262144 {
+		loop_500 := runtime.EnterLoop(&nbLoop77, runtime.Bind(row_493, runtime.Bind(tape_75, runtime.Bind(r_437, runtime.End{}))), len(row_493), 16384)
+		if loop_500.For == nil {
+			loop_500.For = func(lo_497, hi int) {
+				row_493 := loop_500.C.H
+				tape_75 := loop_500.C.T.H
+				r_437 := loop_500.C.T.T.H
+				for i_498 := lo_497; i_498 < hi; i_498++ {
+					row_493[i_498] += (tape_75[i_498] * r_437[i_498])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_438), 16384, loop_445.For)
-		loop_445.Leave(&nbLoop73)
+		runtime.ParallelFor(len(row_493), 16384, loop_500.For)
+		loop_500.Leave(&nbLoop77)
 	} else {
-		for i_439 := range row_438 {
-			row_438[i_439] += (tape_75[i_439] * r_382[i_439])
+		for i_494 := range row_493 {
+			row_493[i_494] += (tape_75[i_494] * r_437[i_494])
 		}
 	}
-	if int64(tape_42) != int64(3) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", runtime.DimMessage("ybar", "[3][p]f64", "3", int64(tape_42), int64(3))), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	if int64(0) >= int64(tape_42) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_42)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	row_446 := z_314[int(int64(0))*tape_43 : (int(int64(0))+1)*tape_43]
-	if int64(1) >= int64(tape_42) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_42)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	row_447 := z_314[int(int64(1))*tape_43 : (int(int64(1))+1)*tape_43]
-	if int64(2) >= int64(tape_42) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_42)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
-	}
-	row_448 := z_314[int(int64(2))*tape_43 : (int(int64(2))+1)*tape_43]
-	r_449 := ar.F64w(tape_43)
-	row_448 = row_448[:len(r_449)]
-	if len(r_449) >= 262144 {
-		loop_456 := runtime.EnterLoop(&nbLoop74, runtime.Bind(r_449, runtime.Bind(row_448, runtime.End{})), len(r_449), 16384)
-		if loop_456.For == nil {
-			loop_456.For = func(lo_453, hi int) {
-				r_449 := loop_456.C.H
-				row_448 := loop_456.C.T.H
-				for i_454 := lo_453; i_454 < hi; i_454++ {
-					r_449[i_454] = -row_448[i_454]
+	row_501 := a_414[int(int64(0))*tape_45 : (int(int64(0))+1)*tape_45]
+	row_502 := a_414[int(int64(1))*tape_45 : (int(int64(1))+1)*tape_45]
+	row_503 := a_414[int(int64(2))*tape_45 : (int(int64(2))+1)*tape_45]
+	r_504 := ar.F64w(tape_45)
+	row_503 = row_503[:len(r_504)]
+	if len(r_504) >= 262144 {
+		loop_511 := runtime.EnterLoop(&nbLoop78, runtime.Bind(r_504, runtime.Bind(row_503, runtime.End{})), len(r_504), 16384)
+		if loop_511.For == nil {
+			loop_511.For = func(lo_508, hi int) {
+				r_504 := loop_511.C.H
+				row_503 := loop_511.C.T.H
+				for i_509 := lo_508; i_509 < hi; i_509++ {
+					r_504[i_509] = -row_503[i_509]
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_449), 16384, loop_456.For)
-		loop_456.Leave(&nbLoop74)
+		runtime.ParallelFor(len(r_504), 16384, loop_511.For)
+		loop_511.Leave(&nbLoop78)
 	} else {
-		for i_450 := range r_449 {
-			r_449[i_450] = -row_448[i_450]
+		for i_505 := range r_504 {
+			r_504[i_505] = -row_503[i_505]
 		}
 	}
-	z_457 := ar.F64(len(tape_83))
-	if tape_43 != tape_82 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_82})+" and "+runtime.ShapeString([]int{tape_43})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	z_512 := ar.F64(len(tape_83))
+	if tape_45 != tape_82 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_82})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	if int64(0) >= int64(tape_84) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_84)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
@@ -12929,31 +13094,31 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_85 != tape_82 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_85})+" and "+runtime.ShapeString([]int{tape_82})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_458 := z_457[int64(0)*int64(tape_85) : (int64(0)+1)*int64(tape_85)]
-	tape_81 = tape_81[:len(row_458)]
-	r_449 = r_449[:len(row_458)]
-	if len(row_458) >= 262144 {
-		loop_465 := runtime.EnterLoop(&nbLoop75, runtime.Bind(row_458, runtime.Bind(tape_81, runtime.Bind(r_449, runtime.End{}))), len(row_458), 16384)
-		if loop_465.For == nil {
-			loop_465.For = func(lo_462, hi int) {
-				row_458 := loop_465.C.H
-				tape_81 := loop_465.C.T.H
-				r_449 := loop_465.C.T.T.H
-				for i_463 := lo_462; i_463 < hi; i_463++ {
-					row_458[i_463] += (tape_81[i_463] * r_449[i_463])
+	row_513 := z_512[int64(0)*int64(tape_85) : (int64(0)+1)*int64(tape_85)]
+	tape_81 = tape_81[:len(row_513)]
+	r_504 = r_504[:len(row_513)]
+	if len(row_513) >= 262144 {
+		loop_520 := runtime.EnterLoop(&nbLoop79, runtime.Bind(row_513, runtime.Bind(tape_81, runtime.Bind(r_504, runtime.End{}))), len(row_513), 16384)
+		if loop_520.For == nil {
+			loop_520.For = func(lo_517, hi int) {
+				row_513 := loop_520.C.H
+				tape_81 := loop_520.C.T.H
+				r_504 := loop_520.C.T.T.H
+				for i_518 := lo_517; i_518 < hi; i_518++ {
+					row_513[i_518] += (tape_81[i_518] * r_504[i_518])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_458), 16384, loop_465.For)
-		loop_465.Leave(&nbLoop75)
+		runtime.ParallelFor(len(row_513), 16384, loop_520.For)
+		loop_520.Leave(&nbLoop79)
 	} else {
-		for i_459 := range row_458 {
-			row_458[i_459] += (tape_81[i_459] * r_449[i_459])
+		for i_514 := range row_513 {
+			row_513[i_514] += (tape_81[i_514] * r_504[i_514])
 		}
 	}
-	z_466 := ar.F64(len(tape_86))
-	if tape_43 != tape_80 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_80})+" and "+runtime.ShapeString([]int{tape_43})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	z_521 := ar.F64(len(tape_86))
+	if tape_45 != tape_80 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_80})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	if int64(1) >= int64(tape_87) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_87)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
@@ -12961,30 +13126,30 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_88 != tape_80 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_88})+" and "+runtime.ShapeString([]int{tape_80})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_467 := z_466[int64(1)*int64(tape_88) : (int64(1)+1)*int64(tape_88)]
-	tape_79 = tape_79[:len(row_467)]
-	r_449 = r_449[:len(row_467)]
-	if len(row_467) >= 262144 {
-		loop_474 := runtime.EnterLoop(&nbLoop76, runtime.Bind(row_467, runtime.Bind(tape_79, runtime.Bind(r_449, runtime.End{}))), len(row_467), 16384)
-		if loop_474.For == nil {
-			loop_474.For = func(lo_471, hi int) {
-				row_467 := loop_474.C.H
-				tape_79 := loop_474.C.T.H
-				r_449 := loop_474.C.T.T.H
-				for i_472 := lo_471; i_472 < hi; i_472++ {
-					row_467[i_472] += (tape_79[i_472] * r_449[i_472])
+	row_522 := z_521[int64(1)*int64(tape_88) : (int64(1)+1)*int64(tape_88)]
+	tape_79 = tape_79[:len(row_522)]
+	r_504 = r_504[:len(row_522)]
+	if len(row_522) >= 262144 {
+		loop_529 := runtime.EnterLoop(&nbLoop80, runtime.Bind(row_522, runtime.Bind(tape_79, runtime.Bind(r_504, runtime.End{}))), len(row_522), 16384)
+		if loop_529.For == nil {
+			loop_529.For = func(lo_526, hi int) {
+				row_522 := loop_529.C.H
+				tape_79 := loop_529.C.T.H
+				r_504 := loop_529.C.T.T.H
+				for i_527 := lo_526; i_527 < hi; i_527++ {
+					row_522[i_527] += (tape_79[i_527] * r_504[i_527])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_467), 16384, loop_474.For)
-		loop_474.Leave(&nbLoop76)
+		runtime.ParallelFor(len(row_522), 16384, loop_529.For)
+		loop_529.Leave(&nbLoop80)
 	} else {
-		for i_468 := range row_467 {
-			row_467[i_468] += (tape_79[i_468] * r_449[i_468])
+		for i_523 := range row_522 {
+			row_522[i_523] += (tape_79[i_523] * r_504[i_523])
 		}
 	}
-	if tape_43 != tape_92 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_92})+" and "+runtime.ShapeString([]int{tape_43})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	if tape_45 != tape_92 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_92})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	if int64(1) >= int64(tape_84) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_84)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
@@ -12992,30 +13157,30 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_85 != tape_92 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_85})+" and "+runtime.ShapeString([]int{tape_92})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_475 := z_457[int64(1)*int64(tape_85) : (int64(1)+1)*int64(tape_85)]
-	tape_91 = tape_91[:len(row_475)]
-	row_448 = row_448[:len(row_475)]
-	if len(row_475) >= 262144 {
-		loop_482 := runtime.EnterLoop(&nbLoop77, runtime.Bind(row_475, runtime.Bind(tape_91, runtime.Bind(row_448, runtime.End{}))), len(row_475), 16384)
-		if loop_482.For == nil {
-			loop_482.For = func(lo_479, hi int) {
-				row_475 := loop_482.C.H
-				tape_91 := loop_482.C.T.H
-				row_448 := loop_482.C.T.T.H
-				for i_480 := lo_479; i_480 < hi; i_480++ {
-					row_475[i_480] += (tape_91[i_480] * row_448[i_480])
+	row_530 := z_512[int64(1)*int64(tape_85) : (int64(1)+1)*int64(tape_85)]
+	tape_91 = tape_91[:len(row_530)]
+	row_503 = row_503[:len(row_530)]
+	if len(row_530) >= 262144 {
+		loop_537 := runtime.EnterLoop(&nbLoop81, runtime.Bind(row_530, runtime.Bind(tape_91, runtime.Bind(row_503, runtime.End{}))), len(row_530), 16384)
+		if loop_537.For == nil {
+			loop_537.For = func(lo_534, hi int) {
+				row_530 := loop_537.C.H
+				tape_91 := loop_537.C.T.H
+				row_503 := loop_537.C.T.T.H
+				for i_535 := lo_534; i_535 < hi; i_535++ {
+					row_530[i_535] += (tape_91[i_535] * row_503[i_535])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_475), 16384, loop_482.For)
-		loop_482.Leave(&nbLoop77)
+		runtime.ParallelFor(len(row_530), 16384, loop_537.For)
+		loop_537.Leave(&nbLoop81)
 	} else {
-		for i_476 := range row_475 {
-			row_475[i_476] += (tape_91[i_476] * row_448[i_476])
+		for i_531 := range row_530 {
+			row_530[i_531] += (tape_91[i_531] * row_503[i_531])
 		}
 	}
-	if tape_43 != tape_90 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_90})+" and "+runtime.ShapeString([]int{tape_43})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	if tape_45 != tape_90 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_90})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	if int64(0) >= int64(tape_87) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_87)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
@@ -13023,50 +13188,50 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_88 != tape_90 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_88})+" and "+runtime.ShapeString([]int{tape_90})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_483 := z_466[int64(0)*int64(tape_88) : (int64(0)+1)*int64(tape_88)]
-	tape_89 = tape_89[:len(row_483)]
-	row_448 = row_448[:len(row_483)]
-	if len(row_483) >= 262144 {
-		loop_490 := runtime.EnterLoop(&nbLoop78, runtime.Bind(row_483, runtime.Bind(tape_89, runtime.Bind(row_448, runtime.End{}))), len(row_483), 16384)
-		if loop_490.For == nil {
-			loop_490.For = func(lo_487, hi int) {
-				row_483 := loop_490.C.H
-				tape_89 := loop_490.C.T.H
-				row_448 := loop_490.C.T.T.H
-				for i_488 := lo_487; i_488 < hi; i_488++ {
-					row_483[i_488] += (tape_89[i_488] * row_448[i_488])
+	row_538 := z_521[int64(0)*int64(tape_88) : (int64(0)+1)*int64(tape_88)]
+	tape_89 = tape_89[:len(row_538)]
+	row_503 = row_503[:len(row_538)]
+	if len(row_538) >= 262144 {
+		loop_545 := runtime.EnterLoop(&nbLoop82, runtime.Bind(row_538, runtime.Bind(tape_89, runtime.Bind(row_503, runtime.End{}))), len(row_538), 16384)
+		if loop_545.For == nil {
+			loop_545.For = func(lo_542, hi int) {
+				row_538 := loop_545.C.H
+				tape_89 := loop_545.C.T.H
+				row_503 := loop_545.C.T.T.H
+				for i_543 := lo_542; i_543 < hi; i_543++ {
+					row_538[i_543] += (tape_89[i_543] * row_503[i_543])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_483), 16384, loop_490.For)
-		loop_490.Leave(&nbLoop78)
+		runtime.ParallelFor(len(row_538), 16384, loop_545.For)
+		loop_545.Leave(&nbLoop82)
 	} else {
-		for i_484 := range row_483 {
-			row_483[i_484] += (tape_89[i_484] * row_448[i_484])
+		for i_539 := range row_538 {
+			row_538[i_539] += (tape_89[i_539] * row_503[i_539])
 		}
 	}
-	r_491 := ar.F64w(tape_43)
-	row_447 = row_447[:len(r_491)]
-	if len(r_491) >= 262144 {
-		loop_498 := runtime.EnterLoop(&nbLoop79, runtime.Bind(r_491, runtime.Bind(row_447, runtime.End{})), len(r_491), 16384)
-		if loop_498.For == nil {
-			loop_498.For = func(lo_495, hi int) {
-				r_491 := loop_498.C.H
-				row_447 := loop_498.C.T.H
-				for i_496 := lo_495; i_496 < hi; i_496++ {
-					r_491[i_496] = -row_447[i_496]
+	r_546 := ar.F64w(tape_45)
+	row_502 = row_502[:len(r_546)]
+	if len(r_546) >= 262144 {
+		loop_553 := runtime.EnterLoop(&nbLoop83, runtime.Bind(r_546, runtime.Bind(row_502, runtime.End{})), len(r_546), 16384)
+		if loop_553.For == nil {
+			loop_553.For = func(lo_550, hi int) {
+				r_546 := loop_553.C.H
+				row_502 := loop_553.C.T.H
+				for i_551 := lo_550; i_551 < hi; i_551++ {
+					r_546[i_551] = -row_502[i_551]
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_491), 16384, loop_498.For)
-		loop_498.Leave(&nbLoop79)
+		runtime.ParallelFor(len(r_546), 16384, loop_553.For)
+		loop_553.Leave(&nbLoop83)
 	} else {
-		for i_492 := range r_491 {
-			r_491[i_492] = -row_447[i_492]
+		for i_547 := range r_546 {
+			r_546[i_547] = -row_502[i_547]
 		}
 	}
-	if tape_43 != tape_96 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_96})+" and "+runtime.ShapeString([]int{tape_43})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	if tape_45 != tape_96 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_96})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	if int64(2) >= int64(tape_84) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_84)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
@@ -13074,30 +13239,30 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_85 != tape_96 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_85})+" and "+runtime.ShapeString([]int{tape_96})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_499 := z_457[int64(2)*int64(tape_85) : (int64(2)+1)*int64(tape_85)]
-	tape_95 = tape_95[:len(row_499)]
-	r_491 = r_491[:len(row_499)]
-	if len(row_499) >= 262144 {
-		loop_506 := runtime.EnterLoop(&nbLoop80, runtime.Bind(row_499, runtime.Bind(tape_95, runtime.Bind(r_491, runtime.End{}))), len(row_499), 16384)
-		if loop_506.For == nil {
-			loop_506.For = func(lo_503, hi int) {
-				row_499 := loop_506.C.H
-				tape_95 := loop_506.C.T.H
-				r_491 := loop_506.C.T.T.H
-				for i_504 := lo_503; i_504 < hi; i_504++ {
-					row_499[i_504] += (tape_95[i_504] * r_491[i_504])
+	row_554 := z_512[int64(2)*int64(tape_85) : (int64(2)+1)*int64(tape_85)]
+	tape_95 = tape_95[:len(row_554)]
+	r_546 = r_546[:len(row_554)]
+	if len(row_554) >= 262144 {
+		loop_561 := runtime.EnterLoop(&nbLoop84, runtime.Bind(row_554, runtime.Bind(tape_95, runtime.Bind(r_546, runtime.End{}))), len(row_554), 16384)
+		if loop_561.For == nil {
+			loop_561.For = func(lo_558, hi int) {
+				row_554 := loop_561.C.H
+				tape_95 := loop_561.C.T.H
+				r_546 := loop_561.C.T.T.H
+				for i_559 := lo_558; i_559 < hi; i_559++ {
+					row_554[i_559] += (tape_95[i_559] * r_546[i_559])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_499), 16384, loop_506.For)
-		loop_506.Leave(&nbLoop80)
+		runtime.ParallelFor(len(row_554), 16384, loop_561.For)
+		loop_561.Leave(&nbLoop84)
 	} else {
-		for i_500 := range row_499 {
-			row_499[i_500] += (tape_95[i_500] * r_491[i_500])
+		for i_555 := range row_554 {
+			row_554[i_555] += (tape_95[i_555] * r_546[i_555])
 		}
 	}
-	if tape_43 != tape_94 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_94})+" and "+runtime.ShapeString([]int{tape_43})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	if tape_45 != tape_94 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_94})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	if int64(0) >= int64(tape_87) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_87)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
@@ -13105,30 +13270,30 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_88 != tape_94 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_88})+" and "+runtime.ShapeString([]int{tape_94})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_507 := z_466[int64(0)*int64(tape_88) : (int64(0)+1)*int64(tape_88)]
-	tape_93 = tape_93[:len(row_507)]
-	r_491 = r_491[:len(row_507)]
-	if len(row_507) >= 262144 {
-		loop_514 := runtime.EnterLoop(&nbLoop81, runtime.Bind(row_507, runtime.Bind(tape_93, runtime.Bind(r_491, runtime.End{}))), len(row_507), 16384)
-		if loop_514.For == nil {
-			loop_514.For = func(lo_511, hi int) {
-				row_507 := loop_514.C.H
-				tape_93 := loop_514.C.T.H
-				r_491 := loop_514.C.T.T.H
-				for i_512 := lo_511; i_512 < hi; i_512++ {
-					row_507[i_512] += (tape_93[i_512] * r_491[i_512])
+	row_562 := z_521[int64(0)*int64(tape_88) : (int64(0)+1)*int64(tape_88)]
+	tape_93 = tape_93[:len(row_562)]
+	r_546 = r_546[:len(row_562)]
+	if len(row_562) >= 262144 {
+		loop_569 := runtime.EnterLoop(&nbLoop85, runtime.Bind(row_562, runtime.Bind(tape_93, runtime.Bind(r_546, runtime.End{}))), len(row_562), 16384)
+		if loop_569.For == nil {
+			loop_569.For = func(lo_566, hi int) {
+				row_562 := loop_569.C.H
+				tape_93 := loop_569.C.T.H
+				r_546 := loop_569.C.T.T.H
+				for i_567 := lo_566; i_567 < hi; i_567++ {
+					row_562[i_567] += (tape_93[i_567] * r_546[i_567])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_507), 16384, loop_514.For)
-		loop_514.Leave(&nbLoop81)
+		runtime.ParallelFor(len(row_562), 16384, loop_569.For)
+		loop_569.Leave(&nbLoop85)
 	} else {
-		for i_508 := range row_507 {
-			row_507[i_508] += (tape_93[i_508] * r_491[i_508])
+		for i_563 := range row_562 {
+			row_562[i_563] += (tape_93[i_563] * r_546[i_563])
 		}
 	}
-	if tape_43 != tape_100 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_100})+" and "+runtime.ShapeString([]int{tape_43})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	if tape_45 != tape_100 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_100})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	if int64(0) >= int64(tape_84) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_84)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
@@ -13136,30 +13301,30 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_85 != tape_100 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_85})+" and "+runtime.ShapeString([]int{tape_100})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_515 := z_457[int64(0)*int64(tape_85) : (int64(0)+1)*int64(tape_85)]
-	tape_99 = tape_99[:len(row_515)]
-	row_447 = row_447[:len(row_515)]
-	if len(row_515) >= 262144 {
-		loop_522 := runtime.EnterLoop(&nbLoop82, runtime.Bind(row_515, runtime.Bind(tape_99, runtime.Bind(row_447, runtime.End{}))), len(row_515), 16384)
-		if loop_522.For == nil {
-			loop_522.For = func(lo_519, hi int) {
-				row_515 := loop_522.C.H
-				tape_99 := loop_522.C.T.H
-				row_447 := loop_522.C.T.T.H
-				for i_520 := lo_519; i_520 < hi; i_520++ {
-					row_515[i_520] += (tape_99[i_520] * row_447[i_520])
+	row_570 := z_512[int64(0)*int64(tape_85) : (int64(0)+1)*int64(tape_85)]
+	tape_99 = tape_99[:len(row_570)]
+	row_502 = row_502[:len(row_570)]
+	if len(row_570) >= 262144 {
+		loop_577 := runtime.EnterLoop(&nbLoop86, runtime.Bind(row_570, runtime.Bind(tape_99, runtime.Bind(row_502, runtime.End{}))), len(row_570), 16384)
+		if loop_577.For == nil {
+			loop_577.For = func(lo_574, hi int) {
+				row_570 := loop_577.C.H
+				tape_99 := loop_577.C.T.H
+				row_502 := loop_577.C.T.T.H
+				for i_575 := lo_574; i_575 < hi; i_575++ {
+					row_570[i_575] += (tape_99[i_575] * row_502[i_575])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_515), 16384, loop_522.For)
-		loop_522.Leave(&nbLoop82)
+		runtime.ParallelFor(len(row_570), 16384, loop_577.For)
+		loop_577.Leave(&nbLoop86)
 	} else {
-		for i_516 := range row_515 {
-			row_515[i_516] += (tape_99[i_516] * row_447[i_516])
+		for i_571 := range row_570 {
+			row_570[i_571] += (tape_99[i_571] * row_502[i_571])
 		}
 	}
-	if tape_43 != tape_98 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_98})+" and "+runtime.ShapeString([]int{tape_43})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	if tape_45 != tape_98 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_98})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	if int64(2) >= int64(tape_87) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_87)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
@@ -13167,50 +13332,50 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_88 != tape_98 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_88})+" and "+runtime.ShapeString([]int{tape_98})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_523 := z_466[int64(2)*int64(tape_88) : (int64(2)+1)*int64(tape_88)]
-	tape_97 = tape_97[:len(row_523)]
-	row_447 = row_447[:len(row_523)]
-	if len(row_523) >= 262144 {
-		loop_530 := runtime.EnterLoop(&nbLoop83, runtime.Bind(row_523, runtime.Bind(tape_97, runtime.Bind(row_447, runtime.End{}))), len(row_523), 16384)
-		if loop_530.For == nil {
-			loop_530.For = func(lo_527, hi int) {
-				row_523 := loop_530.C.H
-				tape_97 := loop_530.C.T.H
-				row_447 := loop_530.C.T.T.H
-				for i_528 := lo_527; i_528 < hi; i_528++ {
-					row_523[i_528] += (tape_97[i_528] * row_447[i_528])
+	row_578 := z_521[int64(2)*int64(tape_88) : (int64(2)+1)*int64(tape_88)]
+	tape_97 = tape_97[:len(row_578)]
+	row_502 = row_502[:len(row_578)]
+	if len(row_578) >= 262144 {
+		loop_585 := runtime.EnterLoop(&nbLoop87, runtime.Bind(row_578, runtime.Bind(tape_97, runtime.Bind(row_502, runtime.End{}))), len(row_578), 16384)
+		if loop_585.For == nil {
+			loop_585.For = func(lo_582, hi int) {
+				row_578 := loop_585.C.H
+				tape_97 := loop_585.C.T.H
+				row_502 := loop_585.C.T.T.H
+				for i_583 := lo_582; i_583 < hi; i_583++ {
+					row_578[i_583] += (tape_97[i_583] * row_502[i_583])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_523), 16384, loop_530.For)
-		loop_530.Leave(&nbLoop83)
+		runtime.ParallelFor(len(row_578), 16384, loop_585.For)
+		loop_585.Leave(&nbLoop87)
 	} else {
-		for i_524 := range row_523 {
-			row_523[i_524] += (tape_97[i_524] * row_447[i_524])
+		for i_579 := range row_578 {
+			row_578[i_579] += (tape_97[i_579] * row_502[i_579])
 		}
 	}
-	r_531 := ar.F64w(tape_43)
-	row_446 = row_446[:len(r_531)]
-	if len(r_531) >= 262144 {
-		loop_538 := runtime.EnterLoop(&nbLoop84, runtime.Bind(r_531, runtime.Bind(row_446, runtime.End{})), len(r_531), 16384)
-		if loop_538.For == nil {
-			loop_538.For = func(lo_535, hi int) {
-				r_531 := loop_538.C.H
-				row_446 := loop_538.C.T.H
-				for i_536 := lo_535; i_536 < hi; i_536++ {
-					r_531[i_536] = -row_446[i_536]
+	r_586 := ar.F64w(tape_45)
+	row_501 = row_501[:len(r_586)]
+	if len(r_586) >= 262144 {
+		loop_593 := runtime.EnterLoop(&nbLoop88, runtime.Bind(r_586, runtime.Bind(row_501, runtime.End{})), len(r_586), 16384)
+		if loop_593.For == nil {
+			loop_593.For = func(lo_590, hi int) {
+				r_586 := loop_593.C.H
+				row_501 := loop_593.C.T.H
+				for i_591 := lo_590; i_591 < hi; i_591++ {
+					r_586[i_591] = -row_501[i_591]
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_531), 16384, loop_538.For)
-		loop_538.Leave(&nbLoop84)
+		runtime.ParallelFor(len(r_586), 16384, loop_593.For)
+		loop_593.Leave(&nbLoop88)
 	} else {
-		for i_532 := range r_531 {
-			r_531[i_532] = -row_446[i_532]
+		for i_587 := range r_586 {
+			r_586[i_587] = -row_501[i_587]
 		}
 	}
-	if tape_43 != tape_104 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_104})+" and "+runtime.ShapeString([]int{tape_43})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	if tape_45 != tape_104 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_104})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	if int64(1) >= int64(tape_84) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_84)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
@@ -13218,30 +13383,30 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_85 != tape_104 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_85})+" and "+runtime.ShapeString([]int{tape_104})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_539 := z_457[int64(1)*int64(tape_85) : (int64(1)+1)*int64(tape_85)]
-	tape_103 = tape_103[:len(row_539)]
-	r_531 = r_531[:len(row_539)]
-	if len(row_539) >= 262144 {
-		loop_546 := runtime.EnterLoop(&nbLoop85, runtime.Bind(row_539, runtime.Bind(tape_103, runtime.Bind(r_531, runtime.End{}))), len(row_539), 16384)
-		if loop_546.For == nil {
-			loop_546.For = func(lo_543, hi int) {
-				row_539 := loop_546.C.H
-				tape_103 := loop_546.C.T.H
-				r_531 := loop_546.C.T.T.H
-				for i_544 := lo_543; i_544 < hi; i_544++ {
-					row_539[i_544] += (tape_103[i_544] * r_531[i_544])
+	row_594 := z_512[int64(1)*int64(tape_85) : (int64(1)+1)*int64(tape_85)]
+	tape_103 = tape_103[:len(row_594)]
+	r_586 = r_586[:len(row_594)]
+	if len(row_594) >= 262144 {
+		loop_601 := runtime.EnterLoop(&nbLoop89, runtime.Bind(row_594, runtime.Bind(tape_103, runtime.Bind(r_586, runtime.End{}))), len(row_594), 16384)
+		if loop_601.For == nil {
+			loop_601.For = func(lo_598, hi int) {
+				row_594 := loop_601.C.H
+				tape_103 := loop_601.C.T.H
+				r_586 := loop_601.C.T.T.H
+				for i_599 := lo_598; i_599 < hi; i_599++ {
+					row_594[i_599] += (tape_103[i_599] * r_586[i_599])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_539), 16384, loop_546.For)
-		loop_546.Leave(&nbLoop85)
+		runtime.ParallelFor(len(row_594), 16384, loop_601.For)
+		loop_601.Leave(&nbLoop89)
 	} else {
-		for i_540 := range row_539 {
-			row_539[i_540] += (tape_103[i_540] * r_531[i_540])
+		for i_595 := range row_594 {
+			row_594[i_595] += (tape_103[i_595] * r_586[i_595])
 		}
 	}
-	if tape_43 != tape_102 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_102})+" and "+runtime.ShapeString([]int{tape_43})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	if tape_45 != tape_102 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_102})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	if int64(2) >= int64(tape_87) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_87)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
@@ -13249,30 +13414,30 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_88 != tape_102 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_88})+" and "+runtime.ShapeString([]int{tape_102})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_547 := z_466[int64(2)*int64(tape_88) : (int64(2)+1)*int64(tape_88)]
-	tape_101 = tape_101[:len(row_547)]
-	r_531 = r_531[:len(row_547)]
-	if len(row_547) >= 262144 {
-		loop_554 := runtime.EnterLoop(&nbLoop86, runtime.Bind(row_547, runtime.Bind(tape_101, runtime.Bind(r_531, runtime.End{}))), len(row_547), 16384)
-		if loop_554.For == nil {
-			loop_554.For = func(lo_551, hi int) {
-				row_547 := loop_554.C.H
-				tape_101 := loop_554.C.T.H
-				r_531 := loop_554.C.T.T.H
-				for i_552 := lo_551; i_552 < hi; i_552++ {
-					row_547[i_552] += (tape_101[i_552] * r_531[i_552])
+	row_602 := z_521[int64(2)*int64(tape_88) : (int64(2)+1)*int64(tape_88)]
+	tape_101 = tape_101[:len(row_602)]
+	r_586 = r_586[:len(row_602)]
+	if len(row_602) >= 262144 {
+		loop_609 := runtime.EnterLoop(&nbLoop90, runtime.Bind(row_602, runtime.Bind(tape_101, runtime.Bind(r_586, runtime.End{}))), len(row_602), 16384)
+		if loop_609.For == nil {
+			loop_609.For = func(lo_606, hi int) {
+				row_602 := loop_609.C.H
+				tape_101 := loop_609.C.T.H
+				r_586 := loop_609.C.T.T.H
+				for i_607 := lo_606; i_607 < hi; i_607++ {
+					row_602[i_607] += (tape_101[i_607] * r_586[i_607])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_547), 16384, loop_554.For)
-		loop_554.Leave(&nbLoop86)
+		runtime.ParallelFor(len(row_602), 16384, loop_609.For)
+		loop_609.Leave(&nbLoop90)
 	} else {
-		for i_548 := range row_547 {
-			row_547[i_548] += (tape_101[i_548] * r_531[i_548])
+		for i_603 := range row_602 {
+			row_602[i_603] += (tape_101[i_603] * r_586[i_603])
 		}
 	}
-	if tape_43 != tape_108 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_108})+" and "+runtime.ShapeString([]int{tape_43})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	if tape_45 != tape_108 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_108})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	if int64(2) >= int64(tape_84) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_84)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
@@ -13280,30 +13445,30 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_85 != tape_108 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_85})+" and "+runtime.ShapeString([]int{tape_108})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_555 := z_457[int64(2)*int64(tape_85) : (int64(2)+1)*int64(tape_85)]
-	tape_107 = tape_107[:len(row_555)]
-	row_446 = row_446[:len(row_555)]
-	if len(row_555) >= 262144 {
-		loop_562 := runtime.EnterLoop(&nbLoop87, runtime.Bind(row_555, runtime.Bind(tape_107, runtime.Bind(row_446, runtime.End{}))), len(row_555), 16384)
-		if loop_562.For == nil {
-			loop_562.For = func(lo_559, hi int) {
-				row_555 := loop_562.C.H
-				tape_107 := loop_562.C.T.H
-				row_446 := loop_562.C.T.T.H
-				for i_560 := lo_559; i_560 < hi; i_560++ {
-					row_555[i_560] += (tape_107[i_560] * row_446[i_560])
+	row_610 := z_512[int64(2)*int64(tape_85) : (int64(2)+1)*int64(tape_85)]
+	tape_107 = tape_107[:len(row_610)]
+	row_501 = row_501[:len(row_610)]
+	if len(row_610) >= 262144 {
+		loop_617 := runtime.EnterLoop(&nbLoop91, runtime.Bind(row_610, runtime.Bind(tape_107, runtime.Bind(row_501, runtime.End{}))), len(row_610), 16384)
+		if loop_617.For == nil {
+			loop_617.For = func(lo_614, hi int) {
+				row_610 := loop_617.C.H
+				tape_107 := loop_617.C.T.H
+				row_501 := loop_617.C.T.T.H
+				for i_615 := lo_614; i_615 < hi; i_615++ {
+					row_610[i_615] += (tape_107[i_615] * row_501[i_615])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_555), 16384, loop_562.For)
-		loop_562.Leave(&nbLoop87)
+		runtime.ParallelFor(len(row_610), 16384, loop_617.For)
+		loop_617.Leave(&nbLoop91)
 	} else {
-		for i_556 := range row_555 {
-			row_555[i_556] += (tape_107[i_556] * row_446[i_556])
+		for i_611 := range row_610 {
+			row_610[i_611] += (tape_107[i_611] * row_501[i_611])
 		}
 	}
-	if tape_43 != tape_106 {
-		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_106})+" and "+runtime.ShapeString([]int{tape_43})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
+	if tape_45 != tape_106 {
+		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_106})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
 	if int64(1) >= int64(tape_87) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_87)), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
@@ -13311,114 +13476,105 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_88 != tape_106 {
 		return nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_88})+" and "+runtime.ShapeString([]int{tape_106})+" differ"), "cross$split_11$bwd", "models.nab:122:5", "models.nab:133:12")
 	}
-	row_563 := z_466[int64(1)*int64(tape_88) : (int64(1)+1)*int64(tape_88)]
-	tape_105 = tape_105[:len(row_563)]
-	row_446 = row_446[:len(row_563)]
-	if len(row_563) >= 262144 {
-		loop_570 := runtime.EnterLoop(&nbLoop88, runtime.Bind(row_563, runtime.Bind(tape_105, runtime.Bind(row_446, runtime.End{}))), len(row_563), 16384)
-		if loop_570.For == nil {
-			loop_570.For = func(lo_567, hi int) {
-				row_563 := loop_570.C.H
-				tape_105 := loop_570.C.T.H
-				row_446 := loop_570.C.T.T.H
-				for i_568 := lo_567; i_568 < hi; i_568++ {
-					row_563[i_568] += (tape_105[i_568] * row_446[i_568])
+	row_618 := z_521[int64(1)*int64(tape_88) : (int64(1)+1)*int64(tape_88)]
+	tape_105 = tape_105[:len(row_618)]
+	row_501 = row_501[:len(row_618)]
+	if len(row_618) >= 262144 {
+		loop_625 := runtime.EnterLoop(&nbLoop92, runtime.Bind(row_618, runtime.Bind(tape_105, runtime.Bind(row_501, runtime.End{}))), len(row_618), 16384)
+		if loop_625.For == nil {
+			loop_625.For = func(lo_622, hi int) {
+				row_618 := loop_625.C.H
+				tape_105 := loop_625.C.T.H
+				row_501 := loop_625.C.T.T.H
+				for i_623 := lo_622; i_623 < hi; i_623++ {
+					row_618[i_623] += (tape_105[i_623] * row_501[i_623])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_563), 16384, loop_570.For)
-		loop_570.Leave(&nbLoop88)
+		runtime.ParallelFor(len(row_618), 16384, loop_625.For)
+		loop_625.Leave(&nbLoop92)
 	} else {
-		for i_564 := range row_563 {
-			row_563[i_564] += (tape_105[i_564] * row_446[i_564])
+		for i_619 := range row_618 {
+			row_618[i_619] += (tape_105[i_619] * row_501[i_619])
 		}
 	}
-	if tape_47 != tape_87 || tape_48 != tape_88 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_47, tape_48})+" and "+runtime.ShapeString([]int{tape_87, tape_88})+" differ")
+	if 3 != tape_87 || tape_50 != tape_88 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_50})+" and "+runtime.ShapeString([]int{tape_87, tape_88})+" differ")
 	}
-	z_466 = z_466[:len(z_316)]
-	for i_571 := range z_316 {
-		z_316[i_571] += z_466[i_571]
+	z_521 = z_521[:len(a_389)]
+	for i_626 := range a_389 {
+		a_389[i_626] += z_521[i_626]
 	}
-	if 3 != tape_84 || tape_6 != tape_85 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_6})+" and "+runtime.ShapeString([]int{tape_84, tape_85})+" differ")
+	if 3 != tape_84 || tape_8 != tape_85 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_8})+" and "+runtime.ShapeString([]int{tape_84, tape_85})+" differ")
 	}
-	z_457 = z_457[:len(a_296)]
-	for i_572 := range a_296 {
-		a_296[i_572] += z_457[i_572]
+	z_512 = z_512[:len(a_321)]
+	for i_627 := range a_321 {
+		a_321[i_627] += z_512[i_627]
 	}
-	if int64(0) >= int64(tape_47) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_47))
-	}
-	row_573 := z_316[int(int64(0))*tape_48 : (int(int64(0))+1)*tape_48]
-	if int64(1) >= int64(tape_47) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_47))
-	}
-	row_574 := z_316[int(int64(1))*tape_48 : (int(int64(1))+1)*tape_48]
-	if int64(2) >= int64(tape_47) {
-		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_47))
-	}
-	row_575 := z_316[int(int64(2))*tape_48 : (int(int64(2))+1)*tape_48]
-	r_576 := ar.F64w(tape_110)
-	tape_109 = tape_109[:len(r_576)]
-	if len(r_576) >= 262144 {
-		loop_583 := runtime.EnterLoop(&nbLoop89, runtime.Bind(r_576, runtime.Bind(tape_109, runtime.End{})), len(r_576), 16384)
-		if loop_583.For == nil {
-			loop_583.For = func(lo_580, hi int) {
-				r_576 := loop_583.C.H
-				tape_109 := loop_583.C.T.H
-				for i_581 := lo_580; i_581 < hi; i_581++ {
-					r_576[i_581] = (1.0 / tape_109[i_581])
+	row_628 := a_389[int(int64(0))*tape_50 : (int(int64(0))+1)*tape_50]
+	row_629 := a_389[int(int64(1))*tape_50 : (int(int64(1))+1)*tape_50]
+	row_630 := a_389[int(int64(2))*tape_50 : (int(int64(2))+1)*tape_50]
+	r_631 := ar.F64w(tape_110)
+	tape_109 = tape_109[:len(r_631)]
+	if len(r_631) >= 262144 {
+		loop_638 := runtime.EnterLoop(&nbLoop93, runtime.Bind(r_631, runtime.Bind(tape_109, runtime.End{})), len(r_631), 16384)
+		if loop_638.For == nil {
+			loop_638.For = func(lo_635, hi int) {
+				r_631 := loop_638.C.H
+				tape_109 := loop_638.C.T.H
+				for i_636 := lo_635; i_636 < hi; i_636++ {
+					r_631[i_636] = (1.0 / tape_109[i_636])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_576), 16384, loop_583.For)
-		loop_583.Leave(&nbLoop89)
+		runtime.ParallelFor(len(r_631), 16384, loop_638.For)
+		loop_638.Leave(&nbLoop93)
 	} else {
-		for i_577 := range r_576 {
-			r_576[i_577] = (1.0 / tape_109[i_577])
+		for i_632 := range r_631 {
+			r_631[i_632] = (1.0 / tape_109[i_632])
 		}
 	}
 	if tape_110 != tape_112 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_110}))
 	}
-	if tape_48 != tape_112 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_48}))
+	if tape_50 != tape_112 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
-	r_584 := ar.F64w(tape_112)
-	tape_111 = tape_111[:len(r_584)]
-	tape_109 = tape_109[:len(r_584)]
-	row_575 = row_575[:len(r_584)]
-	if len(r_584) >= 262144 {
-		loop_591 := runtime.EnterLoop(&nbLoop90, runtime.Bind(r_584, runtime.Bind(tape_111, runtime.Bind(tape_109, runtime.Bind(row_575, runtime.End{})))), len(r_584), 16384)
-		if loop_591.For == nil {
-			loop_591.For = func(lo_588, hi int) {
-				r_584 := loop_591.C.H
-				tape_111 := loop_591.C.T.H
-				tape_109 := loop_591.C.T.T.H
-				row_575 := loop_591.C.T.T.T.H
-				for i_589 := lo_588; i_589 < hi; i_589++ {
-					r_584[i_589] = ((-(tape_111[i_589] / tape_109[i_589])) * row_575[i_589])
+	r_639 := ar.F64w(tape_112)
+	tape_111 = tape_111[:len(r_639)]
+	tape_109 = tape_109[:len(r_639)]
+	row_630 = row_630[:len(r_639)]
+	if len(r_639) >= 262144 {
+		loop_646 := runtime.EnterLoop(&nbLoop94, runtime.Bind(r_639, runtime.Bind(tape_111, runtime.Bind(tape_109, runtime.Bind(row_630, runtime.End{})))), len(r_639), 16384)
+		if loop_646.For == nil {
+			loop_646.For = func(lo_643, hi int) {
+				r_639 := loop_646.C.H
+				tape_111 := loop_646.C.T.H
+				tape_109 := loop_646.C.T.T.H
+				row_630 := loop_646.C.T.T.T.H
+				for i_644 := lo_643; i_644 < hi; i_644++ {
+					r_639[i_644] = ((-(tape_111[i_644] / tape_109[i_644])) * row_630[i_644])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_584), 16384, loop_591.For)
-		loop_591.Leave(&nbLoop90)
+		runtime.ParallelFor(len(r_639), 16384, loop_646.For)
+		loop_646.Leave(&nbLoop94)
 	} else {
-		for i_585 := range r_584 {
-			r_584[i_585] = ((-(tape_111[i_585] / tape_109[i_585])) * row_575[i_585])
+		for i_640 := range r_639 {
+			r_639[i_640] = ((-(tape_111[i_640] / tape_109[i_640])) * row_630[i_640])
 		}
 	}
-	z_592 := ar.F64(len(tape_113))
+	z_647 := ar.F64(len(tape_113))
 	if tape_114 != tape_17 || tape_115 != tape_18 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_114, tape_115})+" and "+runtime.ShapeString([]int{tape_17, tape_18})+" differ")
 	}
-	z_182 = z_182[:len(z_592)]
-	for i_593 := range z_592 {
-		z_592[i_593] += z_182[i_593]
+	z_207 = z_207[:len(z_647)]
+	for i_648 := range z_647 {
+		z_647[i_648] += z_207[i_648]
 	}
-	if tape_48 != tape_110 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_48}))
+	if tape_50 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
 	if int64(2) >= int64(tape_114) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_114))
@@ -13426,62 +13582,62 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_115 != tape_110 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
 	}
-	row_594 := z_592[int64(2)*int64(tape_115) : (int64(2)+1)*int64(tape_115)]
-	r_576 = r_576[:len(row_594)]
-	row_575 = row_575[:len(row_594)]
-	if len(row_594) >= 262144 {
-		loop_601 := runtime.EnterLoop(&nbLoop91, runtime.Bind(row_594, runtime.Bind(r_576, runtime.Bind(row_575, runtime.End{}))), len(row_594), 16384)
-		if loop_601.For == nil {
-			loop_601.For = func(lo_598, hi int) {
-				row_594 := loop_601.C.H
-				r_576 := loop_601.C.T.H
-				row_575 := loop_601.C.T.T.H
-				for i_599 := lo_598; i_599 < hi; i_599++ {
-					row_594[i_599] += (r_576[i_599] * row_575[i_599])
+	row_649 := z_647[int64(2)*int64(tape_115) : (int64(2)+1)*int64(tape_115)]
+	r_631 = r_631[:len(row_649)]
+	row_630 = row_630[:len(row_649)]
+	if len(row_649) >= 262144 {
+		loop_656 := runtime.EnterLoop(&nbLoop95, runtime.Bind(row_649, runtime.Bind(r_631, runtime.Bind(row_630, runtime.End{}))), len(row_649), 16384)
+		if loop_656.For == nil {
+			loop_656.For = func(lo_653, hi int) {
+				row_649 := loop_656.C.H
+				r_631 := loop_656.C.T.H
+				row_630 := loop_656.C.T.T.H
+				for i_654 := lo_653; i_654 < hi; i_654++ {
+					row_649[i_654] += (r_631[i_654] * row_630[i_654])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_594), 16384, loop_601.For)
-		loop_601.Leave(&nbLoop91)
+		runtime.ParallelFor(len(row_649), 16384, loop_656.For)
+		loop_656.Leave(&nbLoop95)
 	} else {
-		for i_595 := range row_594 {
-			row_594[i_595] += (r_576[i_595] * row_575[i_595])
+		for i_650 := range row_649 {
+			row_649[i_650] += (r_631[i_650] * row_630[i_650])
 		}
 	}
 	if tape_110 != tape_117 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_117})+" and "+runtime.ShapeString([]int{tape_110}))
 	}
-	if tape_48 != tape_117 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_117})+" and "+runtime.ShapeString([]int{tape_48}))
+	if tape_50 != tape_117 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_117})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
 	if tape_112 != tape_117 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_117})+" differ")
 	}
-	tape_116 = tape_116[:len(r_584)]
-	tape_109 = tape_109[:len(r_584)]
-	row_574 = row_574[:len(r_584)]
-	if len(r_584) >= 262144 {
-		loop_609 := runtime.EnterLoop(&nbLoop92, runtime.Bind(r_584, runtime.Bind(tape_116, runtime.Bind(tape_109, runtime.Bind(row_574, runtime.End{})))), len(r_584), 16384)
-		if loop_609.For == nil {
-			loop_609.For = func(lo_606, hi int) {
-				r_584 := loop_609.C.H
-				tape_116 := loop_609.C.T.H
-				tape_109 := loop_609.C.T.T.H
-				row_574 := loop_609.C.T.T.T.H
-				for i_607 := lo_606; i_607 < hi; i_607++ {
-					r_584[i_607] += ((-(tape_116[i_607] / tape_109[i_607])) * row_574[i_607])
+	tape_116 = tape_116[:len(r_639)]
+	tape_109 = tape_109[:len(r_639)]
+	row_629 = row_629[:len(r_639)]
+	if len(r_639) >= 262144 {
+		loop_664 := runtime.EnterLoop(&nbLoop96, runtime.Bind(r_639, runtime.Bind(tape_116, runtime.Bind(tape_109, runtime.Bind(row_629, runtime.End{})))), len(r_639), 16384)
+		if loop_664.For == nil {
+			loop_664.For = func(lo_661, hi int) {
+				r_639 := loop_664.C.H
+				tape_116 := loop_664.C.T.H
+				tape_109 := loop_664.C.T.T.H
+				row_629 := loop_664.C.T.T.T.H
+				for i_662 := lo_661; i_662 < hi; i_662++ {
+					r_639[i_662] += ((-(tape_116[i_662] / tape_109[i_662])) * row_629[i_662])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_584), 16384, loop_609.For)
-		loop_609.Leave(&nbLoop92)
+		runtime.ParallelFor(len(r_639), 16384, loop_664.For)
+		loop_664.Leave(&nbLoop96)
 	} else {
-		for i_603 := range r_584 {
-			r_584[i_603] += ((-(tape_116[i_603] / tape_109[i_603])) * row_574[i_603])
+		for i_658 := range r_639 {
+			r_639[i_658] += ((-(tape_116[i_658] / tape_109[i_658])) * row_629[i_658])
 		}
 	}
-	if tape_48 != tape_110 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_48}))
+	if tape_50 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
 	if int64(1) >= int64(tape_114) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_114))
@@ -13489,62 +13645,62 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_115 != tape_110 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
 	}
-	row_610 := z_592[int64(1)*int64(tape_115) : (int64(1)+1)*int64(tape_115)]
-	r_576 = r_576[:len(row_610)]
-	row_574 = row_574[:len(row_610)]
-	if len(row_610) >= 262144 {
-		loop_617 := runtime.EnterLoop(&nbLoop93, runtime.Bind(row_610, runtime.Bind(r_576, runtime.Bind(row_574, runtime.End{}))), len(row_610), 16384)
-		if loop_617.For == nil {
-			loop_617.For = func(lo_614, hi int) {
-				row_610 := loop_617.C.H
-				r_576 := loop_617.C.T.H
-				row_574 := loop_617.C.T.T.H
-				for i_615 := lo_614; i_615 < hi; i_615++ {
-					row_610[i_615] += (r_576[i_615] * row_574[i_615])
+	row_665 := z_647[int64(1)*int64(tape_115) : (int64(1)+1)*int64(tape_115)]
+	r_631 = r_631[:len(row_665)]
+	row_629 = row_629[:len(row_665)]
+	if len(row_665) >= 262144 {
+		loop_672 := runtime.EnterLoop(&nbLoop97, runtime.Bind(row_665, runtime.Bind(r_631, runtime.Bind(row_629, runtime.End{}))), len(row_665), 16384)
+		if loop_672.For == nil {
+			loop_672.For = func(lo_669, hi int) {
+				row_665 := loop_672.C.H
+				r_631 := loop_672.C.T.H
+				row_629 := loop_672.C.T.T.H
+				for i_670 := lo_669; i_670 < hi; i_670++ {
+					row_665[i_670] += (r_631[i_670] * row_629[i_670])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_610), 16384, loop_617.For)
-		loop_617.Leave(&nbLoop93)
+		runtime.ParallelFor(len(row_665), 16384, loop_672.For)
+		loop_672.Leave(&nbLoop97)
 	} else {
-		for i_611 := range row_610 {
-			row_610[i_611] += (r_576[i_611] * row_574[i_611])
+		for i_666 := range row_665 {
+			row_665[i_666] += (r_631[i_666] * row_629[i_666])
 		}
 	}
 	if tape_110 != tape_119 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_119})+" and "+runtime.ShapeString([]int{tape_110}))
 	}
-	if tape_48 != tape_119 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_119})+" and "+runtime.ShapeString([]int{tape_48}))
+	if tape_50 != tape_119 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_119})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
 	if tape_112 != tape_119 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_119})+" differ")
 	}
-	tape_118 = tape_118[:len(r_584)]
-	tape_109 = tape_109[:len(r_584)]
-	row_573 = row_573[:len(r_584)]
-	if len(r_584) >= 262144 {
-		loop_625 := runtime.EnterLoop(&nbLoop94, runtime.Bind(r_584, runtime.Bind(tape_118, runtime.Bind(tape_109, runtime.Bind(row_573, runtime.End{})))), len(r_584), 16384)
-		if loop_625.For == nil {
-			loop_625.For = func(lo_622, hi int) {
-				r_584 := loop_625.C.H
-				tape_118 := loop_625.C.T.H
-				tape_109 := loop_625.C.T.T.H
-				row_573 := loop_625.C.T.T.T.H
-				for i_623 := lo_622; i_623 < hi; i_623++ {
-					r_584[i_623] += ((-(tape_118[i_623] / tape_109[i_623])) * row_573[i_623])
+	tape_118 = tape_118[:len(r_639)]
+	tape_109 = tape_109[:len(r_639)]
+	row_628 = row_628[:len(r_639)]
+	if len(r_639) >= 262144 {
+		loop_680 := runtime.EnterLoop(&nbLoop98, runtime.Bind(r_639, runtime.Bind(tape_118, runtime.Bind(tape_109, runtime.Bind(row_628, runtime.End{})))), len(r_639), 16384)
+		if loop_680.For == nil {
+			loop_680.For = func(lo_677, hi int) {
+				r_639 := loop_680.C.H
+				tape_118 := loop_680.C.T.H
+				tape_109 := loop_680.C.T.T.H
+				row_628 := loop_680.C.T.T.T.H
+				for i_678 := lo_677; i_678 < hi; i_678++ {
+					r_639[i_678] += ((-(tape_118[i_678] / tape_109[i_678])) * row_628[i_678])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_584), 16384, loop_625.For)
-		loop_625.Leave(&nbLoop94)
+		runtime.ParallelFor(len(r_639), 16384, loop_680.For)
+		loop_680.Leave(&nbLoop98)
 	} else {
-		for i_619 := range r_584 {
-			r_584[i_619] += ((-(tape_118[i_619] / tape_109[i_619])) * row_573[i_619])
+		for i_674 := range r_639 {
+			r_639[i_674] += ((-(tape_118[i_674] / tape_109[i_674])) * row_628[i_674])
 		}
 	}
-	if tape_48 != tape_110 {
-		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_48}))
+	if tape_50 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
 	if int64(0) >= int64(tape_114) {
 		return nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_114))
@@ -13552,26 +13708,26 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_115 != tape_110 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
 	}
-	row_626 := z_592[int64(0)*int64(tape_115) : (int64(0)+1)*int64(tape_115)]
-	r_576 = r_576[:len(row_626)]
-	row_573 = row_573[:len(row_626)]
-	if len(row_626) >= 262144 {
-		loop_633 := runtime.EnterLoop(&nbLoop95, runtime.Bind(row_626, runtime.Bind(r_576, runtime.Bind(row_573, runtime.End{}))), len(row_626), 16384)
-		if loop_633.For == nil {
-			loop_633.For = func(lo_630, hi int) {
-				row_626 := loop_633.C.H
-				r_576 := loop_633.C.T.H
-				row_573 := loop_633.C.T.T.H
-				for i_631 := lo_630; i_631 < hi; i_631++ {
-					row_626[i_631] += (r_576[i_631] * row_573[i_631])
+	row_681 := z_647[int64(0)*int64(tape_115) : (int64(0)+1)*int64(tape_115)]
+	r_631 = r_631[:len(row_681)]
+	row_628 = row_628[:len(row_681)]
+	if len(row_681) >= 262144 {
+		loop_688 := runtime.EnterLoop(&nbLoop99, runtime.Bind(row_681, runtime.Bind(r_631, runtime.Bind(row_628, runtime.End{}))), len(row_681), 16384)
+		if loop_688.For == nil {
+			loop_688.For = func(lo_685, hi int) {
+				row_681 := loop_688.C.H
+				r_631 := loop_688.C.T.H
+				row_628 := loop_688.C.T.T.H
+				for i_686 := lo_685; i_686 < hi; i_686++ {
+					row_681[i_686] += (r_631[i_686] * row_628[i_686])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_626), 16384, loop_633.For)
-		loop_633.Leave(&nbLoop95)
+		runtime.ParallelFor(len(row_681), 16384, loop_688.For)
+		loop_688.Leave(&nbLoop99)
 	} else {
-		for i_627 := range row_626 {
-			row_626[i_627] += (r_576[i_627] * row_573[i_627])
+		for i_682 := range row_681 {
+			row_681[i_682] += (r_631[i_682] * row_628[i_682])
 		}
 	}
 	if tape_45 != tape_110 {
@@ -13580,25 +13736,25 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_112 != tape_110 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
 	}
-	tape_109 = tape_109[:len(r_584)]
-	z_315 = z_315[:len(r_584)]
-	if len(r_584) >= 262144 {
-		loop_641 := runtime.EnterLoop(&nbLoop96, runtime.Bind(r_584, runtime.Bind(tape_109, runtime.Bind(z_315, runtime.End{}))), len(r_584), 16384)
-		if loop_641.For == nil {
-			loop_641.For = func(lo_638, hi int) {
-				r_584 := loop_641.C.H
-				tape_109 := loop_641.C.T.H
-				z_315 := loop_641.C.T.T.H
-				for i_639 := lo_638; i_639 < hi; i_639++ {
-					r_584[i_639] += ((math.Cos(tape_109[i_639])) * z_315[i_639])
+	tape_109 = tape_109[:len(r_639)]
+	z_339 = z_339[:len(r_639)]
+	if len(r_639) >= 262144 {
+		loop_696 := runtime.EnterLoop(&nbLoop100, runtime.Bind(r_639, runtime.Bind(tape_109, runtime.Bind(z_339, runtime.End{}))), len(r_639), 16384)
+		if loop_696.For == nil {
+			loop_696.For = func(lo_693, hi int) {
+				r_639 := loop_696.C.H
+				tape_109 := loop_696.C.T.H
+				z_339 := loop_696.C.T.T.H
+				for i_694 := lo_693; i_694 < hi; i_694++ {
+					r_639[i_694] += ((math.Cos(tape_109[i_694])) * z_339[i_694])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_584), 16384, loop_641.For)
-		loop_641.Leave(&nbLoop96)
+		runtime.ParallelFor(len(r_639), 16384, loop_696.For)
+		loop_696.Leave(&nbLoop100)
 	} else {
-		for i_635 := range r_584 {
-			r_584[i_635] += ((math.Cos(tape_109[i_635])) * z_315[i_635])
+		for i_690 := range r_639 {
+			r_639[i_690] += ((math.Cos(tape_109[i_690])) * z_339[i_690])
 		}
 	}
 	if tape_40 != tape_110 {
@@ -13607,50 +13763,50 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_112 != tape_110 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
 	}
-	tape_109 = tape_109[:len(r_584)]
-	z_313 = z_313[:len(r_584)]
-	if len(r_584) >= 262144 {
-		loop_649 := runtime.EnterLoop(&nbLoop97, runtime.Bind(r_584, runtime.Bind(tape_109, runtime.Bind(z_313, runtime.End{}))), len(r_584), 16384)
-		if loop_649.For == nil {
-			loop_649.For = func(lo_646, hi int) {
-				r_584 := loop_649.C.H
-				tape_109 := loop_649.C.T.H
-				z_313 := loop_649.C.T.T.H
-				for i_647 := lo_646; i_647 < hi; i_647++ {
-					r_584[i_647] += ((-(math.Sin(tape_109[i_647]))) * z_313[i_647])
+	tape_109 = tape_109[:len(r_639)]
+	z_338 = z_338[:len(r_639)]
+	if len(r_639) >= 262144 {
+		loop_704 := runtime.EnterLoop(&nbLoop101, runtime.Bind(r_639, runtime.Bind(tape_109, runtime.Bind(z_338, runtime.End{}))), len(r_639), 16384)
+		if loop_704.For == nil {
+			loop_704.For = func(lo_701, hi int) {
+				r_639 := loop_704.C.H
+				tape_109 := loop_704.C.T.H
+				z_338 := loop_704.C.T.T.H
+				for i_702 := lo_701; i_702 < hi; i_702++ {
+					r_639[i_702] += ((-(math.Sin(tape_109[i_702]))) * z_338[i_702])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_584), 16384, loop_649.For)
-		loop_649.Leave(&nbLoop97)
+		runtime.ParallelFor(len(r_639), 16384, loop_704.For)
+		loop_704.Leave(&nbLoop101)
 	} else {
-		for i_643 := range r_584 {
-			r_584[i_643] += ((-(math.Sin(tape_109[i_643]))) * z_313[i_643])
+		for i_698 := range r_639 {
+			r_639[i_698] += ((-(math.Sin(tape_109[i_698]))) * z_338[i_698])
 		}
 	}
 	if tape_112 != tape_110 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_112}))
 	}
-	r_650 := ar.F64w(tape_110)
-	tape_109 = tape_109[:len(r_650)]
-	r_584 = r_584[:len(r_650)]
-	if len(r_650) >= 262144 {
-		loop_657 := runtime.EnterLoop(&nbLoop98, runtime.Bind(r_650, runtime.Bind(tape_109, runtime.Bind(r_584, runtime.End{}))), len(r_650), 16384)
-		if loop_657.For == nil {
-			loop_657.For = func(lo_654, hi int) {
-				r_650 := loop_657.C.H
-				tape_109 := loop_657.C.T.H
-				r_584 := loop_657.C.T.T.H
-				for i_655 := lo_654; i_655 < hi; i_655++ {
-					r_650[i_655] = ((0.5 / tape_109[i_655]) * r_584[i_655])
+	r_705 := ar.F64w(tape_110)
+	tape_109 = tape_109[:len(r_705)]
+	r_639 = r_639[:len(r_705)]
+	if len(r_705) >= 262144 {
+		loop_712 := runtime.EnterLoop(&nbLoop102, runtime.Bind(r_705, runtime.Bind(tape_109, runtime.Bind(r_639, runtime.End{}))), len(r_705), 16384)
+		if loop_712.For == nil {
+			loop_712.For = func(lo_709, hi int) {
+				r_705 := loop_712.C.H
+				tape_109 := loop_712.C.T.H
+				r_639 := loop_712.C.T.T.H
+				for i_710 := lo_709; i_710 < hi; i_710++ {
+					r_705[i_710] = ((0.5 / tape_109[i_710]) * r_639[i_710])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_650), 16384, loop_657.For)
-		loop_657.Leave(&nbLoop98)
+		runtime.ParallelFor(len(r_705), 16384, loop_712.For)
+		loop_712.Leave(&nbLoop102)
 	} else {
-		for i_651 := range r_650 {
-			r_650[i_651] = ((0.5 / tape_109[i_651]) * r_584[i_651])
+		for i_706 := range r_705 {
+			r_705[i_706] = ((0.5 / tape_109[i_706]) * r_639[i_706])
 		}
 	}
 	if tape_110 != tape_121 {
@@ -13662,26 +13818,26 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_115 != tape_121 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_121})+" differ")
 	}
-	row_658 := z_592[int64(2)*int64(tape_115) : (int64(2)+1)*int64(tape_115)]
-	tape_120 = tape_120[:len(row_658)]
-	r_650 = r_650[:len(row_658)]
-	if len(row_658) >= 262144 {
-		loop_665 := runtime.EnterLoop(&nbLoop99, runtime.Bind(row_658, runtime.Bind(tape_120, runtime.Bind(r_650, runtime.End{}))), len(row_658), 16384)
-		if loop_665.For == nil {
-			loop_665.For = func(lo_662, hi int) {
-				row_658 := loop_665.C.H
-				tape_120 := loop_665.C.T.H
-				r_650 := loop_665.C.T.T.H
-				for i_663 := lo_662; i_663 < hi; i_663++ {
-					row_658[i_663] += ((2.0 * tape_120[i_663]) * r_650[i_663])
+	row_713 := z_647[int64(2)*int64(tape_115) : (int64(2)+1)*int64(tape_115)]
+	tape_120 = tape_120[:len(row_713)]
+	r_705 = r_705[:len(row_713)]
+	if len(row_713) >= 262144 {
+		loop_720 := runtime.EnterLoop(&nbLoop103, runtime.Bind(row_713, runtime.Bind(tape_120, runtime.Bind(r_705, runtime.End{}))), len(row_713), 16384)
+		if loop_720.For == nil {
+			loop_720.For = func(lo_717, hi int) {
+				row_713 := loop_720.C.H
+				tape_120 := loop_720.C.T.H
+				r_705 := loop_720.C.T.T.H
+				for i_718 := lo_717; i_718 < hi; i_718++ {
+					row_713[i_718] += ((2.0 * tape_120[i_718]) * r_705[i_718])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_658), 16384, loop_665.For)
-		loop_665.Leave(&nbLoop99)
+		runtime.ParallelFor(len(row_713), 16384, loop_720.For)
+		loop_720.Leave(&nbLoop103)
 	} else {
-		for i_659 := range row_658 {
-			row_658[i_659] += ((2.0 * tape_120[i_659]) * r_650[i_659])
+		for i_714 := range row_713 {
+			row_713[i_714] += ((2.0 * tape_120[i_714]) * r_705[i_714])
 		}
 	}
 	if tape_110 != tape_123 {
@@ -13693,26 +13849,26 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_115 != tape_123 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_123})+" differ")
 	}
-	row_666 := z_592[int64(1)*int64(tape_115) : (int64(1)+1)*int64(tape_115)]
-	tape_122 = tape_122[:len(row_666)]
-	r_650 = r_650[:len(row_666)]
-	if len(row_666) >= 262144 {
-		loop_673 := runtime.EnterLoop(&nbLoop100, runtime.Bind(row_666, runtime.Bind(tape_122, runtime.Bind(r_650, runtime.End{}))), len(row_666), 16384)
-		if loop_673.For == nil {
-			loop_673.For = func(lo_670, hi int) {
-				row_666 := loop_673.C.H
-				tape_122 := loop_673.C.T.H
-				r_650 := loop_673.C.T.T.H
-				for i_671 := lo_670; i_671 < hi; i_671++ {
-					row_666[i_671] += ((2.0 * tape_122[i_671]) * r_650[i_671])
+	row_721 := z_647[int64(1)*int64(tape_115) : (int64(1)+1)*int64(tape_115)]
+	tape_122 = tape_122[:len(row_721)]
+	r_705 = r_705[:len(row_721)]
+	if len(row_721) >= 262144 {
+		loop_728 := runtime.EnterLoop(&nbLoop104, runtime.Bind(row_721, runtime.Bind(tape_122, runtime.Bind(r_705, runtime.End{}))), len(row_721), 16384)
+		if loop_728.For == nil {
+			loop_728.For = func(lo_725, hi int) {
+				row_721 := loop_728.C.H
+				tape_122 := loop_728.C.T.H
+				r_705 := loop_728.C.T.T.H
+				for i_726 := lo_725; i_726 < hi; i_726++ {
+					row_721[i_726] += ((2.0 * tape_122[i_726]) * r_705[i_726])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_666), 16384, loop_673.For)
-		loop_673.Leave(&nbLoop100)
+		runtime.ParallelFor(len(row_721), 16384, loop_728.For)
+		loop_728.Leave(&nbLoop104)
 	} else {
-		for i_667 := range row_666 {
-			row_666[i_667] += ((2.0 * tape_122[i_667]) * r_650[i_667])
+		for i_722 := range row_721 {
+			row_721[i_722] += ((2.0 * tape_122[i_722]) * r_705[i_722])
 		}
 	}
 	if tape_110 != tape_125 {
@@ -13724,43 +13880,31 @@ func fn_rotatesplit11bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3
 	if tape_115 != tape_125 {
 		return nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_125})+" differ")
 	}
-	row_674 := z_592[int64(0)*int64(tape_115) : (int64(0)+1)*int64(tape_115)]
-	tape_124 = tape_124[:len(row_674)]
-	r_650 = r_650[:len(row_674)]
-	if len(row_674) >= 262144 {
-		loop_681 := runtime.EnterLoop(&nbLoop101, runtime.Bind(row_674, runtime.Bind(tape_124, runtime.Bind(r_650, runtime.End{}))), len(row_674), 16384)
-		if loop_681.For == nil {
-			loop_681.For = func(lo_678, hi int) {
-				row_674 := loop_681.C.H
-				tape_124 := loop_681.C.T.H
-				r_650 := loop_681.C.T.T.H
-				for i_679 := lo_678; i_679 < hi; i_679++ {
-					row_674[i_679] += ((2.0 * tape_124[i_679]) * r_650[i_679])
+	row_729 := z_647[int64(0)*int64(tape_115) : (int64(0)+1)*int64(tape_115)]
+	tape_124 = tape_124[:len(row_729)]
+	r_705 = r_705[:len(row_729)]
+	if len(row_729) >= 262144 {
+		loop_736 := runtime.EnterLoop(&nbLoop105, runtime.Bind(row_729, runtime.Bind(tape_124, runtime.Bind(r_705, runtime.End{}))), len(row_729), 16384)
+		if loop_736.For == nil {
+			loop_736.For = func(lo_733, hi int) {
+				row_729 := loop_736.C.H
+				tape_124 := loop_736.C.T.H
+				r_705 := loop_736.C.T.T.H
+				for i_734 := lo_733; i_734 < hi; i_734++ {
+					row_729[i_734] += ((2.0 * tape_124[i_734]) * r_705[i_734])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_674), 16384, loop_681.For)
-		loop_681.Leave(&nbLoop101)
+		runtime.ParallelFor(len(row_729), 16384, loop_736.For)
+		loop_736.Leave(&nbLoop105)
 	} else {
-		for i_675 := range row_674 {
-			row_674[i_675] += ((2.0 * tape_124[i_675]) * r_650[i_675])
+		for i_730 := range row_729 {
+			row_729[i_730] += ((2.0 * tape_124[i_730]) * r_705[i_730])
 		}
 	}
-	ar.Keep(mark_682, &z_592, &a_296)
-	return z_592, tape_114, tape_115, a_296, 3, tape_6, nil
+	ar.Keep(mark_737, &z_647, &a_321)
+	return z_647, tape_114, tape_115, a_321, 3, tape_8, nil
 }
-
-// nbLoop102 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop102 runtime.LoopSite
-
-// nbLoop103 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop103 runtime.LoopSite
-
-// nbLoop104 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop104 runtime.LoopSite
-
-// nbLoop105 keeps the records of a parallel loop of fn_residualsvjp1110.
-var nbLoop105 runtime.LoopSite
 
 // nbLoop106 keeps the records of a parallel loop of fn_residualsvjp1110.
 var nbLoop106 runtime.LoopSite
@@ -13798,9 +13942,24 @@ var nbLoop116 runtime.LoopSite
 // nbLoop117 keeps the records of a parallel loop of fn_residualsvjp1110.
 var nbLoop117 runtime.LoopSite
 
+// nbLoop118 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop118 runtime.LoopSite
+
+// nbLoop119 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop119 runtime.LoopSite
+
+// nbLoop120 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop120 runtime.LoopSite
+
+// nbLoop121 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop121 runtime.LoopSite
+
+// nbLoop122 keeps the records of a parallel loop of fn_residualsvjp1110.
+var nbLoop122 runtime.LoopSite
+
 // fn_residualsvjp1110 is def residuals$vjp_1110 (models.nab:142:5).
 func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int, ybar_12 []float64, ybar_13 int, ybar_14 int, ybar_15 []float64, ybar_16 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_463 := ar.Mark()
+	mark_474 := ar.Mark()
 	if cam_2 != 11 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("size mismatch: cam has size %d but its type [11][p]f64 says 11", cam_2))
 	}
@@ -13834,7 +13993,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	x_4 = x_4[:len(r_22)]
 	s_20 = s_20[:len(r_22)]
 	if len(r_22) >= 262144 {
-		loop_29 := runtime.EnterLoop(&nbLoop102, runtime.Bind(r_22, runtime.Bind(x_4, runtime.Bind(s_20, runtime.End{}))), len(r_22), 16384)
+		loop_29 := runtime.EnterLoop(&nbLoop106, runtime.Bind(r_22, runtime.Bind(x_4, runtime.Bind(s_20, runtime.End{}))), len(r_22), 16384)
 		if loop_29.For == nil {
 			loop_29.For = func(lo_26, hi int) {
 				r_22 := loop_29.C.H
@@ -13846,7 +14005,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(r_22), 16384, loop_29.For)
-		loop_29.Leave(&nbLoop102)
+		loop_29.Leave(&nbLoop106)
 	} else {
 		for i_23 := range r_22 {
 			r_22[i_23] = (x_4[i_23] - s_20[i_23])
@@ -13910,7 +14069,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	row_174 = row_174[:r_32]
 	r_176 = r_176[:r_32]
 	if r_32 >= 262144 {
-		loop_197 := runtime.EnterLoop(&nbLoop103, runtime.Bind(row_160, runtime.Bind(row_159, runtime.Bind(r_161, runtime.Bind(row_162, runtime.Bind(r_163, runtime.Bind(row_168, runtime.Bind(row_169, runtime.Bind(r_172, runtime.Bind(r_175, runtime.Bind(row_173, runtime.Bind(row_174, runtime.Bind(r_176, runtime.End{})))))))))))), r_32, 16384)
+		loop_197 := runtime.EnterLoop(&nbLoop107, runtime.Bind(row_160, runtime.Bind(row_159, runtime.Bind(r_161, runtime.Bind(row_162, runtime.Bind(r_163, runtime.Bind(row_168, runtime.Bind(row_169, runtime.Bind(r_172, runtime.Bind(r_175, runtime.Bind(row_173, runtime.Bind(row_174, runtime.Bind(r_176, runtime.End{})))))))))))), r_32, 16384)
 		if loop_197.For == nil {
 			loop_197.For = func(lo_187, hi int) {
 				row_160 := loop_197.C.H
@@ -13944,7 +14103,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(r_32, 16384, loop_197.For)
-		loop_197.Leave(&nbLoop103)
+		loop_197.Leave(&nbLoop107)
 	} else {
 		for i_177 := 0; i_177 < r_32; i_177++ {
 			e_179 := (row_160[i_177] / row_159[i_177])
@@ -14130,7 +14289,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	w_7 = w_7[:len(r_255)]
 	ybar_15 = ybar_15[:len(r_255)]
 	if len(r_255) >= 262144 {
-		loop_262 := runtime.EnterLoop(&nbLoop104, runtime.Bind(r_255, runtime.Bind(w_7, runtime.Bind(ybar_15, runtime.End{}))), len(r_255), 16384)
+		loop_262 := runtime.EnterLoop(&nbLoop108, runtime.Bind(r_255, runtime.Bind(w_7, runtime.Bind(ybar_15, runtime.End{}))), len(r_255), 16384)
 		if loop_262.For == nil {
 			loop_262.For = func(lo_259, hi int) {
 				r_255 := loop_262.C.H
@@ -14142,169 +14301,209 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 			}
 		}
 		runtime.ParallelFor(len(r_255), 16384, loop_262.For)
-		loop_262.Leave(&nbLoop104)
+		loop_262.Leave(&nbLoop108)
 	} else {
 		for i_256 := range r_255 {
 			r_255[i_256] = ((2.0 * w_7[i_256]) * -ybar_15[i_256])
 		}
 	}
-	z_263 := ar.F64(len(view_231))
-	var rev_264 []float64
-	var rev_265 int
-	var rev_266 []float64
-	var rev_267 int
-	var rev_268 int
-	rev_264, rev_265, rev_266, rev_267, rev_268 = r_255, w_8, z_263, n_198, d_201
-	for i_279 := int64(0); i_279 < int64(2); i_279++ {
-		if i_279 < 0 || i_279 >= int64(ybar_13) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_279, ybar_13))
+	var rev_263 []float64
+	var rev_264 int
+	rev_263, rev_264 = r_255, w_8
+	for i_272 := int64(0); i_272 < int64(2); i_272++ {
+		if i_272 < 0 || i_272 >= int64(n_232) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_272, n_232))
 		}
-		row_281 := ybar_12[int(i_279)*ybar_14 : (int(i_279)+1)*ybar_14]
-		if i_279 < 0 || i_279 >= int64(n_232) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_279, n_232))
+		_ = a_234[int(i_272)*d_235 : (int(i_272)+1)*d_235]
+		row_275 := a_237[int(i_272)*d_238 : (int(i_272)+1)*d_238]
+		if i_272 < 0 || i_272 >= int64(ybar_13) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_272, ybar_13))
 		}
-		_ = a_234[int(i_279)*d_235 : (int(i_279)+1)*d_235]
-		row_283 := a_237[int(i_279)*d_238 : (int(i_279)+1)*d_238]
+		row_276 := ybar_12[int(i_272)*ybar_14 : (int(i_272)+1)*ybar_14]
 		if ybar_14 != d_238 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{d_238})+" and "+runtime.ShapeString([]int{ybar_14}))
 		}
-		if rev_265 != d_238 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_265})+" and "+runtime.ShapeString([]int{d_238})+" differ")
+		if rev_264 != d_238 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_264})+" and "+runtime.ShapeString([]int{d_238})+" differ")
 		}
-		row_283 = row_283[:len(rev_264)]
-		row_281 = row_281[:len(rev_264)]
-		for i_285 := range rev_264 {
-			rev_264[i_285] += (row_283[i_285] * row_281[i_285])
-		}
-		if ybar_14 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_14}))
-		}
-		if i_279 < 0 || i_279 >= int64(rev_267) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", runtime.CheckIndex(i_279, rev_267))
-		}
-		if rev_268 != w_8 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_268})+" and "+runtime.ShapeString([]int{w_8})+" differ")
-		}
-		row_287 := rev_266[i_279*int64(rev_268) : (i_279+1)*int64(rev_268)]
-		w_7 = w_7[:len(row_287)]
-		row_281 = row_281[:len(row_287)]
-		for i_288 := range row_287 {
-			row_287[i_288] += (w_7[i_288] * row_281[i_288])
+		row_275 = row_275[:len(rev_263)]
+		row_276 = row_276[:len(rev_263)]
+		for i_278 := range rev_263 {
+			rev_263[i_278] += (row_275[i_278] * row_276[i_278])
 		}
 	}
-	z_290 := ar.F64(len(cam_1))
-	z_291 := ar.F64(len(a_167))
-	z_292 := ar.F64(len(r_176))
-	var rev_293 []float64
-	var rev_294 int
-	var rev_295 int
-	var rev_296 []float64
-	var rev_297 int
-	var rev_298 int
-	var rev_299 []float64
-	var rev_300 int
-	rev_293, rev_294, rev_295, rev_296, rev_297, rev_298, rev_299, rev_300 = z_290, cam_2, cam_3, z_291, 2, r_32, z_292, cam_3
-	for i_322 := int64(0); i_322 < int64(2); i_322++ {
-		mark_323 := ar.Mark()
-		if i_322 < 0 || i_322 >= int64(n_198) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_322, n_198))
+	n_280, err_281 := runtime.CheckSize(int64(2))
+	if err_281 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_281)
+	}
+	var a_282 []float64
+	if int64(0) >= int64(ybar_13) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_13))
+	}
+	row_283 := ybar_12[int(int64(0))*ybar_14 : (int(int64(0))+1)*ybar_14]
+	if ybar_14 != w_8 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_14}))
+	}
+	rs_284 := w_8
+	tot_285, err_286 := runtime.MulSize(n_280, rs_284)
+	if err_286 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_286)
+	}
+	a_282 = ar.F64w(tot_285)
+	if int64(1) >= int64(ybar_13) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_13))
+	}
+	row_287 := ybar_12[int(int64(1))*ybar_14 : (int(int64(1))+1)*ybar_14]
+	if ybar_14 != w_8 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{w_8})+" and "+runtime.ShapeString([]int{ybar_14}))
+	}
+	row_288 := a_282[0*rs_284 : 1*rs_284]
+	row_289 := a_282[1*rs_284 : 2*rs_284]
+	w_7 = w_7[:w_8]
+	row_283 = row_283[:w_8]
+	row_287 = row_287[:w_8]
+	row_288 = row_288[:w_8]
+	row_289 = row_289[:w_8]
+	if w_8 >= 262144 {
+		loop_300 := runtime.EnterLoop(&nbLoop109, runtime.Bind(w_7, runtime.Bind(row_283, runtime.Bind(row_287, runtime.Bind(row_288, runtime.Bind(row_289, runtime.End{}))))), w_8, 16384)
+		if loop_300.For == nil {
+			loop_300.For = func(lo_295, hi int) {
+				w_7 := loop_300.C.H
+				row_283 := loop_300.C.T.H
+				row_287 := loop_300.C.T.T.H
+				row_288 := loop_300.C.T.T.T.H
+				row_289 := loop_300.C.T.T.T.T.H
+				for i_296 := lo_295; i_296 < hi; i_296++ {
+					e_298 := (w_7[i_296] * row_283[i_296])
+					e_299 := (w_7[i_296] * row_287[i_296])
+					row_288[i_296] = e_298
+					row_289[i_296] = e_299
+				}
+			}
 		}
-		row_324 := z_263[int(i_322)*d_201 : (int(i_322)+1)*d_201]
-		if i_322 < 0 || i_322 >= int64(n_198) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_322, n_198))
+		runtime.ParallelFor(w_8, 16384, loop_300.For)
+		loop_300.Leave(&nbLoop109)
+	} else {
+		for i_290 := 0; i_290 < w_8; i_290++ {
+			e_292 := (w_7[i_290] * row_283[i_290])
+			e_293 := (w_7[i_290] * row_287[i_290])
+			row_288[i_290] = e_292
+			row_289[i_290] = e_293
 		}
-		_ = a_200[int(i_322)*d_201 : (int(i_322)+1)*d_201]
-		row_326 := a_203[int(i_322)*d_204 : (int(i_322)+1)*d_204]
-		row_327 := a_206[int(i_322)*r_32 : (int(i_322)+1)*r_32]
-		row_328 := a_207[int(i_322)*d_208 : (int(i_322)+1)*d_208]
-		x_329 := int64(7) + i_322
-		if x_329 < 0 || x_329 >= int64(rev_294) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_329, rev_294))
+	}
+	z_301 := ar.F64(len(cam_1))
+	z_302 := ar.F64(len(a_167))
+	z_303 := ar.F64(len(r_176))
+	var rev_304 []float64
+	var rev_305 int
+	var rev_306 int
+	var rev_307 []float64
+	var rev_308 int
+	var rev_309 int
+	var rev_310 []float64
+	var rev_311 int
+	rev_304, rev_305, rev_306, rev_307, rev_308, rev_309, rev_310, rev_311 = z_301, cam_2, cam_3, z_302, 2, r_32, z_303, cam_3
+	for i_333 := int64(0); i_333 < int64(2); i_333++ {
+		mark_334 := ar.Mark()
+		if i_333 < 0 || i_333 >= int64(2) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_333, 2))
 		}
-		if rev_295 != d_201 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_295})+" and "+runtime.ShapeString([]int{d_201})+" differ")
+		row_335 := a_282[int(i_333)*w_8 : (int(i_333)+1)*w_8]
+		if i_333 < 0 || i_333 >= int64(n_198) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_333, n_198))
 		}
-		row_330 := rev_293[x_329*int64(rev_295) : (x_329+1)*int64(rev_295)]
-		for j_331 := range row_330 {
-			row_330[j_331] += row_324[j_331]
+		_ = a_200[int(i_333)*d_201 : (int(i_333)+1)*d_201]
+		row_337 := a_203[int(i_333)*d_204 : (int(i_333)+1)*d_204]
+		row_338 := a_206[int(i_333)*r_32 : (int(i_333)+1)*r_32]
+		row_339 := a_207[int(i_333)*d_208 : (int(i_333)+1)*d_208]
+		x_340 := int64(7) + i_333
+		if x_340 < 0 || x_340 >= int64(rev_305) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_340, rev_305))
 		}
-		if d_201 != cam_3 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_201}))
+		if rev_306 != w_8 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_306})+" and "+runtime.ShapeString([]int{w_8})+" differ")
 		}
-		r_332 := ar.F64w(cam_3)
-		r_176 = r_176[:len(r_332)]
-		row_324 = row_324[:len(r_332)]
-		for i_333 := range r_332 {
-			r_332[i_333] = (r_176[i_333] * row_324[i_333])
+		row_341 := rev_304[x_340*int64(rev_306) : (x_340+1)*int64(rev_306)]
+		for j_342 := range row_341 {
+			row_341[j_342] += row_335[j_342]
 		}
-		if d_201 != d_204 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_204})+" and "+runtime.ShapeString([]int{d_201}))
+		if w_8 != cam_3 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{w_8}))
 		}
-		if rev_300 != d_204 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_300})+" and "+runtime.ShapeString([]int{d_204})+" differ")
+		r_343 := ar.F64w(cam_3)
+		r_176 = r_176[:len(r_343)]
+		row_335 = row_335[:len(r_343)]
+		for i_344 := range r_343 {
+			r_343[i_344] = (r_176[i_344] * row_335[i_344])
 		}
-		row_326 = row_326[:len(rev_299)]
-		row_324 = row_324[:len(rev_299)]
-		for i_336 := range rev_299 {
-			rev_299[i_336] += (row_326[i_336] * row_324[i_336])
+		if w_8 != d_204 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_204})+" and "+runtime.ShapeString([]int{w_8}))
+		}
+		if rev_311 != d_204 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_311})+" and "+runtime.ShapeString([]int{d_204})+" differ")
+		}
+		row_337 = row_337[:len(rev_310)]
+		row_335 = row_335[:len(rev_310)]
+		for i_347 := range rev_310 {
+			rev_310[i_347] += (row_337[i_347] * row_335[i_347])
 		}
 		if cam_3 != d_208 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{d_208})+" and "+runtime.ShapeString([]int{cam_3}))
 		}
-		if i_322 < 0 || i_322 >= int64(rev_297) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_322, rev_297))
+		if i_333 < 0 || i_333 >= int64(rev_308) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_333, rev_308))
 		}
-		if rev_298 != d_208 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_298})+" and "+runtime.ShapeString([]int{d_208})+" differ")
+		if rev_309 != d_208 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_309})+" and "+runtime.ShapeString([]int{d_208})+" differ")
 		}
-		row_338 := rev_296[i_322*int64(rev_298) : (i_322+1)*int64(rev_298)]
-		row_328 = row_328[:len(row_338)]
-		r_332 = r_332[:len(row_338)]
-		for i_339 := range row_338 {
-			row_338[i_339] += (row_328[i_339] * r_332[i_339])
+		row_349 := rev_307[i_333*int64(rev_309) : (i_333+1)*int64(rev_309)]
+		row_339 = row_339[:len(row_349)]
+		r_343 = r_343[:len(row_349)]
+		for i_350 := range row_349 {
+			row_349[i_350] += (row_339[i_350] * r_343[i_350])
 		}
 		if cam_3 != r_32 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{r_32})+" and "+runtime.ShapeString([]int{cam_3}))
 		}
-		if int64(6) >= int64(rev_294) {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_294))
+		if int64(6) >= int64(rev_305) {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_305))
 		}
-		if rev_295 != r_32 {
-			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_295})+" and "+runtime.ShapeString([]int{r_32})+" differ")
+		if rev_306 != r_32 {
+			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_306})+" and "+runtime.ShapeString([]int{r_32})+" differ")
 		}
-		row_341 := rev_293[int64(6)*int64(rev_295) : (int64(6)+1)*int64(rev_295)]
-		row_327 = row_327[:len(row_341)]
-		r_332 = r_332[:len(row_341)]
-		for i_342 := range row_341 {
-			row_341[i_342] += (row_327[i_342] * r_332[i_342])
+		row_352 := rev_304[int64(6)*int64(rev_306) : (int64(6)+1)*int64(rev_306)]
+		row_338 = row_338[:len(row_352)]
+		r_343 = r_343[:len(row_352)]
+		for i_353 := range row_352 {
+			row_352[i_353] += (row_338[i_353] * r_343[i_353])
 		}
-		ar.Release(mark_323)
+		ar.Release(mark_334)
 	}
 	if cam_3 != r_32 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_32})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	r_344 := ar.F64w(r_32)
-	r_172 = r_172[:len(r_344)]
-	row_174 = row_174[:len(r_344)]
-	z_292 = z_292[:len(r_344)]
-	if len(r_344) >= 262144 {
-		loop_351 := runtime.EnterLoop(&nbLoop105, runtime.Bind(r_344, runtime.Bind(r_172, runtime.Bind(row_174, runtime.Bind(z_292, runtime.End{})))), len(r_344), 16384)
-		if loop_351.For == nil {
-			loop_351.For = func(lo_348, hi int) {
-				r_344 := loop_351.C.H
-				r_172 := loop_351.C.T.H
-				row_174 := loop_351.C.T.T.H
-				z_292 := loop_351.C.T.T.T.H
-				for i_349 := lo_348; i_349 < hi; i_349++ {
-					r_344[i_349] = ((2.0 * r_172[i_349]) * (row_174[i_349] * z_292[i_349]))
+	r_355 := ar.F64w(r_32)
+	r_172 = r_172[:len(r_355)]
+	row_174 = row_174[:len(r_355)]
+	z_303 = z_303[:len(r_355)]
+	if len(r_355) >= 262144 {
+		loop_362 := runtime.EnterLoop(&nbLoop110, runtime.Bind(r_355, runtime.Bind(r_172, runtime.Bind(row_174, runtime.Bind(z_303, runtime.End{})))), len(r_355), 16384)
+		if loop_362.For == nil {
+			loop_362.For = func(lo_359, hi int) {
+				r_355 := loop_362.C.H
+				r_172 := loop_362.C.T.H
+				row_174 := loop_362.C.T.T.H
+				z_303 := loop_362.C.T.T.T.H
+				for i_360 := lo_359; i_360 < hi; i_360++ {
+					r_355[i_360] = ((2.0 * r_172[i_360]) * (row_174[i_360] * z_303[i_360]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_344), 16384, loop_351.For)
-		loop_351.Leave(&nbLoop105)
+		runtime.ParallelFor(len(r_355), 16384, loop_362.For)
+		loop_362.Leave(&nbLoop110)
 	} else {
-		for i_345 := range r_344 {
-			r_344[i_345] = ((2.0 * r_172[i_345]) * (row_174[i_345] * z_292[i_345]))
+		for i_356 := range r_355 {
+			r_355[i_356] = ((2.0 * r_172[i_356]) * (row_174[i_356] * z_303[i_356]))
 		}
 	}
 	if cam_3 != r_32 {
@@ -14316,50 +14515,50 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	if cam_3 != r_32 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_32})+" differ")
 	}
-	row_352 := z_290[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
-	r_175 = r_175[:len(row_352)]
-	z_292 = z_292[:len(row_352)]
-	if len(row_352) >= 262144 {
-		loop_359 := runtime.EnterLoop(&nbLoop106, runtime.Bind(row_352, runtime.Bind(r_175, runtime.Bind(z_292, runtime.End{}))), len(row_352), 16384)
-		if loop_359.For == nil {
-			loop_359.For = func(lo_356, hi int) {
-				row_352 := loop_359.C.H
-				r_175 := loop_359.C.T.H
-				z_292 := loop_359.C.T.T.H
-				for i_357 := lo_356; i_357 < hi; i_357++ {
-					row_352[i_357] += (r_175[i_357] * z_292[i_357])
+	row_363 := z_301[int64(10)*int64(cam_3) : (int64(10)+1)*int64(cam_3)]
+	r_175 = r_175[:len(row_363)]
+	z_303 = z_303[:len(row_363)]
+	if len(row_363) >= 262144 {
+		loop_370 := runtime.EnterLoop(&nbLoop111, runtime.Bind(row_363, runtime.Bind(r_175, runtime.Bind(z_303, runtime.End{}))), len(row_363), 16384)
+		if loop_370.For == nil {
+			loop_370.For = func(lo_367, hi int) {
+				row_363 := loop_370.C.H
+				r_175 := loop_370.C.T.H
+				z_303 := loop_370.C.T.T.H
+				for i_368 := lo_367; i_368 < hi; i_368++ {
+					row_363[i_368] += (r_175[i_368] * z_303[i_368])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_352), 16384, loop_359.For)
-		loop_359.Leave(&nbLoop106)
+		runtime.ParallelFor(len(row_363), 16384, loop_370.For)
+		loop_370.Leave(&nbLoop111)
 	} else {
-		for i_353 := range row_352 {
-			row_352[i_353] += (r_175[i_353] * z_292[i_353])
+		for i_364 := range row_363 {
+			row_363[i_364] += (r_175[i_364] * z_303[i_364])
 		}
 	}
 	if r_32 != cam_3 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{r_32})+" and "+runtime.ShapeString([]int{cam_3})+" differ")
 	}
-	row_173 = row_173[:len(r_344)]
-	z_292 = z_292[:len(r_344)]
-	if len(r_344) >= 262144 {
-		loop_367 := runtime.EnterLoop(&nbLoop107, runtime.Bind(r_344, runtime.Bind(row_173, runtime.Bind(z_292, runtime.End{}))), len(r_344), 16384)
-		if loop_367.For == nil {
-			loop_367.For = func(lo_364, hi int) {
-				r_344 := loop_367.C.H
-				row_173 := loop_367.C.T.H
-				z_292 := loop_367.C.T.T.H
-				for i_365 := lo_364; i_365 < hi; i_365++ {
-					r_344[i_365] += (row_173[i_365] * z_292[i_365])
+	row_173 = row_173[:len(r_355)]
+	z_303 = z_303[:len(r_355)]
+	if len(r_355) >= 262144 {
+		loop_378 := runtime.EnterLoop(&nbLoop112, runtime.Bind(r_355, runtime.Bind(row_173, runtime.Bind(z_303, runtime.End{}))), len(r_355), 16384)
+		if loop_378.For == nil {
+			loop_378.For = func(lo_375, hi int) {
+				r_355 := loop_378.C.H
+				row_173 := loop_378.C.T.H
+				z_303 := loop_378.C.T.T.H
+				for i_376 := lo_375; i_376 < hi; i_376++ {
+					r_355[i_376] += (row_173[i_376] * z_303[i_376])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_344), 16384, loop_367.For)
-		loop_367.Leave(&nbLoop107)
+		runtime.ParallelFor(len(r_355), 16384, loop_378.For)
+		loop_378.Leave(&nbLoop112)
 	} else {
-		for i_361 := range r_344 {
-			r_344[i_361] += (row_173[i_361] * z_292[i_361])
+		for i_372 := range r_355 {
+			r_355[i_372] += (row_173[i_372] * z_303[i_372])
 		}
 	}
 	if cam_3 != r_32 {
@@ -14371,278 +14570,278 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	if cam_3 != r_32 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{r_32})+" differ")
 	}
-	row_368 := z_290[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
-	r_172 = r_172[:len(row_368)]
-	z_292 = z_292[:len(row_368)]
-	if len(row_368) >= 262144 {
-		loop_375 := runtime.EnterLoop(&nbLoop108, runtime.Bind(row_368, runtime.Bind(r_172, runtime.Bind(z_292, runtime.End{}))), len(row_368), 16384)
-		if loop_375.For == nil {
-			loop_375.For = func(lo_372, hi int) {
-				row_368 := loop_375.C.H
-				r_172 := loop_375.C.T.H
-				z_292 := loop_375.C.T.T.H
-				for i_373 := lo_372; i_373 < hi; i_373++ {
-					row_368[i_373] += (r_172[i_373] * z_292[i_373])
+	row_379 := z_301[int64(9)*int64(cam_3) : (int64(9)+1)*int64(cam_3)]
+	r_172 = r_172[:len(row_379)]
+	z_303 = z_303[:len(row_379)]
+	if len(row_379) >= 262144 {
+		loop_386 := runtime.EnterLoop(&nbLoop113, runtime.Bind(row_379, runtime.Bind(r_172, runtime.Bind(z_303, runtime.End{}))), len(row_379), 16384)
+		if loop_386.For == nil {
+			loop_386.For = func(lo_383, hi int) {
+				row_379 := loop_386.C.H
+				r_172 := loop_386.C.T.H
+				z_303 := loop_386.C.T.T.H
+				for i_384 := lo_383; i_384 < hi; i_384++ {
+					row_379[i_384] += (r_172[i_384] * z_303[i_384])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_368), 16384, loop_375.For)
-		loop_375.Leave(&nbLoop108)
+		runtime.ParallelFor(len(row_379), 16384, loop_386.For)
+		loop_386.Leave(&nbLoop113)
 	} else {
-		for i_369 := range row_368 {
-			row_368[i_369] += (r_172[i_369] * z_292[i_369])
+		for i_380 := range row_379 {
+			row_379[i_380] += (r_172[i_380] * z_303[i_380])
 		}
 	}
-	row_376 := z_291[int64(1)*int64(r_32) : (int64(1)+1)*int64(r_32)]
-	row_171 = row_171[:len(row_376)]
-	r_344 = r_344[:len(row_376)]
-	if len(row_376) >= 262144 {
-		loop_383 := runtime.EnterLoop(&nbLoop109, runtime.Bind(row_376, runtime.Bind(row_171, runtime.Bind(r_344, runtime.End{}))), len(row_376), 16384)
-		if loop_383.For == nil {
-			loop_383.For = func(lo_380, hi int) {
-				row_376 := loop_383.C.H
-				row_171 := loop_383.C.T.H
-				r_344 := loop_383.C.T.T.H
-				for i_381 := lo_380; i_381 < hi; i_381++ {
-					row_376[i_381] += ((2.0 * row_171[i_381]) * r_344[i_381])
+	row_387 := z_302[int64(1)*int64(r_32) : (int64(1)+1)*int64(r_32)]
+	row_171 = row_171[:len(row_387)]
+	r_355 = r_355[:len(row_387)]
+	if len(row_387) >= 262144 {
+		loop_394 := runtime.EnterLoop(&nbLoop114, runtime.Bind(row_387, runtime.Bind(row_171, runtime.Bind(r_355, runtime.End{}))), len(row_387), 16384)
+		if loop_394.For == nil {
+			loop_394.For = func(lo_391, hi int) {
+				row_387 := loop_394.C.H
+				row_171 := loop_394.C.T.H
+				r_355 := loop_394.C.T.T.H
+				for i_392 := lo_391; i_392 < hi; i_392++ {
+					row_387[i_392] += ((2.0 * row_171[i_392]) * r_355[i_392])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_376), 16384, loop_383.For)
-		loop_383.Leave(&nbLoop109)
+		runtime.ParallelFor(len(row_387), 16384, loop_394.For)
+		loop_394.Leave(&nbLoop114)
 	} else {
-		for i_377 := range row_376 {
-			row_376[i_377] += ((2.0 * row_171[i_377]) * r_344[i_377])
+		for i_388 := range row_387 {
+			row_387[i_388] += ((2.0 * row_171[i_388]) * r_355[i_388])
 		}
 	}
-	row_384 := z_291[int64(0)*int64(r_32) : (int64(0)+1)*int64(r_32)]
-	row_170 = row_170[:len(row_384)]
-	r_344 = r_344[:len(row_384)]
-	if len(row_384) >= 262144 {
-		loop_391 := runtime.EnterLoop(&nbLoop110, runtime.Bind(row_384, runtime.Bind(row_170, runtime.Bind(r_344, runtime.End{}))), len(row_384), 16384)
-		if loop_391.For == nil {
-			loop_391.For = func(lo_388, hi int) {
-				row_384 := loop_391.C.H
-				row_170 := loop_391.C.T.H
-				r_344 := loop_391.C.T.T.H
-				for i_389 := lo_388; i_389 < hi; i_389++ {
-					row_384[i_389] += ((2.0 * row_170[i_389]) * r_344[i_389])
+	row_395 := z_302[int64(0)*int64(r_32) : (int64(0)+1)*int64(r_32)]
+	row_170 = row_170[:len(row_395)]
+	r_355 = r_355[:len(row_395)]
+	if len(row_395) >= 262144 {
+		loop_402 := runtime.EnterLoop(&nbLoop115, runtime.Bind(row_395, runtime.Bind(row_170, runtime.Bind(r_355, runtime.End{}))), len(row_395), 16384)
+		if loop_402.For == nil {
+			loop_402.For = func(lo_399, hi int) {
+				row_395 := loop_402.C.H
+				row_170 := loop_402.C.T.H
+				r_355 := loop_402.C.T.T.H
+				for i_400 := lo_399; i_400 < hi; i_400++ {
+					row_395[i_400] += ((2.0 * row_170[i_400]) * r_355[i_400])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_384), 16384, loop_391.For)
-		loop_391.Leave(&nbLoop110)
+		runtime.ParallelFor(len(row_395), 16384, loop_402.For)
+		loop_402.Leave(&nbLoop115)
 	} else {
-		for i_385 := range row_384 {
-			row_384[i_385] += ((2.0 * row_170[i_385]) * r_344[i_385])
+		for i_396 := range row_395 {
+			row_395[i_396] += ((2.0 * row_170[i_396]) * r_355[i_396])
 		}
 	}
-	row_392 := z_291[int(int64(0))*r_32 : (int(int64(0))+1)*r_32]
-	row_393 := z_291[int(int64(1))*r_32 : (int(int64(1))+1)*r_32]
-	r_394 := ar.F64w(r_32)
-	row_159 = row_159[:len(r_394)]
-	if len(r_394) >= 262144 {
-		loop_401 := runtime.EnterLoop(&nbLoop111, runtime.Bind(r_394, runtime.Bind(row_159, runtime.End{})), len(r_394), 16384)
-		if loop_401.For == nil {
-			loop_401.For = func(lo_398, hi int) {
-				r_394 := loop_401.C.H
-				row_159 := loop_401.C.T.H
-				for i_399 := lo_398; i_399 < hi; i_399++ {
-					r_394[i_399] = (1.0 / row_159[i_399])
+	row_403 := z_302[int(int64(0))*r_32 : (int(int64(0))+1)*r_32]
+	row_404 := z_302[int(int64(1))*r_32 : (int(int64(1))+1)*r_32]
+	r_405 := ar.F64w(r_32)
+	row_159 = row_159[:len(r_405)]
+	if len(r_405) >= 262144 {
+		loop_412 := runtime.EnterLoop(&nbLoop116, runtime.Bind(r_405, runtime.Bind(row_159, runtime.End{})), len(r_405), 16384)
+		if loop_412.For == nil {
+			loop_412.For = func(lo_409, hi int) {
+				r_405 := loop_412.C.H
+				row_159 := loop_412.C.T.H
+				for i_410 := lo_409; i_410 < hi; i_410++ {
+					r_405[i_410] = (1.0 / row_159[i_410])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_394), 16384, loop_401.For)
-		loop_401.Leave(&nbLoop111)
+		runtime.ParallelFor(len(r_405), 16384, loop_412.For)
+		loop_412.Leave(&nbLoop116)
 	} else {
-		for i_395 := range r_394 {
-			r_394[i_395] = (1.0 / row_159[i_395])
+		for i_406 := range r_405 {
+			r_405[i_406] = (1.0 / row_159[i_406])
 		}
 	}
-	z_402 := ar.F64(len(r_30))
+	z_413 := ar.F64(len(r_30))
 	if int64(2) >= int64(r_31) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(2), r_31))
 	}
-	row_403 := z_402[int64(2)*int64(r_32) : (int64(2)+1)*int64(r_32)]
-	r_163 = r_163[:len(row_403)]
-	row_159 = row_159[:len(row_403)]
-	row_393 = row_393[:len(row_403)]
-	if len(row_403) >= 262144 {
-		loop_410 := runtime.EnterLoop(&nbLoop112, runtime.Bind(row_403, runtime.Bind(r_163, runtime.Bind(row_159, runtime.Bind(row_393, runtime.End{})))), len(row_403), 16384)
-		if loop_410.For == nil {
-			loop_410.For = func(lo_407, hi int) {
-				row_403 := loop_410.C.H
-				r_163 := loop_410.C.T.H
-				row_159 := loop_410.C.T.T.H
-				row_393 := loop_410.C.T.T.T.H
-				for i_408 := lo_407; i_408 < hi; i_408++ {
-					row_403[i_408] += ((-(r_163[i_408] / row_159[i_408])) * row_393[i_408])
+	row_414 := z_413[int64(2)*int64(r_32) : (int64(2)+1)*int64(r_32)]
+	r_163 = r_163[:len(row_414)]
+	row_159 = row_159[:len(row_414)]
+	row_404 = row_404[:len(row_414)]
+	if len(row_414) >= 262144 {
+		loop_421 := runtime.EnterLoop(&nbLoop117, runtime.Bind(row_414, runtime.Bind(r_163, runtime.Bind(row_159, runtime.Bind(row_404, runtime.End{})))), len(row_414), 16384)
+		if loop_421.For == nil {
+			loop_421.For = func(lo_418, hi int) {
+				row_414 := loop_421.C.H
+				r_163 := loop_421.C.T.H
+				row_159 := loop_421.C.T.T.H
+				row_404 := loop_421.C.T.T.T.H
+				for i_419 := lo_418; i_419 < hi; i_419++ {
+					row_414[i_419] += ((-(r_163[i_419] / row_159[i_419])) * row_404[i_419])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_403), 16384, loop_410.For)
-		loop_410.Leave(&nbLoop112)
+		runtime.ParallelFor(len(row_414), 16384, loop_421.For)
+		loop_421.Leave(&nbLoop117)
 	} else {
-		for i_404 := range row_403 {
-			row_403[i_404] += ((-(r_163[i_404] / row_159[i_404])) * row_393[i_404])
+		for i_415 := range row_414 {
+			row_414[i_415] += ((-(r_163[i_415] / row_159[i_415])) * row_404[i_415])
 		}
 	}
 	if int64(1) >= int64(r_31) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), r_31))
 	}
-	row_411 := z_402[int64(1)*int64(r_32) : (int64(1)+1)*int64(r_32)]
-	r_394 = r_394[:len(row_411)]
-	row_393 = row_393[:len(row_411)]
-	if len(row_411) >= 262144 {
-		loop_418 := runtime.EnterLoop(&nbLoop113, runtime.Bind(row_411, runtime.Bind(r_394, runtime.Bind(row_393, runtime.End{}))), len(row_411), 16384)
-		if loop_418.For == nil {
-			loop_418.For = func(lo_415, hi int) {
-				row_411 := loop_418.C.H
-				r_394 := loop_418.C.T.H
-				row_393 := loop_418.C.T.T.H
-				for i_416 := lo_415; i_416 < hi; i_416++ {
-					row_411[i_416] += (r_394[i_416] * row_393[i_416])
+	row_422 := z_413[int64(1)*int64(r_32) : (int64(1)+1)*int64(r_32)]
+	r_405 = r_405[:len(row_422)]
+	row_404 = row_404[:len(row_422)]
+	if len(row_422) >= 262144 {
+		loop_429 := runtime.EnterLoop(&nbLoop118, runtime.Bind(row_422, runtime.Bind(r_405, runtime.Bind(row_404, runtime.End{}))), len(row_422), 16384)
+		if loop_429.For == nil {
+			loop_429.For = func(lo_426, hi int) {
+				row_422 := loop_429.C.H
+				r_405 := loop_429.C.T.H
+				row_404 := loop_429.C.T.T.H
+				for i_427 := lo_426; i_427 < hi; i_427++ {
+					row_422[i_427] += (r_405[i_427] * row_404[i_427])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_411), 16384, loop_418.For)
-		loop_418.Leave(&nbLoop113)
+		runtime.ParallelFor(len(row_422), 16384, loop_429.For)
+		loop_429.Leave(&nbLoop118)
 	} else {
-		for i_412 := range row_411 {
-			row_411[i_412] += (r_394[i_412] * row_393[i_412])
+		for i_423 := range row_422 {
+			row_422[i_423] += (r_405[i_423] * row_404[i_423])
 		}
 	}
 	if int64(2) >= int64(r_31) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(2), r_31))
 	}
-	row_419 := z_402[int64(2)*int64(r_32) : (int64(2)+1)*int64(r_32)]
-	r_161 = r_161[:len(row_419)]
-	row_159 = row_159[:len(row_419)]
-	row_392 = row_392[:len(row_419)]
-	if len(row_419) >= 262144 {
-		loop_426 := runtime.EnterLoop(&nbLoop114, runtime.Bind(row_419, runtime.Bind(r_161, runtime.Bind(row_159, runtime.Bind(row_392, runtime.End{})))), len(row_419), 16384)
-		if loop_426.For == nil {
-			loop_426.For = func(lo_423, hi int) {
-				row_419 := loop_426.C.H
-				r_161 := loop_426.C.T.H
-				row_159 := loop_426.C.T.T.H
-				row_392 := loop_426.C.T.T.T.H
-				for i_424 := lo_423; i_424 < hi; i_424++ {
-					row_419[i_424] += ((-(r_161[i_424] / row_159[i_424])) * row_392[i_424])
+	row_430 := z_413[int64(2)*int64(r_32) : (int64(2)+1)*int64(r_32)]
+	r_161 = r_161[:len(row_430)]
+	row_159 = row_159[:len(row_430)]
+	row_403 = row_403[:len(row_430)]
+	if len(row_430) >= 262144 {
+		loop_437 := runtime.EnterLoop(&nbLoop119, runtime.Bind(row_430, runtime.Bind(r_161, runtime.Bind(row_159, runtime.Bind(row_403, runtime.End{})))), len(row_430), 16384)
+		if loop_437.For == nil {
+			loop_437.For = func(lo_434, hi int) {
+				row_430 := loop_437.C.H
+				r_161 := loop_437.C.T.H
+				row_159 := loop_437.C.T.T.H
+				row_403 := loop_437.C.T.T.T.H
+				for i_435 := lo_434; i_435 < hi; i_435++ {
+					row_430[i_435] += ((-(r_161[i_435] / row_159[i_435])) * row_403[i_435])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_419), 16384, loop_426.For)
-		loop_426.Leave(&nbLoop114)
+		runtime.ParallelFor(len(row_430), 16384, loop_437.For)
+		loop_437.Leave(&nbLoop119)
 	} else {
-		for i_420 := range row_419 {
-			row_419[i_420] += ((-(r_161[i_420] / row_159[i_420])) * row_392[i_420])
+		for i_431 := range row_430 {
+			row_430[i_431] += ((-(r_161[i_431] / row_159[i_431])) * row_403[i_431])
 		}
 	}
 	if int64(0) >= int64(r_31) {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), r_31))
 	}
-	row_427 := z_402[int64(0)*int64(r_32) : (int64(0)+1)*int64(r_32)]
-	r_394 = r_394[:len(row_427)]
-	row_392 = row_392[:len(row_427)]
-	if len(row_427) >= 262144 {
-		loop_434 := runtime.EnterLoop(&nbLoop115, runtime.Bind(row_427, runtime.Bind(r_394, runtime.Bind(row_392, runtime.End{}))), len(row_427), 16384)
-		if loop_434.For == nil {
-			loop_434.For = func(lo_431, hi int) {
-				row_427 := loop_434.C.H
-				r_394 := loop_434.C.T.H
-				row_392 := loop_434.C.T.T.H
-				for i_432 := lo_431; i_432 < hi; i_432++ {
-					row_427[i_432] += (r_394[i_432] * row_392[i_432])
+	row_438 := z_413[int64(0)*int64(r_32) : (int64(0)+1)*int64(r_32)]
+	r_405 = r_405[:len(row_438)]
+	row_403 = row_403[:len(row_438)]
+	if len(row_438) >= 262144 {
+		loop_445 := runtime.EnterLoop(&nbLoop120, runtime.Bind(row_438, runtime.Bind(r_405, runtime.Bind(row_403, runtime.End{}))), len(row_438), 16384)
+		if loop_445.For == nil {
+			loop_445.For = func(lo_442, hi int) {
+				row_438 := loop_445.C.H
+				r_405 := loop_445.C.T.H
+				row_403 := loop_445.C.T.T.H
+				for i_443 := lo_442; i_443 < hi; i_443++ {
+					row_438[i_443] += (r_405[i_443] * row_403[i_443])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_427), 16384, loop_434.For)
-		loop_434.Leave(&nbLoop115)
+		runtime.ParallelFor(len(row_438), 16384, loop_445.For)
+		loop_445.Leave(&nbLoop120)
 	} else {
-		for i_428 := range row_427 {
-			row_427[i_428] += (r_394[i_428] * row_392[i_428])
+		for i_439 := range row_438 {
+			row_438[i_439] += (r_405[i_439] * row_403[i_439])
 		}
 	}
-	r_435, r_436, r_437, r_438, r_439, r_440, err_441 := fn_rotatesplit11bwd(ar, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, z_402, r_31, r_32)
-	if err_441 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_441, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	r_446, r_447, r_448, r_449, r_450, r_451, err_452 := fn_rotatesplit11bwd(ar, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, z_413, r_31, r_32)
+	if err_452 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_452, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	if int64(3)+int64(r_439) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_439), cam_2))
+	if int64(3)+int64(r_450) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_450), cam_2))
 	}
-	if r_440 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_440})+" and "+runtime.ShapeString([]int{cam_3}))
+	if r_451 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_451})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	region_442 := z_290[int(int64(3))*cam_3 : (int(int64(3))+r_439)*cam_3]
-	r_438 = r_438[:len(region_442)]
-	if len(region_442) >= 262144 {
-		loop_449 := runtime.EnterLoop(&nbLoop116, runtime.Bind(region_442, runtime.Bind(r_438, runtime.End{})), len(region_442), 16384)
-		if loop_449.For == nil {
-			loop_449.For = func(lo_446, hi int) {
-				region_442 := loop_449.C.H
-				r_438 := loop_449.C.T.H
-				for i_447 := lo_446; i_447 < hi; i_447++ {
-					region_442[i_447] += -r_438[i_447]
+	region_453 := z_301[int(int64(3))*cam_3 : (int(int64(3))+r_450)*cam_3]
+	r_449 = r_449[:len(region_453)]
+	if len(region_453) >= 262144 {
+		loop_460 := runtime.EnterLoop(&nbLoop121, runtime.Bind(region_453, runtime.Bind(r_449, runtime.End{})), len(region_453), 16384)
+		if loop_460.For == nil {
+			loop_460.For = func(lo_457, hi int) {
+				region_453 := loop_460.C.H
+				r_449 := loop_460.C.T.H
+				for i_458 := lo_457; i_458 < hi; i_458++ {
+					region_453[i_458] += -r_449[i_458]
 				}
 			}
 		}
-		runtime.ParallelFor(len(region_442), 16384, loop_449.For)
-		loop_449.Leave(&nbLoop116)
+		runtime.ParallelFor(len(region_453), 16384, loop_460.For)
+		loop_460.Leave(&nbLoop121)
 	} else {
-		for i_443 := range region_442 {
-			region_442[i_443] += -r_438[i_443]
+		for i_454 := range region_453 {
+			region_453[i_454] += -r_449[i_454]
 		}
 	}
-	if int64(0)+int64(r_436) > int64(cam_2) {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_436), cam_2))
+	if int64(0)+int64(r_447) > int64(cam_2) {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_447), cam_2))
 	}
-	if r_437 != cam_3 {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_437})+" and "+runtime.ShapeString([]int{cam_3}))
+	if r_448 != cam_3 {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_448})+" and "+runtime.ShapeString([]int{cam_3}))
 	}
-	region_450 := z_290[int(int64(0))*cam_3 : (int(int64(0))+r_436)*cam_3]
-	r_435 = r_435[:len(region_450)]
-	for i_451 := range region_450 {
-		region_450[i_451] += r_435[i_451]
+	region_461 := z_301[int(int64(0))*cam_3 : (int(int64(0))+r_447)*cam_3]
+	r_446 = r_446[:len(region_461)]
+	for i_462 := range region_461 {
+		region_461[i_462] += r_446[i_462]
 	}
-	n_452, err_453 := runtime.CheckSize(int64(2))
-	_ = n_452
-	if err_453 != nil {
-		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_453)
+	n_463, err_464 := runtime.CheckSize(int64(2))
+	_ = n_463
+	if err_464 != nil {
+		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", err_464)
 	}
-	view_454 := a_234
-	r_455 := ar.F64w(w_8)
-	w_7 = w_7[:len(r_455)]
-	if len(r_455) >= 262144 {
-		loop_462 := runtime.EnterLoop(&nbLoop117, runtime.Bind(r_455, runtime.Bind(w_7, runtime.End{})), len(r_455), 16384)
-		if loop_462.For == nil {
-			loop_462.For = func(lo_459, hi int) {
-				r_455 := loop_462.C.H
-				w_7 := loop_462.C.T.H
-				for i_460 := lo_459; i_460 < hi; i_460++ {
-					r_455[i_460] = (1.0 - (w_7[i_460] * w_7[i_460]))
+	view_465 := a_234
+	r_466 := ar.F64w(w_8)
+	w_7 = w_7[:len(r_466)]
+	if len(r_466) >= 262144 {
+		loop_473 := runtime.EnterLoop(&nbLoop122, runtime.Bind(r_466, runtime.Bind(w_7, runtime.End{})), len(r_466), 16384)
+		if loop_473.For == nil {
+			loop_473.For = func(lo_470, hi int) {
+				r_466 := loop_473.C.H
+				w_7 := loop_473.C.T.H
+				for i_471 := lo_470; i_471 < hi; i_471++ {
+					r_466[i_471] = (1.0 - (w_7[i_471] * w_7[i_471]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_455), 16384, loop_462.For)
-		loop_462.Leave(&nbLoop117)
+		runtime.ParallelFor(len(r_466), 16384, loop_473.For)
+		loop_473.Leave(&nbLoop122)
 	} else {
-		for i_456 := range r_455 {
-			r_455[i_456] = (1.0 - (w_7[i_456] * w_7[i_456]))
+		for i_467 := range r_466 {
+			r_466[i_467] = (1.0 - (w_7[i_467] * w_7[i_467]))
 		}
 	}
-	ar.Keep(mark_463, &view_454, &r_455, &z_290, &r_438, &r_255)
-	return view_454, n_232, d_235, r_455, w_8, z_290, cam_2, cam_3, r_438, r_439, r_440, r_255, w_8, nil
+	ar.Keep(mark_474, &view_465, &r_466, &z_301, &r_449, &r_255)
+	return view_465, n_232, d_235, r_466, w_8, z_301, cam_2, cam_3, r_449, r_450, r_451, r_255, w_8, nil
 }
 
-// nbLoop118 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop118 runtime.LoopSite
+// nbLoop123 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop123 runtime.LoopSite
 
-// nbLoop119 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop119 runtime.LoopSite
+// nbLoop124 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop124 runtime.LoopSite
 
-// nbLoop120 keeps the records of a parallel loop of fn_residualssplit1110fwd.
-var nbLoop120 runtime.LoopSite
+// nbLoop125 keeps the records of a parallel loop of fn_residualssplit1110fwd.
+var nbLoop125 runtime.LoopSite
 
 // fn_residualssplit1110fwd is def residuals$split_1110$fwd (models.nab:142:5).
 func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 int, x_4 []float64, x_5 int, x_6 int, w_7 []float64, w_8 int, feat_9 []float64, feat_10 int, feat_11 int) ([]float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, int, []float64, int, []float64, int, []float64, int, []float64, int, []float64, int, error) {
@@ -14678,7 +14877,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	x_4 = x_4[:len(r_17)]
 	s_15 = s_15[:len(r_17)]
 	if len(r_17) >= 262144 {
-		loop_24 := runtime.EnterLoop(&nbLoop118, runtime.Bind(r_17, runtime.Bind(x_4, runtime.Bind(s_15, runtime.End{}))), len(r_17), 16384)
+		loop_24 := runtime.EnterLoop(&nbLoop123, runtime.Bind(r_17, runtime.Bind(x_4, runtime.Bind(s_15, runtime.End{}))), len(r_17), 16384)
 		if loop_24.For == nil {
 			loop_24.For = func(lo_21, hi int) {
 				r_17 := loop_24.C.H
@@ -14690,7 +14889,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(len(r_17), 16384, loop_24.For)
-		loop_24.Leave(&nbLoop118)
+		loop_24.Leave(&nbLoop123)
 	} else {
 		for i_18 := range r_17 {
 			r_17[i_18] = (x_4[i_18] - s_15[i_18])
@@ -14754,7 +14953,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	row_169 = row_169[:r_27]
 	r_171 = r_171[:r_27]
 	if r_27 >= 262144 {
-		loop_192 := runtime.EnterLoop(&nbLoop119, runtime.Bind(row_155, runtime.Bind(row_154, runtime.Bind(r_156, runtime.Bind(row_157, runtime.Bind(r_158, runtime.Bind(row_163, runtime.Bind(row_164, runtime.Bind(r_167, runtime.Bind(r_170, runtime.Bind(row_168, runtime.Bind(row_169, runtime.Bind(r_171, runtime.End{})))))))))))), r_27, 16384)
+		loop_192 := runtime.EnterLoop(&nbLoop124, runtime.Bind(row_155, runtime.Bind(row_154, runtime.Bind(r_156, runtime.Bind(row_157, runtime.Bind(r_158, runtime.Bind(row_163, runtime.Bind(row_164, runtime.Bind(r_167, runtime.Bind(r_170, runtime.Bind(row_168, runtime.Bind(row_169, runtime.Bind(r_171, runtime.End{})))))))))))), r_27, 16384)
 		if loop_192.For == nil {
 			loop_192.For = func(lo_182, hi int) {
 				row_155 := loop_192.C.H
@@ -14788,7 +14987,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(r_27, 16384, loop_192.For)
-		loop_192.Leave(&nbLoop119)
+		loop_192.Leave(&nbLoop124)
 	} else {
 		for i_172 := 0; i_172 < r_27; i_172++ {
 			e_174 := (row_155[i_172] / row_154[i_172])
@@ -14976,7 +15175,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	r_253 := ar.F64w(w_8)
 	w_7 = w_7[:len(r_253)]
 	if len(r_253) >= 262144 {
-		loop_260 := runtime.EnterLoop(&nbLoop120, runtime.Bind(r_253, runtime.Bind(w_7, runtime.End{})), len(r_253), 16384)
+		loop_260 := runtime.EnterLoop(&nbLoop125, runtime.Bind(r_253, runtime.Bind(w_7, runtime.End{})), len(r_253), 16384)
 		if loop_260.For == nil {
 			loop_260.For = func(lo_257, hi int) {
 				r_253 := loop_260.C.H
@@ -14987,7 +15186,7 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 			}
 		}
 		runtime.ParallelFor(len(r_253), 16384, loop_260.For)
-		loop_260.Leave(&nbLoop120)
+		loop_260.Leave(&nbLoop125)
 	} else {
 		for i_254 := range r_253 {
 			r_253[i_254] = (1.0 - (w_7[i_254] * w_7[i_254]))
@@ -14996,21 +15195,6 @@ func fn_residualssplit1110fwd(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam
 	ar.Keep(mark_261, &view_252, &r_253, &w_7, &view_226, &a_229, &a_232, &cam_1, &a_162, &r_171, &a_195, &a_198, &a_201, &a_202, &r_170, &row_169, &r_167, &row_168, &row_166, &row_165, &row_154, &r_158, &r_25, &r_156, &r_28, &r_31, &r_34, &r_36, &r_38, &r_40, &r_43, &r_46, &r_48, &r_50, &r_52, &r_54, &r_56, &r_58, &r_60, &r_62, &r_64, &r_66, &r_68, &r_71, &r_73, &r_76, &r_78, &r_81, &r_84, &r_87, &r_90, &r_92, &r_94, &r_96, &r_98, &r_100, &r_102, &r_104, &r_106, &r_108, &r_110, &r_113, &r_116, &r_118, &r_120, &r_122, &r_124, &r_126, &r_128, &r_130, &r_132, &r_134, &r_136, &r_138, &r_140, &r_143, &r_145, &r_147, &r_149, &r_151)
 	return view_252, n_227, d_230, r_253, w_8, view_252, n_227, d_230, r_253, w_8, w_7, w_8, view_226, n_193, d_196, a_229, n_227, d_230, a_232, n_227, d_233, cam_1, cam_2, cam_3, a_162, 2, r_27, r_171, cam_3, a_195, n_193, d_196, a_198, n_193, d_199, a_201, n_193, r_27, a_202, n_193, d_203, r_170, r_27, row_169, cam_3, r_167, r_27, row_168, cam_3, row_166, r_27, row_165, r_27, row_154, r_27, r_158, r_27, r_25, r_26, r_27, row_154, r_27, r_156, r_27, r_28, r_29, r_30, r_31, r_32, r_33, r_34, r_35, r_36, r_37, r_38, r_39, r_40, r_41, r_42, r_43, r_44, r_45, r_46, r_47, r_48, r_49, r_50, r_51, r_52, r_53, r_54, r_55, r_56, r_57, r_58, r_59, r_60, r_61, r_62, r_63, r_64, r_65, r_66, r_67, r_68, r_69, r_70, r_71, r_72, r_73, r_74, r_75, r_76, r_77, r_78, r_79, r_80, r_81, r_82, r_83, r_84, r_85, r_86, r_87, r_88, r_89, r_90, r_91, r_92, r_93, r_94, r_95, r_96, r_97, r_98, r_99, r_100, r_101, r_102, r_103, r_104, r_105, r_106, r_107, r_108, r_109, r_110, r_111, r_112, r_113, r_114, r_115, r_116, r_117, r_118, r_119, r_120, r_121, r_122, r_123, r_124, r_125, r_126, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, nil
 }
-
-// nbLoop121 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop121 runtime.LoopSite
-
-// nbLoop122 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop122 runtime.LoopSite
-
-// nbLoop123 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop123 runtime.LoopSite
-
-// nbLoop124 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop124 runtime.LoopSite
-
-// nbLoop125 keeps the records of a parallel loop of fn_residualssplit1110bwd.
-var nbLoop125 runtime.LoopSite
 
 // nbLoop126 keeps the records of a parallel loop of fn_residualssplit1110bwd.
 var nbLoop126 runtime.LoopSite
@@ -15033,11 +15217,28 @@ var nbLoop131 runtime.LoopSite
 // nbLoop132 keeps the records of a parallel loop of fn_residualssplit1110bwd.
 var nbLoop132 runtime.LoopSite
 
+// nbLoop133 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop133 runtime.LoopSite
+
+// nbLoop134 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop134 runtime.LoopSite
+
+// nbLoop135 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop135 runtime.LoopSite
+
+// nbLoop136 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop136 runtime.LoopSite
+
+// nbLoop137 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop137 runtime.LoopSite
+
+// nbLoop138 keeps the records of a parallel loop of fn_residualssplit1110bwd.
+var nbLoop138 runtime.LoopSite
+
 // fn_residualssplit1110bwd is def residuals$split_1110$bwd (models.nab:142:5).
 func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 []float64, tape_61 int, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 []float64, tape_71 int, tape_72 []float64, tape_73 int, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 []float64, tape_81 int, tape_82 []float64, tape_83 int, tape_84 []float64, tape_85 int, tape_86 []float64, tape_87 int, tape_88 []float64, tape_89 int, tape_90 []float64, tape_91 int, tape_92 []float64, tape_93 int, tape_94 []float64, tape_95 int, tape_96 []float64, tape_97 int, tape_98 []float64, tape_99 int, tape_100 []float64, tape_101 int, tape_102 int, tape_103 []float64, tape_104 int, tape_105 []float64, tape_106 int, tape_107 int, tape_108 []float64, tape_109 int, tape_110 []float64, tape_111 int, tape_112 int, tape_113 []float64, tape_114 int, tape_115 int, tape_116 []float64, tape_117 int, tape_118 int, tape_119 []float64, tape_120 int, tape_121 int, tape_122 []float64, tape_123 int, tape_124 []float64, tape_125 int, tape_126 []float64, tape_127 int, tape_128 []float64, tape_129 int, tape_130 []float64, tape_131 int, tape_132 []float64, tape_133 int, tape_134 []float64, tape_135 int, tape_136 []float64, tape_137 int, tape_138 []float64, tape_139 int, tape_140 []float64, tape_141 int, tape_142 []float64, tape_143 int, tape_144 int, tape_145 []float64, tape_146 int, tape_147 int, tape_148 []float64, tape_149 int, tape_150 []float64, tape_151 int, tape_152 []float64, tape_153 int, tape_154 []float64, tape_155 int, tape_156 []float64, tape_157 int, tape_158 []float64, tape_159 int, tape_160 []float64, tape_161 int, tape_162 []float64, tape_163 int, tape_164 []float64, tape_165 int, tape_166 []float64, tape_167 int, tape_168 []float64, tape_169 int, tape_170 []float64, tape_171 int, tape_172 []float64, tape_173 int, tape_174 int, tape_175 []float64, tape_176 int, tape_177 []float64, tape_178 int, tape_179 []float64, tape_180 int, tape_181 []float64, tape_182 int, tape_183 []float64, tape_184 int, ybar_185 []float64, ybar_186 int, ybar_187 int, ybar_188 []float64, ybar_189 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_379 := ar.Mark()
+	mark_390 := ar.Mark()
 	tape_6 = tape_6[:tape_7]
-	tape_8 = tape_8[:tape_9*tape_10]
 	tape_11 = tape_11[:tape_12*tape_13]
 	tape_14 = tape_14[:tape_15*tape_16]
 	tape_17 = tape_17[:tape_18*tape_19]
@@ -15123,7 +15324,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	tape_6 = tape_6[:len(r_190)]
 	ybar_188 = ybar_188[:len(r_190)]
 	if len(r_190) >= 262144 {
-		loop_197 := runtime.EnterLoop(&nbLoop121, runtime.Bind(r_190, runtime.Bind(tape_6, runtime.Bind(ybar_188, runtime.End{}))), len(r_190), 16384)
+		loop_197 := runtime.EnterLoop(&nbLoop126, runtime.Bind(r_190, runtime.Bind(tape_6, runtime.Bind(ybar_188, runtime.End{}))), len(r_190), 16384)
 		if loop_197.For == nil {
 			loop_197.For = func(lo_194, hi int) {
 				r_190 := loop_197.C.H
@@ -15135,143 +15336,183 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 			}
 		}
 		runtime.ParallelFor(len(r_190), 16384, loop_197.For)
-		loop_197.Leave(&nbLoop121)
+		loop_197.Leave(&nbLoop126)
 	} else {
 		for i_191 := range r_190 {
 			r_190[i_191] = ((2.0 * tape_6[i_191]) * -ybar_188[i_191])
 		}
 	}
-	z_198 := ar.F64(len(tape_8))
-	var rev_199 []float64
-	var rev_200 int
-	var rev_201 []float64
-	var rev_202 int
-	var rev_203 int
-	rev_199, rev_200, rev_201, rev_202, rev_203 = r_190, tape_7, z_198, tape_9, tape_10
-	for i_214 := int64(0); i_214 < int64(2); i_214++ {
-		if i_214 < 0 || i_214 >= int64(ybar_186) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_214, ybar_186))
+	var rev_198 []float64
+	var rev_199 int
+	rev_198, rev_199 = r_190, tape_7
+	for i_207 := int64(0); i_207 < int64(2); i_207++ {
+		if i_207 < 0 || i_207 >= int64(tape_12) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_207, tape_12))
 		}
-		row_216 := ybar_185[int(i_214)*ybar_187 : (int(i_214)+1)*ybar_187]
-		if i_214 < 0 || i_214 >= int64(tape_12) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_214, tape_12))
+		_ = tape_11[int(i_207)*tape_13 : (int(i_207)+1)*tape_13]
+		row_210 := tape_14[int(i_207)*tape_16 : (int(i_207)+1)*tape_16]
+		if i_207 < 0 || i_207 >= int64(ybar_186) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_207, ybar_186))
 		}
-		_ = tape_11[int(i_214)*tape_13 : (int(i_214)+1)*tape_13]
-		row_218 := tape_14[int(i_214)*tape_16 : (int(i_214)+1)*tape_16]
+		row_211 := ybar_185[int(i_207)*ybar_187 : (int(i_207)+1)*ybar_187]
 		if ybar_187 != tape_16 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_187}))
 		}
-		if rev_200 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_200})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+		if rev_199 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_199})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
 		}
-		row_218 = row_218[:len(rev_199)]
-		row_216 = row_216[:len(rev_199)]
-		for i_220 := range rev_199 {
-			rev_199[i_220] += (row_218[i_220] * row_216[i_220])
-		}
-		if ybar_187 != tape_7 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_187}))
-		}
-		if i_214 < 0 || i_214 >= int64(rev_202) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", runtime.CheckIndex(i_214, rev_202))
-		}
-		if rev_203 != tape_7 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_203})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
-		}
-		row_222 := rev_201[i_214*int64(rev_203) : (i_214+1)*int64(rev_203)]
-		tape_6 = tape_6[:len(row_222)]
-		row_216 = row_216[:len(row_222)]
-		for i_223 := range row_222 {
-			row_222[i_223] += (tape_6[i_223] * row_216[i_223])
+		row_210 = row_210[:len(rev_198)]
+		row_211 = row_211[:len(rev_198)]
+		for i_213 := range rev_198 {
+			rev_198[i_213] += (row_210[i_213] * row_211[i_213])
 		}
 	}
-	z_225 := ar.F64(len(tape_17))
-	z_226 := ar.F64(len(tape_20))
-	z_227 := ar.F64(len(tape_23))
-	var rev_228 []float64
-	var rev_229 int
-	var rev_230 int
-	var rev_231 []float64
-	var rev_232 int
-	var rev_233 int
-	var rev_234 []float64
-	var rev_235 int
-	rev_228, rev_229, rev_230, rev_231, rev_232, rev_233, rev_234, rev_235 = z_225, tape_18, tape_19, z_226, tape_21, tape_22, z_227, tape_24
-	for i_257 := int64(0); i_257 < int64(2); i_257++ {
-		mark_258 := ar.Mark()
-		if i_257 < 0 || i_257 >= int64(tape_9) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_257, tape_9))
+	n_215, err_216 := runtime.CheckSize(int64(2))
+	if err_216 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_216)
+	}
+	var a_217 []float64
+	if int64(0) >= int64(ybar_186) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_186))
+	}
+	row_218 := ybar_185[int(int64(0))*ybar_187 : (int(int64(0))+1)*ybar_187]
+	if ybar_187 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_187}))
+	}
+	rs_219 := tape_7
+	tot_220, err_221 := runtime.MulSize(n_215, rs_219)
+	if err_221 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_221)
+	}
+	a_217 = ar.F64w(tot_220)
+	if int64(1) >= int64(ybar_186) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_186))
+	}
+	row_222 := ybar_185[int(int64(1))*ybar_187 : (int(int64(1))+1)*ybar_187]
+	if ybar_187 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_187}))
+	}
+	row_223 := a_217[0*rs_219 : 1*rs_219]
+	row_224 := a_217[1*rs_219 : 2*rs_219]
+	tape_6 = tape_6[:tape_7]
+	row_218 = row_218[:tape_7]
+	row_222 = row_222[:tape_7]
+	row_223 = row_223[:tape_7]
+	row_224 = row_224[:tape_7]
+	if tape_7 >= 262144 {
+		loop_235 := runtime.EnterLoop(&nbLoop127, runtime.Bind(tape_6, runtime.Bind(row_218, runtime.Bind(row_222, runtime.Bind(row_223, runtime.Bind(row_224, runtime.End{}))))), tape_7, 16384)
+		if loop_235.For == nil {
+			loop_235.For = func(lo_230, hi int) {
+				tape_6 := loop_235.C.H
+				row_218 := loop_235.C.T.H
+				row_222 := loop_235.C.T.T.H
+				row_223 := loop_235.C.T.T.T.H
+				row_224 := loop_235.C.T.T.T.T.H
+				for i_231 := lo_230; i_231 < hi; i_231++ {
+					e_233 := (tape_6[i_231] * row_218[i_231])
+					e_234 := (tape_6[i_231] * row_222[i_231])
+					row_223[i_231] = e_233
+					row_224[i_231] = e_234
+				}
+			}
 		}
-		row_259 := z_198[int(i_257)*tape_10 : (int(i_257)+1)*tape_10]
-		if i_257 < 0 || i_257 >= int64(tape_26) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_257, tape_26))
+		runtime.ParallelFor(tape_7, 16384, loop_235.For)
+		loop_235.Leave(&nbLoop127)
+	} else {
+		for i_225 := 0; i_225 < tape_7; i_225++ {
+			e_227 := (tape_6[i_225] * row_218[i_225])
+			e_228 := (tape_6[i_225] * row_222[i_225])
+			row_223[i_225] = e_227
+			row_224[i_225] = e_228
 		}
-		_ = tape_25[int(i_257)*tape_27 : (int(i_257)+1)*tape_27]
-		row_261 := tape_28[int(i_257)*tape_30 : (int(i_257)+1)*tape_30]
-		row_262 := tape_31[int(i_257)*tape_33 : (int(i_257)+1)*tape_33]
-		row_263 := tape_34[int(i_257)*tape_36 : (int(i_257)+1)*tape_36]
-		x_264 := int64(7) + i_257
-		if x_264 < 0 || x_264 >= int64(rev_229) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_264, rev_229))
+	}
+	z_236 := ar.F64(len(tape_17))
+	z_237 := ar.F64(len(tape_20))
+	z_238 := ar.F64(len(tape_23))
+	var rev_239 []float64
+	var rev_240 int
+	var rev_241 int
+	var rev_242 []float64
+	var rev_243 int
+	var rev_244 int
+	var rev_245 []float64
+	var rev_246 int
+	rev_239, rev_240, rev_241, rev_242, rev_243, rev_244, rev_245, rev_246 = z_236, tape_18, tape_19, z_237, tape_21, tape_22, z_238, tape_24
+	for i_268 := int64(0); i_268 < int64(2); i_268++ {
+		mark_269 := ar.Mark()
+		if i_268 < 0 || i_268 >= int64(2) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_268, 2))
 		}
-		if rev_230 != tape_10 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_230})+" and "+runtime.ShapeString([]int{tape_10})+" differ")
+		row_270 := a_217[int(i_268)*tape_7 : (int(i_268)+1)*tape_7]
+		if i_268 < 0 || i_268 >= int64(tape_26) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_268, tape_26))
 		}
-		row_265 := rev_228[x_264*int64(rev_230) : (x_264+1)*int64(rev_230)]
-		for j_266 := range row_265 {
-			row_265[j_266] += row_259[j_266]
+		_ = tape_25[int(i_268)*tape_27 : (int(i_268)+1)*tape_27]
+		row_272 := tape_28[int(i_268)*tape_30 : (int(i_268)+1)*tape_30]
+		row_273 := tape_31[int(i_268)*tape_33 : (int(i_268)+1)*tape_33]
+		row_274 := tape_34[int(i_268)*tape_36 : (int(i_268)+1)*tape_36]
+		x_275 := int64(7) + i_268
+		if x_275 < 0 || x_275 >= int64(rev_240) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_275, rev_240))
 		}
-		if tape_10 != tape_24 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_10}))
+		if rev_241 != tape_7 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_241})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
 		}
-		r_267 := ar.F64w(tape_24)
-		tape_23 = tape_23[:len(r_267)]
-		row_259 = row_259[:len(r_267)]
-		for i_268 := range r_267 {
-			r_267[i_268] = (tape_23[i_268] * row_259[i_268])
+		row_276 := rev_239[x_275*int64(rev_241) : (x_275+1)*int64(rev_241)]
+		for j_277 := range row_276 {
+			row_276[j_277] += row_270[j_277]
 		}
-		if tape_10 != tape_30 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_10}))
+		if tape_7 != tape_24 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		if rev_235 != tape_30 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_235})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
+		r_278 := ar.F64w(tape_24)
+		tape_23 = tape_23[:len(r_278)]
+		row_270 = row_270[:len(r_278)]
+		for i_279 := range r_278 {
+			r_278[i_279] = (tape_23[i_279] * row_270[i_279])
 		}
-		row_261 = row_261[:len(rev_234)]
-		row_259 = row_259[:len(rev_234)]
-		for i_271 := range rev_234 {
-			rev_234[i_271] += (row_261[i_271] * row_259[i_271])
+		if tape_7 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_7}))
+		}
+		if rev_246 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_246})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
+		}
+		row_272 = row_272[:len(rev_245)]
+		row_270 = row_270[:len(rev_245)]
+		for i_282 := range rev_245 {
+			rev_245[i_282] += (row_272[i_282] * row_270[i_282])
 		}
 		if tape_24 != tape_36 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
-		if i_257 < 0 || i_257 >= int64(rev_232) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_257, rev_232))
+		if i_268 < 0 || i_268 >= int64(rev_243) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_268, rev_243))
 		}
-		if rev_233 != tape_36 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_233})+" and "+runtime.ShapeString([]int{tape_36})+" differ")
+		if rev_244 != tape_36 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_244})+" and "+runtime.ShapeString([]int{tape_36})+" differ")
 		}
-		row_273 := rev_231[i_257*int64(rev_233) : (i_257+1)*int64(rev_233)]
-		row_263 = row_263[:len(row_273)]
-		r_267 = r_267[:len(row_273)]
-		for i_274 := range row_273 {
-			row_273[i_274] += (row_263[i_274] * r_267[i_274])
+		row_284 := rev_242[i_268*int64(rev_244) : (i_268+1)*int64(rev_244)]
+		row_274 = row_274[:len(row_284)]
+		r_278 = r_278[:len(row_284)]
+		for i_285 := range row_284 {
+			row_284[i_285] += (row_274[i_285] * r_278[i_285])
 		}
 		if tape_24 != tape_33 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_33})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
-		if int64(6) >= int64(rev_229) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_229))
+		if int64(6) >= int64(rev_240) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_240))
 		}
-		if rev_230 != tape_33 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_230})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
+		if rev_241 != tape_33 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_241})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
 		}
-		row_276 := rev_228[int64(6)*int64(rev_230) : (int64(6)+1)*int64(rev_230)]
-		row_262 = row_262[:len(row_276)]
-		r_267 = r_267[:len(row_276)]
-		for i_277 := range row_276 {
-			row_276[i_277] += (row_262[i_277] * r_267[i_277])
+		row_287 := rev_239[int64(6)*int64(rev_241) : (int64(6)+1)*int64(rev_241)]
+		row_273 = row_273[:len(row_287)]
+		r_278 = r_278[:len(row_287)]
+		for i_288 := range row_287 {
+			row_287[i_288] += (row_273[i_288] * r_278[i_288])
 		}
-		ar.Release(mark_258)
+		ar.Release(mark_269)
 	}
 	if tape_24 != tape_40 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_24}))
@@ -15279,28 +15520,28 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_40 != tape_42 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_40}))
 	}
-	r_279 := ar.F64w(tape_42)
-	tape_41 = tape_41[:len(r_279)]
-	tape_39 = tape_39[:len(r_279)]
-	z_227 = z_227[:len(r_279)]
-	if len(r_279) >= 262144 {
-		loop_286 := runtime.EnterLoop(&nbLoop122, runtime.Bind(r_279, runtime.Bind(tape_41, runtime.Bind(tape_39, runtime.Bind(z_227, runtime.End{})))), len(r_279), 16384)
-		if loop_286.For == nil {
-			loop_286.For = func(lo_283, hi int) {
-				r_279 := loop_286.C.H
-				tape_41 := loop_286.C.T.H
-				tape_39 := loop_286.C.T.T.H
-				z_227 := loop_286.C.T.T.T.H
-				for i_284 := lo_283; i_284 < hi; i_284++ {
-					r_279[i_284] = ((2.0 * tape_41[i_284]) * (tape_39[i_284] * z_227[i_284]))
+	r_290 := ar.F64w(tape_42)
+	tape_41 = tape_41[:len(r_290)]
+	tape_39 = tape_39[:len(r_290)]
+	z_238 = z_238[:len(r_290)]
+	if len(r_290) >= 262144 {
+		loop_297 := runtime.EnterLoop(&nbLoop128, runtime.Bind(r_290, runtime.Bind(tape_41, runtime.Bind(tape_39, runtime.Bind(z_238, runtime.End{})))), len(r_290), 16384)
+		if loop_297.For == nil {
+			loop_297.For = func(lo_294, hi int) {
+				r_290 := loop_297.C.H
+				tape_41 := loop_297.C.T.H
+				tape_39 := loop_297.C.T.T.H
+				z_238 := loop_297.C.T.T.T.H
+				for i_295 := lo_294; i_295 < hi; i_295++ {
+					r_290[i_295] = ((2.0 * tape_41[i_295]) * (tape_39[i_295] * z_238[i_295]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_279), 16384, loop_286.For)
-		loop_286.Leave(&nbLoop122)
+		runtime.ParallelFor(len(r_290), 16384, loop_297.For)
+		loop_297.Leave(&nbLoop128)
 	} else {
-		for i_280 := range r_279 {
-			r_279[i_280] = ((2.0 * tape_41[i_280]) * (tape_39[i_280] * z_227[i_280]))
+		for i_291 := range r_290 {
+			r_290[i_291] = ((2.0 * tape_41[i_291]) * (tape_39[i_291] * z_238[i_291]))
 		}
 	}
 	if tape_24 != tape_38 {
@@ -15312,26 +15553,26 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_19 != tape_38 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_38})+" differ")
 	}
-	row_287 := z_225[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
-	tape_37 = tape_37[:len(row_287)]
-	z_227 = z_227[:len(row_287)]
-	if len(row_287) >= 262144 {
-		loop_294 := runtime.EnterLoop(&nbLoop123, runtime.Bind(row_287, runtime.Bind(tape_37, runtime.Bind(z_227, runtime.End{}))), len(row_287), 16384)
-		if loop_294.For == nil {
-			loop_294.For = func(lo_291, hi int) {
-				row_287 := loop_294.C.H
-				tape_37 := loop_294.C.T.H
-				z_227 := loop_294.C.T.T.H
-				for i_292 := lo_291; i_292 < hi; i_292++ {
-					row_287[i_292] += (tape_37[i_292] * z_227[i_292])
+	row_298 := z_236[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
+	tape_37 = tape_37[:len(row_298)]
+	z_238 = z_238[:len(row_298)]
+	if len(row_298) >= 262144 {
+		loop_305 := runtime.EnterLoop(&nbLoop129, runtime.Bind(row_298, runtime.Bind(tape_37, runtime.Bind(z_238, runtime.End{}))), len(row_298), 16384)
+		if loop_305.For == nil {
+			loop_305.For = func(lo_302, hi int) {
+				row_298 := loop_305.C.H
+				tape_37 := loop_305.C.T.H
+				z_238 := loop_305.C.T.T.H
+				for i_303 := lo_302; i_303 < hi; i_303++ {
+					row_298[i_303] += (tape_37[i_303] * z_238[i_303])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_287), 16384, loop_294.For)
-		loop_294.Leave(&nbLoop123)
+		runtime.ParallelFor(len(row_298), 16384, loop_305.For)
+		loop_305.Leave(&nbLoop129)
 	} else {
-		for i_288 := range row_287 {
-			row_287[i_288] += (tape_37[i_288] * z_227[i_288])
+		for i_299 := range row_298 {
+			row_298[i_299] += (tape_37[i_299] * z_238[i_299])
 		}
 	}
 	if tape_24 != tape_44 {
@@ -15340,25 +15581,25 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_42 != tape_44 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_44})+" differ")
 	}
-	tape_43 = tape_43[:len(r_279)]
-	z_227 = z_227[:len(r_279)]
-	if len(r_279) >= 262144 {
-		loop_302 := runtime.EnterLoop(&nbLoop124, runtime.Bind(r_279, runtime.Bind(tape_43, runtime.Bind(z_227, runtime.End{}))), len(r_279), 16384)
-		if loop_302.For == nil {
-			loop_302.For = func(lo_299, hi int) {
-				r_279 := loop_302.C.H
-				tape_43 := loop_302.C.T.H
-				z_227 := loop_302.C.T.T.H
-				for i_300 := lo_299; i_300 < hi; i_300++ {
-					r_279[i_300] += (tape_43[i_300] * z_227[i_300])
+	tape_43 = tape_43[:len(r_290)]
+	z_238 = z_238[:len(r_290)]
+	if len(r_290) >= 262144 {
+		loop_313 := runtime.EnterLoop(&nbLoop130, runtime.Bind(r_290, runtime.Bind(tape_43, runtime.Bind(z_238, runtime.End{}))), len(r_290), 16384)
+		if loop_313.For == nil {
+			loop_313.For = func(lo_310, hi int) {
+				r_290 := loop_313.C.H
+				tape_43 := loop_313.C.T.H
+				z_238 := loop_313.C.T.T.H
+				for i_311 := lo_310; i_311 < hi; i_311++ {
+					r_290[i_311] += (tape_43[i_311] * z_238[i_311])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_279), 16384, loop_302.For)
-		loop_302.Leave(&nbLoop124)
+		runtime.ParallelFor(len(r_290), 16384, loop_313.For)
+		loop_313.Leave(&nbLoop130)
 	} else {
-		for i_296 := range r_279 {
-			r_279[i_296] += (tape_43[i_296] * z_227[i_296])
+		for i_307 := range r_290 {
+			r_290[i_307] += (tape_43[i_307] * z_238[i_307])
 		}
 	}
 	if tape_24 != tape_42 {
@@ -15370,26 +15611,26 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_19 != tape_42 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_42})+" differ")
 	}
-	row_303 := z_225[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
-	tape_41 = tape_41[:len(row_303)]
-	z_227 = z_227[:len(row_303)]
-	if len(row_303) >= 262144 {
-		loop_310 := runtime.EnterLoop(&nbLoop125, runtime.Bind(row_303, runtime.Bind(tape_41, runtime.Bind(z_227, runtime.End{}))), len(row_303), 16384)
-		if loop_310.For == nil {
-			loop_310.For = func(lo_307, hi int) {
-				row_303 := loop_310.C.H
-				tape_41 := loop_310.C.T.H
-				z_227 := loop_310.C.T.T.H
-				for i_308 := lo_307; i_308 < hi; i_308++ {
-					row_303[i_308] += (tape_41[i_308] * z_227[i_308])
+	row_314 := z_236[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
+	tape_41 = tape_41[:len(row_314)]
+	z_238 = z_238[:len(row_314)]
+	if len(row_314) >= 262144 {
+		loop_321 := runtime.EnterLoop(&nbLoop131, runtime.Bind(row_314, runtime.Bind(tape_41, runtime.Bind(z_238, runtime.End{}))), len(row_314), 16384)
+		if loop_321.For == nil {
+			loop_321.For = func(lo_318, hi int) {
+				row_314 := loop_321.C.H
+				tape_41 := loop_321.C.T.H
+				z_238 := loop_321.C.T.T.H
+				for i_319 := lo_318; i_319 < hi; i_319++ {
+					row_314[i_319] += (tape_41[i_319] * z_238[i_319])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_303), 16384, loop_310.For)
-		loop_310.Leave(&nbLoop125)
+		runtime.ParallelFor(len(row_314), 16384, loop_321.For)
+		loop_321.Leave(&nbLoop131)
 	} else {
-		for i_304 := range row_303 {
-			row_303[i_304] += (tape_41[i_304] * z_227[i_304])
+		for i_315 := range row_314 {
+			row_314[i_315] += (tape_41[i_315] * z_238[i_315])
 		}
 	}
 	if tape_42 != tape_46 {
@@ -15401,26 +15642,26 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_22 != tape_46 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_46})+" differ")
 	}
-	row_311 := z_226[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
-	tape_45 = tape_45[:len(row_311)]
-	r_279 = r_279[:len(row_311)]
-	if len(row_311) >= 262144 {
-		loop_318 := runtime.EnterLoop(&nbLoop126, runtime.Bind(row_311, runtime.Bind(tape_45, runtime.Bind(r_279, runtime.End{}))), len(row_311), 16384)
-		if loop_318.For == nil {
-			loop_318.For = func(lo_315, hi int) {
-				row_311 := loop_318.C.H
-				tape_45 := loop_318.C.T.H
-				r_279 := loop_318.C.T.T.H
-				for i_316 := lo_315; i_316 < hi; i_316++ {
-					row_311[i_316] += ((2.0 * tape_45[i_316]) * r_279[i_316])
+	row_322 := z_237[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
+	tape_45 = tape_45[:len(row_322)]
+	r_290 = r_290[:len(row_322)]
+	if len(row_322) >= 262144 {
+		loop_329 := runtime.EnterLoop(&nbLoop132, runtime.Bind(row_322, runtime.Bind(tape_45, runtime.Bind(r_290, runtime.End{}))), len(row_322), 16384)
+		if loop_329.For == nil {
+			loop_329.For = func(lo_326, hi int) {
+				row_322 := loop_329.C.H
+				tape_45 := loop_329.C.T.H
+				r_290 := loop_329.C.T.T.H
+				for i_327 := lo_326; i_327 < hi; i_327++ {
+					row_322[i_327] += ((2.0 * tape_45[i_327]) * r_290[i_327])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_311), 16384, loop_318.For)
-		loop_318.Leave(&nbLoop126)
+		runtime.ParallelFor(len(row_322), 16384, loop_329.For)
+		loop_329.Leave(&nbLoop132)
 	} else {
-		for i_312 := range row_311 {
-			row_311[i_312] += ((2.0 * tape_45[i_312]) * r_279[i_312])
+		for i_323 := range row_322 {
+			row_322[i_323] += ((2.0 * tape_45[i_323]) * r_290[i_323])
 		}
 	}
 	if tape_42 != tape_48 {
@@ -15432,37 +15673,37 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_22 != tape_48 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_48})+" differ")
 	}
-	row_319 := z_226[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
-	tape_47 = tape_47[:len(row_319)]
-	r_279 = r_279[:len(row_319)]
-	if len(row_319) >= 262144 {
-		loop_326 := runtime.EnterLoop(&nbLoop127, runtime.Bind(row_319, runtime.Bind(tape_47, runtime.Bind(r_279, runtime.End{}))), len(row_319), 16384)
-		if loop_326.For == nil {
-			loop_326.For = func(lo_323, hi int) {
-				row_319 := loop_326.C.H
-				tape_47 := loop_326.C.T.H
-				r_279 := loop_326.C.T.T.H
-				for i_324 := lo_323; i_324 < hi; i_324++ {
-					row_319[i_324] += ((2.0 * tape_47[i_324]) * r_279[i_324])
+	row_330 := z_237[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
+	tape_47 = tape_47[:len(row_330)]
+	r_290 = r_290[:len(row_330)]
+	if len(row_330) >= 262144 {
+		loop_337 := runtime.EnterLoop(&nbLoop133, runtime.Bind(row_330, runtime.Bind(tape_47, runtime.Bind(r_290, runtime.End{}))), len(row_330), 16384)
+		if loop_337.For == nil {
+			loop_337.For = func(lo_334, hi int) {
+				row_330 := loop_337.C.H
+				tape_47 := loop_337.C.T.H
+				r_290 := loop_337.C.T.T.H
+				for i_335 := lo_334; i_335 < hi; i_335++ {
+					row_330[i_335] += ((2.0 * tape_47[i_335]) * r_290[i_335])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_319), 16384, loop_326.For)
-		loop_326.Leave(&nbLoop127)
+		runtime.ParallelFor(len(row_330), 16384, loop_337.For)
+		loop_337.Leave(&nbLoop133)
 	} else {
-		for i_320 := range row_319 {
-			row_319[i_320] += ((2.0 * tape_47[i_320]) * r_279[i_320])
+		for i_331 := range row_330 {
+			row_330[i_331] += ((2.0 * tape_47[i_331]) * r_290[i_331])
 		}
 	}
 	if int64(0) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
 	}
-	row_327 := z_226[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	row_338 := z_237[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
 	if int64(1) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
 	}
-	row_328 := z_226[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
-	z_329 := ar.F64(len(tape_53))
+	row_339 := z_237[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	z_340 := ar.F64(len(tape_53))
 	if tape_50 != tape_52 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_52})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
@@ -15475,28 +15716,28 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_55 != tape_52 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_52})+" differ")
 	}
-	row_330 := z_329[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
-	tape_51 = tape_51[:len(row_330)]
-	tape_49 = tape_49[:len(row_330)]
-	row_328 = row_328[:len(row_330)]
-	if len(row_330) >= 262144 {
-		loop_337 := runtime.EnterLoop(&nbLoop128, runtime.Bind(row_330, runtime.Bind(tape_51, runtime.Bind(tape_49, runtime.Bind(row_328, runtime.End{})))), len(row_330), 16384)
-		if loop_337.For == nil {
-			loop_337.For = func(lo_334, hi int) {
-				row_330 := loop_337.C.H
-				tape_51 := loop_337.C.T.H
-				tape_49 := loop_337.C.T.T.H
-				row_328 := loop_337.C.T.T.T.H
-				for i_335 := lo_334; i_335 < hi; i_335++ {
-					row_330[i_335] += ((-(tape_51[i_335] / tape_49[i_335])) * row_328[i_335])
+	row_341 := z_340[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
+	tape_51 = tape_51[:len(row_341)]
+	tape_49 = tape_49[:len(row_341)]
+	row_339 = row_339[:len(row_341)]
+	if len(row_341) >= 262144 {
+		loop_348 := runtime.EnterLoop(&nbLoop134, runtime.Bind(row_341, runtime.Bind(tape_51, runtime.Bind(tape_49, runtime.Bind(row_339, runtime.End{})))), len(row_341), 16384)
+		if loop_348.For == nil {
+			loop_348.For = func(lo_345, hi int) {
+				row_341 := loop_348.C.H
+				tape_51 := loop_348.C.T.H
+				tape_49 := loop_348.C.T.T.H
+				row_339 := loop_348.C.T.T.T.H
+				for i_346 := lo_345; i_346 < hi; i_346++ {
+					row_341[i_346] += ((-(tape_51[i_346] / tape_49[i_346])) * row_339[i_346])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_330), 16384, loop_337.For)
-		loop_337.Leave(&nbLoop128)
+		runtime.ParallelFor(len(row_341), 16384, loop_348.For)
+		loop_348.Leave(&nbLoop134)
 	} else {
-		for i_331 := range row_330 {
-			row_330[i_331] += ((-(tape_51[i_331] / tape_49[i_331])) * row_328[i_331])
+		for i_342 := range row_341 {
+			row_341[i_342] += ((-(tape_51[i_342] / tape_49[i_342])) * row_339[i_342])
 		}
 	}
 	if tape_22 != tape_50 {
@@ -15508,26 +15749,26 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_55 != tape_50 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_50})+" differ")
 	}
-	row_338 := z_329[int64(1)*int64(tape_55) : (int64(1)+1)*int64(tape_55)]
-	tape_49 = tape_49[:len(row_338)]
-	row_328 = row_328[:len(row_338)]
-	if len(row_338) >= 262144 {
-		loop_345 := runtime.EnterLoop(&nbLoop129, runtime.Bind(row_338, runtime.Bind(tape_49, runtime.Bind(row_328, runtime.End{}))), len(row_338), 16384)
-		if loop_345.For == nil {
-			loop_345.For = func(lo_342, hi int) {
-				row_338 := loop_345.C.H
-				tape_49 := loop_345.C.T.H
-				row_328 := loop_345.C.T.T.H
-				for i_343 := lo_342; i_343 < hi; i_343++ {
-					row_338[i_343] += ((1.0 / tape_49[i_343]) * row_328[i_343])
+	row_349 := z_340[int64(1)*int64(tape_55) : (int64(1)+1)*int64(tape_55)]
+	tape_49 = tape_49[:len(row_349)]
+	row_339 = row_339[:len(row_349)]
+	if len(row_349) >= 262144 {
+		loop_356 := runtime.EnterLoop(&nbLoop135, runtime.Bind(row_349, runtime.Bind(tape_49, runtime.Bind(row_339, runtime.End{}))), len(row_349), 16384)
+		if loop_356.For == nil {
+			loop_356.For = func(lo_353, hi int) {
+				row_349 := loop_356.C.H
+				tape_49 := loop_356.C.T.H
+				row_339 := loop_356.C.T.T.H
+				for i_354 := lo_353; i_354 < hi; i_354++ {
+					row_349[i_354] += ((1.0 / tape_49[i_354]) * row_339[i_354])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_338), 16384, loop_345.For)
-		loop_345.Leave(&nbLoop129)
+		runtime.ParallelFor(len(row_349), 16384, loop_356.For)
+		loop_356.Leave(&nbLoop135)
 	} else {
-		for i_339 := range row_338 {
-			row_338[i_339] += ((1.0 / tape_49[i_339]) * row_328[i_339])
+		for i_350 := range row_349 {
+			row_349[i_350] += ((1.0 / tape_49[i_350]) * row_339[i_350])
 		}
 	}
 	if tape_57 != tape_59 {
@@ -15542,28 +15783,28 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_55 != tape_59 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_59})+" differ")
 	}
-	row_346 := z_329[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
-	tape_58 = tape_58[:len(row_346)]
-	tape_56 = tape_56[:len(row_346)]
-	row_327 = row_327[:len(row_346)]
-	if len(row_346) >= 262144 {
-		loop_353 := runtime.EnterLoop(&nbLoop130, runtime.Bind(row_346, runtime.Bind(tape_58, runtime.Bind(tape_56, runtime.Bind(row_327, runtime.End{})))), len(row_346), 16384)
-		if loop_353.For == nil {
-			loop_353.For = func(lo_350, hi int) {
-				row_346 := loop_353.C.H
-				tape_58 := loop_353.C.T.H
-				tape_56 := loop_353.C.T.T.H
-				row_327 := loop_353.C.T.T.T.H
-				for i_351 := lo_350; i_351 < hi; i_351++ {
-					row_346[i_351] += ((-(tape_58[i_351] / tape_56[i_351])) * row_327[i_351])
+	row_357 := z_340[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
+	tape_58 = tape_58[:len(row_357)]
+	tape_56 = tape_56[:len(row_357)]
+	row_338 = row_338[:len(row_357)]
+	if len(row_357) >= 262144 {
+		loop_364 := runtime.EnterLoop(&nbLoop136, runtime.Bind(row_357, runtime.Bind(tape_58, runtime.Bind(tape_56, runtime.Bind(row_338, runtime.End{})))), len(row_357), 16384)
+		if loop_364.For == nil {
+			loop_364.For = func(lo_361, hi int) {
+				row_357 := loop_364.C.H
+				tape_58 := loop_364.C.T.H
+				tape_56 := loop_364.C.T.T.H
+				row_338 := loop_364.C.T.T.T.H
+				for i_362 := lo_361; i_362 < hi; i_362++ {
+					row_357[i_362] += ((-(tape_58[i_362] / tape_56[i_362])) * row_338[i_362])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_346), 16384, loop_353.For)
-		loop_353.Leave(&nbLoop130)
+		runtime.ParallelFor(len(row_357), 16384, loop_364.For)
+		loop_364.Leave(&nbLoop136)
 	} else {
-		for i_347 := range row_346 {
-			row_346[i_347] += ((-(tape_58[i_347] / tape_56[i_347])) * row_327[i_347])
+		for i_358 := range row_357 {
+			row_357[i_358] += ((-(tape_58[i_358] / tape_56[i_358])) * row_338[i_358])
 		}
 	}
 	if tape_22 != tape_57 {
@@ -15575,75 +15816,75 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	if tape_55 != tape_57 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_57})+" differ")
 	}
-	row_354 := z_329[int64(0)*int64(tape_55) : (int64(0)+1)*int64(tape_55)]
-	tape_56 = tape_56[:len(row_354)]
-	row_327 = row_327[:len(row_354)]
-	if len(row_354) >= 262144 {
-		loop_361 := runtime.EnterLoop(&nbLoop131, runtime.Bind(row_354, runtime.Bind(tape_56, runtime.Bind(row_327, runtime.End{}))), len(row_354), 16384)
-		if loop_361.For == nil {
-			loop_361.For = func(lo_358, hi int) {
-				row_354 := loop_361.C.H
-				tape_56 := loop_361.C.T.H
-				row_327 := loop_361.C.T.T.H
-				for i_359 := lo_358; i_359 < hi; i_359++ {
-					row_354[i_359] += ((1.0 / tape_56[i_359]) * row_327[i_359])
+	row_365 := z_340[int64(0)*int64(tape_55) : (int64(0)+1)*int64(tape_55)]
+	tape_56 = tape_56[:len(row_365)]
+	row_338 = row_338[:len(row_365)]
+	if len(row_365) >= 262144 {
+		loop_372 := runtime.EnterLoop(&nbLoop137, runtime.Bind(row_365, runtime.Bind(tape_56, runtime.Bind(row_338, runtime.End{}))), len(row_365), 16384)
+		if loop_372.For == nil {
+			loop_372.For = func(lo_369, hi int) {
+				row_365 := loop_372.C.H
+				tape_56 := loop_372.C.T.H
+				row_338 := loop_372.C.T.T.H
+				for i_370 := lo_369; i_370 < hi; i_370++ {
+					row_365[i_370] += ((1.0 / tape_56[i_370]) * row_338[i_370])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_354), 16384, loop_361.For)
-		loop_361.Leave(&nbLoop131)
+		runtime.ParallelFor(len(row_365), 16384, loop_372.For)
+		loop_372.Leave(&nbLoop137)
 	} else {
-		for i_355 := range row_354 {
-			row_354[i_355] += ((1.0 / tape_56[i_355]) * row_327[i_355])
+		for i_366 := range row_365 {
+			row_365[i_366] += ((1.0 / tape_56[i_366]) * row_338[i_366])
 		}
 	}
-	r_362, r_363, r_364, r_365, r_366, r_367, err_368 := fn_rotatesplit11bwd(ar, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, tape_92, tape_93, tape_94, tape_95, tape_96, tape_97, tape_98, tape_99, tape_100, tape_101, tape_102, tape_103, tape_104, tape_105, tape_106, tape_107, tape_108, tape_109, tape_110, tape_111, tape_112, tape_113, tape_114, tape_115, tape_116, tape_117, tape_118, tape_119, tape_120, tape_121, tape_122, tape_123, tape_124, tape_125, tape_126, tape_127, tape_128, tape_129, tape_130, tape_131, tape_132, tape_133, tape_134, tape_135, tape_136, tape_137, tape_138, tape_139, tape_140, tape_141, tape_142, tape_143, tape_144, tape_145, tape_146, tape_147, tape_148, tape_149, tape_150, tape_151, tape_152, tape_153, tape_154, tape_155, tape_156, tape_157, tape_158, tape_159, tape_160, tape_161, tape_162, tape_163, tape_164, tape_165, tape_166, tape_167, tape_168, tape_169, tape_170, tape_171, tape_172, tape_173, tape_174, tape_175, tape_176, tape_177, tape_178, tape_179, tape_180, tape_181, tape_182, tape_183, tape_184, z_329, tape_54, tape_55)
-	if err_368 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_368, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	r_373, r_374, r_375, r_376, r_377, r_378, err_379 := fn_rotatesplit11bwd(ar, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, tape_92, tape_93, tape_94, tape_95, tape_96, tape_97, tape_98, tape_99, tape_100, tape_101, tape_102, tape_103, tape_104, tape_105, tape_106, tape_107, tape_108, tape_109, tape_110, tape_111, tape_112, tape_113, tape_114, tape_115, tape_116, tape_117, tape_118, tape_119, tape_120, tape_121, tape_122, tape_123, tape_124, tape_125, tape_126, tape_127, tape_128, tape_129, tape_130, tape_131, tape_132, tape_133, tape_134, tape_135, tape_136, tape_137, tape_138, tape_139, tape_140, tape_141, tape_142, tape_143, tape_144, tape_145, tape_146, tape_147, tape_148, tape_149, tape_150, tape_151, tape_152, tape_153, tape_154, tape_155, tape_156, tape_157, tape_158, tape_159, tape_160, tape_161, tape_162, tape_163, tape_164, tape_165, tape_166, tape_167, tape_168, tape_169, tape_170, tape_171, tape_172, tape_173, tape_174, tape_175, tape_176, tape_177, tape_178, tape_179, tape_180, tape_181, tape_182, tape_183, tape_184, z_340, tape_54, tape_55)
+	if err_379 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_379, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	if int64(3)+int64(r_366) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_366), tape_18))
+	if int64(3)+int64(r_377) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_377), tape_18))
 	}
-	if r_367 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_367})+" and "+runtime.ShapeString([]int{tape_19}))
+	if r_378 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_378})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_369 := z_225[int(int64(3))*tape_19 : (int(int64(3))+r_366)*tape_19]
-	r_365 = r_365[:len(region_369)]
-	if len(region_369) >= 262144 {
-		loop_376 := runtime.EnterLoop(&nbLoop132, runtime.Bind(region_369, runtime.Bind(r_365, runtime.End{})), len(region_369), 16384)
-		if loop_376.For == nil {
-			loop_376.For = func(lo_373, hi int) {
-				region_369 := loop_376.C.H
-				r_365 := loop_376.C.T.H
-				for i_374 := lo_373; i_374 < hi; i_374++ {
-					region_369[i_374] += -r_365[i_374]
+	region_380 := z_236[int(int64(3))*tape_19 : (int(int64(3))+r_377)*tape_19]
+	r_376 = r_376[:len(region_380)]
+	if len(region_380) >= 262144 {
+		loop_387 := runtime.EnterLoop(&nbLoop138, runtime.Bind(region_380, runtime.Bind(r_376, runtime.End{})), len(region_380), 16384)
+		if loop_387.For == nil {
+			loop_387.For = func(lo_384, hi int) {
+				region_380 := loop_387.C.H
+				r_376 := loop_387.C.T.H
+				for i_385 := lo_384; i_385 < hi; i_385++ {
+					region_380[i_385] += -r_376[i_385]
 				}
 			}
 		}
-		runtime.ParallelFor(len(region_369), 16384, loop_376.For)
-		loop_376.Leave(&nbLoop132)
+		runtime.ParallelFor(len(region_380), 16384, loop_387.For)
+		loop_387.Leave(&nbLoop138)
 	} else {
-		for i_370 := range region_369 {
-			region_369[i_370] += -r_365[i_370]
+		for i_381 := range region_380 {
+			region_380[i_381] += -r_376[i_381]
 		}
 	}
-	if int64(0)+int64(r_363) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_363), tape_18))
+	if int64(0)+int64(r_374) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_374), tape_18))
 	}
-	if r_364 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_364})+" and "+runtime.ShapeString([]int{tape_19}))
+	if r_375 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_375})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_377 := z_225[int(int64(0))*tape_19 : (int(int64(0))+r_363)*tape_19]
-	r_362 = r_362[:len(region_377)]
-	for i_378 := range region_377 {
-		region_377[i_378] += r_362[i_378]
+	region_388 := z_236[int(int64(0))*tape_19 : (int(int64(0))+r_374)*tape_19]
+	r_373 = r_373[:len(region_388)]
+	for i_389 := range region_388 {
+		region_388[i_389] += r_373[i_389]
 	}
-	ar.Keep(mark_379, &z_225, &r_365, &r_190)
-	return z_225, tape_18, tape_19, r_365, r_366, r_367, r_190, tape_7, nil
+	ar.Keep(mark_390, &z_236, &r_376, &r_190)
+	return z_236, tape_18, tape_19, r_376, r_377, r_378, r_190, tape_7, nil
 }
 
-// nbLoop133 keeps the records of a parallel loop of fn_residualssplit1110bwd01.
-var nbLoop133 runtime.LoopSite
+// nbLoop139 keeps the records of a parallel loop of fn_residualssplit1110bwd01.
+var nbLoop139 runtime.LoopSite
 
 // fn_residualssplit1110bwd01 is def residuals$split_1110$bwd_01 (models.nab:142:5).
 func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 []float64, tape_61 int, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 []float64, tape_71 int, tape_72 []float64, tape_73 int, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 []float64, tape_81 int, tape_82 []float64, tape_83 int, tape_84 []float64, tape_85 int, tape_86 []float64, tape_87 int, tape_88 []float64, tape_89 int, tape_90 []float64, tape_91 int, tape_92 []float64, tape_93 int, tape_94 []float64, tape_95 int, tape_96 []float64, tape_97 int, tape_98 []float64, tape_99 int, tape_100 []float64, tape_101 int, tape_102 int, tape_103 []float64, tape_104 int, tape_105 []float64, tape_106 int, tape_107 int, tape_108 []float64, tape_109 int, tape_110 []float64, tape_111 int, tape_112 int, tape_113 []float64, tape_114 int, tape_115 int, tape_116 []float64, tape_117 int, tape_118 int, tape_119 []float64, tape_120 int, tape_121 int, tape_122 []float64, tape_123 int, tape_124 []float64, tape_125 int, tape_126 []float64, tape_127 int, tape_128 []float64, tape_129 int, tape_130 []float64, tape_131 int, tape_132 []float64, tape_133 int, tape_134 []float64, tape_135 int, tape_136 []float64, tape_137 int, tape_138 []float64, tape_139 int, tape_140 []float64, tape_141 int, tape_142 []float64, tape_143 int, tape_144 int, tape_145 []float64, tape_146 int, tape_147 int, tape_148 []float64, tape_149 int, tape_150 []float64, tape_151 int, tape_152 []float64, tape_153 int, tape_154 []float64, tape_155 int, tape_156 []float64, tape_157 int, tape_158 []float64, tape_159 int, tape_160 []float64, tape_161 int, tape_162 []float64, tape_163 int, tape_164 []float64, tape_165 int, tape_166 []float64, tape_167 int, tape_168 []float64, tape_169 int, tape_170 []float64, tape_171 int, tape_172 []float64, tape_173 int, tape_174 int, tape_175 []float64, tape_176 int, tape_177 []float64, tape_178 int, tape_179 []float64, tape_180 int, tape_181 []float64, tape_182 int, tape_183 []float64, tape_184 int, ybar_185 []float64, ybar_186 int, ybar_187 int, ybar_188 []float64, ybar_189 int) ([]float64, int, error) {
@@ -15657,7 +15898,7 @@ func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	tape_6 = tape_6[:len(r_190)]
 	ybar_188 = ybar_188[:len(r_190)]
 	if len(r_190) >= 262144 {
-		loop_197 := runtime.EnterLoop(&nbLoop133, runtime.Bind(r_190, runtime.Bind(tape_6, runtime.Bind(ybar_188, runtime.End{}))), len(r_190), 16384)
+		loop_197 := runtime.EnterLoop(&nbLoop139, runtime.Bind(r_190, runtime.Bind(tape_6, runtime.Bind(ybar_188, runtime.End{}))), len(r_190), 16384)
 		if loop_197.For == nil {
 			loop_197.For = func(lo_194, hi int) {
 				r_190 := loop_197.C.H
@@ -15669,7 +15910,7 @@ func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 			}
 		}
 		runtime.ParallelFor(len(r_190), 16384, loop_197.For)
-		loop_197.Leave(&nbLoop133)
+		loop_197.Leave(&nbLoop139)
 	} else {
 		for i_191 := range r_190 {
 			r_190[i_191] = ((2.0 * tape_6[i_191]) * -ybar_188[i_191])
@@ -15678,24 +15919,6 @@ func fn_residualssplit1110bwd01(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	ar.Keep(mark_198, &r_190)
 	return r_190, tape_7, nil
 }
-
-// nbLoop134 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop134 runtime.LoopSite
-
-// nbLoop135 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop135 runtime.LoopSite
-
-// nbLoop136 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop136 runtime.LoopSite
-
-// nbLoop137 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop137 runtime.LoopSite
-
-// nbLoop138 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop138 runtime.LoopSite
-
-// nbLoop139 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
-var nbLoop139 runtime.LoopSite
 
 // nbLoop140 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
 var nbLoop140 runtime.LoopSite
@@ -15712,11 +15935,31 @@ var nbLoop143 runtime.LoopSite
 // nbLoop144 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
 var nbLoop144 runtime.LoopSite
 
+// nbLoop145 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop145 runtime.LoopSite
+
+// nbLoop146 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop146 runtime.LoopSite
+
+// nbLoop147 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop147 runtime.LoopSite
+
+// nbLoop148 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop148 runtime.LoopSite
+
+// nbLoop149 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop149 runtime.LoopSite
+
+// nbLoop150 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop150 runtime.LoopSite
+
+// nbLoop151 keeps the records of a parallel loop of fn_residualssplit1110bwd10.
+var nbLoop151 runtime.LoopSite
+
 // fn_residualssplit1110bwd10 is def residuals$split_1110$bwd_10 (models.nab:142:5).
 func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 []float64, tape_61 int, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 []float64, tape_71 int, tape_72 []float64, tape_73 int, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 []float64, tape_81 int, tape_82 []float64, tape_83 int, tape_84 []float64, tape_85 int, tape_86 []float64, tape_87 int, tape_88 []float64, tape_89 int, tape_90 []float64, tape_91 int, tape_92 []float64, tape_93 int, tape_94 []float64, tape_95 int, tape_96 []float64, tape_97 int, tape_98 []float64, tape_99 int, tape_100 []float64, tape_101 int, tape_102 int, tape_103 []float64, tape_104 int, tape_105 []float64, tape_106 int, tape_107 int, tape_108 []float64, tape_109 int, tape_110 []float64, tape_111 int, tape_112 int, tape_113 []float64, tape_114 int, tape_115 int, tape_116 []float64, tape_117 int, tape_118 int, tape_119 []float64, tape_120 int, tape_121 int, tape_122 []float64, tape_123 int, tape_124 []float64, tape_125 int, tape_126 []float64, tape_127 int, tape_128 []float64, tape_129 int, tape_130 []float64, tape_131 int, tape_132 []float64, tape_133 int, tape_134 []float64, tape_135 int, tape_136 []float64, tape_137 int, tape_138 []float64, tape_139 int, tape_140 []float64, tape_141 int, tape_142 []float64, tape_143 int, tape_144 int, tape_145 []float64, tape_146 int, tape_147 int, tape_148 []float64, tape_149 int, tape_150 []float64, tape_151 int, tape_152 []float64, tape_153 int, tape_154 []float64, tape_155 int, tape_156 []float64, tape_157 int, tape_158 []float64, tape_159 int, tape_160 []float64, tape_161 int, tape_162 []float64, tape_163 int, tape_164 []float64, tape_165 int, tape_166 []float64, tape_167 int, tape_168 []float64, tape_169 int, tape_170 []float64, tape_171 int, tape_172 []float64, tape_173 int, tape_174 int, tape_175 []float64, tape_176 int, tape_177 []float64, tape_178 int, tape_179 []float64, tape_180 int, tape_181 []float64, tape_182 int, tape_183 []float64, tape_184 int, ybar_185 []float64, ybar_186 int, ybar_187 int, ybar_188 []float64, ybar_189 int) ([]float64, int, int, []float64, int, int, []float64, int, error) {
-	mark_372 := ar.Mark()
+	mark_383 := ar.Mark()
 	tape_6 = tape_6[:tape_7]
-	tape_8 = tape_8[:tape_9*tape_10]
 	tape_11 = tape_11[:tape_12*tape_13]
 	tape_14 = tape_14[:tape_15*tape_16]
 	tape_17 = tape_17[:tape_18*tape_19]
@@ -15795,137 +16038,177 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	tape_183 = tape_183[:tape_184]
 	ybar_185 = ybar_185[:ybar_186*ybar_187]
 	z_190 := ar.F64(len(tape_6))
-	z_191 := ar.F64(len(tape_8))
-	var rev_192 []float64
-	var rev_193 int
-	var rev_194 []float64
-	var rev_195 int
-	var rev_196 int
-	rev_192, rev_193, rev_194, rev_195, rev_196 = z_190, tape_7, z_191, tape_9, tape_10
-	for i_207 := int64(0); i_207 < int64(2); i_207++ {
-		if i_207 < 0 || i_207 >= int64(ybar_186) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_207, ybar_186))
+	var rev_191 []float64
+	var rev_192 int
+	rev_191, rev_192 = z_190, tape_7
+	for i_200 := int64(0); i_200 < int64(2); i_200++ {
+		if i_200 < 0 || i_200 >= int64(tape_12) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_200, tape_12))
 		}
-		row_209 := ybar_185[int(i_207)*ybar_187 : (int(i_207)+1)*ybar_187]
-		if i_207 < 0 || i_207 >= int64(tape_12) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_207, tape_12))
+		_ = tape_11[int(i_200)*tape_13 : (int(i_200)+1)*tape_13]
+		row_203 := tape_14[int(i_200)*tape_16 : (int(i_200)+1)*tape_16]
+		if i_200 < 0 || i_200 >= int64(ybar_186) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_200, ybar_186))
 		}
-		_ = tape_11[int(i_207)*tape_13 : (int(i_207)+1)*tape_13]
-		row_211 := tape_14[int(i_207)*tape_16 : (int(i_207)+1)*tape_16]
+		row_204 := ybar_185[int(i_200)*ybar_187 : (int(i_200)+1)*ybar_187]
 		if ybar_187 != tape_16 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_187}))
 		}
-		if rev_193 != tape_16 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_193})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+		if rev_192 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_192})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
 		}
-		row_211 = row_211[:len(rev_192)]
-		row_209 = row_209[:len(rev_192)]
-		for i_213 := range rev_192 {
-			rev_192[i_213] += (row_211[i_213] * row_209[i_213])
-		}
-		if ybar_187 != tape_7 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_187}))
-		}
-		if i_207 < 0 || i_207 >= int64(rev_195) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:148:7", runtime.CheckIndex(i_207, rev_195))
-		}
-		if rev_196 != tape_7 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_196})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
-		}
-		row_215 := rev_194[i_207*int64(rev_196) : (i_207+1)*int64(rev_196)]
-		tape_6 = tape_6[:len(row_215)]
-		row_209 = row_209[:len(row_215)]
-		for i_216 := range row_215 {
-			row_215[i_216] += (tape_6[i_216] * row_209[i_216])
+		row_203 = row_203[:len(rev_191)]
+		row_204 = row_204[:len(rev_191)]
+		for i_206 := range rev_191 {
+			rev_191[i_206] += (row_203[i_206] * row_204[i_206])
 		}
 	}
-	z_218 := ar.F64(len(tape_17))
-	z_219 := ar.F64(len(tape_20))
-	z_220 := ar.F64(len(tape_23))
-	var rev_221 []float64
-	var rev_222 int
-	var rev_223 int
-	var rev_224 []float64
-	var rev_225 int
-	var rev_226 int
-	var rev_227 []float64
-	var rev_228 int
-	rev_221, rev_222, rev_223, rev_224, rev_225, rev_226, rev_227, rev_228 = z_218, tape_18, tape_19, z_219, tape_21, tape_22, z_220, tape_24
-	for i_250 := int64(0); i_250 < int64(2); i_250++ {
-		mark_251 := ar.Mark()
-		if i_250 < 0 || i_250 >= int64(tape_9) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_250, tape_9))
+	n_208, err_209 := runtime.CheckSize(int64(2))
+	if err_209 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_209)
+	}
+	var a_210 []float64
+	if int64(0) >= int64(ybar_186) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_186))
+	}
+	row_211 := ybar_185[int(int64(0))*ybar_187 : (int(int64(0))+1)*ybar_187]
+	if ybar_187 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_187}))
+	}
+	rs_212 := tape_7
+	tot_213, err_214 := runtime.MulSize(n_208, rs_212)
+	if err_214 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_214)
+	}
+	a_210 = ar.F64w(tot_213)
+	if int64(1) >= int64(ybar_186) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_186))
+	}
+	row_215 := ybar_185[int(int64(1))*ybar_187 : (int(int64(1))+1)*ybar_187]
+	if ybar_187 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_187}))
+	}
+	row_216 := a_210[0*rs_212 : 1*rs_212]
+	row_217 := a_210[1*rs_212 : 2*rs_212]
+	tape_6 = tape_6[:tape_7]
+	row_211 = row_211[:tape_7]
+	row_215 = row_215[:tape_7]
+	row_216 = row_216[:tape_7]
+	row_217 = row_217[:tape_7]
+	if tape_7 >= 262144 {
+		loop_228 := runtime.EnterLoop(&nbLoop140, runtime.Bind(tape_6, runtime.Bind(row_211, runtime.Bind(row_215, runtime.Bind(row_216, runtime.Bind(row_217, runtime.End{}))))), tape_7, 16384)
+		if loop_228.For == nil {
+			loop_228.For = func(lo_223, hi int) {
+				tape_6 := loop_228.C.H
+				row_211 := loop_228.C.T.H
+				row_215 := loop_228.C.T.T.H
+				row_216 := loop_228.C.T.T.T.H
+				row_217 := loop_228.C.T.T.T.T.H
+				for i_224 := lo_223; i_224 < hi; i_224++ {
+					e_226 := (tape_6[i_224] * row_211[i_224])
+					e_227 := (tape_6[i_224] * row_215[i_224])
+					row_216[i_224] = e_226
+					row_217[i_224] = e_227
+				}
+			}
 		}
-		row_252 := z_191[int(i_250)*tape_10 : (int(i_250)+1)*tape_10]
-		if i_250 < 0 || i_250 >= int64(tape_26) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_250, tape_26))
+		runtime.ParallelFor(tape_7, 16384, loop_228.For)
+		loop_228.Leave(&nbLoop140)
+	} else {
+		for i_218 := 0; i_218 < tape_7; i_218++ {
+			e_220 := (tape_6[i_218] * row_211[i_218])
+			e_221 := (tape_6[i_218] * row_215[i_218])
+			row_216[i_218] = e_220
+			row_217[i_218] = e_221
 		}
-		_ = tape_25[int(i_250)*tape_27 : (int(i_250)+1)*tape_27]
-		row_254 := tape_28[int(i_250)*tape_30 : (int(i_250)+1)*tape_30]
-		row_255 := tape_31[int(i_250)*tape_33 : (int(i_250)+1)*tape_33]
-		row_256 := tape_34[int(i_250)*tape_36 : (int(i_250)+1)*tape_36]
-		x_257 := int64(7) + i_250
-		if x_257 < 0 || x_257 >= int64(rev_222) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_257, rev_222))
+	}
+	z_229 := ar.F64(len(tape_17))
+	z_230 := ar.F64(len(tape_20))
+	z_231 := ar.F64(len(tape_23))
+	var rev_232 []float64
+	var rev_233 int
+	var rev_234 int
+	var rev_235 []float64
+	var rev_236 int
+	var rev_237 int
+	var rev_238 []float64
+	var rev_239 int
+	rev_232, rev_233, rev_234, rev_235, rev_236, rev_237, rev_238, rev_239 = z_229, tape_18, tape_19, z_230, tape_21, tape_22, z_231, tape_24
+	for i_261 := int64(0); i_261 < int64(2); i_261++ {
+		mark_262 := ar.Mark()
+		if i_261 < 0 || i_261 >= int64(2) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_261, 2))
 		}
-		if rev_223 != tape_10 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_223})+" and "+runtime.ShapeString([]int{tape_10})+" differ")
+		row_263 := a_210[int(i_261)*tape_7 : (int(i_261)+1)*tape_7]
+		if i_261 < 0 || i_261 >= int64(tape_26) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_261, tape_26))
 		}
-		row_258 := rev_221[x_257*int64(rev_223) : (x_257+1)*int64(rev_223)]
-		for j_259 := range row_258 {
-			row_258[j_259] += row_252[j_259]
+		_ = tape_25[int(i_261)*tape_27 : (int(i_261)+1)*tape_27]
+		row_265 := tape_28[int(i_261)*tape_30 : (int(i_261)+1)*tape_30]
+		row_266 := tape_31[int(i_261)*tape_33 : (int(i_261)+1)*tape_33]
+		row_267 := tape_34[int(i_261)*tape_36 : (int(i_261)+1)*tape_36]
+		x_268 := int64(7) + i_261
+		if x_268 < 0 || x_268 >= int64(rev_233) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_268, rev_233))
 		}
-		if tape_10 != tape_24 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_10}))
+		if rev_234 != tape_7 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_234})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
 		}
-		r_260 := ar.F64w(tape_24)
-		tape_23 = tape_23[:len(r_260)]
-		row_252 = row_252[:len(r_260)]
-		for i_261 := range r_260 {
-			r_260[i_261] = (tape_23[i_261] * row_252[i_261])
+		row_269 := rev_232[x_268*int64(rev_234) : (x_268+1)*int64(rev_234)]
+		for j_270 := range row_269 {
+			row_269[j_270] += row_263[j_270]
 		}
-		if tape_10 != tape_30 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_10}))
+		if tape_7 != tape_24 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		if rev_228 != tape_30 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_228})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
+		r_271 := ar.F64w(tape_24)
+		tape_23 = tape_23[:len(r_271)]
+		row_263 = row_263[:len(r_271)]
+		for i_272 := range r_271 {
+			r_271[i_272] = (tape_23[i_272] * row_263[i_272])
 		}
-		row_254 = row_254[:len(rev_227)]
-		row_252 = row_252[:len(rev_227)]
-		for i_264 := range rev_227 {
-			rev_227[i_264] += (row_254[i_264] * row_252[i_264])
+		if tape_7 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_7}))
+		}
+		if rev_239 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_239})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
+		}
+		row_265 = row_265[:len(rev_238)]
+		row_263 = row_263[:len(rev_238)]
+		for i_275 := range rev_238 {
+			rev_238[i_275] += (row_265[i_275] * row_263[i_275])
 		}
 		if tape_24 != tape_36 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
-		if i_250 < 0 || i_250 >= int64(rev_225) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_250, rev_225))
+		if i_261 < 0 || i_261 >= int64(rev_236) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_261, rev_236))
 		}
-		if rev_226 != tape_36 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_226})+" and "+runtime.ShapeString([]int{tape_36})+" differ")
+		if rev_237 != tape_36 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_237})+" and "+runtime.ShapeString([]int{tape_36})+" differ")
 		}
-		row_266 := rev_224[i_250*int64(rev_226) : (i_250+1)*int64(rev_226)]
-		row_256 = row_256[:len(row_266)]
-		r_260 = r_260[:len(row_266)]
-		for i_267 := range row_266 {
-			row_266[i_267] += (row_256[i_267] * r_260[i_267])
+		row_277 := rev_235[i_261*int64(rev_237) : (i_261+1)*int64(rev_237)]
+		row_267 = row_267[:len(row_277)]
+		r_271 = r_271[:len(row_277)]
+		for i_278 := range row_277 {
+			row_277[i_278] += (row_267[i_278] * r_271[i_278])
 		}
 		if tape_24 != tape_33 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_33})+" and "+runtime.ShapeString([]int{tape_24}))
 		}
-		if int64(6) >= int64(rev_222) {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_222))
+		if int64(6) >= int64(rev_233) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_233))
 		}
-		if rev_223 != tape_33 {
-			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_223})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
+		if rev_234 != tape_33 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_234})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
 		}
-		row_269 := rev_221[int64(6)*int64(rev_223) : (int64(6)+1)*int64(rev_223)]
-		row_255 = row_255[:len(row_269)]
-		r_260 = r_260[:len(row_269)]
-		for i_270 := range row_269 {
-			row_269[i_270] += (row_255[i_270] * r_260[i_270])
+		row_280 := rev_232[int64(6)*int64(rev_234) : (int64(6)+1)*int64(rev_234)]
+		row_266 = row_266[:len(row_280)]
+		r_271 = r_271[:len(row_280)]
+		for i_281 := range row_280 {
+			row_280[i_281] += (row_266[i_281] * r_271[i_281])
 		}
-		ar.Release(mark_251)
+		ar.Release(mark_262)
 	}
 	if tape_24 != tape_40 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_24}))
@@ -15933,28 +16216,28 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_40 != tape_42 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_40}))
 	}
-	r_272 := ar.F64w(tape_42)
-	tape_41 = tape_41[:len(r_272)]
-	tape_39 = tape_39[:len(r_272)]
-	z_220 = z_220[:len(r_272)]
-	if len(r_272) >= 262144 {
-		loop_279 := runtime.EnterLoop(&nbLoop134, runtime.Bind(r_272, runtime.Bind(tape_41, runtime.Bind(tape_39, runtime.Bind(z_220, runtime.End{})))), len(r_272), 16384)
-		if loop_279.For == nil {
-			loop_279.For = func(lo_276, hi int) {
-				r_272 := loop_279.C.H
-				tape_41 := loop_279.C.T.H
-				tape_39 := loop_279.C.T.T.H
-				z_220 := loop_279.C.T.T.T.H
-				for i_277 := lo_276; i_277 < hi; i_277++ {
-					r_272[i_277] = ((2.0 * tape_41[i_277]) * (tape_39[i_277] * z_220[i_277]))
+	r_283 := ar.F64w(tape_42)
+	tape_41 = tape_41[:len(r_283)]
+	tape_39 = tape_39[:len(r_283)]
+	z_231 = z_231[:len(r_283)]
+	if len(r_283) >= 262144 {
+		loop_290 := runtime.EnterLoop(&nbLoop141, runtime.Bind(r_283, runtime.Bind(tape_41, runtime.Bind(tape_39, runtime.Bind(z_231, runtime.End{})))), len(r_283), 16384)
+		if loop_290.For == nil {
+			loop_290.For = func(lo_287, hi int) {
+				r_283 := loop_290.C.H
+				tape_41 := loop_290.C.T.H
+				tape_39 := loop_290.C.T.T.H
+				z_231 := loop_290.C.T.T.T.H
+				for i_288 := lo_287; i_288 < hi; i_288++ {
+					r_283[i_288] = ((2.0 * tape_41[i_288]) * (tape_39[i_288] * z_231[i_288]))
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_272), 16384, loop_279.For)
-		loop_279.Leave(&nbLoop134)
+		runtime.ParallelFor(len(r_283), 16384, loop_290.For)
+		loop_290.Leave(&nbLoop141)
 	} else {
-		for i_273 := range r_272 {
-			r_272[i_273] = ((2.0 * tape_41[i_273]) * (tape_39[i_273] * z_220[i_273]))
+		for i_284 := range r_283 {
+			r_283[i_284] = ((2.0 * tape_41[i_284]) * (tape_39[i_284] * z_231[i_284]))
 		}
 	}
 	if tape_24 != tape_38 {
@@ -15966,26 +16249,26 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_19 != tape_38 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_38})+" differ")
 	}
-	row_280 := z_218[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
-	tape_37 = tape_37[:len(row_280)]
-	z_220 = z_220[:len(row_280)]
-	if len(row_280) >= 262144 {
-		loop_287 := runtime.EnterLoop(&nbLoop135, runtime.Bind(row_280, runtime.Bind(tape_37, runtime.Bind(z_220, runtime.End{}))), len(row_280), 16384)
-		if loop_287.For == nil {
-			loop_287.For = func(lo_284, hi int) {
-				row_280 := loop_287.C.H
-				tape_37 := loop_287.C.T.H
-				z_220 := loop_287.C.T.T.H
-				for i_285 := lo_284; i_285 < hi; i_285++ {
-					row_280[i_285] += (tape_37[i_285] * z_220[i_285])
+	row_291 := z_229[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
+	tape_37 = tape_37[:len(row_291)]
+	z_231 = z_231[:len(row_291)]
+	if len(row_291) >= 262144 {
+		loop_298 := runtime.EnterLoop(&nbLoop142, runtime.Bind(row_291, runtime.Bind(tape_37, runtime.Bind(z_231, runtime.End{}))), len(row_291), 16384)
+		if loop_298.For == nil {
+			loop_298.For = func(lo_295, hi int) {
+				row_291 := loop_298.C.H
+				tape_37 := loop_298.C.T.H
+				z_231 := loop_298.C.T.T.H
+				for i_296 := lo_295; i_296 < hi; i_296++ {
+					row_291[i_296] += (tape_37[i_296] * z_231[i_296])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_280), 16384, loop_287.For)
-		loop_287.Leave(&nbLoop135)
+		runtime.ParallelFor(len(row_291), 16384, loop_298.For)
+		loop_298.Leave(&nbLoop142)
 	} else {
-		for i_281 := range row_280 {
-			row_280[i_281] += (tape_37[i_281] * z_220[i_281])
+		for i_292 := range row_291 {
+			row_291[i_292] += (tape_37[i_292] * z_231[i_292])
 		}
 	}
 	if tape_24 != tape_44 {
@@ -15994,25 +16277,25 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_42 != tape_44 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_44})+" differ")
 	}
-	tape_43 = tape_43[:len(r_272)]
-	z_220 = z_220[:len(r_272)]
-	if len(r_272) >= 262144 {
-		loop_295 := runtime.EnterLoop(&nbLoop136, runtime.Bind(r_272, runtime.Bind(tape_43, runtime.Bind(z_220, runtime.End{}))), len(r_272), 16384)
-		if loop_295.For == nil {
-			loop_295.For = func(lo_292, hi int) {
-				r_272 := loop_295.C.H
-				tape_43 := loop_295.C.T.H
-				z_220 := loop_295.C.T.T.H
-				for i_293 := lo_292; i_293 < hi; i_293++ {
-					r_272[i_293] += (tape_43[i_293] * z_220[i_293])
+	tape_43 = tape_43[:len(r_283)]
+	z_231 = z_231[:len(r_283)]
+	if len(r_283) >= 262144 {
+		loop_306 := runtime.EnterLoop(&nbLoop143, runtime.Bind(r_283, runtime.Bind(tape_43, runtime.Bind(z_231, runtime.End{}))), len(r_283), 16384)
+		if loop_306.For == nil {
+			loop_306.For = func(lo_303, hi int) {
+				r_283 := loop_306.C.H
+				tape_43 := loop_306.C.T.H
+				z_231 := loop_306.C.T.T.H
+				for i_304 := lo_303; i_304 < hi; i_304++ {
+					r_283[i_304] += (tape_43[i_304] * z_231[i_304])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_272), 16384, loop_295.For)
-		loop_295.Leave(&nbLoop136)
+		runtime.ParallelFor(len(r_283), 16384, loop_306.For)
+		loop_306.Leave(&nbLoop143)
 	} else {
-		for i_289 := range r_272 {
-			r_272[i_289] += (tape_43[i_289] * z_220[i_289])
+		for i_300 := range r_283 {
+			r_283[i_300] += (tape_43[i_300] * z_231[i_300])
 		}
 	}
 	if tape_24 != tape_42 {
@@ -16024,26 +16307,26 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_19 != tape_42 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_42})+" differ")
 	}
-	row_296 := z_218[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
-	tape_41 = tape_41[:len(row_296)]
-	z_220 = z_220[:len(row_296)]
-	if len(row_296) >= 262144 {
-		loop_303 := runtime.EnterLoop(&nbLoop137, runtime.Bind(row_296, runtime.Bind(tape_41, runtime.Bind(z_220, runtime.End{}))), len(row_296), 16384)
-		if loop_303.For == nil {
-			loop_303.For = func(lo_300, hi int) {
-				row_296 := loop_303.C.H
-				tape_41 := loop_303.C.T.H
-				z_220 := loop_303.C.T.T.H
-				for i_301 := lo_300; i_301 < hi; i_301++ {
-					row_296[i_301] += (tape_41[i_301] * z_220[i_301])
+	row_307 := z_229[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
+	tape_41 = tape_41[:len(row_307)]
+	z_231 = z_231[:len(row_307)]
+	if len(row_307) >= 262144 {
+		loop_314 := runtime.EnterLoop(&nbLoop144, runtime.Bind(row_307, runtime.Bind(tape_41, runtime.Bind(z_231, runtime.End{}))), len(row_307), 16384)
+		if loop_314.For == nil {
+			loop_314.For = func(lo_311, hi int) {
+				row_307 := loop_314.C.H
+				tape_41 := loop_314.C.T.H
+				z_231 := loop_314.C.T.T.H
+				for i_312 := lo_311; i_312 < hi; i_312++ {
+					row_307[i_312] += (tape_41[i_312] * z_231[i_312])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_296), 16384, loop_303.For)
-		loop_303.Leave(&nbLoop137)
+		runtime.ParallelFor(len(row_307), 16384, loop_314.For)
+		loop_314.Leave(&nbLoop144)
 	} else {
-		for i_297 := range row_296 {
-			row_296[i_297] += (tape_41[i_297] * z_220[i_297])
+		for i_308 := range row_307 {
+			row_307[i_308] += (tape_41[i_308] * z_231[i_308])
 		}
 	}
 	if tape_42 != tape_46 {
@@ -16055,26 +16338,26 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_22 != tape_46 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_46})+" differ")
 	}
-	row_304 := z_219[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
-	tape_45 = tape_45[:len(row_304)]
-	r_272 = r_272[:len(row_304)]
-	if len(row_304) >= 262144 {
-		loop_311 := runtime.EnterLoop(&nbLoop138, runtime.Bind(row_304, runtime.Bind(tape_45, runtime.Bind(r_272, runtime.End{}))), len(row_304), 16384)
-		if loop_311.For == nil {
-			loop_311.For = func(lo_308, hi int) {
-				row_304 := loop_311.C.H
-				tape_45 := loop_311.C.T.H
-				r_272 := loop_311.C.T.T.H
-				for i_309 := lo_308; i_309 < hi; i_309++ {
-					row_304[i_309] += ((2.0 * tape_45[i_309]) * r_272[i_309])
+	row_315 := z_230[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
+	tape_45 = tape_45[:len(row_315)]
+	r_283 = r_283[:len(row_315)]
+	if len(row_315) >= 262144 {
+		loop_322 := runtime.EnterLoop(&nbLoop145, runtime.Bind(row_315, runtime.Bind(tape_45, runtime.Bind(r_283, runtime.End{}))), len(row_315), 16384)
+		if loop_322.For == nil {
+			loop_322.For = func(lo_319, hi int) {
+				row_315 := loop_322.C.H
+				tape_45 := loop_322.C.T.H
+				r_283 := loop_322.C.T.T.H
+				for i_320 := lo_319; i_320 < hi; i_320++ {
+					row_315[i_320] += ((2.0 * tape_45[i_320]) * r_283[i_320])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_304), 16384, loop_311.For)
-		loop_311.Leave(&nbLoop138)
+		runtime.ParallelFor(len(row_315), 16384, loop_322.For)
+		loop_322.Leave(&nbLoop145)
 	} else {
-		for i_305 := range row_304 {
-			row_304[i_305] += ((2.0 * tape_45[i_305]) * r_272[i_305])
+		for i_316 := range row_315 {
+			row_315[i_316] += ((2.0 * tape_45[i_316]) * r_283[i_316])
 		}
 	}
 	if tape_42 != tape_48 {
@@ -16086,37 +16369,37 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_22 != tape_48 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_48})+" differ")
 	}
-	row_312 := z_219[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
-	tape_47 = tape_47[:len(row_312)]
-	r_272 = r_272[:len(row_312)]
-	if len(row_312) >= 262144 {
-		loop_319 := runtime.EnterLoop(&nbLoop139, runtime.Bind(row_312, runtime.Bind(tape_47, runtime.Bind(r_272, runtime.End{}))), len(row_312), 16384)
-		if loop_319.For == nil {
-			loop_319.For = func(lo_316, hi int) {
-				row_312 := loop_319.C.H
-				tape_47 := loop_319.C.T.H
-				r_272 := loop_319.C.T.T.H
-				for i_317 := lo_316; i_317 < hi; i_317++ {
-					row_312[i_317] += ((2.0 * tape_47[i_317]) * r_272[i_317])
+	row_323 := z_230[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
+	tape_47 = tape_47[:len(row_323)]
+	r_283 = r_283[:len(row_323)]
+	if len(row_323) >= 262144 {
+		loop_330 := runtime.EnterLoop(&nbLoop146, runtime.Bind(row_323, runtime.Bind(tape_47, runtime.Bind(r_283, runtime.End{}))), len(row_323), 16384)
+		if loop_330.For == nil {
+			loop_330.For = func(lo_327, hi int) {
+				row_323 := loop_330.C.H
+				tape_47 := loop_330.C.T.H
+				r_283 := loop_330.C.T.T.H
+				for i_328 := lo_327; i_328 < hi; i_328++ {
+					row_323[i_328] += ((2.0 * tape_47[i_328]) * r_283[i_328])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_312), 16384, loop_319.For)
-		loop_319.Leave(&nbLoop139)
+		runtime.ParallelFor(len(row_323), 16384, loop_330.For)
+		loop_330.Leave(&nbLoop146)
 	} else {
-		for i_313 := range row_312 {
-			row_312[i_313] += ((2.0 * tape_47[i_313]) * r_272[i_313])
+		for i_324 := range row_323 {
+			row_323[i_324] += ((2.0 * tape_47[i_324]) * r_283[i_324])
 		}
 	}
 	if int64(0) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
 	}
-	row_320 := z_219[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	row_331 := z_230[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
 	if int64(1) >= int64(tape_21) {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
 	}
-	row_321 := z_219[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
-	z_322 := ar.F64(len(tape_53))
+	row_332 := z_230[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	z_333 := ar.F64(len(tape_53))
 	if tape_50 != tape_52 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_52})+" and "+runtime.ShapeString([]int{tape_50}))
 	}
@@ -16129,28 +16412,28 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_55 != tape_52 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_52})+" differ")
 	}
-	row_323 := z_322[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
-	tape_51 = tape_51[:len(row_323)]
-	tape_49 = tape_49[:len(row_323)]
-	row_321 = row_321[:len(row_323)]
-	if len(row_323) >= 262144 {
-		loop_330 := runtime.EnterLoop(&nbLoop140, runtime.Bind(row_323, runtime.Bind(tape_51, runtime.Bind(tape_49, runtime.Bind(row_321, runtime.End{})))), len(row_323), 16384)
-		if loop_330.For == nil {
-			loop_330.For = func(lo_327, hi int) {
-				row_323 := loop_330.C.H
-				tape_51 := loop_330.C.T.H
-				tape_49 := loop_330.C.T.T.H
-				row_321 := loop_330.C.T.T.T.H
-				for i_328 := lo_327; i_328 < hi; i_328++ {
-					row_323[i_328] += ((-(tape_51[i_328] / tape_49[i_328])) * row_321[i_328])
+	row_334 := z_333[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
+	tape_51 = tape_51[:len(row_334)]
+	tape_49 = tape_49[:len(row_334)]
+	row_332 = row_332[:len(row_334)]
+	if len(row_334) >= 262144 {
+		loop_341 := runtime.EnterLoop(&nbLoop147, runtime.Bind(row_334, runtime.Bind(tape_51, runtime.Bind(tape_49, runtime.Bind(row_332, runtime.End{})))), len(row_334), 16384)
+		if loop_341.For == nil {
+			loop_341.For = func(lo_338, hi int) {
+				row_334 := loop_341.C.H
+				tape_51 := loop_341.C.T.H
+				tape_49 := loop_341.C.T.T.H
+				row_332 := loop_341.C.T.T.T.H
+				for i_339 := lo_338; i_339 < hi; i_339++ {
+					row_334[i_339] += ((-(tape_51[i_339] / tape_49[i_339])) * row_332[i_339])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_323), 16384, loop_330.For)
-		loop_330.Leave(&nbLoop140)
+		runtime.ParallelFor(len(row_334), 16384, loop_341.For)
+		loop_341.Leave(&nbLoop147)
 	} else {
-		for i_324 := range row_323 {
-			row_323[i_324] += ((-(tape_51[i_324] / tape_49[i_324])) * row_321[i_324])
+		for i_335 := range row_334 {
+			row_334[i_335] += ((-(tape_51[i_335] / tape_49[i_335])) * row_332[i_335])
 		}
 	}
 	if tape_22 != tape_50 {
@@ -16162,26 +16445,26 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_55 != tape_50 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_50})+" differ")
 	}
-	row_331 := z_322[int64(1)*int64(tape_55) : (int64(1)+1)*int64(tape_55)]
-	tape_49 = tape_49[:len(row_331)]
-	row_321 = row_321[:len(row_331)]
-	if len(row_331) >= 262144 {
-		loop_338 := runtime.EnterLoop(&nbLoop141, runtime.Bind(row_331, runtime.Bind(tape_49, runtime.Bind(row_321, runtime.End{}))), len(row_331), 16384)
-		if loop_338.For == nil {
-			loop_338.For = func(lo_335, hi int) {
-				row_331 := loop_338.C.H
-				tape_49 := loop_338.C.T.H
-				row_321 := loop_338.C.T.T.H
-				for i_336 := lo_335; i_336 < hi; i_336++ {
-					row_331[i_336] += ((1.0 / tape_49[i_336]) * row_321[i_336])
+	row_342 := z_333[int64(1)*int64(tape_55) : (int64(1)+1)*int64(tape_55)]
+	tape_49 = tape_49[:len(row_342)]
+	row_332 = row_332[:len(row_342)]
+	if len(row_342) >= 262144 {
+		loop_349 := runtime.EnterLoop(&nbLoop148, runtime.Bind(row_342, runtime.Bind(tape_49, runtime.Bind(row_332, runtime.End{}))), len(row_342), 16384)
+		if loop_349.For == nil {
+			loop_349.For = func(lo_346, hi int) {
+				row_342 := loop_349.C.H
+				tape_49 := loop_349.C.T.H
+				row_332 := loop_349.C.T.T.H
+				for i_347 := lo_346; i_347 < hi; i_347++ {
+					row_342[i_347] += ((1.0 / tape_49[i_347]) * row_332[i_347])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_331), 16384, loop_338.For)
-		loop_338.Leave(&nbLoop141)
+		runtime.ParallelFor(len(row_342), 16384, loop_349.For)
+		loop_349.Leave(&nbLoop148)
 	} else {
-		for i_332 := range row_331 {
-			row_331[i_332] += ((1.0 / tape_49[i_332]) * row_321[i_332])
+		for i_343 := range row_342 {
+			row_342[i_343] += ((1.0 / tape_49[i_343]) * row_332[i_343])
 		}
 	}
 	if tape_57 != tape_59 {
@@ -16196,28 +16479,28 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_55 != tape_59 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_59})+" differ")
 	}
-	row_339 := z_322[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
-	tape_58 = tape_58[:len(row_339)]
-	tape_56 = tape_56[:len(row_339)]
-	row_320 = row_320[:len(row_339)]
-	if len(row_339) >= 262144 {
-		loop_346 := runtime.EnterLoop(&nbLoop142, runtime.Bind(row_339, runtime.Bind(tape_58, runtime.Bind(tape_56, runtime.Bind(row_320, runtime.End{})))), len(row_339), 16384)
-		if loop_346.For == nil {
-			loop_346.For = func(lo_343, hi int) {
-				row_339 := loop_346.C.H
-				tape_58 := loop_346.C.T.H
-				tape_56 := loop_346.C.T.T.H
-				row_320 := loop_346.C.T.T.T.H
-				for i_344 := lo_343; i_344 < hi; i_344++ {
-					row_339[i_344] += ((-(tape_58[i_344] / tape_56[i_344])) * row_320[i_344])
+	row_350 := z_333[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
+	tape_58 = tape_58[:len(row_350)]
+	tape_56 = tape_56[:len(row_350)]
+	row_331 = row_331[:len(row_350)]
+	if len(row_350) >= 262144 {
+		loop_357 := runtime.EnterLoop(&nbLoop149, runtime.Bind(row_350, runtime.Bind(tape_58, runtime.Bind(tape_56, runtime.Bind(row_331, runtime.End{})))), len(row_350), 16384)
+		if loop_357.For == nil {
+			loop_357.For = func(lo_354, hi int) {
+				row_350 := loop_357.C.H
+				tape_58 := loop_357.C.T.H
+				tape_56 := loop_357.C.T.T.H
+				row_331 := loop_357.C.T.T.T.H
+				for i_355 := lo_354; i_355 < hi; i_355++ {
+					row_350[i_355] += ((-(tape_58[i_355] / tape_56[i_355])) * row_331[i_355])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_339), 16384, loop_346.For)
-		loop_346.Leave(&nbLoop142)
+		runtime.ParallelFor(len(row_350), 16384, loop_357.For)
+		loop_357.Leave(&nbLoop149)
 	} else {
-		for i_340 := range row_339 {
-			row_339[i_340] += ((-(tape_58[i_340] / tape_56[i_340])) * row_320[i_340])
+		for i_351 := range row_350 {
+			row_350[i_351] += ((-(tape_58[i_351] / tape_56[i_351])) * row_331[i_351])
 		}
 	}
 	if tape_22 != tape_57 {
@@ -16229,84 +16512,6775 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	if tape_55 != tape_57 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_57})+" differ")
 	}
-	row_347 := z_322[int64(0)*int64(tape_55) : (int64(0)+1)*int64(tape_55)]
-	tape_56 = tape_56[:len(row_347)]
-	row_320 = row_320[:len(row_347)]
-	if len(row_347) >= 262144 {
-		loop_354 := runtime.EnterLoop(&nbLoop143, runtime.Bind(row_347, runtime.Bind(tape_56, runtime.Bind(row_320, runtime.End{}))), len(row_347), 16384)
-		if loop_354.For == nil {
-			loop_354.For = func(lo_351, hi int) {
-				row_347 := loop_354.C.H
-				tape_56 := loop_354.C.T.H
-				row_320 := loop_354.C.T.T.H
-				for i_352 := lo_351; i_352 < hi; i_352++ {
-					row_347[i_352] += ((1.0 / tape_56[i_352]) * row_320[i_352])
+	row_358 := z_333[int64(0)*int64(tape_55) : (int64(0)+1)*int64(tape_55)]
+	tape_56 = tape_56[:len(row_358)]
+	row_331 = row_331[:len(row_358)]
+	if len(row_358) >= 262144 {
+		loop_365 := runtime.EnterLoop(&nbLoop150, runtime.Bind(row_358, runtime.Bind(tape_56, runtime.Bind(row_331, runtime.End{}))), len(row_358), 16384)
+		if loop_365.For == nil {
+			loop_365.For = func(lo_362, hi int) {
+				row_358 := loop_365.C.H
+				tape_56 := loop_365.C.T.H
+				row_331 := loop_365.C.T.T.H
+				for i_363 := lo_362; i_363 < hi; i_363++ {
+					row_358[i_363] += ((1.0 / tape_56[i_363]) * row_331[i_363])
 				}
 			}
 		}
-		runtime.ParallelFor(len(row_347), 16384, loop_354.For)
-		loop_354.Leave(&nbLoop143)
+		runtime.ParallelFor(len(row_358), 16384, loop_365.For)
+		loop_365.Leave(&nbLoop150)
 	} else {
-		for i_348 := range row_347 {
-			row_347[i_348] += ((1.0 / tape_56[i_348]) * row_320[i_348])
+		for i_359 := range row_358 {
+			row_358[i_359] += ((1.0 / tape_56[i_359]) * row_331[i_359])
 		}
 	}
-	r_355, r_356, r_357, r_358, r_359, r_360, err_361 := fn_rotatesplit11bwd(ar, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, tape_92, tape_93, tape_94, tape_95, tape_96, tape_97, tape_98, tape_99, tape_100, tape_101, tape_102, tape_103, tape_104, tape_105, tape_106, tape_107, tape_108, tape_109, tape_110, tape_111, tape_112, tape_113, tape_114, tape_115, tape_116, tape_117, tape_118, tape_119, tape_120, tape_121, tape_122, tape_123, tape_124, tape_125, tape_126, tape_127, tape_128, tape_129, tape_130, tape_131, tape_132, tape_133, tape_134, tape_135, tape_136, tape_137, tape_138, tape_139, tape_140, tape_141, tape_142, tape_143, tape_144, tape_145, tape_146, tape_147, tape_148, tape_149, tape_150, tape_151, tape_152, tape_153, tape_154, tape_155, tape_156, tape_157, tape_158, tape_159, tape_160, tape_161, tape_162, tape_163, tape_164, tape_165, tape_166, tape_167, tape_168, tape_169, tape_170, tape_171, tape_172, tape_173, tape_174, tape_175, tape_176, tape_177, tape_178, tape_179, tape_180, tape_181, tape_182, tape_183, tape_184, z_322, tape_54, tape_55)
-	if err_361 != nil {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_361, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
+	r_366, r_367, r_368, r_369, r_370, r_371, err_372 := fn_rotatesplit11bwd(ar, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, tape_92, tape_93, tape_94, tape_95, tape_96, tape_97, tape_98, tape_99, tape_100, tape_101, tape_102, tape_103, tape_104, tape_105, tape_106, tape_107, tape_108, tape_109, tape_110, tape_111, tape_112, tape_113, tape_114, tape_115, tape_116, tape_117, tape_118, tape_119, tape_120, tape_121, tape_122, tape_123, tape_124, tape_125, tape_126, tape_127, tape_128, tape_129, tape_130, tape_131, tape_132, tape_133, tape_134, tape_135, tape_136, tape_137, tape_138, tape_139, tape_140, tape_141, tape_142, tape_143, tape_144, tape_145, tape_146, tape_147, tape_148, tape_149, tape_150, tape_151, tape_152, tape_153, tape_154, tape_155, tape_156, tape_157, tape_158, tape_159, tape_160, tape_161, tape_162, tape_163, tape_164, tape_165, tape_166, tape_167, tape_168, tape_169, tape_170, tape_171, tape_172, tape_173, tape_174, tape_175, tape_176, tape_177, tape_178, tape_179, tape_180, tape_181, tape_182, tape_183, tape_184, z_333, tape_54, tape_55)
+	if err_372 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_372, "rotate$split_11$bwd", "models.nab:126:5", "models.nab:143:11")
 	}
-	if int64(3)+int64(r_359) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_359), tape_18))
+	if int64(3)+int64(r_370) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_370), tape_18))
 	}
-	if r_360 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_360})+" and "+runtime.ShapeString([]int{tape_19}))
+	if r_371 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_371})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_362 := z_218[int(int64(3))*tape_19 : (int(int64(3))+r_359)*tape_19]
-	r_358 = r_358[:len(region_362)]
-	if len(region_362) >= 262144 {
-		loop_369 := runtime.EnterLoop(&nbLoop144, runtime.Bind(region_362, runtime.Bind(r_358, runtime.End{})), len(region_362), 16384)
-		if loop_369.For == nil {
-			loop_369.For = func(lo_366, hi int) {
-				region_362 := loop_369.C.H
-				r_358 := loop_369.C.T.H
-				for i_367 := lo_366; i_367 < hi; i_367++ {
-					region_362[i_367] += -r_358[i_367]
+	region_373 := z_229[int(int64(3))*tape_19 : (int(int64(3))+r_370)*tape_19]
+	r_369 = r_369[:len(region_373)]
+	if len(region_373) >= 262144 {
+		loop_380 := runtime.EnterLoop(&nbLoop151, runtime.Bind(region_373, runtime.Bind(r_369, runtime.End{})), len(region_373), 16384)
+		if loop_380.For == nil {
+			loop_380.For = func(lo_377, hi int) {
+				region_373 := loop_380.C.H
+				r_369 := loop_380.C.T.H
+				for i_378 := lo_377; i_378 < hi; i_378++ {
+					region_373[i_378] += -r_369[i_378]
 				}
 			}
 		}
-		runtime.ParallelFor(len(region_362), 16384, loop_369.For)
-		loop_369.Leave(&nbLoop144)
+		runtime.ParallelFor(len(region_373), 16384, loop_380.For)
+		loop_380.Leave(&nbLoop151)
 	} else {
-		for i_363 := range region_362 {
-			region_362[i_363] += -r_358[i_363]
+		for i_374 := range region_373 {
+			region_373[i_374] += -r_369[i_374]
 		}
 	}
-	if int64(0)+int64(r_356) > int64(tape_18) {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_356), tape_18))
+	if int64(0)+int64(r_367) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_367), tape_18))
 	}
-	if r_357 != tape_19 {
-		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_357})+" and "+runtime.ShapeString([]int{tape_19}))
+	if r_368 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_368})+" and "+runtime.ShapeString([]int{tape_19}))
 	}
-	region_370 := z_218[int(int64(0))*tape_19 : (int(int64(0))+r_356)*tape_19]
-	r_355 = r_355[:len(region_370)]
-	for i_371 := range region_370 {
-		region_370[i_371] += r_355[i_371]
+	region_381 := z_229[int(int64(0))*tape_19 : (int(int64(0))+r_367)*tape_19]
+	r_366 = r_366[:len(region_381)]
+	for i_382 := range region_381 {
+		region_381[i_382] += r_366[i_382]
 	}
-	ar.Keep(mark_372, &z_218, &r_358, &z_190)
-	return z_218, tape_18, tape_19, r_358, r_359, r_360, z_190, tape_7, nil
+	ar.Keep(mark_383, &z_229, &r_369, &z_190)
+	return z_229, tape_18, tape_19, r_369, r_370, r_371, z_190, tape_7, nil
 }
 
-// nbLoop145 keeps the records of a parallel loop of fn_bajacobian.
-var nbLoop145 runtime.LoopSite
+// nbLoop152 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop152 runtime.LoopSite
 
-// nbLoop146 keeps the records of a parallel loop of fn_bajacobian.
-var nbLoop146 runtime.LoopSite
+// nbLoop153 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop153 runtime.LoopSite
+
+// nbLoop154 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop154 runtime.LoopSite
+
+// nbLoop155 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop155 runtime.LoopSite
+
+// nbLoop156 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop156 runtime.LoopSite
+
+// nbLoop157 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop157 runtime.LoopSite
+
+// nbLoop158 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop158 runtime.LoopSite
+
+// nbLoop159 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop159 runtime.LoopSite
+
+// nbLoop160 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop160 runtime.LoopSite
+
+// nbLoop161 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop161 runtime.LoopSite
+
+// nbLoop162 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop162 runtime.LoopSite
+
+// nbLoop163 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop163 runtime.LoopSite
+
+// nbLoop164 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop164 runtime.LoopSite
+
+// nbLoop165 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop165 runtime.LoopSite
+
+// nbLoop166 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop166 runtime.LoopSite
+
+// nbLoop167 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop167 runtime.LoopSite
+
+// nbLoop168 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop168 runtime.LoopSite
+
+// nbLoop169 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop169 runtime.LoopSite
+
+// nbLoop170 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop170 runtime.LoopSite
+
+// nbLoop171 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop171 runtime.LoopSite
+
+// nbLoop172 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop172 runtime.LoopSite
+
+// nbLoop173 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop173 runtime.LoopSite
+
+// nbLoop174 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop174 runtime.LoopSite
+
+// nbLoop175 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop175 runtime.LoopSite
+
+// nbLoop176 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop176 runtime.LoopSite
+
+// nbLoop177 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop177 runtime.LoopSite
+
+// nbLoop178 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop178 runtime.LoopSite
+
+// nbLoop179 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop179 runtime.LoopSite
+
+// nbLoop180 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop180 runtime.LoopSite
+
+// nbLoop181 keeps the records of a parallel loop of fn_crosssplit11bwdx2.
+var nbLoop181 runtime.LoopSite
+
+// fn_crosssplit11bwdx2 is def cross$split_11$bwd$x2 (models.nab:122:5).
+func fn_crosssplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 []float64, tape_4 int, tape_5 []float64, tape_6 int, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 []float64, tape_14 int, tape_15 []float64, tape_16 int, tape_17 []float64, tape_18 int, tape_19 []float64, tape_20 int, tape_21 []float64, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 []float64, tape_30 int, ybar_31 []float64, ybar_32 int, ybar_33 int, ybar_34 []float64, ybar_35 int, ybar_36 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, error) {
+	mark_299 := ar.Mark()
+	if ybar_32 != 3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_32))
+	}
+	if ybar_35 != 3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_35))
+	}
+	tape_1 = tape_1[:tape_2]
+	tape_3 = tape_3[:tape_4]
+	tape_5 = tape_5[:tape_6*tape_7]
+	tape_8 = tape_8[:tape_9*tape_10]
+	tape_11 = tape_11[:tape_12]
+	tape_13 = tape_13[:tape_14]
+	tape_15 = tape_15[:tape_16]
+	tape_17 = tape_17[:tape_18]
+	tape_19 = tape_19[:tape_20]
+	tape_21 = tape_21[:tape_22]
+	tape_23 = tape_23[:tape_24]
+	tape_25 = tape_25[:tape_26]
+	tape_27 = tape_27[:tape_28]
+	tape_29 = tape_29[:tape_30]
+	ybar_31 = ybar_31[:ybar_32*ybar_33]
+	ybar_34 = ybar_34[:ybar_35*ybar_36]
+	if int64(0) >= int64(ybar_32) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), ybar_32))
+	}
+	row_37 := ybar_31[int(int64(0))*ybar_33 : (int(int64(0))+1)*ybar_33]
+	if int64(0) >= int64(ybar_35) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), ybar_35))
+	}
+	row_38 := ybar_34[int(int64(0))*ybar_36 : (int(int64(0))+1)*ybar_36]
+	if int64(1) >= int64(ybar_32) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), ybar_32))
+	}
+	row_39 := ybar_31[int(int64(1))*ybar_33 : (int(int64(1))+1)*ybar_33]
+	if int64(1) >= int64(ybar_35) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), ybar_35))
+	}
+	row_40 := ybar_34[int(int64(1))*ybar_36 : (int(int64(1))+1)*ybar_36]
+	if int64(2) >= int64(ybar_32) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), ybar_32))
+	}
+	row_41 := ybar_31[int(int64(2))*ybar_33 : (int(int64(2))+1)*ybar_33]
+	if int64(2) >= int64(ybar_35) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), ybar_35))
+	}
+	row_42 := ybar_34[int(int64(2))*ybar_36 : (int(int64(2))+1)*ybar_36]
+	r_43 := ar.F64w(ybar_33)
+	row_41 = row_41[:ybar_33]
+	r_43 = r_43[:ybar_33]
+	if ybar_33 >= 262144 {
+		loop_53 := runtime.EnterLoop(&nbLoop152, runtime.Bind(row_41, runtime.Bind(r_43, runtime.End{})), ybar_33, 16384)
+		if loop_53.For == nil {
+			loop_53.For = func(lo_49, hi int) {
+				row_41 := loop_53.C.H
+				r_43 := loop_53.C.T.H
+				for i_50 := lo_49; i_50 < hi; i_50++ {
+					e_52 := -row_41[i_50]
+					r_43[i_50] = e_52
+				}
+			}
+		}
+		runtime.ParallelFor(ybar_33, 16384, loop_53.For)
+		loop_53.Leave(&nbLoop152)
+	} else {
+		for i_45 := 0; i_45 < ybar_33; i_45++ {
+			e_47 := -row_41[i_45]
+			r_43[i_45] = e_47
+		}
+	}
+	z_54 := ar.F64(len(tape_5))
+	if ybar_33 != tape_4 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_4})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(0) >= int64(tape_6) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_6))
+	}
+	if tape_7 != tape_4 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_4})+" differ")
+	}
+	row_55 := z_54[int64(0)*int64(tape_7) : (int64(0)+1)*int64(tape_7)]
+	tape_3 = tape_3[:len(row_55)]
+	r_43 = r_43[:len(row_55)]
+	if len(row_55) >= 262144 {
+		loop_62 := runtime.EnterLoop(&nbLoop153, runtime.Bind(row_55, runtime.Bind(tape_3, runtime.Bind(r_43, runtime.End{}))), len(row_55), 16384)
+		if loop_62.For == nil {
+			loop_62.For = func(lo_59, hi int) {
+				row_55 := loop_62.C.H
+				tape_3 := loop_62.C.T.H
+				r_43 := loop_62.C.T.T.H
+				for i_60 := lo_59; i_60 < hi; i_60++ {
+					row_55[i_60] += (tape_3[i_60] * r_43[i_60])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_55), 16384, loop_62.For)
+		loop_62.Leave(&nbLoop153)
+	} else {
+		for i_56 := range row_55 {
+			row_55[i_56] += (tape_3[i_56] * r_43[i_56])
+		}
+	}
+	r_44 := ar.F64w(ybar_36)
+	row_42 = row_42[:ybar_36]
+	r_44 = r_44[:ybar_36]
+	if ybar_36 >= 262144 {
+		loop_71 := runtime.EnterLoop(&nbLoop154, runtime.Bind(row_42, runtime.Bind(r_44, runtime.End{})), ybar_36, 16384)
+		if loop_71.For == nil {
+			loop_71.For = func(lo_67, hi int) {
+				row_42 := loop_71.C.H
+				r_44 := loop_71.C.T.H
+				for i_68 := lo_67; i_68 < hi; i_68++ {
+					e_70 := -row_42[i_68]
+					r_44[i_68] = e_70
+				}
+			}
+		}
+		runtime.ParallelFor(ybar_36, 16384, loop_71.For)
+		loop_71.Leave(&nbLoop154)
+	} else {
+		for i_63 := 0; i_63 < ybar_36; i_63++ {
+			e_65 := -row_42[i_63]
+			r_44[i_63] = e_65
+		}
+	}
+	z_72 := ar.F64(len(tape_5))
+	if ybar_36 != tape_4 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_4})+" and "+runtime.ShapeString([]int{ybar_36}))
+	}
+	if int64(0) >= int64(tape_6) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_6))
+	}
+	if tape_7 != tape_4 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_4})+" differ")
+	}
+	row_73 := z_72[int64(0)*int64(tape_7) : (int64(0)+1)*int64(tape_7)]
+	tape_3 = tape_3[:len(row_73)]
+	r_44 = r_44[:len(row_73)]
+	if len(row_73) >= 262144 {
+		loop_80 := runtime.EnterLoop(&nbLoop155, runtime.Bind(row_73, runtime.Bind(tape_3, runtime.Bind(r_44, runtime.End{}))), len(row_73), 16384)
+		if loop_80.For == nil {
+			loop_80.For = func(lo_77, hi int) {
+				row_73 := loop_80.C.H
+				tape_3 := loop_80.C.T.H
+				r_44 := loop_80.C.T.T.H
+				for i_78 := lo_77; i_78 < hi; i_78++ {
+					row_73[i_78] += (tape_3[i_78] * r_44[i_78])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_73), 16384, loop_80.For)
+		loop_80.Leave(&nbLoop155)
+	} else {
+		for i_74 := range row_73 {
+			row_73[i_74] += (tape_3[i_74] * r_44[i_74])
+		}
+	}
+	z_81 := ar.F64(len(tape_8))
+	if ybar_33 != tape_2 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_2})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(1) >= int64(tape_9) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_9))
+	}
+	if tape_10 != tape_2 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_2})+" differ")
+	}
+	row_82 := z_81[int64(1)*int64(tape_10) : (int64(1)+1)*int64(tape_10)]
+	tape_1 = tape_1[:len(row_82)]
+	r_43 = r_43[:len(row_82)]
+	if len(row_82) >= 262144 {
+		loop_89 := runtime.EnterLoop(&nbLoop156, runtime.Bind(row_82, runtime.Bind(tape_1, runtime.Bind(r_43, runtime.End{}))), len(row_82), 16384)
+		if loop_89.For == nil {
+			loop_89.For = func(lo_86, hi int) {
+				row_82 := loop_89.C.H
+				tape_1 := loop_89.C.T.H
+				r_43 := loop_89.C.T.T.H
+				for i_87 := lo_86; i_87 < hi; i_87++ {
+					row_82[i_87] += (tape_1[i_87] * r_43[i_87])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_82), 16384, loop_89.For)
+		loop_89.Leave(&nbLoop156)
+	} else {
+		for i_83 := range row_82 {
+			row_82[i_83] += (tape_1[i_83] * r_43[i_83])
+		}
+	}
+	z_90 := ar.F64(len(tape_8))
+	if ybar_36 != tape_2 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_2})+" and "+runtime.ShapeString([]int{ybar_36}))
+	}
+	if int64(1) >= int64(tape_9) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_9))
+	}
+	if tape_10 != tape_2 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_2})+" differ")
+	}
+	row_91 := z_90[int64(1)*int64(tape_10) : (int64(1)+1)*int64(tape_10)]
+	tape_1 = tape_1[:len(row_91)]
+	r_44 = r_44[:len(row_91)]
+	if len(row_91) >= 262144 {
+		loop_98 := runtime.EnterLoop(&nbLoop157, runtime.Bind(row_91, runtime.Bind(tape_1, runtime.Bind(r_44, runtime.End{}))), len(row_91), 16384)
+		if loop_98.For == nil {
+			loop_98.For = func(lo_95, hi int) {
+				row_91 := loop_98.C.H
+				tape_1 := loop_98.C.T.H
+				r_44 := loop_98.C.T.T.H
+				for i_96 := lo_95; i_96 < hi; i_96++ {
+					row_91[i_96] += (tape_1[i_96] * r_44[i_96])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_91), 16384, loop_98.For)
+		loop_98.Leave(&nbLoop157)
+	} else {
+		for i_92 := range row_91 {
+			row_91[i_92] += (tape_1[i_92] * r_44[i_92])
+		}
+	}
+	if ybar_33 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(1) >= int64(tape_6) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_6))
+	}
+	if tape_7 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_14})+" differ")
+	}
+	row_99 := z_54[int64(1)*int64(tape_7) : (int64(1)+1)*int64(tape_7)]
+	tape_13 = tape_13[:len(row_99)]
+	row_41 = row_41[:len(row_99)]
+	if len(row_99) >= 262144 {
+		loop_106 := runtime.EnterLoop(&nbLoop158, runtime.Bind(row_99, runtime.Bind(tape_13, runtime.Bind(row_41, runtime.End{}))), len(row_99), 16384)
+		if loop_106.For == nil {
+			loop_106.For = func(lo_103, hi int) {
+				row_99 := loop_106.C.H
+				tape_13 := loop_106.C.T.H
+				row_41 := loop_106.C.T.T.H
+				for i_104 := lo_103; i_104 < hi; i_104++ {
+					row_99[i_104] += (tape_13[i_104] * row_41[i_104])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_99), 16384, loop_106.For)
+		loop_106.Leave(&nbLoop158)
+	} else {
+		for i_100 := range row_99 {
+			row_99[i_100] += (tape_13[i_100] * row_41[i_100])
+		}
+	}
+	if ybar_36 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_14})+" and "+runtime.ShapeString([]int{ybar_36}))
+	}
+	if int64(1) >= int64(tape_6) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_6))
+	}
+	if tape_7 != tape_14 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_14})+" differ")
+	}
+	row_107 := z_72[int64(1)*int64(tape_7) : (int64(1)+1)*int64(tape_7)]
+	tape_13 = tape_13[:len(row_107)]
+	row_42 = row_42[:len(row_107)]
+	if len(row_107) >= 262144 {
+		loop_114 := runtime.EnterLoop(&nbLoop159, runtime.Bind(row_107, runtime.Bind(tape_13, runtime.Bind(row_42, runtime.End{}))), len(row_107), 16384)
+		if loop_114.For == nil {
+			loop_114.For = func(lo_111, hi int) {
+				row_107 := loop_114.C.H
+				tape_13 := loop_114.C.T.H
+				row_42 := loop_114.C.T.T.H
+				for i_112 := lo_111; i_112 < hi; i_112++ {
+					row_107[i_112] += (tape_13[i_112] * row_42[i_112])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_107), 16384, loop_114.For)
+		loop_114.Leave(&nbLoop159)
+	} else {
+		for i_108 := range row_107 {
+			row_107[i_108] += (tape_13[i_108] * row_42[i_108])
+		}
+	}
+	if ybar_33 != tape_12 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_12})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(0) >= int64(tape_9) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_9))
+	}
+	if tape_10 != tape_12 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_12})+" differ")
+	}
+	row_115 := z_81[int64(0)*int64(tape_10) : (int64(0)+1)*int64(tape_10)]
+	tape_11 = tape_11[:len(row_115)]
+	row_41 = row_41[:len(row_115)]
+	if len(row_115) >= 262144 {
+		loop_122 := runtime.EnterLoop(&nbLoop160, runtime.Bind(row_115, runtime.Bind(tape_11, runtime.Bind(row_41, runtime.End{}))), len(row_115), 16384)
+		if loop_122.For == nil {
+			loop_122.For = func(lo_119, hi int) {
+				row_115 := loop_122.C.H
+				tape_11 := loop_122.C.T.H
+				row_41 := loop_122.C.T.T.H
+				for i_120 := lo_119; i_120 < hi; i_120++ {
+					row_115[i_120] += (tape_11[i_120] * row_41[i_120])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_115), 16384, loop_122.For)
+		loop_122.Leave(&nbLoop160)
+	} else {
+		for i_116 := range row_115 {
+			row_115[i_116] += (tape_11[i_116] * row_41[i_116])
+		}
+	}
+	if ybar_36 != tape_12 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_12})+" and "+runtime.ShapeString([]int{ybar_36}))
+	}
+	if int64(0) >= int64(tape_9) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_9))
+	}
+	if tape_10 != tape_12 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_12})+" differ")
+	}
+	row_123 := z_90[int64(0)*int64(tape_10) : (int64(0)+1)*int64(tape_10)]
+	tape_11 = tape_11[:len(row_123)]
+	row_42 = row_42[:len(row_123)]
+	if len(row_123) >= 262144 {
+		loop_130 := runtime.EnterLoop(&nbLoop161, runtime.Bind(row_123, runtime.Bind(tape_11, runtime.Bind(row_42, runtime.End{}))), len(row_123), 16384)
+		if loop_130.For == nil {
+			loop_130.For = func(lo_127, hi int) {
+				row_123 := loop_130.C.H
+				tape_11 := loop_130.C.T.H
+				row_42 := loop_130.C.T.T.H
+				for i_128 := lo_127; i_128 < hi; i_128++ {
+					row_123[i_128] += (tape_11[i_128] * row_42[i_128])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_123), 16384, loop_130.For)
+		loop_130.Leave(&nbLoop161)
+	} else {
+		for i_124 := range row_123 {
+			row_123[i_124] += (tape_11[i_124] * row_42[i_124])
+		}
+	}
+	r_131 := ar.F64w(ybar_33)
+	row_39 = row_39[:ybar_33]
+	r_131 = r_131[:ybar_33]
+	if ybar_33 >= 262144 {
+		loop_141 := runtime.EnterLoop(&nbLoop162, runtime.Bind(row_39, runtime.Bind(r_131, runtime.End{})), ybar_33, 16384)
+		if loop_141.For == nil {
+			loop_141.For = func(lo_137, hi int) {
+				row_39 := loop_141.C.H
+				r_131 := loop_141.C.T.H
+				for i_138 := lo_137; i_138 < hi; i_138++ {
+					e_140 := -row_39[i_138]
+					r_131[i_138] = e_140
+				}
+			}
+		}
+		runtime.ParallelFor(ybar_33, 16384, loop_141.For)
+		loop_141.Leave(&nbLoop162)
+	} else {
+		for i_133 := 0; i_133 < ybar_33; i_133++ {
+			e_135 := -row_39[i_133]
+			r_131[i_133] = e_135
+		}
+	}
+	if ybar_33 != tape_18 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(2) >= int64(tape_6) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_6))
+	}
+	if tape_7 != tape_18 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_18})+" differ")
+	}
+	row_142 := z_54[int64(2)*int64(tape_7) : (int64(2)+1)*int64(tape_7)]
+	tape_17 = tape_17[:len(row_142)]
+	r_131 = r_131[:len(row_142)]
+	if len(row_142) >= 262144 {
+		loop_149 := runtime.EnterLoop(&nbLoop163, runtime.Bind(row_142, runtime.Bind(tape_17, runtime.Bind(r_131, runtime.End{}))), len(row_142), 16384)
+		if loop_149.For == nil {
+			loop_149.For = func(lo_146, hi int) {
+				row_142 := loop_149.C.H
+				tape_17 := loop_149.C.T.H
+				r_131 := loop_149.C.T.T.H
+				for i_147 := lo_146; i_147 < hi; i_147++ {
+					row_142[i_147] += (tape_17[i_147] * r_131[i_147])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_142), 16384, loop_149.For)
+		loop_149.Leave(&nbLoop163)
+	} else {
+		for i_143 := range row_142 {
+			row_142[i_143] += (tape_17[i_143] * r_131[i_143])
+		}
+	}
+	r_132 := ar.F64w(ybar_36)
+	row_40 = row_40[:ybar_36]
+	r_132 = r_132[:ybar_36]
+	if ybar_36 >= 262144 {
+		loop_158 := runtime.EnterLoop(&nbLoop164, runtime.Bind(row_40, runtime.Bind(r_132, runtime.End{})), ybar_36, 16384)
+		if loop_158.For == nil {
+			loop_158.For = func(lo_154, hi int) {
+				row_40 := loop_158.C.H
+				r_132 := loop_158.C.T.H
+				for i_155 := lo_154; i_155 < hi; i_155++ {
+					e_157 := -row_40[i_155]
+					r_132[i_155] = e_157
+				}
+			}
+		}
+		runtime.ParallelFor(ybar_36, 16384, loop_158.For)
+		loop_158.Leave(&nbLoop164)
+	} else {
+		for i_150 := 0; i_150 < ybar_36; i_150++ {
+			e_152 := -row_40[i_150]
+			r_132[i_150] = e_152
+		}
+	}
+	if ybar_36 != tape_18 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{ybar_36}))
+	}
+	if int64(2) >= int64(tape_6) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_6))
+	}
+	if tape_7 != tape_18 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_18})+" differ")
+	}
+	row_159 := z_72[int64(2)*int64(tape_7) : (int64(2)+1)*int64(tape_7)]
+	tape_17 = tape_17[:len(row_159)]
+	r_132 = r_132[:len(row_159)]
+	if len(row_159) >= 262144 {
+		loop_166 := runtime.EnterLoop(&nbLoop165, runtime.Bind(row_159, runtime.Bind(tape_17, runtime.Bind(r_132, runtime.End{}))), len(row_159), 16384)
+		if loop_166.For == nil {
+			loop_166.For = func(lo_163, hi int) {
+				row_159 := loop_166.C.H
+				tape_17 := loop_166.C.T.H
+				r_132 := loop_166.C.T.T.H
+				for i_164 := lo_163; i_164 < hi; i_164++ {
+					row_159[i_164] += (tape_17[i_164] * r_132[i_164])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_159), 16384, loop_166.For)
+		loop_166.Leave(&nbLoop165)
+	} else {
+		for i_160 := range row_159 {
+			row_159[i_160] += (tape_17[i_160] * r_132[i_160])
+		}
+	}
+	if ybar_33 != tape_16 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(0) >= int64(tape_9) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_9))
+	}
+	if tape_10 != tape_16 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+	}
+	row_167 := z_81[int64(0)*int64(tape_10) : (int64(0)+1)*int64(tape_10)]
+	tape_15 = tape_15[:len(row_167)]
+	r_131 = r_131[:len(row_167)]
+	if len(row_167) >= 262144 {
+		loop_174 := runtime.EnterLoop(&nbLoop166, runtime.Bind(row_167, runtime.Bind(tape_15, runtime.Bind(r_131, runtime.End{}))), len(row_167), 16384)
+		if loop_174.For == nil {
+			loop_174.For = func(lo_171, hi int) {
+				row_167 := loop_174.C.H
+				tape_15 := loop_174.C.T.H
+				r_131 := loop_174.C.T.T.H
+				for i_172 := lo_171; i_172 < hi; i_172++ {
+					row_167[i_172] += (tape_15[i_172] * r_131[i_172])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_167), 16384, loop_174.For)
+		loop_174.Leave(&nbLoop166)
+	} else {
+		for i_168 := range row_167 {
+			row_167[i_168] += (tape_15[i_168] * r_131[i_168])
+		}
+	}
+	if ybar_36 != tape_16 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_36}))
+	}
+	if int64(0) >= int64(tape_9) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_9))
+	}
+	if tape_10 != tape_16 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+	}
+	row_175 := z_90[int64(0)*int64(tape_10) : (int64(0)+1)*int64(tape_10)]
+	tape_15 = tape_15[:len(row_175)]
+	r_132 = r_132[:len(row_175)]
+	if len(row_175) >= 262144 {
+		loop_182 := runtime.EnterLoop(&nbLoop167, runtime.Bind(row_175, runtime.Bind(tape_15, runtime.Bind(r_132, runtime.End{}))), len(row_175), 16384)
+		if loop_182.For == nil {
+			loop_182.For = func(lo_179, hi int) {
+				row_175 := loop_182.C.H
+				tape_15 := loop_182.C.T.H
+				r_132 := loop_182.C.T.T.H
+				for i_180 := lo_179; i_180 < hi; i_180++ {
+					row_175[i_180] += (tape_15[i_180] * r_132[i_180])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_175), 16384, loop_182.For)
+		loop_182.Leave(&nbLoop167)
+	} else {
+		for i_176 := range row_175 {
+			row_175[i_176] += (tape_15[i_176] * r_132[i_176])
+		}
+	}
+	if ybar_33 != tape_22 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(0) >= int64(tape_6) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_6))
+	}
+	if tape_7 != tape_22 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_22})+" differ")
+	}
+	row_183 := z_54[int64(0)*int64(tape_7) : (int64(0)+1)*int64(tape_7)]
+	tape_21 = tape_21[:len(row_183)]
+	row_39 = row_39[:len(row_183)]
+	if len(row_183) >= 262144 {
+		loop_190 := runtime.EnterLoop(&nbLoop168, runtime.Bind(row_183, runtime.Bind(tape_21, runtime.Bind(row_39, runtime.End{}))), len(row_183), 16384)
+		if loop_190.For == nil {
+			loop_190.For = func(lo_187, hi int) {
+				row_183 := loop_190.C.H
+				tape_21 := loop_190.C.T.H
+				row_39 := loop_190.C.T.T.H
+				for i_188 := lo_187; i_188 < hi; i_188++ {
+					row_183[i_188] += (tape_21[i_188] * row_39[i_188])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_183), 16384, loop_190.For)
+		loop_190.Leave(&nbLoop168)
+	} else {
+		for i_184 := range row_183 {
+			row_183[i_184] += (tape_21[i_184] * row_39[i_184])
+		}
+	}
+	if ybar_36 != tape_22 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{ybar_36}))
+	}
+	if int64(0) >= int64(tape_6) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_6))
+	}
+	if tape_7 != tape_22 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_22})+" differ")
+	}
+	row_191 := z_72[int64(0)*int64(tape_7) : (int64(0)+1)*int64(tape_7)]
+	tape_21 = tape_21[:len(row_191)]
+	row_40 = row_40[:len(row_191)]
+	if len(row_191) >= 262144 {
+		loop_198 := runtime.EnterLoop(&nbLoop169, runtime.Bind(row_191, runtime.Bind(tape_21, runtime.Bind(row_40, runtime.End{}))), len(row_191), 16384)
+		if loop_198.For == nil {
+			loop_198.For = func(lo_195, hi int) {
+				row_191 := loop_198.C.H
+				tape_21 := loop_198.C.T.H
+				row_40 := loop_198.C.T.T.H
+				for i_196 := lo_195; i_196 < hi; i_196++ {
+					row_191[i_196] += (tape_21[i_196] * row_40[i_196])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_191), 16384, loop_198.For)
+		loop_198.Leave(&nbLoop169)
+	} else {
+		for i_192 := range row_191 {
+			row_191[i_192] += (tape_21[i_192] * row_40[i_192])
+		}
+	}
+	if ybar_33 != tape_20 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_20})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(2) >= int64(tape_9) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_9))
+	}
+	if tape_10 != tape_20 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_20})+" differ")
+	}
+	row_199 := z_81[int64(2)*int64(tape_10) : (int64(2)+1)*int64(tape_10)]
+	tape_19 = tape_19[:len(row_199)]
+	row_39 = row_39[:len(row_199)]
+	if len(row_199) >= 262144 {
+		loop_206 := runtime.EnterLoop(&nbLoop170, runtime.Bind(row_199, runtime.Bind(tape_19, runtime.Bind(row_39, runtime.End{}))), len(row_199), 16384)
+		if loop_206.For == nil {
+			loop_206.For = func(lo_203, hi int) {
+				row_199 := loop_206.C.H
+				tape_19 := loop_206.C.T.H
+				row_39 := loop_206.C.T.T.H
+				for i_204 := lo_203; i_204 < hi; i_204++ {
+					row_199[i_204] += (tape_19[i_204] * row_39[i_204])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_199), 16384, loop_206.For)
+		loop_206.Leave(&nbLoop170)
+	} else {
+		for i_200 := range row_199 {
+			row_199[i_200] += (tape_19[i_200] * row_39[i_200])
+		}
+	}
+	if ybar_36 != tape_20 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_20})+" and "+runtime.ShapeString([]int{ybar_36}))
+	}
+	if int64(2) >= int64(tape_9) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_9))
+	}
+	if tape_10 != tape_20 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_20})+" differ")
+	}
+	row_207 := z_90[int64(2)*int64(tape_10) : (int64(2)+1)*int64(tape_10)]
+	tape_19 = tape_19[:len(row_207)]
+	row_40 = row_40[:len(row_207)]
+	if len(row_207) >= 262144 {
+		loop_214 := runtime.EnterLoop(&nbLoop171, runtime.Bind(row_207, runtime.Bind(tape_19, runtime.Bind(row_40, runtime.End{}))), len(row_207), 16384)
+		if loop_214.For == nil {
+			loop_214.For = func(lo_211, hi int) {
+				row_207 := loop_214.C.H
+				tape_19 := loop_214.C.T.H
+				row_40 := loop_214.C.T.T.H
+				for i_212 := lo_211; i_212 < hi; i_212++ {
+					row_207[i_212] += (tape_19[i_212] * row_40[i_212])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_207), 16384, loop_214.For)
+		loop_214.Leave(&nbLoop171)
+	} else {
+		for i_208 := range row_207 {
+			row_207[i_208] += (tape_19[i_208] * row_40[i_208])
+		}
+	}
+	r_215 := ar.F64w(ybar_33)
+	row_37 = row_37[:ybar_33]
+	r_215 = r_215[:ybar_33]
+	if ybar_33 >= 262144 {
+		loop_225 := runtime.EnterLoop(&nbLoop172, runtime.Bind(row_37, runtime.Bind(r_215, runtime.End{})), ybar_33, 16384)
+		if loop_225.For == nil {
+			loop_225.For = func(lo_221, hi int) {
+				row_37 := loop_225.C.H
+				r_215 := loop_225.C.T.H
+				for i_222 := lo_221; i_222 < hi; i_222++ {
+					e_224 := -row_37[i_222]
+					r_215[i_222] = e_224
+				}
+			}
+		}
+		runtime.ParallelFor(ybar_33, 16384, loop_225.For)
+		loop_225.Leave(&nbLoop172)
+	} else {
+		for i_217 := 0; i_217 < ybar_33; i_217++ {
+			e_219 := -row_37[i_217]
+			r_215[i_217] = e_219
+		}
+	}
+	if ybar_33 != tape_26 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(1) >= int64(tape_6) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_6))
+	}
+	if tape_7 != tape_26 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_26})+" differ")
+	}
+	row_226 := z_54[int64(1)*int64(tape_7) : (int64(1)+1)*int64(tape_7)]
+	tape_25 = tape_25[:len(row_226)]
+	r_215 = r_215[:len(row_226)]
+	if len(row_226) >= 262144 {
+		loop_233 := runtime.EnterLoop(&nbLoop173, runtime.Bind(row_226, runtime.Bind(tape_25, runtime.Bind(r_215, runtime.End{}))), len(row_226), 16384)
+		if loop_233.For == nil {
+			loop_233.For = func(lo_230, hi int) {
+				row_226 := loop_233.C.H
+				tape_25 := loop_233.C.T.H
+				r_215 := loop_233.C.T.T.H
+				for i_231 := lo_230; i_231 < hi; i_231++ {
+					row_226[i_231] += (tape_25[i_231] * r_215[i_231])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_226), 16384, loop_233.For)
+		loop_233.Leave(&nbLoop173)
+	} else {
+		for i_227 := range row_226 {
+			row_226[i_227] += (tape_25[i_227] * r_215[i_227])
+		}
+	}
+	r_216 := ar.F64w(ybar_36)
+	row_38 = row_38[:ybar_36]
+	r_216 = r_216[:ybar_36]
+	if ybar_36 >= 262144 {
+		loop_242 := runtime.EnterLoop(&nbLoop174, runtime.Bind(row_38, runtime.Bind(r_216, runtime.End{})), ybar_36, 16384)
+		if loop_242.For == nil {
+			loop_242.For = func(lo_238, hi int) {
+				row_38 := loop_242.C.H
+				r_216 := loop_242.C.T.H
+				for i_239 := lo_238; i_239 < hi; i_239++ {
+					e_241 := -row_38[i_239]
+					r_216[i_239] = e_241
+				}
+			}
+		}
+		runtime.ParallelFor(ybar_36, 16384, loop_242.For)
+		loop_242.Leave(&nbLoop174)
+	} else {
+		for i_234 := 0; i_234 < ybar_36; i_234++ {
+			e_236 := -row_38[i_234]
+			r_216[i_234] = e_236
+		}
+	}
+	if ybar_36 != tape_26 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{ybar_36}))
+	}
+	if int64(1) >= int64(tape_6) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_6))
+	}
+	if tape_7 != tape_26 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_26})+" differ")
+	}
+	row_243 := z_72[int64(1)*int64(tape_7) : (int64(1)+1)*int64(tape_7)]
+	tape_25 = tape_25[:len(row_243)]
+	r_216 = r_216[:len(row_243)]
+	if len(row_243) >= 262144 {
+		loop_250 := runtime.EnterLoop(&nbLoop175, runtime.Bind(row_243, runtime.Bind(tape_25, runtime.Bind(r_216, runtime.End{}))), len(row_243), 16384)
+		if loop_250.For == nil {
+			loop_250.For = func(lo_247, hi int) {
+				row_243 := loop_250.C.H
+				tape_25 := loop_250.C.T.H
+				r_216 := loop_250.C.T.T.H
+				for i_248 := lo_247; i_248 < hi; i_248++ {
+					row_243[i_248] += (tape_25[i_248] * r_216[i_248])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_243), 16384, loop_250.For)
+		loop_250.Leave(&nbLoop175)
+	} else {
+		for i_244 := range row_243 {
+			row_243[i_244] += (tape_25[i_244] * r_216[i_244])
+		}
+	}
+	if ybar_33 != tape_24 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(2) >= int64(tape_9) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_9))
+	}
+	if tape_10 != tape_24 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
+	}
+	row_251 := z_81[int64(2)*int64(tape_10) : (int64(2)+1)*int64(tape_10)]
+	tape_23 = tape_23[:len(row_251)]
+	r_215 = r_215[:len(row_251)]
+	if len(row_251) >= 262144 {
+		loop_258 := runtime.EnterLoop(&nbLoop176, runtime.Bind(row_251, runtime.Bind(tape_23, runtime.Bind(r_215, runtime.End{}))), len(row_251), 16384)
+		if loop_258.For == nil {
+			loop_258.For = func(lo_255, hi int) {
+				row_251 := loop_258.C.H
+				tape_23 := loop_258.C.T.H
+				r_215 := loop_258.C.T.T.H
+				for i_256 := lo_255; i_256 < hi; i_256++ {
+					row_251[i_256] += (tape_23[i_256] * r_215[i_256])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_251), 16384, loop_258.For)
+		loop_258.Leave(&nbLoop176)
+	} else {
+		for i_252 := range row_251 {
+			row_251[i_252] += (tape_23[i_252] * r_215[i_252])
+		}
+	}
+	if ybar_36 != tape_24 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{ybar_36}))
+	}
+	if int64(2) >= int64(tape_9) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_9))
+	}
+	if tape_10 != tape_24 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_24})+" differ")
+	}
+	row_259 := z_90[int64(2)*int64(tape_10) : (int64(2)+1)*int64(tape_10)]
+	tape_23 = tape_23[:len(row_259)]
+	r_216 = r_216[:len(row_259)]
+	if len(row_259) >= 262144 {
+		loop_266 := runtime.EnterLoop(&nbLoop177, runtime.Bind(row_259, runtime.Bind(tape_23, runtime.Bind(r_216, runtime.End{}))), len(row_259), 16384)
+		if loop_266.For == nil {
+			loop_266.For = func(lo_263, hi int) {
+				row_259 := loop_266.C.H
+				tape_23 := loop_266.C.T.H
+				r_216 := loop_266.C.T.T.H
+				for i_264 := lo_263; i_264 < hi; i_264++ {
+					row_259[i_264] += (tape_23[i_264] * r_216[i_264])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_259), 16384, loop_266.For)
+		loop_266.Leave(&nbLoop177)
+	} else {
+		for i_260 := range row_259 {
+			row_259[i_260] += (tape_23[i_260] * r_216[i_260])
+		}
+	}
+	if ybar_33 != tape_30 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(2) >= int64(tape_6) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_6))
+	}
+	if tape_7 != tape_30 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
+	}
+	row_267 := z_54[int64(2)*int64(tape_7) : (int64(2)+1)*int64(tape_7)]
+	tape_29 = tape_29[:len(row_267)]
+	row_37 = row_37[:len(row_267)]
+	if len(row_267) >= 262144 {
+		loop_274 := runtime.EnterLoop(&nbLoop178, runtime.Bind(row_267, runtime.Bind(tape_29, runtime.Bind(row_37, runtime.End{}))), len(row_267), 16384)
+		if loop_274.For == nil {
+			loop_274.For = func(lo_271, hi int) {
+				row_267 := loop_274.C.H
+				tape_29 := loop_274.C.T.H
+				row_37 := loop_274.C.T.T.H
+				for i_272 := lo_271; i_272 < hi; i_272++ {
+					row_267[i_272] += (tape_29[i_272] * row_37[i_272])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_267), 16384, loop_274.For)
+		loop_274.Leave(&nbLoop178)
+	} else {
+		for i_268 := range row_267 {
+			row_267[i_268] += (tape_29[i_268] * row_37[i_268])
+		}
+	}
+	if ybar_36 != tape_30 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{ybar_36}))
+	}
+	if int64(2) >= int64(tape_6) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_6))
+	}
+	if tape_7 != tape_30 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
+	}
+	row_275 := z_72[int64(2)*int64(tape_7) : (int64(2)+1)*int64(tape_7)]
+	tape_29 = tape_29[:len(row_275)]
+	row_38 = row_38[:len(row_275)]
+	if len(row_275) >= 262144 {
+		loop_282 := runtime.EnterLoop(&nbLoop179, runtime.Bind(row_275, runtime.Bind(tape_29, runtime.Bind(row_38, runtime.End{}))), len(row_275), 16384)
+		if loop_282.For == nil {
+			loop_282.For = func(lo_279, hi int) {
+				row_275 := loop_282.C.H
+				tape_29 := loop_282.C.T.H
+				row_38 := loop_282.C.T.T.H
+				for i_280 := lo_279; i_280 < hi; i_280++ {
+					row_275[i_280] += (tape_29[i_280] * row_38[i_280])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_275), 16384, loop_282.For)
+		loop_282.Leave(&nbLoop179)
+	} else {
+		for i_276 := range row_275 {
+			row_275[i_276] += (tape_29[i_276] * row_38[i_276])
+		}
+	}
+	if ybar_33 != tape_28 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_28})+" and "+runtime.ShapeString([]int{ybar_33}))
+	}
+	if int64(1) >= int64(tape_9) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_9))
+	}
+	if tape_10 != tape_28 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_28})+" differ")
+	}
+	row_283 := z_81[int64(1)*int64(tape_10) : (int64(1)+1)*int64(tape_10)]
+	tape_27 = tape_27[:len(row_283)]
+	row_37 = row_37[:len(row_283)]
+	if len(row_283) >= 262144 {
+		loop_290 := runtime.EnterLoop(&nbLoop180, runtime.Bind(row_283, runtime.Bind(tape_27, runtime.Bind(row_37, runtime.End{}))), len(row_283), 16384)
+		if loop_290.For == nil {
+			loop_290.For = func(lo_287, hi int) {
+				row_283 := loop_290.C.H
+				tape_27 := loop_290.C.T.H
+				row_37 := loop_290.C.T.T.H
+				for i_288 := lo_287; i_288 < hi; i_288++ {
+					row_283[i_288] += (tape_27[i_288] * row_37[i_288])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_283), 16384, loop_290.For)
+		loop_290.Leave(&nbLoop180)
+	} else {
+		for i_284 := range row_283 {
+			row_283[i_284] += (tape_27[i_284] * row_37[i_284])
+		}
+	}
+	if ybar_36 != tape_28 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_28})+" and "+runtime.ShapeString([]int{ybar_36}))
+	}
+	if int64(1) >= int64(tape_9) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_9))
+	}
+	if tape_10 != tape_28 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_28})+" differ")
+	}
+	row_291 := z_90[int64(1)*int64(tape_10) : (int64(1)+1)*int64(tape_10)]
+	tape_27 = tape_27[:len(row_291)]
+	row_38 = row_38[:len(row_291)]
+	if len(row_291) >= 262144 {
+		loop_298 := runtime.EnterLoop(&nbLoop181, runtime.Bind(row_291, runtime.Bind(tape_27, runtime.Bind(row_38, runtime.End{}))), len(row_291), 16384)
+		if loop_298.For == nil {
+			loop_298.For = func(lo_295, hi int) {
+				row_291 := loop_298.C.H
+				tape_27 := loop_298.C.T.H
+				row_38 := loop_298.C.T.T.H
+				for i_296 := lo_295; i_296 < hi; i_296++ {
+					row_291[i_296] += (tape_27[i_296] * row_38[i_296])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_291), 16384, loop_298.For)
+		loop_298.Leave(&nbLoop181)
+	} else {
+		for i_292 := range row_291 {
+			row_291[i_292] += (tape_27[i_292] * row_38[i_292])
+		}
+	}
+	ar.Keep(mark_299, &z_81, &z_54, &z_90, &z_72)
+	return z_81, tape_9, tape_10, z_54, tape_6, tape_7, z_90, tape_9, tape_10, z_72, tape_6, tape_7, nil
+}
+
+// nbLoop182 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop182 runtime.LoopSite
+
+// nbLoop183 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop183 runtime.LoopSite
+
+// nbLoop184 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop184 runtime.LoopSite
+
+// nbLoop185 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop185 runtime.LoopSite
+
+// nbLoop186 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop186 runtime.LoopSite
+
+// nbLoop187 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop187 runtime.LoopSite
+
+// nbLoop188 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop188 runtime.LoopSite
+
+// nbLoop189 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop189 runtime.LoopSite
+
+// nbLoop190 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop190 runtime.LoopSite
+
+// nbLoop191 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop191 runtime.LoopSite
+
+// nbLoop192 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop192 runtime.LoopSite
+
+// nbLoop193 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop193 runtime.LoopSite
+
+// nbLoop194 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop194 runtime.LoopSite
+
+// nbLoop195 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop195 runtime.LoopSite
+
+// nbLoop196 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop196 runtime.LoopSite
+
+// nbLoop197 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop197 runtime.LoopSite
+
+// nbLoop198 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop198 runtime.LoopSite
+
+// nbLoop199 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop199 runtime.LoopSite
+
+// nbLoop200 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop200 runtime.LoopSite
+
+// nbLoop201 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop201 runtime.LoopSite
+
+// nbLoop202 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop202 runtime.LoopSite
+
+// nbLoop203 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop203 runtime.LoopSite
+
+// nbLoop204 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop204 runtime.LoopSite
+
+// nbLoop205 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop205 runtime.LoopSite
+
+// nbLoop206 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop206 runtime.LoopSite
+
+// nbLoop207 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop207 runtime.LoopSite
+
+// nbLoop208 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop208 runtime.LoopSite
+
+// nbLoop209 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop209 runtime.LoopSite
+
+// nbLoop210 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop210 runtime.LoopSite
+
+// nbLoop211 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop211 runtime.LoopSite
+
+// nbLoop212 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop212 runtime.LoopSite
+
+// nbLoop213 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop213 runtime.LoopSite
+
+// nbLoop214 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop214 runtime.LoopSite
+
+// nbLoop215 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop215 runtime.LoopSite
+
+// nbLoop216 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop216 runtime.LoopSite
+
+// nbLoop217 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop217 runtime.LoopSite
+
+// nbLoop218 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop218 runtime.LoopSite
+
+// nbLoop219 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop219 runtime.LoopSite
+
+// nbLoop220 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop220 runtime.LoopSite
+
+// nbLoop221 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop221 runtime.LoopSite
+
+// nbLoop222 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop222 runtime.LoopSite
+
+// nbLoop223 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop223 runtime.LoopSite
+
+// nbLoop224 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop224 runtime.LoopSite
+
+// nbLoop225 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop225 runtime.LoopSite
+
+// nbLoop226 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop226 runtime.LoopSite
+
+// nbLoop227 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop227 runtime.LoopSite
+
+// nbLoop228 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop228 runtime.LoopSite
+
+// nbLoop229 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop229 runtime.LoopSite
+
+// nbLoop230 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop230 runtime.LoopSite
+
+// nbLoop231 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop231 runtime.LoopSite
+
+// nbLoop232 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop232 runtime.LoopSite
+
+// nbLoop233 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop233 runtime.LoopSite
+
+// nbLoop234 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop234 runtime.LoopSite
+
+// nbLoop235 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop235 runtime.LoopSite
+
+// nbLoop236 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop236 runtime.LoopSite
+
+// nbLoop237 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop237 runtime.LoopSite
+
+// nbLoop238 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop238 runtime.LoopSite
+
+// nbLoop239 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop239 runtime.LoopSite
+
+// nbLoop240 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop240 runtime.LoopSite
+
+// nbLoop241 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop241 runtime.LoopSite
+
+// nbLoop242 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop242 runtime.LoopSite
+
+// nbLoop243 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop243 runtime.LoopSite
+
+// nbLoop244 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop244 runtime.LoopSite
+
+// nbLoop245 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop245 runtime.LoopSite
+
+// nbLoop246 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop246 runtime.LoopSite
+
+// nbLoop247 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop247 runtime.LoopSite
+
+// nbLoop248 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop248 runtime.LoopSite
+
+// nbLoop249 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop249 runtime.LoopSite
+
+// nbLoop250 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop250 runtime.LoopSite
+
+// nbLoop251 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop251 runtime.LoopSite
+
+// nbLoop252 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop252 runtime.LoopSite
+
+// nbLoop253 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop253 runtime.LoopSite
+
+// nbLoop254 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop254 runtime.LoopSite
+
+// nbLoop255 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop255 runtime.LoopSite
+
+// nbLoop256 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop256 runtime.LoopSite
+
+// nbLoop257 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop257 runtime.LoopSite
+
+// nbLoop258 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop258 runtime.LoopSite
+
+// nbLoop259 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop259 runtime.LoopSite
+
+// nbLoop260 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop260 runtime.LoopSite
+
+// nbLoop261 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop261 runtime.LoopSite
+
+// nbLoop262 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop262 runtime.LoopSite
+
+// nbLoop263 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop263 runtime.LoopSite
+
+// nbLoop264 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop264 runtime.LoopSite
+
+// nbLoop265 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop265 runtime.LoopSite
+
+// nbLoop266 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop266 runtime.LoopSite
+
+// nbLoop267 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop267 runtime.LoopSite
+
+// nbLoop268 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop268 runtime.LoopSite
+
+// nbLoop269 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop269 runtime.LoopSite
+
+// nbLoop270 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop270 runtime.LoopSite
+
+// nbLoop271 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop271 runtime.LoopSite
+
+// nbLoop272 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop272 runtime.LoopSite
+
+// nbLoop273 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop273 runtime.LoopSite
+
+// nbLoop274 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop274 runtime.LoopSite
+
+// nbLoop275 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop275 runtime.LoopSite
+
+// nbLoop276 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop276 runtime.LoopSite
+
+// nbLoop277 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop277 runtime.LoopSite
+
+// nbLoop278 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop278 runtime.LoopSite
+
+// nbLoop279 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop279 runtime.LoopSite
+
+// nbLoop280 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop280 runtime.LoopSite
+
+// nbLoop281 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop281 runtime.LoopSite
+
+// nbLoop282 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop282 runtime.LoopSite
+
+// nbLoop283 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop283 runtime.LoopSite
+
+// nbLoop284 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop284 runtime.LoopSite
+
+// nbLoop285 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop285 runtime.LoopSite
+
+// nbLoop286 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop286 runtime.LoopSite
+
+// nbLoop287 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop287 runtime.LoopSite
+
+// nbLoop288 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop288 runtime.LoopSite
+
+// nbLoop289 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop289 runtime.LoopSite
+
+// nbLoop290 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop290 runtime.LoopSite
+
+// nbLoop291 keeps the records of a parallel loop of fn_rotatesplit11bwdx2.
+var nbLoop291 runtime.LoopSite
+
+// fn_rotatesplit11bwdx2 is def rotate$split_11$bwd$x2 (models.nab:126:5).
+func fn_rotatesplit11bwdx2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 int, tape_7 []float64, tape_8 int, tape_9 []float64, tape_10 int, tape_11 []float64, tape_12 int, tape_13 []float64, tape_14 int, tape_15 int, tape_16 []float64, tape_17 int, tape_18 int, tape_19 []float64, tape_20 int, tape_21 []float64, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 []float64, tape_28 int, tape_29 []float64, tape_30 int, tape_31 []float64, tape_32 int, tape_33 []float64, tape_34 int, tape_35 []float64, tape_36 int, tape_37 []float64, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 int, tape_44 []float64, tape_45 int, tape_46 []float64, tape_47 int, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 int, tape_54 []float64, tape_55 int, tape_56 int, tape_57 []float64, tape_58 int, tape_59 int, tape_60 []float64, tape_61 int, tape_62 int, tape_63 []float64, tape_64 int, tape_65 []float64, tape_66 int, tape_67 []float64, tape_68 int, tape_69 []float64, tape_70 int, tape_71 []float64, tape_72 int, tape_73 []float64, tape_74 int, tape_75 []float64, tape_76 int, tape_77 []float64, tape_78 int, tape_79 []float64, tape_80 int, tape_81 []float64, tape_82 int, tape_83 []float64, tape_84 int, tape_85 int, tape_86 []float64, tape_87 int, tape_88 int, tape_89 []float64, tape_90 int, tape_91 []float64, tape_92 int, tape_93 []float64, tape_94 int, tape_95 []float64, tape_96 int, tape_97 []float64, tape_98 int, tape_99 []float64, tape_100 int, tape_101 []float64, tape_102 int, tape_103 []float64, tape_104 int, tape_105 []float64, tape_106 int, tape_107 []float64, tape_108 int, tape_109 []float64, tape_110 int, tape_111 []float64, tape_112 int, tape_113 []float64, tape_114 int, tape_115 int, tape_116 []float64, tape_117 int, tape_118 []float64, tape_119 int, tape_120 []float64, tape_121 int, tape_122 []float64, tape_123 int, tape_124 []float64, tape_125 int, ybar_126 []float64, ybar_127 int, ybar_128 int, ybar_129 []float64, ybar_130 int, ybar_131 int) ([]float64, int, int, []float64, int, int, []float64, int, int, []float64, int, int, error) {
+	mark_1367 := ar.Mark()
+	if ybar_127 != 3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_127))
+	}
+	if ybar_130 != 3 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", fmt.Sprintf("size mismatch: ybar has size %d but its type [3][p]f64 says 3", ybar_130))
+	}
+	tape_7 = tape_7[:tape_8]
+	tape_9 = tape_9[:tape_10]
+	tape_11 = tape_11[:tape_12]
+	tape_13 = tape_13[:tape_14*tape_15]
+	tape_16 = tape_16[:tape_17*tape_18]
+	tape_19 = tape_19[:tape_20]
+	tape_21 = tape_21[:tape_22]
+	tape_23 = tape_23[:tape_24]
+	tape_25 = tape_25[:tape_26]
+	tape_27 = tape_27[:tape_28]
+	tape_29 = tape_29[:tape_30]
+	tape_31 = tape_31[:tape_32]
+	tape_33 = tape_33[:tape_34]
+	tape_35 = tape_35[:tape_36]
+	tape_37 = tape_37[:tape_38]
+	tape_39 = tape_39[:tape_40]
+	tape_44 = tape_44[:tape_45]
+	tape_49 = tape_49[:tape_50]
+	tape_51 = tape_51[:tape_52*tape_53]
+	tape_54 = tape_54[:tape_55*tape_56]
+	tape_57 = tape_57[:tape_58*tape_59]
+	tape_60 = tape_60[:tape_61*tape_62]
+	tape_63 = tape_63[:tape_64]
+	tape_65 = tape_65[:tape_66]
+	tape_67 = tape_67[:tape_68]
+	tape_69 = tape_69[:tape_70]
+	tape_71 = tape_71[:tape_72]
+	tape_73 = tape_73[:tape_74]
+	tape_75 = tape_75[:tape_76]
+	tape_77 = tape_77[:tape_78]
+	tape_79 = tape_79[:tape_80]
+	tape_81 = tape_81[:tape_82]
+	tape_83 = tape_83[:tape_84*tape_85]
+	tape_86 = tape_86[:tape_87*tape_88]
+	tape_89 = tape_89[:tape_90]
+	tape_91 = tape_91[:tape_92]
+	tape_93 = tape_93[:tape_94]
+	tape_95 = tape_95[:tape_96]
+	tape_97 = tape_97[:tape_98]
+	tape_99 = tape_99[:tape_100]
+	tape_101 = tape_101[:tape_102]
+	tape_103 = tape_103[:tape_104]
+	tape_105 = tape_105[:tape_106]
+	tape_107 = tape_107[:tape_108]
+	tape_109 = tape_109[:tape_110]
+	tape_111 = tape_111[:tape_112]
+	tape_113 = tape_113[:tape_114*tape_115]
+	tape_116 = tape_116[:tape_117]
+	tape_118 = tape_118[:tape_119]
+	tape_120 = tape_120[:tape_121]
+	tape_122 = tape_122[:tape_123]
+	tape_124 = tape_124[:tape_125]
+	ybar_126 = ybar_126[:ybar_127*ybar_128]
+	ybar_129 = ybar_129[:ybar_130*ybar_131]
+	r_132 := ar.F64w(tape_8)
+	tape_7 = tape_7[:len(r_132)]
+	if len(r_132) >= 262144 {
+		loop_139 := runtime.EnterLoop(&nbLoop182, runtime.Bind(r_132, runtime.Bind(tape_7, runtime.End{})), len(r_132), 16384)
+		if loop_139.For == nil {
+			loop_139.For = func(lo_136, hi int) {
+				r_132 := loop_139.C.H
+				tape_7 := loop_139.C.T.H
+				for i_137 := lo_136; i_137 < hi; i_137++ {
+					r_132[i_137] = (runtime.Sign(tape_7[i_137]))
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_132), 16384, loop_139.For)
+		loop_139.Leave(&nbLoop182)
+	} else {
+		for i_133 := range r_132 {
+			r_132[i_133] = (runtime.Sign(tape_7[i_133]))
+		}
+	}
+	n_140, err_141 := runtime.CheckSize(int64(3))
+	if err_141 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_141)
+	}
+	var a_142 []float64
+	if int64(0) >= int64(ybar_127) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), ybar_127))
+	}
+	row_143 := ybar_126[int(int64(0))*ybar_128 : (int(int64(0))+1)*ybar_128]
+	if ybar_128 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
+	}
+	rs_144 := tape_8
+	tot_145, err_146 := runtime.MulSize(n_140, rs_144)
+	if err_146 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_146)
+	}
+	a_142 = ar.F64w(tot_145)
+	if int64(1) >= int64(ybar_127) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), ybar_127))
+	}
+	row_147 := ybar_126[int(int64(1))*ybar_128 : (int(int64(1))+1)*ybar_128]
+	if ybar_128 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
+	}
+	if int64(2) >= int64(ybar_127) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), ybar_127))
+	}
+	row_148 := ybar_126[int(int64(2))*ybar_128 : (int(int64(2))+1)*ybar_128]
+	if ybar_128 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
+	}
+	row_149 := a_142[0*rs_144 : 1*rs_144]
+	row_150 := a_142[1*rs_144 : 2*rs_144]
+	row_151 := a_142[2*rs_144 : 3*rs_144]
+	r_132 = r_132[:tape_8]
+	row_143 = row_143[:tape_8]
+	row_147 = row_147[:tape_8]
+	row_148 = row_148[:tape_8]
+	row_149 = row_149[:tape_8]
+	row_150 = row_150[:tape_8]
+	row_151 = row_151[:tape_8]
+	if tape_8 >= 262144 {
+		loop_164 := runtime.EnterLoop(&nbLoop183, runtime.Bind(r_132, runtime.Bind(row_143, runtime.Bind(row_147, runtime.Bind(row_148, runtime.Bind(row_149, runtime.Bind(row_150, runtime.Bind(row_151, runtime.End{}))))))), tape_8, 16384)
+		if loop_164.For == nil {
+			loop_164.For = func(lo_158, hi int) {
+				r_132 := loop_164.C.H
+				row_143 := loop_164.C.T.H
+				row_147 := loop_164.C.T.T.H
+				row_148 := loop_164.C.T.T.T.H
+				row_149 := loop_164.C.T.T.T.T.H
+				row_150 := loop_164.C.T.T.T.T.T.H
+				row_151 := loop_164.C.T.T.T.T.T.T.H
+				for i_159 := lo_158; i_159 < hi; i_159++ {
+					e_161 := (r_132[i_159] * row_143[i_159])
+					e_162 := (r_132[i_159] * row_147[i_159])
+					e_163 := (r_132[i_159] * row_148[i_159])
+					row_149[i_159] = e_161
+					row_150[i_159] = e_162
+					row_151[i_159] = e_163
+				}
+			}
+		}
+		runtime.ParallelFor(tape_8, 16384, loop_164.For)
+		loop_164.Leave(&nbLoop183)
+	} else {
+		for i_152 := 0; i_152 < tape_8; i_152++ {
+			e_154 := (r_132[i_152] * row_143[i_152])
+			e_155 := (r_132[i_152] * row_147[i_152])
+			e_156 := (r_132[i_152] * row_148[i_152])
+			row_149[i_152] = e_154
+			row_150[i_152] = e_155
+			row_151[i_152] = e_156
+		}
+	}
+	n_165, err_166 := runtime.CheckSize(int64(3))
+	if err_166 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_166)
+	}
+	var a_167 []float64
+	if int64(0) >= int64(ybar_127) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), ybar_127))
+	}
+	row_168 := ybar_126[int(int64(0))*ybar_128 : (int(int64(0))+1)*ybar_128]
+	if ybar_128 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
+	}
+	rs_169 := tape_8
+	tot_170, err_171 := runtime.MulSize(n_165, rs_169)
+	if err_171 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_171)
+	}
+	a_167 = ar.F64w(tot_170)
+	if int64(1) >= int64(ybar_127) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), ybar_127))
+	}
+	row_172 := ybar_126[int(int64(1))*ybar_128 : (int(int64(1))+1)*ybar_128]
+	if ybar_128 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
+	}
+	if int64(2) >= int64(ybar_127) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), ybar_127))
+	}
+	row_173 := ybar_126[int(int64(2))*ybar_128 : (int(int64(2))+1)*ybar_128]
+	if ybar_128 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_128}))
+	}
+	row_174 := a_167[0*rs_169 : 1*rs_169]
+	row_175 := a_167[1*rs_169 : 2*rs_169]
+	row_176 := a_167[2*rs_169 : 3*rs_169]
+	r_132 = r_132[:tape_8]
+	row_168 = row_168[:tape_8]
+	row_172 = row_172[:tape_8]
+	row_173 = row_173[:tape_8]
+	row_174 = row_174[:tape_8]
+	row_175 = row_175[:tape_8]
+	row_176 = row_176[:tape_8]
+	if tape_8 >= 262144 {
+		loop_189 := runtime.EnterLoop(&nbLoop184, runtime.Bind(r_132, runtime.Bind(row_168, runtime.Bind(row_172, runtime.Bind(row_173, runtime.Bind(row_174, runtime.Bind(row_175, runtime.Bind(row_176, runtime.End{}))))))), tape_8, 16384)
+		if loop_189.For == nil {
+			loop_189.For = func(lo_183, hi int) {
+				r_132 := loop_189.C.H
+				row_168 := loop_189.C.T.H
+				row_172 := loop_189.C.T.T.H
+				row_173 := loop_189.C.T.T.T.H
+				row_174 := loop_189.C.T.T.T.T.H
+				row_175 := loop_189.C.T.T.T.T.T.H
+				row_176 := loop_189.C.T.T.T.T.T.T.H
+				for i_184 := lo_183; i_184 < hi; i_184++ {
+					e_186 := ((1.0 - r_132[i_184]) * row_168[i_184])
+					e_187 := ((1.0 - r_132[i_184]) * row_172[i_184])
+					e_188 := ((1.0 - r_132[i_184]) * row_173[i_184])
+					row_174[i_184] = e_186
+					row_175[i_184] = e_187
+					row_176[i_184] = e_188
+				}
+			}
+		}
+		runtime.ParallelFor(tape_8, 16384, loop_189.For)
+		loop_189.Leave(&nbLoop184)
+	} else {
+		for i_177 := 0; i_177 < tape_8; i_177++ {
+			e_179 := ((1.0 - r_132[i_177]) * row_168[i_177])
+			e_180 := ((1.0 - r_132[i_177]) * row_172[i_177])
+			e_181 := ((1.0 - r_132[i_177]) * row_173[i_177])
+			row_174[i_177] = e_179
+			row_175[i_177] = e_180
+			row_176[i_177] = e_181
+		}
+	}
+	n_190, err_191 := runtime.CheckSize(int64(3))
+	if err_191 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_191)
+	}
+	var a_192 []float64
+	if int64(0) >= int64(ybar_130) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), ybar_130))
+	}
+	row_193 := ybar_129[int(int64(0))*ybar_131 : (int(int64(0))+1)*ybar_131]
+	if ybar_131 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_131}))
+	}
+	rs_194 := tape_8
+	tot_195, err_196 := runtime.MulSize(n_190, rs_194)
+	if err_196 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_196)
+	}
+	a_192 = ar.F64w(tot_195)
+	if int64(1) >= int64(ybar_130) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), ybar_130))
+	}
+	row_197 := ybar_129[int(int64(1))*ybar_131 : (int(int64(1))+1)*ybar_131]
+	if ybar_131 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_131}))
+	}
+	if int64(2) >= int64(ybar_130) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), ybar_130))
+	}
+	row_198 := ybar_129[int(int64(2))*ybar_131 : (int(int64(2))+1)*ybar_131]
+	if ybar_131 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_131}))
+	}
+	row_199 := a_192[0*rs_194 : 1*rs_194]
+	row_200 := a_192[1*rs_194 : 2*rs_194]
+	row_201 := a_192[2*rs_194 : 3*rs_194]
+	r_132 = r_132[:tape_8]
+	row_193 = row_193[:tape_8]
+	row_197 = row_197[:tape_8]
+	row_198 = row_198[:tape_8]
+	row_199 = row_199[:tape_8]
+	row_200 = row_200[:tape_8]
+	row_201 = row_201[:tape_8]
+	if tape_8 >= 262144 {
+		loop_214 := runtime.EnterLoop(&nbLoop185, runtime.Bind(r_132, runtime.Bind(row_193, runtime.Bind(row_197, runtime.Bind(row_198, runtime.Bind(row_199, runtime.Bind(row_200, runtime.Bind(row_201, runtime.End{}))))))), tape_8, 16384)
+		if loop_214.For == nil {
+			loop_214.For = func(lo_208, hi int) {
+				r_132 := loop_214.C.H
+				row_193 := loop_214.C.T.H
+				row_197 := loop_214.C.T.T.H
+				row_198 := loop_214.C.T.T.T.H
+				row_199 := loop_214.C.T.T.T.T.H
+				row_200 := loop_214.C.T.T.T.T.T.H
+				row_201 := loop_214.C.T.T.T.T.T.T.H
+				for i_209 := lo_208; i_209 < hi; i_209++ {
+					e_211 := (r_132[i_209] * row_193[i_209])
+					e_212 := (r_132[i_209] * row_197[i_209])
+					e_213 := (r_132[i_209] * row_198[i_209])
+					row_199[i_209] = e_211
+					row_200[i_209] = e_212
+					row_201[i_209] = e_213
+				}
+			}
+		}
+		runtime.ParallelFor(tape_8, 16384, loop_214.For)
+		loop_214.Leave(&nbLoop185)
+	} else {
+		for i_202 := 0; i_202 < tape_8; i_202++ {
+			e_204 := (r_132[i_202] * row_193[i_202])
+			e_205 := (r_132[i_202] * row_197[i_202])
+			e_206 := (r_132[i_202] * row_198[i_202])
+			row_199[i_202] = e_204
+			row_200[i_202] = e_205
+			row_201[i_202] = e_206
+		}
+	}
+	n_215, err_216 := runtime.CheckSize(int64(3))
+	if err_216 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_216)
+	}
+	var a_217 []float64
+	if int64(0) >= int64(ybar_130) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), ybar_130))
+	}
+	row_218 := ybar_129[int(int64(0))*ybar_131 : (int(int64(0))+1)*ybar_131]
+	if ybar_131 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_131}))
+	}
+	rs_219 := tape_8
+	tot_220, err_221 := runtime.MulSize(n_215, rs_219)
+	if err_221 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_221)
+	}
+	a_217 = ar.F64w(tot_220)
+	if int64(1) >= int64(ybar_130) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), ybar_130))
+	}
+	row_222 := ybar_129[int(int64(1))*ybar_131 : (int(int64(1))+1)*ybar_131]
+	if ybar_131 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_131}))
+	}
+	if int64(2) >= int64(ybar_130) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), ybar_130))
+	}
+	row_223 := ybar_129[int(int64(2))*ybar_131 : (int(int64(2))+1)*ybar_131]
+	if ybar_131 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:137:6", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{ybar_131}))
+	}
+	row_224 := a_217[0*rs_219 : 1*rs_219]
+	row_225 := a_217[1*rs_219 : 2*rs_219]
+	row_226 := a_217[2*rs_219 : 3*rs_219]
+	r_132 = r_132[:tape_8]
+	row_218 = row_218[:tape_8]
+	row_222 = row_222[:tape_8]
+	row_223 = row_223[:tape_8]
+	row_224 = row_224[:tape_8]
+	row_225 = row_225[:tape_8]
+	row_226 = row_226[:tape_8]
+	if tape_8 >= 262144 {
+		loop_239 := runtime.EnterLoop(&nbLoop186, runtime.Bind(r_132, runtime.Bind(row_218, runtime.Bind(row_222, runtime.Bind(row_223, runtime.Bind(row_224, runtime.Bind(row_225, runtime.Bind(row_226, runtime.End{}))))))), tape_8, 16384)
+		if loop_239.For == nil {
+			loop_239.For = func(lo_233, hi int) {
+				r_132 := loop_239.C.H
+				row_218 := loop_239.C.T.H
+				row_222 := loop_239.C.T.T.H
+				row_223 := loop_239.C.T.T.T.H
+				row_224 := loop_239.C.T.T.T.T.H
+				row_225 := loop_239.C.T.T.T.T.T.H
+				row_226 := loop_239.C.T.T.T.T.T.T.H
+				for i_234 := lo_233; i_234 < hi; i_234++ {
+					e_236 := ((1.0 - r_132[i_234]) * row_218[i_234])
+					e_237 := ((1.0 - r_132[i_234]) * row_222[i_234])
+					e_238 := ((1.0 - r_132[i_234]) * row_223[i_234])
+					row_224[i_234] = e_236
+					row_225[i_234] = e_237
+					row_226[i_234] = e_238
+				}
+			}
+		}
+		runtime.ParallelFor(tape_8, 16384, loop_239.For)
+		loop_239.Leave(&nbLoop186)
+	} else {
+		for i_227 := 0; i_227 < tape_8; i_227++ {
+			e_229 := ((1.0 - r_132[i_227]) * row_218[i_227])
+			e_230 := ((1.0 - r_132[i_227]) * row_222[i_227])
+			e_231 := ((1.0 - r_132[i_227]) * row_223[i_227])
+			row_224[i_227] = e_229
+			row_225[i_227] = e_230
+			row_226[i_227] = e_231
+		}
+	}
+	row_240 := a_167[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	row_241 := a_217[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	row_242 := a_167[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	row_243 := a_217[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	row_244 := a_167[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	row_245 := a_217[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	r_246 := ar.F64w(tape_8)
+	r_247 := ar.F64w(tape_8)
+	row_244 = row_244[:tape_8]
+	r_246 = r_246[:tape_8]
+	row_245 = row_245[:tape_8]
+	r_247 = r_247[:tape_8]
+	if tape_8 >= 262144 {
+		loop_258 := runtime.EnterLoop(&nbLoop187, runtime.Bind(row_244, runtime.Bind(r_246, runtime.Bind(row_245, runtime.Bind(r_247, runtime.End{})))), tape_8, 16384)
+		if loop_258.For == nil {
+			loop_258.For = func(lo_253, hi int) {
+				row_244 := loop_258.C.H
+				r_246 := loop_258.C.T.H
+				row_245 := loop_258.C.T.T.H
+				r_247 := loop_258.C.T.T.T.H
+				for i_254 := lo_253; i_254 < hi; i_254++ {
+					e_256 := -row_244[i_254]
+					r_246[i_254] = e_256
+					e_257 := -row_245[i_254]
+					r_247[i_254] = e_257
+				}
+			}
+		}
+		runtime.ParallelFor(tape_8, 16384, loop_258.For)
+		loop_258.Leave(&nbLoop187)
+	} else {
+		for i_248 := 0; i_248 < tape_8; i_248++ {
+			e_250 := -row_244[i_248]
+			r_246[i_248] = e_250
+			e_251 := -row_245[i_248]
+			r_247[i_248] = e_251
+		}
+	}
+	z_259 := ar.F64(len(tape_13))
+	if tape_8 != tape_12 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_12})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(0) >= int64(tape_14) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_14)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_15 != tape_12 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_15})+" and "+runtime.ShapeString([]int{tape_12})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_260 := z_259[int64(0)*int64(tape_15) : (int64(0)+1)*int64(tape_15)]
+	tape_11 = tape_11[:len(row_260)]
+	r_246 = r_246[:len(row_260)]
+	if len(row_260) >= 262144 {
+		loop_267 := runtime.EnterLoop(&nbLoop188, runtime.Bind(row_260, runtime.Bind(tape_11, runtime.Bind(r_246, runtime.End{}))), len(row_260), 16384)
+		if loop_267.For == nil {
+			loop_267.For = func(lo_264, hi int) {
+				row_260 := loop_267.C.H
+				tape_11 := loop_267.C.T.H
+				r_246 := loop_267.C.T.T.H
+				for i_265 := lo_264; i_265 < hi; i_265++ {
+					row_260[i_265] += (tape_11[i_265] * r_246[i_265])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_260), 16384, loop_267.For)
+		loop_267.Leave(&nbLoop188)
+	} else {
+		for i_261 := range row_260 {
+			row_260[i_261] += (tape_11[i_261] * r_246[i_261])
+		}
+	}
+	z_268 := ar.F64(len(tape_13))
+	if tape_8 != tape_12 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_12})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(0) >= int64(tape_14) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_14)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_15 != tape_12 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_15})+" and "+runtime.ShapeString([]int{tape_12})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_269 := z_268[int64(0)*int64(tape_15) : (int64(0)+1)*int64(tape_15)]
+	tape_11 = tape_11[:len(row_269)]
+	r_247 = r_247[:len(row_269)]
+	if len(row_269) >= 262144 {
+		loop_276 := runtime.EnterLoop(&nbLoop189, runtime.Bind(row_269, runtime.Bind(tape_11, runtime.Bind(r_247, runtime.End{}))), len(row_269), 16384)
+		if loop_276.For == nil {
+			loop_276.For = func(lo_273, hi int) {
+				row_269 := loop_276.C.H
+				tape_11 := loop_276.C.T.H
+				r_247 := loop_276.C.T.T.H
+				for i_274 := lo_273; i_274 < hi; i_274++ {
+					row_269[i_274] += (tape_11[i_274] * r_247[i_274])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_269), 16384, loop_276.For)
+		loop_276.Leave(&nbLoop189)
+	} else {
+		for i_270 := range row_269 {
+			row_269[i_270] += (tape_11[i_270] * r_247[i_270])
+		}
+	}
+	z_277 := ar.F64(len(tape_16))
+	if tape_8 != tape_10 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(1) >= int64(tape_17) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_17)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_18 != tape_10 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{tape_10})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_278 := z_277[int64(1)*int64(tape_18) : (int64(1)+1)*int64(tape_18)]
+	tape_9 = tape_9[:len(row_278)]
+	r_246 = r_246[:len(row_278)]
+	if len(row_278) >= 262144 {
+		loop_285 := runtime.EnterLoop(&nbLoop190, runtime.Bind(row_278, runtime.Bind(tape_9, runtime.Bind(r_246, runtime.End{}))), len(row_278), 16384)
+		if loop_285.For == nil {
+			loop_285.For = func(lo_282, hi int) {
+				row_278 := loop_285.C.H
+				tape_9 := loop_285.C.T.H
+				r_246 := loop_285.C.T.T.H
+				for i_283 := lo_282; i_283 < hi; i_283++ {
+					row_278[i_283] += (tape_9[i_283] * r_246[i_283])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_278), 16384, loop_285.For)
+		loop_285.Leave(&nbLoop190)
+	} else {
+		for i_279 := range row_278 {
+			row_278[i_279] += (tape_9[i_279] * r_246[i_279])
+		}
+	}
+	z_286 := ar.F64(len(tape_16))
+	if tape_8 != tape_10 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_10})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(1) >= int64(tape_17) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_17)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_18 != tape_10 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{tape_10})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_287 := z_286[int64(1)*int64(tape_18) : (int64(1)+1)*int64(tape_18)]
+	tape_9 = tape_9[:len(row_287)]
+	r_247 = r_247[:len(row_287)]
+	if len(row_287) >= 262144 {
+		loop_294 := runtime.EnterLoop(&nbLoop191, runtime.Bind(row_287, runtime.Bind(tape_9, runtime.Bind(r_247, runtime.End{}))), len(row_287), 16384)
+		if loop_294.For == nil {
+			loop_294.For = func(lo_291, hi int) {
+				row_287 := loop_294.C.H
+				tape_9 := loop_294.C.T.H
+				r_247 := loop_294.C.T.T.H
+				for i_292 := lo_291; i_292 < hi; i_292++ {
+					row_287[i_292] += (tape_9[i_292] * r_247[i_292])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_287), 16384, loop_294.For)
+		loop_294.Leave(&nbLoop191)
+	} else {
+		for i_288 := range row_287 {
+			row_287[i_288] += (tape_9[i_288] * r_247[i_288])
+		}
+	}
+	if tape_8 != tape_22 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(1) >= int64(tape_14) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_14)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_15 != tape_22 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_15})+" and "+runtime.ShapeString([]int{tape_22})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_295 := z_259[int64(1)*int64(tape_15) : (int64(1)+1)*int64(tape_15)]
+	tape_21 = tape_21[:len(row_295)]
+	row_244 = row_244[:len(row_295)]
+	if len(row_295) >= 262144 {
+		loop_302 := runtime.EnterLoop(&nbLoop192, runtime.Bind(row_295, runtime.Bind(tape_21, runtime.Bind(row_244, runtime.End{}))), len(row_295), 16384)
+		if loop_302.For == nil {
+			loop_302.For = func(lo_299, hi int) {
+				row_295 := loop_302.C.H
+				tape_21 := loop_302.C.T.H
+				row_244 := loop_302.C.T.T.H
+				for i_300 := lo_299; i_300 < hi; i_300++ {
+					row_295[i_300] += (tape_21[i_300] * row_244[i_300])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_295), 16384, loop_302.For)
+		loop_302.Leave(&nbLoop192)
+	} else {
+		for i_296 := range row_295 {
+			row_295[i_296] += (tape_21[i_296] * row_244[i_296])
+		}
+	}
+	if tape_8 != tape_22 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(1) >= int64(tape_14) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_14)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_15 != tape_22 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_15})+" and "+runtime.ShapeString([]int{tape_22})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_303 := z_268[int64(1)*int64(tape_15) : (int64(1)+1)*int64(tape_15)]
+	tape_21 = tape_21[:len(row_303)]
+	row_245 = row_245[:len(row_303)]
+	if len(row_303) >= 262144 {
+		loop_310 := runtime.EnterLoop(&nbLoop193, runtime.Bind(row_303, runtime.Bind(tape_21, runtime.Bind(row_245, runtime.End{}))), len(row_303), 16384)
+		if loop_310.For == nil {
+			loop_310.For = func(lo_307, hi int) {
+				row_303 := loop_310.C.H
+				tape_21 := loop_310.C.T.H
+				row_245 := loop_310.C.T.T.H
+				for i_308 := lo_307; i_308 < hi; i_308++ {
+					row_303[i_308] += (tape_21[i_308] * row_245[i_308])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_303), 16384, loop_310.For)
+		loop_310.Leave(&nbLoop193)
+	} else {
+		for i_304 := range row_303 {
+			row_303[i_304] += (tape_21[i_304] * row_245[i_304])
+		}
+	}
+	if tape_8 != tape_20 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_20})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(0) >= int64(tape_17) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_17)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_18 != tape_20 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{tape_20})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_311 := z_277[int64(0)*int64(tape_18) : (int64(0)+1)*int64(tape_18)]
+	tape_19 = tape_19[:len(row_311)]
+	row_244 = row_244[:len(row_311)]
+	if len(row_311) >= 262144 {
+		loop_318 := runtime.EnterLoop(&nbLoop194, runtime.Bind(row_311, runtime.Bind(tape_19, runtime.Bind(row_244, runtime.End{}))), len(row_311), 16384)
+		if loop_318.For == nil {
+			loop_318.For = func(lo_315, hi int) {
+				row_311 := loop_318.C.H
+				tape_19 := loop_318.C.T.H
+				row_244 := loop_318.C.T.T.H
+				for i_316 := lo_315; i_316 < hi; i_316++ {
+					row_311[i_316] += (tape_19[i_316] * row_244[i_316])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_311), 16384, loop_318.For)
+		loop_318.Leave(&nbLoop194)
+	} else {
+		for i_312 := range row_311 {
+			row_311[i_312] += (tape_19[i_312] * row_244[i_312])
+		}
+	}
+	if tape_8 != tape_20 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_20})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(0) >= int64(tape_17) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_17)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_18 != tape_20 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{tape_20})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_319 := z_286[int64(0)*int64(tape_18) : (int64(0)+1)*int64(tape_18)]
+	tape_19 = tape_19[:len(row_319)]
+	row_245 = row_245[:len(row_319)]
+	if len(row_319) >= 262144 {
+		loop_326 := runtime.EnterLoop(&nbLoop195, runtime.Bind(row_319, runtime.Bind(tape_19, runtime.Bind(row_245, runtime.End{}))), len(row_319), 16384)
+		if loop_326.For == nil {
+			loop_326.For = func(lo_323, hi int) {
+				row_319 := loop_326.C.H
+				tape_19 := loop_326.C.T.H
+				row_245 := loop_326.C.T.T.H
+				for i_324 := lo_323; i_324 < hi; i_324++ {
+					row_319[i_324] += (tape_19[i_324] * row_245[i_324])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_319), 16384, loop_326.For)
+		loop_326.Leave(&nbLoop195)
+	} else {
+		for i_320 := range row_319 {
+			row_319[i_320] += (tape_19[i_320] * row_245[i_320])
+		}
+	}
+	r_327 := ar.F64w(tape_8)
+	r_328 := ar.F64w(tape_8)
+	row_242 = row_242[:tape_8]
+	r_327 = r_327[:tape_8]
+	row_243 = row_243[:tape_8]
+	r_328 = r_328[:tape_8]
+	if tape_8 >= 262144 {
+		loop_339 := runtime.EnterLoop(&nbLoop196, runtime.Bind(row_242, runtime.Bind(r_327, runtime.Bind(row_243, runtime.Bind(r_328, runtime.End{})))), tape_8, 16384)
+		if loop_339.For == nil {
+			loop_339.For = func(lo_334, hi int) {
+				row_242 := loop_339.C.H
+				r_327 := loop_339.C.T.H
+				row_243 := loop_339.C.T.T.H
+				r_328 := loop_339.C.T.T.T.H
+				for i_335 := lo_334; i_335 < hi; i_335++ {
+					e_337 := -row_242[i_335]
+					r_327[i_335] = e_337
+					e_338 := -row_243[i_335]
+					r_328[i_335] = e_338
+				}
+			}
+		}
+		runtime.ParallelFor(tape_8, 16384, loop_339.For)
+		loop_339.Leave(&nbLoop196)
+	} else {
+		for i_329 := 0; i_329 < tape_8; i_329++ {
+			e_331 := -row_242[i_329]
+			r_327[i_329] = e_331
+			e_332 := -row_243[i_329]
+			r_328[i_329] = e_332
+		}
+	}
+	if tape_8 != tape_26 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(2) >= int64(tape_14) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_14)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_15 != tape_26 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_15})+" and "+runtime.ShapeString([]int{tape_26})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_340 := z_259[int64(2)*int64(tape_15) : (int64(2)+1)*int64(tape_15)]
+	tape_25 = tape_25[:len(row_340)]
+	r_327 = r_327[:len(row_340)]
+	if len(row_340) >= 262144 {
+		loop_347 := runtime.EnterLoop(&nbLoop197, runtime.Bind(row_340, runtime.Bind(tape_25, runtime.Bind(r_327, runtime.End{}))), len(row_340), 16384)
+		if loop_347.For == nil {
+			loop_347.For = func(lo_344, hi int) {
+				row_340 := loop_347.C.H
+				tape_25 := loop_347.C.T.H
+				r_327 := loop_347.C.T.T.H
+				for i_345 := lo_344; i_345 < hi; i_345++ {
+					row_340[i_345] += (tape_25[i_345] * r_327[i_345])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_340), 16384, loop_347.For)
+		loop_347.Leave(&nbLoop197)
+	} else {
+		for i_341 := range row_340 {
+			row_340[i_341] += (tape_25[i_341] * r_327[i_341])
+		}
+	}
+	if tape_8 != tape_26 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_26})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(2) >= int64(tape_14) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_14)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_15 != tape_26 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_15})+" and "+runtime.ShapeString([]int{tape_26})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_348 := z_268[int64(2)*int64(tape_15) : (int64(2)+1)*int64(tape_15)]
+	tape_25 = tape_25[:len(row_348)]
+	r_328 = r_328[:len(row_348)]
+	if len(row_348) >= 262144 {
+		loop_355 := runtime.EnterLoop(&nbLoop198, runtime.Bind(row_348, runtime.Bind(tape_25, runtime.Bind(r_328, runtime.End{}))), len(row_348), 16384)
+		if loop_355.For == nil {
+			loop_355.For = func(lo_352, hi int) {
+				row_348 := loop_355.C.H
+				tape_25 := loop_355.C.T.H
+				r_328 := loop_355.C.T.T.H
+				for i_353 := lo_352; i_353 < hi; i_353++ {
+					row_348[i_353] += (tape_25[i_353] * r_328[i_353])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_348), 16384, loop_355.For)
+		loop_355.Leave(&nbLoop198)
+	} else {
+		for i_349 := range row_348 {
+			row_348[i_349] += (tape_25[i_349] * r_328[i_349])
+		}
+	}
+	if tape_8 != tape_24 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(0) >= int64(tape_17) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_17)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_18 != tape_24 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{tape_24})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_356 := z_277[int64(0)*int64(tape_18) : (int64(0)+1)*int64(tape_18)]
+	tape_23 = tape_23[:len(row_356)]
+	r_327 = r_327[:len(row_356)]
+	if len(row_356) >= 262144 {
+		loop_363 := runtime.EnterLoop(&nbLoop199, runtime.Bind(row_356, runtime.Bind(tape_23, runtime.Bind(r_327, runtime.End{}))), len(row_356), 16384)
+		if loop_363.For == nil {
+			loop_363.For = func(lo_360, hi int) {
+				row_356 := loop_363.C.H
+				tape_23 := loop_363.C.T.H
+				r_327 := loop_363.C.T.T.H
+				for i_361 := lo_360; i_361 < hi; i_361++ {
+					row_356[i_361] += (tape_23[i_361] * r_327[i_361])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_356), 16384, loop_363.For)
+		loop_363.Leave(&nbLoop199)
+	} else {
+		for i_357 := range row_356 {
+			row_356[i_357] += (tape_23[i_357] * r_327[i_357])
+		}
+	}
+	if tape_8 != tape_24 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(0) >= int64(tape_17) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_17)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_18 != tape_24 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{tape_24})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_364 := z_286[int64(0)*int64(tape_18) : (int64(0)+1)*int64(tape_18)]
+	tape_23 = tape_23[:len(row_364)]
+	r_328 = r_328[:len(row_364)]
+	if len(row_364) >= 262144 {
+		loop_371 := runtime.EnterLoop(&nbLoop200, runtime.Bind(row_364, runtime.Bind(tape_23, runtime.Bind(r_328, runtime.End{}))), len(row_364), 16384)
+		if loop_371.For == nil {
+			loop_371.For = func(lo_368, hi int) {
+				row_364 := loop_371.C.H
+				tape_23 := loop_371.C.T.H
+				r_328 := loop_371.C.T.T.H
+				for i_369 := lo_368; i_369 < hi; i_369++ {
+					row_364[i_369] += (tape_23[i_369] * r_328[i_369])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_364), 16384, loop_371.For)
+		loop_371.Leave(&nbLoop200)
+	} else {
+		for i_365 := range row_364 {
+			row_364[i_365] += (tape_23[i_365] * r_328[i_365])
+		}
+	}
+	if tape_8 != tape_30 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(0) >= int64(tape_14) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_14)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_15 != tape_30 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_15})+" and "+runtime.ShapeString([]int{tape_30})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_372 := z_259[int64(0)*int64(tape_15) : (int64(0)+1)*int64(tape_15)]
+	tape_29 = tape_29[:len(row_372)]
+	row_242 = row_242[:len(row_372)]
+	if len(row_372) >= 262144 {
+		loop_379 := runtime.EnterLoop(&nbLoop201, runtime.Bind(row_372, runtime.Bind(tape_29, runtime.Bind(row_242, runtime.End{}))), len(row_372), 16384)
+		if loop_379.For == nil {
+			loop_379.For = func(lo_376, hi int) {
+				row_372 := loop_379.C.H
+				tape_29 := loop_379.C.T.H
+				row_242 := loop_379.C.T.T.H
+				for i_377 := lo_376; i_377 < hi; i_377++ {
+					row_372[i_377] += (tape_29[i_377] * row_242[i_377])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_372), 16384, loop_379.For)
+		loop_379.Leave(&nbLoop201)
+	} else {
+		for i_373 := range row_372 {
+			row_372[i_373] += (tape_29[i_373] * row_242[i_373])
+		}
+	}
+	if tape_8 != tape_30 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(0) >= int64(tape_14) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_14)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_15 != tape_30 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_15})+" and "+runtime.ShapeString([]int{tape_30})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_380 := z_268[int64(0)*int64(tape_15) : (int64(0)+1)*int64(tape_15)]
+	tape_29 = tape_29[:len(row_380)]
+	row_243 = row_243[:len(row_380)]
+	if len(row_380) >= 262144 {
+		loop_387 := runtime.EnterLoop(&nbLoop202, runtime.Bind(row_380, runtime.Bind(tape_29, runtime.Bind(row_243, runtime.End{}))), len(row_380), 16384)
+		if loop_387.For == nil {
+			loop_387.For = func(lo_384, hi int) {
+				row_380 := loop_387.C.H
+				tape_29 := loop_387.C.T.H
+				row_243 := loop_387.C.T.T.H
+				for i_385 := lo_384; i_385 < hi; i_385++ {
+					row_380[i_385] += (tape_29[i_385] * row_243[i_385])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_380), 16384, loop_387.For)
+		loop_387.Leave(&nbLoop202)
+	} else {
+		for i_381 := range row_380 {
+			row_380[i_381] += (tape_29[i_381] * row_243[i_381])
+		}
+	}
+	if tape_8 != tape_28 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_28})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(2) >= int64(tape_17) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_17)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_18 != tape_28 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{tape_28})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_388 := z_277[int64(2)*int64(tape_18) : (int64(2)+1)*int64(tape_18)]
+	tape_27 = tape_27[:len(row_388)]
+	row_242 = row_242[:len(row_388)]
+	if len(row_388) >= 262144 {
+		loop_395 := runtime.EnterLoop(&nbLoop203, runtime.Bind(row_388, runtime.Bind(tape_27, runtime.Bind(row_242, runtime.End{}))), len(row_388), 16384)
+		if loop_395.For == nil {
+			loop_395.For = func(lo_392, hi int) {
+				row_388 := loop_395.C.H
+				tape_27 := loop_395.C.T.H
+				row_242 := loop_395.C.T.T.H
+				for i_393 := lo_392; i_393 < hi; i_393++ {
+					row_388[i_393] += (tape_27[i_393] * row_242[i_393])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_388), 16384, loop_395.For)
+		loop_395.Leave(&nbLoop203)
+	} else {
+		for i_389 := range row_388 {
+			row_388[i_389] += (tape_27[i_389] * row_242[i_389])
+		}
+	}
+	if tape_8 != tape_28 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_28})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(2) >= int64(tape_17) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_17)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_18 != tape_28 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{tape_28})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_396 := z_286[int64(2)*int64(tape_18) : (int64(2)+1)*int64(tape_18)]
+	tape_27 = tape_27[:len(row_396)]
+	row_243 = row_243[:len(row_396)]
+	if len(row_396) >= 262144 {
+		loop_403 := runtime.EnterLoop(&nbLoop204, runtime.Bind(row_396, runtime.Bind(tape_27, runtime.Bind(row_243, runtime.End{}))), len(row_396), 16384)
+		if loop_403.For == nil {
+			loop_403.For = func(lo_400, hi int) {
+				row_396 := loop_403.C.H
+				tape_27 := loop_403.C.T.H
+				row_243 := loop_403.C.T.T.H
+				for i_401 := lo_400; i_401 < hi; i_401++ {
+					row_396[i_401] += (tape_27[i_401] * row_243[i_401])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_396), 16384, loop_403.For)
+		loop_403.Leave(&nbLoop204)
+	} else {
+		for i_397 := range row_396 {
+			row_396[i_397] += (tape_27[i_397] * row_243[i_397])
+		}
+	}
+	r_404 := ar.F64w(tape_8)
+	r_405 := ar.F64w(tape_8)
+	row_240 = row_240[:tape_8]
+	r_404 = r_404[:tape_8]
+	row_241 = row_241[:tape_8]
+	r_405 = r_405[:tape_8]
+	if tape_8 >= 262144 {
+		loop_416 := runtime.EnterLoop(&nbLoop205, runtime.Bind(row_240, runtime.Bind(r_404, runtime.Bind(row_241, runtime.Bind(r_405, runtime.End{})))), tape_8, 16384)
+		if loop_416.For == nil {
+			loop_416.For = func(lo_411, hi int) {
+				row_240 := loop_416.C.H
+				r_404 := loop_416.C.T.H
+				row_241 := loop_416.C.T.T.H
+				r_405 := loop_416.C.T.T.T.H
+				for i_412 := lo_411; i_412 < hi; i_412++ {
+					e_414 := -row_240[i_412]
+					r_404[i_412] = e_414
+					e_415 := -row_241[i_412]
+					r_405[i_412] = e_415
+				}
+			}
+		}
+		runtime.ParallelFor(tape_8, 16384, loop_416.For)
+		loop_416.Leave(&nbLoop205)
+	} else {
+		for i_406 := 0; i_406 < tape_8; i_406++ {
+			e_408 := -row_240[i_406]
+			r_404[i_406] = e_408
+			e_409 := -row_241[i_406]
+			r_405[i_406] = e_409
+		}
+	}
+	if tape_8 != tape_34 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(1) >= int64(tape_14) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_14)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_15 != tape_34 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_15})+" and "+runtime.ShapeString([]int{tape_34})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_417 := z_259[int64(1)*int64(tape_15) : (int64(1)+1)*int64(tape_15)]
+	tape_33 = tape_33[:len(row_417)]
+	r_404 = r_404[:len(row_417)]
+	if len(row_417) >= 262144 {
+		loop_424 := runtime.EnterLoop(&nbLoop206, runtime.Bind(row_417, runtime.Bind(tape_33, runtime.Bind(r_404, runtime.End{}))), len(row_417), 16384)
+		if loop_424.For == nil {
+			loop_424.For = func(lo_421, hi int) {
+				row_417 := loop_424.C.H
+				tape_33 := loop_424.C.T.H
+				r_404 := loop_424.C.T.T.H
+				for i_422 := lo_421; i_422 < hi; i_422++ {
+					row_417[i_422] += (tape_33[i_422] * r_404[i_422])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_417), 16384, loop_424.For)
+		loop_424.Leave(&nbLoop206)
+	} else {
+		for i_418 := range row_417 {
+			row_417[i_418] += (tape_33[i_418] * r_404[i_418])
+		}
+	}
+	if tape_8 != tape_34 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_34})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(1) >= int64(tape_14) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_14)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_15 != tape_34 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_15})+" and "+runtime.ShapeString([]int{tape_34})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_425 := z_268[int64(1)*int64(tape_15) : (int64(1)+1)*int64(tape_15)]
+	tape_33 = tape_33[:len(row_425)]
+	r_405 = r_405[:len(row_425)]
+	if len(row_425) >= 262144 {
+		loop_432 := runtime.EnterLoop(&nbLoop207, runtime.Bind(row_425, runtime.Bind(tape_33, runtime.Bind(r_405, runtime.End{}))), len(row_425), 16384)
+		if loop_432.For == nil {
+			loop_432.For = func(lo_429, hi int) {
+				row_425 := loop_432.C.H
+				tape_33 := loop_432.C.T.H
+				r_405 := loop_432.C.T.T.H
+				for i_430 := lo_429; i_430 < hi; i_430++ {
+					row_425[i_430] += (tape_33[i_430] * r_405[i_430])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_425), 16384, loop_432.For)
+		loop_432.Leave(&nbLoop207)
+	} else {
+		for i_426 := range row_425 {
+			row_425[i_426] += (tape_33[i_426] * r_405[i_426])
+		}
+	}
+	if tape_8 != tape_32 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(2) >= int64(tape_17) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_17)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_18 != tape_32 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{tape_32})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_433 := z_277[int64(2)*int64(tape_18) : (int64(2)+1)*int64(tape_18)]
+	tape_31 = tape_31[:len(row_433)]
+	r_404 = r_404[:len(row_433)]
+	if len(row_433) >= 262144 {
+		loop_440 := runtime.EnterLoop(&nbLoop208, runtime.Bind(row_433, runtime.Bind(tape_31, runtime.Bind(r_404, runtime.End{}))), len(row_433), 16384)
+		if loop_440.For == nil {
+			loop_440.For = func(lo_437, hi int) {
+				row_433 := loop_440.C.H
+				tape_31 := loop_440.C.T.H
+				r_404 := loop_440.C.T.T.H
+				for i_438 := lo_437; i_438 < hi; i_438++ {
+					row_433[i_438] += (tape_31[i_438] * r_404[i_438])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_433), 16384, loop_440.For)
+		loop_440.Leave(&nbLoop208)
+	} else {
+		for i_434 := range row_433 {
+			row_433[i_434] += (tape_31[i_434] * r_404[i_434])
+		}
+	}
+	if tape_8 != tape_32 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_32})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(2) >= int64(tape_17) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_17)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_18 != tape_32 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{tape_32})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_441 := z_286[int64(2)*int64(tape_18) : (int64(2)+1)*int64(tape_18)]
+	tape_31 = tape_31[:len(row_441)]
+	r_405 = r_405[:len(row_441)]
+	if len(row_441) >= 262144 {
+		loop_448 := runtime.EnterLoop(&nbLoop209, runtime.Bind(row_441, runtime.Bind(tape_31, runtime.Bind(r_405, runtime.End{}))), len(row_441), 16384)
+		if loop_448.For == nil {
+			loop_448.For = func(lo_445, hi int) {
+				row_441 := loop_448.C.H
+				tape_31 := loop_448.C.T.H
+				r_405 := loop_448.C.T.T.H
+				for i_446 := lo_445; i_446 < hi; i_446++ {
+					row_441[i_446] += (tape_31[i_446] * r_405[i_446])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_441), 16384, loop_448.For)
+		loop_448.Leave(&nbLoop209)
+	} else {
+		for i_442 := range row_441 {
+			row_441[i_442] += (tape_31[i_442] * r_405[i_442])
+		}
+	}
+	if tape_8 != tape_38 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_38})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(2) >= int64(tape_14) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_14)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_15 != tape_38 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_15})+" and "+runtime.ShapeString([]int{tape_38})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_449 := z_259[int64(2)*int64(tape_15) : (int64(2)+1)*int64(tape_15)]
+	tape_37 = tape_37[:len(row_449)]
+	row_240 = row_240[:len(row_449)]
+	if len(row_449) >= 262144 {
+		loop_456 := runtime.EnterLoop(&nbLoop210, runtime.Bind(row_449, runtime.Bind(tape_37, runtime.Bind(row_240, runtime.End{}))), len(row_449), 16384)
+		if loop_456.For == nil {
+			loop_456.For = func(lo_453, hi int) {
+				row_449 := loop_456.C.H
+				tape_37 := loop_456.C.T.H
+				row_240 := loop_456.C.T.T.H
+				for i_454 := lo_453; i_454 < hi; i_454++ {
+					row_449[i_454] += (tape_37[i_454] * row_240[i_454])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_449), 16384, loop_456.For)
+		loop_456.Leave(&nbLoop210)
+	} else {
+		for i_450 := range row_449 {
+			row_449[i_450] += (tape_37[i_450] * row_240[i_450])
+		}
+	}
+	if tape_8 != tape_38 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_38})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(2) >= int64(tape_14) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_14)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_15 != tape_38 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_15})+" and "+runtime.ShapeString([]int{tape_38})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_457 := z_268[int64(2)*int64(tape_15) : (int64(2)+1)*int64(tape_15)]
+	tape_37 = tape_37[:len(row_457)]
+	row_241 = row_241[:len(row_457)]
+	if len(row_457) >= 262144 {
+		loop_464 := runtime.EnterLoop(&nbLoop211, runtime.Bind(row_457, runtime.Bind(tape_37, runtime.Bind(row_241, runtime.End{}))), len(row_457), 16384)
+		if loop_464.For == nil {
+			loop_464.For = func(lo_461, hi int) {
+				row_457 := loop_464.C.H
+				tape_37 := loop_464.C.T.H
+				row_241 := loop_464.C.T.T.H
+				for i_462 := lo_461; i_462 < hi; i_462++ {
+					row_457[i_462] += (tape_37[i_462] * row_241[i_462])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_457), 16384, loop_464.For)
+		loop_464.Leave(&nbLoop211)
+	} else {
+		for i_458 := range row_457 {
+			row_457[i_458] += (tape_37[i_458] * row_241[i_458])
+		}
+	}
+	if tape_8 != tape_36 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(1) >= int64(tape_17) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_17)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_18 != tape_36 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{tape_36})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_465 := z_277[int64(1)*int64(tape_18) : (int64(1)+1)*int64(tape_18)]
+	tape_35 = tape_35[:len(row_465)]
+	row_240 = row_240[:len(row_465)]
+	if len(row_465) >= 262144 {
+		loop_472 := runtime.EnterLoop(&nbLoop212, runtime.Bind(row_465, runtime.Bind(tape_35, runtime.Bind(row_240, runtime.End{}))), len(row_465), 16384)
+		if loop_472.For == nil {
+			loop_472.For = func(lo_469, hi int) {
+				row_465 := loop_472.C.H
+				tape_35 := loop_472.C.T.H
+				row_240 := loop_472.C.T.T.H
+				for i_470 := lo_469; i_470 < hi; i_470++ {
+					row_465[i_470] += (tape_35[i_470] * row_240[i_470])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_465), 16384, loop_472.For)
+		loop_472.Leave(&nbLoop212)
+	} else {
+		for i_466 := range row_465 {
+			row_465[i_466] += (tape_35[i_466] * row_240[i_466])
+		}
+	}
+	if tape_8 != tape_36 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_8})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(1) >= int64(tape_17) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_17)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_18 != tape_36 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_18})+" and "+runtime.ShapeString([]int{tape_36})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_473 := z_286[int64(1)*int64(tape_18) : (int64(1)+1)*int64(tape_18)]
+	tape_35 = tape_35[:len(row_473)]
+	row_241 = row_241[:len(row_473)]
+	if len(row_473) >= 262144 {
+		loop_480 := runtime.EnterLoop(&nbLoop213, runtime.Bind(row_473, runtime.Bind(tape_35, runtime.Bind(row_241, runtime.End{}))), len(row_473), 16384)
+		if loop_480.For == nil {
+			loop_480.For = func(lo_477, hi int) {
+				row_473 := loop_480.C.H
+				tape_35 := loop_480.C.T.H
+				row_241 := loop_480.C.T.T.H
+				for i_478 := lo_477; i_478 < hi; i_478++ {
+					row_473[i_478] += (tape_35[i_478] * row_241[i_478])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_473), 16384, loop_480.For)
+		loop_480.Leave(&nbLoop213)
+	} else {
+		for i_474 := range row_473 {
+			row_473[i_474] += (tape_35[i_474] * row_241[i_474])
+		}
+	}
+	row_481 := a_167[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	if int64(0) >= int64(tape_14) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_14))
+	}
+	row_482 := z_259[int(int64(0))*tape_15 : (int(int64(0))+1)*tape_15]
+	if tape_15 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_15}))
+	}
+	row_483 := a_167[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	if int64(1) >= int64(tape_14) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_14))
+	}
+	row_484 := z_259[int(int64(1))*tape_15 : (int(int64(1))+1)*tape_15]
+	if tape_15 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_15}))
+	}
+	row_485 := a_167[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	if int64(2) >= int64(tape_14) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_14))
+	}
+	row_486 := z_259[int(int64(2))*tape_15 : (int(int64(2))+1)*tape_15]
+	if tape_15 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_15}))
+	}
+	rs_487 := tape_8
+	tot_488, err_489 := runtime.MulSize(3, rs_487)
+	if err_489 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_489)
+	}
+	a_490 := ar.F64w(tot_488)
+	row_491 := a_490[0*rs_487 : 1*rs_487]
+	row_492 := a_490[1*rs_487 : 2*rs_487]
+	row_493 := a_490[2*rs_487 : 3*rs_487]
+	row_494 := a_217[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	if int64(0) >= int64(tape_14) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_14))
+	}
+	row_495 := z_268[int(int64(0))*tape_15 : (int(int64(0))+1)*tape_15]
+	if tape_15 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_15}))
+	}
+	row_496 := a_217[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	if int64(1) >= int64(tape_14) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_14))
+	}
+	row_497 := z_268[int(int64(1))*tape_15 : (int(int64(1))+1)*tape_15]
+	if tape_15 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_15}))
+	}
+	row_498 := a_217[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	if int64(2) >= int64(tape_14) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_14))
+	}
+	row_499 := z_268[int(int64(2))*tape_15 : (int(int64(2))+1)*tape_15]
+	if tape_15 != tape_8 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '+': "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_15}))
+	}
+	rs_500 := tape_8
+	tot_501, err_502 := runtime.MulSize(3, rs_500)
+	if err_502 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_502)
+	}
+	a_503 := ar.F64w(tot_501)
+	row_504 := a_503[0*rs_500 : 1*rs_500]
+	row_505 := a_503[1*rs_500 : 2*rs_500]
+	row_506 := a_503[2*rs_500 : 3*rs_500]
+	row_481 = row_481[:tape_8]
+	row_482 = row_482[:tape_8]
+	row_483 = row_483[:tape_8]
+	row_484 = row_484[:tape_8]
+	row_485 = row_485[:tape_8]
+	row_486 = row_486[:tape_8]
+	row_491 = row_491[:tape_8]
+	row_492 = row_492[:tape_8]
+	row_493 = row_493[:tape_8]
+	row_494 = row_494[:tape_8]
+	row_495 = row_495[:tape_8]
+	row_496 = row_496[:tape_8]
+	row_497 = row_497[:tape_8]
+	row_498 = row_498[:tape_8]
+	row_499 = row_499[:tape_8]
+	row_504 = row_504[:tape_8]
+	row_505 = row_505[:tape_8]
+	row_506 = row_506[:tape_8]
+	if tape_8 >= 262144 {
+		loop_525 := runtime.EnterLoop(&nbLoop214, runtime.Bind(row_481, runtime.Bind(row_482, runtime.Bind(row_483, runtime.Bind(row_484, runtime.Bind(row_485, runtime.Bind(row_486, runtime.Bind(row_491, runtime.Bind(row_492, runtime.Bind(row_493, runtime.Bind(row_494, runtime.Bind(row_495, runtime.Bind(row_496, runtime.Bind(row_497, runtime.Bind(row_498, runtime.Bind(row_499, runtime.Bind(row_504, runtime.Bind(row_505, runtime.Bind(row_506, runtime.End{})))))))))))))))))), tape_8, 16384)
+		if loop_525.For == nil {
+			loop_525.For = func(lo_516, hi int) {
+				row_481 := loop_525.C.H
+				row_482 := loop_525.C.T.H
+				row_483 := loop_525.C.T.T.H
+				row_484 := loop_525.C.T.T.T.H
+				row_485 := loop_525.C.T.T.T.T.H
+				row_486 := loop_525.C.T.T.T.T.T.H
+				row_491 := loop_525.C.T.T.T.T.T.T.H
+				row_492 := loop_525.C.T.T.T.T.T.T.T.H
+				row_493 := loop_525.C.T.T.T.T.T.T.T.T.H
+				row_494 := loop_525.C.T.T.T.T.T.T.T.T.T.H
+				row_495 := loop_525.C.T.T.T.T.T.T.T.T.T.T.H
+				row_496 := loop_525.C.T.T.T.T.T.T.T.T.T.T.T.H
+				row_497 := loop_525.C.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_498 := loop_525.C.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_499 := loop_525.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_504 := loop_525.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_505 := loop_525.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				row_506 := loop_525.C.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.T.H
+				for i_517 := lo_516; i_517 < hi; i_517++ {
+					e_519 := (row_481[i_517] + row_482[i_517])
+					e_520 := (row_483[i_517] + row_484[i_517])
+					e_521 := (row_485[i_517] + row_486[i_517])
+					row_491[i_517] = e_519
+					row_492[i_517] = e_520
+					row_493[i_517] = e_521
+					e_522 := (row_494[i_517] + row_495[i_517])
+					e_523 := (row_496[i_517] + row_497[i_517])
+					e_524 := (row_498[i_517] + row_499[i_517])
+					row_504[i_517] = e_522
+					row_505[i_517] = e_523
+					row_506[i_517] = e_524
+				}
+			}
+		}
+		runtime.ParallelFor(tape_8, 16384, loop_525.For)
+		loop_525.Leave(&nbLoop214)
+	} else {
+		for i_507 := 0; i_507 < tape_8; i_507++ {
+			e_509 := (row_481[i_507] + row_482[i_507])
+			e_510 := (row_483[i_507] + row_484[i_507])
+			e_511 := (row_485[i_507] + row_486[i_507])
+			row_491[i_507] = e_509
+			row_492[i_507] = e_510
+			row_493[i_507] = e_511
+			e_512 := (row_494[i_507] + row_495[i_507])
+			e_513 := (row_496[i_507] + row_497[i_507])
+			e_514 := (row_498[i_507] + row_499[i_507])
+			row_504[i_507] = e_512
+			row_505[i_507] = e_513
+			row_506[i_507] = e_514
+		}
+	}
+	z_526 := ar.F64(len(tape_39))
+	z_527 := ar.F64(len(tape_44))
+	z_528 := ar.F64(len(tape_49))
+	var rev_529 []float64
+	var rev_530 int
+	var rev_531 int
+	var rev_532 []float64
+	var rev_533 int
+	var rev_534 []float64
+	var rev_535 int
+	var rev_536 []float64
+	var rev_537 int
+	rev_529, rev_530, rev_531, rev_532, rev_533, rev_534, rev_535, rev_536, rev_537 = a_490, 3, tape_8, z_526, tape_40, z_527, tape_45, z_528, tape_50
+	for i_556 := int64(0); i_556 < int64(3); i_556++ {
+		if i_556 < 0 || i_556 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_556, 3))
+		}
+		row_558 := a_142[int(i_556)*tape_8 : (int(i_556)+1)*tape_8]
+		if i_556 < 0 || i_556 >= int64(tape_52) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_556, tape_52))
+		}
+		_ = tape_51[int(i_556)*tape_53 : (int(i_556)+1)*tape_53]
+		row_560 := tape_54[int(i_556)*tape_56 : (int(i_556)+1)*tape_56]
+		row_561 := tape_57[int(i_556)*tape_59 : (int(i_556)+1)*tape_59]
+		row_562 := tape_60[int(i_556)*tape_62 : (int(i_556)+1)*tape_62]
+		if tape_8 != tape_56 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_8}))
+		}
+		if rev_537 != tape_56 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_537})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
+		}
+		row_560 = row_560[:len(rev_536)]
+		row_558 = row_558[:len(rev_536)]
+		for i_564 := range rev_536 {
+			rev_536[i_564] += (row_560[i_564] * row_558[i_564])
+		}
+		if tape_8 != tape_59 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_59})+" and "+runtime.ShapeString([]int{tape_8}))
+		}
+		if rev_535 != tape_59 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_535})+" and "+runtime.ShapeString([]int{tape_59})+" differ")
+		}
+		row_561 = row_561[:len(rev_534)]
+		row_558 = row_558[:len(rev_534)]
+		for i_567 := range rev_534 {
+			rev_534[i_567] += (row_561[i_567] * row_558[i_567])
+		}
+		if tape_8 != tape_62 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_62})+" and "+runtime.ShapeString([]int{tape_8}))
+		}
+		if rev_533 != tape_62 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_533})+" and "+runtime.ShapeString([]int{tape_62})+" differ")
+		}
+		row_562 = row_562[:len(rev_532)]
+		row_558 = row_558[:len(rev_532)]
+		for i_570 := range rev_532 {
+			rev_532[i_570] += (row_562[i_570] * row_558[i_570])
+		}
+		if tape_8 != tape_40 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_8}))
+		}
+		if i_556 < 0 || i_556 >= int64(rev_530) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_556, rev_530))
+		}
+		if rev_531 != tape_40 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_531})+" and "+runtime.ShapeString([]int{tape_40})+" differ")
+		}
+		row_572 := rev_529[i_556*int64(rev_531) : (i_556+1)*int64(rev_531)]
+		tape_39 = tape_39[:len(row_572)]
+		row_558 = row_558[:len(row_572)]
+		for i_573 := range row_572 {
+			row_572[i_573] += (tape_39[i_573] * row_558[i_573])
+		}
+	}
+	n_575, err_576 := runtime.CheckSize(int64(3))
+	if err_576 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_576)
+	}
+	var a_577 []float64
+	row_578 := a_142[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	if tape_8 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	rs_579 := tape_50
+	tot_580, err_581 := runtime.MulSize(n_575, rs_579)
+	if err_581 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_581)
+	}
+	a_577 = ar.F64w(tot_580)
+	row_582 := a_142[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	if tape_8 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	row_583 := a_142[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	if tape_8 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	row_584 := a_577[0*rs_579 : 1*rs_579]
+	row_585 := a_577[1*rs_579 : 2*rs_579]
+	row_586 := a_577[2*rs_579 : 3*rs_579]
+	tape_49 = tape_49[:tape_50]
+	row_578 = row_578[:tape_50]
+	row_582 = row_582[:tape_50]
+	row_583 = row_583[:tape_50]
+	row_584 = row_584[:tape_50]
+	row_585 = row_585[:tape_50]
+	row_586 = row_586[:tape_50]
+	if tape_50 >= 262144 {
+		loop_599 := runtime.EnterLoop(&nbLoop215, runtime.Bind(tape_49, runtime.Bind(row_578, runtime.Bind(row_582, runtime.Bind(row_583, runtime.Bind(row_584, runtime.Bind(row_585, runtime.Bind(row_586, runtime.End{}))))))), tape_50, 16384)
+		if loop_599.For == nil {
+			loop_599.For = func(lo_593, hi int) {
+				tape_49 := loop_599.C.H
+				row_578 := loop_599.C.T.H
+				row_582 := loop_599.C.T.T.H
+				row_583 := loop_599.C.T.T.T.H
+				row_584 := loop_599.C.T.T.T.T.H
+				row_585 := loop_599.C.T.T.T.T.T.H
+				row_586 := loop_599.C.T.T.T.T.T.T.H
+				for i_594 := lo_593; i_594 < hi; i_594++ {
+					e_596 := (tape_49[i_594] * row_578[i_594])
+					e_597 := (tape_49[i_594] * row_582[i_594])
+					e_598 := (tape_49[i_594] * row_583[i_594])
+					row_584[i_594] = e_596
+					row_585[i_594] = e_597
+					row_586[i_594] = e_598
+				}
+			}
+		}
+		runtime.ParallelFor(tape_50, 16384, loop_599.For)
+		loop_599.Leave(&nbLoop215)
+	} else {
+		for i_587 := 0; i_587 < tape_50; i_587++ {
+			e_589 := (tape_49[i_587] * row_578[i_587])
+			e_590 := (tape_49[i_587] * row_582[i_587])
+			e_591 := (tape_49[i_587] * row_583[i_587])
+			row_584[i_587] = e_589
+			row_585[i_587] = e_590
+			row_586[i_587] = e_591
+		}
+	}
+	n_600, err_601 := runtime.CheckSize(int64(3))
+	if err_601 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_601)
+	}
+	var a_602 []float64
+	row_603 := a_142[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	if tape_8 != tape_45 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	rs_604 := tape_45
+	tot_605, err_606 := runtime.MulSize(n_600, rs_604)
+	if err_606 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_606)
+	}
+	a_602 = ar.F64w(tot_605)
+	row_607 := a_142[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	if tape_8 != tape_45 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	row_608 := a_142[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	if tape_8 != tape_45 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	row_609 := a_602[0*rs_604 : 1*rs_604]
+	row_610 := a_602[1*rs_604 : 2*rs_604]
+	row_611 := a_602[2*rs_604 : 3*rs_604]
+	tape_44 = tape_44[:tape_45]
+	row_603 = row_603[:tape_45]
+	row_607 = row_607[:tape_45]
+	row_608 = row_608[:tape_45]
+	row_609 = row_609[:tape_45]
+	row_610 = row_610[:tape_45]
+	row_611 = row_611[:tape_45]
+	if tape_45 >= 262144 {
+		loop_624 := runtime.EnterLoop(&nbLoop216, runtime.Bind(tape_44, runtime.Bind(row_603, runtime.Bind(row_607, runtime.Bind(row_608, runtime.Bind(row_609, runtime.Bind(row_610, runtime.Bind(row_611, runtime.End{}))))))), tape_45, 16384)
+		if loop_624.For == nil {
+			loop_624.For = func(lo_618, hi int) {
+				tape_44 := loop_624.C.H
+				row_603 := loop_624.C.T.H
+				row_607 := loop_624.C.T.T.H
+				row_608 := loop_624.C.T.T.T.H
+				row_609 := loop_624.C.T.T.T.T.H
+				row_610 := loop_624.C.T.T.T.T.T.H
+				row_611 := loop_624.C.T.T.T.T.T.T.H
+				for i_619 := lo_618; i_619 < hi; i_619++ {
+					e_621 := (tape_44[i_619] * row_603[i_619])
+					e_622 := (tape_44[i_619] * row_607[i_619])
+					e_623 := (tape_44[i_619] * row_608[i_619])
+					row_609[i_619] = e_621
+					row_610[i_619] = e_622
+					row_611[i_619] = e_623
+				}
+			}
+		}
+		runtime.ParallelFor(tape_45, 16384, loop_624.For)
+		loop_624.Leave(&nbLoop216)
+	} else {
+		for i_612 := 0; i_612 < tape_45; i_612++ {
+			e_614 := (tape_44[i_612] * row_603[i_612])
+			e_615 := (tape_44[i_612] * row_607[i_612])
+			e_616 := (tape_44[i_612] * row_608[i_612])
+			row_609[i_612] = e_614
+			row_610[i_612] = e_615
+			row_611[i_612] = e_616
+		}
+	}
+	z_625 := ar.F64(len(tape_39))
+	z_626 := ar.F64(len(tape_44))
+	z_627 := ar.F64(len(tape_49))
+	var rev_628 []float64
+	var rev_629 int
+	var rev_630 int
+	var rev_631 []float64
+	var rev_632 int
+	var rev_633 []float64
+	var rev_634 int
+	var rev_635 []float64
+	var rev_636 int
+	rev_628, rev_629, rev_630, rev_631, rev_632, rev_633, rev_634, rev_635, rev_636 = a_503, 3, tape_8, z_625, tape_40, z_626, tape_45, z_627, tape_50
+	for i_655 := int64(0); i_655 < int64(3); i_655++ {
+		if i_655 < 0 || i_655 >= int64(3) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_655, 3))
+		}
+		row_657 := a_192[int(i_655)*tape_8 : (int(i_655)+1)*tape_8]
+		if i_655 < 0 || i_655 >= int64(tape_52) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(i_655, tape_52))
+		}
+		_ = tape_51[int(i_655)*tape_53 : (int(i_655)+1)*tape_53]
+		row_659 := tape_54[int(i_655)*tape_56 : (int(i_655)+1)*tape_56]
+		row_660 := tape_57[int(i_655)*tape_59 : (int(i_655)+1)*tape_59]
+		row_661 := tape_60[int(i_655)*tape_62 : (int(i_655)+1)*tape_62]
+		if tape_8 != tape_56 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_56})+" and "+runtime.ShapeString([]int{tape_8}))
+		}
+		if rev_636 != tape_56 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_636})+" and "+runtime.ShapeString([]int{tape_56})+" differ")
+		}
+		row_659 = row_659[:len(rev_635)]
+		row_657 = row_657[:len(rev_635)]
+		for i_663 := range rev_635 {
+			rev_635[i_663] += (row_659[i_663] * row_657[i_663])
+		}
+		if tape_8 != tape_59 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_59})+" and "+runtime.ShapeString([]int{tape_8}))
+		}
+		if rev_634 != tape_59 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_634})+" and "+runtime.ShapeString([]int{tape_59})+" differ")
+		}
+		row_660 = row_660[:len(rev_633)]
+		row_657 = row_657[:len(rev_633)]
+		for i_666 := range rev_633 {
+			rev_633[i_666] += (row_660[i_666] * row_657[i_666])
+		}
+		if tape_8 != tape_62 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_62})+" and "+runtime.ShapeString([]int{tape_8}))
+		}
+		if rev_632 != tape_62 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_632})+" and "+runtime.ShapeString([]int{tape_62})+" differ")
+		}
+		row_661 = row_661[:len(rev_631)]
+		row_657 = row_657[:len(rev_631)]
+		for i_669 := range rev_631 {
+			rev_631[i_669] += (row_661[i_669] * row_657[i_669])
+		}
+		if tape_8 != tape_40 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_8}))
+		}
+		if i_655 < 0 || i_655 >= int64(rev_629) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:135:14", runtime.CheckIndex(i_655, rev_629))
+		}
+		if rev_630 != tape_40 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_630})+" and "+runtime.ShapeString([]int{tape_40})+" differ")
+		}
+		row_671 := rev_628[i_655*int64(rev_630) : (i_655+1)*int64(rev_630)]
+		tape_39 = tape_39[:len(row_671)]
+		row_657 = row_657[:len(row_671)]
+		for i_672 := range row_671 {
+			row_671[i_672] += (tape_39[i_672] * row_657[i_672])
+		}
+	}
+	n_674, err_675 := runtime.CheckSize(int64(3))
+	if err_675 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_675)
+	}
+	var a_676 []float64
+	row_677 := a_192[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	if tape_8 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	rs_678 := tape_50
+	tot_679, err_680 := runtime.MulSize(n_674, rs_678)
+	if err_680 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_680)
+	}
+	a_676 = ar.F64w(tot_679)
+	row_681 := a_192[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	if tape_8 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	row_682 := a_192[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	if tape_8 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	row_683 := a_676[0*rs_678 : 1*rs_678]
+	row_684 := a_676[1*rs_678 : 2*rs_678]
+	row_685 := a_676[2*rs_678 : 3*rs_678]
+	tape_49 = tape_49[:tape_50]
+	row_677 = row_677[:tape_50]
+	row_681 = row_681[:tape_50]
+	row_682 = row_682[:tape_50]
+	row_683 = row_683[:tape_50]
+	row_684 = row_684[:tape_50]
+	row_685 = row_685[:tape_50]
+	if tape_50 >= 262144 {
+		loop_698 := runtime.EnterLoop(&nbLoop217, runtime.Bind(tape_49, runtime.Bind(row_677, runtime.Bind(row_681, runtime.Bind(row_682, runtime.Bind(row_683, runtime.Bind(row_684, runtime.Bind(row_685, runtime.End{}))))))), tape_50, 16384)
+		if loop_698.For == nil {
+			loop_698.For = func(lo_692, hi int) {
+				tape_49 := loop_698.C.H
+				row_677 := loop_698.C.T.H
+				row_681 := loop_698.C.T.T.H
+				row_682 := loop_698.C.T.T.T.H
+				row_683 := loop_698.C.T.T.T.T.H
+				row_684 := loop_698.C.T.T.T.T.T.H
+				row_685 := loop_698.C.T.T.T.T.T.T.H
+				for i_693 := lo_692; i_693 < hi; i_693++ {
+					e_695 := (tape_49[i_693] * row_677[i_693])
+					e_696 := (tape_49[i_693] * row_681[i_693])
+					e_697 := (tape_49[i_693] * row_682[i_693])
+					row_683[i_693] = e_695
+					row_684[i_693] = e_696
+					row_685[i_693] = e_697
+				}
+			}
+		}
+		runtime.ParallelFor(tape_50, 16384, loop_698.For)
+		loop_698.Leave(&nbLoop217)
+	} else {
+		for i_686 := 0; i_686 < tape_50; i_686++ {
+			e_688 := (tape_49[i_686] * row_677[i_686])
+			e_689 := (tape_49[i_686] * row_681[i_686])
+			e_690 := (tape_49[i_686] * row_682[i_686])
+			row_683[i_686] = e_688
+			row_684[i_686] = e_689
+			row_685[i_686] = e_690
+		}
+	}
+	n_699, err_700 := runtime.CheckSize(int64(3))
+	if err_700 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_700)
+	}
+	var a_701 []float64
+	row_702 := a_192[int(int64(0))*tape_8 : (int(int64(0))+1)*tape_8]
+	if tape_8 != tape_45 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	rs_703 := tape_45
+	tot_704, err_705 := runtime.MulSize(n_699, rs_703)
+	if err_705 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", err_705)
+	}
+	a_701 = ar.F64w(tot_704)
+	row_706 := a_192[int(int64(1))*tape_8 : (int(int64(1))+1)*tape_8]
+	if tape_8 != tape_45 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	row_707 := a_192[int(int64(2))*tape_8 : (int(int64(2))+1)*tape_8]
+	if tape_8 != tape_45 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:135:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_45})+" and "+runtime.ShapeString([]int{tape_8}))
+	}
+	row_708 := a_701[0*rs_703 : 1*rs_703]
+	row_709 := a_701[1*rs_703 : 2*rs_703]
+	row_710 := a_701[2*rs_703 : 3*rs_703]
+	tape_44 = tape_44[:tape_45]
+	row_702 = row_702[:tape_45]
+	row_706 = row_706[:tape_45]
+	row_707 = row_707[:tape_45]
+	row_708 = row_708[:tape_45]
+	row_709 = row_709[:tape_45]
+	row_710 = row_710[:tape_45]
+	if tape_45 >= 262144 {
+		loop_723 := runtime.EnterLoop(&nbLoop218, runtime.Bind(tape_44, runtime.Bind(row_702, runtime.Bind(row_706, runtime.Bind(row_707, runtime.Bind(row_708, runtime.Bind(row_709, runtime.Bind(row_710, runtime.End{}))))))), tape_45, 16384)
+		if loop_723.For == nil {
+			loop_723.For = func(lo_717, hi int) {
+				tape_44 := loop_723.C.H
+				row_702 := loop_723.C.T.H
+				row_706 := loop_723.C.T.T.H
+				row_707 := loop_723.C.T.T.T.H
+				row_708 := loop_723.C.T.T.T.T.H
+				row_709 := loop_723.C.T.T.T.T.T.H
+				row_710 := loop_723.C.T.T.T.T.T.T.H
+				for i_718 := lo_717; i_718 < hi; i_718++ {
+					e_720 := (tape_44[i_718] * row_702[i_718])
+					e_721 := (tape_44[i_718] * row_706[i_718])
+					e_722 := (tape_44[i_718] * row_707[i_718])
+					row_708[i_718] = e_720
+					row_709[i_718] = e_721
+					row_710[i_718] = e_722
+				}
+			}
+		}
+		runtime.ParallelFor(tape_45, 16384, loop_723.For)
+		loop_723.Leave(&nbLoop218)
+	} else {
+		for i_711 := 0; i_711 < tape_45; i_711++ {
+			e_713 := (tape_44[i_711] * row_702[i_711])
+			e_714 := (tape_44[i_711] * row_706[i_711])
+			e_715 := (tape_44[i_711] * row_707[i_711])
+			row_708[i_711] = e_713
+			row_709[i_711] = e_714
+			row_710[i_711] = e_715
+		}
+	}
+	if tape_50 != tape_64 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_64})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	if tape_50 != tape_64 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_64})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	if tape_50 != tape_66 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_66})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	if tape_40 != tape_66 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_66})+" differ")
+	}
+	tape_65 = tape_65[:len(z_526)]
+	z_528 = z_528[:len(z_526)]
+	if len(z_526) >= 262144 {
+		loop_733 := runtime.EnterLoop(&nbLoop219, runtime.Bind(z_526, runtime.Bind(tape_65, runtime.Bind(z_528, runtime.End{}))), len(z_526), 16384)
+		if loop_733.For == nil {
+			loop_733.For = func(lo_730, hi int) {
+				z_526 := loop_733.C.H
+				tape_65 := loop_733.C.T.H
+				z_528 := loop_733.C.T.T.H
+				for i_731 := lo_730; i_731 < hi; i_731++ {
+					z_526[i_731] += (-(tape_65[i_731] * z_528[i_731]))
+				}
+			}
+		}
+		runtime.ParallelFor(len(z_526), 16384, loop_733.For)
+		loop_733.Leave(&nbLoop219)
+	} else {
+		for i_727 := range z_526 {
+			z_526[i_727] += (-(tape_65[i_727] * z_528[i_727]))
+		}
+	}
+	if tape_50 != tape_66 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_66})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	if tape_40 != tape_66 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_66})+" differ")
+	}
+	tape_65 = tape_65[:len(z_625)]
+	z_627 = z_627[:len(z_625)]
+	if len(z_625) >= 262144 {
+		loop_741 := runtime.EnterLoop(&nbLoop220, runtime.Bind(z_625, runtime.Bind(tape_65, runtime.Bind(z_627, runtime.End{}))), len(z_625), 16384)
+		if loop_741.For == nil {
+			loop_741.For = func(lo_738, hi int) {
+				z_625 := loop_741.C.H
+				tape_65 := loop_741.C.T.H
+				z_627 := loop_741.C.T.T.H
+				for i_739 := lo_738; i_739 < hi; i_739++ {
+					z_625[i_739] += (-(tape_65[i_739] * z_627[i_739]))
+				}
+			}
+		}
+		runtime.ParallelFor(len(z_625), 16384, loop_741.For)
+		loop_741.Leave(&nbLoop220)
+	} else {
+		for i_735 := range z_625 {
+			z_625[i_735] += (-(tape_65[i_735] * z_627[i_735]))
+		}
+	}
+	r_724 := ar.F64w(tape_64)
+	r_725 := ar.F64w(tape_64)
+	tape_63 = tape_63[:tape_64]
+	z_528 = z_528[:tape_64]
+	r_724 = r_724[:tape_64]
+	z_627 = z_627[:tape_64]
+	r_725 = r_725[:tape_64]
+	if tape_64 >= 262144 {
+		loop_752 := runtime.EnterLoop(&nbLoop221, runtime.Bind(tape_63, runtime.Bind(z_528, runtime.Bind(r_724, runtime.Bind(z_627, runtime.Bind(r_725, runtime.End{}))))), tape_64, 16384)
+		if loop_752.For == nil {
+			loop_752.For = func(lo_747, hi int) {
+				tape_63 := loop_752.C.H
+				z_528 := loop_752.C.T.H
+				r_724 := loop_752.C.T.T.H
+				z_627 := loop_752.C.T.T.T.H
+				r_725 := loop_752.C.T.T.T.T.H
+				for i_748 := lo_747; i_748 < hi; i_748++ {
+					e_750 := (tape_63[i_748] * z_528[i_748])
+					r_724[i_748] = e_750
+					e_751 := (tape_63[i_748] * z_627[i_748])
+					r_725[i_748] = e_751
+				}
+			}
+		}
+		runtime.ParallelFor(tape_64, 16384, loop_752.For)
+		loop_752.Leave(&nbLoop221)
+	} else {
+		for i_742 := 0; i_742 < tape_64; i_742++ {
+			e_744 := (tape_63[i_742] * z_528[i_742])
+			r_724[i_742] = e_744
+			e_745 := (tape_63[i_742] * z_627[i_742])
+			r_725[i_742] = e_745
+		}
+	}
+	if tape_64 != tape_70 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_70})+" and "+runtime.ShapeString([]int{tape_64}))
+	}
+	if tape_8 != tape_70 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_70})+" differ")
+	}
+	row_753 := a_490[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
+	tape_69 = tape_69[:len(row_753)]
+	r_724 = r_724[:len(row_753)]
+	if len(row_753) >= 262144 {
+		loop_760 := runtime.EnterLoop(&nbLoop222, runtime.Bind(row_753, runtime.Bind(tape_69, runtime.Bind(r_724, runtime.End{}))), len(row_753), 16384)
+		if loop_760.For == nil {
+			loop_760.For = func(lo_757, hi int) {
+				row_753 := loop_760.C.H
+				tape_69 := loop_760.C.T.H
+				r_724 := loop_760.C.T.T.H
+				for i_758 := lo_757; i_758 < hi; i_758++ {
+					row_753[i_758] += (tape_69[i_758] * r_724[i_758])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_753), 16384, loop_760.For)
+		loop_760.Leave(&nbLoop222)
+	} else {
+		for i_754 := range row_753 {
+			row_753[i_754] += (tape_69[i_754] * r_724[i_754])
+		}
+	}
+	if tape_64 != tape_70 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_70})+" and "+runtime.ShapeString([]int{tape_64}))
+	}
+	if tape_8 != tape_70 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_70})+" differ")
+	}
+	row_761 := a_503[int64(2)*int64(tape_8) : (int64(2)+1)*int64(tape_8)]
+	tape_69 = tape_69[:len(row_761)]
+	r_725 = r_725[:len(row_761)]
+	if len(row_761) >= 262144 {
+		loop_768 := runtime.EnterLoop(&nbLoop223, runtime.Bind(row_761, runtime.Bind(tape_69, runtime.Bind(r_725, runtime.End{}))), len(row_761), 16384)
+		if loop_768.For == nil {
+			loop_768.For = func(lo_765, hi int) {
+				row_761 := loop_768.C.H
+				tape_69 := loop_768.C.T.H
+				r_725 := loop_768.C.T.T.H
+				for i_766 := lo_765; i_766 < hi; i_766++ {
+					row_761[i_766] += (tape_69[i_766] * r_725[i_766])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_761), 16384, loop_768.For)
+		loop_768.Leave(&nbLoop223)
+	} else {
+		for i_762 := range row_761 {
+			row_761[i_762] += (tape_69[i_762] * r_725[i_762])
+		}
+	}
+	if tape_64 != tape_68 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_68})+" and "+runtime.ShapeString([]int{tape_64}))
+	}
+	if tape_50 != tape_68 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_68})+" differ")
+	}
+	row_769 := a_577[int64(2)*int64(tape_50) : (int64(2)+1)*int64(tape_50)]
+	tape_67 = tape_67[:len(row_769)]
+	r_724 = r_724[:len(row_769)]
+	if len(row_769) >= 262144 {
+		loop_776 := runtime.EnterLoop(&nbLoop224, runtime.Bind(row_769, runtime.Bind(tape_67, runtime.Bind(r_724, runtime.End{}))), len(row_769), 16384)
+		if loop_776.For == nil {
+			loop_776.For = func(lo_773, hi int) {
+				row_769 := loop_776.C.H
+				tape_67 := loop_776.C.T.H
+				r_724 := loop_776.C.T.T.H
+				for i_774 := lo_773; i_774 < hi; i_774++ {
+					row_769[i_774] += (tape_67[i_774] * r_724[i_774])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_769), 16384, loop_776.For)
+		loop_776.Leave(&nbLoop224)
+	} else {
+		for i_770 := range row_769 {
+			row_769[i_770] += (tape_67[i_770] * r_724[i_770])
+		}
+	}
+	if tape_64 != tape_68 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_68})+" and "+runtime.ShapeString([]int{tape_64}))
+	}
+	if tape_50 != tape_68 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_68})+" differ")
+	}
+	row_777 := a_676[int64(2)*int64(tape_50) : (int64(2)+1)*int64(tape_50)]
+	tape_67 = tape_67[:len(row_777)]
+	r_725 = r_725[:len(row_777)]
+	if len(row_777) >= 262144 {
+		loop_784 := runtime.EnterLoop(&nbLoop225, runtime.Bind(row_777, runtime.Bind(tape_67, runtime.Bind(r_725, runtime.End{}))), len(row_777), 16384)
+		if loop_784.For == nil {
+			loop_784.For = func(lo_781, hi int) {
+				row_777 := loop_784.C.H
+				tape_67 := loop_784.C.T.H
+				r_725 := loop_784.C.T.T.H
+				for i_782 := lo_781; i_782 < hi; i_782++ {
+					row_777[i_782] += (tape_67[i_782] * r_725[i_782])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_777), 16384, loop_784.For)
+		loop_784.Leave(&nbLoop225)
+	} else {
+		for i_778 := range row_777 {
+			row_777[i_778] += (tape_67[i_778] * r_725[i_778])
+		}
+	}
+	if tape_64 != tape_74 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_74})+" and "+runtime.ShapeString([]int{tape_64}))
+	}
+	if tape_8 != tape_74 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_74})+" differ")
+	}
+	row_785 := a_490[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
+	tape_73 = tape_73[:len(row_785)]
+	r_724 = r_724[:len(row_785)]
+	if len(row_785) >= 262144 {
+		loop_792 := runtime.EnterLoop(&nbLoop226, runtime.Bind(row_785, runtime.Bind(tape_73, runtime.Bind(r_724, runtime.End{}))), len(row_785), 16384)
+		if loop_792.For == nil {
+			loop_792.For = func(lo_789, hi int) {
+				row_785 := loop_792.C.H
+				tape_73 := loop_792.C.T.H
+				r_724 := loop_792.C.T.T.H
+				for i_790 := lo_789; i_790 < hi; i_790++ {
+					row_785[i_790] += (tape_73[i_790] * r_724[i_790])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_785), 16384, loop_792.For)
+		loop_792.Leave(&nbLoop226)
+	} else {
+		for i_786 := range row_785 {
+			row_785[i_786] += (tape_73[i_786] * r_724[i_786])
+		}
+	}
+	if tape_64 != tape_74 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_74})+" and "+runtime.ShapeString([]int{tape_64}))
+	}
+	if tape_8 != tape_74 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_74})+" differ")
+	}
+	row_793 := a_503[int64(1)*int64(tape_8) : (int64(1)+1)*int64(tape_8)]
+	tape_73 = tape_73[:len(row_793)]
+	r_725 = r_725[:len(row_793)]
+	if len(row_793) >= 262144 {
+		loop_800 := runtime.EnterLoop(&nbLoop227, runtime.Bind(row_793, runtime.Bind(tape_73, runtime.Bind(r_725, runtime.End{}))), len(row_793), 16384)
+		if loop_800.For == nil {
+			loop_800.For = func(lo_797, hi int) {
+				row_793 := loop_800.C.H
+				tape_73 := loop_800.C.T.H
+				r_725 := loop_800.C.T.T.H
+				for i_798 := lo_797; i_798 < hi; i_798++ {
+					row_793[i_798] += (tape_73[i_798] * r_725[i_798])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_793), 16384, loop_800.For)
+		loop_800.Leave(&nbLoop227)
+	} else {
+		for i_794 := range row_793 {
+			row_793[i_794] += (tape_73[i_794] * r_725[i_794])
+		}
+	}
+	if tape_64 != tape_72 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_72})+" and "+runtime.ShapeString([]int{tape_64}))
+	}
+	if tape_50 != tape_72 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_72})+" differ")
+	}
+	row_801 := a_577[int64(1)*int64(tape_50) : (int64(1)+1)*int64(tape_50)]
+	tape_71 = tape_71[:len(row_801)]
+	r_724 = r_724[:len(row_801)]
+	if len(row_801) >= 262144 {
+		loop_808 := runtime.EnterLoop(&nbLoop228, runtime.Bind(row_801, runtime.Bind(tape_71, runtime.Bind(r_724, runtime.End{}))), len(row_801), 16384)
+		if loop_808.For == nil {
+			loop_808.For = func(lo_805, hi int) {
+				row_801 := loop_808.C.H
+				tape_71 := loop_808.C.T.H
+				r_724 := loop_808.C.T.T.H
+				for i_806 := lo_805; i_806 < hi; i_806++ {
+					row_801[i_806] += (tape_71[i_806] * r_724[i_806])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_801), 16384, loop_808.For)
+		loop_808.Leave(&nbLoop228)
+	} else {
+		for i_802 := range row_801 {
+			row_801[i_802] += (tape_71[i_802] * r_724[i_802])
+		}
+	}
+	if tape_64 != tape_72 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_72})+" and "+runtime.ShapeString([]int{tape_64}))
+	}
+	if tape_50 != tape_72 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_72})+" differ")
+	}
+	row_809 := a_676[int64(1)*int64(tape_50) : (int64(1)+1)*int64(tape_50)]
+	tape_71 = tape_71[:len(row_809)]
+	r_725 = r_725[:len(row_809)]
+	if len(row_809) >= 262144 {
+		loop_816 := runtime.EnterLoop(&nbLoop229, runtime.Bind(row_809, runtime.Bind(tape_71, runtime.Bind(r_725, runtime.End{}))), len(row_809), 16384)
+		if loop_816.For == nil {
+			loop_816.For = func(lo_813, hi int) {
+				row_809 := loop_816.C.H
+				tape_71 := loop_816.C.T.H
+				r_725 := loop_816.C.T.T.H
+				for i_814 := lo_813; i_814 < hi; i_814++ {
+					row_809[i_814] += (tape_71[i_814] * r_725[i_814])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_809), 16384, loop_816.For)
+		loop_816.Leave(&nbLoop229)
+	} else {
+		for i_810 := range row_809 {
+			row_809[i_810] += (tape_71[i_810] * r_725[i_810])
+		}
+	}
+	if tape_64 != tape_78 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_78})+" and "+runtime.ShapeString([]int{tape_64}))
+	}
+	if tape_8 != tape_78 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_78})+" differ")
+	}
+	row_817 := a_490[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
+	tape_77 = tape_77[:len(row_817)]
+	r_724 = r_724[:len(row_817)]
+	if len(row_817) >= 262144 {
+		loop_824 := runtime.EnterLoop(&nbLoop230, runtime.Bind(row_817, runtime.Bind(tape_77, runtime.Bind(r_724, runtime.End{}))), len(row_817), 16384)
+		if loop_824.For == nil {
+			loop_824.For = func(lo_821, hi int) {
+				row_817 := loop_824.C.H
+				tape_77 := loop_824.C.T.H
+				r_724 := loop_824.C.T.T.H
+				for i_822 := lo_821; i_822 < hi; i_822++ {
+					row_817[i_822] += (tape_77[i_822] * r_724[i_822])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_817), 16384, loop_824.For)
+		loop_824.Leave(&nbLoop230)
+	} else {
+		for i_818 := range row_817 {
+			row_817[i_818] += (tape_77[i_818] * r_724[i_818])
+		}
+	}
+	if tape_64 != tape_78 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_78})+" and "+runtime.ShapeString([]int{tape_64}))
+	}
+	if tape_8 != tape_78 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_8})+" and "+runtime.ShapeString([]int{tape_78})+" differ")
+	}
+	row_825 := a_503[int64(0)*int64(tape_8) : (int64(0)+1)*int64(tape_8)]
+	tape_77 = tape_77[:len(row_825)]
+	r_725 = r_725[:len(row_825)]
+	if len(row_825) >= 262144 {
+		loop_832 := runtime.EnterLoop(&nbLoop231, runtime.Bind(row_825, runtime.Bind(tape_77, runtime.Bind(r_725, runtime.End{}))), len(row_825), 16384)
+		if loop_832.For == nil {
+			loop_832.For = func(lo_829, hi int) {
+				row_825 := loop_832.C.H
+				tape_77 := loop_832.C.T.H
+				r_725 := loop_832.C.T.T.H
+				for i_830 := lo_829; i_830 < hi; i_830++ {
+					row_825[i_830] += (tape_77[i_830] * r_725[i_830])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_825), 16384, loop_832.For)
+		loop_832.Leave(&nbLoop231)
+	} else {
+		for i_826 := range row_825 {
+			row_825[i_826] += (tape_77[i_826] * r_725[i_826])
+		}
+	}
+	if tape_64 != tape_76 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_76})+" and "+runtime.ShapeString([]int{tape_64}))
+	}
+	if tape_50 != tape_76 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_76})+" differ")
+	}
+	row_833 := a_577[int64(0)*int64(tape_50) : (int64(0)+1)*int64(tape_50)]
+	tape_75 = tape_75[:len(row_833)]
+	r_724 = r_724[:len(row_833)]
+	if len(row_833) >= 262144 {
+		loop_840 := runtime.EnterLoop(&nbLoop232, runtime.Bind(row_833, runtime.Bind(tape_75, runtime.Bind(r_724, runtime.End{}))), len(row_833), 16384)
+		if loop_840.For == nil {
+			loop_840.For = func(lo_837, hi int) {
+				row_833 := loop_840.C.H
+				tape_75 := loop_840.C.T.H
+				r_724 := loop_840.C.T.T.H
+				for i_838 := lo_837; i_838 < hi; i_838++ {
+					row_833[i_838] += (tape_75[i_838] * r_724[i_838])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_833), 16384, loop_840.For)
+		loop_840.Leave(&nbLoop232)
+	} else {
+		for i_834 := range row_833 {
+			row_833[i_834] += (tape_75[i_834] * r_724[i_834])
+		}
+	}
+	if tape_64 != tape_76 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_76})+" and "+runtime.ShapeString([]int{tape_64}))
+	}
+	if tape_50 != tape_76 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_76})+" differ")
+	}
+	row_841 := a_676[int64(0)*int64(tape_50) : (int64(0)+1)*int64(tape_50)]
+	tape_75 = tape_75[:len(row_841)]
+	r_725 = r_725[:len(row_841)]
+	if len(row_841) >= 262144 {
+		loop_848 := runtime.EnterLoop(&nbLoop233, runtime.Bind(row_841, runtime.Bind(tape_75, runtime.Bind(r_725, runtime.End{}))), len(row_841), 16384)
+		if loop_848.For == nil {
+			loop_848.For = func(lo_845, hi int) {
+				row_841 := loop_848.C.H
+				tape_75 := loop_848.C.T.H
+				r_725 := loop_848.C.T.T.H
+				for i_846 := lo_845; i_846 < hi; i_846++ {
+					row_841[i_846] += (tape_75[i_846] * r_725[i_846])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_841), 16384, loop_848.For)
+		loop_848.Leave(&nbLoop233)
+	} else {
+		for i_842 := range row_841 {
+			row_841[i_842] += (tape_75[i_842] * r_725[i_842])
+		}
+	}
+	row_849 := a_602[int(int64(0))*tape_45 : (int(int64(0))+1)*tape_45]
+	row_850 := a_701[int(int64(0))*tape_45 : (int(int64(0))+1)*tape_45]
+	row_851 := a_602[int(int64(1))*tape_45 : (int(int64(1))+1)*tape_45]
+	row_852 := a_701[int(int64(1))*tape_45 : (int(int64(1))+1)*tape_45]
+	row_853 := a_602[int(int64(2))*tape_45 : (int(int64(2))+1)*tape_45]
+	row_854 := a_701[int(int64(2))*tape_45 : (int(int64(2))+1)*tape_45]
+	r_855 := ar.F64w(tape_45)
+	r_856 := ar.F64w(tape_45)
+	row_853 = row_853[:tape_45]
+	r_855 = r_855[:tape_45]
+	row_854 = row_854[:tape_45]
+	r_856 = r_856[:tape_45]
+	if tape_45 >= 262144 {
+		loop_867 := runtime.EnterLoop(&nbLoop234, runtime.Bind(row_853, runtime.Bind(r_855, runtime.Bind(row_854, runtime.Bind(r_856, runtime.End{})))), tape_45, 16384)
+		if loop_867.For == nil {
+			loop_867.For = func(lo_862, hi int) {
+				row_853 := loop_867.C.H
+				r_855 := loop_867.C.T.H
+				row_854 := loop_867.C.T.T.H
+				r_856 := loop_867.C.T.T.T.H
+				for i_863 := lo_862; i_863 < hi; i_863++ {
+					e_865 := -row_853[i_863]
+					r_855[i_863] = e_865
+					e_866 := -row_854[i_863]
+					r_856[i_863] = e_866
+				}
+			}
+		}
+		runtime.ParallelFor(tape_45, 16384, loop_867.For)
+		loop_867.Leave(&nbLoop234)
+	} else {
+		for i_857 := 0; i_857 < tape_45; i_857++ {
+			e_859 := -row_853[i_857]
+			r_855[i_857] = e_859
+			e_860 := -row_854[i_857]
+			r_856[i_857] = e_860
+		}
+	}
+	z_868 := ar.F64(len(tape_83))
+	if tape_45 != tape_82 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_82})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(0) >= int64(tape_84) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_84)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_85 != tape_82 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_85})+" and "+runtime.ShapeString([]int{tape_82})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_869 := z_868[int64(0)*int64(tape_85) : (int64(0)+1)*int64(tape_85)]
+	tape_81 = tape_81[:len(row_869)]
+	r_855 = r_855[:len(row_869)]
+	if len(row_869) >= 262144 {
+		loop_876 := runtime.EnterLoop(&nbLoop235, runtime.Bind(row_869, runtime.Bind(tape_81, runtime.Bind(r_855, runtime.End{}))), len(row_869), 16384)
+		if loop_876.For == nil {
+			loop_876.For = func(lo_873, hi int) {
+				row_869 := loop_876.C.H
+				tape_81 := loop_876.C.T.H
+				r_855 := loop_876.C.T.T.H
+				for i_874 := lo_873; i_874 < hi; i_874++ {
+					row_869[i_874] += (tape_81[i_874] * r_855[i_874])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_869), 16384, loop_876.For)
+		loop_876.Leave(&nbLoop235)
+	} else {
+		for i_870 := range row_869 {
+			row_869[i_870] += (tape_81[i_870] * r_855[i_870])
+		}
+	}
+	z_877 := ar.F64(len(tape_83))
+	if tape_45 != tape_82 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_82})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(0) >= int64(tape_84) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_84)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_85 != tape_82 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_85})+" and "+runtime.ShapeString([]int{tape_82})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_878 := z_877[int64(0)*int64(tape_85) : (int64(0)+1)*int64(tape_85)]
+	tape_81 = tape_81[:len(row_878)]
+	r_856 = r_856[:len(row_878)]
+	if len(row_878) >= 262144 {
+		loop_885 := runtime.EnterLoop(&nbLoop236, runtime.Bind(row_878, runtime.Bind(tape_81, runtime.Bind(r_856, runtime.End{}))), len(row_878), 16384)
+		if loop_885.For == nil {
+			loop_885.For = func(lo_882, hi int) {
+				row_878 := loop_885.C.H
+				tape_81 := loop_885.C.T.H
+				r_856 := loop_885.C.T.T.H
+				for i_883 := lo_882; i_883 < hi; i_883++ {
+					row_878[i_883] += (tape_81[i_883] * r_856[i_883])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_878), 16384, loop_885.For)
+		loop_885.Leave(&nbLoop236)
+	} else {
+		for i_879 := range row_878 {
+			row_878[i_879] += (tape_81[i_879] * r_856[i_879])
+		}
+	}
+	z_886 := ar.F64(len(tape_86))
+	if tape_45 != tape_80 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_80})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(1) >= int64(tape_87) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_87)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_88 != tape_80 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_88})+" and "+runtime.ShapeString([]int{tape_80})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_887 := z_886[int64(1)*int64(tape_88) : (int64(1)+1)*int64(tape_88)]
+	tape_79 = tape_79[:len(row_887)]
+	r_855 = r_855[:len(row_887)]
+	if len(row_887) >= 262144 {
+		loop_894 := runtime.EnterLoop(&nbLoop237, runtime.Bind(row_887, runtime.Bind(tape_79, runtime.Bind(r_855, runtime.End{}))), len(row_887), 16384)
+		if loop_894.For == nil {
+			loop_894.For = func(lo_891, hi int) {
+				row_887 := loop_894.C.H
+				tape_79 := loop_894.C.T.H
+				r_855 := loop_894.C.T.T.H
+				for i_892 := lo_891; i_892 < hi; i_892++ {
+					row_887[i_892] += (tape_79[i_892] * r_855[i_892])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_887), 16384, loop_894.For)
+		loop_894.Leave(&nbLoop237)
+	} else {
+		for i_888 := range row_887 {
+			row_887[i_888] += (tape_79[i_888] * r_855[i_888])
+		}
+	}
+	z_895 := ar.F64(len(tape_86))
+	if tape_45 != tape_80 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_80})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(1) >= int64(tape_87) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_87)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_88 != tape_80 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_88})+" and "+runtime.ShapeString([]int{tape_80})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_896 := z_895[int64(1)*int64(tape_88) : (int64(1)+1)*int64(tape_88)]
+	tape_79 = tape_79[:len(row_896)]
+	r_856 = r_856[:len(row_896)]
+	if len(row_896) >= 262144 {
+		loop_903 := runtime.EnterLoop(&nbLoop238, runtime.Bind(row_896, runtime.Bind(tape_79, runtime.Bind(r_856, runtime.End{}))), len(row_896), 16384)
+		if loop_903.For == nil {
+			loop_903.For = func(lo_900, hi int) {
+				row_896 := loop_903.C.H
+				tape_79 := loop_903.C.T.H
+				r_856 := loop_903.C.T.T.H
+				for i_901 := lo_900; i_901 < hi; i_901++ {
+					row_896[i_901] += (tape_79[i_901] * r_856[i_901])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_896), 16384, loop_903.For)
+		loop_903.Leave(&nbLoop238)
+	} else {
+		for i_897 := range row_896 {
+			row_896[i_897] += (tape_79[i_897] * r_856[i_897])
+		}
+	}
+	if tape_45 != tape_92 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_92})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(1) >= int64(tape_84) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_84)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_85 != tape_92 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_85})+" and "+runtime.ShapeString([]int{tape_92})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_904 := z_868[int64(1)*int64(tape_85) : (int64(1)+1)*int64(tape_85)]
+	tape_91 = tape_91[:len(row_904)]
+	row_853 = row_853[:len(row_904)]
+	if len(row_904) >= 262144 {
+		loop_911 := runtime.EnterLoop(&nbLoop239, runtime.Bind(row_904, runtime.Bind(tape_91, runtime.Bind(row_853, runtime.End{}))), len(row_904), 16384)
+		if loop_911.For == nil {
+			loop_911.For = func(lo_908, hi int) {
+				row_904 := loop_911.C.H
+				tape_91 := loop_911.C.T.H
+				row_853 := loop_911.C.T.T.H
+				for i_909 := lo_908; i_909 < hi; i_909++ {
+					row_904[i_909] += (tape_91[i_909] * row_853[i_909])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_904), 16384, loop_911.For)
+		loop_911.Leave(&nbLoop239)
+	} else {
+		for i_905 := range row_904 {
+			row_904[i_905] += (tape_91[i_905] * row_853[i_905])
+		}
+	}
+	if tape_45 != tape_92 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_92})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(1) >= int64(tape_84) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_84)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_85 != tape_92 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_85})+" and "+runtime.ShapeString([]int{tape_92})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_912 := z_877[int64(1)*int64(tape_85) : (int64(1)+1)*int64(tape_85)]
+	tape_91 = tape_91[:len(row_912)]
+	row_854 = row_854[:len(row_912)]
+	if len(row_912) >= 262144 {
+		loop_919 := runtime.EnterLoop(&nbLoop240, runtime.Bind(row_912, runtime.Bind(tape_91, runtime.Bind(row_854, runtime.End{}))), len(row_912), 16384)
+		if loop_919.For == nil {
+			loop_919.For = func(lo_916, hi int) {
+				row_912 := loop_919.C.H
+				tape_91 := loop_919.C.T.H
+				row_854 := loop_919.C.T.T.H
+				for i_917 := lo_916; i_917 < hi; i_917++ {
+					row_912[i_917] += (tape_91[i_917] * row_854[i_917])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_912), 16384, loop_919.For)
+		loop_919.Leave(&nbLoop240)
+	} else {
+		for i_913 := range row_912 {
+			row_912[i_913] += (tape_91[i_913] * row_854[i_913])
+		}
+	}
+	if tape_45 != tape_90 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_90})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(0) >= int64(tape_87) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_87)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_88 != tape_90 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_88})+" and "+runtime.ShapeString([]int{tape_90})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_920 := z_886[int64(0)*int64(tape_88) : (int64(0)+1)*int64(tape_88)]
+	tape_89 = tape_89[:len(row_920)]
+	row_853 = row_853[:len(row_920)]
+	if len(row_920) >= 262144 {
+		loop_927 := runtime.EnterLoop(&nbLoop241, runtime.Bind(row_920, runtime.Bind(tape_89, runtime.Bind(row_853, runtime.End{}))), len(row_920), 16384)
+		if loop_927.For == nil {
+			loop_927.For = func(lo_924, hi int) {
+				row_920 := loop_927.C.H
+				tape_89 := loop_927.C.T.H
+				row_853 := loop_927.C.T.T.H
+				for i_925 := lo_924; i_925 < hi; i_925++ {
+					row_920[i_925] += (tape_89[i_925] * row_853[i_925])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_920), 16384, loop_927.For)
+		loop_927.Leave(&nbLoop241)
+	} else {
+		for i_921 := range row_920 {
+			row_920[i_921] += (tape_89[i_921] * row_853[i_921])
+		}
+	}
+	if tape_45 != tape_90 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_90})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(0) >= int64(tape_87) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_87)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_88 != tape_90 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_88})+" and "+runtime.ShapeString([]int{tape_90})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_928 := z_895[int64(0)*int64(tape_88) : (int64(0)+1)*int64(tape_88)]
+	tape_89 = tape_89[:len(row_928)]
+	row_854 = row_854[:len(row_928)]
+	if len(row_928) >= 262144 {
+		loop_935 := runtime.EnterLoop(&nbLoop242, runtime.Bind(row_928, runtime.Bind(tape_89, runtime.Bind(row_854, runtime.End{}))), len(row_928), 16384)
+		if loop_935.For == nil {
+			loop_935.For = func(lo_932, hi int) {
+				row_928 := loop_935.C.H
+				tape_89 := loop_935.C.T.H
+				row_854 := loop_935.C.T.T.H
+				for i_933 := lo_932; i_933 < hi; i_933++ {
+					row_928[i_933] += (tape_89[i_933] * row_854[i_933])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_928), 16384, loop_935.For)
+		loop_935.Leave(&nbLoop242)
+	} else {
+		for i_929 := range row_928 {
+			row_928[i_929] += (tape_89[i_929] * row_854[i_929])
+		}
+	}
+	r_936 := ar.F64w(tape_45)
+	r_937 := ar.F64w(tape_45)
+	row_851 = row_851[:tape_45]
+	r_936 = r_936[:tape_45]
+	row_852 = row_852[:tape_45]
+	r_937 = r_937[:tape_45]
+	if tape_45 >= 262144 {
+		loop_948 := runtime.EnterLoop(&nbLoop243, runtime.Bind(row_851, runtime.Bind(r_936, runtime.Bind(row_852, runtime.Bind(r_937, runtime.End{})))), tape_45, 16384)
+		if loop_948.For == nil {
+			loop_948.For = func(lo_943, hi int) {
+				row_851 := loop_948.C.H
+				r_936 := loop_948.C.T.H
+				row_852 := loop_948.C.T.T.H
+				r_937 := loop_948.C.T.T.T.H
+				for i_944 := lo_943; i_944 < hi; i_944++ {
+					e_946 := -row_851[i_944]
+					r_936[i_944] = e_946
+					e_947 := -row_852[i_944]
+					r_937[i_944] = e_947
+				}
+			}
+		}
+		runtime.ParallelFor(tape_45, 16384, loop_948.For)
+		loop_948.Leave(&nbLoop243)
+	} else {
+		for i_938 := 0; i_938 < tape_45; i_938++ {
+			e_940 := -row_851[i_938]
+			r_936[i_938] = e_940
+			e_941 := -row_852[i_938]
+			r_937[i_938] = e_941
+		}
+	}
+	if tape_45 != tape_96 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_96})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(2) >= int64(tape_84) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_84)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_85 != tape_96 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_85})+" and "+runtime.ShapeString([]int{tape_96})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_949 := z_868[int64(2)*int64(tape_85) : (int64(2)+1)*int64(tape_85)]
+	tape_95 = tape_95[:len(row_949)]
+	r_936 = r_936[:len(row_949)]
+	if len(row_949) >= 262144 {
+		loop_956 := runtime.EnterLoop(&nbLoop244, runtime.Bind(row_949, runtime.Bind(tape_95, runtime.Bind(r_936, runtime.End{}))), len(row_949), 16384)
+		if loop_956.For == nil {
+			loop_956.For = func(lo_953, hi int) {
+				row_949 := loop_956.C.H
+				tape_95 := loop_956.C.T.H
+				r_936 := loop_956.C.T.T.H
+				for i_954 := lo_953; i_954 < hi; i_954++ {
+					row_949[i_954] += (tape_95[i_954] * r_936[i_954])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_949), 16384, loop_956.For)
+		loop_956.Leave(&nbLoop244)
+	} else {
+		for i_950 := range row_949 {
+			row_949[i_950] += (tape_95[i_950] * r_936[i_950])
+		}
+	}
+	if tape_45 != tape_96 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_96})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(2) >= int64(tape_84) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_84)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_85 != tape_96 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_85})+" and "+runtime.ShapeString([]int{tape_96})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_957 := z_877[int64(2)*int64(tape_85) : (int64(2)+1)*int64(tape_85)]
+	tape_95 = tape_95[:len(row_957)]
+	r_937 = r_937[:len(row_957)]
+	if len(row_957) >= 262144 {
+		loop_964 := runtime.EnterLoop(&nbLoop245, runtime.Bind(row_957, runtime.Bind(tape_95, runtime.Bind(r_937, runtime.End{}))), len(row_957), 16384)
+		if loop_964.For == nil {
+			loop_964.For = func(lo_961, hi int) {
+				row_957 := loop_964.C.H
+				tape_95 := loop_964.C.T.H
+				r_937 := loop_964.C.T.T.H
+				for i_962 := lo_961; i_962 < hi; i_962++ {
+					row_957[i_962] += (tape_95[i_962] * r_937[i_962])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_957), 16384, loop_964.For)
+		loop_964.Leave(&nbLoop245)
+	} else {
+		for i_958 := range row_957 {
+			row_957[i_958] += (tape_95[i_958] * r_937[i_958])
+		}
+	}
+	if tape_45 != tape_94 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_94})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(0) >= int64(tape_87) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_87)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_88 != tape_94 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_88})+" and "+runtime.ShapeString([]int{tape_94})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_965 := z_886[int64(0)*int64(tape_88) : (int64(0)+1)*int64(tape_88)]
+	tape_93 = tape_93[:len(row_965)]
+	r_936 = r_936[:len(row_965)]
+	if len(row_965) >= 262144 {
+		loop_972 := runtime.EnterLoop(&nbLoop246, runtime.Bind(row_965, runtime.Bind(tape_93, runtime.Bind(r_936, runtime.End{}))), len(row_965), 16384)
+		if loop_972.For == nil {
+			loop_972.For = func(lo_969, hi int) {
+				row_965 := loop_972.C.H
+				tape_93 := loop_972.C.T.H
+				r_936 := loop_972.C.T.T.H
+				for i_970 := lo_969; i_970 < hi; i_970++ {
+					row_965[i_970] += (tape_93[i_970] * r_936[i_970])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_965), 16384, loop_972.For)
+		loop_972.Leave(&nbLoop246)
+	} else {
+		for i_966 := range row_965 {
+			row_965[i_966] += (tape_93[i_966] * r_936[i_966])
+		}
+	}
+	if tape_45 != tape_94 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_94})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(0) >= int64(tape_87) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_87)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_88 != tape_94 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_88})+" and "+runtime.ShapeString([]int{tape_94})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_973 := z_895[int64(0)*int64(tape_88) : (int64(0)+1)*int64(tape_88)]
+	tape_93 = tape_93[:len(row_973)]
+	r_937 = r_937[:len(row_973)]
+	if len(row_973) >= 262144 {
+		loop_980 := runtime.EnterLoop(&nbLoop247, runtime.Bind(row_973, runtime.Bind(tape_93, runtime.Bind(r_937, runtime.End{}))), len(row_973), 16384)
+		if loop_980.For == nil {
+			loop_980.For = func(lo_977, hi int) {
+				row_973 := loop_980.C.H
+				tape_93 := loop_980.C.T.H
+				r_937 := loop_980.C.T.T.H
+				for i_978 := lo_977; i_978 < hi; i_978++ {
+					row_973[i_978] += (tape_93[i_978] * r_937[i_978])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_973), 16384, loop_980.For)
+		loop_980.Leave(&nbLoop247)
+	} else {
+		for i_974 := range row_973 {
+			row_973[i_974] += (tape_93[i_974] * r_937[i_974])
+		}
+	}
+	if tape_45 != tape_100 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_100})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(0) >= int64(tape_84) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_84)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_85 != tape_100 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_85})+" and "+runtime.ShapeString([]int{tape_100})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_981 := z_868[int64(0)*int64(tape_85) : (int64(0)+1)*int64(tape_85)]
+	tape_99 = tape_99[:len(row_981)]
+	row_851 = row_851[:len(row_981)]
+	if len(row_981) >= 262144 {
+		loop_988 := runtime.EnterLoop(&nbLoop248, runtime.Bind(row_981, runtime.Bind(tape_99, runtime.Bind(row_851, runtime.End{}))), len(row_981), 16384)
+		if loop_988.For == nil {
+			loop_988.For = func(lo_985, hi int) {
+				row_981 := loop_988.C.H
+				tape_99 := loop_988.C.T.H
+				row_851 := loop_988.C.T.T.H
+				for i_986 := lo_985; i_986 < hi; i_986++ {
+					row_981[i_986] += (tape_99[i_986] * row_851[i_986])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_981), 16384, loop_988.For)
+		loop_988.Leave(&nbLoop248)
+	} else {
+		for i_982 := range row_981 {
+			row_981[i_982] += (tape_99[i_982] * row_851[i_982])
+		}
+	}
+	if tape_45 != tape_100 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_100})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(0) >= int64(tape_84) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(0), tape_84)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_85 != tape_100 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_85})+" and "+runtime.ShapeString([]int{tape_100})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_989 := z_877[int64(0)*int64(tape_85) : (int64(0)+1)*int64(tape_85)]
+	tape_99 = tape_99[:len(row_989)]
+	row_852 = row_852[:len(row_989)]
+	if len(row_989) >= 262144 {
+		loop_996 := runtime.EnterLoop(&nbLoop249, runtime.Bind(row_989, runtime.Bind(tape_99, runtime.Bind(row_852, runtime.End{}))), len(row_989), 16384)
+		if loop_996.For == nil {
+			loop_996.For = func(lo_993, hi int) {
+				row_989 := loop_996.C.H
+				tape_99 := loop_996.C.T.H
+				row_852 := loop_996.C.T.T.H
+				for i_994 := lo_993; i_994 < hi; i_994++ {
+					row_989[i_994] += (tape_99[i_994] * row_852[i_994])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_989), 16384, loop_996.For)
+		loop_996.Leave(&nbLoop249)
+	} else {
+		for i_990 := range row_989 {
+			row_989[i_990] += (tape_99[i_990] * row_852[i_990])
+		}
+	}
+	if tape_45 != tape_98 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_98})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(2) >= int64(tape_87) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_87)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_88 != tape_98 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_88})+" and "+runtime.ShapeString([]int{tape_98})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_997 := z_886[int64(2)*int64(tape_88) : (int64(2)+1)*int64(tape_88)]
+	tape_97 = tape_97[:len(row_997)]
+	row_851 = row_851[:len(row_997)]
+	if len(row_997) >= 262144 {
+		loop_1004 := runtime.EnterLoop(&nbLoop250, runtime.Bind(row_997, runtime.Bind(tape_97, runtime.Bind(row_851, runtime.End{}))), len(row_997), 16384)
+		if loop_1004.For == nil {
+			loop_1004.For = func(lo_1001, hi int) {
+				row_997 := loop_1004.C.H
+				tape_97 := loop_1004.C.T.H
+				row_851 := loop_1004.C.T.T.H
+				for i_1002 := lo_1001; i_1002 < hi; i_1002++ {
+					row_997[i_1002] += (tape_97[i_1002] * row_851[i_1002])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_997), 16384, loop_1004.For)
+		loop_1004.Leave(&nbLoop250)
+	} else {
+		for i_998 := range row_997 {
+			row_997[i_998] += (tape_97[i_998] * row_851[i_998])
+		}
+	}
+	if tape_45 != tape_98 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_98})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(2) >= int64(tape_87) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_87)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_88 != tape_98 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_88})+" and "+runtime.ShapeString([]int{tape_98})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_1005 := z_895[int64(2)*int64(tape_88) : (int64(2)+1)*int64(tape_88)]
+	tape_97 = tape_97[:len(row_1005)]
+	row_852 = row_852[:len(row_1005)]
+	if len(row_1005) >= 262144 {
+		loop_1012 := runtime.EnterLoop(&nbLoop251, runtime.Bind(row_1005, runtime.Bind(tape_97, runtime.Bind(row_852, runtime.End{}))), len(row_1005), 16384)
+		if loop_1012.For == nil {
+			loop_1012.For = func(lo_1009, hi int) {
+				row_1005 := loop_1012.C.H
+				tape_97 := loop_1012.C.T.H
+				row_852 := loop_1012.C.T.T.H
+				for i_1010 := lo_1009; i_1010 < hi; i_1010++ {
+					row_1005[i_1010] += (tape_97[i_1010] * row_852[i_1010])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_1005), 16384, loop_1012.For)
+		loop_1012.Leave(&nbLoop251)
+	} else {
+		for i_1006 := range row_1005 {
+			row_1005[i_1006] += (tape_97[i_1006] * row_852[i_1006])
+		}
+	}
+	r_1013 := ar.F64w(tape_45)
+	r_1014 := ar.F64w(tape_45)
+	row_849 = row_849[:tape_45]
+	r_1013 = r_1013[:tape_45]
+	row_850 = row_850[:tape_45]
+	r_1014 = r_1014[:tape_45]
+	if tape_45 >= 262144 {
+		loop_1025 := runtime.EnterLoop(&nbLoop252, runtime.Bind(row_849, runtime.Bind(r_1013, runtime.Bind(row_850, runtime.Bind(r_1014, runtime.End{})))), tape_45, 16384)
+		if loop_1025.For == nil {
+			loop_1025.For = func(lo_1020, hi int) {
+				row_849 := loop_1025.C.H
+				r_1013 := loop_1025.C.T.H
+				row_850 := loop_1025.C.T.T.H
+				r_1014 := loop_1025.C.T.T.T.H
+				for i_1021 := lo_1020; i_1021 < hi; i_1021++ {
+					e_1023 := -row_849[i_1021]
+					r_1013[i_1021] = e_1023
+					e_1024 := -row_850[i_1021]
+					r_1014[i_1021] = e_1024
+				}
+			}
+		}
+		runtime.ParallelFor(tape_45, 16384, loop_1025.For)
+		loop_1025.Leave(&nbLoop252)
+	} else {
+		for i_1015 := 0; i_1015 < tape_45; i_1015++ {
+			e_1017 := -row_849[i_1015]
+			r_1013[i_1015] = e_1017
+			e_1018 := -row_850[i_1015]
+			r_1014[i_1015] = e_1018
+		}
+	}
+	if tape_45 != tape_104 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_104})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(1) >= int64(tape_84) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_84)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_85 != tape_104 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_85})+" and "+runtime.ShapeString([]int{tape_104})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_1026 := z_868[int64(1)*int64(tape_85) : (int64(1)+1)*int64(tape_85)]
+	tape_103 = tape_103[:len(row_1026)]
+	r_1013 = r_1013[:len(row_1026)]
+	if len(row_1026) >= 262144 {
+		loop_1033 := runtime.EnterLoop(&nbLoop253, runtime.Bind(row_1026, runtime.Bind(tape_103, runtime.Bind(r_1013, runtime.End{}))), len(row_1026), 16384)
+		if loop_1033.For == nil {
+			loop_1033.For = func(lo_1030, hi int) {
+				row_1026 := loop_1033.C.H
+				tape_103 := loop_1033.C.T.H
+				r_1013 := loop_1033.C.T.T.H
+				for i_1031 := lo_1030; i_1031 < hi; i_1031++ {
+					row_1026[i_1031] += (tape_103[i_1031] * r_1013[i_1031])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_1026), 16384, loop_1033.For)
+		loop_1033.Leave(&nbLoop253)
+	} else {
+		for i_1027 := range row_1026 {
+			row_1026[i_1027] += (tape_103[i_1027] * r_1013[i_1027])
+		}
+	}
+	if tape_45 != tape_104 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_104})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(1) >= int64(tape_84) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_84)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_85 != tape_104 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_85})+" and "+runtime.ShapeString([]int{tape_104})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_1034 := z_877[int64(1)*int64(tape_85) : (int64(1)+1)*int64(tape_85)]
+	tape_103 = tape_103[:len(row_1034)]
+	r_1014 = r_1014[:len(row_1034)]
+	if len(row_1034) >= 262144 {
+		loop_1041 := runtime.EnterLoop(&nbLoop254, runtime.Bind(row_1034, runtime.Bind(tape_103, runtime.Bind(r_1014, runtime.End{}))), len(row_1034), 16384)
+		if loop_1041.For == nil {
+			loop_1041.For = func(lo_1038, hi int) {
+				row_1034 := loop_1041.C.H
+				tape_103 := loop_1041.C.T.H
+				r_1014 := loop_1041.C.T.T.H
+				for i_1039 := lo_1038; i_1039 < hi; i_1039++ {
+					row_1034[i_1039] += (tape_103[i_1039] * r_1014[i_1039])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_1034), 16384, loop_1041.For)
+		loop_1041.Leave(&nbLoop254)
+	} else {
+		for i_1035 := range row_1034 {
+			row_1034[i_1035] += (tape_103[i_1035] * r_1014[i_1035])
+		}
+	}
+	if tape_45 != tape_102 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_102})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(2) >= int64(tape_87) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_87)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_88 != tape_102 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_88})+" and "+runtime.ShapeString([]int{tape_102})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_1042 := z_886[int64(2)*int64(tape_88) : (int64(2)+1)*int64(tape_88)]
+	tape_101 = tape_101[:len(row_1042)]
+	r_1013 = r_1013[:len(row_1042)]
+	if len(row_1042) >= 262144 {
+		loop_1049 := runtime.EnterLoop(&nbLoop255, runtime.Bind(row_1042, runtime.Bind(tape_101, runtime.Bind(r_1013, runtime.End{}))), len(row_1042), 16384)
+		if loop_1049.For == nil {
+			loop_1049.For = func(lo_1046, hi int) {
+				row_1042 := loop_1049.C.H
+				tape_101 := loop_1049.C.T.H
+				r_1013 := loop_1049.C.T.T.H
+				for i_1047 := lo_1046; i_1047 < hi; i_1047++ {
+					row_1042[i_1047] += (tape_101[i_1047] * r_1013[i_1047])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_1042), 16384, loop_1049.For)
+		loop_1049.Leave(&nbLoop255)
+	} else {
+		for i_1043 := range row_1042 {
+			row_1042[i_1043] += (tape_101[i_1043] * r_1013[i_1043])
+		}
+	}
+	if tape_45 != tape_102 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_102})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(2) >= int64(tape_87) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_87)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_88 != tape_102 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_88})+" and "+runtime.ShapeString([]int{tape_102})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_1050 := z_895[int64(2)*int64(tape_88) : (int64(2)+1)*int64(tape_88)]
+	tape_101 = tape_101[:len(row_1050)]
+	r_1014 = r_1014[:len(row_1050)]
+	if len(row_1050) >= 262144 {
+		loop_1057 := runtime.EnterLoop(&nbLoop256, runtime.Bind(row_1050, runtime.Bind(tape_101, runtime.Bind(r_1014, runtime.End{}))), len(row_1050), 16384)
+		if loop_1057.For == nil {
+			loop_1057.For = func(lo_1054, hi int) {
+				row_1050 := loop_1057.C.H
+				tape_101 := loop_1057.C.T.H
+				r_1014 := loop_1057.C.T.T.H
+				for i_1055 := lo_1054; i_1055 < hi; i_1055++ {
+					row_1050[i_1055] += (tape_101[i_1055] * r_1014[i_1055])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_1050), 16384, loop_1057.For)
+		loop_1057.Leave(&nbLoop256)
+	} else {
+		for i_1051 := range row_1050 {
+			row_1050[i_1051] += (tape_101[i_1051] * r_1014[i_1051])
+		}
+	}
+	if tape_45 != tape_108 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_108})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(2) >= int64(tape_84) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_84)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_85 != tape_108 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_85})+" and "+runtime.ShapeString([]int{tape_108})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_1058 := z_868[int64(2)*int64(tape_85) : (int64(2)+1)*int64(tape_85)]
+	tape_107 = tape_107[:len(row_1058)]
+	row_849 = row_849[:len(row_1058)]
+	if len(row_1058) >= 262144 {
+		loop_1065 := runtime.EnterLoop(&nbLoop257, runtime.Bind(row_1058, runtime.Bind(tape_107, runtime.Bind(row_849, runtime.End{}))), len(row_1058), 16384)
+		if loop_1065.For == nil {
+			loop_1065.For = func(lo_1062, hi int) {
+				row_1058 := loop_1065.C.H
+				tape_107 := loop_1065.C.T.H
+				row_849 := loop_1065.C.T.T.H
+				for i_1063 := lo_1062; i_1063 < hi; i_1063++ {
+					row_1058[i_1063] += (tape_107[i_1063] * row_849[i_1063])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_1058), 16384, loop_1065.For)
+		loop_1065.Leave(&nbLoop257)
+	} else {
+		for i_1059 := range row_1058 {
+			row_1058[i_1059] += (tape_107[i_1059] * row_849[i_1059])
+		}
+	}
+	if tape_45 != tape_108 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_108})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(2) >= int64(tape_84) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(2), tape_84)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_85 != tape_108 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_85})+" and "+runtime.ShapeString([]int{tape_108})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_1066 := z_877[int64(2)*int64(tape_85) : (int64(2)+1)*int64(tape_85)]
+	tape_107 = tape_107[:len(row_1066)]
+	row_850 = row_850[:len(row_1066)]
+	if len(row_1066) >= 262144 {
+		loop_1073 := runtime.EnterLoop(&nbLoop258, runtime.Bind(row_1066, runtime.Bind(tape_107, runtime.Bind(row_850, runtime.End{}))), len(row_1066), 16384)
+		if loop_1073.For == nil {
+			loop_1073.For = func(lo_1070, hi int) {
+				row_1066 := loop_1073.C.H
+				tape_107 := loop_1073.C.T.H
+				row_850 := loop_1073.C.T.T.H
+				for i_1071 := lo_1070; i_1071 < hi; i_1071++ {
+					row_1066[i_1071] += (tape_107[i_1071] * row_850[i_1071])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_1066), 16384, loop_1073.For)
+		loop_1073.Leave(&nbLoop258)
+	} else {
+		for i_1067 := range row_1066 {
+			row_1066[i_1067] += (tape_107[i_1067] * row_850[i_1067])
+		}
+	}
+	if tape_45 != tape_106 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_106})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(1) >= int64(tape_87) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_87)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_88 != tape_106 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_88})+" and "+runtime.ShapeString([]int{tape_106})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_1074 := z_886[int64(1)*int64(tape_88) : (int64(1)+1)*int64(tape_88)]
+	tape_105 = tape_105[:len(row_1074)]
+	row_849 = row_849[:len(row_1074)]
+	if len(row_1074) >= 262144 {
+		loop_1081 := runtime.EnterLoop(&nbLoop259, runtime.Bind(row_1074, runtime.Bind(tape_105, runtime.Bind(row_849, runtime.End{}))), len(row_1074), 16384)
+		if loop_1081.For == nil {
+			loop_1081.For = func(lo_1078, hi int) {
+				row_1074 := loop_1081.C.H
+				tape_105 := loop_1081.C.T.H
+				row_849 := loop_1081.C.T.T.H
+				for i_1079 := lo_1078; i_1079 < hi; i_1079++ {
+					row_1074[i_1079] += (tape_105[i_1079] * row_849[i_1079])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_1074), 16384, loop_1081.For)
+		loop_1081.Leave(&nbLoop259)
+	} else {
+		for i_1075 := range row_1074 {
+			row_1074[i_1075] += (tape_105[i_1075] * row_849[i_1075])
+		}
+	}
+	if tape_45 != tape_106 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_106})+" and "+runtime.ShapeString([]int{tape_45})), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if int64(1) >= int64(tape_87) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.WithPos("models.nab:122:5", runtime.CheckIndex(int64(1), tape_87)), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	if tape_88 != tape_106 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(runtime.NewError("models.nab:122:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_88})+" and "+runtime.ShapeString([]int{tape_106})+" differ"), "cross$split_11$bwd$x2", "models.nab:122:5", "models.nab:126:5")
+	}
+	row_1082 := z_895[int64(1)*int64(tape_88) : (int64(1)+1)*int64(tape_88)]
+	tape_105 = tape_105[:len(row_1082)]
+	row_850 = row_850[:len(row_1082)]
+	if len(row_1082) >= 262144 {
+		loop_1089 := runtime.EnterLoop(&nbLoop260, runtime.Bind(row_1082, runtime.Bind(tape_105, runtime.Bind(row_850, runtime.End{}))), len(row_1082), 16384)
+		if loop_1089.For == nil {
+			loop_1089.For = func(lo_1086, hi int) {
+				row_1082 := loop_1089.C.H
+				tape_105 := loop_1089.C.T.H
+				row_850 := loop_1089.C.T.T.H
+				for i_1087 := lo_1086; i_1087 < hi; i_1087++ {
+					row_1082[i_1087] += (tape_105[i_1087] * row_850[i_1087])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_1082), 16384, loop_1089.For)
+		loop_1089.Leave(&nbLoop260)
+	} else {
+		for i_1083 := range row_1082 {
+			row_1082[i_1083] += (tape_105[i_1083] * row_850[i_1083])
+		}
+	}
+	if 3 != tape_87 || tape_50 != tape_88 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_50})+" and "+runtime.ShapeString([]int{tape_87, tape_88})+" differ")
+	}
+	z_886 = z_886[:len(a_577)]
+	for i_1090 := range a_577 {
+		a_577[i_1090] += z_886[i_1090]
+	}
+	if 3 != tape_87 || tape_50 != tape_88 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_50})+" and "+runtime.ShapeString([]int{tape_87, tape_88})+" differ")
+	}
+	z_895 = z_895[:len(a_676)]
+	for i_1091 := range a_676 {
+		a_676[i_1091] += z_895[i_1091]
+	}
+	if 3 != tape_84 || tape_8 != tape_85 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_8})+" and "+runtime.ShapeString([]int{tape_84, tape_85})+" differ")
+	}
+	z_868 = z_868[:len(a_490)]
+	for i_1092 := range a_490 {
+		a_490[i_1092] += z_868[i_1092]
+	}
+	if 3 != tape_84 || tape_8 != tape_85 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{3, tape_8})+" and "+runtime.ShapeString([]int{tape_84, tape_85})+" differ")
+	}
+	z_877 = z_877[:len(a_503)]
+	for i_1093 := range a_503 {
+		a_503[i_1093] += z_877[i_1093]
+	}
+	row_1094 := a_577[int(int64(0))*tape_50 : (int(int64(0))+1)*tape_50]
+	row_1095 := a_676[int(int64(0))*tape_50 : (int(int64(0))+1)*tape_50]
+	row_1096 := a_577[int(int64(1))*tape_50 : (int(int64(1))+1)*tape_50]
+	row_1097 := a_676[int(int64(1))*tape_50 : (int(int64(1))+1)*tape_50]
+	row_1098 := a_577[int(int64(2))*tape_50 : (int(int64(2))+1)*tape_50]
+	row_1099 := a_676[int(int64(2))*tape_50 : (int(int64(2))+1)*tape_50]
+	if tape_110 != tape_112 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_110}))
+	}
+	r_1101 := ar.F64w(tape_112)
+	tape_111 = tape_111[:len(r_1101)]
+	tape_109 = tape_109[:len(r_1101)]
+	if len(r_1101) >= 262144 {
+		loop_1108 := runtime.EnterLoop(&nbLoop261, runtime.Bind(r_1101, runtime.Bind(tape_111, runtime.Bind(tape_109, runtime.End{}))), len(r_1101), 16384)
+		if loop_1108.For == nil {
+			loop_1108.For = func(lo_1105, hi int) {
+				r_1101 := loop_1108.C.H
+				tape_111 := loop_1108.C.T.H
+				tape_109 := loop_1108.C.T.T.H
+				for i_1106 := lo_1105; i_1106 < hi; i_1106++ {
+					r_1101[i_1106] = (-(tape_111[i_1106] / tape_109[i_1106]))
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_1101), 16384, loop_1108.For)
+		loop_1108.Leave(&nbLoop261)
+	} else {
+		for i_1102 := range r_1101 {
+			r_1101[i_1102] = (-(tape_111[i_1102] / tape_109[i_1102]))
+		}
+	}
+	if tape_50 != tape_112 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	r_1100 := ar.F64w(tape_110)
+	tape_109 = tape_109[:tape_110]
+	r_1100 = r_1100[:tape_110]
+	if tape_110 >= 262144 {
+		loop_1118 := runtime.EnterLoop(&nbLoop262, runtime.Bind(tape_109, runtime.Bind(r_1100, runtime.End{})), tape_110, 16384)
+		if loop_1118.For == nil {
+			loop_1118.For = func(lo_1114, hi int) {
+				tape_109 := loop_1118.C.H
+				r_1100 := loop_1118.C.T.H
+				for i_1115 := lo_1114; i_1115 < hi; i_1115++ {
+					e_1117 := (1.0 / tape_109[i_1115])
+					r_1100[i_1115] = e_1117
+				}
+			}
+		}
+		runtime.ParallelFor(tape_110, 16384, loop_1118.For)
+		loop_1118.Leave(&nbLoop262)
+	} else {
+		for i_1110 := 0; i_1110 < tape_110; i_1110++ {
+			e_1112 := (1.0 / tape_109[i_1110])
+			r_1100[i_1110] = e_1112
+		}
+	}
+	if tape_50 != tape_112 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	z_1120 := ar.F64(len(tape_113))
+	if tape_114 != tape_17 || tape_115 != tape_18 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_114, tape_115})+" and "+runtime.ShapeString([]int{tape_17, tape_18})+" differ")
+	}
+	z_277 = z_277[:len(z_1120)]
+	for i_1121 := range z_1120 {
+		z_1120[i_1121] += z_277[i_1121]
+	}
+	z_1122 := ar.F64(len(tape_113))
+	if tape_114 != tape_17 || tape_115 != tape_18 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_114, tape_115})+" and "+runtime.ShapeString([]int{tape_17, tape_18})+" differ")
+	}
+	z_286 = z_286[:len(z_1122)]
+	for i_1123 := range z_1122 {
+		z_1122[i_1123] += z_286[i_1123]
+	}
+	if tape_50 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	if int64(2) >= int64(tape_114) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_114))
+	}
+	if tape_115 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
+	}
+	row_1124 := z_1120[int64(2)*int64(tape_115) : (int64(2)+1)*int64(tape_115)]
+	r_1100 = r_1100[:len(row_1124)]
+	row_1098 = row_1098[:len(row_1124)]
+	if len(row_1124) >= 262144 {
+		loop_1131 := runtime.EnterLoop(&nbLoop263, runtime.Bind(row_1124, runtime.Bind(r_1100, runtime.Bind(row_1098, runtime.End{}))), len(row_1124), 16384)
+		if loop_1131.For == nil {
+			loop_1131.For = func(lo_1128, hi int) {
+				row_1124 := loop_1131.C.H
+				r_1100 := loop_1131.C.T.H
+				row_1098 := loop_1131.C.T.T.H
+				for i_1129 := lo_1128; i_1129 < hi; i_1129++ {
+					row_1124[i_1129] += (r_1100[i_1129] * row_1098[i_1129])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_1124), 16384, loop_1131.For)
+		loop_1131.Leave(&nbLoop263)
+	} else {
+		for i_1125 := range row_1124 {
+			row_1124[i_1125] += (r_1100[i_1125] * row_1098[i_1125])
+		}
+	}
+	if tape_50 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	if int64(2) >= int64(tape_114) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_114))
+	}
+	if tape_115 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
+	}
+	row_1132 := z_1122[int64(2)*int64(tape_115) : (int64(2)+1)*int64(tape_115)]
+	r_1100 = r_1100[:len(row_1132)]
+	row_1099 = row_1099[:len(row_1132)]
+	if len(row_1132) >= 262144 {
+		loop_1139 := runtime.EnterLoop(&nbLoop264, runtime.Bind(row_1132, runtime.Bind(r_1100, runtime.Bind(row_1099, runtime.End{}))), len(row_1132), 16384)
+		if loop_1139.For == nil {
+			loop_1139.For = func(lo_1136, hi int) {
+				row_1132 := loop_1139.C.H
+				r_1100 := loop_1139.C.T.H
+				row_1099 := loop_1139.C.T.T.H
+				for i_1137 := lo_1136; i_1137 < hi; i_1137++ {
+					row_1132[i_1137] += (r_1100[i_1137] * row_1099[i_1137])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_1132), 16384, loop_1139.For)
+		loop_1139.Leave(&nbLoop264)
+	} else {
+		for i_1133 := range row_1132 {
+			row_1132[i_1133] += (r_1100[i_1133] * row_1099[i_1133])
+		}
+	}
+	if tape_110 != tape_117 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_117})+" and "+runtime.ShapeString([]int{tape_110}))
+	}
+	r_1140 := ar.F64w(tape_117)
+	tape_116 = tape_116[:len(r_1140)]
+	tape_109 = tape_109[:len(r_1140)]
+	if len(r_1140) >= 262144 {
+		loop_1147 := runtime.EnterLoop(&nbLoop265, runtime.Bind(r_1140, runtime.Bind(tape_116, runtime.Bind(tape_109, runtime.End{}))), len(r_1140), 16384)
+		if loop_1147.For == nil {
+			loop_1147.For = func(lo_1144, hi int) {
+				r_1140 := loop_1147.C.H
+				tape_116 := loop_1147.C.T.H
+				tape_109 := loop_1147.C.T.T.H
+				for i_1145 := lo_1144; i_1145 < hi; i_1145++ {
+					r_1140[i_1145] = (-(tape_116[i_1145] / tape_109[i_1145]))
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_1140), 16384, loop_1147.For)
+		loop_1147.Leave(&nbLoop265)
+	} else {
+		for i_1141 := range r_1140 {
+			r_1140[i_1141] = (-(tape_116[i_1141] / tape_109[i_1141]))
+		}
+	}
+	r_1109 := ar.F64w(tape_112)
+	r_1119 := ar.F64w(tape_112)
+	r_1101 = r_1101[:tape_112]
+	row_1098 = row_1098[:tape_112]
+	r_1109 = r_1109[:tape_112]
+	row_1099 = row_1099[:tape_112]
+	r_1119 = r_1119[:tape_112]
+	if tape_112 >= 262144 {
+		loop_1158 := runtime.EnterLoop(&nbLoop266, runtime.Bind(r_1101, runtime.Bind(row_1098, runtime.Bind(r_1109, runtime.Bind(row_1099, runtime.Bind(r_1119, runtime.End{}))))), tape_112, 16384)
+		if loop_1158.For == nil {
+			loop_1158.For = func(lo_1153, hi int) {
+				r_1101 := loop_1158.C.H
+				row_1098 := loop_1158.C.T.H
+				r_1109 := loop_1158.C.T.T.H
+				row_1099 := loop_1158.C.T.T.T.H
+				r_1119 := loop_1158.C.T.T.T.T.H
+				for i_1154 := lo_1153; i_1154 < hi; i_1154++ {
+					e_1156 := (r_1101[i_1154] * row_1098[i_1154])
+					r_1109[i_1154] = e_1156
+					e_1157 := (r_1101[i_1154] * row_1099[i_1154])
+					r_1119[i_1154] = e_1157
+				}
+			}
+		}
+		runtime.ParallelFor(tape_112, 16384, loop_1158.For)
+		loop_1158.Leave(&nbLoop266)
+	} else {
+		for i_1148 := 0; i_1148 < tape_112; i_1148++ {
+			e_1150 := (r_1101[i_1148] * row_1098[i_1148])
+			r_1109[i_1148] = e_1150
+			e_1151 := (r_1101[i_1148] * row_1099[i_1148])
+			r_1119[i_1148] = e_1151
+		}
+	}
+	if tape_50 != tape_117 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_117})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	if tape_112 != tape_117 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_117})+" differ")
+	}
+	r_1140 = r_1140[:len(r_1109)]
+	row_1096 = row_1096[:len(r_1109)]
+	if len(r_1109) >= 262144 {
+		loop_1166 := runtime.EnterLoop(&nbLoop267, runtime.Bind(r_1109, runtime.Bind(r_1140, runtime.Bind(row_1096, runtime.End{}))), len(r_1109), 16384)
+		if loop_1166.For == nil {
+			loop_1166.For = func(lo_1163, hi int) {
+				r_1109 := loop_1166.C.H
+				r_1140 := loop_1166.C.T.H
+				row_1096 := loop_1166.C.T.T.H
+				for i_1164 := lo_1163; i_1164 < hi; i_1164++ {
+					r_1109[i_1164] += (r_1140[i_1164] * row_1096[i_1164])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_1109), 16384, loop_1166.For)
+		loop_1166.Leave(&nbLoop267)
+	} else {
+		for i_1160 := range r_1109 {
+			r_1109[i_1160] += (r_1140[i_1160] * row_1096[i_1160])
+		}
+	}
+	if tape_50 != tape_117 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_117})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	if tape_112 != tape_117 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_117})+" differ")
+	}
+	r_1140 = r_1140[:len(r_1119)]
+	row_1097 = row_1097[:len(r_1119)]
+	if len(r_1119) >= 262144 {
+		loop_1174 := runtime.EnterLoop(&nbLoop268, runtime.Bind(r_1119, runtime.Bind(r_1140, runtime.Bind(row_1097, runtime.End{}))), len(r_1119), 16384)
+		if loop_1174.For == nil {
+			loop_1174.For = func(lo_1171, hi int) {
+				r_1119 := loop_1174.C.H
+				r_1140 := loop_1174.C.T.H
+				row_1097 := loop_1174.C.T.T.H
+				for i_1172 := lo_1171; i_1172 < hi; i_1172++ {
+					r_1119[i_1172] += (r_1140[i_1172] * row_1097[i_1172])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_1119), 16384, loop_1174.For)
+		loop_1174.Leave(&nbLoop268)
+	} else {
+		for i_1168 := range r_1119 {
+			r_1119[i_1168] += (r_1140[i_1168] * row_1097[i_1168])
+		}
+	}
+	if tape_50 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	if int64(1) >= int64(tape_114) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_114))
+	}
+	if tape_115 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
+	}
+	row_1175 := z_1120[int64(1)*int64(tape_115) : (int64(1)+1)*int64(tape_115)]
+	r_1100 = r_1100[:len(row_1175)]
+	row_1096 = row_1096[:len(row_1175)]
+	if len(row_1175) >= 262144 {
+		loop_1182 := runtime.EnterLoop(&nbLoop269, runtime.Bind(row_1175, runtime.Bind(r_1100, runtime.Bind(row_1096, runtime.End{}))), len(row_1175), 16384)
+		if loop_1182.For == nil {
+			loop_1182.For = func(lo_1179, hi int) {
+				row_1175 := loop_1182.C.H
+				r_1100 := loop_1182.C.T.H
+				row_1096 := loop_1182.C.T.T.H
+				for i_1180 := lo_1179; i_1180 < hi; i_1180++ {
+					row_1175[i_1180] += (r_1100[i_1180] * row_1096[i_1180])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_1175), 16384, loop_1182.For)
+		loop_1182.Leave(&nbLoop269)
+	} else {
+		for i_1176 := range row_1175 {
+			row_1175[i_1176] += (r_1100[i_1176] * row_1096[i_1176])
+		}
+	}
+	if tape_50 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	if int64(1) >= int64(tape_114) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_114))
+	}
+	if tape_115 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
+	}
+	row_1183 := z_1122[int64(1)*int64(tape_115) : (int64(1)+1)*int64(tape_115)]
+	r_1100 = r_1100[:len(row_1183)]
+	row_1097 = row_1097[:len(row_1183)]
+	if len(row_1183) >= 262144 {
+		loop_1190 := runtime.EnterLoop(&nbLoop270, runtime.Bind(row_1183, runtime.Bind(r_1100, runtime.Bind(row_1097, runtime.End{}))), len(row_1183), 16384)
+		if loop_1190.For == nil {
+			loop_1190.For = func(lo_1187, hi int) {
+				row_1183 := loop_1190.C.H
+				r_1100 := loop_1190.C.T.H
+				row_1097 := loop_1190.C.T.T.H
+				for i_1188 := lo_1187; i_1188 < hi; i_1188++ {
+					row_1183[i_1188] += (r_1100[i_1188] * row_1097[i_1188])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_1183), 16384, loop_1190.For)
+		loop_1190.Leave(&nbLoop270)
+	} else {
+		for i_1184 := range row_1183 {
+			row_1183[i_1184] += (r_1100[i_1184] * row_1097[i_1184])
+		}
+	}
+	if tape_110 != tape_119 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_119})+" and "+runtime.ShapeString([]int{tape_110}))
+	}
+	r_1191 := ar.F64w(tape_119)
+	tape_118 = tape_118[:len(r_1191)]
+	tape_109 = tape_109[:len(r_1191)]
+	if len(r_1191) >= 262144 {
+		loop_1198 := runtime.EnterLoop(&nbLoop271, runtime.Bind(r_1191, runtime.Bind(tape_118, runtime.Bind(tape_109, runtime.End{}))), len(r_1191), 16384)
+		if loop_1198.For == nil {
+			loop_1198.For = func(lo_1195, hi int) {
+				r_1191 := loop_1198.C.H
+				tape_118 := loop_1198.C.T.H
+				tape_109 := loop_1198.C.T.T.H
+				for i_1196 := lo_1195; i_1196 < hi; i_1196++ {
+					r_1191[i_1196] = (-(tape_118[i_1196] / tape_109[i_1196]))
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_1191), 16384, loop_1198.For)
+		loop_1198.Leave(&nbLoop271)
+	} else {
+		for i_1192 := range r_1191 {
+			r_1191[i_1192] = (-(tape_118[i_1192] / tape_109[i_1192]))
+		}
+	}
+	if tape_50 != tape_119 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_119})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	if tape_112 != tape_119 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_119})+" differ")
+	}
+	r_1191 = r_1191[:len(r_1109)]
+	row_1094 = row_1094[:len(r_1109)]
+	if len(r_1109) >= 262144 {
+		loop_1206 := runtime.EnterLoop(&nbLoop272, runtime.Bind(r_1109, runtime.Bind(r_1191, runtime.Bind(row_1094, runtime.End{}))), len(r_1109), 16384)
+		if loop_1206.For == nil {
+			loop_1206.For = func(lo_1203, hi int) {
+				r_1109 := loop_1206.C.H
+				r_1191 := loop_1206.C.T.H
+				row_1094 := loop_1206.C.T.T.H
+				for i_1204 := lo_1203; i_1204 < hi; i_1204++ {
+					r_1109[i_1204] += (r_1191[i_1204] * row_1094[i_1204])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_1109), 16384, loop_1206.For)
+		loop_1206.Leave(&nbLoop272)
+	} else {
+		for i_1200 := range r_1109 {
+			r_1109[i_1200] += (r_1191[i_1200] * row_1094[i_1200])
+		}
+	}
+	if tape_50 != tape_119 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_119})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	if tape_112 != tape_119 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_119})+" differ")
+	}
+	r_1191 = r_1191[:len(r_1119)]
+	row_1095 = row_1095[:len(r_1119)]
+	if len(r_1119) >= 262144 {
+		loop_1214 := runtime.EnterLoop(&nbLoop273, runtime.Bind(r_1119, runtime.Bind(r_1191, runtime.Bind(row_1095, runtime.End{}))), len(r_1119), 16384)
+		if loop_1214.For == nil {
+			loop_1214.For = func(lo_1211, hi int) {
+				r_1119 := loop_1214.C.H
+				r_1191 := loop_1214.C.T.H
+				row_1095 := loop_1214.C.T.T.H
+				for i_1212 := lo_1211; i_1212 < hi; i_1212++ {
+					r_1119[i_1212] += (r_1191[i_1212] * row_1095[i_1212])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_1119), 16384, loop_1214.For)
+		loop_1214.Leave(&nbLoop273)
+	} else {
+		for i_1208 := range r_1119 {
+			r_1119[i_1208] += (r_1191[i_1208] * row_1095[i_1208])
+		}
+	}
+	if tape_50 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	if int64(0) >= int64(tape_114) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_114))
+	}
+	if tape_115 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
+	}
+	row_1215 := z_1120[int64(0)*int64(tape_115) : (int64(0)+1)*int64(tape_115)]
+	r_1100 = r_1100[:len(row_1215)]
+	row_1094 = row_1094[:len(row_1215)]
+	if len(row_1215) >= 262144 {
+		loop_1222 := runtime.EnterLoop(&nbLoop274, runtime.Bind(row_1215, runtime.Bind(r_1100, runtime.Bind(row_1094, runtime.End{}))), len(row_1215), 16384)
+		if loop_1222.For == nil {
+			loop_1222.For = func(lo_1219, hi int) {
+				row_1215 := loop_1222.C.H
+				r_1100 := loop_1222.C.T.H
+				row_1094 := loop_1222.C.T.T.H
+				for i_1220 := lo_1219; i_1220 < hi; i_1220++ {
+					row_1215[i_1220] += (r_1100[i_1220] * row_1094[i_1220])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_1215), 16384, loop_1222.For)
+		loop_1222.Leave(&nbLoop274)
+	} else {
+		for i_1216 := range row_1215 {
+			row_1215[i_1216] += (r_1100[i_1216] * row_1094[i_1216])
+		}
+	}
+	if tape_50 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	if int64(0) >= int64(tape_114) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_114))
+	}
+	if tape_115 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
+	}
+	row_1223 := z_1122[int64(0)*int64(tape_115) : (int64(0)+1)*int64(tape_115)]
+	r_1100 = r_1100[:len(row_1223)]
+	row_1095 = row_1095[:len(row_1223)]
+	if len(row_1223) >= 262144 {
+		loop_1230 := runtime.EnterLoop(&nbLoop275, runtime.Bind(row_1223, runtime.Bind(r_1100, runtime.Bind(row_1095, runtime.End{}))), len(row_1223), 16384)
+		if loop_1230.For == nil {
+			loop_1230.For = func(lo_1227, hi int) {
+				row_1223 := loop_1230.C.H
+				r_1100 := loop_1230.C.T.H
+				row_1095 := loop_1230.C.T.T.H
+				for i_1228 := lo_1227; i_1228 < hi; i_1228++ {
+					row_1223[i_1228] += (r_1100[i_1228] * row_1095[i_1228])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_1223), 16384, loop_1230.For)
+		loop_1230.Leave(&nbLoop275)
+	} else {
+		for i_1224 := range row_1223 {
+			row_1223[i_1224] += (r_1100[i_1224] * row_1095[i_1224])
+		}
+	}
+	r_1231 := ar.F64w(tape_110)
+	tape_109 = tape_109[:len(r_1231)]
+	if len(r_1231) >= 262144 {
+		loop_1238 := runtime.EnterLoop(&nbLoop276, runtime.Bind(r_1231, runtime.Bind(tape_109, runtime.End{})), len(r_1231), 16384)
+		if loop_1238.For == nil {
+			loop_1238.For = func(lo_1235, hi int) {
+				r_1231 := loop_1238.C.H
+				tape_109 := loop_1238.C.T.H
+				for i_1236 := lo_1235; i_1236 < hi; i_1236++ {
+					r_1231[i_1236] = (math.Cos(tape_109[i_1236]))
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_1231), 16384, loop_1238.For)
+		loop_1238.Leave(&nbLoop276)
+	} else {
+		for i_1232 := range r_1231 {
+			r_1231[i_1232] = (math.Cos(tape_109[i_1232]))
+		}
+	}
+	if tape_45 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_45}))
+	}
+	if tape_112 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
+	}
+	r_1231 = r_1231[:len(r_1109)]
+	z_527 = z_527[:len(r_1109)]
+	if len(r_1109) >= 262144 {
+		loop_1246 := runtime.EnterLoop(&nbLoop277, runtime.Bind(r_1109, runtime.Bind(r_1231, runtime.Bind(z_527, runtime.End{}))), len(r_1109), 16384)
+		if loop_1246.For == nil {
+			loop_1246.For = func(lo_1243, hi int) {
+				r_1109 := loop_1246.C.H
+				r_1231 := loop_1246.C.T.H
+				z_527 := loop_1246.C.T.T.H
+				for i_1244 := lo_1243; i_1244 < hi; i_1244++ {
+					r_1109[i_1244] += (r_1231[i_1244] * z_527[i_1244])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_1109), 16384, loop_1246.For)
+		loop_1246.Leave(&nbLoop277)
+	} else {
+		for i_1240 := range r_1109 {
+			r_1109[i_1240] += (r_1231[i_1240] * z_527[i_1240])
+		}
+	}
+	if tape_45 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_45}))
+	}
+	if tape_112 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
+	}
+	r_1231 = r_1231[:len(r_1119)]
+	z_626 = z_626[:len(r_1119)]
+	if len(r_1119) >= 262144 {
+		loop_1254 := runtime.EnterLoop(&nbLoop278, runtime.Bind(r_1119, runtime.Bind(r_1231, runtime.Bind(z_626, runtime.End{}))), len(r_1119), 16384)
+		if loop_1254.For == nil {
+			loop_1254.For = func(lo_1251, hi int) {
+				r_1119 := loop_1254.C.H
+				r_1231 := loop_1254.C.T.H
+				z_626 := loop_1254.C.T.T.H
+				for i_1252 := lo_1251; i_1252 < hi; i_1252++ {
+					r_1119[i_1252] += (r_1231[i_1252] * z_626[i_1252])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_1119), 16384, loop_1254.For)
+		loop_1254.Leave(&nbLoop278)
+	} else {
+		for i_1248 := range r_1119 {
+			r_1119[i_1248] += (r_1231[i_1248] * z_626[i_1248])
+		}
+	}
+	r_1255 := ar.F64w(tape_110)
+	tape_109 = tape_109[:len(r_1255)]
+	if len(r_1255) >= 262144 {
+		loop_1262 := runtime.EnterLoop(&nbLoop279, runtime.Bind(r_1255, runtime.Bind(tape_109, runtime.End{})), len(r_1255), 16384)
+		if loop_1262.For == nil {
+			loop_1262.For = func(lo_1259, hi int) {
+				r_1255 := loop_1262.C.H
+				tape_109 := loop_1262.C.T.H
+				for i_1260 := lo_1259; i_1260 < hi; i_1260++ {
+					r_1255[i_1260] = (-(math.Sin(tape_109[i_1260])))
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_1255), 16384, loop_1262.For)
+		loop_1262.Leave(&nbLoop279)
+	} else {
+		for i_1256 := range r_1255 {
+			r_1255[i_1256] = (-(math.Sin(tape_109[i_1256])))
+		}
+	}
+	if tape_40 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_40}))
+	}
+	if tape_112 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
+	}
+	r_1255 = r_1255[:len(r_1109)]
+	z_526 = z_526[:len(r_1109)]
+	if len(r_1109) >= 262144 {
+		loop_1270 := runtime.EnterLoop(&nbLoop280, runtime.Bind(r_1109, runtime.Bind(r_1255, runtime.Bind(z_526, runtime.End{}))), len(r_1109), 16384)
+		if loop_1270.For == nil {
+			loop_1270.For = func(lo_1267, hi int) {
+				r_1109 := loop_1270.C.H
+				r_1255 := loop_1270.C.T.H
+				z_526 := loop_1270.C.T.T.H
+				for i_1268 := lo_1267; i_1268 < hi; i_1268++ {
+					r_1109[i_1268] += (r_1255[i_1268] * z_526[i_1268])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_1109), 16384, loop_1270.For)
+		loop_1270.Leave(&nbLoop280)
+	} else {
+		for i_1264 := range r_1109 {
+			r_1109[i_1264] += (r_1255[i_1264] * z_526[i_1264])
+		}
+	}
+	if tape_40 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_40}))
+	}
+	if tape_112 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_112})+" and "+runtime.ShapeString([]int{tape_110})+" differ")
+	}
+	r_1255 = r_1255[:len(r_1119)]
+	z_625 = z_625[:len(r_1119)]
+	if len(r_1119) >= 262144 {
+		loop_1278 := runtime.EnterLoop(&nbLoop281, runtime.Bind(r_1119, runtime.Bind(r_1255, runtime.Bind(z_625, runtime.End{}))), len(r_1119), 16384)
+		if loop_1278.For == nil {
+			loop_1278.For = func(lo_1275, hi int) {
+				r_1119 := loop_1278.C.H
+				r_1255 := loop_1278.C.T.H
+				z_625 := loop_1278.C.T.T.H
+				for i_1276 := lo_1275; i_1276 < hi; i_1276++ {
+					r_1119[i_1276] += (r_1255[i_1276] * z_625[i_1276])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_1119), 16384, loop_1278.For)
+		loop_1278.Leave(&nbLoop281)
+	} else {
+		for i_1272 := range r_1119 {
+			r_1119[i_1272] += (r_1255[i_1272] * z_625[i_1272])
+		}
+	}
+	if tape_112 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_112}))
+	}
+	if tape_112 != tape_110 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_110})+" and "+runtime.ShapeString([]int{tape_112}))
+	}
+	r_1282 := ar.F64w(tape_121)
+	tape_120 = tape_120[:len(r_1282)]
+	if len(r_1282) >= 262144 {
+		loop_1289 := runtime.EnterLoop(&nbLoop282, runtime.Bind(r_1282, runtime.Bind(tape_120, runtime.End{})), len(r_1282), 16384)
+		if loop_1289.For == nil {
+			loop_1289.For = func(lo_1286, hi int) {
+				r_1282 := loop_1289.C.H
+				tape_120 := loop_1289.C.T.H
+				for i_1287 := lo_1286; i_1287 < hi; i_1287++ {
+					r_1282[i_1287] = (2.0 * tape_120[i_1287])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_1282), 16384, loop_1289.For)
+		loop_1289.Leave(&nbLoop282)
+	} else {
+		for i_1283 := range r_1282 {
+			r_1282[i_1283] = (2.0 * tape_120[i_1283])
+		}
+	}
+	r_1280 := ar.F64w(tape_110)
+	r_1281 := ar.F64w(tape_110)
+	tape_109 = tape_109[:tape_110]
+	r_1109 = r_1109[:tape_110]
+	r_1280 = r_1280[:tape_110]
+	r_1119 = r_1119[:tape_110]
+	r_1281 = r_1281[:tape_110]
+	if tape_110 >= 262144 {
+		loop_1302 := runtime.EnterLoop(&nbLoop283, runtime.Bind(tape_109, runtime.Bind(r_1109, runtime.Bind(r_1280, runtime.Bind(r_1119, runtime.Bind(r_1281, runtime.End{}))))), tape_110, 16384)
+		if loop_1302.For == nil {
+			loop_1302.For = func(lo_1296, hi int) {
+				tape_109 := loop_1302.C.H
+				r_1109 := loop_1302.C.T.H
+				r_1280 := loop_1302.C.T.T.H
+				r_1119 := loop_1302.C.T.T.T.H
+				r_1281 := loop_1302.C.T.T.T.T.H
+				for i_1297 := lo_1296; i_1297 < hi; i_1297++ {
+					e_1299 := (0.5 / tape_109[i_1297])
+					e_1300 := (e_1299 * r_1109[i_1297])
+					r_1280[i_1297] = e_1300
+					e_1301 := (e_1299 * r_1119[i_1297])
+					r_1281[i_1297] = e_1301
+				}
+			}
+		}
+		runtime.ParallelFor(tape_110, 16384, loop_1302.For)
+		loop_1302.Leave(&nbLoop283)
+	} else {
+		for i_1290 := 0; i_1290 < tape_110; i_1290++ {
+			e_1292 := (0.5 / tape_109[i_1290])
+			e_1293 := (e_1292 * r_1109[i_1290])
+			r_1280[i_1290] = e_1293
+			e_1294 := (e_1292 * r_1119[i_1290])
+			r_1281[i_1290] = e_1294
+		}
+	}
+	if tape_110 != tape_121 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_121})+" and "+runtime.ShapeString([]int{tape_110}))
+	}
+	if int64(2) >= int64(tape_114) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_114))
+	}
+	if tape_115 != tape_121 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_121})+" differ")
+	}
+	row_1303 := z_1120[int64(2)*int64(tape_115) : (int64(2)+1)*int64(tape_115)]
+	r_1282 = r_1282[:len(row_1303)]
+	r_1280 = r_1280[:len(row_1303)]
+	if len(row_1303) >= 262144 {
+		loop_1310 := runtime.EnterLoop(&nbLoop284, runtime.Bind(row_1303, runtime.Bind(r_1282, runtime.Bind(r_1280, runtime.End{}))), len(row_1303), 16384)
+		if loop_1310.For == nil {
+			loop_1310.For = func(lo_1307, hi int) {
+				row_1303 := loop_1310.C.H
+				r_1282 := loop_1310.C.T.H
+				r_1280 := loop_1310.C.T.T.H
+				for i_1308 := lo_1307; i_1308 < hi; i_1308++ {
+					row_1303[i_1308] += (r_1282[i_1308] * r_1280[i_1308])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_1303), 16384, loop_1310.For)
+		loop_1310.Leave(&nbLoop284)
+	} else {
+		for i_1304 := range row_1303 {
+			row_1303[i_1304] += (r_1282[i_1304] * r_1280[i_1304])
+		}
+	}
+	if tape_110 != tape_121 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_121})+" and "+runtime.ShapeString([]int{tape_110}))
+	}
+	if int64(2) >= int64(tape_114) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(2), tape_114))
+	}
+	if tape_115 != tape_121 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_121})+" differ")
+	}
+	row_1311 := z_1122[int64(2)*int64(tape_115) : (int64(2)+1)*int64(tape_115)]
+	r_1282 = r_1282[:len(row_1311)]
+	r_1281 = r_1281[:len(row_1311)]
+	if len(row_1311) >= 262144 {
+		loop_1318 := runtime.EnterLoop(&nbLoop285, runtime.Bind(row_1311, runtime.Bind(r_1282, runtime.Bind(r_1281, runtime.End{}))), len(row_1311), 16384)
+		if loop_1318.For == nil {
+			loop_1318.For = func(lo_1315, hi int) {
+				row_1311 := loop_1318.C.H
+				r_1282 := loop_1318.C.T.H
+				r_1281 := loop_1318.C.T.T.H
+				for i_1316 := lo_1315; i_1316 < hi; i_1316++ {
+					row_1311[i_1316] += (r_1282[i_1316] * r_1281[i_1316])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_1311), 16384, loop_1318.For)
+		loop_1318.Leave(&nbLoop285)
+	} else {
+		for i_1312 := range row_1311 {
+			row_1311[i_1312] += (r_1282[i_1312] * r_1281[i_1312])
+		}
+	}
+	r_1319 := ar.F64w(tape_123)
+	tape_122 = tape_122[:len(r_1319)]
+	if len(r_1319) >= 262144 {
+		loop_1326 := runtime.EnterLoop(&nbLoop286, runtime.Bind(r_1319, runtime.Bind(tape_122, runtime.End{})), len(r_1319), 16384)
+		if loop_1326.For == nil {
+			loop_1326.For = func(lo_1323, hi int) {
+				r_1319 := loop_1326.C.H
+				tape_122 := loop_1326.C.T.H
+				for i_1324 := lo_1323; i_1324 < hi; i_1324++ {
+					r_1319[i_1324] = (2.0 * tape_122[i_1324])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_1319), 16384, loop_1326.For)
+		loop_1326.Leave(&nbLoop286)
+	} else {
+		for i_1320 := range r_1319 {
+			r_1319[i_1320] = (2.0 * tape_122[i_1320])
+		}
+	}
+	if tape_110 != tape_123 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_123})+" and "+runtime.ShapeString([]int{tape_110}))
+	}
+	if int64(1) >= int64(tape_114) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_114))
+	}
+	if tape_115 != tape_123 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_123})+" differ")
+	}
+	row_1327 := z_1120[int64(1)*int64(tape_115) : (int64(1)+1)*int64(tape_115)]
+	r_1319 = r_1319[:len(row_1327)]
+	r_1280 = r_1280[:len(row_1327)]
+	if len(row_1327) >= 262144 {
+		loop_1334 := runtime.EnterLoop(&nbLoop287, runtime.Bind(row_1327, runtime.Bind(r_1319, runtime.Bind(r_1280, runtime.End{}))), len(row_1327), 16384)
+		if loop_1334.For == nil {
+			loop_1334.For = func(lo_1331, hi int) {
+				row_1327 := loop_1334.C.H
+				r_1319 := loop_1334.C.T.H
+				r_1280 := loop_1334.C.T.T.H
+				for i_1332 := lo_1331; i_1332 < hi; i_1332++ {
+					row_1327[i_1332] += (r_1319[i_1332] * r_1280[i_1332])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_1327), 16384, loop_1334.For)
+		loop_1334.Leave(&nbLoop287)
+	} else {
+		for i_1328 := range row_1327 {
+			row_1327[i_1328] += (r_1319[i_1328] * r_1280[i_1328])
+		}
+	}
+	if tape_110 != tape_123 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_123})+" and "+runtime.ShapeString([]int{tape_110}))
+	}
+	if int64(1) >= int64(tape_114) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(1), tape_114))
+	}
+	if tape_115 != tape_123 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_123})+" differ")
+	}
+	row_1335 := z_1122[int64(1)*int64(tape_115) : (int64(1)+1)*int64(tape_115)]
+	r_1319 = r_1319[:len(row_1335)]
+	r_1281 = r_1281[:len(row_1335)]
+	if len(row_1335) >= 262144 {
+		loop_1342 := runtime.EnterLoop(&nbLoop288, runtime.Bind(row_1335, runtime.Bind(r_1319, runtime.Bind(r_1281, runtime.End{}))), len(row_1335), 16384)
+		if loop_1342.For == nil {
+			loop_1342.For = func(lo_1339, hi int) {
+				row_1335 := loop_1342.C.H
+				r_1319 := loop_1342.C.T.H
+				r_1281 := loop_1342.C.T.T.H
+				for i_1340 := lo_1339; i_1340 < hi; i_1340++ {
+					row_1335[i_1340] += (r_1319[i_1340] * r_1281[i_1340])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_1335), 16384, loop_1342.For)
+		loop_1342.Leave(&nbLoop288)
+	} else {
+		for i_1336 := range row_1335 {
+			row_1335[i_1336] += (r_1319[i_1336] * r_1281[i_1336])
+		}
+	}
+	r_1343 := ar.F64w(tape_125)
+	tape_124 = tape_124[:len(r_1343)]
+	if len(r_1343) >= 262144 {
+		loop_1350 := runtime.EnterLoop(&nbLoop289, runtime.Bind(r_1343, runtime.Bind(tape_124, runtime.End{})), len(r_1343), 16384)
+		if loop_1350.For == nil {
+			loop_1350.For = func(lo_1347, hi int) {
+				r_1343 := loop_1350.C.H
+				tape_124 := loop_1350.C.T.H
+				for i_1348 := lo_1347; i_1348 < hi; i_1348++ {
+					r_1343[i_1348] = (2.0 * tape_124[i_1348])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_1343), 16384, loop_1350.For)
+		loop_1350.Leave(&nbLoop289)
+	} else {
+		for i_1344 := range r_1343 {
+			r_1343[i_1344] = (2.0 * tape_124[i_1344])
+		}
+	}
+	if tape_110 != tape_125 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_125})+" and "+runtime.ShapeString([]int{tape_110}))
+	}
+	if int64(0) >= int64(tape_114) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_114))
+	}
+	if tape_115 != tape_125 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_125})+" differ")
+	}
+	row_1351 := z_1120[int64(0)*int64(tape_115) : (int64(0)+1)*int64(tape_115)]
+	r_1343 = r_1343[:len(row_1351)]
+	r_1280 = r_1280[:len(row_1351)]
+	if len(row_1351) >= 262144 {
+		loop_1358 := runtime.EnterLoop(&nbLoop290, runtime.Bind(row_1351, runtime.Bind(r_1343, runtime.Bind(r_1280, runtime.End{}))), len(row_1351), 16384)
+		if loop_1358.For == nil {
+			loop_1358.For = func(lo_1355, hi int) {
+				row_1351 := loop_1358.C.H
+				r_1343 := loop_1358.C.T.H
+				r_1280 := loop_1358.C.T.T.H
+				for i_1356 := lo_1355; i_1356 < hi; i_1356++ {
+					row_1351[i_1356] += (r_1343[i_1356] * r_1280[i_1356])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_1351), 16384, loop_1358.For)
+		loop_1358.Leave(&nbLoop290)
+	} else {
+		for i_1352 := range row_1351 {
+			row_1351[i_1352] += (r_1343[i_1352] * r_1280[i_1352])
+		}
+	}
+	if tape_110 != tape_125 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_125})+" and "+runtime.ShapeString([]int{tape_110}))
+	}
+	if int64(0) >= int64(tape_114) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:126:5", runtime.CheckIndex(int64(0), tape_114))
+	}
+	if tape_115 != tape_125 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:126:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_115})+" and "+runtime.ShapeString([]int{tape_125})+" differ")
+	}
+	row_1359 := z_1122[int64(0)*int64(tape_115) : (int64(0)+1)*int64(tape_115)]
+	r_1343 = r_1343[:len(row_1359)]
+	r_1281 = r_1281[:len(row_1359)]
+	if len(row_1359) >= 262144 {
+		loop_1366 := runtime.EnterLoop(&nbLoop291, runtime.Bind(row_1359, runtime.Bind(r_1343, runtime.Bind(r_1281, runtime.End{}))), len(row_1359), 16384)
+		if loop_1366.For == nil {
+			loop_1366.For = func(lo_1363, hi int) {
+				row_1359 := loop_1366.C.H
+				r_1343 := loop_1366.C.T.H
+				r_1281 := loop_1366.C.T.T.H
+				for i_1364 := lo_1363; i_1364 < hi; i_1364++ {
+					row_1359[i_1364] += (r_1343[i_1364] * r_1281[i_1364])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_1359), 16384, loop_1366.For)
+		loop_1366.Leave(&nbLoop291)
+	} else {
+		for i_1360 := range row_1359 {
+			row_1359[i_1360] += (r_1343[i_1360] * r_1281[i_1360])
+		}
+	}
+	ar.Keep(mark_1367, &z_1120, &a_490, &z_1122, &a_503)
+	return z_1120, tape_114, tape_115, a_490, 3, tape_8, z_1122, tape_114, tape_115, a_503, 3, tape_8, nil
+}
+
+// nbLoop292 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop292 runtime.LoopSite
+
+// nbLoop293 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop293 runtime.LoopSite
+
+// nbLoop294 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop294 runtime.LoopSite
+
+// nbLoop295 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop295 runtime.LoopSite
+
+// nbLoop296 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop296 runtime.LoopSite
+
+// nbLoop297 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop297 runtime.LoopSite
+
+// nbLoop298 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop298 runtime.LoopSite
+
+// nbLoop299 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop299 runtime.LoopSite
+
+// nbLoop300 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop300 runtime.LoopSite
+
+// nbLoop301 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop301 runtime.LoopSite
+
+// nbLoop302 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop302 runtime.LoopSite
+
+// nbLoop303 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop303 runtime.LoopSite
+
+// nbLoop304 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop304 runtime.LoopSite
+
+// nbLoop305 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop305 runtime.LoopSite
+
+// nbLoop306 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop306 runtime.LoopSite
+
+// nbLoop307 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop307 runtime.LoopSite
+
+// nbLoop308 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop308 runtime.LoopSite
+
+// nbLoop309 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop309 runtime.LoopSite
+
+// nbLoop310 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop310 runtime.LoopSite
+
+// nbLoop311 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop311 runtime.LoopSite
+
+// nbLoop312 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop312 runtime.LoopSite
+
+// nbLoop313 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop313 runtime.LoopSite
+
+// nbLoop314 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop314 runtime.LoopSite
+
+// nbLoop315 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop315 runtime.LoopSite
+
+// nbLoop316 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop316 runtime.LoopSite
+
+// nbLoop317 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop317 runtime.LoopSite
+
+// nbLoop318 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop318 runtime.LoopSite
+
+// nbLoop319 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop319 runtime.LoopSite
+
+// nbLoop320 keeps the records of a parallel loop of fn_residualssplit1110bwd10x2.
+var nbLoop320 runtime.LoopSite
+
+// fn_residualssplit1110bwd10x2 is def residuals$split_1110$bwd_10$x2 (models.nab:142:5).
+func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 int, tape_3 int, tape_4 []float64, tape_5 int, tape_6 []float64, tape_7 int, tape_8 []float64, tape_9 int, tape_10 int, tape_11 []float64, tape_12 int, tape_13 int, tape_14 []float64, tape_15 int, tape_16 int, tape_17 []float64, tape_18 int, tape_19 int, tape_20 []float64, tape_21 int, tape_22 int, tape_23 []float64, tape_24 int, tape_25 []float64, tape_26 int, tape_27 int, tape_28 []float64, tape_29 int, tape_30 int, tape_31 []float64, tape_32 int, tape_33 int, tape_34 []float64, tape_35 int, tape_36 int, tape_37 []float64, tape_38 int, tape_39 []float64, tape_40 int, tape_41 []float64, tape_42 int, tape_43 []float64, tape_44 int, tape_45 []float64, tape_46 int, tape_47 []float64, tape_48 int, tape_49 []float64, tape_50 int, tape_51 []float64, tape_52 int, tape_53 []float64, tape_54 int, tape_55 int, tape_56 []float64, tape_57 int, tape_58 []float64, tape_59 int, tape_60 []float64, tape_61 int, tape_62 int, tape_63 []float64, tape_64 int, tape_65 int, tape_66 []float64, tape_67 int, tape_68 []float64, tape_69 int, tape_70 []float64, tape_71 int, tape_72 []float64, tape_73 int, tape_74 int, tape_75 []float64, tape_76 int, tape_77 int, tape_78 []float64, tape_79 int, tape_80 []float64, tape_81 int, tape_82 []float64, tape_83 int, tape_84 []float64, tape_85 int, tape_86 []float64, tape_87 int, tape_88 []float64, tape_89 int, tape_90 []float64, tape_91 int, tape_92 []float64, tape_93 int, tape_94 []float64, tape_95 int, tape_96 []float64, tape_97 int, tape_98 []float64, tape_99 int, tape_100 []float64, tape_101 int, tape_102 int, tape_103 []float64, tape_104 int, tape_105 []float64, tape_106 int, tape_107 int, tape_108 []float64, tape_109 int, tape_110 []float64, tape_111 int, tape_112 int, tape_113 []float64, tape_114 int, tape_115 int, tape_116 []float64, tape_117 int, tape_118 int, tape_119 []float64, tape_120 int, tape_121 int, tape_122 []float64, tape_123 int, tape_124 []float64, tape_125 int, tape_126 []float64, tape_127 int, tape_128 []float64, tape_129 int, tape_130 []float64, tape_131 int, tape_132 []float64, tape_133 int, tape_134 []float64, tape_135 int, tape_136 []float64, tape_137 int, tape_138 []float64, tape_139 int, tape_140 []float64, tape_141 int, tape_142 []float64, tape_143 int, tape_144 int, tape_145 []float64, tape_146 int, tape_147 int, tape_148 []float64, tape_149 int, tape_150 []float64, tape_151 int, tape_152 []float64, tape_153 int, tape_154 []float64, tape_155 int, tape_156 []float64, tape_157 int, tape_158 []float64, tape_159 int, tape_160 []float64, tape_161 int, tape_162 []float64, tape_163 int, tape_164 []float64, tape_165 int, tape_166 []float64, tape_167 int, tape_168 []float64, tape_169 int, tape_170 []float64, tape_171 int, tape_172 []float64, tape_173 int, tape_174 int, tape_175 []float64, tape_176 int, tape_177 []float64, tape_178 int, tape_179 []float64, tape_180 int, tape_181 []float64, tape_182 int, tape_183 []float64, tape_184 int, ybar_185 []float64, ybar_186 int, ybar_187 int, ybar_188 []float64, ybar_189 int, ybar_190 []float64, ybar_191 int, ybar_192 int, ybar_193 []float64, ybar_194 int) ([]float64, int, int, []float64, int, int, []float64, int, []float64, int, int, []float64, int, int, []float64, int, error) {
+	mark_628 := ar.Mark()
+	tape_6 = tape_6[:tape_7]
+	tape_11 = tape_11[:tape_12*tape_13]
+	tape_14 = tape_14[:tape_15*tape_16]
+	tape_17 = tape_17[:tape_18*tape_19]
+	tape_20 = tape_20[:tape_21*tape_22]
+	tape_23 = tape_23[:tape_24]
+	tape_25 = tape_25[:tape_26*tape_27]
+	tape_28 = tape_28[:tape_29*tape_30]
+	tape_31 = tape_31[:tape_32*tape_33]
+	tape_34 = tape_34[:tape_35*tape_36]
+	tape_37 = tape_37[:tape_38]
+	tape_39 = tape_39[:tape_40]
+	tape_41 = tape_41[:tape_42]
+	tape_43 = tape_43[:tape_44]
+	tape_45 = tape_45[:tape_46]
+	tape_47 = tape_47[:tape_48]
+	tape_49 = tape_49[:tape_50]
+	tape_51 = tape_51[:tape_52]
+	tape_53 = tape_53[:tape_54*tape_55]
+	tape_56 = tape_56[:tape_57]
+	tape_58 = tape_58[:tape_59]
+	tape_60 = tape_60[:tape_61*tape_62]
+	tape_63 = tape_63[:tape_64*tape_65]
+	tape_66 = tape_66[:tape_67]
+	tape_68 = tape_68[:tape_69]
+	tape_70 = tape_70[:tape_71]
+	tape_72 = tape_72[:tape_73*tape_74]
+	tape_75 = tape_75[:tape_76*tape_77]
+	tape_78 = tape_78[:tape_79]
+	tape_80 = tape_80[:tape_81]
+	tape_82 = tape_82[:tape_83]
+	tape_84 = tape_84[:tape_85]
+	tape_86 = tape_86[:tape_87]
+	tape_88 = tape_88[:tape_89]
+	tape_90 = tape_90[:tape_91]
+	tape_92 = tape_92[:tape_93]
+	tape_94 = tape_94[:tape_95]
+	tape_96 = tape_96[:tape_97]
+	tape_98 = tape_98[:tape_99]
+	tape_100 = tape_100[:tape_101*tape_102]
+	tape_103 = tape_103[:tape_104]
+	tape_105 = tape_105[:tape_106*tape_107]
+	tape_108 = tape_108[:tape_109]
+	tape_110 = tape_110[:tape_111*tape_112]
+	tape_113 = tape_113[:tape_114*tape_115]
+	tape_116 = tape_116[:tape_117*tape_118]
+	tape_119 = tape_119[:tape_120*tape_121]
+	tape_122 = tape_122[:tape_123]
+	tape_124 = tape_124[:tape_125]
+	tape_126 = tape_126[:tape_127]
+	tape_128 = tape_128[:tape_129]
+	tape_130 = tape_130[:tape_131]
+	tape_132 = tape_132[:tape_133]
+	tape_134 = tape_134[:tape_135]
+	tape_136 = tape_136[:tape_137]
+	tape_138 = tape_138[:tape_139]
+	tape_140 = tape_140[:tape_141]
+	tape_142 = tape_142[:tape_143*tape_144]
+	tape_145 = tape_145[:tape_146*tape_147]
+	tape_148 = tape_148[:tape_149]
+	tape_150 = tape_150[:tape_151]
+	tape_152 = tape_152[:tape_153]
+	tape_154 = tape_154[:tape_155]
+	tape_156 = tape_156[:tape_157]
+	tape_158 = tape_158[:tape_159]
+	tape_160 = tape_160[:tape_161]
+	tape_162 = tape_162[:tape_163]
+	tape_164 = tape_164[:tape_165]
+	tape_166 = tape_166[:tape_167]
+	tape_168 = tape_168[:tape_169]
+	tape_170 = tape_170[:tape_171]
+	tape_172 = tape_172[:tape_173*tape_174]
+	tape_175 = tape_175[:tape_176]
+	tape_177 = tape_177[:tape_178]
+	tape_179 = tape_179[:tape_180]
+	tape_181 = tape_181[:tape_182]
+	tape_183 = tape_183[:tape_184]
+	ybar_185 = ybar_185[:ybar_186*ybar_187]
+	ybar_190 = ybar_190[:ybar_191*ybar_192]
+	z_195 := ar.F64(len(tape_6))
+	var rev_196 []float64
+	var rev_197 int
+	rev_196, rev_197 = z_195, tape_7
+	for i_205 := int64(0); i_205 < int64(2); i_205++ {
+		if i_205 < 0 || i_205 >= int64(tape_12) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_205, tape_12))
+		}
+		_ = tape_11[int(i_205)*tape_13 : (int(i_205)+1)*tape_13]
+		row_208 := tape_14[int(i_205)*tape_16 : (int(i_205)+1)*tape_16]
+		if i_205 < 0 || i_205 >= int64(ybar_186) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_205, ybar_186))
+		}
+		row_209 := ybar_185[int(i_205)*ybar_187 : (int(i_205)+1)*ybar_187]
+		if ybar_187 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_187}))
+		}
+		if rev_197 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_197})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+		}
+		row_208 = row_208[:len(rev_196)]
+		row_209 = row_209[:len(rev_196)]
+		for i_211 := range rev_196 {
+			rev_196[i_211] += (row_208[i_211] * row_209[i_211])
+		}
+	}
+	n_213, err_214 := runtime.CheckSize(int64(2))
+	if err_214 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_214)
+	}
+	var a_215 []float64
+	if int64(0) >= int64(ybar_186) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_186))
+	}
+	row_216 := ybar_185[int(int64(0))*ybar_187 : (int(int64(0))+1)*ybar_187]
+	if ybar_187 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_187}))
+	}
+	rs_217 := tape_7
+	tot_218, err_219 := runtime.MulSize(n_213, rs_217)
+	if err_219 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_219)
+	}
+	a_215 = ar.F64w(tot_218)
+	if int64(1) >= int64(ybar_186) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_186))
+	}
+	row_220 := ybar_185[int(int64(1))*ybar_187 : (int(int64(1))+1)*ybar_187]
+	if ybar_187 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_187}))
+	}
+	row_221 := a_215[0*rs_217 : 1*rs_217]
+	row_222 := a_215[1*rs_217 : 2*rs_217]
+	tape_6 = tape_6[:tape_7]
+	row_216 = row_216[:tape_7]
+	row_220 = row_220[:tape_7]
+	row_221 = row_221[:tape_7]
+	row_222 = row_222[:tape_7]
+	if tape_7 >= 262144 {
+		loop_233 := runtime.EnterLoop(&nbLoop292, runtime.Bind(tape_6, runtime.Bind(row_216, runtime.Bind(row_220, runtime.Bind(row_221, runtime.Bind(row_222, runtime.End{}))))), tape_7, 16384)
+		if loop_233.For == nil {
+			loop_233.For = func(lo_228, hi int) {
+				tape_6 := loop_233.C.H
+				row_216 := loop_233.C.T.H
+				row_220 := loop_233.C.T.T.H
+				row_221 := loop_233.C.T.T.T.H
+				row_222 := loop_233.C.T.T.T.T.H
+				for i_229 := lo_228; i_229 < hi; i_229++ {
+					e_231 := (tape_6[i_229] * row_216[i_229])
+					e_232 := (tape_6[i_229] * row_220[i_229])
+					row_221[i_229] = e_231
+					row_222[i_229] = e_232
+				}
+			}
+		}
+		runtime.ParallelFor(tape_7, 16384, loop_233.For)
+		loop_233.Leave(&nbLoop292)
+	} else {
+		for i_223 := 0; i_223 < tape_7; i_223++ {
+			e_225 := (tape_6[i_223] * row_216[i_223])
+			e_226 := (tape_6[i_223] * row_220[i_223])
+			row_221[i_223] = e_225
+			row_222[i_223] = e_226
+		}
+	}
+	z_234 := ar.F64(len(tape_6))
+	var rev_235 []float64
+	var rev_236 int
+	rev_235, rev_236 = z_234, tape_7
+	for i_244 := int64(0); i_244 < int64(2); i_244++ {
+		if i_244 < 0 || i_244 >= int64(tape_12) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_244, tape_12))
+		}
+		_ = tape_11[int(i_244)*tape_13 : (int(i_244)+1)*tape_13]
+		row_247 := tape_14[int(i_244)*tape_16 : (int(i_244)+1)*tape_16]
+		if i_244 < 0 || i_244 >= int64(ybar_191) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_244, ybar_191))
+		}
+		row_248 := ybar_190[int(i_244)*ybar_192 : (int(i_244)+1)*ybar_192]
+		if ybar_192 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_16})+" and "+runtime.ShapeString([]int{ybar_192}))
+		}
+		if rev_236 != tape_16 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "acc_add: shapes "+runtime.ShapeString([]int{rev_236})+" and "+runtime.ShapeString([]int{tape_16})+" differ")
+		}
+		row_247 = row_247[:len(rev_235)]
+		row_248 = row_248[:len(rev_235)]
+		for i_250 := range rev_235 {
+			rev_235[i_250] += (row_247[i_250] * row_248[i_250])
+		}
+	}
+	n_252, err_253 := runtime.CheckSize(int64(2))
+	if err_253 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_253)
+	}
+	var a_254 []float64
+	if int64(0) >= int64(ybar_191) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), ybar_191))
+	}
+	row_255 := ybar_190[int(int64(0))*ybar_192 : (int(int64(0))+1)*ybar_192]
+	if ybar_192 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_192}))
+	}
+	rs_256 := tape_7
+	tot_257, err_258 := runtime.MulSize(n_252, rs_256)
+	if err_258 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", err_258)
+	}
+	a_254 = ar.F64w(tot_257)
+	if int64(1) >= int64(ybar_191) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), ybar_191))
+	}
+	row_259 := ybar_190[int(int64(1))*ybar_192 : (int(int64(1))+1)*ybar_192]
+	if ybar_192 != tape_7 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:148:7", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_7})+" and "+runtime.ShapeString([]int{ybar_192}))
+	}
+	row_260 := a_254[0*rs_256 : 1*rs_256]
+	row_261 := a_254[1*rs_256 : 2*rs_256]
+	tape_6 = tape_6[:tape_7]
+	row_255 = row_255[:tape_7]
+	row_259 = row_259[:tape_7]
+	row_260 = row_260[:tape_7]
+	row_261 = row_261[:tape_7]
+	if tape_7 >= 262144 {
+		loop_272 := runtime.EnterLoop(&nbLoop293, runtime.Bind(tape_6, runtime.Bind(row_255, runtime.Bind(row_259, runtime.Bind(row_260, runtime.Bind(row_261, runtime.End{}))))), tape_7, 16384)
+		if loop_272.For == nil {
+			loop_272.For = func(lo_267, hi int) {
+				tape_6 := loop_272.C.H
+				row_255 := loop_272.C.T.H
+				row_259 := loop_272.C.T.T.H
+				row_260 := loop_272.C.T.T.T.H
+				row_261 := loop_272.C.T.T.T.T.H
+				for i_268 := lo_267; i_268 < hi; i_268++ {
+					e_270 := (tape_6[i_268] * row_255[i_268])
+					e_271 := (tape_6[i_268] * row_259[i_268])
+					row_260[i_268] = e_270
+					row_261[i_268] = e_271
+				}
+			}
+		}
+		runtime.ParallelFor(tape_7, 16384, loop_272.For)
+		loop_272.Leave(&nbLoop293)
+	} else {
+		for i_262 := 0; i_262 < tape_7; i_262++ {
+			e_264 := (tape_6[i_262] * row_255[i_262])
+			e_265 := (tape_6[i_262] * row_259[i_262])
+			row_260[i_262] = e_264
+			row_261[i_262] = e_265
+		}
+	}
+	z_273 := ar.F64(len(tape_17))
+	z_274 := ar.F64(len(tape_20))
+	z_275 := ar.F64(len(tape_23))
+	var rev_276 []float64
+	var rev_277 int
+	var rev_278 int
+	var rev_279 []float64
+	var rev_280 int
+	var rev_281 int
+	var rev_282 []float64
+	var rev_283 int
+	rev_276, rev_277, rev_278, rev_279, rev_280, rev_281, rev_282, rev_283 = z_273, tape_18, tape_19, z_274, tape_21, tape_22, z_275, tape_24
+	for i_305 := int64(0); i_305 < int64(2); i_305++ {
+		mark_306 := ar.Mark()
+		if i_305 < 0 || i_305 >= int64(2) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_305, 2))
+		}
+		row_307 := a_215[int(i_305)*tape_7 : (int(i_305)+1)*tape_7]
+		if i_305 < 0 || i_305 >= int64(tape_26) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_305, tape_26))
+		}
+		_ = tape_25[int(i_305)*tape_27 : (int(i_305)+1)*tape_27]
+		row_309 := tape_28[int(i_305)*tape_30 : (int(i_305)+1)*tape_30]
+		row_310 := tape_31[int(i_305)*tape_33 : (int(i_305)+1)*tape_33]
+		row_311 := tape_34[int(i_305)*tape_36 : (int(i_305)+1)*tape_36]
+		x_312 := int64(7) + i_305
+		if x_312 < 0 || x_312 >= int64(rev_277) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_312, rev_277))
+		}
+		if rev_278 != tape_7 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_278})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
+		}
+		row_313 := rev_276[x_312*int64(rev_278) : (x_312+1)*int64(rev_278)]
+		for j_314 := range row_313 {
+			row_313[j_314] += row_307[j_314]
+		}
+		if tape_7 != tape_24 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
+		}
+		r_315 := ar.F64w(tape_24)
+		tape_23 = tape_23[:len(r_315)]
+		row_307 = row_307[:len(r_315)]
+		for i_316 := range r_315 {
+			r_315[i_316] = (tape_23[i_316] * row_307[i_316])
+		}
+		if tape_7 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_7}))
+		}
+		if rev_283 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_283})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
+		}
+		row_309 = row_309[:len(rev_282)]
+		row_307 = row_307[:len(rev_282)]
+		for i_319 := range rev_282 {
+			rev_282[i_319] += (row_309[i_319] * row_307[i_319])
+		}
+		if tape_24 != tape_36 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_24}))
+		}
+		if i_305 < 0 || i_305 >= int64(rev_280) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_305, rev_280))
+		}
+		if rev_281 != tape_36 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_281})+" and "+runtime.ShapeString([]int{tape_36})+" differ")
+		}
+		row_321 := rev_279[i_305*int64(rev_281) : (i_305+1)*int64(rev_281)]
+		row_311 = row_311[:len(row_321)]
+		r_315 = r_315[:len(row_321)]
+		for i_322 := range row_321 {
+			row_321[i_322] += (row_311[i_322] * r_315[i_322])
+		}
+		if tape_24 != tape_33 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_33})+" and "+runtime.ShapeString([]int{tape_24}))
+		}
+		if int64(6) >= int64(rev_277) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_277))
+		}
+		if rev_278 != tape_33 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_278})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
+		}
+		row_324 := rev_276[int64(6)*int64(rev_278) : (int64(6)+1)*int64(rev_278)]
+		row_310 = row_310[:len(row_324)]
+		r_315 = r_315[:len(row_324)]
+		for i_325 := range row_324 {
+			row_324[i_325] += (row_310[i_325] * r_315[i_325])
+		}
+		ar.Release(mark_306)
+	}
+	z_327 := ar.F64(len(tape_17))
+	z_328 := ar.F64(len(tape_20))
+	z_329 := ar.F64(len(tape_23))
+	var rev_330 []float64
+	var rev_331 int
+	var rev_332 int
+	var rev_333 []float64
+	var rev_334 int
+	var rev_335 int
+	var rev_336 []float64
+	var rev_337 int
+	rev_330, rev_331, rev_332, rev_333, rev_334, rev_335, rev_336, rev_337 = z_327, tape_18, tape_19, z_328, tape_21, tape_22, z_329, tape_24
+	for i_359 := int64(0); i_359 < int64(2); i_359++ {
+		mark_360 := ar.Mark()
+		if i_359 < 0 || i_359 >= int64(2) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_359, 2))
+		}
+		row_361 := a_254[int(i_359)*tape_7 : (int(i_359)+1)*tape_7]
+		if i_359 < 0 || i_359 >= int64(tape_26) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_359, tape_26))
+		}
+		_ = tape_25[int(i_359)*tape_27 : (int(i_359)+1)*tape_27]
+		row_363 := tape_28[int(i_359)*tape_30 : (int(i_359)+1)*tape_30]
+		row_364 := tape_31[int(i_359)*tape_33 : (int(i_359)+1)*tape_33]
+		row_365 := tape_34[int(i_359)*tape_36 : (int(i_359)+1)*tape_36]
+		x_366 := int64(7) + i_359
+		if x_366 < 0 || x_366 >= int64(rev_331) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(x_366, rev_331))
+		}
+		if rev_332 != tape_7 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_332})+" and "+runtime.ShapeString([]int{tape_7})+" differ")
+		}
+		row_367 := rev_330[x_366*int64(rev_332) : (x_366+1)*int64(rev_332)]
+		for j_368 := range row_367 {
+			row_367[j_368] += row_361[j_368]
+		}
+		if tape_7 != tape_24 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
+		}
+		r_369 := ar.F64w(tape_24)
+		tape_23 = tape_23[:len(r_369)]
+		row_361 = row_361[:len(r_369)]
+		for i_370 := range r_369 {
+			r_369[i_370] = (tape_23[i_370] * row_361[i_370])
+		}
+		if tape_7 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_30})+" and "+runtime.ShapeString([]int{tape_7}))
+		}
+		if rev_337 != tape_30 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add: shapes "+runtime.ShapeString([]int{rev_337})+" and "+runtime.ShapeString([]int{tape_30})+" differ")
+		}
+		row_363 = row_363[:len(rev_336)]
+		row_361 = row_361[:len(rev_336)]
+		for i_373 := range rev_336 {
+			rev_336[i_373] += (row_363[i_373] * row_361[i_373])
+		}
+		if tape_24 != tape_36 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_36})+" and "+runtime.ShapeString([]int{tape_24}))
+		}
+		if i_359 < 0 || i_359 >= int64(rev_334) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(i_359, rev_334))
+		}
+		if rev_335 != tape_36 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_335})+" and "+runtime.ShapeString([]int{tape_36})+" differ")
+		}
+		row_375 := rev_333[i_359*int64(rev_335) : (i_359+1)*int64(rev_335)]
+		row_365 = row_365[:len(row_375)]
+		r_369 = r_369[:len(row_375)]
+		for i_376 := range row_375 {
+			row_375[i_376] += (row_365[i_376] * r_369[i_376])
+		}
+		if tape_24 != tape_33 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_33})+" and "+runtime.ShapeString([]int{tape_24}))
+		}
+		if int64(6) >= int64(rev_331) {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:147:14", runtime.CheckIndex(int64(6), rev_331))
+		}
+		if rev_332 != tape_33 {
+			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_332})+" and "+runtime.ShapeString([]int{tape_33})+" differ")
+		}
+		row_378 := rev_330[int64(6)*int64(rev_332) : (int64(6)+1)*int64(rev_332)]
+		row_364 = row_364[:len(row_378)]
+		r_369 = r_369[:len(row_378)]
+		for i_379 := range row_378 {
+			row_378[i_379] += (row_364[i_379] * r_369[i_379])
+		}
+		ar.Release(mark_360)
+	}
+	if tape_24 != tape_40 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	if tape_40 != tape_42 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_40}))
+	}
+	if tape_24 != tape_40 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	if tape_40 != tape_42 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_40}))
+	}
+	if tape_24 != tape_38 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_38})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	if int64(10) >= int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(10), tape_18))
+	}
+	if tape_19 != tape_38 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_38})+" differ")
+	}
+	row_384 := z_273[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
+	tape_37 = tape_37[:len(row_384)]
+	z_275 = z_275[:len(row_384)]
+	if len(row_384) >= 262144 {
+		loop_391 := runtime.EnterLoop(&nbLoop294, runtime.Bind(row_384, runtime.Bind(tape_37, runtime.Bind(z_275, runtime.End{}))), len(row_384), 16384)
+		if loop_391.For == nil {
+			loop_391.For = func(lo_388, hi int) {
+				row_384 := loop_391.C.H
+				tape_37 := loop_391.C.T.H
+				z_275 := loop_391.C.T.T.H
+				for i_389 := lo_388; i_389 < hi; i_389++ {
+					row_384[i_389] += (tape_37[i_389] * z_275[i_389])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_384), 16384, loop_391.For)
+		loop_391.Leave(&nbLoop294)
+	} else {
+		for i_385 := range row_384 {
+			row_384[i_385] += (tape_37[i_385] * z_275[i_385])
+		}
+	}
+	if tape_24 != tape_38 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_38})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	if int64(10) >= int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(10), tape_18))
+	}
+	if tape_19 != tape_38 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_38})+" differ")
+	}
+	row_392 := z_327[int64(10)*int64(tape_19) : (int64(10)+1)*int64(tape_19)]
+	tape_37 = tape_37[:len(row_392)]
+	z_329 = z_329[:len(row_392)]
+	if len(row_392) >= 262144 {
+		loop_399 := runtime.EnterLoop(&nbLoop295, runtime.Bind(row_392, runtime.Bind(tape_37, runtime.Bind(z_329, runtime.End{}))), len(row_392), 16384)
+		if loop_399.For == nil {
+			loop_399.For = func(lo_396, hi int) {
+				row_392 := loop_399.C.H
+				tape_37 := loop_399.C.T.H
+				z_329 := loop_399.C.T.T.H
+				for i_397 := lo_396; i_397 < hi; i_397++ {
+					row_392[i_397] += (tape_37[i_397] * z_329[i_397])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_392), 16384, loop_399.For)
+		loop_399.Leave(&nbLoop295)
+	} else {
+		for i_393 := range row_392 {
+			row_392[i_393] += (tape_37[i_393] * z_329[i_393])
+		}
+	}
+	r_382 := ar.F64w(tape_42)
+	r_383 := ar.F64w(tape_42)
+	tape_41 = tape_41[:tape_42]
+	tape_39 = tape_39[:tape_42]
+	z_275 = z_275[:tape_42]
+	r_382 = r_382[:tape_42]
+	z_329 = z_329[:tape_42]
+	r_383 = r_383[:tape_42]
+	if tape_42 >= 262144 {
+		loop_412 := runtime.EnterLoop(&nbLoop296, runtime.Bind(tape_41, runtime.Bind(tape_39, runtime.Bind(z_275, runtime.Bind(r_382, runtime.Bind(z_329, runtime.Bind(r_383, runtime.End{})))))), tape_42, 16384)
+		if loop_412.For == nil {
+			loop_412.For = func(lo_406, hi int) {
+				tape_41 := loop_412.C.H
+				tape_39 := loop_412.C.T.H
+				z_275 := loop_412.C.T.T.H
+				r_382 := loop_412.C.T.T.T.H
+				z_329 := loop_412.C.T.T.T.T.H
+				r_383 := loop_412.C.T.T.T.T.T.H
+				for i_407 := lo_406; i_407 < hi; i_407++ {
+					e_409 := (2.0 * tape_41[i_407])
+					e_410 := (e_409 * (tape_39[i_407] * z_275[i_407]))
+					r_382[i_407] = e_410
+					e_411 := (e_409 * (tape_39[i_407] * z_329[i_407]))
+					r_383[i_407] = e_411
+				}
+			}
+		}
+		runtime.ParallelFor(tape_42, 16384, loop_412.For)
+		loop_412.Leave(&nbLoop296)
+	} else {
+		for i_400 := 0; i_400 < tape_42; i_400++ {
+			e_402 := (2.0 * tape_41[i_400])
+			e_403 := (e_402 * (tape_39[i_400] * z_275[i_400]))
+			r_382[i_400] = e_403
+			e_404 := (e_402 * (tape_39[i_400] * z_329[i_400]))
+			r_383[i_400] = e_404
+		}
+	}
+	if tape_24 != tape_44 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_44})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	if tape_42 != tape_44 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_44})+" differ")
+	}
+	tape_43 = tape_43[:len(r_382)]
+	z_275 = z_275[:len(r_382)]
+	if len(r_382) >= 262144 {
+		loop_420 := runtime.EnterLoop(&nbLoop297, runtime.Bind(r_382, runtime.Bind(tape_43, runtime.Bind(z_275, runtime.End{}))), len(r_382), 16384)
+		if loop_420.For == nil {
+			loop_420.For = func(lo_417, hi int) {
+				r_382 := loop_420.C.H
+				tape_43 := loop_420.C.T.H
+				z_275 := loop_420.C.T.T.H
+				for i_418 := lo_417; i_418 < hi; i_418++ {
+					r_382[i_418] += (tape_43[i_418] * z_275[i_418])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_382), 16384, loop_420.For)
+		loop_420.Leave(&nbLoop297)
+	} else {
+		for i_414 := range r_382 {
+			r_382[i_414] += (tape_43[i_414] * z_275[i_414])
+		}
+	}
+	if tape_24 != tape_44 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_44})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	if tape_42 != tape_44 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add: shapes "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_44})+" differ")
+	}
+	tape_43 = tape_43[:len(r_383)]
+	z_329 = z_329[:len(r_383)]
+	if len(r_383) >= 262144 {
+		loop_428 := runtime.EnterLoop(&nbLoop298, runtime.Bind(r_383, runtime.Bind(tape_43, runtime.Bind(z_329, runtime.End{}))), len(r_383), 16384)
+		if loop_428.For == nil {
+			loop_428.For = func(lo_425, hi int) {
+				r_383 := loop_428.C.H
+				tape_43 := loop_428.C.T.H
+				z_329 := loop_428.C.T.T.H
+				for i_426 := lo_425; i_426 < hi; i_426++ {
+					r_383[i_426] += (tape_43[i_426] * z_329[i_426])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_383), 16384, loop_428.For)
+		loop_428.Leave(&nbLoop298)
+	} else {
+		for i_422 := range r_383 {
+			r_383[i_422] += (tape_43[i_422] * z_329[i_422])
+		}
+	}
+	if tape_24 != tape_42 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	if int64(9) >= int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(9), tape_18))
+	}
+	if tape_19 != tape_42 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_42})+" differ")
+	}
+	row_429 := z_273[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
+	tape_41 = tape_41[:len(row_429)]
+	z_275 = z_275[:len(row_429)]
+	if len(row_429) >= 262144 {
+		loop_436 := runtime.EnterLoop(&nbLoop299, runtime.Bind(row_429, runtime.Bind(tape_41, runtime.Bind(z_275, runtime.End{}))), len(row_429), 16384)
+		if loop_436.For == nil {
+			loop_436.For = func(lo_433, hi int) {
+				row_429 := loop_436.C.H
+				tape_41 := loop_436.C.T.H
+				z_275 := loop_436.C.T.T.H
+				for i_434 := lo_433; i_434 < hi; i_434++ {
+					row_429[i_434] += (tape_41[i_434] * z_275[i_434])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_429), 16384, loop_436.For)
+		loop_436.Leave(&nbLoop299)
+	} else {
+		for i_430 := range row_429 {
+			row_429[i_430] += (tape_41[i_430] * z_275[i_430])
+		}
+	}
+	if tape_24 != tape_42 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_42})+" and "+runtime.ShapeString([]int{tape_24}))
+	}
+	if int64(9) >= int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(9), tape_18))
+	}
+	if tape_19 != tape_42 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_19})+" and "+runtime.ShapeString([]int{tape_42})+" differ")
+	}
+	row_437 := z_327[int64(9)*int64(tape_19) : (int64(9)+1)*int64(tape_19)]
+	tape_41 = tape_41[:len(row_437)]
+	z_329 = z_329[:len(row_437)]
+	if len(row_437) >= 262144 {
+		loop_444 := runtime.EnterLoop(&nbLoop300, runtime.Bind(row_437, runtime.Bind(tape_41, runtime.Bind(z_329, runtime.End{}))), len(row_437), 16384)
+		if loop_444.For == nil {
+			loop_444.For = func(lo_441, hi int) {
+				row_437 := loop_444.C.H
+				tape_41 := loop_444.C.T.H
+				z_329 := loop_444.C.T.T.H
+				for i_442 := lo_441; i_442 < hi; i_442++ {
+					row_437[i_442] += (tape_41[i_442] * z_329[i_442])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_437), 16384, loop_444.For)
+		loop_444.Leave(&nbLoop300)
+	} else {
+		for i_438 := range row_437 {
+			row_437[i_438] += (tape_41[i_438] * z_329[i_438])
+		}
+	}
+	r_445 := ar.F64w(tape_46)
+	tape_45 = tape_45[:len(r_445)]
+	if len(r_445) >= 262144 {
+		loop_452 := runtime.EnterLoop(&nbLoop301, runtime.Bind(r_445, runtime.Bind(tape_45, runtime.End{})), len(r_445), 16384)
+		if loop_452.For == nil {
+			loop_452.For = func(lo_449, hi int) {
+				r_445 := loop_452.C.H
+				tape_45 := loop_452.C.T.H
+				for i_450 := lo_449; i_450 < hi; i_450++ {
+					r_445[i_450] = (2.0 * tape_45[i_450])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_445), 16384, loop_452.For)
+		loop_452.Leave(&nbLoop301)
+	} else {
+		for i_446 := range r_445 {
+			r_445[i_446] = (2.0 * tape_45[i_446])
+		}
+	}
+	if tape_42 != tape_46 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_46})+" and "+runtime.ShapeString([]int{tape_42}))
+	}
+	if int64(1) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
+	}
+	if tape_22 != tape_46 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_46})+" differ")
+	}
+	row_453 := z_274[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
+	r_445 = r_445[:len(row_453)]
+	r_382 = r_382[:len(row_453)]
+	if len(row_453) >= 262144 {
+		loop_460 := runtime.EnterLoop(&nbLoop302, runtime.Bind(row_453, runtime.Bind(r_445, runtime.Bind(r_382, runtime.End{}))), len(row_453), 16384)
+		if loop_460.For == nil {
+			loop_460.For = func(lo_457, hi int) {
+				row_453 := loop_460.C.H
+				r_445 := loop_460.C.T.H
+				r_382 := loop_460.C.T.T.H
+				for i_458 := lo_457; i_458 < hi; i_458++ {
+					row_453[i_458] += (r_445[i_458] * r_382[i_458])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_453), 16384, loop_460.For)
+		loop_460.Leave(&nbLoop302)
+	} else {
+		for i_454 := range row_453 {
+			row_453[i_454] += (r_445[i_454] * r_382[i_454])
+		}
+	}
+	if tape_42 != tape_46 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_46})+" and "+runtime.ShapeString([]int{tape_42}))
+	}
+	if int64(1) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
+	}
+	if tape_22 != tape_46 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_46})+" differ")
+	}
+	row_461 := z_328[int64(1)*int64(tape_22) : (int64(1)+1)*int64(tape_22)]
+	r_445 = r_445[:len(row_461)]
+	r_383 = r_383[:len(row_461)]
+	if len(row_461) >= 262144 {
+		loop_468 := runtime.EnterLoop(&nbLoop303, runtime.Bind(row_461, runtime.Bind(r_445, runtime.Bind(r_383, runtime.End{}))), len(row_461), 16384)
+		if loop_468.For == nil {
+			loop_468.For = func(lo_465, hi int) {
+				row_461 := loop_468.C.H
+				r_445 := loop_468.C.T.H
+				r_383 := loop_468.C.T.T.H
+				for i_466 := lo_465; i_466 < hi; i_466++ {
+					row_461[i_466] += (r_445[i_466] * r_383[i_466])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_461), 16384, loop_468.For)
+		loop_468.Leave(&nbLoop303)
+	} else {
+		for i_462 := range row_461 {
+			row_461[i_462] += (r_445[i_462] * r_383[i_462])
+		}
+	}
+	r_469 := ar.F64w(tape_48)
+	tape_47 = tape_47[:len(r_469)]
+	if len(r_469) >= 262144 {
+		loop_476 := runtime.EnterLoop(&nbLoop304, runtime.Bind(r_469, runtime.Bind(tape_47, runtime.End{})), len(r_469), 16384)
+		if loop_476.For == nil {
+			loop_476.For = func(lo_473, hi int) {
+				r_469 := loop_476.C.H
+				tape_47 := loop_476.C.T.H
+				for i_474 := lo_473; i_474 < hi; i_474++ {
+					r_469[i_474] = (2.0 * tape_47[i_474])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_469), 16384, loop_476.For)
+		loop_476.Leave(&nbLoop304)
+	} else {
+		for i_470 := range r_469 {
+			r_469[i_470] = (2.0 * tape_47[i_470])
+		}
+	}
+	if tape_42 != tape_48 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_48})+" and "+runtime.ShapeString([]int{tape_42}))
+	}
+	if int64(0) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
+	}
+	if tape_22 != tape_48 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_48})+" differ")
+	}
+	row_477 := z_274[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
+	r_469 = r_469[:len(row_477)]
+	r_382 = r_382[:len(row_477)]
+	if len(row_477) >= 262144 {
+		loop_484 := runtime.EnterLoop(&nbLoop305, runtime.Bind(row_477, runtime.Bind(r_469, runtime.Bind(r_382, runtime.End{}))), len(row_477), 16384)
+		if loop_484.For == nil {
+			loop_484.For = func(lo_481, hi int) {
+				row_477 := loop_484.C.H
+				r_469 := loop_484.C.T.H
+				r_382 := loop_484.C.T.T.H
+				for i_482 := lo_481; i_482 < hi; i_482++ {
+					row_477[i_482] += (r_469[i_482] * r_382[i_482])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_477), 16384, loop_484.For)
+		loop_484.Leave(&nbLoop305)
+	} else {
+		for i_478 := range row_477 {
+			row_477[i_478] += (r_469[i_478] * r_382[i_478])
+		}
+	}
+	if tape_42 != tape_48 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_48})+" and "+runtime.ShapeString([]int{tape_42}))
+	}
+	if int64(0) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
+	}
+	if tape_22 != tape_48 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_22})+" and "+runtime.ShapeString([]int{tape_48})+" differ")
+	}
+	row_485 := z_328[int64(0)*int64(tape_22) : (int64(0)+1)*int64(tape_22)]
+	r_469 = r_469[:len(row_485)]
+	r_383 = r_383[:len(row_485)]
+	if len(row_485) >= 262144 {
+		loop_492 := runtime.EnterLoop(&nbLoop306, runtime.Bind(row_485, runtime.Bind(r_469, runtime.Bind(r_383, runtime.End{}))), len(row_485), 16384)
+		if loop_492.For == nil {
+			loop_492.For = func(lo_489, hi int) {
+				row_485 := loop_492.C.H
+				r_469 := loop_492.C.T.H
+				r_383 := loop_492.C.T.T.H
+				for i_490 := lo_489; i_490 < hi; i_490++ {
+					row_485[i_490] += (r_469[i_490] * r_383[i_490])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_485), 16384, loop_492.For)
+		loop_492.Leave(&nbLoop306)
+	} else {
+		for i_486 := range row_485 {
+			row_485[i_486] += (r_469[i_486] * r_383[i_486])
+		}
+	}
+	if int64(0) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
+	}
+	row_493 := z_274[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	if int64(0) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_21))
+	}
+	row_494 := z_328[int(int64(0))*tape_22 : (int(int64(0))+1)*tape_22]
+	if int64(1) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
+	}
+	row_495 := z_274[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	if int64(1) >= int64(tape_21) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_21))
+	}
+	row_496 := z_328[int(int64(1))*tape_22 : (int(int64(1))+1)*tape_22]
+	r_497 := ar.F64w(tape_50)
+	tape_49 = tape_49[:len(r_497)]
+	if len(r_497) >= 262144 {
+		loop_504 := runtime.EnterLoop(&nbLoop307, runtime.Bind(r_497, runtime.Bind(tape_49, runtime.End{})), len(r_497), 16384)
+		if loop_504.For == nil {
+			loop_504.For = func(lo_501, hi int) {
+				r_497 := loop_504.C.H
+				tape_49 := loop_504.C.T.H
+				for i_502 := lo_501; i_502 < hi; i_502++ {
+					r_497[i_502] = (1.0 / tape_49[i_502])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_497), 16384, loop_504.For)
+		loop_504.Leave(&nbLoop307)
+	} else {
+		for i_498 := range r_497 {
+			r_497[i_498] = (1.0 / tape_49[i_498])
+		}
+	}
+	if tape_50 != tape_52 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_52})+" and "+runtime.ShapeString([]int{tape_50}))
+	}
+	r_505 := ar.F64w(tape_52)
+	tape_51 = tape_51[:len(r_505)]
+	tape_49 = tape_49[:len(r_505)]
+	if len(r_505) >= 262144 {
+		loop_512 := runtime.EnterLoop(&nbLoop308, runtime.Bind(r_505, runtime.Bind(tape_51, runtime.Bind(tape_49, runtime.End{}))), len(r_505), 16384)
+		if loop_512.For == nil {
+			loop_512.For = func(lo_509, hi int) {
+				r_505 := loop_512.C.H
+				tape_51 := loop_512.C.T.H
+				tape_49 := loop_512.C.T.T.H
+				for i_510 := lo_509; i_510 < hi; i_510++ {
+					r_505[i_510] = (-(tape_51[i_510] / tape_49[i_510]))
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_505), 16384, loop_512.For)
+		loop_512.Leave(&nbLoop308)
+	} else {
+		for i_506 := range r_505 {
+			r_505[i_506] = (-(tape_51[i_506] / tape_49[i_506]))
+		}
+	}
+	z_513 := ar.F64(len(tape_53))
+	if tape_22 != tape_52 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_52})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if int64(2) >= int64(tape_54) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(2), tape_54))
+	}
+	if tape_55 != tape_52 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_52})+" differ")
+	}
+	row_514 := z_513[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
+	r_505 = r_505[:len(row_514)]
+	row_495 = row_495[:len(row_514)]
+	if len(row_514) >= 262144 {
+		loop_521 := runtime.EnterLoop(&nbLoop309, runtime.Bind(row_514, runtime.Bind(r_505, runtime.Bind(row_495, runtime.End{}))), len(row_514), 16384)
+		if loop_521.For == nil {
+			loop_521.For = func(lo_518, hi int) {
+				row_514 := loop_521.C.H
+				r_505 := loop_521.C.T.H
+				row_495 := loop_521.C.T.T.H
+				for i_519 := lo_518; i_519 < hi; i_519++ {
+					row_514[i_519] += (r_505[i_519] * row_495[i_519])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_514), 16384, loop_521.For)
+		loop_521.Leave(&nbLoop309)
+	} else {
+		for i_515 := range row_514 {
+			row_514[i_515] += (r_505[i_515] * row_495[i_515])
+		}
+	}
+	z_522 := ar.F64(len(tape_53))
+	if tape_22 != tape_52 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_52})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if int64(2) >= int64(tape_54) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(2), tape_54))
+	}
+	if tape_55 != tape_52 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_52})+" differ")
+	}
+	row_523 := z_522[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
+	r_505 = r_505[:len(row_523)]
+	row_496 = row_496[:len(row_523)]
+	if len(row_523) >= 262144 {
+		loop_530 := runtime.EnterLoop(&nbLoop310, runtime.Bind(row_523, runtime.Bind(r_505, runtime.Bind(row_496, runtime.End{}))), len(row_523), 16384)
+		if loop_530.For == nil {
+			loop_530.For = func(lo_527, hi int) {
+				row_523 := loop_530.C.H
+				r_505 := loop_530.C.T.H
+				row_496 := loop_530.C.T.T.H
+				for i_528 := lo_527; i_528 < hi; i_528++ {
+					row_523[i_528] += (r_505[i_528] * row_496[i_528])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_523), 16384, loop_530.For)
+		loop_530.Leave(&nbLoop310)
+	} else {
+		for i_524 := range row_523 {
+			row_523[i_524] += (r_505[i_524] * row_496[i_524])
+		}
+	}
+	if tape_22 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if int64(1) >= int64(tape_54) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_54))
+	}
+	if tape_55 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_50})+" differ")
+	}
+	row_531 := z_513[int64(1)*int64(tape_55) : (int64(1)+1)*int64(tape_55)]
+	r_497 = r_497[:len(row_531)]
+	row_495 = row_495[:len(row_531)]
+	if len(row_531) >= 262144 {
+		loop_538 := runtime.EnterLoop(&nbLoop311, runtime.Bind(row_531, runtime.Bind(r_497, runtime.Bind(row_495, runtime.End{}))), len(row_531), 16384)
+		if loop_538.For == nil {
+			loop_538.For = func(lo_535, hi int) {
+				row_531 := loop_538.C.H
+				r_497 := loop_538.C.T.H
+				row_495 := loop_538.C.T.T.H
+				for i_536 := lo_535; i_536 < hi; i_536++ {
+					row_531[i_536] += (r_497[i_536] * row_495[i_536])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_531), 16384, loop_538.For)
+		loop_538.Leave(&nbLoop311)
+	} else {
+		for i_532 := range row_531 {
+			row_531[i_532] += (r_497[i_532] * row_495[i_532])
+		}
+	}
+	if tape_22 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_50})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if int64(1) >= int64(tape_54) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(1), tape_54))
+	}
+	if tape_55 != tape_50 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_50})+" differ")
+	}
+	row_539 := z_522[int64(1)*int64(tape_55) : (int64(1)+1)*int64(tape_55)]
+	r_497 = r_497[:len(row_539)]
+	row_496 = row_496[:len(row_539)]
+	if len(row_539) >= 262144 {
+		loop_546 := runtime.EnterLoop(&nbLoop312, runtime.Bind(row_539, runtime.Bind(r_497, runtime.Bind(row_496, runtime.End{}))), len(row_539), 16384)
+		if loop_546.For == nil {
+			loop_546.For = func(lo_543, hi int) {
+				row_539 := loop_546.C.H
+				r_497 := loop_546.C.T.H
+				row_496 := loop_546.C.T.T.H
+				for i_544 := lo_543; i_544 < hi; i_544++ {
+					row_539[i_544] += (r_497[i_544] * row_496[i_544])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_539), 16384, loop_546.For)
+		loop_546.Leave(&nbLoop312)
+	} else {
+		for i_540 := range row_539 {
+			row_539[i_540] += (r_497[i_540] * row_496[i_540])
+		}
+	}
+	r_547 := ar.F64w(tape_57)
+	tape_56 = tape_56[:len(r_547)]
+	if len(r_547) >= 262144 {
+		loop_554 := runtime.EnterLoop(&nbLoop313, runtime.Bind(r_547, runtime.Bind(tape_56, runtime.End{})), len(r_547), 16384)
+		if loop_554.For == nil {
+			loop_554.For = func(lo_551, hi int) {
+				r_547 := loop_554.C.H
+				tape_56 := loop_554.C.T.H
+				for i_552 := lo_551; i_552 < hi; i_552++ {
+					r_547[i_552] = (1.0 / tape_56[i_552])
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_547), 16384, loop_554.For)
+		loop_554.Leave(&nbLoop313)
+	} else {
+		for i_548 := range r_547 {
+			r_547[i_548] = (1.0 / tape_56[i_548])
+		}
+	}
+	if tape_57 != tape_59 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '/': "+runtime.ShapeString([]int{tape_59})+" and "+runtime.ShapeString([]int{tape_57}))
+	}
+	r_555 := ar.F64w(tape_59)
+	tape_58 = tape_58[:len(r_555)]
+	tape_56 = tape_56[:len(r_555)]
+	if len(r_555) >= 262144 {
+		loop_562 := runtime.EnterLoop(&nbLoop314, runtime.Bind(r_555, runtime.Bind(tape_58, runtime.Bind(tape_56, runtime.End{}))), len(r_555), 16384)
+		if loop_562.For == nil {
+			loop_562.For = func(lo_559, hi int) {
+				r_555 := loop_562.C.H
+				tape_58 := loop_562.C.T.H
+				tape_56 := loop_562.C.T.T.H
+				for i_560 := lo_559; i_560 < hi; i_560++ {
+					r_555[i_560] = (-(tape_58[i_560] / tape_56[i_560]))
+				}
+			}
+		}
+		runtime.ParallelFor(len(r_555), 16384, loop_562.For)
+		loop_562.Leave(&nbLoop314)
+	} else {
+		for i_556 := range r_555 {
+			r_555[i_556] = (-(tape_58[i_556] / tape_56[i_556]))
+		}
+	}
+	if tape_22 != tape_59 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_59})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if int64(2) >= int64(tape_54) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(2), tape_54))
+	}
+	if tape_55 != tape_59 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_59})+" differ")
+	}
+	row_563 := z_513[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
+	r_555 = r_555[:len(row_563)]
+	row_493 = row_493[:len(row_563)]
+	if len(row_563) >= 262144 {
+		loop_570 := runtime.EnterLoop(&nbLoop315, runtime.Bind(row_563, runtime.Bind(r_555, runtime.Bind(row_493, runtime.End{}))), len(row_563), 16384)
+		if loop_570.For == nil {
+			loop_570.For = func(lo_567, hi int) {
+				row_563 := loop_570.C.H
+				r_555 := loop_570.C.T.H
+				row_493 := loop_570.C.T.T.H
+				for i_568 := lo_567; i_568 < hi; i_568++ {
+					row_563[i_568] += (r_555[i_568] * row_493[i_568])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_563), 16384, loop_570.For)
+		loop_570.Leave(&nbLoop315)
+	} else {
+		for i_564 := range row_563 {
+			row_563[i_564] += (r_555[i_564] * row_493[i_564])
+		}
+	}
+	if tape_22 != tape_59 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_59})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if int64(2) >= int64(tape_54) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(2), tape_54))
+	}
+	if tape_55 != tape_59 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_59})+" differ")
+	}
+	row_571 := z_522[int64(2)*int64(tape_55) : (int64(2)+1)*int64(tape_55)]
+	r_555 = r_555[:len(row_571)]
+	row_494 = row_494[:len(row_571)]
+	if len(row_571) >= 262144 {
+		loop_578 := runtime.EnterLoop(&nbLoop316, runtime.Bind(row_571, runtime.Bind(r_555, runtime.Bind(row_494, runtime.End{}))), len(row_571), 16384)
+		if loop_578.For == nil {
+			loop_578.For = func(lo_575, hi int) {
+				row_571 := loop_578.C.H
+				r_555 := loop_578.C.T.H
+				row_494 := loop_578.C.T.T.H
+				for i_576 := lo_575; i_576 < hi; i_576++ {
+					row_571[i_576] += (r_555[i_576] * row_494[i_576])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_571), 16384, loop_578.For)
+		loop_578.Leave(&nbLoop316)
+	} else {
+		for i_572 := range row_571 {
+			row_571[i_572] += (r_555[i_572] * row_494[i_572])
+		}
+	}
+	if tape_22 != tape_57 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_57})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if int64(0) >= int64(tape_54) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_54))
+	}
+	if tape_55 != tape_57 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_57})+" differ")
+	}
+	row_579 := z_513[int64(0)*int64(tape_55) : (int64(0)+1)*int64(tape_55)]
+	r_547 = r_547[:len(row_579)]
+	row_493 = row_493[:len(row_579)]
+	if len(row_579) >= 262144 {
+		loop_586 := runtime.EnterLoop(&nbLoop317, runtime.Bind(row_579, runtime.Bind(r_547, runtime.Bind(row_493, runtime.End{}))), len(row_579), 16384)
+		if loop_586.For == nil {
+			loop_586.For = func(lo_583, hi int) {
+				row_579 := loop_586.C.H
+				r_547 := loop_586.C.T.H
+				row_493 := loop_586.C.T.T.H
+				for i_584 := lo_583; i_584 < hi; i_584++ {
+					row_579[i_584] += (r_547[i_584] * row_493[i_584])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_579), 16384, loop_586.For)
+		loop_586.Leave(&nbLoop317)
+	} else {
+		for i_580 := range row_579 {
+			row_579[i_580] += (r_547[i_580] * row_493[i_580])
+		}
+	}
+	if tape_22 != tape_57 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_57})+" and "+runtime.ShapeString([]int{tape_22}))
+	}
+	if int64(0) >= int64(tape_54) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(int64(0), tape_54))
+	}
+	if tape_55 != tape_57 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "acc_add_at: row shapes "+runtime.ShapeString([]int{tape_55})+" and "+runtime.ShapeString([]int{tape_57})+" differ")
+	}
+	row_587 := z_522[int64(0)*int64(tape_55) : (int64(0)+1)*int64(tape_55)]
+	r_547 = r_547[:len(row_587)]
+	row_494 = row_494[:len(row_587)]
+	if len(row_587) >= 262144 {
+		loop_594 := runtime.EnterLoop(&nbLoop318, runtime.Bind(row_587, runtime.Bind(r_547, runtime.Bind(row_494, runtime.End{}))), len(row_587), 16384)
+		if loop_594.For == nil {
+			loop_594.For = func(lo_591, hi int) {
+				row_587 := loop_594.C.H
+				r_547 := loop_594.C.T.H
+				row_494 := loop_594.C.T.T.H
+				for i_592 := lo_591; i_592 < hi; i_592++ {
+					row_587[i_592] += (r_547[i_592] * row_494[i_592])
+				}
+			}
+		}
+		runtime.ParallelFor(len(row_587), 16384, loop_594.For)
+		loop_594.Leave(&nbLoop318)
+	} else {
+		for i_588 := range row_587 {
+			row_587[i_588] += (r_547[i_588] * row_494[i_588])
+		}
+	}
+	r_595, r_596, r_597, r_598, r_599, r_600, r_601, r_602, r_603, r_604, r_605, r_606, err_607 := fn_rotatesplit11bwdx2(ar, tape_60, tape_61, tape_62, tape_63, tape_64, tape_65, tape_66, tape_67, tape_68, tape_69, tape_70, tape_71, tape_72, tape_73, tape_74, tape_75, tape_76, tape_77, tape_78, tape_79, tape_80, tape_81, tape_82, tape_83, tape_84, tape_85, tape_86, tape_87, tape_88, tape_89, tape_90, tape_91, tape_92, tape_93, tape_94, tape_95, tape_96, tape_97, tape_98, tape_99, tape_100, tape_101, tape_102, tape_103, tape_104, tape_105, tape_106, tape_107, tape_108, tape_109, tape_110, tape_111, tape_112, tape_113, tape_114, tape_115, tape_116, tape_117, tape_118, tape_119, tape_120, tape_121, tape_122, tape_123, tape_124, tape_125, tape_126, tape_127, tape_128, tape_129, tape_130, tape_131, tape_132, tape_133, tape_134, tape_135, tape_136, tape_137, tape_138, tape_139, tape_140, tape_141, tape_142, tape_143, tape_144, tape_145, tape_146, tape_147, tape_148, tape_149, tape_150, tape_151, tape_152, tape_153, tape_154, tape_155, tape_156, tape_157, tape_158, tape_159, tape_160, tape_161, tape_162, tape_163, tape_164, tape_165, tape_166, tape_167, tape_168, tape_169, tape_170, tape_171, tape_172, tape_173, tape_174, tape_175, tape_176, tape_177, tape_178, tape_179, tape_180, tape_181, tape_182, tape_183, tape_184, z_513, tape_54, tape_55, z_522, tape_54, tape_55)
+	if err_607 != nil {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithFrame(err_607, "rotate$split_11$bwd$x2", "models.nab:126:5", "models.nab:142:5")
+	}
+	if int64(3)+int64(r_599) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_599), tape_18))
+	}
+	if r_600 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_600})+" and "+runtime.ShapeString([]int{tape_19}))
+	}
+	region_608 := z_273[int(int64(3))*tape_19 : (int(int64(3))+r_599)*tape_19]
+	r_598 = r_598[:len(region_608)]
+	if len(region_608) >= 262144 {
+		loop_615 := runtime.EnterLoop(&nbLoop319, runtime.Bind(region_608, runtime.Bind(r_598, runtime.End{})), len(region_608), 16384)
+		if loop_615.For == nil {
+			loop_615.For = func(lo_612, hi int) {
+				region_608 := loop_615.C.H
+				r_598 := loop_615.C.T.H
+				for i_613 := lo_612; i_613 < hi; i_613++ {
+					region_608[i_613] += -r_598[i_613]
+				}
+			}
+		}
+		runtime.ParallelFor(len(region_608), 16384, loop_615.For)
+		loop_615.Leave(&nbLoop319)
+	} else {
+		for i_609 := range region_608 {
+			region_608[i_609] += -r_598[i_609]
+		}
+	}
+	if int64(3)+int64(r_605) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(3), int64(3)+int64(r_605), tape_18))
+	}
+	if r_606 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_606})+" and "+runtime.ShapeString([]int{tape_19}))
+	}
+	region_616 := z_327[int(int64(3))*tape_19 : (int(int64(3))+r_605)*tape_19]
+	r_604 = r_604[:len(region_616)]
+	if len(region_616) >= 262144 {
+		loop_623 := runtime.EnterLoop(&nbLoop320, runtime.Bind(region_616, runtime.Bind(r_604, runtime.End{})), len(region_616), 16384)
+		if loop_623.For == nil {
+			loop_623.For = func(lo_620, hi int) {
+				region_616 := loop_623.C.H
+				r_604 := loop_623.C.T.H
+				for i_621 := lo_620; i_621 < hi; i_621++ {
+					region_616[i_621] += -r_604[i_621]
+				}
+			}
+		}
+		runtime.ParallelFor(len(region_616), 16384, loop_623.For)
+		loop_623.Leave(&nbLoop320)
+	} else {
+		for i_617 := range region_616 {
+			region_616[i_617] += -r_604[i_617]
+		}
+	}
+	if int64(0)+int64(r_596) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_596), tape_18))
+	}
+	if r_597 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_597})+" and "+runtime.ShapeString([]int{tape_19}))
+	}
+	region_624 := z_273[int(int64(0))*tape_19 : (int(int64(0))+r_596)*tape_19]
+	r_595 = r_595[:len(region_624)]
+	for i_625 := range region_624 {
+		region_624[i_625] += r_595[i_625]
+	}
+	if int64(0)+int64(r_602) > int64(tape_18) {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(r_602), tape_18))
+	}
+	if r_603 != tape_19 {
+		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "pad_like: rows have shapes "+runtime.ShapeString([]int{r_603})+" and "+runtime.ShapeString([]int{tape_19}))
+	}
+	region_626 := z_327[int(int64(0))*tape_19 : (int(int64(0))+r_602)*tape_19]
+	r_601 = r_601[:len(region_626)]
+	for i_627 := range region_626 {
+		region_626[i_627] += r_601[i_627]
+	}
+	ar.Keep(mark_628, &z_273, &r_598, &z_195, &z_327, &r_604, &z_234)
+	return z_273, tape_18, tape_19, r_598, r_599, r_600, z_195, tape_7, z_327, tape_18, tape_19, r_604, r_605, r_606, z_234, tape_7, nil
+}
+
+// nbLoop321 keeps the records of a parallel loop of fn_bajacobian.
+var nbLoop321 runtime.LoopSite
+
+// nbLoop322 keeps the records of a parallel loop of fn_bajacobian.
+var nbLoop322 runtime.LoopSite
 
 // fn_bajacobian is def ba_jacobian (models.nab:171:12).
 func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, pts_4 []float64, pts_5 int, pts_6 int, w_7 []float64, w_8 int, feats_9 []float64, feats_10 int, feats_11 int, camidx_12 []int64, camidx_13 int, ptidx_14 []int64, ptidx_15 int) ([]float64, int, int, int, []float64, int, error) {
 	var checked_33 bool
 	var checked_73 bool
-	mark_424 := ar.Mark()
+	mark_423 := ar.Mark()
 	_ = int64(cams_2)
 	_ = int64(pts_5)
 	size_18 := int64(w_8)
@@ -16577,7 +23551,7 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	row_82 = row_82[:camidx_13]
 	row_83 = row_83[:camidx_13]
 	if camidx_13 >= 262144 {
-		loop_118 := runtime.EnterLoop(&nbLoop145, runtime.Bind(row_31, runtime.Bind(camidx_12, runtime.Bind(row_37, runtime.Bind(row_39, runtime.Bind(row_41, runtime.Bind(row_43, runtime.Bind(row_45, runtime.Bind(row_47, runtime.Bind(row_49, runtime.Bind(row_51, runtime.Bind(row_53, runtime.Bind(row_55, runtime.Bind(row_57, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_61, runtime.Bind(row_62, runtime.Bind(row_63, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_66, runtime.Bind(row_67, runtime.Bind(row_71, runtime.Bind(ptidx_14, runtime.Bind(row_77, runtime.Bind(row_79, runtime.Bind(row_81, runtime.Bind(row_82, runtime.Bind(row_83, runtime.End{})))))))))))))))))))))))))))))), camidx_13, 16384)
+		loop_118 := runtime.EnterLoop(&nbLoop321, runtime.Bind(row_31, runtime.Bind(camidx_12, runtime.Bind(row_37, runtime.Bind(row_39, runtime.Bind(row_41, runtime.Bind(row_43, runtime.Bind(row_45, runtime.Bind(row_47, runtime.Bind(row_49, runtime.Bind(row_51, runtime.Bind(row_53, runtime.Bind(row_55, runtime.Bind(row_57, runtime.Bind(row_58, runtime.Bind(row_59, runtime.Bind(row_60, runtime.Bind(row_61, runtime.Bind(row_62, runtime.Bind(row_63, runtime.Bind(row_64, runtime.Bind(row_65, runtime.Bind(row_66, runtime.Bind(row_67, runtime.Bind(row_71, runtime.Bind(ptidx_14, runtime.Bind(row_77, runtime.Bind(row_79, runtime.Bind(row_81, runtime.Bind(row_82, runtime.Bind(row_83, runtime.End{})))))))))))))))))))))))))))))), camidx_13, 16384)
 		if loop_118.For == nil {
 			loop_118.For = func(lo_101, hi int) {
 				row_31 := loop_118.C.H
@@ -16643,7 +23617,7 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 			}
 		}
 		runtime.ParallelFor(camidx_13, 16384, loop_118.For)
-		loop_118.Leave(&nbLoop145)
+		loop_118.Leave(&nbLoop321)
 	} else {
 		for i_84 := 0; i_84 < camidx_13; i_84++ {
 			e_86 := row_31[int(camidx_12[i_84])]
@@ -16743,186 +23717,182 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:100", err_333)
 	}
 	a_334 := ar.F64(n_332)
-	r_335, r_336, r_337, r_338, r_339, r_340, r_341, r_342, err_343 := fn_residualssplit1110bwd10(ar, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, r_196, r_197, r_198, r_199, r_200, r_201, r_202, r_203, r_204, r_205, r_206, r_207, r_208, r_209, r_210, r_211, r_212, r_213, r_214, r_215, r_216, r_217, r_218, r_219, r_220, r_221, r_222, r_223, r_224, r_225, r_226, r_227, r_228, r_229, r_230, r_231, r_232, r_233, r_234, r_235, r_236, r_237, r_238, r_239, r_240, r_241, r_242, r_243, r_244, r_245, r_246, r_247, r_248, r_249, r_250, r_251, r_252, r_253, r_254, r_255, r_256, r_257, r_258, r_259, r_260, r_261, r_262, r_263, r_264, r_265, r_266, r_267, r_268, r_269, r_270, r_271, r_272, r_273, r_274, r_275, r_276, r_277, r_278, r_279, r_280, r_281, r_282, r_283, r_284, r_285, r_286, r_287, r_288, r_289, r_290, r_291, r_292, r_293, r_294, r_295, r_296, r_297, r_298, r_299, r_300, r_301, r_302, r_303, r_304, r_305, r_306, r_307, r_308, r_309, r_310, a_314, n_312, d_315, a_334, n_332)
-	if err_343 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_343, "residuals$split_1110$bwd_10", "models.nab:142:5", "models.nab:175:57")
+	n_335, err_336 := runtime.CheckSize(int64(2))
+	if err_336 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_336)
 	}
-	n_344 := r_336 + r_339
-	if r_337 != r_340 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_337})+" and "+runtime.ShapeString([]int{r_340}))
-	}
-	c_345 := ar.F64w(len(r_335) + len(r_338))
-	copy(c_345, r_335)
-	copy(c_345[len(r_335):], r_338)
-	rs_346 := r_342
-	tot_347, err_348 := runtime.MulSize(1, rs_346)
-	if err_348 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:31", err_348)
-	}
-	a_349 := ar.F64w(tot_347)
-	row_350 := a_349[0*rs_346 : 1*rs_346]
-	copy(row_350, r_341)
-	n_351 := n_344 + 1
-	if r_337 != r_342 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_337})+" and "+runtime.ShapeString([]int{r_342}))
-	}
-	c_352 := ar.F64w(len(c_345) + len(a_349))
-	copy(c_352, c_345)
-	copy(c_352[len(c_345):], a_349)
-	n_353, err_354 := runtime.CheckSize(int64(2))
-	if err_354 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_354)
-	}
-	var a_355 []float64
-	var d_356 int = 0
-	var rs_357 int = 0
-	for i_358 := 0; i_358 < n_353; i_358++ {
-		mark_359 := ar.Mark()
-		i_360 := int64(i_358)
-		x_361 := i_360 == int64(1)
-		var c_362 []float64
-		var c_363 int
-		if x_361 {
-			n_364, err_365 := runtime.CheckSize(size_18)
-			if err_365 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:66", err_365)
+	var a_337 []float64
+	var d_338 int = 0
+	var rs_339 int = 0
+	for i_340 := 0; i_340 < n_335; i_340++ {
+		mark_341 := ar.Mark()
+		i_342 := int64(i_340)
+		x_343 := i_342 == int64(1)
+		var c_344 []float64
+		var c_345 int
+		if x_343 {
+			n_346, err_347 := runtime.CheckSize(size_18)
+			if err_347 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:66", err_347)
 			}
-			a_366 := ar.F64(n_364)
-			for i_367 := range a_366 {
-				a_366[i_367] = 1
+			a_348 := ar.F64(n_346)
+			for i_349 := range a_348 {
+				a_348[i_349] = 1
 			}
-			c_362, c_363 = a_366, n_364
+			c_344, c_345 = a_348, n_346
 		} else {
-			n_368, err_369 := runtime.CheckSize(size_18)
-			if err_369 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:79", err_369)
+			n_350, err_351 := runtime.CheckSize(size_18)
+			if err_351 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:79", err_351)
 			}
-			a_370 := ar.F64(n_368)
-			c_362, c_363 = a_370, n_368
+			a_352 := ar.F64(n_350)
+			c_344, c_345 = a_352, n_350
 		}
-		if i_358 == 0 {
-			d_356 = c_363
-			rs_357 = d_356
-			tot_371, err_372 := runtime.MulSize(n_353, rs_357)
-			if err_372 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_372)
+		if i_340 == 0 {
+			d_338 = c_345
+			rs_339 = d_338
+			tot_353, err_354 := runtime.MulSize(n_335, rs_339)
+			if err_354 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:50", err_354)
 			}
-			a_355 = ar.F64w(tot_371)
-		} else if c_363 != d_356 {
-			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:177:50", "build: element "+strconv.Itoa(i_358)+" has shape "+runtime.ShapeString([]int{c_363})+", element 0 has shape "+runtime.ShapeString([]int{d_356}))
+			a_337 = ar.F64w(tot_353)
+		} else if c_345 != d_338 {
+			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:177:50", "build: element "+strconv.Itoa(i_340)+" has shape "+runtime.ShapeString([]int{c_345})+", element 0 has shape "+runtime.ShapeString([]int{d_338}))
 		}
-		copy(a_355[i_358*rs_357:(i_358+1)*rs_357], c_362)
-		if i_358 > 0 {
-			ar.Release(mark_359)
+		copy(a_337[i_340*rs_339:(i_340+1)*rs_339], c_344)
+		if i_340 > 0 {
+			ar.Release(mark_341)
 		}
 	}
-	n_373, err_374 := runtime.CheckSize(size_18)
+	n_355, err_356 := runtime.CheckSize(size_18)
+	if err_356 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:100", err_356)
+	}
+	a_357 := ar.F64(n_355)
+	r_358, r_359, r_360, r_361, r_362, r_363, r_364, r_365, r_366, r_367, r_368, r_369, r_370, r_371, r_372, r_373, err_374 := fn_residualssplit1110bwd10x2(ar, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, r_196, r_197, r_198, r_199, r_200, r_201, r_202, r_203, r_204, r_205, r_206, r_207, r_208, r_209, r_210, r_211, r_212, r_213, r_214, r_215, r_216, r_217, r_218, r_219, r_220, r_221, r_222, r_223, r_224, r_225, r_226, r_227, r_228, r_229, r_230, r_231, r_232, r_233, r_234, r_235, r_236, r_237, r_238, r_239, r_240, r_241, r_242, r_243, r_244, r_245, r_246, r_247, r_248, r_249, r_250, r_251, r_252, r_253, r_254, r_255, r_256, r_257, r_258, r_259, r_260, r_261, r_262, r_263, r_264, r_265, r_266, r_267, r_268, r_269, r_270, r_271, r_272, r_273, r_274, r_275, r_276, r_277, r_278, r_279, r_280, r_281, r_282, r_283, r_284, r_285, r_286, r_287, r_288, r_289, r_290, r_291, r_292, r_293, r_294, r_295, r_296, r_297, r_298, r_299, r_300, r_301, r_302, r_303, r_304, r_305, r_306, r_307, r_308, r_309, r_310, a_314, n_312, d_315, a_334, n_332, a_337, n_335, d_338, a_357, n_355)
 	if err_374 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:177:100", err_374)
+		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_374, "residuals$split_1110$bwd_10$x2", "models.nab:142:5", "models.nab:175:57")
 	}
-	a_375 := ar.F64(n_373)
-	r_376, r_377, r_378, r_379, r_380, r_381, r_382, r_383, err_384 := fn_residualssplit1110bwd10(ar, r_127, r_128, r_129, r_130, r_131, r_132, r_133, r_134, r_135, r_136, r_137, r_138, r_139, r_140, r_141, r_142, r_143, r_144, r_145, r_146, r_147, r_148, r_149, r_150, r_151, r_152, r_153, r_154, r_155, r_156, r_157, r_158, r_159, r_160, r_161, r_162, r_163, r_164, r_165, r_166, r_167, r_168, r_169, r_170, r_171, r_172, r_173, r_174, r_175, r_176, r_177, r_178, r_179, r_180, r_181, r_182, r_183, r_184, r_185, r_186, r_187, r_188, r_189, r_190, r_191, r_192, r_193, r_194, r_195, r_196, r_197, r_198, r_199, r_200, r_201, r_202, r_203, r_204, r_205, r_206, r_207, r_208, r_209, r_210, r_211, r_212, r_213, r_214, r_215, r_216, r_217, r_218, r_219, r_220, r_221, r_222, r_223, r_224, r_225, r_226, r_227, r_228, r_229, r_230, r_231, r_232, r_233, r_234, r_235, r_236, r_237, r_238, r_239, r_240, r_241, r_242, r_243, r_244, r_245, r_246, r_247, r_248, r_249, r_250, r_251, r_252, r_253, r_254, r_255, r_256, r_257, r_258, r_259, r_260, r_261, r_262, r_263, r_264, r_265, r_266, r_267, r_268, r_269, r_270, r_271, r_272, r_273, r_274, r_275, r_276, r_277, r_278, r_279, r_280, r_281, r_282, r_283, r_284, r_285, r_286, r_287, r_288, r_289, r_290, r_291, r_292, r_293, r_294, r_295, r_296, r_297, r_298, r_299, r_300, r_301, r_302, r_303, r_304, r_305, r_306, r_307, r_308, r_309, r_310, a_355, n_353, d_356, a_375, n_373)
-	if err_384 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithFrame(err_384, "residuals$split_1110$bwd_10", "models.nab:142:5", "models.nab:175:57")
+	n_375 := r_359 + r_362
+	if r_360 != r_363 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_360})+" and "+runtime.ShapeString([]int{r_363}))
 	}
-	n_385 := r_377 + r_380
-	if r_378 != r_381 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_378})+" and "+runtime.ShapeString([]int{r_381}))
+	c_376 := ar.F64w(len(r_358) + len(r_361))
+	copy(c_376, r_358)
+	copy(c_376[len(r_358):], r_361)
+	rs_377 := r_365
+	tot_378, err_379 := runtime.MulSize(1, rs_377)
+	if err_379 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:31", err_379)
 	}
-	c_386 := ar.F64w(len(r_376) + len(r_379))
-	copy(c_386, r_376)
-	copy(c_386[len(r_376):], r_379)
-	rs_387 := r_383
-	tot_388, err_389 := runtime.MulSize(1, rs_387)
-	if err_389 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:31", err_389)
+	a_380 := ar.F64w(tot_378)
+	row_381 := a_380[0*rs_377 : 1*rs_377]
+	copy(row_381, r_364)
+	n_382 := n_375 + 1
+	if r_360 != r_365 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_360})+" and "+runtime.ShapeString([]int{r_365}))
 	}
-	a_390 := ar.F64w(tot_388)
-	row_391 := a_390[0*rs_387 : 1*rs_387]
-	copy(row_391, r_382)
-	n_392 := n_385 + 1
-	if r_378 != r_383 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_378})+" and "+runtime.ShapeString([]int{r_383}))
+	c_383 := ar.F64w(len(c_376) + len(a_380))
+	copy(c_383, c_376)
+	copy(c_383[len(c_376):], a_380)
+	n_384 := r_367 + r_370
+	if r_368 != r_371 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:15", "concat: elements have shapes "+runtime.ShapeString([]int{r_368})+" and "+runtime.ShapeString([]int{r_371}))
 	}
-	c_393 := ar.F64w(len(c_386) + len(a_390))
-	copy(c_393, c_386)
-	copy(c_393[len(c_386):], a_390)
-	if n_392 != n_351 || r_378 != r_337 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:180:7", "array literal: element 1 has shape "+runtime.ShapeString([]int{n_392, r_378})+", element 0 has shape "+runtime.ShapeString([]int{n_351, r_337}))
+	c_385 := ar.F64w(len(r_366) + len(r_369))
+	copy(c_385, r_366)
+	copy(c_385[len(r_366):], r_369)
+	rs_386 := r_373
+	tot_387, err_388 := runtime.MulSize(1, rs_386)
+	if err_388 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:178:31", err_388)
 	}
-	rs_394 := n_351 * r_337
-	tot_395, err_396 := runtime.MulSize(2, rs_394)
-	if err_396 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:180:7", err_396)
+	a_389 := ar.F64w(tot_387)
+	row_390 := a_389[0*rs_386 : 1*rs_386]
+	copy(row_390, r_372)
+	n_391 := n_384 + 1
+	if r_368 != r_373 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:178:8", "concat: elements have shapes "+runtime.ShapeString([]int{r_368})+" and "+runtime.ShapeString([]int{r_373}))
 	}
-	a_397 := ar.F64w(tot_395)
-	row_398 := a_397[0*rs_394 : 1*rs_394]
-	row_399 := a_397[1*rs_394 : 2*rs_394]
-	copy(row_398, c_352)
-	copy(row_399, c_393)
-	n_400, err_401 := runtime.CheckSize(int64(2))
-	if err_401 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_401)
+	c_392 := ar.F64w(len(c_385) + len(a_389))
+	copy(c_392, c_385)
+	copy(c_392[len(c_385):], a_389)
+	if n_391 != n_382 || r_368 != r_360 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:180:7", "array literal: element 1 has shape "+runtime.ShapeString([]int{n_391, r_368})+", element 0 has shape "+runtime.ShapeString([]int{n_382, r_360}))
 	}
-	n_402, err_403 := runtime.CheckSize(size_18)
-	if err_403 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:57", err_403)
+	rs_393 := n_382 * r_360
+	tot_394, err_395 := runtime.MulSize(2, rs_393)
+	if err_395 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:180:7", err_395)
 	}
-	a_404 := ar.F64(n_402)
-	var a_405 []float64
-	var d_406 int = 0
-	var rs_407 int = 0
-	for i_408 := 0; i_408 < n_400; i_408++ {
-		mark_409 := ar.Mark()
-		if i_408 == 0 {
-			d_406 = n_402
-			rs_407 = d_406
-			tot_410, err_411 := runtime.MulSize(n_400, rs_407)
-			if err_411 != nil {
-				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_411)
+	a_396 := ar.F64w(tot_394)
+	row_397 := a_396[0*rs_393 : 1*rs_393]
+	row_398 := a_396[1*rs_393 : 2*rs_393]
+	copy(row_397, c_383)
+	copy(row_398, c_392)
+	n_399, err_400 := runtime.CheckSize(int64(2))
+	if err_400 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_400)
+	}
+	n_401, err_402 := runtime.CheckSize(size_18)
+	if err_402 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:57", err_402)
+	}
+	a_403 := ar.F64(n_401)
+	var a_404 []float64
+	var d_405 int = 0
+	var rs_406 int = 0
+	for i_407 := 0; i_407 < n_399; i_407++ {
+		mark_408 := ar.Mark()
+		if i_407 == 0 {
+			d_405 = n_401
+			rs_406 = d_405
+			tot_409, err_410 := runtime.MulSize(n_399, rs_406)
+			if err_410 != nil {
+				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_410)
 			}
-			a_405 = ar.F64w(tot_410)
-		} else if n_402 != d_406 {
-			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:179:49", "fill: element "+strconv.Itoa(i_408)+" has shape "+runtime.ShapeString([]int{n_402})+", element 0 has shape "+runtime.ShapeString([]int{d_406}))
+			a_404 = ar.F64w(tot_409)
+		} else if n_401 != d_405 {
+			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:179:49", "fill: element "+strconv.Itoa(i_407)+" has shape "+runtime.ShapeString([]int{n_401})+", element 0 has shape "+runtime.ShapeString([]int{d_405}))
 		}
-		copy(a_405[i_408*rs_407:(i_408+1)*rs_407], a_404)
-		if i_408 > 0 {
-			ar.Release(mark_409)
+		copy(a_404[i_407*rs_406:(i_407+1)*rs_406], a_403)
+		if i_407 > 0 {
+			ar.Release(mark_408)
 		}
 	}
-	n_412, err_413 := runtime.CheckSize(size_18)
-	if err_413 != nil {
-		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:68", err_413)
+	n_411, err_412 := runtime.CheckSize(size_18)
+	if err_412 != nil {
+		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:68", err_412)
 	}
-	a_414 := ar.F64(n_412)
-	for i_415 := range a_414 {
-		a_414[i_415] = 1
+	a_413 := ar.F64(n_411)
+	for i_414 := range a_413 {
+		a_413[i_414] = 1
 	}
-	if n_412 != r_133 {
-		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_133})+" and "+runtime.ShapeString([]int{n_412}))
+	if n_411 != r_133 {
+		return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_133})+" and "+runtime.ShapeString([]int{n_411}))
 	}
-	r_416 := ar.F64w(r_133)
-	r_132 = r_132[:len(r_416)]
-	a_414 = a_414[:len(r_416)]
-	if len(r_416) >= 262144 {
-		loop_423 := runtime.EnterLoop(&nbLoop146, runtime.Bind(r_416, runtime.Bind(r_132, runtime.Bind(a_414, runtime.End{}))), len(r_416), 16384)
-		if loop_423.For == nil {
-			loop_423.For = func(lo_420, hi int) {
-				r_416 := loop_423.C.H
-				r_132 := loop_423.C.T.H
-				a_414 := loop_423.C.T.T.H
-				for i_421 := lo_420; i_421 < hi; i_421++ {
-					r_416[i_421] = ((2.0 * r_132[i_421]) * -a_414[i_421])
+	r_415 := ar.F64w(r_133)
+	r_132 = r_132[:len(r_415)]
+	a_413 = a_413[:len(r_415)]
+	if len(r_415) >= 262144 {
+		loop_422 := runtime.EnterLoop(&nbLoop322, runtime.Bind(r_415, runtime.Bind(r_132, runtime.Bind(a_413, runtime.End{}))), len(r_415), 16384)
+		if loop_422.For == nil {
+			loop_422.For = func(lo_419, hi int) {
+				r_415 := loop_422.C.H
+				r_132 := loop_422.C.T.H
+				a_413 := loop_422.C.T.T.H
+				for i_420 := lo_419; i_420 < hi; i_420++ {
+					r_415[i_420] = ((2.0 * r_132[i_420]) * -a_413[i_420])
 				}
 			}
 		}
-		runtime.ParallelFor(len(r_416), 16384, loop_423.For)
-		loop_423.Leave(&nbLoop146)
+		runtime.ParallelFor(len(r_415), 16384, loop_422.For)
+		loop_422.Leave(&nbLoop322)
 	} else {
-		for i_417 := range r_416 {
-			r_416[i_417] = ((2.0 * r_132[i_417]) * -a_414[i_417])
+		for i_416 := range r_415 {
+			r_415[i_416] = ((2.0 * r_132[i_416]) * -a_413[i_416])
 		}
 	}
-	ar.Keep(mark_424, &a_397, &r_416)
-	return a_397, 2, n_351, r_337, r_416, r_133, nil
+	ar.Keep(mark_423, &a_396, &r_415)
+	return a_396, 2, n_382, r_360, r_415, r_133, nil
 }
