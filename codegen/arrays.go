@@ -867,11 +867,22 @@ func lowerDot(f *fn, e *ir.PrimCall) val {
 // alloc allocates a fresh f64 array of the given dims (int atoms), with a
 // checked total size.
 func (f *fn) alloc(k ir.ScalarKind, pos ir.Pos, dims ...string) string {
+	return f.def("a", f.mk(k, f.totalSize(pos, dims)))
+}
+
+// allocW is alloc for an array whose every element the caller stores
+// before any is read.
+func (f *fn) allocW(k ir.ScalarKind, pos ir.Pos, dims ...string) string {
+	return f.def("a", f.mkW(k, f.totalSize(pos, dims)))
+}
+
+// totalSize is the checked product of dims.
+func (f *fn) totalSize(pos ir.Pos, dims []string) string {
 	total := dims[0]
 	for _, d := range dims[1:] {
 		total = f.mulSize(total, d, pos)
 	}
-	return f.def("a", f.mk(k, total))
+	return total
 }
 
 // mulSize is the checked product of two sizes, failing at pos when it
@@ -920,7 +931,7 @@ func lowerMatmul(f *fn, e *ir.PrimCall) val {
 	case ra == 2 && rb == 2:
 		rows, k, cols := a.parts[1], a.parts[2], b.parts[2]
 		mismatch(b.parts[1], k)
-		c := f.alloc(ir.F64, e.P, rows, cols)
+		c := f.allocW(ir.F64, e.P, rows, cols)
 		f.line("runtime.Gemm(false, false, %s, %s, %s, 1, %s, %s, 0, %s)", rows, cols, k, a.parts[0], b.parts[0], c)
 		return valOf(e.T, c, rows, cols)
 	case ra == 1 && rb == 2:
@@ -954,7 +965,7 @@ func lowerMatmul(f *fn, e *ir.PrimCall) val {
 func (f *fn) matvec(e *ir.PrimCall, a, b val) val {
 	rows, k := a.parts[1], a.parts[2]
 	f.failIf(b.parts[1]+" != "+k, e.P, fmt.Sprintf(`"'@': inner sizes differ: " + runtime.ShapeString([]int{%s}) + " @ " + runtime.ShapeString([]int{%s})`, strings.Join(a.parts[1:], ", "), strings.Join(b.parts[1:], ", ")))
-	y := f.alloc(ir.F64, e.P, rows)
+	y := f.allocW(ir.F64, e.P, rows) // both branches store every element
 	f.line("if %s <= 32 {", k)
 	x, r, row, s, c, v := b.parts[0], f.fresh("r"), f.fresh("row"), f.fresh("s"), f.fresh("c"), f.fresh("v")
 	f.line("%s = %s[:%s]", x, x, k)
@@ -978,7 +989,7 @@ func (f *fn) matvec(e *ir.PrimCall, a, b val) val {
 func (f *fn) matvecLazy(e *ir.PrimCall, a val, lz *lazy) val {
 	rows, k := a.parts[1], a.parts[2]
 	f.failIf(lz.dims[0]+" != "+k, e.P, fmt.Sprintf(`"'@': inner sizes differ: " + runtime.ShapeString([]int{%s}) + " @ " + runtime.ShapeString([]int{%s})`, strings.Join(a.parts[1:], ", "), lz.dims[0]))
-	y := f.alloc(ir.F64, e.P, rows)
+	y := f.allocW(ir.F64, e.P, rows) // both branches store every element
 	f.line("if %s <= 32 {", k)
 	f.reslice(lz.arrays, k)
 	r, row, s, c, v := f.fresh("r"), f.fresh("row"), f.fresh("s"), f.fresh("c"), f.fresh("v")

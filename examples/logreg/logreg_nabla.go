@@ -167,7 +167,7 @@ func fn_loss(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []float
 	if w_2 != x_6 {
 		return 0, runtime.NewError("logreg.nab:7:13", "'@': inner sizes differ: "+runtime.ShapeString([]int{x_5, x_6})+" @ "+runtime.ShapeString([]int{w_2}))
 	}
-	a_12 := ar.F64(x_5)
+	a_12 := ar.F64w(x_5)
 	if x_6 <= 32 {
 		w_1 = w_1[:x_6]
 		for r_13 := range a_12 {
@@ -266,7 +266,7 @@ func fn_lossvjp11000(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4
 	if w_2 != x_6 {
 		return 0, nil, 0, 0, runtime.NewError("logreg.nab:7:13", "'@': inner sizes differ: "+runtime.ShapeString([]int{x_5, x_6})+" @ "+runtime.ShapeString([]int{w_2}))
 	}
-	a_11 := ar.F64(x_5)
+	a_11 := ar.F64w(x_5)
 	if x_6 <= 32 {
 		w_1 = w_1[:x_6]
 		for r_12 := range a_11 {
@@ -539,7 +539,7 @@ func fn_predict(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []fl
 	if w_2 != x_6 {
 		return nil, 0, runtime.NewError("logreg.nab:22:73", "'@': inner sizes differ: "+runtime.ShapeString([]int{x_5, x_6})+" @ "+runtime.ShapeString([]int{w_2}))
 	}
-	a_9 := ar.F64(x_5)
+	a_9 := ar.F64w(x_5)
 	if x_6 <= 32 {
 		w_1 = w_1[:x_6]
 		for r_10 := range a_9 {

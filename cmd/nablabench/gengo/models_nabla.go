@@ -1031,17 +1031,23 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 				defer runtime.Arenas.Put(ar)
 				errs_121 := loop_154.Errs
 				s_89 := 0.0
+				var scratch_224 []float64
+				if scratch_224_n, err := runtime.CheckSize(size_14); err == nil {
+					scratch_224 = ar.F64w(scratch_224_n)
+				}
+				scratch_227 := ar.F64w(d_21)
+				scratch_228 := ar.F64w(d_22)
 				for i_123 := lo_122; i_123 < hi; i_123++ {
-					mark_124 := ar.Mark()
 					i_125 := int64(i_123)
 					n_126, err_127 := runtime.CheckSize(size_14)
 					if err_127 != nil {
 						errs_121[lo_122/32] = runtime.WithPos("models.nab:56:30", err_127)
 						return 0
 					}
-					r_128 := ar.F64w(n_126)
+					r_128 := scratch_224[:n_126:n_126]
+					scratch_225 := scratch_227[:d_21:d_21]
+					scratch_226 := scratch_228[:d_22:d_22]
 					for i_129 := range r_128 {
-						mark_130 := ar.Mark()
 						i_131 := int64(i_129)
 						x_132 := alphas_1[int(i_131)]
 						x_133 := r_64[int(i_131)]
@@ -1062,7 +1068,7 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 							errs_121[lo_122/32] = runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 							return 0
 						}
-						a_139 := ar.F64(d_21)
+						a_139 := scratch_225[:d_21:d_21]
 						if d_22 <= 32 {
 							row_137 = row_137[:d_22]
 							row_138 = row_138[:d_22]
@@ -1075,7 +1081,7 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 								a_139[r_140] = s_142
 							}
 						} else {
-							x_145 := ar.F64w(d_22)
+							x_145 := scratch_226[:d_22:d_22]
 							row_137 = row_137[:len(x_145)]
 							row_138 = row_138[:len(x_145)]
 							for i_146 := range x_145 {
@@ -1091,11 +1097,9 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 						x_151 := 0.5 * s_148
 						x_152 := x_134 - x_151
 						r_128[i_129] = x_152
-						ar.Release(mark_130)
 					}
 					s_153 := runtime.LogSumExp(r_128)
 					s_89 += s_153
-					ar.Release(mark_124)
 				}
 				return s_89
 			}
@@ -1107,16 +1111,22 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 			return 0, err_155
 		}
 	} else {
+		var scratch_229 []float64
+		if scratch_229_n, err := runtime.CheckSize(size_14); err == nil {
+			scratch_229 = ar.F64w(scratch_229_n)
+		}
+		scratch_232 := ar.F64w(d_21)
+		scratch_233 := ar.F64w(d_22)
 		for i_90 := 0; i_90 < n_87; i_90++ {
-			mark_91 := ar.Mark()
 			i_92 := int64(i_90)
 			n_93, err_94 := runtime.CheckSize(size_14)
 			if err_94 != nil {
 				return 0, runtime.WithPos("models.nab:56:30", err_94)
 			}
-			r_95 := ar.F64w(n_93)
+			r_95 := scratch_229[:n_93:n_93]
+			scratch_230 := scratch_232[:d_21:d_21]
+			scratch_231 := scratch_233[:d_22:d_22]
 			for i_96 := range r_95 {
-				mark_97 := ar.Mark()
 				i_98 := int64(i_96)
 				x_99 := alphas_1[int(i_98)]
 				x_100 := r_64[int(i_98)]
@@ -1134,7 +1144,7 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 				if x_11 != d_22 {
 					return 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 				}
-				a_106 := ar.F64(d_21)
+				a_106 := scratch_230[:d_21:d_21]
 				if d_22 <= 32 {
 					row_104 = row_104[:d_22]
 					row_105 = row_105[:d_22]
@@ -1147,7 +1157,7 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 						a_106[r_107] = s_109
 					}
 				} else {
-					x_112 := ar.F64w(d_22)
+					x_112 := scratch_231[:d_22:d_22]
 					row_104 = row_104[:len(x_112)]
 					row_105 = row_105[:len(x_112)]
 					for i_113 := range x_112 {
@@ -1163,11 +1173,9 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 				x_118 := 0.5 * s_115
 				x_119 := x_101 - x_118
 				r_95[i_96] = x_119
-				ar.Release(mark_97)
 			}
 			s_120 := runtime.LogSumExp(r_95)
 			s_89 += s_120
-			ar.Release(mark_91)
 		}
 	}
 	x_156 := x_86 + s_89
@@ -1699,7 +1707,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			if x_11 != d_22 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
-			a_110 := ar.F64(d_21)
+			a_110 := ar.F64w(d_21)
 			if d_22 <= 32 {
 				r_107 = r_107[:d_22]
 				for r_111 := range a_110 {
@@ -2034,8 +2042,10 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	var rev_271 int
 	var rev_272 int
 	rev_262, rev_264, rev_266, rev_268, rev_269, rev_270, rev_271, rev_272 = r_204, z_213, z_260, d_21, d_22, z_261, means_4, means_5
+	scratch_514 := ar.F64w(d_63)
+	scratch_517 := ar.F64w(d_73)
+	scratch_518 := ar.F64w(d_82)
 	for i_354 := int64(0); i_354 < n_17; i_354++ {
-		mark_355 := ar.Mark()
 		_ = a_61[int(i_354)]
 		row_357 := a_62[int(i_354)*d_63 : (int(i_354)+1)*d_63]
 		x_358 := a_65[int(i_354)]
@@ -2045,7 +2055,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 		row_362 := a_75[int(i_354)*rs_361 : (int(i_354)+1)*rs_361]
 		rs_363 := d_80 * d_81 * d_82
 		row_364 := a_79[int(i_354)*rs_363 : (int(i_354)+1)*rs_363]
-		r_365 := ar.F64w(d_63)
+		r_365 := scratch_514[:d_63:d_63]
 		row_357 = row_357[:len(r_365)]
 		for i_366 := range r_365 {
 			r_365[i_366] = ((math.Exp((row_357[i_366] - x_358))) * ybar_14)
@@ -2059,8 +2069,9 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 		var rev_377 int
 		var rev_378 int
 		rev_368, rev_370, rev_372, rev_374, rev_375, rev_376, rev_377, rev_378 = rev_262, rev_264, rev_266, rev_268, rev_269, rev_270, rev_271, rev_272
+		scratch_515 := scratch_517[:d_73:d_73]
+		scratch_516 := scratch_518[:d_82:d_82]
 		for i_407 := int64(0); i_407 < n_15; i_407++ {
-			mark_408 := ar.Mark()
 			if i_407 < 0 || i_407 >= int64(d_63) {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_407, d_63))
 			}
@@ -2074,7 +2085,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			row_413 := row_364[int(i_407)*rs_412 : (int(i_407)+1)*rs_412]
 			x_414 := -x_409
 			x_415 := 0.5 * x_414
-			r_416 := ar.F64w(d_73)
+			r_416 := scratch_515[:d_73:d_73]
 			row_410 = row_410[:len(r_416)]
 			for i_417 := range r_416 {
 				r_416[i_417] = ((2.0 * row_410[i_417]) * x_415)
@@ -2082,7 +2093,8 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			if d_73 != d_81 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_73})+" @ "+runtime.ShapeString([]int{d_81, d_82}))
 			}
-			a_419 := ar.F64(d_82)
+			a_419 := scratch_516[:d_82:d_82]
+			clear(a_419)
 			if d_82 <= 32 {
 				r_416 = r_416[:d_81]
 				for r_420 := range r_416 {
@@ -2124,19 +2136,18 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			}
 			rev_370[i_407] += x_409
 			rev_368[i_407] += x_409
-			ar.Release(mark_408)
 		}
-		ar.Release(mark_355)
 	}
 	var rev_436 []float64
 	var rev_437 int
 	var rev_438 int
 	rev_436, rev_437, rev_438 = z_212, icf_7, icf_8
+	scratch_519 := ar.F64w(d_44)
 	for i_448 := int64(0); i_448 < n_15; i_448++ {
-		mark_449 := ar.Mark()
 		_ = a_43[int(i_448)]
 		_ = a_46[int(i_448)*icf_8 : (int(i_448)+1)*icf_8]
-		z_452 := ar.F64(d_44)
+		z_452 := scratch_519[:d_44:d_44]
+		clear(z_452)
 		x_453 := z_213[int(i_448)]
 		for i_454 := range z_452 {
 			z_452[i_454] += x_453
@@ -2156,7 +2167,6 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 		for i_457 := range region_456 {
 			region_456[i_457] += z_452[i_457]
 		}
-		ar.Release(mark_449)
 	}
 	var rev_458 []float64
 	var rev_459 int
@@ -11790,8 +11800,8 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	var rev_299 []float64
 	var rev_300 int
 	rev_293, rev_294, rev_295, rev_296, rev_297, rev_298, rev_299, rev_300 = z_290, cam_2, cam_3, z_291, 2, r_32, z_292, cam_3
+	scratch_464 := ar.F64w(cam_3)
 	for i_322 := int64(0); i_322 < int64(2); i_322++ {
-		mark_323 := ar.Mark()
 		if i_322 < 0 || i_322 >= int64(n_198) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_322, n_198))
 		}
@@ -11817,7 +11827,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 		if d_201 != cam_3 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{d_201}))
 		}
-		r_332 := ar.F64w(cam_3)
+		r_332 := scratch_464[:cam_3:cam_3]
 		r_176 = r_176[:len(r_332)]
 		row_324 = row_324[:len(r_332)]
 		for i_333 := range r_332 {
@@ -11864,7 +11874,6 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 		for i_342 := range row_341 {
 			row_341[i_342] += (row_327[i_342] * r_332[i_342])
 		}
-		ar.Release(mark_323)
 	}
 	if cam_3 != r_32 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_32})+" and "+runtime.ShapeString([]int{cam_3}))
@@ -12787,8 +12796,8 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	var rev_234 []float64
 	var rev_235 int
 	rev_228, rev_229, rev_230, rev_231, rev_232, rev_233, rev_234, rev_235 = z_225, tape_18, tape_19, z_226, tape_21, tape_22, z_227, tape_24
+	scratch_380 := ar.F64w(tape_24)
 	for i_257 := int64(0); i_257 < int64(2); i_257++ {
-		mark_258 := ar.Mark()
 		if i_257 < 0 || i_257 >= int64(tape_9) {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_257, tape_9))
 		}
@@ -12814,7 +12823,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 		if tape_10 != tape_24 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_10}))
 		}
-		r_267 := ar.F64w(tape_24)
+		r_267 := scratch_380[:tape_24:tape_24]
 		tape_23 = tape_23[:len(r_267)]
 		row_259 = row_259[:len(r_267)]
 		for i_268 := range r_267 {
@@ -12861,7 +12870,6 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 		for i_277 := range row_276 {
 			row_276[i_277] += (row_262[i_277] * r_267[i_277])
 		}
-		ar.Release(mark_258)
 	}
 	if tape_24 != tape_40 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_24}))
@@ -13441,8 +13449,8 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	var rev_227 []float64
 	var rev_228 int
 	rev_221, rev_222, rev_223, rev_224, rev_225, rev_226, rev_227, rev_228 = z_218, tape_18, tape_19, z_219, tape_21, tape_22, z_220, tape_24
+	scratch_373 := ar.F64w(tape_24)
 	for i_250 := int64(0); i_250 < int64(2); i_250++ {
-		mark_251 := ar.Mark()
 		if i_250 < 0 || i_250 >= int64(tape_9) {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_250, tape_9))
 		}
@@ -13468,7 +13476,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 		if tape_10 != tape_24 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_10}))
 		}
-		r_260 := ar.F64w(tape_24)
+		r_260 := scratch_373[:tape_24:tape_24]
 		tape_23 = tape_23[:len(r_260)]
 		row_252 = row_252[:len(r_260)]
 		for i_261 := range r_260 {
@@ -13515,7 +13523,6 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 		for i_270 := range row_269 {
 			row_269[i_270] += (row_255[i_270] * r_260[i_270])
 		}
-		ar.Release(mark_251)
 	}
 	if tape_24 != tape_40 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_24}))
