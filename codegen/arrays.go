@@ -937,9 +937,23 @@ func lowerMatmul(f *fn, e *ir.PrimCall) val {
 	case ra == 1 && rb == 2:
 		k, cols := b.parts[1], b.parts[2]
 		mismatch(a.parts[1], k)
-		y := f.alloc(ir.F64, e.P, cols)
-		f.line("if %s <= 32 {", cols)
+		// Small: each element is one sum down a column, in the row
+		// order of the accumulating loop below (so the same bits), kept
+		// in a register instead of cleared and added to in memory.
+		y := f.allocW(ir.F64, e.P, cols)
 		x, r, row, c, v := a.parts[0], f.fresh("r"), f.fresh("row"), f.fresh("c"), f.fresh("v")
+		s := f.fresh("s")
+		f.line("if %s <= 32 && %s <= 32 {", cols, k)
+		f.line("%s = %s[:%s]", x, x, k)
+		f.line("for %s := range %s {", c, y)
+		f.line("%s := 0.0", s)
+		f.line("for %s, %s := range %s {", r, v, x)
+		f.line("%s += %s * %s[%s*%s+%s]", s, v, b.parts[0], r, cols, c)
+		f.line("}")
+		f.line("%s[%s] = %s", y, c, s)
+		f.line("}")
+		f.line("} else if %s <= 32 {", cols)
+		f.line("clear(%s)", y)
 		f.line("%s = %s[:%s]", x, x, k)
 		f.line("for %s := range %s {", r, x)
 		f.line("%s := %s[%s*%s : (%s+1)*%s]", row, b.parts[0], r, cols, r, cols)

@@ -417,7 +417,7 @@ func (g *gen) emitDef(di *defInfo) (err error) {
 		}
 		code = strings.Join(keep, "\n")
 	}
-	code = markUnused(dropDeadParts(f.hoistScratch(code)))
+	code = markUnused(dropDeadParts(dropWriteOnly(f.hoistScratch(code))))
 	if di.value {
 		g.emitValueDef(di, code, resTypes)
 		return nil

@@ -259,7 +259,7 @@ var nbLoop8 runtime.LoopSite
 
 // fn_lossvjp11000 is def loss$vjp_11000 (logreg.nab:6:12).
 func fn_lossvjp11000(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_5 int, x_6 int, y_7 []float64, y_8 int, lam_9 float64, ybar_10 float64) (float64, []float64, int, float64, error) {
-	mark_81 := ar.Mark()
+	mark_82 := ar.Mark()
 	w_1 = w_1[:w_2]
 	x_4 = x_4[:x_5*x_6]
 	y_7 = y_7[:y_8]
@@ -425,8 +425,18 @@ func fn_lossvjp11000(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4
 	if y_8 != x_5 {
 		return 0, nil, 0, 0, runtime.NewError("logreg.nab:6:12", "'@': inner sizes differ: "+runtime.ShapeString([]int{y_8})+" @ "+runtime.ShapeString([]int{x_5, x_6}))
 	}
-	a_70 := ar.F64(x_6)
-	if x_6 <= 32 {
+	a_70 := ar.F64w(x_6)
+	if x_6 <= 32 && x_5 <= 32 {
+		r_54 = r_54[:x_5]
+		for c_73 := range a_70 {
+			s_75 := 0.0
+			for r_71, v_74 := range r_54 {
+				s_75 += v_74 * x_4[r_71*x_6+c_73]
+			}
+			a_70[c_73] = s_75
+		}
+	} else if x_6 <= 32 {
+		clear(a_70)
 		r_54 = r_54[:x_5]
 		for r_71 := range r_54 {
 			row_72 := x_4[r_71*x_6 : (r_71+1)*x_6]
@@ -442,16 +452,16 @@ func fn_lossvjp11000(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4
 		return 0, nil, 0, 0, runtime.NewError("logreg.nab:6:12", "acc_add: shapes "+runtime.ShapeString([]int{w_2})+" and "+runtime.ShapeString([]int{x_6})+" differ")
 	}
 	a_70 = a_70[:len(r_35)]
-	for i_75 := range r_35 {
-		r_35[i_75] += a_70[i_75]
+	for i_76 := range r_35 {
+		r_35[i_76] += a_70[i_76]
 	}
-	m_76 := runtime.Sum(r_25) / float64(len(r_25))
-	d_77 := runtime.Dot(w_1, w_1)
-	x_78 := x_33 * d_77
-	x_79 := m_76 + x_78
-	s_80 := runtime.Sum(r_54)
-	ar.Keep(mark_81, &r_35)
-	return x_79, r_35, w_2, s_80, nil
+	m_77 := runtime.Sum(r_25) / float64(len(r_25))
+	d_78 := runtime.Dot(w_1, w_1)
+	x_79 := x_33 * d_78
+	x_80 := m_77 + x_79
+	s_81 := runtime.Sum(r_54)
+	ar.Keep(mark_82, &r_35)
+	return x_80, r_35, w_2, s_81, nil
 }
 
 // fn_lossgrad is def loss_grad (logreg.nab:11:12).

@@ -1546,7 +1546,7 @@ var nbLoop10 runtime.LoopSite
 
 // fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:53:12).
 func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, error) {
-	mark_513 := ar.Mark()
+	mark_517 := ar.Mark()
 	alphas_1 = alphas_1[:alphas_2]
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
@@ -1675,7 +1675,6 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_88)
 		}
 		a_89 := ar.F64w(n_87)
-		var a_90 []float64
 		var d_91 int = 0
 		var rs_92 int = 0
 		var a_93 []float64
@@ -1737,14 +1736,13 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 				d_91 = d_21
 				rs_92 = d_91
 				tot_125, err_126 := runtime.MulSize(n_87, rs_92)
+				_ = tot_125
 				if err_126 != nil {
 					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_126)
 				}
-				a_90 = ar.F64w(tot_125)
 			} else if d_21 != d_91 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_91}))
 			}
-			copy(a_90[i_100*rs_92:(i_100+1)*rs_92], r_116)
 			if i_100 == 0 {
 				d_94 = d_21
 				rs_95 = d_94
@@ -2042,185 +2040,194 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	var rev_271 int
 	var rev_272 int
 	rev_262, rev_264, rev_266, rev_268, rev_269, rev_270, rev_271, rev_272 = r_204, z_213, z_260, d_21, d_22, z_261, means_4, means_5
-	scratch_514 := ar.F64w(d_63)
-	scratch_517 := ar.F64w(d_73)
-	scratch_518 := ar.F64w(d_82)
-	for i_354 := int64(0); i_354 < n_17; i_354++ {
-		_ = a_61[int(i_354)]
-		row_357 := a_62[int(i_354)*d_63 : (int(i_354)+1)*d_63]
-		x_358 := a_65[int(i_354)]
-		rs_359 := d_72 * d_73
-		row_360 := a_71[int(i_354)*rs_359 : (int(i_354)+1)*rs_359]
-		rs_361 := d_76 * d_77
-		row_362 := a_75[int(i_354)*rs_361 : (int(i_354)+1)*rs_361]
-		rs_363 := d_80 * d_81 * d_82
-		row_364 := a_79[int(i_354)*rs_363 : (int(i_354)+1)*rs_363]
-		r_365 := scratch_514[:d_63:d_63]
-		row_357 = row_357[:len(r_365)]
-		for i_366 := range r_365 {
-			r_365[i_366] = ((math.Exp((row_357[i_366] - x_358))) * ybar_14)
+	scratch_518 := ar.F64w(d_63)
+	scratch_521 := ar.F64w(d_73)
+	scratch_522 := ar.F64w(d_82)
+	for i_356 := int64(0); i_356 < n_17; i_356++ {
+		_ = a_61[int(i_356)]
+		row_359 := a_62[int(i_356)*d_63 : (int(i_356)+1)*d_63]
+		x_360 := a_65[int(i_356)]
+		rs_361 := d_72 * d_73
+		row_362 := a_71[int(i_356)*rs_361 : (int(i_356)+1)*rs_361]
+		rs_363 := d_76 * d_77
+		row_364 := a_75[int(i_356)*rs_363 : (int(i_356)+1)*rs_363]
+		rs_365 := d_80 * d_81 * d_82
+		row_366 := a_79[int(i_356)*rs_365 : (int(i_356)+1)*rs_365]
+		r_367 := scratch_518[:d_63:d_63]
+		row_359 = row_359[:len(r_367)]
+		for i_368 := range r_367 {
+			r_367[i_368] = ((math.Exp((row_359[i_368] - x_360))) * ybar_14)
 		}
-		var rev_368 []float64
 		var rev_370 []float64
 		var rev_372 []float64
-		var rev_374 int
-		var rev_375 int
-		var rev_376 []float64
+		var rev_374 []float64
+		var rev_376 int
 		var rev_377 int
-		var rev_378 int
-		rev_368, rev_370, rev_372, rev_374, rev_375, rev_376, rev_377, rev_378 = rev_262, rev_264, rev_266, rev_268, rev_269, rev_270, rev_271, rev_272
-		scratch_515 := scratch_517[:d_73:d_73]
-		scratch_516 := scratch_518[:d_82:d_82]
-		for i_407 := int64(0); i_407 < n_15; i_407++ {
-			if i_407 < 0 || i_407 >= int64(d_63) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_407, d_63))
+		var rev_378 []float64
+		var rev_379 int
+		var rev_380 int
+		rev_370, rev_372, rev_374, rev_376, rev_377, rev_378, rev_379, rev_380 = rev_262, rev_264, rev_266, rev_268, rev_269, rev_270, rev_271, rev_272
+		scratch_519 := scratch_521[:d_73:d_73]
+		scratch_520 := scratch_522[:d_82:d_82]
+		for i_410 := int64(0); i_410 < n_15; i_410++ {
+			if i_410 < 0 || i_410 >= int64(d_63) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_410, d_63))
 			}
-			x_409 := r_365[int(i_407)]
-			if i_407 < 0 || i_407 >= int64(d_66) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_407, d_66))
+			x_412 := r_367[int(i_410)]
+			if i_410 < 0 || i_410 >= int64(d_66) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_410, d_66))
 			}
-			row_410 := row_360[int(i_407)*d_73 : (int(i_407)+1)*d_73]
-			row_411 := row_362[int(i_407)*d_77 : (int(i_407)+1)*d_77]
-			rs_412 := d_81 * d_82
-			row_413 := row_364[int(i_407)*rs_412 : (int(i_407)+1)*rs_412]
-			x_414 := -x_409
-			x_415 := 0.5 * x_414
-			r_416 := scratch_515[:d_73:d_73]
-			row_410 = row_410[:len(r_416)]
-			for i_417 := range r_416 {
-				r_416[i_417] = ((2.0 * row_410[i_417]) * x_415)
+			row_413 := row_362[int(i_410)*d_73 : (int(i_410)+1)*d_73]
+			row_414 := row_364[int(i_410)*d_77 : (int(i_410)+1)*d_77]
+			rs_415 := d_81 * d_82
+			row_416 := row_366[int(i_410)*rs_415 : (int(i_410)+1)*rs_415]
+			x_417 := -x_412
+			x_418 := 0.5 * x_417
+			r_419 := scratch_519[:d_73:d_73]
+			row_413 = row_413[:len(r_419)]
+			for i_420 := range r_419 {
+				r_419[i_420] = ((2.0 * row_413[i_420]) * x_418)
 			}
 			if d_73 != d_81 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_73})+" @ "+runtime.ShapeString([]int{d_81, d_82}))
 			}
-			a_419 := scratch_516[:d_82:d_82]
-			clear(a_419)
-			if d_82 <= 32 {
-				r_416 = r_416[:d_81]
-				for r_420 := range r_416 {
-					row_421 := row_413[r_420*d_82 : (r_420+1)*d_82]
-					a_419 = a_419[:len(row_421)]
-					for c_422, v_423 := range row_421 {
-						a_419[c_422] += r_416[r_420] * v_423
+			a_422 := scratch_520[:d_82:d_82]
+			if d_82 <= 32 && d_81 <= 32 {
+				r_419 = r_419[:d_81]
+				for c_425 := range a_422 {
+					s_427 := 0.0
+					for r_423, v_426 := range r_419 {
+						s_427 += v_426 * row_416[r_423*d_82+c_425]
+					}
+					a_422[c_425] = s_427
+				}
+			} else if d_82 <= 32 {
+				clear(a_422)
+				r_419 = r_419[:d_81]
+				for r_423 := range r_419 {
+					row_424 := row_416[r_423*d_82 : (r_423+1)*d_82]
+					a_422 = a_422[:len(row_424)]
+					for c_425, v_426 := range row_424 {
+						a_422[c_425] += r_419[r_423] * v_426
 					}
 				}
 			} else {
-				runtime.Gemv(true, d_81, d_82, 1, row_413, r_416, 0, a_419)
+				runtime.Gemv(true, d_81, d_82, 1, row_416, r_419, 0, a_422)
 			}
-			if i_407 < 0 || i_407 >= int64(rev_377) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_407, rev_377))
+			if i_410 < 0 || i_410 >= int64(rev_379) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_410, rev_379))
 			}
-			if rev_378 != d_82 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_378})+" and "+runtime.ShapeString([]int{d_82})+" differ")
+			if rev_380 != d_82 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_380})+" and "+runtime.ShapeString([]int{d_82})+" differ")
 			}
-			row_424 := rev_376[i_407*int64(rev_378) : (i_407+1)*int64(rev_378)]
-			a_419 = a_419[:len(row_424)]
-			for i_425 := range row_424 {
-				row_424[i_425] += -a_419[i_425]
+			row_428 := rev_378[i_410*int64(rev_380) : (i_410+1)*int64(rev_380)]
+			a_422 = a_422[:len(row_428)]
+			for i_429 := range row_428 {
+				row_428[i_429] += -a_422[i_429]
 			}
-			tot_427, err_428 := runtime.MulSize(d_73, d_77)
-			if err_428 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_428)
+			tot_431, err_432 := runtime.MulSize(d_73, d_77)
+			if err_432 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_432)
 			}
-			_ = tot_427
-			if rev_374 != d_73 || rev_375 != d_77 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_374, rev_375})+" and "+runtime.ShapeString([]int{d_73, d_77})+" differ")
+			_ = tot_431
+			if rev_376 != d_73 || rev_377 != d_77 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_376, rev_377})+" and "+runtime.ShapeString([]int{d_73, d_77})+" differ")
 			}
-			rs_429 := rev_374 * rev_375
-			row_430 := rev_372[i_407*int64(rs_429) : (i_407+1)*int64(rs_429)]
-			for i_431, xi_432 := range r_416 {
-				row_435 := row_430[i_431*len(row_411) : (i_431+1)*len(row_411)]
-				for j_433, yj_434 := range row_411 {
-					row_435[j_433] += xi_432 * yj_434
+			rs_433 := rev_376 * rev_377
+			row_434 := rev_374[i_410*int64(rs_433) : (i_410+1)*int64(rs_433)]
+			for i_435, xi_436 := range r_419 {
+				row_439 := row_434[i_435*len(row_414) : (i_435+1)*len(row_414)]
+				for j_437, yj_438 := range row_414 {
+					row_439[j_437] += xi_436 * yj_438
 				}
 			}
-			rev_370[i_407] += x_409
-			rev_368[i_407] += x_409
+			rev_372[i_410] += x_412
+			rev_370[i_410] += x_412
 		}
 	}
-	var rev_436 []float64
-	var rev_437 int
-	var rev_438 int
-	rev_436, rev_437, rev_438 = z_212, icf_7, icf_8
-	scratch_519 := ar.F64w(d_44)
-	for i_448 := int64(0); i_448 < n_15; i_448++ {
-		_ = a_43[int(i_448)]
-		_ = a_46[int(i_448)*icf_8 : (int(i_448)+1)*icf_8]
-		z_452 := scratch_519[:d_44:d_44]
-		clear(z_452)
-		x_453 := z_213[int(i_448)]
-		for i_454 := range z_452 {
-			z_452[i_454] += x_453
+	var rev_440 []float64
+	var rev_441 int
+	var rev_442 int
+	rev_440, rev_441, rev_442 = z_212, icf_7, icf_8
+	scratch_523 := ar.F64w(d_44)
+	for i_452 := int64(0); i_452 < n_15; i_452++ {
+		_ = a_43[int(i_452)]
+		_ = a_46[int(i_452)*icf_8 : (int(i_452)+1)*icf_8]
+		z_456 := scratch_523[:d_44:d_44]
+		clear(z_456)
+		x_457 := z_213[int(i_452)]
+		for i_458 := range z_456 {
+			z_456[i_458] += x_457
 		}
 		if int64(0)+int64(d_44) > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_44), icf_8))
 		}
-		if i_448 < 0 || i_448 >= int64(rev_437) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_448, rev_437))
+		if i_452 < 0 || i_452 >= int64(rev_441) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_452, rev_441))
 		}
-		if rev_438 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_438})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_442 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_442})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_455 := rev_436[i_448*int64(rev_438) : (i_448+1)*int64(rev_438)]
-		region_456 := row_455[int(int64(0))*1 : (int(int64(0))+d_44)*1]
-		z_452 = z_452[:len(region_456)]
-		for i_457 := range region_456 {
-			region_456[i_457] += z_452[i_457]
+		row_459 := rev_440[i_452*int64(rev_442) : (i_452+1)*int64(rev_442)]
+		region_460 := row_459[int(int64(0))*1 : (int(int64(0))+d_44)*1]
+		z_456 = z_456[:len(region_460)]
+		for i_461 := range region_460 {
+			region_460[i_461] += z_456[i_461]
 		}
 	}
-	var rev_458 []float64
-	var rev_459 int
-	var rev_460 int
-	rev_458, rev_459, rev_460 = z_212, icf_7, icf_8
-	for i_479 := int64(0); i_479 < n_15; i_479++ {
-		mark_480 := ar.Mark()
-		rs_481 := d_21 * d_22
-		_ = a_20[int(i_479)*rs_481 : (int(i_479)+1)*rs_481]
-		row_483 := a_24[int(i_479)*icf_8 : (int(i_479)+1)*icf_8]
-		r_484, r_485, r_486, r_487, r_488, r_489, err_490 := fn_qmatsplit10fwd(ar, row_483, icf_8, n_16)
-		_ = r_484
-		_ = r_485
-		_ = r_486
-		if err_490 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_490, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
+	var rev_462 []float64
+	var rev_463 int
+	var rev_464 int
+	rev_462, rev_463, rev_464 = z_212, icf_7, icf_8
+	for i_483 := int64(0); i_483 < n_15; i_483++ {
+		mark_484 := ar.Mark()
+		rs_485 := d_21 * d_22
+		_ = a_20[int(i_483)*rs_485 : (int(i_483)+1)*rs_485]
+		row_487 := a_24[int(i_483)*icf_8 : (int(i_483)+1)*icf_8]
+		r_488, r_489, r_490, r_491, r_492, r_493, err_494 := fn_qmatsplit10fwd(ar, row_487, icf_8, n_16)
+		_ = r_488
+		_ = r_489
+		_ = r_490
+		if err_494 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_494, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		rs_491 := d_21 * d_22
-		row_492 := z_260[int(i_479)*rs_491 : (int(i_479)+1)*rs_491]
-		r_493, r_494, err_495 := fn_qmatsplit10bwd(ar, r_487, r_488, r_489, row_492, d_21, d_22)
-		if err_495 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_495, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
+		rs_495 := d_21 * d_22
+		row_496 := z_260[int(i_483)*rs_495 : (int(i_483)+1)*rs_495]
+		r_497, r_498, err_499 := fn_qmatsplit10bwd(ar, r_491, r_492, r_493, row_496, d_21, d_22)
+		if err_499 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_499, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		if i_479 < 0 || i_479 >= int64(rev_459) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_479, rev_459))
+		if i_483 < 0 || i_483 >= int64(rev_463) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_483, rev_463))
 		}
-		if rev_460 != r_494 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_460})+" and "+runtime.ShapeString([]int{r_494})+" differ")
+		if rev_464 != r_498 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_464})+" and "+runtime.ShapeString([]int{r_498})+" differ")
 		}
-		row_496 := rev_458[i_479*int64(rev_460) : (i_479+1)*int64(rev_460)]
-		for j_497 := range row_496 {
-			row_496[j_497] += r_493[j_497]
+		row_500 := rev_462[i_483*int64(rev_464) : (i_483+1)*int64(rev_464)]
+		for j_501 := range row_500 {
+			row_500[j_501] += r_497[j_501]
 		}
-		ar.Release(mark_480)
+		ar.Release(mark_484)
 	}
-	x_498 := n_17 * n_16
-	x_499 := float64(x_498)
-	x_500 := (-0.5) * x_499
-	x_501 := x_500 * 1.8378770664093453
-	s_502 := runtime.Sum(view_149)
-	x_503 := x_501 + s_502
-	x_504 := x_200 * s_201
-	x_505 := x_503 - x_504
-	s_506 := runtime.Sum(view_199)
+	x_502 := n_17 * n_16
+	x_503 := float64(x_502)
+	x_504 := (-0.5) * x_503
+	x_505 := x_504 * 1.8378770664093453
+	s_506 := runtime.Sum(view_149)
 	x_507 := x_505 + s_506
-	x_508 := float64(n_15)
-	r_509, err_510 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_510 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_510, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_508 := x_200 * s_201
+	x_509 := x_507 - x_508
+	s_510 := runtime.Sum(view_199)
+	x_511 := x_509 + s_510
+	x_512 := float64(n_15)
+	r_513, err_514 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_514 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_514, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_511 := x_508 * r_509
-	x_512 := x_507 - x_511
-	ar.Keep(mark_513, &r_204, &z_261, &z_212)
-	return x_512, r_204, alphas_2, z_261, means_4, means_5, z_212, icf_7, icf_8, nil
+	x_515 := x_512 * r_513
+	x_516 := x_511 - x_515
+	ar.Keep(mark_517, &r_204, &z_261, &z_212)
+	return x_516, r_204, alphas_2, z_261, means_4, means_5, z_212, icf_7, icf_8, nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:64:12).
@@ -14122,8 +14129,6 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if err_310 != nil {
 		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:57", err_310)
 	}
-	a_311 := ar.F64(n_309)
-	var a_312 []float64
 	var d_313 int = 0
 	var rs_314 int = 0
 	for i_315 := 0; i_315 < n_307; i_315++ {
@@ -14132,14 +14137,13 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 			d_313 = n_309
 			rs_314 = d_313
 			tot_317, err_318 := runtime.MulSize(n_307, rs_314)
+			_ = tot_317
 			if err_318 != nil {
 				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_318)
 			}
-			a_312 = ar.F64w(tot_317)
 		} else if n_309 != d_313 {
 			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:179:49", "fill: element "+strconv.Itoa(i_315)+" has shape "+runtime.ShapeString([]int{n_309})+", element 0 has shape "+runtime.ShapeString([]int{d_313}))
 		}
-		copy(a_312[i_315*rs_314:(i_315+1)*rs_314], a_311)
 		if i_315 > 0 {
 			ar.Release(mark_316)
 		}
