@@ -1038,7 +1038,6 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 				scratch_225 := ar.F64w(d_21)
 				scratch_226 := ar.F64w(d_22)
 				for i_123 := lo_122; i_123 < hi; i_123++ {
-					mark_124 := ar.Mark()
 					i_125 := int64(i_123)
 					n_126, err_127 := runtime.CheckSize(size_14)
 					if err_127 != nil {
@@ -1047,7 +1046,6 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 					}
 					r_128 := scratch_224[:n_126:n_126]
 					for i_129 := range r_128 {
-						mark_130 := ar.Mark()
 						i_131 := int64(i_129)
 						x_132 := alphas_1[int(i_131)]
 						x_133 := r_64[int(i_131)]
@@ -1097,11 +1095,11 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 						x_151 := 0.5 * s_148
 						x_152 := x_134 - x_151
 						r_128[i_129] = x_152
-						ar.Release(mark_130)
+						runtime.LoopCall()
 					}
 					s_153 := runtime.LogSumExp(r_128)
 					s_89 += s_153
-					ar.Release(mark_124)
+					runtime.LoopCall()
 				}
 				return s_89
 			}
@@ -1120,7 +1118,6 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 		scratch_230 := ar.F64w(d_21)
 		scratch_231 := ar.F64w(d_22)
 		for i_90 := 0; i_90 < n_87; i_90++ {
-			mark_91 := ar.Mark()
 			i_92 := int64(i_90)
 			n_93, err_94 := runtime.CheckSize(size_14)
 			if err_94 != nil {
@@ -1128,7 +1125,6 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 			}
 			r_95 := scratch_229[:n_93:n_93]
 			for i_96 := range r_95 {
-				mark_97 := ar.Mark()
 				i_98 := int64(i_96)
 				x_99 := alphas_1[int(i_98)]
 				x_100 := r_64[int(i_98)]
@@ -1175,11 +1171,11 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 				x_118 := 0.5 * s_115
 				x_119 := x_101 - x_118
 				r_95[i_96] = x_119
-				ar.Release(mark_97)
+				runtime.LoopCall()
 			}
 			s_120 := runtime.LogSumExp(r_95)
 			s_89 += s_120
-			ar.Release(mark_91)
+			runtime.LoopCall()
 		}
 	}
 	x_156 := x_86 + s_89
@@ -2048,7 +2044,6 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	scratch_519 := ar.F64w(d_73)
 	scratch_520 := ar.F64w(d_82)
 	for i_356 := int64(0); i_356 < n_17; i_356++ {
-		mark_357 := ar.Mark()
 		_ = a_61[int(i_356)]
 		row_359 := a_62[int(i_356)*d_63 : (int(i_356)+1)*d_63]
 		x_360 := a_65[int(i_356)]
@@ -2073,7 +2068,6 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 		var rev_380 int
 		rev_370, rev_372, rev_374, rev_376, rev_377, rev_378, rev_379, rev_380 = rev_262, rev_264, rev_266, rev_268, rev_269, rev_270, rev_271, rev_272
 		for i_410 := int64(0); i_410 < n_15; i_410++ {
-			mark_411 := ar.Mark()
 			if i_410 < 0 || i_410 >= int64(d_63) {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_410, d_63))
 			}
@@ -2147,9 +2141,9 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			}
 			rev_372[i_410] += x_412
 			rev_370[i_410] += x_412
-			ar.Release(mark_411)
+			runtime.LoopCall()
 		}
-		ar.Release(mark_357)
+		runtime.LoopCall()
 	}
 	var rev_440 []float64
 	var rev_441 int
@@ -2157,7 +2151,6 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	rev_440, rev_441, rev_442 = z_212, icf_7, icf_8
 	scratch_523 := ar.F64w(d_44)
 	for i_452 := int64(0); i_452 < n_15; i_452++ {
-		mark_453 := ar.Mark()
 		_ = a_43[int(i_452)]
 		_ = a_46[int(i_452)*icf_8 : (int(i_452)+1)*icf_8]
 		z_456 := scratch_523[:d_44:d_44]
@@ -2181,7 +2174,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 		for i_461 := range region_460 {
 			region_460[i_461] += z_456[i_461]
 		}
-		ar.Release(mark_453)
+		runtime.LoopCall()
 	}
 	var rev_462 []float64
 	var rev_463 int
@@ -11817,7 +11810,6 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	rev_293, rev_294, rev_295, rev_296, rev_297, rev_298, rev_299, rev_300 = z_290, cam_2, cam_3, z_291, 2, r_32, z_292, cam_3
 	scratch_464 := ar.F64w(cam_3)
 	for i_322 := int64(0); i_322 < int64(2); i_322++ {
-		mark_323 := ar.Mark()
 		if i_322 < 0 || i_322 >= int64(n_198) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_322, n_198))
 		}
@@ -11890,7 +11882,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 		for i_342 := range row_341 {
 			row_341[i_342] += (row_327[i_342] * r_332[i_342])
 		}
-		ar.Release(mark_323)
+		runtime.LoopCall()
 	}
 	if cam_3 != r_32 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_32})+" and "+runtime.ShapeString([]int{cam_3}))
@@ -12815,7 +12807,6 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	rev_228, rev_229, rev_230, rev_231, rev_232, rev_233, rev_234, rev_235 = z_225, tape_18, tape_19, z_226, tape_21, tape_22, z_227, tape_24
 	scratch_380 := ar.F64w(tape_24)
 	for i_257 := int64(0); i_257 < int64(2); i_257++ {
-		mark_258 := ar.Mark()
 		if i_257 < 0 || i_257 >= int64(tape_9) {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_257, tape_9))
 		}
@@ -12888,7 +12879,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 		for i_277 := range row_276 {
 			row_276[i_277] += (row_262[i_277] * r_267[i_277])
 		}
-		ar.Release(mark_258)
+		runtime.LoopCall()
 	}
 	if tape_24 != tape_40 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_24}))
@@ -13470,7 +13461,6 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	rev_221, rev_222, rev_223, rev_224, rev_225, rev_226, rev_227, rev_228 = z_218, tape_18, tape_19, z_219, tape_21, tape_22, z_220, tape_24
 	scratch_373 := ar.F64w(tape_24)
 	for i_250 := int64(0); i_250 < int64(2); i_250++ {
-		mark_251 := ar.Mark()
 		if i_250 < 0 || i_250 >= int64(tape_9) {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_250, tape_9))
 		}
@@ -13543,7 +13533,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 		for i_270 := range row_269 {
 			row_269[i_270] += (row_255[i_270] * r_260[i_270])
 		}
-		ar.Release(mark_251)
+		runtime.LoopCall()
 	}
 	if tape_24 != tape_40 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_24}))

@@ -2163,7 +2163,6 @@ func fn_solvesinkhornf(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, a_4 [
 				errs_27 := loop_42.Errs
 				scratch_45 := ar.F64w(g_7)
 				for i_29 := lo_28; i_29 < hi; i_29++ {
-					mark_30 := ar.Mark()
 					i_31 := int64(i_29)
 					if i_31 < 0 || i_31 >= int64(a_5) {
 						errs_27[lo_28/32] = runtime.WithPos("std/solve:185:15", runtime.CheckIndex(i_31, a_5))
@@ -2187,7 +2186,7 @@ func fn_solvesinkhornf(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, a_4 [
 					x_40 := eps_8 * s_39
 					x_41 := x_34 - x_40
 					r_13[i_29] = x_41
-					ar.Release(mark_30)
+					runtime.LoopCall()
 				}
 			}
 		}
@@ -2200,7 +2199,6 @@ func fn_solvesinkhornf(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, a_4 [
 	} else {
 		scratch_46 := ar.F64w(g_7)
 		for i_14 := range r_13 {
-			mark_15 := ar.Mark()
 			i_16 := int64(i_14)
 			if i_16 < 0 || i_16 >= int64(a_5) {
 				return nil, 0, runtime.WithPos("std/solve:185:15", runtime.CheckIndex(i_16, a_5))
@@ -2222,7 +2220,7 @@ func fn_solvesinkhornf(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, a_4 [
 			x_25 := eps_8 * s_24
 			x_26 := x_19 - x_25
 			r_13[i_14] = x_26
-			ar.Release(mark_15)
+			runtime.LoopCall()
 		}
 	}
 	ar.Keep(mark_44, &r_13)
@@ -2270,7 +2268,6 @@ func fn_solvesinkhorng(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, b_4 [
 				errs_31 := loop_50.Errs
 				scratch_53 := ar.F64w(f_7)
 				for i_33 := lo_32; i_33 < hi; i_33++ {
-					mark_34 := ar.Mark()
 					i_35 := int64(i_33)
 					if i_35 < 0 || i_35 >= int64(b_5) {
 						errs_31[lo_32/32] = runtime.WithPos("std/solve:190:15", runtime.CheckIndex(i_35, b_5))
@@ -2300,7 +2297,7 @@ func fn_solvesinkhorng(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, b_4 [
 					x_48 := eps_8 * s_47
 					x_49 := x_38 - x_48
 					r_13[i_33] = x_49
-					ar.Release(mark_34)
+					runtime.LoopCall()
 				}
 			}
 		}
@@ -2313,7 +2310,6 @@ func fn_solvesinkhorng(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, b_4 [
 	} else {
 		scratch_54 := ar.F64w(f_7)
 		for i_14 := range r_13 {
-			mark_15 := ar.Mark()
 			i_16 := int64(i_14)
 			if i_16 < 0 || i_16 >= int64(b_5) {
 				return nil, 0, runtime.WithPos("std/solve:190:15", runtime.CheckIndex(i_16, b_5))
@@ -2340,7 +2336,7 @@ func fn_solvesinkhorng(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, b_4 [
 			x_29 := eps_8 * s_28
 			x_30 := x_19 - x_29
 			r_13[i_14] = x_30
-			ar.Release(mark_15)
+			runtime.LoopCall()
 		}
 	}
 	ar.Keep(mark_52, &r_13)
