@@ -864,13 +864,8 @@ func lowerDot(f *fn, e *ir.PrimCall) val {
 	return valOf(e.T, f.def("d", fmt.Sprintf("runtime.Dot(%s, %s)", x.parts[0], y.parts[0])))
 }
 
-// alloc allocates a fresh f64 array of the given dims (int atoms), with a
-// checked total size.
-func (f *fn) alloc(k ir.ScalarKind, pos ir.Pos, dims ...string) string {
-	return f.def("a", f.mk(k, f.totalSize(pos, dims)))
-}
-
-// allocW is alloc for an array whose every element the caller stores
+// allocW allocates a fresh f64 array of the given dims (int atoms), with
+// a checked total size, uncleared: the caller stores every element
 // before any is read.
 func (f *fn) allocW(k ir.ScalarKind, pos ir.Pos, dims ...string) string {
 	return f.def("a", f.mkW(k, f.totalSize(pos, dims)))
