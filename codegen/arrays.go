@@ -864,14 +864,20 @@ func lowerDot(f *fn, e *ir.PrimCall) val {
 	return valOf(e.T, f.def("d", fmt.Sprintf("runtime.Dot(%s, %s)", x.parts[0], y.parts[0])))
 }
 
-// alloc allocates a fresh f64 array of the given dims (int atoms), with a
-// checked total size.
-func (f *fn) alloc(k ir.ScalarKind, pos ir.Pos, dims ...string) string {
+// allocW allocates a fresh f64 array of the given dims (int atoms), with
+// a checked total size, uncleared: the caller stores every element
+// before any is read.
+func (f *fn) allocW(k ir.ScalarKind, pos ir.Pos, dims ...string) string {
+	return f.def("a", f.mkW(k, f.totalSize(pos, dims)))
+}
+
+// totalSize is the checked product of dims.
+func (f *fn) totalSize(pos ir.Pos, dims []string) string {
 	total := dims[0]
 	for _, d := range dims[1:] {
 		total = f.mulSize(total, d, pos)
 	}
-	return f.def("a", f.mk(k, total))
+	return total
 }
 
 // mulSize is the checked product of two sizes, failing at pos when it
@@ -920,15 +926,29 @@ func lowerMatmul(f *fn, e *ir.PrimCall) val {
 	case ra == 2 && rb == 2:
 		rows, k, cols := a.parts[1], a.parts[2], b.parts[2]
 		mismatch(b.parts[1], k)
-		c := f.alloc(ir.F64, e.P, rows, cols)
+		c := f.allocW(ir.F64, e.P, rows, cols)
 		f.line("runtime.Gemm(false, false, %s, %s, %s, 1, %s, %s, 0, %s)", rows, cols, k, a.parts[0], b.parts[0], c)
 		return valOf(e.T, c, rows, cols)
 	case ra == 1 && rb == 2:
 		k, cols := b.parts[1], b.parts[2]
 		mismatch(a.parts[1], k)
-		y := f.alloc(ir.F64, e.P, cols)
-		f.line("if %s <= 32 {", cols)
+		// Small: each element is one sum down a column, in the row
+		// order of the accumulating loop below (so the same bits), kept
+		// in a register instead of cleared and added to in memory.
+		y := f.allocW(ir.F64, e.P, cols)
 		x, r, row, c, v := a.parts[0], f.fresh("r"), f.fresh("row"), f.fresh("c"), f.fresh("v")
+		s := f.fresh("s")
+		f.line("if %s <= 32 && %s <= 32 {", cols, k)
+		f.line("%s = %s[:%s]", x, x, k)
+		f.line("for %s := range %s {", c, y)
+		f.line("%s := 0.0", s)
+		f.line("for %s, %s := range %s {", r, v, x)
+		f.line("%s += %s * %s[%s*%s+%s]", s, v, b.parts[0], r, cols, c)
+		f.line("}")
+		f.line("%s[%s] = %s", y, c, s)
+		f.line("}")
+		f.line("} else if %s <= 32 {", cols)
+		f.line("clear(%s)", y)
 		f.line("%s = %s[:%s]", x, x, k)
 		f.line("for %s := range %s {", r, x)
 		f.line("%s := %s[%s*%s : (%s+1)*%s]", row, b.parts[0], r, cols, r, cols)
@@ -954,7 +974,7 @@ func lowerMatmul(f *fn, e *ir.PrimCall) val {
 func (f *fn) matvec(e *ir.PrimCall, a, b val) val {
 	rows, k := a.parts[1], a.parts[2]
 	f.failIf(b.parts[1]+" != "+k, e.P, fmt.Sprintf(`"'@': inner sizes differ: " + runtime.ShapeString([]int{%s}) + " @ " + runtime.ShapeString([]int{%s})`, strings.Join(a.parts[1:], ", "), strings.Join(b.parts[1:], ", ")))
-	y := f.alloc(ir.F64, e.P, rows)
+	y := f.allocW(ir.F64, e.P, rows) // both branches store every element
 	f.line("if %s <= 32 {", k)
 	x, r, row, s, c, v := b.parts[0], f.fresh("r"), f.fresh("row"), f.fresh("s"), f.fresh("c"), f.fresh("v")
 	f.line("%s = %s[:%s]", x, x, k)
@@ -978,7 +998,7 @@ func (f *fn) matvec(e *ir.PrimCall, a, b val) val {
 func (f *fn) matvecLazy(e *ir.PrimCall, a val, lz *lazy) val {
 	rows, k := a.parts[1], a.parts[2]
 	f.failIf(lz.dims[0]+" != "+k, e.P, fmt.Sprintf(`"'@': inner sizes differ: " + runtime.ShapeString([]int{%s}) + " @ " + runtime.ShapeString([]int{%s})`, strings.Join(a.parts[1:], ", "), lz.dims[0]))
-	y := f.alloc(ir.F64, e.P, rows)
+	y := f.allocW(ir.F64, e.P, rows) // both branches store every element
 	f.line("if %s <= 32 {", k)
 	f.reslice(lz.arrays, k)
 	r, row, s, c, v := f.fresh("r"), f.fresh("row"), f.fresh("s"), f.fresh("c"), f.fresh("v")

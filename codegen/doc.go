@@ -96,6 +96,13 @@
 // lengths those checks proved equal are one loop (lengths.go). A
 // literal's rows that nothing after the run reads stay in locals.
 //
+// A loop whose iterations each release their arena mark keeps nothing
+// they cut, so a cut of a size every iteration shares is made once
+// before the loop and resliced in it (scratch.go: GMM's Q(x − μ) and
+// logsumexp terms); a mark with nothing left to release goes, unless
+// the loop holds another loop. Arrays only ever written (a nested tape's
+// field the outer tape drops) are not cut or filled (deadstore.go).
+//
 // # Tapes
 //
 // Reverse mode saves values for its reverse pass in arrays of tuples, a

@@ -167,7 +167,7 @@ func fn_loss(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []float
 	if w_2 != x_6 {
 		return 0, runtime.NewError("logreg.nab:7:13", "'@': inner sizes differ: "+runtime.ShapeString([]int{x_5, x_6})+" @ "+runtime.ShapeString([]int{w_2}))
 	}
-	a_12 := ar.F64(x_5)
+	a_12 := ar.F64w(x_5)
 	if x_6 <= 32 {
 		w_1 = w_1[:x_6]
 		for r_13 := range a_12 {
@@ -259,14 +259,14 @@ var nbLoop8 runtime.LoopSite
 
 // fn_lossvjp11000 is def loss$vjp_11000 (logreg.nab:6:12).
 func fn_lossvjp11000(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []float64, x_5 int, x_6 int, y_7 []float64, y_8 int, lam_9 float64, ybar_10 float64) (float64, []float64, int, float64, error) {
-	mark_85 := ar.Mark()
+	mark_86 := ar.Mark()
 	w_1 = w_1[:w_2]
 	x_4 = x_4[:x_5*x_6]
 	y_7 = y_7[:y_8]
 	if w_2 != x_6 {
 		return 0, nil, 0, 0, runtime.NewError("logreg.nab:7:13", "'@': inner sizes differ: "+runtime.ShapeString([]int{x_5, x_6})+" @ "+runtime.ShapeString([]int{w_2}))
 	}
-	a_11 := ar.F64(x_5)
+	a_11 := ar.F64w(x_5)
 	if x_6 <= 32 {
 		w_1 = w_1[:x_6]
 		for r_12 := range a_11 {
@@ -431,8 +431,18 @@ func fn_lossvjp11000(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4
 	if y_8 != x_5 {
 		return 0, nil, 0, 0, runtime.NewError("logreg.nab:6:12", "'@': inner sizes differ: "+runtime.ShapeString([]int{y_8})+" @ "+runtime.ShapeString([]int{x_5, x_6}))
 	}
-	a_74 := ar.F64(x_6)
-	if x_6 <= 32 {
+	a_74 := ar.F64w(x_6)
+	if x_6 <= 32 && x_5 <= 32 {
+		r_58 = r_58[:x_5]
+		for c_77 := range a_74 {
+			s_79 := 0.0
+			for r_75, v_78 := range r_58 {
+				s_79 += v_78 * x_4[r_75*x_6+c_77]
+			}
+			a_74[c_77] = s_79
+		}
+	} else if x_6 <= 32 {
+		clear(a_74)
 		r_58 = r_58[:x_5]
 		for r_75 := range r_58 {
 			row_76 := x_4[r_75*x_6 : (r_75+1)*x_6]
@@ -448,16 +458,16 @@ func fn_lossvjp11000(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4
 		return 0, nil, 0, 0, runtime.NewError("logreg.nab:6:12", "acc_add: shapes "+runtime.ShapeString([]int{w_2})+" and "+runtime.ShapeString([]int{x_6})+" differ")
 	}
 	a_74 = a_74[:len(r_28)]
-	for i_79 := range r_28 {
-		r_28[i_79] += a_74[i_79]
+	for i_80 := range r_28 {
+		r_28[i_80] += a_74[i_80]
 	}
-	m_80 := runtime.Sum(r_25) / float64(len(r_25))
-	d_81 := runtime.Dot(w_1, w_1)
-	x_82 := x_26 * d_81
-	x_83 := m_80 + x_82
-	s_84 := runtime.Sum(r_58)
-	ar.Keep(mark_85, &r_28)
-	return x_83, r_28, w_2, s_84, nil
+	m_81 := runtime.Sum(r_25) / float64(len(r_25))
+	d_82 := runtime.Dot(w_1, w_1)
+	x_83 := x_26 * d_82
+	x_84 := m_81 + x_83
+	s_85 := runtime.Sum(r_58)
+	ar.Keep(mark_86, &r_28)
+	return x_84, r_28, w_2, s_85, nil
 }
 
 // fn_lossgrad is def loss_grad (logreg.nab:11:12).
@@ -545,7 +555,7 @@ func fn_predict(ar *runtime.Arena, w_1 []float64, w_2 int, b_3 float64, x_4 []fl
 	if w_2 != x_6 {
 		return nil, 0, runtime.NewError("logreg.nab:22:73", "'@': inner sizes differ: "+runtime.ShapeString([]int{x_5, x_6})+" @ "+runtime.ShapeString([]int{w_2}))
 	}
-	a_9 := ar.F64(x_5)
+	a_9 := ar.F64w(x_5)
 	if x_6 <= 32 {
 		w_1 = w_1[:x_6]
 		for r_10 := range a_9 {

@@ -1031,17 +1031,21 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 				defer runtime.Arenas.Put(ar)
 				errs_121 := loop_154.Errs
 				s_89 := 0.0
+				var scratch_224 []float64
+				if scratch_224_n, err := runtime.CheckSize(size_14); err == nil {
+					scratch_224 = ar.F64w(scratch_224_n)
+				}
+				scratch_225 := ar.F64w(d_21)
+				scratch_226 := ar.F64w(d_22)
 				for i_123 := lo_122; i_123 < hi; i_123++ {
-					mark_124 := ar.Mark()
 					i_125 := int64(i_123)
 					n_126, err_127 := runtime.CheckSize(size_14)
 					if err_127 != nil {
 						errs_121[lo_122/32] = runtime.WithPos("models.nab:56:30", err_127)
 						return 0
 					}
-					r_128 := ar.F64w(n_126)
+					r_128 := scratch_224[:n_126:n_126]
 					for i_129 := range r_128 {
-						mark_130 := ar.Mark()
 						i_131 := int64(i_129)
 						x_132 := alphas_1[int(i_131)]
 						x_133 := r_64[int(i_131)]
@@ -1062,7 +1066,7 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 							errs_121[lo_122/32] = runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 							return 0
 						}
-						a_139 := ar.F64(d_21)
+						a_139 := scratch_225[:d_21:d_21]
 						if d_22 <= 32 {
 							row_137 = row_137[:d_22]
 							row_138 = row_138[:d_22]
@@ -1075,7 +1079,7 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 								a_139[r_140] = s_142
 							}
 						} else {
-							x_145 := ar.F64w(d_22)
+							x_145 := scratch_226[:d_22:d_22]
 							row_137 = row_137[:len(x_145)]
 							row_138 = row_138[:len(x_145)]
 							for i_146 := range x_145 {
@@ -1091,11 +1095,11 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 						x_151 := 0.5 * s_148
 						x_152 := x_134 - x_151
 						r_128[i_129] = x_152
-						ar.Release(mark_130)
+						runtime.LoopCall()
 					}
 					s_153 := runtime.LogSumExp(r_128)
 					s_89 += s_153
-					ar.Release(mark_124)
+					runtime.LoopCall()
 				}
 				return s_89
 			}
@@ -1107,16 +1111,20 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 			return 0, err_155
 		}
 	} else {
+		var scratch_229 []float64
+		if scratch_229_n, err := runtime.CheckSize(size_14); err == nil {
+			scratch_229 = ar.F64w(scratch_229_n)
+		}
+		scratch_230 := ar.F64w(d_21)
+		scratch_231 := ar.F64w(d_22)
 		for i_90 := 0; i_90 < n_87; i_90++ {
-			mark_91 := ar.Mark()
 			i_92 := int64(i_90)
 			n_93, err_94 := runtime.CheckSize(size_14)
 			if err_94 != nil {
 				return 0, runtime.WithPos("models.nab:56:30", err_94)
 			}
-			r_95 := ar.F64w(n_93)
+			r_95 := scratch_229[:n_93:n_93]
 			for i_96 := range r_95 {
-				mark_97 := ar.Mark()
 				i_98 := int64(i_96)
 				x_99 := alphas_1[int(i_98)]
 				x_100 := r_64[int(i_98)]
@@ -1134,7 +1142,7 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 				if x_11 != d_22 {
 					return 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 				}
-				a_106 := ar.F64(d_21)
+				a_106 := scratch_230[:d_21:d_21]
 				if d_22 <= 32 {
 					row_104 = row_104[:d_22]
 					row_105 = row_105[:d_22]
@@ -1147,7 +1155,7 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 						a_106[r_107] = s_109
 					}
 				} else {
-					x_112 := ar.F64w(d_22)
+					x_112 := scratch_231[:d_22:d_22]
 					row_104 = row_104[:len(x_112)]
 					row_105 = row_105[:len(x_112)]
 					for i_113 := range x_112 {
@@ -1163,11 +1171,11 @@ func fn_gmm(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float
 				x_118 := 0.5 * s_115
 				x_119 := x_101 - x_118
 				r_95[i_96] = x_119
-				ar.Release(mark_97)
+				runtime.LoopCall()
 			}
 			s_120 := runtime.LogSumExp(r_95)
 			s_89 += s_120
-			ar.Release(mark_91)
+			runtime.LoopCall()
 		}
 	}
 	x_156 := x_86 + s_89
@@ -1538,7 +1546,7 @@ var nbLoop10 runtime.LoopSite
 
 // fn_gmmvjp111000 is def gmm$vjp_111000 (models.nab:53:12).
 func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_3 []float64, means_4 int, means_5 int, icf_6 []float64, icf_7 int, icf_8 int, x_9 []float64, x_10 int, x_11 int, gamma_12 float64, m_13 int64, ybar_14 float64) (float64, []float64, int, []float64, int, int, []float64, int, int, error) {
-	mark_511 := ar.Mark()
+	mark_515 := ar.Mark()
 	alphas_1 = alphas_1[:alphas_2]
 	means_3 = means_3[:means_4*means_5]
 	icf_6 = icf_6[:icf_7*icf_8]
@@ -1667,7 +1675,6 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_88)
 		}
 		a_89 := ar.F64w(n_87)
-		var a_90 []float64
 		var d_91 int = 0
 		var rs_92 int = 0
 		var a_93 []float64
@@ -1699,7 +1706,7 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 			if x_11 != d_22 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:70", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_21, d_22})+" @ "+runtime.ShapeString([]int{x_11}))
 			}
-			a_110 := ar.F64(d_21)
+			a_110 := ar.F64w(d_21)
 			if d_22 <= 32 {
 				r_107 = r_107[:d_22]
 				for r_111 := range a_110 {
@@ -1729,14 +1736,13 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 				d_91 = d_21
 				rs_92 = d_91
 				tot_125, err_126 := runtime.MulSize(n_87, rs_92)
+				_ = tot_125
 				if err_126 != nil {
 					return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_126)
 				}
-				a_90 = ar.F64w(tot_125)
 			} else if d_21 != d_91 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "build: element "+strconv.Itoa(i_100)+" has shape "+runtime.ShapeString([]int{d_21})+", element 0 has shape "+runtime.ShapeString([]int{d_91}))
 			}
-			copy(a_90[i_100*rs_92:(i_100+1)*rs_92], r_116)
 			if i_100 == 0 {
 				d_94 = d_21
 				rs_95 = d_94
@@ -2040,183 +2046,195 @@ func fn_gmmvjp111000(ar *runtime.Arena, alphas_1 []float64, alphas_2 int, means_
 	var rev_269 int
 	var rev_270 int
 	rev_260, rev_262, rev_264, rev_266, rev_267, rev_268, rev_269, rev_270 = r_202, z_211, z_258, d_21, d_22, z_259, means_4, means_5
-	for i_352 := int64(0); i_352 < n_17; i_352++ {
-		mark_353 := ar.Mark()
-		_ = a_61[int(i_352)]
-		row_355 := a_62[int(i_352)*d_63 : (int(i_352)+1)*d_63]
-		x_356 := a_65[int(i_352)]
-		rs_357 := d_72 * d_73
-		row_358 := a_71[int(i_352)*rs_357 : (int(i_352)+1)*rs_357]
-		rs_359 := d_76 * d_77
-		row_360 := a_75[int(i_352)*rs_359 : (int(i_352)+1)*rs_359]
-		rs_361 := d_80 * d_81 * d_82
-		row_362 := a_79[int(i_352)*rs_361 : (int(i_352)+1)*rs_361]
-		r_363 := ar.F64w(d_63)
-		row_355 = row_355[:len(r_363)]
-		for i_364 := range r_363 {
-			r_363[i_364] = ((math.Exp((row_355[i_364] - x_356))) * ybar_14)
+	scratch_516 := ar.F64w(d_63)
+	scratch_517 := ar.F64w(d_73)
+	scratch_518 := ar.F64w(d_82)
+	for i_354 := int64(0); i_354 < n_17; i_354++ {
+		_ = a_61[int(i_354)]
+		row_357 := a_62[int(i_354)*d_63 : (int(i_354)+1)*d_63]
+		x_358 := a_65[int(i_354)]
+		rs_359 := d_72 * d_73
+		row_360 := a_71[int(i_354)*rs_359 : (int(i_354)+1)*rs_359]
+		rs_361 := d_76 * d_77
+		row_362 := a_75[int(i_354)*rs_361 : (int(i_354)+1)*rs_361]
+		rs_363 := d_80 * d_81 * d_82
+		row_364 := a_79[int(i_354)*rs_363 : (int(i_354)+1)*rs_363]
+		r_365 := scratch_516[:d_63:d_63]
+		row_357 = row_357[:len(r_365)]
+		for i_366 := range r_365 {
+			r_365[i_366] = ((math.Exp((row_357[i_366] - x_358))) * ybar_14)
 		}
-		var rev_366 []float64
 		var rev_368 []float64
 		var rev_370 []float64
-		var rev_372 int
-		var rev_373 int
-		var rev_374 []float64
+		var rev_372 []float64
+		var rev_374 int
 		var rev_375 int
-		var rev_376 int
-		rev_366, rev_368, rev_370, rev_372, rev_373, rev_374, rev_375, rev_376 = rev_260, rev_262, rev_264, rev_266, rev_267, rev_268, rev_269, rev_270
-		for i_405 := int64(0); i_405 < n_15; i_405++ {
-			mark_406 := ar.Mark()
-			if i_405 < 0 || i_405 >= int64(d_63) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_405, d_63))
+		var rev_376 []float64
+		var rev_377 int
+		var rev_378 int
+		rev_368, rev_370, rev_372, rev_374, rev_375, rev_376, rev_377, rev_378 = rev_260, rev_262, rev_264, rev_266, rev_267, rev_268, rev_269, rev_270
+		for i_408 := int64(0); i_408 < n_15; i_408++ {
+			if i_408 < 0 || i_408 >= int64(d_63) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_408, d_63))
 			}
-			x_407 := r_363[int(i_405)]
-			if i_405 < 0 || i_405 >= int64(d_66) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_405, d_66))
+			x_410 := r_365[int(i_408)]
+			if i_408 < 0 || i_408 >= int64(d_66) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:18", runtime.CheckIndex(i_408, d_66))
 			}
-			row_408 := row_358[int(i_405)*d_73 : (int(i_405)+1)*d_73]
-			row_409 := row_360[int(i_405)*d_77 : (int(i_405)+1)*d_77]
-			rs_410 := d_81 * d_82
-			row_411 := row_362[int(i_405)*rs_410 : (int(i_405)+1)*rs_410]
-			x_412 := -x_407
-			x_413 := 0.5 * x_412
-			r_414 := ar.F64w(d_73)
-			row_408 = row_408[:len(r_414)]
-			for i_415 := range r_414 {
-				r_414[i_415] = ((2.0 * row_408[i_415]) * x_413)
+			row_411 := row_360[int(i_408)*d_73 : (int(i_408)+1)*d_73]
+			row_412 := row_362[int(i_408)*d_77 : (int(i_408)+1)*d_77]
+			rs_413 := d_81 * d_82
+			row_414 := row_364[int(i_408)*rs_413 : (int(i_408)+1)*rs_413]
+			x_415 := -x_410
+			x_416 := 0.5 * x_415
+			r_417 := scratch_517[:d_73:d_73]
+			row_411 = row_411[:len(r_417)]
+			for i_418 := range r_417 {
+				r_417[i_418] = ((2.0 * row_411[i_418]) * x_416)
 			}
 			if d_73 != d_81 {
 				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "'@': inner sizes differ: "+runtime.ShapeString([]int{d_73})+" @ "+runtime.ShapeString([]int{d_81, d_82}))
 			}
-			a_417 := ar.F64(d_82)
-			if d_82 <= 32 {
-				r_414 = r_414[:d_81]
-				for r_418 := range r_414 {
-					row_419 := row_411[r_418*d_82 : (r_418+1)*d_82]
-					a_417 = a_417[:len(row_419)]
-					for c_420, v_421 := range row_419 {
-						a_417[c_420] += r_414[r_418] * v_421
+			a_420 := scratch_518[:d_82:d_82]
+			if d_82 <= 32 && d_81 <= 32 {
+				r_417 = r_417[:d_81]
+				for c_423 := range a_420 {
+					s_425 := 0.0
+					for r_421, v_424 := range r_417 {
+						s_425 += v_424 * row_414[r_421*d_82+c_423]
+					}
+					a_420[c_423] = s_425
+				}
+			} else if d_82 <= 32 {
+				clear(a_420)
+				r_417 = r_417[:d_81]
+				for r_421 := range r_417 {
+					row_422 := row_414[r_421*d_82 : (r_421+1)*d_82]
+					a_420 = a_420[:len(row_422)]
+					for c_423, v_424 := range row_422 {
+						a_420[c_423] += r_417[r_421] * v_424
 					}
 				}
 			} else {
-				runtime.Gemv(true, d_81, d_82, 1, row_411, r_414, 0, a_417)
+				runtime.Gemv(true, d_81, d_82, 1, row_414, r_417, 0, a_420)
 			}
-			if i_405 < 0 || i_405 >= int64(rev_375) {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_405, rev_375))
+			if i_408 < 0 || i_408 >= int64(rev_377) {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", runtime.CheckIndex(i_408, rev_377))
 			}
-			if rev_376 != d_82 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_376})+" and "+runtime.ShapeString([]int{d_82})+" differ")
+			if rev_378 != d_82 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_378})+" and "+runtime.ShapeString([]int{d_82})+" differ")
 			}
-			row_422 := rev_374[i_405*int64(rev_376) : (i_405+1)*int64(rev_376)]
-			a_417 = a_417[:len(row_422)]
-			for i_423 := range row_422 {
-				row_422[i_423] += -a_417[i_423]
+			row_426 := rev_376[i_408*int64(rev_378) : (i_408+1)*int64(rev_378)]
+			a_420 = a_420[:len(row_426)]
+			for i_427 := range row_426 {
+				row_426[i_427] += -a_420[i_427]
 			}
-			tot_425, err_426 := runtime.MulSize(d_73, d_77)
-			if err_426 != nil {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_426)
+			tot_429, err_430 := runtime.MulSize(d_73, d_77)
+			if err_430 != nil {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:56:30", err_430)
 			}
-			_ = tot_425
-			if rev_372 != d_73 || rev_373 != d_77 {
-				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_372, rev_373})+" and "+runtime.ShapeString([]int{d_73, d_77})+" differ")
+			_ = tot_429
+			if rev_374 != d_73 || rev_375 != d_77 {
+				return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:56:30", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_374, rev_375})+" and "+runtime.ShapeString([]int{d_73, d_77})+" differ")
 			}
-			rs_427 := rev_372 * rev_373
-			row_428 := rev_370[i_405*int64(rs_427) : (i_405+1)*int64(rs_427)]
-			for i_429, xi_430 := range r_414 {
-				row_433 := row_428[i_429*len(row_409) : (i_429+1)*len(row_409)]
-				for j_431, yj_432 := range row_409 {
-					row_433[j_431] += xi_430 * yj_432
+			rs_431 := rev_374 * rev_375
+			row_432 := rev_372[i_408*int64(rs_431) : (i_408+1)*int64(rs_431)]
+			for i_433, xi_434 := range r_417 {
+				row_437 := row_432[i_433*len(row_412) : (i_433+1)*len(row_412)]
+				for j_435, yj_436 := range row_412 {
+					row_437[j_435] += xi_434 * yj_436
 				}
 			}
-			rev_368[i_405] += x_407
-			rev_366[i_405] += x_407
-			ar.Release(mark_406)
+			rev_370[i_408] += x_410
+			rev_368[i_408] += x_410
+			runtime.LoopCall()
 		}
-		ar.Release(mark_353)
+		runtime.LoopCall()
 	}
-	var rev_434 []float64
-	var rev_435 int
-	var rev_436 int
-	rev_434, rev_435, rev_436 = z_210, icf_7, icf_8
-	for i_446 := int64(0); i_446 < n_15; i_446++ {
-		mark_447 := ar.Mark()
-		_ = a_43[int(i_446)]
-		_ = a_46[int(i_446)*icf_8 : (int(i_446)+1)*icf_8]
-		z_450 := ar.F64(d_44)
-		x_451 := z_211[int(i_446)]
-		for i_452 := range z_450 {
-			z_450[i_452] += x_451
+	var rev_438 []float64
+	var rev_439 int
+	var rev_440 int
+	rev_438, rev_439, rev_440 = z_210, icf_7, icf_8
+	scratch_521 := ar.F64w(d_44)
+	for i_450 := int64(0); i_450 < n_15; i_450++ {
+		_ = a_43[int(i_450)]
+		_ = a_46[int(i_450)*icf_8 : (int(i_450)+1)*icf_8]
+		z_454 := scratch_521[:d_44:d_44]
+		clear(z_454)
+		x_455 := z_211[int(i_450)]
+		for i_456 := range z_454 {
+			z_454[i_456] += x_455
 		}
 		if int64(0)+int64(d_44) > int64(icf_8) {
 			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", fmt.Sprintf("pad_like: rows [%d:%d] out of range for length %d", int64(0), int64(0)+int64(d_44), icf_8))
 		}
-		if i_446 < 0 || i_446 >= int64(rev_435) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_446, rev_435))
+		if i_450 < 0 || i_450 >= int64(rev_439) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:55:14", runtime.CheckIndex(i_450, rev_439))
 		}
-		if rev_436 != icf_8 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_436})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
+		if rev_440 != icf_8 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:55:14", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_440})+" and "+runtime.ShapeString([]int{icf_8})+" differ")
 		}
-		row_453 := rev_434[i_446*int64(rev_436) : (i_446+1)*int64(rev_436)]
-		region_454 := row_453[int(int64(0))*1 : (int(int64(0))+d_44)*1]
-		z_450 = z_450[:len(region_454)]
-		for i_455 := range region_454 {
-			region_454[i_455] += z_450[i_455]
+		row_457 := rev_438[i_450*int64(rev_440) : (i_450+1)*int64(rev_440)]
+		region_458 := row_457[int(int64(0))*1 : (int(int64(0))+d_44)*1]
+		z_454 = z_454[:len(region_458)]
+		for i_459 := range region_458 {
+			region_458[i_459] += z_454[i_459]
 		}
-		ar.Release(mark_447)
+		runtime.LoopCall()
 	}
-	var rev_456 []float64
-	var rev_457 int
-	var rev_458 int
-	rev_456, rev_457, rev_458 = z_210, icf_7, icf_8
-	for i_477 := int64(0); i_477 < n_15; i_477++ {
-		mark_478 := ar.Mark()
-		rs_479 := d_21 * d_22
-		_ = a_20[int(i_477)*rs_479 : (int(i_477)+1)*rs_479]
-		row_481 := a_24[int(i_477)*icf_8 : (int(i_477)+1)*icf_8]
-		r_482, r_483, r_484, r_485, r_486, r_487, err_488 := fn_qmatsplit10fwd(ar, row_481, icf_8, n_16)
-		_ = r_482
-		_ = r_483
-		_ = r_484
-		if err_488 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_488, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
+	var rev_460 []float64
+	var rev_461 int
+	var rev_462 int
+	rev_460, rev_461, rev_462 = z_210, icf_7, icf_8
+	for i_481 := int64(0); i_481 < n_15; i_481++ {
+		mark_482 := ar.Mark()
+		rs_483 := d_21 * d_22
+		_ = a_20[int(i_481)*rs_483 : (int(i_481)+1)*rs_483]
+		row_485 := a_24[int(i_481)*icf_8 : (int(i_481)+1)*icf_8]
+		r_486, r_487, r_488, r_489, r_490, r_491, err_492 := fn_qmatsplit10fwd(ar, row_485, icf_8, n_16)
+		_ = r_486
+		_ = r_487
+		_ = r_488
+		if err_492 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_492, "qmat$split_10$fwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		rs_489 := d_21 * d_22
-		row_490 := z_258[int(i_477)*rs_489 : (int(i_477)+1)*rs_489]
-		r_491, r_492, err_493 := fn_qmatsplit10bwd(ar, r_485, r_486, r_487, row_490, d_21, d_22)
-		if err_493 != nil {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_493, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
+		rs_493 := d_21 * d_22
+		row_494 := z_258[int(i_481)*rs_493 : (int(i_481)+1)*rs_493]
+		r_495, r_496, err_497 := fn_qmatsplit10bwd(ar, r_489, r_490, r_491, row_494, d_21, d_22)
+		if err_497 != nil {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_497, "qmat$split_10$bwd", "models.nab:47:5", "models.nab:54:13")
 		}
-		if i_477 < 0 || i_477 >= int64(rev_457) {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_477, rev_457))
+		if i_481 < 0 || i_481 >= int64(rev_461) {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithPos("models.nab:54:12", runtime.CheckIndex(i_481, rev_461))
 		}
-		if rev_458 != r_492 {
-			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_458})+" and "+runtime.ShapeString([]int{r_492})+" differ")
+		if rev_462 != r_496 {
+			return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.NewError("models.nab:54:12", "acc_add_at: row shapes "+runtime.ShapeString([]int{rev_462})+" and "+runtime.ShapeString([]int{r_496})+" differ")
 		}
-		row_494 := rev_456[i_477*int64(rev_458) : (i_477+1)*int64(rev_458)]
-		for j_495 := range row_494 {
-			row_494[j_495] += r_491[j_495]
+		row_498 := rev_460[i_481*int64(rev_462) : (i_481+1)*int64(rev_462)]
+		for j_499 := range row_498 {
+			row_498[j_499] += r_495[j_499]
 		}
-		ar.Release(mark_478)
+		ar.Release(mark_482)
 	}
-	x_496 := n_17 * n_16
-	x_497 := float64(x_496)
-	x_498 := (-0.5) * x_497
-	x_499 := x_498 * 1.8378770664093453
-	s_500 := runtime.Sum(view_149)
-	x_501 := x_499 + s_500
-	x_502 := x_198 * s_199
-	x_503 := x_501 - x_502
-	s_504 := runtime.Sum(view_197)
+	x_500 := n_17 * n_16
+	x_501 := float64(x_500)
+	x_502 := (-0.5) * x_501
+	x_503 := x_502 * 1.8378770664093453
+	s_504 := runtime.Sum(view_149)
 	x_505 := x_503 + s_504
-	x_506 := float64(n_15)
-	r_507, err_508 := fn_wishartc(ar, n_16, gamma_12, m_13)
-	if err_508 != nil {
-		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_508, "wishart_c", "models.nab:40:5", "models.nab:61:17")
+	x_506 := x_198 * s_199
+	x_507 := x_505 - x_506
+	s_508 := runtime.Sum(view_197)
+	x_509 := x_507 + s_508
+	x_510 := float64(n_15)
+	r_511, err_512 := fn_wishartc(ar, n_16, gamma_12, m_13)
+	if err_512 != nil {
+		return 0, nil, 0, nil, 0, 0, nil, 0, 0, runtime.WithFrame(err_512, "wishart_c", "models.nab:40:5", "models.nab:61:17")
 	}
-	x_509 := x_506 * r_507
-	x_510 := x_505 - x_509
-	ar.Keep(mark_511, &r_202, &z_259, &z_210)
-	return x_510, r_202, alphas_2, z_259, means_4, means_5, z_210, icf_7, icf_8, nil
+	x_513 := x_510 * r_511
+	x_514 := x_509 - x_513
+	ar.Keep(mark_515, &r_202, &z_259, &z_210)
+	return x_514, r_202, alphas_2, z_259, means_4, means_5, z_210, icf_7, icf_8, nil
 }
 
 // fn_gmmgrad is def gmm_grad (models.nab:64:12).
@@ -14403,8 +14421,8 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 	var rev_310 []float64
 	var rev_311 int
 	rev_304, rev_305, rev_306, rev_307, rev_308, rev_309, rev_310, rev_311 = z_301, cam_2, cam_3, z_302, 2, r_32, z_303, cam_3
+	scratch_475 := ar.F64w(cam_3)
 	for i_333 := int64(0); i_333 < int64(2); i_333++ {
-		mark_334 := ar.Mark()
 		if i_333 < 0 || i_333 >= int64(2) {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_333, 2))
 		}
@@ -14430,7 +14448,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 		if w_8 != cam_3 {
 			return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{cam_3})+" and "+runtime.ShapeString([]int{w_8}))
 		}
-		r_343 := ar.F64w(cam_3)
+		r_343 := scratch_475[:cam_3:cam_3]
 		r_176 = r_176[:len(r_343)]
 		row_335 = row_335[:len(r_343)]
 		for i_344 := range r_343 {
@@ -14477,7 +14495,7 @@ func fn_residualsvjp1110(ar *runtime.Arena, cam_1 []float64, cam_2 int, cam_3 in
 		for i_353 := range row_352 {
 			row_352[i_353] += (row_338[i_353] * r_343[i_353])
 		}
-		ar.Release(mark_334)
+		runtime.LoopCall()
 	}
 	if cam_3 != r_32 {
 		return nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{r_32})+" and "+runtime.ShapeString([]int{cam_3}))
@@ -15438,8 +15456,8 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 	var rev_245 []float64
 	var rev_246 int
 	rev_239, rev_240, rev_241, rev_242, rev_243, rev_244, rev_245, rev_246 = z_236, tape_18, tape_19, z_237, tape_21, tape_22, z_238, tape_24
+	scratch_391 := ar.F64w(tape_24)
 	for i_268 := int64(0); i_268 < int64(2); i_268++ {
-		mark_269 := ar.Mark()
 		if i_268 < 0 || i_268 >= int64(2) {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_268, 2))
 		}
@@ -15465,7 +15483,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 		if tape_7 != tape_24 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		r_278 := ar.F64w(tape_24)
+		r_278 := scratch_391[:tape_24:tape_24]
 		tape_23 = tape_23[:len(r_278)]
 		row_270 = row_270[:len(r_278)]
 		for i_279 := range r_278 {
@@ -15512,7 +15530,7 @@ func fn_residualssplit1110bwd(ar *runtime.Arena, tape_1 []float64, tape_2 int, t
 		for i_288 := range row_287 {
 			row_287[i_288] += (row_273[i_288] * r_278[i_288])
 		}
-		ar.Release(mark_269)
+		runtime.LoopCall()
 	}
 	if tape_24 != tape_40 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_24}))
@@ -16134,8 +16152,8 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 	var rev_238 []float64
 	var rev_239 int
 	rev_232, rev_233, rev_234, rev_235, rev_236, rev_237, rev_238, rev_239 = z_229, tape_18, tape_19, z_230, tape_21, tape_22, z_231, tape_24
+	scratch_384 := ar.F64w(tape_24)
 	for i_261 := int64(0); i_261 < int64(2); i_261++ {
-		mark_262 := ar.Mark()
 		if i_261 < 0 || i_261 >= int64(2) {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_261, 2))
 		}
@@ -16161,7 +16179,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 		if tape_7 != tape_24 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		r_271 := ar.F64w(tape_24)
+		r_271 := scratch_384[:tape_24:tape_24]
 		tape_23 = tape_23[:len(r_271)]
 		row_263 = row_263[:len(r_271)]
 		for i_272 := range r_271 {
@@ -16208,7 +16226,7 @@ func fn_residualssplit1110bwd10(ar *runtime.Arena, tape_1 []float64, tape_2 int,
 		for i_281 := range row_280 {
 			row_280[i_281] += (row_266[i_281] * r_271[i_281])
 		}
-		ar.Release(mark_262)
+		runtime.LoopCall()
 	}
 	if tape_24 != tape_40 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_24}))
@@ -22276,8 +22294,8 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	var rev_282 []float64
 	var rev_283 int
 	rev_276, rev_277, rev_278, rev_279, rev_280, rev_281, rev_282, rev_283 = z_273, tape_18, tape_19, z_274, tape_21, tape_22, z_275, tape_24
+	scratch_629 := ar.F64w(tape_24)
 	for i_305 := int64(0); i_305 < int64(2); i_305++ {
-		mark_306 := ar.Mark()
 		if i_305 < 0 || i_305 >= int64(2) {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_305, 2))
 		}
@@ -22303,7 +22321,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 		if tape_7 != tape_24 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		r_315 := ar.F64w(tape_24)
+		r_315 := scratch_629[:tape_24:tape_24]
 		tape_23 = tape_23[:len(r_315)]
 		row_307 = row_307[:len(r_315)]
 		for i_316 := range r_315 {
@@ -22350,7 +22368,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 		for i_325 := range row_324 {
 			row_324[i_325] += (row_310[i_325] * r_315[i_325])
 		}
-		ar.Release(mark_306)
+		runtime.LoopCall()
 	}
 	z_327 := ar.F64(len(tape_17))
 	z_328 := ar.F64(len(tape_20))
@@ -22364,8 +22382,8 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 	var rev_336 []float64
 	var rev_337 int
 	rev_330, rev_331, rev_332, rev_333, rev_334, rev_335, rev_336, rev_337 = z_327, tape_18, tape_19, z_328, tape_21, tape_22, z_329, tape_24
+	scratch_630 := ar.F64w(tape_24)
 	for i_359 := int64(0); i_359 < int64(2); i_359++ {
-		mark_360 := ar.Mark()
 		if i_359 < 0 || i_359 >= int64(2) {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.WithPos("models.nab:142:5", runtime.CheckIndex(i_359, 2))
 		}
@@ -22391,7 +22409,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 		if tape_7 != tape_24 {
 			return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:147:14", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_24})+" and "+runtime.ShapeString([]int{tape_7}))
 		}
-		r_369 := ar.F64w(tape_24)
+		r_369 := scratch_630[:tape_24:tape_24]
 		tape_23 = tape_23[:len(r_369)]
 		row_361 = row_361[:len(r_369)]
 		for i_370 := range r_369 {
@@ -22438,7 +22456,7 @@ func fn_residualssplit1110bwd10x2(ar *runtime.Arena, tape_1 []float64, tape_2 in
 		for i_379 := range row_378 {
 			row_378[i_379] += (row_364[i_379] * r_369[i_379])
 		}
-		ar.Release(mark_360)
+		runtime.LoopCall()
 	}
 	if tape_24 != tape_40 {
 		return nil, 0, 0, nil, 0, 0, nil, 0, nil, 0, 0, nil, 0, 0, nil, 0, runtime.NewError("models.nab:142:5", "shape mismatch in '*': "+runtime.ShapeString([]int{tape_40})+" and "+runtime.ShapeString([]int{tape_24}))
@@ -23838,8 +23856,6 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 	if err_402 != nil {
 		return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:57", err_402)
 	}
-	a_403 := ar.F64(n_401)
-	var a_404 []float64
 	var d_405 int = 0
 	var rs_406 int = 0
 	for i_407 := 0; i_407 < n_399; i_407++ {
@@ -23848,14 +23864,13 @@ func fn_bajacobian(ar *runtime.Arena, cams_1 []float64, cams_2 int, cams_3 int, 
 			d_405 = n_401
 			rs_406 = d_405
 			tot_409, err_410 := runtime.MulSize(n_399, rs_406)
+			_ = tot_409
 			if err_410 != nil {
 				return nil, 0, 0, 0, nil, 0, runtime.WithPos("models.nab:179:49", err_410)
 			}
-			a_404 = ar.F64w(tot_409)
 		} else if n_401 != d_405 {
 			return nil, 0, 0, 0, nil, 0, runtime.NewError("models.nab:179:49", "fill: element "+strconv.Itoa(i_407)+" has shape "+runtime.ShapeString([]int{n_401})+", element 0 has shape "+runtime.ShapeString([]int{d_405}))
 		}
-		copy(a_404[i_407*rs_406:(i_407+1)*rs_406], a_403)
 		if i_407 > 0 {
 			ar.Release(mark_408)
 		}

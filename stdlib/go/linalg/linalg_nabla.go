@@ -1030,7 +1030,7 @@ func fn_linalgsor(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 []floa
 		if r_33 != a_3 {
 			return nil, 0, runtime.NewError("std/linalg:188:26", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_2, a_3})+" @ "+runtime.ShapeString([]int{r_33}))
 		}
-		a_35 := ar.F64(a_2)
+		a_35 := ar.F64w(a_2)
 		if a_3 <= 32 {
 			r_32 = r_32[:a_3]
 			for r_36 := range a_35 {

@@ -3305,7 +3305,7 @@ func fn_bfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, i
 		if state_43 != state_46 {
 			return nil, 0, 0, 0, 0, runtime.NewError("std/optim:456:20", "'@': inner sizes differ: "+runtime.ShapeString([]int{state_45, state_46})+" @ "+runtime.ShapeString([]int{state_43}))
 		}
-		a_624 := ar.F64(state_45)
+		a_624 := ar.F64w(state_45)
 		if state_46 <= 32 {
 			state_42 = state_42[:state_46]
 			for r_625 := range a_624 {
@@ -3845,7 +3845,7 @@ func fn_bfgs(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64, i
 			if c_1114 != c_1147 {
 				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:467:19", "'@': inner sizes differ: "+runtime.ShapeString([]int{c_1146, c_1147})+" @ "+runtime.ShapeString([]int{c_1114}))
 			}
-			a_1154 := ar.F64(c_1146)
+			a_1154 := ar.F64w(c_1146)
 			if c_1147 <= 32 {
 				r_1135 = r_1135[:c_1147]
 				for r_1155 := range a_1154 {
@@ -7717,7 +7717,7 @@ func fn_gaussnewton(ar *runtime.Arena, r_1 func([]float64, int) ([]float64, int)
 	if r_12 != m_23 {
 		return nil, 0, 0, 0, 0, runtime.NewError("std/optim:755:82", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_24, m_23})+" @ "+runtime.ShapeString([]int{r_12}))
 	}
-	a_30 := ar.F64(n_24)
+	a_30 := ar.F64w(n_24)
 	if m_23 <= 32 {
 		r_11 = r_11[:m_23]
 		for r_31 := range a_30 {
@@ -7741,7 +7741,7 @@ func fn_gaussnewton(ar *runtime.Arena, r_1 func([]float64, int) ([]float64, int)
 	if err_40 != nil {
 		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:755:102", err_40)
 	}
-	a_41 := ar.F64(tot_39)
+	a_41 := ar.F64w(tot_39)
 	runtime.Gemm(false, false, n_24, n_24, m_23, 1, t_36, r_14, 0, a_41)
 	var state_42 []float64
 	var state_43 int
@@ -7939,7 +7939,7 @@ func fn_gaussnewton(ar *runtime.Arena, r_1 func([]float64, int) ([]float64, int)
 			if state_193 != m_247 {
 				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:763:33", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_248, m_247})+" @ "+runtime.ShapeString([]int{state_193}))
 			}
-			a_252 := ar.F64(n_248)
+			a_252 := ar.F64w(n_248)
 			if m_247 <= 32 {
 				state_192 = state_192[:m_247]
 				for r_253 := range a_252 {
@@ -7963,7 +7963,7 @@ func fn_gaussnewton(ar *runtime.Arena, r_1 func([]float64, int) ([]float64, int)
 			if err_262 != nil {
 				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:763:53", err_262)
 			}
-			a_263 := ar.F64(tot_261)
+			a_263 := ar.F64w(tot_261)
 			runtime.Gemm(false, false, n_248, n_248, m_247, 1, t_258, r_238, 0, a_263)
 			x_264 := state_50 + int64(1)
 			x_265 := state_51 + state_194
@@ -8042,7 +8042,7 @@ func fn_levenbergmarquardt(ar *runtime.Arena, r_1 func([]float64, int) ([]float6
 	if err_29 != nil {
 		return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:793:26", err_29)
 	}
-	a_30 := ar.F64(tot_28)
+	a_30 := ar.F64w(tot_28)
 	runtime.Gemm(false, false, n_24, n_24, m_23, 1, t_25, r_14, 0, a_30)
 	d_31 := runtime.Dot(r_11, r_11)
 	x_32 := 0.5 * d_31
@@ -8055,7 +8055,7 @@ func fn_levenbergmarquardt(ar *runtime.Arena, r_1 func([]float64, int) ([]float6
 	if r_12 != m_23 {
 		return nil, 0, 0, 0, 0, runtime.NewError("std/optim:796:45", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_24, m_23})+" @ "+runtime.ShapeString([]int{r_12}))
 	}
-	a_36 := ar.F64(n_24)
+	a_36 := ar.F64w(n_24)
 	if m_23 <= 32 {
 		r_11 = r_11[:m_23]
 		for r_37 := range a_36 {
@@ -8340,7 +8340,7 @@ func fn_levenbergmarquardt(ar *runtime.Arena, r_1 func([]float64, int) ([]float6
 			if err_283 != nil {
 				return nil, 0, 0, 0, 0, runtime.WithPos("std/optim:807:35", err_283)
 			}
-			a_284 := ar.F64(tot_282)
+			a_284 := ar.F64w(tot_282)
 			runtime.Gemm(false, false, n_278, n_278, m_277, 1, t_279, r_268, 0, a_284)
 			t_285 := ar.F64w(len(r_268))
 			for i_286 := 0; i_286 < m_277; i_286++ {
@@ -8351,7 +8351,7 @@ func fn_levenbergmarquardt(ar *runtime.Arena, r_1 func([]float64, int) ([]float6
 			if r_243 != m_277 {
 				return nil, 0, 0, 0, 0, runtime.NewError("std/optim:808:35", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_278, m_277})+" @ "+runtime.ShapeString([]int{r_243}))
 			}
-			a_288 := ar.F64(n_278)
+			a_288 := ar.F64w(n_278)
 			if m_277 <= 32 {
 				r_242 = r_242[:m_277]
 				for r_289 := range a_288 {

@@ -1869,7 +1869,7 @@ func fn_solveadmmlasso(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 [
 	if err_17 != nil {
 		return nil, 0, runtime.WithPos("std/solve:47:30", err_17)
 	}
-	a_18 := ar.F64(tot_16)
+	a_18 := ar.F64w(tot_16)
 	runtime.Gemm(false, false, a_3, a_3, a_2, 1, t_13, a_1, 0, a_18)
 	n_19, err_20 := runtime.CheckSize(size_10)
 	if err_20 != nil {
@@ -1976,7 +1976,7 @@ func fn_solveadmmlasso(ar *runtime.Arena, a_1 []float64, a_2 int, a_3 int, b_4 [
 	if b_5 != a_2 {
 		return nil, 0, runtime.NewError("std/solve:48:16", "'@': inner sizes differ: "+runtime.ShapeString([]int{a_3, a_2})+" @ "+runtime.ShapeString([]int{b_5}))
 	}
-	a_60 := ar.F64(a_3)
+	a_60 := ar.F64w(a_3)
 	if a_2 <= 32 {
 		b_4 = b_4[:a_2]
 		for r_61 := range a_60 {
@@ -2168,8 +2168,8 @@ func fn_solvesinkhornf(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, a_4 [
 				ar.Reset()
 				defer runtime.Arenas.Put(ar)
 				errs_27 := loop_42.Errs
+				scratch_45 := ar.F64w(g_7)
 				for i_29 := lo_28; i_29 < hi; i_29++ {
-					mark_30 := ar.Mark()
 					i_31 := int64(i_29)
 					if i_31 < 0 || i_31 >= int64(a_5) {
 						errs_27[lo_28/32] = runtime.WithPos("std/solve:185:15", runtime.CheckIndex(i_31, a_5))
@@ -2183,7 +2183,7 @@ func fn_solvesinkhornf(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, a_4 [
 						errs_27[lo_28/32] = runtime.NewError("std/solve:185:41", "shape mismatch in '-': "+runtime.ShapeString([]int{g_7})+" and "+runtime.ShapeString([]int{c_3}))
 						return
 					}
-					r_36 := ar.F64w(g_7)
+					r_36 := scratch_45[:g_7:g_7]
 					g_6 = g_6[:len(r_36)]
 					row_35 = row_35[:len(r_36)]
 					for i_37 := range r_36 {
@@ -2193,7 +2193,7 @@ func fn_solvesinkhornf(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, a_4 [
 					x_40 := eps_8 * s_39
 					x_41 := x_34 - x_40
 					r_13[i_29] = x_41
-					ar.Release(mark_30)
+					runtime.LoopCall()
 				}
 			}
 		}
@@ -2204,8 +2204,8 @@ func fn_solvesinkhornf(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, a_4 [
 			return nil, 0, err_43
 		}
 	} else {
+		scratch_46 := ar.F64w(g_7)
 		for i_14 := range r_13 {
-			mark_15 := ar.Mark()
 			i_16 := int64(i_14)
 			if i_16 < 0 || i_16 >= int64(a_5) {
 				return nil, 0, runtime.WithPos("std/solve:185:15", runtime.CheckIndex(i_16, a_5))
@@ -2217,7 +2217,7 @@ func fn_solvesinkhornf(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, a_4 [
 			if c_3 != g_7 {
 				return nil, 0, runtime.NewError("std/solve:185:41", "shape mismatch in '-': "+runtime.ShapeString([]int{g_7})+" and "+runtime.ShapeString([]int{c_3}))
 			}
-			r_21 := ar.F64w(g_7)
+			r_21 := scratch_46[:g_7:g_7]
 			g_6 = g_6[:len(r_21)]
 			row_20 = row_20[:len(r_21)]
 			for i_22 := range r_21 {
@@ -2227,7 +2227,7 @@ func fn_solvesinkhornf(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, a_4 [
 			x_25 := eps_8 * s_24
 			x_26 := x_19 - x_25
 			r_13[i_14] = x_26
-			ar.Release(mark_15)
+			runtime.LoopCall()
 		}
 	}
 	ar.Keep(mark_44, &r_13)
@@ -2273,8 +2273,8 @@ func fn_solvesinkhorng(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, b_4 [
 				ar.Reset()
 				defer runtime.Arenas.Put(ar)
 				errs_31 := loop_50.Errs
+				scratch_53 := ar.F64w(f_7)
 				for i_33 := lo_32; i_33 < hi; i_33++ {
-					mark_34 := ar.Mark()
 					i_35 := int64(i_33)
 					if i_35 < 0 || i_35 >= int64(b_5) {
 						errs_31[lo_32/32] = runtime.WithPos("std/solve:190:15", runtime.CheckIndex(i_35, b_5))
@@ -2292,7 +2292,7 @@ func fn_solvesinkhorng(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, b_4 [
 						errs_31[lo_32/32] = runtime.NewError("std/solve:190:41", "shape mismatch in '-': "+runtime.ShapeString([]int{f_7})+" and "+runtime.ShapeString([]int{n_39}))
 						return
 					}
-					r_41 := ar.F64w(f_7)
+					r_41 := scratch_53[:f_7:f_7]
 					f_6 = f_6[:len(r_41)]
 					for i_42 := range r_41 {
 						i_44 := int64(i_42)
@@ -2304,7 +2304,7 @@ func fn_solvesinkhorng(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, b_4 [
 					x_48 := eps_8 * s_47
 					x_49 := x_38 - x_48
 					r_13[i_33] = x_49
-					ar.Release(mark_34)
+					runtime.LoopCall()
 				}
 			}
 		}
@@ -2315,8 +2315,8 @@ func fn_solvesinkhorng(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, b_4 [
 			return nil, 0, err_51
 		}
 	} else {
+		scratch_54 := ar.F64w(f_7)
 		for i_14 := range r_13 {
-			mark_15 := ar.Mark()
 			i_16 := int64(i_14)
 			if i_16 < 0 || i_16 >= int64(b_5) {
 				return nil, 0, runtime.WithPos("std/solve:190:15", runtime.CheckIndex(i_16, b_5))
@@ -2331,7 +2331,7 @@ func fn_solvesinkhorng(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, b_4 [
 			if n_20 != f_7 {
 				return nil, 0, runtime.NewError("std/solve:190:41", "shape mismatch in '-': "+runtime.ShapeString([]int{f_7})+" and "+runtime.ShapeString([]int{n_20}))
 			}
-			r_22 := ar.F64w(f_7)
+			r_22 := scratch_54[:f_7:f_7]
 			f_6 = f_6[:len(r_22)]
 			for i_23 := range r_22 {
 				i_25 := int64(i_23)
@@ -2343,7 +2343,7 @@ func fn_solvesinkhorng(ar *runtime.Arena, c_1 []float64, c_2 int, c_3 int, b_4 [
 			x_29 := eps_8 * s_28
 			x_30 := x_19 - x_29
 			r_13[i_14] = x_30
-			ar.Release(mark_15)
+			runtime.LoopCall()
 		}
 	}
 	ar.Keep(mark_52, &r_13)
@@ -3015,7 +3015,7 @@ func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mas
 			if err_220 != nil {
 				return nil, 0, 0, runtime.WithPos("std/solve:314:45", err_220)
 			}
-			a_221 := ar.F64(tot_219)
+			a_221 := ar.F64w(tot_219)
 			runtime.Gemm(false, false, n_205, state_83, d_208, 1, a_207, state_81, 0, a_221)
 			r_222, r_223, r_224, err_225 := fn_linalgcholreg(ar, a_221, n_205, state_83)
 			if err_225 != nil {
@@ -3024,7 +3024,7 @@ func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mas
 			if mm_3 != d_208 {
 				return nil, 0, 0, runtime.NewError("std/solve:314:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_205, d_208})+" @ "+runtime.ShapeString([]int{mm_3}))
 			}
-			a_226 := ar.F64(n_205)
+			a_226 := ar.F64w(n_205)
 			if d_208 <= 32 {
 				row_200 = row_200[:d_208]
 				for r_227 := range a_226 {
@@ -3126,7 +3126,7 @@ func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mas
 			if err_269 != nil {
 				return nil, 0, 0, runtime.WithPos("std/solve:314:45", err_269)
 			}
-			a_270 := ar.F64(tot_268)
+			a_270 := ar.F64w(tot_268)
 			runtime.Gemm(false, false, n_254, d_195, d_257, 1, a_256, a_194, 0, a_270)
 			r_271, r_272, r_273, err_274 := fn_linalgcholreg(ar, a_270, n_254, d_195)
 			if err_274 != nil {
@@ -3135,7 +3135,7 @@ func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mas
 			if mm_2 != d_257 {
 				return nil, 0, 0, runtime.NewError("std/solve:314:54", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_254, d_257})+" @ "+runtime.ShapeString([]int{mm_2}))
 			}
-			a_275 := ar.F64(n_254)
+			a_275 := ar.F64w(n_254)
 			if d_257 <= 32 {
 				row_249 = row_249[:d_257]
 				for r_276 := range a_275 {
@@ -3182,7 +3182,7 @@ func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mas
 		if err_290 != nil {
 			return nil, 0, 0, runtime.WithPos("std/solve:320:39", err_290)
 		}
-		a_291 := ar.F64(tot_289)
+		a_291 := ar.F64w(tot_289)
 		runtime.Gemm(false, false, mask_5, mask_6, d_195, 1, a_194, t_286, 0, a_291)
 		if mm_2 != mask_5 || mm_3 != mask_6 {
 			return nil, 0, 0, runtime.NewError("std/solve:320:55", "shape mismatch in '-': "+runtime.ShapeString([]int{mask_5, mask_6})+" and "+runtime.ShapeString([]int{mm_2, mm_3}))
@@ -3227,7 +3227,7 @@ func fn_solvecomplete(ar *runtime.Arena, mm_1 []float64, mm_2 int, mm_3 int, mas
 	if err_304 != nil {
 		return nil, 0, 0, runtime.WithPos("std/solve:322:8", err_304)
 	}
-	a_305 := ar.F64(tot_303)
+	a_305 := ar.F64w(tot_303)
 	runtime.Gemm(false, false, state_79, state_82, state_80, 1, state_78, t_300, 0, a_305)
 	ar.Keep(mark_306, &a_305)
 	return a_305, state_79, state_82, nil
@@ -3823,7 +3823,7 @@ func fn_auglag(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 		if state_22 != m_1431 {
 			return nil, 0, nil, 0, runtime.NewError("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_1432, m_1431})+" @ "+runtime.ShapeString([]int{state_22}))
 		}
-		a_1439 := ar.F64(n_1432)
+		a_1439 := ar.F64w(n_1432)
 		if m_1431 <= 32 {
 			r_1436 = r_1436[:m_1431]
 			for r_1440 := range a_1439 {
@@ -4115,7 +4115,7 @@ func fn_auglag(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 				if state_22 != m_2455 {
 					return nil, 0, nil, 0, runtime.NewError("solve.nab:83:60", "'@': inner sizes differ: "+runtime.ShapeString([]int{n_2456, m_2455})+" @ "+runtime.ShapeString([]int{state_22}))
 				}
-				a_2463 := ar.F64(n_2456)
+				a_2463 := ar.F64w(n_2456)
 				if m_2455 <= 32 {
 					r_2460 = r_2460[:m_2455]
 					for r_2464 := range a_2463 {
@@ -4733,7 +4733,7 @@ func fn_auglag(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 	if err_2804 != nil {
 		return nil, 0, nil, 0, runtime.WithPos("std/solve:132:29", err_2804)
 	}
-	a_2805 := ar.F64(tot_2803)
+	a_2805 := ar.F64w(tot_2803)
 	runtime.Gemm(false, false, m_2798, m_2798, n_2799, 1, r_2789, t_2800, 0, a_2805)
 	r_2806, r_2807, r_2808 := fg_1(state_19, state_20)
 	_ = r_2806
@@ -4743,7 +4743,7 @@ func fn_auglag(ar *runtime.Arena, fg_1 func([]float64, int) (float64, []float64,
 	if r_2808 != n_2799 {
 		return nil, 0, nil, 0, runtime.NewError("std/solve:132:47", "'@': inner sizes differ: "+runtime.ShapeString([]int{m_2798, n_2799})+" @ "+runtime.ShapeString([]int{r_2808}))
 	}
-	a_2809 := ar.F64(m_2798)
+	a_2809 := ar.F64w(m_2798)
 	if n_2799 <= 32 {
 		r_2807 = r_2807[:n_2799]
 		for r_2810 := range a_2809 {
