@@ -81,30 +81,31 @@ func (c *fnComp) accChain(e ir.Expr, state *ir.Var, k, ss int) (func(fr *frame) 
 		}
 		c.depth = base
 	}()
-	ops := make([]accOp, len(lets))
-	for n, l := range lets {
-		op := &ops[n]
+	ops := make([]accOp, 0, len(lets)) // no op for an alias
+	for _, l := range lets {
+		var op accOp
+		var err error
 		if f, ok := field[l.Var]; ok {
 			c.bind(l.Var, ss+f) // the field's array, updated in place
-			op.s = ss + f
-			if p, ok := l.Value.(*ir.PrimCall); ok {
-				var err error
-				if op.idx, err = c.typedI(p.Args[1]); err != nil {
-					return nil, true, err
-				}
-				if op.val, err = c.typedF(p.Args[2]); err != nil {
-					return nil, true, err
-				}
-				op.pos = p.P
+			p, ok := l.Value.(*ir.PrimCall)
+			if !ok {
+				continue
 			}
-			continue
+			op.s, op.pos = ss+f, p.P
+			if op.idx, err = c.typedI(p.Args[1]); err != nil {
+				return nil, true, err
+			}
+			if op.val, err = c.typedF(p.Args[2]); err != nil {
+				return nil, true, err
+			}
+		} else {
+			s := c.alloc(1)
+			if op.store, err = c.store(l.Value, s); err != nil {
+				return nil, true, err
+			}
+			c.bind(l.Var, s)
 		}
-		s := c.alloc(1)
-		var err error
-		if op.store, err = c.store(l.Value, s); err != nil {
-			return nil, true, err
-		}
-		c.bind(l.Var, s)
+		ops = append(ops, op)
 	}
 	return func(fr *frame) error {
 		for n := range ops {
@@ -114,9 +115,6 @@ func (c *fnComp) accChain(e ir.Expr, state *ir.Var, k, ss int) (func(fr *frame) 
 					return fr.takeErr()
 				}
 				continue
-			}
-			if op.idx == nil {
-				continue // an alias of the field
 			}
 			a, _ := fr.slots[op.s].R.(*runtime.Array)
 			i, x := op.idx(fr), op.val(fr)
