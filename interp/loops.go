@@ -226,7 +226,10 @@ func (c *fnComp) tupleLoop(e *ir.Loop) (run func(fr *frame) error, ss int, ok bo
 			return nil, 0, true, err
 		}
 	}
-	body, err := c.into(e.Body, k, ss)
+	body, fast, err := c.accChain(e.Body, e.State, k, ss)
+	if !fast && err == nil {
+		body, err = c.into(e.Body, k, ss)
+	}
 	if err != nil {
 		return nil, 0, true, err
 	}
