@@ -379,29 +379,11 @@ func (c *fnComp) compileAccAddPad(e *ir.PrimCall) (evalFn, bool, error) {
 			return runtime.Value{}, err
 		}
 		n := len(vs)
-		acc, v, lo, like := vs[0].Array(), vs[n-3].Array(), vs[n-2].I, vs[n-1].Array()
-		if lo < 0 || lo+int64(v.Len()) > int64(like.Len()) {
-			return runtime.Value{}, errAt(padPos, fmt.Errorf("pad_like: rows [%d:%d] out of range for length %d", lo, lo+int64(v.Len()), like.Len()))
+		acc, v := vs[0].Array(), vs[n-3].Array()
+		dst, err := padDst(acc, at, vs[1].I, v.Shape, vs[n-2].I, vs[n-1].Array(), pos, padPos)
+		if err != nil {
+			return runtime.Value{}, err
 		}
-		if !runtime.SameShape(v.Shape[1:], like.Shape[1:]) {
-			return runtime.Value{}, errAt(padPos, fmt.Errorf("pad_like: rows have shapes %s and %s", runtime.ShapeString(v.Shape[1:]), runtime.ShapeString(like.Shape[1:])))
-		}
-		dst := acc.F
-		if at {
-			i := vs[1].I
-			if err := runtime.CheckIndex(i, acc.Len()); err != nil {
-				return runtime.Value{}, errAt(pos, err)
-			}
-			if !runtime.SameShape(acc.Shape[1:], like.Shape) {
-				return runtime.Value{}, errAt(pos, fmt.Errorf("acc_add_at: row shapes %s and %s differ", runtime.ShapeString(acc.Shape[1:]), runtime.ShapeString(like.Shape)))
-			}
-			rs := acc.RowSize()
-			dst = dst[int(i)*rs : int(i+1)*rs]
-		} else if !runtime.SameShape(acc.Shape, like.Shape) {
-			return runtime.Value{}, errAt(pos, fmt.Errorf("acc_add: shapes %s and %s differ", runtime.ShapeString(acc.Shape), runtime.ShapeString(like.Shape)))
-		}
-		off := int(lo) * like.RowSize()
-		dst = dst[off : off+len(v.F)]
 		src := v.F
 		if overlap(dst, src) {
 			src = slices.Clone(src) // v reads acc: add what it was
@@ -412,6 +394,89 @@ func (c *fnComp) compileAccAddPad(e *ir.PrimCall) (evalFn, bool, error) {
 		}
 		return vs[0], fr.m.Step(int64(len(v.F)))
 	}, true, nil
+}
+
+// padDst checks acc_add(acc, pad_like(v, lo, like)) (at false) or
+// acc_add_at(acc, i, pad_like(v, lo, like)) for v of shape vShape, as the
+// primitives do (pad_like's checks at padPos first, then the
+// accumulator's at pos), and returns the elements of acc that v adds to.
+func padDst(acc *runtime.Array, at bool, i int64, vShape []int, lo int64, like *runtime.Array, pos, padPos ir.Pos) ([]float64, error) {
+	if len(vShape) == 0 {
+		return nil, internalErrorf(padPos, "pad_like of a scalar")
+	}
+	rows := int64(vShape[0])
+	if lo < 0 || lo+rows > int64(like.Len()) {
+		return nil, errAt(padPos, fmt.Errorf("pad_like: rows [%d:%d] out of range for length %d", lo, lo+rows, like.Len()))
+	}
+	if !runtime.SameShape(vShape[1:], like.Shape[1:]) {
+		return nil, errAt(padPos, fmt.Errorf("pad_like: rows have shapes %s and %s", runtime.ShapeString(vShape[1:]), runtime.ShapeString(like.Shape[1:])))
+	}
+	dst := acc.F
+	if at {
+		if err := runtime.CheckIndex(i, acc.Len()); err != nil {
+			return nil, errAt(pos, err)
+		}
+		if !runtime.SameShape(acc.Shape[1:], like.Shape) {
+			return nil, errAt(pos, fmt.Errorf("acc_add_at: row shapes %s and %s differ", runtime.ShapeString(acc.Shape[1:]), runtime.ShapeString(like.Shape)))
+		}
+		rs := acc.RowSize()
+		dst = dst[int(i)*rs : int(i+1)*rs]
+	} else if !runtime.SameShape(acc.Shape, like.Shape) {
+		return nil, errAt(pos, fmt.Errorf("acc_add: shapes %s and %s differ", runtime.ShapeString(acc.Shape), runtime.ShapeString(like.Shape)))
+	}
+	off := int(lo) * like.RowSize()
+	return dst[off : off+runtime.Size(vShape)], nil
+}
+
+// padOfAtoms returns e when it is pad_like(v, lo, like) of f64 with lo and
+// like variables or constants, which evaluate without steps or failures
+// (so they may be read after v's operands), and nil otherwise.
+func padOfAtoms(e ir.Expr) *ir.PrimCall {
+	pad, ok := e.(*ir.PrimCall)
+	if !ok || pad.Op != ir.PrimPadLike || len(pad.Args) != 3 || ir.Rank(pad.T) == 0 {
+		return nil
+	}
+	if k, ok := ir.Leaf(pad.T); !ok || k != ir.F64 {
+		return nil
+	}
+	for _, a := range pad.Args[1:] {
+		switch a.(type) {
+		case *ir.Var, *ir.Const:
+		default:
+			return nil
+		}
+	}
+	return pad
+}
+
+// padTarget compiles the lo and like operands of pad, an operand of
+// acc_add (at false) or acc_add_at at pos, to a function returning the
+// elements of the accumulator a that a value of the given shape adds to.
+func (c *fnComp) padTarget(pad *ir.PrimCall, at bool, pos ir.Pos) (func(fr *frame, a *runtime.Array, i int64, shape []int) ([]float64, error), error) {
+	lo, err := c.typedI(pad.Args[1])
+	if err != nil {
+		return nil, err
+	}
+	like, err := c.compile(pad.Args[2])
+	if err != nil {
+		return nil, err
+	}
+	padPos := pad.P
+	return func(fr *frame, a *runtime.Array, i int64, shape []int) ([]float64, error) {
+		l := lo(fr)
+		if fr.err != nil {
+			return nil, fr.takeErr()
+		}
+		lv, err := like(fr)
+		if err != nil {
+			return nil, err
+		}
+		la, _ := lv.R.(*runtime.Array)
+		if la == nil {
+			return nil, internalErrorf(padPos, "pad_like of %s", describe(lv))
+		}
+		return padDst(a, at, i, shape, l, la, pos, padPos)
+	}, nil
 }
 
 func btoi(b bool) int {

@@ -39,10 +39,13 @@ func (c *fnComp) compilePrim(e *ir.PrimCall) (evalFn, error) {
 	if worthFusing(e) {
 		return c.compileFusedArray(e)
 	}
-	if fn, ok, err := c.compileAccAddPad(e); ok || err != nil {
+	if fn, ok, err := c.compileAccAddFused(e); ok || err != nil {
 		return fn, err
 	}
-	if fn, ok, err := c.compileAccAddFused(e); ok || err != nil {
+	if fn, ok, err := c.compileAccAddOuter(e); ok || err != nil {
+		return fn, err
+	}
+	if fn, ok, err := c.compileAccAddPad(e); ok || err != nil {
 		return fn, err
 	}
 	if fn, ok, err := c.compileZerosLike(e); ok || err != nil {

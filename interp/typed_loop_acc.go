@@ -158,13 +158,21 @@ func addOneHot(a *runtime.Array, is []int64, y float64) {
 // cotangent and step otherwise. The chain runs, charges and fails as it
 // does alone; then come the accumulator's checks, its add and its steps.
 // A chain of more than one piece may read the elements it adds to, so it
-// is evaluated into an array first, which is then added.
+// is evaluated into an array first, which is then added. e may also be
+// pad_like(chain, lo, like) with lo and like atoms (the cotangent of a
+// slice of a chain, as compileAccAddPad without the array v): the chain
+// goes into rows lo.. of the target after pad_like's checks.
 func (c *fnComp) compileAccAddFused(e *ir.PrimCall) (evalFn, bool, error) {
 	at := e.Op == ir.PrimAccAddAt
 	if !at && e.Op != ir.PrimAccAdd || len(e.Args) != 2+btoi(at) {
 		return nil, false, nil
 	}
-	chain, ok := fusibleOp(e.Args[len(e.Args)-1])
+	val := e.Args[len(e.Args)-1]
+	pad := padOfAtoms(val)
+	if pad != nil {
+		val = pad.Args[0]
+	}
+	chain, ok := fusibleOp(val)
 	if !ok || ir.Rank(chain.T) != ir.Rank(e.Args[0].Type())-btoi(at) {
 		return nil, false, nil
 	}
@@ -183,6 +191,12 @@ func (c *fnComp) compileAccAddFused(e *ir.PrimCall) (evalFn, bool, error) {
 		return nil, true, err
 	}
 	pos, chainPos := e.P, chain.P
+	var padTo func(fr *frame, a *runtime.Array, i int64, shape []int) ([]float64, error)
+	if pad != nil {
+		if padTo, err = c.padTarget(pad, at, pos); err != nil {
+			return nil, true, err
+		}
+	}
 	return func(fr *frame) (runtime.Value, error) {
 		av, err := acc(fr)
 		if err != nil {
@@ -201,9 +215,15 @@ func (c *fnComp) compileAccAddFused(e *ir.PrimCall) (evalFn, bool, error) {
 		var dst []float64
 		var tmp *runtime.Array
 		err = fz.run(fr, chainPos, func(shape []int, n int) ([]float64, error) {
-			d, terr := accTarget(a, at, i, shape)
+			var d []float64
+			var terr error
+			if padTo != nil {
+				d, terr = padTo(fr, a, i, shape)
+			} else if d, terr = accTarget(a, at, i, shape); terr != nil {
+				terr = errAt(pos, terr)
+			}
 			if terr != nil {
-				return nil, errAt(pos, terr)
+				return nil, terr
 			}
 			dst = d
 			if n <= runtime.SumPiece {
@@ -228,7 +248,7 @@ func (c *fnComp) compileAccAddFused(e *ir.PrimCall) (evalFn, bool, error) {
 			fr.m.Recycle(tmp)
 		}
 		steps := len(dst)
-		if !at {
+		if !at && padTo == nil {
 			steps = len(a.F)
 		}
 		if err := fr.m.Step(int64(steps)); err != nil {

@@ -535,6 +535,18 @@ func Outer(dst, x, y []float64) {
 	}
 }
 
+// OuterAddTo adds the outer product of x and y to dst (len(x)×len(y)),
+// each product rounded before its add, so dst ends as dst + Outer(x, y)
+// does to the bit, without the product matrix.
+func OuterAddTo(dst, x, y []float64) {
+	n := len(y)
+	checkLen("OuterAddTo", len(dst), len(x)*n)
+	for i, xi := range x {
+		row := dst[i*n : (i+1)*n]
+		AxpyTo(row, xi, y, row)
+	}
+}
+
 // MatMul stores the product of a (m×k) and b (k×n) in c (m×n).
 func MatMul(c, a, b []float64, m, k, n int) { Gemm(false, false, m, n, k, 1, a, b, 0, c) }
 
