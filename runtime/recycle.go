@@ -130,6 +130,11 @@ func vecFrom(m *Machine, a *Array, kind Elem, n int) (*Array, error) {
 	if err := m.Alloc(bytes); err != nil {
 		return nil, err
 	}
+	if kind == ElemF64 && n > 0 && n <= maxSmallVec {
+		a = smallVecF64(n)
+		track(m, a.F, bytes)
+		return a, nil
+	}
 	v := &vec{}
 	v.shape[0] = n
 	a = &v.Array
@@ -155,6 +160,63 @@ func vecFrom(m *Machine, a *Array, kind Elem, n int) (*Array, error) {
 type vec struct {
 	Array
 	shape [1]int
+}
+
+// Small f64 vectors (a gate of an LSTM, a point of a GMM) are allocated
+// with their elements in the same object as their header: one allocation
+// instead of two, for the vectors a reverse pass saves by the thousand.
+// The elements are capped at n, so nothing appends into the spare room.
+const maxSmallVec = 32
+
+type (
+	vecF2 struct {
+		vec
+		d [2]float64
+	}
+	vecF4 struct {
+		vec
+		d [4]float64
+	}
+	vecF8 struct {
+		vec
+		d [8]float64
+	}
+	vecF16 struct {
+		vec
+		d [16]float64
+	}
+	vecF32 struct {
+		vec
+		d [32]float64
+	}
+)
+
+// smallVecF64 returns a zero f64 vector of n elements, 0 < n <= maxSmallVec,
+// in one allocation.
+func smallVecF64(n int) *Array {
+	var v *vec
+	var f []float64
+	switch {
+	case n <= 2:
+		s := &vecF2{}
+		v, f = &s.vec, s.d[:n:n]
+	case n <= 4:
+		s := &vecF4{}
+		v, f = &s.vec, s.d[:n:n]
+	case n <= 8:
+		s := &vecF8{}
+		v, f = &s.vec, s.d[:n:n]
+	case n <= 16:
+		s := &vecF16{}
+		v, f = &s.vec, s.d[:n:n]
+	default:
+		s := &vecF32{}
+		v, f = &s.vec, s.d[:n:n]
+	}
+	v.shape[0] = n
+	a := &v.Array
+	a.Shape, a.Kind, a.F = v.shape[:], ElemF64, f
+	return a
 }
 
 // Row returns element i of a's outer dimension (a has rank at least 2) as
