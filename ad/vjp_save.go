@@ -138,7 +138,11 @@ func recomputeDeciding(c *rev, k *cut, own []*ir.Var, bwd ir.Expr, decide bool) 
 			switch {
 			case bound && decide && taint[v] && hasIntLeaf(v.T):
 				decisions = append(decisions, v)
-			case bound && !c.act[v]:
+			case bound && !c.act[v], bound && isView(x):
+				// A view (a row, a slice) is read again from its array,
+				// which bwd can read as cheaply: a view on the tape costs
+				// a header per iteration, while read again it is a view
+				// of an elementwise chain's operand, which costs nothing.
 				again = append(again, v)
 				need(ir.FreeVars(x))
 			case bound || slices.Contains(own, v):
@@ -531,4 +535,21 @@ func (r *rev) backLoopSaved(blk *block, st step, ybar ir.Expr) error {
 	// After the threaded states: the initial state may be one of them.
 	r.addTo(blk, st.args[0], gs[0])
 	return nil
+}
+
+// isView reports whether x is a row a[i] of an array of rank at least 2
+// or a slice of a vector, which share their array's storage: values that
+// are as cheap to read again as to save.
+func isView(x ir.Expr) bool {
+	pc, ok := x.(*ir.PrimCall)
+	if !ok || len(pc.Args) == 0 {
+		return false
+	}
+	switch pc.Op {
+	case ir.PrimIndex:
+		return len(pc.Args) == 2 && ir.Rank(pc.T) >= 1
+	case ir.PrimSlice:
+		return len(pc.Args) == 3 && ir.Rank(pc.T) == 1
+	}
+	return false
 }
