@@ -112,15 +112,21 @@ func TestAccAddPadFused(t *testing.T) {
 	}
 	checkErrs(t, it, bad)
 	// Steps run out in the chain or at the add, as with the primitives.
-	for _, lim := range []int64{1, 2, 3, 4} {
-		args := func() []runtime.Value {
-			return []runtime.Value{f64s(1, 2, 3), f64s(1, 2), f64s(1, 2), runtime.I64(1), f64s(0, 0, 0)}
-		}
-		_, err := it.Call(context.Background(), "mul", args(), runtime.Limits{Steps: lim})
-		_, errRef := it.Call(context.Background(), "mul_ref", args(), runtime.Limits{Steps: lim})
+	sameStepLimits(t, it, "mul", []int64{1, 2, 3, 4}, func() []runtime.Value {
+		return []runtime.Value{f64s(1, 2, 3), f64s(1, 2), f64s(1, 2), runtime.I64(1), f64s(0, 0, 0)}
+	})
+}
+
+// sameStepLimits checks that def and def+"_ref" run out of steps alike
+// under each limit: both or neither, at the same position.
+func sameStepLimits(t *testing.T, it *Interp, def string, lims []int64, args func() []runtime.Value) {
+	t.Helper()
+	for _, lim := range lims {
+		_, err := it.Call(context.Background(), def, args(), runtime.Limits{Steps: lim})
+		_, errRef := it.Call(context.Background(), def+"_ref", args(), runtime.Limits{Steps: lim})
 		var e, eRef *ir.Error
 		if (err == nil) != (errRef == nil) || err != nil && (!errors.Is(err, runtime.ErrStepLimit) || !errors.As(err, &e) || !errors.As(errRef, &eRef) || e.Pos != eRef.Pos) {
-			t.Errorf("%d steps: %v, the primitives: %v", lim, err, errRef)
+			t.Errorf("%s, %d steps: %v, the primitives: %v", def, lim, err, errRef)
 		}
 	}
 }

@@ -1,8 +1,6 @@
 package interp
 
 import (
-	"context"
-	"errors"
 	"math"
 	"testing"
 
@@ -97,15 +95,7 @@ func TestAccAddOuter(t *testing.T) {
 	}
 	checkErrs(t, it, bad)
 	// Steps run out in the product or at the add, as with the primitives.
-	for _, lim := range []int64{1, 5, 6, 7, 11, 12} {
-		args := func() []runtime.Value {
-			return []runtime.Value{mat(2, 3, 1, 2, 3, 4, 5, 6), f64s(1, 2), f64s(1, 2, 3)}
-		}
-		_, err := it.Call(context.Background(), "add", args(), runtime.Limits{Steps: lim})
-		_, errRef := it.Call(context.Background(), "add_ref", args(), runtime.Limits{Steps: lim})
-		var e, eRef *ir.Error
-		if (err == nil) != (errRef == nil) || err != nil && (!errors.Is(err, runtime.ErrStepLimit) || !errors.As(err, &e) || !errors.As(errRef, &eRef) || e.Pos != eRef.Pos) {
-			t.Errorf("%d steps: %v, the primitives: %v", lim, err, errRef)
-		}
-	}
+	sameStepLimits(t, it, "add", []int64{1, 5, 6, 7, 11, 12}, func() []runtime.Value {
+		return []runtime.Value{mat(2, 3, 1, 2, 3, 4, 5, 6), f64s(1, 2), f64s(1, 2, 3)}
+	})
 }
